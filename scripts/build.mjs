@@ -1,0 +1,37 @@
+// Bundles the CLI and every action with esbuild. The actions' dist/ is committed (as actions/attest does);
+// test/dist.test.ts rebuilds it and fails when it differs from what is committed.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+
+// ESM bundles of CommonJS dependencies need `require` (FIELD-NOTES: "Dynamic require of net").
+const banner = {
+  js: "import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);",
+};
+
+export const targets = [
+  { entry: 'packages/cli/src/main.ts', outfile: 'packages/cli/dist/twokey.mjs' },
+  { entry: 'actions/build/src/index.ts', outfile: 'actions/build/dist/index.js' },
+  { entry: 'actions/sign/src/index.ts', outfile: 'actions/sign/dist/index.js' },
+  { entry: 'actions/deploy/src/index.ts', outfile: 'actions/deploy/dist/index.js' },
+];
+
+export async function bundle(target, outfile = target.outfile) {
+  await build({
+    entryPoints: [target.entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    minify: true,
+    legalComments: 'none',
+    banner,
+    logLevel: 'warning',
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const target of targets) {
+    if (existsSync(target.entry)) await bundle(target);
+  }
+}
