@@ -1,7 +1,8 @@
 // Bundles the CLI and every action with esbuild. The actions' dist/ is committed (as actions/attest does);
 // test/dist.test.ts rebuilds it and fails when it differs from what is committed.
-import { build } from 'esbuild';
+
 import { existsSync } from 'node:fs';
+import { build } from 'esbuild';
 
 // ESM bundles of CommonJS dependencies need `require` (FIELD-NOTES: "Dynamic require of net").
 const banner = {

@@ -1,0 +1,52 @@
+import { BundleVerificationError, SigstoreInputError } from '@twokey/sigstore';
+import { verifyBundleCommand } from './commands/verify-bundle';
+import { type CliIO, EXIT, UsageError } from './io';
+
+const USAGE = `Usage: twokey <command> [options]
+
+Commands:
+  verify-bundle   verify one Sigstore bundle for an artifact and an identity (Sigstore conformance protocol)
+
+Run \`twokey <command> --help\` for a command's options.
+`;
+
+const COMMANDS: Record<string, (args: string[], io: CliIO) => Promise<number>> = {
+  'verify-bundle': verifyBundleCommand,
+};
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(USAGE);
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr.write(`twokey: unknown command "${name}"\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  try {
+    return await command(args, io);
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+/** One line, never a stack trace: the code, then what was expected and what was found. */
+export function reportError(error: unknown, io: CliIO): number {
+  if (error instanceof UsageError) {
+    io.stderr.write(`twokey: ${error.message}\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof SigstoreInputError) {
+    io.stderr.write(`error ${error.code}: ${error.message}\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof BundleVerificationError) {
+    io.stderr.write(`error ${error.code}: ${error.message}\n`);
+    return EXIT.refused;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr.write(`error VERIFICATION_FAILED: ${message.split('\n')[0]}\n`);
+  return EXIT.refused;
+}

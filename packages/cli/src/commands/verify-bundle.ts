@@ -1,0 +1,117 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import {
+  type ArtifactInput,
+  BundleVerifier,
+  type ExpectedIdentity,
+  isDigestReference,
+  loadTrustedRoot,
+  MAX_TRUST_FILE_BYTES,
+  parseDigestReference,
+  publicGoodTrustedRoot,
+  readBoundedFile,
+  readBundleFile,
+  SigstoreInputError,
+} from '@twokey/sigstore';
+import { type CliIO, EXIT, UsageError } from '../io';
+import { describeSigner } from '../show';
+
+export const VERIFY_BUNDLE_USAGE = `Usage: twokey verify-bundle --bundle FILE
+         (--certificate-identity ID | --certificate-identity-regexp RE) --certificate-oidc-issuer ISSUER
+         | --key PEM_FILE
+         [--trusted-root FILE] ARTIFACT_PATH|sha256:HEX|sha512:HEX
+
+Verifies one Sigstore bundle (v0.1, v0.2, v0.3) for an artifact, offline, against the Sigstore public-good
+trusted root embedded in twokey, or the one given with --trusted-root.
+
+Exit status: 0 verified; 1 does not verify; 2 usage error or unreadable input.
+`;
+
+export async function verifyBundleCommand(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseVerifyBundleArgs(args);
+  if (values.help) {
+    io.stdout.write(VERIFY_BUNDLE_USAGE);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(`verify-bundle takes exactly one artifact (a path or sha256:HEX), got ${positionals.length}`);
+  }
+  if (!values.bundle) throw new UsageError('verify-bundle: --bundle FILE is required');
+  const identity = expectedIdentity(values);
+  const publicKey = values.key ? readPublicKey(values.key) : undefined;
+  if (identity && publicKey) {
+    throw new UsageError(
+      'verify-bundle: give either --key or --certificate-identity/--certificate-oidc-issuer, not both',
+    );
+  }
+  if (!identity && !publicKey) {
+    throw new UsageError(
+      'verify-bundle: --certificate-identity (or --certificate-identity-regexp) with --certificate-oidc-issuer, or --key, is required',
+    );
+  }
+
+  const artifactArg = positionals[0]!;
+  const artifact: ArtifactInput = isDigestReference(artifactArg)
+    ? { digest: parseDigestReference(artifactArg) }
+    : { file: artifactArg };
+  const trust = values['trusted-root'] ? loadTrustedRoot(values['trusted-root']) : publicGoodTrustedRoot();
+  const bundle = readBundleFile(values.bundle);
+
+  const verifier = new BundleVerifier(trust, { publicKey });
+  const verified = verifier.verify(bundle, { artifact, identity });
+  io.stdout.write(`Verified OK: ${values.bundle}\n`);
+  io.stdout.write(describeSigner(verified, publicKey ? values.key : undefined));
+  return EXIT.ok;
+}
+
+function parseVerifyBundleArgs(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        bundle: { type: 'string' },
+        'certificate-identity': { type: 'string' },
+        'certificate-identity-regexp': { type: 'string' },
+        'certificate-oidc-issuer': { type: 'string' },
+        key: { type: 'string' },
+        'trusted-root': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(`verify-bundle: ${(error as Error).message}`);
+  }
+}
+
+function expectedIdentity(values: ReturnType<typeof parseVerifyBundleArgs>['values']): ExpectedIdentity | undefined {
+  const san = values['certificate-identity'];
+  const sanPattern = values['certificate-identity-regexp'];
+  const issuer = values['certificate-oidc-issuer'];
+  if (san === undefined && sanPattern === undefined && issuer === undefined) return undefined;
+  if (san !== undefined && sanPattern !== undefined) {
+    throw new UsageError('verify-bundle: give --certificate-identity or --certificate-identity-regexp, not both');
+  }
+  if (san === undefined && sanPattern === undefined) {
+    throw new UsageError('verify-bundle: --certificate-oidc-issuer needs --certificate-identity (or -regexp)');
+  }
+  if (issuer === undefined) throw new UsageError('verify-bundle: --certificate-oidc-issuer ISSUER is required');
+  if (sanPattern !== undefined) {
+    try {
+      new RegExp(sanPattern);
+    } catch (error) {
+      throw new UsageError(`verify-bundle: --certificate-identity-regexp: ${(error as Error).message}`);
+    }
+  }
+  return { san, sanPattern, issuer };
+}
+
+function readPublicKey(path: string): KeyObject {
+  const pem = readBoundedFile(path, MAX_TRUST_FILE_BYTES, 'KEY_UNREADABLE', 'public key');
+  try {
+    return createPublicKey(pem);
+  } catch (error) {
+    throw new SigstoreInputError('KEY_UNREADABLE', `${path}: not a PEM public key: ${(error as Error).message}`);
+  }
+}

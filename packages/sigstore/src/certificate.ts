@@ -1,0 +1,50 @@
+import { ASN1Obj, type X509Certificate } from '@sigstore/core';
+
+/**
+ * Fulcio's certificate extensions (https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md), by the names
+ * Fulcio's documentation gives them. 1.8 onwards hold a DER UTF8String; 1.1–1.6 are deprecated raw strings.
+ */
+export const FULCIO_EXTENSIONS: Record<string, string> = {
+  '1.3.6.1.4.1.57264.1.8': 'issuer',
+  '1.3.6.1.4.1.57264.1.9': 'buildSignerURI',
+  '1.3.6.1.4.1.57264.1.10': 'buildSignerDigest',
+  '1.3.6.1.4.1.57264.1.11': 'runnerEnvironment',
+  '1.3.6.1.4.1.57264.1.12': 'sourceRepositoryURI',
+  '1.3.6.1.4.1.57264.1.13': 'sourceRepositoryDigest',
+  '1.3.6.1.4.1.57264.1.14': 'sourceRepositoryRef',
+  '1.3.6.1.4.1.57264.1.15': 'sourceRepositoryIdentifier',
+  '1.3.6.1.4.1.57264.1.16': 'sourceRepositoryOwnerURI',
+  '1.3.6.1.4.1.57264.1.17': 'sourceRepositoryOwnerIdentifier',
+  '1.3.6.1.4.1.57264.1.18': 'buildConfigURI',
+  '1.3.6.1.4.1.57264.1.19': 'buildConfigDigest',
+  '1.3.6.1.4.1.57264.1.20': 'buildTrigger',
+  '1.3.6.1.4.1.57264.1.21': 'runInvocationURI',
+  '1.3.6.1.4.1.57264.1.22': 'sourceRepositoryVisibilityAtSigning',
+};
+
+const LEGACY_ISSUER_OID = '1.3.6.1.4.1.57264.1.1';
+
+/** Reads the Fulcio extensions present in a certificate, decoding the DER UTF8String each one holds. */
+export function fulcioExtensions(certificate: X509Certificate): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const [oid, name] of Object.entries(FULCIO_EXTENSIONS)) {
+    const extension = certificate.extension(oid);
+    if (!extension) continue;
+    const value = decodeUtf8String(extension.value);
+    if (value !== undefined) found[name] = value;
+  }
+  if (!found.issuer) {
+    const legacy = certificate.extension(LEGACY_ISSUER_OID);
+    if (legacy) found.issuer = legacy.value.toString('utf8');
+  }
+  return found;
+}
+
+function decodeUtf8String(der: Buffer): string | undefined {
+  try {
+    const obj = ASN1Obj.parseBuffer(Buffer.from(der));
+    return obj.value.toString('utf8');
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,57 @@
+// Errors of the sigstore package. Callers switch on `code`; `kind` says whether the input was unusable
+// (usage: exit 2) or the evidence did not verify (refusal: exit 1).
+
+export type InputErrorCode =
+  | 'BUNDLE_UNREADABLE'
+  | 'BUNDLE_TOO_LARGE'
+  | 'BUNDLE_NOT_JSON'
+  | 'BUNDLE_MEDIA_TYPE'
+  | 'BUNDLE_MALFORMED'
+  | 'TRUSTED_ROOT_UNREADABLE'
+  | 'TRUSTED_ROOT_INVALID'
+  | 'KEY_UNREADABLE'
+  | 'ARTIFACT_UNREADABLE'
+  | 'DIGEST_MALFORMED';
+
+export type VerificationFailureCode =
+  | 'SIGNATURE_INVALID'
+  | 'CERTIFICATE_INVALID'
+  | 'TLOG_INVALID'
+  | 'TIMESTAMP_INVALID'
+  | 'PUBLIC_KEY_INVALID'
+  | 'ARTIFACT_MISMATCH'
+  | 'IDENTITY_MISMATCH'
+  | 'ISSUER_MISMATCH'
+  | 'EXTENSION_MISMATCH'
+  | 'PAYLOAD_INVALID'
+  | 'UNSUPPORTED'
+  | 'VERIFICATION_FAILED';
+
+export class SigstoreInputError extends Error {
+  readonly kind = 'input' as const;
+  constructor(
+    readonly code: InputErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SigstoreInputError';
+  }
+}
+
+export class BundleVerificationError extends Error {
+  readonly kind = 'verification' as const;
+  constructor(
+    readonly code: VerificationFailureCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'BundleVerificationError';
+  }
+}
+
+export function describeCause(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,9 @@
+/**
+ * The largest bundle file twokey reads: 16 MiB. A Sigstore bundle is a few kilobytes; a DSSE bundle holding
+ * provenance for the 1024 subjects the build action allows stays well under 1 MiB. Anything larger is refused
+ * before it is parsed, so a hostile file cannot exhaust memory.
+ */
+export const MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
+
+/** The largest trusted root or key file twokey reads: 4 MiB. */
+export const MAX_TRUST_FILE_BYTES = 4 * 1024 * 1024;

@@ -1,0 +1,96 @@
+import { TrustedRoot } from '@sigstore/protobuf-specs';
+import seeds from '@sigstore/tuf/seeds.json';
+import { type KeyFinderFunc, type TrustMaterial, toTrustMaterial } from '@sigstore/verify';
+import { describeCause, SigstoreInputError } from './error';
+import { readBoundedFile } from './files';
+import { MAX_TRUST_FILE_BYTES } from './limits';
+
+const TRUSTED_ROOT_MEDIA_TYPES = ['application/vnd.dev.sigstore.trustedroot+json;version=0.1'];
+const PUBLIC_GOOD_TUF = 'https://tuf-repo-cdn.sigstore.dev';
+
+/** A trusted root, parsed and checked once, with the trust material sigstore-js verifies against. */
+export interface TrustedRootMaterial {
+  /** Where it came from: a file path, or `public-good` for the embedded Sigstore public-good root. */
+  source: string;
+  root: TrustedRoot;
+  material: TrustMaterial;
+}
+
+/**
+ * The Sigstore public-good trusted root, embedded at build time from the seed that sigstore-js's TUF client
+ * ships (@sigstore/tuf seeds.json), so that verifying never needs the network.
+ */
+export function publicGoodTrustedRoot(): TrustedRootMaterial {
+  const seed = (seeds as Record<string, { targets: Record<string, string> }>)[PUBLIC_GOOD_TUF];
+  const encoded = seed?.targets['trusted_root.json'];
+  if (!encoded)
+    throw new SigstoreInputError('TRUSTED_ROOT_INVALID', 'the embedded public-good trusted root is missing');
+  return trustedRootFromJSON(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')), 'public-good');
+}
+
+export function loadTrustedRoot(path: string): TrustedRootMaterial {
+  const bytes = readBoundedFile(path, MAX_TRUST_FILE_BYTES, 'TRUSTED_ROOT_UNREADABLE', 'trusted root');
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new SigstoreInputError('TRUSTED_ROOT_INVALID', `${path}: trusted root is not JSON: ${describeCause(error)}`);
+  }
+  return trustedRootFromJSON(json, path);
+}
+
+export function trustedRootFromJSON(json: unknown, source: string): TrustedRootMaterial {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new SigstoreInputError('TRUSTED_ROOT_INVALID', `${source}: trusted root is not a JSON object`);
+  }
+  const mediaType = (json as { mediaType?: unknown }).mediaType;
+  if (typeof mediaType !== 'string' || !TRUSTED_ROOT_MEDIA_TYPES.includes(mediaType)) {
+    throw new SigstoreInputError(
+      'TRUSTED_ROOT_INVALID',
+      `${source}: mediaType: expected ${TRUSTED_ROOT_MEDIA_TYPES.join(' or ')}, found ${JSON.stringify(mediaType)}`,
+    );
+  }
+  let root: TrustedRoot;
+  try {
+    root = TrustedRoot.fromJSON(json);
+  } catch (error) {
+    throw new SigstoreInputError('TRUSTED_ROOT_INVALID', `${source}: not a trusted root: ${describeCause(error)}`);
+  }
+  requireValidityStarts(root, source);
+  let material: TrustMaterial;
+  try {
+    material = toTrustMaterial(root);
+  } catch (error) {
+    throw new SigstoreInputError('TRUSTED_ROOT_INVALID', `${source}: unusable trusted root: ${describeCause(error)}`);
+  }
+  return { source, root, material };
+}
+
+/**
+ * Every authority's validity interval must have a start (the protobuf-specs `TimeRange.start` is required).
+ * sigstore-js reads a missing start as "valid since forever"; a malformed root is refused instead
+ * (sigstore-conformance `trust-root-tlog-missing-validity-start_fail`).
+ */
+function requireValidityStarts(root: TrustedRoot, source: string): void {
+  const missing: string[] = [];
+  root.tlogs.forEach((log, i) => {
+    if (!log.publicKey?.validFor?.start) missing.push(`tlogs[${i}].publicKey.validFor.start`);
+  });
+  root.ctlogs.forEach((log, i) => {
+    if (!log.publicKey?.validFor?.start) missing.push(`ctlogs[${i}].publicKey.validFor.start`);
+  });
+  root.certificateAuthorities.forEach((ca, i) => {
+    if (!ca.validFor?.start) missing.push(`certificateAuthorities[${i}].validFor.start`);
+  });
+  root.timestampAuthorities.forEach((tsa, i) => {
+    if (!tsa.validFor?.start) missing.push(`timestampAuthorities[${i}].validFor.start`);
+  });
+  if (missing.length > 0) {
+    throw new SigstoreInputError('TRUSTED_ROOT_INVALID', `${source}: ${missing.join(', ')}: missing (required)`);
+  }
+}
+
+/** The same trust material, with `key` answering for every public-key hint (verification with `--key`). */
+export function withPublicKey(trust: TrustedRootMaterial, key: KeyFinderFunc): TrustMaterial {
+  return { ...trust.material, publicKey: key };
+}

@@ -1,0 +1,294 @@
+import type { KeyObject } from 'node:crypto';
+import type { Bundle, MessageSignature } from '@sigstore/bundle';
+import { crypto as sigstoreCrypto, type X509Certificate } from '@sigstore/core';
+import { HashAlgorithm } from '@sigstore/protobuf-specs';
+import { type SignedEntity, toSignedEntity, VerificationError, Verifier, type VerifierOptions } from '@sigstore/verify';
+import type { SignerIdentity, VerifiedBundle } from '@twokey/core';
+import type { ParsedBundle } from './bundle';
+import { fulcioExtensions } from './certificate';
+import { type ArtifactDigest, type DigestAlgorithm, digestFile } from './digest';
+import { BundleVerificationError, describeCause, SigstoreInputError, type VerificationFailureCode } from './error';
+import { verifyPrehashed } from './prehash';
+import { type TrustedRootMaterial, withPublicKey } from './trust';
+
+/** What the signer must be: an exact SAN or an anchored pattern, an exact issuer, and optional exact extensions. */
+export interface ExpectedIdentity {
+  issuer: string;
+  san?: string;
+  /** Matched against the whole SAN: `^(?:pattern)$`. */
+  sanPattern?: string;
+  /** Fulcio extensions (by the names in FULCIO_EXTENSIONS) that must equal these values exactly. */
+  extensions?: Record<string, string>;
+}
+
+/** The artifact a bundle must be about: a file (hashed, streaming), a digest, or nothing (bundle-only checks). */
+export type ArtifactInput = { file: string } | { digest: ArtifactDigest };
+
+export interface VerifyOptions {
+  artifact?: ArtifactInput;
+  /** Required unless the verifier was built with a public key. */
+  identity?: ExpectedIdentity;
+}
+
+export interface BundleVerifierOptions extends VerifierOptions {
+  /** Verify bundles signed by this public key (`--key`) instead of a Fulcio certificate. */
+  publicKey?: KeyObject;
+}
+
+const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+
+/**
+ * Verifies Sigstore bundles against one trusted root. Trust material is built once, when the verifier is made;
+ * each bundle then goes through @sigstore/verify (timestamps → signing key → tlog → signature), and the checks
+ * sigstore-js leaves to its caller are made here: the artifact (by file or digest), the exact or anchored
+ * identity, the issuer and extensions.
+ */
+export class BundleVerifier {
+  private readonly verifier: Verifier;
+  private readonly publicKey?: KeyObject;
+
+  constructor(
+    readonly trust: TrustedRootMaterial,
+    options: BundleVerifierOptions = {},
+  ) {
+    const { publicKey, ...thresholds } = options;
+    this.publicKey = publicKey;
+    const material = publicKey ? withPublicKey(trust, () => ({ publicKey, validFor: () => true })) : trust.material;
+    this.verifier = new Verifier(material, thresholds);
+  }
+
+  verify(parsed: ParsedBundle, options: VerifyOptions = {}): VerifiedBundle {
+    const { bundle, source } = parsed;
+    if (!this.publicKey && !options.identity) {
+      throw new SigstoreInputError('KEY_UNREADABLE', 'an expected identity or a public key is required to verify');
+    }
+    const entity = this.signedEntity(bundle, source, options.artifact);
+
+    // Key material: with --key the bundle must be signed by that key, never by a certificate, and vice versa.
+    if (this.publicKey && entity.key.$case !== 'public-key') {
+      fail('PUBLIC_KEY_INVALID', source, 'expected a bundle signed by the given public key, found a certificate');
+    }
+    if (!this.publicKey && entity.key.$case !== 'certificate') {
+      fail('IDENTITY_MISMATCH', source, 'expected a bundle signed by a Fulcio certificate, found a public key hint');
+    }
+
+    try {
+      this.verifier.verify(entity);
+    } catch (error) {
+      fail(failureCode(error), source, describeCause(error), error);
+    }
+
+    const signer = entity.key.$case === 'certificate' ? signerOf(entity.key.certificate) : undefined;
+    if (options.identity) {
+      if (!signer) fail('IDENTITY_MISMATCH', source, 'the bundle is signed by a key, not by an identity');
+      checkIdentity(signer, options.identity, source);
+    }
+
+    const verified: VerifiedBundle = {
+      source,
+      kind: bundle.content.$case === 'dsseEnvelope' ? 'dsse' : 'message-signature',
+      signer: signer ?? { san: '', issuer: '', extensions: {} },
+      signedAt: signedTimes(entity),
+    };
+    if (bundle.content.$case === 'messageSignature') {
+      verified.messageDigest = messageDigestOf(bundle.content.messageSignature);
+    } else {
+      this.checkPayload(bundle, verified, source, options.artifact);
+    }
+    return verified;
+  }
+
+  /** The entity sigstore-js verifies; for a message signature, bound to the artifact's digest. */
+  private signedEntity(bundle: Bundle, source: string, artifact: ArtifactInput | undefined): SignedEntity {
+    let entity: SignedEntity;
+    try {
+      entity = toSignedEntity(bundle);
+    } catch (error) {
+      throw new SigstoreInputError('BUNDLE_MALFORMED', `${source}: invalid bundle: ${describeCause(error)}`);
+    }
+    if (bundle.content.$case !== 'messageSignature') return entity;
+    const messageSignature = bundle.content.messageSignature;
+    if (!artifact) fail('ARTIFACT_MISMATCH', source, 'a message signature can only be verified against an artifact');
+    const algorithm = messageDigestOf(messageSignature).algorithm;
+    const digest = 'digest' in artifact ? artifact.digest : digestFile(artifact.file, [algorithm])[0]!;
+    const signed = messageDigestOf(messageSignature);
+    if (digest.algorithm !== signed.algorithm || digest.hex !== signed.hex) {
+      fail(
+        'ARTIFACT_MISMATCH',
+        source,
+        `the bundle signs ${signed.algorithm}:${signed.hex}, the artifact is ${digest.algorithm}:${digest.hex}`,
+      );
+    }
+    return {
+      ...entity,
+      signature: new PrehashedMessageSignature(messageSignature, Buffer.from(digest.hex, 'hex'), source),
+    };
+  }
+
+  /** A DSSE envelope must be about the artifact: an in-toto subject with its digest, or the payload itself. */
+  private checkPayload(
+    bundle: Bundle,
+    verified: VerifiedBundle,
+    source: string,
+    artifact: ArtifactInput | undefined,
+  ): void {
+    if (bundle.content.$case !== 'dsseEnvelope') return;
+    const envelope = bundle.content.dsseEnvelope;
+    verified.payloadType = envelope.payloadType;
+    if (envelope.payloadType === IN_TOTO_PAYLOAD_TYPE) {
+      try {
+        verified.statement = JSON.parse(envelope.payload.toString('utf8'));
+      } catch (error) {
+        fail('PAYLOAD_INVALID', source, `the in-toto payload is not JSON: ${describeCause(error)}`);
+      }
+    }
+    if (!artifact) return;
+    if (verified.statement !== undefined) {
+      const subjects = subjectDigests(verified.statement);
+      const algorithms = [...new Set(subjects.flatMap((s) => Object.keys(s)))].filter(isDigestAlgorithm);
+      const digests = 'digest' in artifact ? [artifact.digest] : digestFile(artifact.file, algorithms);
+      const matched = digests.some((d) => subjects.some((s) => s[d.algorithm]?.toLowerCase() === d.hex));
+      if (!matched) {
+        const shown = digests.map((d) => `${d.algorithm}:${d.hex}`).join(', ') || '(no comparable digest)';
+        fail('ARTIFACT_MISMATCH', source, `no subject of the statement has the artifact's digest ${shown}`);
+      }
+      return;
+    }
+    // Any other payload is the signed content itself: the artifact must be those bytes.
+    const payloadDigest = sigstoreCrypto.digest('sha256', envelope.payload).toString('hex');
+    const digest = 'digest' in artifact ? artifact.digest : digestFile(artifact.file, ['sha256'])[0]!;
+    if (digest.algorithm !== 'sha256' || digest.hex !== payloadDigest) {
+      fail('ARTIFACT_MISMATCH', source, `the envelope's payload is sha256:${payloadDigest}, not the artifact`);
+    }
+  }
+}
+
+/**
+ * A message signature checked against the artifact's digest: the signature is verified over the prehashed
+ * digest, so a multi-GiB artifact is hashed once, streaming, and never held in memory.
+ */
+class PrehashedMessageSignature {
+  readonly signature: Buffer;
+  private readonly messageDigest: Buffer;
+
+  constructor(
+    messageSignature: MessageSignature,
+    private readonly artifactDigest: Buffer,
+    private readonly source: string,
+  ) {
+    this.signature = messageSignature.signature;
+    this.messageDigest = messageSignature.messageDigest?.digest ?? Buffer.alloc(0);
+  }
+
+  compareSignature(signature: Buffer): boolean {
+    return sigstoreCrypto.bufferEqual(signature, this.signature);
+  }
+
+  compareDigest(digest: Buffer): boolean {
+    return sigstoreCrypto.bufferEqual(digest, this.messageDigest);
+  }
+
+  compareSignedDigest(digest: Buffer): boolean {
+    return this.compareDigest(digest);
+  }
+
+  verifySignature(key: KeyObject): boolean {
+    // sigstore-js hands over the key it has verified: the certificate's (chained to the root) or the trusted key.
+    return verifyPrehashed(key, this.artifactDigest, this.signature, this.source);
+  }
+}
+
+function messageDigestOf(messageSignature: MessageSignature): { algorithm: DigestAlgorithm; hex: string } {
+  const md = messageSignature.messageDigest;
+  const algorithm = hashAlgorithmName(md?.algorithm);
+  return { algorithm, hex: (md?.digest ?? Buffer.alloc(0)).toString('hex') };
+}
+
+function hashAlgorithmName(algorithm: HashAlgorithm | undefined): DigestAlgorithm {
+  switch (algorithm) {
+    case HashAlgorithm.SHA2_384:
+      return 'sha384';
+    case HashAlgorithm.SHA2_512:
+      return 'sha512';
+    default:
+      return 'sha256';
+  }
+}
+
+function isDigestAlgorithm(name: string): name is DigestAlgorithm {
+  return name === 'sha256' || name === 'sha384' || name === 'sha512';
+}
+
+function subjectDigests(statement: unknown): Record<string, string>[] {
+  const subject = (statement as { subject?: unknown } | null)?.subject;
+  if (!Array.isArray(subject)) return [];
+  return subject
+    .map((s) => (s as { digest?: unknown } | null)?.digest)
+    .filter((d): d is Record<string, string> => typeof d === 'object' && d !== null);
+}
+
+function signerOf(certificate: X509Certificate): SignerIdentity {
+  const extensions = fulcioExtensions(certificate);
+  return { san: certificate.subjectAltName ?? '', issuer: extensions.issuer ?? '', extensions };
+}
+
+function signedTimes(entity: SignedEntity): Date[] {
+  const times: Date[] = [];
+  for (const timestamp of entity.timestamps) {
+    if (timestamp.$case === 'timestamp-authority') times.push(timestamp.timestamp.signingTime);
+    else if (timestamp.tlogEntry.inclusionPromise) {
+      times.push(new Date(Number(timestamp.tlogEntry.integratedTime) * 1000));
+    }
+  }
+  return times;
+}
+
+/** Exact SAN or anchored pattern; exact issuer; exact extensions. A prefix never matches. */
+export function checkIdentity(signer: SignerIdentity, expected: ExpectedIdentity, source: string): void {
+  if (expected.san !== undefined && signer.san !== expected.san) {
+    fail('IDENTITY_MISMATCH', source, `expected identity ${expected.san}, found ${signer.san || '(none)'}`);
+  }
+  if (expected.sanPattern !== undefined && !anchored(expected.sanPattern).test(signer.san)) {
+    fail('IDENTITY_MISMATCH', source, `expected identity matching ^(?:${expected.sanPattern})$, found ${signer.san}`);
+  }
+  if (signer.issuer !== expected.issuer) {
+    fail('ISSUER_MISMATCH', source, `expected issuer ${expected.issuer}, found ${signer.issuer || '(none)'}`);
+  }
+  for (const [name, value] of Object.entries(expected.extensions ?? {})) {
+    if (signer.extensions[name] !== value) {
+      fail(
+        'EXTENSION_MISMATCH',
+        source,
+        `expected ${name} ${value}, found ${signer.extensions[name] ?? '(not in the certificate)'}`,
+      );
+    }
+  }
+}
+
+export function anchored(pattern: string): RegExp {
+  return new RegExp(`^(?:${pattern})$`);
+}
+
+function failureCode(error: unknown): VerificationFailureCode {
+  if (error instanceof BundleVerificationError) return error.code;
+  if (!(error instanceof VerificationError)) return 'VERIFICATION_FAILED';
+  switch (error.code) {
+    case 'CERTIFICATE_ERROR':
+      return 'CERTIFICATE_INVALID';
+    case 'PUBLIC_KEY_ERROR':
+      return 'PUBLIC_KEY_INVALID';
+    case 'SIGNATURE_ERROR':
+      return 'SIGNATURE_INVALID';
+    case 'TIMESTAMP_ERROR':
+      return 'TIMESTAMP_INVALID';
+    case 'NOT_IMPLEMENTED_ERROR':
+      return 'UNSUPPORTED';
+    default:
+      return error.code.startsWith('TLOG') ? 'TLOG_INVALID' : 'VERIFICATION_FAILED';
+  }
+}
+
+function fail(code: VerificationFailureCode, source: string, message: string, cause?: unknown): never {
+  if (cause instanceof BundleVerificationError) throw cause;
+  throw new BundleVerificationError(code, `${source}: ${message}`, { cause });
+}
