@@ -8,7 +8,7 @@
 // registry what the project needs, each step skipped when what it would install is already there:
 //   1. tools/toolchain: Node 24 and pnpm, at the exact versions locked in tools/toolchain;
 //   2. the workspace's locked dependencies (pnpm install --frozen-lockfile), on Node 24;
-// and then runs `pnpm run <script>` with Node 24 first on PATH.
+// and then runs `pnpm run <script>` with Node 24 first on PATH (with no script: builds the CLI and actions).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -106,5 +106,6 @@ const [script, ...args] = process.argv.slice(2);
 ensureToolchain();
 if (script === 'pnpm') process.exit(pnpm(args));
 ensureWorkspace();
-if (!script) process.exit(0);
+// `npm run setup`: also build the CLI, so `npx twokey …` works from the repository root.
+if (!script) process.exit(pnpm(['run', '--silent', 'build']));
 process.exit(pnpm(['run', '--silent', script, ...args]));
