@@ -2,6 +2,7 @@ export * from './bundle';
 export * from './certificate';
 export * from './digest';
 export * from './error';
+export * from './evidence';
 export * from './files';
 export * from './limits';
 export * from './sign';

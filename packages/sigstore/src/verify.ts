@@ -26,8 +26,13 @@ export type ArtifactInput = { file: string } | { digest: ArtifactDigest };
 
 export interface VerifyOptions {
   artifact?: ArtifactInput;
-  /** Required unless the verifier was built with a public key. */
+  /** Required unless the verifier was built with a public key, or `anyIdentity` is set. */
   identity?: ExpectedIdentity;
+  /**
+   * Verify the signature, chain, log and timestamps only, and return whoever signed: the caller (the deploy
+   * evaluation in packages/core) decides which policy identity, if any, the signer is.
+   */
+  anyIdentity?: boolean;
 }
 
 export interface BundleVerifierOptions extends VerifierOptions {
@@ -59,7 +64,7 @@ export class BundleVerifier {
 
   verify(parsed: ParsedBundle, options: VerifyOptions = {}): VerifiedBundle {
     const { bundle, source } = parsed;
-    if (!this.publicKey && !options.identity) {
+    if (!this.publicKey && !options.identity && !options.anyIdentity) {
       throw new SigstoreInputError('KEY_UNREADABLE', 'an expected identity or a public key is required to verify');
     }
     const entity = this.signedEntity(bundle, source, options.artifact);

@@ -1,0 +1,73 @@
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SigstoreInputError } from './error';
+import { bundlePaths, isRejected, loadBundles, verifyEvidence } from './evidence';
+import { publicGoodTrustedRoot, trustedRootFromJSON } from './trust';
+import { BundleVerifier } from './verify';
+
+const realdata = resolve(import.meta.dirname, '..', '..', '..', '..', 'shared', 'sigstore-realdata');
+const npmProvenance = join(realdata, 'sigstore-js-2.1.0-bundle.json');
+
+function workdir(): string {
+  return mkdtempSync(join(tmpdir(), 'twokey-evidence-'));
+}
+
+describe('loadBundles', () => {
+  it('expands a directory into every JSON file below it', () => {
+    const dir = workdir();
+    copyFileSync(npmProvenance, join(dir, 'a.json'));
+    copyFileSync(npmProvenance, join(dir, 'b.sigstore.json'));
+    writeFileSync(join(dir, 'notes.txt'), 'not a bundle');
+    expect(bundlePaths([dir]).map((p) => p.slice(dir.length + 1))).toEqual(['a.json', 'b.sigstore.json']);
+  });
+
+  it('names a truncated bundle in a bundle directory instead of skipping it', () => {
+    const dir = workdir();
+    copyFileSync(npmProvenance, join(dir, 'good.json'));
+    const text = readFileSync(npmProvenance, 'utf8');
+    writeFileSync(join(dir, 'truncated.json'), text.slice(0, text.length / 2));
+    expect(() => loadBundles([dir])).toThrow(SigstoreInputError);
+    expect(() => loadBundles([dir])).toThrow(/truncated\.json: bundle is not JSON/);
+  });
+
+  it('refuses a pattern that matches nothing and a path that does not exist', () => {
+    const dir = workdir();
+    expect(() => loadBundles([join(dir, '*.json')])).toThrow(/no bundle file matches/);
+    expect(() => loadBundles([join(dir, 'missing.json')])).toThrow(/no such file/);
+  });
+});
+
+describe('verifyEvidence', () => {
+  it('verifies a real bundle without an expected identity and reports who signed it', () => {
+    const verifier = new BundleVerifier(publicGoodTrustedRoot());
+    const [parsed] = loadBundles([npmProvenance]);
+    const result = verifyEvidence(verifier, parsed!);
+    expect(isRejected(result)).toBe(false);
+    if (isRejected(result)) return;
+    expect(result.signer.san).toBe(
+      'https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main',
+    );
+    expect(result.signedAt.length).toBeGreaterThan(0);
+  });
+
+  it('rejects, with a reason, a bundle signed under another trusted root', () => {
+    const root = publicGoodTrustedRoot().root;
+    const otherRoot = trustedRootFromJSON(
+      {
+        mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+        tlogs: [],
+        ctlogs: [],
+        certificateAuthorities: [],
+        timestampAuthorities: [],
+      },
+      'empty-root',
+    );
+    expect(root.certificateAuthorities.length).toBeGreaterThan(0);
+    const [parsed] = loadBundles([npmProvenance]);
+    const result = verifyEvidence(new BundleVerifier(otherRoot), parsed!);
+    expect(isRejected(result)).toBe(true);
+    expect((result as { code: string }).code).toMatch(/TLOG_INVALID|CERTIFICATE_INVALID|TIMESTAMP_INVALID/);
+  });
+});

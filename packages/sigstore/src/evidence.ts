@@ -1,0 +1,86 @@
+// Evidence for the deploy gate and `twokey verify`: every bundle given (files, directories, globs) is read and
+// parsed once, then verified once against the trusted root, whoever signed it. Which policy identity a signer is,
+// and which artifact a bundle is about, is decided afterwards by the evaluation in packages/core.
+import { statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { HashAlgorithm } from '@sigstore/protobuf-specs';
+import type { VerifiedBundle } from '@twokey/core';
+import { globSync, isDynamicPattern } from 'tinyglobby';
+import { type ParsedBundle, readBundleFile } from './bundle';
+import { BundleVerificationError, describeCause, SigstoreInputError } from './error';
+import type { BundleVerifier } from './verify';
+
+/** A bundle that was read but did not verify: it is never evidence, and the report says why. */
+export interface RejectedBundle {
+  source: string;
+  code: string;
+  reason: string;
+}
+
+/** Expands files, directories (every `*.json` below them) and glob patterns into the bundle files they name. */
+export function bundlePaths(specs: readonly string[], cwd = process.cwd()): string[] {
+  const found = new Set<string>();
+  for (const spec of specs) {
+    if (isDynamicPattern(spec)) {
+      const matched = globSync(spec, { cwd, absolute: true, onlyFiles: true, dot: true });
+      if (matched.length === 0) {
+        throw new SigstoreInputError('BUNDLE_UNREADABLE', `${spec}: no bundle file matches this pattern`);
+      }
+      for (const file of matched.sort()) found.add(file);
+      continue;
+    }
+    const path = resolve(cwd, spec);
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(path).isDirectory();
+    } catch {
+      throw new SigstoreInputError('BUNDLE_UNREADABLE', `${spec}: cannot read bundle: no such file or directory`);
+    }
+    if (!isDirectory) {
+      found.add(path);
+      continue;
+    }
+    const inside = globSync('**/*.json', { cwd: path, onlyFiles: true, dot: true });
+    for (const file of inside.sort()) found.add(join(path, file));
+  }
+  return [...found];
+}
+
+/**
+ * Reads and parses every bundle. A file that is not a well-formed bundle (truncated, not JSON, unknown media type)
+ * is an input error naming the file: it is never silently skipped.
+ */
+export function loadBundles(specs: readonly string[], cwd = process.cwd()): ParsedBundle[] {
+  return bundlePaths(specs, cwd).map((path) => readBundleFile(path));
+}
+
+/**
+ * Verifies one bundle cryptographically (signature, certificate chain, transparency log, timestamps) without an
+ * expected identity. A message signature is checked against the digest it names; the evaluation then compares
+ * that digest with the artifact's.
+ */
+export function verifyEvidence(verifier: BundleVerifier, parsed: ParsedBundle): VerifiedBundle | RejectedBundle {
+  try {
+    const content = parsed.bundle.content;
+    const digest = content.$case === 'messageSignature' ? content.messageSignature.messageDigest : undefined;
+    const artifact = digest
+      ? { digest: { algorithm: hashName(digest.algorithm), hex: digest.digest.toString('hex') } }
+      : undefined;
+    return verifier.verify(parsed, { anyIdentity: true, artifact });
+  } catch (error) {
+    if (error instanceof BundleVerificationError || error instanceof SigstoreInputError) {
+      return { source: parsed.source, code: error.code, reason: error.message };
+    }
+    return { source: parsed.source, code: 'VERIFICATION_FAILED', reason: `${parsed.source}: ${describeCause(error)}` };
+  }
+}
+
+export function isRejected(result: VerifiedBundle | RejectedBundle): result is RejectedBundle {
+  return 'reason' in result && !('signer' in result);
+}
+
+function hashName(algorithm: HashAlgorithm): 'sha256' | 'sha384' | 'sha512' {
+  if (algorithm === HashAlgorithm.SHA2_384) return 'sha384';
+  if (algorithm === HashAlgorithm.SHA2_512) return 'sha512';
+  return 'sha256';
+}
