@@ -1,1 +1,3 @@
+export * from './intoto';
 export * from './model';
+export * from './slsa-provenance';
