@@ -1,1 +1,2 @@
-export {};
+export * from './oidc-issuer';
+export * from './sigstore-stack';
