@@ -1,5 +1,5 @@
 // Errors of the sigstore package. Callers switch on `code`; `kind` says whether the input was unusable
-// (usage: exit 2) or the evidence did not verify (refusal: exit 1).
+// (usage: exit 2), the evidence did not verify (refusal: exit 1), or signing failed.
 
 export type InputErrorCode =
   | 'BUNDLE_UNREADABLE'
@@ -27,6 +27,15 @@ export type VerificationFailureCode =
   | 'UNSUPPORTED'
   | 'VERIFICATION_FAILED';
 
+export type SigningErrorCode =
+  | 'OIDC_TOKEN_UNAVAILABLE'
+  | 'OIDC_TOKEN_INVALID'
+  | 'CERTIFICATE_REQUEST_FAILED'
+  | 'TLOG_ENTRY_FAILED'
+  | 'TIMESTAMP_FAILED'
+  | 'DIGEST_UNSUPPORTED'
+  | 'SIGNING_FAILED';
+
 export class SigstoreInputError extends Error {
   readonly kind = 'input' as const;
   constructor(
@@ -48,6 +57,19 @@ export class BundleVerificationError extends Error {
   ) {
     super(message, options);
     this.name = 'BundleVerificationError';
+  }
+}
+
+/** Signing did not produce a bundle: no identity token, or a Sigstore service refused or could not be reached. */
+export class SigningError extends Error {
+  readonly kind = 'signing' as const;
+  constructor(
+    readonly code: SigningErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SigningError';
   }
 }
 
