@@ -1,2 +1,3 @@
 export * from './oidc-issuer';
+export * from './runner';
 export * from './sigstore-stack';
