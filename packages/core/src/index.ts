@@ -1,3 +1,5 @@
 export * from './intoto';
 export * from './model';
+export * from './provenance';
 export * from './slsa-provenance';
+export * from './subjects';
