@@ -1,0 +1,35 @@
+// The build action's entry point: inputs into a typed record, run(), outputs and the step summary.
+import { tmpdir } from 'node:os';
+import { getInput, setFailed, setOutput } from '@actions/core';
+import { requestIdToken } from '@twokey/github';
+import { PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
+import { type BuildInputs, run } from './main';
+import { writeFailureSummary, writeSuccessSummary } from './summary';
+
+const inputs: BuildInputs = {
+  subjectPath: getInput('subject-path'),
+  subjectDigest: getInput('subject-digest'),
+  subjectName: getInput('subject-name'),
+  subjectChecksums: getInput('subject-checksums'),
+  endpoints: {
+    fulcioURL: getInput('fulcio-url') || PUBLIC_GOOD_ENDPOINTS.fulcioURL,
+    rekorURL: getInput('rekor-url') || PUBLIC_GOOD_ENDPOINTS.rekorURL,
+    tsaURL: getInput('tsa-url') || undefined,
+  },
+  workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+  outputDirectory: process.env.RUNNER_TEMP || tmpdir(),
+  serverUrl: process.env.GITHUB_SERVER_URL || 'https://github.com',
+  identityToken: () => requestIdToken('sigstore'),
+};
+
+try {
+  const result = await run(inputs);
+  setOutput('bundle-path', result.bundlePath);
+  setOutput('subjects', JSON.stringify(result.subjects.map(({ name, digest }) => ({ name, digest }))));
+  await writeSuccessSummary(result);
+} catch (error) {
+  const code = (error as { code?: unknown }).code;
+  const message = `${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message ?? String(error)}`;
+  setFailed(message);
+  await writeFailureSummary(message);
+}

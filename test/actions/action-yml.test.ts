@@ -1,0 +1,53 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const repoRoot = resolve(import.meta.dirname, '..', '..');
+const validator = join(repoRoot, 'node_modules', '.bin', 'action-validator');
+
+/** Every action.yml in the repository: the root deploy action and each actions/<stage>. */
+const manifests = [
+  join(repoRoot, 'action.yml'),
+  ...readdirSync(join(repoRoot, 'actions')).map((stage) => join(repoRoot, 'actions', stage, 'action.yml')),
+].filter((path) => existsSync(path));
+
+/**
+ * Runs @action-validator/cli on an action.yml. Its newest release (0.6.0) knows runs.using up to node20, so the
+ * copy it checks says node20 where ours says node24; that one field is checked below, exactly.
+ */
+function validate(text: string): { status: number | null; output: string } {
+  const copy = join(mkdtempSync(join(tmpdir(), 'twokey-action-yml-')), 'action.yml');
+  writeFileSync(copy, text.replace(/^(\s*using:\s*)['"]?node24['"]?\s*$/m, '$1node20'));
+  const result = spawnSync(validator, [copy], { encoding: 'utf8' });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+describe('action.yml files', () => {
+  it('there is at least the build action', () => {
+    expect(manifests).toContain(join(repoRoot, 'actions', 'build', 'action.yml'));
+  });
+
+  for (const path of manifests) {
+    const name = path.slice(repoRoot.length + 1);
+    it(`${name} passes @action-validator/cli`, () => {
+      const { status, output } = validate(readFileSync(path, 'utf8'));
+      expect(status, output).toBe(0);
+    });
+
+    it(`${name} runs on node24 from its bundled dist/index.js`, () => {
+      const manifest = parse(readFileSync(path, 'utf8'));
+      expect(manifest.runs).toMatchObject({ using: 'node24', main: 'dist/index.js' });
+    });
+  }
+
+  it('the validator does reject a malformed action (so a pass means something)', () => {
+    const { status, output } = validate(
+      'name: broken\ndescription: x\nruns:\n  using: node24\n  mian: dist/index.js\n',
+    );
+    expect(status).not.toBe(0);
+    expect(output).toContain('runs');
+  });
+});
