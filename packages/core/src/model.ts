@@ -111,6 +111,11 @@ export interface ReviewEvidence {
     mergeMethod: MergeMethod;
     baseRef: string;
   };
+  /**
+   * Other pull requests GitHub associates with `commit` but that were not merged as it (e.g. `commit` is one of
+   * their branch commits, or an earlier commit of a rebase merge). Absent when there are none.
+   */
+  associatedPullRequests?: { number: number; url: string; merged: boolean; mergeCommitSha: string | null }[];
   commits: PullRequestCommit[];
   reviews: Review[];
   /**

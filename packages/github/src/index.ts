@@ -1,1 +1,3 @@
+export * from './evidence';
+export * from './octokit';
 export * from './oidc';

@@ -1,0 +1,477 @@
+// Review evidence for repository R and commit C, read from the GitHub REST API: the pull request merged as C, its
+// commits, reviews, last push and each reviewer's permission. An API failure never escapes as an exception: it
+// becomes a gap, and evidence with gaps is incomplete (the review rules refuse it).
+//
+// What the REST API can and cannot tell:
+// - `GET /commits/{C}/pulls` lists the pull requests GitHub associates with C; the one merged as C is the one whose
+//   `merge_commit_sha` is C. For a rebase merge that is the last replayed commit: an earlier replayed commit of the
+//   same pull request is associated with it but was not merged "as" it, and is reported as such.
+// - The merge method is not recorded anywhere; it is read from the shape of C:
+//   merge  = C has two parents, the second being the PR head;
+//   rebase = C has one parent and carries the head commit's author (name, email, date) and message;
+//   squash = C has one parent and is not a PR commit, otherwise.
+//   A squash whose message and author were edited to equal the head's reads as a rebase (both replay the head's
+//   changes onto the base). Anything else (fast-forward to a PR commit, a second parent that is not the head,
+//   octopus merges) is an unknown merge method: a gap. The API cannot show that C's tree is the head's changes.
+// - Pull request commits: the API lists at most 250; a longer pull request is a gap.
+// - The REST API does not name who pushed a commit. The last pusher is the actor of the latest
+//   `head_ref_force_pushed` timeline event when it is newer than the head commit, else the head commit's author
+//   and committer. The head commit's date is written by whoever made it: a date after the merge is forged and then
+//   loses to any force push, but a force-pushed commit dated between the push and the merge hides that push.
+//   A plain (non-force) push names nobody: only the audit log or a push event could tell who pushed.
+
+import type {
+  GitHubAccount,
+  GitPerson,
+  MergeMethod,
+  PullRequestCommit,
+  RepositoryPermission,
+  Review,
+  ReviewEvidence,
+  ReviewState,
+} from '@twokey/core';
+import type { GitHubClient } from './octokit';
+
+export interface ReviewEvidenceRequest {
+  /** `owner/name`. */
+  repository: string;
+  /** The built commit (40 or 64 hex). */
+  commit: string;
+}
+
+const PER_PAGE = 100;
+const REVIEW_STATES: ReadonlySet<string> = new Set<ReviewState>([
+  'APPROVED',
+  'CHANGES_REQUESTED',
+  'COMMENTED',
+  'DISMISSED',
+  'PENDING',
+]);
+
+/** Everything a merge-method decision needs to know about one commit. */
+interface CommitShape {
+  sha: string;
+  parents: string[];
+  author: { name?: string; email?: string; date?: string } | null;
+  message: string;
+}
+
+type ApiAccount = { login: string; id: number; type?: string } | null | undefined;
+
+interface ApiCommit {
+  sha: string;
+  parents: { sha: string }[];
+  author: ApiAccount | Record<string, never>;
+  committer: ApiAccount | Record<string, never>;
+  commit: {
+    author: { name?: string; email?: string; date?: string } | null;
+    committer: { name?: string; email?: string; date?: string } | null;
+    message: string;
+  };
+}
+
+export async function collectReviewEvidence(
+  client: GitHubClient,
+  request: ReviewEvidenceRequest,
+): Promise<ReviewEvidence> {
+  const [owner, repo] = parseRepository(request.repository);
+  const commit = request.commit.toLowerCase();
+  if (!/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(commit)) {
+    throw new TypeError(`collectReviewEvidence: commit must be 40 or 64 hex digits, got "${request.commit}"`);
+  }
+  const evidence: ReviewEvidence = {
+    repository: request.repository,
+    commit,
+    gaps: [],
+    commits: [],
+    reviews: [],
+    lastPush: { accounts: [], people: [], source: 'head-commit' },
+    permissions: {},
+  };
+  const github = new RepositoryReads(client, owner, repo, evidence.gaps);
+
+  // 1. The pull request merged as C.
+  const associated = await github.list('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', { commit_sha: commit });
+  if (!associated) return evidence;
+  const inRepository = associated.filter(
+    (pr) => pr.base.repo.full_name.toLowerCase() === request.repository.toLowerCase(),
+  );
+  const mergedAsCommit = inRepository.filter((pr) => pr.merge_commit_sha === commit && pr.merged_at !== null);
+  const others = inRepository.filter((pr) => !mergedAsCommit.includes(pr));
+  if (others.length > 0) {
+    evidence.associatedPullRequests = others.map((pr) => ({
+      number: pr.number,
+      url: pr.html_url,
+      merged: pr.merged_at !== null,
+      mergeCommitSha: pr.merge_commit_sha ?? null,
+    }));
+  }
+  if (mergedAsCommit.length === 0) return evidence;
+  if (mergedAsCommit.length > 1) {
+    const numbers = mergedAsCommit.map((pr) => `#${pr.number}`).join(', ');
+    evidence.gaps.push(`more than one pull request claims to be merged as ${commit}: ${numbers}`);
+    return evidence;
+  }
+  const number = mergedAsCommit[0]!.number;
+
+  // 2. Everything about it, read concurrently.
+  const [pr, mergeCommit, listedCommits, reviews, timeline] = await Promise.all([
+    github.get('GET /repos/{owner}/{repo}/pulls/{pull_number}', { pull_number: number }),
+    github.get('GET /repos/{owner}/{repo}/commits/{ref}', { ref: commit }),
+    github.list('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', { pull_number: number }),
+    github.list('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { pull_number: number }),
+    github.list('GET /repos/{owner}/{repo}/issues/{issue_number}/timeline', { issue_number: number }),
+  ]);
+  if (!pr) return evidence;
+  if (!pr.merged || pr.merge_commit_sha !== commit || !pr.merged_at) {
+    evidence.gaps.push(
+      `pull request #${number} is not merged as ${commit} (merged: ${pr.merged}, merge_commit_sha: ${pr.merge_commit_sha})`,
+    );
+    return evidence;
+  }
+  const author = accountOf(pr.user);
+  if (!author) {
+    evidence.gaps.push(`pull request #${number} has no author account (deleted user)`);
+    return evidence;
+  }
+  const mergedBy = accountOf(pr.merged_by);
+  const pullRequest = {
+    number,
+    url: pr.html_url,
+    title: pr.title,
+    author,
+    headSha: pr.head.sha,
+    mergeCommitSha: commit,
+    mergedAt: pr.merged_at,
+    ...(mergedBy && { mergedBy }),
+    baseRef: pr.base.ref,
+  };
+
+  // 3. Commits: every one the API lists, and a gap when it lists fewer than the pull request has.
+  const apiCommits = (listedCommits ?? []) as ApiCommit[];
+  evidence.commits = apiCommits.map(pullRequestCommitOf);
+  if (listedCommits && listedCommits.length < pr.commits) {
+    evidence.gaps.push(
+      `pull request #${number} has ${pr.commits} commits but the API listed ${listedCommits.length} (it lists at most 250): the authors of the others are unknown`,
+    );
+  }
+  const head = apiCommits.find((c) => c.sha === pr.head.sha);
+  if (listedCommits && !head) {
+    evidence.gaps.push(`the head commit ${pr.head.sha} of pull request #${number} is not among its listed commits`);
+  }
+
+  // 4. How it was merged. The model has no "unknown" merge method: the pull request is recorded only once it is known.
+  if (mergeCommit) {
+    const method = mergeMethodOf(shapeOf(mergeCommit as ApiCommit), head && shapeOf(head), apiCommits, pr.head.sha);
+    if (typeof method === 'string') {
+      evidence.pullRequest = { ...pullRequest, mergeMethod: method };
+    } else {
+      evidence.gaps.push(
+        `pull request #${number} (${pr.html_url}) was merged as ${commit} by an unknown merge method: ${method.unknown}`,
+      );
+    }
+  }
+
+  // 5. Reviews, every page.
+  for (const review of reviews ?? []) {
+    const mapped = reviewOf(review);
+    if (typeof mapped === 'string') evidence.gaps.push(mapped);
+    else if (mapped) evidence.reviews.push(mapped);
+  }
+
+  // 6. The last push.
+  if (head && timeline) {
+    evidence.lastPush = lastPushOf(timeline as TimelineEvent[], pullRequestCommitOf(head), pr.merged_at, evidence.gaps);
+  }
+
+  // 7. Each reviewer's permission on the repository.
+  const reviewers = [...new Set(evidence.reviews.map((r) => r.reviewer.login))];
+  const permissions = await Promise.all(reviewers.map((login) => github.permission(login)));
+  for (const [i, login] of reviewers.entries()) {
+    const permission = permissions[i];
+    if (permission) evidence.permissions[login] = permission;
+  }
+  return evidence;
+}
+
+/** Reads of one repository; a failed read records a gap naming the request and returns undefined. */
+class RepositoryReads {
+  constructor(
+    private readonly client: GitHubClient,
+    private readonly owner: string,
+    private readonly repo: string,
+    private readonly gaps: string[],
+  ) {}
+
+  get<R extends GetRoute>(route: R, params: Omit<RouteParams<R>, 'owner' | 'repo'>) {
+    return this.attempt(route, params, async () => {
+      const response = await this.client.request(route, { owner: this.owner, repo: this.repo, ...params } as never);
+      return response.data as RouteData<R>;
+    });
+  }
+
+  list<R extends ListRoute>(route: R, params: Omit<RouteParams<R>, 'owner' | 'repo' | 'per_page' | 'page'>) {
+    return this.attempt(route, params, () =>
+      this.client.paginate(route, { owner: this.owner, repo: this.repo, per_page: PER_PAGE, ...params } as never),
+    ) as Promise<RouteData<R> | undefined>;
+  }
+
+  /** A reviewer's permission; 404 (no such user, no access) is `none`. */
+  async permission(login: string): Promise<RepositoryPermission | undefined> {
+    const route = 'GET /repos/{owner}/{repo}/collaborators/{username}/permission';
+    const data = await this.attempt(route, { username: login }, async () => {
+      try {
+        const response = await this.client.request(route, { owner: this.owner, repo: this.repo, username: login });
+        return response.data;
+      } catch (error) {
+        if (statusOf(error) === 404) return { permission: 'none', role_name: 'none' };
+        throw error;
+      }
+    });
+    if (!data) return undefined;
+    const permission = permissionOf(data.permission, data.role_name);
+    if (!permission) {
+      this.gaps.push(
+        `${this.describe(route, { username: login })}: unknown permission "${data.permission}" (role "${data.role_name}")`,
+      );
+    }
+    return permission;
+  }
+
+  private async attempt<T>(route: string, params: object, call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await call();
+    } catch (error) {
+      if (!isApiFailure(error)) throw error;
+      this.gaps.push(`${this.describe(route, params)}: ${failureOf(error)}`);
+      return undefined;
+    }
+  }
+
+  /** `GET /repos/acme/app/pulls/7/reviews` from the route template and its parameters. */
+  private describe(route: string, params: object): string {
+    const values: Record<string, unknown> = { owner: this.owner, repo: this.repo, ...params };
+    return route.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(String(values[name])));
+  }
+}
+
+type Endpoints = GitHubClient['rest'];
+type GetRoute =
+  | 'GET /repos/{owner}/{repo}/pulls/{pull_number}'
+  | 'GET /repos/{owner}/{repo}/commits/{ref}'
+  | 'GET /repos/{owner}/{repo}/collaborators/{username}/permission';
+type ListRoute =
+  | 'GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls'
+  | 'GET /repos/{owner}/{repo}/pulls/{pull_number}/commits'
+  | 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews'
+  | 'GET /repos/{owner}/{repo}/issues/{issue_number}/timeline';
+type RouteMethod<R> = R extends 'GET /repos/{owner}/{repo}/pulls/{pull_number}'
+  ? Endpoints['pulls']['get']
+  : R extends 'GET /repos/{owner}/{repo}/commits/{ref}'
+    ? Endpoints['repos']['getCommit']
+    : R extends 'GET /repos/{owner}/{repo}/collaborators/{username}/permission'
+      ? Endpoints['repos']['getCollaboratorPermissionLevel']
+      : R extends 'GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls'
+        ? Endpoints['repos']['listPullRequestsAssociatedWithCommit']
+        : R extends 'GET /repos/{owner}/{repo}/pulls/{pull_number}/commits'
+          ? Endpoints['pulls']['listCommits']
+          : R extends 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews'
+            ? Endpoints['pulls']['listReviews']
+            : Endpoints['issues']['listEventsForTimeline'];
+type RouteParams<R> = NonNullable<Parameters<RouteMethod<R>>[0]>;
+type RouteData<R> = Awaited<ReturnType<RouteMethod<R>>> extends { data: infer D } ? D : never;
+
+function parseRepository(repository: string): [string, string] {
+  const match = /^([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)\/([A-Za-z0-9._-]+)$/.exec(repository);
+  if (!match) throw new TypeError(`collectReviewEvidence: repository must be owner/name, got "${repository}"`);
+  return [match[1]!, match[2]!];
+}
+
+// ── Failures ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+interface ApiFailure extends Error {
+  status: number;
+  response?: { headers?: Record<string, string | undefined> };
+}
+
+/** An HTTP error or a failed/aborted request from Octokit; anything else is a bug and is rethrown. */
+function isApiFailure(error: unknown): error is ApiFailure {
+  return error instanceof Error && (error.name === 'HttpError' || error.name === 'AbortError') && 'status' in error;
+}
+
+function statusOf(error: unknown): number | undefined {
+  return isApiFailure(error) ? error.status : undefined;
+}
+
+function failureOf(error: ApiFailure): string {
+  const headers = error.response?.headers ?? {};
+  const cause = error.cause instanceof Error ? error.cause : undefined;
+  if (cause?.name === 'TimeoutError' || error.name === 'AbortError') {
+    return `no answer within the time limit, after retries (${cause?.message ?? error.message})`;
+  }
+  if (headers['x-ratelimit-remaining'] === '0') {
+    const reset = Number(headers['x-ratelimit-reset']);
+    const until = Number.isFinite(reset) ? ` until ${new Date(reset * 1000).toISOString()}` : '';
+    return `HTTP ${error.status}: rate limit exhausted${until} (${error.message})`;
+  }
+  if (/secondary rate limit/i.test(error.message)) {
+    return `HTTP ${error.status}: secondary rate limit, retry-after ${headers['retry-after'] ?? '?'} s (${error.message})`;
+  }
+  const retried = error.status >= 500 || error.status === 429 ? ', after retries' : '';
+  return `HTTP ${error.status}${retried} (${error.message})`;
+}
+
+// ── Mapping API objects to the model ────────────────────────────────────────────────────────────────────────
+
+function accountOf(user: ApiAccount | Record<string, never>): GitHubAccount | undefined {
+  if (!user || typeof user.login !== 'string' || typeof user.id !== 'number') return undefined;
+  return { login: user.login, id: user.id, type: user.type ?? 'User' };
+}
+
+function personOf(
+  signature: { name?: string; email?: string } | null,
+  account: ApiAccount | Record<string, never>,
+): GitPerson {
+  const person: GitPerson = { name: signature?.name ?? '', email: signature?.email ?? '' };
+  const linked = accountOf(account);
+  if (linked) person.account = linked;
+  return person;
+}
+
+function pullRequestCommitOf(commit: ApiCommit): PullRequestCommit {
+  return {
+    sha: commit.sha,
+    author: personOf(commit.commit.author, commit.author),
+    committer: personOf(commit.commit.committer, commit.committer),
+    coAuthors: coAuthorsOf(commit.commit.message),
+    committedAt: commit.commit.committer?.date ?? '',
+  };
+}
+
+// Any line of the message, not only the final trailer block: more co-authors can only mean fewer independent reviewers.
+const CO_AUTHORED_BY = /^[ \t]*co-authored-by:[ \t]*(.*?)[ \t]*<([^<>\s]+)>[ \t]*$/gim;
+
+/** The `Co-authored-by: Name <email>` trailers of a commit message, once per email. */
+export function coAuthorsOf(message: string): { name: string; email: string }[] {
+  const seen = new Set<string>();
+  const coAuthors: { name: string; email: string }[] = [];
+  for (const [, name, email] of message.matchAll(CO_AUTHORED_BY)) {
+    const key = email!.toLowerCase();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    coAuthors.push({ name: name!, email: email! });
+  }
+  return coAuthors;
+}
+
+function shapeOf(commit: ApiCommit): CommitShape {
+  return {
+    sha: commit.sha,
+    parents: commit.parents.map((p) => p.sha),
+    author: commit.commit.author,
+    message: commit.commit.message,
+  };
+}
+
+/** The merge method, read from the merge commit's shape (see the header); `{ unknown }` says why it cannot be told. */
+export function mergeMethodOf(
+  merged: CommitShape,
+  head: CommitShape | undefined,
+  pullRequestCommits: { sha: string }[],
+  headSha: string,
+): MergeMethod | { unknown: string } {
+  const parents = merged.parents;
+  if (parents.length === 2) {
+    return parents[1] === headSha
+      ? 'merge'
+      : { unknown: `merge commit ${merged.sha} has second parent ${parents[1]}, not the pull request head ${headSha}` };
+  }
+  if (parents.length !== 1) {
+    return { unknown: `merge commit ${merged.sha} has ${parents.length} parents` };
+  }
+  if (merged.sha === headSha || pullRequestCommits.some((c) => c.sha === merged.sha)) {
+    return { unknown: `${merged.sha} is one of the pull request's own commits (a fast-forward, not a GitHub merge)` };
+  }
+  if (!head) return { unknown: `the head commit ${headSha} was not listed, so squash and rebase cannot be told apart` };
+  const sameAuthor =
+    merged.author?.name === head.author?.name &&
+    merged.author?.email === head.author?.email &&
+    merged.author?.date === head.author?.date;
+  return sameAuthor && merged.message === head.message ? 'rebase' : 'squash';
+}
+
+/** A review in the model; a string is a gap; undefined is a review that cannot matter (see below). */
+function reviewOf(review: {
+  id: number;
+  user: ApiAccount;
+  state: string;
+  commit_id: string | null;
+  submitted_at?: string;
+}): Review | string | undefined {
+  if (!REVIEW_STATES.has(review.state)) return `review ${review.id} has unknown state "${review.state}"`;
+  const reviewer = accountOf(review.user);
+  if (!reviewer) {
+    // A deleted account's comment cannot count nor block; its approval or objection is evidence we cannot place.
+    return review.state === 'APPROVED' || review.state === 'CHANGES_REQUESTED'
+      ? `review ${review.id} (${review.state}) has no reviewer account (deleted user)`
+      : undefined;
+  }
+  return {
+    id: review.id,
+    reviewer,
+    state: review.state as ReviewState,
+    // null when GitHub no longer knows the commit: it then matches no head.
+    commitId: review.commit_id ?? '',
+    submittedAt: review.submitted_at ?? '',
+  };
+}
+
+interface TimelineEvent {
+  event?: string;
+  actor?: ApiAccount;
+  created_at?: string;
+}
+
+/** Who pushed last: the latest force push when newer than the head commit, else the head's author and committer. */
+function lastPushOf(
+  timeline: TimelineEvent[],
+  head: PullRequestCommit,
+  mergedAt: string,
+  gaps: string[],
+): ReviewEvidence['lastPush'] {
+  const forcePushes = timeline
+    .filter((e) => e.event === 'head_ref_force_pushed' && typeof e.created_at === 'string')
+    .sort((a, b) => Date.parse(a.created_at!) - Date.parse(b.created_at!));
+  const latest = forcePushes.at(-1);
+  // A committer date after the merge is forged: it then cannot place the head after any force push.
+  const committed = Date.parse(head.committedAt);
+  const headTime = committed > Date.parse(mergedAt) ? Number.NEGATIVE_INFINITY : committed;
+  if (latest && !(Date.parse(latest.created_at!) <= headTime)) {
+    const actor = accountOf(latest.actor);
+    if (!actor) gaps.push(`the last force push (${latest.created_at}) has no actor account`);
+    return { accounts: actor ? [actor] : [], people: [], source: 'head_ref_force_pushed' };
+  }
+  const accounts = new Map<string, GitHubAccount>();
+  for (const person of [head.author, head.committer]) {
+    if (person.account) accounts.set(person.account.login.toLowerCase(), person.account);
+  }
+  return { accounts: [...accounts.values()], people: [head.author, head.committer], source: 'head-commit' };
+}
+
+const BUILT_IN_ROLES: Record<string, string> = {
+  admin: 'admin',
+  maintain: 'write',
+  write: 'write',
+  triage: 'read',
+  read: 'read',
+  none: 'none',
+};
+
+/**
+ * `role_name` when it is a built-in role consistent with the legacy `permission` (which folds maintain into write
+ * and triage into read); else the legacy `permission` (custom roles); else undefined.
+ */
+function permissionOf(permission: string, roleName: string | undefined): RepositoryPermission | undefined {
+  if (roleName && BUILT_IN_ROLES[roleName] === permission) return roleName as RepositoryPermission;
+  return ['admin', 'write', 'read', 'none'].includes(permission) ? (permission as RepositoryPermission) : undefined;
+}

@@ -1,0 +1,59 @@
+// The GitHub REST client every stage uses: @actions/github's Octokit with GitHub's retry and rate-limit plugins,
+// and a time limit on every attempt, so collecting evidence ends in bounded time whatever the API does.
+
+import { getOctokit } from '@actions/github';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+
+export type GitHubClient = ReturnType<typeof getOctokit>;
+type OctokitPlugin = Parameters<typeof getOctokit>[2];
+
+export interface GitHubClientOptions {
+  token: string;
+  /** The API root, e.g. `https://api.github.com` or a runner's `GITHUB_API_URL`. Explicit: @actions/github reads
+   * `GITHUB_API_URL` once, when it is imported. */
+  baseUrl: string;
+  /** Further attempts after a failed one (5xx, network error, timeout, rate limit). Default 3. */
+  retries?: number;
+  /** Time limit of one attempt. Default 30 s. */
+  timeoutMs?: number;
+  /** Back-off unit: attempt n+1 waits n² × this after a server error. Default 1000 ms. */
+  retryDelayMs?: number;
+  /** The longest wait for a rate limit to lift before giving up on the request. Default 60 s. */
+  maxRateLimitWaitSeconds?: number;
+}
+
+/** Time limit of each attempt. Registered before the retry plugin so every retry gets a fresh limit. */
+function attemptTimeout(timeoutMs: number): OctokitPlugin {
+  const callerSignals = new WeakMap<object, AbortSignal | undefined>();
+  return (octokit) => {
+    octokit.hook.wrap('request', (request, options) => {
+      if (!callerSignals.has(options)) callerSignals.set(options, options.request?.signal ?? undefined);
+      const given = callerSignals.get(options);
+      const limit = AbortSignal.timeout(timeoutMs);
+      // Wrapped hooks all see the options object bound at the start: replace its `request` (it may be the shared
+      // defaults object, never mutate that) rather than pass new options, which inner hooks would not see.
+      options.request = { ...options.request, signal: given ? AbortSignal.any([given, limit]) : limit };
+      return request(options);
+    });
+  };
+}
+
+export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
+  const retries = options.retries ?? 3;
+  const maxWait = options.maxRateLimitWaitSeconds ?? 60;
+  // Wait out a rate limit only when it lifts soon enough and attempts remain; otherwise the request fails.
+  const waitForLimit = (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number): boolean =>
+    retryCount < retries && retryAfter <= maxWait;
+  return getOctokit(
+    options.token,
+    {
+      baseUrl: options.baseUrl.replace(/\/+$/, ''),
+      retry: { retries, retryAfterBaseValue: options.retryDelayMs ?? 1000 },
+      throttle: { onRateLimit: waitForLimit, onSecondaryRateLimit: waitForLimit },
+    },
+    attemptTimeout(options.timeoutMs ?? 30_000),
+    retry,
+    throttling,
+  );
+}

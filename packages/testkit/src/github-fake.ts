@@ -1,0 +1,1149 @@
+// A GitHub REST API fake on loopback. A test writes a repository's state as plain data (pull requests, reviews,
+// commits, timeline events, collaborators); the fake answers with the response shapes of GitHub's own OpenAPI
+// examples (`__fixtures__/github-examples.json`), pages lists as GitHub does (`per_page`, `page`, `Link`), and fails
+// on demand (5xx, primary and secondary rate limits, slow answers) for a route and a number of times.
+
+import { createHash } from 'node:crypto';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import examples from './__fixtures__/github-examples.json' with { type: 'json' };
+
+// ── State: what a test writes ─────────────────────────────────────────────────────────────────────────────────
+
+export type AccountType = 'User' | 'Bot' | 'Organization';
+
+/** A GitHub account as the API shows it in `user`, `actor`, `author`, `merged_by`… */
+export interface FakeAccount {
+  login: string;
+  id: number;
+  type: AccountType;
+}
+
+/** An account with the git identity its owner commits under (so builders can link commits to accounts). */
+export interface FakeUser extends FakeAccount {
+  name: string;
+  email: string;
+}
+
+/** A git signature: `commit.author` / `commit.committer`. */
+export interface FakeSignature {
+  name: string;
+  email: string;
+  /** ISO 8601. */
+  date: string;
+}
+
+export interface FakeCommit {
+  sha: string;
+  message: string;
+  author: FakeSignature;
+  committer: FakeSignature;
+  /** The account GitHub linked to the author's email; `null` when none (GitHub answers `"author": null`). */
+  authorAccount: FakeAccount | null;
+  committerAccount: FakeAccount | null;
+  parents: string[];
+  treeSha: string;
+}
+
+export type FakeReviewState = 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED' | 'PENDING';
+
+export interface FakeReview {
+  id: number;
+  /** `null`: a deleted account (GitHub shows the review with `"user": null`). */
+  user: FakeAccount | null;
+  state: FakeReviewState;
+  /** The commit the review was given on. */
+  commitId: string;
+  /** ISO 8601; GitHub omits it for PENDING reviews. */
+  submittedAt?: string;
+  body: string;
+  /** Defaults to what the reviewer's collaborator role implies. */
+  authorAssociation?: string;
+}
+
+/** An issue timeline event other than `committed` and `reviewed` (those are derived from commits and reviews). */
+export interface FakeTimelineEvent {
+  id: number;
+  /** e.g. `head_ref_force_pushed`, `labeled`, `review_requested`, `merged`, `closed`. */
+  event: string;
+  actor: FakeAccount | null;
+  createdAt: string;
+  commitId: string | null;
+}
+
+export interface FakePullRequest {
+  number: number;
+  id: number;
+  title: string;
+  body: string;
+  user: FakeAccount;
+  state: 'open' | 'closed';
+  draft: boolean;
+  createdAt: string;
+  closedAt: string | null;
+  htmlUrl?: string;
+  head: { ref: string; sha: string };
+  base: { ref: string; sha: string };
+  merged: boolean;
+  mergeCommitSha: string | null;
+  mergedAt: string | null;
+  mergedBy: FakeAccount | null;
+  /** The PR's commits as `GET …/pulls/{n}/commits` lists them (the API never lists more than 250). */
+  commits: FakeCommit[];
+  /** What the PR's `commits` field says; defaults to `commits.length` (set it higher to model a longer PR). */
+  commitCount?: number;
+  reviews: FakeReview[];
+  events: FakeTimelineEvent[];
+  /** Further commits GitHub associates with this PR in `GET …/commits/{sha}/pulls` (e.g. rebased copies on the base). */
+  associatedShas: string[];
+}
+
+export type FakeRole =
+  | 'admin'
+  | 'maintain'
+  | 'write'
+  | 'triage'
+  | 'read'
+  /** A custom repository role and the base permission it grants. */
+  | { roleName: string; permission: 'admin' | 'write' | 'read' };
+
+export interface FakeWorkflowRunApproval {
+  state: 'approved' | 'rejected';
+  comment: string;
+  environments: string[];
+  user: FakeAccount;
+}
+
+export interface FakeRepository {
+  owner: FakeAccount;
+  name: string;
+  id: number;
+  visibility: 'public' | 'private' | 'internal';
+  defaultBranch: string;
+  /** Branch name → tip commit. */
+  branches: Record<string, string>;
+  /** Commits on the repository's branches (direct pushes, merge, squash and rebased commits, the root). */
+  commits: FakeCommit[];
+  pullRequests: FakePullRequest[];
+  /** Login → role. Anyone else has `read` on a public repository and `none` on a private one. */
+  collaborators: Record<string, FakeRole>;
+  /** Run id → reviews of its deployment environments (`GET …/actions/runs/{run_id}/approvals`). */
+  workflowRunApprovals: Record<string, FakeWorkflowRunApproval[]>;
+}
+
+export interface GitHubFakeState {
+  repositories: FakeRepository[];
+}
+
+// ── Failure injection and request log ─────────────────────────────────────────────────────────────────────────
+
+export interface FakeFailure {
+  /** 500, 502, 503, 504; 403 or 429 for rate limits. Omit with `delayMs` to answer normally but late. */
+  status?: 403 | 429 | 500 | 502 | 503 | 504;
+  /** How many matching requests fail; default: every one. */
+  count?: number;
+  /** Primary rate limit: 403 with `x-ratelimit-remaining: 0` and this `x-ratelimit-reset` (epoch seconds). */
+  rateLimitReset?: number;
+  /** Secondary rate limit: a `retry-after` header (seconds) and GitHub's "secondary rate limit" message. */
+  retryAfter?: number;
+  /** Answer only after this long (a client with a shorter timeout sees a timeout). */
+  delayMs?: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** The path without the query, e.g. `/repos/acme/app/pulls/7/reviews`. */
+  path: string;
+  query: Record<string, string>;
+  /** The route template that answered, e.g. `GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews`. */
+  route?: string;
+  /** 0 while unanswered (a delayed answer the client gave up on stays 0). */
+  status: number;
+  authorization?: string;
+  /** Whether the answer was an injected failure. */
+  injected: boolean;
+}
+
+export interface GitHubFake {
+  /** The API base URL (`http://127.0.0.1:PORT`): Octokit's `baseUrl`, a runner's `GITHUB_API_URL`. */
+  url: string;
+  /** The live state: tests may change it between requests. */
+  state: GitHubFakeState;
+  /** Every request, in arrival order. */
+  requests: RecordedRequest[];
+  /**
+   * Fail requests matching `route`: `'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews'` (placeholders match
+   * any one segment), a concrete path (`'/repos/acme/app/pulls/7'`, any method), or a RegExp tested on `'GET /path'`.
+   */
+  failOn(route: string | RegExp, failure: FakeFailure): void;
+  close(): Promise<void>;
+}
+
+// ── Builders: scenarios in a few lines ────────────────────────────────────────────────────────────────────────
+
+let nextId = 1000;
+// A shared clock so things built later happen later (commits before the reviews written after them).
+let clock = Date.parse('2026-03-02T09:00:00Z');
+
+function newId(): number {
+  nextId += 1;
+  return nextId;
+}
+
+function tick(): string {
+  clock += 60_000;
+  return new Date(clock).toISOString().replace('.000Z', 'Z');
+}
+
+function fakeSha(...parts: unknown[]): string {
+  return createHash('sha1')
+    .update(JSON.stringify([newId(), ...parts]))
+    .digest('hex');
+}
+
+/** GitHub's account that commits merges made in the web UI. */
+export const webFlow: FakeUser = {
+  login: 'web-flow',
+  id: 19864447,
+  type: 'User',
+  name: 'GitHub',
+  email: 'noreply@github.com',
+};
+
+/** A GitHub user who commits as `name <id+login@users.noreply.github.com>` unless told otherwise. */
+export function aUser(login: string, options: Partial<Omit<FakeUser, 'login'>> = {}): FakeUser {
+  const id = options.id ?? newId();
+  return {
+    login,
+    id,
+    type: options.type ?? 'User',
+    name: options.name ?? login,
+    email: options.email ?? `${id}+${login}@users.noreply.github.com`,
+  };
+}
+
+/** A GitHub App's bot account, e.g. `aBot('dependabot')` → `dependabot[bot]`. */
+export function aBot(app: string, options: Partial<Omit<FakeUser, 'login' | 'type'>> = {}): FakeUser {
+  return aUser(`${app}[bot]`, { ...options, type: 'Bot' });
+}
+
+export function accountOf(user: FakeAccount): FakeAccount {
+  return { login: user.login, id: user.id, type: user.type };
+}
+
+/** A git identity: a `FakeUser` (GitHub links the commit to the account) or a bare name and email (unlinked). */
+export type CommitIdentity = FakeUser | { name: string; email: string };
+
+export interface CommitOptions {
+  author: CommitIdentity;
+  /** Defaults to the author. */
+  committer?: CommitIdentity;
+  message?: string;
+  /** Appended to the message as `Co-authored-by:` trailers. */
+  coAuthors?: CommitIdentity[];
+  /** Author and committer date; defaults to the shared clock. */
+  date?: string;
+  committerDate?: string;
+  parents?: string[];
+  sha?: string;
+}
+
+export function aCommit(options: CommitOptions): FakeCommit {
+  const date = options.date ?? tick();
+  const committer = options.committer ?? options.author;
+  let message = options.message ?? 'Change something';
+  if (options.coAuthors?.length) {
+    const trailers = options.coAuthors.map((person) => `Co-authored-by: ${person.name} <${person.email}>`);
+    message = `${message}\n\n${trailers.join('\n')}`;
+  }
+  const sha = options.sha ?? fakeSha(message, options.author, date);
+  return {
+    sha,
+    message,
+    author: { name: options.author.name, email: options.author.email, date },
+    committer: { name: committer.name, email: committer.email, date: options.committerDate ?? date },
+    authorAccount: linkedAccount(options.author),
+    committerAccount: linkedAccount(committer),
+    parents: options.parents ?? [],
+    treeSha: fakeSha('tree', sha),
+  };
+}
+
+function linkedAccount(identity: CommitIdentity): FakeAccount | null {
+  return 'login' in identity ? accountOf(identity) : null;
+}
+
+export interface ReviewOptions {
+  by: FakeAccount | null;
+  /** The reviewed commit. */
+  on: string;
+  state?: FakeReviewState;
+  at?: string;
+  body?: string;
+  id?: number;
+  authorAssociation?: string;
+}
+
+export function aReview(options: ReviewOptions): FakeReview {
+  const state = options.state ?? 'APPROVED';
+  return {
+    id: options.id ?? newId(),
+    user: options.by ? accountOf(options.by) : null,
+    state,
+    commitId: options.on,
+    submittedAt: state === 'PENDING' ? undefined : (options.at ?? tick()),
+    body: options.body ?? '',
+    authorAssociation: options.authorAssociation,
+  };
+}
+
+/** A timeline event; `aTimelineEvent('head_ref_force_pushed', { by: mallory })` is a force push. */
+export function aTimelineEvent(
+  event: string,
+  options: { by: FakeAccount | null; at?: string; commitId?: string | null; id?: number },
+): FakeTimelineEvent {
+  return {
+    id: options.id ?? newId(),
+    event,
+    actor: options.by ? accountOf(options.by) : null,
+    createdAt: options.at ?? tick(),
+    commitId: options.commitId ?? null,
+  };
+}
+
+export function aForcePush(options: { by: FakeAccount | null; at?: string; headSha?: string }): FakeTimelineEvent {
+  return aTimelineEvent('head_ref_force_pushed', { by: options.by, at: options.at, commitId: options.headSha });
+}
+
+export interface PullRequestOptions {
+  author: FakeAccount;
+  /** In order; the last one is the head. Their parents are chained for you unless set. */
+  commits: FakeCommit[];
+  number?: number;
+  title?: string;
+  body?: string;
+  reviews?: FakeReview[];
+  events?: FakeTimelineEvent[];
+  headRef?: string;
+  baseRef?: string;
+  /** Base commit the branch started from. */
+  baseSha?: string;
+  commitCount?: number;
+}
+
+let nextPullNumber = 0;
+
+/** An open pull request; merge it with `mergePullRequest`. */
+export function aPullRequest(options: PullRequestOptions): FakePullRequest {
+  if (options.commits.length === 0) throw new Error('aPullRequest: a pull request needs at least one commit');
+  nextPullNumber += 1;
+  const baseSha = options.baseSha ?? fakeSha('base');
+  let parent = baseSha;
+  for (const commit of options.commits) {
+    if (commit.parents.length === 0) commit.parents = [parent];
+    parent = commit.sha;
+  }
+  const number = options.number ?? nextPullNumber;
+  return {
+    number,
+    id: newId(),
+    title: options.title ?? `Pull request ${number}`,
+    body: options.body ?? '',
+    user: accountOf(options.author),
+    state: 'open',
+    draft: false,
+    createdAt: options.commits[0]!.committer.date,
+    closedAt: null,
+    head: { ref: options.headRef ?? `change-${number}`, sha: options.commits.at(-1)!.sha },
+    base: { ref: options.baseRef ?? 'main', sha: baseSha },
+    merged: false,
+    mergeCommitSha: null,
+    mergedAt: null,
+    mergedBy: null,
+    commits: options.commits,
+    commitCount: options.commitCount,
+    reviews: options.reviews ?? [],
+    events: options.events ?? [],
+    associatedShas: [],
+  };
+}
+
+export interface RepositoryOptions {
+  visibility?: FakeRepository['visibility'];
+  defaultBranch?: string;
+  collaborators?: Record<string, FakeRole>;
+  ownerType?: AccountType;
+}
+
+/** A repository `owner/name` with one root commit on its default branch. */
+export function aRepository(fullName: string, options: RepositoryOptions = {}): FakeRepository {
+  const [owner, name] = fullName.split('/');
+  if (!owner || !name) throw new Error(`aRepository: expected owner/name, got ${fullName}`);
+  const defaultBranch = options.defaultBranch ?? 'main';
+  const ownerAccount: FakeAccount = { login: owner, id: newId(), type: options.ownerType ?? 'Organization' };
+  const root = aCommit({ author: { name: 'Initial', email: 'initial@example.com' }, message: 'Initial commit' });
+  return {
+    owner: ownerAccount,
+    name,
+    id: newId(),
+    visibility: options.visibility ?? 'private',
+    defaultBranch,
+    branches: { [defaultBranch]: root.sha },
+    commits: [root],
+    pullRequests: [],
+    collaborators: { ...options.collaborators },
+    workflowRunApprovals: {},
+  };
+}
+
+/** Pushes a commit straight onto a branch (no pull request); returns its sha. */
+export function pushCommit(repository: FakeRepository, commit: FakeCommit, branch = repository.defaultBranch): string {
+  commit.parents = [repository.branches[branch] ?? fakeSha('orphan')];
+  repository.commits.push(commit);
+  repository.branches[branch] = commit.sha;
+  return commit.sha;
+}
+
+export type MergeMethodName = 'merge' | 'squash' | 'rebase';
+
+/**
+ * Merges `pullRequest` into its base the way GitHub's merge button does, adds it to the repository if needed, and
+ * returns the commit it was merged as (`merge_commit_sha`):
+ * - merge: a commit with parents [base tip, PR head], authored by the merger, committed by web-flow;
+ * - squash: one commit with the base tip as parent, authored by the PR author, co-authored-by the other authors;
+ * - rebase: each PR commit replayed on the base tip (same author and message, committer web-flow); the last one.
+ */
+export function mergePullRequest(
+  repository: FakeRepository,
+  pullRequest: FakePullRequest,
+  options: { method: MergeMethodName; by: FakeUser; at?: string },
+): string {
+  if (!repository.pullRequests.includes(pullRequest)) repository.pullRequests.push(pullRequest);
+  const at = options.at ?? tick();
+  const base = pullRequest.base.ref;
+  const tip = repository.branches[base] ?? pullRequest.base.sha;
+  const created: FakeCommit[] = [];
+  if (options.method === 'merge') {
+    created.push(
+      aCommit({
+        author: options.by,
+        committer: webFlow,
+        date: at,
+        message: `Merge pull request #${pullRequest.number} from ${repository.owner.login}/${pullRequest.head.ref}\n\n${pullRequest.title}`,
+        parents: [tip, pullRequest.head.sha],
+      }),
+    );
+  } else if (options.method === 'squash') {
+    const others = new Map<string, CommitIdentity>();
+    for (const commit of pullRequest.commits) {
+      if (commit.authorAccount?.login !== pullRequest.user.login) others.set(commit.author.email, commit.author);
+    }
+    const author = pullRequest.commits.find((c) => c.authorAccount?.login === pullRequest.user.login)?.author;
+    const authorIdentity: CommitIdentity = author
+      ? { ...pullRequest.user, name: author.name, email: author.email }
+      : {
+          name: pullRequest.user.login,
+          email: `${pullRequest.user.id}+${pullRequest.user.login}@users.noreply.github.com`,
+        };
+    const squash = aCommit({
+      author: authorIdentity,
+      committer: webFlow,
+      date: at,
+      message: `${pullRequest.title} (#${pullRequest.number})\n\n${pullRequest.commits.map((c) => `* ${c.message.split('\n')[0]}`).join('\n')}`,
+      coAuthors: [...others.values()],
+      parents: [tip],
+    });
+    squash.authorAccount = accountOf(pullRequest.user);
+    created.push(squash);
+  } else {
+    let parent = tip;
+    for (const original of pullRequest.commits) {
+      const replayed = aCommit({
+        author: original.author,
+        committer: webFlow,
+        message: original.message,
+        date: original.author.date,
+        committerDate: at,
+        parents: [parent],
+      });
+      replayed.authorAccount = original.authorAccount;
+      created.push(replayed);
+      parent = replayed.sha;
+    }
+  }
+  const mergeCommit = created.at(-1)!;
+  repository.commits.push(...created);
+  repository.branches[base] = mergeCommit.sha;
+  pullRequest.associatedShas.push(...created.map((c) => c.sha));
+  pullRequest.state = 'closed';
+  pullRequest.closedAt = at;
+  pullRequest.merged = true;
+  pullRequest.mergedAt = at;
+  pullRequest.mergedBy = accountOf(options.by);
+  pullRequest.mergeCommitSha = mergeCommit.sha;
+  return mergeCommit.sha;
+}
+
+export function aGitHubState(...repositories: FakeRepository[]): GitHubFakeState {
+  return { repositories };
+}
+
+// ── Server ─────────────────────────────────────────────────────────────────────────────────────────────────────
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+interface Answer {
+  status: number;
+  body: Json;
+  headers?: Record<string, string>;
+}
+
+interface RouteContext {
+  repository: FakeRepository;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  api: string;
+  path: string;
+}
+
+interface Route {
+  method: string;
+  template: string;
+  handle: (context: RouteContext) => Answer;
+}
+
+const DOCS = 'https://docs.github.com/rest';
+const MAX_PER_PAGE = 100;
+const DEFAULT_PER_PAGE = 30;
+// GitHub lists at most 250 commits of a pull request, whatever the page.
+const MAX_PULL_REQUEST_COMMITS = 250;
+
+export async function startGitHubFake(state: GitHubFakeState): Promise<GitHubFake> {
+  const requests: RecordedRequest[] = [];
+  const failures: { matches: (method: string, path: string) => boolean; failure: FakeFailure; left: number }[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let api = '';
+
+  const server: Server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://fake');
+    const method = request.method ?? 'GET';
+    const record: RecordedRequest = {
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      status: 0,
+      authorization: request.headers.authorization,
+      injected: false,
+    };
+    const matched = matchRoute(method, url.pathname);
+    if (matched) record.route = `${matched.route.method} ${matched.route.template}`;
+    requests.push(record);
+    request.resume();
+
+    const injected = failures.find((f) => f.left > 0 && f.matches(method, url.pathname));
+    if (injected) injected.left -= 1;
+    const answer = (): void => {
+      if (injected?.failure.status) {
+        record.injected = true;
+        send(response, record, failureAnswer(injected.failure));
+        return;
+      }
+      send(response, record, matched ? answerRoute(matched, url, api, state) : notFound());
+    };
+    const delayMs = injected?.failure.delayMs;
+    if (delayMs) {
+      record.injected = true;
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        if (!response.destroyed) answer();
+      }, delayMs);
+      timers.add(timer);
+      response.on('close', () => {
+        clearTimeout(timer);
+        timers.delete(timer);
+      });
+    } else {
+      answer();
+    }
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url: api,
+    state,
+    requests,
+    failOn(pattern, failure) {
+      failures.push({ matches: failureMatcher(pattern), failure, left: failure.count ?? Number.POSITIVE_INFINITY });
+    },
+    async close() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function send(response: ServerResponse, record: RecordedRequest, answer: Answer): void {
+  record.status = answer.status;
+  const body = JSON.stringify(answer.body);
+  response.writeHead(answer.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'x-github-api-version-selected': '2022-11-28',
+    'x-ratelimit-limit': '5000',
+    'x-ratelimit-remaining': '4999',
+    'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600),
+    'x-ratelimit-resource': 'core',
+    ...answer.headers,
+  });
+  response.end(body);
+}
+
+function failureMatcher(pattern: string | RegExp): (method: string, path: string) => boolean {
+  if (pattern instanceof RegExp) return (method, path) => pattern.test(`${method} ${path}`);
+  const [first, second] = pattern.trim().split(/\s+/);
+  const method = second ? first!.toUpperCase() : undefined;
+  const template = (second ?? first)!;
+  return (actualMethod, path) => (!method || method === actualMethod) && matchTemplate(template, path) !== undefined;
+}
+
+/** Placeholders (`{name}`) match exactly one non-empty path segment; everything else must be equal. */
+function matchTemplate(template: string, path: string): Record<string, string> | undefined {
+  const want = template.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [i, segment] of want.entries()) {
+    const actual = got[i]!;
+    const placeholder = /^\{(\w+)\}$/.exec(segment);
+    if (placeholder) {
+      if (actual === '') return undefined;
+      params[placeholder[1]!] = decodeURIComponent(actual);
+    } else if (segment !== actual) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+function failureAnswer(failure: FakeFailure): Answer {
+  const status = failure.status ?? 500;
+  if (failure.retryAfter !== undefined) {
+    return {
+      status,
+      headers: { 'retry-after': String(failure.retryAfter) },
+      body: {
+        message:
+          'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.',
+        documentation_url:
+          'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+        status: String(status),
+      },
+    };
+  }
+  if (failure.rateLimitReset !== undefined) {
+    return {
+      status,
+      headers: {
+        'x-ratelimit-limit': '5000',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-used': '5000',
+        'x-ratelimit-reset': String(failure.rateLimitReset),
+      },
+      body: {
+        message: 'API rate limit exceeded for installation ID 1.',
+        documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
+        status: String(status),
+      },
+    };
+  }
+  const message: Record<number, string> = {
+    403: 'Resource not accessible by integration',
+    500: 'Server Error',
+    502: 'Bad Gateway',
+    503: 'Service Unavailable',
+    504: 'Gateway Timeout',
+  };
+  return { status, body: { message: message[status] ?? 'Error', documentation_url: DOCS, status: String(status) } };
+}
+
+function notFound(): Answer {
+  return { status: 404, body: { message: 'Not Found', documentation_url: DOCS, status: '404' } };
+}
+
+function matchRoute(method: string, path: string): { route: Route; params: Record<string, string> } | undefined {
+  for (const route of ROUTES) {
+    if (route.method !== method) continue;
+    const params = matchTemplate(route.template, path);
+    if (params) return { route, params };
+  }
+  return undefined;
+}
+
+function answerRoute(
+  matched: { route: Route; params: Record<string, string> },
+  url: URL,
+  api: string,
+  state: GitHubFakeState,
+): Answer {
+  const { route, params } = matched;
+  const repository = state.repositories.find(
+    (r) =>
+      r.owner.login.toLowerCase() === params.owner?.toLowerCase() &&
+      r.name.toLowerCase() === params.repo?.toLowerCase(),
+  );
+  if (!repository) return notFound();
+  return route.handle({ repository, params, query: url.searchParams, api, path: url.pathname });
+}
+
+const ROUTES: Route[] = [
+  {
+    method: 'GET',
+    template: '/repos/{owner}/{repo}',
+    handle: ({ repository, api }) => ({ status: 200, body: repositoryJson(repository, api) }),
+  },
+  {
+    method: 'GET',
+    template: '/repos/{owner}/{repo}/pulls/{pull_number}',
+    handle: ({ repository, params, api }) => {
+      const pullRequest = findPullRequest(repository, params.pull_number!);
+      return pullRequest ? { status: 200, body: pullRequestJson(repository, pullRequest, api) } : notFound();
+    },
+  },
+  {
+    method: 'GET',
+    template: '/repos/{owner}/{repo}/pulls/{pull_number}/reviews',
+    handle: (context) => {
+      const pullRequest = findPullRequest(context.repository, context.params.pull_number!);
+      if (!pullRequest) return notFound();
+      return page(
+        context,
+        pullRequest.reviews.map((review) => reviewJson(context.repository, pullRequest, review, context.api)),
+      );
+    },
+  },
+  {
+    method: 'GET',
+    template: '/repos/{owner}/{repo}/pulls/{pull_number}/commits',
+    handle: (context) => {
+      const pullRequest = findPullRequest(context.repository, context.params.pull_number!);
+      if (!pullRequest) return notFound();
+      const listed = pullRequest.commits.slice(0, MAX_PULL_REQUEST_COMMITS);
+      return page(
+        context,
+        listed.map((commit) => commitJson(context.repository, commit, context.api, 'pulls/list-commits[0]')),
+      );
+    },
+  },
+  {
+    method: 'GET',
+    template: '/repos/{owner}/{repo}/commits/{commit_sha}/pulls',
+    handle: (context) => {
+      const sha = context.params.commit_sha!;
+      if (!findCommit(context.repository, sha)) return noCommit(sha);
+      const associated = context.repository.pullRequests.filter(
+        (pr) => pr.mergeCommitSha === sha || pr.associatedShas.includes(sha) || pr.commits.some((c) => c.sha === sha),
+      );
+      return page(
+        context,
+        associated.map((pr) => pullRequestSimpleJson(context.repository, pr, context.api)),
+      );
+    },
+  },
+  {
+    method: 'GET',
+    template: '/repos/{owner}/{repo}/commits/{ref}',
+    handle: ({ repository, params, api }) => {
+      const commit = findCommit(repository, params.ref!);
+      return commit
+        ? { status: 200, body: commitJson(repository, commit, api, 'repos/get-commit') }
+        : noCommit(params.ref!);
+    },
+  },
+  {
+    method: 'GET',
+    template: '/repos/{owner}/{repo}/issues/{issue_number}/timeline',
+    handle: (context) => {
+      const pullRequest = findPullRequest(context.repository, context.params.issue_number!);
+      if (!pullRequest) return notFound();
+      return page(context, timelineJson(context.repository, pullRequest, context.api));
+    },
+  },
+  {
+    method: 'GET',
+    template: '/repos/{owner}/{repo}/collaborators/{username}/permission',
+    handle: ({ repository, params, api }) => ({
+      status: 200,
+      body: permissionJson(repository, params.username!, api),
+    }),
+  },
+  {
+    method: 'GET',
+    template: '/repos/{owner}/{repo}/actions/runs/{run_id}/approvals',
+    handle: ({ repository, params, api }) => {
+      const approvals = repository.workflowRunApprovals[params.run_id!];
+      return approvals
+        ? { status: 200, body: approvals.map((approval) => workflowRunApprovalJson(repository, approval, api)) }
+        : notFound();
+    },
+  },
+];
+
+function findPullRequest(repository: FakeRepository, number: string): FakePullRequest | undefined {
+  return repository.pullRequests.find((pr) => String(pr.number) === number);
+}
+
+function findCommit(repository: FakeRepository, sha: string): FakeCommit | undefined {
+  return (
+    repository.commits.find((c) => c.sha === sha) ??
+    repository.pullRequests.flatMap((pr) => pr.commits).find((c) => c.sha === sha)
+  );
+}
+
+function noCommit(sha: string): Answer {
+  return { status: 422, body: { message: `No commit found for SHA: ${sha}`, documentation_url: DOCS, status: '422' } };
+}
+
+/** One page of `items` as GitHub pages it: `per_page` (default 30, at most 100), `page`, and a `Link` header. */
+function page(context: RouteContext, items: Json[]): Answer {
+  const requested = Number.parseInt(context.query.get('per_page') ?? '', 10);
+  const perPage = Number.isFinite(requested) && requested > 0 ? Math.min(requested, MAX_PER_PAGE) : DEFAULT_PER_PAGE;
+  const requestedPage = Number.parseInt(context.query.get('page') ?? '', 10);
+  const current = Number.isFinite(requestedPage) && requestedPage > 0 ? requestedPage : 1;
+  const last = Math.max(1, Math.ceil(items.length / perPage));
+  const body = items.slice((current - 1) * perPage, current * perPage);
+  const link = (n: number): string => {
+    const query = new URLSearchParams(context.query);
+    query.set('per_page', String(perPage));
+    query.set('page', String(n));
+    return `<${context.api}${context.path}?${query}>`;
+  };
+  const links: string[] = [];
+  if (current > 1) links.push(`${link(current - 1)}; rel="prev"`);
+  if (current < last) links.push(`${link(current + 1)}; rel="next"`, `${link(last)}; rel="last"`);
+  if (current > 1) links.push(`${link(1)}; rel="first"`);
+  return { status: 200, body, headers: links.length ? { link: links.join(', ') } : {} };
+}
+
+// ── Response bodies: GitHub's examples with the state's values written in ──────────────────────────────────────
+
+type ExampleKey = Exclude<keyof typeof examples, '$comment'>;
+
+/** A fresh copy of an example, its `api.github.com` URLs pointing at the fake and its repository at ours. */
+function example(key: ExampleKey, repository: FakeRepository, api: string): JsonObject {
+  const fullName = `${repository.owner.login}/${repository.name}`;
+  return mapStrings(examples[key] as Json, (s) =>
+    s.replaceAll('https://api.github.com', api).replaceAll('octocat/Hello-World', fullName),
+  ) as JsonObject;
+}
+
+function mapStrings(value: Json, map: (s: string) => string): Json {
+  if (typeof value === 'string') return map(value);
+  if (Array.isArray(value)) return value.map((v) => mapStrings(v, map));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, map)]));
+  }
+  return value;
+}
+
+function userJson(account: FakeAccount | null, api: string): Json {
+  if (!account) return null;
+  const template = examples['pulls/list-reviews[0]'].user as Json;
+  const user = mapStrings(template, (s) =>
+    s.replaceAll('https://api.github.com', api).replaceAll('octocat', account.login),
+  ) as JsonObject;
+  user.id = account.id;
+  user.node_id = Buffer.from(`04:${account.type}${account.id}`).toString('base64');
+  user.avatar_url = `https://avatars.githubusercontent.com/u/${account.id}?v=4`;
+  user.type = account.type;
+  user.site_admin = false;
+  return user;
+}
+
+function repositoryJson(repository: FakeRepository, api: string): JsonObject {
+  const body = example('repos/get', repository, api);
+  const fullName = `${repository.owner.login}/${repository.name}`;
+  for (const forkOnly of ['parent', 'source', 'template_repository', 'organization']) delete body[forkOnly];
+  Object.assign(body, {
+    id: repository.id,
+    node_id: Buffer.from(`010:Repository${repository.id}`).toString('base64'),
+    name: repository.name,
+    full_name: fullName,
+    owner: userJson(repository.owner, api),
+    private: repository.visibility !== 'public',
+    visibility: repository.visibility,
+    html_url: `https://github.com/${fullName}`,
+    url: `${api}/repos/${fullName}`,
+    default_branch: repository.defaultBranch,
+    fork: false,
+  });
+  if (repository.owner.type === 'Organization') body.organization = userJson(repository.owner, api);
+  return body;
+}
+
+function pullRequestUrls(repository: FakeRepository, pullRequest: FakePullRequest, api: string): JsonObject {
+  const fullName = `${repository.owner.login}/${repository.name}`;
+  const n = pullRequest.number;
+  const html = pullRequest.htmlUrl ?? `https://github.com/${fullName}/pull/${n}`;
+  const url = `${api}/repos/${fullName}/pulls/${n}`;
+  return {
+    url,
+    html_url: html,
+    diff_url: `${html}.diff`,
+    patch_url: `${html}.patch`,
+    issue_url: `${api}/repos/${fullName}/issues/${n}`,
+    commits_url: `${url}/commits`,
+    review_comments_url: `${url}/comments`,
+    review_comment_url: `${api}/repos/${fullName}/pulls/comments{/number}`,
+    comments_url: `${api}/repos/${fullName}/issues/${n}/comments`,
+    statuses_url: `${api}/repos/${fullName}/statuses/${pullRequest.head.sha}`,
+    _links: {
+      self: { href: url },
+      html: { href: html },
+      issue: { href: `${api}/repos/${fullName}/issues/${n}` },
+      comments: { href: `${api}/repos/${fullName}/issues/${n}/comments` },
+      review_comments: { href: `${url}/comments` },
+      review_comment: { href: `${api}/repos/${fullName}/pulls/comments{/number}` },
+      commits: { href: `${url}/commits` },
+      statuses: { href: `${api}/repos/${fullName}/statuses/${pullRequest.head.sha}` },
+    },
+  };
+}
+
+function pullRequestCommon(repository: FakeRepository, pullRequest: FakePullRequest, api: string): JsonObject {
+  const repo = repositoryJson(repository, api);
+  const branch = (ref: string, sha: string): Json => ({
+    label: `${repository.owner.login}:${ref}`,
+    ref,
+    sha,
+    user: userJson(repository.owner, api),
+    repo,
+  });
+  return {
+    ...pullRequestUrls(repository, pullRequest, api),
+    id: pullRequest.id,
+    node_id: Buffer.from(`011:PullRequest${pullRequest.id}`).toString('base64'),
+    number: pullRequest.number,
+    state: pullRequest.state,
+    locked: false,
+    title: pullRequest.title,
+    user: userJson(pullRequest.user, api),
+    body: pullRequest.body,
+    labels: [],
+    milestone: null,
+    created_at: pullRequest.createdAt,
+    updated_at: pullRequest.closedAt ?? pullRequest.createdAt,
+    closed_at: pullRequest.closedAt,
+    merged_at: pullRequest.mergedAt,
+    merge_commit_sha: pullRequest.mergeCommitSha,
+    assignee: null,
+    assignees: [],
+    requested_reviewers: [],
+    requested_teams: [],
+    head: branch(pullRequest.head.ref, pullRequest.head.sha),
+    base: branch(pullRequest.base.ref, pullRequest.base.sha),
+    author_association: associationOf(repository, pullRequest.user.login),
+    auto_merge: null,
+    draft: pullRequest.draft,
+  };
+}
+
+function pullRequestJson(repository: FakeRepository, pullRequest: FakePullRequest, api: string): JsonObject {
+  const body = example('pulls/get', repository, api);
+  Object.assign(body, pullRequestCommon(repository, pullRequest, api), {
+    merged: pullRequest.merged,
+    mergeable: pullRequest.merged ? null : true,
+    rebaseable: pullRequest.merged ? null : true,
+    mergeable_state: pullRequest.merged ? 'unknown' : 'clean',
+    merged_by: userJson(pullRequest.mergedBy, api),
+    commits: pullRequest.commitCount ?? pullRequest.commits.length,
+  });
+  return body;
+}
+
+function pullRequestSimpleJson(repository: FakeRepository, pullRequest: FakePullRequest, api: string): JsonObject {
+  const body = example('repos/list-pull-requests-associated-with-commit[0]', repository, api);
+  Object.assign(body, pullRequestCommon(repository, pullRequest, api));
+  return body;
+}
+
+function associationOf(repository: FakeRepository, login: string): string {
+  if (login.toLowerCase() === repository.owner.login.toLowerCase()) return 'OWNER';
+  return roleOf(repository, login) ? 'COLLABORATOR' : 'CONTRIBUTOR';
+}
+
+function roleOf(repository: FakeRepository, login: string): FakeRole | undefined {
+  const key = Object.keys(repository.collaborators).find((k) => k.toLowerCase() === login.toLowerCase());
+  return key === undefined ? undefined : repository.collaborators[key];
+}
+
+function reviewJson(
+  repository: FakeRepository,
+  pullRequest: FakePullRequest,
+  review: FakeReview,
+  api: string,
+): JsonObject {
+  const body = example('pulls/list-reviews[0]', repository, api);
+  const urls = pullRequestUrls(repository, pullRequest, api);
+  const html = `${urls.html_url}#pullrequestreview-${review.id}`;
+  Object.assign(body, {
+    id: review.id,
+    node_id: Buffer.from(`017:PullRequestReview${review.id}`).toString('base64'),
+    user: userJson(review.user, api),
+    body: review.body,
+    state: review.state,
+    html_url: html,
+    pull_request_url: urls.url,
+    _links: { html: { href: html }, pull_request: { href: urls.url } },
+    commit_id: review.commitId,
+    author_association:
+      review.authorAssociation ?? (review.user ? associationOf(repository, review.user.login) : 'NONE'),
+  });
+  if (review.submittedAt === undefined) delete body.submitted_at;
+  else body.submitted_at = review.submittedAt;
+  return body;
+}
+
+function commitJson(
+  repository: FakeRepository,
+  commit: FakeCommit,
+  api: string,
+  key: 'pulls/list-commits[0]' | 'repos/get-commit',
+): JsonObject {
+  const body = example(key, repository, api);
+  const fullName = `${repository.owner.login}/${repository.name}`;
+  const inner = body.commit as JsonObject;
+  Object.assign(inner, {
+    url: `${api}/repos/${fullName}/git/commits/${commit.sha}`,
+    author: { ...commit.author },
+    committer: { ...commit.committer },
+    message: commit.message,
+    tree: { url: `${api}/repos/${fullName}/git/trees/${commit.treeSha}`, sha: commit.treeSha },
+    comment_count: 0,
+  });
+  Object.assign(body, {
+    url: `${api}/repos/${fullName}/commits/${commit.sha}`,
+    sha: commit.sha,
+    node_id: Buffer.from(`06:Commit${repository.id}:${commit.sha}`).toString('base64'),
+    html_url: `https://github.com/${fullName}/commit/${commit.sha}`,
+    comments_url: `${api}/repos/${fullName}/commits/${commit.sha}/comments`,
+    author: userJson(commit.authorAccount, api),
+    committer: userJson(commit.committerAccount, api),
+    parents: commit.parents.map((sha) => ({
+      url: `${api}/repos/${fullName}/commits/${sha}`,
+      sha,
+      html_url: `https://github.com/${fullName}/commit/${sha}`,
+    })),
+  });
+  // The examples' stats and files describe a diff the fake does not model.
+  if (key === 'repos/get-commit') Object.assign(body, { stats: { additions: 0, deletions: 0, total: 0 }, files: [] });
+  return body;
+}
+
+/** Commits (`committed`), reviews (`reviewed`) and the other events, in time order as GitHub lists them. */
+function timelineJson(repository: FakeRepository, pullRequest: FakePullRequest, api: string): Json[] {
+  const fullName = `${repository.owner.login}/${repository.name}`;
+  const entries: { at: string; json: JsonObject }[] = [];
+  for (const commit of pullRequest.commits) {
+    const json = example('git/get-commit', repository, api);
+    Object.assign(json, {
+      sha: commit.sha,
+      node_id: Buffer.from(`06:Commit${repository.id}:${commit.sha}`).toString('base64'),
+      url: `${api}/repos/${fullName}/git/commits/${commit.sha}`,
+      html_url: `https://github.com/${fullName}/commit/${commit.sha}`,
+      author: { ...commit.author },
+      committer: { ...commit.committer },
+      message: commit.message,
+      tree: { url: `${api}/repos/${fullName}/git/trees/${commit.treeSha}`, sha: commit.treeSha },
+      parents: commit.parents.map((sha) => ({
+        url: `${api}/repos/${fullName}/git/commits/${sha}`,
+        sha,
+        html_url: `https://github.com/${fullName}/commit/${sha}`,
+      })),
+      event: 'committed',
+    });
+    entries.push({ at: commit.committer.date, json });
+  }
+  for (const review of pullRequest.reviews) {
+    if (review.submittedAt === undefined) continue;
+    entries.push({
+      at: review.submittedAt,
+      json: { event: 'reviewed', ...reviewJson(repository, pullRequest, review, api) },
+    });
+  }
+  for (const event of pullRequest.events) {
+    const json = example('issues/list-events-for-timeline[0]', repository, api);
+    delete json.lock_reason;
+    Object.assign(json, {
+      id: event.id,
+      node_id: Buffer.from(`013:IssueEvent${event.id}`).toString('base64'),
+      url: `${api}/repos/${fullName}/issues/events/${event.id}`,
+      actor: userJson(event.actor, api),
+      event: event.event,
+      commit_id: event.commitId,
+      commit_url: event.commitId ? `${api}/repos/${fullName}/commits/${event.commitId}` : null,
+      created_at: event.createdAt,
+      performed_via_github_app: null,
+    });
+    entries.push({ at: event.createdAt, json });
+  }
+  return entries.sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).map((e) => e.json);
+}
+
+function permissionJson(repository: FakeRepository, login: string, api: string): JsonObject {
+  const body = example('repos/get-collaborator-permission-level', repository, api);
+  const role = roleOf(repository, login) ?? (repository.visibility === 'public' ? 'read' : undefined);
+  // The legacy `permission` folds maintain into write and triage into read; `role_name` keeps the role.
+  const legacy: Record<string, string> = {
+    admin: 'admin',
+    maintain: 'write',
+    write: 'write',
+    triage: 'read',
+    read: 'read',
+  };
+  const [permission, roleName] =
+    role === undefined
+      ? ['none', 'none']
+      : typeof role === 'string'
+        ? [legacy[role]!, role]
+        : [role.permission, role.roleName];
+  const collaborator = repository.pullRequests
+    .flatMap((pr) => [pr.user, pr.mergedBy, ...pr.reviews.map((r) => r.user), ...pr.events.map((e) => e.actor)])
+    .find((account) => account?.login.toLowerCase() === login.toLowerCase());
+  Object.assign(body, {
+    permission,
+    role_name: roleName,
+    user: userJson(collaborator ?? { login, id: 0, type: 'User' }, api),
+  });
+  return body;
+}
+
+function workflowRunApprovalJson(repository: FakeRepository, approval: FakeWorkflowRunApproval, api: string): Json {
+  const body = example('actions/get-reviews-for-run[0]', repository, api);
+  const fullName = `${repository.owner.login}/${repository.name}`;
+  const template = (body.environments as JsonObject[])[0]!;
+  Object.assign(body, {
+    state: approval.state,
+    comment: approval.comment,
+    user: userJson(approval.user, api),
+    environments: approval.environments.map((name, i) => ({
+      ...template,
+      id: i + 1,
+      name,
+      url: `${api}/repos/${fullName}/environments/${name}`,
+      html_url: `https://github.com/${fullName}/deployments/activity_log?environments_filter=${name}`,
+    })),
+  });
+  return body;
+}

@@ -1,0 +1,526 @@
+import { coAuthorsOf, collectReviewEvidence, createGitHubClient, type GitHubClientOptions } from '@twokey/github';
+import {
+  aBot,
+  aCommit,
+  aForcePush,
+  aGitHubState,
+  aPullRequest,
+  aRepository,
+  aReview,
+  aUser,
+  type FakePullRequest,
+  type FakeRepository,
+  type GitHubFake,
+  type MergeMethodName,
+  mergePullRequest,
+  pushCommit,
+  startGitHubFake,
+} from '@twokey/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const REVIEWS_ROUTE = 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews';
+
+const fakes: GitHubFake[] = [];
+afterEach(async () => {
+  await Promise.all(fakes.splice(0).map((fake) => fake.close()));
+});
+
+async function serve(...repositories: FakeRepository[]): Promise<GitHubFake> {
+  const fake = await startGitHubFake(aGitHubState(...repositories));
+  fakes.push(fake);
+  return fake;
+}
+
+// Fast back-off so failure tests stay quick; the retry and throttling plugins are the real ones.
+function clientFor(fake: GitHubFake, options: Partial<GitHubClientOptions> = {}) {
+  return createGitHubClient({ token: 'ghs_test', baseUrl: fake.url, retryDelayMs: 5, timeoutMs: 5_000, ...options });
+}
+
+/** alice opens a two-commit pull request, bob approves its head and merges it. */
+function reviewedChange(method: MergeMethodName = 'merge') {
+  const alice = aUser('alice');
+  const bob = aUser('bob');
+  const repository = aRepository('acme/app', { collaborators: { alice: 'write', bob: 'write' } });
+  const first = aCommit({ author: alice, message: 'Add the parser' });
+  const head = aCommit({ author: alice, message: 'Handle empty input' });
+  const pullRequest = aPullRequest({ author: alice, commits: [first, head], title: 'Parser' });
+  pullRequest.reviews.push(aReview({ by: bob, on: head.sha, state: 'APPROVED' }));
+  const merged = mergePullRequest(repository, pullRequest, { method, by: bob });
+  return { alice, bob, repository, pullRequest, first, head, merged };
+}
+
+function requestsTo(fake: GitHubFake, route: string) {
+  return fake.requests.filter((r) => r.route === route);
+}
+
+describe('finding the pull request merged as the commit', () => {
+  it.each(['merge', 'squash', 'rebase'] as const)('finds a %s merge and tells its method', async (method) => {
+    const { repository, pullRequest, alice, bob, head, merged } = reviewedChange(method);
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.gaps).toEqual([]);
+    expect(evidence.pullRequest).toEqual({
+      number: pullRequest.number,
+      url: `https://github.com/acme/app/pull/${pullRequest.number}`,
+      title: 'Parser',
+      author: { login: 'alice', id: alice.id, type: 'User' },
+      headSha: head.sha,
+      mergeCommitSha: merged,
+      mergedAt: pullRequest.mergedAt,
+      mergedBy: { login: 'bob', id: bob.id, type: 'User' },
+      mergeMethod: method,
+      baseRef: 'main',
+    });
+    expect(evidence.commits.map((c) => c.sha)).toEqual(pullRequest.commits.map((c) => c.sha));
+    expect(evidence.reviews).toEqual([
+      {
+        id: pullRequest.reviews[0]!.id,
+        reviewer: { login: 'bob', id: bob.id, type: 'User' },
+        state: 'APPROVED',
+        commitId: head.sha,
+        submittedAt: pullRequest.reviews[0]!.submittedAt,
+      },
+    ]);
+    expect(evidence.permissions).toEqual({ bob: 'write' });
+    expect(fake.requests.every((r) => r.authorization === 'token ghs_test')).toBe(true);
+  });
+
+  it('records no pull request for a commit pushed directly to the default branch', async () => {
+    const mallory = aUser('mallory');
+    const repository = aRepository('acme/app', { collaborators: { mallory: 'admin' } });
+    const pushed = pushCommit(repository, aCommit({ author: mallory, message: 'Hotfix' }));
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: pushed });
+
+    expect(evidence.pullRequest).toBeUndefined();
+    expect(evidence.associatedPullRequests).toBeUndefined();
+    expect(evidence.gaps).toEqual([]);
+    expect(evidence.reviews).toEqual([]);
+  });
+
+  it('records no pull request merged as a branch commit, and names the one it was merged as instead', async () => {
+    const { repository, pullRequest, head, merged } = reviewedChange('squash');
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: head.sha });
+
+    expect(evidence.pullRequest).toBeUndefined();
+    expect(evidence.associatedPullRequests).toEqual([
+      { number: pullRequest.number, url: expect.any(String), merged: true, mergeCommitSha: merged },
+    ]);
+  });
+
+  it('does not take an earlier commit of a rebase merge as the merged commit', async () => {
+    const { repository, pullRequest, merged } = reviewedChange('rebase');
+    const earlierReplayed = repository.commits.at(-2)!.sha;
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: earlierReplayed });
+
+    expect(evidence.pullRequest).toBeUndefined();
+    expect(evidence.associatedPullRequests).toEqual([
+      expect.objectContaining({ number: pullRequest.number, mergeCommitSha: merged }),
+    ]);
+  });
+
+  it('leaves a gap when the commit is unknown to GitHub', async () => {
+    const repository = aRepository('acme/app');
+    const fake = await serve(repository);
+    const unknown = 'f'.repeat(40);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: unknown });
+
+    expect(evidence.pullRequest).toBeUndefined();
+    expect(evidence.gaps).toEqual([
+      `GET /repos/acme/app/commits/${unknown}/pulls: HTTP 422 (No commit found for SHA: ${unknown} - https://docs.github.com/rest)`,
+    ]);
+  });
+
+  it('leaves a gap when the pull request was fast-forwarded to one of its own commits (no GitHub merge method)', async () => {
+    const alice = aUser('alice');
+    const repository = aRepository('acme/app');
+    const head = aCommit({ author: alice });
+    const pullRequest = aPullRequest({ author: alice, commits: [head] });
+    repository.pullRequests.push(pullRequest);
+    Object.assign(pullRequest, {
+      state: 'closed',
+      merged: true,
+      mergeCommitSha: head.sha,
+      mergedAt: '2026-03-02T12:00:00Z',
+      mergedBy: alice,
+    });
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: head.sha });
+
+    expect(evidence.pullRequest).toBeUndefined();
+    expect(evidence.gaps).toEqual([expect.stringMatching(/unknown merge method: .*fast-forward/)]);
+  });
+
+  it('leaves a gap when a merge commit’s second parent is not the reviewed head', async () => {
+    const { repository, merged } = reviewedChange('merge');
+    const mergeCommit = repository.commits.find((c) => c.sha === merged)!;
+    mergeCommit.parents[1] = 'e'.repeat(40);
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.pullRequest).toBeUndefined();
+    expect(evidence.gaps).toEqual([
+      expect.stringContaining(`has second parent ${'e'.repeat(40)}, not the pull request head`),
+    ]);
+  });
+});
+
+describe('commits, authors and co-authors', () => {
+  it('collects authors, committers with their GitHub accounts, and Co-authored-by trailers', async () => {
+    const alice = aUser('alice');
+    const carol = aUser('carol');
+    const repository = aRepository('acme/app', { collaborators: { carol: 'write' } });
+    const commit = aCommit({
+      author: alice,
+      committer: { name: 'Build Box', email: 'ci@example.com' },
+      message: 'Pair on the parser',
+      coAuthors: [carol, { name: 'Dave Unlinked', email: 'dave@example.com' }],
+    });
+    const pullRequest = aPullRequest({ author: alice, commits: [commit] });
+    const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: carol });
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.commits).toEqual([
+      {
+        sha: commit.sha,
+        author: { name: 'alice', email: alice.email, account: { login: 'alice', id: alice.id, type: 'User' } },
+        committer: { name: 'Build Box', email: 'ci@example.com' },
+        coAuthors: [
+          { name: 'carol', email: carol.email },
+          { name: 'Dave Unlinked', email: 'dave@example.com' },
+        ],
+        committedAt: commit.committer.date,
+      },
+    ]);
+  });
+
+  it('reads Co-authored-by lines in any case and anywhere in the message, once per email', () => {
+    const message = [
+      'Refactor',
+      '',
+      'co-authored-by: Eve <eve@example.com>',
+      'Body text',
+      'Co-Authored-By:   Frank Q. <frank@example.com>  ',
+      'Co-authored-by: Eve Again <EVE@example.com>',
+      'Co-authored-by: no email here',
+    ].join('\n');
+
+    expect(coAuthorsOf(message)).toEqual([
+      { name: 'Eve', email: 'eve@example.com' },
+      { name: 'Frank Q.', email: 'frank@example.com' },
+    ]);
+  });
+
+  it('leaves a gap when the pull request has more commits than the API lists (250)', async () => {
+    const alice = aUser('alice');
+    const repository = aRepository('acme/app');
+    const commits = Array.from({ length: 260 }, (_, i) => aCommit({ author: alice, message: `Step ${i}` }));
+    const pullRequest = aPullRequest({ author: alice, commits });
+    const merged = mergePullRequest(repository, pullRequest, { method: 'merge', by: alice });
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.commits).toHaveLength(250);
+    expect(evidence.gaps).toContain(
+      `pull request #${pullRequest.number} has 260 commits but the API listed 250 (it lists at most 250): the authors of the others are unknown`,
+    );
+    expect(requestsTo(fake, 'GET /repos/{owner}/{repo}/pulls/{pull_number}/commits')).toHaveLength(3);
+  });
+});
+
+describe('reviews and permissions', () => {
+  it('collects more than 100 reviews, the approval on the last page included', async () => {
+    const { repository, pullRequest, head, merged } = reviewedChange('merge');
+    const chatty = [aUser('chatty1'), aUser('chatty2'), aUser('chatty3')];
+    const approval = pullRequest.reviews.pop()!;
+    for (let i = 0; i < 130; i += 1) {
+      pullRequest.reviews.push(aReview({ by: chatty[i % 3]!, on: head.sha, state: 'COMMENTED', body: `nit ${i}` }));
+    }
+    pullRequest.reviews.push(approval);
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.gaps).toEqual([]);
+    expect(evidence.reviews).toHaveLength(131);
+    expect(evidence.reviews.at(-1)).toMatchObject({ id: approval.id, state: 'APPROVED', commitId: head.sha });
+    const pages = requestsTo(fake, REVIEWS_ROUTE).map((r) => r.query.page ?? '1');
+    expect(pages).toEqual(['1', '2']);
+  });
+
+  it('maps review states and leaves a gap for an approval by a deleted account', async () => {
+    const { repository, pullRequest, head, merged, bob } = reviewedChange('merge');
+    pullRequest.reviews.push(
+      aReview({ by: bob, on: head.sha, state: 'DISMISSED' }),
+      aReview({ by: bob, on: head.sha, state: 'CHANGES_REQUESTED' }),
+      aReview({ by: null, on: head.sha, state: 'COMMENTED' }),
+    );
+    const ghost = aReview({ by: null, on: head.sha, state: 'APPROVED' });
+    pullRequest.reviews.push(ghost);
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.reviews.map((r) => r.state)).toEqual(['APPROVED', 'DISMISSED', 'CHANGES_REQUESTED']);
+    expect(evidence.gaps).toEqual([`review ${ghost.id} (APPROVED) has no reviewer account (deleted user)`]);
+  });
+
+  it('collects each reviewer’s permission, roles and outsiders included', async () => {
+    const { repository, pullRequest, head, merged } = reviewedChange('merge');
+    repository.visibility = 'public';
+    const reviewers = ['admina', 'maintainer', 'triager', 'reader', 'custom', 'outsider'].map((login) => aUser(login));
+    Object.assign(repository.collaborators, {
+      admina: 'admin',
+      maintainer: 'maintain',
+      triager: 'triage',
+      reader: 'read',
+      custom: { roleName: 'release-manager', permission: 'write' },
+    });
+    for (const reviewer of reviewers) pullRequest.reviews.push(aReview({ by: reviewer, on: head.sha }));
+    pullRequest.reviews.push(aReview({ by: aBot('renovate'), on: head.sha }));
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.gaps).toEqual([]);
+    expect(evidence.permissions).toEqual({
+      bob: 'write',
+      admina: 'admin',
+      maintainer: 'maintain',
+      triager: 'triage',
+      reader: 'read',
+      custom: 'write',
+      outsider: 'read',
+      'renovate[bot]': 'read',
+    });
+    expect(evidence.reviews.at(-1)!.reviewer).toMatchObject({ login: 'renovate[bot]', type: 'Bot' });
+  });
+
+  it('gives an outsider on a private repository no permission', async () => {
+    const { repository, pullRequest, head, merged } = reviewedChange('merge');
+    pullRequest.reviews.push(aReview({ by: aUser('sockpuppet'), on: head.sha }));
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.permissions).toEqual({ bob: 'write', sockpuppet: 'none' });
+  });
+});
+
+describe('the last push', () => {
+  function withForcePush(options: { pushedAfterHead: boolean; forgedHeadDate?: string }) {
+    const alice = aUser('alice');
+    const mallory = aUser('mallory');
+    const repository = aRepository('acme/app', { collaborators: { alice: 'write', mallory: 'write' } });
+    const headDate = options.forgedHeadDate ?? '2026-04-01T10:00:00Z';
+    const head = aCommit({ author: alice, date: headDate });
+    const pushedAt = options.pushedAfterHead ? '2026-04-01T11:00:00Z' : '2026-04-01T09:00:00Z';
+    const pullRequest: FakePullRequest = aPullRequest({
+      author: alice,
+      commits: [head],
+      events: [aForcePush({ by: mallory, at: pushedAt, headSha: head.sha })],
+    });
+    const merged = mergePullRequest(repository, pullRequest, {
+      method: 'merge',
+      by: alice,
+      at: '2026-04-01T12:00:00Z',
+    });
+    return { alice, mallory, repository, merged };
+  }
+
+  it('is the actor of a force push newer than the head commit', async () => {
+    const { repository, merged, mallory } = withForcePush({ pushedAfterHead: true });
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.lastPush).toEqual({
+      accounts: [{ login: 'mallory', id: mallory.id, type: 'User' }],
+      people: [],
+      source: 'head_ref_force_pushed',
+    });
+  });
+
+  it('is the head commit’s author and committer when the force push is older', async () => {
+    const { repository, merged, alice } = withForcePush({ pushedAfterHead: false });
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.lastPush.source).toBe('head-commit');
+    expect(evidence.lastPush.accounts).toEqual([{ login: 'alice', id: alice.id, type: 'User' }]);
+    expect(evidence.lastPush.people.map((p) => p.email)).toEqual([alice.email, alice.email]);
+  });
+
+  it('is the force pusher when the head commit is dated after the merge (a forged date)', async () => {
+    const { repository, merged } = withForcePush({ pushedAfterHead: true, forgedHeadDate: '2030-01-01T00:00:00Z' });
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.lastPush).toMatchObject({ source: 'head_ref_force_pushed', accounts: [{ login: 'mallory' }] });
+  });
+});
+
+describe('when the API fails', () => {
+  it('retries a 500 and collects complete evidence', async () => {
+    const { repository, merged } = reviewedChange('merge');
+    const fake = await serve(repository);
+    fake.failOn(REVIEWS_ROUTE, { status: 500, count: 1 });
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.gaps).toEqual([]);
+    expect(evidence.reviews).toHaveLength(1);
+    expect(requestsTo(fake, REVIEWS_ROUTE).map((r) => r.status)).toEqual([500, 200]);
+  });
+
+  it('records a gap naming the route when it fails every time', async () => {
+    const { repository, pullRequest, merged } = reviewedChange('merge');
+    const fake = await serve(repository);
+    fake.failOn(REVIEWS_ROUTE, { status: 502 });
+
+    const evidence = await collectReviewEvidence(clientFor(fake, { retries: 2 }), {
+      repository: 'acme/app',
+      commit: merged,
+    });
+
+    expect(evidence.gaps).toEqual([
+      `GET /repos/acme/app/pulls/${pullRequest.number}/reviews: HTTP 502, after retries (Bad Gateway - https://docs.github.com/rest)`,
+    ]);
+    expect(evidence.reviews).toEqual([]);
+    expect(requestsTo(fake, REVIEWS_ROUTE).map((r) => r.status)).toEqual([502, 502, 502]);
+  });
+
+  it('waits out a primary rate limit that resets a second ahead, then collects complete evidence', async () => {
+    const { repository, merged } = reviewedChange('merge');
+    const fake = await serve(repository);
+    fake.failOn(REVIEWS_ROUTE, { status: 403, count: 1, rateLimitReset: Math.floor(Date.now() / 1000) + 1 });
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.gaps).toEqual([]);
+    expect(evidence.reviews).toHaveLength(1);
+    expect(requestsTo(fake, REVIEWS_ROUTE).map((r) => r.status)).toEqual([403, 200]);
+  });
+
+  it('waits out a secondary rate limit with retry-after, then collects complete evidence', async () => {
+    const { repository, merged } = reviewedChange('merge');
+    const fake = await serve(repository);
+    fake.failOn('GET /repos/{owner}/{repo}/pulls/{pull_number}', { status: 403, count: 1, retryAfter: 1 });
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.gaps).toEqual([]);
+    expect(evidence.pullRequest?.mergeMethod).toBe('merge');
+    expect(requestsTo(fake, 'GET /repos/{owner}/{repo}/pulls/{pull_number}').map((r) => r.status)).toEqual([403, 200]);
+  });
+
+  it('does not wait for a rate limit that lifts later than it may wait: a gap, at once', async () => {
+    const { repository, merged } = reviewedChange('merge');
+    const fake = await serve(repository);
+    const reset = Math.floor(Date.now() / 1000) + 3600;
+    fake.failOn(REVIEWS_ROUTE, { status: 403, rateLimitReset: reset });
+
+    const started = Date.now();
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(evidence.gaps).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^GET /repos/acme/app/pulls/\\d+/reviews: HTTP 403: rate limit exhausted until ${new Date(reset * 1000).toISOString()}`,
+        ),
+      ),
+    ]);
+  });
+
+  it('does not retry a 403 that is not a rate limit', async () => {
+    const { repository, merged } = reviewedChange('merge');
+    const fake = await serve(repository);
+    fake.failOn('GET /repos/{owner}/{repo}/collaborators/{username}/permission', { status: 403 });
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.permissions).toEqual({});
+    expect(evidence.gaps).toEqual([
+      'GET /repos/acme/app/collaborators/bob/permission: HTTP 403 (Resource not accessible by integration - https://docs.github.com/rest)',
+    ]);
+    expect(requestsTo(fake, 'GET /repos/{owner}/{repo}/collaborators/{username}/permission')).toHaveLength(1);
+  });
+
+  it('records a gap when the API does not answer within the time limit', async () => {
+    const { repository, merged } = reviewedChange('merge');
+    const fake = await serve(repository);
+    fake.failOn(REVIEWS_ROUTE, { delayMs: 10_000 });
+
+    const started = Date.now();
+    const evidence = await collectReviewEvidence(clientFor(fake, { timeoutMs: 200, retries: 1 }), {
+      repository: 'acme/app',
+      commit: merged,
+    });
+
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(evidence.gaps).toEqual([
+      expect.stringMatching(/^GET \/repos\/acme\/app\/pulls\/\d+\/reviews: no answer within the time limit/),
+    ]);
+    expect(requestsTo(fake, REVIEWS_ROUTE)).toHaveLength(2);
+  });
+
+  it('collects complete evidence when only the first attempt is too slow', async () => {
+    const { repository, merged } = reviewedChange('merge');
+    const fake = await serve(repository);
+    fake.failOn(REVIEWS_ROUTE, { delayMs: 10_000, count: 1 });
+
+    const evidence = await collectReviewEvidence(clientFor(fake, { timeoutMs: 200 }), {
+      repository: 'acme/app',
+      commit: merged,
+    });
+
+    expect(evidence.gaps).toEqual([]);
+    expect(evidence.reviews).toHaveLength(1);
+  });
+
+  it('records the gap and no pull request when the commit lookup itself fails', async () => {
+    const { repository, merged } = reviewedChange('merge');
+    const fake = await serve(repository);
+    fake.failOn('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', { status: 500 });
+
+    const evidence = await collectReviewEvidence(clientFor(fake, { retries: 1 }), {
+      repository: 'acme/app',
+      commit: merged,
+    });
+
+    expect(evidence.pullRequest).toBeUndefined();
+    expect(evidence.gaps).toEqual([
+      `GET /repos/acme/app/commits/${merged}/pulls: HTTP 500, after retries (Server Error - https://docs.github.com/rest)`,
+    ]);
+  });
+});
+
+describe('input', () => {
+  it('throws on a malformed repository or commit (a caller’s bug, not an API failure)', async () => {
+    const fake = await serve(aRepository('acme/app'));
+    const client = clientFor(fake);
+
+    await expect(collectReviewEvidence(client, { repository: 'acme', commit: 'a'.repeat(40) })).rejects.toThrow(
+      /repository must be owner\/name, got "acme"/,
+    );
+    await expect(collectReviewEvidence(client, { repository: 'acme/app', commit: 'main' })).rejects.toThrow(
+      /commit must be 40 or 64 hex digits, got "main"/,
+    );
+  });
+});
