@@ -1,0 +1,606 @@
+// The deploy evaluation: the one decision the deploy action and `twokey verify` share. For each artifact, from the
+// bundles that verified cryptographically (whoever signed them), it finds the artifact signature, the review
+// attestation and the build provenance, decides which identity signed which using the policy, and reports every
+// check with its verdict and reason. Pure: bundles are verified by packages/sigstore before they get here.
+
+import { matchesGlob, posix } from 'node:path';
+import { IN_TOTO_PAYLOAD_TYPE, parseStatement, type Statement, subjectHasDigest } from './intoto';
+import type { Check, SignerIdentity, Verdict, VerifiedBundle } from './model';
+import { describeIdentityRule, matchIdentity, type Policy } from './policy';
+import { type BuildProvenance, parseProvenance } from './provenance';
+import { evaluateReview, type ReviewResult } from './review';
+import {
+  evidenceFromPredicate,
+  parseReviewPredicate,
+  REVIEW_PREDICATE_TYPE,
+  type ReviewPredicate,
+  reviewedCommitOf,
+} from './review-predicate';
+import { SLSA_PROVENANCE_V1_PREDICATE_TYPE } from './slsa-provenance';
+
+/** The ids of the deploy checks, in the order they are reported. */
+export const DEPLOY_CHECK_IDS = [
+  'covered-by-policy',
+  'artifact-signature',
+  'review-attestation',
+  'review-rules',
+  'build-provenance',
+  'same-commit',
+  'same-repository',
+  'distinct-identities',
+  'fresh',
+] as const;
+
+/** A deploy check id. */
+export type DeployCheckId = (typeof DEPLOY_CHECK_IDS)[number];
+
+/** The artifact being judged: its name (file path or subject name) and sha256. */
+export interface ArtifactRef {
+  name: string;
+  digest: { algorithm: 'sha256'; hex: string };
+}
+
+/** Everything evaluateArtifact needs: the artifact, every verified bundle found for it, the policy and the clock. */
+export interface EvaluateArtifactInput {
+  artifact: ArtifactRef;
+  bundles: VerifiedBundle[];
+  policy: Policy;
+  now: Date;
+  /** The identity running the deploy (the deploy action's own certificate identity); absent offline. */
+  deployIdentity?: SignerIdentity;
+}
+
+/** A piece of evidence the verdict rests on (the VSA names these). */
+export interface EvidenceUsed {
+  role: 'signature' | 'review' | 'provenance';
+  /** The bundle's file. */
+  source: string;
+  signer: { san: string; issuer: string };
+  /** Verified signing times, ISO 8601. */
+  signedAt: string[];
+}
+
+/** The chain of custody shown to people: commit → pull request → author → approvers → build → sign. */
+export interface ArtifactChain {
+  /** `owner/name`. */
+  repository?: string;
+  commit?: string;
+  pullRequest?: { number: number; url: string; title: string };
+  author?: string;
+  /** Logins of the independent approvers (empty when none counted). */
+  approvers: string[];
+  buildIdentity?: string;
+  signIdentity?: string;
+}
+
+/** The verdict on one artifact, every check, the chain and the evidence it rests on. */
+export interface ArtifactReport {
+  artifact: { name: string; digest: string };
+  verdict: Verdict;
+  checks: Check[];
+  chain: ArtifactChain;
+  evidence: EvidenceUsed[];
+  /** The review rules re-run under the policy on the attested evidence, when a review attestation was found. */
+  review?: ReviewResult;
+}
+
+/** The deploy report: what `twokey verify --json` prints and the deploy action writes to `report-path`. */
+export interface DeployReport {
+  verdict: Verdict;
+  /** When the evaluation ran (ISO 8601): freshness is judged against it. */
+  evaluatedAt: string;
+  policy: { source: string; digest: string };
+  artifacts: ArtifactReport[];
+}
+
+/** Why evaluateDeploy could not produce a report: nothing to evaluate, or artifacts judged under different policies. */
+export type EvaluationErrorCode = 'NO_ARTIFACTS' | 'POLICY_MISMATCH';
+
+/** A usage error of evaluateDeploy (exit 2), never a verdict. */
+export class EvaluationError extends Error {
+  constructor(
+    readonly code: EvaluationErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EvaluationError';
+  }
+}
+
+/** A verified time in the future beyond this is a clock problem or a forgery, never fresh evidence. */
+const CLOCK_SKEW_SECONDS = 300;
+
+/** Judges every artifact; the verdict is pass only when there is at least one artifact and every one passes. */
+export function evaluateDeploy(inputs: readonly EvaluateArtifactInput[]): DeployReport {
+  const first = inputs[0];
+  if (!first) throw new EvaluationError('NO_ARTIFACTS', 'expected at least one artifact to evaluate, found none');
+  const mixed = inputs.find((i) => i.policy.digest !== first.policy.digest);
+  if (mixed) {
+    throw new EvaluationError(
+      'POLICY_MISMATCH',
+      `every artifact must be judged under one policy: ${first.policy.source} (sha256 ${first.policy.digest}) and ${mixed.policy.source} (sha256 ${mixed.policy.digest})`,
+    );
+  }
+  const artifacts = inputs.map(evaluateArtifact);
+  return {
+    verdict: artifacts.every((a) => a.verdict === 'pass') ? 'pass' : 'fail',
+    evaluatedAt: first.now.toISOString(),
+    policy: { source: first.policy.source, digest: first.policy.digest },
+    artifacts,
+  };
+}
+
+/** Judges one artifact against the policy from the verified bundles found for it. */
+export function evaluateArtifact(input: EvaluateArtifactInput): ArtifactReport {
+  const { artifact, policy } = input;
+  const hex = artifact.digest.hex.toLowerCase();
+  const subject = `sha256:${hex}`;
+  const sign = describeIdentityRule(policy.identities.sign);
+  const build = describeIdentityRule(policy.identities.build);
+
+  const signatures = input.bundles
+    .filter((b) => b.kind === 'message-signature')
+    .map((b) => judgeSignature(b, hex, policy));
+  const statements = input.bundles.filter((b) => b.kind === 'dsse').map((b) => ({ bundle: b, ...readStatement(b) }));
+  const reviews = statements
+    .filter((s) => s.statement?.predicateType === REVIEW_PREDICATE_TYPE)
+    .map((s) => judgeReview(s.bundle, s.statement!, hex, input));
+  const provenances = statements
+    .filter((s) => s.statement?.predicateType === SLSA_PROVENANCE_V1_PREDICATE_TYPE)
+    .map((s) => judgeProvenance(s.bundle, s.statement!, hex, policy));
+  const unreadable = statements.flatMap((s) => (s.problem === undefined ? [] : [s.problem]));
+
+  const { review, provenance } = choosePair(qualified(reviews), qualified(provenances), input);
+  const signature = chooseSignature(qualified(signatures), provenance, input);
+
+  const checks: Check[] = [
+    coveredByPolicy(artifact, policy),
+    signature
+      ? pass(
+          'artifact-signature',
+          `${signature.bundle.source}: a signature over ${subject} by ${signature.bundle.signer.san}`,
+        )
+      : fail('artifact-signature', missing(`a signature over ${subject} by the sign identity ${sign}`, signatures, [])),
+    review
+      ? pass(
+          'review-attestation',
+          `${review.bundle.source}: a review attestation by ${review.bundle.signer.san} for ${subject} and commit ${review.commit}`,
+        )
+      : fail(
+          'review-attestation',
+          missing(
+            `a review attestation (${REVIEW_PREDICATE_TYPE}) by the sign identity ${sign} whose subjects include ${subject}`,
+            reviews,
+            unreadable,
+          ),
+        ),
+    reviewRules(review),
+    provenance
+      ? pass(
+          'build-provenance',
+          `${provenance.bundle.source}: SLSA provenance by ${provenance.bundle.signer.san} for ${subject}, built from ${provenance.source.repositoryUrl}@${provenance.source.commit}`,
+        )
+      : fail(
+          'build-provenance',
+          missing(
+            `SLSA provenance (${SLSA_PROVENANCE_V1_PREDICATE_TYPE}) by the build identity ${build} whose subjects include ${subject}`,
+            provenances,
+            unreadable,
+          ),
+        ),
+    sameCommit(review, provenance),
+    sameRepository(review, provenance),
+    distinctIdentities(signature?.bundle, review?.bundle, provenance?.bundle, input.deployIdentity),
+    fresh(
+      [
+        ['signature', signature?.bundle],
+        ['review attestation', review?.bundle],
+        ['provenance', provenance?.bundle],
+      ],
+      input,
+    ),
+  ];
+
+  const evidence: EvidenceUsed[] = [];
+  if (signature) evidence.push(used('signature', signature.bundle));
+  if (review) evidence.push(used('review', review.bundle));
+  if (provenance) evidence.push(used('provenance', provenance.bundle));
+
+  const repository = review?.predicate.repository.name ?? provenance?.source.repository;
+  const commit = provenance?.source.commit ?? review?.commit;
+  const pr = review?.predicate.pullRequest;
+  const signIdentity = signature?.bundle.signer.san ?? review?.bundle.signer.san;
+  const chain: ArtifactChain = {
+    ...(repository && { repository }),
+    ...(commit && { commit }),
+    ...(pr && { pullRequest: { number: pr.number, url: pr.url, title: pr.title } }),
+    ...(review && { author: review.predicate.author.login }),
+    approvers: review?.result.independentApprovers.map((a) => a.login) ?? [],
+    ...(provenance && { buildIdentity: provenance.bundle.signer.san }),
+    ...(signIdentity && { signIdentity }),
+  };
+
+  return {
+    artifact: { name: artifact.name, digest: subject },
+    verdict: checks.every((c) => c.verdict === 'pass') ? 'pass' : 'fail',
+    checks,
+    chain,
+    evidence,
+    ...(review && { review: review.result }),
+  };
+}
+
+// ── candidates: each bundle judged for one role ────────────────────────────────────────────────────────────
+
+/** One bundle judged for one role: qualified (with what it says), or the reason it does not qualify. */
+interface Candidate<Qualified> {
+  bundle: VerifiedBundle;
+  /** Present when the bundle qualifies for the role. */
+  qualified?: Qualified;
+  /** Why it does not qualify. */
+  reason: string;
+  /** Whether it is about this artifact at all: reasons of relevant candidates are shown first. */
+  relevant: boolean;
+}
+
+interface QualifiedSignature {
+  bundle: VerifiedBundle;
+}
+
+interface QualifiedReview {
+  bundle: VerifiedBundle;
+  predicate: ReviewPredicate;
+  commit: string;
+  /** The review rules re-run under the policy on the attested evidence. */
+  result: ReviewResult;
+}
+
+interface QualifiedProvenance {
+  bundle: VerifiedBundle;
+  source: BuildProvenance;
+}
+
+function qualified<Q>(candidates: Candidate<Q>[]): Q[] {
+  return candidates.flatMap((c) => (c.qualified === undefined ? [] : [c.qualified]));
+}
+
+function judgeSignature(bundle: VerifiedBundle, hex: string, policy: Policy): Candidate<QualifiedSignature> {
+  const digest = bundle.messageDigest;
+  const relevant = digest?.algorithm === 'sha256' && digest.hex.toLowerCase() === hex;
+  if (!relevant) {
+    const signed = digest ? `${digest.algorithm}:${digest.hex}` : 'nothing';
+    return { bundle, relevant, reason: `${bundle.source} signs ${signed}, not this artifact` };
+  }
+  const role = roleProblem(bundle.signer, 'sign', policy);
+  if (role) return { bundle, relevant, reason: `found a signature by ${role} (${bundle.source})` };
+  return { bundle, relevant, reason: '', qualified: { bundle } };
+}
+
+function judgeReview(
+  bundle: VerifiedBundle,
+  statement: Statement,
+  hex: string,
+  input: EvaluateArtifactInput,
+): Candidate<QualifiedReview> {
+  const relevant = subjectHasDigest(statement, { algorithm: 'sha256', hex });
+  const role = roleProblem(bundle.signer, 'sign', input.policy);
+  if (role) return { bundle, relevant, reason: `found a review attestation by ${role} (${bundle.source})` };
+  if (!relevant) {
+    return {
+      bundle,
+      relevant,
+      reason: `found a review attestation (${bundle.source}) whose subjects do not include sha256:${hex} (its subjects: ${describeSubjects(statement)})`,
+    };
+  }
+  let predicate: ReviewPredicate;
+  try {
+    predicate = parseReviewPredicate(statement.predicate);
+  } catch (error) {
+    return { bundle, relevant, reason: `${bundle.source}: invalid review predicate: ${(error as Error).message}` };
+  }
+  const commit = reviewedCommitOf(statement);
+  if (commit === undefined || commit.toLowerCase() !== predicate.commit) {
+    return {
+      bundle,
+      relevant,
+      reason: `${bundle.source}: expected one gitCommit subject equal to the predicate's commit ${predicate.commit}, found ${commit ?? 'none or several'}`,
+    };
+  }
+  // The policy's rules, not the ones the attestation recorded: the deploy gate decides what a review is.
+  const result = evaluateReview(evidenceFromPredicate(predicate), input.policy.review);
+  return { bundle, relevant, reason: '', qualified: { bundle, predicate, commit: predicate.commit, result } };
+}
+
+function judgeProvenance(
+  bundle: VerifiedBundle,
+  statement: Statement,
+  hex: string,
+  policy: Policy,
+): Candidate<QualifiedProvenance> {
+  const relevant = subjectHasDigest(statement, { algorithm: 'sha256', hex });
+  const role = roleProblem(bundle.signer, 'build', policy);
+  if (role) return { bundle, relevant, reason: `found provenance by ${role} (${bundle.source})` };
+  if (!relevant) {
+    return {
+      bundle,
+      relevant,
+      reason: `found provenance (${bundle.source}) whose subjects do not include sha256:${hex} (its subjects: ${describeSubjects(statement)})`,
+    };
+  }
+  try {
+    return { bundle, relevant, reason: '', qualified: { bundle, source: parseProvenance(bundle.statement) } };
+  } catch (error) {
+    return { bundle, relevant, reason: `${bundle.source}: ${(error as Error).message}` };
+  }
+}
+
+/** Why a signer cannot act in a role: not the policy's identity for it, or also the other role's identity. */
+function roleProblem(signer: SignerIdentity, role: 'build' | 'sign', policy: Policy): string | undefined {
+  const rule = policy.identities[role];
+  const other = role === 'build' ? 'sign' : 'build';
+  const who = signer.san || '(no SAN)';
+  if (!matchIdentity(signer, rule).ok) {
+    return signer.issuer === rule.issuer || !matchIdentity({ ...signer, issuer: rule.issuer }, rule).ok
+      ? `${who}, expected the ${role} identity ${describeIdentityRule(rule)}`
+      : `${who} from issuer ${signer.issuer || '(none)'}, expected the ${role} identity from issuer ${rule.issuer}`;
+  }
+  if (matchIdentity(signer, policy.identities[other]).ok) {
+    return `${who}, which is both the build and the sign identity of the policy; they must differ`;
+  }
+  return undefined;
+}
+
+function readStatement(bundle: VerifiedBundle): { statement?: Statement; problem?: string } {
+  if (bundle.payloadType !== IN_TOTO_PAYLOAD_TYPE || bundle.statement === undefined) {
+    return {
+      problem: `${bundle.source}: a DSSE envelope of type ${bundle.payloadType ?? '(none)'}, not an in-toto statement`,
+    };
+  }
+  try {
+    return { statement: parseStatement(bundle.statement) };
+  } catch (error) {
+    return { problem: `${bundle.source}: invalid in-toto statement: ${(error as Error).message}` };
+  }
+}
+
+/**
+ * Picks the review attestation and provenance that agree best: an attacker's extra bundle can add a candidate but
+ * never veto an honest pair. Scored on the checks a pair can pass; ties go to the first found.
+ */
+function choosePair(
+  reviews: QualifiedReview[],
+  provenances: QualifiedProvenance[],
+  input: EvaluateArtifactInput,
+): { review?: QualifiedReview; provenance?: QualifiedProvenance } {
+  let best: { review?: QualifiedReview; provenance?: QualifiedProvenance; score: number } = { score: -1 };
+  for (const review of reviews.length ? reviews : [undefined]) {
+    for (const provenance of provenances.length ? provenances : [undefined]) {
+      const checks = [
+        reviewRules(review),
+        sameCommit(review, provenance),
+        sameRepository(review, provenance),
+        distinctIdentities(undefined, review?.bundle, provenance?.bundle, input.deployIdentity),
+        fresh(
+          [
+            ['review attestation', review?.bundle],
+            ['provenance', provenance?.bundle],
+          ],
+          input,
+        ),
+      ];
+      const score = checks.filter((c) => c.verdict === 'pass').length;
+      if (score > best.score) best = { review, provenance, score };
+    }
+  }
+  return { ...(best.review && { review: best.review }), ...(best.provenance && { provenance: best.provenance }) };
+}
+
+/** Picks the artifact signature: fresh, and by an identity other than the build's and the deploy's, when one is. */
+function chooseSignature(
+  signatures: QualifiedSignature[],
+  provenance: QualifiedProvenance | undefined,
+  input: EvaluateArtifactInput,
+): QualifiedSignature | undefined {
+  let best: { signature?: QualifiedSignature; score: number } = { score: -1 };
+  for (const signature of signatures) {
+    const checks = [
+      distinctIdentities(signature.bundle, undefined, provenance?.bundle, input.deployIdentity),
+      fresh([['signature', signature.bundle]], input),
+    ];
+    const score = checks.filter((c) => c.verdict === 'pass').length;
+    if (score > best.score) best = { signature, score };
+  }
+  return best.signature;
+}
+
+// ── the checks ────────────────────────────────────────────────────────────────────────────────────────────
+
+function coveredByPolicy(artifact: ArtifactRef, policy: Policy): Check {
+  const patterns = policy.deploy.artifacts;
+  if (!patterns) return pass('covered-by-policy', `${policy.source} covers every artifact (no deploy.artifacts list)`);
+  const names = [artifact.name, posix.basename(artifact.name.replaceAll('\\', '/'))];
+  const hit = patterns.find((p) => names.some((n) => matchesGlob(n, p)));
+  return hit
+    ? pass('covered-by-policy', `${artifact.name} matches ${hit} in deploy.artifacts`)
+    : fail(
+        'covered-by-policy',
+        `expected ${artifact.name} to match deploy.artifacts (${patterns.join(', ')}), found no match`,
+      );
+}
+
+function reviewRules(review: QualifiedReview | undefined): Check {
+  if (!review)
+    return fail('review-rules', 'not evaluated: no review attestation by the sign identity for this artifact');
+  const failed = review.result.checks.filter((c) => c.verdict === 'fail');
+  const approvers = review.result.independentApprovers.map((a) => a.login);
+  if (failed.length === 0) {
+    return pass(
+      'review-rules',
+      `the attested review satisfies the policy's rules again: independent approval by ${approvers.join(', ')}`,
+    );
+  }
+  return fail(
+    'review-rules',
+    `the attested review does not satisfy the policy's rules: ${failed.map((c) => `${c.id}: ${c.reason}`).join('; ')}`,
+  );
+}
+
+function sameCommit(review: QualifiedReview | undefined, provenance: QualifiedProvenance | undefined): Check {
+  if (!review || !provenance) return fail('same-commit', `not evaluated: ${absent(review, provenance)}`);
+  const built = provenance.source.commit;
+  const certified = provenance.bundle.signer.extensions.sourceRepositoryDigest?.toLowerCase();
+  if (certified !== undefined && certified !== built) {
+    return fail(
+      'same-commit',
+      `the provenance says commit ${built}, but the build identity's certificate says the workflow ran on ${certified}`,
+    );
+  }
+  if (review.commit !== built) {
+    return fail(
+      'same-commit',
+      `expected the review attestation to be for the built commit ${built}, found a review of ${review.commit}`,
+    );
+  }
+  return pass('same-commit', `the provenance and the review attestation both name commit ${built}`);
+}
+
+function sameRepository(review: QualifiedReview | undefined, provenance: QualifiedProvenance | undefined): Check {
+  if (!review || !provenance) return fail('same-repository', `not evaluated: ${absent(review, provenance)}`);
+  const built = provenance.source.repositoryUrl;
+  const certified = provenance.bundle.signer.extensions.sourceRepositoryURI;
+  if (certified !== undefined && !sameRepositoryUri(certified, built)) {
+    return fail(
+      'same-repository',
+      `the provenance says ${built}, but the build identity's certificate says the workflow ran in ${certified}`,
+    );
+  }
+  const reviewed = review.predicate.repository.uri;
+  if (!sameRepositoryUri(reviewed, built)) {
+    return fail(
+      'same-repository',
+      `expected the review to be in ${built}, where the artifact was built; found ${reviewed}`,
+    );
+  }
+  return pass('same-repository', `built and reviewed in ${built}`);
+}
+
+function distinctIdentities(
+  signature: VerifiedBundle | undefined,
+  review: VerifiedBundle | undefined,
+  provenance: VerifiedBundle | undefined,
+  deploy: SignerIdentity | undefined,
+): Check {
+  const build = provenance?.signer.san;
+  const signs = [...new Set([signature?.signer.san, review?.signer.san].filter((s): s is string => s !== undefined))];
+  if (build === undefined || signs.length === 0) {
+    return fail(
+      'distinct-identities',
+      `not evaluated: ${build === undefined ? 'no build provenance' : 'no signature or review attestation'} to compare`,
+    );
+  }
+  const clash = signs.find((s) => s === build);
+  if (clash)
+    return fail(
+      'distinct-identities',
+      `expected build and sign under different identities, found both signed by ${build}`,
+    );
+  if (deploy) {
+    const deployed = [build, ...signs].find((s) => s === deploy.san);
+    if (deployed) {
+      return fail(
+        'distinct-identities',
+        `expected the deploy to run under its own identity, found it runs as ${deployed}`,
+      );
+    }
+  }
+  const deployNote = deploy ? `, deploy ${deploy.san}` : ' (no deploy identity: evaluated offline)';
+  return pass('distinct-identities', `build ${build}, sign ${signs.join(' and ')}${deployNote}: all different`);
+}
+
+function fresh(pieces: [string, VerifiedBundle | undefined][], input: EvaluateArtifactInput): Check {
+  const present = pieces.filter((p): p is [string, VerifiedBundle] => p[1] !== undefined);
+  if (present.length === 0) return fail('fresh', 'no evidence to date');
+  const maxAge = input.policy.deploy.maxAgeSeconds;
+  const now = input.now.getTime();
+  const problems: string[] = [];
+  const ages: string[] = [];
+  for (const [what, bundle] of present) {
+    if (bundle.signedAt.length === 0) {
+      problems.push(`the ${what} (${bundle.source}) has no verified signing time`);
+      continue;
+    }
+    const oldest = Math.min(...bundle.signedAt.map((d) => d.getTime()));
+    const age = (now - oldest) / 1000;
+    const at = new Date(oldest).toISOString();
+    if (age < -CLOCK_SKEW_SECONDS) problems.push(`the ${what} (${bundle.source}) was signed in the future, at ${at}`);
+    else if (age > maxAge) {
+      problems.push(
+        `the ${what} (${bundle.source}) was signed at ${at}, ${duration(age)} ago, older than max-age ${duration(maxAge)}`,
+      );
+    } else ages.push(`${what} ${duration(Math.max(age, 0))} old`);
+  }
+  return problems.length
+    ? fail('fresh', problems.join('; '))
+    : pass('fresh', `${ages.join(', ')} (max-age ${duration(maxAge)})`);
+}
+
+// ── words ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** "expected X, found …": what the candidates were, the ones about this artifact first, at most five. */
+function missing(expected: string, candidates: Candidate<unknown>[], problems: string[]): string {
+  const relevant = candidates.filter((c) => c.relevant && !c.qualified).map((c) => c.reason);
+  const others = candidates.filter((c) => !c.relevant && !c.qualified).map((c) => c.reason);
+  const found = [...relevant, ...(relevant.length ? [] : others), ...problems];
+  if (found.length === 0) return `expected ${expected}, found none`;
+  const shown = found.slice(0, 5).join('; ');
+  return `expected ${expected}; ${shown}${found.length > 5 ? `; and ${found.length - 5} more` : ''}`;
+}
+
+function absent(review: unknown, provenance: unknown): string {
+  if (!review && !provenance) return 'no review attestation and no build provenance';
+  return review ? 'no build provenance' : 'no review attestation';
+}
+
+function describeSubjects(statement: Statement): string {
+  const shown = statement.subject.slice(0, 3).map((s) => {
+    const [algorithm, value] = Object.entries(s.digest)[0] ?? ['?', '?'];
+    return `${s.name ?? '(unnamed)'} ${algorithm}:${value}`;
+  });
+  return shown.join(', ') + (statement.subject.length > 3 ? `, and ${statement.subject.length - 3} more` : '');
+}
+
+function used(role: EvidenceUsed['role'], bundle: VerifiedBundle): EvidenceUsed {
+  return {
+    role,
+    source: bundle.source,
+    signer: { san: bundle.signer.san, issuer: bundle.signer.issuer },
+    signedAt: bundle.signedAt.map((d) => d.toISOString()),
+  };
+}
+
+/** `12d 3h`, `45m`, `30s`: an age or a max-age in the units the policy uses. */
+function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const parts = [d && `${d}d`, h && `${h}h`, m && `${m}m`].filter(Boolean);
+  return parts.length ? parts.slice(0, 2).join(' ') : `${s % 60}s`;
+}
+
+function normalizeRepositoryUri(uri: string): string {
+  return uri.replace(/\/+$/, '').replace(/\.git$/, '');
+}
+
+/** GitHub repository URLs compare case-insensitively; `acme/app` and `acme/app-fork` never match. */
+function sameRepositoryUri(a: string, b: string): boolean {
+  return normalizeRepositoryUri(a).toLowerCase() === normalizeRepositoryUri(b).toLowerCase();
+}
+
+function pass(id: DeployCheckId, reason: string): Check {
+  return { id, verdict: 'pass', reason };
+}
+
+function fail(id: DeployCheckId, reason: string): Check {
+  return { id, verdict: 'fail', reason };
+}

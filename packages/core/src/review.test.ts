@@ -1,0 +1,285 @@
+import { describe, expect, it } from 'vitest';
+import {
+  alice,
+  alicePerson,
+  bob,
+  carol,
+  dependabot,
+  HEAD,
+  honestEvidence,
+  MERGE_COMMIT,
+  mallory,
+  OLD_HEAD,
+  RULES,
+  review,
+} from './__fixtures__/review-evidence';
+import type { ReviewEvidence } from './model';
+import { evaluateReview, REVIEW_CHECK_IDS, type ReviewResult } from './review';
+
+function failed(result: ReviewResult): string[] {
+  return result.checks.filter((c) => c.verdict === 'fail').map((c) => c.id);
+}
+
+function check(result: ReviewResult, id: string) {
+  const found = result.checks.find((c) => c.id === id);
+  if (!found) throw new Error(`no check ${id}`);
+  return found;
+}
+
+function withPr(evidence: ReviewEvidence, change: Partial<NonNullable<ReviewEvidence['pullRequest']>>): ReviewEvidence {
+  return { ...evidence, pullRequest: { ...evidence.pullRequest!, ...change } };
+}
+
+describe('evaluateReview: the honest path', () => {
+  it('accepts a change approved on its merged head by one independent reviewer with write access', () => {
+    const result = evaluateReview(honestEvidence(), RULES);
+    expect(failed(result)).toEqual([]);
+    expect(result.verdict).toBe('pass');
+    expect(result.checks.map((c) => c.id)).toEqual([...REVIEW_CHECK_IDS]);
+    expect(result.independentApprovers).toEqual([bob]);
+    expect(result.approvals).toMatchObject([{ reviewer: bob, counted: true, commitId: HEAD }]);
+    for (const c of result.checks) expect(c.reason).not.toBe('');
+  });
+
+  it('accepts when the only valid approval is the last of more than 100 reviews', () => {
+    const comments = Array.from({ length: 120 }, (_, i) => review(carol, 'COMMENTED', HEAD, i % 50));
+    const evidence = honestEvidence({ reviews: [...comments, review(bob, 'APPROVED', HEAD, 59)] });
+    expect(evaluateReview(evidence, RULES).verdict).toBe('pass');
+  });
+
+  it('keeps an approval standing when the same reviewer only comments afterwards (as GitHub does)', () => {
+    const evidence = honestEvidence({
+      reviews: [review(bob, 'APPROVED', HEAD, 10), review(bob, 'COMMENTED', HEAD, 20)],
+    });
+    expect(evaluateReview(evidence, RULES).verdict).toBe('pass');
+  });
+
+  it('does not let an extra approval by the author veto an independent approval', () => {
+    const evidence = honestEvidence({ reviews: [review(alice, 'APPROVED'), review(bob, 'APPROVED')] });
+    const result = evaluateReview(evidence, RULES);
+    expect(result.verdict).toBe('pass');
+    expect(result.approvals.find((a) => a.reviewer === alice)).toMatchObject({ counted: false });
+    expect(check(result, 'reviewer-not-author').reason).toContain('not counted: alice is the author');
+  });
+
+  it("does not mistake a commit author's display name for a reviewer's account", () => {
+    // Names are free text: only accounts and emails identify people.
+    const evidence = honestEvidence();
+    evidence.commits[0] = { ...evidence.commits[0]!, author: { ...alicePerson, name: 'bob' } };
+    expect(evaluateReview(evidence, RULES).verdict).toBe('pass');
+  });
+
+  it('accepts a merge by rebase or merge commit the same way', () => {
+    for (const mergeMethod of ['merge', 'rebase'] as const) {
+      expect(evaluateReview(withPr(honestEvidence(), { mergeMethod }), RULES).verdict).toBe('pass');
+    }
+  });
+});
+
+describe('evaluateReview refuses', () => {
+  it('a commit pushed directly, with no pull request', () => {
+    const result = evaluateReview(honestEvidence({ pullRequest: undefined, reviews: [] }), RULES);
+    expect(result.verdict).toBe('fail');
+    expect(check(result, 'merged-by-pull-request')).toMatchObject({ verdict: 'fail' });
+    expect(check(result, 'merged-by-pull-request').reason).toContain(MERGE_COMMIT);
+  });
+
+  it('a pull request merged as a different commit than the one built', () => {
+    const result = evaluateReview(honestEvidence({ commit: 'e'.repeat(40) }), RULES);
+    expect(failed(result)).toEqual(['merged-commit-matches']);
+    expect(check(result, 'merged-commit-matches').reason).toBe(
+      `expected pull request #42 to be merged as the built commit ${'e'.repeat(40)}, found ${MERGE_COMMIT}`,
+    );
+  });
+
+  it('incomplete evidence (an API failure after retries), with the gap as the reason', () => {
+    const gap = 'GET /repos/acme/app/pulls/42/reviews failed after 3 attempts: HTTP 502';
+    const result = evaluateReview(honestEvidence({ gaps: [gap] }), RULES);
+    expect(failed(result)).toEqual(['evidence-complete']);
+    expect(check(result, 'evidence-complete').reason).toContain(gap);
+  });
+
+  it('a review with an unreadable submission time (it could not be ordered)', () => {
+    const undated = { ...review(bob, 'APPROVED'), submittedAt: 'yesterday' };
+    const result = evaluateReview(honestEvidence({ reviews: [undated] }), RULES);
+    expect(failed(result)).toContain('evidence-complete');
+  });
+
+  it('a pull request approved only by its author', () => {
+    const result = evaluateReview(honestEvidence({ reviews: [review(alice, 'APPROVED')] }), RULES);
+    expect(result.verdict).toBe('fail');
+    expect(failed(result)).toContain('reviewer-not-author');
+    expect(failed(result)).toContain('min-independent-approvals');
+    expect(check(result, 'reviewer-not-author').reason).toBe('alice is the author of pull request #42');
+  });
+
+  it('a self-approval by the author under a differently-cased login', () => {
+    const Alice = { ...alice, login: 'Alice' };
+    const result = evaluateReview(honestEvidence({ reviews: [review(Alice, 'APPROVED')] }), RULES);
+    expect(failed(result)).toContain('reviewer-not-author');
+  });
+
+  it('an approval only by someone who authored one of the commits', () => {
+    const evidence = honestEvidence({ reviews: [review(carol, 'APPROVED')] });
+    const carolPerson = { name: 'Carol', email: 'carol@acme.example', account: carol };
+    evidence.commits[0] = { ...evidence.commits[0]!, author: carolPerson, committer: carolPerson };
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual(['reviewer-not-contributor', 'min-independent-approvals']);
+    expect(check(result, 'reviewer-not-contributor').reason).toBe('carol authored commit ccccccc, committed ccccccc');
+  });
+
+  it('an approval only by someone who committed one of the commits (a cherry-pick or rebase)', () => {
+    const evidence = honestEvidence({ reviews: [review(carol, 'APPROVED')] });
+    evidence.commits[0] = { ...evidence.commits[0]!, committer: { name: 'C', email: 'c@x.example', account: carol } };
+    expect(failed(evaluateReview(evidence, RULES))).toContain('reviewer-not-contributor');
+  });
+
+  it('an approval only by a co-author named in a Co-authored-by trailer with a noreply address', () => {
+    const evidence = honestEvidence();
+    evidence.commits[1] = {
+      ...evidence.commits[1]!,
+      coAuthors: [{ name: 'Bobby', email: '202+bobby-renamed@users.noreply.github.com' }],
+    };
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual(['reviewer-not-contributor', 'min-independent-approvals']);
+    expect(check(result, 'reviewer-not-contributor').reason).toBe('bob co-authored commit bbbbbbb');
+  });
+
+  it('an approval only by a co-author whose email is linked to their account on another commit', () => {
+    const evidence = honestEvidence();
+    const bobPerson = { name: 'Bob', email: 'Bob@Acme.example', account: bob };
+    evidence.commits[0] = { ...evidence.commits[0]!, committer: bobPerson };
+    evidence.commits[1] = { ...evidence.commits[1]!, coAuthors: [{ name: 'B.', email: 'bob@acme.example' }] };
+    const reason = check(evaluateReview(evidence, RULES), 'reviewer-not-contributor').reason;
+    expect(reason).toBe('bob committed ccccccc, co-authored commit bbbbbbb');
+  });
+
+  it('an approval by someone who wrote a commit under an email not linked to any account', () => {
+    const evidence = honestEvidence();
+    evidence.commits[0] = {
+      ...evidence.commits[0]!,
+      author: { name: 'Anonymous', email: 'unlinked@example.org' },
+    };
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual(['contributors-identified']);
+    expect(check(result, 'contributors-identified').reason).toContain('"Anonymous <unlinked@example.org>"');
+  });
+
+  it('an approval given before the last push (on a commit that is not the merged head)', () => {
+    const result = evaluateReview(honestEvidence({ reviews: [review(bob, 'APPROVED', OLD_HEAD)] }), RULES);
+    expect(failed(result)).toEqual(['approval-on-merged-head', 'min-independent-approvals']);
+    expect(check(result, 'approval-on-merged-head').reason).toBe(
+      'bob approved ddddddd, not the merged head bbbbbbb (given before the last push)',
+    );
+  });
+
+  it('nothing when the policy does not require approval on the head (require-approval-on-head: false)', () => {
+    const evidence = honestEvidence({ reviews: [review(bob, 'APPROVED', OLD_HEAD)] });
+    expect(evaluateReview(evidence, { ...RULES, requireApprovalOnHead: false }).verdict).toBe('pass');
+  });
+
+  it('an approval that was dismissed', () => {
+    const result = evaluateReview(honestEvidence({ reviews: [review(bob, 'DISMISSED')] }), RULES);
+    expect(failed(result)).toContain('latest-review-per-reviewer');
+    expect(failed(result)).toContain('min-independent-approvals');
+    expect(result.approvals).toMatchObject([{ reviewer: bob, counted: false, state: 'DISMISSED' }]);
+    expect(result.approvals[0]!.reason).toContain('dismissed');
+  });
+
+  it('an approval followed by "changes requested" from the same reviewer', () => {
+    const evidence = honestEvidence({
+      reviews: [review(bob, 'CHANGES_REQUESTED', HEAD, 30), review(bob, 'APPROVED', HEAD, 20)],
+    });
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toContain('latest-review-per-reviewer');
+    expect(failed(result)).toContain('changes-requested');
+    expect(result.approvals[0]!.reason).toContain('superseded by the reviewer');
+    // Even where "changes requested" does not block, it still cancels that reviewer's own approval.
+    const lenient = evaluateReview(evidence, { ...RULES, changesRequestedBlocks: false });
+    expect(failed(lenient)).toContain('latest-review-per-reviewer');
+    expect(lenient.verdict).toBe('fail');
+  });
+
+  it('orders reviews submitted in the same second by id, so the later "changes requested" wins', () => {
+    const approved = review(bob, 'APPROVED', HEAD, 10);
+    const changes = { ...review(bob, 'CHANGES_REQUESTED', HEAD, 10), id: approved.id + 1 };
+    expect(evaluateReview(honestEvidence({ reviews: [changes, approved] }), RULES).verdict).toBe('fail');
+  });
+
+  it('another reviewer\'s outstanding "changes requested" (changes-requested-blocks)', () => {
+    const evidence = honestEvidence({ reviews: [review(bob, 'APPROVED'), review(carol, 'CHANGES_REQUESTED')] });
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual(['changes-requested']);
+    expect(check(result, 'changes-requested').reason).toContain('carol');
+    expect(evaluateReview(evidence, { ...RULES, changesRequestedBlocks: false }).verdict).toBe('pass');
+  });
+
+  it('an approval only by a bot', () => {
+    const result = evaluateReview(honestEvidence({ reviews: [review(dependabot, 'APPROVED')] }), RULES);
+    expect(failed(result)).toEqual(['reviewer-not-bot', 'min-independent-approvals']);
+    const app = { login: 'renovate[bot]', id: 29139614, type: 'User' };
+    const evidence = honestEvidence({ reviews: [review(app, 'APPROVED')], permissions: { 'renovate[bot]': 'write' } });
+    expect(failed(evaluateReview(evidence, RULES))).toContain('reviewer-not-bot');
+  });
+
+  it('nothing when the policy counts bots (allow-bots: true)', () => {
+    const evidence = honestEvidence({ reviews: [review(dependabot, 'APPROVED')] });
+    expect(evaluateReview(evidence, { ...RULES, allowBots: true }).verdict).toBe('pass');
+  });
+
+  it('an approval only by the last pusher (force-pushed the head branch)', () => {
+    const evidence = honestEvidence({
+      reviews: [review(carol, 'APPROVED')],
+      lastPush: { accounts: [carol], people: [], source: 'head_ref_force_pushed' },
+    });
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual(['reviewer-not-last-pusher', 'min-independent-approvals']);
+    expect(check(result, 'reviewer-not-last-pusher').reason).toBe(
+      'carol is the last pusher (force-pushed the head branch last)',
+    );
+  });
+
+  it("an approval only by the last pusher identified by the head commit's noreply email", () => {
+    const pusher = { name: 'Carol', email: 'carol@users.noreply.github.com' };
+    const evidence = honestEvidence({
+      reviews: [review(carol, 'APPROVED')],
+      lastPush: { accounts: [], people: [pusher], source: 'head-commit' },
+    });
+    expect(failed(evaluateReview(evidence, RULES))).toContain('reviewer-not-last-pusher');
+  });
+
+  it('an approval when nobody can tell who pushed last', () => {
+    const evidence = honestEvidence({ lastPush: { accounts: [], people: [], source: 'head-commit' } });
+    expect(failed(evaluateReview(evidence, RULES))).toEqual(['reviewer-not-last-pusher', 'min-independent-approvals']);
+  });
+
+  it('an approval only by an outsider with no write access (a sock-puppet account)', () => {
+    const result = evaluateReview(honestEvidence({ reviews: [review(mallory, 'APPROVED')] }), RULES);
+    expect(failed(result)).toEqual(['reviewer-has-write-access', 'min-independent-approvals']);
+    expect(check(result, 'reviewer-has-write-access').reason).toBe(
+      'mallory has read permission on acme/app, expected write, maintain or admin',
+    );
+  });
+
+  it('an approval by a reviewer whose permission could not be read', () => {
+    const stranger = { login: 'stranger', id: 505, type: 'User' };
+    const result = evaluateReview(honestEvidence({ reviews: [review(stranger, 'APPROVED')] }), RULES);
+    expect(failed(result)).toContain('reviewer-has-write-access');
+    expect(check(result, 'reviewer-has-write-access').reason).toContain('unknown');
+  });
+
+  it('fewer independent approvals than min-approvals', () => {
+    const evidence = honestEvidence({ reviews: [review(bob, 'APPROVED'), review(mallory, 'APPROVED')] });
+    const result = evaluateReview(evidence, { ...RULES, minApprovals: 2 });
+    expect(failed(result)).toEqual(['min-independent-approvals']);
+    expect(check(result, 'min-independent-approvals').reason).toContain('expected at least 2, found 1');
+    const two = honestEvidence({ reviews: [review(bob, 'APPROVED'), review(carol, 'APPROVED')] });
+    expect(evaluateReview(two, { ...RULES, minApprovals: 2 }).verdict).toBe('pass');
+  });
+
+  it('a pull request with no reviews at all', () => {
+    const result = evaluateReview(honestEvidence({ reviews: [] }), RULES);
+    expect(failed(result)).toContain('min-independent-approvals');
+    expect(failed(result)).toContain('latest-review-per-reviewer');
+  });
+});
