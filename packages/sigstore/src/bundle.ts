@@ -65,6 +65,15 @@ export function parseBundleJSON(json: unknown, source: string): ParsedBundle {
   } catch (error) {
     throw new SigstoreInputError('BUNDLE_MALFORMED', `${source}: invalid bundle: ${describeCause(error)}`);
   }
+  // An inclusion proof is verified against its checkpoint; without one sigstore-js fails with a TypeError.
+  bundle.verificationMaterial.tlogEntries.forEach((entry, i) => {
+    if (entry.inclusionProof && !entry.inclusionProof.checkpoint?.envelope) {
+      throw new SigstoreInputError(
+        'BUNDLE_MALFORMED',
+        `${source}: verificationMaterial.tlogEntries[${i}].inclusionProof.checkpoint: missing (an inclusion proof needs its checkpoint)`,
+      );
+    }
+  });
   return { source, bundle, json: record };
 }
 

@@ -56,7 +56,7 @@ export function trustedRootFromJSON(json: unknown, source: string): TrustedRootM
   } catch (error) {
     throw new SigstoreInputError('TRUSTED_ROOT_INVALID', `${source}: not a trusted root: ${describeCause(error)}`);
   }
-  requireValidityStarts(root, source);
+  requireLogValidityStarts(root, source);
   let material: TrustMaterial;
   try {
     material = toTrustMaterial(root);
@@ -67,26 +67,24 @@ export function trustedRootFromJSON(json: unknown, source: string): TrustedRootM
 }
 
 /**
- * Every authority's validity interval must have a start (the protobuf-specs `TimeRange.start` is required).
- * sigstore-js reads a missing start as "valid since forever"; a malformed root is refused instead
- * (sigstore-conformance `trust-root-tlog-missing-validity-start_fail`).
+ * A transparency or CT log key whose validity interval is present but has no start is malformed, and the root is
+ * refused, as sigstore-go refuses it: sigstore-js would read the missing start as "valid since forever"
+ * (sigstore-conformance `trust-root-tlog-missing-validity-start_fail`). A log key with no interval at all is
+ * unbounded (sigstore-js's own fixture roots have such keys), and so is a CA or TSA interval without a start,
+ * which sigstore-go reads the same way.
  */
-function requireValidityStarts(root: TrustedRoot, source: string): void {
-  const missing: string[] = [];
-  root.tlogs.forEach((log, i) => {
-    if (!log.publicKey?.validFor?.start) missing.push(`tlogs[${i}].publicKey.validFor.start`);
-  });
-  root.ctlogs.forEach((log, i) => {
-    if (!log.publicKey?.validFor?.start) missing.push(`ctlogs[${i}].publicKey.validFor.start`);
-  });
-  root.certificateAuthorities.forEach((ca, i) => {
-    if (!ca.validFor?.start) missing.push(`certificateAuthorities[${i}].validFor.start`);
-  });
-  root.timestampAuthorities.forEach((tsa, i) => {
-    if (!tsa.validFor?.start) missing.push(`timestampAuthorities[${i}].validFor.start`);
-  });
+function requireLogValidityStarts(root: TrustedRoot, source: string): void {
+  const missing = [
+    ...root.tlogs.map((log, i) => [`tlogs[${i}]`, log] as const),
+    ...root.ctlogs.map((log, i) => [`ctlogs[${i}]`, log] as const),
+  ]
+    .filter(([, log]) => log.publicKey?.validFor !== undefined && log.publicKey.validFor.start === undefined)
+    .map(([field]) => `${field}.publicKey.validFor.start`);
   if (missing.length > 0) {
-    throw new SigstoreInputError('TRUSTED_ROOT_INVALID', `${source}: ${missing.join(', ')}: missing (required)`);
+    throw new SigstoreInputError(
+      'TRUSTED_ROOT_INVALID',
+      `${source}: ${missing.join(', ')}: missing (a log key's validity interval needs a start)`,
+    );
   }
 }
 

@@ -41,6 +41,8 @@ export interface BundleVerifierOptions extends VerifierOptions {
 }
 
 const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+/** sigstore-python's bound on RFC 3161 timestamps in one bundle: more is refused, not verified one by one. */
+const MAX_SIGNED_TIMESTAMPS = 32;
 
 /**
  * Verifies Sigstore bundles against one trusted root. Trust material is built once, when the verifier is made;
@@ -50,6 +52,8 @@ const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
  */
 export class BundleVerifier {
   private readonly verifier: Verifier;
+  /** Verifies one RFC 3161 timestamp on its own: the bundle's signature and key at that time, no log needed. */
+  private readonly timestampVerifier: Verifier;
   private readonly publicKey?: KeyObject;
 
   constructor(
@@ -60,6 +64,11 @@ export class BundleVerifier {
     this.publicKey = publicKey;
     const material = publicKey ? withPublicKey(trust, () => ({ publicKey, validFor: () => true })) : trust.material;
     this.verifier = new Verifier(material, thresholds);
+    this.timestampVerifier = new Verifier(material, {
+      ctlogThreshold: thresholds.ctlogThreshold,
+      tlogThreshold: 0,
+      timestampThreshold: 1,
+    });
   }
 
   verify(parsed: ParsedBundle, options: VerifyOptions = {}): VerifiedBundle {
@@ -77,11 +86,7 @@ export class BundleVerifier {
       fail('IDENTITY_MISMATCH', source, 'expected a bundle signed by a Fulcio certificate, found a public key hint');
     }
 
-    try {
-      this.verifier.verify(entity);
-    } catch (error) {
-      fail(failureCode(error), source, describeCause(error), error);
-    }
+    const counted = this.verifyEntity(bundle, entity, source);
 
     const signer = entity.key.$case === 'certificate' ? signerOf(entity.key.certificate) : undefined;
     if (options.identity) {
@@ -93,7 +98,7 @@ export class BundleVerifier {
       source,
       kind: bundle.content.$case === 'dsseEnvelope' ? 'dsse' : 'message-signature',
       signer: signer ?? { san: '', issuer: '', extensions: {} },
-      signedAt: signedTimes(entity),
+      signedAt: signedTimes(counted),
     };
     if (bundle.content.$case === 'messageSignature') {
       verified.messageDigest = messageDigestOf(bundle.content.messageSignature);
@@ -101,6 +106,58 @@ export class BundleVerifier {
       this.checkPayload(bundle, verified, source, options.artifact);
     }
     return verified;
+  }
+
+  /**
+   * Timestamps → signing key → tlog → signature, by @sigstore/verify. sigstore-js refuses the whole bundle when one
+   * RFC 3161 timestamp does not verify; sigstore-go and sigstore-python leave such a timestamp uncounted and let
+   * the thresholds decide (sigstore-python `tsa/bundle`). So after a timestamp failure the bundle is verified
+   * again with only the timestamps that verify on their own. Returns the entity whose timestamps were counted.
+   */
+  private verifyEntity(bundle: Bundle, entity: SignedEntity, source: string): SignedEntity {
+    const signed = entity.timestamps.filter((t) => t.$case === 'timestamp-authority');
+    const encoded = (bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? []).map((t) =>
+      t.signedTimestamp.toString('base64'),
+    );
+    // A copy must not count twice, whether or not it verifies (sigstore-python `tsa/duplicate-timestamps`).
+    if (new Set(encoded).size !== encoded.length) {
+      fail('TIMESTAMP_INVALID', source, 'the same RFC 3161 timestamp is in the bundle twice');
+    }
+    if (signed.length > MAX_SIGNED_TIMESTAMPS) {
+      fail(
+        'TIMESTAMP_INVALID',
+        source,
+        `expected at most ${MAX_SIGNED_TIMESTAMPS} RFC 3161 timestamps, found ${signed.length}`,
+      );
+    }
+    try {
+      this.verifier.verify(entity);
+      return entity;
+    } catch (error) {
+      if (!(error instanceof VerificationError && error.code === 'TIMESTAMP_ERROR') || signed.length === 0) {
+        fail(failureCode(error), source, describeCause(error), error);
+      }
+      const verified = signed.filter((timestamp) => {
+        try {
+          this.timestampVerifier.verify({ ...entity, timestamps: [timestamp], tlogEntries: [] });
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      if (verified.length === signed.length) fail(failureCode(error), source, describeCause(error), error);
+      const counted = {
+        ...entity,
+        timestamps: [...entity.timestamps.filter((t) => t.$case !== 'timestamp-authority'), ...verified],
+      };
+      try {
+        this.verifier.verify(counted);
+        return counted;
+      } catch (retryError) {
+        const uncounted = `${signed.length - verified.length} of ${signed.length} RFC 3161 timestamps did not verify`;
+        fail(failureCode(retryError), source, `${describeCause(retryError)} (${uncounted})`, retryError);
+      }
+    }
   }
 
   /** The entity sigstore-js verifies; for a message signature, bound to the artifact's digest. */
