@@ -66,7 +66,7 @@ export function honestEvidence(overrides: Partial<ReviewEvidence> = {}): ReviewE
       },
       { sha: HEAD, author: alicePerson, committer: alicePerson, coAuthors: [], committedAt: '2026-11-20T11:30:00Z' },
     ],
-    reviews: [review(bob, 'APPROVED')],
+    reviews: [{ id: 900, reviewer: bob, state: 'APPROVED', commitId: HEAD, submittedAt: '2026-11-20T12:10:00.000Z' }],
     lastPush: { accounts: [alice], people: [alicePerson], source: 'head-commit' },
     permissions: { alice: 'write', bob: 'write', carol: 'maintain', mallory: 'read', 'dependabot[bot]': 'write' },
     ...overrides,
