@@ -35,6 +35,8 @@ export interface ActionRun {
   log: string;
   runnerTemp: string;
   workspace: string;
+  /** The action process's peak resident memory, sampled from /proc (Linux); undefined elsewhere. */
+  peakRssBytes?: number;
 }
 
 interface ActionManifest {
@@ -98,9 +100,10 @@ export async function runAction(actionDir: string, options: RunActionOptions = {
   }
   Object.assign(env, options.env);
 
-  const { exitCode, log } = await runNode(main, workspace, env, options.timeoutMs ?? 120_000);
+  const { exitCode, log, peakRssBytes } = await runNode(main, workspace, env, options.timeoutMs ?? 120_000);
   return {
     exitCode,
+    peakRssBytes,
     outputs: parseFileCommand(readFileSync(files.GITHUB_OUTPUT, 'utf8')),
     summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
     log,
@@ -186,7 +189,7 @@ async function runNode(
   cwd: string,
   env: Record<string, string>,
   timeoutMs: number,
-): Promise<{ exitCode: number; log: string }> {
+): Promise<{ exitCode: number; log: string; peakRssBytes?: number }> {
   if (!existsSync(main)) throw new Error(`${main}: not built (run \`node scripts/build.mjs\`)`);
   const child = spawn(node24(), [main], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -200,11 +203,30 @@ async function runNode(
     log += `\n[testkit] killed after ${timeoutMs} ms\n`;
     child.kill('SIGKILL');
   }, timeoutMs);
+  let peakRssBytes: number | undefined;
+  const sampler = setInterval(() => {
+    peakRssBytes = Math.max(peakRssBytes ?? 0, peakRssOf(child.pid) ?? 0) || undefined;
+  }, 50);
   const exitCode = await new Promise<number>((done, fail) => {
     child.once('error', fail);
+    child.once('exit', () => clearInterval(sampler));
     child.once('close', (code, signal) => done(code ?? (signal ? 128 : 1)));
-  }).finally(() => clearTimeout(timer));
-  return { exitCode, log };
+  }).finally(() => {
+    clearTimeout(timer);
+    clearInterval(sampler);
+  });
+  return { exitCode, log, peakRssBytes };
+}
+
+/** VmHWM (the peak resident set so far) of a running process, from /proc; undefined when it cannot be read. */
+function peakRssOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
