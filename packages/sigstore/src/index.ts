@@ -1,3 +1,4 @@
+export * from './batch';
 export * from './bundle';
 export * from './certificate';
 export * from './digest';

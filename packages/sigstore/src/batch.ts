@@ -1,0 +1,225 @@
+// Verifies a whole release's evidence at once: each bundle file is read and parsed once, trust material is built
+// once per thread, and a large batch is spread over worker threads, one per core. What is verified is exactly what
+// verifyEvidence verifies; only where it runs changes. Results come back in input order.
+import { availableParallelism } from 'node:os';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { TrustedRoot } from '@sigstore/protobuf-specs';
+import type { VerifiedBundle } from '@twokey/core';
+import { readBundleFile } from './bundle';
+import { describeCause, type InputErrorCode, SigstoreInputError } from './error';
+import { type RejectedBundle, verifyEvidence } from './evidence';
+import { loadTrustedRoot, publicGoodTrustedRoot, type TrustedRootMaterial, trustedRootFromJSON } from './trust';
+import { BundleVerifier } from './verify';
+
+export interface EvidenceBatchOptions {
+  /**
+   * Worker threads to spread verification over. Default: one per core (os.availableParallelism()), and none for
+   * a batch under SERIAL_BATCH_BELOW bundles, where starting a thread costs more than it saves. 1 = in this thread.
+   */
+  workers?: number;
+}
+
+/** Below this many bundles a batch is verified in the calling thread: a worker's start-up (~0.1 s) would dominate. */
+export const SERIAL_BATCH_BELOW = 64;
+/** No more workers than one per this many bundles. */
+const MIN_BUNDLES_PER_WORKER = 32;
+/** Bundles per message to a worker; each worker holds two chunks, so none waits while the other is answered. */
+const CHUNK = 8;
+const CHUNKS_IN_FLIGHT = 2;
+/** Marks a thread started by verifyEvidenceBatch, so that loading this module there serves the batch. */
+const WORKER_MARK = 'twokey/evidence-batch/v1';
+
+/** A bundle file that could not be read as a bundle: an input error naming the file, never silently skipped. */
+interface UnreadableBundle {
+  source: string;
+  inputError: { code: InputErrorCode; message: string };
+}
+
+type Outcome = VerifiedBundle | RejectedBundle | UnreadableBundle;
+
+interface WorkerSetup {
+  mark: typeof WORKER_MARK;
+  /** `public-good`, or the trusted root's JSON (protobuf JSON mapping) and where it came from. */
+  trustedRoot: 'public-good' | { json: unknown; source: string };
+  /** Running from TypeScript sources: the module to load after the source hooks are registered. */
+  entry?: string;
+}
+
+interface Chunk {
+  start: number;
+  paths: string[];
+}
+
+interface ChunkResult {
+  start: number;
+  outcomes: Outcome[];
+}
+
+/**
+ * Reads, parses and verifies every bundle file against one trusted root (`public-good`, a trusted_root.json path,
+ * or one already loaded), whoever signed it, as verifyEvidence does. Returns one result per path, in input order.
+ * Throws SigstoreInputError for an unusable trusted root, and for the first (in input order) file that is not a
+ * well-formed bundle.
+ */
+export async function verifyEvidenceBatch(
+  paths: readonly string[],
+  trustedRootSource: string | TrustedRootMaterial,
+  options: EvidenceBatchOptions = {},
+): Promise<(VerifiedBundle | RejectedBundle)[]> {
+  const trust = typeof trustedRootSource === 'string' ? trustedRootOf(trustedRootSource) : trustedRootSource;
+  const workers = workerCount(paths.length, options.workers);
+  const outcomes =
+    workers <= 1 ? verifyPaths(new BundleVerifier(trust), paths) : await verifyInWorkers(paths, trust, workers);
+  return outcomes.map(settle);
+}
+
+function trustedRootOf(source: string): TrustedRootMaterial {
+  return source === 'public-good' ? publicGoodTrustedRoot() : loadTrustedRoot(source);
+}
+
+function workerCount(bundles: number, requested: number | undefined): number {
+  if (requested !== undefined) {
+    if (!Number.isInteger(requested) || requested < 1) {
+      throw new RangeError(`workers: expected a positive integer, found ${requested}`);
+    }
+    return Math.min(requested, bundles);
+  }
+  if (bundles < SERIAL_BATCH_BELOW) return 1;
+  return Math.max(1, Math.min(availableParallelism(), Math.floor(bundles / MIN_BUNDLES_PER_WORKER)));
+}
+
+function verifyPaths(verifier: BundleVerifier, paths: readonly string[]): Outcome[] {
+  return paths.map((path) => {
+    let parsed: ReturnType<typeof readBundleFile>;
+    try {
+      parsed = readBundleFile(path);
+    } catch (error) {
+      if (error instanceof SigstoreInputError) {
+        return { source: path, inputError: { code: error.code, message: error.message } };
+      }
+      throw error;
+    }
+    return verifyEvidence(verifier, parsed);
+  });
+}
+
+/** An unreadable file is an input error (exit 2); a verified bundle's times are Dates again after the thread hop. */
+function settle(outcome: Outcome): VerifiedBundle | RejectedBundle {
+  if ('inputError' in outcome) {
+    throw new SigstoreInputError(outcome.inputError.code, outcome.inputError.message);
+  }
+  if ('signer' in outcome) {
+    return { ...outcome, signedAt: outcome.signedAt.map((t) => (t instanceof Date ? t : new Date(t))) };
+  }
+  return outcome;
+}
+
+function verifyInWorkers(paths: readonly string[], trust: TrustedRootMaterial, count: number): Promise<Outcome[]> {
+  const setup: WorkerSetup = {
+    mark: WORKER_MARK,
+    trustedRoot:
+      trust.source === 'public-good' ? 'public-good' : { json: TrustedRoot.toJSON(trust.root), source: trust.source },
+  };
+  const outcomes: Outcome[] = new Array(paths.length);
+  const workers: Worker[] = [];
+  let next = 0;
+  let done = 0;
+
+  const finished = new Promise<Outcome[]>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      reject(error);
+    };
+    const dispatch = (worker: Worker) => {
+      if (next >= paths.length) return;
+      const start = next;
+      next = Math.min(paths.length, next + CHUNK);
+      worker.postMessage({ start, paths: paths.slice(start, next) } satisfies Chunk);
+    };
+    for (let i = 0; i < count; i += 1) {
+      const worker = startWorker(setup);
+      workers.push(worker);
+      worker.on('message', (result: ChunkResult) => {
+        result.outcomes.forEach((outcome, j) => {
+          outcomes[result.start + j] = outcome;
+        });
+        done += result.outcomes.length;
+        if (done === paths.length && !settled) {
+          settled = true;
+          resolve(outcomes);
+        } else dispatch(worker);
+      });
+      worker.on('error', (error) => fail(new Error(`evidence verification worker failed: ${describeCause(error)}`)));
+      worker.on('exit', (code) => fail(new Error(`evidence verification worker exited (code ${code}) before the end`)));
+      for (let k = 0; k < CHUNKS_IN_FLIGHT; k += 1) dispatch(worker);
+    }
+  });
+  return finished.finally(() => Promise.all(workers.map((worker) => worker.terminate())));
+}
+
+/**
+ * A worker running this same module: inside an esbuild bundle (the CLI, the actions) that is the bundle file itself;
+ * from TypeScript sources (vitest) Node is first taught to load them (extensionless imports, types stripped).
+ */
+function startWorker(setup: WorkerSetup): Worker {
+  const self = new URL(import.meta.url);
+  if (!self.pathname.endsWith('.ts')) return new Worker(self, { workerData: setup });
+  return new Worker(SOURCE_BOOTSTRAP, { eval: true, workerData: { ...setup, entry: self.href } });
+}
+
+// CommonJS, evaluated in the worker when running from sources: Node 24 can strip types but not resolve the
+// extensionless imports bundlers accept, nor import JSON without an attribute (as @sigstore/tuf/seeds.json is).
+const SOURCE_BOOTSTRAP = `
+const { registerHooks, stripTypeScriptTypes } = require('node:module');
+const { readFileSync } = require('node:fs');
+const { fileURLToPath } = require('node:url');
+const { workerData } = require('node:worker_threads');
+process.removeAllListeners('warning');
+const fromSource = (url) => typeof url === 'string' && url.startsWith('file:') && url.endsWith('.ts');
+registerHooks({
+  resolve(specifier, context, nextResolve) {
+    let resolved;
+    try {
+      resolved = nextResolve(specifier, context);
+    } catch (error) {
+      if (!fromSource(context.parentURL) || !/^\\.\\.?\\//.test(specifier)) throw error;
+      resolved = undefined;
+      for (const suffix of ['.ts', '/index.ts']) {
+        try { resolved = nextResolve(specifier + suffix, context); break; } catch {}
+      }
+      if (!resolved) throw error;
+    }
+    if (fromSource(context.parentURL) && resolved.url.endsWith('.json') && !context.importAttributes?.type) {
+      return { ...resolved, importAttributes: { ...context.importAttributes, type: 'json' } };
+    }
+    return resolved;
+  },
+  load(url, context, nextLoad) {
+    if (!fromSource(url)) return nextLoad(url, context);
+    const source = stripTypeScriptTypes(readFileSync(fileURLToPath(url), 'utf8'), { mode: 'transform', sourceUrl: url });
+    return { format: 'module', source, shortCircuit: true };
+  },
+});
+import(workerData.entry);
+`;
+
+/** The worker's side: build the trust material once, then verify each chunk it is sent. */
+function serveBatch(setup: WorkerSetup): void {
+  const trust =
+    setup.trustedRoot === 'public-good'
+      ? publicGoodTrustedRoot()
+      : trustedRootFromJSON(setup.trustedRoot.json, setup.trustedRoot.source);
+  const verifier = new BundleVerifier(trust);
+  parentPort!.on('message', (chunk: Chunk) => {
+    parentPort!.postMessage({ start: chunk.start, outcomes: verifyPaths(verifier, chunk.paths) } satisfies ChunkResult);
+  });
+}
+
+// Loaded in a thread verifyEvidenceBatch started: serve, and never let the rest of the bundle (a CLI or an action's
+// main) run in this thread. The pending await keeps later modules from evaluating; the parent terminates the thread.
+if (!isMainThread && (workerData as Partial<WorkerSetup> | null)?.mark === WORKER_MARK) {
+  serveBatch(workerData as WorkerSetup);
+  await new Promise<never>(() => {});
+}

@@ -1,0 +1,159 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  isRejected,
+  type KeylessSigningOptions,
+  SigstoreInputError,
+  signArtifact,
+  signStatement,
+  verifyEvidenceBatch,
+} from '@twokey/sigstore';
+import { identity, type OidcIssuer, type SigstoreStack, startOidcIssuer, startSigstoreStack } from '@twokey/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ARTIFACTS = 48;
+const SHA = 'e'.repeat(40);
+const build = identity('acme/app', '.github/workflows/build.yml', 'refs/heads/main', SHA);
+
+let stack: SigstoreStack;
+let issuer: OidcIssuer;
+let dir: string;
+/** ~100 bundle files: an artifact signature and a statement per artifact, plus four that were tampered with. */
+let paths: string[];
+const tampered = new Set<string>();
+
+beforeAll(async () => {
+  issuer = await startOidcIssuer();
+  stack = await startSigstoreStack();
+  dir = mkdtempSync(join(tmpdir(), 'twokey-batch-'));
+  const options: KeylessSigningOptions = {
+    endpoints: { fulcioURL: stack.fulcioURL, rekorURL: stack.rekorURL, tsaURL: stack.tsaURL },
+    identityToken: () => issuer.mint(build, { audience: 'sigstore' }),
+  };
+  const jobs = Array.from({ length: ARTIFACTS }, (_, i) => async () => {
+    const hex = createHash('sha256').update(`artifact ${i}`).digest('hex');
+    const signature = await signArtifact({ digest: { algorithm: 'sha256', hex } }, options);
+    const statement = await signStatement(
+      {
+        _type: 'https://in-toto.io/Statement/v1',
+        subject: [{ name: `app-${i}.tar.gz`, digest: { sha256: hex } }],
+        predicateType: 'https://example.com/test/v1',
+        predicate: { index: i },
+      },
+      options,
+    );
+    const signaturePath = join(dir, `app-${i}.sigstore.json`);
+    const statementPath = join(dir, `app-${i}.intoto.sigstore.json`);
+    writeFileSync(signaturePath, JSON.stringify(signature));
+    writeFileSync(statementPath, JSON.stringify(statement));
+    return [signaturePath, statementPath];
+  });
+  paths = (await inBatches(jobs, 8)).flat();
+
+  // An attacker's edits: another digest under a valid signature, and a rewritten in-toto payload.
+  for (const i of [3, 17]) {
+    const bundle = JSON.parse(readFileSync(paths[2 * i]!, 'utf8'));
+    bundle.messageSignature.messageDigest.digest = createHash('sha256').update('evil').digest('base64');
+    const path = join(dir, `forged-digest-${i}.json`);
+    writeFileSync(path, JSON.stringify(bundle));
+    tampered.add(path);
+  }
+  for (const i of [5, 40]) {
+    const bundle = JSON.parse(readFileSync(paths[2 * i + 1]!, 'utf8'));
+    const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
+    statement.subject[0].digest.sha256 = 'f'.repeat(64);
+    bundle.dsseEnvelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
+    const path = join(dir, `forged-payload-${i}.json`);
+    writeFileSync(path, JSON.stringify(bundle));
+    tampered.add(path);
+  }
+  // Tampered files sit among the honest ones, so both threads see some.
+  paths.splice(10, 0, ...[...tampered].slice(0, 2));
+  paths.splice(70, 0, ...[...tampered].slice(2));
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.close();
+  await issuer?.close();
+});
+
+async function inBatches<T>(jobs: (() => Promise<T>)[], concurrency: number): Promise<T[]> {
+  const results: T[] = new Array(jobs.length);
+  let next = 0;
+  const lanes = Array.from({ length: concurrency }, async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await jobs[i]!();
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+describe('verifyEvidenceBatch', () => {
+  it('gives the same verdict for every bundle, in input order, in worker threads as in this thread', async () => {
+    expect(paths.length).toBe(2 * ARTIFACTS + 4);
+    const serial = await verifyEvidenceBatch(paths, stack.trustedRootPath, { workers: 1 });
+    const threaded = await verifyEvidenceBatch(paths, stack.trustedRootPath, { workers: 2 });
+
+    expect(threaded).toEqual(serial);
+    expect(threaded.map((r) => r.source)).toEqual(paths);
+    const rejected = serial.filter(isRejected);
+    expect(new Set(rejected.map((r) => r.source))).toEqual(tampered);
+    for (const r of rejected) expect(r.code).toMatch(/^(SIGNATURE_INVALID|TLOG_INVALID)$/);
+    const verified = threaded.filter((r) => !isRejected(r));
+    expect(verified).toHaveLength(2 * ARTIFACTS);
+    for (const r of verified) {
+      if (isRejected(r)) continue;
+      expect(r.signer.san).toBe('https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main');
+      // Signing times cross the thread boundary as Dates.
+      expect(r.signedAt.length).toBeGreaterThan(0);
+      for (const t of r.signedAt) expect(t).toBeInstanceOf(Date);
+    }
+  }, 120_000);
+
+  it('names a truncated bundle among the batch instead of skipping it, in worker threads too', async () => {
+    const text = readFileSync(paths[0]!, 'utf8');
+    const truncated = join(dir, 'truncated.json');
+    writeFileSync(truncated, text.slice(0, text.length / 2));
+    const withTruncated = [...paths.slice(0, 10), truncated, ...paths.slice(10, 20)];
+    for (const workers of [1, 2]) {
+      const attempt = verifyEvidenceBatch(withTruncated, stack.trustedRootPath, { workers });
+      await expect(attempt).rejects.toThrow(SigstoreInputError);
+      await expect(attempt).rejects.toThrow(/truncated\.json: bundle is not JSON/);
+    }
+  }, 120_000);
+
+  it('runs its worker threads from a single esbuild bundle without running the bundle main again', async () => {
+    const root = resolve(import.meta.dirname, '..', '..');
+    const outfile = join(dir, 'batch-entry.mjs');
+    // Bundled exactly as scripts/build.mjs bundles the CLI and the actions.
+    execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { bundle } from './scripts/build.mjs'; await bundle({ entry: ${JSON.stringify(join(import.meta.dirname, 'fixtures', 'batch-entry.ts'))} }, ${JSON.stringify(outfile)});`,
+      ],
+      { cwd: root },
+    );
+    const list = join(dir, 'paths.txt');
+    writeFileSync(list, paths.join('\n'));
+    const stdout = execFileSync(process.execPath, [outfile, list, stack.trustedRootPath, '2'], { encoding: 'utf8' });
+    const lines = stdout.trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('main body ran'))).toEqual(['main body ran (main thread: true)']);
+    const { results, dates } = JSON.parse(lines.at(-1)!);
+    expect(dates).toBe(true);
+    const serial = await verifyEvidenceBatch(paths, stack.trustedRootPath, { workers: 1 });
+    expect(results).toEqual(JSON.parse(JSON.stringify(serial)));
+  }, 120_000);
+
+  it('refuses an unusable trusted root before verifying anything', async () => {
+    const root = join(dir, 'not-a-root.json');
+    writeFileSync(root, '{"mediaType": "something else"}');
+    await expect(verifyEvidenceBatch(paths, root)).rejects.toMatchObject({ code: 'TRUSTED_ROOT_INVALID' });
+  });
+});
