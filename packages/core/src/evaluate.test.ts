@@ -341,6 +341,21 @@ describe('evaluateArtifact refuses', () => {
     );
   });
 
+  it('a signature that did not verify (e.g. under another trusted root), naming the rejected bundle', () => {
+    const rejected = [{ source: 'bundles/foreign.json', code: 'CERTIFICATE_INVALID', reason: 'no trusted CA' }];
+    const report = evaluateArtifact({
+      artifact: ARTIFACT,
+      bundles: [reviewBundle(), provenanceBundle()],
+      policy,
+      now: NOW,
+      rejected,
+    });
+    expect(failed(report)).toEqual(['artifact-signature']);
+    expect(reason(report, 'artifact-signature')).toContain('bundles/foreign.json did not verify (no trusted CA)');
+    const deploy = evaluateDeploy([{ artifact: ARTIFACT, bundles: [], policy, now: NOW, rejected }]);
+    expect(deploy.rejected).toEqual(rejected);
+  });
+
   it('names a DSSE bundle that holds no valid in-toto statement', () => {
     const report = evaluate([
       signatureBundle(),

@@ -48,6 +48,15 @@ export interface EvaluateArtifactInput {
   now: Date;
   /** The identity running the deploy (the deploy action's own certificate identity); absent offline. */
   deployIdentity?: SignerIdentity;
+  /** Bundles that were read but did not verify: never evidence, but named when something is missing. */
+  rejected?: RejectedEvidence[];
+}
+
+/** A bundle that did not verify cryptographically, with the verifier's code and reason. */
+export interface RejectedEvidence {
+  source: string;
+  code?: string;
+  reason: string;
 }
 
 /** A piece of evidence the verdict rests on (the VSA names these). */
@@ -91,6 +100,8 @@ export interface DeployReport {
   evaluatedAt: string;
   policy: { source: string; digest: string };
   artifacts: ArtifactReport[];
+  /** Bundles that did not verify (each once), so a refusal can say why expected evidence was not there. */
+  rejected: RejectedEvidence[];
 }
 
 /** Why evaluateDeploy could not produce a report: nothing to evaluate, or artifacts judged under different policies. */
@@ -122,11 +133,14 @@ export function evaluateDeploy(inputs: readonly EvaluateArtifactInput[]): Deploy
     );
   }
   const artifacts = inputs.map(evaluateArtifact);
+  const rejected = new Map<string, RejectedEvidence>();
+  for (const r of inputs.flatMap((i) => i.rejected ?? [])) if (!rejected.has(r.source)) rejected.set(r.source, r);
   return {
     verdict: artifacts.every((a) => a.verdict === 'pass') ? 'pass' : 'fail',
     evaluatedAt: first.now.toISOString(),
     policy: { source: first.policy.source, digest: first.policy.digest },
     artifacts,
+    rejected: [...rejected.values()],
   };
 }
 
@@ -148,7 +162,8 @@ export function evaluateArtifact(input: EvaluateArtifactInput): ArtifactReport {
   const provenances = statements
     .filter((s) => s.statement?.predicateType === SLSA_PROVENANCE_V1_PREDICATE_TYPE)
     .map((s) => judgeProvenance(s.bundle, s.statement!, hex, policy));
-  const unreadable = statements.flatMap((s) => (s.problem === undefined ? [] : [s.problem]));
+  const unverified = (input.rejected ?? []).map((r) => `${r.source} did not verify (${r.reason})`);
+  const unreadable = [...statements.flatMap((s) => (s.problem === undefined ? [] : [s.problem])), ...unverified];
 
   const { review, provenance } = choosePair(qualified(reviews), qualified(provenances), input);
   const signature = chooseSignature(qualified(signatures), provenance, input);
@@ -160,7 +175,10 @@ export function evaluateArtifact(input: EvaluateArtifactInput): ArtifactReport {
           'artifact-signature',
           `${signature.bundle.source}: a signature over ${subject} by ${signature.bundle.signer.san}`,
         )
-      : fail('artifact-signature', missing(`a signature over ${subject} by the sign identity ${sign}`, signatures, [])),
+      : fail(
+          'artifact-signature',
+          missing(`a signature over ${subject} by the sign identity ${sign}`, signatures, unverified),
+        ),
     review
       ? pass(
           'review-attestation',

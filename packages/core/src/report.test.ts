@@ -59,6 +59,16 @@ describe('describeReport', () => {
     expect(text).toContain('verdict: refused (2 of 2 artifacts refused)');
   });
 
+  it('names the bundles that did not verify', () => {
+    const rejected = [{ source: 'bundles/truncated.json', reason: 'signature invalid' }];
+    const text = describeReport(
+      evaluateDeploy([{ artifact: ARTIFACT, bundles: honestBundles(), policy, now: NOW, rejected }]),
+    );
+    expect(text).toContain(
+      'bundles that did not verify (never used as evidence):\n  bundles/truncated.json: signature invalid',
+    );
+  });
+
   it('shows control characters from a pull request title as escapes, never as terminal commands', () => {
     const text = describeReport(report(hostileTitleBundles()));
     expect(text).not.toContain('\u001b');

@@ -22,6 +22,11 @@ export function describeReport(report: DeployReport): string {
     const failed = artifact.checks.filter((c) => c.verdict === 'fail');
     for (const check of failed) lines.push(`  ✗ ${check.id}: ${text(check.reason)}`);
   }
+  if (report.rejected.length > 0) {
+    lines.push('');
+    lines.push('bundles that did not verify (never used as evidence):');
+    for (const r of report.rejected) lines.push(`  ${text(r.source)}: ${text(r.reason)}`);
+  }
   lines.push('');
   const refused = report.artifacts.filter((a) => a.verdict === 'fail').length;
   lines.push(
@@ -58,6 +63,11 @@ export function markdownReport(report: DeployReport): string {
       out.push('Failed checks:');
       for (const check of failed) out.push(`- **${md(check.id)}**: ${md(check.reason)}`);
     }
+  }
+  if (report.rejected.length > 0) {
+    out.push('');
+    out.push('Bundles that did not verify (never used as evidence):');
+    for (const r of report.rejected) out.push(`- ${md(r.source)}: ${md(r.reason)}`);
   }
   return `${out.join('\n')}\n`;
 }
