@@ -73,7 +73,8 @@ export class SigningError extends Error {
   }
 }
 
+/** The cause's message on one line: a parser may quote the input it choked on, newlines included. */
 export function describeCause(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s*\n\s*/g, ' ');
 }
