@@ -31,8 +31,12 @@ export async function bundle(target, outfile = target.outfile) {
   });
 }
 
+// `node scripts/build.mjs` bundles everything; `--cli` only the CLI (a build output, not committed), which is what
+// `npm test` does, so that test/dist.test.ts compares the committed actions' dist/ with a fresh build.
 if (import.meta.url === `file://${process.argv[1]}`) {
+  const cliOnly = process.argv.includes('--cli');
   for (const target of targets) {
+    if (cliOnly && !target.outfile.startsWith('packages/cli/')) continue;
     if (existsSync(target.entry)) await bundle(target);
   }
 }

@@ -16,7 +16,7 @@ function step(title, command, args) {
   }
 }
 
-step('build (esbuild)', process.execPath, ['scripts/build.mjs']);
+step('build the CLI (esbuild)', process.execPath, ['scripts/build.mjs', '--cli']);
 step('type-check (tsc)', bin('tsc'), ['-p', 'tsconfig.json']);
 step('lint and format (biome)', bin('biome'), ['check', '.']);
 
