@@ -11,6 +11,7 @@ describe('docs/policy.example.yml', () => {
     const policy = parsePolicy(readFileSync(join(repoRoot, source), 'utf8'), source);
     expect(policy.identities.build.san).toBe('https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main');
     expect(policy.identities.sign.sanPattern).toContain('acme/platform');
+    expect(policy.identities.sign.sourceRepository).toBe('https://github.com/acme/app');
     expect(policy.review).toEqual({
       minApprovals: 1,
       allowBots: false,

@@ -32,6 +32,11 @@ export interface IdentityRule {
   san?: string;
   /** A regular expression matched against the whole SAN (anchored: `^(?:…)$`). */
   sanPattern?: string;
+  /**
+   * The repository whose workflow run the certificate was issued to (Fulcio's sourceRepositoryURI, exact), e.g.
+   * `https://github.com/acme/app`. Needed when the SAN is a reusable workflow that any repository can call.
+   */
+  sourceRepository?: string;
 }
 
 /** A Sigstore bundle that verified cryptographically against the trusted root (signature, chain, tlog, timestamps). */

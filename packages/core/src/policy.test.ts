@@ -92,7 +92,7 @@ deploy:
     const error = policyError(MINIMAL.replace('san-pattern:', 'san-regexp:'));
     expect(error.code).toBe('POLICY_INVALID');
     expect(error.message).toContain(
-      '.twokey/policy.yml: identities.sign.san-regexp: unknown key (expected one of: issuer, san, san-pattern) (line 8)',
+      '.twokey/policy.yml: identities.sign.san-regexp: unknown key (expected one of: issuer, san, san-pattern, source-repository) (line 8)',
     );
   });
 
@@ -245,5 +245,39 @@ describe('matchIdentity', () => {
     const result = matchIdentity(signer(BUILD_SAN, 'https://evil.example'), exact);
     expect(result.ok).toBe(false);
     expect(result.reason).toContain(`expected issuer ${ISSUER}, found https://evil.example`);
+  });
+});
+
+describe('source-repository', () => {
+  const REUSABLE = 'https://github.com/acme/platform/.github/workflows/build.yml@refs/heads/main';
+  const policyText = `version: 1
+identities:
+  build:
+    issuer: ${ISSUER}
+    san: ${REUSABLE}
+    source-repository: https://github.com/acme/app
+  sign:
+    issuer: ${ISSUER}
+    san-pattern: '${SIGN_PATTERN}'
+`;
+
+  it('refuses a reusable workflow run by another repository (acme/app-fork calling the same workflow file)', () => {
+    const rule = parsePolicy(policyText, SOURCE).identities.build;
+    expect(rule.sourceRepository).toBe('https://github.com/acme/app');
+    const ours = { san: REUSABLE, issuer: ISSUER, extensions: { sourceRepositoryURI: 'https://github.com/acme/app' } };
+    const fork = { ...ours, extensions: { sourceRepositoryURI: 'https://github.com/acme/app-fork' } };
+    const unnamed = { ...ours, extensions: {} };
+    expect(matchIdentity(ours, rule).ok).toBe(true);
+    expect(matchIdentity(fork, rule)).toEqual({
+      ok: false,
+      reason: `expected a run of https://github.com/acme/app, found source repository https://github.com/acme/app-fork (SAN ${REUSABLE})`,
+    });
+    expect(matchIdentity(unnamed, rule).ok).toBe(false);
+  });
+
+  it('must be an https URL', () => {
+    expect(policyError(policyText.replace('https://github.com/acme/app\n', 'acme/app\n')).message).toMatch(
+      /identities\.build\.source-repository/,
+    );
   });
 });

@@ -79,6 +79,7 @@ interface IdentityDocument {
   issuer: string;
   san?: string;
   'san-pattern'?: string;
+  'source-repository'?: string;
 }
 
 /** Parses and validates a policy file's text; `source` (the path) is used in every message. Throws PolicyError. */
@@ -186,6 +187,13 @@ export function matchIdentity(signer: SignerIdentity, rule: IdentityRule): { ok:
       reason: `expected issuer ${rule.issuer}, found ${signer.issuer || '(no issuer)'} (SAN ${found})`,
     };
   }
+  if (rule.sourceRepository !== undefined && signer.extensions.sourceRepositoryURI !== rule.sourceRepository) {
+    const repository = signer.extensions.sourceRepositoryURI ?? '(none in the certificate)';
+    return {
+      ok: false,
+      reason: `expected a run of ${rule.sourceRepository}, found source repository ${repository} (SAN ${found})`,
+    };
+  }
   return { ok: true, reason: `${found} (issuer ${signer.issuer}) matches ${expected}` };
 }
 
@@ -228,9 +236,14 @@ function identityRule(document: IdentityDocument, path: string, problems: Policy
         message: `not a valid regular expression: ${(error as Error).message}`,
       });
     }
-    return { issuer: document.issuer, sanPattern: document['san-pattern'] };
+    return withSourceRepository({ issuer: document.issuer, sanPattern: document['san-pattern'] }, document);
   }
-  return { issuer: document.issuer, san: document.san };
+  return withSourceRepository({ issuer: document.issuer, san: document.san }, document);
+}
+
+function withSourceRepository(rule: IdentityRule, document: IdentityDocument): IdentityRule {
+  const sourceRepository = document['source-repository'];
+  return sourceRepository === undefined ? rule : { ...rule, sourceRepository };
 }
 
 /** Build and sign must be different workflow files: a policy that lets one identity pass as both is refused. */
