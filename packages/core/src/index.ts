@@ -6,5 +6,6 @@ export * from './provenance';
 export * from './report';
 export * from './review';
 export * from './review-predicate';
+export * from './sign-decision';
 export * from './slsa-provenance';
 export * from './subjects';

@@ -1,0 +1,52 @@
+// The sign action's entry point: inputs into a typed record, run(), outputs, annotations and the step summary.
+import { tmpdir } from 'node:os';
+import { error as annotate, getInput, setFailed, setOutput } from '@actions/core';
+import { requestIdToken } from '@twokey/github';
+import { PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
+import { run, type SignInputs } from './main';
+import { writeDecisionSummary, writeFailureSummary } from './summary';
+
+const inputs: SignInputs = {
+  subjectPath: getInput('subject-path'),
+  subjectDigest: getInput('subject-digest'),
+  subjectName: getInput('subject-name'),
+  subjectChecksums: getInput('subject-checksums'),
+  provenance: getInput('provenance'),
+  policy: getInput('policy') || '.twokey/policy.yml',
+  trustedRoot: getInput('trusted-root'),
+  endpoints: {
+    fulcioURL: getInput('fulcio-url') || PUBLIC_GOOD_ENDPOINTS.fulcioURL,
+    rekorURL: getInput('rekor-url') || PUBLIC_GOOD_ENDPOINTS.rekorURL,
+    tsaURL: getInput('tsa-url') || undefined,
+  },
+  githubToken: getInput('github-token'),
+  githubApiUrl: process.env.GITHUB_API_URL || 'https://api.github.com',
+  workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+  outputDirectory: process.env.RUNNER_TEMP || tmpdir(),
+  serverUrl: process.env.GITHUB_SERVER_URL || 'https://github.com',
+  identityToken: () => requestIdToken('sigstore'),
+};
+
+try {
+  const result = await run(inputs);
+  const { decision, bundles } = result;
+  setOutput('verdict', decision.verdict);
+  setOutput('checks', JSON.stringify(decision.checks));
+  if (decision.source) setOutput('commit', decision.source.commit);
+  if (decision.verdict === 'pass' && bundles) {
+    setOutput('bundle-paths', [...bundles.signatures.map((s) => s.path), bundles.review].join('\n'));
+    setOutput('review-bundle-path', bundles.review);
+  } else {
+    const failed = decision.checks.filter((c) => c.verdict === 'fail');
+    for (const check of failed) annotate(`${check.id}: ${check.reason}`);
+    setFailed(
+      `SIGN_REFUSED: nothing was signed; ${failed.length} of ${decision.checks.length} checks failed: ${failed.map((c) => c.id).join(', ')}`,
+    );
+  }
+  await writeDecisionSummary(result);
+} catch (error) {
+  const code = (error as { code?: unknown }).code;
+  const message = `${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message ?? String(error)}`;
+  setFailed(message);
+  await writeFailureSummary(message);
+}

@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ARTIFACT,
+  BUILD_SAN,
+  buildSigner,
+  ISSUER,
+  OTHER_ARTIFACT,
+  policy,
+  provenanceBundle,
+  provenanceStatement,
+  SIGN_SAN,
+  signatureBundle,
+  signer,
+  signSigner,
+} from './__fixtures__/bundles';
+import { honestEvidence, MERGE_COMMIT } from './__fixtures__/review-evidence';
+import type { Check } from './model';
+import { judgeBuildProvenance, type ProvenanceBundle, signDecision, workflowSigner } from './sign-decision';
+
+const artifacts = [{ name: ARTIFACT.name, sha256: ARTIFACT.digest.hex }];
+const honestProvenance: ProvenanceBundle = { source: 'provenance.json', verified: provenanceBundle() };
+
+function check(checks: Check[], id: string): Check {
+  const found = checks.find((c) => c.id === id);
+  expect(found, `no check ${id}`).toBeDefined();
+  return found!;
+}
+
+function failed(checks: Check[]): string[] {
+  return checks.filter((c) => c.verdict === 'fail').map((c) => c.id);
+}
+
+describe('judgeBuildProvenance', () => {
+  it('vouches for the repository and commit of provenance by the build identity that covers every artifact', () => {
+    const judged = judgeBuildProvenance({ policy, artifacts, provenance: [honestProvenance] });
+    expect(failed(judged.checks)).toEqual([]);
+    expect(judged.source).toMatchObject({
+      repository: 'acme/app',
+      repositoryUrl: 'https://github.com/acme/app',
+      commit: MERGE_COMMIT,
+      builders: [buildSigner],
+    });
+  });
+
+  it('refuses when no provenance is given', () => {
+    const judged = judgeBuildProvenance({ policy, artifacts, provenance: [] });
+    expect(check(judged.checks, 'provenance-verified').reason).toBe(
+      'expected at least one build provenance bundle, found none',
+    );
+    expect(judged.source).toBeUndefined();
+  });
+
+  it('tells a bundle that does not verify from one signed by another identity', () => {
+    const judged = judgeBuildProvenance({
+      policy,
+      artifacts,
+      provenance: [
+        honestProvenance,
+        { source: 'broken.json', rejected: { code: 'TLOG_INVALID', reason: 'broken.json: inclusion proof' } },
+        { source: 'other.json', rejected: { code: 'IDENTITY_MISMATCH', reason: 'other.json: expected identity …' } },
+      ],
+    });
+    expect(check(judged.checks, 'provenance-verified').reason).toContain('broken.json: TLOG_INVALID');
+    expect(check(judged.checks, 'provenance-verified').reason).not.toContain('other.json');
+    expect(check(judged.checks, 'provenance-build-identity').reason).toContain('other.json: expected identity');
+    // The honest bundle still names the source, so the review can be reported too.
+    expect(judged.source?.commit).toBe(MERGE_COMMIT);
+  });
+
+  it('re-checks the identity of a verified bundle against the policy (exact, never a prefix)', () => {
+    const lookalike = signer(`${BUILD_SAN}-evil`, buildSigner.extensions);
+    const judged = judgeBuildProvenance({
+      policy,
+      artifacts,
+      provenance: [{ source: 'p.json', verified: provenanceBundle(provenanceStatement(), lookalike) }],
+    });
+    expect(check(judged.checks, 'provenance-build-identity').reason).toContain(
+      `expected ${BUILD_SAN}, found ${BUILD_SAN}-evil`,
+    );
+    expect(judged.source).toBeUndefined();
+  });
+
+  it('refuses provenance naming two different commits', () => {
+    const otherCommit = 'e'.repeat(40);
+    const other = provenanceBundle(
+      provenanceStatement(ARTIFACT.digest.hex, otherCommit),
+      signer(BUILD_SAN, { ...buildSigner.extensions, sourceRepositoryDigest: otherCommit }),
+    );
+    const judged = judgeBuildProvenance({
+      policy,
+      artifacts,
+      provenance: [honestProvenance, { source: 'other.json', verified: other }],
+    });
+    expect(check(judged.checks, 'provenance-one-source').reason).toContain(`@${otherCommit}`);
+    expect(judged.source).toBeUndefined();
+  });
+
+  it('refuses a message signature given as provenance', () => {
+    const judged = judgeBuildProvenance({
+      policy,
+      artifacts,
+      provenance: [{ source: 'sig.json', verified: { ...signatureBundle(), signer: buildSigner } }],
+    });
+    expect(check(judged.checks, 'provenance-readable').reason).toContain('found a message signature');
+  });
+
+  it('names each artifact the provenance does not cover', () => {
+    const judged = judgeBuildProvenance({
+      policy,
+      artifacts: [...artifacts, { name: OTHER_ARTIFACT.name, sha256: OTHER_ARTIFACT.digest.hex }],
+      provenance: [honestProvenance],
+    });
+    expect(failed(judged.checks)).toEqual(['artifacts-in-provenance']);
+    expect(check(judged.checks, 'artifacts-in-provenance').reason).toContain(
+      `${OTHER_ARTIFACT.name} (sha256:${OTHER_ARTIFACT.digest.hex}) in none`,
+    );
+  });
+});
+
+describe('signDecision', () => {
+  const judged = judgeBuildProvenance({ policy, artifacts, provenance: [honestProvenance] });
+
+  it('passes an honest change signed by the sign identity', () => {
+    const decision = signDecision({
+      policy,
+      artifacts,
+      provenance: judged,
+      signer: signSigner,
+      evidence: honestEvidence(),
+    });
+    expect(failed(decision.checks)).toEqual([]);
+    expect(decision.verdict).toBe('pass');
+    expect(decision.review?.independentApprovers.map((a) => a.login)).toEqual(['bob']);
+  });
+
+  it('refuses evidence collected for another commit than the provenance names', () => {
+    const evidence = { ...honestEvidence(), commit: 'f'.repeat(40) };
+    const decision = signDecision({ policy, artifacts, provenance: judged, signer: signSigner, evidence });
+    expect(failed(decision.checks)).toEqual(['review-evidence']);
+    expect(decision.review).toBeUndefined();
+  });
+
+  it('refuses a sign job that is the build identity', () => {
+    const decision = signDecision({
+      policy,
+      artifacts,
+      provenance: judged,
+      signer: buildSigner,
+      evidence: honestEvidence(),
+    });
+    expect(failed(decision.checks)).toEqual(['sign-identity-distinct', 'sign-identity-in-policy']);
+  });
+
+  it('reports a commit that belongs to a pull request merged as another commit', () => {
+    const evidence = honestEvidence({
+      pullRequest: undefined,
+      associatedPullRequests: [
+        { number: 42, url: 'https://github.com/acme/app/pull/42', merged: true, mergeCommitSha: 'c'.repeat(40) },
+      ],
+    });
+    const decision = signDecision({ policy, artifacts, provenance: judged, signer: signSigner, evidence });
+    expect(check(decision.checks, 'built-commit-is-merged-commit').reason).toContain(`was merged as ${'c'.repeat(40)}`);
+    expect(decision.verdict).toBe('fail');
+  });
+});
+
+describe('workflowSigner', () => {
+  it('derives the SAN and extensions Fulcio certifies for a GitHub Actions job', () => {
+    const claims = {
+      iss: ISSUER,
+      job_workflow_ref: 'acme/platform/.github/workflows/sign.yml@refs/heads/main',
+      repository: 'acme/app',
+      sha: MERGE_COMMIT,
+      ref: 'refs/heads/main',
+    };
+    expect(workflowSigner(claims, 'https://github.com/')).toEqual({
+      san: SIGN_SAN,
+      issuer: ISSUER,
+      extensions: {
+        issuer: ISSUER,
+        buildSignerURI: SIGN_SAN,
+        sourceRepositoryURI: 'https://github.com/acme/app',
+        sourceRepositoryDigest: MERGE_COMMIT,
+        sourceRepositoryRef: 'refs/heads/main',
+      },
+    });
+  });
+
+  it('is undefined for a token that does not name a workflow', () => {
+    expect(workflowSigner({ iss: ISSUER, sub: 'someone' }, 'https://github.com')).toBeUndefined();
+  });
+});

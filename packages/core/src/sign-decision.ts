@@ -1,0 +1,392 @@
+// The sign stage's decision: may the sign identity sign these artifacts? Only when the build provenance was signed
+// by the policy's build identity and covers every artifact, the sign job is not the build identity, and the commit
+// the provenance names was merged through an independently reviewed pull request. Pure: bundles are verified by
+// packages/sigstore and the review evidence is collected by packages/github before they get here.
+
+import { IN_TOTO_PAYLOAD_TYPE, parseStatement, type Statement, subjectHasDigest } from './intoto';
+import type { Check, ReviewEvidence, SignerIdentity, Verdict, VerifiedBundle } from './model';
+import { describeIdentityRule, matchIdentity, type Policy } from './policy';
+import { type BuildProvenance, parseProvenance } from './provenance';
+import { evaluateReview, type REVIEW_CHECK_IDS, type ReviewResult } from './review';
+
+/** The ids of the sign stage's own checks, in the order they are reported; the review checks follow them. */
+export const SIGN_CHECK_IDS = [
+  'provenance-verified',
+  'provenance-build-identity',
+  'provenance-readable',
+  'provenance-certificate-agrees',
+  'provenance-one-source',
+  'artifacts-in-provenance',
+  'sign-identity-distinct',
+  'sign-identity-in-policy',
+  'review-evidence',
+  'built-commit-is-merged-commit',
+] as const;
+
+/** A sign check id: one of the stage's own, or a review check. */
+export type SignCheckId = (typeof SIGN_CHECK_IDS)[number] | (typeof REVIEW_CHECK_IDS)[number];
+
+/** Verification codes that mean "signed, but not by the expected identity" (packages/sigstore's codes). */
+const IDENTITY_CODES: readonly string[] = ['IDENTITY_MISMATCH', 'ISSUER_MISMATCH', 'EXTENSION_MISMATCH'];
+
+/** One provenance bundle the sign stage was given: verified under the policy's build identity, or rejected. */
+export type ProvenanceBundle =
+  | { source: string; verified: VerifiedBundle }
+  | { source: string; rejected: { code: string; reason: string } };
+
+/** An artifact to sign: its name and sha256 (lowercase hex). */
+export interface SignArtifact {
+  name: string;
+  sha256: string;
+}
+
+/** What verified build provenance says was built: the only place the sign stage takes repository and commit from. */
+export interface BuiltSource {
+  /** `owner/name`. */
+  repository: string;
+  repositoryUrl: string;
+  commit: string;
+  ref: string;
+  /** The identities that signed the provenance naming this source. */
+  builders: SignerIdentity[];
+}
+
+/** The provenance checks, and the source they vouch for (absent when no provenance by the build identity names one). */
+export interface ProvenanceJudgement {
+  checks: Check[];
+  source?: BuiltSource;
+  /** Every verified provenance signer, whatever identity: the sign job must be none of them. */
+  signers: SignerIdentity[];
+}
+
+export interface SignDecisionInput {
+  policy: Policy;
+  artifacts: SignArtifact[];
+  provenance: ProvenanceJudgement;
+  /** The sign job's own identity, from its OIDC token, as Fulcio will certify it. */
+  signer: SignerIdentity;
+  /** Review evidence collected for `provenance.source`; absent when there was no source to collect it for. */
+  evidence?: ReviewEvidence;
+}
+
+/** The decision: pass only when every check passes; the review result when the review rules were applied. */
+export interface SignDecision {
+  verdict: Verdict;
+  checks: Check[];
+  source?: BuiltSource;
+  review?: ReviewResult;
+}
+
+/** A provenance bundle that verified, by the build identity, readable as GitHub workflow provenance. */
+interface ReadProvenance {
+  bundle: VerifiedBundle;
+  provenance: BuildProvenance;
+  statement: Statement;
+}
+
+/**
+ * Judges the provenance bundles: every one must verify, be signed by the policy's build identity (and not also
+ * match its sign identity), be GitHub workflow provenance whose certificate names the same repository and commit,
+ * all of them one source, and together cover every artifact. The source is returned when the bundles that qualify
+ * agree on one, so review evidence can be collected even while another check fails (every reason is reported).
+ */
+export function judgeBuildProvenance(input: {
+  policy: Policy;
+  artifacts: SignArtifact[];
+  provenance: ProvenanceBundle[];
+}): ProvenanceJudgement {
+  const { policy, artifacts, provenance } = input;
+  const build = describeIdentityRule(policy.identities.build);
+  const verified = provenance.flatMap((p) => ('verified' in p ? [p.verified] : []));
+  const rejected = provenance.flatMap((p) => ('rejected' in p ? [{ source: p.source, ...p.rejected }] : []));
+  const signers = verified.map((b) => b.signer);
+
+  // 1. Every bundle verifies cryptographically (a wrong identity is judged by the next check).
+  const broken = rejected.filter((r) => !IDENTITY_CODES.includes(r.code));
+  const verifiedCheck: Check =
+    provenance.length === 0
+      ? fail('provenance-verified', 'expected at least one build provenance bundle, found none')
+      : broken.length > 0
+        ? fail(
+            'provenance-verified',
+            `expected every provenance bundle to verify against the trusted root, found ${broken
+              .map((r) => `${r.source}: ${r.code}: ${r.reason}`)
+              .join('; ')}`,
+          )
+        : pass(
+            'provenance-verified',
+            `${provenance.length} provenance bundle${provenance.length === 1 ? '' : 's'} verified against the trusted root`,
+          );
+
+  // 2. Every bundle is signed by the build identity, and that identity is not also the policy's sign identity.
+  const wrongIdentity = rejected.filter((r) => IDENTITY_CODES.includes(r.code)).map((r) => `${r.source}: ${r.reason}`);
+  const byBuild: VerifiedBundle[] = [];
+  for (const bundle of verified) {
+    const asBuild = matchIdentity(bundle.signer, policy.identities.build);
+    if (!asBuild.ok) wrongIdentity.push(`${bundle.source}: ${asBuild.reason}`);
+    else if (matchIdentity(bundle.signer, policy.identities.sign).ok) {
+      wrongIdentity.push(
+        `${bundle.source}: ${bundle.signer.san} is both the build and the sign identity of the policy`,
+      );
+    } else byBuild.push(bundle);
+  }
+  const identityCheck: Check =
+    wrongIdentity.length > 0
+      ? fail(
+          'provenance-build-identity',
+          `expected provenance signed by the policy's build identity ${build}; ${wrongIdentity.join('; ')}`,
+        )
+      : byBuild.length === 0
+        ? fail('provenance-build-identity', `expected provenance signed by the build identity ${build}, found none`)
+        : pass(
+            'provenance-build-identity',
+            `signed by ${[...new Set(byBuild.map((b) => b.signer.san))].join(', ')}, the build identity ${build}`,
+          );
+
+  // 3. GitHub workflow SLSA provenance, readable.
+  const read: ReadProvenance[] = [];
+  const unreadable: string[] = [];
+  for (const bundle of byBuild) {
+    const parsed = readProvenance(bundle);
+    if (typeof parsed === 'string') unreadable.push(parsed);
+    else read.push(parsed);
+  }
+  const readableCheck: Check =
+    unreadable.length > 0
+      ? fail('provenance-readable', `expected GitHub workflow SLSA v1 provenance; ${unreadable.join('; ')}`)
+      : read.length === 0
+        ? fail('provenance-readable', 'not evaluated: no provenance by the build identity')
+        : pass(
+            'provenance-readable',
+            read
+              .map(
+                (r) => `${r.bundle.source}: ${r.provenance.repositoryUrl}@${r.provenance.commit} (${r.provenance.ref})`,
+              )
+              .join('; '),
+          );
+
+  // 4. The certificate (what Fulcio saw in the build job's token) names the repository and commit the provenance does.
+  const agreeing: ReadProvenance[] = [];
+  const disagreeing: string[] = [];
+  for (const r of read) {
+    const problem = certificateDisagreement(r);
+    if (problem) disagreeing.push(problem);
+    else agreeing.push(r);
+  }
+  const certificateCheck: Check =
+    disagreeing.length > 0
+      ? fail('provenance-certificate-agrees', disagreeing.join('; '))
+      : agreeing.length === 0
+        ? fail('provenance-certificate-agrees', 'not evaluated: no readable provenance by the build identity')
+        : pass(
+            'provenance-certificate-agrees',
+            'the build certificate names the same repository and commit as the provenance',
+          );
+
+  // 5. One source: the review is of one commit of one repository.
+  const sources = new Map<string, ReadProvenance[]>();
+  for (const r of agreeing) {
+    const key = `${r.provenance.repositoryUrl}@${r.provenance.commit}`;
+    sources.set(key, [...(sources.get(key) ?? []), r]);
+  }
+  let source: BuiltSource | undefined;
+  let sourceCheck: Check;
+  if (sources.size === 1) {
+    const [first, ...rest] = [...sources.values()][0]!;
+    const p = first!.provenance;
+    const builders = [first!, ...rest].map((r) => r.bundle.signer);
+    source = { repository: p.repository, repositoryUrl: p.repositoryUrl, commit: p.commit, ref: p.ref, builders };
+    sourceCheck = pass('provenance-one-source', `built from ${p.repositoryUrl} at commit ${p.commit}`);
+  } else if (sources.size === 0) {
+    sourceCheck = fail('provenance-one-source', 'not evaluated: no provenance by the build identity names a source');
+  } else {
+    sourceCheck = fail(
+      'provenance-one-source',
+      `expected every provenance to name one repository and commit, found ${[...sources.entries()]
+        .map(([key, list]) => `${key} (${list.map((r) => r.bundle.source).join(', ')})`)
+        .join(' and ')}`,
+    );
+  }
+
+  // 6. Every artifact is a subject of the provenance.
+  const uncovered = artifacts.filter(
+    (a) => !agreeing.some((r) => subjectHasDigest(r.statement, { algorithm: 'sha256', hex: a.sha256 })),
+  );
+  const coverageCheck: Check =
+    artifacts.length === 0
+      ? fail('artifacts-in-provenance', 'expected at least one artifact to sign, found none')
+      : agreeing.length === 0
+        ? fail(
+            'artifacts-in-provenance',
+            'not evaluated: no provenance by the build identity to look the artifacts up in',
+          )
+        : uncovered.length > 0
+          ? fail(
+              'artifacts-in-provenance',
+              `expected every artifact among the subjects of the build provenance, found ${uncovered
+                .map((a) => `${a.name} (sha256:${a.sha256})`)
+                .join(', ')} in none (its subjects: ${describeSubjects(agreeing)})`,
+            )
+          : pass(
+              'artifacts-in-provenance',
+              `${artifacts.length} artifact${artifacts.length === 1 ? '' : 's'} among the subjects of the build provenance`,
+            );
+
+  return {
+    checks: [verifiedCheck, identityCheck, readableCheck, certificateCheck, sourceCheck, coverageCheck],
+    ...(source && { source }),
+    signers,
+  };
+}
+
+/** The whole decision: the provenance checks, the sign job's identity, and the review rules on the collected evidence. */
+export function signDecision(input: SignDecisionInput): SignDecision {
+  const { policy, provenance, signer, evidence } = input;
+  const source = provenance.source;
+  const checks: Check[] = [...provenance.checks, signIdentityDistinct(signer, policy, provenance.signers)];
+  checks.push(signIdentityInPolicy(signer, policy));
+
+  let review: ReviewResult | undefined;
+  const collected = reviewEvidenceCheck(source, evidence);
+  checks.push(collected);
+  if (collected.verdict === 'pass' && evidence) {
+    review = evaluateReview(evidence, policy.review);
+    checks.push(builtCommitIsMergedCommit(evidence), ...review.checks);
+  }
+  return {
+    verdict: checks.every((c) => c.verdict === 'pass') ? 'pass' : 'fail',
+    checks,
+    ...(source && { source }),
+    ...(review && { review }),
+  };
+}
+
+/**
+ * The identity a GitHub Actions job's certificate will carry, from its OIDC token's claims, as Fulcio derives it:
+ * SAN `{server}/{job_workflow_ref}`, the token's issuer, and the source repository extensions.
+ */
+export function workflowSigner(claims: Record<string, unknown>, serverUrl: string): SignerIdentity | undefined {
+  const text = (name: string): string | undefined => {
+    const value = claims[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const jobWorkflowRef = text('job_workflow_ref');
+  const issuer = text('iss');
+  if (!jobWorkflowRef || !issuer) return undefined;
+  const server = serverUrl.replace(/\/+$/, '');
+  const extensions: Record<string, string> = { issuer, buildSignerURI: `${server}/${jobWorkflowRef}` };
+  const repository = text('repository');
+  if (repository) extensions.sourceRepositoryURI = `${server}/${repository}`;
+  const sha = text('sha');
+  if (sha) extensions.sourceRepositoryDigest = sha;
+  const ref = text('ref');
+  if (ref) extensions.sourceRepositoryRef = ref;
+  return { san: `${server}/${jobWorkflowRef}`, issuer, extensions };
+}
+
+// ── the checks ────────────────────────────────────────────────────────────────────────────────────────────
+
+function signIdentityDistinct(signer: SignerIdentity, policy: Policy, builders: SignerIdentity[]): Check {
+  const same = builders.find((b) => b.san === signer.san);
+  if (same) {
+    return fail(
+      'sign-identity-distinct',
+      `the sign job runs as ${signer.san}, the identity that signed the build provenance: build and sign must be different workflow files`,
+    );
+  }
+  if (matchIdentity(signer, policy.identities.build).ok) {
+    return fail(
+      'sign-identity-distinct',
+      `the sign job runs as ${signer.san}, which the policy's build identity ${describeIdentityRule(policy.identities.build)} matches: build and sign must be different workflow files`,
+    );
+  }
+  const built = [...new Set(builders.map((b) => b.san))].join(', ') || 'no verified provenance';
+  return pass('sign-identity-distinct', `the sign job runs as ${signer.san}; the build ran as ${built}`);
+}
+
+function signIdentityInPolicy(signer: SignerIdentity, policy: Policy): Check {
+  const match = matchIdentity(signer, policy.identities.sign);
+  return match.ok
+    ? pass('sign-identity-in-policy', `the sign job is the policy's sign identity: ${match.reason}`)
+    : fail(
+        'sign-identity-in-policy',
+        `the sign job is not the policy's sign identity, so deploy would refuse what it signs: ${match.reason}`,
+      );
+}
+
+function reviewEvidenceCheck(source: BuiltSource | undefined, evidence: ReviewEvidence | undefined): Check {
+  if (!source) {
+    return fail(
+      'review-evidence',
+      'not collected: no verified provenance by the build identity names the repository and commit to review',
+    );
+  }
+  if (!evidence) return fail('review-evidence', `not collected for ${source.repository}@${source.commit}`);
+  if (evidence.repository.toLowerCase() !== source.repository.toLowerCase() || evidence.commit !== source.commit) {
+    return fail(
+      'review-evidence',
+      `expected review evidence for ${source.repository}@${source.commit}, the built source; found evidence for ${evidence.repository}@${evidence.commit}`,
+    );
+  }
+  return pass('review-evidence', `collected from GitHub for ${source.repository}@${source.commit}`);
+}
+
+function builtCommitIsMergedCommit(evidence: ReviewEvidence): Check {
+  const pr = evidence.pullRequest;
+  if (pr && pr.mergeCommitSha.toLowerCase() === evidence.commit.toLowerCase()) {
+    return pass('built-commit-is-merged-commit', `pull request #${pr.number} was merged as ${evidence.commit}`);
+  }
+  const associated = evidence.associatedPullRequests ?? [];
+  if (associated.length === 0) {
+    return fail('built-commit-is-merged-commit', `no pull request was merged as ${evidence.commit}`);
+  }
+  const described = associated.map((a) =>
+    a.merged ? `#${a.number} (${a.url}) was merged as ${a.mergeCommitSha}` : `#${a.number} (${a.url}) is not merged`,
+  );
+  return fail(
+    'built-commit-is-merged-commit',
+    `the built commit ${evidence.commit} belongs to pull request ${described.join(', ')}: what was built is not what was merged`,
+  );
+}
+
+// ── reading provenance ────────────────────────────────────────────────────────────────────────────────────
+
+function readProvenance(bundle: VerifiedBundle): ReadProvenance | string {
+  if (bundle.kind !== 'dsse' || bundle.payloadType !== IN_TOTO_PAYLOAD_TYPE || bundle.statement === undefined) {
+    return `${bundle.source}: expected a DSSE envelope holding an in-toto statement, found ${bundle.kind === 'dsse' ? `payload type ${bundle.payloadType ?? '(none)'}` : 'a message signature'}`;
+  }
+  try {
+    return { bundle, provenance: parseProvenance(bundle.statement), statement: parseStatement(bundle.statement) };
+  } catch (error) {
+    return `${bundle.source}: ${(error as Error).message}`;
+  }
+}
+
+function certificateDisagreement(r: ReadProvenance): string | undefined {
+  const { sourceRepositoryURI, sourceRepositoryDigest } = r.bundle.signer.extensions;
+  const { repositoryUrl, commit } = r.provenance;
+  const problems: string[] = [];
+  if (sourceRepositoryURI === undefined) problems.push('the certificate has no source repository URI');
+  else if (sourceRepositoryURI.toLowerCase() !== repositoryUrl.toLowerCase()) {
+    problems.push(`the certificate says repository ${sourceRepositoryURI}, the provenance says ${repositoryUrl}`);
+  }
+  if (sourceRepositoryDigest === undefined) problems.push('the certificate has no source repository digest');
+  else if (sourceRepositoryDigest.toLowerCase() !== commit.toLowerCase()) {
+    problems.push(`the certificate says commit ${sourceRepositoryDigest}, the provenance says ${commit}`);
+  }
+  return problems.length ? `${r.bundle.source}: ${problems.join('; ')}` : undefined;
+}
+
+function describeSubjects(read: ReadProvenance[]): string {
+  const subjects = read.flatMap((r) => r.statement.subject);
+  const shown = subjects.slice(0, 3).map((s) => `${s.name ?? '(unnamed)'} sha256:${s.digest.sha256 ?? '(none)'}`);
+  return shown.join(', ') + (subjects.length > 3 ? `, and ${subjects.length - 3} more` : '');
+}
+
+function pass(id: SignCheckId, reason: string): Check {
+  return { id, verdict: 'pass', reason };
+}
+
+function fail(id: SignCheckId, reason: string): Check {
+  return { id, verdict: 'fail', reason };
+}
