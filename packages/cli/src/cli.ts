@@ -1,16 +1,20 @@
-import { BundleVerificationError, SigstoreInputError } from '@twokey/sigstore';
+import { EvaluationError, PolicyError } from '@twokey/core';
+import { BundleVerificationError, DeployInputError, SigstoreInputError } from '@twokey/sigstore';
+import { verifyCommand } from './commands/verify';
 import { verifyBundleCommand } from './commands/verify-bundle';
 import { type CliIO, EXIT, UsageError } from './io';
 
 const USAGE = `Usage: twokey <command> [options]
 
 Commands:
+  verify          the deploy gate's verdict on artifacts, offline: signature, independent review, provenance
   verify-bundle   verify one Sigstore bundle for an artifact and an identity (Sigstore conformance protocol)
 
 Run \`twokey <command> --help\` for a command's options.
 `;
 
 const COMMANDS: Record<string, (args: string[], io: CliIO) => Promise<number>> = {
+  verify: verifyCommand,
   'verify-bundle': verifyBundleCommand,
 };
 
@@ -36,6 +40,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 export function reportError(error: unknown, io: CliIO): number {
   if (error instanceof UsageError) {
     io.stderr.write(`twokey: ${error.message}\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof PolicyError) {
+    // One line per problem: each names the file, the key and what is wrong with it.
+    for (const line of error.message.split('\n')) io.stderr.write(`error ${error.code}: ${line}\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof DeployInputError || error instanceof EvaluationError) {
+    io.stderr.write(`error ${error.code}: ${error.message}\n`);
     return EXIT.usage;
   }
   if (error instanceof SigstoreInputError) {

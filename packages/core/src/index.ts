@@ -9,3 +9,4 @@ export * from './review-predicate';
 export * from './sign-decision';
 export * from './slsa-provenance';
 export * from './subjects';
+export * from './verification-summary';

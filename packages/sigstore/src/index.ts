@@ -1,6 +1,7 @@
 export * from './batch';
 export * from './bundle';
 export * from './certificate';
+export * from './deploy-gate';
 export * from './digest';
 export * from './error';
 export * from './evidence';

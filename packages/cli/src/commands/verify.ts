@@ -1,0 +1,60 @@
+import { parseArgs } from 'node:util';
+import { describeReport } from '@twokey/core';
+import { artifactFromArgument, deployTrustedRoot, judgeDeploy, readPolicyFile } from '@twokey/sigstore';
+import { type CliIO, EXIT, UsageError } from '../io';
+
+export const VERIFY_USAGE = `Usage: twokey verify ARTIFACT|sha256:HEX... --policy FILE [--bundle FILE|DIR|GLOB]...
+         [--trusted-root FILE] [--json]
+
+Gives the deploy gate's verdict offline: for each artifact, a signature and a review attestation by the policy's
+sign identity, SLSA provenance by its build identity for the same commit and repository, an independent review that
+passes the policy's rules, distinct identities and fresh evidence. Every bundle given is verified once against the
+trusted root: --trusted-root, else the policy's deploy.trusted-root (relative to the policy file), else the Sigstore
+public-good root embedded in twokey. A directory means every *.json file below it.
+
+  --policy FILE         the policy file (.twokey/policy.yml)
+  --bundle FILE|DIR     evidence bundles; repeat for more
+  --trusted-root FILE   a trusted_root.json to verify bundles against
+  --json                print the report (the deploy action's report-path) as JSON
+
+Exit status: 0 every artifact accepted; 1 refused; 2 usage error, unreadable file, invalid policy or malformed bundle.
+`;
+
+export async function verifyCommand(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseVerifyArgs(args);
+  if (values.help) {
+    io.stdout.write(VERIFY_USAGE);
+    return EXIT.ok;
+  }
+  if (positionals.length === 0) {
+    throw new UsageError('verify: give at least one artifact (a path or sha256:HEX)');
+  }
+  if (!values.policy) throw new UsageError('verify: --policy FILE is required');
+
+  const policy = readPolicyFile(values.policy);
+  const trust = deployTrustedRoot(policy, values['trusted-root']);
+  const artifacts = positionals.map((argument) => artifactFromArgument(argument));
+  const { report } = await judgeDeploy({ policy, trust, artifacts, bundles: values.bundle ?? [] });
+
+  io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : describeReport(report));
+  return report.verdict === 'pass' ? EXIT.ok : EXIT.refused;
+}
+
+function parseVerifyArgs(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        policy: { type: 'string' },
+        bundle: { type: 'string', multiple: true },
+        'trusted-root': { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(`verify: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,156 @@
+// What the deploy action and `twokey verify` both do before and around the one evaluation in packages/core: read the
+// policy file, pick the trusted root (given, else the policy's, else public-good), hash the artifacts, verify every
+// bundle once against that root, and hand verified and rejected bundles to evaluateDeploy. Sharing this is what
+// makes the action and the CLI give the same verdict on the same files.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import {
+  type ArtifactRef,
+  type DeployReport,
+  evaluateDeploy,
+  type Policy,
+  parsePolicy,
+  type RejectedEvidence,
+  type SignerIdentity,
+  type VerifiedBundle,
+} from '@twokey/core';
+import { verifyEvidenceBatch } from './batch';
+import { digestFile, isDigestReference, parseDigestReference } from './digest';
+import { bundlePaths, isRejected } from './evidence';
+import { MAX_TRUST_FILE_BYTES } from './limits';
+import { loadTrustedRoot, publicGoodTrustedRoot, type TrustedRootMaterial } from './trust';
+
+export type DeployInputErrorCode = 'POLICY_UNREADABLE' | 'ARTIFACT_DIGEST_UNSUPPORTED';
+
+/** An input of the deploy gate that cannot be used (exit 2 / a failed step), naming the file or value. */
+export class DeployInputError extends Error {
+  readonly kind = 'input' as const;
+  constructor(
+    readonly code: DeployInputErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DeployInputError';
+  }
+}
+
+/**
+ * Reads and validates a policy file. `path` is kept as written for messages and the report; it is read relative to
+ * `cwd`. Throws DeployInputError (unreadable) or PolicyError (not YAML, or not a valid policy, naming each key).
+ */
+export function readPolicyFile(path: string, cwd = process.cwd()): Policy {
+  const absolute = resolve(cwd, path);
+  let fd: number;
+  try {
+    fd = openSync(absolute, 'r');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new DeployInputError('POLICY_UNREADABLE', `${path}: cannot read policy: ${reason}`);
+  }
+  let text: string;
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isDirectory())
+      throw new DeployInputError('POLICY_UNREADABLE', `${path}: cannot read policy: it is a directory`);
+    if (stat.size > MAX_TRUST_FILE_BYTES) {
+      throw new DeployInputError(
+        'POLICY_UNREADABLE',
+        `${path}: policy is ${stat.size} bytes, over the limit of ${MAX_TRUST_FILE_BYTES} bytes`,
+      );
+    }
+    const buffer = Buffer.alloc(stat.size);
+    let read = 0;
+    while (read < buffer.length) {
+      const n = readSync(fd, buffer, read, buffer.length - read, null);
+      if (n === 0) break;
+      read += n;
+    }
+    text = buffer.subarray(0, read).toString('utf8');
+  } catch (error) {
+    if (error instanceof DeployInputError) throw error;
+    throw new DeployInputError('POLICY_UNREADABLE', `${path}: cannot read policy: ${(error as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+  return parsePolicy(text, path);
+}
+
+/**
+ * The trusted root bundles must chain to: `override` (a path relative to `cwd`) when given, else the policy's
+ * `deploy.trusted-root` (`public-good`, or a path relative to the policy file), else the embedded public-good root.
+ */
+export function deployTrustedRoot(
+  policy: Policy,
+  override: string | undefined,
+  cwd = process.cwd(),
+): TrustedRootMaterial {
+  if (override) return override === 'public-good' ? publicGoodTrustedRoot() : loadTrustedRoot(resolve(cwd, override));
+  const named = policy.deploy.trustedRoot;
+  if (named === undefined || named === 'public-good') return publicGoodTrustedRoot();
+  return loadTrustedRoot(resolve(dirname(resolve(cwd, policy.source)), named));
+}
+
+/**
+ * An artifact named on a command line: a file (hashed streaming; its name is the file's base name) or `sha256:HEX`
+ * (digest only; the name is the digest). Other digest algorithms are refused: the evidence is matched by sha256.
+ */
+export function artifactFromArgument(argument: string, cwd = process.cwd()): ArtifactRef {
+  if (isDigestReference(argument)) {
+    const digest = parseDigestReference(argument);
+    if (digest.algorithm !== 'sha256') {
+      throw new DeployInputError(
+        'ARTIFACT_DIGEST_UNSUPPORTED',
+        `${argument}: expected a sha256 digest (signatures and attestations name artifacts by sha256), found ${digest.algorithm}`,
+      );
+    }
+    return { name: `sha256:${digest.hex}`, digest: { algorithm: 'sha256', hex: digest.hex } };
+  }
+  const [digest] = digestFile(resolve(cwd, argument), ['sha256']);
+  return { name: basename(argument), digest: { algorithm: 'sha256', hex: digest!.hex } };
+}
+
+export interface DeployGateRequest {
+  policy: Policy;
+  trust: TrustedRootMaterial;
+  artifacts: readonly ArtifactRef[];
+  /** Bundle files, directories (every `*.json` below) and globs, relative to `cwd`. */
+  bundles: readonly string[];
+  cwd?: string;
+  /** The identity running the deploy (the deploy job's certificate identity); absent offline. */
+  deployIdentity?: SignerIdentity;
+  /** Freshness is judged against this; default now. */
+  now?: Date;
+}
+
+export interface DeployGateResult {
+  report: DeployReport;
+  /** Every bundle that verified, whoever signed it (the decision record hashes the ones the report used). */
+  verified: VerifiedBundle[];
+}
+
+/**
+ * Verifies every bundle once (a malformed file is an input error naming it, never skipped), then judges every
+ * artifact with evaluateDeploy under one policy and one clock.
+ */
+export async function judgeDeploy(request: DeployGateRequest): Promise<DeployGateResult> {
+  const paths = bundlePaths(request.bundles, request.cwd);
+  const results = await verifyEvidenceBatch(paths, request.trust);
+  const verified: VerifiedBundle[] = [];
+  const rejected: RejectedEvidence[] = [];
+  for (const result of results) {
+    if (isRejected(result)) rejected.push({ source: result.source, code: result.code, reason: result.reason });
+    else verified.push(result);
+  }
+  const now = request.now ?? new Date();
+  const report = evaluateDeploy(
+    request.artifacts.map((artifact) => ({
+      artifact,
+      bundles: verified,
+      policy: request.policy,
+      now,
+      rejected,
+      ...(request.deployIdentity && { deployIdentity: request.deployIdentity }),
+    })),
+  );
+  return { report, verified };
+}

@@ -1,0 +1,172 @@
+// `twokey verify` as a release manager runs it (the built CLI, a subprocess): bad input is exit 2 with the error
+// code and the file or key, never a stack trace; missing evidence is a refusal (exit 1) with the check that failed.
+// The verdicts on real evidence, agreeing with the deploy action, are in test/e2e/pipeline.test.ts.
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEPLOY_CHECK_IDS, type DeployReport } from '@twokey/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { realdataRoot } from '../conformance/paths';
+import { type CliResult, runCli } from '../conformance/run-cli';
+
+const ISSUER = 'https://token.actions.githubusercontent.com';
+const POLICY = `version: 1
+identities:
+  build:
+    issuer: ${ISSUER}
+    san: https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main
+  sign:
+    issuer: ${ISSUER}
+    san: https://github.com/acme/platform/.github/workflows/sign.yml@refs/heads/main
+`;
+const ARTIFACT_BYTES = 'app 1.0\n';
+const ARTIFACT_DIGEST = `sha256:${createHash('sha256').update(ARTIFACT_BYTES).digest('hex')}`;
+
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'twokey-verify-cli-'));
+  writeFileSync(join(dir, 'policy.yml'), POLICY);
+  writeFileSync(join(dir, 'app.tar.gz'), ARTIFACT_BYTES);
+  mkdirSync(join(dir, 'empty'));
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function twokey(...args: string[]): Promise<CliResult> {
+  return runCli(['verify', ...args], dir);
+}
+
+/** An input error: exit 2, nothing on stdout, `error CODE: …` lines naming what is wrong, no stack trace. */
+function expectInputError(result: CliResult, code: string, ...named: string[]): void {
+  const context = `${result.stdout}${result.stderr}`;
+  expect(result.status, context).toBe(2);
+  expect(result.stdout).toBe('');
+  expect(result.stderr).not.toMatch(/\n\s+at |Error:/);
+  for (const line of result.stderr.trimEnd().split('\n')) expect(line, context).toMatch(new RegExp(`^error ${code}: `));
+  for (const name of named) expect(result.stderr, context).toContain(name);
+}
+
+/** A usage error: exit 2, one `twokey:` line naming the flag or what is missing. */
+function expectUsageError(result: CliResult, ...named: string[]): void {
+  expect(result.status, result.stderr).toBe(2);
+  expect(result.stdout).toBe('');
+  expect(result.stderr).toMatch(/^twokey: verify: /);
+  expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+  for (const name of named) expect(result.stderr).toContain(name);
+}
+
+describe('twokey verify: usage', () => {
+  it('--help prints the usage and exits 0', async () => {
+    const result = await twokey('--help');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('Usage: twokey verify ARTIFACT|sha256:HEX... --policy FILE');
+  });
+
+  it('refuses to run without an artifact', async () => {
+    expectUsageError(await twokey('--policy', 'policy.yml'), 'at least one artifact');
+  });
+
+  it('refuses to run without --policy', async () => {
+    expectUsageError(await twokey('app.tar.gz', '--bundle', 'empty'), '--policy FILE is required');
+  });
+
+  it('refuses an unknown option, naming it', async () => {
+    expectUsageError(await twokey('app.tar.gz', '--policy', 'policy.yml', '--now', '2020-01-01'), '--now');
+  });
+});
+
+describe('twokey verify: configuration errors are exit 2, naming the file and the key', () => {
+  it('a policy file that does not exist', async () => {
+    expectInputError(await twokey('app.tar.gz', '--policy', 'missing.yml'), 'POLICY_UNREADABLE', 'missing.yml');
+  });
+
+  it('a policy with an unknown key', async () => {
+    writeFileSync(join(dir, 'unknown-key.yml'), `${POLICY}deploy:\n  maxage: 7d\n`);
+    const result = await twokey('app.tar.gz', '--policy', 'unknown-key.yml');
+    expectInputError(result, 'POLICY_INVALID', 'unknown-key.yml', 'deploy.maxage', 'unknown key');
+  });
+
+  it('a policy that is not YAML', async () => {
+    writeFileSync(join(dir, 'broken.yml'), 'version: 1\nidentities: [\n');
+    expectInputError(await twokey('app.tar.gz', '--policy', 'broken.yml'), 'POLICY_SYNTAX', 'broken.yml');
+  });
+
+  it('a policy whose build and sign identities are the same', async () => {
+    const same = POLICY.replace('acme/platform/.github/workflows/sign.yml', 'acme/app/.github/workflows/build.yml');
+    writeFileSync(join(dir, 'same.yml'), same);
+    expectInputError(await twokey('app.tar.gz', '--policy', 'same.yml'), 'POLICY_INVALID', 'identities.sign.san');
+  });
+
+  it('a trusted root named by the policy that is missing, resolved next to the policy file', async () => {
+    mkdirSync(join(dir, 'config'), { recursive: true });
+    writeFileSync(join(dir, 'config', 'policy.yml'), `${POLICY}deploy:\n  trusted-root: roots/trusted_root.json\n`);
+    const result = await twokey('app.tar.gz', '--policy', 'config/policy.yml', '--bundle', 'empty');
+    expectInputError(result, 'TRUSTED_ROOT_UNREADABLE', join(dir, 'config', 'roots', 'trusted_root.json'));
+  });
+
+  it('a --trusted-root that is not a trusted root', async () => {
+    writeFileSync(join(dir, 'not-a-root.json'), '{"mediaType": "application/json"}');
+    const result = await twokey('app.tar.gz', '--policy', 'policy.yml', '--trusted-root', 'not-a-root.json');
+    expectInputError(result, 'TRUSTED_ROOT_INVALID', 'not-a-root.json', 'mediaType');
+  });
+
+  it('an artifact that cannot be read', async () => {
+    expectInputError(await twokey('gone.tar.gz', '--policy', 'policy.yml'), 'ARTIFACT_UNREADABLE', 'gone.tar.gz');
+  });
+
+  it('a digest that is not sha256, or not a digest', async () => {
+    const sha512 = `sha512:${'ab'.repeat(64)}`;
+    expectInputError(await twokey(sha512, '--policy', 'policy.yml'), 'ARTIFACT_DIGEST_UNSUPPORTED', 'sha512');
+    expectInputError(await twokey('sha256:1234', '--policy', 'policy.yml'), 'DIGEST_MALFORMED', 'sha256:1234');
+  });
+
+  it('a truncated bundle in the bundle directory, named, never skipped', async () => {
+    const bundles = join(dir, 'bundles-truncated');
+    mkdirSync(bundles, { recursive: true });
+    writeFileSync(
+      join(bundles, 'review.sigstore.json'),
+      '{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "verificationMat',
+    );
+    const result = await twokey('app.tar.gz', '--policy', 'policy.yml', '--bundle', 'bundles-truncated');
+    expectInputError(result, 'BUNDLE_NOT_JSON', join(bundles, 'review.sigstore.json'));
+  });
+
+  it('a bundle path that does not exist, or a glob that matches nothing', async () => {
+    const missing = await twokey('app.tar.gz', '--policy', 'policy.yml', '--bundle', 'nowhere.json');
+    expectInputError(missing, 'BUNDLE_UNREADABLE', 'nowhere.json');
+    const glob = await twokey('app.tar.gz', '--policy', 'policy.yml', '--bundle', 'empty/*.sigstore.json');
+    expectInputError(glob, 'BUNDLE_UNREADABLE', 'empty/*.sigstore.json');
+  });
+});
+
+describe('twokey verify: without the evidence, a refusal (exit 1), not an error', () => {
+  it('no bundles at all: every check that needs evidence fails, in the report model', async () => {
+    const result = await twokey('app.tar.gz', ARTIFACT_DIGEST, '--policy', 'policy.yml', '--bundle', 'empty', '--json');
+    expect(result.status, result.stderr).toBe(1);
+    const report = JSON.parse(result.stdout) as DeployReport;
+    expect(report.verdict).toBe('fail');
+    expect(report.policy.source).toBe('policy.yml');
+    expect(report.artifacts.map((a) => [a.artifact.name, a.artifact.digest])).toEqual([
+      ['app.tar.gz', ARTIFACT_DIGEST],
+      [ARTIFACT_DIGEST, ARTIFACT_DIGEST],
+    ]);
+    for (const artifact of report.artifacts) {
+      expect(artifact.checks.map((c) => c.id)).toEqual([...DEPLOY_CHECK_IDS]);
+      expect(artifact.checks.filter((c) => c.verdict === 'pass').map((c) => c.id)).toEqual(['covered-by-policy']);
+    }
+  });
+
+  it('evidence that is about something else: the real sigstore@2.1.0 npm provenance', async () => {
+    const bundle = join(realdataRoot, 'sigstore-js-2.1.0-bundle.json');
+    const result = await twokey('app.tar.gz', '--policy', 'policy.yml', '--bundle', bundle);
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stdout).toContain('REFUSED  app.tar.gz');
+    expect(result.stdout).toContain('✗ artifact-signature: expected a signature over');
+    expect(result.stdout).toContain('✗ build-provenance:');
+    expect(result.stdout).toContain('verdict: refused (1 of 1 artifacts refused)');
+  });
+});
