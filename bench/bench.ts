@@ -1,0 +1,511 @@
+// `npm run bench`: twokey measured against its peers in the same run (openssl for hashing, sigstore-js for
+// verification), writing bench/results.json and printing a table. `--tiny` (what `npm test` runs once) does every
+// step on a few artifacts, once, and writes to a temporary file: it proves the harness works and times nothing.
+import { spawnSync } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { type Corpus, type CorpusArtifact, corpusOf, makeCorpus } from './corpus';
+import { alternate, median, timeProcess, timeToFirstLine } from './measure';
+import { TARGETS, VERIFY_UNAVAILABLE } from './results';
+
+interface Mode {
+  name: 'full' | 'tiny';
+  /** Measured runs per figure (after one warm-up run in full mode). */
+  runs: number;
+  /** The gate is ~0.2 s a run: more runs for the same confidence. */
+  gateRuns: number;
+  warmUp: boolean;
+  artifacts: number;
+  hashBytes: number;
+  cacheDir: string;
+  out: string;
+}
+
+const { values: options } = parseArgs({
+  options: {
+    tiny: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    root: { type: 'string' },
+    'hash-child': { type: 'string' },
+  },
+});
+const root = resolve(options.root ?? process.cwd());
+const node = process.execPath;
+const cli = join(root, 'packages', 'cli', 'bin', 'twokey.mjs');
+const hashChild = options['hash-child'];
+if (!hashChild) throw new Error('bench: --hash-child (the bundled bench/hash-child.ts) is required; run bench/run.mjs');
+
+const mode: Mode = options.tiny
+  ? {
+      name: 'tiny',
+      runs: 1,
+      gateRuns: 1,
+      warmUp: false,
+      artifacts: 4,
+      hashBytes: 8 * 1024 * 1024,
+      cacheDir: mkdtempSync(join(tmpdir(), 'twokey-bench-tiny-')),
+      out: resolve(options.out ?? join(mkdtempSync(join(tmpdir(), 'twokey-bench-')), 'results.json')),
+    }
+  : {
+      name: 'full',
+      runs: 5,
+      gateRuns: 11,
+      warmUp: true,
+      artifacts: 1000,
+      hashBytes: 1024 * 1024 * 1024,
+      cacheDir: join(root, 'bench', '.cache'),
+      out: resolve(options.out ?? join(root, 'bench', 'results.json')),
+    };
+
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+const errors: Record<string, string> = {};
+const details: Record<string, unknown> = {};
+
+async function figure<T>(name: string, measure: () => Promise<T> | T): Promise<T | null> {
+  log(`${name}...`);
+  try {
+    return await measure();
+  } catch (error) {
+    errors[name] = error instanceof Error ? error.message : String(error);
+    log(`${name} failed: ${errors[name]}`);
+    return null;
+  }
+}
+
+// ── Set-up: the bundles measured are the ones built from this checkout ───────────────────────────────────────────
+mkdirSync(mode.cacheDir, { recursive: true });
+if (mode.name === 'full' || !existsSync(join(root, 'packages', 'cli', 'dist', 'twokey.mjs'))) {
+  log('building the CLI and the actions (scripts/build.mjs)...');
+  const built = spawnSync(node, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('bench: scripts/build.mjs failed');
+}
+
+const actions = bundledActions();
+const distKb = await figure('dist_kb', () =>
+  Object.fromEntries(actions.map((a) => [a.name, round(statSync(a.main).size / 1024, 1)])),
+);
+const coldStart = await figure('action_cold_start_ms', () => actionColdStarts(actions));
+const hash = await figure('hash', () => hashFigures());
+const corpus = await figure('corpus', () => corpusFor());
+const verifyAvailable = twokeyVerifyAvailable();
+const gate = await figure('gate_ratio_vs_sigstore_js', () => {
+  if (!verifyAvailable) throw new Error(VERIFY_UNAVAILABLE);
+  if (!corpus) throw new Error('no corpus (see errors.corpus)');
+  return gateFigures(corpus);
+});
+const batch = await figure('batch_speedup_vs_sigstore_js', () => {
+  if (!verifyAvailable) throw new Error(VERIFY_UNAVAILABLE);
+  if (!corpus) throw new Error('no corpus (see errors.corpus)');
+  return batchFigures(corpus);
+});
+
+const results = {
+  date: new Date().toISOString(),
+  mode: mode.name,
+  machine: {
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    memory_gb: round(totalmem() / 1024 ** 3, 1),
+  },
+  runs: { measured: mode.runs, gate: mode.gateRuns, warm_up: mode.warmUp },
+  hash_ratio_vs_openssl: hash?.ratio ?? null,
+  hash_peak_rss_mb: hash?.peakRssMb ?? null,
+  gate_ratio_vs_sigstore_js: gate?.ratio ?? null,
+  batch_speedup_vs_sigstore_js: batch?.speedup ?? null,
+  action_cold_start_ms: coldStart,
+  dist_kb: distKb,
+  details,
+  errors,
+};
+mkdirSync(dirname(mode.out), { recursive: true });
+writeFileSync(mode.out, `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(`${table(results)}\n`);
+log(`results written to ${relative(process.cwd(), mode.out) || mode.out}`);
+// A figure that could not be measured fails the run, except a CLI command that does not exist yet.
+process.exitCode = Object.values(errors).some((e) => e !== VERIFY_UNAVAILABLE) ? 1 : 0;
+
+// ── Figures ──────────────────────────────────────────────────────────────────────────────────────────────────────
+
+interface BundledAction {
+  name: string;
+  main: string;
+  actionDir: string;
+  inputs: Record<string, string>;
+}
+
+/** Every action.yml (the root one is the deploy gate) whose `runs.main` is a built bundle, each bundle once. */
+function bundledActions(): BundledAction[] {
+  const dirs = [root, ...listDirs(join(root, 'actions'))];
+  const found = new Map<string, BundledAction>();
+  for (const actionDir of dirs) {
+    const manifestPath = join(actionDir, 'action.yml');
+    if (!existsSync(manifestPath)) continue;
+    const manifest = parseYaml(readFileSync(manifestPath, 'utf8')) as {
+      runs?: { main?: string };
+      inputs?: Record<string, { default?: unknown } | null>;
+    };
+    if (!manifest.runs?.main) continue;
+    const main = resolve(actionDir, manifest.runs.main);
+    if (!existsSync(main) || found.has(main)) continue;
+    // The action's name: its directory under actions/, or for the root action the directory its bundle is in.
+    const name =
+      actionDir === root
+        ? (relative(join(root, 'actions'), main).split('/')[0] ?? 'deploy')
+        : relative(join(root, 'actions'), actionDir);
+    const inputs: Record<string, string> = {};
+    for (const [input, spec] of Object.entries(manifest.inputs ?? {})) {
+      const fallback = spec?.default;
+      if (fallback !== undefined && fallback !== null && !String(fallback).includes('${{')) {
+        inputs[`INPUT_${input.replace(/ /g, '_').toUpperCase()}`] = String(fallback);
+      }
+    }
+    found.set(main, { name: name.startsWith('..') ? 'deploy' : name, main, actionDir, inputs });
+  }
+  if (found.size === 0) throw new Error('bench: no bundled action found (action.yml with runs.main built)');
+  return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Spawned as the runner spawns it (`node dist/index.js`, default inputs, file commands), to its first log line. */
+async function actionColdStarts(list: BundledAction[]): Promise<Record<string, number>> {
+  const runnerTemp = mkdtempSync(join(tmpdir(), 'twokey-bench-runner-'));
+  const files = ['set_output', 'step_summary', 'set_env', 'add_path', 'save_state', 'event.json'].map((f) =>
+    join(runnerTemp, f),
+  );
+  for (const f of files) writeFileSync(f, f.endsWith('.json') ? '{}' : '');
+  const env = (action: BundledAction): NodeJS.ProcessEnv => ({
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    CI: 'true',
+    GITHUB_ACTIONS: 'true',
+    RUNNER_TEMP: runnerTemp,
+    GITHUB_WORKSPACE: runnerTemp,
+    GITHUB_REPOSITORY: 'acme/app',
+    GITHUB_SERVER_URL: 'https://github.com',
+    // Nothing leaves the machine: the API is a closed loopback port.
+    GITHUB_API_URL: 'http://127.0.0.1:9',
+    GITHUB_OUTPUT: files[0],
+    GITHUB_STEP_SUMMARY: files[1],
+    GITHUB_ENV: files[2],
+    GITHUB_PATH: files[3],
+    GITHUB_STATE: files[4],
+    GITHUB_EVENT_PATH: files[5],
+    ...action.inputs,
+  });
+  const samples = await alternate(
+    Object.fromEntries(list.map((a) => [a.name, () => timeToFirstLine(node, [a.main], env(a), runnerTemp)])),
+    mode.runs,
+    mode.warmUp,
+  );
+  details.action_cold_start_samples_ms = mapValues(samples, (s) => s.map((v) => round(v, 1)));
+  return mapValues(samples, (s) => round(median(s), 1));
+}
+
+/** twokey's digestFile (in a child process, timed around the call) against `openssl dgst -sha256`, same file. */
+async function hashFigures(): Promise<{ ratio: number; peakRssMb: number }> {
+  const file = join(mode.cacheDir, `hash-${mode.hashBytes / 1024 / 1024}mib.bin`);
+  ensureFile(file, mode.hashBytes);
+  const samples = await alternate(
+    {
+      twokey: () => {
+        const run = timeProcess(node, [hashChild!, file]);
+        if (run.status !== 0) throw new Error(`hash child failed: ${run.stderr.trim()}`);
+        const reported = JSON.parse(run.stdout) as { hex: string; ms: number; peakRssMb: number };
+        return { ...reported, wallMs: run.ms };
+      },
+      openssl: () => {
+        const run = timeProcess('openssl', ['dgst', '-sha256', '-r', file]);
+        if (run.status !== 0) throw new Error(`openssl dgst failed: ${run.stderr.trim()}`);
+        return { hex: run.stdout.split(' ')[0]!, ms: run.ms, peakRssMb: 0, wallMs: run.ms };
+      },
+    },
+    mode.runs,
+    mode.warmUp,
+  );
+  const digests = new Set([...samples.twokey!, ...samples.openssl!].map((s) => s.hex));
+  if (digests.size !== 1) throw new Error(`twokey and openssl disagree on the digest: ${[...digests].join(', ')}`);
+  const twokeyMs = median(samples.twokey!.map((s) => s.ms));
+  const twokeyWallMs = median(samples.twokey!.map((s) => s.wallMs));
+  const opensslMs = median(samples.openssl!.map((s) => s.ms));
+  const peakRssMb = round(Math.max(...samples.twokey!.map((s) => s.peakRssMb)), 1);
+  details.hash = {
+    file_mib: mode.hashBytes / 1024 / 1024,
+    twokey_digest_ms: round(twokeyMs, 1),
+    twokey_process_ms: round(twokeyWallMs, 1),
+    openssl_process_ms: round(opensslMs, 1),
+    ratio_whole_process: round(twokeyWallMs / opensslMs, 3),
+    twokey_gib_per_s: round(mode.hashBytes / 1024 ** 3 / (twokeyMs / 1000), 2),
+  };
+  return { ratio: round(twokeyMs / opensslMs, 3), peakRssMb };
+}
+
+async function corpusFor(): Promise<Corpus> {
+  const corpus =
+    mode.name === 'tiny'
+      ? await makeCorpus(join(mode.cacheDir, 'corpus'), mode.artifacts)
+      : await corpusOf(mode.cacheDir, mode.artifacts, log);
+  details.corpus = {
+    artifacts: corpus.artifacts.length,
+    bundles: 3 * corpus.artifacts.length,
+    forged_signatures: corpus.artifacts.filter((a) => a.forged).length,
+    created: corpus.createdAt,
+  };
+  return corpus;
+}
+
+function twokeyVerifyAvailable(): boolean {
+  if (!existsSync(cli)) return false;
+  const run = timeProcess(node, [cli, 'verify', '--help']);
+  return run.status === 0 && !/unknown command/.test(run.stderr);
+}
+
+/** `twokey verify` on one artifact and its three bundles, against sigstore-js verifying one of them. */
+async function gateFigures(corpus: Corpus): Promise<{ ratio: number }> {
+  const artifact = corpus.artifacts.find((a) => !a.forged)!;
+  const samples = await alternate(
+    {
+      twokey: () => {
+        const run = timeProcess(node, [
+          cli,
+          'verify',
+          artifact.path,
+          '--policy',
+          corpus.policy,
+          '--bundle',
+          artifact.provenance,
+          '--bundle',
+          artifact.signature,
+          '--bundle',
+          artifact.review,
+          '--trusted-root',
+          corpus.trustedRoot,
+        ]);
+        if (run.status !== 0) throw new Error(`twokey verify refused an honest artifact: ${run.stdout}${run.stderr}`);
+        return run.ms;
+      },
+      'sigstore-js': () => {
+        const run = timeProcess(node, [
+          join(root, 'bench', 'sigstore-js-verify-one.mjs'),
+          '--bundle',
+          artifact.signature,
+          '--blob-file',
+          artifact.path,
+          '--trusted-root',
+          corpus.trustedRoot,
+          '--certificate-identity-uri',
+          corpus.identities.sign,
+          '--certificate-issuer',
+          corpus.identities.issuer,
+        ]);
+        if (run.status !== 0) throw new Error(`sigstore-js refused an honest bundle: ${run.stderr}`);
+        return run.ms;
+      },
+    },
+    mode.gateRuns,
+    mode.warmUp,
+  );
+  const twokeyMs = median(samples.twokey!);
+  const peerMs = median(samples['sigstore-js']!);
+  details.gate = {
+    twokey_verify_ms: round(twokeyMs, 1),
+    twokey_bundles: 3,
+    sigstore_js_ms: round(peerMs, 1),
+    sigstore_js_bundles: 1,
+  };
+  return { ratio: round(twokeyMs / peerMs, 3) };
+}
+
+/** `twokey verify` over the whole corpus against a serial sigstore-js loop over the same bundles; same verdicts. */
+async function batchFigures(corpus: Corpus): Promise<{ speedup: number }> {
+  const work = mkdtempSync(join(tmpdir(), 'twokey-bench-batch-'));
+  const jobsFile = join(work, 'jobs.json');
+  const verdictsFile = join(work, 'verdicts.json');
+  const { build, sign, issuer } = corpus.identities;
+  const jobs = corpus.artifacts.flatMap((a) => [
+    { bundle: a.provenance, artifact: a.path, identity: build, issuer },
+    { bundle: a.signature, artifact: a.path, identity: sign, issuer },
+    { bundle: a.review, artifact: a.path, identity: sign, issuer },
+  ]);
+  writeFileSync(jobsFile, JSON.stringify(jobs));
+  const bundles = jobs.length;
+  const expectedRefused = corpus.artifacts.filter((a) => a.forged).map((a) => a.sha256);
+
+  const samples = await alternate(
+    {
+      twokey: () => {
+        const run = timeProcess(node, [
+          cli,
+          'verify',
+          ...corpus.artifacts.map((a) => a.path),
+          '--policy',
+          corpus.policy,
+          '--bundle',
+          corpus.bundlesDir,
+          '--trusted-root',
+          corpus.trustedRoot,
+          '--json',
+        ]);
+        if (run.status !== 0 && run.status !== 1)
+          throw new Error(`twokey verify failed (exit ${run.status}): ${run.stderr}`);
+        checkVerdicts('twokey verify', twokeyRefusals(run.stdout, corpus.artifacts), expectedRefused);
+        return run.ms;
+      },
+      'sigstore-js': () => {
+        const run = timeProcess(node, [
+          join(root, 'bench', 'sigstore-js-verify-batch.mjs'),
+          jobsFile,
+          corpus.trustedRoot,
+          verdictsFile,
+        ]);
+        if (run.status !== 0) throw new Error(`the sigstore-js loop failed (exit ${run.status}): ${run.stderr}`);
+        const verdicts = JSON.parse(readFileSync(verdictsFile, 'utf8')) as Record<string, string>;
+        const refused = corpus.artifacts
+          .filter((a) => [a.provenance, a.signature, a.review].some((b) => verdicts[b] !== 'pass'))
+          .map((a) => a.sha256);
+        checkVerdicts('the sigstore-js loop', refused, expectedRefused);
+        return run.ms;
+      },
+    },
+    mode.runs,
+    mode.warmUp,
+  );
+  const twokeyMs = median(samples.twokey!);
+  const peerMs = median(samples['sigstore-js']!);
+  details.batch = {
+    artifacts: corpus.artifacts.length,
+    bundles,
+    refused_artifacts: expectedRefused.length,
+    verdicts_identical: true,
+    twokey_verify_ms: round(twokeyMs, 1),
+    twokey_bundles_per_s: round(bundles / (twokeyMs / 1000), 1),
+    sigstore_js_ms: round(peerMs, 1),
+    sigstore_js_bundles_per_s: round(bundles / (peerMs / 1000), 1),
+  };
+  return { speedup: round(peerMs / twokeyMs, 3) };
+}
+
+/** The artifacts `twokey verify --json` refused, by sha256. */
+function twokeyRefusals(stdout: string, artifacts: readonly CorpusArtifact[]): string[] {
+  let report: { artifacts?: { artifact?: { name?: string; digest?: string }; verdict?: string }[] };
+  try {
+    report = JSON.parse(stdout);
+  } catch {
+    throw new Error(`twokey verify --json did not print JSON: ${stdout.slice(0, 200)}`);
+  }
+  const judged = report.artifacts ?? [];
+  if (judged.length !== artifacts.length) {
+    throw new Error(`twokey verify judged ${judged.length} artifacts, expected ${artifacts.length}`);
+  }
+  return judged
+    .filter((a) => a.verdict !== 'pass')
+    .map((a) => /[0-9a-f]{64}/.exec(a.artifact?.digest ?? '')?.[0] ?? `(no digest: ${a.artifact?.name})`);
+}
+
+function checkVerdicts(who: string, refused: string[], expected: string[]): void {
+  const got = [...refused].sort().join(',');
+  const want = [...expected].sort().join(',');
+  if (got !== want) {
+    throw new Error(`${who} refused ${refused.length} artifacts, expected exactly the ${expected.length} forged ones`);
+  }
+}
+
+// ── Output ───────────────────────────────────────────────────────────────────────────────────────────────────────
+
+function table(r: typeof results): string {
+  const d = r.details as Record<string, Record<string, unknown> | undefined>;
+  const shown = (value: number | null, error?: string) =>
+    value === null ? `— (${error ?? 'not measured'})` : String(value);
+  const rows: [string, string, string, string][] = [
+    [
+      'hash_ratio_vs_openssl',
+      shown(r.hash_ratio_vs_openssl, errors.hash),
+      TARGETS.hash_ratio_vs_openssl,
+      d.hash
+        ? `${d.hash.file_mib} MiB: twokey ${d.hash.twokey_digest_ms} ms, openssl ${d.hash.openssl_process_ms} ms`
+        : '',
+    ],
+    ['hash_peak_rss_mb', shown(r.hash_peak_rss_mb, errors.hash), TARGETS.hash_peak_rss_mb, 'twokey hashing process'],
+    [
+      'gate_ratio_vs_sigstore_js',
+      shown(r.gate_ratio_vs_sigstore_js, errors.gate_ratio_vs_sigstore_js),
+      TARGETS.gate_ratio_vs_sigstore_js,
+      d.gate
+        ? `twokey verify, 3 bundles ${d.gate.twokey_verify_ms} ms; sigstore-js, 1 bundle ${d.gate.sigstore_js_ms} ms`
+        : '',
+    ],
+    [
+      'batch_speedup_vs_sigstore_js',
+      shown(r.batch_speedup_vs_sigstore_js, errors.batch_speedup_vs_sigstore_js),
+      TARGETS.batch_speedup_vs_sigstore_js,
+      d.batch
+        ? `${d.batch.bundles} bundles: ${d.batch.twokey_bundles_per_s} vs ${d.batch.sigstore_js_bundles_per_s} bundles/s, same verdicts`
+        : '',
+    ],
+    ...Object.entries(r.action_cold_start_ms ?? {}).map(
+      ([name, ms]) =>
+        [`action_cold_start_ms.${name}`, String(ms), '', 'to its first log line'] as [string, string, string, string],
+    ),
+    ...Object.entries(r.dist_kb ?? {}).map(
+      ([name, kb]) =>
+        [`dist_kb.${name}`, String(kb), '', `actions/${name}/dist/index.js`] as [string, string, string, string],
+    ),
+  ];
+  const machine = `${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}, ${r.date.slice(0, 10)}`;
+  const header = `| figure | value | target | measured |\n|---|---|---|---|`;
+  const body = rows.map((row) => `| ${row.join(' | ')} |`).join('\n');
+  const runs = `median of ${r.runs.measured} runs${r.runs.warm_up ? ' after a warm-up' : ''} (gate: ${r.runs.gate}), contenders alternated`;
+  return `${header}\n${body}\n\n${machine}; ${r.mode} mode, ${runs}.`;
+}
+
+// ── Small things ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** A file of `bytes` random bytes (random, so no filesystem can store it sparse or compressed), made once. */
+function ensureFile(path: string, bytes: number): void {
+  if (existsSync(path) && statSync(path).size === bytes) return;
+  log(`writing ${bytes / 1024 / 1024} MiB of random bytes to ${path}...`);
+  const chunk = Buffer.allocUnsafe(8 * 1024 * 1024);
+  const fd = openSync(`${path}.partial`, 'w');
+  try {
+    for (let written = 0; written < bytes; written += chunk.length) {
+      randomFillSync(chunk);
+      writeSync(fd, chunk, 0, Math.min(chunk.length, bytes - written));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(`${path}.partial`, path);
+}
+
+function listDirs(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => join(dir, entry.name))
+    .sort();
+}
+
+function mapValues<T, U>(record: Record<string, T>, fn: (value: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, fn(v)]));
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
