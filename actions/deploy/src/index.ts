@@ -1,0 +1,62 @@
+// The deploy gate's entry point: inputs into a typed record, run(), outputs, the step summary, and a failed step
+// with every reason when anything is refused.
+import { tmpdir } from 'node:os';
+import { getBooleanInput, getInput, info, setFailed, setOutput, summary } from '@actions/core';
+import { describeReport, markdownReport } from '@twokey/core';
+import { requestIdToken } from '@twokey/github';
+import { PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
+import { type DeployInputs, run } from './main';
+
+const canRequestToken = Boolean(process.env.ACTIONS_ID_TOKEN_REQUEST_URL && process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
+
+try {
+  const inputs: DeployInputs = {
+    subjectPath: getInput('subject-path'),
+    subjectDigest: getInput('subject-digest'),
+    subjectName: getInput('subject-name'),
+    subjectChecksums: getInput('subject-checksums'),
+    bundles: getInput('bundles'),
+    policy: getInput('policy') || '.twokey/policy.yml',
+    trustedRoot: getInput('trusted-root'),
+    record: getInput('record') === '' ? true : getBooleanInput('record'),
+    resourceUri: getInput('resource-uri'),
+    endpoints: {
+      fulcioURL: getInput('fulcio-url') || PUBLIC_GOOD_ENDPOINTS.fulcioURL,
+      rekorURL: getInput('rekor-url') || PUBLIC_GOOD_ENDPOINTS.rekorURL,
+      tsaURL: getInput('tsa-url') || undefined,
+    },
+    workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+    outputDirectory: process.env.RUNNER_TEMP || tmpdir(),
+    serverUrl: process.env.GITHUB_SERVER_URL || 'https://github.com',
+    ...(canRequestToken && { identityToken: () => requestIdToken('sigstore') }),
+  };
+  const result = await run(inputs);
+  const { report } = result;
+  const passed = report.verdict === 'pass' && result.recordError === undefined;
+  setOutput('verified', String(passed));
+  setOutput('report-path', result.reportPath);
+  if (result.recordPath) setOutput('record-path', result.recordPath);
+  info(describeReport(report));
+
+  const record = result.recordPath
+    ? `\nDecision record (SLSA verification summary, signed by \`${result.deployIdentity}\`): \`${result.recordPath}\`\n`
+    : result.recordError
+      ? `\nThe decision record could not be signed, so the deploy is refused: \`${result.recordError}\`\n`
+      : '';
+  await summary.addRaw(markdownReport(report) + record, true).write();
+  if (result.recordError) setFailed(`RECORD_NOT_SIGNED: ${result.recordError}`);
+  else if (!passed) {
+    const reasons = report.artifacts.flatMap((artifact) =>
+      artifact.checks
+        .filter((check) => check.verdict === 'fail')
+        .map((check) => `${artifact.artifact.name}: ${check.id}: ${check.reason}`),
+    );
+    setFailed(`twokey refused the deploy:\n${reasons.join('\n')}`);
+  }
+} catch (error) {
+  setOutput('verified', 'false');
+  const code = (error as { code?: unknown }).code;
+  const message = `${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message ?? String(error)}`;
+  setFailed(message);
+  await summary.addHeading('twokey deploy gate: not evaluated', 2).addCodeBlock(message).write();
+}

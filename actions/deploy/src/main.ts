@@ -1,0 +1,156 @@
+// The deploy gate: read the policy, resolve the artifacts, verify every bundle, judge with the one evaluation
+// twokey verify uses, write the report, and on a pass sign a SLSA verification summary as the deploy identity.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  buildVerificationSummary,
+  type DeployReport,
+  type SignerIdentity,
+  type SubjectInputs,
+  type VerifiedBundle,
+  workflowSigner,
+} from '@twokey/core';
+import { ID_TOKEN_PERMISSION_HINT, idTokenClaims } from '@twokey/github';
+import { deployTrustedRoot, judgeDeploy, readPolicyFile, type SigningEndpoints, signStatement } from '@twokey/sigstore';
+import actionPackage from '../package.json' with { type: 'json' };
+import { resolveArtifacts } from './subject';
+
+export interface DeployInputs extends SubjectInputs {
+  /** Bundle files, directories and globs, separated by newlines or commas. */
+  bundles: string;
+  /** The policy file, relative to the workspace. */
+  policy: string;
+  /** A trusted_root.json (relative to the workspace) overriding the policy's `deploy.trusted-root`; empty for none. */
+  trustedRoot: string;
+  /** Whether to sign and log a decision record on a pass. */
+  record: boolean;
+  /** The resource the artifacts are accepted for; empty for the repository (and environment) of the deploy job. */
+  resourceUri: string;
+  endpoints: SigningEndpoints;
+  /** GITHUB_WORKSPACE: where relative inputs are resolved. */
+  workspace: string;
+  /** RUNNER_TEMP: where the report and the record are written. */
+  outputDirectory: string;
+  serverUrl: string;
+  /** The job's OIDC token (audience sigstore); absent when the job has no `id-token: write`. */
+  identityToken?: () => Promise<string>;
+}
+
+export interface DeployResult {
+  report: DeployReport;
+  reportPath: string;
+  /** The signed decision record, on a pass with `record`. */
+  recordPath?: string;
+  /** The deploy job's certificate identity, when it had an OIDC token. */
+  deployIdentity?: string;
+  /** Why the record of a passing deploy could not be signed: the step then fails, the deploy is not recorded. */
+  recordError?: string;
+}
+
+export type DeployStepErrorCode = 'BUNDLES_INPUT_MISSING' | 'OIDC_PERMISSION_MISSING' | 'OIDC_TOKEN_INVALID';
+
+/** An input of the step that cannot be used: the step fails before judging anything. */
+export class DeployStepError extends Error {
+  constructor(
+    readonly code: DeployStepErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DeployStepError';
+  }
+}
+
+export async function run(inputs: DeployInputs): Promise<DeployResult> {
+  const bundles = inputs.bundles
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (bundles.length === 0) {
+    throw new DeployStepError(
+      'BUNDLES_INPUT_MISSING',
+      'bundles: give the evidence bundles (files, directories or globs): the provenance, the artifact signatures and the review attestation',
+    );
+  }
+  if (inputs.record && !inputs.identityToken) {
+    throw new DeployStepError(
+      'OIDC_PERMISSION_MISSING',
+      `record: true signs a decision record as this job, which needs the \`id-token: write\` permission (or set record: false).\n${ID_TOKEN_PERMISSION_HINT}`,
+    );
+  }
+  const policy = readPolicyFile(inputs.policy, inputs.workspace);
+  const trust = deployTrustedRoot(policy, inputs.trustedRoot || undefined, inputs.workspace);
+  const artifacts = await resolveArtifacts(inputs, inputs.workspace);
+  const job = inputs.identityToken ? deployJob(await inputs.identityToken(), inputs.serverUrl) : undefined;
+
+  const { report, verified } = await judgeDeploy({
+    policy,
+    trust,
+    artifacts,
+    bundles,
+    cwd: inputs.workspace,
+    ...(job && { deployIdentity: job.identity }),
+  });
+
+  const directory = join(inputs.outputDirectory, 'twokey');
+  mkdirSync(directory, { recursive: true });
+  const reportText = `${JSON.stringify(report, null, 2)}\n`;
+  const reportPath = join(directory, `deploy-report-${shortHash(reportText)}.json`);
+  writeFileSync(reportPath, reportText);
+  const result: DeployResult = { report, reportPath, ...(job && { deployIdentity: job.identity.san }) };
+  if (report.verdict !== 'pass' || !inputs.record || !job || !inputs.identityToken) return result;
+
+  const statement = buildVerificationSummary({
+    report,
+    verifier: { id: job.identity.san, version: { twokey: actionPackage.version } },
+    resourceUri: inputs.resourceUri || job.resourceUri,
+    policyUri: pathToFileURL(resolve(inputs.workspace, inputs.policy)).href,
+    attestations: consumedAttestations(report, verified),
+  });
+  let bundle: Awaited<ReturnType<typeof signStatement>>;
+  try {
+    bundle = await signStatement(statement, { endpoints: inputs.endpoints, identityToken: inputs.identityToken });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    return { ...result, recordError: `${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}` };
+  }
+  const recordText = `${JSON.stringify(bundle)}\n`;
+  const recordPath = join(dirname(reportPath), `verification-summary-${shortHash(recordText)}.sigstore.json`);
+  writeFileSync(recordPath, recordText);
+  return { ...result, recordPath };
+}
+
+/** Who is deploying, from the job's own token: the SAN Fulcio will certify, and the resource being deployed to. */
+function deployJob(token: string, serverUrl: string): { identity: SignerIdentity; resourceUri: string } {
+  const claims = idTokenClaims(token);
+  const identity = workflowSigner(claims, serverUrl);
+  if (!identity) {
+    throw new DeployStepError(
+      'OIDC_TOKEN_INVALID',
+      'the OIDC identity token has no job_workflow_ref or iss claim: it is not a GitHub Actions job token',
+    );
+  }
+  const repository = identity.extensions.sourceRepositoryURI ?? serverUrl;
+  const environment = typeof claims.environment === 'string' && claims.environment ? claims.environment : undefined;
+  return {
+    identity,
+    resourceUri: environment ? `${repository}/deployments/${encodeURIComponent(environment)}` : repository,
+  };
+}
+
+/** The bundles the verdict rests on, each with the sha256 of its file and a URI naming where it was read. */
+function consumedAttestations(report: DeployReport, verified: VerifiedBundle[]) {
+  const used = new Set(report.artifacts.flatMap((a) => a.evidence.map((e) => e.source)));
+  return verified
+    .filter((bundle) => used.has(bundle.source))
+    .map((bundle) => ({
+      bundle,
+      uri: pathToFileURL(bundle.source).href,
+      sha256: createHash('sha256').update(readFileSync(bundle.source)).digest('hex'),
+    }));
+}
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,526 @@
+// The whole pipeline across three identities, as GitHub would run it: the build action in acme/app's build
+// workflow, the sign action in the platform team's reusable sign workflow, the deploy gate (the root action.yml) in
+// acme/app's deploy workflow — on the loopback Sigstore stack, the OIDC issuer and the GitHub API fake. The honest
+// evidence is made once; each attack is built from it the way an attacker would (removing, replacing or adding
+// bundle files, signing with the tokens their own workflows can get) and must be refused by the deploy action AND by
+// `twokey verify`, with the same per-check verdicts and the right failing check.
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  DEPLOY_CHECK_IDS,
+  type DeployReport,
+  REVIEW_PREDICATE_TYPE,
+  TWO_PERSON_RULE_LEVEL,
+  VERIFICATION_SUMMARY_PREDICATE_TYPE,
+} from '@twokey/core';
+import { BundleVerifier, loadTrustedRoot, readBundleFile, signArtifact, signStatement } from '@twokey/sigstore';
+import {
+  type ActionRun,
+  aCommit,
+  aGitHubState,
+  aPullRequest,
+  aRepository,
+  aReview,
+  aUser,
+  type GitHubFake,
+  identity,
+  mergePullRequest,
+  type OidcIssuer,
+  pushCommit,
+  runAction,
+  type SigstoreStack,
+  startGitHubFake,
+  startOidcIssuer,
+  startSigstoreStack,
+  type WorkflowIdentity,
+} from '@twokey/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliResult, runCli } from '../conformance/run-cli';
+
+const repoRoot = resolve(import.meta.dirname, '..', '..');
+const BUILD_ACTION = join(repoRoot, 'actions', 'build');
+const SIGN_ACTION = join(repoRoot, 'actions', 'sign');
+const ISSUER = 'https://token.actions.githubusercontent.com';
+const BUILD_WORKFLOW = 'acme/app/.github/workflows/build.yml@refs/heads/main';
+const SIGN_WORKFLOW = 'acme/platform/.github/workflows/sign.yml@refs/heads/main';
+const DEPLOY_WORKFLOW = 'acme/app/.github/workflows/deploy.yml@refs/heads/main';
+const BUILD_SAN = `https://github.com/${BUILD_WORKFLOW}`;
+const SIGN_SAN = `https://github.com/${SIGN_WORKFLOW}`;
+const DEPLOY_SAN = `https://github.com/${DEPLOY_WORKFLOW}`;
+const ARTIFACT = 'dist/app.tar.gz';
+const POLICY = '.twokey/policy.yml';
+
+let issuer: OidcIssuer;
+let stack: SigstoreStack;
+/** An attacker's own Sigstore: certifies the same tokens, under a trusted root the policy does not name. */
+let rogueStack: SigstoreStack;
+let github: GitHubFake;
+let root: string;
+/** The repository checkout every job works in (read-only once set up: each run writes under its RUNNER_TEMP). */
+let workspace: string;
+/** The honest evidence: provenance, the artifact's signature, the review attestation. */
+let honest: string;
+let merged: string;
+let build: WorkflowIdentity;
+let sign: WorkflowIdentity;
+let deploy: WorkflowIdentity;
+let honestRun: Judged;
+
+function sha256(bytes: string | Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function policyText(extra = ''): string {
+  return `version: 1
+identities:
+  build:
+    issuer: ${ISSUER}
+    san: ${BUILD_SAN}
+  sign:
+    issuer: ${ISSUER}
+    san: ${SIGN_SAN}
+    source-repository: https://github.com/acme/app
+deploy:
+  max-age: 1d
+  trusted-root: ${stack.trustedRootPath}
+${extra}`;
+}
+
+/** A job of acme/app at the merged commit running `workflowPath`; `jobWorkflow` overrides the workflow that runs. */
+function job(workflowPath: string, jobWorkflow?: string, overrides: Partial<WorkflowIdentity> = {}): WorkflowIdentity {
+  return identity('acme/app', workflowPath, 'refs/heads/main', merged, {
+    ...(jobWorkflow && { job_workflow_ref: jobWorkflow }),
+    ...overrides,
+  });
+}
+
+const endpoints = () => ({ 'fulcio-url': stack.fulcioURL, 'rekor-url': stack.rekorURL, 'tsa-url': stack.tsaURL });
+
+async function runBuild(who: WorkflowIdentity, subjectPath = ARTIFACT): Promise<string> {
+  const run = await runAction(BUILD_ACTION, {
+    with: { 'subject-path': subjectPath, ...endpoints() },
+    identity: who,
+    oidc: issuer,
+    workspace,
+  });
+  expect(run.exitCode, run.log).toBe(0);
+  return run.outputs['bundle-path']!;
+}
+
+async function runSign(who: WorkflowIdentity, provenance: string): Promise<ActionRun> {
+  return runAction(SIGN_ACTION, {
+    with: {
+      'subject-path': ARTIFACT,
+      provenance,
+      policy: POLICY,
+      'trusted-root': stack.trustedRootPath,
+      ...endpoints(),
+    },
+    identity: who,
+    oidc: issuer,
+    githubApiUrl: github.url,
+    githubToken: 'ghs_sign_job_token',
+    workspace,
+  });
+}
+
+/** What an attacker's own workflow run can get: a real OIDC token for its identity, audience sigstore. */
+function tokenOf(who: WorkflowIdentity): () => Promise<string> {
+  return () => issuer.mint(who, { audience: 'sigstore' });
+}
+
+/** Signs a file or digest with `who`'s token and writes the bundle into `dir`. */
+async function signArtifactAs(
+  who: WorkflowIdentity,
+  dir: string,
+  name: string,
+  artifact: string,
+  on = stack,
+): Promise<void> {
+  const bundle = await signArtifact(
+    { file: join(workspace, artifact) },
+    { endpoints: { fulcioURL: on.fulcioURL, rekorURL: on.rekorURL, tsaURL: on.tsaURL }, identityToken: tokenOf(who) },
+  );
+  writeFileSync(join(dir, name), `${JSON.stringify(bundle)}\n`);
+}
+
+async function signStatementAs(who: WorkflowIdentity, dir: string, name: string, statement: object, on = stack) {
+  const bundle = await signStatement(statement, {
+    endpoints: { fulcioURL: on.fulcioURL, rekorURL: on.rekorURL, tsaURL: on.tsaURL },
+    identityToken: tokenOf(who),
+  });
+  writeFileSync(join(dir, name), `${JSON.stringify(bundle)}\n`);
+}
+
+/** The in-toto statement inside a DSSE bundle file. */
+function statementIn(path: string): { predicateType: string; subject: unknown[]; predicate: Record<string, unknown> } {
+  const json = JSON.parse(readFileSync(path, 'utf8'));
+  return JSON.parse(Buffer.from(json.dsseEnvelope.payload, 'base64').toString('utf8'));
+}
+
+/** A copy of the honest evidence, with `without` removed: the attacker's starting point. */
+function evidence(name: string, without: string[] = []): string {
+  const dir = join(root, 'evidence', name);
+  mkdirSync(dir, { recursive: true });
+  for (const file of readdirSync(honest)) {
+    if (!without.includes(file)) copyFileSync(join(honest, file), join(dir, file));
+  }
+  return dir;
+}
+
+interface Judged {
+  action: ActionRun;
+  /** The deploy action's report (report-path), when it evaluated. */
+  actionReport?: DeployReport;
+  cli: CliResult;
+  /** `twokey verify --json`, when it evaluated. */
+  cliReport?: DeployReport;
+}
+
+interface JudgeOptions {
+  bundles: string;
+  artifact?: string;
+  policy?: string;
+  deployAs?: WorkflowIdentity;
+}
+
+/** The deploy action (as the deploy job) and `twokey verify` (offline), on the same files, at the same time. */
+async function judge(options: JudgeOptions): Promise<Judged> {
+  const artifact = options.artifact ?? ARTIFACT;
+  const policy = options.policy ?? POLICY;
+  const [action, cli] = await Promise.all([
+    runAction(repoRoot, {
+      with: { 'subject-path': artifact, bundles: options.bundles, policy, ...endpoints() },
+      identity: options.deployAs ?? deploy,
+      oidc: issuer,
+      workspace,
+    }),
+    runCli(['verify', artifact, '--policy', policy, '--bundle', options.bundles, '--json'], workspace),
+  ]);
+  const reportPath = action.outputs['report-path'];
+  return {
+    action,
+    cli,
+    ...(reportPath && { actionReport: JSON.parse(readFileSync(reportPath, 'utf8')) as DeployReport }),
+    ...(cli.stdout.startsWith('{') && { cliReport: JSON.parse(cli.stdout) as DeployReport }),
+  };
+}
+
+/** Each artifact's checks as `id: verdict`, the part of a report that must not depend on who runs it. */
+function verdicts(report: DeployReport | undefined): string[][] {
+  return (report?.artifacts ?? []).map((a) => a.checks.map((c) => `${c.id}: ${c.verdict}`));
+}
+
+function failedChecks(report: DeployReport | undefined): string[] {
+  return (report?.artifacts ?? []).flatMap((a) => a.checks.filter((c) => c.verdict === 'fail').map((c) => c.id));
+}
+
+function reasonOf(report: DeployReport | undefined, id: string): string {
+  return report?.artifacts[0]?.checks.find((c) => c.id === id)?.reason ?? '(no such check)';
+}
+
+/**
+ * Refused by both, for the same reasons: the action fails the step with the check in its error, says verified=false
+ * and writes no record; the CLI exits 1; both reports fail `check` with a reason containing `because`.
+ */
+function expectRefused(judged: Judged, check: string, because: string): void {
+  const { action, actionReport, cli, cliReport } = judged;
+  expect(action.exitCode, action.log).not.toBe(0);
+  expect(action.outputs.verified).toBe('false');
+  expect(action.outputs['record-path']).toBeUndefined();
+  expect(action.log).toContain('::error::twokey refused the deploy:');
+  expect(action.log).toContain(`: ${check}: `);
+  expect(action.summary).toContain(`**${check}**`);
+  expect(cli.status, cli.stderr).toBe(1);
+  for (const report of [actionReport, cliReport]) {
+    expect(report?.verdict).toBe('fail');
+    expect(failedChecks(report)).toContain(check);
+    expect(reasonOf(report, check)).toContain(because);
+  }
+  expect(verdicts(actionReport)).toEqual(verdicts(cliReport));
+}
+
+/** Not evaluated by either: the action fails naming the code and the file, the CLI exits 2 with the same code. */
+function expectInputError(judged: Judged, code: string, named: string): void {
+  const { action, cli } = judged;
+  expect(action.exitCode, action.log).not.toBe(0);
+  expect(action.outputs.verified).toBe('false');
+  expect(action.outputs['report-path']).toBeUndefined();
+  expect(action.log).toContain(`::error::${code}: `);
+  expect(action.log).toContain(named);
+  expect(cli.status, `${cli.stdout}${cli.stderr}`).toBe(2);
+  expect(cli.stdout).toBe('');
+  expect(cli.stderr).toContain(`error ${code}: `);
+  expect(cli.stderr).toContain(named);
+}
+
+beforeAll(async () => {
+  issuer = await startOidcIssuer();
+  stack = await startSigstoreStack({ verifyIdentityToken: (token) => issuer.verify(token) });
+  rogueStack = await startSigstoreStack();
+
+  // acme/app: alice opens a pull request, bob (write access) approves its head and merges it.
+  const alice = aUser('alice');
+  const bob = aUser('bob');
+  const repository = aRepository('acme/app', { collaborators: { alice: 'write', bob: 'write' } });
+  const first = aCommit({ author: alice, message: 'Add the release notes generator' });
+  const head = aCommit({ author: alice, message: 'Handle empty changelogs' });
+  const pullRequest = aPullRequest({ author: alice, commits: [first, head], title: 'Release notes generator' });
+  pullRequest.reviews.push(aReview({ by: bob, on: head.sha, state: 'APPROVED' }));
+  merged = mergePullRequest(repository, pullRequest, { method: 'merge', by: bob });
+  github = await startGitHubFake(aGitHubState(repository));
+  // Pushed straight to main afterwards, reviewed by nobody: what the replay attack ships.
+  pushCommit(repository, aCommit({ author: alice, message: 'Sneak in a change', sha: 'e'.repeat(40) }));
+
+  build = job('.github/workflows/build.yml');
+  sign = job('.github/workflows/release.yml', SIGN_WORKFLOW);
+  deploy = job('.github/workflows/deploy.yml', undefined, { environment: 'production' });
+
+  root = mkdtempSync(join(tmpdir(), 'twokey-e2e-'));
+  workspace = join(root, 'workspace');
+  mkdirSync(join(workspace, 'dist'), { recursive: true });
+  mkdirSync(join(workspace, '.twokey'), { recursive: true });
+  writeFileSync(join(workspace, ARTIFACT), `app 1.0 ${'x'.repeat(4096)}\n`);
+  writeFileSync(join(workspace, 'dist', 'app-evil.tar.gz'), `app 1.0 with a backdoor ${'x'.repeat(4096)}\n`);
+  writeFileSync(join(workspace, POLICY), policyText());
+
+  // build → sign, each as its own workflow.
+  const provenance = await runBuild(build);
+  const signed = await runSign(sign, provenance);
+  expect(signed.exitCode, signed.log).toBe(0);
+  honest = join(root, 'honest');
+  mkdirSync(honest);
+  copyFileSync(provenance, join(honest, 'provenance.sigstore.json'));
+  copyFileSync(signed.outputs['review-bundle-path']!, join(honest, 'review.sigstore.json'));
+  const signatures = signed.outputs['bundle-paths']!.split('\n').filter(
+    (p) => p !== signed.outputs['review-bundle-path'],
+  );
+  expect(signatures).toHaveLength(1);
+  copyFileSync(signatures[0]!, join(honest, 'app.tar.gz.sig.sigstore.json'));
+
+  honestRun = await judge({ bundles: honest });
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all([stack?.close(), rogueStack?.close(), issuer?.close(), github?.close()]);
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('the honest pipeline: build → sign → deploy under three identities', () => {
+  it('is accepted by the deploy action and by twokey verify, check for check', () => {
+    const { action, actionReport, cli, cliReport } = honestRun;
+    expect(action.exitCode, action.log).toBe(0);
+    expect(action.outputs.verified).toBe('true');
+    expect(cli.status, cli.stderr).toBe(0);
+    for (const report of [actionReport, cliReport]) {
+      expect(report?.verdict).toBe('pass');
+      expect(report?.artifacts[0]?.checks.map((c) => c.id)).toEqual([...DEPLOY_CHECK_IDS]);
+      expect(failedChecks(report)).toEqual([]);
+      expect(report?.artifacts[0]?.chain).toMatchObject({
+        repository: 'acme/app',
+        commit: merged,
+        author: 'alice',
+        approvers: ['bob'],
+        buildIdentity: BUILD_SAN,
+        signIdentity: SIGN_SAN,
+      });
+    }
+    expect(verdicts(actionReport)).toEqual(verdicts(cliReport));
+    // Only the deploy job knows who it is: the action checked that it is neither build nor sign.
+    expect(reasonOf(actionReport, 'distinct-identities')).toContain(`deploy ${DEPLOY_SAN}`);
+    expect(reasonOf(cliReport, 'distinct-identities')).toContain('evaluated offline');
+  });
+
+  it('draws the chain in the step summary and in the terminal', async () => {
+    const { summary } = honestRun.action;
+    expect(summary).toContain('## twokey deploy gate: accepted');
+    for (const part of ['alice', 'bob', 'Release notes generator', merged, 'acme/platform']) {
+      expect(summary).toContain(part);
+    }
+    const human = await runCli(['verify', ARTIFACT, '--policy', POLICY, '--bundle', honest], workspace);
+    expect(human.status, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/^ACCEPTED app\.tar\.gz sha256:[0-9a-f]{64}$/m);
+    expect(human.stdout).toContain(`  approvers     bob`);
+    expect(human.stdout).toContain(`  build         ${BUILD_SAN}`);
+    expect(human.stdout).toContain(`  sign          ${SIGN_SAN}`);
+    expect(human.stdout).toContain('verdict: accepted (1 of 1 artifacts pass every check)');
+  });
+
+  it('records the decision: a SLSA verification summary signed and logged by the deploy identity', () => {
+    const recordPath = honestRun.action.outputs['record-path']!;
+    expect(recordPath.startsWith(honestRun.action.runnerTemp)).toBe(true);
+    const verifier = new BundleVerifier(loadTrustedRoot(stack.trustedRootPath));
+    const verified = verifier.verify(readBundleFile(recordPath), { identity: { san: DEPLOY_SAN, issuer: ISSUER } });
+    expect(verified.signedAt.length).toBeGreaterThan(0);
+
+    const vsa = statementIn(recordPath);
+    const report = honestRun.actionReport!;
+    expect(vsa.predicateType).toBe(VERIFICATION_SUMMARY_PREDICATE_TYPE);
+    expect(vsa.subject).toEqual([
+      { name: 'app.tar.gz', digest: { sha256: sha256(readFileSync(join(workspace, ARTIFACT))) } },
+    ]);
+    const consumed = readdirSync(honest).map((file) => sha256(readFileSync(join(honest, file))));
+    expect(vsa.predicate).toMatchObject({
+      verifier: { id: DEPLOY_SAN },
+      timeVerified: report.evaluatedAt,
+      resourceUri: 'https://github.com/acme/app/deployments/production',
+      policy: { digest: { sha256: sha256(readFileSync(join(workspace, POLICY))) } },
+      verificationResult: 'PASSED',
+      verifiedLevels: ['SLSA_BUILD_LEVEL_2', TWO_PERSON_RULE_LEVEL],
+    });
+    const inputs = vsa.predicate.inputAttestations as { uri: string; digest: { sha256: string } }[];
+    expect(inputs.map((i) => i.digest.sha256).sort()).toEqual(consumed.sort());
+    expect(honestRun.action.summary).toContain('Decision record');
+  });
+});
+
+describe.concurrent('refused by the deploy action and by twokey verify, with the reason', () => {
+  it('an unsigned artifact', async () => {
+    const dir = evidence('unsigned', ['app.tar.gz.sig.sigstore.json']);
+    expectRefused(await judge({ bundles: dir }), 'artifact-signature', 'found none');
+  });
+
+  it('a missing review attestation', async () => {
+    const dir = evidence('unreviewed', ['review.sigstore.json']);
+    expectRefused(
+      await judge({ bundles: dir }),
+      'review-attestation',
+      `(${REVIEW_PREDICATE_TYPE}) by the sign identity`,
+    );
+  });
+
+  it('missing provenance', async () => {
+    const dir = evidence('no-provenance', ['provenance.sigstore.json']);
+    expectRefused(await judge({ bundles: dir }), 'build-provenance', 'SLSA provenance');
+  });
+
+  it('an artifact signed by the build identity instead of the sign identity', async () => {
+    const dir = evidence('signed-by-build', ['app.tar.gz.sig.sigstore.json']);
+    await signArtifactAs(build, dir, 'app.tar.gz.sig.sigstore.json', ARTIFACT);
+    expectRefused(await judge({ bundles: dir }), 'artifact-signature', `found a signature by ${BUILD_SAN}`);
+  });
+
+  it('a review attestation for another commit: an approval replayed onto an unreviewed build', async () => {
+    // The build workflow runs on a commit pushed straight to main; the attacker ships its provenance with the
+    // signature and review attestation of the earlier, reviewed run.
+    const dir = evidence('replayed-review', ['provenance.sigstore.json']);
+    const unreviewed = job('.github/workflows/build.yml', undefined, { sha: 'e'.repeat(40) });
+    copyFileSync(await runBuild(unreviewed), join(dir, 'provenance.sigstore.json'));
+    expectRefused(await judge({ bundles: dir }), 'same-commit', `found a review of ${merged}`);
+  });
+
+  it('a review attestation for another artifact', async () => {
+    const dir = evidence('review-of-another-artifact');
+    copyFileSync(await runBuild(build, 'dist/app-evil.tar.gz'), join(dir, 'evil-provenance.sigstore.json'));
+    const judged = await judge({ bundles: dir, artifact: 'dist/app-evil.tar.gz' });
+    expectRefused(judged, 'review-attestation', 'whose subjects do not include');
+    expect(failedChecks(judged.cliReport)).not.toContain('build-provenance');
+  });
+
+  it('build and sign under one identity, where a loose policy lets one workflow match both', async () => {
+    const loose = join(workspace, '.twokey', 'loose.yml');
+    writeFileSync(
+      loose,
+      policyText()
+        .replace(`san: ${BUILD_SAN}`, 'san-pattern: https://github\\.com/acme/app/\\.github/workflows/.*')
+        .replace(
+          `san: ${SIGN_SAN}\n    source-repository: https://github.com/acme/app`,
+          'san-pattern: https://github\\.com/acme/.*sign.*',
+        ),
+    );
+    const both = job('.github/workflows/build-and-sign.yml');
+    const dir = join(root, 'evidence', 'one-identity');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(await runBuild(both), join(dir, 'provenance.sigstore.json'));
+    await signArtifactAs(both, dir, 'app.tar.gz.sig.sigstore.json', ARTIFACT);
+    await signStatementAs(both, dir, 'review.sigstore.json', statementIn(join(honest, 'review.sigstore.json')));
+    const judged = await judge({ bundles: dir, policy: '.twokey/loose.yml' });
+    expectRefused(judged, 'artifact-signature', 'which is both the build and the sign identity of the policy');
+    expect(failedChecks(judged.cliReport)).toEqual(
+      expect.arrayContaining(['build-provenance', 'review-attestation', 'distinct-identities']),
+    );
+  });
+
+  it('a sign workflow run from a lookalike branch (…@refs/heads/main-evil)', async () => {
+    const dir = evidence('main-evil', ['app.tar.gz.sig.sigstore.json', 'review.sigstore.json']);
+    const evil = job('.github/workflows/release.yml', `${SIGN_WORKFLOW}-evil`);
+    await signArtifactAs(evil, dir, 'app.tar.gz.sig.sigstore.json', ARTIFACT);
+    await signStatementAs(evil, dir, 'review.sigstore.json', statementIn(join(honest, 'review.sigstore.json')));
+    const judged = await judge({ bundles: dir });
+    expectRefused(judged, 'artifact-signature', `${SIGN_SAN}-evil, expected the sign identity ${SIGN_SAN}`);
+    expect(failedChecks(judged.cliReport)).toContain('review-attestation');
+  });
+
+  it('provenance from a lookalike repository (acme/app-fork)', async () => {
+    const dir = evidence('fork', ['provenance.sigstore.json']);
+    const fork = identity('acme/app-fork', '.github/workflows/build.yml', 'refs/heads/main', merged);
+    copyFileSync(await runBuild(fork), join(dir, 'provenance.sigstore.json'));
+    const judged = await judge({ bundles: dir });
+    expectRefused(judged, 'build-provenance', 'https://github.com/acme/app-fork/.github/workflows/build.yml');
+  });
+
+  it('an artifact changed after signing', async () => {
+    mkdirSync(join(workspace, 'changed'), { recursive: true });
+    const bytes = readFileSync(join(workspace, ARTIFACT));
+    bytes[3] = bytes[3]! ^ 0x01;
+    writeFileSync(join(workspace, 'changed', 'app.tar.gz'), bytes);
+    const judged = await judge({ bundles: honest, artifact: 'changed/app.tar.gz' });
+    expectRefused(judged, 'artifact-signature', 'not this artifact');
+    expect(failedChecks(judged.cliReport)).toEqual(expect.arrayContaining(['review-attestation', 'build-provenance']));
+  });
+
+  it('evidence older than max-age', async () => {
+    writeFileSync(join(workspace, '.twokey', 'max-age-1s.yml'), policyText().replace('max-age: 1d', 'max-age: 1s'));
+    // The stack stamps times up to 2 s ahead: wait until even the newest piece is over a second old.
+    const newest = Math.max(...honestRun.cliReport!.artifacts[0]!.evidence.flatMap((e) => e.signedAt.map(Date.parse)));
+    await new Promise((done) => setTimeout(done, Math.max(0, newest + 2_000 - Date.now())));
+    const judged = await judge({ bundles: honest, policy: '.twokey/max-age-1s.yml' });
+    expectRefused(judged, 'fresh', 'older than max-age 1s');
+    expect(failedChecks(judged.cliReport)).toEqual(['fresh']);
+  });
+
+  it("bundles signed under a trusted root other than the policy's", async () => {
+    // The attacker's own Sigstore certifies the sign workflow's identity for them; the policy's root does not.
+    const dir = evidence('rogue-root', ['app.tar.gz.sig.sigstore.json', 'review.sigstore.json']);
+    await signArtifactAs(sign, dir, 'app.tar.gz.sig.sigstore.json', ARTIFACT, rogueStack);
+    await signStatementAs(
+      sign,
+      dir,
+      'review.sigstore.json',
+      statementIn(join(honest, 'review.sigstore.json')),
+      rogueStack,
+    );
+    const judged = await judge({ bundles: dir });
+    expectRefused(judged, 'artifact-signature', 'did not verify');
+    expect(judged.cliReport?.rejected.map((r) => r.source).sort()).toEqual(
+      [join(dir, 'app.tar.gz.sig.sigstore.json'), join(dir, 'review.sigstore.json')].sort(),
+    );
+  });
+
+  it('a policy with an unknown key (not evaluated: exit 2, the key named)', async () => {
+    writeFileSync(join(workspace, '.twokey', 'unknown-key.yml'), policyText('  require-two-keys: true\n'));
+    const judged = await judge({ bundles: honest, policy: '.twokey/unknown-key.yml' });
+    expectInputError(judged, 'POLICY_INVALID', 'deploy.require-two-keys');
+  });
+
+  it('a truncated bundle in the bundle directory (not evaluated: exit 2, the file named)', async () => {
+    const dir = evidence('truncated');
+    const text = readFileSync(join(honest, 'review.sigstore.json'), 'utf8');
+    writeFileSync(join(dir, 'review-copy.sigstore.json'), text.slice(0, text.length / 2));
+    const judged = await judge({ bundles: dir });
+    expectInputError(judged, 'BUNDLE_NOT_JSON', join(dir, 'review-copy.sigstore.json'));
+  });
+});
+
+describe('refused by the deploy action alone: only the deploy job knows its own identity', () => {
+  it('a deploy running under the sign identity', async () => {
+    const judged = await judge({ bundles: honest, deployAs: job('.github/workflows/deploy.yml', SIGN_WORKFLOW) });
+    expect(judged.action.exitCode, judged.action.log).not.toBe(0);
+    expect(judged.action.outputs.verified).toBe('false');
+    expect(failedChecks(judged.actionReport)).toEqual(['distinct-identities']);
+    expect(reasonOf(judged.actionReport, 'distinct-identities')).toContain(`found it runs as ${SIGN_SAN}`);
+    expect(judged.cli.status).toBe(0);
+  });
+});
