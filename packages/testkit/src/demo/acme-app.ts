@@ -1,0 +1,119 @@
+// acme/app's history on the GitHub fake: the changes the demo releases, each merged (or pushed) the way its story
+// says, so the sign action finds on the GitHub API exactly what a real repository would show.
+
+import {
+  buildReviewStatement,
+  DEFAULT_REVIEW_RULES,
+  evaluateReview,
+  type GitHubAccount,
+  type GitPerson,
+  type ReviewEvidence,
+  type ReviewSubject,
+  type Statement,
+} from '@twokey/core';
+import {
+  aCommit,
+  aGitHubState,
+  aPullRequest,
+  aRepository,
+  aReview,
+  aUser,
+  type FakePullRequest,
+  type FakeUser,
+  type GitHubFakeState,
+  mergePullRequest,
+  pushCommit,
+} from '../github-fake';
+
+export interface AcmeApp {
+  state: GitHubFakeState;
+  people: { alice: FakeUser; bob: FakeUser; mallory: FakeUser };
+  /** alice's change, approved by bob on its head, squash-merged by bob. */
+  reviewed: Merge;
+  /** mallory's change, approved only by mallory, merged by mallory. */
+  selfApproved: Merge;
+  /** bob's change, approved by alice: honestly reviewed, but released without the sign stage. */
+  unsigned: Merge;
+  /** mallory's change pushed straight onto main: no pull request, no review. */
+  pushed: { commit: string; message: string };
+}
+
+export interface Merge {
+  commit: string;
+  pullRequest: FakePullRequest;
+}
+
+export function acmeApp(): AcmeApp {
+  const alice = aUser('alice', { name: 'Alice Liddell' });
+  const bob = aUser('bob', { name: 'Bob Marley' });
+  const mallory = aUser('mallory', { name: 'Mallory Moriarty' });
+  const repository = aRepository('acme/app', {
+    collaborators: { alice: 'write', bob: 'write', mallory: 'write' },
+  });
+
+  const merge = (author: FakeUser, approver: FakeUser, title: string): Merge => {
+    const change = aCommit({ author, message: title });
+    const pullRequest = aPullRequest({
+      author,
+      commits: [change],
+      title,
+      baseSha: repository.branches.main,
+    });
+    pullRequest.reviews.push(aReview({ by: approver, on: change.sha, body: 'LGTM' }));
+    return { commit: mergePullRequest(repository, pullRequest, { method: 'squash', by: author }), pullRequest };
+  };
+
+  const reviewed = merge(alice, bob, 'Greet in French');
+  const selfApproved = merge(mallory, mallory, 'Report usage to metrics.mallory.example');
+  const unsigned = merge(bob, alice, 'Greet in Spanish');
+  const message = 'Hotfix: faster greeting';
+  const pushed = { commit: pushCommit(repository, aCommit({ author: mallory, message })), message };
+  return { state: aGitHubState(repository), people: { alice, bob, mallory }, reviewed, selfApproved, unsigned, pushed };
+}
+
+/**
+ * The review attestation a compromised build job makes up for a commit that was never reviewed: it claims a pull
+ * request by `author` that `approver` approved on its head. Well-formed and passing the review rules on its face —
+ * only who signed it gives it away.
+ */
+export function forgedReviewStatement(input: {
+  commit: string;
+  artifact: ReviewSubject;
+  author: FakeUser;
+  approver: FakeUser;
+}): Statement {
+  const { commit, author, approver } = input;
+  const head = 'f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0';
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const account = (user: FakeUser): GitHubAccount => ({ login: user.login, id: user.id, type: user.type });
+  const person: GitPerson = { name: author.name, email: author.email, account: account(author) };
+  const evidence: ReviewEvidence = {
+    repository: 'acme/app',
+    commit,
+    gaps: [],
+    pullRequest: {
+      number: 77,
+      url: 'https://github.com/acme/app/pull/77',
+      title: 'Hotfix: faster greeting',
+      author: account(author),
+      headSha: head,
+      mergeCommitSha: commit,
+      mergedAt: now,
+      mergedBy: account(author),
+      mergeMethod: 'squash',
+      baseRef: 'main',
+    },
+    commits: [{ sha: head, author: person, committer: person, coAuthors: [], committedAt: now }],
+    reviews: [{ id: 770001, reviewer: account(approver), state: 'APPROVED', commitId: head, submittedAt: now }],
+    lastPush: { accounts: [account(author)], people: [person], source: 'head-commit' },
+    permissions: { [approver.login]: 'write' },
+  };
+  const rules = DEFAULT_REVIEW_RULES;
+  return buildReviewStatement({
+    subjects: [input.artifact],
+    evidence,
+    rules,
+    result: evaluateReview(evidence, rules),
+    serverUrl: 'https://github.com',
+  }) as unknown as Statement;
+}
