@@ -11,8 +11,7 @@ import {
   workflowRunClaims,
 } from '@twokey/core';
 import { idTokenClaims } from '@twokey/github';
-import { type SigningEndpoints, signStatement } from '@twokey/sigstore';
-import { resolveSubjects } from './subject';
+import { resolveSubjects, type SigningEndpoints, signStatement } from '@twokey/sigstore';
 
 export interface BuildInputs extends SubjectInputs {
   endpoints: SigningEndpoints;

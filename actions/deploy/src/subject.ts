@@ -1,7 +1,7 @@
 // The artifacts the deploy gate judges, named with the same inputs (and resolved by the same code) as the build and
 // sign stages. Evidence names artifacts by sha256, so a subject given only by another digest is refused.
 import { type ArtifactRef, type Subject, SubjectError, type SubjectInputs } from '@twokey/core';
-import { resolveSubjects } from '../../build/src/subject';
+import { resolveSubjects } from '@twokey/sigstore';
 
 export async function resolveArtifacts(inputs: SubjectInputs, workspace: string): Promise<ArtifactRef[]> {
   return (await resolveSubjects(inputs, workspace)).map(artifactOf);

@@ -28,13 +28,13 @@ import {
   loadTrustedRoot,
   publicGoodTrustedRoot,
   readBundleFile,
+  resolveSubjects,
   type SerializedBundle,
   type SigningEndpoints,
   SigstoreInputError,
   signArtifact,
   signStatement,
 } from '@twokey/sigstore';
-import { resolveSubjects } from '../../build/src/subject';
 
 export interface SignInputs extends SubjectInputs {
   /** Paths, directories or globs of the build provenance bundles, separated by newlines or commas. */

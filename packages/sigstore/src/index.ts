@@ -8,5 +8,6 @@ export * from './evidence';
 export * from './files';
 export * from './limits';
 export * from './sign';
+export * from './subject-files';
 export * from './trust';
 export * from './verify';

@@ -1,6 +1,6 @@
-// Finds and hashes the artifacts named by the subject inputs. Every subject is resolved before anything is
-// signed: one unmatched pattern, bad checksums line or unreadable file stops the build stage.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+// Finds and hashes the artifacts named by the subject inputs, the same way for the build, sign and deploy stages.
+// Every subject is resolved before anything is signed: one unmatched pattern, bad checksums line or unreadable file
+// stops the stage.
 import { basename, resolve } from 'node:path';
 import {
   checkSubjectCount,
@@ -13,8 +13,10 @@ import {
   type SubjectInputs,
   subjectSource,
 } from '@twokey/core';
-import { digestFile, SigstoreInputError } from '@twokey/sigstore';
 import { glob } from 'tinyglobby';
+import { digestFile } from './digest';
+import { SigstoreInputError } from './error';
+import { readBoundedFile } from './files';
 
 const MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 
@@ -67,32 +69,12 @@ function sha256Of(file: string): string {
 }
 
 function readChecksums(path: string): string {
-  let fd: number;
   try {
-    fd = openSync(path, 'r');
+    return readBoundedFile(path, MAX_CHECKSUMS_BYTES, 'ARTIFACT_UNREADABLE', 'checksums file').toString('utf8');
   } catch (error) {
-    throw unreadable(path, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error));
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (stat.isDirectory()) throw unreadable(path, 'it is a directory');
-    if (stat.size > MAX_CHECKSUMS_BYTES) throw unreadable(path, `over ${MAX_CHECKSUMS_BYTES} bytes`);
-    const buffer = Buffer.alloc(stat.size);
-    let read = 0;
-    while (read < buffer.length) {
-      const n = readSync(fd, buffer, read, buffer.length - read, null);
-      if (n === 0) break;
-      read += n;
+    if (error instanceof SigstoreInputError) {
+      throw new SubjectError('SUBJECT_UNREADABLE', `subject-checksums: ${error.message}`);
     }
-    return buffer.subarray(0, read).toString('utf8');
-  } catch (error) {
-    if (error instanceof SubjectError) throw error;
-    throw unreadable(path, (error as Error).message);
-  } finally {
-    closeSync(fd);
+    throw error;
   }
-}
-
-function unreadable(path: string, reason: string): SubjectError {
-  return new SubjectError('SUBJECT_UNREADABLE', `subject-checksums: cannot read ${path}: ${reason}`);
 }
