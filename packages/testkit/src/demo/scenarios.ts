@@ -122,7 +122,7 @@ export function scenarios(app: AcmeApp): Scenario[] {
         await signAsBuildIdentity(c.pipeline, c.files, commit, forged);
         c.t.step(
           'forge',
-          true,
+          'attack',
           `app.js signed, and a review attestation claiming ${bob.login} approved PR #77, both as ${IDENTITIES.build}`,
         );
         await deploy(c, commit);

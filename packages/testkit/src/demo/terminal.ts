@@ -10,8 +10,8 @@ export interface Terminal {
   line(text?: string): void;
   /** A scenario's heading. */
   heading(text: string): void;
-  /** A stage's outcome: `build   ✔ what happened`. */
-  step(stage: string, ok: boolean | 'skipped', text: string): void;
+  /** A stage's outcome: `build   ✔ what happened` (`–` skipped, `⚠` an attacker's step). */
+  step(stage: string, ok: boolean | 'skipped' | 'attack', text: string): void;
   /** Detail under a step, indented; multi-line text keeps its lines. */
   detail(text: string, style?: Style): void;
   ok(text: string): string;
@@ -34,7 +34,14 @@ export function terminal(stream: NodeJS.WritableStream & { isTTY?: boolean } = p
       write(paint('bold', `━━ ${text} ${'━'.repeat(Math.max(3, WIDTH - text.length - 4))}`));
     },
     step: (stage, ok, text) => {
-      const mark = ok === 'skipped' ? paint('dim', '–') : ok ? paint('green', '✔') : paint('red', '✘');
+      const mark =
+        ok === 'skipped'
+          ? paint('dim', '–')
+          : ok === 'attack'
+            ? paint('yellow', '⚠')
+            : ok
+              ? paint('green', '✔')
+              : paint('red', '✘');
       write(`${STEP_INDENT}${paint('bold', stage.padEnd(10))}${mark} ${text}`);
     },
     detail: (text, style) => {
