@@ -142,10 +142,11 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployGat
     else verified.push(result);
   }
   const now = request.now ?? new Date();
+  const evidenceOf = evidenceIndex(verified, request.artifacts);
   const report = evaluateDeploy(
     request.artifacts.map((artifact) => ({
       artifact,
-      bundles: verified,
+      bundles: evidenceOf(artifact),
       policy: request.policy,
       now,
       rejected,
@@ -153,4 +154,53 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployGat
     })),
   );
   return { report, verified };
+}
+
+/**
+ * The bundles each artifact is judged on: those about it (what a message signature signs, or an in-toto subject's
+ * sha256), and those about none of the artifacts judged, so that a refusal can still name them. A bundle about
+ * another judged artifact can never qualify for this one (evaluateArtifact requires the digest), so leaving it out
+ * changes no verdict, and a release of N artifacts is judged in O(N) instead of O(N²). Input order is kept: the
+ * evaluation breaks ties by it.
+ */
+function evidenceIndex(
+  verified: readonly VerifiedBundle[],
+  artifacts: readonly ArtifactRef[],
+): (artifact: ArtifactRef) => VerifiedBundle[] {
+  const judged = new Set(artifacts.map((a) => a.digest.hex.toLowerCase()));
+  const about = new Map<string, number[]>();
+  const unrelated: number[] = [];
+  verified.forEach((bundle, index) => {
+    const named = new Set(sha256Named(bundle).filter((hex) => judged.has(hex)));
+    if (named.size === 0) unrelated.push(index);
+    for (const hex of named) {
+      const list = about.get(hex);
+      if (list) list.push(index);
+      else about.set(hex, [index]);
+    }
+  });
+  return (artifact) => {
+    const own = about.get(artifact.digest.hex.toLowerCase()) ?? [];
+    const merged: VerifiedBundle[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < own.length || j < unrelated.length) {
+      const next = j >= unrelated.length || (i < own.length && own[i]! < unrelated[j]!) ? own[i++]! : unrelated[j++]!;
+      merged.push(verified[next]!);
+    }
+    return merged;
+  };
+}
+
+/** The sha256 digests a bundle is about, as the evaluation compares them (a subject's digest exactly as written). */
+function sha256Named(bundle: VerifiedBundle): string[] {
+  if (bundle.messageDigest) {
+    return bundle.messageDigest.algorithm === 'sha256' ? [bundle.messageDigest.hex.toLowerCase()] : [];
+  }
+  const subject = (bundle.statement as { subject?: unknown } | undefined)?.subject;
+  if (!Array.isArray(subject)) return [];
+  return subject.flatMap((s) => {
+    const hex = (s as { digest?: { sha256?: unknown } } | null)?.digest?.sha256;
+    return typeof hex === 'string' ? [hex] : [];
+  });
 }
