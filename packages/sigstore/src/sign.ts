@@ -7,20 +7,7 @@ import {
   type SerializedBundle,
 } from '@sigstore/bundle';
 import { pem } from '@sigstore/core';
-import {
-  type Artifact,
-  type Bundle,
-  type BundleBuilder,
-  DSSEBundleBuilder,
-  FulcioSigner,
-  InternalError,
-  MessageSignatureBundleBuilder,
-  RekorWitness,
-  type Signature,
-  type Signer,
-  TSAWitness,
-  type Witness,
-} from '@sigstore/sign';
+import type { Artifact, Bundle, BundleBuilder, Signature, Signer, Witness } from '@sigstore/sign';
 import { digestFile } from './digest';
 import { describeCause, SigningError, type SigningErrorCode } from './error';
 import type { ArtifactInput } from './verify';
@@ -55,6 +42,14 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 // Retries transient failures (5xx, 429, network) of the public-good services; loopback never needs them.
 const RETRY = { retries: 2, factor: 2, minTimeout: 500 };
 
+type SigstoreSign = typeof import('@sigstore/sign');
+let sigstoreSignModule: Promise<SigstoreSign> | undefined;
+/** @sigstore/sign (and its HTTP stack) is loaded on the first signing: verifying never pays for it (~60 ms at start). */
+function sigstoreSign(): Promise<SigstoreSign> {
+  sigstoreSignModule ??= import('@sigstore/sign');
+  return sigstoreSignModule;
+}
+
 /**
  * Signs an in-toto statement keylessly: a v0.3 bundle holding a DSSE envelope (payload type
  * `application/vnd.in-toto+json`), the Fulcio certificate, a Rekor v1 `intoto` entry and, with a TSA, a timestamp.
@@ -62,12 +57,13 @@ const RETRY = { retries: 2, factor: 2, minTimeout: 500 };
 export async function signStatement(statement: object, options: KeylessSigningOptions): Promise<SerializedBundle> {
   const payload = Buffer.from(JSON.stringify(statement), 'utf8');
   const token = await identityToken(options);
-  const builder = new DSSEBundleBuilder({
-    signer: fulcioSigner(token, options),
-    witnesses: witnesses(options),
+  const sign = await sigstoreSign();
+  const builder = new sign.DSSEBundleBuilder({
+    signer: fulcioSigner(sign, token, options),
+    witnesses: witnesses(sign, options),
     certificateChain: false,
   });
-  return bundleToJSON(await create(builder, { data: payload, type: IN_TOTO_PAYLOAD_TYPE }, options));
+  return bundleToJSON(await create(sign, builder, { data: payload, type: IN_TOTO_PAYLOAD_TYPE }, options));
 }
 
 /**
@@ -82,11 +78,12 @@ export async function signArtifact(artifact: ArtifactInput, options: KeylessSign
   const digestBytes = Buffer.from(digest.hex, 'hex');
   const token = await identityToken(options);
   const key = new EphemeralPrehashKey(digestBytes);
-  const builder = new PrehashedMessageBundleBuilder({
-    signer: fulcioSigner(token, options, key),
-    witnesses: witnesses(options),
+  const sign = await sigstoreSign();
+  const builder = new (prehashedMessageBundleBuilder(sign))({
+    signer: fulcioSigner(sign, token, options, key),
+    witnesses: witnesses(sign, options),
   });
-  return bundleToJSON(await create(builder, { data: digestBytes }, options));
+  return bundleToJSON(await create(sign, builder, { data: digestBytes }, options));
 }
 
 async function identityToken(options: KeylessSigningOptions): Promise<string> {
@@ -104,8 +101,8 @@ async function identityToken(options: KeylessSigningOptions): Promise<string> {
   return token;
 }
 
-function fulcioSigner(token: string, options: KeylessSigningOptions, keyHolder?: Signer): Signer {
-  return new FulcioSigner({
+function fulcioSigner(sign: SigstoreSign, token: string, options: KeylessSigningOptions, keyHolder?: Signer): Signer {
+  return new sign.FulcioSigner({
     identityProvider: { getToken: async () => token },
     fulcioBaseURL: options.endpoints.fulcioURL,
     keyHolder,
@@ -114,28 +111,33 @@ function fulcioSigner(token: string, options: KeylessSigningOptions, keyHolder?:
   });
 }
 
-function witnesses(options: KeylessSigningOptions): Witness[] {
+function witnesses(sign: SigstoreSign, options: KeylessSigningOptions): Witness[] {
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const list: Witness[] = [
-    new RekorWitness({ rekorBaseURL: options.endpoints.rekorURL, entryType: 'intoto', timeout, retry: RETRY }),
+    new sign.RekorWitness({ rekorBaseURL: options.endpoints.rekorURL, entryType: 'intoto', timeout, retry: RETRY }),
   ];
   if (options.endpoints.tsaURL) {
-    list.push(new TSAWitness({ tsaBaseURL: options.endpoints.tsaURL, timeout, retry: RETRY }));
+    list.push(new sign.TSAWitness({ tsaBaseURL: options.endpoints.tsaURL, timeout, retry: RETRY }));
   }
   return list;
 }
 
-async function create(builder: BundleBuilder, artifact: Artifact, options: KeylessSigningOptions): Promise<Bundle> {
+async function create(
+  sign: SigstoreSign,
+  builder: BundleBuilder,
+  artifact: Artifact,
+  options: KeylessSigningOptions,
+): Promise<Bundle> {
   try {
     return await builder.create(artifact);
   } catch (error) {
-    throw signingFailure(error, options.endpoints);
+    throw signingFailure(sign, error, options.endpoints);
   }
 }
 
 /** Names the service that failed and what it answered, from sigstore-js's error code and HTTP cause. */
-function signingFailure(error: unknown, endpoints: SigningEndpoints): SigningError {
-  if (!(error instanceof InternalError)) {
+function signingFailure(sign: SigstoreSign, error: unknown, endpoints: SigningEndpoints): SigningError {
+  if (!(error instanceof sign.InternalError)) {
     return new SigningError('SIGNING_FAILED', `signing failed: ${describeCause(error)}`, { cause: error });
   }
   const cause = error.cause as { statusCode?: number; message?: string } | undefined;
@@ -184,16 +186,21 @@ class EphemeralPrehashKey implements Signer {
 }
 
 /** A message-signature bundle whose message digest is the artifact's digest (the builder's data), v0.3. */
-class PrehashedMessageBundleBuilder extends MessageSignatureBundleBuilder {
-  protected async package(artifact: Artifact, signature: Signature) {
-    if (signature.key.$case !== 'x509Certificate') {
-      throw new SigningError('SIGNING_FAILED', 'expected a Fulcio certificate for the signing key, found a public key');
+function prehashedMessageBundleBuilder(sign: SigstoreSign) {
+  return class PrehashedMessageBundleBuilder extends sign.MessageSignatureBundleBuilder {
+    protected async package(artifact: Artifact, signature: Signature) {
+      if (signature.key.$case !== 'x509Certificate') {
+        throw new SigningError(
+          'SIGNING_FAILED',
+          'expected a Fulcio certificate for the signing key, found a public key',
+        );
+      }
+      return messageSignatureBundle({
+        digest: artifact.data,
+        signature: signature.signature,
+        certificate: pem.toDER(signature.key.certificate),
+        certificateChain: false,
+      });
     }
-    return messageSignatureBundle({
-      digest: artifact.data,
-      signature: signature.signature,
-      certificate: pem.toDER(signature.key.certificate),
-      certificateChain: false,
-    });
-  }
+  };
 }
