@@ -220,6 +220,9 @@ function policyValidator(): ValidateFunction {
       strict: true,
       strictRequired: false,
       allowUnionTypes: true,
+      // The schema is ours and checked against the draft 2020-12 meta-schema by a test: compiling the meta-schema
+      // on every start would cost more than the policy schema itself.
+      validateSchema: false,
     });
     compiled = ajv.compile(policySchema);
   }

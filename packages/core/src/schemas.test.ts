@@ -1,0 +1,21 @@
+// The policy and review predicate schemas are compiled without meta-schema validation at run time (it costs more
+// than the schemas themselves on every start): this is where they are checked against draft 2020-12 instead.
+import Ajv2020 from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import { POLICY_SCHEMA } from './policy';
+import { REVIEW_PREDICATE_SCHEMA } from './review-predicate';
+
+describe('the JSON Schemas twokey ships', () => {
+  it.each([
+    ['policy.schema.json', POLICY_SCHEMA],
+    ['review-predicate.schema.json', REVIEW_PREDICATE_SCHEMA],
+  ])('%s is a valid draft 2020-12 schema', (_name, schema) => {
+    const ajv = new Ajv2020({ strict: true, allowUnionTypes: true });
+    expect(ajv.validateSchema(schema), JSON.stringify(ajv.errors)).toBe(true);
+  });
+
+  it('refuses a schema the meta-schema refuses (the check is real)', () => {
+    const ajv = new Ajv2020({ strict: true });
+    expect(ajv.validateSchema({ type: 'no-such-type' })).toBe(false);
+  });
+});
