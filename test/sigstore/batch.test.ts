@@ -151,6 +151,26 @@ describe('verifyEvidenceBatch', () => {
     expect(results).toEqual(JSON.parse(JSON.stringify(serial)));
   }, 120_000);
 
+  it('checks a message signature against the artifact file when it has one: same verdicts, and a swapped file is refused', async () => {
+    const artifactFiles = Array.from({ length: ARTIFACTS }, (_, i) => {
+      const file = join(dir, `app-${i}.tar.gz`);
+      writeFileSync(file, `artifact ${i}`);
+      return {
+        file,
+        digest: { algorithm: 'sha256' as const, hex: createHash('sha256').update(`artifact ${i}`).digest('hex') },
+      };
+    });
+    const byDigest = await verifyEvidenceBatch(paths, stack.trustedRootPath, { workers: 1 });
+    for (const workers of [1, 2]) {
+      expect(await verifyEvidenceBatch(paths, stack.trustedRootPath, { workers, artifactFiles })).toEqual(byDigest);
+    }
+    // The file changed after it was hashed: the signature check reads it again and refuses, never passes.
+    writeFileSync(artifactFiles[7]!.file, 'artifact 7, changed');
+    const signature = join(dir, 'app-7.sigstore.json');
+    const [changed] = await verifyEvidenceBatch([signature], stack.trustedRootPath, { artifactFiles });
+    expect(changed).toMatchObject({ code: 'ARTIFACT_MISMATCH' });
+  }, 120_000);
+
   it('refuses an unusable trusted root before verifying anything', async () => {
     const root = join(dir, 'not-a-root.json');
     writeFileSync(root, '{"mediaType": "something else"}');

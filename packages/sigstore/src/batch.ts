@@ -6,6 +6,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import type { VerifiedBundle } from '@twokey/core';
 import { readBundleFile } from './bundle';
+import type { ArtifactDigest } from './digest';
 import { describeCause, type InputErrorCode, SigstoreInputError } from './error';
 import { type RejectedBundle, verifyEvidence } from './evidence';
 import { loadTrustedRoot, publicGoodTrustedRoot, type TrustedRootMaterial, trustedRootFromJSON } from './trust';
@@ -17,6 +18,16 @@ export interface EvidenceBatchOptions {
    * a batch under SERIAL_BATCH_BELOW bundles, where starting a thread costs more than it saves. 1 = in this thread.
    */
   workers?: number;
+  /**
+   * The files of the artifacts being judged, with their digests: a message signature over one of them is checked
+   * against the file (for a small file, by OpenSSL over its bytes) rather than against the digest alone.
+   */
+  artifactFiles?: readonly ArtifactFile[];
+}
+
+export interface ArtifactFile {
+  file: string;
+  digest: ArtifactDigest;
 }
 
 /** Below this many bundles a batch is verified in the calling thread: a worker's start-up (~0.1 s) would dominate. */
@@ -41,6 +52,7 @@ interface WorkerSetup {
   mark: typeof WORKER_MARK;
   /** `public-good`, or the trusted root's JSON (protobuf JSON mapping) and where it came from. */
   trustedRoot: 'public-good' | { json: unknown; source: string };
+  artifactFiles: readonly ArtifactFile[];
   /** Running from TypeScript sources: the module to load after the source hooks are registered. */
   entry?: string;
 }
@@ -68,8 +80,11 @@ export async function verifyEvidenceBatch(
 ): Promise<(VerifiedBundle | RejectedBundle)[]> {
   const trust = typeof trustedRootSource === 'string' ? trustedRootOf(trustedRootSource) : trustedRootSource;
   const workers = workerCount(paths.length, options.workers);
+  const artifactFiles = options.artifactFiles ?? [];
   const outcomes =
-    workers <= 1 ? verifyPaths(new BundleVerifier(trust), paths) : await verifyInWorkers(paths, trust, workers);
+    workers <= 1
+      ? verifyPaths(new BundleVerifier(trust), paths, artifactFileFinder(artifactFiles))
+      : await verifyInWorkers(paths, trust, workers, artifactFiles);
   return outcomes.map(settle);
 }
 
@@ -88,7 +103,19 @@ function workerCount(bundles: number, requested: number | undefined): number {
   return Math.max(1, Math.min(availableParallelism(), Math.floor(bundles / MIN_BUNDLES_PER_WORKER)));
 }
 
-function verifyPaths(verifier: BundleVerifier, paths: readonly string[]): Outcome[] {
+/** The file, if any, of the artifact with a digest. */
+function artifactFileFinder(
+  files: readonly ArtifactFile[],
+): (digest: { algorithm: string; hex: string }) => string | undefined {
+  const byDigest = new Map(files.map((f) => [`${f.digest.algorithm}:${f.digest.hex.toLowerCase()}`, f.file]));
+  return (digest) => byDigest.get(`${digest.algorithm}:${digest.hex.toLowerCase()}`);
+}
+
+function verifyPaths(
+  verifier: BundleVerifier,
+  paths: readonly string[],
+  artifactFile: (digest: { algorithm: string; hex: string }) => string | undefined,
+): Outcome[] {
   return paths.map((path) => {
     let parsed: ReturnType<typeof readBundleFile>;
     try {
@@ -99,7 +126,7 @@ function verifyPaths(verifier: BundleVerifier, paths: readonly string[]): Outcom
       }
       throw error;
     }
-    return verifyEvidence(verifier, parsed);
+    return verifyEvidence(verifier, parsed, artifactFile);
   });
 }
 
@@ -114,9 +141,15 @@ function settle(outcome: Outcome): VerifiedBundle | RejectedBundle {
   return outcome;
 }
 
-function verifyInWorkers(paths: readonly string[], trust: TrustedRootMaterial, count: number): Promise<Outcome[]> {
+function verifyInWorkers(
+  paths: readonly string[],
+  trust: TrustedRootMaterial,
+  count: number,
+  artifactFiles: readonly ArtifactFile[],
+): Promise<Outcome[]> {
   const setup: WorkerSetup = {
     mark: WORKER_MARK,
+    artifactFiles,
     trustedRoot:
       trust.source === 'public-good' ? 'public-good' : { json: TrustedRoot.toJSON(trust.root), source: trust.source },
   };
@@ -212,8 +245,10 @@ function serveBatch(setup: WorkerSetup): void {
       ? publicGoodTrustedRoot()
       : trustedRootFromJSON(setup.trustedRoot.json, setup.trustedRoot.source);
   const verifier = new BundleVerifier(trust);
+  const artifactFile = artifactFileFinder(setup.artifactFiles);
   parentPort!.on('message', (chunk: Chunk) => {
-    parentPort!.postMessage({ start: chunk.start, outcomes: verifyPaths(verifier, chunk.paths) } satisfies ChunkResult);
+    const outcomes = verifyPaths(verifier, chunk.paths, artifactFile);
+    parentPort!.postMessage({ start: chunk.start, outcomes } satisfies ChunkResult);
   });
 }
 

@@ -94,7 +94,7 @@ export function deployTrustedRoot(
  * An artifact named on a command line: a file (hashed streaming; its name is the file's base name) or `sha256:HEX`
  * (digest only; the name is the digest). Other digest algorithms are refused: the evidence is matched by sha256.
  */
-export function artifactFromArgument(argument: string, cwd = process.cwd()): ArtifactRef {
+export function artifactFromArgument(argument: string, cwd = process.cwd()): DeployArtifact {
   if (isDigestReference(argument)) {
     const digest = parseDigestReference(argument);
     if (digest.algorithm !== 'sha256') {
@@ -105,14 +105,20 @@ export function artifactFromArgument(argument: string, cwd = process.cwd()): Art
     }
     return { name: `sha256:${digest.hex}`, digest: { algorithm: 'sha256', hex: digest.hex } };
   }
-  const [digest] = digestFile(resolve(cwd, argument), ['sha256']);
-  return { name: basename(argument), digest: { algorithm: 'sha256', hex: digest!.hex } };
+  const file = resolve(cwd, argument);
+  const [digest] = digestFile(file, ['sha256']);
+  return { name: basename(argument), digest: { algorithm: 'sha256', hex: digest!.hex }, file };
+}
+
+/** An artifact to judge; `file` when it was given as a file, so that its signature can be checked against it. */
+export interface DeployArtifact extends ArtifactRef {
+  file?: string;
 }
 
 export interface DeployGateRequest {
   policy: Policy;
   trust: TrustedRootMaterial;
-  artifacts: readonly ArtifactRef[];
+  artifacts: readonly DeployArtifact[];
   /** Bundle files, directories (every `*.json` below) and globs, relative to `cwd`. */
   bundles: readonly string[];
   cwd?: string;
@@ -134,7 +140,8 @@ export interface DeployGateResult {
  */
 export async function judgeDeploy(request: DeployGateRequest): Promise<DeployGateResult> {
   const paths = bundlePaths(request.bundles, request.cwd);
-  const results = await verifyEvidenceBatch(paths, request.trust);
+  const artifactFiles = request.artifacts.flatMap((a) => (a.file ? [{ file: a.file, digest: a.digest }] : []));
+  const results = await verifyEvidenceBatch(paths, request.trust, { artifactFiles });
   const verified: VerifiedBundle[] = [];
   const rejected: RejectedEvidence[] = [];
   for (const result of results) {
@@ -144,9 +151,9 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployGat
   const now = request.now ?? new Date();
   const evidenceOf = evidenceIndex(verified, request.artifacts);
   const report = evaluateDeploy(
-    request.artifacts.map((artifact) => ({
-      artifact,
-      bundles: evidenceOf(artifact),
+    request.artifacts.map(({ name, digest }) => ({
+      artifact: { name, digest },
+      bundles: evidenceOf({ name, digest }),
       policy: request.policy,
       now,
       rejected,

@@ -57,15 +57,20 @@ export function loadBundles(specs: readonly string[], cwd = process.cwd()): Pars
 /**
  * Verifies one bundle cryptographically (signature, certificate chain, transparency log, timestamps) without an
  * expected identity. A message signature is checked against the digest it names; the evaluation then compares
- * that digest with the artifact's.
+ * that digest with the artifact's. When the caller has the file with that digest (`artifactFile`), the signature is
+ * checked against the file instead (the same check; for a small file, by OpenSSL over its bytes).
  */
-export function verifyEvidence(verifier: BundleVerifier, parsed: ParsedBundle): VerifiedBundle | RejectedBundle {
+export function verifyEvidence(
+  verifier: BundleVerifier,
+  parsed: ParsedBundle,
+  artifactFile?: (digest: { algorithm: string; hex: string }) => string | undefined,
+): VerifiedBundle | RejectedBundle {
   try {
     const content = parsed.bundle.content;
     const digest = content.$case === 'messageSignature' ? content.messageSignature.messageDigest : undefined;
-    const artifact = digest
-      ? { digest: { algorithm: hashName(digest.algorithm), hex: digest.digest.toString('hex') } }
-      : undefined;
+    const named = digest ? { algorithm: hashName(digest.algorithm), hex: digest.digest.toString('hex') } : undefined;
+    const file = named && artifactFile?.(named);
+    const artifact = file ? { file } : named ? { digest: named } : undefined;
     return verifier.verify(parsed, { anyIdentity: true, artifact });
   } catch (error) {
     if (error instanceof BundleVerificationError || error instanceof SigstoreInputError) {

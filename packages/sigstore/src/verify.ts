@@ -1,4 +1,5 @@
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject, verify as verifyMessage } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Bundle, MessageSignature } from '@sigstore/bundle';
 import { crypto as sigstoreCrypto, type X509Certificate } from '@sigstore/core';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
@@ -172,7 +173,13 @@ export class BundleVerifier {
     const messageSignature = bundle.content.messageSignature;
     if (!artifact) fail('ARTIFACT_MISMATCH', source, 'a message signature can only be verified against an artifact');
     const algorithm = messageDigestOf(messageSignature).algorithm;
-    const digest = 'digest' in artifact ? artifact.digest : digestFile(artifact.file, [algorithm])[0]!;
+    const content = 'file' in artifact ? smallArtifactContent(artifact.file) : undefined;
+    const digest =
+      'digest' in artifact
+        ? artifact.digest
+        : content
+          ? { algorithm, hex: createHash(algorithm).update(content).digest('hex') }
+          : digestFile(artifact.file, [algorithm])[0]!;
     const signed = messageDigestOf(messageSignature);
     if (digest.algorithm !== signed.algorithm || digest.hex !== signed.hex) {
       fail(
@@ -183,7 +190,7 @@ export class BundleVerifier {
     }
     return {
       ...entity,
-      signature: new PrehashedMessageSignature(messageSignature, Buffer.from(digest.hex, 'hex'), source),
+      signature: new PrehashedMessageSignature(messageSignature, Buffer.from(digest.hex, 'hex'), source, content),
     };
   }
 
@@ -226,20 +233,57 @@ export class BundleVerifier {
 }
 
 /**
- * A message signature checked against the artifact's digest: the signature is verified over the prehashed
- * digest, so a multi-GiB artifact is hashed once, streaming, and never held in memory.
+ * Artifacts up to this size are read whole, once: OpenSSL then checks an ECDSA message signature over the bytes
+ * (~0.1 ms), where a signature checked against a digest alone needs pure-JS ECDSA (~3 ms, ~80 ms the first time).
+ * Larger artifacts are hashed streaming and never held in memory.
+ */
+const IN_MEMORY_ARTIFACT_BYTES = 4 * 1024 * 1024;
+
+/** The artifact's bytes when it is a small regular file; undefined when it is larger (or grows while read). */
+function smallArtifactContent(path: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new SigstoreInputError('ARTIFACT_UNREADABLE', `${path}: cannot read artifact: ${reason}`);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile() || stat.size > IN_MEMORY_ARTIFACT_BYTES) return undefined;
+    const content = Buffer.allocUnsafe(stat.size + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, content, length, content.length - length, null);
+      if (n === 0) return content.subarray(0, length);
+      length += n;
+      if (length === content.length) return undefined;
+    }
+  } catch (error) {
+    throw new SigstoreInputError('ARTIFACT_UNREADABLE', `${path}: cannot read artifact: ${(error as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * A message signature checked against the artifact: over its bytes by OpenSSL when they are at hand (a small file),
+ * else over the prehashed digest, so a multi-GiB artifact is hashed once, streaming, and never held in memory.
  */
 class PrehashedMessageSignature {
   readonly signature: Buffer;
   private readonly messageDigest: Buffer;
+  private readonly algorithm: DigestAlgorithm;
 
   constructor(
     messageSignature: MessageSignature,
     private readonly artifactDigest: Buffer,
     private readonly source: string,
+    private readonly content?: Buffer,
   ) {
     this.signature = messageSignature.signature;
     this.messageDigest = messageSignature.messageDigest?.digest ?? Buffer.alloc(0);
+    this.algorithm = hashAlgorithmName(messageSignature.messageDigest?.algorithm);
   }
 
   compareSignature(signature: Buffer): boolean {
@@ -256,6 +300,13 @@ class PrehashedMessageSignature {
 
   verifySignature(key: KeyObject): boolean {
     // sigstore-js hands over the key it has verified: the certificate's (chained to the root) or the trusted key.
+    if (this.content && key.asymmetricKeyType === 'ec') {
+      try {
+        return verifyMessage(this.algorithm, this.content, key, this.signature);
+      } catch {
+        return false;
+      }
+    }
     return verifyPrehashed(key, this.artifactDigest, this.signature, this.source);
   }
 }
