@@ -3,10 +3,11 @@
 // the file and the key, because a policy that silently means less than it says is how a gate gets bypassed.
 
 import { createHash } from 'node:crypto';
-import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import type { IdentityRule, ReviewRules, SignerIdentity } from './model';
 import policySchema from './policy.schema.json' with { type: 'json' };
+import validatePolicy from './validators/policy.validate.js';
 
 /** The policy, typed and with every default applied. */
 export interface Policy {
@@ -209,24 +210,9 @@ function anchoredPattern(pattern: string): RegExp {
   return new RegExp(`^(?:${pattern})$`);
 }
 
-let compiled: ValidateFunction | undefined;
-
-/** Ajv compiles the schema once, on first use (compiling costs milliseconds, the CLI starts cold). */
+/** Compiled ahead of time from policy.schema.json (ajv standalone, validators/): nothing is compiled at start. */
 function policyValidator(): ValidateFunction {
-  if (!compiled) {
-    const ajv = new Ajv2020({
-      allErrors: true,
-      verbose: true,
-      strict: true,
-      strictRequired: false,
-      allowUnionTypes: true,
-      // The schema is ours and checked against the draft 2020-12 meta-schema by a test: compiling the meta-schema
-      // on every start would cost more than the policy schema itself.
-      validateSchema: false,
-    });
-    compiled = ajv.compile(policySchema);
-  }
-  return compiled;
+  return validatePolicy;
 }
 
 function identityRule(document: IdentityDocument, path: string, problems: PolicyProblem[]): IdentityRule {

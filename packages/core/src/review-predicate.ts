@@ -3,7 +3,7 @@
 // (parseReviewPredicate → evidenceFromPredicate) and runs the review rules again under its own policy.
 // Documented in docs/review-predicate.md; validated against review-predicate.schema.json.
 
-import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { IN_TOTO_STATEMENT_TYPE, InTotoError, type ResourceDescriptor, type Statement, type Subject } from './intoto';
 import type {
   Check,
@@ -19,6 +19,7 @@ import type {
 } from './model';
 import { evaluateReview, type ReviewResult } from './review';
 import reviewPredicateSchema from './review-predicate.schema.json' with { type: 'json' };
+import validateReviewPredicate from './validators/review-predicate.validate.js';
 
 /** The predicate type URI of twokey's review attestation. */
 export const REVIEW_PREDICATE_TYPE = 'https://twokey.dev/attestations/review/v1';
@@ -269,14 +270,9 @@ function latestTime(times: string[]): string | undefined {
   return latest;
 }
 
-let compiled: ValidateFunction | undefined;
-
+/** Compiled ahead of time from review-predicate.schema.json (ajv standalone, validators/). */
 function predicateValidator(): ValidateFunction {
-  // The schema is ours, checked against the draft 2020-12 meta-schema by a test, not on every start.
-  if (!compiled) {
-    compiled = new Ajv2020({ allErrors: false, strict: true, validateSchema: false }).compile(reviewPredicateSchema);
-  }
-  return compiled;
+  return validateReviewPredicate;
 }
 
 /** The error to report: the deepest one (ajv lists a failed `$ref` target before the branch that referenced it). */

@@ -1,5 +1,5 @@
-// The policy and review predicate schemas are compiled without meta-schema validation at run time (it costs more
-// than the schemas themselves on every start): this is where they are checked against draft 2020-12 instead.
+// The policy and review predicate schemas are compiled ahead of time (validators/), never at run time, and without
+// meta-schema validation: this is where they are checked against draft 2020-12.
 import Ajv2020 from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { POLICY_SCHEMA } from './policy';
