@@ -73,6 +73,7 @@ const mode: Mode = options.tiny
       out: resolve(options.out ?? join(root, 'bench', 'results.json')),
     };
 
+const benchStarted = performance.now();
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const errors: Record<string, string> = {};
 const details: Record<string, unknown> = {};
@@ -138,7 +139,9 @@ const results = {
 mkdirSync(dirname(mode.out), { recursive: true });
 writeFileSync(mode.out, `${JSON.stringify(results, null, 2)}\n`);
 process.stdout.write(`${table(results)}\n`);
-log(`results written to ${relative(process.cwd(), mode.out) || mode.out}`);
+log(
+  `results written to ${relative(process.cwd(), mode.out) || mode.out} (${((performance.now() - benchStarted) / 1000).toFixed(0)} s)`,
+);
 // A figure that could not be measured fails the run, except a CLI command that does not exist yet.
 process.exitCode = Object.values(errors).some((e) => e !== VERIFY_UNAVAILABLE) ? 1 : 0;
 
