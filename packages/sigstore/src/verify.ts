@@ -7,6 +7,7 @@ import { type SignedEntity, toSignedEntity, VerificationError, Verifier, type Ve
 import type { SignerIdentity, VerifiedBundle } from '@twokey/core';
 import type { ParsedBundle } from './bundle';
 import { fulcioExtensions } from './certificate';
+import { cacheDerEncodings } from './der-cache';
 import { type ArtifactDigest, type DigestAlgorithm, digestFile } from './digest';
 import { BundleVerificationError, describeCause, SigstoreInputError, type VerificationFailureCode } from './error';
 import { verifyPrehashed } from './prehash';
@@ -61,6 +62,7 @@ export class BundleVerifier {
     readonly trust: TrustedRootMaterial,
     options: BundleVerifierOptions = {},
   ) {
+    cacheDerEncodings();
     const { publicKey, ...thresholds } = options;
     this.publicKey = publicKey;
     const material = publicKey ? withPublicKey(trust, () => ({ publicKey, validFor: () => true })) : trust.material;
