@@ -3,7 +3,6 @@
 // it re-runs itself with the Node 24 that `npm test` / `npm run setup` installed in tools/toolchain.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -24,6 +23,4 @@ if (major < 24) {
   const result = spawnSync(node24, [entry, ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(result.status ?? 1);
 }
-// V8's code cache for the bundle (Node's compile cache): compiling 0.4 MB of JavaScript is a third of a short run.
-module.enableCompileCache?.();
 await import(pathToFileURL(entry).href);
