@@ -91,7 +91,7 @@ async function figure<T>(name: string, measure: () => Promise<T> | T): Promise<T
 
 // ── Set-up: the bundles measured are the ones built from this checkout ───────────────────────────────────────────
 mkdirSync(mode.cacheDir, { recursive: true });
-if (mode.name === 'full' || !existsSync(join(root, 'packages', 'cli', 'dist', 'twokey.mjs'))) {
+if (mode.name === 'full' || !existsSync(join(root, 'packages', 'cli', 'dist', 'twokey.cjs'))) {
   log('building the CLI and the actions (scripts/build.mjs)...');
   const built = spawnSync(node, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
   if (built.status !== 0) throw new Error('bench: scripts/build.mjs failed');

@@ -127,29 +127,37 @@ describe('verifyEvidenceBatch', () => {
     }
   }, 120_000);
 
-  it('runs its worker threads from a single esbuild bundle without running the bundle main again', async () => {
-    const root = resolve(import.meta.dirname, '..', '..');
-    const outfile = join(dir, 'batch-entry.mjs');
-    // Bundled exactly as scripts/build.mjs bundles the CLI and the actions.
-    execFileSync(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import { bundle } from './scripts/build.mjs'; await bundle({ entry: ${JSON.stringify(join(import.meta.dirname, 'fixtures', 'batch-entry.ts'))} }, ${JSON.stringify(outfile)});`,
-      ],
-      { cwd: root },
-    );
-    const list = join(dir, 'paths.txt');
-    writeFileSync(list, paths.join('\n'));
-    const stdout = execFileSync(process.execPath, [outfile, list, stack.trustedRootPath, '2'], { encoding: 'utf8' });
-    const lines = stdout.trim().split('\n');
-    expect(lines.filter((l) => l.startsWith('main body ran'))).toEqual(['main body ran (main thread: true)']);
-    const { results, dates } = JSON.parse(lines.at(-1)!);
-    expect(dates).toBe(true);
-    const serial = await verifyEvidenceBatch(paths, stack.trustedRootPath, { workers: 1 });
-    expect(results).toEqual(JSON.parse(JSON.stringify(serial)));
-  }, 120_000);
+  it.each([
+    ['esm', 'mjs'],
+    ['cjs', 'cjs'],
+  ])(
+    'runs its worker threads from a single esbuild bundle (%s) without running the bundle main again',
+    async (format, extension) => {
+      const root = resolve(import.meta.dirname, '..', '..');
+      const outfile = join(dir, `batch-entry.${extension}`);
+      // Bundled exactly as scripts/build.mjs bundles the actions (ES modules) and the CLI (CommonJS).
+      const target = { entry: join(import.meta.dirname, 'fixtures', 'batch-entry.ts'), format };
+      execFileSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { bundle } from './scripts/build.mjs'; await bundle(${JSON.stringify(target)}, ${JSON.stringify(outfile)});`,
+        ],
+        { cwd: root },
+      );
+      const list = join(dir, 'paths.txt');
+      writeFileSync(list, paths.join('\n'));
+      const stdout = execFileSync(process.execPath, [outfile, list, stack.trustedRootPath, '2'], { encoding: 'utf8' });
+      const lines = stdout.trim().split('\n');
+      expect(lines.filter((l) => l.startsWith('main body ran'))).toEqual(['main body ran (main thread: true)']);
+      const { results, dates } = JSON.parse(lines.at(-1)!);
+      expect(dates).toBe(true);
+      const serial = await verifyEvidenceBatch(paths, stack.trustedRootPath, { workers: 1 });
+      expect(results).toEqual(JSON.parse(JSON.stringify(serial)));
+    },
+    120_000,
+  );
 
   it('checks a message signature against the artifact file when it has one: same verdicts, and a swapped file is refused', async () => {
     const artifactFiles = Array.from({ length: ARTIFACTS }, (_, i) => {

@@ -1,21 +1,20 @@
 // The build action's entry point: inputs into a typed record, run(), outputs and the step summary.
 import { tmpdir } from 'node:os';
 import { getInput, setFailed, setOutput } from '@actions/core';
-import { requestIdToken } from '@twokey/github';
-import { PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
+import { requestIdToken, signingEndpointsFromInputs } from '@twokey/github';
+import { isBatchWorker, PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
 import { type BuildInputs, run } from './main';
 import { writeFailureSummary, writeSuccessSummary } from './summary';
+
+// A worker thread of a large evidence batch loads this same bundle: it serves the batch, and the action never runs there.
+if (isBatchWorker) await new Promise<never>(() => {});
 
 const inputs: BuildInputs = {
   subjectPath: getInput('subject-path'),
   subjectDigest: getInput('subject-digest'),
   subjectName: getInput('subject-name'),
   subjectChecksums: getInput('subject-checksums'),
-  endpoints: {
-    fulcioURL: getInput('fulcio-url') || PUBLIC_GOOD_ENDPOINTS.fulcioURL,
-    rekorURL: getInput('rekor-url') || PUBLIC_GOOD_ENDPOINTS.rekorURL,
-    tsaURL: getInput('tsa-url') || undefined,
-  },
+  endpoints: signingEndpointsFromInputs(PUBLIC_GOOD_ENDPOINTS),
   workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
   outputDirectory: process.env.RUNNER_TEMP || tmpdir(),
   serverUrl: process.env.GITHUB_SERVER_URL || 'https://github.com',

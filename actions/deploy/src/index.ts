@@ -3,9 +3,12 @@
 import { tmpdir } from 'node:os';
 import { getBooleanInput, getInput, info, setFailed, setOutput, summary } from '@actions/core';
 import { describeReport, markdownReport } from '@twokey/core';
-import { requestIdToken } from '@twokey/github';
-import { PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
+import { requestIdToken, signingEndpointsFromInputs } from '@twokey/github';
+import { isBatchWorker, PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
 import { type DeployInputs, run } from './main';
+
+// A worker thread of a large evidence batch loads this same bundle: it serves the batch, and the action never runs there.
+if (isBatchWorker) await new Promise<never>(() => {});
 
 const canRequestToken = Boolean(process.env.ACTIONS_ID_TOKEN_REQUEST_URL && process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
 
@@ -20,11 +23,7 @@ try {
     trustedRoot: getInput('trusted-root'),
     record: getInput('record') === '' ? true : getBooleanInput('record'),
     resourceUri: getInput('resource-uri'),
-    endpoints: {
-      fulcioURL: getInput('fulcio-url') || PUBLIC_GOOD_ENDPOINTS.fulcioURL,
-      rekorURL: getInput('rekor-url') || PUBLIC_GOOD_ENDPOINTS.rekorURL,
-      tsaURL: getInput('tsa-url') || undefined,
-    },
+    endpoints: signingEndpointsFromInputs(PUBLIC_GOOD_ENDPOINTS),
     workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
     outputDirectory: process.env.RUNNER_TEMP || tmpdir(),
     serverUrl: process.env.GITHUB_SERVER_URL || 'https://github.com',

@@ -1,10 +1,13 @@
 // The sign action's entry point: inputs into a typed record, run(), outputs, annotations and the step summary.
 import { tmpdir } from 'node:os';
 import { error as annotate, getInput, setFailed, setOutput } from '@actions/core';
-import { requestIdToken } from '@twokey/github';
-import { PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
+import { requestIdToken, signingEndpointsFromInputs } from '@twokey/github';
+import { isBatchWorker, PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
 import { run, type SignInputs } from './main';
 import { writeDecisionSummary, writeFailureSummary } from './summary';
+
+// A worker thread of a large evidence batch loads this same bundle: it serves the batch, and the action never runs there.
+if (isBatchWorker) await new Promise<never>(() => {});
 
 const inputs: SignInputs = {
   subjectPath: getInput('subject-path'),
@@ -14,11 +17,7 @@ const inputs: SignInputs = {
   provenance: getInput('provenance'),
   policy: getInput('policy') || '.twokey/policy.yml',
   trustedRoot: getInput('trusted-root'),
-  endpoints: {
-    fulcioURL: getInput('fulcio-url') || PUBLIC_GOOD_ENDPOINTS.fulcioURL,
-    rekorURL: getInput('rekor-url') || PUBLIC_GOOD_ENDPOINTS.rekorURL,
-    tsaURL: getInput('tsa-url') || undefined,
-  },
+  endpoints: signingEndpointsFromInputs(PUBLIC_GOOD_ENDPOINTS),
   githubToken: getInput('github-token'),
   githubApiUrl: process.env.GITHUB_API_URL || 'https://api.github.com',
   workspace: process.env.GITHUB_WORKSPACE || process.cwd(),

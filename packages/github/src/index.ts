@@ -1,3 +1,4 @@
 export * from './evidence';
+export * from './inputs';
 export * from './octokit';
 export * from './oidc';

@@ -252,9 +252,12 @@ function serveBatch(setup: WorkerSetup): void {
   });
 }
 
-// Loaded in a thread verifyEvidenceBatch started: serve, and never let the rest of the bundle (a CLI or an action's
-// main) run in this thread. The pending await keeps later modules from evaluating; the parent terminates the thread.
-if (!isMainThread && (workerData as Partial<WorkerSetup> | null)?.mark === WORKER_MARK) {
-  serveBatch(workerData as WorkerSetup);
-  await new Promise<never>(() => {});
-}
+/**
+ * True in a thread verifyEvidenceBatch started, which serves the batch from here on. An entry point bundled with this
+ * module (the CLI, each action) must not run its own main in such a thread: it checks this first. (A top-level await
+ * here could hold the entry back by itself, but the CLI is a CommonJS bundle, which has no top-level await.)
+ */
+export const isBatchWorker: boolean =
+  !isMainThread && (workerData as Partial<WorkerSetup> | null)?.mark === WORKER_MARK;
+
+if (isBatchWorker) serveBatch(workerData as WorkerSetup);

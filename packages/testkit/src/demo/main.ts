@@ -53,7 +53,7 @@ export async function main(argv: string[], context: DemoContext): Promise<number
   const out = resolve(repoRoot, values.out ?? 'demo-output');
 
   const missing = ['actions/build/dist/index.js', 'actions/sign/dist/index.js', 'actions/deploy/dist/index.js']
-    .concat('packages/cli/dist/twokey.mjs', 'action.yml')
+    .concat('packages/cli/dist/twokey.cjs', 'action.yml')
     .filter((path) => !existsSync(join(repoRoot, path)));
   if (missing.length > 0) {
     process.stderr.write(`demo: not built: ${missing.join(', ')} (\`npm run demo\` builds them first)\n`);

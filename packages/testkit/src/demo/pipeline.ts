@@ -296,9 +296,9 @@ export function verifyArguments(pipeline: Pipeline, files: ScenarioFiles, path: 
   ];
 }
 
-/** Runs the built CLI (packages/cli/dist/twokey.mjs) with `--json` from the repository root. */
+/** Runs the `twokey` command (the launcher of the built CLI) with `--json` from the repository root. */
 export async function verifyOffline(pipeline: Pipeline, files: ScenarioFiles): Promise<OfflineVerdict> {
-  const cli = join(pipeline.repoRoot, 'packages', 'cli', 'dist', 'twokey.mjs');
+  const cli = join(pipeline.repoRoot, 'packages', 'cli', 'bin', 'twokey.mjs');
   const args = [...verifyArguments(pipeline, files, (p) => relative(pipeline.repoRoot, p) || '.'), '--json'];
   const child = spawn(process.execPath, [cli, ...args], { cwd: pipeline.repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

@@ -1,0 +1,21 @@
+import { getInput } from '@actions/core';
+
+/** The Sigstore endpoints every action takes as inputs (`fulcio-url`, `rekor-url`, `tsa-url`), tests on loopback. */
+export interface SigningEndpointInputs {
+  fulcioURL: string;
+  rekorURL: string;
+  tsaURL?: string;
+}
+
+/**
+ * Reads the `fulcio-url`, `rekor-url` and `tsa-url` inputs; an empty Fulcio or Rekor input means the default given
+ * (the public-good instance), an empty `tsa-url` means no timestamp authority.
+ */
+export function signingEndpointsFromInputs(defaults: { fulcioURL: string; rekorURL: string }): SigningEndpointInputs {
+  const tsaURL = getInput('tsa-url');
+  return {
+    fulcioURL: getInput('fulcio-url') || defaults.fulcioURL,
+    rekorURL: getInput('rekor-url') || defaults.rekorURL,
+    ...(tsaURL && { tsaURL }),
+  };
+}

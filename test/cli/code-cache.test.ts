@@ -1,0 +1,139 @@
+// The `twokey` launcher's V8 code cache (packages/cli/bin/twokey.mjs): made once by a run that reaches a verdict,
+// used by the next runs of the same bundle, never by another bundle, and every bad cache is only a cache miss.
+import { execFile } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeEach, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const repoRoot = resolve(import.meta.dirname, '..', '..');
+const builtBundle = join(repoRoot, 'packages', 'cli', 'dist', 'twokey.cjs');
+
+let install: string;
+let launcher: string;
+let cacheDir: string;
+
+/** A copy of the built CLI (launcher and bundle) in its own directory, so each test starts without a cache. */
+beforeEach(() => {
+  if (!existsSync(builtBundle)) throw new Error(`${builtBundle} is missing: run \`npm test\` (it builds first)`);
+  install = mkdtempSync(join(tmpdir(), 'twokey-code-cache-'));
+  mkdirSync(join(install, 'bin'));
+  mkdirSync(join(install, 'dist'));
+  launcher = join(install, 'bin', 'twokey.mjs');
+  copyFileSync(join(repoRoot, 'packages', 'cli', 'bin', 'twokey.mjs'), launcher);
+  copyFileSync(builtBundle, join(install, 'dist', 'twokey.cjs'));
+  cacheDir = join(install, 'dist', '.code-cache');
+});
+
+async function twokey(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [launcher, ...args], { env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout: string; stderr: string };
+    return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+function cacheFiles(): string[] {
+  return existsSync(cacheDir) ? readdirSync(cacheDir).sort() : [];
+}
+
+describe('twokey launcher: V8 code cache', () => {
+  it('is made by the first run, for this bundle and command, private to its owner, and used as it is after', async () => {
+    const first = await twokey(['--help']);
+    expect(first.code).toBe(0);
+    const files = cacheFiles();
+    expect(files).toHaveLength(1);
+    const digest = (await import('node:crypto'))
+      .createHash('sha256')
+      .update(readFileSync(join(install, 'dist', 'twokey.cjs')))
+      .digest('hex');
+    expect(files[0]).toBe(`${digest}-${process.version}-${process.arch}-default.v8`);
+    const file = join(cacheDir, files[0]!);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
+    const made = readFileSync(file);
+
+    const second = await twokey(['--help']);
+    expect(second).toEqual(first);
+    // Accepted by V8, so not made again.
+    expect(readFileSync(file).equals(made)).toBe(true);
+  });
+
+  it('keeps one cache per command, and none from a run stopped by a usage error (exit 2)', async () => {
+    const usage = await twokey(['verify', '--no-such-flag']);
+    expect(usage.code).toBe(2);
+    expect(cacheFiles()).toEqual([]);
+    const refused = await twokey(['verify', `sha256:${'0'.repeat(64)}`, '--policy', join(install, 'missing.yml')]);
+    expect(refused.code).toBe(2);
+    expect(cacheFiles()).toEqual([]);
+    await twokey(['--help']);
+    await twokey(['verify', '--help']);
+    expect(cacheFiles().map((f) => f.split('-').at(-1))).toEqual(['default.v8', 'verify.v8']);
+  });
+
+  it('treats a corrupt cache as a miss: same output, and the cache is made again', async () => {
+    const honest = await twokey(['--help']);
+    const [name] = cacheFiles();
+    const file = join(cacheDir, name!);
+    writeFileSync(file, Buffer.alloc(4096, 0xa5), { mode: 0o600 });
+    const corrupt = await twokey(['--help']);
+    expect(corrupt).toEqual(honest);
+    expect(readFileSync(file).equals(Buffer.alloc(4096, 0xa5))).toBe(false);
+  });
+
+  it('never uses a cache another user could have written', async () => {
+    const honest = await twokey(['--help']);
+    const [name] = cacheFiles();
+    const file = join(cacheDir, name!);
+    // A valid cache, but writable by anyone: it is not read (a read would be accepted by V8 and left as it is), so the
+    // run compiles, and the cache is made again by this user, private.
+    chmodSync(file, 0o666);
+    const again = await twokey(['--help']);
+    expect(again).toEqual(honest);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('drops the cache of an earlier bundle when the bundle changes, and never uses it for the new one', async () => {
+    await twokey(['--help']);
+    const [before] = cacheFiles();
+    const bundle = join(install, 'dist', 'twokey.cjs');
+    writeFileSync(bundle, `${readFileSync(bundle, 'utf8')}\n// rebuilt\n`);
+    const after = await twokey(['--help']);
+    expect(after.code).toBe(0);
+    const files = cacheFiles();
+    expect(files).toHaveLength(1);
+    expect(files[0]).not.toBe(before);
+  });
+
+  it('is off with TWOKEY_NO_CODE_CACHE=1', async () => {
+    const off = await twokey(['--help'], { TWOKEY_NO_CODE_CACHE: '1' });
+    expect(off.code).toBe(0);
+    expect(existsSync(cacheDir)).toBe(false);
+  });
+
+  it('still runs when the cache cannot be written', async () => {
+    // A file where the cache directory should be: nothing can be written there, whoever runs the test.
+    writeFileSync(cacheDir, 'not a directory');
+    const first = await twokey(['--help']);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^Usage: twokey/);
+    expect(first.stderr).toBe('');
+  });
+});
