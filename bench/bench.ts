@@ -287,27 +287,30 @@ function twokeyVerifyAvailable(): boolean {
 /** `twokey verify` on one artifact and its three bundles, against sigstore-js verifying one of them. */
 async function gateFigures(corpus: Corpus): Promise<{ ratio: number }> {
   const artifact = corpus.artifacts.find((a) => !a.forged)!;
+  const twokeyArgs = [
+    cli,
+    'verify',
+    artifact.path,
+    '--policy',
+    corpus.policy,
+    '--bundle',
+    artifact.provenance,
+    '--bundle',
+    artifact.signature,
+    '--bundle',
+    artifact.review,
+    '--trusted-root',
+    corpus.trustedRoot,
+  ];
+  const twokey = (env?: NodeJS.ProcessEnv) => () => {
+    const run = timeProcess(node, twokeyArgs, env ? { env: { ...process.env, ...env } } : {});
+    if (run.status !== 0) throw new Error(`twokey verify refused an honest artifact: ${run.stdout}${run.stderr}`);
+    return run.ms;
+  };
   const samples = await alternate(
     {
-      twokey: () => {
-        const run = timeProcess(node, [
-          cli,
-          'verify',
-          artifact.path,
-          '--policy',
-          corpus.policy,
-          '--bundle',
-          artifact.provenance,
-          '--bundle',
-          artifact.signature,
-          '--bundle',
-          artifact.review,
-          '--trusted-root',
-          corpus.trustedRoot,
-        ]);
-        if (run.status !== 0) throw new Error(`twokey verify refused an honest artifact: ${run.stdout}${run.stderr}`);
-        return run.ms;
-      },
+      // As users run it: the launcher, with the code cache its first run made (bench/README.md, "code cache").
+      twokey: twokey(),
       'sigstore-js': () => {
         const run = timeProcess(node, [
           join(root, 'bench', 'sigstore-js-verify-one.mjs'),
@@ -325,6 +328,8 @@ async function gateFigures(corpus: Corpus): Promise<{ ratio: number }> {
         if (run.status !== 0) throw new Error(`sigstore-js refused an honest bundle: ${run.stderr}`);
         return run.ms;
       },
+      // For the record, not the ratio: every run compiling the bundle from scratch.
+      'twokey, no code cache': twokey({ TWOKEY_NO_CODE_CACHE: '1' }),
     },
     mode.gateRuns,
     mode.warmUp,
@@ -336,6 +341,7 @@ async function gateFigures(corpus: Corpus): Promise<{ ratio: number }> {
     twokey_bundles: 3,
     sigstore_js_ms: round(peerMs, 1),
     sigstore_js_bundles: 1,
+    twokey_verify_ms_without_code_cache: round(median(samples['twokey, no code cache']!), 1),
   };
   return { ratio: round(twokeyMs / peerMs, 3) };
 }
@@ -455,7 +461,7 @@ function table(r: typeof results): string {
       shown(r.gate_ratio_vs_sigstore_js, errors.gate_ratio_vs_sigstore_js),
       TARGETS.gate_ratio_vs_sigstore_js,
       d.gate
-        ? `twokey verify, 3 bundles ${d.gate.twokey_verify_ms} ms; sigstore-js, 1 bundle ${d.gate.sigstore_js_ms} ms`
+        ? `twokey verify, 3 bundles ${d.gate.twokey_verify_ms} ms (${d.gate.twokey_verify_ms_without_code_cache} ms without its code cache); sigstore-js, 1 bundle ${d.gate.sigstore_js_ms} ms`
         : '',
     ],
     [

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -176,6 +176,31 @@ describe('verifyEvidenceBatch', () => {
     writeFileSync(artifactFiles[7]!.file, 'artifact 7, changed');
     const signature = join(dir, 'app-7.sigstore.json');
     const [changed] = await verifyEvidenceBatch([signature], stack.trustedRootPath, { artifactFiles });
+    expect(changed).toMatchObject({ code: 'ARTIFACT_MISMATCH' });
+  }, 120_000);
+
+  it('checks a signature against the bytes that were hashed when the caller kept them: the file is not read again', async () => {
+    const artifactFiles = Array.from({ length: ARTIFACTS }, (_, i) => {
+      const file = join(dir, `kept-${i}.tar.gz`);
+      const content = Buffer.from(`artifact ${i}`);
+      writeFileSync(file, content);
+      return {
+        file,
+        content,
+        digest: { algorithm: 'sha256' as const, hex: createHash('sha256').update(content).digest('hex') },
+      };
+    });
+    const byDigest = await verifyEvidenceBatch(paths, stack.trustedRootPath, { workers: 1 });
+    // Gone after it was read and hashed: a second read would fail (ARTIFACT_UNREADABLE); in this thread and in workers,
+    // the kept bytes are what is checked.
+    for (const { file } of artifactFiles) rmSync(file);
+    for (const workers of [1, 2]) {
+      expect(await verifyEvidenceBatch(paths, stack.trustedRootPath, { workers, artifactFiles })).toEqual(byDigest);
+    }
+    // Kept bytes that are not the artifact signed: refused, never passed.
+    const signature = join(dir, 'app-7.sigstore.json');
+    const swapped = artifactFiles.map((a, i) => (i === 7 ? { ...a, content: Buffer.from('artifact 7, changed') } : a));
+    const [changed] = await verifyEvidenceBatch([signature], stack.trustedRootPath, { artifactFiles: swapped });
     expect(changed).toMatchObject({ code: 'ARTIFACT_MISMATCH' });
   }, 120_000);
 

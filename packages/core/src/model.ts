@@ -102,7 +102,7 @@ export interface ReviewEvidence {
   commit: string;
   /** Every gap in the evidence (API failure after retries, pagination limit, unknown merge method…). Non-empty = incomplete = refuse. */
   gaps: string[];
-  /** The pull request merged as `commit`; absent when the commit was pushed directly. */
+  /** The pull request merged as `commit`; absent when the commit was pushed directly, or when a gap keeps it unknown. */
   pullRequest?: {
     number: number;
     url: string;

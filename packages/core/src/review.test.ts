@@ -82,6 +82,18 @@ describe('evaluateReview refuses', () => {
     expect(result.verdict).toBe('fail');
     expect(check(result, 'merged-by-pull-request')).toMatchObject({ verdict: 'fail' });
     expect(check(result, 'merged-by-pull-request').reason).toContain(MERGE_COMMIT);
+    expect(check(result, 'merged-by-pull-request').reason).toContain('pushed directly?');
+  });
+
+  it('a pull request whose merge method the API cannot show: the reason is the gap, not a direct push', () => {
+    const gap = `pull request #42 (https://github.com/acme/app/pull/42) was merged as ${MERGE_COMMIT} by an unknown merge method: merge commit ${MERGE_COMMIT} has 3 parents`;
+    const result = evaluateReview(honestEvidence({ pullRequest: undefined, reviews: [], gaps: [gap] }), RULES);
+    expect(result.verdict).toBe('fail');
+    expect(failed(result)).toEqual(expect.arrayContaining(['evidence-complete', 'merged-by-pull-request']));
+    const reason = check(result, 'merged-by-pull-request').reason;
+    expect(reason).toContain(gap);
+    expect(reason).toContain('incomplete');
+    expect(reason).not.toContain('pushed directly');
   });
 
   it('a pull request merged as a different commit than the one built', () => {

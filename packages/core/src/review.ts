@@ -151,9 +151,13 @@ function evidenceComplete(evidence: ReviewEvidence): Check {
 function mergedByPullRequest(evidence: ReviewEvidence): Check {
   const pr = evidence.pullRequest;
   if (!pr) {
+    // With gaps, "none" may only mean the API could not show it (an unknown merge method, a failed read): say so,
+    // rather than suggest a direct push.
     return fail(
       'merged-by-pull-request',
-      `expected commit ${evidence.commit} to be merged through a pull request, found none (pushed directly?)`,
+      evidence.gaps.length > 0
+        ? `expected commit ${evidence.commit} to be merged through a pull request; the evidence does not establish one because it is incomplete: ${evidence.gaps.join('; ')}`
+        : `expected commit ${evidence.commit} to be merged through a pull request, found none (pushed directly?)`,
     );
   }
   return pass(

@@ -8,7 +8,7 @@ import type { VerifiedBundle } from '@twokey/core';
 import { readBundleFile } from './bundle';
 import type { ArtifactDigest } from './digest';
 import { describeCause, type InputErrorCode, SigstoreInputError } from './error';
-import { type RejectedBundle, verifyEvidence } from './evidence';
+import { type ArtifactFileInput, type RejectedBundle, verifyEvidence } from './evidence';
 import { loadTrustedRoot, publicGoodTrustedRoot, type TrustedRootMaterial, trustedRootFromJSON } from './trust';
 import { BundleVerifier } from './verify';
 
@@ -28,6 +28,8 @@ export interface EvidenceBatchOptions {
 export interface ArtifactFile {
   file: string;
   digest: ArtifactDigest;
+  /** The file's bytes, when the caller read a small one to hash it: used as they are, not read again. */
+  content?: Buffer;
 }
 
 /** Below this many bundles a batch is verified in the calling thread: a worker's start-up (~0.1 s) would dominate. */
@@ -103,18 +105,26 @@ function workerCount(bundles: number, requested: number | undefined): number {
   return Math.max(1, Math.min(availableParallelism(), Math.floor(bundles / MIN_BUNDLES_PER_WORKER)));
 }
 
-/** The file, if any, of the artifact with a digest. */
+/** The file, if any, of the artifact with a digest (with its bytes when they were read already). */
 function artifactFileFinder(
   files: readonly ArtifactFile[],
-): (digest: { algorithm: string; hex: string }) => string | undefined {
-  const byDigest = new Map(files.map((f) => [`${f.digest.algorithm}:${f.digest.hex.toLowerCase()}`, f.file]));
+): (digest: { algorithm: string; hex: string }) => ArtifactFileInput | undefined {
+  const byDigest = new Map(
+    files.map((f) => [
+      `${f.digest.algorithm}:${f.digest.hex.toLowerCase()}`,
+      // Bytes that crossed to a worker thread arrive as a plain Uint8Array.
+      f.content
+        ? { file: f.file, content: Buffer.from(f.content.buffer, f.content.byteOffset, f.content.byteLength) }
+        : { file: f.file },
+    ]),
+  );
   return (digest) => byDigest.get(`${digest.algorithm}:${digest.hex.toLowerCase()}`);
 }
 
 function verifyPaths(
   verifier: BundleVerifier,
   paths: readonly string[],
-  artifactFile: (digest: { algorithm: string; hex: string }) => string | undefined,
+  artifactFile: (digest: { algorithm: string; hex: string }) => ArtifactFileInput | undefined,
 ): Outcome[] {
   return paths.map((path) => {
     let parsed: ReturnType<typeof readBundleFile>;

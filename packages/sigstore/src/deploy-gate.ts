@@ -15,7 +15,7 @@ import {
   type VerifiedBundle,
 } from '@twokey/core';
 import { verifyEvidenceBatch } from './batch';
-import { digestFile, isDigestReference, parseDigestReference } from './digest';
+import { isDigestReference, parseDigestReference, readArtifactFile } from './digest';
 import { bundlePaths, isRejected } from './evidence';
 import { MAX_TRUST_FILE_BYTES } from './limits';
 import { loadTrustedRoot, publicGoodTrustedRoot, type TrustedRootMaterial } from './trust';
@@ -106,13 +106,41 @@ export function artifactFromArgument(argument: string, cwd = process.cwd()): Dep
     return { name: `sha256:${digest.hex}`, digest: { algorithm: 'sha256', hex: digest.hex } };
   }
   const file = resolve(cwd, argument);
-  const [digest] = digestFile(file, ['sha256']);
-  return { name: basename(argument), digest: { algorithm: 'sha256', hex: digest!.hex }, file };
+  const { digests, content } = readArtifactFile(file, ['sha256']);
+  return {
+    name: basename(argument),
+    digest: { algorithm: 'sha256', hex: digests[0]!.hex },
+    file,
+    ...(content && { content }),
+  };
+}
+
+/**
+ * Small artifacts' bytes are kept, from the read that hashed them to their signature check, up to this many bytes in
+ * all; past it an artifact's bytes are dropped (memory stays bounded) and read again for its check.
+ */
+export const KEPT_ARTIFACT_BYTES = 64 * 1024 * 1024;
+
+/** artifactFromArgument for each argument, keeping at most KEPT_ARTIFACT_BYTES of artifact bytes in all. */
+export function artifactsFromArguments(
+  argumentList: readonly string[],
+  cwd = process.cwd(),
+  budget = KEPT_ARTIFACT_BYTES,
+): DeployArtifact[] {
+  let kept = 0;
+  return argumentList.map((argument) => {
+    const { content, ...artifact } = artifactFromArgument(argument, cwd);
+    if (!content || kept + content.length > budget) return artifact;
+    kept += content.length;
+    return { ...artifact, content };
+  });
 }
 
 /** An artifact to judge; `file` when it was given as a file, so that its signature can be checked against it. */
 export interface DeployArtifact extends ArtifactRef {
   file?: string;
+  /** The file's bytes, when it is small: read once, hashed, and checked against its signature as they are. */
+  content?: Buffer;
 }
 
 export interface DeployGateRequest {
@@ -140,7 +168,9 @@ export interface DeployGateResult {
  */
 export async function judgeDeploy(request: DeployGateRequest): Promise<DeployGateResult> {
   const paths = bundlePaths(request.bundles, request.cwd);
-  const artifactFiles = request.artifacts.flatMap((a) => (a.file ? [{ file: a.file, digest: a.digest }] : []));
+  const artifactFiles = request.artifacts.flatMap((a) =>
+    a.file ? [{ file: a.file, digest: a.digest, ...(a.content && { content: a.content }) }] : [],
+  );
   const results = await verifyEvidenceBatch(paths, request.trust, { artifactFiles });
   const verified: VerifiedBundle[] = [];
   const rejected: RejectedEvidence[] = [];

@@ -51,6 +51,56 @@ export function digestFile(path: string, algorithms: readonly DigestAlgorithm[] 
   }
 }
 
+/**
+ * Artifact files up to this size are read into memory once: their bytes are hashed and then kept, so that a message
+ * signature over them is checked by OpenSSL over those very bytes (~0.1 ms) instead of by pure-JS ECDSA over the
+ * digest (~3 ms). Larger artifacts are hashed streaming and never held in memory.
+ */
+export const IN_MEMORY_ARTIFACT_BYTES = 4 * 1024 * 1024;
+
+/** An artifact file's digests, and its bytes when it is a small regular file (read once for both). */
+export interface ArtifactFileRead {
+  digests: ArtifactDigest[];
+  content?: Buffer;
+}
+
+/** Digests of an artifact file; a small one (≤ IN_MEMORY_ARTIFACT_BYTES) is read whole, once, and its bytes kept. */
+export function readArtifactFile(path: string, algorithms: readonly DigestAlgorithm[] = ['sha256']): ArtifactFileRead {
+  const content = smallFileContent(path);
+  if (!content) return { digests: digestFile(path, algorithms) };
+  return {
+    digests: algorithms.map((algorithm) => ({ algorithm, hex: createHash(algorithm).update(content).digest('hex') })),
+    content,
+  };
+}
+
+/** A file's bytes when it is a small regular file; undefined when it is larger (or grows while read), or not a file. */
+export function smallFileContent(path: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new SigstoreInputError('ARTIFACT_UNREADABLE', `${path}: cannot read artifact: ${reason}`);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile() || stat.size > IN_MEMORY_ARTIFACT_BYTES) return undefined;
+    const content = Buffer.allocUnsafe(stat.size + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, content, length, content.length - length, null);
+      if (n === 0) return content.subarray(0, length);
+      length += n;
+      if (length === content.length) return undefined;
+    }
+  } catch (error) {
+    throw new SigstoreInputError('ARTIFACT_UNREADABLE', `${path}: cannot read artifact: ${(error as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Parses `sha256:HEX` (also sha384, sha512), refusing anything else. */
 export function parseDigestReference(reference: string): ArtifactDigest {
   const match = /^(sha256|sha384|sha512):([0-9a-fA-F]+)$/.exec(reference);

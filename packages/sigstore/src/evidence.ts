@@ -54,6 +54,12 @@ export function loadBundles(specs: readonly string[], cwd = process.cwd()): Pars
   return bundlePaths(specs, cwd).map((path) => readBundleFile(path));
 }
 
+/** An artifact file, with its bytes when they were already read (small files: hashed and checked from one read). */
+export interface ArtifactFileInput {
+  file: string;
+  content?: Buffer;
+}
+
 /**
  * Verifies one bundle cryptographically (signature, certificate chain, transparency log, timestamps) without an
  * expected identity. A message signature is checked against the digest it names; the evaluation then compares
@@ -63,14 +69,14 @@ export function loadBundles(specs: readonly string[], cwd = process.cwd()): Pars
 export function verifyEvidence(
   verifier: BundleVerifier,
   parsed: ParsedBundle,
-  artifactFile?: (digest: { algorithm: string; hex: string }) => string | undefined,
+  artifactFile?: (digest: { algorithm: string; hex: string }) => ArtifactFileInput | undefined,
 ): VerifiedBundle | RejectedBundle {
   try {
     const content = parsed.bundle.content;
     const digest = content.$case === 'messageSignature' ? content.messageSignature.messageDigest : undefined;
     const named = digest ? { algorithm: hashName(digest.algorithm), hex: digest.digest.toString('hex') } : undefined;
     const file = named && artifactFile?.(named);
-    const artifact = file ? { file } : named ? { digest: named } : undefined;
+    const artifact = file ? file : named ? { digest: named } : undefined;
     return verifier.verify(parsed, { anyIdentity: true, artifact });
   } catch (error) {
     if (error instanceof BundleVerificationError || error instanceof SigstoreInputError) {

@@ -1,5 +1,4 @@
 import { createHash, type KeyObject, verify as verifyMessage } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Bundle, MessageSignature } from '@sigstore/bundle';
 import { crypto as sigstoreCrypto, type X509Certificate } from '@sigstore/core';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
@@ -8,7 +7,7 @@ import type { SignerIdentity, VerifiedBundle } from '@twokey/core';
 import type { ParsedBundle } from './bundle';
 import { fulcioExtensions } from './certificate';
 import { cacheDerEncodings } from './der-cache';
-import { type ArtifactDigest, type DigestAlgorithm, digestFile } from './digest';
+import { type ArtifactDigest, type DigestAlgorithm, digestFile, smallFileContent } from './digest';
 import { BundleVerificationError, describeCause, SigstoreInputError, type VerificationFailureCode } from './error';
 import { verifyPrehashed } from './prehash';
 import { type TrustedRootMaterial, withPublicKey } from './trust';
@@ -24,7 +23,11 @@ export interface ExpectedIdentity {
 }
 
 /** The artifact a bundle must be about: a file (hashed, streaming), a digest, or nothing (bundle-only checks). */
-export type ArtifactInput = { file: string } | { digest: ArtifactDigest };
+/**
+ * The artifact a bundle is checked against: a file (with its bytes when the caller already read a small one, so it is
+ * not read again), or a digest.
+ */
+export type ArtifactInput = { file: string; content?: Buffer } | { digest: ArtifactDigest };
 
 export interface VerifyOptions {
   artifact?: ArtifactInput;
@@ -175,7 +178,7 @@ export class BundleVerifier {
     const messageSignature = bundle.content.messageSignature;
     if (!artifact) fail('ARTIFACT_MISMATCH', source, 'a message signature can only be verified against an artifact');
     const algorithm = messageDigestOf(messageSignature).algorithm;
-    const content = 'file' in artifact ? smallArtifactContent(artifact.file) : undefined;
+    const content = 'file' in artifact ? (artifact.content ?? smallFileContent(artifact.file)) : undefined;
     const digest =
       'digest' in artifact
         ? artifact.digest
@@ -231,40 +234,6 @@ export class BundleVerifier {
     if (digest.algorithm !== 'sha256' || digest.hex !== payloadDigest) {
       fail('ARTIFACT_MISMATCH', source, `the envelope's payload is sha256:${payloadDigest}, not the artifact`);
     }
-  }
-}
-
-/**
- * Artifacts up to this size are read whole, once: OpenSSL then checks an ECDSA message signature over the bytes
- * (~0.1 ms), where a signature checked against a digest alone needs pure-JS ECDSA (~3 ms, ~80 ms the first time).
- * Larger artifacts are hashed streaming and never held in memory.
- */
-const IN_MEMORY_ARTIFACT_BYTES = 4 * 1024 * 1024;
-
-/** The artifact's bytes when it is a small regular file; undefined when it is larger (or grows while read). */
-function smallArtifactContent(path: string): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new SigstoreInputError('ARTIFACT_UNREADABLE', `${path}: cannot read artifact: ${reason}`);
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile() || stat.size > IN_MEMORY_ARTIFACT_BYTES) return undefined;
-    const content = Buffer.allocUnsafe(stat.size + 1);
-    let length = 0;
-    for (;;) {
-      const n = readSync(fd, content, length, content.length - length, null);
-      if (n === 0) return content.subarray(0, length);
-      length += n;
-      if (length === content.length) return undefined;
-    }
-  } catch (error) {
-    throw new SigstoreInputError('ARTIFACT_UNREADABLE', `${path}: cannot read artifact: ${(error as Error).message}`);
-  } finally {
-    closeSync(fd);
   }
 }
 

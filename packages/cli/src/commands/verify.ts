@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { describeReport } from '@twokey/core';
-import { artifactFromArgument, deployTrustedRoot, judgeDeploy, readPolicyFile } from '@twokey/sigstore';
+import { artifactsFromArguments, deployTrustedRoot, judgeDeploy, readPolicyFile } from '@twokey/sigstore';
 import { type CliIO, EXIT, UsageError } from '../io';
 
 export const VERIFY_USAGE = `Usage: twokey verify ARTIFACT|sha256:HEX... --policy FILE [--bundle FILE|DIR|GLOB]...
@@ -33,7 +33,7 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
 
   const policy = readPolicyFile(values.policy);
   const trust = deployTrustedRoot(policy, values['trusted-root']);
-  const artifacts = positionals.map((argument) => artifactFromArgument(argument));
+  const artifacts = artifactsFromArguments(positionals);
   const { report } = await judgeDeploy({ policy, trust, artifacts, bundles: values.bundle ?? [] });
 
   io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : describeReport(report));
