@@ -18,13 +18,7 @@ const READ_BUFFER_BYTES = 8 * 1024 * 1024;
  * Digests of a file, computed in one pass with a large reused buffer: a multi-GiB artifact is never held in memory.
  */
 export function digestFile(path: string, algorithms: readonly DigestAlgorithm[] = ['sha256']): ArtifactDigest[] {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new SigstoreInputError('ARTIFACT_UNREADABLE', `${path}: cannot read artifact: ${reason}`);
-  }
+  const fd = openArtifact(path);
   try {
     if (fstatSync(fd).isDirectory()) {
       throw new SigstoreInputError('ARTIFACT_UNREADABLE', `${path}: cannot read artifact: it is a directory`);
@@ -76,13 +70,7 @@ export function readArtifactFile(path: string, algorithms: readonly DigestAlgori
 
 /** A file's bytes when it is a small regular file; undefined when it is larger (or grows while read), or not a file. */
 export function smallFileContent(path: string): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new SigstoreInputError('ARTIFACT_UNREADABLE', `${path}: cannot read artifact: ${reason}`);
-  }
+  const fd = openArtifact(path);
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile() || stat.size > IN_MEMORY_ARTIFACT_BYTES) return undefined;
@@ -98,6 +86,16 @@ export function smallFileContent(path: string): Buffer | undefined {
     throw new SigstoreInputError('ARTIFACT_UNREADABLE', `${path}: cannot read artifact: ${(error as Error).message}`);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Opens an artifact file for reading; a file that cannot be opened is an input error naming it. */
+function openArtifact(path: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new SigstoreInputError('ARTIFACT_UNREADABLE', `${path}: cannot read artifact: ${reason}`);
   }
 }
 
