@@ -26,7 +26,7 @@ import {
   startSigstoreStack,
 } from '@twokey/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../conformance/run-cli';
+import { verifyBundleCli } from '../conformance/run-cli';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 const BUILD_ACTION = join(repoRoot, 'actions', 'build');
@@ -73,21 +73,7 @@ function runBuild(inputs: Record<string, string>, options: { oidc?: boolean } = 
 }
 
 function verifyBundle(bundlePath: string, artifact: string, san = BUILD_SAN) {
-  return runCli(
-    [
-      'verify-bundle',
-      '--bundle',
-      bundlePath,
-      '--certificate-identity',
-      san,
-      '--certificate-oidc-issuer',
-      ISSUER,
-      '--trusted-root',
-      stack.trustedRootPath,
-      artifact,
-    ],
-    workspace,
-  );
+  return verifyBundleCli(bundlePath, artifact, { san, issuer: ISSUER, trustedRoot: stack.trustedRootPath }, workspace);
 }
 
 function statementOf(bundlePath: string): unknown {

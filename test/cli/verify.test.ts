@@ -6,20 +6,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEPLOY_CHECK_IDS, type DeployReport } from '@twokey/core';
+import { ACME_POLICY } from '@twokey/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realdataRoot } from '../conformance/paths';
 import { type CliResult, runCli } from '../conformance/run-cli';
 
-const ISSUER = 'https://token.actions.githubusercontent.com';
-const POLICY = `version: 1
-identities:
-  build:
-    issuer: ${ISSUER}
-    san: https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main
-  sign:
-    issuer: ${ISSUER}
-    san: https://github.com/acme/platform/.github/workflows/sign.yml@refs/heads/main
-`;
+const POLICY = ACME_POLICY;
 const ARTIFACT_BYTES = 'app 1.0\n';
 const ARTIFACT_DIGEST = `sha256:${createHash('sha256').update(ARTIFACT_BYTES).digest('hex')}`;
 

@@ -24,3 +24,34 @@ export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = pro
     child.on('close', (status) => resolvePromise({ status, stdout, stderr }));
   });
 }
+
+/** What `twokey verify-bundle` is asked to check a bundle against: the signer's identity and the trusted root. */
+export interface ExpectedSigner {
+  san: string;
+  issuer: string;
+  trustedRoot: string;
+}
+
+/** `twokey verify-bundle --bundle B --certificate-identity SAN --certificate-oidc-issuer I --trusted-root T ARTIFACT`. */
+export function verifyBundleCli(
+  bundle: string,
+  artifact: string,
+  signer: ExpectedSigner,
+  cwd: string,
+): Promise<CliResult> {
+  return runCli(
+    [
+      'verify-bundle',
+      '--bundle',
+      bundle,
+      '--certificate-identity',
+      signer.san,
+      '--certificate-oidc-issuer',
+      signer.issuer,
+      '--trusted-root',
+      signer.trustedRoot,
+      artifact,
+    ],
+    cwd,
+  );
+}

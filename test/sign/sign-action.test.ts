@@ -40,7 +40,7 @@ import {
   type WorkflowIdentity,
 } from '@twokey/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../conformance/run-cli';
+import { verifyBundleCli } from '../conformance/run-cli';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 const SIGN_ACTION = join(repoRoot, 'actions', 'sign');
@@ -256,21 +256,7 @@ function expectSigned(result: SignRun): void {
 }
 
 function verifyBundle(bundlePath: string, artifact: string, san = SIGN_SAN) {
-  return runCli(
-    [
-      'verify-bundle',
-      '--bundle',
-      bundlePath,
-      '--certificate-identity',
-      san,
-      '--certificate-oidc-issuer',
-      ISSUER,
-      '--trusted-root',
-      stack.trustedRootPath,
-      artifact,
-    ],
-    workspace,
-  );
+  return verifyBundleCli(bundlePath, artifact, { san, issuer: ISSUER, trustedRoot: stack.trustedRootPath }, workspace);
 }
 
 // ── the GitHub history each scenario starts from ──────────────────────────────────────────────────────────

@@ -4,19 +4,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeployReport } from '@twokey/core';
+import { ACME_POLICY } from '@twokey/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DeployInputs, DeployStepError, run } from './main';
 
-const ISSUER = 'https://token.actions.githubusercontent.com';
-const POLICY = `version: 1
-identities:
-  build:
-    issuer: ${ISSUER}
-    san: https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main
-  sign:
-    issuer: ${ISSUER}
-    san: https://github.com/acme/platform/.github/workflows/sign.yml@refs/heads/main
-`;
+const POLICY = ACME_POLICY;
 
 let workspace: string;
 let output: string;

@@ -1,3 +1,4 @@
+export * from './acme';
 export * from './github-fake';
 export * from './oidc-issuer';
 export * from './runner';
