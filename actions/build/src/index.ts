@@ -1,7 +1,6 @@
 // The build action's entry point: inputs into a typed record, run(), outputs and the step summary.
-import { tmpdir } from 'node:os';
 import { getInput, setFailed, setOutput } from '@actions/core';
-import { requestIdToken, signingEndpointsFromInputs } from '@twokey/github';
+import { requestIdToken, runnerPaths, signingEndpointsFromInputs } from '@twokey/github';
 import { isBatchWorker, PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
 import { type BuildInputs, run } from './main';
 import { writeFailureSummary, writeSuccessSummary } from './summary';
@@ -15,9 +14,7 @@ const inputs: BuildInputs = {
   subjectName: getInput('subject-name'),
   subjectChecksums: getInput('subject-checksums'),
   endpoints: signingEndpointsFromInputs(PUBLIC_GOOD_ENDPOINTS),
-  workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
-  outputDirectory: process.env.RUNNER_TEMP || tmpdir(),
-  serverUrl: process.env.GITHUB_SERVER_URL || 'https://github.com',
+  ...runnerPaths(),
   identityToken: () => requestIdToken('sigstore'),
 };
 

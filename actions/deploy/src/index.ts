@@ -1,9 +1,8 @@
 // The deploy gate's entry point: inputs into a typed record, run(), outputs, the step summary, and a failed step
 // with every reason when anything is refused.
-import { tmpdir } from 'node:os';
 import { getBooleanInput, getInput, info, setFailed, setOutput, summary } from '@actions/core';
 import { describeReport, markdownReport } from '@twokey/core';
-import { requestIdToken, signingEndpointsFromInputs } from '@twokey/github';
+import { requestIdToken, runnerPaths, signingEndpointsFromInputs } from '@twokey/github';
 import { isBatchWorker, PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
 import { type DeployInputs, run } from './main';
 
@@ -24,9 +23,7 @@ try {
     record: getInput('record') === '' ? true : getBooleanInput('record'),
     resourceUri: getInput('resource-uri'),
     endpoints: signingEndpointsFromInputs(PUBLIC_GOOD_ENDPOINTS),
-    workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
-    outputDirectory: process.env.RUNNER_TEMP || tmpdir(),
-    serverUrl: process.env.GITHUB_SERVER_URL || 'https://github.com',
+    ...runnerPaths(),
     ...(canRequestToken && { identityToken: () => requestIdToken('sigstore') }),
   };
   const result = await run(inputs);

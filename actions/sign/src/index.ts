@@ -1,7 +1,6 @@
 // The sign action's entry point: inputs into a typed record, run(), outputs, annotations and the step summary.
-import { tmpdir } from 'node:os';
 import { error as annotate, getInput, setFailed, setOutput } from '@actions/core';
-import { requestIdToken, signingEndpointsFromInputs } from '@twokey/github';
+import { requestIdToken, runnerPaths, signingEndpointsFromInputs } from '@twokey/github';
 import { isBatchWorker, PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
 import { run, type SignInputs } from './main';
 import { writeDecisionSummary, writeFailureSummary } from './summary';
@@ -20,9 +19,7 @@ const inputs: SignInputs = {
   endpoints: signingEndpointsFromInputs(PUBLIC_GOOD_ENDPOINTS),
   githubToken: getInput('github-token'),
   githubApiUrl: process.env.GITHUB_API_URL || 'https://api.github.com',
-  workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
-  outputDirectory: process.env.RUNNER_TEMP || tmpdir(),
-  serverUrl: process.env.GITHUB_SERVER_URL || 'https://github.com',
+  ...runnerPaths(),
   identityToken: () => requestIdToken('sigstore'),
 };
 

@@ -1,0 +1,54 @@
+// The inputs and runner paths every action reads the same way (packages/github/src/inputs.ts).
+import { tmpdir } from 'node:os';
+import { runnerPaths, signingEndpointsFromInputs } from '@twokey/github';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+const DEFAULTS = { fulcioURL: 'https://fulcio.example', rekorURL: 'https://rekor.example' };
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('signingEndpointsFromInputs', () => {
+  it('takes the defaults for empty Fulcio and Rekor inputs, and no timestamp authority for an empty tsa-url', () => {
+    vi.stubEnv('INPUT_FULCIO-URL', '');
+    vi.stubEnv('INPUT_REKOR-URL', '');
+    vi.stubEnv('INPUT_TSA-URL', '');
+    expect(signingEndpointsFromInputs(DEFAULTS)).toEqual(DEFAULTS);
+  });
+
+  it('takes each input given, as the runner passes it (INPUT_<NAME>)', () => {
+    vi.stubEnv('INPUT_FULCIO-URL', 'http://127.0.0.1:1001');
+    vi.stubEnv('INPUT_REKOR-URL', 'http://127.0.0.1:1002');
+    vi.stubEnv('INPUT_TSA-URL', 'http://127.0.0.1:1003/api/v1/timestamp');
+    expect(signingEndpointsFromInputs(DEFAULTS)).toEqual({
+      fulcioURL: 'http://127.0.0.1:1001',
+      rekorURL: 'http://127.0.0.1:1002',
+      tsaURL: 'http://127.0.0.1:1003/api/v1/timestamp',
+    });
+  });
+});
+
+describe('runnerPaths', () => {
+  it("reads the runner's workspace, temporary directory and server", () => {
+    vi.stubEnv('GITHUB_WORKSPACE', '/home/runner/work/app/app');
+    vi.stubEnv('RUNNER_TEMP', '/home/runner/work/_temp');
+    vi.stubEnv('GITHUB_SERVER_URL', 'https://ghe.example');
+    expect(runnerPaths()).toEqual({
+      workspace: '/home/runner/work/app/app',
+      outputDirectory: '/home/runner/work/_temp',
+      serverUrl: 'https://ghe.example',
+    });
+  });
+
+  it('falls back to the current directory, the system temporary directory and github.com', () => {
+    vi.stubEnv('GITHUB_WORKSPACE', '');
+    vi.stubEnv('RUNNER_TEMP', '');
+    vi.stubEnv('GITHUB_SERVER_URL', '');
+    expect(runnerPaths()).toEqual({
+      workspace: process.cwd(),
+      outputDirectory: tmpdir(),
+      serverUrl: 'https://github.com',
+    });
+  });
+});
