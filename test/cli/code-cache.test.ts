@@ -1,6 +1,7 @@
 // The `twokey` launcher's V8 code cache (packages/cli/bin/twokey.mjs): made once by a run that reaches a verdict,
 // used by the next runs of the same bundle, never by another bundle, and every bad cache is only a cache miss.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   copyFileSync,
@@ -55,25 +56,28 @@ function cacheFiles(): string[] {
 }
 
 describe('twokey launcher: V8 code cache', () => {
-  it('is made by the first run, for this bundle and command, private to its owner, and used as it is after', async () => {
+  it('is made by the first run, for this bundle and command, private to its owner, made again by the next three, then kept', async () => {
     const first = await twokey(['--help']);
     expect(first.code).toBe(0);
     const files = cacheFiles();
     expect(files).toHaveLength(1);
-    const digest = (await import('node:crypto'))
-      .createHash('sha256')
+    const digest = createHash('sha256')
       .update(readFileSync(join(install, 'dist', 'twokey.cjs')))
       .digest('hex');
-    expect(files[0]).toBe(`${digest}-${process.version}-${process.arch}-default.v8`);
+    expect(files[0]).toBe(`${digest}-${process.version}-${process.arch}-default.v8cache`);
     const file = join(cacheDir, files[0]!);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
-    const made = readFileSync(file);
-
-    const second = await twokey(['--help']);
-    expect(second).toEqual(first);
-    // Accepted by V8, so not made again.
-    expect(readFileSync(file).equals(made)).toBe(true);
+    // The first byte counts how many times the cache was made again; V8's data follows.
+    const made = [readFileSync(file)];
+    expect(made[0]![0]).toBe(0);
+    for (let run = 1; run <= 4; run += 1) {
+      expect(await twokey(['--help'])).toEqual(first);
+      made.push(readFileSync(file));
+    }
+    // Used (accepted by V8) and made again by runs 2 to 4, each a new file; from run 5 on, used as it is.
+    expect(made.map((bytes) => bytes[0])).toEqual([0, 1, 2, 3, 3]);
+    expect(made[4]!.equals(made[3]!)).toBe(true);
   });
 
   it('keeps one cache per command, and none from a run stopped by a usage error (exit 2)', async () => {
@@ -85,7 +89,7 @@ describe('twokey launcher: V8 code cache', () => {
     expect(cacheFiles()).toEqual([]);
     await twokey(['--help']);
     await twokey(['verify', '--help']);
-    expect(cacheFiles().map((f) => f.split('-').at(-1))).toEqual(['default.v8', 'verify.v8']);
+    expect(cacheFiles().map((f) => f.split('-').at(-1))).toEqual(['default.v8cache', 'verify.v8cache']);
   });
 
   it('treats a corrupt cache as a miss: same output, and the cache is made again', async () => {
@@ -95,19 +99,25 @@ describe('twokey launcher: V8 code cache', () => {
     writeFileSync(file, Buffer.alloc(4096, 0xa5), { mode: 0o600 });
     const corrupt = await twokey(['--help']);
     expect(corrupt).toEqual(honest);
+    // Rejected by V8, so made anew (counted from 0), not made again from it.
     expect(readFileSync(file).equals(Buffer.alloc(4096, 0xa5))).toBe(false);
+    expect(readFileSync(file)[0]).toBe(0);
   });
 
   it('never uses a cache another user could have written', async () => {
     const honest = await twokey(['--help']);
     const [name] = cacheFiles();
     const file = join(cacheDir, name!);
-    // A valid cache, but writable by anyone: it is not read (a read would be accepted by V8 and left as it is), so the
-    // run compiles, and the cache is made again by this user, private.
+    // A valid cache, but writable by anyone: it is not read (read, V8 would accept it and the run would make it again
+    // counting 1), so the run compiles and makes the cache anew, counting 0, private to this user.
     chmodSync(file, 0o666);
     const again = await twokey(['--help']);
     expect(again).toEqual(honest);
+    expect(readFileSync(file)[0]).toBe(0);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+    // The same cache, private: read, and made again from it.
+    expect(await twokey(['--help'])).toEqual(honest);
+    expect(readFileSync(file)[0]).toBe(1);
   });
 
   it('drops the cache of an earlier bundle when the bundle changes, and never uses it for the new one', async () => {

@@ -5,11 +5,12 @@
 //
 // The bundle runs through a V8 code cache: the bytecode V8 compiled while a run of the same command worked is kept
 // next to the bundle and handed back to V8 on the next run, so that a run does not spend its first tens of
-// milliseconds compiling the same functions again (bench/README.md, "code cache"). The cache changes nothing that
-// is verified: it is only ever used for the exact bundle it was made from (its SHA-256 is in the file name) and only
-// when this user wrote it and no one else can write it (it is code, as trusted as the bundle beside it); V8 itself
-// rejects it for another V8 version or other flags; a rejected or unreadable cache just means compiling.
-// TWOKEY_NO_CODE_CACHE=1 (or Node's own NODE_DISABLE_COMPILE_CACHE=1) turns it off.
+// milliseconds compiling the same functions again (bench/README.md, "code cache"). The first run that reaches a verdict
+// makes it, and the next three make it again, so that it grows to hold every path those runs took. The cache changes
+// nothing that is verified: it is only ever used for the exact bundle it was made from (its SHA-256 is in the file
+// name) and only when this user wrote it and no one else can write it (it is code, as trusted as the bundle beside
+// it); V8 itself rejects it for another V8 version or other flags; a rejected or unreadable cache just means
+// compiling. TWOKEY_NO_CODE_CACHE=1 (or Node's own NODE_DISABLE_COMPILE_CACHE=1) turns it off.
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   const { existsSync } = await import('node:fs');
@@ -37,6 +38,13 @@ const { constants, Script } = process.getBuiltinModule('node:vm');
 
 const entry = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'twokey.cjs');
 
+/**
+ * A cache is made again at the end of the next runs that reach a verdict, up to this many times: each holds what the
+ * cache before it held and whatever else that run compiled, so a cache first made by a run that took a short path
+ * (a refusal) still comes to hold the long one. Then it is left as it is (making one takes ~6 ms).
+ */
+const CACHE_REMAKES = 3;
+
 let source;
 try {
   source = readFileSync(entry, 'utf8');
@@ -48,19 +56,21 @@ runCommonJS(entry, source, codeCache(entry, source, process.argv[2]));
 
 /** Runs a CommonJS file as Node's loader would, with V8's cached data for it when there is a usable cache. */
 function runCommonJS(filename, text, cache) {
-  const cachedData = cache?.read();
+  const cached = cache?.read();
   // The function Node's CommonJS loader wraps every module in.
   const wrapped = `(function (exports, require, module, __filename, __dirname) { ${text}\n});`;
   const script = new Script(wrapped, {
     filename,
-    cachedData,
+    cachedData: cached?.data,
     importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  if (cache && (cachedData === undefined || script.cachedDataRejected)) {
-    // Made at exit, so that it holds every function this run compiled, and kept only from a run that got as far as
-    // a verdict (exit 0 or 1): a run stopped by a usage error compiles too little to be worth keeping.
+  const usable = cached !== undefined && !script.cachedDataRejected;
+  if (cache && (!usable || cached.remade < CACHE_REMAKES)) {
+    // Made at exit, so that it holds every function this run compiled, and only from a run that got as far as a
+    // verdict (exit 0 or 1): a run stopped by a usage error compiles too little to be worth keeping.
+    const remade = usable ? cached.remade + 1 : 0;
     process.once('exit', (code) => {
-      if (code === 0 || code === 1) cache.write(script.createCachedData());
+      if (code === 0 || code === 1) cache.write(script.createCachedData(), remade);
     });
   }
   const module = new Module(filename);
@@ -74,7 +84,8 @@ function codeCache(bundle, text, command) {
   const dir = join(dirname(bundle), '.code-cache');
   const digest = createHash('sha256').update(text).digest('hex');
   const key = /^[a-z][a-z-]{0,31}$/.test(command ?? '') ? command : 'default';
-  const file = join(dir, `${digest}-${process.version}-${process.arch}-${key}.v8`);
+  const file = join(dir, `${digest}-${process.version}-${process.arch}-${key}.v8cache`);
+  // The file: one byte counting how many times the cache was made again, then V8's cached data.
   return {
     read() {
       // The cache is code: it is used only when this user wrote it and nobody else can change it.
@@ -83,18 +94,19 @@ function codeCache(bundle, text, command) {
         fd = openSync(file, 'r');
         const stat = fstatSync(fd);
         if (!stat.isFile() || stat.uid !== process.getuid?.() || (stat.mode & 0o022) !== 0) return undefined;
-        return readFileSync(fd);
+        const bytes = readFileSync(fd);
+        return bytes.length > 1 ? { remade: bytes[0], data: bytes.subarray(1) } : undefined;
       } catch {
         return undefined;
       } finally {
         if (fd !== undefined) closeSync(fd);
       }
     },
-    write(data) {
+    write(data, remade) {
       const temporary = `${file}.${process.pid}.tmp`;
       try {
         mkdirSync(dir, { recursive: true, mode: 0o700 });
-        writeFileSync(temporary, data, { flag: 'wx', mode: 0o600 });
+        writeFileSync(temporary, Buffer.concat([Buffer.of(remade), data]), { flag: 'wx', mode: 0o600 });
         renameSync(temporary, file);
         // Caches of earlier builds are never used again.
         for (const name of readdirSync(dir)) if (!name.startsWith(digest)) unlinkSync(join(dir, name));
