@@ -4,8 +4,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
+  BundleVerifier,
   isRejected,
   type KeylessSigningOptions,
+  loadTrustedRoot,
+  readBundleFile,
   SigstoreInputError,
   signArtifact,
   signStatement,
@@ -203,6 +206,18 @@ describe('verifyEvidenceBatch', () => {
     const [changed] = await verifyEvidenceBatch([signature], stack.trustedRootPath, { artifactFiles: swapped });
     expect(changed).toMatchObject({ code: 'ARTIFACT_MISMATCH' });
   }, 120_000);
+
+  it('checks an in-toto subject against bytes already read as against the file (BundleVerifier)', () => {
+    const verifier = new BundleVerifier(loadTrustedRoot(stack.trustedRootPath));
+    const statement = readBundleFile(join(dir, 'app-5.intoto.sigstore.json'));
+    const missing = join(dir, 'never-written.tar.gz');
+    const read = { file: missing, content: Buffer.from('artifact 5') };
+    expect(verifier.verify(statement, { anyIdentity: true, artifact: read })).toMatchObject({ kind: 'dsse' });
+    const other = { file: missing, content: Buffer.from('artifact 6') };
+    expect(() => verifier.verify(statement, { anyIdentity: true, artifact: other })).toThrow(
+      /no subject of the statement has the artifact's digest/,
+    );
+  });
 
   it('refuses an unusable trusted root before verifying anything', async () => {
     const root = join(dir, 'not-a-root.json');

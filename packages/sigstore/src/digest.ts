@@ -62,10 +62,12 @@ export interface ArtifactFileRead {
 export function readArtifactFile(path: string, algorithms: readonly DigestAlgorithm[] = ['sha256']): ArtifactFileRead {
   const content = smallFileContent(path);
   if (!content) return { digests: digestFile(path, algorithms) };
-  return {
-    digests: algorithms.map((algorithm) => ({ algorithm, hex: createHash(algorithm).update(content).digest('hex') })),
-    content,
-  };
+  return { digests: digestBytes(content, algorithms), content };
+}
+
+/** Digests of bytes in memory. */
+export function digestBytes(bytes: Buffer, algorithms: readonly DigestAlgorithm[]): ArtifactDigest[] {
+  return algorithms.map((algorithm) => ({ algorithm, hex: createHash(algorithm).update(bytes).digest('hex') }));
 }
 
 /** A file's bytes when it is a small regular file; undefined when it is larger (or grows while read), or not a file. */

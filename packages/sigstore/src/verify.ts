@@ -1,4 +1,4 @@
-import { createHash, type KeyObject, verify as verifyMessage } from 'node:crypto';
+import { type KeyObject, verify as verifyMessage } from 'node:crypto';
 import type { Bundle, MessageSignature } from '@sigstore/bundle';
 import { crypto as sigstoreCrypto, type X509Certificate } from '@sigstore/core';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
@@ -7,7 +7,7 @@ import type { SignerIdentity, VerifiedBundle } from '@twokey/core';
 import type { ParsedBundle } from './bundle';
 import { fulcioExtensions } from './certificate';
 import { cacheDerEncodings } from './der-cache';
-import { type ArtifactDigest, type DigestAlgorithm, digestFile, smallFileContent } from './digest';
+import { type ArtifactDigest, type DigestAlgorithm, digestBytes, digestFile, smallFileContent } from './digest';
 import { BundleVerificationError, describeCause, SigstoreInputError, type VerificationFailureCode } from './error';
 import { verifyPrehashed } from './prehash';
 import { type TrustedRootMaterial, withPublicKey } from './trust';
@@ -22,7 +22,6 @@ export interface ExpectedIdentity {
   extensions?: Record<string, string>;
 }
 
-/** The artifact a bundle must be about: a file (hashed, streaming), a digest, or nothing (bundle-only checks). */
 /**
  * The artifact a bundle is checked against: a file (with its bytes when the caller already read a small one, so it is
  * not read again), or a digest.
@@ -183,7 +182,7 @@ export class BundleVerifier {
       'digest' in artifact
         ? artifact.digest
         : content
-          ? { algorithm, hex: createHash(algorithm).update(content).digest('hex') }
+          ? digestBytes(content, [algorithm])[0]!
           : digestFile(artifact.file, [algorithm])[0]!;
     const signed = messageDigestOf(messageSignature);
     if (digest.algorithm !== signed.algorithm || digest.hex !== signed.hex) {
@@ -220,7 +219,7 @@ export class BundleVerifier {
     if (verified.statement !== undefined) {
       const subjects = subjectDigests(verified.statement);
       const algorithms = [...new Set(subjects.flatMap((s) => Object.keys(s)))].filter(isDigestAlgorithm);
-      const digests = 'digest' in artifact ? [artifact.digest] : digestFile(artifact.file, algorithms);
+      const digests = digestsOf(artifact, algorithms);
       const matched = digests.some((d) => subjects.some((s) => s[d.algorithm]?.toLowerCase() === d.hex));
       if (!matched) {
         const shown = digests.map((d) => `${d.algorithm}:${d.hex}`).join(', ') || '(no comparable digest)';
@@ -230,11 +229,17 @@ export class BundleVerifier {
     }
     // Any other payload is the signed content itself: the artifact must be those bytes.
     const payloadDigest = sigstoreCrypto.digest('sha256', envelope.payload).toString('hex');
-    const digest = 'digest' in artifact ? artifact.digest : digestFile(artifact.file, ['sha256'])[0]!;
+    const digest = digestsOf(artifact, ['sha256'])[0]!;
     if (digest.algorithm !== 'sha256' || digest.hex !== payloadDigest) {
       fail('ARTIFACT_MISMATCH', source, `the envelope's payload is sha256:${payloadDigest}, not the artifact`);
     }
   }
+}
+
+/** The artifact's digests: the one given, else over the bytes already read, else over the file (streaming). */
+function digestsOf(artifact: ArtifactInput, algorithms: readonly DigestAlgorithm[]): ArtifactDigest[] {
+  if ('digest' in artifact) return [artifact.digest];
+  return artifact.content ? digestBytes(artifact.content, algorithms) : digestFile(artifact.file, algorithms);
 }
 
 /**
