@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   buildVerificationSummary,
+  CodedError,
   type DeployReport,
   type SignerIdentity,
   type SubjectInputs,
@@ -52,14 +53,8 @@ export interface DeployResult {
 export type DeployStepErrorCode = 'BUNDLES_INPUT_MISSING' | 'OIDC_PERMISSION_MISSING' | 'OIDC_TOKEN_INVALID';
 
 /** An input of the step that cannot be used: the step fails before judging anything. */
-export class DeployStepError extends Error {
-  constructor(
-    readonly code: DeployStepErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DeployStepError';
-  }
+export class DeployStepError extends CodedError<DeployStepErrorCode> {
+  override readonly name = 'DeployStepError';
 }
 
 export async function run(inputs: DeployInputs): Promise<DeployResult> {

@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import {
   buildReviewStatement,
+  CodedError,
   type IdentityRule,
   judgeBuildProvenance,
   type ProvenanceBundle,
@@ -77,14 +78,8 @@ export interface SignResult {
 export type SignErrorCode = 'POLICY_UNREADABLE' | 'GITHUB_TOKEN_MISSING' | 'PROVENANCE_INPUT_MISSING';
 
 /** A usage error of the sign action (nothing was judged, nothing was signed). */
-export class SignInputError extends Error {
-  constructor(
-    readonly code: SignErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SignInputError';
-  }
+export class SignInputError extends CodedError<SignErrorCode> {
+  override readonly name = 'SignInputError';
 }
 
 /** Signatures are requested a few at a time: one Fulcio certificate, Rekor entry and timestamp each. */

@@ -4,6 +4,7 @@
 // check with its verdict and reason. Pure: bundles are verified by packages/sigstore before they get here.
 
 import { matchesGlob, posix } from 'node:path';
+import { CodedError } from './error';
 import { IN_TOTO_PAYLOAD_TYPE, parseStatement, type Statement, subjectHasDigest } from './intoto';
 import type { Check, SignerIdentity, Verdict, VerifiedBundle } from './model';
 import { describeIdentityRule, matchIdentity, type Policy } from './policy';
@@ -108,14 +109,8 @@ export interface DeployReport {
 export type EvaluationErrorCode = 'NO_ARTIFACTS' | 'POLICY_MISMATCH';
 
 /** A usage error of evaluateDeploy (exit 2), never a verdict. */
-export class EvaluationError extends Error {
-  constructor(
-    readonly code: EvaluationErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'EvaluationError';
-  }
+export class EvaluationError extends CodedError<EvaluationErrorCode> {
+  override readonly name = 'EvaluationError';
 }
 
 /** A verified time in the future beyond this is a clock problem or a forgery, never fresh evidence. */

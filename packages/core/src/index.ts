@@ -1,3 +1,4 @@
+export * from './error';
 export * from './evaluate';
 export * from './intoto';
 export * from './model';

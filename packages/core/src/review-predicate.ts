@@ -4,6 +4,7 @@
 // Documented in docs/review-predicate.md; validated against review-predicate.schema.json.
 
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { CodedError } from './error';
 import { IN_TOTO_STATEMENT_TYPE, InTotoError, type ResourceDescriptor, type Statement, type Subject } from './intoto';
 import type {
   Check,
@@ -75,14 +76,8 @@ export type ReviewPredicate = {
 export type ReviewAttestationErrorCode = 'REVIEW_NOT_PASSED' | 'SUBJECTS_INVALID' | 'PREDICATE_INVALID';
 
 /** Refusal to build a review attestation; nothing is signed when this is thrown. */
-export class ReviewAttestationError extends Error {
-  constructor(
-    readonly code: ReviewAttestationErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ReviewAttestationError';
-  }
+export class ReviewAttestationError extends CodedError<ReviewAttestationErrorCode> {
+  override readonly name = 'ReviewAttestationError';
 }
 
 /** An artifact subject of the review attestation. */

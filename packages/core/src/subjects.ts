@@ -1,5 +1,7 @@
 // The artifacts a build attests, as users name them with actions/attest's inputs: path patterns, a digest with
 // a name, or a `sha256sum`-format checksums file. Parsing and limits only; finding and hashing files is the caller's.
+
+import { CodedError } from './error';
 import type { Subject } from './intoto';
 
 /** The most subjects one provenance statement holds (as actions/attest allows). */
@@ -15,14 +17,8 @@ export type SubjectErrorCode =
   | 'TOO_MANY_SUBJECTS'
   | 'SUBJECT_UNREADABLE';
 
-export class SubjectError extends Error {
-  constructor(
-    readonly code: SubjectErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SubjectError';
-  }
+export class SubjectError extends CodedError<SubjectErrorCode> {
+  override readonly name = 'SubjectError';
 }
 
 /** The subject inputs, as given (empty string = not given). */

@@ -3,6 +3,7 @@
 // accepted, naming the verifier, the policy (by digest) and every attestation the verdict rests on. Pure: the
 // caller hashes the bundle files and signs the statement.
 
+import { CodedError } from './error';
 import type { DeployReport } from './evaluate';
 import { IN_TOTO_STATEMENT_TYPE, type Statement, type Subject } from './intoto';
 import type { VerifiedBundle } from './model';
@@ -56,14 +57,8 @@ export interface VerificationSummaryInput {
 export type VerificationSummaryErrorCode = 'REPORT_NOT_PASSED' | 'ATTESTATION_MISSING' | 'FIELD_INVALID';
 
 /** Why no decision record can be written: nothing is signed when this is thrown. */
-export class VerificationSummaryError extends Error {
-  constructor(
-    readonly code: VerificationSummaryErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'VerificationSummaryError';
-  }
+export class VerificationSummaryError extends CodedError<VerificationSummaryErrorCode> {
+  override readonly name = 'VerificationSummaryError';
 }
 
 /**

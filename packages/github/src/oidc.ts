@@ -1,18 +1,13 @@
 // The job's OIDC identity token, from the runner (ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN) via @actions/core.
+
 import { getIDToken } from '@actions/core';
+import { CodedError } from '@twokey/core';
 import { decodeJwt } from 'jose';
 
 export type OidcErrorCode = 'OIDC_PERMISSION_MISSING' | 'OIDC_TOKEN_UNAVAILABLE' | 'OIDC_TOKEN_MALFORMED';
 
-export class OidcTokenError extends Error {
-  constructor(
-    readonly code: OidcErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'OidcTokenError';
-  }
+export class OidcTokenError extends CodedError<OidcErrorCode> {
+  override readonly name = 'OidcTokenError';
 }
 
 /** The line a workflow needs, shown in the error when the runner gave the job no way to request a token. */

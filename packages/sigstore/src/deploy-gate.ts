@@ -6,6 +6,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import {
   type ArtifactRef,
+  CodedError,
   type DeployReport,
   evaluateDeploy,
   type Policy,
@@ -23,15 +24,9 @@ import { loadTrustedRoot, publicGoodTrustedRoot, type TrustedRootMaterial } from
 export type DeployInputErrorCode = 'POLICY_UNREADABLE' | 'ARTIFACT_DIGEST_UNSUPPORTED';
 
 /** An input of the deploy gate that cannot be used (exit 2 / a failed step), naming the file or value. */
-export class DeployInputError extends Error {
+export class DeployInputError extends CodedError<DeployInputErrorCode> {
   readonly kind = 'input' as const;
-  constructor(
-    readonly code: DeployInputErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DeployInputError';
-  }
+  override readonly name = 'DeployInputError';
 }
 
 /**

@@ -1,3 +1,4 @@
+import { CodedError } from '@twokey/core';
 // Errors of the sigstore package. Callers switch on `code`; `kind` says whether the input was unusable
 // (usage: exit 2), the evidence did not verify (refusal: exit 1), or signing failed.
 
@@ -36,41 +37,20 @@ export type SigningErrorCode =
   | 'DIGEST_UNSUPPORTED'
   | 'SIGNING_FAILED';
 
-export class SigstoreInputError extends Error {
+export class SigstoreInputError extends CodedError<InputErrorCode> {
   readonly kind = 'input' as const;
-  constructor(
-    readonly code: InputErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'SigstoreInputError';
-  }
+  override readonly name = 'SigstoreInputError';
 }
 
-export class BundleVerificationError extends Error {
+export class BundleVerificationError extends CodedError<VerificationFailureCode> {
   readonly kind = 'verification' as const;
-  constructor(
-    readonly code: VerificationFailureCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'BundleVerificationError';
-  }
+  override readonly name = 'BundleVerificationError';
 }
 
 /** Signing did not produce a bundle: no identity token, or a Sigstore service refused or could not be reached. */
-export class SigningError extends Error {
+export class SigningError extends CodedError<SigningErrorCode> {
   readonly kind = 'signing' as const;
-  constructor(
-    readonly code: SigningErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'SigningError';
-  }
+  override readonly name = 'SigningError';
 }
 
 /** The cause's message on one line: a parser may quote the input it choked on, newlines included. */
