@@ -60,22 +60,16 @@ const WRITE_PERMISSIONS: readonly RepositoryPermission[] = ['write', 'maintain',
 const DECISIVE_STATES: readonly ReviewState[] = ['APPROVED', 'CHANGES_REQUESTED', 'DISMISSED'];
 
 /** The per-approval criteria, each a check that passes when at least one standing approval meets it. */
-type Criterion =
-  | 'approval-on-merged-head'
-  | 'reviewer-not-author'
-  | 'reviewer-not-contributor'
-  | 'reviewer-not-last-pusher'
-  | 'reviewer-not-bot'
-  | 'reviewer-has-write-access';
-
-const CRITERIA: readonly Criterion[] = [
+const CRITERIA = [
   'approval-on-merged-head',
   'reviewer-not-author',
   'reviewer-not-contributor',
   'reviewer-not-last-pusher',
   'reviewer-not-bot',
   'reviewer-has-write-access',
-];
+] as const satisfies readonly ReviewCheckId[];
+
+type Criterion = (typeof CRITERIA)[number];
 
 /** Applies the review rules to the evidence. The verdict is pass only when every check passes. */
 export function evaluateReview(evidence: ReviewEvidence, rules: ReviewRules): ReviewResult {
