@@ -1,28 +1,11 @@
-import { spawn } from 'node:child_process';
+import { type ProcessResult, runProcess } from '@twokey/testkit';
 import { requireBuiltCli } from './paths';
 
-export interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = ProcessResult;
 
 /** Runs the built `twokey` CLI as a subprocess, as the conformance harness runs a client. */
 export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
-  const entry = requireBuiltCli();
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [entry, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (status) => resolvePromise({ status, stdout, stderr }));
-  });
+  return runProcess(process.execPath, [requireBuiltCli(), ...args], { cwd, env });
 }
 
 /** What `twokey verify-bundle` is asked to check a bundle against: the signer's identity and the trusted root. */

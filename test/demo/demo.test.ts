@@ -1,41 +1,24 @@
 // `npm run demo`, end to end: the demo program as `npm run demo` runs it (after the build), into a temporary output
 // directory. It must accept the honest release, refuse the attacks with their reasons, and print `twokey verify`
 // commands that, run by hand from the repository root, give the same verdicts.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { DeployReport } from '@twokey/core';
+import { type ProcessResult, runProcess } from '@twokey/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../conformance/paths';
 
 const DEMO = join(repoRoot, 'packages', 'testkit', 'bin', 'demo.mjs');
 const execFileAsync = promisify(execFile);
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runDemo(args: string[]): Promise<Run> {
-  return new Promise((done, fail) => {
-    // As a pipe, not a TTY: no colors, whatever the environment asks.
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-    delete env.FORCE_COLOR;
-    const child = spawn(process.execPath, [DEMO, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.once('error', fail);
-    child.once('close', (status) => done({ status, stdout, stderr }));
-  });
+function runDemo(args: string[]): Promise<ProcessResult> {
+  // As a pipe, not a TTY: no colors, whatever the environment asks.
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env.FORCE_COLOR;
+  return runProcess(process.execPath, [DEMO, ...args], { cwd: repoRoot, env });
 }
 
 /** The printed `npx twokey verify …` commands, each with the verdict the comment above it announces. */
@@ -51,7 +34,7 @@ function verifyCommands(stdout: string): { expected: string; command: string }[]
   return commands;
 }
 
-async function shell(command: string): Promise<Run> {
+async function shell(command: string): Promise<ProcessResult> {
   try {
     const { stdout, stderr } = await execFileAsync('bash', ['-c', command], { cwd: repoRoot });
     return { status: 0, stdout, stderr };
@@ -63,7 +46,7 @@ async function shell(command: string): Promise<Run> {
 
 describe('npm run demo', () => {
   let out: string;
-  let run: Run;
+  let run: ProcessResult;
   let seconds: number;
 
   beforeAll(async () => {

@@ -2,7 +2,6 @@
 // function per stage, each running the real bundled action through the runner harness under its own identity:
 // build (acme/app's build workflow), sign (acme/platform's reusable sign workflow), deploy (acme/app's deploy workflow).
 
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -16,6 +15,7 @@ import {
   startOidcIssuer,
   type WorkflowIdentity,
 } from '../oidc-issuer';
+import { runProcess } from '../process';
 import { type ActionRun, runAction } from '../runner';
 import { type SigstoreStack, startSigstoreStack } from '../sigstore-stack';
 import { type AppChange, buildSampleApp, checkoutSampleApp } from './sample-app';
@@ -300,19 +300,8 @@ export function verifyArguments(pipeline: Pipeline, files: ScenarioFiles, path: 
 export async function verifyOffline(pipeline: Pipeline, files: ScenarioFiles): Promise<OfflineVerdict> {
   const cli = join(pipeline.repoRoot, 'packages', 'cli', 'bin', 'twokey.mjs');
   const args = [...verifyArguments(pipeline, files, (p) => relative(pipeline.repoRoot, p) || '.'), '--json'];
-  const child = spawn(process.execPath, [cli, ...args], { cwd: pipeline.repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const exitCode = await new Promise<number>((done, fail) => {
-    child.once('error', fail);
-    child.once('close', (code) => done(code ?? 1));
-  });
+  const { status, stdout, stderr } = await runProcess(process.execPath, [cli, ...args], { cwd: pipeline.repoRoot });
+  const exitCode = status ?? 1;
   let report: DeployReport | undefined;
   try {
     report = JSON.parse(stdout) as DeployReport;
