@@ -217,6 +217,20 @@ describe('evaluateArtifact refuses', () => {
     expect(reason(report, 'artifact-signature')).toContain('is both the build and the sign identity');
   });
 
+  it('a deploy running under the build identity', () => {
+    const report = evaluate(honestBundles(), { deploy: BUILD_SAN });
+    expect(failed(report)).toEqual(['distinct-identities']);
+    expect(reason(report, 'distinct-identities')).toBe(
+      `expected the deploy to run under its own identity, found it runs as ${BUILD_SAN}`,
+    );
+  });
+
+  it('evidence judged against an invalid clock (never fresh)', () => {
+    const report = evaluate(honestBundles(), { now: new Date(Number.NaN) });
+    expect(failed(report)).toEqual(['fresh']);
+    expect(reason(report, 'fresh')).toContain('no valid signing time to compare');
+  });
+
   it('a deploy running under the sign identity', () => {
     const report = evaluate(honestBundles(), { deploy: SIGN_SAN });
     expect(failed(report)).toEqual(['distinct-identities']);
@@ -304,10 +318,21 @@ describe('evaluateArtifact refuses', () => {
   });
 
   it('provenance that claims a commit other than the one its certificate says the build ran on', () => {
-    const lying = provenanceBundle(provenanceStatement(), signer(BUILD_SAN, { sourceRepositoryDigest: OTHER_COMMIT }));
+    const lying = provenanceBundle(
+      provenanceStatement(),
+      signer(BUILD_SAN, { ...buildSigner.extensions, sourceRepositoryDigest: OTHER_COMMIT }),
+    );
     const report = evaluate([signatureBundle(), reviewBundle(), lying]);
     expect(failed(report)).toEqual(['same-commit']);
     expect(reason(report, 'same-commit')).toContain(`the workflow ran on ${OTHER_COMMIT}`);
+  });
+
+  it('provenance whose certificate names no source commit or repository to back it', () => {
+    const silent = provenanceBundle(provenanceStatement(), signer(BUILD_SAN));
+    const report = evaluate([signatureBundle(), reviewBundle(), silent]);
+    expect(failed(report)).toEqual(['same-commit', 'same-repository']);
+    expect(reason(report, 'same-commit')).toContain('names no source commit');
+    expect(reason(report, 'same-repository')).toContain('names no source repository');
   });
 
   it('provenance and review naming different repositories', () => {
@@ -315,7 +340,11 @@ describe('evaluateArtifact refuses', () => {
     const report = evaluate([
       signatureBundle(),
       reviewBundle(),
-      provenanceBundle(provenanceStatement(ARTIFACT.digest.hex, MERGE_COMMIT, 'acme/app-fork'), signer(BUILD_SAN)),
+      // The build really ran in the fork: its certificate agrees with its provenance.
+      provenanceBundle(
+        provenanceStatement(ARTIFACT.digest.hex, MERGE_COMMIT, 'acme/app-fork'),
+        signer(BUILD_SAN, { ...buildSigner.extensions, sourceRepositoryURI: fork }),
+      ),
     ]);
     expect(failed(report)).toEqual(['same-repository']);
     expect(reason(report, 'same-repository')).toBe(

@@ -8,7 +8,7 @@ import { CodedError } from './error';
 import { IN_TOTO_PAYLOAD_TYPE, parseStatement, type Statement, subjectHasDigest } from './intoto';
 import type { Check, SignerIdentity, Verdict, VerifiedBundle } from './model';
 import { describeIdentityRule, matchIdentity, type Policy } from './policy';
-import { type BuildProvenance, parseProvenance } from './provenance';
+import { type BuildProvenance, parseProvenance, sameRepositoryUri } from './provenance';
 import { evaluateReview, type ReviewResult } from './review';
 import {
   evidenceFromPredicate,
@@ -462,7 +462,14 @@ function sameCommit(review: QualifiedReview | undefined, provenance: QualifiedPr
   if (!review || !provenance) return fail('same-commit', `not evaluated: ${absent(review, provenance)}`);
   const built = provenance.source.commit;
   const certified = provenance.bundle.signer.extensions.sourceRepositoryDigest?.toLowerCase();
-  if (certified !== undefined && certified !== built) {
+  // A certificate silent about the commit cannot back the provenance's claim (the sign stage refuses it too).
+  if (certified === undefined) {
+    return fail(
+      'same-commit',
+      `the provenance says commit ${built}, but the build identity's certificate names no source commit to back it`,
+    );
+  }
+  if (certified !== built) {
     return fail(
       'same-commit',
       `the provenance says commit ${built}, but the build identity's certificate says the workflow ran on ${certified}`,
@@ -481,7 +488,13 @@ function sameRepository(review: QualifiedReview | undefined, provenance: Qualifi
   if (!review || !provenance) return fail('same-repository', `not evaluated: ${absent(review, provenance)}`);
   const built = provenance.source.repositoryUrl;
   const certified = provenance.bundle.signer.extensions.sourceRepositoryURI;
-  if (certified !== undefined && !sameRepositoryUri(certified, built)) {
+  if (certified === undefined) {
+    return fail(
+      'same-repository',
+      `the provenance says ${built}, but the build identity's certificate names no source repository to back it`,
+    );
+  }
+  if (!sameRepositoryUri(certified, built)) {
     return fail(
       'same-repository',
       `the provenance says ${built}, but the build identity's certificate says the workflow ran in ${certified}`,
@@ -545,8 +558,10 @@ function fresh(pieces: [string, VerifiedBundle | undefined][], input: EvaluateAr
     const oldest = Math.min(...bundle.signedAt.map((d) => d.getTime()));
     const age = (now - oldest) / 1000;
     const at = new Date(oldest).toISOString();
-    if (age < -CLOCK_SKEW_SECONDS) problems.push(`the ${what} (${bundle.source}) was signed in the future, at ${at}`);
-    else if (age > maxAge) {
+    if (Number.isNaN(age)) problems.push(`the ${what} (${bundle.source}) has no valid signing time to compare`);
+    else if (age < -CLOCK_SKEW_SECONDS) {
+      problems.push(`the ${what} (${bundle.source}) was signed in the future, at ${at}`);
+    } else if (age > maxAge) {
       problems.push(
         `the ${what} (${bundle.source}) was signed at ${at}, ${duration(age)} ago, older than max-age ${duration(maxAge)}`,
       );
@@ -599,15 +614,6 @@ function duration(seconds: number): string {
   const m = Math.floor((s % 3600) / 60);
   const parts = [d && `${d}d`, h && `${h}h`, m && `${m}m`].filter(Boolean);
   return parts.length ? parts.slice(0, 2).join(' ') : `${s % 60}s`;
-}
-
-function normalizeRepositoryUri(uri: string): string {
-  return uri.replace(/\/+$/, '').replace(/\.git$/, '');
-}
-
-/** GitHub repository URLs compare case-insensitively; `acme/app` and `acme/app-fork` never match. */
-function sameRepositoryUri(a: string, b: string): boolean {
-  return normalizeRepositoryUri(a).toLowerCase() === normalizeRepositoryUri(b).toLowerCase();
 }
 
 function pass(id: DeployCheckId, reason: string): Check {

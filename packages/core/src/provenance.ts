@@ -231,3 +231,13 @@ function splitWorkflowRef(workflowRef: string, repository: string): [string, str
   const ref = at < 0 ? '' : workflowRef.slice(at + 1);
   return [path.startsWith(`${repository}/`) ? path.slice(repository.length + 1) : path, ref];
 }
+
+/** GitHub repository URLs compare case-insensitively, without a trailing slash or `.git`; `acme/app` and `acme/app-fork` never match. */
+export function sameRepositoryUri(a: string, b: string): boolean {
+  const normalized = (uri: string) =>
+    uri
+      .replace(/\/+$/, '')
+      .replace(/\.git$/, '')
+      .toLowerCase();
+  return normalized(a) === normalized(b);
+}

@@ -6,7 +6,7 @@
 import { IN_TOTO_PAYLOAD_TYPE, parseStatement, type Statement, subjectHasDigest } from './intoto';
 import type { Check, ReviewEvidence, SignerIdentity, Verdict, VerifiedBundle } from './model';
 import { describeIdentityRule, matchIdentity, type Policy } from './policy';
-import { type BuildProvenance, parseProvenance } from './provenance';
+import { type BuildProvenance, parseProvenance, sameRepositoryUri } from './provenance';
 import { evaluateReview, type REVIEW_CHECK_IDS, type ReviewResult } from './review';
 
 /** The ids of the sign stage's own checks, in the order they are reported; the review checks follow them. */
@@ -367,7 +367,7 @@ function certificateDisagreement(r: ReadProvenance): string | undefined {
   const { repositoryUrl, commit } = r.provenance;
   const problems: string[] = [];
   if (sourceRepositoryURI === undefined) problems.push('the certificate has no source repository URI');
-  else if (sourceRepositoryURI.toLowerCase() !== repositoryUrl.toLowerCase()) {
+  else if (!sameRepositoryUri(sourceRepositoryURI, repositoryUrl)) {
     problems.push(`the certificate says repository ${sourceRepositoryURI}, the provenance says ${repositoryUrl}`);
   }
   if (sourceRepositoryDigest === undefined) problems.push('the certificate has no source repository digest');
