@@ -219,6 +219,13 @@ describe('verifyEvidenceBatch', () => {
     );
   });
 
+  it('names each verified bundle by the SHA-256 of the bytes it read and verified', async () => {
+    const results = await verifyEvidenceBatch(paths.slice(0, 4), stack.trustedRootPath, { workers: 1 });
+    expect(results.map((r) => ('sha256' in r ? r.sha256 : undefined))).toEqual(
+      paths.slice(0, 4).map((path) => createHash('sha256').update(readFileSync(path)).digest('hex')),
+    );
+  });
+
   it('refuses an unusable trusted root before verifying anything', async () => {
     const root = join(dir, 'not-a-root.json');
     writeFileSync(root, '{"mediaType": "something else"}');

@@ -1,7 +1,7 @@
 // The deploy gate: read the policy, resolve the artifacts, verify every bundle, judge with the one evaluation
 // twokey verify uses, write the report, and on a pass sign a SLSA verification summary as the deploy identity.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -134,16 +134,18 @@ function deployJob(token: string, serverUrl: string): { identity: SignerIdentity
   };
 }
 
-/** The bundles the verdict rests on, each with the sha256 of its file and a URI naming where it was read. */
+/**
+ * The bundles the verdict rests on, each with a URI naming where it was read and the sha256 of the bytes that were
+ * verified (never of the file read again: it could have changed since).
+ */
 function consumedAttestations(report: DeployReport, verified: VerifiedBundle[]) {
   const used = new Set(report.artifacts.flatMap((a) => a.evidence.map((e) => e.source)));
   return verified
     .filter((bundle) => used.has(bundle.source))
-    .map((bundle) => ({
-      bundle,
-      uri: pathToFileURL(bundle.source).href,
-      sha256: createHash('sha256').update(readFileSync(bundle.source)).digest('hex'),
-    }));
+    .map((bundle) => {
+      if (!bundle.sha256) throw new Error(`${bundle.source}: verified without the digest of the bytes read`);
+      return { bundle, uri: pathToFileURL(bundle.source).href, sha256: bundle.sha256 };
+    });
 }
 
 function shortHash(text: string): string {

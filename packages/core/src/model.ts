@@ -43,6 +43,8 @@ export interface IdentityRule {
 export interface VerifiedBundle {
   /** Where it came from (a file path), for messages. */
   source: string;
+  /** The SHA-256 of the bundle file's bytes that were read and verified (absent for a bundle not read from a file). */
+  sha256?: string;
   kind: 'message-signature' | 'dsse';
   signer: SignerIdentity;
   /** Verified signing times (Rekor integrated time, RFC 3161 timestamps): never a field the signer wrote. */

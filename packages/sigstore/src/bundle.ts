@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   BUNDLE_V01_MEDIA_TYPE,
   BUNDLE_V02_MEDIA_TYPE,
@@ -21,16 +22,16 @@ export const BUNDLE_MEDIA_TYPES: readonly string[] = [
   BUNDLE_V03_MEDIA_TYPE,
 ];
 
-/** A bundle as read from a file: its source, the parsed protobuf form and the JSON it came from. */
+/** A bundle as read: its source and the parsed protobuf form; from a file, the SHA-256 of the bytes that were read. */
 export interface ParsedBundle {
   source: string;
   bundle: Bundle;
-  json: Record<string, unknown>;
+  sha256?: string;
 }
 
 export function readBundleFile(path: string): ParsedBundle {
   const bytes = readBoundedFile(path, MAX_BUNDLE_BYTES, 'BUNDLE_UNREADABLE', 'bundle');
-  return parseBundle(bytes.toString('utf8'), path);
+  return { ...parseBundle(bytes.toString('utf8'), path), sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 export function parseBundle(text: string, source: string): ParsedBundle {
@@ -74,7 +75,7 @@ export function parseBundleJSON(json: unknown, source: string): ParsedBundle {
       );
     }
   });
-  return { source, bundle, json: record };
+  return { source, bundle };
 }
 
 // Fields the protobuf JSON mapping holds as base64 `bytes`. Node's decoder skips what it cannot read, so a

@@ -101,6 +101,7 @@ export class BundleVerifier {
 
     const verified: VerifiedBundle = {
       source,
+      ...(parsed.sha256 && { sha256: parsed.sha256 }),
       kind: bundle.content.$case === 'dsseEnvelope' ? 'dsse' : 'message-signature',
       signer: signer ?? { san: '', issuer: '', extensions: {} },
       signedAt: signedTimes(counted),
