@@ -39,7 +39,7 @@ describe('artifact files', () => {
     );
   });
 
-  it('keeps artifact bytes within a budget: past it, only the digest (the file is read again for its check)', () => {
+  it('keeps artifact bytes within a budget: past it, only the digest (its signature is checked against that)', () => {
     const bytes = [Buffer.alloc(600, 1), Buffer.alloc(600, 2), Buffer.alloc(300, 3)];
     const paths = bytes.map((b, i) => file(`budget-${i}.bin`, b));
     const artifacts = artifactsFromArguments([...paths, `sha256:${'a'.repeat(64)}`], dir, 1000);

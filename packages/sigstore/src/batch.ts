@@ -140,6 +140,13 @@ function verifyPaths(
   });
 }
 
+/** The bytes in a SharedArrayBuffer, which a worker receives as a view on the same memory. */
+function sharedCopy(bytes: Buffer): Buffer {
+  const shared = Buffer.from(new SharedArrayBuffer(bytes.length));
+  bytes.copy(shared);
+  return shared;
+}
+
 /** An unreadable file is an input error (exit 2); a verified bundle's times are Dates again after the thread hop. */
 function settle(outcome: Outcome): VerifiedBundle | RejectedBundle {
   if ('inputError' in outcome) {
@@ -159,7 +166,8 @@ function verifyInWorkers(
 ): Promise<Outcome[]> {
   const setup: WorkerSetup = {
     mark: WORKER_MARK,
-    artifactFiles,
+    // Kept artifact bytes go to the workers in shared memory: one copy for them all, not one per worker.
+    artifactFiles: artifactFiles.map((f) => (f.content ? { ...f, content: sharedCopy(f.content) } : f)),
     trustedRoot:
       trust.source === 'public-good' ? 'public-good' : { json: TrustedRoot.toJSON(trust.root), source: trust.source },
   };

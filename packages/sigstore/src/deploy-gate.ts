@@ -112,7 +112,7 @@ export function artifactFromArgument(argument: string, cwd = process.cwd()): Dep
 
 /**
  * Small artifacts' bytes are kept, from the read that hashed them to their signature check, up to this many bytes in
- * all; past it an artifact's bytes are dropped (memory stays bounded) and read again for its check.
+ * all; past it an artifact's bytes are dropped (memory stays bounded) and its signature is checked against its digest.
  */
 export const KEPT_ARTIFACT_BYTES = 64 * 1024 * 1024;
 
@@ -163,8 +163,10 @@ export interface DeployGateResult {
  */
 export async function judgeDeploy(request: DeployGateRequest): Promise<DeployGateResult> {
   const paths = bundlePaths(request.bundles, request.cwd);
+  // A signature over an artifact whose bytes were kept is checked over those bytes; any other against the digest it
+  // names, which the evaluation then compares with the artifact's (a large file is hashed once, not per signature).
   const artifactFiles = request.artifacts.flatMap((a) =>
-    a.file ? [{ file: a.file, digest: a.digest, ...(a.content && { content: a.content }) }] : [],
+    a.file && a.content ? [{ file: a.file, digest: a.digest, content: a.content }] : [],
   );
   const results = await verifyEvidenceBatch(paths, request.trust, { artifactFiles });
   const verified: VerifiedBundle[] = [];
