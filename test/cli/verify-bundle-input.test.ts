@@ -288,6 +288,29 @@ describe.concurrent('twokey verify-bundle: bad input is exit 2 with the code and
   });
 });
 
+describe.concurrent("twokey verify-bundle --key: the conformance suite's managed-key bundle", () => {
+  const assets = join(conformanceRoot, 'sigstore-conformance', 'test', 'assets', 'bundle-verify');
+  const keyed = join(assets, 'managed-key-happy-path', 'bundle.sigstore.json');
+  const artifact = join(assets, 'a.txt');
+  const root = join(conformanceRoot, 'production-trust-root', 'trusted_root.json');
+
+  it('verifies with the key that signed it', async () => {
+    const key = join(assets, 'managed-key-happy-path', 'key.pub');
+    const result = await twokey('--bundle', keyed, '--key', key, '--trusted-root', root, artifact);
+    expect(result.status, result.stderr).toBe(0);
+  });
+
+  it('refuses it with another valid key', async () => {
+    const other = join(dir, 'other-key.pem');
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(other, publicKey.export({ type: 'spki', format: 'pem' }));
+    expectRefusal(
+      await twokey('--bundle', keyed, '--key', other, '--trusted-root', root, artifact),
+      'SIGNATURE_INVALID',
+    );
+  });
+});
+
 describe.concurrent('twokey verify-bundle: missing or contradictory flags are usage errors (exit 2)', () => {
   it.each([
     ['no --bundle', ['--certificate-identity', SAN, '--certificate-oidc-issuer', ISSUER, SHA512], '--bundle'],
@@ -336,6 +359,16 @@ describe.concurrent('twokey verify-bundle: missing or contradictory flags are us
       'an unknown flag',
       ['--bundle', BUNDLE, '--certificate-identity', SAN, '--certificate-oidc-issuer', ISSUER, '--offline', SHA512],
       '--offline',
+    ],
+    [
+      'an empty identity (it would match a certificate without a SAN)',
+      ['--bundle', BUNDLE, '--certificate-identity', '', '--certificate-oidc-issuer', ISSUER, SHA512],
+      '--certificate-identity: empty',
+    ],
+    [
+      'an empty issuer',
+      ['--bundle', BUNDLE, '--certificate-identity', SAN, '--certificate-oidc-issuer', '', SHA512],
+      '--certificate-oidc-issuer: empty',
     ],
     [
       '--bundle without its value',

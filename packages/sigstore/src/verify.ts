@@ -335,6 +335,10 @@ function signedTimes(entity: SignedEntity): Date[] {
 
 /** Exact SAN or anchored pattern; exact issuer; exact extensions. A prefix never matches. */
 export function checkIdentity(signer: SignerIdentity, expected: ExpectedIdentity, source: string): void {
+  // An identity that names no SAN matches none, never every SAN of the issuer.
+  if (expected.san === undefined && expected.sanPattern === undefined) {
+    fail('IDENTITY_MISMATCH', source, 'the expected identity names neither a SAN nor a SAN pattern');
+  }
   if (expected.san !== undefined && signer.san !== expected.san) {
     fail('IDENTITY_MISMATCH', source, `expected identity ${expected.san}, found ${signer.san || '(none)'}`);
   }

@@ -90,6 +90,14 @@ function expectedIdentity(values: ReturnType<typeof parseVerifyBundleArgs>['valu
   const sanPattern = values['certificate-identity-regexp'];
   const issuer = values['certificate-oidc-issuer'];
   if (san === undefined && sanPattern === undefined && issuer === undefined) return undefined;
+  // An empty value would match a certificate without a SAN or an issuer.
+  for (const [flag, value] of [
+    ['--certificate-identity', san],
+    ['--certificate-identity-regexp', sanPattern],
+    ['--certificate-oidc-issuer', issuer],
+  ] as const) {
+    if (value === '') throw new UsageError(`verify-bundle: ${flag}: empty; give the identity to expect`);
+  }
   if (san !== undefined && sanPattern !== undefined) {
     throw new UsageError('verify-bundle: give --certificate-identity or --certificate-identity-regexp, not both');
   }
