@@ -124,7 +124,9 @@ describe('parseResourceDescriptor', () => {
     expect(parseResourceDescriptor({ digest: { gitCommit: 'c'.repeat(40) } }).digest).toEqual({
       gitCommit: 'c'.repeat(40),
     });
-    expect(parseResourceDescriptor({ digest: { gitCommit: 'c'.repeat(64) } }).digest).toBeDefined();
+    expect(parseResourceDescriptor({ digest: { gitCommit: 'c'.repeat(64) } }).digest).toEqual({
+      gitCommit: 'c'.repeat(64),
+    });
     expect(errorOf(() => parseResourceDescriptor({ digest: { gitCommit: 'c'.repeat(48) } })).code).toBe(
       'DIGEST_LENGTH',
     );

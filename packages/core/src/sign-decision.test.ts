@@ -26,6 +26,13 @@ function check(checks: Check[], id: string): Check {
   return found!;
 }
 
+/** The check, which must have failed. */
+function refused(checks: Check[], id: string): Check {
+  const found = check(checks, id);
+  expect(found.verdict, `${id}: ${found.reason}`).toBe('fail');
+  return found;
+}
+
 function failed(checks: Check[]): string[] {
   return checks.filter((c) => c.verdict === 'fail').map((c) => c.id);
 }
@@ -44,7 +51,7 @@ describe('judgeBuildProvenance', () => {
 
   it('refuses when no provenance is given', () => {
     const judged = judgeBuildProvenance({ policy, artifacts, provenance: [] });
-    expect(check(judged.checks, 'provenance-verified').reason).toBe(
+    expect(refused(judged.checks, 'provenance-verified').reason).toBe(
       'expected at least one build provenance bundle, found none',
     );
     expect(judged.source).toBeUndefined();
@@ -60,9 +67,9 @@ describe('judgeBuildProvenance', () => {
         { source: 'other.json', rejected: { code: 'IDENTITY_MISMATCH', reason: 'other.json: expected identity …' } },
       ],
     });
-    expect(check(judged.checks, 'provenance-verified').reason).toContain('broken.json: TLOG_INVALID');
-    expect(check(judged.checks, 'provenance-verified').reason).not.toContain('other.json');
-    expect(check(judged.checks, 'provenance-build-identity').reason).toContain('other.json: expected identity');
+    expect(refused(judged.checks, 'provenance-verified').reason).toContain('broken.json: TLOG_INVALID');
+    expect(refused(judged.checks, 'provenance-verified').reason).not.toContain('other.json');
+    expect(refused(judged.checks, 'provenance-build-identity').reason).toContain('other.json: expected identity');
     // The honest bundle still names the source, so the review can be reported too.
     expect(judged.source?.commit).toBe(MERGE_COMMIT);
   });
@@ -74,7 +81,7 @@ describe('judgeBuildProvenance', () => {
       artifacts,
       provenance: [{ source: 'p.json', verified: provenanceBundle(provenanceStatement(), lookalike) }],
     });
-    expect(check(judged.checks, 'provenance-build-identity').reason).toContain(
+    expect(refused(judged.checks, 'provenance-build-identity').reason).toContain(
       `expected ${BUILD_SAN}, found ${BUILD_SAN}-evil`,
     );
     expect(judged.source).toBeUndefined();
@@ -91,7 +98,7 @@ describe('judgeBuildProvenance', () => {
       artifacts,
       provenance: [honestProvenance, { source: 'other.json', verified: other }],
     });
-    expect(check(judged.checks, 'provenance-one-source').reason).toContain(`@${otherCommit}`);
+    expect(refused(judged.checks, 'provenance-one-source').reason).toContain(`@${otherCommit}`);
     expect(judged.source).toBeUndefined();
   });
 
@@ -101,7 +108,7 @@ describe('judgeBuildProvenance', () => {
       artifacts,
       provenance: [{ source: 'sig.json', verified: { ...signatureBundle(), signer: buildSigner } }],
     });
-    expect(check(judged.checks, 'provenance-readable').reason).toContain('found a message signature');
+    expect(refused(judged.checks, 'provenance-readable').reason).toContain('found a message signature');
   });
 
   it('names each artifact the provenance does not cover', () => {
@@ -111,7 +118,7 @@ describe('judgeBuildProvenance', () => {
       provenance: [honestProvenance],
     });
     expect(failed(judged.checks)).toEqual(['artifacts-in-provenance']);
-    expect(check(judged.checks, 'artifacts-in-provenance').reason).toContain(
+    expect(refused(judged.checks, 'artifacts-in-provenance').reason).toContain(
       `${OTHER_ARTIFACT.name} (sha256:${OTHER_ARTIFACT.digest.hex}) in none`,
     );
   });

@@ -34,4 +34,14 @@ describe('cacheDerEncodings', () => {
     expect(tampered.equals(original)).toBe(false);
     expect(ASN1Obj.parseBuffer(altered).toDER().equals(altered)).toBe(true);
   });
+
+  it('hands each caller its own copy: bytes a caller changes never reach the next encoding', () => {
+    cacheDerEncodings();
+    const der = certificateDER();
+    const certificate = X509Certificate.parse(der);
+    const first = certificate.root.toDER();
+    // As @sigstore/core does to an RFC 3161 timestamp's signed attributes before checking their signature.
+    first[0] = 0x31;
+    expect(certificate.root.toDER().equals(der)).toBe(true);
+  });
 });

@@ -1,6 +1,8 @@
 // @sigstore/core re-encodes a parsed certificate to DER on every comparison and signature check (most of the time
 // spent verifying a bundle). A parsed ASN.1 object is never changed after parsing, so its encoding is computed once
-// and kept beside it: the same bytes are compared and verified, only not rebuilt.
+// and kept beside it: the same bytes are compared and verified, only not rebuilt. Each call gets its own copy, as
+// from the original: a caller may change the bytes it gets (@sigstore/core retags a timestamp's signed attributes
+// in place before checking their signature), and that must never reach the kept encoding.
 import { ASN1Obj } from '@sigstore/core';
 
 const encodings = new WeakMap<ASN1Obj, Buffer>();
@@ -17,6 +19,6 @@ export function cacheDerEncodings(): void {
       der = encode.call(this);
       encodings.set(this, der);
     }
-    return der;
+    return Buffer.from(der);
   };
 }

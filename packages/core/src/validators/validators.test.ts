@@ -45,7 +45,9 @@ describe('the precompiled schema validators', () => {
   it.each(validators)('$file is generated from $schema with the current options', ({ file, schema, json, options }) => {
     const path = join(import.meta.dirname, file);
     const expected = generate(schema, json, options);
-    if (process.env.TWOKEY_WRITE_VALIDATORS === '1') writeFileSync(path, expected);
-    expect(readFileSync(path, 'utf8')).toBe(expected);
+    const current = readFileSync(path, 'utf8');
+    // Rewritten on request, but this run still fails when the file was stale: the next run passes.
+    if (process.env.TWOKEY_WRITE_VALIDATORS === '1' && current !== expected) writeFileSync(path, expected);
+    expect(current).toBe(expected);
   });
 });
