@@ -16,6 +16,7 @@ import {
   reviewStatement,
   SIGN_SAN,
   SIGNED_AT,
+  sha256,
   signatureBundle,
   signer,
   signSigner,
@@ -419,5 +420,32 @@ describe('evaluateDeploy', () => {
       ]);
     expect(call).toThrow(EvaluationError);
     expect(call).toThrow(expect.objectContaining({ code: 'POLICY_MISMATCH' }));
+  });
+});
+
+describe('evaluateDeploy over a release that shares its provenance and review attestation', () => {
+  it('judges every artifact on the shared bundles, and refuses the one they do not name', () => {
+    const release = Array.from({ length: 40 }, (_, i) => ({
+      name: `dist/app-${i}.tar.gz`,
+      digest: { algorithm: 'sha256' as const, hex: sha256(`app ${i}`) },
+    }));
+    const [named, unnamed] = [release.slice(0, 39), release[39]!];
+    const provenance = provenanceStatement(named[0]!.digest.hex);
+    provenance.subject = named.map((a) => ({ name: a.name, digest: { sha256: a.digest.hex } }));
+    const shared = [reviewBundle(reviewStatement(named)), provenanceBundle(provenance)];
+    const report = evaluateDeploy(
+      release.map((artifact) => ({
+        artifact,
+        bundles: [signatureBundle(artifact.digest.hex), ...shared],
+        policy,
+        now: NOW,
+      })),
+    );
+    expect(report.artifacts.slice(0, 39).every((a) => a.verdict === 'pass')).toBe(true);
+    expect(report.artifacts[39]!.checks.filter((c) => c.verdict === 'fail').map((c) => c.id)).toEqual(
+      expect.arrayContaining(['review-attestation', 'build-provenance']),
+    );
+    expect(report.artifacts[39]!.artifact.name).toBe(unnamed.name);
+    expect(report.verdict).toBe('fail');
   });
 });

@@ -127,7 +127,9 @@ export function evaluateDeploy(inputs: readonly EvaluateArtifactInput[]): Deploy
       `every artifact must be judged under one policy: ${first.policy.source} (sha256 ${first.policy.digest}) and ${mixed.policy.source} (sha256 ${mixed.policy.digest})`,
     );
   }
-  const artifacts = inputs.map(evaluateArtifact);
+  // A release's artifacts share bundles (one provenance, one review attestation for all): each is read once.
+  const memo = new BundleMemo();
+  const artifacts = inputs.map((input) => evaluateArtifact(input, memo));
   const rejected = new Map<string, RejectedEvidence>();
   for (const r of inputs.flatMap((i) => i.rejected ?? [])) if (!rejected.has(r.source)) rejected.set(r.source, r);
   return {
@@ -140,7 +142,7 @@ export function evaluateDeploy(inputs: readonly EvaluateArtifactInput[]): Deploy
 }
 
 /** Judges one artifact against the policy from the verified bundles found for it. */
-export function evaluateArtifact(input: EvaluateArtifactInput): ArtifactReport {
+export function evaluateArtifact(input: EvaluateArtifactInput, memo = new BundleMemo()): ArtifactReport {
   const { artifact, policy } = input;
   const hex = artifact.digest.hex.toLowerCase();
   const subject = `sha256:${hex}`;
@@ -149,14 +151,16 @@ export function evaluateArtifact(input: EvaluateArtifactInput): ArtifactReport {
 
   const signatures = input.bundles
     .filter((b) => b.kind === 'message-signature')
-    .map((b) => judgeSignature(b, hex, policy));
-  const statements = input.bundles.filter((b) => b.kind === 'dsse').map((b) => ({ bundle: b, ...readStatement(b) }));
+    .map((b) => judgeSignature(b, hex, policy, memo));
+  const statements = input.bundles
+    .filter((b) => b.kind === 'dsse')
+    .map((b) => ({ bundle: b, ...memo.once(b, 'statement', () => readStatement(b)) }));
   const reviews = statements
     .filter((s) => s.statement?.predicateType === REVIEW_PREDICATE_TYPE)
-    .map((s) => judgeReview(s.bundle, s.statement!, hex, input));
+    .map((s) => judgeReview(s.bundle, s.statement!, hex, input, memo));
   const provenances = statements
     .filter((s) => s.statement?.predicateType === SLSA_PROVENANCE_V1_PREDICATE_TYPE)
-    .map((s) => judgeProvenance(s.bundle, s.statement!, hex, policy));
+    .map((s) => judgeProvenance(s.bundle, s.statement!, hex, policy, memo));
   const unverified = (input.rejected ?? []).map((r) => `${r.source} did not verify (${r.reason})`);
   const unreadable = [...statements.flatMap((s) => (s.problem === undefined ? [] : [s.problem])), ...unverified];
 
@@ -277,14 +281,19 @@ function qualified<Q>(candidates: Candidate<Q>[]): Q[] {
   return candidates.flatMap((c) => (c.qualified === undefined ? [] : [c.qualified]));
 }
 
-function judgeSignature(bundle: VerifiedBundle, hex: string, policy: Policy): Candidate<QualifiedSignature> {
+function judgeSignature(
+  bundle: VerifiedBundle,
+  hex: string,
+  policy: Policy,
+  memo: BundleMemo,
+): Candidate<QualifiedSignature> {
   const digest = bundle.messageDigest;
   const relevant = digest?.algorithm === 'sha256' && digest.hex.toLowerCase() === hex;
   if (!relevant) {
     const signed = digest ? `${digest.algorithm}:${digest.hex}` : 'nothing';
     return { bundle, relevant, reason: `${bundle.source} signs ${signed}, not this artifact` };
   }
-  const role = roleProblem(bundle.signer, 'sign', policy);
+  const role = memo.once(bundle, 'sign role', () => roleProblem(bundle.signer, 'sign', policy));
   if (role) return { bundle, relevant, reason: `found a signature by ${role} (${bundle.source})` };
   return { bundle, relevant, reason: '', qualified: { bundle } };
 }
@@ -294,9 +303,10 @@ function judgeReview(
   statement: Statement,
   hex: string,
   input: EvaluateArtifactInput,
+  memo: BundleMemo,
 ): Candidate<QualifiedReview> {
   const relevant = subjectHasDigest(statement, { algorithm: 'sha256', hex });
-  const role = roleProblem(bundle.signer, 'sign', input.policy);
+  const role = memo.once(bundle, 'sign role', () => roleProblem(bundle.signer, 'sign', input.policy));
   if (role) return { bundle, relevant, reason: `found a review attestation by ${role} (${bundle.source})` };
   if (!relevant) {
     return {
@@ -305,23 +315,30 @@ function judgeReview(
       reason: `found a review attestation (${bundle.source}) whose subjects do not include sha256:${hex} (its subjects: ${describeSubjects(statement)})`,
     };
   }
+  return { bundle, relevant, ...memo.once(bundle, 'review', () => readReview(bundle, statement, input.policy)) };
+}
+
+/** What a review attestation says, whichever artifact it is judged for: its predicate, re-judged under the policy. */
+function readReview(
+  bundle: VerifiedBundle,
+  statement: Statement,
+  policy: Policy,
+): { reason: string; qualified?: QualifiedReview } {
   let predicate: ReviewPredicate;
   try {
     predicate = parseReviewPredicate(statement.predicate);
   } catch (error) {
-    return { bundle, relevant, reason: `${bundle.source}: invalid review predicate: ${(error as Error).message}` };
+    return { reason: `${bundle.source}: invalid review predicate: ${(error as Error).message}` };
   }
   const commit = reviewedCommitOf(statement);
   if (commit === undefined || commit.toLowerCase() !== predicate.commit) {
     return {
-      bundle,
-      relevant,
       reason: `${bundle.source}: expected one gitCommit subject equal to the predicate's commit ${predicate.commit}, found ${commit ?? 'none or several'}`,
     };
   }
   // The policy's rules, not the ones the attestation recorded: the deploy gate decides what a review is.
-  const result = evaluateReview(evidenceFromPredicate(predicate), input.policy.review);
-  return { bundle, relevant, reason: '', qualified: { bundle, predicate, commit: predicate.commit, result } };
+  const result = evaluateReview(evidenceFromPredicate(predicate), policy.review);
+  return { reason: '', qualified: { bundle, predicate, commit: predicate.commit, result } };
 }
 
 function judgeProvenance(
@@ -329,9 +346,10 @@ function judgeProvenance(
   statement: Statement,
   hex: string,
   policy: Policy,
+  memo: BundleMemo,
 ): Candidate<QualifiedProvenance> {
   const relevant = subjectHasDigest(statement, { algorithm: 'sha256', hex });
-  const role = roleProblem(bundle.signer, 'build', policy);
+  const role = memo.once(bundle, 'build role', () => roleProblem(bundle.signer, 'build', policy));
   if (role) return { bundle, relevant, reason: `found provenance by ${role} (${bundle.source})` };
   if (!relevant) {
     return {
@@ -340,10 +358,14 @@ function judgeProvenance(
       reason: `found provenance (${bundle.source}) whose subjects do not include sha256:${hex} (its subjects: ${describeSubjects(statement)})`,
     };
   }
+  return { bundle, relevant, ...memo.once(bundle, 'provenance', () => readProvenance(bundle)) };
+}
+
+function readProvenance(bundle: VerifiedBundle): { reason: string; qualified?: QualifiedProvenance } {
   try {
-    return { bundle, relevant, reason: '', qualified: { bundle, source: parseProvenance(bundle.statement) } };
+    return { reason: '', qualified: { bundle, source: parseProvenance(bundle.statement) } };
   } catch (error) {
-    return { bundle, relevant, reason: `${bundle.source}: ${(error as Error).message}` };
+    return { reason: `${bundle.source}: ${(error as Error).message}` };
   }
 }
 
@@ -361,6 +383,24 @@ function roleProblem(signer: SignerIdentity, role: 'build' | 'sign', policy: Pol
     return `${who}, which is both the build and the sign identity of the policy; they must differ`;
   }
   return undefined;
+}
+
+/**
+ * What is read from a bundle whatever artifact it is judged for (its statement, its signer's role, its parsed
+ * predicate and the review rules' result), kept for one evaluation: under one policy, so the same every time.
+ */
+class BundleMemo {
+  private readonly kept = new WeakMap<VerifiedBundle, Map<string, unknown>>();
+
+  once<T>(bundle: VerifiedBundle, what: string, read: () => T): T {
+    let values = this.kept.get(bundle);
+    if (!values) {
+      values = new Map();
+      this.kept.set(bundle, values);
+    }
+    if (!values.has(what)) values.set(what, read());
+    return values.get(what) as T;
+  }
 }
 
 function readStatement(bundle: VerifiedBundle): { statement?: Statement; problem?: string } {
