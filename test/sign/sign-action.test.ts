@@ -703,6 +703,28 @@ describe('the sign action refuses to run as the build identity', () => {
   });
 });
 
+describe('the sign action verifies provenance against the trusted root deploy uses', () => {
+  it("takes the policy's deploy.trusted-root when the trusted-root input is empty", async () => {
+    writeFileSync(join(workspace, 'rooted-policy.yml'), `${POLICY}deploy:\n  trusted-root: ${stack.trustedRootPath}\n`);
+    const change = aChange();
+    change.pullRequest.reviews.push(aReview({ by: change.bob, on: change.head.sha }));
+    const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'squash', by: change.bob });
+
+    expectSigned(
+      await signCommit(change.repository, merged, { with: { policy: 'rooted-policy.yml', 'trusted-root': '' } }),
+    );
+  });
+
+  it("refuses provenance that does not chain to the policy's root (here the public-good default)", async () => {
+    const change = aChange();
+    change.pullRequest.reviews.push(aReview({ by: change.bob, on: change.head.sha }));
+    const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'squash', by: change.bob });
+
+    const result = await signCommit(change.repository, merged, { with: { 'trusted-root': '' } });
+    expectRefused(result, 'provenance-verified');
+  });
+});
+
 describe('the sign action refuses a policy it cannot use', () => {
   it('names the unknown key, exits non-zero, asks for no token and signs nothing', async () => {
     writeFileSync(join(workspace, 'typo-policy.yml'), `${POLICY}review:\n  min-aprovals: 2\n`);

@@ -1,15 +1,14 @@
 // The sign stage: verify the build provenance under the policy's build identity, take the repository and commit
 // from it, collect who reviewed that commit from GitHub, decide (packages/core), and only when every check passes
 // sign each artifact and the review attestation with this job's own identity.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
 import {
   buildReviewStatement,
   CodedError,
   type IdentityRule,
   judgeBuildProvenance,
   type ProvenanceBundle,
-  parsePolicy,
   parseSubjectPatterns,
   type ReviewEvidence,
   type SignArtifact,
@@ -25,10 +24,10 @@ import {
   BundleVerificationError,
   BundleVerifier,
   bundlePaths,
+  deployTrustedRoot,
   type ExpectedIdentity,
-  loadTrustedRoot,
-  publicGoodTrustedRoot,
   readBundleFile,
+  readPolicyFile,
   resolveSubjects,
   type SerializedBundle,
   type SigningEndpoints,
@@ -75,7 +74,7 @@ export interface SignResult {
   bundles?: SignedBundles;
 }
 
-export type SignErrorCode = 'POLICY_UNREADABLE' | 'GITHUB_TOKEN_MISSING' | 'PROVENANCE_INPUT_MISSING';
+export type SignErrorCode = 'GITHUB_TOKEN_MISSING' | 'PROVENANCE_INPUT_MISSING';
 
 /** A usage error of the sign action (nothing was judged, nothing was signed). */
 export class SignInputError extends CodedError<SignErrorCode> {
@@ -86,7 +85,7 @@ export class SignInputError extends CodedError<SignErrorCode> {
 const SIGNING_CONCURRENCY = 4;
 
 export async function run(inputs: SignInputs): Promise<SignResult> {
-  const policy = parsePolicy(readPolicy(inputs), inputs.policy);
+  const policy = readPolicyFile(inputs.policy, inputs.workspace);
   if (!inputs.githubToken) {
     throw new SignInputError(
       'GITHUB_TOKEN_MISSING',
@@ -101,10 +100,8 @@ export async function run(inputs: SignInputs): Promise<SignResult> {
     );
   }
   const artifacts = (await resolveSubjects(inputs, inputs.workspace)).map(sha256Artifact);
-  const trust =
-    inputs.trustedRoot === '' || inputs.trustedRoot === 'public-good'
-      ? publicGoodTrustedRoot()
-      : loadTrustedRoot(resolve(inputs.workspace, inputs.trustedRoot));
+  // The trusted root deploy and `twokey verify` use: the input, else the policy's deploy.trusted-root.
+  const trust = deployTrustedRoot(policy, inputs.trustedRoot || undefined, inputs.workspace);
   const signer = signerOf(await inputs.identityToken(), inputs.serverUrl);
 
   const verifier = new BundleVerifier(trust);
@@ -147,17 +144,6 @@ export async function run(inputs: SignInputs): Promise<SignResult> {
   );
   result.bundles = writeBundles(inputs.outputDirectory, evidence.commit, reviewBundle, artifacts, signatures);
   return result;
-}
-
-function readPolicy(inputs: SignInputs): string {
-  const path = resolve(inputs.workspace, inputs.policy);
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String(error);
-    throw new SignInputError('POLICY_UNREADABLE', `${inputs.policy}: cannot read the policy (${path}): ${reason}`);
-  }
 }
 
 /** The sign stage signs sha256 digests: the review attestation and the signatures name artifacts by sha256. */
