@@ -1,5 +1,6 @@
 // The build action's entry point: inputs into a typed record, run(), outputs and the step summary.
 import { getInput, setFailed, setOutput } from '@actions/core';
+import { describeError } from '@twokey/core';
 import { requestIdToken, runnerPaths, signingEndpointsFromInputs } from '@twokey/github';
 import { isBatchWorker, PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
 import { type BuildInputs, run } from './main';
@@ -24,8 +25,7 @@ try {
   setOutput('subjects', JSON.stringify(result.subjects.map(({ name, digest }) => ({ name, digest }))));
   await writeSuccessSummary(result);
 } catch (error) {
-  const code = (error as { code?: unknown }).code;
-  const message = `${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message ?? String(error)}`;
+  const message = describeError(error);
   setFailed(message);
   await writeFailureSummary(message);
 }

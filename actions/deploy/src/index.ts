@@ -1,7 +1,7 @@
 // The deploy gate's entry point: inputs into a typed record, run(), outputs, the step summary, and a failed step
 // with every reason when anything is refused.
 import { getBooleanInput, getInput, info, setFailed, setOutput, summary } from '@actions/core';
-import { describeReport, markdownReport } from '@twokey/core';
+import { describeError, describeReport, markdownReport } from '@twokey/core';
 import { requestIdToken, runnerPaths, signingEndpointsFromInputs } from '@twokey/github';
 import { isBatchWorker, PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
 import { type DeployInputs, run } from './main';
@@ -29,7 +29,6 @@ try {
   const result = await run(inputs);
   const { report } = result;
   const passed = report.verdict === 'pass' && result.recordError === undefined;
-  setOutput('verified', String(passed));
   setOutput('report-path', result.reportPath);
   if (result.recordPath) setOutput('record-path', result.recordPath);
   info(describeReport(report));
@@ -49,10 +48,11 @@ try {
     );
     setFailed(`twokey refused the deploy:\n${reasons.join('\n')}`);
   }
+  // Last: `verified` is written once, after everything else the step does has succeeded.
+  setOutput('verified', String(passed));
 } catch (error) {
   setOutput('verified', 'false');
-  const code = (error as { code?: unknown }).code;
-  const message = `${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message ?? String(error)}`;
+  const message = describeError(error);
   setFailed(message);
   await summary.addHeading('twokey deploy gate: not evaluated', 2).addCodeBlock(message).write();
 }

@@ -8,6 +8,7 @@ import {
   buildVerificationSummary,
   CodedError,
   type DeployReport,
+  describeError,
   type SignerIdentity,
   type SubjectInputs,
   type VerifiedBundle,
@@ -107,8 +108,7 @@ export async function run(inputs: DeployInputs): Promise<DeployResult> {
   try {
     bundle = await signStatement(statement, { endpoints: inputs.endpoints, identityToken: inputs.identityToken });
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    return { ...result, recordError: `${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}` };
+    return { ...result, recordError: describeError(error) };
   }
   const recordText = `${JSON.stringify(bundle)}\n`;
   const recordPath = join(dirname(reportPath), `verification-summary-${shortHash(recordText)}.sigstore.json`);

@@ -1,5 +1,6 @@
 // The sign action's entry point: inputs into a typed record, run(), outputs, annotations and the step summary.
 import { error as annotate, getInput, setFailed, setOutput } from '@actions/core';
+import { describeError } from '@twokey/core';
 import { requestIdToken, runnerPaths, signingEndpointsFromInputs } from '@twokey/github';
 import { isBatchWorker, PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
 import { run, type SignInputs } from './main';
@@ -41,8 +42,7 @@ try {
   }
   await writeDecisionSummary(result);
 } catch (error) {
-  const code = (error as { code?: unknown }).code;
-  const message = `${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message ?? String(error)}`;
+  const message = describeError(error);
   setFailed(message);
   await writeFailureSummary(message);
 }

@@ -11,3 +11,10 @@ export class CodedError<Code extends string> extends Error {
     super(message, options);
   }
 }
+
+/** An error as a step's one-line failure: `CODE: message` for a coded error, else its message. */
+export function describeError(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof code === 'string' ? `${code}: ${message}` : message;
+}
