@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEPLOY_CHECK_IDS, type DeployReport } from '@twokey/core';
+import { MAX_TRUST_FILE_BYTES } from '@twokey/sigstore';
 import { ACME_POLICY } from '@twokey/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realdataRoot } from '../conformance/paths';
@@ -80,6 +81,12 @@ describe('twokey verify: configuration errors are exit 2, naming the file and th
     writeFileSync(join(dir, 'unknown-key.yml'), `${POLICY}deploy:\n  maxage: 7d\n`);
     const result = await twokey('app.tar.gz', '--policy', 'unknown-key.yml');
     expectInputError(result, 'POLICY_INVALID', 'unknown-key.yml', 'deploy.maxage', 'unknown key');
+  });
+
+  it('a policy over the size limit, refused before it is parsed', async () => {
+    writeFileSync(join(dir, 'huge.yml'), `${POLICY}# ${'x'.repeat(MAX_TRUST_FILE_BYTES)}\n`);
+    const result = await twokey('app.tar.gz', '--policy', 'huge.yml');
+    expectInputError(result, 'POLICY_UNREADABLE', 'huge.yml', 'over the limit');
   });
 
   it('a policy that is not YAML', async () => {

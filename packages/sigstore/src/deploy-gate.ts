@@ -2,7 +2,6 @@
 // policy file, pick the trusted root (given, else the policy's, else public-good), hash the artifacts, verify every
 // bundle once against that root, and hand verified and rejected bundles to evaluateDeploy. Sharing this is what
 // makes the action and the CLI give the same verdict on the same files.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import {
   type ArtifactRef,
@@ -18,10 +17,11 @@ import {
 import { verifyEvidenceBatch } from './batch';
 import { isDigestReference, parseDigestReference, readArtifactFile } from './digest';
 import { bundlePaths, isRejected } from './evidence';
+import { readBoundedFile } from './files';
 import { MAX_TRUST_FILE_BYTES } from './limits';
 import { loadTrustedRoot, publicGoodTrustedRoot, type TrustedRootMaterial } from './trust';
 
-export type DeployInputErrorCode = 'POLICY_UNREADABLE' | 'ARTIFACT_DIGEST_UNSUPPORTED';
+export type DeployInputErrorCode = 'ARTIFACT_DIGEST_UNSUPPORTED';
 
 /** An input of the deploy gate that cannot be used (exit 2 / a failed step), naming the file or value. */
 export class DeployInputError extends CodedError<DeployInputErrorCode> {
@@ -31,43 +31,12 @@ export class DeployInputError extends CodedError<DeployInputErrorCode> {
 
 /**
  * Reads and validates a policy file. `path` is kept as written for messages and the report; it is read relative to
- * `cwd`. Throws DeployInputError (unreadable) or PolicyError (not YAML, or not a valid policy, naming each key).
+ * `cwd`. Throws SigstoreInputError POLICY_UNREADABLE (unreadable, or over the size limit) or PolicyError (not YAML,
+ * or not a valid policy, naming each key).
  */
 export function readPolicyFile(path: string, cwd = process.cwd()): Policy {
-  const absolute = resolve(cwd, path);
-  let fd: number;
-  try {
-    fd = openSync(absolute, 'r');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new DeployInputError('POLICY_UNREADABLE', `${path}: cannot read policy: ${reason}`);
-  }
-  let text: string;
-  try {
-    const stat = fstatSync(fd);
-    if (stat.isDirectory())
-      throw new DeployInputError('POLICY_UNREADABLE', `${path}: cannot read policy: it is a directory`);
-    if (stat.size > MAX_TRUST_FILE_BYTES) {
-      throw new DeployInputError(
-        'POLICY_UNREADABLE',
-        `${path}: policy is ${stat.size} bytes, over the limit of ${MAX_TRUST_FILE_BYTES} bytes`,
-      );
-    }
-    const buffer = Buffer.alloc(stat.size);
-    let read = 0;
-    while (read < buffer.length) {
-      const n = readSync(fd, buffer, read, buffer.length - read, null);
-      if (n === 0) break;
-      read += n;
-    }
-    text = buffer.subarray(0, read).toString('utf8');
-  } catch (error) {
-    if (error instanceof DeployInputError) throw error;
-    throw new DeployInputError('POLICY_UNREADABLE', `${path}: cannot read policy: ${(error as Error).message}`);
-  } finally {
-    closeSync(fd);
-  }
-  return parsePolicy(text, path);
+  const bytes = readBoundedFile(resolve(cwd, path), MAX_TRUST_FILE_BYTES, 'POLICY_UNREADABLE', 'policy', path);
+  return parsePolicy(bytes.toString('utf8'), path);
 }
 
 /**

@@ -12,7 +12,8 @@ export type InputErrorCode =
   | 'TRUSTED_ROOT_INVALID'
   | 'KEY_UNREADABLE'
   | 'ARTIFACT_UNREADABLE'
-  | 'DIGEST_MALFORMED';
+  | 'DIGEST_MALFORMED'
+  | 'POLICY_UNREADABLE';
 
 export type VerificationFailureCode =
   | 'SIGNATURE_INVALID'
