@@ -47,11 +47,7 @@ export function reportError(error: unknown, io: CliIO): number {
     for (const line of error.message.split('\n')) io.stderr.write(`error ${error.code}: ${line}\n`);
     return EXIT.usage;
   }
-  if (error instanceof DeployInputError || error instanceof EvaluationError) {
-    io.stderr.write(`error ${error.code}: ${error.message}\n`);
-    return EXIT.usage;
-  }
-  if (error instanceof SigstoreInputError) {
+  if (error instanceof DeployInputError || error instanceof EvaluationError || error instanceof SigstoreInputError) {
     io.stderr.write(`error ${error.code}: ${error.message}\n`);
     return EXIT.usage;
   }

@@ -3,12 +3,11 @@
 // and which artifact a bundle is about, is decided afterwards by the evaluation in packages/core.
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import type { VerifiedBundle } from '@twokey/core';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import { type ParsedBundle, readBundleFile } from './bundle';
 import { BundleVerificationError, describeCause, SigstoreInputError } from './error';
-import type { BundleVerifier } from './verify';
+import { type BundleVerifier, messageDigestOf } from './verify';
 
 /** A bundle that was read but did not verify: it is never evidence, and the report says why. */
 export interface RejectedBundle {
@@ -73,8 +72,10 @@ export function verifyEvidence(
 ): VerifiedBundle | RejectedBundle {
   try {
     const content = parsed.bundle.content;
-    const digest = content.$case === 'messageSignature' ? content.messageSignature.messageDigest : undefined;
-    const named = digest ? { algorithm: hashName(digest.algorithm), hex: digest.digest.toString('hex') } : undefined;
+    const named =
+      content.$case === 'messageSignature' && content.messageSignature.messageDigest
+        ? messageDigestOf(content.messageSignature)
+        : undefined;
     const file = named && artifactFile?.(named);
     const artifact = file ? file : named ? { digest: named } : undefined;
     return verifier.verify(parsed, { anyIdentity: true, artifact });
@@ -88,10 +89,4 @@ export function verifyEvidence(
 
 export function isRejected(result: VerifiedBundle | RejectedBundle): result is RejectedBundle {
   return 'reason' in result && !('signer' in result);
-}
-
-function hashName(algorithm: HashAlgorithm): 'sha256' | 'sha384' | 'sha512' {
-  if (algorithm === HashAlgorithm.SHA2_384) return 'sha384';
-  if (algorithm === HashAlgorithm.SHA2_512) return 'sha512';
-  return 'sha256';
 }

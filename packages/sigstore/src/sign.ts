@@ -8,6 +8,7 @@ import {
 } from '@sigstore/bundle';
 import { pem } from '@sigstore/core';
 import type { Artifact, Bundle, BundleBuilder, Signature, Signer, Witness } from '@sigstore/sign';
+import { IN_TOTO_PAYLOAD_TYPE } from '@twokey/core';
 import { digestFile } from './digest';
 import { describeCause, SigningError, type SigningErrorCode } from './error';
 import type { ArtifactInput } from './verify';
@@ -37,7 +38,6 @@ export interface KeylessSigningOptions {
   timeoutMs?: number;
 }
 
-export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 const DEFAULT_TIMEOUT_MS = 60_000;
 // Retries transient failures (5xx, 429, network) of the public-good services; loopback never needs them.
 const RETRY = { retries: 2, factor: 2, minTimeout: 500 };

@@ -3,11 +3,18 @@ import type { Bundle, MessageSignature } from '@sigstore/bundle';
 import { crypto as sigstoreCrypto, type X509Certificate } from '@sigstore/core';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import { type SignedEntity, toSignedEntity, VerificationError, Verifier, type VerifierOptions } from '@sigstore/verify';
-import type { SignerIdentity, VerifiedBundle } from '@twokey/core';
+import { IN_TOTO_PAYLOAD_TYPE, type SignerIdentity, type VerifiedBundle } from '@twokey/core';
 import type { ParsedBundle } from './bundle';
 import { fulcioExtensions } from './certificate';
 import { cacheDerEncodings } from './der-cache';
-import { type ArtifactDigest, type DigestAlgorithm, digestBytes, digestFile, smallFileContent } from './digest';
+import {
+  type ArtifactDigest,
+  DIGEST_ALGORITHMS,
+  type DigestAlgorithm,
+  digestBytes,
+  digestFile,
+  smallFileContent,
+} from './digest';
 import { BundleVerificationError, describeCause, SigstoreInputError, type VerificationFailureCode } from './error';
 import { verifyPrehashed } from './prehash';
 import { type TrustedRootMaterial, withPublicKey } from './trust';
@@ -44,7 +51,6 @@ export interface BundleVerifierOptions extends VerifierOptions {
   publicKey?: KeyObject;
 }
 
-const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 /** sigstore-python's bound on RFC 3161 timestamps in one bundle: more is refused, not verified one by one. */
 const MAX_SIGNED_TIMESTAMPS = 32;
 
@@ -288,7 +294,8 @@ class PrehashedMessageSignature {
   }
 }
 
-function messageDigestOf(messageSignature: MessageSignature): { algorithm: DigestAlgorithm; hex: string } {
+/** The digest a message signature signs, with its algorithm's name. */
+export function messageDigestOf(messageSignature: MessageSignature): { algorithm: DigestAlgorithm; hex: string } {
   const md = messageSignature.messageDigest;
   const algorithm = hashAlgorithmName(md?.algorithm);
   return { algorithm, hex: (md?.digest ?? Buffer.alloc(0)).toString('hex') };
@@ -306,7 +313,7 @@ function hashAlgorithmName(algorithm: HashAlgorithm | undefined): DigestAlgorith
 }
 
 function isDigestAlgorithm(name: string): name is DigestAlgorithm {
-  return name === 'sha256' || name === 'sha384' || name === 'sha512';
+  return (DIGEST_ALGORITHMS as readonly string[]).includes(name);
 }
 
 function subjectDigests(statement: unknown): Record<string, string>[] {
