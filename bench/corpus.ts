@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import {
   buildReviewStatement,
+  DEFAULT_REVIEW_RULES,
   evaluateReview,
   type GitHubAccount,
   type GitPerson,
@@ -20,7 +21,7 @@ import { type KeylessSigningOptions, type SerializedBundle, signArtifact, signSt
 import { identity, startOidcIssuer, startSigstoreStack, type WorkflowIdentity } from '@twokey/testkit';
 
 /** Bump when what the corpus holds changes: a cached corpus of another version is made again. */
-export const CORPUS_VERSION = 'corpus-v1';
+export const CORPUS_VERSION = 'corpus-v2';
 /** Evidence older than this is remade: the policy's default max-age is 30 days. */
 const MAX_CORPUS_AGE_DAYS = 20;
 /** One artifact in this many gets a forged signature (and must be refused by both verifiers). */
@@ -98,12 +99,7 @@ export async function makeCorpus(dir: string, count: number, finalDir = dir): Pr
     });
     const provenance = workflowProvenance(workflowRunClaims({ ...build }));
     const evidence = reviewEvidence();
-    const rules: ReviewRules = {
-      minApprovals: 1,
-      allowBots: false,
-      requireApprovalOnHead: true,
-      changesRequestedBlocks: true,
-    };
+    const rules: ReviewRules = { ...DEFAULT_REVIEW_RULES };
     const review = evaluateReview(evidence, rules);
 
     const jobs = Array.from({ length: count }, (_, i) => async (): Promise<CorpusArtifact> => {
@@ -197,6 +193,8 @@ function reviewEvidence(): ReviewEvidence {
   return {
     repository: REPOSITORY,
     commit: COMMIT,
+    builtRef: 'refs/heads/main',
+    defaultBranch: 'main',
     gaps: [],
     pullRequest: {
       number: 42,
@@ -204,6 +202,9 @@ function reviewEvidence(): ReviewEvidence {
       title: 'Add the widget endpoint',
       author: alice,
       headSha: head,
+      headRef: 'widget',
+      headRepository: REPOSITORY,
+      createdAt: at(70),
       mergeCommitSha: COMMIT,
       mergedAt: at(10),
       mergedBy: bob,
@@ -212,7 +213,33 @@ function reviewEvidence(): ReviewEvidence {
     },
     commits: [{ sha: head, author: alicePerson, committer: alicePerson, coAuthors: [], committedAt: at(60) }],
     reviews: [{ id: 1001, reviewer: bob, state: 'APPROVED', commitId: head, submittedAt: at(20) }],
-    lastPush: { accounts: [alice], people: [alicePerson], source: 'head-commit' },
+    profiles: [{ account: bob, name: 'Bob Builder', email: 'bob@acme.example' }],
+    lastPush: { accounts: [alice], people: [], source: 'activity' },
+    activity: {
+      available: true,
+      headPushes: [
+        {
+          id: 1,
+          ref: 'refs/heads/widget',
+          before: '0'.repeat(40),
+          after: head,
+          timestamp: at(60),
+          activityType: 'push',
+          actor: alice,
+        },
+      ],
+      builtCommitArrivals: [
+        {
+          id: 2,
+          ref: 'refs/heads/main',
+          before: '0'.repeat(40),
+          after: COMMIT,
+          timestamp: at(10),
+          activityType: 'pr_merge',
+          actor: bob,
+        },
+      ],
+    },
     permissions: { alice: 'write', bob: 'write' },
   };
 }

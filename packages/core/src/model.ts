@@ -97,11 +97,71 @@ export type MergeMethod = 'merge' | 'squash' | 'rebase';
 
 export type RepositoryPermission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
 
+/** What GitHub's repository activity feed (`GET /repos/{owner}/{repo}/activity`) calls a change of a ref. */
+export type RefActivityType =
+  | 'push'
+  | 'force_push'
+  | 'branch_creation'
+  | 'branch_deletion'
+  | 'pr_merge'
+  | 'merge_queue_merge';
+
+/** One entry of the repository activity feed: who moved which ref from what to what, and when. */
+export interface RefActivity {
+  id: number;
+  /** Full ref, e.g. `refs/heads/main`. */
+  ref: string;
+  /** The commit the ref pointed at before (all zeros for a creation). */
+  before: string;
+  /** The commit the ref points at after (all zeros for a deletion). */
+  after: string;
+  /** ISO 8601. */
+  timestamp: string;
+  activityType: RefActivityType;
+  /** Who did it; `null` when GitHub shows no actor (a deleted account). */
+  actor: GitHubAccount | null;
+}
+
+/**
+ * Everything GitHub will say about who an account is: its public profile (`GET /users/{login}`). Commit identities
+ * are matched against it, with the noreply forms of the account and the e-mails GitHub links to it in the commits.
+ */
+export interface AccountProfile {
+  account: GitHubAccount;
+  /** The profile name, when the account shows one. */
+  name?: string;
+  /** The public e-mail, when the account shows one. */
+  email?: string;
+}
+
+/**
+ * What the repository activity feed said about the pull request: who pushed to its head branch and how the built
+ * commit reached the branch it was built on. `available: false` when the feed could not answer (403, 404, an
+ * error): then the last pusher is a fallback guess and the merge is not established, which the policy refuses
+ * unless it accepts the fallback (`review.allow-activity-fallback`).
+ */
+export type ActivityEvidence =
+  | {
+      available: true;
+      /** Pushes and force pushes to the pull request's head branch from its creation up to the merge, oldest first. */
+      headPushes: RefActivity[];
+      /** Every entry of the built branch whose `after` is the built commit, oldest first. */
+      builtCommitArrivals: RefActivity[];
+    }
+  | { available: false; reason: string };
+
 export interface ReviewEvidence {
   /** `owner/name`. */
   repository: string;
   /** The commit that was built (40 hex). */
   commit: string;
+  /**
+   * The ref the build ran on, from verified build provenance (e.g. `refs/heads/main`). Absent only in evidence
+   * recorded before it was collected: then the pull request's base cannot be shown to be the built branch.
+   */
+  builtRef?: string;
+  /** The repository's default branch (`GET /repos/{owner}/{repo}`): the protected branch when the policy names none. */
+  defaultBranch?: string;
   /** Every gap in the evidence (API failure after retries, pagination limit, unknown merge method…). Non-empty = incomplete = refuse. */
   gaps: string[];
   /** The pull request merged as `commit`; absent when the commit was pushed directly, or when a gap keeps it unknown. */
@@ -112,7 +172,12 @@ export interface ReviewEvidence {
     author: GitHubAccount;
     /** The PR's head commit when it was merged. */
     headSha: string;
+    /** The head branch name and the repository it lives in (`owner/name`; a fork for a pull request from a fork). */
+    headRef?: string;
+    headRepository?: string;
     mergeCommitSha: string;
+    /** When the pull request was opened (ISO 8601). */
+    createdAt?: string;
     mergedAt: string;
     mergedBy?: GitHubAccount;
     mergeMethod: MergeMethod;
@@ -124,20 +189,43 @@ export interface ReviewEvidence {
    */
   associatedPullRequests?: { number: number; url: string; merged: boolean; mergeCommitSha: string | null }[];
   commits: PullRequestCommit[];
+  /** `Co-authored-by:` trailers of the merge or squash commit's own message (the merger can add them). */
+  mergeCommitCoAuthors?: { name: string; email: string }[];
   reviews: Review[];
+  /** The public profile of every reviewer who approved (absent in evidence recorded before it was collected). */
+  profiles?: AccountProfile[];
   /**
-   * Who pushed last. The REST API does not name the pusher of a commit: this is the actor of the latest
-   * `head_ref_force_pushed` timeline event when it is newer than the head commit, else the head commit's
-   * author and committer (`source` says which).
+   * Who pushed last: from the activity feed (`source: 'activity'`), else a fallback — the actor of the latest
+   * `head_ref_force_pushed` timeline event when it is newer than the head commit, else the head commit's author and
+   * committer (`source` says which).
    */
-  lastPush: { accounts: GitHubAccount[]; people: GitPerson[]; source: 'head_ref_force_pushed' | 'head-commit' };
+  lastPush: {
+    accounts: GitHubAccount[];
+    people: GitPerson[];
+    source: 'activity' | 'head_ref_force_pushed' | 'head-commit';
+  };
+  /** What the repository activity feed said (absent in evidence recorded before it was read: not available). */
+  activity?: ActivityEvidence;
   /** Each reviewer's permission on the repository, by login. */
   permissions: Record<string, RepositoryPermission>;
 }
+
+/** What a co-author trailer naming no known account does: refuse (the default) or let it pass, named. */
+export type UnidentifiedCoAuthors = 'refuse' | 'allow';
 
 export interface ReviewRules {
   minApprovals: number;
   allowBots: boolean;
   requireApprovalOnHead: boolean;
   changesRequestedBlocks: boolean;
+  /**
+   * Branches (names or globs) a change may be built from and merged into. Absent: the repository's default branch,
+   * as GitHub reported it to the sign stage.
+   */
+  protectedBranches?: string[];
+  unidentifiedCoAuthors: UnidentifiedCoAuthors;
+  /** E-mails (lower-case) of non-human co-authors (bots, coding assistants): they neither refuse nor count. */
+  nonHumanCoAuthors: string[];
+  /** Whether evidence without the activity feed (a guessed last pusher, an unestablished merge) is accepted. */
+  allowActivityFallback: boolean;
 }

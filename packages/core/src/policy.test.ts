@@ -44,7 +44,15 @@ describe('parsePolicy', () => {
         build: { issuer: ISSUER, san: BUILD_SAN },
         sign: { issuer: ISSUER, sanPattern: SIGN_PATTERN },
       },
-      review: { minApprovals: 1, allowBots: false, requireApprovalOnHead: true, changesRequestedBlocks: true },
+      review: {
+        minApprovals: 1,
+        allowBots: false,
+        requireApprovalOnHead: true,
+        changesRequestedBlocks: true,
+        unidentifiedCoAuthors: 'refuse',
+        nonHumanCoAuthors: [],
+        allowActivityFallback: false,
+      },
       deploy: { maxAgeSeconds: DEFAULT_MAX_AGE_SECONDS },
     });
     expect(DEFAULT_MAX_AGE_SECONDS).toBe(30 * 86400);
@@ -57,10 +65,15 @@ describe('parsePolicy', () => {
   allow-bots: true
   require-approval-on-head: false
   changes-requested-blocks: false
+  protected-branches: [main, release/*]
+  unidentified-co-authors: allow
+  non-human-co-authors: [Assistant@Tools.example]
+  allow-activity-fallback: true
 deploy:
   max-age: 12h
   trusted-root: public-good
   artifacts: [dist/app.tar.gz, "dist/*.whl"]
+  repositories: [acme/app, acme/lib]
 `,
       SOURCE,
     );
@@ -69,11 +82,16 @@ deploy:
       allowBots: true,
       requireApprovalOnHead: false,
       changesRequestedBlocks: false,
+      protectedBranches: ['main', 'release/*'],
+      unidentifiedCoAuthors: 'allow',
+      nonHumanCoAuthors: ['assistant@tools.example'],
+      allowActivityFallback: true,
     });
     expect(policy.deploy).toEqual({
       maxAgeSeconds: 12 * 3600,
       trustedRoot: 'public-good',
       artifacts: ['dist/app.tar.gz', 'dist/*.whl'],
+      repositories: ['acme/app', 'acme/lib'],
     });
   });
 
@@ -118,6 +136,25 @@ deploy:
     expect(policyError(MINIMAL.replace('version: 1', 'version: "1"')).problems[0]).toMatchObject({
       path: 'version',
       message: 'expected 1, found "1"',
+    });
+  });
+
+  it('refuses malformed keys of issue 11, naming the key and what was expected', () => {
+    expect(policyError(`${MINIMAL}review: { unidentified-co-authors: maybe }\n`).problems[0]).toMatchObject({
+      path: 'review.unidentified-co-authors',
+      message: 'expected one of "refuse", "allow", found "maybe"',
+    });
+    expect(policyError(`${MINIMAL}review: { protected-branches: [refs/heads/main] }\n`).problems[0]).toMatchObject({
+      path: 'review.protected-branches.0',
+      message: 'expected a branch name or glob without refs/heads/ (e.g. main, release/*), found "refs/heads/main"',
+    });
+    expect(policyError(`${MINIMAL}review: { non-human-co-authors: [Copilot] }\n`).problems[0]).toMatchObject({
+      path: 'review.non-human-co-authors.0',
+      message: 'expected an e-mail address, found "Copilot"',
+    });
+    expect(policyError(`${MINIMAL}deploy: { repositories: [https://github.com/acme/app] }\n`).problems[0]).toMatchObject({
+      path: 'deploy.repositories.0',
+      message: 'expected owner/name, found "https://github.com/acme/app"',
     });
   });
 

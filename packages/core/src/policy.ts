@@ -25,6 +25,8 @@ export interface Policy {
     trustedRoot?: string;
     /** Names or globs of the artifacts the policy covers, as written in the file. */
     artifacts?: string[];
+    /** The repositories (`owner/name`) whose chains this policy deploys; absent: the caller binds one. */
+    repositories?: string[];
   };
 }
 
@@ -59,6 +61,9 @@ export const DEFAULT_REVIEW_RULES: ReviewRules = {
   allowBots: false,
   requireApprovalOnHead: true,
   changesRequestedBlocks: true,
+  unidentifiedCoAuthors: 'refuse',
+  nonHumanCoAuthors: [],
+  allowActivityFallback: false,
 };
 
 /** Default `deploy.max-age`: 30 days. */
@@ -72,8 +77,17 @@ interface PolicyDocument {
     'allow-bots'?: boolean;
     'require-approval-on-head'?: boolean;
     'changes-requested-blocks'?: boolean;
+    'protected-branches'?: string[];
+    'unidentified-co-authors'?: 'refuse' | 'allow';
+    'non-human-co-authors'?: string[];
+    'allow-activity-fallback'?: boolean;
   };
-  deploy?: { 'max-age'?: number | string; 'trusted-root'?: string; artifacts?: string[] };
+  deploy?: {
+    'max-age'?: number | string;
+    'trusted-root'?: string;
+    artifacts?: string[];
+    repositories?: string[];
+  };
 }
 
 interface IdentityDocument {
@@ -147,11 +161,16 @@ export function parsePolicy(text: string, source: string): Policy {
       allowBots: review['allow-bots'] ?? DEFAULT_REVIEW_RULES.allowBots,
       requireApprovalOnHead: review['require-approval-on-head'] ?? DEFAULT_REVIEW_RULES.requireApprovalOnHead,
       changesRequestedBlocks: review['changes-requested-blocks'] ?? DEFAULT_REVIEW_RULES.changesRequestedBlocks,
+      ...(review['protected-branches'] !== undefined && { protectedBranches: review['protected-branches'] }),
+      unidentifiedCoAuthors: review['unidentified-co-authors'] ?? DEFAULT_REVIEW_RULES.unidentifiedCoAuthors,
+      nonHumanCoAuthors: (review['non-human-co-authors'] ?? []).map((email) => email.toLowerCase()),
+      allowActivityFallback: review['allow-activity-fallback'] ?? DEFAULT_REVIEW_RULES.allowActivityFallback,
     },
     deploy: {
       maxAgeSeconds: deploy['max-age'] === undefined ? DEFAULT_MAX_AGE_SECONDS : parseDuration(deploy['max-age']),
       ...(deploy['trusted-root'] !== undefined && { trustedRoot: deploy['trusted-root'] }),
       ...(deploy.artifacts !== undefined && { artifacts: deploy.artifacts }),
+      ...(deploy.repositories !== undefined && { repositories: deploy.repositories }),
     },
   };
 }
@@ -305,17 +324,31 @@ function schemaProblems(errors: ErrorObject[], data: unknown): PolicyProblem[] {
       case 'minItems':
         add(path, `expected at least ${error.params.limit} entry`);
         break;
-      case 'pattern':
+      case 'enum':
         add(
           path,
-          path.endsWith('.issuer') ? `expected an https:// URL, found ${show(found)}` : `invalid value ${show(found)}`,
+          `expected one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, found ${show(found)}`,
         );
+        break;
+      case 'pattern':
+        add(path, patternMessage(path, found));
         break;
       default:
         add(path, error.message ?? 'invalid');
     }
   }
   return problems;
+}
+
+function patternMessage(path: string, found: unknown): string {
+  if (path.endsWith('.issuer') || path.endsWith('.source-repository'))
+    return `expected an https:// URL, found ${show(found)}`;
+  if (/^deploy\.repositories\.\d+$/.test(path)) return `expected owner/name, found ${show(found)}`;
+  if (/^review\.protected-branches\.\d+$/.test(path)) {
+    return `expected a branch name or glob without refs/heads/ (e.g. main, release/*), found ${show(found)}`;
+  }
+  if (/^review\.non-human-co-authors\.\d+$/.test(path)) return `expected an e-mail address, found ${show(found)}`;
+  return `invalid value ${show(found)}`;
 }
 
 /** `/identities/build` → `identities.build`; JSON Pointer escapes undone. */

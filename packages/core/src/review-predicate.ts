@@ -7,11 +7,14 @@ import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { CodedError } from './error';
 import { IN_TOTO_STATEMENT_TYPE, InTotoError, type ResourceDescriptor, type Statement, type Subject } from './intoto';
 import type {
+  AccountProfile,
+  ActivityEvidence,
   Check,
   GitHubAccount,
   GitPerson,
   MergeMethod,
   PullRequestCommit,
+  RefActivity,
   RepositoryPermission,
   Review,
   ReviewEvidence,
@@ -47,11 +50,18 @@ export type ReviewPredicate = {
   repository: { name: string; uri: string };
   /** The commit that was built and reviewed (the merge commit). */
   commit: string;
+  /** The ref the build ran on, from verified build provenance. */
+  builtRef?: string;
+  /** The repository's default branch, as GitHub reported it. */
+  defaultBranch?: string;
   pullRequest: {
     number: number;
     url: string;
     title: string;
     baseRef: string;
+    headRef?: string;
+    headRepository?: string;
+    createdAt?: string;
     mergedAt: string;
     mergedBy?: GitHubAccount;
   };
@@ -63,8 +73,14 @@ export type ReviewPredicate = {
   /** Summary of `commits` for readers; the rules are evaluated on `commits`. */
   contributors: ReviewContributor[];
   commits: PullRequestCommit[];
+  /** Co-authored-by trailers of the merge or squash commit's own message. */
+  mergeCommitCoAuthors?: { name: string; email: string }[];
   reviews: Review[];
+  /** The public profile of every reviewer who approved. */
+  profiles?: AccountProfile[];
   lastPush: ReviewEvidence['lastPush'];
+  /** What the repository activity feed said. */
+  activity?: ActivityEvidence;
   permissions: Record<string, RepositoryPermission>;
   gaps: string[];
   rules: ReviewRules;
@@ -129,11 +145,16 @@ export function buildReviewStatement(input: {
     reviewTime: latestTime(reviews.map((r) => r.submittedAt)) ?? pr.mergedAt,
     repository: { name: evidence.repository, uri: repositoryUri },
     commit: evidence.commit,
+    ...(evidence.builtRef !== undefined && { builtRef: evidence.builtRef }),
+    ...(evidence.defaultBranch !== undefined && { defaultBranch: evidence.defaultBranch }),
     pullRequest: {
       number: pr.number,
       url: pr.url,
       title: pr.title,
       baseRef: pr.baseRef,
+      ...(pr.headRef !== undefined && { headRef: pr.headRef }),
+      ...(pr.headRepository !== undefined && { headRepository: pr.headRepository }),
+      ...(pr.createdAt !== undefined && { createdAt: pr.createdAt }),
       mergedAt: pr.mergedAt,
       ...(pr.mergedBy && { mergedBy: pr.mergedBy }),
     },
@@ -143,8 +164,11 @@ export function buildReviewStatement(input: {
     author: pr.author,
     contributors: contributorsOf(evidence.commits),
     commits: evidence.commits,
+    ...(evidence.mergeCommitCoAuthors && { mergeCommitCoAuthors: evidence.mergeCommitCoAuthors }),
     reviews,
+    ...(evidence.profiles && { profiles: evidence.profiles }),
     lastPush: evidence.lastPush,
+    ...(evidence.activity && { activity: evidence.activity }),
     permissions: evidence.permissions,
     gaps: evidence.gaps,
     rules,
@@ -181,17 +205,23 @@ export function parseReviewPredicate(json: unknown): ReviewPredicate {
 /** The review evidence an attestation recorded, so the deploy gate can run evaluateReview on it again. */
 export function evidenceFromPredicate(predicate: ReviewPredicate): ReviewEvidence {
   const p = predicate;
+  const pr = p.pullRequest;
   return {
     repository: p.repository.name,
     commit: p.commit,
+    ...(p.builtRef !== undefined && { builtRef: p.builtRef }),
+    ...(p.defaultBranch !== undefined && { defaultBranch: p.defaultBranch }),
     gaps: [...p.gaps],
     pullRequest: {
-      number: p.pullRequest.number,
-      url: p.pullRequest.url,
-      title: p.pullRequest.title,
+      number: pr.number,
+      url: pr.url,
+      title: pr.title,
       author: account(p.author),
       headSha: p.mergedHead,
+      ...(pr.headRef !== undefined && { headRef: pr.headRef }),
+      ...(pr.headRepository !== undefined && { headRepository: pr.headRepository }),
       mergeCommitSha: p.mergeCommit,
+      ...(pr.createdAt !== undefined && { createdAt: pr.createdAt }),
       mergedAt: p.pullRequest.mergedAt,
       ...(p.pullRequest.mergedBy && { mergedBy: account(p.pullRequest.mergedBy) }),
       mergeMethod: p.mergeMethod,
@@ -204,6 +234,9 @@ export function evidenceFromPredicate(predicate: ReviewPredicate): ReviewEvidenc
       coAuthors: c.coAuthors.map((a) => ({ name: a.name, email: a.email })),
       committedAt: c.committedAt,
     })),
+    ...(p.mergeCommitCoAuthors && {
+      mergeCommitCoAuthors: p.mergeCommitCoAuthors.map((a) => ({ name: a.name, email: a.email })),
+    }),
     reviews: p.reviews.map((r) => ({
       id: r.id,
       reviewer: account(r.reviewer),
@@ -211,11 +244,13 @@ export function evidenceFromPredicate(predicate: ReviewPredicate): ReviewEvidenc
       commitId: r.commitId,
       submittedAt: r.submittedAt,
     })),
+    ...(p.profiles && { profiles: p.profiles.map(profile) }),
     lastPush: {
       accounts: p.lastPush.accounts.map(account),
       people: p.lastPush.people.map(person),
       source: p.lastPush.source,
     },
+    ...(p.activity && { activity: activity(p.activity) }),
     // Own properties only: a login named `__proto__` stays data.
     permissions: Object.fromEntries(Object.entries(p.permissions)),
   };
@@ -236,6 +271,32 @@ function account(a: GitHubAccount): GitHubAccount {
 
 function person(p: GitPerson): GitPerson {
   return { name: p.name, email: p.email, ...(p.account && { account: account(p.account) }) };
+}
+
+function profile(p: AccountProfile): AccountProfile {
+  return {
+    account: account(p.account),
+    ...(p.name !== undefined && { name: p.name }),
+    ...(p.email !== undefined && { email: p.email }),
+  };
+}
+
+function activity(a: ActivityEvidence): ActivityEvidence {
+  if (!a.available) return { available: false, reason: a.reason };
+  const entry = (e: RefActivity): RefActivity => ({
+    id: e.id,
+    ref: e.ref,
+    before: e.before,
+    after: e.after,
+    timestamp: e.timestamp,
+    activityType: e.activityType,
+    actor: e.actor ? account(e.actor) : null,
+  });
+  return {
+    available: true,
+    headPushes: a.headPushes.map(entry),
+    builtCommitArrivals: a.builtCommitArrivals.map(entry),
+  };
 }
 
 function contributorsOf(commits: PullRequestCommit[]): ReviewContributor[] {

@@ -1,20 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import {
+  activity,
   alice,
   alicePerson,
   bob,
   carol,
   dependabot,
   HEAD,
+  honestActivity,
   honestEvidence,
   MERGE_COMMIT,
   mallory,
   OLD_HEAD,
+  PROFILES,
   RULES,
   review,
 } from './__fixtures__/review-evidence';
 import type { ReviewEvidence } from './model';
-import { evaluateReview, REVIEW_CHECK_IDS, type ReviewResult } from './review';
+import { evaluateReview, normaliseName, REVIEW_CHECK_IDS, type ReviewResult } from './review';
 
 function failed(result: ReviewResult): string[] {
   return result.checks.filter((c) => c.verdict === 'fail').map((c) => c.id);
@@ -62,10 +65,12 @@ describe('evaluateReview: the honest path', () => {
     expect(check(result, 'reviewer-not-author').reason).toContain('not counted: alice is the author');
   });
 
-  it("does not mistake a commit author's display name for a reviewer's account", () => {
-    // Names are free text: only accounts and emails identify people.
+  it('does not mistake a stranger with a different name and e-mail for the reviewer', () => {
     const evidence = honestEvidence();
-    evidence.commits[0] = { ...evidence.commits[0]!, author: { ...alicePerson, name: 'bob' } };
+    evidence.commits[1] = {
+      ...evidence.commits[1]!,
+      coAuthors: [{ name: 'Alice Author', email: 'alice@home.example' }],
+    };
     expect(evaluateReview(evidence, RULES).verdict).toBe('pass');
   });
 
@@ -239,30 +244,75 @@ describe('evaluateReview refuses', () => {
     expect(evaluateReview(evidence, { ...RULES, allowBots: true }).verdict).toBe('pass');
   });
 
-  it('an approval only by the last pusher (force-pushed the head branch)', () => {
-    const evidence = honestEvidence({
-      reviews: [review(carol, 'APPROVED')],
-      lastPush: { accounts: [carol], people: [], source: 'head_ref_force_pushed' },
-    });
+  it('an approval only by the last pusher, named by the activity feed', () => {
+    const evidence = honestEvidence({ reviews: [review(carol, 'APPROVED')] });
+    const feed = honestActivity();
+    feed.headPushes.push(
+      activity('push', carol, { ref: 'refs/heads/widget', after: HEAD, timestamp: '2026-11-20T11:45:00Z' }),
+    );
+    evidence.activity = feed;
     const result = evaluateReview(evidence, RULES);
-    expect(failed(result)).toEqual(['reviewer-not-last-pusher', 'min-independent-approvals']);
+    expect(failed(result)).toEqual([
+      'reviewer-not-contributor',
+      'reviewer-not-last-pusher',
+      'min-independent-approvals',
+    ]);
     expect(check(result, 'reviewer-not-last-pusher').reason).toBe(
-      'carol is the last pusher (force-pushed the head branch last)',
+      'carol is the last pusher (push by carol at 2026-11-20T11:45:00Z, from the activity feed)',
+    );
+    expect(check(result, 'reviewer-not-contributor').reason).toBe(
+      'carol pushed to refs/heads/widget at 2026-11-20T11:45:00Z',
     );
   });
 
-  it("an approval only by the last pusher identified by the head commit's noreply email", () => {
+  it('an approval by someone who pushed to the head branch earlier, under commits authored by someone else', () => {
+    const evidence = honestEvidence();
+    const feed = honestActivity();
+    feed.headPushes.splice(
+      1,
+      0,
+      activity('push', bob, { ref: 'refs/heads/widget', timestamp: '2026-11-20T11:10:00Z' }),
+    );
+    evidence.activity = feed;
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual(['reviewer-not-contributor', 'min-independent-approvals']);
+  });
+
+  it('an approval only by the last pusher, guessed from a force push when the policy accepts the fallback', () => {
+    const evidence = honestEvidence({
+      reviews: [review(carol, 'APPROVED')],
+      activity: { available: false, reason: 'GET /repos/acme/app/activity: HTTP 403' },
+      lastPush: { accounts: [carol], people: [], source: 'head_ref_force_pushed' },
+    });
+    const lenient = { ...RULES, allowActivityFallback: true };
+    const result = evaluateReview(evidence, lenient);
+    expect(failed(result)).toEqual(['reviewer-not-last-pusher', 'min-independent-approvals']);
+    expect(check(result, 'reviewer-not-last-pusher').reason).toBe(
+      'carol is the last pusher (force-pushed the head branch last; fallback, as the activity feed could not answer: GET /repos/acme/app/activity: HTTP 403)',
+    );
+  });
+
+  it("an approval only by the last pusher identified by the head commit's noreply email (fallback)", () => {
     const pusher = { name: 'Carol', email: 'carol@users.noreply.github.com' };
     const evidence = honestEvidence({
       reviews: [review(carol, 'APPROVED')],
+      activity: { available: false, reason: 'HTTP 404' },
       lastPush: { accounts: [], people: [pusher], source: 'head-commit' },
     });
-    expect(failed(evaluateReview(evidence, RULES))).toContain('reviewer-not-last-pusher');
+    expect(failed(evaluateReview(evidence, { ...RULES, allowActivityFallback: true }))).toContain(
+      'reviewer-not-last-pusher',
+    );
   });
 
-  it('an approval when nobody can tell who pushed last', () => {
-    const evidence = honestEvidence({ lastPush: { accounts: [], people: [], source: 'head-commit' } });
-    expect(failed(evaluateReview(evidence, RULES))).toEqual(['reviewer-not-last-pusher', 'min-independent-approvals']);
+  it('an approval when nobody can tell who pushed last (fallback accepted, but nothing to go on)', () => {
+    const evidence = honestEvidence({
+      activity: { available: false, reason: 'HTTP 404' },
+      lastPush: { accounts: [], people: [], source: 'head-commit' },
+    });
+    expect(failed(evaluateReview(evidence, { ...RULES, allowActivityFallback: true }))).toEqual([
+      'reviewer-not-last-pusher',
+      'min-independent-approvals',
+    ]);
   });
 
   it('an approval only by an outsider with no write access (a sock-puppet account)', () => {
@@ -293,5 +343,207 @@ describe('evaluateReview refuses', () => {
     const result = evaluateReview(honestEvidence({ reviews: [] }), RULES);
     expect(failed(result)).toContain('min-independent-approvals');
     expect(failed(result)).toContain('latest-review-per-reviewer');
+  });
+});
+
+// ── issue 11: no one ships alone ────────────────────────────────────────────────────────────────────────────
+
+describe('evaluateReview knows who the people are', () => {
+  it("refuses a co-author named only by e-mail and name: bob's public profile e-mail", () => {
+    const evidence = honestEvidence();
+    evidence.commits[1] = { ...evidence.commits[1]!, coAuthors: [{ name: 'Robert', email: 'BOB@acme.example' }] };
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual(['reviewer-not-contributor', 'min-independent-approvals']);
+    expect(check(result, 'reviewer-not-contributor').reason).toBe('bob co-authored commit bbbbbbb');
+  });
+
+  it("refuses a co-author named only by bob's profile name (after normalisation)", () => {
+    const evidence = honestEvidence();
+    evidence.commits[1] = {
+      ...evidence.commits[1]!,
+      coAuthors: [{ name: '  BOB   Builder ', email: 'someone-else@example.org' }],
+    };
+    const result = evaluateReview(evidence, RULES);
+    expect(check(result, 'reviewer-not-contributor')).toMatchObject({
+      verdict: 'fail',
+      reason: 'bob co-authored commit bbbbbbb',
+    });
+    expect(normaliseName('Bøb Bůilder')).toBe('bøb builder');
+    expect(normaliseName('Ｂｏｂ  Builder')).toBe('bob builder');
+  });
+
+  it("refuses a commit whose author name is the reviewer's login, though the e-mail is unlinked", () => {
+    const evidence = honestEvidence();
+    evidence.commits[0] = { ...evidence.commits[0]!, author: { name: 'bob', email: 'laptop@local' } };
+    const result = evaluateReview(evidence, RULES);
+    expect(check(result, 'reviewer-not-contributor').reason).toBe('bob authored commit ccccccc');
+  });
+
+  it('refuses a co-author trailer of the squash commit itself', () => {
+    const evidence = honestEvidence({ mergeCommitCoAuthors: [{ name: 'Bob Builder', email: 'bob@acme.example' }] });
+    const result = evaluateReview(evidence, RULES);
+    expect(check(result, 'reviewer-not-contributor').reason).toBe('bob co-authored the merge commit aaaaaaa');
+  });
+
+  it('refuses a co-author that matches no account, saying how to allow it; allows it when the policy says so', () => {
+    const evidence = honestEvidence();
+    evidence.commits[1] = {
+      ...evidence.commits[1]!,
+      coAuthors: [{ name: 'Pat Pair', email: 'pat@elsewhere.example' }],
+    };
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual(['contributors-identified']);
+    const reason = check(result, 'contributors-identified').reason;
+    expect(reason).toContain('"Pat Pair <pat@elsewhere.example>" of bbbbbbb');
+    expect(reason).toContain('review.unidentified-co-authors: allow');
+    const allowed = evaluateReview(evidence, { ...RULES, unidentifiedCoAuthors: 'allow' });
+    expect(allowed.verdict).toBe('pass');
+    expect(check(allowed, 'contributors-identified').reason).toContain('"Pat Pair <pat@elsewhere.example>"');
+  });
+
+  it('lets a listed non-human co-author neither refuse nor count', () => {
+    const evidence = honestEvidence();
+    evidence.commits[1] = {
+      ...evidence.commits[1]!,
+      coAuthors: [{ name: 'Coding Assistant', email: 'Assistant@Tools.example' }],
+    };
+    expect(failed(evaluateReview(evidence, RULES))).toEqual(['contributors-identified']);
+    expect(evaluateReview(evidence, { ...RULES, nonHumanCoAuthors: ['assistant@tools.example'] }).verdict).toBe('pass');
+  });
+
+  it('refuses an approver whose profile was never read (an attestation from before profiles were collected)', () => {
+    const evidence = honestEvidence({ profiles: PROFILES.filter((p) => p.account.login !== 'bob') });
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual(['reviewer-not-contributor', 'min-independent-approvals']);
+    expect(check(result, 'reviewer-not-contributor').reason).toContain("bob's GitHub profile");
+  });
+});
+
+describe('evaluateReview judges the review as of the merge', () => {
+  it('refuses an approval given after the merge', () => {
+    const late = { ...review(bob, 'APPROVED'), submittedAt: '2026-11-20T14:00:00Z' };
+    const result = evaluateReview(honestEvidence({ reviews: [late] }), RULES);
+    expect(failed(result)).toEqual([
+      'latest-review-per-reviewer',
+      'approval-before-merge',
+      'min-independent-approvals',
+    ]);
+    expect(check(result, 'approval-before-merge').reason).toBe(
+      'bob approved at 2026-11-20T14:00:00Z, after the merge at 2026-11-20T13:00:00Z: an approval given after the merge never counts',
+    );
+    expect(result.approvals).toMatchObject([{ reviewer: bob, counted: false }]);
+  });
+
+  it('refuses a second required approval given after the merge (min-approvals: 2)', () => {
+    const late = { ...review(carol, 'APPROVED'), submittedAt: '2026-11-20T13:00:01Z' };
+    const result = evaluateReview(honestEvidence({ reviews: [review(bob, 'APPROVED'), late] }), {
+      ...RULES,
+      minApprovals: 2,
+    });
+    expect(failed(result)).toEqual(['min-independent-approvals']);
+    expect(check(result, 'min-independent-approvals').reason).toContain(
+      'carol approved at 2026-11-20T13:00:01Z, after the merge',
+    );
+  });
+
+  it('refuses an approval given after the built commit reached the branch, even before the recorded merge time', () => {
+    const evidence = honestEvidence({ reviews: [{ ...review(bob, 'APPROVED'), submittedAt: '2026-11-20T12:50:00Z' }] });
+    const feed = honestActivity();
+    feed.builtCommitArrivals = [activity('pr_merge', bob, { timestamp: '2026-11-20T12:40:00Z' })];
+    evidence.activity = feed;
+    const result = evaluateReview(evidence, RULES);
+    expect(check(result, 'approval-before-merge').reason).toContain(
+      'after aaaaaaa reached refs/heads/main at 2026-11-20T12:40:00Z',
+    );
+  });
+
+  it('ignores a "changes requested" given after the merge (it cannot have been about what was merged)', () => {
+    const later = { ...review(carol, 'CHANGES_REQUESTED'), submittedAt: '2026-11-21T09:00:00Z' };
+    expect(evaluateReview(honestEvidence({ reviews: [review(bob, 'APPROVED'), later] }), RULES).verdict).toBe('pass');
+  });
+});
+
+describe('evaluateReview knows how the commit reached the branch', () => {
+  it('refuses a pull request into another branch than the one the build ran on, naming both', () => {
+    const result = evaluateReview(withPr(honestEvidence(), { baseRef: 'alice-scratch' }), RULES);
+    expect(check(result, 'base-is-protected-branch')).toMatchObject({
+      verdict: 'fail',
+      reason:
+        'expected pull request #42 to be merged into main, the branch the build ran on; its base is alice-scratch',
+    });
+  });
+
+  it('refuses a build on a branch the policy does not protect; accepts a protected glob', () => {
+    const evidence = withPr(honestEvidence({ builtRef: 'refs/heads/release/1.2' }), { baseRef: 'release/1.2' });
+    const feed = honestActivity();
+    feed.builtCommitArrivals = [activity('pr_merge', bob, { ref: 'refs/heads/release/1.2' })];
+    evidence.activity = feed;
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual(['base-is-protected-branch']);
+    expect(check(result, 'base-is-protected-branch').reason).toContain("the repository's default branch (main)");
+    expect(evaluateReview(evidence, { ...RULES, protectedBranches: ['main', 'release/*'] }).verdict).toBe('pass');
+  });
+
+  it('refuses evidence that does not record the branch the build ran on', () => {
+    const result = evaluateReview(honestEvidence({ builtRef: undefined }), RULES);
+    expect(failed(result)).toContain('base-is-protected-branch');
+  });
+
+  it("refuses the pull request's merge commit pushed to the branch directly", () => {
+    const evidence = honestEvidence();
+    const feed = honestActivity();
+    feed.builtCommitArrivals = [activity('push', alice, { timestamp: '2026-11-20T13:05:00Z' })];
+    evidence.activity = feed;
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual(['reached-branch-by-merge']);
+    expect(check(result, 'reached-branch-by-merge').reason).toContain(
+      'pushed to refs/heads/main directly: push by alice',
+    );
+  });
+
+  it('refuses a force push of the built commit even when a merge also brought it', () => {
+    const evidence = honestEvidence();
+    const feed = honestActivity();
+    feed.builtCommitArrivals.push(activity('force_push', mallory, { timestamp: '2026-11-20T15:00:00Z' }));
+    evidence.activity = feed;
+    expect(failed(evaluateReview(evidence, RULES))).toEqual(['reached-branch-by-merge']);
+  });
+
+  it('accepts a merge queue merge', () => {
+    const evidence = honestEvidence();
+    const feed = honestActivity();
+    feed.builtCommitArrivals = [activity('merge_queue_merge', bob)];
+    evidence.activity = feed;
+    const result = evaluateReview(evidence, RULES);
+    expect(result.verdict).toBe('pass');
+    expect(check(result, 'reached-branch-by-merge').reason).toContain('merge_queue_merge by bob');
+  });
+
+  it('refuses when the activity feed could not answer, saying how to accept the fallback; accepts it when allowed', () => {
+    const evidence = honestEvidence({
+      activity: {
+        available: false,
+        reason: 'GET /repos/acme/app/activity: HTTP 403 (Resource not accessible by integration)',
+      },
+      lastPush: { accounts: [alice], people: [alicePerson], source: 'head-commit' },
+    });
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual([
+      'reached-branch-by-merge',
+      'reviewer-not-last-pusher',
+      'min-independent-approvals',
+    ]);
+    expect(check(result, 'reached-branch-by-merge').reason).toContain('review.allow-activity-fallback: true');
+    expect(check(result, 'reached-branch-by-merge').reason).toContain('HTTP 403');
+    expect(evaluateReview(evidence, { ...RULES, allowActivityFallback: true }).verdict).toBe('pass');
+  });
+
+  it('refuses evidence recorded without the activity feed (an attestation signed under the old rules)', () => {
+    const evidence = honestEvidence({ activity: undefined });
+    expect(failed(evaluateReview(evidence, RULES))).toEqual([
+      'reached-branch-by-merge',
+      'reviewer-not-last-pusher',
+      'min-independent-approvals',
+    ]);
   });
 });

@@ -2,10 +2,13 @@
 // Pure: evidence in (collected by packages/github, or read back from a review attestation), named checks out.
 // The sign stage runs this on live evidence; the deploy gate runs it again on what the attestation recorded.
 
+import { matchesGlob } from 'node:path';
 import type {
+  AccountProfile,
   Check,
   GitHubAccount,
   GitPerson,
+  RefActivity,
   RepositoryPermission,
   Review,
   ReviewEvidence,
@@ -38,9 +41,12 @@ export const REVIEW_CHECK_IDS = [
   'evidence-complete',
   'merged-by-pull-request',
   'merged-commit-matches',
+  'base-is-protected-branch',
+  'reached-branch-by-merge',
   'contributors-identified',
   'latest-review-per-reviewer',
   'changes-requested',
+  'approval-before-merge',
   'approval-on-merged-head',
   'reviewer-not-author',
   'reviewer-not-contributor',
@@ -59,8 +65,12 @@ const WRITE_PERMISSIONS: readonly RepositoryPermission[] = ['write', 'maintain',
 /** Review states that set where a reviewer stands; a COMMENTED review leaves an approval standing, as on GitHub. */
 const DECISIVE_STATES: readonly ReviewState[] = ['APPROVED', 'CHANGES_REQUESTED', 'DISMISSED'];
 
+/** How a commit reaches a branch through a pull request, in the activity feed's words. */
+const MERGE_ACTIVITIES: readonly string[] = ['pr_merge', 'merge_queue_merge'];
+
 /** The per-approval criteria, each a check that passes when at least one standing approval meets it. */
 const CRITERIA = [
+  'approval-before-merge',
   'approval-on-merged-head',
   'reviewer-not-author',
   'reviewer-not-contributor',
@@ -71,16 +81,34 @@ const CRITERIA = [
 
 type Criterion = (typeof CRITERIA)[number];
 
+/** One approval being judged: standing before the merge, or given after it (which never counts). */
+interface Candidate {
+  review: Review;
+  late: boolean;
+}
+
 /** Applies the review rules to the evidence. The verdict is pass only when every check passes. */
 export function evaluateReview(evidence: ReviewEvidence, rules: ReviewRules): ReviewResult {
-  const people = new Contributors(evidence);
+  const people = new People(evidence, rules);
+  const cut = reviewCutOff(evidence);
   const ordered = chronological(evidence.reviews);
-  const standing = latestDecisiveReviews(ordered);
-  const standingApprovals = [...standing.values()].filter((r) => r.state === 'APPROVED');
+  // Only what reviewers said before the merge (and before the commit reached the branch) is the review of it.
+  const inTime = ordered.filter((r) => !isLate(r, cut));
+  const late = ordered.filter((r) => isLate(r, cut));
+  const standing = latestDecisiveReviews(inTime);
+  const candidates: Candidate[] = [...standing.values()]
+    .filter((r) => r.state === 'APPROVED')
+    .map((review) => ({ review, late: false }));
+  // A late approval is judged too, so the refusal names it; it fails approval-before-merge and never counts.
+  for (const review of latestDecisiveReviews(late).values()) {
+    if (review.state === 'APPROVED' && standing.get(reviewerKey(review.reviewer))?.state !== 'APPROVED') {
+      candidates.push({ review, late: true });
+    }
+  }
 
-  const judged = standingApprovals.map((review) => ({
-    review,
-    outcomes: judgeApproval(review, evidence, rules, people),
+  const judged = candidates.map((candidate) => ({
+    ...candidate,
+    outcomes: judgeApproval(candidate, evidence, rules, people, cut),
   }));
   const counted = judged.filter((j) => CRITERIA.every((c) => j.outcomes[c].ok));
 
@@ -88,8 +116,10 @@ export function evaluateReview(evidence: ReviewEvidence, rules: ReviewRules): Re
     evidenceComplete(evidence),
     mergedByPullRequest(evidence),
     mergedCommitMatches(evidence),
-    contributorsIdentified(people),
-    latestReviewPerReviewer(ordered, standing),
+    baseIsProtectedBranch(evidence, rules),
+    reachedBranchByMerge(evidence, rules),
+    contributorsIdentified(people, rules),
+    latestReviewPerReviewer(inTime, standing, late),
     changesRequested(standing, rules),
     ...CRITERIA.map((criterion) => criterionCheck(criterion, judged)),
     minIndependentApprovals(judged, counted, rules),
@@ -103,15 +133,18 @@ export function evaluateReview(evidence: ReviewEvidence, rules: ReviewRules): Re
       if (review.state === 'DISMISSED') {
         return { ...record, ...at, counted: false, reason: 'dismissed: a dismissed review never counts' };
       }
-      const latest = standing.get(reviewerKey(review.reviewer));
-      if (latest !== review) {
+      const candidate = judged.find((j) => j.review === review);
+      if (!candidate) {
+        if (isLate(review, cut)) {
+          return { ...record, ...at, counted: false, reason: `submitted after ${describeCut(cut)}: never counts` };
+        }
+        const latest = standing.get(reviewerKey(review.reviewer));
         const later = latest ? `${latest.state} review ${latest.id} at ${latest.submittedAt}` : 'a later review';
         return { ...record, ...at, counted: false, reason: `superseded by the reviewer's ${later}` };
       }
-      const outcome = judged.find((j) => j.review === review)!.outcomes;
-      const failed = CRITERIA.filter((c) => !outcome[c].ok).map((c) => outcome[c].reason);
+      const failed = CRITERIA.filter((c) => !candidate.outcomes[c].ok).map((c) => candidate.outcomes[c].reason);
       return failed.length === 0
-        ? { ...record, ...at, counted: true, reason: 'independent approval on the merged head' }
+        ? { ...record, ...at, counted: true, reason: 'independent approval on the merged head, before the merge' }
         : { ...record, ...at, counted: false, reason: failed.join('; ') };
     });
 
@@ -128,6 +161,41 @@ export function isBot(account: GitHubAccount): boolean {
   return account.type === 'Bot' || account.login.toLowerCase().endsWith('[bot]');
 }
 
+// ── when the review ended ─────────────────────────────────────────────────────────────────────────────────
+
+/** The moment after which nothing a reviewer says is a review of the change: the merge, or an earlier arrival. */
+interface CutOff {
+  at: number;
+  what: string;
+}
+
+function reviewCutOff(evidence: ReviewEvidence): CutOff | undefined {
+  const pr = evidence.pullRequest;
+  if (!pr) return undefined;
+  let cut: CutOff = { at: Date.parse(pr.mergedAt), what: `the merge at ${pr.mergedAt}` };
+  const activity = evidence.activity;
+  if (activity?.available) {
+    for (const arrival of activity.builtCommitArrivals) {
+      const at = Date.parse(arrival.timestamp);
+      if (at < cut.at) {
+        cut = { at, what: `${short(evidence.commit)} reached ${arrival.ref} at ${arrival.timestamp}` };
+      }
+    }
+  }
+  return Number.isNaN(cut.at) ? undefined : cut;
+}
+
+function isLate(review: Review, cut: CutOff | undefined): boolean {
+  if (review.state === 'PENDING') return false;
+  // Without a valid merge time nothing can be shown to be before it (evidence-complete fails): all are late.
+  if (!cut) return true;
+  return time(review.submittedAt) > cut.at;
+}
+
+function describeCut(cut: CutOff | undefined): string {
+  return cut ? cut.what : 'the merge (whose time is unknown)';
+}
+
 // ── the checks ────────────────────────────────────────────────────────────────────────────────────────────
 
 function evidenceComplete(evidence: ReviewEvidence): Check {
@@ -137,8 +205,12 @@ function evidenceComplete(evidence: ReviewEvidence): Check {
       gaps.push(`review ${review.id} by ${review.reviewer.login} has no valid submission time (${review.submittedAt})`);
     }
   }
+  const pr = evidence.pullRequest;
+  if (pr && Number.isNaN(Date.parse(pr.mergedAt))) {
+    gaps.push(`pull request #${pr.number} has no valid merge time (${pr.mergedAt})`);
+  }
   return gaps.length === 0
-    ? pass('evidence-complete', 'the pull request, its commits, reviews, last push and permissions were all read')
+    ? pass('evidence-complete', 'the pull request, its commits, reviews, pushes and permissions were all read')
     : fail('evidence-complete', `the review evidence is incomplete: ${gaps.join('; ')}`);
 }
 
@@ -172,48 +244,153 @@ function mergedCommitMatches(evidence: ReviewEvidence): Check {
   return pass('merged-commit-matches', `pull request #${pr.number} was merged as ${evidence.commit}, the built commit`);
 }
 
-function contributorsIdentified(people: Contributors): Check {
-  if (people.unidentified.length === 0) {
-    return pass('contributors-identified', 'every author, committer and the last pusher is a known GitHub account');
+/** The pull request went into the branch the build ran on, and that branch is one the policy protects. */
+function baseIsProtectedBranch(evidence: ReviewEvidence, rules: ReviewRules): Check {
+  const pr = evidence.pullRequest;
+  if (!pr) return fail('base-is-protected-branch', 'not evaluated: no pull request');
+  const built = builtBranch(evidence);
+  if (built === undefined) {
+    return fail(
+      'base-is-protected-branch',
+      evidence.builtRef === undefined
+        ? `the evidence does not record the branch the build ran on, so pull request #${pr.number}'s base ${pr.baseRef} cannot be shown to be it`
+        : `the build ran on ${evidence.builtRef}, not on a branch: expected refs/heads/${pr.baseRef}, the base of pull request #${pr.number}`,
+    );
+  }
+  if (built !== pr.baseRef) {
+    return fail(
+      'base-is-protected-branch',
+      `expected pull request #${pr.number} to be merged into ${built}, the branch the build ran on; its base is ${pr.baseRef}`,
+    );
+  }
+  const protectedBranches = rules.protectedBranches ?? (evidence.defaultBranch ? [evidence.defaultBranch] : []);
+  const source = rules.protectedBranches
+    ? `the policy's review.protected-branches (${rules.protectedBranches.join(', ')})`
+    : `the repository's default branch (${evidence.defaultBranch ?? 'unknown'}), as the policy names no review.protected-branches`;
+  if (protectedBranches.length === 0) {
+    return fail(
+      'base-is-protected-branch',
+      `expected ${built} to be a protected branch, but the policy names no review.protected-branches and the repository's default branch is unknown`,
+    );
+  }
+  const hit = protectedBranches.find((b) => b === built || matchesGlob(built, b));
+  return hit
+    ? pass(
+        'base-is-protected-branch',
+        `pull request #${pr.number} was merged into ${built}, the branch the build ran on and a protected branch: ${source}`,
+      )
+    : fail(
+        'base-is-protected-branch',
+        `expected the build's branch ${built} to be a protected branch, found it is not among ${source}`,
+      );
+}
+
+/** The activity feed shows the built commit reaching its branch by a merge of the pull request, never by a push. */
+function reachedBranchByMerge(evidence: ReviewEvidence, rules: ReviewRules): Check {
+  const pr = evidence.pullRequest;
+  if (!pr) return fail('reached-branch-by-merge', 'not evaluated: no pull request');
+  const ref = `refs/heads/${builtBranch(evidence) ?? pr.baseRef}`;
+  const commit = short(evidence.commit);
+  const activity = evidence.activity;
+  if (!activity?.available) {
+    const why = activity
+      ? `the activity feed could not answer: ${activity.reason}`
+      : 'the evidence was recorded without the activity feed';
+    return rules.allowActivityFallback
+      ? pass(
+          'reached-branch-by-merge',
+          `not established (${why}); accepted by the policy (review.allow-activity-fallback: true): pull request #${pr.number}'s merge as ${commit} is taken as how it reached ${ref}`,
+        )
+      : fail(
+          'reached-branch-by-merge',
+          `expected GitHub's repository activity feed to show how ${commit} reached ${ref}; ${why}. Grant the sign job read access to the repository, or accept the fallback in the org policy (review.allow-activity-fallback: true)`,
+        );
+  }
+  const arrivals = activity.builtCommitArrivals.filter((a) => a.ref === ref && sameSha(a.after, evidence.commit));
+  const pushes = arrivals.filter((a) => !MERGE_ACTIVITIES.includes(a.activityType));
+  if (pushes.length > 0) {
+    return fail(
+      'reached-branch-by-merge',
+      `${commit} was pushed to ${ref} directly: ${pushes.map(describeActivity).join('; ')}; a push is not a merge of pull request #${pr.number}, even of its merge commit`,
+    );
+  }
+  const merges = arrivals.filter((a) => MERGE_ACTIVITIES.includes(a.activityType));
+  if (merges.length === 0) {
+    return fail(
+      'reached-branch-by-merge',
+      `expected the activity feed to show ${commit} reaching ${ref} by pr_merge or merge_queue_merge, found ${activity.builtCommitArrivals.length ? activity.builtCommitArrivals.map(describeActivity).join('; ') : 'no entry'}`,
+    );
+  }
+  return pass('reached-branch-by-merge', `${commit} reached ${ref} by ${merges.map(describeActivity).join('; ')}`);
+}
+
+function contributorsIdentified(people: People, rules: ReviewRules): Check {
+  const problems = [...people.unidentified];
+  const coAuthors = people.unidentifiedCoAuthors;
+  if (coAuthors.length > 0 && rules.unidentifiedCoAuthors === 'refuse') {
+    problems.push(
+      `co-author${coAuthors.length === 1 ? '' : 's'} ${coAuthors.join('; ')} match${coAuthors.length === 1 ? 'es' : ''} no GitHub account ` +
+        '(to accept unidentified co-authors, set review.unidentified-co-authors: allow in the org policy; to ignore a bot or coding assistant, list its e-mail in review.non-human-co-authors)',
+    );
+  }
+  if (problems.length === 0) {
+    const allowed =
+      coAuthors.length > 0
+        ? `; co-authors matching no account, allowed by the policy (review.unidentified-co-authors: allow): ${coAuthors.join('; ')}`
+        : '';
+    return pass(
+      'contributors-identified',
+      `every author, committer, co-author and pusher is a known GitHub account${allowed}`,
+    );
   }
   return fail(
     'contributors-identified',
-    `expected every author and committer to be a GitHub account, found ${people.unidentified.join('; ')}: ` +
+    `expected every author, committer and co-author to be a GitHub account, found ${problems.join('; ')}: ` +
       'without an account nobody can tell whether a reviewer wrote that code',
   );
 }
 
-function latestReviewPerReviewer(ordered: Review[], standing: Map<string, Review>): Check {
+function latestReviewPerReviewer(inTime: Review[], standing: Map<string, Review>, late: Review[]): Check {
   const latest = [...standing.values()].map((r) => `${r.reviewer.login} ${r.state} (review ${r.id})`);
-  const superseded = ordered
+  const superseded = inTime
     .filter((r) => r.state === 'APPROVED' && standing.get(reviewerKey(r.reviewer)) !== r)
     .map((r) => {
       const later = standing.get(reviewerKey(r.reviewer));
       return `${r.reviewer.login}'s approval (review ${r.id}) was superseded by ${later?.state ?? 'a later review'} (review ${later?.id})`;
     });
-  const detail = [`latest review per reviewer: ${latest.join(', ') || 'none'}`, ...superseded].join('; ');
+  const after = late
+    .filter((r) => r.state !== 'COMMENTED')
+    .map((r) => `${r.reviewer.login} ${r.state} (review ${r.id}) at ${r.submittedAt}, after the merge: not counted`);
+  const detail = [
+    `latest review per reviewer before the merge: ${latest.join(', ') || 'none'}`,
+    ...superseded,
+    ...after,
+  ].join('; ');
   return [...standing.values()].some((r) => r.state === 'APPROVED')
     ? pass('latest-review-per-reviewer', detail)
     : fail(
         'latest-review-per-reviewer',
-        `expected an approval as some reviewer's latest review, found none; ${detail}`,
+        `expected an approval as some reviewer's latest review before the merge, found none; ${detail}`,
       );
 }
 
 function changesRequested(standing: Map<string, Review>, rules: ReviewRules): Check {
   const outstanding = [...standing.values()].filter((r) => r.state === 'CHANGES_REQUESTED');
   const who = outstanding.map((r) => `${r.reviewer.login} (review ${r.id} at ${r.submittedAt})`).join(', ');
-  if (outstanding.length === 0) return pass('changes-requested', 'no reviewer has changes requested outstanding');
+  if (outstanding.length === 0)
+    return pass('changes-requested', 'no reviewer had changes requested outstanding at the merge');
   if (!rules.changesRequestedBlocks) {
     return pass(
       'changes-requested',
       `not enforced by the policy (changes-requested-blocks: false); outstanding: ${who}`,
     );
   }
-  return fail('changes-requested', `expected no outstanding "changes requested", found: ${who}`);
+  return fail('changes-requested', `expected no outstanding "changes requested" at the merge, found: ${who}`);
 }
 
-function criterionCheck(criterion: Criterion, judged: { review: Review; outcomes: Outcomes }[]): Check {
+type Judged = Candidate & { outcomes: Outcomes };
+
+function criterionCheck(criterion: Criterion, judged: Judged[]): Check {
   if (judged.length === 0) return fail(criterion, 'no standing approval to judge');
   const met = judged.filter((j) => j.outcomes[criterion].ok);
   const unmet = judged.filter((j) => !j.outcomes[criterion].ok).map((j) => j.outcomes[criterion].reason);
@@ -222,11 +399,7 @@ function criterionCheck(criterion: Criterion, judged: { review: Review; outcomes
   return pass(criterion, [...reasons, ...unmet.map((r) => `not counted: ${r}`)].join('; '));
 }
 
-function minIndependentApprovals(
-  judged: { review: Review; outcomes: Outcomes }[],
-  counted: { review: Review }[],
-  rules: ReviewRules,
-): Check {
+function minIndependentApprovals(judged: Judged[], counted: Judged[], rules: ReviewRules): Check {
   const names = counted.map((j) => j.review.reviewer.login);
   const notCounted = judged
     .filter((j) => !counted.includes(j))
@@ -245,10 +418,24 @@ function minIndependentApprovals(
 
 type Outcomes = Record<Criterion, { ok: boolean; reason: string }>;
 
-function judgeApproval(review: Review, evidence: ReviewEvidence, rules: ReviewRules, people: Contributors): Outcomes {
+function judgeApproval(
+  candidate: Candidate,
+  evidence: ReviewEvidence,
+  rules: ReviewRules,
+  people: People,
+  cut: CutOff | undefined,
+): Outcomes {
+  const { review } = candidate;
   const who = review.reviewer.login;
   const pr = evidence.pullRequest;
   const outcomes = {} as Outcomes;
+
+  outcomes['approval-before-merge'] = candidate.late
+    ? {
+        ok: false,
+        reason: `${who} approved at ${review.submittedAt}, after ${describeCut(cut)}: an approval given after the merge never counts`,
+      }
+    : { ok: true, reason: `${who} approved at ${review.submittedAt}, before ${describeCut(cut)}` };
 
   if (!pr) {
     outcomes['approval-on-merged-head'] = { ok: false, reason: `${who}: no pull request to have approved` };
@@ -271,13 +458,8 @@ function judgeApproval(review: Review, evidence: ReviewEvidence, rules: ReviewRu
     ? { ok: false, reason: `${who} is the author of pull request #${pr.number}` }
     : { ok: true, reason: `${who} is not the pull request's author${pr ? ` (${pr.author.login})` : ''}` };
 
-  const contributions = people.contributionsOf(review.reviewer);
-  outcomes['reviewer-not-contributor'] =
-    contributions.length > 0
-      ? { ok: false, reason: `${who} ${contributions.join(', ')}` }
-      : { ok: true, reason: `${who} authored, committed and co-authored none of the pull request's commits` };
-
-  outcomes['reviewer-not-last-pusher'] = lastPusherOutcome(review.reviewer, evidence, people);
+  outcomes['reviewer-not-contributor'] = contributorOutcome(review.reviewer, people);
+  outcomes['reviewer-not-last-pusher'] = lastPusherOutcome(review.reviewer, evidence, rules, people, cut);
 
   outcomes['reviewer-not-bot'] = !isBot(review.reviewer)
     ? { ok: true, reason: `${who} is not a bot` }
@@ -301,12 +483,56 @@ function judgeApproval(review: Review, evidence: ReviewEvidence, rules: ReviewRu
   return outcomes;
 }
 
+function contributorOutcome(reviewer: GitHubAccount, people: People): { ok: boolean; reason: string } {
+  const who = reviewer.login;
+  const contributions = people.contributionsOf(reviewer);
+  if (contributions.length > 0) return { ok: false, reason: `${who} ${contributions.join(', ')}` };
+  // Without the profile, a commit signed with the reviewer's name or public e-mail could not be matched to them.
+  if (!people.hasProfile(reviewer)) {
+    return {
+      ok: false,
+      reason: `${who}'s GitHub profile (name, public e-mail) is not in the evidence, so the commits cannot be shown not to be ${who}'s`,
+    };
+  }
+  return {
+    ok: true,
+    reason: `${who} authored, committed, co-authored and pushed none of the pull request's commits (matched by account, e-mail and name)`,
+  };
+}
+
 function lastPusherOutcome(
   reviewer: GitHubAccount,
   evidence: ReviewEvidence,
-  people: Contributors,
+  rules: ReviewRules,
+  people: People,
+  cut: CutOff | undefined,
 ): { ok: boolean; reason: string } {
   const who = reviewer.login;
+  const activity = evidence.activity;
+  if (activity?.available) {
+    const pushes = activity.headPushes.filter((p) => cut === undefined || time(p.timestamp) <= cut.at);
+    const last = pushes.at(-1);
+    if (last) {
+      if (!last.actor) {
+        return { ok: false, reason: `${who}: the last push to ${last.ref} (${last.timestamp}) names no account` };
+      }
+      return sameAccount(last.actor, reviewer)
+        ? { ok: false, reason: `${who} is the last pusher (${describeActivity(last)}, from the activity feed)` }
+        : { ok: true, reason: `${who} is not the last pusher (${describeActivity(last)}, from the activity feed)` };
+    }
+  }
+  // The fallback: a guess from force-push events and the head commit's author and committer.
+  const why = !activity
+    ? 'the evidence was recorded without the activity feed'
+    : activity.available
+      ? 'the activity feed shows no push to the head branch before the merge'
+      : `the activity feed could not answer: ${activity.reason}`;
+  if (!rules.allowActivityFallback) {
+    return {
+      ok: false,
+      reason: `${who}: who pushed last is not established (${why}); the policy does not accept a guess (review.allow-activity-fallback: false)`,
+    };
+  }
   const { accounts, people: persons, source } = evidence.lastPush;
   if (accounts.length === 0 && persons.length === 0) {
     return {
@@ -316,14 +542,15 @@ function lastPusherOutcome(
   }
   const how =
     source === 'head_ref_force_pushed' ? 'force-pushed the head branch last' : 'authored or committed the head commit';
+  const fallback = `fallback, as ${why}`;
   if (accounts.some((a) => sameAccount(a, reviewer)) || persons.some((p) => people.personIs(p, reviewer))) {
-    return { ok: false, reason: `${who} is the last pusher (${how})` };
+    return { ok: false, reason: `${who} is the last pusher (${how}; ${fallback})` };
   }
   const names = [...accounts.map((a) => a.login), ...persons.map((p) => p.account?.login ?? p.email)];
-  return { ok: true, reason: `${who} is not the last pusher (${[...new Set(names)].join(', ')} ${how})` };
+  return { ok: true, reason: `${who} is not the last pusher (${[...new Set(names)].join(', ')} ${how}; ${fallback})` };
 }
 
-// ── who contributed: accounts and emails of every author, committer and co-author ──────────────────────────
+// ── who the people are, and what each did ─────────────────────────────────────────────────────────────────
 
 /** Matches GitHub's noreply addresses: `123+login@users.noreply.github.com` and `login@users.noreply.github.com`. */
 const NOREPLY = /^(?:(\d+)\+)?([^@\s]+)@users\.noreply\.[^@\s]+$/i;
@@ -331,23 +558,49 @@ const NOREPLY = /^(?:(\d+)\+)?([^@\s]+)@users\.noreply\.[^@\s]+$/i;
 /** GitHub's own committer for web edits and merges: a service, never a reviewer. */
 const GITHUB_SERVICE_EMAIL = 'noreply@github.com';
 
-class Contributors {
-  /** Email (lowercase) → the account GitHub linked to it somewhere in this pull request. */
-  private readonly linked = new Map<string, GitHubAccount>();
-  private readonly entries: { person: GitPerson; role: string }[] = [];
-  readonly unidentified: string[] = [];
+/** Everything known to identify one account: e-mails and names (normalised) GitHub ties to it. */
+interface KnownIdentity {
+  account: GitHubAccount;
+  emails: Set<string>;
+  names: Set<string>;
+}
 
-  constructor(evidence: ReviewEvidence) {
+/**
+ * The people of a pull request: every git identity in its commits (authors, committers, co-authors, the merge
+ * commit's co-authors), the pushers of its head branch, and every account GitHub told us about, with the e-mails
+ * and names that identify each (profile name and public e-mail, noreply forms, e-mails linked in the commits).
+ */
+class People {
+  private readonly known = new Map<number, KnownIdentity>();
+  private readonly profiled = new Set<number>();
+  private readonly entries: { person: GitPerson; role: string }[] = [];
+  private readonly pushers: { account: GitHubAccount; role: string }[] = [];
+  readonly unidentified: string[] = [];
+  readonly unidentifiedCoAuthors: string[] = [];
+
+  constructor(evidence: ReviewEvidence, rules: ReviewRules) {
+    const nonHuman = new Set(rules.nonHumanCoAuthors.map((e) => e.toLowerCase()));
     const persons = [...evidence.commits.flatMap((c) => [c.author, c.committer]), ...evidence.lastPush.people];
     for (const person of persons) {
-      if (person.account && person.email) this.linked.set(person.email.toLowerCase(), person.account);
+      if (person.account) this.learn(person.account, { email: person.email, name: person.name });
     }
+    for (const profile of evidence.profiles ?? []) this.learnProfile(profile);
+    if (evidence.pullRequest) this.learn(evidence.pullRequest.author, {});
+    for (const review of evidence.reviews) this.learn(review.reviewer, {});
+
+    const coAuthorsOf = (sha: string, coAuthors: { name: string; email: string }[], where: string) => {
+      for (const coAuthor of coAuthors) {
+        if (nonHuman.has(coAuthor.email.toLowerCase())) continue;
+        this.entries.push({ person: coAuthor, role: `co-authored ${where}` });
+        if (!this.identified(coAuthor)) {
+          this.unidentifiedCoAuthors.push(`"${coAuthor.name} <${coAuthor.email}>" of ${short(sha)}`);
+        }
+      }
+    };
     for (const commit of evidence.commits) {
       this.entries.push({ person: commit.author, role: `authored commit ${short(commit.sha)}` });
       this.entries.push({ person: commit.committer, role: `committed ${short(commit.sha)}` });
-      for (const coAuthor of commit.coAuthors) {
-        this.entries.push({ person: coAuthor, role: `co-authored commit ${short(commit.sha)}` });
-      }
+      coAuthorsOf(commit.sha, commit.coAuthors, `commit ${short(commit.sha)}`);
       for (const [person, role] of [
         [commit.author, 'author'],
         [commit.committer, 'committer'],
@@ -359,6 +612,13 @@ class Contributors {
         }
       }
     }
+    coAuthorsOf(evidence.commit, evidence.mergeCommitCoAuthors ?? [], `the merge commit ${short(evidence.commit)}`);
+    if (evidence.activity?.available) {
+      for (const push of evidence.activity.headPushes) {
+        if (push.actor) this.pushers.push({ account: push.actor, role: `pushed to ${push.ref} at ${push.timestamp}` });
+        else this.unidentified.push(`the push to ${push.ref} at ${push.timestamp} names no account`);
+      }
+    }
     for (const person of evidence.lastPush.people) {
       if (!this.identified(person)) {
         this.unidentified.push(`the last pusher "${person.name} <${person.email}>" has no GitHub account`);
@@ -366,31 +626,94 @@ class Contributors {
     }
   }
 
-  /** What the account did in the pull request's commits, in words (empty: nothing). */
+  /** What the account did in the pull request, in words (empty: nothing). */
   contributionsOf(account: GitHubAccount): string[] {
-    return [...new Set(this.entries.filter((e) => this.personIs(e.person, account)).map((e) => e.role))];
+    const roles = [
+      ...this.entries.filter((e) => this.personIs(e.person, account)).map((e) => e.role),
+      ...this.pushers.filter((p) => sameAccount(p.account, account)).map((p) => p.role),
+    ];
+    return [...new Set(roles)];
   }
 
-  /** Whether a git identity is this account: by its linked account, its noreply address or an email linked elsewhere. */
-  personIs(person: { email: string; account?: GitHubAccount }, account: GitHubAccount): boolean {
+  /** Whether the evidence holds the account's public profile (its name and public e-mail, when it shows them). */
+  hasProfile(account: GitHubAccount): boolean {
+    return this.profiled.has(account.id);
+  }
+
+  /**
+   * Whether a git identity is this account: the account GitHub linked to it, one of its noreply addresses, an
+   * e-mail GitHub links to it (in the commits, or public on its profile), or its name (profile name, login, a name
+   * it committed under), compared after normalisation.
+   */
+  personIs(person: { name: string; email: string; account?: GitHubAccount }, account: GitHubAccount): boolean {
     if (person.account && sameAccount(person.account, account)) return true;
     const email = person.email.toLowerCase();
-    const linked = this.linked.get(email);
-    if (linked && sameAccount(linked, account)) return true;
     const noreply = NOREPLY.exec(email);
     if (noreply) {
       if (noreply[1] !== undefined && Number(noreply[1]) === account.id) return true;
       if (noreply[2]!.toLowerCase() === account.login.toLowerCase()) return true;
     }
-    return false;
+    const known = this.identityOf(account);
+    if (email !== '' && email !== GITHUB_SERVICE_EMAIL && known.emails.has(email)) return true;
+    const name = normaliseName(person.name);
+    return name !== '' && known.names.has(name);
   }
 
-  private identified(person: GitPerson): boolean {
-    const email = person.email.toLowerCase();
-    return (
-      person.account !== undefined || this.linked.has(email) || NOREPLY.test(email) || email === GITHUB_SERVICE_EMAIL
-    );
+  private identityOf(account: GitHubAccount): KnownIdentity {
+    const byId = this.known.get(account.id);
+    if (byId) return byId;
+    const byLogin = [...this.known.values()].find((k) => k.account.login.toLowerCase() === account.login.toLowerCase());
+    return byLogin ?? { account, emails: new Set(), names: new Set([normaliseName(account.login)]) };
   }
+
+  private learn(account: GitHubAccount, seen: { email?: string; name?: string }): void {
+    let known = this.known.get(account.id);
+    if (!known) {
+      known = { account, emails: new Set(), names: new Set([normaliseName(account.login)]) };
+      this.known.set(account.id, known);
+    }
+    const email = seen.email?.toLowerCase();
+    if (email && email !== GITHUB_SERVICE_EMAIL) known.emails.add(email);
+    const name = seen.name === undefined ? '' : normaliseName(seen.name);
+    // GitHub's own web-flow identity names the service, not a person.
+    if (name !== '' && email !== GITHUB_SERVICE_EMAIL) known.names.add(name);
+  }
+
+  private learnProfile(profile: AccountProfile): void {
+    this.learn(profile.account, { email: profile.email, name: profile.name });
+    this.profiled.add(profile.account.id);
+  }
+
+  /** A git identity is identified when it is some account GitHub knows of, or GitHub's own service. */
+  private identified(person: GitPerson | { name: string; email: string }): boolean {
+    const email = person.email.toLowerCase();
+    if ('account' in person && person.account !== undefined) return true;
+    if (email === GITHUB_SERVICE_EMAIL || NOREPLY.test(email)) return true;
+    return [...this.known.values()].some((k) => this.personIs(person, k.account));
+  }
+}
+
+/**
+ * A name as people are compared by it: compatibility-decomposed, accents and case dropped, whitespace collapsed
+ * (`  Bøb  BUILDER ` and `bob builder` differ only by ø; `José` and `jose` are one).
+ */
+export function normaliseName(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(/[\s\p{Z}]+/gu, ' ')
+    .trim();
+}
+
+/** The branch the build ran on (`refs/heads/B` → `B`), or undefined when unknown or not a branch. */
+function builtBranch(evidence: ReviewEvidence): string | undefined {
+  const ref = evidence.builtRef;
+  return ref?.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined;
+}
+
+function describeActivity(a: RefActivity): string {
+  return `${a.activityType} by ${a.actor?.login ?? '(no account)'} at ${a.timestamp}`;
 }
 
 // ── small domain helpers ───────────────────────────────────────────────────────────────────────────────────

@@ -1,7 +1,7 @@
 // Review evidence as packages/github collects it, for one honest pull request: alice wrote it, bob (write access)
 // approved the merged head. Tests change one thing at a time to build each attack.
 
-import type { GitHubAccount, GitPerson, Review, ReviewEvidence, ReviewRules } from '../model';
+import type { AccountProfile, GitHubAccount, GitPerson, RefActivity, Review, ReviewEvidence, ReviewRules } from '../model';
 
 export const REPOSITORY = 'acme/app';
 export const MERGE_COMMIT = 'a'.repeat(40);
@@ -22,7 +22,48 @@ export const RULES: ReviewRules = {
   allowBots: false,
   requireApprovalOnHead: true,
   changesRequestedBlocks: true,
+  unidentifiedCoAuthors: 'refuse',
+  nonHumanCoAuthors: [],
+  allowActivityFallback: false,
 };
+
+/** Public profiles as `GET /users/{login}` shows them: bob has a profile name and a public e-mail of his own. */
+export const PROFILES: AccountProfile[] = [
+  { account: alice, name: 'Alice Author' },
+  { account: bob, name: 'Bob Builder', email: 'bob@acme.example' },
+  { account: carol, name: 'Carol Checker' },
+  { account: mallory, name: 'Mallory' },
+  { account: dependabot },
+];
+
+/** An entry of the repository activity feed. */
+export function activity(
+  activityType: RefActivity['activityType'],
+  actor: GitHubAccount | null,
+  options: { ref?: string; after?: string; before?: string; timestamp?: string; id?: number } = {},
+): RefActivity {
+  return {
+    id: options.id ?? 7000,
+    ref: options.ref ?? 'refs/heads/main',
+    before: options.before ?? '0'.repeat(40),
+    after: options.after ?? MERGE_COMMIT,
+    timestamp: options.timestamp ?? '2026-11-20T13:00:00Z',
+    activityType,
+    actor,
+  };
+}
+
+/** alice pushed her branch; bob's merge of pull request #42 brought MERGE_COMMIT onto main. */
+export function honestActivity(): NonNullable<ReviewEvidence['activity']> {
+  return {
+    available: true,
+    headPushes: [
+      activity('push', alice, { ref: 'refs/heads/widget', after: FIRST_COMMIT, timestamp: '2026-11-20T11:00:30Z', id: 7001 }),
+      activity('push', alice, { ref: 'refs/heads/widget', after: HEAD, timestamp: '2026-11-20T11:30:30Z', id: 7002 }),
+    ],
+    builtCommitArrivals: [activity('pr_merge', bob, { id: 7003 })],
+  };
+}
 
 let nextReviewId = 1000;
 
@@ -40,9 +81,11 @@ export function review(reviewer: GitHubAccount, state: Review['state'], commitId
 
 /** Honest evidence: alice's two commits, merged by squash as MERGE_COMMIT, bob approved HEAD. */
 export function honestEvidence(overrides: Partial<ReviewEvidence> = {}): ReviewEvidence {
-  return {
+  const evidence: ReviewEvidence = {
     repository: REPOSITORY,
     commit: MERGE_COMMIT,
+    builtRef: 'refs/heads/main',
+    defaultBranch: 'main',
     gaps: [],
     pullRequest: {
       number: 42,
@@ -50,7 +93,10 @@ export function honestEvidence(overrides: Partial<ReviewEvidence> = {}): ReviewE
       title: 'Add the widget endpoint',
       author: alice,
       headSha: HEAD,
+      headRef: 'widget',
+      headRepository: REPOSITORY,
       mergeCommitSha: MERGE_COMMIT,
+      createdAt: '2026-11-20T11:01:00Z',
       mergedAt: '2026-11-20T13:00:00Z',
       mergedBy: bob,
       mergeMethod: 'squash',
@@ -67,8 +113,15 @@ export function honestEvidence(overrides: Partial<ReviewEvidence> = {}): ReviewE
       { sha: HEAD, author: alicePerson, committer: alicePerson, coAuthors: [], committedAt: '2026-11-20T11:30:00Z' },
     ],
     reviews: [{ id: 900, reviewer: bob, state: 'APPROVED', commitId: HEAD, submittedAt: '2026-11-20T12:10:00.000Z' }],
-    lastPush: { accounts: [alice], people: [alicePerson], source: 'head-commit' },
+    profiles: PROFILES,
+    lastPush: { accounts: [alice], people: [], source: 'activity' },
+    activity: honestActivity(),
     permissions: { alice: 'write', bob: 'write', carol: 'maintain', mallory: 'read', 'dependabot[bot]': 'write' },
     ...overrides,
   };
+  // The merge brought whatever commit the evidence is about onto main, unless a test says otherwise.
+  if (!('activity' in overrides) && evidence.activity?.available) {
+    for (const arrival of evidence.activity.builtCommitArrivals) arrival.after = evidence.commit;
+  }
+  return evidence;
 }
