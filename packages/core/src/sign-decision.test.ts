@@ -147,6 +147,15 @@ describe('signDecision', () => {
     expect(decision.review).toBeUndefined();
   });
 
+  it('refuses evidence judged against another branch than the one the provenance says the build ran on', () => {
+    const evidence = honestEvidence({ builtRef: 'refs/heads/alice-scratch' });
+    const decision = signDecision({ policy, artifacts, provenance: judged, signer: signSigner, evidence });
+    expect(failed(decision.checks)).toEqual(['review-evidence']);
+    expect(check(decision.checks, 'review-evidence').reason).toBe(
+      'expected review evidence for the branch the build ran on (refs/heads/main), found evidence for refs/heads/alice-scratch',
+    );
+  });
+
   it('refuses a sign job that is the build identity', () => {
     const decision = signDecision({
       policy,

@@ -328,7 +328,14 @@ function reviewEvidenceCheck(source: BuiltSource | undefined, evidence: ReviewEv
       `expected review evidence for ${source.repository}@${source.commit}, the built source; found evidence for ${evidence.repository}@${evidence.commit}`,
     );
   }
-  return pass('review-evidence', `collected from GitHub for ${source.repository}@${source.commit}`);
+  // The branch the review is judged against is the one the verified provenance says the build ran on.
+  if (evidence.builtRef !== source.ref) {
+    return fail(
+      'review-evidence',
+      `expected review evidence for the branch the build ran on (${source.ref}), found evidence for ${evidence.builtRef ?? 'no branch'}`,
+    );
+  }
+  return pass('review-evidence', `collected from GitHub for ${source.repository}@${source.commit} built on ${source.ref}`);
 }
 
 function builtCommitIsMergedCommit(evidence: ReviewEvidence): Check {
