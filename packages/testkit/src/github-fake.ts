@@ -1,7 +1,15 @@
 // A GitHub REST API fake on loopback. A test writes a repository's state as plain data (pull requests, reviews,
-// commits, timeline events, collaborators); the fake answers with the response shapes of GitHub's own OpenAPI
-// examples (`__fixtures__/github-examples.json`), pages lists as GitHub does (`per_page`, `page`, `Link`), and fails
-// on demand (5xx, primary and secondary rate limits, slow answers) for a route and a number of times.
+// commits, timeline events, collaborators, users' public profiles); the fake answers with the response shapes of
+// GitHub's own OpenAPI examples (`__fixtures__/github-examples.json`), pages lists as GitHub does (`per_page`, `page`,
+// `Link`; the activity feed by `before`/`after` cursors), and fails on demand (404, 403, 5xx, primary and secondary
+// rate limits, slow answers) for a route and a number of times.
+//
+// The repository activity feed (`GET /repos/{owner}/{repo}/activity`) is filled by the builders as GitHub fills it:
+// a direct push or branch move (`pushCommit`, `moveBranch`) is a push, force push or branch creation by its pusher;
+// a pull request's head branch is created and pushed to by its author (`aPullRequest`), by anyone else with
+// `pushToPullRequest`, and a `head_ref_force_pushed` timeline event (`aForcePush`) is a force push; a merge is a
+// `pr_merge` on the base by the merger, or, through the merge queue, a `gh-readonly-queue/…` branch and a
+// `merge_queue_merge` by the queue's bot.
 
 import { createHash } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
@@ -23,6 +31,17 @@ export interface FakeAccount {
 export interface FakeUser extends FakeAccount {
   name: string;
   email: string;
+  /**
+   * What the account's public profile shows (`GET /users/{login}`), once the user is in the state
+   * (`aGitHubState(…, user)`): a profile name and public e-mail, which need not be the commit identity above.
+   */
+  profile?: FakeProfile;
+}
+
+/** A public profile's name and public e-mail; absent or `null`: not shown (GitHub answers `null`). */
+export interface FakeProfile {
+  name?: string | null;
+  email?: string | null;
 }
 
 /** A git signature: `commit.author` / `commit.committer`. */
@@ -71,6 +90,44 @@ export interface FakeTimelineEvent {
   commitId: string | null;
 }
 
+/** What the repository activity feed calls a change of a ref. */
+export type FakeActivityType =
+  | 'push'
+  | 'force_push'
+  | 'branch_creation'
+  | 'branch_deletion'
+  | 'pr_merge'
+  | 'merge_queue_merge';
+
+/** One entry of the repository activity feed: `actor` moved `ref` from `before` to `after` at `timestamp`. */
+export interface FakeActivity {
+  id: number;
+  /** Full ref, `refs/heads/<branch>`. */
+  ref: string;
+  /** All zeros for a creation. */
+  before: string;
+  /** All zeros for a deletion. */
+  after: string;
+  /** ISO 8601. */
+  timestamp: string;
+  activityType: FakeActivityType;
+  /** `null`: a deleted account. */
+  actor: FakeAccount | null;
+}
+
+/**
+ * A change of a pull request's head branch other than a force push (its force pushes are its
+ * `head_ref_force_pushed` timeline events, as GitHub records both). The feed chains `before` from the previous change.
+ */
+export interface FakeHeadChange {
+  id: number;
+  activityType: 'branch_creation' | 'push' | 'branch_deletion';
+  /** The commit the branch points at after the change; all zeros for a deletion. */
+  after: string;
+  by: FakeAccount | null;
+  at: string;
+}
+
 export interface FakePullRequest {
   number: number;
   id: number;
@@ -82,7 +139,11 @@ export interface FakePullRequest {
   createdAt: string;
   closedAt: string | null;
   htmlUrl?: string;
-  head: { ref: string; sha: string };
+  /**
+   * `repository`: the `owner/name` the head branch lives in (a fork); absent: the base repository; `null`: a deleted
+   * fork (GitHub answers `"repo": null`).
+   */
+  head: { ref: string; sha: string; repository?: string | null };
   base: { ref: string; sha: string };
   merged: boolean;
   mergeCommitSha: string | null;
@@ -96,6 +157,8 @@ export interface FakePullRequest {
   events: FakeTimelineEvent[];
   /** Further commits GitHub associates with this PR in `GET …/commits/{sha}/pulls` (e.g. rebased copies on the base). */
   associatedShas: string[];
+  /** The head branch's creation, pushes and deletion, oldest first: its entries in the head repository's activity feed. */
+  headActivity: FakeHeadChange[];
 }
 
 export type FakeRole =
@@ -129,17 +192,31 @@ export interface FakeRepository {
   collaborators: Record<string, FakeRole>;
   /** Run id → reviews of its deployment environments (`GET …/actions/runs/{run_id}/approvals`). */
   workflowRunApprovals: Record<string, FakeWorkflowRunApproval[]>;
+  /**
+   * The activity feed's entries other than pull request head branches (those come from each pull request's
+   * `headActivity` and force pushes): direct pushes, branch moves, merges. Tests may append entries (`anActivity`).
+   */
+  activity: FakeActivity[];
 }
 
 export interface GitHubFakeState {
   repositories: FakeRepository[];
+  /**
+   * Users whose public profile `GET /users/{username}` shows. An account seen elsewhere in the state answers with no
+   * name or e-mail; any other login is 404.
+   */
+  users?: FakeUser[];
 }
 
 // ── Failure injection and request log ─────────────────────────────────────────────────────────────────────────
 
 export interface FakeFailure {
-  /** 500, 502, 503, 504; 403 or 429 for rate limits. Omit with `delayMs` to answer normally but late. */
-  status?: 403 | 429 | 500 | 502 | 503 | 504;
+  /**
+   * 500, 502, 503, 504; 403 or 429 for rate limits; 404 ("Not Found") and 403 ("Resource not accessible by
+   * integration") alone are GitHub's answers for a feature the repository or the token does not have. Omit with
+   * `delayMs` to answer normally but late.
+   */
+  status?: 403 | 404 | 429 | 500 | 502 | 503 | 504;
   /** How many matching requests fail; default: every one. */
   count?: number;
   /** Primary rate limit: 403 with `x-ratelimit-remaining: 0` and this `x-ratelimit-reset` (epoch seconds). */
@@ -174,6 +251,7 @@ export interface GitHubFake {
   /**
    * Fail requests matching `route`: `'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews'` (placeholders match
    * any one segment), a concrete path (`'/repos/acme/app/pulls/7'`, any method), or a RegExp tested on `'GET /path'`.
+   * E.g. `failOn('GET /repos/{owner}/{repo}/activity', { status: 403 })`: a token without access to the feed.
    */
   failOn(route: string | RegExp, failure: FakeFailure): void;
   close(): Promise<void>;
@@ -210,6 +288,18 @@ export const webFlow: FakeUser = {
   email: 'noreply@github.com',
 };
 
+/** The merge queue's bot: it pushes the queue's branches, moves the base (`merge_queue_merge`) and is `merged_by`. */
+export const mergeQueueBot: FakeUser = {
+  login: 'github-merge-queue[bot]',
+  id: 118344674,
+  type: 'Bot',
+  name: 'github-merge-queue',
+  email: '118344674+github-merge-queue@users.noreply.github.com',
+};
+
+/** The `before` of a creation and the `after` of a deletion. */
+export const NO_COMMIT = '0'.repeat(40);
+
 /** A GitHub user who commits as `name <id+login@users.noreply.github.com>` unless told otherwise. */
 export function aUser(login: string, options: Partial<Omit<FakeUser, 'login'>> = {}): FakeUser {
   const id = options.id ?? newId();
@@ -219,6 +309,7 @@ export function aUser(login: string, options: Partial<Omit<FakeUser, 'login'>> =
     type: options.type ?? 'User',
     name: options.name ?? login,
     email: options.email ?? `${id}+${login}@users.noreply.github.com`,
+    ...(options.profile && { profile: options.profile }),
   };
 }
 
@@ -311,8 +402,33 @@ export function aTimelineEvent(
   };
 }
 
+/**
+ * A force push to a pull request's head branch, as its timeline shows it; in the pull request's `events`, it is also
+ * a `force_push` in the activity feed (to `headSha`, else the pull request's head). `pushToPullRequest(…, { force })`
+ * also replaces the commits.
+ */
 export function aForcePush(options: { by: FakeAccount | null; at?: string; headSha?: string }): FakeTimelineEvent {
   return aTimelineEvent('head_ref_force_pushed', { by: options.by, at: options.at, commitId: options.headSha });
+}
+
+/** An activity feed entry, for `repository.activity`; `ref` may be a bare branch name. */
+export function anActivity(
+  activityType: FakeActivityType,
+  options: { ref: string; after: string; before?: string; by: FakeAccount | null; at?: string; id?: number },
+): FakeActivity {
+  return {
+    id: options.id ?? newId(),
+    ref: fullRef(options.ref),
+    before: options.before ?? NO_COMMIT,
+    after: options.after,
+    timestamp: options.at ?? tick(),
+    activityType,
+    actor: options.by ? accountOf(options.by) : null,
+  };
+}
+
+function fullRef(ref: string): string {
+  return ref.startsWith('refs/') ? ref : `refs/heads/${ref}`;
 }
 
 export interface PullRequestOptions {
@@ -325,6 +441,8 @@ export interface PullRequestOptions {
   reviews?: FakeReview[];
   events?: FakeTimelineEvent[];
   headRef?: string;
+  /** The `owner/name` of the fork the head branch lives in (`null`: a deleted fork); default: the base repository. */
+  headRepository?: string | null;
   baseRef?: string;
   /** Base commit the branch started from. */
   baseSha?: string;
@@ -333,7 +451,10 @@ export interface PullRequestOptions {
 
 let nextPullNumber = 0;
 
-/** An open pull request; merge it with `mergePullRequest`. */
+/**
+ * An open pull request; merge it with `mergePullRequest`. Its author created its head branch at the base commit and
+ * pushed each commit, at the commit's committer date (`headActivity`); `pushToPullRequest` pushes more, as anyone.
+ */
 export function aPullRequest(options: PullRequestOptions): FakePullRequest {
   if (options.commits.length === 0) throw new Error('aPullRequest: a pull request needs at least one commit');
   nextPullNumber += 1;
@@ -344,17 +465,29 @@ export function aPullRequest(options: PullRequestOptions): FakePullRequest {
     parent = commit.sha;
   }
   const number = options.number ?? nextPullNumber;
+  const author = accountOf(options.author);
+  const createdAt = options.commits[0]!.committer.date;
+  const headActivity: FakeHeadChange[] = [
+    { id: newId(), activityType: 'branch_creation', after: baseSha, by: author, at: createdAt },
+    ...options.commits.map((commit): FakeHeadChange => {
+      return { id: newId(), activityType: 'push', after: commit.sha, by: author, at: commit.committer.date };
+    }),
+  ];
   return {
     number,
     id: newId(),
     title: options.title ?? `Pull request ${number}`,
     body: options.body ?? '',
-    user: accountOf(options.author),
+    user: author,
     state: 'open',
     draft: false,
-    createdAt: options.commits[0]!.committer.date,
+    createdAt,
     closedAt: null,
-    head: { ref: options.headRef ?? `change-${number}`, sha: options.commits.at(-1)!.sha },
+    head: {
+      ref: options.headRef ?? `change-${number}`,
+      sha: options.commits.at(-1)!.sha,
+      ...(options.headRepository !== undefined && { repository: options.headRepository }),
+    },
     base: { ref: options.baseRef ?? 'main', sha: baseSha },
     merged: false,
     mergeCommitSha: null,
@@ -365,7 +498,46 @@ export function aPullRequest(options: PullRequestOptions): FakePullRequest {
     reviews: options.reviews ?? [],
     events: options.events ?? [],
     associatedShas: [],
+    headActivity,
   };
+}
+
+/**
+ * Pushes `commits` onto a pull request's head branch as `by` (default: the pull request's author), at `at` (default:
+ * now on the shared clock): one push in the activity feed, the timeline only showing the commits. With `force`, the
+ * commits replace the branch's (chained from the base unless their parents are set) and the push is a force push:
+ * a `head_ref_force_pushed` timeline event, as GitHub shows it. Returns the new head.
+ */
+export function pushToPullRequest(
+  pullRequest: FakePullRequest,
+  commits: FakeCommit | FakeCommit[],
+  options: { by?: FakeAccount | null; force?: boolean; at?: string } = {},
+): string {
+  const pushed = Array.isArray(commits) ? commits : [commits];
+  if (pushed.length === 0) throw new Error('pushToPullRequest: nothing to push');
+  if (pullRequest.merged) throw new Error(`pushToPullRequest: pull request #${pullRequest.number} is merged`);
+  const by = options.by === undefined ? pullRequest.user : options.by;
+  const at = options.at ?? tick();
+  let parent = options.force ? pullRequest.base.sha : pullRequest.head.sha;
+  for (const commit of pushed) {
+    if (commit.parents.length === 0) commit.parents = [parent];
+    parent = commit.sha;
+  }
+  pullRequest.head.sha = parent;
+  if (options.force) {
+    pullRequest.commits = [...pushed];
+    pullRequest.events.push(aForcePush({ by, at, headSha: parent }));
+  } else {
+    pullRequest.commits.push(...pushed);
+    pullRequest.headActivity.push({
+      id: newId(),
+      activityType: 'push',
+      after: parent,
+      by: by && accountOf(by),
+      at,
+    });
+  }
+  return parent;
 }
 
 export interface RepositoryOptions {
@@ -393,22 +565,78 @@ export function aRepository(fullName: string, options: RepositoryOptions = {}): 
     pullRequests: [],
     collaborators: { ...options.collaborators },
     workflowRunApprovals: {},
+    activity: [],
   };
 }
 
-/** Pushes a commit straight onto a branch (no pull request); returns its sha. */
-export function pushCommit(repository: FakeRepository, commit: FakeCommit, branch = repository.defaultBranch): string {
-  commit.parents = [repository.branches[branch] ?? fakeSha('orphan')];
+/**
+ * Pushes a commit straight onto a branch (no pull request); returns its sha. The feed shows a push (a branch creation
+ * for a new branch) by `by` (default: the account GitHub linked to the commit's author) at `at` (default: the commit's
+ * committer date).
+ */
+export function pushCommit(
+  repository: FakeRepository,
+  commit: FakeCommit,
+  branch = repository.defaultBranch,
+  options: { by?: FakeAccount | null; at?: string } = {},
+): string {
+  const tip = repository.branches[branch];
+  commit.parents = [tip ?? fakeSha('orphan')];
   repository.commits.push(commit);
   repository.branches[branch] = commit.sha;
+  const by = options.by === undefined ? commit.authorAccount : options.by;
+  repository.activity.push(
+    anActivity(tip ? 'push' : 'branch_creation', {
+      ref: branch,
+      before: tip ?? NO_COMMIT,
+      after: commit.sha,
+      by,
+      at: options.at ?? commit.committer.date,
+    }),
+  );
   return commit.sha;
+}
+
+/**
+ * Points `branch` at `sha`, an existing commit (e.g. main moved onto a merge commit made on another branch), as a
+ * push by `by`: a force push with `force`, a branch creation for a new branch.
+ */
+export function moveBranch(
+  repository: FakeRepository,
+  branch: string,
+  sha: string,
+  options: { by: FakeAccount | null; force?: boolean; at?: string },
+): void {
+  if (!findCommit(repository, sha)) throw new Error(`moveBranch: no commit ${sha} in ${fullNameOf(repository)}`);
+  const tip = repository.branches[branch];
+  repository.branches[branch] = sha;
+  const activityType = !tip ? 'branch_creation' : options.force ? 'force_push' : 'push';
+  repository.activity.push(
+    anActivity(activityType, { ref: branch, before: tip ?? NO_COMMIT, after: sha, by: options.by, at: options.at }),
+  );
 }
 
 export type MergeMethodName = 'merge' | 'squash' | 'rebase';
 
+export interface MergeOptions {
+  method: MergeMethodName;
+  /** Who pressed the merge button, or added the pull request to the merge queue. */
+  by: FakeUser;
+  at?: string;
+  /**
+   * Through the merge queue: `by` adds the pull request to the queue (an `added_to_merge_queue` timeline event); the
+   * queue's bot builds the merge commit on `gh-readonly-queue/<base>/pr-<n>-<base tip>` (created, then deleted) and
+   * fast-forwards the base to it (`merge_queue_merge`); the pull request is merged by the bot, as that commit.
+   */
+  mergeQueue?: boolean;
+  /** Delete the head branch after the merge (the "Delete branch" button, or the repository's auto-delete setting). */
+  deleteBranch?: boolean;
+}
+
 /**
- * Merges `pullRequest` into its base the way GitHub's merge button does, adds it to the repository if needed, and
- * returns the commit it was merged as (`merge_commit_sha`):
+ * Merges `pullRequest` into its base the way GitHub's merge button does (any base branch: it lands on
+ * `refs/heads/<base>` as a `pr_merge` by the merger), adds it to the repository if needed, and returns the commit it
+ * was merged as (`merge_commit_sha`):
  * - merge: a commit with parents [base tip, PR head], authored by the merger, committed by web-flow;
  * - squash: one commit with the base tip as parent, authored by the PR author, co-authored-by the other authors;
  * - rebase: each PR commit replayed on the base tip (same author and message, committer web-flow); the last one.
@@ -416,12 +644,16 @@ export type MergeMethodName = 'merge' | 'squash' | 'rebase';
 export function mergePullRequest(
   repository: FakeRepository,
   pullRequest: FakePullRequest,
-  options: { method: MergeMethodName; by: FakeUser; at?: string },
+  options: MergeOptions,
 ): string {
   if (!repository.pullRequests.includes(pullRequest)) repository.pullRequests.push(pullRequest);
+  // Through the queue: queued, then the queue's branch, then the merge, each a moment apart.
+  const queuedAt = options.mergeQueue ? (options.at ? minutesBefore(options.at, 2) : tick()) : undefined;
+  const groupAt = options.mergeQueue ? (options.at ? minutesBefore(options.at, 1) : tick()) : undefined;
   const at = options.at ?? tick();
   const base = pullRequest.base.ref;
   const tip = repository.branches[base] ?? pullRequest.base.sha;
+  const headOwner = pullRequest.head.repository?.split('/')[0] ?? repository.owner.login;
   const created: FakeCommit[] = [];
   if (options.method === 'merge') {
     created.push(
@@ -429,7 +661,7 @@ export function mergePullRequest(
         author: options.by,
         committer: webFlow,
         date: at,
-        message: `Merge pull request #${pullRequest.number} from ${repository.owner.login}/${pullRequest.head.ref}\n\n${pullRequest.title}`,
+        message: `Merge pull request #${pullRequest.number} from ${headOwner}/${pullRequest.head.ref}\n\n${pullRequest.title}`,
         parents: [tip, pullRequest.head.sha],
       }),
     );
@@ -479,13 +711,52 @@ export function mergePullRequest(
   pullRequest.closedAt = at;
   pullRequest.merged = true;
   pullRequest.mergedAt = at;
-  pullRequest.mergedBy = accountOf(options.by);
   pullRequest.mergeCommitSha = mergeCommit.sha;
+  if (options.mergeQueue) {
+    const queueBranch = `gh-readonly-queue/${base}/pr-${pullRequest.number}-${tip}`;
+    pullRequest.events.push(aTimelineEvent('added_to_merge_queue', { by: options.by, at: queuedAt }));
+    pullRequest.mergedBy = accountOf(mergeQueueBot);
+    repository.activity.push(
+      anActivity('branch_creation', { ref: queueBranch, after: mergeCommit.sha, by: mergeQueueBot, at: groupAt }),
+      anActivity('merge_queue_merge', { ref: base, before: tip, after: mergeCommit.sha, by: mergeQueueBot, at }),
+      anActivity('branch_deletion', {
+        ref: queueBranch,
+        before: mergeCommit.sha,
+        after: NO_COMMIT,
+        by: mergeQueueBot,
+        at,
+      }),
+    );
+  } else {
+    pullRequest.mergedBy = accountOf(options.by);
+    repository.activity.push(
+      anActivity('pr_merge', { ref: base, before: tip, after: mergeCommit.sha, by: options.by, at }),
+    );
+  }
+  if (options.deleteBranch) {
+    pullRequest.headActivity.push({
+      id: newId(),
+      activityType: 'branch_deletion',
+      after: NO_COMMIT,
+      by: accountOf(options.by),
+      at,
+    });
+  }
   return mergeCommit.sha;
 }
 
-export function aGitHubState(...repositories: FakeRepository[]): GitHubFakeState {
-  return { repositories };
+function minutesBefore(at: string, minutes: number): string {
+  return new Date(Date.parse(at) - minutes * 60_000).toISOString().replace('.000Z', 'Z');
+}
+
+/**
+ * The state the fake serves: repositories, and users whose public profile it shows (`GET /users/{username}`), e.g.
+ * `aGitHubState(repository, aUser('bob', { profile: { name: 'Bob Builder', email: 'bob@acme.example' } }))`.
+ */
+export function aGitHubState(...entries: (FakeRepository | FakeUser)[]): GitHubFakeState {
+  const users = entries.filter((entry): entry is FakeUser => 'login' in entry);
+  const repositories = entries.filter((entry): entry is FakeRepository => !('login' in entry));
+  return { repositories, users };
 }
 
 // ── Server ─────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -499,12 +770,17 @@ interface Answer {
   headers?: Record<string, string>;
 }
 
-interface RouteContext {
-  repository: FakeRepository;
+interface RequestContext {
+  state: GitHubFakeState;
   params: Record<string, string>;
   query: URLSearchParams;
   api: string;
   path: string;
+}
+
+/** A request under `/repos/{owner}/{repo}` whose repository is in the state (any other is 404 before a route sees it). */
+interface RouteContext extends RequestContext {
+  repository: FakeRepository;
 }
 
 interface Route {
@@ -512,6 +788,17 @@ interface Route {
   template: string;
   handle: (context: RouteContext) => Answer;
 }
+
+/** A route outside `/repos/{owner}/{repo}`, e.g. `/users/{username}`. */
+interface AccountRoute {
+  method: string;
+  template: string;
+  handle: (context: RequestContext) => Answer;
+}
+
+type MatchedRoute =
+  | { route: Route; params: Record<string, string>; inRepository: true }
+  | { route: AccountRoute; params: Record<string, string>; inRepository: false };
 
 const DOCS = 'https://docs.github.com/rest';
 const MAX_PER_PAGE = 100;
@@ -670,6 +957,7 @@ function failureAnswer(failure: FakeFailure): Answer {
   }
   const message: Record<number, string> = {
     403: 'Resource not accessible by integration',
+    404: 'Not Found',
     500: 'Server Error',
     502: 'Bad Gateway',
     503: 'Service Unavailable',
@@ -682,29 +970,32 @@ function notFound(): Answer {
   return { status: 404, body: { message: 'Not Found', documentation_url: DOCS, status: '404' } };
 }
 
-function matchRoute(method: string, path: string): { route: Route; params: Record<string, string> } | undefined {
+function matchRoute(method: string, path: string): MatchedRoute | undefined {
   for (const route of ROUTES) {
-    if (route.method !== method) continue;
-    const params = matchTemplate(route.template, path);
-    if (params) return { route, params };
+    const params = route.method === method ? matchTemplate(route.template, path) : undefined;
+    if (params) return { route, params, inRepository: true };
+  }
+  for (const route of ACCOUNT_ROUTES) {
+    const params = route.method === method ? matchTemplate(route.template, path) : undefined;
+    if (params) return { route, params, inRepository: false };
   }
   return undefined;
 }
 
-function answerRoute(
-  matched: { route: Route; params: Record<string, string> },
-  url: URL,
-  api: string,
-  state: GitHubFakeState,
-): Answer {
-  const { route, params } = matched;
-  const repository = state.repositories.find(
-    (r) =>
-      r.owner.login.toLowerCase() === params.owner?.toLowerCase() &&
-      r.name.toLowerCase() === params.repo?.toLowerCase(),
-  );
+function answerRoute(matched: MatchedRoute, url: URL, api: string, state: GitHubFakeState): Answer {
+  const context: RequestContext = { state, params: matched.params, query: url.searchParams, api, path: url.pathname };
+  if (!matched.inRepository) return matched.route.handle(context);
+  const repository = findRepository(state, `${matched.params.owner}/${matched.params.repo}`);
   if (!repository) return notFound();
-  return route.handle({ repository, params, query: url.searchParams, api, path: url.pathname });
+  return matched.route.handle({ ...context, repository });
+}
+
+function findRepository(state: GitHubFakeState, fullName: string): FakeRepository | undefined {
+  return state.repositories.find((r) => fullNameOf(r).toLowerCase() === fullName.toLowerCase());
+}
+
+function fullNameOf(repository: FakeRepository): string {
+  return `${repository.owner.login}/${repository.name}`;
 }
 
 const ROUTES: Route[] = [
@@ -716,9 +1007,9 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     template: '/repos/{owner}/{repo}/pulls/{pull_number}',
-    handle: ({ repository, params, api }) => {
+    handle: ({ state, repository, params, api }) => {
       const pullRequest = findPullRequest(repository, params.pull_number!);
-      return pullRequest ? { status: 200, body: pullRequestJson(repository, pullRequest, api) } : notFound();
+      return pullRequest ? { status: 200, body: pullRequestJson(state, repository, pullRequest, api) } : notFound();
     },
   },
   {
@@ -757,7 +1048,7 @@ const ROUTES: Route[] = [
       );
       return page(
         context,
-        associated.map((pr) => pullRequestSimpleJson(context.repository, pr, context.api)),
+        associated.map((pr) => pullRequestSimpleJson(context.state, context.repository, pr, context.api)),
       );
     },
   },
@@ -798,7 +1089,249 @@ const ROUTES: Route[] = [
         : notFound();
     },
   },
+  {
+    method: 'GET',
+    template: '/repos/{owner}/{repo}/activity',
+    handle: (context) => {
+      const filtered = filterActivity(activityFeed(context.state, context.repository), context.query);
+      if (typeof filtered === 'string') return validationFailed(filtered);
+      return cursorPage(context, filtered, (activity) => activityJson(context.repository, activity, context.api));
+    },
+  },
 ];
+
+const ACCOUNT_ROUTES: AccountRoute[] = [
+  {
+    method: 'GET',
+    template: '/users/{username}',
+    handle: ({ state, params, api }) => {
+      const found = findAccount(state, params.username!);
+      return found ? { status: 200, body: publicUserJson(found.account, found.profile, api) } : notFound();
+    },
+  },
+];
+
+// ── The activity feed ──────────────────────────────────────────────────────────────────────────────────────────
+
+const ACTIVITY_TYPES: readonly FakeActivityType[] = [
+  'push',
+  'force_push',
+  'branch_creation',
+  'branch_deletion',
+  'pr_merge',
+  'merge_queue_merge',
+];
+const HOUR = 3_600_000;
+/** `time_period`: "day" is the past 24 hours, "week" the past 168 (GitHub's words); the others alike. */
+const TIME_PERIODS: Record<string, number> = {
+  day: 24 * HOUR,
+  week: 7 * 24 * HOUR,
+  month: 30 * 24 * HOUR,
+  quarter: 91 * 24 * HOUR,
+  year: 365 * 24 * HOUR,
+};
+
+/**
+ * The repository's feed, oldest first: its own entries and the head branch changes of every pull request (of any
+ * repository in the state) whose head branch lives in it.
+ */
+function activityFeed(state: GitHubFakeState, repository: FakeRepository): FakeActivity[] {
+  const name = fullNameOf(repository).toLowerCase();
+  const entries = [...repository.activity];
+  for (const base of state.repositories) {
+    for (const pullRequest of base.pullRequests) {
+      const head = pullRequest.head.repository === undefined ? fullNameOf(base) : pullRequest.head.repository;
+      if (head?.toLowerCase() === name) entries.push(...headBranchActivity(pullRequest));
+    }
+  }
+  return entries.sort(inFeedOrder);
+}
+
+function inFeedOrder(a: FakeActivity, b: FakeActivity): number {
+  return Date.parse(a.timestamp) - Date.parse(b.timestamp) || a.id - b.id;
+}
+
+/** A pull request's head branch changes and its force pushes, each `before` being the previous `after`. */
+function headBranchActivity(pullRequest: FakePullRequest): FakeActivity[] {
+  const forcePushes = pullRequest.events
+    .filter((event) => event.event === 'head_ref_force_pushed')
+    .map((event): Omit<FakeHeadChange, 'activityType'> & { activityType: FakeActivityType } => ({
+      id: event.id,
+      activityType: 'force_push',
+      after: event.commitId ?? pullRequest.head.sha,
+      by: event.actor,
+      at: event.createdAt,
+    }));
+  const changes = [...pullRequest.headActivity, ...forcePushes].sort(
+    (a, b) => Date.parse(a.at) - Date.parse(b.at) || a.id - b.id,
+  );
+  let tip = NO_COMMIT;
+  return changes.map((change) => {
+    const before = change.activityType === 'branch_creation' ? NO_COMMIT : tip;
+    tip = change.after;
+    return {
+      id: change.id,
+      ref: `refs/heads/${pullRequest.head.ref}`,
+      before,
+      after: change.after,
+      timestamp: change.at,
+      activityType: change.activityType,
+      actor: change.by && accountOf(change.by),
+    };
+  });
+}
+
+/** GitHub's query parameters: `ref`, `actor`, `activity_type`, `time_period`, `direction`; a string is a 422. */
+function filterActivity(feed: FakeActivity[], query: URLSearchParams): FakeActivity[] | string {
+  const ref = query.get('ref');
+  const actor = query.get('actor')?.toLowerCase();
+  const activityType = query.get('activity_type');
+  const timePeriod = query.get('time_period');
+  const direction = query.get('direction') ?? 'desc';
+  if (activityType && !ACTIVITY_TYPES.includes(activityType as FakeActivityType)) {
+    return `activity_type must be one of ${ACTIVITY_TYPES.join(', ')}`;
+  }
+  if (timePeriod && TIME_PERIODS[timePeriod] === undefined) {
+    return `time_period must be one of ${Object.keys(TIME_PERIODS).join(', ')}`;
+  }
+  if (direction !== 'asc' && direction !== 'desc') return 'direction must be one of asc, desc';
+  const since = timePeriod ? Date.now() - TIME_PERIODS[timePeriod]! : Number.NEGATIVE_INFINITY;
+  const kept = feed.filter(
+    (entry) =>
+      (!ref || entry.ref === fullRef(ref)) &&
+      (!actor || entry.actor?.login.toLowerCase() === actor) &&
+      (!activityType || entry.activityType === activityType) &&
+      Date.parse(entry.timestamp) >= since,
+  );
+  return direction === 'asc' ? kept : kept.reverse();
+}
+
+/**
+ * One page of a cursor-paged list, as GitHub pages the activity feed: `per_page` (default 30, at most 100), `after`
+ * (the items following a cursor) or `before` (those preceding it), and a `Link` header with `next` and `prev`.
+ */
+function cursorPage(context: RouteContext, items: FakeActivity[], json: (item: FakeActivity) => Json): Answer {
+  const perPage = perPageOf(context.query);
+  const after = context.query.get('after') || undefined;
+  const before = context.query.get('before') || undefined;
+  let start = 0;
+  let end = Math.min(perPage, items.length);
+  if (after !== undefined) {
+    const at = cursorPosition(items, after);
+    if (at === undefined) return validationFailed(`after is not a valid cursor: ${after}`);
+    start = at + 1;
+    end = Math.min(start + perPage, items.length);
+  } else if (before !== undefined) {
+    const at = cursorPosition(items, before);
+    if (at === undefined) return validationFailed(`before is not a valid cursor: ${before}`);
+    end = at;
+    start = Math.max(0, end - perPage);
+  }
+  const link = (name: 'after' | 'before', item: FakeActivity): string => {
+    const query = new URLSearchParams(context.query);
+    query.delete('after');
+    query.delete('before');
+    query.set('per_page', String(perPage));
+    query.set(name, cursorOf(item));
+    return `<${context.api}${context.path}?${query}>`;
+  };
+  const links: string[] = [];
+  if (end < items.length && end > start) links.push(`${link('after', items[end - 1]!)}; rel="next"`);
+  if (start > 0 && end > start) links.push(`${link('before', items[start]!)}; rel="prev"`);
+  return {
+    status: 200,
+    body: items.slice(start, end).map(json),
+    headers: links.length ? { link: links.join(', ') } : {},
+  };
+}
+
+function cursorOf(item: FakeActivity): string {
+  return Buffer.from(`cursor:v2:${item.timestamp}:${item.id}`).toString('base64url');
+}
+
+/** The index of the item a cursor names; undefined for a cursor the fake did not give. */
+function cursorPosition(items: FakeActivity[], cursor: string): number | undefined {
+  const index = items.findIndex((item) => cursorOf(item) === cursor);
+  return index === -1 ? undefined : index;
+}
+
+function validationFailed(error: string): Answer {
+  return {
+    status: 422,
+    body: { message: 'Validation Failed', errors: [error], documentation_url: DOCS, status: '422' },
+  };
+}
+
+function activityJson(repository: FakeRepository, activity: FakeActivity, api: string): JsonObject {
+  const body = example('repos/list-activities[0]', repository, api);
+  Object.assign(body, {
+    id: activity.id,
+    node_id: Buffer.from(`017:Activity${activity.id}`).toString('base64'),
+    before: activity.before,
+    after: activity.after,
+    ref: activity.ref,
+    timestamp: activity.timestamp,
+    activity_type: activity.activityType,
+    actor: userJson(activity.actor, api),
+  });
+  return body;
+}
+
+// ── Accounts ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** A registered user (with its profile), else an account seen anywhere in the state (no profile); logins ignore case. */
+function findAccount(
+  state: GitHubFakeState,
+  login: string,
+): { account: FakeAccount; profile?: FakeProfile } | undefined {
+  const wanted = login.toLowerCase();
+  const user = state.users?.find((u) => u.login.toLowerCase() === wanted);
+  if (user) return { account: accountOf(user), profile: user.profile };
+  for (const account of accountsIn(state)) {
+    if (account?.login.toLowerCase() === wanted) return { account: accountOf(account) };
+  }
+  return undefined;
+}
+
+function* accountsIn(state: GitHubFakeState): Generator<FakeAccount | null> {
+  for (const repository of state.repositories) {
+    yield repository.owner;
+    for (const commit of repository.commits) yield* [commit.authorAccount, commit.committerAccount];
+    for (const activity of repository.activity) yield activity.actor;
+    for (const approvals of Object.values(repository.workflowRunApprovals)) yield* approvals.map((a) => a.user);
+    for (const pr of repository.pullRequests) {
+      yield* [pr.user, pr.mergedBy];
+      for (const commit of pr.commits) yield* [commit.authorAccount, commit.committerAccount];
+      yield* pr.reviews.map((review) => review.user);
+      yield* pr.events.map((event) => event.actor);
+      yield* pr.headActivity.map((change) => change.by);
+    }
+  }
+}
+
+function publicUserJson(account: FakeAccount, profile: FakeProfile | undefined, api: string): JsonObject {
+  const body = mapStrings(examples['users/get-by-username'] as Json, (s) =>
+    s.replaceAll('https://api.github.com', api).replaceAll('octocat', account.login),
+  ) as JsonObject;
+  Object.assign(body, userJson(account, api), {
+    name: profile?.name ?? null,
+    email: profile?.email ?? null,
+    company: null,
+    blog: '',
+    location: null,
+    hireable: null,
+    bio: null,
+    twitter_username: null,
+    public_repos: 0,
+    public_gists: 0,
+    followers: 0,
+    following: 0,
+    created_at: '2020-01-01T00:00:00Z',
+    updated_at: '2020-01-01T00:00:00Z',
+    user_view_type: 'public',
+  });
+  return body;
+}
 
 function findPullRequest(repository: FakeRepository, number: string): FakePullRequest | undefined {
   return repository.pullRequests.find((pr) => String(pr.number) === number);
@@ -815,10 +1348,14 @@ function noCommit(sha: string): Answer {
   return { status: 422, body: { message: `No commit found for SHA: ${sha}`, documentation_url: DOCS, status: '422' } };
 }
 
+function perPageOf(query: URLSearchParams): number {
+  const requested = Number.parseInt(query.get('per_page') ?? '', 10);
+  return Number.isFinite(requested) && requested > 0 ? Math.min(requested, MAX_PER_PAGE) : DEFAULT_PER_PAGE;
+}
+
 /** One page of `items` as GitHub pages it: `per_page` (default 30, at most 100), `page`, and a `Link` header. */
 function page(context: RouteContext, items: Json[]): Answer {
-  const requested = Number.parseInt(context.query.get('per_page') ?? '', 10);
-  const perPage = Number.isFinite(requested) && requested > 0 ? Math.min(requested, MAX_PER_PAGE) : DEFAULT_PER_PAGE;
+  const perPage = perPageOf(context.query);
   const requestedPage = Number.parseInt(context.query.get('page') ?? '', 10);
   const current = Number.isFinite(requestedPage) && requestedPage > 0 ? requestedPage : 1;
   const last = Math.max(1, Math.ceil(items.length / perPage));
@@ -921,15 +1458,28 @@ function pullRequestUrls(repository: FakeRepository, pullRequest: FakePullReques
   };
 }
 
-function pullRequestCommon(repository: FakeRepository, pullRequest: FakePullRequest, api: string): JsonObject {
-  const repo = repositoryJson(repository, api);
-  const branch = (ref: string, sha: string): Json => ({
-    label: `${repository.owner.login}:${ref}`,
+function pullRequestCommon(
+  state: GitHubFakeState,
+  repository: FakeRepository,
+  pullRequest: FakePullRequest,
+  api: string,
+): JsonObject {
+  const branch = (ref: string, sha: string, owner: FakeAccount, repo: FakeRepository | null): Json => ({
+    label: `${owner.login}:${ref}`,
     ref,
     sha,
-    user: userJson(repository.owner, api),
-    repo,
+    user: userJson(owner, api),
+    repo: repo && repositoryJson(repo, api),
   });
+  // A fork missing from the state is a deleted one, as is `null`: GitHub still names its owner in the label.
+  const headName = pullRequest.head.repository;
+  const headRepository =
+    headName === undefined ? repository : headName === null ? undefined : findRepository(state, headName);
+  const headOwner = headRepository?.owner ?? {
+    login: headName?.split('/')[0] ?? 'ghost',
+    id: 10137,
+    type: 'User' as const,
+  };
   return {
     ...pullRequestUrls(repository, pullRequest, api),
     id: pullRequest.id,
@@ -951,17 +1501,22 @@ function pullRequestCommon(repository: FakeRepository, pullRequest: FakePullRequ
     assignees: [],
     requested_reviewers: [],
     requested_teams: [],
-    head: branch(pullRequest.head.ref, pullRequest.head.sha),
-    base: branch(pullRequest.base.ref, pullRequest.base.sha),
+    head: branch(pullRequest.head.ref, pullRequest.head.sha, headOwner, headRepository ?? null),
+    base: branch(pullRequest.base.ref, pullRequest.base.sha, repository.owner, repository),
     author_association: associationOf(repository, pullRequest.user.login),
     auto_merge: null,
     draft: pullRequest.draft,
   };
 }
 
-function pullRequestJson(repository: FakeRepository, pullRequest: FakePullRequest, api: string): JsonObject {
+function pullRequestJson(
+  state: GitHubFakeState,
+  repository: FakeRepository,
+  pullRequest: FakePullRequest,
+  api: string,
+): JsonObject {
   const body = example('pulls/get', repository, api);
-  Object.assign(body, pullRequestCommon(repository, pullRequest, api), {
+  Object.assign(body, pullRequestCommon(state, repository, pullRequest, api), {
     merged: pullRequest.merged,
     mergeable: pullRequest.merged ? null : true,
     rebaseable: pullRequest.merged ? null : true,
@@ -972,9 +1527,14 @@ function pullRequestJson(repository: FakeRepository, pullRequest: FakePullReques
   return body;
 }
 
-function pullRequestSimpleJson(repository: FakeRepository, pullRequest: FakePullRequest, api: string): JsonObject {
+function pullRequestSimpleJson(
+  state: GitHubFakeState,
+  repository: FakeRepository,
+  pullRequest: FakePullRequest,
+  api: string,
+): JsonObject {
   const body = example('repos/list-pull-requests-associated-with-commit[0]', repository, api);
-  Object.assign(body, pullRequestCommon(repository, pullRequest, api));
+  Object.assign(body, pullRequestCommon(state, repository, pullRequest, api));
   return body;
 }
 
