@@ -182,6 +182,11 @@ export interface ReviewEvidence {
     mergedBy?: GitHubAccount;
     mergeMethod: MergeMethod;
     baseRef: string;
+    /**
+     * When the pull request's base branch was changed (`base_ref_changed` timeline events), oldest first: an approval
+     * given before the last change approved another diff than the one merged.
+     */
+    baseChanges?: { at: string; actor: GitHubAccount | null }[];
   };
   /**
    * Other pull requests GitHub associates with `commit` but that were not merged as it (e.g. `commit` is one of

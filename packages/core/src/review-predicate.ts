@@ -64,6 +64,7 @@ export type ReviewPredicate = {
     createdAt?: string;
     mergedAt: string;
     mergedBy?: GitHubAccount;
+    baseChanges?: { at: string; actor: GitHubAccount | null }[];
   };
   mergeMethod: MergeMethod;
   /** The pull request's head commit when it was merged: approvals count only on it. */
@@ -157,6 +158,7 @@ export function buildReviewStatement(input: {
       ...(pr.createdAt !== undefined && { createdAt: pr.createdAt }),
       mergedAt: pr.mergedAt,
       ...(pr.mergedBy && { mergedBy: pr.mergedBy }),
+      ...(pr.baseChanges && { baseChanges: pr.baseChanges }),
     },
     mergeMethod: pr.mergeMethod,
     mergedHead: pr.headSha,
@@ -224,6 +226,9 @@ export function evidenceFromPredicate(predicate: ReviewPredicate): ReviewEvidenc
       ...(pr.createdAt !== undefined && { createdAt: pr.createdAt }),
       mergedAt: p.pullRequest.mergedAt,
       ...(p.pullRequest.mergedBy && { mergedBy: account(p.pullRequest.mergedBy) }),
+      ...(pr.baseChanges && {
+        baseChanges: pr.baseChanges.map((c) => ({ at: c.at, actor: c.actor ? account(c.actor) : null })),
+      }),
       mergeMethod: p.mergeMethod,
       baseRef: p.pullRequest.baseRef,
     },

@@ -547,3 +547,20 @@ describe('evaluateReview knows how the commit reached the branch', () => {
     ]);
   });
 });
+
+describe('evaluateReview: what was approved is what was merged', () => {
+  it('refuses an approval given before the pull request was retargeted to the protected branch', () => {
+    const evidence = withPr(honestEvidence(), {
+      baseChanges: [{ at: '2026-11-20T12:30:00Z', actor: alice }],
+    });
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual(['approval-on-merged-head', 'min-independent-approvals']);
+    expect(check(result, 'approval-on-merged-head').reason).toContain(
+      "before the pull request's base was changed at 2026-11-20T12:30:00Z by alice",
+    );
+    const reapproved = withPr(honestEvidence({ reviews: [review(bob, 'APPROVED', HEAD, 40)] }), {
+      baseChanges: [{ at: '2026-11-20T12:30:00Z', actor: alice }],
+    });
+    expect(evaluateReview(reapproved, RULES).verdict).toBe('pass');
+  });
+});
