@@ -293,6 +293,9 @@ async function gateFigures(corpus: Corpus): Promise<{ ratio: number }> {
     artifact.path,
     '--policy',
     corpus.policy,
+    // The corpus is acme/app's and its policy pins no repository: name the one whose chain is accepted.
+    '--repo',
+    'acme/app',
     '--bundle',
     artifact.provenance,
     '--bundle',
@@ -370,6 +373,8 @@ async function batchFigures(corpus: Corpus): Promise<{ speedup: number }> {
           ...corpus.artifacts.map((a) => a.path),
           '--policy',
           corpus.policy,
+          '--repo',
+          'acme/app',
           '--bundle',
           corpus.bundlesDir,
           '--trusted-root',

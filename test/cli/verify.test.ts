@@ -2,17 +2,20 @@
 // code and the file or key, never a stack trace; missing evidence is a refusal (exit 1) with the check that failed.
 // The verdicts on real evidence, agreeing with the deploy action, are in test/e2e/pipeline.test.ts.
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEPLOY_CHECK_IDS, type DeployReport } from '@twokey/core';
 import { MAX_TRUST_FILE_BYTES } from '@twokey/sigstore';
 import { ACME_POLICY } from '@twokey/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCorpus } from '../../bench/corpus';
 import { realdataRoot } from '../conformance/paths';
 import { type CliResult, runCli } from '../conformance/run-cli';
 
+/** ACME's policy pins no source-repository: a run names the repository whose chain it accepts. */
 const POLICY = ACME_POLICY;
+const REPO = ['--repo', 'acme/app'];
 const ARTIFACT_BYTES = 'app 1.0\n';
 const ARTIFACT_DIGEST = `sha256:${createHash('sha256').update(ARTIFACT_BYTES).digest('hex')}`;
 
@@ -103,24 +106,28 @@ describe('twokey verify: configuration errors are exit 2, naming the file and th
   it('a trusted root named by the policy that is missing, resolved next to the policy file', async () => {
     mkdirSync(join(dir, 'config'), { recursive: true });
     writeFileSync(join(dir, 'config', 'policy.yml'), `${POLICY}deploy:\n  trusted-root: roots/trusted_root.json\n`);
-    const result = await twokey('app.tar.gz', '--policy', 'config/policy.yml', '--bundle', 'empty');
+    const result = await twokey('app.tar.gz', '--policy', 'config/policy.yml', ...REPO, '--bundle', 'empty');
     expectInputError(result, 'TRUSTED_ROOT_UNREADABLE', join(dir, 'config', 'roots', 'trusted_root.json'));
   });
 
   it('a --trusted-root that is not a trusted root', async () => {
     writeFileSync(join(dir, 'not-a-root.json'), '{"mediaType": "application/json"}');
-    const result = await twokey('app.tar.gz', '--policy', 'policy.yml', '--trusted-root', 'not-a-root.json');
+    const result = await twokey('app.tar.gz', '--policy', 'policy.yml', ...REPO, '--trusted-root', 'not-a-root.json');
     expectInputError(result, 'TRUSTED_ROOT_INVALID', 'not-a-root.json', 'mediaType');
   });
 
   it('an artifact that cannot be read', async () => {
-    expectInputError(await twokey('gone.tar.gz', '--policy', 'policy.yml'), 'ARTIFACT_UNREADABLE', 'gone.tar.gz');
+    expectInputError(
+      await twokey('gone.tar.gz', '--policy', 'policy.yml', ...REPO),
+      'ARTIFACT_UNREADABLE',
+      'gone.tar.gz',
+    );
   });
 
   it('a digest that is not sha256, or not a digest', async () => {
     const sha512 = `sha512:${'ab'.repeat(64)}`;
-    expectInputError(await twokey(sha512, '--policy', 'policy.yml'), 'ARTIFACT_DIGEST_UNSUPPORTED', 'sha512');
-    expectInputError(await twokey('sha256:1234', '--policy', 'policy.yml'), 'DIGEST_MALFORMED', 'sha256:1234');
+    expectInputError(await twokey(sha512, '--policy', 'policy.yml', ...REPO), 'ARTIFACT_DIGEST_UNSUPPORTED', 'sha512');
+    expectInputError(await twokey('sha256:1234', '--policy', 'policy.yml', ...REPO), 'DIGEST_MALFORMED', 'sha256:1234');
   });
 
   it('a truncated bundle in the bundle directory, named, never skipped', async () => {
@@ -130,21 +137,30 @@ describe('twokey verify: configuration errors are exit 2, naming the file and th
       join(bundles, 'review.sigstore.json'),
       '{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "verificationMat',
     );
-    const result = await twokey('app.tar.gz', '--policy', 'policy.yml', '--bundle', 'bundles-truncated');
+    const result = await twokey('app.tar.gz', '--policy', 'policy.yml', ...REPO, '--bundle', 'bundles-truncated');
     expectInputError(result, 'BUNDLE_NOT_JSON', join(bundles, 'review.sigstore.json'));
   });
 
   it('a bundle path that does not exist, or a glob that matches nothing', async () => {
-    const missing = await twokey('app.tar.gz', '--policy', 'policy.yml', '--bundle', 'nowhere.json');
+    const missing = await twokey('app.tar.gz', '--policy', 'policy.yml', ...REPO, '--bundle', 'nowhere.json');
     expectInputError(missing, 'BUNDLE_UNREADABLE', 'nowhere.json');
-    const glob = await twokey('app.tar.gz', '--policy', 'policy.yml', '--bundle', 'empty/*.sigstore.json');
+    const glob = await twokey('app.tar.gz', '--policy', 'policy.yml', ...REPO, '--bundle', 'empty/*.sigstore.json');
     expectInputError(glob, 'BUNDLE_UNREADABLE', 'empty/*.sigstore.json');
   });
 });
 
 describe('twokey verify: without the evidence, a refusal (exit 1), not an error', () => {
   it('no bundles at all: every check that needs evidence fails, in the report model', async () => {
-    const result = await twokey('app.tar.gz', ARTIFACT_DIGEST, '--policy', 'policy.yml', '--bundle', 'empty', '--json');
+    const result = await twokey(
+      'app.tar.gz',
+      ARTIFACT_DIGEST,
+      '--policy',
+      'policy.yml',
+      ...REPO,
+      '--bundle',
+      'empty',
+      '--json',
+    );
     expect(result.status, result.stderr).toBe(1);
     const report = JSON.parse(result.stdout) as DeployReport;
     expect(report.verdict).toBe('fail');
@@ -161,11 +177,66 @@ describe('twokey verify: without the evidence, a refusal (exit 1), not an error'
 
   it('evidence that is about something else: the real sigstore@2.1.0 npm provenance', async () => {
     const bundle = join(realdataRoot, 'sigstore-js-2.1.0-bundle.json');
-    const result = await twokey('app.tar.gz', '--policy', 'policy.yml', '--bundle', bundle);
+    const result = await twokey('app.tar.gz', '--policy', 'policy.yml', ...REPO, '--bundle', bundle);
     expect(result.status, result.stderr).toBe(1);
     expect(result.stdout).toContain('REFUSED  app.tar.gz');
     expect(result.stdout).toContain('✗ artifact-signature: expected a signature over');
     expect(result.stdout).toContain('✗ build-provenance:');
     expect(result.stdout).toContain('verdict: refused (1 of 1 artifacts refused)');
   });
+});
+
+describe('twokey verify: one repository, named by --repo or by the policy', () => {
+  it('without --repo, under a policy that names no repository: a usage error saying --repo is required (exit 2)', async () => {
+    const result = await twokey('app.tar.gz', '--policy', 'policy.yml', '--bundle', 'empty');
+    expectInputError(
+      result,
+      'REPOSITORY_UNBOUND',
+      '--repo OWNER/NAME is required: policy.yml pins no source-repository and names no deploy.repositories',
+    );
+  });
+
+  it('a --repo the policy does not name, or that is not OWNER/NAME (exit 2)', async () => {
+    writeFileSync(join(dir, 'deploys.yml'), `${POLICY}deploy:\n  repositories: [acme/app, acme/lib]\n`);
+    const other = await twokey('app.tar.gz', '--policy', 'deploys.yml', '--repo', 'acme/other', '--bundle', 'empty');
+    expectInputError(other, 'REPOSITORY_NOT_IN_POLICY', '--repo acme/other', 'acme/app, acme/lib');
+    const url = await twokey('app.tar.gz', '--policy', 'policy.yml', '--repo', 'https://github.com/acme/app');
+    expectInputError(url, 'REPOSITORY_MALFORMED', 'expected OWNER/NAME');
+  });
+
+  it('without --repo, under a policy that pins source-repository or names deploy.repositories: judged', async () => {
+    const pinned = POLICY.replace(
+      /(\n {4}san: [^\n]+sign[^\n]+)/,
+      '$1\n    source-repository: https://github.com/acme/app',
+    );
+    writeFileSync(join(dir, 'pinned.yml'), pinned);
+    writeFileSync(join(dir, 'deploys-app.yml'), `${POLICY}deploy:\n  repositories: [acme/app]\n`);
+    for (const policy of ['pinned.yml', 'deploys-app.yml']) {
+      const result = await twokey('app.tar.gz', '--policy', policy, '--bundle', 'empty');
+      expect(result.status, `${policy}: ${result.stderr}`).toBe(1);
+      expect(result.stdout).toContain('✗ artifact-signature');
+    }
+  });
+
+  it("refuses (exit 1) acme/app's valid chain when asked to verify acme/other's release, naming both", async () => {
+    const corpus = await makeCorpus(join(dir, 'corpus'), 2);
+    const artifact = corpus.artifacts.find((a) => !a.forged)!;
+    // The corpus policy, with no repository pinned: the release manager's --repo is what binds one.
+    const unpinned = readFileSync(corpus.policy, 'utf8').replace(/^\s+source-repository: .*\n/gm, '');
+    writeFileSync(join(dir, 'corpus-policy.yml'), unpinned);
+    const evidence = ['--bundle', artifact.provenance, '--bundle', artifact.signature, '--bundle', artifact.review];
+    const verify = (repo: string) =>
+      twokey(artifact.path, '--policy', 'corpus-policy.yml', '--repo', repo, ...evidence, '--json');
+
+    const refused = await verify('acme/other');
+    expect(refused.status, refused.stderr).toBe(1);
+    const report = JSON.parse(refused.stdout) as DeployReport;
+    const checks = report.artifacts[0]!.checks;
+    expect(checks.filter((c) => c.verdict === 'fail').map((c) => c.id)).toEqual(['same-repository']);
+    expect(checks.find((c) => c.id === 'same-repository')?.reason).toBe(
+      'expected a chain of acme/other (bound by --repo), found a chain of acme/app: its provenance, review attestation and signature name https://github.com/acme/app',
+    );
+    const accepted = await verify('acme/app');
+    expect(accepted.status, accepted.stdout).toBe(0);
+  }, 60_000);
 });

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import {
   DEPLOY_CHECK_IDS,
   type DeployReport,
@@ -51,6 +51,13 @@ const SIGN_SAN = `https://github.com/${SIGN_WORKFLOW}`;
 const DEPLOY_SAN = `https://github.com/${DEPLOY_WORKFLOW}`;
 const ARTIFACT = 'dist/app.tar.gz';
 const POLICY = '.twokey/policy.yml';
+/** The organisation's shared build workflow, which any of its repositories calls (as they all call the sign one). */
+const SHARED_BUILD_WORKFLOW = 'acme/platform/.github/workflows/build.yml@refs/heads/main';
+const SHARED_BUILD_SAN = `https://github.com/${SHARED_BUILD_WORKFLOW}`;
+/** The policy for the shared workflows, with no source-repository pinned: the README's single-repository form. */
+const SHARED_POLICY = '.twokey/shared.yml';
+/** What acme/other's release pipeline builds and signs. */
+const OTHER_ARTIFACT = 'dist/other.tar.gz';
 
 let issuer: OidcIssuer;
 let stack: SigstoreStack;
@@ -67,6 +74,8 @@ let build: WorkflowIdentity;
 let sign: WorkflowIdentity;
 let deploy: WorkflowIdentity;
 let honestRun: Judged;
+/** acme/other's merged, reviewed commit. */
+let otherMerged: string;
 
 function sha256(bytes: string | Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -82,6 +91,22 @@ identities:
     issuer: ${ISSUER}
     san: ${SIGN_SAN}
     source-repository: https://github.com/acme/app
+deploy:
+  max-age: 1d
+  trusted-root: ${stack.trustedRootPath}
+${extra}`;
+}
+
+/** The shared workflows' policy: the identities alone, no repository pinned. */
+function sharedPolicyText(extra = ''): string {
+  return `version: 1
+identities:
+  build:
+    issuer: ${ISSUER}
+    san: ${SHARED_BUILD_SAN}
+  sign:
+    issuer: ${ISSUER}
+    san: ${SIGN_SAN}
 deploy:
   max-age: 1d
   trusted-root: ${stack.trustedRootPath}
@@ -109,12 +134,16 @@ async function runBuild(who: WorkflowIdentity, subjectPath = ARTIFACT): Promise<
   return run.outputs['bundle-path']!;
 }
 
-async function runSign(who: WorkflowIdentity, provenance: string): Promise<ActionRun> {
+async function runSign(
+  who: WorkflowIdentity,
+  provenance: string,
+  options: { subjectPath?: string; policy?: string } = {},
+): Promise<ActionRun> {
   return runAction(SIGN_ACTION, {
     with: {
-      'subject-path': ARTIFACT,
+      'subject-path': options.subjectPath ?? ARTIFACT,
       provenance,
-      policy: POLICY,
+      policy: options.policy ?? POLICY,
       'trusted-root': stack.trustedRootPath,
       ...endpoints(),
     },
@@ -154,6 +183,31 @@ async function signStatementAs(who: WorkflowIdentity, dir: string, name: string,
   writeFileSync(join(dir, name), `${JSON.stringify(bundle)}\n`);
 }
 
+/**
+ * build → sign as a repository's release pipeline runs them, the evidence kept in `name`: provenance by `builder`,
+ * then the sign workflow's signature and review attestation, under `policy` (what the sign workflow reads).
+ */
+async function releaseChain(
+  name: string,
+  builder: WorkflowIdentity,
+  signer: WorkflowIdentity,
+  options: { subjectPath?: string; policy?: string } = {},
+): Promise<string> {
+  const provenance = await runBuild(builder, options.subjectPath);
+  const signed = await runSign(signer, provenance, options);
+  expect(signed.exitCode, signed.log).toBe(0);
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(provenance, join(dir, 'provenance.sigstore.json'));
+  copyFileSync(signed.outputs['review-bundle-path']!, join(dir, 'review.sigstore.json'));
+  const signatures = signed.outputs['bundle-paths']!.split('\n').filter(
+    (p) => p !== signed.outputs['review-bundle-path'],
+  );
+  expect(signatures).toHaveLength(1);
+  copyFileSync(signatures[0]!, join(dir, 'artifact.sig.sigstore.json'));
+  return dir;
+}
+
 /** The in-toto statement inside a DSSE bundle file. */
 function statementIn(path: string): { predicateType: string; subject: unknown[]; predicate: Record<string, unknown> } {
   const json = JSON.parse(readFileSync(path, 'utf8'));
@@ -181,23 +235,27 @@ interface Judged {
 
 interface JudgeOptions {
   bundles: string;
-  artifact?: string;
+  /** One artifact, or several (each its own argument of `twokey verify`). */
+  artifact?: string | string[];
   policy?: string;
   deployAs?: WorkflowIdentity;
+  /** `twokey verify --repo`: the repository whose chain the release manager accepts. */
+  repo?: string;
 }
 
 /** The deploy action (as the deploy job) and `twokey verify` (offline), on the same files, at the same time. */
 async function judge(options: JudgeOptions): Promise<Judged> {
-  const artifact = options.artifact ?? ARTIFACT;
+  const artifacts = [options.artifact ?? ARTIFACT].flat();
   const policy = options.policy ?? POLICY;
+  const repo = options.repo ? ['--repo', options.repo] : [];
   const [action, cli] = await Promise.all([
     runAction(repoRoot, {
-      with: { 'subject-path': artifact, bundles: options.bundles, policy, ...endpoints() },
+      with: { 'subject-path': artifacts.join('\n'), bundles: options.bundles, policy, ...endpoints() },
       identity: options.deployAs ?? deploy,
       oidc: issuer,
       workspace,
     }),
-    runCli(['verify', artifact, '--policy', policy, '--bundle', options.bundles, '--json'], workspace),
+    runCli(['verify', ...artifacts, '--policy', policy, ...repo, '--bundle', options.bundles, '--json'], workspace),
   ]);
   const reportPath = action.outputs['report-path'];
   return {
@@ -217,8 +275,8 @@ function failedChecks(report: DeployReport | undefined): string[] {
   return (report?.artifacts ?? []).flatMap((a) => a.checks.filter((c) => c.verdict === 'fail').map((c) => c.id));
 }
 
-function reasonOf(report: DeployReport | undefined, id: string): string {
-  return report?.artifacts[0]?.checks.find((c) => c.id === id)?.reason ?? '(no such check)';
+function reasonOf(report: DeployReport | undefined, id: string, artifact = 0): string {
+  return report?.artifacts[artifact]?.checks.find((c) => c.id === id)?.reason ?? '(no such check)';
 }
 
 /**
@@ -270,7 +328,15 @@ beforeAll(async () => {
   const pullRequest = aPullRequest({ author: alice, commits: [first, head], title: 'Release notes generator' });
   pullRequest.reviews.push(aReview({ by: bob, on: head.sha, state: 'APPROVED' }));
   merged = mergePullRequest(repository, pullRequest, { method: 'merge', by: bob });
-  github = await startGitHubFake(aGitHubState(repository));
+  // acme/other, another repository of the organisation: carol's change, approved by dave, merged.
+  const carol = aUser('carol');
+  const dave = aUser('dave');
+  const other = aRepository('acme/other', { collaborators: { carol: 'write', dave: 'write' } });
+  const otherHead = aCommit({ author: carol, message: 'Ship the other service' });
+  const otherPullRequest = aPullRequest({ author: carol, commits: [otherHead], title: 'Other service' });
+  otherPullRequest.reviews.push(aReview({ by: dave, on: otherHead.sha, state: 'APPROVED' }));
+  otherMerged = mergePullRequest(other, otherPullRequest, { method: 'merge', by: dave });
+  github = await startGitHubFake(aGitHubState(repository, other));
   // Pushed straight to main afterwards, reviewed by nobody: what the replay attack ships.
   pushCommit(repository, aCommit({ author: alice, message: 'Sneak in a change', sha: 'e'.repeat(40) }));
 
@@ -284,21 +350,12 @@ beforeAll(async () => {
   mkdirSync(join(workspace, '.twokey'), { recursive: true });
   writeFileSync(join(workspace, ARTIFACT), `app 1.0 ${'x'.repeat(4096)}\n`);
   writeFileSync(join(workspace, 'dist', 'app-evil.tar.gz'), `app 1.0 with a backdoor ${'x'.repeat(4096)}\n`);
+  writeFileSync(join(workspace, OTHER_ARTIFACT), `other 2.0 ${'y'.repeat(4096)}\n`);
   writeFileSync(join(workspace, POLICY), policyText());
+  writeFileSync(join(workspace, SHARED_POLICY), sharedPolicyText());
 
   // build → sign, each as its own workflow.
-  const provenance = await runBuild(build);
-  const signed = await runSign(sign, provenance);
-  expect(signed.exitCode, signed.log).toBe(0);
-  honest = join(root, 'honest');
-  mkdirSync(honest);
-  copyFileSync(provenance, join(honest, 'provenance.sigstore.json'));
-  copyFileSync(signed.outputs['review-bundle-path']!, join(honest, 'review.sigstore.json'));
-  const signatures = signed.outputs['bundle-paths']!.split('\n').filter(
-    (p) => p !== signed.outputs['review-bundle-path'],
-  );
-  expect(signatures).toHaveLength(1);
-  copyFileSync(signatures[0]!, join(honest, 'app.tar.gz.sig.sigstore.json'));
+  honest = await releaseChain('honest', build, sign);
 
   honestRun = await judge({ bundles: honest });
 }, 180_000);
@@ -378,7 +435,7 @@ describe('the honest pipeline: build → sign → deploy under three identities'
 
 describe.concurrent('refused by the deploy action and by twokey verify, with the reason', () => {
   it('an unsigned artifact', async () => {
-    const dir = evidence('unsigned', ['app.tar.gz.sig.sigstore.json']);
+    const dir = evidence('unsigned', ['artifact.sig.sigstore.json']);
     expectRefused(await judge({ bundles: dir }), 'artifact-signature', 'found none');
   });
 
@@ -397,8 +454,8 @@ describe.concurrent('refused by the deploy action and by twokey verify, with the
   });
 
   it('an artifact signed by the build identity instead of the sign identity', async () => {
-    const dir = evidence('signed-by-build', ['app.tar.gz.sig.sigstore.json']);
-    await signArtifactAs(build, dir, 'app.tar.gz.sig.sigstore.json', ARTIFACT);
+    const dir = evidence('signed-by-build', ['artifact.sig.sigstore.json']);
+    await signArtifactAs(build, dir, 'artifact.sig.sigstore.json', ARTIFACT);
     expectRefused(await judge({ bundles: dir }), 'artifact-signature', `found a signature by ${BUILD_SAN}`);
   });
 
@@ -434,9 +491,9 @@ describe.concurrent('refused by the deploy action and by twokey verify, with the
     const dir = join(root, 'evidence', 'one-identity');
     mkdirSync(dir, { recursive: true });
     copyFileSync(await runBuild(both), join(dir, 'provenance.sigstore.json'));
-    await signArtifactAs(both, dir, 'app.tar.gz.sig.sigstore.json', ARTIFACT);
+    await signArtifactAs(both, dir, 'artifact.sig.sigstore.json', ARTIFACT);
     await signStatementAs(both, dir, 'review.sigstore.json', statementIn(join(honest, 'review.sigstore.json')));
-    const judged = await judge({ bundles: dir, policy: '.twokey/loose.yml' });
+    const judged = await judge({ bundles: dir, policy: '.twokey/loose.yml', repo: 'acme/app' });
     expectRefused(judged, 'artifact-signature', 'which is both the build and the sign identity of the policy');
     expect(failedChecks(judged.cliReport)).toEqual(
       expect.arrayContaining(['build-provenance', 'review-attestation', 'distinct-identities']),
@@ -444,9 +501,9 @@ describe.concurrent('refused by the deploy action and by twokey verify, with the
   });
 
   it('a sign workflow run from a lookalike branch (…@refs/heads/main-evil)', async () => {
-    const dir = evidence('main-evil', ['app.tar.gz.sig.sigstore.json', 'review.sigstore.json']);
+    const dir = evidence('main-evil', ['artifact.sig.sigstore.json', 'review.sigstore.json']);
     const evil = job('.github/workflows/release.yml', `${SIGN_WORKFLOW}-evil`);
-    await signArtifactAs(evil, dir, 'app.tar.gz.sig.sigstore.json', ARTIFACT);
+    await signArtifactAs(evil, dir, 'artifact.sig.sigstore.json', ARTIFACT);
     await signStatementAs(evil, dir, 'review.sigstore.json', statementIn(join(honest, 'review.sigstore.json')));
     const judged = await judge({ bundles: dir });
     expectRefused(judged, 'artifact-signature', `${SIGN_SAN}-evil, expected the sign identity ${SIGN_SAN}`);
@@ -483,8 +540,8 @@ describe.concurrent('refused by the deploy action and by twokey verify, with the
 
   it("bundles signed under a trusted root other than the policy's", async () => {
     // The attacker's own Sigstore certifies the sign workflow's identity for them; the policy's root does not.
-    const dir = evidence('rogue-root', ['app.tar.gz.sig.sigstore.json', 'review.sigstore.json']);
-    await signArtifactAs(sign, dir, 'app.tar.gz.sig.sigstore.json', ARTIFACT, rogueStack);
+    const dir = evidence('rogue-root', ['artifact.sig.sigstore.json', 'review.sigstore.json']);
+    await signArtifactAs(sign, dir, 'artifact.sig.sigstore.json', ARTIFACT, rogueStack);
     await signStatementAs(
       sign,
       dir,
@@ -495,7 +552,7 @@ describe.concurrent('refused by the deploy action and by twokey verify, with the
     const judged = await judge({ bundles: dir });
     expectRefused(judged, 'artifact-signature', 'did not verify');
     expect(judged.cliReport?.rejected.map((r) => r.source).sort()).toEqual(
-      [join(dir, 'app.tar.gz.sig.sigstore.json'), join(dir, 'review.sigstore.json')].sort(),
+      [join(dir, 'artifact.sig.sigstore.json'), join(dir, 'review.sigstore.json')].sort(),
     );
   });
 
@@ -522,5 +579,160 @@ describe('refused by the deploy action alone: only the deploy job knows its own 
     expect(failedChecks(judged.actionReport)).toEqual(['distinct-identities']);
     expect(reasonOf(judged.actionReport, 'distinct-identities')).toContain(`found it runs as ${SIGN_SAN}`);
     expect(judged.cli.status).toBe(0);
+  });
+});
+
+describe("another repository's chain: shared build and sign workflows, no source-repository pinned", () => {
+  /** acme/other's own release: the shared build workflow run in acme/other, the shared sign workflow run for it. */
+  let otherChain: string;
+  /** acme/app's release under the same shared workflows. */
+  let appChain: string;
+  /** acme/other's deploy job, and a deployment repository's, which ships both applications. */
+  let otherDeploy: WorkflowIdentity;
+  let fleetDeploy: WorkflowIdentity;
+
+  beforeAll(async () => {
+    const shared = (repository: string, commit: string, jobWorkflow: string) =>
+      identity(repository, '.github/workflows/release.yml', 'refs/heads/main', commit, {
+        job_workflow_ref: jobWorkflow,
+      });
+    [otherChain, appChain] = await Promise.all([
+      releaseChain(
+        'acme-other-chain',
+        shared('acme/other', otherMerged, SHARED_BUILD_WORKFLOW),
+        shared('acme/other', otherMerged, SIGN_WORKFLOW),
+        { subjectPath: OTHER_ARTIFACT, policy: SHARED_POLICY },
+      ),
+      releaseChain(
+        'acme-app-chain',
+        shared('acme/app', merged, SHARED_BUILD_WORKFLOW),
+        shared('acme/app', merged, SIGN_WORKFLOW),
+        { policy: SHARED_POLICY },
+      ),
+    ]);
+    otherDeploy = identity('acme/other', '.github/workflows/deploy.yml', 'refs/heads/main', otherMerged, {
+      environment: 'production',
+    });
+    fleetDeploy = identity('acme/deploy', '.github/workflows/deploy.yml', 'refs/heads/main', 'd'.repeat(40), {
+      environment: 'production',
+    });
+  }, 180_000);
+
+  it("refuses acme/other's valid chain in acme/app's deploy (GITHUB_REPOSITORY) and in twokey verify --repo acme/app", async () => {
+    const judged = await judge({
+      bundles: otherChain,
+      artifact: OTHER_ARTIFACT,
+      policy: SHARED_POLICY,
+      repo: 'acme/app',
+    });
+    const found =
+      'found a chain of acme/other: its provenance, review attestation and signature name https://github.com/acme/other';
+    expectRefused(judged, 'same-repository', found);
+    // Every other link holds: only the repository gives it away.
+    expect(failedChecks(judged.actionReport)).toEqual(['same-repository']);
+    expect(reasonOf(judged.actionReport, 'same-repository')).toBe(
+      `expected a chain of acme/app (bound by GITHUB_REPOSITORY), ${found}`,
+    );
+    expect(reasonOf(judged.cliReport, 'same-repository')).toBe(
+      `expected a chain of acme/app (bound by --repo), ${found}`,
+    );
+  });
+
+  it("is a valid chain all the same: acme/other's own deploy and twokey verify --repo acme/other accept it", async () => {
+    const judged = await judge({
+      bundles: otherChain,
+      artifact: OTHER_ARTIFACT,
+      policy: SHARED_POLICY,
+      deployAs: otherDeploy,
+      repo: 'acme/other',
+    });
+    expect(judged.action.exitCode, judged.action.log).toBe(0);
+    expect(judged.cli.status, judged.cli.stdout).toBe(0);
+    expect(judged.actionReport?.artifacts[0]?.chain.repository).toBe('acme/other');
+  });
+
+  it('twokey verify without --repo, under a policy that names no repository: a usage error (exit 2) saying so', async () => {
+    const cli = await runCli(['verify', OTHER_ARTIFACT, '--policy', SHARED_POLICY, '--bundle', otherChain], workspace);
+    expect(cli.status, cli.stderr).toBe(2);
+    expect(cli.stdout).toBe('');
+    expect(cli.stderr).toBe(
+      `error REPOSITORY_UNBOUND: --repo OWNER/NAME is required: ${SHARED_POLICY} pins no source-repository and names no deploy.repositories, so nothing says whose build → sign chain to accept\n`,
+    );
+  });
+
+  it("accepts acme/app's own chain under the same shared workflows, in its deploy and in twokey verify --repo acme/app", async () => {
+    const { action, actionReport, cli, cliReport } = await judge({
+      bundles: appChain,
+      policy: SHARED_POLICY,
+      repo: 'acme/app',
+    });
+    expect(action.exitCode, action.log).toBe(0);
+    expect(action.outputs.verified).toBe('true');
+    expect(cli.status, cli.stdout).toBe(0);
+    expect(verdicts(actionReport)).toEqual(verdicts(cliReport));
+    expect(reasonOf(actionReport, 'same-repository')).toBe(
+      'the provenance, review attestation and signature name https://github.com/acme/app, a repository bound by GITHUB_REPOSITORY',
+    );
+  });
+
+  it('a deployment repository names the applications it ships (deploy.repositories): each chain bound to its own', async () => {
+    const both = join(root, 'evidence', 'fleet');
+    mkdirSync(both, { recursive: true });
+    for (const [prefix, dir] of [
+      ['app', appChain],
+      ['other', otherChain],
+    ] as const) {
+      for (const file of readdirSync(dir)) copyFileSync(join(dir, file), join(both, `${prefix}-${file}`));
+    }
+    writeFileSync(
+      join(workspace, '.twokey', 'fleet.yml'),
+      sharedPolicyText('  repositories: [acme/app, acme/other]\n'),
+    );
+    const judged = await judge({
+      bundles: both,
+      artifact: [ARTIFACT, OTHER_ARTIFACT],
+      policy: '.twokey/fleet.yml',
+      deployAs: fleetDeploy,
+    });
+    expect(judged.action.exitCode, judged.action.log).toBe(0);
+    expect(judged.cli.status, judged.cli.stdout).toBe(0);
+    for (const report of [judged.actionReport, judged.cliReport]) {
+      expect(report?.artifacts.map((a) => [a.verdict, a.chain.repository])).toEqual([
+        ['pass', 'acme/app'],
+        ['pass', 'acme/other'],
+      ]);
+      // Each chain is one repository's: acme/app's artifact was judged on acme/app's bundles, not acme/other's.
+      expect(report?.artifacts[0]?.evidence.map((e) => basename(e.source)).sort()).toEqual([
+        'app-artifact.sig.sigstore.json',
+        'app-provenance.sigstore.json',
+        'app-review.sigstore.json',
+      ]);
+    }
+
+    // A deployment repository that ships acme/app alone refuses acme/other's chain; so does --repo acme/app.
+    writeFileSync(join(workspace, '.twokey', 'fleet-app.yml'), sharedPolicyText('  repositories: [acme/app]\n'));
+    const appOnly = await judge({
+      bundles: both,
+      artifact: OTHER_ARTIFACT,
+      policy: '.twokey/fleet-app.yml',
+      deployAs: fleetDeploy,
+    });
+    expectRefused(
+      appOnly,
+      'same-repository',
+      'expected a chain of acme/app (bound by deploy.repositories in .twokey/fleet-app.yml), found a chain of acme/other',
+    );
+    const narrowed = await judge({
+      bundles: both,
+      artifact: OTHER_ARTIFACT,
+      policy: '.twokey/fleet.yml',
+      deployAs: fleetDeploy,
+      repo: 'acme/app',
+    });
+    expect(narrowed.action.exitCode, narrowed.action.log).toBe(0);
+    expect(narrowed.cli.status).toBe(1);
+    expect(reasonOf(narrowed.cliReport, 'same-repository')).toContain(
+      'expected a chain of acme/app (bound by --repo, one of deploy.repositories in .twokey/fleet.yml), found a chain of acme/other',
+    );
   });
 });

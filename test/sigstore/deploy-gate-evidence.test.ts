@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluateDeploy, type VerifiedBundle } from '@twokey/core';
+import { evaluateDeploy, type RepositoryBinding, type VerifiedBundle } from '@twokey/core';
 import {
   artifactFromArgument,
   artifactsFromArguments,
@@ -14,6 +14,9 @@ import {
 import { describe, expect, it } from 'vitest';
 import { makeCorpus } from '../../bench/corpus';
 
+/** The corpus is acme/app's, judged as `twokey verify --repo acme/app` judges it. */
+const binding: RepositoryBinding = { repositories: ['acme/app'], from: '--repo' };
+
 describe('judgeDeploy over a release', () => {
   it('gives every artifact the verdict and checks of an evaluation on all bundles', async () => {
     const corpus = await makeCorpus(join(mkdtempSync(join(tmpdir(), 'twokey-release-')), 'corpus'), 4);
@@ -21,9 +24,16 @@ describe('judgeDeploy over a release', () => {
     const trust = loadTrustedRoot(corpus.trustedRoot);
     const artifacts = corpus.artifacts.map((a) => artifactFromArgument(a.path));
     const now = new Date();
-    const { report, verified } = await judgeDeploy({ policy, trust, artifacts, bundles: [corpus.bundlesDir], now });
+    const { report, verified } = await judgeDeploy({
+      policy,
+      binding,
+      trust,
+      artifacts,
+      bundles: [corpus.bundlesDir],
+      now,
+    });
     const everyBundle = evaluateDeploy(
-      artifacts.map((artifact) => ({ artifact, bundles: verified as VerifiedBundle[], policy, now })),
+      artifacts.map((artifact) => ({ artifact, bundles: verified as VerifiedBundle[], policy, binding, now })),
     );
     const verdicts = (r: typeof report) =>
       r.artifacts.map((a) => ({ verdict: a.verdict, checks: a.checks.map((c) => `${c.id}:${c.verdict}`) }));
@@ -45,7 +55,7 @@ describe('judgeDeploy over a release', () => {
     );
     expect(artifacts.every((a) => a.content === undefined)).toBe(true);
     for (const a of corpus.artifacts) rmSync(a.path);
-    const { report } = await judgeDeploy({ policy, trust, artifacts, bundles: [corpus.bundlesDir] });
+    const { report } = await judgeDeploy({ policy, binding, trust, artifacts, bundles: [corpus.bundlesDir] });
     // The same verdicts as over the files: the forged signature is still refused.
     expect(report.artifacts.map((a) => a.verdict)).toEqual(['pass', 'pass', 'pass', 'fail']);
     expect(report.artifacts[3]!.checks.find((c) => c.verdict === 'fail')?.id).toBe('artifact-signature');

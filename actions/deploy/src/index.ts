@@ -23,6 +23,7 @@ try {
     record: getInput('record') === '' ? true : getBooleanInput('record'),
     resourceUri: getInput('resource-uri'),
     endpoints: signingEndpointsFromInputs(PUBLIC_GOOD_ENDPOINTS),
+    repository: process.env.GITHUB_REPOSITORY ?? '',
     ...runnerPaths(),
     ...(canRequestToken && { identityToken: () => requestIdToken('sigstore') }),
   };

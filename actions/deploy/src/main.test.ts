@@ -38,6 +38,7 @@ function inputs(overrides: Partial<DeployInputs> = {}): DeployInputs {
     record: false,
     resourceUri: '',
     endpoints: { fulcioURL: 'http://127.0.0.1:9', rekorURL: 'http://127.0.0.1:9' },
+    repository: 'acme/app',
     workspace,
     outputDirectory: output,
     serverUrl: 'https://github.com',
@@ -72,6 +73,14 @@ describe('the deploy gate refuses to judge', () => {
     const error = await rejection(run(inputs({ policy: '.twokey/missing.yml' })));
     expect(error.code).toBe('POLICY_UNREADABLE');
     expect(error.message).toContain('.twokey/missing.yml');
+  });
+
+  it('without GITHUB_REPOSITORY when the policy names no repository: nothing says whose chain to accept', async () => {
+    const error = await rejection(run(inputs({ repository: '' })));
+    expect(error.code).toBe('REPOSITORY_UNBOUND');
+    expect(error.message).toBe(
+      'GITHUB_REPOSITORY is not set and .twokey/policy.yml pins no source-repository and names no deploy.repositories, so nothing says whose build → sign chain to accept',
+    );
   });
 
   it('with a subject given only by a sha512 digest', async () => {

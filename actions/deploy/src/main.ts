@@ -1,10 +1,12 @@
-// The deploy gate: read the policy, resolve the artifacts, verify every bundle, judge with the one evaluation
-// twokey verify uses, write the report, and on a pass sign a SLSA verification summary as the deploy identity.
+// The deploy gate: read the policy, bind the repositories a chain may come from (the policy's, else this job's own),
+// resolve the artifacts, verify every bundle, judge with the one evaluation twokey verify uses, write the report, and
+// on a pass sign a SLSA verification summary as the deploy identity.
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
+  bindRepositories,
   buildVerificationSummary,
   CodedError,
   type DeployReport,
@@ -33,6 +35,11 @@ export interface DeployInputs extends SubjectInputs {
   endpoints: SigningEndpoints;
   /** GITHUB_WORKSPACE: where relative inputs are resolved. */
   workspace: string;
+  /**
+   * GITHUB_REPOSITORY (`owner/name`; empty when unset): the chain is bound to it when the policy names no repository
+   * (deploy.repositories, or a pinned source-repository).
+   */
+  repository: string;
   /** RUNNER_TEMP: where the report and the record are written. */
   outputDirectory: string;
   serverUrl: string;
@@ -76,12 +83,18 @@ export async function run(inputs: DeployInputs): Promise<DeployResult> {
     );
   }
   const policy = readPolicyFile(inputs.policy, inputs.workspace);
+  const binding = bindRepositories(policy, {
+    repository: inputs.repository,
+    name: 'GITHUB_REPOSITORY',
+    role: 'fallback',
+  });
   const trust = deployTrustedRoot(policy, inputs.trustedRoot || undefined, inputs.workspace);
   const artifacts = await resolveArtifacts(inputs, inputs.workspace);
   const job = inputs.identityToken ? deployJob(await inputs.identityToken(), inputs.serverUrl) : undefined;
 
   const { report, verified } = await judgeDeploy({
     policy,
+    binding,
     trust,
     artifacts,
     bundles,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ARTIFACT,
+  BINDING,
   BUILD_SAN,
   buildSigner,
   DEPLOY_SAN,
@@ -9,6 +10,7 @@ import {
   ISSUER,
   NOW,
   OTHER_ARTIFACT,
+  POLICY_TEXT,
   policy,
   provenanceBundle,
   provenanceStatement,
@@ -22,16 +24,28 @@ import {
   signSigner,
 } from './__fixtures__/bundles';
 import { alice, HEAD, honestEvidence, MERGE_COMMIT, review } from './__fixtures__/review-evidence';
-import { type ArtifactReport, DEPLOY_CHECK_IDS, EvaluationError, evaluateArtifact, evaluateDeploy } from './evaluate';
+import {
+  type ArtifactReport,
+  bindRepositories,
+  DEPLOY_CHECK_IDS,
+  EvaluationError,
+  evaluateArtifact,
+  evaluateDeploy,
+  type RepositoryBinding,
+} from './evaluate';
 import type { Statement } from './intoto';
 import type { VerifiedBundle } from './model';
-import type { Policy } from './policy';
+import { type Policy, parsePolicy } from './policy';
 
-function evaluate(bundles: VerifiedBundle[], overrides: { policy?: Policy; now?: Date; deploy?: string } = {}) {
+function evaluate(
+  bundles: VerifiedBundle[],
+  overrides: { policy?: Policy; now?: Date; deploy?: string; binding?: RepositoryBinding } = {},
+) {
   return evaluateArtifact({
     artifact: ARTIFACT,
     bundles,
     policy: overrides.policy ?? policy,
+    binding: overrides.binding ?? BINDING,
     now: overrides.now ?? NOW,
     ...(overrides.deploy && { deployIdentity: signer(overrides.deploy) }),
   });
@@ -377,12 +391,13 @@ describe('evaluateArtifact refuses', () => {
       artifact: ARTIFACT,
       bundles: [reviewBundle(), provenanceBundle()],
       policy,
+      binding: BINDING,
       now: NOW,
       rejected,
     });
     expect(failed(report)).toEqual(['artifact-signature']);
     expect(reason(report, 'artifact-signature')).toContain('bundles/foreign.json did not verify (no trusted CA)');
-    const deploy = evaluateDeploy([{ artifact: ARTIFACT, bundles: [], policy, now: NOW, rejected }]);
+    const deploy = evaluateDeploy([{ artifact: ARTIFACT, bundles: [], policy, binding: BINDING, now: NOW, rejected }]);
     expect(deploy.rejected).toEqual(rejected);
   });
 
@@ -398,7 +413,7 @@ describe('evaluateArtifact refuses', () => {
 
 describe('evaluateDeploy', () => {
   it('passes only when every artifact passes, and names the policy', () => {
-    const input = { bundles: honestBundles(), policy, now: NOW };
+    const input = { bundles: honestBundles(), policy, binding: BINDING, now: NOW };
     const report = evaluateDeploy([
       { ...input, artifact: ARTIFACT },
       { ...input, artifact: OTHER_ARTIFACT },
@@ -415,8 +430,8 @@ describe('evaluateDeploy', () => {
     const other = { ...policy, digest: '0'.repeat(64) };
     const call = () =>
       evaluateDeploy([
-        { artifact: ARTIFACT, bundles: [], policy, now: NOW },
-        { artifact: ARTIFACT, bundles: [], policy: other, now: NOW },
+        { artifact: ARTIFACT, bundles: [], policy, binding: BINDING, now: NOW },
+        { artifact: ARTIFACT, bundles: [], policy: other, binding: BINDING, now: NOW },
       ]);
     expect(call).toThrow(EvaluationError);
     expect(call).toThrow(expect.objectContaining({ code: 'POLICY_MISMATCH' }));
@@ -438,6 +453,7 @@ describe('evaluateDeploy over a release that shares its provenance and review at
         artifact,
         bundles: [signatureBundle(artifact.digest.hex), ...shared],
         policy,
+        binding: BINDING,
         now: NOW,
       })),
     );
@@ -447,5 +463,291 @@ describe('evaluateDeploy over a release that shares its provenance and review at
     );
     expect(report.artifacts[39]!.artifact.name).toBe(unnamed.name);
     expect(report.verdict).toBe('fail');
+  });
+});
+
+// ── one repository: the chain is bound to the repositories the deploy names ─────────────────────────────────
+
+/** The organisation's shared build workflow: any repository can call it, so its SAN does not say whose build ran. */
+const SHARED_BUILD_SAN = 'https://github.com/acme/platform/.github/workflows/build.yml@refs/heads/main';
+
+/** acme's policy for the shared workflows, with no source-repository pinned (the README's single-repository form). */
+const sharedPolicy: Policy = parsePolicy(
+  `version: 1
+identities:
+  build:
+    issuer: ${ISSUER}
+    san: ${SHARED_BUILD_SAN}
+  sign:
+    issuer: ${ISSUER}
+    san: ${SIGN_SAN}
+deploy:
+  max-age: 7d
+`,
+  '.twokey/policy.yml',
+);
+
+/**
+ * A valid chain made for `repository` by the shared workflows, as its own pipeline makes it: provenance by the shared
+ * build workflow run in that repository, a review of its own pull request and a signature by the shared sign
+ * workflow run for it. Each certificate names the repository its job ran in.
+ */
+function chainOf(repository: string, ref = 'refs/heads/main'): VerifiedBundle[] {
+  const uri = `https://github.com/${repository}`;
+  const built = signer(SHARED_BUILD_SAN, {
+    sourceRepositoryURI: uri,
+    sourceRepositoryDigest: MERGE_COMMIT,
+    sourceRepositoryRef: ref,
+  });
+  const signs = signer(SIGN_SAN, { sourceRepositoryURI: uri });
+  const evidence = honestEvidence({
+    repository,
+    builtRef: ref,
+    pullRequest: { ...honestEvidence().pullRequest!, url: `${uri}/pull/42`, headRepository: repository },
+  });
+  return [
+    signatureBundle(ARTIFACT.digest.hex, signs, [SIGNED_AT], `${repository}/app.tar.gz.sigstore.json`),
+    dsseBundle(reviewStatement([ARTIFACT], evidence), signs, `${repository}/review.sigstore.json`),
+    dsseBundle(
+      provenanceStatement(ARTIFACT.digest.hex, MERGE_COMMIT, repository),
+      built,
+      `${repository}/provenance.json`,
+    ),
+  ];
+}
+
+const [otherSignature, , otherProvenance] = chainOf('acme/other');
+const [appSignature, appReview, appProvenance] = chainOf('acme/app');
+
+describe('evaluateArtifact: a chain is bound to a repository', () => {
+  it("refuses another repository's valid chain: acme/other's build → sign by the shared workflows, deployed by acme/app", () => {
+    const report = evaluate(chainOf('acme/other'), { policy: sharedPolicy });
+    expect(failed(report)).toEqual(['same-repository']);
+    expect(reason(report, 'same-repository')).toBe(
+      'expected a chain of acme/app (bound by GITHUB_REPOSITORY), found a chain of acme/other: its provenance, review attestation and signature name https://github.com/acme/other',
+    );
+    expect(report.verdict).toBe('fail');
+  });
+
+  it('accepts the honest chain of the bound repository under the same shared workflows', () => {
+    const report = evaluate(chainOf('acme/app'), { policy: sharedPolicy });
+    expect(failed(report)).toEqual([]);
+    expect(reason(report, 'same-repository')).toBe(
+      'the provenance, review attestation and signature name https://github.com/acme/app, a repository bound by GITHUB_REPOSITORY',
+    );
+  });
+
+  it("does not let another repository's chain, given first, veto the honest one", () => {
+    const report = evaluate([...chainOf('acme/other'), ...chainOf('acme/app')], { policy: sharedPolicy });
+    expect(failed(report)).toEqual([]);
+    expect(report.evidence.map((e) => e.source)).toEqual([
+      'acme/app/app.tar.gz.sigstore.json',
+      'acme/app/review.sigstore.json',
+      'acme/app/provenance.json',
+    ]);
+    // acme/other's signature over the same bytes, given first, is passed over for the one made for acme/app.
+    const signatureFirst = evaluate([otherSignature!, ...chainOf('acme/app')], { policy: sharedPolicy });
+    expect(failed(signatureFirst)).toEqual([]);
+    expect(signatureFirst.evidence[0]!.source).toBe('acme/app/app.tar.gz.sigstore.json');
+  });
+
+  it("refuses acme/app's build with a signature the sign workflow made for acme/other (over the same bytes)", () => {
+    const report = evaluate([otherSignature!, appReview!, appProvenance!], { policy: sharedPolicy });
+    expect(failed(report)).toEqual(['same-repository']);
+    expect(reason(report, 'same-repository')).toBe(
+      'expected the signature (acme/other/app.tar.gz.sigstore.json) to be made for https://github.com/acme/app, where the artifact was built; its certificate says the sign workflow ran in https://github.com/acme/other',
+    );
+  });
+
+  it("refuses a review attestation of acme/app's change made by a sign run of acme/other", () => {
+    // acme/other's sign run handed acme/app's provenance: it reviews acme/app's pull request, but as acme/other.
+    const review = dsseBundle(
+      reviewStatement(),
+      signer(SIGN_SAN, { sourceRepositoryURI: 'https://github.com/acme/other' }),
+      'acme/other/review-of-app.sigstore.json',
+    );
+    const report = evaluate([appSignature!, review, appProvenance!], { policy: sharedPolicy });
+    expect(failed(report)).toEqual(['same-repository']);
+    expect(reason(report, 'same-repository')).toContain(
+      'expected the review attestation (acme/other/review-of-app.sigstore.json) to be made for https://github.com/acme/app',
+    );
+  });
+
+  it("refuses acme/other's provenance with acme/app's review and signature (pieces of two chains)", () => {
+    const report = evaluate([appSignature!, appReview!, otherProvenance!], { policy: sharedPolicy });
+    expect(failed(report)).toEqual(['same-repository']);
+    expect(reason(report, 'same-repository')).toBe(
+      'expected the review to be in https://github.com/acme/other, where the artifact was built; found https://github.com/acme/app',
+    );
+  });
+
+  it('accepts each repository a deployment repository names (deploy.repositories), and refuses any other', () => {
+    const binding = bindRepositories(
+      { ...sharedPolicy, deploy: { ...sharedPolicy.deploy, repositories: ['acme/app', 'acme/other'] } },
+      { repository: 'acme/deploy', name: 'GITHUB_REPOSITORY', role: 'fallback' },
+    );
+    expect(binding).toEqual({
+      repositories: ['acme/app', 'acme/other'],
+      from: 'deploy.repositories in .twokey/policy.yml',
+    });
+    expect(failed(evaluate(chainOf('acme/app'), { policy: sharedPolicy, binding }))).toEqual([]);
+    expect(failed(evaluate(chainOf('acme/other'), { policy: sharedPolicy, binding }))).toEqual([]);
+    const evil = evaluate(chainOf('acme/evil'), { policy: sharedPolicy, binding });
+    expect(failed(evil)).toEqual(['same-repository']);
+    expect(reason(evil, 'same-repository')).toContain(
+      'expected a chain of one of acme/app, acme/other (bound by deploy.repositories in .twokey/policy.yml), found a chain of acme/evil',
+    );
+  });
+
+  it('compares repositories case-insensitively, and never by prefix (acme/app-fork is not acme/app)', () => {
+    const upper: RepositoryBinding = { repositories: ['ACME/App'], from: '--repo' };
+    expect(failed(evaluate(chainOf('acme/app'), { policy: sharedPolicy, binding: upper }))).toEqual([]);
+    const fork = evaluate(chainOf('acme/app-fork'), { policy: sharedPolicy });
+    expect(reason(fork, 'same-repository')).toContain('found a chain of acme/app-fork');
+  });
+
+  it('refuses every chain when no repository is bound, and evaluateDeploy refuses to run', () => {
+    const none: RepositoryBinding = { repositories: [], from: 'nothing' };
+    const report = evaluate(chainOf('acme/app'), { policy: sharedPolicy, binding: none });
+    expect(reason(report, 'same-repository')).toContain('expected a chain of no repository (bound by nothing)');
+    const call = () =>
+      evaluateDeploy([{ artifact: ARTIFACT, bundles: chainOf('acme/app'), policy, binding: none, now: NOW }]);
+    expect(call).toThrow(expect.objectContaining({ code: 'REPOSITORY_UNBOUND' }));
+  });
+});
+
+describe('bindRepositories', () => {
+  const deploying = (repository?: string) =>
+    ({ name: 'GITHUB_REPOSITORY', role: 'fallback', ...(repository && { repository }) }) as const;
+  const requested = (repository?: string) =>
+    ({ name: '--repo', role: 'narrow', ...(repository && { repository }) }) as const;
+  const listing: Policy = {
+    ...sharedPolicy,
+    deploy: { ...sharedPolicy.deploy, repositories: ['acme/app', 'acme/lib'] },
+  };
+  const pinned = parsePolicy(
+    POLICY_TEXT.replace(
+      `    san: ${BUILD_SAN}\n`,
+      `    san: ${BUILD_SAN}\n    source-repository: https://github.com/acme/app\n`,
+    ),
+    'pinned.yml',
+  );
+
+  it('binds the deploying repository when the policy names none', () => {
+    expect(bindRepositories(sharedPolicy, deploying('acme/app'))).toEqual({
+      repositories: ['acme/app'],
+      from: 'GITHUB_REPOSITORY',
+    });
+    expect(bindRepositories(sharedPolicy, requested('acme/app'))).toEqual({
+      repositories: ['acme/app'],
+      from: '--repo',
+    });
+  });
+
+  it("binds the policy's pinned source-repository, as owner/name", () => {
+    expect(bindRepositories(pinned, deploying('acme/deploy'))).toEqual({
+      repositories: ['acme/app'],
+      from: 'the source-repository in pinned.yml',
+    });
+    expect(bindRepositories(pinned, requested())).toEqual(bindRepositories(pinned, deploying()));
+  });
+
+  it("binds deploy.repositories, not the deployment repository's own name", () => {
+    expect(bindRepositories(listing, deploying('acme/deploy')).repositories).toEqual(['acme/app', 'acme/lib']);
+  });
+
+  it('narrows to the --repo asked for, when it is one the policy names', () => {
+    expect(bindRepositories(listing, requested('acme/LIB'))).toEqual({
+      repositories: ['acme/LIB'],
+      from: '--repo, one of deploy.repositories in .twokey/policy.yml',
+    });
+  });
+
+  it('refuses a --repo the policy does not name: asking for another repository does not widen the policy', () => {
+    expect(() => bindRepositories(listing, requested('acme/other'))).toThrow(
+      expect.objectContaining({
+        code: 'REPOSITORY_NOT_IN_POLICY',
+        message:
+          '--repo acme/other: expected one of the repositories deploy.repositories in .twokey/policy.yml binds (acme/app, acme/lib)',
+      }),
+    );
+    expect(() => bindRepositories(pinned, requested('acme/other'))).toThrow(EvaluationError);
+  });
+
+  it('refuses to bind nothing: --repo is required when the policy names no repository', () => {
+    expect(() => bindRepositories(sharedPolicy, requested())).toThrow(
+      expect.objectContaining({
+        code: 'REPOSITORY_UNBOUND',
+        message:
+          '--repo OWNER/NAME is required: .twokey/policy.yml pins no source-repository and names no deploy.repositories, so nothing says whose build → sign chain to accept',
+      }),
+    );
+    expect(() => bindRepositories(sharedPolicy, deploying(''))).toThrow(
+      expect.objectContaining({
+        code: 'REPOSITORY_UNBOUND',
+        message: expect.stringMatching(/^GITHUB_REPOSITORY is not set/),
+      }),
+    );
+  });
+
+  it('refuses a repository that is not OWNER/NAME', () => {
+    for (const bad of ['acme', 'https://github.com/acme/app', 'acme/app/extra', '-acme/app']) {
+      expect(() => bindRepositories(sharedPolicy, requested(bad))).toThrow(
+        expect.objectContaining({ code: 'REPOSITORY_MALFORMED' }),
+      );
+    }
+  });
+});
+
+// ── same commit, same branch: the review was made for the build that is deployed ───────────────────────────
+
+/** Provenance of the merged commit built on `ref`, its certificate naming that ref as the build job saw it. */
+function provenanceOnRef(ref: string): VerifiedBundle {
+  const statement = provenanceStatement() as Statement & {
+    predicate: { buildDefinition: { resolvedDependencies: { uri: string }[] } };
+  };
+  const [source] = statement.predicate.buildDefinition.resolvedDependencies;
+  source!.uri = source!.uri.replace('@refs/heads/main', `@${ref}`);
+  return provenanceBundle(statement, signer(BUILD_SAN, { ...buildSigner.extensions, sourceRepositoryRef: ref }));
+}
+
+describe('evaluateArtifact: the review attestation names the branch the change was built on', () => {
+  it('accepts a review attestation whose builtRef is the ref the provenance says the build ran on', () => {
+    const report = evaluate([signatureBundle(), reviewBundle(), provenanceOnRef('refs/heads/main')]);
+    expect(failed(report)).toEqual([]);
+    expect(reason(report, 'same-commit')).toBe(
+      `the provenance and the review attestation both name commit ${MERGE_COMMIT} built on refs/heads/main`,
+    );
+  });
+
+  it("refuses a review attestation made for main's build, replayed onto a build of the same commit on another branch", () => {
+    const report = evaluate([signatureBundle(), reviewBundle(), provenanceOnRef('refs/heads/release-evil')]);
+    expect(failed(report)).toEqual(['same-commit']);
+    expect(reason(report, 'same-commit')).toBe(
+      'expected the review attestation to be for the build on refs/heads/release-evil, found one for a build on refs/heads/main',
+    );
+  });
+
+  it('refuses a review attestation that does not record the branch (signed under the old rules)', () => {
+    const old = editedReviewStatement((s) => {
+      delete s.predicate.builtRef;
+    });
+    const report = evaluate([signatureBundle(), reviewBundle(old), provenanceBundle()]);
+    expect(failed(report)).toContain('same-commit');
+    expect(reason(report, 'same-commit')).toBe(
+      'expected the review attestation (bundles/review.intoto.sigstore.json) to record the branch the change was built on (builtRef refs/heads/main), found none: it was signed under older rules that did not record it',
+    );
+  });
+
+  it('refuses provenance that claims a ref other than the one its certificate says the build ran on', () => {
+    const lying = provenanceBundle(
+      provenanceStatement(),
+      signer(BUILD_SAN, { ...buildSigner.extensions, sourceRepositoryRef: 'refs/heads/feature' }),
+    );
+    const report = evaluate([signatureBundle(), reviewBundle(), lying]);
+    expect(failed(report)).toEqual(['same-commit']);
+    expect(reason(report, 'same-commit')).toBe(
+      "the provenance says ref refs/heads/main, but the build identity's certificate says the workflow ran on refs/heads/feature",
+    );
   });
 });

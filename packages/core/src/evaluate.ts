@@ -41,16 +41,108 @@ export interface ArtifactRef {
   digest: { algorithm: 'sha256'; hex: string };
 }
 
-/** Everything evaluateArtifact needs: the artifact, every verified bundle found for it, the policy and the clock. */
+/**
+ * Everything evaluateArtifact needs: the artifact, every verified bundle found for it, the policy, the repositories
+ * its chain may come from and the clock.
+ */
 export interface EvaluateArtifactInput {
   artifact: ArtifactRef;
   bundles: VerifiedBundle[];
   policy: Policy;
+  /** The repositories whose chains may pass (from bindRepositories): never none, or nothing passes. */
+  binding: RepositoryBinding;
   now: Date;
   /** The identity running the deploy (the deploy action's own certificate identity); absent offline. */
   deployIdentity?: SignerIdentity;
   /** Bundles that were read but did not verify: never evidence, but named when something is missing. */
   rejected?: RejectedEvidence[];
+}
+
+/**
+ * The repositories an artifact's build → sign chain may come from: provenance, review attestation and signature must
+ * all name one repository, and it must be one of these. Without a binding, a valid chain made for any repository
+ * that runs the same shared build and sign workflows would pass.
+ */
+export interface RepositoryBinding {
+  /** `owner/name`, at least one; compared case-insensitively. */
+  repositories: string[];
+  /** Who named them, for messages: `deploy.repositories in .twokey/policy.yml`, `GITHUB_REPOSITORY`, `--repo` … */
+  from: string;
+}
+
+/** The repository the caller names besides the policy, and what it is to the binding. */
+export interface CallerRepository {
+  /** `owner/name` as given; absent or empty when not given. */
+  repository?: string;
+  /** How it is given, for messages: `GITHUB_REPOSITORY`, `--repo`. */
+  name: string;
+  /**
+   * `fallback`: binds only when the policy names no repository (the deploying repository: a deployment repository
+   * that names the repositories it ships is not one of them). `narrow`: must be one the policy names, when it names
+   * any, and is then the only one bound (`twokey verify --repo`).
+   */
+  role: 'fallback' | 'narrow';
+}
+
+/**
+ * Which repositories a chain may come from: the policy's `deploy.repositories`, else the repositories its identities
+ * pin (`source-repository`), else the caller's. A caller that narrows must name one of the policy's. Throws
+ * EvaluationError (a usage error) when nothing binds a repository, or the caller's is malformed or not the policy's.
+ */
+export function bindRepositories(policy: Policy, caller: CallerRepository): RepositoryBinding {
+  const given = caller.repository || undefined;
+  if (given !== undefined && !OWNER_NAME.test(given)) {
+    throw new EvaluationError(
+      'REPOSITORY_MALFORMED',
+      `${caller.name}: expected OWNER/NAME, found ${JSON.stringify(given)}`,
+    );
+  }
+  const named = policyRepositories(policy);
+  if (!named) {
+    if (given === undefined) {
+      const why = `${policy.source} pins no source-repository and names no deploy.repositories`;
+      throw new EvaluationError(
+        'REPOSITORY_UNBOUND',
+        caller.role === 'narrow'
+          ? `${caller.name} OWNER/NAME is required: ${why}, so nothing says whose build → sign chain to accept`
+          : `${caller.name} is not set and ${why}, so nothing says whose build → sign chain to accept`,
+      );
+    }
+    return { repositories: [given], from: caller.name };
+  }
+  if (caller.role === 'fallback' || given === undefined) return named;
+  if (!named.repositories.some((r) => sameRepositoryName(r, given))) {
+    throw new EvaluationError(
+      'REPOSITORY_NOT_IN_POLICY',
+      `${caller.name} ${given}: expected one of the repositories ${named.from} binds (${named.repositories.join(', ')})`,
+    );
+  }
+  return { repositories: [given], from: `${caller.name}, one of ${named.from}` };
+}
+
+/** The repositories the policy itself binds: `deploy.repositories`, else its identities' `source-repository`. */
+function policyRepositories(policy: Policy): RepositoryBinding | undefined {
+  if (policy.deploy.repositories?.length) {
+    return { repositories: policy.deploy.repositories, from: `deploy.repositories in ${policy.source}` };
+  }
+  const pinned = [policy.identities.build.sourceRepository, policy.identities.sign.sourceRepository].flatMap((uri) =>
+    uri === undefined ? [] : [repositoryNameOf(uri) ?? uri],
+  );
+  const distinct = pinned.filter((r, i) => pinned.findIndex((o) => sameRepositoryName(o, r)) === i);
+  return distinct.length ? { repositories: distinct, from: `the source-repository in ${policy.source}` } : undefined;
+}
+
+/** `owner/name`, as GitHub spells a repository (and policy.schema.json's deploy.repositories). */
+const OWNER_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\/[A-Za-z0-9._-]+$/;
+
+/** `https://github.com/acme/app` (or `…/acme/app.git/`) → `acme/app`; undefined for anything else. */
+function repositoryNameOf(uri: string): string | undefined {
+  return /^https:\/\/[^/]+\/([^/]+\/[^/]+?)(?:\.git)?\/*$/.exec(uri)?.[1];
+}
+
+/** GitHub repository names compare case-insensitively. */
+function sameRepositoryName(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }
 
 /** A bundle that did not verify cryptographically, with the verifier's code and reason. */
@@ -105,10 +197,18 @@ export interface DeployReport {
   rejected: RejectedEvidence[];
 }
 
-/** Why evaluateDeploy could not produce a report: nothing to evaluate, or artifacts judged under different policies. */
-export type EvaluationErrorCode = 'NO_ARTIFACTS' | 'POLICY_MISMATCH';
+/**
+ * Why there is no report: nothing to evaluate, artifacts judged under different policies, or no repository bound
+ * (bindRepositories: none named, a malformed one, one the policy does not name).
+ */
+export type EvaluationErrorCode =
+  | 'NO_ARTIFACTS'
+  | 'POLICY_MISMATCH'
+  | 'REPOSITORY_UNBOUND'
+  | 'REPOSITORY_MALFORMED'
+  | 'REPOSITORY_NOT_IN_POLICY';
 
-/** A usage error of evaluateDeploy (exit 2), never a verdict. */
+/** A usage error of evaluateDeploy or bindRepositories (exit 2), never a verdict. */
 export class EvaluationError extends CodedError<EvaluationErrorCode> {
   override readonly name = 'EvaluationError';
 }
@@ -125,6 +225,13 @@ export function evaluateDeploy(inputs: readonly EvaluateArtifactInput[]): Deploy
     throw new EvaluationError(
       'POLICY_MISMATCH',
       `every artifact must be judged under one policy: ${first.policy.source} (sha256 ${first.policy.digest}) and ${mixed.policy.source} (sha256 ${mixed.policy.digest})`,
+    );
+  }
+  const unbound = inputs.find((i) => i.binding.repositories.length === 0);
+  if (unbound) {
+    throw new EvaluationError(
+      'REPOSITORY_UNBOUND',
+      `expected at least one repository for ${unbound.artifact.name}'s chain to be bound to, found none (${unbound.binding.from})`,
     );
   }
   // A release's artifacts share bundles (one provenance, one review attestation for all): each is read once.
@@ -206,7 +313,7 @@ export function evaluateArtifact(input: EvaluateArtifactInput, memo = new Bundle
           ),
         ),
     sameCommit(review, provenance),
-    sameRepository(review, provenance),
+    sameRepository(signature, review, provenance, input.binding),
     distinctIdentities(signature?.bundle, review?.bundle, provenance?.bundle, input.deployIdentity),
     fresh(
       [
@@ -431,7 +538,7 @@ function choosePair(
       const checks = [
         reviewRules(review),
         sameCommit(review, provenance),
-        sameRepository(review, provenance),
+        sameRepository(undefined, review, provenance, input.binding),
         distinctIdentities(undefined, review?.bundle, provenance?.bundle, input.deployIdentity),
         fresh(
           [
@@ -448,7 +555,10 @@ function choosePair(
   return { ...(best.review && { review: best.review }), ...(best.provenance && { provenance: best.provenance }) };
 }
 
-/** Picks the artifact signature: fresh, and by an identity other than the build's and the deploy's, when one is. */
+/**
+ * Picks the artifact signature: made in the repository the chosen provenance was built in, fresh, and by an identity
+ * other than the build's and the deploy's, when one is (another repository's signature never displaces it).
+ */
 function chooseSignature(
   signatures: QualifiedSignature[],
   provenance: QualifiedProvenance | undefined,
@@ -460,7 +570,8 @@ function chooseSignature(
       distinctIdentities(signature.bundle, undefined, provenance?.bundle, input.deployIdentity),
       fresh([['signature', signature.bundle]], input),
     ];
-    const score = checks.filter((c) => c.verdict === 'pass').length;
+    const agrees = !provenance || signerDisagreement('signature', signature.bundle, provenance) === undefined;
+    const score = checks.filter((c) => c.verdict === 'pass').length + (agrees ? 1 : 0);
     if (score > best.score) best = { signature, score };
   }
   return best.signature;
@@ -521,10 +632,51 @@ function sameCommit(review: QualifiedReview | undefined, provenance: QualifiedPr
       `expected the review attestation to be for the built commit ${built}, found a review of ${review.commit}`,
     );
   }
-  return pass('same-commit', `the provenance and the review attestation both name commit ${built}`);
+  return (
+    sameBuiltRef(review, provenance) ??
+    pass(
+      'same-commit',
+      `the provenance and the review attestation both name commit ${built} built on ${provenance.source.ref}`,
+    )
+  );
 }
 
-function sameRepository(review: QualifiedReview | undefined, provenance: QualifiedProvenance | undefined): Check {
+/** The branch the build ran on: backed by the build certificate, and the one the review attestation was made for. */
+function sameBuiltRef(review: QualifiedReview, provenance: QualifiedProvenance): Check | undefined {
+  const ref = provenance.source.ref;
+  const certified = provenance.bundle.signer.extensions.sourceRepositoryRef;
+  if (certified !== undefined && certified !== ref) {
+    return fail(
+      'same-commit',
+      `the provenance says ref ${ref}, but the build identity's certificate says the workflow ran on ${certified}`,
+    );
+  }
+  const reviewed = review.predicate.builtRef;
+  if (reviewed === undefined) {
+    return fail(
+      'same-commit',
+      `expected the review attestation (${review.bundle.source}) to record the branch the change was built on (builtRef ${ref}), found none: it was signed under older rules that did not record it`,
+    );
+  }
+  if (reviewed !== ref) {
+    return fail(
+      'same-commit',
+      `expected the review attestation to be for the build on ${ref}, found one for a build on ${reviewed}`,
+    );
+  }
+  return undefined;
+}
+
+/**
+ * One repository: the provenance, the build certificate, the review attestation and the sign certificates (when they
+ * name one) all say where the change was built, and it is a repository the deploy is bound to.
+ */
+function sameRepository(
+  signature: QualifiedSignature | undefined,
+  review: QualifiedReview | undefined,
+  provenance: QualifiedProvenance | undefined,
+  binding: RepositoryBinding,
+): Check {
   if (!review || !provenance) return fail('same-repository', `not evaluated: ${absent(review, provenance)}`);
   const built = provenance.source.repositoryUrl;
   const certified = provenance.bundle.signer.extensions.sourceRepositoryURI;
@@ -547,7 +699,33 @@ function sameRepository(review: QualifiedReview | undefined, provenance: Qualifi
       `expected the review to be in ${built}, where the artifact was built; found ${reviewed}`,
     );
   }
-  return pass('same-repository', `built and reviewed in ${built}`);
+  const signed =
+    signerDisagreement('review attestation', review.bundle, provenance) ??
+    (signature && signerDisagreement('signature', signature.bundle, provenance));
+  if (signed) return fail('same-repository', signed);
+  const repository = provenance.source.repository;
+  const named = `${signature ? 'provenance, review attestation and signature' : 'provenance and review attestation'} name ${built}`;
+  if (!binding.repositories.some((r) => sameRepositoryName(r, repository))) {
+    const [one, ...more] = binding.repositories;
+    const expected =
+      one === undefined ? 'no repository' : more.length ? `one of ${binding.repositories.join(', ')}` : one;
+    return fail(
+      'same-repository',
+      `expected a chain of ${expected} (bound by ${binding.from}), found a chain of ${repository}: its ${named}`,
+    );
+  }
+  return pass('same-repository', `the ${named}, a repository bound by ${binding.from}`);
+}
+
+/** Why a sign certificate names a repository other than the one the artifact was built in (none: it agrees or names none). */
+function signerDisagreement(
+  what: 'signature' | 'review attestation',
+  bundle: VerifiedBundle,
+  provenance: QualifiedProvenance,
+): string | undefined {
+  const ran = bundle.signer.extensions.sourceRepositoryURI;
+  if (ran === undefined || sameRepositoryUri(ran, provenance.source.repositoryUrl)) return undefined;
+  return `expected the ${what} (${bundle.source}) to be made for ${provenance.source.repositoryUrl}, where the artifact was built; its certificate says the sign workflow ran in ${ran}`;
 }
 
 function distinctIdentities(

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ARTIFACT,
+  BINDING,
   BUILD_SAN,
   buildSigner,
   honestBundles,
@@ -17,7 +18,7 @@ import { type DeployReport, evaluateDeploy } from './evaluate';
 import { describeReport, markdownReport } from './report';
 
 function report(bundles = honestBundles(), artifacts = [ARTIFACT]): DeployReport {
-  return evaluateDeploy(artifacts.map((artifact) => ({ artifact, bundles, policy, now: NOW })));
+  return evaluateDeploy(artifacts.map((artifact) => ({ artifact, bundles, policy, binding: BINDING, now: NOW })));
 }
 
 /** A pull request whose title tries to write into the terminal and the step summary. */
@@ -62,7 +63,7 @@ describe('describeReport', () => {
   it('names the bundles that did not verify', () => {
     const rejected = [{ source: 'bundles/truncated.json', reason: 'signature invalid' }];
     const text = describeReport(
-      evaluateDeploy([{ artifact: ARTIFACT, bundles: honestBundles(), policy, now: NOW, rejected }]),
+      evaluateDeploy([{ artifact: ARTIFACT, bundles: honestBundles(), policy, binding: BINDING, now: NOW, rejected }]),
     );
     expect(text).toContain(
       'bundles that did not verify (never used as evidence):\n  bundles/truncated.json: signature invalid',

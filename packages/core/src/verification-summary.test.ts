@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ARTIFACT,
+  BINDING,
   buildSigner,
   DEPLOY_SAN,
   honestBundles,
@@ -24,7 +25,7 @@ import {
 } from './verification-summary';
 
 function reportOf(bundles: VerifiedBundle[], artifacts = [ARTIFACT]) {
-  return evaluateDeploy(artifacts.map((artifact) => ({ artifact, bundles, policy, now: NOW })));
+  return evaluateDeploy(artifacts.map((artifact) => ({ artifact, bundles, policy, binding: BINDING, now: NOW })));
 }
 
 function consumed(bundles: VerifiedBundle[]): ConsumedAttestation[] {

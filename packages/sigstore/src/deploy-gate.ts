@@ -11,6 +11,7 @@ import {
   type Policy,
   parsePolicy,
   type RejectedEvidence,
+  type RepositoryBinding,
   type SignerIdentity,
   type VerifiedBundle,
 } from '@twokey/core';
@@ -109,6 +110,8 @@ export interface DeployArtifact extends ArtifactRef {
 
 export interface DeployGateRequest {
   policy: Policy;
+  /** The repositories each artifact's chain may come from (bindRepositories: the policy's, else the caller's). */
+  binding: RepositoryBinding;
   trust: TrustedRootMaterial;
   artifacts: readonly DeployArtifact[];
   /** Bundle files, directories (every `*.json` below) and globs, relative to `cwd`. */
@@ -151,6 +154,7 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployGat
       artifact: { name, digest },
       bundles: evidenceOf({ name, digest }),
       policy: request.policy,
+      binding: request.binding,
       now,
       rejected,
       ...(request.deployIdentity && { deployIdentity: request.deployIdentity }),

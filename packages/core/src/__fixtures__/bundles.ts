@@ -3,6 +3,7 @@
 // The review statement is built with buildReviewStatement, as the sign stage builds it.
 
 import { createHash } from 'node:crypto';
+import type { RepositoryBinding } from '../evaluate';
 import type { Statement } from '../intoto';
 import type { SignerIdentity, VerifiedBundle } from '../model';
 import { type Policy, parsePolicy } from '../policy';
@@ -33,6 +34,9 @@ deploy:
 `;
 
 export const policy: Policy = parsePolicy(POLICY_TEXT, '.twokey/policy.yml');
+
+/** acme/app's deploy gate binds chains to acme/app: its GITHUB_REPOSITORY, as the policy pins no repository. */
+export const BINDING: RepositoryBinding = { repositories: ['acme/app'], from: 'GITHUB_REPOSITORY' };
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
