@@ -4,29 +4,35 @@ import {
   aCommit,
   aForcePush,
   aGitHubState,
+  anActivity,
   aPullRequest,
   aRepository,
   aReview,
   aUser,
   type FakePullRequest,
   type FakeRepository,
+  type FakeUser,
   type GitHubFake,
   type MergeMethodName,
   mergePullRequest,
+  mergeQueueBot,
+  moveBranch,
   pushCommit,
+  pushToPullRequest,
   startGitHubFake,
 } from '@twokey/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const REVIEWS_ROUTE = 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews';
+const ACTIVITY_ROUTE = 'GET /repos/{owner}/{repo}/activity';
 
 const fakes: GitHubFake[] = [];
 afterEach(async () => {
   await Promise.all(fakes.splice(0).map((fake) => fake.close()));
 });
 
-async function serve(...repositories: FakeRepository[]): Promise<GitHubFake> {
-  const fake = await startGitHubFake(aGitHubState(...repositories));
+async function serve(...entries: (FakeRepository | FakeUser)[]): Promise<GitHubFake> {
+  const fake = await startGitHubFake(aGitHubState(...entries));
   fakes.push(fake);
   return fake;
 }
@@ -67,12 +73,16 @@ describe('finding the pull request merged as the commit', () => {
       title: 'Parser',
       author: { login: 'alice', id: alice.id, type: 'User' },
       headSha: head.sha,
+      headRef: pullRequest.head.ref,
+      headRepository: 'acme/app',
       mergeCommitSha: merged,
+      createdAt: pullRequest.createdAt,
       mergedAt: pullRequest.mergedAt,
       mergedBy: { login: 'bob', id: bob.id, type: 'User' },
       mergeMethod: method,
       baseRef: 'main',
     });
+    expect(evidence.defaultBranch).toBe('main');
     expect(evidence.commits.map((c) => c.sha)).toEqual(pullRequest.commits.map((c) => c.sha));
     expect(evidence.reviews).toEqual([
       {
@@ -320,7 +330,7 @@ describe('reviews and permissions', () => {
   });
 });
 
-describe('the last push', () => {
+describe('the last push, when the activity feed cannot answer (the fallback)', () => {
   function withForcePush(options: { pushedAfterHead: boolean; forgedHeadDate?: string }) {
     const alice = aUser('alice');
     const mallory = aUser('mallory');
@@ -344,9 +354,11 @@ describe('the last push', () => {
   it('is the actor of a force push newer than the head commit', async () => {
     const { repository, merged, mallory } = withForcePush({ pushedAfterHead: true });
     const fake = await serve(repository);
+    fake.failOn(ACTIVITY_ROUTE, { status: 403 });
 
     const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
 
+    expect(evidence.activity).toMatchObject({ available: false });
     expect(evidence.lastPush).toEqual({
       accounts: [{ login: 'mallory', id: mallory.id, type: 'User' }],
       people: [],
@@ -357,6 +369,7 @@ describe('the last push', () => {
   it('is the head commit’s author and committer when the force push is older', async () => {
     const { repository, merged, alice } = withForcePush({ pushedAfterHead: false });
     const fake = await serve(repository);
+    fake.failOn(ACTIVITY_ROUTE, { status: 404 });
 
     const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
 
@@ -368,10 +381,352 @@ describe('the last push', () => {
   it('is the force pusher when the head commit is dated after the merge (a forged date)', async () => {
     const { repository, merged } = withForcePush({ pushedAfterHead: true, forgedHeadDate: '2030-01-01T00:00:00Z' });
     const fake = await serve(repository);
+    fake.failOn(ACTIVITY_ROUTE, { status: 403 });
 
     const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
 
     expect(evidence.lastPush).toMatchObject({ source: 'head_ref_force_pushed', accounts: [{ login: 'mallory' }] });
+  });
+});
+
+describe('who the approvers are, and what the merge commit says', () => {
+  it('collects the public profile of every approver: name and e-mail when shown, nothing when not', async () => {
+    const { repository, pullRequest, head, merged, bob: reviewer } = reviewedChange('merge');
+    const bob = aUser('bob', { id: reviewer.id, profile: { name: 'Bob Builder', email: 'bob@acme.example' } });
+    const dave = aUser('dave');
+    const carol = aUser('carol', { profile: { name: 'Carol C.' } });
+    pullRequest.reviews.push(
+      aReview({ by: dave, on: head.sha }),
+      aReview({ by: carol, on: head.sha, state: 'COMMENTED' }),
+      aReview({ by: bob, on: head.sha }),
+    );
+    const fake = await serve(repository, bob, carol);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.gaps).toEqual([]);
+    expect(evidence.profiles).toEqual([
+      { account: { login: 'bob', id: bob.id, type: 'User' }, name: 'Bob Builder', email: 'bob@acme.example' },
+      { account: { login: 'dave', id: dave.id, type: 'User' } },
+    ]);
+    expect(requestsTo(fake, 'GET /users/{username}').map((r) => r.path)).toEqual(['/users/bob', '/users/dave']);
+  });
+
+  it('leaves a gap naming the request when a profile cannot be read', async () => {
+    const { repository, merged } = reviewedChange('merge');
+    const fake = await serve(repository);
+    fake.failOn('GET /users/{username}', { status: 404 });
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.profiles).toEqual([]);
+    expect(evidence.gaps).toEqual(['GET /users/bob: HTTP 404 (Not Found - https://docs.github.com/rest)']);
+  });
+
+  it('leaves a gap when the login now belongs to another account', async () => {
+    const { repository, merged, bob } = reviewedChange('merge');
+    const newBob = aUser('bob', { profile: { name: 'Not the reviewer' } });
+    const fake = await serve(repository, newBob);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.profiles).toEqual([]);
+    expect(evidence.gaps).toEqual([
+      `GET /users/bob: expected account ${bob.id}, the reviewer, found account ${newBob.id} (the login changed hands)`,
+    ]);
+  });
+
+  it('collects the merge commit’s own co-authors, the built ref and the default branch', async () => {
+    const alice = aUser('alice');
+    const carol = aUser('carol');
+    const repository = aRepository('acme/app', { defaultBranch: 'trunk' });
+    const pullRequest = aPullRequest({
+      author: alice,
+      commits: [aCommit({ author: alice }), aCommit({ author: carol })],
+      baseRef: 'trunk',
+    });
+    const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: alice });
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), {
+      repository: 'acme/app',
+      commit: merged,
+      ref: 'refs/heads/trunk',
+    });
+
+    expect(evidence.gaps).toEqual([]);
+    expect(evidence.builtRef).toBe('refs/heads/trunk');
+    expect(evidence.defaultBranch).toBe('trunk');
+    expect(evidence.mergeCommitCoAuthors).toEqual([{ name: 'carol', email: carol.email }]);
+  });
+
+  it('leaves a gap when the repository cannot be read, and still finds the pull request', async () => {
+    const { repository, merged } = reviewedChange('merge');
+    const fake = await serve(repository);
+    fake.failOn('GET /repos/{owner}/{repo}', { status: 403 });
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.defaultBranch).toBeUndefined();
+    expect(evidence.pullRequest?.number).toBeDefined();
+    expect(evidence.gaps).toEqual([
+      'GET /repos/acme/app: HTTP 403 (Resource not accessible by integration - https://docs.github.com/rest)',
+    ]);
+  });
+});
+
+describe('the activity feed: who pushed, and how the commit reached the built branch', () => {
+  function summary(entries: { activityType: string; actor: { login: string } | null; ref: string }[]) {
+    return entries.map((entry) => [entry.activityType, entry.actor?.login, entry.ref]);
+  }
+
+  it('names someone who pushed to the pull request as the last pusher, whoever the commit says wrote it', async () => {
+    const alice = aUser('alice');
+    const bob = aUser('bob');
+    const mallory = aUser('mallory');
+    const repository = aRepository('acme/app', { collaborators: { alice: 'write', bob: 'write', mallory: 'write' } });
+    const first = aCommit({ author: alice });
+    const pullRequest = aPullRequest({ author: alice, commits: [first], headRef: 'parser' });
+    const asAlice = aCommit({ author: alice, message: 'Looks like alice' });
+    pushToPullRequest(pullRequest, asAlice, { by: mallory });
+    pullRequest.reviews.push(aReview({ by: mallory, on: asAlice.sha }));
+    const merged = mergePullRequest(repository, pullRequest, { method: 'merge', by: bob });
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), {
+      repository: 'acme/app',
+      commit: merged,
+      ref: 'refs/heads/main',
+    });
+
+    expect(evidence.gaps).toEqual([]);
+    expect(evidence.lastPush).toEqual({
+      accounts: [{ login: 'mallory', id: mallory.id, type: 'User' }],
+      people: [],
+      source: 'activity',
+    });
+    if (!evidence.activity?.available) throw new Error('expected the activity feed');
+    expect(summary(evidence.activity.headPushes)).toEqual([
+      ['branch_creation', 'alice', 'refs/heads/parser'],
+      ['push', 'alice', 'refs/heads/parser'],
+      ['push', 'mallory', 'refs/heads/parser'],
+    ]);
+    expect(evidence.activity.builtCommitArrivals).toEqual([
+      {
+        id: expect.any(Number),
+        ref: 'refs/heads/main',
+        before: repository.commits[0]!.sha,
+        after: merged,
+        timestamp: pullRequest.mergedAt,
+        activityType: 'pr_merge',
+        actor: { login: 'bob', id: bob.id, type: 'User' },
+      },
+    ]);
+    expect(requestsTo(fake, ACTIVITY_ROUTE).map((r) => r.query)).toEqual(
+      expect.arrayContaining([
+        { ref: 'refs/heads/parser', direction: 'desc', per_page: '100' },
+        { ref: 'refs/heads/main', direction: 'desc', per_page: '100' },
+      ]),
+    );
+  });
+
+  it('names a force pusher as the last pusher', async () => {
+    const alice = aUser('alice');
+    const mallory = aUser('mallory');
+    const repository = aRepository('acme/app');
+    const pullRequest = aPullRequest({ author: alice, commits: [aCommit({ author: alice })] });
+    pushToPullRequest(pullRequest, aCommit({ author: alice }), { by: mallory, force: true });
+    const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: alice });
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.lastPush).toMatchObject({ accounts: [{ login: 'mallory' }], source: 'activity' });
+    if (!evidence.activity?.available) throw new Error('expected the activity feed');
+    expect(evidence.activity.headPushes.at(-1)).toMatchObject({ activityType: 'force_push' });
+  });
+
+  it('shows a merge through the merge queue as merge_queue_merge', async () => {
+    const alice = aUser('alice');
+    const bob = aUser('bob');
+    const repository = aRepository('acme/app');
+    const pullRequest = aPullRequest({ author: alice, commits: [aCommit({ author: alice })] });
+    pullRequest.reviews.push(aReview({ by: bob, on: pullRequest.head.sha }));
+    const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: bob, mergeQueue: true });
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), {
+      repository: 'acme/app',
+      commit: merged,
+      ref: 'refs/heads/main',
+    });
+
+    expect(evidence.gaps).toEqual([]);
+    expect(evidence.pullRequest).toMatchObject({ mergeMethod: 'squash', mergedBy: { login: mergeQueueBot.login } });
+    if (!evidence.activity?.available) throw new Error('expected the activity feed');
+    expect(summary(evidence.activity.builtCommitArrivals)).toEqual([
+      ['merge_queue_merge', 'github-merge-queue[bot]', 'refs/heads/main'],
+    ]);
+  });
+
+  it('shows a pull request’s merge commit pushed onto the built branch as a push', async () => {
+    const alice = aUser('alice');
+    const mallory = aUser('mallory');
+    const repository = aRepository('acme/app');
+    const root = repository.branches.main!;
+    moveBranch(repository, 'side', root, { by: mallory });
+    const pullRequest = aPullRequest({ author: mallory, commits: [aCommit({ author: mallory })], baseRef: 'side' });
+    pullRequest.reviews.push(aReview({ by: alice, on: pullRequest.head.sha }));
+    const merged = mergePullRequest(repository, pullRequest, { method: 'merge', by: mallory });
+    moveBranch(repository, 'main', merged, { by: mallory });
+    const fake = await serve(repository);
+
+    const onMain = await collectReviewEvidence(clientFor(fake), {
+      repository: 'acme/app',
+      commit: merged,
+      ref: 'refs/heads/main',
+    });
+    const onSide = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(onMain.gaps).toEqual([]);
+    expect(onMain.pullRequest?.baseRef).toBe('side');
+    if (!onMain.activity?.available || !onSide.activity?.available) throw new Error('expected the activity feed');
+    expect(summary(onMain.activity.builtCommitArrivals)).toEqual([['push', 'mallory', 'refs/heads/main']]);
+    // Without the built ref, the base is read.
+    expect(summary(onSide.activity.builtCommitArrivals)).toEqual([['pr_merge', 'mallory', 'refs/heads/side']]);
+  });
+
+  it('does not take an older branch of the same name’s pushes for the pull request’s', async () => {
+    const alice = aUser('alice');
+    const bob = aUser('bob');
+    const mallory = aUser('mallory');
+    const repository = aRepository('acme/app');
+    const old = aPullRequest({ author: mallory, commits: [aCommit({ author: mallory })], headRef: 'feature' });
+    mergePullRequest(repository, old, { method: 'merge', by: mallory, deleteBranch: true });
+    const reused = aPullRequest({ author: alice, commits: [aCommit({ author: alice })], headRef: 'feature' });
+    const merged = mergePullRequest(repository, reused, { method: 'merge', by: bob });
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    if (!evidence.activity?.available) throw new Error('expected the activity feed');
+    expect(summary(evidence.activity.headPushes)).toEqual([
+      ['branch_creation', 'alice', 'refs/heads/feature'],
+      ['push', 'alice', 'refs/heads/feature'],
+    ]);
+    expect(evidence.lastPush).toMatchObject({ accounts: [{ login: 'alice' }], source: 'activity' });
+  });
+
+  it('reads a pull request from a fork in the fork’s feed', async () => {
+    const alice = aUser('alice');
+    const bob = aUser('bob');
+    const repository = aRepository('acme/app');
+    const fork = aRepository('alice/app', { ownerType: 'User' });
+    const pullRequest = aPullRequest({
+      author: alice,
+      commits: [aCommit({ author: alice })],
+      headRepository: 'alice/app',
+    });
+    const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: bob });
+    const fake = await serve(repository, fork);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.pullRequest?.headRepository).toBe('alice/app');
+    expect(
+      requestsTo(fake, ACTIVITY_ROUTE)
+        .map((r) => r.path)
+        .sort(),
+    ).toEqual(['/repos/acme/app/activity', '/repos/alice/app/activity']);
+    if (!evidence.activity?.available) throw new Error('expected the activity feed');
+    expect(evidence.activity.headPushes.map((p) => p.actor?.login)).toEqual(['alice', 'alice']);
+  });
+
+  it('records the feed as unavailable for a pull request from a deleted fork', async () => {
+    const alice = aUser('alice');
+    const repository = aRepository('acme/app');
+    const pullRequest = aPullRequest({ author: alice, commits: [aCommit({ author: alice })], headRepository: null });
+    const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: alice });
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.pullRequest?.headRepository).toBeUndefined();
+    expect(evidence.activity).toEqual({
+      available: false,
+      reason: `pull request #${pullRequest.number}'s head repository is gone (a deleted fork): its branch's activity cannot be read`,
+    });
+  });
+
+  it.each([
+    [403, 'Resource not accessible by integration'],
+    [404, 'Not Found'],
+  ] as const)('records the feed as unavailable, not as a gap, when it answers %i', async (status, message) => {
+    const { repository, pullRequest, merged, alice } = reviewedChange('merge');
+    const fake = await serve(repository);
+    fake.failOn(ACTIVITY_ROUTE, { status });
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.gaps).toEqual([]);
+    expect(evidence.activity).toEqual({
+      available: false,
+      reason: [
+        `GET /repos/acme/app/activity?ref=refs/heads/${pullRequest.head.ref}: HTTP ${status} (${message} - https://docs.github.com/rest)`,
+        `GET /repos/acme/app/activity?ref=refs/heads/main: HTTP ${status} (${message} - https://docs.github.com/rest)`,
+      ].join('; '),
+    });
+    expect(evidence.lastPush).toMatchObject({ source: 'head-commit', accounts: [{ login: alice.login }] });
+  });
+
+  it('records the feed as unavailable when one of its two reads fails', async () => {
+    const { repository, merged } = reviewedChange('merge');
+    const fake = await serve(repository);
+    fake.failOn(ACTIVITY_ROUTE, { status: 502, count: 1 });
+
+    const evidence = await collectReviewEvidence(clientFor(fake, { retries: 0 }), {
+      repository: 'acme/app',
+      commit: merged,
+    });
+
+    expect(evidence.gaps).toEqual([]);
+    expect(evidence.activity).toMatchObject({
+      available: false,
+      reason: expect.stringMatching(/^GET \/repos\/acme\/app\/activity\?ref=refs\/heads\/\S+: HTTP 502, after retries/),
+    });
+  });
+
+  it('reads the built branch back to a day before the merge, no further', async () => {
+    const { repository, merged, pullRequest, bob } = reviewedChange('merge');
+    const before = Date.parse(pullRequest.mergedAt!) - 2 * 24 * 3_600_000;
+    for (let i = 0; i < 250; i += 1) {
+      const at = new Date(before - i * 60_000).toISOString();
+      repository.activity.push(anActivity('push', { ref: 'main', after: 'a'.repeat(40), by: bob, at }));
+    }
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.gaps).toEqual([]);
+    expect(evidence.activity).toMatchObject({ available: true, builtCommitArrivals: [{ activityType: 'pr_merge' }] });
+    const mainReads = requestsTo(fake, ACTIVITY_ROUTE).filter((r) => r.query.ref === 'refs/heads/main');
+    expect(mainReads).toHaveLength(1);
+  });
+
+  it('leaves a gap when ten pages do not reach a day before the merge', async () => {
+    const { repository, merged, bob } = reviewedChange('merge');
+    for (let i = 0; i < 1001; i += 1) {
+      repository.activity.push(anActivity('push', { ref: 'main', after: 'a'.repeat(40), by: bob }));
+    }
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    const gap =
+      'GET /repos/acme/app/activity?ref=refs/heads/main: 10 pages of 100 entries did not reach a day before the merge';
+    expect(evidence.gaps).toEqual([expect.stringContaining(gap)]);
+    expect(evidence.activity).toEqual({ available: false, reason: evidence.gaps[0] });
+    expect(requestsTo(fake, ACTIVITY_ROUTE).filter((r) => r.query.ref === 'refs/heads/main')).toHaveLength(10);
   });
 });
 

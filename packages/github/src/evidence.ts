@@ -1,6 +1,8 @@
-// Review evidence for repository R and commit C, read from the GitHub REST API: the pull request merged as C, its
-// commits, reviews, last push and each reviewer's permission. An API failure never escapes as an exception: it
-// becomes a gap, and evidence with gaps is incomplete (the review rules refuse it).
+// Review evidence for repository R and commit C, read from the GitHub REST API: R's default branch, the pull request
+// merged as C, its commits, reviews, pushes, how C reached the branch it was built on, each approver's public profile
+// and each reviewer's permission. An API failure never escapes as an exception: it becomes a gap, and evidence with
+// gaps is incomplete (the review rules refuse it) — except the activity feed's, which is recorded as unavailable for
+// the policy to judge (the review rules' fallback).
 //
 // What the REST API can and cannot tell:
 // - `GET /commits/{C}/pulls` lists the pull requests GitHub associates with C; the one merged as C is the one whose
@@ -14,17 +16,35 @@
 //   changes onto the base). Anything else (fast-forward to a PR commit, a second parent that is not the head,
 //   octopus merges) is an unknown merge method: a gap. The API cannot show that C's tree is the head's changes.
 // - Pull request commits: the API lists at most 250; a longer pull request is a gap.
-// - The REST API does not name who pushed a commit. The last pusher is the actor of the latest
-//   `head_ref_force_pushed` timeline event when it is newer than the head commit, else the head commit's author
-//   and committer. The head commit's date is written by whoever made it: a date after the merge is forged and then
-//   loses to any force push, but a force-pushed commit dated between the push and the merge hides that push.
-//   A plain (non-force) push names nobody: only the audit log or a push event could tell who pushed.
+// - Who pushed, and how C reached the built branch: the repository activity feed (`GET /repos/{owner}/{repo}/activity`)
+//   names the actor of every push, force push, branch creation and deletion, pull request merge (`pr_merge`) and merge
+//   queue merge (`merge_queue_merge`) of a ref, with the commits before and after. Read for two refs:
+//   * the head branch, in the head repository (a fork's own feed): its branch creations, pushes and force pushes from
+//     the latest creation or deletion at or before the pull request was opened (an older branch of the same name is
+//     not this pull request's) up to the merge. The last of them names the last pusher.
+//   * the built branch (the provenance's `refs/heads/…`, else the pull request's base): every entry whose `after` is
+//     C, read back to a day before the merge. A merge shows as pr_merge or merge_queue_merge; C pushed or force-pushed
+//     there (even a pull request's merge commit, made on another branch) shows as a push.
+//   Each read stops after 10 pages of 100: a window it did not cover is a gap. What the feed cannot tell: who wrote a
+//   commit (only who pushed it), pushes to a fork that the fork's feed does not show to this token, and anything
+//   older than GitHub keeps. When it cannot be read (no permission: 403; 404; an error after retries) it is recorded
+//   as unavailable with the reason, and the last pusher falls back to a guess: the actor of the latest
+//   `head_ref_force_pushed` timeline event when it is newer than the head commit, else the head commit's author and
+//   committer. The head commit's date is written by whoever made it: a date after the merge is forged and then loses
+//   to any force push, but a force-pushed commit dated between the push and the merge hides that push, and a plain
+//   push names nobody. The same guess stands when the feed shows no push to the head branch in the window.
+// - Who a reviewer is: the account's public profile (`GET /users/{login}`) gives a profile name and public e-mail,
+//   which commits may carry instead of the noreply address. A profile shows only what its owner made public.
 
 import type {
+  AccountProfile,
+  ActivityEvidence,
   GitHubAccount,
   GitPerson,
   MergeMethod,
   PullRequestCommit,
+  RefActivity,
+  RefActivityType,
   RepositoryPermission,
   Review,
   ReviewEvidence,
@@ -37,9 +57,17 @@ export interface ReviewEvidenceRequest {
   repository: string;
   /** The built commit (40 or 64 hex). */
   commit: string;
+  /** The ref the build ran on, from verified build provenance (e.g. `refs/heads/main`): the evidence's `builtRef`. */
+  ref?: string;
 }
 
 const PER_PAGE = 100;
+/** The activity feed is read at most this many pages (of 100) per ref. */
+const MAX_ACTIVITY_PAGES = 10;
+const DAY_MS = 24 * 3_600_000;
+/** What moves a head branch to commits someone chose: the creator and every pusher are pushers. */
+const HEAD_PUSHES: ReadonlySet<string> = new Set<RefActivityType>(['push', 'force_push', 'branch_creation']);
+const BRANCH_BOUNDS: ReadonlySet<string> = new Set<RefActivityType>(['branch_creation', 'branch_deletion']);
 const REVIEW_STATES: ReadonlySet<string> = new Set<ReviewState>([
   'APPROVED',
   'CHANGES_REQUESTED',
@@ -82,6 +110,7 @@ export async function collectReviewEvidence(
   const evidence: ReviewEvidence = {
     repository: request.repository,
     commit,
+    ...(request.ref !== undefined && { builtRef: request.ref }),
     gaps: [],
     commits: [],
     reviews: [],
@@ -90,8 +119,12 @@ export async function collectReviewEvidence(
   };
   const github = new RepositoryReads(client, owner, repo, evidence.gaps);
 
-  // 1. The pull request merged as C.
-  const associated = await github.list('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', { commit_sha: commit });
+  // 1. The pull request merged as C, and the repository's default branch.
+  const [associated, repository] = await Promise.all([
+    github.list('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', { commit_sha: commit }),
+    github.get('GET /repos/{owner}/{repo}', {}),
+  ]);
+  if (repository) evidence.defaultBranch = repository.default_branch;
   if (!associated) return evidence;
   const inRepository = associated.filter(
     (pr) => pr.base.repo.full_name.toLowerCase() === request.repository.toLowerCase(),
@@ -135,13 +168,17 @@ export async function collectReviewEvidence(
     return evidence;
   }
   const mergedBy = accountOf(pr.merged_by);
+  const headRepository = pr.head.repo?.full_name;
   const pullRequest = {
     number,
     url: pr.html_url,
     title: pr.title,
     author,
     headSha: pr.head.sha,
+    headRef: pr.head.ref,
+    ...(headRepository && { headRepository }),
     mergeCommitSha: commit,
+    createdAt: pr.created_at,
     mergedAt: pr.merged_at,
     ...(mergedBy && { mergedBy }),
     baseRef: pr.base.ref,
@@ -160,8 +197,10 @@ export async function collectReviewEvidence(
     evidence.gaps.push(`the head commit ${pr.head.sha} of pull request #${number} is not among its listed commits`);
   }
 
-  // 4. How it was merged. The model has no "unknown" merge method: the pull request is recorded only once it is known.
+  // 4. How it was merged, and who the merge commit's own message says co-authored it. The model has no "unknown" merge
+  // method: the pull request is recorded only once it is known.
   if (mergeCommit) {
+    evidence.mergeCommitCoAuthors = coAuthorsOf(mergeCommit.commit.message);
     const method = mergeMethodOf(shapeOf(mergeCommit as ApiCommit), head && shapeOf(head), apiCommits, pr.head.sha);
     if (typeof method === 'string') {
       evidence.pullRequest = { ...pullRequest, mergeMethod: method };
@@ -179,18 +218,42 @@ export async function collectReviewEvidence(
     else if (mapped) evidence.reviews.push(mapped);
   }
 
-  // 6. The last push.
+  // 6. Who pushed to the head branch and how C reached the built branch (the activity feed), and the last push: the
+  // feed's last head push, else the guess from the timeline and the head commit.
+  const builtBranchRef = request.ref?.startsWith('refs/heads/') ? request.ref : `refs/heads/${pr.base.ref}`;
+  evidence.activity = await activityOf(client, evidence.gaps, {
+    number,
+    headRepository,
+    headRef: pr.head.ref,
+    createdAt: pr.created_at,
+    mergedAt: pr.merged_at,
+    builtRepository: request.repository,
+    builtRef: builtBranchRef,
+    commit,
+  });
   if (head && timeline) {
     evidence.lastPush = lastPushOf(timeline as TimelineEvent[], pullRequestCommitOf(head), pr.merged_at, evidence.gaps);
   }
+  const lastHeadPush = evidence.activity.available ? evidence.activity.headPushes.at(-1) : undefined;
+  if (lastHeadPush) {
+    evidence.lastPush = { accounts: lastHeadPush.actor ? [lastHeadPush.actor] : [], people: [], source: 'activity' };
+  }
 
-  // 7. Each reviewer's permission on the repository.
+  // 7. Each reviewer's permission on the repository, and each approver's public profile.
   const reviewers = [...new Set(evidence.reviews.map((r) => r.reviewer.login))];
-  const permissions = await Promise.all(reviewers.map((login) => github.permission(login)));
+  const approvers = new Map<string, GitHubAccount>();
+  for (const review of evidence.reviews) {
+    if (review.state === 'APPROVED') approvers.set(review.reviewer.login.toLowerCase(), review.reviewer);
+  }
+  const [permissions, profiles] = await Promise.all([
+    Promise.all(reviewers.map((login) => github.permission(login))),
+    Promise.all([...approvers.values()].map((account) => github.profile(account))),
+  ]);
   for (const [i, login] of reviewers.entries()) {
     const permission = permissions[i];
     if (permission) evidence.permissions[login] = permission;
   }
+  evidence.profiles = profiles.filter((profile): profile is AccountProfile => profile !== undefined);
   return evidence;
 }
 
@@ -214,6 +277,23 @@ class RepositoryReads {
     return this.attempt(route, params, () =>
       this.client.paginate(route, { owner: this.owner, repo: this.repo, per_page: PER_PAGE, ...params } as never),
     ) as Promise<RouteData<R> | undefined>;
+  }
+
+  /** An account's public profile (`GET /users/{login}`); the account answering must be the one that reviewed. */
+  async profile(account: GitHubAccount): Promise<AccountProfile | undefined> {
+    const route = 'GET /users/{username}';
+    const data = await this.attempt(route, { username: account.login }, async () => {
+      const response = await this.client.request(route, { username: account.login });
+      return response.data;
+    });
+    if (!data) return undefined;
+    if (data.id !== account.id) {
+      this.gaps.push(
+        `${this.describe(route, { username: account.login })}: expected account ${account.id}, the reviewer, found account ${data.id} (the login changed hands)`,
+      );
+      return undefined;
+    }
+    return { account, ...(data.name && { name: data.name }), ...(data.email && { email: data.email }) };
   }
 
   /** A reviewer's permission; 404 (no such user, no access) is `none`. */
@@ -257,6 +337,7 @@ class RepositoryReads {
 
 type Endpoints = GitHubClient['rest'];
 type GetRoute =
+  | 'GET /repos/{owner}/{repo}'
   | 'GET /repos/{owner}/{repo}/pulls/{pull_number}'
   | 'GET /repos/{owner}/{repo}/commits/{ref}'
   | 'GET /repos/{owner}/{repo}/collaborators/{username}/permission';
@@ -265,19 +346,21 @@ type ListRoute =
   | 'GET /repos/{owner}/{repo}/pulls/{pull_number}/commits'
   | 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews'
   | 'GET /repos/{owner}/{repo}/issues/{issue_number}/timeline';
-type RouteMethod<R> = R extends 'GET /repos/{owner}/{repo}/pulls/{pull_number}'
-  ? Endpoints['pulls']['get']
-  : R extends 'GET /repos/{owner}/{repo}/commits/{ref}'
-    ? Endpoints['repos']['getCommit']
-    : R extends 'GET /repos/{owner}/{repo}/collaborators/{username}/permission'
-      ? Endpoints['repos']['getCollaboratorPermissionLevel']
-      : R extends 'GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls'
-        ? Endpoints['repos']['listPullRequestsAssociatedWithCommit']
-        : R extends 'GET /repos/{owner}/{repo}/pulls/{pull_number}/commits'
-          ? Endpoints['pulls']['listCommits']
-          : R extends 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews'
-            ? Endpoints['pulls']['listReviews']
-            : Endpoints['issues']['listEventsForTimeline'];
+type RouteMethod<R> = R extends 'GET /repos/{owner}/{repo}'
+  ? Endpoints['repos']['get']
+  : R extends 'GET /repos/{owner}/{repo}/pulls/{pull_number}'
+    ? Endpoints['pulls']['get']
+    : R extends 'GET /repos/{owner}/{repo}/commits/{ref}'
+      ? Endpoints['repos']['getCommit']
+      : R extends 'GET /repos/{owner}/{repo}/collaborators/{username}/permission'
+        ? Endpoints['repos']['getCollaboratorPermissionLevel']
+        : R extends 'GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls'
+          ? Endpoints['repos']['listPullRequestsAssociatedWithCommit']
+          : R extends 'GET /repos/{owner}/{repo}/pulls/{pull_number}/commits'
+            ? Endpoints['pulls']['listCommits']
+            : R extends 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews'
+              ? Endpoints['pulls']['listReviews']
+              : Endpoints['issues']['listEventsForTimeline'];
 type RouteParams<R> = NonNullable<Parameters<RouteMethod<R>>[0]>;
 type RouteData<R> = Awaited<ReturnType<RouteMethod<R>>> extends { data: infer D } ? D : never;
 
@@ -456,6 +539,128 @@ function lastPushOf(
     if (person.account) accounts.set(person.account.login.toLowerCase(), person.account);
   }
   return { accounts: [...accounts.values()], people: [head.author, head.committer], source: 'head-commit' };
+}
+
+// ── The activity feed ─────────────────────────────────────────────────────────────────────────────────────────
+
+interface ActivityRequest {
+  number: number;
+  /** `owner/name`; undefined when GitHub no longer knows it (a deleted fork). */
+  headRepository: string | undefined;
+  headRef: string;
+  createdAt: string;
+  mergedAt: string;
+  builtRepository: string;
+  /** `refs/heads/…`. */
+  builtRef: string;
+  commit: string;
+}
+
+/**
+ * The head branch's pushes in the pull request's window and the built commit's arrivals on the built branch (see the
+ * header). A failed read makes the feed unavailable, with the reason; a window 10 pages did not cover is a gap.
+ */
+async function activityOf(client: GitHubClient, gaps: string[], request: ActivityRequest): Promise<ActivityEvidence> {
+  if (!request.headRepository) {
+    return {
+      available: false,
+      reason: `pull request #${request.number}'s head repository is gone (a deleted fork): its branch's activity cannot be read`,
+    };
+  }
+  const createdAt = Date.parse(request.createdAt);
+  const mergedAt = Date.parse(request.mergedAt);
+  const [head, built] = await Promise.all([
+    readActivity(client, request.headRepository, `refs/heads/${request.headRef}`, {
+      reached: (entry) => BRANCH_BOUNDS.has(entry.activityType) && Date.parse(entry.timestamp) <= createdAt,
+      what: `the branch's creation before pull request #${request.number} was opened`,
+    }),
+    readActivity(client, request.builtRepository, request.builtRef, {
+      reached: (entry) => Date.parse(entry.timestamp) < mergedAt - DAY_MS,
+      what: `a day before the merge (${request.mergedAt})`,
+    }),
+  ]);
+  const unreadable = [head, built].flatMap((read) => ('unreadable' in read ? [read.unreadable] : []));
+  if (unreadable.length > 0) return { available: false, reason: unreadable.join('; ') };
+  const uncovered = [head, built].flatMap((read) => ('uncovered' in read ? [read.uncovered] : []));
+  if (!('entries' in head) || !('entries' in built) || uncovered.length > 0) {
+    gaps.push(...uncovered);
+    return { available: false, reason: uncovered.join('; ') };
+  }
+  // Newest first, back to the window's opening creation (a push of its own) or a deletion (not one).
+  const headPushes = head.entries
+    .filter((entry) => HEAD_PUSHES.has(entry.activityType) && Date.parse(entry.timestamp) <= mergedAt)
+    .reverse();
+  const builtCommitArrivals = built.entries.filter((entry) => sameCommit(entry.after, request.commit)).reverse();
+  return { available: true, headPushes, builtCommitArrivals };
+}
+
+/**
+ * One read of a ref's feed: its entries newest first, back to the first that reaches the window's end (included) or
+ * to the feed's end; else why it could not be read, or which window 10 pages did not cover (both naming the request).
+ */
+type FeedRead = { entries: RefActivity[] } | { unreadable: string } | { uncovered: string };
+
+async function readActivity(
+  client: GitHubClient,
+  repository: string,
+  ref: string,
+  until: { reached: (entry: RefActivity) => boolean; what: string },
+): Promise<FeedRead> {
+  const [owner, repo] = repository.split('/') as [string, string];
+  const request = `GET /repos/${repository}/activity?ref=${ref}`;
+  const entries: RefActivity[] = [];
+  let pages = 0;
+  try {
+    const feed = client.paginate.iterator('GET /repos/{owner}/{repo}/activity', {
+      owner,
+      repo,
+      ref,
+      direction: 'desc',
+      per_page: PER_PAGE,
+    });
+    for await (const response of feed) {
+      pages += 1;
+      for (const item of response.data) {
+        const entry = refActivityOf(item);
+        entries.push(entry);
+        if (until.reached(entry)) return { entries };
+      }
+      if (pages >= MAX_ACTIVITY_PAGES && /rel="next"/.test(response.headers.link ?? '')) {
+        return {
+          uncovered: `${request}: ${MAX_ACTIVITY_PAGES} pages of ${PER_PAGE} entries did not reach ${until.what}`,
+        };
+      }
+    }
+  } catch (error) {
+    if (!isApiFailure(error)) throw error;
+    return { unreadable: `${request}: ${failureOf(error)}` };
+  }
+  return { entries };
+}
+
+function refActivityOf(item: {
+  id: number;
+  ref: string;
+  before: string;
+  after: string;
+  timestamp: string;
+  activity_type: string;
+  actor: ApiAccount;
+}): RefActivity {
+  return {
+    id: item.id,
+    ref: item.ref,
+    before: item.before,
+    after: item.after,
+    timestamp: item.timestamp,
+    // A type GitHub adds later is kept as it reads: it is neither a head push nor a merge.
+    activityType: item.activity_type as RefActivityType,
+    actor: accountOf(item.actor) ?? null,
+  };
+}
+
+function sameCommit(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }
 
 const BUILT_IN_ROLES: Record<string, string> = {
