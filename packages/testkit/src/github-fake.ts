@@ -1153,32 +1153,34 @@ function inFeedOrder(a: FakeActivity, b: FakeActivity): number {
 
 /** A pull request's head branch changes and its force pushes, each `before` being the previous `after`. */
 function headBranchActivity(pullRequest: FakePullRequest): FakeActivity[] {
-  const forcePushes = pullRequest.events
-    .filter((event) => event.event === 'head_ref_force_pushed')
-    .map((event): Omit<FakeHeadChange, 'activityType'> & { activityType: FakeActivityType } => ({
+  const ref = `refs/heads/${pullRequest.head.ref}`;
+  const changes: FakeActivity[] = pullRequest.headActivity.map((change) => ({
+    id: change.id,
+    ref,
+    before: NO_COMMIT,
+    after: change.after,
+    timestamp: change.at,
+    activityType: change.activityType,
+    actor: change.by && accountOf(change.by),
+  }));
+  for (const event of pullRequest.events) {
+    if (event.event !== 'head_ref_force_pushed') continue;
+    changes.push({
       id: event.id,
-      activityType: 'force_push',
+      ref,
+      before: NO_COMMIT,
       after: event.commitId ?? pullRequest.head.sha,
-      by: event.actor,
-      at: event.createdAt,
-    }));
-  const changes = [...pullRequest.headActivity, ...forcePushes].sort(
-    (a, b) => Date.parse(a.at) - Date.parse(b.at) || a.id - b.id,
-  );
+      timestamp: event.createdAt,
+      activityType: 'force_push',
+      actor: event.actor && accountOf(event.actor),
+    });
+  }
   let tip = NO_COMMIT;
-  return changes.map((change) => {
-    const before = change.activityType === 'branch_creation' ? NO_COMMIT : tip;
+  for (const change of changes.sort(inFeedOrder)) {
+    if (change.activityType !== 'branch_creation') change.before = tip;
     tip = change.after;
-    return {
-      id: change.id,
-      ref: `refs/heads/${pullRequest.head.ref}`,
-      before,
-      after: change.after,
-      timestamp: change.at,
-      activityType: change.activityType,
-      actor: change.by && accountOf(change.by),
-    };
-  });
+  }
+  return changes;
 }
 
 /** GitHub's query parameters: `ref`, `actor`, `activity_type`, `time_period`, `direction`; a string is a 422. */
