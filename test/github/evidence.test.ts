@@ -8,6 +8,7 @@ import {
   aPullRequest,
   aRepository,
   aReview,
+  aTimelineEvent,
   aUser,
   type FakePullRequest,
   type FakeRepository,
@@ -81,6 +82,7 @@ describe('finding the pull request merged as the commit', () => {
       mergedBy: { login: 'bob', id: bob.id, type: 'User' },
       mergeMethod: method,
       baseRef: 'main',
+      baseChanges: [],
     });
     expect(evidence.defaultBranch).toBe('main');
     expect(evidence.commits.map((c) => c.sha)).toEqual(pullRequest.commits.map((c) => c.sha));
@@ -458,6 +460,21 @@ describe('who the approvers are, and what the merge commit says', () => {
     expect(evidence.builtRef).toBe('refs/heads/trunk');
     expect(evidence.defaultBranch).toBe('trunk');
     expect(evidence.mergeCommitCoAuthors).toEqual([{ name: 'carol', email: carol.email }]);
+  });
+
+  it('records when the pull request was retargeted to another base (base_ref_changed)', async () => {
+    const alice = aUser('alice');
+    const repository = aRepository('acme/app');
+    const pullRequest = aPullRequest({ author: alice, commits: [aCommit({ author: alice })] });
+    pullRequest.events.push(aTimelineEvent('base_ref_changed', { by: alice, at: '2026-03-05T10:00:00Z' }));
+    const merged = mergePullRequest(repository, pullRequest, { method: 'merge', by: alice });
+    const fake = await serve(repository);
+
+    const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
+
+    expect(evidence.pullRequest?.baseChanges).toEqual([
+      { at: '2026-03-05T10:00:00Z', actor: { login: 'alice', id: alice.id, type: 'User' } },
+    ]);
   });
 
   it('leaves a gap when the repository cannot be read, and still finds the pull request', async () => {

@@ -414,7 +414,13 @@ describe('the sign action refuses a change nobody independent approved', () => {
     const result = await signCommit(change.repository, merged);
 
     expectRefused(result, 'reviewer-not-author', `alice is the author of pull request #${pullRequest.number}`);
-    expectReviewRefusal(result, ['reviewer-not-author', 'min-independent-approvals']);
+    // alice also pushed dave's commits to the head branch: by the activity feed she pushed, and pushed last.
+    expectReviewRefusal(result, [
+      'reviewer-not-author',
+      'reviewer-not-contributor',
+      'reviewer-not-last-pusher',
+      'min-independent-approvals',
+    ]);
   });
 
   it('approved only by someone who co-authored one of its commits', async () => {
@@ -516,8 +522,9 @@ describe('the sign action refuses a change nobody independent approved', () => {
 
     const result = await signCommit(repository, merged);
 
-    expectRefused(result, 'reviewer-not-last-pusher', 'bob is the last pusher (force-pushed the head branch last)');
-    expectReviewRefusal(result, ['reviewer-not-last-pusher', 'min-independent-approvals']);
+    expectRefused(result, 'reviewer-not-last-pusher', 'bob is the last pusher (force_push by bob at');
+    expectRefused(result, 'reviewer-not-last-pusher', 'from the activity feed');
+    expectReviewRefusal(result, ['reviewer-not-contributor', 'reviewer-not-last-pusher', 'min-independent-approvals']);
   });
 
   it('an approval only by an outsider with no write access (a sock-puppet account)', async () => {

@@ -123,6 +123,7 @@ export async function run(inputs: SignInputs): Promise<SignResult> {
     evidence = await collectReviewEvidence(client, {
       repository: judged.source.repository,
       commit: judged.source.commit,
+      ref: judged.source.ref,
     });
   }
   const decision = signDecision({ policy, artifacts, provenance: judged, signer, evidence });

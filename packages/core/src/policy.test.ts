@@ -152,7 +152,9 @@ deploy:
       path: 'review.non-human-co-authors.0',
       message: 'expected an e-mail address, found "Copilot"',
     });
-    expect(policyError(`${MINIMAL}deploy: { repositories: [https://github.com/acme/app] }\n`).problems[0]).toMatchObject({
+    expect(
+      policyError(`${MINIMAL}deploy: { repositories: [https://github.com/acme/app] }\n`).problems[0],
+    ).toMatchObject({
       path: 'deploy.repositories.0',
       message: 'expected owner/name, found "https://github.com/acme/app"',
     });

@@ -335,7 +335,10 @@ function reviewEvidenceCheck(source: BuiltSource | undefined, evidence: ReviewEv
       `expected review evidence for the branch the build ran on (${source.ref}), found evidence for ${evidence.builtRef ?? 'no branch'}`,
     );
   }
-  return pass('review-evidence', `collected from GitHub for ${source.repository}@${source.commit} built on ${source.ref}`);
+  return pass(
+    'review-evidence',
+    `collected from GitHub for ${source.repository}@${source.commit} built on ${source.ref}`,
+  );
 }
 
 function builtCommitIsMergedCommit(evidence: ReviewEvidence): Check {

@@ -182,6 +182,11 @@ export async function collectReviewEvidence(
     mergedAt: pr.merged_at,
     ...(mergedBy && { mergedBy }),
     baseRef: pr.base.ref,
+    // Retargeting a pull request changes its diff without a new commit: approvals before it approved another diff.
+    baseChanges: ((timeline ?? []) as TimelineEvent[])
+      .filter((e) => e.event === 'base_ref_changed' && typeof e.created_at === 'string')
+      .map((e) => ({ at: e.created_at!, actor: accountOf(e.actor) ?? null }))
+      .sort((a, b) => Date.parse(a.at) - Date.parse(b.at)),
   };
 
   // 3. Commits: every one the API lists, and a gap when it lists fewer than the pull request has.

@@ -22,6 +22,7 @@ import {
   type FakeUser,
   type GitHubFakeState,
   mergePullRequest,
+  NO_COMMIT,
   pushCommit,
 } from '../github-fake';
 
@@ -90,6 +91,8 @@ export function forgedReviewStatement(input: {
   const evidence: ReviewEvidence = {
     repository: 'acme/app',
     commit,
+    builtRef: 'refs/heads/main',
+    defaultBranch: 'main',
     gaps: [],
     pullRequest: {
       number: 77,
@@ -102,10 +105,40 @@ export function forgedReviewStatement(input: {
       mergedBy: account(author),
       mergeMethod: 'squash',
       baseRef: 'main',
+      headRef: 'hotfix',
+      headRepository: 'acme/app',
+      createdAt: now,
+      baseChanges: [],
     },
     commits: [{ sha: head, author: person, committer: person, coAuthors: [], committedAt: now }],
     reviews: [{ id: 770001, reviewer: account(approver), state: 'APPROVED', commitId: head, submittedAt: now }],
-    lastPush: { accounts: [account(author)], people: [person], source: 'head-commit' },
+    profiles: [{ account: account(approver), name: approver.name }],
+    lastPush: { accounts: [account(author)], people: [], source: 'activity' },
+    activity: {
+      available: true,
+      headPushes: [
+        {
+          id: 1,
+          ref: 'refs/heads/hotfix',
+          before: NO_COMMIT,
+          after: head,
+          timestamp: now,
+          activityType: 'push',
+          actor: account(author),
+        },
+      ],
+      builtCommitArrivals: [
+        {
+          id: 2,
+          ref: 'refs/heads/main',
+          before: NO_COMMIT,
+          after: commit,
+          timestamp: now,
+          activityType: 'pr_merge',
+          actor: account(author),
+        },
+      ],
+    },
     permissions: { [approver.login]: 'write' },
   };
   const rules = DEFAULT_REVIEW_RULES;
