@@ -156,6 +156,33 @@ describe('signDecision', () => {
     );
   });
 
+  it("refuses to sign another repository's valid chain: the sign job runs for acme/app, the build was acme/other's", () => {
+    const otherSigner = {
+      ...signSigner,
+      extensions: { ...signSigner.extensions, sourceRepositoryURI: 'https://github.com/acme/other' },
+    };
+    const decision = signDecision({
+      policy,
+      artifacts,
+      provenance: judged,
+      signer: otherSigner,
+      evidence: honestEvidence(),
+    });
+    expect(failed(decision.checks)).toEqual(['source-repository-bound']);
+    expect(check(decision.checks, 'source-repository-bound').reason).toBe(
+      "expected provenance of acme/other (bound by the sign job's repository), found provenance of acme/app: another repository's build is not this one's to sign",
+    );
+    const shipsBoth = { ...policy, deploy: { ...policy.deploy, repositories: ['acme/app', 'acme/lib'] } };
+    const allowed = signDecision({
+      policy: shipsBoth,
+      artifacts,
+      provenance: judged,
+      signer: otherSigner,
+      evidence: honestEvidence(),
+    });
+    expect(allowed.verdict).toBe('pass');
+  });
+
   it('refuses a sign job that is the build identity', () => {
     const decision = signDecision({
       policy,

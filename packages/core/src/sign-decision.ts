@@ -3,6 +3,7 @@
 // the provenance names was merged through an independently reviewed pull request. Pure: bundles are verified by
 // packages/sigstore and the review evidence is collected by packages/github before they get here.
 
+import { bindRepositories, EvaluationError } from './evaluate';
 import { IN_TOTO_PAYLOAD_TYPE, parseStatement, type Statement, subjectHasDigest } from './intoto';
 import type { Check, ReviewEvidence, SignerIdentity, Verdict, VerifiedBundle } from './model';
 import { describeIdentityRule, matchIdentity, type Policy } from './policy';
@@ -19,6 +20,7 @@ export const SIGN_CHECK_IDS = [
   'artifacts-in-provenance',
   'sign-identity-distinct',
   'sign-identity-in-policy',
+  'source-repository-bound',
   'review-evidence',
   'built-commit-is-merged-commit',
 ] as const;
@@ -244,7 +246,7 @@ export function signDecision(input: SignDecisionInput): SignDecision {
   const { policy, provenance, signer, evidence } = input;
   const source = provenance.source;
   const checks: Check[] = [...provenance.checks, signIdentityDistinct(signer, policy, provenance.signers)];
-  checks.push(signIdentityInPolicy(signer, policy));
+  checks.push(signIdentityInPolicy(signer, policy), sourceRepositoryBound(source, signer, policy));
 
   let review: ReviewResult | undefined;
   const collected = reviewEvidenceCheck(source, evidence);
@@ -311,6 +313,35 @@ function signIdentityInPolicy(signer: SignerIdentity, policy: Policy): Check {
     : fail(
         'sign-identity-in-policy',
         `the sign job is not the policy's sign identity, so deploy would refuse what it signs: ${match.reason}`,
+      );
+}
+
+/**
+ * The built repository is one the sign job may vouch for: the policy's deploy.repositories or pinned
+ * source-repository, else the repository the sign job runs for. Otherwise shared build and sign workflows would sign
+ * another repository's valid chain for this one.
+ */
+function sourceRepositoryBound(source: BuiltSource | undefined, signer: SignerIdentity, policy: Policy): Check {
+  if (!source) return fail('source-repository-bound', 'not evaluated: no verified provenance names a repository');
+  const own = signer.extensions.sourceRepositoryURI;
+  const ownName = own === undefined ? undefined : /^https:\/\/[^/]+\/([^/]+\/[^/]+?)(?:\.git)?\/*$/.exec(own)?.[1];
+  let binding: { repositories: string[]; from: string };
+  try {
+    binding = bindRepositories(policy, {
+      ...(ownName !== undefined && { repository: ownName }),
+      name: "the sign job's repository",
+      role: 'fallback',
+    });
+  } catch (error) {
+    if (error instanceof EvaluationError) return fail('source-repository-bound', error.message);
+    throw error;
+  }
+  const bound = binding.repositories.some((r) => r.toLowerCase() === source.repository.toLowerCase());
+  return bound
+    ? pass('source-repository-bound', `${source.repository} is a repository bound by ${binding.from}`)
+    : fail(
+        'source-repository-bound',
+        `expected provenance of ${binding.repositories.join(' or ')} (bound by ${binding.from}), found provenance of ${source.repository}: another repository's build is not this one's to sign`,
       );
 }
 

@@ -1,7 +1,9 @@
 // Review evidence as packages/github collects it, for one honest pull request: alice wrote it, bob (write access)
 // approved the merged head. Tests change one thing at a time to build each attack.
 
-import type { AccountProfile, GitHubAccount, GitPerson, RefActivity, Review, ReviewEvidence, ReviewRules } from '../model';
+import type {
+  AccountProfile,
+  ActivityEvidence, GitHubAccount, GitPerson, RefActivity, Review, ReviewEvidence, ReviewRules } from '../model';
 
 export const REPOSITORY = 'acme/app';
 export const MERGE_COMMIT = 'a'.repeat(40);
@@ -54,7 +56,7 @@ export function activity(
 }
 
 /** alice pushed her branch; bob's merge of pull request #42 brought MERGE_COMMIT onto main. */
-export function honestActivity(): NonNullable<ReviewEvidence['activity']> {
+export function honestActivity(): Extract<ActivityEvidence, { available: true }> {
   return {
     available: true,
     headPushes: [
