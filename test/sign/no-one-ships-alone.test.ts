@@ -1,0 +1,558 @@
+// No one ships alone, for real (issue 11). Each way one person alone could still get a change signed and deployed is
+// built the way that person would build it — against a GitHub fake that says what the real one says (profiles with
+// real names and e-mails, reviews after a merge, pull requests into any branch, the activity feed, merge queues) —
+// and run end to end: the sign action as the runner runs it must refuse it with the right check; and a review
+// attestation that says the same thing, signed by the sign identity (as the sign stage under the old rules would have
+// signed it, or a forger holding that identity), must be refused by the deploy action and by `twokey verify` too.
+
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  type Check,
+  type DeployReport,
+  provenanceStatement,
+  workflowProvenance,
+  workflowRunClaims,
+} from '@twokey/core';
+import { signArtifact, signStatement } from '@twokey/sigstore';
+import {
+  type ActionRun,
+  aCommit,
+  aGitHubState,
+  aPullRequest,
+  aRepository,
+  aReview,
+  aUser,
+  type FakeRepository,
+  type FakeUser,
+  type GitHubFake,
+  identity,
+  mergePullRequest,
+  moveBranch,
+  type OidcIssuer,
+  pushCommit,
+  pushToPullRequest,
+  runAction,
+  type SigstoreStack,
+  startGitHubFake,
+  startOidcIssuer,
+  startSigstoreStack,
+  type WorkflowIdentity,
+} from '@twokey/testkit';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type CliResult, runCli } from '../conformance/run-cli';
+
+const repoRoot = resolve(import.meta.dirname, '..', '..');
+const SIGN_ACTION = join(repoRoot, 'actions', 'sign');
+const ISSUER = 'https://token.actions.githubusercontent.com';
+const BUILD_SAN = 'https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main';
+const SHARED_BUILD_WORKFLOW = 'acme/platform/.github/workflows/build.yml@refs/heads/main';
+const SIGN_WORKFLOW = 'acme/platform/.github/workflows/sign.yml@refs/heads/main';
+const SIGN_SAN = `https://github.com/${SIGN_WORKFLOW}`;
+const ARTIFACT = 'dist/app.tar.gz';
+const POLICY = '.twokey/policy.yml';
+/** The platform's shared build and sign workflows, no repository pinned: the README's example for one repository. */
+const SHARED_POLICY = '.twokey/shared.yml';
+
+let issuer: OidcIssuer;
+let stack: SigstoreStack;
+let root: string;
+let workspace: string;
+let artifactHex: string;
+const fakes: GitHubFake[] = [];
+let count = 0;
+
+beforeAll(async () => {
+  issuer = await startOidcIssuer();
+  stack = await startSigstoreStack({ verifyIdentityToken: (token) => issuer.verify(token) });
+  root = mkdtempSync(join(tmpdir(), 'twokey-alone-'));
+  workspace = join(root, 'workspace');
+  mkdirSync(join(workspace, 'dist'), { recursive: true });
+  mkdirSync(join(workspace, '.twokey'), { recursive: true });
+  const bytes = `app 2.0 ${'z'.repeat(2048)}\n`;
+  writeFileSync(join(workspace, ARTIFACT), bytes);
+  artifactHex = createHash('sha256').update(bytes).digest('hex');
+  const deploy = `deploy:\n  max-age: 1d\n  trusted-root: ${stack.trustedRootPath}\n`;
+  const identities = (build: string) =>
+    `version: 1\nidentities:\n  build:\n    issuer: ${ISSUER}\n    san: ${build}\n  sign:\n    issuer: ${ISSUER}\n    san: ${SIGN_SAN}\n`;
+  writeFileSync(join(workspace, POLICY), identities(BUILD_SAN) + deploy);
+  writeFileSync(join(workspace, SHARED_POLICY), identities(`https://github.com/${SHARED_BUILD_WORKFLOW}`) + deploy);
+}, 60_000);
+
+afterEach(async () => {
+  await Promise.all(fakes.splice(0).map((fake) => fake.close()));
+});
+
+afterAll(async () => {
+  await Promise.all([stack?.close(), issuer?.close()]);
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+// ── the jobs ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+function buildJob(commit: string, repository = 'acme/app', ref = 'refs/heads/main'): WorkflowIdentity {
+  return identity(repository, '.github/workflows/build.yml', ref, commit);
+}
+
+/** The platform's reusable sign workflow, called by `repository`'s release workflow at `commit`. */
+function signJob(commit: string, repository = 'acme/app'): WorkflowIdentity {
+  return identity(repository, '.github/workflows/release.yml', 'refs/heads/main', commit, {
+    job_workflow_ref: SIGN_WORKFLOW,
+  });
+}
+
+function deployJob(commit: string): WorkflowIdentity {
+  return identity('acme/app', '.github/workflows/deploy.yml', 'refs/heads/main', commit, { environment: 'production' });
+}
+
+function signingAs(who: WorkflowIdentity) {
+  return {
+    endpoints: { fulcioURL: stack.fulcioURL, rekorURL: stack.rekorURL, tsaURL: stack.tsaURL },
+    identityToken: () => issuer.mint(who, { audience: 'sigstore' }),
+  };
+}
+
+/** A fresh directory of evidence in the workspace; returns its path relative to the workspace. */
+function evidenceDirectory(): string {
+  count += 1;
+  const relative = `evidence-${count}`;
+  mkdirSync(join(workspace, relative));
+  return relative;
+}
+
+/** Provenance for the artifact, signed by `builder` (its claims name the repository, commit and ref it ran on). */
+async function provenanceBy(builder: WorkflowIdentity): Promise<string> {
+  const statement = provenanceStatement(
+    [{ name: ARTIFACT, digest: { sha256: artifactHex } }],
+    workflowProvenance(workflowRunClaims({ ...builder })),
+  );
+  const directory = evidenceDirectory();
+  const bundle = await signStatement(statement, signingAs(builder));
+  writeFileSync(join(workspace, directory, 'provenance.sigstore.json'), JSON.stringify(bundle));
+  return directory;
+}
+
+interface SignRun {
+  run: ActionRun;
+  checks: Check[];
+}
+
+/** Serves the repository (and the users whose profiles GitHub shows) and runs the sign action as the sign job. */
+async function runSign(
+  state: (FakeRepository | FakeUser)[],
+  options: {
+    commit: string;
+    builder?: WorkflowIdentity;
+    signer?: WorkflowIdentity;
+    policy?: string;
+    prepare?: (fake: GitHubFake) => void;
+  },
+): Promise<SignRun> {
+  const fake = await startGitHubFake(aGitHubState(...state));
+  fakes.push(fake);
+  options.prepare?.(fake);
+  const provenance = await provenanceBy(options.builder ?? buildJob(options.commit));
+  const run = await runAction(SIGN_ACTION, {
+    with: {
+      'subject-path': ARTIFACT,
+      provenance: `${provenance}/*.json`,
+      policy: options.policy ?? POLICY,
+      'trusted-root': stack.trustedRootPath,
+      'fulcio-url': stack.fulcioURL,
+      'rekor-url': stack.rekorURL,
+      'tsa-url': stack.tsaURL,
+    },
+    identity: options.signer ?? signJob(options.commit),
+    oidc: issuer,
+    githubApiUrl: fake.url,
+    githubToken: 'ghs_sign_job_token',
+    workspace,
+  });
+  const checks = run.outputs.checks ? (JSON.parse(run.outputs.checks) as Check[]) : [];
+  return { run: { ...run, outputs: { ...run.outputs, provenance } }, checks };
+}
+
+/** Refused by the sign action: nothing signed, and check `id` failed with a reason containing each phrase. */
+function expectSignRefused(result: SignRun, id: string, ...phrases: string[]): void {
+  const { run, checks } = result;
+  expect(run.exitCode, run.log).not.toBe(0);
+  expect(run.log).toContain('SIGN_REFUSED: nothing was signed');
+  expect(run.outputs['bundle-paths']).toBeUndefined();
+  const check = checks.find((c) => c.id === id);
+  expect(check, `no check ${id}: ${run.outputs.checks}`).toBeDefined();
+  expect(check!.verdict, check!.reason).toBe('fail');
+  for (const phrase of phrases) expect(check!.reason).toContain(phrase);
+  expect(run.log).toContain(`::error::${id}: `);
+}
+
+function expectSigned(result: SignRun): void {
+  expect(result.run.exitCode, result.run.log).toBe(0);
+  expect(result.checks.filter((c) => c.verdict === 'fail')).toEqual([]);
+  expect(result.run.outputs['review-bundle-path']).toBeDefined();
+}
+
+// ── the people and their repository ───────────────────────────────────────────────────────────────────────────
+
+/** acme/app: alice, bob (whose profile shows his own name and e-mail) and carol, all with write access. */
+function acme() {
+  const alice = aUser('alice', { profile: { name: 'Alice Author', email: null } });
+  const bob = aUser('bob', { profile: { name: 'Bob Builder', email: 'bob@acme.example' } });
+  const carol = aUser('carol', { profile: { name: 'Carol Checker', email: null } });
+  const repository = aRepository('acme/app', { collaborators: { alice: 'write', bob: 'write', carol: 'write' } });
+  return { alice, bob, carol, repository, state: [repository, alice, bob, carol] as (FakeRepository | FakeUser)[] };
+}
+
+const HOUR = 3600_000;
+
+function later(iso: string, ms: number): string {
+  return new Date(Date.parse(iso) + ms).toISOString().replace('.000Z', 'Z');
+}
+
+// ── 1–5: the sign action refuses ──────────────────────────────────────────────────────────────────────────────
+
+describe('the sign action refuses a change one person alone stood behind', () => {
+  it('1. a co-author named only by e-mail approves: bob co-authored under his public profile name and e-mail', async () => {
+    const { alice, bob, repository, state } = acme();
+    const commit = aCommit({
+      author: alice,
+      message: 'Rework the token cache',
+      coAuthors: [{ name: 'Bob Builder', email: 'bob@acme.example' }],
+    });
+    const pullRequest = aPullRequest({ author: alice, commits: [commit], baseSha: repository.branches.main });
+    pullRequest.reviews.push(aReview({ by: bob, on: commit.sha }));
+    const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: alice });
+
+    const result = await runSign(state, { commit: merged });
+
+    expectSignRefused(result, 'reviewer-not-contributor', 'bob co-authored commit');
+    expectSignRefused(result, 'min-independent-approvals', 'found 0 independent approvals');
+  });
+
+  it('2. an approval given after the merge: alice merges unreviewed, bob approves the merged head an hour later', async () => {
+    const { alice, bob, repository, state } = acme();
+    const commit = aCommit({ author: alice, message: 'Disable the rate limiter' });
+    const pullRequest = aPullRequest({ author: alice, commits: [commit], baseSha: repository.branches.main });
+    const merged = mergePullRequest(repository, pullRequest, { method: 'merge', by: alice });
+    pullRequest.reviews.push(aReview({ by: bob, on: commit.sha, at: later(pullRequest.mergedAt!, HOUR) }));
+
+    const result = await runSign(state, { commit: merged });
+
+    expectSignRefused(result, 'approval-before-merge', 'after the merge at', 'never counts');
+  });
+
+  it('2b. a second required approval given after the merge does not count toward min-approvals: 2', async () => {
+    const { alice, bob, carol, repository, state } = acme();
+    const commit = aCommit({ author: alice, message: 'Open the admin API' });
+    const pullRequest = aPullRequest({ author: alice, commits: [commit], baseSha: repository.branches.main });
+    pullRequest.reviews.push(aReview({ by: carol, on: commit.sha }));
+    const merged = mergePullRequest(repository, pullRequest, { method: 'merge', by: alice });
+    pullRequest.reviews.push(aReview({ by: bob, on: commit.sha, at: later(pullRequest.mergedAt!, HOUR) }));
+    writeFileSync(
+      join(workspace, '.twokey', 'two.yml'),
+      `${readFileSync(join(workspace, POLICY), 'utf8')}review:\n  min-approvals: 2\n`,
+    );
+
+    const result = await runSign(state, { commit: merged, policy: '.twokey/two.yml' });
+
+    expectSignRefused(result, 'min-independent-approvals', 'expected at least 2, found 1 independent approval (carol)');
+    expectSignRefused(result, 'min-independent-approvals', 'bob approved at', 'after the merge');
+  });
+
+  it('3. a reviewed pull request into a side branch, then main moved onto its merge commit', async () => {
+    const { alice, bob, repository, state } = acme();
+    // alice pushes an unreviewed commit to her own branch …
+    moveBranch(repository, 'alice-scratch', repository.branches.main!, { by: alice });
+    const unreviewed = aCommit({ author: alice, message: 'Add a backdoor' });
+    pushCommit(repository, unreviewed, 'alice-scratch', { by: alice });
+    // … bob approves a small pull request into that branch (its diff never shows her commit) …
+    const small = aCommit({ author: alice, message: 'Fix a typo' });
+    const pullRequest = aPullRequest({
+      author: alice,
+      commits: [small],
+      baseRef: 'alice-scratch',
+      baseSha: unreviewed.sha,
+    });
+    pullRequest.reviews.push(aReview({ by: bob, on: small.sha }));
+    const merged = mergePullRequest(repository, pullRequest, { method: 'merge', by: alice });
+    // … and main is moved to that merge commit; the build runs on main.
+    moveBranch(repository, 'main', merged, { by: alice, force: true });
+
+    const result = await runSign(state, { commit: merged });
+
+    expectSignRefused(
+      result,
+      'base-is-protected-branch',
+      `expected pull request #${pullRequest.number} to be merged into main, the branch the build ran on; its base is alice-scratch`,
+    );
+    expectSignRefused(result, 'reached-branch-by-merge', 'pushed to refs/heads/main directly: force_push by alice');
+  });
+
+  it("4. another repository's valid chain: shared workflows, no repository pinned, acme/other's build signed for acme/app", async () => {
+    const carol = aUser('carol');
+    const dave = aUser('dave');
+    const other = aRepository('acme/other', { collaborators: { carol: 'write', dave: 'write' } });
+    const commit = aCommit({ author: carol, message: 'Ship the other service' });
+    const pullRequest = aPullRequest({ author: carol, commits: [commit], baseSha: other.branches.main });
+    pullRequest.reviews.push(aReview({ by: dave, on: commit.sha }));
+    const merged = mergePullRequest(other, pullRequest, { method: 'merge', by: dave });
+    const sharedBuild = identity('acme/other', '.github/workflows/release.yml', 'refs/heads/main', merged, {
+      job_workflow_ref: SHARED_BUILD_WORKFLOW,
+    });
+
+    // The sign workflow, called by acme/app's release, is handed acme/other's (valid, reviewed) provenance.
+    const result = await runSign([other, carol, dave], {
+      commit: merged,
+      builder: sharedBuild,
+      signer: signJob(merged, 'acme/app'),
+      policy: SHARED_POLICY,
+    });
+
+    expectSignRefused(
+      result,
+      'source-repository-bound',
+      "expected provenance of acme/app (bound by the sign job's repository), found provenance of acme/other",
+    );
+  });
+
+  it('5. a plain push to the pull request by bob (commits authored and committed as alice), then bob approves', async () => {
+    const { alice, bob, repository, state } = acme();
+    const first = aCommit({ author: alice, message: 'Add the exporter' });
+    const pullRequest = aPullRequest({ author: alice, commits: [first], baseSha: repository.branches.main });
+    const sneaky = aCommit({ author: alice, message: 'Export to one more place' });
+    pushToPullRequest(pullRequest, sneaky, { by: bob });
+    pullRequest.reviews.push(aReview({ by: bob, on: sneaky.sha }));
+    const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: alice });
+
+    const result = await runSign(state, { commit: merged });
+
+    expectSignRefused(
+      result,
+      'reviewer-not-last-pusher',
+      'bob is the last pusher (push by bob at',
+      'from the activity feed',
+    );
+    expectSignRefused(result, 'reviewer-not-contributor', 'bob pushed to refs/heads/');
+  });
+
+  it('refuses when the activity feed cannot answer (403), saying how the policy may accept the fallback', async () => {
+    const { alice, bob, repository, state } = acme();
+    const commit = aCommit({ author: alice, message: 'Tidy' });
+    const pullRequest = aPullRequest({ author: alice, commits: [commit], baseSha: repository.branches.main });
+    pullRequest.reviews.push(aReview({ by: bob, on: commit.sha }));
+    const merged = mergePullRequest(repository, pullRequest, { method: 'merge', by: bob });
+
+    const result = await runSign(state, {
+      commit: merged,
+      prepare: (fake) => fake.failOn('GET /repos/{owner}/{repo}/activity', { status: 403 }),
+    });
+
+    expectSignRefused(result, 'reached-branch-by-merge', 'HTTP 403', 'review.allow-activity-fallback: true');
+    expectSignRefused(result, 'reviewer-not-last-pusher', 'who pushed last is not established');
+  });
+});
+
+describe('the sign action still signs what was reviewed', () => {
+  for (const method of ['merge', 'squash', 'rebase'] as const) {
+    it(`a ${method} of a pull request approved on its head by someone independent`, async () => {
+      const { alice, bob, repository, state } = acme();
+      const first = aCommit({ author: alice, message: 'Add the parser' });
+      const head = aCommit({ author: alice, message: 'Handle empty input' });
+      const pullRequest = aPullRequest({ author: alice, commits: [first, head], baseSha: repository.branches.main });
+      pullRequest.reviews.push(aReview({ by: bob, on: head.sha }));
+      const merged = mergePullRequest(repository, pullRequest, { method, by: bob });
+      expectSigned(await runSign(state, { commit: merged }));
+    });
+  }
+
+  it('a merge-queue merge of a properly reviewed pull request: accepted; the same commit pushed straight to main: refused', async () => {
+    const queued = acme();
+    const commit = aCommit({ author: queued.alice, message: 'Speed up the cache' });
+    const pullRequest = aPullRequest({
+      author: queued.alice,
+      commits: [commit],
+      baseSha: queued.repository.branches.main,
+    });
+    pullRequest.reviews.push(aReview({ by: queued.bob, on: commit.sha }));
+    const merged = mergePullRequest(queued.repository, pullRequest, {
+      method: 'merge',
+      by: queued.bob,
+      mergeQueue: true,
+    });
+    const arrival = queued.repository.activity.find((a) => a.after === merged && a.ref === 'refs/heads/main');
+    expect(arrival?.activityType).toBe('merge_queue_merge');
+
+    expectSigned(await runSign(queued.state, { commit: merged }));
+
+    // The same commit, but main was pushed to it instead of the queue moving it there.
+    arrival!.activityType = 'push';
+    arrival!.actor = { login: 'alice', id: queued.alice.id, type: 'User' };
+    const pushed = await runSign(queued.state, { commit: merged });
+    expectSignRefused(pushed, 'reached-branch-by-merge', 'pushed to refs/heads/main directly: push by alice');
+  });
+});
+
+// ── the same attacks in a signed review attestation: the deploy action and `twokey verify` refuse them ─────────
+
+interface Judged {
+  action: ActionRun;
+  cli: CliResult;
+  actionReport?: DeployReport;
+  cliReport?: DeployReport;
+}
+
+/** The deploy action (as acme/app's deploy job) and `twokey verify --repo acme/app`, on the same evidence. */
+async function judge(directory: string, commit: string): Promise<Judged> {
+  const [action, cli] = await Promise.all([
+    runAction(repoRoot, {
+      with: {
+        'subject-path': ARTIFACT,
+        bundles: directory,
+        policy: POLICY,
+        'fulcio-url': stack.fulcioURL,
+        'rekor-url': stack.rekorURL,
+        'tsa-url': stack.tsaURL,
+      },
+      identity: deployJob(commit),
+      oidc: issuer,
+      workspace,
+    }),
+    runCli(['verify', ARTIFACT, '--policy', POLICY, '--repo', 'acme/app', '--bundle', directory, '--json'], workspace),
+  ]);
+  const reportPath = action.outputs['report-path'];
+  return {
+    action,
+    cli,
+    ...(reportPath && { actionReport: JSON.parse(readFileSync(reportPath, 'utf8')) as DeployReport }),
+    ...(cli.stdout.startsWith('{') && { cliReport: JSON.parse(cli.stdout) as DeployReport }),
+  };
+}
+
+function reviewRulesReason(report: DeployReport | undefined): string {
+  return report?.artifacts[0]?.checks.find((c) => c.id === 'review-rules')?.reason ?? '(no review-rules check)';
+}
+
+/** Both refuse: the action fails the step, the CLI exits 1, and review-rules fails naming each review check. */
+function expectDeployRefused(judged: Judged, ...reviewChecks: string[]): void {
+  const { action, cli, actionReport, cliReport } = judged;
+  expect(action.exitCode, action.log).not.toBe(0);
+  expect(action.outputs.verified).toBe('false');
+  expect(cli.status, cli.stderr).toBe(1);
+  for (const report of [actionReport, cliReport]) {
+    expect(report?.verdict).toBe('fail');
+    const failed = report!.artifacts[0]!.checks.filter((c) => c.verdict === 'fail').map((c) => c.id);
+    expect(failed).toEqual(['review-rules']);
+    for (const id of reviewChecks) expect(reviewRulesReason(report)).toContain(`${id}: `);
+  }
+}
+
+type Predicate = Record<string, unknown> & {
+  reviews: { submittedAt: string }[];
+  commits: { coAuthors: { name: string; email: string }[] }[];
+  pullRequest: { baseRef: string; mergedAt: string };
+  activity: { headPushes: unknown[]; builtCommitArrivals: { activityType: string; actor: unknown }[] };
+};
+
+describe('a review attestation that records one person alone is refused by the deploy gate and twokey verify', () => {
+  let honest: { directory: string; commit: string; predicate: Predicate; statement: Record<string, unknown> };
+
+  beforeAll(async () => {
+    // The honest release: alice's change, bob approved its head before his merge; built on main, signed.
+    const { alice, bob, repository, state } = acme();
+    const head = aCommit({ author: alice, message: 'Release notes' });
+    const pullRequest = aPullRequest({ author: alice, commits: [head], baseSha: repository.branches.main });
+    pullRequest.reviews.push(aReview({ by: bob, on: head.sha }));
+    const commit = mergePullRequest(repository, pullRequest, { method: 'merge', by: bob });
+    const signed = await runSign(state, { commit });
+    expectSigned(signed);
+    const reviewPath = signed.run.outputs['review-bundle-path']!;
+    const statement = JSON.parse(
+      Buffer.from(JSON.parse(readFileSync(reviewPath, 'utf8')).dsseEnvelope.payload, 'base64').toString('utf8'),
+    );
+    const directory = join(workspace, signed.run.outputs.provenance!);
+    const signature = signed.run.outputs['bundle-paths']!.split('\n').find((p) => p !== reviewPath)!;
+    copyFileSync(signature, join(directory, 'artifact.sig.sigstore.json'));
+    copyFileSync(reviewPath, join(directory, 'review.sigstore.json'));
+    honest = { directory: signed.run.outputs.provenance!, commit, predicate: statement.predicate, statement };
+    const accepted = await judge(honest.directory, commit);
+    expect(accepted.cli.status, accepted.cli.stdout + accepted.cli.stderr).toBe(0);
+    expect(accepted.action.outputs.verified, accepted.action.log).toBe('true');
+  }, 120_000);
+
+  /** The honest provenance and signature, with a review attestation saying `edit`, signed by the sign identity. */
+  async function attested(edit: (predicate: Predicate) => void): Promise<string> {
+    const statement = structuredClone(honest.statement) as { predicate: Predicate };
+    edit(statement.predicate);
+    const directory = evidenceDirectory();
+    for (const file of ['provenance.sigstore.json', 'artifact.sig.sigstore.json']) {
+      copyFileSync(join(workspace, honest.directory, file), join(workspace, directory, file));
+    }
+    const bundle = await signStatement(statement, signingAs(signJob(honest.commit)));
+    writeFileSync(join(workspace, directory, 'review.sigstore.json'), JSON.stringify(bundle));
+    return directory;
+  }
+
+  it('1. bob co-authored under his public profile e-mail', async () => {
+    const directory = await attested((p) => {
+      p.commits[0]!.coAuthors.push({ name: 'B.', email: 'Bob@Acme.example' });
+    });
+    expectDeployRefused(await judge(directory, honest.commit), 'reviewer-not-contributor', 'min-independent-approvals');
+  });
+
+  it('2. bob approved after the merge', async () => {
+    const directory = await attested((p) => {
+      for (const review of p.reviews) review.submittedAt = later(p.pullRequest.mergedAt, HOUR);
+    });
+    expectDeployRefused(await judge(directory, honest.commit), 'approval-before-merge', 'min-independent-approvals');
+  });
+
+  it('3. the pull request went into a side branch and main was pushed to its merge commit', async () => {
+    const directory = await attested((p) => {
+      p.pullRequest.baseRef = 'alice-scratch';
+      p.activity.builtCommitArrivals[0]!.activityType = 'force_push';
+    });
+    expectDeployRefused(await judge(directory, honest.commit), 'base-is-protected-branch', 'reached-branch-by-merge');
+  });
+
+  it('5. bob pushed to the pull request last', async () => {
+    const directory = await attested((p) => {
+      const last = structuredClone(p.activity.headPushes.at(-1)) as { actor: unknown; timestamp: string };
+      last.actor = (p.reviews[0] as unknown as { reviewer: unknown }).reviewer;
+      last.timestamp = later(last.timestamp, 1000);
+      p.activity.headPushes.push(last);
+    });
+    expectDeployRefused(await judge(directory, honest.commit), 'reviewer-not-last-pusher', 'reviewer-not-contributor');
+  });
+
+  it('an attestation signed under the old rules (no branch, no profiles, no activity feed) is refused', async () => {
+    const directory = await attested((p) => {
+      for (const field of ['builtRef', 'defaultBranch', 'profiles', 'activity', 'mergeCommitCoAuthors'])
+        delete p[field];
+      p.lastPush = { ...(p.lastPush as object), source: 'head-commit' };
+    });
+    const judged = await judge(directory, honest.commit);
+    for (const report of [judged.actionReport, judged.cliReport]) {
+      const failed = report!.artifacts[0]!.checks.filter((c) => c.verdict === 'fail').map((c) => c.id);
+      expect(failed).toEqual(['review-rules', 'same-commit']);
+      expect(reviewRulesReason(report)).toContain('reached-branch-by-merge: ');
+      expect(reviewRulesReason(report)).toContain('base-is-protected-branch: ');
+      expect(reviewRulesReason(report)).toContain('reviewer-not-contributor: ');
+    }
+    expect(judged.cli.status).toBe(1);
+    expect(judged.action.outputs.verified).toBe('false');
+  });
+
+  it('a signature over the artifact by the sign identity alone (no attestation at all) is refused', async () => {
+    const directory = evidenceDirectory();
+    copyFileSync(join(workspace, honest.directory, 'provenance.sigstore.json'), join(workspace, directory, 'p.json'));
+    const signature = await signArtifact(
+      { digest: { algorithm: 'sha256', hex: artifactHex } },
+      signingAs(signJob(honest.commit)),
+    );
+    writeFileSync(join(workspace, directory, 'sig.json'), JSON.stringify(signature));
+    const judged = await judge(directory, honest.commit);
+    expect(judged.cli.status).toBe(1);
+    expect(judged.cliReport?.artifacts[0]?.checks.find((c) => c.id === 'review-attestation')?.verdict).toBe('fail');
+  });
+});
