@@ -41,6 +41,10 @@ describe('docs/policy.example.yml', () => {
       allowBots: false,
       requireApprovalOnHead: true,
       changesRequestedBlocks: true,
+      protectedBranches: ['main', 'release/*'],
+      unidentifiedCoAuthors: 'refuse',
+      nonHumanCoAuthors: ['copilot@users.noreply.github.com'],
+      allowActivityFallback: false,
     });
     expect(policy.deploy.maxAgeSeconds).toBe(30 * 24 * 3600);
   });
