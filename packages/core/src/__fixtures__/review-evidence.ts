@@ -4,6 +4,7 @@
 import type {
   AccountProfile,
   ActivityEvidence, GitHubAccount, GitPerson, RefActivity, Review, ReviewEvidence, ReviewRules } from '../model';
+import { DEFAULT_REVIEW_RULES } from '../policy';
 
 export const REPOSITORY = 'acme/app';
 export const MERGE_COMMIT = 'a'.repeat(40);
@@ -19,15 +20,8 @@ export const dependabot: GitHubAccount = { login: 'dependabot[bot]', id: 4969933
 
 export const alicePerson: GitPerson = { name: 'Alice', email: 'alice@acme.example', account: alice };
 
-export const RULES: ReviewRules = {
-  minApprovals: 1,
-  allowBots: false,
-  requireApprovalOnHead: true,
-  changesRequestedBlocks: true,
-  unidentifiedCoAuthors: 'refuse',
-  nonHumanCoAuthors: [],
-  allowActivityFallback: false,
-};
+/** The default rules: one independent approval on the merged head, no bots, nothing unidentified, the activity feed. */
+export const RULES: ReviewRules = { ...DEFAULT_REVIEW_RULES };
 
 /** Public profiles as `GET /users/{login}` shows them: bob has a profile name and a public e-mail of his own. */
 export const PROFILES: AccountProfile[] = [
