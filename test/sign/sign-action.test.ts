@@ -643,7 +643,7 @@ describe('the sign action refuses provenance that is not the build identity’s 
     expectRefused(
       result,
       'provenance-certificate-agrees',
-      `the certificate says commit ${unreviewed}, the provenance says ${merged}`,
+      `the provenance says commit ${merged}, but the build identity's certificate says the workflow ran on ${unreviewed}`,
     );
   });
 

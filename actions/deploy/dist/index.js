@@ -64478,6 +64478,33 @@ function sameRepositoryUri(a, b) {
   const normalized = (uri) => uri.replace(/\/+$/, "").replace(/\.git$/, "").toLowerCase();
   return normalized(a) === normalized(b);
 }
+function certificateBacksProvenance(signer, provenance) {
+  const { sourceRepositoryURI, sourceRepositoryDigest, sourceRepositoryRef } = signer.extensions;
+  const problems = [];
+  const disagree = (claim, says, certified, what) => {
+    if (certified === void 0) {
+      problems.push({
+        claim,
+        reason: `the provenance says ${says}, but the build identity's certificate names no ${what} to back it`
+      });
+    } else {
+      problems.push({
+        claim,
+        reason: `the provenance says ${says}, but the build identity's certificate says the workflow ran on ${certified}`
+      });
+    }
+  };
+  if (sourceRepositoryURI === void 0 || !sameRepositoryUri(sourceRepositoryURI, provenance.repositoryUrl)) {
+    disagree("repository", provenance.repositoryUrl, sourceRepositoryURI, "source repository");
+  }
+  if (sourceRepositoryDigest === void 0 || sourceRepositoryDigest.toLowerCase() !== provenance.commit.toLowerCase()) {
+    disagree("commit", `commit ${provenance.commit}`, sourceRepositoryDigest, "source commit");
+  }
+  if (sourceRepositoryRef === void 0 || sourceRepositoryRef !== provenance.ref) {
+    disagree("ref", `ref ${provenance.ref}`, sourceRepositoryRef, "source ref");
+  }
+  return problems;
+}
 
 // packages/core/src/review.ts
 import { matchesGlob } from "node:path";
@@ -67666,19 +67693,8 @@ function reviewRules(review) {
 function sameCommit(review, provenance) {
   if (!review || !provenance) return fail2("same-commit", `not evaluated: ${absent(review, provenance)}`);
   const built = provenance.source.commit;
-  const certified = provenance.bundle.signer.extensions.sourceRepositoryDigest?.toLowerCase();
-  if (certified === void 0) {
-    return fail2(
-      "same-commit",
-      `the provenance says commit ${built}, but the build identity's certificate names no source commit to back it`
-    );
-  }
-  if (certified !== built) {
-    return fail2(
-      "same-commit",
-      `the provenance says commit ${built}, but the build identity's certificate says the workflow ran on ${certified}`
-    );
-  }
+  const uncertified = certificateProblem(provenance, "commit");
+  if (uncertified) return fail2("same-commit", uncertified);
   if (review.commit !== built) {
     return fail2(
       "same-commit",
@@ -67692,13 +67708,8 @@ function sameCommit(review, provenance) {
 }
 function sameBuiltRef(review, provenance) {
   const ref = provenance.source.ref;
-  const certified = provenance.bundle.signer.extensions.sourceRepositoryRef;
-  if (certified !== void 0 && certified !== ref) {
-    return fail2(
-      "same-commit",
-      `the provenance says ref ${ref}, but the build identity's certificate says the workflow ran on ${certified}`
-    );
-  }
+  const uncertified = certificateProblem(provenance, "ref");
+  if (uncertified) return fail2("same-commit", uncertified);
   const reviewed = review.predicate.builtRef;
   if (reviewed === void 0) {
     return fail2(
@@ -67714,22 +67725,14 @@ function sameBuiltRef(review, provenance) {
   }
   return void 0;
 }
+function certificateProblem(provenance, claim) {
+  return certificateBacksProvenance(provenance.bundle.signer, provenance.source).find((p) => p.claim === claim)?.reason;
+}
 function sameRepository(signature, review, provenance, binding) {
   if (!review || !provenance) return fail2("same-repository", `not evaluated: ${absent(review, provenance)}`);
   const built = provenance.source.repositoryUrl;
-  const certified = provenance.bundle.signer.extensions.sourceRepositoryURI;
-  if (certified === void 0) {
-    return fail2(
-      "same-repository",
-      `the provenance says ${built}, but the build identity's certificate names no source repository to back it`
-    );
-  }
-  if (!sameRepositoryUri(certified, built)) {
-    return fail2(
-      "same-repository",
-      `the provenance says ${built}, but the build identity's certificate says the workflow ran in ${certified}`
-    );
-  }
+  const uncertified = certificateProblem(provenance, "repository");
+  if (uncertified) return fail2("same-repository", uncertified);
   const reviewed = review.predicate.repository.uri;
   if (!sameRepositoryUri(reviewed, built)) {
     return fail2(

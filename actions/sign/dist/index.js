@@ -65780,6 +65780,33 @@ function sameRepositoryUri(a, b) {
   const normalized = (uri) => uri.replace(/\/+$/, "").replace(/\.git$/, "").toLowerCase();
   return normalized(a) === normalized(b);
 }
+function certificateBacksProvenance(signer, provenance) {
+  const { sourceRepositoryURI, sourceRepositoryDigest, sourceRepositoryRef } = signer.extensions;
+  const problems = [];
+  const disagree = (claim, says, certified, what) => {
+    if (certified === void 0) {
+      problems.push({
+        claim,
+        reason: `the provenance says ${says}, but the build identity's certificate names no ${what} to back it`
+      });
+    } else {
+      problems.push({
+        claim,
+        reason: `the provenance says ${says}, but the build identity's certificate says the workflow ran on ${certified}`
+      });
+    }
+  };
+  if (sourceRepositoryURI === void 0 || !sameRepositoryUri(sourceRepositoryURI, provenance.repositoryUrl)) {
+    disagree("repository", provenance.repositoryUrl, sourceRepositoryURI, "source repository");
+  }
+  if (sourceRepositoryDigest === void 0 || sourceRepositoryDigest.toLowerCase() !== provenance.commit.toLowerCase()) {
+    disagree("commit", `commit ${provenance.commit}`, sourceRepositoryDigest, "source commit");
+  }
+  if (sourceRepositoryRef === void 0 || sourceRepositoryRef !== provenance.ref) {
+    disagree("ref", `ref ${provenance.ref}`, sourceRepositoryRef, "source ref");
+  }
+  return problems;
+}
 
 // packages/core/src/review.ts
 import { matchesGlob } from "node:path";
@@ -68759,7 +68786,7 @@ function judgeBuildProvenance(input) {
   }
   const certificateCheck = disagreeing.length > 0 ? fail2("provenance-certificate-agrees", disagreeing.join("; ")) : agreeing.length === 0 ? fail2("provenance-certificate-agrees", "not evaluated: no readable provenance by the build identity") : pass2(
     "provenance-certificate-agrees",
-    "the build certificate names the same repository and commit as the provenance"
+    "the build certificate names the same repository, commit and ref as the provenance"
   );
   const sources = /* @__PURE__ */ new Map();
   for (const r of agreeing) {
@@ -68936,17 +68963,7 @@ function readProvenance(bundle) {
   }
 }
 function certificateDisagreement(r) {
-  const { sourceRepositoryURI, sourceRepositoryDigest } = r.bundle.signer.extensions;
-  const { repositoryUrl, commit } = r.provenance;
-  const problems = [];
-  if (sourceRepositoryURI === void 0) problems.push("the certificate has no source repository URI");
-  else if (!sameRepositoryUri(sourceRepositoryURI, repositoryUrl)) {
-    problems.push(`the certificate says repository ${sourceRepositoryURI}, the provenance says ${repositoryUrl}`);
-  }
-  if (sourceRepositoryDigest === void 0) problems.push("the certificate has no source repository digest");
-  else if (sourceRepositoryDigest.toLowerCase() !== commit.toLowerCase()) {
-    problems.push(`the certificate says commit ${sourceRepositoryDigest}, the provenance says ${commit}`);
-  }
+  const problems = certificateBacksProvenance(r.bundle.signer, r.provenance).map((p) => p.reason);
   return problems.length ? `${r.bundle.source}: ${problems.join("; ")}` : void 0;
 }
 function describeSubjects(read) {

@@ -8,7 +8,13 @@ import { CodedError } from './error';
 import { IN_TOTO_PAYLOAD_TYPE, parseStatement, type Statement, subjectHasDigest } from './intoto';
 import type { Check, SignerIdentity, Verdict, VerifiedBundle } from './model';
 import { describeIdentityRule, matchIdentity, type Policy } from './policy';
-import { type BuildProvenance, parseProvenance, sameRepositoryUri } from './provenance';
+import {
+  type BuildProvenance,
+  certificateBacksProvenance,
+  type ProvenanceClaim,
+  parseProvenance,
+  sameRepositoryUri,
+} from './provenance';
 import { evaluateReview, type ReviewResult } from './review';
 import {
   evidenceFromPredicate,
@@ -612,20 +618,8 @@ function reviewRules(review: QualifiedReview | undefined): Check {
 function sameCommit(review: QualifiedReview | undefined, provenance: QualifiedProvenance | undefined): Check {
   if (!review || !provenance) return fail('same-commit', `not evaluated: ${absent(review, provenance)}`);
   const built = provenance.source.commit;
-  const certified = provenance.bundle.signer.extensions.sourceRepositoryDigest?.toLowerCase();
-  // A certificate silent about the commit cannot back the provenance's claim (the sign stage refuses it too).
-  if (certified === undefined) {
-    return fail(
-      'same-commit',
-      `the provenance says commit ${built}, but the build identity's certificate names no source commit to back it`,
-    );
-  }
-  if (certified !== built) {
-    return fail(
-      'same-commit',
-      `the provenance says commit ${built}, but the build identity's certificate says the workflow ran on ${certified}`,
-    );
-  }
+  const uncertified = certificateProblem(provenance, 'commit');
+  if (uncertified) return fail('same-commit', uncertified);
   if (review.commit !== built) {
     return fail(
       'same-commit',
@@ -644,13 +638,8 @@ function sameCommit(review: QualifiedReview | undefined, provenance: QualifiedPr
 /** The branch the build ran on: backed by the build certificate, and the one the review attestation was made for. */
 function sameBuiltRef(review: QualifiedReview, provenance: QualifiedProvenance): Check | undefined {
   const ref = provenance.source.ref;
-  const certified = provenance.bundle.signer.extensions.sourceRepositoryRef;
-  if (certified !== undefined && certified !== ref) {
-    return fail(
-      'same-commit',
-      `the provenance says ref ${ref}, but the build identity's certificate says the workflow ran on ${certified}`,
-    );
-  }
+  const uncertified = certificateProblem(provenance, 'ref');
+  if (uncertified) return fail('same-commit', uncertified);
   const reviewed = review.predicate.builtRef;
   if (reviewed === undefined) {
     return fail(
@@ -667,6 +656,11 @@ function sameBuiltRef(review: QualifiedReview, provenance: QualifiedProvenance):
   return undefined;
 }
 
+/** Whether the build certificate backs the provenance's claim (one rule with the sign stage's). */
+function certificateProblem(provenance: QualifiedProvenance, claim: ProvenanceClaim): string | undefined {
+  return certificateBacksProvenance(provenance.bundle.signer, provenance.source).find((p) => p.claim === claim)?.reason;
+}
+
 /**
  * One repository: the provenance, the build certificate, the review attestation and the sign certificates (when they
  * name one) all say where the change was built, and it is a repository the deploy is bound to.
@@ -679,19 +673,8 @@ function sameRepository(
 ): Check {
   if (!review || !provenance) return fail('same-repository', `not evaluated: ${absent(review, provenance)}`);
   const built = provenance.source.repositoryUrl;
-  const certified = provenance.bundle.signer.extensions.sourceRepositoryURI;
-  if (certified === undefined) {
-    return fail(
-      'same-repository',
-      `the provenance says ${built}, but the build identity's certificate names no source repository to back it`,
-    );
-  }
-  if (!sameRepositoryUri(certified, built)) {
-    return fail(
-      'same-repository',
-      `the provenance says ${built}, but the build identity's certificate says the workflow ran in ${certified}`,
-    );
-  }
+  const uncertified = certificateProblem(provenance, 'repository');
+  if (uncertified) return fail('same-repository', uncertified);
   const reviewed = review.predicate.repository.uri;
   if (!sameRepositoryUri(reviewed, built)) {
     return fail(

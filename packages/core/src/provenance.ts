@@ -8,6 +8,7 @@ import {
   type Statement,
   type Subject,
 } from './intoto';
+import type { SignerIdentity } from './model';
 import { parseSlsaProvenanceV1, SLSA_PROVENANCE_V1_PREDICATE_TYPE, type SlsaProvenanceV1 } from './slsa-provenance';
 
 /** https://github.com/actions/buildtypes/tree/main/workflow/v1 */
@@ -240,4 +241,46 @@ export function sameRepositoryUri(a: string, b: string): boolean {
       .replace(/\.git$/, '')
       .toLowerCase();
   return normalized(a) === normalized(b);
+}
+
+/** What a build certificate may disagree with its provenance about. */
+export type ProvenanceClaim = 'repository' | 'commit' | 'ref';
+
+/**
+ * Whether the build identity's certificate — what Fulcio saw in the build job's OIDC token — backs what the provenance
+ * (written by that job) claims: the same repository, commit and ref. A certificate silent about one cannot back it.
+ * One rule for the sign stage and the deploy gate; each problem names the claim it is about.
+ */
+export function certificateBacksProvenance(
+  signer: SignerIdentity,
+  provenance: Pick<BuildProvenance, 'repositoryUrl' | 'commit' | 'ref'>,
+): { claim: ProvenanceClaim; reason: string }[] {
+  const { sourceRepositoryURI, sourceRepositoryDigest, sourceRepositoryRef } = signer.extensions;
+  const problems: { claim: ProvenanceClaim; reason: string }[] = [];
+  const disagree = (claim: ProvenanceClaim, says: string, certified: string | undefined, what: string) => {
+    if (certified === undefined) {
+      problems.push({
+        claim,
+        reason: `the provenance says ${says}, but the build identity's certificate names no ${what} to back it`,
+      });
+    } else {
+      problems.push({
+        claim,
+        reason: `the provenance says ${says}, but the build identity's certificate says the workflow ran on ${certified}`,
+      });
+    }
+  };
+  if (sourceRepositoryURI === undefined || !sameRepositoryUri(sourceRepositoryURI, provenance.repositoryUrl)) {
+    disagree('repository', provenance.repositoryUrl, sourceRepositoryURI, 'source repository');
+  }
+  if (
+    sourceRepositoryDigest === undefined ||
+    sourceRepositoryDigest.toLowerCase() !== provenance.commit.toLowerCase()
+  ) {
+    disagree('commit', `commit ${provenance.commit}`, sourceRepositoryDigest, 'source commit');
+  }
+  if (sourceRepositoryRef === undefined || sourceRepositoryRef !== provenance.ref) {
+    disagree('ref', `ref ${provenance.ref}`, sourceRepositoryRef, 'source ref');
+  }
+  return problems;
 }

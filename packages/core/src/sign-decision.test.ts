@@ -87,6 +87,28 @@ describe('judgeBuildProvenance', () => {
     expect(judged.source).toBeUndefined();
   });
 
+  it('refuses provenance that claims main while its certificate says the build ran on a feature branch', () => {
+    const onFeature = signer(BUILD_SAN, { ...buildSigner.extensions, sourceRepositoryRef: 'refs/heads/feature' });
+    const judged = judgeBuildProvenance({
+      policy,
+      artifacts,
+      provenance: [{ source: 'p.json', verified: provenanceBundle(provenanceStatement(), onFeature) }],
+    });
+    expect(refused(judged.checks, 'provenance-certificate-agrees').reason).toBe(
+      "bundles/provenance.intoto.sigstore.json: the provenance says ref refs/heads/main, but the build identity's certificate says the workflow ran on refs/heads/feature",
+    );
+    const silent = signer(BUILD_SAN, { ...buildSigner.extensions });
+    delete silent.extensions.sourceRepositoryRef;
+    const unbacked = judgeBuildProvenance({
+      policy,
+      artifacts,
+      provenance: [{ source: 'p.json', verified: provenanceBundle(provenanceStatement(), silent) }],
+    });
+    expect(refused(unbacked.checks, 'provenance-certificate-agrees').reason).toContain(
+      'names no source ref to back it',
+    );
+  });
+
   it('refuses provenance naming two different commits', () => {
     const otherCommit = 'e'.repeat(40);
     const other = provenanceBundle(

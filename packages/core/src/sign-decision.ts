@@ -7,7 +7,7 @@ import { bindRepositories, EvaluationError } from './evaluate';
 import { IN_TOTO_PAYLOAD_TYPE, parseStatement, type Statement, subjectHasDigest } from './intoto';
 import type { Check, ReviewEvidence, SignerIdentity, Verdict, VerifiedBundle } from './model';
 import { describeIdentityRule, matchIdentity, type Policy } from './policy';
-import { type BuildProvenance, parseProvenance, sameRepositoryUri } from './provenance';
+import { type BuildProvenance, certificateBacksProvenance, parseProvenance } from './provenance';
 import { evaluateReview, type REVIEW_CHECK_IDS, type ReviewResult } from './review';
 
 /** The ids of the sign stage's own checks, in the order they are reported; the review checks follow them. */
@@ -182,7 +182,7 @@ export function judgeBuildProvenance(input: {
         ? fail('provenance-certificate-agrees', 'not evaluated: no readable provenance by the build identity')
         : pass(
             'provenance-certificate-agrees',
-            'the build certificate names the same repository and commit as the provenance',
+            'the build certificate names the same repository, commit and ref as the provenance',
           );
 
   // 5. One source: the review is of one commit of one repository.
@@ -404,17 +404,7 @@ function readProvenance(bundle: VerifiedBundle): ReadProvenance | string {
 }
 
 function certificateDisagreement(r: ReadProvenance): string | undefined {
-  const { sourceRepositoryURI, sourceRepositoryDigest } = r.bundle.signer.extensions;
-  const { repositoryUrl, commit } = r.provenance;
-  const problems: string[] = [];
-  if (sourceRepositoryURI === undefined) problems.push('the certificate has no source repository URI');
-  else if (!sameRepositoryUri(sourceRepositoryURI, repositoryUrl)) {
-    problems.push(`the certificate says repository ${sourceRepositoryURI}, the provenance says ${repositoryUrl}`);
-  }
-  if (sourceRepositoryDigest === undefined) problems.push('the certificate has no source repository digest');
-  else if (sourceRepositoryDigest.toLowerCase() !== commit.toLowerCase()) {
-    problems.push(`the certificate says commit ${sourceRepositoryDigest}, the provenance says ${commit}`);
-  }
+  const problems = certificateBacksProvenance(r.bundle.signer, r.provenance).map((p) => p.reason);
   return problems.length ? `${r.bundle.source}: ${problems.join('; ')}` : undefined;
 }
 

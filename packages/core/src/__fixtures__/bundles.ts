@@ -53,6 +53,7 @@ export function signer(san: string, extensions: Record<string, string> = {}): Si
 export const buildSigner = signer(BUILD_SAN, {
   sourceRepositoryURI: 'https://github.com/acme/app',
   sourceRepositoryDigest: MERGE_COMMIT,
+  sourceRepositoryRef: 'refs/heads/main',
 });
 export const signSigner = signer(SIGN_SAN, { sourceRepositoryURI: 'https://github.com/acme/app' });
 
