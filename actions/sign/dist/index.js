@@ -3682,8 +3682,8 @@ var require_webidl = __commonJS({
       return new TypeError(`${message.header}: ${message.message}`);
     };
     webidl.errors.conversionFailed = function(context3) {
-      const plural = context3.types.length === 1 ? "" : " one of";
-      const message = `${context3.argument} could not be converted to${plural}: ${context3.types.join(", ")}.`;
+      const plural2 = context3.types.length === 1 ? "" : " one of";
+      const message = `${context3.argument} could not be converted to${plural2}: ${context3.types.join(", ")}.`;
       return webidl.errors.exception({
         header: context3.prefix,
         message
@@ -11246,9 +11246,9 @@ var require_pluralizer = __commonJS({
       this: "these"
     };
     module.exports = class Pluralizer {
-      constructor(singular, plural) {
+      constructor(singular, plural2) {
         this.singular = singular;
-        this.plural = plural;
+        this.plural = plural2;
       }
       pluralize(count) {
         const one = count === 1;
@@ -54977,20 +54977,20 @@ var require_ms = __commonJS({
     function fmtLong(ms) {
       var msAbs = Math.abs(ms);
       if (msAbs >= d) {
-        return plural(ms, msAbs, d, "day");
+        return plural2(ms, msAbs, d, "day");
       }
       if (msAbs >= h) {
-        return plural(ms, msAbs, h, "hour");
+        return plural2(ms, msAbs, h, "hour");
       }
       if (msAbs >= m) {
-        return plural(ms, msAbs, m, "minute");
+        return plural2(ms, msAbs, m, "minute");
       }
       if (msAbs >= s) {
-        return plural(ms, msAbs, s, "second");
+        return plural2(ms, msAbs, s, "second");
       }
       return ms + " ms";
     }
-    function plural(ms, msAbs, n, name) {
+    function plural2(ms, msAbs, n, name) {
       var isPlural = msAbs >= n * 1.5;
       return Math.round(ms / n) + " " + name + (isPlural ? "s" : "");
     }
@@ -68733,100 +68733,161 @@ var EvaluationError = class extends CodedError {
 // packages/core/src/sign-decision.ts
 var IDENTITY_CODES = ["IDENTITY_MISMATCH", "ISSUER_MISMATCH", "EXTENSION_MISMATCH"];
 function judgeBuildProvenance(input) {
-  const { policy, artifacts, provenance } = input;
-  const build2 = describeIdentityRule(policy.identities.build);
-  const verified = provenance.flatMap((p) => "verified" in p ? [p.verified] : []);
-  const rejected = provenance.flatMap((p) => "rejected" in p ? [{ source: p.source, ...p.rejected }] : []);
-  const signers = verified.map((b) => b.signer);
-  const broken = rejected.filter((r) => !IDENTITY_CODES.includes(r.code));
-  const verifiedCheck = provenance.length === 0 ? fail2("provenance-verified", "expected at least one build provenance bundle, found none") : broken.length > 0 ? fail2(
-    "provenance-verified",
-    `expected every provenance bundle to verify against the trusted root, found ${broken.map((r) => `${r.source}: ${r.code}: ${r.reason}`).join("; ")}`
-  ) : pass2(
-    "provenance-verified",
-    `${provenance.length} provenance bundle${provenance.length === 1 ? "" : "s"} verified against the trusted root`
-  );
-  const wrongIdentity = rejected.filter((r) => IDENTITY_CODES.includes(r.code)).map((r) => `${r.source}: ${r.reason}`);
-  const byBuild = [];
-  for (const bundle of verified) {
+  const { policy, artifacts } = input;
+  const sorted = sortProvenance(input.provenance, policy);
+  const { check: sourceCheck, source } = provenanceOneSource(sorted);
+  return {
+    checks: [
+      provenanceVerified(sorted),
+      provenanceBuildIdentity(sorted, policy),
+      provenanceReadable(sorted),
+      provenanceCertificateAgrees(sorted),
+      sourceCheck,
+      artifactsInProvenance(sorted, artifacts)
+    ],
+    ...source && { source },
+    signers: sorted.given.flatMap((p) => "verified" in p ? [p.verified.signer] : [])
+  };
+}
+function sortProvenance(given, policy) {
+  const sorted = {
+    given,
+    rejected: given.flatMap((p) => "rejected" in p ? [{ source: p.source, ...p.rejected }] : []),
+    byBuild: [],
+    wrongIdentity: [],
+    read: [],
+    unreadable: [],
+    agreeing: [],
+    disagreeing: []
+  };
+  for (const p of given) {
+    if (!("verified" in p)) continue;
+    const bundle = p.verified;
     const asBuild = matchIdentity(bundle.signer, policy.identities.build);
-    if (!asBuild.ok) wrongIdentity.push(`${bundle.source}: ${asBuild.reason}`);
+    if (!asBuild.ok) sorted.wrongIdentity.push(`${bundle.source}: ${asBuild.reason}`);
     else if (matchIdentity(bundle.signer, policy.identities.sign).ok) {
-      wrongIdentity.push(
+      sorted.wrongIdentity.push(
         `${bundle.source}: ${bundle.signer.san} is both the build and the sign identity of the policy`
       );
-    } else byBuild.push(bundle);
+    } else sorted.byBuild.push(bundle);
   }
-  const identityCheck = wrongIdentity.length > 0 ? fail2(
-    "provenance-build-identity",
-    `expected provenance signed by the policy's build identity ${build2}; ${wrongIdentity.join("; ")}`
-  ) : byBuild.length === 0 ? fail2("provenance-build-identity", `expected provenance signed by the build identity ${build2}, found none`) : pass2(
-    "provenance-build-identity",
-    `signed by ${[...new Set(byBuild.map((b) => b.signer.san))].join(", ")}, the build identity ${build2}`
-  );
-  const read = [];
-  const unreadable = [];
-  for (const bundle of byBuild) {
+  for (const bundle of sorted.byBuild) {
     const parsed = readProvenance(bundle);
-    if (typeof parsed === "string") unreadable.push(parsed);
-    else read.push(parsed);
+    if (typeof parsed === "string") sorted.unreadable.push(parsed);
+    else sorted.read.push(parsed);
   }
-  const readableCheck = unreadable.length > 0 ? fail2("provenance-readable", `expected GitHub workflow SLSA v1 provenance; ${unreadable.join("; ")}`) : read.length === 0 ? fail2("provenance-readable", "not evaluated: no provenance by the build identity") : pass2(
-    "provenance-readable",
-    read.map(
-      (r) => `${r.bundle.source}: ${r.provenance.repositoryUrl}@${r.provenance.commit} (${r.provenance.ref})`
-    ).join("; ")
-  );
-  const agreeing = [];
-  const disagreeing = [];
-  for (const r of read) {
+  for (const r of sorted.read) {
     const problem = certificateDisagreement(r);
-    if (problem) disagreeing.push(problem);
-    else agreeing.push(r);
+    if (problem) sorted.disagreeing.push(problem);
+    else sorted.agreeing.push(r);
   }
-  const certificateCheck = disagreeing.length > 0 ? fail2("provenance-certificate-agrees", disagreeing.join("; ")) : agreeing.length === 0 ? fail2("provenance-certificate-agrees", "not evaluated: no readable provenance by the build identity") : pass2(
+  return sorted;
+}
+function provenanceVerified({ given, rejected }) {
+  if (given.length === 0)
+    return fail2("provenance-verified", "expected at least one build provenance bundle, found none");
+  const broken = rejected.filter((r) => !IDENTITY_CODES.includes(r.code));
+  if (broken.length > 0) {
+    const found = broken.map((r) => `${r.source}: ${r.code}: ${r.reason}`).join("; ");
+    return fail2(
+      "provenance-verified",
+      `expected every provenance bundle to verify against the trusted root, found ${found}`
+    );
+  }
+  return pass2("provenance-verified", `${plural(given.length, "provenance bundle")} verified against the trusted root`);
+}
+function provenanceBuildIdentity({ rejected, wrongIdentity, byBuild }, policy) {
+  const build2 = describeIdentityRule(policy.identities.build);
+  const wrong = [
+    ...rejected.filter((r) => IDENTITY_CODES.includes(r.code)).map((r) => `${r.source}: ${r.reason}`),
+    ...wrongIdentity
+  ];
+  if (wrong.length > 0) {
+    return fail2(
+      "provenance-build-identity",
+      `expected provenance signed by the policy's build identity ${build2}; ${wrong.join("; ")}`
+    );
+  }
+  if (byBuild.length === 0) {
+    return fail2("provenance-build-identity", `expected provenance signed by the build identity ${build2}, found none`);
+  }
+  const sans = [...new Set(byBuild.map((b) => b.signer.san))].join(", ");
+  return pass2("provenance-build-identity", `signed by ${sans}, the build identity ${build2}`);
+}
+function provenanceReadable({ read, unreadable }) {
+  if (unreadable.length > 0) {
+    return fail2("provenance-readable", `expected GitHub workflow SLSA v1 provenance; ${unreadable.join("; ")}`);
+  }
+  if (read.length === 0) return fail2("provenance-readable", "not evaluated: no provenance by the build identity");
+  const sources = read.map(
+    (r) => `${r.bundle.source}: ${r.provenance.repositoryUrl}@${r.provenance.commit} (${r.provenance.ref})`
+  );
+  return pass2("provenance-readable", sources.join("; "));
+}
+function provenanceCertificateAgrees({ agreeing, disagreeing }) {
+  if (disagreeing.length > 0) return fail2("provenance-certificate-agrees", disagreeing.join("; "));
+  if (agreeing.length === 0) {
+    return fail2("provenance-certificate-agrees", "not evaluated: no readable provenance by the build identity");
+  }
+  return pass2(
     "provenance-certificate-agrees",
     "the build certificate names the same repository, commit and ref as the provenance"
   );
+}
+function provenanceOneSource({ agreeing }) {
   const sources = /* @__PURE__ */ new Map();
   for (const r of agreeing) {
     const key = `${r.provenance.repositoryUrl}@${r.provenance.commit}`;
     sources.set(key, [...sources.get(key) ?? [], r]);
   }
-  let source;
-  let sourceCheck;
-  if (sources.size === 1) {
-    const [first, ...rest] = [...sources.values()][0];
-    const p = first.provenance;
-    const builders = [first, ...rest].map((r) => r.bundle.signer);
-    source = { repository: p.repository, repositoryUrl: p.repositoryUrl, commit: p.commit, ref: p.ref, builders };
-    sourceCheck = pass2("provenance-one-source", `built from ${p.repositoryUrl} at commit ${p.commit}`);
-  } else if (sources.size === 0) {
-    sourceCheck = fail2("provenance-one-source", "not evaluated: no provenance by the build identity names a source");
-  } else {
-    sourceCheck = fail2(
-      "provenance-one-source",
-      `expected every provenance to name one repository and commit, found ${[...sources.entries()].map(([key, list]) => `${key} (${list.map((r) => r.bundle.source).join(", ")})`).join(" and ")}`
+  if (sources.size === 0) {
+    return {
+      check: fail2("provenance-one-source", "not evaluated: no provenance by the build identity names a source")
+    };
+  }
+  if (sources.size > 1) {
+    const found = [...sources.entries()].map(([key, list]) => `${key} (${list.map((r) => r.bundle.source).join(", ")})`).join(" and ");
+    return {
+      check: fail2(
+        "provenance-one-source",
+        `expected every provenance to name one repository and commit, found ${found}`
+      )
+    };
+  }
+  const all = [...sources.values()][0];
+  const p = all[0].provenance;
+  const builders = all.map((r) => r.bundle.signer);
+  return {
+    check: pass2("provenance-one-source", `built from ${p.repositoryUrl} at commit ${p.commit}`),
+    source: { repository: p.repository, repositoryUrl: p.repositoryUrl, commit: p.commit, ref: p.ref, builders }
+  };
+}
+function artifactsInProvenance({ agreeing }, artifacts) {
+  if (artifacts.length === 0)
+    return fail2("artifacts-in-provenance", "expected at least one artifact to sign, found none");
+  if (agreeing.length === 0) {
+    return fail2(
+      "artifacts-in-provenance",
+      "not evaluated: no provenance by the build identity to look the artifacts up in"
     );
   }
   const uncovered = artifacts.filter(
     (a) => !agreeing.some((r) => subjectHasDigest(r.statement, { algorithm: "sha256", hex: a.sha256 }))
   );
-  const coverageCheck = artifacts.length === 0 ? fail2("artifacts-in-provenance", "expected at least one artifact to sign, found none") : agreeing.length === 0 ? fail2(
+  if (uncovered.length > 0) {
+    const missing = uncovered.map((a) => `${a.name} (sha256:${a.sha256})`).join(", ");
+    return fail2(
+      "artifacts-in-provenance",
+      `expected every artifact among the subjects of the build provenance, found ${missing} in none (its subjects: ${describeSubjects(agreeing)})`
+    );
+  }
+  return pass2(
     "artifacts-in-provenance",
-    "not evaluated: no provenance by the build identity to look the artifacts up in"
-  ) : uncovered.length > 0 ? fail2(
-    "artifacts-in-provenance",
-    `expected every artifact among the subjects of the build provenance, found ${uncovered.map((a) => `${a.name} (sha256:${a.sha256})`).join(", ")} in none (its subjects: ${describeSubjects(agreeing)})`
-  ) : pass2(
-    "artifacts-in-provenance",
-    `${artifacts.length} artifact${artifacts.length === 1 ? "" : "s"} among the subjects of the build provenance`
+    `${plural(artifacts.length, "artifact")} among the subjects of the build provenance`
   );
-  return {
-    checks: [verifiedCheck, identityCheck, readableCheck, certificateCheck, sourceCheck, coverageCheck],
-    ...source && { source },
-    signers
-  };
+}
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 function signDecision(input) {
   const { policy, provenance, signer, evidence } = input;

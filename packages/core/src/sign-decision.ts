@@ -86,9 +86,24 @@ interface ReadProvenance {
   statement: Statement;
 }
 
+/** The provenance bundles sorted by how far each got: rejected, verified, by the build identity, read, backed. */
+interface ProvenanceSorting {
+  given: ProvenanceBundle[];
+  rejected: { source: string; code: string; reason: string }[];
+  /** Signed by the policy's build identity (and not also its sign identity). */
+  byBuild: VerifiedBundle[];
+  /** Why a verified bundle is not by the build identity. */
+  wrongIdentity: string[];
+  read: ReadProvenance[];
+  unreadable: string[];
+  /** Readable provenance whose certificate backs its repository, commit and ref. */
+  agreeing: ReadProvenance[];
+  disagreeing: string[];
+}
+
 /**
  * Judges the provenance bundles: every one must verify, be signed by the policy's build identity (and not also
- * match its sign identity), be GitHub workflow provenance whose certificate names the same repository and commit,
+ * match its sign identity), be GitHub workflow provenance whose certificate backs its repository, commit and ref,
  * all of them one source, and together cover every artifact. The source is returned when the bundles that qualify
  * agree on one, so review evidence can be collected even while another check fails (every reason is reported).
  */
@@ -97,148 +112,177 @@ export function judgeBuildProvenance(input: {
   artifacts: SignArtifact[];
   provenance: ProvenanceBundle[];
 }): ProvenanceJudgement {
-  const { policy, artifacts, provenance } = input;
-  const build = describeIdentityRule(policy.identities.build);
-  const verified = provenance.flatMap((p) => ('verified' in p ? [p.verified] : []));
-  const rejected = provenance.flatMap((p) => ('rejected' in p ? [{ source: p.source, ...p.rejected }] : []));
-  const signers = verified.map((b) => b.signer);
+  const { policy, artifacts } = input;
+  const sorted = sortProvenance(input.provenance, policy);
+  const { check: sourceCheck, source } = provenanceOneSource(sorted);
+  return {
+    checks: [
+      provenanceVerified(sorted),
+      provenanceBuildIdentity(sorted, policy),
+      provenanceReadable(sorted),
+      provenanceCertificateAgrees(sorted),
+      sourceCheck,
+      artifactsInProvenance(sorted, artifacts),
+    ],
+    ...(source && { source }),
+    signers: sorted.given.flatMap((p) => ('verified' in p ? [p.verified.signer] : [])),
+  };
+}
 
-  // 1. Every bundle verifies cryptographically (a wrong identity is judged by the next check).
-  const broken = rejected.filter((r) => !IDENTITY_CODES.includes(r.code));
-  const verifiedCheck: Check =
-    provenance.length === 0
-      ? fail('provenance-verified', 'expected at least one build provenance bundle, found none')
-      : broken.length > 0
-        ? fail(
-            'provenance-verified',
-            `expected every provenance bundle to verify against the trusted root, found ${broken
-              .map((r) => `${r.source}: ${r.code}: ${r.reason}`)
-              .join('; ')}`,
-          )
-        : pass(
-            'provenance-verified',
-            `${provenance.length} provenance bundle${provenance.length === 1 ? '' : 's'} verified against the trusted root`,
-          );
-
-  // 2. Every bundle is signed by the build identity, and that identity is not also the policy's sign identity.
-  const wrongIdentity = rejected.filter((r) => IDENTITY_CODES.includes(r.code)).map((r) => `${r.source}: ${r.reason}`);
-  const byBuild: VerifiedBundle[] = [];
-  for (const bundle of verified) {
+function sortProvenance(given: ProvenanceBundle[], policy: Policy): ProvenanceSorting {
+  const sorted: ProvenanceSorting = {
+    given,
+    rejected: given.flatMap((p) => ('rejected' in p ? [{ source: p.source, ...p.rejected }] : [])),
+    byBuild: [],
+    wrongIdentity: [],
+    read: [],
+    unreadable: [],
+    agreeing: [],
+    disagreeing: [],
+  };
+  for (const p of given) {
+    if (!('verified' in p)) continue;
+    const bundle = p.verified;
     const asBuild = matchIdentity(bundle.signer, policy.identities.build);
-    if (!asBuild.ok) wrongIdentity.push(`${bundle.source}: ${asBuild.reason}`);
+    if (!asBuild.ok) sorted.wrongIdentity.push(`${bundle.source}: ${asBuild.reason}`);
     else if (matchIdentity(bundle.signer, policy.identities.sign).ok) {
-      wrongIdentity.push(
+      sorted.wrongIdentity.push(
         `${bundle.source}: ${bundle.signer.san} is both the build and the sign identity of the policy`,
       );
-    } else byBuild.push(bundle);
+    } else sorted.byBuild.push(bundle);
   }
-  const identityCheck: Check =
-    wrongIdentity.length > 0
-      ? fail(
-          'provenance-build-identity',
-          `expected provenance signed by the policy's build identity ${build}; ${wrongIdentity.join('; ')}`,
-        )
-      : byBuild.length === 0
-        ? fail('provenance-build-identity', `expected provenance signed by the build identity ${build}, found none`)
-        : pass(
-            'provenance-build-identity',
-            `signed by ${[...new Set(byBuild.map((b) => b.signer.san))].join(', ')}, the build identity ${build}`,
-          );
-
-  // 3. GitHub workflow SLSA provenance, readable.
-  const read: ReadProvenance[] = [];
-  const unreadable: string[] = [];
-  for (const bundle of byBuild) {
+  for (const bundle of sorted.byBuild) {
     const parsed = readProvenance(bundle);
-    if (typeof parsed === 'string') unreadable.push(parsed);
-    else read.push(parsed);
+    if (typeof parsed === 'string') sorted.unreadable.push(parsed);
+    else sorted.read.push(parsed);
   }
-  const readableCheck: Check =
-    unreadable.length > 0
-      ? fail('provenance-readable', `expected GitHub workflow SLSA v1 provenance; ${unreadable.join('; ')}`)
-      : read.length === 0
-        ? fail('provenance-readable', 'not evaluated: no provenance by the build identity')
-        : pass(
-            'provenance-readable',
-            read
-              .map(
-                (r) => `${r.bundle.source}: ${r.provenance.repositoryUrl}@${r.provenance.commit} (${r.provenance.ref})`,
-              )
-              .join('; '),
-          );
-
-  // 4. The certificate (what Fulcio saw in the build job's token) names the repository and commit the provenance does.
-  const agreeing: ReadProvenance[] = [];
-  const disagreeing: string[] = [];
-  for (const r of read) {
+  for (const r of sorted.read) {
     const problem = certificateDisagreement(r);
-    if (problem) disagreeing.push(problem);
-    else agreeing.push(r);
+    if (problem) sorted.disagreeing.push(problem);
+    else sorted.agreeing.push(r);
   }
-  const certificateCheck: Check =
-    disagreeing.length > 0
-      ? fail('provenance-certificate-agrees', disagreeing.join('; '))
-      : agreeing.length === 0
-        ? fail('provenance-certificate-agrees', 'not evaluated: no readable provenance by the build identity')
-        : pass(
-            'provenance-certificate-agrees',
-            'the build certificate names the same repository, commit and ref as the provenance',
-          );
+  return sorted;
+}
 
-  // 5. One source: the review is of one commit of one repository.
+// 1. Every bundle verifies cryptographically (a wrong identity is judged by the next check).
+function provenanceVerified({ given, rejected }: ProvenanceSorting): Check {
+  if (given.length === 0)
+    return fail('provenance-verified', 'expected at least one build provenance bundle, found none');
+  const broken = rejected.filter((r) => !IDENTITY_CODES.includes(r.code));
+  if (broken.length > 0) {
+    const found = broken.map((r) => `${r.source}: ${r.code}: ${r.reason}`).join('; ');
+    return fail(
+      'provenance-verified',
+      `expected every provenance bundle to verify against the trusted root, found ${found}`,
+    );
+  }
+  return pass('provenance-verified', `${plural(given.length, 'provenance bundle')} verified against the trusted root`);
+}
+
+// 2. Every bundle is signed by the build identity, and that identity is not also the policy's sign identity.
+function provenanceBuildIdentity({ rejected, wrongIdentity, byBuild }: ProvenanceSorting, policy: Policy): Check {
+  const build = describeIdentityRule(policy.identities.build);
+  const wrong = [
+    ...rejected.filter((r) => IDENTITY_CODES.includes(r.code)).map((r) => `${r.source}: ${r.reason}`),
+    ...wrongIdentity,
+  ];
+  if (wrong.length > 0) {
+    return fail(
+      'provenance-build-identity',
+      `expected provenance signed by the policy's build identity ${build}; ${wrong.join('; ')}`,
+    );
+  }
+  if (byBuild.length === 0) {
+    return fail('provenance-build-identity', `expected provenance signed by the build identity ${build}, found none`);
+  }
+  const sans = [...new Set(byBuild.map((b) => b.signer.san))].join(', ');
+  return pass('provenance-build-identity', `signed by ${sans}, the build identity ${build}`);
+}
+
+// 3. GitHub workflow SLSA provenance, readable.
+function provenanceReadable({ read, unreadable }: ProvenanceSorting): Check {
+  if (unreadable.length > 0) {
+    return fail('provenance-readable', `expected GitHub workflow SLSA v1 provenance; ${unreadable.join('; ')}`);
+  }
+  if (read.length === 0) return fail('provenance-readable', 'not evaluated: no provenance by the build identity');
+  const sources = read.map(
+    (r) => `${r.bundle.source}: ${r.provenance.repositoryUrl}@${r.provenance.commit} (${r.provenance.ref})`,
+  );
+  return pass('provenance-readable', sources.join('; '));
+}
+
+// 4. The certificate (what Fulcio saw in the build job's token) backs the repository, commit and ref.
+function provenanceCertificateAgrees({ agreeing, disagreeing }: ProvenanceSorting): Check {
+  if (disagreeing.length > 0) return fail('provenance-certificate-agrees', disagreeing.join('; '));
+  if (agreeing.length === 0) {
+    return fail('provenance-certificate-agrees', 'not evaluated: no readable provenance by the build identity');
+  }
+  return pass(
+    'provenance-certificate-agrees',
+    'the build certificate names the same repository, commit and ref as the provenance',
+  );
+}
+
+// 5. One source: the review is of one commit of one repository.
+function provenanceOneSource({ agreeing }: ProvenanceSorting): { check: Check; source?: BuiltSource } {
   const sources = new Map<string, ReadProvenance[]>();
   for (const r of agreeing) {
     const key = `${r.provenance.repositoryUrl}@${r.provenance.commit}`;
     sources.set(key, [...(sources.get(key) ?? []), r]);
   }
-  let source: BuiltSource | undefined;
-  let sourceCheck: Check;
-  if (sources.size === 1) {
-    const [first, ...rest] = [...sources.values()][0]!;
-    const p = first!.provenance;
-    const builders = [first!, ...rest].map((r) => r.bundle.signer);
-    source = { repository: p.repository, repositoryUrl: p.repositoryUrl, commit: p.commit, ref: p.ref, builders };
-    sourceCheck = pass('provenance-one-source', `built from ${p.repositoryUrl} at commit ${p.commit}`);
-  } else if (sources.size === 0) {
-    sourceCheck = fail('provenance-one-source', 'not evaluated: no provenance by the build identity names a source');
-  } else {
-    sourceCheck = fail(
-      'provenance-one-source',
-      `expected every provenance to name one repository and commit, found ${[...sources.entries()]
-        .map(([key, list]) => `${key} (${list.map((r) => r.bundle.source).join(', ')})`)
-        .join(' and ')}`,
+  if (sources.size === 0) {
+    return {
+      check: fail('provenance-one-source', 'not evaluated: no provenance by the build identity names a source'),
+    };
+  }
+  if (sources.size > 1) {
+    const found = [...sources.entries()]
+      .map(([key, list]) => `${key} (${list.map((r) => r.bundle.source).join(', ')})`)
+      .join(' and ');
+    return {
+      check: fail(
+        'provenance-one-source',
+        `expected every provenance to name one repository and commit, found ${found}`,
+      ),
+    };
+  }
+  const all = [...sources.values()][0]!;
+  const p = all[0]!.provenance;
+  const builders = all.map((r) => r.bundle.signer);
+  return {
+    check: pass('provenance-one-source', `built from ${p.repositoryUrl} at commit ${p.commit}`),
+    source: { repository: p.repository, repositoryUrl: p.repositoryUrl, commit: p.commit, ref: p.ref, builders },
+  };
+}
+
+// 6. Every artifact is a subject of the provenance.
+function artifactsInProvenance({ agreeing }: ProvenanceSorting, artifacts: SignArtifact[]): Check {
+  if (artifacts.length === 0)
+    return fail('artifacts-in-provenance', 'expected at least one artifact to sign, found none');
+  if (agreeing.length === 0) {
+    return fail(
+      'artifacts-in-provenance',
+      'not evaluated: no provenance by the build identity to look the artifacts up in',
     );
   }
-
-  // 6. Every artifact is a subject of the provenance.
   const uncovered = artifacts.filter(
     (a) => !agreeing.some((r) => subjectHasDigest(r.statement, { algorithm: 'sha256', hex: a.sha256 })),
   );
-  const coverageCheck: Check =
-    artifacts.length === 0
-      ? fail('artifacts-in-provenance', 'expected at least one artifact to sign, found none')
-      : agreeing.length === 0
-        ? fail(
-            'artifacts-in-provenance',
-            'not evaluated: no provenance by the build identity to look the artifacts up in',
-          )
-        : uncovered.length > 0
-          ? fail(
-              'artifacts-in-provenance',
-              `expected every artifact among the subjects of the build provenance, found ${uncovered
-                .map((a) => `${a.name} (sha256:${a.sha256})`)
-                .join(', ')} in none (its subjects: ${describeSubjects(agreeing)})`,
-            )
-          : pass(
-              'artifacts-in-provenance',
-              `${artifacts.length} artifact${artifacts.length === 1 ? '' : 's'} among the subjects of the build provenance`,
-            );
+  if (uncovered.length > 0) {
+    const missing = uncovered.map((a) => `${a.name} (sha256:${a.sha256})`).join(', ');
+    return fail(
+      'artifacts-in-provenance',
+      `expected every artifact among the subjects of the build provenance, found ${missing} in none (its subjects: ${describeSubjects(agreeing)})`,
+    );
+  }
+  return pass(
+    'artifacts-in-provenance',
+    `${plural(artifacts.length, 'artifact')} among the subjects of the build provenance`,
+  );
+}
 
-  return {
-    checks: [verifiedCheck, identityCheck, readableCheck, certificateCheck, sourceCheck, coverageCheck],
-    ...(source && { source }),
-    signers,
-  };
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** The whole decision: the provenance checks, the sign job's identity, and the review rules on the collected evidence. */
