@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -8,21 +8,26 @@ import {
   type HandlerFn,
   initializeCA,
   initializeCTLog,
-  initializeTLog,
   initializeTSA,
-  rekorHandler,
   tsaHandler,
 } from '@sigstore/mock';
 import { HashAlgorithm, PublicKeyDetails, TrustedRoot } from '@sigstore/protobuf-specs';
 import { decodeJwt, type JWTPayload } from 'jose';
 import { closeServer, listenOnLoopback } from './loopback';
+import { answerRekorRequest, RekorLog } from './rekor-log';
 
-/** A Fulcio, CT log, Rekor (v1) and timestamp authority on loopback, and the trusted root that matches their keys. */
+/**
+ * A Fulcio, CT log, Rekor (v1) and timestamp authority on loopback, and the trusted root that matches their keys.
+ * The Rekor is a real log: one Merkle tree grows with every entry, and each answer carries the entry's audit path
+ * to a signed checkpoint of that tree (`rekor-log.ts`).
+ */
 export interface SigstoreStack {
   /** The server's base URL, `http://127.0.0.1:PORT`. */
   url: string;
   fulcioURL: string;
   rekorURL: string;
+  /** The transparency log behind `rekorURL` (its tree, checkpoints and entries), for tests that look inside. */
+  rekor: RekorLog;
   /** The full timestamp URL, as the public-good TSA is given (`…/api/v1/timestamp`). */
   tsaURL: string;
   /** `trusted_root.json` (media type `application/vnd.dev.sigstore.trustedroot+json;version=0.1`) as a JSON object. */
@@ -40,12 +45,16 @@ export interface SigstoreStackOptions {
    * keys (e.g. `OidcIssuer.verify`). Without it the stack, like @sigstore/mock, trusts the token's claims.
    */
   verifyIdentityToken?: (token: string) => Promise<unknown>;
+  /**
+   * The log opens with an entry of its own unless this is true, so every signed entry sits at index 1 or later with a
+   * non-empty audit path, as on every real log. With true the first signed entry is leaf 0 of a one-leaf tree.
+   */
+  logStartsEmpty?: boolean;
 }
 
 const TRUSTED_ROOT_MEDIA_TYPE = 'application/vnd.dev.sigstore.trustedroot+json;version=0.1';
 const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
 const FULCIO_PATH = '/api/v2/signingCert';
-const REKOR_PATH = '/api/v1/log/entries';
 const TSA_PATH = '/api/v1/timestamp';
 // The claim the rewritten token carries to the mock's fulcioHandler: the SAN real Fulcio derives.
 const SAN_CLAIM = 'twokey_fulcio_san';
@@ -66,7 +75,7 @@ export async function startSigstoreStack(options: SigstoreStackOptions = {}): Pr
   const tsaKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const ctLog = await initializeCTLog(ctLogKeys, clock);
   const ca = await initializeCA(caKeys, ctLog, clock);
-  const tlog = await initializeTLog(url, tlogKeys, clock);
+  const rekor = await RekorLog.create({ url, keys: tlogKeys, clock, startsEmpty: options.logStartsEmpty });
   const tsa = await initializeTSA(tsaKeys, clock);
 
   const fulcio = fulcioHandler(ca, { subjectClaim: SAN_CLAIM });
@@ -78,21 +87,28 @@ export async function startSigstoreStack(options: SigstoreStackOptions = {}): Pr
       presentedTokens.push(request.token);
       return fulcio.fn(request.body);
     },
-    [REKOR_PATH]: rekorHandler(tlog).fn,
     [TSA_PATH]: tsaHandler(tsa).fn,
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', url).pathname;
-    const handler = handlers[path];
-    if (req.method !== 'POST' || !handler) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`no such endpoint: ${req.method} ${path}`);
-      return;
-    }
+    const requestURL = new URL(req.url ?? '/', url);
+    const method = req.method ?? 'GET';
     readBody(req)
       .then(async (body) => {
         // Every answer is stamped with the current whole second (+2 s), so evidence times advance as in life.
         clock.setTime(wholeSecondsAhead());
+        const fromRekor = await answerRekorRequest(rekor, { method, url: requestURL, body });
+        if (fromRekor) {
+          res.writeHead(fromRekor.statusCode, fromRekor.headers).end(fromRekor.body);
+          return;
+        }
+        const handler = handlers[requestURL.pathname];
+        if (method !== 'POST' || !handler) {
+          res
+            .writeHead(404, { 'content-type': 'text/plain' })
+            .end(`no such endpoint: ${method} ${requestURL.pathname}`);
+          return;
+        }
         const { statusCode, response, contentType } = await handler(body);
         res.writeHead(statusCode, { 'content-type': contentType ?? 'text/plain' });
         res.end(typeof response === 'string' ? response : Buffer.from(response.buffer));
@@ -109,8 +125,9 @@ export async function startSigstoreStack(options: SigstoreStackOptions = {}): Pr
       {
         baseUrl: url,
         hashAlgorithm: HashAlgorithm.SHA2_256,
-        publicKey: { rawBytes: tlog.publicKey, keyDetails: PublicKeyDetails.PKIX_ECDSA_P256_SHA_256, validFor },
-        logId: { keyId: createHash('sha256').update(tlog.publicKey).digest() },
+        publicKey: { rawBytes: rekor.publicKey, keyDetails: PublicKeyDetails.PKIX_ECDSA_P256_SHA_256, validFor },
+        // @sigstore/verify matches a checkpoint to this log by its key hint and by its name (the URL's host) in baseUrl.
+        logId: { keyId: rekor.logID },
         checkpointKeyId: undefined,
         operator: '',
       },
@@ -158,6 +175,7 @@ export async function startSigstoreStack(options: SigstoreStackOptions = {}): Pr
     url,
     fulcioURL: url,
     rekorURL: url,
+    rekor,
     tsaURL: `${url}${TSA_PATH}`,
     trustedRoot,
     trustedRootPath,
