@@ -97,6 +97,12 @@ describe('npm run demo', () => {
     expect(selfApproved).toMatch(/✗ artifact-signature: expected a signature over sha256:[0-9a-f]{64} by the sign/);
     expect(selfApproved).toMatch(/✗ review-attestation: expected a review attestation/);
 
+    const late = section('A change approved only after it was merged');
+    expect(late).toMatch(/sign +✘ refused to sign/);
+    expect(late).toMatch(
+      /✗ approval-before-merge: bob approved at .*, after the merge at .*: an approval given after the merge never counts/,
+    );
+
     const unsigned = section('An unsigned artifact');
     expect(unsigned).toMatch(/sign +– never ran/);
     expect(unsigned).toMatch(/✗ artifact-signature: expected a signature .*, found none/);
@@ -121,7 +127,7 @@ describe('npm run demo', () => {
     expect(honest.verdict).toBe('pass');
     expect(honest.artifacts[0]!.evidence.map((e) => e.role).sort()).toEqual(['provenance', 'review', 'signature']);
     expect(existsSync(join(out, 'honest', 'decision-record.sigstore.json'))).toBe(true);
-    for (const name of ['self-approved', 'unsigned', 'build-signed-itself', 'tampered']) {
+    for (const name of ['self-approved', 'approved-after-merge', 'unsigned', 'build-signed-itself', 'tampered']) {
       const report: DeployReport = JSON.parse(readFileSync(join(out, name, 'report.json'), 'utf8'));
       expect(report.verdict, name).toBe('fail');
       expect(existsSync(join(out, name, 'app.js')), name).toBe(true);
@@ -134,7 +140,7 @@ describe('npm run demo', () => {
 
   it('prints twokey verify commands that give the same verdicts by hand: exit 0 accepted, 1 refused', async () => {
     const commands = verifyCommands(run.stdout);
-    expect(commands.map((c) => c.expected)).toEqual(['accepted', 'refused', 'refused', 'refused', 'refused']);
+    expect(commands.map((c) => c.expected)).toEqual(['accepted', 'refused', 'refused', 'refused', 'refused', 'refused']);
     for (const { expected, command } of commands) {
       expect(command).toContain(`--policy ${join(out, 'policy.yml')}`);
       const result = await shell(command);

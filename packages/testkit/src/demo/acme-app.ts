@@ -35,6 +35,8 @@ export interface AcmeApp {
   selfApproved: Merge;
   /** bob's change, approved by alice: honestly reviewed, but released without the sign stage. */
   unsigned: Merge;
+  /** mallory's change, merged by mallory unreviewed; bob approves it an hour after the merge. */
+  approvedAfterMerge: Merge;
   /** mallory's change pushed straight onto main: no pull request, no review. */
   pushed: { commit: string; message: string };
 }
@@ -67,9 +69,30 @@ export function acmeApp(): AcmeApp {
   const reviewed = merge(alice, bob, 'Greet in French');
   const selfApproved = merge(mallory, mallory, 'Report usage to metrics.mallory.example');
   const unsigned = merge(bob, alice, 'Greet in Spanish');
+  const approvedAfterMerge = ((): Merge => {
+    const change = aCommit({ author: mallory, message: 'Cache greetings forever' });
+    const pullRequest = aPullRequest({
+      author: mallory,
+      commits: [change],
+      title: change.message,
+      baseSha: repository.branches.main,
+    });
+    const commit = mergePullRequest(repository, pullRequest, { method: 'squash', by: mallory });
+    const anHourLater = new Date(Date.parse(pullRequest.mergedAt!) + 3600_000).toISOString().replace('.000Z', 'Z');
+    pullRequest.reviews.push(aReview({ by: bob, on: change.sha, at: anHourLater, body: 'LGTM (after the fact)' }));
+    return { commit, pullRequest };
+  })();
   const message = 'Hotfix: faster greeting';
   const pushed = { commit: pushCommit(repository, aCommit({ author: mallory, message })), message };
-  return { state: aGitHubState(repository), people: { alice, bob, mallory }, reviewed, selfApproved, unsigned, pushed };
+  return {
+    state: aGitHubState(repository),
+    people: { alice, bob, mallory },
+    reviewed,
+    selfApproved,
+    unsigned,
+    approvedAfterMerge,
+    pushed,
+  };
 }
 
 /**

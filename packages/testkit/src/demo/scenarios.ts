@@ -89,6 +89,22 @@ export function scenarios(app: AcmeApp): Scenario[] {
       },
     },
     {
+      name: 'approved-after-merge',
+      title: 'A change approved only after it was merged',
+      expected: 'refused',
+      mustFail: ['artifact-signature', 'review-attestation'],
+      run: async (c) => {
+        const pr = app.approvedAfterMerge.pullRequest;
+        c.t.line(`  ${mallory.login} opens PR #${pr.number} "${pr.title}" and squash-merges it herself, unreviewed,`);
+        c.t.line(
+          `  onto main as ${short(app.approvedAfterMerge.commit)}; an hour later ${bob.login} approves the merged pull request.`,
+        );
+        await build(c, app.approvedAfterMerge.commit, { greeting: 'Salut' });
+        await sign(c, app.approvedAfterMerge.commit, false);
+        await deploy(c, app.approvedAfterMerge.commit);
+      },
+    },
+    {
       name: 'unsigned',
       title: 'An unsigned artifact',
       expected: 'refused',
