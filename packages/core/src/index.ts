@@ -1,5 +1,6 @@
 export * from './error';
 export * from './evaluate';
+export * from './identity-pattern';
 export * from './intoto';
 export * from './model';
 export * from './policy';

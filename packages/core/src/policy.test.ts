@@ -1,7 +1,18 @@
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
+import { MAX_MATCHED_SAN_LENGTH } from './identity-pattern';
 import type { SignerIdentity } from './model';
-import { DEFAULT_MAX_AGE_SECONDS, matchIdentity, PolicyError, parseDuration, parsePolicy } from './policy';
+import {
+  DEFAULT_MAX_AGE_SECONDS,
+  MAX_POLICY_DEPTH,
+  MAX_POLICY_LENGTH,
+  MAX_REPORTED_PROBLEMS,
+  matchIdentity,
+  PolicyError,
+  parseDuration,
+  parsePolicy,
+} from './policy';
 
 const ISSUER = 'https://token.actions.githubusercontent.com';
 const BUILD_SAN = 'https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main';
@@ -317,6 +328,275 @@ identities:
   it('must be an https URL', () => {
     expect(policyError(policyText.replace('https://github.com/acme/app\n', 'acme/app\n')).message).toMatch(
       /identities\.build\.source-repository/,
+    );
+  });
+});
+
+/** A hang guard, not a benchmark (the figures are in bench/README.md): a backtracking engine takes hours here. */
+const HANG_GUARD_MS = 3000;
+
+/** The eight classic catastrophic patterns, each with the 64 KiB SAN that makes a backtracking engine explode. */
+const CATASTROPHIC: { pattern: string; san: string }[] = [
+  { pattern: '(a+)+$', san: `${'a'.repeat(MAX_MATCHED_SAN_LENGTH - 1)}!` },
+  { pattern: '(a|a)*$', san: `${'a'.repeat(MAX_MATCHED_SAN_LENGTH - 1)}!` },
+  { pattern: '(.|.)*X', san: 'x'.repeat(MAX_MATCHED_SAN_LENGTH) },
+  { pattern: '(a*)*b', san: 'a'.repeat(MAX_MATCHED_SAN_LENGTH) },
+  { pattern: '(x+x+)+y', san: 'x'.repeat(MAX_MATCHED_SAN_LENGTH) },
+  { pattern: '^(([a-z])+.)+[A-Z]([a-z])+$', san: 'a'.repeat(MAX_MATCHED_SAN_LENGTH) },
+  { pattern: String.raw`(\w+\s?)*$`, san: `${'a'.repeat(MAX_MATCHED_SAN_LENGTH - 1)}!` },
+  { pattern: '(a|aa)+$', san: `${'a'.repeat(MAX_MATCHED_SAN_LENGTH - 1)}!` },
+];
+
+/** MINIMAL with the build identity given by a pattern and the sign identity by an exact SAN. */
+function withBuildPattern(pattern: string, signSan = SIGN_SAN): string {
+  return `version: 1
+identities:
+  build:
+    issuer: ${ISSUER}
+    san-pattern: '${pattern.replaceAll("'", "''")}'
+  sign:
+    issuer: ${ISSUER}
+    san: '${signSan}'
+`;
+}
+
+const SIGN_SAN = 'https://github.com/acme/platform/.github/workflows/sign.yml@refs/heads/main';
+
+describe('identity patterns in a policy: RE2, linear time, anchored', () => {
+  it.each(CATASTROPHIC)(
+    'loads $pattern as a san-pattern and answers a 64 KiB SAN within a second',
+    ({ pattern, san }) => {
+      const start = performance.now();
+      // At load the build pattern is tested against the sign SAN (build and sign must differ): here, one made to explode
+      // a backtracking engine — that test alone hung the CLI and the gate, with no bundle at all.
+      const policy = parsePolicy(withBuildPattern(pattern, san.slice(-4000)), SOURCE);
+      expect(policy.identities.build.sanPattern).toBe(pattern);
+      expect(matchIdentity(signer(san), policy.identities.build).ok).toBe(false);
+      expect(matchIdentity(signer(san), { issuer: ISSUER, sanPattern: pattern }).ok).toBe(false);
+      expect(performance.now() - start).toBeLessThan(HANG_GUARD_MS);
+    },
+  );
+
+  it.each([
+    ['a backreference', String.raw`(https://github\.com/[^/]+/)\1.*`],
+    ['a lookahead', String.raw`(?=https://github\.com/acme/).*`],
+    ['a negative lookahead', '(?!.*-evil).*'],
+    ['a lookbehind', '.*(?<=main)'],
+  ])('refuses %s (RE2 cannot express it), naming the key and the line', (_name, pattern) => {
+    const error = policyError(withBuildPattern(pattern));
+    expect(error.code).toBe('POLICY_INVALID');
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toMatchObject({ path: 'identities.build.san-pattern', line: 5 });
+    expect(error.message).toMatch(/^\.twokey\/policy\.yml: identities\.build\.san-pattern: not an RE2 pattern: /);
+  });
+
+  it('refuses a pattern that closes the anchoring group (…)|(?:…), which would match every SAN with its prefix', () => {
+    const error = policyError(withBuildPattern(String.raw`https://github\.com/acme/)|(?:.*`));
+    expect(error.problems[0]).toMatchObject({
+      path: 'identities.build.san-pattern',
+      message: expect.stringMatching(/^not a valid regular expression: unexpected \)/),
+    });
+  });
+
+  it('refuses a pattern over 1024 characters, or one that compiles to more than 2048 RE2 instructions', () => {
+    expect(policyError(withBuildPattern('a'.repeat(1025))).problems[0]).toMatchObject({
+      path: 'identities.build.san-pattern',
+      message: 'expected at most 1024 characters, found 1025',
+    });
+    expect(policyError(withBuildPattern('(.?){1000}(.?){1000}')).problems[0]).toMatchObject({
+      path: 'identities.build.san-pattern',
+      message: expect.stringMatching(/^compiles to \d+ RE2 instructions, more than 2048/),
+    });
+  });
+
+  it('still refuses a build pattern that the sign SAN matches (the overlap check runs on the new engine)', () => {
+    const error = policyError(withBuildPattern(String.raw`https://github\.com/acme/.*`));
+    expect(error.problems[0]).toMatchObject({
+      path: 'identities.build.san-pattern',
+      message: expect.stringContaining(`matches identities.sign.san (${SIGN_SAN})`),
+    });
+    // Anchored: a pattern for …/main does not overlap …/main-evil.
+    expect(() =>
+      parsePolicy(
+        withBuildPattern(String.raw`https://github\.com/acme/platform/.*@refs/heads/main`, `${SIGN_SAN}-evil`),
+        SOURCE,
+      ),
+    ).not.toThrow();
+  });
+
+  it('names a SAN over 64 KiB by its length: it never matches a pattern', () => {
+    const long = `https://github.com/acme/${'a'.repeat(MAX_MATCHED_SAN_LENGTH)}`;
+    const result = matchIdentity(signer(long), { issuer: ISSUER, sanPattern: '.*' });
+    expect(result.ok).toBe(false);
+    expect(result.reason).toContain(
+      `found a SAN of ${long.length} characters (more than the 65536 an identity is matched on)`,
+    );
+  });
+});
+
+describe('YAML a policy may not use', () => {
+  it.each([
+    ['!!python/object:os.system', 'identities:\n  build: !!python/object:os.system\n    issuer: x\n'],
+    ['!!js/function', 'deploy:\n  max-age: !!js/function "function () { return 1 }"\n'],
+    ['!custom', 'review:\n  min-approvals: !custom 2\n'],
+    ['!!binary', 'deploy:\n  trusted-root: !!binary cHVibGljLWdvb2Q=\n'],
+    ['!!set', 'review:\n  protected-branches: !!set {main}\n'],
+    ['!e!thing', '%TAG !e! tag:example.com,2026:\n---\nversion: !e!thing 1\n'],
+  ])('refuses the tag %s as POLICY_SYNTAX, naming the line', (tag, text) => {
+    const error = policyError(text);
+    expect(error.code).toBe('POLICY_SYNTAX');
+    expect(error.problems[0]).toMatchObject({
+      path: '(yaml)',
+      message: expect.stringContaining(`the tag ${tag.startsWith('!e!') ? 'tag:example.com,2026:thing' : tag}`),
+    });
+    expect(error.problems[0]!.line).toBe(
+      text.split('\n').findIndex((l) => l.includes(tag.startsWith('!e!') ? '!e!thing 1' : tag)) + 1,
+    );
+  });
+
+  it('still reads ordinary YAML: comments, quotes, flow and block lists, anchors, plain explicit tags', () => {
+    const policy = parsePolicy(
+      `# the org policy
+version: !!int 1
+identities:
+  build: &github
+    issuer: ${ISSUER}
+    san: "${BUILD_SAN}"
+  sign:
+    issuer: !!str ${ISSUER}
+    san-pattern: '${SIGN_PATTERN}'
+review:
+  min-approvals: 2 # two people
+  protected-branches:
+    - main
+    - 'release/*'
+deploy: !!map
+  artifacts: [dist/app.tar.gz]
+`,
+      SOURCE,
+    );
+    expect(policy.identities.build).toEqual({ issuer: ISSUER, san: BUILD_SAN });
+    expect(policy.review.protectedBranches).toEqual(['main', 'release/*']);
+    expect(policy.deploy.artifacts).toEqual(['dist/app.tar.gz']);
+  });
+
+  it('refuses a key given twice, also as 1 and "1" (both would become the same key), and a key that is a list', () => {
+    const error = policyError(`${MINIMAL}review: { min-approvals: 2 }\nreview: { min-approvals: 1 }\n`);
+    expect(error.problems[0]).toMatchObject({
+      path: '(yaml)',
+      message: 'Map keys must be unique: "review" appears twice',
+      line: 10,
+    });
+    expect(policyError(`${MINIMAL}deploy: { 1: a, "1": b }\n`).problems[0]!.message).toContain('"1" appears twice');
+    expect(policyError(`${MINIMAL}? [review]\n: { min-approvals: 0 }\n`).problems[0]).toMatchObject({
+      path: '(yaml)',
+      message: 'a key must be a plain scalar',
+      line: 9,
+    });
+  });
+});
+
+describe('bounds on what can grow in a policy', () => {
+  const timed = <T>(run: () => T): T => {
+    const start = performance.now();
+    const result = run();
+    expect(performance.now() - start).toBeLessThan(HANG_GUARD_MS);
+    return result;
+  };
+
+  it('refuses a document over 128 KiB before parsing it', () => {
+    const error = timed(() => policyError(`${MINIMAL}# ${'x'.repeat(MAX_POLICY_LENGTH)}\n`));
+    expect(error.problems).toEqual([
+      {
+        path: '(document)',
+        message: `${MINIMAL.length + MAX_POLICY_LENGTH + 3} characters, more than the 131072 a policy may have`,
+      },
+    ]);
+  });
+
+  it(`refuses nesting deeper than ${MAX_POLICY_DEPTH} levels, and a flow list 50,000 deep, quickly`, () => {
+    const deep = timed(() => policyError(`${MINIMAL}review: ${'['.repeat(20)}${']'.repeat(20)}\n`));
+    expect(deep.code).toBe('POLICY_SYNTAX');
+    expect(deep.problems[0]).toMatchObject({ path: '(yaml)', message: 'nested more than 16 levels deep', line: 9 });
+    const deeper = timed(() => policyError(`${MINIMAL}review: ${'['.repeat(50000)}${']'.repeat(50000)}\n`));
+    expect(deeper.code).toBe('POLICY_SYNTAX');
+    expect(deeper.problems[0]!.message).toMatch(/^nested (too deeply to read|more than 16 levels deep)/);
+  });
+
+  it('reads 5,000 keys (10,000 given twice) in linear time and lists the first 20 problems, then how many more', () => {
+    const keys = Array.from({ length: 5000 }, (_, i) => `  k${i}: 1`).join('\n');
+    const error = timed(() => policyError(`${MINIMAL}review:\n${keys}\n`));
+    expect(error.problems).toHaveLength(MAX_REPORTED_PROBLEMS + 1);
+    expect(error.problems.at(-1)).toEqual({ path: '(policy)', message: 'and 4980 more problems' });
+    expect(error.message.split('\n')).toHaveLength(MAX_REPORTED_PROBLEMS + 1);
+    const twice = timed(() => policyError(`${MINIMAL}review:\n${keys}\n${keys}\n`));
+    expect(twice.problems[0]!.message).toBe('Map keys must be unique: "k0" appears twice');
+  });
+
+  it.each([
+    ['deploy.artifacts', 'deploy', 'artifacts', (i: number) => `dist/app-${i}.tar.gz`],
+    ['deploy.repositories', 'deploy', 'repositories', (i: number) => `acme/app-${i}`],
+    ['review.protected-branches', 'review', 'protected-branches', (i: number) => `release/${i}`],
+    ['review.non-human-co-authors', 'review', 'non-human-co-authors', (i: number) => `bot-${i}@tools.example`],
+  ])('refuses more than 256 entries in %s', (path, part, key, entry) => {
+    const list = (n: number) =>
+      `${MINIMAL}${part}:\n  ${key}: [${Array.from({ length: n }, (_, i) => entry(i)).join(', ')}]\n`;
+    expect(() => parsePolicy(list(256), SOURCE)).not.toThrow();
+    expect(policyError(list(257)).problems[0]).toMatchObject({
+      path,
+      message: 'expected at most 256 entries, found 257',
+    });
+  });
+
+  it('refuses an entry too long to be a glob, branch, repository, address, SAN, issuer or path', () => {
+    const cases: [string, string, string][] = [
+      [
+        `deploy: { artifacts: [${'a'.repeat(256)}] }`,
+        'deploy.artifacts.0',
+        'expected at most 255 characters, found 256',
+      ],
+      [
+        `review: { protected-branches: [${'b'.repeat(256)}] }`,
+        'review.protected-branches.0',
+        'expected at most 255 characters, found 256',
+      ],
+      [
+        `deploy: { repositories: [acme/${'r'.repeat(136)}] }`,
+        'deploy.repositories.0',
+        'expected at most 140 characters, found 141',
+      ],
+      [
+        `review: { non-human-co-authors: [${'m'.repeat(250)}@x.io] }`,
+        'review.non-human-co-authors.0',
+        'expected at most 254 characters, found 255',
+      ],
+      [
+        `deploy: { trusted-root: ${'p'.repeat(4097)} }`,
+        'deploy.trusted-root',
+        'expected at most 4096 characters, found 4097',
+      ],
+    ];
+    for (const [part, path, message] of cases) {
+      expect(policyError(`${MINIMAL}${part}\n`).problems[0]).toMatchObject({ path, message });
+    }
+    expect(
+      policyError(MINIMAL.replace(`san: ${BUILD_SAN}`, `san: ${BUILD_SAN}${'x'.repeat(4096)}`)).problems[0],
+    ).toMatchObject({
+      path: 'identities.build.san',
+      message: `expected at most 4096 characters, found ${BUILD_SAN.length + 4096}`,
+    });
+    expect(
+      policyError(MINIMAL.replace(`issuer: ${ISSUER}`, `issuer: ${ISSUER}/${'i'.repeat(1024)}`)).problems[0],
+    ).toMatchObject({
+      path: 'identities.build.issuer',
+      message: `expected at most 1024 characters, found ${ISSUER.length + 1025}`,
+    });
+  });
+
+  it('quotes a long wrong value by its first 100 characters', () => {
+    const error = policyError(`${MINIMAL}review: { allow-bots: "${'y'.repeat(5000)}" }\n`);
+    expect(error.problems[0]!.message).toBe(
+      `expected boolean, found the string "${'y'.repeat(100)}"… (5000 characters)`,
     );
   });
 });

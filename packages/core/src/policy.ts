@@ -4,7 +4,13 @@
 
 import { createHash } from 'node:crypto';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
+import { type Document, isAlias, isCollection, isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
+import {
+  compileIdentityPattern,
+  type IdentityPattern,
+  IdentityPatternError,
+  MAX_MATCHED_SAN_LENGTH,
+} from './identity-pattern';
 import type { IdentityRule, ReviewRules, SignerIdentity } from './model';
 import policySchema from './policy.schema.json' with { type: 'json' };
 import validatePolicy from './validators/policy.validate.js';
@@ -40,17 +46,43 @@ export interface PolicyProblem {
   line?: number;
 }
 
-/** A policy that cannot be used. `message` names the file, each key and what is wrong with it, one per line. */
+/**
+ * A policy that cannot be used. `message` names the file, each key and what is wrong with it, one per line: the
+ * first MAX_REPORTED_PROBLEMS, then how many more.
+ */
 export class PolicyError extends Error {
+  readonly problems: PolicyProblem[];
+
   constructor(
     readonly code: PolicyErrorCode,
     readonly source: string,
-    readonly problems: PolicyProblem[],
+    problems: PolicyProblem[],
   ) {
-    super(problems.map((p) => `${source}: ${p.path}: ${p.message}${p.line ? ` (line ${p.line})` : ''}`).join('\n'));
+    const more = problems.length - MAX_REPORTED_PROBLEMS;
+    const reported =
+      more > 0
+        ? [...problems.slice(0, MAX_REPORTED_PROBLEMS), { path: '(policy)', message: `and ${more} more problems` }]
+        : problems;
+    super(reported.map((p) => `${source}: ${p.path}: ${p.message}${p.line ? ` (line ${p.line})` : ''}`).join('\n'));
     this.name = 'PolicyError';
+    this.problems = reported;
   }
 }
+
+/**
+ * Longest policy text, in characters: a policy is a few KiB (every list at its bound, ~50 KiB), and yaml takes
+ * 2–3 ms a KiB to parse.
+ */
+export const MAX_POLICY_LENGTH = 128 * 1024;
+
+/** Deepest nesting of mappings and lists in a policy; a valid policy is 4 deep. */
+export const MAX_POLICY_DEPTH = 16;
+
+/** Problems listed in one PolicyError; the rest are counted. */
+export const MAX_REPORTED_PROBLEMS = 20;
+
+/** The only YAML tags a policy may carry, explicitly or not: the core schema's plain values. */
+const PLAIN_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
 
 /** The JSON Schema the policy file is validated against (draft 2020-12). */
 export const POLICY_SCHEMA = policySchema;
@@ -99,19 +131,39 @@ interface IdentityDocument {
 
 /** Parses and validates a policy file's text; `source` (the path) is used in every message. Throws PolicyError. */
 export function parsePolicy(text: string, source: string): Policy {
+  if (text.length > MAX_POLICY_LENGTH) {
+    throw new PolicyError('POLICY_INVALID', source, [
+      {
+        path: '(document)',
+        message: `${text.length} characters, more than the ${MAX_POLICY_LENGTH} a policy may have`,
+      },
+    ]);
+  }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  // Keys are checked for uniqueness below, in one pass: yaml's own check compares every pair (20,000 keys: 3 s).
+  // Known tags beyond the core schema (!!binary, !!set, !!timestamp…) stay unresolved, so yaml warns at each.
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    prettyErrors: true,
+    uniqueKeys: false,
+    resolveKnownTags: false,
+  });
   if (doc.errors.length > 0) {
     throw new PolicyError(
       'POLICY_SYNTAX',
       source,
       doc.errors.map((e) => ({
         path: '(yaml)',
-        message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
+        message:
+          e.code === 'RESOURCE_EXHAUSTION'
+            ? `nested too deeply to read (a policy may nest ${MAX_POLICY_DEPTH} levels)`
+            : e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
         line: e.linePos?.[0]?.line,
       })),
     );
   }
+  const shape = yamlProblems(doc, lines);
+  if (shape.length > 0) throw new PolicyError('POLICY_SYNTAX', source, shape);
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 50 });
@@ -129,10 +181,10 @@ export function parsePolicy(text: string, source: string): Policy {
 
   const validate = policyValidator();
   if (!validate(data)) {
-    const problems = schemaProblems(validate.errors ?? [], data).map((p) => ({
-      ...p,
-      line: lineOf(doc.contents, p.path, lines),
-    }));
+    // Lines only for the problems the message lists: each lookup walks a mapping's keys.
+    const problems = schemaProblems(validate.errors ?? [], data).map((p, i) =>
+      i < MAX_REPORTED_PROBLEMS ? { ...p, line: lineOf(doc.contents, p.path, lines) } : p,
+    );
     throw new PolicyError('POLICY_INVALID', source, problems);
   }
   const document = data as PolicyDocument;
@@ -184,20 +236,26 @@ export function parseDuration(value: number | string): number {
   return Number(match[1]) * unit;
 }
 
-/** Whether a signer is the identity a rule names: exact issuer, and exact SAN or the whole SAN matching the pattern. */
+/**
+ * Whether a signer is the identity a rule names: exact issuer, and exact SAN or the whole SAN matching the pattern
+ * (RE2 semantics, linear time: identity-pattern.ts).
+ */
 export function matchIdentity(signer: SignerIdentity, rule: IdentityRule): { ok: boolean; reason: string } {
   const expected = rule.san ?? `a SAN matching ${describeIdentityRule(rule)}`;
-  const found = signer.san || '(no SAN)';
+  const found =
+    signer.san.length > MAX_MATCHED_SAN_LENGTH
+      ? `a SAN of ${signer.san.length} characters (more than the ${MAX_MATCHED_SAN_LENGTH} an identity is matched on)`
+      : signer.san || '(no SAN)';
   if (rule.san !== undefined) {
     if (signer.san !== rule.san) return { ok: false, reason: `expected ${expected}, found ${found}` };
   } else if (rule.sanPattern !== undefined) {
-    let pattern: RegExp;
+    let pattern: IdentityPattern;
     try {
-      pattern = anchoredPattern(rule.sanPattern);
+      pattern = compileIdentityPattern(rule.sanPattern);
     } catch (error) {
-      return { ok: false, reason: `the SAN pattern ${rule.sanPattern} is not a valid regular expression: ${error}` };
+      return { ok: false, reason: `the SAN pattern ${rule.sanPattern} cannot be used: ${(error as Error).message}` };
     }
-    if (!pattern.test(signer.san)) return { ok: false, reason: `expected ${expected}, found ${found}` };
+    if (!pattern.matches(signer.san)) return { ok: false, reason: `expected ${expected}, found ${found}` };
   } else {
     return { ok: false, reason: 'the identity rule names neither a SAN nor a SAN pattern' };
   }
@@ -224,11 +282,6 @@ export function describeIdentityRule(rule: IdentityRule): string {
   return '(no SAN)';
 }
 
-/** A SAN pattern anchored at both ends, so a prefix or a suffix never matches. */
-function anchoredPattern(pattern: string): RegExp {
-  return new RegExp(`^(?:${pattern})$`);
-}
-
 /** Compiled ahead of time from policy.schema.json (ajv standalone, validators/): nothing is compiled at start. */
 function policyValidator(): ValidateFunction {
   return validatePolicy;
@@ -237,12 +290,10 @@ function policyValidator(): ValidateFunction {
 function identityRule(document: IdentityDocument, path: string, problems: PolicyProblem[]): IdentityRule {
   if (document['san-pattern'] !== undefined) {
     try {
-      anchoredPattern(document['san-pattern']);
+      compileIdentityPattern(document['san-pattern']);
     } catch (error) {
-      problems.push({
-        path: `${path}.san-pattern`,
-        message: `not a valid regular expression: ${(error as Error).message}`,
-      });
+      if (!(error instanceof IdentityPatternError)) throw error;
+      problems.push({ path: `${path}.san-pattern`, message: error.message });
     }
     return withSourceRepository({ issuer: document.issuer, sanPattern: document['san-pattern'] }, document);
   }
@@ -263,10 +314,12 @@ function overlappingIdentities(build: IdentityRule, sign: IdentityRule): PolicyP
   if (build.sanPattern !== undefined && build.sanPattern === sign.sanPattern) {
     return [{ path: 'identities.sign.san-pattern', message: `is the same as identities.build.san-pattern; ${why}` }];
   }
-  if (build.san !== undefined && sign.sanPattern !== undefined && anchoredPattern(sign.sanPattern).test(build.san)) {
+  // Both patterns compiled when the rules were read (identityRule): no problem was found.
+  const matches = (pattern: string, san: string) => compileIdentityPattern(pattern).matches(san);
+  if (build.san !== undefined && sign.sanPattern !== undefined && matches(sign.sanPattern, build.san)) {
     return [{ path: 'identities.sign.san-pattern', message: `matches identities.build.san (${build.san}); ${why}` }];
   }
-  if (sign.san !== undefined && build.sanPattern !== undefined && anchoredPattern(build.sanPattern).test(sign.san)) {
+  if (sign.san !== undefined && build.sanPattern !== undefined && matches(build.sanPattern, sign.san)) {
     return [{ path: 'identities.build.san-pattern', message: `matches identities.sign.san (${sign.san}); ${why}` }];
   }
   return [];
@@ -324,6 +377,12 @@ function schemaProblems(errors: ErrorObject[], data: unknown): PolicyProblem[] {
       case 'minItems':
         add(path, `expected at least ${error.params.limit} entry`);
         break;
+      case 'maxLength':
+        add(path, `expected at most ${error.params.limit} characters, found ${Array.from(String(found)).length}`);
+        break;
+      case 'maxItems':
+        add(path, `expected at most ${error.params.limit} entries, found ${(found as unknown[]).length}`);
+        break;
       case 'enum':
         add(
           path,
@@ -380,12 +439,16 @@ function kindOf(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'number') return Number.isInteger(value) ? `the integer ${value}` : `the number ${value}`;
-  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  if (typeof value === 'string') return `the string ${show(value)}`;
   return `${typeof value} ${String(value)}`;
 }
 
+/** A value as a message quotes it: strings JSON-quoted and cut at 100 characters. */
 function show(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  if (typeof value !== 'string') return String(value);
+  return value.length > 100
+    ? `${JSON.stringify(value.slice(0, 100))}… (${value.length} characters)`
+    : JSON.stringify(value);
 }
 
 /** The line of a key in the YAML (the key itself when present, else its closest parent). */
@@ -401,4 +464,81 @@ function lineOf(root: unknown, path: string, lines: LineCounter): number | undef
     node = pair.value as Node | null;
   }
   return offset === undefined ? undefined : lines.linePos(offset).line;
+}
+
+/**
+ * What the schema cannot see in the YAML itself: a tag other than the plain ones (`!!python/object`, `!!js/function`,
+ * `!custom`: a reader that honoured them would run or build something; yaml only warns and reads a string), any other
+ * warning of the parser, and in one pass over the nodes: nesting beyond MAX_POLICY_DEPTH, a key that is not a scalar
+ * or that appears twice in a mapping (`1` and `"1"` included: both would become the same key).
+ */
+function yamlProblems(doc: Document, lines: LineCounter): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  const lineAt = (node: Node) => (node.range ? lines.linePos(node.range[0]).line : undefined);
+  const notAllowed = (tag: string, line: number | undefined) =>
+    problems.push({
+      path: '(yaml)',
+      message: `the tag ${showTag(tag)} is not allowed: a policy holds plain strings, numbers, booleans, mappings and lists`,
+      line,
+    });
+  // yaml warns at the tag itself (a node's range starts at its value: a tagged mapping's first key).
+  const warned = new Set<string>();
+  for (const warning of doc.warnings) {
+    const tag = warning.code === 'TAG_RESOLVE_FAILED' && /^Unresolved tag: (\S+)/.exec(warning.message)?.[1];
+    if (tag) {
+      warned.add(tag);
+      notAllowed(tag, warning.linePos?.[0]?.line);
+    } else {
+      problems.push({
+        path: '(yaml)',
+        message: warning.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
+        line: warning.linePos?.[0]?.line,
+      });
+    }
+  }
+  const pending: { node: Node; depth: number }[] = doc.contents ? [{ node: doc.contents, depth: 1 }] : [];
+  while (pending.length > 0) {
+    const { node, depth } = pending.pop()!;
+    if (isAlias(node)) continue;
+    if (node.tag !== undefined && !PLAIN_TAGS.has(node.tag) && !warned.has(node.tag))
+      notAllowed(node.tag, lineAt(node));
+    if (!isCollection(node)) continue;
+    if (depth > MAX_POLICY_DEPTH) {
+      problems.push({
+        path: '(yaml)',
+        message: `nested more than ${MAX_POLICY_DEPTH} levels deep`,
+        line: lineAt(node),
+      });
+      continue;
+    }
+    if (!isMap(node)) {
+      for (const item of node.items) if (item) pending.push({ node: item as Node, depth: depth + 1 });
+      continue;
+    }
+    const keys = new Set<string>();
+    for (const { key, value } of node.items) {
+      if (isScalar(key)) {
+        const name = String(key.value);
+        if (keys.has(name)) {
+          problems.push({
+            path: '(yaml)',
+            message: `Map keys must be unique: ${show(name)} appears twice`,
+            line: lineAt(key),
+          });
+        }
+        keys.add(name);
+        pending.push({ node: key, depth: depth + 1 });
+      } else if (key !== null) {
+        problems.push({ path: '(yaml)', message: 'a key must be a plain scalar', line: lineAt(key as Node) });
+      }
+      if (value) pending.push({ node: value as Node, depth: depth + 1 });
+    }
+  }
+  return problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}
+
+/** `tag:yaml.org,2002:python/object` as it was written: `!!python/object`. */
+function showTag(tag: string): string {
+  const short = tag.startsWith('tag:yaml.org,2002:') ? `!!${tag.slice('tag:yaml.org,2002:'.length)}` : tag;
+  return short.length > 100 ? `${short.slice(0, 100)}…` : short;
 }

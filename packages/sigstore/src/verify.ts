@@ -3,7 +3,13 @@ import type { Bundle, MessageSignature } from '@sigstore/bundle';
 import { crypto as sigstoreCrypto, type X509Certificate } from '@sigstore/core';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import { type SignedEntity, toSignedEntity, VerificationError, Verifier, type VerifierOptions } from '@sigstore/verify';
-import { IN_TOTO_PAYLOAD_TYPE, type SignerIdentity, type VerifiedBundle } from '@twokey/core';
+import {
+  compileIdentityPattern,
+  type IdentityPattern,
+  IN_TOTO_PAYLOAD_TYPE,
+  type SignerIdentity,
+  type VerifiedBundle,
+} from '@twokey/core';
 import type { ParsedBundle } from './bundle';
 import { fulcioExtensions } from './certificate';
 import { cacheDerEncodings } from './der-cache';
@@ -349,7 +355,7 @@ export function checkIdentity(signer: SignerIdentity, expected: ExpectedIdentity
   if (expected.san !== undefined && signer.san !== expected.san) {
     fail('IDENTITY_MISMATCH', source, `expected identity ${expected.san}, found ${signer.san || '(none)'}`);
   }
-  if (expected.sanPattern !== undefined && !anchored(expected.sanPattern).test(signer.san)) {
+  if (expected.sanPattern !== undefined && !anchored(expected.sanPattern).matches(signer.san)) {
     fail('IDENTITY_MISMATCH', source, `expected identity matching ^(?:${expected.sanPattern})$, found ${signer.san}`);
   }
   if (signer.issuer !== expected.issuer) {
@@ -366,8 +372,9 @@ export function checkIdentity(signer: SignerIdentity, expected: ExpectedIdentity
   }
 }
 
-export function anchored(pattern: string): RegExp {
-  return new RegExp(`^(?:${pattern})$`);
+/** The whole SAN against the pattern, in linear time (RE2 semantics, as cosign): core's identity-pattern.ts. */
+export function anchored(pattern: string): IdentityPattern {
+  return compileIdentityPattern(pattern);
 }
 
 function failureCode(error: unknown): VerificationFailureCode {

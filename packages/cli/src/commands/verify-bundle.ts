@@ -1,5 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { compileIdentityPattern, IdentityPatternError } from '@twokey/core';
 import {
   type ArtifactInput,
   BundleVerifier,
@@ -106,10 +107,12 @@ function expectedIdentity(values: ReturnType<typeof parseVerifyBundleArgs>['valu
   }
   if (issuer === undefined) throw new UsageError('verify-bundle: --certificate-oidc-issuer ISSUER is required');
   if (sanPattern !== undefined) {
+    // RE2 syntax, matched in linear time, as cosign's flag of the same name.
     try {
-      new RegExp(sanPattern);
+      compileIdentityPattern(sanPattern);
     } catch (error) {
-      throw new UsageError(`verify-bundle: --certificate-identity-regexp: ${(error as Error).message}`);
+      if (!(error instanceof IdentityPatternError)) throw error;
+      throw new UsageError(`verify-bundle: --certificate-identity-regexp: ${error.message}`);
     }
   }
   return { san, sanPattern, issuer };
