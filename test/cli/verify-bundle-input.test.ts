@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_BUNDLE_BYTES } from '@twokey/sigstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { derElement } from '../canonical/evidence';
 import { conformanceRoot, realdataRoot, repoRoot } from '../conformance/paths';
 import { type CliResult, runCli } from '../conformance/run-cli';
 
@@ -177,6 +178,36 @@ describe.concurrent('twokey verify-bundle: the real npm provenance of sigstore@2
     const other = `sha512:${'0'.repeat(128)}`;
     expectRefusal(await verify(BUNDLE, other), 'ARTIFACT_MISMATCH', other);
     expectRefusal(await verify(BUNDLE, SHA256), 'ARTIFACT_MISMATCH', SHA256);
+  });
+});
+
+describe.concurrent('twokey verify-bundle: the real npm provenance in another encoding is refused (exit 1)', () => {
+  it("refuses its certificate with the signature's unused-bits byte set (OpenSSL refuses it; it read as Verified OK)", async () => {
+    const path = mutatedBundle('unused-bits.json', (b) => {
+      const der = Buffer.from(b.verificationMaterial.certificate.rawBytes, 'base64');
+      // SEQUENCE { tbsCertificate, signatureAlgorithm, BIT STRING { unused bits, signature } }
+      const tbsEnd = derElement(der, derElement(der).header).end;
+      const signatureStart = derElement(der, tbsEnd).end;
+      der[signatureStart + derElement(der, signatureStart).header] = 0x01;
+      b.verificationMaterial.certificate.rawBytes = der.toString('base64');
+    });
+    expectRefusal(await verify(path), 'CERTIFICATE_NOT_DER', path, 'verificationMaterial.certificate');
+  });
+
+  it('refuses it relabelled as a v0.2 bundle, which has no certificate field', async () => {
+    const path = mutatedBundle('relabelled-v0.2.json', (b) => {
+      b.mediaType = 'application/vnd.dev.sigstore.bundle+json;version=0.2';
+    });
+    expectRefusal(await verify(path), 'MEDIA_TYPE_MISMATCH', path, 'mediaType');
+  });
+
+  it('refuses its log entry with the integrated time spelled "+N"', async () => {
+    const path = mutatedBundle('plus-integrated-time.json', (b) => {
+      const entry = (b as unknown as { verificationMaterial: { tlogEntries: { integratedTime: string }[] } })
+        .verificationMaterial.tlogEntries[0]!;
+      entry.integratedTime = `+${entry.integratedTime}`;
+    });
+    expectRefusal(await verify(path), 'INTEGER_NOT_CANONICAL', path, 'tlogEntries[0].integratedTime');
   });
 });
 

@@ -18355,12 +18355,12 @@ var require_eventsource_stream = __commonJS({
       }
       return true;
     }
-    function isFieldName(line, length, field) {
-      if (length !== field.length) {
+    function isFieldName(line, length, field2) {
+      if (length !== field2.length) {
         return false;
       }
       for (let i = 0; i < length; i++) {
-        if (line[i] !== field[i]) {
+        if (line[i] !== field2[i]) {
           return false;
         }
       }
@@ -18561,13 +18561,13 @@ ${value}`;
           }
         }
       }
-      setEventFieldSize(field, size) {
-        const eventSize = this.eventSize - this.eventFieldSizes[field] + size;
+      setEventFieldSize(field2, size) {
+        const eventSize = this.eventSize - this.eventFieldSizes[field2] + size;
         if (this.maxEventSize > 0 && eventSize > this.maxEventSize) {
           throw createMaxEventSizeExceededError();
         }
         this.eventSize = eventSize;
-        this.eventFieldSizes[field] = size;
+        this.eventFieldSizes[field2] = size;
       }
       /**
        * @param {EventSourceStreamEvent} event
@@ -19896,17 +19896,17 @@ var require_createNode = __commonJS({
     var identity = require_identity();
     var Scalar = require_Scalar();
     var defaultTagPrefix = "tag:yaml.org,2002:";
-    function findTagObject(value, tagName, tags) {
-      if (tagName) {
-        const match = tags.filter((t) => t.tag === tagName);
+    function findTagObject(value, tagName2, tags) {
+      if (tagName2) {
+        const match = tags.filter((t) => t.tag === tagName2);
         const tagObj = match.find((t) => !t.format) ?? match[0];
         if (!tagObj)
-          throw new Error(`Tag ${tagName} not found`);
+          throw new Error(`Tag ${tagName2} not found`);
         return tagObj;
       }
       return tags.find((t) => t.identify?.(value) && !t.format);
     }
-    function createNode(value, tagName, ctx) {
+    function createNode(value, tagName2, ctx) {
       if (identity.isDocument(value))
         value = value.contents;
       if (identity.isNode(value))
@@ -19931,9 +19931,9 @@ var require_createNode = __commonJS({
           sourceObjects.set(value, ref);
         }
       }
-      if (tagName?.startsWith("!!"))
-        tagName = defaultTagPrefix + tagName.slice(2);
-      let tagObj = findTagObject(value, tagName, schema.tags);
+      if (tagName2?.startsWith("!!"))
+        tagName2 = defaultTagPrefix + tagName2.slice(2);
+      let tagObj = findTagObject(value, tagName2, schema.tags);
       if (!tagObj) {
         if (value && typeof value.toJSON === "function") {
           value = value.toJSON();
@@ -19951,8 +19951,8 @@ var require_createNode = __commonJS({
         delete ctx.onTagObj;
       }
       const node = tagObj?.createNode ? tagObj.createNode(ctx.schema, value, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value, ctx) : new Scalar.Scalar(value);
-      if (tagName)
-        node.tag = tagName;
+      if (tagName2)
+        node.tag = tagName2;
       else if (!tagObj.default)
         node.tag = tagObj.tag;
       if (ref)
@@ -22397,9 +22397,9 @@ var require_tags = __commonJS({
       return tags.reduce((tags2, tag) => {
         const tagObj = typeof tag === "string" ? tagsByName[tag] : tag;
         if (!tagObj) {
-          const tagName = JSON.stringify(tag);
+          const tagName2 = JSON.stringify(tag);
           const keys = Object.keys(tagsByName).map((key) => JSON.stringify(key)).join(", ");
-          throw new Error(`Unknown custom tag ${tagName}; use one of ${keys}`);
+          throw new Error(`Unknown custom tag ${tagName2}; use one of ${keys}`);
         }
         if (!tags2.includes(tagObj))
           tags2.push(tagObj);
@@ -23514,20 +23514,20 @@ var require_compose_collection = __commonJS({
     var resolveBlockMap = require_resolve_block_map();
     var resolveBlockSeq = require_resolve_block_seq();
     var resolveFlowCollection = require_resolve_flow_collection();
-    function resolveCollection(CN, ctx, token, onError, tagName, tag) {
+    function resolveCollection(CN, ctx, token, onError, tagName2, tag) {
       const coll = token.type === "block-map" ? resolveBlockMap.resolveBlockMap(CN, ctx, token, onError, tag) : token.type === "block-seq" ? resolveBlockSeq.resolveBlockSeq(CN, ctx, token, onError, tag) : resolveFlowCollection.resolveFlowCollection(CN, ctx, token, onError, tag);
       const Coll = coll.constructor;
-      if (tagName === "!" || tagName === Coll.tagName) {
+      if (tagName2 === "!" || tagName2 === Coll.tagName) {
         coll.tag = Coll.tagName;
         return coll;
       }
-      if (tagName)
-        coll.tag = tagName;
+      if (tagName2)
+        coll.tag = tagName2;
       return coll;
     }
     function composeCollection(CN, ctx, token, props, onError) {
       const tagToken = props.tag;
-      const tagName = !tagToken ? null : ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg));
+      const tagName2 = !tagToken ? null : ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg));
       if (token.type === "block-seq") {
         const { anchor, newlineAfterProp: nl } = props;
         const lastProp = anchor && tagToken ? anchor.offset > tagToken.offset ? anchor : tagToken : anchor ?? tagToken;
@@ -23537,12 +23537,12 @@ var require_compose_collection = __commonJS({
         }
       }
       const expType = token.type === "block-map" ? "map" : token.type === "block-seq" ? "seq" : token.start.source === "{" ? "map" : "seq";
-      if (!tagToken || !tagName || tagName === "!" || tagName === YAMLMap.YAMLMap.tagName && expType === "map" || tagName === YAMLSeq.YAMLSeq.tagName && expType === "seq") {
-        return resolveCollection(CN, ctx, token, onError, tagName);
+      if (!tagToken || !tagName2 || tagName2 === "!" || tagName2 === YAMLMap.YAMLMap.tagName && expType === "map" || tagName2 === YAMLSeq.YAMLSeq.tagName && expType === "seq") {
+        return resolveCollection(CN, ctx, token, onError, tagName2);
       }
-      let tag = ctx.schema.tags.find((t) => t.tag === tagName && t.collection === expType);
+      let tag = ctx.schema.tags.find((t) => t.tag === tagName2 && t.collection === expType);
       if (!tag) {
-        const kt = ctx.schema.knownTags[tagName];
+        const kt = ctx.schema.knownTags[tagName2];
         if (kt?.collection === expType) {
           ctx.schema.tags.push(Object.assign({}, kt, { default: false }));
           tag = kt;
@@ -23550,16 +23550,16 @@ var require_compose_collection = __commonJS({
           if (kt) {
             onError(tagToken, "BAD_COLLECTION_TYPE", `${kt.tag} used for ${expType} collection, but expects ${kt.collection ?? "scalar"}`, true);
           } else {
-            onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName}`, true);
+            onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName2}`, true);
           }
-          return resolveCollection(CN, ctx, token, onError, tagName);
+          return resolveCollection(CN, ctx, token, onError, tagName2);
         }
       }
-      const coll = resolveCollection(CN, ctx, token, onError, tagName, tag);
+      const coll = resolveCollection(CN, ctx, token, onError, tagName2, tag);
       const res = tag.resolve?.(coll, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg), ctx.options) ?? coll;
       const node = identity.isNode(res) ? res : new Scalar.Scalar(res);
       node.range = coll.range;
-      node.tag = tagName;
+      node.tag = tagName2;
       if (tag?.format)
         node.format = tag.format;
       return node;
@@ -23982,12 +23982,12 @@ var require_compose_scalar = __commonJS({
     var resolveFlowScalar = require_resolve_flow_scalar();
     function composeScalar(ctx, token, tagToken, onError) {
       const { value, type, comment, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
-      const tagName = tagToken ? ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
+      const tagName2 = tagToken ? ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
       let tag;
       if (ctx.options.stringKeys && ctx.atKey) {
         tag = ctx.schema[identity.SCALAR];
-      } else if (tagName)
-        tag = findScalarTagByName(ctx.schema, value, tagName, tagToken, onError);
+      } else if (tagName2)
+        tag = findScalarTagByName(ctx.schema, value, tagName2, tagToken, onError);
       else if (token.type === "scalar")
         tag = findScalarTagByTest(ctx, value, token, onError);
       else
@@ -24005,20 +24005,20 @@ var require_compose_scalar = __commonJS({
       scalar.source = value;
       if (type)
         scalar.type = type;
-      if (tagName)
-        scalar.tag = tagName;
+      if (tagName2)
+        scalar.tag = tagName2;
       if (tag.format)
         scalar.format = tag.format;
       if (comment)
         scalar.comment = comment;
       return scalar;
     }
-    function findScalarTagByName(schema, value, tagName, tagToken, onError) {
-      if (tagName === "!")
+    function findScalarTagByName(schema, value, tagName2, tagToken, onError) {
+      if (tagName2 === "!")
         return schema[identity.SCALAR];
       const matchWithTest = [];
       for (const tag of schema.tags) {
-        if (!tag.collection && tag.tag === tagName) {
+        if (!tag.collection && tag.tag === tagName2) {
           if (tag.default && tag.test)
             matchWithTest.push(tag);
           else
@@ -24028,12 +24028,12 @@ var require_compose_scalar = __commonJS({
       for (const tag of matchWithTest)
         if (tag.test?.test(value))
           return tag;
-      const kt = schema.knownTags[tagName];
+      const kt = schema.knownTags[tagName2];
       if (kt && !kt.collection) {
         schema.tags.push(Object.assign({}, kt, { default: false, test: void 0 }));
         return kt;
       }
-      onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName}`, tagName !== "tag:yaml.org,2002:str");
+      onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName2}`, tagName2 !== "tag:yaml.org,2002:str");
       return schema[identity.SCALAR];
     }
     function findScalarTagByTest({ atKey, directives, schema }, value, token, onError) {
@@ -24703,8 +24703,8 @@ var require_cst_visit = __commonJS({
     visit.REMOVE = REMOVE;
     visit.itemAtPath = (cst, path) => {
       let item = cst;
-      for (const [field, index] of path) {
-        const tok = item?.[field];
+      for (const [field2, index] of path) {
+        const tok = item?.[field2];
         if (tok && "items" in tok) {
           item = tok.items[index];
         } else
@@ -24714,8 +24714,8 @@ var require_cst_visit = __commonJS({
     };
     visit.parentCollection = (cst, path) => {
       const parent = visit.itemAtPath(cst, path.slice(0, -1));
-      const field = path[path.length - 1][0];
-      const coll = parent?.[field];
+      const field2 = path[path.length - 1][0];
+      const coll = parent?.[field2];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
@@ -24724,11 +24724,11 @@ var require_cst_visit = __commonJS({
       let ctrl = visitor(item, path);
       if (typeof ctrl === "symbol")
         return ctrl;
-      for (const field of ["key", "value"]) {
-        const token = item[field];
+      for (const field2 of ["key", "value"]) {
+        const token = item[field2];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path.concat([[field2, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -24738,7 +24738,7 @@ var require_cst_visit = __commonJS({
               i -= 1;
             }
           }
-          if (typeof ctrl === "function" && field === "key")
+          if (typeof ctrl === "function" && field2 === "key")
             ctrl = ctrl(item, path);
         }
       }
@@ -31128,7 +31128,7 @@ var require_obj = __commonJS({
     var length_1 = require_length();
     var parse_1 = require_parse3();
     var tag_1 = require_tag();
-    var ASN1Obj3 = class {
+    var ASN1Obj4 = class {
       tag;
       subs;
       value;
@@ -31210,7 +31210,7 @@ var require_obj = __commonJS({
         return (0, parse_1.parseBitString)(this.value);
       }
     };
-    exports.ASN1Obj = ASN1Obj3;
+    exports.ASN1Obj = ASN1Obj4;
     var MAX_DEPTH = 100;
     function parseStream(stream, depth = 0) {
       if (depth > MAX_DEPTH) {
@@ -31232,7 +31232,7 @@ var require_obj = __commonJS({
       if (subs.length === 0) {
         stream.seek(start + len);
       }
-      return new ASN1Obj3(tag, value, subs);
+      return new ASN1Obj4(tag, value, subs);
     }
     function collectSubs(stream, len, depth) {
       const end = stream.position + len;
@@ -32071,7 +32071,7 @@ var require_cert = __commonJS({
     var EXTENSION_OID_BASIC_CONSTRAINTS = "2.5.29.19";
     var EXTENSION_OID_AUTHORITY_KEY_ID = "2.5.29.35";
     exports.EXTENSION_OID_SCT = "1.3.6.1.4.1.11129.2.4.2";
-    var X509Certificate = class _X509Certificate {
+    var X509Certificate2 = class _X509Certificate {
       root;
       constructor(asn1) {
         this.root = asn1;
@@ -32231,7 +32231,7 @@ var require_cert = __commonJS({
         return this.tbsCertificateObj.subs.find((sub) => sub.tag.isContextSpecific(3));
       }
     };
-    exports.X509Certificate = X509Certificate;
+    exports.X509Certificate = X509Certificate2;
   }
 });
 
@@ -34385,7 +34385,7 @@ var require_error6 = __commonJS({
     exports.InternalError = void 0;
     exports.internalError = internalError;
     var error_1 = require_error5();
-    var InternalError = class extends Error {
+    var InternalError2 = class extends Error {
       code;
       cause;
       constructor({ code, message, cause }) {
@@ -34395,12 +34395,12 @@ var require_error6 = __commonJS({
         this.code = code;
       }
     };
-    exports.InternalError = InternalError;
+    exports.InternalError = InternalError2;
     function internalError(err, code, message) {
       if (err instanceof error_1.HTTPError) {
         message += ` - ${err.message}`;
       }
-      throw new InternalError({
+      throw new InternalError2({
         code,
         message,
         cause: err
@@ -56504,8 +56504,8 @@ var require_ipv4 = __commonJS({
        * @param {string} hex - a hex string to convert
        * @returns {Address4}
        */
-      static fromHex(hex) {
-        const stripped = hex.replace(/:/g, "");
+      static fromHex(hex2) {
+        const stripped = hex2.replace(/:/g, "");
         if (!/^[0-9a-fA-F]{8}$/.test(stripped)) {
           throw new address_error_1.AddressError("IPv4 hex must be exactly 8 hex digits");
         }
@@ -57268,10 +57268,10 @@ var require_ipv6 = __commonJS({
         if (bigInt < BigInt(0) || bigInt > (BigInt(1) << BigInt(constants6.BITS)) - BigInt(1)) {
           throw new address_error_1.AddressError("IPv6 BigInt must be in the range 0 to 2**128 - 1");
         }
-        const hex = bigInt.toString(16).padStart(32, "0");
+        const hex2 = bigInt.toString(16).padStart(32, "0");
         const groups = [];
         for (let i = 0; i < constants6.GROUPS; i++) {
-          groups.push(hex.slice(i * 4, (i + 1) * 4));
+          groups.push(hex2.slice(i * 4, (i + 1) * 4));
         }
         return new _Address6(groups.join(":"));
       }
@@ -57438,10 +57438,10 @@ var require_ipv6 = __commonJS({
         }
         const reversed = nibbles.split(".").reverse();
         const subnetMask = reversed.length * 4;
-        const hex = reversed.join("").padEnd(32, "0");
+        const hex2 = reversed.join("").padEnd(32, "0");
         const groups = [];
         for (let i = 0; i < constants6.GROUPS; i++) {
-          groups.push(hex.slice(i * 4, (i + 1) * 4));
+          groups.push(hex2.slice(i * 4, (i + 1) * 4));
         }
         return new _Address6(`${groups.join(":")}/${subnetMask}`);
       }
@@ -57852,16 +57852,16 @@ var require_ipv6 = __commonJS({
        */
       to4() {
         const binary = this.binaryZeroPad().split("");
-        const hex = BigInt(`0b${binary.slice(96, 128).join("")}`).toString(16).padStart(8, "0");
+        const hex2 = BigInt(`0b${binary.slice(96, 128).join("")}`).toString(16).padStart(8, "0");
         if (this.subnetMask >= 96) {
           const v4Mask = this.subnetMask - 96;
           const groups = [];
           for (let i = 0; i < 8; i += 2) {
-            groups.push(parseInt(hex.slice(i, i + 2), 16));
+            groups.push(parseInt(hex2.slice(i, i + 2), 16));
           }
           return new ipv4_1.Address4(`${groups.join(".")}/${v4Mask}`);
         }
-        return ipv4_1.Address4.fromHex(hex);
+        return ipv4_1.Address4.fromHex(hex2);
       }
       /**
        * Return the v4-in-v6 form of the address
@@ -57974,10 +57974,10 @@ var require_ipv6 = __commonJS({
             "0".repeat(128 - 72 - (32 - beforeU))
           ].join("");
         }
-        const hex = BigInt(`0b${bits}`).toString(16).padStart(32, "0");
+        const hex2 = BigInt(`0b${bits}`).toString(16).padStart(32, "0");
         const groups = [];
         for (let i = 0; i < 8; i++) {
-          groups.push(hex.slice(i * 4, (i + 1) * 4));
+          groups.push(hex2.slice(i * 4, (i + 1) * 4));
         }
         return new _Address6(groups.join(":"));
       }
@@ -61108,20 +61108,20 @@ var require_entry3 = __commonJS({
       const sig = util_1.encoding.base64Encode(envelope.signatures[0].sig.toString("base64"));
       const keyid = envelope.signatures[0].keyid;
       const encodedKey = util_1.encoding.base64Encode(publicKey);
-      const dsse = {
+      const dsse2 = {
         payloadType: envelope.payloadType,
         payload,
         signatures: [{ sig, publicKey: encodedKey }]
       };
       if (keyid.length > 0) {
-        dsse.signatures[0].keyid = keyid;
+        dsse2.signatures[0].keyid = keyid;
       }
       return {
         apiVersion: "0.0.2",
         kind: "intoto",
         spec: {
           content: {
-            envelope: dsse,
+            envelope: dsse2,
             hash: { algorithm: SHA256_ALGORITHM, value: envelopeHash },
             payloadHash: { algorithm: SHA256_ALGORITHM, value: payloadHash }
           }
@@ -61129,7 +61129,7 @@ var require_entry3 = __commonJS({
       };
     }
     function calculateDSSEHash(envelope, publicKey) {
-      const dsse = {
+      const dsse2 = {
         payloadType: envelope.payloadType,
         payload: envelope.payload.toString("base64"),
         signatures: [
@@ -61137,9 +61137,9 @@ var require_entry3 = __commonJS({
         ]
       };
       if (envelope.signatures[0].keyid.length > 0) {
-        dsse.signatures[0].keyid = envelope.signatures[0].keyid;
+        dsse2.signatures[0].keyid = envelope.signatures[0].keyid;
       }
-      return util_1.crypto.digest(SHA256_ALGORITHM, util_1.json.canonicalize(dsse)).toString("hex");
+      return util_1.crypto.digest(SHA256_ALGORITHM, util_1.json.canonicalize(dsse2)).toString("hex");
     }
     function toCreateEntryRequest(content, publicKey) {
       switch (content.$case) {
@@ -66323,23 +66323,23 @@ var AhoCorasick = class {
     const byDepth = new Int32Array(numNodes);
     for (let n = 0; n < numNodes; n++) byDepth[n] = n;
     byDepth.sort((a, b) => depth[a] - depth[b]);
-    const fail2 = new Int32Array(numNodes);
+    const fail3 = new Int32Array(numNodes);
     const match = Uint8Array.from(terminal);
     for (let k = 1; k < numNodes; k++) {
       const c = byDepth[k];
       const p = parent[c];
       if (p !== 0) {
-        let f = fail2[p];
+        let f = fail3[p];
         let next = this.next(f, unit[c]);
         while (next < 0 && f !== 0) {
-          f = fail2[f];
+          f = fail3[f];
           next = this.next(f, unit[c]);
         }
-        fail2[c] = next >= 0 ? next : 0;
+        fail3[c] = next >= 0 ? next : 0;
       }
-      match[c] |= match[fail2[c]];
+      match[c] |= match[fail3[c]];
     }
-    this.fail = fail2;
+    this.fail = fail3;
     this.match = match;
   }
   next(node, u) {
@@ -70730,10 +70730,10 @@ var REQUIRED_CLAIMS = [
   "run_attempt"
 ];
 var ProvenanceError = class extends Error {
-  constructor(code, field, message) {
-    super(`${field}: ${message}`);
+  constructor(code, field2, message) {
+    super(`${field2}: ${message}`);
     this.code = code;
-    this.field = field;
+    this.field = field2;
     this.name = "ProvenanceError";
   }
   code;
@@ -77370,6 +77370,24 @@ var SigningError = class extends CodedError {
   kind = "signing";
   name = "SigningError";
 };
+var InternalError = class extends CodedError {
+  /** `reason`: what went wrong, on one line; `source`: the file being read or verified, when there was one. */
+  constructor(reason, source, options) {
+    super("INTERNAL_ERROR", source ? `${reason} while reading ${source}` : reason, options);
+    this.reason = reason;
+    this.source = source;
+  }
+  reason;
+  source;
+  kind = "internal";
+  name = "InternalError";
+};
+function asKnownError(error2, source) {
+  if (error2 instanceof SigstoreInputError || error2 instanceof BundleVerificationError || error2 instanceof InternalError) {
+    return error2;
+  }
+  return new InternalError(describeCause(error2), source, { cause: error2 });
+}
 function describeCause(error2) {
   const message = error2 instanceof Error ? error2.message : String(error2);
   return message.replace(/\s*\n\s*/g, " ");
@@ -77377,21 +77395,21 @@ function describeCause(error2) {
 
 // packages/sigstore/src/files.ts
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-function readBoundedFile(path, limit, code, what, shown = path) {
+function readBoundedFile(path, limit, code, what, shown2 = path) {
   let fd;
   try {
     fd = openSync(path, "r");
   } catch (error2) {
     const reason = error2.code === "ENOENT" ? "no such file" : error2.message;
-    throw new SigstoreInputError(code, `${shown}: cannot read ${what}: ${reason}`);
+    throw new SigstoreInputError(code, `${shown2}: cannot read ${what}: ${reason}`);
   }
   try {
     const stat3 = fstatSync(fd);
-    if (stat3.isDirectory()) throw new SigstoreInputError(code, `${shown}: cannot read ${what}: it is a directory`);
+    if (stat3.isDirectory()) throw new SigstoreInputError(code, `${shown2}: cannot read ${what}: it is a directory`);
     if (stat3.size > limit) {
       throw new SigstoreInputError(
         code === "BUNDLE_UNREADABLE" ? "BUNDLE_TOO_LARGE" : code,
-        `${shown}: ${what} is ${stat3.size} bytes, over the limit of ${limit} bytes`
+        `${shown2}: ${what} is ${stat3.size} bytes, over the limit of ${limit} bytes`
       );
     }
     const chunks = [];
@@ -77402,14 +77420,14 @@ function readBoundedFile(path, limit, code, what, shown = path) {
       try {
         n = readSync(fd, chunk, 0, chunk.length, null);
       } catch (error2) {
-        throw new SigstoreInputError(code, `${shown}: cannot read ${what}: ${error2.message}`);
+        throw new SigstoreInputError(code, `${shown2}: cannot read ${what}: ${error2.message}`);
       }
       if (n === 0) break;
       total += n;
       if (total > limit) {
         throw new SigstoreInputError(
           code === "BUNDLE_UNREADABLE" ? "BUNDLE_TOO_LARGE" : code,
-          `${shown}: ${what} is over the limit of ${limit} bytes`
+          `${shown2}: ${what} is over the limit of ${limit} bytes`
         );
       }
       chunks.push(chunk.subarray(0, n));
@@ -77431,11 +77449,23 @@ var BUNDLE_MEDIA_TYPES = [
   import_bundle.BUNDLE_V03_LEGACY_MEDIA_TYPE,
   import_bundle.BUNDLE_V03_MEDIA_TYPE
 ];
+var MAX_JSON_DEPTH = 64;
 function readBundleFile(path) {
   const bytes = readBoundedFile(path, MAX_BUNDLE_BYTES, "BUNDLE_UNREADABLE", "bundle");
-  return { ...parseBundle(bytes.toString("utf8"), path), sha256: createHash("sha256").update(bytes).digest("hex") };
+  try {
+    return { ...parseBundle(bytes.toString("utf8"), path), sha256: createHash("sha256").update(bytes).digest("hex") };
+  } catch (error2) {
+    throw asKnownError(error2, path);
+  }
 }
 function parseBundle(text, source) {
+  const deep = jsonNestingBeyond(text, MAX_JSON_DEPTH);
+  if (deep !== void 0) {
+    throw new SigstoreInputError(
+      "BUNDLE_MALFORMED",
+      `${source}: JSON nested deeper than ${MAX_JSON_DEPTH} levels (at offset ${deep}); a bundle nests fewer than 10`
+    );
+  }
   let json2;
   try {
     json2 = JSON.parse(text);
@@ -77459,7 +77489,7 @@ function parseBundleJSON(json2, source) {
       `${source}: mediaType: unsupported ${JSON.stringify(mediaType)} (expected one of ${BUNDLE_MEDIA_TYPES.join(", ")})`
     );
   }
-  checkBase64Fields(record, source, "");
+  checkBase64Fields(record, source);
   let bundle;
   try {
     bundle = (0, import_bundle.bundleFromJSON)(record);
@@ -77474,7 +77504,26 @@ function parseBundleJSON(json2, source) {
       );
     }
   });
-  return { source, bundle };
+  return { source, bundle, json: record };
+}
+function jsonNestingBeyond(text, limit) {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) {
+      inString = true;
+    } else if (c === 123 || c === 91) {
+      if (++depth > limit) return i;
+    } else if (c === 125 || c === 93) {
+      depth--;
+    }
+  }
+  return void 0;
 }
 var BASE64_FIELDS = /* @__PURE__ */ new Set([
   "rawBytes",
@@ -77489,23 +77538,34 @@ var BASE64_FIELDS = /* @__PURE__ */ new Set([
   "payload",
   "sig"
 ]);
-function checkBase64Fields(value, source, path) {
-  if (Array.isArray(value)) {
-    value.forEach((item, i) => {
-      if (typeof item === "string" && BASE64_FIELDS.has(lastKey(path))) checkBase64(item, source, `${path}[${i}]`);
-      else checkBase64Fields(item, source, `${path}[${i}]`);
-    });
-    return;
+function checkBase64Fields(root, source) {
+  const stack = [
+    { value: root, path: "", key: "", depth: 0 }
+  ];
+  for (let item = stack.pop(); item !== void 0; item = stack.pop()) {
+    const { value, path, key, depth } = item;
+    if (typeof value === "string") {
+      if (BASE64_FIELDS.has(key)) checkBase64(value, source, path);
+      continue;
+    }
+    if (typeof value !== "object" || value === null) continue;
+    if (depth >= MAX_JSON_DEPTH) {
+      throw new SigstoreInputError(
+        "BUNDLE_MALFORMED",
+        `${source}: ${path}: nested deeper than ${MAX_JSON_DEPTH} levels`
+      );
+    }
+    const children = Array.isArray(value) ? (
+      // An array's items are checked under the array's own field name (`hashes`, `signatures`).
+      value.map((child, i) => ({ value: child, path: `${path}[${i}]`, key, depth: depth + 1 }))
+    ) : Object.entries(value).map(([name, child]) => ({
+      value: child,
+      path: path ? `${path}.${name}` : name,
+      key: name,
+      depth: depth + 1
+    }));
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
   }
-  if (typeof value !== "object" || value === null) return;
-  for (const [key, child] of Object.entries(value)) {
-    const childPath = path ? `${path}.${key}` : key;
-    if (typeof child === "string" && BASE64_FIELDS.has(key)) checkBase64(child, source, childPath);
-    else checkBase64Fields(child, source, childPath);
-  }
-}
-function lastKey(path) {
-  return path.slice(path.lastIndexOf(".") + 1);
 }
 function checkBase64(text, source, path) {
   const standard = text.replace(/-/g, "+").replace(/_/g, "/");
@@ -78291,13 +78351,404 @@ async function glob(globInput, options) {
 }
 
 // packages/sigstore/src/verify.ts
-var import_core9 = __toESM(require_dist4(), 1);
+var import_core10 = __toESM(require_dist4(), 1);
 var import_protobuf_specs2 = __toESM(require_dist2(), 1);
 var import_verify2 = __toESM(require_dist5(), 1);
-import { verify as verifyMessage } from "node:crypto";
+import { createHash as createHash3, verify as verifyMessage } from "node:crypto";
+
+// packages/sigstore/src/canonical.ts
+var import_bundle2 = __toESM(require_dist3(), 1);
+var import_core7 = __toESM(require_dist4(), 1);
+import { X509Certificate as OpenSSLCertificate } from "node:crypto";
+function checkCanonical(parsed, trust) {
+  const { json: json2, bundle, source } = parsed;
+  checkMediaType(bundle, source);
+  checkInt64Spellings(json2, source);
+  checkMessageDigestAlgorithm(json2, bundle, source);
+  checkCertificates(bundle, trust, source);
+  checkTimestampTokens(bundle, trust, source);
+  checkInclusionProofs(bundle, source);
+}
+function checkMediaType(bundle, source) {
+  const v03 = bundle.mediaType === import_bundle2.BUNDLE_V03_MEDIA_TYPE || bundle.mediaType === import_bundle2.BUNDLE_V03_LEGACY_MEDIA_TYPE;
+  if (bundle.verificationMaterial.content.$case === "certificate" && !v03) {
+    fail(
+      "MEDIA_TYPE_MISMATCH",
+      source,
+      `mediaType: ${bundle.mediaType} has no verificationMaterial.certificate (a v0.3 field); expected ${import_bundle2.BUNDLE_V03_MEDIA_TYPE}`
+    );
+  }
+}
+var INT64_SPELLING = /^(0|[1-9][0-9]{0,18})$/;
+var INT64_MAX = 2n ** 63n - 1n;
+function checkInt64Spellings(json2, source) {
+  const entries = field(field(json2, "verificationMaterial"), "tlogEntries");
+  if (!Array.isArray(entries)) return;
+  entries.forEach((entry, i) => {
+    const at = `verificationMaterial.tlogEntries[${i}]`;
+    const proof = field(entry, "inclusionProof");
+    for (const [path, value] of [
+      [`${at}.logIndex`, field(entry, "logIndex")],
+      [`${at}.integratedTime`, field(entry, "integratedTime")],
+      [`${at}.inclusionProof.logIndex`, field(proof, "logIndex")],
+      [`${at}.inclusionProof.treeSize`, field(proof, "treeSize")]
+    ]) {
+      if (value === void 0) continue;
+      if (typeof value !== "string" || !INT64_SPELLING.test(value) || BigInt(value) > INT64_MAX) {
+        fail(
+          "INTEGER_NOT_CANONICAL",
+          source,
+          `${path}: expected a decimal string (the protobuf JSON spelling of an int64, e.g. "42"), found ${shown(value)}`
+        );
+      }
+    }
+  });
+}
+var MESSAGE_DIGEST_LENGTHS = { SHA2_256: 32, SHA2_384: 48, SHA2_512: 64 };
+function checkMessageDigestAlgorithm(json2, bundle, source) {
+  if (bundle.content.$case !== "messageSignature") return;
+  const algorithm = field(field(field(json2, "messageSignature"), "messageDigest"), "algorithm");
+  const length = typeof algorithm === "string" ? MESSAGE_DIGEST_LENGTHS[algorithm] : void 0;
+  if (length === void 0) {
+    fail(
+      "DIGEST_ALGORITHM_UNKNOWN",
+      source,
+      `messageSignature.messageDigest.algorithm: expected one of ${Object.keys(MESSAGE_DIGEST_LENGTHS).join(", ")}, found ${shown(algorithm)}`
+    );
+  }
+  const digest = bundle.content.messageSignature.messageDigest?.digest ?? Buffer.alloc(0);
+  if (digest.length !== length) {
+    fail(
+      "DIGEST_ALGORITHM_UNKNOWN",
+      source,
+      `messageSignature.messageDigest.digest: expected ${length} bytes of ${algorithm}, found ${digest.length}`
+    );
+  }
+}
+var SEQUENCE = 48;
+var SET = 49;
+var INTEGER = 2;
+var BIT_STRING = 3;
+var OCTET_STRING = 4;
+var NULL = 5;
+var OID = 6;
+var GENERALIZED_TIME = 24;
+var CONTEXT_0 = 160;
+var CONTEXT_1 = 161;
+function checkCertificates(bundle, trust, source) {
+  const material = bundle.verificationMaterial.content;
+  if (material.$case === "certificate") {
+    checkCertificateDER(material.certificate.rawBytes, "verificationMaterial.certificate", source);
+  }
+  if (material.$case !== "x509CertificateChain") return;
+  const chain = material.x509CertificateChain.certificates;
+  const trusted = trust.root.certificateAuthorities.flatMap((ca) => ca.certChain?.certificates ?? []);
+  chain.forEach((certificate, i) => {
+    const at = `verificationMaterial.x509CertificateChain.certificates[${i}]`;
+    checkCertificateDER(certificate.rawBytes, at, source);
+    if (i > 0 && !trusted.some((t) => t.rawBytes.equals(certificate.rawBytes))) {
+      fail(
+        "CERTIFICATE_CHAIN_UNTRUSTED",
+        source,
+        `${at}: expected a certificate of the trusted root's certificate authorities (the verifier chains to those, never to this one)`
+      );
+    }
+  });
+}
+function checkCertificateDER(der, at, source) {
+  const problem = strictCertificateProblem(der);
+  if (problem) fail("CERTIFICATE_NOT_DER", source, `${at}: ${problem}`);
+}
+function strictCertificateProblem(bytes) {
+  const der = Buffer.from(bytes);
+  let root;
+  try {
+    root = import_core7.ASN1Obj.parseBuffer(der);
+  } catch (error2) {
+    return `not DER: ${describeCause(error2)}`;
+  }
+  try {
+    new OpenSSLCertificate(der);
+  } catch (error2) {
+    return `OpenSSL does not read it as a certificate: ${describeCause(error2)}`;
+  }
+  if (!hasTags(root, [SEQUENCE, SEQUENCE, BIT_STRING]) || root.tag.toDER() !== SEQUENCE) {
+    return "expected SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }";
+  }
+  const [tbs, algorithm, signature] = root.subs;
+  const signedAlgorithm = tbs.subs[tbs.subs[0]?.tag.toDER() === CONTEXT_0 ? 2 : 1];
+  if (!signedAlgorithm || !sameElement(algorithm, signedAlgorithm)) {
+    return "signatureAlgorithm: expected the TBSCertificate's own signature algorithm";
+  }
+  if (signature.value[0] !== 0) return "signatureValue: expected a BIT STRING with no unused bits";
+  return unreadableBySigstore(root);
+}
+function unreadableBySigstore(root) {
+  try {
+    const certificate = new import_core7.X509Certificate(root);
+    void [certificate.version, certificate.serialNumber, certificate.issuer, certificate.subject];
+    void [certificate.notBefore.getTime(), certificate.notAfter.getTime(), certificate.publicKey];
+    void [certificate.signatureAlgorithm, certificate.subjectAltName, certificate.isCA];
+    void [certificate.extAuthorityKeyID?.keyIdentifier, certificate.extSubjectKeyID?.keyIdentifier];
+    void certificate.extSCT?.signedCertificateTimestamps;
+    if (Number.isNaN(certificate.notBefore.getTime()) || Number.isNaN(certificate.notAfter.getTime())) {
+      return "validity: not a valid time";
+    }
+    return void 0;
+  } catch (error2) {
+    return `@sigstore/core cannot read it: ${describeCause(error2)}`;
+  }
+}
+var OID_SIGNED_DATA = "1.2.840.113549.1.7.2";
+var OID_TST_INFO = "1.2.840.113549.1.9.16.1.4";
+var OID_MESSAGE_DIGEST = "1.2.840.113549.1.9.4";
+var HASH_ALGORITHMS = /* @__PURE__ */ new Set(["2.16.840.1.101.3.4.2.1", "2.16.840.1.101.3.4.2.2", "2.16.840.1.101.3.4.2.3"]);
+var SIGNATURE_ALGORITHMS = /* @__PURE__ */ new Set(["1.2.840.10045.4.3.2", "1.2.840.10045.4.3.3", "1.2.840.10045.4.3.4"]);
+function checkTimestampTokens(bundle, trust, source) {
+  const tokens = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? [];
+  if (tokens.length === 0) return;
+  const trusted = trustedTimestampCertificates(trust);
+  tokens.forEach((token, i) => {
+    const at = `verificationMaterial.timestampVerificationData.rfc3161Timestamps[${i}].signedTimestamp`;
+    const problem = timestampTokenProblem(token.signedTimestamp, trusted);
+    if (problem) fail(problem.code, source, `${at}: ${problem.message}`);
+  });
+}
+var timestampCertificates = /* @__PURE__ */ new WeakMap();
+function trustedTimestampCertificates(trust) {
+  let read = timestampCertificates.get(trust);
+  if (!read) {
+    read = trust.root.timestampAuthorities.flatMap((tsa) => tsa.certChain?.certificates ?? []).flatMap((certificate) => {
+      try {
+        return [import_core7.ASN1Obj.parseBuffer(Buffer.from(certificate.rawBytes))];
+      } catch {
+        return [];
+      }
+    });
+    timestampCertificates.set(trust, read);
+  }
+  return read;
+}
+var TokenRefused = class extends Error {
+  constructor(problem) {
+    super(problem.message);
+    this.problem = problem;
+  }
+  problem;
+};
+function invalid2(message) {
+  throw new TokenRefused({ code: "TIMESTAMP_INVALID", message });
+}
+function notCanonical(message) {
+  throw new TokenRefused({ code: "TIMESTAMP_NOT_CANONICAL", message });
+}
+function timestampTokenProblem(bytes, trusted) {
+  try {
+    let response;
+    try {
+      response = import_core7.ASN1Obj.parseBuffer(Buffer.from(bytes));
+    } catch (error2) {
+      invalid2(`not DER: ${describeCause(error2)}`);
+    }
+    const [status, token] = expectChildren(response, [SEQUENCE, SEQUENCE], "TimeStampResp");
+    const [code] = expectChildren(status, [INTEGER], "status");
+    if (!code.value.equals(Buffer.from([0]))) notCanonical(`status: expected 0 (granted), found 0x${hex(code.value)}`);
+    const [contentType, content] = expectChildren(token, [OID, CONTEXT_0], "timeStampToken");
+    if (contentType.toOID() !== OID_SIGNED_DATA) invalid2(`timeStampToken.contentType: expected signedData`);
+    const [signedData] = expectChildren(content, [SEQUENCE], "timeStampToken.content");
+    checkSignedData(signedData, trusted);
+    return void 0;
+  } catch (error2) {
+    if (error2 instanceof TokenRefused) return error2.problem;
+    return { code: "TIMESTAMP_INVALID", message: `not a timestamp token: ${describeCause(error2)}` };
+  }
+}
+function checkSignedData(signedData, trusted) {
+  const tags = signedData.subs.map((sub) => sub.tag.toDER());
+  if (tags.includes(CONTEXT_1)) notCanonical("signedData.crls: expected none (a timestamp authority writes none)");
+  const certificates = tags.length === 5 ? signedData.subs[3] : void 0;
+  const layout = certificates ? [INTEGER, SET, SEQUENCE, CONTEXT_0, SET] : [INTEGER, SET, SEQUENCE, SET];
+  expectChildren(signedData, layout, "signedData");
+  const [version, digestAlgorithms, encapsulated] = signedData.subs;
+  if (!version.value.equals(Buffer.from([3]))) {
+    notCanonical(`signedData.version: expected 3, found 0x${hex(version.value)}`);
+  }
+  checkTSTInfo(encapsulated);
+  const signerInfos = signedData.subs[signedData.subs.length - 1];
+  if (signerInfos.subs.length !== 1) {
+    invalid2(`signedData.signerInfos: expected one signer, found ${signerInfos.subs.length}`);
+  }
+  const digestAlgorithm = checkSignerInfo(signerInfos.subs[0]);
+  if (digestAlgorithms.subs.length !== 1 || !sameElement(digestAlgorithms.subs[0], digestAlgorithm)) {
+    notCanonical("signedData.digestAlgorithms: expected exactly the signer's digest algorithm");
+  }
+  certificates?.subs.forEach((certificate, i) => {
+    if (!trusted.some((t) => sameElement(t, certificate))) {
+      invalid2(
+        `signedData.certificates[${i}]: expected a certificate of the trusted root's timestamp authorities, found another`
+      );
+    }
+  });
+}
+function checkTSTInfo(encapsulated) {
+  const [contentType, content] = expectChildren(encapsulated, [OID, CONTEXT_0], "encapContentInfo");
+  if (contentType.toOID() !== OID_TST_INFO) invalid2("encapContentInfo.eContentType: expected id-ct-TSTInfo");
+  const [octets] = expectChildren(content, [OCTET_STRING], "encapContentInfo.eContent");
+  const [tstInfo] = expectChildren(octets, [SEQUENCE], "encapContentInfo.eContent (TSTInfo)");
+  const [, , imprint, , genTime] = expectLeading(
+    tstInfo,
+    [INTEGER, OID, SEQUENCE, INTEGER, GENERALIZED_TIME],
+    "TSTInfo"
+  );
+  const [algorithm] = expectChildren(imprint, [SEQUENCE, OCTET_STRING], "TSTInfo.messageImprint");
+  checkHashAlgorithm(algorithm, "TSTInfo.messageImprint.hashAlgorithm");
+  let time;
+  try {
+    time = genTime.toDate();
+  } catch (error2) {
+    invalid2(`TSTInfo.genTime: ${describeCause(error2)}`);
+  }
+  if (Number.isNaN(time.getTime())) invalid2("TSTInfo.genTime: not a valid time");
+}
+function checkSignerInfo(signerInfo) {
+  if (signerInfo.subs[6]?.tag.toDER() === CONTEXT_1) notCanonical("signerInfo.unsignedAttrs: expected none");
+  const [version, sid, digestAlgorithm, signedAttrs, signatureAlgorithm] = expectChildren(
+    signerInfo,
+    [INTEGER, SEQUENCE, SEQUENCE, CONTEXT_0, SEQUENCE, OCTET_STRING],
+    "signerInfo"
+  );
+  if (!version.value.equals(Buffer.from([1]))) {
+    notCanonical(`signerInfo.version: expected 1, found 0x${hex(version.value)}`);
+  }
+  expectChildren(sid, [SEQUENCE, INTEGER], "signerInfo.sid");
+  checkHashAlgorithm(digestAlgorithm, "signerInfo.digestAlgorithm");
+  const digests = signedAttrs.subs.filter((attribute) => {
+    const [type] = expectChildren(attribute, [OID, SET], "signerInfo.signedAttrs[]");
+    return type.toOID() === OID_MESSAGE_DIGEST;
+  });
+  if (digests.length !== 1) invalid2("signerInfo.signedAttrs: expected one messageDigest attribute");
+  expectChildren(digests[0].subs[1], [OCTET_STRING], "signerInfo.signedAttrs.messageDigest");
+  const [oid] = expectChildren(signatureAlgorithm, [OID], "signerInfo.signatureAlgorithm");
+  if (!SIGNATURE_ALGORITHMS.has(oid.toOID())) {
+    invalid2(`signerInfo.signatureAlgorithm: expected ECDSA with SHA-256, -384 or -512, found ${oid.toOID()}`);
+  }
+  return digestAlgorithm;
+}
+function checkHashAlgorithm(algorithm, at) {
+  const withNull = algorithm.subs.length === 2;
+  const [oid] = expectChildren(algorithm, withNull ? [OID, NULL] : [OID], at);
+  if (withNull && algorithm.subs[1].value.length !== 0) invalid2(`${at}.parameters: expected NULL`);
+  if (!HASH_ALGORITHMS.has(oid.toOID())) invalid2(`${at}: expected SHA-256, -384 or -512, found ${oid.toOID()}`);
+}
+function expectChildren(element, tags, at) {
+  if (!hasTags(element, tags)) invalid2(`${at}: expected ${tags.length} elements (${tags.map(tagName).join(", ")})`);
+  return element.subs;
+}
+function expectLeading(element, tags, at) {
+  const leading = element.subs.slice(0, tags.length);
+  if (leading.length !== tags.length || leading.some((sub, i) => sub.tag.toDER() !== tags[i])) {
+    invalid2(`${at}: expected ${tags.map(tagName).join(", ")} first`);
+  }
+  return leading;
+}
+function sameElement(a, b) {
+  return a.tag.toDER() === b.tag.toDER() && a.value.equals(b.value);
+}
+function hasTags(element, tags) {
+  return element.subs.length === tags.length && element.subs.every((sub, i) => sub.tag.toDER() === tags[i]);
+}
+var TAG_NAMES = {
+  [SEQUENCE]: "SEQUENCE",
+  [SET]: "SET",
+  [INTEGER]: "INTEGER",
+  [BIT_STRING]: "BIT STRING",
+  [OCTET_STRING]: "OCTET STRING",
+  [NULL]: "NULL",
+  [OID]: "OID",
+  [GENERALIZED_TIME]: "GeneralizedTime",
+  [CONTEXT_0]: "[0]",
+  [CONTEXT_1]: "[1]"
+};
+function tagName(tag) {
+  return TAG_NAMES[tag] ?? `tag 0x${tag.toString(16)}`;
+}
+var SIGNATURE_LINE = /^\u2014 ([^\s+]+) ([A-Za-z0-9+/]+={0,2})$/;
+var ROOT_HASH_BYTES = 32;
+function checkInclusionProofs(bundle, source) {
+  bundle.verificationMaterial.tlogEntries.forEach((entry, i) => {
+    const proof = entry.inclusionProof;
+    if (!proof?.checkpoint) return;
+    const at = `verificationMaterial.tlogEntries[${i}].inclusionProof`;
+    const checkpoint = readCheckpoint(proof.checkpoint.envelope, `${at}.checkpoint.envelope`, source);
+    if (proof.treeSize !== checkpoint.treeSize) {
+      fail(
+        "INCLUSION_PROOF_MISMATCH",
+        source,
+        `${at}.treeSize: expected the checkpoint's tree size ${checkpoint.treeSize}, found ${proof.treeSize}`
+      );
+    }
+    if (proof.rootHash.length !== checkpoint.rootHash.length || !proof.rootHash.equals(checkpoint.rootHash)) {
+      const found = proof.rootHash.length === ROOT_HASH_BYTES ? proof.rootHash.toString("base64") : `${proof.rootHash.length} bytes`;
+      fail(
+        "INCLUSION_PROOF_MISMATCH",
+        source,
+        `${at}.rootHash: expected the checkpoint's root hash ${checkpoint.rootHash.toString("base64")}, found ${found}`
+      );
+    }
+  });
+}
+function readCheckpoint(envelope, at, source) {
+  const invalidCheckpoint = (problem) => fail("TLOG_INVALID", source, `${at}: ${problem}`);
+  const notCanonicalCheckpoint = (problem) => fail("CHECKPOINT_NOT_CANONICAL", source, `${at}: ${problem}`);
+  const split2 = envelope.indexOf("\n\n");
+  if (split2 < 0) invalidCheckpoint("expected a signed note: the note, a blank line, signature lines");
+  const [origin, treeSize, rootHash] = envelope.slice(0, split2).split("\n");
+  if (!origin || !treeSize || !rootHash) invalidCheckpoint("expected the origin, the tree size and the root hash");
+  if (!/^[0-9]+$/.test(treeSize)) invalidCheckpoint(`tree size: expected a decimal number, found ${shown(treeSize)}`);
+  if (!INT64_SPELLING.test(treeSize)) {
+    notCanonicalCheckpoint(`tree size: expected no leading zeros, found ${shown(treeSize)}`);
+  }
+  const root = Buffer.from(rootHash, "base64");
+  if (root.length !== ROOT_HASH_BYTES) {
+    invalidCheckpoint(`root hash: expected ${ROOT_HASH_BYTES} bytes, found ${shown(rootHash)}`);
+  }
+  if (root.toString("base64") !== rootHash) {
+    notCanonicalCheckpoint(`root hash: expected canonical base64, found ${shown(rootHash)}`);
+  }
+  const signatures = envelope.slice(split2 + 2);
+  if (signatures === "") invalidCheckpoint("expected at least one signature line after the note");
+  if (!signatures.endsWith("\n")) notCanonicalCheckpoint("expected the signature lines to end with a newline");
+  const seen = /* @__PURE__ */ new Set();
+  signatures.slice(0, -1).split("\n").forEach((line, i) => {
+    const match = SIGNATURE_LINE.exec(line);
+    const signature = match ? Buffer.from(match[2], "base64") : void 0;
+    if (!signature || signature.toString("base64") !== match[2] || signature.length < 5) {
+      notCanonicalCheckpoint(
+        `signature line ${i + 1}: expected "\u2014 <name> <base64 key hint and signature>", found ${shown(line)}`
+      );
+    }
+    if (seen.has(line)) notCanonicalCheckpoint(`signature line ${i + 1}: the same signature twice`);
+    seen.add(line);
+  });
+  return { treeSize, rootHash: root };
+}
+function field(value, name) {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? value[name] : void 0;
+}
+function shown(value) {
+  if (value === void 0) return "nothing";
+  const text = JSON.stringify(typeof value === "string" ? value.slice(0, 100) : value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+function hex(bytes) {
+  return bytes.subarray(0, 16).toString("hex");
+}
+function fail(code, source, message) {
+  throw new BundleVerificationError(code, `${source}: ${message}`);
+}
 
 // packages/sigstore/src/certificate.ts
-var import_core7 = __toESM(require_dist4(), 1);
+var import_core8 = __toESM(require_dist4(), 1);
 var FULCIO_EXTENSIONS = {
   "1.3.6.1.4.1.57264.1.8": "issuer",
   "1.3.6.1.4.1.57264.1.9": "buildSignerURI",
@@ -78332,7 +78783,7 @@ function fulcioExtensions(certificate) {
 }
 function decodeUtf8String(der) {
   try {
-    const obj = import_core7.ASN1Obj.parseBuffer(Buffer.from(der));
+    const obj = import_core8.ASN1Obj.parseBuffer(Buffer.from(der));
     return obj.value.toString("utf8");
   } catch {
     return void 0;
@@ -78340,14 +78791,14 @@ function decodeUtf8String(der) {
 }
 
 // packages/sigstore/src/der-cache.ts
-var import_core8 = __toESM(require_dist4(), 1);
+var import_core9 = __toESM(require_dist4(), 1);
 var encodings = /* @__PURE__ */ new WeakMap();
 var installed = false;
 function cacheDerEncodings() {
   if (installed) return;
   installed = true;
-  const encode = import_core8.ASN1Obj.prototype.toDER;
-  import_core8.ASN1Obj.prototype.toDER = function toDER() {
+  const encode = import_core9.ASN1Obj.prototype.toDER;
+  import_core9.ASN1Obj.prototype.toDER = function toDER() {
     let der = encodings.get(this);
     if (der === void 0) {
       der = encode.call(this);
@@ -78493,11 +78944,11 @@ function bytesToHex(bytes) {
   abytes(bytes);
   if (hasHexBuiltin)
     return bytes.toHex();
-  let hex = "";
+  let hex2 = "";
   for (let i = 0; i < bytes.length; i++) {
-    hex += hexes[bytes[i]];
+    hex2 += hexes[bytes[i]];
   }
-  return hex;
+  return hex2;
 }
 var asciis = { _0: 48, _9: 57, A: 65, F: 70, a: 97, f: 102 };
 function asciiToBase16(ch) {
@@ -78509,28 +78960,28 @@ function asciiToBase16(ch) {
     return ch - (asciis.a - 10);
   return;
 }
-function hexToBytes(hex) {
-  if (typeof hex !== "string")
-    throw new TypeError("hex string expected, got " + typeof hex);
+function hexToBytes(hex2) {
+  if (typeof hex2 !== "string")
+    throw new TypeError("hex string expected, got " + typeof hex2);
   if (hasHexBuiltin) {
     try {
-      return Uint8Array.fromHex(hex);
+      return Uint8Array.fromHex(hex2);
     } catch (error2) {
       if (error2 instanceof SyntaxError)
         throw new RangeError(error2.message);
       throw error2;
     }
   }
-  const hl = hex.length;
+  const hl = hex2.length;
   const al = hl / 2;
   if (hl % 2)
     throw new RangeError("hex string expected, got unpadded hex of length " + hl);
   const array = new Uint8Array(al);
   for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
-    const n1 = asciiToBase16(hex.charCodeAt(hi));
-    const n2 = asciiToBase16(hex.charCodeAt(hi + 1));
+    const n1 = asciiToBase16(hex2.charCodeAt(hi));
+    const n2 = asciiToBase16(hex2.charCodeAt(hi + 1));
     if (n1 === void 0 || n2 === void 0) {
-      const char = hex[hi] + hex[hi + 1];
+      const char = hex2[hi] + hex2[hi + 1];
       throw new RangeError('hex string expected, got non-hex character "' + char + '" at index ' + hi);
     }
     array[ai] = n1 * 16 + n2;
@@ -79150,7 +79601,7 @@ var abytes2 = (value, length, title) => abytes(value, length, title);
 var anumber2 = anumber;
 var bytesToHex2 = bytesToHex;
 var concatBytes2 = (...arrays) => concatBytes(...arrays);
-var hexToBytes2 = (hex) => hexToBytes(hex);
+var hexToBytes2 = (hex2) => hexToBytes(hex2);
 var isBytes2 = isBytes;
 var randomBytes2 = (bytesLength) => randomBytes(bytesLength);
 var _0n = /* @__PURE__ */ BigInt(0);
@@ -79181,13 +79632,13 @@ function asafenumber(value, title = "") {
   }
 }
 function numberToHexUnpadded(num) {
-  const hex = abignumber(num).toString(16);
-  return hex.length & 1 ? "0" + hex : hex;
+  const hex2 = abignumber(num).toString(16);
+  return hex2.length & 1 ? "0" + hex2 : hex2;
 }
-function hexToNumber(hex) {
-  if (typeof hex !== "string")
-    throw new TypeError("hex string expected, got " + typeof hex);
-  return hex === "" ? _0n : BigInt("0x" + hex);
+function hexToNumber(hex2) {
+  if (typeof hex2 !== "string")
+    throw new TypeError("hex string expected, got " + typeof hex2);
+  return hex2 === "" ? _0n : BigInt("0x" + hex2);
 }
 function bytesToNumberBE(bytes) {
   return hexToNumber(bytesToHex(bytes));
@@ -79200,10 +79651,10 @@ function numberToBytesBE(n, len) {
   if (len === 0)
     throw new RangeError("zero length");
   n = abignumber(n);
-  const hex = n.toString(16);
-  if (hex.length > len * 2)
+  const hex2 = n.toString(16);
+  if (hex2.length > len * 2)
     throw new RangeError("number too large");
-  return hexToBytes(hex.padStart(len * 2, "0"));
+  return hexToBytes(hex2.padStart(len * 2, "0"));
 }
 function numberToBytesLE(n, len) {
   return numberToBytesBE(n, len).reverse();
@@ -79234,7 +79685,7 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
   if (typeof hmacFn !== "function")
     throw new TypeError("hmacFn must be a function");
   const u8n = (len) => new Uint8Array(len);
-  const NULL = Uint8Array.of();
+  const NULL2 = Uint8Array.of();
   const byte0 = Uint8Array.of(0);
   const byte1 = Uint8Array.of(1);
   const _maxDrbgIters = 1e3;
@@ -79247,7 +79698,7 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
     i = 0;
   };
   const h = (...msgs) => hmacFn(k, concatBytes2(v, ...msgs));
-  const reseed = (seed = NULL) => {
+  const reseed = (seed = NULL2) => {
     k = h(byte0, seed);
     v = h();
     if (seed.length === 0)
@@ -79458,7 +79909,7 @@ var FIELD_FIELDS = [
   "mulN",
   "sqrN"
 ];
-function validateField(field) {
+function validateField(field2) {
   const initial = {
     ORDER: "bigint",
     BYTES: "number",
@@ -79468,14 +79919,14 @@ function validateField(field) {
     map[val] = "function";
     return map;
   }, initial);
-  validateObject(field, opts);
-  asafenumber(field.BYTES, "BYTES");
-  asafenumber(field.BITS, "BITS");
-  if (field.BYTES < 1 || field.BITS < 1)
+  validateObject(field2, opts);
+  asafenumber(field2.BYTES, "BYTES");
+  asafenumber(field2.BITS, "BITS");
+  if (field2.BYTES < 1 || field2.BITS < 1)
     throw new Error("invalid field: expected BYTES/BITS > 0");
-  if (field.ORDER <= _1n2)
-    throw new Error("invalid field: expected ORDER > 1, got " + field.ORDER);
-  return field;
+  if (field2.ORDER <= _1n2)
+    throw new Error("invalid field: expected ORDER > 1, got " + field2.ORDER);
+  return field2;
 }
 function FpPow(Fp, num, power) {
   const F = Fp;
@@ -79897,12 +80348,12 @@ function mulEndoUnsafe(Point, point, k1, k2) {
   }
   return { p1, p2 };
 }
-function createField(order, field, isLE) {
-  if (field) {
-    if (field.ORDER !== order)
+function createField(order, field2, isLE) {
+  if (field2) {
+    if (field2.ORDER !== order)
       throw new Error("Field.ORDER must match order: Fp == p, Fn == n");
-    validateField(field);
-    return field;
+    validateField(field2);
+    return field2;
   } else {
     return Field(order, { isLE });
   }
@@ -80123,12 +80574,12 @@ var DER = {
       abignumber(num);
       if (num < _0n4)
         throw new E("integer: negative integers are not allowed");
-      let hex = numberToHexUnpadded(num);
-      if (Number.parseInt(hex[0], 16) & 8)
-        hex = "00" + hex;
-      if (hex.length & 1)
+      let hex2 = numberToHexUnpadded(num);
+      if (Number.parseInt(hex2[0], 16) & 8)
+        hex2 = "00" + hex2;
+      if (hex2.length & 1)
         throw new E("unexpected DER parsing assertion: unpadded hex");
-      return hex;
+      return hex2;
     },
     decode(data) {
       const { Err: E } = DER;
@@ -80322,8 +80773,8 @@ function weierstrass(params, extraOpts = {}) {
       P.assertValidity();
       return P;
     }
-    static fromHex(hex) {
-      return Point.fromBytes(hexToBytes2(hex));
+    static fromHex(hex2) {
+      return Point.fromBytes(hexToBytes2(hex2));
     }
     get x() {
       return this.toAffine().x;
@@ -80755,8 +81206,8 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       const s = bytes.subarray(L, L * 2);
       return new Signature(Fn.fromBytes(r), Fn.fromBytes(s), recid);
     }
-    static fromHex(hex, format) {
-      return this.fromBytes(hexToBytes2(hex), format);
+    static fromHex(hex2, format) {
+      return this.fromBytes(hexToBytes2(hex2), format);
     }
     assertRecovery() {
       const { recovery } = this;
@@ -81023,7 +81474,7 @@ function requireLogValidityStarts(root, source) {
   const missing = [
     ...root.tlogs.map((log2, i) => [`tlogs[${i}]`, log2]),
     ...root.ctlogs.map((log2, i) => [`ctlogs[${i}]`, log2])
-  ].filter(([, log2]) => log2.publicKey?.validFor !== void 0 && log2.publicKey.validFor.start === void 0).map(([field]) => `${field}.publicKey.validFor.start`);
+  ].filter(([, log2]) => log2.publicKey?.validFor !== void 0 && log2.publicKey.validFor.start === void 0).map(([field2]) => `${field2}.publicKey.validFor.start`);
   if (missing.length > 0) {
     throw new SigstoreInputError(
       "TRUSTED_ROOT_INVALID",
@@ -81037,6 +81488,7 @@ function withPublicKey(trust, key) {
 
 // packages/sigstore/src/verify.ts
 var MAX_SIGNED_TIMESTAMPS = 32;
+var MAX_TLOG_ENTRIES = 32;
 var BundleVerifier = class {
   constructor(trust, options = {}) {
     this.trust = trust;
@@ -81056,22 +81508,36 @@ var BundleVerifier = class {
   /** Verifies one RFC 3161 timestamp on its own: the bundle's signature and key at that time, no log needed. */
   timestampVerifier;
   publicKey;
+  /**
+   * The bundle in its canonical encoding → verified by sigstore-js → the signer checked → what it is about. Throws
+   * BundleVerificationError (a refusal) or SigstoreInputError; an exception no check anticipated is an InternalError
+   * naming the bundle, never a refusal and never a pass.
+   */
   verify(parsed, options = {}) {
+    try {
+      return this.verifyBundle(parsed, options);
+    } catch (error2) {
+      throw asKnownError(error2, parsed.source);
+    }
+  }
+  verifyBundle(parsed, options) {
     const { bundle, source } = parsed;
     if (!this.publicKey && !options.identity && !options.anyIdentity) {
       throw new SigstoreInputError("KEY_UNREADABLE", "an expected identity or a public key is required to verify");
     }
+    checkBounds(bundle, source);
+    checkCanonical(parsed, this.trust);
     const entity = this.signedEntity(bundle, source, options.artifact);
     if (this.publicKey && entity.key.$case !== "public-key") {
-      fail("PUBLIC_KEY_INVALID", source, "expected a bundle signed by the given public key, found a certificate");
+      fail2("PUBLIC_KEY_INVALID", source, "expected a bundle signed by the given public key, found a certificate");
     }
     if (!this.publicKey && entity.key.$case !== "certificate") {
-      fail("IDENTITY_MISMATCH", source, "expected a bundle signed by a Fulcio certificate, found a public key hint");
+      fail2("IDENTITY_MISMATCH", source, "expected a bundle signed by a Fulcio certificate, found a public key hint");
     }
-    const counted = this.verifyEntity(bundle, entity, source);
+    const counted = this.verifyEntity(entity, source);
     const signer = entity.key.$case === "certificate" ? signerOf(entity.key.certificate) : void 0;
     if (options.identity) {
-      if (!signer) fail("IDENTITY_MISMATCH", source, "the bundle is signed by a key, not by an identity");
+      if (!signer) fail2("IDENTITY_MISMATCH", source, "the bundle is signed by a key, not by an identity");
       checkIdentity(signer, options.identity, source);
     }
     const verified = {
@@ -81079,7 +81545,8 @@ var BundleVerifier = class {
       ...parsed.sha256 && { sha256: parsed.sha256 },
       kind: bundle.content.$case === "dsseEnvelope" ? "dsse" : "message-signature",
       signer: signer ?? { san: "", issuer: "", extensions: {} },
-      signedAt: signedTimes(counted)
+      signedAt: signedTimes(counted),
+      evidenceKey: this.evidenceKey(bundle, entity)
     };
     if (bundle.content.$case === "messageSignature") {
       verified.messageDigest = messageDigestOf(bundle.content.messageSignature);
@@ -81094,37 +81561,29 @@ var BundleVerifier = class {
    * the thresholds decide (sigstore-python `tsa/bundle`). So after a timestamp failure the bundle is verified
    * again with only the timestamps that verify on their own. Returns the entity whose timestamps were counted.
    */
-  verifyEntity(bundle, entity, source) {
+  verifyEntity(entity, source) {
     const signed = entity.timestamps.filter((t) => t.$case === "timestamp-authority");
-    const encoded = (bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? []).map(
-      (t) => t.signedTimestamp.toString("base64")
-    );
-    if (new Set(encoded).size !== encoded.length) {
-      fail("TIMESTAMP_INVALID", source, "the same RFC 3161 timestamp is in the bundle twice");
-    }
-    if (signed.length > MAX_SIGNED_TIMESTAMPS) {
-      fail(
-        "TIMESTAMP_INVALID",
-        source,
-        `expected at most ${MAX_SIGNED_TIMESTAMPS} RFC 3161 timestamps, found ${signed.length}`
-      );
+    const stamped = signed.map((t) => sha256Hex(t.timestamp.tstInfo.raw));
+    if (new Set(stamped).size !== stamped.length) {
+      fail2("TIMESTAMP_INVALID", source, "the same RFC 3161 timestamp (TSTInfo) is in the bundle twice");
     }
     try {
       this.verifier.verify(entity);
       return entity;
     } catch (error2) {
       if (!(error2 instanceof import_verify2.VerificationError && error2.code === "TIMESTAMP_ERROR") || signed.length === 0) {
-        fail(failureCode(error2), source, describeCause(error2), error2);
+        fail2(failureCode(error2), source, describeCause(error2), error2);
       }
       const verified = signed.filter((timestamp) => {
         try {
           this.timestampVerifier.verify({ ...entity, timestamps: [timestamp], tlogEntries: [] });
           return true;
-        } catch {
-          return false;
+        } catch (timestampError) {
+          if (timestampError instanceof import_verify2.VerificationError) return false;
+          throw timestampError;
         }
       });
-      if (verified.length === signed.length) fail(failureCode(error2), source, describeCause(error2), error2);
+      if (verified.length === signed.length) fail2(failureCode(error2), source, describeCause(error2), error2);
       const counted = {
         ...entity,
         timestamps: [...entity.timestamps.filter((t) => t.$case !== "timestamp-authority"), ...verified]
@@ -81134,9 +81593,30 @@ var BundleVerifier = class {
         return counted;
       } catch (retryError) {
         const uncounted = `${signed.length - verified.length} of ${signed.length} RFC 3161 timestamps did not verify`;
-        fail(failureCode(retryError), source, `${describeCause(retryError)} (${uncounted})`, retryError);
+        fail2(failureCode(retryError), source, `${describeCause(retryError)} (${uncounted})`, retryError);
       }
     }
+  }
+  /**
+   * What was signed, whatever bytes carried it: the signer (its certificate's TBSCertificate, or the key) and the
+   * signed content (the DSSE pre-authentication encoding, or the message digest). Not the signature: an ECDSA
+   * signature has a second valid form, (r, n - s), that anyone can compute, and a second signing of the same content
+   * by the same certificate or key is the same evidence.
+   */
+  evidenceKey(bundle, entity) {
+    const signer = entity.key.$case === "certificate" ? `certificate ${sha256Hex(entity.key.certificate.tbsCertificate.toDER())}` : `key ${sha256Hex(this.publicKey?.export({ type: "spki", format: "der" }) ?? Buffer.alloc(0))}`;
+    let content;
+    if (bundle.content.$case === "dsseEnvelope") {
+      const { payloadType, payload } = bundle.content.dsseEnvelope;
+      content = `dsse ${sha256Hex(import_core10.dsse.preAuthEncoding(payloadType, payload))}`;
+    } else {
+      const { algorithm, hex: hex2 } = messageDigestOf(bundle.content.messageSignature);
+      content = `message ${algorithm}:${hex2}`;
+    }
+    return sha256Hex(Buffer.from(`twokey evidence v1
+${signer}
+${content}
+`));
   }
   /** The entity sigstore-js verifies; for a message signature, bound to the artifact's digest. */
   signedEntity(bundle, source, artifact) {
@@ -81148,13 +81628,13 @@ var BundleVerifier = class {
     }
     if (bundle.content.$case !== "messageSignature") return entity;
     const messageSignature = bundle.content.messageSignature;
-    if (!artifact) fail("ARTIFACT_MISMATCH", source, "a message signature can only be verified against an artifact");
+    if (!artifact) fail2("ARTIFACT_MISMATCH", source, "a message signature can only be verified against an artifact");
     const algorithm = messageDigestOf(messageSignature).algorithm;
     const content = "file" in artifact ? artifact.content ?? smallFileContent(artifact.file) : void 0;
     const digest = "digest" in artifact ? artifact.digest : content ? digestBytes(content, [algorithm])[0] : digestFile(artifact.file, [algorithm])[0];
     const signed = messageDigestOf(messageSignature);
     if (digest.algorithm !== signed.algorithm || digest.hex !== signed.hex) {
-      fail(
+      fail2(
         "ARTIFACT_MISMATCH",
         source,
         `the bundle signs ${signed.algorithm}:${signed.hex}, the artifact is ${digest.algorithm}:${digest.hex}`
@@ -81171,10 +81651,19 @@ var BundleVerifier = class {
     const envelope = bundle.content.dsseEnvelope;
     verified.payloadType = envelope.payloadType;
     if (envelope.payloadType === IN_TOTO_PAYLOAD_TYPE) {
+      const text = envelope.payload.toString("utf8");
+      const deep = jsonNestingBeyond(text, MAX_JSON_DEPTH);
+      if (deep !== void 0) {
+        fail2(
+          "PAYLOAD_INVALID",
+          source,
+          `the in-toto payload nests deeper than ${MAX_JSON_DEPTH} levels (at offset ${deep})`
+        );
+      }
       try {
-        verified.statement = JSON.parse(envelope.payload.toString("utf8"));
+        verified.statement = JSON.parse(text);
       } catch (error2) {
-        fail("PAYLOAD_INVALID", source, `the in-toto payload is not JSON: ${describeCause(error2)}`);
+        fail2("PAYLOAD_INVALID", source, `the in-toto payload is not JSON: ${describeCause(error2)}`);
       }
     }
     if (!artifact) return;
@@ -81184,15 +81673,15 @@ var BundleVerifier = class {
       const digests = digestsOf(artifact, algorithms);
       const matched = digests.some((d) => subjects.some((s) => s[d.algorithm]?.toLowerCase() === d.hex));
       if (!matched) {
-        const shown = digests.map((d) => `${d.algorithm}:${d.hex}`).join(", ") || "(no comparable digest)";
-        fail("ARTIFACT_MISMATCH", source, `no subject of the statement has the artifact's digest ${shown}`);
+        const shown2 = digests.map((d) => `${d.algorithm}:${d.hex}`).join(", ") || "(no comparable digest)";
+        fail2("ARTIFACT_MISMATCH", source, `no subject of the statement has the artifact's digest ${shown2}`);
       }
       return;
     }
-    const payloadDigest = import_core9.crypto.digest("sha256", envelope.payload).toString("hex");
+    const payloadDigest = import_core10.crypto.digest("sha256", envelope.payload).toString("hex");
     const digest = digestsOf(artifact, ["sha256"])[0];
     if (digest.algorithm !== "sha256" || digest.hex !== payloadDigest) {
-      fail("ARTIFACT_MISMATCH", source, `the envelope's payload is sha256:${payloadDigest}, not the artifact`);
+      fail2("ARTIFACT_MISMATCH", source, `the envelope's payload is sha256:${payloadDigest}, not the artifact`);
     }
   }
 };
@@ -81216,10 +81705,10 @@ var PrehashedMessageSignature = class {
   messageDigest;
   algorithm;
   compareSignature(signature) {
-    return import_core9.crypto.bufferEqual(signature, this.signature);
+    return import_core10.crypto.bufferEqual(signature, this.signature);
   }
   compareDigest(digest) {
-    return import_core9.crypto.bufferEqual(digest, this.messageDigest);
+    return import_core10.crypto.bufferEqual(digest, this.messageDigest);
   }
   compareSignedDigest(digest) {
     return this.compareDigest(digest);
@@ -81242,13 +81731,21 @@ function messageDigestOf(messageSignature) {
 }
 function hashAlgorithmName(algorithm) {
   switch (algorithm) {
+    case import_protobuf_specs2.HashAlgorithm.SHA2_256:
+      return "sha256";
     case import_protobuf_specs2.HashAlgorithm.SHA2_384:
       return "sha384";
     case import_protobuf_specs2.HashAlgorithm.SHA2_512:
       return "sha512";
     default:
-      return "sha256";
+      throw new BundleVerificationError(
+        "DIGEST_ALGORITHM_UNKNOWN",
+        `messageSignature.messageDigest.algorithm: expected SHA2_256, SHA2_384 or SHA2_512, found ${algorithm === void 0 ? "nothing" : import_protobuf_specs2.HashAlgorithm[algorithm] ?? algorithm}`
+      );
   }
+}
+function sha256Hex(bytes) {
+  return createHash3("sha256").update(bytes).digest("hex");
 }
 function isDigestAlgorithm(name) {
   return DIGEST_ALGORITHMS.includes(name);
@@ -81257,6 +81754,20 @@ function subjectDigests(statement) {
   const subject = statement?.subject;
   if (!Array.isArray(subject)) return [];
   return subject.map((s) => s?.digest).filter((d) => typeof d === "object" && d !== null);
+}
+function checkBounds(bundle, source) {
+  const timestamps = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps.length ?? 0;
+  if (timestamps > MAX_SIGNED_TIMESTAMPS) {
+    fail2(
+      "TIMESTAMP_INVALID",
+      source,
+      `expected at most ${MAX_SIGNED_TIMESTAMPS} RFC 3161 timestamps, found ${timestamps}`
+    );
+  }
+  const entries = bundle.verificationMaterial.tlogEntries.length;
+  if (entries > MAX_TLOG_ENTRIES) {
+    fail2("TLOG_INVALID", source, `expected at most ${MAX_TLOG_ENTRIES} transparency log entries, found ${entries}`);
+  }
 }
 function signerOf(certificate) {
   const extensions = fulcioExtensions(certificate);
@@ -81274,20 +81785,20 @@ function signedTimes(entity) {
 }
 function checkIdentity(signer, expected, source) {
   if (expected.san === void 0 && expected.sanPattern === void 0) {
-    fail("IDENTITY_MISMATCH", source, "the expected identity names neither a SAN nor a SAN pattern");
+    fail2("IDENTITY_MISMATCH", source, "the expected identity names neither a SAN nor a SAN pattern");
   }
   if (expected.san !== void 0 && signer.san !== expected.san) {
-    fail("IDENTITY_MISMATCH", source, `expected identity ${expected.san}, found ${signer.san || "(none)"}`);
+    fail2("IDENTITY_MISMATCH", source, `expected identity ${expected.san}, found ${signer.san || "(none)"}`);
   }
   if (expected.sanPattern !== void 0 && !anchored(expected.sanPattern).matches(signer.san)) {
-    fail("IDENTITY_MISMATCH", source, `expected identity matching ^(?:${expected.sanPattern})$, found ${signer.san}`);
+    fail2("IDENTITY_MISMATCH", source, `expected identity matching ^(?:${expected.sanPattern})$, found ${signer.san}`);
   }
   if (signer.issuer !== expected.issuer) {
-    fail("ISSUER_MISMATCH", source, `expected issuer ${expected.issuer}, found ${signer.issuer || "(none)"}`);
+    fail2("ISSUER_MISMATCH", source, `expected issuer ${expected.issuer}, found ${signer.issuer || "(none)"}`);
   }
   for (const [name, value] of Object.entries(expected.extensions ?? {})) {
     if (signer.extensions[name] !== value) {
-      fail(
+      fail2(
         "EXTENSION_MISMATCH",
         source,
         `expected ${name} ${value}, found ${signer.extensions[name] ?? "(not in the certificate)"}`
@@ -81300,7 +81811,7 @@ function anchored(pattern) {
 }
 function failureCode(error2) {
   if (error2 instanceof BundleVerificationError) return error2.code;
-  if (!(error2 instanceof import_verify2.VerificationError)) return "VERIFICATION_FAILED";
+  if (!(error2 instanceof import_verify2.VerificationError)) throw error2;
   switch (error2.code) {
     case "CERTIFICATE_ERROR":
       return "CERTIFICATE_INVALID";
@@ -81316,7 +81827,7 @@ function failureCode(error2) {
       return error2.code.startsWith("TLOG") ? "TLOG_INVALID" : "VERIFICATION_FAILED";
   }
 }
-function fail(code, source, message, cause) {
+function fail2(code, source, message, cause) {
   if (cause instanceof BundleVerificationError) throw cause;
   throw new BundleVerificationError(code, `${source}: ${message}`, { cause });
 }
@@ -81324,8 +81835,7 @@ function fail(code, source, message, cause) {
 // packages/sigstore/src/evidence.ts
 function verifyEvidence(verifier, parsed, artifactFile) {
   try {
-    const content = parsed.bundle.content;
-    const named = content.$case === "messageSignature" && content.messageSignature.messageDigest ? messageDigestOf(content.messageSignature) : void 0;
+    const named = namedDigest(parsed);
     const file = named && artifactFile?.(named);
     const artifact = file ? file : named ? { digest: named } : void 0;
     return verifier.verify(parsed, { anyIdentity: true, artifact });
@@ -81333,7 +81843,17 @@ function verifyEvidence(verifier, parsed, artifactFile) {
     if (error2 instanceof BundleVerificationError || error2 instanceof SigstoreInputError) {
       return { source: parsed.source, code: error2.code, reason: error2.message };
     }
-    return { source: parsed.source, code: "VERIFICATION_FAILED", reason: `${parsed.source}: ${describeCause(error2)}` };
+    throw asKnownError(error2, parsed.source);
+  }
+}
+function namedDigest(parsed) {
+  const content = parsed.bundle.content;
+  if (content.$case !== "messageSignature" || !content.messageSignature.messageDigest) return void 0;
+  try {
+    return messageDigestOf(content.messageSignature);
+  } catch (error2) {
+    if (error2 instanceof BundleVerificationError) return void 0;
+    throw error2;
   }
 }
 
@@ -81351,16 +81871,16 @@ function artifactFileFinder(files) {
 }
 function verifyPaths(verifier, paths, artifactFile) {
   return paths.map((path) => {
-    let parsed;
     try {
-      parsed = readBundleFile(path);
+      return verifyEvidence(verifier, readBundleFile(path), artifactFile);
     } catch (error2) {
       if (error2 instanceof SigstoreInputError) {
         return { source: path, inputError: { code: error2.code, message: error2.message } };
       }
-      throw error2;
+      const internal = asKnownError(error2, path);
+      const reason = internal instanceof InternalError ? internal.reason : describeCause(internal);
+      return { source: path, internalError: { reason } };
     }
-    return verifyEvidence(verifier, parsed, artifactFile);
   });
 }
 function serveBatch(setup) {
@@ -81379,8 +81899,8 @@ if (isBatchWorker) serveBatch(workerData);
 var KEPT_ARTIFACT_BYTES = 64 * 1024 * 1024;
 
 // packages/sigstore/src/sign.ts
-var import_bundle4 = __toESM(require_dist3(), 1);
-var import_core12 = __toESM(require_dist4(), 1);
+var import_bundle6 = __toESM(require_dist3(), 1);
+var import_core13 = __toESM(require_dist4(), 1);
 var PUBLIC_GOOD_ENDPOINTS = {
   fulcioURL: "https://fulcio.sigstore.dev",
   rekorURL: "https://rekor.sigstore.dev",
@@ -81402,7 +81922,7 @@ async function signStatement(statement, options) {
     witnesses: witnesses(sign, options),
     certificateChain: false
   });
-  return (0, import_bundle4.bundleToJSON)(await create(sign, builder, { data: payload, type: IN_TOTO_PAYLOAD_TYPE }, options));
+  return (0, import_bundle6.bundleToJSON)(await create(sign, builder, { data: payload, type: IN_TOTO_PAYLOAD_TYPE }, options));
 }
 async function identityToken(options) {
   let token;
@@ -81526,7 +82046,7 @@ function readChecksums(path) {
 }
 
 // actions/build/src/main.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 async function run(inputs2) {
@@ -81540,7 +82060,7 @@ async function run(inputs2) {
   const directory = join(inputs2.outputDirectory, "twokey");
   const bundlePath = join(
     directory,
-    `provenance-${createHash3("sha256").update(text).digest("hex").slice(0, 16)}.sigstore.json`
+    `provenance-${createHash4("sha256").update(text).digest("hex").slice(0, 16)}.sigstore.json`
   );
   mkdirSync(directory, { recursive: true });
   writeFileSync(bundlePath, text);
@@ -81559,7 +82079,7 @@ async function writeSuccessSummary(result) {
   const rows = result.subjects.slice(0, SHOWN_SUBJECTS).map((subject) => [
     { data: `<code>${escapeHtml(subject.name ?? "")}</code>` },
     {
-      data: Object.entries(subject.digest).map(([algorithm, hex]) => `<code>${algorithm}:${hex}</code>`).join("<br>")
+      data: Object.entries(subject.digest).map(([algorithm, hex2]) => `<code>${algorithm}:${hex2}</code>`).join("<br>")
     }
   ]);
   await summary.addHeading("twokey build: provenance signed", 2).addRaw(

@@ -18355,12 +18355,12 @@ var require_eventsource_stream = __commonJS({
       }
       return true;
     }
-    function isFieldName(line, length, field) {
-      if (length !== field.length) {
+    function isFieldName(line, length, field2) {
+      if (length !== field2.length) {
         return false;
       }
       for (let i = 0; i < length; i++) {
-        if (line[i] !== field[i]) {
+        if (line[i] !== field2[i]) {
           return false;
         }
       }
@@ -18561,13 +18561,13 @@ ${value}`;
           }
         }
       }
-      setEventFieldSize(field, size) {
-        const eventSize = this.eventSize - this.eventFieldSizes[field] + size;
+      setEventFieldSize(field2, size) {
+        const eventSize = this.eventSize - this.eventFieldSizes[field2] + size;
         if (this.maxEventSize > 0 && eventSize > this.maxEventSize) {
           throw createMaxEventSizeExceededError();
         }
         this.eventSize = eventSize;
-        this.eventFieldSizes[field] = size;
+        this.eventFieldSizes[field2] = size;
       }
       /**
        * @param {EventSourceStreamEvent} event
@@ -19896,17 +19896,17 @@ var require_createNode = __commonJS({
     var identity = require_identity();
     var Scalar = require_Scalar();
     var defaultTagPrefix = "tag:yaml.org,2002:";
-    function findTagObject(value, tagName, tags) {
-      if (tagName) {
-        const match = tags.filter((t) => t.tag === tagName);
+    function findTagObject(value, tagName2, tags) {
+      if (tagName2) {
+        const match = tags.filter((t) => t.tag === tagName2);
         const tagObj = match.find((t) => !t.format) ?? match[0];
         if (!tagObj)
-          throw new Error(`Tag ${tagName} not found`);
+          throw new Error(`Tag ${tagName2} not found`);
         return tagObj;
       }
       return tags.find((t) => t.identify?.(value) && !t.format);
     }
-    function createNode(value, tagName, ctx) {
+    function createNode(value, tagName2, ctx) {
       if (identity.isDocument(value))
         value = value.contents;
       if (identity.isNode(value))
@@ -19931,9 +19931,9 @@ var require_createNode = __commonJS({
           sourceObjects.set(value, ref);
         }
       }
-      if (tagName?.startsWith("!!"))
-        tagName = defaultTagPrefix + tagName.slice(2);
-      let tagObj = findTagObject(value, tagName, schema.tags);
+      if (tagName2?.startsWith("!!"))
+        tagName2 = defaultTagPrefix + tagName2.slice(2);
+      let tagObj = findTagObject(value, tagName2, schema.tags);
       if (!tagObj) {
         if (value && typeof value.toJSON === "function") {
           value = value.toJSON();
@@ -19951,8 +19951,8 @@ var require_createNode = __commonJS({
         delete ctx.onTagObj;
       }
       const node = tagObj?.createNode ? tagObj.createNode(ctx.schema, value, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value, ctx) : new Scalar.Scalar(value);
-      if (tagName)
-        node.tag = tagName;
+      if (tagName2)
+        node.tag = tagName2;
       else if (!tagObj.default)
         node.tag = tagObj.tag;
       if (ref)
@@ -22397,9 +22397,9 @@ var require_tags = __commonJS({
       return tags.reduce((tags2, tag) => {
         const tagObj = typeof tag === "string" ? tagsByName[tag] : tag;
         if (!tagObj) {
-          const tagName = JSON.stringify(tag);
+          const tagName2 = JSON.stringify(tag);
           const keys = Object.keys(tagsByName).map((key) => JSON.stringify(key)).join(", ");
-          throw new Error(`Unknown custom tag ${tagName}; use one of ${keys}`);
+          throw new Error(`Unknown custom tag ${tagName2}; use one of ${keys}`);
         }
         if (!tags2.includes(tagObj))
           tags2.push(tagObj);
@@ -23514,20 +23514,20 @@ var require_compose_collection = __commonJS({
     var resolveBlockMap = require_resolve_block_map();
     var resolveBlockSeq = require_resolve_block_seq();
     var resolveFlowCollection = require_resolve_flow_collection();
-    function resolveCollection(CN, ctx, token, onError, tagName, tag) {
+    function resolveCollection(CN, ctx, token, onError, tagName2, tag) {
       const coll = token.type === "block-map" ? resolveBlockMap.resolveBlockMap(CN, ctx, token, onError, tag) : token.type === "block-seq" ? resolveBlockSeq.resolveBlockSeq(CN, ctx, token, onError, tag) : resolveFlowCollection.resolveFlowCollection(CN, ctx, token, onError, tag);
       const Coll = coll.constructor;
-      if (tagName === "!" || tagName === Coll.tagName) {
+      if (tagName2 === "!" || tagName2 === Coll.tagName) {
         coll.tag = Coll.tagName;
         return coll;
       }
-      if (tagName)
-        coll.tag = tagName;
+      if (tagName2)
+        coll.tag = tagName2;
       return coll;
     }
     function composeCollection(CN, ctx, token, props, onError) {
       const tagToken = props.tag;
-      const tagName = !tagToken ? null : ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg));
+      const tagName2 = !tagToken ? null : ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg));
       if (token.type === "block-seq") {
         const { anchor, newlineAfterProp: nl } = props;
         const lastProp = anchor && tagToken ? anchor.offset > tagToken.offset ? anchor : tagToken : anchor ?? tagToken;
@@ -23537,12 +23537,12 @@ var require_compose_collection = __commonJS({
         }
       }
       const expType = token.type === "block-map" ? "map" : token.type === "block-seq" ? "seq" : token.start.source === "{" ? "map" : "seq";
-      if (!tagToken || !tagName || tagName === "!" || tagName === YAMLMap.YAMLMap.tagName && expType === "map" || tagName === YAMLSeq.YAMLSeq.tagName && expType === "seq") {
-        return resolveCollection(CN, ctx, token, onError, tagName);
+      if (!tagToken || !tagName2 || tagName2 === "!" || tagName2 === YAMLMap.YAMLMap.tagName && expType === "map" || tagName2 === YAMLSeq.YAMLSeq.tagName && expType === "seq") {
+        return resolveCollection(CN, ctx, token, onError, tagName2);
       }
-      let tag = ctx.schema.tags.find((t) => t.tag === tagName && t.collection === expType);
+      let tag = ctx.schema.tags.find((t) => t.tag === tagName2 && t.collection === expType);
       if (!tag) {
-        const kt = ctx.schema.knownTags[tagName];
+        const kt = ctx.schema.knownTags[tagName2];
         if (kt?.collection === expType) {
           ctx.schema.tags.push(Object.assign({}, kt, { default: false }));
           tag = kt;
@@ -23550,16 +23550,16 @@ var require_compose_collection = __commonJS({
           if (kt) {
             onError(tagToken, "BAD_COLLECTION_TYPE", `${kt.tag} used for ${expType} collection, but expects ${kt.collection ?? "scalar"}`, true);
           } else {
-            onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName}`, true);
+            onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName2}`, true);
           }
-          return resolveCollection(CN, ctx, token, onError, tagName);
+          return resolveCollection(CN, ctx, token, onError, tagName2);
         }
       }
-      const coll = resolveCollection(CN, ctx, token, onError, tagName, tag);
+      const coll = resolveCollection(CN, ctx, token, onError, tagName2, tag);
       const res = tag.resolve?.(coll, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg), ctx.options) ?? coll;
       const node = identity.isNode(res) ? res : new Scalar.Scalar(res);
       node.range = coll.range;
-      node.tag = tagName;
+      node.tag = tagName2;
       if (tag?.format)
         node.format = tag.format;
       return node;
@@ -23982,12 +23982,12 @@ var require_compose_scalar = __commonJS({
     var resolveFlowScalar = require_resolve_flow_scalar();
     function composeScalar(ctx, token, tagToken, onError) {
       const { value, type, comment, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
-      const tagName = tagToken ? ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
+      const tagName2 = tagToken ? ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
       let tag;
       if (ctx.options.stringKeys && ctx.atKey) {
         tag = ctx.schema[identity.SCALAR];
-      } else if (tagName)
-        tag = findScalarTagByName(ctx.schema, value, tagName, tagToken, onError);
+      } else if (tagName2)
+        tag = findScalarTagByName(ctx.schema, value, tagName2, tagToken, onError);
       else if (token.type === "scalar")
         tag = findScalarTagByTest(ctx, value, token, onError);
       else
@@ -24005,20 +24005,20 @@ var require_compose_scalar = __commonJS({
       scalar.source = value;
       if (type)
         scalar.type = type;
-      if (tagName)
-        scalar.tag = tagName;
+      if (tagName2)
+        scalar.tag = tagName2;
       if (tag.format)
         scalar.format = tag.format;
       if (comment)
         scalar.comment = comment;
       return scalar;
     }
-    function findScalarTagByName(schema, value, tagName, tagToken, onError) {
-      if (tagName === "!")
+    function findScalarTagByName(schema, value, tagName2, tagToken, onError) {
+      if (tagName2 === "!")
         return schema[identity.SCALAR];
       const matchWithTest = [];
       for (const tag of schema.tags) {
-        if (!tag.collection && tag.tag === tagName) {
+        if (!tag.collection && tag.tag === tagName2) {
           if (tag.default && tag.test)
             matchWithTest.push(tag);
           else
@@ -24028,12 +24028,12 @@ var require_compose_scalar = __commonJS({
       for (const tag of matchWithTest)
         if (tag.test?.test(value))
           return tag;
-      const kt = schema.knownTags[tagName];
+      const kt = schema.knownTags[tagName2];
       if (kt && !kt.collection) {
         schema.tags.push(Object.assign({}, kt, { default: false, test: void 0 }));
         return kt;
       }
-      onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName}`, tagName !== "tag:yaml.org,2002:str");
+      onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName2}`, tagName2 !== "tag:yaml.org,2002:str");
       return schema[identity.SCALAR];
     }
     function findScalarTagByTest({ atKey, directives, schema }, value, token, onError) {
@@ -24703,8 +24703,8 @@ var require_cst_visit = __commonJS({
     visit.REMOVE = REMOVE;
     visit.itemAtPath = (cst, path) => {
       let item = cst;
-      for (const [field, index] of path) {
-        const tok = item?.[field];
+      for (const [field2, index] of path) {
+        const tok = item?.[field2];
         if (tok && "items" in tok) {
           item = tok.items[index];
         } else
@@ -24714,8 +24714,8 @@ var require_cst_visit = __commonJS({
     };
     visit.parentCollection = (cst, path) => {
       const parent = visit.itemAtPath(cst, path.slice(0, -1));
-      const field = path[path.length - 1][0];
-      const coll = parent?.[field];
+      const field2 = path[path.length - 1][0];
+      const coll = parent?.[field2];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
@@ -24724,11 +24724,11 @@ var require_cst_visit = __commonJS({
       let ctrl = visitor(item, path);
       if (typeof ctrl === "symbol")
         return ctrl;
-      for (const field of ["key", "value"]) {
-        const token = item[field];
+      for (const field2 of ["key", "value"]) {
+        const token = item[field2];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path.concat([[field2, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -24738,7 +24738,7 @@ var require_cst_visit = __commonJS({
               i -= 1;
             }
           }
-          if (typeof ctrl === "function" && field === "key")
+          if (typeof ctrl === "function" && field2 === "key")
             ctrl = ctrl(item, path);
         }
       }
@@ -31128,7 +31128,7 @@ var require_obj = __commonJS({
     var length_1 = require_length();
     var parse_1 = require_parse3();
     var tag_1 = require_tag();
-    var ASN1Obj3 = class {
+    var ASN1Obj4 = class {
       tag;
       subs;
       value;
@@ -31210,7 +31210,7 @@ var require_obj = __commonJS({
         return (0, parse_1.parseBitString)(this.value);
       }
     };
-    exports.ASN1Obj = ASN1Obj3;
+    exports.ASN1Obj = ASN1Obj4;
     var MAX_DEPTH = 100;
     function parseStream(stream, depth = 0) {
       if (depth > MAX_DEPTH) {
@@ -31232,7 +31232,7 @@ var require_obj = __commonJS({
       if (subs.length === 0) {
         stream.seek(start + len);
       }
-      return new ASN1Obj3(tag, value, subs);
+      return new ASN1Obj4(tag, value, subs);
     }
     function collectSubs(stream, len, depth) {
       const end = stream.position + len;
@@ -32071,7 +32071,7 @@ var require_cert = __commonJS({
     var EXTENSION_OID_BASIC_CONSTRAINTS = "2.5.29.19";
     var EXTENSION_OID_AUTHORITY_KEY_ID = "2.5.29.35";
     exports.EXTENSION_OID_SCT = "1.3.6.1.4.1.11129.2.4.2";
-    var X509Certificate = class _X509Certificate {
+    var X509Certificate2 = class _X509Certificate {
       root;
       constructor(asn1) {
         this.root = asn1;
@@ -32231,7 +32231,7 @@ var require_cert = __commonJS({
         return this.tbsCertificateObj.subs.find((sub) => sub.tag.isContextSpecific(3));
       }
     };
-    exports.X509Certificate = X509Certificate;
+    exports.X509Certificate = X509Certificate2;
   }
 });
 
@@ -34385,7 +34385,7 @@ var require_error6 = __commonJS({
     exports.InternalError = void 0;
     exports.internalError = internalError;
     var error_1 = require_error5();
-    var InternalError = class extends Error {
+    var InternalError2 = class extends Error {
       code;
       cause;
       constructor({ code, message, cause }) {
@@ -34395,12 +34395,12 @@ var require_error6 = __commonJS({
         this.code = code;
       }
     };
-    exports.InternalError = InternalError;
+    exports.InternalError = InternalError2;
     function internalError(err, code, message) {
       if (err instanceof error_1.HTTPError) {
         message += ` - ${err.message}`;
       }
-      throw new InternalError({
+      throw new InternalError2({
         code,
         message,
         cause: err
@@ -56504,8 +56504,8 @@ var require_ipv4 = __commonJS({
        * @param {string} hex - a hex string to convert
        * @returns {Address4}
        */
-      static fromHex(hex) {
-        const stripped = hex.replace(/:/g, "");
+      static fromHex(hex2) {
+        const stripped = hex2.replace(/:/g, "");
         if (!/^[0-9a-fA-F]{8}$/.test(stripped)) {
           throw new address_error_1.AddressError("IPv4 hex must be exactly 8 hex digits");
         }
@@ -57268,10 +57268,10 @@ var require_ipv6 = __commonJS({
         if (bigInt < BigInt(0) || bigInt > (BigInt(1) << BigInt(constants6.BITS)) - BigInt(1)) {
           throw new address_error_1.AddressError("IPv6 BigInt must be in the range 0 to 2**128 - 1");
         }
-        const hex = bigInt.toString(16).padStart(32, "0");
+        const hex2 = bigInt.toString(16).padStart(32, "0");
         const groups = [];
         for (let i = 0; i < constants6.GROUPS; i++) {
-          groups.push(hex.slice(i * 4, (i + 1) * 4));
+          groups.push(hex2.slice(i * 4, (i + 1) * 4));
         }
         return new _Address6(groups.join(":"));
       }
@@ -57438,10 +57438,10 @@ var require_ipv6 = __commonJS({
         }
         const reversed = nibbles.split(".").reverse();
         const subnetMask = reversed.length * 4;
-        const hex = reversed.join("").padEnd(32, "0");
+        const hex2 = reversed.join("").padEnd(32, "0");
         const groups = [];
         for (let i = 0; i < constants6.GROUPS; i++) {
-          groups.push(hex.slice(i * 4, (i + 1) * 4));
+          groups.push(hex2.slice(i * 4, (i + 1) * 4));
         }
         return new _Address6(`${groups.join(":")}/${subnetMask}`);
       }
@@ -57852,16 +57852,16 @@ var require_ipv6 = __commonJS({
        */
       to4() {
         const binary = this.binaryZeroPad().split("");
-        const hex = BigInt(`0b${binary.slice(96, 128).join("")}`).toString(16).padStart(8, "0");
+        const hex2 = BigInt(`0b${binary.slice(96, 128).join("")}`).toString(16).padStart(8, "0");
         if (this.subnetMask >= 96) {
           const v4Mask = this.subnetMask - 96;
           const groups = [];
           for (let i = 0; i < 8; i += 2) {
-            groups.push(parseInt(hex.slice(i, i + 2), 16));
+            groups.push(parseInt(hex2.slice(i, i + 2), 16));
           }
           return new ipv4_1.Address4(`${groups.join(".")}/${v4Mask}`);
         }
-        return ipv4_1.Address4.fromHex(hex);
+        return ipv4_1.Address4.fromHex(hex2);
       }
       /**
        * Return the v4-in-v6 form of the address
@@ -57974,10 +57974,10 @@ var require_ipv6 = __commonJS({
             "0".repeat(128 - 72 - (32 - beforeU))
           ].join("");
         }
-        const hex = BigInt(`0b${bits}`).toString(16).padStart(32, "0");
+        const hex2 = BigInt(`0b${bits}`).toString(16).padStart(32, "0");
         const groups = [];
         for (let i = 0; i < 8; i++) {
-          groups.push(hex.slice(i * 4, (i + 1) * 4));
+          groups.push(hex2.slice(i * 4, (i + 1) * 4));
         }
         return new _Address6(groups.join(":"));
       }
@@ -61108,20 +61108,20 @@ var require_entry3 = __commonJS({
       const sig = util_1.encoding.base64Encode(envelope.signatures[0].sig.toString("base64"));
       const keyid = envelope.signatures[0].keyid;
       const encodedKey = util_1.encoding.base64Encode(publicKey);
-      const dsse = {
+      const dsse2 = {
         payloadType: envelope.payloadType,
         payload,
         signatures: [{ sig, publicKey: encodedKey }]
       };
       if (keyid.length > 0) {
-        dsse.signatures[0].keyid = keyid;
+        dsse2.signatures[0].keyid = keyid;
       }
       return {
         apiVersion: "0.0.2",
         kind: "intoto",
         spec: {
           content: {
-            envelope: dsse,
+            envelope: dsse2,
             hash: { algorithm: SHA256_ALGORITHM, value: envelopeHash },
             payloadHash: { algorithm: SHA256_ALGORITHM, value: payloadHash }
           }
@@ -61129,7 +61129,7 @@ var require_entry3 = __commonJS({
       };
     }
     function calculateDSSEHash(envelope, publicKey) {
-      const dsse = {
+      const dsse2 = {
         payloadType: envelope.payloadType,
         payload: envelope.payload.toString("base64"),
         signatures: [
@@ -61137,9 +61137,9 @@ var require_entry3 = __commonJS({
         ]
       };
       if (envelope.signatures[0].keyid.length > 0) {
-        dsse.signatures[0].keyid = envelope.signatures[0].keyid;
+        dsse2.signatures[0].keyid = envelope.signatures[0].keyid;
       }
-      return util_1.crypto.digest(SHA256_ALGORITHM, util_1.json.canonicalize(dsse)).toString("hex");
+      return util_1.crypto.digest(SHA256_ALGORITHM, util_1.json.canonicalize(dsse2)).toString("hex");
     }
     function toCreateEntryRequest(content, publicKey) {
       switch (content.$case) {
@@ -62994,10 +62994,10 @@ var IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var IN_TOTO_LEGACY_STATEMENT_TYPE = "https://in-toto.io/Statement/v0.1";
 var IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
 var InTotoError = class extends Error {
-  constructor(code, field, message) {
-    super(`${field}: ${message}`);
+  constructor(code, field2, message) {
+    super(`${field2}: ${message}`);
     this.code = code;
-    this.field = field;
+    this.field = field2;
     this.name = "InTotoError";
   }
   code;
@@ -63051,10 +63051,10 @@ function parseStatement(json2) {
     throw new InTotoError("SUBJECT_MISSING", "subject", "expected at least one subject, found an empty array");
   }
   const subject = subjects.map((element, i) => {
-    const field = `subject[${i}]`;
-    const descriptor = parseResourceDescriptor(element, field);
+    const field2 = `subject[${i}]`;
+    const descriptor = parseResourceDescriptor(element, field2);
     if (!descriptor.digest || Object.keys(descriptor.digest).length === 0) {
-      throw new InTotoError("SUBJECT_DIGEST_MISSING", `${field}.digest`, "a subject must have a non-empty digest set");
+      throw new InTotoError("SUBJECT_DIGEST_MISSING", `${field2}.digest`, "a subject must have a non-empty digest set");
     }
     return descriptor;
   });
@@ -63077,50 +63077,50 @@ function parseStatement(json2) {
     predicate: objectAt(predicate, "predicate")
   };
 }
-function parseResourceDescriptor(json2, field = "resourceDescriptor") {
-  const record = objectAt(json2, field);
+function parseResourceDescriptor(json2, field2 = "resourceDescriptor") {
+  const record = objectAt(json2, field2);
   const descriptor = {};
   for (const key of ["name", "uri", "content", "downloadLocation", "mediaType"]) {
     const value = record[key];
     if (value === void 0) continue;
     if (typeof value !== "string") {
-      throw new InTotoError("FIELD_TYPE", `${field}.${key}`, `expected a string, found ${shown(value)}`);
+      throw new InTotoError("FIELD_TYPE", `${field2}.${key}`, `expected a string, found ${shown(value)}`);
     }
     descriptor[key] = value;
   }
   for (const key of ["uri", "downloadLocation"]) {
     const value = descriptor[key];
     if (value && !isUri(value)) {
-      throw new InTotoError("FIELD_TYPE", `${field}.${key}`, `expected a URI, found ${shown(value)}`);
+      throw new InTotoError("FIELD_TYPE", `${field2}.${key}`, `expected a URI, found ${shown(value)}`);
     }
   }
   if (descriptor.content && !isBase64(descriptor.content)) {
-    throw new InTotoError("FIELD_TYPE", `${field}.content`, "expected base64 bytes");
+    throw new InTotoError("FIELD_TYPE", `${field2}.content`, "expected base64 bytes");
   }
-  if (record.digest !== void 0) descriptor.digest = parseDigestSet(record.digest, `${field}.digest`);
-  if (record.annotations !== void 0) descriptor.annotations = objectAt(record.annotations, `${field}.annotations`);
+  if (record.digest !== void 0) descriptor.digest = parseDigestSet(record.digest, `${field2}.digest`);
+  if (record.annotations !== void 0) descriptor.annotations = objectAt(record.annotations, `${field2}.annotations`);
   const hasDigest = descriptor.digest !== void 0 && Object.keys(descriptor.digest).length > 0;
   if (!descriptor.uri && !hasDigest && !descriptor.content && !descriptor.name) {
     throw new InTotoError(
       "RESOURCE_DESCRIPTOR_EMPTY",
-      field,
+      field2,
       "a ResourceDescriptor must specify at least one of uri, digest, content (or name)"
     );
   }
   return descriptor;
 }
-function parseDigestSet(json2, field = "digest") {
-  const entries = Object.entries(objectAt(json2, field)).map(([algorithm, value]) => {
-    const at = `${field}.${algorithm}`;
+function parseDigestSet(json2, field2 = "digest") {
+  const entries = Object.entries(objectAt(json2, field2)).map(([algorithm, value]) => {
+    const at = `${field2}.${algorithm}`;
     if (typeof value !== "string") throw new InTotoError("FIELD_TYPE", at, `expected a string, found ${shown(value)}`);
     if (isKnownDigestAlgorithm(algorithm)) checkHexDigest(algorithm, value, at);
     return [algorithm, value];
   });
   return Object.fromEntries(entries);
 }
-function checkHexDigest(algorithm, value, field) {
+function checkHexDigest(algorithm, value, field2) {
   if (value.length === 0 || value.length % 2 !== 0 || !/^[0-9a-f]*$/.test(value)) {
-    throw new InTotoError("DIGEST_ENCODING", field, `expected lowercase hex, found ${shown(value)}`);
+    throw new InTotoError("DIGEST_ENCODING", field2, `expected lowercase hex, found ${shown(value)}`);
   }
   const sizes = FIXED_DIGEST_BYTES[algorithm];
   if (sizes === void 0) return;
@@ -63129,20 +63129,20 @@ function checkHexDigest(algorithm, value, field) {
     const expected = allowed.map((bytes) => bytes * 2).join(" or ");
     throw new InTotoError(
       "DIGEST_LENGTH",
-      field,
+      field2,
       `a ${algorithm} digest has ${expected} hex digits, found ${value.length}`
     );
   }
 }
 function subjectHasDigest(statement, digest) {
-  const hex = digest.hex.toLowerCase();
+  const hex2 = digest.hex.toLowerCase();
   return statement.subject.some(
-    (subject) => Object.hasOwn(subject.digest, digest.algorithm) && subject.digest[digest.algorithm] === hex
+    (subject) => Object.hasOwn(subject.digest, digest.algorithm) && subject.digest[digest.algorithm] === hex2
   );
 }
-function objectAt(value, field) {
+function objectAt(value, field2) {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InTotoError("NOT_AN_OBJECT", field, `expected a JSON object, found ${shown(value)}`);
+    throw new InTotoError("NOT_AN_OBJECT", field2, `expected a JSON object, found ${shown(value)}`);
   }
   return value;
 }
@@ -66510,23 +66510,23 @@ var AhoCorasick = class {
     const byDepth = new Int32Array(numNodes);
     for (let n = 0; n < numNodes; n++) byDepth[n] = n;
     byDepth.sort((a, b) => depth[a] - depth[b]);
-    const fail4 = new Int32Array(numNodes);
+    const fail5 = new Int32Array(numNodes);
     const match = Uint8Array.from(terminal);
     for (let k = 1; k < numNodes; k++) {
       const c = byDepth[k];
       const p = parent[c];
       if (p !== 0) {
-        let f = fail4[p];
+        let f = fail5[p];
         let next = this.next(f, unit[c]);
         while (next < 0 && f !== 0) {
-          f = fail4[f];
+          f = fail5[f];
           next = this.next(f, unit[c]);
         }
-        fail4[c] = next >= 0 ? next : 0;
+        fail5[c] = next >= 0 ? next : 0;
       }
-      match[c] |= match[fail4[c]];
+      match[c] |= match[fail5[c]];
     }
-    this.fail = fail4;
+    this.fail = fail5;
     this.match = match;
   }
   next(node, u) {
@@ -71318,30 +71318,30 @@ function parseSlsaProvenanceV1(json2) {
   if (byproducts) runDetails.byproducts = byproducts;
   return { buildDefinition, runDetails };
 }
-function descriptors(value, field) {
+function descriptors(value, field2) {
   if (value === void 0) return void 0;
   if (!Array.isArray(value))
-    throw new InTotoError("PREDICATE_INVALID", field, "expected an array of ResourceDescriptors");
-  return value.map((element, i) => parseResourceDescriptor(element, `${field}[${i}]`));
+    throw new InTotoError("PREDICATE_INVALID", field2, "expected an array of ResourceDescriptors");
+  return value.map((element, i) => parseResourceDescriptor(element, `${field2}[${i}]`));
 }
-function objectAt2(value, field) {
-  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field, "missing (required)");
+function objectAt2(value, field2) {
+  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field2, "missing (required)");
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InTotoError("PREDICATE_INVALID", field, "expected a JSON object");
+    throw new InTotoError("PREDICATE_INVALID", field2, "expected a JSON object");
   }
   return value;
 }
-function nonEmptyString(value, field) {
-  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field, "missing (required)");
+function nonEmptyString(value, field2) {
+  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field2, "missing (required)");
   if (typeof value !== "string" || value.length === 0) {
-    throw new InTotoError("PREDICATE_INVALID", field, `expected a non-empty string, found ${JSON.stringify(value)}`);
+    throw new InTotoError("PREDICATE_INVALID", field2, `expected a non-empty string, found ${JSON.stringify(value)}`);
   }
   return value;
 }
-function stringMap(value, field) {
-  const record = objectAt2(value, field);
+function stringMap(value, field2) {
+  const record = objectAt2(value, field2);
   for (const [key, entry] of Object.entries(record)) {
-    if (typeof entry !== "string") throw new InTotoError("PREDICATE_INVALID", `${field}.${key}`, "expected a string");
+    if (typeof entry !== "string") throw new InTotoError("PREDICATE_INVALID", `${field2}.${key}`, "expected a string");
   }
   return record;
 }
@@ -71349,10 +71349,10 @@ function stringMap(value, field) {
 // packages/core/src/provenance.ts
 var GITHUB_WORKFLOW_BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1";
 var ProvenanceError = class extends Error {
-  constructor(code, field, message) {
-    super(`${field}: ${message}`);
+  constructor(code, field2, message) {
+    super(`${field2}: ${message}`);
     this.code = code;
-    this.field = field;
+    this.field = field2;
     this.name = "ProvenanceError";
   }
   code;
@@ -71406,26 +71406,26 @@ function parseProvenance(json2) {
   };
 }
 function workflowParameters(value) {
-  const field = "predicate.buildDefinition.externalParameters.workflow";
+  const field2 = "predicate.buildDefinition.externalParameters.workflow";
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new ProvenanceError("PROVENANCE_MALFORMED", field, "expected an object with repository, path and ref");
+    throw new ProvenanceError("PROVENANCE_MALFORMED", field2, "expected an object with repository, path and ref");
   }
   const record = value;
   for (const key of ["repository", "path", "ref"]) {
     if (typeof record[key] !== "string" || record[key] === "") {
-      throw new ProvenanceError("PROVENANCE_MALFORMED", `${field}.${key}`, "expected a non-empty string");
+      throw new ProvenanceError("PROVENANCE_MALFORMED", `${field2}.${key}`, "expected a non-empty string");
     }
   }
   return { repository: record.repository, path: record.path, ref: record.ref };
 }
 function sourceDependency(dependencies, repositoryUrl) {
-  const field = "predicate.buildDefinition.resolvedDependencies";
+  const field2 = "predicate.buildDefinition.resolvedDependencies";
   const prefix = `git+${repositoryUrl}@`;
   const sources = dependencies.filter((d) => d.uri?.startsWith(prefix));
   if (sources.length !== 1) {
     throw new ProvenanceError(
       "PROVENANCE_INCONSISTENT",
-      field,
+      field2,
       `expected exactly one dependency ${prefix}REF (the source), found ${sources.length}`
     );
   }
@@ -71434,7 +71434,7 @@ function sourceDependency(dependencies, repositoryUrl) {
   if (!commit || !/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(commit)) {
     throw new ProvenanceError(
       "PROVENANCE_MALFORMED",
-      `${field}[${dependencies.indexOf(source)}].digest.gitCommit`,
+      `${field2}[${dependencies.indexOf(source)}].digest.gitCommit`,
       `expected a git commit (40 or 64 lowercase hex), found ${JSON.stringify(commit ?? null)}`
     );
   }
@@ -74413,14 +74413,14 @@ function evaluateDeploy(inputs) {
 }
 function evaluateArtifact(input, memo = new BundleMemo()) {
   const { artifact, policy } = input;
-  const hex = artifact.digest.hex.toLowerCase();
-  const subject = `sha256:${hex}`;
+  const hex2 = artifact.digest.hex.toLowerCase();
+  const subject = `sha256:${hex2}`;
   const sign = describeIdentityRule(policy.identities.sign);
   const build2 = describeIdentityRule(policy.identities.build);
-  const signatures = input.bundles.filter((b) => b.kind === "message-signature").map((b) => judgeSignature(b, hex, policy, memo));
+  const signatures = input.bundles.filter((b) => b.kind === "message-signature").map((b) => judgeSignature(b, hex2, policy, memo));
   const statements = input.bundles.filter((b) => b.kind === "dsse").map((b) => ({ bundle: b, ...memo.once(b, "statement", () => readStatement(b)) }));
-  const reviews = statements.filter((s) => s.statement?.predicateType === REVIEW_PREDICATE_TYPE).map((s) => judgeReview(s.bundle, s.statement, hex, input, memo));
-  const provenances = statements.filter((s) => s.statement?.predicateType === SLSA_PROVENANCE_V1_PREDICATE_TYPE).map((s) => judgeProvenance(s.bundle, s.statement, hex, policy, memo));
+  const reviews = statements.filter((s) => s.statement?.predicateType === REVIEW_PREDICATE_TYPE).map((s) => judgeReview(s.bundle, s.statement, hex2, input, memo));
+  const provenances = statements.filter((s) => s.statement?.predicateType === SLSA_PROVENANCE_V1_PREDICATE_TYPE).map((s) => judgeProvenance(s.bundle, s.statement, hex2, policy, memo));
   const unverified = (input.rejected ?? []).map((r) => `${r.source} did not verify (${r.reason})`);
   const unreadable = [...statements.flatMap((s) => s.problem === void 0 ? [] : [s.problem]), ...unverified];
   const { review, provenance } = choosePair(qualified(reviews), qualified(provenances), input);
@@ -74498,9 +74498,9 @@ function evaluateArtifact(input, memo = new BundleMemo()) {
 function qualified(candidates) {
   return candidates.flatMap((c) => c.qualified === void 0 ? [] : [c.qualified]);
 }
-function judgeSignature(bundle, hex, policy, memo) {
+function judgeSignature(bundle, hex2, policy, memo) {
   const digest = bundle.messageDigest;
-  const relevant = digest?.algorithm === "sha256" && digest.hex.toLowerCase() === hex;
+  const relevant = digest?.algorithm === "sha256" && digest.hex.toLowerCase() === hex2;
   if (!relevant) {
     const signed = digest ? `${digest.algorithm}:${digest.hex}` : "nothing";
     return { bundle, relevant, reason: `${bundle.source} signs ${signed}, not this artifact` };
@@ -74509,15 +74509,15 @@ function judgeSignature(bundle, hex, policy, memo) {
   if (role) return { bundle, relevant, reason: `found a signature by ${role} (${bundle.source})` };
   return { bundle, relevant, reason: "", qualified: { bundle } };
 }
-function judgeReview(bundle, statement, hex, input, memo) {
-  const relevant = subjectHasDigest(statement, { algorithm: "sha256", hex });
+function judgeReview(bundle, statement, hex2, input, memo) {
+  const relevant = subjectHasDigest(statement, { algorithm: "sha256", hex: hex2 });
   const role = memo.once(bundle, "sign role", () => roleProblem(bundle.signer, "sign", input.policy));
   if (role) return { bundle, relevant, reason: `found a review attestation by ${role} (${bundle.source})` };
   if (!relevant) {
     return {
       bundle,
       relevant,
-      reason: `found a review attestation (${bundle.source}) whose subjects do not include sha256:${hex} (its subjects: ${describeSubjects(statement)})`
+      reason: `found a review attestation (${bundle.source}) whose subjects do not include sha256:${hex2} (its subjects: ${describeSubjects(statement)})`
     };
   }
   return { bundle, relevant, ...memo.once(bundle, "review", () => readReview(bundle, statement, input.policy)) };
@@ -74538,15 +74538,15 @@ function readReview(bundle, statement, policy) {
   const result = evaluateReview(evidenceFromPredicate(predicate), policy.review);
   return { reason: "", qualified: { bundle, predicate, commit: predicate.commit, result } };
 }
-function judgeProvenance(bundle, statement, hex, policy, memo) {
-  const relevant = subjectHasDigest(statement, { algorithm: "sha256", hex });
+function judgeProvenance(bundle, statement, hex2, policy, memo) {
+  const relevant = subjectHasDigest(statement, { algorithm: "sha256", hex: hex2 });
   const role = memo.once(bundle, "build role", () => roleProblem(bundle.signer, "build", policy));
   if (role) return { bundle, relevant, reason: `found provenance by ${role} (${bundle.source})` };
   if (!relevant) {
     return {
       bundle,
       relevant,
-      reason: `found provenance (${bundle.source}) whose subjects do not include sha256:${hex} (its subjects: ${describeSubjects(statement)})`
+      reason: `found provenance (${bundle.source}) whose subjects do not include sha256:${hex2} (its subjects: ${describeSubjects(statement)})`
     };
   }
   return { bundle, relevant, ...memo.once(bundle, "provenance", () => readProvenance(bundle)) };
@@ -74783,19 +74783,19 @@ function missing(expected, candidates, problems) {
   const others = candidates.filter((c) => !c.relevant && !c.qualified).map((c) => c.reason);
   const found = [...relevant, ...relevant.length ? [] : others, ...problems];
   if (found.length === 0) return `expected ${expected}, found none`;
-  const shown2 = found.slice(0, 5).join("; ");
-  return `expected ${expected}; ${shown2}${found.length > 5 ? `; and ${found.length - 5} more` : ""}`;
+  const shown3 = found.slice(0, 5).join("; ");
+  return `expected ${expected}; ${shown3}${found.length > 5 ? `; and ${found.length - 5} more` : ""}`;
 }
 function absent(review, provenance) {
   if (!review && !provenance) return "no review attestation and no build provenance";
   return review ? "no build provenance" : "no review attestation";
 }
 function describeSubjects(statement) {
-  const shown2 = statement.subject.slice(0, 3).map((s) => {
+  const shown3 = statement.subject.slice(0, 3).map((s) => {
     const [algorithm, value] = Object.entries(s.digest)[0] ?? ["?", "?"];
     return `${s.name ?? "(unnamed)"} ${algorithm}:${value}`;
   });
-  return shown2.join(", ") + (statement.subject.length > 3 ? `, and ${statement.subject.length - 3} more` : "");
+  return shown3.join(", ") + (statement.subject.length > 3 ? `, and ${statement.subject.length - 3} more` : "");
 }
 function used(role, bundle) {
   return {
@@ -75022,13 +75022,13 @@ function buildVerificationSummary(input) {
       `a verification summary records an accepted deploy; this report refused ${refused.join(", ") || "every artifact (none given)"}`
     );
   }
-  for (const [field, value] of [
+  for (const [field2, value] of [
     ["verifier.id", input.verifier.id],
     ["resourceUri", input.resourceUri],
     ["policy.uri", input.policyUri]
   ]) {
     if (!isUri2(value))
-      throw new VerificationSummaryError("FIELD_INVALID", `${field}: expected a URI, found ${JSON.stringify(value)}`);
+      throw new VerificationSummaryError("FIELD_INVALID", `${field2}: expected a URI, found ${JSON.stringify(value)}`);
   }
   const bySource = new Map(input.attestations.map((a) => [a.bundle.source, a]));
   const consumed = /* @__PURE__ */ new Map();
@@ -79369,6 +79369,24 @@ var SigningError = class extends CodedError {
   kind = "signing";
   name = "SigningError";
 };
+var InternalError = class extends CodedError {
+  /** `reason`: what went wrong, on one line; `source`: the file being read or verified, when there was one. */
+  constructor(reason, source, options) {
+    super("INTERNAL_ERROR", source ? `${reason} while reading ${source}` : reason, options);
+    this.reason = reason;
+    this.source = source;
+  }
+  reason;
+  source;
+  kind = "internal";
+  name = "InternalError";
+};
+function asKnownError(error2, source) {
+  if (error2 instanceof SigstoreInputError || error2 instanceof BundleVerificationError || error2 instanceof InternalError) {
+    return error2;
+  }
+  return new InternalError(describeCause(error2), source, { cause: error2 });
+}
 function describeCause(error2) {
   const message = error2 instanceof Error ? error2.message : String(error2);
   return message.replace(/\s*\n\s*/g, " ");
@@ -79376,21 +79394,21 @@ function describeCause(error2) {
 
 // packages/sigstore/src/files.ts
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-function readBoundedFile(path, limit, code, what, shown2 = path) {
+function readBoundedFile(path, limit, code, what, shown3 = path) {
   let fd;
   try {
     fd = openSync(path, "r");
   } catch (error2) {
     const reason = error2.code === "ENOENT" ? "no such file" : error2.message;
-    throw new SigstoreInputError(code, `${shown2}: cannot read ${what}: ${reason}`);
+    throw new SigstoreInputError(code, `${shown3}: cannot read ${what}: ${reason}`);
   }
   try {
     const stat3 = fstatSync(fd);
-    if (stat3.isDirectory()) throw new SigstoreInputError(code, `${shown2}: cannot read ${what}: it is a directory`);
+    if (stat3.isDirectory()) throw new SigstoreInputError(code, `${shown3}: cannot read ${what}: it is a directory`);
     if (stat3.size > limit) {
       throw new SigstoreInputError(
         code === "BUNDLE_UNREADABLE" ? "BUNDLE_TOO_LARGE" : code,
-        `${shown2}: ${what} is ${stat3.size} bytes, over the limit of ${limit} bytes`
+        `${shown3}: ${what} is ${stat3.size} bytes, over the limit of ${limit} bytes`
       );
     }
     const chunks = [];
@@ -79401,14 +79419,14 @@ function readBoundedFile(path, limit, code, what, shown2 = path) {
       try {
         n = readSync(fd, chunk, 0, chunk.length, null);
       } catch (error2) {
-        throw new SigstoreInputError(code, `${shown2}: cannot read ${what}: ${error2.message}`);
+        throw new SigstoreInputError(code, `${shown3}: cannot read ${what}: ${error2.message}`);
       }
       if (n === 0) break;
       total += n;
       if (total > limit) {
         throw new SigstoreInputError(
           code === "BUNDLE_UNREADABLE" ? "BUNDLE_TOO_LARGE" : code,
-          `${shown2}: ${what} is over the limit of ${limit} bytes`
+          `${shown3}: ${what} is over the limit of ${limit} bytes`
         );
       }
       chunks.push(chunk.subarray(0, n));
@@ -79430,11 +79448,23 @@ var BUNDLE_MEDIA_TYPES = [
   import_bundle.BUNDLE_V03_LEGACY_MEDIA_TYPE,
   import_bundle.BUNDLE_V03_MEDIA_TYPE
 ];
+var MAX_JSON_DEPTH = 64;
 function readBundleFile(path) {
   const bytes = readBoundedFile(path, MAX_BUNDLE_BYTES, "BUNDLE_UNREADABLE", "bundle");
-  return { ...parseBundle(bytes.toString("utf8"), path), sha256: createHash2("sha256").update(bytes).digest("hex") };
+  try {
+    return { ...parseBundle(bytes.toString("utf8"), path), sha256: createHash2("sha256").update(bytes).digest("hex") };
+  } catch (error2) {
+    throw asKnownError(error2, path);
+  }
 }
 function parseBundle(text2, source) {
+  const deep = jsonNestingBeyond(text2, MAX_JSON_DEPTH);
+  if (deep !== void 0) {
+    throw new SigstoreInputError(
+      "BUNDLE_MALFORMED",
+      `${source}: JSON nested deeper than ${MAX_JSON_DEPTH} levels (at offset ${deep}); a bundle nests fewer than 10`
+    );
+  }
   let json2;
   try {
     json2 = JSON.parse(text2);
@@ -79458,7 +79488,7 @@ function parseBundleJSON(json2, source) {
       `${source}: mediaType: unsupported ${JSON.stringify(mediaType)} (expected one of ${BUNDLE_MEDIA_TYPES.join(", ")})`
     );
   }
-  checkBase64Fields(record, source, "");
+  checkBase64Fields(record, source);
   let bundle;
   try {
     bundle = (0, import_bundle.bundleFromJSON)(record);
@@ -79473,7 +79503,26 @@ function parseBundleJSON(json2, source) {
       );
     }
   });
-  return { source, bundle };
+  return { source, bundle, json: record };
+}
+function jsonNestingBeyond(text2, limit) {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text2.length; i++) {
+    const c = text2.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) {
+      inString = true;
+    } else if (c === 123 || c === 91) {
+      if (++depth > limit) return i;
+    } else if (c === 125 || c === 93) {
+      depth--;
+    }
+  }
+  return void 0;
 }
 var BASE64_FIELDS = /* @__PURE__ */ new Set([
   "rawBytes",
@@ -79488,23 +79537,34 @@ var BASE64_FIELDS = /* @__PURE__ */ new Set([
   "payload",
   "sig"
 ]);
-function checkBase64Fields(value, source, path) {
-  if (Array.isArray(value)) {
-    value.forEach((item, i) => {
-      if (typeof item === "string" && BASE64_FIELDS.has(lastKey(path))) checkBase64(item, source, `${path}[${i}]`);
-      else checkBase64Fields(item, source, `${path}[${i}]`);
-    });
-    return;
+function checkBase64Fields(root, source) {
+  const stack = [
+    { value: root, path: "", key: "", depth: 0 }
+  ];
+  for (let item = stack.pop(); item !== void 0; item = stack.pop()) {
+    const { value, path, key, depth } = item;
+    if (typeof value === "string") {
+      if (BASE64_FIELDS.has(key)) checkBase64(value, source, path);
+      continue;
+    }
+    if (typeof value !== "object" || value === null) continue;
+    if (depth >= MAX_JSON_DEPTH) {
+      throw new SigstoreInputError(
+        "BUNDLE_MALFORMED",
+        `${source}: ${path}: nested deeper than ${MAX_JSON_DEPTH} levels`
+      );
+    }
+    const children = Array.isArray(value) ? (
+      // An array's items are checked under the array's own field name (`hashes`, `signatures`).
+      value.map((child, i) => ({ value: child, path: `${path}[${i}]`, key, depth: depth + 1 }))
+    ) : Object.entries(value).map(([name, child]) => ({
+      value: child,
+      path: path ? `${path}.${name}` : name,
+      key: name,
+      depth: depth + 1
+    }));
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
   }
-  if (typeof value !== "object" || value === null) return;
-  for (const [key, child] of Object.entries(value)) {
-    const childPath = path ? `${path}.${key}` : key;
-    if (typeof child === "string" && BASE64_FIELDS.has(key)) checkBase64(child, source, childPath);
-    else checkBase64Fields(child, source, childPath);
-  }
-}
-function lastKey(path) {
-  return path.slice(path.lastIndexOf(".") + 1);
 }
 function checkBase64(text2, source, path) {
   const standard = text2.replace(/-/g, "+").replace(/_/g, "/");
@@ -80298,13 +80358,404 @@ function globSync(globInput, options) {
 }
 
 // packages/sigstore/src/verify.ts
-var import_core9 = __toESM(require_dist4(), 1);
+var import_core10 = __toESM(require_dist4(), 1);
 var import_protobuf_specs2 = __toESM(require_dist2(), 1);
 var import_verify2 = __toESM(require_dist5(), 1);
-import { verify as verifyMessage } from "node:crypto";
+import { createHash as createHash4, verify as verifyMessage } from "node:crypto";
+
+// packages/sigstore/src/canonical.ts
+var import_bundle2 = __toESM(require_dist3(), 1);
+var import_core7 = __toESM(require_dist4(), 1);
+import { X509Certificate as OpenSSLCertificate } from "node:crypto";
+function checkCanonical(parsed, trust) {
+  const { json: json2, bundle, source } = parsed;
+  checkMediaType(bundle, source);
+  checkInt64Spellings(json2, source);
+  checkMessageDigestAlgorithm(json2, bundle, source);
+  checkCertificates(bundle, trust, source);
+  checkTimestampTokens(bundle, trust, source);
+  checkInclusionProofs(bundle, source);
+}
+function checkMediaType(bundle, source) {
+  const v03 = bundle.mediaType === import_bundle2.BUNDLE_V03_MEDIA_TYPE || bundle.mediaType === import_bundle2.BUNDLE_V03_LEGACY_MEDIA_TYPE;
+  if (bundle.verificationMaterial.content.$case === "certificate" && !v03) {
+    fail3(
+      "MEDIA_TYPE_MISMATCH",
+      source,
+      `mediaType: ${bundle.mediaType} has no verificationMaterial.certificate (a v0.3 field); expected ${import_bundle2.BUNDLE_V03_MEDIA_TYPE}`
+    );
+  }
+}
+var INT64_SPELLING = /^(0|[1-9][0-9]{0,18})$/;
+var INT64_MAX = 2n ** 63n - 1n;
+function checkInt64Spellings(json2, source) {
+  const entries = field(field(json2, "verificationMaterial"), "tlogEntries");
+  if (!Array.isArray(entries)) return;
+  entries.forEach((entry, i) => {
+    const at = `verificationMaterial.tlogEntries[${i}]`;
+    const proof = field(entry, "inclusionProof");
+    for (const [path, value] of [
+      [`${at}.logIndex`, field(entry, "logIndex")],
+      [`${at}.integratedTime`, field(entry, "integratedTime")],
+      [`${at}.inclusionProof.logIndex`, field(proof, "logIndex")],
+      [`${at}.inclusionProof.treeSize`, field(proof, "treeSize")]
+    ]) {
+      if (value === void 0) continue;
+      if (typeof value !== "string" || !INT64_SPELLING.test(value) || BigInt(value) > INT64_MAX) {
+        fail3(
+          "INTEGER_NOT_CANONICAL",
+          source,
+          `${path}: expected a decimal string (the protobuf JSON spelling of an int64, e.g. "42"), found ${shown2(value)}`
+        );
+      }
+    }
+  });
+}
+var MESSAGE_DIGEST_LENGTHS = { SHA2_256: 32, SHA2_384: 48, SHA2_512: 64 };
+function checkMessageDigestAlgorithm(json2, bundle, source) {
+  if (bundle.content.$case !== "messageSignature") return;
+  const algorithm = field(field(field(json2, "messageSignature"), "messageDigest"), "algorithm");
+  const length = typeof algorithm === "string" ? MESSAGE_DIGEST_LENGTHS[algorithm] : void 0;
+  if (length === void 0) {
+    fail3(
+      "DIGEST_ALGORITHM_UNKNOWN",
+      source,
+      `messageSignature.messageDigest.algorithm: expected one of ${Object.keys(MESSAGE_DIGEST_LENGTHS).join(", ")}, found ${shown2(algorithm)}`
+    );
+  }
+  const digest = bundle.content.messageSignature.messageDigest?.digest ?? Buffer.alloc(0);
+  if (digest.length !== length) {
+    fail3(
+      "DIGEST_ALGORITHM_UNKNOWN",
+      source,
+      `messageSignature.messageDigest.digest: expected ${length} bytes of ${algorithm}, found ${digest.length}`
+    );
+  }
+}
+var SEQUENCE = 48;
+var SET = 49;
+var INTEGER = 2;
+var BIT_STRING = 3;
+var OCTET_STRING = 4;
+var NULL = 5;
+var OID = 6;
+var GENERALIZED_TIME = 24;
+var CONTEXT_0 = 160;
+var CONTEXT_1 = 161;
+function checkCertificates(bundle, trust, source) {
+  const material = bundle.verificationMaterial.content;
+  if (material.$case === "certificate") {
+    checkCertificateDER(material.certificate.rawBytes, "verificationMaterial.certificate", source);
+  }
+  if (material.$case !== "x509CertificateChain") return;
+  const chain = material.x509CertificateChain.certificates;
+  const trusted = trust.root.certificateAuthorities.flatMap((ca) => ca.certChain?.certificates ?? []);
+  chain.forEach((certificate, i) => {
+    const at = `verificationMaterial.x509CertificateChain.certificates[${i}]`;
+    checkCertificateDER(certificate.rawBytes, at, source);
+    if (i > 0 && !trusted.some((t) => t.rawBytes.equals(certificate.rawBytes))) {
+      fail3(
+        "CERTIFICATE_CHAIN_UNTRUSTED",
+        source,
+        `${at}: expected a certificate of the trusted root's certificate authorities (the verifier chains to those, never to this one)`
+      );
+    }
+  });
+}
+function checkCertificateDER(der, at, source) {
+  const problem = strictCertificateProblem(der);
+  if (problem) fail3("CERTIFICATE_NOT_DER", source, `${at}: ${problem}`);
+}
+function strictCertificateProblem(bytes) {
+  const der = Buffer.from(bytes);
+  let root;
+  try {
+    root = import_core7.ASN1Obj.parseBuffer(der);
+  } catch (error2) {
+    return `not DER: ${describeCause(error2)}`;
+  }
+  try {
+    new OpenSSLCertificate(der);
+  } catch (error2) {
+    return `OpenSSL does not read it as a certificate: ${describeCause(error2)}`;
+  }
+  if (!hasTags(root, [SEQUENCE, SEQUENCE, BIT_STRING]) || root.tag.toDER() !== SEQUENCE) {
+    return "expected SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }";
+  }
+  const [tbs, algorithm, signature] = root.subs;
+  const signedAlgorithm = tbs.subs[tbs.subs[0]?.tag.toDER() === CONTEXT_0 ? 2 : 1];
+  if (!signedAlgorithm || !sameElement(algorithm, signedAlgorithm)) {
+    return "signatureAlgorithm: expected the TBSCertificate's own signature algorithm";
+  }
+  if (signature.value[0] !== 0) return "signatureValue: expected a BIT STRING with no unused bits";
+  return unreadableBySigstore(root);
+}
+function unreadableBySigstore(root) {
+  try {
+    const certificate = new import_core7.X509Certificate(root);
+    void [certificate.version, certificate.serialNumber, certificate.issuer, certificate.subject];
+    void [certificate.notBefore.getTime(), certificate.notAfter.getTime(), certificate.publicKey];
+    void [certificate.signatureAlgorithm, certificate.subjectAltName, certificate.isCA];
+    void [certificate.extAuthorityKeyID?.keyIdentifier, certificate.extSubjectKeyID?.keyIdentifier];
+    void certificate.extSCT?.signedCertificateTimestamps;
+    if (Number.isNaN(certificate.notBefore.getTime()) || Number.isNaN(certificate.notAfter.getTime())) {
+      return "validity: not a valid time";
+    }
+    return void 0;
+  } catch (error2) {
+    return `@sigstore/core cannot read it: ${describeCause(error2)}`;
+  }
+}
+var OID_SIGNED_DATA = "1.2.840.113549.1.7.2";
+var OID_TST_INFO = "1.2.840.113549.1.9.16.1.4";
+var OID_MESSAGE_DIGEST = "1.2.840.113549.1.9.4";
+var HASH_ALGORITHMS = /* @__PURE__ */ new Set(["2.16.840.1.101.3.4.2.1", "2.16.840.1.101.3.4.2.2", "2.16.840.1.101.3.4.2.3"]);
+var SIGNATURE_ALGORITHMS = /* @__PURE__ */ new Set(["1.2.840.10045.4.3.2", "1.2.840.10045.4.3.3", "1.2.840.10045.4.3.4"]);
+function checkTimestampTokens(bundle, trust, source) {
+  const tokens = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? [];
+  if (tokens.length === 0) return;
+  const trusted = trustedTimestampCertificates(trust);
+  tokens.forEach((token, i) => {
+    const at = `verificationMaterial.timestampVerificationData.rfc3161Timestamps[${i}].signedTimestamp`;
+    const problem = timestampTokenProblem(token.signedTimestamp, trusted);
+    if (problem) fail3(problem.code, source, `${at}: ${problem.message}`);
+  });
+}
+var timestampCertificates = /* @__PURE__ */ new WeakMap();
+function trustedTimestampCertificates(trust) {
+  let read = timestampCertificates.get(trust);
+  if (!read) {
+    read = trust.root.timestampAuthorities.flatMap((tsa) => tsa.certChain?.certificates ?? []).flatMap((certificate) => {
+      try {
+        return [import_core7.ASN1Obj.parseBuffer(Buffer.from(certificate.rawBytes))];
+      } catch {
+        return [];
+      }
+    });
+    timestampCertificates.set(trust, read);
+  }
+  return read;
+}
+var TokenRefused = class extends Error {
+  constructor(problem) {
+    super(problem.message);
+    this.problem = problem;
+  }
+  problem;
+};
+function invalid2(message) {
+  throw new TokenRefused({ code: "TIMESTAMP_INVALID", message });
+}
+function notCanonical(message) {
+  throw new TokenRefused({ code: "TIMESTAMP_NOT_CANONICAL", message });
+}
+function timestampTokenProblem(bytes, trusted) {
+  try {
+    let response;
+    try {
+      response = import_core7.ASN1Obj.parseBuffer(Buffer.from(bytes));
+    } catch (error2) {
+      invalid2(`not DER: ${describeCause(error2)}`);
+    }
+    const [status, token] = expectChildren(response, [SEQUENCE, SEQUENCE], "TimeStampResp");
+    const [code] = expectChildren(status, [INTEGER], "status");
+    if (!code.value.equals(Buffer.from([0]))) notCanonical(`status: expected 0 (granted), found 0x${hex(code.value)}`);
+    const [contentType, content] = expectChildren(token, [OID, CONTEXT_0], "timeStampToken");
+    if (contentType.toOID() !== OID_SIGNED_DATA) invalid2(`timeStampToken.contentType: expected signedData`);
+    const [signedData] = expectChildren(content, [SEQUENCE], "timeStampToken.content");
+    checkSignedData(signedData, trusted);
+    return void 0;
+  } catch (error2) {
+    if (error2 instanceof TokenRefused) return error2.problem;
+    return { code: "TIMESTAMP_INVALID", message: `not a timestamp token: ${describeCause(error2)}` };
+  }
+}
+function checkSignedData(signedData, trusted) {
+  const tags = signedData.subs.map((sub) => sub.tag.toDER());
+  if (tags.includes(CONTEXT_1)) notCanonical("signedData.crls: expected none (a timestamp authority writes none)");
+  const certificates = tags.length === 5 ? signedData.subs[3] : void 0;
+  const layout = certificates ? [INTEGER, SET, SEQUENCE, CONTEXT_0, SET] : [INTEGER, SET, SEQUENCE, SET];
+  expectChildren(signedData, layout, "signedData");
+  const [version, digestAlgorithms, encapsulated] = signedData.subs;
+  if (!version.value.equals(Buffer.from([3]))) {
+    notCanonical(`signedData.version: expected 3, found 0x${hex(version.value)}`);
+  }
+  checkTSTInfo(encapsulated);
+  const signerInfos = signedData.subs[signedData.subs.length - 1];
+  if (signerInfos.subs.length !== 1) {
+    invalid2(`signedData.signerInfos: expected one signer, found ${signerInfos.subs.length}`);
+  }
+  const digestAlgorithm = checkSignerInfo(signerInfos.subs[0]);
+  if (digestAlgorithms.subs.length !== 1 || !sameElement(digestAlgorithms.subs[0], digestAlgorithm)) {
+    notCanonical("signedData.digestAlgorithms: expected exactly the signer's digest algorithm");
+  }
+  certificates?.subs.forEach((certificate, i) => {
+    if (!trusted.some((t) => sameElement(t, certificate))) {
+      invalid2(
+        `signedData.certificates[${i}]: expected a certificate of the trusted root's timestamp authorities, found another`
+      );
+    }
+  });
+}
+function checkTSTInfo(encapsulated) {
+  const [contentType, content] = expectChildren(encapsulated, [OID, CONTEXT_0], "encapContentInfo");
+  if (contentType.toOID() !== OID_TST_INFO) invalid2("encapContentInfo.eContentType: expected id-ct-TSTInfo");
+  const [octets] = expectChildren(content, [OCTET_STRING], "encapContentInfo.eContent");
+  const [tstInfo] = expectChildren(octets, [SEQUENCE], "encapContentInfo.eContent (TSTInfo)");
+  const [, , imprint, , genTime] = expectLeading(
+    tstInfo,
+    [INTEGER, OID, SEQUENCE, INTEGER, GENERALIZED_TIME],
+    "TSTInfo"
+  );
+  const [algorithm] = expectChildren(imprint, [SEQUENCE, OCTET_STRING], "TSTInfo.messageImprint");
+  checkHashAlgorithm(algorithm, "TSTInfo.messageImprint.hashAlgorithm");
+  let time2;
+  try {
+    time2 = genTime.toDate();
+  } catch (error2) {
+    invalid2(`TSTInfo.genTime: ${describeCause(error2)}`);
+  }
+  if (Number.isNaN(time2.getTime())) invalid2("TSTInfo.genTime: not a valid time");
+}
+function checkSignerInfo(signerInfo) {
+  if (signerInfo.subs[6]?.tag.toDER() === CONTEXT_1) notCanonical("signerInfo.unsignedAttrs: expected none");
+  const [version, sid, digestAlgorithm, signedAttrs, signatureAlgorithm] = expectChildren(
+    signerInfo,
+    [INTEGER, SEQUENCE, SEQUENCE, CONTEXT_0, SEQUENCE, OCTET_STRING],
+    "signerInfo"
+  );
+  if (!version.value.equals(Buffer.from([1]))) {
+    notCanonical(`signerInfo.version: expected 1, found 0x${hex(version.value)}`);
+  }
+  expectChildren(sid, [SEQUENCE, INTEGER], "signerInfo.sid");
+  checkHashAlgorithm(digestAlgorithm, "signerInfo.digestAlgorithm");
+  const digests = signedAttrs.subs.filter((attribute) => {
+    const [type] = expectChildren(attribute, [OID, SET], "signerInfo.signedAttrs[]");
+    return type.toOID() === OID_MESSAGE_DIGEST;
+  });
+  if (digests.length !== 1) invalid2("signerInfo.signedAttrs: expected one messageDigest attribute");
+  expectChildren(digests[0].subs[1], [OCTET_STRING], "signerInfo.signedAttrs.messageDigest");
+  const [oid] = expectChildren(signatureAlgorithm, [OID], "signerInfo.signatureAlgorithm");
+  if (!SIGNATURE_ALGORITHMS.has(oid.toOID())) {
+    invalid2(`signerInfo.signatureAlgorithm: expected ECDSA with SHA-256, -384 or -512, found ${oid.toOID()}`);
+  }
+  return digestAlgorithm;
+}
+function checkHashAlgorithm(algorithm, at) {
+  const withNull = algorithm.subs.length === 2;
+  const [oid] = expectChildren(algorithm, withNull ? [OID, NULL] : [OID], at);
+  if (withNull && algorithm.subs[1].value.length !== 0) invalid2(`${at}.parameters: expected NULL`);
+  if (!HASH_ALGORITHMS.has(oid.toOID())) invalid2(`${at}: expected SHA-256, -384 or -512, found ${oid.toOID()}`);
+}
+function expectChildren(element, tags, at) {
+  if (!hasTags(element, tags)) invalid2(`${at}: expected ${tags.length} elements (${tags.map(tagName).join(", ")})`);
+  return element.subs;
+}
+function expectLeading(element, tags, at) {
+  const leading = element.subs.slice(0, tags.length);
+  if (leading.length !== tags.length || leading.some((sub, i) => sub.tag.toDER() !== tags[i])) {
+    invalid2(`${at}: expected ${tags.map(tagName).join(", ")} first`);
+  }
+  return leading;
+}
+function sameElement(a, b) {
+  return a.tag.toDER() === b.tag.toDER() && a.value.equals(b.value);
+}
+function hasTags(element, tags) {
+  return element.subs.length === tags.length && element.subs.every((sub, i) => sub.tag.toDER() === tags[i]);
+}
+var TAG_NAMES = {
+  [SEQUENCE]: "SEQUENCE",
+  [SET]: "SET",
+  [INTEGER]: "INTEGER",
+  [BIT_STRING]: "BIT STRING",
+  [OCTET_STRING]: "OCTET STRING",
+  [NULL]: "NULL",
+  [OID]: "OID",
+  [GENERALIZED_TIME]: "GeneralizedTime",
+  [CONTEXT_0]: "[0]",
+  [CONTEXT_1]: "[1]"
+};
+function tagName(tag) {
+  return TAG_NAMES[tag] ?? `tag 0x${tag.toString(16)}`;
+}
+var SIGNATURE_LINE = /^\u2014 ([^\s+]+) ([A-Za-z0-9+/]+={0,2})$/;
+var ROOT_HASH_BYTES = 32;
+function checkInclusionProofs(bundle, source) {
+  bundle.verificationMaterial.tlogEntries.forEach((entry, i) => {
+    const proof = entry.inclusionProof;
+    if (!proof?.checkpoint) return;
+    const at = `verificationMaterial.tlogEntries[${i}].inclusionProof`;
+    const checkpoint = readCheckpoint(proof.checkpoint.envelope, `${at}.checkpoint.envelope`, source);
+    if (proof.treeSize !== checkpoint.treeSize) {
+      fail3(
+        "INCLUSION_PROOF_MISMATCH",
+        source,
+        `${at}.treeSize: expected the checkpoint's tree size ${checkpoint.treeSize}, found ${proof.treeSize}`
+      );
+    }
+    if (proof.rootHash.length !== checkpoint.rootHash.length || !proof.rootHash.equals(checkpoint.rootHash)) {
+      const found = proof.rootHash.length === ROOT_HASH_BYTES ? proof.rootHash.toString("base64") : `${proof.rootHash.length} bytes`;
+      fail3(
+        "INCLUSION_PROOF_MISMATCH",
+        source,
+        `${at}.rootHash: expected the checkpoint's root hash ${checkpoint.rootHash.toString("base64")}, found ${found}`
+      );
+    }
+  });
+}
+function readCheckpoint(envelope, at, source) {
+  const invalidCheckpoint = (problem) => fail3("TLOG_INVALID", source, `${at}: ${problem}`);
+  const notCanonicalCheckpoint = (problem) => fail3("CHECKPOINT_NOT_CANONICAL", source, `${at}: ${problem}`);
+  const split2 = envelope.indexOf("\n\n");
+  if (split2 < 0) invalidCheckpoint("expected a signed note: the note, a blank line, signature lines");
+  const [origin, treeSize, rootHash] = envelope.slice(0, split2).split("\n");
+  if (!origin || !treeSize || !rootHash) invalidCheckpoint("expected the origin, the tree size and the root hash");
+  if (!/^[0-9]+$/.test(treeSize)) invalidCheckpoint(`tree size: expected a decimal number, found ${shown2(treeSize)}`);
+  if (!INT64_SPELLING.test(treeSize)) {
+    notCanonicalCheckpoint(`tree size: expected no leading zeros, found ${shown2(treeSize)}`);
+  }
+  const root = Buffer.from(rootHash, "base64");
+  if (root.length !== ROOT_HASH_BYTES) {
+    invalidCheckpoint(`root hash: expected ${ROOT_HASH_BYTES} bytes, found ${shown2(rootHash)}`);
+  }
+  if (root.toString("base64") !== rootHash) {
+    notCanonicalCheckpoint(`root hash: expected canonical base64, found ${shown2(rootHash)}`);
+  }
+  const signatures = envelope.slice(split2 + 2);
+  if (signatures === "") invalidCheckpoint("expected at least one signature line after the note");
+  if (!signatures.endsWith("\n")) notCanonicalCheckpoint("expected the signature lines to end with a newline");
+  const seen = /* @__PURE__ */ new Set();
+  signatures.slice(0, -1).split("\n").forEach((line, i) => {
+    const match = SIGNATURE_LINE.exec(line);
+    const signature = match ? Buffer.from(match[2], "base64") : void 0;
+    if (!signature || signature.toString("base64") !== match[2] || signature.length < 5) {
+      notCanonicalCheckpoint(
+        `signature line ${i + 1}: expected "\u2014 <name> <base64 key hint and signature>", found ${shown2(line)}`
+      );
+    }
+    if (seen.has(line)) notCanonicalCheckpoint(`signature line ${i + 1}: the same signature twice`);
+    seen.add(line);
+  });
+  return { treeSize, rootHash: root };
+}
+function field(value, name) {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? value[name] : void 0;
+}
+function shown2(value) {
+  if (value === void 0) return "nothing";
+  const text2 = JSON.stringify(typeof value === "string" ? value.slice(0, 100) : value);
+  return text2.length > 80 ? `${text2.slice(0, 77)}...` : text2;
+}
+function hex(bytes) {
+  return bytes.subarray(0, 16).toString("hex");
+}
+function fail3(code, source, message) {
+  throw new BundleVerificationError(code, `${source}: ${message}`);
+}
 
 // packages/sigstore/src/certificate.ts
-var import_core7 = __toESM(require_dist4(), 1);
+var import_core8 = __toESM(require_dist4(), 1);
 var FULCIO_EXTENSIONS = {
   "1.3.6.1.4.1.57264.1.8": "issuer",
   "1.3.6.1.4.1.57264.1.9": "buildSignerURI",
@@ -80339,7 +80790,7 @@ function fulcioExtensions(certificate) {
 }
 function decodeUtf8String(der) {
   try {
-    const obj = import_core7.ASN1Obj.parseBuffer(Buffer.from(der));
+    const obj = import_core8.ASN1Obj.parseBuffer(Buffer.from(der));
     return obj.value.toString("utf8");
   } catch {
     return void 0;
@@ -80347,14 +80798,14 @@ function decodeUtf8String(der) {
 }
 
 // packages/sigstore/src/der-cache.ts
-var import_core8 = __toESM(require_dist4(), 1);
+var import_core9 = __toESM(require_dist4(), 1);
 var encodings = /* @__PURE__ */ new WeakMap();
 var installed = false;
 function cacheDerEncodings() {
   if (installed) return;
   installed = true;
-  const encode = import_core8.ASN1Obj.prototype.toDER;
-  import_core8.ASN1Obj.prototype.toDER = function toDER() {
+  const encode = import_core9.ASN1Obj.prototype.toDER;
+  import_core9.ASN1Obj.prototype.toDER = function toDER() {
     let der = encodings.get(this);
     if (der === void 0) {
       der = encode.call(this);
@@ -80500,11 +80951,11 @@ function bytesToHex(bytes) {
   abytes(bytes);
   if (hasHexBuiltin)
     return bytes.toHex();
-  let hex = "";
+  let hex2 = "";
   for (let i = 0; i < bytes.length; i++) {
-    hex += hexes[bytes[i]];
+    hex2 += hexes[bytes[i]];
   }
-  return hex;
+  return hex2;
 }
 var asciis = { _0: 48, _9: 57, A: 65, F: 70, a: 97, f: 102 };
 function asciiToBase16(ch) {
@@ -80516,28 +80967,28 @@ function asciiToBase16(ch) {
     return ch - (asciis.a - 10);
   return;
 }
-function hexToBytes(hex) {
-  if (typeof hex !== "string")
-    throw new TypeError("hex string expected, got " + typeof hex);
+function hexToBytes(hex2) {
+  if (typeof hex2 !== "string")
+    throw new TypeError("hex string expected, got " + typeof hex2);
   if (hasHexBuiltin) {
     try {
-      return Uint8Array.fromHex(hex);
+      return Uint8Array.fromHex(hex2);
     } catch (error2) {
       if (error2 instanceof SyntaxError)
         throw new RangeError(error2.message);
       throw error2;
     }
   }
-  const hl = hex.length;
+  const hl = hex2.length;
   const al = hl / 2;
   if (hl % 2)
     throw new RangeError("hex string expected, got unpadded hex of length " + hl);
   const array = new Uint8Array(al);
   for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
-    const n1 = asciiToBase16(hex.charCodeAt(hi));
-    const n2 = asciiToBase16(hex.charCodeAt(hi + 1));
+    const n1 = asciiToBase16(hex2.charCodeAt(hi));
+    const n2 = asciiToBase16(hex2.charCodeAt(hi + 1));
     if (n1 === void 0 || n2 === void 0) {
-      const char = hex[hi] + hex[hi + 1];
+      const char = hex2[hi] + hex2[hi + 1];
       throw new RangeError('hex string expected, got non-hex character "' + char + '" at index ' + hi);
     }
     array[ai] = n1 * 16 + n2;
@@ -81157,7 +81608,7 @@ var abytes2 = (value, length, title) => abytes(value, length, title);
 var anumber2 = anumber;
 var bytesToHex2 = bytesToHex;
 var concatBytes2 = (...arrays) => concatBytes(...arrays);
-var hexToBytes2 = (hex) => hexToBytes(hex);
+var hexToBytes2 = (hex2) => hexToBytes(hex2);
 var isBytes2 = isBytes;
 var randomBytes2 = (bytesLength) => randomBytes(bytesLength);
 var _0n = /* @__PURE__ */ BigInt(0);
@@ -81188,13 +81639,13 @@ function asafenumber(value, title = "") {
   }
 }
 function numberToHexUnpadded(num) {
-  const hex = abignumber(num).toString(16);
-  return hex.length & 1 ? "0" + hex : hex;
+  const hex2 = abignumber(num).toString(16);
+  return hex2.length & 1 ? "0" + hex2 : hex2;
 }
-function hexToNumber(hex) {
-  if (typeof hex !== "string")
-    throw new TypeError("hex string expected, got " + typeof hex);
-  return hex === "" ? _0n : BigInt("0x" + hex);
+function hexToNumber(hex2) {
+  if (typeof hex2 !== "string")
+    throw new TypeError("hex string expected, got " + typeof hex2);
+  return hex2 === "" ? _0n : BigInt("0x" + hex2);
 }
 function bytesToNumberBE(bytes) {
   return hexToNumber(bytesToHex(bytes));
@@ -81207,10 +81658,10 @@ function numberToBytesBE(n, len) {
   if (len === 0)
     throw new RangeError("zero length");
   n = abignumber(n);
-  const hex = n.toString(16);
-  if (hex.length > len * 2)
+  const hex2 = n.toString(16);
+  if (hex2.length > len * 2)
     throw new RangeError("number too large");
-  return hexToBytes(hex.padStart(len * 2, "0"));
+  return hexToBytes(hex2.padStart(len * 2, "0"));
 }
 function numberToBytesLE(n, len) {
   return numberToBytesBE(n, len).reverse();
@@ -81241,7 +81692,7 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
   if (typeof hmacFn !== "function")
     throw new TypeError("hmacFn must be a function");
   const u8n = (len) => new Uint8Array(len);
-  const NULL = Uint8Array.of();
+  const NULL2 = Uint8Array.of();
   const byte0 = Uint8Array.of(0);
   const byte1 = Uint8Array.of(1);
   const _maxDrbgIters = 1e3;
@@ -81254,7 +81705,7 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
     i = 0;
   };
   const h = (...msgs) => hmacFn(k, concatBytes2(v, ...msgs));
-  const reseed = (seed = NULL) => {
+  const reseed = (seed = NULL2) => {
     k = h(byte0, seed);
     v = h();
     if (seed.length === 0)
@@ -81465,7 +81916,7 @@ var FIELD_FIELDS = [
   "mulN",
   "sqrN"
 ];
-function validateField(field) {
+function validateField(field2) {
   const initial = {
     ORDER: "bigint",
     BYTES: "number",
@@ -81475,14 +81926,14 @@ function validateField(field) {
     map[val] = "function";
     return map;
   }, initial);
-  validateObject(field, opts);
-  asafenumber(field.BYTES, "BYTES");
-  asafenumber(field.BITS, "BITS");
-  if (field.BYTES < 1 || field.BITS < 1)
+  validateObject(field2, opts);
+  asafenumber(field2.BYTES, "BYTES");
+  asafenumber(field2.BITS, "BITS");
+  if (field2.BYTES < 1 || field2.BITS < 1)
     throw new Error("invalid field: expected BYTES/BITS > 0");
-  if (field.ORDER <= _1n2)
-    throw new Error("invalid field: expected ORDER > 1, got " + field.ORDER);
-  return field;
+  if (field2.ORDER <= _1n2)
+    throw new Error("invalid field: expected ORDER > 1, got " + field2.ORDER);
+  return field2;
 }
 function FpPow(Fp, num, power) {
   const F = Fp;
@@ -81904,12 +82355,12 @@ function mulEndoUnsafe(Point, point, k1, k2) {
   }
   return { p1, p2 };
 }
-function createField(order, field, isLE) {
-  if (field) {
-    if (field.ORDER !== order)
+function createField(order, field2, isLE) {
+  if (field2) {
+    if (field2.ORDER !== order)
       throw new Error("Field.ORDER must match order: Fp == p, Fn == n");
-    validateField(field);
-    return field;
+    validateField(field2);
+    return field2;
   } else {
     return Field(order, { isLE });
   }
@@ -82130,12 +82581,12 @@ var DER = {
       abignumber(num);
       if (num < _0n4)
         throw new E("integer: negative integers are not allowed");
-      let hex = numberToHexUnpadded(num);
-      if (Number.parseInt(hex[0], 16) & 8)
-        hex = "00" + hex;
-      if (hex.length & 1)
+      let hex2 = numberToHexUnpadded(num);
+      if (Number.parseInt(hex2[0], 16) & 8)
+        hex2 = "00" + hex2;
+      if (hex2.length & 1)
         throw new E("unexpected DER parsing assertion: unpadded hex");
-      return hex;
+      return hex2;
     },
     decode(data) {
       const { Err: E } = DER;
@@ -82329,8 +82780,8 @@ function weierstrass(params, extraOpts = {}) {
       P.assertValidity();
       return P;
     }
-    static fromHex(hex) {
-      return Point.fromBytes(hexToBytes2(hex));
+    static fromHex(hex2) {
+      return Point.fromBytes(hexToBytes2(hex2));
     }
     get x() {
       return this.toAffine().x;
@@ -82762,8 +83213,8 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       const s = bytes.subarray(L, L * 2);
       return new Signature(Fn.fromBytes(r), Fn.fromBytes(s), recid);
     }
-    static fromHex(hex, format) {
-      return this.fromBytes(hexToBytes2(hex), format);
+    static fromHex(hex2, format) {
+      return this.fromBytes(hexToBytes2(hex2), format);
     }
     assertRecovery() {
       const { recovery } = this;
@@ -83040,7 +83491,7 @@ function requireLogValidityStarts(root, source) {
   const missing2 = [
     ...root.tlogs.map((log2, i) => [`tlogs[${i}]`, log2]),
     ...root.ctlogs.map((log2, i) => [`ctlogs[${i}]`, log2])
-  ].filter(([, log2]) => log2.publicKey?.validFor !== void 0 && log2.publicKey.validFor.start === void 0).map(([field]) => `${field}.publicKey.validFor.start`);
+  ].filter(([, log2]) => log2.publicKey?.validFor !== void 0 && log2.publicKey.validFor.start === void 0).map(([field2]) => `${field2}.publicKey.validFor.start`);
   if (missing2.length > 0) {
     throw new SigstoreInputError(
       "TRUSTED_ROOT_INVALID",
@@ -83054,6 +83505,7 @@ function withPublicKey(trust, key) {
 
 // packages/sigstore/src/verify.ts
 var MAX_SIGNED_TIMESTAMPS = 32;
+var MAX_TLOG_ENTRIES = 32;
 var BundleVerifier = class {
   constructor(trust, options = {}) {
     this.trust = trust;
@@ -83073,22 +83525,36 @@ var BundleVerifier = class {
   /** Verifies one RFC 3161 timestamp on its own: the bundle's signature and key at that time, no log needed. */
   timestampVerifier;
   publicKey;
+  /**
+   * The bundle in its canonical encoding → verified by sigstore-js → the signer checked → what it is about. Throws
+   * BundleVerificationError (a refusal) or SigstoreInputError; an exception no check anticipated is an InternalError
+   * naming the bundle, never a refusal and never a pass.
+   */
   verify(parsed, options = {}) {
+    try {
+      return this.verifyBundle(parsed, options);
+    } catch (error2) {
+      throw asKnownError(error2, parsed.source);
+    }
+  }
+  verifyBundle(parsed, options) {
     const { bundle, source } = parsed;
     if (!this.publicKey && !options.identity && !options.anyIdentity) {
       throw new SigstoreInputError("KEY_UNREADABLE", "an expected identity or a public key is required to verify");
     }
+    checkBounds(bundle, source);
+    checkCanonical(parsed, this.trust);
     const entity = this.signedEntity(bundle, source, options.artifact);
     if (this.publicKey && entity.key.$case !== "public-key") {
-      fail3("PUBLIC_KEY_INVALID", source, "expected a bundle signed by the given public key, found a certificate");
+      fail4("PUBLIC_KEY_INVALID", source, "expected a bundle signed by the given public key, found a certificate");
     }
     if (!this.publicKey && entity.key.$case !== "certificate") {
-      fail3("IDENTITY_MISMATCH", source, "expected a bundle signed by a Fulcio certificate, found a public key hint");
+      fail4("IDENTITY_MISMATCH", source, "expected a bundle signed by a Fulcio certificate, found a public key hint");
     }
-    const counted = this.verifyEntity(bundle, entity, source);
+    const counted = this.verifyEntity(entity, source);
     const signer = entity.key.$case === "certificate" ? signerOf(entity.key.certificate) : void 0;
     if (options.identity) {
-      if (!signer) fail3("IDENTITY_MISMATCH", source, "the bundle is signed by a key, not by an identity");
+      if (!signer) fail4("IDENTITY_MISMATCH", source, "the bundle is signed by a key, not by an identity");
       checkIdentity(signer, options.identity, source);
     }
     const verified = {
@@ -83096,7 +83562,8 @@ var BundleVerifier = class {
       ...parsed.sha256 && { sha256: parsed.sha256 },
       kind: bundle.content.$case === "dsseEnvelope" ? "dsse" : "message-signature",
       signer: signer ?? { san: "", issuer: "", extensions: {} },
-      signedAt: signedTimes(counted)
+      signedAt: signedTimes(counted),
+      evidenceKey: this.evidenceKey(bundle, entity)
     };
     if (bundle.content.$case === "messageSignature") {
       verified.messageDigest = messageDigestOf(bundle.content.messageSignature);
@@ -83111,37 +83578,29 @@ var BundleVerifier = class {
    * the thresholds decide (sigstore-python `tsa/bundle`). So after a timestamp failure the bundle is verified
    * again with only the timestamps that verify on their own. Returns the entity whose timestamps were counted.
    */
-  verifyEntity(bundle, entity, source) {
+  verifyEntity(entity, source) {
     const signed = entity.timestamps.filter((t) => t.$case === "timestamp-authority");
-    const encoded = (bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? []).map(
-      (t) => t.signedTimestamp.toString("base64")
-    );
-    if (new Set(encoded).size !== encoded.length) {
-      fail3("TIMESTAMP_INVALID", source, "the same RFC 3161 timestamp is in the bundle twice");
-    }
-    if (signed.length > MAX_SIGNED_TIMESTAMPS) {
-      fail3(
-        "TIMESTAMP_INVALID",
-        source,
-        `expected at most ${MAX_SIGNED_TIMESTAMPS} RFC 3161 timestamps, found ${signed.length}`
-      );
+    const stamped = signed.map((t) => sha256Hex(t.timestamp.tstInfo.raw));
+    if (new Set(stamped).size !== stamped.length) {
+      fail4("TIMESTAMP_INVALID", source, "the same RFC 3161 timestamp (TSTInfo) is in the bundle twice");
     }
     try {
       this.verifier.verify(entity);
       return entity;
     } catch (error2) {
       if (!(error2 instanceof import_verify2.VerificationError && error2.code === "TIMESTAMP_ERROR") || signed.length === 0) {
-        fail3(failureCode(error2), source, describeCause(error2), error2);
+        fail4(failureCode(error2), source, describeCause(error2), error2);
       }
       const verified = signed.filter((timestamp) => {
         try {
           this.timestampVerifier.verify({ ...entity, timestamps: [timestamp], tlogEntries: [] });
           return true;
-        } catch {
-          return false;
+        } catch (timestampError) {
+          if (timestampError instanceof import_verify2.VerificationError) return false;
+          throw timestampError;
         }
       });
-      if (verified.length === signed.length) fail3(failureCode(error2), source, describeCause(error2), error2);
+      if (verified.length === signed.length) fail4(failureCode(error2), source, describeCause(error2), error2);
       const counted = {
         ...entity,
         timestamps: [...entity.timestamps.filter((t) => t.$case !== "timestamp-authority"), ...verified]
@@ -83151,9 +83610,30 @@ var BundleVerifier = class {
         return counted;
       } catch (retryError) {
         const uncounted = `${signed.length - verified.length} of ${signed.length} RFC 3161 timestamps did not verify`;
-        fail3(failureCode(retryError), source, `${describeCause(retryError)} (${uncounted})`, retryError);
+        fail4(failureCode(retryError), source, `${describeCause(retryError)} (${uncounted})`, retryError);
       }
     }
+  }
+  /**
+   * What was signed, whatever bytes carried it: the signer (its certificate's TBSCertificate, or the key) and the
+   * signed content (the DSSE pre-authentication encoding, or the message digest). Not the signature: an ECDSA
+   * signature has a second valid form, (r, n - s), that anyone can compute, and a second signing of the same content
+   * by the same certificate or key is the same evidence.
+   */
+  evidenceKey(bundle, entity) {
+    const signer = entity.key.$case === "certificate" ? `certificate ${sha256Hex(entity.key.certificate.tbsCertificate.toDER())}` : `key ${sha256Hex(this.publicKey?.export({ type: "spki", format: "der" }) ?? Buffer.alloc(0))}`;
+    let content;
+    if (bundle.content.$case === "dsseEnvelope") {
+      const { payloadType, payload } = bundle.content.dsseEnvelope;
+      content = `dsse ${sha256Hex(import_core10.dsse.preAuthEncoding(payloadType, payload))}`;
+    } else {
+      const { algorithm, hex: hex2 } = messageDigestOf(bundle.content.messageSignature);
+      content = `message ${algorithm}:${hex2}`;
+    }
+    return sha256Hex(Buffer.from(`twokey evidence v1
+${signer}
+${content}
+`));
   }
   /** The entity sigstore-js verifies; for a message signature, bound to the artifact's digest. */
   signedEntity(bundle, source, artifact) {
@@ -83165,13 +83645,13 @@ var BundleVerifier = class {
     }
     if (bundle.content.$case !== "messageSignature") return entity;
     const messageSignature = bundle.content.messageSignature;
-    if (!artifact) fail3("ARTIFACT_MISMATCH", source, "a message signature can only be verified against an artifact");
+    if (!artifact) fail4("ARTIFACT_MISMATCH", source, "a message signature can only be verified against an artifact");
     const algorithm = messageDigestOf(messageSignature).algorithm;
     const content = "file" in artifact ? artifact.content ?? smallFileContent(artifact.file) : void 0;
     const digest = "digest" in artifact ? artifact.digest : content ? digestBytes(content, [algorithm])[0] : digestFile(artifact.file, [algorithm])[0];
     const signed = messageDigestOf(messageSignature);
     if (digest.algorithm !== signed.algorithm || digest.hex !== signed.hex) {
-      fail3(
+      fail4(
         "ARTIFACT_MISMATCH",
         source,
         `the bundle signs ${signed.algorithm}:${signed.hex}, the artifact is ${digest.algorithm}:${digest.hex}`
@@ -83188,10 +83668,19 @@ var BundleVerifier = class {
     const envelope = bundle.content.dsseEnvelope;
     verified.payloadType = envelope.payloadType;
     if (envelope.payloadType === IN_TOTO_PAYLOAD_TYPE) {
+      const text2 = envelope.payload.toString("utf8");
+      const deep = jsonNestingBeyond(text2, MAX_JSON_DEPTH);
+      if (deep !== void 0) {
+        fail4(
+          "PAYLOAD_INVALID",
+          source,
+          `the in-toto payload nests deeper than ${MAX_JSON_DEPTH} levels (at offset ${deep})`
+        );
+      }
       try {
-        verified.statement = JSON.parse(envelope.payload.toString("utf8"));
+        verified.statement = JSON.parse(text2);
       } catch (error2) {
-        fail3("PAYLOAD_INVALID", source, `the in-toto payload is not JSON: ${describeCause(error2)}`);
+        fail4("PAYLOAD_INVALID", source, `the in-toto payload is not JSON: ${describeCause(error2)}`);
       }
     }
     if (!artifact) return;
@@ -83201,15 +83690,15 @@ var BundleVerifier = class {
       const digests = digestsOf(artifact, algorithms);
       const matched = digests.some((d) => subjects.some((s) => s[d.algorithm]?.toLowerCase() === d.hex));
       if (!matched) {
-        const shown2 = digests.map((d) => `${d.algorithm}:${d.hex}`).join(", ") || "(no comparable digest)";
-        fail3("ARTIFACT_MISMATCH", source, `no subject of the statement has the artifact's digest ${shown2}`);
+        const shown3 = digests.map((d) => `${d.algorithm}:${d.hex}`).join(", ") || "(no comparable digest)";
+        fail4("ARTIFACT_MISMATCH", source, `no subject of the statement has the artifact's digest ${shown3}`);
       }
       return;
     }
-    const payloadDigest = import_core9.crypto.digest("sha256", envelope.payload).toString("hex");
+    const payloadDigest = import_core10.crypto.digest("sha256", envelope.payload).toString("hex");
     const digest = digestsOf(artifact, ["sha256"])[0];
     if (digest.algorithm !== "sha256" || digest.hex !== payloadDigest) {
-      fail3("ARTIFACT_MISMATCH", source, `the envelope's payload is sha256:${payloadDigest}, not the artifact`);
+      fail4("ARTIFACT_MISMATCH", source, `the envelope's payload is sha256:${payloadDigest}, not the artifact`);
     }
   }
 };
@@ -83233,10 +83722,10 @@ var PrehashedMessageSignature = class {
   messageDigest;
   algorithm;
   compareSignature(signature) {
-    return import_core9.crypto.bufferEqual(signature, this.signature);
+    return import_core10.crypto.bufferEqual(signature, this.signature);
   }
   compareDigest(digest) {
-    return import_core9.crypto.bufferEqual(digest, this.messageDigest);
+    return import_core10.crypto.bufferEqual(digest, this.messageDigest);
   }
   compareSignedDigest(digest) {
     return this.compareDigest(digest);
@@ -83259,13 +83748,21 @@ function messageDigestOf(messageSignature) {
 }
 function hashAlgorithmName(algorithm) {
   switch (algorithm) {
+    case import_protobuf_specs2.HashAlgorithm.SHA2_256:
+      return "sha256";
     case import_protobuf_specs2.HashAlgorithm.SHA2_384:
       return "sha384";
     case import_protobuf_specs2.HashAlgorithm.SHA2_512:
       return "sha512";
     default:
-      return "sha256";
+      throw new BundleVerificationError(
+        "DIGEST_ALGORITHM_UNKNOWN",
+        `messageSignature.messageDigest.algorithm: expected SHA2_256, SHA2_384 or SHA2_512, found ${algorithm === void 0 ? "nothing" : import_protobuf_specs2.HashAlgorithm[algorithm] ?? algorithm}`
+      );
   }
+}
+function sha256Hex(bytes) {
+  return createHash4("sha256").update(bytes).digest("hex");
 }
 function isDigestAlgorithm(name) {
   return DIGEST_ALGORITHMS.includes(name);
@@ -83274,6 +83771,20 @@ function subjectDigests(statement) {
   const subject = statement?.subject;
   if (!Array.isArray(subject)) return [];
   return subject.map((s) => s?.digest).filter((d) => typeof d === "object" && d !== null);
+}
+function checkBounds(bundle, source) {
+  const timestamps = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps.length ?? 0;
+  if (timestamps > MAX_SIGNED_TIMESTAMPS) {
+    fail4(
+      "TIMESTAMP_INVALID",
+      source,
+      `expected at most ${MAX_SIGNED_TIMESTAMPS} RFC 3161 timestamps, found ${timestamps}`
+    );
+  }
+  const entries = bundle.verificationMaterial.tlogEntries.length;
+  if (entries > MAX_TLOG_ENTRIES) {
+    fail4("TLOG_INVALID", source, `expected at most ${MAX_TLOG_ENTRIES} transparency log entries, found ${entries}`);
+  }
 }
 function signerOf(certificate) {
   const extensions = fulcioExtensions(certificate);
@@ -83291,20 +83802,20 @@ function signedTimes(entity) {
 }
 function checkIdentity(signer, expected, source) {
   if (expected.san === void 0 && expected.sanPattern === void 0) {
-    fail3("IDENTITY_MISMATCH", source, "the expected identity names neither a SAN nor a SAN pattern");
+    fail4("IDENTITY_MISMATCH", source, "the expected identity names neither a SAN nor a SAN pattern");
   }
   if (expected.san !== void 0 && signer.san !== expected.san) {
-    fail3("IDENTITY_MISMATCH", source, `expected identity ${expected.san}, found ${signer.san || "(none)"}`);
+    fail4("IDENTITY_MISMATCH", source, `expected identity ${expected.san}, found ${signer.san || "(none)"}`);
   }
   if (expected.sanPattern !== void 0 && !anchored(expected.sanPattern).matches(signer.san)) {
-    fail3("IDENTITY_MISMATCH", source, `expected identity matching ^(?:${expected.sanPattern})$, found ${signer.san}`);
+    fail4("IDENTITY_MISMATCH", source, `expected identity matching ^(?:${expected.sanPattern})$, found ${signer.san}`);
   }
   if (signer.issuer !== expected.issuer) {
-    fail3("ISSUER_MISMATCH", source, `expected issuer ${expected.issuer}, found ${signer.issuer || "(none)"}`);
+    fail4("ISSUER_MISMATCH", source, `expected issuer ${expected.issuer}, found ${signer.issuer || "(none)"}`);
   }
   for (const [name, value] of Object.entries(expected.extensions ?? {})) {
     if (signer.extensions[name] !== value) {
-      fail3(
+      fail4(
         "EXTENSION_MISMATCH",
         source,
         `expected ${name} ${value}, found ${signer.extensions[name] ?? "(not in the certificate)"}`
@@ -83317,7 +83828,7 @@ function anchored(pattern) {
 }
 function failureCode(error2) {
   if (error2 instanceof BundleVerificationError) return error2.code;
-  if (!(error2 instanceof import_verify2.VerificationError)) return "VERIFICATION_FAILED";
+  if (!(error2 instanceof import_verify2.VerificationError)) throw error2;
   switch (error2.code) {
     case "CERTIFICATE_ERROR":
       return "CERTIFICATE_INVALID";
@@ -83333,7 +83844,7 @@ function failureCode(error2) {
       return error2.code.startsWith("TLOG") ? "TLOG_INVALID" : "VERIFICATION_FAILED";
   }
 }
-function fail3(code, source, message, cause) {
+function fail4(code, source, message, cause) {
   if (cause instanceof BundleVerificationError) throw cause;
   throw new BundleVerificationError(code, `${source}: ${message}`, { cause });
 }
@@ -83368,8 +83879,7 @@ function bundlePaths(specs, cwd = process.cwd()) {
 }
 function verifyEvidence(verifier, parsed, artifactFile) {
   try {
-    const content = parsed.bundle.content;
-    const named = content.$case === "messageSignature" && content.messageSignature.messageDigest ? messageDigestOf(content.messageSignature) : void 0;
+    const named = namedDigest(parsed);
     const file = named && artifactFile?.(named);
     const artifact = file ? file : named ? { digest: named } : void 0;
     return verifier.verify(parsed, { anyIdentity: true, artifact });
@@ -83377,7 +83887,17 @@ function verifyEvidence(verifier, parsed, artifactFile) {
     if (error2 instanceof BundleVerificationError || error2 instanceof SigstoreInputError) {
       return { source: parsed.source, code: error2.code, reason: error2.message };
     }
-    return { source: parsed.source, code: "VERIFICATION_FAILED", reason: `${parsed.source}: ${describeCause(error2)}` };
+    throw asKnownError(error2, parsed.source);
+  }
+}
+function namedDigest(parsed) {
+  const content = parsed.bundle.content;
+  if (content.$case !== "messageSignature" || !content.messageSignature.messageDigest) return void 0;
+  try {
+    return messageDigestOf(content.messageSignature);
+  } catch (error2) {
+    if (error2 instanceof BundleVerificationError) return void 0;
+    throw error2;
   }
 }
 function isRejected(result) {
@@ -83422,16 +83942,16 @@ function artifactFileFinder(files) {
 }
 function verifyPaths(verifier, paths, artifactFile) {
   return paths.map((path) => {
-    let parsed;
     try {
-      parsed = readBundleFile(path);
+      return verifyEvidence(verifier, readBundleFile(path), artifactFile);
     } catch (error2) {
       if (error2 instanceof SigstoreInputError) {
         return { source: path, inputError: { code: error2.code, message: error2.message } };
       }
-      throw error2;
+      const internal = asKnownError(error2, path);
+      const reason = internal instanceof InternalError ? internal.reason : describeCause(internal);
+      return { source: path, internalError: { reason } };
     }
-    return verifyEvidence(verifier, parsed, artifactFile);
   });
 }
 function sharedCopy(bytes) {
@@ -83443,6 +83963,7 @@ function settle(outcome) {
   if ("inputError" in outcome) {
     throw new SigstoreInputError(outcome.inputError.code, outcome.inputError.message);
   }
+  if ("internalError" in outcome) throw new InternalError(outcome.internalError.reason, outcome.source);
   if ("signer" in outcome) {
     return { ...outcome, signedAt: outcome.signedAt.map((t) => t instanceof Date ? t : new Date(t)) };
   }
@@ -83461,7 +83982,7 @@ function verifyInWorkers(paths, trust, count, artifactFiles) {
   let done = 0;
   const finished = new Promise((resolve7, reject) => {
     let settled = false;
-    const fail4 = (error2) => {
+    const fail5 = (error2) => {
       if (settled) return;
       settled = true;
       reject(error2);
@@ -83485,8 +84006,16 @@ function verifyInWorkers(paths, trust, count, artifactFiles) {
           resolve7(outcomes);
         } else dispatch(worker);
       });
-      worker.on("error", (error2) => fail4(new Error(`evidence verification worker failed: ${describeCause(error2)}`)));
-      worker.on("exit", (code) => fail4(new Error(`evidence verification worker exited (code ${code}) before the end`)));
+      worker.on("error", (error2) => {
+        fail5(
+          new InternalError(`evidence verification worker failed: ${describeCause(error2)}`, void 0, {
+            cause: error2
+          })
+        );
+      });
+      worker.on("exit", (code) => {
+        fail5(new InternalError(`evidence verification worker exited (code ${code}) before the end`));
+      });
       for (let k = 0; k < CHUNKS_IN_FLIGHT; k += 1) dispatch(worker);
     }
   });
@@ -83563,9 +84092,13 @@ async function judgeDeploy(request2) {
   const results = await verifyEvidenceBatch(paths, request2.trust, { artifactFiles });
   const verified = [];
   const rejected = [];
+  const seen = /* @__PURE__ */ new Set();
   for (const result of results) {
     if (isRejected(result)) rejected.push({ source: result.source, code: result.code, reason: result.reason });
-    else verified.push(result);
+    else if (result.evidenceKey === void 0 || !seen.has(result.evidenceKey)) {
+      if (result.evidenceKey !== void 0) seen.add(result.evidenceKey);
+      verified.push(result);
+    }
   }
   const now = request2.now ?? /* @__PURE__ */ new Date();
   const evidenceOf = evidenceIndex(verified, request2.artifacts);
@@ -83587,12 +84120,12 @@ function evidenceIndex(verified, artifacts) {
   const about = /* @__PURE__ */ new Map();
   const unrelated = [];
   verified.forEach((bundle, index) => {
-    const named = new Set(sha256Named(bundle).filter((hex) => judged.has(hex)));
+    const named = new Set(sha256Named(bundle).filter((hex2) => judged.has(hex2)));
     if (named.size === 0) unrelated.push(index);
-    for (const hex of named) {
-      const list = about.get(hex);
+    for (const hex2 of named) {
+      const list = about.get(hex2);
       if (list) list.push(index);
-      else about.set(hex, [index]);
+      else about.set(hex2, [index]);
     }
   });
   return (artifact) => {
@@ -83614,14 +84147,14 @@ function sha256Named(bundle) {
   const subject = bundle.statement?.subject;
   if (!Array.isArray(subject)) return [];
   return subject.flatMap((s) => {
-    const hex = s?.digest?.sha256;
-    return typeof hex === "string" ? [hex] : [];
+    const hex2 = s?.digest?.sha256;
+    return typeof hex2 === "string" ? [hex2] : [];
   });
 }
 
 // packages/sigstore/src/sign.ts
-var import_bundle4 = __toESM(require_dist3(), 1);
-var import_core12 = __toESM(require_dist4(), 1);
+var import_bundle6 = __toESM(require_dist3(), 1);
+var import_core13 = __toESM(require_dist4(), 1);
 var PUBLIC_GOOD_ENDPOINTS = {
   fulcioURL: "https://fulcio.sigstore.dev",
   rekorURL: "https://rekor.sigstore.dev",
@@ -83643,7 +84176,7 @@ async function signStatement(statement, options) {
     witnesses: witnesses(sign, options),
     certificateChain: false
   });
-  return (0, import_bundle4.bundleToJSON)(await create(sign, builder, { data: payload, type: IN_TOTO_PAYLOAD_TYPE }, options));
+  return (0, import_bundle6.bundleToJSON)(await create(sign, builder, { data: payload, type: IN_TOTO_PAYLOAD_TYPE }, options));
 }
 async function identityToken(options) {
   let token;
@@ -83767,7 +84300,7 @@ function readChecksums(path) {
 }
 
 // actions/deploy/src/main.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname as dirname3, join as join3, resolve as resolve6 } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -83792,14 +84325,14 @@ async function resolveArtifacts(inputs, workspace) {
   return (await resolveSubjects(inputs, workspace)).map(artifactOf);
 }
 function artifactOf(subject) {
-  const hex = subject.digest.sha256;
-  if (hex === void 0) {
+  const hex2 = subject.digest.sha256;
+  if (hex2 === void 0) {
     throw new SubjectError(
       "SUBJECT_DIGEST_INVALID",
       `${subject.name ?? "(unnamed)"}: expected a sha256 digest (evidence names artifacts by sha256), found ${Object.keys(subject.digest).join(", ")}`
     );
   }
-  return { name: subject.name ?? `sha256:${hex}`, digest: { algorithm: "sha256", hex } };
+  return { name: subject.name ?? `sha256:${hex2}`, digest: { algorithm: "sha256", hex: hex2 } };
 }
 
 // actions/deploy/src/main.ts
@@ -83890,7 +84423,7 @@ function consumedAttestations(report2, verified) {
   });
 }
 function shortHash(text2) {
-  return createHash4("sha256").update(text2).digest("hex").slice(0, 16);
+  return createHash5("sha256").update(text2).digest("hex").slice(0, 16);
 }
 
 // actions/deploy/src/index.ts

@@ -2,7 +2,7 @@ import { EvaluationError, PolicyError } from '@twokey/core';
 import { BundleVerificationError, DeployInputError, SigstoreInputError } from '@twokey/sigstore';
 import { verifyCommand } from './commands/verify';
 import { verifyBundleCommand } from './commands/verify-bundle';
-import { type CliIO, EXIT, UsageError } from './io';
+import { type CliIO, EXIT, internalErrorLine, UsageError } from './io';
 
 const USAGE = `Usage: twokey <command> [options]
 
@@ -36,7 +36,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
-/** One line, never a stack trace: the code, then what was expected and what was found. */
+/**
+ * One line, never a stack trace: the code, then what was expected and what was found. Usage and input errors exit 2,
+ * refusals 1, and anything unrecognised 3, as an internal error.
+ */
 export function reportError(error: unknown, io: CliIO): number {
   if (error instanceof UsageError) {
     io.stderr.write(`twokey: ${error.message}\n`);
@@ -55,7 +58,7 @@ export function reportError(error: unknown, io: CliIO): number {
     io.stderr.write(`error ${error.code}: ${error.message}\n`);
     return EXIT.refused;
   }
-  const message = error instanceof Error ? error.message : String(error);
-  io.stderr.write(`error VERIFICATION_FAILED: ${message.split('\n')[0]}\n`);
-  return EXIT.refused;
+  // Anything else is twokey's own failure: never a refusal, never a pass. An InternalError names the file.
+  io.stderr.write(internalErrorLine(error instanceof Error ? error.message : String(error)));
+  return EXIT.internal;
 }

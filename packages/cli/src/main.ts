@@ -1,5 +1,6 @@
 import { isBatchWorker } from '@twokey/sigstore';
 import { run } from './cli';
+import { EXIT, internalErrorLine } from './io';
 
 // In a worker thread of a large batch this bundle only serves the batch (@twokey/sigstore's batch module).
 if (!isBatchWorker) {
@@ -8,8 +9,9 @@ if (!isBatchWorker) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`twokey: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 2;
+      // run() reports every error itself; one that escapes it is a bug.
+      process.stderr.write(internalErrorLine(error instanceof Error ? error.message : String(error)));
+      process.exitCode = EXIT.internal;
     },
   );
 }

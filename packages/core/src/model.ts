@@ -43,8 +43,16 @@ export interface IdentityRule {
 export interface VerifiedBundle {
   /** Where it came from (a file path), for messages. */
   source: string;
-  /** The SHA-256 of the bundle file's bytes that were read and verified (absent for a bundle not read from a file). */
+  /**
+   * The SHA-256 of the bundle file's bytes that were read and verified (absent for a bundle not read from a file):
+   * which file it was, for the decision record. The same signed event can be written in other bytes.
+   */
   sha256?: string;
+  /**
+   * What was signed, whatever bytes carried it (the signer's certificate TBS or key, and the signed content):
+   * anything that counts or de-duplicates evidence keys it by this, never by `sha256`.
+   */
+  evidenceKey?: string;
   kind: 'message-signature' | 'dsse';
   signer: SignerIdentity;
   /** Verified signing times (Rekor integrated time, RFC 3161 timestamps): never a field the signer wrote. */

@@ -7,7 +7,7 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import type { VerifiedBundle } from '@twokey/core';
 import { readBundleFile } from './bundle';
 import type { ArtifactDigest } from './digest';
-import { describeCause, type InputErrorCode, SigstoreInputError } from './error';
+import { asKnownError, describeCause, type InputErrorCode, InternalError, SigstoreInputError } from './error';
 import { type ArtifactFileInput, type RejectedBundle, verifyEvidence } from './evidence';
 import { loadTrustedRoot, publicGoodTrustedRoot, type TrustedRootMaterial, trustedRootFromJSON } from './trust';
 import { BundleVerifier } from './verify';
@@ -48,7 +48,13 @@ interface UnreadableBundle {
   inputError: { code: InputErrorCode; message: string };
 }
 
-type Outcome = VerifiedBundle | RejectedBundle | UnreadableBundle;
+/** A file whose reading or verification met an exception no check anticipated: twokey's failure, not the file's. */
+interface InternalFailure {
+  source: string;
+  internalError: { reason: string };
+}
+
+type Outcome = VerifiedBundle | RejectedBundle | UnreadableBundle | InternalFailure;
 
 interface WorkerSetup {
   mark: typeof WORKER_MARK;
@@ -73,7 +79,7 @@ interface ChunkResult {
  * Reads, parses and verifies every bundle file against one trusted root (`public-good`, a trusted_root.json path,
  * or one already loaded), whoever signed it, as verifyEvidence does. Returns one result per path, in input order.
  * Throws SigstoreInputError for an unusable trusted root, and for the first (in input order) file that is not a
- * well-formed bundle.
+ * well-formed bundle; InternalError, naming the file, for an exception no check anticipated (in any thread).
  */
 export async function verifyEvidenceBatch(
   paths: readonly string[],
@@ -126,17 +132,18 @@ function verifyPaths(
   paths: readonly string[],
   artifactFile: (digest: { algorithm: string; hex: string }) => ArtifactFileInput | undefined,
 ): Outcome[] {
-  return paths.map((path) => {
-    let parsed: ReturnType<typeof readBundleFile>;
+  return paths.map((path): Outcome => {
     try {
-      parsed = readBundleFile(path);
+      return verifyEvidence(verifier, readBundleFile(path), artifactFile);
     } catch (error) {
       if (error instanceof SigstoreInputError) {
         return { source: path, inputError: { code: error.code, message: error.message } };
       }
-      throw error;
+      // Sent back as data, so that a worker thread reports it as the calling thread would: naming the file.
+      const internal = asKnownError(error, path);
+      const reason = internal instanceof InternalError ? internal.reason : describeCause(internal);
+      return { source: path, internalError: { reason } };
     }
-    return verifyEvidence(verifier, parsed, artifactFile);
   });
 }
 
@@ -147,11 +154,15 @@ function sharedCopy(bytes: Buffer): Buffer {
   return shared;
 }
 
-/** An unreadable file is an input error (exit 2); a verified bundle's times are Dates again after the thread hop. */
+/**
+ * An unreadable file is an input error (exit 2), an unanticipated exception an internal error (exit 3); a verified
+ * bundle's times are Dates again after the thread hop.
+ */
 function settle(outcome: Outcome): VerifiedBundle | RejectedBundle {
   if ('inputError' in outcome) {
     throw new SigstoreInputError(outcome.inputError.code, outcome.inputError.message);
   }
+  if ('internalError' in outcome) throw new InternalError(outcome.internalError.reason, outcome.source);
   if ('signer' in outcome) {
     return { ...outcome, signedAt: outcome.signedAt.map((t) => (t instanceof Date ? t : new Date(t))) };
   }
@@ -178,7 +189,7 @@ function verifyInWorkers(
 
   const finished = new Promise<Outcome[]>((resolve, reject) => {
     let settled = false;
-    const fail = (error: Error) => {
+    const fail = (error: InternalError) => {
       if (settled) return;
       settled = true;
       reject(error);
@@ -202,8 +213,16 @@ function verifyInWorkers(
           resolve(outcomes);
         } else dispatch(worker);
       });
-      worker.on('error', (error) => fail(new Error(`evidence verification worker failed: ${describeCause(error)}`)));
-      worker.on('exit', (code) => fail(new Error(`evidence verification worker exited (code ${code}) before the end`)));
+      worker.on('error', (error) => {
+        fail(
+          new InternalError(`evidence verification worker failed: ${describeCause(error)}`, undefined, {
+            cause: error,
+          }),
+        );
+      });
+      worker.on('exit', (code) => {
+        fail(new InternalError(`evidence verification worker exited (code ${code}) before the end`));
+      });
       for (let k = 0; k < CHUNKS_IN_FLIGHT; k += 1) dispatch(worker);
     }
   });

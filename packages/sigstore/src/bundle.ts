@@ -7,7 +7,7 @@ import {
   type Bundle,
   bundleFromJSON,
 } from '@sigstore/bundle';
-import { describeCause, SigstoreInputError } from './error';
+import { asKnownError, describeCause, SigstoreInputError } from './error';
 import { readBoundedFile } from './files';
 import { MAX_BUNDLE_BYTES } from './limits';
 
@@ -22,19 +22,40 @@ export const BUNDLE_MEDIA_TYPES: readonly string[] = [
   BUNDLE_V03_MEDIA_TYPE,
 ];
 
-/** A bundle as read: its source and the parsed protobuf form; from a file, the SHA-256 of the bytes that were read. */
+/**
+ * A bundle as read: its source, the JSON as written (the canonical-encoding rules read its spelling) and the parsed
+ * protobuf form; from a file, the SHA-256 of the bytes that were read (which file it was, never what was signed).
+ */
 export interface ParsedBundle {
   source: string;
   bundle: Bundle;
+  json: Readonly<Record<string, unknown>>;
   sha256?: string;
 }
 
+/**
+ * JSON nested deeper than this is refused before anything parses it: a bundle nests 7 levels, an in-toto statement
+ * a dozen, and every reader after JSON.parse (protobuf, the base64 check, a worker's structured clone) recurses.
+ */
+export const MAX_JSON_DEPTH = 64;
+
 export function readBundleFile(path: string): ParsedBundle {
   const bytes = readBoundedFile(path, MAX_BUNDLE_BYTES, 'BUNDLE_UNREADABLE', 'bundle');
-  return { ...parseBundle(bytes.toString('utf8'), path), sha256: createHash('sha256').update(bytes).digest('hex') };
+  try {
+    return { ...parseBundle(bytes.toString('utf8'), path), sha256: createHash('sha256').update(bytes).digest('hex') };
+  } catch (error) {
+    throw asKnownError(error, path);
+  }
 }
 
 export function parseBundle(text: string, source: string): ParsedBundle {
+  const deep = jsonNestingBeyond(text, MAX_JSON_DEPTH);
+  if (deep !== undefined) {
+    throw new SigstoreInputError(
+      'BUNDLE_MALFORMED',
+      `${source}: JSON nested deeper than ${MAX_JSON_DEPTH} levels (at offset ${deep}); a bundle nests fewer than 10`,
+    );
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -59,7 +80,7 @@ export function parseBundleJSON(json: unknown, source: string): ParsedBundle {
       `${source}: mediaType: unsupported ${JSON.stringify(mediaType)} (expected one of ${BUNDLE_MEDIA_TYPES.join(', ')})`,
     );
   }
-  checkBase64Fields(record, source, '');
+  checkBase64Fields(record, source);
   let bundle: Bundle;
   try {
     bundle = bundleFromJSON(record);
@@ -75,7 +96,31 @@ export function parseBundleJSON(json: unknown, source: string): ParsedBundle {
       );
     }
   });
-  return { source, bundle };
+  return { source, bundle, json: record };
+}
+
+/**
+ * Where JSON text first nests objects and arrays deeper than `limit`, or undefined: one pass over the text, no
+ * recursion, no parse, so a file of 100,000 open brackets costs one linear scan.
+ */
+export function jsonNestingBeyond(text: string, limit: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character, a quote included
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return i;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return undefined;
 }
 
 // Fields the protobuf JSON mapping holds as base64 `bytes`. Node's decoder skips what it cannot read, so a
@@ -94,24 +139,39 @@ const BASE64_FIELDS = new Set([
   'sig',
 ]);
 
-function checkBase64Fields(value: unknown, source: string, path: string): void {
-  if (Array.isArray(value)) {
-    value.forEach((item, i) => {
-      if (typeof item === 'string' && BASE64_FIELDS.has(lastKey(path))) checkBase64(item, source, `${path}[${i}]`);
-      else checkBase64Fields(item, source, `${path}[${i}]`);
-    });
-    return;
+/**
+ * Checks every base64 field, walking the JSON with an explicit stack (never recursion), and refuses JSON nested
+ * deeper than MAX_JSON_DEPTH: a caller may hand parseBundleJSON an object that never went through the text scan.
+ */
+function checkBase64Fields(root: unknown, source: string): void {
+  const stack: { value: unknown; path: string; key: string; depth: number }[] = [
+    { value: root, path: '', key: '', depth: 0 },
+  ];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { value, path, key, depth } = item;
+    if (typeof value === 'string') {
+      if (BASE64_FIELDS.has(key)) checkBase64(value, source, path);
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= MAX_JSON_DEPTH) {
+      throw new SigstoreInputError(
+        'BUNDLE_MALFORMED',
+        `${source}: ${path}: nested deeper than ${MAX_JSON_DEPTH} levels`,
+      );
+    }
+    // Children are pushed last to first, so fields are checked in the order they are written.
+    const children = Array.isArray(value)
+      ? // An array's items are checked under the array's own field name (`hashes`, `signatures`).
+        value.map((child, i) => ({ value: child, path: `${path}[${i}]`, key, depth: depth + 1 }))
+      : Object.entries(value).map(([name, child]) => ({
+          value: child,
+          path: path ? `${path}.${name}` : name,
+          key: name,
+          depth: depth + 1,
+        }));
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
   }
-  if (typeof value !== 'object' || value === null) return;
-  for (const [key, child] of Object.entries(value)) {
-    const childPath = path ? `${path}.${key}` : key;
-    if (typeof child === 'string' && BASE64_FIELDS.has(key)) checkBase64(child, source, childPath);
-    else checkBase64Fields(child, source, childPath);
-  }
-}
-
-function lastKey(path: string): string {
-  return path.slice(path.lastIndexOf('.') + 1);
 }
 
 function checkBase64(text: string, source: string, path: string): void {

@@ -130,8 +130,9 @@ export interface DeployGateResult {
 }
 
 /**
- * Verifies every bundle once (a malformed file is an input error naming it, never skipped), then judges every
- * artifact with evaluateDeploy under one policy and one clock.
+ * Verifies every bundle once (a malformed file is an input error naming it, never skipped), keeps each signed
+ * event once (by its evidenceKey, never by its file's bytes), then judges every artifact with evaluateDeploy under
+ * one policy and one clock.
  */
 export async function judgeDeploy(request: DeployGateRequest): Promise<DeployGateResult> {
   const paths = bundlePaths(request.bundles, request.cwd);
@@ -143,9 +144,14 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployGat
   const results = await verifyEvidenceBatch(paths, request.trust, { artifactFiles });
   const verified: VerifiedBundle[] = [];
   const rejected: RejectedEvidence[] = [];
+  // Each signed event is evidence once, however many files carry it and in whatever bytes: the first file stands.
+  const seen = new Set<string>();
   for (const result of results) {
     if (isRejected(result)) rejected.push({ source: result.source, code: result.code, reason: result.reason });
-    else verified.push(result);
+    else if (result.evidenceKey === undefined || !seen.has(result.evidenceKey)) {
+      if (result.evidenceKey !== undefined) seen.add(result.evidenceKey);
+      verified.push(result);
+    }
   }
   const now = request.now ?? new Date();
   const evidenceOf = evidenceIndex(verified, request.artifacts);

@@ -1,6 +1,7 @@
 import { CodedError } from '@twokey/core';
 // Errors of the sigstore package. Callers switch on `code`; `kind` says whether the input was unusable
-// (usage: exit 2), the evidence did not verify (refusal: exit 1), or signing failed.
+// (usage: exit 2), the evidence did not verify (refusal: exit 1), signing failed, or twokey itself failed
+// (internal: exit 3, a bug, never a refusal and never a pass).
 
 export type InputErrorCode =
   | 'BUNDLE_UNREADABLE'
@@ -27,7 +28,22 @@ export type VerificationFailureCode =
   | 'EXTENSION_MISMATCH'
   | 'PAYLOAD_INVALID'
   | 'UNSUPPORTED'
-  | 'VERIFICATION_FAILED';
+  | 'VERIFICATION_FAILED'
+  | CanonicalFailureCode;
+
+/**
+ * A bundle that verifies but is not in its one canonical encoding (canonical.ts): the same signed event could be
+ * carried by other bytes, so the evidence is refused rather than read one of several ways.
+ */
+export type CanonicalFailureCode =
+  | 'MEDIA_TYPE_MISMATCH'
+  | 'INTEGER_NOT_CANONICAL'
+  | 'DIGEST_ALGORITHM_UNKNOWN'
+  | 'CERTIFICATE_NOT_DER'
+  | 'CERTIFICATE_CHAIN_UNTRUSTED'
+  | 'TIMESTAMP_NOT_CANONICAL'
+  | 'CHECKPOINT_NOT_CANONICAL'
+  | 'INCLUSION_PROOF_MISMATCH';
 
 export type SigningErrorCode =
   | 'OIDC_TOKEN_UNAVAILABLE'
@@ -52,6 +68,39 @@ export class BundleVerificationError extends CodedError<VerificationFailureCode>
 export class SigningError extends CodedError<SigningErrorCode> {
   readonly kind = 'signing' as const;
   override readonly name = 'SigningError';
+}
+
+/**
+ * twokey failed where it should not: an exception no check anticipated, met while reading or verifying `source`.
+ * Never a refusal and never a pass: the CLI exits 3 and asks for a report.
+ */
+export class InternalError extends CodedError<'INTERNAL_ERROR'> {
+  readonly kind = 'internal' as const;
+  override readonly name = 'InternalError';
+
+  /** `reason`: what went wrong, on one line; `source`: the file being read or verified, when there was one. */
+  constructor(
+    readonly reason: string,
+    readonly source?: string,
+    options?: { cause?: unknown },
+  ) {
+    super('INTERNAL_ERROR', source ? `${reason} while reading ${source}` : reason, options);
+  }
+}
+
+/**
+ * The error to throw for an exception met while reading or verifying `source`: twokey's own errors as they are,
+ * anything else (a TypeError from a library, a stack overflow) as an InternalError naming the file.
+ */
+export function asKnownError(error: unknown, source: string): Error {
+  if (
+    error instanceof SigstoreInputError ||
+    error instanceof BundleVerificationError ||
+    error instanceof InternalError
+  ) {
+    return error;
+  }
+  return new InternalError(describeCause(error), source, { cause: error });
 }
 
 /** The cause's message on one line: a parser may quote the input it choked on, newlines included. */

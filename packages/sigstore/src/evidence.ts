@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import type { VerifiedBundle } from '@twokey/core';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import { type ParsedBundle, readBundleFile } from './bundle';
-import { BundleVerificationError, describeCause, SigstoreInputError } from './error';
+import type { ArtifactDigest } from './digest';
+import { asKnownError, BundleVerificationError, SigstoreInputError } from './error';
 import { type BundleVerifier, messageDigestOf } from './verify';
 
 /** A bundle that was read but did not verify: it is never evidence, and the report says why. */
@@ -71,11 +72,7 @@ export function verifyEvidence(
   artifactFile?: (digest: { algorithm: string; hex: string }) => ArtifactFileInput | undefined,
 ): VerifiedBundle | RejectedBundle {
   try {
-    const content = parsed.bundle.content;
-    const named =
-      content.$case === 'messageSignature' && content.messageSignature.messageDigest
-        ? messageDigestOf(content.messageSignature)
-        : undefined;
+    const named = namedDigest(parsed);
     const file = named && artifactFile?.(named);
     const artifact = file ? file : named ? { digest: named } : undefined;
     return verifier.verify(parsed, { anyIdentity: true, artifact });
@@ -83,7 +80,20 @@ export function verifyEvidence(
     if (error instanceof BundleVerificationError || error instanceof SigstoreInputError) {
       return { source: parsed.source, code: error.code, reason: error.message };
     }
-    return { source: parsed.source, code: 'VERIFICATION_FAILED', reason: `${parsed.source}: ${describeCause(error)}` };
+    // Anything else is twokey's failure, not the bundle's: an internal error naming it, never a rejection.
+    throw asKnownError(error, parsed.source);
+  }
+}
+
+/** The digest a message signature names; none when it names no algorithm twokey knows (verify refuses it). */
+function namedDigest(parsed: ParsedBundle): ArtifactDigest | undefined {
+  const content = parsed.bundle.content;
+  if (content.$case !== 'messageSignature' || !content.messageSignature.messageDigest) return undefined;
+  try {
+    return messageDigestOf(content.messageSignature);
+  } catch (error) {
+    if (error instanceof BundleVerificationError) return undefined;
+    throw error;
   }
 }
 

@@ -1,6 +1,6 @@
-import { type KeyObject, verify as verifyMessage } from 'node:crypto';
+import { createHash, type KeyObject, verify as verifyMessage } from 'node:crypto';
 import type { Bundle, MessageSignature } from '@sigstore/bundle';
-import { crypto as sigstoreCrypto, type X509Certificate } from '@sigstore/core';
+import { dsse, crypto as sigstoreCrypto, type X509Certificate } from '@sigstore/core';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import { type SignedEntity, toSignedEntity, VerificationError, Verifier, type VerifierOptions } from '@sigstore/verify';
 import {
@@ -10,7 +10,8 @@ import {
   type SignerIdentity,
   type VerifiedBundle,
 } from '@twokey/core';
-import type { ParsedBundle } from './bundle';
+import { jsonNestingBeyond, MAX_JSON_DEPTH, type ParsedBundle } from './bundle';
+import { checkCanonical } from './canonical';
 import { fulcioExtensions } from './certificate';
 import { cacheDerEncodings } from './der-cache';
 import {
@@ -21,7 +22,13 @@ import {
   digestFile,
   smallFileContent,
 } from './digest';
-import { BundleVerificationError, describeCause, SigstoreInputError, type VerificationFailureCode } from './error';
+import {
+  asKnownError,
+  BundleVerificationError,
+  describeCause,
+  SigstoreInputError,
+  type VerificationFailureCode,
+} from './error';
 import { verifyPrehashed } from './prehash';
 import { type TrustedRootMaterial, withPublicKey } from './trust';
 
@@ -59,6 +66,11 @@ export interface BundleVerifierOptions extends VerifierOptions {
 
 /** sigstore-python's bound on RFC 3161 timestamps in one bundle: more is refused, not verified one by one. */
 const MAX_SIGNED_TIMESTAMPS = 32;
+/**
+ * The same bound on transparency log entries (a real bundle has one): each costs signature checks, and sigstore-js
+ * compares every pair.
+ */
+const MAX_TLOG_ENTRIES = 32;
 
 /**
  * Verifies Sigstore bundles against one trusted root. Trust material is built once, when the verifier is made;
@@ -88,11 +100,26 @@ export class BundleVerifier {
     });
   }
 
+  /**
+   * The bundle in its canonical encoding → verified by sigstore-js → the signer checked → what it is about. Throws
+   * BundleVerificationError (a refusal) or SigstoreInputError; an exception no check anticipated is an InternalError
+   * naming the bundle, never a refusal and never a pass.
+   */
   verify(parsed: ParsedBundle, options: VerifyOptions = {}): VerifiedBundle {
+    try {
+      return this.verifyBundle(parsed, options);
+    } catch (error) {
+      throw asKnownError(error, parsed.source);
+    }
+  }
+
+  private verifyBundle(parsed: ParsedBundle, options: VerifyOptions): VerifiedBundle {
     const { bundle, source } = parsed;
     if (!this.publicKey && !options.identity && !options.anyIdentity) {
       throw new SigstoreInputError('KEY_UNREADABLE', 'an expected identity or a public key is required to verify');
     }
+    checkBounds(bundle, source);
+    checkCanonical(parsed, this.trust);
     const entity = this.signedEntity(bundle, source, options.artifact);
 
     // Key material: with --key the bundle must be signed by that key, never by a certificate, and vice versa.
@@ -103,7 +130,7 @@ export class BundleVerifier {
       fail('IDENTITY_MISMATCH', source, 'expected a bundle signed by a Fulcio certificate, found a public key hint');
     }
 
-    const counted = this.verifyEntity(bundle, entity, source);
+    const counted = this.verifyEntity(entity, source);
 
     const signer = entity.key.$case === 'certificate' ? signerOf(entity.key.certificate) : undefined;
     if (options.identity) {
@@ -117,6 +144,7 @@ export class BundleVerifier {
       kind: bundle.content.$case === 'dsseEnvelope' ? 'dsse' : 'message-signature',
       signer: signer ?? { san: '', issuer: '', extensions: {} },
       signedAt: signedTimes(counted),
+      evidenceKey: this.evidenceKey(bundle, entity),
     };
     if (bundle.content.$case === 'messageSignature') {
       verified.messageDigest = messageDigestOf(bundle.content.messageSignature);
@@ -132,21 +160,13 @@ export class BundleVerifier {
    * the thresholds decide (sigstore-python `tsa/bundle`). So after a timestamp failure the bundle is verified
    * again with only the timestamps that verify on their own. Returns the entity whose timestamps were counted.
    */
-  private verifyEntity(bundle: Bundle, entity: SignedEntity, source: string): SignedEntity {
+  private verifyEntity(entity: SignedEntity, source: string): SignedEntity {
     const signed = entity.timestamps.filter((t) => t.$case === 'timestamp-authority');
-    const encoded = (bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? []).map((t) =>
-      t.signedTimestamp.toString('base64'),
-    );
-    // A copy must not count twice, whether or not it verifies (sigstore-python `tsa/duplicate-timestamps`).
-    if (new Set(encoded).size !== encoded.length) {
-      fail('TIMESTAMP_INVALID', source, 'the same RFC 3161 timestamp is in the bundle twice');
-    }
-    if (signed.length > MAX_SIGNED_TIMESTAMPS) {
-      fail(
-        'TIMESTAMP_INVALID',
-        source,
-        `expected at most ${MAX_SIGNED_TIMESTAMPS} RFC 3161 timestamps, found ${signed.length}`,
-      );
+    // A copy must not count twice, whether or not it verifies (sigstore-python `tsa/duplicate-timestamps`), nor a
+    // copy in other bytes: a timestamp is what its authority signed, its TSTInfo.
+    const stamped = signed.map((t) => sha256Hex(t.timestamp.tstInfo.raw));
+    if (new Set(stamped).size !== stamped.length) {
+      fail('TIMESTAMP_INVALID', source, 'the same RFC 3161 timestamp (TSTInfo) is in the bundle twice');
     }
     try {
       this.verifier.verify(entity);
@@ -159,8 +179,9 @@ export class BundleVerifier {
         try {
           this.timestampVerifier.verify({ ...entity, timestamps: [timestamp], tlogEntries: [] });
           return true;
-        } catch {
-          return false;
+        } catch (timestampError) {
+          if (timestampError instanceof VerificationError) return false;
+          throw timestampError;
         }
       });
       if (verified.length === signed.length) fail(failureCode(error), source, describeCause(error), error);
@@ -176,6 +197,28 @@ export class BundleVerifier {
         fail(failureCode(retryError), source, `${describeCause(retryError)} (${uncounted})`, retryError);
       }
     }
+  }
+
+  /**
+   * What was signed, whatever bytes carried it: the signer (its certificate's TBSCertificate, or the key) and the
+   * signed content (the DSSE pre-authentication encoding, or the message digest). Not the signature: an ECDSA
+   * signature has a second valid form, (r, n - s), that anyone can compute, and a second signing of the same content
+   * by the same certificate or key is the same evidence.
+   */
+  private evidenceKey(bundle: Bundle, entity: SignedEntity): string {
+    const signer =
+      entity.key.$case === 'certificate'
+        ? `certificate ${sha256Hex(entity.key.certificate.tbsCertificate.toDER())}`
+        : `key ${sha256Hex(this.publicKey?.export({ type: 'spki', format: 'der' }) ?? Buffer.alloc(0))}`;
+    let content: string;
+    if (bundle.content.$case === 'dsseEnvelope') {
+      const { payloadType, payload } = bundle.content.dsseEnvelope;
+      content = `dsse ${sha256Hex(dsse.preAuthEncoding(payloadType, payload))}`;
+    } else {
+      const { algorithm, hex } = messageDigestOf(bundle.content.messageSignature);
+      content = `message ${algorithm}:${hex}`;
+    }
+    return sha256Hex(Buffer.from(`twokey evidence v1\n${signer}\n${content}\n`));
   }
 
   /** The entity sigstore-js verifies; for a message signature, bound to the artifact's digest. */
@@ -222,8 +265,18 @@ export class BundleVerifier {
     const envelope = bundle.content.dsseEnvelope;
     verified.payloadType = envelope.payloadType;
     if (envelope.payloadType === IN_TOTO_PAYLOAD_TYPE) {
+      const text = envelope.payload.toString('utf8');
+      // Everything that reads a statement after JSON.parse (the evaluation, a worker's structured clone) recurses.
+      const deep = jsonNestingBeyond(text, MAX_JSON_DEPTH);
+      if (deep !== undefined) {
+        fail(
+          'PAYLOAD_INVALID',
+          source,
+          `the in-toto payload nests deeper than ${MAX_JSON_DEPTH} levels (at offset ${deep})`,
+        );
+      }
       try {
-        verified.statement = JSON.parse(envelope.payload.toString('utf8'));
+        verified.statement = JSON.parse(text);
       } catch (error) {
         fail('PAYLOAD_INVALID', source, `the in-toto payload is not JSON: ${describeCause(error)}`);
       }
@@ -307,15 +360,25 @@ export function messageDigestOf(messageSignature: MessageSignature): { algorithm
   return { algorithm, hex: (md?.digest ?? Buffer.alloc(0)).toString('hex') };
 }
 
+/** A message digest's algorithm; none or another is refused, never read as SHA-256 (canonical.ts says which). */
 function hashAlgorithmName(algorithm: HashAlgorithm | undefined): DigestAlgorithm {
   switch (algorithm) {
+    case HashAlgorithm.SHA2_256:
+      return 'sha256';
     case HashAlgorithm.SHA2_384:
       return 'sha384';
     case HashAlgorithm.SHA2_512:
       return 'sha512';
     default:
-      return 'sha256';
+      throw new BundleVerificationError(
+        'DIGEST_ALGORITHM_UNKNOWN',
+        `messageSignature.messageDigest.algorithm: expected SHA2_256, SHA2_384 or SHA2_512, found ${algorithm === undefined ? 'nothing' : (HashAlgorithm[algorithm] ?? algorithm)}`,
+      );
   }
+}
+
+function sha256Hex(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function isDigestAlgorithm(name: string): name is DigestAlgorithm {
@@ -328,6 +391,22 @@ function subjectDigests(statement: unknown): Record<string, string>[] {
   return subject
     .map((s) => (s as { digest?: unknown } | null)?.digest)
     .filter((d): d is Record<string, string> => typeof d === 'object' && d !== null);
+}
+
+/** How many timestamps and log entries a bundle may carry, checked before any of them is read. */
+function checkBounds(bundle: Bundle, source: string): void {
+  const timestamps = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps.length ?? 0;
+  if (timestamps > MAX_SIGNED_TIMESTAMPS) {
+    fail(
+      'TIMESTAMP_INVALID',
+      source,
+      `expected at most ${MAX_SIGNED_TIMESTAMPS} RFC 3161 timestamps, found ${timestamps}`,
+    );
+  }
+  const entries = bundle.verificationMaterial.tlogEntries.length;
+  if (entries > MAX_TLOG_ENTRIES) {
+    fail('TLOG_INVALID', source, `expected at most ${MAX_TLOG_ENTRIES} transparency log entries, found ${entries}`);
+  }
 }
 
 function signerOf(certificate: X509Certificate): SignerIdentity {
@@ -377,9 +456,10 @@ export function anchored(pattern: string): IdentityPattern {
   return compileIdentityPattern(pattern);
 }
 
+/** A refusal's code; an exception that is not a verification failure is rethrown, to become an InternalError. */
 function failureCode(error: unknown): VerificationFailureCode {
   if (error instanceof BundleVerificationError) return error.code;
-  if (!(error instanceof VerificationError)) return 'VERIFICATION_FAILED';
+  if (!(error instanceof VerificationError)) throw error;
   switch (error.code) {
     case 'CERTIFICATE_ERROR':
       return 'CERTIFICATE_INVALID';

@@ -22,7 +22,8 @@ its own GITHUB_REPOSITORY); when it names some, --repo must be one of them.
   --trusted-root FILE   a trusted_root.json to verify bundles against
   --json                print the report (the deploy action's report-path) as JSON
 
-Exit status: 0 every artifact accepted; 1 refused; 2 usage error, unreadable file, invalid policy or malformed bundle.
+Exit status: 0 every artifact accepted; 1 refused; 2 usage error, unreadable file, invalid policy or malformed bundle;
+3 internal error (a bug in twokey, never a verdict).
 `;
 
 export async function verifyCommand(args: string[], io: CliIO): Promise<number> {
