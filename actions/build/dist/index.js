@@ -62976,9 +62976,6 @@ function describeError(error2) {
 var IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
 
-// packages/core/src/policy.ts
-var import_yaml = __toESM(require_dist(), 1);
-
 // node_modules/.pnpm/re2js@2.10.0/node_modules/re2js/build/index.js
 var RE2Flags = class RE2Flags2 {
   static FOLD_CASE = 1;
@@ -69641,6 +69638,9 @@ var RE2JS = class RE2JS2 {
     return this.flagsInput === other.flagsInput && this.patternInput === other.patternInput;
   }
 };
+
+// packages/core/src/policy.ts
+var import_yaml = __toESM(require_dist(), 1);
 
 // packages/core/src/identity-pattern.ts
 var MAX_IDENTITY_PATTERN_LENGTH = 1024;

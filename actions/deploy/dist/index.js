@@ -62987,7 +62987,7 @@ function describeError(error2) {
 }
 
 // packages/core/src/evaluate.ts
-import { matchesGlob as matchesGlob2, posix } from "node:path";
+import { posix } from "node:path";
 
 // packages/core/src/intoto.ts
 var IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
@@ -63161,10 +63161,6 @@ function shown(value) {
   const text2 = JSON.stringify(value);
   return text2.length > 80 ? `${text2.slice(0, 77)}...` : text2;
 }
-
-// packages/core/src/policy.ts
-var import_yaml = __toESM(require_dist(), 1);
-import { createHash } from "node:crypto";
 
 // node_modules/.pnpm/re2js@2.10.0/node_modules/re2js/build/index.js
 var RE2Flags = class RE2Flags2 {
@@ -69829,6 +69825,63 @@ var RE2JS = class RE2JS2 {
   }
 };
 
+// packages/core/src/name-glob.ts
+var MAX_NAME_GLOB_LENGTH = 255;
+var NameGlobError = class extends CodedError {
+  name = "NameGlobError";
+};
+var compiled = /* @__PURE__ */ new Map();
+var MAX_CACHED_GLOBS = 512;
+function compileNameGlob(glob2) {
+  const cached = compiled.get(glob2);
+  if (cached) return cached;
+  if (glob2.length > MAX_NAME_GLOB_LENGTH) {
+    throw new NameGlobError("GLOB_TOO_LONG", `is ${glob2.length} characters, more than ${MAX_NAME_GLOB_LENGTH}`);
+  }
+  const re = RE2JS.compile(toRe2(glob2));
+  const nameGlob = { source: glob2, matches: (name) => re.testExact(name) };
+  if (compiled.size >= MAX_CACHED_GLOBS) compiled.delete(compiled.keys().next().value);
+  compiled.set(glob2, nameGlob);
+  return nameGlob;
+}
+function matchesAnyGlob(name, globs) {
+  return globs.find((glob2) => compileNameGlob(glob2).matches(name));
+}
+function toRe2(glob2) {
+  let out = "";
+  for (let i = 0; i < glob2.length; i += 1) {
+    const c = glob2[i];
+    if (c === "*") {
+      if (glob2[i + 1] === "*") {
+        out += ".*";
+        i += 1;
+      } else out += "[^/]*";
+    } else if (c === "?") out += "[^/]";
+    else if (c === "[") {
+      const end = glob2.indexOf("]", i + 2);
+      if (end === -1)
+        throw new NameGlobError("GLOB_SYNTAX", `"[" at ${i + 1} opens a character class that is never closed`);
+      const body = glob2.slice(i + 1, end);
+      const negated = body.startsWith("!") || body.startsWith("^");
+      const members = negated ? body.slice(1) : body;
+      if (members === "") throw new NameGlobError("GLOB_SYNTAX", `the character class at ${i + 1} is empty`);
+      const escaped = members.replace(/[\\\]^[]/g, (m) => `\\${m}`);
+      out += `[${negated ? "^/" : ""}${escaped}]`;
+      i = end;
+    } else if (c === "{" || c === "}" || c === "(" && i > 0 && "@!+*?".includes(glob2[i - 1])) {
+      throw new NameGlobError(
+        "GLOB_SYNTAX",
+        `"${c}" at ${i + 1}: braces and extglobs are not part of a name glob (use *, **, ? and [...], or list the names)`
+      );
+    } else out += RE2JS.quote(c);
+  }
+  return out;
+}
+
+// packages/core/src/policy.ts
+var import_yaml = __toESM(require_dist(), 1);
+import { createHash } from "node:crypto";
+
 // packages/core/src/identity-pattern.ts
 var MAX_IDENTITY_PATTERN_LENGTH = 1024;
 var MAX_IDENTITY_PATTERN_PROGRAM = 2048;
@@ -69836,10 +69889,10 @@ var MAX_MATCHED_SAN_LENGTH = 64 * 1024;
 var IdentityPatternError = class extends CodedError {
   name = "IdentityPatternError";
 };
-var compiled = /* @__PURE__ */ new Map();
+var compiled2 = /* @__PURE__ */ new Map();
 var MAX_CACHED_PATTERNS = 8;
 function compileIdentityPattern(pattern) {
-  const cached = compiled.get(pattern);
+  const cached = compiled2.get(pattern);
   if (cached) return cached;
   const re = parse(pattern);
   const size = re.programSize();
@@ -69853,8 +69906,8 @@ function compileIdentityPattern(pattern) {
     source: pattern,
     matches: (san) => san.length <= MAX_MATCHED_SAN_LENGTH && re.testExact(san)
   };
-  if (compiled.size >= MAX_CACHED_PATTERNS) compiled.delete(compiled.keys().next().value);
-  compiled.set(pattern, identityPattern);
+  if (compiled2.size >= MAX_CACHED_PATTERNS) compiled2.delete(compiled2.keys().next().value);
+  compiled2.set(pattern, identityPattern);
   return identityPattern;
 }
 function parse(pattern) {
@@ -70978,6 +71031,10 @@ function parsePolicy(text2, source) {
   const build2 = identityRule(document2.identities.build, "identities.build", problems);
   const sign = identityRule(document2.identities.sign, "identities.sign", problems);
   if (problems.length === 0) problems.push(...overlappingIdentities(build2, sign));
+  problems.push(
+    ...globProblems(document2.deploy?.artifacts, "deploy.artifacts"),
+    ...globProblems(document2.review?.["protected-branches"], "review.protected-branches")
+  );
   if (problems.length > 0) {
     throw new PolicyError(
       "POLICY_INVALID",
@@ -71071,6 +71128,17 @@ function identityRule(document2, path, problems) {
 function withSourceRepository(rule, document2) {
   const sourceRepository = document2["source-repository"];
   return sourceRepository === void 0 ? rule : { ...rule, sourceRepository };
+}
+function globProblems(globs, key) {
+  return (globs ?? []).flatMap((glob2, i) => {
+    try {
+      compileNameGlob(glob2);
+      return [];
+    } catch (error2) {
+      if (error2 instanceof NameGlobError) return [{ path: `${key}.${i}`, message: `${show(glob2)}: ${error2.message}` }];
+      throw error2;
+    }
+  });
 }
 function overlappingIdentities(build2, sign) {
   const why = "build and sign must be different identities (different workflow files)";
@@ -71473,7 +71541,6 @@ function certificateBacksProvenance(signer, provenance) {
 }
 
 // packages/core/src/review.ts
-import { matchesGlob } from "node:path";
 var WRITE_PERMISSIONS = ["write", "maintain", "admin"];
 var DECISIVE_STATES = ["APPROVED", "CHANGES_REQUESTED", "DISMISSED"];
 var MERGE_ACTIVITIES = ["pr_merge", "merge_queue_merge"];
@@ -71628,7 +71695,7 @@ function baseIsProtectedBranch(evidence, rules) {
       `expected ${built} to be a protected branch, but the policy names no review.protected-branches and the repository's default branch is unknown`
     );
   }
-  const hit = protectedBranches.find((b) => b === built || matchesGlob(built, b));
+  const hit = protectedBranches.find((b) => b === built) ?? matchesAnyGlob(built, protectedBranches);
   return hit ? pass(
     "base-is-protected-branch",
     `pull request #${pr.number} was merged into ${built}, the branch the build ran on and a protected branch: ${source}`
@@ -74634,7 +74701,7 @@ function coveredByPolicy(artifact, policy) {
   const patterns = policy.deploy.artifacts;
   if (!patterns) return pass2("covered-by-policy", `${policy.source} covers every artifact (no deploy.artifacts list)`);
   const names = [artifact.name, posix.basename(artifact.name.replaceAll("\\", "/"))];
-  const hit = patterns.find((p) => names.some((n) => matchesGlob2(n, p)));
+  const hit = names.map((n) => matchesAnyGlob(n, patterns)).find((p) => p !== void 0);
   return hit ? pass2("covered-by-policy", `${artifact.name} matches ${hit} in deploy.artifacts`) : fail2(
     "covered-by-policy",
     `expected ${artifact.name} to match deploy.artifacts (${patterns.join(", ")}), found no match`

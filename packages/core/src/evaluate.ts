@@ -3,10 +3,11 @@
 // attestation and the build provenance, decides which identity signed which using the policy, and reports every
 // check with its verdict and reason. Pure: bundles are verified by packages/sigstore before they get here.
 
-import { matchesGlob, posix } from 'node:path';
+import { posix } from 'node:path';
 import { CodedError } from './error';
 import { IN_TOTO_PAYLOAD_TYPE, parseStatement, type Statement, subjectHasDigest } from './intoto';
 import type { Check, SignerIdentity, Verdict, VerifiedBundle } from './model';
+import { matchesAnyGlob } from './name-glob';
 import { describeIdentityRule, matchIdentity, type Policy } from './policy';
 import {
   type BuildProvenance,
@@ -589,7 +590,7 @@ function coveredByPolicy(artifact: ArtifactRef, policy: Policy): Check {
   const patterns = policy.deploy.artifacts;
   if (!patterns) return pass('covered-by-policy', `${policy.source} covers every artifact (no deploy.artifacts list)`);
   const names = [artifact.name, posix.basename(artifact.name.replaceAll('\\', '/'))];
-  const hit = patterns.find((p) => names.some((n) => matchesGlob(n, p)));
+  const hit = names.map((n) => matchesAnyGlob(n, patterns)).find((p) => p !== undefined);
   return hit
     ? pass('covered-by-policy', `${artifact.name} matches ${hit} in deploy.artifacts`)
     : fail(

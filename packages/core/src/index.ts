@@ -3,6 +3,7 @@ export * from './evaluate';
 export * from './identity-pattern';
 export * from './intoto';
 export * from './model';
+export * from './name-glob';
 export * from './policy';
 export * from './provenance';
 export * from './report';

@@ -12,6 +12,7 @@ import {
   MAX_MATCHED_SAN_LENGTH,
 } from './identity-pattern';
 import type { IdentityRule, ReviewRules, SignerIdentity } from './model';
+import { compileNameGlob, NameGlobError } from './name-glob';
 import policySchema from './policy.schema.json' with { type: 'json' };
 import validatePolicy from './validators/policy.validate.js';
 
@@ -193,6 +194,10 @@ export function parsePolicy(text: string, source: string): Policy {
   const build = identityRule(document.identities.build, 'identities.build', problems);
   const sign = identityRule(document.identities.sign, 'identities.sign', problems);
   if (problems.length === 0) problems.push(...overlappingIdentities(build, sign));
+  problems.push(
+    ...globProblems(document.deploy?.artifacts, 'deploy.artifacts'),
+    ...globProblems(document.review?.['protected-branches'], 'review.protected-branches'),
+  );
   if (problems.length > 0) {
     throw new PolicyError(
       'POLICY_INVALID',
@@ -303,6 +308,19 @@ function identityRule(document: IdentityDocument, path: string, problems: Policy
 function withSourceRepository(rule: IdentityRule, document: IdentityDocument): IdentityRule {
   const sourceRepository = document['source-repository'];
   return sourceRepository === undefined ? rule : { ...rule, sourceRepository };
+}
+
+/** Each glob of a list compiles (name-glob.ts): braces, extglobs and unclosed classes are named by key. */
+function globProblems(globs: string[] | undefined, key: string): PolicyProblem[] {
+  return (globs ?? []).flatMap((glob, i) => {
+    try {
+      compileNameGlob(glob);
+      return [];
+    } catch (error) {
+      if (error instanceof NameGlobError) return [{ path: `${key}.${i}`, message: `${show(glob)}: ${error.message}` }];
+      throw error;
+    }
+  });
 }
 
 /** Build and sign must be different workflow files: a policy that lets one identity pass as both is refused. */

@@ -2,7 +2,6 @@
 // Pure: evidence in (collected by packages/github, or read back from a review attestation), named checks out.
 // The sign stage runs this on live evidence; the deploy gate runs it again on what the attestation recorded.
 
-import { matchesGlob } from 'node:path';
 import type {
   AccountProfile,
   Check,
@@ -16,6 +15,7 @@ import type {
   ReviewState,
   Verdict,
 } from './model';
+import { matchesAnyGlob } from './name-glob';
 
 /** One approval (or dismissed review) and whether it counted toward `min-approvals`, with the reason. */
 export interface ApprovalRecord {
@@ -273,7 +273,7 @@ function baseIsProtectedBranch(evidence: ReviewEvidence, rules: ReviewRules): Ch
       `expected ${built} to be a protected branch, but the policy names no review.protected-branches and the repository's default branch is unknown`,
     );
   }
-  const hit = protectedBranches.find((b) => b === built || matchesGlob(built, b));
+  const hit = protectedBranches.find((b) => b === built) ?? matchesAnyGlob(built, protectedBranches);
   return hit
     ? pass(
         'base-is-protected-branch',
