@@ -140,7 +140,14 @@ describe('npm run demo', () => {
 
   it('prints twokey verify commands that give the same verdicts by hand: exit 0 accepted, 1 refused', async () => {
     const commands = verifyCommands(run.stdout);
-    expect(commands.map((c) => c.expected)).toEqual(['accepted', 'refused', 'refused', 'refused', 'refused', 'refused']);
+    expect(commands.map((c) => c.expected)).toEqual([
+      'accepted',
+      'refused',
+      'refused',
+      'refused',
+      'refused',
+      'refused',
+    ]);
     for (const { expected, command } of commands) {
       expect(command).toContain(`--policy ${join(out, 'policy.yml')}`);
       const result = await shell(command);
