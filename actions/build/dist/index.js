@@ -62966,10 +62966,17 @@ var CodedError = class extends Error {
   }
   code;
 };
+function errorKindOf(error2) {
+  return error2 instanceof CodedError ? error2.kind : "internal";
+}
+var ISSUES_URL = "https://github.com/twokey-dev/twokey/issues";
 function describeError(error2) {
-  const code = error2?.code;
   const message = error2 instanceof Error ? error2.message : String(error2);
-  return typeof code === "string" ? `${code}: ${message}` : message;
+  if (errorKindOf(error2) === "internal") {
+    const code = error2 instanceof CodedError ? error2.code : "INTERNAL_ERROR";
+    return `${code}: twokey failed (this is a bug, please report it at ${ISSUES_URL}): ${message.split("\n")[0]}`;
+  }
+  return `${error2.code}: ${message}`;
 }
 
 // packages/core/src/intoto.ts
@@ -69647,6 +69654,7 @@ var MAX_IDENTITY_PATTERN_LENGTH = 1024;
 var MAX_IDENTITY_PATTERN_PROGRAM = 2048;
 var MAX_MATCHED_SAN_LENGTH = 64 * 1024;
 var IdentityPatternError = class extends CodedError {
+  kind = "usage";
   name = "IdentityPatternError";
 };
 var compiled = /* @__PURE__ */ new Map();
@@ -70729,15 +70737,15 @@ var REQUIRED_CLAIMS = [
   "run_id",
   "run_attempt"
 ];
-var ProvenanceError = class extends Error {
+var ProvenanceError = class extends CodedError {
   constructor(code, field2, message) {
-    super(`${field2}: ${message}`);
-    this.code = code;
+    super(code, `${field2}: ${message}`);
     this.field = field2;
-    this.name = "ProvenanceError";
   }
-  code;
   field;
+  /** Evidence that does not say what it must: refused. */
+  kind = "refusal";
+  name = "ProvenanceError";
 };
 function workflowRunClaims(claims) {
   const picked = {};
@@ -73000,6 +73008,7 @@ function ucs2length2(text) {
 // packages/core/src/subjects.ts
 var MAX_SUBJECTS = 1024;
 var SubjectError = class extends CodedError {
+  kind = "usage";
   name = "SubjectError";
 };
 function subjectSource(inputs2) {
@@ -77307,6 +77316,7 @@ function decodeJwt(jwt) {
 
 // packages/github/src/oidc.ts
 var OidcTokenError = class extends CodedError {
+  kind = "usage";
   name = "OidcTokenError";
 };
 var ID_TOKEN_PERMISSION_HINT = `Add this to the job (or the workflow) that runs this step:
@@ -77359,15 +77369,15 @@ import { createHash } from "node:crypto";
 
 // packages/sigstore/src/error.ts
 var SigstoreInputError = class extends CodedError {
-  kind = "input";
+  kind = "usage";
   name = "SigstoreInputError";
 };
 var BundleVerificationError = class extends CodedError {
-  kind = "verification";
+  kind = "refusal";
   name = "BundleVerificationError";
 };
 var SigningError = class extends CodedError {
-  kind = "signing";
+  kind = "usage";
   name = "SigningError";
 };
 var InternalError = class extends CodedError {

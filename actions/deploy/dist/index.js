@@ -62980,10 +62980,17 @@ var CodedError = class extends Error {
   }
   code;
 };
+function errorKindOf(error2) {
+  return error2 instanceof CodedError ? error2.kind : "internal";
+}
+var ISSUES_URL = "https://github.com/twokey-dev/twokey/issues";
 function describeError(error2) {
-  const code = error2?.code;
   const message = error2 instanceof Error ? error2.message : String(error2);
-  return typeof code === "string" ? `${code}: ${message}` : message;
+  if (errorKindOf(error2) === "internal") {
+    const code = error2 instanceof CodedError ? error2.code : "INTERNAL_ERROR";
+    return `${code}: twokey failed (this is a bug, please report it at ${ISSUES_URL}): ${message.split("\n")[0]}`;
+  }
+  return `${error2.code}: ${message}`;
 }
 
 // packages/core/src/evaluate.ts
@@ -62993,15 +63000,15 @@ import { posix } from "node:path";
 var IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var IN_TOTO_LEGACY_STATEMENT_TYPE = "https://in-toto.io/Statement/v0.1";
 var IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
-var InTotoError = class extends Error {
+var InTotoError = class extends CodedError {
   constructor(code, field2, message) {
-    super(`${field2}: ${message}`);
-    this.code = code;
+    super(code, `${field2}: ${message}`);
     this.field = field2;
-    this.name = "InTotoError";
   }
-  code;
   field;
+  /** Evidence that does not say what it must: refused. */
+  kind = "refusal";
+  name = "InTotoError";
 };
 var FIXED_DIGEST_BYTES = {
   sha256: 32,
@@ -69828,6 +69835,7 @@ var RE2JS = class RE2JS2 {
 // packages/core/src/name-glob.ts
 var MAX_NAME_GLOB_LENGTH = 255;
 var NameGlobError = class extends CodedError {
+  kind = "usage";
   name = "NameGlobError";
 };
 var compiled = /* @__PURE__ */ new Map();
@@ -69887,6 +69895,7 @@ var MAX_IDENTITY_PATTERN_LENGTH = 1024;
 var MAX_IDENTITY_PATTERN_PROGRAM = 2048;
 var MAX_MATCHED_SAN_LENGTH = 64 * 1024;
 var IdentityPatternError = class extends CodedError {
+  kind = "usage";
   name = "IdentityPatternError";
 };
 var compiled2 = /* @__PURE__ */ new Map();
@@ -70948,18 +70957,20 @@ function ucs2length(text2) {
 }
 
 // packages/core/src/policy.ts
-var PolicyError = class extends Error {
+var PolicyError = class extends CodedError {
   constructor(code, source, problems) {
     const more = problems.length - MAX_REPORTED_PROBLEMS;
     const reported = more > 0 ? [...problems.slice(0, MAX_REPORTED_PROBLEMS), { path: "(policy)", message: `and ${more} more problems` }] : problems;
-    super(reported.map((p) => `${source}: ${p.path}: ${p.message}${p.line ? ` (line ${p.line})` : ""}`).join("\n"));
-    this.code = code;
+    super(
+      code,
+      reported.map((p) => `${source}: ${p.path}: ${p.message}${p.line ? ` (line ${p.line})` : ""}`).join("\n")
+    );
     this.source = source;
-    this.name = "PolicyError";
     this.problems = reported;
   }
-  code;
   source;
+  kind = "usage";
+  name = "PolicyError";
   problems;
 };
 var MAX_POLICY_LENGTH = 128 * 1024;
@@ -71416,15 +71427,15 @@ function stringMap(value, field2) {
 
 // packages/core/src/provenance.ts
 var GITHUB_WORKFLOW_BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1";
-var ProvenanceError = class extends Error {
+var ProvenanceError = class extends CodedError {
   constructor(code, field2, message) {
-    super(`${field2}: ${message}`);
-    this.code = code;
+    super(code, `${field2}: ${message}`);
     this.field = field2;
-    this.name = "ProvenanceError";
   }
-  code;
   field;
+  /** Evidence that does not say what it must: refused. */
+  kind = "refusal";
+  name = "ProvenanceError";
 };
 function parseProvenance(json2) {
   let statement;
@@ -74446,6 +74457,7 @@ function sameRepositoryName(a, b) {
   return a.toLowerCase() === b.toLowerCase();
 }
 var EvaluationError = class extends CodedError {
+  kind = "usage";
   name = "EvaluationError";
 };
 var CLOCK_SKEW_SECONDS = 300;
@@ -74995,6 +75007,7 @@ function workflowSigner(claims, serverUrl) {
 // packages/core/src/subjects.ts
 var MAX_SUBJECTS = 1024;
 var SubjectError = class extends CodedError {
+  kind = "usage";
   name = "SubjectError";
 };
 function subjectSource(inputs) {
@@ -75078,6 +75091,7 @@ var VERIFICATION_SUMMARY_PREDICATE_TYPE = "https://slsa.dev/verification_summary
 var TWO_PERSON_RULE_LEVEL = "TWOKEY_TWO_PERSON_RULE_LEVEL_1";
 var VSA_SLSA_VERSION = "1.0";
 var VerificationSummaryError = class extends CodedError {
+  kind = "internal";
   name = "VerificationSummaryError";
 };
 function buildVerificationSummary(input) {
@@ -79372,6 +79386,7 @@ function decodeJwt(jwt) {
 
 // packages/github/src/oidc.ts
 var OidcTokenError = class extends CodedError {
+  kind = "usage";
   name = "OidcTokenError";
 };
 var ID_TOKEN_PERMISSION_HINT = `Add this to the job (or the workflow) that runs this step:
@@ -79425,15 +79440,15 @@ import { createHash as createHash2 } from "node:crypto";
 
 // packages/sigstore/src/error.ts
 var SigstoreInputError = class extends CodedError {
-  kind = "input";
+  kind = "usage";
   name = "SigstoreInputError";
 };
 var BundleVerificationError = class extends CodedError {
-  kind = "verification";
+  kind = "refusal";
   name = "BundleVerificationError";
 };
 var SigningError = class extends CodedError {
-  kind = "signing";
+  kind = "usage";
   name = "SigningError";
 };
 var InternalError = class extends CodedError {
@@ -84404,6 +84419,7 @@ function artifactOf(subject) {
 
 // actions/deploy/src/main.ts
 var DeployStepError = class extends CodedError {
+  kind = "usage";
   name = "DeployStepError";
 };
 async function run(inputs) {

@@ -62,6 +62,7 @@ export type DeployStepErrorCode = 'BUNDLES_INPUT_MISSING' | 'OIDC_PERMISSION_MIS
 
 /** An input of the step that cannot be used: the step fails before judging anything. */
 export class DeployStepError extends CodedError<DeployStepErrorCode> {
+  readonly kind = 'usage';
   override readonly name = 'DeployStepError';
 }
 

@@ -64285,25 +64285,32 @@ var CodedError = class extends Error {
   }
   code;
 };
+function errorKindOf(error2) {
+  return error2 instanceof CodedError ? error2.kind : "internal";
+}
+var ISSUES_URL = "https://github.com/twokey-dev/twokey/issues";
 function describeError(error2) {
-  const code18 = error2?.code;
   const message = error2 instanceof Error ? error2.message : String(error2);
-  return typeof code18 === "string" ? `${code18}: ${message}` : message;
+  if (errorKindOf(error2) === "internal") {
+    const code18 = error2 instanceof CodedError ? error2.code : "INTERNAL_ERROR";
+    return `${code18}: twokey failed (this is a bug, please report it at ${ISSUES_URL}): ${message.split("\n")[0]}`;
+  }
+  return `${error2.code}: ${message}`;
 }
 
 // packages/core/src/intoto.ts
 var IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var IN_TOTO_LEGACY_STATEMENT_TYPE = "https://in-toto.io/Statement/v0.1";
 var IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
-var InTotoError = class extends Error {
+var InTotoError = class extends CodedError {
   constructor(code18, field2, message) {
-    super(`${field2}: ${message}`);
-    this.code = code18;
+    super(code18, `${field2}: ${message}`);
     this.field = field2;
-    this.name = "InTotoError";
   }
-  code;
   field;
+  /** Evidence that does not say what it must: refused. */
+  kind = "refusal";
+  name = "InTotoError";
 };
 var FIXED_DIGEST_BYTES = {
   sha256: 32,
@@ -71130,6 +71137,7 @@ var RE2JS = class RE2JS2 {
 // packages/core/src/name-glob.ts
 var MAX_NAME_GLOB_LENGTH = 255;
 var NameGlobError = class extends CodedError {
+  kind = "usage";
   name = "NameGlobError";
 };
 var compiled = /* @__PURE__ */ new Map();
@@ -71189,6 +71197,7 @@ var MAX_IDENTITY_PATTERN_LENGTH = 1024;
 var MAX_IDENTITY_PATTERN_PROGRAM = 2048;
 var MAX_MATCHED_SAN_LENGTH = 64 * 1024;
 var IdentityPatternError = class extends CodedError {
+  kind = "usage";
   name = "IdentityPatternError";
 };
 var compiled2 = /* @__PURE__ */ new Map();
@@ -72250,18 +72259,20 @@ function ucs2length(text) {
 }
 
 // packages/core/src/policy.ts
-var PolicyError = class extends Error {
+var PolicyError = class extends CodedError {
   constructor(code18, source, problems) {
     const more = problems.length - MAX_REPORTED_PROBLEMS;
     const reported = more > 0 ? [...problems.slice(0, MAX_REPORTED_PROBLEMS), { path: "(policy)", message: `and ${more} more problems` }] : problems;
-    super(reported.map((p) => `${source}: ${p.path}: ${p.message}${p.line ? ` (line ${p.line})` : ""}`).join("\n"));
-    this.code = code18;
+    super(
+      code18,
+      reported.map((p) => `${source}: ${p.path}: ${p.message}${p.line ? ` (line ${p.line})` : ""}`).join("\n")
+    );
     this.source = source;
-    this.name = "PolicyError";
     this.problems = reported;
   }
-  code;
   source;
+  kind = "usage";
+  name = "PolicyError";
   problems;
 };
 var MAX_POLICY_LENGTH = 128 * 1024;
@@ -72718,15 +72729,15 @@ function stringMap(value, field2) {
 
 // packages/core/src/provenance.ts
 var GITHUB_WORKFLOW_BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1";
-var ProvenanceError = class extends Error {
+var ProvenanceError = class extends CodedError {
   constructor(code18, field2, message) {
-    super(`${field2}: ${message}`);
-    this.code = code18;
+    super(code18, `${field2}: ${message}`);
     this.field = field2;
-    this.name = "ProvenanceError";
   }
-  code;
   field;
+  /** Evidence that does not say what it must: refused. */
+  kind = "refusal";
+  name = "ProvenanceError";
 };
 function parseProvenance(json2) {
   let statement;
@@ -75571,6 +75582,7 @@ function ucs2length2(text) {
 // packages/core/src/review-predicate.ts
 var REVIEW_PREDICATE_TYPE = "https://twokey.dev/attestations/review/v1";
 var ReviewAttestationError = class extends CodedError {
+  kind = "internal";
   name = "ReviewAttestationError";
 };
 function buildReviewStatement(input) {
@@ -75760,6 +75772,7 @@ function sameRepositoryName(a, b) {
   return a.toLowerCase() === b.toLowerCase();
 }
 var EvaluationError = class extends CodedError {
+  kind = "usage";
   name = "EvaluationError";
 };
 
@@ -76075,6 +76088,7 @@ function fail2(id, reason) {
 // packages/core/src/subjects.ts
 var MAX_SUBJECTS = 1024;
 var SubjectError = class extends CodedError {
+  kind = "usage";
   name = "SubjectError";
 };
 function subjectSource(inputs2) {
@@ -81183,6 +81197,7 @@ function decodeJwt(jwt) {
 
 // packages/github/src/oidc.ts
 var OidcTokenError = class extends CodedError {
+  kind = "usage";
   name = "OidcTokenError";
 };
 var ID_TOKEN_PERMISSION_HINT = `Add this to the job (or the workflow) that runs this step:
@@ -81235,15 +81250,15 @@ import { createHash as createHash2 } from "node:crypto";
 
 // packages/sigstore/src/error.ts
 var SigstoreInputError = class extends CodedError {
-  kind = "input";
+  kind = "usage";
   name = "SigstoreInputError";
 };
 var BundleVerificationError = class extends CodedError {
-  kind = "verification";
+  kind = "refusal";
   name = "BundleVerificationError";
 };
 var SigningError = class extends CodedError {
-  kind = "signing";
+  kind = "usage";
   name = "SigningError";
 };
 var InternalError = class extends CodedError {
@@ -86032,6 +86047,7 @@ function readChecksums(path) {
 import { mkdirSync, writeFileSync } from "node:fs";
 import { isAbsolute as isAbsolute2, join as join3, relative as relative2 } from "node:path";
 var SignInputError = class extends CodedError {
+  kind = "usage";
   name = "SignInputError";
 };
 var SIGNING_CONCURRENCY = 4;

@@ -78,6 +78,7 @@ export type SignErrorCode = 'GITHUB_TOKEN_MISSING' | 'PROVENANCE_INPUT_MISSING';
 
 /** A usage error of the sign action (nothing was judged, nothing was signed). */
 export class SignInputError extends CodedError<SignErrorCode> {
+  readonly kind = 'usage';
   override readonly name = 'SignInputError';
 }
 

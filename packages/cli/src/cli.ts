@@ -1,5 +1,4 @@
-import { EvaluationError, PolicyError } from '@twokey/core';
-import { BundleVerificationError, DeployInputError, SigstoreInputError } from '@twokey/sigstore';
+import { type CodedError, EXIT_CODES, errorKindOf } from '@twokey/core';
 import { verifyCommand } from './commands/verify';
 import { verifyBundleCommand } from './commands/verify-bundle';
 import { type CliIO, EXIT, internalErrorLine, UsageError } from './io';
@@ -37,28 +36,19 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 }
 
 /**
- * One line, never a stack trace: the code, then what was expected and what was found. Usage and input errors exit 2,
- * refusals 1, and anything unrecognised 3, as an internal error.
+ * One line, never a stack trace: the code, then what was expected and what was found. The exit code is the error's
+ * kind (usage 2, refusal 1); anything that is not a coded error is an internal error (3): never a refusal or a pass.
  */
 export function reportError(error: unknown, io: CliIO): number {
-  if (error instanceof UsageError) {
-    io.stderr.write(`twokey: ${error.message}\n`);
-    return EXIT.usage;
+  const kind = errorKindOf(error);
+  if (kind === 'internal') {
+    // An InternalError names the file it met the failure in.
+    io.stderr.write(internalErrorLine(error instanceof Error ? error.message : String(error)));
+    return EXIT.internal;
   }
-  if (error instanceof PolicyError) {
-    // One line per problem: each names the file, the key and what is wrong with it.
-    for (const line of error.message.split('\n')) io.stderr.write(`error ${error.code}: ${line}\n`);
-    return EXIT.usage;
-  }
-  if (error instanceof DeployInputError || error instanceof EvaluationError || error instanceof SigstoreInputError) {
-    io.stderr.write(`error ${error.code}: ${error.message}\n`);
-    return EXIT.usage;
-  }
-  if (error instanceof BundleVerificationError) {
-    io.stderr.write(`error ${error.code}: ${error.message}\n`);
-    return EXIT.refused;
-  }
-  // Anything else is twokey's own failure: never a refusal, never a pass. An InternalError names the file.
-  io.stderr.write(internalErrorLine(error instanceof Error ? error.message : String(error)));
-  return EXIT.internal;
+  const coded = error as CodedError<string>;
+  if (coded instanceof UsageError) io.stderr.write(`twokey: ${coded.message}\n`);
+  // One line per problem (a policy names the file, the key and what is wrong with each).
+  else for (const line of coded.message.split('\n')) io.stderr.write(`error ${coded.code}: ${line}\n`);
+  return EXIT_CODES[kind];
 }

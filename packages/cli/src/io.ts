@@ -1,3 +1,5 @@
+import { CodedError, EXIT_CODES, ISSUES_URL } from '@twokey/core';
+
 export interface Output {
   write(text: string): unknown;
 }
@@ -11,19 +13,24 @@ export interface CliIO {
  * Exit codes shared by every command: 0 verified, 1 refused (does not verify), 2 usage or unreadable input,
  * 3 internal error (a bug in twokey: never a refusal, never a pass).
  */
-export const EXIT = { ok: 0, refused: 1, usage: 2, internal: 3 } as const;
-
-/** Where a bug is reported: the repository the README's `uses:` lines name. */
-export const ISSUES_URL = 'https://github.com/twokey-dev/twokey/issues';
+export const EXIT = {
+  ok: EXIT_CODES.pass,
+  refused: EXIT_CODES.refusal,
+  usage: EXIT_CODES.usage,
+  internal: EXIT_CODES.internal,
+} as const;
 
 /** The one line an internal error prints: that it is a bug, where to report it, and what happened (and where). */
 export function internalErrorLine(message: string): string {
   return `twokey: internal error (this is a bug, please report it at ${ISSUES_URL}): ${message.split('\n')[0]}\n`;
 }
 
-export class UsageError extends Error {
+/** A command line that cannot be run: a missing or unknown flag, a malformed value (exit 2). */
+export class UsageError extends CodedError<'USAGE'> {
+  readonly kind = 'usage';
+  override readonly name = 'UsageError';
+
   constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+    super('USAGE', message);
   }
 }

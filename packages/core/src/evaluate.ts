@@ -217,6 +217,7 @@ export type EvaluationErrorCode =
 
 /** A usage error of evaluateDeploy or bindRepositories (exit 2), never a verdict. */
 export class EvaluationError extends CodedError<EvaluationErrorCode> {
+  readonly kind = 'usage';
   override readonly name = 'EvaluationError';
 }
 

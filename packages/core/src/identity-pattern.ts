@@ -31,6 +31,7 @@ export type IdentityPatternErrorCode =
 
 /** A pattern that cannot be used; the message says what is wrong, for the caller to prefix with the key or flag. */
 export class IdentityPatternError extends CodedError<IdentityPatternErrorCode> {
+  readonly kind = 'usage';
   override readonly name = 'IdentityPatternError';
 }
 

@@ -1,5 +1,6 @@
 // in-toto attestation framework, Statement layer v1 and its field types (in-toto/attestation spec/v1:
 // statement.md, resource_descriptor.md, digest_set.md, field_types.md), with a validating parser.
+import { CodedError } from './error';
 import type { DigestSet } from './model';
 
 /** The `_type` of an in-toto Statement v1. */
@@ -50,14 +51,17 @@ export type InTotoErrorCode =
   | 'PREDICATE_INVALID';
 
 /** A Statement, ResourceDescriptor or predicate that does not follow its spec; `field` is the path that is wrong. */
-export class InTotoError extends Error {
+export class InTotoError extends CodedError<InTotoErrorCode> {
+  /** Evidence that does not say what it must: refused. */
+  readonly kind = 'refusal';
+  override readonly name = 'InTotoError';
+
   constructor(
-    readonly code: InTotoErrorCode,
+    code: InTotoErrorCode,
     readonly field: string,
     message: string,
   ) {
-    super(`${field}: ${message}`);
-    this.name = 'InTotoError';
+    super(code, `${field}: ${message}`);
   }
 }
 

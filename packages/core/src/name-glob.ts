@@ -15,6 +15,7 @@ export type NameGlobErrorCode = 'GLOB_SYNTAX' | 'GLOB_TOO_LONG';
 
 /** A glob that cannot be used; the message says what is wrong, for the caller to prefix with the key. */
 export class NameGlobError extends CodedError<NameGlobErrorCode> {
+  readonly kind = 'usage';
   override readonly name = 'NameGlobError';
 }
 

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { type Document, isAlias, isCollection, isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
+import { CodedError } from './error';
 import {
   compileIdentityPattern,
   type IdentityPattern,
@@ -51,11 +52,13 @@ export interface PolicyProblem {
  * A policy that cannot be used. `message` names the file, each key and what is wrong with it, one per line: the
  * first MAX_REPORTED_PROBLEMS, then how many more.
  */
-export class PolicyError extends Error {
+export class PolicyError extends CodedError<PolicyErrorCode> {
+  readonly kind = 'usage';
+  override readonly name = 'PolicyError';
   readonly problems: PolicyProblem[];
 
   constructor(
-    readonly code: PolicyErrorCode,
+    code: PolicyErrorCode,
     readonly source: string,
     problems: PolicyProblem[],
   ) {
@@ -64,8 +67,10 @@ export class PolicyError extends Error {
       more > 0
         ? [...problems.slice(0, MAX_REPORTED_PROBLEMS), { path: '(policy)', message: `and ${more} more problems` }]
         : problems;
-    super(reported.map((p) => `${source}: ${p.path}: ${p.message}${p.line ? ` (line ${p.line})` : ''}`).join('\n'));
-    this.name = 'PolicyError';
+    super(
+      code,
+      reported.map((p) => `${source}: ${p.path}: ${p.message}${p.line ? ` (line ${p.line})` : ''}`).join('\n'),
+    );
     this.problems = reported;
   }
 }

@@ -1,5 +1,6 @@
 // SLSA provenance v1 with GitHub's workflow build type, filled from the job's OIDC claims as actions/attest
 // fills it, and read back (with the checks the sign stage relies on) from a statement.
+import { CodedError } from './error';
 import {
   IN_TOTO_STATEMENT_TYPE,
   InTotoError,
@@ -51,14 +52,17 @@ export type ProvenanceErrorCode =
   | 'PROVENANCE_INCONSISTENT';
 
 /** Provenance that cannot be made (a claim is missing) or read (not GitHub workflow provenance); `field` says where. */
-export class ProvenanceError extends Error {
+export class ProvenanceError extends CodedError<ProvenanceErrorCode> {
+  /** Evidence that does not say what it must: refused. */
+  readonly kind = 'refusal';
+  override readonly name = 'ProvenanceError';
+
   constructor(
-    readonly code: ProvenanceErrorCode,
+    code: ProvenanceErrorCode,
     readonly field: string,
     message: string,
   ) {
-    super(`${field}: ${message}`);
-    this.name = 'ProvenanceError';
+    super(code, `${field}: ${message}`);
   }
 }
 

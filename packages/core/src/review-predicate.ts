@@ -94,6 +94,7 @@ export type ReviewAttestationErrorCode = 'REVIEW_NOT_PASSED' | 'SUBJECTS_INVALID
 
 /** Refusal to build a review attestation; nothing is signed when this is thrown. */
 export class ReviewAttestationError extends CodedError<ReviewAttestationErrorCode> {
+  readonly kind = 'internal';
   override readonly name = 'ReviewAttestationError';
 }
 

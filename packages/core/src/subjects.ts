@@ -18,6 +18,7 @@ export type SubjectErrorCode =
   | 'SUBJECT_UNREADABLE';
 
 export class SubjectError extends CodedError<SubjectErrorCode> {
+  readonly kind = 'usage';
   override readonly name = 'SubjectError';
 }
 

@@ -58,6 +58,7 @@ export type VerificationSummaryErrorCode = 'REPORT_NOT_PASSED' | 'ATTESTATION_MI
 
 /** Why no decision record can be written: nothing is signed when this is thrown. */
 export class VerificationSummaryError extends CodedError<VerificationSummaryErrorCode> {
+  readonly kind = 'internal';
   override readonly name = 'VerificationSummaryError';
 }
 

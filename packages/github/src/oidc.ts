@@ -7,6 +7,7 @@ import { decodeJwt } from 'jose';
 export type OidcErrorCode = 'OIDC_PERMISSION_MISSING' | 'OIDC_TOKEN_UNAVAILABLE' | 'OIDC_TOKEN_MALFORMED';
 
 export class OidcTokenError extends CodedError<OidcErrorCode> {
+  readonly kind = 'usage';
   override readonly name = 'OidcTokenError';
 }
 

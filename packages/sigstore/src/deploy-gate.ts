@@ -26,7 +26,7 @@ export type DeployInputErrorCode = 'ARTIFACT_DIGEST_UNSUPPORTED';
 
 /** An input of the deploy gate that cannot be used (exit 2 / a failed step), naming the file or value. */
 export class DeployInputError extends CodedError<DeployInputErrorCode> {
-  readonly kind = 'input' as const;
+  readonly kind = 'usage';
   override readonly name = 'DeployInputError';
 }
 

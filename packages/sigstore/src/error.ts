@@ -55,18 +55,18 @@ export type SigningErrorCode =
   | 'SIGNING_FAILED';
 
 export class SigstoreInputError extends CodedError<InputErrorCode> {
-  readonly kind = 'input' as const;
+  readonly kind = 'usage';
   override readonly name = 'SigstoreInputError';
 }
 
 export class BundleVerificationError extends CodedError<VerificationFailureCode> {
-  readonly kind = 'verification' as const;
+  readonly kind = 'refusal';
   override readonly name = 'BundleVerificationError';
 }
 
 /** Signing did not produce a bundle: no identity token, or a Sigstore service refused or could not be reached. */
 export class SigningError extends CodedError<SigningErrorCode> {
-  readonly kind = 'signing' as const;
+  readonly kind = 'usage';
   override readonly name = 'SigningError';
 }
 
@@ -75,7 +75,7 @@ export class SigningError extends CodedError<SigningErrorCode> {
  * Never a refusal and never a pass: the CLI exits 3 and asks for a report.
  */
 export class InternalError extends CodedError<'INTERNAL_ERROR'> {
-  readonly kind = 'internal' as const;
+  readonly kind = 'internal';
   override readonly name = 'InternalError';
 
   /** `reason`: what went wrong, on one line; `source`: the file being read or verified, when there was one. */
