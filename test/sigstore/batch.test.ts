@@ -134,30 +134,51 @@ describe('verifyEvidenceBatch', () => {
     ['esm', 'mjs'],
     ['cjs', 'cjs'],
   ])(
-    'runs its worker threads from a single esbuild bundle (%s) without running the bundle main again',
+    'runs its worker threads from the worker entry beside an esbuild bundle (%s), never the bundle main again',
     async (format, extension) => {
       const root = resolve(import.meta.dirname, '..', '..');
-      const outfile = join(dir, `batch-entry.${extension}`);
-      // Bundled exactly as scripts/build.mjs bundles the actions (ES modules) and the CLI (CommonJS).
-      const target = { entry: join(import.meta.dirname, 'fixtures', 'batch-entry.ts'), format };
+      const out = mkdtempSync(join(dir, `bundle-${format}-`));
+      const outfile = join(out, `batch-entry.${extension}`);
+      // Bundled exactly as scripts/build.mjs bundles the actions (ES modules) and the CLI (CommonJS): the entry, and
+      // the batch's worker entry beside it with the same extension.
+      const targets = [
+        { target: { entry: join(import.meta.dirname, 'fixtures', 'batch-entry.ts'), format }, outfile },
+        {
+          target: { entry: 'packages/sigstore/src/batch-worker.ts', format },
+          outfile: join(out, `batch-worker.${extension}`),
+        },
+      ];
       execFileSync(
         process.execPath,
         [
           '--input-type=module',
           '-e',
-          `import { bundle } from './scripts/build.mjs'; await bundle(${JSON.stringify(target)}, ${JSON.stringify(outfile)});`,
+          `import { bundle } from './scripts/build.mjs'; for (const t of ${JSON.stringify(targets)}) await bundle(t.target, t.outfile);`,
         ],
         { cwd: root },
       );
       const list = join(dir, 'paths.txt');
       writeFileSync(list, paths.join('\n'));
-      const stdout = execFileSync(process.execPath, [outfile, list, stack.trustedRootPath, '2'], { encoding: 'utf8' });
-      const lines = stdout.trim().split('\n');
-      expect(lines.filter((l) => l.startsWith('main body ran'))).toEqual(['main body ran (main thread: true)']);
-      const { results, dates } = JSON.parse(lines.at(-1)!);
-      expect(dates).toBe(true);
-      const serial = await verifyEvidenceBatch(paths, stack.trustedRootPath, { workers: 1 });
-      expect(results).toEqual(JSON.parse(JSON.stringify(serial)));
+      const serial = JSON.parse(
+        JSON.stringify(await verifyEvidenceBatch(paths, stack.trustedRootPath, { workers: 1 })),
+      );
+      const run = () => {
+        const stdout = execFileSync(process.execPath, [outfile, list, stack.trustedRootPath, '2'], {
+          encoding: 'utf8',
+        });
+        const lines = stdout.trim().split('\n');
+        expect(lines.filter((l) => l.startsWith('main body ran'))).toEqual(['main body ran (main thread: true)']);
+        return JSON.parse(lines.at(-1)!);
+      };
+      const inWorkers = run();
+      expect(inWorkers.threads).toBe(2);
+      expect(inWorkers.dates).toBe(true);
+      expect(inWorkers.results).toEqual(serial);
+      // A bundle shipped without its worker entry verifies in its own thread: the same verdicts.
+      rmSync(join(out, `batch-worker.${extension}`));
+      const inThread = run();
+      expect(inThread.threads).toBe(0);
+      expect(inThread.results).toEqual(serial);
     },
     120_000,
   );

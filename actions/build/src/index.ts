@@ -2,12 +2,9 @@
 import { getInput, setFailed, setOutput } from '@actions/core';
 import { describeError } from '@twokey/core';
 import { requestIdToken, runnerPaths, signingEndpointsFromInputs } from '@twokey/github';
-import { isBatchWorker, PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
+import { PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
 import { type BuildInputs, run } from './main';
 import { writeFailureSummary, writeSuccessSummary } from './summary';
-
-// A worker thread of a large evidence batch loads this same bundle: it serves the batch, and the action never runs there.
-if (isBatchWorker) await new Promise<never>(() => {});
 
 const inputs: BuildInputs = {
   subjectPath: getInput('subject-path'),

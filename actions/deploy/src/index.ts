@@ -3,11 +3,8 @@
 import { getBooleanInput, getInput, info, setFailed, setOutput, summary } from '@actions/core';
 import { describeError, describeReport, markdownReport } from '@twokey/core';
 import { requestIdToken, runnerPaths, signingEndpointsFromInputs } from '@twokey/github';
-import { isBatchWorker, PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
+import { PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
 import { type DeployInputs, run } from './main';
-
-// A worker thread of a large evidence batch loads this same bundle: it serves the batch, and the action never runs there.
-if (isBatchWorker) await new Promise<never>(() => {});
 
 const canRequestToken = Boolean(process.env.ACTIONS_ID_TOKEN_REQUEST_URL && process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
 

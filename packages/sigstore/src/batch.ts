@@ -1,8 +1,11 @@
 // Verifies a whole release's evidence at once: each bundle file is read and parsed once, trust material is built
 // once per thread, and a large batch is spread over worker threads, one per core. What is verified is exactly what
 // verifyEvidence verifies; only where it runs changes. Results come back in input order.
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parentPort, Worker } from 'node:worker_threads';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import type { VerifiedBundle } from '@twokey/core';
 import { readBundleFile } from './bundle';
@@ -39,7 +42,7 @@ const MIN_BUNDLES_PER_WORKER = 32;
 /** Bundles per message to a worker; each worker holds two chunks, so none waits while the other is answered. */
 const CHUNK = 8;
 const CHUNKS_IN_FLIGHT = 2;
-/** Marks a thread started by verifyEvidenceBatch, so that loading this module there serves the batch. */
+/** Marks a thread started by verifyEvidenceBatch: the worker entry serves nothing else. */
 const WORKER_MARK = 'twokey/evidence-batch/v1';
 
 /** A bundle file that could not be read as a bundle: an input error naming the file, never silently skipped. */
@@ -87,7 +90,8 @@ export async function verifyEvidenceBatch(
   options: EvidenceBatchOptions = {},
 ): Promise<(VerifiedBundle | RejectedBundle)[]> {
   const trust = typeof trustedRootSource === 'string' ? trustedRootOf(trustedRootSource) : trustedRootSource;
-  const workers = workerCount(paths.length, options.workers);
+  // A bundle shipped without its worker entry verifies in this thread: the same verdicts, only slower.
+  const workers = workerEntry() ? workerCount(paths.length, options.workers) : 1;
   const artifactFiles = options.artifactFiles ?? [];
   const outcomes =
     workers <= 1
@@ -230,13 +234,21 @@ function verifyInWorkers(
 }
 
 /**
- * A worker running this same module: inside an esbuild bundle (the CLI, the actions) that is the bundle file itself;
- * from TypeScript sources (vitest) Node is first taught to load them (extensionless imports, types stripped).
+ * Where a worker thread starts: the batch's own entry (batch-worker.ts), never the entry that imported this module,
+ * whose main must run once. Bundled (the CLI, the deploy action), it is the file esbuild made of batch-worker.ts next
+ * to the bundle, with the bundle's extension (scripts/build.mjs); from TypeScript sources (vitest), batch-worker.ts.
+ * Undefined when a bundle has none beside it.
  */
-function startWorker(setup: WorkerSetup): Worker {
+function workerEntry(): URL | undefined {
   const self = new URL(import.meta.url);
-  if (!self.pathname.endsWith('.ts')) return new Worker(self, { workerData: setup });
-  return new Worker(SOURCE_BOOTSTRAP, { eval: true, workerData: { ...setup, entry: self.href } });
+  const entry = new URL(`./batch-worker${extname(self.pathname)}`, self);
+  return existsSync(fileURLToPath(entry)) ? entry : undefined;
+}
+
+function startWorker(setup: WorkerSetup): Worker {
+  const entry = workerEntry()!;
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData: setup });
+  return new Worker(SOURCE_BOOTSTRAP, { eval: true, workerData: { ...setup, entry: entry.href } });
 }
 
 // CommonJS, evaluated in the worker when running from sources: Node 24 can strip types but not resolve the
@@ -275,8 +287,18 @@ registerHooks({
 import(workerData.entry);
 `;
 
-/** The worker's side: build the trust material once, then verify each chunk it is sent. */
-function serveBatch(setup: WorkerSetup): void {
+/**
+ * The worker's side (batch-worker.ts runs it): build the trust material once, then verify each chunk it is sent.
+ * Returns false, serving nothing, in a thread verifyEvidenceBatch did not start.
+ */
+export function serveBatch(data: unknown): boolean {
+  const setup = data as Partial<WorkerSetup> | null;
+  if (!parentPort || setup?.mark !== WORKER_MARK) return false;
+  serveChunks(setup as WorkerSetup);
+  return true;
+}
+
+function serveChunks(setup: WorkerSetup): void {
   const trust =
     setup.trustedRoot === 'public-good'
       ? publicGoodTrustedRoot()
@@ -288,13 +310,3 @@ function serveBatch(setup: WorkerSetup): void {
     parentPort!.postMessage({ start: chunk.start, outcomes } satisfies ChunkResult);
   });
 }
-
-/**
- * True in a thread verifyEvidenceBatch started, which serves the batch from here on. An entry point bundled with this
- * module (the CLI, each action) must not run its own main in such a thread: it checks this first. (A top-level await
- * here could hold the entry back by itself, but the CLI is a CommonJS bundle, which has no top-level await.)
- */
-export const isBatchWorker: boolean =
-  !isMainThread && (workerData as Partial<WorkerSetup> | null)?.mark === WORKER_MARK;
-
-if (isBatchWorker) serveBatch(workerData as WorkerSetup);
