@@ -21,7 +21,7 @@ describeSuite('gh-cli-attestation', {
     },
     'github-instance/provenance-demo': {
       verdict: 'fail',
-      code: 'TIMESTAMP_INVALID',
+      code: 'CERTIFICATE_CHAIN_UNTRUSTED',
       why:
         "Signed by GitHub's private Sigstore instance, whose TSA and CA are not in the public-good root; GitHub's root " +
         'comes from tuf-repo.github.com (network). Against the public-good root it must fail closed, and does.',

@@ -13,7 +13,8 @@ describeSuite('sigstore-python', {
     'tsa/late-timestamp': 'TIMESTAMP_INVALID',
     'bundle_invalid_version.txt': 'BUNDLE_MEDIA_TYPE',
     'bundle_no_cert_v1.txt': 'BUNDLE_MALFORMED',
-    'bundle_no_log_entry.txt': 'TIMESTAMP_INVALID',
+    // A production bundle, checked here against the staging root: its certificate chains to none of that root's CAs.
+    'bundle_no_log_entry.txt': 'CERTIFICATE_CHAIN_UNTRUSTED',
     'bundle_no_checkpoint.txt': 'BUNDLE_MALFORMED',
     'bundle_v3_no_signed_time.txt': 'TIMESTAMP_INVALID',
   },

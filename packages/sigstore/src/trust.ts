@@ -28,6 +28,35 @@ export function publicGoodTrustedRoot(): TrustedRootMaterial {
   return trustedRootFromJSON(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')), 'public-good');
 }
 
+/** What a build says of the trusted root it embeds (`twokey --version`): where it came from and what it holds. */
+export interface EmbeddedTrustedRoot {
+  name: string;
+  /** The TUF root the trusted root was seeded with: its version and when it expires (ISO 8601). */
+  tufRoot: { version: number; expires: string };
+  certificateAuthorities: number;
+  transparencyLogs: number;
+  ctLogs: number;
+  timestampAuthorities: number;
+}
+
+export function embeddedTrustedRoots(): EmbeddedTrustedRoot[] {
+  const seed = (seeds as Record<string, { 'root.json'?: string }>)[PUBLIC_GOOD_TUF];
+  const tuf = JSON.parse(Buffer.from(seed?.['root.json'] ?? '', 'base64').toString('utf8') || '{}') as {
+    signed?: { version?: number; expires?: string };
+  };
+  const { root } = publicGoodTrustedRoot();
+  return [
+    {
+      name: 'Sigstore public-good',
+      tufRoot: { version: tuf.signed?.version ?? 0, expires: tuf.signed?.expires ?? 'unknown' },
+      certificateAuthorities: root.certificateAuthorities.length,
+      transparencyLogs: root.tlogs.length,
+      ctLogs: root.ctlogs.length,
+      timestampAuthorities: root.timestampAuthorities.length,
+    },
+  ];
+}
+
 export function loadTrustedRoot(path: string): TrustedRootMaterial {
   const bytes = readBoundedFile(path, MAX_TRUST_FILE_BYTES, 'TRUSTED_ROOT_UNREADABLE', 'trusted root');
   let json: unknown;
