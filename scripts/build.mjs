@@ -4,7 +4,9 @@
 // The actions are ES modules (GitHub runs dist/index.js). The CLI is one CommonJS file, because its launcher
 // (packages/cli/bin/twokey.mjs) runs it through a V8 code cache, and only a classic script can be run that way.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 // ESM bundles of CommonJS dependencies need `require` (FIELD-NOTES: "Dynamic require of net").
@@ -22,40 +24,102 @@ const generated = (entry) =>
 // bundle without one verifies its batches in one thread.
 const BATCH_WORKER = 'packages/sigstore/src/batch-worker.ts';
 
+// The CLI is published (@twokey/cli, Node 22 or later) and carries the licences of what it bundles; the actions run on
+// the runner's Node 24.
+const CLI_LICENSES = 'packages/cli/dist/THIRD-PARTY-LICENSES.txt';
+
 export const targets = [
-  { entry: 'packages/cli/src/main.ts', outfile: 'packages/cli/dist/twokey.cjs', format: 'cjs' },
-  { entry: BATCH_WORKER, outfile: 'packages/cli/dist/batch-worker.cjs', format: 'cjs' },
+  {
+    entry: 'packages/cli/src/main.ts',
+    outfile: 'packages/cli/dist/twokey.cjs',
+    format: 'cjs',
+    node: 'node22',
+    licenses: CLI_LICENSES,
+  },
+  { entry: BATCH_WORKER, outfile: 'packages/cli/dist/batch-worker.cjs', format: 'cjs', node: 'node22' },
   { entry: 'actions/build/src/index.ts', outfile: 'actions/build/dist/index.js' },
   { entry: 'actions/sign/src/index.ts', outfile: 'actions/sign/dist/index.js' },
   { entry: 'actions/deploy/src/index.ts', outfile: 'actions/deploy/dist/index.js' },
   { entry: BATCH_WORKER, outfile: 'actions/deploy/dist/batch-worker.js' },
 ];
 
+/** The repository: relative entries and outputs are read from here, whatever the working directory (`npm pack`). */
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+
 export async function bundle(target, outfile = target.outfile) {
   const format = target.format ?? 'esm';
-  await build({
+  const result = await build({
+    absWorkingDir: root,
     entryPoints: [target.entry],
     outfile,
     bundle: true,
     platform: 'node',
-    target: 'node24',
+    target: target.node ?? 'node24',
     format,
     // The actions' committed dist/ stays readable, so a reviewer can diff what GitHub will run; the CLI bundle is
     // a build output (not committed) and is minified for its start-up time.
     minify: format === 'cjs',
+    // A minified bundle keeps no licence comments: the licences of what it bundles are written beside it instead.
     legalComments: format === 'cjs' ? 'none' : 'eof',
     banner: { js: format === 'cjs' ? CJS_BANNER : `${generated(target.entry)}\n${ESM_BANNER}` },
     ...(format === 'cjs' && { define: { 'import.meta.url': '__twokeyImportMetaUrl' } }),
+    metafile: target.licenses !== undefined,
     logLevel: 'warning',
   });
+  if (target.licenses)
+    writeFileSync(resolve(root, target.licenses), thirdPartyLicenses(result.metafile, target.outfile));
+}
+
+/**
+ * Every npm package esbuild bundled into the output, once, by name, with its version, declared licence and the
+ * licence files it ships (a package that ships none is named with its declared licence).
+ */
+function thirdPartyLicenses(metafile, outfile) {
+  const packages = new Map();
+  for (const input of Object.keys(metafile.inputs)) {
+    if (!input.includes('node_modules/')) continue;
+    const dir = packageDirectory(resolve(root, input));
+    if (!dir) continue;
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    packages.set(`${manifest.name}@${manifest.version}`, { dir, manifest });
+  }
+  const sections = [...packages.values()]
+    .sort((a, b) => a.manifest.name.localeCompare(b.manifest.name))
+    .map(({ dir, manifest }) => {
+      const files = readdirSync(dir)
+        .filter((f) => /^(licen[cs]e|copying|notice)/i.test(f))
+        .sort();
+      const texts = files.map((f) => readFileSync(join(dir, f), 'utf8').trim());
+      const repository = typeof manifest.repository === 'string' ? manifest.repository : manifest.repository?.url;
+      return [
+        `${manifest.name} ${manifest.version} (${manifest.license ?? 'no licence declared'})${repository ? ` ${repository}` : ''}`,
+        '',
+        texts.length > 0 ? texts.join('\n\n') : `The package ships no licence file; it declares ${manifest.license}.`,
+      ].join('\n');
+    });
+  const rule = `\n\n${'-'.repeat(80)}\n\n`;
+  const header = `The third-party software bundled in ${basename(outfile)} and batch-worker.cjs, with its licences (${sections.length} packages).`;
+  return `${header}${rule}${sections.join(rule)}\n`;
+}
+
+/** The directory of the npm package a bundled file belongs to: the nearest package.json with a name and a version. */
+function packageDirectory(file) {
+  for (let dir = dirname(file); dir !== dirname(dir) && !dir.endsWith('node_modules'); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (!existsSync(manifest)) continue;
+    const { name, version } = JSON.parse(readFileSync(manifest, 'utf8'));
+    if (name && version) return dir;
+  }
+  return undefined;
 }
 
 // `node scripts/build.mjs` bundles everything; `--cli` only the CLI (a build output, not committed), which is what
-// `npm test` does, so that test/dist.test.ts compares the committed actions' dist/ with a fresh build.
-if (import.meta.url === `file://${process.argv[1]}`) {
+// `npm test` and `npm pack` in packages/cli do, so that test/dist.test.ts compares the committed actions' dist/ with a
+// fresh build.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const cliOnly = process.argv.includes('--cli');
   for (const target of targets) {
     if (cliOnly && !target.outfile.startsWith('packages/cli/')) continue;
-    if (existsSync(target.entry)) await bundle(target);
+    if (existsSync(resolve(root, target.entry))) await bundle(target);
   }
 }

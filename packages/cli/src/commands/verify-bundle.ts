@@ -1,8 +1,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { parseArgs } from 'node:util';
-import { compileIdentityPattern, IdentityPatternError } from '@twokey/core';
+import { compileIdentityPattern, IdentityPatternError, type VerifiedBundle } from '@twokey/core';
 import {
   type ArtifactInput,
+  BundleVerificationError,
   BundleVerifier,
   type ExpectedIdentity,
   isDigestReference,
@@ -14,6 +14,7 @@ import {
   readBundleFile,
   SigstoreInputError,
 } from '@twokey/sigstore';
+import { parseCommandArgs } from '../args';
 import { type CliIO, EXIT, UsageError } from '../io';
 import { describeSigner } from '../show';
 
@@ -28,8 +29,22 @@ trusted root embedded in twokey, or the one given with --trusted-root.
 Exit status: 0 verified; 1 does not verify; 2 usage error or unreadable input.
 `;
 
+/** The options of verify-bundle, as cosign and the Sigstore conformance protocol name them. */
+const VERIFY_BUNDLE_OPTIONS = {
+  bundle: { type: 'string' },
+  'certificate-identity': { type: 'string' },
+  'certificate-identity-regexp': { type: 'string' },
+  'certificate-oidc-issuer': { type: 'string' },
+  key: { type: 'string' },
+  'trusted-root': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** What to do about a bundle that chains to no authority of the embedded root: give the instance's own root. */
+export const TRUSTED_ROOT_HINT = 'pass --trusted-root FILE for a private Sigstore instance';
+
 export async function verifyBundleCommand(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseVerifyBundleArgs(args);
+  const { values, positionals } = parseCommandArgs('verify-bundle', args, VERIFY_BUNDLE_OPTIONS);
   if (values.help) {
     io.stdout.write(VERIFY_BUNDLE_USAGE);
     return EXIT.ok;
@@ -59,34 +74,28 @@ export async function verifyBundleCommand(args: string[], io: CliIO): Promise<nu
   const bundle = readBundleFile(values.bundle);
 
   const verifier = new BundleVerifier(trust, { publicKey });
-  const verified = verifier.verify(bundle, { artifact, identity });
+  let verified: VerifiedBundle;
+  try {
+    verified = verifier.verify(bundle, { artifact, identity });
+  } catch (error) {
+    throw withTrustedRootHint(error, values['trusted-root']);
+  }
   io.stdout.write(`Verified OK: ${values.bundle}\n`);
   io.stdout.write(describeSigner(verified, publicKey ? values.key : undefined));
   return EXIT.ok;
 }
 
-function parseVerifyBundleArgs(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        bundle: { type: 'string' },
-        'certificate-identity': { type: 'string' },
-        'certificate-identity-regexp': { type: 'string' },
-        'certificate-oidc-issuer': { type: 'string' },
-        key: { type: 'string' },
-        'trusted-root': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(`verify-bundle: ${(error as Error).message}`);
+/** A bundle of another Sigstore instance verified against the embedded root: the refusal says which flag fixes it. */
+function withTrustedRootHint(error: unknown, trustedRoot: string | undefined): unknown {
+  if (!(error instanceof BundleVerificationError) || error.code !== 'CERTIFICATE_CHAIN_UNTRUSTED' || trustedRoot) {
+    return error;
   }
+  return new BundleVerificationError(error.code, `${error.message} — ${TRUSTED_ROOT_HINT}`, { cause: error });
 }
 
-function expectedIdentity(values: ReturnType<typeof parseVerifyBundleArgs>['values']): ExpectedIdentity | undefined {
+type VerifyBundleValues = ReturnType<typeof parseCommandArgs<typeof VERIFY_BUNDLE_OPTIONS>>['values'];
+
+function expectedIdentity(values: VerifyBundleValues): ExpectedIdentity | undefined {
   const san = values['certificate-identity'];
   const sanPattern = values['certificate-identity-regexp'];
   const issuer = values['certificate-oidc-issuer'];
