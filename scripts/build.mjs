@@ -24,9 +24,9 @@ const generated = (entry) =>
 // bundle without one verifies its batches in one thread.
 const BATCH_WORKER = 'packages/sigstore/src/batch-worker.ts';
 
-// The CLI is published (@twokey/cli, Node 22 or later) and carries the licences of what it bundles; the actions run on
-// the runner's Node 24.
-const CLI_LICENSES = 'packages/cli/dist/THIRD-PARTY-LICENSES.txt';
+// The CLI is published (@twokey/cli, Node 22 or later) and carries the licences of what it bundles in a file beside its
+// bundle (`licenses`); the actions run on the runner's Node 24.
+const CLI_LICENSES = 'THIRD-PARTY-LICENSES.txt';
 
 export const targets = [
   {
@@ -66,8 +66,10 @@ export async function bundle(target, outfile = target.outfile) {
     metafile: target.licenses !== undefined,
     logLevel: 'warning',
   });
-  if (target.licenses)
-    writeFileSync(resolve(root, target.licenses), thirdPartyLicenses(result.metafile, target.outfile));
+  if (target.licenses) {
+    const written = resolve(root, outfile);
+    writeFileSync(join(dirname(written), target.licenses), thirdPartyLicenses(result.metafile, written));
+  }
 }
 
 /**

@@ -5,8 +5,10 @@
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: the build script is plain JavaScript without type declarations
+import { bundle, targets } from '../../scripts/build.mjs';
 // @ts-expect-error: the toolchain script is plain JavaScript without type declarations
 import { nodePackage } from '../../scripts/toolchain.mjs';
 import { realdataRoot, repoRoot } from '../conformance/paths';
@@ -25,6 +27,12 @@ let project: string;
 let tarball: string;
 let packed: Packed;
 let env: NodeJS.ProcessEnv;
+let licences: string;
+
+interface BuildTarget {
+  entry: string;
+  outfile: string;
+}
 
 /** npm with no registry to reach: offline, a cache of its own, and a registry address where nothing listens. */
 function offlineEnv(cache: string): NodeJS.ProcessEnv {
@@ -55,16 +63,26 @@ function readmeExample(): { args: string[]; output: string } {
   return { args: words.slice(2), output: match[2]! };
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   world = realpathSync(mkdtempSync(join(tmpdir(), 'twokey-package-')));
+  env = offlineEnv(join(world, 'npm-cache'));
+  // The package as `npm pack` in packages/cli makes it, from a copy: its prepack (scripts/build.mjs --cli) would
+  // rewrite packages/cli/dist while other tests run the CLI from it, so the same build is made into the copy instead.
+  const copy = join(world, 'cli');
+  for (const file of ['package.json', 'LICENSE', 'README.md', 'bin/twokey.mjs']) {
+    mkdirSync(dirname(join(copy, file)), { recursive: true });
+    copyFileSync(join(cliDir, file), join(copy, file));
+  }
+  for (const target of (targets as BuildTarget[]).filter((t) => t.outfile.startsWith('packages/cli/'))) {
+    await bundle(target, join(copy, relative(cliDir, join(repoRoot, target.outfile))));
+  }
   const packDir = join(world, 'pack');
   mkdirSync(packDir);
-  env = offlineEnv(join(world, 'npm-cache'));
-  // prepack builds dist/ from the sources.
-  const pack = run('npm', ['pack', '--json', '--pack-destination', packDir], cliDir);
+  const pack = run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir], copy);
   expect(pack.status, pack.stderr).toBe(0);
   [packed] = JSON.parse(pack.stdout) as Packed[];
   tarball = join(packDir, packed!.filename);
+  licences = readFileSync(join(copy, 'dist', 'THIRD-PARTY-LICENSES.txt'), 'utf8');
   // The README runs the example from the repository, with the bundle in ../shared/sigstore-realdata: the same layout,
   // with nothing of the repository in it.
   project = join(world, 'project');
@@ -97,6 +115,8 @@ describe('npm pack of @twokey/cli', () => {
     expect(cliPackage.bin).toEqual({ twokey: 'bin/twokey.mjs' });
     expect(cliPackage.dependencies).toBeUndefined();
     expect(cliPackage.license).toBe('Apache-2.0');
+    // `npm pack` in packages/cli builds what it ships (as the copy above was built).
+    expect(cliPackage.scripts).toEqual({ prepack: 'node ../../scripts/build.mjs --cli' });
     const sigstoreVerify = JSON.parse(
       readFileSync(
         join(repoRoot, 'packages', 'sigstore', 'node_modules', '@sigstore', 'verify', 'package.json'),
@@ -107,7 +127,6 @@ describe('npm pack of @twokey/cli', () => {
   });
 
   it('names every npm package bundled in it, with its licence', () => {
-    const licences = readFileSync(join(cliDir, 'dist', 'THIRD-PARTY-LICENSES.txt'), 'utf8');
     for (const name of ['@sigstore/verify', '@sigstore/core', 'fastest-levenshtein', 're2js', 'yaml', 'tinyglobby']) {
       expect(licences).toMatch(new RegExp(`^${name.replace('/', '\\/')} \\d+\\.\\d+\\.\\d+ \\(`, 'm'));
     }
