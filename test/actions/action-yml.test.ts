@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DEFAULT_POLICY_PATH } from '@twokey/github';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
@@ -52,4 +53,27 @@ describe('action.yml files', () => {
     expect(status).not.toBe(0);
     expect(output).toContain('runs');
   });
+});
+
+describe('the actions read their inputs one way', () => {
+  it('every action with a policy input defaults it to DEFAULT_POLICY_PATH, the path the code falls back to', () => {
+    const withPolicy = manifests.filter((path) => parse(readFileSync(path, 'utf8')).inputs?.policy);
+    expect(withPolicy.map((path) => path.slice(repoRoot.length + 1)).sort()).toEqual([
+      'action.yml',
+      'actions/sign/action.yml',
+    ]);
+    for (const path of withPolicy)
+      expect(parse(readFileSync(path, 'utf8')).inputs.policy.default).toBe(DEFAULT_POLICY_PATH);
+  });
+
+  // An action's src/ reads inputs, calls one step of packages/github and reports it: a page, no decision.
+  for (const stage of ['build', 'sign']) {
+    it(`actions/${stage}/src is one entry of at most 100 lines that calls ${stage}Step and reportStep`, () => {
+      const directory = join(repoRoot, 'actions', stage, 'src');
+      expect(readdirSync(directory)).toEqual(['index.ts']);
+      const source = readFileSync(join(directory, 'index.ts'), 'utf8');
+      expect(source.split('\n').length).toBeLessThanOrEqual(100);
+      expect(source).toContain(`await reportStep(await ${stage}Step(inputs));`);
+    });
+  }
 });

@@ -1,6 +1,13 @@
 // The inputs and runner paths every action reads the same way (packages/github/src/inputs.ts).
 import { tmpdir } from 'node:os';
-import { runnerPaths, signingEndpointsFromInputs } from '@twokey/github';
+import {
+  DEFAULT_POLICY_PATH,
+  githubApiUrl,
+  policyPathFromInput,
+  runnerPaths,
+  signingEndpointsFromInputs,
+  subjectInputsFromInputs,
+} from '@twokey/github';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 const DEFAULTS = { fulcioURL: 'https://fulcio.example', rekorURL: 'https://rekor.example' };
@@ -50,5 +57,39 @@ describe('runnerPaths', () => {
       outputDirectory: tmpdir(),
       serverUrl: 'https://github.com',
     });
+  });
+});
+
+describe('subjectInputsFromInputs', () => {
+  it("reads actions/attest's four subject inputs, empty when not given", () => {
+    vi.stubEnv('INPUT_SUBJECT-PATH', 'dist/*.tar.gz');
+    vi.stubEnv('INPUT_SUBJECT-DIGEST', '');
+    vi.stubEnv('INPUT_SUBJECT-NAME', 'app');
+    vi.stubEnv('INPUT_SUBJECT-CHECKSUMS', '');
+    expect(subjectInputsFromInputs()).toEqual({
+      subjectPath: 'dist/*.tar.gz',
+      subjectDigest: '',
+      subjectName: 'app',
+      subjectChecksums: '',
+    });
+  });
+});
+
+describe('policyPathFromInput', () => {
+  it('takes the policy input, and the default policy path when it is empty', () => {
+    vi.stubEnv('INPUT_POLICY', 'platform/policy.yml');
+    expect(policyPathFromInput()).toBe('platform/policy.yml');
+    vi.stubEnv('INPUT_POLICY', '');
+    expect(policyPathFromInput()).toBe(DEFAULT_POLICY_PATH);
+    expect(DEFAULT_POLICY_PATH).toBe('.twokey/policy.yml');
+  });
+});
+
+describe('githubApiUrl', () => {
+  it("reads the runner's API URL, else github.com's", () => {
+    vi.stubEnv('GITHUB_API_URL', 'https://ghe.example/api/v3');
+    expect(githubApiUrl()).toBe('https://ghe.example/api/v3');
+    vi.stubEnv('GITHUB_API_URL', '');
+    expect(githubApiUrl()).toBe('https://api.github.com');
   });
 });

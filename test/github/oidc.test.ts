@@ -1,8 +1,12 @@
-import { idTokenClaims, OidcTokenError, requestIdToken } from '@twokey/github';
+import { idTokenClaims, jobIdentity, OidcTokenError, requestIdToken } from '@twokey/github';
 import { identity, type OidcIssuer, startOidcIssuer } from '@twokey/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const build = identity('acme/app', '.github/workflows/build.yml', 'refs/heads/main', 'b'.repeat(40));
+/** A reusable workflow: the certificate names the platform's workflow file, not the caller's. */
+const sign = identity('acme/app', '.github/workflows/release.yml', 'refs/heads/main', 'c'.repeat(40), {
+  job_workflow_ref: 'acme/platform/.github/workflows/sign.yml@refs/heads/main',
+});
 let issuer: OidcIssuer;
 
 beforeAll(async () => {
@@ -43,5 +47,35 @@ describe('requestIdToken', () => {
 
   it('refuses a token that is not a JWT', () => {
     expect(() => idTokenClaims('not-a-jwt')).toThrow(expect.objectContaining({ code: 'OIDC_TOKEN_MALFORMED' }));
+  });
+});
+
+describe('jobIdentity', () => {
+  it('is the identity Fulcio will certify: {server}/{job_workflow_ref}, the issuer, the source repository', async () => {
+    const token = await issuer.mint(sign, { audience: 'sigstore' });
+    expect(jobIdentity(token, 'https://github.com')).toEqual({
+      san: 'https://github.com/acme/platform/.github/workflows/sign.yml@refs/heads/main',
+      issuer: issuer.issuer,
+      extensions: {
+        issuer: issuer.issuer,
+        buildSignerURI: 'https://github.com/acme/platform/.github/workflows/sign.yml@refs/heads/main',
+        sourceRepositoryURI: 'https://github.com/acme/app',
+        sourceRepositoryDigest: 'c'.repeat(40),
+        sourceRepositoryRef: 'refs/heads/main',
+      },
+    });
+    expect(jobIdentity(token, 'https://ghe.example/').san).toBe(
+      'https://ghe.example/acme/platform/.github/workflows/sign.yml@refs/heads/main',
+    );
+  });
+
+  it('refuses a token that is not a GitHub Actions job token (no job_workflow_ref), or not a JWT', async () => {
+    const token = await issuer.mint({ ...build, job_workflow_ref: '' }, { audience: 'sigstore' });
+    expect(() => jobIdentity(token, 'https://github.com')).toThrow(
+      expect.objectContaining({ code: 'OIDC_TOKEN_MALFORMED', kind: 'usage' }),
+    );
+    expect(() => jobIdentity('not-a-jwt', 'https://github.com')).toThrow(
+      expect.objectContaining({ code: 'OIDC_TOKEN_MALFORMED' }),
+    );
   });
 });

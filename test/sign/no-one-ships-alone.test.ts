@@ -1,9 +1,10 @@
 // No one ships alone, for real (issue 11). Each way one person alone could still get a change signed and deployed is
 // built the way that person would build it — against a GitHub fake that says what the real one says (profiles with
 // real names and e-mails, reviews after a merge, pull requests into any branch, the activity feed, merge queues) —
-// and run end to end: the sign action as the runner runs it must refuse it with the right check; and a review
-// attestation that says the same thing, signed by the sign identity (as the sign stage under the old rules would have
-// signed it, or a forger holding that identity), must be refused by the deploy action and by `twokey verify` too.
+// and run: the sign step as actions/sign runs it (in-process, signStep) must refuse it with the right check; and a
+// review attestation that says the same thing, signed by the sign identity (as the sign stage under the old rules
+// would have signed it, or a forger holding that identity), must be refused by the bundled deploy action and by
+// `twokey verify` too.
 
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import {
   workflowProvenance,
   workflowRunClaims,
 } from '@twokey/core';
+import { DEFAULT_POLICY_PATH, type StepOutcome, signStep } from '@twokey/github';
 import { signArtifact, signStatement } from '@twokey/sigstore';
 import {
   type ActionRun,
@@ -45,14 +47,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CliResult, runCli } from '../conformance/run-cli';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
-const SIGN_ACTION = join(repoRoot, 'actions', 'sign');
 const ISSUER = 'https://token.actions.githubusercontent.com';
 const BUILD_SAN = 'https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main';
 const SHARED_BUILD_WORKFLOW = 'acme/platform/.github/workflows/build.yml@refs/heads/main';
 const SIGN_WORKFLOW = 'acme/platform/.github/workflows/sign.yml@refs/heads/main';
 const SIGN_SAN = `https://github.com/${SIGN_WORKFLOW}`;
 const ARTIFACT = 'dist/app.tar.gz';
-const POLICY = '.twokey/policy.yml';
+const POLICY = DEFAULT_POLICY_PATH;
 /** The platform's shared build and sign workflows, no repository pinned: the README's example for one repository. */
 const SHARED_POLICY = '.twokey/shared.yml';
 
@@ -135,11 +136,13 @@ async function provenanceBy(builder: WorkflowIdentity): Promise<string> {
 }
 
 interface SignRun {
-  run: ActionRun;
+  outcome: StepOutcome;
   checks: Check[];
+  /** The directory (in the workspace) the provenance was written to. */
+  provenance: string;
 }
 
-/** Serves the repository (and the users whose profiles GitHub shows) and runs the sign action as the sign job. */
+/** Serves the repository (and the users whose profiles GitHub shows) and runs the sign step as the sign job. */
 async function runSign(
   state: (FakeRepository | FakeUser)[],
   options: {
@@ -154,43 +157,43 @@ async function runSign(
   fakes.push(fake);
   options.prepare?.(fake);
   const provenance = await provenanceBy(options.builder ?? buildJob(options.commit));
-  const run = await runAction(SIGN_ACTION, {
-    with: {
-      'subject-path': ARTIFACT,
-      provenance: `${provenance}/*.json`,
-      policy: options.policy ?? POLICY,
-      'trusted-root': stack.trustedRootPath,
-      'fulcio-url': stack.fulcioURL,
-      'rekor-url': stack.rekorURL,
-      'tsa-url': stack.tsaURL,
-    },
-    identity: options.signer ?? signJob(options.commit),
-    oidc: issuer,
-    githubApiUrl: fake.url,
+  const signer = options.signer ?? signJob(options.commit);
+  const outcome = await signStep({
+    subjectPath: ARTIFACT,
+    subjectDigest: '',
+    subjectName: '',
+    subjectChecksums: '',
+    provenance: `${provenance}/*.json`,
+    policy: options.policy ?? POLICY,
+    trustedRoot: stack.trustedRootPath,
+    endpoints: { fulcioURL: stack.fulcioURL, rekorURL: stack.rekorURL, tsaURL: stack.tsaURL },
     githubToken: 'ghs_sign_job_token',
+    githubApiUrl: fake.url,
     workspace,
+    outputDirectory: mkdtempSync(join(tmpdir(), 'twokey-runner-')),
+    serverUrl: 'https://github.com',
+    identityToken: () => issuer.mint(signer, { audience: 'sigstore' }),
   });
-  const checks = run.outputs.checks ? (JSON.parse(run.outputs.checks) as Check[]) : [];
-  return { run: { ...run, outputs: { ...run.outputs, provenance } }, checks };
+  const checks = outcome.outputs.checks ? (JSON.parse(outcome.outputs.checks) as Check[]) : [];
+  return { outcome, checks, provenance };
 }
 
-/** Refused by the sign action: nothing signed, and check `id` failed with a reason containing each phrase. */
+/** Refused by the sign step: nothing signed, and check `id` failed with a reason containing each phrase. */
 function expectSignRefused(result: SignRun, id: string, ...phrases: string[]): void {
-  const { run, checks } = result;
-  expect(run.exitCode, run.log).not.toBe(0);
-  expect(run.log).toContain('SIGN_REFUSED: nothing was signed');
-  expect(run.outputs['bundle-paths']).toBeUndefined();
+  const { outcome, checks } = result;
+  expect(outcome.failure, outcome.summary).toMatch(/^SIGN_REFUSED: nothing was signed; /);
+  expect(outcome.outputs['bundle-paths']).toBeUndefined();
   const check = checks.find((c) => c.id === id);
-  expect(check, `no check ${id}: ${run.outputs.checks}`).toBeDefined();
+  expect(check, `no check ${id}: ${outcome.outputs.checks}`).toBeDefined();
   expect(check!.verdict, check!.reason).toBe('fail');
   for (const phrase of phrases) expect(check!.reason).toContain(phrase);
-  expect(run.log).toContain(`::error::${id}: `);
+  expect(outcome.errors).toContain(`${id}: ${check!.reason}`);
 }
 
 function expectSigned(result: SignRun): void {
-  expect(result.run.exitCode, result.run.log).toBe(0);
+  expect(result.outcome.failure, result.outcome.summary).toBeUndefined();
   expect(result.checks.filter((c) => c.verdict === 'fail')).toEqual([]);
-  expect(result.run.outputs['review-bundle-path']).toBeDefined();
+  expect(result.outcome.outputs['review-bundle-path']).toBeDefined();
 }
 
 // ── the people and their repository ───────────────────────────────────────────────────────────────────────────
@@ -466,15 +469,15 @@ describe('a review attestation that records one person alone is refused by the d
     const commit = mergePullRequest(repository, pullRequest, { method: 'merge', by: bob });
     const signed = await runSign(state, { commit });
     expectSigned(signed);
-    const reviewPath = signed.run.outputs['review-bundle-path']!;
+    const reviewPath = signed.outcome.outputs['review-bundle-path']!;
     const statement = JSON.parse(
       Buffer.from(JSON.parse(readFileSync(reviewPath, 'utf8')).dsseEnvelope.payload, 'base64').toString('utf8'),
     );
-    const directory = join(workspace, signed.run.outputs.provenance!);
-    const signature = signed.run.outputs['bundle-paths']!.split('\n').find((p) => p !== reviewPath)!;
+    const directory = join(workspace, signed.provenance);
+    const signature = signed.outcome.outputs['bundle-paths']!.split('\n').find((p) => p !== reviewPath)!;
     copyFileSync(signature, join(directory, 'artifact.sig.sigstore.json'));
     copyFileSync(reviewPath, join(directory, 'review.sigstore.json'));
-    honest = { directory: signed.run.outputs.provenance!, commit, predicate: statement.predicate, statement };
+    honest = { directory: signed.provenance, commit, predicate: statement.predicate, statement };
     const accepted = await judge(honest.directory, commit);
     expect(accepted.cli.status, accepted.cli.stdout + accepted.cli.stderr).toBe(0);
     expect(accepted.action.outputs.verified, accepted.action.log).toBe('true');

@@ -2,6 +2,7 @@ export * from './error';
 export * from './evaluate';
 export * from './identity-pattern';
 export * from './intoto';
+export * from './markdown';
 export * from './model';
 export * from './name-glob';
 export * from './policy';

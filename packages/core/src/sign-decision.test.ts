@@ -17,7 +17,7 @@ import { honestEvidence, MERGE_COMMIT } from './__fixtures__/review-evidence';
 import type { Check } from './model';
 import { judgeBuildProvenance, type ProvenanceBundle, signDecision, workflowSigner } from './sign-decision';
 
-const artifacts = [{ name: ARTIFACT.name, sha256: ARTIFACT.digest.hex }];
+const artifacts = [ARTIFACT];
 const honestProvenance: ProvenanceBundle = { source: 'provenance.json', verified: provenanceBundle() };
 
 function check(checks: Check[], id: string): Check {
@@ -136,7 +136,7 @@ describe('judgeBuildProvenance', () => {
   it('names each artifact the provenance does not cover', () => {
     const judged = judgeBuildProvenance({
       policy,
-      artifacts: [...artifacts, { name: OTHER_ARTIFACT.name, sha256: OTHER_ARTIFACT.digest.hex }],
+      artifacts: [...artifacts, OTHER_ARTIFACT],
       provenance: [honestProvenance],
     });
     expect(failed(judged.checks)).toEqual(['artifacts-in-provenance']);

@@ -3,7 +3,7 @@
 // the provenance names was merged through an independently reviewed pull request. Pure: bundles are verified by
 // packages/sigstore and the review evidence is collected by packages/github before they get here.
 
-import { bindRepositories, EvaluationError } from './evaluate';
+import { type ArtifactRef, bindRepositories, EvaluationError } from './evaluate';
 import { IN_TOTO_PAYLOAD_TYPE, parseStatement, type Statement, subjectHasDigest } from './intoto';
 import type { Check, ReviewEvidence, SignerIdentity, Verdict, VerifiedBundle } from './model';
 import { describeIdentityRule, matchIdentity, type Policy } from './policy';
@@ -36,12 +36,6 @@ export type ProvenanceBundle =
   | { source: string; verified: VerifiedBundle }
   | { source: string; rejected: { code: string; reason: string } };
 
-/** An artifact to sign: its name and sha256 (lowercase hex). */
-export interface SignArtifact {
-  name: string;
-  sha256: string;
-}
-
 /** What verified build provenance says was built: the only place the sign stage takes repository and commit from. */
 export interface BuiltSource {
   /** `owner/name`. */
@@ -63,7 +57,7 @@ export interface ProvenanceJudgement {
 
 export interface SignDecisionInput {
   policy: Policy;
-  artifacts: SignArtifact[];
+  artifacts: ArtifactRef[];
   provenance: ProvenanceJudgement;
   /** The sign job's own identity, from its OIDC token, as Fulcio will certify it. */
   signer: SignerIdentity;
@@ -109,7 +103,7 @@ interface ProvenanceSorting {
  */
 export function judgeBuildProvenance(input: {
   policy: Policy;
-  artifacts: SignArtifact[];
+  artifacts: ArtifactRef[];
   provenance: ProvenanceBundle[];
 }): ProvenanceJudgement {
   const { policy, artifacts } = input;
@@ -256,7 +250,7 @@ function provenanceOneSource({ agreeing }: ProvenanceSorting): { check: Check; s
 }
 
 // 6. Every artifact is a subject of the provenance.
-function artifactsInProvenance({ agreeing }: ProvenanceSorting, artifacts: SignArtifact[]): Check {
+function artifactsInProvenance({ agreeing }: ProvenanceSorting, artifacts: ArtifactRef[]): Check {
   if (artifacts.length === 0)
     return fail('artifacts-in-provenance', 'expected at least one artifact to sign, found none');
   if (agreeing.length === 0) {
@@ -265,11 +259,9 @@ function artifactsInProvenance({ agreeing }: ProvenanceSorting, artifacts: SignA
       'not evaluated: no provenance by the build identity to look the artifacts up in',
     );
   }
-  const uncovered = artifacts.filter(
-    (a) => !agreeing.some((r) => subjectHasDigest(r.statement, { algorithm: 'sha256', hex: a.sha256 })),
-  );
+  const uncovered = artifacts.filter((a) => !agreeing.some((r) => subjectHasDigest(r.statement, a.digest)));
   if (uncovered.length > 0) {
-    const missing = uncovered.map((a) => `${a.name} (sha256:${a.sha256})`).join(', ');
+    const missing = uncovered.map((a) => `${a.name} (sha256:${a.digest.hex})`).join(', ');
     return fail(
       'artifacts-in-provenance',
       `expected every artifact among the subjects of the build provenance, found ${missing} in none (its subjects: ${describeSubjects(agreeing)})`,

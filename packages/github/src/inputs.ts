@@ -1,5 +1,27 @@
+// What every action reads the same way: the subject inputs, the policy path, the Sigstore endpoints, and where the
+// job runs (its checkout, its temporary directory, its GitHub server and API). Read here once, from the runner's
+// `INPUT_*` and `GITHUB_*` variables, into plain records that the stages take.
 import { tmpdir } from 'node:os';
 import { getInput } from '@actions/core';
+import type { SubjectInputs } from '@twokey/core';
+
+/** Where the policy is read when the `policy` input is empty: the default each action.yml declares. */
+export const DEFAULT_POLICY_PATH = '.twokey/policy.yml';
+
+/** The `policy` input (a path relative to the workspace); empty means DEFAULT_POLICY_PATH. */
+export function policyPathFromInput(): string {
+  return getInput('policy') || DEFAULT_POLICY_PATH;
+}
+
+/** The artifacts, named with actions/attest's inputs: `subject-path`, `subject-digest`, `subject-name`, `subject-checksums`. */
+export function subjectInputsFromInputs(): SubjectInputs {
+  return {
+    subjectPath: getInput('subject-path'),
+    subjectDigest: getInput('subject-digest'),
+    subjectName: getInput('subject-name'),
+    subjectChecksums: getInput('subject-checksums'),
+  };
+}
 
 /** The Sigstore endpoints every action takes as inputs (`fulcio-url`, `rekor-url`, `tsa-url`), tests on loopback. */
 export interface SigningEndpointInputs {
@@ -35,4 +57,9 @@ export function runnerPaths(): RunnerPaths {
     outputDirectory: process.env.RUNNER_TEMP || tmpdir(),
     serverUrl: process.env.GITHUB_SERVER_URL || 'https://github.com',
   };
+}
+
+/** GITHUB_API_URL, else github.com's API. */
+export function githubApiUrl(): string {
+  return process.env.GITHUB_API_URL || 'https://api.github.com';
 }

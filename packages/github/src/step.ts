@@ -1,0 +1,44 @@
+// What a step tells the runner, as data: its outputs, its error annotations, why it failed (if it did) and its summary.
+// Each stage turns its result into a StepOutcome with a pure function, which tests read as plain objects; reportStep
+// is the one place that writes an outcome to the runner (@actions/core), so an action's src/ is inputs → stage →
+// reportStep.
+import { error as annotate, setFailed, setOutput, summary, warning } from '@actions/core';
+import { describeError, renderSummary } from '@twokey/core';
+
+export interface StepOutcome {
+  /** The step's outputs, written in this order (the last is written last). */
+  outputs: Record<string, string>;
+  /** One error annotation each (`::error::`). */
+  errors: string[];
+  /** Present when the step fails: its one-line reason (`setFailed`). */
+  failure?: string;
+  /** The step summary, Markdown (renderSummary's). */
+  summary: string;
+}
+
+/** A stage that threw: nothing was decided; the error (describeError) is the failure and the summary says why. */
+export function failedStep(title: string, error: unknown): StepOutcome {
+  const message = describeError(error);
+  return {
+    outputs: {},
+    errors: [],
+    failure: message,
+    summary: renderSummary([{ heading: title }, { preformatted: message }]),
+  };
+}
+
+/**
+ * Writes an outcome to the runner: annotations, the failure, the summary, then the outputs — last, so a caller reading
+ * an output knows everything before it was written. A summary that cannot be written is a warning, not a failure:
+ * the outputs and the exit code are the step's contract.
+ */
+export async function reportStep(outcome: StepOutcome): Promise<void> {
+  for (const message of outcome.errors) annotate(message);
+  if (outcome.failure !== undefined) setFailed(outcome.failure);
+  try {
+    await summary.addRaw(outcome.summary).write();
+  } catch (error) {
+    warning(`the step summary could not be written: ${(error as Error).message}`);
+  }
+  for (const [name, value] of Object.entries(outcome.outputs)) setOutput(name, value);
+}
