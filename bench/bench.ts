@@ -19,6 +19,7 @@ import {
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readDeployReport } from '@twokey/core';
 import { parse as parseYaml } from 'yaml';
 import { type Corpus, type CorpusArtifact, corpusOf, makeCorpus } from './corpus';
 import { alternate, median, timeProcess, timeToFirstLine } from './measure';
@@ -235,6 +236,7 @@ async function hashFigures(): Promise<{ ratio: number; peakRssMb: number }> {
       twokey: () => {
         const run = timeProcess(node, [hashChild!, file]);
         if (run.status !== 0) throw new Error(`hash child failed: ${run.stderr.trim()}`);
+        // The hash child's figures, not a deploy report.
         const reported = JSON.parse(run.stdout) as { hex: string; ms: number; peakRssMb: number };
         return { ...reported, wallMs: run.ms };
       },
@@ -420,21 +422,13 @@ async function batchFigures(corpus: Corpus): Promise<{ speedup: number }> {
   return { speedup: round(peerMs / twokeyMs, 3) };
 }
 
-/** The artifacts `twokey verify --json` refused, by sha256. */
+/** The artifacts `twokey verify --json` refused, by sha256 (the report read as its schema says it is). */
 function twokeyRefusals(stdout: string, artifacts: readonly CorpusArtifact[]): string[] {
-  let report: { artifacts?: { artifact?: { name?: string; digest?: string }; verdict?: string }[] };
-  try {
-    report = JSON.parse(stdout);
-  } catch {
-    throw new Error(`twokey verify --json did not print JSON: ${stdout.slice(0, 200)}`);
-  }
-  const judged = report.artifacts ?? [];
+  const judged = readDeployReport(stdout, 'twokey verify --json').artifacts;
   if (judged.length !== artifacts.length) {
     throw new Error(`twokey verify judged ${judged.length} artifacts, expected ${artifacts.length}`);
   }
-  return judged
-    .filter((a) => a.verdict !== 'pass')
-    .map((a) => /[0-9a-f]{64}/.exec(a.artifact?.digest ?? '')?.[0] ?? `(no digest: ${a.artifact?.name})`);
+  return judged.filter((a) => a.verdict !== 'pass').map((a) => a.artifact.digest.replace(/^sha256:/, ''));
 }
 
 function checkVerdicts(who: string, refused: string[], expected: string[]): void {

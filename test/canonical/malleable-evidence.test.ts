@@ -6,16 +6,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type DeployGateRequest, judgeDeploy } from '@twokey/gate';
 import {
-  artifactFromArgument,
   BundleVerifier,
-  judgeDeploy,
   loadTrustedRoot,
   MAX_BUNDLE_BYTES,
   parseBundleJSON,
   parseDigestReference,
   readBundleFile,
-  readPolicyFile,
   type VerifyOptions,
 } from '@twokey/sigstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -422,18 +420,22 @@ describe('evidence is keyed by what was signed, never by the bytes of its file',
 
   it('counts a bundle copied in other bytes once: the deploy gate judges each signed event once', async () => {
     const corpus = await makeCorpus(join(dir, 'corpus'), 1);
-    const policy = readPolicyFile(corpus.policy);
-    const trust = loadTrustedRoot(corpus.trustedRoot);
-    const artifacts = corpus.artifacts.map((a) => artifactFromArgument(a.path));
-    const binding = { repositories: ['acme/app'], from: '--repo' };
-    const before = await judgeDeploy({ policy, binding, trust, artifacts, bundles: [corpus.bundlesDir] });
+    const request: DeployGateRequest = {
+      policy: corpus.policy,
+      repository: { repository: 'acme/app', name: '--repo', role: 'narrow' },
+      trustedRoot: corpus.trustedRoot,
+      artifacts: { arguments: corpus.artifacts.map((a) => a.path) },
+      bundles: [corpus.bundlesDir],
+      cwd: process.cwd(),
+    };
+    const before = await judgeDeploy(request);
     // Every bundle again, re-encoded (indented), under other names beside the originals.
     const originals = before.verified.map((v) => v.source);
     for (const [i, source] of originals.entries()) {
       const json = JSON.parse(readFileSync(source, 'utf8'));
       writeFileSync(join(corpus.bundlesDir, `zz-copy-${i}.json`), JSON.stringify(json, null, 2));
     }
-    const after = await judgeDeploy({ policy, binding, trust, artifacts, bundles: [corpus.bundlesDir] });
+    const after = await judgeDeploy(request);
     expect(after.verified.map((v) => v.source)).toEqual(originals);
     expect(after.report.artifacts.map((a) => a.verdict)).toEqual(before.report.artifacts.map((a) => a.verdict));
   }, 120_000);

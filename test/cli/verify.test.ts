@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEPLOY_CHECK_IDS, type DeployReport } from '@twokey/core';
+import { DEPLOY_CHECK_IDS, readDeployReport } from '@twokey/core';
 import { MAX_TRUST_FILE_BYTES } from '@twokey/sigstore';
 import { ACME_POLICY } from '@twokey/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,7 +59,7 @@ describe('twokey verify: usage', () => {
   it('--help prints the usage and exits 0', async () => {
     const result = await twokey('--help');
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain('Usage: twokey verify ARTIFACT|sha256:HEX... --policy FILE');
+    expect(result.stdout).toContain('Usage: twokey verify ARTIFACT|sha256:HEX|NAME=sha256:HEX... --policy FILE');
   });
 
   it('refuses to run without an artifact', async () => {
@@ -68,6 +68,19 @@ describe('twokey verify: usage', () => {
 
   it('refuses to run without --policy', async () => {
     expectUsageError(await twokey('app.tar.gz', '--bundle', 'empty'), '--policy FILE is required');
+  });
+
+  it('refuses an --at that is not a time, or is not in the past, naming it', async () => {
+    expectUsageError(await twokey('app.tar.gz', '--policy', 'policy.yml', '--at', 'yesterday'), '--at', 'ISO 8601');
+    expectUsageError(await twokey('app.tar.gz', '--policy', 'policy.yml', '--at', '2026-11-21T12:00:00'), '--at');
+    const future = new Date(Date.now() + 86_400_000).toISOString();
+    expectUsageError(await twokey('app.tar.gz', '--policy', 'policy.yml', '--at', future), '--at', 'in the past');
+  });
+
+  it('refuses a --name that does not name exactly one artifact given as sha256:HEX', async () => {
+    expectUsageError(await twokey('app.tar.gz', '--policy', 'policy.yml', '--name', 'app.tar.gz'), '--name', 'found 0');
+    const two = await twokey(ARTIFACT_DIGEST, ARTIFACT_DIGEST, '--policy', 'policy.yml', '--name', 'app.tar.gz');
+    expectUsageError(two, '--name', 'found 2', 'NAME=sha256:HEX');
   });
 
   it('refuses an unknown option, naming it', async () => {
@@ -128,6 +141,17 @@ describe('twokey verify: configuration errors are exit 2, naming the file and th
     const sha512 = `sha512:${'ab'.repeat(64)}`;
     expectInputError(await twokey(sha512, '--policy', 'policy.yml', ...REPO), 'ARTIFACT_DIGEST_UNSUPPORTED', 'sha512');
     expectInputError(await twokey('sha256:1234', '--policy', 'policy.yml', ...REPO), 'DIGEST_MALFORMED', 'sha256:1234');
+    const named512 = `app.tar.gz=${sha512}`;
+    expectInputError(
+      await twokey(named512, '--policy', 'policy.yml', ...REPO),
+      'ARTIFACT_DIGEST_UNSUPPORTED',
+      named512,
+    );
+    expectInputError(
+      await twokey(`=${ARTIFACT_DIGEST}`, '--policy', 'policy.yml', ...REPO),
+      'ARTIFACT_NAME_EMPTY',
+      'NAME=sha256:HEX',
+    );
   });
 
   it('a truncated bundle in the bundle directory, named, never skipped', async () => {
@@ -162,16 +186,28 @@ describe('twokey verify: without the evidence, a refusal (exit 1), not an error'
       '--json',
     );
     expect(result.status, result.stderr).toBe(1);
-    const report = JSON.parse(result.stdout) as DeployReport;
+    const report = readDeployReport(result.stdout, 'twokey verify --json');
     expect(report.verdict).toBe('fail');
     expect(report.policy.source).toBe('policy.yml');
     expect(report.artifacts.map((a) => [a.artifact.name, a.artifact.digest])).toEqual([
       ['app.tar.gz', ARTIFACT_DIGEST],
-      [ARTIFACT_DIGEST, ARTIFACT_DIGEST],
+      [undefined, ARTIFACT_DIGEST],
     ]);
     for (const artifact of report.artifacts) {
       expect(artifact.checks.map((c) => c.id)).toEqual([...DEPLOY_CHECK_IDS]);
       expect(artifact.checks.filter((c) => c.verdict === 'pass').map((c) => c.id)).toEqual(['covered-by-policy']);
+      // The evidence is what fails; the checks that compare pieces of it could not be evaluated, and say so.
+      expect(artifact.checks.map((c) => c.verdict)).toEqual([
+        'pass',
+        'fail',
+        'fail',
+        'not-evaluated',
+        'fail',
+        'not-evaluated',
+        'not-evaluated',
+        'not-evaluated',
+        'not-evaluated',
+      ]);
     }
   });
 
@@ -180,8 +216,9 @@ describe('twokey verify: without the evidence, a refusal (exit 1), not an error'
     const result = await twokey('app.tar.gz', '--policy', 'policy.yml', ...REPO, '--bundle', bundle);
     expect(result.status, result.stderr).toBe(1);
     expect(result.stdout).toContain('REFUSED  app.tar.gz');
-    expect(result.stdout).toContain('✗ artifact-signature: expected a signature over');
-    expect(result.stdout).toContain('✗ build-provenance:');
+    expect(result.stdout).toContain('✗ artifact-signature (fail): expected a signature over');
+    expect(result.stdout).toContain('✗ build-provenance (fail):');
+    expect(result.stdout).toContain('✗ same-commit (not-evaluated): no review attestation and no build provenance');
     expect(result.stdout).toContain('verdict: refused (1 of 1 artifacts refused)');
   });
 });
@@ -214,7 +251,7 @@ describe('twokey verify: one repository, named by --repo or by the policy', () =
     for (const policy of ['pinned.yml', 'deploys-app.yml']) {
       const result = await twokey('app.tar.gz', '--policy', policy, '--bundle', 'empty');
       expect(result.status, `${policy}: ${result.stderr}`).toBe(1);
-      expect(result.stdout).toContain('✗ artifact-signature');
+      expect(result.stdout).toContain('✗ artifact-signature (fail)');
     }
   });
 
@@ -230,7 +267,7 @@ describe('twokey verify: one repository, named by --repo or by the policy', () =
 
     const refused = await verify('acme/other');
     expect(refused.status, refused.stderr).toBe(1);
-    const report = JSON.parse(refused.stdout) as DeployReport;
+    const report = readDeployReport(refused.stdout, 'twokey verify --json');
     const checks = report.artifacts[0]!.checks;
     expect(checks.filter((c) => c.verdict === 'fail').map((c) => c.id)).toEqual(['same-repository']);
     expect(checks.find((c) => c.id === 'same-repository')?.reason).toBe(
@@ -238,5 +275,76 @@ describe('twokey verify: one repository, named by --repo or by the policy', () =
     );
     const accepted = await verify('acme/app');
     expect(accepted.status, accepted.stdout).toBe(0);
+  }, 60_000);
+});
+
+describe('twokey verify: a digest judged under deploy.artifacts by a name (NAME=sha256:HEX, --name)', () => {
+  /** covered-by-policy's verdict for each artifact of a run under a policy that deploys app.tar.gz alone. */
+  async function covered(...artifacts: string[]): Promise<[string | undefined, string][]> {
+    writeFileSync(join(dir, 'deploys-app-tar.yml'), `${POLICY}deploy:\n  artifacts: [app.tar.gz]\n`);
+    const result = await twokey(
+      ...artifacts,
+      '--policy',
+      'deploys-app-tar.yml',
+      ...REPO,
+      '--bundle',
+      'empty',
+      '--json',
+    );
+    expect(result.status, result.stderr).toBe(1);
+    const report = readDeployReport(result.stdout, 'twokey verify --json');
+    return report.artifacts.map((a) => [a.artifact.name, a.checks.find((c) => c.id === 'covered-by-policy')!.verdict]);
+  }
+
+  it('judges NAME=sha256:HEX and --name under their name, and a digest alone not at all (not-evaluated)', async () => {
+    expect(await covered(`app.tar.gz=${ARTIFACT_DIGEST}`, `evil.tar.gz=${ARTIFACT_DIGEST}`)).toEqual([
+      ['app.tar.gz', 'pass'],
+      ['evil.tar.gz', 'fail'],
+    ]);
+    expect(await covered(ARTIFACT_DIGEST, '--name', 'app.tar.gz')).toEqual([['app.tar.gz', 'pass']]);
+    expect(await covered(ARTIFACT_DIGEST)).toEqual([[undefined, 'not-evaluated']]);
+    const text = await twokey(ARTIFACT_DIGEST, '--policy', 'deploys-app-tar.yml', ...REPO, '--bundle', 'empty');
+    expect(text.stdout).toContain(
+      `✗ covered-by-policy (not-evaluated): ${ARTIFACT_DIGEST} was given by digest alone: no name to match against deploy.artifacts (app.tar.gz)`,
+    );
+  });
+});
+
+describe('twokey verify --at: evidence judged as of a past time (an audit, a rollback), said loudly', () => {
+  it('refuses evidence older than max-age now, and accepts it as of when it was signed', async () => {
+    const corpus = await makeCorpus(join(dir, 'audit-corpus'), 2);
+    const artifact = corpus.artifacts.find((a) => !a.forged)!;
+    // A max-age of one second: stale by the time this test looks at it again.
+    const policyText = readFileSync(corpus.policy, 'utf8').replace(/^\s+source-repository: .*\n/gm, '');
+    writeFileSync(join(dir, 'audit-policy.yml'), `${policyText}  max-age: 1s\n`);
+    const evidence = ['--bundle', artifact.provenance, '--bundle', artifact.signature, '--bundle', artifact.review];
+    const verify = (...more: string[]) =>
+      twokey(artifact.path, '--policy', 'audit-policy.yml', ...REPO, ...evidence, ...more);
+
+    const first = readDeployReport((await verify('--json')).stdout, 'twokey verify --json');
+    const times = first.artifacts[0]!.evidence.flatMap((e) => e.signedAt.map(Date.parse));
+    // The stack stamps times up to 2 s ahead: wait until even the newest piece is over a second old.
+    await new Promise((done) => setTimeout(done, Math.max(0, Math.max(...times) + 1_500 - Date.now())));
+
+    const now = await verify('--json');
+    expect(now.status, now.stderr).toBe(1);
+    const stale = readDeployReport(now.stdout, 'twokey verify --json');
+    expect(stale.asOf).toBeUndefined();
+    expect(stale.artifacts[0]!.checks.filter((c) => c.verdict !== 'pass').map((c) => c.id)).toEqual(['fresh']);
+
+    // As of the first signing time every piece was at most a second old (or signed moments later).
+    const signed = new Date(Math.min(...times)).toISOString();
+    const audit = await verify('--at', signed, '--json');
+    expect(audit.status, audit.stdout).toBe(0);
+    const report = readDeployReport(audit.stdout, 'twokey verify --json');
+    expect(report.verdict).toBe('pass');
+    expect(report.asOf).toBe(signed);
+    expect(Date.parse(report.evaluatedAt)).toBeGreaterThan(Date.parse(signed));
+    const text = await verify('--at', signed);
+    expect(text.status).toBe(0);
+    expect(text.stdout.split('\n')[1]).toBe(
+      `AS OF ${signed}: the evidence was judged as of this time (--at), not now; freshness was measured from it`,
+    );
+    expect(text.stdout).toContain(`verdict: accepted AS OF ${signed} (1 of 1 artifacts pass every check)`);
   }, 60_000);
 });

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { DeployReport } from '@twokey/core';
+import { readDeployReport } from '@twokey/core';
 import { type ProcessResult, runProcess } from '@twokey/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../conformance/paths';
@@ -94,8 +94,10 @@ describe('npm run demo', () => {
     const selfApproved = section('A self-approved change');
     expect(selfApproved).toMatch(/sign +✘ refused to sign/);
     expect(selfApproved).toMatch(/✗ reviewer-not-author: mallory is the author of pull request #2/);
-    expect(selfApproved).toMatch(/✗ artifact-signature: expected a signature over sha256:[0-9a-f]{64} by the sign/);
-    expect(selfApproved).toMatch(/✗ review-attestation: expected a review attestation/);
+    expect(selfApproved).toMatch(
+      /✗ artifact-signature \(fail\): expected a signature over sha256:[0-9a-f]{64} by the sign/,
+    );
+    expect(selfApproved).toMatch(/✗ review-attestation \(fail\): expected a review attestation/);
 
     const late = section('A change approved only after it was merged');
     expect(late).toMatch(/sign +✘ refused to sign/);
@@ -105,30 +107,31 @@ describe('npm run demo', () => {
 
     const unsigned = section('An unsigned artifact');
     expect(unsigned).toMatch(/sign +– never ran/);
-    expect(unsigned).toMatch(/✗ artifact-signature: expected a signature .*, found none/);
+    expect(unsigned).toMatch(/✗ artifact-signature \(fail\): expected a signature .*, found none/);
 
     const selfSigned = section('A build that signed itself');
     expect(selfSigned).toMatch(
-      /✗ artifact-signature: .*found a signature by https:\/\/github\.com\/acme\/app\/\.github\/workflows\/build\.yml@refs\/heads\/main, expected the sign identity/,
+      /✗ artifact-signature \(fail\): .*found a signature by https:\/\/github\.com\/acme\/app\/\.github\/workflows\/build\.yml@refs\/heads\/main, expected the sign identity/,
     );
     expect(selfSigned).toMatch(
-      /✗ review-attestation: .*found a review attestation by https:\/\/github\.com\/acme\/app\//,
+      /✗ review-attestation \(fail\): .*found a review attestation by https:\/\/github\.com\/acme\/app\//,
     );
 
     const tampered = section('An artifact changed after signing');
-    expect(tampered).toMatch(/✗ artifact-signature: .*signs sha256:[0-9a-f]{64}, not this artifact/);
-    expect(tampered).toMatch(/✗ build-provenance: .*whose subjects do not include/);
+    expect(tampered).toMatch(/✗ artifact-signature \(fail\): .*signs sha256:[0-9a-f]{64}, not this artifact/);
+    expect(tampered).toMatch(/✗ build-provenance \(fail\): .*whose subjects do not include/);
   });
 
   it('leaves the policy, trusted root, artifacts, bundles and reports where it says', () => {
     expect(run.stdout).toContain(`Everything is in ${out}/`);
     for (const file of ['policy.yml', 'trusted_root.json']) expect(existsSync(join(out, file)), file).toBe(true);
-    const honest: DeployReport = JSON.parse(readFileSync(join(out, 'honest', 'report.json'), 'utf8'));
+    const read = (name: string) => readDeployReport(readFileSync(join(out, name, 'report.json'), 'utf8'), name);
+    const honest = read('honest');
     expect(honest.verdict).toBe('pass');
     expect(honest.artifacts[0]!.evidence.map((e) => e.role).sort()).toEqual(['provenance', 'review', 'signature']);
     expect(existsSync(join(out, 'honest', 'decision-record.sigstore.json'))).toBe(true);
     for (const name of ['self-approved', 'approved-after-merge', 'unsigned', 'build-signed-itself', 'tampered']) {
-      const report: DeployReport = JSON.parse(readFileSync(join(out, name, 'report.json'), 'utf8'));
+      const report = read(name);
       expect(report.verdict, name).toBe('fail');
       expect(existsSync(join(out, name, 'app.js')), name).toBe(true);
       expect(existsSync(join(out, name, 'decision-record.sigstore.json')), name).toBe(false);

@@ -7,11 +7,12 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import {
   DEPLOY_CHECK_IDS,
   type DeployReport,
   REVIEW_PREDICATE_TYPE,
+  readDeployReport,
   TWO_PERSON_RULE_LEVEL,
   VERIFICATION_SUMMARY_PREDICATE_TYPE,
 } from '@twokey/core';
@@ -261,8 +262,8 @@ async function judge(options: JudgeOptions): Promise<Judged> {
   return {
     action,
     cli,
-    ...(reportPath && { actionReport: JSON.parse(readFileSync(reportPath, 'utf8')) as DeployReport }),
-    ...(cli.stdout.startsWith('{') && { cliReport: JSON.parse(cli.stdout) as DeployReport }),
+    ...(reportPath && { actionReport: readDeployReport(readFileSync(reportPath, 'utf8'), reportPath) }),
+    ...(cli.stdout.startsWith('{') && { cliReport: readDeployReport(cli.stdout, 'twokey verify --json') }),
   };
 }
 
@@ -271,8 +272,9 @@ function verdicts(report: DeployReport | undefined): string[][] {
   return (report?.artifacts ?? []).map((a) => a.checks.map((c) => `${c.id}: ${c.verdict}`));
 }
 
+/** The checks that did not pass (failed, or could not be evaluated for want of what they need). */
 function failedChecks(report: DeployReport | undefined): string[] {
-  return (report?.artifacts ?? []).flatMap((a) => a.checks.filter((c) => c.verdict === 'fail').map((c) => c.id));
+  return (report?.artifacts ?? []).flatMap((a) => a.checks.filter((c) => c.verdict !== 'pass').map((c) => c.id));
 }
 
 function reasonOf(report: DeployReport | undefined, id: string, artifact = 0): string {
@@ -289,8 +291,8 @@ function expectRefused(judged: Judged, check: string, because: string): void {
   expect(action.outputs.verified).toBe('false');
   expect(action.outputs['record-path']).toBeUndefined();
   expect(action.log).toContain('::error::twokey refused the deploy:');
-  expect(action.log).toContain(`: ${check}: `);
-  expect(action.summary).toContain(`**${check}**`);
+  expect(action.log).toContain(`: ${check} (`);
+  expect(action.summary).toContain(`<code>${check}</code> (`);
   expect(cli.status, cli.stderr).toBe(1);
   for (const report of [actionReport, cliReport]) {
     expect(report?.verdict).toBe('fail');
@@ -385,6 +387,16 @@ describe('the honest pipeline: build → sign → deploy under three identities'
       });
     }
     expect(verdicts(actionReport)).toEqual(verdicts(cliReport));
+    // The same report model, its files named relative to the workspace (readDeployReport checked the schema).
+    for (const report of [actionReport, cliReport]) {
+      expect(report?.schemaVersion).toBe(1);
+      expect(report?.policy.source).toBe(POLICY);
+      expect(report?.artifacts[0]?.evidence.map((e) => e.source).sort()).toEqual(
+        readdirSync(honest)
+          .map((file) => relative(workspace, join(honest, file)))
+          .sort(),
+      );
+    }
     // Only the deploy job knows who it is: the action checked that it is neither build nor sign.
     expect(reasonOf(actionReport, 'distinct-identities')).toContain(`deploy ${DEPLOY_SAN}`);
     expect(reasonOf(cliReport, 'distinct-identities')).toContain('evaluated offline');
@@ -551,9 +563,11 @@ describe.concurrent('refused by the deploy action and by twokey verify, with the
     );
     const judged = await judge({ bundles: dir });
     expectRefused(judged, 'artifact-signature', 'did not verify');
-    expect(judged.cliReport?.rejected.map((r) => r.source).sort()).toEqual(
-      [join(dir, 'artifact.sig.sigstore.json'), join(dir, 'review.sigstore.json')].sort(),
-    );
+    // Named as the deploy job and the release manager gave them: relative to the workspace.
+    const named = [join(dir, 'artifact.sig.sigstore.json'), join(dir, 'review.sigstore.json')];
+    for (const report of [judged.actionReport, judged.cliReport]) {
+      expect(report?.rejected.map((r) => r.source).sort()).toEqual(named.map((p) => relative(workspace, p)).sort());
+    }
   });
 
   it('a policy with an unknown key (not evaluated: exit 2, the key named)', async () => {
@@ -734,5 +748,42 @@ describe("another repository's chain: shared build and sign workflows, no source
     expect(reasonOf(narrowed.cliReport, 'same-repository')).toContain(
       'expected a chain of acme/app (bound by --repo, one of deploy.repositories in .twokey/fleet.yml), found a chain of acme/other',
     );
+  });
+});
+
+describe('a digest judged under deploy.artifacts by its name: the action (subject-digest, subject-name) and twokey verify (NAME=sha256:HEX, --name)', () => {
+  it('accepts the honest artifact under the name deploy.artifacts lists, and refuses it under another', async () => {
+    writeFileSync(join(workspace, '.twokey', 'named.yml'), policyText('  artifacts: [app.tar.gz]\n'));
+    const digest = `sha256:${sha256(readFileSync(join(workspace, ARTIFACT)))}`;
+    const policy = '.twokey/named.yml';
+    const action = (name: string) =>
+      runAction(repoRoot, {
+        with: { 'subject-digest': digest, 'subject-name': name, bundles: honest, policy, ...endpoints() },
+        identity: deploy,
+        oidc: issuer,
+        workspace,
+      });
+    const cli = (...artifact: string[]) =>
+      runCli(['verify', ...artifact, '--policy', policy, '--bundle', honest, '--json'], workspace);
+    const [accepted, refused, named, byFlag, nameless] = await Promise.all([
+      action('app.tar.gz'),
+      action('evil.tar.gz'),
+      cli(`app.tar.gz=${digest}`),
+      cli(digest, '--name', 'app.tar.gz'),
+      cli(digest),
+    ]);
+    expect(accepted.exitCode, accepted.log).toBe(0);
+    expect(accepted.outputs.verified).toBe('true');
+    for (const run of [named, byFlag]) expect(run.status, run.stdout).toBe(0);
+    const acceptedReport = readDeployReport(readFileSync(accepted.outputs['report-path']!, 'utf8'), 'report-path');
+    expect(verdicts(readDeployReport(named.stdout, 'twokey verify --json'))).toEqual(verdicts(acceptedReport));
+    expect(verdicts(readDeployReport(byFlag.stdout, 'twokey verify --json'))).toEqual(verdicts(acceptedReport));
+
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.log).toContain(': covered-by-policy (fail): expected evil.tar.gz to match deploy.artifacts');
+    // A digest alone has no name to judge: not evaluated, so refused.
+    expect(nameless.status).toBe(1);
+    const covered = readDeployReport(nameless.stdout, 'twokey verify --json').artifacts[0]!.checks[0]!;
+    expect([covered.id, covered.verdict]).toEqual(['covered-by-policy', 'not-evaluated']);
   });
 });

@@ -6,7 +6,7 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type IdentityRule, matchIdentity } from '@twokey/core';
+import { type IdentityRule, matchIdentity, readDeployReport } from '@twokey/core';
 import {
   type ArtifactInput,
   BundleVerifier,
@@ -414,8 +414,7 @@ function classifyRun(result: { status: number | null; stdout: string; stderr: st
 function rejectedEvidence(stdout: string): { code?: string; reason: string }[] {
   if (!stdout.startsWith('{')) return [];
   try {
-    const rejected = (JSON.parse(stdout) as { rejected?: unknown }).rejected;
-    return Array.isArray(rejected) ? (rejected as { code?: string; reason: string }[]) : [];
+    return readDeployReport(stdout, 'twokey verify --json').rejected;
   } catch {
     return [];
   }

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { readDeployReport } from '@twokey/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../conformance/paths';
 
@@ -83,7 +84,7 @@ describe('README: twokey verify on the demo output', () => {
     const result = await shell(example.command.replaceAll('demo-output/', `${out}/`));
     expect(result.status, result.stderr).toBe(example.exit);
     if (example.command.includes('--json')) {
-      const report = JSON.parse(result.stdout) as { verdict: string };
+      const report = readDeployReport(result.stdout, example.command);
       expect(report.verdict).toBe(example.exit === 0 ? 'pass' : 'fail');
     } else {
       expect(result.stdout).toMatch(example.exit === 0 ? /ACCEPTED/ : /REFUSED/);

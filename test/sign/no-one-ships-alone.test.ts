@@ -14,6 +14,7 @@ import {
   type Check,
   type DeployReport,
   provenanceStatement,
+  readDeployReport,
   workflowProvenance,
   workflowRunClaims,
 } from '@twokey/core';
@@ -427,8 +428,8 @@ async function judge(directory: string, commit: string): Promise<Judged> {
   return {
     action,
     cli,
-    ...(reportPath && { actionReport: JSON.parse(readFileSync(reportPath, 'utf8')) as DeployReport }),
-    ...(cli.stdout.startsWith('{') && { cliReport: JSON.parse(cli.stdout) as DeployReport }),
+    ...(reportPath && { actionReport: readDeployReport(readFileSync(reportPath, 'utf8'), reportPath) }),
+    ...(cli.stdout.startsWith('{') && { cliReport: readDeployReport(cli.stdout, 'twokey verify --json') }),
   };
 }
 

@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { artifactsFromArguments, IN_MEMORY_ARTIFACT_BYTES, readArtifactFile } from '@twokey/sigstore';
+import { artifactsFromArguments } from '@twokey/gate';
+import { IN_MEMORY_ARTIFACT_BYTES, readArtifactFile } from '@twokey/sigstore';
 import { describe, expect, it } from 'vitest';
 
 const dir = mkdtempSync(join(tmpdir(), 'twokey-artifact-files-'));

@@ -61660,15 +61660,58 @@ function describeError(error2) {
   return `${error2.code}: ${message}`;
 }
 
+// packages/core/src/identity-pattern.ts
+var MAX_MATCHED_SAN_LENGTH = 64 * 1024;
+
 // packages/core/src/intoto.ts
 var IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
 
+// packages/core/src/markdown.ts
+var INVISIBLE = /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+var HTML_ENTITIES = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;"
+};
+var SYNTAX = /[\\`*_~[\]|$#&<>"']/g;
+var AUTOLINK = /:(?=\/\/)|(?<=\bwww)\./gi;
+var BLOCK_START = /^(\s*)([-+]|\d+[.)])/;
+function escapeMarkdown(text) {
+  return text.replace(INVISIBLE, visible).replace(SYNTAX, (c) => HTML_ENTITIES[c] ?? `\\${c}`).replace(AUTOLINK, (c) => `\\${c}`).replace(BLOCK_START, (_, space, marker) => `${space}${marker.slice(0, -1)}\\${marker.slice(-1)}`);
+}
+var SAFE_HREF = /^https:\/\/[\w\-.~:/?#@!$&*+,;=%]+$/;
+function renderInline(inline) {
+  if (typeof inline === "string") return escapeMarkdown(inline);
+  if (Array.isArray(inline)) return inline.map(renderInline).join("");
+  if ("code" in inline) return `<code>${escapeMarkdown(inline.code)}</code>`;
+  const { text, href } = inline;
+  return SAFE_HREF.test(href) ? `[${escapeMarkdown(text)}](${href})` : escapeMarkdown(text);
+}
+function renderSummary(blocks) {
+  return `${blocks.map(renderBlock).join("\n\n")}
+`;
+}
+function renderBlock(block) {
+  if ("heading" in block) return `${"#".repeat(block.level ?? 2)} ${renderInline(block.heading)}`;
+  if ("paragraph" in block) return renderInline(block.paragraph);
+  if ("list" in block) return block.list.map((item) => `- ${renderInline(item)}`).join("\n");
+  if ("preformatted" in block) return `<pre>${escapePreformatted(block.preformatted)}</pre>`;
+  const { header, rows } = block.table;
+  const row = (cells) => `| ${cells.map((cell) => renderInline(cell) || " ").join(" | ")} |`;
+  return [row(header), `|${header.map(() => "---").join("|")}|`, ...rows.map(row)].join("\n");
+}
+function escapePreformatted(text) {
+  return text.replace(INVISIBLE, (c) => c === "\n" || c === "	" ? c : visible(c)).replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]);
+}
+function visible(c) {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
+
 // packages/core/src/policy.ts
 var import_yaml = __toESM(require_dist(), 1);
-
-// packages/core/src/identity-pattern.ts
-var MAX_MATCHED_SAN_LENGTH = 64 * 1024;
 
 // packages/core/src/validators/policy.validate.js
 var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": 'The Sigstore trusted root bundles must chain to: "public-good" or a path to a trusted_root.json.', "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main.", "type": "string", "minLength": 1, "maxLength": 4096 }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
@@ -62759,12 +62802,1863 @@ function splitWorkflowRef(workflowRef, repository) {
   return [path.startsWith(`${repository}/`) ? path.slice(repository.length + 1) : path, ref];
 }
 
+// packages/core/src/validators/report.validate.js
+var schema20 = { "enum": ["pass", "fail"] };
+function validate53(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate53.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (!(data === "pass" || data === "fail")) {
+    const err0 = { instancePath, schemaPath: "#/enum", keyword: "enum", params: { allowedValues: schema20.enum }, message: "must be equal to one of the allowed values" };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  validate53.errors = vErrors;
+  return errors === 0;
+}
+validate53.evaluated = { "dynamicProps": false, "dynamicItems": false };
+var pattern3 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$", "u");
+function validate55(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate55.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (typeof data === "string") {
+    if (!pattern3.test(data)) {
+      const err0 = { instancePath, schemaPath: "#/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+  } else {
+    const err1 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+    if (vErrors === null) {
+      vErrors = [err1];
+    } else {
+      vErrors.push(err1);
+    }
+    errors++;
+  }
+  validate55.errors = vErrors;
+  return errors === 0;
+}
+validate55.evaluated = { "dynamicProps": false, "dynamicItems": false };
+var func12 = ucs2length2;
+var pattern42 = new RegExp("^(?![/\\\\]|[A-Za-z]:)", "u");
+function validate58(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate58.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (typeof data === "string") {
+    if (func12(data) < 1) {
+      const err0 = { instancePath, schemaPath: "#/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (!pattern42.test(data)) {
+      const err1 = { instancePath, schemaPath: "#/pattern", keyword: "pattern", params: { pattern: "^(?![/\\\\]|[A-Za-z]:)" }, message: 'must match pattern "^(?![/\\\\]|[A-Za-z]:)"' };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+  } else {
+    const err2 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+    if (vErrors === null) {
+      vErrors = [err2];
+    } else {
+      vErrors.push(err2);
+    }
+    errors++;
+  }
+  validate58.errors = vErrors;
+  return errors === 0;
+}
+validate58.evaluated = { "dynamicProps": false, "dynamicItems": false };
+var pattern5 = new RegExp("^[0-9a-f]{64}$", "u");
+function validate60(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate60.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (typeof data === "string") {
+    if (!pattern5.test(data)) {
+      const err0 = { instancePath, schemaPath: "#/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: 'must match pattern "^[0-9a-f]{64}$"' };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+  } else {
+    const err1 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+    if (vErrors === null) {
+      vErrors = [err1];
+    } else {
+      vErrors.push(err1);
+    }
+    errors++;
+  }
+  validate60.errors = vErrors;
+  return errors === 0;
+}
+validate60.evaluated = { "dynamicProps": false, "dynamicItems": false };
+var schema24 = { "type": "object", "additionalProperties": false, "required": ["artifact", "verdict", "checks", "chain", "evidence"], "properties": { "artifact": { "type": "object", "additionalProperties": false, "required": ["digest"], "properties": { "name": { "description": "The name it was judged under (a file name, a subject name, NAME= or --name); absent when it was given by digest alone.", "type": "string", "minLength": 1 }, "digest": { "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } }, "verdict": { "description": "pass only when every check passes.", "$ref": "#/$defs/verdict" }, "checks": { "description": "The deploy checks, every one, in this order.", "type": "array", "minItems": 9, "items": { "$ref": "#/$defs/deployCheck" }, "allOf": [{ "prefixItems": [{ "type": "object", "properties": { "id": { "const": "covered-by-policy" } } }, { "type": "object", "properties": { "id": { "const": "artifact-signature" } } }, { "type": "object", "properties": { "id": { "const": "review-attestation" } } }, { "type": "object", "properties": { "id": { "const": "review-rules" } } }, { "type": "object", "properties": { "id": { "const": "build-provenance" } } }, { "type": "object", "properties": { "id": { "const": "same-commit" } } }, { "type": "object", "properties": { "id": { "const": "same-repository" } } }, { "type": "object", "properties": { "id": { "const": "distinct-identities" } } }, { "type": "object", "properties": { "id": { "const": "fresh" } } }], "items": false, "minItems": 9 }] }, "chain": { "description": "The chain of custody shown to people: commit \u2192 pull request \u2192 author \u2192 approvers \u2192 build \u2192 sign. What is unknown is absent.", "type": "object", "additionalProperties": false, "required": ["approvers"], "properties": { "repository": { "type": "string" }, "commit": { "type": "string" }, "pullRequest": { "type": "object", "additionalProperties": false, "required": ["number", "url", "title"], "properties": { "number": { "type": "integer" }, "url": { "type": "string" }, "title": { "type": "string" } } }, "author": { "type": "string" }, "approvers": { "description": "Logins of the independent approvers (empty when none counted).", "type": "array", "items": { "type": "string" } }, "buildIdentity": { "type": "string" }, "signIdentity": { "type": "string" } } }, "evidence": { "description": "The bundles the verdict rests on, one per role at most.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["role", "source", "signer", "signedAt"], "properties": { "role": { "enum": ["signature", "review", "provenance"] }, "source": { "$ref": "#/$defs/relativePath" }, "signer": { "type": "object", "additionalProperties": false, "required": ["san", "issuer"], "properties": { "san": { "type": "string" }, "issuer": { "type": "string" } } }, "signedAt": { "description": "Verified signing times (transparency log, RFC 3161 timestamps).", "type": "array", "items": { "$ref": "#/$defs/time" } } } } }, "review": { "description": "The review rules re-run under the policy on the attested evidence, when a review attestation was found.", "type": "object", "additionalProperties": false, "required": ["verdict", "checks", "approvals", "independentApprovers"], "properties": { "verdict": { "$ref": "#/$defs/verdict" }, "checks": { "type": "array", "items": { "$ref": "#/$defs/reviewCheck" } }, "approvals": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["reviewId", "reviewer", "state", "commitId", "submittedAt", "counted", "reason"], "properties": { "reviewId": { "type": "integer" }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "type": "string" }, "submittedAt": { "type": "string" }, "counted": { "type": "boolean" }, "reason": { "type": "string" } } } }, "independentApprovers": { "type": "array", "items": { "$ref": "#/$defs/account" } } } } } };
+var pattern6 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
+var schema25 = { "type": "object", "additionalProperties": false, "required": ["id", "verdict", "reason"], "properties": { "id": { "enum": ["covered-by-policy", "artifact-signature", "review-attestation", "review-rules", "build-provenance", "same-commit", "same-repository", "distinct-identities", "fresh"] }, "verdict": { "$ref": "#/$defs/checkVerdict" }, "reason": { "type": "string", "minLength": 1 } } };
+var schema26 = { "description": "pass; fail: what the check checks does not hold; not-evaluated: what it needs is missing. Anything but pass fails the artifact.", "enum": ["pass", "fail", "not-evaluated"] };
+function validate65(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate65.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (!(data === "pass" || data === "fail" || data === "not-evaluated")) {
+    const err0 = { instancePath, schemaPath: "#/enum", keyword: "enum", params: { allowedValues: schema26.enum }, message: "must be equal to one of the allowed values" };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  validate65.errors = vErrors;
+  return errors === 0;
+}
+validate65.evaluated = { "dynamicProps": false, "dynamicItems": false };
+function validate64(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate64.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.id === void 0) {
+      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "id" }, message: "must have required property 'id'" };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (data.verdict === void 0) {
+      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "verdict" }, message: "must have required property 'verdict'" };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (data.reason === void 0) {
+      const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "reason" }, message: "must have required property 'reason'" };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+    for (const key0 in data) {
+      if (!(key0 === "id" || key0 === "verdict" || key0 === "reason")) {
+        const err3 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err3];
+        } else {
+          vErrors.push(err3);
+        }
+        errors++;
+      }
+    }
+    if (data.id !== void 0) {
+      let data0 = data.id;
+      if (!(data0 === "covered-by-policy" || data0 === "artifact-signature" || data0 === "review-attestation" || data0 === "review-rules" || data0 === "build-provenance" || data0 === "same-commit" || data0 === "same-repository" || data0 === "distinct-identities" || data0 === "fresh")) {
+        const err4 = { instancePath: instancePath + "/id", schemaPath: "#/properties/id/enum", keyword: "enum", params: { allowedValues: schema25.properties.id.enum }, message: "must be equal to one of the allowed values" };
+        if (vErrors === null) {
+          vErrors = [err4];
+        } else {
+          vErrors.push(err4);
+        }
+        errors++;
+      }
+    }
+    if (data.verdict !== void 0) {
+      if (!validate65(data.verdict, { instancePath: instancePath + "/verdict", parentData: data, parentDataProperty: "verdict", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.reason !== void 0) {
+      let data2 = data.reason;
+      if (typeof data2 === "string") {
+        if (func12(data2) < 1) {
+          const err5 = { instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+          if (vErrors === null) {
+            vErrors = [err5];
+          } else {
+            vErrors.push(err5);
+          }
+          errors++;
+        }
+      } else {
+        const err6 = { instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err6];
+        } else {
+          vErrors.push(err6);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err7 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err7];
+    } else {
+      vErrors.push(err7);
+    }
+    errors++;
+  }
+  validate64.errors = vErrors;
+  return errors === 0;
+}
+validate64.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+var pattern7 = new RegExp("^[a-z][a-z0-9-]*$", "u");
+function validate71(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate71.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.id === void 0) {
+      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "id" }, message: "must have required property 'id'" };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (data.verdict === void 0) {
+      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "verdict" }, message: "must have required property 'verdict'" };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (data.reason === void 0) {
+      const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "reason" }, message: "must have required property 'reason'" };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+    for (const key0 in data) {
+      if (!(key0 === "id" || key0 === "verdict" || key0 === "reason")) {
+        const err3 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err3];
+        } else {
+          vErrors.push(err3);
+        }
+        errors++;
+      }
+    }
+    if (data.id !== void 0) {
+      let data0 = data.id;
+      if (typeof data0 === "string") {
+        if (!pattern7.test(data0)) {
+          const err4 = { instancePath: instancePath + "/id", schemaPath: "#/properties/id/pattern", keyword: "pattern", params: { pattern: "^[a-z][a-z0-9-]*$" }, message: 'must match pattern "^[a-z][a-z0-9-]*$"' };
+          if (vErrors === null) {
+            vErrors = [err4];
+          } else {
+            vErrors.push(err4);
+          }
+          errors++;
+        }
+      } else {
+        const err5 = { instancePath: instancePath + "/id", schemaPath: "#/properties/id/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err5];
+        } else {
+          vErrors.push(err5);
+        }
+        errors++;
+      }
+    }
+    if (data.verdict !== void 0) {
+      if (!validate65(data.verdict, { instancePath: instancePath + "/verdict", parentData: data, parentDataProperty: "verdict", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.reason !== void 0) {
+      if (typeof data.reason !== "string") {
+        const err6 = { instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err6];
+        } else {
+          vErrors.push(err6);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err7 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err7];
+    } else {
+      vErrors.push(err7);
+    }
+    errors++;
+  }
+  validate71.errors = vErrors;
+  return errors === 0;
+}
+validate71.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function validate74(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate74.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.login === void 0) {
+      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "login" }, message: "must have required property 'login'" };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (data.id === void 0) {
+      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "id" }, message: "must have required property 'id'" };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (data.type === void 0) {
+      const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "type" }, message: "must have required property 'type'" };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+    for (const key0 in data) {
+      if (!(key0 === "login" || key0 === "id" || key0 === "type")) {
+        const err3 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err3];
+        } else {
+          vErrors.push(err3);
+        }
+        errors++;
+      }
+    }
+    if (data.login !== void 0) {
+      if (typeof data.login !== "string") {
+        const err4 = { instancePath: instancePath + "/login", schemaPath: "#/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err4];
+        } else {
+          vErrors.push(err4);
+        }
+        errors++;
+      }
+    }
+    if (data.id !== void 0) {
+      let data1 = data.id;
+      if (!(typeof data1 == "number" && (!(data1 % 1) && !isNaN(data1)) && isFinite(data1))) {
+        const err5 = { instancePath: instancePath + "/id", schemaPath: "#/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+        if (vErrors === null) {
+          vErrors = [err5];
+        } else {
+          vErrors.push(err5);
+        }
+        errors++;
+      }
+    }
+    if (data.type !== void 0) {
+      if (typeof data.type !== "string") {
+        const err6 = { instancePath: instancePath + "/type", schemaPath: "#/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err6];
+        } else {
+          vErrors.push(err6);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err7 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err7];
+    } else {
+      vErrors.push(err7);
+    }
+    errors++;
+  }
+  validate74.errors = vErrors;
+  return errors === 0;
+}
+validate74.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function validate62(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate62.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.artifact === void 0) {
+      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "artifact" }, message: "must have required property 'artifact'" };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (data.verdict === void 0) {
+      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "verdict" }, message: "must have required property 'verdict'" };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (data.checks === void 0) {
+      const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "checks" }, message: "must have required property 'checks'" };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+    if (data.chain === void 0) {
+      const err3 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "chain" }, message: "must have required property 'chain'" };
+      if (vErrors === null) {
+        vErrors = [err3];
+      } else {
+        vErrors.push(err3);
+      }
+      errors++;
+    }
+    if (data.evidence === void 0) {
+      const err4 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "evidence" }, message: "must have required property 'evidence'" };
+      if (vErrors === null) {
+        vErrors = [err4];
+      } else {
+        vErrors.push(err4);
+      }
+      errors++;
+    }
+    for (const key0 in data) {
+      if (!(key0 === "artifact" || key0 === "verdict" || key0 === "checks" || key0 === "chain" || key0 === "evidence" || key0 === "review")) {
+        const err5 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err5];
+        } else {
+          vErrors.push(err5);
+        }
+        errors++;
+      }
+    }
+    if (data.artifact !== void 0) {
+      let data0 = data.artifact;
+      if (data0 && typeof data0 == "object" && !Array.isArray(data0)) {
+        if (data0.digest === void 0) {
+          const err6 = { instancePath: instancePath + "/artifact", schemaPath: "#/properties/artifact/required", keyword: "required", params: { missingProperty: "digest" }, message: "must have required property 'digest'" };
+          if (vErrors === null) {
+            vErrors = [err6];
+          } else {
+            vErrors.push(err6);
+          }
+          errors++;
+        }
+        for (const key1 in data0) {
+          if (!(key1 === "name" || key1 === "digest")) {
+            const err7 = { instancePath: instancePath + "/artifact", schemaPath: "#/properties/artifact/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err7];
+            } else {
+              vErrors.push(err7);
+            }
+            errors++;
+          }
+        }
+        if (data0.name !== void 0) {
+          let data1 = data0.name;
+          if (typeof data1 === "string") {
+            if (func12(data1) < 1) {
+              const err8 = { instancePath: instancePath + "/artifact/name", schemaPath: "#/properties/artifact/properties/name/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+              if (vErrors === null) {
+                vErrors = [err8];
+              } else {
+                vErrors.push(err8);
+              }
+              errors++;
+            }
+          } else {
+            const err9 = { instancePath: instancePath + "/artifact/name", schemaPath: "#/properties/artifact/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err9];
+            } else {
+              vErrors.push(err9);
+            }
+            errors++;
+          }
+        }
+        if (data0.digest !== void 0) {
+          let data2 = data0.digest;
+          if (typeof data2 === "string") {
+            if (!pattern6.test(data2)) {
+              const err10 = { instancePath: instancePath + "/artifact/digest", schemaPath: "#/properties/artifact/properties/digest/pattern", keyword: "pattern", params: { pattern: "^sha256:[0-9a-f]{64}$" }, message: 'must match pattern "^sha256:[0-9a-f]{64}$"' };
+              if (vErrors === null) {
+                vErrors = [err10];
+              } else {
+                vErrors.push(err10);
+              }
+              errors++;
+            }
+          } else {
+            const err11 = { instancePath: instancePath + "/artifact/digest", schemaPath: "#/properties/artifact/properties/digest/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err11];
+            } else {
+              vErrors.push(err11);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err12 = { instancePath: instancePath + "/artifact", schemaPath: "#/properties/artifact/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err12];
+        } else {
+          vErrors.push(err12);
+        }
+        errors++;
+      }
+    }
+    if (data.verdict !== void 0) {
+      if (!validate53(data.verdict, { instancePath: instancePath + "/verdict", parentData: data, parentDataProperty: "verdict", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.checks !== void 0) {
+      let data4 = data.checks;
+      if (Array.isArray(data4)) {
+        if (data4.length < 9) {
+          const err13 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/allOf/0/minItems", keyword: "minItems", params: { limit: 9 }, message: "must NOT have fewer than 9 items" };
+          if (vErrors === null) {
+            vErrors = [err13];
+          } else {
+            vErrors.push(err13);
+          }
+          errors++;
+        }
+        const len0 = data4.length;
+        if (len0 > 0) {
+          let data5 = data4[0];
+          if (data5 && typeof data5 == "object" && !Array.isArray(data5)) {
+            if (data5.id !== void 0) {
+              if ("covered-by-policy" !== data5.id) {
+                const err14 = { instancePath: instancePath + "/checks/0/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/0/properties/id/const", keyword: "const", params: { allowedValue: "covered-by-policy" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err14];
+                } else {
+                  vErrors.push(err14);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err15 = { instancePath: instancePath + "/checks/0", schemaPath: "#/properties/checks/allOf/0/prefixItems/0/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err15];
+            } else {
+              vErrors.push(err15);
+            }
+            errors++;
+          }
+        }
+        if (len0 > 1) {
+          let data7 = data4[1];
+          if (data7 && typeof data7 == "object" && !Array.isArray(data7)) {
+            if (data7.id !== void 0) {
+              if ("artifact-signature" !== data7.id) {
+                const err16 = { instancePath: instancePath + "/checks/1/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/1/properties/id/const", keyword: "const", params: { allowedValue: "artifact-signature" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err16];
+                } else {
+                  vErrors.push(err16);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err17 = { instancePath: instancePath + "/checks/1", schemaPath: "#/properties/checks/allOf/0/prefixItems/1/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err17];
+            } else {
+              vErrors.push(err17);
+            }
+            errors++;
+          }
+        }
+        if (len0 > 2) {
+          let data9 = data4[2];
+          if (data9 && typeof data9 == "object" && !Array.isArray(data9)) {
+            if (data9.id !== void 0) {
+              if ("review-attestation" !== data9.id) {
+                const err18 = { instancePath: instancePath + "/checks/2/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/2/properties/id/const", keyword: "const", params: { allowedValue: "review-attestation" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err18];
+                } else {
+                  vErrors.push(err18);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err19 = { instancePath: instancePath + "/checks/2", schemaPath: "#/properties/checks/allOf/0/prefixItems/2/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err19];
+            } else {
+              vErrors.push(err19);
+            }
+            errors++;
+          }
+        }
+        if (len0 > 3) {
+          let data11 = data4[3];
+          if (data11 && typeof data11 == "object" && !Array.isArray(data11)) {
+            if (data11.id !== void 0) {
+              if ("review-rules" !== data11.id) {
+                const err20 = { instancePath: instancePath + "/checks/3/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/3/properties/id/const", keyword: "const", params: { allowedValue: "review-rules" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err20];
+                } else {
+                  vErrors.push(err20);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err21 = { instancePath: instancePath + "/checks/3", schemaPath: "#/properties/checks/allOf/0/prefixItems/3/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err21];
+            } else {
+              vErrors.push(err21);
+            }
+            errors++;
+          }
+        }
+        if (len0 > 4) {
+          let data13 = data4[4];
+          if (data13 && typeof data13 == "object" && !Array.isArray(data13)) {
+            if (data13.id !== void 0) {
+              if ("build-provenance" !== data13.id) {
+                const err22 = { instancePath: instancePath + "/checks/4/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/4/properties/id/const", keyword: "const", params: { allowedValue: "build-provenance" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err22];
+                } else {
+                  vErrors.push(err22);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err23 = { instancePath: instancePath + "/checks/4", schemaPath: "#/properties/checks/allOf/0/prefixItems/4/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err23];
+            } else {
+              vErrors.push(err23);
+            }
+            errors++;
+          }
+        }
+        if (len0 > 5) {
+          let data15 = data4[5];
+          if (data15 && typeof data15 == "object" && !Array.isArray(data15)) {
+            if (data15.id !== void 0) {
+              if ("same-commit" !== data15.id) {
+                const err24 = { instancePath: instancePath + "/checks/5/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/5/properties/id/const", keyword: "const", params: { allowedValue: "same-commit" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err24];
+                } else {
+                  vErrors.push(err24);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err25 = { instancePath: instancePath + "/checks/5", schemaPath: "#/properties/checks/allOf/0/prefixItems/5/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err25];
+            } else {
+              vErrors.push(err25);
+            }
+            errors++;
+          }
+        }
+        if (len0 > 6) {
+          let data17 = data4[6];
+          if (data17 && typeof data17 == "object" && !Array.isArray(data17)) {
+            if (data17.id !== void 0) {
+              if ("same-repository" !== data17.id) {
+                const err26 = { instancePath: instancePath + "/checks/6/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/6/properties/id/const", keyword: "const", params: { allowedValue: "same-repository" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err26];
+                } else {
+                  vErrors.push(err26);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err27 = { instancePath: instancePath + "/checks/6", schemaPath: "#/properties/checks/allOf/0/prefixItems/6/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err27];
+            } else {
+              vErrors.push(err27);
+            }
+            errors++;
+          }
+        }
+        if (len0 > 7) {
+          let data19 = data4[7];
+          if (data19 && typeof data19 == "object" && !Array.isArray(data19)) {
+            if (data19.id !== void 0) {
+              if ("distinct-identities" !== data19.id) {
+                const err28 = { instancePath: instancePath + "/checks/7/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/7/properties/id/const", keyword: "const", params: { allowedValue: "distinct-identities" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err28];
+                } else {
+                  vErrors.push(err28);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err29 = { instancePath: instancePath + "/checks/7", schemaPath: "#/properties/checks/allOf/0/prefixItems/7/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err29];
+            } else {
+              vErrors.push(err29);
+            }
+            errors++;
+          }
+        }
+        if (len0 > 8) {
+          let data21 = data4[8];
+          if (data21 && typeof data21 == "object" && !Array.isArray(data21)) {
+            if (data21.id !== void 0) {
+              if ("fresh" !== data21.id) {
+                const err30 = { instancePath: instancePath + "/checks/8/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/8/properties/id/const", keyword: "const", params: { allowedValue: "fresh" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err30];
+                } else {
+                  vErrors.push(err30);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err31 = { instancePath: instancePath + "/checks/8", schemaPath: "#/properties/checks/allOf/0/prefixItems/8/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err31];
+            } else {
+              vErrors.push(err31);
+            }
+            errors++;
+          }
+        }
+        const len1 = data4.length;
+        if (!(len1 <= 9)) {
+          const err32 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/allOf/0/items", keyword: "items", params: { limit: 9 }, message: "must NOT have more than 9 items" };
+          if (vErrors === null) {
+            vErrors = [err32];
+          } else {
+            vErrors.push(err32);
+          }
+          errors++;
+        }
+      }
+      if (Array.isArray(data4)) {
+        if (data4.length < 9) {
+          const err33 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/minItems", keyword: "minItems", params: { limit: 9 }, message: "must NOT have fewer than 9 items" };
+          if (vErrors === null) {
+            vErrors = [err33];
+          } else {
+            vErrors.push(err33);
+          }
+          errors++;
+        }
+        const len2 = data4.length;
+        for (let i0 = 0; i0 < len2; i0++) {
+          if (!validate64(data4[i0], { instancePath: instancePath + "/checks/" + i0, parentData: data4, parentDataProperty: i0, rootData, dynamicAnchors })) {
+            vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
+            errors = vErrors.length;
+          }
+        }
+      } else {
+        const err34 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err34];
+        } else {
+          vErrors.push(err34);
+        }
+        errors++;
+      }
+    }
+    if (data.chain !== void 0) {
+      let data24 = data.chain;
+      if (data24 && typeof data24 == "object" && !Array.isArray(data24)) {
+        if (data24.approvers === void 0) {
+          const err35 = { instancePath: instancePath + "/chain", schemaPath: "#/properties/chain/required", keyword: "required", params: { missingProperty: "approvers" }, message: "must have required property 'approvers'" };
+          if (vErrors === null) {
+            vErrors = [err35];
+          } else {
+            vErrors.push(err35);
+          }
+          errors++;
+        }
+        for (const key2 in data24) {
+          if (!(key2 === "repository" || key2 === "commit" || key2 === "pullRequest" || key2 === "author" || key2 === "approvers" || key2 === "buildIdentity" || key2 === "signIdentity")) {
+            const err36 = { instancePath: instancePath + "/chain", schemaPath: "#/properties/chain/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err36];
+            } else {
+              vErrors.push(err36);
+            }
+            errors++;
+          }
+        }
+        if (data24.repository !== void 0) {
+          if (typeof data24.repository !== "string") {
+            const err37 = { instancePath: instancePath + "/chain/repository", schemaPath: "#/properties/chain/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err37];
+            } else {
+              vErrors.push(err37);
+            }
+            errors++;
+          }
+        }
+        if (data24.commit !== void 0) {
+          if (typeof data24.commit !== "string") {
+            const err38 = { instancePath: instancePath + "/chain/commit", schemaPath: "#/properties/chain/properties/commit/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err38];
+            } else {
+              vErrors.push(err38);
+            }
+            errors++;
+          }
+        }
+        if (data24.pullRequest !== void 0) {
+          let data27 = data24.pullRequest;
+          if (data27 && typeof data27 == "object" && !Array.isArray(data27)) {
+            if (data27.number === void 0) {
+              const err39 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/required", keyword: "required", params: { missingProperty: "number" }, message: "must have required property 'number'" };
+              if (vErrors === null) {
+                vErrors = [err39];
+              } else {
+                vErrors.push(err39);
+              }
+              errors++;
+            }
+            if (data27.url === void 0) {
+              const err40 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/required", keyword: "required", params: { missingProperty: "url" }, message: "must have required property 'url'" };
+              if (vErrors === null) {
+                vErrors = [err40];
+              } else {
+                vErrors.push(err40);
+              }
+              errors++;
+            }
+            if (data27.title === void 0) {
+              const err41 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/required", keyword: "required", params: { missingProperty: "title" }, message: "must have required property 'title'" };
+              if (vErrors === null) {
+                vErrors = [err41];
+              } else {
+                vErrors.push(err41);
+              }
+              errors++;
+            }
+            for (const key3 in data27) {
+              if (!(key3 === "number" || key3 === "url" || key3 === "title")) {
+                const err42 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" };
+                if (vErrors === null) {
+                  vErrors = [err42];
+                } else {
+                  vErrors.push(err42);
+                }
+                errors++;
+              }
+            }
+            if (data27.number !== void 0) {
+              let data28 = data27.number;
+              if (!(typeof data28 == "number" && (!(data28 % 1) && !isNaN(data28)) && isFinite(data28))) {
+                const err43 = { instancePath: instancePath + "/chain/pullRequest/number", schemaPath: "#/properties/chain/properties/pullRequest/properties/number/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                if (vErrors === null) {
+                  vErrors = [err43];
+                } else {
+                  vErrors.push(err43);
+                }
+                errors++;
+              }
+            }
+            if (data27.url !== void 0) {
+              if (typeof data27.url !== "string") {
+                const err44 = { instancePath: instancePath + "/chain/pullRequest/url", schemaPath: "#/properties/chain/properties/pullRequest/properties/url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err44];
+                } else {
+                  vErrors.push(err44);
+                }
+                errors++;
+              }
+            }
+            if (data27.title !== void 0) {
+              if (typeof data27.title !== "string") {
+                const err45 = { instancePath: instancePath + "/chain/pullRequest/title", schemaPath: "#/properties/chain/properties/pullRequest/properties/title/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err45];
+                } else {
+                  vErrors.push(err45);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err46 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err46];
+            } else {
+              vErrors.push(err46);
+            }
+            errors++;
+          }
+        }
+        if (data24.author !== void 0) {
+          if (typeof data24.author !== "string") {
+            const err47 = { instancePath: instancePath + "/chain/author", schemaPath: "#/properties/chain/properties/author/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err47];
+            } else {
+              vErrors.push(err47);
+            }
+            errors++;
+          }
+        }
+        if (data24.approvers !== void 0) {
+          let data32 = data24.approvers;
+          if (Array.isArray(data32)) {
+            const len3 = data32.length;
+            for (let i1 = 0; i1 < len3; i1++) {
+              if (typeof data32[i1] !== "string") {
+                const err48 = { instancePath: instancePath + "/chain/approvers/" + i1, schemaPath: "#/properties/chain/properties/approvers/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err48];
+                } else {
+                  vErrors.push(err48);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err49 = { instancePath: instancePath + "/chain/approvers", schemaPath: "#/properties/chain/properties/approvers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err49];
+            } else {
+              vErrors.push(err49);
+            }
+            errors++;
+          }
+        }
+        if (data24.buildIdentity !== void 0) {
+          if (typeof data24.buildIdentity !== "string") {
+            const err50 = { instancePath: instancePath + "/chain/buildIdentity", schemaPath: "#/properties/chain/properties/buildIdentity/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err50];
+            } else {
+              vErrors.push(err50);
+            }
+            errors++;
+          }
+        }
+        if (data24.signIdentity !== void 0) {
+          if (typeof data24.signIdentity !== "string") {
+            const err51 = { instancePath: instancePath + "/chain/signIdentity", schemaPath: "#/properties/chain/properties/signIdentity/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err51];
+            } else {
+              vErrors.push(err51);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err52 = { instancePath: instancePath + "/chain", schemaPath: "#/properties/chain/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err52];
+        } else {
+          vErrors.push(err52);
+        }
+        errors++;
+      }
+    }
+    if (data.evidence !== void 0) {
+      let data36 = data.evidence;
+      if (Array.isArray(data36)) {
+        const len4 = data36.length;
+        for (let i2 = 0; i2 < len4; i2++) {
+          let data37 = data36[i2];
+          if (data37 && typeof data37 == "object" && !Array.isArray(data37)) {
+            if (data37.role === void 0) {
+              const err53 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "role" }, message: "must have required property 'role'" };
+              if (vErrors === null) {
+                vErrors = [err53];
+              } else {
+                vErrors.push(err53);
+              }
+              errors++;
+            }
+            if (data37.source === void 0) {
+              const err54 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
+              if (vErrors === null) {
+                vErrors = [err54];
+              } else {
+                vErrors.push(err54);
+              }
+              errors++;
+            }
+            if (data37.signer === void 0) {
+              const err55 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "signer" }, message: "must have required property 'signer'" };
+              if (vErrors === null) {
+                vErrors = [err55];
+              } else {
+                vErrors.push(err55);
+              }
+              errors++;
+            }
+            if (data37.signedAt === void 0) {
+              const err56 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "signedAt" }, message: "must have required property 'signedAt'" };
+              if (vErrors === null) {
+                vErrors = [err56];
+              } else {
+                vErrors.push(err56);
+              }
+              errors++;
+            }
+            for (const key4 in data37) {
+              if (!(key4 === "role" || key4 === "source" || key4 === "signer" || key4 === "signedAt")) {
+                const err57 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" };
+                if (vErrors === null) {
+                  vErrors = [err57];
+                } else {
+                  vErrors.push(err57);
+                }
+                errors++;
+              }
+            }
+            if (data37.role !== void 0) {
+              let data38 = data37.role;
+              if (!(data38 === "signature" || data38 === "review" || data38 === "provenance")) {
+                const err58 = { instancePath: instancePath + "/evidence/" + i2 + "/role", schemaPath: "#/properties/evidence/items/properties/role/enum", keyword: "enum", params: { allowedValues: schema24.properties.evidence.items.properties.role.enum }, message: "must be equal to one of the allowed values" };
+                if (vErrors === null) {
+                  vErrors = [err58];
+                } else {
+                  vErrors.push(err58);
+                }
+                errors++;
+              }
+            }
+            if (data37.source !== void 0) {
+              if (!validate58(data37.source, { instancePath: instancePath + "/evidence/" + i2 + "/source", parentData: data37, parentDataProperty: "source", rootData, dynamicAnchors })) {
+                vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+                errors = vErrors.length;
+              }
+            }
+            if (data37.signer !== void 0) {
+              let data40 = data37.signer;
+              if (data40 && typeof data40 == "object" && !Array.isArray(data40)) {
+                if (data40.san === void 0) {
+                  const err59 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'" };
+                  if (vErrors === null) {
+                    vErrors = [err59];
+                  } else {
+                    vErrors.push(err59);
+                  }
+                  errors++;
+                }
+                if (data40.issuer === void 0) {
+                  const err60 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'" };
+                  if (vErrors === null) {
+                    vErrors = [err60];
+                  } else {
+                    vErrors.push(err60);
+                  }
+                  errors++;
+                }
+                for (const key5 in data40) {
+                  if (!(key5 === "san" || key5 === "issuer")) {
+                    const err61 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" };
+                    if (vErrors === null) {
+                      vErrors = [err61];
+                    } else {
+                      vErrors.push(err61);
+                    }
+                    errors++;
+                  }
+                }
+                if (data40.san !== void 0) {
+                  if (typeof data40.san !== "string") {
+                    const err62 = { instancePath: instancePath + "/evidence/" + i2 + "/signer/san", schemaPath: "#/properties/evidence/items/properties/signer/properties/san/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err62];
+                    } else {
+                      vErrors.push(err62);
+                    }
+                    errors++;
+                  }
+                }
+                if (data40.issuer !== void 0) {
+                  if (typeof data40.issuer !== "string") {
+                    const err63 = { instancePath: instancePath + "/evidence/" + i2 + "/signer/issuer", schemaPath: "#/properties/evidence/items/properties/signer/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err63];
+                    } else {
+                      vErrors.push(err63);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err64 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                if (vErrors === null) {
+                  vErrors = [err64];
+                } else {
+                  vErrors.push(err64);
+                }
+                errors++;
+              }
+            }
+            if (data37.signedAt !== void 0) {
+              let data43 = data37.signedAt;
+              if (Array.isArray(data43)) {
+                const len5 = data43.length;
+                for (let i3 = 0; i3 < len5; i3++) {
+                  if (!validate55(data43[i3], { instancePath: instancePath + "/evidence/" + i2 + "/signedAt/" + i3, parentData: data43, parentDataProperty: i3, rootData, dynamicAnchors })) {
+                    vErrors = vErrors === null ? validate55.errors : vErrors.concat(validate55.errors);
+                    errors = vErrors.length;
+                  }
+                }
+              } else {
+                const err65 = { instancePath: instancePath + "/evidence/" + i2 + "/signedAt", schemaPath: "#/properties/evidence/items/properties/signedAt/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                if (vErrors === null) {
+                  vErrors = [err65];
+                } else {
+                  vErrors.push(err65);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err66 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err66];
+            } else {
+              vErrors.push(err66);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err67 = { instancePath: instancePath + "/evidence", schemaPath: "#/properties/evidence/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err67];
+        } else {
+          vErrors.push(err67);
+        }
+        errors++;
+      }
+    }
+    if (data.review !== void 0) {
+      let data45 = data.review;
+      if (data45 && typeof data45 == "object" && !Array.isArray(data45)) {
+        if (data45.verdict === void 0) {
+          const err68 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "verdict" }, message: "must have required property 'verdict'" };
+          if (vErrors === null) {
+            vErrors = [err68];
+          } else {
+            vErrors.push(err68);
+          }
+          errors++;
+        }
+        if (data45.checks === void 0) {
+          const err69 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "checks" }, message: "must have required property 'checks'" };
+          if (vErrors === null) {
+            vErrors = [err69];
+          } else {
+            vErrors.push(err69);
+          }
+          errors++;
+        }
+        if (data45.approvals === void 0) {
+          const err70 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "approvals" }, message: "must have required property 'approvals'" };
+          if (vErrors === null) {
+            vErrors = [err70];
+          } else {
+            vErrors.push(err70);
+          }
+          errors++;
+        }
+        if (data45.independentApprovers === void 0) {
+          const err71 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "independentApprovers" }, message: "must have required property 'independentApprovers'" };
+          if (vErrors === null) {
+            vErrors = [err71];
+          } else {
+            vErrors.push(err71);
+          }
+          errors++;
+        }
+        for (const key6 in data45) {
+          if (!(key6 === "verdict" || key6 === "checks" || key6 === "approvals" || key6 === "independentApprovers")) {
+            const err72 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err72];
+            } else {
+              vErrors.push(err72);
+            }
+            errors++;
+          }
+        }
+        if (data45.verdict !== void 0) {
+          if (!validate53(data45.verdict, { instancePath: instancePath + "/review/verdict", parentData: data45, parentDataProperty: "verdict", rootData, dynamicAnchors })) {
+            vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
+            errors = vErrors.length;
+          }
+        }
+        if (data45.checks !== void 0) {
+          let data47 = data45.checks;
+          if (Array.isArray(data47)) {
+            const len6 = data47.length;
+            for (let i4 = 0; i4 < len6; i4++) {
+              if (!validate71(data47[i4], { instancePath: instancePath + "/review/checks/" + i4, parentData: data47, parentDataProperty: i4, rootData, dynamicAnchors })) {
+                vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
+                errors = vErrors.length;
+              }
+            }
+          } else {
+            const err73 = { instancePath: instancePath + "/review/checks", schemaPath: "#/properties/review/properties/checks/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err73];
+            } else {
+              vErrors.push(err73);
+            }
+            errors++;
+          }
+        }
+        if (data45.approvals !== void 0) {
+          let data49 = data45.approvals;
+          if (Array.isArray(data49)) {
+            const len7 = data49.length;
+            for (let i5 = 0; i5 < len7; i5++) {
+              let data50 = data49[i5];
+              if (data50 && typeof data50 == "object" && !Array.isArray(data50)) {
+                if (data50.reviewId === void 0) {
+                  const err74 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "reviewId" }, message: "must have required property 'reviewId'" };
+                  if (vErrors === null) {
+                    vErrors = [err74];
+                  } else {
+                    vErrors.push(err74);
+                  }
+                  errors++;
+                }
+                if (data50.reviewer === void 0) {
+                  const err75 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "reviewer" }, message: "must have required property 'reviewer'" };
+                  if (vErrors === null) {
+                    vErrors = [err75];
+                  } else {
+                    vErrors.push(err75);
+                  }
+                  errors++;
+                }
+                if (data50.state === void 0) {
+                  const err76 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "state" }, message: "must have required property 'state'" };
+                  if (vErrors === null) {
+                    vErrors = [err76];
+                  } else {
+                    vErrors.push(err76);
+                  }
+                  errors++;
+                }
+                if (data50.commitId === void 0) {
+                  const err77 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "commitId" }, message: "must have required property 'commitId'" };
+                  if (vErrors === null) {
+                    vErrors = [err77];
+                  } else {
+                    vErrors.push(err77);
+                  }
+                  errors++;
+                }
+                if (data50.submittedAt === void 0) {
+                  const err78 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "submittedAt" }, message: "must have required property 'submittedAt'" };
+                  if (vErrors === null) {
+                    vErrors = [err78];
+                  } else {
+                    vErrors.push(err78);
+                  }
+                  errors++;
+                }
+                if (data50.counted === void 0) {
+                  const err79 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "counted" }, message: "must have required property 'counted'" };
+                  if (vErrors === null) {
+                    vErrors = [err79];
+                  } else {
+                    vErrors.push(err79);
+                  }
+                  errors++;
+                }
+                if (data50.reason === void 0) {
+                  const err80 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "reason" }, message: "must have required property 'reason'" };
+                  if (vErrors === null) {
+                    vErrors = [err80];
+                  } else {
+                    vErrors.push(err80);
+                  }
+                  errors++;
+                }
+                for (const key7 in data50) {
+                  if (!(key7 === "reviewId" || key7 === "reviewer" || key7 === "state" || key7 === "commitId" || key7 === "submittedAt" || key7 === "counted" || key7 === "reason")) {
+                    const err81 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
+                    if (vErrors === null) {
+                      vErrors = [err81];
+                    } else {
+                      vErrors.push(err81);
+                    }
+                    errors++;
+                  }
+                }
+                if (data50.reviewId !== void 0) {
+                  let data51 = data50.reviewId;
+                  if (!(typeof data51 == "number" && (!(data51 % 1) && !isNaN(data51)) && isFinite(data51))) {
+                    const err82 = { instancePath: instancePath + "/review/approvals/" + i5 + "/reviewId", schemaPath: "#/properties/review/properties/approvals/items/properties/reviewId/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                    if (vErrors === null) {
+                      vErrors = [err82];
+                    } else {
+                      vErrors.push(err82);
+                    }
+                    errors++;
+                  }
+                }
+                if (data50.reviewer !== void 0) {
+                  if (!validate74(data50.reviewer, { instancePath: instancePath + "/review/approvals/" + i5 + "/reviewer", parentData: data50, parentDataProperty: "reviewer", rootData, dynamicAnchors })) {
+                    vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
+                    errors = vErrors.length;
+                  }
+                }
+                if (data50.state !== void 0) {
+                  let data53 = data50.state;
+                  if (!(data53 === "APPROVED" || data53 === "CHANGES_REQUESTED" || data53 === "COMMENTED" || data53 === "DISMISSED" || data53 === "PENDING")) {
+                    const err83 = { instancePath: instancePath + "/review/approvals/" + i5 + "/state", schemaPath: "#/properties/review/properties/approvals/items/properties/state/enum", keyword: "enum", params: { allowedValues: schema24.properties.review.properties.approvals.items.properties.state.enum }, message: "must be equal to one of the allowed values" };
+                    if (vErrors === null) {
+                      vErrors = [err83];
+                    } else {
+                      vErrors.push(err83);
+                    }
+                    errors++;
+                  }
+                }
+                if (data50.commitId !== void 0) {
+                  if (typeof data50.commitId !== "string") {
+                    const err84 = { instancePath: instancePath + "/review/approvals/" + i5 + "/commitId", schemaPath: "#/properties/review/properties/approvals/items/properties/commitId/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err84];
+                    } else {
+                      vErrors.push(err84);
+                    }
+                    errors++;
+                  }
+                }
+                if (data50.submittedAt !== void 0) {
+                  if (typeof data50.submittedAt !== "string") {
+                    const err85 = { instancePath: instancePath + "/review/approvals/" + i5 + "/submittedAt", schemaPath: "#/properties/review/properties/approvals/items/properties/submittedAt/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err85];
+                    } else {
+                      vErrors.push(err85);
+                    }
+                    errors++;
+                  }
+                }
+                if (data50.counted !== void 0) {
+                  if (typeof data50.counted !== "boolean") {
+                    const err86 = { instancePath: instancePath + "/review/approvals/" + i5 + "/counted", schemaPath: "#/properties/review/properties/approvals/items/properties/counted/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                    if (vErrors === null) {
+                      vErrors = [err86];
+                    } else {
+                      vErrors.push(err86);
+                    }
+                    errors++;
+                  }
+                }
+                if (data50.reason !== void 0) {
+                  if (typeof data50.reason !== "string") {
+                    const err87 = { instancePath: instancePath + "/review/approvals/" + i5 + "/reason", schemaPath: "#/properties/review/properties/approvals/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err87];
+                    } else {
+                      vErrors.push(err87);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err88 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                if (vErrors === null) {
+                  vErrors = [err88];
+                } else {
+                  vErrors.push(err88);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err89 = { instancePath: instancePath + "/review/approvals", schemaPath: "#/properties/review/properties/approvals/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err89];
+            } else {
+              vErrors.push(err89);
+            }
+            errors++;
+          }
+        }
+        if (data45.independentApprovers !== void 0) {
+          let data58 = data45.independentApprovers;
+          if (Array.isArray(data58)) {
+            const len8 = data58.length;
+            for (let i6 = 0; i6 < len8; i6++) {
+              if (!validate74(data58[i6], { instancePath: instancePath + "/review/independentApprovers/" + i6, parentData: data58, parentDataProperty: i6, rootData, dynamicAnchors })) {
+                vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
+                errors = vErrors.length;
+              }
+            }
+          } else {
+            const err90 = { instancePath: instancePath + "/review/independentApprovers", schemaPath: "#/properties/review/properties/independentApprovers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err90];
+            } else {
+              vErrors.push(err90);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err91 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err91];
+        } else {
+          vErrors.push(err91);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err92 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err92];
+    } else {
+      vErrors.push(err92);
+    }
+    errors++;
+  }
+  validate62.errors = vErrors;
+  return errors === 0;
+}
+validate62.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+var pattern82 = new RegExp("^[A-Z][A-Z0-9_]*$", "u");
+function validate52(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  ;
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate52.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.schemaVersion === void 0) {
+      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "schemaVersion" }, message: "must have required property 'schemaVersion'" };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (data.verdict === void 0) {
+      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "verdict" }, message: "must have required property 'verdict'" };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (data.evaluatedAt === void 0) {
+      const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "evaluatedAt" }, message: "must have required property 'evaluatedAt'" };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+    if (data.policy === void 0) {
+      const err3 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "policy" }, message: "must have required property 'policy'" };
+      if (vErrors === null) {
+        vErrors = [err3];
+      } else {
+        vErrors.push(err3);
+      }
+      errors++;
+    }
+    if (data.artifacts === void 0) {
+      const err4 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "artifacts" }, message: "must have required property 'artifacts'" };
+      if (vErrors === null) {
+        vErrors = [err4];
+      } else {
+        vErrors.push(err4);
+      }
+      errors++;
+    }
+    if (data.rejected === void 0) {
+      const err5 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "rejected" }, message: "must have required property 'rejected'" };
+      if (vErrors === null) {
+        vErrors = [err5];
+      } else {
+        vErrors.push(err5);
+      }
+      errors++;
+    }
+    for (const key0 in data) {
+      if (!(key0 === "schemaVersion" || key0 === "verdict" || key0 === "evaluatedAt" || key0 === "asOf" || key0 === "policy" || key0 === "artifacts" || key0 === "rejected")) {
+        const err6 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err6];
+        } else {
+          vErrors.push(err6);
+        }
+        errors++;
+      }
+    }
+    if (data.schemaVersion !== void 0) {
+      if (1 !== data.schemaVersion) {
+        const err7 = { instancePath: instancePath + "/schemaVersion", schemaPath: "#/properties/schemaVersion/const", keyword: "const", params: { allowedValue: 1 }, message: "must be equal to constant" };
+        if (vErrors === null) {
+          vErrors = [err7];
+        } else {
+          vErrors.push(err7);
+        }
+        errors++;
+      }
+    }
+    if (data.verdict !== void 0) {
+      if (!validate53(data.verdict, { instancePath: instancePath + "/verdict", parentData: data, parentDataProperty: "verdict", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.evaluatedAt !== void 0) {
+      if (!validate55(data.evaluatedAt, { instancePath: instancePath + "/evaluatedAt", parentData: data, parentDataProperty: "evaluatedAt", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate55.errors : vErrors.concat(validate55.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.asOf !== void 0) {
+      if (!validate55(data.asOf, { instancePath: instancePath + "/asOf", parentData: data, parentDataProperty: "asOf", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate55.errors : vErrors.concat(validate55.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.policy !== void 0) {
+      let data4 = data.policy;
+      if (data4 && typeof data4 == "object" && !Array.isArray(data4)) {
+        if (data4.source === void 0) {
+          const err8 = { instancePath: instancePath + "/policy", schemaPath: "#/properties/policy/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
+          if (vErrors === null) {
+            vErrors = [err8];
+          } else {
+            vErrors.push(err8);
+          }
+          errors++;
+        }
+        if (data4.digest === void 0) {
+          const err9 = { instancePath: instancePath + "/policy", schemaPath: "#/properties/policy/required", keyword: "required", params: { missingProperty: "digest" }, message: "must have required property 'digest'" };
+          if (vErrors === null) {
+            vErrors = [err9];
+          } else {
+            vErrors.push(err9);
+          }
+          errors++;
+        }
+        for (const key1 in data4) {
+          if (!(key1 === "source" || key1 === "digest")) {
+            const err10 = { instancePath: instancePath + "/policy", schemaPath: "#/properties/policy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err10];
+            } else {
+              vErrors.push(err10);
+            }
+            errors++;
+          }
+        }
+        if (data4.source !== void 0) {
+          if (!validate58(data4.source, { instancePath: instancePath + "/policy/source", parentData: data4, parentDataProperty: "source", rootData, dynamicAnchors })) {
+            vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+            errors = vErrors.length;
+          }
+        }
+        if (data4.digest !== void 0) {
+          if (!validate60(data4.digest, { instancePath: instancePath + "/policy/digest", parentData: data4, parentDataProperty: "digest", rootData, dynamicAnchors })) {
+            vErrors = vErrors === null ? validate60.errors : vErrors.concat(validate60.errors);
+            errors = vErrors.length;
+          }
+        }
+      } else {
+        const err11 = { instancePath: instancePath + "/policy", schemaPath: "#/properties/policy/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err11];
+        } else {
+          vErrors.push(err11);
+        }
+        errors++;
+      }
+    }
+    if (data.artifacts !== void 0) {
+      let data7 = data.artifacts;
+      if (Array.isArray(data7)) {
+        if (data7.length < 1) {
+          const err12 = { instancePath: instancePath + "/artifacts", schemaPath: "#/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+          if (vErrors === null) {
+            vErrors = [err12];
+          } else {
+            vErrors.push(err12);
+          }
+          errors++;
+        }
+        const len0 = data7.length;
+        for (let i0 = 0; i0 < len0; i0++) {
+          if (!validate62(data7[i0], { instancePath: instancePath + "/artifacts/" + i0, parentData: data7, parentDataProperty: i0, rootData, dynamicAnchors })) {
+            vErrors = vErrors === null ? validate62.errors : vErrors.concat(validate62.errors);
+            errors = vErrors.length;
+          }
+        }
+      } else {
+        const err13 = { instancePath: instancePath + "/artifacts", schemaPath: "#/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err13];
+        } else {
+          vErrors.push(err13);
+        }
+        errors++;
+      }
+    }
+    if (data.rejected !== void 0) {
+      let data9 = data.rejected;
+      if (Array.isArray(data9)) {
+        const len1 = data9.length;
+        for (let i1 = 0; i1 < len1; i1++) {
+          let data10 = data9[i1];
+          if (data10 && typeof data10 == "object" && !Array.isArray(data10)) {
+            if (data10.source === void 0) {
+              const err14 = { instancePath: instancePath + "/rejected/" + i1, schemaPath: "#/properties/rejected/items/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
+              if (vErrors === null) {
+                vErrors = [err14];
+              } else {
+                vErrors.push(err14);
+              }
+              errors++;
+            }
+            if (data10.reason === void 0) {
+              const err15 = { instancePath: instancePath + "/rejected/" + i1, schemaPath: "#/properties/rejected/items/required", keyword: "required", params: { missingProperty: "reason" }, message: "must have required property 'reason'" };
+              if (vErrors === null) {
+                vErrors = [err15];
+              } else {
+                vErrors.push(err15);
+              }
+              errors++;
+            }
+            for (const key2 in data10) {
+              if (!(key2 === "source" || key2 === "code" || key2 === "reason")) {
+                const err16 = { instancePath: instancePath + "/rejected/" + i1, schemaPath: "#/properties/rejected/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" };
+                if (vErrors === null) {
+                  vErrors = [err16];
+                } else {
+                  vErrors.push(err16);
+                }
+                errors++;
+              }
+            }
+            if (data10.source !== void 0) {
+              if (!validate58(data10.source, { instancePath: instancePath + "/rejected/" + i1 + "/source", parentData: data10, parentDataProperty: "source", rootData, dynamicAnchors })) {
+                vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+                errors = vErrors.length;
+              }
+            }
+            if (data10.code !== void 0) {
+              let data12 = data10.code;
+              if (typeof data12 === "string") {
+                if (!pattern82.test(data12)) {
+                  const err17 = { instancePath: instancePath + "/rejected/" + i1 + "/code", schemaPath: "#/properties/rejected/items/properties/code/pattern", keyword: "pattern", params: { pattern: "^[A-Z][A-Z0-9_]*$" }, message: 'must match pattern "^[A-Z][A-Z0-9_]*$"' };
+                  if (vErrors === null) {
+                    vErrors = [err17];
+                  } else {
+                    vErrors.push(err17);
+                  }
+                  errors++;
+                }
+              } else {
+                const err18 = { instancePath: instancePath + "/rejected/" + i1 + "/code", schemaPath: "#/properties/rejected/items/properties/code/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err18];
+                } else {
+                  vErrors.push(err18);
+                }
+                errors++;
+              }
+            }
+            if (data10.reason !== void 0) {
+              if (typeof data10.reason !== "string") {
+                const err19 = { instancePath: instancePath + "/rejected/" + i1 + "/reason", schemaPath: "#/properties/rejected/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err19];
+                } else {
+                  vErrors.push(err19);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err20 = { instancePath: instancePath + "/rejected/" + i1, schemaPath: "#/properties/rejected/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err20];
+            } else {
+              vErrors.push(err20);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err21 = { instancePath: instancePath + "/rejected", schemaPath: "#/properties/rejected/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err21];
+        } else {
+          vErrors.push(err21);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err22 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err22];
+    } else {
+      vErrors.push(err22);
+    }
+    errors++;
+  }
+  validate52.errors = vErrors;
+  return errors === 0;
+}
+validate52.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function ucs2length2(text) {
+  return Array.from(text).length;
+}
+
 // packages/core/src/validators/review-predicate.validate.js
 var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } };
-var func12 = ucs2length2;
-var pattern42 = new RegExp("^https?://[^\\s]+$", "u");
-var pattern6 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
-var pattern7 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
+var func13 = ucs2length3;
+var pattern43 = new RegExp("^https?://[^\\s]+$", "u");
+var pattern62 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
+var pattern72 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
 var pattern92 = new RegExp("^[0-9a-f]{40}([0-9a-f]{24})?$", "u");
 function validate21(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
@@ -62789,7 +64683,7 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
           const _errs2 = errors;
           if (errors === _errs2) {
             if (typeof data0 === "string") {
-              if (func12(data0) < 1) {
+              if (func13(data0) < 1) {
                 validate21.errors = [{ instancePath: instancePath + "/login", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                 return false;
               }
@@ -62829,7 +64723,7 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
               const _errs7 = errors;
               if (errors === _errs7) {
                 if (typeof data2 === "string") {
-                  if (func12(data2) < 1) {
+                  if (func13(data2) < 1) {
                     validate21.errors = [{ instancePath: instancePath + "/type", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                     return false;
                   }
@@ -63040,7 +64934,7 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
                   const _errs15 = errors;
                   if (errors === _errs15) {
                     if (typeof data7 === "string") {
-                      if (!pattern6.test(data7)) {
+                      if (!pattern62.test(data7)) {
                         validate26.errors = [{ instancePath: instancePath + "/committedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                         return false;
                       }
@@ -63154,7 +65048,7 @@ function validate32(data, { instancePath = "", parentData, parentDataProperty, r
                   const _errs8 = errors;
                   if (errors === _errs8) {
                     if (typeof data4 === "string") {
-                      if (!pattern6.test(data4)) {
+                      if (!pattern62.test(data4)) {
                         validate32.errors = [{ instancePath: instancePath + "/submittedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                         return false;
                       }
@@ -63217,7 +65111,7 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
             const _errs4 = errors;
             if (errors === _errs4) {
               if (typeof data1 === "string") {
-                if (func12(data1) < 1) {
+                if (func13(data1) < 1) {
                   validate38.errors = [{ instancePath: instancePath + "/ref", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                   return false;
                 }
@@ -63275,7 +65169,7 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
                   const _errs11 = errors;
                   if (errors === _errs11) {
                     if (typeof data4 === "string") {
-                      if (!pattern6.test(data4)) {
+                      if (!pattern62.test(data4)) {
                         validate38.errors = [{ instancePath: instancePath + "/timestamp", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                         return false;
                       }
@@ -63422,7 +65316,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                         const _errs6 = errors;
                         if (errors === _errs6) {
                           if (typeof data2 === "string") {
-                            if (func12(data2) < 1) {
+                            if (func13(data2) < 1) {
                               validate202.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/name", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                               return false;
                             }
@@ -63442,7 +65336,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                           const _errs9 = errors;
                           if (errors === _errs9) {
                             if (typeof data3 === "string") {
-                              if (!pattern42.test(data3)) {
+                              if (!pattern43.test(data3)) {
                                 validate202.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/uri", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
                                 return false;
                               }
@@ -63483,7 +65377,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
             const _errs12 = errors;
             if (errors === _errs12) {
               if (typeof data4 === "string") {
-                if (!pattern42.test(data4)) {
+                if (!pattern43.test(data4)) {
                   validate202.errors = [{ instancePath: instancePath + "/reviewLink", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
                   return false;
                 }
@@ -63503,7 +65397,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               const _errs15 = errors;
               if (errors === _errs15) {
                 if (typeof data5 === "string") {
-                  if (!pattern6.test(data5)) {
+                  if (!pattern62.test(data5)) {
                     validate202.errors = [{ instancePath: instancePath + "/reviewTime", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                     return false;
                   }
@@ -63532,7 +65426,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                         const _errs19 = errors;
                         if (errors === _errs19) {
                           if (typeof data7 === "string") {
-                            if (!pattern7.test(data7)) {
+                            if (!pattern72.test(data7)) {
                               validate202.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/properties/repository/properties/name/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: 'must match pattern "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"' }];
                               return false;
                             }
@@ -63552,7 +65446,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                           const _errs22 = errors;
                           if (errors === _errs22) {
                             if (typeof data8 === "string") {
-                              if (!pattern42.test(data8)) {
+                              if (!pattern43.test(data8)) {
                                 validate202.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
                                 return false;
                               }
@@ -63633,7 +65527,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                               const _errs32 = errors;
                               if (errors === _errs32) {
                                 if (typeof data12 === "string") {
-                                  if (!pattern42.test(data12)) {
+                                  if (!pattern43.test(data12)) {
                                     validate202.errors = [{ instancePath: instancePath + "/pullRequest/url", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
                                     return false;
                                   }
@@ -63664,7 +65558,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                   const _errs37 = errors;
                                   if (errors === _errs37) {
                                     if (typeof data14 === "string") {
-                                      if (func12(data14) < 1) {
+                                      if (func13(data14) < 1) {
                                         validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                         return false;
                                       }
@@ -63684,7 +65578,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                     const _errs40 = errors;
                                     if (errors === _errs40) {
                                       if (typeof data15 === "string") {
-                                        if (!pattern6.test(data15)) {
+                                        if (!pattern62.test(data15)) {
                                           validate202.errors = [{ instancePath: instancePath + "/pullRequest/mergedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                           return false;
                                         }
@@ -63715,7 +65609,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                         const _errs44 = errors;
                                         if (errors === _errs44) {
                                           if (typeof data17 === "string") {
-                                            if (func12(data17) < 1) {
+                                            if (func13(data17) < 1) {
                                               validate202.errors = [{ instancePath: instancePath + "/pullRequest/headRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                               return false;
                                             }
@@ -63734,7 +65628,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                           const _errs46 = errors;
                                           if (errors === _errs46) {
                                             if (typeof data18 === "string") {
-                                              if (!pattern7.test(data18)) {
+                                              if (!pattern72.test(data18)) {
                                                 validate202.errors = [{ instancePath: instancePath + "/pullRequest/headRepository", schemaPath: "#/properties/pullRequest/properties/headRepository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: 'must match pattern "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"' }];
                                                 return false;
                                               }
@@ -63754,7 +65648,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                             const _errs49 = errors;
                                             if (errors === _errs49) {
                                               if (typeof data19 === "string") {
-                                                if (!pattern6.test(data19)) {
+                                                if (!pattern62.test(data19)) {
                                                   validate202.errors = [{ instancePath: instancePath + "/pullRequest/createdAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                                   return false;
                                                 }
@@ -63791,7 +65685,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             const _errs56 = errors;
                                                             if (errors === _errs56) {
                                                               if (typeof data22 === "string") {
-                                                                if (!pattern6.test(data22)) {
+                                                                if (!pattern62.test(data22)) {
                                                                   validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1 + "/at", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                                                   return false;
                                                                 }
@@ -64352,7 +66246,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                 const _errs119 = errors;
                                                                 if (errors === _errs119) {
                                                                   if (typeof data55 === "string") {
-                                                                    if (func12(data55) < 1) {
+                                                                    if (func13(data55) < 1) {
                                                                       validate202.errors = [{ instancePath: instancePath + "/rules/protectedBranches/" + i9, schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                       return false;
                                                                     }
@@ -64467,7 +66361,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                           const _errs133 = errors;
                                                           if (errors === _errs133) {
                                                             if (typeof data62 === "string") {
-                                                              if (func12(data62) < 1) {
+                                                              if (func13(data62) < 1) {
                                                                 validate202.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/id", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                 return false;
                                                               }
@@ -64544,7 +66438,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                 const _errs140 = errors;
                                                 if (errors === _errs140) {
                                                   if (typeof data66 === "string") {
-                                                    if (func12(data66) < 1) {
+                                                    if (func13(data66) < 1) {
                                                       validate202.errors = [{ instancePath: instancePath + "/builtRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                       return false;
                                                     }
@@ -64564,7 +66458,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                   const _errs143 = errors;
                                                   if (errors === _errs143) {
                                                     if (typeof data67 === "string") {
-                                                      if (func12(data67) < 1) {
+                                                      if (func13(data67) < 1) {
                                                         validate202.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                         return false;
                                                       }
@@ -64960,51 +66854,8 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
   return errors === 0;
 }
 validate202.evaluated = { "props": { "reviewers": true, "reviewLink": true, "reviewTime": true, "repository": true, "commit": true, "pullRequest": true, "mergeMethod": true, "mergedHead": true, "mergeCommit": true, "author": true, "contributors": true, "commits": true, "reviews": true, "lastPush": true, "permissions": true, "gaps": true, "rules": true, "checks": true, "verdict": true, "builtRef": true, "defaultBranch": true, "mergeCommitCoAuthors": true, "profiles": true, "activity": true }, "dynamicProps": false, "dynamicItems": false };
-function ucs2length2(text) {
+function ucs2length3(text) {
   return Array.from(text).length;
-}
-
-// packages/core/src/markdown.ts
-var INVISIBLE = /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
-var HTML_ENTITIES = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;"
-};
-var SYNTAX = /[\\`*_~[\]|$#&<>"']/g;
-var AUTOLINK = /:(?=\/\/)|(?<=\bwww)\./gi;
-var BLOCK_START = /^(\s*)([-+]|\d+[.)])/;
-function escapeMarkdown(text) {
-  return text.replace(INVISIBLE, visible).replace(SYNTAX, (c) => HTML_ENTITIES[c] ?? `\\${c}`).replace(AUTOLINK, (c) => `\\${c}`).replace(BLOCK_START, (_, space, marker) => `${space}${marker.slice(0, -1)}\\${marker.slice(-1)}`);
-}
-var SAFE_HREF = /^https:\/\/[\w\-.~:/?#@!$&*+,;=%]+$/;
-function renderInline(inline) {
-  if (typeof inline === "string") return escapeMarkdown(inline);
-  if (Array.isArray(inline)) return inline.map(renderInline).join("");
-  if ("code" in inline) return `<code>${escapeMarkdown(inline.code)}</code>`;
-  const { text, href } = inline;
-  return SAFE_HREF.test(href) ? `[${escapeMarkdown(text)}](${href})` : escapeMarkdown(text);
-}
-function renderSummary(blocks) {
-  return `${blocks.map(renderBlock).join("\n\n")}
-`;
-}
-function renderBlock(block) {
-  if ("heading" in block) return `${"#".repeat(block.level ?? 2)} ${renderInline(block.heading)}`;
-  if ("paragraph" in block) return renderInline(block.paragraph);
-  if ("list" in block) return block.list.map((item) => `- ${renderInline(item)}`).join("\n");
-  if ("preformatted" in block) return `<pre>${escapePreformatted(block.preformatted)}</pre>`;
-  const { header, rows } = block.table;
-  const row = (cells) => `| ${cells.map((cell) => renderInline(cell) || " ").join(" | ")} |`;
-  return [row(header), `|${header.map(() => "---").join("|")}|`, ...rows.map(row)].join("\n");
-}
-function escapePreformatted(text) {
-  return text.replace(INVISIBLE, (c) => c === "\n" || c === "	" ? c : visible(c)).replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]);
-}
-function visible(c) {
-  return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 }
 
 // packages/core/src/sign-decision.ts
@@ -66034,9 +67885,6 @@ function openArtifact(path) {
 // packages/sigstore/src/trust.ts
 var import_protobuf_specs = __toESM(require_dist2(), 1);
 var import_verify = __toESM(require_dist5(), 1);
-
-// packages/sigstore/src/deploy-gate.ts
-var KEPT_ARTIFACT_BYTES = 64 * 1024 * 1024;
 
 // packages/sigstore/src/sign.ts
 var import_bundle6 = __toESM(require_dist3(), 1);

@@ -2174,9 +2174,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback2) {
         if (callback2 === void 0) {
-          return new Promise((resolve7, reject) => {
+          return new Promise((resolve9, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve7(data);
+              return err ? reject(err) : resolve9(data);
             });
           });
         }
@@ -2214,12 +2214,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback2 === void 0) {
-          return new Promise((resolve7, reject) => {
+          return new Promise((resolve9, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve7(data);
+              ) : resolve9(data);
             });
           });
         }
@@ -4486,8 +4486,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve7, reject) => {
-        res = resolve7;
+      const promise2 = new Promise((resolve9, reject) => {
+        res = resolve9;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -6738,12 +6738,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve7, reject) => {
+      const waitForDrain = () => new Promise((resolve9, reject) => {
         assert2(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback2 = resolve7;
+          callback2 = resolve9;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7413,12 +7413,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve7, reject) => {
+      const waitForDrain = () => new Promise((resolve9, reject) => {
         assert2(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback2 = resolve7;
+          callback2 = resolve9;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7897,16 +7897,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve7) => {
+        return new Promise((resolve9) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve7;
+            this[kClosedResolve] = resolve9;
           } else {
-            resolve7(null);
+            resolve9(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve7) => {
+        return new Promise((resolve9) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7917,7 +7917,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve7(null);
+            resolve9(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback2);
@@ -7968,7 +7968,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve7, reject) => {
+        const socket = await new Promise((resolve9, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -7980,7 +7980,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve7(socket2);
+              resolve9(socket2);
             }
           });
         });
@@ -8316,8 +8316,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve7) => {
-            this[kClosedResolve] = resolve7;
+          await new Promise((resolve9) => {
+            this[kClosedResolve] = resolve9;
           });
         }
       }
@@ -9586,7 +9586,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve7, reject) => {
+        return await new Promise((resolve9, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9599,7 +9599,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve7(null);
+              resolve9(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9618,7 +9618,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert2(!stream[kConsume]);
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve9, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9635,7 +9635,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve7,
+              resolve: resolve9,
               reject,
               length: 0,
               body: []
@@ -9705,18 +9705,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve7, stream, length } = consume2;
+      const { type, body, resolve: resolve9, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve7(chunksDecode(body, length));
+          resolve9(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve7(JSON.parse(chunksDecode(body, length)));
+          resolve9(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve7(chunksConcat(body, length).buffer);
+          resolve9(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve7(new Blob(body, { type: stream[kContentType] }));
+          resolve9(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve7(chunksConcat(body, length));
+          resolve9(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9973,9 +9973,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve9, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -10198,9 +10198,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve9, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -10485,9 +10485,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve9, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -10579,9 +10579,9 @@ var require_api_connect = __commonJS({
     };
     function connect6(opts, callback2) {
       if (callback2 === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve9, reject) => {
           connect6.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -14444,7 +14444,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve7, reject) => agent.dispatch(
+        return new Promise((resolve9, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -14520,7 +14520,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume2 });
               const onError = this.onError.bind(this);
-              resolve7({
+              resolve9({
                 status,
                 statusText,
                 headersList,
@@ -14563,7 +14563,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve7({
+              resolve9({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -18304,8 +18304,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve7) => {
-        setTimeout(resolve7, ms).unref();
+      return new Promise((resolve9) => {
+        setTimeout(resolve9, ms).unref();
       });
     }
     module.exports = {
@@ -29350,9 +29350,9 @@ var require_parse2 = __commonJS({
                 const idx = prev.value.lastIndexOf("[");
                 const pre = prev.value.slice(0, idx);
                 const rest2 = prev.value.slice(idx + 2);
-                const posix3 = POSIX_REGEX_SOURCE[rest2];
-                if (posix3) {
-                  prev.value = pre + posix3;
+                const posix2 = POSIX_REGEX_SOURCE[rest2];
+                if (posix2) {
+                  prev.value = pre + posix2;
                   state.backtrack = true;
                   advance();
                   if (!bos.output && tokens.indexOf(prev) === 1) {
@@ -29869,7 +29869,7 @@ var require_picomatch = __commonJS({
         throw new TypeError("Expected pattern to be a non-empty string");
       }
       const opts = options || {};
-      const posix3 = opts.windows;
+      const posix2 = opts.windows;
       const regex = isState2 ? picomatch2.compileRe(glob2, options) : picomatch2.makeRe(glob2, options, false, true);
       const state = regex.state;
       delete regex.state;
@@ -29879,8 +29879,8 @@ var require_picomatch = __commonJS({
         isIgnored = picomatch2(opts.ignore, ignoreOpts, returnState);
       }
       const matcher = (input, returnObject = false) => {
-        const { isMatch, match, output } = picomatch2.test(input, regex, options, { glob: glob2, posix: posix3 });
-        const result = { glob: glob2, state, regex, posix: posix3, input, output, match, isMatch };
+        const { isMatch, match, output } = picomatch2.test(input, regex, options, { glob: glob2, posix: posix2 });
+        const result = { glob: glob2, state, regex, posix: posix2, input, output, match, isMatch };
         if (typeof opts.onResult === "function") {
           opts.onResult(result);
         }
@@ -29905,7 +29905,7 @@ var require_picomatch = __commonJS({
       }
       return matcher;
     };
-    picomatch2.test = (input, regex, options, { glob: glob2, posix: posix3 } = {}) => {
+    picomatch2.test = (input, regex, options, { glob: glob2, posix: posix2 } = {}) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected input to be a string");
       }
@@ -29913,7 +29913,7 @@ var require_picomatch = __commonJS({
         return { isMatch: false, output: "" };
       }
       const opts = options || {};
-      const format = opts.format || (posix3 ? utils.toPosixSlashes : null);
+      const format = opts.format || (posix2 ? utils.toPosixSlashes : null);
       let match = input === glob2;
       let output = match && format ? format(input) : input;
       if (match === false) {
@@ -29922,16 +29922,16 @@ var require_picomatch = __commonJS({
       }
       if (match === false || opts.capture === true) {
         if (opts.matchBase === true || opts.basename === true) {
-          match = picomatch2.matchBase(input, regex, options, posix3);
+          match = picomatch2.matchBase(input, regex, options, posix2);
         } else {
           match = regex.exec(output);
         }
       }
       return { isMatch: Boolean(match), match, output };
     };
-    picomatch2.matchBase = (input, glob2, options, posix3 = options && options.windows) => {
+    picomatch2.matchBase = (input, glob2, options, posix2 = options && options.windows) => {
       const regex = glob2 instanceof RegExp ? glob2 : picomatch2.makeRe(glob2, options);
-      return regex.test(utils.basename(input, { windows: posix3 }));
+      return regex.test(utils.basename(input, { windows: posix2 }));
     };
     picomatch2.isMatch = (str, patterns, options) => picomatch2(patterns, options)(str);
     picomatch2.parse = (pattern, options) => {
@@ -33774,13 +33774,13 @@ var require_lib = __commonJS({
         unref: options.unref,
         maxRetryTime: options.maxRetryTime
       });
-      return new Promise(function(resolve7, reject) {
+      return new Promise(function(resolve9, reject) {
         operation.attempt(async (number) => {
           try {
             const result = await fn((err) => {
               throw Object.assign(new Error("Retrying"), { code: "EPROMISERETRY", retried: err });
             }, number, operation);
-            return resolve7(result);
+            return resolve9(result);
           } catch (err) {
             if (!isRetryError(err)) {
               return reject(err);
@@ -34536,10 +34536,10 @@ var require_commonjs = __commonJS({
        * Return a void Promise that resolves once the stream ends.
        */
       async promise() {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve9, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve7());
+          this.on("end", () => resolve9());
         });
       }
       /**
@@ -34563,7 +34563,7 @@ var require_commonjs = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return stop();
-          let resolve7;
+          let resolve9;
           let reject;
           const onerr = (er) => {
             this.off("data", ondata);
@@ -34577,19 +34577,19 @@ var require_commonjs = __commonJS({
             this.off("end", onend);
             this.off(DESTROYED, ondestroy);
             this.pause();
-            resolve7({ value, done: !!this[EOF] });
+            resolve9({ value, done: !!this[EOF] });
           };
           const onend = () => {
             this.off("error", onerr);
             this.off("data", ondata);
             this.off(DESTROYED, ondestroy);
             stop();
-            resolve7({ done: true, value: void 0 });
+            resolve9({ done: true, value: void 0 });
           };
           const ondestroy = () => onerr(new Error("stream destroyed"));
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve7 = res2;
+            resolve9 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -39239,12 +39239,12 @@ var require_body2 = __commonJS({
         if (resTimeout && resTimeout.unref) {
           resTimeout.unref();
         }
-        return new Promise((resolve7) => {
+        return new Promise((resolve9) => {
           if (stream !== upstream) {
             upstream.on("error", (er) => stream.emit("error", er));
             upstream.pipe(stream);
           }
-          resolve7();
+          resolve9();
         }).then(() => stream.concat()).then((buf) => {
           clearTimeout(resTimeout);
           return buf;
@@ -40004,7 +40004,7 @@ var require_lib3 = __commonJS({
     var fetch2 = async (url, opts) => {
       if (/^data:/.test(url)) {
         const request2 = new Request(url, opts);
-        return Promise.resolve().then(() => new Promise((resolve7, reject) => {
+        return Promise.resolve().then(() => new Promise((resolve9, reject) => {
           let type, data;
           try {
             const { pathname, search } = new URL5(url);
@@ -40028,10 +40028,10 @@ var require_lib3 = __commonJS({
           if (type) {
             headers["Content-Type"] = type;
           }
-          return resolve7(new Response(data, { headers }));
+          return resolve9(new Response(data, { headers }));
         }));
       }
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve9, reject) => {
         const request2 = new Request(url, opts);
         let options;
         try {
@@ -40150,7 +40150,7 @@ var require_lib3 = __commonJS({
                 requestOpts.body = void 0;
                 requestOpts.headers.delete("content-length");
               }
-              resolve7(fetch2(new Request(locationURL, requestOpts)));
+              resolve9(fetch2(new Request(locationURL, requestOpts)));
               finalize();
               return;
             }
@@ -40178,7 +40178,7 @@ var require_lib3 = __commonJS({
           const codings = headers.get("Content-Encoding");
           if (!request2.compress || request2.method === "HEAD" || codings === null || res.statusCode === 204 || res.statusCode === 304) {
             response = new Response(body, responseOptions);
-            resolve7(response);
+            resolve9(response);
             return;
           }
           const zlibOptions = {
@@ -40197,7 +40197,7 @@ var require_lib3 = __commonJS({
               ).pipe(unzip),
               responseOptions
             );
-            resolve7(response);
+            resolve9(response);
             return;
           }
           if (codings === "deflate" || codings === "x-deflate") {
@@ -40209,7 +40209,7 @@ var require_lib3 = __commonJS({
                 (er) => decoder3.emit("error", er)
               ).pipe(decoder3);
               response = new Response(decoder3, responseOptions);
-              resolve7(response);
+              resolve9(response);
             });
             return;
           }
@@ -40227,11 +40227,11 @@ var require_lib3 = __commonJS({
               (er) => decoder2.emit("error", er)
             ).pipe(decoder2);
             response = new Response(decoder2, responseOptions);
-            resolve7(response);
+            resolve9(response);
             return;
           }
           response = new Response(body, responseOptions);
-          resolve7(response);
+          resolve9(response);
         });
         writeToStream(req2, request2);
       });
@@ -41898,7 +41898,7 @@ var require_lib4 = __commonJS({
     module.exports.fromStream = fromStream;
     function fromStream(stream, opts) {
       const istream = integrityStream(opts);
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve9, reject) => {
         stream.pipe(istream);
         stream.on("error", reject);
         istream.on("error", reject);
@@ -41906,7 +41906,7 @@ var require_lib4 = __commonJS({
         istream.on("integrity", (s) => {
           sri = s;
         });
-        istream.on("end", () => resolve7(sri));
+        istream.on("end", () => resolve9(sri));
         istream.resume();
       });
     }
@@ -41965,7 +41965,7 @@ var require_lib4 = __commonJS({
         ));
       }
       const checker = integrityStream(opts);
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve9, reject) => {
         stream.pipe(checker);
         stream.on("error", reject);
         checker.on("error", reject);
@@ -41973,7 +41973,7 @@ var require_lib4 = __commonJS({
         checker.on("verified", (s) => {
           verified = s;
         });
-        checker.on("end", () => resolve7(verified));
+        checker.on("end", () => resolve9(verified));
         checker.resume();
       });
     }
@@ -42592,10 +42592,10 @@ var require_minipass = __commonJS({
       }
       // stream.promise().then(() => done, er => emitted error)
       promise() {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve9, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve7());
+          this.on("end", () => resolve9());
         });
       }
       // for await (let chunk of stream)
@@ -42606,7 +42606,7 @@ var require_minipass = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return Promise.resolve({ done: true });
-          let resolve7 = null;
+          let resolve9 = null;
           let reject = null;
           const onerr = (er) => {
             this.removeListener("data", ondata);
@@ -42617,17 +42617,17 @@ var require_minipass = __commonJS({
             this.removeListener("error", onerr);
             this.removeListener("end", onend);
             this.pause();
-            resolve7({ value, done: !!this[EOF] });
+            resolve9({ value, done: !!this[EOF] });
           };
           const onend = () => {
             this.removeListener("error", onerr);
             this.removeListener("data", ondata);
-            resolve7({ done: true });
+            resolve9({ done: true });
           };
           const ondestroy = () => onerr(new Error("stream destroyed"));
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve7 = res2;
+            resolve9 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -45295,7 +45295,7 @@ var require_polyfill = __commonJS({
       isAbsolute: isAbsolute2,
       join: join4,
       parse: parse4,
-      resolve: resolve7,
+      resolve: resolve9,
       sep: sep3,
       toNamespacedPath
     } = __require("path");
@@ -45405,8 +45405,8 @@ var require_polyfill = __commonJS({
       );
     }
     async function checkParentPaths(src, srcStat, dest) {
-      const srcParent = resolve7(dirname4(src));
-      const destParent = resolve7(dirname4(dest));
+      const srcParent = resolve9(dirname4(src));
+      const destParent = resolve9(dirname4(dest));
       if (destParent === srcParent || destParent === parse4(destParent).root) {
         return;
       }
@@ -45429,7 +45429,7 @@ var require_polyfill = __commonJS({
       }
       return checkParentPaths(src, srcStat, destParent);
     }
-    var normalizePathToArray = (path) => resolve7(path).split(sep3).filter(Boolean);
+    var normalizePathToArray = (path) => resolve9(path).split(sep3).filter(Boolean);
     function isSrcSubdir(src, dest) {
       const srcArr = normalizePathToArray(src);
       const destArr = normalizePathToArray(dest);
@@ -45559,7 +45559,7 @@ var require_polyfill = __commonJS({
     async function onLink(destStat, src, dest) {
       let resolvedSrc = await readlink2(src);
       if (!isAbsolute2(resolvedSrc)) {
-        resolvedSrc = resolve7(dirname4(src), resolvedSrc);
+        resolvedSrc = resolve9(dirname4(src), resolvedSrc);
       }
       if (!destStat) {
         return symlink2(resolvedSrc, dest);
@@ -45574,7 +45574,7 @@ var require_polyfill = __commonJS({
         throw err;
       }
       if (!isAbsolute2(resolvedDest)) {
-        resolvedDest = resolve7(dirname4(dest), resolvedDest);
+        resolvedDest = resolve9(dirname4(dest), resolvedDest);
       }
       if (isSrcSubdir(resolvedSrc, resolvedDest)) {
         throw new ERR_FS_CP_EINVAL({
@@ -45678,7 +45678,7 @@ var require_readdir_scoped = __commonJS({
 // node_modules/.pnpm/@npmcli+fs@6.0.0/node_modules/@npmcli/fs/lib/move-file.js
 var require_move_file = __commonJS({
   "node_modules/.pnpm/@npmcli+fs@6.0.0/node_modules/@npmcli/fs/lib/move-file.js"(exports, module) {
-    var { dirname: dirname4, join: join4, resolve: resolve7, relative: relative2, isAbsolute: isAbsolute2 } = __require("path");
+    var { dirname: dirname4, join: join4, resolve: resolve9, relative: relative3, isAbsolute: isAbsolute2 } = __require("path");
     var fs3 = __require("fs/promises");
     var pathExists = async (path) => {
       try {
@@ -45723,11 +45723,11 @@ var require_move_file = __commonJS({
         await Promise.all(symlinks.map(async ({ source: symSource, destination: symDestination }) => {
           let target = await fs3.readlink(symSource);
           if (isAbsolute2(target)) {
-            target = resolve7(symDestination, relative2(symSource, target));
+            target = resolve9(symDestination, relative3(symSource, target));
           }
           let targetType = "file";
           try {
-            const targetStat = await fs3.stat(resolve7(dirname4(symSource), target));
+            const targetStat = await fs3.stat(resolve9(dirname4(symSource), target));
             if (targetStat.isDirectory()) {
               targetType = "junction";
             }
@@ -46022,7 +46022,7 @@ async function mapConcurrently(iterable, mapper, {
     const cleanup = () => {
       signal?.removeEventListener("abort", signalListener);
     };
-    const resolve7 = (value) => {
+    const resolve9 = (value) => {
       resolve_(value);
       cleanup();
     };
@@ -46072,10 +46072,10 @@ async function mapConcurrently(iterable, mapper, {
       }
       const lastIndex = Math.min(doneIndex, result.length);
       if (lastIndex === result.length && skippedCount === 0) {
-        resolve7(result);
+        resolve9(result);
         return;
       }
-      resolve7(result.slice(0, lastIndex).filter((value) => value !== pMapSkip));
+      resolve9(result.slice(0, lastIndex).filter((value) => value !== pMapSkip));
     };
     const next = async () => {
       if (isResolved || currentIndex >= doneIndex) {
@@ -46222,8 +46222,8 @@ function pMapIterable(iterable, mapper, {
                 if (runningMappersCount < concurrency) {
                   runningMappersCount++;
                 } else {
-                  await new Promise((resolve7) => {
-                    mapperWaiters.set(mapperWaiterCount++, resolve7);
+                  await new Promise((resolve9) => {
+                    mapperWaiters.set(mapperWaiterCount++, resolve9);
                   });
                 }
               } finally {
@@ -46276,8 +46276,8 @@ function pMapIterable(iterable, mapper, {
         trySpawn();
         try {
           while (headIndex < promises3.length) {
-            const result = await (promises3[headIndex] ?? new Promise((resolve7) => {
-              wake = resolve7;
+            const result = await (promises3[headIndex] ?? new Promise((resolve9) => {
+              wake = resolve9;
             }));
             const { done, value } = result;
             promises3[headIndex] = void 0;
@@ -52001,8 +52001,8 @@ var require_verify = __commonJS({
           liveContent.add(integrity[algo].toString());
         }
       });
-      await new Promise((resolve7, reject) => {
-        indexStream.on("end", resolve7).on("error", reject);
+      await new Promise((resolve9, reject) => {
+        indexStream.on("end", resolve9).on("error", reject);
       });
       const contentDir = contentPath.contentDir(cache);
       const files = await glob2(path.join(contentDir, "**"), {
@@ -52380,12 +52380,12 @@ var require_lib8 = __commonJS({
           return process.emit("input", "end", ...args);
         },
         read: function(...args) {
-          let resolve7, reject;
+          let resolve9, reject;
           const promise2 = new Promise((_resolve, _reject) => {
-            resolve7 = _resolve;
+            resolve9 = _resolve;
             reject = _reject;
           });
-          process.emit("input", "read", resolve7, reject, ...args);
+          process.emit("input", "read", resolve9, reject, ...args);
           return promise2;
         }
       }
@@ -53464,8 +53464,8 @@ async function json(stream) {
 function req(url, opts = {}) {
   const href = typeof url === "string" ? url : url.href;
   const req2 = (href.startsWith("https:") ? https2 : http2).request(url, opts);
-  const promise2 = new Promise((resolve7, reject) => {
-    req2.once("response", resolve7).once("error", reject).end();
+  const promise2 = new Promise((resolve9, reject) => {
+    req2.once("response", resolve9).once("error", reject).end();
   });
   req2.then = promise2.then.bind(promise2);
   return req2;
@@ -53752,7 +53752,7 @@ var init_dist3 = __esm({
 
 // node_modules/.pnpm/https-proxy-agent@9.1.0/node_modules/https-proxy-agent/dist/parse-proxy-response.js
 function parseProxyResponse(socket) {
-  return new Promise((resolve7, reject) => {
+  return new Promise((resolve9, reject) => {
     let buffersLength = 0;
     const buffers = [];
     function read() {
@@ -53818,7 +53818,7 @@ function parseProxyResponse(socket) {
       }
       debug3("got proxy server response: %o %o", firstLine, headers);
       cleanup();
-      resolve7({
+      resolve9({
         connect: {
           statusCode,
           statusText,
@@ -57890,11 +57890,11 @@ var require_socksclient = __commonJS({
     "use strict";
     var __awaiter7 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve7) {
-          resolve7(value);
+        return value instanceof P ? value : new P(function(resolve9) {
+          resolve9(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve7, reject) {
+      return new (P || (P = Promise))(function(resolve9, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -57910,7 +57910,7 @@ var require_socksclient = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -57944,13 +57944,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnection(options, callback2) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve9, reject) => {
           try {
             (0, helpers_1.validateSocksClientOptions)(options, ["connect"]);
           } catch (err) {
             if (typeof callback2 === "function") {
               callback2(err);
-              return resolve7(err);
+              return resolve9(err);
             } else {
               return reject(err);
             }
@@ -57961,16 +57961,16 @@ var require_socksclient = __commonJS({
             client.removeAllListeners();
             if (typeof callback2 === "function") {
               callback2(null, info2);
-              resolve7(info2);
+              resolve9(info2);
             } else {
-              resolve7(info2);
+              resolve9(info2);
             }
           });
           client.once("error", (err) => {
             client.removeAllListeners();
             if (typeof callback2 === "function") {
               callback2(err);
-              resolve7(err);
+              resolve9(err);
             } else {
               reject(err);
             }
@@ -57987,13 +57987,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnectionChain(options, callback2) {
-        return new Promise((resolve7, reject) => __awaiter7(this, void 0, void 0, function* () {
+        return new Promise((resolve9, reject) => __awaiter7(this, void 0, void 0, function* () {
           try {
             (0, helpers_1.validateSocksClientChainOptions)(options);
           } catch (err) {
             if (typeof callback2 === "function") {
               callback2(err);
-              return resolve7(err);
+              return resolve9(err);
             } else {
               return reject(err);
             }
@@ -58019,14 +58019,14 @@ var require_socksclient = __commonJS({
             }
             if (typeof callback2 === "function") {
               callback2(null, { socket: sock });
-              resolve7({ socket: sock });
+              resolve9({ socket: sock });
             } else {
-              resolve7({ socket: sock });
+              resolve9({ socket: sock });
             }
           } catch (err) {
             if (typeof callback2 === "function") {
               callback2(err);
-              resolve7(err);
+              resolve9(err);
             } else {
               reject(err);
             }
@@ -58693,12 +58693,12 @@ var init_dist5 = __esm({
         let { host } = opts;
         const { port, lookup: lookupFn = dns.lookup } = opts;
         if (shouldLookup) {
-          host = await new Promise((resolve7, reject) => {
+          host = await new Promise((resolve9, reject) => {
             lookupFn(host, {}, (err, address) => {
               if (err) {
                 reject(err);
               } else {
-                resolve7(typeof address === "string" ? address : address[0].address);
+                resolve9(typeof address === "string" ? address : address[0].address);
               }
             });
           });
@@ -59530,8 +59530,8 @@ var require_entry2 = __commonJS({
         let body = null;
         if (this.response.status === 200) {
           let cacheWriteResolve, cacheWriteReject;
-          const cacheWritePromise = new Promise((resolve7, reject) => {
-            cacheWriteResolve = resolve7;
+          const cacheWritePromise = new Promise((resolve9, reject) => {
+            cacheWriteResolve = resolve9;
             cacheWriteReject = reject;
           }).catch((err) => {
             body.emit("error", err);
@@ -60794,8 +60794,8 @@ var require_ci = __commonJS({
       if (process.env.BUILDKITE !== "true") {
         return Promise.reject("no token available");
       }
-      const stdout = await new Promise((resolve7, reject) => {
-        (0, node_child_process_1.execFile)("buildkite-agent", ["oidc", "request-token", "--audience", audience], (error2, stdout2) => error2 ? reject(error2) : resolve7(stdout2));
+      const stdout = await new Promise((resolve9, reject) => {
+        (0, node_child_process_1.execFile)("buildkite-agent", ["oidc", "request-token", "--audience", audience], (error2, stdout2) => error2 ? reject(error2) : resolve9(stdout2));
       });
       const token = stdout.trim();
       return token || Promise.reject("no token available");
@@ -60991,11 +60991,11 @@ var require_lib12 = __commonJS({
     })();
     var __awaiter7 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve7) {
-          resolve7(value);
+        return value instanceof P ? value : new P(function(resolve9) {
+          resolve9(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve7, reject) {
+      return new (P || (P = Promise))(function(resolve9, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -61011,7 +61011,7 @@ var require_lib12 = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -61098,26 +61098,26 @@ var require_lib12 = __commonJS({
       }
       readBody() {
         return __awaiter7(this, void 0, void 0, function* () {
-          return new Promise((resolve7) => __awaiter7(this, void 0, void 0, function* () {
+          return new Promise((resolve9) => __awaiter7(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve7(output.toString());
+              resolve9(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter7(this, void 0, void 0, function* () {
-          return new Promise((resolve7) => __awaiter7(this, void 0, void 0, function* () {
+          return new Promise((resolve9) => __awaiter7(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve7(Buffer.concat(chunks));
+              resolve9(Buffer.concat(chunks));
             });
           }));
         });
@@ -61325,14 +61325,14 @@ var require_lib12 = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter7(this, void 0, void 0, function* () {
-          return new Promise((resolve7, reject) => {
+          return new Promise((resolve9, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve7(res);
+                resolve9(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -61576,12 +61576,12 @@ var require_lib12 = __commonJS({
         return __awaiter7(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
           const ms = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
-          return new Promise((resolve7) => setTimeout(() => resolve7(), ms));
+          return new Promise((resolve9) => setTimeout(() => resolve9(), ms));
         });
       }
       _processResponse(res, options) {
         return __awaiter7(this, void 0, void 0, function* () {
-          return new Promise((resolve7, reject) => __awaiter7(this, void 0, void 0, function* () {
+          return new Promise((resolve9, reject) => __awaiter7(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -61589,7 +61589,7 @@ var require_lib12 = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve7(response);
+              resolve9(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -61628,7 +61628,7 @@ var require_lib12 = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve7(response);
+              resolve9(response);
             }
           }));
         });
@@ -61823,11 +61823,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve7) {
-      resolve7(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve7, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -61843,7 +61843,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -61916,26 +61916,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve7) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve9) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk) => {
           output = Buffer.concat([output, chunk]);
         });
         this.message.on("end", () => {
-          resolve7(output.toString());
+          resolve9(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve7) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve9) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk) => {
           chunks.push(chunk);
         });
         this.message.on("end", () => {
-          resolve7(Buffer.concat(chunks));
+          resolve9(Buffer.concat(chunks));
         });
       }));
     });
@@ -62138,14 +62138,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve9, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve7(res);
+            resolve9(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -62389,12 +62389,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve7) => setTimeout(() => resolve7(), ms));
+      return new Promise((resolve9) => setTimeout(() => resolve9(), ms));
     });
   }
   _processResponse(res, options) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve7, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve9, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -62402,7 +62402,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve7(response);
+          resolve9(response);
         }
         function dateTimeDeserializer(key, value) {
           if (typeof value === "string") {
@@ -62441,7 +62441,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve7(response);
+          resolve9(response);
         }
       }));
     });
@@ -62452,11 +62452,11 @@ var lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase(
 // node_modules/.pnpm/@actions+http-client@4.0.1/node_modules/@actions/http-client/lib/auth.js
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve7) {
-      resolve7(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve7, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -62472,7 +62472,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -62503,11 +62503,11 @@ var BearerCredentialHandler = class {
 // node_modules/.pnpm/@actions+core@3.0.1/node_modules/@actions/core/lib/oidc-utils.js
 var __awaiter3 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve7) {
-      resolve7(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve7, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -62523,7 +62523,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -62592,11 +62592,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter4 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve7) {
-      resolve7(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve7, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -62612,7 +62612,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -62891,11 +62891,11 @@ var arch = os3.arch();
 // node_modules/.pnpm/@actions+core@3.0.1/node_modules/@actions/core/lib/core.js
 var __awaiter5 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve7) {
-      resolve7(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve7, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -62911,7 +62911,7 @@ var __awaiter5 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -62993,180 +62993,38 @@ function describeError(error2) {
   return `${error2.code}: ${message}`;
 }
 
-// packages/core/src/evaluate.ts
-import { posix } from "node:path";
-
-// packages/core/src/intoto.ts
-var IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
-var IN_TOTO_LEGACY_STATEMENT_TYPE = "https://in-toto.io/Statement/v0.1";
-var IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
-var InTotoError = class extends CodedError {
-  constructor(code, field2, message) {
-    super(code, `${field2}: ${message}`);
-    this.field = field2;
-  }
-  field;
-  /** Evidence that does not say what it must: refused. */
-  kind = "refusal";
-  name = "InTotoError";
+// packages/core/src/digest.ts
+var DigestError = class extends CodedError {
+  kind = "usage";
+  name = "DigestError";
 };
-var FIXED_DIGEST_BYTES = {
-  sha256: 32,
-  sha224: 28,
-  sha384: 48,
-  sha512: 64,
-  sha512_224: 28,
-  sha512_256: 32,
-  sha3_224: 28,
-  sha3_256: 32,
-  sha3_384: 48,
-  sha3_512: 64,
-  sha1: 20,
-  md5: 16,
-  ripemd160: 20,
-  sm3: 32,
-  dirHash: 32,
-  gitCommit: [20, 32],
-  gitTree: [20, 32],
-  gitBlob: [20, 32],
-  gitTag: [20, 32]
-};
-var VARIABLE_DIGEST_ALGORITHMS = /* @__PURE__ */ new Set(["shake128", "shake256", "blake2b", "blake2s", "gost"]);
-function isKnownDigestAlgorithm(algorithm) {
-  return Object.hasOwn(FIXED_DIGEST_BYTES, algorithm) || VARIABLE_DIGEST_ALGORITHMS.has(algorithm);
+var REFERENCE = /^([a-z][a-z0-9_-]*):([0-9a-fA-F]*)$/;
+var SHA256_HEX = /^[0-9a-fA-F]{64}$/;
+function isDigestReference(value) {
+  return /^sha(?:1|224|256|384|512):/i.test(value);
 }
-function parseStatement(json2) {
-  const record = objectAt(json2, "statement");
-  const type = record._type;
-  if (type !== IN_TOTO_STATEMENT_TYPE && type !== IN_TOTO_LEGACY_STATEMENT_TYPE) {
-    throw new InTotoError(
-      "STATEMENT_TYPE",
-      "_type",
-      `expected ${IN_TOTO_STATEMENT_TYPE} (or ${IN_TOTO_LEGACY_STATEMENT_TYPE}), found ${shown(type)}`
+function parseDigest(reference, what = reference) {
+  const match = REFERENCE.exec(reference);
+  if (!match) {
+    throw new DigestError("DIGEST_MALFORMED", `${what}: not a digest (expected sha256:HEX)`);
+  }
+  const [, algorithm, hex2] = match;
+  if (algorithm.toLowerCase() !== "sha256") {
+    throw new DigestError(
+      "ARTIFACT_DIGEST_UNSUPPORTED",
+      `${what}: expected a sha256 digest (signatures and attestations name artifacts by sha256), found ${algorithm}`
     );
   }
-  const subjects = record.subject;
-  if (subjects === void 0) throw new InTotoError("SUBJECT_MISSING", "subject", "missing (required)");
-  if (!Array.isArray(subjects)) {
-    throw new InTotoError(
-      "FIELD_TYPE",
-      "subject",
-      `expected an array of ResourceDescriptors, found ${shown(subjects)}`
-    );
-  }
-  if (subjects.length === 0) {
-    throw new InTotoError("SUBJECT_MISSING", "subject", "expected at least one subject, found an empty array");
-  }
-  const subject = subjects.map((element, i) => {
-    const field2 = `subject[${i}]`;
-    const descriptor = parseResourceDescriptor(element, field2);
-    if (!descriptor.digest || Object.keys(descriptor.digest).length === 0) {
-      throw new InTotoError("SUBJECT_DIGEST_MISSING", `${field2}.digest`, "a subject must have a non-empty digest set");
-    }
-    return descriptor;
-  });
-  const predicateType = record.predicateType;
-  if (typeof predicateType !== "string" || !isUri(predicateType)) {
-    throw new InTotoError(
-      "PREDICATE_TYPE_INVALID",
-      "predicateType",
-      `expected a non-empty URI, found ${shown(predicateType)}`
-    );
-  }
-  const predicate = record.predicate;
-  if (predicate === void 0 || predicate === null) {
-    throw new InTotoError("PREDICATE_MISSING", "predicate", "missing (required)");
-  }
-  return {
-    _type: type,
-    subject,
-    predicateType,
-    predicate: objectAt(predicate, "predicate")
-  };
+  return sha256Digest(hex2, what);
 }
-function parseResourceDescriptor(json2, field2 = "resourceDescriptor") {
-  const record = objectAt(json2, field2);
-  const descriptor = {};
-  for (const key of ["name", "uri", "content", "downloadLocation", "mediaType"]) {
-    const value = record[key];
-    if (value === void 0) continue;
-    if (typeof value !== "string") {
-      throw new InTotoError("FIELD_TYPE", `${field2}.${key}`, `expected a string, found ${shown(value)}`);
-    }
-    descriptor[key] = value;
+function sha256Digest(hex2, what = `sha256:${hex2}`) {
+  if (!SHA256_HEX.test(hex2)) {
+    throw new DigestError("DIGEST_MALFORMED", `${what}: a sha256 digest has 64 hex digits, found ${hex2.length}`);
   }
-  for (const key of ["uri", "downloadLocation"]) {
-    const value = descriptor[key];
-    if (value && !isUri(value)) {
-      throw new InTotoError("FIELD_TYPE", `${field2}.${key}`, `expected a URI, found ${shown(value)}`);
-    }
-  }
-  if (descriptor.content && !isBase64(descriptor.content)) {
-    throw new InTotoError("FIELD_TYPE", `${field2}.content`, "expected base64 bytes");
-  }
-  if (record.digest !== void 0) descriptor.digest = parseDigestSet(record.digest, `${field2}.digest`);
-  if (record.annotations !== void 0) descriptor.annotations = objectAt(record.annotations, `${field2}.annotations`);
-  const hasDigest = descriptor.digest !== void 0 && Object.keys(descriptor.digest).length > 0;
-  if (!descriptor.uri && !hasDigest && !descriptor.content && !descriptor.name) {
-    throw new InTotoError(
-      "RESOURCE_DESCRIPTOR_EMPTY",
-      field2,
-      "a ResourceDescriptor must specify at least one of uri, digest, content (or name)"
-    );
-  }
-  return descriptor;
+  return { algorithm: "sha256", hex: hex2.toLowerCase() };
 }
-function parseDigestSet(json2, field2 = "digest") {
-  const entries = Object.entries(objectAt(json2, field2)).map(([algorithm, value]) => {
-    const at = `${field2}.${algorithm}`;
-    if (typeof value !== "string") throw new InTotoError("FIELD_TYPE", at, `expected a string, found ${shown(value)}`);
-    if (isKnownDigestAlgorithm(algorithm)) checkHexDigest(algorithm, value, at);
-    return [algorithm, value];
-  });
-  return Object.fromEntries(entries);
-}
-function checkHexDigest(algorithm, value, field2) {
-  if (value.length === 0 || value.length % 2 !== 0 || !/^[0-9a-f]*$/.test(value)) {
-    throw new InTotoError("DIGEST_ENCODING", field2, `expected lowercase hex, found ${shown(value)}`);
-  }
-  const sizes = FIXED_DIGEST_BYTES[algorithm];
-  if (sizes === void 0) return;
-  const allowed = typeof sizes === "number" ? [sizes] : sizes;
-  if (!allowed.includes(value.length / 2)) {
-    const expected = allowed.map((bytes) => bytes * 2).join(" or ");
-    throw new InTotoError(
-      "DIGEST_LENGTH",
-      field2,
-      `a ${algorithm} digest has ${expected} hex digits, found ${value.length}`
-    );
-  }
-}
-function subjectHasDigest(statement, digest) {
-  const hex2 = digest.hex.toLowerCase();
-  return statement.subject.some(
-    (subject) => Object.hasOwn(subject.digest, digest.algorithm) && subject.digest[digest.algorithm] === hex2
-  );
-}
-function objectAt(value, field2) {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InTotoError("NOT_AN_OBJECT", field2, `expected a JSON object, found ${shown(value)}`);
-  }
-  return value;
-}
-function isUri(value) {
-  return value.length > 0 && !/[\s\p{Cc}]/u.test(value);
-}
-function isBase64(value) {
-  const unpadded = value.replace(/={1,2}$/, "");
-  return /^[A-Za-z0-9+/_-]*$/.test(unpadded) && unpadded.length % 4 !== 1 && (unpadded === value || value.length % 4 === 0);
-}
-function shown(value) {
-  if (value === void 0) return "(missing)";
-  if (Array.isArray(value)) return "an array";
-  if (value === null) return "null";
-  if (typeof value === "object") return "an object";
-  const text2 = JSON.stringify(value);
-  return text2.length > 80 ? `${text2.slice(0, 77)}...` : text2;
+function formatDigest(digest) {
+  return `${digest.algorithm}:${digest.hex}`;
 }
 
 // node_modules/.pnpm/re2js@2.10.0/node_modules/re2js/build/index.js
@@ -69832,24 +69690,302 @@ var RE2JS = class RE2JS2 {
   }
 };
 
+// packages/core/src/identity-pattern.ts
+var MAX_IDENTITY_PATTERN_LENGTH = 1024;
+var MAX_IDENTITY_PATTERN_PROGRAM = 2048;
+var MAX_MATCHED_SAN_LENGTH = 64 * 1024;
+var IdentityPatternError = class extends CodedError {
+  kind = "usage";
+  name = "IdentityPatternError";
+};
+var compiled = /* @__PURE__ */ new Map();
+var MAX_CACHED_PATTERNS = 8;
+function compileIdentityPattern(pattern) {
+  const cached = compiled.get(pattern);
+  if (cached) return cached;
+  const re = parse(pattern);
+  const size = re.programSize();
+  if (size > MAX_IDENTITY_PATTERN_PROGRAM) {
+    throw new IdentityPatternError(
+      "PATTERN_TOO_LARGE",
+      `compiles to ${size} RE2 instructions, more than ${MAX_IDENTITY_PATTERN_PROGRAM} (each copy of a counted repeat counts: .{1000} is 1000)`
+    );
+  }
+  const identityPattern = {
+    source: pattern,
+    matches: (san) => san.length <= MAX_MATCHED_SAN_LENGTH && re.testExact(san)
+  };
+  if (compiled.size >= MAX_CACHED_PATTERNS) compiled.delete(compiled.keys().next().value);
+  compiled.set(pattern, identityPattern);
+  return identityPattern;
+}
+function parse(pattern) {
+  const length = pattern.length <= MAX_IDENTITY_PATTERN_LENGTH ? pattern.length : Array.from(pattern).length;
+  if (length > MAX_IDENTITY_PATTERN_LENGTH) {
+    throw new IdentityPatternError(
+      "PATTERN_TOO_LONG",
+      `${length} characters, more than the ${MAX_IDENTITY_PATTERN_LENGTH} an identity pattern may have`
+    );
+  }
+  try {
+    return RE2JS.compile(pattern);
+  } catch (error2) {
+    const reason = String(error2.message).replace(/^error parsing regexp: /, "");
+    if (/expression too large/.test(reason)) {
+      throw new IdentityPatternError("PATTERN_TOO_LARGE", `${reason} (more than RE2 compiles)`);
+    }
+    if (isJavaScriptRegExp(pattern)) {
+      throw new IdentityPatternError(
+        "PATTERN_NOT_RE2",
+        `not an RE2 pattern: ${reason} (identity patterns use RE2 syntax, as cosign's: no backreferences or lookarounds, repeats up to {1000})`
+      );
+    }
+    throw new IdentityPatternError("PATTERN_SYNTAX", `not a valid regular expression: ${reason}`);
+  }
+}
+function isJavaScriptRegExp(pattern) {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// packages/core/src/intoto.ts
+var IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
+var IN_TOTO_LEGACY_STATEMENT_TYPE = "https://in-toto.io/Statement/v0.1";
+var IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
+var InTotoError = class extends CodedError {
+  constructor(code, field2, message) {
+    super(code, `${field2}: ${message}`);
+    this.field = field2;
+  }
+  field;
+  /** Evidence that does not say what it must: refused. */
+  kind = "refusal";
+  name = "InTotoError";
+};
+var FIXED_DIGEST_BYTES = {
+  sha256: 32,
+  sha224: 28,
+  sha384: 48,
+  sha512: 64,
+  sha512_224: 28,
+  sha512_256: 32,
+  sha3_224: 28,
+  sha3_256: 32,
+  sha3_384: 48,
+  sha3_512: 64,
+  sha1: 20,
+  md5: 16,
+  ripemd160: 20,
+  sm3: 32,
+  dirHash: 32,
+  gitCommit: [20, 32],
+  gitTree: [20, 32],
+  gitBlob: [20, 32],
+  gitTag: [20, 32]
+};
+var VARIABLE_DIGEST_ALGORITHMS = /* @__PURE__ */ new Set(["shake128", "shake256", "blake2b", "blake2s", "gost"]);
+function isKnownDigestAlgorithm(algorithm) {
+  return Object.hasOwn(FIXED_DIGEST_BYTES, algorithm) || VARIABLE_DIGEST_ALGORITHMS.has(algorithm);
+}
+function parseStatement(json2) {
+  const record = objectAt(json2, "statement");
+  const type = record._type;
+  if (type !== IN_TOTO_STATEMENT_TYPE && type !== IN_TOTO_LEGACY_STATEMENT_TYPE) {
+    throw new InTotoError(
+      "STATEMENT_TYPE",
+      "_type",
+      `expected ${IN_TOTO_STATEMENT_TYPE} (or ${IN_TOTO_LEGACY_STATEMENT_TYPE}), found ${shown(type)}`
+    );
+  }
+  const subjects = record.subject;
+  if (subjects === void 0) throw new InTotoError("SUBJECT_MISSING", "subject", "missing (required)");
+  if (!Array.isArray(subjects)) {
+    throw new InTotoError(
+      "FIELD_TYPE",
+      "subject",
+      `expected an array of ResourceDescriptors, found ${shown(subjects)}`
+    );
+  }
+  if (subjects.length === 0) {
+    throw new InTotoError("SUBJECT_MISSING", "subject", "expected at least one subject, found an empty array");
+  }
+  const subject = subjects.map((element, i) => {
+    const field2 = `subject[${i}]`;
+    const descriptor = parseResourceDescriptor(element, field2);
+    if (!descriptor.digest || Object.keys(descriptor.digest).length === 0) {
+      throw new InTotoError("SUBJECT_DIGEST_MISSING", `${field2}.digest`, "a subject must have a non-empty digest set");
+    }
+    return descriptor;
+  });
+  const predicateType = record.predicateType;
+  if (typeof predicateType !== "string" || !isUri(predicateType)) {
+    throw new InTotoError(
+      "PREDICATE_TYPE_INVALID",
+      "predicateType",
+      `expected a non-empty URI, found ${shown(predicateType)}`
+    );
+  }
+  const predicate = record.predicate;
+  if (predicate === void 0 || predicate === null) {
+    throw new InTotoError("PREDICATE_MISSING", "predicate", "missing (required)");
+  }
+  return {
+    _type: type,
+    subject,
+    predicateType,
+    predicate: objectAt(predicate, "predicate")
+  };
+}
+function parseResourceDescriptor(json2, field2 = "resourceDescriptor") {
+  const record = objectAt(json2, field2);
+  const descriptor = {};
+  for (const key of ["name", "uri", "content", "downloadLocation", "mediaType"]) {
+    const value = record[key];
+    if (value === void 0) continue;
+    if (typeof value !== "string") {
+      throw new InTotoError("FIELD_TYPE", `${field2}.${key}`, `expected a string, found ${shown(value)}`);
+    }
+    descriptor[key] = value;
+  }
+  for (const key of ["uri", "downloadLocation"]) {
+    const value = descriptor[key];
+    if (value && !isUri(value)) {
+      throw new InTotoError("FIELD_TYPE", `${field2}.${key}`, `expected a URI, found ${shown(value)}`);
+    }
+  }
+  if (descriptor.content && !isBase64(descriptor.content)) {
+    throw new InTotoError("FIELD_TYPE", `${field2}.content`, "expected base64 bytes");
+  }
+  if (record.digest !== void 0) descriptor.digest = parseDigestSet(record.digest, `${field2}.digest`);
+  if (record.annotations !== void 0) descriptor.annotations = objectAt(record.annotations, `${field2}.annotations`);
+  const hasDigest = descriptor.digest !== void 0 && Object.keys(descriptor.digest).length > 0;
+  if (!descriptor.uri && !hasDigest && !descriptor.content && !descriptor.name) {
+    throw new InTotoError(
+      "RESOURCE_DESCRIPTOR_EMPTY",
+      field2,
+      "a ResourceDescriptor must specify at least one of uri, digest, content (or name)"
+    );
+  }
+  return descriptor;
+}
+function parseDigestSet(json2, field2 = "digest") {
+  const entries = Object.entries(objectAt(json2, field2)).map(([algorithm, value]) => {
+    const at = `${field2}.${algorithm}`;
+    if (typeof value !== "string") throw new InTotoError("FIELD_TYPE", at, `expected a string, found ${shown(value)}`);
+    if (isKnownDigestAlgorithm(algorithm)) checkHexDigest(algorithm, value, at);
+    return [algorithm, value];
+  });
+  return Object.fromEntries(entries);
+}
+function checkHexDigest(algorithm, value, field2) {
+  if (value.length === 0 || value.length % 2 !== 0 || !/^[0-9a-f]*$/.test(value)) {
+    throw new InTotoError("DIGEST_ENCODING", field2, `expected lowercase hex, found ${shown(value)}`);
+  }
+  const sizes = FIXED_DIGEST_BYTES[algorithm];
+  if (sizes === void 0) return;
+  const allowed = typeof sizes === "number" ? [sizes] : sizes;
+  if (!allowed.includes(value.length / 2)) {
+    const expected = allowed.map((bytes) => bytes * 2).join(" or ");
+    throw new InTotoError(
+      "DIGEST_LENGTH",
+      field2,
+      `a ${algorithm} digest has ${expected} hex digits, found ${value.length}`
+    );
+  }
+}
+function subjectHasDigest(statement, digest) {
+  const hex2 = digest.hex.toLowerCase();
+  return statement.subject.some(
+    (subject) => Object.hasOwn(subject.digest, digest.algorithm) && subject.digest[digest.algorithm] === hex2
+  );
+}
+function objectAt(value, field2) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InTotoError("NOT_AN_OBJECT", field2, `expected a JSON object, found ${shown(value)}`);
+  }
+  return value;
+}
+function isUri(value) {
+  return value.length > 0 && !/[\s\p{Cc}]/u.test(value);
+}
+function isBase64(value) {
+  const unpadded = value.replace(/={1,2}$/, "");
+  return /^[A-Za-z0-9+/_-]*$/.test(unpadded) && unpadded.length % 4 !== 1 && (unpadded === value || value.length % 4 === 0);
+}
+function shown(value) {
+  if (value === void 0) return "(missing)";
+  if (Array.isArray(value)) return "an array";
+  if (value === null) return "null";
+  if (typeof value === "object") return "an object";
+  const text2 = JSON.stringify(value);
+  return text2.length > 80 ? `${text2.slice(0, 77)}...` : text2;
+}
+
+// packages/core/src/markdown.ts
+var INVISIBLE = /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+var HTML_ENTITIES = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;"
+};
+var SYNTAX = /[\\`*_~[\]|$#&<>"']/g;
+var AUTOLINK = /:(?=\/\/)|(?<=\bwww)\./gi;
+var BLOCK_START = /^(\s*)([-+]|\d+[.)])/;
+function escapeMarkdown(text2) {
+  return text2.replace(INVISIBLE, visible).replace(SYNTAX, (c) => HTML_ENTITIES[c] ?? `\\${c}`).replace(AUTOLINK, (c) => `\\${c}`).replace(BLOCK_START, (_, space, marker) => `${space}${marker.slice(0, -1)}\\${marker.slice(-1)}`);
+}
+var SAFE_HREF = /^https:\/\/[\w\-.~:/?#@!$&*+,;=%]+$/;
+function renderInline(inline) {
+  if (typeof inline === "string") return escapeMarkdown(inline);
+  if (Array.isArray(inline)) return inline.map(renderInline).join("");
+  if ("code" in inline) return `<code>${escapeMarkdown(inline.code)}</code>`;
+  const { text: text2, href } = inline;
+  return SAFE_HREF.test(href) ? `[${escapeMarkdown(text2)}](${href})` : escapeMarkdown(text2);
+}
+function renderSummary(blocks) {
+  return `${blocks.map(renderBlock).join("\n\n")}
+`;
+}
+function renderBlock(block) {
+  if ("heading" in block) return `${"#".repeat(block.level ?? 2)} ${renderInline(block.heading)}`;
+  if ("paragraph" in block) return renderInline(block.paragraph);
+  if ("list" in block) return block.list.map((item) => `- ${renderInline(item)}`).join("\n");
+  if ("preformatted" in block) return `<pre>${escapePreformatted(block.preformatted)}</pre>`;
+  const { header, rows } = block.table;
+  const row = (cells) => `| ${cells.map((cell) => renderInline(cell) || " ").join(" | ")} |`;
+  return [row(header), `|${header.map(() => "---").join("|")}|`, ...rows.map(row)].join("\n");
+}
+function escapePreformatted(text2) {
+  return text2.replace(INVISIBLE, (c) => c === "\n" || c === "	" ? c : visible(c)).replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]);
+}
+function visible(c) {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
+
 // packages/core/src/name-glob.ts
 var MAX_NAME_GLOB_LENGTH = 255;
 var NameGlobError = class extends CodedError {
   kind = "usage";
   name = "NameGlobError";
 };
-var compiled = /* @__PURE__ */ new Map();
+var compiled2 = /* @__PURE__ */ new Map();
 var MAX_CACHED_GLOBS = 512;
 function compileNameGlob(glob2) {
-  const cached = compiled.get(glob2);
+  const cached = compiled2.get(glob2);
   if (cached) return cached;
   if (glob2.length > MAX_NAME_GLOB_LENGTH) {
     throw new NameGlobError("GLOB_TOO_LONG", `is ${glob2.length} characters, more than ${MAX_NAME_GLOB_LENGTH}`);
   }
   const re = RE2JS.compile(toRe2(glob2));
   const nameGlob = { source: glob2, matches: (name) => re.testExact(name) };
-  if (compiled.size >= MAX_CACHED_GLOBS) compiled.delete(compiled.keys().next().value);
-  compiled.set(glob2, nameGlob);
+  if (compiled2.size >= MAX_CACHED_GLOBS) compiled2.delete(compiled2.keys().next().value);
+  compiled2.set(glob2, nameGlob);
   return nameGlob;
 }
 function matchesAnyGlob(name, globs) {
@@ -69889,68 +70025,6 @@ function toRe2(glob2) {
 // packages/core/src/policy.ts
 var import_yaml = __toESM(require_dist(), 1);
 import { createHash } from "node:crypto";
-
-// packages/core/src/identity-pattern.ts
-var MAX_IDENTITY_PATTERN_LENGTH = 1024;
-var MAX_IDENTITY_PATTERN_PROGRAM = 2048;
-var MAX_MATCHED_SAN_LENGTH = 64 * 1024;
-var IdentityPatternError = class extends CodedError {
-  kind = "usage";
-  name = "IdentityPatternError";
-};
-var compiled2 = /* @__PURE__ */ new Map();
-var MAX_CACHED_PATTERNS = 8;
-function compileIdentityPattern(pattern) {
-  const cached = compiled2.get(pattern);
-  if (cached) return cached;
-  const re = parse(pattern);
-  const size = re.programSize();
-  if (size > MAX_IDENTITY_PATTERN_PROGRAM) {
-    throw new IdentityPatternError(
-      "PATTERN_TOO_LARGE",
-      `compiles to ${size} RE2 instructions, more than ${MAX_IDENTITY_PATTERN_PROGRAM} (each copy of a counted repeat counts: .{1000} is 1000)`
-    );
-  }
-  const identityPattern = {
-    source: pattern,
-    matches: (san) => san.length <= MAX_MATCHED_SAN_LENGTH && re.testExact(san)
-  };
-  if (compiled2.size >= MAX_CACHED_PATTERNS) compiled2.delete(compiled2.keys().next().value);
-  compiled2.set(pattern, identityPattern);
-  return identityPattern;
-}
-function parse(pattern) {
-  const length = pattern.length <= MAX_IDENTITY_PATTERN_LENGTH ? pattern.length : Array.from(pattern).length;
-  if (length > MAX_IDENTITY_PATTERN_LENGTH) {
-    throw new IdentityPatternError(
-      "PATTERN_TOO_LONG",
-      `${length} characters, more than the ${MAX_IDENTITY_PATTERN_LENGTH} an identity pattern may have`
-    );
-  }
-  try {
-    return RE2JS.compile(pattern);
-  } catch (error2) {
-    const reason = String(error2.message).replace(/^error parsing regexp: /, "");
-    if (/expression too large/.test(reason)) {
-      throw new IdentityPatternError("PATTERN_TOO_LARGE", `${reason} (more than RE2 compiles)`);
-    }
-    if (isJavaScriptRegExp(pattern)) {
-      throw new IdentityPatternError(
-        "PATTERN_NOT_RE2",
-        `not an RE2 pattern: ${reason} (identity patterns use RE2 syntax, as cosign's: no backreferences or lookarounds, repeats up to {1000})`
-      );
-    }
-    throw new IdentityPatternError("PATTERN_SYNTAX", `not a valid regular expression: ${reason}`);
-  }
-}
-function isJavaScriptRegExp(pattern) {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // packages/core/src/validators/policy.validate.js
 var policy_validate_default = validate20;
@@ -71551,6 +71625,2001 @@ function certificateBacksProvenance(signer, provenance) {
   return problems;
 }
 
+// packages/core/src/validators/report.validate.js
+var report_validate_default = validate52;
+var schema20 = { "enum": ["pass", "fail"] };
+function validate53(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate53.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (!(data === "pass" || data === "fail")) {
+    const err0 = { instancePath, schemaPath: "#/enum", keyword: "enum", params: { allowedValues: schema20.enum }, message: "must be equal to one of the allowed values" };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  validate53.errors = vErrors;
+  return errors === 0;
+}
+validate53.evaluated = { "dynamicProps": false, "dynamicItems": false };
+var pattern3 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$", "u");
+function validate55(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate55.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (typeof data === "string") {
+    if (!pattern3.test(data)) {
+      const err0 = { instancePath, schemaPath: "#/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+  } else {
+    const err1 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+    if (vErrors === null) {
+      vErrors = [err1];
+    } else {
+      vErrors.push(err1);
+    }
+    errors++;
+  }
+  validate55.errors = vErrors;
+  return errors === 0;
+}
+validate55.evaluated = { "dynamicProps": false, "dynamicItems": false };
+var func12 = ucs2length2;
+var pattern42 = new RegExp("^(?![/\\\\]|[A-Za-z]:)", "u");
+function validate58(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate58.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (typeof data === "string") {
+    if (func12(data) < 1) {
+      const err0 = { instancePath, schemaPath: "#/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (!pattern42.test(data)) {
+      const err1 = { instancePath, schemaPath: "#/pattern", keyword: "pattern", params: { pattern: "^(?![/\\\\]|[A-Za-z]:)" }, message: 'must match pattern "^(?![/\\\\]|[A-Za-z]:)"' };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+  } else {
+    const err2 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+    if (vErrors === null) {
+      vErrors = [err2];
+    } else {
+      vErrors.push(err2);
+    }
+    errors++;
+  }
+  validate58.errors = vErrors;
+  return errors === 0;
+}
+validate58.evaluated = { "dynamicProps": false, "dynamicItems": false };
+var pattern5 = new RegExp("^[0-9a-f]{64}$", "u");
+function validate60(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate60.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (typeof data === "string") {
+    if (!pattern5.test(data)) {
+      const err0 = { instancePath, schemaPath: "#/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: 'must match pattern "^[0-9a-f]{64}$"' };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+  } else {
+    const err1 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+    if (vErrors === null) {
+      vErrors = [err1];
+    } else {
+      vErrors.push(err1);
+    }
+    errors++;
+  }
+  validate60.errors = vErrors;
+  return errors === 0;
+}
+validate60.evaluated = { "dynamicProps": false, "dynamicItems": false };
+var schema24 = { "type": "object", "additionalProperties": false, "required": ["artifact", "verdict", "checks", "chain", "evidence"], "properties": { "artifact": { "type": "object", "additionalProperties": false, "required": ["digest"], "properties": { "name": { "description": "The name it was judged under (a file name, a subject name, NAME= or --name); absent when it was given by digest alone.", "type": "string", "minLength": 1 }, "digest": { "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } }, "verdict": { "description": "pass only when every check passes.", "$ref": "#/$defs/verdict" }, "checks": { "description": "The deploy checks, every one, in this order.", "type": "array", "minItems": 9, "items": { "$ref": "#/$defs/deployCheck" }, "allOf": [{ "prefixItems": [{ "type": "object", "properties": { "id": { "const": "covered-by-policy" } } }, { "type": "object", "properties": { "id": { "const": "artifact-signature" } } }, { "type": "object", "properties": { "id": { "const": "review-attestation" } } }, { "type": "object", "properties": { "id": { "const": "review-rules" } } }, { "type": "object", "properties": { "id": { "const": "build-provenance" } } }, { "type": "object", "properties": { "id": { "const": "same-commit" } } }, { "type": "object", "properties": { "id": { "const": "same-repository" } } }, { "type": "object", "properties": { "id": { "const": "distinct-identities" } } }, { "type": "object", "properties": { "id": { "const": "fresh" } } }], "items": false, "minItems": 9 }] }, "chain": { "description": "The chain of custody shown to people: commit \u2192 pull request \u2192 author \u2192 approvers \u2192 build \u2192 sign. What is unknown is absent.", "type": "object", "additionalProperties": false, "required": ["approvers"], "properties": { "repository": { "type": "string" }, "commit": { "type": "string" }, "pullRequest": { "type": "object", "additionalProperties": false, "required": ["number", "url", "title"], "properties": { "number": { "type": "integer" }, "url": { "type": "string" }, "title": { "type": "string" } } }, "author": { "type": "string" }, "approvers": { "description": "Logins of the independent approvers (empty when none counted).", "type": "array", "items": { "type": "string" } }, "buildIdentity": { "type": "string" }, "signIdentity": { "type": "string" } } }, "evidence": { "description": "The bundles the verdict rests on, one per role at most.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["role", "source", "signer", "signedAt"], "properties": { "role": { "enum": ["signature", "review", "provenance"] }, "source": { "$ref": "#/$defs/relativePath" }, "signer": { "type": "object", "additionalProperties": false, "required": ["san", "issuer"], "properties": { "san": { "type": "string" }, "issuer": { "type": "string" } } }, "signedAt": { "description": "Verified signing times (transparency log, RFC 3161 timestamps).", "type": "array", "items": { "$ref": "#/$defs/time" } } } } }, "review": { "description": "The review rules re-run under the policy on the attested evidence, when a review attestation was found.", "type": "object", "additionalProperties": false, "required": ["verdict", "checks", "approvals", "independentApprovers"], "properties": { "verdict": { "$ref": "#/$defs/verdict" }, "checks": { "type": "array", "items": { "$ref": "#/$defs/reviewCheck" } }, "approvals": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["reviewId", "reviewer", "state", "commitId", "submittedAt", "counted", "reason"], "properties": { "reviewId": { "type": "integer" }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "type": "string" }, "submittedAt": { "type": "string" }, "counted": { "type": "boolean" }, "reason": { "type": "string" } } } }, "independentApprovers": { "type": "array", "items": { "$ref": "#/$defs/account" } } } } } };
+var pattern6 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
+var schema25 = { "type": "object", "additionalProperties": false, "required": ["id", "verdict", "reason"], "properties": { "id": { "enum": ["covered-by-policy", "artifact-signature", "review-attestation", "review-rules", "build-provenance", "same-commit", "same-repository", "distinct-identities", "fresh"] }, "verdict": { "$ref": "#/$defs/checkVerdict" }, "reason": { "type": "string", "minLength": 1 } } };
+var schema26 = { "description": "pass; fail: what the check checks does not hold; not-evaluated: what it needs is missing. Anything but pass fails the artifact.", "enum": ["pass", "fail", "not-evaluated"] };
+function validate65(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate65.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (!(data === "pass" || data === "fail" || data === "not-evaluated")) {
+    const err0 = { instancePath, schemaPath: "#/enum", keyword: "enum", params: { allowedValues: schema26.enum }, message: "must be equal to one of the allowed values" };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  validate65.errors = vErrors;
+  return errors === 0;
+}
+validate65.evaluated = { "dynamicProps": false, "dynamicItems": false };
+function validate64(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate64.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.id === void 0) {
+      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "id" }, message: "must have required property 'id'" };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (data.verdict === void 0) {
+      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "verdict" }, message: "must have required property 'verdict'" };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (data.reason === void 0) {
+      const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "reason" }, message: "must have required property 'reason'" };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+    for (const key0 in data) {
+      if (!(key0 === "id" || key0 === "verdict" || key0 === "reason")) {
+        const err3 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err3];
+        } else {
+          vErrors.push(err3);
+        }
+        errors++;
+      }
+    }
+    if (data.id !== void 0) {
+      let data0 = data.id;
+      if (!(data0 === "covered-by-policy" || data0 === "artifact-signature" || data0 === "review-attestation" || data0 === "review-rules" || data0 === "build-provenance" || data0 === "same-commit" || data0 === "same-repository" || data0 === "distinct-identities" || data0 === "fresh")) {
+        const err4 = { instancePath: instancePath + "/id", schemaPath: "#/properties/id/enum", keyword: "enum", params: { allowedValues: schema25.properties.id.enum }, message: "must be equal to one of the allowed values" };
+        if (vErrors === null) {
+          vErrors = [err4];
+        } else {
+          vErrors.push(err4);
+        }
+        errors++;
+      }
+    }
+    if (data.verdict !== void 0) {
+      if (!validate65(data.verdict, { instancePath: instancePath + "/verdict", parentData: data, parentDataProperty: "verdict", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.reason !== void 0) {
+      let data2 = data.reason;
+      if (typeof data2 === "string") {
+        if (func12(data2) < 1) {
+          const err5 = { instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+          if (vErrors === null) {
+            vErrors = [err5];
+          } else {
+            vErrors.push(err5);
+          }
+          errors++;
+        }
+      } else {
+        const err6 = { instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err6];
+        } else {
+          vErrors.push(err6);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err7 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err7];
+    } else {
+      vErrors.push(err7);
+    }
+    errors++;
+  }
+  validate64.errors = vErrors;
+  return errors === 0;
+}
+validate64.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+var pattern7 = new RegExp("^[a-z][a-z0-9-]*$", "u");
+function validate71(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate71.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.id === void 0) {
+      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "id" }, message: "must have required property 'id'" };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (data.verdict === void 0) {
+      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "verdict" }, message: "must have required property 'verdict'" };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (data.reason === void 0) {
+      const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "reason" }, message: "must have required property 'reason'" };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+    for (const key0 in data) {
+      if (!(key0 === "id" || key0 === "verdict" || key0 === "reason")) {
+        const err3 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err3];
+        } else {
+          vErrors.push(err3);
+        }
+        errors++;
+      }
+    }
+    if (data.id !== void 0) {
+      let data0 = data.id;
+      if (typeof data0 === "string") {
+        if (!pattern7.test(data0)) {
+          const err4 = { instancePath: instancePath + "/id", schemaPath: "#/properties/id/pattern", keyword: "pattern", params: { pattern: "^[a-z][a-z0-9-]*$" }, message: 'must match pattern "^[a-z][a-z0-9-]*$"' };
+          if (vErrors === null) {
+            vErrors = [err4];
+          } else {
+            vErrors.push(err4);
+          }
+          errors++;
+        }
+      } else {
+        const err5 = { instancePath: instancePath + "/id", schemaPath: "#/properties/id/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err5];
+        } else {
+          vErrors.push(err5);
+        }
+        errors++;
+      }
+    }
+    if (data.verdict !== void 0) {
+      if (!validate65(data.verdict, { instancePath: instancePath + "/verdict", parentData: data, parentDataProperty: "verdict", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.reason !== void 0) {
+      if (typeof data.reason !== "string") {
+        const err6 = { instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err6];
+        } else {
+          vErrors.push(err6);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err7 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err7];
+    } else {
+      vErrors.push(err7);
+    }
+    errors++;
+  }
+  validate71.errors = vErrors;
+  return errors === 0;
+}
+validate71.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function validate74(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate74.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.login === void 0) {
+      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "login" }, message: "must have required property 'login'" };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (data.id === void 0) {
+      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "id" }, message: "must have required property 'id'" };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (data.type === void 0) {
+      const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "type" }, message: "must have required property 'type'" };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+    for (const key0 in data) {
+      if (!(key0 === "login" || key0 === "id" || key0 === "type")) {
+        const err3 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err3];
+        } else {
+          vErrors.push(err3);
+        }
+        errors++;
+      }
+    }
+    if (data.login !== void 0) {
+      if (typeof data.login !== "string") {
+        const err4 = { instancePath: instancePath + "/login", schemaPath: "#/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err4];
+        } else {
+          vErrors.push(err4);
+        }
+        errors++;
+      }
+    }
+    if (data.id !== void 0) {
+      let data1 = data.id;
+      if (!(typeof data1 == "number" && (!(data1 % 1) && !isNaN(data1)) && isFinite(data1))) {
+        const err5 = { instancePath: instancePath + "/id", schemaPath: "#/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+        if (vErrors === null) {
+          vErrors = [err5];
+        } else {
+          vErrors.push(err5);
+        }
+        errors++;
+      }
+    }
+    if (data.type !== void 0) {
+      if (typeof data.type !== "string") {
+        const err6 = { instancePath: instancePath + "/type", schemaPath: "#/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err6];
+        } else {
+          vErrors.push(err6);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err7 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err7];
+    } else {
+      vErrors.push(err7);
+    }
+    errors++;
+  }
+  validate74.errors = vErrors;
+  return errors === 0;
+}
+validate74.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function validate62(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate62.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.artifact === void 0) {
+      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "artifact" }, message: "must have required property 'artifact'" };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (data.verdict === void 0) {
+      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "verdict" }, message: "must have required property 'verdict'" };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (data.checks === void 0) {
+      const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "checks" }, message: "must have required property 'checks'" };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+    if (data.chain === void 0) {
+      const err3 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "chain" }, message: "must have required property 'chain'" };
+      if (vErrors === null) {
+        vErrors = [err3];
+      } else {
+        vErrors.push(err3);
+      }
+      errors++;
+    }
+    if (data.evidence === void 0) {
+      const err4 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "evidence" }, message: "must have required property 'evidence'" };
+      if (vErrors === null) {
+        vErrors = [err4];
+      } else {
+        vErrors.push(err4);
+      }
+      errors++;
+    }
+    for (const key0 in data) {
+      if (!(key0 === "artifact" || key0 === "verdict" || key0 === "checks" || key0 === "chain" || key0 === "evidence" || key0 === "review")) {
+        const err5 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err5];
+        } else {
+          vErrors.push(err5);
+        }
+        errors++;
+      }
+    }
+    if (data.artifact !== void 0) {
+      let data0 = data.artifact;
+      if (data0 && typeof data0 == "object" && !Array.isArray(data0)) {
+        if (data0.digest === void 0) {
+          const err6 = { instancePath: instancePath + "/artifact", schemaPath: "#/properties/artifact/required", keyword: "required", params: { missingProperty: "digest" }, message: "must have required property 'digest'" };
+          if (vErrors === null) {
+            vErrors = [err6];
+          } else {
+            vErrors.push(err6);
+          }
+          errors++;
+        }
+        for (const key1 in data0) {
+          if (!(key1 === "name" || key1 === "digest")) {
+            const err7 = { instancePath: instancePath + "/artifact", schemaPath: "#/properties/artifact/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err7];
+            } else {
+              vErrors.push(err7);
+            }
+            errors++;
+          }
+        }
+        if (data0.name !== void 0) {
+          let data1 = data0.name;
+          if (typeof data1 === "string") {
+            if (func12(data1) < 1) {
+              const err8 = { instancePath: instancePath + "/artifact/name", schemaPath: "#/properties/artifact/properties/name/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+              if (vErrors === null) {
+                vErrors = [err8];
+              } else {
+                vErrors.push(err8);
+              }
+              errors++;
+            }
+          } else {
+            const err9 = { instancePath: instancePath + "/artifact/name", schemaPath: "#/properties/artifact/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err9];
+            } else {
+              vErrors.push(err9);
+            }
+            errors++;
+          }
+        }
+        if (data0.digest !== void 0) {
+          let data2 = data0.digest;
+          if (typeof data2 === "string") {
+            if (!pattern6.test(data2)) {
+              const err10 = { instancePath: instancePath + "/artifact/digest", schemaPath: "#/properties/artifact/properties/digest/pattern", keyword: "pattern", params: { pattern: "^sha256:[0-9a-f]{64}$" }, message: 'must match pattern "^sha256:[0-9a-f]{64}$"' };
+              if (vErrors === null) {
+                vErrors = [err10];
+              } else {
+                vErrors.push(err10);
+              }
+              errors++;
+            }
+          } else {
+            const err11 = { instancePath: instancePath + "/artifact/digest", schemaPath: "#/properties/artifact/properties/digest/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err11];
+            } else {
+              vErrors.push(err11);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err12 = { instancePath: instancePath + "/artifact", schemaPath: "#/properties/artifact/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err12];
+        } else {
+          vErrors.push(err12);
+        }
+        errors++;
+      }
+    }
+    if (data.verdict !== void 0) {
+      if (!validate53(data.verdict, { instancePath: instancePath + "/verdict", parentData: data, parentDataProperty: "verdict", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.checks !== void 0) {
+      let data4 = data.checks;
+      if (Array.isArray(data4)) {
+        if (data4.length < 9) {
+          const err13 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/allOf/0/minItems", keyword: "minItems", params: { limit: 9 }, message: "must NOT have fewer than 9 items" };
+          if (vErrors === null) {
+            vErrors = [err13];
+          } else {
+            vErrors.push(err13);
+          }
+          errors++;
+        }
+        const len0 = data4.length;
+        if (len0 > 0) {
+          let data5 = data4[0];
+          if (data5 && typeof data5 == "object" && !Array.isArray(data5)) {
+            if (data5.id !== void 0) {
+              if ("covered-by-policy" !== data5.id) {
+                const err14 = { instancePath: instancePath + "/checks/0/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/0/properties/id/const", keyword: "const", params: { allowedValue: "covered-by-policy" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err14];
+                } else {
+                  vErrors.push(err14);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err15 = { instancePath: instancePath + "/checks/0", schemaPath: "#/properties/checks/allOf/0/prefixItems/0/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err15];
+            } else {
+              vErrors.push(err15);
+            }
+            errors++;
+          }
+        }
+        if (len0 > 1) {
+          let data7 = data4[1];
+          if (data7 && typeof data7 == "object" && !Array.isArray(data7)) {
+            if (data7.id !== void 0) {
+              if ("artifact-signature" !== data7.id) {
+                const err16 = { instancePath: instancePath + "/checks/1/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/1/properties/id/const", keyword: "const", params: { allowedValue: "artifact-signature" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err16];
+                } else {
+                  vErrors.push(err16);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err17 = { instancePath: instancePath + "/checks/1", schemaPath: "#/properties/checks/allOf/0/prefixItems/1/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err17];
+            } else {
+              vErrors.push(err17);
+            }
+            errors++;
+          }
+        }
+        if (len0 > 2) {
+          let data9 = data4[2];
+          if (data9 && typeof data9 == "object" && !Array.isArray(data9)) {
+            if (data9.id !== void 0) {
+              if ("review-attestation" !== data9.id) {
+                const err18 = { instancePath: instancePath + "/checks/2/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/2/properties/id/const", keyword: "const", params: { allowedValue: "review-attestation" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err18];
+                } else {
+                  vErrors.push(err18);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err19 = { instancePath: instancePath + "/checks/2", schemaPath: "#/properties/checks/allOf/0/prefixItems/2/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err19];
+            } else {
+              vErrors.push(err19);
+            }
+            errors++;
+          }
+        }
+        if (len0 > 3) {
+          let data11 = data4[3];
+          if (data11 && typeof data11 == "object" && !Array.isArray(data11)) {
+            if (data11.id !== void 0) {
+              if ("review-rules" !== data11.id) {
+                const err20 = { instancePath: instancePath + "/checks/3/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/3/properties/id/const", keyword: "const", params: { allowedValue: "review-rules" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err20];
+                } else {
+                  vErrors.push(err20);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err21 = { instancePath: instancePath + "/checks/3", schemaPath: "#/properties/checks/allOf/0/prefixItems/3/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err21];
+            } else {
+              vErrors.push(err21);
+            }
+            errors++;
+          }
+        }
+        if (len0 > 4) {
+          let data13 = data4[4];
+          if (data13 && typeof data13 == "object" && !Array.isArray(data13)) {
+            if (data13.id !== void 0) {
+              if ("build-provenance" !== data13.id) {
+                const err22 = { instancePath: instancePath + "/checks/4/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/4/properties/id/const", keyword: "const", params: { allowedValue: "build-provenance" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err22];
+                } else {
+                  vErrors.push(err22);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err23 = { instancePath: instancePath + "/checks/4", schemaPath: "#/properties/checks/allOf/0/prefixItems/4/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err23];
+            } else {
+              vErrors.push(err23);
+            }
+            errors++;
+          }
+        }
+        if (len0 > 5) {
+          let data15 = data4[5];
+          if (data15 && typeof data15 == "object" && !Array.isArray(data15)) {
+            if (data15.id !== void 0) {
+              if ("same-commit" !== data15.id) {
+                const err24 = { instancePath: instancePath + "/checks/5/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/5/properties/id/const", keyword: "const", params: { allowedValue: "same-commit" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err24];
+                } else {
+                  vErrors.push(err24);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err25 = { instancePath: instancePath + "/checks/5", schemaPath: "#/properties/checks/allOf/0/prefixItems/5/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err25];
+            } else {
+              vErrors.push(err25);
+            }
+            errors++;
+          }
+        }
+        if (len0 > 6) {
+          let data17 = data4[6];
+          if (data17 && typeof data17 == "object" && !Array.isArray(data17)) {
+            if (data17.id !== void 0) {
+              if ("same-repository" !== data17.id) {
+                const err26 = { instancePath: instancePath + "/checks/6/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/6/properties/id/const", keyword: "const", params: { allowedValue: "same-repository" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err26];
+                } else {
+                  vErrors.push(err26);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err27 = { instancePath: instancePath + "/checks/6", schemaPath: "#/properties/checks/allOf/0/prefixItems/6/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err27];
+            } else {
+              vErrors.push(err27);
+            }
+            errors++;
+          }
+        }
+        if (len0 > 7) {
+          let data19 = data4[7];
+          if (data19 && typeof data19 == "object" && !Array.isArray(data19)) {
+            if (data19.id !== void 0) {
+              if ("distinct-identities" !== data19.id) {
+                const err28 = { instancePath: instancePath + "/checks/7/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/7/properties/id/const", keyword: "const", params: { allowedValue: "distinct-identities" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err28];
+                } else {
+                  vErrors.push(err28);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err29 = { instancePath: instancePath + "/checks/7", schemaPath: "#/properties/checks/allOf/0/prefixItems/7/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err29];
+            } else {
+              vErrors.push(err29);
+            }
+            errors++;
+          }
+        }
+        if (len0 > 8) {
+          let data21 = data4[8];
+          if (data21 && typeof data21 == "object" && !Array.isArray(data21)) {
+            if (data21.id !== void 0) {
+              if ("fresh" !== data21.id) {
+                const err30 = { instancePath: instancePath + "/checks/8/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/8/properties/id/const", keyword: "const", params: { allowedValue: "fresh" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err30];
+                } else {
+                  vErrors.push(err30);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err31 = { instancePath: instancePath + "/checks/8", schemaPath: "#/properties/checks/allOf/0/prefixItems/8/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err31];
+            } else {
+              vErrors.push(err31);
+            }
+            errors++;
+          }
+        }
+        const len1 = data4.length;
+        if (!(len1 <= 9)) {
+          const err32 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/allOf/0/items", keyword: "items", params: { limit: 9 }, message: "must NOT have more than 9 items" };
+          if (vErrors === null) {
+            vErrors = [err32];
+          } else {
+            vErrors.push(err32);
+          }
+          errors++;
+        }
+      }
+      if (Array.isArray(data4)) {
+        if (data4.length < 9) {
+          const err33 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/minItems", keyword: "minItems", params: { limit: 9 }, message: "must NOT have fewer than 9 items" };
+          if (vErrors === null) {
+            vErrors = [err33];
+          } else {
+            vErrors.push(err33);
+          }
+          errors++;
+        }
+        const len2 = data4.length;
+        for (let i0 = 0; i0 < len2; i0++) {
+          if (!validate64(data4[i0], { instancePath: instancePath + "/checks/" + i0, parentData: data4, parentDataProperty: i0, rootData, dynamicAnchors })) {
+            vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
+            errors = vErrors.length;
+          }
+        }
+      } else {
+        const err34 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err34];
+        } else {
+          vErrors.push(err34);
+        }
+        errors++;
+      }
+    }
+    if (data.chain !== void 0) {
+      let data24 = data.chain;
+      if (data24 && typeof data24 == "object" && !Array.isArray(data24)) {
+        if (data24.approvers === void 0) {
+          const err35 = { instancePath: instancePath + "/chain", schemaPath: "#/properties/chain/required", keyword: "required", params: { missingProperty: "approvers" }, message: "must have required property 'approvers'" };
+          if (vErrors === null) {
+            vErrors = [err35];
+          } else {
+            vErrors.push(err35);
+          }
+          errors++;
+        }
+        for (const key2 in data24) {
+          if (!(key2 === "repository" || key2 === "commit" || key2 === "pullRequest" || key2 === "author" || key2 === "approvers" || key2 === "buildIdentity" || key2 === "signIdentity")) {
+            const err36 = { instancePath: instancePath + "/chain", schemaPath: "#/properties/chain/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err36];
+            } else {
+              vErrors.push(err36);
+            }
+            errors++;
+          }
+        }
+        if (data24.repository !== void 0) {
+          if (typeof data24.repository !== "string") {
+            const err37 = { instancePath: instancePath + "/chain/repository", schemaPath: "#/properties/chain/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err37];
+            } else {
+              vErrors.push(err37);
+            }
+            errors++;
+          }
+        }
+        if (data24.commit !== void 0) {
+          if (typeof data24.commit !== "string") {
+            const err38 = { instancePath: instancePath + "/chain/commit", schemaPath: "#/properties/chain/properties/commit/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err38];
+            } else {
+              vErrors.push(err38);
+            }
+            errors++;
+          }
+        }
+        if (data24.pullRequest !== void 0) {
+          let data27 = data24.pullRequest;
+          if (data27 && typeof data27 == "object" && !Array.isArray(data27)) {
+            if (data27.number === void 0) {
+              const err39 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/required", keyword: "required", params: { missingProperty: "number" }, message: "must have required property 'number'" };
+              if (vErrors === null) {
+                vErrors = [err39];
+              } else {
+                vErrors.push(err39);
+              }
+              errors++;
+            }
+            if (data27.url === void 0) {
+              const err40 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/required", keyword: "required", params: { missingProperty: "url" }, message: "must have required property 'url'" };
+              if (vErrors === null) {
+                vErrors = [err40];
+              } else {
+                vErrors.push(err40);
+              }
+              errors++;
+            }
+            if (data27.title === void 0) {
+              const err41 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/required", keyword: "required", params: { missingProperty: "title" }, message: "must have required property 'title'" };
+              if (vErrors === null) {
+                vErrors = [err41];
+              } else {
+                vErrors.push(err41);
+              }
+              errors++;
+            }
+            for (const key3 in data27) {
+              if (!(key3 === "number" || key3 === "url" || key3 === "title")) {
+                const err42 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" };
+                if (vErrors === null) {
+                  vErrors = [err42];
+                } else {
+                  vErrors.push(err42);
+                }
+                errors++;
+              }
+            }
+            if (data27.number !== void 0) {
+              let data28 = data27.number;
+              if (!(typeof data28 == "number" && (!(data28 % 1) && !isNaN(data28)) && isFinite(data28))) {
+                const err43 = { instancePath: instancePath + "/chain/pullRequest/number", schemaPath: "#/properties/chain/properties/pullRequest/properties/number/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                if (vErrors === null) {
+                  vErrors = [err43];
+                } else {
+                  vErrors.push(err43);
+                }
+                errors++;
+              }
+            }
+            if (data27.url !== void 0) {
+              if (typeof data27.url !== "string") {
+                const err44 = { instancePath: instancePath + "/chain/pullRequest/url", schemaPath: "#/properties/chain/properties/pullRequest/properties/url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err44];
+                } else {
+                  vErrors.push(err44);
+                }
+                errors++;
+              }
+            }
+            if (data27.title !== void 0) {
+              if (typeof data27.title !== "string") {
+                const err45 = { instancePath: instancePath + "/chain/pullRequest/title", schemaPath: "#/properties/chain/properties/pullRequest/properties/title/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err45];
+                } else {
+                  vErrors.push(err45);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err46 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err46];
+            } else {
+              vErrors.push(err46);
+            }
+            errors++;
+          }
+        }
+        if (data24.author !== void 0) {
+          if (typeof data24.author !== "string") {
+            const err47 = { instancePath: instancePath + "/chain/author", schemaPath: "#/properties/chain/properties/author/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err47];
+            } else {
+              vErrors.push(err47);
+            }
+            errors++;
+          }
+        }
+        if (data24.approvers !== void 0) {
+          let data32 = data24.approvers;
+          if (Array.isArray(data32)) {
+            const len3 = data32.length;
+            for (let i1 = 0; i1 < len3; i1++) {
+              if (typeof data32[i1] !== "string") {
+                const err48 = { instancePath: instancePath + "/chain/approvers/" + i1, schemaPath: "#/properties/chain/properties/approvers/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err48];
+                } else {
+                  vErrors.push(err48);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err49 = { instancePath: instancePath + "/chain/approvers", schemaPath: "#/properties/chain/properties/approvers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err49];
+            } else {
+              vErrors.push(err49);
+            }
+            errors++;
+          }
+        }
+        if (data24.buildIdentity !== void 0) {
+          if (typeof data24.buildIdentity !== "string") {
+            const err50 = { instancePath: instancePath + "/chain/buildIdentity", schemaPath: "#/properties/chain/properties/buildIdentity/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err50];
+            } else {
+              vErrors.push(err50);
+            }
+            errors++;
+          }
+        }
+        if (data24.signIdentity !== void 0) {
+          if (typeof data24.signIdentity !== "string") {
+            const err51 = { instancePath: instancePath + "/chain/signIdentity", schemaPath: "#/properties/chain/properties/signIdentity/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err51];
+            } else {
+              vErrors.push(err51);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err52 = { instancePath: instancePath + "/chain", schemaPath: "#/properties/chain/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err52];
+        } else {
+          vErrors.push(err52);
+        }
+        errors++;
+      }
+    }
+    if (data.evidence !== void 0) {
+      let data36 = data.evidence;
+      if (Array.isArray(data36)) {
+        const len4 = data36.length;
+        for (let i2 = 0; i2 < len4; i2++) {
+          let data37 = data36[i2];
+          if (data37 && typeof data37 == "object" && !Array.isArray(data37)) {
+            if (data37.role === void 0) {
+              const err53 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "role" }, message: "must have required property 'role'" };
+              if (vErrors === null) {
+                vErrors = [err53];
+              } else {
+                vErrors.push(err53);
+              }
+              errors++;
+            }
+            if (data37.source === void 0) {
+              const err54 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
+              if (vErrors === null) {
+                vErrors = [err54];
+              } else {
+                vErrors.push(err54);
+              }
+              errors++;
+            }
+            if (data37.signer === void 0) {
+              const err55 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "signer" }, message: "must have required property 'signer'" };
+              if (vErrors === null) {
+                vErrors = [err55];
+              } else {
+                vErrors.push(err55);
+              }
+              errors++;
+            }
+            if (data37.signedAt === void 0) {
+              const err56 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "signedAt" }, message: "must have required property 'signedAt'" };
+              if (vErrors === null) {
+                vErrors = [err56];
+              } else {
+                vErrors.push(err56);
+              }
+              errors++;
+            }
+            for (const key4 in data37) {
+              if (!(key4 === "role" || key4 === "source" || key4 === "signer" || key4 === "signedAt")) {
+                const err57 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" };
+                if (vErrors === null) {
+                  vErrors = [err57];
+                } else {
+                  vErrors.push(err57);
+                }
+                errors++;
+              }
+            }
+            if (data37.role !== void 0) {
+              let data38 = data37.role;
+              if (!(data38 === "signature" || data38 === "review" || data38 === "provenance")) {
+                const err58 = { instancePath: instancePath + "/evidence/" + i2 + "/role", schemaPath: "#/properties/evidence/items/properties/role/enum", keyword: "enum", params: { allowedValues: schema24.properties.evidence.items.properties.role.enum }, message: "must be equal to one of the allowed values" };
+                if (vErrors === null) {
+                  vErrors = [err58];
+                } else {
+                  vErrors.push(err58);
+                }
+                errors++;
+              }
+            }
+            if (data37.source !== void 0) {
+              if (!validate58(data37.source, { instancePath: instancePath + "/evidence/" + i2 + "/source", parentData: data37, parentDataProperty: "source", rootData, dynamicAnchors })) {
+                vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+                errors = vErrors.length;
+              }
+            }
+            if (data37.signer !== void 0) {
+              let data40 = data37.signer;
+              if (data40 && typeof data40 == "object" && !Array.isArray(data40)) {
+                if (data40.san === void 0) {
+                  const err59 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'" };
+                  if (vErrors === null) {
+                    vErrors = [err59];
+                  } else {
+                    vErrors.push(err59);
+                  }
+                  errors++;
+                }
+                if (data40.issuer === void 0) {
+                  const err60 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'" };
+                  if (vErrors === null) {
+                    vErrors = [err60];
+                  } else {
+                    vErrors.push(err60);
+                  }
+                  errors++;
+                }
+                for (const key5 in data40) {
+                  if (!(key5 === "san" || key5 === "issuer")) {
+                    const err61 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" };
+                    if (vErrors === null) {
+                      vErrors = [err61];
+                    } else {
+                      vErrors.push(err61);
+                    }
+                    errors++;
+                  }
+                }
+                if (data40.san !== void 0) {
+                  if (typeof data40.san !== "string") {
+                    const err62 = { instancePath: instancePath + "/evidence/" + i2 + "/signer/san", schemaPath: "#/properties/evidence/items/properties/signer/properties/san/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err62];
+                    } else {
+                      vErrors.push(err62);
+                    }
+                    errors++;
+                  }
+                }
+                if (data40.issuer !== void 0) {
+                  if (typeof data40.issuer !== "string") {
+                    const err63 = { instancePath: instancePath + "/evidence/" + i2 + "/signer/issuer", schemaPath: "#/properties/evidence/items/properties/signer/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err63];
+                    } else {
+                      vErrors.push(err63);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err64 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                if (vErrors === null) {
+                  vErrors = [err64];
+                } else {
+                  vErrors.push(err64);
+                }
+                errors++;
+              }
+            }
+            if (data37.signedAt !== void 0) {
+              let data43 = data37.signedAt;
+              if (Array.isArray(data43)) {
+                const len5 = data43.length;
+                for (let i3 = 0; i3 < len5; i3++) {
+                  if (!validate55(data43[i3], { instancePath: instancePath + "/evidence/" + i2 + "/signedAt/" + i3, parentData: data43, parentDataProperty: i3, rootData, dynamicAnchors })) {
+                    vErrors = vErrors === null ? validate55.errors : vErrors.concat(validate55.errors);
+                    errors = vErrors.length;
+                  }
+                }
+              } else {
+                const err65 = { instancePath: instancePath + "/evidence/" + i2 + "/signedAt", schemaPath: "#/properties/evidence/items/properties/signedAt/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                if (vErrors === null) {
+                  vErrors = [err65];
+                } else {
+                  vErrors.push(err65);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err66 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err66];
+            } else {
+              vErrors.push(err66);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err67 = { instancePath: instancePath + "/evidence", schemaPath: "#/properties/evidence/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err67];
+        } else {
+          vErrors.push(err67);
+        }
+        errors++;
+      }
+    }
+    if (data.review !== void 0) {
+      let data45 = data.review;
+      if (data45 && typeof data45 == "object" && !Array.isArray(data45)) {
+        if (data45.verdict === void 0) {
+          const err68 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "verdict" }, message: "must have required property 'verdict'" };
+          if (vErrors === null) {
+            vErrors = [err68];
+          } else {
+            vErrors.push(err68);
+          }
+          errors++;
+        }
+        if (data45.checks === void 0) {
+          const err69 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "checks" }, message: "must have required property 'checks'" };
+          if (vErrors === null) {
+            vErrors = [err69];
+          } else {
+            vErrors.push(err69);
+          }
+          errors++;
+        }
+        if (data45.approvals === void 0) {
+          const err70 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "approvals" }, message: "must have required property 'approvals'" };
+          if (vErrors === null) {
+            vErrors = [err70];
+          } else {
+            vErrors.push(err70);
+          }
+          errors++;
+        }
+        if (data45.independentApprovers === void 0) {
+          const err71 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "independentApprovers" }, message: "must have required property 'independentApprovers'" };
+          if (vErrors === null) {
+            vErrors = [err71];
+          } else {
+            vErrors.push(err71);
+          }
+          errors++;
+        }
+        for (const key6 in data45) {
+          if (!(key6 === "verdict" || key6 === "checks" || key6 === "approvals" || key6 === "independentApprovers")) {
+            const err72 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err72];
+            } else {
+              vErrors.push(err72);
+            }
+            errors++;
+          }
+        }
+        if (data45.verdict !== void 0) {
+          if (!validate53(data45.verdict, { instancePath: instancePath + "/review/verdict", parentData: data45, parentDataProperty: "verdict", rootData, dynamicAnchors })) {
+            vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
+            errors = vErrors.length;
+          }
+        }
+        if (data45.checks !== void 0) {
+          let data47 = data45.checks;
+          if (Array.isArray(data47)) {
+            const len6 = data47.length;
+            for (let i4 = 0; i4 < len6; i4++) {
+              if (!validate71(data47[i4], { instancePath: instancePath + "/review/checks/" + i4, parentData: data47, parentDataProperty: i4, rootData, dynamicAnchors })) {
+                vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
+                errors = vErrors.length;
+              }
+            }
+          } else {
+            const err73 = { instancePath: instancePath + "/review/checks", schemaPath: "#/properties/review/properties/checks/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err73];
+            } else {
+              vErrors.push(err73);
+            }
+            errors++;
+          }
+        }
+        if (data45.approvals !== void 0) {
+          let data49 = data45.approvals;
+          if (Array.isArray(data49)) {
+            const len7 = data49.length;
+            for (let i5 = 0; i5 < len7; i5++) {
+              let data50 = data49[i5];
+              if (data50 && typeof data50 == "object" && !Array.isArray(data50)) {
+                if (data50.reviewId === void 0) {
+                  const err74 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "reviewId" }, message: "must have required property 'reviewId'" };
+                  if (vErrors === null) {
+                    vErrors = [err74];
+                  } else {
+                    vErrors.push(err74);
+                  }
+                  errors++;
+                }
+                if (data50.reviewer === void 0) {
+                  const err75 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "reviewer" }, message: "must have required property 'reviewer'" };
+                  if (vErrors === null) {
+                    vErrors = [err75];
+                  } else {
+                    vErrors.push(err75);
+                  }
+                  errors++;
+                }
+                if (data50.state === void 0) {
+                  const err76 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "state" }, message: "must have required property 'state'" };
+                  if (vErrors === null) {
+                    vErrors = [err76];
+                  } else {
+                    vErrors.push(err76);
+                  }
+                  errors++;
+                }
+                if (data50.commitId === void 0) {
+                  const err77 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "commitId" }, message: "must have required property 'commitId'" };
+                  if (vErrors === null) {
+                    vErrors = [err77];
+                  } else {
+                    vErrors.push(err77);
+                  }
+                  errors++;
+                }
+                if (data50.submittedAt === void 0) {
+                  const err78 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "submittedAt" }, message: "must have required property 'submittedAt'" };
+                  if (vErrors === null) {
+                    vErrors = [err78];
+                  } else {
+                    vErrors.push(err78);
+                  }
+                  errors++;
+                }
+                if (data50.counted === void 0) {
+                  const err79 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "counted" }, message: "must have required property 'counted'" };
+                  if (vErrors === null) {
+                    vErrors = [err79];
+                  } else {
+                    vErrors.push(err79);
+                  }
+                  errors++;
+                }
+                if (data50.reason === void 0) {
+                  const err80 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "reason" }, message: "must have required property 'reason'" };
+                  if (vErrors === null) {
+                    vErrors = [err80];
+                  } else {
+                    vErrors.push(err80);
+                  }
+                  errors++;
+                }
+                for (const key7 in data50) {
+                  if (!(key7 === "reviewId" || key7 === "reviewer" || key7 === "state" || key7 === "commitId" || key7 === "submittedAt" || key7 === "counted" || key7 === "reason")) {
+                    const err81 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
+                    if (vErrors === null) {
+                      vErrors = [err81];
+                    } else {
+                      vErrors.push(err81);
+                    }
+                    errors++;
+                  }
+                }
+                if (data50.reviewId !== void 0) {
+                  let data51 = data50.reviewId;
+                  if (!(typeof data51 == "number" && (!(data51 % 1) && !isNaN(data51)) && isFinite(data51))) {
+                    const err82 = { instancePath: instancePath + "/review/approvals/" + i5 + "/reviewId", schemaPath: "#/properties/review/properties/approvals/items/properties/reviewId/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                    if (vErrors === null) {
+                      vErrors = [err82];
+                    } else {
+                      vErrors.push(err82);
+                    }
+                    errors++;
+                  }
+                }
+                if (data50.reviewer !== void 0) {
+                  if (!validate74(data50.reviewer, { instancePath: instancePath + "/review/approvals/" + i5 + "/reviewer", parentData: data50, parentDataProperty: "reviewer", rootData, dynamicAnchors })) {
+                    vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
+                    errors = vErrors.length;
+                  }
+                }
+                if (data50.state !== void 0) {
+                  let data53 = data50.state;
+                  if (!(data53 === "APPROVED" || data53 === "CHANGES_REQUESTED" || data53 === "COMMENTED" || data53 === "DISMISSED" || data53 === "PENDING")) {
+                    const err83 = { instancePath: instancePath + "/review/approvals/" + i5 + "/state", schemaPath: "#/properties/review/properties/approvals/items/properties/state/enum", keyword: "enum", params: { allowedValues: schema24.properties.review.properties.approvals.items.properties.state.enum }, message: "must be equal to one of the allowed values" };
+                    if (vErrors === null) {
+                      vErrors = [err83];
+                    } else {
+                      vErrors.push(err83);
+                    }
+                    errors++;
+                  }
+                }
+                if (data50.commitId !== void 0) {
+                  if (typeof data50.commitId !== "string") {
+                    const err84 = { instancePath: instancePath + "/review/approvals/" + i5 + "/commitId", schemaPath: "#/properties/review/properties/approvals/items/properties/commitId/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err84];
+                    } else {
+                      vErrors.push(err84);
+                    }
+                    errors++;
+                  }
+                }
+                if (data50.submittedAt !== void 0) {
+                  if (typeof data50.submittedAt !== "string") {
+                    const err85 = { instancePath: instancePath + "/review/approvals/" + i5 + "/submittedAt", schemaPath: "#/properties/review/properties/approvals/items/properties/submittedAt/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err85];
+                    } else {
+                      vErrors.push(err85);
+                    }
+                    errors++;
+                  }
+                }
+                if (data50.counted !== void 0) {
+                  if (typeof data50.counted !== "boolean") {
+                    const err86 = { instancePath: instancePath + "/review/approvals/" + i5 + "/counted", schemaPath: "#/properties/review/properties/approvals/items/properties/counted/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                    if (vErrors === null) {
+                      vErrors = [err86];
+                    } else {
+                      vErrors.push(err86);
+                    }
+                    errors++;
+                  }
+                }
+                if (data50.reason !== void 0) {
+                  if (typeof data50.reason !== "string") {
+                    const err87 = { instancePath: instancePath + "/review/approvals/" + i5 + "/reason", schemaPath: "#/properties/review/properties/approvals/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err87];
+                    } else {
+                      vErrors.push(err87);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err88 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                if (vErrors === null) {
+                  vErrors = [err88];
+                } else {
+                  vErrors.push(err88);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err89 = { instancePath: instancePath + "/review/approvals", schemaPath: "#/properties/review/properties/approvals/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err89];
+            } else {
+              vErrors.push(err89);
+            }
+            errors++;
+          }
+        }
+        if (data45.independentApprovers !== void 0) {
+          let data58 = data45.independentApprovers;
+          if (Array.isArray(data58)) {
+            const len8 = data58.length;
+            for (let i6 = 0; i6 < len8; i6++) {
+              if (!validate74(data58[i6], { instancePath: instancePath + "/review/independentApprovers/" + i6, parentData: data58, parentDataProperty: i6, rootData, dynamicAnchors })) {
+                vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
+                errors = vErrors.length;
+              }
+            }
+          } else {
+            const err90 = { instancePath: instancePath + "/review/independentApprovers", schemaPath: "#/properties/review/properties/independentApprovers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err90];
+            } else {
+              vErrors.push(err90);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err91 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err91];
+        } else {
+          vErrors.push(err91);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err92 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err92];
+    } else {
+      vErrors.push(err92);
+    }
+    errors++;
+  }
+  validate62.errors = vErrors;
+  return errors === 0;
+}
+validate62.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+var pattern82 = new RegExp("^[A-Z][A-Z0-9_]*$", "u");
+function validate52(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  ;
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate52.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.schemaVersion === void 0) {
+      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "schemaVersion" }, message: "must have required property 'schemaVersion'" };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (data.verdict === void 0) {
+      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "verdict" }, message: "must have required property 'verdict'" };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (data.evaluatedAt === void 0) {
+      const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "evaluatedAt" }, message: "must have required property 'evaluatedAt'" };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+    if (data.policy === void 0) {
+      const err3 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "policy" }, message: "must have required property 'policy'" };
+      if (vErrors === null) {
+        vErrors = [err3];
+      } else {
+        vErrors.push(err3);
+      }
+      errors++;
+    }
+    if (data.artifacts === void 0) {
+      const err4 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "artifacts" }, message: "must have required property 'artifacts'" };
+      if (vErrors === null) {
+        vErrors = [err4];
+      } else {
+        vErrors.push(err4);
+      }
+      errors++;
+    }
+    if (data.rejected === void 0) {
+      const err5 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "rejected" }, message: "must have required property 'rejected'" };
+      if (vErrors === null) {
+        vErrors = [err5];
+      } else {
+        vErrors.push(err5);
+      }
+      errors++;
+    }
+    for (const key0 in data) {
+      if (!(key0 === "schemaVersion" || key0 === "verdict" || key0 === "evaluatedAt" || key0 === "asOf" || key0 === "policy" || key0 === "artifacts" || key0 === "rejected")) {
+        const err6 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err6];
+        } else {
+          vErrors.push(err6);
+        }
+        errors++;
+      }
+    }
+    if (data.schemaVersion !== void 0) {
+      if (1 !== data.schemaVersion) {
+        const err7 = { instancePath: instancePath + "/schemaVersion", schemaPath: "#/properties/schemaVersion/const", keyword: "const", params: { allowedValue: 1 }, message: "must be equal to constant" };
+        if (vErrors === null) {
+          vErrors = [err7];
+        } else {
+          vErrors.push(err7);
+        }
+        errors++;
+      }
+    }
+    if (data.verdict !== void 0) {
+      if (!validate53(data.verdict, { instancePath: instancePath + "/verdict", parentData: data, parentDataProperty: "verdict", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.evaluatedAt !== void 0) {
+      if (!validate55(data.evaluatedAt, { instancePath: instancePath + "/evaluatedAt", parentData: data, parentDataProperty: "evaluatedAt", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate55.errors : vErrors.concat(validate55.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.asOf !== void 0) {
+      if (!validate55(data.asOf, { instancePath: instancePath + "/asOf", parentData: data, parentDataProperty: "asOf", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate55.errors : vErrors.concat(validate55.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.policy !== void 0) {
+      let data4 = data.policy;
+      if (data4 && typeof data4 == "object" && !Array.isArray(data4)) {
+        if (data4.source === void 0) {
+          const err8 = { instancePath: instancePath + "/policy", schemaPath: "#/properties/policy/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
+          if (vErrors === null) {
+            vErrors = [err8];
+          } else {
+            vErrors.push(err8);
+          }
+          errors++;
+        }
+        if (data4.digest === void 0) {
+          const err9 = { instancePath: instancePath + "/policy", schemaPath: "#/properties/policy/required", keyword: "required", params: { missingProperty: "digest" }, message: "must have required property 'digest'" };
+          if (vErrors === null) {
+            vErrors = [err9];
+          } else {
+            vErrors.push(err9);
+          }
+          errors++;
+        }
+        for (const key1 in data4) {
+          if (!(key1 === "source" || key1 === "digest")) {
+            const err10 = { instancePath: instancePath + "/policy", schemaPath: "#/properties/policy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err10];
+            } else {
+              vErrors.push(err10);
+            }
+            errors++;
+          }
+        }
+        if (data4.source !== void 0) {
+          if (!validate58(data4.source, { instancePath: instancePath + "/policy/source", parentData: data4, parentDataProperty: "source", rootData, dynamicAnchors })) {
+            vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+            errors = vErrors.length;
+          }
+        }
+        if (data4.digest !== void 0) {
+          if (!validate60(data4.digest, { instancePath: instancePath + "/policy/digest", parentData: data4, parentDataProperty: "digest", rootData, dynamicAnchors })) {
+            vErrors = vErrors === null ? validate60.errors : vErrors.concat(validate60.errors);
+            errors = vErrors.length;
+          }
+        }
+      } else {
+        const err11 = { instancePath: instancePath + "/policy", schemaPath: "#/properties/policy/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err11];
+        } else {
+          vErrors.push(err11);
+        }
+        errors++;
+      }
+    }
+    if (data.artifacts !== void 0) {
+      let data7 = data.artifacts;
+      if (Array.isArray(data7)) {
+        if (data7.length < 1) {
+          const err12 = { instancePath: instancePath + "/artifacts", schemaPath: "#/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+          if (vErrors === null) {
+            vErrors = [err12];
+          } else {
+            vErrors.push(err12);
+          }
+          errors++;
+        }
+        const len0 = data7.length;
+        for (let i0 = 0; i0 < len0; i0++) {
+          if (!validate62(data7[i0], { instancePath: instancePath + "/artifacts/" + i0, parentData: data7, parentDataProperty: i0, rootData, dynamicAnchors })) {
+            vErrors = vErrors === null ? validate62.errors : vErrors.concat(validate62.errors);
+            errors = vErrors.length;
+          }
+        }
+      } else {
+        const err13 = { instancePath: instancePath + "/artifacts", schemaPath: "#/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err13];
+        } else {
+          vErrors.push(err13);
+        }
+        errors++;
+      }
+    }
+    if (data.rejected !== void 0) {
+      let data9 = data.rejected;
+      if (Array.isArray(data9)) {
+        const len1 = data9.length;
+        for (let i1 = 0; i1 < len1; i1++) {
+          let data10 = data9[i1];
+          if (data10 && typeof data10 == "object" && !Array.isArray(data10)) {
+            if (data10.source === void 0) {
+              const err14 = { instancePath: instancePath + "/rejected/" + i1, schemaPath: "#/properties/rejected/items/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
+              if (vErrors === null) {
+                vErrors = [err14];
+              } else {
+                vErrors.push(err14);
+              }
+              errors++;
+            }
+            if (data10.reason === void 0) {
+              const err15 = { instancePath: instancePath + "/rejected/" + i1, schemaPath: "#/properties/rejected/items/required", keyword: "required", params: { missingProperty: "reason" }, message: "must have required property 'reason'" };
+              if (vErrors === null) {
+                vErrors = [err15];
+              } else {
+                vErrors.push(err15);
+              }
+              errors++;
+            }
+            for (const key2 in data10) {
+              if (!(key2 === "source" || key2 === "code" || key2 === "reason")) {
+                const err16 = { instancePath: instancePath + "/rejected/" + i1, schemaPath: "#/properties/rejected/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" };
+                if (vErrors === null) {
+                  vErrors = [err16];
+                } else {
+                  vErrors.push(err16);
+                }
+                errors++;
+              }
+            }
+            if (data10.source !== void 0) {
+              if (!validate58(data10.source, { instancePath: instancePath + "/rejected/" + i1 + "/source", parentData: data10, parentDataProperty: "source", rootData, dynamicAnchors })) {
+                vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+                errors = vErrors.length;
+              }
+            }
+            if (data10.code !== void 0) {
+              let data12 = data10.code;
+              if (typeof data12 === "string") {
+                if (!pattern82.test(data12)) {
+                  const err17 = { instancePath: instancePath + "/rejected/" + i1 + "/code", schemaPath: "#/properties/rejected/items/properties/code/pattern", keyword: "pattern", params: { pattern: "^[A-Z][A-Z0-9_]*$" }, message: 'must match pattern "^[A-Z][A-Z0-9_]*$"' };
+                  if (vErrors === null) {
+                    vErrors = [err17];
+                  } else {
+                    vErrors.push(err17);
+                  }
+                  errors++;
+                }
+              } else {
+                const err18 = { instancePath: instancePath + "/rejected/" + i1 + "/code", schemaPath: "#/properties/rejected/items/properties/code/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err18];
+                } else {
+                  vErrors.push(err18);
+                }
+                errors++;
+              }
+            }
+            if (data10.reason !== void 0) {
+              if (typeof data10.reason !== "string") {
+                const err19 = { instancePath: instancePath + "/rejected/" + i1 + "/reason", schemaPath: "#/properties/rejected/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err19];
+                } else {
+                  vErrors.push(err19);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err20 = { instancePath: instancePath + "/rejected/" + i1, schemaPath: "#/properties/rejected/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err20];
+            } else {
+              vErrors.push(err20);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err21 = { instancePath: instancePath + "/rejected", schemaPath: "#/properties/rejected/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err21];
+        } else {
+          vErrors.push(err21);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err22 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err22];
+    } else {
+      vErrors.push(err22);
+    }
+    errors++;
+  }
+  validate52.errors = vErrors;
+  return errors === 0;
+}
+validate52.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function ucs2length2(text2) {
+  return Array.from(text2).length;
+}
+
+// packages/core/src/report.ts
+var REPORT_SCHEMA_VERSION = 1;
+function deployReportProblems(value) {
+  if (report_validate_default(value)) return [];
+  return (report_validate_default.errors ?? []).map((e) => `${e.instancePath || "/"}: ${e.message ?? "is invalid"}`);
+}
+function describeReport(report2) {
+  const lines = [];
+  lines.push(
+    `policy ${text(report2.policy.source)} (sha256 ${report2.policy.digest.slice(0, 12)}\u2026), evaluated at ${report2.evaluatedAt}`
+  );
+  if (report2.asOf) lines.push(asOfWarning(report2.asOf));
+  for (const artifact of report2.artifacts) {
+    lines.push("");
+    lines.push(`${artifact.verdict === "pass" ? "ACCEPTED" : "REFUSED "} ${text(shownArtifact(artifact))}`);
+    for (const [label, value, url] of chainRows(artifact)) {
+      lines.push(`  ${label.padEnd(13)} ${text(value)}${url ? ` (${text(url)})` : ""}`);
+    }
+    for (const check of notPassed(artifact)) lines.push(`  \u2717 ${check.id} (${check.verdict}): ${text(check.reason)}`);
+  }
+  if (report2.rejected.length > 0) {
+    lines.push("");
+    lines.push("bundles that did not verify (never used as evidence):");
+    for (const r of report2.rejected) lines.push(`  ${text(r.source)}: ${text(r.reason)}`);
+  }
+  lines.push("");
+  const refused = report2.artifacts.filter((a) => a.verdict === "fail").length;
+  const asOf = report2.asOf ? ` AS OF ${report2.asOf}` : "";
+  lines.push(
+    report2.verdict === "pass" ? `verdict: accepted${asOf} (${report2.artifacts.length} of ${report2.artifacts.length} artifacts pass every check)` : `verdict: refused${asOf} (${refused} of ${report2.artifacts.length} artifacts refused)`
+  );
+  return `${lines.join("\n")}
+`;
+}
+function markdownReport(report2) {
+  const verdict = report2.verdict === "pass" ? "accepted" : "refused";
+  const policy = `(sha256 ${report2.policy.digest.slice(0, 12)}\u2026), evaluated at ${report2.evaluatedAt}.`;
+  const rejected = report2.rejected.map((r) => [{ code: r.source }, `: ${r.reason}`]);
+  return renderSummary([
+    { heading: `twokey deploy gate: ${verdict}${report2.asOf ? ` AS OF ${report2.asOf}` : ""}` },
+    { paragraph: ["Policy ", { code: report2.policy.source }, ` ${policy}`] },
+    ...report2.asOf ? [{ paragraph: `\u26A0\uFE0F ${asOfWarning(report2.asOf)}` }] : [],
+    ...report2.artifacts.flatMap(artifactSummary),
+    ...rejected.length > 0 ? [{ paragraph: "Bundles that did not verify (never used as evidence):" }, { list: rejected }] : []
+  ]);
+}
+function artifactSummary(artifact) {
+  const rows = [
+    ["artifact", { code: artifact.artifact.digest }],
+    ...chainRows(artifact).map(([label, value, url]) => [label, url ? { text: value, href: url } : value])
+  ];
+  const notPassing = notPassed(artifact).map((c) => [{ code: c.id }, ` (${c.verdict}): ${c.reason}`]);
+  return [
+    {
+      heading: `${artifact.verdict === "pass" ? "\u2705" : "\u274C"} ${artifact.artifact.name ?? artifact.artifact.digest}`,
+      level: 3
+    },
+    { table: { header: ["", ""], rows } },
+    ...notPassing.length > 0 ? [{ paragraph: "Checks that did not pass:" }, { list: notPassing }] : []
+  ];
+}
+function describeNotPassed(artifact) {
+  return notPassed(artifact).map((c) => `${c.id} (${c.verdict}): ${c.reason}`);
+}
+function asOfWarning(asOf) {
+  return `AS OF ${asOf}: the evidence was judged as of this time (--at), not now; freshness was measured from it`;
+}
+function notPassed(artifact) {
+  return artifact.checks.filter((c) => c.verdict !== "pass");
+}
+function shownArtifact(artifact) {
+  const { name, digest } = artifact.artifact;
+  return name === void 0 ? digest : `${name} ${digest}`;
+}
+function chainRows(artifact) {
+  const chain = artifact.chain;
+  const unknown = "(unknown)";
+  const pr = chain.pullRequest;
+  return [
+    ["commit", chain.commit ? `${chain.repository ?? unknown}@${chain.commit}` : unknown],
+    ["pull request", pr ? `#${pr.number} ${pr.title}` : unknown, pr?.url],
+    ["author", chain.author ?? unknown],
+    ["approvers", chain.approvers.length ? chain.approvers.join(", ") : "(none independent)"],
+    ["build", chain.buildIdentity ?? unknown],
+    ["sign", chain.signIdentity ?? unknown],
+    ["verdict", artifact.verdict === "pass" ? "accepted" : "refused"]
+  ];
+}
+function text(value) {
+  return value.replace(new RegExp("\\p{Cc}", "gu"), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+// packages/core/src/repository-binding.ts
+var EvaluationError = class extends CodedError {
+  kind = "usage";
+  name = "EvaluationError";
+};
+function bindRepositories(policy, caller) {
+  const given = caller.repository || void 0;
+  if (given !== void 0 && !OWNER_NAME.test(given)) {
+    throw new EvaluationError(
+      "REPOSITORY_MALFORMED",
+      `${caller.name}: expected OWNER/NAME, found ${JSON.stringify(given)}`
+    );
+  }
+  const named = policyRepositories(policy);
+  if (!named) {
+    if (given === void 0) {
+      const why = `${policy.source} pins no source-repository and names no deploy.repositories`;
+      throw new EvaluationError(
+        "REPOSITORY_UNBOUND",
+        caller.role === "narrow" ? `${caller.name} OWNER/NAME is required: ${why}, so nothing says whose build \u2192 sign chain to accept` : `${caller.name} is not set and ${why}, so nothing says whose build \u2192 sign chain to accept`
+      );
+    }
+    return { repositories: [given], from: caller.name };
+  }
+  if (caller.role === "fallback" || given === void 0) return named;
+  if (!named.repositories.some((r) => sameRepositoryName(r, given))) {
+    throw new EvaluationError(
+      "REPOSITORY_NOT_IN_POLICY",
+      `${caller.name} ${given}: expected one of the repositories ${named.from} binds (${named.repositories.join(", ")})`
+    );
+  }
+  return { repositories: [given], from: `${caller.name}, one of ${named.from}` };
+}
+function policyRepositories(policy) {
+  if (policy.deploy.repositories?.length) {
+    return { repositories: policy.deploy.repositories, from: `deploy.repositories in ${policy.source}` };
+  }
+  const pinned = [policy.identities.build.sourceRepository, policy.identities.sign.sourceRepository].flatMap(
+    (uri) => uri === void 0 ? [] : [repositoryNameOf(uri) ?? uri]
+  );
+  const distinct = pinned.filter((r, i) => pinned.findIndex((o) => sameRepositoryName(o, r)) === i);
+  return distinct.length ? { repositories: distinct, from: `the source-repository in ${policy.source}` } : void 0;
+}
+var OWNER_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\/[A-Za-z0-9._-]+$/;
+function repositoryNameOf(uri) {
+  return /^https:\/\/[^/]+\/([^/]+\/[^/]+?)(?:\.git)?\/*$/.exec(uri)?.[1];
+}
+function sameRepositoryName(a, b) {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
 // packages/core/src/review.ts
 var WRITE_PERMISSIONS = ["write", "maintain", "admin"];
 var DECISIVE_STATES = ["APPROVED", "CHANGES_REQUESTED", "DISMISSED"];
@@ -72074,10 +74143,10 @@ function fail(id, reason) {
 // packages/core/src/validators/review-predicate.validate.js
 var review_predicate_validate_default = validate202;
 var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } };
-var func12 = ucs2length2;
-var pattern42 = new RegExp("^https?://[^\\s]+$", "u");
-var pattern6 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
-var pattern7 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
+var func13 = ucs2length3;
+var pattern43 = new RegExp("^https?://[^\\s]+$", "u");
+var pattern62 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
+var pattern72 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
 var pattern92 = new RegExp("^[0-9a-f]{40}([0-9a-f]{24})?$", "u");
 function validate21(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
@@ -72102,7 +74171,7 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
           const _errs2 = errors;
           if (errors === _errs2) {
             if (typeof data0 === "string") {
-              if (func12(data0) < 1) {
+              if (func13(data0) < 1) {
                 validate21.errors = [{ instancePath: instancePath + "/login", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                 return false;
               }
@@ -72142,7 +74211,7 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
               const _errs7 = errors;
               if (errors === _errs7) {
                 if (typeof data2 === "string") {
-                  if (func12(data2) < 1) {
+                  if (func13(data2) < 1) {
                     validate21.errors = [{ instancePath: instancePath + "/type", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                     return false;
                   }
@@ -72353,7 +74422,7 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
                   const _errs15 = errors;
                   if (errors === _errs15) {
                     if (typeof data7 === "string") {
-                      if (!pattern6.test(data7)) {
+                      if (!pattern62.test(data7)) {
                         validate26.errors = [{ instancePath: instancePath + "/committedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                         return false;
                       }
@@ -72467,7 +74536,7 @@ function validate32(data, { instancePath = "", parentData, parentDataProperty, r
                   const _errs8 = errors;
                   if (errors === _errs8) {
                     if (typeof data4 === "string") {
-                      if (!pattern6.test(data4)) {
+                      if (!pattern62.test(data4)) {
                         validate32.errors = [{ instancePath: instancePath + "/submittedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                         return false;
                       }
@@ -72530,7 +74599,7 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
             const _errs4 = errors;
             if (errors === _errs4) {
               if (typeof data1 === "string") {
-                if (func12(data1) < 1) {
+                if (func13(data1) < 1) {
                   validate38.errors = [{ instancePath: instancePath + "/ref", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                   return false;
                 }
@@ -72588,7 +74657,7 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
                   const _errs11 = errors;
                   if (errors === _errs11) {
                     if (typeof data4 === "string") {
-                      if (!pattern6.test(data4)) {
+                      if (!pattern62.test(data4)) {
                         validate38.errors = [{ instancePath: instancePath + "/timestamp", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                         return false;
                       }
@@ -72735,7 +74804,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                         const _errs6 = errors;
                         if (errors === _errs6) {
                           if (typeof data2 === "string") {
-                            if (func12(data2) < 1) {
+                            if (func13(data2) < 1) {
                               validate202.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/name", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                               return false;
                             }
@@ -72755,7 +74824,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                           const _errs9 = errors;
                           if (errors === _errs9) {
                             if (typeof data3 === "string") {
-                              if (!pattern42.test(data3)) {
+                              if (!pattern43.test(data3)) {
                                 validate202.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/uri", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
                                 return false;
                               }
@@ -72796,7 +74865,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
             const _errs12 = errors;
             if (errors === _errs12) {
               if (typeof data4 === "string") {
-                if (!pattern42.test(data4)) {
+                if (!pattern43.test(data4)) {
                   validate202.errors = [{ instancePath: instancePath + "/reviewLink", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
                   return false;
                 }
@@ -72816,7 +74885,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               const _errs15 = errors;
               if (errors === _errs15) {
                 if (typeof data5 === "string") {
-                  if (!pattern6.test(data5)) {
+                  if (!pattern62.test(data5)) {
                     validate202.errors = [{ instancePath: instancePath + "/reviewTime", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                     return false;
                   }
@@ -72845,7 +74914,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                         const _errs19 = errors;
                         if (errors === _errs19) {
                           if (typeof data7 === "string") {
-                            if (!pattern7.test(data7)) {
+                            if (!pattern72.test(data7)) {
                               validate202.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/properties/repository/properties/name/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: 'must match pattern "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"' }];
                               return false;
                             }
@@ -72865,7 +74934,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                           const _errs22 = errors;
                           if (errors === _errs22) {
                             if (typeof data8 === "string") {
-                              if (!pattern42.test(data8)) {
+                              if (!pattern43.test(data8)) {
                                 validate202.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
                                 return false;
                               }
@@ -72946,7 +75015,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                               const _errs32 = errors;
                               if (errors === _errs32) {
                                 if (typeof data12 === "string") {
-                                  if (!pattern42.test(data12)) {
+                                  if (!pattern43.test(data12)) {
                                     validate202.errors = [{ instancePath: instancePath + "/pullRequest/url", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
                                     return false;
                                   }
@@ -72977,7 +75046,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                   const _errs37 = errors;
                                   if (errors === _errs37) {
                                     if (typeof data14 === "string") {
-                                      if (func12(data14) < 1) {
+                                      if (func13(data14) < 1) {
                                         validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                         return false;
                                       }
@@ -72997,7 +75066,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                     const _errs40 = errors;
                                     if (errors === _errs40) {
                                       if (typeof data15 === "string") {
-                                        if (!pattern6.test(data15)) {
+                                        if (!pattern62.test(data15)) {
                                           validate202.errors = [{ instancePath: instancePath + "/pullRequest/mergedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                           return false;
                                         }
@@ -73028,7 +75097,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                         const _errs44 = errors;
                                         if (errors === _errs44) {
                                           if (typeof data17 === "string") {
-                                            if (func12(data17) < 1) {
+                                            if (func13(data17) < 1) {
                                               validate202.errors = [{ instancePath: instancePath + "/pullRequest/headRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                               return false;
                                             }
@@ -73047,7 +75116,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                           const _errs46 = errors;
                                           if (errors === _errs46) {
                                             if (typeof data18 === "string") {
-                                              if (!pattern7.test(data18)) {
+                                              if (!pattern72.test(data18)) {
                                                 validate202.errors = [{ instancePath: instancePath + "/pullRequest/headRepository", schemaPath: "#/properties/pullRequest/properties/headRepository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: 'must match pattern "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"' }];
                                                 return false;
                                               }
@@ -73067,7 +75136,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                             const _errs49 = errors;
                                             if (errors === _errs49) {
                                               if (typeof data19 === "string") {
-                                                if (!pattern6.test(data19)) {
+                                                if (!pattern62.test(data19)) {
                                                   validate202.errors = [{ instancePath: instancePath + "/pullRequest/createdAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                                   return false;
                                                 }
@@ -73104,7 +75173,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             const _errs56 = errors;
                                                             if (errors === _errs56) {
                                                               if (typeof data22 === "string") {
-                                                                if (!pattern6.test(data22)) {
+                                                                if (!pattern62.test(data22)) {
                                                                   validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1 + "/at", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                                                   return false;
                                                                 }
@@ -73665,7 +75734,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                 const _errs119 = errors;
                                                                 if (errors === _errs119) {
                                                                   if (typeof data55 === "string") {
-                                                                    if (func12(data55) < 1) {
+                                                                    if (func13(data55) < 1) {
                                                                       validate202.errors = [{ instancePath: instancePath + "/rules/protectedBranches/" + i9, schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                       return false;
                                                                     }
@@ -73780,7 +75849,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                           const _errs133 = errors;
                                                           if (errors === _errs133) {
                                                             if (typeof data62 === "string") {
-                                                              if (func12(data62) < 1) {
+                                                              if (func13(data62) < 1) {
                                                                 validate202.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/id", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                 return false;
                                                               }
@@ -73857,7 +75926,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                 const _errs140 = errors;
                                                 if (errors === _errs140) {
                                                   if (typeof data66 === "string") {
-                                                    if (func12(data66) < 1) {
+                                                    if (func13(data66) < 1) {
                                                       validate202.errors = [{ instancePath: instancePath + "/builtRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                       return false;
                                                     }
@@ -73877,7 +75946,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                   const _errs143 = errors;
                                                   if (errors === _errs143) {
                                                     if (typeof data67 === "string") {
-                                                      if (func12(data67) < 1) {
+                                                      if (func13(data67) < 1) {
                                                         validate202.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                         return false;
                                                       }
@@ -74273,7 +76342,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
   return errors === 0;
 }
 validate202.evaluated = { "props": { "reviewers": true, "reviewLink": true, "reviewTime": true, "repository": true, "commit": true, "pullRequest": true, "mergeMethod": true, "mergedHead": true, "mergeCommit": true, "author": true, "contributors": true, "commits": true, "reviews": true, "lastPush": true, "permissions": true, "gaps": true, "rules": true, "checks": true, "verdict": true, "builtRef": true, "defaultBranch": true, "mergeCommitCoAuthors": true, "profiles": true, "activity": true }, "dynamicProps": false, "dynamicItems": false };
-function ucs2length2(text2) {
+function ucs2length3(text2) {
   return Array.from(text2).length;
 }
 
@@ -74408,580 +76477,6 @@ function describeSchemaError(error2) {
     default:
       return error2.message ?? "invalid";
   }
-}
-
-// packages/core/src/evaluate.ts
-function bindRepositories(policy, caller) {
-  const given = caller.repository || void 0;
-  if (given !== void 0 && !OWNER_NAME.test(given)) {
-    throw new EvaluationError(
-      "REPOSITORY_MALFORMED",
-      `${caller.name}: expected OWNER/NAME, found ${JSON.stringify(given)}`
-    );
-  }
-  const named = policyRepositories(policy);
-  if (!named) {
-    if (given === void 0) {
-      const why = `${policy.source} pins no source-repository and names no deploy.repositories`;
-      throw new EvaluationError(
-        "REPOSITORY_UNBOUND",
-        caller.role === "narrow" ? `${caller.name} OWNER/NAME is required: ${why}, so nothing says whose build \u2192 sign chain to accept` : `${caller.name} is not set and ${why}, so nothing says whose build \u2192 sign chain to accept`
-      );
-    }
-    return { repositories: [given], from: caller.name };
-  }
-  if (caller.role === "fallback" || given === void 0) return named;
-  if (!named.repositories.some((r) => sameRepositoryName(r, given))) {
-    throw new EvaluationError(
-      "REPOSITORY_NOT_IN_POLICY",
-      `${caller.name} ${given}: expected one of the repositories ${named.from} binds (${named.repositories.join(", ")})`
-    );
-  }
-  return { repositories: [given], from: `${caller.name}, one of ${named.from}` };
-}
-function policyRepositories(policy) {
-  if (policy.deploy.repositories?.length) {
-    return { repositories: policy.deploy.repositories, from: `deploy.repositories in ${policy.source}` };
-  }
-  const pinned = [policy.identities.build.sourceRepository, policy.identities.sign.sourceRepository].flatMap(
-    (uri) => uri === void 0 ? [] : [repositoryNameOf(uri) ?? uri]
-  );
-  const distinct = pinned.filter((r, i) => pinned.findIndex((o) => sameRepositoryName(o, r)) === i);
-  return distinct.length ? { repositories: distinct, from: `the source-repository in ${policy.source}` } : void 0;
-}
-var OWNER_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\/[A-Za-z0-9._-]+$/;
-function repositoryNameOf(uri) {
-  return /^https:\/\/[^/]+\/([^/]+\/[^/]+?)(?:\.git)?\/*$/.exec(uri)?.[1];
-}
-function sameRepositoryName(a, b) {
-  return a.toLowerCase() === b.toLowerCase();
-}
-var EvaluationError = class extends CodedError {
-  kind = "usage";
-  name = "EvaluationError";
-};
-var CLOCK_SKEW_SECONDS = 300;
-function evaluateDeploy(inputs) {
-  const first = inputs[0];
-  if (!first) throw new EvaluationError("NO_ARTIFACTS", "expected at least one artifact to evaluate, found none");
-  const mixed = inputs.find((i) => i.policy.digest !== first.policy.digest);
-  if (mixed) {
-    throw new EvaluationError(
-      "POLICY_MISMATCH",
-      `every artifact must be judged under one policy: ${first.policy.source} (sha256 ${first.policy.digest}) and ${mixed.policy.source} (sha256 ${mixed.policy.digest})`
-    );
-  }
-  const unbound = inputs.find((i) => i.binding.repositories.length === 0);
-  if (unbound) {
-    throw new EvaluationError(
-      "REPOSITORY_UNBOUND",
-      `expected at least one repository for ${unbound.artifact.name}'s chain to be bound to, found none (${unbound.binding.from})`
-    );
-  }
-  const memo = new BundleMemo();
-  const artifacts = inputs.map((input) => evaluateArtifact(input, memo));
-  const rejected = /* @__PURE__ */ new Map();
-  for (const r of inputs.flatMap((i) => i.rejected ?? [])) if (!rejected.has(r.source)) rejected.set(r.source, r);
-  return {
-    verdict: artifacts.every((a) => a.verdict === "pass") ? "pass" : "fail",
-    evaluatedAt: first.now.toISOString(),
-    policy: { source: first.policy.source, digest: first.policy.digest },
-    artifacts,
-    rejected: [...rejected.values()]
-  };
-}
-function evaluateArtifact(input, memo = new BundleMemo()) {
-  const { artifact, policy } = input;
-  const hex2 = artifact.digest.hex.toLowerCase();
-  const subject = `sha256:${hex2}`;
-  const sign = describeIdentityRule(policy.identities.sign);
-  const build2 = describeIdentityRule(policy.identities.build);
-  const signatures = input.bundles.filter((b) => b.kind === "message-signature").map((b) => judgeSignature(b, hex2, policy, memo));
-  const statements = input.bundles.filter((b) => b.kind === "dsse").map((b) => ({ bundle: b, ...memo.once(b, "statement", () => readStatement(b)) }));
-  const reviews = statements.filter((s) => s.statement?.predicateType === REVIEW_PREDICATE_TYPE).map((s) => judgeReview(s.bundle, s.statement, hex2, input, memo));
-  const provenances = statements.filter((s) => s.statement?.predicateType === SLSA_PROVENANCE_V1_PREDICATE_TYPE).map((s) => judgeProvenance(s.bundle, s.statement, hex2, policy, memo));
-  const unverified = (input.rejected ?? []).map((r) => `${r.source} did not verify (${r.reason})`);
-  const unreadable = [...statements.flatMap((s) => s.problem === void 0 ? [] : [s.problem]), ...unverified];
-  const { review, provenance } = choosePair(qualified(reviews), qualified(provenances), input);
-  const signature = chooseSignature(qualified(signatures), provenance, input);
-  const checks = [
-    coveredByPolicy(artifact, policy),
-    signature ? pass2(
-      "artifact-signature",
-      `${signature.bundle.source}: a signature over ${subject} by ${signature.bundle.signer.san}`
-    ) : fail2(
-      "artifact-signature",
-      missing(`a signature over ${subject} by the sign identity ${sign}`, signatures, unverified)
-    ),
-    review ? pass2(
-      "review-attestation",
-      `${review.bundle.source}: a review attestation by ${review.bundle.signer.san} for ${subject} and commit ${review.commit}`
-    ) : fail2(
-      "review-attestation",
-      missing(
-        `a review attestation (${REVIEW_PREDICATE_TYPE}) by the sign identity ${sign} whose subjects include ${subject}`,
-        reviews,
-        unreadable
-      )
-    ),
-    reviewRules(review),
-    provenance ? pass2(
-      "build-provenance",
-      `${provenance.bundle.source}: SLSA provenance by ${provenance.bundle.signer.san} for ${subject}, built from ${provenance.source.repositoryUrl}@${provenance.source.commit}`
-    ) : fail2(
-      "build-provenance",
-      missing(
-        `SLSA provenance (${SLSA_PROVENANCE_V1_PREDICATE_TYPE}) by the build identity ${build2} whose subjects include ${subject}`,
-        provenances,
-        unreadable
-      )
-    ),
-    sameCommit(review, provenance),
-    sameRepository(signature, review, provenance, input.binding),
-    distinctIdentities(signature?.bundle, review?.bundle, provenance?.bundle, input.deployIdentity),
-    fresh(
-      [
-        ["signature", signature?.bundle],
-        ["review attestation", review?.bundle],
-        ["provenance", provenance?.bundle]
-      ],
-      input
-    )
-  ];
-  const evidence = [];
-  if (signature) evidence.push(used("signature", signature.bundle));
-  if (review) evidence.push(used("review", review.bundle));
-  if (provenance) evidence.push(used("provenance", provenance.bundle));
-  const repository = review?.predicate.repository.name ?? provenance?.source.repository;
-  const commit = provenance?.source.commit ?? review?.commit;
-  const pr = review?.predicate.pullRequest;
-  const signIdentity = signature?.bundle.signer.san ?? review?.bundle.signer.san;
-  const chain = {
-    ...repository && { repository },
-    ...commit && { commit },
-    ...pr && { pullRequest: { number: pr.number, url: pr.url, title: pr.title } },
-    ...review && { author: review.predicate.author.login },
-    approvers: review?.result.independentApprovers.map((a) => a.login) ?? [],
-    ...provenance && { buildIdentity: provenance.bundle.signer.san },
-    ...signIdentity && { signIdentity }
-  };
-  return {
-    artifact: { name: artifact.name, digest: subject },
-    verdict: checks.every((c) => c.verdict === "pass") ? "pass" : "fail",
-    checks,
-    chain,
-    evidence,
-    ...review && { review: review.result }
-  };
-}
-function qualified(candidates) {
-  return candidates.flatMap((c) => c.qualified === void 0 ? [] : [c.qualified]);
-}
-function judgeSignature(bundle, hex2, policy, memo) {
-  const digest = bundle.messageDigest;
-  const relevant = digest?.algorithm === "sha256" && digest.hex.toLowerCase() === hex2;
-  if (!relevant) {
-    const signed = digest ? `${digest.algorithm}:${digest.hex}` : "nothing";
-    return { bundle, relevant, reason: `${bundle.source} signs ${signed}, not this artifact` };
-  }
-  const role = memo.once(bundle, "sign role", () => roleProblem(bundle.signer, "sign", policy));
-  if (role) return { bundle, relevant, reason: `found a signature by ${role} (${bundle.source})` };
-  return { bundle, relevant, reason: "", qualified: { bundle } };
-}
-function judgeReview(bundle, statement, hex2, input, memo) {
-  const relevant = subjectHasDigest(statement, { algorithm: "sha256", hex: hex2 });
-  const role = memo.once(bundle, "sign role", () => roleProblem(bundle.signer, "sign", input.policy));
-  if (role) return { bundle, relevant, reason: `found a review attestation by ${role} (${bundle.source})` };
-  if (!relevant) {
-    return {
-      bundle,
-      relevant,
-      reason: `found a review attestation (${bundle.source}) whose subjects do not include sha256:${hex2} (its subjects: ${describeSubjects(statement)})`
-    };
-  }
-  return { bundle, relevant, ...memo.once(bundle, "review", () => readReview(bundle, statement, input.policy)) };
-}
-function readReview(bundle, statement, policy) {
-  let predicate;
-  try {
-    predicate = parseReviewPredicate(statement.predicate);
-  } catch (error2) {
-    return { reason: `${bundle.source}: invalid review predicate: ${error2.message}` };
-  }
-  const commit = reviewedCommitOf(statement);
-  if (commit === void 0 || commit.toLowerCase() !== predicate.commit) {
-    return {
-      reason: `${bundle.source}: expected one gitCommit subject equal to the predicate's commit ${predicate.commit}, found ${commit ?? "none or several"}`
-    };
-  }
-  const result = evaluateReview(evidenceFromPredicate(predicate), policy.review);
-  return { reason: "", qualified: { bundle, predicate, commit: predicate.commit, result } };
-}
-function judgeProvenance(bundle, statement, hex2, policy, memo) {
-  const relevant = subjectHasDigest(statement, { algorithm: "sha256", hex: hex2 });
-  const role = memo.once(bundle, "build role", () => roleProblem(bundle.signer, "build", policy));
-  if (role) return { bundle, relevant, reason: `found provenance by ${role} (${bundle.source})` };
-  if (!relevant) {
-    return {
-      bundle,
-      relevant,
-      reason: `found provenance (${bundle.source}) whose subjects do not include sha256:${hex2} (its subjects: ${describeSubjects(statement)})`
-    };
-  }
-  return { bundle, relevant, ...memo.once(bundle, "provenance", () => readProvenance(bundle)) };
-}
-function readProvenance(bundle) {
-  try {
-    return { reason: "", qualified: { bundle, source: parseProvenance(bundle.statement) } };
-  } catch (error2) {
-    return { reason: `${bundle.source}: ${error2.message}` };
-  }
-}
-function roleProblem(signer, role, policy) {
-  const rule = policy.identities[role];
-  const other = role === "build" ? "sign" : "build";
-  const who = signer.san || "(no SAN)";
-  if (!matchIdentity(signer, rule).ok) {
-    return signer.issuer === rule.issuer || !matchIdentity({ ...signer, issuer: rule.issuer }, rule).ok ? `${who}, expected the ${role} identity ${describeIdentityRule(rule)}` : `${who} from issuer ${signer.issuer || "(none)"}, expected the ${role} identity from issuer ${rule.issuer}`;
-  }
-  if (matchIdentity(signer, policy.identities[other]).ok) {
-    return `${who}, which is both the build and the sign identity of the policy; they must differ`;
-  }
-  return void 0;
-}
-var BundleMemo = class {
-  kept = /* @__PURE__ */ new WeakMap();
-  once(bundle, what, read) {
-    let values = this.kept.get(bundle);
-    if (!values) {
-      values = /* @__PURE__ */ new Map();
-      this.kept.set(bundle, values);
-    }
-    if (!values.has(what)) values.set(what, read());
-    return values.get(what);
-  }
-};
-function readStatement(bundle) {
-  if (bundle.payloadType !== IN_TOTO_PAYLOAD_TYPE || bundle.statement === void 0) {
-    return {
-      problem: `${bundle.source}: a DSSE envelope of type ${bundle.payloadType ?? "(none)"}, not an in-toto statement`
-    };
-  }
-  try {
-    return { statement: parseStatement(bundle.statement) };
-  } catch (error2) {
-    return { problem: `${bundle.source}: invalid in-toto statement: ${error2.message}` };
-  }
-}
-function choosePair(reviews, provenances, input) {
-  let best = { score: -1 };
-  for (const review of reviews.length ? reviews : [void 0]) {
-    for (const provenance of provenances.length ? provenances : [void 0]) {
-      const checks = [
-        reviewRules(review),
-        sameCommit(review, provenance),
-        sameRepository(void 0, review, provenance, input.binding),
-        distinctIdentities(void 0, review?.bundle, provenance?.bundle, input.deployIdentity),
-        fresh(
-          [
-            ["review attestation", review?.bundle],
-            ["provenance", provenance?.bundle]
-          ],
-          input
-        )
-      ];
-      const score = checks.filter((c) => c.verdict === "pass").length;
-      if (score > best.score) best = { review, provenance, score };
-    }
-  }
-  return { ...best.review && { review: best.review }, ...best.provenance && { provenance: best.provenance } };
-}
-function chooseSignature(signatures, provenance, input) {
-  let best = { score: -1 };
-  for (const signature of signatures) {
-    const checks = [
-      distinctIdentities(signature.bundle, void 0, provenance?.bundle, input.deployIdentity),
-      fresh([["signature", signature.bundle]], input)
-    ];
-    const agrees = !provenance || signerDisagreement("signature", signature.bundle, provenance) === void 0;
-    const score = checks.filter((c) => c.verdict === "pass").length + (agrees ? 1 : 0);
-    if (score > best.score) best = { signature, score };
-  }
-  return best.signature;
-}
-function coveredByPolicy(artifact, policy) {
-  const patterns = policy.deploy.artifacts;
-  if (!patterns) return pass2("covered-by-policy", `${policy.source} covers every artifact (no deploy.artifacts list)`);
-  const names = [artifact.name, posix.basename(artifact.name.replaceAll("\\", "/"))];
-  const hit = names.map((n) => matchesAnyGlob(n, patterns)).find((p) => p !== void 0);
-  return hit ? pass2("covered-by-policy", `${artifact.name} matches ${hit} in deploy.artifacts`) : fail2(
-    "covered-by-policy",
-    `expected ${artifact.name} to match deploy.artifacts (${patterns.join(", ")}), found no match`
-  );
-}
-function reviewRules(review) {
-  if (!review)
-    return fail2("review-rules", "not evaluated: no review attestation by the sign identity for this artifact");
-  const failed = review.result.checks.filter((c) => c.verdict === "fail");
-  const approvers = review.result.independentApprovers.map((a) => a.login);
-  if (failed.length === 0) {
-    return pass2(
-      "review-rules",
-      `the attested review satisfies the policy's rules again: independent approval by ${approvers.join(", ")}`
-    );
-  }
-  return fail2(
-    "review-rules",
-    `the attested review does not satisfy the policy's rules: ${failed.map((c) => `${c.id}: ${c.reason}`).join("; ")}`
-  );
-}
-function sameCommit(review, provenance) {
-  if (!review || !provenance) return fail2("same-commit", `not evaluated: ${absent(review, provenance)}`);
-  const built = provenance.source.commit;
-  const uncertified = certificateProblem(provenance, "commit");
-  if (uncertified) return fail2("same-commit", uncertified);
-  if (review.commit !== built) {
-    return fail2(
-      "same-commit",
-      `expected the review attestation to be for the built commit ${built}, found a review of ${review.commit}`
-    );
-  }
-  return sameBuiltRef(review, provenance) ?? pass2(
-    "same-commit",
-    `the provenance and the review attestation both name commit ${built} built on ${provenance.source.ref}`
-  );
-}
-function sameBuiltRef(review, provenance) {
-  const ref = provenance.source.ref;
-  const uncertified = certificateProblem(provenance, "ref");
-  if (uncertified) return fail2("same-commit", uncertified);
-  const reviewed = review.predicate.builtRef;
-  if (reviewed === void 0) {
-    return fail2(
-      "same-commit",
-      `expected the review attestation (${review.bundle.source}) to record the branch the change was built on (builtRef ${ref}), found none: it was signed under older rules that did not record it`
-    );
-  }
-  if (reviewed !== ref) {
-    return fail2(
-      "same-commit",
-      `expected the review attestation to be for the build on ${ref}, found one for a build on ${reviewed}`
-    );
-  }
-  return void 0;
-}
-function certificateProblem(provenance, claim) {
-  return certificateBacksProvenance(provenance.bundle.signer, provenance.source).find((p) => p.claim === claim)?.reason;
-}
-function sameRepository(signature, review, provenance, binding) {
-  if (!review || !provenance) return fail2("same-repository", `not evaluated: ${absent(review, provenance)}`);
-  const built = provenance.source.repositoryUrl;
-  const uncertified = certificateProblem(provenance, "repository");
-  if (uncertified) return fail2("same-repository", uncertified);
-  const reviewed = review.predicate.repository.uri;
-  if (!sameRepositoryUri(reviewed, built)) {
-    return fail2(
-      "same-repository",
-      `expected the review to be in ${built}, where the artifact was built; found ${reviewed}`
-    );
-  }
-  const signed = signerDisagreement("review attestation", review.bundle, provenance) ?? (signature && signerDisagreement("signature", signature.bundle, provenance));
-  if (signed) return fail2("same-repository", signed);
-  const repository = provenance.source.repository;
-  const named = `${signature ? "provenance, review attestation and signature" : "provenance and review attestation"} name ${built}`;
-  if (!binding.repositories.some((r) => sameRepositoryName(r, repository))) {
-    const [one, ...more] = binding.repositories;
-    const expected = one === void 0 ? "no repository" : more.length ? `one of ${binding.repositories.join(", ")}` : one;
-    return fail2(
-      "same-repository",
-      `expected a chain of ${expected} (bound by ${binding.from}), found a chain of ${repository}: its ${named}`
-    );
-  }
-  return pass2("same-repository", `the ${named}, a repository bound by ${binding.from}`);
-}
-function signerDisagreement(what, bundle, provenance) {
-  const ran = bundle.signer.extensions.sourceRepositoryURI;
-  if (ran === void 0 || sameRepositoryUri(ran, provenance.source.repositoryUrl)) return void 0;
-  return `expected the ${what} (${bundle.source}) to be made for ${provenance.source.repositoryUrl}, where the artifact was built; its certificate says the sign workflow ran in ${ran}`;
-}
-function distinctIdentities(signature, review, provenance, deploy) {
-  const build2 = provenance?.signer.san;
-  const signs = [...new Set([signature?.signer.san, review?.signer.san].filter((s) => s !== void 0))];
-  if (build2 === void 0 || signs.length === 0) {
-    return fail2(
-      "distinct-identities",
-      `not evaluated: ${build2 === void 0 ? "no build provenance" : "no signature or review attestation"} to compare`
-    );
-  }
-  const clash = signs.find((s) => s === build2);
-  if (clash)
-    return fail2(
-      "distinct-identities",
-      `expected build and sign under different identities, found both signed by ${build2}`
-    );
-  if (deploy) {
-    const deployed = [build2, ...signs].find((s) => s === deploy.san);
-    if (deployed) {
-      return fail2(
-        "distinct-identities",
-        `expected the deploy to run under its own identity, found it runs as ${deployed}`
-      );
-    }
-  }
-  const deployNote = deploy ? `, deploy ${deploy.san}` : " (no deploy identity: evaluated offline)";
-  return pass2("distinct-identities", `build ${build2}, sign ${signs.join(" and ")}${deployNote}: all different`);
-}
-function fresh(pieces, input) {
-  const present = pieces.filter((p) => p[1] !== void 0);
-  if (present.length === 0) return fail2("fresh", "no evidence to date");
-  const maxAge = input.policy.deploy.maxAgeSeconds;
-  const now = input.now.getTime();
-  const problems = [];
-  const ages = [];
-  for (const [what, bundle] of present) {
-    if (bundle.signedAt.length === 0) {
-      problems.push(`the ${what} (${bundle.source}) has no verified signing time`);
-      continue;
-    }
-    const oldest = Math.min(...bundle.signedAt.map((d) => d.getTime()));
-    const age = (now - oldest) / 1e3;
-    const at = new Date(oldest).toISOString();
-    if (Number.isNaN(age)) problems.push(`the ${what} (${bundle.source}) has no valid signing time to compare`);
-    else if (age < -CLOCK_SKEW_SECONDS) {
-      problems.push(`the ${what} (${bundle.source}) was signed in the future, at ${at}`);
-    } else if (age > maxAge) {
-      problems.push(
-        `the ${what} (${bundle.source}) was signed at ${at}, ${duration(age)} ago, older than max-age ${duration(maxAge)}`
-      );
-    } else ages.push(`${what} ${duration(Math.max(age, 0))} old`);
-  }
-  return problems.length ? fail2("fresh", problems.join("; ")) : pass2("fresh", `${ages.join(", ")} (max-age ${duration(maxAge)})`);
-}
-function missing(expected, candidates, problems) {
-  const relevant = candidates.filter((c) => c.relevant && !c.qualified).map((c) => c.reason);
-  const others = candidates.filter((c) => !c.relevant && !c.qualified).map((c) => c.reason);
-  const found = [...relevant, ...relevant.length ? [] : others, ...problems];
-  if (found.length === 0) return `expected ${expected}, found none`;
-  const shown3 = found.slice(0, 5).join("; ");
-  return `expected ${expected}; ${shown3}${found.length > 5 ? `; and ${found.length - 5} more` : ""}`;
-}
-function absent(review, provenance) {
-  if (!review && !provenance) return "no review attestation and no build provenance";
-  return review ? "no build provenance" : "no review attestation";
-}
-function describeSubjects(statement) {
-  const shown3 = statement.subject.slice(0, 3).map((s) => {
-    const [algorithm, value] = Object.entries(s.digest)[0] ?? ["?", "?"];
-    return `${s.name ?? "(unnamed)"} ${algorithm}:${value}`;
-  });
-  return shown3.join(", ") + (statement.subject.length > 3 ? `, and ${statement.subject.length - 3} more` : "");
-}
-function used(role, bundle) {
-  return {
-    role,
-    source: bundle.source,
-    signer: { san: bundle.signer.san, issuer: bundle.signer.issuer },
-    signedAt: bundle.signedAt.map((d) => d.toISOString())
-  };
-}
-function duration(seconds) {
-  const s = Math.round(seconds);
-  const d = Math.floor(s / 86400);
-  const h = Math.floor(s % 86400 / 3600);
-  const m = Math.floor(s % 3600 / 60);
-  const parts = [d && `${d}d`, h && `${h}h`, m && `${m}m`].filter(Boolean);
-  return parts.length ? parts.slice(0, 2).join(" ") : `${s % 60}s`;
-}
-function pass2(id, reason) {
-  return { id, verdict: "pass", reason };
-}
-function fail2(id, reason) {
-  return { id, verdict: "fail", reason };
-}
-
-// packages/core/src/report.ts
-function describeReport(report2) {
-  const lines = [];
-  lines.push(
-    `policy ${text(report2.policy.source)} (sha256 ${report2.policy.digest.slice(0, 12)}\u2026), evaluated at ${report2.evaluatedAt}`
-  );
-  for (const artifact of report2.artifacts) {
-    lines.push("");
-    lines.push(
-      `${artifact.verdict === "pass" ? "ACCEPTED" : "REFUSED "} ${text(artifact.artifact.name)} ${artifact.artifact.digest}`
-    );
-    for (const [label, value, url] of chainRows(artifact)) {
-      lines.push(`  ${label.padEnd(13)} ${text(value)}${url ? ` (${text(url)})` : ""}`);
-    }
-    const failed = artifact.checks.filter((c) => c.verdict === "fail");
-    for (const check of failed) lines.push(`  \u2717 ${check.id}: ${text(check.reason)}`);
-  }
-  if (report2.rejected.length > 0) {
-    lines.push("");
-    lines.push("bundles that did not verify (never used as evidence):");
-    for (const r of report2.rejected) lines.push(`  ${text(r.source)}: ${text(r.reason)}`);
-  }
-  lines.push("");
-  const refused = report2.artifacts.filter((a) => a.verdict === "fail").length;
-  lines.push(
-    report2.verdict === "pass" ? `verdict: accepted (${report2.artifacts.length} of ${report2.artifacts.length} artifacts pass every check)` : `verdict: refused (${refused} of ${report2.artifacts.length} artifacts refused)`
-  );
-  return `${lines.join("\n")}
-`;
-}
-function markdownReport(report2) {
-  const out = [];
-  const verdict = report2.verdict === "pass" ? "accepted" : "refused";
-  out.push(`## twokey deploy gate: ${verdict}`);
-  out.push("");
-  out.push(
-    `Policy ${md(report2.policy.source)} (sha256 ${report2.policy.digest.slice(0, 12)}\u2026), evaluated at ${report2.evaluatedAt}.`
-  );
-  for (const artifact of report2.artifacts) {
-    out.push("");
-    out.push(`### ${artifact.verdict === "pass" ? "\u2705" : "\u274C"} ${md(artifact.artifact.name)}`);
-    out.push("");
-    out.push("| | |");
-    out.push("|---|---|");
-    out.push(`| artifact | ${md(artifact.artifact.digest)} |`);
-    for (const [label, value, url] of chainRows(artifact)) {
-      const link = url && /^https:\/\/[^\s()<>\]]+$/.test(url) ? `[${md(value)}](${url})` : md(value);
-      out.push(`| ${label} | ${link} |`);
-    }
-    const failed = artifact.checks.filter((c) => c.verdict === "fail");
-    if (failed.length > 0) {
-      out.push("");
-      out.push("Failed checks:");
-      for (const check of failed) out.push(`- **${md(check.id)}**: ${md(check.reason)}`);
-    }
-  }
-  if (report2.rejected.length > 0) {
-    out.push("");
-    out.push("Bundles that did not verify (never used as evidence):");
-    for (const r of report2.rejected) out.push(`- ${md(r.source)}: ${md(r.reason)}`);
-  }
-  return `${out.join("\n")}
-`;
-}
-function chainRows(artifact) {
-  const chain = artifact.chain;
-  const unknown = "(unknown)";
-  const pr = chain.pullRequest;
-  return [
-    ["commit", chain.commit ? `${chain.repository ?? unknown}@${chain.commit}` : unknown],
-    ["pull request", pr ? `#${pr.number} ${pr.title}` : unknown, pr?.url],
-    ["author", chain.author ?? unknown],
-    ["approvers", chain.approvers.length ? chain.approvers.join(", ") : "(none independent)"],
-    ["build", chain.buildIdentity ?? unknown],
-    ["sign", chain.signIdentity ?? unknown],
-    ["verdict", artifact.verdict === "pass" ? "accepted" : "refused"]
-  ];
-}
-function text(value) {
-  return value.replace(new RegExp("\\p{Cc}", "gu"), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
-function md(value) {
-  return text(value).replace(/[\\`*_[\]|~!]/g, (c) => `\\${c}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 // packages/core/src/sign-decision.ts
@@ -75394,7 +76889,7 @@ import { join as join2, resolve as resolve3 } from "node:path";
 
 // node_modules/.pnpm/tinyglobby@0.2.17/node_modules/tinyglobby/dist/index.mjs
 import { readdir as readdir2, readdirSync, realpath, realpathSync, stat as stat2, statSync } from "fs";
-import { isAbsolute, posix as posix2, resolve as resolve2 } from "path";
+import { isAbsolute, posix, resolve as resolve2 } from "path";
 import { fileURLToPath } from "url";
 
 // node_modules/.pnpm/fdir@6.5.0_picomatch@4.0.7/node_modules/fdir/dist/index.mjs
@@ -75451,8 +76946,8 @@ function pushDirectoryWithRelativePath(root) {
 }
 function pushDirectoryFilterWithRelativePath(root) {
   return function(directoryPath, paths, filters) {
-    const relativePath = directoryPath.substring(root.length) || ".";
-    if (filters.every((filter) => filter(relativePath, true))) paths.push(relativePath);
+    const relativePath2 = directoryPath.substring(root.length) || ".";
+    if (filters.every((filter) => filter(relativePath2, true))) paths.push(relativePath2);
   };
 }
 var pushDirectory = (directoryPath, paths) => {
@@ -75963,8 +77458,8 @@ function buildFormat(cwd, root, absolute) {
     };
     return (p, isDir) => isDir && p !== "." ? p.slice(0, -1) : p;
   }
-  if (absolute) return (p) => posix2.relative(cwd, p) || ".";
-  return (p) => posix2.relative(cwd, `${root}/${p}`) || ".";
+  if (absolute) return (p) => posix.relative(cwd, p) || ".";
+  return (p) => posix.relative(cwd, `${root}/${p}`) || ".";
 }
 function buildRelative(cwd, root) {
   if (root.startsWith(`${cwd}/`)) {
@@ -75972,7 +77467,7 @@ function buildRelative(cwd, root) {
     return (p) => `${prefix}/${p}`;
   }
   return (p) => {
-    const result = posix2.relative(cwd, `${root}/${p}`);
+    const result = posix.relative(cwd, `${root}/${p}`);
     return p[p.length - 1] === "/" && result !== "" ? `${result}/` : result || ".";
   };
 }
@@ -76010,7 +77505,7 @@ function normalizePattern(pattern, opts, props, isIgnore) {
   if (pattern[pattern.length - 1] === "/") result = pattern.slice(0, -1);
   if (result[result.length - 1] !== "*" && opts.expandDirectories) result += "/**";
   const escapedCwd = escapePath(cwd);
-  result = isAbsolute(result.replace(ESCAPING_BACKSLASHES, "")) ? posix2.relative(escapedCwd, result) : posix2.normalize(result);
+  result = isAbsolute(result.replace(ESCAPING_BACKSLASHES, "")) ? posix.relative(escapedCwd, result) : posix.normalize(result);
   const parentDir = (_PARENT_DIRECTORY$exe = PARENT_DIRECTORY.exec(result)) === null || _PARENT_DIRECTORY$exe === void 0 ? void 0 : _PARENT_DIRECTORY$exe[0];
   const parts = splitPattern(result);
   if (parentDir) {
@@ -76021,7 +77516,7 @@ function normalizePattern(pattern, opts, props, isIgnore) {
       result = result.slice(0, (n - i - 1) * 3) + result.slice((n - i) * 3 + parts[i + n].length + 1) || ".";
       i++;
     }
-    const potentialRoot = posix2.join(cwd, parentDir.slice(i * 3));
+    const potentialRoot = posix.join(cwd, parentDir.slice(i * 3));
     if (potentialRoot[0] !== "." && props.root.length > potentialRoot.length) {
       props.root = ensureNonDriveRelativePath(potentialRoot);
       props.depthOffset = -n + i;
@@ -76043,7 +77538,7 @@ function normalizePattern(pattern, opts, props, isIgnore) {
     }
     props.depthOffset = newCommonPath.length;
     props.commonPath = newCommonPath;
-    props.root = ensureNonDriveRelativePath(newCommonPath.length > 0 ? posix2.join(cwd, ...newCommonPath) : cwd);
+    props.root = ensureNonDriveRelativePath(newCommonPath.length > 0 ? posix.join(cwd, ...newCommonPath) : cwd);
   }
   return result;
 }
@@ -76088,8 +77583,8 @@ function buildCrawler(options, patterns) {
   const format = buildFormat(cwd, root, absolute);
   const excludeFormatter = absolute ? format : buildFormat(cwd, root, true);
   const excludePredicate = (_, p) => {
-    const relativePath = excludeFormatter(p, true);
-    return relativePath !== "." && !partialMatcher(relativePath) || ignore(relativePath);
+    const relativePath2 = excludeFormatter(p, true);
+    return relativePath2 !== "." && !partialMatcher(relativePath2) || ignore(relativePath2);
   };
   let maxDepth;
   if (options.deep !== void 0) maxDepth = Math.round(options.deep - props.depthOffset);
@@ -76162,12 +77657,12 @@ function getCrawler(globInput, inputOptions = {}) {
   return patterns.length > 0 ? buildCrawler(options, patterns) : [];
 }
 async function glob(globInput, options) {
-  const [crawler, relative2] = getCrawler(globInput, options);
-  return crawler ? formatPaths(await crawler.withPromise(), relative2) : [];
+  const [crawler, relative3] = getCrawler(globInput, options);
+  return crawler ? formatPaths(await crawler.withPromise(), relative3) : [];
 }
 function globSync(globInput, options) {
-  const [crawler, relative2] = getCrawler(globInput, options);
-  return crawler ? formatPaths(crawler.sync(), relative2) : [];
+  const [crawler, relative3] = getCrawler(globInput, options);
+  return crawler ? formatPaths(crawler.sync(), relative3) : [];
 }
 
 // packages/sigstore/src/verify.ts
@@ -76196,7 +77691,7 @@ function checkCanonical(parsed, trust) {
 function checkMediaType(bundle, source) {
   const v03 = bundle.mediaType === import_bundle2.BUNDLE_V03_MEDIA_TYPE || bundle.mediaType === import_bundle2.BUNDLE_V03_LEGACY_MEDIA_TYPE;
   if (bundle.verificationMaterial.content.$case === "certificate" && !v03) {
-    fail3(
+    fail2(
       "MEDIA_TYPE_MISMATCH",
       source,
       `mediaType: ${bundle.mediaType} has no verificationMaterial.certificate (a v0.3 field); expected ${import_bundle2.BUNDLE_V03_MEDIA_TYPE}`
@@ -76219,7 +77714,7 @@ function checkInt64Spellings(json2, source) {
     ]) {
       if (value === void 0) continue;
       if (typeof value !== "string" || !INT64_SPELLING.test(value) || BigInt(value) > INT64_MAX) {
-        fail3(
+        fail2(
           "INTEGER_NOT_CANONICAL",
           source,
           `${path}: expected a decimal string (the protobuf JSON spelling of an int64, e.g. "42"), found ${shown2(value)}`
@@ -76234,7 +77729,7 @@ function checkMessageDigestAlgorithm(json2, bundle, source) {
   const algorithm = field(field(field(json2, "messageSignature"), "messageDigest"), "algorithm");
   const length = typeof algorithm === "string" ? MESSAGE_DIGEST_LENGTHS[algorithm] : void 0;
   if (length === void 0) {
-    fail3(
+    fail2(
       "DIGEST_ALGORITHM_UNKNOWN",
       source,
       `messageSignature.messageDigest.algorithm: expected one of ${Object.keys(MESSAGE_DIGEST_LENGTHS).join(", ")}, found ${shown2(algorithm)}`
@@ -76242,7 +77737,7 @@ function checkMessageDigestAlgorithm(json2, bundle, source) {
   }
   const digest = bundle.content.messageSignature.messageDigest?.digest ?? Buffer.alloc(0);
   if (digest.length !== length) {
-    fail3(
+    fail2(
       "DIGEST_ALGORITHM_UNKNOWN",
       source,
       `messageSignature.messageDigest.digest: expected ${length} bytes of ${algorithm}, found ${digest.length}`
@@ -76271,7 +77766,7 @@ function checkCertificates(bundle, trust, source) {
     const at = `verificationMaterial.x509CertificateChain.certificates[${i}]`;
     checkCertificateDER(certificate.rawBytes, at, source);
     if (i > 0 && !trusted.some((t) => t.rawBytes.equals(certificate.rawBytes))) {
-      fail3(
+      fail2(
         "CERTIFICATE_CHAIN_UNTRUSTED",
         source,
         `${at}: expected a certificate of the trusted root's certificate authorities (the verifier chains to those, never to this one)`
@@ -76281,7 +77776,7 @@ function checkCertificates(bundle, trust, source) {
 }
 function checkCertificateDER(der, at, source) {
   const problem = strictCertificateProblem(der);
-  if (problem) fail3("CERTIFICATE_NOT_DER", source, `${at}: ${problem}`);
+  if (problem) fail2("CERTIFICATE_NOT_DER", source, `${at}: ${problem}`);
 }
 function strictCertificateProblem(bytes) {
   const der = Buffer.from(bytes);
@@ -76335,7 +77830,7 @@ function checkTimestampTokens(bundle, trust, source) {
   tokens.forEach((token, i) => {
     const at = `verificationMaterial.timestampVerificationData.rfc3161Timestamps[${i}].signedTimestamp`;
     const problem = timestampTokenProblem(token.signedTimestamp, trusted);
-    if (problem) fail3(problem.code, source, `${at}: ${problem.message}`);
+    if (problem) fail2(problem.code, source, `${at}: ${problem.message}`);
   });
 }
 var timestampCertificates = /* @__PURE__ */ new WeakMap();
@@ -76505,7 +78000,7 @@ function checkInclusionProofs(bundle, source) {
     const at = `verificationMaterial.tlogEntries[${i}].inclusionProof`;
     const checkpoint = readCheckpoint(proof.checkpoint.envelope, `${at}.checkpoint.envelope`, source);
     if (proof.treeSize !== checkpoint.treeSize) {
-      fail3(
+      fail2(
         "INCLUSION_PROOF_MISMATCH",
         source,
         `${at}.treeSize: expected the checkpoint's tree size ${checkpoint.treeSize}, found ${proof.treeSize}`
@@ -76513,7 +78008,7 @@ function checkInclusionProofs(bundle, source) {
     }
     if (proof.rootHash.length !== checkpoint.rootHash.length || !proof.rootHash.equals(checkpoint.rootHash)) {
       const found = proof.rootHash.length === ROOT_HASH_BYTES ? proof.rootHash.toString("base64") : `${proof.rootHash.length} bytes`;
-      fail3(
+      fail2(
         "INCLUSION_PROOF_MISMATCH",
         source,
         `${at}.rootHash: expected the checkpoint's root hash ${checkpoint.rootHash.toString("base64")}, found ${found}`
@@ -76522,8 +78017,8 @@ function checkInclusionProofs(bundle, source) {
   });
 }
 function readCheckpoint(envelope, at, source) {
-  const invalidCheckpoint = (problem) => fail3("TLOG_INVALID", source, `${at}: ${problem}`);
-  const notCanonicalCheckpoint = (problem) => fail3("CHECKPOINT_NOT_CANONICAL", source, `${at}: ${problem}`);
+  const invalidCheckpoint = (problem) => fail2("TLOG_INVALID", source, `${at}: ${problem}`);
+  const notCanonicalCheckpoint = (problem) => fail2("CHECKPOINT_NOT_CANONICAL", source, `${at}: ${problem}`);
   const split2 = envelope.indexOf("\n\n");
   if (split2 < 0) invalidCheckpoint("expected a signed note: the note, a blank line, signature lines");
   const [origin, treeSize, rootHash] = envelope.slice(0, split2).split("\n");
@@ -76567,7 +78062,7 @@ function shown2(value) {
 function hex(bytes) {
   return bytes.subarray(0, 16).toString("hex");
 }
-function fail3(code, source, message) {
+function fail2(code, source, message) {
   throw new BundleVerificationError(code, `${source}: ${message}`);
 }
 
@@ -76665,6 +78160,11 @@ function digestFile(path, algorithms = ["sha256"]) {
   }
 }
 var IN_MEMORY_ARTIFACT_BYTES = 4 * 1024 * 1024;
+function readArtifactFile(path, algorithms = ["sha256"]) {
+  const content = smallFileContent(path);
+  if (!content) return { digests: digestFile(path, algorithms) };
+  return { digests: digestBytes(content, algorithms), content };
+}
 function digestBytes(bytes, algorithms) {
   return algorithms.map((algorithm) => ({ algorithm, hex: createHash3(algorithm).update(bytes).digest("hex") }));
 }
@@ -79363,15 +80863,15 @@ var BundleVerifier = class {
     checkCanonical(parsed, this.trust);
     const entity = this.signedEntity(bundle, source, options.artifact);
     if (this.publicKey && entity.key.$case !== "public-key") {
-      fail4("PUBLIC_KEY_INVALID", source, "expected a bundle signed by the given public key, found a certificate");
+      fail3("PUBLIC_KEY_INVALID", source, "expected a bundle signed by the given public key, found a certificate");
     }
     if (!this.publicKey && entity.key.$case !== "certificate") {
-      fail4("IDENTITY_MISMATCH", source, "expected a bundle signed by a Fulcio certificate, found a public key hint");
+      fail3("IDENTITY_MISMATCH", source, "expected a bundle signed by a Fulcio certificate, found a public key hint");
     }
     const counted = this.verifyChained(entity, source);
     const signer = entity.key.$case === "certificate" ? signerOf(entity.key.certificate) : void 0;
     if (options.identity) {
-      if (!signer) fail4("IDENTITY_MISMATCH", source, "the bundle is signed by a key, not by an identity");
+      if (!signer) fail3("IDENTITY_MISMATCH", source, "the bundle is signed by a key, not by an identity");
       checkIdentity(signer, options.identity, source);
     }
     const verified = {
@@ -79418,14 +80918,14 @@ var BundleVerifier = class {
     const signed = entity.timestamps.filter((t) => t.$case === "timestamp-authority");
     const stamped = signed.map((t) => sha256Hex(t.timestamp.tstInfo.raw));
     if (new Set(stamped).size !== stamped.length) {
-      fail4("TIMESTAMP_INVALID", source, "the same RFC 3161 timestamp (TSTInfo) is in the bundle twice");
+      fail3("TIMESTAMP_INVALID", source, "the same RFC 3161 timestamp (TSTInfo) is in the bundle twice");
     }
     try {
       this.verifier.verify(entity);
       return entity;
     } catch (error2) {
       if (!(error2 instanceof import_verify2.VerificationError && error2.code === "TIMESTAMP_ERROR") || signed.length === 0) {
-        fail4(failureCode(error2), source, describeCause(error2), error2);
+        fail3(failureCode(error2), source, describeCause(error2), error2);
       }
       const verified = signed.filter((timestamp) => {
         try {
@@ -79436,7 +80936,7 @@ var BundleVerifier = class {
           throw timestampError;
         }
       });
-      if (verified.length === signed.length) fail4(failureCode(error2), source, describeCause(error2), error2);
+      if (verified.length === signed.length) fail3(failureCode(error2), source, describeCause(error2), error2);
       const counted = {
         ...entity,
         timestamps: [...entity.timestamps.filter((t) => t.$case !== "timestamp-authority"), ...verified]
@@ -79446,7 +80946,7 @@ var BundleVerifier = class {
         return counted;
       } catch (retryError) {
         const uncounted = `${signed.length - verified.length} of ${signed.length} RFC 3161 timestamps did not verify`;
-        fail4(failureCode(retryError), source, `${describeCause(retryError)} (${uncounted})`, retryError);
+        fail3(failureCode(retryError), source, `${describeCause(retryError)} (${uncounted})`, retryError);
       }
     }
   }
@@ -79481,13 +80981,13 @@ ${content}
     }
     if (bundle.content.$case !== "messageSignature") return entity;
     const messageSignature = bundle.content.messageSignature;
-    if (!artifact) fail4("ARTIFACT_MISMATCH", source, "a message signature can only be verified against an artifact");
+    if (!artifact) fail3("ARTIFACT_MISMATCH", source, "a message signature can only be verified against an artifact");
     const algorithm = messageDigestOf(messageSignature).algorithm;
     const content = "file" in artifact ? artifact.content ?? smallFileContent(artifact.file) : void 0;
     const digest = "digest" in artifact ? artifact.digest : content ? digestBytes(content, [algorithm])[0] : digestFile(artifact.file, [algorithm])[0];
     const signed = messageDigestOf(messageSignature);
     if (digest.algorithm !== signed.algorithm || digest.hex !== signed.hex) {
-      fail4(
+      fail3(
         "ARTIFACT_MISMATCH",
         source,
         `the bundle signs ${signed.algorithm}:${signed.hex}, the artifact is ${digest.algorithm}:${digest.hex}`
@@ -79507,7 +81007,7 @@ ${content}
       const text2 = envelope.payload.toString("utf8");
       const deep = jsonNestingBeyond(text2, MAX_JSON_DEPTH);
       if (deep !== void 0) {
-        fail4(
+        fail3(
           "PAYLOAD_INVALID",
           source,
           `the in-toto payload nests deeper than ${MAX_JSON_DEPTH} levels (at offset ${deep})`
@@ -79516,7 +81016,7 @@ ${content}
       try {
         verified.statement = JSON.parse(text2);
       } catch (error2) {
-        fail4("PAYLOAD_INVALID", source, `the in-toto payload is not JSON: ${describeCause(error2)}`);
+        fail3("PAYLOAD_INVALID", source, `the in-toto payload is not JSON: ${describeCause(error2)}`);
       }
     }
     if (!artifact) return;
@@ -79527,14 +81027,14 @@ ${content}
       const matched = digests.some((d) => subjects.some((s) => s[d.algorithm]?.toLowerCase() === d.hex));
       if (!matched) {
         const shown3 = digests.map((d) => `${d.algorithm}:${d.hex}`).join(", ") || "(no comparable digest)";
-        fail4("ARTIFACT_MISMATCH", source, `no subject of the statement has the artifact's digest ${shown3}`);
+        fail3("ARTIFACT_MISMATCH", source, `no subject of the statement has the artifact's digest ${shown3}`);
       }
       return;
     }
     const payloadDigest = import_core6.crypto.digest("sha256", envelope.payload).toString("hex");
     const digest = digestsOf(artifact, ["sha256"])[0];
     if (digest.algorithm !== "sha256" || digest.hex !== payloadDigest) {
-      fail4("ARTIFACT_MISMATCH", source, `the envelope's payload is sha256:${payloadDigest}, not the artifact`);
+      fail3("ARTIFACT_MISMATCH", source, `the envelope's payload is sha256:${payloadDigest}, not the artifact`);
     }
   }
 };
@@ -79578,9 +81078,9 @@ var PrehashedMessageSignature = class {
   }
 };
 function messageDigestOf(messageSignature) {
-  const md2 = messageSignature.messageDigest;
-  const algorithm = hashAlgorithmName(md2?.algorithm);
-  return { algorithm, hex: (md2?.digest ?? Buffer.alloc(0)).toString("hex") };
+  const md = messageSignature.messageDigest;
+  const algorithm = hashAlgorithmName(md?.algorithm);
+  return { algorithm, hex: (md?.digest ?? Buffer.alloc(0)).toString("hex") };
 }
 function hashAlgorithmName(algorithm) {
   switch (algorithm) {
@@ -79611,7 +81111,7 @@ function subjectDigests(statement) {
 function checkBounds(bundle, source) {
   const timestamps = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps.length ?? 0;
   if (timestamps > MAX_SIGNED_TIMESTAMPS) {
-    fail4(
+    fail3(
       "TIMESTAMP_INVALID",
       source,
       `expected at most ${MAX_SIGNED_TIMESTAMPS} RFC 3161 timestamps, found ${timestamps}`
@@ -79619,7 +81119,7 @@ function checkBounds(bundle, source) {
   }
   const entries = bundle.verificationMaterial.tlogEntries.length;
   if (entries > MAX_TLOG_ENTRIES) {
-    fail4("TLOG_INVALID", source, `expected at most ${MAX_TLOG_ENTRIES} transparency log entries, found ${entries}`);
+    fail3("TLOG_INVALID", source, `expected at most ${MAX_TLOG_ENTRIES} transparency log entries, found ${entries}`);
   }
 }
 function signerOf(certificate) {
@@ -79638,20 +81138,20 @@ function signedTimes(entity) {
 }
 function checkIdentity(signer, expected, source) {
   if (expected.san === void 0 && expected.sanPattern === void 0) {
-    fail4("IDENTITY_MISMATCH", source, "the expected identity names neither a SAN nor a SAN pattern");
+    fail3("IDENTITY_MISMATCH", source, "the expected identity names neither a SAN nor a SAN pattern");
   }
   if (expected.san !== void 0 && signer.san !== expected.san) {
-    fail4("IDENTITY_MISMATCH", source, `expected identity ${expected.san}, found ${signer.san || "(none)"}`);
+    fail3("IDENTITY_MISMATCH", source, `expected identity ${expected.san}, found ${signer.san || "(none)"}`);
   }
   if (expected.sanPattern !== void 0 && !anchored(expected.sanPattern).matches(signer.san)) {
-    fail4("IDENTITY_MISMATCH", source, `expected identity matching ^(?:${expected.sanPattern})$, found ${signer.san}`);
+    fail3("IDENTITY_MISMATCH", source, `expected identity matching ^(?:${expected.sanPattern})$, found ${signer.san}`);
   }
   if (signer.issuer !== expected.issuer) {
-    fail4("ISSUER_MISMATCH", source, `expected issuer ${expected.issuer}, found ${signer.issuer || "(none)"}`);
+    fail3("ISSUER_MISMATCH", source, `expected issuer ${expected.issuer}, found ${signer.issuer || "(none)"}`);
   }
   for (const [name, value] of Object.entries(expected.extensions ?? {})) {
     if (signer.extensions[name] !== value) {
-      fail4(
+      fail3(
         "EXTENSION_MISMATCH",
         source,
         `expected ${name} ${value}, found ${signer.extensions[name] ?? "(not in the certificate)"}`
@@ -79703,7 +81203,7 @@ function failureCode(error2) {
       return error2.code.startsWith("TLOG") ? "TLOG_INVALID" : "VERIFICATION_FAILED";
   }
 }
-function fail4(code, source, message, cause) {
+function fail3(code, source, message, cause) {
   if (cause instanceof BundleVerificationError) throw cause;
   throw new BundleVerificationError(code, `${source}: ${message}`, { cause });
 }
@@ -79839,7 +81339,7 @@ function verifyInWorkers(paths, trust, count, artifactFiles) {
   const workers = [];
   let next = 0;
   let done = 0;
-  const finished = new Promise((resolve7, reject) => {
+  const finished = new Promise((resolve9, reject) => {
     let settled = false;
     const fail5 = (error2) => {
       if (settled) return;
@@ -79862,7 +81362,7 @@ function verifyInWorkers(paths, trust, count, artifactFiles) {
         done += result.outcomes.length;
         if (done === paths.length && !settled) {
           settled = true;
-          resolve7(outcomes);
+          resolve9(outcomes);
         } else dispatch(worker);
       });
       worker.on("error", (error2) => {
@@ -79924,8 +81424,8 @@ registerHooks({
 import(workerData.entry);
 `;
 
-// packages/sigstore/src/deploy-gate.ts
-import { basename as basename2, dirname as dirname2, resolve as resolve4 } from "node:path";
+// packages/sigstore/src/policy-file.ts
+import { dirname as dirname2, resolve as resolve4 } from "node:path";
 function readPolicyFile(path, cwd = process.cwd()) {
   const bytes = readBoundedFile(resolve4(cwd, path), MAX_TRUST_FILE_BYTES, "POLICY_UNREADABLE", "policy", path);
   return parsePolicy(bytes.toString("utf8"), path);
@@ -79935,74 +81435,6 @@ function deployTrustedRoot(policy, override, cwd = process.cwd()) {
   const named = policy.deploy.trustedRoot;
   if (named === void 0 || named === "public-good") return publicGoodTrustedRoot();
   return loadTrustedRoot(resolve4(dirname2(resolve4(cwd, policy.source)), named));
-}
-var KEPT_ARTIFACT_BYTES = 64 * 1024 * 1024;
-async function judgeDeploy(request2) {
-  const paths = bundlePaths(request2.bundles, request2.cwd);
-  const artifactFiles = request2.artifacts.flatMap(
-    (a) => a.file && a.content ? [{ file: a.file, digest: a.digest, content: a.content }] : []
-  );
-  const results = await verifyEvidenceBatch(paths, request2.trust, { artifactFiles });
-  const verified = [];
-  const rejected = [];
-  const seen = /* @__PURE__ */ new Set();
-  for (const result of results) {
-    if (isRejected(result)) rejected.push({ source: result.source, code: result.code, reason: result.reason });
-    else if (result.evidenceKey === void 0 || !seen.has(result.evidenceKey)) {
-      if (result.evidenceKey !== void 0) seen.add(result.evidenceKey);
-      verified.push(result);
-    }
-  }
-  const now = request2.now ?? /* @__PURE__ */ new Date();
-  const evidenceOf = evidenceIndex(verified, request2.artifacts);
-  const report2 = evaluateDeploy(
-    request2.artifacts.map(({ name, digest }) => ({
-      artifact: { name, digest },
-      bundles: evidenceOf({ name, digest }),
-      policy: request2.policy,
-      binding: request2.binding,
-      now,
-      rejected,
-      ...request2.deployIdentity && { deployIdentity: request2.deployIdentity }
-    }))
-  );
-  return { report: report2, verified };
-}
-function evidenceIndex(verified, artifacts) {
-  const judged = new Set(artifacts.map((a) => a.digest.hex.toLowerCase()));
-  const about = /* @__PURE__ */ new Map();
-  const unrelated = [];
-  verified.forEach((bundle, index) => {
-    const named = new Set(sha256Named(bundle).filter((hex2) => judged.has(hex2)));
-    if (named.size === 0) unrelated.push(index);
-    for (const hex2 of named) {
-      const list = about.get(hex2);
-      if (list) list.push(index);
-      else about.set(hex2, [index]);
-    }
-  });
-  return (artifact) => {
-    const own = about.get(artifact.digest.hex.toLowerCase()) ?? [];
-    const merged = [];
-    let i = 0;
-    let j = 0;
-    while (i < own.length || j < unrelated.length) {
-      const next = j >= unrelated.length || i < own.length && own[i] < unrelated[j] ? own[i++] : unrelated[j++];
-      merged.push(verified[next]);
-    }
-    return merged;
-  };
-}
-function sha256Named(bundle) {
-  if (bundle.messageDigest) {
-    return bundle.messageDigest.algorithm === "sha256" ? [bundle.messageDigest.hex.toLowerCase()] : [];
-  }
-  const subject = bundle.statement?.subject;
-  if (!Array.isArray(subject)) return [];
-  return subject.flatMap((s) => {
-    const hex2 = s?.digest?.sha256;
-    return typeof hex2 === "string" ? [hex2] : [];
-  });
 }
 
 // packages/sigstore/src/sign.ts
@@ -80095,7 +81527,7 @@ function signingFailure(sign, error2, endpoints) {
 }
 
 // packages/sigstore/src/subject-files.ts
-import { basename as basename3, resolve as resolve5 } from "node:path";
+import { basename as basename2, resolve as resolve5 } from "node:path";
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
   switch (subjectSource(inputs)) {
@@ -80130,7 +81562,7 @@ async function pathSubjects(patterns, workspace) {
     for (const file of matched.sort()) files.add(file);
   }
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
-  const subjects = [...files].map((file) => ({ name: basename3(file), digest: { sha256: sha256Of(file) } }));
+  const subjects = [...files].map((file) => ({ name: basename2(file), digest: { sha256: sha256Of(file) } }));
   return distinctSubjects(subjects);
 }
 function sha256Of(file) {
@@ -80150,6 +81582,21 @@ function readChecksums(path) {
     }
     throw error2;
   }
+}
+
+// packages/github/src/artifacts.ts
+async function resolveArtifacts(inputs, workspace) {
+  return (await resolveSubjects(inputs, workspace)).map(sha256Artifact);
+}
+function sha256Artifact(subject) {
+  const hex2 = subject.digest.sha256;
+  if (hex2 === void 0) {
+    throw new SubjectError(
+      "SUBJECT_DIGEST_INVALID",
+      `${subject.name ?? "(unnamed)"}: expected a sha256 digest (signatures and attestations name artifacts by sha256), found ${Object.keys(subject.digest).join(", ")}`
+    );
+  }
+  return { name: subject.name ?? `sha256:${hex2}`, digest: { algorithm: "sha256", hex: hex2 } };
 }
 
 // node_modules/.pnpm/jose@6.2.17/node_modules/jose/dist/webapi/lib/buffer_utils.js
@@ -80352,11 +81799,11 @@ var httpClient = __toESM(require_lib12(), 1);
 var import_undici2 = __toESM(require_undici(), 1);
 var __awaiter6 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve7) {
-      resolve7(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve7, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -80372,7 +81819,7 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -84427,8 +85874,619 @@ var context2 = new Context();
 // actions/deploy/src/main.ts
 import { createHash as createHash5 } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname as dirname3, join as join3, resolve as resolve6 } from "node:path";
+import { dirname as dirname3, join as join3, resolve as resolve8 } from "node:path";
 import { pathToFileURL } from "node:url";
+
+// packages/gate/src/artifacts.ts
+import { basename as basename3, resolve as resolve6 } from "node:path";
+
+// packages/gate/src/error.ts
+var DeployInputError = class extends CodedError {
+  kind = "usage";
+  name = "DeployInputError";
+};
+var ReportContractError = class extends CodedError {
+  kind = "internal";
+  name = "ReportContractError";
+  constructor(problems) {
+    super(
+      "REPORT_OFF_SCHEMA",
+      `the deploy report does not follow report.schema.json: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? `; and ${problems.length - 5} more` : ""}`
+    );
+  }
+};
+
+// packages/gate/src/artifacts.ts
+var KEPT_ARTIFACT_BYTES = 64 * 1024 * 1024;
+function readArtifacts(spec, cwd) {
+  if ("resolved" in spec) return [...spec.resolved];
+  const artifacts = artifactsFromArguments(spec.arguments, cwd);
+  return spec.name === void 0 ? artifacts : artifacts.map((a) => a.name === void 0 ? { ...a, name: spec.name } : a);
+}
+function artifactFromArgument(argument, cwd = process.cwd()) {
+  const named = /^([^=]*)=(sha[0-9]+:.*)$/s.exec(argument);
+  if (named) {
+    const [, name, reference] = named;
+    if (name.trim() === "") {
+      throw new DeployInputError("ARTIFACT_NAME_EMPTY", `${argument}: expected NAME=sha256:HEX, found no name`);
+    }
+    return { name, digest: parseDigest(reference, argument) };
+  }
+  if (isDigestReference(argument)) return { digest: parseDigest(argument) };
+  const file = resolve6(cwd, argument);
+  const { digests, content } = readArtifactFile(file, ["sha256"]);
+  return {
+    name: basename3(argument),
+    digest: sha256Digest(digests[0].hex, argument),
+    file,
+    ...content && { content }
+  };
+}
+function artifactsFromArguments(argumentList, cwd = process.cwd(), budget = KEPT_ARTIFACT_BYTES) {
+  let kept = 0;
+  return argumentList.map((argument) => {
+    const { content, ...artifact } = artifactFromArgument(argument, cwd);
+    if (!content || kept + content.length > budget) return artifact;
+    kept += content.length;
+    return { ...artifact, content };
+  });
+}
+
+// packages/gate/src/candidates.ts
+function judgeEvidence(artifact, bundles, context3) {
+  const { memo, policy } = context3;
+  const statements = bundles.filter((b) => b.kind === "dsse").map((b) => ({ bundle: b, ...memo.once(b, "statement", () => readStatement(b)) }));
+  return {
+    artifact,
+    signatures: bundles.filter((b) => b.kind === "message-signature").map((b) => judgeSignature(b, artifact, policy, memo)),
+    reviews: statements.filter((s) => s.statement?.predicateType === REVIEW_PREDICATE_TYPE).map((s) => judgeReview(s.bundle, s.statement, artifact, policy, memo)),
+    provenances: statements.filter((s) => s.statement?.predicateType === SLSA_PROVENANCE_V1_PREDICATE_TYPE).map((s) => judgeProvenance(s.bundle, s.statement, artifact, policy, memo)),
+    unreadable: statements.flatMap((s) => s.problem === void 0 ? [] : [s.problem]),
+    unverified: context3.rejected.map((r) => `${r.source} did not verify (${r.reason})`)
+  };
+}
+function chainsOf(evidence) {
+  const chains = [];
+  for (const review of orNone(qualified(evidence.reviews))) {
+    for (const provenance of orNone(qualified(evidence.provenances))) {
+      for (const signature of orNone(qualified(evidence.signatures))) {
+        chains.push({
+          ...signature && { signature },
+          ...review && { review },
+          ...provenance && { provenance }
+        });
+      }
+    }
+  }
+  return chains;
+}
+function qualified(candidates) {
+  return candidates.flatMap((c) => c.qualified === void 0 ? [] : [c.qualified]);
+}
+function orNone(list) {
+  return list.length > 0 ? list : [void 0];
+}
+var BundleMemo = class {
+  kept = /* @__PURE__ */ new WeakMap();
+  once(bundle, what, read) {
+    let values = this.kept.get(bundle);
+    if (!values) {
+      values = /* @__PURE__ */ new Map();
+      this.kept.set(bundle, values);
+    }
+    if (!values.has(what)) values.set(what, read());
+    return values.get(what);
+  }
+};
+function readStatement(bundle) {
+  if (bundle.payloadType !== IN_TOTO_PAYLOAD_TYPE || bundle.statement === void 0) {
+    return {
+      problem: `${bundle.source}: a DSSE envelope of type ${bundle.payloadType ?? "(none)"}, not an in-toto statement`
+    };
+  }
+  try {
+    return { statement: parseStatement(bundle.statement) };
+  } catch (error2) {
+    return { problem: `${bundle.source}: invalid in-toto statement: ${error2.message}` };
+  }
+}
+function judgeSignature(bundle, artifact, policy, memo) {
+  const signed = bundle.messageDigest;
+  const relevant = signed?.algorithm === artifact.digest.algorithm && signed.hex === artifact.digest.hex;
+  if (!relevant) {
+    const what = signed ? `${signed.algorithm}:${signed.hex}` : "nothing";
+    return { bundle, relevant, reason: `${bundle.source} signs ${what}, not this artifact` };
+  }
+  const role = memo.once(bundle, "sign role", () => roleProblem(bundle.signer, "sign", policy));
+  if (role) return { bundle, relevant, reason: `found a signature by ${role} (${bundle.source})` };
+  return { bundle, relevant, reason: "", qualified: { bundle } };
+}
+function judgeReview(bundle, statement, artifact, policy, memo) {
+  const relevant = subjectHasDigest(statement, artifact.digest);
+  const role = memo.once(bundle, "sign role", () => roleProblem(bundle.signer, "sign", policy));
+  if (role) return { bundle, relevant, reason: `found a review attestation by ${role} (${bundle.source})` };
+  if (!relevant) {
+    return {
+      bundle,
+      relevant,
+      reason: `found a review attestation (${bundle.source}) whose subjects do not include ${formatDigest(artifact.digest)} (its subjects: ${describeSubjects(statement)})`
+    };
+  }
+  return { bundle, relevant, ...memo.once(bundle, "review", () => readReview(bundle, statement, policy)) };
+}
+function readReview(bundle, statement, policy) {
+  let predicate;
+  try {
+    predicate = parseReviewPredicate(statement.predicate);
+  } catch (error2) {
+    return { reason: `${bundle.source}: invalid review predicate: ${error2.message}` };
+  }
+  const commit = reviewedCommitOf(statement);
+  if (commit === void 0 || commit.toLowerCase() !== predicate.commit) {
+    return {
+      reason: `${bundle.source}: expected one gitCommit subject equal to the predicate's commit ${predicate.commit}, found ${commit ?? "none or several"}`
+    };
+  }
+  const result = evaluateReview(evidenceFromPredicate(predicate), policy.review);
+  return { reason: "", qualified: { bundle, predicate, commit: predicate.commit, result } };
+}
+function judgeProvenance(bundle, statement, artifact, policy, memo) {
+  const relevant = subjectHasDigest(statement, artifact.digest);
+  const role = memo.once(bundle, "build role", () => roleProblem(bundle.signer, "build", policy));
+  if (role) return { bundle, relevant, reason: `found provenance by ${role} (${bundle.source})` };
+  if (!relevant) {
+    return {
+      bundle,
+      relevant,
+      reason: `found provenance (${bundle.source}) whose subjects do not include ${formatDigest(artifact.digest)} (its subjects: ${describeSubjects(statement)})`
+    };
+  }
+  return { bundle, relevant, ...memo.once(bundle, "provenance", () => readProvenance(bundle)) };
+}
+function readProvenance(bundle) {
+  try {
+    return { reason: "", qualified: { bundle, source: parseProvenance(bundle.statement) } };
+  } catch (error2) {
+    return { reason: `${bundle.source}: ${error2.message}` };
+  }
+}
+function roleProblem(signer, role, policy) {
+  const rule = policy.identities[role];
+  const other = role === "build" ? "sign" : "build";
+  const who = signer.san || "(no SAN)";
+  if (!matchIdentity(signer, rule).ok) {
+    return signer.issuer === rule.issuer || !matchIdentity({ ...signer, issuer: rule.issuer }, rule).ok ? `${who}, expected the ${role} identity ${describeIdentityRule(rule)}` : `${who} from issuer ${signer.issuer || "(none)"}, expected the ${role} identity from issuer ${rule.issuer}`;
+  }
+  if (matchIdentity(signer, policy.identities[other]).ok) {
+    return `${who}, which is both the build and the sign identity of the policy; they must differ`;
+  }
+  return void 0;
+}
+function describeSubjects(statement) {
+  const shown3 = statement.subject.slice(0, 3).map((s) => {
+    const [algorithm, value] = Object.entries(s.digest)[0] ?? ["?", "?"];
+    return `${s.name ?? "(unnamed)"} ${algorithm}:${value}`;
+  });
+  return shown3.join(", ") + (statement.subject.length > 3 ? `, and ${statement.subject.length - 3} more` : "");
+}
+
+// packages/gate/src/checks.ts
+var CLOCK_SKEW_SECONDS = 300;
+function deployChecks(chain, evidence, context3) {
+  return [
+    coveredByPolicy(evidence, context3),
+    artifactSignature(chain, evidence, context3),
+    reviewAttestation(chain, evidence, context3),
+    reviewRules(chain),
+    buildProvenance(chain, evidence, context3),
+    sameCommit(chain),
+    sameRepository(chain, context3),
+    distinctIdentities(chain, context3),
+    fresh(chain, context3)
+  ];
+}
+function coveredByPolicy({ artifact }, { policy }) {
+  const patterns = policy.deploy.artifacts;
+  if (!patterns) return pass2("covered-by-policy", `${policy.source} covers every artifact (no deploy.artifacts list)`);
+  if (artifact.name === void 0) {
+    return notEvaluated(
+      "covered-by-policy",
+      `${formatDigest(artifact.digest)} was given by digest alone: no name to match against deploy.artifacts (${patterns.join(", ")}); name it (NAME=sha256:HEX, or --name)`
+    );
+  }
+  const hit = [artifact.name, baseName(artifact.name)].map((n) => matchesAnyGlob(n, patterns)).find((p) => p);
+  return hit ? pass2("covered-by-policy", `${artifact.name} matches ${hit} in deploy.artifacts`) : fail4(
+    "covered-by-policy",
+    `expected ${artifact.name} to match deploy.artifacts (${patterns.join(", ")}), found no match`
+  );
+}
+function artifactSignature({ signature }, evidence, { policy }) {
+  const subject = formatDigest(evidence.artifact.digest);
+  if (signature) {
+    return pass2(
+      "artifact-signature",
+      `${signature.bundle.source}: a signature over ${subject} by ${signature.bundle.signer.san}`
+    );
+  }
+  const expected = `a signature over ${subject} by the sign identity ${describeIdentityRule(policy.identities.sign)}`;
+  return fail4("artifact-signature", missing(expected, evidence.signatures, evidence.unverified));
+}
+function reviewAttestation({ review }, evidence, { policy }) {
+  const subject = formatDigest(evidence.artifact.digest);
+  if (review) {
+    return pass2(
+      "review-attestation",
+      `${review.bundle.source}: a review attestation by ${review.bundle.signer.san} for ${subject} and commit ${review.commit}`
+    );
+  }
+  const expected = `a review attestation (${REVIEW_PREDICATE_TYPE}) by the sign identity ${describeIdentityRule(policy.identities.sign)} whose subjects include ${subject}`;
+  return fail4("review-attestation", missing(expected, evidence.reviews, unreadable(evidence)));
+}
+function reviewRules({ review }) {
+  if (!review) return notEvaluated("review-rules", "no review attestation by the sign identity for this artifact");
+  const failed = review.result.checks.filter((c) => c.verdict !== "pass");
+  if (failed.length === 0) {
+    const approvers = review.result.independentApprovers.map((a) => a.login);
+    return pass2(
+      "review-rules",
+      `the attested review satisfies the policy's rules again: independent approval by ${approvers.join(", ")}`
+    );
+  }
+  return fail4(
+    "review-rules",
+    `the attested review does not satisfy the policy's rules: ${failed.map((c) => `${c.id}: ${c.reason}`).join("; ")}`
+  );
+}
+function buildProvenance({ provenance }, evidence, { policy }) {
+  const subject = formatDigest(evidence.artifact.digest);
+  if (provenance) {
+    return pass2(
+      "build-provenance",
+      `${provenance.bundle.source}: SLSA provenance by ${provenance.bundle.signer.san} for ${subject}, built from ${provenance.source.repositoryUrl}@${provenance.source.commit}`
+    );
+  }
+  const expected = `SLSA provenance (${SLSA_PROVENANCE_V1_PREDICATE_TYPE}) by the build identity ${describeIdentityRule(policy.identities.build)} whose subjects include ${subject}`;
+  return fail4("build-provenance", missing(expected, evidence.provenances, unreadable(evidence)));
+}
+function sameCommit({ review, provenance }) {
+  if (!review || !provenance) return notEvaluated("same-commit", absent({ review, provenance }));
+  const built = provenance.source.commit;
+  const ref = provenance.source.ref;
+  const uncertifiedCommit = certificateProblem(provenance, "commit");
+  if (uncertifiedCommit) return fail4("same-commit", uncertifiedCommit);
+  if (review.commit !== built) {
+    return fail4(
+      "same-commit",
+      `expected the review attestation to be for the built commit ${built}, found a review of ${review.commit}`
+    );
+  }
+  const uncertifiedRef = certificateProblem(provenance, "ref");
+  if (uncertifiedRef) return fail4("same-commit", uncertifiedRef);
+  const reviewed = review.predicate.builtRef;
+  if (reviewed === void 0) {
+    return fail4(
+      "same-commit",
+      `expected the review attestation (${review.bundle.source}) to record the branch the change was built on (builtRef ${ref}), found none: it was signed under older rules that did not record it`
+    );
+  }
+  if (reviewed !== ref) {
+    return fail4(
+      "same-commit",
+      `expected the review attestation to be for the build on ${ref}, found one for a build on ${reviewed}`
+    );
+  }
+  return pass2("same-commit", `the provenance and the review attestation both name commit ${built} built on ${ref}`);
+}
+function sameRepository({ signature, review, provenance }, { binding }) {
+  if (!review || !provenance) return notEvaluated("same-repository", absent({ review, provenance }));
+  const built = provenance.source.repositoryUrl;
+  const uncertified = certificateProblem(provenance, "repository");
+  if (uncertified) return fail4("same-repository", uncertified);
+  const reviewed = review.predicate.repository.uri;
+  if (!sameRepositoryUri(reviewed, built)) {
+    return fail4(
+      "same-repository",
+      `expected the review to be in ${built}, where the artifact was built; found ${reviewed}`
+    );
+  }
+  const signed = signerDisagreement("review attestation", review.bundle, provenance) ?? (signature && signerDisagreement("signature", signature.bundle, provenance));
+  if (signed) return fail4("same-repository", signed);
+  const repository = provenance.source.repository;
+  const named = `${signature ? "provenance, review attestation and signature" : "provenance and review attestation"} name ${built}`;
+  if (!binding.repositories.some((r) => sameRepositoryName(r, repository))) {
+    return fail4(
+      "same-repository",
+      `expected a chain of ${boundRepositories(binding)} (bound by ${binding.from}), found a chain of ${repository}: its ${named}`
+    );
+  }
+  return pass2("same-repository", `the ${named}, a repository bound by ${binding.from}`);
+}
+function distinctIdentities({ signature, review, provenance }, { deployIdentity }) {
+  const build2 = provenance?.bundle.signer.san;
+  const signs = [...new Set([signature?.bundle.signer.san, review?.bundle.signer.san].filter((s) => s !== void 0))];
+  if (build2 === void 0 || signs.length === 0) {
+    const lacking = build2 === void 0 ? "no build provenance" : "no signature or review attestation";
+    return notEvaluated("distinct-identities", `${lacking} to compare`);
+  }
+  if (signs.includes(build2)) {
+    return fail4(
+      "distinct-identities",
+      `expected build and sign under different identities, found both signed by ${build2}`
+    );
+  }
+  const deployed = deployIdentity && [build2, ...signs].find((s) => s === deployIdentity.san);
+  if (deployed) {
+    return fail4(
+      "distinct-identities",
+      `expected the deploy to run under its own identity, found it runs as ${deployed}`
+    );
+  }
+  const deployNote = deployIdentity ? `, deploy ${deployIdentity.san}` : " (no deploy identity: evaluated offline)";
+  return pass2("distinct-identities", `build ${build2}, sign ${signs.join(" and ")}${deployNote}: all different`);
+}
+function fresh({ signature, review, provenance }, { policy, judgedAt }) {
+  const pieces = [
+    ["signature", signature?.bundle],
+    ["review attestation", review?.bundle],
+    ["provenance", provenance?.bundle]
+  ];
+  const present = pieces.filter((p) => p[1] !== void 0);
+  if (present.length === 0) return notEvaluated("fresh", "no evidence to date");
+  const maxAge = policy.deploy.maxAgeSeconds;
+  const now = judgedAt.getTime();
+  const problems = [];
+  const ages = [];
+  for (const [what, bundle] of present) {
+    if (bundle.signedAt.length === 0) {
+      problems.push(`the ${what} (${bundle.source}) has no verified signing time`);
+      continue;
+    }
+    const oldest = Math.min(...bundle.signedAt.map((d) => d.getTime()));
+    const age = (now - oldest) / 1e3;
+    const at = new Date(oldest).toISOString();
+    if (Number.isNaN(age)) problems.push(`the ${what} (${bundle.source}) has no valid signing time to compare`);
+    else if (age < -CLOCK_SKEW_SECONDS) {
+      problems.push(`the ${what} (${bundle.source}) was signed in the future, at ${at}`);
+    } else if (age > maxAge) {
+      problems.push(
+        `the ${what} (${bundle.source}) was signed at ${at}, ${duration(age)} ago, older than max-age ${duration(maxAge)}`
+      );
+    } else ages.push(`${what} ${duration(Math.max(age, 0))} old`);
+  }
+  return problems.length ? fail4("fresh", problems.join("; ")) : pass2("fresh", `${ages.join(", ")} (max-age ${duration(maxAge)})`);
+}
+function certificateProblem(provenance, claim) {
+  return certificateBacksProvenance(provenance.bundle.signer, provenance.source).find((p) => p.claim === claim)?.reason;
+}
+function boundRepositories({ repositories }) {
+  if (repositories.length === 0) return "no repository";
+  return repositories.length === 1 ? repositories[0] : `one of ${repositories.join(", ")}`;
+}
+function signerDisagreement(what, bundle, provenance) {
+  const ran = bundle.signer.extensions.sourceRepositoryURI;
+  if (ran === void 0 || sameRepositoryUri(ran, provenance.source.repositoryUrl)) return void 0;
+  return `expected the ${what} (${bundle.source}) to be made for ${provenance.source.repositoryUrl}, where the artifact was built; its certificate says the sign workflow ran in ${ran}`;
+}
+function missing(expected, candidates, problems) {
+  const relevant = candidates.filter((c) => c.relevant && !c.qualified).map((c) => c.reason);
+  const others = candidates.filter((c) => !c.relevant && !c.qualified).map((c) => c.reason);
+  const found = [...relevant, ...relevant.length ? [] : others, ...problems];
+  if (found.length === 0) return `expected ${expected}, found none`;
+  const shown3 = found.slice(0, 5).join("; ");
+  return `expected ${expected}; ${shown3}${found.length > 5 ? `; and ${found.length - 5} more` : ""}`;
+}
+function unreadable(evidence) {
+  return [...evidence.unreadable, ...evidence.unverified];
+}
+function absent({ review, provenance }) {
+  if (!review && !provenance) return "no review attestation and no build provenance to compare";
+  return review ? "no build provenance to compare the review attestation with" : "no review attestation to compare the provenance with";
+}
+function baseName(name) {
+  return name.replaceAll("\\", "/").split("/").pop() || name;
+}
+function duration(seconds) {
+  const s = Math.round(seconds);
+  const d = Math.floor(s / 86400);
+  const h = Math.floor(s % 86400 / 3600);
+  const m = Math.floor(s % 3600 / 60);
+  const parts = [d && `${d}d`, h && `${h}h`, m && `${m}m`].filter(Boolean);
+  return parts.length ? parts.slice(0, 2).join(" ") : `${s % 60}s`;
+}
+function pass2(id, reason) {
+  return { id, verdict: "pass", reason };
+}
+function fail4(id, reason) {
+  return { id, verdict: "fail", reason };
+}
+function notEvaluated(id, reason) {
+  return { id, verdict: "not-evaluated", reason };
+}
+
+// packages/gate/src/evaluate.ts
+function evaluateDeploy(input) {
+  const context3 = deployContext(input);
+  const evidenceOf = evidenceIndex(input.bundles, input.artifacts);
+  const artifacts = input.artifacts.map((artifact) => evaluateArtifact(artifact, evidenceOf(artifact), context3));
+  const report2 = {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    verdict: artifacts.every((a) => a.verdict === "pass") ? "pass" : "fail",
+    evaluatedAt: input.now.toISOString(),
+    ...input.at && { asOf: input.at.toISOString() },
+    policy: { source: input.policy.source, digest: input.policy.digest },
+    artifacts,
+    rejected: firstPerSource(context3.rejected)
+  };
+  const problems = deployReportProblems(report2);
+  if (problems.length > 0) throw new ReportContractError(problems);
+  return report2;
+}
+function evaluateArtifact(artifact, bundles, context3) {
+  const evidence = judgeEvidence(artifact, bundles, context3);
+  const scored = chainsOf(evidence).map((chain2) => ({ chain: chain2, checks: deployChecks(chain2, evidence, context3) }));
+  const { chain, checks } = mostPassing(scored);
+  return {
+    artifact: { ...artifact.name !== void 0 && { name: artifact.name }, digest: formatDigest(artifact.digest) },
+    verdict: checks.every((c) => c.verdict === "pass") ? "pass" : "fail",
+    checks,
+    chain: chainOfCustody(chain),
+    evidence: evidenceUsed(chain),
+    ...chain.review && { review: chain.review.result }
+  };
+}
+function mostPassing(judged) {
+  let best = judged[0];
+  let bestScore = -1;
+  for (const one of judged) {
+    const score = one.checks.filter((c) => c.verdict === "pass").length;
+    if (score > bestScore) [best, bestScore] = [one, score];
+  }
+  return best;
+}
+function deployContext(input) {
+  if (input.artifacts.length === 0) {
+    throw new EvaluationError("NO_ARTIFACTS", "expected at least one artifact to evaluate, found none");
+  }
+  if (input.binding.repositories.length === 0) {
+    throw new EvaluationError(
+      "REPOSITORY_UNBOUND",
+      `expected at least one repository for the artifacts' chains to be bound to, found none (${input.binding.from})`
+    );
+  }
+  if (Number.isNaN(input.now.getTime())) {
+    throw new EvaluationError("CLOCK_INVALID", "expected the time the evaluation runs, found an invalid date");
+  }
+  if (input.at && !(input.at.getTime() <= input.now.getTime())) {
+    throw new EvaluationError(
+      "CLOCK_INVALID",
+      `expected a time to judge the evidence as of no later than now (${input.now.toISOString()}), found ${Number.isNaN(input.at.getTime()) ? "an invalid date" : input.at.toISOString()}`
+    );
+  }
+  return {
+    policy: input.policy,
+    binding: input.binding,
+    judgedAt: input.at ?? input.now,
+    ...input.deployIdentity && { deployIdentity: input.deployIdentity },
+    rejected: input.rejected ?? [],
+    memo: new BundleMemo()
+  };
+}
+function evidenceIndex(bundles, artifacts) {
+  const judged = new Set(artifacts.map((a) => a.digest.hex));
+  const about = /* @__PURE__ */ new Map();
+  const unrelated = [];
+  bundles.forEach((bundle, index) => {
+    const named = new Set(sha256Named(bundle).filter((hex2) => judged.has(hex2)));
+    if (named.size === 0) unrelated.push(index);
+    for (const hex2 of named) {
+      const list = about.get(hex2);
+      if (list) list.push(index);
+      else about.set(hex2, [index]);
+    }
+  });
+  return (artifact) => {
+    const own = about.get(artifact.digest.hex) ?? [];
+    const merged = [];
+    let i = 0;
+    let j = 0;
+    while (i < own.length || j < unrelated.length) {
+      const next = j >= unrelated.length || i < own.length && own[i] < unrelated[j] ? own[i++] : unrelated[j++];
+      merged.push(bundles[next]);
+    }
+    return merged;
+  };
+}
+function sha256Named(bundle) {
+  if (bundle.messageDigest) return bundle.messageDigest.algorithm === "sha256" ? [bundle.messageDigest.hex] : [];
+  const subject = bundle.statement?.subject;
+  if (!Array.isArray(subject)) return [];
+  return subject.flatMap((s) => {
+    const hex2 = s?.digest?.sha256;
+    return typeof hex2 === "string" ? [hex2] : [];
+  });
+}
+function firstPerSource(rejected) {
+  const first = /* @__PURE__ */ new Map();
+  for (const r of rejected) if (!first.has(r.source)) first.set(r.source, r);
+  return [...first.values()];
+}
+function chainOfCustody({ signature, review, provenance }) {
+  const repository = review?.predicate.repository.name ?? provenance?.source.repository;
+  const commit = provenance?.source.commit ?? review?.commit;
+  const pr = review?.predicate.pullRequest;
+  const signIdentity = signature?.bundle.signer.san ?? review?.bundle.signer.san;
+  return {
+    ...repository && { repository },
+    ...commit && { commit },
+    ...pr && { pullRequest: { number: pr.number, url: pr.url, title: pr.title } },
+    ...review && { author: review.predicate.author.login },
+    approvers: review?.result.independentApprovers.map((a) => a.login) ?? [],
+    ...provenance && { buildIdentity: provenance.bundle.signer.san },
+    ...signIdentity && { signIdentity }
+  };
+}
+function evidenceUsed({ signature, review, provenance }) {
+  const roles = [
+    ["signature", signature?.bundle],
+    ["review", review?.bundle],
+    ["provenance", provenance?.bundle]
+  ];
+  return roles.flatMap(
+    ([role, bundle]) => bundle ? [
+      {
+        role,
+        source: bundle.source,
+        signer: { san: bundle.signer.san, issuer: bundle.signer.issuer },
+        signedAt: bundle.signedAt.map((d) => d.toISOString())
+      }
+    ] : []
+  );
+}
+
+// packages/gate/src/evidence.ts
+import { relative as relative2, resolve as resolve7 } from "node:path";
+async function readEvidence(bundles, artifacts, trust, cwd) {
+  const artifactFiles = artifacts.flatMap(
+    (a) => a.file && a.content ? [{ file: a.file, digest: a.digest, content: a.content }] : []
+  );
+  const results = await verifyEvidenceBatch(bundlePaths(bundles, cwd), trust, { artifactFiles });
+  const verified = [];
+  const rejected = [];
+  const seen = /* @__PURE__ */ new Set();
+  for (const result of results) {
+    const source = relativePath(cwd, result.source);
+    if (isRejected(result)) rejected.push({ source, code: result.code, reason: result.reason });
+    else if (result.evidenceKey === void 0 || !seen.has(result.evidenceKey)) {
+      if (result.evidenceKey !== void 0) seen.add(result.evidenceKey);
+      verified.push({ ...result, source });
+    }
+  }
+  return { verified, rejected };
+}
+function relativePath(cwd, path) {
+  return relative2(resolve7(cwd), resolve7(cwd, path)) || ".";
+}
+
+// packages/gate/src/gate.ts
+async function judgeDeploy(request2) {
+  const { cwd } = request2;
+  const policy = readPolicyFile(relativePath(cwd, request2.policy), cwd);
+  const binding = bindRepositories(policy, request2.repository);
+  const trust = deployTrustedRoot(policy, request2.trustedRoot, cwd);
+  const artifacts = readArtifacts(request2.artifacts, cwd);
+  const { verified, rejected } = await readEvidence(request2.bundles, artifacts, trust, cwd);
+  const report2 = evaluateDeploy({
+    policy,
+    binding,
+    now: request2.now ?? /* @__PURE__ */ new Date(),
+    ...request2.at && { at: request2.at },
+    ...request2.deployIdentity && { deployIdentity: request2.deployIdentity },
+    artifacts: artifacts.map(({ name, digest }) => name === void 0 ? { digest } : { name, digest }),
+    bundles: verified,
+    rejected
+  });
+  return { report: report2, policy, verified };
+}
 
 // actions/deploy/package.json
 var package_default = {
@@ -84438,27 +86496,13 @@ var package_default = {
   type: "module",
   dependencies: {
     "@twokey/core": "workspace:*",
+    "@twokey/gate": "workspace:*",
     "@twokey/sigstore": "workspace:*",
     "@twokey/github": "workspace:*",
     "@actions/core": "3.0.1",
     tinyglobby: "0.2.17"
   }
 };
-
-// actions/deploy/src/subject.ts
-async function resolveArtifacts2(inputs, workspace) {
-  return (await resolveSubjects(inputs, workspace)).map(artifactOf);
-}
-function artifactOf(subject) {
-  const hex2 = subject.digest.sha256;
-  if (hex2 === void 0) {
-    throw new SubjectError(
-      "SUBJECT_DIGEST_INVALID",
-      `${subject.name ?? "(unnamed)"}: expected a sha256 digest (evidence names artifacts by sha256), found ${Object.keys(subject.digest).join(", ")}`
-    );
-  }
-  return { name: subject.name ?? `sha256:${hex2}`, digest: { algorithm: "sha256", hex: hex2 } };
-}
 
 // actions/deploy/src/main.ts
 var DeployStepError = class extends CodedError {
@@ -84480,20 +86524,13 @@ async function run(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const policy = readPolicyFile(inputs.policy, inputs.workspace);
-  const binding = bindRepositories(policy, {
-    repository: inputs.repository,
-    name: "GITHUB_REPOSITORY",
-    role: "fallback"
-  });
-  const trust = deployTrustedRoot(policy, inputs.trustedRoot || void 0, inputs.workspace);
-  const artifacts = await resolveArtifacts2(inputs, inputs.workspace);
+  const artifacts = await resolveArtifacts(inputs, inputs.workspace);
   const job = inputs.identityToken ? deployJob(await inputs.identityToken(), inputs.serverUrl) : void 0;
   const { report: report2, verified } = await judgeDeploy({
-    policy,
-    binding,
-    trust,
-    artifacts,
+    policy: inputs.policy,
+    repository: { repository: inputs.repository, name: "GITHUB_REPOSITORY", role: "fallback" },
+    ...inputs.trustedRoot && { trustedRoot: inputs.trustedRoot },
+    artifacts: { resolved: artifacts },
     bundles,
     cwd: inputs.workspace,
     ...job && { deployIdentity: job.identity }
@@ -84510,8 +86547,8 @@ ${ID_TOKEN_PERMISSION_HINT}`
     report: report2,
     verifier: { id: job.identity.san, version: { twokey: package_default.version } },
     resourceUri: inputs.resourceUri || job.resourceUri,
-    policyUri: pathToFileURL(resolve6(inputs.workspace, inputs.policy)).href,
-    attestations: consumedAttestations(report2, verified)
+    policyUri: pathToFileURL(resolve8(inputs.workspace, inputs.policy)).href,
+    attestations: consumedAttestations(report2, verified, inputs.workspace)
   });
   let bundle;
   try {
@@ -84541,11 +86578,11 @@ function deployJob(token, serverUrl) {
     resourceUri: environment ? `${repository}/deployments/${encodeURIComponent(environment)}` : repository
   };
 }
-function consumedAttestations(report2, verified) {
-  const used2 = new Set(report2.artifacts.flatMap((a) => a.evidence.map((e) => e.source)));
-  return verified.filter((bundle) => used2.has(bundle.source)).map((bundle) => {
+function consumedAttestations(report2, verified, workspace) {
+  const used = new Set(report2.artifacts.flatMap((a) => a.evidence.map((e) => e.source)));
+  return verified.filter((bundle) => used.has(bundle.source)).map((bundle) => {
     if (!bundle.sha256) throw new Error(`${bundle.source}: verified without the digest of the bytes read`);
-    return { bundle, uri: pathToFileURL(bundle.source).href, sha256: bundle.sha256 };
+    return { bundle, uri: pathToFileURL(resolve8(workspace, bundle.source)).href, sha256: bundle.sha256 };
   });
 }
 function shortHash(text2) {
@@ -84576,16 +86613,11 @@ try {
   setOutput("report-path", result.reportPath);
   if (result.recordPath) setOutput("record-path", result.recordPath);
   info(describeReport(report2));
-  const record = result.recordPath ? `
-Decision record (SLSA verification summary, signed by \`${result.deployIdentity}\`): \`${result.recordPath}\`
-` : result.recordError ? `
-The decision record could not be signed, so the deploy is refused: \`${result.recordError}\`
-` : "";
-  await summary.addRaw(markdownReport(report2) + record, true).write();
+  await summary.addRaw(`${markdownReport(report2)}${recordSummary(result)}`, true).write();
   if (result.recordError) setFailed(`RECORD_NOT_SIGNED: ${result.recordError}`);
   else if (!passed) {
     const reasons = report2.artifacts.flatMap(
-      (artifact) => artifact.checks.filter((check) => check.verdict === "fail").map((check) => `${artifact.artifact.name}: ${check.id}: ${check.reason}`)
+      (artifact) => describeNotPassed(artifact).map((line) => `${artifact.artifact.name ?? artifact.artifact.digest}: ${line}`)
     );
     setFailed(`twokey refused the deploy:
 ${reasons.join("\n")}`);
@@ -84595,7 +86627,17 @@ ${reasons.join("\n")}`);
   setOutput("verified", "false");
   const message = describeError(error2);
   setFailed(message);
-  await summary.addHeading("twokey deploy gate: not evaluated", 2).addCodeBlock(message).write();
+  await summary.addRaw(renderSummary([{ heading: "twokey deploy gate: not evaluated" }, { preformatted: message }]), true).write();
+}
+function recordSummary(result) {
+  if (result.recordPath) {
+    const signer = { code: result.deployIdentity ?? "" };
+    return `
+${renderSummary([{ paragraph: ["Decision record (SLSA verification summary, signed by ", signer, "): ", { code: result.recordPath }] }])}`;
+  }
+  if (!result.recordError) return "";
+  return `
+${renderSummary([{ paragraph: ["The decision record could not be signed, so the deploy is refused: ", { code: result.recordError }] }])}`;
 }
 /*! Bundled license information:
 

@@ -1,10 +1,10 @@
 // The deploy gate's entry point: inputs into a typed record, run(), outputs, the step summary, and a failed step
 // with every reason when anything is refused.
 import { getBooleanInput, getInput, info, setFailed, setOutput, summary } from '@actions/core';
-import { describeError, describeReport, markdownReport } from '@twokey/core';
+import { describeError, describeNotPassed, describeReport, markdownReport, renderSummary } from '@twokey/core';
 import { requestIdToken, runnerPaths, signingEndpointsFromInputs } from '@twokey/github';
 import { PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
-import { type DeployInputs, run } from './main';
+import { type DeployInputs, type DeployResult, run } from './main';
 
 const canRequestToken = Boolean(process.env.ACTIONS_ID_TOKEN_REQUEST_URL && process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
 
@@ -31,18 +31,11 @@ try {
   if (result.recordPath) setOutput('record-path', result.recordPath);
   info(describeReport(report));
 
-  const record = result.recordPath
-    ? `\nDecision record (SLSA verification summary, signed by \`${result.deployIdentity}\`): \`${result.recordPath}\`\n`
-    : result.recordError
-      ? `\nThe decision record could not be signed, so the deploy is refused: \`${result.recordError}\`\n`
-      : '';
-  await summary.addRaw(markdownReport(report) + record, true).write();
+  await summary.addRaw(`${markdownReport(report)}${recordSummary(result)}`, true).write();
   if (result.recordError) setFailed(`RECORD_NOT_SIGNED: ${result.recordError}`);
   else if (!passed) {
     const reasons = report.artifacts.flatMap((artifact) =>
-      artifact.checks
-        .filter((check) => check.verdict === 'fail')
-        .map((check) => `${artifact.artifact.name}: ${check.id}: ${check.reason}`),
+      describeNotPassed(artifact).map((line) => `${artifact.artifact.name ?? artifact.artifact.digest}: ${line}`),
     );
     setFailed(`twokey refused the deploy:\n${reasons.join('\n')}`);
   }
@@ -52,5 +45,17 @@ try {
   setOutput('verified', 'false');
   const message = describeError(error);
   setFailed(message);
-  await summary.addHeading('twokey deploy gate: not evaluated', 2).addCodeBlock(message).write();
+  await summary
+    .addRaw(renderSummary([{ heading: 'twokey deploy gate: not evaluated' }, { preformatted: message }]), true)
+    .write();
+}
+
+/** What became of the decision record, for the step summary (nothing when none was to be signed). */
+function recordSummary(result: DeployResult): string {
+  if (result.recordPath) {
+    const signer = { code: result.deployIdentity ?? '' };
+    return `\n${renderSummary([{ paragraph: ['Decision record (SLSA verification summary, signed by ', signer, '): ', { code: result.recordPath }] }])}`;
+  }
+  if (!result.recordError) return '';
+  return `\n${renderSummary([{ paragraph: ['The decision record could not be signed, so the deploy is refused: ', { code: result.recordError }] }])}`;
 }

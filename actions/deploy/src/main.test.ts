@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DeployReport } from '@twokey/core';
+import { readDeployReport } from '@twokey/core';
 import { ACME_POLICY } from '@twokey/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DeployInputs, DeployStepError, run } from './main';
@@ -97,9 +97,11 @@ describe('the deploy gate without a deploy identity (record: false, no OIDC toke
     expect(result.recordPath).toBeUndefined();
     expect(result.deployIdentity).toBeUndefined();
     expect(result.reportPath.startsWith(join(output, 'twokey'))).toBe(true);
-    const written = JSON.parse(readFileSync(result.reportPath, 'utf8')) as DeployReport;
+    const written = readDeployReport(readFileSync(result.reportPath, 'utf8'), result.reportPath);
     expect(written).toEqual(JSON.parse(JSON.stringify(result.report)));
     expect(written.verdict).toBe('fail');
+    expect(written.policy.source).toBe('.twokey/policy.yml');
+    expect(written.artifacts[0]!.checks.find((c) => c.id === 'same-commit')?.verdict).toBe('not-evaluated');
     expect(written.artifacts[0]?.checks.find((c) => c.id === 'distinct-identities')?.reason).toContain(
       'no build provenance',
     );

@@ -1,12 +1,11 @@
-// The deploy gate: read the policy, bind the repositories a chain may come from (the policy's, else this job's own),
-// resolve the artifacts, verify every bundle, judge with the one evaluation twokey verify uses, write the report, and
-// on a pass sign a SLSA verification summary as the deploy identity.
+// The deploy gate's step: the gate's one decision (packages/gate, as `twokey verify`) on the step's inputs, bound to
+// this job's repository when the policy names none; the report written; on a pass a SLSA verification summary
+// signed as the deploy identity.
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  bindRepositories,
   buildVerificationSummary,
   CodedError,
   type DeployReport,
@@ -16,10 +15,10 @@ import {
   type VerifiedBundle,
   workflowSigner,
 } from '@twokey/core';
-import { ID_TOKEN_PERMISSION_HINT, idTokenClaims } from '@twokey/github';
-import { deployTrustedRoot, judgeDeploy, readPolicyFile, type SigningEndpoints, signStatement } from '@twokey/sigstore';
+import { judgeDeploy } from '@twokey/gate';
+import { ID_TOKEN_PERMISSION_HINT, idTokenClaims, resolveArtifacts } from '@twokey/github';
+import { type SigningEndpoints, signStatement } from '@twokey/sigstore';
 import actionPackage from '../package.json' with { type: 'json' };
-import { resolveArtifacts } from './subject';
 
 export interface DeployInputs extends SubjectInputs {
   /** Bundle files, directories and globs, separated by newlines or commas. */
@@ -83,21 +82,16 @@ export async function run(inputs: DeployInputs): Promise<DeployResult> {
       `record: true signs a decision record as this job, which needs the \`id-token: write\` permission (or set record: false).\n${ID_TOKEN_PERMISSION_HINT}`,
     );
   }
-  const policy = readPolicyFile(inputs.policy, inputs.workspace);
-  const binding = bindRepositories(policy, {
-    repository: inputs.repository,
-    name: 'GITHUB_REPOSITORY',
-    role: 'fallback',
-  });
-  const trust = deployTrustedRoot(policy, inputs.trustedRoot || undefined, inputs.workspace);
+  // The artifacts, as the sign stage resolves the same inputs; the job, from its own token.
   const artifacts = await resolveArtifacts(inputs, inputs.workspace);
   const job = inputs.identityToken ? deployJob(await inputs.identityToken(), inputs.serverUrl) : undefined;
 
+  // Judged now, never as of another time: a deploy is a decision of the moment it runs.
   const { report, verified } = await judgeDeploy({
-    policy,
-    binding,
-    trust,
-    artifacts,
+    policy: inputs.policy,
+    repository: { repository: inputs.repository, name: 'GITHUB_REPOSITORY', role: 'fallback' },
+    ...(inputs.trustedRoot && { trustedRoot: inputs.trustedRoot }),
+    artifacts: { resolved: artifacts },
     bundles,
     cwd: inputs.workspace,
     ...(job && { deployIdentity: job.identity }),
@@ -116,7 +110,7 @@ export async function run(inputs: DeployInputs): Promise<DeployResult> {
     verifier: { id: job.identity.san, version: { twokey: actionPackage.version } },
     resourceUri: inputs.resourceUri || job.resourceUri,
     policyUri: pathToFileURL(resolve(inputs.workspace, inputs.policy)).href,
-    attestations: consumedAttestations(report, verified),
+    attestations: consumedAttestations(report, verified, inputs.workspace),
   });
   let bundle: Awaited<ReturnType<typeof signStatement>>;
   try {
@@ -149,16 +143,16 @@ function deployJob(token: string, serverUrl: string): { identity: SignerIdentity
 }
 
 /**
- * The bundles the verdict rests on, each with a URI naming where it was read and the sha256 of the bytes that were
- * verified (never of the file read again: it could have changed since).
+ * The bundles the verdict rests on, each with a URI naming where it was read (its source is relative to the
+ * workspace) and the sha256 of the bytes that were verified (never of the file read again: it could have changed).
  */
-function consumedAttestations(report: DeployReport, verified: VerifiedBundle[]) {
+function consumedAttestations(report: DeployReport, verified: VerifiedBundle[], workspace: string) {
   const used = new Set(report.artifacts.flatMap((a) => a.evidence.map((e) => e.source)));
   return verified
     .filter((bundle) => used.has(bundle.source))
     .map((bundle) => {
       if (!bundle.sha256) throw new Error(`${bundle.source}: verified without the digest of the bytes read`);
-      return { bundle, uri: pathToFileURL(bundle.source).href, sha256: bundle.sha256 };
+      return { bundle, uri: pathToFileURL(resolve(workspace, bundle.source)).href, sha256: bundle.sha256 };
     });
 }
 

@@ -1,5 +1,5 @@
+export * from './digest';
 export * from './error';
-export * from './evaluate';
 export * from './identity-pattern';
 export * from './intoto';
 export * from './markdown';
@@ -8,6 +8,7 @@ export * from './name-glob';
 export * from './policy';
 export * from './provenance';
 export * from './report';
+export * from './repository-binding';
 export * from './review';
 export * from './review-predicate';
 export * from './sign-decision';

@@ -1,16 +1,41 @@
 // The domain model shared by every package: what a verified bundle tells us, what GitHub tells us about a
 // review, and how every decision is reported (a list of named checks, each with a verdict and a reason).
 
+/**
+ * A check's outcome, in the words every report, summary and terminal shows: `pass`; `fail` (what it checks does not
+ * hold); `not-evaluated` (what it needs is missing, e.g. no review attestation to compare commits with). Only `pass`
+ * passes: a decision with any other check fails. The review rules and the sign stage's checks say `pass` or `fail`;
+ * the deploy checks use all three.
+ */
+export type CheckVerdict = 'pass' | 'fail' | 'not-evaluated';
+
 /** One named check and its outcome. The report, the step summary and the exit code all come from these. */
 export interface Check {
   /** Stable identifier, e.g. `approval-on-merged-head`, `signature-by-sign-identity`. */
   id: string;
-  verdict: 'pass' | 'fail';
-  /** Plain words: what was expected and what was found. */
+  verdict: CheckVerdict;
+  /** Plain words: what was expected and what was found (or, not evaluated, what was missing). */
   reason: string;
 }
 
+/** A decision: `pass` only when every one of its checks passes. */
 export type Verdict = 'pass' | 'fail';
+
+/**
+ * An artifact's digest, in the one shape it keeps from a command line, a step's inputs or a file's bytes to the
+ * report: sha256, as 64 lowercase hex digits. Made by parseDigest and sha256Digest (digest.ts), which normalise it
+ * once, so that it is compared as it is everywhere else; shown as `sha256:HEX` (formatDigest).
+ */
+export interface Digest {
+  algorithm: 'sha256';
+  hex: string;
+}
+
+/** An artifact to sign or deploy: its name (a file name, a subject name) and its digest. */
+export interface ArtifactRef {
+  name: string;
+  digest: Digest;
+}
 
 /** `alg:hex`, e.g. sha256 → hex digest. */
 export type DigestSet = Record<string, string>;

@@ -1,26 +1,147 @@
-// How a deploy report reads: plain text for the terminal (`twokey verify`) and Markdown for the step summary.
-// Both draw the same chain — commit → pull request → author → approvers → build identity → sign identity → verdict —
-// and then every failed check in plain words. Fields come from attestations (a pull request title is whatever its
-// author typed), so both renderers neutralise control characters and Markdown/HTML before showing them.
+// The deploy report: the model `twokey verify --json` prints and the deploy action writes to `report-path`, its JSON
+// Schema (report.schema.json, docs/report.md), and how it reads — plain text for the terminal (`twokey verify`) and
+// Markdown for the step summary. Both draw the same chain — commit → pull request → author → approvers → build
+// identity → sign identity → verdict — and then every check that did not pass, with its verdict in the report's own
+// words. Fields come from attestations (a pull request title is whatever its author typed): the terminal shows control
+// characters as escapes, and the step summary is written by markdown.ts's renderSummary, which escapes everything.
 
-import type { ArtifactReport, DeployReport } from './evaluate';
+import { CodedError } from './error';
+import { type Inline, renderSummary, type SummaryBlock } from './markdown';
+import type { Check, Verdict } from './model';
+import reportSchema from './report.schema.json' with { type: 'json' };
+import type { ReviewResult } from './review';
+import validateReport from './validators/report.validate.js';
 
-/** The report as plain text for a terminal: the chain of each artifact, its verdict, then each failed check. */
+/** The version of the report's format (`schemaVersion`): within it, fields are only added (docs/report.md). */
+export const REPORT_SCHEMA_VERSION = 1;
+
+/** The JSON Schema every deploy report follows (draft 2020-12). */
+export const REPORT_SCHEMA = reportSchema;
+
+/** The ids of the deploy checks, in the order they are reported. */
+export const DEPLOY_CHECK_IDS = [
+  'covered-by-policy',
+  'artifact-signature',
+  'review-attestation',
+  'review-rules',
+  'build-provenance',
+  'same-commit',
+  'same-repository',
+  'distinct-identities',
+  'fresh',
+] as const;
+
+/** A deploy check id. */
+export type DeployCheckId = (typeof DEPLOY_CHECK_IDS)[number];
+
+/** A bundle that did not verify cryptographically, with the verifier's code and reason. */
+export interface RejectedEvidence {
+  /** The bundle's file, relative to the working directory. */
+  source: string;
+  code?: string;
+  reason: string;
+}
+
+/** A piece of evidence the verdict rests on (the VSA names these). */
+export interface EvidenceUsed {
+  role: 'signature' | 'review' | 'provenance';
+  /** The bundle's file, relative to the working directory. */
+  source: string;
+  signer: { san: string; issuer: string };
+  /** Verified signing times, ISO 8601. */
+  signedAt: string[];
+}
+
+/** The chain of custody shown to people: commit → pull request → author → approvers → build → sign. */
+export interface ArtifactChain {
+  /** `owner/name`. */
+  repository?: string;
+  commit?: string;
+  pullRequest?: { number: number; url: string; title: string };
+  author?: string;
+  /** Logins of the independent approvers (empty when none counted). */
+  approvers: string[];
+  buildIdentity?: string;
+  signIdentity?: string;
+}
+
+/** The verdict on one artifact, every check, the chain and the evidence it rests on. */
+export interface ArtifactReport {
+  /** The name it was judged under (absent when given by digest alone) and its digest, `sha256:HEX`. */
+  artifact: { name?: string; digest: string };
+  verdict: Verdict;
+  /** Every deploy check, in DEPLOY_CHECK_IDS order. */
+  checks: Check[];
+  chain: ArtifactChain;
+  evidence: EvidenceUsed[];
+  /** The review rules re-run under the policy on the attested evidence, when a review attestation was found. */
+  review?: ReviewResult;
+}
+
+/** The deploy report: what `twokey verify --json` prints and the deploy action writes to `report-path`. */
+export interface DeployReport {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  verdict: Verdict;
+  /** When the evaluation ran (ISO 8601). */
+  evaluatedAt: string;
+  /** When the evidence was judged as of another time (`twokey verify --at`): freshness is measured from it. */
+  asOf?: string;
+  /** The policy file (relative to the working directory) and the sha256 of its bytes. */
+  policy: { source: string; digest: string };
+  artifacts: ArtifactReport[];
+  /** Bundles that did not verify (each once), so a refusal can say why expected evidence was not there. */
+  rejected: RejectedEvidence[];
+}
+
+export type ReportErrorCode = 'REPORT_NOT_JSON' | 'REPORT_INVALID';
+
+/** Text that is not a deploy report of this version (a file or an output someone gave to read: exit 2). */
+export class ReportError extends CodedError<ReportErrorCode> {
+  readonly kind = 'usage';
+  override readonly name = 'ReportError';
+}
+
+/** Why a value is not a deploy report of this version, one `/path: problem` per line; empty when it is one. */
+export function deployReportProblems(value: unknown): string[] {
+  if (validateReport(value)) return [];
+  return (validateReport.errors ?? []).map((e) => `${e.instancePath || '/'}: ${e.message ?? 'is invalid'}`);
+}
+
+/**
+ * Reads a deploy report (a `report-path` file, `twokey verify --json`'s output) as its consumers do: JSON, checked
+ * against report.schema.json. `source` names it in messages. Throws ReportError naming every problem.
+ */
+export function readDeployReport(text: string, source: string): DeployReport {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ReportError('REPORT_NOT_JSON', `${source}: not JSON: ${(error as Error).message}`);
+  }
+  const problems = deployReportProblems(value);
+  if (problems.length > 0) {
+    throw new ReportError(
+      'REPORT_INVALID',
+      `${source}: not a deploy report of schemaVersion ${REPORT_SCHEMA_VERSION}: ${problems.slice(0, 10).join('; ')}`,
+    );
+  }
+  return value as DeployReport;
+}
+
+/** The report as plain text for a terminal: each artifact's chain and verdict, then each check that did not pass. */
 export function describeReport(report: DeployReport): string {
   const lines: string[] = [];
   lines.push(
     `policy ${text(report.policy.source)} (sha256 ${report.policy.digest.slice(0, 12)}…), evaluated at ${report.evaluatedAt}`,
   );
+  if (report.asOf) lines.push(asOfWarning(report.asOf));
   for (const artifact of report.artifacts) {
     lines.push('');
-    lines.push(
-      `${artifact.verdict === 'pass' ? 'ACCEPTED' : 'REFUSED '} ${text(artifact.artifact.name)} ${artifact.artifact.digest}`,
-    );
+    lines.push(`${artifact.verdict === 'pass' ? 'ACCEPTED' : 'REFUSED '} ${text(shownArtifact(artifact))}`);
     for (const [label, value, url] of chainRows(artifact)) {
       lines.push(`  ${label.padEnd(13)} ${text(value)}${url ? ` (${text(url)})` : ''}`);
     }
-    const failed = artifact.checks.filter((c) => c.verdict === 'fail');
-    for (const check of failed) lines.push(`  ✗ ${check.id}: ${text(check.reason)}`);
+    for (const check of notPassed(artifact)) lines.push(`  ✗ ${check.id} (${check.verdict}): ${text(check.reason)}`);
   }
   if (report.rejected.length > 0) {
     lines.push('');
@@ -29,47 +150,69 @@ export function describeReport(report: DeployReport): string {
   }
   lines.push('');
   const refused = report.artifacts.filter((a) => a.verdict === 'fail').length;
+  const asOf = report.asOf ? ` AS OF ${report.asOf}` : '';
   lines.push(
     report.verdict === 'pass'
-      ? `verdict: accepted (${report.artifacts.length} of ${report.artifacts.length} artifacts pass every check)`
-      : `verdict: refused (${refused} of ${report.artifacts.length} artifacts refused)`,
+      ? `verdict: accepted${asOf} (${report.artifacts.length} of ${report.artifacts.length} artifacts pass every check)`
+      : `verdict: refused${asOf} (${refused} of ${report.artifacts.length} artifacts refused)`,
   );
   return `${lines.join('\n')}\n`;
 }
 
-/** The report as Markdown for a GitHub step summary: one table per artifact, then its failed checks. */
+/**
+ * The report as Markdown for a GitHub step summary: one table per artifact, then the checks that did not pass. Every
+ * field is data for renderSummary (markdown.ts), the one writer of every summary: nothing in it is read as Markdown.
+ */
 export function markdownReport(report: DeployReport): string {
-  const out: string[] = [];
   const verdict = report.verdict === 'pass' ? 'accepted' : 'refused';
-  out.push(`## twokey deploy gate: ${verdict}`);
-  out.push('');
-  out.push(
-    `Policy ${md(report.policy.source)} (sha256 ${report.policy.digest.slice(0, 12)}…), evaluated at ${report.evaluatedAt}.`,
-  );
-  for (const artifact of report.artifacts) {
-    out.push('');
-    out.push(`### ${artifact.verdict === 'pass' ? '✅' : '❌'} ${md(artifact.artifact.name)}`);
-    out.push('');
-    out.push('| | |');
-    out.push('|---|---|');
-    out.push(`| artifact | ${md(artifact.artifact.digest)} |`);
-    for (const [label, value, url] of chainRows(artifact)) {
-      const link = url && /^https:\/\/[^\s()<>\]]+$/.test(url) ? `[${md(value)}](${url})` : md(value);
-      out.push(`| ${label} | ${link} |`);
-    }
-    const failed = artifact.checks.filter((c) => c.verdict === 'fail');
-    if (failed.length > 0) {
-      out.push('');
-      out.push('Failed checks:');
-      for (const check of failed) out.push(`- **${md(check.id)}**: ${md(check.reason)}`);
-    }
-  }
-  if (report.rejected.length > 0) {
-    out.push('');
-    out.push('Bundles that did not verify (never used as evidence):');
-    for (const r of report.rejected) out.push(`- ${md(r.source)}: ${md(r.reason)}`);
-  }
-  return `${out.join('\n')}\n`;
+  const policy = `(sha256 ${report.policy.digest.slice(0, 12)}…), evaluated at ${report.evaluatedAt}.`;
+  const rejected = report.rejected.map((r): Inline => [{ code: r.source }, `: ${r.reason}`]);
+  return renderSummary([
+    { heading: `twokey deploy gate: ${verdict}${report.asOf ? ` AS OF ${report.asOf}` : ''}` },
+    { paragraph: ['Policy ', { code: report.policy.source }, ` ${policy}`] },
+    ...(report.asOf ? [{ paragraph: `⚠️ ${asOfWarning(report.asOf)}` }] : []),
+    ...report.artifacts.flatMap(artifactSummary),
+    ...(rejected.length > 0
+      ? [{ paragraph: 'Bundles that did not verify (never used as evidence):' }, { list: rejected }]
+      : []),
+  ]);
+}
+
+/** One artifact in the step summary: its verdict, its chain as a table, then each check that did not pass. */
+function artifactSummary(artifact: ArtifactReport): SummaryBlock[] {
+  const rows: Inline[][] = [
+    ['artifact', { code: artifact.artifact.digest }],
+    ...chainRows(artifact).map(([label, value, url]): Inline[] => [label, url ? { text: value, href: url } : value]),
+  ];
+  const notPassing = notPassed(artifact).map((c): Inline => [{ code: c.id }, ` (${c.verdict}): ${c.reason}`]);
+  return [
+    {
+      heading: `${artifact.verdict === 'pass' ? '✅' : '❌'} ${artifact.artifact.name ?? artifact.artifact.digest}`,
+      level: 3,
+    },
+    { table: { header: ['', ''], rows } },
+    ...(notPassing.length > 0 ? [{ paragraph: 'Checks that did not pass:' }, { list: notPassing }] : []),
+  ];
+}
+
+/** Every check of an artifact that did not pass (failed, or could not be evaluated), as `id (verdict): reason`. */
+export function describeNotPassed(artifact: ArtifactReport): string[] {
+  return notPassed(artifact).map((c) => `${c.id} (${c.verdict}): ${c.reason}`);
+}
+
+/** Said wherever a report judged as of another time is shown, so that nobody takes it for a verdict of now. */
+function asOfWarning(asOf: string): string {
+  return `AS OF ${asOf}: the evidence was judged as of this time (--at), not now; freshness was measured from it`;
+}
+
+function notPassed(artifact: ArtifactReport): Check[] {
+  return artifact.checks.filter((c) => c.verdict !== 'pass');
+}
+
+/** `name sha256:HEX`, or the digest alone for an artifact given by digest. */
+function shownArtifact(artifact: ArtifactReport): string {
+  const { name, digest } = artifact.artifact;
+  return name === undefined ? digest : `${name} ${digest}`;
 }
 
 /** The chain as label, value (and link) rows; what is unknown says so. */
@@ -91,13 +234,4 @@ function chainRows(artifact: ArtifactReport): [string, string, string?][] {
 /** Terminal-safe: control characters (escape sequences, newlines) become visible `\u…` escapes. */
 function text(value: string): string {
   return value.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-/** Markdown-safe inline text: no HTML, no formatting, no links, no line breaks, no table cell breaks. */
-function md(value: string): string {
-  return text(value)
-    .replace(/[\\`*_[\]|~!]/g, (c) => `\\${c}`)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;');
 }

@@ -1,3 +1,4 @@
+import { evaluateDeploy } from '@twokey/gate';
 import { describe, expect, it } from 'vitest';
 import {
   ARTIFACT,
@@ -13,7 +14,6 @@ import {
   sha256,
   signatureBundle,
 } from './__fixtures__/bundles';
-import { evaluateDeploy } from './evaluate';
 import { parseStatement } from './intoto';
 import type { VerifiedBundle } from './model';
 import {
@@ -25,7 +25,7 @@ import {
 } from './verification-summary';
 
 function reportOf(bundles: VerifiedBundle[], artifacts = [ARTIFACT]) {
-  return evaluateDeploy(artifacts.map((artifact) => ({ artifact, bundles, policy, binding: BINDING, now: NOW })));
+  return evaluateDeploy({ policy, binding: BINDING, now: NOW, artifacts, bundles });
 }
 
 function consumed(bundles: VerifiedBundle[]): ConsumedAttestation[] {

@@ -4,9 +4,9 @@
 // caller hashes the bundle files and signs the statement.
 
 import { CodedError } from './error';
-import type { DeployReport } from './evaluate';
 import { IN_TOTO_STATEMENT_TYPE, type Statement, type Subject } from './intoto';
 import type { VerifiedBundle } from './model';
+import type { DeployReport } from './report';
 
 export const VERIFICATION_SUMMARY_PREDICATE_TYPE = 'https://slsa.dev/verification_summary/v1';
 

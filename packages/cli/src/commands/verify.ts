@@ -1,16 +1,20 @@
 import { parseArgs } from 'node:util';
-import { bindRepositories, describeReport } from '@twokey/core';
-import { artifactsFromArguments, deployTrustedRoot, judgeDeploy, readPolicyFile } from '@twokey/sigstore';
+import { describeReport, isDigestReference } from '@twokey/core';
+import { judgeDeploy } from '@twokey/gate';
 import { type CliIO, EXIT, UsageError } from '../io';
 
-export const VERIFY_USAGE = `Usage: twokey verify ARTIFACT|sha256:HEX... --policy FILE [--bundle FILE|DIR|GLOB]...
-         [--repo OWNER/NAME] [--trusted-root FILE] [--json]
+export const VERIFY_USAGE = `Usage: twokey verify ARTIFACT|sha256:HEX|NAME=sha256:HEX... --policy FILE [--bundle FILE|DIR|GLOB]...
+         [--repo OWNER/NAME] [--trusted-root FILE] [--name NAME] [--at TIME] [--json]
 
 Gives the deploy gate's verdict offline: for each artifact, a signature and a review attestation by the policy's
 sign identity, SLSA provenance by its build identity for the same commit and repository, an independent review that
 passes the policy's rules, distinct identities and fresh evidence. Every bundle given is verified once against the
 trusted root: --trusted-root, else the policy's deploy.trusted-root (relative to the policy file), else the Sigstore
 public-good root embedded in twokey. A directory means every *.json file below it.
+
+An artifact is a file (named by its base name), sha256:HEX (a digest alone), or NAME=sha256:HEX (a digest judged
+under NAME). A policy with deploy.artifacts judges each artifact by its name: a digest alone cannot be, so it is
+refused (covered-by-policy: not-evaluated) until it is named, with NAME=sha256:HEX or --name.
 
 The chain must come from one repository the deploy is bound to: --repo, else the policy's deploy.repositories, else
 the source-repository its identities pin. When the policy names none, --repo is required (the deploy action binds
@@ -20,7 +24,11 @@ its own GITHUB_REPOSITORY); when it names some, --repo must be one of them.
   --bundle FILE|DIR     evidence bundles; repeat for more
   --repo OWNER/NAME     the repository whose build → sign chain to accept
   --trusted-root FILE   a trusted_root.json to verify bundles against
-  --json                print the report (the deploy action's report-path) as JSON
+  --name NAME           the name the one artifact given as sha256:HEX is judged under (as NAME=sha256:HEX)
+  --at TIME             judge the evidence as of this past time (an audit, a rollback), not now: freshness is
+                        measured from it, and the report says AS OF. TIME is ISO 8601 with a zone
+                        (2026-11-21T12:00:00Z) or a date (2026-11-21, midnight UTC)
+  --json                print the report (the deploy action's report-path) as JSON: report.schema.json, docs/report.md
 
 Exit status: 0 every artifact accepted; 1 refused; 2 usage error, unreadable file, invalid policy or malformed bundle;
 3 internal error (a bug in twokey, never a verdict).
@@ -33,15 +41,21 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
     return EXIT.ok;
   }
   if (positionals.length === 0) {
-    throw new UsageError('verify: give at least one artifact (a path or sha256:HEX)');
+    throw new UsageError('verify: give at least one artifact (a path, sha256:HEX or NAME=sha256:HEX)');
   }
   if (!values.policy) throw new UsageError('verify: --policy FILE is required');
+  if (values.name !== undefined) checkName(values.name, positionals);
+  const at = values.at === undefined ? undefined : parseTime(values.at);
 
-  const policy = readPolicyFile(values.policy);
-  const binding = bindRepositories(policy, { repository: values.repo, name: '--repo', role: 'narrow' });
-  const trust = deployTrustedRoot(policy, values['trusted-root']);
-  const artifacts = artifactsFromArguments(positionals);
-  const { report } = await judgeDeploy({ policy, binding, trust, artifacts, bundles: values.bundle ?? [] });
+  const { report } = await judgeDeploy({
+    policy: values.policy,
+    repository: { repository: values.repo, name: '--repo', role: 'narrow' },
+    ...(values['trusted-root'] && { trustedRoot: values['trusted-root'] }),
+    artifacts: { arguments: positionals, ...(values.name !== undefined && { name: values.name }) },
+    bundles: values.bundle ?? [],
+    cwd: process.cwd(),
+    ...(at && { at }),
+  });
 
   io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : describeReport(report));
   return report.verdict === 'pass' ? EXIT.ok : EXIT.refused;
@@ -58,6 +72,8 @@ function parseVerifyArgs(args: string[]) {
         bundle: { type: 'string', multiple: true },
         repo: { type: 'string' },
         'trusted-root': { type: 'string' },
+        name: { type: 'string' },
+        at: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -65,4 +81,30 @@ function parseVerifyArgs(args: string[]) {
   } catch (error) {
     throw new UsageError(`verify: ${(error as Error).message}`);
   }
+}
+
+/** --name names one artifact: the only one given as a bare sha256:HEX (a file has its own name, NAME= its own). */
+function checkName(name: string, positionals: readonly string[]): void {
+  if (name.trim() === '') throw new UsageError('verify: --name needs a name');
+  const bare = positionals.filter((p) => isDigestReference(p));
+  if (bare.length !== 1) {
+    throw new UsageError(
+      `verify: --name names the one artifact given as sha256:HEX, found ${bare.length} (name each as NAME=sha256:HEX instead)`,
+    );
+  }
+}
+
+/** `--at`: a date (midnight UTC) or an ISO 8601 time with its zone, in the past. */
+function parseTime(value: string): Date {
+  const iso = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+  const time = iso.test(value) ? new Date(value) : undefined;
+  if (!time || Number.isNaN(time.getTime())) {
+    throw new UsageError(
+      `verify: --at: expected an ISO 8601 time with its zone (2026-11-21T12:00:00Z) or a date (2026-11-21), found ${JSON.stringify(value)}`,
+    );
+  }
+  if (time.getTime() > Date.now()) {
+    throw new UsageError(`verify: --at: expected a time in the past, found ${time.toISOString()}, which is after now`);
+  }
+  return time;
 }

@@ -3,12 +3,13 @@
 // The review statement is built with buildReviewStatement, as the sign stage builds it.
 
 import { createHash } from 'node:crypto';
-import type { RepositoryBinding } from '../evaluate';
+import { sha256Digest } from '../digest';
 import type { Statement } from '../intoto';
-import type { SignerIdentity, VerifiedBundle } from '../model';
+import type { ArtifactRef, SignerIdentity, VerifiedBundle } from '../model';
 import { type Policy, parsePolicy } from '../policy';
 import { provenanceStatement as buildProvenanceStatement, workflowProvenance, workflowRunClaims } from '../provenance';
 import { evaluateReview } from '../review';
+import type { RepositoryBinding } from '../repository-binding';
 import { buildReviewStatement } from '../review-predicate';
 import { honestEvidence, MERGE_COMMIT, RULES } from './review-evidence';
 
@@ -42,8 +43,8 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-export const ARTIFACT = { name: 'dist/app.tar.gz', digest: { algorithm: 'sha256' as const, hex: sha256('app 1.0') } };
-export const OTHER_ARTIFACT = { name: 'dist/other.tar.gz', digest: { algorithm: 'sha256' as const, hex: sha256('x') } };
+export const ARTIFACT: ArtifactRef = { name: 'dist/app.tar.gz', digest: sha256Digest(sha256('app 1.0')) };
+export const OTHER_ARTIFACT: ArtifactRef = { name: 'dist/other.tar.gz', digest: sha256Digest(sha256('x')) };
 
 /** A signer as Fulcio certifies a GitHub Actions job (the extensions the build identity's checks read). */
 export function signer(san: string, extensions: Record<string, string> = {}): SignerIdentity {

@@ -12,3 +12,6 @@ export const POLICY_VALIDATOR_OPTIONS: Options = {
 };
 
 export const REVIEW_PREDICATE_VALIDATOR_OPTIONS: Options = { allErrors: false, strict: true };
+
+/** Every problem at once (a report off its schema is a bug in twokey: the message lists them); each $def once. */
+export const REPORT_VALIDATOR_OPTIONS: Options = { allErrors: true, strict: true, inlineRefs: false };

@@ -7,8 +7,9 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 import { describe, expect, it } from 'vitest';
 import policySchema from '../policy.schema.json' with { type: 'json' };
+import reportSchema from '../report.schema.json' with { type: 'json' };
 import reviewPredicateSchema from '../review-predicate.schema.json' with { type: 'json' };
-import { POLICY_VALIDATOR_OPTIONS, REVIEW_PREDICATE_VALIDATOR_OPTIONS } from './options';
+import { POLICY_VALIDATOR_OPTIONS, REPORT_VALIDATOR_OPTIONS, REVIEW_PREDICATE_VALIDATOR_OPTIONS } from './options';
 
 const UCS2LENGTH = 'require("ajv/dist/runtime/ucs2length").default';
 
@@ -20,6 +21,7 @@ const validators = [
     json: reviewPredicateSchema,
     options: REVIEW_PREDICATE_VALIDATOR_OPTIONS,
   },
+  { file: 'report.validate.js', schema: 'report.schema.json', json: reportSchema, options: REPORT_VALIDATOR_OPTIONS },
 ];
 
 /** ajv's standalone ES module, with its one CommonJS helper (string length in code points) written out. */

@@ -5,7 +5,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import type { DeployReport, Statement } from '@twokey/core';
+import { type DeployReport, readDeployReport, type Statement } from '@twokey/core';
 import { type SerializedBundle, signArtifact, signStatement } from '@twokey/sigstore';
 import { type GitHubFake, type GitHubFakeState, startGitHubFake } from '../github-fake';
 import {
@@ -239,7 +239,7 @@ export async function runDeploy(pipeline: Pipeline, files: ScenarioFiles, commit
   let report: DeployReport | undefined;
   if (reportPath && existsSync(reportPath)) {
     copyFileSync(reportPath, files.report);
-    report = JSON.parse(readFileSync(files.report, 'utf8')) as DeployReport;
+    report = readDeployReport(readFileSync(files.report, 'utf8'), files.report);
   }
   rmSync(run.runnerTemp, { recursive: true, force: true });
   return { ...stage, verified: run.outputs.verified === 'true', ...(report && { report }) };
@@ -304,7 +304,7 @@ export async function verifyOffline(pipeline: Pipeline, files: ScenarioFiles): P
   const exitCode = status ?? 1;
   let report: DeployReport | undefined;
   try {
-    report = JSON.parse(stdout) as DeployReport;
+    report = readDeployReport(stdout, 'twokey verify --json');
   } catch {
     // No report: the exit code and stderr say why.
   }

@@ -1,3 +1,20 @@
+// The deploy verdict on verified bundles as packages/sigstore hands them over: the honest pipeline is accepted, every
+// attack refused by the check that stops it, and a check that lacks what it needs says not-evaluated. Every report
+// made here is checked against report.schema.json (by evaluateDeploy, or by `evaluate` below).
+import {
+  type ArtifactReport,
+  bindRepositories,
+  DEPLOY_CHECK_IDS,
+  deployReportProblems,
+  EvaluationError,
+  type Policy,
+  parsePolicy,
+  type RejectedEvidence,
+  type RepositoryBinding,
+  type Statement,
+  sha256Digest,
+  type VerifiedBundle,
+} from '@twokey/core';
 import { describe, expect, it } from 'vitest';
 import {
   ARTIFACT,
@@ -10,7 +27,6 @@ import {
   ISSUER,
   NOW,
   OTHER_ARTIFACT,
-  POLICY_TEXT,
   policy,
   provenanceBundle,
   provenanceStatement,
@@ -22,37 +38,57 @@ import {
   signatureBundle,
   signer,
   signSigner,
-} from './__fixtures__/bundles';
-import { alice, HEAD, honestEvidence, MERGE_COMMIT, review } from './__fixtures__/review-evidence';
-import {
-  type ArtifactReport,
-  bindRepositories,
-  DEPLOY_CHECK_IDS,
-  EvaluationError,
-  evaluateArtifact,
-  evaluateDeploy,
-  type RepositoryBinding,
-} from './evaluate';
-import type { Statement } from './intoto';
-import type { VerifiedBundle } from './model';
-import { type Policy, parsePolicy } from './policy';
+} from '../../core/src/__fixtures__/bundles';
+import { alice, HEAD, honestEvidence, MERGE_COMMIT, review } from '../../core/src/__fixtures__/review-evidence';
+import { BundleMemo } from './candidates';
+import { type DeployArtifact, evaluateArtifact, evaluateDeploy } from './evaluate';
 
-function evaluate(
-  bundles: VerifiedBundle[],
-  overrides: { policy?: Policy; now?: Date; deploy?: string; binding?: RepositoryBinding } = {},
-) {
-  return evaluateArtifact({
-    artifact: ARTIFACT,
-    bundles,
-    policy: overrides.policy ?? policy,
-    binding: overrides.binding ?? BINDING,
-    now: overrides.now ?? NOW,
-    ...(overrides.deploy && { deployIdentity: signer(overrides.deploy) }),
-  });
+interface Overrides {
+  policy?: Policy;
+  /** The time freshness is measured from. */
+  now?: Date;
+  deploy?: string;
+  binding?: RepositoryBinding;
+  rejected?: RejectedEvidence[];
+  artifact?: DeployArtifact;
 }
 
+/** One artifact judged on `bundles`, its report checked against the report schema as part of a deploy report. */
+function evaluate(bundles: VerifiedBundle[], overrides: Overrides = {}): ArtifactReport {
+  const context = {
+    policy: overrides.policy ?? policy,
+    binding: overrides.binding ?? BINDING,
+    judgedAt: overrides.now ?? NOW,
+    ...(overrides.deploy && { deployIdentity: signer(overrides.deploy) }),
+    rejected: overrides.rejected ?? [],
+    memo: new BundleMemo(),
+  };
+  const report = evaluateArtifact(overrides.artifact ?? ARTIFACT, bundles, context);
+  const deployReport = {
+    schemaVersion: 1,
+    verdict: report.verdict,
+    evaluatedAt: NOW.toISOString(),
+    policy: { source: context.policy.source, digest: context.policy.digest },
+    artifacts: [report],
+    rejected: [],
+  };
+  expect(deployReportProblems(deployReport)).toEqual([]);
+  return report;
+}
+
+/** evaluateDeploy's input for ARTIFACT on the honest bundles, judged offline at NOW. */
+function deployInput() {
+  return { policy, binding: BINDING, now: NOW, artifacts: [ARTIFACT], bundles: honestBundles() };
+}
+
+/** The checks that did not pass (failed, or could not be evaluated): either refuses the artifact. */
 function failed(report: ArtifactReport): string[] {
-  return report.checks.filter((c) => c.verdict === 'fail').map((c) => c.id);
+  return report.checks.filter((c) => c.verdict !== 'pass').map((c) => c.id);
+}
+
+/** The checks that could not be evaluated, because what they need is missing. */
+function notEvaluated(report: ArtifactReport): string[] {
+  return report.checks.filter((c) => c.verdict === 'not-evaluated').map((c) => c.id);
 }
 
 function reason(report: ArtifactReport, id: string): string {
@@ -150,14 +186,19 @@ describe('evaluateArtifact refuses', () => {
   it('a missing review attestation', () => {
     const report = evaluate([signatureBundle(), provenanceBundle()]);
     expect(failed(report)).toEqual(['review-attestation', 'review-rules', 'same-commit', 'same-repository']);
+    // The attestation is what fails; what needs it says it could not be evaluated, and why.
+    expect(notEvaluated(report)).toEqual(['review-rules', 'same-commit', 'same-repository']);
     expect(reason(report, 'review-attestation')).toMatch(/^expected a review attestation .* found none$/);
+    expect(reason(report, 'same-commit')).toBe('no review attestation to compare the provenance with');
     expect(report.chain.pullRequest).toBeUndefined();
   });
 
   it('missing provenance', () => {
     const report = evaluate([signatureBundle(), reviewBundle()]);
     expect(failed(report)).toEqual(['build-provenance', 'same-commit', 'same-repository', 'distinct-identities']);
+    expect(notEvaluated(report)).toEqual(['same-commit', 'same-repository', 'distinct-identities']);
     expect(reason(report, 'build-provenance')).toMatch(/^expected SLSA provenance .* found none$/);
+    expect(reason(report, 'distinct-identities')).toBe('no build provenance to compare');
   });
 
   it('an artifact signed by the build identity instead of the sign identity', () => {
@@ -244,6 +285,8 @@ describe('evaluateArtifact refuses', () => {
     const report = evaluate(honestBundles(), { now: new Date(Number.NaN) });
     expect(failed(report)).toEqual(['fresh']);
     expect(reason(report, 'fresh')).toContain('no valid signing time to compare');
+    const invalid = () => evaluateDeploy({ ...deployInput(), now: new Date(Number.NaN) });
+    expect(invalid).toThrow(expect.objectContaining({ code: 'CLOCK_INVALID' }));
   });
 
   it('a deploy running under the sign identity', () => {
@@ -371,8 +414,24 @@ describe('evaluateArtifact refuses', () => {
     const covered: Policy = { ...policy, deploy: { ...policy.deploy, artifacts: ['dist/*.whl'] } };
     const report = evaluate(honestBundles(), { policy: covered });
     expect(failed(report)).toEqual(['covered-by-policy']);
+    expect(report.checks[0]!.verdict).toBe('fail');
     const byBasename: Policy = { ...policy, deploy: { ...policy.deploy, artifacts: ['app.tar.gz'] } };
     expect(evaluate(honestBundles(), { policy: byBasename }).verdict).toBe('pass');
+  });
+
+  it('an artifact given by digest alone under deploy.artifacts: not evaluated, so never accepted, until it is named', () => {
+    const covered: Policy = { ...policy, deploy: { ...policy.deploy, artifacts: ['dist/*.tar.gz'] } };
+    const nameless = evaluate(honestBundles(), { policy: covered, artifact: { digest: ARTIFACT.digest } });
+    expect(failed(nameless)).toEqual(['covered-by-policy']);
+    expect(notEvaluated(nameless)).toEqual(['covered-by-policy']);
+    expect(reason(nameless, 'covered-by-policy')).toBe(
+      `sha256:${ARTIFACT.digest.hex} was given by digest alone: no name to match against deploy.artifacts (dist/*.tar.gz); name it (NAME=sha256:HEX, or --name)`,
+    );
+    expect(nameless.verdict).toBe('fail');
+    expect(nameless.artifact).toEqual({ digest: `sha256:${ARTIFACT.digest.hex}` });
+    expect(evaluate(honestBundles(), { policy: covered, artifact: ARTIFACT }).verdict).toBe('pass');
+    // Without deploy.artifacts, every artifact is covered, named or not.
+    expect(evaluate(honestBundles(), { artifact: { digest: ARTIFACT.digest } }).verdict).toBe('pass');
   });
 
   it('provenance that names no source commit', () => {
@@ -387,17 +446,10 @@ describe('evaluateArtifact refuses', () => {
 
   it('a signature that did not verify (e.g. under another trusted root), naming the rejected bundle', () => {
     const rejected = [{ source: 'bundles/foreign.json', code: 'CERTIFICATE_INVALID', reason: 'no trusted CA' }];
-    const report = evaluateArtifact({
-      artifact: ARTIFACT,
-      bundles: [reviewBundle(), provenanceBundle()],
-      policy,
-      binding: BINDING,
-      now: NOW,
-      rejected,
-    });
+    const report = evaluate([reviewBundle(), provenanceBundle()], { rejected });
     expect(failed(report)).toEqual(['artifact-signature']);
     expect(reason(report, 'artifact-signature')).toContain('bundles/foreign.json did not verify (no trusted CA)');
-    const deploy = evaluateDeploy([{ artifact: ARTIFACT, bundles: [], policy, binding: BINDING, now: NOW, rejected }]);
+    const deploy = evaluateDeploy({ ...deployInput(), bundles: [], rejected: [...rejected, ...rejected] });
     expect(deploy.rejected).toEqual(rejected);
   });
 
@@ -413,28 +465,37 @@ describe('evaluateArtifact refuses', () => {
 
 describe('evaluateDeploy', () => {
   it('passes only when every artifact passes, and names the policy', () => {
-    const input = { bundles: honestBundles(), policy, binding: BINDING, now: NOW };
-    const report = evaluateDeploy([
-      { ...input, artifact: ARTIFACT },
-      { ...input, artifact: OTHER_ARTIFACT },
-    ]);
+    const report = evaluateDeploy({ ...deployInput(), artifacts: [ARTIFACT, OTHER_ARTIFACT] });
     expect(report.verdict).toBe('fail');
+    expect(report.schemaVersion).toBe(1);
     expect(report.artifacts.map((a) => a.verdict)).toEqual(['pass', 'fail']);
     expect(report.policy).toEqual({ source: '.twokey/policy.yml', digest: policy.digest });
     expect(report.evaluatedAt).toBe(NOW.toISOString());
-    expect(evaluateDeploy([{ ...input, artifact: ARTIFACT }]).verdict).toBe('pass');
+    expect(report.asOf).toBeUndefined();
+    expect(evaluateDeploy(deployInput()).verdict).toBe('pass');
   });
 
-  it('refuses to evaluate nothing, or artifacts under two policies', () => {
-    expect(() => evaluateDeploy([])).toThrow(expect.objectContaining({ code: 'NO_ARTIFACTS' }));
-    const other = { ...policy, digest: '0'.repeat(64) };
-    const call = () =>
-      evaluateDeploy([
-        { artifact: ARTIFACT, bundles: [], policy, binding: BINDING, now: NOW },
-        { artifact: ARTIFACT, bundles: [], policy: other, binding: BINDING, now: NOW },
-      ]);
-    expect(call).toThrow(EvaluationError);
-    expect(call).toThrow(expect.objectContaining({ code: 'POLICY_MISMATCH' }));
+  it('judges every artifact under one policy and one clock: nothing to evaluate, or no valid time, is refused', () => {
+    expect(() => evaluateDeploy({ ...deployInput(), artifacts: [] })).toThrow(
+      expect.objectContaining({ code: 'NO_ARTIFACTS' }),
+    );
+    const future = () => evaluateDeploy({ ...deployInput(), at: new Date(NOW.getTime() + 1000) });
+    expect(future).toThrow(EvaluationError);
+    expect(future).toThrow(expect.objectContaining({ code: 'CLOCK_INVALID' }));
+  });
+
+  it('judges as of an earlier time (--at): freshness measured from it, and the report says so', () => {
+    // An hour after signing, as of a day before: every piece was signed in the future of that time.
+    const dayBefore = new Date(NOW.getTime() - 86_400_000);
+    const earlier = evaluateDeploy({ ...deployInput(), at: dayBefore });
+    expect(earlier.asOf).toBe(dayBefore.toISOString());
+    expect(earlier.evaluatedAt).toBe(NOW.toISOString());
+    expect(earlier.artifacts[0]!.checks.filter((c) => c.verdict !== 'pass').map((c) => c.id)).toEqual(['fresh']);
+    expect(earlier.artifacts[0]!.checks.find((c) => c.id === 'fresh')?.reason).toContain('signed in the future');
+    // Eight days later the evidence is stale; as of the day it was signed, it was fresh: an audit of that deploy.
+    const later = new Date(NOW.getTime() + 8 * 86_400_000);
+    expect(evaluateDeploy({ ...deployInput(), now: later }).verdict).toBe('fail');
+    expect(evaluateDeploy({ ...deployInput(), now: later, at: NOW }).verdict).toBe('pass');
   });
 });
 
@@ -442,21 +503,14 @@ describe('evaluateDeploy over a release that shares its provenance and review at
   it('judges every artifact on the shared bundles, and refuses the one they do not name', () => {
     const release = Array.from({ length: 40 }, (_, i) => ({
       name: `dist/app-${i}.tar.gz`,
-      digest: { algorithm: 'sha256' as const, hex: sha256(`app ${i}`) },
+      digest: sha256Digest(sha256(`app ${i}`)),
     }));
     const [named, unnamed] = [release.slice(0, 39), release[39]!];
     const provenance = provenanceStatement(named[0]!.digest.hex);
     provenance.subject = named.map((a) => ({ name: a.name, digest: { sha256: a.digest.hex } }));
     const shared = [reviewBundle(reviewStatement(named)), provenanceBundle(provenance)];
-    const report = evaluateDeploy(
-      release.map((artifact) => ({
-        artifact,
-        bundles: [signatureBundle(artifact.digest.hex), ...shared],
-        policy,
-        binding: BINDING,
-        now: NOW,
-      })),
-    );
+    const signatures = release.map((artifact) => signatureBundle(artifact.digest.hex));
+    const report = evaluateDeploy({ ...deployInput(), artifacts: release, bundles: [...signatures, ...shared] });
     expect(report.artifacts.slice(0, 39).every((a) => a.verdict === 'pass')).toBe(true);
     expect(report.artifacts[39]!.checks.filter((c) => c.verdict === 'fail').map((c) => c.id)).toEqual(
       expect.arrayContaining(['review-attestation', 'build-provenance']),
@@ -610,92 +664,8 @@ describe('evaluateArtifact: a chain is bound to a repository', () => {
     const none: RepositoryBinding = { repositories: [], from: 'nothing' };
     const report = evaluate(chainOf('acme/app'), { policy: sharedPolicy, binding: none });
     expect(reason(report, 'same-repository')).toContain('expected a chain of no repository (bound by nothing)');
-    const call = () =>
-      evaluateDeploy([{ artifact: ARTIFACT, bundles: chainOf('acme/app'), policy, binding: none, now: NOW }]);
+    const call = () => evaluateDeploy({ ...deployInput(), bundles: chainOf('acme/app'), binding: none });
     expect(call).toThrow(expect.objectContaining({ code: 'REPOSITORY_UNBOUND' }));
-  });
-});
-
-describe('bindRepositories', () => {
-  const deploying = (repository?: string) =>
-    ({ name: 'GITHUB_REPOSITORY', role: 'fallback', ...(repository && { repository }) }) as const;
-  const requested = (repository?: string) =>
-    ({ name: '--repo', role: 'narrow', ...(repository && { repository }) }) as const;
-  const listing: Policy = {
-    ...sharedPolicy,
-    deploy: { ...sharedPolicy.deploy, repositories: ['acme/app', 'acme/lib'] },
-  };
-  const pinned = parsePolicy(
-    POLICY_TEXT.replace(
-      `    san: ${BUILD_SAN}\n`,
-      `    san: ${BUILD_SAN}\n    source-repository: https://github.com/acme/app\n`,
-    ),
-    'pinned.yml',
-  );
-
-  it('binds the deploying repository when the policy names none', () => {
-    expect(bindRepositories(sharedPolicy, deploying('acme/app'))).toEqual({
-      repositories: ['acme/app'],
-      from: 'GITHUB_REPOSITORY',
-    });
-    expect(bindRepositories(sharedPolicy, requested('acme/app'))).toEqual({
-      repositories: ['acme/app'],
-      from: '--repo',
-    });
-  });
-
-  it("binds the policy's pinned source-repository, as owner/name", () => {
-    expect(bindRepositories(pinned, deploying('acme/deploy'))).toEqual({
-      repositories: ['acme/app'],
-      from: 'the source-repository in pinned.yml',
-    });
-    expect(bindRepositories(pinned, requested())).toEqual(bindRepositories(pinned, deploying()));
-  });
-
-  it("binds deploy.repositories, not the deployment repository's own name", () => {
-    expect(bindRepositories(listing, deploying('acme/deploy')).repositories).toEqual(['acme/app', 'acme/lib']);
-  });
-
-  it('narrows to the --repo asked for, when it is one the policy names', () => {
-    expect(bindRepositories(listing, requested('acme/LIB'))).toEqual({
-      repositories: ['acme/LIB'],
-      from: '--repo, one of deploy.repositories in .twokey/policy.yml',
-    });
-  });
-
-  it('refuses a --repo the policy does not name: asking for another repository does not widen the policy', () => {
-    expect(() => bindRepositories(listing, requested('acme/other'))).toThrow(
-      expect.objectContaining({
-        code: 'REPOSITORY_NOT_IN_POLICY',
-        message:
-          '--repo acme/other: expected one of the repositories deploy.repositories in .twokey/policy.yml binds (acme/app, acme/lib)',
-      }),
-    );
-    expect(() => bindRepositories(pinned, requested('acme/other'))).toThrow(EvaluationError);
-  });
-
-  it('refuses to bind nothing: --repo is required when the policy names no repository', () => {
-    expect(() => bindRepositories(sharedPolicy, requested())).toThrow(
-      expect.objectContaining({
-        code: 'REPOSITORY_UNBOUND',
-        message:
-          '--repo OWNER/NAME is required: .twokey/policy.yml pins no source-repository and names no deploy.repositories, so nothing says whose build → sign chain to accept',
-      }),
-    );
-    expect(() => bindRepositories(sharedPolicy, deploying(''))).toThrow(
-      expect.objectContaining({
-        code: 'REPOSITORY_UNBOUND',
-        message: expect.stringMatching(/^GITHUB_REPOSITORY is not set/),
-      }),
-    );
-  });
-
-  it('refuses a repository that is not OWNER/NAME', () => {
-    for (const bad of ['acme', 'https://github.com/acme/app', 'acme/app/extra', '-acme/app']) {
-      expect(() => bindRepositories(sharedPolicy, requested(bad))).toThrow(
-        expect.objectContaining({ code: 'REPOSITORY_MALFORMED' }),
-      );
-    }
   });
 });
 

@@ -1,0 +1,276 @@
+// An artifact's evidence: every verified bundle judged once for the one role it could fill — the artifact signature,
+// the review attestation, the build provenance — as qualified (by the policy's identity for the role, about this
+// artifact, readable) or not, with the reason; then every chain those qualified candidates can make. Pure.
+
+import {
+  type BuildProvenance,
+  describeIdentityRule,
+  evaluateReview,
+  evidenceFromPredicate,
+  formatDigest,
+  IN_TOTO_PAYLOAD_TYPE,
+  matchIdentity,
+  type Policy,
+  parseProvenance,
+  parseReviewPredicate,
+  parseStatement,
+  REVIEW_PREDICATE_TYPE,
+  type ReviewPredicate,
+  type ReviewResult,
+  reviewedCommitOf,
+  type SignerIdentity,
+  SLSA_PROVENANCE_V1_PREDICATE_TYPE,
+  type Statement,
+  subjectHasDigest,
+  type VerifiedBundle,
+} from '@twokey/core';
+import type { DeployArtifact, DeployContext } from './evaluate';
+
+/** One bundle judged for one role: qualified (with what it says), or the reason it does not qualify. */
+export interface Candidate<Qualified> {
+  bundle: VerifiedBundle;
+  /** Present when the bundle qualifies for the role. */
+  qualified?: Qualified;
+  /** Why it does not qualify. */
+  reason: string;
+  /** Whether it is about this artifact at all: reasons of relevant candidates are shown first. */
+  relevant: boolean;
+}
+
+export interface QualifiedSignature {
+  bundle: VerifiedBundle;
+}
+
+export interface QualifiedReview {
+  bundle: VerifiedBundle;
+  predicate: ReviewPredicate;
+  commit: string;
+  /** The review rules re-run under the policy on the attested evidence. */
+  result: ReviewResult;
+}
+
+export interface QualifiedProvenance {
+  bundle: VerifiedBundle;
+  source: BuildProvenance;
+}
+
+/** Everything found for one artifact: each bundle judged for its role, and what could not be read as evidence. */
+export interface ArtifactEvidence {
+  artifact: DeployArtifact;
+  signatures: Candidate<QualifiedSignature>[];
+  reviews: Candidate<QualifiedReview>[];
+  provenances: Candidate<QualifiedProvenance>[];
+  /** DSSE bundles that hold no readable in-toto statement. */
+  unreadable: string[];
+  /** Bundles that did not verify: never evidence, named when something is missing. */
+  unverified: string[];
+}
+
+/** One choice of evidence for an artifact: at most one qualified bundle for each role. */
+export interface Chain {
+  signature?: QualifiedSignature;
+  review?: QualifiedReview;
+  provenance?: QualifiedProvenance;
+}
+
+/** Judges every bundle found for an artifact for the role its kind and predicate type say it could fill. */
+export function judgeEvidence(
+  artifact: DeployArtifact,
+  bundles: readonly VerifiedBundle[],
+  context: DeployContext,
+): ArtifactEvidence {
+  const { memo, policy } = context;
+  const statements = bundles
+    .filter((b) => b.kind === 'dsse')
+    .map((b) => ({ bundle: b, ...memo.once(b, 'statement', () => readStatement(b)) }));
+  return {
+    artifact,
+    signatures: bundles
+      .filter((b) => b.kind === 'message-signature')
+      .map((b) => judgeSignature(b, artifact, policy, memo)),
+    reviews: statements
+      .filter((s) => s.statement?.predicateType === REVIEW_PREDICATE_TYPE)
+      .map((s) => judgeReview(s.bundle, s.statement!, artifact, policy, memo)),
+    provenances: statements
+      .filter((s) => s.statement?.predicateType === SLSA_PROVENANCE_V1_PREDICATE_TYPE)
+      .map((s) => judgeProvenance(s.bundle, s.statement!, artifact, policy, memo)),
+    unreadable: statements.flatMap((s) => (s.problem === undefined ? [] : [s.problem])),
+    unverified: context.rejected.map((r) => `${r.source} did not verify (${r.reason})`),
+  };
+}
+
+/**
+ * Every chain the qualified candidates make — each review attestation with each provenance with each signature, a
+ * role without a candidate left empty — in the order the bundles were given (the evaluation keeps the first best).
+ * Only bundles signed by the policy's identities for a role and about this artifact qualify, so these are few.
+ */
+export function chainsOf(evidence: ArtifactEvidence): Chain[] {
+  const chains: Chain[] = [];
+  for (const review of orNone(qualified(evidence.reviews))) {
+    for (const provenance of orNone(qualified(evidence.provenances))) {
+      for (const signature of orNone(qualified(evidence.signatures))) {
+        chains.push({
+          ...(signature && { signature }),
+          ...(review && { review }),
+          ...(provenance && { provenance }),
+        });
+      }
+    }
+  }
+  return chains;
+}
+
+function qualified<Q>(candidates: Candidate<Q>[]): Q[] {
+  return candidates.flatMap((c) => (c.qualified === undefined ? [] : [c.qualified]));
+}
+
+function orNone<Q>(list: Q[]): (Q | undefined)[] {
+  return list.length > 0 ? list : [undefined];
+}
+
+/**
+ * What is read from a bundle whatever artifact it is judged for (its statement, its signer's role, its parsed
+ * predicate and the review rules' result), kept for one evaluation: under one policy, so the same every time.
+ */
+export class BundleMemo {
+  private readonly kept = new WeakMap<VerifiedBundle, Map<string, unknown>>();
+
+  once<T>(bundle: VerifiedBundle, what: string, read: () => T): T {
+    let values = this.kept.get(bundle);
+    if (!values) {
+      values = new Map();
+      this.kept.set(bundle, values);
+    }
+    if (!values.has(what)) values.set(what, read());
+    return values.get(what) as T;
+  }
+}
+
+function readStatement(bundle: VerifiedBundle): { statement?: Statement; problem?: string } {
+  if (bundle.payloadType !== IN_TOTO_PAYLOAD_TYPE || bundle.statement === undefined) {
+    return {
+      problem: `${bundle.source}: a DSSE envelope of type ${bundle.payloadType ?? '(none)'}, not an in-toto statement`,
+    };
+  }
+  try {
+    return { statement: parseStatement(bundle.statement) };
+  } catch (error) {
+    return { problem: `${bundle.source}: invalid in-toto statement: ${(error as Error).message}` };
+  }
+}
+
+// A message signature qualifies when it signs this artifact's digest, by the policy's sign identity.
+function judgeSignature(
+  bundle: VerifiedBundle,
+  artifact: DeployArtifact,
+  policy: Policy,
+  memo: BundleMemo,
+): Candidate<QualifiedSignature> {
+  const signed = bundle.messageDigest;
+  const relevant = signed?.algorithm === artifact.digest.algorithm && signed.hex === artifact.digest.hex;
+  if (!relevant) {
+    const what = signed ? `${signed.algorithm}:${signed.hex}` : 'nothing';
+    return { bundle, relevant, reason: `${bundle.source} signs ${what}, not this artifact` };
+  }
+  const role = memo.once(bundle, 'sign role', () => roleProblem(bundle.signer, 'sign', policy));
+  if (role) return { bundle, relevant, reason: `found a signature by ${role} (${bundle.source})` };
+  return { bundle, relevant, reason: '', qualified: { bundle } };
+}
+
+// A review attestation qualifies when the sign identity signed it, its subjects name this artifact, and its predicate
+// reads (its git commit subject agrees with it).
+function judgeReview(
+  bundle: VerifiedBundle,
+  statement: Statement,
+  artifact: DeployArtifact,
+  policy: Policy,
+  memo: BundleMemo,
+): Candidate<QualifiedReview> {
+  const relevant = subjectHasDigest(statement, artifact.digest);
+  const role = memo.once(bundle, 'sign role', () => roleProblem(bundle.signer, 'sign', policy));
+  if (role) return { bundle, relevant, reason: `found a review attestation by ${role} (${bundle.source})` };
+  if (!relevant) {
+    return {
+      bundle,
+      relevant,
+      reason: `found a review attestation (${bundle.source}) whose subjects do not include ${formatDigest(artifact.digest)} (its subjects: ${describeSubjects(statement)})`,
+    };
+  }
+  return { bundle, relevant, ...memo.once(bundle, 'review', () => readReview(bundle, statement, policy)) };
+}
+
+/** What a review attestation says, whichever artifact it is judged for: its predicate, re-judged under the policy. */
+function readReview(
+  bundle: VerifiedBundle,
+  statement: Statement,
+  policy: Policy,
+): { reason: string; qualified?: QualifiedReview } {
+  let predicate: ReviewPredicate;
+  try {
+    predicate = parseReviewPredicate(statement.predicate);
+  } catch (error) {
+    return { reason: `${bundle.source}: invalid review predicate: ${(error as Error).message}` };
+  }
+  const commit = reviewedCommitOf(statement);
+  if (commit === undefined || commit.toLowerCase() !== predicate.commit) {
+    return {
+      reason: `${bundle.source}: expected one gitCommit subject equal to the predicate's commit ${predicate.commit}, found ${commit ?? 'none or several'}`,
+    };
+  }
+  // The policy's rules, not the ones the attestation recorded: the deploy gate decides what a review is.
+  const result = evaluateReview(evidenceFromPredicate(predicate), policy.review);
+  return { reason: '', qualified: { bundle, predicate, commit: predicate.commit, result } };
+}
+
+// Provenance qualifies when the build identity signed it, its subjects name this artifact, and it reads as SLSA v1.
+function judgeProvenance(
+  bundle: VerifiedBundle,
+  statement: Statement,
+  artifact: DeployArtifact,
+  policy: Policy,
+  memo: BundleMemo,
+): Candidate<QualifiedProvenance> {
+  const relevant = subjectHasDigest(statement, artifact.digest);
+  const role = memo.once(bundle, 'build role', () => roleProblem(bundle.signer, 'build', policy));
+  if (role) return { bundle, relevant, reason: `found provenance by ${role} (${bundle.source})` };
+  if (!relevant) {
+    return {
+      bundle,
+      relevant,
+      reason: `found provenance (${bundle.source}) whose subjects do not include ${formatDigest(artifact.digest)} (its subjects: ${describeSubjects(statement)})`,
+    };
+  }
+  return { bundle, relevant, ...memo.once(bundle, 'provenance', () => readProvenance(bundle)) };
+}
+
+function readProvenance(bundle: VerifiedBundle): { reason: string; qualified?: QualifiedProvenance } {
+  try {
+    return { reason: '', qualified: { bundle, source: parseProvenance(bundle.statement) } };
+  } catch (error) {
+    return { reason: `${bundle.source}: ${(error as Error).message}` };
+  }
+}
+
+/** Why a signer cannot act in a role: not the policy's identity for it, or also the other role's identity. */
+function roleProblem(signer: SignerIdentity, role: 'build' | 'sign', policy: Policy): string | undefined {
+  const rule = policy.identities[role];
+  const other = role === 'build' ? 'sign' : 'build';
+  const who = signer.san || '(no SAN)';
+  if (!matchIdentity(signer, rule).ok) {
+    return signer.issuer === rule.issuer || !matchIdentity({ ...signer, issuer: rule.issuer }, rule).ok
+      ? `${who}, expected the ${role} identity ${describeIdentityRule(rule)}`
+      : `${who} from issuer ${signer.issuer || '(none)'}, expected the ${role} identity from issuer ${rule.issuer}`;
+  }
+  if (matchIdentity(signer, policy.identities[other]).ok) {
+    return `${who}, which is both the build and the sign identity of the policy; they must differ`;
+  }
+  return undefined;
+}
+
+function describeSubjects(statement: Statement): string {
+  const shown = statement.subject.slice(0, 3).map((s) => {
+    const [algorithm, value] = Object.entries(s.digest)[0] ?? ['?', '?'];
+    return `${s.name ?? '(unnamed)'} ${algorithm}:${value}`;
+  });
+  return shown.join(', ') + (statement.subject.length > 3 ? `, and ${statement.subject.length - 3} more` : '');
+}

@@ -1,0 +1,306 @@
+// The deploy checks: each a small function of one chain of an artifact's evidence, returning one Check — `pass`,
+// `fail` (what it checks does not hold), or `not-evaluated` (what it needs is missing: its reason says what).
+// deployChecks is the list, in the order they are reported. Pure.
+
+import {
+  type Check,
+  certificateBacksProvenance,
+  type DeployCheckId,
+  describeIdentityRule,
+  formatDigest,
+  matchesAnyGlob,
+  type ProvenanceClaim,
+  REVIEW_PREDICATE_TYPE,
+  SLSA_PROVENANCE_V1_PREDICATE_TYPE,
+  sameRepositoryName,
+  sameRepositoryUri,
+  type VerifiedBundle,
+} from '@twokey/core';
+import type { ArtifactEvidence, Candidate, Chain, QualifiedProvenance } from './candidates';
+import type { DeployContext } from './evaluate';
+
+/** A verified time in the future beyond this is a clock problem or a forgery, never fresh evidence. */
+const CLOCK_SKEW_SECONDS = 300;
+
+/** The deploy checks on one chain of an artifact's evidence, in the order they are reported. */
+export function deployChecks(chain: Chain, evidence: ArtifactEvidence, context: DeployContext): Check[] {
+  return [
+    coveredByPolicy(evidence, context),
+    artifactSignature(chain, evidence, context),
+    reviewAttestation(chain, evidence, context),
+    reviewRules(chain),
+    buildProvenance(chain, evidence, context),
+    sameCommit(chain),
+    sameRepository(chain, context),
+    distinctIdentities(chain, context),
+    fresh(chain, context),
+  ];
+}
+
+// The policy's deploy.artifacts names the artifact (by its name or base name), or the policy lists none.
+function coveredByPolicy({ artifact }: ArtifactEvidence, { policy }: DeployContext): Check {
+  const patterns = policy.deploy.artifacts;
+  if (!patterns) return pass('covered-by-policy', `${policy.source} covers every artifact (no deploy.artifacts list)`);
+  if (artifact.name === undefined) {
+    return notEvaluated(
+      'covered-by-policy',
+      `${formatDigest(artifact.digest)} was given by digest alone: no name to match against deploy.artifacts (${patterns.join(', ')}); name it (NAME=sha256:HEX, or --name)`,
+    );
+  }
+  const hit = [artifact.name, baseName(artifact.name)].map((n) => matchesAnyGlob(n, patterns)).find((p) => p);
+  return hit
+    ? pass('covered-by-policy', `${artifact.name} matches ${hit} in deploy.artifacts`)
+    : fail(
+        'covered-by-policy',
+        `expected ${artifact.name} to match deploy.artifacts (${patterns.join(', ')}), found no match`,
+      );
+}
+
+// A signature over the artifact's digest by the policy's sign identity.
+function artifactSignature({ signature }: Chain, evidence: ArtifactEvidence, { policy }: DeployContext): Check {
+  const subject = formatDigest(evidence.artifact.digest);
+  if (signature) {
+    return pass(
+      'artifact-signature',
+      `${signature.bundle.source}: a signature over ${subject} by ${signature.bundle.signer.san}`,
+    );
+  }
+  const expected = `a signature over ${subject} by the sign identity ${describeIdentityRule(policy.identities.sign)}`;
+  return fail('artifact-signature', missing(expected, evidence.signatures, evidence.unverified));
+}
+
+// A review attestation by the policy's sign identity whose subjects include the artifact.
+function reviewAttestation({ review }: Chain, evidence: ArtifactEvidence, { policy }: DeployContext): Check {
+  const subject = formatDigest(evidence.artifact.digest);
+  if (review) {
+    return pass(
+      'review-attestation',
+      `${review.bundle.source}: a review attestation by ${review.bundle.signer.san} for ${subject} and commit ${review.commit}`,
+    );
+  }
+  const expected = `a review attestation (${REVIEW_PREDICATE_TYPE}) by the sign identity ${describeIdentityRule(policy.identities.sign)} whose subjects include ${subject}`;
+  return fail('review-attestation', missing(expected, evidence.reviews, unreadable(evidence)));
+}
+
+// The attested review passes the policy's review rules again (the policy's rules, not the ones it recorded).
+function reviewRules({ review }: Chain): Check {
+  if (!review) return notEvaluated('review-rules', 'no review attestation by the sign identity for this artifact');
+  const failed = review.result.checks.filter((c) => c.verdict !== 'pass');
+  if (failed.length === 0) {
+    const approvers = review.result.independentApprovers.map((a) => a.login);
+    return pass(
+      'review-rules',
+      `the attested review satisfies the policy's rules again: independent approval by ${approvers.join(', ')}`,
+    );
+  }
+  return fail(
+    'review-rules',
+    `the attested review does not satisfy the policy's rules: ${failed.map((c) => `${c.id}: ${c.reason}`).join('; ')}`,
+  );
+}
+
+// SLSA provenance by the policy's build identity whose subjects include the artifact.
+function buildProvenance({ provenance }: Chain, evidence: ArtifactEvidence, { policy }: DeployContext): Check {
+  const subject = formatDigest(evidence.artifact.digest);
+  if (provenance) {
+    return pass(
+      'build-provenance',
+      `${provenance.bundle.source}: SLSA provenance by ${provenance.bundle.signer.san} for ${subject}, built from ${provenance.source.repositoryUrl}@${provenance.source.commit}`,
+    );
+  }
+  const expected = `SLSA provenance (${SLSA_PROVENANCE_V1_PREDICATE_TYPE}) by the build identity ${describeIdentityRule(policy.identities.build)} whose subjects include ${subject}`;
+  return fail('build-provenance', missing(expected, evidence.provenances, unreadable(evidence)));
+}
+
+// The review was made for the commit that was built, on the branch it was built on, as the build certificate says.
+function sameCommit({ review, provenance }: Chain): Check {
+  if (!review || !provenance) return notEvaluated('same-commit', absent({ review, provenance }));
+  const built = provenance.source.commit;
+  const ref = provenance.source.ref;
+  const uncertifiedCommit = certificateProblem(provenance, 'commit');
+  if (uncertifiedCommit) return fail('same-commit', uncertifiedCommit);
+  if (review.commit !== built) {
+    return fail(
+      'same-commit',
+      `expected the review attestation to be for the built commit ${built}, found a review of ${review.commit}`,
+    );
+  }
+  const uncertifiedRef = certificateProblem(provenance, 'ref');
+  if (uncertifiedRef) return fail('same-commit', uncertifiedRef);
+  const reviewed = review.predicate.builtRef;
+  if (reviewed === undefined) {
+    return fail(
+      'same-commit',
+      `expected the review attestation (${review.bundle.source}) to record the branch the change was built on (builtRef ${ref}), found none: it was signed under older rules that did not record it`,
+    );
+  }
+  if (reviewed !== ref) {
+    return fail(
+      'same-commit',
+      `expected the review attestation to be for the build on ${ref}, found one for a build on ${reviewed}`,
+    );
+  }
+  return pass('same-commit', `the provenance and the review attestation both name commit ${built} built on ${ref}`);
+}
+
+// One repository: the provenance, the build certificate, the review attestation and the sign certificates (when
+// they name one) all say where the change was built, and it is a repository the deploy is bound to.
+function sameRepository({ signature, review, provenance }: Chain, { binding }: DeployContext): Check {
+  if (!review || !provenance) return notEvaluated('same-repository', absent({ review, provenance }));
+  const built = provenance.source.repositoryUrl;
+  const uncertified = certificateProblem(provenance, 'repository');
+  if (uncertified) return fail('same-repository', uncertified);
+  const reviewed = review.predicate.repository.uri;
+  if (!sameRepositoryUri(reviewed, built)) {
+    return fail(
+      'same-repository',
+      `expected the review to be in ${built}, where the artifact was built; found ${reviewed}`,
+    );
+  }
+  const signed =
+    signerDisagreement('review attestation', review.bundle, provenance) ??
+    (signature && signerDisagreement('signature', signature.bundle, provenance));
+  if (signed) return fail('same-repository', signed);
+  const repository = provenance.source.repository;
+  const named = `${signature ? 'provenance, review attestation and signature' : 'provenance and review attestation'} name ${built}`;
+  if (!binding.repositories.some((r) => sameRepositoryName(r, repository))) {
+    return fail(
+      'same-repository',
+      `expected a chain of ${boundRepositories(binding)} (bound by ${binding.from}), found a chain of ${repository}: its ${named}`,
+    );
+  }
+  return pass('same-repository', `the ${named}, a repository bound by ${binding.from}`);
+}
+
+// Build, sign and deploy ran under three different identities.
+function distinctIdentities({ signature, review, provenance }: Chain, { deployIdentity }: DeployContext): Check {
+  const build = provenance?.bundle.signer.san;
+  const signs = [...new Set([signature?.bundle.signer.san, review?.bundle.signer.san].filter((s) => s !== undefined))];
+  if (build === undefined || signs.length === 0) {
+    const lacking = build === undefined ? 'no build provenance' : 'no signature or review attestation';
+    return notEvaluated('distinct-identities', `${lacking} to compare`);
+  }
+  if (signs.includes(build)) {
+    return fail(
+      'distinct-identities',
+      `expected build and sign under different identities, found both signed by ${build}`,
+    );
+  }
+  const deployed = deployIdentity && [build, ...signs].find((s) => s === deployIdentity.san);
+  if (deployed) {
+    return fail(
+      'distinct-identities',
+      `expected the deploy to run under its own identity, found it runs as ${deployed}`,
+    );
+  }
+  const deployNote = deployIdentity ? `, deploy ${deployIdentity.san}` : ' (no deploy identity: evaluated offline)';
+  return pass('distinct-identities', `build ${build}, sign ${signs.join(' and ')}${deployNote}: all different`);
+}
+
+// Every piece of evidence was signed, by its verified time, within max-age of the time the deploy is judged at.
+function fresh({ signature, review, provenance }: Chain, { policy, judgedAt }: DeployContext): Check {
+  const pieces: [string, VerifiedBundle | undefined][] = [
+    ['signature', signature?.bundle],
+    ['review attestation', review?.bundle],
+    ['provenance', provenance?.bundle],
+  ];
+  const present = pieces.filter((p): p is [string, VerifiedBundle] => p[1] !== undefined);
+  if (present.length === 0) return notEvaluated('fresh', 'no evidence to date');
+  const maxAge = policy.deploy.maxAgeSeconds;
+  const now = judgedAt.getTime();
+  const problems: string[] = [];
+  const ages: string[] = [];
+  for (const [what, bundle] of present) {
+    if (bundle.signedAt.length === 0) {
+      problems.push(`the ${what} (${bundle.source}) has no verified signing time`);
+      continue;
+    }
+    const oldest = Math.min(...bundle.signedAt.map((d) => d.getTime()));
+    const age = (now - oldest) / 1000;
+    const at = new Date(oldest).toISOString();
+    if (Number.isNaN(age)) problems.push(`the ${what} (${bundle.source}) has no valid signing time to compare`);
+    else if (age < -CLOCK_SKEW_SECONDS) {
+      problems.push(`the ${what} (${bundle.source}) was signed in the future, at ${at}`);
+    } else if (age > maxAge) {
+      problems.push(
+        `the ${what} (${bundle.source}) was signed at ${at}, ${duration(age)} ago, older than max-age ${duration(maxAge)}`,
+      );
+    } else ages.push(`${what} ${duration(Math.max(age, 0))} old`);
+  }
+  return problems.length
+    ? fail('fresh', problems.join('; '))
+    : pass('fresh', `${ages.join(', ')} (max-age ${duration(maxAge)})`);
+}
+
+// ── what the checks share ───────────────────────────────────────────────────────────────────────────────────
+
+/** Whether the build certificate backs the provenance's claim (one rule with the sign stage's). */
+function certificateProblem(provenance: QualifiedProvenance, claim: ProvenanceClaim): string | undefined {
+  return certificateBacksProvenance(provenance.bundle.signer, provenance.source).find((p) => p.claim === claim)?.reason;
+}
+
+/** The repositories a binding names, in words: `acme/app`, `one of acme/app, acme/lib`, or `no repository`. */
+function boundRepositories({ repositories }: DeployContext['binding']): string {
+  if (repositories.length === 0) return 'no repository';
+  return repositories.length === 1 ? repositories[0]! : `one of ${repositories.join(', ')}`;
+}
+
+/** Why a sign certificate names another repository than the artifact's build (none: it agrees, or names none). */
+function signerDisagreement(
+  what: 'signature' | 'review attestation',
+  bundle: VerifiedBundle,
+  provenance: QualifiedProvenance,
+): string | undefined {
+  const ran = bundle.signer.extensions.sourceRepositoryURI;
+  if (ran === undefined || sameRepositoryUri(ran, provenance.source.repositoryUrl)) return undefined;
+  return `expected the ${what} (${bundle.source}) to be made for ${provenance.source.repositoryUrl}, where the artifact was built; its certificate says the sign workflow ran in ${ran}`;
+}
+
+/** "expected X, found …": what the candidates were, the ones about this artifact first, at most five. */
+function missing(expected: string, candidates: Candidate<unknown>[], problems: string[]): string {
+  const relevant = candidates.filter((c) => c.relevant && !c.qualified).map((c) => c.reason);
+  const others = candidates.filter((c) => !c.relevant && !c.qualified).map((c) => c.reason);
+  const found = [...relevant, ...(relevant.length ? [] : others), ...problems];
+  if (found.length === 0) return `expected ${expected}, found none`;
+  const shown = found.slice(0, 5).join('; ');
+  return `expected ${expected}; ${shown}${found.length > 5 ? `; and ${found.length - 5} more` : ''}`;
+}
+
+/** What could not be read as a statement, and what did not verify: the reasons a statement may be missing. */
+function unreadable(evidence: ArtifactEvidence): string[] {
+  return [...evidence.unreadable, ...evidence.unverified];
+}
+
+function absent({ review, provenance }: Chain): string {
+  if (!review && !provenance) return 'no review attestation and no build provenance to compare';
+  return review
+    ? 'no build provenance to compare the review attestation with'
+    : 'no review attestation to compare the provenance with';
+}
+
+/** The last segment of a slash- or backslash-separated name. */
+function baseName(name: string): string {
+  return name.replaceAll('\\', '/').split('/').pop() || name;
+}
+
+/** `12d 3h`, `45m`, `30s`: an age or a max-age in the units the policy uses. */
+function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const parts = [d && `${d}d`, h && `${h}h`, m && `${m}m`].filter(Boolean);
+  return parts.length ? parts.slice(0, 2).join(' ') : `${s % 60}s`;
+}
+
+function pass(id: DeployCheckId, reason: string): Check {
+  return { id, verdict: 'pass', reason };
+}
+
+function fail(id: DeployCheckId, reason: string): Check {
+  return { id, verdict: 'fail', reason };
+}
+
+function notEvaluated(id: DeployCheckId, reason: string): Check {
+  return { id, verdict: 'not-evaluated', reason };
+}

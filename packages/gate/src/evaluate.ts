@@ -1,0 +1,236 @@
+// The deploy verdict. For each artifact, from the bundles that verified (whoever signed them): every bundle judged
+// once for the role it could fill, every chain the qualified ones make (a signature, a review attestation, build
+// provenance) scored once by the deploy checks, and the chain whose checks pass most reported — an attacker's extra
+// bundle can add a chain but never veto an honest one. An artifact passes when every check passes; the deploy, when
+// every artifact does. Pure: bundles are verified before they get here (gate.ts), and the clock is an input.
+
+import {
+  type ArtifactReport,
+  type Check,
+  type DeployReport,
+  type Digest,
+  deployReportProblems,
+  EvaluationError,
+  type EvidenceUsed,
+  formatDigest,
+  type Policy,
+  REPORT_SCHEMA_VERSION,
+  type RejectedEvidence,
+  type RepositoryBinding,
+  type SignerIdentity,
+  type VerifiedBundle,
+} from '@twokey/core';
+import { BundleMemo, type Chain, chainsOf, judgeEvidence } from './candidates';
+import { deployChecks } from './checks';
+import { ReportContractError } from './error';
+
+/** An artifact to judge: its digest, and the name it is judged under (none when it was given by digest alone). */
+export interface DeployArtifact {
+  name?: string;
+  digest: Digest;
+}
+
+export interface DeployEvaluationInput {
+  policy: Policy;
+  /** The repositories whose chains may pass (bindRepositories): never none, or nothing could pass. */
+  binding: RepositoryBinding;
+  /** When the evaluation runs. */
+  now: Date;
+  /** Judge the evidence as of this earlier time instead of `now` (`twokey verify --at`); the report says so. */
+  at?: Date;
+  /** The identity running the deploy (the deploy job's certificate identity); absent offline. */
+  deployIdentity?: SignerIdentity;
+  artifacts: readonly DeployArtifact[];
+  /** Every bundle that verified, whoever signed it, in the order given: ties go to the first. */
+  bundles: readonly VerifiedBundle[];
+  /** Bundles that were read but did not verify: never evidence, but named when something is missing. */
+  rejected?: readonly RejectedEvidence[];
+}
+
+/** What every artifact of one evaluation is judged under. */
+export interface DeployContext {
+  policy: Policy;
+  binding: RepositoryBinding;
+  /** The time freshness is measured from: `at` when given, else `now`. */
+  judgedAt: Date;
+  deployIdentity?: SignerIdentity;
+  rejected: readonly RejectedEvidence[];
+  /** A release's artifacts share bundles (one provenance, one review attestation for all): each is read once. */
+  memo: BundleMemo;
+}
+
+/**
+ * Judges every artifact under one policy, one binding and one clock. The verdict is pass only when every artifact
+ * passes. Throws EvaluationError (a usage error) when there is nothing to judge, no repository bound, or no valid time.
+ */
+export function evaluateDeploy(input: DeployEvaluationInput): DeployReport {
+  const context = deployContext(input);
+  const evidenceOf = evidenceIndex(input.bundles, input.artifacts);
+  const artifacts = input.artifacts.map((artifact) => evaluateArtifact(artifact, evidenceOf(artifact), context));
+  const report: DeployReport = {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    verdict: artifacts.every((a) => a.verdict === 'pass') ? 'pass' : 'fail',
+    evaluatedAt: input.now.toISOString(),
+    ...(input.at && { asOf: input.at.toISOString() }),
+    policy: { source: input.policy.source, digest: input.policy.digest },
+    artifacts,
+    rejected: firstPerSource(context.rejected),
+  };
+  // The report is a contract (report.schema.json): one that breaks it is twokey's bug, never a verdict.
+  const problems = deployReportProblems(report);
+  if (problems.length > 0) throw new ReportContractError(problems);
+  return report;
+}
+
+/** The verdict on one artifact: the deploy checks on the chain of its evidence whose checks pass most. */
+export function evaluateArtifact(
+  artifact: DeployArtifact,
+  bundles: readonly VerifiedBundle[],
+  context: DeployContext,
+): ArtifactReport {
+  // Each bundle judged once for the role it could fill; each chain of the qualified ones scored once by its checks.
+  const evidence = judgeEvidence(artifact, bundles, context);
+  const scored = chainsOf(evidence).map((chain) => ({ chain, checks: deployChecks(chain, evidence, context) }));
+  // The chain whose checks pass most is the one reported, its checks as scored: an extra bundle never vetoes.
+  const { chain, checks } = mostPassing(scored);
+  return {
+    artifact: { ...(artifact.name !== undefined && { name: artifact.name }), digest: formatDigest(artifact.digest) },
+    verdict: checks.every((c) => c.verdict === 'pass') ? 'pass' : 'fail',
+    checks,
+    chain: chainOfCustody(chain),
+    evidence: evidenceUsed(chain),
+    ...(chain.review && { review: chain.review.result }),
+  };
+}
+
+/** The first of the chains with the most passing checks (there is always one: with no candidates, the empty chain). */
+function mostPassing(judged: { chain: Chain; checks: Check[] }[]): { chain: Chain; checks: Check[] } {
+  let best = judged[0]!;
+  let bestScore = -1;
+  for (const one of judged) {
+    const score = one.checks.filter((c) => c.verdict === 'pass').length;
+    if (score > bestScore) [best, bestScore] = [one, score];
+  }
+  return best;
+}
+
+/** The context every artifact of an evaluation is judged in, refusing what cannot be judged (EvaluationError). */
+export function deployContext(input: DeployEvaluationInput): DeployContext {
+  if (input.artifacts.length === 0) {
+    throw new EvaluationError('NO_ARTIFACTS', 'expected at least one artifact to evaluate, found none');
+  }
+  if (input.binding.repositories.length === 0) {
+    throw new EvaluationError(
+      'REPOSITORY_UNBOUND',
+      `expected at least one repository for the artifacts' chains to be bound to, found none (${input.binding.from})`,
+    );
+  }
+  if (Number.isNaN(input.now.getTime())) {
+    throw new EvaluationError('CLOCK_INVALID', 'expected the time the evaluation runs, found an invalid date');
+  }
+  if (input.at && !(input.at.getTime() <= input.now.getTime())) {
+    throw new EvaluationError(
+      'CLOCK_INVALID',
+      `expected a time to judge the evidence as of no later than now (${input.now.toISOString()}), found ${Number.isNaN(input.at.getTime()) ? 'an invalid date' : input.at.toISOString()}`,
+    );
+  }
+  return {
+    policy: input.policy,
+    binding: input.binding,
+    judgedAt: input.at ?? input.now,
+    ...(input.deployIdentity && { deployIdentity: input.deployIdentity }),
+    rejected: input.rejected ?? [],
+    memo: new BundleMemo(),
+  };
+}
+
+/**
+ * The bundles each artifact is judged on: those about it (what a message signature signs, or an in-toto subject's
+ * sha256 exactly as written), and those about none of the artifacts judged, so that a refusal can still name them. A
+ * bundle about another judged artifact can never qualify for this one, so leaving it out changes no verdict, and a
+ * release of N artifacts is judged in O(N) instead of O(N²). Input order is kept: ties go to the first.
+ */
+function evidenceIndex(
+  bundles: readonly VerifiedBundle[],
+  artifacts: readonly DeployArtifact[],
+): (artifact: DeployArtifact) => VerifiedBundle[] {
+  const judged = new Set(artifacts.map((a) => a.digest.hex));
+  const about = new Map<string, number[]>();
+  const unrelated: number[] = [];
+  bundles.forEach((bundle, index) => {
+    const named = new Set(sha256Named(bundle).filter((hex) => judged.has(hex)));
+    if (named.size === 0) unrelated.push(index);
+    for (const hex of named) {
+      const list = about.get(hex);
+      if (list) list.push(index);
+      else about.set(hex, [index]);
+    }
+  });
+  return (artifact) => {
+    const own = about.get(artifact.digest.hex) ?? [];
+    const merged: VerifiedBundle[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < own.length || j < unrelated.length) {
+      const next = j >= unrelated.length || (i < own.length && own[i]! < unrelated[j]!) ? own[i++]! : unrelated[j++]!;
+      merged.push(bundles[next]!);
+    }
+    return merged;
+  };
+}
+
+/** The sha256 digests a bundle is about, as the evaluation compares them (a digest as signed or written). */
+function sha256Named(bundle: VerifiedBundle): string[] {
+  if (bundle.messageDigest) return bundle.messageDigest.algorithm === 'sha256' ? [bundle.messageDigest.hex] : [];
+  const subject = (bundle.statement as { subject?: unknown } | undefined)?.subject;
+  if (!Array.isArray(subject)) return [];
+  return subject.flatMap((s) => {
+    const hex = (s as { digest?: { sha256?: unknown } } | null)?.digest?.sha256;
+    return typeof hex === 'string' ? [hex] : [];
+  });
+}
+
+/** Each rejected bundle once: the first reason given for its file. */
+function firstPerSource(rejected: readonly RejectedEvidence[]): RejectedEvidence[] {
+  const first = new Map<string, RejectedEvidence>();
+  for (const r of rejected) if (!first.has(r.source)) first.set(r.source, r);
+  return [...first.values()];
+}
+
+/** The chain of custody shown to people: commit → pull request → author → approvers → build → sign. */
+function chainOfCustody({ signature, review, provenance }: Chain): ArtifactReport['chain'] {
+  const repository = review?.predicate.repository.name ?? provenance?.source.repository;
+  const commit = provenance?.source.commit ?? review?.commit;
+  const pr = review?.predicate.pullRequest;
+  const signIdentity = signature?.bundle.signer.san ?? review?.bundle.signer.san;
+  return {
+    ...(repository && { repository }),
+    ...(commit && { commit }),
+    ...(pr && { pullRequest: { number: pr.number, url: pr.url, title: pr.title } }),
+    ...(review && { author: review.predicate.author.login }),
+    approvers: review?.result.independentApprovers.map((a) => a.login) ?? [],
+    ...(provenance && { buildIdentity: provenance.bundle.signer.san }),
+    ...(signIdentity && { signIdentity }),
+  };
+}
+
+/** The bundles the verdict rests on (the decision record names them). */
+function evidenceUsed({ signature, review, provenance }: Chain): EvidenceUsed[] {
+  const roles: [EvidenceUsed['role'], VerifiedBundle | undefined][] = [
+    ['signature', signature?.bundle],
+    ['review', review?.bundle],
+    ['provenance', provenance?.bundle],
+  ];
+  return roles.flatMap(([role, bundle]) =>
+    bundle
+      ? [
+          {
+            role,
+            source: bundle.source,
+            signer: { san: bundle.signer.san, issuer: bundle.signer.issuer },
+            signedAt: bundle.signedAt.map((d) => d.toISOString()),
+          },
+        ]
+      : [],
+  );
+}

@@ -1,0 +1,49 @@
+// Reading the evidence: every bundle given (files, directories, globs) verified once against the trusted root,
+// whoever signed it — which policy identity a signer is, and which artifact a bundle is about, is the evaluation's
+// business. Each signed event is evidence once, and every file is named relative to the working directory.
+import { relative, resolve } from 'node:path';
+import type { RejectedEvidence, VerifiedBundle } from '@twokey/core';
+import { bundlePaths, isRejected, type TrustedRootMaterial, verifyEvidenceBatch } from '@twokey/sigstore';
+import type { ArtifactInput } from './artifacts';
+
+export interface Evidence {
+  /** Every bundle that verified, each signed event once (the first file that carries it), in the order given. */
+  verified: VerifiedBundle[];
+  /** Bundles that were read but did not verify. */
+  rejected: RejectedEvidence[];
+}
+
+/**
+ * Verifies every bundle once (a malformed file is an input error naming it, never skipped). A signature over an
+ * artifact whose bytes were kept is checked over those bytes; any other against the digest it names, which the
+ * evaluation then compares with the artifact's (a large file is hashed once, not per signature).
+ */
+export async function readEvidence(
+  bundles: readonly string[],
+  artifacts: readonly ArtifactInput[],
+  trust: TrustedRootMaterial,
+  cwd: string,
+): Promise<Evidence> {
+  const artifactFiles = artifacts.flatMap((a) =>
+    a.file && a.content ? [{ file: a.file, digest: a.digest, content: a.content }] : [],
+  );
+  const results = await verifyEvidenceBatch(bundlePaths(bundles, cwd), trust, { artifactFiles });
+  const verified: VerifiedBundle[] = [];
+  const rejected: RejectedEvidence[] = [];
+  // Each signed event is evidence once, however many files carry it and in whatever bytes: the first file stands.
+  const seen = new Set<string>();
+  for (const result of results) {
+    const source = relativePath(cwd, result.source);
+    if (isRejected(result)) rejected.push({ source, code: result.code, reason: result.reason });
+    else if (result.evidenceKey === undefined || !seen.has(result.evidenceKey)) {
+      if (result.evidenceKey !== undefined) seen.add(result.evidenceKey);
+      verified.push({ ...result, source });
+    }
+  }
+  return { verified, rejected };
+}
+
+/** A path as reports name it: relative to the working directory (`../…` when outside it), never absolute. */
+export function relativePath(cwd: string, path: string): string {
+  return relative(resolve(cwd), resolve(cwd, path)) || '.';
+}

@@ -1,0 +1,69 @@
+// The deploy gate: the one decision the deploy action and `twokey verify` share, so that they give the same verdict
+// on the same files. Read the policy, bind the repositories a chain may come from, pick the trusted root, read the
+// artifacts, verify every bundle once, and judge every artifact with evaluateDeploy.
+import {
+  bindRepositories,
+  type CallerRepository,
+  type DeployReport,
+  type Policy,
+  type SignerIdentity,
+  type VerifiedBundle,
+} from '@twokey/core';
+import { deployTrustedRoot, readPolicyFile } from '@twokey/sigstore';
+import { type ArtifactSpec, readArtifacts } from './artifacts';
+import { evaluateDeploy } from './evaluate';
+import { readEvidence, relativePath } from './evidence';
+
+export interface DeployGateRequest {
+  /** The policy file, relative to `cwd`. */
+  policy: string;
+  /** The repository the caller names beside the policy: the action's GITHUB_REPOSITORY, `twokey verify --repo`. */
+  repository: CallerRepository;
+  /** A trusted root overriding the policy's `deploy.trusted-root`: a path relative to `cwd`, or `public-good`. */
+  trustedRoot?: string;
+  artifacts: ArtifactSpec;
+  /** Bundle files, directories (every `*.json` below) and globs, relative to `cwd`. */
+  bundles: readonly string[];
+  /** Where relative inputs are read from (the workspace), and what the report's paths are relative to. */
+  cwd: string;
+  /** The identity running the deploy (the deploy job's certificate identity); absent offline. */
+  deployIdentity?: SignerIdentity;
+  /** Judge the evidence as of this earlier time instead of now (`twokey verify --at`); the deploy action never does. */
+  at?: Date;
+  /** The clock; default the system's. */
+  now?: Date;
+}
+
+export interface DeployJudgement {
+  report: DeployReport;
+  policy: Policy;
+  /** Every bundle that verified, whoever signed it (the decision record hashes the ones the report used). */
+  verified: VerifiedBundle[];
+}
+
+/** The deploy decision on the files a request names. Throws a usage error for an input it cannot use, naming it. */
+export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJudgement> {
+  const { cwd } = request;
+  // The policy, named relative to the working directory in messages and in the report.
+  const policy = readPolicyFile(relativePath(cwd, request.policy), cwd);
+  // Whose build → sign chain may pass: the policy's repositories, else the caller's.
+  const binding = bindRepositories(policy, request.repository);
+  // The root every bundle must chain to: the caller's, else the policy's, else Sigstore's public-good instance.
+  const trust = deployTrustedRoot(policy, request.trustedRoot, cwd);
+  // What is judged, each digest parsed once.
+  const artifacts = readArtifacts(request.artifacts, cwd);
+  // Every bundle verified once.
+  const { verified, rejected } = await readEvidence(request.bundles, artifacts, trust, cwd);
+  // The verdict: every artifact's deploy checks, under one policy and one clock (evaluate.ts).
+  const report = evaluateDeploy({
+    policy,
+    binding,
+    now: request.now ?? new Date(),
+    ...(request.at && { at: request.at }),
+    ...(request.deployIdentity && { deployIdentity: request.deployIdentity }),
+    artifacts: artifacts.map(({ name, digest }) => (name === undefined ? { digest } : { name, digest })),
+    bundles: verified,
+    rejected,
+  });
+  return { report, policy, verified };
+}

@@ -1,0 +1,31 @@
+// The policy file and the trusted root it names, as the sign action and the deploy gate read them.
+import { dirname, resolve } from 'node:path';
+import { type Policy, parsePolicy } from '@twokey/core';
+import { readBoundedFile } from './files';
+import { MAX_TRUST_FILE_BYTES } from './limits';
+import { loadTrustedRoot, publicGoodTrustedRoot, type TrustedRootMaterial } from './trust';
+
+/**
+ * Reads and validates a policy file. `path` is kept as written for messages and the report; it is read relative to
+ * `cwd`. Throws SigstoreInputError POLICY_UNREADABLE (unreadable, or over the size limit) or PolicyError (not YAML,
+ * or not a valid policy, naming each key).
+ */
+export function readPolicyFile(path: string, cwd = process.cwd()): Policy {
+  const bytes = readBoundedFile(resolve(cwd, path), MAX_TRUST_FILE_BYTES, 'POLICY_UNREADABLE', 'policy', path);
+  return parsePolicy(bytes.toString('utf8'), path);
+}
+
+/**
+ * The trusted root bundles must chain to: `override` (a path relative to `cwd`) when given, else the policy's
+ * `deploy.trusted-root` (`public-good`, or a path relative to the policy file), else the embedded public-good root.
+ */
+export function deployTrustedRoot(
+  policy: Policy,
+  override: string | undefined,
+  cwd = process.cwd(),
+): TrustedRootMaterial {
+  if (override) return override === 'public-good' ? publicGoodTrustedRoot() : loadTrustedRoot(resolve(cwd, override));
+  const named = policy.deploy.trustedRoot;
+  if (named === undefined || named === 'public-good') return publicGoodTrustedRoot();
+  return loadTrustedRoot(resolve(dirname(resolve(cwd, policy.source)), named));
+}
