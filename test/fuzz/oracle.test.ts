@@ -42,9 +42,9 @@ describe('fuzz oracle: the meaning of a mutated command line', () => {
     expect(argvMeaning(BASE, [...BASE.slice(0, 7), '--certificate-identity', `${SAN}/`, 'sha256:abc'])).toBe(
       'different',
     );
-    expect(argvMeaning(BASE, replacing('--certificate-oidc-issuer', ['--certificate-oidc-issuer', 'https://evil']))).toBe(
-      'different',
-    );
+    expect(
+      argvMeaning(BASE, replacing('--certificate-oidc-issuer', ['--certificate-oidc-issuer', 'https://evil'])),
+    ).toBe('different');
     expect(argvMeaning(BASE, [...BASE.slice(0, 7), 'sha256:'])).toBe('different');
     expect(
       argvMeaning(
@@ -55,7 +55,9 @@ describe('fuzz oracle: the meaning of a mutated command line', () => {
   });
 
   it('does not judge what may go either way: a broader or catastrophic pattern, --help, another command', () => {
-    expect(argvMeaning(BASE, replacing('--certificate-identity', ['--certificate-identity-regexp', '.*']))).toBe('unknown');
+    expect(argvMeaning(BASE, replacing('--certificate-identity', ['--certificate-identity-regexp', '.*']))).toBe(
+      'unknown',
+    );
     expect(argvMeaning(BASE, replacing('--certificate-identity', ['--certificate-identity-regexp', '(a+)+$']))).toBe(
       'unknown',
     );
