@@ -76,4 +76,12 @@ describe('the actions read their inputs one way', () => {
       expect(source).toContain(`await reportStep(await ${stage}Step(inputs));`);
     });
   }
+
+  it('actions/deploy/src is one entry of at most 100 lines that calls the gate (runDeployStep)', () => {
+    const directory = join(repoRoot, 'actions', 'deploy', 'src');
+    expect(readdirSync(directory)).toEqual(['index.ts']);
+    const source = readFileSync(join(directory, 'index.ts'), 'utf8');
+    expect(source.split('\n').length).toBeLessThanOrEqual(100);
+    expect(source).toContain('await runDeployStep(inputs)');
+  });
 });

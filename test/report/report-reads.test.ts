@@ -101,7 +101,7 @@ describe('every deploy report the test suite reads is checked against report.sch
       'test/sign/no-one-ships-alone.test.ts',
       'test/demo/demo.test.ts',
       'test/readme/readme-examples.test.ts',
-      'actions/deploy/src/main.test.ts',
+      'packages/gate/src/deploy-step.test.ts',
       'packages/testkit/src/demo/pipeline.ts',
       'bench/bench.ts',
     ];

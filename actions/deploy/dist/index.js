@@ -71446,8 +71446,8 @@ function parseSlsaProvenanceV1(json2) {
   }
   const resolved = descriptors(definition.resolvedDependencies, "predicate.buildDefinition.resolvedDependencies");
   if (resolved) buildDefinition.resolvedDependencies = resolved;
-  const run2 = objectAt2(predicate.runDetails, "predicate.runDetails");
-  const builderRecord = objectAt2(run2.builder, "predicate.runDetails.builder");
+  const run = objectAt2(predicate.runDetails, "predicate.runDetails");
+  const builderRecord = objectAt2(run.builder, "predicate.runDetails.builder");
   const builder = { id: nonEmptyString(builderRecord.id, "predicate.runDetails.builder.id") };
   if (builderRecord.version !== void 0) {
     builder.version = stringMap(builderRecord.version, "predicate.runDetails.builder.version");
@@ -71458,8 +71458,8 @@ function parseSlsaProvenanceV1(json2) {
   );
   if (builderDependencies) builder.builderDependencies = builderDependencies;
   const runDetails = { builder };
-  if (run2.metadata !== void 0) {
-    const metadata = objectAt2(run2.metadata, "predicate.runDetails.metadata");
+  if (run.metadata !== void 0) {
+    const metadata = objectAt2(run.metadata, "predicate.runDetails.metadata");
     runDetails.metadata = {};
     for (const key of ["invocationId", "startedOn", "finishedOn"]) {
       if (metadata[key] !== void 0) {
@@ -71467,7 +71467,7 @@ function parseSlsaProvenanceV1(json2) {
       }
     }
   }
-  const byproducts = descriptors(run2.byproducts, "predicate.runDetails.byproducts");
+  const byproducts = descriptors(run.byproducts, "predicate.runDetails.byproducts");
   if (byproducts) runDetails.byproducts = byproducts;
   return { buildDefinition, runDetails };
 }
@@ -76652,6 +76652,9 @@ function isUri2(value) {
   return value.length > 0 && !/[\s\p{Cc}]/u.test(value);
 }
 
+// packages/gate/src/artifacts.ts
+import { basename as basename3, resolve as resolve6 } from "node:path";
+
 // packages/sigstore/src/batch.ts
 var import_protobuf_specs3 = __toESM(require_dist2(), 1);
 import { existsSync as existsSync2 } from "node:fs";
@@ -81584,6 +81587,64 @@ function readChecksums(path) {
   }
 }
 
+// packages/gate/src/error.ts
+var DeployInputError = class extends CodedError {
+  kind = "usage";
+  name = "DeployInputError";
+};
+var ReportContractError = class extends CodedError {
+  kind = "internal";
+  name = "ReportContractError";
+  constructor(problems) {
+    super(
+      "REPORT_OFF_SCHEMA",
+      `the deploy report does not follow report.schema.json: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? `; and ${problems.length - 5} more` : ""}`
+    );
+  }
+};
+
+// packages/gate/src/artifacts.ts
+var KEPT_ARTIFACT_BYTES = 64 * 1024 * 1024;
+function readArtifacts(spec, cwd) {
+  if ("resolved" in spec) return [...spec.resolved];
+  const artifacts = artifactsFromArguments(spec.arguments, cwd);
+  return spec.name === void 0 ? artifacts : artifacts.map((a) => a.name === void 0 ? { ...a, name: spec.name } : a);
+}
+function artifactFromArgument(argument, cwd = process.cwd()) {
+  const named = /^([^=]*)=(sha[0-9]+:.*)$/s.exec(argument);
+  if (named) {
+    const [, name, reference] = named;
+    if (name.trim() === "") {
+      throw new DeployInputError("ARTIFACT_NAME_EMPTY", `${argument}: expected NAME=sha256:HEX, found no name`);
+    }
+    return { name, digest: parseDigest(reference, argument) };
+  }
+  if (isDigestReference(argument)) return { digest: parseDigest(argument) };
+  const file = resolve6(cwd, argument);
+  const { digests, content } = readArtifactFile(file, ["sha256"]);
+  return {
+    name: basename3(argument),
+    digest: sha256Digest(digests[0].hex, argument),
+    file,
+    ...content && { content }
+  };
+}
+function artifactsFromArguments(argumentList, cwd = process.cwd(), budget = KEPT_ARTIFACT_BYTES) {
+  let kept = 0;
+  return argumentList.map((argument) => {
+    const { content, ...artifact } = artifactFromArgument(argument, cwd);
+    if (!content || kept + content.length > budget) return artifact;
+    kept += content.length;
+    return { ...artifact, content };
+  });
+}
+
+// packages/gate/src/deploy-step.ts
+import { createHash as createHash5 } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname as dirname3, join as join3, resolve as resolve8 } from "node:path";
+import { pathToFileURL } from "node:url";
+
 // packages/github/src/artifacts.ts
 async function resolveArtifacts(inputs, workspace) {
   return (await resolveSubjects(inputs, workspace)).map(sha256Artifact);
@@ -85871,67 +85932,6 @@ var GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(defaults
 // node_modules/.pnpm/@actions+github@9.1.1/node_modules/@actions/github/lib/github.js
 var context2 = new Context();
 
-// actions/deploy/src/main.ts
-import { createHash as createHash5 } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname as dirname3, join as join3, resolve as resolve8 } from "node:path";
-import { pathToFileURL } from "node:url";
-
-// packages/gate/src/artifacts.ts
-import { basename as basename3, resolve as resolve6 } from "node:path";
-
-// packages/gate/src/error.ts
-var DeployInputError = class extends CodedError {
-  kind = "usage";
-  name = "DeployInputError";
-};
-var ReportContractError = class extends CodedError {
-  kind = "internal";
-  name = "ReportContractError";
-  constructor(problems) {
-    super(
-      "REPORT_OFF_SCHEMA",
-      `the deploy report does not follow report.schema.json: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? `; and ${problems.length - 5} more` : ""}`
-    );
-  }
-};
-
-// packages/gate/src/artifacts.ts
-var KEPT_ARTIFACT_BYTES = 64 * 1024 * 1024;
-function readArtifacts(spec, cwd) {
-  if ("resolved" in spec) return [...spec.resolved];
-  const artifacts = artifactsFromArguments(spec.arguments, cwd);
-  return spec.name === void 0 ? artifacts : artifacts.map((a) => a.name === void 0 ? { ...a, name: spec.name } : a);
-}
-function artifactFromArgument(argument, cwd = process.cwd()) {
-  const named = /^([^=]*)=(sha[0-9]+:.*)$/s.exec(argument);
-  if (named) {
-    const [, name, reference] = named;
-    if (name.trim() === "") {
-      throw new DeployInputError("ARTIFACT_NAME_EMPTY", `${argument}: expected NAME=sha256:HEX, found no name`);
-    }
-    return { name, digest: parseDigest(reference, argument) };
-  }
-  if (isDigestReference(argument)) return { digest: parseDigest(argument) };
-  const file = resolve6(cwd, argument);
-  const { digests, content } = readArtifactFile(file, ["sha256"]);
-  return {
-    name: basename3(argument),
-    digest: sha256Digest(digests[0].hex, argument),
-    file,
-    ...content && { content }
-  };
-}
-function artifactsFromArguments(argumentList, cwd = process.cwd(), budget = KEPT_ARTIFACT_BYTES) {
-  let kept = 0;
-  return argumentList.map((argument) => {
-    const { content, ...artifact } = artifactFromArgument(argument, cwd);
-    if (!content || kept + content.length > budget) return artifact;
-    kept += content.length;
-    return { ...artifact, content };
-  });
-}
-
 // packages/gate/src/candidates.ts
 function judgeEvidence(artifact, bundles, context3) {
   const { memo, policy } = context3;
@@ -86488,28 +86488,12 @@ async function judgeDeploy(request2) {
   return { report: report2, policy, verified };
 }
 
-// actions/deploy/package.json
-var package_default = {
-  name: "@twokey/action-deploy",
-  version: "0.1.0",
-  private: true,
-  type: "module",
-  dependencies: {
-    "@twokey/core": "workspace:*",
-    "@twokey/gate": "workspace:*",
-    "@twokey/sigstore": "workspace:*",
-    "@twokey/github": "workspace:*",
-    "@actions/core": "3.0.1",
-    tinyglobby: "0.2.17"
-  }
-};
-
-// actions/deploy/src/main.ts
+// packages/gate/src/deploy-step.ts
 var DeployStepError = class extends CodedError {
   kind = "usage";
   name = "DeployStepError";
 };
-async function run(inputs) {
+async function runDeployStep(inputs) {
   const bundles = inputs.bundles.split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== "");
   if (bundles.length === 0) {
     throw new DeployStepError(
@@ -86545,7 +86529,7 @@ ${ID_TOKEN_PERMISSION_HINT}`
   if (report2.verdict !== "pass" || !inputs.record || !job || !inputs.identityToken) return result;
   const statement = buildVerificationSummary({
     report: report2,
-    verifier: { id: job.identity.san, version: { twokey: package_default.version } },
+    verifier: { id: job.identity.san, version: { twokey: inputs.version } },
     resourceUri: inputs.resourceUri || job.resourceUri,
     policyUri: pathToFileURL(resolve8(inputs.workspace, inputs.policy)).href,
     attestations: consumedAttestations(report2, verified, inputs.workspace)
@@ -86589,6 +86573,22 @@ function shortHash(text2) {
   return createHash5("sha256").update(text2).digest("hex").slice(0, 16);
 }
 
+// actions/deploy/package.json
+var package_default = {
+  name: "@twokey/action-deploy",
+  version: "0.1.0",
+  private: true,
+  type: "module",
+  dependencies: {
+    "@twokey/core": "workspace:*",
+    "@twokey/gate": "workspace:*",
+    "@twokey/sigstore": "workspace:*",
+    "@twokey/github": "workspace:*",
+    "@actions/core": "3.0.1",
+    tinyglobby: "0.2.17"
+  }
+};
+
 // actions/deploy/src/index.ts
 var canRequestToken = Boolean(process.env.ACTIONS_ID_TOKEN_REQUEST_URL && process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
 try {
@@ -86605,9 +86605,10 @@ try {
     endpoints: signingEndpointsFromInputs(PUBLIC_GOOD_ENDPOINTS),
     repository: process.env.GITHUB_REPOSITORY ?? "",
     ...runnerPaths(),
-    ...canRequestToken && { identityToken: () => requestIdToken("sigstore") }
+    ...canRequestToken && { identityToken: () => requestIdToken("sigstore") },
+    version: package_default.version
   };
-  const result = await run(inputs);
+  const result = await runDeployStep(inputs);
   const { report: report2 } = result;
   const passed = report2.verdict === "pass" && result.recordError === void 0;
   setOutput("report-path", result.reportPath);

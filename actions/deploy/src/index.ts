@@ -2,9 +2,10 @@
 // with every reason when anything is refused.
 import { getBooleanInput, getInput, info, setFailed, setOutput, summary } from '@actions/core';
 import { describeError, describeNotPassed, describeReport, markdownReport, renderSummary } from '@twokey/core';
+import { type DeployInputs, type DeployResult, runDeployStep } from '@twokey/gate';
 import { requestIdToken, runnerPaths, signingEndpointsFromInputs } from '@twokey/github';
 import { PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
-import { type DeployInputs, type DeployResult, run } from './main';
+import actionPackage from '../package.json' with { type: 'json' };
 
 const canRequestToken = Boolean(process.env.ACTIONS_ID_TOKEN_REQUEST_URL && process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
 
@@ -23,8 +24,9 @@ try {
     repository: process.env.GITHUB_REPOSITORY ?? '',
     ...runnerPaths(),
     ...(canRequestToken && { identityToken: () => requestIdToken('sigstore') }),
+    version: actionPackage.version,
   };
-  const result = await run(inputs);
+  const result = await runDeployStep(inputs);
   const { report } = result;
   const passed = report.verdict === 'pass' && result.recordError === undefined;
   setOutput('report-path', result.reportPath);

@@ -3,11 +3,11 @@
 // the provenance names was merged through an independently reviewed pull request. Pure: bundles are verified by
 // packages/sigstore and the review evidence is collected by packages/github before they get here.
 
-import { type ArtifactRef, bindRepositories, EvaluationError } from './evaluate';
 import { IN_TOTO_PAYLOAD_TYPE, parseStatement, type Statement, subjectHasDigest } from './intoto';
-import type { Check, ReviewEvidence, SignerIdentity, Verdict, VerifiedBundle } from './model';
+import type { ArtifactRef, Check, ReviewEvidence, SignerIdentity, Verdict, VerifiedBundle } from './model';
 import { describeIdentityRule, matchIdentity, type Policy } from './policy';
 import { type BuildProvenance, certificateBacksProvenance, parseProvenance } from './provenance';
+import { bindRepositories, EvaluationError } from './repository-binding';
 import { evaluateReview, type REVIEW_CHECK_IDS, type ReviewResult } from './review';
 
 /** The ids of the sign stage's own checks, in the order they are reported; the review checks follow them. */

@@ -1,4 +1,4 @@
-// The deploy gate's run() with plain inputs: what it refuses before judging, and what it writes without a token.
+// The deploy step (runDeployStep) with plain inputs: what it refuses before judging, and what it writes without a token.
 // Verdicts on real evidence, through the runner, are in test/e2e/pipeline.test.ts.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readDeployReport } from '@twokey/core';
 import { ACME_POLICY } from '@twokey/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DeployInputs, DeployStepError, run } from './main';
+import { type DeployInputs, DeployStepError, runDeployStep as run } from './deploy-step';
 
 const POLICY = ACME_POLICY;
 
@@ -41,6 +41,7 @@ function inputs(overrides: Partial<DeployInputs> = {}): DeployInputs {
     repository: 'acme/app',
     workspace,
     outputDirectory: output,
+    version: '0.0.0-test',
     serverUrl: 'https://github.com',
     ...overrides,
   };

@@ -1,4 +1,4 @@
-// The deploy gate's step: the gate's one decision (packages/gate, as `twokey verify`) on the step's inputs, bound to
+// The deploy gate's step: the gate's one decision (judgeDeploy, as `twokey verify`) on the step's inputs, bound to
 // this job's repository when the policy names none; the report written; on a pass a SLSA verification summary
 // signed as the deploy identity.
 import { createHash } from 'node:crypto';
@@ -15,10 +15,9 @@ import {
   type VerifiedBundle,
   workflowSigner,
 } from '@twokey/core';
-import { judgeDeploy } from '@twokey/gate';
 import { ID_TOKEN_PERMISSION_HINT, idTokenClaims, resolveArtifacts } from '@twokey/github';
 import { type SigningEndpoints, signStatement } from '@twokey/sigstore';
-import actionPackage from '../package.json' with { type: 'json' };
+import { judgeDeploy } from './gate';
 
 export interface DeployInputs extends SubjectInputs {
   /** Bundle files, directories and globs, separated by newlines or commas. */
@@ -44,6 +43,8 @@ export interface DeployInputs extends SubjectInputs {
   serverUrl: string;
   /** The job's OIDC token (audience sigstore); absent when the job has no `id-token: write`. */
   identityToken?: () => Promise<string>;
+  /** The deploy action's version, named in the decision record. */
+  version: string;
 }
 
 export interface DeployResult {
@@ -65,7 +66,11 @@ export class DeployStepError extends CodedError<DeployStepErrorCode> {
   override readonly name = 'DeployStepError';
 }
 
-export async function run(inputs: DeployInputs): Promise<DeployResult> {
+/**
+ * The deploy step, called by the root action.yml with its inputs as a plain record: the gate's one decision, the
+ * report written, and on a pass a decision record signed as the deploy job.
+ */
+export async function runDeployStep(inputs: DeployInputs): Promise<DeployResult> {
   const bundles = inputs.bundles
     .split(/[\n,]/)
     .map((s) => s.trim())
@@ -107,7 +112,7 @@ export async function run(inputs: DeployInputs): Promise<DeployResult> {
 
   const statement = buildVerificationSummary({
     report,
-    verifier: { id: job.identity.san, version: { twokey: actionPackage.version } },
+    verifier: { id: job.identity.san, version: { twokey: inputs.version } },
     resourceUri: inputs.resourceUri || job.resourceUri,
     policyUri: pathToFileURL(resolve(inputs.workspace, inputs.policy)).href,
     attestations: consumedAttestations(report, verified, inputs.workspace),
