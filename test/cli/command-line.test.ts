@@ -121,6 +121,12 @@ describe('flags said wrong', () => {
     expect(result.stderr).not.toMatch(/Unknown option|ERR_PARSE_ARGS|To specify an option argument|argument missing/);
   });
 
+  it('says the same in twokey verify: did you mean, never Node\'s parser text', async () => {
+    const result = await twokey('verify', 'app.tar.gz', '--polcy', 'p.yml');
+    expectUsageLine(result, 'twokey: verify: unknown option --polcy; did you mean --policy?');
+    expect(result.stderr).not.toMatch(/Unknown option|ERR_PARSE_ARGS/);
+  });
+
   it('reads a value that starts with a dash when it is attached with =', async () => {
     const result = await twokey('verify-bundle', '--bundle=-missing.json', ...identity, `sha256:${'0'.repeat(64)}`);
     expect(result.status).toBe(2);

@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { describeReport, isDigestReference } from '@twokey/core';
 import { judgeDeploy } from '@twokey/gate';
+import { parseCommandArgs } from '../args';
 import { type CliIO, EXIT, UsageError } from '../io';
 
 export const VERIFY_USAGE = `Usage: twokey verify ARTIFACT|sha256:HEX|NAME=sha256:HEX... --policy FILE [--bundle FILE|DIR|GLOB]...
@@ -61,26 +61,20 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
   return report.verdict === 'pass' ? EXIT.ok : EXIT.refused;
 }
 
+const VERIFY_OPTIONS = {
+  policy: { type: 'string' },
+  bundle: { type: 'string', multiple: true },
+  repo: { type: 'string' },
+  'trusted-root': { type: 'string' },
+  name: { type: 'string' },
+  at: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The flags, read as every command reads them: a mistake in twokey's words, with "did you mean" (../args). */
 function parseVerifyArgs(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        policy: { type: 'string' },
-        bundle: { type: 'string', multiple: true },
-        repo: { type: 'string' },
-        'trusted-root': { type: 'string' },
-        name: { type: 'string' },
-        at: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(`verify: ${(error as Error).message}`);
-  }
+  return parseCommandArgs('verify', args, VERIFY_OPTIONS);
 }
 
 /** --name names one artifact: the only one given as a bare sha256:HEX (a file has its own name, NAME= its own). */
