@@ -546,12 +546,46 @@ export function applyBundleMutation(mutation: BundleMutation, seeds: BundleSeed[
   let changed = textOnly || byteLevel;
   if (!changed) {
     try {
-      changed = !jsonEqual(JSON.parse(bytes.toString('utf8')), seed.json);
+      const json = JSON.parse(bytes.toString('utf8')) as unknown;
+      changed = !jsonEqual(json, seed.json) && !withoutDefaults(json, seed.json);
     } catch {
       changed = true;
     }
   }
   return { bytes, changed, notes };
+}
+
+/** Values protobuf's JSON mapping writes by leaving the field out: a field holding one is the field absent. */
+function isDefault(value: unknown): boolean {
+  return (
+    value === null ||
+    value === '' ||
+    value === '0' ||
+    value === 0 ||
+    value === false ||
+    (Array.isArray(value) && value.length === 0)
+  );
+}
+
+/**
+ * Whether `json` is `seed` with some of its default-valued fields left out (`"integratedTime": "0"`,
+ * `"inclusionPromise": null`): the canonical protobuf JSON of the same bundle, so no mutation at all.
+ */
+function withoutDefaults(json: unknown, seed: unknown): boolean {
+  if (typeof json !== 'object' || json === null || typeof seed !== 'object' || seed === null)
+    return jsonEqual(json, seed);
+  if (Array.isArray(json) || Array.isArray(seed)) {
+    return (
+      Array.isArray(json) &&
+      Array.isArray(seed) &&
+      json.length === seed.length &&
+      json.every((x, i) => withoutDefaults(x, seed[i]))
+    );
+  }
+  const a = json as Record<string, unknown>;
+  const b = seed as Record<string, unknown>;
+  if (Object.keys(a).some((k) => !Object.hasOwn(b, k))) return false;
+  return Object.keys(b).every((k) => (Object.hasOwn(a, k) ? withoutDefaults(a[k], b[k]) : isDefault(b[k])));
 }
 
 type Holder = { root: unknown };

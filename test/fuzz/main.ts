@@ -67,6 +67,8 @@ type WorkerMessage = { type: 'ready' } | { type: 'report'; report: CaseReport };
  * is stopped and another started. Generous, so that a slow case on a loaded machine is not stopped for a hang.
  */
 const HARD_TIMEOUT_FLOOR_MS = 30_000;
+/** Groups of accepted mutations the summary shows (the largest). */
+const SHOWN_GROUPS = 25;
 /** Findings of one kind whose files are kept. */
 const SAVED_PER_GROUP = 5;
 
@@ -432,6 +434,7 @@ function findingGroup(report: CaseReport): string {
 
 function printSummary(options: Options, tally: Tally, seconds: number): void {
   const count = (kind: FindingKind) => tally.findings.filter((f) => f.finding === kind).length;
+  const reEncoded = tally.findings.filter((f) => f.result.code === 'RE-ENCODED').length;
   const out = process.stdout;
   out.write('\nfuzz: outcomes by target\n');
   for (const [target, outcomes] of [...tally.byTarget].sort()) {
@@ -443,17 +446,27 @@ function printSummary(options: Options, tally: Tally, seconds: number): void {
       groups.set(findingGroup(finding), [...(groups.get(findingGroup(finding)) ?? []), finding]);
     }
     out.write(`\nfuzz: ${tally.findings.length} findings in ${groups.size} groups (files in ${options.findings})\n`);
-    for (const [group, reports] of [...groups].sort((a, b) => b[1].length - a[1].length)) {
+    // Crashes, hangs and internal errors first, whatever their number; then the largest groups of accepted mutations.
+    const rank = (reports: CaseReport[]) => (reports[0]!.finding === 'accepted-mutation' ? 1 : 0);
+    const sorted = [...groups].sort((a, b) => rank(a[1]) - rank(b[1]) || b[1].length - a[1].length);
+    const shown = sorted.filter(([, reports], i) => i < SHOWN_GROUPS || rank(reports) === 0);
+    for (const [group, reports] of shown) {
       const first = reports[0]!;
       out.write(
         `  ${String(reports.length).padStart(5)}  ${group}\n         e.g. #${first.index}: ${first.notes.join('; ').slice(0, 300)}\n         ${first.result.message?.slice(0, 200) ?? ''}\n         ${replayLine(options, first.index)}\n`,
+      );
+    }
+    if (sorted.length > shown.length) {
+      out.write(
+        `  ... and ${sorted.length - shown.length} smaller groups of accepted mutations (--log FILE lists every case)\n`,
       );
     }
   }
   const slowest = tally.slowest ? `, slowest case #${tally.slowest.index} ${tally.slowest.ms.toFixed(0)} ms` : '';
   out.write(
     `\nfuzz: ${tally.cases} cases, ${count('crash')} crashes, ${count('hang')} hangs, ${count('internal-error')} internal errors, ` +
-      `${count('accepted-mutation')} accepted mutations, ${count('inconsistent')} inconsistent, ${count('fuzzer-error')} fuzzer errors ` +
+      `${count('accepted-mutation')} accepted mutations (${reEncoded} re-encoded, ${count('accepted-mutation') - reEncoded} changed), ` +
+      `${count('inconsistent')} inconsistent, ${count('fuzzer-error')} fuzzer errors ` +
       `(seed ${options.seed}, ${seconds.toFixed(0)} s, ${(tally.cases / seconds).toFixed(0)} cases/s on ${options.workers} workers${slowest})\n`,
   );
 }
