@@ -121,7 +121,7 @@ describe('flags said wrong', () => {
     expect(result.stderr).not.toMatch(/Unknown option|ERR_PARSE_ARGS|To specify an option argument|argument missing/);
   });
 
-  it('says the same in twokey verify: did you mean, never Node\'s parser text', async () => {
+  it("says the same in twokey verify: did you mean, never Node's parser text", async () => {
     const result = await twokey('verify', 'app.tar.gz', '--polcy', 'p.yml');
     expectUsageLine(result, 'twokey: verify: unknown option --polcy; did you mean --policy?');
     expect(result.stderr).not.toMatch(/Unknown option|ERR_PARSE_ARGS/);
