@@ -1,28 +1,9 @@
 // Which repositories a build → sign chain may come from: the policy's, else the caller's, and a caller that narrows
 // never widens the policy.
 import { describe, expect, it } from 'vitest';
-import { BUILD_SAN, ISSUER, POLICY_TEXT, SIGN_SAN } from './__fixtures__/bundles';
+import { BUILD_SAN, ISSUER, POLICY_TEXT, SHARED_BUILD_SAN, SIGN_SAN, sharedPolicy } from './__fixtures__/bundles';
 import { type Policy, parsePolicy } from './policy';
 import { bindRepositories, EvaluationError } from './repository-binding';
-
-/** The organisation's shared build workflow: any repository can call it, so its SAN does not say whose build ran. */
-const SHARED_BUILD_SAN = 'https://github.com/acme/platform/.github/workflows/build.yml@refs/heads/main';
-
-/** acme's policy for the shared workflows, with no source-repository pinned (the README's single-repository form). */
-const sharedPolicy: Policy = parsePolicy(
-  `version: 1
-identities:
-  build:
-    issuer: ${ISSUER}
-    san: ${SHARED_BUILD_SAN}
-  sign:
-    issuer: ${ISSUER}
-    san: ${SIGN_SAN}
-deploy:
-  max-age: 7d
-`,
-  '.twokey/policy.yml',
-);
 
 describe('bindRepositories', () => {
   const deploying = (repository?: string) =>

@@ -32,9 +32,11 @@ import {
   provenanceStatement,
   reviewBundle,
   reviewStatement,
+  SHARED_BUILD_SAN,
   SIGN_SAN,
   SIGNED_AT,
   sha256,
+  sharedPolicy,
   signatureBundle,
   signer,
   signSigner,
@@ -521,25 +523,6 @@ describe('evaluateDeploy over a release that shares its provenance and review at
 });
 
 // ── one repository: the chain is bound to the repositories the deploy names ─────────────────────────────────
-
-/** The organisation's shared build workflow: any repository can call it, so its SAN does not say whose build ran. */
-const SHARED_BUILD_SAN = 'https://github.com/acme/platform/.github/workflows/build.yml@refs/heads/main';
-
-/** acme's policy for the shared workflows, with no source-repository pinned (the README's single-repository form). */
-const sharedPolicy: Policy = parsePolicy(
-  `version: 1
-identities:
-  build:
-    issuer: ${ISSUER}
-    san: ${SHARED_BUILD_SAN}
-  sign:
-    issuer: ${ISSUER}
-    san: ${SIGN_SAN}
-deploy:
-  max-age: 7d
-`,
-  '.twokey/policy.yml',
-);
 
 /**
  * A valid chain made for `repository` by the shared workflows, as its own pipeline makes it: provenance by the shared

@@ -130,3 +130,22 @@ export function provenanceBundle(statement: unknown = provenanceStatement(), by 
 export function honestBundles(): VerifiedBundle[] {
   return [signatureBundle(), reviewBundle(), provenanceBundle()];
 }
+
+/** The organisation's shared build workflow: any repository can call it, so its SAN does not say whose build ran. */
+export const SHARED_BUILD_SAN = 'https://github.com/acme/platform/.github/workflows/build.yml@refs/heads/main';
+
+/** acme's policy for the shared workflows, with no source-repository pinned (the README's single-repository form). */
+export const sharedPolicy: Policy = parsePolicy(
+  `version: 1
+identities:
+  build:
+    issuer: ${ISSUER}
+    san: ${SHARED_BUILD_SAN}
+  sign:
+    issuer: ${ISSUER}
+    san: ${SIGN_SAN}
+deploy:
+  max-age: 7d
+`,
+  '.twokey/policy.yml',
+);
