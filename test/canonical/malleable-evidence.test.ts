@@ -11,6 +11,7 @@ import {
   BundleVerifier,
   loadTrustedRoot,
   MAX_BUNDLE_BYTES,
+  parseBundle,
   parseBundleJSON,
   parseDigestReference,
   readBundleFile,
@@ -27,6 +28,7 @@ import {
   type LoopbackEvidence,
   outcomeOf,
   signLoopbackEvidence,
+  type TlogEntryJSON,
   tally,
 } from './evidence';
 
@@ -396,6 +398,133 @@ describe('the media type matches the content', () => {
       options,
     );
     expect(asV02.evidenceKey).toBe(asV01.evidenceKey);
+  });
+});
+
+describe("a bundle's JSON is what the protobuf JSON mapping writes for its content", () => {
+  /** The outcome of reading and verifying a bundle from its text, as `twokey verify-bundle` does. */
+  const textOutcome = (text: string): string =>
+    outcomeOf(() =>
+      evidence.verifier.verify(parseBundle(text, 'attack.sigstore.json'), {
+        artifact: { digest: evidence.artifact },
+        anyIdentity: true,
+      }),
+    );
+  const text = (bundle: BundleJSON) => JSON.stringify(bundle);
+
+  it('verifies the bundle as written', () => {
+    expect(textOutcome(text(evidence.signature))).toBe('verified');
+  });
+
+  it.each([
+    ['an unknown key', (b: BundleJSON) => Object.assign(b.verificationMaterial, { note: 'anything at all' })],
+    ['an unknown key holding null (a default value)', (b: BundleJSON) => Object.assign(b, { extra: null })],
+    [
+      'a key of another message (a certificate inside the message signature)',
+      (b: BundleJSON) => Object.assign(b.messageSignature!, { certificate: [] }),
+    ],
+    [
+      'a field in snake_case (the proto name; the reader reads it as absent)',
+      (b: BundleJSON) => {
+        const entry = b.verificationMaterial.tlogEntries[0] as unknown as Record<string, unknown>;
+        entry.kind_version = entry.kindVersion;
+      },
+    ],
+    [
+      'base64 without its padding (a SHA-256 digest is 43 characters and one =)',
+      (b: BundleJSON) => {
+        const digest = b.messageSignature!.messageDigest;
+        expect(digest.digest).toMatch(/=$/);
+        digest.digest = digest.digest.replace(/=+$/, '');
+      },
+    ],
+    [
+      'base64 in the URL-safe alphabet',
+      (b: BundleJSON) => {
+        b.verificationMaterial.certificate!.rawBytes = b.verificationMaterial
+          .certificate!.rawBytes.replace(/\+/g, '-')
+          .replace(/\//g, '_');
+      },
+    ],
+    [
+      'a list where a message belongs',
+      (b: BundleJSON) => Object.assign(b.verificationMaterial, { timestampVerificationData: [] }),
+    ],
+  ])('refuses %s as malformed, naming the field', (_name, attack) => {
+    const bundle = changed(evidence.signature, attack);
+    expect(textOutcome(text(bundle))).toBe('BUNDLE_MALFORMED');
+  });
+
+  it('refuses a key written twice, the first copy another value (JSON.parse keeps the last, other readers the first)', () => {
+    const written = text(evidence.signature);
+    const twice = written.replace('"verificationMaterial":', '"verificationMaterial":{},"verificationMaterial":');
+    expect(twice).not.toBe(written);
+    expect(textOutcome(twice)).toBe('BUNDLE_MALFORMED');
+    expect(() => parseBundle(twice, 'attack.sigstore.json')).toThrow(/verificationMaterial: written twice/);
+  });
+
+  it('refuses a key written twice when one copy spells it with a \\u escape', () => {
+    const written = text(evidence.signature);
+    const twice = written.replace('"mediaType":', '"\\u006dediaType":"x","mediaType":');
+    expect(JSON.parse(twice).mediaType).toBe(evidence.signature.mediaType);
+    expect(textOutcome(twice)).toBe('BUNDLE_MALFORMED');
+  });
+
+  it('accepts a field written with its default value, as protobuf writers may: the same evidence', () => {
+    const plain = evidence.verifier.verify(parseBundle(text(evidence.signature), 'plain'), {
+      artifact: { digest: evidence.artifact },
+      anyIdentity: true,
+    });
+    const withDefaults = changed(evidence.signature, (b) => {
+      // null is an absent message; the bundle's other oneof choices, written as absent.
+      Object.assign(b.verificationMaterial, { publicKey: null, x509CertificateChain: null });
+      Object.assign(b, { dsseEnvelope: null });
+    });
+    expect(text(withDefaults)).not.toBe(text(evidence.signature));
+    const verified = evidence.verifier.verify(parseBundle(text(withDefaults), 'with-defaults'), {
+      artifact: { digest: evidence.artifact },
+      anyIdentity: true,
+    });
+    expect(verified.evidenceKey).toBe(plain.evidenceKey);
+  });
+});
+
+describe('log fields no inclusion promise signs are not free', () => {
+  // The loopback stack logs like Rekor v1, with a promise; this conformance bundle is a Rekor v2 entry, without one.
+  const rekorV2 = (): BundleJSON =>
+    JSON.parse(
+      readFileSync(
+        join(
+          conformanceRoot,
+          'sigstore-conformance/test/assets/bundle-verify/rekor2-timestamp-with-embedded-cert/bundle.sigstore.json',
+        ),
+        'utf8',
+      ),
+    ) as BundleJSON;
+
+  it.each([
+    [
+      'an integrated time (Rekor v2 has none)',
+      (e: TlogEntryJSON) => Object.assign(e, { integratedTime: '1700000000' }),
+      'INTEGER_NOT_CANONICAL',
+    ],
+    [
+      'a log index other than the one its proof proves',
+      (e: TlogEntryJSON) => Object.assign(e, { logIndex: '1' }),
+      'INCLUSION_PROOF_MISMATCH',
+    ],
+  ])('refuses %s on an entry without an inclusion promise', (_name, edit, code) => {
+    const assets = join(conformanceRoot, 'sigstore-conformance/test/assets/bundle-verify');
+    const bundle = rekorV2();
+    const entry = bundle.verificationMaterial.tlogEntries[0]!;
+    expect((entry as Record<string, unknown>).inclusionPromise).toBeUndefined();
+    const verifier = new BundleVerifier(
+      loadTrustedRoot(join(assets, 'rekor2-timestamp-with-embedded-cert/trusted_root.json')),
+    );
+    const options: VerifyOptions = { artifact: { file: join(assets, 'a.txt') }, anyIdentity: true };
+    expect(outcomeOf(() => verifier.verify(parseBundleJSON(structuredClone(bundle), 'v2'), options))).toBe('verified');
+    edit(entry);
+    expect(outcomeOf(() => verifier.verify(parseBundleJSON(bundle, 'v2'), options))).toBe(code);
   });
 });
 

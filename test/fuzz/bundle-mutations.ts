@@ -30,6 +30,7 @@ import {
   setAt,
   toJSONText,
 } from './json-text';
+import { latitudeOf } from './latitude';
 import type { BundleSeed } from './seeds';
 
 /** Fields the protobuf JSON mapping holds as base64 `bytes`. */
@@ -521,6 +522,11 @@ export interface MutatedBundle {
   changed: boolean;
   /** What each operation did, for a finding's report. */
   notes: string[];
+  /**
+   * The formats' latitudes (latitude.ts) the mutation stayed within, when only those operations changed the bundle:
+   * it is then not `changed`, and an accept is not a finding.
+   */
+  latitudes?: string[];
 }
 
 export function applyBundleMutation(mutation: BundleMutation, seeds: BundleSeed[]): MutatedBundle {
@@ -551,6 +557,12 @@ export function applyBundleMutation(mutation: BundleMutation, seeds: BundleSeed[
     } catch {
       changed = true;
     }
+  }
+  const latitudes = [...new Set(mutation.ops.map((op) => latitudeOf(op)?.name).filter((name) => name !== undefined))];
+  if (changed && latitudes.length > 0) {
+    // The same mutation without the operations within a latitude: if that leaves the seed, only they changed it.
+    const strict = applyBundleMutation({ ...mutation, ops: mutation.ops.filter((op) => !latitudeOf(op)) }, seeds);
+    if (!strict.changed) return { bytes, changed: false, notes, latitudes };
   }
   return { bytes, changed, notes };
 }

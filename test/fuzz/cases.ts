@@ -25,6 +25,7 @@ import {
   type BundleShape,
   bundleMutationArbitrary,
   contentChanges,
+  type MutatedBundle,
   shapeOf,
 } from './bundle-mutations';
 import { type Classified, classifyError, classifyExit, ENGINE_MESSAGE, type FindingKind, findingOf } from './oracle';
@@ -86,6 +87,13 @@ export interface CaseReport {
   notes: string[];
   argv?: string[];
   input?: Buffer;
+  /** The formats' latitudes (latitude.ts) that were all a bundle mutation changed. */
+  latitudes?: string[];
+}
+
+function unchangedNote(mutated: MutatedBundle): string[] {
+  if (mutated.changed) return [];
+  return mutated.latitudes ? [`(only within: ${mutated.latitudes.join('; ')})`] : ['(no change)'];
 }
 
 /** A control case every this many: an unmutated seed, which must verify (else the fuzzer is blind). */
@@ -514,7 +522,8 @@ async function runBundle(
     via,
     result,
     ms,
-    notes: [seed.name, ...mutated.notes, ...(mutated.changed ? [] : ['(no change)'])],
+    notes: [seed.name, ...mutated.notes, ...unchangedNote(mutated)],
+    ...(mutated.latitudes && { latitudes: mutated.latitudes }),
     argv,
     input: mutated.bytes,
     ...(finding && { finding }),
@@ -544,7 +553,8 @@ async function runChain(
     via: 'cli',
     result,
     ms,
-    notes: [context.chainSeeds[mutation.seed]!.name, ...mutated.notes, ...(mutated.changed ? [] : ['(no change)'])],
+    notes: [context.chainSeeds[mutation.seed]!.name, ...mutated.notes, ...unchangedNote(mutated)],
+    ...(mutated.latitudes && { latitudes: mutated.latitudes }),
     argv,
     input: mutated.bytes,
     ...(finding && { finding }),

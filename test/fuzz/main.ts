@@ -182,6 +182,8 @@ interface Tally {
   cases: number;
   byTarget: Map<string, Map<string, number>>;
   findings: CaseReport[];
+  /** Accepted mutations that changed only what a latitude (latitude.ts) allows: how many, by latitude. */
+  withinLatitude: Map<string, number>;
   slowest: { ms: number; index: number } | undefined;
 }
 
@@ -205,7 +207,7 @@ async function main(): Promise<number> {
   if (options.replay || options.case) return replay(options, chain);
 
   const started = performance.now();
-  const tally: Tally = { cases: 0, byTarget: new Map(), findings: [], slowest: undefined };
+  const tally: Tally = { cases: 0, byTarget: new Map(), findings: [], withinLatitude: new Map(), slowest: undefined };
   rmSync(options.findings, { recursive: true, force: true });
   const deadline = options.seconds > 0 ? started + options.seconds * 1000 : Number.POSITIVE_INFINITY;
   let next = 0;
@@ -248,6 +250,9 @@ async function main(): Promise<number> {
       outcomes.set(report.result.outcome, (outcomes.get(report.result.outcome) ?? 0) + 1);
       tally.byTarget.set(targetKey, outcomes);
       if (!tally.slowest || report.ms > tally.slowest.ms) tally.slowest = { ms: report.ms, index: report.index };
+      if (report.result.outcome === 'accepted' && report.latitudes) {
+        for (const name of report.latitudes) tally.withinLatitude.set(name, (tally.withinLatitude.get(name) ?? 0) + 1);
+      }
       if (report.finding) {
         tally.findings.push(report);
         // The first few of each kind are kept as files; every one is counted and can be replayed.
@@ -460,6 +465,12 @@ function printSummary(options: Options, tally: Tally, seconds: number): void {
       out.write(
         `  ... and ${sorted.length - shown.length} smaller groups of accepted mutations (--log FILE lists every case)\n`,
       );
+    }
+  }
+  if (tally.withinLatitude.size > 0) {
+    out.write("\nfuzz: accepted, changed only within the formats' latitude (test/fuzz/latitude.ts; not findings)\n");
+    for (const [name, n] of [...tally.withinLatitude].sort((a, b) => b[1] - a[1])) {
+      out.write(`  ${String(n).padStart(5)}  ${name}\n`);
     }
   }
   const slowest = tally.slowest ? `, slowest case #${tally.slowest.index} ${tally.slowest.ms.toFixed(0)} ms` : '';

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parse as parseJSONTree, type ValueNode } from '@humanwhocodes/momoa';
 import {
   BUNDLE_V01_MEDIA_TYPE,
   BUNDLE_V02_MEDIA_TYPE,
@@ -6,6 +7,7 @@ import {
   BUNDLE_V03_MEDIA_TYPE,
   type Bundle,
   bundleFromJSON,
+  bundleToJSON,
 } from '@sigstore/bundle';
 import { asKnownError, describeCause, SigstoreInputError } from './error';
 import { readBoundedFile } from './files';
@@ -62,7 +64,44 @@ export function parseBundle(text: string, source: string): ParsedBundle {
   } catch (error) {
     throw new SigstoreInputError('BUNDLE_NOT_JSON', `${source}: bundle is not JSON: ${describeCause(error)}`);
   }
+  const repeated = repeatedKey(text);
+  if (repeated !== undefined) {
+    throw new SigstoreInputError(
+      'BUNDLE_MALFORMED',
+      `${source}: ${repeated}: written twice (JSON readers differ on which one counts; a bundle names each field once)`,
+    );
+  }
   return parseBundleJSON(json, source);
+}
+
+/**
+ * The first key an object of the JSON text has twice, as a path (`verificationMaterial.certificate`), or undefined.
+ * JSON.parse keeps the last one and other readers the first, so two readers could see two bundles in one file. Keys are
+ * compared decoded (`"\u006dediaType"` is `mediaType`). Call only on text JSON.parse has read and nested at most
+ * MAX_JSON_DEPTH deep: momoa's reader and this walk recurse.
+ */
+export function repeatedKey(text: string): string | undefined {
+  return repeatedKeyIn(parseJSONTree(text, { mode: 'json' }).body, '');
+}
+
+function repeatedKeyIn(node: ValueNode, path: string): string | undefined {
+  if (node.type === 'Array') {
+    for (const [i, element] of node.elements.entries()) {
+      const found = repeatedKeyIn(element.value, `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+  } else if (node.type === 'Object') {
+    const keys = new Set<string>();
+    for (const member of node.members) {
+      const key = member.name.type === 'String' ? member.name.value : member.name.name;
+      const at = path ? `${path}.${key}` : key;
+      if (keys.has(key)) return at;
+      keys.add(key);
+      const found = repeatedKeyIn(member.value, at);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }
 
 export function parseBundleJSON(json: unknown, source: string): ParsedBundle {
@@ -87,6 +126,7 @@ export function parseBundleJSON(json: unknown, source: string): ParsedBundle {
   } catch (error) {
     throw new SigstoreInputError('BUNDLE_MALFORMED', `${source}: invalid bundle: ${describeCause(error)}`);
   }
+  checkProtobufSpelling(record, bundleToJSON(bundle), source);
   // An inclusion proof is verified against its checkpoint; without one sigstore-js fails with a TypeError.
   bundle.verificationMaterial.tlogEntries.forEach((entry, i) => {
     if (entry.inclusionProof && !entry.inclusionProof.checkpoint?.envelope) {
@@ -185,4 +225,117 @@ function checkBase64(text: string, source: string, path: string): void {
   if (!wellFormed) {
     throw new SigstoreInputError('BUNDLE_MALFORMED', `${source}: ${path}: not valid base64 (truncated or corrupted)`);
   }
+}
+
+/**
+ * The bundle's JSON must be what the protobuf JSON mapping writes for the content it was read as: no unknown or
+ * misspelt field (the reader drops it, so it could carry anything), no value of another type read as a default, base64
+ * in the standard alphabet with its padding, enums by name. The one latitude the mapping gives writers is kept: a field
+ * may be written with its default value (`""`, `"0"`, `[]`, `null`) or left out. `canonical` is bundleToJSON of what
+ * was read; both nest at most MAX_JSON_DEPTH deep (checked before), so the walk's recursion is bounded.
+ */
+function checkProtobufSpelling(written: unknown, canonical: unknown, source: string): void {
+  const problem = spellingProblem(written, canonical, '', '');
+  if (problem !== undefined) throw new SigstoreInputError('BUNDLE_MALFORMED', `${source}: ${problem}`);
+}
+
+/**
+ * The fields of each message of a bundle, by where it sits (a list's items under `[]`), from the Sigstore protobuf
+ * specification (sigstore_bundle.proto, sigstore_common.proto, sigstore_rekor.proto, envelope.proto). The protobuf
+ * reader drops any other key, so a key outside this list is refused, whatever its value.
+ */
+const BUNDLE_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  '': ['mediaType', 'verificationMaterial', 'messageSignature', 'dsseEnvelope'],
+  verificationMaterial: [
+    'publicKey',
+    'x509CertificateChain',
+    'certificate',
+    'tlogEntries',
+    'timestampVerificationData',
+  ],
+  'verificationMaterial.publicKey': ['hint'],
+  'verificationMaterial.x509CertificateChain': ['certificates'],
+  'verificationMaterial.x509CertificateChain.certificates[]': ['rawBytes'],
+  'verificationMaterial.certificate': ['rawBytes'],
+  'verificationMaterial.tlogEntries[]': [
+    'logIndex',
+    'logId',
+    'kindVersion',
+    'integratedTime',
+    'inclusionPromise',
+    'inclusionProof',
+    'canonicalizedBody',
+  ],
+  'verificationMaterial.tlogEntries[].logId': ['keyId'],
+  'verificationMaterial.tlogEntries[].kindVersion': ['kind', 'version'],
+  'verificationMaterial.tlogEntries[].inclusionPromise': ['signedEntryTimestamp'],
+  'verificationMaterial.tlogEntries[].inclusionProof': ['logIndex', 'rootHash', 'treeSize', 'hashes', 'checkpoint'],
+  'verificationMaterial.tlogEntries[].inclusionProof.checkpoint': ['envelope'],
+  'verificationMaterial.timestampVerificationData': ['rfc3161Timestamps'],
+  'verificationMaterial.timestampVerificationData.rfc3161Timestamps[]': ['signedTimestamp'],
+  messageSignature: ['messageDigest', 'signature'],
+  'messageSignature.messageDigest': ['algorithm', 'digest'],
+  dsseEnvelope: ['payload', 'payloadType', 'signatures'],
+  'dsseEnvelope.signatures[]': ['sig', 'keyid'],
+};
+
+/**
+ * Fields whose other spellings canonical.ts refuses with a code of their own (INTEGER_NOT_CANONICAL,
+ * DIGEST_ALGORITHM_UNKNOWN) when the bundle is verified: left to those rules here.
+ */
+const SPELT_ELSEWHERE = new Set(['logIndex', 'integratedTime', 'treeSize', 'algorithm']);
+
+function isDefaultValue(value: unknown): boolean {
+  return value === null || value === '' || value === '0' || (Array.isArray(value) && value.length === 0);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Where `written` is not what the protobuf JSON mapping writes for `canonical`, or undefined. `path` names the field
+ * for the message (`verificationMaterial.tlogEntries[0]`), `shape` its place in BUNDLE_FIELDS (`…tlogEntries[]`).
+ */
+function spellingProblem(written: unknown, canonical: unknown, path: string, shape: string): string | undefined {
+  const at = path || '(the bundle)';
+  if (Array.isArray(written) && Array.isArray(canonical)) {
+    if (written.length !== canonical.length) return `${at}: not a list of ${canonical.length} protobuf values`;
+    for (let i = 0; i < written.length; i++) {
+      const problem = spellingProblem(written[i], canonical[i], `${path}[${i}]`, `${shape}[]`);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  if (isObject(written) && isObject(canonical)) {
+    const fields = BUNDLE_FIELDS[shape] ?? [];
+    for (const key of Object.keys(written)) {
+      const child = path ? `${path}.${key}` : key;
+      if (!fields.includes(key)) {
+        return `${child}: not a field of ${shape ? `a bundle's ${shape}` : 'a bundle'} (a misspelling, or a field of another format)`;
+      }
+      const value = written[key];
+      if (SPELT_ELSEWHERE.has(key) && !isObject(value) && !Array.isArray(value)) continue;
+      if (!Object.hasOwn(canonical, key)) {
+        if (isDefaultValue(value)) continue;
+        return `${child}: ${shownValue(value)} is not a value this field can hold`;
+      }
+      const problem = spellingProblem(value, canonical[key], child, shape ? `${shape}.${key}` : key);
+      if (problem !== undefined) return problem;
+    }
+    const missing = Object.keys(canonical).find((key) => !Object.hasOwn(written, key) && !SPELT_ELSEWHERE.has(key));
+    return missing === undefined
+      ? undefined
+      : `${path ? `${path}.` : ''}${missing}: read from another spelling of the field`;
+  }
+  if (written === canonical) return undefined;
+  if (typeof written !== typeof canonical || typeof written === 'object') {
+    return `${at}: ${shownValue(written)} is not a value this field can hold`;
+  }
+  return `${at}: ${shownValue(written)} is not the protobuf JSON spelling of its value (expected ${shownValue(canonical)})`;
+}
+
+function shownValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

@@ -474,6 +474,34 @@ function checkInclusionProofs(bundle: Bundle, source: string): void {
 }
 
 /**
+ * A log entry's index and integrated time are signed by its inclusion promise (Rekor v1's signed entry timestamp).
+ * An entry without one — every Rekor v2 entry — has no integrated time (Rekor v2 has none; an unsigned one must not
+ * look like a time the log vouched for), and its index is the one its inclusion proof proves. Otherwise both
+ * fields could hold any number and the bundle would still verify. Checked once the bundle has verified, so that a
+ * bundle with no time source at all is refused for that (TIMESTAMP_INVALID), as the conformance suites expect.
+ */
+export function checkUnsignedLogFields(bundle: Bundle, source: string): void {
+  bundle.verificationMaterial.tlogEntries.forEach((entry, i) => {
+    if (entry.inclusionPromise) return;
+    const at = `verificationMaterial.tlogEntries[${i}]`;
+    if (entry.integratedTime !== '0') {
+      fail(
+        'INTEGER_NOT_CANONICAL',
+        source,
+        `${at}.integratedTime: ${entry.integratedTime} with no inclusion promise to sign it (expected none, or "0")`,
+      );
+    }
+    if (entry.inclusionProof && entry.logIndex !== entry.inclusionProof.logIndex) {
+      fail(
+        'INCLUSION_PROOF_MISMATCH',
+        source,
+        `${at}.logIndex: expected the index the inclusion proof proves, ${entry.inclusionProof.logIndex}, found ${entry.logIndex} (no inclusion promise signs it)`,
+      );
+    }
+  });
+}
+
+/**
  * A checkpoint (c2sp.org/tlog-checkpoint) as a signed note (c2sp.org/signed-note): the note — origin, decimal tree
  * size, base64 root hash, extension lines — a blank line, then only signature lines, each once, in canonical base64.
  * sigstore-js picks signature lines out of whatever follows the blank line and ignores the rest. A checkpoint

@@ -16,7 +16,7 @@ import {
   type VerifiedBundle,
 } from '@twokey/core';
 import { jsonNestingBeyond, MAX_JSON_DEPTH, type ParsedBundle } from './bundle';
-import { checkCanonical } from './canonical';
+import { checkCanonical, checkUnsignedLogFields } from './canonical';
 import { fulcioExtensions } from './certificate';
 import { cacheDerEncodings } from './der-cache';
 import {
@@ -136,6 +136,7 @@ export class BundleVerifier {
     }
 
     const counted = this.verifyChained(entity, source);
+    checkUnsignedLogFields(bundle, source);
 
     const signer = entity.key.$case === 'certificate' ? signerOf(entity.key.certificate) : undefined;
     if (options.identity) {

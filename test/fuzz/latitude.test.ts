@@ -1,0 +1,97 @@
+// The formats' latitude (latitude.ts), shown case by case: a seed changed by one operation within a latitude still
+// verifies, its bytes differ, and its evidence key — what anything that counts evidence keys it by — is the seed's.
+// And the fuzzer's oracle does not count such a change as a finding, but does count the same kind of change outside
+// the latitude.
+import { createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { BundleVerifier, loadTrustedRoot, parseBundle, parseDigestReference } from '@twokey/sigstore';
+import { describe, expect, it } from 'vitest';
+import { applyBundleMutation, type BundleOp } from './bundle-mutations';
+import { LATITUDES, latitudeOf } from './latitude';
+import { type BundleSeed, bundleSeeds } from './seeds';
+
+const seeds = bundleSeeds();
+
+function evidenceKeyOf(seed: BundleSeed, text: string): string | undefined {
+  const publicKey = seed.key ? createPublicKey(readFileSync(seed.key, 'utf8')) : undefined;
+  const verifier = new BundleVerifier(loadTrustedRoot(seed.trustedRoot), { publicKey });
+  const artifact = /^sha(256|384|512):/.test(seed.artifact)
+    ? { digest: parseDigestReference(seed.artifact) }
+    : { file: seed.artifact };
+  return verifier.verify(parseBundle(text, seed.name), { artifact, identity: seed.identity }).evidenceKey;
+}
+
+const proof = ['verificationMaterial', 'tlogEntries', 0, 'inclusionProof'];
+
+const CASES: { latitude: string; seed: string; op: BundleOp }[] = [
+  {
+    latitude: 'ECDSA (r, n - s)',
+    seed: 'loopback/message-signature',
+    op: {
+      op: 'der',
+      path: ['verificationMaterial', 'certificate', 'rawBytes'],
+      how: 'high-s',
+      region: 'outside',
+      pick: 0,
+      bit: 0,
+    },
+  },
+  {
+    latitude: 'RFC 3161 timestamps that do not verify are uncounted',
+    seed: 'conformance/managed-key-happy-path',
+    op: { op: 'drop', path: ['verificationMaterial', 'timestampVerificationData'] },
+  },
+  {
+    latitude: 'the media type is a label',
+    seed: 'conformance/happy-path-v0.3',
+    op: { op: 'enum', path: ['mediaType'], value: 'application/vnd.dev.sigstore.bundle.v0.3+json' },
+  },
+  {
+    latitude: "a checkpoint's signature lines: order, and cosignatures of witnesses the root does not name",
+    seed: 'conformance/rekor2-checkpoint-cosigned',
+    op: { op: 'checkpoint', path: [...proof, 'checkpoint', 'envelope'], how: 'reorder-signatures', pick: 0 },
+  },
+  {
+    latitude: 'the public-key hint, with --key',
+    seed: 'conformance/managed-key-happy-path',
+    op: { op: 'retype', path: ['verificationMaterial', 'publicKey', 'hint'], value: 'another hint' },
+  },
+  {
+    latitude: "a v0.1 entry's inclusion proof beside its promise",
+    seed: 'conformance/happy-path-v0.1',
+    op: { op: 'drop', path: proof },
+  },
+];
+
+describe("the formats' latitude: accepted, keyed as the seed, not a finding", () => {
+  it('has a case for each latitude', () => {
+    expect(CASES.map((c) => c.latitude).sort()).toEqual(LATITUDES.map((l) => l.name).sort());
+  });
+
+  it.each(CASES)('$latitude ($seed)', ({ latitude, seed: name, op }) => {
+    const index = seeds.findIndex((s) => s.name === name);
+    const seed = seeds[index]!;
+    expect(latitudeOf(op)?.name).toBe(latitude);
+    const mutated = applyBundleMutation({ seed: index, ops: [op] }, seeds);
+    expect(mutated.bytes.toString('utf8')).not.toBe(seed.text);
+    expect(mutated.changed).toBe(false);
+    expect(mutated.latitudes).toEqual([latitude]);
+    const key = evidenceKeyOf(seed, seed.text);
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect(evidenceKeyOf(seed, mutated.bytes.toString('utf8'))).toBe(key);
+  });
+
+  it('counts the same kind of change outside the latitude as a change: a bit flipped in a certificate signature', () => {
+    const index = seeds.findIndex((s) => s.name === 'loopback/message-signature');
+    const op: BundleOp = {
+      op: 'der',
+      path: ['verificationMaterial', 'certificate', 'rawBytes'],
+      how: 'flip',
+      region: 'outside',
+      pick: 0,
+      bit: 3,
+    };
+    expect(latitudeOf(op)).toBeUndefined();
+    expect(applyBundleMutation({ seed: index, ops: [op] }, seeds).changed).toBe(true);
+  });
+});
