@@ -3,8 +3,11 @@
 // DER inside them (certificates, timestamps, signatures), its int64 strings, enums, checkpoints and the JSON inside its
 // canonicalized Rekor body and DSSE payload. Applied to a copy of the seed's JSON tree, then written as text.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseBundle } from '@twokey/sigstore';
 import fc from 'fast-check';
+import { conformanceRoot } from '../conformance/paths';
 import {
   allNodes,
   DER_TAGS,
@@ -30,7 +33,7 @@ import {
   setAt,
   toJSONText,
 } from './json-text';
-import { latitudeOf } from './latitude';
+import { LATITUDES, latitudeOf } from './latitude';
 import type { BundleSeed } from './seeds';
 
 /** Fields the protobuf JSON mapping holds as base64 `bytes`. */
@@ -558,6 +561,11 @@ export function applyBundleMutation(mutation: BundleMutation, seeds: BundleSeed[
       changed = true;
     }
   }
+  if (changed && !textOnly && !byteLevel) {
+    // A checkpoint that differs only in signature lines other than its log's own (order, a witness added or dropped).
+    const cosigned = withinCheckpointCosignatures(bytes, seed.json);
+    if (cosigned) return { bytes, changed: false, notes, latitudes: [cosigned] };
+  }
   const latitudes = [...new Set(mutation.ops.map((op) => latitudeOf(op)?.name).filter((name) => name !== undefined))];
   if (changed && latitudes.length > 0) {
     // The same mutation without the operations within a latitude: if that leaves the seed, only they changed it.
@@ -565,6 +573,44 @@ export function applyBundleMutation(mutation: BundleMutation, seeds: BundleSeed[
     if (!strict.changed) return { bytes, changed: false, notes, latitudes };
   }
   return { bytes, changed, notes };
+}
+
+/**
+ * The checkpoint latitude's name when `bytes` is the seed but for its checkpoints' signature lines other than the
+ * log's own (the line whose key name is the checkpoint's origin), compared as a set.
+ */
+function withinCheckpointCosignatures(bytes: Buffer, seed: unknown): string | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const same = withoutDefaults(logSignaturesOnly(json), logSignaturesOnly(seed));
+  return same ? LATITUDES.find((l) => l.name.startsWith("a checkpoint's signature lines"))?.name : undefined;
+}
+
+/** A copy of a bundle's JSON whose checkpoints keep their note and only their log's own signature lines, sorted. */
+function logSignaturesOnly(json: unknown): unknown {
+  const copy = cloneJSON(json) as { verificationMaterial?: { tlogEntries?: unknown } };
+  const entries = copy?.verificationMaterial?.tlogEntries;
+  if (!Array.isArray(entries)) return copy;
+  for (const entry of entries) {
+    const checkpoint = (entry as { inclusionProof?: { checkpoint?: { envelope?: unknown } } })?.inclusionProof
+      ?.checkpoint;
+    if (typeof checkpoint?.envelope !== 'string') continue;
+    const blank = checkpoint.envelope.indexOf('\n\n');
+    if (blank < 0) continue;
+    const note = checkpoint.envelope.slice(0, blank);
+    const signatures = checkpoint.envelope.slice(blank + 2);
+    const origin = note.split('\n')[0] ?? '';
+    const lines = signatures.endsWith('\n') ? signatures.slice(0, -1).split('\n') : [signatures];
+    // Only well-formed signature lines, one newline at the end: anything else stays as written, and differs.
+    if (!signatures.endsWith('\n') || lines.some((line) => !/^\u2014 \S+ [A-Za-z0-9+/]+={0,2}$/.test(line))) continue;
+    const own = lines.filter((line) => line.startsWith(`\u2014 ${origin} `)).sort();
+    checkpoint.envelope = `${note}\n\n${own.join('\n')}\n`;
+  }
+  return copy;
 }
 
 /** Values protobuf's JSON mapping writes by leaving the field out: a field holding one is the field absent. */
@@ -579,11 +625,48 @@ function isDefault(value: unknown): boolean {
   );
 }
 
+/** The protobuf-specs JSON schema of a bundle (../shared): which fields each message has, read independently of twokey. */
+const BUNDLE_SCHEMA = JSON.parse(
+  readFileSync(join(conformanceRoot, 'sigstore-protobuf-specs/gen/jsonschema/schemas/Bundle.schema.json'), 'utf8'),
+) as {
+  definitions: Record<
+    string,
+    { properties?: Record<string, { $ref?: string; type?: string; items?: { $ref?: string } }> }
+  >;
+};
+
+interface SchemaField {
+  /** The field's message definition, for a message or a list of messages. */
+  definition?: string;
+  kind: 'scalar' | 'list' | 'message';
+}
+
+/** The fields of a message of the schema. */
+function schemaFields(definition: string | undefined): Map<string, SchemaField> {
+  const properties = definition ? (BUNDLE_SCHEMA.definitions[definition]?.properties ?? {}) : {};
+  return new Map(
+    Object.entries(properties).map(([k, p]): [string, SchemaField] => {
+      const ref = (p.$ref ?? p.items?.$ref)?.replace('#/definitions/', '');
+      const kind = p.items || p.type === 'array' ? 'list' : p.$ref ? 'message' : 'scalar';
+      return [k, { ...(ref && { definition: ref }), kind }];
+    }),
+  );
+}
+
+/** The JSON mapping's default of a field of this kind: null for any; "" and "0" for a scalar; [] for a list. */
+function isDefaultOf(value: unknown, kind: SchemaField['kind']): boolean {
+  if (value === null) return true;
+  if (kind === 'scalar') return value === '' || value === '0';
+  return kind === 'list' && Array.isArray(value) && value.length === 0;
+}
+
 /**
- * Whether `json` is `seed` with some of its default-valued fields left out (`"integratedTime": "0"`,
- * `"inclusionPromise": null`): the canonical protobuf JSON of the same bundle, so no mutation at all.
+ * Whether `json` is `seed` with default-valued fields written or left out (`"integratedTime": "0"`,
+ * `"inclusionPromise": null`, `"rfc3161Timestamps": []`): protobuf JSON writers may do either, and real bundles do
+ * both; the same protobuf content, so no mutation at all. A field written with its default must be a field of that
+ * message in the protobuf-specs schema: an unknown key is a change whatever it holds.
  */
-function withoutDefaults(json: unknown, seed: unknown): boolean {
+function withoutDefaults(json: unknown, seed: unknown, definition: string | undefined = 'Bundle'): boolean {
   if (typeof json !== 'object' || json === null || typeof seed !== 'object' || seed === null)
     return jsonEqual(json, seed);
   if (Array.isArray(json) || Array.isArray(seed)) {
@@ -591,13 +674,17 @@ function withoutDefaults(json: unknown, seed: unknown): boolean {
       Array.isArray(json) &&
       Array.isArray(seed) &&
       json.length === seed.length &&
-      json.every((x, i) => withoutDefaults(x, seed[i]))
+      json.every((x, i) => withoutDefaults(x, seed[i], definition))
     );
   }
   const a = json as Record<string, unknown>;
   const b = seed as Record<string, unknown>;
-  if (Object.keys(a).some((k) => !Object.hasOwn(b, k))) return false;
-  return Object.keys(b).every((k) => (Object.hasOwn(a, k) ? withoutDefaults(a[k], b[k]) : isDefault(b[k])));
+  const fields = schemaFields(definition);
+  const added = Object.keys(a).filter((k) => !Object.hasOwn(b, k));
+  if (added.some((k) => !fields.has(k) || !isDefaultOf(a[k], fields.get(k)!.kind))) return false;
+  return Object.keys(b).every((k) =>
+    Object.hasOwn(a, k) ? withoutDefaults(a[k], b[k], fields.get(k)?.definition) : isDefault(b[k]),
+  );
 }
 
 type Holder = { root: unknown };

@@ -29,7 +29,9 @@ export const LATITUDES: readonly Latitude[] = [
       'sigstore-python and sigstore-go count the timestamps that verify and let the threshold decide (conformance ' +
       'sigstore-python tsa/bundle expects a pass with one of two timestamps not verifying); a timestamp that does ' +
       'not verify adds no time, and a bundle whose only time source is damaged is refused',
-    applies: (op) => under(op, 'verificationMaterial', 'timestampVerificationData'),
+    applies: (op) =>
+      under(op, 'verificationMaterial', 'timestampVerificationData') ||
+      (op.op === 'add-key' && op.path.length === 1 && op.key === 'timestampVerificationData'),
   },
   {
     name: 'the media type is a label',

@@ -240,43 +240,51 @@ function checkProtobufSpelling(written: unknown, canonical: unknown, source: str
 }
 
 /**
- * The fields of each message of a bundle, by where it sits (a list's items under `[]`), from the Sigstore protobuf
- * specification (sigstore_bundle.proto, sigstore_common.proto, sigstore_rekor.proto, envelope.proto). The protobuf
- * reader drops any other key, so a key outside this list is refused, whatever its value.
+ * The fields of each message of a bundle, by where it sits (a list's items under `[]`), and what each holds, from the
+ * Sigstore protobuf specification (sigstore_bundle.proto, sigstore_common.proto, sigstore_rekor.proto, envelope.proto).
+ * The protobuf reader drops any other key, so a key outside this list is refused, whatever its value.
  */
-const BUNDLE_FIELDS: Readonly<Record<string, readonly string[]>> = {
-  '': ['mediaType', 'verificationMaterial', 'messageSignature', 'dsseEnvelope'],
-  verificationMaterial: [
-    'publicKey',
-    'x509CertificateChain',
-    'certificate',
-    'tlogEntries',
-    'timestampVerificationData',
-  ],
-  'verificationMaterial.publicKey': ['hint'],
-  'verificationMaterial.x509CertificateChain': ['certificates'],
-  'verificationMaterial.x509CertificateChain.certificates[]': ['rawBytes'],
-  'verificationMaterial.certificate': ['rawBytes'],
-  'verificationMaterial.tlogEntries[]': [
-    'logIndex',
-    'logId',
-    'kindVersion',
-    'integratedTime',
-    'inclusionPromise',
-    'inclusionProof',
-    'canonicalizedBody',
-  ],
-  'verificationMaterial.tlogEntries[].logId': ['keyId'],
-  'verificationMaterial.tlogEntries[].kindVersion': ['kind', 'version'],
-  'verificationMaterial.tlogEntries[].inclusionPromise': ['signedEntryTimestamp'],
-  'verificationMaterial.tlogEntries[].inclusionProof': ['logIndex', 'rootHash', 'treeSize', 'hashes', 'checkpoint'],
-  'verificationMaterial.tlogEntries[].inclusionProof.checkpoint': ['envelope'],
-  'verificationMaterial.timestampVerificationData': ['rfc3161Timestamps'],
-  'verificationMaterial.timestampVerificationData.rfc3161Timestamps[]': ['signedTimestamp'],
-  messageSignature: ['messageDigest', 'signature'],
-  'messageSignature.messageDigest': ['algorithm', 'digest'],
-  dsseEnvelope: ['payload', 'payloadType', 'signatures'],
-  'dsseEnvelope.signatures[]': ['sig', 'keyid'],
+export type FieldKind = 'scalar' | 'list' | 'message';
+
+export const BUNDLE_FIELDS: Readonly<Record<string, Readonly<Record<string, FieldKind>>>> = {
+  '': { mediaType: 'scalar', verificationMaterial: 'message', messageSignature: 'message', dsseEnvelope: 'message' },
+  verificationMaterial: {
+    publicKey: 'message',
+    x509CertificateChain: 'message',
+    certificate: 'message',
+    tlogEntries: 'list',
+    timestampVerificationData: 'message',
+  },
+  'verificationMaterial.publicKey': { hint: 'scalar' },
+  'verificationMaterial.x509CertificateChain': { certificates: 'list' },
+  'verificationMaterial.x509CertificateChain.certificates[]': { rawBytes: 'scalar' },
+  'verificationMaterial.certificate': { rawBytes: 'scalar' },
+  'verificationMaterial.tlogEntries[]': {
+    logIndex: 'scalar',
+    logId: 'message',
+    kindVersion: 'message',
+    integratedTime: 'scalar',
+    inclusionPromise: 'message',
+    inclusionProof: 'message',
+    canonicalizedBody: 'scalar',
+  },
+  'verificationMaterial.tlogEntries[].logId': { keyId: 'scalar' },
+  'verificationMaterial.tlogEntries[].kindVersion': { kind: 'scalar', version: 'scalar' },
+  'verificationMaterial.tlogEntries[].inclusionPromise': { signedEntryTimestamp: 'scalar' },
+  'verificationMaterial.tlogEntries[].inclusionProof': {
+    logIndex: 'scalar',
+    rootHash: 'scalar',
+    treeSize: 'scalar',
+    hashes: 'list',
+    checkpoint: 'message',
+  },
+  'verificationMaterial.tlogEntries[].inclusionProof.checkpoint': { envelope: 'scalar' },
+  'verificationMaterial.timestampVerificationData': { rfc3161Timestamps: 'list' },
+  'verificationMaterial.timestampVerificationData.rfc3161Timestamps[]': { signedTimestamp: 'scalar' },
+  messageSignature: { messageDigest: 'message', signature: 'scalar' },
+  'messageSignature.messageDigest': { algorithm: 'scalar', digest: 'scalar' },
+  dsseEnvelope: { payload: 'scalar', payloadType: 'scalar', signatures: 'list' },
+  'dsseEnvelope.signatures[]': { sig: 'scalar', keyid: 'scalar' },
 };
 
 /**
@@ -285,8 +293,18 @@ const BUNDLE_FIELDS: Readonly<Record<string, readonly string[]>> = {
  */
 const SPELT_ELSEWHERE = new Set(['logIndex', 'integratedTime', 'treeSize', 'algorithm']);
 
-function isDefaultValue(value: unknown): boolean {
-  return value === null || value === '' || value === '0' || (Array.isArray(value) && value.length === 0);
+/** A UTF-16 surrogate not part of a pair (with the u flag, a pair is one code point and never matches). */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * A value the JSON mapping writes for a field left at its default: null for any field, `""` or `"0"` for a string,
+ * bytes or int64, `[]` for a list. A message is absent or null; `""` is no message, whatever a lenient reader makes
+ * of it.
+ */
+function isDefaultValue(value: unknown, kind: FieldKind): boolean {
+  if (value === null) return true;
+  if (kind === 'scalar') return value === '' || value === '0';
+  return kind === 'list' && Array.isArray(value) && value.length === 0;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -308,16 +326,17 @@ function spellingProblem(written: unknown, canonical: unknown, path: string, sha
     return undefined;
   }
   if (isObject(written) && isObject(canonical)) {
-    const fields = BUNDLE_FIELDS[shape] ?? [];
+    const fields = BUNDLE_FIELDS[shape] ?? {};
     for (const key of Object.keys(written)) {
       const child = path ? `${path}.${key}` : key;
-      if (!fields.includes(key)) {
+      const kind = fields[key];
+      if (kind === undefined) {
         return `${child}: not a field of ${shape ? `a bundle's ${shape}` : 'a bundle'} (a misspelling, or a field of another format)`;
       }
       const value = written[key];
       if (SPELT_ELSEWHERE.has(key) && !isObject(value) && !Array.isArray(value)) continue;
       if (!Object.hasOwn(canonical, key)) {
-        if (isDefaultValue(value)) continue;
+        if (isDefaultValue(value, kind)) continue;
         return `${child}: ${shownValue(value)} is not a value this field can hold`;
       }
       const problem = spellingProblem(value, canonical[key], child, shape ? `${shape}.${key}` : key);
@@ -327,6 +346,9 @@ function spellingProblem(written: unknown, canonical: unknown, path: string, sha
     return missing === undefined
       ? undefined
       : `${path ? `${path}.` : ''}${missing}: read from another spelling of the field`;
+  }
+  if (typeof written === 'string' && LONE_SURROGATE.test(written)) {
+    return `${at}: holds a lone UTF-16 surrogate (\\ud800-\\udfff escaped alone): not text any other reader reads alike`;
   }
   if (written === canonical) return undefined;
   if (typeof written !== typeof canonical || typeof written === 'object') {
