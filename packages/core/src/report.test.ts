@@ -112,14 +112,29 @@ describe('describeReport', () => {
     expect(describeReport(report())).not.toContain('AS OF');
   });
 
-  it('names the bundles that did not verify', () => {
-    const rejected = [{ source: 'bundles/truncated.json', reason: 'signature invalid' }];
+  it('names the bundles that did not verify, one line per cause', () => {
+    const rejected = [
+      { source: 'bundles/truncated.json', code: 'SIGNATURE_INVALID', reason: 'signature invalid' },
+      ...['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((n) => ({
+        source: `bundles/${n}.json`,
+        code: 'CERTIFICATE_CHAIN_UNTRUSTED',
+        reason: 'the signing certificate chains to no certificate authority of the public-good trusted root',
+      })),
+    ];
     const text = describeReport(
       evaluateDeploy({ policy, binding: BINDING, now: NOW, artifacts: [ARTIFACT], bundles: honestBundles(), rejected }),
     );
     expect(text).toContain(
-      'bundles that did not verify (never used as evidence):\n  bundles/truncated.json: signature invalid',
+      [
+        'bundles that did not verify (never used as evidence), by cause:',
+        '  SIGNATURE_INVALID, 1 bundle: signature invalid',
+        '    bundles/truncated.json',
+        '  CERTIFICATE_CHAIN_UNTRUSTED, 7 bundles: the signing certificate chains to no certificate authority of the public-good trusted root',
+        '    bundles/a.json, bundles/b.json, bundles/c.json, bundles/d.json, bundles/e.json and 2 more',
+        '    hint: these bundles come from another Sigstore instance',
+      ].join('\n'),
     );
+    expect(text.match(/hint: /g)).toHaveLength(1);
   });
 
   it('shows control characters from a pull request title as escapes, never as terminal commands', () => {

@@ -42,6 +42,46 @@ export interface RejectedEvidence {
   reason: string;
 }
 
+/** Bundles rejected for one cause: its code, the cause in words (without a file's name), and the files. */
+export interface RejectionCause {
+  code?: string;
+  cause: string;
+  sources: string[];
+}
+
+/**
+ * The rejected bundles grouped by what went wrong, in the order each cause was first met: the bundles of another
+ * Sigstore instance all read `CERTIFICATE_CHAIN_UNTRUSTED: the signing certificate (issued by …) chains to no
+ * certificate authority of the public-good trusted root`, so a release of them is one cause, not one line per bundle.
+ */
+export function rejectionCauses(rejected: readonly RejectedEvidence[]): RejectionCause[] {
+  const causes = new Map<string, RejectionCause>();
+  for (const { source, code, reason } of rejected) {
+    // A reason may name its file first (`FILE: what went wrong`); the cause is what follows.
+    const cause = reason.startsWith(`${source}: `) ? reason.slice(source.length + 2) : reason;
+    const key = `${code ?? ''}\n${cause}`;
+    const known = causes.get(key);
+    if (known) known.sources.push(source);
+    else causes.set(key, { ...(code !== undefined && { code }), cause, sources: [source] });
+  }
+  return [...causes.values()];
+}
+
+/** What to do about a cause of rejection, when it has one remedy. */
+export function rejectionHint(cause: RejectionCause): string | undefined {
+  if (cause.code !== 'CERTIFICATE_CHAIN_UNTRUSTED') return undefined;
+  return (
+    'these bundles come from another Sigstore instance (a private one, GitHub’s, a test stack): give its trusted ' +
+    'root with --trusted-root FILE (the deploy action’s trusted-root input) or the policy’s deploy.trusted-root'
+  );
+}
+
+/** `CODE, N bundles: cause`: one line for one cause of rejection. */
+export function describeRejectionCause(cause: RejectionCause): string {
+  const count = cause.sources.length === 1 ? '1 bundle' : `${cause.sources.length} bundles`;
+  return `${cause.code ? `${cause.code}, ` : ''}${count}: ${cause.cause}`;
+}
+
 /** A piece of evidence the verdict rests on (the VSA names these). */
 export interface EvidenceUsed {
   role: 'signature' | 'review' | 'provenance';
@@ -145,8 +185,13 @@ export function describeReport(report: DeployReport): string {
   }
   if (report.rejected.length > 0) {
     lines.push('');
-    lines.push('bundles that did not verify (never used as evidence):');
-    for (const r of report.rejected) lines.push(`  ${text(r.source)}: ${text(r.reason)}`);
+    lines.push('bundles that did not verify (never used as evidence), by cause:');
+    for (const cause of rejectionCauses(report.rejected)) {
+      lines.push(`  ${text(describeRejectionCause(cause))}`);
+      lines.push(`    ${text(fileList(cause.sources))}`);
+      const hint = rejectionHint(cause);
+      if (hint) lines.push(`    hint: ${hint}`);
+    }
   }
   lines.push('');
   const refused = report.artifacts.filter((a) => a.verdict === 'fail').length;
@@ -166,7 +211,10 @@ export function describeReport(report: DeployReport): string {
 export function markdownReport(report: DeployReport): string {
   const verdict = report.verdict === 'pass' ? 'accepted' : 'refused';
   const policy = `(sha256 ${report.policy.digest.slice(0, 12)}…), evaluated at ${report.evaluatedAt}.`;
-  const rejected = report.rejected.map((r): Inline => [{ code: r.source }, `: ${r.reason}`]);
+  const rejected = rejectionCauses(report.rejected).map((cause): Inline => {
+    const hint = rejectionHint(cause);
+    return [`${describeRejectionCause(cause)} (`, { code: fileList(cause.sources) }, `)${hint ? `. ${hint}` : ''}`];
+  });
   return renderSummary([
     { heading: `twokey deploy gate: ${verdict}${report.asOf ? ` AS OF ${report.asOf}` : ''}` },
     { paragraph: ['Policy ', { code: report.policy.source }, ` ${policy}`] },
@@ -176,6 +224,12 @@ export function markdownReport(report: DeployReport): string {
       ? [{ paragraph: 'Bundles that did not verify (never used as evidence):' }, { list: rejected }]
       : []),
   ]);
+}
+
+/** Files as `a, b, c, d, e and 3 more`: every cause keeps to a line; the JSON report lists them all. */
+function fileList(sources: readonly string[]): string {
+  const shown = sources.slice(0, 5).join(', ');
+  return sources.length > 5 ? `${shown} and ${sources.length - 5} more` : shown;
 }
 
 /** One artifact in the step summary: its verdict, its chain as a table, then each check that did not pass. */

@@ -17,6 +17,7 @@ import {
   REVIEW_PREDICATE_TYPE,
   type ReviewPredicate,
   type ReviewResult,
+  rejectionCauses,
   reviewedCommitOf,
   type SignerIdentity,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,
@@ -95,7 +96,10 @@ export function judgeEvidence(
       .filter((s) => s.statement?.predicateType === SLSA_PROVENANCE_V1_PREDICATE_TYPE)
       .map((s) => judgeProvenance(s.bundle, s.statement!, artifact, policy, memo)),
     unreadable: statements.flatMap((s) => (s.problem === undefined ? [] : [s.problem])),
-    unverified: context.rejected.map((r) => `${r.source} did not verify (${r.reason})`),
+    unverified: rejectionCauses(context.rejected).map(
+      (cause) =>
+        `${cause.sources.length === 1 ? `${cause.sources[0]} did` : `${cause.sources.length} bundles did`} not verify (${cause.cause})`,
+    ),
   };
 }
 

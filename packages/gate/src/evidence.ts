@@ -34,7 +34,7 @@ export async function readEvidence(
   const seen = new Set<string>();
   for (const result of results) {
     const source = relativePath(cwd, result.source);
-    if (isRejected(result)) rejected.push({ source, code: result.code, reason: result.reason });
+    if (isRejected(result)) rejected.push({ source, code: result.code, reason: withoutFileName(result) });
     else if (result.evidenceKey === undefined || !seen.has(result.evidenceKey)) {
       if (result.evidenceKey !== undefined) seen.add(result.evidenceKey);
       verified.push({ ...result, source });
@@ -46,4 +46,9 @@ export async function readEvidence(
 /** A path as reports name it: relative to the working directory (`../…` when outside it), never absolute. */
 export function relativePath(cwd: string, path: string): string {
   return relative(resolve(cwd), resolve(cwd, path)) || '.';
+}
+
+/** A rejection's reason without the file name the verifier put first: the report names the file beside it. */
+function withoutFileName({ source, reason }: { source: string; reason: string }): string {
+  return reason.startsWith(`${source}: `) ? reason.slice(source.length + 2) : reason;
 }

@@ -1,9 +1,10 @@
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { rejectionCauses } from '@twokey/core';
 import { describe, expect, it } from 'vitest';
 import { SigstoreInputError } from './error';
-import { bundlePaths, isRejected, loadBundles, rejectionCauses, verifyEvidence } from './evidence';
+import { bundlePaths, isRejected, loadBundles, verifyEvidence } from './evidence';
 import { publicGoodTrustedRoot, trustedRootFromJSON } from './trust';
 import { BundleVerifier } from './verify';
 

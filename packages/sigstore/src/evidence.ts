@@ -97,31 +97,6 @@ function namedDigest(parsed: ParsedBundle): ArtifactDigest | undefined {
   }
 }
 
-/** Bundles rejected for one cause: its code, the cause in words (without a file's name), and the files. */
-export interface RejectionCause {
-  code: string;
-  cause: string;
-  sources: string[];
-}
-
-/**
- * The rejected bundles grouped by what went wrong, in the order each cause was first met: the bundles of another
- * Sigstore instance all read `CERTIFICATE_CHAIN_UNTRUSTED: the signing certificate (issued by …) chains to no
- * certificate authority of the public-good trusted root`, so a release of them is one cause, not one line per bundle.
- */
-export function rejectionCauses(rejected: readonly RejectedBundle[]): RejectionCause[] {
-  const causes = new Map<string, RejectionCause>();
-  for (const { source, code, reason } of rejected) {
-    // Reasons name their file first (`FILE: what went wrong`); the cause is what follows.
-    const cause = reason.startsWith(`${source}: `) ? reason.slice(source.length + 2) : reason;
-    const key = `${code}\n${cause}`;
-    const known = causes.get(key);
-    if (known) known.sources.push(source);
-    else causes.set(key, { code, cause, sources: [source] });
-  }
-  return [...causes.values()];
-}
-
 export function isRejected(result: VerifiedBundle | RejectedBundle): result is RejectedBundle {
   return 'reason' in result && !('signer' in result);
 }
