@@ -120,7 +120,7 @@ export function buildReviewStatement(input: {
   // Re-evaluated here so a caller can never attest a review that the rules refuse.
   const result = evaluateReview(evidence, rules);
   if (input.result.verdict !== 'pass' || result.verdict !== 'pass') {
-    const failed = result.checks.filter((c) => c.verdict === 'fail').map((c) => `${c.id}: ${c.reason}`);
+    const failed = result.checks.filter((c) => c.verdict !== 'pass').map((c) => `${c.id}: ${c.reason}`);
     throw new ReviewAttestationError(
       'REVIEW_NOT_PASSED',
       `the review of ${evidence.repository}@${evidence.commit} did not pass: ${failed.join('; ') || 'the given result says fail'}`,

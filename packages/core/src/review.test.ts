@@ -88,6 +88,10 @@ describe('evaluateReview refuses', () => {
     expect(check(result, 'merged-by-pull-request')).toMatchObject({ verdict: 'fail' });
     expect(check(result, 'merged-by-pull-request').reason).toContain(MERGE_COMMIT);
     expect(check(result, 'merged-by-pull-request').reason).toContain('pushed directly?');
+    // What reads the pull request is not evaluated without one — never a pass, and not a failure of its own.
+    for (const id of ['merged-commit-matches', 'base-is-protected-branch', 'reached-branch-by-merge']) {
+      expect(check(result, id)).toEqual({ id, verdict: 'not-evaluated', reason: 'no pull request' });
+    }
   });
 
   it('a pull request whose merge method the API cannot show: the reason is the gap, not a direct push', () => {

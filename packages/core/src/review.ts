@@ -234,7 +234,7 @@ function mergedByPullRequest(evidence: ReviewEvidence): Check {
 
 function mergedCommitMatches(evidence: ReviewEvidence): Check {
   const pr = evidence.pullRequest;
-  if (!pr) return fail('merged-commit-matches', 'not evaluated: no pull request');
+  if (!pr) return notEvaluated('merged-commit-matches', 'no pull request');
   if (!sameSha(pr.mergeCommitSha, evidence.commit)) {
     return fail(
       'merged-commit-matches',
@@ -247,7 +247,7 @@ function mergedCommitMatches(evidence: ReviewEvidence): Check {
 /** The pull request went into the branch the build ran on, and that branch is one the policy protects. */
 function baseIsProtectedBranch(evidence: ReviewEvidence, rules: ReviewRules): Check {
   const pr = evidence.pullRequest;
-  if (!pr) return fail('base-is-protected-branch', 'not evaluated: no pull request');
+  if (!pr) return notEvaluated('base-is-protected-branch', 'no pull request');
   const built = builtBranch(evidence);
   if (built === undefined) {
     return fail(
@@ -288,7 +288,7 @@ function baseIsProtectedBranch(evidence: ReviewEvidence, rules: ReviewRules): Ch
 /** The activity feed shows the built commit reaching its branch by a merge of the pull request, never by a push. */
 function reachedBranchByMerge(evidence: ReviewEvidence, rules: ReviewRules): Check {
   const pr = evidence.pullRequest;
-  if (!pr) return fail('reached-branch-by-merge', 'not evaluated: no pull request');
+  if (!pr) return notEvaluated('reached-branch-by-merge', 'no pull request');
   const ref = `refs/heads/${builtBranch(evidence) ?? pr.baseRef}`;
   const commit = short(evidence.commit);
   const activity = evidence.activity;
@@ -776,4 +776,9 @@ function pass(id: ReviewCheckId, reason: string): Check {
 
 function fail(id: ReviewCheckId, reason: string): Check {
   return { id, verdict: 'fail', reason };
+}
+
+/** A check that could not be evaluated for want of what it reads: never a pass (the decision fails closed). */
+function notEvaluated(id: ReviewCheckId, reason: string): Check {
+  return { id, verdict: 'not-evaluated', reason };
 }

@@ -131,6 +131,11 @@ describe('judgeBuildProvenance', () => {
       provenance: [{ source: 'sig.json', verified: { ...signatureBundle(), signer: buildSigner } }],
     });
     expect(refused(judged.checks, 'provenance-readable').reason).toContain('found a message signature');
+    // The checks that read the provenance's content are not evaluated: never a pass, the decision fails closed.
+    expect(check(judged.checks, 'provenance-certificate-agrees')).toMatchObject({
+      verdict: 'not-evaluated',
+      reason: 'no readable provenance by the build identity',
+    });
   });
 
   it('names each artifact the provenance does not cover', () => {

@@ -198,7 +198,7 @@ function provenanceReadable({ read, unreadable }: ProvenanceSorting): Check {
   if (unreadable.length > 0) {
     return fail('provenance-readable', `expected GitHub workflow SLSA v1 provenance; ${unreadable.join('; ')}`);
   }
-  if (read.length === 0) return fail('provenance-readable', 'not evaluated: no provenance by the build identity');
+  if (read.length === 0) return notEvaluated('provenance-readable', 'no provenance by the build identity');
   const sources = read.map(
     (r) => `${r.bundle.source}: ${r.provenance.repositoryUrl}@${r.provenance.commit} (${r.provenance.ref})`,
   );
@@ -209,7 +209,7 @@ function provenanceReadable({ read, unreadable }: ProvenanceSorting): Check {
 function provenanceCertificateAgrees({ agreeing, disagreeing }: ProvenanceSorting): Check {
   if (disagreeing.length > 0) return fail('provenance-certificate-agrees', disagreeing.join('; '));
   if (agreeing.length === 0) {
-    return fail('provenance-certificate-agrees', 'not evaluated: no readable provenance by the build identity');
+    return notEvaluated('provenance-certificate-agrees', 'no readable provenance by the build identity');
   }
   return pass(
     'provenance-certificate-agrees',
@@ -226,7 +226,7 @@ function provenanceOneSource({ agreeing }: ProvenanceSorting): { check: Check; s
   }
   if (sources.size === 0) {
     return {
-      check: fail('provenance-one-source', 'not evaluated: no provenance by the build identity names a source'),
+      check: notEvaluated('provenance-one-source', 'no provenance by the build identity names a source'),
     };
   }
   if (sources.size > 1) {
@@ -254,10 +254,7 @@ function artifactsInProvenance({ agreeing }: ProvenanceSorting, artifacts: Artif
   if (artifacts.length === 0)
     return fail('artifacts-in-provenance', 'expected at least one artifact to sign, found none');
   if (agreeing.length === 0) {
-    return fail(
-      'artifacts-in-provenance',
-      'not evaluated: no provenance by the build identity to look the artifacts up in',
-    );
+    return notEvaluated('artifacts-in-provenance', 'no provenance by the build identity to look the artifacts up in');
   }
   const uncovered = artifacts.filter((a) => !agreeing.some((r) => subjectHasDigest(r.statement, a.digest)));
   if (uncovered.length > 0) {
@@ -358,7 +355,7 @@ function signIdentityInPolicy(signer: SignerIdentity, policy: Policy): Check {
  * another repository's valid chain for this one.
  */
 function sourceRepositoryBound(source: BuiltSource | undefined, signer: SignerIdentity, policy: Policy): Check {
-  if (!source) return fail('source-repository-bound', 'not evaluated: no verified provenance names a repository');
+  if (!source) return notEvaluated('source-repository-bound', 'no verified provenance names a repository');
   const own = signer.extensions.sourceRepositoryURI;
   const ownName = own === undefined ? undefined : /^https:\/\/[^/]+\/([^/]+\/[^/]+?)(?:\.git)?\/*$/.exec(own)?.[1];
   let binding: { repositories: string[]; from: string };
@@ -456,4 +453,9 @@ function pass(id: SignCheckId, reason: string): Check {
 
 function fail(id: SignCheckId, reason: string): Check {
   return { id, verdict: 'fail', reason };
+}
+
+/** A check that could not be evaluated for want of what it reads: never a pass (the decision fails closed). */
+function notEvaluated(id: SignCheckId, reason: string): Check {
+  return { id, verdict: 'not-evaluated', reason };
 }
