@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -98,43 +98,6 @@ describe('keyless signing against the loopback Sigstore', () => {
       verifier.verify(parsed, { artifact: { digest: { algorithm: 'sha256', hex: other } }, identity: BUILD_IDENTITY }),
     ).toThrow(expect.objectContaining({ code: 'ARTIFACT_MISMATCH' }));
   });
-
-  it('signs and verifies 20 times in a row without a flake (TSA clock)', async () => {
-    for (let i = 0; i < 20; i++) {
-      const statement = await signStatement(statementFor(artifactHex), options);
-      verifier.verify(parseBundleJSON(statement, `statement ${i}`), {
-        artifact: { file: artifactPath },
-        identity: BUILD_IDENTITY,
-      });
-      const artifact = await signArtifact({ file: artifactPath }, options);
-      verifier.verify(parseBundleJSON(artifact, `artifact ${i}`), {
-        artifact: { file: artifactPath },
-        identity: BUILD_IDENTITY,
-      });
-    }
-  });
-
-  it('signs a 2.5 GiB artifact without reading it into memory', async () => {
-    // Sparse, so it costs no disk; over 2 GiB, so a whole-file read (fs.readFile) could not even hold it.
-    const dir = mkdtempSync(join(tmpdir(), 'twokey-big-'));
-    const big = join(dir, 'big.iso');
-    const fd = openSync(big, 'w');
-    writeSync(fd, Buffer.from('end'), 0, 3, 2.5 * 1024 ** 3);
-    closeSync(fd);
-    try {
-      const before = process.memoryUsage().rss;
-      const bundle = await signArtifact({ file: big }, options);
-      const grown = process.memoryUsage().rss - before;
-      expect(grown).toBeLessThan(256 * 1024 ** 2);
-      const verified = verifier.verify(parseBundleJSON(bundle, 'big'), {
-        artifact: { file: big },
-        identity: BUILD_IDENTITY,
-      });
-      expect(verified.messageDigest?.hex).toMatch(/^[0-9a-f]{64}$/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 120_000);
 
   it('refuses to sign without an identity token, naming why', async () => {
     const failing = { ...options, identityToken: () => Promise.reject(new Error('no id-token permission')) };

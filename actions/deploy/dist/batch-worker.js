@@ -25868,42 +25868,51 @@ function checkProtobufSpelling(written, canonical, source) {
   if (problem !== void 0) throw new SigstoreInputError("BUNDLE_MALFORMED", `${source}: ${problem}`);
 }
 var BUNDLE_FIELDS = {
-  "": ["mediaType", "verificationMaterial", "messageSignature", "dsseEnvelope"],
-  verificationMaterial: [
-    "publicKey",
-    "x509CertificateChain",
-    "certificate",
-    "tlogEntries",
-    "timestampVerificationData"
-  ],
-  "verificationMaterial.publicKey": ["hint"],
-  "verificationMaterial.x509CertificateChain": ["certificates"],
-  "verificationMaterial.x509CertificateChain.certificates[]": ["rawBytes"],
-  "verificationMaterial.certificate": ["rawBytes"],
-  "verificationMaterial.tlogEntries[]": [
-    "logIndex",
-    "logId",
-    "kindVersion",
-    "integratedTime",
-    "inclusionPromise",
-    "inclusionProof",
-    "canonicalizedBody"
-  ],
-  "verificationMaterial.tlogEntries[].logId": ["keyId"],
-  "verificationMaterial.tlogEntries[].kindVersion": ["kind", "version"],
-  "verificationMaterial.tlogEntries[].inclusionPromise": ["signedEntryTimestamp"],
-  "verificationMaterial.tlogEntries[].inclusionProof": ["logIndex", "rootHash", "treeSize", "hashes", "checkpoint"],
-  "verificationMaterial.tlogEntries[].inclusionProof.checkpoint": ["envelope"],
-  "verificationMaterial.timestampVerificationData": ["rfc3161Timestamps"],
-  "verificationMaterial.timestampVerificationData.rfc3161Timestamps[]": ["signedTimestamp"],
-  messageSignature: ["messageDigest", "signature"],
-  "messageSignature.messageDigest": ["algorithm", "digest"],
-  dsseEnvelope: ["payload", "payloadType", "signatures"],
-  "dsseEnvelope.signatures[]": ["sig", "keyid"]
+  "": { mediaType: "scalar", verificationMaterial: "message", messageSignature: "message", dsseEnvelope: "message" },
+  verificationMaterial: {
+    publicKey: "message",
+    x509CertificateChain: "message",
+    certificate: "message",
+    tlogEntries: "list",
+    timestampVerificationData: "message"
+  },
+  "verificationMaterial.publicKey": { hint: "scalar" },
+  "verificationMaterial.x509CertificateChain": { certificates: "list" },
+  "verificationMaterial.x509CertificateChain.certificates[]": { rawBytes: "scalar" },
+  "verificationMaterial.certificate": { rawBytes: "scalar" },
+  "verificationMaterial.tlogEntries[]": {
+    logIndex: "scalar",
+    logId: "message",
+    kindVersion: "message",
+    integratedTime: "scalar",
+    inclusionPromise: "message",
+    inclusionProof: "message",
+    canonicalizedBody: "scalar"
+  },
+  "verificationMaterial.tlogEntries[].logId": { keyId: "scalar" },
+  "verificationMaterial.tlogEntries[].kindVersion": { kind: "scalar", version: "scalar" },
+  "verificationMaterial.tlogEntries[].inclusionPromise": { signedEntryTimestamp: "scalar" },
+  "verificationMaterial.tlogEntries[].inclusionProof": {
+    logIndex: "scalar",
+    rootHash: "scalar",
+    treeSize: "scalar",
+    hashes: "list",
+    checkpoint: "message"
+  },
+  "verificationMaterial.tlogEntries[].inclusionProof.checkpoint": { envelope: "scalar" },
+  "verificationMaterial.timestampVerificationData": { rfc3161Timestamps: "list" },
+  "verificationMaterial.timestampVerificationData.rfc3161Timestamps[]": { signedTimestamp: "scalar" },
+  messageSignature: { messageDigest: "message", signature: "scalar" },
+  "messageSignature.messageDigest": { algorithm: "scalar", digest: "scalar" },
+  dsseEnvelope: { payload: "scalar", payloadType: "scalar", signatures: "list" },
+  "dsseEnvelope.signatures[]": { sig: "scalar", keyid: "scalar" }
 };
 var SPELT_ELSEWHERE = /* @__PURE__ */ new Set(["logIndex", "integratedTime", "treeSize", "algorithm"]);
-function isDefaultValue(value) {
-  return value === null || value === "" || value === "0" || Array.isArray(value) && value.length === 0;
+var LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+function isDefaultValue(value, kind) {
+  if (value === null) return true;
+  if (kind === "scalar") return value === "" || value === "0";
+  return kind === "list" && Array.isArray(value) && value.length === 0;
 }
 function isObject(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -25919,16 +25928,17 @@ function spellingProblem(written, canonical, path, shape) {
     return void 0;
   }
   if (isObject(written) && isObject(canonical)) {
-    const fields = BUNDLE_FIELDS[shape] ?? [];
+    const fields = BUNDLE_FIELDS[shape] ?? {};
     for (const key of Object.keys(written)) {
       const child = path ? `${path}.${key}` : key;
-      if (!fields.includes(key)) {
+      const kind = fields[key];
+      if (kind === void 0) {
         return `${child}: not a field of ${shape ? `a bundle's ${shape}` : "a bundle"} (a misspelling, or a field of another format)`;
       }
       const value = written[key];
       if (SPELT_ELSEWHERE.has(key) && !isObject(value) && !Array.isArray(value)) continue;
       if (!Object.hasOwn(canonical, key)) {
-        if (isDefaultValue(value)) continue;
+        if (isDefaultValue(value, kind)) continue;
         return `${child}: ${shownValue(value)} is not a value this field can hold`;
       }
       const problem = spellingProblem(value, canonical[key], child, shape ? `${shape}.${key}` : key);
@@ -25936,6 +25946,9 @@ function spellingProblem(written, canonical, path, shape) {
     }
     const missing = Object.keys(canonical).find((key) => !Object.hasOwn(written, key) && !SPELT_ELSEWHERE.has(key));
     return missing === void 0 ? void 0 : `${path ? `${path}.` : ""}${missing}: read from another spelling of the field`;
+  }
+  if (typeof written === "string" && LONE_SURROGATE.test(written)) {
+    return `${at}: holds a lone UTF-16 surrogate (\\ud800-\\udfff escaped alone): not text any other reader reads alike`;
   }
   if (written === canonical) return void 0;
   if (typeof written !== typeof canonical || typeof written === "object") {
