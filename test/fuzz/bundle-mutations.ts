@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseBundle } from '@twokey/sigstore';
 import fc from 'fast-check';
-import { conformanceRoot } from '../conformance/paths';
 import {
   allNodes,
   DER_TAGS,
@@ -34,7 +33,7 @@ import {
   toJSONText,
 } from './json-text';
 import { LATITUDES, latitudeOf } from './latitude';
-import type { BundleSeed } from './seeds';
+import { type BundleSeed, conformanceRoot } from './seeds';
 
 /** Fields the protobuf JSON mapping holds as base64 `bytes`. */
 const BASE64_KEYS = new Set([

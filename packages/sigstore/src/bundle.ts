@@ -326,10 +326,11 @@ function spellingProblem(written: unknown, canonical: unknown, path: string, sha
     return undefined;
   }
   if (isObject(written) && isObject(canonical)) {
-    const fields = BUNDLE_FIELDS[shape] ?? {};
+    const fields = (Object.hasOwn(BUNDLE_FIELDS, shape) ? BUNDLE_FIELDS[shape] : undefined) ?? {};
     for (const key of Object.keys(written)) {
       const child = path ? `${path}.${key}` : key;
-      const kind = fields[key];
+      // Own keys only: `constructor` or `__proto__` must not find Object.prototype's.
+      const kind = Object.hasOwn(fields, key) ? fields[key] : undefined;
       if (kind === undefined) {
         return `${child}: not a field of ${shape ? `a bundle's ${shape}` : 'a bundle'} (a misspelling, or a field of another format)`;
       }

@@ -496,6 +496,22 @@ const FIXED: Fixed[] = [
     ],
   },
   {
+    // Seed 42 again, after the strict reader: the field table was looked up with `in`-like semantics, and
+    // Object.prototype.constructor made `constructor` a field.
+    attack: 'refuses an unknown key named constructor, holding null (BUNDLE_MALFORMED)',
+    seed: 'realdata/hello-world.rekor-v2-hashedrekord',
+    via: 'cli',
+    outcome: 'input-error',
+    ops: [{ op: 'add-key', path: ['verificationMaterial'], key: 'constructor', value: null }],
+  },
+  {
+    attack: 'refuses an unknown key named __proto__, holding null (BUNDLE_MALFORMED)',
+    seed: 'loopback/dsse',
+    via: 'packages',
+    outcome: 'input-error',
+    ops: [{ op: 'add-key', path: [], key: '__proto__', value: null }],
+  },
+  {
     attack: 'refuses a field written twice with the same value (BUNDLE_MALFORMED)',
     seed: 'loopback/message-signature',
     via: 'packages',
