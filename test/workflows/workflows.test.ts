@@ -1,5 +1,6 @@
 // The reusable workflows GitHub calls (.github/workflows) and the examples users copy (workflows/): valid against
-// GitHub's schema, and every `uses:` of a twokey action or workflow points at a path that exists here.
+// GitHub's schema, every `uses:` an immutable reference (no tag, no branch), twokey's own code run from the
+// workflow's own commit (`$/`), and the org policy out of the callers' reach.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,26 +8,51 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { repoRoot } from '../conformance/paths';
+import { mutableReferences, type ReferenceRules, usesEntries } from './uses';
 
 const run = promisify(execFile);
 const validator = join(repoRoot, 'node_modules', '.bin', 'action-validator');
 const OUR_REPOSITORY = 'twokey-dev/twokey';
+const REUSABLE = ['build', 'sign', 'deploy'] as const;
+/** The id of the step that runs twokey's action in each reusable workflow. */
+const STEP_ID = { build: 'build', sign: 'sign', deploy: 'gate' } as const;
 
 const workflowFiles = ['.github/workflows', 'workflows'].flatMap((dir) =>
   readdirSync(join(repoRoot, dir))
-    .filter((name) => name.endsWith('.yml'))
+    .filter((name) => name.endsWith('.yml') || name.endsWith('.yaml'))
     .map((name) => `${dir}/${name}`),
 );
 
-/** Every `uses:` value in a workflow, from job-level (reusable workflows) and step-level entries. */
-function usesOf(file: string): string[] {
-  const workflow = parse(readFileSync(join(repoRoot, file), 'utf8')) as {
-    jobs: Record<string, { uses?: string; steps?: { uses?: string }[] }>;
-  };
-  return Object.values(workflow.jobs).flatMap((job) => [
-    ...(job.uses ? [job.uses] : []),
-    ...(job.steps ?? []).flatMap((step) => (step.uses ? [step.uses] : [])),
-  ]);
+/** A GitHub expression as a workflow writes it: `${{ … }}`. */
+const expression = (text: string) => `\${{ ${text} }}`;
+
+const read = (file: string) => readFileSync(join(repoRoot, file), 'utf8');
+
+interface Step {
+  id?: string;
+  uses?: string;
+  with?: Record<string, unknown>;
+}
+interface Workflow {
+  on: { workflow_call?: { inputs?: Record<string, { default?: unknown; type?: string }> } } & Record<string, unknown>;
+  jobs: Record<string, { uses?: string; with?: Record<string, unknown>; steps?: Step[] }>;
+}
+const workflow = (file: string) => parse(read(file)) as Workflow;
+const isReusable = (file: string) => workflow(file).on?.workflow_call !== undefined;
+
+/** `$/` only in .github/workflows (our reusable workflows run our own code); `./` never in a reusable workflow. */
+const rulesFor = (file: string): ReferenceRules => ({
+  root: repoRoot,
+  allowSelf: file.startsWith('.github/workflows/'),
+  allowLocal: !isReusable(file),
+});
+
+/** The step of a reusable workflow that runs twokey's action. */
+function twokeyStep(stage: (typeof REUSABLE)[number]): Step {
+  const steps = Object.values(workflow(`.github/workflows/twokey-${stage}.yml`).jobs).flatMap((job) => job.steps ?? []);
+  const step = steps.find((s) => s.id === STEP_ID[stage]);
+  if (!step) throw new Error(`twokey-${stage}.yml: no step ${STEP_ID[stage]}`);
+  return step;
 }
 
 describe('workflows', () => {
@@ -41,29 +67,147 @@ describe('workflows', () => {
     );
   });
 
+  // @action-validator/cli 0.6.0 reads workflows (its runs.using list, which lacks node24, is for action.yml files,
+  // checked in test/actions) and accepts `uses: $/…`, which it does not check the form of.
   it.each(workflowFiles)('%s is valid for GitHub (action-validator)', async (file) => {
     await expect(run(validator, [join(repoRoot, file)])).resolves.toBeDefined();
   });
+});
 
+describe('every uses: is immutable: no tag, no branch, no short SHA', () => {
+  it.each(workflowFiles)('%s', (file) => {
+    expect(mutableReferences(file, read(file), rulesFor(file))).toEqual([]);
+  });
+
+  it('the check fails on each mutable reference, naming the file and the line', () => {
+    const sha = '11bd71901bbe5b1630ceea73d27597364c9af683';
+    const source = [
+      'on: push', // 1
+      'jobs:', // 2
+      '  a:', // 3
+      '    runs-on: ubuntu-latest', // 4
+      '    steps:', // 5
+      `      - uses: actions/checkout@${sha} # v4.2.2`, // 6: fine
+      '      - uses: actions/checkout@v4', // 7: a tag
+      '      - uses: twokey-dev/twokey/actions/sign@v1', // 8: the old form
+      '      - uses: actions/checkout@main', // 9: a branch
+      '      - uses: actions/checkout@11bd719', // 10: a short SHA
+      `      - uses: actions/checkout@${sha}`, // 11: no version comment
+      `      - uses: actions/checkout@${sha} # four`, // 12: not a version
+      '      - uses: docker://alpine:3.20', // 13: a docker tag
+      `      - uses: docker://alpine@sha256:${'a'.repeat(64)}`, // 14: fine
+      '      - uses: $/actions/sign', // 15: fine in .github/workflows, an error in workflows/
+      '      - uses: $/actions/nothing', // 16: no such action
+      '      - uses: $/actions/sign@v1', // 17: `$/` takes no ref
+      '      - uses: ./local', // 18: fine outside a reusable workflow
+      '  b:', // 19
+      '    uses: twokey-dev/twokey/.github/workflows/twokey-sign.yml@v1', // 20: a reusable workflow by tag
+      '',
+    ].join('\n');
+    const lines = (problems: string[]) => problems.map((p) => Number(/^x\.yml:(\d+):/.exec(p)?.[1]));
+    const asReusable = mutableReferences('x.yml', source, { root: repoRoot, allowSelf: true, allowLocal: false });
+    expect(lines(asReusable)).toEqual([7, 8, 9, 10, 11, 12, 13, 16, 17, 18, 20]);
+    expect(asReusable).toContain(
+      'x.yml:8: uses: twokey-dev/twokey/actions/sign@v1: @v1 is mutable (a tag, a branch or a short SHA): pin the full commit SHA',
+    );
+    const asExample = mutableReferences('x.yml', source, { root: repoRoot, allowSelf: false, allowLocal: true });
+    expect(lines(asExample)).toEqual([7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 20]);
+  });
+});
+
+describe("twokey's own code runs from the reusable workflow's own commit", () => {
   it.each(workflowFiles)('%s: each twokey `uses:` points at an action or workflow that exists', (file) => {
-    const ours = usesOf(file).filter((uses) => uses.startsWith(OUR_REPOSITORY));
-    expect(ours.length).toBeGreaterThan(0);
-    for (const uses of ours) {
-      const path = uses.slice(OUR_REPOSITORY.length).split('@')[0]!.replace(/^\//, '');
+    const ours = usesEntries(file, read(file)).filter(
+      (e) => e.uses.startsWith('$/') || e.uses.startsWith(OUR_REPOSITORY),
+    );
+    expect(ours.length, file).toBeGreaterThan(0);
+    for (const { uses, line } of ours) {
+      const path = uses.startsWith('$/')
+        ? uses.slice(2)
+        : uses.slice(OUR_REPOSITORY.length).split('@')[0]!.replace(/^\//, '');
       const target = path.endsWith('.yml') ? join(repoRoot, path) : join(repoRoot, path, 'action.yml');
-      expect(existsSync(target), `${file}: ${uses} → ${target}`).toBe(true);
+      expect(existsSync(target), `${file}:${line}: ${uses} → ${target}`).toBe(true);
     }
   });
 
-  it.each(workflowFiles)('%s pins third-party actions by full commit SHA', (file) => {
-    for (const uses of usesOf(file).filter((u) => !u.startsWith(OUR_REPOSITORY) && !u.startsWith('./'))) {
-      expect(uses, file).toMatch(/@[0-9a-f]{40}$/);
-    }
+  it.each(REUSABLE)('twokey-%s.yml runs $/actions/%s, never twokey through a tag', (stage) => {
+    const file = `.github/workflows/twokey-${stage}.yml`;
+    expect(twokeyStep(stage).uses).toBe(`$/actions/${stage}`);
+    expect(usesEntries(file, read(file)).filter((e) => e.uses.includes(OUR_REPOSITORY))).toEqual([]);
   });
 
   it('the example caller pins twokey by full commit SHA', () => {
-    for (const uses of usesOf('workflows/release.yml').filter((u) => u.startsWith(OUR_REPOSITORY))) {
+    const ours = usesEntries('workflows/release.yml', read('workflows/release.yml')).filter((e) =>
+      e.uses.startsWith(OUR_REPOSITORY),
+    );
+    expect(ours.length).toBeGreaterThan(0);
+    for (const { uses, rest } of ours) {
       expect(uses).toMatch(/@[0-9a-f]{40}$/);
+      expect(rest).toMatch(/^\s+# v\d+\.\d+\.\d+/);
     }
   });
+});
+
+describe('the org policy is out of the callers’ reach', () => {
+  it.each(['sign', 'deploy'] as const)(
+    'twokey-%s.yml takes no policy input, and passes the repository policy from the default branch',
+    (stage) => {
+      const file = `.github/workflows/twokey-${stage}.yml`;
+      const inputs = workflow(file).on.workflow_call!.inputs!;
+      expect(inputs).not.toHaveProperty('policy');
+      expect(inputs['repository-policy']).toMatchObject({ type: 'string', default: '.twokey/policy.yml' });
+
+      const steps = Object.values(workflow(file).jobs).flatMap((job) => job.steps ?? []);
+      const checkout = steps.find((s) => s.uses?.startsWith('actions/checkout@'));
+      expect(checkout?.with).toMatchObject({
+        ref: expression('github.event.repository.default_branch'),
+        'sparse-checkout': expression('inputs.repository-policy'),
+        'persist-credentials': false,
+        path: 'repository-policy',
+      });
+      const step = twokeyStep(stage);
+      expect(step.with).not.toHaveProperty('policy');
+      expect(step.with?.['repository-policy']).toBe(`repository-policy/${expression('inputs.repository-policy')}`);
+    },
+  );
+
+  it('twokey-build.yml has no policy', () => {
+    expect(workflow('.github/workflows/twokey-build.yml').on.workflow_call!.inputs).not.toHaveProperty('policy');
+    expect(twokeyStep('build').with).not.toHaveProperty('policy');
+  });
+
+  it('the example caller passes no policy (it would be the org policy) to the reusable workflows or the gate', () => {
+    const { jobs } = workflow('workflows/release.yml');
+    for (const [name, job] of Object.entries(jobs)) {
+      if (job.uses?.startsWith(OUR_REPOSITORY)) expect(job.with ?? {}, name).not.toHaveProperty('policy');
+      for (const step of job.steps ?? []) {
+        if (step.uses?.startsWith(OUR_REPOSITORY)) expect(step.with ?? {}, name).not.toHaveProperty('policy');
+      }
+    }
+  });
+});
+
+describe('action.yml', () => {
+  const root = read('action.yml');
+  const deploy = read('actions/deploy/action.yml');
+
+  it('actions/deploy/action.yml is the root action.yml but for runs.main (one for `$/actions/deploy`, one for owner/twokey@SHA)', () => {
+    const main = /^ {2}main: .*$/m;
+    expect(parse(root).runs.main).toBe('actions/deploy/dist/index.js');
+    expect(parse(deploy).runs.main).toBe('dist/index.js');
+    expect(deploy.replace(main, '  main: MAIN')).toBe(root.replace(main, '  main: MAIN'));
+    const { runs: rootRuns, ...rootRest } = parse(root);
+    const { runs: deployRuns, ...deployRest } = parse(deploy);
+    expect(deployRest).toEqual(rootRest);
+    expect({ ...deployRuns, main: undefined }).toEqual({ ...rootRuns, main: undefined });
+  });
+
+  it.each(['action.yml', 'actions/deploy/action.yml', 'actions/sign/action.yml'])(
+    '%s: policy defaults to empty (the org policy of its own commit), repository-policy to .twokey/policy.yml',
+    (file) => {
+      const { inputs } = parse(read(file));
+      expect(inputs.policy).toMatchObject({ required: false, default: '' });
+      expect(inputs['repository-policy']).toMatchObject({ required: false, default: '.twokey/policy.yml' });
+    },
+  );
 });
