@@ -565,13 +565,30 @@ export function applyBundleMutation(mutation: BundleMutation, seeds: BundleSeed[
     const cosigned = withinCheckpointCosignatures(bytes, seed.json);
     if (cosigned) return { bytes, changed: false, notes, latitudes: [cosigned] };
   }
-  const latitudes = [...new Set(mutation.ops.map((op) => latitudeOf(op)?.name).filter((name) => name !== undefined))];
+  const within = (op: BundleOp) => latitudeOf(op, seed) !== undefined;
+  const latitudes = [
+    ...new Set(mutation.ops.map((op) => latitudeOf(op, seed)?.name).filter((name) => name !== undefined)),
+  ];
   if (changed && latitudes.length > 0) {
     // The same mutation without the operations within a latitude: if that leaves the seed, only they changed it.
-    const strict = applyBundleMutation({ ...mutation, ops: mutation.ops.filter((op) => !latitudeOf(op)) }, seeds);
+    const strict = applyBundleMutation({ ...mutation, ops: mutation.ops.filter((op) => !within(op)) }, seeds);
     if (!strict.changed) return { bytes, changed: false, notes, latitudes };
+    // Or the other operations changed only what a latitude operation then removed (a checkpoint edited, then the
+    // whole proof dropped): the bundle is the seed with the latitude operations alone.
+    if (!textOnly && !byteLevel) {
+      const only = applyBundleMutation({ ...mutation, ops: mutation.ops.filter(within) }, seeds);
+      if (only.bytes.equals(bytes) || sameJSON(only.bytes, bytes)) return { bytes, changed: false, notes, latitudes };
+    }
   }
   return { bytes, changed, notes };
+}
+
+function sameJSON(a: Buffer, b: Buffer): boolean {
+  try {
+    return jsonEqual(JSON.parse(a.toString('utf8')), JSON.parse(b.toString('utf8')));
+  } catch {
+    return false;
+  }
 }
 
 /**

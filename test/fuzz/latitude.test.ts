@@ -71,7 +71,7 @@ describe("the formats' latitude: accepted, keyed as the seed, not a finding", ()
   it.each(CASES)('$latitude ($seed)', ({ latitude, seed: name, op }) => {
     const index = seeds.findIndex((s) => s.name === name);
     const seed = seeds[index]!;
-    expect(latitudeOf(op)?.name).toBe(latitude);
+    expect(latitudeOf(op, seed)?.name).toBe(latitude);
     const mutated = applyBundleMutation({ seed: index, ops: [op] }, seeds);
     expect(mutated.bytes.toString('utf8')).not.toBe(seed.text);
     expect(mutated.changed).toBe(false);

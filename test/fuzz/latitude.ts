@@ -6,11 +6,13 @@
 // Everything else a mutation changes — any byte of a certificate or a signature other than these, any JSON spelling,
 // any unsigned log field — must be refused.
 import type { BundleOp } from './bundle-mutations';
+import type { BundleSeed } from './seeds';
 
 export interface Latitude {
   name: string;
   why: string;
-  applies: (op: BundleOp) => boolean;
+  /** Whether an operation on the seed stays within it (some hold only for some seeds: a key hint, with --key). */
+  applies: (op: BundleOp, seed?: BundleSeed) => boolean;
 }
 
 const under = (op: BundleOp, ...prefix: string[]) => 'path' in op && prefix.every((part, i) => op.path[i] === part);
@@ -50,7 +52,10 @@ export const LATITUDES: readonly Latitude[] = [
   {
     name: 'the public-key hint, with --key',
     why: 'a hint only says which key to look up; given the key, no verifier reads it, and nothing signs it',
-    applies: (op) => under(op, 'verificationMaterial', 'publicKey', 'hint'),
+    applies: (op, seed) =>
+      seed?.key !== undefined &&
+      (under(op, 'verificationMaterial', 'publicKey', 'hint') ||
+        (op.op === 'add-key' && op.path.length === 1 && under(op, 'verificationMaterial') && op.key === 'publicKey')),
   },
   {
     name: "a v0.1 entry's inclusion proof beside its promise",
@@ -63,7 +68,7 @@ export const LATITUDES: readonly Latitude[] = [
   },
 ];
 
-/** The latitude an operation stays within, if any. */
-export function latitudeOf(op: BundleOp): Latitude | undefined {
-  return LATITUDES.find((latitude) => latitude.applies(op));
+/** The latitude an operation on a seed stays within, if any. */
+export function latitudeOf(op: BundleOp, seed?: BundleSeed): Latitude | undefined {
+  return LATITUDES.find((latitude) => latitude.applies(op, seed));
 }
