@@ -78,7 +78,16 @@ export async function corpusOf(cacheDir: string, count: number, log: (line: stri
 }
 
 /** Signs a fresh corpus into `dir`; paths in the manifest name `finalDir`, where it will live. */
-export async function makeCorpus(dir: string, count: number, finalDir = dir): Promise<Corpus> {
+export async function makeCorpus(
+  dir: string,
+  count: number,
+  finalDir = dir,
+  options: {
+    /** The workflow that signs artifacts and review attestations (tests: an attacker's own workflow). */
+    signWorkflowRef?: string;
+  } = {},
+): Promise<Corpus> {
+  const signWorkflowRef = options.signWorkflowRef ?? SIGN_WORKFLOW_REF;
   const artifactsDir = join(dir, 'artifacts');
   const bundlesDir = join(dir, 'bundles');
   mkdirSync(artifactsDir, { recursive: true });
@@ -89,7 +98,7 @@ export async function makeCorpus(dir: string, count: number, finalDir = dir): Pr
   try {
     const build = identity(REPOSITORY, '.github/workflows/build.yml', 'refs/heads/main', COMMIT);
     const sign = identity(REPOSITORY, '.github/workflows/release.yml', 'refs/heads/main', COMMIT, {
-      job_workflow_ref: SIGN_WORKFLOW_REF,
+      job_workflow_ref: signWorkflowRef,
       job_workflow_sha: COMMIT,
     });
     const endpoints = { fulcioURL: stack.fulcioURL, rekorURL: stack.rekorURL, tsaURL: stack.tsaURL };
@@ -139,7 +148,7 @@ export async function makeCorpus(dir: string, count: number, finalDir = dir): Pr
 
     writeFileSync(join(dir, 'trusted_root.json'), `${JSON.stringify(stack.trustedRoot, null, 2)}\n`);
     const buildSan = `https://github.com/${BUILD_WORKFLOW_REF}`;
-    const signSan = `https://github.com/${SIGN_WORKFLOW_REF}`;
+    const signSan = `https://github.com/${signWorkflowRef}`;
     writeFileSync(
       join(dir, 'policy.yml'),
       [

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_POLICY_PATH } from '@twokey/github';
+import { ORG_POLICY_PATH } from '@twokey/github';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
@@ -56,14 +56,20 @@ describe('action.yml files', () => {
 });
 
 describe('the actions read their inputs one way', () => {
-  it('every action with a policy input defaults it to DEFAULT_POLICY_PATH, the path the code falls back to', () => {
+  it('every action with a policy input defaults it to empty: the org policy of its own repository and commit', () => {
     const withPolicy = manifests.filter((path) => parse(readFileSync(path, 'utf8')).inputs?.policy);
     expect(withPolicy.map((path) => path.slice(repoRoot.length + 1)).sort()).toEqual([
       'action.yml',
+      'actions/deploy/action.yml',
       'actions/sign/action.yml',
     ]);
-    for (const path of withPolicy)
-      expect(parse(readFileSync(path, 'utf8')).inputs.policy.default).toBe(DEFAULT_POLICY_PATH);
+    for (const path of withPolicy) {
+      const { inputs } = parse(readFileSync(path, 'utf8'));
+      expect(inputs.policy.default).toBe('');
+      expect(inputs['repository-policy'].default).toBe('');
+    }
+    // What the code reads when the input is empty: the platform repository's org policy, beside the actions.
+    expect(ORG_POLICY_PATH).toBe('.twokey/org-policy.yml');
   });
 
   // An action's src/ reads inputs, calls one step of packages/github and reports it: a page, no decision.

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import {
   DEFAULT_POLICY_PATH,
   githubApiUrl,
-  policyPathFromInput,
+  ORG_POLICY_PATH,
+  policyInputs,
   runnerPaths,
   signingEndpointsFromInputs,
   subjectInputsFromInputs,
@@ -75,13 +76,28 @@ describe('subjectInputsFromInputs', () => {
   });
 });
 
-describe('policyPathFromInput', () => {
-  it('takes the policy input, and the default policy path when it is empty', () => {
-    vi.stubEnv('INPUT_POLICY', 'platform/policy.yml');
-    expect(policyPathFromInput()).toBe('platform/policy.yml');
+describe('policyInputs', () => {
+  const entry = '/runner/_actions/acme/platform/0123abc/actions/sign/dist/index.js';
+
+  it("reads the org policy from the action's own repository at its own commit, and no repository policy, by default", () => {
     vi.stubEnv('INPUT_POLICY', '');
-    expect(policyPathFromInput()).toBe(DEFAULT_POLICY_PATH);
+    vi.stubEnv('INPUT_REPOSITORY-POLICY', '');
+    expect(policyInputs(entry)).toEqual({
+      policy: `/runner/_actions/acme/platform/0123abc/${ORG_POLICY_PATH}`,
+      ownOrgPolicy: true,
+    });
+    expect(ORG_POLICY_PATH).toBe('.twokey/org-policy.yml');
     expect(DEFAULT_POLICY_PATH).toBe('.twokey/policy.yml');
+  });
+
+  it('takes the inputs when given; a repository policy the workspace lacks means the org policy alone', () => {
+    vi.stubEnv('INPUT_POLICY', 'platform/org-policy.yml');
+    vi.stubEnv('INPUT_REPOSITORY-POLICY', 'repository-policy/.twokey/policy.yml');
+    expect(policyInputs(entry)).toEqual({
+      policy: 'platform/org-policy.yml',
+      ownOrgPolicy: false,
+      repositoryPolicy: { path: 'repository-policy/.twokey/policy.yml', optional: true },
+    });
   });
 });
 

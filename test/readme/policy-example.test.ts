@@ -2,7 +2,7 @@
 // accepts exactly the identities the example caller (workflows/release.yml) gives its build and sign jobs.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { matchIdentity, parsePolicy, type SignerIdentity } from '@twokey/core';
+import { matchIdentity, parsePolicy, parseRepositoryPolicy, type SignerIdentity } from '@twokey/core';
 import { GITHUB_ACTIONS_ISSUER } from '@twokey/testkit';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -21,8 +21,9 @@ function reusableWorkflowSigner(job: string, sourceRepository = 'https://github.
   };
   const uses = workflow.jobs[job]?.uses;
   if (!uses) throw new Error(`workflows/release.yml: job ${job} calls no reusable workflow`);
+  // A reusable workflow called at a tag is named by its full ref: `@v1.0.0` is `@refs/tags/v1.0.0` in the token.
   return {
-    san: `https://github.com/${uses}`,
+    san: `https://github.com/${uses.replace(/@(v\d+\.\d+\.\d+)$/, '@refs/tags/$1')}`,
     issuer: GITHUB_ACTIONS_ISSUER,
     extensions: { sourceRepositoryURI: sourceRepository },
   };
@@ -30,12 +31,16 @@ function reusableWorkflowSigner(job: string, sourceRepository = 'https://github.
 
 describe('docs/policy.example.yml', () => {
   it('parses, with the rules and identities its comments describe', () => {
-    expect(policy.identities.build.san).toMatch(
-      /^https:\/\/github\.com\/twokey-dev\/twokey\/\.github\/workflows\/twokey-build\.yml@[0-9a-f]{40}$/,
-    );
-    expect(policy.identities.sign.sanPattern).toContain('twokey-sign');
-    expect(policy.identities.build.sourceRepository).toBe('https://github.com/acme/app');
-    expect(policy.identities.sign.sourceRepository).toBe('https://github.com/acme/app');
+    for (const [stage, rule] of Object.entries(policy.identities)) {
+      expect(rule.sans).toEqual(
+        ['v1.0.0', 'v1.1.0'].map(
+          (version) =>
+            `https://github.com/twokey-dev/twokey/.github/workflows/twokey-${stage}.yml@refs/tags/${version}`,
+        ),
+      );
+      expect(rule.sanPattern).toBeUndefined();
+      expect(rule.sourceRepository).toBeUndefined();
+    }
     expect(policy.review).toEqual({
       minApprovals: 1,
       allowBots: false,
@@ -58,9 +63,35 @@ describe('docs/policy.example.yml', () => {
     expect(matchIdentity(sign, policy.identities.build)).toMatchObject({ ok: false });
   });
 
-  it('refuses the same workflows run for another repository', () => {
-    const elsewhere = 'https://github.com/mallory/app';
-    expect(matchIdentity(reusableWorkflowSigner('provenance', elsewhere), policy.identities.build).ok).toBe(false);
-    expect(matchIdentity(reusableWorkflowSigner('sign', elsewhere), policy.identities.sign).ok).toBe(false);
+  it('refuses versions nobody listed: an older release, a branch, a floating tag, a commit SHA', () => {
+    const sign = reusableWorkflowSigner('sign');
+    for (const ref of [
+      'refs/tags/v0.9.0',
+      'refs/heads/main',
+      'refs/tags/v1',
+      '0123456789abcdef0123456789abcdef01234567',
+    ]) {
+      const other = { ...sign, san: sign.san.replace(/@.*$/, `@${ref}`) };
+      expect(matchIdentity(other, policy.identities.sign).ok, ref).toBe(false);
+    }
+  });
+});
+
+describe('docs/repository-policy.example.yml and this repository’s own .twokey/org-policy.yml', () => {
+  it('the org policy the actions read from their own commit parses, as the example says', () => {
+    const org = parsePolicy(
+      readFileSync(join(repoRoot, '.twokey', 'org-policy.yml'), 'utf8'),
+      '.twokey/org-policy.yml',
+    );
+    expect(org.identities).toEqual(policy.identities);
+  });
+
+  it('the repository policy example tightens the org policy example, key by key', () => {
+    const source = 'docs/repository-policy.example.yml';
+    const tightened = parseRepositoryPolicy(readFileSync(join(repoRoot, source), 'utf8'), source, policy);
+    expect(tightened.identities).toEqual(policy.identities);
+    expect(tightened.review).toMatchObject({ minApprovals: 2, protectedBranches: ['main'] });
+    expect(tightened.deploy).toMatchObject({ maxAgeSeconds: 7 * 86400, artifacts: ['app-*'] });
+    expect(tightened.repository?.source).toBe(source);
   });
 });

@@ -50,8 +50,9 @@ beforeAll(async () => {
   mkdirSync(join(workspace, '.twokey'));
   writeFileSync(join(workspace, ARTIFACT), `app ${'y'.repeat(500)}\n`);
   const identities = `version: 1\nidentities:\n  build:\n    issuer: ${ISSUER}\n    san: ${BUILD_SAN}\n  sign:\n    issuer: ${ISSUER}\n    san: ${SIGN_SAN}\n`;
-  // No policy input: the action's default, .twokey/policy.yml.
-  writeFileSync(join(workspace, '.twokey', 'policy.yml'), identities);
+  // The org policy, given as the `policy` input (the reusable workflow leaves it empty: the platform repository's own,
+  // which a bundle built for the test does not sit in).
+  writeFileSync(join(workspace, '.twokey', 'org-policy.yml'), identities);
   writeFileSync(join(workspace, 'typo-policy.yml'), `${identities}review:\n  min-aprovals: 2\n`);
 });
 
@@ -89,6 +90,7 @@ async function runSign(repository: FakeRepository, commit: string, inputs: Recor
       'subject-path': ARTIFACT,
       provenance,
       'trusted-root': stack.trustedRootPath,
+      policy: '.twokey/org-policy.yml',
       ...endpoints(),
       ...inputs,
     },

@@ -52,6 +52,8 @@ export function usesEntries(file: string, source: string): UsesEntry[] {
 const SHA = /^[0-9a-f]{40}$/;
 const REMOTE = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)((?:\/[^@\s]+)?)@([^@\s]+)$/;
 const VERSION_COMMENT = /^\s+#\s*v\d+\.\d+\.\d+(?:\s|$)/;
+/** An exact release version: `v1.4.0`, never `v1` or `v1.4`. */
+const RELEASE_TAG = /^v\d+\.\d+\.\d+$/;
 
 export interface ReferenceRules {
   /** The repository root that `$/path` resolves in (the workflow's own repository). */
@@ -64,8 +66,9 @@ export interface ReferenceRules {
 
 /**
  * Why this `uses:` is not an immutable reference, or undefined when it is. Allowed: `$/path` (this repository at the
- * running commit, naming a directory with an action.yml), `./path`, `docker://…@sha256:<64 hex>`, and
- * `owner/repo[/path]@<40-hex SHA>` followed on its line by a `# vX.Y.Z` comment saying which release it is.
+ * running commit, naming a directory with an action.yml), `./path`, `docker://…@sha256:<64 hex>`,
+ * `owner/repo[/path]@<40-hex SHA>` followed on its line by a `# vX.Y.Z` comment saying which release it is, and a
+ * reusable workflow (job-level) at an exact release tag `vX.Y.Z`.
  */
 export function referenceProblem(entry: UsesEntry, rules: ReferenceRules): string | undefined {
   const { uses } = entry;
@@ -86,6 +89,16 @@ export function referenceProblem(entry: UsesEntry, rules: ReferenceRules): strin
   }
   const remote = REMOTE.exec(uses);
   if (!remote) return 'not owner/repo[/path]@ref';
+  // A reusable workflow a caller runs is pinned by its exact release tag (an immutable GitHub release), as
+  // slsa-github-generator's builders are: the certificate's SAN names that ref, so the org policy — read at that very
+  // commit, which cannot name its own hash — can list the version exactly. A floating tag (`v1`) never passes.
+  if (
+    entry.level === 'job' &&
+    /^\/\.github\/workflows\/[^/]+\.ya?ml$/.test(remote[3]!) &&
+    RELEASE_TAG.test(remote[4]!)
+  ) {
+    return undefined;
+  }
   if (!SHA.test(remote[4]!))
     return `@${remote[4]} is mutable (a tag, a branch or a short SHA): pin the full commit SHA`;
   if (!VERSION_COMMENT.test(entry.rest)) return 'a pinned SHA needs a `# vX.Y.Z` comment on its line';

@@ -136,14 +136,29 @@ describe("twokey's own code runs from the reusable workflow's own commit", () =>
     expect(usesEntries(file, read(file)).filter((e) => e.uses.includes(OUR_REPOSITORY))).toEqual([]);
   });
 
-  it('the example caller pins twokey by full commit SHA', () => {
+  it('the example caller pins twokey’s reusable workflows by exact release tag (the SAN the org policy lists), its action by full commit SHA', () => {
     const ours = usesEntries('workflows/release.yml', read('workflows/release.yml')).filter((e) =>
       e.uses.startsWith(OUR_REPOSITORY),
     );
-    expect(ours.length).toBeGreaterThan(0);
-    for (const { uses, rest } of ours) {
+    const workflows = ours.filter((e) => e.level === 'job');
+    const actions = ours.filter((e) => e.level === 'step');
+    expect(workflows.length).toBe(2);
+    expect(actions.length).toBeGreaterThan(0);
+    for (const { uses } of workflows)
+      expect(uses).toMatch(/\.github\/workflows\/twokey-(build|sign)\.yml@v\d+\.\d+\.\d+$/);
+    for (const { uses, rest } of actions) {
       expect(uses).toMatch(/@[0-9a-f]{40}$/);
       expect(rest).toMatch(/^\s+# v\d+\.\d+\.\d+/);
+    }
+  });
+
+  it('refuses a floating tag for a reusable workflow: only an exact release vX.Y.Z', () => {
+    const rules = { root: repoRoot, allowSelf: false, allowLocal: true };
+    const caller = (ref: string) =>
+      `jobs:\n  sign:\n    uses: acme/platform/.github/workflows/twokey-sign.yml@${ref}\n`;
+    expect(mutableReferences('caller.yml', caller('v1.5.0'), rules)).toEqual([]);
+    for (const ref of ['v1', 'v1.5', 'main', 'v1.5.0-rc', 'abc1234']) {
+      expect(mutableReferences('caller.yml', caller(ref), rules), ref).toHaveLength(1);
     }
   });
 });
@@ -203,11 +218,11 @@ describe('action.yml', () => {
   });
 
   it.each(['action.yml', 'actions/deploy/action.yml', 'actions/sign/action.yml'])(
-    '%s: policy defaults to empty (the org policy of its own commit), repository-policy to .twokey/policy.yml',
+    '%s: policy defaults to empty (the org policy of its own commit), repository-policy to empty (none)',
     (file) => {
       const { inputs } = parse(read(file));
       expect(inputs.policy).toMatchObject({ required: false, default: '' });
-      expect(inputs['repository-policy']).toMatchObject({ required: false, default: '.twokey/policy.yml' });
+      expect(inputs['repository-policy']).toMatchObject({ required: false, default: '' });
     },
   );
 });

@@ -61714,8 +61714,8 @@ function visible(c) {
 var import_yaml = __toESM(require_dist(), 1);
 
 // packages/core/src/validators/policy.validate.js
-var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": 'The Sigstore trusted root bundles must chain to: "public-good" or a path to a trusted_root.json.', "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main.", "type": "string", "minLength": 1, "maxLength": 4096 }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
-var schema32 = { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main.", "type": "string", "minLength": 1, "maxLength": 4096 }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] };
+var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": 'The Sigstore trusted root bundles must chain to: "public-good" or a path to a trusted_root.json.', "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
+var schema32 = { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] };
 var func1 = ucs2length;
 var pattern4 = new RegExp("^https://[^\\s]+$", "u");
 var pattern8 = new RegExp("^(?!refs/)[^\\s]+$", "u");
@@ -61923,9 +61923,13 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
             if (data2.san !== void 0) {
               let data4 = data2.san;
+              const _errs16 = errors;
+              let valid5 = false;
+              let passing1 = null;
+              const _errs17 = errors;
               if (typeof data4 === "string") {
                 if (func1(data4) > 4096) {
-                  const err15 = { instancePath: instancePath + "/identities/build/san", schemaPath: "#/$defs/identity/properties/san/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san, data: data4 };
+                  const err15 = { instancePath: instancePath + "/identities/build/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data4 };
                   if (vErrors === null) {
                     vErrors = [err15];
                   } else {
@@ -61934,7 +61938,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   errors++;
                 }
                 if (func1(data4) < 1) {
-                  const err16 = { instancePath: instancePath + "/identities/build/san", schemaPath: "#/$defs/identity/properties/san/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san, data: data4 };
+                  const err16 = { instancePath: instancePath + "/identities/build/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data4 };
                   if (vErrors === null) {
                     vErrors = [err16];
                   } else {
@@ -61943,7 +61947,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   errors++;
                 }
               } else {
-                const err17 = { instancePath: instancePath + "/identities/build/san", schemaPath: "#/$defs/identity/properties/san/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.type, parentSchema: schema32.properties.san, data: data4 };
+                const err17 = { instancePath: instancePath + "/identities/build/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data4 };
                 if (vErrors === null) {
                   vErrors = [err17];
                 } else {
@@ -61951,12 +61955,15 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 }
                 errors++;
               }
-            }
-            if (data2["san-pattern"] !== void 0) {
-              let data5 = data2["san-pattern"];
-              if (typeof data5 === "string") {
-                if (func1(data5) > 1024) {
-                  const err18 = { instancePath: instancePath + "/identities/build/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data5 };
+              var _valid1 = _errs17 === errors;
+              if (_valid1) {
+                valid5 = true;
+                passing1 = 0;
+              }
+              const _errs19 = errors;
+              if (Array.isArray(data4)) {
+                if (data4.length > 8) {
+                  const err18 = { instancePath: instancePath + "/identities/build/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data4 };
                   if (vErrors === null) {
                     vErrors = [err18];
                   } else {
@@ -61964,8 +61971,8 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (func1(data5) < 1) {
-                  const err19 = { instancePath: instancePath + "/identities/build/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data5 };
+                if (data4.length < 1) {
+                  const err19 = { instancePath: instancePath + "/identities/build/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data4 };
                   if (vErrors === null) {
                     vErrors = [err19];
                   } else {
@@ -61973,145 +61980,144 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
+                const len0 = data4.length;
+                for (let i0 = 0; i0 < len0; i0++) {
+                  let data5 = data4[i0];
+                  if (typeof data5 === "string") {
+                    if (func1(data5) > 4096) {
+                      const err20 = { instancePath: instancePath + "/identities/build/san/" + i0, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data5 };
+                      if (vErrors === null) {
+                        vErrors = [err20];
+                      } else {
+                        vErrors.push(err20);
+                      }
+                      errors++;
+                    }
+                    if (func1(data5) < 1) {
+                      const err21 = { instancePath: instancePath + "/identities/build/san/" + i0, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data5 };
+                      if (vErrors === null) {
+                        vErrors = [err21];
+                      } else {
+                        vErrors.push(err21);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err22 = { instancePath: instancePath + "/identities/build/san/" + i0, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data5 };
+                    if (vErrors === null) {
+                      vErrors = [err22];
+                    } else {
+                      vErrors.push(err22);
+                    }
+                    errors++;
+                  }
+                }
+                let i1 = data4.length;
+                let j0;
+                if (i1 > 1) {
+                  const indices0 = {};
+                  for (; i1--; ) {
+                    let item0 = data4[i1];
+                    if (typeof item0 !== "string") {
+                      continue;
+                    }
+                    if (typeof indices0[item0] == "number") {
+                      j0 = indices0[item0];
+                      const err23 = { instancePath: instancePath + "/identities/build/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i1, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i1 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data4 };
+                      if (vErrors === null) {
+                        vErrors = [err23];
+                      } else {
+                        vErrors.push(err23);
+                      }
+                      errors++;
+                      break;
+                    }
+                    indices0[item0] = i1;
+                  }
+                }
               } else {
-                const err20 = { instancePath: instancePath + "/identities/build/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data5 };
+                const err24 = { instancePath: instancePath + "/identities/build/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data4 };
                 if (vErrors === null) {
-                  vErrors = [err20];
+                  vErrors = [err24];
                 } else {
-                  vErrors.push(err20);
+                  vErrors.push(err24);
+                }
+                errors++;
+              }
+              var _valid1 = _errs19 === errors;
+              if (_valid1 && valid5) {
+                valid5 = false;
+                passing1 = [passing1, 1];
+              } else {
+                if (_valid1) {
+                  valid5 = true;
+                  passing1 = 1;
+                }
+              }
+              if (!valid5) {
+                const err25 = { instancePath: instancePath + "/identities/build/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing1 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data4 };
+                if (vErrors === null) {
+                  vErrors = [err25];
+                } else {
+                  vErrors.push(err25);
+                }
+                errors++;
+              } else {
+                errors = _errs16;
+                if (vErrors !== null) {
+                  if (_errs16) {
+                    vErrors.length = _errs16;
+                  } else {
+                    vErrors = null;
+                  }
+                }
+              }
+            }
+            if (data2["san-pattern"] !== void 0) {
+              let data6 = data2["san-pattern"];
+              if (typeof data6 === "string") {
+                if (func1(data6) > 1024) {
+                  const err26 = { instancePath: instancePath + "/identities/build/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data6 };
+                  if (vErrors === null) {
+                    vErrors = [err26];
+                  } else {
+                    vErrors.push(err26);
+                  }
+                  errors++;
+                }
+                if (func1(data6) < 1) {
+                  const err27 = { instancePath: instancePath + "/identities/build/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data6 };
+                  if (vErrors === null) {
+                    vErrors = [err27];
+                  } else {
+                    vErrors.push(err27);
+                  }
+                  errors++;
+                }
+              } else {
+                const err28 = { instancePath: instancePath + "/identities/build/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data6 };
+                if (vErrors === null) {
+                  vErrors = [err28];
+                } else {
+                  vErrors.push(err28);
                 }
                 errors++;
               }
             }
             if (data2["source-repository"] !== void 0) {
-              let data6 = data2["source-repository"];
-              if (typeof data6 === "string") {
-                if (func1(data6) > 1024) {
-                  const err21 = { instancePath: instancePath + "/identities/build/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data6 };
+              let data7 = data2["source-repository"];
+              if (typeof data7 === "string") {
+                if (func1(data7) > 1024) {
+                  const err29 = { instancePath: instancePath + "/identities/build/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data7 };
                   if (vErrors === null) {
-                    vErrors = [err21];
+                    vErrors = [err29];
                   } else {
-                    vErrors.push(err21);
+                    vErrors.push(err29);
                   }
                   errors++;
                 }
-                if (!pattern4.test(data6)) {
-                  const err22 = { instancePath: instancePath + "/identities/build/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data6 };
-                  if (vErrors === null) {
-                    vErrors = [err22];
-                  } else {
-                    vErrors.push(err22);
-                  }
-                  errors++;
-                }
-              } else {
-                const err23 = { instancePath: instancePath + "/identities/build/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data6 };
-                if (vErrors === null) {
-                  vErrors = [err23];
-                } else {
-                  vErrors.push(err23);
-                }
-                errors++;
-              }
-            }
-          } else {
-            const err24 = { instancePath: instancePath + "/identities/build", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data2 };
-            if (vErrors === null) {
-              vErrors = [err24];
-            } else {
-              vErrors.push(err24);
-            }
-            errors++;
-          }
-        }
-        if (data1.sign !== void 0) {
-          let data7 = data1.sign;
-          const _errs24 = errors;
-          let valid6 = false;
-          let passing1 = null;
-          const _errs25 = errors;
-          if (data7 && typeof data7 == "object" && !Array.isArray(data7)) {
-            if (data7.san === void 0) {
-              const err25 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data7 };
-              if (vErrors === null) {
-                vErrors = [err25];
-              } else {
-                vErrors.push(err25);
-              }
-              errors++;
-            }
-          }
-          var _valid1 = _errs25 === errors;
-          if (_valid1) {
-            valid6 = true;
-            passing1 = 0;
-          }
-          const _errs26 = errors;
-          if (data7 && typeof data7 == "object" && !Array.isArray(data7)) {
-            if (data7["san-pattern"] === void 0) {
-              const err26 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data7 };
-              if (vErrors === null) {
-                vErrors = [err26];
-              } else {
-                vErrors.push(err26);
-              }
-              errors++;
-            }
-          }
-          var _valid1 = _errs26 === errors;
-          if (_valid1 && valid6) {
-            valid6 = false;
-            passing1 = [passing1, 1];
-          } else {
-            if (_valid1) {
-              valid6 = true;
-              passing1 = 1;
-            }
-          }
-          if (!valid6) {
-            const err27 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing1 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data7 };
-            if (vErrors === null) {
-              vErrors = [err27];
-            } else {
-              vErrors.push(err27);
-            }
-            errors++;
-          } else {
-            errors = _errs24;
-            if (vErrors !== null) {
-              if (_errs24) {
-                vErrors.length = _errs24;
-              } else {
-                vErrors = null;
-              }
-            }
-          }
-          if (data7 && typeof data7 == "object" && !Array.isArray(data7)) {
-            if (data7.issuer === void 0) {
-              const err28 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data7 };
-              if (vErrors === null) {
-                vErrors = [err28];
-              } else {
-                vErrors.push(err28);
-              }
-              errors++;
-            }
-            for (const key3 in data7) {
-              if (!(key3 === "issuer" || key3 === "san" || key3 === "san-pattern" || key3 === "source-repository")) {
-                const err29 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data7 };
-                if (vErrors === null) {
-                  vErrors = [err29];
-                } else {
-                  vErrors.push(err29);
-                }
-                errors++;
-              }
-            }
-            if (data7.issuer !== void 0) {
-              let data8 = data7.issuer;
-              if (typeof data8 === "string") {
-                if (func1(data8) > 1024) {
-                  const err30 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data8 };
+                if (!pattern4.test(data7)) {
+                  const err30 = { instancePath: instancePath + "/identities/build/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data7 };
                   if (vErrors === null) {
                     vErrors = [err30];
                   } else {
@@ -62119,92 +62125,123 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (!pattern4.test(data8)) {
-                  const err31 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data8 };
-                  if (vErrors === null) {
-                    vErrors = [err31];
-                  } else {
-                    vErrors.push(err31);
-                  }
-                  errors++;
-                }
               } else {
-                const err32 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data8 };
+                const err31 = { instancePath: instancePath + "/identities/build/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data7 };
                 if (vErrors === null) {
-                  vErrors = [err32];
+                  vErrors = [err31];
                 } else {
-                  vErrors.push(err32);
+                  vErrors.push(err31);
                 }
                 errors++;
               }
             }
-            if (data7.san !== void 0) {
-              let data9 = data7.san;
+          } else {
+            const err32 = { instancePath: instancePath + "/identities/build", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data2 };
+            if (vErrors === null) {
+              vErrors = [err32];
+            } else {
+              vErrors.push(err32);
+            }
+            errors++;
+          }
+        }
+        if (data1.sign !== void 0) {
+          let data8 = data1.sign;
+          const _errs30 = errors;
+          let valid10 = false;
+          let passing2 = null;
+          const _errs31 = errors;
+          if (data8 && typeof data8 == "object" && !Array.isArray(data8)) {
+            if (data8.san === void 0) {
+              const err33 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data8 };
+              if (vErrors === null) {
+                vErrors = [err33];
+              } else {
+                vErrors.push(err33);
+              }
+              errors++;
+            }
+          }
+          var _valid2 = _errs31 === errors;
+          if (_valid2) {
+            valid10 = true;
+            passing2 = 0;
+          }
+          const _errs32 = errors;
+          if (data8 && typeof data8 == "object" && !Array.isArray(data8)) {
+            if (data8["san-pattern"] === void 0) {
+              const err34 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data8 };
+              if (vErrors === null) {
+                vErrors = [err34];
+              } else {
+                vErrors.push(err34);
+              }
+              errors++;
+            }
+          }
+          var _valid2 = _errs32 === errors;
+          if (_valid2 && valid10) {
+            valid10 = false;
+            passing2 = [passing2, 1];
+          } else {
+            if (_valid2) {
+              valid10 = true;
+              passing2 = 1;
+            }
+          }
+          if (!valid10) {
+            const err35 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing2 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data8 };
+            if (vErrors === null) {
+              vErrors = [err35];
+            } else {
+              vErrors.push(err35);
+            }
+            errors++;
+          } else {
+            errors = _errs30;
+            if (vErrors !== null) {
+              if (_errs30) {
+                vErrors.length = _errs30;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+          if (data8 && typeof data8 == "object" && !Array.isArray(data8)) {
+            if (data8.issuer === void 0) {
+              const err36 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data8 };
+              if (vErrors === null) {
+                vErrors = [err36];
+              } else {
+                vErrors.push(err36);
+              }
+              errors++;
+            }
+            for (const key3 in data8) {
+              if (!(key3 === "issuer" || key3 === "san" || key3 === "san-pattern" || key3 === "source-repository")) {
+                const err37 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data8 };
+                if (vErrors === null) {
+                  vErrors = [err37];
+                } else {
+                  vErrors.push(err37);
+                }
+                errors++;
+              }
+            }
+            if (data8.issuer !== void 0) {
+              let data9 = data8.issuer;
               if (typeof data9 === "string") {
-                if (func1(data9) > 4096) {
-                  const err33 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san, data: data9 };
+                if (func1(data9) > 1024) {
+                  const err38 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data9 };
                   if (vErrors === null) {
-                    vErrors = [err33];
+                    vErrors = [err38];
                   } else {
-                    vErrors.push(err33);
+                    vErrors.push(err38);
                   }
                   errors++;
                 }
-                if (func1(data9) < 1) {
-                  const err34 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san, data: data9 };
-                  if (vErrors === null) {
-                    vErrors = [err34];
-                  } else {
-                    vErrors.push(err34);
-                  }
-                  errors++;
-                }
-              } else {
-                const err35 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.type, parentSchema: schema32.properties.san, data: data9 };
-                if (vErrors === null) {
-                  vErrors = [err35];
-                } else {
-                  vErrors.push(err35);
-                }
-                errors++;
-              }
-            }
-            if (data7["san-pattern"] !== void 0) {
-              let data10 = data7["san-pattern"];
-              if (typeof data10 === "string") {
-                if (func1(data10) > 1024) {
-                  const err36 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data10 };
-                  if (vErrors === null) {
-                    vErrors = [err36];
-                  } else {
-                    vErrors.push(err36);
-                  }
-                  errors++;
-                }
-                if (func1(data10) < 1) {
-                  const err37 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data10 };
-                  if (vErrors === null) {
-                    vErrors = [err37];
-                  } else {
-                    vErrors.push(err37);
-                  }
-                  errors++;
-                }
-              } else {
-                const err38 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data10 };
-                if (vErrors === null) {
-                  vErrors = [err38];
-                } else {
-                  vErrors.push(err38);
-                }
-                errors++;
-              }
-            }
-            if (data7["source-repository"] !== void 0) {
-              let data11 = data7["source-repository"];
-              if (typeof data11 === "string") {
-                if (func1(data11) > 1024) {
-                  const err39 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data11 };
+                if (!pattern4.test(data9)) {
+                  const err39 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data9 };
                   if (vErrors === null) {
                     vErrors = [err39];
                   } else {
@@ -62212,145 +62249,173 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (!pattern4.test(data11)) {
-                  const err40 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data11 };
-                  if (vErrors === null) {
-                    vErrors = [err40];
-                  } else {
-                    vErrors.push(err40);
-                  }
-                  errors++;
-                }
               } else {
-                const err41 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data11 };
+                const err40 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data9 };
                 if (vErrors === null) {
-                  vErrors = [err41];
+                  vErrors = [err40];
                 } else {
-                  vErrors.push(err41);
+                  vErrors.push(err40);
                 }
                 errors++;
               }
             }
-          } else {
-            const err42 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data7 };
-            if (vErrors === null) {
-              vErrors = [err42];
-            } else {
-              vErrors.push(err42);
-            }
-            errors++;
-          }
-        }
-      } else {
-        const err43 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.identities.type, parentSchema: schema31.properties.identities, data: data1 };
-        if (vErrors === null) {
-          vErrors = [err43];
-        } else {
-          vErrors.push(err43);
-        }
-        errors++;
-      }
-    }
-    if (data.review !== void 0) {
-      let data12 = data.review;
-      if (data12 && typeof data12 == "object" && !Array.isArray(data12)) {
-        for (const key4 in data12) {
-          if (!(key4 === "min-approvals" || key4 === "allow-bots" || key4 === "require-approval-on-head" || key4 === "changes-requested-blocks" || key4 === "protected-branches" || key4 === "unidentified-co-authors" || key4 === "non-human-co-authors" || key4 === "allow-activity-fallback")) {
-            const err44 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.review, data: data12 };
-            if (vErrors === null) {
-              vErrors = [err44];
-            } else {
-              vErrors.push(err44);
-            }
-            errors++;
-          }
-        }
-        if (data12["min-approvals"] !== void 0) {
-          let data13 = data12["min-approvals"];
-          if (!(typeof data13 == "number" && (!(data13 % 1) && !isNaN(data13)) && isFinite(data13))) {
-            const err45 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.review.properties["min-approvals"].type, parentSchema: schema31.properties.review.properties["min-approvals"], data: data13 };
-            if (vErrors === null) {
-              vErrors = [err45];
-            } else {
-              vErrors.push(err45);
-            }
-            errors++;
-          }
-          if (typeof data13 == "number" && isFinite(data13)) {
-            if (data13 < 1 || isNaN(data13)) {
-              const err46 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.review.properties["min-approvals"], data: data13 };
-              if (vErrors === null) {
-                vErrors = [err46];
+            if (data8.san !== void 0) {
+              let data10 = data8.san;
+              const _errs37 = errors;
+              let valid12 = false;
+              let passing3 = null;
+              const _errs38 = errors;
+              if (typeof data10 === "string") {
+                if (func1(data10) > 4096) {
+                  const err41 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data10 };
+                  if (vErrors === null) {
+                    vErrors = [err41];
+                  } else {
+                    vErrors.push(err41);
+                  }
+                  errors++;
+                }
+                if (func1(data10) < 1) {
+                  const err42 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data10 };
+                  if (vErrors === null) {
+                    vErrors = [err42];
+                  } else {
+                    vErrors.push(err42);
+                  }
+                  errors++;
+                }
               } else {
-                vErrors.push(err46);
+                const err43 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data10 };
+                if (vErrors === null) {
+                  vErrors = [err43];
+                } else {
+                  vErrors.push(err43);
+                }
+                errors++;
               }
-              errors++;
-            }
-          }
-        }
-        if (data12["allow-bots"] !== void 0) {
-          let data14 = data12["allow-bots"];
-          if (typeof data14 !== "boolean") {
-            const err47 = { instancePath: instancePath + "/review/allow-bots", schemaPath: "#/properties/review/properties/allow-bots/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["allow-bots"].type, parentSchema: schema31.properties.review.properties["allow-bots"], data: data14 };
-            if (vErrors === null) {
-              vErrors = [err47];
-            } else {
-              vErrors.push(err47);
-            }
-            errors++;
-          }
-        }
-        if (data12["require-approval-on-head"] !== void 0) {
-          let data15 = data12["require-approval-on-head"];
-          if (typeof data15 !== "boolean") {
-            const err48 = { instancePath: instancePath + "/review/require-approval-on-head", schemaPath: "#/properties/review/properties/require-approval-on-head/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["require-approval-on-head"].type, parentSchema: schema31.properties.review.properties["require-approval-on-head"], data: data15 };
-            if (vErrors === null) {
-              vErrors = [err48];
-            } else {
-              vErrors.push(err48);
-            }
-            errors++;
-          }
-        }
-        if (data12["changes-requested-blocks"] !== void 0) {
-          let data16 = data12["changes-requested-blocks"];
-          if (typeof data16 !== "boolean") {
-            const err49 = { instancePath: instancePath + "/review/changes-requested-blocks", schemaPath: "#/properties/review/properties/changes-requested-blocks/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["changes-requested-blocks"].type, parentSchema: schema31.properties.review.properties["changes-requested-blocks"], data: data16 };
-            if (vErrors === null) {
-              vErrors = [err49];
-            } else {
-              vErrors.push(err49);
-            }
-            errors++;
-          }
-        }
-        if (data12["protected-branches"] !== void 0) {
-          let data17 = data12["protected-branches"];
-          if (Array.isArray(data17)) {
-            if (data17.length > 256) {
-              const err50 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.review.properties["protected-branches"], data: data17 };
-              if (vErrors === null) {
-                vErrors = [err50];
+              var _valid3 = _errs38 === errors;
+              if (_valid3) {
+                valid12 = true;
+                passing3 = 0;
+              }
+              const _errs40 = errors;
+              if (Array.isArray(data10)) {
+                if (data10.length > 8) {
+                  const err44 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data10 };
+                  if (vErrors === null) {
+                    vErrors = [err44];
+                  } else {
+                    vErrors.push(err44);
+                  }
+                  errors++;
+                }
+                if (data10.length < 1) {
+                  const err45 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data10 };
+                  if (vErrors === null) {
+                    vErrors = [err45];
+                  } else {
+                    vErrors.push(err45);
+                  }
+                  errors++;
+                }
+                const len1 = data10.length;
+                for (let i2 = 0; i2 < len1; i2++) {
+                  let data11 = data10[i2];
+                  if (typeof data11 === "string") {
+                    if (func1(data11) > 4096) {
+                      const err46 = { instancePath: instancePath + "/identities/sign/san/" + i2, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data11 };
+                      if (vErrors === null) {
+                        vErrors = [err46];
+                      } else {
+                        vErrors.push(err46);
+                      }
+                      errors++;
+                    }
+                    if (func1(data11) < 1) {
+                      const err47 = { instancePath: instancePath + "/identities/sign/san/" + i2, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data11 };
+                      if (vErrors === null) {
+                        vErrors = [err47];
+                      } else {
+                        vErrors.push(err47);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err48 = { instancePath: instancePath + "/identities/sign/san/" + i2, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data11 };
+                    if (vErrors === null) {
+                      vErrors = [err48];
+                    } else {
+                      vErrors.push(err48);
+                    }
+                    errors++;
+                  }
+                }
+                let i3 = data10.length;
+                let j1;
+                if (i3 > 1) {
+                  const indices1 = {};
+                  for (; i3--; ) {
+                    let item1 = data10[i3];
+                    if (typeof item1 !== "string") {
+                      continue;
+                    }
+                    if (typeof indices1[item1] == "number") {
+                      j1 = indices1[item1];
+                      const err49 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i3, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i3 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data10 };
+                      if (vErrors === null) {
+                        vErrors = [err49];
+                      } else {
+                        vErrors.push(err49);
+                      }
+                      errors++;
+                      break;
+                    }
+                    indices1[item1] = i3;
+                  }
+                }
               } else {
-                vErrors.push(err50);
+                const err50 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data10 };
+                if (vErrors === null) {
+                  vErrors = [err50];
+                } else {
+                  vErrors.push(err50);
+                }
+                errors++;
               }
-              errors++;
-            }
-            if (data17.length < 1) {
-              const err51 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.review.properties["protected-branches"], data: data17 };
-              if (vErrors === null) {
-                vErrors = [err51];
+              var _valid3 = _errs40 === errors;
+              if (_valid3 && valid12) {
+                valid12 = false;
+                passing3 = [passing3, 1];
               } else {
-                vErrors.push(err51);
+                if (_valid3) {
+                  valid12 = true;
+                  passing3 = 1;
+                }
               }
-              errors++;
+              if (!valid12) {
+                const err51 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing3 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data10 };
+                if (vErrors === null) {
+                  vErrors = [err51];
+                } else {
+                  vErrors.push(err51);
+                }
+                errors++;
+              } else {
+                errors = _errs37;
+                if (vErrors !== null) {
+                  if (_errs37) {
+                    vErrors.length = _errs37;
+                  } else {
+                    vErrors = null;
+                  }
+                }
+              }
             }
-            const len0 = data17.length;
-            for (let i0 = 0; i0 < len0; i0++) {
-              let data18 = data17[i0];
-              if (typeof data18 === "string") {
-                if (func1(data18) > 255) {
-                  const err52 = { instancePath: instancePath + "/review/protected-branches/" + i0, schemaPath: "#/properties/review/properties/protected-branches/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data18 };
+            if (data8["san-pattern"] !== void 0) {
+              let data12 = data8["san-pattern"];
+              if (typeof data12 === "string") {
+                if (func1(data12) > 1024) {
+                  const err52 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data12 };
                   if (vErrors === null) {
                     vErrors = [err52];
                   } else {
@@ -62358,8 +62423,8 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (func1(data18) < 1) {
-                  const err53 = { instancePath: instancePath + "/review/protected-branches/" + i0, schemaPath: "#/properties/review/properties/protected-branches/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data18 };
+                if (func1(data12) < 1) {
+                  const err53 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data12 };
                   if (vErrors === null) {
                     vErrors = [err53];
                   } else {
@@ -62367,105 +62432,108 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (!pattern8.test(data18)) {
-                  const err54 = { instancePath: instancePath + "/review/protected-branches/" + i0, schemaPath: "#/properties/review/properties/protected-branches/items/pattern", keyword: "pattern", params: { pattern: "^(?!refs/)[^\\s]+$" }, message: 'must match pattern "^(?!refs/)[^\\s]+$"', schema: "^(?!refs/)[^\\s]+$", parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data18 };
+              } else {
+                const err54 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data12 };
+                if (vErrors === null) {
+                  vErrors = [err54];
+                } else {
+                  vErrors.push(err54);
+                }
+                errors++;
+              }
+            }
+            if (data8["source-repository"] !== void 0) {
+              let data13 = data8["source-repository"];
+              if (typeof data13 === "string") {
+                if (func1(data13) > 1024) {
+                  const err55 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data13 };
                   if (vErrors === null) {
-                    vErrors = [err54];
+                    vErrors = [err55];
                   } else {
-                    vErrors.push(err54);
+                    vErrors.push(err55);
+                  }
+                  errors++;
+                }
+                if (!pattern4.test(data13)) {
+                  const err56 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data13 };
+                  if (vErrors === null) {
+                    vErrors = [err56];
+                  } else {
+                    vErrors.push(err56);
                   }
                   errors++;
                 }
               } else {
-                const err55 = { instancePath: instancePath + "/review/protected-branches/" + i0, schemaPath: "#/properties/review/properties/protected-branches/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.review.properties["protected-branches"].items.type, parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data18 };
+                const err57 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data13 };
                 if (vErrors === null) {
-                  vErrors = [err55];
+                  vErrors = [err57];
                 } else {
-                  vErrors.push(err55);
+                  vErrors.push(err57);
                 }
                 errors++;
               }
             }
           } else {
-            const err56 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.review.properties["protected-branches"].type, parentSchema: schema31.properties.review.properties["protected-branches"], data: data17 };
+            const err58 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data8 };
             if (vErrors === null) {
-              vErrors = [err56];
+              vErrors = [err58];
             } else {
-              vErrors.push(err56);
+              vErrors.push(err58);
             }
             errors++;
           }
         }
-        if (data12["unidentified-co-authors"] !== void 0) {
-          let data19 = data12["unidentified-co-authors"];
-          if (!(data19 === "refuse" || data19 === "allow")) {
-            const err57 = { instancePath: instancePath + "/review/unidentified-co-authors", schemaPath: "#/properties/review/properties/unidentified-co-authors/enum", keyword: "enum", params: { allowedValues: schema31.properties.review.properties["unidentified-co-authors"].enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.review.properties["unidentified-co-authors"].enum, parentSchema: schema31.properties.review.properties["unidentified-co-authors"], data: data19 };
+      } else {
+        const err59 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.identities.type, parentSchema: schema31.properties.identities, data: data1 };
+        if (vErrors === null) {
+          vErrors = [err59];
+        } else {
+          vErrors.push(err59);
+        }
+        errors++;
+      }
+    }
+    if (data.review !== void 0) {
+      let data14 = data.review;
+      if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
+        for (const key4 in data14) {
+          if (!(key4 === "min-approvals" || key4 === "allow-bots" || key4 === "require-approval-on-head" || key4 === "changes-requested-blocks" || key4 === "protected-branches" || key4 === "unidentified-co-authors" || key4 === "non-human-co-authors" || key4 === "allow-activity-fallback")) {
+            const err60 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.review, data: data14 };
             if (vErrors === null) {
-              vErrors = [err57];
+              vErrors = [err60];
             } else {
-              vErrors.push(err57);
+              vErrors.push(err60);
             }
             errors++;
           }
         }
-        if (data12["non-human-co-authors"] !== void 0) {
-          let data20 = data12["non-human-co-authors"];
-          if (Array.isArray(data20)) {
-            if (data20.length > 256) {
-              const err58 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.review.properties["non-human-co-authors"], data: data20 };
+        if (data14["min-approvals"] !== void 0) {
+          let data15 = data14["min-approvals"];
+          if (!(typeof data15 == "number" && (!(data15 % 1) && !isNaN(data15)) && isFinite(data15))) {
+            const err61 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.review.properties["min-approvals"].type, parentSchema: schema31.properties.review.properties["min-approvals"], data: data15 };
+            if (vErrors === null) {
+              vErrors = [err61];
+            } else {
+              vErrors.push(err61);
+            }
+            errors++;
+          }
+          if (typeof data15 == "number" && isFinite(data15)) {
+            if (data15 < 1 || isNaN(data15)) {
+              const err62 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.review.properties["min-approvals"], data: data15 };
               if (vErrors === null) {
-                vErrors = [err58];
+                vErrors = [err62];
               } else {
-                vErrors.push(err58);
+                vErrors.push(err62);
               }
               errors++;
             }
-            const len1 = data20.length;
-            for (let i1 = 0; i1 < len1; i1++) {
-              let data21 = data20[i1];
-              if (typeof data21 === "string") {
-                if (func1(data21) > 254) {
-                  const err59 = { instancePath: instancePath + "/review/non-human-co-authors/" + i1, schemaPath: "#/properties/review/properties/non-human-co-authors/items/maxLength", keyword: "maxLength", params: { limit: 254 }, message: "must NOT have more than 254 characters", schema: 254, parentSchema: schema31.properties.review.properties["non-human-co-authors"].items, data: data21 };
-                  if (vErrors === null) {
-                    vErrors = [err59];
-                  } else {
-                    vErrors.push(err59);
-                  }
-                  errors++;
-                }
-                if (!pattern9.test(data21)) {
-                  const err60 = { instancePath: instancePath + "/review/non-human-co-authors/" + i1, schemaPath: "#/properties/review/properties/non-human-co-authors/items/pattern", keyword: "pattern", params: { pattern: "^[^\\s@]+@[^\\s@]+$" }, message: 'must match pattern "^[^\\s@]+@[^\\s@]+$"', schema: "^[^\\s@]+@[^\\s@]+$", parentSchema: schema31.properties.review.properties["non-human-co-authors"].items, data: data21 };
-                  if (vErrors === null) {
-                    vErrors = [err60];
-                  } else {
-                    vErrors.push(err60);
-                  }
-                  errors++;
-                }
-              } else {
-                const err61 = { instancePath: instancePath + "/review/non-human-co-authors/" + i1, schemaPath: "#/properties/review/properties/non-human-co-authors/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.review.properties["non-human-co-authors"].items.type, parentSchema: schema31.properties.review.properties["non-human-co-authors"].items, data: data21 };
-                if (vErrors === null) {
-                  vErrors = [err61];
-                } else {
-                  vErrors.push(err61);
-                }
-                errors++;
-              }
-            }
-          } else {
-            const err62 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.review.properties["non-human-co-authors"].type, parentSchema: schema31.properties.review.properties["non-human-co-authors"], data: data20 };
-            if (vErrors === null) {
-              vErrors = [err62];
-            } else {
-              vErrors.push(err62);
-            }
-            errors++;
           }
         }
-        if (data12["allow-activity-fallback"] !== void 0) {
-          let data22 = data12["allow-activity-fallback"];
-          if (typeof data22 !== "boolean") {
-            const err63 = { instancePath: instancePath + "/review/allow-activity-fallback", schemaPath: "#/properties/review/properties/allow-activity-fallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["allow-activity-fallback"].type, parentSchema: schema31.properties.review.properties["allow-activity-fallback"], data: data22 };
+        if (data14["allow-bots"] !== void 0) {
+          let data16 = data14["allow-bots"];
+          if (typeof data16 !== "boolean") {
+            const err63 = { instancePath: instancePath + "/review/allow-bots", schemaPath: "#/properties/review/properties/allow-bots/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["allow-bots"].type, parentSchema: schema31.properties.review.properties["allow-bots"], data: data16 };
             if (vErrors === null) {
               vErrors = [err63];
             } else {
@@ -62474,22 +62542,22 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-      } else {
-        const err64 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.review.type, parentSchema: schema31.properties.review, data: data12 };
-        if (vErrors === null) {
-          vErrors = [err64];
-        } else {
-          vErrors.push(err64);
+        if (data14["require-approval-on-head"] !== void 0) {
+          let data17 = data14["require-approval-on-head"];
+          if (typeof data17 !== "boolean") {
+            const err64 = { instancePath: instancePath + "/review/require-approval-on-head", schemaPath: "#/properties/review/properties/require-approval-on-head/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["require-approval-on-head"].type, parentSchema: schema31.properties.review.properties["require-approval-on-head"], data: data17 };
+            if (vErrors === null) {
+              vErrors = [err64];
+            } else {
+              vErrors.push(err64);
+            }
+            errors++;
+          }
         }
-        errors++;
-      }
-    }
-    if (data.deploy !== void 0) {
-      let data23 = data.deploy;
-      if (data23 && typeof data23 == "object" && !Array.isArray(data23)) {
-        for (const key5 in data23) {
-          if (!(key5 === "max-age" || key5 === "trusted-root" || key5 === "artifacts" || key5 === "repositories")) {
-            const err65 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy, data: data23 };
+        if (data14["changes-requested-blocks"] !== void 0) {
+          let data18 = data14["changes-requested-blocks"];
+          if (typeof data18 !== "boolean") {
+            const err65 = { instancePath: instancePath + "/review/changes-requested-blocks", schemaPath: "#/properties/review/properties/changes-requested-blocks/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["changes-requested-blocks"].type, parentSchema: schema31.properties.review.properties["changes-requested-blocks"], data: data18 };
             if (vErrors === null) {
               vErrors = [err65];
             } else {
@@ -62498,20 +62566,20 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data23["max-age"] !== void 0) {
-          let data24 = data23["max-age"];
-          if (!(typeof data24 == "number" && (!(data24 % 1) && !isNaN(data24)) && isFinite(data24)) && typeof data24 !== "string") {
-            const err66 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/type", keyword: "type", params: { type: schema31.properties.deploy.properties["max-age"].type }, message: "must be integer,string", schema: schema31.properties.deploy.properties["max-age"].type, parentSchema: schema31.properties.deploy.properties["max-age"], data: data24 };
-            if (vErrors === null) {
-              vErrors = [err66];
-            } else {
-              vErrors.push(err66);
+        if (data14["protected-branches"] !== void 0) {
+          let data19 = data14["protected-branches"];
+          if (Array.isArray(data19)) {
+            if (data19.length > 256) {
+              const err66 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.review.properties["protected-branches"], data: data19 };
+              if (vErrors === null) {
+                vErrors = [err66];
+              } else {
+                vErrors.push(err66);
+              }
+              errors++;
             }
-            errors++;
-          }
-          if (typeof data24 == "number" && isFinite(data24)) {
-            if (data24 < 1 || isNaN(data24)) {
-              const err67 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["max-age"], data: data24 };
+            if (data19.length < 1) {
+              const err67 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.review.properties["protected-branches"], data: data19 };
               if (vErrors === null) {
                 vErrors = [err67];
               } else {
@@ -62519,86 +62587,87 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-          }
-          if (typeof data24 === "string") {
-            if (!pattern10.test(data24)) {
-              const err68 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.deploy.properties["max-age"], data: data24 };
-              if (vErrors === null) {
-                vErrors = [err68];
+            const len2 = data19.length;
+            for (let i4 = 0; i4 < len2; i4++) {
+              let data20 = data19[i4];
+              if (typeof data20 === "string") {
+                if (func1(data20) > 255) {
+                  const err68 = { instancePath: instancePath + "/review/protected-branches/" + i4, schemaPath: "#/properties/review/properties/protected-branches/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data20 };
+                  if (vErrors === null) {
+                    vErrors = [err68];
+                  } else {
+                    vErrors.push(err68);
+                  }
+                  errors++;
+                }
+                if (func1(data20) < 1) {
+                  const err69 = { instancePath: instancePath + "/review/protected-branches/" + i4, schemaPath: "#/properties/review/properties/protected-branches/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data20 };
+                  if (vErrors === null) {
+                    vErrors = [err69];
+                  } else {
+                    vErrors.push(err69);
+                  }
+                  errors++;
+                }
+                if (!pattern8.test(data20)) {
+                  const err70 = { instancePath: instancePath + "/review/protected-branches/" + i4, schemaPath: "#/properties/review/properties/protected-branches/items/pattern", keyword: "pattern", params: { pattern: "^(?!refs/)[^\\s]+$" }, message: 'must match pattern "^(?!refs/)[^\\s]+$"', schema: "^(?!refs/)[^\\s]+$", parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data20 };
+                  if (vErrors === null) {
+                    vErrors = [err70];
+                  } else {
+                    vErrors.push(err70);
+                  }
+                  errors++;
+                }
               } else {
-                vErrors.push(err68);
+                const err71 = { instancePath: instancePath + "/review/protected-branches/" + i4, schemaPath: "#/properties/review/properties/protected-branches/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.review.properties["protected-branches"].items.type, parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data20 };
+                if (vErrors === null) {
+                  vErrors = [err71];
+                } else {
+                  vErrors.push(err71);
+                }
+                errors++;
               }
-              errors++;
-            }
-          }
-        }
-        if (data23["trusted-root"] !== void 0) {
-          let data25 = data23["trusted-root"];
-          if (typeof data25 === "string") {
-            if (func1(data25) > 4096) {
-              const err69 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data25 };
-              if (vErrors === null) {
-                vErrors = [err69];
-              } else {
-                vErrors.push(err69);
-              }
-              errors++;
-            }
-            if (func1(data25) < 1) {
-              const err70 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data25 };
-              if (vErrors === null) {
-                vErrors = [err70];
-              } else {
-                vErrors.push(err70);
-              }
-              errors++;
             }
           } else {
-            const err71 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties["trusted-root"].type, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data25 };
+            const err72 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.review.properties["protected-branches"].type, parentSchema: schema31.properties.review.properties["protected-branches"], data: data19 };
             if (vErrors === null) {
-              vErrors = [err71];
+              vErrors = [err72];
             } else {
-              vErrors.push(err71);
+              vErrors.push(err72);
             }
             errors++;
           }
         }
-        if (data23.artifacts !== void 0) {
-          let data26 = data23.artifacts;
-          if (Array.isArray(data26)) {
-            if (data26.length > 256) {
-              const err72 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.artifacts, data: data26 };
+        if (data14["unidentified-co-authors"] !== void 0) {
+          let data21 = data14["unidentified-co-authors"];
+          if (!(data21 === "refuse" || data21 === "allow")) {
+            const err73 = { instancePath: instancePath + "/review/unidentified-co-authors", schemaPath: "#/properties/review/properties/unidentified-co-authors/enum", keyword: "enum", params: { allowedValues: schema31.properties.review.properties["unidentified-co-authors"].enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.review.properties["unidentified-co-authors"].enum, parentSchema: schema31.properties.review.properties["unidentified-co-authors"], data: data21 };
+            if (vErrors === null) {
+              vErrors = [err73];
+            } else {
+              vErrors.push(err73);
+            }
+            errors++;
+          }
+        }
+        if (data14["non-human-co-authors"] !== void 0) {
+          let data22 = data14["non-human-co-authors"];
+          if (Array.isArray(data22)) {
+            if (data22.length > 256) {
+              const err74 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.review.properties["non-human-co-authors"], data: data22 };
               if (vErrors === null) {
-                vErrors = [err72];
+                vErrors = [err74];
               } else {
-                vErrors.push(err72);
+                vErrors.push(err74);
               }
               errors++;
             }
-            if (data26.length < 1) {
-              const err73 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts, data: data26 };
-              if (vErrors === null) {
-                vErrors = [err73];
-              } else {
-                vErrors.push(err73);
-              }
-              errors++;
-            }
-            const len2 = data26.length;
-            for (let i2 = 0; i2 < len2; i2++) {
-              let data27 = data26[i2];
-              if (typeof data27 === "string") {
-                if (func1(data27) > 255) {
-                  const err74 = { instancePath: instancePath + "/deploy/artifacts/" + i2, schemaPath: "#/properties/deploy/properties/artifacts/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data27 };
-                  if (vErrors === null) {
-                    vErrors = [err74];
-                  } else {
-                    vErrors.push(err74);
-                  }
-                  errors++;
-                }
-                if (func1(data27) < 1) {
-                  const err75 = { instancePath: instancePath + "/deploy/artifacts/" + i2, schemaPath: "#/properties/deploy/properties/artifacts/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data27 };
+            const len3 = data22.length;
+            for (let i5 = 0; i5 < len3; i5++) {
+              let data23 = data22[i5];
+              if (typeof data23 === "string") {
+                if (func1(data23) > 254) {
+                  const err75 = { instancePath: instancePath + "/review/non-human-co-authors/" + i5, schemaPath: "#/properties/review/properties/non-human-co-authors/items/maxLength", keyword: "maxLength", params: { limit: 254 }, message: "must NOT have more than 254 characters", schema: 254, parentSchema: schema31.properties.review.properties["non-human-co-authors"].items, data: data23 };
                   if (vErrors === null) {
                     vErrors = [err75];
                   } else {
@@ -62606,105 +62675,278 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
+                if (!pattern9.test(data23)) {
+                  const err76 = { instancePath: instancePath + "/review/non-human-co-authors/" + i5, schemaPath: "#/properties/review/properties/non-human-co-authors/items/pattern", keyword: "pattern", params: { pattern: "^[^\\s@]+@[^\\s@]+$" }, message: 'must match pattern "^[^\\s@]+@[^\\s@]+$"', schema: "^[^\\s@]+@[^\\s@]+$", parentSchema: schema31.properties.review.properties["non-human-co-authors"].items, data: data23 };
+                  if (vErrors === null) {
+                    vErrors = [err76];
+                  } else {
+                    vErrors.push(err76);
+                  }
+                  errors++;
+                }
               } else {
-                const err76 = { instancePath: instancePath + "/deploy/artifacts/" + i2, schemaPath: "#/properties/deploy/properties/artifacts/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.artifacts.items.type, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data27 };
+                const err77 = { instancePath: instancePath + "/review/non-human-co-authors/" + i5, schemaPath: "#/properties/review/properties/non-human-co-authors/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.review.properties["non-human-co-authors"].items.type, parentSchema: schema31.properties.review.properties["non-human-co-authors"].items, data: data23 };
                 if (vErrors === null) {
-                  vErrors = [err76];
+                  vErrors = [err77];
                 } else {
-                  vErrors.push(err76);
+                  vErrors.push(err77);
                 }
                 errors++;
               }
             }
           } else {
-            const err77 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.artifacts.type, parentSchema: schema31.properties.deploy.properties.artifacts, data: data26 };
+            const err78 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.review.properties["non-human-co-authors"].type, parentSchema: schema31.properties.review.properties["non-human-co-authors"], data: data22 };
             if (vErrors === null) {
-              vErrors = [err77];
+              vErrors = [err78];
             } else {
-              vErrors.push(err77);
+              vErrors.push(err78);
             }
             errors++;
           }
         }
-        if (data23.repositories !== void 0) {
-          let data28 = data23.repositories;
-          if (Array.isArray(data28)) {
-            if (data28.length > 256) {
-              const err78 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.repositories, data: data28 };
-              if (vErrors === null) {
-                vErrors = [err78];
-              } else {
-                vErrors.push(err78);
-              }
-              errors++;
-            }
-            if (data28.length < 1) {
-              const err79 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.repositories, data: data28 };
-              if (vErrors === null) {
-                vErrors = [err79];
-              } else {
-                vErrors.push(err79);
-              }
-              errors++;
-            }
-            const len3 = data28.length;
-            for (let i3 = 0; i3 < len3; i3++) {
-              let data29 = data28[i3];
-              if (typeof data29 === "string") {
-                if (func1(data29) > 140) {
-                  const err80 = { instancePath: instancePath + "/deploy/repositories/" + i3, schemaPath: "#/properties/deploy/properties/repositories/items/maxLength", keyword: "maxLength", params: { limit: 140 }, message: "must NOT have more than 140 characters", schema: 140, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data29 };
-                  if (vErrors === null) {
-                    vErrors = [err80];
-                  } else {
-                    vErrors.push(err80);
-                  }
-                  errors++;
-                }
-                if (!pattern11.test(data29)) {
-                  const err81 = { instancePath: instancePath + "/deploy/repositories/" + i3, schemaPath: "#/properties/deploy/properties/repositories/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", parentSchema: schema31.properties.deploy.properties.repositories.items, data: data29 };
-                  if (vErrors === null) {
-                    vErrors = [err81];
-                  } else {
-                    vErrors.push(err81);
-                  }
-                  errors++;
-                }
-              } else {
-                const err82 = { instancePath: instancePath + "/deploy/repositories/" + i3, schemaPath: "#/properties/deploy/properties/repositories/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.repositories.items.type, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data29 };
-                if (vErrors === null) {
-                  vErrors = [err82];
-                } else {
-                  vErrors.push(err82);
-                }
-                errors++;
-              }
-            }
-          } else {
-            const err83 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.repositories.type, parentSchema: schema31.properties.deploy.properties.repositories, data: data28 };
+        if (data14["allow-activity-fallback"] !== void 0) {
+          let data24 = data14["allow-activity-fallback"];
+          if (typeof data24 !== "boolean") {
+            const err79 = { instancePath: instancePath + "/review/allow-activity-fallback", schemaPath: "#/properties/review/properties/allow-activity-fallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["allow-activity-fallback"].type, parentSchema: schema31.properties.review.properties["allow-activity-fallback"], data: data24 };
             if (vErrors === null) {
-              vErrors = [err83];
+              vErrors = [err79];
             } else {
-              vErrors.push(err83);
+              vErrors.push(err79);
             }
             errors++;
           }
         }
       } else {
-        const err84 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.type, parentSchema: schema31.properties.deploy, data: data23 };
+        const err80 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.review.type, parentSchema: schema31.properties.review, data: data14 };
         if (vErrors === null) {
-          vErrors = [err84];
+          vErrors = [err80];
         } else {
-          vErrors.push(err84);
+          vErrors.push(err80);
+        }
+        errors++;
+      }
+    }
+    if (data.deploy !== void 0) {
+      let data25 = data.deploy;
+      if (data25 && typeof data25 == "object" && !Array.isArray(data25)) {
+        for (const key5 in data25) {
+          if (!(key5 === "max-age" || key5 === "trusted-root" || key5 === "artifacts" || key5 === "repositories")) {
+            const err81 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy, data: data25 };
+            if (vErrors === null) {
+              vErrors = [err81];
+            } else {
+              vErrors.push(err81);
+            }
+            errors++;
+          }
+        }
+        if (data25["max-age"] !== void 0) {
+          let data26 = data25["max-age"];
+          if (!(typeof data26 == "number" && (!(data26 % 1) && !isNaN(data26)) && isFinite(data26)) && typeof data26 !== "string") {
+            const err82 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/type", keyword: "type", params: { type: schema31.properties.deploy.properties["max-age"].type }, message: "must be integer,string", schema: schema31.properties.deploy.properties["max-age"].type, parentSchema: schema31.properties.deploy.properties["max-age"], data: data26 };
+            if (vErrors === null) {
+              vErrors = [err82];
+            } else {
+              vErrors.push(err82);
+            }
+            errors++;
+          }
+          if (typeof data26 == "number" && isFinite(data26)) {
+            if (data26 < 1 || isNaN(data26)) {
+              const err83 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["max-age"], data: data26 };
+              if (vErrors === null) {
+                vErrors = [err83];
+              } else {
+                vErrors.push(err83);
+              }
+              errors++;
+            }
+          }
+          if (typeof data26 === "string") {
+            if (!pattern10.test(data26)) {
+              const err84 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.deploy.properties["max-age"], data: data26 };
+              if (vErrors === null) {
+                vErrors = [err84];
+              } else {
+                vErrors.push(err84);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data25["trusted-root"] !== void 0) {
+          let data27 = data25["trusted-root"];
+          if (typeof data27 === "string") {
+            if (func1(data27) > 4096) {
+              const err85 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data27 };
+              if (vErrors === null) {
+                vErrors = [err85];
+              } else {
+                vErrors.push(err85);
+              }
+              errors++;
+            }
+            if (func1(data27) < 1) {
+              const err86 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data27 };
+              if (vErrors === null) {
+                vErrors = [err86];
+              } else {
+                vErrors.push(err86);
+              }
+              errors++;
+            }
+          } else {
+            const err87 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties["trusted-root"].type, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data27 };
+            if (vErrors === null) {
+              vErrors = [err87];
+            } else {
+              vErrors.push(err87);
+            }
+            errors++;
+          }
+        }
+        if (data25.artifacts !== void 0) {
+          let data28 = data25.artifacts;
+          if (Array.isArray(data28)) {
+            if (data28.length > 256) {
+              const err88 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.artifacts, data: data28 };
+              if (vErrors === null) {
+                vErrors = [err88];
+              } else {
+                vErrors.push(err88);
+              }
+              errors++;
+            }
+            if (data28.length < 1) {
+              const err89 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts, data: data28 };
+              if (vErrors === null) {
+                vErrors = [err89];
+              } else {
+                vErrors.push(err89);
+              }
+              errors++;
+            }
+            const len4 = data28.length;
+            for (let i6 = 0; i6 < len4; i6++) {
+              let data29 = data28[i6];
+              if (typeof data29 === "string") {
+                if (func1(data29) > 255) {
+                  const err90 = { instancePath: instancePath + "/deploy/artifacts/" + i6, schemaPath: "#/properties/deploy/properties/artifacts/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data29 };
+                  if (vErrors === null) {
+                    vErrors = [err90];
+                  } else {
+                    vErrors.push(err90);
+                  }
+                  errors++;
+                }
+                if (func1(data29) < 1) {
+                  const err91 = { instancePath: instancePath + "/deploy/artifacts/" + i6, schemaPath: "#/properties/deploy/properties/artifacts/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data29 };
+                  if (vErrors === null) {
+                    vErrors = [err91];
+                  } else {
+                    vErrors.push(err91);
+                  }
+                  errors++;
+                }
+              } else {
+                const err92 = { instancePath: instancePath + "/deploy/artifacts/" + i6, schemaPath: "#/properties/deploy/properties/artifacts/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.artifacts.items.type, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data29 };
+                if (vErrors === null) {
+                  vErrors = [err92];
+                } else {
+                  vErrors.push(err92);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err93 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.artifacts.type, parentSchema: schema31.properties.deploy.properties.artifacts, data: data28 };
+            if (vErrors === null) {
+              vErrors = [err93];
+            } else {
+              vErrors.push(err93);
+            }
+            errors++;
+          }
+        }
+        if (data25.repositories !== void 0) {
+          let data30 = data25.repositories;
+          if (Array.isArray(data30)) {
+            if (data30.length > 256) {
+              const err94 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.repositories, data: data30 };
+              if (vErrors === null) {
+                vErrors = [err94];
+              } else {
+                vErrors.push(err94);
+              }
+              errors++;
+            }
+            if (data30.length < 1) {
+              const err95 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.repositories, data: data30 };
+              if (vErrors === null) {
+                vErrors = [err95];
+              } else {
+                vErrors.push(err95);
+              }
+              errors++;
+            }
+            const len5 = data30.length;
+            for (let i7 = 0; i7 < len5; i7++) {
+              let data31 = data30[i7];
+              if (typeof data31 === "string") {
+                if (func1(data31) > 140) {
+                  const err96 = { instancePath: instancePath + "/deploy/repositories/" + i7, schemaPath: "#/properties/deploy/properties/repositories/items/maxLength", keyword: "maxLength", params: { limit: 140 }, message: "must NOT have more than 140 characters", schema: 140, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data31 };
+                  if (vErrors === null) {
+                    vErrors = [err96];
+                  } else {
+                    vErrors.push(err96);
+                  }
+                  errors++;
+                }
+                if (!pattern11.test(data31)) {
+                  const err97 = { instancePath: instancePath + "/deploy/repositories/" + i7, schemaPath: "#/properties/deploy/properties/repositories/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", parentSchema: schema31.properties.deploy.properties.repositories.items, data: data31 };
+                  if (vErrors === null) {
+                    vErrors = [err97];
+                  } else {
+                    vErrors.push(err97);
+                  }
+                  errors++;
+                }
+              } else {
+                const err98 = { instancePath: instancePath + "/deploy/repositories/" + i7, schemaPath: "#/properties/deploy/properties/repositories/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.repositories.items.type, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data31 };
+                if (vErrors === null) {
+                  vErrors = [err98];
+                } else {
+                  vErrors.push(err98);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err99 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.repositories.type, parentSchema: schema31.properties.deploy.properties.repositories, data: data30 };
+            if (vErrors === null) {
+              vErrors = [err99];
+            } else {
+              vErrors.push(err99);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err100 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.type, parentSchema: schema31.properties.deploy, data: data25 };
+        if (vErrors === null) {
+          vErrors = [err100];
+        } else {
+          vErrors.push(err100);
         }
         errors++;
       }
     }
   } else {
-    const err85 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.type, parentSchema: schema31, data };
+    const err101 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.type, parentSchema: schema31, data };
     if (vErrors === null) {
-      vErrors = [err85];
+      vErrors = [err101];
     } else {
-      vErrors.push(err85);
+      vErrors.push(err101);
     }
     errors++;
   }
@@ -62943,10 +63185,10 @@ var schema24 = { "type": "object", "additionalProperties": false, "required": ["
 var pattern6 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
 var schema25 = { "type": "object", "additionalProperties": false, "required": ["id", "verdict", "reason"], "properties": { "id": { "enum": ["covered-by-policy", "artifact-signature", "review-attestation", "review-rules", "build-provenance", "same-commit", "same-repository", "distinct-identities", "fresh"] }, "verdict": { "$ref": "#/$defs/checkVerdict" }, "reason": { "type": "string", "minLength": 1 } } };
 var schema26 = { "description": "pass; fail: what the check checks does not hold; not-evaluated: what it needs is missing. Anything but pass fails the artifact.", "enum": ["pass", "fail", "not-evaluated"] };
-function validate65(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+function validate67(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
-  const evaluated0 = validate65.evaluated;
+  const evaluated0 = validate67.evaluated;
   if (evaluated0.dynamicProps) {
     evaluated0.props = void 0;
   }
@@ -62962,14 +63204,14 @@ function validate65(data, { instancePath = "", parentData, parentDataProperty, r
     }
     errors++;
   }
-  validate65.errors = vErrors;
+  validate67.errors = vErrors;
   return errors === 0;
 }
-validate65.evaluated = { "dynamicProps": false, "dynamicItems": false };
-function validate64(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+validate67.evaluated = { "dynamicProps": false, "dynamicItems": false };
+function validate66(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
-  const evaluated0 = validate64.evaluated;
+  const evaluated0 = validate66.evaluated;
   if (evaluated0.dynamicProps) {
     evaluated0.props = void 0;
   }
@@ -63028,8 +63270,8 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
       }
     }
     if (data.verdict !== void 0) {
-      if (!validate65(data.verdict, { instancePath: instancePath + "/verdict", parentData: data, parentDataProperty: "verdict", rootData, dynamicAnchors })) {
-        vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
+      if (!validate67(data.verdict, { instancePath: instancePath + "/verdict", parentData: data, parentDataProperty: "verdict", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
         errors = vErrors.length;
       }
     }
@@ -63064,15 +63306,15 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
     }
     errors++;
   }
-  validate64.errors = vErrors;
+  validate66.errors = vErrors;
   return errors === 0;
 }
-validate64.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+validate66.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
 var pattern7 = new RegExp("^[a-z][a-z0-9-]*$", "u");
-function validate71(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+function validate73(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
-  const evaluated0 = validate71.evaluated;
+  const evaluated0 = validate73.evaluated;
   if (evaluated0.dynamicProps) {
     evaluated0.props = void 0;
   }
@@ -63141,8 +63383,8 @@ function validate71(data, { instancePath = "", parentData, parentDataProperty, r
       }
     }
     if (data.verdict !== void 0) {
-      if (!validate65(data.verdict, { instancePath: instancePath + "/verdict", parentData: data, parentDataProperty: "verdict", rootData, dynamicAnchors })) {
-        vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
+      if (!validate67(data.verdict, { instancePath: instancePath + "/verdict", parentData: data, parentDataProperty: "verdict", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
         errors = vErrors.length;
       }
     }
@@ -63166,14 +63408,14 @@ function validate71(data, { instancePath = "", parentData, parentDataProperty, r
     }
     errors++;
   }
-  validate71.errors = vErrors;
+  validate73.errors = vErrors;
   return errors === 0;
 }
-validate71.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
-function validate74(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+validate73.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function validate76(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
-  const evaluated0 = validate74.evaluated;
+  const evaluated0 = validate76.evaluated;
   if (evaluated0.dynamicProps) {
     evaluated0.props = void 0;
   }
@@ -63262,14 +63504,14 @@ function validate74(data, { instancePath = "", parentData, parentDataProperty, r
     }
     errors++;
   }
-  validate74.errors = vErrors;
+  validate76.errors = vErrors;
   return errors === 0;
 }
-validate74.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
-function validate62(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+validate76.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function validate64(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
-  const evaluated0 = validate62.evaluated;
+  const evaluated0 = validate64.evaluated;
   if (evaluated0.dynamicProps) {
     evaluated0.props = void 0;
   }
@@ -63668,8 +63910,8 @@ function validate62(data, { instancePath = "", parentData, parentDataProperty, r
         }
         const len2 = data4.length;
         for (let i0 = 0; i0 < len2; i0++) {
-          if (!validate64(data4[i0], { instancePath: instancePath + "/checks/" + i0, parentData: data4, parentDataProperty: i0, rootData, dynamicAnchors })) {
-            vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
+          if (!validate66(data4[i0], { instancePath: instancePath + "/checks/" + i0, parentData: data4, parentDataProperty: i0, rootData, dynamicAnchors })) {
+            vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
             errors = vErrors.length;
           }
         }
@@ -64118,8 +64360,8 @@ function validate62(data, { instancePath = "", parentData, parentDataProperty, r
           if (Array.isArray(data47)) {
             const len6 = data47.length;
             for (let i4 = 0; i4 < len6; i4++) {
-              if (!validate71(data47[i4], { instancePath: instancePath + "/review/checks/" + i4, parentData: data47, parentDataProperty: i4, rootData, dynamicAnchors })) {
-                vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
+              if (!validate73(data47[i4], { instancePath: instancePath + "/review/checks/" + i4, parentData: data47, parentDataProperty: i4, rootData, dynamicAnchors })) {
+                vErrors = vErrors === null ? validate73.errors : vErrors.concat(validate73.errors);
                 errors = vErrors.length;
               }
             }
@@ -64227,8 +64469,8 @@ function validate62(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                 }
                 if (data50.reviewer !== void 0) {
-                  if (!validate74(data50.reviewer, { instancePath: instancePath + "/review/approvals/" + i5 + "/reviewer", parentData: data50, parentDataProperty: "reviewer", rootData, dynamicAnchors })) {
-                    vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
+                  if (!validate76(data50.reviewer, { instancePath: instancePath + "/review/approvals/" + i5 + "/reviewer", parentData: data50, parentDataProperty: "reviewer", rootData, dynamicAnchors })) {
+                    vErrors = vErrors === null ? validate76.errors : vErrors.concat(validate76.errors);
                     errors = vErrors.length;
                   }
                 }
@@ -64313,8 +64555,8 @@ function validate62(data, { instancePath = "", parentData, parentDataProperty, r
           if (Array.isArray(data58)) {
             const len8 = data58.length;
             for (let i6 = 0; i6 < len8; i6++) {
-              if (!validate74(data58[i6], { instancePath: instancePath + "/review/independentApprovers/" + i6, parentData: data58, parentDataProperty: i6, rootData, dynamicAnchors })) {
-                vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
+              if (!validate76(data58[i6], { instancePath: instancePath + "/review/independentApprovers/" + i6, parentData: data58, parentDataProperty: i6, rootData, dynamicAnchors })) {
+                vErrors = vErrors === null ? validate76.errors : vErrors.concat(validate76.errors);
                 errors = vErrors.length;
               }
             }
@@ -64347,10 +64589,10 @@ function validate62(data, { instancePath = "", parentData, parentDataProperty, r
     }
     errors++;
   }
-  validate62.errors = vErrors;
+  validate64.errors = vErrors;
   return errors === 0;
 }
-validate62.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+validate64.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
 var pattern82 = new RegExp("^[A-Z][A-Z0-9_]*$", "u");
 function validate52(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   ;
@@ -64480,7 +64722,7 @@ function validate52(data, { instancePath = "", parentData, parentDataProperty, r
           errors++;
         }
         for (const key1 in data4) {
-          if (!(key1 === "source" || key1 === "digest")) {
+          if (!(key1 === "source" || key1 === "digest" || key1 === "repository")) {
             const err10 = { instancePath: instancePath + "/policy", schemaPath: "#/properties/policy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" };
             if (vErrors === null) {
               vErrors = [err10];
@@ -64502,146 +64744,200 @@ function validate52(data, { instancePath = "", parentData, parentDataProperty, r
             errors = vErrors.length;
           }
         }
-      } else {
-        const err11 = { instancePath: instancePath + "/policy", schemaPath: "#/properties/policy/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-        if (vErrors === null) {
-          vErrors = [err11];
-        } else {
-          vErrors.push(err11);
-        }
-        errors++;
-      }
-    }
-    if (data.artifacts !== void 0) {
-      let data7 = data.artifacts;
-      if (Array.isArray(data7)) {
-        if (data7.length < 1) {
-          const err12 = { instancePath: instancePath + "/artifacts", schemaPath: "#/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
-          if (vErrors === null) {
-            vErrors = [err12];
-          } else {
-            vErrors.push(err12);
-          }
-          errors++;
-        }
-        const len0 = data7.length;
-        for (let i0 = 0; i0 < len0; i0++) {
-          if (!validate62(data7[i0], { instancePath: instancePath + "/artifacts/" + i0, parentData: data7, parentDataProperty: i0, rootData, dynamicAnchors })) {
-            vErrors = vErrors === null ? validate62.errors : vErrors.concat(validate62.errors);
-            errors = vErrors.length;
-          }
-        }
-      } else {
-        const err13 = { instancePath: instancePath + "/artifacts", schemaPath: "#/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-        if (vErrors === null) {
-          vErrors = [err13];
-        } else {
-          vErrors.push(err13);
-        }
-        errors++;
-      }
-    }
-    if (data.rejected !== void 0) {
-      let data9 = data.rejected;
-      if (Array.isArray(data9)) {
-        const len1 = data9.length;
-        for (let i1 = 0; i1 < len1; i1++) {
-          let data10 = data9[i1];
-          if (data10 && typeof data10 == "object" && !Array.isArray(data10)) {
-            if (data10.source === void 0) {
-              const err14 = { instancePath: instancePath + "/rejected/" + i1, schemaPath: "#/properties/rejected/items/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
+        if (data4.repository !== void 0) {
+          let data7 = data4.repository;
+          if (data7 && typeof data7 == "object" && !Array.isArray(data7)) {
+            if (data7.source === void 0) {
+              const err11 = { instancePath: instancePath + "/policy/repository", schemaPath: "#/properties/policy/properties/repository/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
               if (vErrors === null) {
-                vErrors = [err14];
+                vErrors = [err11];
               } else {
-                vErrors.push(err14);
+                vErrors.push(err11);
               }
               errors++;
             }
-            if (data10.reason === void 0) {
-              const err15 = { instancePath: instancePath + "/rejected/" + i1, schemaPath: "#/properties/rejected/items/required", keyword: "required", params: { missingProperty: "reason" }, message: "must have required property 'reason'" };
+            if (data7.digest === void 0) {
+              const err12 = { instancePath: instancePath + "/policy/repository", schemaPath: "#/properties/policy/properties/repository/required", keyword: "required", params: { missingProperty: "digest" }, message: "must have required property 'digest'" };
               if (vErrors === null) {
-                vErrors = [err15];
+                vErrors = [err12];
               } else {
-                vErrors.push(err15);
+                vErrors.push(err12);
               }
               errors++;
             }
-            for (const key2 in data10) {
-              if (!(key2 === "source" || key2 === "code" || key2 === "reason")) {
-                const err16 = { instancePath: instancePath + "/rejected/" + i1, schemaPath: "#/properties/rejected/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" };
+            for (const key2 in data7) {
+              if (!(key2 === "source" || key2 === "digest")) {
+                const err13 = { instancePath: instancePath + "/policy/repository", schemaPath: "#/properties/policy/properties/repository/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" };
                 if (vErrors === null) {
-                  vErrors = [err16];
+                  vErrors = [err13];
                 } else {
-                  vErrors.push(err16);
+                  vErrors.push(err13);
                 }
                 errors++;
               }
             }
-            if (data10.source !== void 0) {
-              if (!validate58(data10.source, { instancePath: instancePath + "/rejected/" + i1 + "/source", parentData: data10, parentDataProperty: "source", rootData, dynamicAnchors })) {
+            if (data7.source !== void 0) {
+              if (!validate58(data7.source, { instancePath: instancePath + "/policy/repository/source", parentData: data7, parentDataProperty: "source", rootData, dynamicAnchors })) {
                 vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
                 errors = vErrors.length;
               }
             }
-            if (data10.code !== void 0) {
-              let data12 = data10.code;
-              if (typeof data12 === "string") {
-                if (!pattern82.test(data12)) {
-                  const err17 = { instancePath: instancePath + "/rejected/" + i1 + "/code", schemaPath: "#/properties/rejected/items/properties/code/pattern", keyword: "pattern", params: { pattern: "^[A-Z][A-Z0-9_]*$" }, message: 'must match pattern "^[A-Z][A-Z0-9_]*$"' };
-                  if (vErrors === null) {
-                    vErrors = [err17];
-                  } else {
-                    vErrors.push(err17);
-                  }
-                  errors++;
-                }
-              } else {
-                const err18 = { instancePath: instancePath + "/rejected/" + i1 + "/code", schemaPath: "#/properties/rejected/items/properties/code/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                if (vErrors === null) {
-                  vErrors = [err18];
-                } else {
-                  vErrors.push(err18);
-                }
-                errors++;
-              }
-            }
-            if (data10.reason !== void 0) {
-              if (typeof data10.reason !== "string") {
-                const err19 = { instancePath: instancePath + "/rejected/" + i1 + "/reason", schemaPath: "#/properties/rejected/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                if (vErrors === null) {
-                  vErrors = [err19];
-                } else {
-                  vErrors.push(err19);
-                }
-                errors++;
+            if (data7.digest !== void 0) {
+              if (!validate60(data7.digest, { instancePath: instancePath + "/policy/repository/digest", parentData: data7, parentDataProperty: "digest", rootData, dynamicAnchors })) {
+                vErrors = vErrors === null ? validate60.errors : vErrors.concat(validate60.errors);
+                errors = vErrors.length;
               }
             }
           } else {
-            const err20 = { instancePath: instancePath + "/rejected/" + i1, schemaPath: "#/properties/rejected/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err14 = { instancePath: instancePath + "/policy/repository", schemaPath: "#/properties/policy/properties/repository/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-              vErrors = [err20];
+              vErrors = [err14];
             } else {
-              vErrors.push(err20);
+              vErrors.push(err14);
             }
             errors++;
           }
         }
       } else {
-        const err21 = { instancePath: instancePath + "/rejected", schemaPath: "#/properties/rejected/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        const err15 = { instancePath: instancePath + "/policy", schemaPath: "#/properties/policy/type", keyword: "type", params: { type: "object" }, message: "must be object" };
         if (vErrors === null) {
-          vErrors = [err21];
+          vErrors = [err15];
         } else {
-          vErrors.push(err21);
+          vErrors.push(err15);
+        }
+        errors++;
+      }
+    }
+    if (data.artifacts !== void 0) {
+      let data10 = data.artifacts;
+      if (Array.isArray(data10)) {
+        if (data10.length < 1) {
+          const err16 = { instancePath: instancePath + "/artifacts", schemaPath: "#/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+          if (vErrors === null) {
+            vErrors = [err16];
+          } else {
+            vErrors.push(err16);
+          }
+          errors++;
+        }
+        const len0 = data10.length;
+        for (let i0 = 0; i0 < len0; i0++) {
+          if (!validate64(data10[i0], { instancePath: instancePath + "/artifacts/" + i0, parentData: data10, parentDataProperty: i0, rootData, dynamicAnchors })) {
+            vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
+            errors = vErrors.length;
+          }
+        }
+      } else {
+        const err17 = { instancePath: instancePath + "/artifacts", schemaPath: "#/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err17];
+        } else {
+          vErrors.push(err17);
+        }
+        errors++;
+      }
+    }
+    if (data.rejected !== void 0) {
+      let data12 = data.rejected;
+      if (Array.isArray(data12)) {
+        const len1 = data12.length;
+        for (let i1 = 0; i1 < len1; i1++) {
+          let data13 = data12[i1];
+          if (data13 && typeof data13 == "object" && !Array.isArray(data13)) {
+            if (data13.source === void 0) {
+              const err18 = { instancePath: instancePath + "/rejected/" + i1, schemaPath: "#/properties/rejected/items/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
+              if (vErrors === null) {
+                vErrors = [err18];
+              } else {
+                vErrors.push(err18);
+              }
+              errors++;
+            }
+            if (data13.reason === void 0) {
+              const err19 = { instancePath: instancePath + "/rejected/" + i1, schemaPath: "#/properties/rejected/items/required", keyword: "required", params: { missingProperty: "reason" }, message: "must have required property 'reason'" };
+              if (vErrors === null) {
+                vErrors = [err19];
+              } else {
+                vErrors.push(err19);
+              }
+              errors++;
+            }
+            for (const key3 in data13) {
+              if (!(key3 === "source" || key3 === "code" || key3 === "reason")) {
+                const err20 = { instancePath: instancePath + "/rejected/" + i1, schemaPath: "#/properties/rejected/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" };
+                if (vErrors === null) {
+                  vErrors = [err20];
+                } else {
+                  vErrors.push(err20);
+                }
+                errors++;
+              }
+            }
+            if (data13.source !== void 0) {
+              if (!validate58(data13.source, { instancePath: instancePath + "/rejected/" + i1 + "/source", parentData: data13, parentDataProperty: "source", rootData, dynamicAnchors })) {
+                vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+                errors = vErrors.length;
+              }
+            }
+            if (data13.code !== void 0) {
+              let data15 = data13.code;
+              if (typeof data15 === "string") {
+                if (!pattern82.test(data15)) {
+                  const err21 = { instancePath: instancePath + "/rejected/" + i1 + "/code", schemaPath: "#/properties/rejected/items/properties/code/pattern", keyword: "pattern", params: { pattern: "^[A-Z][A-Z0-9_]*$" }, message: 'must match pattern "^[A-Z][A-Z0-9_]*$"' };
+                  if (vErrors === null) {
+                    vErrors = [err21];
+                  } else {
+                    vErrors.push(err21);
+                  }
+                  errors++;
+                }
+              } else {
+                const err22 = { instancePath: instancePath + "/rejected/" + i1 + "/code", schemaPath: "#/properties/rejected/items/properties/code/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err22];
+                } else {
+                  vErrors.push(err22);
+                }
+                errors++;
+              }
+            }
+            if (data13.reason !== void 0) {
+              if (typeof data13.reason !== "string") {
+                const err23 = { instancePath: instancePath + "/rejected/" + i1 + "/reason", schemaPath: "#/properties/rejected/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err23];
+                } else {
+                  vErrors.push(err23);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err24 = { instancePath: instancePath + "/rejected/" + i1, schemaPath: "#/properties/rejected/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err24];
+            } else {
+              vErrors.push(err24);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err25 = { instancePath: instancePath + "/rejected", schemaPath: "#/properties/rejected/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err25];
+        } else {
+          vErrors.push(err25);
         }
         errors++;
       }
     }
   } else {
-    const err22 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    const err26 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
     if (vErrors === null) {
-      vErrors = [err22];
+      vErrors = [err26];
     } else {
-      vErrors.push(err22);
+      vErrors.push(err26);
     }
     errors++;
   }

@@ -1,9 +1,10 @@
 // The deploy gate's entry point: inputs into a typed record, run(), outputs, the step summary, and a failed step
 // with every reason when anything is refused.
+import { fileURLToPath } from 'node:url';
 import { getBooleanInput, getInput, info, setFailed, setOutput, summary } from '@actions/core';
 import { describeError, describeNotPassed, describeReport, markdownReport, renderSummary } from '@twokey/core';
 import { type DeployInputs, type DeployResult, runDeployStep } from '@twokey/gate';
-import { requestIdToken, runnerPaths, signingEndpointsFromInputs } from '@twokey/github';
+import { policyInputs, requestIdToken, runnerPaths, signingEndpointsFromInputs } from '@twokey/github';
 import { PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
 import actionPackage from '../package.json' with { type: 'json' };
 
@@ -16,7 +17,7 @@ try {
     subjectName: getInput('subject-name'),
     subjectChecksums: getInput('subject-checksums'),
     bundles: getInput('bundles'),
-    policy: getInput('policy') || '.twokey/policy.yml',
+    ...policyInputs(fileURLToPath(import.meta.url)),
     trustedRoot: getInput('trusted-root'),
     record: getInput('record') === '' ? true : getBooleanInput('record'),
     resourceUri: getInput('resource-uri'),

@@ -1,8 +1,9 @@
 // The sign action: its inputs into a typed record, the sign step (packages/github), what the step reports.
+import { fileURLToPath } from 'node:url';
 import { getInput } from '@actions/core';
 import {
   githubApiUrl,
-  policyPathFromInput,
+  policyInputs,
   reportStep,
   requestIdToken,
   runnerPaths,
@@ -16,7 +17,7 @@ import { PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
 const inputs: SignStageInputs = {
   ...subjectInputsFromInputs(),
   provenance: getInput('provenance'),
-  policy: policyPathFromInput(),
+  ...policyInputs(fileURLToPath(import.meta.url)),
   trustedRoot: getInput('trusted-root'),
   endpoints: signingEndpointsFromInputs(PUBLIC_GOOD_ENDPOINTS),
   githubToken: getInput('github-token'),

@@ -50,11 +50,16 @@ export interface SignerIdentity {
   extensions: Record<string, string>;
 }
 
-/** What the policy says an identity must be. Exactly one of `san` / `sanPattern`. */
+/** What the policy says an identity must be. Exactly one of `san` / `sans` / `sanPattern`. */
 export interface IdentityRule {
   issuer: string;
   /** Exact SAN. */
   san?: string;
+  /**
+   * Exact SANs, any one of them: the same workflow at two pinned versions while callers move from one to the next
+   * (README, "For platform teams"). A policy's `san:` list.
+   */
+  sans?: readonly string[];
   /** A regular expression matched against the whole SAN (anchored: `^(?:…)$`). */
   sanPattern?: string;
   /**

@@ -19,10 +19,12 @@ import validatePolicy from './validators/policy.validate.js';
 
 /** The policy, typed and with every default applied. */
 export interface Policy {
-  /** Where it was read from (a path), for messages and reports. */
+  /** Where it was read from (a path), for messages and reports: the org policy. */
   source: string;
   /** sha256 (hex) of the file's text, recorded in reports and decision records. */
   digest: string;
+  /** The repository policy that tightened it (parseRepositoryPolicy), if any: its path and the sha256 of its text. */
+  repository?: { source: string; digest: string };
   version: 1;
   identities: { build: IdentityRule; sign: IdentityRule };
   review: ReviewRules;
@@ -130,13 +132,27 @@ interface PolicyDocument {
 
 interface IdentityDocument {
   issuer: string;
-  san?: string;
+  san?: string | string[];
   'san-pattern'?: string;
   'source-repository'?: string;
 }
 
 /** Parses and validates a policy file's text; `source` (the path) is used in every message. Throws PolicyError. */
 export function parsePolicy(text: string, source: string): Policy {
+  const read = readPolicyData(text, source);
+  validateDocument(read.data, read, source);
+  return policyFromDocument(read.data as unknown as PolicyDocument, read, text, source);
+}
+
+/** A policy's YAML, read: the document (for lines) and its plain data, a mapping. */
+interface PolicyData {
+  doc: Document;
+  lines: LineCounter;
+  data: Record<string, unknown>;
+}
+
+/** The YAML of a policy file (or a repository policy), read into plain data with every YAML-level check. */
+function readPolicyData(text: string, source: string): PolicyData {
   if (text.length > MAX_POLICY_LENGTH) {
     throw new PolicyError('POLICY_INVALID', source, [
       {
@@ -184,17 +200,23 @@ export function parsePolicy(text: string, source: string): Policy {
       },
     ]);
   }
+  return { doc, lines, data: data as Record<string, unknown> };
+}
 
+/** Validates data against policy.schema.json; throws PolicyError naming each key (with its line in `read`). */
+function validateDocument(data: unknown, read: PolicyData, source: string): void {
   const validate = policyValidator();
   if (!validate(data)) {
     // Lines only for the problems the message lists: each lookup walks a mapping's keys.
     const problems = schemaProblems(validate.errors ?? [], data).map((p, i) =>
-      i < MAX_REPORTED_PROBLEMS ? { ...p, line: lineOf(doc.contents, p.path, lines) } : p,
+      i < MAX_REPORTED_PROBLEMS ? { ...p, line: lineOf(read.doc.contents, p.path, read.lines) } : p,
     );
     throw new PolicyError('POLICY_INVALID', source, problems);
   }
-  const document = data as PolicyDocument;
+}
 
+/** The typed Policy of a valid document, after the checks the schema cannot express. */
+function policyFromDocument(document: PolicyDocument, read: PolicyData, text: string, source: string): Policy {
   const problems: PolicyProblem[] = [];
   const build = identityRule(document.identities.build, 'identities.build', problems);
   const sign = identityRule(document.identities.sign, 'identities.sign', problems);
@@ -207,7 +229,7 @@ export function parsePolicy(text: string, source: string): Policy {
     throw new PolicyError(
       'POLICY_INVALID',
       source,
-      problems.map((p) => ({ ...p, line: lineOf(doc.contents, p.path, lines) })),
+      problems.map((p) => ({ ...p, line: lineOf(read.doc.contents, p.path, read.lines) })),
     );
   }
 
@@ -215,7 +237,7 @@ export function parsePolicy(text: string, source: string): Policy {
   const deploy = document.deploy ?? {};
   return {
     source,
-    digest: createHash('sha256').update(text, 'utf8').digest('hex'),
+    digest: sha256Hex(text),
     version: 1,
     identities: { build, sign },
     review: {
@@ -237,6 +259,182 @@ export function parsePolicy(text: string, source: string): Policy {
   };
 }
 
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * The org policy tightened by a repository's own policy (`.twokey/policy.yml` on the repository's default branch),
+ * which may only make it stricter: more approvals, a shorter max-age, fewer protected branches, artifacts or
+ * repositories, a permission turned off. It names no identity and no trusted root: those are the org's. Every key
+ * that would loosen the org policy is an error naming the key and the org policy (README, "For platform teams").
+ */
+export function parseRepositoryPolicy(text: string, source: string, org: Policy): Policy {
+  const read = readPolicyData(text, source);
+  const problems: PolicyProblem[] = [];
+  for (const key of ['identities'] as const) {
+    if (key in read.data) {
+      problems.push({
+        path: key,
+        message: `a repository policy may not name identities: they are the org policy's (${org.source})`,
+      });
+    }
+  }
+  const deployData = read.data.deploy;
+  if (deployData && typeof deployData === 'object' && 'trusted-root' in deployData) {
+    problems.push({
+      path: 'deploy.trusted-root',
+      message: `a repository policy may not choose the trusted root: it is the org policy's (${org.source})`,
+    });
+  }
+  if (problems.length > 0) {
+    throw new PolicyError(
+      'POLICY_INVALID',
+      source,
+      problems.map((p) => ({ ...p, line: lineOf(read.doc.contents, p.path, read.lines) })),
+    );
+  }
+  // The same schema as an org policy, with the org's identities standing in for the ones a repository may not name.
+  validateDocument({ ...read.data, identities: STAND_IN_IDENTITIES }, read, source);
+  const document = read.data as { review?: PolicyDocument['review']; deploy?: PolicyDocument['deploy'] };
+  problems.push(
+    ...globProblems(document.deploy?.artifacts, 'deploy.artifacts'),
+    ...globProblems(document.review?.['protected-branches'], 'review.protected-branches'),
+  );
+  if (problems.length === 0) problems.push(...loosenings(document, org));
+  if (problems.length > 0) {
+    throw new PolicyError(
+      'POLICY_INVALID',
+      source,
+      problems.map((p) => ({ ...p, line: lineOf(read.doc.contents, p.path, read.lines) })),
+    );
+  }
+  const review = document.review ?? {};
+  const deploy = document.deploy ?? {};
+  return {
+    ...org,
+    repository: { source, digest: sha256Hex(text) },
+    review: {
+      ...org.review,
+      ...(review['min-approvals'] !== undefined && { minApprovals: review['min-approvals'] }),
+      ...(review['allow-bots'] !== undefined && { allowBots: review['allow-bots'] }),
+      ...(review['require-approval-on-head'] !== undefined && {
+        requireApprovalOnHead: review['require-approval-on-head'],
+      }),
+      ...(review['changes-requested-blocks'] !== undefined && {
+        changesRequestedBlocks: review['changes-requested-blocks'],
+      }),
+      ...(review['protected-branches'] !== undefined && { protectedBranches: review['protected-branches'] }),
+      ...(review['unidentified-co-authors'] !== undefined && {
+        unidentifiedCoAuthors: review['unidentified-co-authors'],
+      }),
+      ...(review['non-human-co-authors'] !== undefined && {
+        nonHumanCoAuthors: review['non-human-co-authors'].map((email) => email.toLowerCase()),
+      }),
+      ...(review['allow-activity-fallback'] !== undefined && {
+        allowActivityFallback: review['allow-activity-fallback'],
+      }),
+    },
+    deploy: {
+      ...org.deploy,
+      ...(deploy['max-age'] !== undefined && { maxAgeSeconds: parseDuration(deploy['max-age']) }),
+      ...(deploy.artifacts !== undefined && { artifacts: deploy.artifacts }),
+      ...(deploy.repositories !== undefined && { repositories: deploy.repositories }),
+    },
+  };
+}
+
+/** Valid identities for validating a repository policy against the one schema; never read. */
+const STAND_IN_IDENTITIES = {
+  build: { issuer: 'https://stand-in.invalid', san: 'build' },
+  sign: { issuer: 'https://stand-in.invalid', san: 'sign' },
+};
+
+/** Every key of a repository policy that would make the org policy less strict, with why. */
+function loosenings(
+  document: { review?: PolicyDocument['review']; deploy?: PolicyDocument['deploy'] },
+  org: Policy,
+): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  const looser = (path: string, what: string) =>
+    problems.push({ path, message: `${what}: a repository policy may only tighten the org policy (${org.source})` });
+  const review = document.review ?? {};
+  const deploy = document.deploy ?? {};
+  const minApprovals = review['min-approvals'];
+  if (minApprovals !== undefined && minApprovals < org.review.minApprovals) {
+    looser('review.min-approvals', `${minApprovals} is fewer than the org policy's ${org.review.minApprovals}`);
+  }
+  const turnedOn = (key: string, value: boolean | undefined, orgValue: boolean) => {
+    if (value === true && !orgValue) looser(`review.${key}`, 'true where the org policy says false');
+  };
+  const turnedOff = (key: string, value: boolean | undefined, orgValue: boolean) => {
+    if (value === false && orgValue) looser(`review.${key}`, 'false where the org policy says true');
+  };
+  turnedOn('allow-bots', review['allow-bots'], org.review.allowBots);
+  turnedOff('require-approval-on-head', review['require-approval-on-head'], org.review.requireApprovalOnHead);
+  turnedOff('changes-requested-blocks', review['changes-requested-blocks'], org.review.changesRequestedBlocks);
+  turnedOn('allow-activity-fallback', review['allow-activity-fallback'], org.review.allowActivityFallback);
+  if (review['unidentified-co-authors'] === 'allow' && org.review.unidentifiedCoAuthors === 'refuse') {
+    looser('review.unidentified-co-authors', 'allow where the org policy says refuse');
+  }
+  const orgNonHuman = org.review.nonHumanCoAuthors;
+  (review['non-human-co-authors'] ?? []).forEach((email, i) => {
+    if (!orgNonHuman.includes(email.toLowerCase())) {
+      looser(`review.non-human-co-authors.${i}`, `${email} is not among the org policy's non-human co-authors`);
+    }
+  });
+  const branches = review['protected-branches'];
+  if (branches !== undefined) {
+    if (org.review.protectedBranches === undefined) {
+      looser(
+        'review.protected-branches',
+        "the org policy protects only each repository's default branch; naming branches would add others",
+      );
+    } else {
+      branches.forEach((branch, i) => {
+        if (!coveredBy(branch, org.review.protectedBranches!)) {
+          looser(`review.protected-branches.${i}`, `${branch} is not a branch the org policy protects`);
+        }
+      });
+    }
+  }
+  const maxAge = deploy['max-age'] === undefined ? undefined : parseDuration(deploy['max-age']);
+  if (maxAge !== undefined && maxAge > org.deploy.maxAgeSeconds) {
+    looser(
+      'deploy.max-age',
+      `${deploy['max-age']} is longer than the org policy's ${org.deploy.maxAgeSeconds} seconds`,
+    );
+  }
+  if (deploy.artifacts !== undefined && org.deploy.artifacts !== undefined) {
+    deploy.artifacts.forEach((name, i) => {
+      if (!coveredBy(name, org.deploy.artifacts!)) {
+        looser(`deploy.artifacts.${i}`, `${name} is not an artifact the org policy covers`);
+      }
+    });
+  }
+  if (deploy.repositories !== undefined) {
+    if (org.deploy.repositories === undefined) {
+      looser(
+        'deploy.repositories',
+        'the org policy binds each deploy to its own repository; naming repositories would accept other chains',
+      );
+    } else {
+      deploy.repositories.forEach((repository, i) => {
+        if (!org.deploy.repositories!.some((r) => r.toLowerCase() === repository.toLowerCase())) {
+          looser(`deploy.repositories.${i}`, `${repository} is not a repository the org policy deploys`);
+        }
+      });
+    }
+  }
+  return problems;
+}
+
+/** Whether a repository's entry (a name or a glob) asks for no more than the org's list: listed there, or a plain name an org glob matches. */
+function coveredBy(entry: string, org: readonly string[]): boolean {
+  if (org.includes(entry)) return true;
+  return !/[*?[\]{}!+@()]/.test(entry) && org.some((glob) => compileNameGlob(glob).matches(entry));
+}
+
 /** Seconds in a duration: an integer (seconds) or `<n>[smhd]` (`30d`, `12h`, `90m`, `45s`, `3600`). */
 export function parseDuration(value: number | string): number {
   if (typeof value === 'number') return value;
@@ -251,13 +449,16 @@ export function parseDuration(value: number | string): number {
  * (RE2 semantics, linear time: identity-pattern.ts).
  */
 export function matchIdentity(signer: SignerIdentity, rule: IdentityRule): { ok: boolean; reason: string } {
-  const expected = rule.san ?? `a SAN matching ${describeIdentityRule(rule)}`;
+  const expected =
+    rule.san ?? (rule.sans ? describeIdentityRule(rule) : `a SAN matching ${describeIdentityRule(rule)}`);
   const found =
     signer.san.length > MAX_MATCHED_SAN_LENGTH
       ? `a SAN of ${signer.san.length} characters (more than the ${MAX_MATCHED_SAN_LENGTH} an identity is matched on)`
       : signer.san || '(no SAN)';
   if (rule.san !== undefined) {
     if (signer.san !== rule.san) return { ok: false, reason: `expected ${expected}, found ${found}` };
+  } else if (rule.sans !== undefined) {
+    if (!rule.sans.includes(signer.san)) return { ok: false, reason: `expected ${expected}, found ${found}` };
   } else if (rule.sanPattern !== undefined) {
     let pattern: IdentityPattern;
     try {
@@ -288,6 +489,7 @@ export function matchIdentity(signer: SignerIdentity, rule: IdentityRule): { ok:
 /** How a rule reads in messages: the exact SAN, or `^(?:pattern)$`. */
 export function describeIdentityRule(rule: IdentityRule): string {
   if (rule.san !== undefined) return rule.san;
+  if (rule.sans !== undefined) return `one of ${rule.sans.join(', ')}`;
   if (rule.sanPattern !== undefined) return `^(?:${rule.sanPattern})$`;
   return '(no SAN)';
 }
@@ -307,7 +509,14 @@ function identityRule(document: IdentityDocument, path: string, problems: Policy
     }
     return withSourceRepository({ issuer: document.issuer, sanPattern: document['san-pattern'] }, document);
   }
-  return withSourceRepository({ issuer: document.issuer, san: document.san }, document);
+  const san = document.san;
+  if (Array.isArray(san)) {
+    return withSourceRepository(
+      san.length === 1 ? { issuer: document.issuer, san: san[0] } : { issuer: document.issuer, sans: san },
+      document,
+    );
+  }
+  return withSourceRepository({ issuer: document.issuer, san }, document);
 }
 
 function withSourceRepository(rule: IdentityRule, document: IdentityDocument): IdentityRule {
@@ -331,19 +540,25 @@ function globProblems(globs: string[] | undefined, key: string): PolicyProblem[]
 /** Build and sign must be different workflow files: a policy that lets one identity pass as both is refused. */
 function overlappingIdentities(build: IdentityRule, sign: IdentityRule): PolicyProblem[] {
   const why = 'build and sign must be different identities (different workflow files)';
-  if (build.san !== undefined && build.san === sign.san) {
-    return [{ path: 'identities.sign.san', message: `is the same as identities.build.san; ${why}` }];
+  const exact = (rule: IdentityRule) => (rule.san !== undefined ? [rule.san] : (rule.sans ?? []));
+  const shared = exact(sign).find((san) => exact(build).includes(san));
+  if (shared !== undefined) {
+    return [{ path: 'identities.sign.san', message: `${shared} is also in identities.build.san; ${why}` }];
   }
   if (build.sanPattern !== undefined && build.sanPattern === sign.sanPattern) {
     return [{ path: 'identities.sign.san-pattern', message: `is the same as identities.build.san-pattern; ${why}` }];
   }
   // Both patterns compiled when the rules were read (identityRule): no problem was found.
   const matches = (pattern: string, san: string) => compileIdentityPattern(pattern).matches(san);
-  if (build.san !== undefined && sign.sanPattern !== undefined && matches(sign.sanPattern, build.san)) {
-    return [{ path: 'identities.sign.san-pattern', message: `matches identities.build.san (${build.san}); ${why}` }];
+  const buildMatched =
+    sign.sanPattern === undefined ? undefined : exact(build).find((san) => matches(sign.sanPattern!, san));
+  if (buildMatched !== undefined) {
+    return [{ path: 'identities.sign.san-pattern', message: `matches identities.build.san (${buildMatched}); ${why}` }];
   }
-  if (sign.san !== undefined && build.sanPattern !== undefined && matches(build.sanPattern, sign.san)) {
-    return [{ path: 'identities.build.san-pattern', message: `matches identities.sign.san (${sign.san}); ${why}` }];
+  const signMatched =
+    build.sanPattern === undefined ? undefined : exact(sign).find((san) => matches(build.sanPattern!, san));
+  if (signMatched !== undefined) {
+    return [{ path: 'identities.build.san-pattern', message: `matches identities.sign.san (${signMatched}); ${why}` }];
   }
   return [];
 }
@@ -359,10 +574,23 @@ function schemaProblems(errors: ErrorObject[], data: unknown): PolicyProblem[] {
     problems.push({ path, message });
   };
   for (const error of errors) {
-    // The branches of the san/san-pattern choice report `required`; the oneOf error itself says it better.
-    if (error.schemaPath.includes('/oneOf/')) continue;
     const path = keyPath(error.instancePath);
     const found = valueAt(data, error.instancePath);
+    // `san` is one SAN or a list of them: the branch of the value's own kind says what is wrong with it.
+    const sanBranch = /\/san\/oneOf\/(\d)\//.exec(error.schemaPath)?.[1];
+    if (sanBranch !== undefined) {
+      const value = valueAt(data, error.instancePath.replace(/^(.*\/san)(\/.*)?$/, '$1'));
+      if ((sanBranch === '0') !== (typeof value === 'string')) continue;
+    } else if (error.schemaPath.includes('/oneOf/')) {
+      // The branches of the san/san-pattern choice report `required`; the oneOf error itself says it better.
+      continue;
+    }
+    if (error.keyword === 'oneOf' && path.endsWith('.san')) {
+      if (typeof found !== 'string' && !Array.isArray(found)) {
+        add(path, `expected a SAN or a list of SANs, found ${kindOf(found)}`);
+      }
+      continue;
+    }
     if (path === 'deploy.max-age') {
       add(path, `expected a duration such as 30d, 12h, 90m or a number of seconds, found ${show(found)}`);
       continue;

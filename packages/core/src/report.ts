@@ -127,7 +127,12 @@ export interface DeployReport {
   /** When the evidence was judged as of another time (`twokey verify --at`): freshness is measured from it. */
   asOf?: string;
   /** The policy file (relative to the working directory) and the sha256 of its bytes. */
-  policy: { source: string; digest: string };
+  policy: {
+    source: string;
+    digest: string;
+    /** The repository's own policy that tightened the org policy, if any. */
+    repository?: { source: string; digest: string };
+  };
   artifacts: ArtifactReport[];
   /** Bundles that did not verify (each once), so a refusal can say why expected evidence was not there. */
   rejected: RejectedEvidence[];
@@ -174,6 +179,12 @@ export function describeReport(report: DeployReport): string {
   lines.push(
     `policy ${text(report.policy.source)} (sha256 ${report.policy.digest.slice(0, 12)}…), evaluated at ${report.evaluatedAt}`,
   );
+  const repositoryPolicy = report.policy.repository;
+  if (repositoryPolicy) {
+    lines.push(
+      `  tightened by the repository policy ${text(repositoryPolicy.source)} (sha256 ${repositoryPolicy.digest.slice(0, 12)}…)`,
+    );
+  }
   if (report.asOf) lines.push(asOfWarning(report.asOf));
   for (const artifact of report.artifacts) {
     lines.push('');
@@ -218,6 +229,17 @@ export function markdownReport(report: DeployReport): string {
   return renderSummary([
     { heading: `twokey deploy gate: ${verdict}${report.asOf ? ` AS OF ${report.asOf}` : ''}` },
     { paragraph: ['Policy ', { code: report.policy.source }, ` ${policy}`] },
+    ...(report.policy.repository
+      ? [
+          {
+            paragraph: [
+              'Tightened by the repository policy ',
+              { code: report.policy.repository.source },
+              ` (sha256 ${report.policy.repository.digest.slice(0, 12)}…).`,
+            ],
+          },
+        ]
+      : []),
     ...(report.asOf ? [{ paragraph: `⚠️ ${asOfWarning(report.asOf)}` }] : []),
     ...report.artifacts.flatMap(artifactSummary),
     ...(rejected.length > 0

@@ -17,6 +17,9 @@ export const VERIFICATION_SUMMARY_PREDICATE_TYPE = 'https://slsa.dev/verificatio
  */
 export const TWO_PERSON_RULE_LEVEL = 'TWOKEY_TWO_PERSON_RULE_LEVEL_1';
 
+/** The annotation of the VSA's policy that names the repository policy which tightened it. */
+export const REPOSITORY_POLICY_ANNOTATION = 'https://twokey.dev/repository-policy';
+
 /** The SLSA version whose VSA and levels the record follows. */
 export const VSA_SLSA_VERSION = '1.0';
 
@@ -26,7 +29,12 @@ export type VerificationSummaryPredicate = {
   /** When the evaluation ran (the report's `evaluatedAt`). */
   timeVerified: string;
   resourceUri: string;
-  policy: { uri: string; digest: { sha256: string } };
+  /** The org policy; a repository policy that tightened it is named in its annotations. */
+  policy: {
+    uri: string;
+    digest: { sha256: string };
+    annotations?: { [REPOSITORY_POLICY_ANNOTATION]: { uri: string; digest: { sha256: string } } };
+  };
   /** Every attestation the verdict rests on: the bundle file's sha256 and where it can be fetched. */
   inputAttestations: { uri: string; digest: { sha256: string } }[];
   verificationResult: 'PASSED';
@@ -48,8 +56,10 @@ export interface VerificationSummaryInput {
   verifier: { id: string; version?: Record<string, string> };
   /** The resource the artifacts are accepted for (a deployment, an environment, a repository URL). */
   resourceUri: string;
-  /** Where the policy file lives; its digest is the report's. */
+  /** Where the org policy lives (its repository and commit when known); its digest is the report's. */
   policyUri: string;
+  /** Where the repository policy lives, when one tightened the org policy; its digest is the report's. */
+  repositoryPolicyUri?: string;
   /** At least the bundles the report names as evidence; others are ignored. */
   attestations: readonly ConsumedAttestation[];
 }
@@ -112,7 +122,18 @@ export function buildVerificationSummary(input: VerificationSummaryInput): State
     verifier: { id: input.verifier.id, ...(input.verifier.version && { version: { ...input.verifier.version } }) },
     timeVerified: report.evaluatedAt,
     resourceUri: input.resourceUri,
-    policy: { uri: input.policyUri, digest: { sha256: report.policy.digest } },
+    policy: {
+      uri: input.policyUri,
+      digest: { sha256: report.policy.digest },
+      ...(report.policy.repository && {
+        annotations: {
+          [REPOSITORY_POLICY_ANNOTATION]: {
+            uri: input.repositoryPolicyUri ?? report.policy.repository.source,
+            digest: { sha256: report.policy.repository.digest },
+          },
+        },
+      }),
+    },
     inputAttestations: [...consumed.values()].map((a) => ({ uri: a.uri, digest: { sha256: a.sha256 } })),
     verificationResult: 'PASSED',
     verifiedLevels: [buildLevel(report, bySource), TWO_PERSON_RULE_LEVEL],

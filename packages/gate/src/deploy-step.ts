@@ -15,15 +15,22 @@ import {
   type VerifiedBundle,
   workflowSigner,
 } from '@twokey/core';
-import { ID_TOKEN_PERMISSION_HINT, idTokenClaims, resolveArtifacts } from '@twokey/github';
-import { type SigningEndpoints, signStatement } from '@twokey/sigstore';
+import { ID_TOKEN_PERMISSION_HINT, idTokenClaims, ORG_POLICY_PATH, resolveArtifacts } from '@twokey/github';
+import { type RepositoryPolicyFile, type SigningEndpoints, signStatement } from '@twokey/sigstore';
 import { judgeDeploy } from './gate';
 
 export interface DeployInputs extends SubjectInputs {
   /** Bundle files, directories and globs, separated by newlines or commas. */
   bundles: string;
-  /** The policy file, relative to the workspace. */
+  /** The org policy file, relative to the workspace (or absolute: the action's own repository's). */
   policy: string;
+  /** The repository's own policy, which can only tighten the org policy. */
+  repositoryPolicy?: RepositoryPolicyFile;
+  /**
+   * The org policy is the one of the repository the action runs from (the platform repository, at the commit the
+   * deploy workflow runs from): the decision record names it by that repository and commit.
+   */
+  ownOrgPolicy?: boolean;
   /** A trusted_root.json (relative to the workspace) overriding the policy's `deploy.trusted-root`; empty for none. */
   trustedRoot: string;
   /** Whether to sign and log a decision record on a pass. */
@@ -94,6 +101,7 @@ export async function runDeployStep(inputs: DeployInputs): Promise<DeployResult>
   // Judged now, never as of another time: a deploy is a decision of the moment it runs.
   const { report, verified } = await judgeDeploy({
     policy: inputs.policy,
+    ...(inputs.repositoryPolicy && { repositoryPolicy: inputs.repositoryPolicy }),
     repository: { repository: inputs.repository, name: 'GITHUB_REPOSITORY', role: 'fallback' },
     ...(inputs.trustedRoot && { trustedRoot: inputs.trustedRoot }),
     artifacts: { resolved: artifacts },
@@ -114,7 +122,11 @@ export async function runDeployStep(inputs: DeployInputs): Promise<DeployResult>
     report,
     verifier: { id: job.identity.san, version: { twokey: inputs.version } },
     resourceUri: inputs.resourceUri || job.resourceUri,
-    policyUri: pathToFileURL(resolve(inputs.workspace, inputs.policy)).href,
+    policyUri:
+      (inputs.ownOrgPolicy && job.workflowPolicyUri) || pathToFileURL(resolve(inputs.workspace, inputs.policy)).href,
+    ...(report.policy.repository && {
+      repositoryPolicyUri: pathToFileURL(resolve(inputs.workspace, report.policy.repository.source)).href,
+    }),
     attestations: consumedAttestations(report, verified, inputs.workspace),
   });
   let bundle: Awaited<ReturnType<typeof signStatement>>;
@@ -130,7 +142,10 @@ export async function runDeployStep(inputs: DeployInputs): Promise<DeployResult>
 }
 
 /** Who is deploying, from the job's own token: the SAN Fulcio will certify, and the resource being deployed to. */
-function deployJob(token: string, serverUrl: string): { identity: SignerIdentity; resourceUri: string } {
+function deployJob(
+  token: string,
+  serverUrl: string,
+): { identity: SignerIdentity; resourceUri: string; workflowPolicyUri?: string } {
   const claims = idTokenClaims(token);
   const identity = workflowSigner(claims, serverUrl);
   if (!identity) {
@@ -141,9 +156,17 @@ function deployJob(token: string, serverUrl: string): { identity: SignerIdentity
   }
   const repository = identity.extensions.sourceRepositoryURI ?? serverUrl;
   const environment = typeof claims.environment === 'string' && claims.environment ? claims.environment : undefined;
+  // The org policy beside the running workflow, at its commit: `git+https://github.com/acme/platform@SHA#path`.
+  const workflowRef = typeof claims.job_workflow_ref === 'string' ? claims.job_workflow_ref : '';
+  const workflowSha = typeof claims.job_workflow_sha === 'string' ? claims.job_workflow_sha : '';
+  const workflowRepository = /^([^/]+\/[^/]+)\//.exec(workflowRef)?.[1];
   return {
     identity,
     resourceUri: environment ? `${repository}/deployments/${encodeURIComponent(environment)}` : repository,
+    ...(workflowRepository &&
+      /^[0-9a-f]{40}$/.test(workflowSha) && {
+        workflowPolicyUri: `git+${serverUrl}/${workflowRepository}@${workflowSha}#${ORG_POLICY_PATH}`,
+      }),
   };
 }
 

@@ -72,7 +72,11 @@ export function evaluateDeploy(input: DeployEvaluationInput): DeployReport {
     verdict: artifacts.every((a) => a.verdict === 'pass') ? 'pass' : 'fail',
     evaluatedAt: input.now.toISOString(),
     ...(input.at && { asOf: input.at.toISOString() }),
-    policy: { source: input.policy.source, digest: input.policy.digest },
+    policy: {
+      source: input.policy.source,
+      digest: input.policy.digest,
+      ...(input.policy.repository && { repository: { ...input.policy.repository } }),
+    },
     artifacts,
     rejected: firstPerSource(context.rejected),
   };

@@ -9,14 +9,16 @@ import {
   type SignerIdentity,
   type VerifiedBundle,
 } from '@twokey/core';
-import { deployTrustedRoot, readPolicyFile } from '@twokey/sigstore';
+import { deployTrustedRoot, type RepositoryPolicyFile, readPolicyFiles } from '@twokey/sigstore';
 import { type ArtifactSpec, readArtifacts } from './artifacts';
 import { evaluateDeploy } from './evaluate';
 import { readEvidence, relativePath } from './evidence';
 
 export interface DeployGateRequest {
-  /** The policy file, relative to `cwd`. */
+  /** The org policy file, relative to `cwd`. */
   policy: string;
+  /** The repository's own policy, which can only tighten the org policy (`twokey verify --repository-policy`). */
+  repositoryPolicy?: RepositoryPolicyFile;
   /** The repository the caller names beside the policy: the action's GITHUB_REPOSITORY, `twokey verify --repo`. */
   repository: CallerRepository;
   /** A trusted root overriding the policy's `deploy.trusted-root`: a path relative to `cwd`, or `public-good`. */
@@ -45,7 +47,11 @@ export interface DeployJudgement {
 export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJudgement> {
   const { cwd } = request;
   // The policy, named relative to the working directory in messages and in the report.
-  const policy = readPolicyFile(relativePath(cwd, request.policy), cwd);
+  const repositoryPolicy = request.repositoryPolicy && {
+    ...request.repositoryPolicy,
+    path: relativePath(cwd, request.repositoryPolicy.path),
+  };
+  const policy = readPolicyFiles(relativePath(cwd, request.policy), repositoryPolicy, cwd);
   // Whose build → sign chain may pass: the policy's repositories, else the caller's.
   const binding = bindRepositories(policy, request.repository);
   // The root every bundle must chain to: the caller's, else the policy's, else Sigstore's public-good instance.

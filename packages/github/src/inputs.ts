@@ -2,15 +2,47 @@
 // job runs (its checkout, its temporary directory, its GitHub server and API). Read here once, from the runner's
 // `INPUT_*` and `GITHUB_*` variables, into plain records that the stages take.
 import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { getInput } from '@actions/core';
 import type { SubjectInputs } from '@twokey/core';
+import type { RepositoryPolicyFile } from '@twokey/sigstore';
 
-/** Where the policy is read when the `policy` input is empty: the default each action.yml declares. */
+/** The org policy in the platform repository (the repository the actions run from), beside its reusable workflows. */
+export const ORG_POLICY_PATH = '.twokey/org-policy.yml';
+
+/** A repository's own policy on its default branch, which can only tighten the org policy. */
 export const DEFAULT_POLICY_PATH = '.twokey/policy.yml';
 
-/** The `policy` input (a path relative to the workspace); empty means DEFAULT_POLICY_PATH. */
-export function policyPathFromInput(): string {
-  return getInput('policy') || DEFAULT_POLICY_PATH;
+/** The policies an action judges by: the org policy, and the repository policy that may tighten it. */
+export interface PolicyInputs {
+  /** The org policy: a path relative to the workspace, or absolute (the action's own repository's). */
+  policy: string;
+  /** The org policy is the action's own repository's (the `policy` input was empty). */
+  ownOrgPolicy: boolean;
+  /** Only when the `repository-policy` input names one: the reusable workflows pass the default branch's. */
+  repositoryPolicy?: RepositoryPolicyFile;
+}
+
+/**
+ * The `policy` and `repository-policy` inputs. An empty `policy` is the org policy of the repository this action
+ * runs from, at the commit it runs from — `$/actions/…` in the reusable workflows — never a file of the repository
+ * being signed or deployed. `repository-policy` names a repository policy (the reusable workflows check it out
+ * from the default branch); empty, or a file the workspace lacks, means the org policy alone.
+ * `entry` is the running action's entry file (`<repository>/actions/<stage>/dist/index.js`).
+ */
+export function policyInputs(entry: string): PolicyInputs {
+  const given = getInput('policy');
+  const repositoryPolicy = getInput('repository-policy');
+  return {
+    policy: given || ownOrgPolicy(entry),
+    ownOrgPolicy: !given,
+    ...(repositoryPolicy && { repositoryPolicy: { path: repositoryPolicy, optional: true } }),
+  };
+}
+
+/** The org policy of the repository whose action `entry` is: three directories up from its dist/index.js. */
+export function ownOrgPolicy(entry: string): string {
+  return join(resolve(dirname(entry), '..', '..', '..'), ORG_POLICY_PATH);
 }
 
 /** The artifacts, named with actions/attest's inputs: `subject-path`, `subject-digest`, `subject-name`, `subject-checksums`. */

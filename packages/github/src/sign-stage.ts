@@ -28,8 +28,9 @@ import {
   bundlePaths,
   deployTrustedRoot,
   type ExpectedIdentity,
+  type RepositoryPolicyFile,
   readBundleFile,
-  readPolicyFile,
+  readPolicyFiles,
   type SerializedBundle,
   type SigningEndpoints,
   SigstoreInputError,
@@ -45,8 +46,10 @@ import { jobIdentity, OidcTokenError } from './oidc';
 export interface SignStageInputs extends SubjectInputs {
   /** Paths, directories or globs of the build provenance bundles, separated by newlines or commas. */
   provenance: string;
-  /** The policy file, relative to the workspace. */
+  /** The org policy file, relative to the workspace (or absolute: the action's own repository's). */
   policy: string;
+  /** The repository's own policy (from its default branch), which can only tighten the org policy. */
+  repositoryPolicy?: RepositoryPolicyFile;
   /** `public-good` for the embedded Sigstore public-good root, a trusted_root.json path, or empty for the policy's. */
   trustedRoot: string;
   endpoints: SigningEndpoints;
@@ -95,7 +98,7 @@ export const SIGNING_CONCURRENCY = 4;
 export const GITHUB_RETRY_DELAY_MS = 250;
 
 export async function runSignStage(inputs: SignStageInputs): Promise<SignStageResult> {
-  const policy = readPolicyFile(inputs.policy, inputs.workspace);
+  const policy = readPolicyFiles(inputs.policy, inputs.repositoryPolicy, inputs.workspace);
   const patterns = provenancePatterns(inputs);
   const artifacts = await resolveArtifacts(inputs, inputs.workspace);
   // The trusted root deploy and `twokey verify` use: the input, else the policy's deploy.trusted-root.
@@ -160,9 +163,9 @@ function verifyProvenance(
 }
 
 function expectedIdentity(rule: IdentityRule): ExpectedIdentity {
-  return rule.san !== undefined
-    ? { issuer: rule.issuer, san: rule.san }
-    : { issuer: rule.issuer, sanPattern: rule.sanPattern };
+  if (rule.san !== undefined) return { issuer: rule.issuer, san: rule.san };
+  if (rule.sans !== undefined) return { issuer: rule.issuer, sans: rule.sans };
+  return { issuer: rule.issuer, sanPattern: rule.sanPattern };
 }
 
 /** The review evidence of the built commit, read from GitHub with the job's token; API failures become gaps. */

@@ -41,6 +41,8 @@ import { type TrustedRootMaterial, withPublicKey } from './trust';
 export interface ExpectedIdentity {
   issuer: string;
   san?: string;
+  /** Exact SANs, any one of them (a policy identity listing two pinned versions). */
+  sans?: readonly string[];
   /** Matched against the whole SAN: `^(?:pattern)$`. */
   sanPattern?: string;
   /** Fulcio extensions (by the names in FULCIO_EXTENSIONS) that must equal these values exactly. */
@@ -454,11 +456,18 @@ function signedTimes(entity: SignedEntity): Date[] {
 /** Exact SAN or anchored pattern; exact issuer; exact extensions. A prefix never matches. */
 export function checkIdentity(signer: SignerIdentity, expected: ExpectedIdentity, source: string): void {
   // An identity that names no SAN matches none, never every SAN of the issuer.
-  if (expected.san === undefined && expected.sanPattern === undefined) {
+  if (expected.san === undefined && expected.sanPattern === undefined && !expected.sans?.length) {
     fail('IDENTITY_MISMATCH', source, 'the expected identity names neither a SAN nor a SAN pattern');
   }
   if (expected.san !== undefined && signer.san !== expected.san) {
     fail('IDENTITY_MISMATCH', source, `expected identity ${expected.san}, found ${signer.san || '(none)'}`);
+  }
+  if (expected.sans !== undefined && !expected.sans.includes(signer.san)) {
+    fail(
+      'IDENTITY_MISMATCH',
+      source,
+      `expected identity one of ${expected.sans.join(', ')}, found ${signer.san || '(none)'}`,
+    );
   }
   if (expected.sanPattern !== undefined && !anchored(expected.sanPattern).matches(signer.san)) {
     fail('IDENTITY_MISMATCH', source, `expected identity matching ^(?:${expected.sanPattern})$, found ${signer.san}`);

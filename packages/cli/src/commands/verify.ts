@@ -3,8 +3,8 @@ import { judgeDeploy } from '@twokey/gate';
 import { parseCommandArgs } from '../args';
 import { type CliIO, EXIT, UsageError } from '../io';
 
-export const VERIFY_USAGE = `Usage: twokey verify ARTIFACT|sha256:HEX|NAME=sha256:HEX... --policy FILE [--bundle FILE|DIR|GLOB]...
-         [--repo OWNER/NAME] [--trusted-root FILE] [--name NAME] [--at TIME] [--json]
+export const VERIFY_USAGE = `Usage: twokey verify ARTIFACT|sha256:HEX|NAME=sha256:HEX... --policy FILE [--repository-policy FILE]
+         [--bundle FILE|DIR|GLOB]... [--repo OWNER/NAME] [--trusted-root FILE] [--name NAME] [--at TIME] [--json]
 
 Gives the deploy gate's verdict offline: for each artifact, a signature and a review attestation by the policy's
 sign identity, SLSA provenance by its build identity for the same commit and repository, an independent review that
@@ -20,7 +20,10 @@ The chain must come from one repository the deploy is bound to: --repo, else the
 the source-repository its identities pin. When the policy names none, --repo is required (the deploy action binds
 its own GITHUB_REPOSITORY); when it names some, --repo must be one of them.
 
-  --policy FILE         the policy file (.twokey/policy.yml)
+  --policy FILE         the org policy (the platform repository's .twokey/org-policy.yml)
+  --repository-policy FILE
+                        the repository's own policy (its .twokey/policy.yml), which may only tighten the org
+                        policy: the pair the deploy action judged by
   --bundle FILE|DIR     evidence bundles; repeat for more
   --repo OWNER/NAME     the repository whose build → sign chain to accept
   --trusted-root FILE   a trusted_root.json to verify bundles against
@@ -49,6 +52,7 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
 
   const { report } = await judgeDeploy({
     policy: values.policy,
+    ...(values['repository-policy'] !== undefined && { repositoryPolicy: { path: values['repository-policy'] } }),
     repository: { repository: values.repo, name: '--repo', role: 'narrow' },
     ...(values['trusted-root'] && { trustedRoot: values['trusted-root'] }),
     artifacts: { arguments: positionals, ...(values.name !== undefined && { name: values.name }) },
@@ -63,6 +67,7 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
 
 const VERIFY_OPTIONS = {
   policy: { type: 'string' },
+  'repository-policy': { type: 'string' },
   bundle: { type: 'string', multiple: true },
   repo: { type: 'string' },
   'trusted-root': { type: 'string' },
