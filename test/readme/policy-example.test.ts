@@ -78,12 +78,29 @@ describe('docs/policy.example.yml', () => {
 });
 
 describe('docs/repository-policy.example.yml and this repository’s own .twokey/org-policy.yml', () => {
-  it('the org policy the actions read from their own commit parses, as the example says', () => {
+  it("twokey's own org policy names the reusable workflows its release calls from main, for its own runs only", () => {
     const org = parsePolicy(
       readFileSync(join(repoRoot, '.twokey', 'org-policy.yml'), 'utf8'),
       '.twokey/org-policy.yml',
     );
-    expect(org.identities).toEqual(policy.identities);
+    const release = parse(readFileSync(join(repoRoot, '.github', 'workflows', 'release.yml'), 'utf8')) as {
+      jobs: Record<string, { uses?: string }>;
+    };
+    for (const [stage, job] of [
+      ['build', 'provenance'],
+      ['sign', 'sign'],
+    ] as const) {
+      const path = release.jobs[job]!.uses!.replace(/^\.\//, '');
+      const signer: SignerIdentity = {
+        san: `https://github.com/twokey-dev/twokey/${path}@refs/heads/main`,
+        issuer: GITHUB_ACTIONS_ISSUER,
+        extensions: { sourceRepositoryURI: 'https://github.com/twokey-dev/twokey' },
+      };
+      expect(matchIdentity(signer, org.identities[stage]).ok, stage).toBe(true);
+      const fork = { ...signer, extensions: { sourceRepositoryURI: 'https://github.com/mallory/twokey' } };
+      expect(matchIdentity(fork, org.identities[stage]).ok, `${stage} in a fork`).toBe(false);
+    }
+    expect(org.review.protectedBranches).toEqual(['main']);
   });
 
   it('the repository policy example tightens the org policy example, key by key', () => {

@@ -117,14 +117,17 @@ describe('every uses: is immutable: no tag, no branch, no short SHA', () => {
 
 describe("twokey's own code runs from the reusable workflow's own commit", () => {
   it.each(workflowFiles)('%s: each twokey `uses:` points at an action or workflow that exists', (file) => {
+    // twokey's own release (.github/workflows/release.yml) calls this commit's reusable workflows as `./…`.
     const ours = usesEntries(file, read(file)).filter(
-      (e) => e.uses.startsWith('$/') || e.uses.startsWith(OUR_REPOSITORY),
+      (e) => e.uses.startsWith('$/') || e.uses.startsWith(OUR_REPOSITORY) || e.uses.startsWith('./.github/workflows/'),
     );
     expect(ours.length, file).toBeGreaterThan(0);
     for (const { uses, line } of ours) {
       const path = uses.startsWith('$/')
         ? uses.slice(2)
-        : uses.slice(OUR_REPOSITORY.length).split('@')[0]!.replace(/^\//, '');
+        : uses.startsWith('./')
+          ? uses.slice(2)
+          : uses.slice(OUR_REPOSITORY.length).split('@')[0]!.replace(/^\//, '');
       const target = path.endsWith('.yml') ? join(repoRoot, path) : join(repoRoot, path, 'action.yml');
       expect(existsSync(target), `${file}:${line}: ${uses} → ${target}`).toBe(true);
     }
@@ -225,4 +228,49 @@ describe('action.yml', () => {
       expect(inputs['repository-policy']).toMatchObject({ required: false, default: '' });
     },
   );
+});
+
+describe("twokey's own release (.github/workflows/release.yml) goes through twokey's own three stages", () => {
+  const release = parse(read('.github/workflows/release.yml')) as {
+    on: Record<string, unknown>;
+    jobs: Record<
+      string,
+      {
+        if?: string;
+        uses?: string;
+        needs?: string | string[];
+        permissions?: Record<string, string>;
+        environment?: string;
+        steps?: { run?: string }[];
+      }
+    >;
+  };
+
+  it('runs only from main, started by hand with the version; never on a tag push (a build on a tag is refused)', () => {
+    expect(Object.keys(release.on)).toEqual(['workflow_dispatch']);
+    expect(release.jobs.build!.if).toBe("github.ref == 'refs/heads/main'");
+  });
+
+  it('attests with this commit’s reusable build workflow and signs with its sign workflow: two identities', () => {
+    expect(release.jobs.provenance!.uses).toBe('./.github/workflows/twokey-build.yml');
+    expect(release.jobs.sign!.uses).toBe('./.github/workflows/twokey-sign.yml');
+    expect(release.jobs.sign!.needs).toBe('provenance');
+  });
+
+  it('builds with no token that can sign or write; the committed dist/ must be what this commit builds', () => {
+    expect(release.jobs.build!.permissions).toEqual({ contents: 'read' });
+    const scripts = (release.jobs.build!.steps ?? []).map((s) => s.run ?? '').join('\n');
+    expect(scripts).toContain('npm test');
+    expect(scripts).toContain('git diff --exit-code -- actions');
+    expect(scripts).toContain('npm pack ./packages/cli');
+  });
+
+  it('tags the signed commit itself, after signing, in a protected environment', () => {
+    const publish = release.jobs.publish!;
+    expect(publish.needs).toBe('sign');
+    expect(publish.environment).toBe('release');
+    expect(publish.permissions).toEqual({ contents: 'write' });
+    const script = (publish.steps ?? []).map((s) => s.run ?? '').join('\n');
+    expect(script).toMatch(/gh release create "v\$VERSION" .*--target "\$GITHUB_SHA"/s);
+  });
 });
