@@ -221,17 +221,8 @@ function policyFromDocument(document: PolicyDocument, read: PolicyData, text: st
   const build = identityRule(document.identities.build, 'identities.build', problems);
   const sign = identityRule(document.identities.sign, 'identities.sign', problems);
   if (problems.length === 0) problems.push(...overlappingIdentities(build, sign));
-  problems.push(
-    ...globProblems(document.deploy?.artifacts, 'deploy.artifacts'),
-    ...globProblems(document.review?.['protected-branches'], 'review.protected-branches'),
-  );
-  if (problems.length > 0) {
-    throw new PolicyError(
-      'POLICY_INVALID',
-      source,
-      problems.map((p) => ({ ...p, line: lineOf(read.doc.contents, p.path, read.lines) })),
-    );
-  }
+  problems.push(...documentGlobProblems(document));
+  throwProblems(problems, read, source);
 
   const review = document.review ?? {};
   const deploy = document.deploy ?? {};
@@ -287,28 +278,13 @@ export function parseRepositoryPolicy(text: string, source: string, org: Policy)
       message: `a repository policy may not choose the trusted root: it is the org policy's (${org.source})`,
     });
   }
-  if (problems.length > 0) {
-    throw new PolicyError(
-      'POLICY_INVALID',
-      source,
-      problems.map((p) => ({ ...p, line: lineOf(read.doc.contents, p.path, read.lines) })),
-    );
-  }
+  throwProblems(problems, read, source);
   // The same schema as an org policy, with the org's identities standing in for the ones a repository may not name.
   validateDocument({ ...read.data, identities: STAND_IN_IDENTITIES }, read, source);
   const document = read.data as { review?: PolicyDocument['review']; deploy?: PolicyDocument['deploy'] };
-  problems.push(
-    ...globProblems(document.deploy?.artifacts, 'deploy.artifacts'),
-    ...globProblems(document.review?.['protected-branches'], 'review.protected-branches'),
-  );
+  problems.push(...documentGlobProblems(document));
   if (problems.length === 0) problems.push(...loosenings(document, org));
-  if (problems.length > 0) {
-    throw new PolicyError(
-      'POLICY_INVALID',
-      source,
-      problems.map((p) => ({ ...p, line: lineOf(read.doc.contents, p.path, read.lines) })),
-    );
-  }
+  throwProblems(problems, read, source);
   const review = document.review ?? {};
   const deploy = document.deploy ?? {};
   return {
@@ -342,6 +318,24 @@ export function parseRepositoryPolicy(text: string, source: string, org: Policy)
       ...(deploy.repositories !== undefined && { repositories: deploy.repositories }),
     },
   };
+}
+
+/** Throws the problems found in a policy (PolicyError, each with its line), if there are any. */
+function throwProblems(problems: PolicyProblem[], read: PolicyData, source: string): void {
+  if (problems.length === 0) return;
+  throw new PolicyError(
+    'POLICY_INVALID',
+    source,
+    problems.map((p) => ({ ...p, line: lineOf(read.doc.contents, p.path, read.lines) })),
+  );
+}
+
+/** The globs of a policy (or a repository policy) that do not compile. */
+function documentGlobProblems(document: Pick<PolicyDocument, 'review' | 'deploy'>): PolicyProblem[] {
+  return [
+    ...globProblems(document.deploy?.artifacts, 'deploy.artifacts'),
+    ...globProblems(document.review?.['protected-branches'], 'review.protected-branches'),
+  ];
 }
 
 /** Valid identities for validating a repository policy against the one schema; never read. */
