@@ -31,6 +31,8 @@ export interface SuiteCase {
   /** Fulcio extension values the upstream test checked (gh `--owner`/`--repo`, sigstore-python policies). */
   policy?: Record<string, string> | null;
   verifier_options?: { ctlogThreshold?: number; tlogThreshold?: number } | null;
+  /** ../shared/github-instance: the thresholds its verifier used (GitHub's instance: no log, no SCT, a timestamp). */
+  verifier_thresholds?: { tlog_threshold: number; ctlog_threshold: number; timestamp_threshold: number } | null;
   /** sigstore-python: how many verified times (SET, RFC 3161) must agree. */
   verified_time_threshold?: number | null;
   expected: string;
@@ -63,8 +65,8 @@ const POLICY_EXTENSIONS: Record<string, string> = {
   source_repository_visibility: 'sourceRepositoryVisibilityAtSigning',
 };
 
-export function loadSuite(name: string): { dir: string; cases: SuiteCase[] } {
-  const dir = join(conformanceRoot, name);
+export function loadSuite(name: string, root = conformanceRoot): { dir: string; cases: SuiteCase[] } {
+  const dir = join(root, name);
   const { cases } = JSON.parse(readFileSync(join(dir, 'cases.json'), 'utf8')) as { cases: SuiteCase[] };
   return { dir, cases };
 }
@@ -84,7 +86,9 @@ export function wantedVerdict(
 export function runsThroughCli(c: SuiteCase): boolean {
   const artifact = Boolean(c.artifact || c.artifact_digest);
   const identity = c.key ? !c.certificate_identity : Boolean(c.certificate_oidc_issuer);
-  return artifact && identity && !c.policy && !c.verifier_options && !c.verified_time_threshold;
+  return (
+    artifact && identity && !c.policy && !c.verifier_options && !c.verified_time_threshold && !c.verifier_thresholds
+  );
 }
 
 export async function runCase(dir: string, c: SuiteCase): Promise<CaseOutcome> {
@@ -117,9 +121,9 @@ function runThroughLibrary(dir: string, c: SuiteCase): CaseOutcome {
     const publicKey = c.key ? createPublicKey(readFileSync(at(c.key))) : undefined;
     const verifier = new BundleVerifier(trust, {
       publicKey,
-      ctlogThreshold: c.verifier_options?.ctlogThreshold,
-      tlogThreshold: c.verifier_options?.tlogThreshold,
-      timestampThreshold: c.verified_time_threshold ?? undefined,
+      ctlogThreshold: c.verifier_options?.ctlogThreshold ?? c.verifier_thresholds?.ctlog_threshold,
+      tlogThreshold: c.verifier_options?.tlogThreshold ?? c.verifier_thresholds?.tlog_threshold,
+      timestampThreshold: c.verified_time_threshold ?? c.verifier_thresholds?.timestamp_threshold ?? undefined,
     });
     const bundle = readBundleFile(at(c.bundle));
     const artifact: ArtifactInput | undefined = c.artifact
@@ -162,9 +166,15 @@ function expectedIdentity(c: SuiteCase): ExpectedIdentity | undefined {
  */
 export function describeSuite(
   name: string,
-  options: { cases: number; refusals: Record<string, string>; decisions?: Record<string, PolicyDecision> },
+  options: {
+    cases: number;
+    refusals: Record<string, string>;
+    decisions?: Record<string, PolicyDecision>;
+    /** Where the suite's folder is: ../shared/conformance, unless said. */
+    root?: string;
+  },
 ) {
-  const { dir, cases } = loadSuite(name);
+  const { dir, cases } = loadSuite(name, options.root);
   const decisions = options.decisions ?? {};
   let passed = 0;
   let failed = 0;

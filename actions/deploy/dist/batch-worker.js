@@ -29418,13 +29418,24 @@ function withPublicKey(trust, key) {
 }
 
 // packages/sigstore/src/verify.ts
+function instanceThresholds(trust) {
+  const { tlogs, ctlogs, timestampAuthorities } = trust.root;
+  if (tlogs.length === 0 && ctlogs.length === 0 && timestampAuthorities.length > 0) {
+    return { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 1 };
+  }
+  return {};
+}
+function definedOnly(options) {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== void 0));
+}
 var MAX_SIGNED_TIMESTAMPS = 32;
 var MAX_TLOG_ENTRIES = 32;
 var BundleVerifier = class {
   constructor(trust, options = {}) {
     this.trust = trust;
     cacheDerEncodings();
-    const { publicKey, ...thresholds } = options;
+    const { publicKey, ...given } = options;
+    const thresholds = { ...instanceThresholds(trust), ...definedOnly(given) };
     this.publicKey = publicKey;
     const material = publicKey ? withPublicKey(trust, () => ({ publicKey, validFor: () => true })) : trust.material;
     this.verifier = new import_verify2.Verifier(material, thresholds);

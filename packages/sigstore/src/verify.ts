@@ -71,6 +71,24 @@ export interface BundleVerifierOptions extends VerifierOptions {
   publicKey?: KeyObject;
 }
 
+/**
+ * What a Sigstore instance guarantees, by what its trusted root holds. The public-good instance logs every entry and
+ * its Fulcio embeds SCTs: a bundle needs a log entry and an SCT (sigstore-js's defaults). GitHub's instance (private
+ * repositories; fulcio.githubapp.com, timestamp.githubapp.com) has neither a transparency log nor a CT log — a root
+ * with none — and stamps every signature with its timestamp authority instead: a bundle needs that timestamp.
+ */
+export function instanceThresholds(trust: TrustedRootMaterial): VerifierOptions {
+  const { tlogs, ctlogs, timestampAuthorities } = trust.root;
+  if (tlogs.length === 0 && ctlogs.length === 0 && timestampAuthorities.length > 0) {
+    return { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 1 };
+  }
+  return {};
+}
+
+function definedOnly(options: VerifierOptions): VerifierOptions {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+}
+
 /** sigstore-python's bound on RFC 3161 timestamps in one bundle: more is refused, not verified one by one. */
 const MAX_SIGNED_TIMESTAMPS = 32;
 /**
@@ -96,7 +114,8 @@ export class BundleVerifier {
     options: BundleVerifierOptions = {},
   ) {
     cacheDerEncodings();
-    const { publicKey, ...thresholds } = options;
+    const { publicKey, ...given } = options;
+    const thresholds = { ...instanceThresholds(trust), ...definedOnly(given) };
     this.publicKey = publicKey;
     const material = publicKey ? withPublicKey(trust, () => ({ publicKey, validFor: () => true })) : trust.material;
     this.verifier = new Verifier(material, thresholds);

@@ -1,0 +1,97 @@
+// `twokey verify-bundle` on GitHub's own Sigstore instance, as a user runs it: `--trusted-root` GitHub's root. That
+// instance has no transparency log and no CT log and stamps every signature with its timestamp authority, so a
+// bundle of it needs that timestamp — and a public-good bundle still needs its log entry (issue 15).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { conformanceRoot, realdataRoot, repoRoot } from '../conformance/paths';
+import { runCli } from '../conformance/run-cli';
+
+const githubInstance = resolve(repoRoot, '..', 'shared', 'github-instance');
+const GITHUB_ROOT = join(githubInstance, 'trusted_root.json');
+const gh = join(conformanceRoot, 'gh-cli-attestation');
+const PROVENANCE = join(gh, 'derived', 'github_provenance_demo-0.0.12-py3-none-any-bundle.0.sigstore.json');
+const WHEEL = join(gh, 'pkg', 'cmd', 'attestation', 'test', 'data', 'github_provenance_demo-0.0.12-py3-none-any.whl');
+const SIGNER = [
+  '--certificate-identity',
+  'https://github.com/actions/attest-demo/.github/workflows/build-python.yml@refs/heads/main',
+  '--certificate-oidc-issuer',
+  'https://token.actions.githubusercontent.com',
+];
+const dir = mkdtempSync(join(tmpdir(), 'twokey-github-instance-'));
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A copy of a bundle with one change, written where the CLI can read it. */
+interface EditableBundle {
+  verificationMaterial: { tlogEntries?: unknown[]; timestampVerificationData?: unknown };
+}
+
+function edited(path: string, edit: (bundle: EditableBundle) => void): string {
+  const bundle = JSON.parse(readFileSync(path, 'utf8')) as EditableBundle;
+  edit(bundle);
+  const copy = join(dir, `edited-${Math.random().toString(16).slice(2)}.json`);
+  writeFileSync(copy, JSON.stringify(bundle));
+  return copy;
+}
+
+describe("a bundle of GitHub's Sigstore instance", () => {
+  it('verifies against GitHub’s trusted root: a timestamp, no log entry, no SCT', async () => {
+    const bundle = JSON.parse(readFileSync(PROVENANCE, 'utf8'));
+    expect(bundle.verificationMaterial.tlogEntries ?? []).toEqual([]);
+    const result = await runCli(
+      ['verify-bundle', '--bundle', PROVENANCE, ...SIGNER, '--trusted-root', GITHUB_ROOT, WHEEL],
+      repoRoot,
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('Verified OK');
+  });
+
+  it('is refused without its timestamp: nothing else dates the signature on an instance without a log', async () => {
+    const stripped = edited(PROVENANCE, (b) => {
+      b.verificationMaterial.timestampVerificationData = { rfc3161Timestamps: [] };
+    });
+    const result = await runCli(
+      ['verify-bundle', '--bundle', stripped, ...SIGNER, '--trusted-root', GITHUB_ROOT, WHEEL],
+      repoRoot,
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^error TIMESTAMP_INVALID: /);
+  });
+
+  it('is refused against the public-good root (its CA is not there)', async () => {
+    const result = await runCli(['verify-bundle', '--bundle', PROVENANCE, ...SIGNER, WHEEL], repoRoot);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^error CERTIFICATE_CHAIN_UNTRUSTED: /);
+  });
+});
+
+describe('a public-good bundle', () => {
+  const npm = join(realdataRoot, 'sigstore-js-2.1.0-bundle.json');
+  const signer = [
+    '--certificate-identity',
+    'https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main',
+    '--certificate-oidc-issuer',
+    'https://token.actions.githubusercontent.com',
+  ];
+  const digest =
+    'sha512:90f223f992e4c88dd068cd2a5fc57f9d2b30798343dd6e38f29c240e04ba090ef831f84490847c4e82b9232c78e8a258463b1e55c0f7469f730265008fa6633f';
+
+  it('verifies with its log entry', async () => {
+    const result = await runCli(['verify-bundle', '--bundle', npm, ...signer, digest], repoRoot);
+    expect(result.status, result.stderr).toBe(0);
+  });
+
+  it('is still refused without its log entry: the public-good instance guarantees one', async () => {
+    const stripped = edited(npm, (b) => {
+      b.verificationMaterial.tlogEntries = [];
+    });
+    const result = await runCli(['verify-bundle', '--bundle', stripped, ...signer, digest], repoRoot);
+    expect(result.status).toBe(1);
+    // Its only signing time was the log entry's: nothing dates the signature any more.
+    expect(result.stderr).toMatch(/^error TIMESTAMP_INVALID: .*: expected 1 timestamps, got 0/);
+  });
+});
