@@ -85,6 +85,8 @@ export async function makeCorpus(
   options: {
     /** The workflow that signs artifacts and review attestations (tests: an attacker's own workflow). */
     signWorkflowRef?: string;
+    /** `github`: signed as on GitHub's instance (private repositories): no transparency log, a timestamp. */
+    instance?: 'public-good' | 'github';
   } = {},
 ): Promise<Corpus> {
   const signWorkflowRef = options.signWorkflowRef ?? SIGN_WORKFLOW_REF;
@@ -94,14 +96,20 @@ export async function makeCorpus(
   mkdirSync(bundlesDir, { recursive: true });
 
   const issuer = await startOidcIssuer();
-  const stack = await startSigstoreStack({ verifyIdentityToken: (token) => issuer.verify(token) });
+  const stack = await startSigstoreStack({
+    verifyIdentityToken: (token) => issuer.verify(token),
+    ...(options.instance && { instance: options.instance }),
+  });
   try {
     const build = identity(REPOSITORY, '.github/workflows/build.yml', 'refs/heads/main', COMMIT);
     const sign = identity(REPOSITORY, '.github/workflows/release.yml', 'refs/heads/main', COMMIT, {
       job_workflow_ref: signWorkflowRef,
       job_workflow_sha: COMMIT,
     });
-    const endpoints = { fulcioURL: stack.fulcioURL, rekorURL: stack.rekorURL, tsaURL: stack.tsaURL };
+    const endpoints =
+      options.instance === 'github'
+        ? { fulcioURL: stack.fulcioURL, tsaURL: stack.tsaURL }
+        : { fulcioURL: stack.fulcioURL, rekorURL: stack.rekorURL, tsaURL: stack.tsaURL };
     const signingAs = (who: WorkflowIdentity): KeylessSigningOptions => ({
       endpoints,
       identityToken: () => issuer.mint(who, { audience: 'sigstore' }),

@@ -1,28 +1,74 @@
 // The inputs and runner paths every action reads the same way (packages/github/src/inputs.ts).
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   DEFAULT_POLICY_PATH,
   githubApiUrl,
+  instanceEndpoints,
   ORG_POLICY_PATH,
   policyInputs,
   runnerPaths,
   signingEndpointsFromInputs,
+  sigstoreInstanceFromInputs,
   subjectInputsFromInputs,
 } from '@twokey/github';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-const DEFAULTS = { fulcioURL: 'https://fulcio.example', rekorURL: 'https://rekor.example' };
+const DEFAULTS = {
+  fulcioURL: 'https://fulcio.example',
+  rekorURL: 'https://rekor.example',
+  tsaURL: 'https://tsa.example/api/v1/timestamp',
+};
 
 afterEach(() => {
   vi.unstubAllEnvs();
 });
 
 describe('signingEndpointsFromInputs', () => {
-  it('takes the defaults for empty Fulcio and Rekor inputs, and no timestamp authority for an empty tsa-url', () => {
+  it("takes the instance's endpoints for empty inputs, and none of a service for `none`", () => {
     vi.stubEnv('INPUT_FULCIO-URL', '');
     vi.stubEnv('INPUT_REKOR-URL', '');
     vi.stubEnv('INPUT_TSA-URL', '');
     expect(signingEndpointsFromInputs(DEFAULTS)).toEqual(DEFAULTS);
+    vi.stubEnv('INPUT_TSA-URL', 'none');
+    expect(signingEndpointsFromInputs(DEFAULTS)).toEqual({
+      fulcioURL: DEFAULTS.fulcioURL,
+      rekorURL: DEFAULTS.rekorURL,
+    });
+  });
+
+  it("signs a private repository's evidence with GitHub's instance, a public one's with public-good, as actions/attest", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twokey-event-'));
+    const event = (repository: object) => {
+      const path = join(dir, `${Math.random()}.json`);
+      writeFileSync(path, JSON.stringify({ repository }));
+      return path;
+    };
+    vi.stubEnv('INPUT_SIGSTORE-INSTANCE', '');
+    for (const [repository, instance] of [
+      [{ visibility: 'public', private: false }, 'public-good'],
+      [{ visibility: 'private', private: true }, 'github'],
+      [{ visibility: 'internal', private: true }, 'github'],
+      [{}, 'github'],
+    ] as const) {
+      vi.stubEnv('GITHUB_EVENT_PATH', event(repository));
+      expect(sigstoreInstanceFromInputs(), JSON.stringify(repository)).toBe(instance);
+    }
+    vi.stubEnv('GITHUB_EVENT_PATH', join(dir, 'missing.json'));
+    expect(sigstoreInstanceFromInputs()).toBe('github');
+    vi.stubEnv('INPUT_SIGSTORE-INSTANCE', 'public-good');
+    expect(sigstoreInstanceFromInputs()).toBe('public-good');
+    vi.stubEnv('INPUT_SIGSTORE-INSTANCE', 'private');
+    expect(() => sigstoreInstanceFromInputs()).toThrow(
+      /sigstore-instance: expected public-good or github, found private/,
+    );
+    expect(instanceEndpoints('github')).toEqual({
+      fulcioURL: 'https://fulcio.githubapp.com',
+      tsaURL: 'https://timestamp.githubapp.com/api/v1/timestamp',
+    });
+    expect(instanceEndpoints('public-good').rekorURL).toBe('https://rekor.sigstore.dev');
   });
 
   it('takes each input given, as the runner passes it (INPUT_<NAME>)', () => {

@@ -68307,6 +68307,10 @@ var import_verify = __toESM(require_dist5(), 1);
 // packages/sigstore/src/sign.ts
 var import_bundle6 = __toESM(require_dist3(), 1);
 var import_core8 = __toESM(require_dist4(), 1);
+var GITHUB_ENDPOINTS = {
+  fulcioURL: "https://fulcio.githubapp.com",
+  tsaURL: "https://timestamp.githubapp.com/api/v1/timestamp"
+};
 var PUBLIC_GOOD_ENDPOINTS = {
   fulcioURL: "https://fulcio.sigstore.dev",
   rekorURL: "https://rekor.sigstore.dev",
@@ -68355,11 +68359,16 @@ function fulcioSigner(sign, token, options, keyHolder) {
 }
 function witnesses(sign, options) {
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const list = [
-    new sign.RekorWitness({ rekorBaseURL: options.endpoints.rekorURL, entryType: "intoto", timeout, retry: RETRY })
-  ];
-  if (options.endpoints.tsaURL) {
-    list.push(new sign.TSAWitness({ tsaBaseURL: options.endpoints.tsaURL, timeout, retry: RETRY }));
+  const { rekorURL, tsaURL } = options.endpoints;
+  if (!rekorURL && !tsaURL) {
+    throw new SigningError(
+      "SIGNING_FAILED",
+      "neither a transparency log (rekor-url) nor a timestamp authority (tsa-url): nothing would date the signature"
+    );
+  }
+  const list = rekorURL ? [new sign.RekorWitness({ rekorBaseURL: rekorURL, entryType: "intoto", timeout, retry: RETRY })] : [];
+  if (tsaURL) {
+    list.push(new sign.TSAWitness({ tsaBaseURL: tsaURL, timeout, retry: RETRY }));
   }
   return list;
 }
@@ -69936,6 +69945,14 @@ function failedStep(title, error2) {
     summary: renderSummary([{ heading: title }, { preformatted: message }])
   };
 }
+function readStepInputs(read) {
+  try {
+    return read();
+  } catch (error2) {
+    setFailed(describeError(error2));
+    return void 0;
+  }
+}
 async function reportStep(outcome) {
   for (const message of outcome.errors) error(message);
   if (outcome.failure !== void 0) setFailed(outcome.failure);
@@ -70004,7 +70021,15 @@ function buildStepOutcome(result) {
 var DAY_MS = 24 * 36e5;
 
 // packages/github/src/inputs.ts
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+var InputError = class extends CodedError {
+  kind = "usage";
+  name = "InputError";
+  constructor(message) {
+    super("INPUT_INVALID", message);
+  }
+};
 function subjectInputsFromInputs() {
   return {
     subjectPath: getInput("subject-path"),
@@ -70013,11 +70038,32 @@ function subjectInputsFromInputs() {
     subjectChecksums: getInput("subject-checksums")
   };
 }
+function sigstoreInstanceFromInputs() {
+  const given = getInput("sigstore-instance");
+  if (given === "public-good" || given === "github") return given;
+  if (given) throw new InputError(`sigstore-instance: expected public-good or github, found ${given}`);
+  let visibility;
+  try {
+    const event = JSON.parse(readFileSync(process.env.GITHUB_EVENT_PATH ?? "", "utf8"));
+    visibility = event.repository?.visibility ?? (event.repository?.private === false ? "public" : void 0);
+  } catch {
+    visibility = void 0;
+  }
+  return visibility === "public" ? "public-good" : "github";
+}
+function instanceEndpoints(instance) {
+  return instance === "github" ? { ...GITHUB_ENDPOINTS } : { ...PUBLIC_GOOD_ENDPOINTS };
+}
 function signingEndpointsFromInputs(defaults2) {
-  const tsaURL = getInput("tsa-url");
+  const service = (name, fallback) => {
+    const given = getInput(name);
+    return given === "none" ? void 0 : given || fallback;
+  };
+  const tsaURL = service("tsa-url", defaults2.tsaURL);
+  const rekorURL = service("rekor-url", defaults2.rekorURL);
   return {
     fulcioURL: getInput("fulcio-url") || defaults2.fulcioURL,
-    rekorURL: getInput("rekor-url") || defaults2.rekorURL,
+    ...rekorURL && { rekorURL },
     ...tsaURL && { tsaURL }
   };
 }
@@ -70030,7 +70076,7 @@ function runnerPaths() {
 }
 
 // node_modules/.pnpm/@actions+github@9.1.1/node_modules/@actions/github/lib/context.js
-import { readFileSync, existsSync as existsSync2 } from "fs";
+import { readFileSync as readFileSync2, existsSync as existsSync2 } from "fs";
 import { EOL as EOL5 } from "os";
 var Context = class {
   /**
@@ -70041,7 +70087,7 @@ var Context = class {
     this.payload = {};
     if (process.env.GITHUB_EVENT_PATH) {
       if (existsSync2(process.env.GITHUB_EVENT_PATH)) {
-        this.payload = JSON.parse(readFileSync(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
+        this.payload = JSON.parse(readFileSync2(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
         const path = process.env.GITHUB_EVENT_PATH;
         process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${EOL5}`);
@@ -74158,13 +74204,15 @@ var GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(defaults
 var context2 = new Context();
 
 // actions/build/src/index.ts
-var inputs = {
-  ...subjectInputsFromInputs(),
-  endpoints: signingEndpointsFromInputs(PUBLIC_GOOD_ENDPOINTS),
-  ...runnerPaths(),
-  identityToken: () => requestIdToken("sigstore")
-};
-await reportStep(await buildStep(inputs));
+var inputs = readStepInputs(
+  () => ({
+    ...subjectInputsFromInputs(),
+    endpoints: signingEndpointsFromInputs(instanceEndpoints(sigstoreInstanceFromInputs())),
+    ...runnerPaths(),
+    identityToken: () => requestIdToken("sigstore")
+  })
+);
+if (inputs) await reportStep(await buildStep(inputs));
 /*! Bundled license information:
 
 content-type/dist/index.js:

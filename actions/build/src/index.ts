@@ -2,18 +2,22 @@
 import {
   type BuildStageInputs,
   buildStep,
+  instanceEndpoints,
+  readStepInputs,
   reportStep,
   requestIdToken,
   runnerPaths,
   signingEndpointsFromInputs,
+  sigstoreInstanceFromInputs,
   subjectInputsFromInputs,
 } from '@twokey/github';
-import { PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
 
-const inputs: BuildStageInputs = {
-  ...subjectInputsFromInputs(),
-  endpoints: signingEndpointsFromInputs(PUBLIC_GOOD_ENDPOINTS),
-  ...runnerPaths(),
-  identityToken: () => requestIdToken('sigstore'),
-};
-await reportStep(await buildStep(inputs));
+const inputs = readStepInputs(
+  (): BuildStageInputs => ({
+    ...subjectInputsFromInputs(),
+    endpoints: signingEndpointsFromInputs(instanceEndpoints(sigstoreInstanceFromInputs())),
+    ...runnerPaths(),
+    identityToken: () => requestIdToken('sigstore'),
+  }),
+);
+if (inputs) await reportStep(await buildStep(inputs));

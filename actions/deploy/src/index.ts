@@ -4,8 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { getBooleanInput, getInput, info, setFailed, setOutput, summary } from '@actions/core';
 import { describeError, describeNotPassed, describeReport, markdownReport, renderSummary } from '@twokey/core';
 import { type DeployInputs, type DeployResult, runDeployStep } from '@twokey/gate';
-import { policyInputs, requestIdToken, runnerPaths, signingEndpointsFromInputs } from '@twokey/github';
-import { PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
+import {
+  instanceEndpoints,
+  policyInputs,
+  requestIdToken,
+  runnerPaths,
+  signingEndpointsFromInputs,
+  sigstoreInstanceFromInputs,
+} from '@twokey/github';
 import actionPackage from '../package.json' with { type: 'json' };
 
 const canRequestToken = Boolean(process.env.ACTIONS_ID_TOKEN_REQUEST_URL && process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
@@ -21,7 +27,7 @@ try {
     trustedRoot: getInput('trusted-root'),
     record: getInput('record') === '' ? true : getBooleanInput('record'),
     resourceUri: getInput('resource-uri'),
-    endpoints: signingEndpointsFromInputs(PUBLIC_GOOD_ENDPOINTS),
+    endpoints: signingEndpointsFromInputs(instanceEndpoints(sigstoreInstanceFromInputs())),
     repository: process.env.GITHUB_REPOSITORY ?? '',
     ...runnerPaths(),
     ...(canRequestToken && { identityToken: () => requestIdToken('sigstore') }),

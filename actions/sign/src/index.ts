@@ -3,26 +3,30 @@ import { fileURLToPath } from 'node:url';
 import { getInput } from '@actions/core';
 import {
   githubApiUrl,
+  instanceEndpoints,
   policyInputs,
+  readStepInputs,
   reportStep,
   requestIdToken,
   runnerPaths,
   type SignStageInputs,
   signingEndpointsFromInputs,
   signStep,
+  sigstoreInstanceFromInputs,
   subjectInputsFromInputs,
 } from '@twokey/github';
-import { PUBLIC_GOOD_ENDPOINTS } from '@twokey/sigstore';
 
-const inputs: SignStageInputs = {
-  ...subjectInputsFromInputs(),
-  provenance: getInput('provenance'),
-  ...policyInputs(fileURLToPath(import.meta.url)),
-  trustedRoot: getInput('trusted-root'),
-  endpoints: signingEndpointsFromInputs(PUBLIC_GOOD_ENDPOINTS),
-  githubToken: getInput('github-token'),
-  githubApiUrl: githubApiUrl(),
-  ...runnerPaths(),
-  identityToken: () => requestIdToken('sigstore'),
-};
-await reportStep(await signStep(inputs));
+const inputs = readStepInputs(
+  (): SignStageInputs => ({
+    ...subjectInputsFromInputs(),
+    provenance: getInput('provenance'),
+    ...policyInputs(fileURLToPath(import.meta.url)),
+    trustedRoot: getInput('trusted-root'),
+    endpoints: signingEndpointsFromInputs(instanceEndpoints(sigstoreInstanceFromInputs())),
+    githubToken: getInput('github-token'),
+    githubApiUrl: githubApiUrl(),
+    ...runnerPaths(),
+    identityToken: () => requestIdToken('sigstore'),
+  }),
+);
+if (inputs) await reportStep(await signStep(inputs));

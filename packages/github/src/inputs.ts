@@ -1,11 +1,21 @@
 // What every action reads the same way: the subject inputs, the policy path, the Sigstore endpoints, and where the
 // job runs (its checkout, its temporary directory, its GitHub server and API). Read here once, from the runner's
 // `INPUT_*` and `GITHUB_*` variables, into plain records that the stages take.
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { getInput } from '@actions/core';
-import type { SubjectInputs } from '@twokey/core';
-import type { RepositoryPolicyFile } from '@twokey/sigstore';
+import { CodedError, type SubjectInputs } from '@twokey/core';
+import { GITHUB_ENDPOINTS, PUBLIC_GOOD_ENDPOINTS, type RepositoryPolicyFile } from '@twokey/sigstore';
+
+/** An action input that cannot be used, named (exit as a usage error: nothing was judged or signed). */
+export class InputError extends CodedError<'INPUT_INVALID'> {
+  readonly kind = 'usage';
+  override readonly name = 'InputError';
+  constructor(message: string) {
+    super('INPUT_INVALID', message);
+  }
+}
 
 /** The org policy in the platform repository (the repository the actions run from), beside its reusable workflows. */
 export const ORG_POLICY_PATH = '.twokey/org-policy.yml';
@@ -58,19 +68,55 @@ export function subjectInputsFromInputs(): SubjectInputs {
 /** The Sigstore endpoints every action takes as inputs (`fulcio-url`, `rekor-url`, `tsa-url`), tests on loopback. */
 export interface SigningEndpointInputs {
   fulcioURL: string;
-  rekorURL: string;
+  rekorURL?: string;
   tsaURL?: string;
+}
+
+/** The Sigstore instances an action can sign with (`sigstore-instance`), as actions/attest chooses them. */
+export type SigstoreInstance = 'public-good' | 'github';
+
+/**
+ * The `sigstore-instance` input, or, when empty, the instance for this repository as actions/attest chooses it:
+ * GitHub's for a private or internal repository (its transparency log would publish the repository's names and
+ * commits), public-good for a public one. The repository's visibility comes from the event (GITHUB_EVENT_PATH); an
+ * unreadable one is treated as private: nothing is published that should not be.
+ */
+export function sigstoreInstanceFromInputs(): SigstoreInstance {
+  const given = getInput('sigstore-instance');
+  if (given === 'public-good' || given === 'github') return given;
+  if (given) throw new InputError(`sigstore-instance: expected public-good or github, found ${given}`);
+  let visibility: unknown;
+  try {
+    const event = JSON.parse(readFileSync(process.env.GITHUB_EVENT_PATH ?? '', 'utf8')) as {
+      repository?: { visibility?: unknown; private?: unknown };
+    };
+    visibility = event.repository?.visibility ?? (event.repository?.private === false ? 'public' : undefined);
+  } catch {
+    visibility = undefined;
+  }
+  return visibility === 'public' ? 'public-good' : 'github';
 }
 
 /**
  * Reads the `fulcio-url`, `rekor-url` and `tsa-url` inputs; an empty Fulcio or Rekor input means the default given
  * (the public-good instance), an empty `tsa-url` means no timestamp authority.
  */
-export function signingEndpointsFromInputs(defaults: { fulcioURL: string; rekorURL: string }): SigningEndpointInputs {
-  const tsaURL = getInput('tsa-url');
+/** The endpoints of a Sigstore instance: the defaults the URL inputs override. */
+export function instanceEndpoints(instance: SigstoreInstance): SigningEndpointInputs {
+  return instance === 'github' ? { ...GITHUB_ENDPOINTS } : { ...PUBLIC_GOOD_ENDPOINTS };
+}
+
+export function signingEndpointsFromInputs(defaults: SigningEndpointInputs): SigningEndpointInputs {
+  // `none` says there is no such service; empty takes the instance's.
+  const service = (name: string, fallback: string | undefined) => {
+    const given = getInput(name);
+    return given === 'none' ? undefined : given || fallback;
+  };
+  const tsaURL = service('tsa-url', defaults.tsaURL);
+  const rekorURL = service('rekor-url', defaults.rekorURL);
   return {
     fulcioURL: getInput('fulcio-url') || defaults.fulcioURL,
-    rekorURL: getInput('rekor-url') || defaults.rekorURL,
+    ...(rekorURL && { rekorURL }),
     ...(tsaURL && { tsaURL }),
   };
 }

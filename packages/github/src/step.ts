@@ -32,6 +32,19 @@ export function failedStep(title: string, error: unknown): StepOutcome {
  * an output knows everything before it was written. A summary that cannot be written is a warning, not a failure:
  * the outputs and the exit code are the step's contract.
  */
+/**
+ * The step's inputs, read; when one cannot be used (an InputError, naming it), the step fails with that message and
+ * runs nothing: undefined.
+ */
+export function readStepInputs<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    setFailed(describeError(error));
+    return undefined;
+  }
+}
+
 export async function reportStep(outcome: StepOutcome): Promise<void> {
   for (const message of outcome.errors) annotate(message);
   if (outcome.failure !== undefined) setFailed(outcome.failure);

@@ -18,10 +18,20 @@ export type { SerializedBundle };
 /** Where the Sigstore services are. Every action takes these as inputs, so tests point them at loopback. */
 export interface SigningEndpoints {
   fulcioURL: string;
-  rekorURL: string;
+  /** The Rekor transparency log; absent on an instance without one (GitHub's), where the timestamp dates the signature. */
+  rekorURL?: string;
   /** An RFC 3161 timestamp authority; without it the Rekor entry's integrated time is the only signing time. */
   tsaURL?: string;
 }
+
+/**
+ * GitHub's Sigstore instance, which actions/attest signs private and internal repositories with: no transparency log
+ * (a private repository's names and commits stay private), a timestamp authority instead.
+ */
+export const GITHUB_ENDPOINTS: Readonly<SigningEndpoints> = {
+  fulcioURL: 'https://fulcio.githubapp.com',
+  tsaURL: 'https://timestamp.githubapp.com/api/v1/timestamp',
+};
 
 /** The Sigstore public-good instance (the TSA URL in full, as sigstore-js's signing config gives it). */
 export const PUBLIC_GOOD_ENDPOINTS: Readonly<Required<SigningEndpoints>> = {
@@ -113,11 +123,18 @@ function fulcioSigner(sign: SigstoreSign, token: string, options: KeylessSigning
 
 function witnesses(sign: SigstoreSign, options: KeylessSigningOptions): Witness[] {
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const list: Witness[] = [
-    new sign.RekorWitness({ rekorBaseURL: options.endpoints.rekorURL, entryType: 'intoto', timeout, retry: RETRY }),
-  ];
-  if (options.endpoints.tsaURL) {
-    list.push(new sign.TSAWitness({ tsaBaseURL: options.endpoints.tsaURL, timeout, retry: RETRY }));
+  const { rekorURL, tsaURL } = options.endpoints;
+  if (!rekorURL && !tsaURL) {
+    throw new SigningError(
+      'SIGNING_FAILED',
+      'neither a transparency log (rekor-url) nor a timestamp authority (tsa-url): nothing would date the signature',
+    );
+  }
+  const list: Witness[] = rekorURL
+    ? [new sign.RekorWitness({ rekorBaseURL: rekorURL, entryType: 'intoto', timeout, retry: RETRY })]
+    : [];
+  if (tsaURL) {
+    list.push(new sign.TSAWitness({ tsaBaseURL: tsaURL, timeout, retry: RETRY }));
   }
   return list;
 }

@@ -50,6 +50,11 @@ export interface SigstoreStackOptions {
    * non-empty audit path, as on every real log. With true the first signed entry is leaf 0 of a one-leaf tree.
    */
   logStartsEmpty?: boolean;
+  /**
+   * `github`: shaped like GitHub's Sigstore instance (private repositories): its trusted root names no transparency
+   * log and no CT log, so a bundle is dated by the timestamp authority alone (sign without `rekorURL`).
+   */
+  instance?: 'public-good' | 'github';
 }
 
 const TRUSTED_ROOT_MEDIA_TYPE = 'application/vnd.dev.sigstore.trustedroot+json;version=0.1';
@@ -74,7 +79,8 @@ export async function startSigstoreStack(options: SigstoreStackOptions = {}): Pr
   const tlogKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const tsaKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const ctLog = await initializeCTLog(ctLogKeys, clock);
-  const ca = await initializeCA(caKeys, ctLog, clock);
+  // GitHub's instance has no CT log: its certificates carry no SCT.
+  const ca = await initializeCA(caKeys, options.instance === 'github' ? undefined : ctLog, clock);
   const rekor = await RekorLog.create({ url, keys: tlogKeys, clock, startsEmpty: options.logStartsEmpty });
   const tsa = await initializeTSA(tsaKeys, clock);
 
@@ -166,6 +172,10 @@ export async function startSigstoreStack(options: SigstoreStackOptions = {}): Pr
       },
     ],
   };
+  if (options.instance === 'github') {
+    root.tlogs = [];
+    root.ctlogs = [];
+  }
   const trustedRoot = TrustedRoot.toJSON(root) as Record<string, unknown>;
   const directory = mkdtempSync(join(tmpdir(), 'twokey-sigstore-'));
   const trustedRootPath = join(directory, 'trusted_root.json');
