@@ -95,3 +95,22 @@ describe('a public-good bundle', () => {
     expect(result.stderr).toMatch(/^error TIMESTAMP_INVALID: .*: expected 1 timestamps, got 0/);
   });
 });
+
+describe("GitHub's trusted root, embedded in twokey", () => {
+  it('verifies GitHub’s bundles with --trusted-root github, no file needed', async () => {
+    const result = await runCli(
+      ['verify-bundle', '--bundle', PROVENANCE, ...SIGNER, '--trusted-root', 'github', WHEEL],
+      repoRoot,
+    );
+    expect(result.status, result.stderr).toBe(0);
+  });
+
+  it('is the root GitHub publishes, and twokey --version names it beside public-good', async () => {
+    expect(readFileSync(join(repoRoot, 'packages', 'sigstore', 'src', 'roots', 'github-trusted-root.json'))).toEqual(
+      readFileSync(GITHUB_ROOT),
+    );
+    const result = await runCli(['--version'], repoRoot);
+    expect(result.stdout).toContain('Sigstore public-good');
+    expect(result.stdout).toMatch(/GitHub.*6 certificate authorities.*0 transparency logs.*6 timestamp authorities/s);
+  });
+});

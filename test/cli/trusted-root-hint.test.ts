@@ -41,7 +41,7 @@ describe('a bundle that chains to no authority of the trusted root', () => {
     const result = await verifyBundle(RELEASE_ATTESTATION, 'https://dotcom.releases.github.com', 'x');
     expectRefusalLine(
       result,
-      `error CERTIFICATE_CHAIN_UNTRUSTED: ${RELEASE_ATTESTATION}: the signing certificate (issued by O=GitHub\\, Inc., CN=Fulcio Intermediate l1) chains to no certificate authority of the public-good trusted root — pass --trusted-root FILE for a private Sigstore instance`,
+      `error CERTIFICATE_CHAIN_UNTRUSTED: ${RELEASE_ATTESTATION}: the signing certificate (issued by O=GitHub\\, Inc., CN=Fulcio Intermediate l1) chains to no certificate authority of the public-good trusted root — pass --trusted-root github for GitHub's instance (private repositories), or --trusted-root FILE for another`,
     );
   });
 
@@ -125,7 +125,8 @@ describe('twokey verify over bundles of another instance: one line per root caus
     );
     expect(section[2]).toMatch(/^ {4}\S+\.sigstore\.json, .* and 1 more$/);
     expect(section[3]).toContain('hint: ');
-    expect(section[3]).toContain('--trusted-root FILE');
+    expect(section[3]).toContain('github for GitHub’s');
+    expect(section[3]).toContain('--trusted-root');
     expect(section.filter((l) => l.includes('hint: '))).toHaveLength(1);
     for (const line of cause.filter((l) => l.includes('✗'))) {
       expect(line).toContain('6 bundles did not verify (the signing certificate');

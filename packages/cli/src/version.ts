@@ -8,7 +8,7 @@ export function describeVersion(): string {
   ];
   for (const root of embeddedTrustedRoots()) {
     lines.push(
-      `trusted root embedded: ${root.name} (TUF root v${root.tufRoot.version}, expires ${root.tufRoot.expires.slice(0, 10)}): ` +
+      `trusted root embedded: ${root.name} (${root.tufRoot ? `TUF root v${root.tufRoot.version}, expires ${root.tufRoot.expires.slice(0, 10)}` : 'as published'}): ` +
         `${count(root.certificateAuthorities, 'certificate authority', 'certificate authorities')}, ` +
         `${count(root.transparencyLogs, 'transparency log')}, ${count(root.ctLogs, 'CT log')}, ` +
         `${count(root.timestampAuthorities, 'timestamp authority', 'timestamp authorities')}`,

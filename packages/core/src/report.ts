@@ -71,8 +71,9 @@ export function rejectionCauses(rejected: readonly RejectedEvidence[]): Rejectio
 export function rejectionHint(cause: RejectionCause): string | undefined {
   if (cause.code !== 'CERTIFICATE_CHAIN_UNTRUSTED') return undefined;
   return (
-    'these bundles come from another Sigstore instance (a private one, GitHub’s, a test stack): give its trusted ' +
-    'root with --trusted-root FILE (the deploy action’s trusted-root input) or the policy’s deploy.trusted-root'
+    'these bundles come from another Sigstore instance: give its trusted root — github for GitHub’s (private ' +
+    'repositories), else a trusted_root.json — with --trusted-root (the deploy action’s trusted-root input) or the ' +
+    'policy’s deploy.trusted-root'
   );
 }
 

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { type Policy, parsePolicy, parseRepositoryPolicy } from '@twokey/core';
 import { readBoundedFile } from './files';
 import { MAX_TRUST_FILE_BYTES } from './limits';
-import { loadTrustedRoot, publicGoodTrustedRoot, type TrustedRootMaterial } from './trust';
+import { EMBEDDED_TRUSTED_ROOTS, publicGoodTrustedRoot, type TrustedRootMaterial, trustedRootNamed } from './trust';
 
 /**
  * Reads and validates a policy file. `path` is kept as written for messages and the report; it is read relative to
@@ -53,8 +53,9 @@ export function deployTrustedRoot(
   override: string | undefined,
   cwd = process.cwd(),
 ): TrustedRootMaterial {
-  if (override) return override === 'public-good' ? publicGoodTrustedRoot() : loadTrustedRoot(resolve(cwd, override));
+  const embedded = (name: string) => (EMBEDDED_TRUSTED_ROOTS as readonly string[]).includes(name);
+  if (override) return trustedRootNamed(embedded(override) ? override : resolve(cwd, override));
   const named = policy.deploy.trustedRoot;
-  if (named === undefined || named === 'public-good') return publicGoodTrustedRoot();
-  return loadTrustedRoot(resolve(dirname(resolve(cwd, policy.source)), named));
+  if (named === undefined) return publicGoodTrustedRoot();
+  return trustedRootNamed(embedded(named) ? named : resolve(dirname(resolve(cwd, policy.source)), named));
 }

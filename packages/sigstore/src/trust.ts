@@ -4,6 +4,7 @@ import { type KeyFinderFunc, type TrustMaterial, toTrustMaterial } from '@sigsto
 import { describeCause, SigstoreInputError } from './error';
 import { readBoundedFile } from './files';
 import { MAX_TRUST_FILE_BYTES } from './limits';
+import githubRoot from './roots/github-trusted-root.json' with { type: 'json' };
 
 const TRUSTED_ROOT_MEDIA_TYPES = ['application/vnd.dev.sigstore.trustedroot+json;version=0.1'];
 const PUBLIC_GOOD_TUF = 'https://tuf-repo-cdn.sigstore.dev';
@@ -28,11 +29,29 @@ export function publicGoodTrustedRoot(): TrustedRootMaterial {
   return trustedRootFromJSON(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')), 'public-good');
 }
 
+/**
+ * GitHub's Sigstore instance (private and internal repositories: fulcio.githubapp.com, timestamp.githubapp.com, no
+ * transparency log), embedded as GitHub publishes it (`gh attestation trusted-root`; roots/github-trusted-root.json).
+ */
+export function githubTrustedRoot(): TrustedRootMaterial {
+  return trustedRootFromJSON(githubRoot, 'github');
+}
+
+/** The embedded trusted roots by name, as `--trusted-root`, the trusted-root inputs and `deploy.trusted-root` name them. */
+export const EMBEDDED_TRUSTED_ROOTS = ['public-good', 'github'] as const;
+
+/** An embedded root by its name, or a trusted_root.json file. */
+export function trustedRootNamed(nameOrPath: string): TrustedRootMaterial {
+  if (nameOrPath === 'public-good') return publicGoodTrustedRoot();
+  if (nameOrPath === 'github') return githubTrustedRoot();
+  return loadTrustedRoot(nameOrPath);
+}
+
 /** What a build says of the trusted root it embeds (`twokey --version`): where it came from and what it holds. */
 export interface EmbeddedTrustedRoot {
   name: string;
-  /** The TUF root the trusted root was seeded with: its version and when it expires (ISO 8601). */
-  tufRoot: { version: number; expires: string };
+  /** The TUF root the trusted root was seeded with: its version and when it expires (ISO 8601); absent: as published. */
+  tufRoot?: { version: number; expires: string };
   certificateAuthorities: number;
   transparencyLogs: number;
   ctLogs: number;
@@ -45,6 +64,7 @@ export function embeddedTrustedRoots(): EmbeddedTrustedRoot[] {
     signed?: { version?: number; expires?: string };
   };
   const { root } = publicGoodTrustedRoot();
+  const github = githubTrustedRoot().root;
   return [
     {
       name: 'Sigstore public-good',
@@ -53,6 +73,14 @@ export function embeddedTrustedRoots(): EmbeddedTrustedRoot[] {
       transparencyLogs: root.tlogs.length,
       ctLogs: root.ctlogs.length,
       timestampAuthorities: root.timestampAuthorities.length,
+    },
+    {
+      name: 'GitHub',
+      // Embedded as GitHub published it (no TUF seed: a refresh from tuf-repo.github.com is not implemented yet).
+      certificateAuthorities: github.certificateAuthorities.length,
+      transparencyLogs: github.tlogs.length,
+      ctLogs: github.ctlogs.length,
+      timestampAuthorities: github.timestampAuthorities.length,
     },
   ];
 }

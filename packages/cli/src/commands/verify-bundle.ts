@@ -6,13 +6,13 @@ import {
   BundleVerifier,
   type ExpectedIdentity,
   isDigestReference,
-  loadTrustedRoot,
   MAX_TRUST_FILE_BYTES,
   parseDigestReference,
   publicGoodTrustedRoot,
   readBoundedFile,
   readBundleFile,
   SigstoreInputError,
+  trustedRootNamed,
 } from '@twokey/sigstore';
 import { parseCommandArgs } from '../args';
 import { type CliIO, EXIT, UsageError } from '../io';
@@ -21,10 +21,11 @@ import { describeSigner } from '../show';
 export const VERIFY_BUNDLE_USAGE = `Usage: twokey verify-bundle --bundle FILE
          (--certificate-identity ID | --certificate-identity-regexp RE) --certificate-oidc-issuer ISSUER
          | --key PEM_FILE
-         [--trusted-root FILE] ARTIFACT_PATH|sha256:HEX|sha512:HEX
+         [--trusted-root FILE|public-good|github] ARTIFACT_PATH|sha256:HEX|sha512:HEX
 
 Verifies one Sigstore bundle (v0.1, v0.2, v0.3) for an artifact, offline, against the Sigstore public-good
-trusted root embedded in twokey, or the one given with --trusted-root.
+trusted root embedded in twokey, or the one given with --trusted-root: a trusted_root.json, or the name of an
+embedded one (public-good; github, GitHub's instance, which signs private repositories without a public log).
 
 Exit status: 0 verified; 1 does not verify; 2 usage error or unreadable input.
 `;
@@ -41,7 +42,8 @@ const VERIFY_BUNDLE_OPTIONS = {
 } as const;
 
 /** What to do about a bundle that chains to no authority of the embedded root: give the instance's own root. */
-export const TRUSTED_ROOT_HINT = 'pass --trusted-root FILE for a private Sigstore instance';
+export const TRUSTED_ROOT_HINT =
+  "pass --trusted-root github for GitHub's instance (private repositories), or --trusted-root FILE for another";
 
 export async function verifyBundleCommand(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs('verify-bundle', args, VERIFY_BUNDLE_OPTIONS);
@@ -70,7 +72,7 @@ export async function verifyBundleCommand(args: string[], io: CliIO): Promise<nu
   const artifact: ArtifactInput = isDigestReference(artifactArg)
     ? { digest: parseDigestReference(artifactArg) }
     : { file: artifactArg };
-  const trust = values['trusted-root'] ? loadTrustedRoot(values['trusted-root']) : publicGoodTrustedRoot();
+  const trust = values['trusted-root'] ? trustedRootNamed(values['trusted-root']) : publicGoodTrustedRoot();
   const bundle = readBundleFile(values.bundle);
 
   const verifier = new BundleVerifier(trust, { publicKey });
