@@ -11,7 +11,7 @@ import {
 } from '@sigstore/bundle';
 import { asKnownError, describeCause, SigstoreInputError } from './error';
 import { readBoundedFile } from './files';
-import { MAX_BUNDLE_BYTES } from './limits';
+import { MAX_BUNDLE_BYTES, MAX_JSONL_BYTES } from './limits';
 
 /**
  * The bundle media types twokey reads. An unknown version — newer or older — is refused rather than read
@@ -42,11 +42,55 @@ export interface ParsedBundle {
 export const MAX_JSON_DEPTH = 64;
 
 export function readBundleFile(path: string): ParsedBundle {
+  const line = JSONL_LINE.exec(path);
+  if (line) return readBundleLine(path, line[1]!, Number(line[2]));
   const bytes = readBoundedFile(path, MAX_BUNDLE_BYTES, 'BUNDLE_UNREADABLE', 'bundle');
   try {
     return { ...parseBundle(bytes.toString('utf8'), path), sha256: createHash('sha256').update(bytes).digest('hex') };
   } catch (error) {
     throw asKnownError(error, path);
+  }
+}
+
+/**
+ * One bundle of a JSON Lines file (`gh attestation download` writes one bundle a line) is addressed as
+ * `FILE.jsonl#L3`: the file and the line, 1-based, in every message that names it.
+ */
+const JSONL_LINE = /^(.*\.jsonl)#L([1-9][0-9]*)$/;
+
+/** Whether a path is a JSON Lines file of bundles. */
+export function isJsonLines(path: string): boolean {
+  return path.endsWith('.jsonl');
+}
+
+/** The addresses (`FILE#Ln`) of the bundles of a JSON Lines file: every line that is not blank. */
+export function jsonLinesAddresses(path: string): string[] {
+  return jsonLines(path).flatMap((line, i) => (line.trim() === '' ? [] : [`${path}#L${i + 1}`]));
+}
+
+// The lines of the JSON Lines file read last: a file of many bundles is read once, not once a line.
+let lastJsonLines: { path: string; lines: string[] } | undefined;
+
+function jsonLines(path: string): string[] {
+  if (lastJsonLines?.path !== path) {
+    const bytes = readBoundedFile(path, MAX_JSONL_BYTES, 'BUNDLE_UNREADABLE', 'bundles (JSON Lines)');
+    lastJsonLines = { path, lines: bytes.toString('utf8').split('\n') };
+  }
+  return lastJsonLines.lines;
+}
+
+function readBundleLine(address: string, path: string, number: number): ParsedBundle {
+  const text = jsonLines(path)[number - 1];
+  if (text === undefined) {
+    throw new SigstoreInputError('BUNDLE_UNREADABLE', `${address}: ${path} has no line ${number}`);
+  }
+  if (Buffer.byteLength(text) > MAX_BUNDLE_BYTES) {
+    throw new SigstoreInputError('BUNDLE_TOO_LARGE', `${address}: a bundle is at most ${MAX_BUNDLE_BYTES} bytes`);
+  }
+  try {
+    return { ...parseBundle(text, address), sha256: createHash('sha256').update(text, 'utf8').digest('hex') };
+  } catch (error) {
+    throw asKnownError(error, address);
   }
 }
 

@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { VerifiedBundle } from '@twokey/core';
 import { globSync, isDynamicPattern } from 'tinyglobby';
-import { type ParsedBundle, readBundleFile } from './bundle';
+import { isJsonLines, jsonLinesAddresses, type ParsedBundle, readBundleFile } from './bundle';
 import type { ArtifactDigest } from './digest';
 import { asKnownError, BundleVerificationError, SigstoreInputError } from './error';
 import { type BundleVerifier, messageDigestOf } from './verify';
@@ -17,16 +17,23 @@ export interface RejectedBundle {
   reason: string;
 }
 
-/** Expands files, directories (every `*.json` below them) and glob patterns into the bundle files they name. */
+/**
+ * Expands files, directories (every `*.json` and `*.jsonl` below them) and glob patterns into the bundles they name:
+ * a file, or for a JSON Lines file each of its lines (`FILE.jsonl#L3`).
+ */
 export function bundlePaths(specs: readonly string[], cwd = process.cwd()): string[] {
   const found = new Set<string>();
+  const add = (file: string) => {
+    if (isJsonLines(file)) for (const address of jsonLinesAddresses(file)) found.add(address);
+    else found.add(file);
+  };
   for (const spec of specs) {
     if (isDynamicPattern(spec)) {
       const matched = globSync(spec, { cwd, absolute: true, onlyFiles: true, dot: true });
       if (matched.length === 0) {
         throw new SigstoreInputError('BUNDLE_UNREADABLE', `${spec}: no bundle file matches this pattern`);
       }
-      for (const file of matched.sort()) found.add(file);
+      for (const file of matched.sort()) add(file);
       continue;
     }
     const path = resolve(cwd, spec);
@@ -37,11 +44,11 @@ export function bundlePaths(specs: readonly string[], cwd = process.cwd()): stri
       throw new SigstoreInputError('BUNDLE_UNREADABLE', `${spec}: cannot read bundle: no such file or directory`);
     }
     if (!isDirectory) {
-      found.add(path);
+      add(path);
       continue;
     }
-    const inside = globSync('**/*.json', { cwd: path, onlyFiles: true, dot: true });
-    for (const file of inside.sort()) found.add(join(path, file));
+    const inside = globSync(['**/*.json', '**/*.jsonl'], { cwd: path, onlyFiles: true, dot: true });
+    for (const file of inside.sort()) add(join(path, file));
   }
   return [...found];
 }

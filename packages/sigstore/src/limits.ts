@@ -6,4 +6,7 @@
 export const MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
 
 /** The largest trusted root or key file twokey reads: 4 MiB. */
+/** A JSON Lines file of bundles (`gh attestation download`): many bundles, each line within MAX_BUNDLE_BYTES. */
+export const MAX_JSONL_BYTES = 256 * 1024 * 1024;
+
 export const MAX_TRUST_FILE_BYTES = 4 * 1024 * 1024;

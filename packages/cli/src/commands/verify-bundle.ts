@@ -6,6 +6,8 @@ import {
   BundleVerifier,
   type ExpectedIdentity,
   isDigestReference,
+  isJsonLines,
+  jsonLinesAddresses,
   MAX_TRUST_FILE_BYTES,
   parseDigestReference,
   publicGoodTrustedRoot,
@@ -73,7 +75,7 @@ export async function verifyBundleCommand(args: string[], io: CliIO): Promise<nu
     ? { digest: parseDigestReference(artifactArg) }
     : { file: artifactArg };
   const trust = values['trusted-root'] ? trustedRootNamed(values['trusted-root']) : publicGoodTrustedRoot();
-  const bundle = readBundleFile(values.bundle);
+  const bundle = readBundleFile(oneBundleOf(values.bundle));
 
   const verifier = new BundleVerifier(trust, { publicKey });
   let verified: VerifiedBundle;
@@ -136,4 +138,16 @@ function readPublicKey(path: string): KeyObject {
   } catch (error) {
     throw new SigstoreInputError('KEY_UNREADABLE', `${path}: not a PEM public key: ${(error as Error).message}`);
   }
+}
+
+/** The one bundle `--bundle` names: a file, or a JSON Lines file holding exactly one (`gh attestation download`). */
+function oneBundleOf(path: string): string {
+  if (!isJsonLines(path)) return path;
+  const lines = jsonLinesAddresses(path);
+  if (lines.length !== 1) {
+    throw new UsageError(
+      `verify-bundle: ${path} holds ${lines.length} bundles; verify-bundle checks one (twokey verify reads them all)`,
+    );
+  }
+  return lines[0]!;
 }

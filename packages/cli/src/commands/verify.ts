@@ -10,7 +10,8 @@ Gives the deploy gate's verdict offline: for each artifact, a signature and a re
 sign identity, SLSA provenance by its build identity for the same commit and repository, an independent review that
 passes the policy's rules, distinct identities and fresh evidence. Every bundle given is verified once against the
 trusted root: --trusted-root, else the policy's deploy.trusted-root (relative to the policy file), else the Sigstore
-public-good root embedded in twokey. A directory means every *.json file below it.
+public-good root embedded in twokey. A directory means every *.json and *.jsonl file below it; a .jsonl file
+(as `gh attestation download` writes) holds a bundle a line, named FILE.jsonl#Ln.
 
 An artifact is a file (named by its base name), sha256:HEX (a digest alone), or NAME=sha256:HEX (a digest judged
 under NAME). A policy with deploy.artifacts judges each artifact by its name: a digest alone cannot be, so it is

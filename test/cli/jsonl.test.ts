@@ -1,0 +1,105 @@
+// Bundles as `gh attestation download` writes them: JSON Lines, one bundle a line (issue 15). twokey verify reads a
+// .jsonl given directly, in a directory or by a glob, each line a bundle named `FILE.jsonl#Ln`; a malformed line is an
+// input error naming the file and the line; the verdicts are those of the same bundles as files.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readDeployReport } from '@twokey/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Corpus, makeCorpus } from '../../bench/corpus';
+import { realdataRoot, repoRoot } from '../conformance/paths';
+import { runCli } from '../conformance/run-cli';
+
+let dir: string;
+let corpus: Corpus;
+/** The corpus's six bundles, one a line, as `gh attestation download` writes them. */
+let lines: string[];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'twokey-jsonl-'));
+  corpus = await makeCorpus(join(dir, 'corpus'), 2);
+  lines = corpus.artifacts.flatMap((a) =>
+    [a.provenance, a.signature, a.review].map((path) => JSON.stringify(JSON.parse(readFileSync(path, 'utf8')))),
+  );
+  mkdirSync(join(dir, 'download'));
+  writeFileSync(join(dir, 'download', 'release.jsonl'), `${lines.join('\n')}\n`);
+}, 120_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const verify = (bundles: string, ...extra: string[]) =>
+  runCli(
+    [
+      'verify',
+      ...corpus.artifacts.map((a) => a.path),
+      '--policy',
+      corpus.policy,
+      '--bundle',
+      bundles,
+      '--repo',
+      'acme/app',
+      '--json',
+      ...extra,
+    ],
+    dir,
+  );
+
+function verdicts(stdout: string): string[] {
+  return readDeployReport(stdout, 'twokey verify --json').artifacts.map((a) => a.verdict);
+}
+
+describe('twokey verify over a .jsonl of bundles', () => {
+  it('gives the verdicts the same bundles get as files, naming each line as FILE#Ln', async () => {
+    const asFiles = await verify(corpus.bundlesDir);
+    const asLines = await verify('download/release.jsonl');
+    expect(verdicts(asFiles.stdout)).toEqual(['pass', 'fail']);
+    expect(verdicts(asLines.stdout)).toEqual(verdicts(asFiles.stdout));
+    const report = readDeployReport(asLines.stdout, 'twokey verify --json');
+    const used = report.artifacts[0]!.evidence.map((e) => e.source).sort();
+    expect(used).toEqual(['download/release.jsonl#L1', 'download/release.jsonl#L2', 'download/release.jsonl#L3']);
+    expect(report.rejected.map((r) => r.source)).toEqual(['download/release.jsonl#L5']);
+  });
+
+  it('finds .jsonl files in a directory, and by a glob', async () => {
+    expect(verdicts((await verify('download')).stdout)).toEqual(['pass', 'fail']);
+    expect(verdicts((await verify('download/*.jsonl')).stdout)).toEqual(['pass', 'fail']);
+  });
+
+  it('refuses a truncated line, naming the file and the line (exit 2)', async () => {
+    const truncated = [...lines];
+    truncated[3] = truncated[3]!.slice(0, 200);
+    writeFileSync(join(dir, 'truncated.jsonl'), `${truncated.join('\n')}\n`);
+    const result = await verify('truncated.jsonl');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^error BUNDLE_NOT_JSON: \S*truncated\.jsonl#L4: bundle is not JSON/);
+  });
+});
+
+describe('twokey verify-bundle over a .jsonl', () => {
+  const npm = join(realdataRoot, 'sigstore-js-2.1.0-bundle.json');
+  const signer = [
+    '--certificate-identity',
+    'https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main',
+    '--certificate-oidc-issuer',
+    'https://token.actions.githubusercontent.com',
+    'sha512:90f223f992e4c88dd068cd2a5fc57f9d2b30798343dd6e38f29c240e04ba090ef831f84490847c4e82b9232c78e8a258463b1e55c0f7469f730265008fa6633f',
+  ];
+
+  it('verifies the one bundle of a one-line file', async () => {
+    const one = join(dir, 'one.jsonl');
+    writeFileSync(one, `${JSON.stringify(JSON.parse(readFileSync(npm, 'utf8')))}\n`);
+    const result = await runCli(['verify-bundle', '--bundle', one, ...signer], repoRoot);
+    expect(result.status, result.stderr).toBe(0);
+  });
+
+  it('refuses a file of several bundles: it checks one', async () => {
+    const two = join(dir, 'two.jsonl');
+    const line = JSON.stringify(JSON.parse(readFileSync(npm, 'utf8')));
+    writeFileSync(two, `${line}\n${line}\n`);
+    const result = await runCli(['verify-bundle', '--bundle', two, ...signer], repoRoot);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('holds 2 bundles; verify-bundle checks one');
+  });
+});
