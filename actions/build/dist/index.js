@@ -67445,6 +67445,7 @@ function readBoundedFile(path, limit, code, what, shown = path) {
 
 // packages/sigstore/src/limits.ts
 var MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
+var MAX_JSONL_BYTES = 256 * 1024 * 1024;
 var MAX_TRUST_FILE_BYTES = 4 * 1024 * 1024;
 
 // node_modules/.pnpm/tinyglobby@0.2.17/node_modules/tinyglobby/dist/index.mjs

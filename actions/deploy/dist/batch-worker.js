@@ -25994,6 +25994,7 @@ function readBoundedFile(path, limit, code, what, shown2 = path) {
 
 // packages/sigstore/src/limits.ts
 var MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
+var MAX_JSONL_BYTES = 256 * 1024 * 1024;
 var MAX_TRUST_FILE_BYTES = 4 * 1024 * 1024;
 
 // packages/sigstore/src/bundle.ts
@@ -26005,11 +26006,36 @@ var BUNDLE_MEDIA_TYPES = [
 ];
 var MAX_JSON_DEPTH = 64;
 function readBundleFile(path) {
+  const line = JSONL_LINE.exec(path);
+  if (line) return readBundleLine(path, line[1], Number(line[2]));
   const bytes = readBoundedFile(path, MAX_BUNDLE_BYTES, "BUNDLE_UNREADABLE", "bundle");
   try {
     return { ...parseBundle(bytes.toString("utf8"), path), sha256: createHash("sha256").update(bytes).digest("hex") };
   } catch (error) {
     throw asKnownError(error, path);
+  }
+}
+var JSONL_LINE = /^(.*\.jsonl)#L([1-9][0-9]*)$/;
+var lastJsonLines;
+function jsonLines(path) {
+  if (lastJsonLines?.path !== path) {
+    const bytes = readBoundedFile(path, MAX_JSONL_BYTES, "BUNDLE_UNREADABLE", "bundles (JSON Lines)");
+    lastJsonLines = { path, lines: bytes.toString("utf8").split("\n") };
+  }
+  return lastJsonLines.lines;
+}
+function readBundleLine(address, path, number) {
+  const text = jsonLines(path)[number - 1];
+  if (text === void 0) {
+    throw new SigstoreInputError("BUNDLE_UNREADABLE", `${address}: ${path} has no line ${number}`);
+  }
+  if (Buffer.byteLength(text) > MAX_BUNDLE_BYTES) {
+    throw new SigstoreInputError("BUNDLE_TOO_LARGE", `${address}: a bundle is at most ${MAX_BUNDLE_BYTES} bytes`);
+  }
+  try {
+    return { ...parseBundle(text, address), sha256: createHash("sha256").update(text, "utf8").digest("hex") };
+  } catch (error) {
+    throw asKnownError(error, address);
   }
 }
 function parseBundle(text, source) {

@@ -11,7 +11,7 @@ sign identity, SLSA provenance by its build identity for the same commit and rep
 passes the policy's rules, distinct identities and fresh evidence. Every bundle given is verified once against the
 trusted root: --trusted-root, else the policy's deploy.trusted-root (relative to the policy file), else the Sigstore
 public-good root embedded in twokey. A directory means every *.json and *.jsonl file below it; a .jsonl file
-(as `gh attestation download` writes) holds a bundle a line, named FILE.jsonl#Ln.
+(as gh attestation download writes it) holds a bundle a line, named FILE.jsonl#Ln.
 
 An artifact is a file (named by its base name), sha256:HEX (a digest alone), or NAME=sha256:HEX (a digest judged
 under NAME). A policy with deploy.artifacts judges each artifact by its name: a digest alone cannot be, so it is
