@@ -62,6 +62,25 @@ describe('twokey verify over a .jsonl of bundles', () => {
     expect(report.rejected.map((r) => r.source)).toEqual(['download/release.jsonl#L5']);
   });
 
+  it('prints the same report with --format json, as gh spells --json', async () => {
+    const result = await runCli(
+      [
+        'verify',
+        ...corpus.artifacts.map((a) => a.path),
+        '--policy',
+        corpus.policy,
+        '--bundle',
+        'download/release.jsonl',
+        '--repo',
+        'acme/app',
+        '--format',
+        'json',
+      ],
+      dir,
+    );
+    expect(verdicts(result.stdout)).toEqual(['pass', 'fail']);
+  });
+
   it('finds .jsonl files in a directory, and by a glob', async () => {
     expect(verdicts((await verify('download')).stdout)).toEqual(['pass', 'fail']);
     expect(verdicts((await verify('download/*.jsonl')).stdout)).toEqual(['pass', 'fail']);

@@ -22,12 +22,20 @@ import { describeSigner } from '../show';
 
 export const VERIFY_BUNDLE_USAGE = `Usage: twokey verify-bundle --bundle FILE
          (--certificate-identity ID | --certificate-identity-regexp RE) --certificate-oidc-issuer ISSUER
+         | (--signer-workflow WORKFLOW | --signer-repo OWNER/REPO) [--cert-oidc-issuer ISSUER]
          | --key PEM_FILE
+         [--source-ref REF] [--source-digest SHA] [--deny-self-hosted-runners] [--predicate-type URI]
          [--trusted-root FILE|public-good|github] ARTIFACT_PATH|sha256:HEX|sha512:HEX
 
 Verifies one Sigstore bundle (v0.1, v0.2, v0.3) for an artifact, offline, against the Sigstore public-good
 trusted root embedded in twokey, or the one given with --trusted-root: a trusted_root.json, or the name of an
 embedded one (public-good; github, GitHub's instance, which signs private repositories without a public log).
+
+The signer, as cosign names it (--certificate-identity[-regexp], --certificate-oidc-issuer) or as
+gh attestation verify does: --signer-workflow [HOST/]OWNER/REPO/PATH/TO/WORKFLOW.yml (that workflow file, at any
+ref), --signer-repo OWNER/REPO (any workflow of that repository), --cert-oidc-issuer (default GitHub Actions');
+--source-ref and --source-digest (the certificate's source repository ref and commit), --deny-self-hosted-runners
+(a GitHub-hosted runner only), --predicate-type (an in-toto statement of that predicate type only).
 
 Exit status: 0 verified; 1 does not verify; 2 usage error or unreadable input.
 `;
@@ -40,8 +48,19 @@ const VERIFY_BUNDLE_OPTIONS = {
   'certificate-oidc-issuer': { type: 'string' },
   key: { type: 'string' },
   'trusted-root': { type: 'string' },
+  // gh attestation verify's names for the same checks.
+  'signer-workflow': { type: 'string' },
+  'signer-repo': { type: 'string' },
+  'cert-oidc-issuer': { type: 'string' },
+  'source-ref': { type: 'string' },
+  'source-digest': { type: 'string' },
+  'deny-self-hosted-runners': { type: 'boolean' },
+  'predicate-type': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** GitHub Actions' OIDC issuer: gh's default for --cert-oidc-issuer. */
+const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
 
 /** What to do about a bundle that chains to no authority of the embedded root: give the instance's own root. */
 export const TRUSTED_ROOT_HINT =
@@ -66,7 +85,7 @@ export async function verifyBundleCommand(args: string[], io: CliIO): Promise<nu
   }
   if (!identity && !publicKey) {
     throw new UsageError(
-      'verify-bundle: --certificate-identity (or --certificate-identity-regexp) with --certificate-oidc-issuer, or --key, is required',
+      'verify-bundle: --certificate-identity (or --certificate-identity-regexp) with --certificate-oidc-issuer, --signer-workflow or --signer-repo, or --key, is required',
     );
   }
 
@@ -84,6 +103,7 @@ export async function verifyBundleCommand(args: string[], io: CliIO): Promise<nu
   } catch (error) {
     throw withTrustedRootHint(error, values['trusted-root']);
   }
+  checkPredicateType(verified, values['predicate-type'], values.bundle);
   io.stdout.write(`Verified OK: ${values.bundle}\n`);
   io.stdout.write(describeSigner(verified, publicKey ? values.key : undefined));
   return EXIT.ok;
@@ -100,6 +120,98 @@ function withTrustedRootHint(error: unknown, trustedRoot: string | undefined): u
 type VerifyBundleValues = ReturnType<typeof parseCommandArgs<typeof VERIFY_BUNDLE_OPTIONS>>['values'];
 
 function expectedIdentity(values: VerifyBundleValues): ExpectedIdentity | undefined {
+  const given = (flags: readonly (keyof VerifyBundleValues)[]) => flags.some((flag) => values[flag] !== undefined);
+  if (
+    given(['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer']) &&
+    given(['signer-workflow', 'signer-repo', 'cert-oidc-issuer'])
+  ) {
+    throw new UsageError(
+      "verify-bundle: give cosign's --certificate-identity[-regexp] and --certificate-oidc-issuer, or gh's --signer-workflow/--signer-repo and --cert-oidc-issuer, not both",
+    );
+  }
+  const identity = cosignIdentity(values) ?? ghIdentity(values);
+  const extensions = {
+    ...(values['source-ref'] !== undefined && { sourceRepositoryRef: nonEmpty('--source-ref', values['source-ref']) }),
+    ...(values['source-digest'] !== undefined && {
+      sourceRepositoryDigest: nonEmpty('--source-digest', values['source-digest']),
+    }),
+    ...(values['deny-self-hosted-runners'] && { runnerEnvironment: 'github-hosted' }),
+  };
+  if (Object.keys(extensions).length === 0) return identity;
+  if (!identity) {
+    throw new UsageError('verify-bundle: --source-ref, --source-digest and --deny-self-hosted-runners need a signer');
+  }
+  return { ...identity, extensions };
+}
+
+function nonEmpty(flag: string, value: string): string {
+  if (value === '') throw new UsageError(`verify-bundle: ${flag}: empty; give the value to expect`);
+  return value;
+}
+
+/**
+ * gh attestation verify's signer flags: --signer-workflow names a workflow file (at any ref: the SAN is the file
+ * `@` a ref), --signer-repo any workflow of a repository; --cert-oidc-issuer defaults to GitHub Actions'. Both are
+ * anchored patterns built from the values quoted, so a value never acts as a regular expression.
+ */
+function ghIdentity(values: VerifyBundleValues): ExpectedIdentity | undefined {
+  const workflow = values['signer-workflow'];
+  const repository = values['signer-repo'];
+  const issuer = values['cert-oidc-issuer'];
+  if (workflow === undefined && repository === undefined) {
+    if (issuer !== undefined)
+      throw new UsageError('verify-bundle: --cert-oidc-issuer needs --signer-workflow or --signer-repo');
+    return undefined;
+  }
+  if (workflow !== undefined && repository !== undefined) {
+    throw new UsageError('verify-bundle: give --signer-workflow or --signer-repo, not both');
+  }
+  if (values['certificate-identity'] !== undefined || values['certificate-identity-regexp'] !== undefined) {
+    throw new UsageError(
+      'verify-bundle: give --certificate-identity[-regexp] or --signer-workflow/--signer-repo, not both',
+    );
+  }
+  let sanPattern: string;
+  if (workflow !== undefined) {
+    const parts = nonEmpty('--signer-workflow', workflow).split('/');
+    // [HOST/]OWNER/REPO/PATH…: a first part with a dot is a host (github.com, a GHES host).
+    const [host, rest] = parts[0]!.includes('.') ? [parts[0]!, parts.slice(1)] : ['github.com', parts];
+    if (rest.length < 3 || rest.some((p) => p === '' || p === '.' || p === '..')) {
+      throw new UsageError(
+        `verify-bundle: --signer-workflow: expected [HOST/]OWNER/REPO/PATH/TO/WORKFLOW, found ${workflow}`,
+      );
+    }
+    sanPattern = `${quote(`https://${host}/${rest.join('/')}`)}@.+`;
+  } else {
+    const parts = nonEmpty('--signer-repo', repository!).split('/');
+    if (parts.length !== 2 || parts.some((p) => p === '')) {
+      throw new UsageError(`verify-bundle: --signer-repo: expected OWNER/REPO, found ${repository}`);
+    }
+    sanPattern = `${quote(`https://github.com/${parts.join('/')}/`)}[^@]+@.+`;
+  }
+  return { sanPattern, issuer: issuer === undefined ? GITHUB_ACTIONS_ISSUER : nonEmpty('--cert-oidc-issuer', issuer) };
+}
+
+/** A literal as an RE2 pattern: every metacharacter escaped. */
+function quote(literal: string): string {
+  return literal.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}
+
+/** --predicate-type: the bundle is an in-toto statement of that type (gh attestation verify's check). */
+function checkPredicateType(verified: VerifiedBundle, expected: string | undefined, source: string): void {
+  if (expected === undefined) return;
+  const found = (verified.statement as { predicateType?: unknown } | undefined)?.predicateType;
+  if (found !== expected) {
+    throw new BundleVerificationError(
+      'PAYLOAD_INVALID',
+      `${source}: expected an in-toto statement of predicate type ${expected}, found ${
+        verified.kind === 'dsse' ? `predicate type ${JSON.stringify(found)}` : 'a message signature'
+      }`,
+    );
+  }
+}
+
+function cosignIdentity(values: VerifyBundleValues): ExpectedIdentity | undefined {
   const san = values['certificate-identity'];
   const sanPattern = values['certificate-identity-regexp'];
   const issuer = values['certificate-oidc-issuer'];

@@ -33,6 +33,7 @@ its own GITHUB_REPOSITORY); when it names some, --repo must be one of them.
                         measured from it, and the report says AS OF. TIME is ISO 8601 with a zone
                         (2026-11-21T12:00:00Z) or a date (2026-11-21, midnight UTC)
   --json                print the report (the deploy action's report-path) as JSON: report.schema.json, docs/report.md
+  --format json|text    the same, as gh attestation verify spells it
 
 Exit status: 0 every artifact accepted; 1 refused; 2 usage error, unreadable file, invalid policy or malformed bundle;
 3 internal error (a bug in twokey, never a verdict).
@@ -50,6 +51,10 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
   if (!values.policy) throw new UsageError('verify: --policy FILE is required');
   if (values.name !== undefined) checkName(values.name, positionals);
   const at = values.at === undefined ? undefined : parseTime(values.at);
+  if (values.format !== undefined && values.format !== 'json' && values.format !== 'text') {
+    throw new UsageError(`verify: --format: expected json or text, found ${values.format}`);
+  }
+  const json = values.json === true || values.format === 'json';
 
   const { report } = await judgeDeploy({
     policy: values.policy,
@@ -62,7 +67,7 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
     ...(at && { at }),
   });
 
-  io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : describeReport(report));
+  io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : describeReport(report));
   return report.verdict === 'pass' ? EXIT.ok : EXIT.refused;
 }
 
@@ -75,6 +80,8 @@ const VERIFY_OPTIONS = {
   name: { type: 'string' },
   at: { type: 'string' },
   json: { type: 'boolean' },
+  // gh attestation verify's spelling of --json.
+  format: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
