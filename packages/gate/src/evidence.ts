@@ -23,6 +23,8 @@ export async function readEvidence(
   artifacts: readonly ArtifactInput[],
   trust: TrustedRootMaterial,
   cwd: string,
+  /** What to call a bundle read from somewhere other than the caller's files (the attestation store), by its path. */
+  names: ReadonlyMap<string, string> = new Map(),
 ): Promise<Evidence> {
   const artifactFiles = artifacts.flatMap((a) =>
     a.file && a.content ? [{ file: a.file, digest: a.digest, content: a.content }] : [],
@@ -33,7 +35,7 @@ export async function readEvidence(
   // Each signed event is evidence once, however many files carry it and in whatever bytes: the first file stands.
   const seen = new Set<string>();
   for (const result of results) {
-    const source = relativePath(cwd, result.source);
+    const source = names.get(result.source) ?? relativePath(cwd, result.source);
     if (isRejected(result)) rejected.push({ source, code: result.code, reason: withoutFileName(result) });
     else if (result.evidenceKey === undefined || !seen.has(result.evidenceKey)) {
       if (result.evidenceKey !== undefined) seen.add(result.evidenceKey);

@@ -1,16 +1,21 @@
 // The deploy gate: the one decision the deploy action and `twokey verify` share, so that they give the same verdict
 // on the same files. Read the policy, bind the repositories a chain may come from, pick the trusted root, read the
 // artifacts, verify every bundle once, and judge every artifact with evaluateDeploy.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   bindRepositories,
   type CallerRepository,
   type DeployReport,
+  formatDigest,
   type Policy,
   type SignerIdentity,
   type VerifiedBundle,
 } from '@twokey/core';
+import { fetchAttestations } from '@twokey/github';
 import { deployTrustedRoot, type RepositoryPolicyFile, readPolicyFiles } from '@twokey/sigstore';
-import { type ArtifactSpec, readArtifacts } from './artifacts';
+import { type ArtifactInput, type ArtifactSpec, readArtifacts } from './artifacts';
 import { evaluateDeploy } from './evaluate';
 import { readEvidence, relativePath } from './evidence';
 
@@ -26,6 +31,11 @@ export interface DeployGateRequest {
   artifacts: ArtifactSpec;
   /** Bundle files, directories (every `*.json` below) and globs, relative to `cwd`. */
   bundles: readonly string[];
+  /**
+   * Also every attestation GitHub's attestation store holds for each artifact's digest in this repository
+   * (`twokey verify --repo` without --bundle): fetched, then verified like any file.
+   */
+  attestationStore?: { repository: string; apiUrl: string; token: string };
   /** Where relative inputs are read from (the workspace), and what the report's paths are relative to. */
   cwd: string;
   /** The identity running the deploy (the deploy job's certificate identity); absent offline. */
@@ -58,8 +68,21 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
   const trust = deployTrustedRoot(policy, request.trustedRoot, cwd);
   // What is judged, each digest parsed once.
   const artifacts = readArtifacts(request.artifacts, cwd);
-  // Every bundle verified once.
-  const { verified, rejected } = await readEvidence(request.bundles, artifacts, trust, cwd);
+  // Every bundle verified once: the files given, and what the attestation store holds for these artifacts.
+  const stored = request.attestationStore ? await storedEvidence(request.attestationStore, artifacts) : undefined;
+  let evidence: Awaited<ReturnType<typeof readEvidence>>;
+  try {
+    evidence = await readEvidence(
+      [...request.bundles, ...(stored ? [stored.directory] : [])],
+      artifacts,
+      trust,
+      cwd,
+      stored?.names,
+    );
+  } finally {
+    if (stored) rmSync(stored.directory, { recursive: true, force: true });
+  }
+  const { verified, rejected } = evidence;
   // The verdict: every artifact's deploy checks, under one policy and one clock (evaluate.ts).
   const report = evaluateDeploy({
     policy,
@@ -72,4 +95,24 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
     rejected,
   });
   return { report, policy, verified };
+}
+
+/**
+ * The attestation store's bundles for these artifacts, written to a private temporary directory to be verified as
+ * files are, each named in the report `github:OWNER/REPO/attestations/sha256:HEX#N`.
+ */
+async function storedEvidence(
+  store: { repository: string; apiUrl: string; token: string },
+  artifacts: readonly ArtifactInput[],
+): Promise<{ directory: string; names: Map<string, string> }> {
+  const digests = [...new Set(artifacts.map((a) => formatDigest(a.digest)))];
+  const attestations = await fetchAttestations({ ...store, digests });
+  const directory = mkdtempSync(join(tmpdir(), 'twokey-attestations-'));
+  const names = new Map<string, string>();
+  attestations.forEach((attestation, i) => {
+    const path = join(directory, `${i}.json`);
+    writeFileSync(path, attestation.text, { mode: 0o600 });
+    names.set(path, `github:${store.repository}/attestations/${attestation.digest}#${attestation.index}`);
+  });
+  return { directory, names };
 }

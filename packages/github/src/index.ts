@@ -1,4 +1,5 @@
 export * from './artifacts';
+export * from './attestations';
 export * from './build-stage';
 export * from './evidence';
 export * from './evidence-directory';

@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { compress as compressSnappy } from 'snappyjs';
 import examples from './__fixtures__/github-examples.json' with { type: 'json' };
 
 // ── State: what a test writes ─────────────────────────────────────────────────────────────────────────────────
@@ -197,6 +198,19 @@ export interface FakeRepository {
    * `headActivity` and force pushes): direct pushes, branch moves, merges. Tests may append entries (`anActivity`).
    */
   activity: FakeActivity[];
+  /** GitHub's attestation store for the repository (`GET …/attestations/{subject_digest}`). */
+  attestations?: FakeAttestation[];
+}
+
+/**
+ * A stored attestation: its bundle, the artifact digests (`sha256:HEX`) it is found by, and whether the store answers
+ * it inline or behind `bundle_url`, as a raw Snappy blob the fake serves (as GitHub's store now does).
+ */
+export interface FakeAttestation {
+  subjects: string[];
+  bundle: Json;
+  viaUrl?: boolean;
+  initiator?: 'user' | 'github';
 }
 
 export interface GitHubFakeState {
@@ -768,6 +782,8 @@ interface Answer {
   status: number;
   body: Json;
   headers?: Record<string, string>;
+  /** Bytes to send as they are (a blob), instead of `body` as JSON. */
+  raw?: Buffer;
 }
 
 interface RequestContext {
@@ -884,6 +900,11 @@ export async function startGitHubFake(state: GitHubFakeState): Promise<GitHubFak
 
 function send(response: ServerResponse, record: RecordedRequest, answer: Answer): void {
   record.status = answer.status;
+  if (answer.raw) {
+    response.writeHead(answer.status, { 'content-type': 'application/octet-stream', ...answer.headers });
+    response.end(answer.raw);
+    return;
+  }
   const body = JSON.stringify(answer.body);
   response.writeHead(answer.status, {
     'content-type': 'application/json; charset=utf-8',
@@ -1091,6 +1112,29 @@ const ROUTES: Route[] = [
   },
   {
     method: 'GET',
+    template: '/repos/{owner}/{repo}/attestations/{subject_digest}',
+    handle: (context) => {
+      const digest = decodeURIComponent(context.params.subject_digest!).toLowerCase();
+      const all = context.repository.attestations ?? [];
+      const found = all.flatMap((attestation, index) =>
+        attestation.subjects.some((s) => s.toLowerCase() === digest) ? [{ attestation, index }] : [],
+      );
+      // The store answers 404 for a digest it holds nothing for.
+      if (found.length === 0) return notFound();
+      const answer = page(
+        context,
+        found.map(({ attestation, index }) => ({
+          repository_id: context.repository.id,
+          bundle_url: attestation.viaUrl ? `${context.api}/_attestation-blobs/${context.repository.id}/${index}` : null,
+          initiator: attestation.initiator ?? 'user',
+          bundle: attestation.viaUrl ? null : attestation.bundle,
+        })),
+      );
+      return { ...answer, body: { attestations: answer.body } };
+    },
+  },
+  {
+    method: 'GET',
     template: '/repos/{owner}/{repo}/activity',
     handle: (context) => {
       const filtered = filterActivity(activityFeed(context.state, context.repository), context.query);
@@ -1101,6 +1145,18 @@ const ROUTES: Route[] = [
 ];
 
 const ACCOUNT_ROUTES: AccountRoute[] = [
+  {
+    // The store's blobs (GitHub serves them from blob storage, by a pre-signed URL): raw Snappy of the bundle.
+    method: 'GET',
+    template: '/_attestation-blobs/{repository_id}/{index}',
+    handle: ({ state, params }) => {
+      const repository = state.repositories.find((r) => String(r.id) === params.repository_id);
+      const attestation = repository?.attestations?.[Number(params.index)];
+      if (!attestation?.viaUrl) return notFound();
+      const bytes = Buffer.from(JSON.stringify(attestation.bundle), 'utf8');
+      return { status: 200, body: null, raw: Buffer.from(compressSnappy(new Uint8Array(bytes))) };
+    },
+  },
   {
     method: 'GET',
     template: '/users/{username}',

@@ -25,7 +25,9 @@ its own GITHUB_REPOSITORY); when it names some, --repo must be one of them.
   --repository-policy FILE
                         the repository's own policy (its .twokey/policy.yml), which may only tighten the org
                         policy: the pair the deploy action judged by
-  --bundle FILE|DIR     evidence bundles; repeat for more
+  --bundle FILE|DIR     evidence bundles; repeat for more. Without any, and with --repo: every attestation
+                        GitHub's attestation store holds for each artifact in that repository (GH_TOKEN or
+                        GITHUB_TOKEN for a private one; GITHUB_API_URL for GitHub Enterprise)
   --repo OWNER/NAME     the repository whose build → sign chain to accept
   --trusted-root FILE   a trusted_root.json to verify bundles against
   --name NAME           the name the one artifact given as sha256:HEX is judged under (as NAME=sha256:HEX)
@@ -63,6 +65,15 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
     ...(values['trusted-root'] && { trustedRoot: values['trusted-root'] }),
     artifacts: { arguments: positionals, ...(values.name !== undefined && { name: values.name }) },
     bundles: values.bundle ?? [],
+    // No bundle given: the evidence is what GitHub's attestation store holds for the repository, as gh fetches it.
+    ...(values.bundle === undefined &&
+      values.repo !== undefined && {
+        attestationStore: {
+          repository: values.repo,
+          apiUrl: process.env.GITHUB_API_URL || 'https://api.github.com',
+          token: process.env.GH_TOKEN || process.env.GITHUB_TOKEN || '',
+        },
+      }),
     cwd: process.cwd(),
     ...(at && { at }),
   });

@@ -1,0 +1,139 @@
+// GitHub's attestation store, read as `gh attestation verify` reads it: every attestation of a repository for an
+// artifact digest (`GET /repos/{owner}/{repo}/attestations/{subject_digest}`), each bundle inline or behind
+// `bundle_url` as raw Snappy (the store's blob, fetched without GitHub's token). Paged, concurrent for a release of
+// hundreds of artifacts, with the client's retries and rate-limit handling. What comes back is evidence to verify,
+// nothing more: every bundle then goes through the same verification as a file.
+import { CodedError } from '@twokey/core';
+import { MAX_BUNDLE_BYTES } from '@twokey/sigstore';
+import { uncompress } from 'snappyjs';
+import { createGitHubClient, type GitHubClient } from './octokit';
+
+export interface StoredAttestation {
+  /** The artifact digest it was fetched for (`sha256:HEX`). */
+  digest: string;
+  /** Its place in the store's answer for that digest (0-based, across pages). */
+  index: number;
+  /** The bundle's JSON text. */
+  text: string;
+  via: 'inline' | 'bundle_url';
+}
+
+export interface AttestationQuery {
+  apiUrl: string;
+  /** GH_TOKEN / GITHUB_TOKEN. */
+  token: string;
+  /** `owner/name`. */
+  repository: string;
+  /** `sha256:HEX` each. */
+  digests: readonly string[];
+  /** Digests asked at once (default 8). */
+  concurrency?: number;
+  client?: GitHubClient;
+}
+
+interface AttestationsPage {
+  attestations?: { bundle?: unknown; bundle_url?: string | null }[];
+}
+
+/** The store could not be read, or answered what no bundle is: nothing can be judged from it (exit 2, named). */
+export class AttestationStoreError extends CodedError<'ATTESTATIONS_UNREADABLE'> {
+  readonly kind = 'usage';
+  override readonly name = 'AttestationStoreError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('ATTESTATIONS_UNREADABLE', message, options);
+  }
+}
+
+const PER_PAGE = 100;
+/** A digest with more attestations than this is refused: a store flooded with junk must not exhaust the verifier. */
+export const MAX_ATTESTATIONS_PER_DIGEST = 1000;
+
+/** Every stored attestation for each digest, in the store's order, digests in the order given. */
+export async function fetchAttestations(query: AttestationQuery): Promise<StoredAttestation[]> {
+  const [owner, repo] = query.repository.split('/');
+  if (!owner || !repo)
+    throw new AttestationStoreError(`expected a repository as owner/name, found ${query.repository}`);
+  if (!query.client && !query.token) {
+    throw new AttestationStoreError(
+      `${query.repository}: reading GitHub's attestation store needs a token, as gh does: set GH_TOKEN or GITHUB_TOKEN (or give the bundles with --bundle)`,
+    );
+  }
+  const client = query.client ?? createGitHubClient({ token: query.token, baseUrl: query.apiUrl });
+  const results: StoredAttestation[][] = new Array(query.digests.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < query.digests.length; i = next++) {
+      results[i] = await fetchForDigest(client, owner, repo, query.digests[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(query.concurrency ?? 8, query.digests.length) }, worker));
+  return results.flat();
+}
+
+async function fetchForDigest(
+  client: GitHubClient,
+  owner: string,
+  repo: string,
+  digest: string,
+): Promise<StoredAttestation[]> {
+  const found: StoredAttestation[] = [];
+  for (let page = 1; ; page++) {
+    let data: AttestationsPage;
+    try {
+      ({ data } = await client.request('GET /repos/{owner}/{repo}/attestations/{subject_digest}', {
+        owner,
+        repo,
+        subject_digest: digest,
+        per_page: PER_PAGE,
+        page,
+      }));
+    } catch (error) {
+      // The store answers 404 for a digest it has no attestation of.
+      if ((error as { status?: number }).status === 404) return found;
+      throw new AttestationStoreError(
+        `${owner}/${repo}: the attestation store did not answer for ${digest}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const attestations = data.attestations ?? [];
+    for (const attestation of attestations) {
+      if (found.length >= MAX_ATTESTATIONS_PER_DIGEST) {
+        throw new AttestationStoreError(
+          `${digest}: more than ${MAX_ATTESTATIONS_PER_DIGEST} attestations in ${owner}/${repo}`,
+        );
+      }
+      found.push(await bundleOf(attestation, digest, found.length));
+    }
+    if (attestations.length < PER_PAGE) return found;
+  }
+}
+
+async function bundleOf(
+  attestation: { bundle?: unknown; bundle_url?: string | null },
+  digest: string,
+  index: number,
+): Promise<StoredAttestation> {
+  if (attestation.bundle !== null && attestation.bundle !== undefined) {
+    return { digest, index, text: JSON.stringify(attestation.bundle), via: 'inline' };
+  }
+  const at = `${digest}: attestation ${index}`;
+  if (!attestation.bundle_url) throw new AttestationStoreError(`${at} has neither a bundle nor a bundle_url`);
+  // A pre-signed blob URL: GitHub's token is never sent to it.
+  let compressed: Uint8Array;
+  try {
+    const response = await fetch(attestation.bundle_url, { redirect: 'error' });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    compressed = new Uint8Array(await response.arrayBuffer());
+  } catch (error) {
+    throw new AttestationStoreError(`${at}: bundle_url could not be read: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = uncompress(compressed, MAX_BUNDLE_BYTES);
+  } catch (error) {
+    throw new AttestationStoreError(`${at}: bundle_url is not a Snappy block of a bundle: ${(error as Error).message}`);
+  }
+  return { digest, index, text: Buffer.from(bytes).toString('utf8'), via: 'bundle_url' };
+}
