@@ -1,5 +1,6 @@
 // The build action: its inputs into a typed record, the build step (packages/github), what the step reports.
 import {
+  attestationStoreFromInputs,
   type BuildStageInputs,
   buildStep,
   instanceEndpoints,
@@ -18,6 +19,7 @@ const inputs = readStepInputs(
     endpoints: signingEndpointsFromInputs(instanceEndpoints(sigstoreInstanceFromInputs())),
     ...runnerPaths(),
     identityToken: () => requestIdToken('sigstore'),
+    store: attestationStoreFromInputs(),
   }),
 );
 if (inputs) await reportStep(await buildStep(inputs));

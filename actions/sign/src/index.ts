@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { getInput } from '@actions/core';
 import {
+  attestationStoreFromInputs,
   githubApiUrl,
   instanceEndpoints,
   policyInputs,
@@ -27,6 +28,7 @@ const inputs = readStepInputs(
     githubApiUrl: githubApiUrl(),
     ...runnerPaths(),
     identityToken: () => requestIdToken('sigstore'),
+    store: attestationStoreFromInputs(),
   }),
 );
 if (inputs) await reportStep(await signStep(inputs));

@@ -36,17 +36,69 @@ interface AttestationsPage {
 }
 
 /** The store could not be read, or answered what no bundle is: nothing can be judged from it (exit 2, named). */
-export class AttestationStoreError extends CodedError<'ATTESTATIONS_UNREADABLE'> {
+export class AttestationStoreError extends CodedError<'ATTESTATIONS_UNREADABLE' | 'ATTESTATIONS_NOT_STORED'> {
   readonly kind = 'usage';
   override readonly name = 'AttestationStoreError';
-  constructor(message: string, options?: ErrorOptions) {
-    super('ATTESTATIONS_UNREADABLE', message, options);
+  constructor(message: string, options?: ErrorOptions & { code?: 'ATTESTATIONS_NOT_STORED' }) {
+    super(options?.code ?? 'ATTESTATIONS_UNREADABLE', message, options);
   }
 }
 
 const PER_PAGE = 100;
 /** A digest with more attestations than this is refused: a store flooded with junk must not exhaust the verifier. */
 export const MAX_ATTESTATIONS_PER_DIGEST = 1000;
+
+/** Where an action stores what it signs: the repository's attestations, with a token that may write them. */
+export interface AttestationStore {
+  apiUrl: string;
+  /** The job's token (`attestations: write`). */
+  token: string;
+  /** `owner/name`: the repository the job runs for. */
+  repository: string;
+  /** GITHUB_SERVER_URL, for the attestation's URL. */
+  serverUrl: string;
+  client?: GitHubClient;
+}
+
+/** A bundle stored: its id in the store and where GitHub shows it (actions/attest's outputs). */
+export interface StoredBundle {
+  id: string;
+  url: string;
+}
+
+/**
+ * Stores bundles in the repository's attestations (`POST /repos/{owner}/{repo}/attestations`), as actions/attest
+ * does, so that `gh attestation verify` and `twokey verify --repo` find them by digest long after the workflow's
+ * artifacts expire. A bundle that cannot be stored fails the step: evidence nobody can find is no evidence.
+ */
+export async function storeAttestations(store: AttestationStore, bundles: readonly object[]): Promise<StoredBundle[]> {
+  const [owner, repo] = store.repository.split('/');
+  if (!owner || !repo)
+    throw new AttestationStoreError(`expected a repository as owner/name, found ${store.repository}`);
+  const client = store.client ?? createGitHubClient({ token: store.token, baseUrl: store.apiUrl });
+  const stored: StoredBundle[] = [];
+  for (const bundle of bundles) {
+    let id: unknown;
+    try {
+      ({
+        data: { id },
+      } = (await client.request('POST /repos/{owner}/{repo}/attestations', {
+        owner,
+        repo,
+        bundle: bundle as never,
+      })) as { data: { id?: unknown } });
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      const hint = status === 403 ? ' (the job needs `permissions: attestations: write`)' : '';
+      throw new AttestationStoreError(
+        `${owner}/${repo}: the attestation store did not take the bundle${hint}: ${(error as Error).message}`,
+        { cause: error, code: 'ATTESTATIONS_NOT_STORED' },
+      );
+    }
+    stored.push({ id: String(id), url: `${store.serverUrl}/${owner}/${repo}/attestations/${String(id)}` });
+  }
+  return stored;
+}
 
 /** Every stored attestation for each digest, in the store's order, digests in the order given. */
 export async function fetchAttestations(query: AttestationQuery): Promise<StoredAttestation[]> {

@@ -13,6 +13,7 @@ import {
   workflowRunClaims,
 } from '@twokey/core';
 import { resolveSubjects, type SigningEndpoints, signStatement } from '@twokey/sigstore';
+import { type AttestationStore, type StoredBundle, storeAttestations } from './attestations';
 import { contentName, writeEvidence } from './evidence-directory';
 import { idTokenClaims, jobIdentity } from './oidc';
 import { failedStep, type StepOutcome } from './step';
@@ -27,6 +28,8 @@ export interface BuildStageInputs extends SubjectInputs {
   serverUrl: string;
   /** The job's OIDC identity token, audience `sigstore`. */
   identityToken: () => Promise<string>;
+  /** Also store the bundle in the repository's attestations (`store-attestations: true`). */
+  store?: AttestationStore;
 }
 
 export interface BuildStageResult {
@@ -37,6 +40,8 @@ export interface BuildStageResult {
   signer: SignerIdentity;
   /** The Rekor log index of the signature. */
   logIndex?: string;
+  /** The bundle in the repository's attestations, when stored. */
+  stored?: StoredBundle;
 }
 
 /** The build step as data: the stage's outcome, or the error it stopped on as a failed step (nothing signed). */
@@ -58,7 +63,15 @@ export async function runBuildStage(inputs: BuildStageInputs): Promise<BuildStag
     { name: contentName('provenance', text, '.sigstore.json'), text },
   ]);
   const logIndex = bundle.verificationMaterial.tlogEntries[0]?.logIndex;
-  return { bundlePath: bundlePath!, subjects, claims, signer, ...(logIndex !== undefined && { logIndex }) };
+  const [stored] = inputs.store ? await storeAttestations(inputs.store, [bundle]) : [];
+  return {
+    bundlePath: bundlePath!,
+    subjects,
+    claims,
+    signer,
+    ...(logIndex !== undefined && { logIndex }),
+    ...(stored && { stored }),
+  };
 }
 
 /** The artifacts shown in the summary; the `subjects` output lists them all. */
@@ -89,6 +102,7 @@ export function buildStepOutcome(result: BuildStageResult): StepOutcome {
     outputs: {
       'bundle-path': result.bundlePath,
       subjects: JSON.stringify(subjects.map(({ name, digest }) => ({ name, digest }))),
+      ...(result.stored && { 'attestation-id': result.stored.id, 'attestation-url': result.stored.url }),
     },
     errors: [],
     summary: renderSummary([

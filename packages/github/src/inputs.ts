@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { getInput } from '@actions/core';
 import { CodedError, type SubjectInputs } from '@twokey/core';
 import { GITHUB_ENDPOINTS, PUBLIC_GOOD_ENDPOINTS, type RepositoryPolicyFile } from '@twokey/sigstore';
+import type { AttestationStore } from './attestations';
 
 /** An action input that cannot be used, named (exit as a usage error: nothing was judged or signed). */
 export class InputError extends CodedError<'INPUT_INVALID'> {
@@ -101,6 +102,22 @@ export function sigstoreInstanceFromInputs(): SigstoreInstance {
  * Reads the `fulcio-url`, `rekor-url` and `tsa-url` inputs; an empty Fulcio or Rekor input means the default given
  * (the public-good instance), an empty `tsa-url` means no timestamp authority.
  */
+/**
+ * The `store-attestations` input: `true` to also store each bundle in the repository's attestations, as actions/attest
+ * does (the job needs `attestations: write`), with the `github-token` input; `false` or empty, not.
+ */
+export function attestationStoreFromInputs(): AttestationStore | undefined {
+  const store = getInput('store-attestations');
+  if (store === '' || store === 'false') return undefined;
+  if (store !== 'true') throw new InputError(`store-attestations: expected true or false, found ${store}`);
+  const repository = process.env.GITHUB_REPOSITORY ?? '';
+  const token = getInput('github-token');
+  if (!repository || !token) {
+    throw new InputError('store-attestations: true needs GITHUB_REPOSITORY and the github-token input');
+  }
+  return { apiUrl: githubApiUrl(), token, repository, serverUrl: runnerPaths().serverUrl };
+}
+
 /** The endpoints of a Sigstore instance: the defaults the URL inputs override. */
 export function instanceEndpoints(instance: SigstoreInstance): SigningEndpointInputs {
   return instance === 'github' ? { ...GITHUB_ENDPOINTS } : { ...PUBLIC_GOOD_ENDPOINTS };

@@ -25,6 +25,10 @@ export function signStepOutcome(result: SignStageResult): StepOutcome {
   if (decision.verdict === 'pass' && bundles) {
     outputs['bundle-paths'] = [...bundles.signatures.map((s) => s.path), bundles.review].join('\n');
     outputs['review-bundle-path'] = bundles.review;
+    if (bundles.stored) {
+      outputs['attestation-id'] = bundles.stored.map((s) => s.id).join('\n');
+      outputs['attestation-url'] = bundles.stored.map((s) => s.url).join('\n');
+    }
     return { outputs, errors: [], summary };
   }
   const failed = decision.checks.filter((c) => c.verdict === 'fail');

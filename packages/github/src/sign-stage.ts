@@ -38,6 +38,7 @@ import {
   signStatement,
 } from '@twokey/sigstore';
 import { resolveArtifacts } from './artifacts';
+import { type AttestationStore, type StoredBundle, storeAttestations } from './attestations';
 import { collectReviewEvidence } from './evidence';
 import { writeEvidence } from './evidence-directory';
 import { createGitHubClient } from './octokit';
@@ -61,6 +62,8 @@ export interface SignStageInputs extends SubjectInputs {
   workspace: string;
   /** RUNNER_TEMP: the bundles are written to its evidence directory. */
   outputDirectory: string;
+  /** Also store the bundles in the repository's attestations (`store-attestations: true`). */
+  store?: AttestationStore;
   /** GITHUB_SERVER_URL. */
   serverUrl: string;
   /** The job's OIDC identity token, audience `sigstore`; asked again for each signature (tokens are short-lived). */
@@ -72,6 +75,8 @@ export interface SignedBundles {
   signatures: { artifact: ArtifactRef; path: string }[];
   /** The review attestation (DSSE). */
   review: string;
+  /** Each bundle in the repository's attestations, when stored: the review attestation first, then the signatures. */
+  stored?: StoredBundle[];
 }
 
 export interface SignStageResult {
@@ -194,7 +199,9 @@ async function signAndWrite(
   const signatures = await mapConcurrently(artifacts, SIGNING_CONCURRENCY, (artifact) =>
     signArtifact({ digest: artifact.digest }, options),
   );
-  return writeBundles(inputs.outputDirectory, commit, review, artifacts, signatures);
+  const written = writeBundles(inputs.outputDirectory, commit, review, artifacts, signatures);
+  if (!inputs.store) return written;
+  return { ...written, stored: await storeAttestations(inputs.store, [review, ...signatures]) };
 }
 
 /** A fresh token for each signature, refused if it names another identity than the one the decision was about. */

@@ -792,6 +792,8 @@ interface RequestContext {
   query: URLSearchParams;
   api: string;
   path: string;
+  /** A POST's JSON body. */
+  body?: Json;
 }
 
 /** A request under `/repos/{owner}/{repo}` whose repository is in the state (any other is 404 before a route sees it). */
@@ -824,6 +826,7 @@ const MAX_PULL_REQUEST_COMMITS = 250;
 
 export async function startGitHubFake(state: GitHubFakeState): Promise<GitHubFake> {
   const requests: RecordedRequest[] = [];
+  const requestBodies = new WeakMap<RecordedRequest, Json>();
   const failures: { matches: (method: string, path: string) => boolean; failure: FakeFailure; left: number }[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let api = '';
@@ -842,7 +845,10 @@ export async function startGitHubFake(state: GitHubFakeState): Promise<GitHubFak
     const matched = matchRoute(method, url.pathname);
     if (matched) record.route = `${matched.route.method} ${matched.route.template}`;
     requests.push(record);
-    request.resume();
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => {
+      if (chunks.reduce((n, c) => n + c.length, 0) < 32 * 1024 * 1024) chunks.push(chunk);
+    });
 
     const injected = failures.find((f) => f.left > 0 && f.matches(method, url.pathname));
     if (injected) injected.left -= 1;
@@ -852,23 +858,35 @@ export async function startGitHubFake(state: GitHubFakeState): Promise<GitHubFak
         send(response, record, failureAnswer(injected.failure));
         return;
       }
-      send(response, record, matched ? answerRoute(matched, url, api, state) : notFound());
+      send(response, record, matched ? answerRoute(matched, url, api, state, requestBodies.get(record)) : notFound());
     };
-    const delayMs = injected?.failure.delayMs;
-    if (delayMs) {
-      record.injected = true;
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        if (!response.destroyed) answer();
-      }, delayMs);
-      timers.add(timer);
-      response.on('close', () => {
-        clearTimeout(timer);
-        timers.delete(timer);
-      });
-    } else {
-      answer();
-    }
+    request.on('end', () => {
+      if (chunks.length > 0) {
+        try {
+          requestBodies.set(record, JSON.parse(Buffer.concat(chunks).toString('utf8')) as Json);
+        } catch {
+          requestBodies.set(record, null);
+        }
+      }
+      respond();
+    });
+    const respond = (): void => {
+      const delayMs = injected?.failure.delayMs;
+      if (delayMs) {
+        record.injected = true;
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          if (!response.destroyed) answer();
+        }, delayMs);
+        timers.add(timer);
+        response.on('close', () => {
+          clearTimeout(timer);
+          timers.delete(timer);
+        });
+      } else {
+        answer();
+      }
+    };
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -1003,8 +1021,15 @@ function matchRoute(method: string, path: string): MatchedRoute | undefined {
   return undefined;
 }
 
-function answerRoute(matched: MatchedRoute, url: URL, api: string, state: GitHubFakeState): Answer {
-  const context: RequestContext = { state, params: matched.params, query: url.searchParams, api, path: url.pathname };
+function answerRoute(matched: MatchedRoute, url: URL, api: string, state: GitHubFakeState, body?: Json): Answer {
+  const context: RequestContext = {
+    state,
+    params: matched.params,
+    query: url.searchParams,
+    api,
+    path: url.pathname,
+    ...(body !== undefined && { body }),
+  };
   if (!matched.inRepository) return matched.route.handle(context);
   const repository = findRepository(state, `${matched.params.owner}/${matched.params.repo}`);
   if (!repository) return notFound();
@@ -1108,6 +1133,20 @@ const ROUTES: Route[] = [
       return approvals
         ? { status: 200, body: approvals.map((approval) => workflowRunApprovalJson(repository, approval, api)) }
         : notFound();
+    },
+  },
+  {
+    // Storing an attestation (actions/attest's call): the bundle, found afterwards by each of its subjects' digests.
+    method: 'POST',
+    template: '/repos/{owner}/{repo}/attestations',
+    handle: ({ repository, body }) => {
+      const bundle = (body as { bundle?: Json } | undefined)?.bundle;
+      if (!bundle || typeof bundle !== 'object') return validationFailed('bundle is required');
+      const subjects = subjectsOfBundle(bundle);
+      if (subjects.length === 0) return validationFailed('the bundle names no subject digest');
+      repository.attestations ??= [];
+      repository.attestations.push({ subjects, bundle });
+      return { status: 201, body: { id: repository.attestations.length } };
     },
   },
   {
@@ -1764,4 +1803,24 @@ function workflowRunApprovalJson(repository: FakeRepository, approval: FakeWorkf
     })),
   });
   return body;
+}
+
+/** The sha256 digests a bundle is about: a message signature's digest, or its in-toto statement's subjects. */
+function subjectsOfBundle(bundle: Json): string[] {
+  const record = bundle as {
+    messageSignature?: { messageDigest?: { algorithm?: string; digest?: string } };
+    dsseEnvelope?: { payload?: string };
+  };
+  const digest = record.messageSignature?.messageDigest;
+  if (digest?.algorithm === 'SHA2_256' && digest.digest) {
+    return [`sha256:${Buffer.from(digest.digest, 'base64').toString('hex')}`];
+  }
+  try {
+    const statement = JSON.parse(Buffer.from(record.dsseEnvelope?.payload ?? '', 'base64').toString('utf8')) as {
+      subject?: { digest?: { sha256?: string } }[];
+    };
+    return (statement.subject ?? []).flatMap((s) => (s.digest?.sha256 ? [`sha256:${s.digest.sha256}`] : []));
+  } catch {
+    return [];
+  }
 }
