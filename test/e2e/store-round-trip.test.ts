@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readDeployReport } from '@twokey/core';
+import { runDeployStep } from '@twokey/gate';
 import {
   aCommit,
   aGitHubState,
@@ -133,6 +134,31 @@ describe('bundles stored in the attestation store, verified from it alone', () =
         expect.stringMatching(new RegExp(`^github:acme/app/attestations/sha256:[0-9a-f]{64}${n}$`)),
       ),
     );
+  });
+
+  it('the deploy gate, with no bundles input, judges from the store with its github-token', async () => {
+    const { report } = await runDeployStep({
+      subjectPath: 'dist/app.tar.gz',
+      subjectDigest: '',
+      subjectName: '',
+      subjectChecksums: '',
+      bundles: '',
+      githubToken: 'ghs_deploy_job',
+      githubApiUrl: github.url,
+      policy: 'org-policy.yml',
+      trustedRoot: '',
+      record: false,
+      resourceUri: '',
+      endpoints: { fulcioURL: stack.fulcioURL },
+      repository: 'acme/app',
+      workspace,
+      outputDirectory: join(workspace, 'runner-temp'),
+      version: '0.0.0-test',
+      serverUrl: 'https://github.com',
+    });
+    expect(report.verdict, JSON.stringify(report.artifacts[0]?.checks)).toBe('pass');
+    const asked = github.requests.filter((r) => r.route === 'GET /repos/{owner}/{repo}/attestations/{subject_digest}');
+    expect(asked.at(-1)?.authorization).toBe('token ghs_deploy_job');
   });
 
   it('fails the step when the store refuses the bundle, naming the permission it needs', async () => {

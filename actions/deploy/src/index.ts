@@ -5,6 +5,7 @@ import { getBooleanInput, getInput, info, setFailed, setOutput, summary } from '
 import { describeError, describeNotPassed, describeReport, markdownReport, renderSummary } from '@twokey/core';
 import { type DeployInputs, type DeployResult, runDeployStep } from '@twokey/gate';
 import {
+  githubApiUrl,
   instanceEndpoints,
   policyInputs,
   requestIdToken,
@@ -29,6 +30,8 @@ try {
     resourceUri: getInput('resource-uri'),
     endpoints: signingEndpointsFromInputs(instanceEndpoints(sigstoreInstanceFromInputs())),
     repository: process.env.GITHUB_REPOSITORY ?? '',
+    githubToken: getInput('github-token'),
+    githubApiUrl: githubApiUrl(),
     ...runnerPaths(),
     ...(canRequestToken && { identityToken: () => requestIdToken('sigstore') }),
     version: actionPackage.version,

@@ -20,8 +20,14 @@ import { type RepositoryPolicyFile, type SigningEndpoints, signStatement } from 
 import { judgeDeploy } from './gate';
 
 export interface DeployInputs extends SubjectInputs {
-  /** Bundle files, directories and globs, separated by newlines or commas. */
+  /** Bundle files, directories and globs, separated by newlines or commas; empty: the attestation store's. */
   bundles: string;
+  /**
+   * The `github-token` input and GITHUB_API_URL: with no bundles given, the evidence is what the repository's
+   * attestation store holds for each artifact (as `twokey verify --repo` reads it).
+   */
+  githubToken?: string;
+  githubApiUrl?: string;
   /** The org policy file, relative to the workspace (or absolute: the action's own repository's). */
   policy: string;
   /** The repository's own policy, which can only tighten the org policy. */
@@ -82,10 +88,11 @@ export async function runDeployStep(inputs: DeployInputs): Promise<DeployResult>
     .split(/[\n,]/)
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  if (bundles.length === 0) {
+  const fromStore = bundles.length === 0 && Boolean(inputs.githubToken) && Boolean(inputs.repository);
+  if (bundles.length === 0 && !fromStore) {
     throw new DeployStepError(
       'BUNDLES_INPUT_MISSING',
-      'bundles: give the evidence bundles (files, directories or globs): the provenance, the artifact signatures and the review attestation',
+      'bundles: give the evidence bundles (files, directories or globs): the provenance, the artifact signatures and the review attestation — or a github-token that can read the repository’s attestations',
     );
   }
   if (inputs.record && !inputs.identityToken) {
@@ -106,6 +113,13 @@ export async function runDeployStep(inputs: DeployInputs): Promise<DeployResult>
     ...(inputs.trustedRoot && { trustedRoot: inputs.trustedRoot }),
     artifacts: { resolved: artifacts },
     bundles,
+    ...(fromStore && {
+      attestationStore: {
+        repository: inputs.repository,
+        apiUrl: inputs.githubApiUrl || 'https://api.github.com',
+        token: inputs.githubToken!,
+      },
+    }),
     cwd: inputs.workspace,
     ...(job && { deployIdentity: job.identity }),
   });
