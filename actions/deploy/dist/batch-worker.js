@@ -29502,7 +29502,7 @@ var BundleVerifier = class {
     if (!this.publicKey && entity.key.$case !== "certificate") {
       fail2("IDENTITY_MISMATCH", source, "expected a bundle signed by a Fulcio certificate, found a public key hint");
     }
-    const counted = this.verifyChained(entity, source);
+    const counted = this.verifyChained(checkpointsNamedByKey(entity, this.trust), source);
     checkUnsignedLogFields(bundle, source);
     const signer = entity.key.$case === "certificate" ? signerOf(entity.key.certificate) : void 0;
     if (options.identity) {
@@ -29757,9 +29757,46 @@ function checkBounds(bundle, source) {
     fail2("TLOG_INVALID", source, `expected at most ${MAX_TLOG_ENTRIES} transparency log entries, found ${entries}`);
   }
 }
+var OTHERNAME_SAN_OID = "1.3.6.1.4.1.57264.1.7";
 function signerOf(certificate) {
   const extensions = fulcioExtensions(certificate);
-  return { san: certificate.subjectAltName ?? "", issuer: extensions.issuer ?? "", extensions };
+  const san = certificate.subjectAltName ?? certificate.extSubjectAltName?.otherName(OTHERNAME_SAN_OID) ?? "";
+  return { san, issuer: extensions.issuer ?? "", extensions };
+}
+function checkpointsNamedByKey(entity, trust) {
+  const tlogs = trust.material.tlogs;
+  const replaced = /* @__PURE__ */ new Map();
+  const tlogEntries = entity.tlogEntries.map((entry) => {
+    const envelope = entry.inclusionProof?.checkpoint?.envelope;
+    const split2 = envelope?.indexOf("\n\n") ?? -1;
+    if (!envelope || split2 < 0) return entry;
+    const note = Buffer.from(envelope.slice(0, split2 + 1), "utf8");
+    const renamed = envelope.replace(/\u2014 (\S+) (\S+)\n/g, (line, name, encoded) => {
+      const bytes = Buffer.from(encoded, "base64");
+      if (bytes.length < 5) return line;
+      const log = tlogs.find(
+        (t) => import_core5.crypto.bufferEqual(t.logID.subarray(0, 4), bytes.subarray(0, 4)) && import_core5.crypto.verify(note, t.publicKey, bytes.subarray(4))
+      );
+      if (!log || log.baseURL.includes(name)) return line;
+      let host;
+      try {
+        host = new URL(log.baseURL).host;
+      } catch {
+        return line;
+      }
+      return `\u2014 ${host} ${encoded}
+`;
+    });
+    if (renamed === envelope) return entry;
+    const named = { ...entry, inclusionProof: { ...entry.inclusionProof, checkpoint: { envelope: renamed } } };
+    replaced.set(entry, named);
+    return named;
+  });
+  if (replaced.size === 0) return entity;
+  const timestamps = entity.timestamps.map(
+    (timestamp) => timestamp.$case === "transparency-log" && replaced.has(timestamp.tlogEntry) ? { ...timestamp, tlogEntry: replaced.get(timestamp.tlogEntry) } : timestamp
+  );
+  return { ...entity, tlogEntries, timestamps };
 }
 function signedTimes(entity) {
   const times = [];

@@ -156,7 +156,7 @@ export class BundleVerifier {
       fail('IDENTITY_MISMATCH', source, 'expected a bundle signed by a Fulcio certificate, found a public key hint');
     }
 
-    const counted = this.verifyChained(entity, source);
+    const counted = this.verifyChained(checkpointsNamedByKey(entity, this.trust), source);
     checkUnsignedLogFields(bundle, source);
 
     const signer = entity.key.$case === 'certificate' ? signerOf(entity.key.certificate) : undefined;
@@ -456,9 +456,60 @@ function checkBounds(bundle: Bundle, source: string): void {
   }
 }
 
+/** Fulcio's otherName SAN (a username identity, e.g. `foo!oidc.local`): an identity like a URI or an e-mail. */
+const OTHERNAME_SAN_OID = '1.3.6.1.4.1.57264.1.7';
+
 function signerOf(certificate: X509Certificate): SignerIdentity {
   const extensions = fulcioExtensions(certificate);
-  return { san: certificate.subjectAltName ?? '', issuer: extensions.issuer ?? '', extensions };
+  const san = certificate.subjectAltName ?? certificate.extSubjectAltName?.otherName(OTHERNAME_SAN_OID) ?? '';
+  return { san, issuer: extensions.issuer ?? '', extensions };
+}
+
+/**
+ * A checkpoint's log, found by its key as sigstore-go finds it: a signature line whose key hint names a log of the
+ * trusted root and whose signature verifies under that log's key is that log's, whatever name it is written under.
+ * sigstore-js also wants the name inside the log's URL (a private instance's log name often is not), so such a line
+ * is handed to it under the log's host. The note itself, which the signature covers, is unchanged; a line no trusted
+ * key verifies is left as it is (and fails there as before).
+ */
+function checkpointsNamedByKey(entity: SignedEntity, trust: TrustedRootMaterial): SignedEntity {
+  const tlogs = trust.material.tlogs;
+  const replaced = new Map<SignedEntity['tlogEntries'][number], SignedEntity['tlogEntries'][number]>();
+  const tlogEntries = entity.tlogEntries.map((entry) => {
+    const envelope = entry.inclusionProof?.checkpoint?.envelope;
+    const split = envelope?.indexOf('\n\n') ?? -1;
+    if (!envelope || split < 0) return entry;
+    const note = Buffer.from(envelope.slice(0, split + 1), 'utf8');
+    const renamed = envelope.replace(/\u2014 (\S+) (\S+)\n/g, (line, name: string, encoded: string) => {
+      const bytes = Buffer.from(encoded, 'base64');
+      if (bytes.length < 5) return line;
+      const log = tlogs.find(
+        (t) =>
+          sigstoreCrypto.bufferEqual(t.logID.subarray(0, 4), bytes.subarray(0, 4)) &&
+          sigstoreCrypto.verify(note, t.publicKey, bytes.subarray(4)),
+      );
+      if (!log || log.baseURL.includes(name)) return line;
+      let host: string;
+      try {
+        host = new URL(log.baseURL).host;
+      } catch {
+        return line;
+      }
+      return `\u2014 ${host} ${encoded}\n`;
+    });
+    if (renamed === envelope) return entry;
+    const named = { ...entry, inclusionProof: { ...entry.inclusionProof!, checkpoint: { envelope: renamed } } };
+    replaced.set(entry, named);
+    return named;
+  });
+  if (replaced.size === 0) return entity;
+  // The log entries that date the signature are the same entries: handed over renamed too.
+  const timestamps = entity.timestamps.map((timestamp) =>
+    timestamp.$case === 'transparency-log' && replaced.has(timestamp.tlogEntry)
+      ? { ...timestamp, tlogEntry: replaced.get(timestamp.tlogEntry)! }
+      : timestamp,
+  );
+  return { ...entity, tlogEntries, timestamps };
 }
 
 function signedTimes(entity: SignedEntity): Date[] {
