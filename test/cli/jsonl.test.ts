@@ -96,6 +96,39 @@ describe('twokey verify over a .jsonl of bundles', () => {
   });
 });
 
+describe('a directory of evidence that holds other JSON too', () => {
+  it('names and skips a file that is no bundle (a report beside the bundles), and judges the rest', async () => {
+    const mixed = join(dir, 'mixed');
+    mkdirSync(mixed);
+    writeFileSync(join(mixed, 'release.jsonl'), `${lines.join('\n')}\n`);
+    writeFileSync(join(mixed, 'deploy-report.json'), JSON.stringify({ schemaVersion: 1, verdict: 'pass' }));
+    const result = await verify('mixed');
+    expect(verdicts(result.stdout), result.stderr).toEqual(['pass', 'fail']);
+    expect(readDeployReport(result.stdout, 'verify').rejected).toContainEqual({
+      source: 'mixed/deploy-report.json',
+      code: 'NOT_A_BUNDLE',
+      reason: expect.stringContaining('this is not a Sigstore bundle: skipped'),
+    });
+  });
+
+  it('still fails on a file that claims to be a bundle and is malformed, and on a non-bundle named on its own', async () => {
+    const claims = join(dir, 'claims');
+    mkdirSync(claims);
+    writeFileSync(join(claims, 'release.jsonl'), `${lines.join('\n')}\n`);
+    writeFileSync(
+      join(claims, 'broken.json'),
+      JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', verificationMaterial: 7 }),
+    );
+    const broken = await verify('claims');
+    expect(broken.status).toBe(2);
+    expect(broken.stderr).toMatch(/^error BUNDLE_MALFORMED: \S*broken\.json/);
+    writeFileSync(join(dir, 'report.json'), JSON.stringify({ verdict: 'pass' }));
+    const named = await verify('report.json');
+    expect(named.status).toBe(2);
+    expect(named.stderr).toMatch(/^error NOT_A_BUNDLE: \S*report\.json: mediaType: missing/);
+  });
+});
+
 describe('twokey verify-bundle over a .jsonl', () => {
   const npm = join(realdataRoot, 'sigstore-js-2.1.0-bundle.json');
   const signer = [

@@ -237,13 +237,14 @@ describe.concurrent('twokey verify-bundle: bad input is exit 2 with the code and
   });
 
   it.each([
-    ['an object without a mediaType', '{"payload": "aGVsbG8="}', 'mediaType'],
-    ['an array', '[1, 2, 3]', 'JSON object'],
-    ['a string', '"a bundle"', 'JSON object'],
-  ])('JSON that is not a bundle: %s', async (name, text, field) => {
+    // No mediaType: JSON that does not even claim to be a bundle (a directory's other files are skipped for it).
+    ['an object without a mediaType', '{"payload": "aGVsbG8="}', 'mediaType', 'NOT_A_BUNDLE'],
+    ['an array', '[1, 2, 3]', 'JSON object', 'BUNDLE_MALFORMED'],
+    ['a string', '"a bundle"', 'JSON object', 'BUNDLE_MALFORMED'],
+  ])('JSON that is not a bundle: %s', async (name, text, field, code) => {
     const path = join(dir, `not-a-bundle-${name.replace(/\W+/g, '-')}.json`);
     writeFileSync(path, text);
-    expectInputError(await verify(path), 'BUNDLE_MALFORMED', path, field);
+    expectInputError(await verify(path), code, path, field);
   });
 
   it('an unknown bundle media type', async () => {

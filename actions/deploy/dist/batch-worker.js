@@ -26090,7 +26090,7 @@ function parseBundleJSON(json, source) {
   const record = json;
   const mediaType = record.mediaType;
   if (mediaType === void 0) {
-    throw new SigstoreInputError("BUNDLE_MALFORMED", `${source}: mediaType: missing; this is not a Sigstore bundle`);
+    throw new SigstoreInputError("NOT_A_BUNDLE", `${source}: mediaType: missing; this is not a Sigstore bundle`);
   }
   if (typeof mediaType !== "string" || !BUNDLE_MEDIA_TYPES.includes(mediaType)) {
     throw new SigstoreInputError(

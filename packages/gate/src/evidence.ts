@@ -3,7 +3,7 @@
 // business. Each signed event is evidence once, and every file is named relative to the working directory.
 import { relative, resolve } from 'node:path';
 import type { RejectedEvidence, VerifiedBundle } from '@twokey/core';
-import { bundlePaths, isRejected, type TrustedRootMaterial, verifyEvidenceBatch } from '@twokey/sigstore';
+import { bundleSources, isRejected, type TrustedRootMaterial, verifyEvidenceBatch } from '@twokey/sigstore';
 import type { ArtifactInput } from './artifacts';
 
 export interface Evidence {
@@ -29,7 +29,13 @@ export async function readEvidence(
   const artifactFiles = artifacts.flatMap((a) =>
     a.file && a.content ? [{ file: a.file, digest: a.digest, content: a.content }] : [],
   );
-  const results = await verifyEvidenceBatch(bundlePaths(bundles, cwd), trust, { artifactFiles });
+  const sources = bundleSources(bundles, cwd);
+  const found = new Set(sources.filter((s) => s.found).map((s) => s.path));
+  const results = await verifyEvidenceBatch(
+    sources.map((s) => s.path),
+    trust,
+    { artifactFiles, found },
+  );
   const verified: VerifiedBundle[] = [];
   const rejected: RejectedEvidence[] = [];
   // Each signed event is evidence once, however many files carry it and in whatever bytes: the first file stands.

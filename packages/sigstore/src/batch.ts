@@ -26,6 +26,12 @@ export interface EvidenceBatchOptions {
    * against the file (for a small file, by OpenSSL over its bytes) rather than against the digest alone.
    */
   artifactFiles?: readonly ArtifactFile[];
+  /**
+   * Files found in a directory or by a glob rather than named: one that is JSON but no Sigstore bundle (a report, a
+   * policy beside the bundles) is named and skipped (NOT_A_BUNDLE) instead of failing the run. A file that claims to
+   * be a bundle (a mediaType) and is malformed still fails it, and so does any file named on its own.
+   */
+  found?: ReadonlySet<string>;
 }
 
 export interface ArtifactFile {
@@ -97,7 +103,7 @@ export async function verifyEvidenceBatch(
     workers <= 1
       ? verifyPaths(new BundleVerifier(trust), paths, artifactFileFinder(artifactFiles))
       : await verifyInWorkers(paths, trust, workers, artifactFiles);
-  return outcomes.map(settle);
+  return outcomes.map((outcome) => settle(outcome, options.found));
 }
 
 function trustedRootOf(source: string): TrustedRootMaterial {
@@ -162,7 +168,10 @@ function sharedCopy(bytes: Buffer): Buffer {
  * An unreadable file is an input error (exit 2), an unanticipated exception an internal error (exit 3); a verified
  * bundle's times are Dates again after the thread hop.
  */
-function settle(outcome: Outcome): VerifiedBundle | RejectedBundle {
+function settle(outcome: Outcome, found?: ReadonlySet<string>): VerifiedBundle | RejectedBundle {
+  if ('inputError' in outcome && outcome.inputError.code === 'NOT_A_BUNDLE' && found?.has(outcome.source)) {
+    return { source: outcome.source, code: 'NOT_A_BUNDLE', reason: `${outcome.inputError.message}: skipped` };
+  }
   if ('inputError' in outcome) {
     throw new SigstoreInputError(outcome.inputError.code, outcome.inputError.message);
   }

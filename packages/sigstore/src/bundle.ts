@@ -155,7 +155,7 @@ export function parseBundleJSON(json: unknown, source: string): ParsedBundle {
   const record = json as Record<string, unknown>;
   const mediaType = record.mediaType;
   if (mediaType === undefined) {
-    throw new SigstoreInputError('BUNDLE_MALFORMED', `${source}: mediaType: missing; this is not a Sigstore bundle`);
+    throw new SigstoreInputError('NOT_A_BUNDLE', `${source}: mediaType: missing; this is not a Sigstore bundle`);
   }
   if (typeof mediaType !== 'string' || !BUNDLE_MEDIA_TYPES.includes(mediaType)) {
     throw new SigstoreInputError(

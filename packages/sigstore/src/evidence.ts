@@ -22,10 +22,17 @@ export interface RejectedBundle {
  * a file, or for a JSON Lines file each of its lines (`FILE.jsonl#L3`).
  */
 export function bundlePaths(specs: readonly string[], cwd = process.cwd()): string[] {
-  const found = new Set<string>();
-  const add = (file: string) => {
-    if (isJsonLines(file)) for (const address of jsonLinesAddresses(file)) found.add(address);
-    else found.add(file);
+  return bundleSources(specs, cwd).map((s) => s.path);
+}
+
+/** bundlePaths, each with whether it was found (in a directory, by a glob) rather than named on its own. */
+export function bundleSources(specs: readonly string[], cwd = process.cwd()): { path: string; found: boolean }[] {
+  // A path named on its own anywhere counts as named: it is never skipped.
+  const sources = new Map<string, boolean>();
+  const add = (file: string, found: boolean) => {
+    const mark = (path: string) => sources.set(path, (sources.get(path) ?? true) && found);
+    if (isJsonLines(file)) for (const address of jsonLinesAddresses(file)) mark(address);
+    else mark(file);
   };
   for (const spec of specs) {
     if (isDynamicPattern(spec)) {
@@ -33,7 +40,7 @@ export function bundlePaths(specs: readonly string[], cwd = process.cwd()): stri
       if (matched.length === 0) {
         throw new SigstoreInputError('BUNDLE_UNREADABLE', `${spec}: no bundle file matches this pattern`);
       }
-      for (const file of matched.sort()) add(file);
+      for (const file of matched.sort()) add(file, true);
       continue;
     }
     const path = resolve(cwd, spec);
@@ -44,13 +51,13 @@ export function bundlePaths(specs: readonly string[], cwd = process.cwd()): stri
       throw new SigstoreInputError('BUNDLE_UNREADABLE', `${spec}: cannot read bundle: no such file or directory`);
     }
     if (!isDirectory) {
-      add(path);
+      add(path, false);
       continue;
     }
     const inside = globSync(['**/*.json', '**/*.jsonl'], { cwd: path, onlyFiles: true, dot: true });
-    for (const file of inside.sort()) add(join(path, file));
+    for (const file of inside.sort()) add(join(path, file), true);
   }
-  return [...found];
+  return [...sources].map(([path, found]) => ({ path, found }));
 }
 
 /**
