@@ -1,6 +1,7 @@
 // `twokey verify-bundle` on GitHub's own Sigstore instance, as a user runs it: `--trusted-root` GitHub's root. That
 // instance has no transparency log and no CT log and stamps every signature with its timestamp authority, so a
 // bundle of it needs that timestamp — and a public-good bundle still needs its log entry (issue 15).
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -112,5 +113,36 @@ describe("GitHub's trusted root, embedded in twokey", () => {
     const result = await runCli(['--version'], repoRoot);
     expect(result.stdout).toContain('Sigstore public-good');
     expect(result.stdout).toMatch(/GitHub.*6 certificate authorities.*0 transparency logs.*6 timestamp authorities/s);
+  });
+});
+
+describe('twokey trusted-root', () => {
+  it('prints the embedded roots as JSON Lines, as gh attestation trusted-root does; a line pinned to a file verifies', async () => {
+    const all = await runCli(['trusted-root'], repoRoot);
+    expect(all.status, all.stderr).toBe(0);
+    const lines = all.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(2);
+    for (const root of lines) expect(root.mediaType).toBe('application/vnd.dev.sigstore.trustedroot+json;version=0.1');
+    const github = await runCli(['trusted-root', '--name', 'github'], repoRoot);
+    const pinned = join(dir, 'github-root.json');
+    writeFileSync(pinned, github.stdout);
+    const result = await runCli(
+      ['verify-bundle', '--bundle', PROVENANCE, ...SIGNER, '--trusted-root', pinned, WHEEL],
+      repoRoot,
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect((await runCli(['trusted-root', '--name', 'sigstage'], repoRoot)).status).toBe(2);
+  });
+
+  it('stops quietly when its reader stops early (| head), as other command-line tools do', () => {
+    const cli = join(repoRoot, 'packages', 'cli', 'bin', 'twokey.mjs');
+    const piped = spawnSync('bash', ['-c', `"${process.execPath}" "${cli}" trusted-root | head -c 10`], {
+      encoding: 'utf8',
+    });
+    expect(piped.stdout).toBe('{"mediaTyp');
+    expect(piped.stderr).toBe('');
   });
 });

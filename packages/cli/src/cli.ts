@@ -1,5 +1,6 @@
 import { type CodedError, EXIT_CODES, errorKindOf } from '@twokey/core';
 import { nearest } from './args';
+import { TRUSTED_ROOT_USAGE, trustedRootCommand } from './commands/trusted-root';
 import { VERIFY_USAGE, verifyCommand } from './commands/verify';
 import { VERIFY_BUNDLE_USAGE, verifyBundleCommand } from './commands/verify-bundle';
 import { type CliIO, EXIT, internalErrorLine, UsageError } from './io';
@@ -23,6 +24,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'verify one Sigstore bundle for an artifact and an identity (Sigstore conformance protocol)',
     usage: VERIFY_BUNDLE_USAGE,
     run: verifyBundleCommand,
+  },
+  'trusted-root': {
+    summary: 'print the embedded trusted roots (public-good, github) as JSON Lines',
+    usage: TRUSTED_ROOT_USAGE,
+    run: trustedRootCommand,
   },
 };
 

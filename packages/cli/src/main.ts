@@ -1,6 +1,13 @@
 import { run } from './cli';
 import { EXIT, internalErrorLine } from './io';
 
+// A reader that stops early (`twokey trusted-root | head -1`) closes the pipe: stop writing, as other CLIs do,
+// rather than fail with a stack trace. The exit status stays the command's.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.stdout.destroy();
+});
+
 run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then(
   (code) => {
     process.exitCode = code;

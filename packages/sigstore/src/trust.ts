@@ -47,6 +47,11 @@ export function trustedRootNamed(nameOrPath: string): TrustedRootMaterial {
   return loadTrustedRoot(nameOrPath);
 }
 
+/** An embedded trusted root as its trusted_root.json (`twokey trusted-root`). */
+export function embeddedTrustedRootJSON(name: (typeof EMBEDDED_TRUSTED_ROOTS)[number]): unknown {
+  return TrustedRoot.toJSON(trustedRootNamed(name).root);
+}
+
 /** What a build says of the trusted root it embeds (`twokey --version`): where it came from and what it holds. */
 export interface EmbeddedTrustedRoot {
   name: string;
