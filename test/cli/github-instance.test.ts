@@ -146,3 +146,51 @@ describe('twokey trusted-root', () => {
     expect(piped.stderr).toBe('');
   });
 });
+
+describe('--trusted-root as JSON Lines of several roots (gh attestation trusted-root’s output)', () => {
+  const npm = join(realdataRoot, 'sigstore-js-2.1.0-bundle.json');
+  const npmSigner = [
+    '--certificate-identity',
+    'https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main',
+    '--certificate-oidc-issuer',
+    'https://token.actions.githubusercontent.com',
+    'sha512:90f223f992e4c88dd068cd2a5fc57f9d2b30798343dd6e38f29c240e04ba090ef831f84490847c4e82b9232c78e8a258463b1e55c0f7469f730265008fa6633f',
+  ];
+
+  it('verifies each bundle against the root that issued it, with that instance’s guarantees', async () => {
+    const roots = join(dir, 'roots.jsonl');
+    writeFileSync(roots, (await runCli(['trusted-root'], repoRoot)).stdout);
+    const github = await runCli(
+      ['verify-bundle', '--bundle', PROVENANCE, ...SIGNER, '--trusted-root', roots, WHEEL],
+      repoRoot,
+    );
+    expect(github.status, github.stderr).toBe(0);
+    const publicGood = await runCli(
+      ['verify-bundle', '--bundle', npm, '--trusted-root', roots, ...npmSigner],
+      repoRoot,
+    );
+    expect(publicGood.status, publicGood.stderr).toBe(0);
+    // Each instance keeps its own guarantee: a public-good bundle without its log entry is still refused.
+    const stripped = edited(npm, (b) => {
+      b.verificationMaterial.tlogEntries = [];
+    });
+    const refused = await runCli(
+      ['verify-bundle', '--bundle', stripped, '--trusted-root', roots, ...npmSigner],
+      repoRoot,
+    );
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/^error TIMESTAMP_INVALID: /);
+  });
+
+  it('names the roots when none issued the certificate', async () => {
+    const only = join(dir, 'only-public-good.jsonl');
+    const line = (await runCli(['trusted-root', '--name', 'public-good'], repoRoot)).stdout;
+    writeFileSync(only, `${line}${line}`);
+    const result = await runCli(
+      ['verify-bundle', '--bundle', PROVENANCE, ...SIGNER, '--trusted-root', only, WHEEL],
+      repoRoot,
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('chains to no certificate authority of the trusted roots');
+  });
+});

@@ -29401,6 +29401,12 @@ function publicGoodTrustedRoot() {
     throw new SigstoreInputError("TRUSTED_ROOT_INVALID", "the embedded public-good trusted root is missing");
   return trustedRootFromJSON(JSON.parse(Buffer.from(encoded, "base64").toString("utf8")), "public-good");
 }
+function trustedRootsFromJSON(roots, source) {
+  const components = roots.map((r) => trustedRootFromJSON(r.json, r.source));
+  const [first] = components;
+  if (!first) throw new SigstoreInputError("TRUSTED_ROOT_INVALID", `${source}: no trusted root`);
+  return { source, root: first.root, material: first.material, components };
+}
 function trustedRootFromJSON(json, source) {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new SigstoreInputError("TRUSTED_ROOT_INVALID", `${source}: trusted root is not a JSON object`);
@@ -29456,10 +29462,13 @@ function definedOnly(options) {
 }
 var MAX_SIGNED_TIMESTAMPS = 32;
 var MAX_TLOG_ENTRIES = 32;
-var BundleVerifier = class {
+var BundleVerifier = class _BundleVerifier {
   constructor(trust, options = {}) {
     this.trust = trust;
     cacheDerEncodings();
+    if (trust.components && trust.components.length > 1) {
+      this.delegates = trust.components.map((component) => new _BundleVerifier(component, options));
+    }
     const { publicKey, ...given } = options;
     const thresholds = { ...instanceThresholds(trust), ...definedOnly(given) };
     this.publicKey = publicKey;
@@ -29476,6 +29485,8 @@ var BundleVerifier = class {
   /** Verifies one RFC 3161 timestamp on its own: the bundle's signature and key at that time, no log needed. */
   timestampVerifier;
   publicKey;
+  /** Of a trusted root of several (JSON Lines): a verifier per root, each with its instance's guarantees. */
+  delegates;
   /**
    * The bundle in its canonical encoding → verified by sigstore-js → the signer checked → what it is about. Throws
    * BundleVerificationError (a refusal) or SigstoreInputError; an exception no check anticipated is an InternalError
@@ -29483,10 +29494,29 @@ var BundleVerifier = class {
    */
   verify(parsed, options = {}) {
     try {
+      if (this.delegates) return this.delegateFor(parsed).verifyBundle(parsed, options);
       return this.verifyBundle(parsed, options);
     } catch (error) {
       throw asKnownError(error, parsed.source);
     }
+  }
+  /** The verifier of the root whose certificate authority issued the bundle's certificate (a key: the first). */
+  delegateFor(parsed) {
+    const delegates = this.delegates;
+    let entity;
+    try {
+      entity = (0, import_verify2.toSignedEntity)(parsed.bundle);
+    } catch {
+      return delegates[0];
+    }
+    if (entity.key.$case !== "certificate") return delegates[0];
+    const certificate = entity.key.certificate;
+    const issuer = delegates.find((delegate) => issuedByAnAuthorityOf(delegate.trust, certificate));
+    if (issuer) return issuer;
+    throw new BundleVerificationError(
+      "CERTIFICATE_CHAIN_UNTRUSTED",
+      `${parsed.source}: ${chainsToNoAuthority(this.trust, certificate).replace(/of the trusted root /, "of the trusted roots ")}`
+    );
   }
   verifyBundle(parsed, options) {
     const { bundle, source } = parsed;
@@ -29945,7 +29975,7 @@ function serveBatch(data) {
   return true;
 }
 function serveChunks(setup) {
-  const trust = setup.trustedRoot === "public-good" ? publicGoodTrustedRoot() : trustedRootFromJSON(setup.trustedRoot.json, setup.trustedRoot.source);
+  const trust = setup.trustedRoot === "public-good" ? publicGoodTrustedRoot() : setup.trustedRoot.components ? trustedRootsFromJSON(setup.trustedRoot.components, setup.trustedRoot.source) : trustedRootFromJSON(setup.trustedRoot.json, setup.trustedRoot.source);
   const verifier = new BundleVerifier(trust);
   const artifactFile = artifactFileFinder(setup.artifactFiles);
   parentPort.on("message", (chunk) => {

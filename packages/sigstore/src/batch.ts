@@ -12,7 +12,13 @@ import { readBundleFile } from './bundle';
 import type { ArtifactDigest } from './digest';
 import { asKnownError, describeCause, type InputErrorCode, InternalError, SigstoreInputError } from './error';
 import { type ArtifactFileInput, type RejectedBundle, verifyEvidence } from './evidence';
-import { loadTrustedRoot, publicGoodTrustedRoot, type TrustedRootMaterial, trustedRootFromJSON } from './trust';
+import {
+  loadTrustedRoot,
+  publicGoodTrustedRoot,
+  type TrustedRootMaterial,
+  trustedRootFromJSON,
+  trustedRootsFromJSON,
+} from './trust';
 import { BundleVerifier } from './verify';
 
 export interface EvidenceBatchOptions {
@@ -68,7 +74,7 @@ type Outcome = VerifiedBundle | RejectedBundle | UnreadableBundle | InternalFail
 interface WorkerSetup {
   mark: typeof WORKER_MARK;
   /** `public-good`, or the trusted root's JSON (protobuf JSON mapping) and where it came from. */
-  trustedRoot: 'public-good' | { json: unknown; source: string };
+  trustedRoot: 'public-good' | { json: unknown; source: string; components?: { json: unknown; source: string }[] };
   artifactFiles: readonly ArtifactFile[];
   /** Running from TypeScript sources: the module to load after the source hooks are registered. */
   entry?: string;
@@ -193,7 +199,15 @@ function verifyInWorkers(
     // Kept artifact bytes go to the workers in shared memory: one copy for them all, not one per worker.
     artifactFiles: artifactFiles.map((f) => (f.content ? { ...f, content: sharedCopy(f.content) } : f)),
     trustedRoot:
-      trust.source === 'public-good' ? 'public-good' : { json: TrustedRoot.toJSON(trust.root), source: trust.source },
+      trust.source === 'public-good'
+        ? 'public-good'
+        : {
+            json: TrustedRoot.toJSON(trust.root),
+            source: trust.source,
+            ...(trust.components && {
+              components: trust.components.map((c) => ({ json: TrustedRoot.toJSON(c.root), source: c.source })),
+            }),
+          },
   };
   const outcomes: Outcome[] = new Array(paths.length);
   const workers: Worker[] = [];
@@ -311,7 +325,9 @@ function serveChunks(setup: WorkerSetup): void {
   const trust =
     setup.trustedRoot === 'public-good'
       ? publicGoodTrustedRoot()
-      : trustedRootFromJSON(setup.trustedRoot.json, setup.trustedRoot.source);
+      : setup.trustedRoot.components
+        ? trustedRootsFromJSON(setup.trustedRoot.components, setup.trustedRoot.source)
+        : trustedRootFromJSON(setup.trustedRoot.json, setup.trustedRoot.source);
   const verifier = new BundleVerifier(trust);
   const artifactFile = artifactFileFinder(setup.artifactFiles);
   parentPort!.on('message', (chunk: Chunk) => {

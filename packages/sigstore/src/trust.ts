@@ -15,6 +15,12 @@ export interface TrustedRootMaterial {
   source: string;
   root: TrustedRoot;
   material: TrustMaterial;
+  /**
+   * The roots of a JSON Lines file of several (as `gh attestation trusted-root` prints them): each bundle is verified
+   * against the one whose certificate authority issued its certificate, with that instance's guarantees. `root` and
+   * `material` are then the first's.
+   */
+  components?: TrustedRootMaterial[];
 }
 
 /**
@@ -92,6 +98,27 @@ export function embeddedTrustedRoots(): EmbeddedTrustedRoot[] {
 
 export function loadTrustedRoot(path: string): TrustedRootMaterial {
   const bytes = readBoundedFile(path, MAX_TRUST_FILE_BYTES, 'TRUSTED_ROOT_UNREADABLE', 'trusted root');
+  const lines = bytes
+    .toString('utf8')
+    .split('\n')
+    .map((line, i) => ({ line, number: i + 1 }))
+    .filter(({ line }) => line.trim() !== '');
+  // JSON Lines of several roots: every line a whole trusted root (a pretty-printed root's lines are not).
+  if (lines.length > 1 && lines.every(({ line }) => line.trimStart().startsWith('{') && line.trimEnd().endsWith('}'))) {
+    return trustedRootsFromJSON(
+      lines.map(({ line, number }) => {
+        try {
+          return { json: JSON.parse(line) as unknown, source: `${path}#L${number}` };
+        } catch (error) {
+          throw new SigstoreInputError(
+            'TRUSTED_ROOT_INVALID',
+            `${path}#L${number}: trusted root is not JSON: ${describeCause(error)}`,
+          );
+        }
+      }),
+      path,
+    );
+  }
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));
@@ -99,6 +126,17 @@ export function loadTrustedRoot(path: string): TrustedRootMaterial {
     throw new SigstoreInputError('TRUSTED_ROOT_INVALID', `${path}: trusted root is not JSON: ${describeCause(error)}`);
   }
   return trustedRootFromJSON(json, path);
+}
+
+/** Several trusted roots, as one: each bundle is verified against the root that issued its certificate. */
+export function trustedRootsFromJSON(
+  roots: readonly { json: unknown; source: string }[],
+  source: string,
+): TrustedRootMaterial {
+  const components = roots.map((r) => trustedRootFromJSON(r.json, r.source));
+  const [first] = components;
+  if (!first) throw new SigstoreInputError('TRUSTED_ROOT_INVALID', `${source}: no trusted root`);
+  return { source, root: first.root, material: first.material, components };
 }
 
 export function trustedRootFromJSON(json: unknown, source: string): TrustedRootMaterial {

@@ -108,12 +108,17 @@ export class BundleVerifier {
   /** Verifies one RFC 3161 timestamp on its own: the bundle's signature and key at that time, no log needed. */
   private readonly timestampVerifier: Verifier;
   private readonly publicKey?: KeyObject;
+  /** Of a trusted root of several (JSON Lines): a verifier per root, each with its instance's guarantees. */
+  private readonly delegates?: BundleVerifier[];
 
   constructor(
     readonly trust: TrustedRootMaterial,
     options: BundleVerifierOptions = {},
   ) {
     cacheDerEncodings();
+    if (trust.components && trust.components.length > 1) {
+      this.delegates = trust.components.map((component) => new BundleVerifier(component, options));
+    }
     const { publicKey, ...given } = options;
     const thresholds = { ...instanceThresholds(trust), ...definedOnly(given) };
     this.publicKey = publicKey;
@@ -133,10 +138,30 @@ export class BundleVerifier {
    */
   verify(parsed: ParsedBundle, options: VerifyOptions = {}): VerifiedBundle {
     try {
+      if (this.delegates) return this.delegateFor(parsed).verifyBundle(parsed, options);
       return this.verifyBundle(parsed, options);
     } catch (error) {
       throw asKnownError(error, parsed.source);
     }
+  }
+
+  /** The verifier of the root whose certificate authority issued the bundle's certificate (a key: the first). */
+  private delegateFor(parsed: ParsedBundle): BundleVerifier {
+    const delegates = this.delegates!;
+    let entity: SignedEntity;
+    try {
+      entity = toSignedEntity(parsed.bundle);
+    } catch {
+      return delegates[0]!; // the first root's verifier refuses it, with the reason
+    }
+    if (entity.key.$case !== 'certificate') return delegates[0]!;
+    const certificate = entity.key.certificate;
+    const issuer = delegates.find((delegate) => issuedByAnAuthorityOf(delegate.trust, certificate));
+    if (issuer) return issuer;
+    throw new BundleVerificationError(
+      'CERTIFICATE_CHAIN_UNTRUSTED',
+      `${parsed.source}: ${chainsToNoAuthority(this.trust, certificate).replace(/of the trusted root /, 'of the trusted roots ')}`,
+    );
   }
 
   private verifyBundle(parsed: ParsedBundle, options: VerifyOptions): VerifiedBundle {
