@@ -8,15 +8,10 @@ import { join } from 'node:path';
 import { readDeployReport } from '@twokey/core';
 import { runDeployStep } from '@twokey/gate';
 import {
-  aCommit,
   aGitHubState,
-  aPullRequest,
-  aRepository,
-  aReview,
-  aUser,
+  anApprovedChange,
   type GitHubFake,
   identity,
-  mergePullRequest,
   type OidcIssuer,
   runAction,
   type SigstoreStack,
@@ -41,13 +36,9 @@ let commit: string;
 beforeAll(async () => {
   issuer = await startOidcIssuer();
   stack = await startSigstoreStack({ verifyIdentityToken: (token) => issuer.verify(token) });
-  const alice = aUser('alice');
-  const bob = aUser('bob');
-  const repository = aRepository('acme/app', { collaborators: { alice: 'write', bob: 'write' } });
-  const head = aCommit({ author: alice, message: 'Add the parser' });
-  const pullRequest = aPullRequest({ author: alice, commits: [head], title: 'Add the parser' });
-  pullRequest.reviews.push(aReview({ by: bob, on: head.sha }));
-  commit = mergePullRequest(repository, pullRequest, { method: 'squash', by: bob });
+  const change = anApprovedChange('acme/app', 'Add the parser');
+  const repository = change.repository;
+  commit = change.commit;
   github = await startGitHubFake(aGitHubState(repository));
   workspace = mkdtempSync(join(tmpdir(), 'twokey-store-trip-'));
   mkdirSync(join(workspace, 'dist'));

@@ -9,15 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readDeployReport } from '@twokey/core';
 import {
-  aCommit,
   aGitHubState,
-  aPullRequest,
-  aRepository,
-  aReview,
-  aUser,
+  anApprovedChange,
   type GitHubFake,
   identity,
-  mergePullRequest,
   type OidcIssuer,
   runAction,
   type SigstoreStack,
@@ -44,13 +39,9 @@ beforeAll(async () => {
   issuer = await startOidcIssuer();
   stack = await startSigstoreStack({ verifyIdentityToken: (token) => issuer.verify(token) });
   // A change to twokey by alice, approved by bob, squash-merged into main: the commit the release builds.
-  const alice = aUser('alice');
-  const bob = aUser('bob');
-  const repository = aRepository(REPOSITORY, { collaborators: { alice: 'write', bob: 'write' } });
-  const head = aCommit({ author: alice, message: 'Release notes' });
-  const pullRequest = aPullRequest({ author: alice, commits: [head], title: 'Prepare the release' });
-  pullRequest.reviews.push(aReview({ by: bob, on: head.sha }));
-  commit = mergePullRequest(repository, pullRequest, { method: 'squash', by: bob });
+  const change = anApprovedChange(REPOSITORY, 'Prepare the release');
+  const repository = change.repository;
+  commit = change.commit;
   github = await startGitHubFake(aGitHubState(repository));
 
   // The release job's workspace: this checkout, and the packing step's own output directory.

@@ -1824,3 +1824,20 @@ function subjectsOfBundle(bundle: Json): string[] {
     return [];
   }
 }
+
+/**
+ * The honest change most tests start from: alice's pull request, approved on its head by bob (both with write
+ * access), squash-merged by bob into the default branch of `fullName`. Returns the repository and the merged commit.
+ */
+export function anApprovedChange(
+  fullName: string,
+  title = 'Add the parser',
+): { repository: FakeRepository; commit: string } {
+  const alice = aUser('alice');
+  const bob = aUser('bob');
+  const repository = aRepository(fullName, { collaborators: { alice: 'write', bob: 'write' } });
+  const head = aCommit({ author: alice, message: title });
+  const pullRequest = aPullRequest({ author: alice, commits: [head], title });
+  pullRequest.reviews.push(aReview({ by: bob, on: head.sha }));
+  return { repository, commit: mergePullRequest(repository, pullRequest, { method: 'squash', by: bob }) };
+}
