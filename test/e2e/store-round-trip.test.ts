@@ -152,6 +152,32 @@ describe('bundles stored in the attestation store, verified from it alone', () =
     expect(asked.at(-1)?.authorization).toBe('token ghs_deploy_job');
   });
 
+  it('the deploy action stores its signed decision record too, and outputs its id and URL', async () => {
+    const run = await runAction(repoRoot, {
+      with: {
+        'subject-path': 'dist/app.tar.gz',
+        bundles: '',
+        policy: 'org-policy.yml',
+        'store-attestations': 'true',
+        ...endpoints(),
+      },
+      identity: job('acme/platform/.github/workflows/twokey-deploy.yml@refs/tags/v1.0.0'),
+      oidc: issuer,
+      githubApiUrl: github.url,
+      githubToken: 'ghs_deploy_job',
+      workspace,
+    });
+    expect(run.exitCode, run.log).toBe(0);
+    expect(run.outputs.verified).toBe('true');
+    const id = run.outputs['attestation-id']!;
+    expect(run.outputs['attestation-url']).toBe(`https://github.com/acme/app/attestations/${id}`);
+    const record = github.state.repositories[0]!.attestations![Number(id) - 1]!.bundle as {
+      dsseEnvelope: { payload: string };
+    };
+    const statement = JSON.parse(Buffer.from(record.dsseEnvelope.payload, 'base64').toString('utf8'));
+    expect(statement.predicateType).toBe('https://slsa.dev/verification_summary/v1');
+  });
+
   it('fails the step when the store refuses the bundle, naming the permission it needs', async () => {
     github.failOn('POST /repos/{owner}/{repo}/attestations', { status: 403 });
     const run = await runAction(join(repoRoot, 'actions', 'build'), {

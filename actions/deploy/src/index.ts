@@ -5,6 +5,7 @@ import { getBooleanInput, getInput, info, setFailed, setOutput, summary } from '
 import { describeError, describeNotPassed, describeReport, markdownReport, renderSummary } from '@twokey/core';
 import { type DeployInputs, type DeployResult, runDeployStep } from '@twokey/gate';
 import {
+  attestationStoreFromInputs,
   githubApiUrl,
   instanceEndpoints,
   policyInputs,
@@ -32,6 +33,7 @@ try {
     repository: process.env.GITHUB_REPOSITORY ?? '',
     githubToken: getInput('github-token'),
     githubApiUrl: githubApiUrl(),
+    store: attestationStoreFromInputs(),
     ...runnerPaths(),
     ...(canRequestToken && { identityToken: () => requestIdToken('sigstore') }),
     version: actionPackage.version,
@@ -41,6 +43,10 @@ try {
   const passed = report.verdict === 'pass' && result.recordError === undefined;
   setOutput('report-path', result.reportPath);
   if (result.recordPath) setOutput('record-path', result.recordPath);
+  if (result.recordStored) {
+    setOutput('attestation-id', result.recordStored.id);
+    setOutput('attestation-url', result.recordStored.url);
+  }
   info(describeReport(report));
 
   await summary.addRaw(`${markdownReport(report)}${recordSummary(result)}`, true).write();

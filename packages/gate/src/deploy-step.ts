@@ -15,7 +15,15 @@ import {
   type VerifiedBundle,
   workflowSigner,
 } from '@twokey/core';
-import { ID_TOKEN_PERMISSION_HINT, idTokenClaims, ORG_POLICY_PATH, resolveArtifacts } from '@twokey/github';
+import {
+  type AttestationStore,
+  ID_TOKEN_PERMISSION_HINT,
+  idTokenClaims,
+  ORG_POLICY_PATH,
+  resolveArtifacts,
+  type StoredBundle,
+  storeAttestations,
+} from '@twokey/github';
 import { type RepositoryPolicyFile, type SigningEndpoints, signStatement } from '@twokey/sigstore';
 import { judgeDeploy } from './gate';
 
@@ -28,6 +36,8 @@ export interface DeployInputs extends SubjectInputs {
    */
   githubToken?: string;
   githubApiUrl?: string;
+  /** Also store the signed decision record in the repository's attestations (`store-attestations: true`). */
+  store?: AttestationStore;
   /** The org policy file, relative to the workspace (or absolute: the action's own repository's). */
   policy: string;
   /** The repository's own policy, which can only tighten the org policy. */
@@ -65,6 +75,8 @@ export interface DeployResult {
   reportPath: string;
   /** The signed decision record, on a pass with `record`. */
   recordPath?: string;
+  /** The decision record in the repository's attestations, when stored (`store-attestations`). */
+  recordStored?: StoredBundle;
   /** The deploy job's certificate identity, when it had an OIDC token. */
   deployIdentity?: string;
   /** Why the record of a passing deploy could not be signed: the step then fails, the deploy is not recorded. */
@@ -152,7 +164,14 @@ export async function runDeployStep(inputs: DeployInputs): Promise<DeployResult>
   const recordText = `${JSON.stringify(bundle)}\n`;
   const recordPath = join(dirname(reportPath), `verification-summary-${shortHash(recordText)}.sigstore.json`);
   writeFileSync(recordPath, recordText);
-  return { ...result, recordPath };
+  if (!inputs.store) return { ...result, recordPath };
+  // A record nobody can find is no record: a store that refuses it fails the step, as a record that was not signed.
+  try {
+    const [recordStored] = await storeAttestations(inputs.store, [bundle]);
+    return { ...result, recordPath, ...(recordStored && { recordStored }) };
+  } catch (error) {
+    return { ...result, recordPath, recordError: describeError(error) };
+  }
 }
 
 /** Who is deploying, from the job's own token: the SAN Fulcio will certify, and the resource being deployed to. */
