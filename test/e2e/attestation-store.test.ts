@@ -2,7 +2,7 @@
 // (issue 15): `twokey verify ARTIFACT… --repo OWNER/NAME` with no --bundle fetches every attestation the store holds
 // for each artifact's digest — inline, or behind bundle_url as raw Snappy — and gives the verdict the same bundles
 // give as files. A store that cannot be read is an error naming it, never a pass.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readDeployReport } from '@twokey/core';
@@ -72,6 +72,22 @@ describe('twokey verify from GitHub’s attestation store', () => {
     const blobs = github.requests.filter((r) => r.path.startsWith('/_attestation-blobs/'));
     expect(blobs.length).toBe((ARTIFACTS * 3) / 2);
     expect(blobs.every((r) => r.authorization === undefined)).toBe(true);
+  });
+
+  it('fetches from all of an owner’s attestations with --owner, the chain bound by the policy’s repositories', async () => {
+    const bound = join(dir, 'bound-policy.yml');
+    writeFileSync(bound, `${readFileSync(corpus.policy, 'utf8').trimEnd()}\n  repositories: [acme/app]\n`);
+    const result = await runCli(
+      ['verify', ...corpus.artifacts.map((a) => a.path), '--policy', bound, '--owner', 'acme', '--json'],
+      dir,
+      env(),
+    );
+    const report = readDeployReport(result.stdout, 'twokey verify --json');
+    expect(
+      report.artifacts.map((a) => a.verdict),
+      result.stderr,
+    ).toEqual(corpus.artifacts.map((a) => (a.forged ? 'fail' : 'pass')));
+    expect(github.requests.some((r) => r.route === 'GET /orgs/{org}/attestations/{subject_digest}')).toBe(true);
   });
 
   it('refuses an artifact the store holds nothing for: no evidence is no pass', async () => {

@@ -22,7 +22,7 @@ export interface AttestationQuery {
   apiUrl: string;
   /** GH_TOKEN / GITHUB_TOKEN. */
   token: string;
-  /** `owner/name`. */
+  /** `owner/name`, or an organisation or user alone (`gh attestation verify --owner`: all of its repositories). */
   repository: string;
   /** `sha256:HEX` each. */
   digests: readonly string[];
@@ -102,9 +102,10 @@ export async function storeAttestations(store: AttestationStore, bundles: readon
 
 /** Every stored attestation for each digest, in the store's order, digests in the order given. */
 export async function fetchAttestations(query: AttestationQuery): Promise<StoredAttestation[]> {
-  const [owner, repo] = query.repository.split('/');
-  if (!owner || !repo)
-    throw new AttestationStoreError(`expected a repository as owner/name, found ${query.repository}`);
+  const [owner, repo, ...rest] = query.repository.split('/');
+  if (!owner || repo === '' || rest.length > 0) {
+    throw new AttestationStoreError(`expected a repository as owner/name or an owner, found ${query.repository}`);
+  }
   if (!query.client && !query.token) {
     throw new AttestationStoreError(
       `${query.repository}: reading GitHub's attestation store needs a token, as gh does: set GH_TOKEN or GITHUB_TOKEN (or give the bundles with --bundle)`,
@@ -125,34 +126,31 @@ export async function fetchAttestations(query: AttestationQuery): Promise<Stored
 async function fetchForDigest(
   client: GitHubClient,
   owner: string,
-  repo: string,
+  repo: string | undefined,
   digest: string,
 ): Promise<StoredAttestation[]> {
   const found: StoredAttestation[] = [];
+  const scope = repo === undefined ? owner : `${owner}/${repo}`;
   for (let page = 1; ; page++) {
     let data: AttestationsPage;
+    const query = { subject_digest: digest, per_page: PER_PAGE, page };
     try {
-      ({ data } = await client.request('GET /repos/{owner}/{repo}/attestations/{subject_digest}', {
-        owner,
-        repo,
-        subject_digest: digest,
-        per_page: PER_PAGE,
-        page,
-      }));
+      ({ data } =
+        repo === undefined
+          ? await client.request('GET /orgs/{org}/attestations/{subject_digest}', { org: owner, ...query })
+          : await client.request('GET /repos/{owner}/{repo}/attestations/{subject_digest}', { owner, repo, ...query }));
     } catch (error) {
       // The store answers 404 for a digest it has no attestation of.
       if ((error as { status?: number }).status === 404) return found;
       throw new AttestationStoreError(
-        `${owner}/${repo}: the attestation store did not answer for ${digest}: ${(error as Error).message}`,
+        `${scope}: the attestation store did not answer for ${digest}: ${(error as Error).message}`,
         { cause: error },
       );
     }
     const attestations = data.attestations ?? [];
     for (const attestation of attestations) {
       if (found.length >= MAX_ATTESTATIONS_PER_DIGEST) {
-        throw new AttestationStoreError(
-          `${digest}: more than ${MAX_ATTESTATIONS_PER_DIGEST} attestations in ${owner}/${repo}`,
-        );
+        throw new AttestationStoreError(`${digest}: more than ${MAX_ATTESTATIONS_PER_DIGEST} attestations in ${scope}`);
       }
       found.push(await bundleOf(attestation, digest, found.length));
     }

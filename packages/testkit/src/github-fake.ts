@@ -1162,12 +1162,9 @@ const ROUTES: Route[] = [
       if (found.length === 0) return notFound();
       const answer = page(
         context,
-        found.map(({ attestation, index }) => ({
-          repository_id: context.repository.id,
-          bundle_url: attestation.viaUrl ? `${context.api}/_attestation-blobs/${context.repository.id}/${index}` : null,
-          initiator: attestation.initiator ?? 'user',
-          bundle: attestation.viaUrl ? null : attestation.bundle,
-        })),
+        found.map(({ attestation, index }) =>
+          storedAttestationJson(context.repository, attestation, index, context.api),
+        ),
       );
       return { ...answer, body: { attestations: answer.body } };
     },
@@ -1184,6 +1181,27 @@ const ROUTES: Route[] = [
 ];
 
 const ACCOUNT_ROUTES: AccountRoute[] = [
+  {
+    // An organisation's (or user's) attestations across its repositories, by digest (`gh attestation verify --owner`).
+    method: 'GET',
+    template: '/orgs/{org}/attestations/{subject_digest}',
+    handle: (context) => {
+      const digest = decodeURIComponent(context.params.subject_digest!).toLowerCase();
+      const items = context.state.repositories
+        .filter((r) => r.owner.login.toLowerCase() === context.params.org!.toLowerCase())
+        .flatMap((repository) =>
+          (repository.attestations ?? []).flatMap((attestation, index) =>
+            attestation.subjects.some((s) => s.toLowerCase() === digest)
+              ? [storedAttestationJson(repository, attestation, index, context.api)]
+              : [],
+          ),
+        );
+      if (items.length === 0) return notFound();
+      const perPage = perPageOf(context.query);
+      const current = Math.max(1, Number.parseInt(context.query.get('page') ?? '', 10) || 1);
+      return { status: 200, body: { attestations: items.slice((current - 1) * perPage, current * perPage) } };
+    },
+  },
   {
     // The store's blobs (GitHub serves them from blob storage, by a pre-signed URL): raw Snappy of the bundle.
     method: 'GET',
@@ -1840,4 +1858,19 @@ export function anApprovedChange(
   const pullRequest = aPullRequest({ author: alice, commits: [head], title });
   pullRequest.reviews.push(aReview({ by: bob, on: head.sha }));
   return { repository, commit: mergePullRequest(repository, pullRequest, { method: 'squash', by: bob }) };
+}
+
+/** A stored attestation as the store lists it (`repository_id`, `bundle_url` or `bundle`, `initiator`). */
+function storedAttestationJson(
+  repository: FakeRepository,
+  attestation: FakeAttestation,
+  index: number,
+  api: string,
+): Json {
+  return {
+    repository_id: repository.id,
+    bundle_url: attestation.viaUrl ? `${api}/_attestation-blobs/${repository.id}/${index}` : null,
+    initiator: attestation.initiator ?? 'user',
+    bundle: attestation.viaUrl ? null : attestation.bundle,
+  };
 }

@@ -29,6 +29,8 @@ its own GITHUB_REPOSITORY); when it names some, --repo must be one of them.
                         GitHub's attestation store holds for each artifact in that repository (GH_TOKEN or
                         GITHUB_TOKEN for a private one; GITHUB_API_URL for GitHub Enterprise)
   --repo OWNER/NAME     the repository whose build → sign chain to accept
+  --owner OWNER         without --bundle: fetch from all of OWNER's attestations (the chain's repository then comes
+                        from --repo or the policy's deploy.repositories)
   --trusted-root FILE   a trusted_root.json to verify bundles against
   --name NAME           the name the one artifact given as sha256:HEX is judged under (as NAME=sha256:HEX)
   --at TIME             judge the evidence as of this past time (an audit, a rollback), not now: freshness is
@@ -67,9 +69,9 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
     bundles: values.bundle ?? [],
     // No bundle given: the evidence is what GitHub's attestation store holds for the repository, as gh fetches it.
     ...(values.bundle === undefined &&
-      values.repo !== undefined && {
+      (values.repo !== undefined || values.owner !== undefined) && {
         attestationStore: {
-          repository: values.repo,
+          repository: values.repo ?? values.owner!,
           apiUrl: process.env.GITHUB_API_URL || 'https://api.github.com',
           token: process.env.GH_TOKEN || process.env.GITHUB_TOKEN || '',
         },
@@ -87,6 +89,7 @@ const VERIFY_OPTIONS = {
   'repository-policy': { type: 'string' },
   bundle: { type: 'string', multiple: true },
   repo: { type: 'string' },
+  owner: { type: 'string' },
   'trusted-root': { type: 'string' },
   name: { type: 'string' },
   at: { type: 'string' },
