@@ -29804,10 +29804,10 @@ function checkpointsNamedByKey(entity, trust) {
     const renamed = envelope.replace(/\u2014 (\S+) (\S+)\n/g, (line, name, encoded) => {
       const bytes = Buffer.from(encoded, "base64");
       if (bytes.length < 5) return line;
-      const log = tlogs.find(
-        (t) => import_core5.crypto.bufferEqual(t.logID.subarray(0, 4), bytes.subarray(0, 4)) && import_core5.crypto.verify(note, t.publicKey, bytes.subarray(4))
-      );
-      if (!log || log.baseURL.includes(name)) return line;
+      const hinted = tlogs.filter((t) => import_core5.crypto.bufferEqual(t.logID.subarray(0, 4), bytes.subarray(0, 4)));
+      if (hinted.some((t) => t.baseURL.includes(name))) return line;
+      const log = hinted.find((t) => import_core5.crypto.verify(note, t.publicKey, bytes.subarray(4)));
+      if (!log) return line;
       let host;
       try {
         host = new URL(log.baseURL).host;
