@@ -6,8 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { conformanceRoot, realdataRoot, repoRoot } from '../conformance/paths';
+import { conformanceRoot, repoRoot } from '../conformance/paths';
 import { runCli } from '../conformance/run-cli';
+import { NPM_PROVENANCE, NPM_PROVENANCE_SIGNER } from './npm-provenance';
 
 const githubInstance = resolve(repoRoot, '..', 'shared', 'github-instance');
 const GITHUB_ROOT = join(githubInstance, 'trusted_root.json');
@@ -71,18 +72,10 @@ describe("a bundle of GitHub's Sigstore instance", () => {
 });
 
 describe('a public-good bundle', () => {
-  const npm = join(realdataRoot, 'sigstore-js-2.1.0-bundle.json');
-  const signer = [
-    '--certificate-identity',
-    'https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main',
-    '--certificate-oidc-issuer',
-    'https://token.actions.githubusercontent.com',
-  ];
-  const digest =
-    'sha512:90f223f992e4c88dd068cd2a5fc57f9d2b30798343dd6e38f29c240e04ba090ef831f84490847c4e82b9232c78e8a258463b1e55c0f7469f730265008fa6633f';
+  const npm = NPM_PROVENANCE;
 
   it('verifies with its log entry', async () => {
-    const result = await runCli(['verify-bundle', '--bundle', npm, ...signer, digest], repoRoot);
+    const result = await runCli(['verify-bundle', '--bundle', npm, ...NPM_PROVENANCE_SIGNER], repoRoot);
     expect(result.status, result.stderr).toBe(0);
   });
 
@@ -90,7 +83,7 @@ describe('a public-good bundle', () => {
     const stripped = edited(npm, (b) => {
       b.verificationMaterial.tlogEntries = [];
     });
-    const result = await runCli(['verify-bundle', '--bundle', stripped, ...signer, digest], repoRoot);
+    const result = await runCli(['verify-bundle', '--bundle', stripped, ...NPM_PROVENANCE_SIGNER], repoRoot);
     expect(result.status).toBe(1);
     // Its only signing time was the log entry's: nothing dates the signature any more.
     expect(result.stderr).toMatch(/^error TIMESTAMP_INVALID: .*: expected 1 timestamps, got 0/);
@@ -148,14 +141,8 @@ describe('twokey trusted-root', () => {
 });
 
 describe('--trusted-root as JSON Lines of several roots (gh attestation trusted-root’s output)', () => {
-  const npm = join(realdataRoot, 'sigstore-js-2.1.0-bundle.json');
-  const npmSigner = [
-    '--certificate-identity',
-    'https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main',
-    '--certificate-oidc-issuer',
-    'https://token.actions.githubusercontent.com',
-    'sha512:90f223f992e4c88dd068cd2a5fc57f9d2b30798343dd6e38f29c240e04ba090ef831f84490847c4e82b9232c78e8a258463b1e55c0f7469f730265008fa6633f',
-  ];
+  const npm = NPM_PROVENANCE;
+  const npmSigner = NPM_PROVENANCE_SIGNER;
 
   it('verifies each bundle against the root that issued it, with that instance’s guarantees', async () => {
     const roots = join(dir, 'roots.jsonl');

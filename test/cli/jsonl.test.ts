@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { readDeployReport } from '@twokey/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Corpus, makeCorpus } from '../../bench/corpus';
-import { realdataRoot, repoRoot } from '../conformance/paths';
+import { repoRoot } from '../conformance/paths';
 import { runCli } from '../conformance/run-cli';
+import { NPM_PROVENANCE, NPM_PROVENANCE_SIGNER } from './npm-provenance';
 
 let dir: string;
 let corpus: Corpus;
@@ -130,14 +131,8 @@ describe('a directory of evidence that holds other JSON too', () => {
 });
 
 describe('twokey verify-bundle over a .jsonl', () => {
-  const npm = join(realdataRoot, 'sigstore-js-2.1.0-bundle.json');
-  const signer = [
-    '--certificate-identity',
-    'https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main',
-    '--certificate-oidc-issuer',
-    'https://token.actions.githubusercontent.com',
-    'sha512:90f223f992e4c88dd068cd2a5fc57f9d2b30798343dd6e38f29c240e04ba090ef831f84490847c4e82b9232c78e8a258463b1e55c0f7469f730265008fa6633f',
-  ];
+  const npm = NPM_PROVENANCE;
+  const signer = NPM_PROVENANCE_SIGNER;
 
   it('verifies the one bundle of a one-line file', async () => {
     const one = join(dir, 'one.jsonl');

@@ -1,7 +1,7 @@
 // Which repositories a build → sign chain may come from: the policy's, else the caller's, and a caller that narrows
 // never widens the policy.
 import { describe, expect, it } from 'vitest';
-import { BUILD_SAN, ISSUER, POLICY_TEXT, SHARED_BUILD_SAN, SIGN_SAN, sharedPolicy } from './__fixtures__/bundles';
+import { BUILD_SAN, POLICY_TEXT, sharedPolicy } from './__fixtures__/bundles';
 import { type Policy, parsePolicy } from './policy';
 import { bindRepositories, EvaluationError } from './repository-binding';
 

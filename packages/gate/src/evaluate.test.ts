@@ -8,7 +8,6 @@ import {
   deployReportProblems,
   EvaluationError,
   type Policy,
-  parsePolicy,
   type RejectedEvidence,
   type RepositoryBinding,
   type Statement,
