@@ -87,7 +87,10 @@ describe('twokey verify from GitHub’s attestation store', () => {
       report.artifacts.map((a) => a.verdict),
       result.stderr,
     ).toEqual(corpus.artifacts.map((a) => (a.forged ? 'fail' : 'pass')));
-    expect(github.requests.some((r) => r.route === 'GET /orgs/{org}/attestations/{subject_digest}')).toBe(true);
+    // Twenty digests, sixty attestations: one bulk request, as the organisation's store answers many digests.
+    const bulk = github.requests.filter((r) => r.route === 'POST /orgs/{org}/attestations/bulk-list');
+    expect(bulk).toHaveLength(1);
+    expect(github.requests.some((r) => r.route === 'GET /orgs/{org}/attestations/{subject_digest}')).toBe(false);
   });
 
   it('refuses an artifact the store holds nothing for: no evidence is no pass', async () => {
@@ -100,10 +103,29 @@ describe('twokey verify from GitHub’s attestation store', () => {
     expect(result.stdout).toContain('REFUSED');
   });
 
-  it('needs a token, as gh does, and says so', async () => {
+  it('reads a public repository’s store without a token, as GitHub allows, and says it does', async () => {
+    const repository = github.state.repositories[0]!;
+    repository.visibility = 'public';
+    try {
+      const before = github.requests.length;
+      const result = await verify(['--repo', 'acme/app'], env({ GH_TOKEN: '', GITHUB_TOKEN: '' }));
+      expect(result.stderr).toContain("reading acme/app's attestations anonymously");
+      expect(
+        readDeployReport(result.stdout, 'twokey verify --json').artifacts.map((a) => a.verdict),
+        result.stderr,
+      ).toEqual(corpus.artifacts.map((a) => (a.forged ? 'fail' : 'pass')));
+      expect(github.requests.slice(before).every((r) => r.authorization === undefined)).toBe(true);
+    } finally {
+      repository.visibility = 'private';
+    }
+  });
+
+  it('finds nothing in a private repository without a token (GitHub hides it): refused, never a pass', async () => {
     const result = await verify(['--repo', 'acme/app'], env({ GH_TOKEN: '', GITHUB_TOKEN: '' }));
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain('set GH_TOKEN or GITHUB_TOKEN');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('public repositories only');
+    const report = readDeployReport(result.stdout, 'twokey verify --json');
+    expect(report.artifacts.every((a) => a.verdict === 'fail')).toBe(true);
   });
 
   it('is an error naming the store when it cannot be read (exit 2), never a verdict', async () => {

@@ -74670,17 +74670,15 @@ function createGitHubClient(options) {
   const retries = options.retries ?? 3;
   const maxWait = options.maxRateLimitWaitSeconds ?? 60;
   const waitForLimit = (retryAfter, _options, _octokit, retryCount) => retryCount < retries && retryAfter <= maxWait;
-  return getOctokit(
-    options.token,
-    {
-      baseUrl: options.baseUrl.replace(/\/+$/, ""),
-      retry: { retries, retryAfterBaseValue: options.retryDelayMs ?? 1e3 },
-      throttle: { onRateLimit: waitForLimit, onSecondaryRateLimit: waitForLimit }
-    },
-    attemptTimeout(options.timeoutMs ?? 3e4),
-    retry,
-    throttling
-  );
+  const clientOptions = {
+    baseUrl: options.baseUrl.replace(/\/+$/, ""),
+    retry: { retries, retryAfterBaseValue: options.retryDelayMs ?? 1e3 },
+    throttle: { onRateLimit: waitForLimit, onSecondaryRateLimit: waitForLimit }
+  };
+  const plugins = [attemptTimeout(options.timeoutMs ?? 3e4), retry, throttling];
+  if (options.token) return getOctokit(options.token, clientOptions, ...plugins);
+  const Anonymous = GitHub.plugin(...plugins);
+  return new Anonymous(clientOptions);
 }
 
 // packages/github/src/attestations.ts

@@ -20,7 +20,7 @@ export interface StoredAttestation {
 
 export interface AttestationQuery {
   apiUrl: string;
-  /** GH_TOKEN / GITHUB_TOKEN. */
+  /** GH_TOKEN / GITHUB_TOKEN; empty reads anonymously, which GitHub allows for public repositories only. */
   token: string;
   /** `owner/name`, or an organisation or user alone (`gh attestation verify --owner`: all of its repositories). */
   repository: string;
@@ -106,12 +106,9 @@ export async function fetchAttestations(query: AttestationQuery): Promise<Stored
   if (!owner || repo === '' || rest.length > 0) {
     throw new AttestationStoreError(`expected a repository as owner/name or an owner, found ${query.repository}`);
   }
-  if (!query.client && !query.token) {
-    throw new AttestationStoreError(
-      `${query.repository}: reading GitHub's attestation store needs a token, as gh does: set GH_TOKEN or GITHUB_TOKEN (or give the bundles with --bundle)`,
-    );
-  }
   const client = query.client ?? createGitHubClient({ token: query.token, baseUrl: query.apiUrl });
+  // An organisation's store answers many digests in one request ("List attestations by bulk subject digests").
+  if (repo === undefined && query.digests.length > 1) return fetchInBulk(client, owner, query.digests);
   const results: StoredAttestation[][] = new Array(query.digests.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -121,6 +118,64 @@ export async function fetchAttestations(query: AttestationQuery): Promise<Stored
   };
   await Promise.all(Array.from({ length: Math.min(query.concurrency ?? 8, query.digests.length) }, worker));
   return results.flat();
+}
+
+/** Digests asked in one bulk request. */
+const BULK_DIGESTS = 100;
+
+interface BulkPage {
+  attestations_subject_digests?: Record<string, { bundle?: unknown; bundle_url?: string | null }[] | null>;
+  page_info?: { has_next?: boolean; next?: string };
+}
+
+async function fetchInBulk(
+  client: GitHubClient,
+  org: string,
+  digests: readonly string[],
+): Promise<StoredAttestation[]> {
+  const found = new Map<string, StoredAttestation[]>(digests.map((d) => [d.toLowerCase(), []]));
+  for (let start = 0; start < digests.length; start += BULK_DIGESTS) {
+    const chunk = digests.slice(start, start + BULK_DIGESTS);
+    let after: string | undefined;
+    for (let requests = 0; ; requests++) {
+      let data: BulkPage;
+      try {
+        // The paging parameters are the URL's (a POST's other parameters are its body).
+        ({ data } = (await client.request('POST /orgs/{org}/attestations/bulk-list{?per_page,after}', {
+          org,
+          subject_digests: chunk,
+          per_page: PER_PAGE,
+          ...(after !== undefined && { after }),
+        })) as { data: BulkPage });
+      } catch (error) {
+        throw new AttestationStoreError(
+          `${org}: the attestation store did not answer for ${chunk.length} digests: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+      for (const [digest, attestations] of Object.entries(data.attestations_subject_digests ?? {})) {
+        const list = found.get(digest.toLowerCase());
+        // A digest nobody asked for is no evidence about these artifacts: the store's answer is not trusted to say
+        // which artifact a bundle is about, and verification will judge it by its own subjects anyway.
+        if (!list || !attestations) continue;
+        for (const attestation of attestations) {
+          if (list.length >= MAX_ATTESTATIONS_PER_DIGEST) {
+            throw new AttestationStoreError(
+              `${digest}: more than ${MAX_ATTESTATIONS_PER_DIGEST} attestations in ${org}`,
+            );
+          }
+          list.push(await bundleOf(attestation, digest.toLowerCase(), list.length));
+        }
+      }
+      const next = data.page_info?.has_next ? data.page_info.next : undefined;
+      if (!next) break;
+      if (next === after || requests > (chunk.length * MAX_ATTESTATIONS_PER_DIGEST) / PER_PAGE) {
+        throw new AttestationStoreError(`${org}: the attestation store's pages do not end (cursor ${next})`);
+      }
+      after = next;
+    }
+  }
+  return digests.flatMap((d) => found.get(d.toLowerCase()) ?? []);
 }
 
 async function fetchForDigest(

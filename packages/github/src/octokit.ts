@@ -2,6 +2,7 @@
 // and a time limit on every attempt, so collecting evidence ends in bounded time whatever the API does.
 
 import { getOctokit } from '@actions/github';
+import { GitHub } from '@actions/github/lib/utils';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 
@@ -9,6 +10,8 @@ export type GitHubClient = ReturnType<typeof getOctokit>;
 type OctokitPlugin = Parameters<typeof getOctokit>[2];
 
 export interface GitHubClientOptions {
+  /** The token to send; empty for an anonymous client (public repositories' attestations need none, as gh reads
+   * them). */
   token: string;
   /** The API root, e.g. `https://api.github.com` or a runner's `GITHUB_API_URL`. Explicit: @actions/github reads
    * `GITHUB_API_URL` once, when it is imported. */
@@ -45,15 +48,14 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   // Wait out a rate limit only when it lifts soon enough and attempts remain; otherwise the request fails.
   const waitForLimit = (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number): boolean =>
     retryCount < retries && retryAfter <= maxWait;
-  return getOctokit(
-    options.token,
-    {
-      baseUrl: options.baseUrl.replace(/\/+$/, ''),
-      retry: { retries, retryAfterBaseValue: options.retryDelayMs ?? 1000 },
-      throttle: { onRateLimit: waitForLimit, onSecondaryRateLimit: waitForLimit },
-    },
-    attemptTimeout(options.timeoutMs ?? 30_000),
-    retry,
-    throttling,
-  );
+  const clientOptions = {
+    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    retry: { retries, retryAfterBaseValue: options.retryDelayMs ?? 1000 },
+    throttle: { onRateLimit: waitForLimit, onSecondaryRateLimit: waitForLimit },
+  };
+  const plugins = [attemptTimeout(options.timeoutMs ?? 30_000), retry, throttling] as const;
+  if (options.token) return getOctokit(options.token, clientOptions, ...plugins);
+  // @actions/github's getOctokit insists on a token; the same client class with the same plugins, without one.
+  const Anonymous = GitHub.plugin(...plugins);
+  return new Anonymous(clientOptions) as unknown as GitHubClient;
 }

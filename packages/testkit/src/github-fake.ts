@@ -794,6 +794,8 @@ interface RequestContext {
   path: string;
   /** A POST's JSON body. */
   body?: Json;
+  /** Whether the request carried a token: GitHub shows an anonymous caller public repositories only. */
+  authenticated: boolean;
 }
 
 /** A request under `/repos/{owner}/{repo}` whose repository is in the state (any other is 404 before a route sees it). */
@@ -858,7 +860,13 @@ export async function startGitHubFake(state: GitHubFakeState): Promise<GitHubFak
         send(response, record, failureAnswer(injected.failure));
         return;
       }
-      send(response, record, matched ? answerRoute(matched, url, api, state, requestBodies.get(record)) : notFound());
+      send(
+        response,
+        record,
+        matched
+          ? answerRoute(matched, url, api, state, requestBodies.get(record), record.authorization !== undefined)
+          : notFound(),
+      );
     };
     request.on('end', () => {
       if (chunks.length > 0) {
@@ -1021,19 +1029,46 @@ function matchRoute(method: string, path: string): MatchedRoute | undefined {
   return undefined;
 }
 
-function answerRoute(matched: MatchedRoute, url: URL, api: string, state: GitHubFakeState, body?: Json): Answer {
+function answerRoute(
+  matched: MatchedRoute,
+  url: URL,
+  api: string,
+  state: GitHubFakeState,
+  body: Json | undefined,
+  authenticated: boolean,
+): Answer {
   const context: RequestContext = {
     state,
     params: matched.params,
     query: url.searchParams,
     api,
     path: url.pathname,
+    authenticated,
     ...(body !== undefined && { body }),
   };
   if (!matched.inRepository) return matched.route.handle(context);
   const repository = findRepository(state, `${matched.params.owner}/${matched.params.repo}`);
-  if (!repository) return notFound();
+  // A private or internal repository does not exist for an anonymous caller (GitHub answers 404, not 401).
+  if (!repository || !visibleTo(repository, authenticated)) return notFound();
   return matched.route.handle({ ...context, repository });
+}
+
+function visibleTo(repository: FakeRepository, authenticated: boolean): boolean {
+  return authenticated || repository.visibility === 'public';
+}
+
+/** Every stored attestation of an owner's repositories the caller may see, for one digest. */
+function ownerAttestations(context: RequestContext, owner: string, digest: string): Json[] {
+  const wanted = digest.toLowerCase();
+  return context.state.repositories
+    .filter((r) => r.owner.login.toLowerCase() === owner.toLowerCase() && visibleTo(r, context.authenticated))
+    .flatMap((repository) =>
+      (repository.attestations ?? []).flatMap((attestation, index) =>
+        attestation.subjects.some((s) => s.toLowerCase() === wanted)
+          ? [storedAttestationJson(repository, attestation, index, context.api)]
+          : [],
+      ),
+    );
 }
 
 function findRepository(state: GitHubFakeState, fullName: string): FakeRepository | undefined {
@@ -1186,20 +1221,51 @@ const ACCOUNT_ROUTES: AccountRoute[] = [
     method: 'GET',
     template: '/orgs/{org}/attestations/{subject_digest}',
     handle: (context) => {
-      const digest = decodeURIComponent(context.params.subject_digest!).toLowerCase();
-      const items = context.state.repositories
-        .filter((r) => r.owner.login.toLowerCase() === context.params.org!.toLowerCase())
-        .flatMap((repository) =>
-          (repository.attestations ?? []).flatMap((attestation, index) =>
-            attestation.subjects.some((s) => s.toLowerCase() === digest)
-              ? [storedAttestationJson(repository, attestation, index, context.api)]
-              : [],
-          ),
-        );
+      const items = ownerAttestations(context, context.params.org!, context.params.subject_digest!);
       if (items.length === 0) return notFound();
       const perPage = perPageOf(context.query);
       const current = Math.max(1, Number.parseInt(context.query.get('page') ?? '', 10) || 1);
       return { status: 200, body: { attestations: items.slice((current - 1) * perPage, current * perPage) } };
+    },
+  },
+  {
+    // Many digests at once (`POST /orgs/{org}/attestations/bulk-list`, "List attestations by bulk subject digests"):
+    // `attestations_subject_digests` maps each digest to its attestations (null when it has none), paged across all
+    // of them by an opaque cursor (`after`) in `page_info`.
+    method: 'POST',
+    template: '/orgs/{org}/attestations/bulk-list',
+    handle: (context) => {
+      const digests = (context.body as { subject_digests?: unknown } | undefined)?.subject_digests;
+      if (!Array.isArray(digests) || digests.some((d) => typeof d !== 'string')) {
+        return validationFailed('subject_digests is required');
+      }
+      const items = (digests as string[]).flatMap((digest) =>
+        ownerAttestations(context, context.params.org!, digest).map((json) => ({ digest, json })),
+      );
+      const perPage = perPageOf(context.query);
+      const after = context.query.get('after');
+      const start = after ? Number.parseInt(Buffer.from(after, 'base64url').toString('utf8'), 10) : 0;
+      if (!Number.isSafeInteger(start) || start < 0) return validationFailed(`after is not a valid cursor: ${after}`);
+      const end = Math.min(start + perPage, items.length);
+      const byDigest: Record<string, Json[] | null> = {};
+      if (start === 0) for (const digest of digests as string[]) byDigest[digest] = null;
+      for (const { digest, json } of items.slice(start, end)) {
+        byDigest[digest] ??= [];
+        byDigest[digest].push(json);
+      }
+      const cursor = (at: number): string => Buffer.from(String(at), 'utf8').toString('base64url');
+      return {
+        status: 200,
+        body: {
+          attestations_subject_digests: byDigest,
+          page_info: {
+            has_next: end < items.length,
+            has_previous: start > 0,
+            ...(end < items.length && { next: cursor(end) }),
+            ...(start > 0 && { previous: cursor(Math.max(0, start - perPage)) }),
+          },
+        },
+      };
     },
   },
   {

@@ -27,10 +27,11 @@ its own GITHUB_REPOSITORY); when it names some, --repo must be one of them.
                         policy: the pair the deploy action judged by
   --bundle FILE|DIR     evidence bundles; repeat for more. Without any, and with --repo: every attestation
                         GitHub's attestation store holds for each artifact in that repository (GH_TOKEN or
-                        GITHUB_TOKEN for a private one; GITHUB_API_URL for GitHub Enterprise)
+                        GITHUB_TOKEN for a private one, none needed for a public one; GITHUB_API_URL for GitHub
+                        Enterprise)
   --repo OWNER/NAME     the repository whose build → sign chain to accept
-  --owner OWNER         without --bundle: fetch from all of OWNER's attestations (the chain's repository then comes
-                        from --repo or the policy's deploy.repositories)
+  --owner OWNER         without --bundle: fetch from all of OWNER's attestations, many digests a request (the
+                        chain's repository then comes from --repo or the policy's deploy.repositories)
   --trusted-root FILE   a trusted_root.json to verify bundles against
   --name NAME           the name the one artifact given as sha256:HEX is judged under (as NAME=sha256:HEX)
   --at TIME             judge the evidence as of this past time (an audit, a rollback), not now: freshness is
@@ -60,6 +61,13 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
   }
   const json = values.json === true || values.format === 'json';
 
+  const token = process.env.GH_TOKEN || process.env.GITHUB_TOKEN || '';
+  const fromStore = values.bundle === undefined && (values.repo !== undefined || values.owner !== undefined);
+  if (fromStore && !token) {
+    io.stderr.write(
+      `note: no GH_TOKEN or GITHUB_TOKEN: reading ${values.owner ?? values.repo}'s attestations anonymously, which GitHub allows for public repositories only\n`,
+    );
+  }
   const { report } = await judgeDeploy({
     policy: values.policy,
     ...(values['repository-policy'] !== undefined && { repositoryPolicy: { path: values['repository-policy'] } }),
@@ -68,14 +76,13 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
     artifacts: { arguments: positionals, ...(values.name !== undefined && { name: values.name }) },
     bundles: values.bundle ?? [],
     // No bundle given: the evidence is what GitHub's attestation store holds for the repository, as gh fetches it.
-    ...(values.bundle === undefined &&
-      (values.repo !== undefined || values.owner !== undefined) && {
-        attestationStore: {
-          repository: values.repo ?? values.owner!,
-          apiUrl: process.env.GITHUB_API_URL || 'https://api.github.com',
-          token: process.env.GH_TOKEN || process.env.GITHUB_TOKEN || '',
-        },
-      }),
+    ...(fromStore && {
+      attestationStore: {
+        repository: values.owner ?? values.repo!,
+        apiUrl: process.env.GITHUB_API_URL || 'https://api.github.com',
+        token,
+      },
+    }),
     cwd: process.cwd(),
     ...(at && { at }),
   });
