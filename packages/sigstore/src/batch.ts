@@ -198,8 +198,9 @@ function verifyInWorkers(
     mark: WORKER_MARK,
     // Kept artifact bytes go to the workers in shared memory: one copy for them all, not one per worker.
     artifactFiles: artifactFiles.map((f) => (f.content ? { ...f, content: sharedCopy(f.content) } : f)),
+    // The embedded root by name (each worker has it); a refreshed copy, as any other, by its content.
     trustedRoot:
-      trust.source === 'public-good'
+      trust.source === 'public-good' && trust.refreshed === undefined
         ? 'public-good'
         : {
             json: TrustedRoot.toJSON(trust.root),

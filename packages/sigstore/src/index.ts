@@ -7,6 +7,7 @@ export * from './evidence';
 export * from './files';
 export * from './limits';
 export * from './policy-file';
+export * from './root-cache';
 export * from './sign';
 export * from './subject-files';
 export * from './trust';

@@ -4,6 +4,7 @@ import { type KeyFinderFunc, type TrustMaterial, toTrustMaterial } from '@sigsto
 import { describeCause, SigstoreInputError } from './error';
 import { readBoundedFile } from './files';
 import { MAX_TRUST_FILE_BYTES } from './limits';
+import { newestValidityStart, readRefreshedTrustedRoot } from './root-cache';
 import githubRoot from './roots/github-trusted-root.json' with { type: 'json' };
 
 const TRUSTED_ROOT_MEDIA_TYPES = ['application/vnd.dev.sigstore.trustedroot+json;version=0.1'];
@@ -21,6 +22,8 @@ export interface TrustedRootMaterial {
    * `material` are then the first's.
    */
   components?: TrustedRootMaterial[];
+  /** An embedded instance's root as `twokey trusted-root --refresh` last verified it through TUF: the file it is in. */
+  refreshed?: string;
 }
 
 /**
@@ -32,7 +35,7 @@ export function publicGoodTrustedRoot(): TrustedRootMaterial {
   const encoded = seed?.targets['trusted_root.json'];
   if (!encoded)
     throw new SigstoreInputError('TRUSTED_ROOT_INVALID', 'the embedded public-good trusted root is missing');
-  return trustedRootFromJSON(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')), 'public-good');
+  return newestCopy(trustedRootFromJSON(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')), 'public-good'));
 }
 
 /**
@@ -40,7 +43,25 @@ export function publicGoodTrustedRoot(): TrustedRootMaterial {
  * transparency log), embedded as GitHub publishes it (`gh attestation trusted-root`; roots/github-trusted-root.json).
  */
 export function githubTrustedRoot(): TrustedRootMaterial {
-  return trustedRootFromJSON(githubRoot, 'github');
+  return newestCopy(trustedRootFromJSON(githubRoot, 'github'));
+}
+
+/**
+ * The embedded root, or the copy `twokey trusted-root --refresh` verified through TUF when there is one (the CLI
+ * only, root-cache.ts) and it is newer. A kept copy that is no trusted root is ignored, as an unsafe one is.
+ */
+function newestCopy(embedded: TrustedRootMaterial): TrustedRootMaterial {
+  const kept = readRefreshedTrustedRoot(embedded.source);
+  if (!kept) return embedded;
+  let refreshed: TrustedRootMaterial;
+  try {
+    refreshed = trustedRootFromJSON(kept.json, embedded.source);
+  } catch {
+    return embedded;
+  }
+  return newestValidityStart(refreshed.root) >= newestValidityStart(embedded.root)
+    ? { ...refreshed, refreshed: kept.path }
+    : embedded;
 }
 
 /** The embedded trusted roots by name, as `--trusted-root`, the trusted-root inputs and `deploy.trusted-root` name them. */
