@@ -35,6 +35,9 @@ export const targets = [
     format: 'cjs',
     node: 'node22',
     licenses: CLI_LICENSES,
+    // Bundled beside it, read only when needed: the TUF client of `twokey trusted-root --refresh` (packages/cli/src/
+    // tuf.ts), never parsed at the start of a verification. Its licences are listed with the CLI's.
+    companions: [{ entry: 'packages/cli/src/tuf.ts', outfile: 'packages/cli/dist/tuf.cjs' }],
   },
   { entry: BATCH_WORKER, outfile: 'packages/cli/dist/batch-worker.cjs', format: 'cjs', node: 'node22' },
   { entry: 'actions/build/src/index.ts', outfile: 'actions/build/dist/index.js' },
@@ -47,10 +50,23 @@ export const targets = [
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
 export async function bundle(target, outfile = target.outfile) {
+  const result = await bundleOne(target, target.entry, outfile);
+  const inputs = { ...result.metafile?.inputs };
+  for (const companion of target.companions ?? []) {
+    const companionFile = join(dirname(outfile), basename(companion.outfile));
+    Object.assign(inputs, (await bundleOne(target, companion.entry, companionFile)).metafile?.inputs);
+  }
+  if (target.licenses) {
+    const written = resolve(root, outfile);
+    writeFileSync(join(dirname(written), target.licenses), thirdPartyLicenses({ inputs }, written));
+  }
+}
+
+async function bundleOne(target, entry, outfile) {
   const format = target.format ?? 'esm';
-  const result = await build({
+  return build({
     absWorkingDir: root,
-    entryPoints: [target.entry],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
@@ -61,15 +77,11 @@ export async function bundle(target, outfile = target.outfile) {
     minify: format === 'cjs',
     // A minified bundle keeps no licence comments: the licences of what it bundles are written beside it instead.
     legalComments: format === 'cjs' ? 'none' : 'eof',
-    banner: { js: format === 'cjs' ? CJS_BANNER : `${generated(target.entry)}\n${ESM_BANNER}` },
+    banner: { js: format === 'cjs' ? CJS_BANNER : `${generated(entry)}\n${ESM_BANNER}` },
     ...(format === 'cjs' && { define: { 'import.meta.url': '__twokeyImportMetaUrl' } }),
     metafile: target.licenses !== undefined,
     logLevel: 'warning',
   });
-  if (target.licenses) {
-    const written = resolve(root, outfile);
-    writeFileSync(join(dirname(written), target.licenses), thirdPartyLicenses(result.metafile, written));
-  }
 }
 
 /**
@@ -100,7 +112,7 @@ function thirdPartyLicenses(metafile, outfile) {
       ].join('\n');
     });
   const rule = `\n\n${'-'.repeat(80)}\n\n`;
-  const header = `The third-party software bundled in ${basename(outfile)} and batch-worker.cjs, with its licences (${sections.length} packages).`;
+  const header = `The third-party software bundled in ${basename(outfile)}, batch-worker.cjs and tuf.cjs, with its licences (${sections.length} packages).`;
   return `${header}${rule}${sections.join(rule)}\n`;
 }
 

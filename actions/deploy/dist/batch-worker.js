@@ -29392,6 +29392,44 @@ var seeds_default = { "https://tuf-repo-cdn.sigstore.dev": { "root.json": "ewogI
 
 // packages/sigstore/src/trust.ts
 var import_verify = __toESM(require_dist5(), 1);
+
+// packages/sigstore/src/root-cache.ts
+import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+var cacheDirectory;
+function refreshedTrustedRootPath(directory, name) {
+  return join(directory, "trusted-roots", `${name}.json`);
+}
+function readRefreshedTrustedRoot(name) {
+  if (cacheDirectory === void 0) return void 0;
+  const path = refreshedTrustedRootPath(cacheDirectory, name);
+  try {
+    if (!ownedAndPrivate(path, "file") || !ownedAndPrivate(dirname(path), "directory")) return void 0;
+    const bytes = readFileSync(path);
+    if (bytes.length > MAX_TRUST_FILE_BYTES) return void 0;
+    return { json: JSON.parse(bytes.toString("utf8")), path };
+  } catch {
+    return void 0;
+  }
+}
+function ownedAndPrivate(path, kind) {
+  const stat = lstatSync(path);
+  if (kind === "file" ? !stat.isFile() : !stat.isDirectory()) return false;
+  const uid = process.getuid?.();
+  if (uid !== void 0 && stat.uid !== uid) return false;
+  return (stat.mode & 18) === 0;
+}
+function newestValidityStart(root) {
+  const starts = [
+    ...root.certificateAuthorities.map((ca) => ca.validFor?.start),
+    ...root.timestampAuthorities.map((ca) => ca.validFor?.start),
+    ...root.tlogs.map((log) => log.publicKey?.validFor?.start),
+    ...root.ctlogs.map((log) => log.publicKey?.validFor?.start)
+  ];
+  return Math.max(0, ...starts.map((start) => start?.getTime() ?? 0));
+}
+
+// packages/sigstore/src/trust.ts
 var TRUSTED_ROOT_MEDIA_TYPES = ["application/vnd.dev.sigstore.trustedroot+json;version=0.1"];
 var PUBLIC_GOOD_TUF = "https://tuf-repo-cdn.sigstore.dev";
 function publicGoodTrustedRoot() {
@@ -29399,7 +29437,18 @@ function publicGoodTrustedRoot() {
   const encoded = seed?.targets["trusted_root.json"];
   if (!encoded)
     throw new SigstoreInputError("TRUSTED_ROOT_INVALID", "the embedded public-good trusted root is missing");
-  return trustedRootFromJSON(JSON.parse(Buffer.from(encoded, "base64").toString("utf8")), "public-good");
+  return newestCopy(trustedRootFromJSON(JSON.parse(Buffer.from(encoded, "base64").toString("utf8")), "public-good"));
+}
+function newestCopy(embedded) {
+  const kept = readRefreshedTrustedRoot(embedded.source);
+  if (!kept) return embedded;
+  let refreshed;
+  try {
+    refreshed = trustedRootFromJSON(kept.json, embedded.source);
+  } catch {
+    return embedded;
+  }
+  return newestValidityStart(refreshed.root) >= newestValidityStart(embedded.root) ? { ...refreshed, refreshed: kept.path } : embedded;
 }
 function trustedRootsFromJSON(roots, source) {
   const components = roots.map((r) => trustedRootFromJSON(r.json, r.source));

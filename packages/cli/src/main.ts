@@ -1,3 +1,4 @@
+import { twokeyCacheDirectory, useRefreshedTrustedRoots } from '@twokey/sigstore';
 import { run } from './cli';
 import { EXIT, internalErrorLine } from './io';
 
@@ -7,6 +8,11 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code !== 'EPIPE') throw error;
   process.stdout.destroy();
 });
+
+// The trusted roots `twokey trusted-root --refresh` kept, when newer than the embedded ones: on a user's own machine
+// only. On a GitHub Actions runner every job (of a self-hosted runner, every repository's) shares the user and its
+// cache, so a root kept there could have been planted by another job: the embedded roots are used.
+useRefreshedTrustedRoots(process.env.GITHUB_ACTIONS === 'true' ? undefined : twokeyCacheDirectory());
 
 run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then(
   (code) => {

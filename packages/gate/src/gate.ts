@@ -35,7 +35,7 @@ export interface DeployGateRequest {
    * Also every attestation GitHub's attestation store holds for each artifact's digest in this repository
    * (`twokey verify --repo` without --bundle): fetched, then verified like any file.
    */
-  attestationStore?: { repository: string; apiUrl: string; token: string };
+  attestationStore?: AttestationStoreRequest;
   /** Where relative inputs are read from (the workspace), and what the report's paths are relative to. */
   cwd: string;
   /** The identity running the deploy (the deploy job's certificate identity); absent offline. */
@@ -44,6 +44,15 @@ export interface DeployGateRequest {
   at?: Date;
   /** The clock; default the system's. */
   now?: Date;
+}
+
+export interface AttestationStoreRequest {
+  repository: string;
+  apiUrl: string;
+  /** Empty: read anonymously (public repositories only). */
+  token: string;
+  /** Called before an anonymous read, e.g. to say that only public repositories can be seen. */
+  beforeAnonymousRead?: () => void;
 }
 
 export interface DeployJudgement {
@@ -102,11 +111,13 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
  * files are, each named in the report `github:OWNER/REPO/attestations/sha256:HEX#N`.
  */
 async function storedEvidence(
-  store: { repository: string; apiUrl: string; token: string },
+  store: AttestationStoreRequest,
   artifacts: readonly ArtifactInput[],
 ): Promise<{ directory: string; names: Map<string, string> }> {
   const digests = [...new Set(artifacts.map((a) => formatDigest(a.digest)))];
-  const attestations = await fetchAttestations({ ...store, digests });
+  if (!store.token) store.beforeAnonymousRead?.();
+  const { repository, apiUrl, token } = store;
+  const attestations = await fetchAttestations({ repository, apiUrl, token, digests });
   const directory = mkdtempSync(join(tmpdir(), 'twokey-attestations-'));
   const names = new Map<string, string>();
   attestations.forEach((attestation, i) => {

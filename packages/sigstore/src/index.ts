@@ -11,4 +11,5 @@ export * from './root-cache';
 export * from './sign';
 export * from './subject-files';
 export * from './trust';
+export * from './tuf-roots';
 export * from './verify';

@@ -108,7 +108,7 @@ export function embeddedTrustedRoots(): EmbeddedTrustedRoot[] {
     },
     {
       name: 'GitHub',
-      // Embedded as GitHub published it (no TUF seed: a refresh from tuf-repo.github.com is not implemented yet).
+      // Embedded as GitHub publishes it; `twokey trusted-root --refresh` updates it from tuf-repo.github.com.
       certificateAuthorities: github.certificateAuthorities.length,
       transparencyLogs: github.tlogs.length,
       ctLogs: github.ctlogs.length,

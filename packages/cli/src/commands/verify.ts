@@ -63,11 +63,6 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
 
   const token = process.env.GH_TOKEN || process.env.GITHUB_TOKEN || '';
   const fromStore = values.bundle === undefined && (values.repo !== undefined || values.owner !== undefined);
-  if (fromStore && !token) {
-    io.stderr.write(
-      `note: no GH_TOKEN or GITHUB_TOKEN: reading ${values.owner ?? values.repo}'s attestations anonymously, which GitHub allows for public repositories only\n`,
-    );
-  }
   const { report } = await judgeDeploy({
     policy: values.policy,
     ...(values['repository-policy'] !== undefined && { repositoryPolicy: { path: values['repository-policy'] } }),
@@ -81,6 +76,13 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
         repository: values.owner ?? values.repo!,
         apiUrl: process.env.GITHUB_API_URL || 'https://api.github.com',
         token,
+        // Said when the store is read, after every input was checked.
+        ...(!token && {
+          beforeAnonymousRead: () =>
+            io.stderr.write(
+              `note: no GH_TOKEN or GITHUB_TOKEN: reading ${values.owner ?? values.repo}'s attestations anonymously, which GitHub allows for public repositories only\n`,
+            ),
+        }),
       },
     }),
     cwd: process.cwd(),

@@ -1,0 +1,206 @@
+// `twokey trusted-root --refresh` (issue 15): the embedded roots are updated through TUF — signed metadata chained
+// from a TUF root twokey trusts — into the user's cache, and the CLI then verifies with the newest verified copy.
+// A TUF repository here is a real one on loopback: @tufjs/repo-mock's signed metadata (root, timestamp, snapshot,
+// targets) served over HTTP to @sigstore/tuf's client, as tuf-repo-cdn.sigstore.dev serves it. Whatever TUF does not
+// verify is never kept, and a kept copy someone else could have written is never used.
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// The repository and its handlers only: the package's index installs nock, which would intercept every request of
+// this process.
+import { tufHandlers } from '@tufjs/repo-mock/dist/handler';
+import { initializeTUFRepo } from '@tufjs/repo-mock/dist/repo';
+import { type KeylessSigningOptions, signArtifact } from '@twokey/sigstore';
+import { identity, type OidcIssuer, type SigstoreStack, startOidcIssuer, startSigstoreStack } from '@twokey/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../conformance/run-cli';
+
+const SHA = 'a'.repeat(40);
+const SAN = 'https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main';
+const ISSUER = 'https://token.actions.githubusercontent.com';
+
+interface TufRepository {
+  url: string;
+  /** The repository's TUF root.json, written to a file (what --tuf-root is given). */
+  rootPath: string;
+  close(): Promise<void>;
+}
+
+/** A TUF repository on loopback holding `trusted_root.json`; `serve` may answer a path otherwise (an attacker's mirror). */
+async function startTufRepository(
+  trustedRoot: string,
+  dir: string,
+  serve?: (path: string) => string | undefined,
+): Promise<TufRepository> {
+  const repository = initializeTUFRepo([{ name: 'trusted_root.json', content: trustedRoot }]);
+  const handlers = tufHandlers(repository, { metadataPathPrefix: '', targetPathPrefix: '/targets' });
+  const server: Server = createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://tuf').pathname;
+    const replaced = serve?.(path);
+    const handler = handlers.find((h) => h.path === path);
+    if (replaced === undefined && !handler) {
+      response.writeHead(404).end();
+      return;
+    }
+    const answer = replaced === undefined ? handler!.fn() : { statusCode: 200, response: replaced };
+    response.writeHead(answer.statusCode, { 'content-type': 'application/octet-stream' }).end(answer.response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const rootPath = join(dir, `tuf-root-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(rootPath, JSON.stringify(repository.rootMeta.toJSON()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    rootPath,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+let dir: string;
+let stack: SigstoreStack;
+let issuer: OidcIssuer;
+let artifact: string;
+let bundle: string;
+let tuf: TufRepository;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'twokey-tuf-'));
+  issuer = await startOidcIssuer();
+  stack = await startSigstoreStack({ verifyIdentityToken: (token) => issuer.verify(token) });
+  const options: KeylessSigningOptions = {
+    endpoints: { fulcioURL: stack.fulcioURL, rekorURL: stack.rekorURL, tsaURL: stack.tsaURL },
+    identityToken: () =>
+      issuer.mint(identity('acme/app', '.github/workflows/build.yml', 'refs/heads/main', SHA), {
+        audience: 'sigstore',
+      }),
+  };
+  artifact = join(dir, 'app.tar.gz');
+  writeFileSync(artifact, 'the artifact\n');
+  bundle = join(dir, 'app.sigstore.json');
+  writeFileSync(bundle, JSON.stringify(await signArtifact({ file: artifact }, options)));
+  // The instance's TUF repository now publishes a trusted root with the loopback stack's keys: newer than the
+  // embedded one, which knows none of them.
+  tuf = await startTufRepository(JSON.stringify(stack.trustedRoot), dir);
+}, 60_000);
+
+afterAll(async () => {
+  await tuf?.close();
+  await stack?.close();
+  await issuer?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const env = (cache: string): NodeJS.ProcessEnv => ({ ...process.env, TWOKEY_CACHE_DIR: cache, GITHUB_ACTIONS: '' });
+const verifyBundle = (cache: string, extra: NodeJS.ProcessEnv = {}) =>
+  runCli(
+    ['verify-bundle', '--bundle', bundle, '--certificate-identity', SAN, '--certificate-oidc-issuer', ISSUER, artifact],
+    dir,
+    { ...env(cache), ...extra },
+  );
+const refresh = (cache: string, repository: TufRepository) =>
+  runCli(
+    [
+      'trusted-root',
+      '--refresh',
+      '--name',
+      'public-good',
+      '--tuf-url',
+      repository.url,
+      '--tuf-root',
+      repository.rootPath,
+    ],
+    dir,
+    env(cache),
+  );
+
+describe('twokey trusted-root --refresh', () => {
+  it('keeps the root TUF verified, and the CLI verifies with it from then on', async () => {
+    const cache = mkdtempSync(join(dir, 'cache-'));
+    // Before: the embedded public-good root knows nothing of this instance.
+    const before = await verifyBundle(cache);
+    expect(before.status, before.stdout + before.stderr).toBe(1);
+
+    const refreshed = await refresh(cache, tuf);
+    expect(refreshed.status, refreshed.stderr).toBe(0);
+    expect(JSON.parse(refreshed.stdout)).toEqual(stack.trustedRoot);
+    const kept = join(cache, 'trusted-roots', 'public-good.json');
+    expect(refreshed.stderr).toContain(`public-good: trusted root refreshed through TUF, kept in ${kept}`);
+    expect(JSON.parse(readFileSync(kept, 'utf8'))).toEqual(stack.trustedRoot);
+    expect(statSync(kept).mode & 0o777).toBe(0o600);
+    expect(statSync(join(cache, 'trusted-roots')).mode & 0o777).toBe(0o700);
+
+    const after = await verifyBundle(cache);
+    expect(after.status, after.stdout + after.stderr).toBe(0);
+    // `twokey trusted-root` prints the copy verification uses.
+    const printed = await runCli(['trusted-root', '--name', 'public-good'], dir, env(cache));
+    expect(JSON.parse(printed.stdout)).toEqual(stack.trustedRoot);
+    // On a GitHub Actions runner the kept copy is never read: another job could have written it.
+    const onRunner = await verifyBundle(cache, { GITHUB_ACTIONS: 'true' });
+    expect(onRunner.status).toBe(1);
+  });
+
+  it('never uses a kept copy that another user could have written', async () => {
+    const cache = mkdtempSync(join(dir, 'cache-'));
+    expect((await refresh(cache, tuf)).status).toBe(0);
+    chmodSync(join(cache, 'trusted-roots', 'public-good.json'), 0o666);
+    expect((await verifyBundle(cache)).status).toBe(1);
+    chmodSync(join(cache, 'trusted-roots', 'public-good.json'), 0o600);
+    chmodSync(join(cache, 'trusted-roots'), 0o777);
+    expect((await verifyBundle(cache)).status).toBe(1);
+  });
+
+  it('keeps nothing when the mirror serves a trusted root its signed targets do not name', async () => {
+    // An attacker's mirror: genuine signed metadata, but its own trusted_root.json (its own CA) as the target.
+    const forged = JSON.stringify({ ...stack.trustedRoot, timestampAuthorities: [] });
+    const mirror = await startTufRepository(JSON.stringify(stack.trustedRoot), dir, (path) =>
+      path === '/targets/trusted_root.json' ? forged : undefined,
+    );
+    try {
+      const cache = mkdtempSync(join(dir, 'cache-'));
+      const result = await refresh(cache, mirror);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(/^error TUF_REFRESH_FAILED: http:\/\/127\.0\.0\.1:\d+: TUF refresh failed: /);
+      expect(result.stdout).toBe('');
+      expect(() => statSync(join(cache, 'trusted-roots', 'public-good.json'))).toThrow();
+    } finally {
+      await mirror.close();
+    }
+  });
+
+  it('keeps nothing when the metadata is signed by keys the trusted TUF root does not name', async () => {
+    // Another repository's metadata (its own keys) behind the first repository's TUF root.
+    const other = await startTufRepository(JSON.stringify(stack.trustedRoot), dir);
+    try {
+      const cache = mkdtempSync(join(dir, 'cache-'));
+      const result = await refresh(cache, { ...other, rootPath: tuf.rootPath });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain('TUF_REFRESH_FAILED');
+      expect(() => statSync(join(cache, 'trusted-roots', 'public-good.json'))).toThrow();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('refuses a plain-HTTP mirror that is not on this machine, and --tuf-url without --tuf-root', async () => {
+    const cache = mkdtempSync(join(dir, 'cache-'));
+    const remote = await runCli(
+      ['trusted-root', '--refresh', '--name', 'github', '--tuf-url', 'http://tuf.example', '--tuf-root', tuf.rootPath],
+      dir,
+      env(cache),
+    );
+    expect(remote.status).toBe(2);
+    expect(remote.stderr).toContain('--tuf-url: expected an https URL, found http://tuf.example');
+    const alone = await runCli(['trusted-root', '--tuf-url', tuf.url], dir, env(cache));
+    expect(alone.status).toBe(2);
+    expect(alone.stderr).toContain('--tuf-url and --tuf-root go together');
+  });
+
+  it('prints a TUF repository’s trusted root without keeping it (--tuf-url without --refresh, as gh)', async () => {
+    const cache = mkdtempSync(join(dir, 'cache-'));
+    const result = await runCli(['trusted-root', '--tuf-url', tuf.url, '--tuf-root', tuf.rootPath], dir, env(cache));
+    expect(result.status, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual(stack.trustedRoot);
+    expect(() => statSync(join(cache, 'trusted-roots'))).toThrow();
+  });
+});
