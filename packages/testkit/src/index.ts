@@ -1,5 +1,6 @@
 export * from './acme';
 export * from './github-fake';
+export * from './github-graphql';
 export * from './oidc-issuer';
 export * from './process';
 export * from './runner';
