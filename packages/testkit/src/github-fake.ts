@@ -16,6 +16,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compress as compressSnappy } from 'snappyjs';
 import examples from './__fixtures__/github-examples.json' with { type: 'json' };
+import { answerGraphQL } from './github-graphql';
 
 // ── State: what a test writes ─────────────────────────────────────────────────────────────────────────────────
 
@@ -1279,6 +1280,12 @@ const ACCOUNT_ROUTES: AccountRoute[] = [
       const bytes = Buffer.from(JSON.stringify(attestation.bundle), 'utf8');
       return { status: 200, body: null, raw: Buffer.from(compressSnappy(new Uint8Array(bytes))) };
     },
+  },
+  {
+    // GitHub's GraphQL API: the query executed against GitHub's own schema over this state (github-graphql.ts).
+    method: 'POST',
+    template: '/graphql',
+    handle: ({ state, body, api, authenticated }) => answerGraphQL(state, body, api, authenticated),
   },
   {
     method: 'GET',
