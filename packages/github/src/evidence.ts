@@ -102,6 +102,169 @@ export async function collectReviewEvidence(
   client: GitHubClient,
   request: ReviewEvidenceRequest,
 ): Promise<ReviewEvidence> {
+  const { owner, repo, evidence } = startEvidence(request);
+  const { commit } = evidence;
+  const github = new RepositoryReads(client, owner, repo, evidence.gaps);
+
+  // 1. The pull request merged as C, and the repository's default branch.
+  const [associated, repository] = await Promise.all([
+    github.list('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', { commit_sha: commit }),
+    github.get('GET /repos/{owner}/{repo}', {}),
+  ]);
+  if (repository) evidence.defaultBranch = repository.default_branch;
+  if (!associated) return evidence;
+  const number = pullRequestMergedAs(
+    evidence,
+    associated.map((pr) => ({
+      number: pr.number,
+      url: pr.html_url,
+      merged: pr.merged_at !== null,
+      mergeCommitSha: pr.merge_commit_sha ?? null,
+      baseRepository: pr.base.repo.full_name,
+    })),
+  );
+  if (number === undefined) return evidence;
+
+  // 2. Everything about it, read concurrently.
+  const [pr, mergeCommit, listedCommits, reviews, timeline] = await Promise.all([
+    github.get('GET /repos/{owner}/{repo}/pulls/{pull_number}', { pull_number: number }),
+    github.get('GET /repos/{owner}/{repo}/commits/{ref}', { ref: commit }),
+    github.list('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', { pull_number: number }),
+    github.list('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { pull_number: number }),
+    github.list('GET /repos/{owner}/{repo}/issues/{issue_number}/timeline', { issue_number: number }),
+  ]);
+  if (!pr) return evidence;
+  const facts: PullRequestFacts = {
+    number,
+    url: pr.html_url,
+    title: pr.title,
+    author: accountOf(pr.user),
+    mergedBy: accountOf(pr.merged_by),
+    merged: pr.merged,
+    mergedAt: pr.merged_at,
+    mergeCommitSha: pr.merge_commit_sha,
+    createdAt: pr.created_at,
+    headSha: pr.head.sha,
+    headRef: pr.head.ref,
+    headRepository: pr.head.repo?.full_name,
+    baseRef: pr.base.ref,
+    commitCount: pr.commits,
+    commits: listedCommits && (listedCommits as ApiCommit[]).map(commitFactsOf),
+    mergeCommit: mergeCommit && commitFactsOf(mergeCommit as ApiCommit),
+    reviews: reviews?.map((review) => ({
+      id: review.id,
+      reviewer: review.user ? (accountOf(review.user) ?? null) : null,
+      state: review.state,
+      commitId: review.commit_id,
+      submittedAt: review.submitted_at,
+    })),
+    timeline: timeline && timelineFactsOf(timeline as RestTimelineEvent[]),
+  };
+  // 3–7, with the activity feed and the people behind the reviews read concurrently.
+  return assembleEvidence(evidence, request, facts, {
+    activity: (activityRequest) => activityOf(client, evidence.gaps, activityRequest),
+    people: async (reviewers, approvers) => {
+      const [permissions, profiles] = await Promise.all([
+        Promise.all(reviewers.map((login) => github.permission(login))),
+        Promise.all(approvers.map((account) => github.profile(account))),
+      ]);
+      return {
+        permissions: new Map(reviewers.map((login, i) => [login, permissions[i]])),
+        profiles: profiles.filter((profile): profile is AccountProfile => profile !== undefined),
+      };
+    },
+  });
+}
+
+// ── What either API tells, in one shape ──────────────────────────────────────────────────────────────────────
+
+/** One commit as either API shows it: what the model and the merge-method decision need. */
+export interface CommitFacts {
+  sha: string;
+  /** Empty when not read (only the merge commit's parents decide anything). */
+  parents: string[];
+  author: GitSignature | null;
+  committer: GitSignature | null;
+  /** The accounts GitHub linked to the author's and committer's e-mails. */
+  authorAccount: GitHubAccount | undefined;
+  committerAccount: GitHubAccount | undefined;
+  message: string;
+}
+
+export interface GitSignature {
+  name?: string;
+  email?: string;
+  /** ISO 8601, UTC (`2026-03-02T09:00:00Z`), as the REST API writes it. */
+  date?: string;
+}
+
+/** A review as either API shows it, before it is judged usable. */
+export interface ReviewFacts {
+  id: number;
+  /** `null`: a deleted account. */
+  reviewer: GitHubAccount | null;
+  state: string;
+  /** `null` when GitHub no longer knows the commit. */
+  commitId: string | null;
+  /** Absent for a pending review. */
+  submittedAt?: string;
+}
+
+/** A timeline event that matters here: a base change or a force push of the head branch. */
+export interface TimelineFacts {
+  event: 'base_ref_changed' | 'head_ref_force_pushed';
+  actor: GitHubAccount | undefined;
+  createdAt: string;
+}
+
+/**
+ * The pull request merged as C, as read from either API. A list that could not be read is undefined (its read
+ * already recorded the gap).
+ */
+export interface PullRequestFacts {
+  number: number;
+  url: string;
+  title: string;
+  author: GitHubAccount | undefined;
+  mergedBy: GitHubAccount | undefined;
+  merged: boolean;
+  mergedAt: string | null;
+  mergeCommitSha: string | null;
+  createdAt: string;
+  headSha: string;
+  headRef: string;
+  /** `owner/name`; undefined when GitHub no longer knows it (a deleted fork). */
+  headRepository: string | undefined;
+  baseRef: string;
+  /** How many commits GitHub says the pull request has. */
+  commitCount: number;
+  commits: CommitFacts[] | undefined;
+  /** The built commit C itself. */
+  mergeCommit: CommitFacts | undefined;
+  reviews: ReviewFacts[] | undefined;
+  timeline: TimelineFacts[] | undefined;
+}
+
+/** Each reviewer's permission (undefined: not known, its read recorded the gap) and the approvers' public profiles. */
+export interface ReviewPeople {
+  permissions: Map<string, RepositoryPermission | undefined>;
+  profiles: AccountProfile[];
+}
+
+/** The reads that follow once the pull request is known, each path's own. */
+export interface FollowingReads {
+  /** The activity feed of the pull request's head branch and of the built branch. */
+  activity: (request: ActivityRequest) => Promise<ActivityEvidence>;
+  /** Each reviewer's permission and each approver's public profile. */
+  people: (reviewers: string[], approvers: GitHubAccount[]) => Promise<ReviewPeople>;
+}
+
+/** The evidence as nothing has been read yet; throws on a malformed request (a caller's bug). */
+export function startEvidence(request: ReviewEvidenceRequest): {
+  owner: string;
+  repo: string;
+  evidence: ReviewEvidence;
+} {
   const [owner, repo] = parseRepository(request.repository);
   const commit = request.commit.toLowerCase();
   if (!/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(commit)) {
@@ -117,148 +280,156 @@ export async function collectReviewEvidence(
     lastPush: { accounts: [], people: [], source: 'head-commit' },
     permissions: {},
   };
-  const github = new RepositoryReads(client, owner, repo, evidence.gaps);
+  return { owner, repo, evidence };
+}
 
-  // 1. The pull request merged as C, and the repository's default branch.
-  const [associated, repository] = await Promise.all([
-    github.list('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', { commit_sha: commit }),
-    github.get('GET /repos/{owner}/{repo}', {}),
-  ]);
-  if (repository) evidence.defaultBranch = repository.default_branch;
-  if (!associated) return evidence;
-  const inRepository = associated.filter(
-    (pr) => pr.base.repo.full_name.toLowerCase() === request.repository.toLowerCase(),
-  );
-  const mergedAsCommit = inRepository.filter((pr) => pr.merge_commit_sha === commit && pr.merged_at !== null);
+/**
+ * Of the pull requests GitHub associates with C, the number of the one merged as C in this repository; the others
+ * are recorded, and more than one claiming C is a gap. Undefined: none (or a gap).
+ */
+export function pullRequestMergedAs(
+  evidence: ReviewEvidence,
+  associated: { number: number; url: string; merged: boolean; mergeCommitSha: string | null; baseRepository: string }[],
+): number | undefined {
+  const inRepository = associated.filter((pr) => pr.baseRepository.toLowerCase() === evidence.repository.toLowerCase());
+  const mergedAsCommit = inRepository.filter((pr) => pr.mergeCommitSha === evidence.commit && pr.merged);
   const others = inRepository.filter((pr) => !mergedAsCommit.includes(pr));
   if (others.length > 0) {
-    evidence.associatedPullRequests = others.map((pr) => ({
-      number: pr.number,
-      url: pr.html_url,
-      merged: pr.merged_at !== null,
-      mergeCommitSha: pr.merge_commit_sha ?? null,
+    evidence.associatedPullRequests = others.map(({ number, url, merged, mergeCommitSha }) => ({
+      number,
+      url,
+      merged,
+      mergeCommitSha,
     }));
   }
-  if (mergedAsCommit.length === 0) return evidence;
+  if (mergedAsCommit.length === 0) return undefined;
   if (mergedAsCommit.length > 1) {
     const numbers = mergedAsCommit.map((pr) => `#${pr.number}`).join(', ');
-    evidence.gaps.push(`more than one pull request claims to be merged as ${commit}: ${numbers}`);
-    return evidence;
+    evidence.gaps.push(`more than one pull request claims to be merged as ${evidence.commit}: ${numbers}`);
+    return undefined;
   }
-  const number = mergedAsCommit[0]!.number;
+  return mergedAsCommit[0]!.number;
+}
 
-  // 2. Everything about it, read concurrently.
-  const [pr, mergeCommit, listedCommits, reviews, timeline] = await Promise.all([
-    github.get('GET /repos/{owner}/{repo}/pulls/{pull_number}', { pull_number: number }),
-    github.get('GET /repos/{owner}/{repo}/commits/{ref}', { ref: commit }),
-    github.list('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', { pull_number: number }),
-    github.list('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { pull_number: number }),
-    github.list('GET /repos/{owner}/{repo}/issues/{issue_number}/timeline', { issue_number: number }),
-  ]);
-  if (!pr) return evidence;
-  if (!pr.merged || pr.merge_commit_sha !== commit || !pr.merged_at) {
-    evidence.gaps.push(
-      `pull request #${number} is not merged as ${commit} (merged: ${pr.merged}, merge_commit_sha: ${pr.merge_commit_sha})`,
-    );
+/**
+ * Why the pull request cannot be judged as the one merged as C — not merged as C, or its author unknown to GitHub —
+ * or undefined when it can. Checked before anything else about it is judged or read.
+ */
+export function mergeProblemOf(pr: PullRequestFacts, commit: string): string | undefined {
+  if (!pr.merged || pr.mergeCommitSha !== commit || !pr.mergedAt) {
+    return `pull request #${pr.number} is not merged as ${commit} (merged: ${pr.merged}, merge_commit_sha: ${pr.mergeCommitSha})`;
+  }
+  if (!pr.author) return `pull request #${pr.number} has no author account (deleted user)`;
+  return undefined;
+}
+
+/** What the activity feed is read for, from the pull request and the ref the build ran on. */
+export function activityRequestOf(request: ReviewEvidenceRequest, pr: PullRequestFacts): ActivityRequest {
+  return {
+    number: pr.number,
+    headRepository: pr.headRepository,
+    headRef: pr.headRef,
+    createdAt: pr.createdAt,
+    mergedAt: pr.mergedAt ?? '',
+    builtRepository: request.repository,
+    builtRef: request.ref?.startsWith('refs/heads/') ? request.ref : `refs/heads/${pr.baseRef}`,
+    commit: request.commit.toLowerCase(),
+  };
+}
+
+/** Steps 3–7 of the evidence, the same for both APIs: from the pull request's facts and the reads that follow. */
+export async function assembleEvidence(
+  evidence: ReviewEvidence,
+  request: ReviewEvidenceRequest,
+  pr: PullRequestFacts,
+  reads: FollowingReads,
+): Promise<ReviewEvidence> {
+  const { commit } = evidence;
+  const { number } = pr;
+  const problem = mergeProblemOf(pr, commit);
+  if (problem) {
+    evidence.gaps.push(problem);
     return evidence;
   }
-  const author = accountOf(pr.user);
-  if (!author) {
-    evidence.gaps.push(`pull request #${number} has no author account (deleted user)`);
-    return evidence;
-  }
-  const mergedBy = accountOf(pr.merged_by);
-  const headRepository = pr.head.repo?.full_name;
   const pullRequest = {
     number,
-    url: pr.html_url,
+    url: pr.url,
     title: pr.title,
-    author,
-    headSha: pr.head.sha,
-    headRef: pr.head.ref,
-    ...(headRepository && { headRepository }),
+    author: pr.author!,
+    headSha: pr.headSha,
+    headRef: pr.headRef,
+    ...(pr.headRepository && { headRepository: pr.headRepository }),
     mergeCommitSha: commit,
-    createdAt: pr.created_at,
-    mergedAt: pr.merged_at,
-    ...(mergedBy && { mergedBy }),
-    baseRef: pr.base.ref,
+    createdAt: pr.createdAt,
+    mergedAt: pr.mergedAt!,
+    ...(pr.mergedBy && { mergedBy: pr.mergedBy }),
+    baseRef: pr.baseRef,
     // Retargeting a pull request changes its diff without a new commit: approvals before it approved another diff.
-    baseChanges: ((timeline ?? []) as TimelineEvent[])
-      .filter((e) => e.event === 'base_ref_changed' && typeof e.created_at === 'string')
-      .map((e) => ({ at: e.created_at!, actor: accountOf(e.actor) ?? null }))
+    baseChanges: (pr.timeline ?? [])
+      .filter((e) => e.event === 'base_ref_changed')
+      .map((e) => ({ at: e.createdAt, actor: e.actor ?? null }))
       .sort((a, b) => Date.parse(a.at) - Date.parse(b.at)),
   };
 
   // 3. Commits: every one the API lists, and a gap when it lists fewer than the pull request has.
-  const apiCommits = (listedCommits ?? []) as ApiCommit[];
-  evidence.commits = apiCommits.map(pullRequestCommitOf);
-  if (listedCommits && listedCommits.length < pr.commits) {
+  const commits = pr.commits ?? [];
+  evidence.commits = commits.map(pullRequestCommitOf);
+  if (pr.commits && pr.commits.length < pr.commitCount) {
     evidence.gaps.push(
-      `pull request #${number} has ${pr.commits} commits but the API listed ${listedCommits.length} (it lists at most 250): the authors of the others are unknown`,
+      `pull request #${number} has ${pr.commitCount} commits but the API listed ${pr.commits.length} (it lists at most 250): the authors of the others are unknown`,
     );
   }
-  const head = apiCommits.find((c) => c.sha === pr.head.sha);
-  if (listedCommits && !head) {
-    evidence.gaps.push(`the head commit ${pr.head.sha} of pull request #${number} is not among its listed commits`);
+  const head = commits.find((c) => c.sha === pr.headSha);
+  if (pr.commits && !head) {
+    evidence.gaps.push(`the head commit ${pr.headSha} of pull request #${number} is not among its listed commits`);
   }
 
   // 4. How it was merged, and who the merge commit's own message says co-authored it. The model has no "unknown" merge
   // method: the pull request is recorded only once it is known.
-  if (mergeCommit) {
-    evidence.mergeCommitCoAuthors = coAuthorsOf(mergeCommit.commit.message);
-    const method = mergeMethodOf(shapeOf(mergeCommit as ApiCommit), head && shapeOf(head), apiCommits, pr.head.sha);
+  if (pr.mergeCommit) {
+    evidence.mergeCommitCoAuthors = coAuthorsOf(pr.mergeCommit.message);
+    const method = mergeMethodOf(pr.mergeCommit, head, commits, pr.headSha);
     if (typeof method === 'string') {
       evidence.pullRequest = { ...pullRequest, mergeMethod: method };
     } else {
       evidence.gaps.push(
-        `pull request #${number} (${pr.html_url}) was merged as ${commit} by an unknown merge method: ${method.unknown}`,
+        `pull request #${number} (${pr.url}) was merged as ${commit} by an unknown merge method: ${method.unknown}`,
       );
     }
   }
 
   // 5. Reviews, every page.
-  for (const review of reviews ?? []) {
+  for (const review of pr.reviews ?? []) {
     const mapped = reviewOf(review);
     if (typeof mapped === 'string') evidence.gaps.push(mapped);
     else if (mapped) evidence.reviews.push(mapped);
   }
 
-  // 6. Who pushed to the head branch and how C reached the built branch (the activity feed), and the last push: the
-  // feed's last head push, else the guess from the timeline and the head commit.
-  const builtBranchRef = request.ref?.startsWith('refs/heads/') ? request.ref : `refs/heads/${pr.base.ref}`;
-  evidence.activity = await activityOf(client, evidence.gaps, {
-    number,
-    headRepository,
-    headRef: pr.head.ref,
-    createdAt: pr.created_at,
-    mergedAt: pr.merged_at,
-    builtRepository: request.repository,
-    builtRef: builtBranchRef,
-    commit,
-  });
-  if (head && timeline) {
-    evidence.lastPush = lastPushOf(timeline as TimelineEvent[], pullRequestCommitOf(head), pr.merged_at, evidence.gaps);
-  }
-  const lastHeadPush = evidence.activity.available ? evidence.activity.headPushes.at(-1) : undefined;
-  if (lastHeadPush) {
-    evidence.lastPush = { accounts: lastHeadPush.actor ? [lastHeadPush.actor] : [], people: [], source: 'activity' };
-  }
-
-  // 7. Each reviewer's permission on the repository, and each approver's public profile.
+  // 6 and 7, concurrently: who pushed to the head branch and how C reached the built branch (the activity feed); each
+  // reviewer's permission on the repository and each approver's public profile.
   const reviewers = [...new Set(evidence.reviews.map((r) => r.reviewer.login))];
   const approvers = new Map<string, GitHubAccount>();
   for (const review of evidence.reviews) {
     if (review.state === 'APPROVED') approvers.set(review.reviewer.login.toLowerCase(), review.reviewer);
   }
-  const [permissions, profiles] = await Promise.all([
-    Promise.all(reviewers.map((login) => github.permission(login))),
-    Promise.all([...approvers.values()].map((account) => github.profile(account))),
+  const [activity, people] = await Promise.all([
+    reads.activity(activityRequestOf(request, pr)),
+    reads.people(reviewers, [...approvers.values()]),
   ]);
-  for (const [i, login] of reviewers.entries()) {
-    const permission = permissions[i];
+  // The last push: the feed's last head push, else the guess from the timeline and the head commit.
+  evidence.activity = activity;
+  if (head && pr.timeline) {
+    evidence.lastPush = lastPushOf(pr.timeline, pullRequestCommitOf(head), pr.mergedAt!, evidence.gaps);
+  }
+  const lastHeadPush = activity.available ? activity.headPushes.at(-1) : undefined;
+  if (lastHeadPush) {
+    evidence.lastPush = { accounts: lastHeadPush.actor ? [lastHeadPush.actor] : [], people: [], source: 'activity' };
+  }
+  for (const login of reviewers) {
+    const permission = people.permissions.get(login);
     if (permission) evidence.permissions[login] = permission;
   }
-  evidence.profiles = profiles.filter((profile): profile is AccountProfile => profile !== undefined);
+  evidence.profiles = people.profiles;
   return evidence;
 }
 
@@ -416,23 +587,45 @@ function accountOf(user: ApiAccount | Record<string, never>): GitHubAccount | un
   return { login: user.login, id: user.id, type: user.type ?? 'User' };
 }
 
-function personOf(
-  signature: { name?: string; email?: string } | null,
-  account: ApiAccount | Record<string, never>,
-): GitPerson {
+function commitFactsOf(commit: ApiCommit): CommitFacts {
+  return {
+    sha: commit.sha,
+    parents: commit.parents.map((p) => p.sha),
+    author: commit.commit.author,
+    committer: commit.commit.committer,
+    authorAccount: accountOf(commit.author),
+    committerAccount: accountOf(commit.committer),
+    message: commit.commit.message,
+  };
+}
+
+interface RestTimelineEvent {
+  event?: string;
+  actor?: ApiAccount;
+  created_at?: string;
+}
+
+function timelineFactsOf(timeline: RestTimelineEvent[]): TimelineFacts[] {
+  return timeline.flatMap((e) =>
+    (e.event === 'base_ref_changed' || e.event === 'head_ref_force_pushed') && typeof e.created_at === 'string'
+      ? [{ event: e.event, actor: accountOf(e.actor), createdAt: e.created_at }]
+      : [],
+  );
+}
+
+function personOf(signature: GitSignature | null, account: GitHubAccount | undefined): GitPerson {
   const person: GitPerson = { name: signature?.name ?? '', email: signature?.email ?? '' };
-  const linked = accountOf(account);
-  if (linked) person.account = linked;
+  if (account) person.account = account;
   return person;
 }
 
-function pullRequestCommitOf(commit: ApiCommit): PullRequestCommit {
+function pullRequestCommitOf(commit: CommitFacts): PullRequestCommit {
   return {
     sha: commit.sha,
-    author: personOf(commit.commit.author, commit.author),
-    committer: personOf(commit.commit.committer, commit.committer),
-    coAuthors: coAuthorsOf(commit.commit.message),
-    committedAt: commit.commit.committer?.date ?? '',
+    author: personOf(commit.author, commit.authorAccount),
+    committer: personOf(commit.committer, commit.committerAccount),
+    coAuthors: coAuthorsOf(commit.message),
+    committedAt: commit.committer?.date ?? '',
   };
 }
 
@@ -450,15 +643,6 @@ export function coAuthorsOf(message: string): { name: string; email: string }[] 
     coAuthors.push({ name: name!, email: email! });
   }
   return coAuthors;
-}
-
-function shapeOf(commit: ApiCommit): CommitShape {
-  return {
-    sha: commit.sha,
-    parents: commit.parents.map((p) => p.sha),
-    author: commit.commit.author,
-    message: commit.commit.message,
-  };
 }
 
 /** The merge method, read from the merge commit's shape (see the header); `{ unknown }` says why it cannot be told. */
@@ -489,15 +673,9 @@ export function mergeMethodOf(
 }
 
 /** A review in the model; a string is a gap; undefined is a review that cannot matter (see below). */
-function reviewOf(review: {
-  id: number;
-  user: ApiAccount;
-  state: string;
-  commit_id: string | null;
-  submitted_at?: string;
-}): Review | string | undefined {
+function reviewOf(review: ReviewFacts): Review | string | undefined {
   if (!REVIEW_STATES.has(review.state)) return `review ${review.id} has unknown state "${review.state}"`;
-  const reviewer = accountOf(review.user);
+  const reviewer = review.reviewer;
   if (!reviewer) {
     // A deleted account's comment cannot count nor block; its approval or objection is evidence we cannot place.
     return review.state === 'APPROVED' || review.state === 'CHANGES_REQUESTED'
@@ -509,34 +687,28 @@ function reviewOf(review: {
     reviewer,
     state: review.state as ReviewState,
     // null when GitHub no longer knows the commit: it then matches no head.
-    commitId: review.commit_id ?? '',
-    submittedAt: review.submitted_at ?? '',
+    commitId: review.commitId ?? '',
+    submittedAt: review.submittedAt ?? '',
   };
-}
-
-interface TimelineEvent {
-  event?: string;
-  actor?: ApiAccount;
-  created_at?: string;
 }
 
 /** Who pushed last: the latest force push when newer than the head commit, else the head's author and committer. */
 function lastPushOf(
-  timeline: TimelineEvent[],
+  timeline: TimelineFacts[],
   head: PullRequestCommit,
   mergedAt: string,
   gaps: string[],
 ): ReviewEvidence['lastPush'] {
   const forcePushes = timeline
-    .filter((e) => e.event === 'head_ref_force_pushed' && typeof e.created_at === 'string')
-    .sort((a, b) => Date.parse(a.created_at!) - Date.parse(b.created_at!));
+    .filter((e) => e.event === 'head_ref_force_pushed')
+    .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
   const latest = forcePushes.at(-1);
   // A committer date after the merge is forged: it then cannot place the head after any force push.
   const committed = Date.parse(head.committedAt);
   const headTime = committed > Date.parse(mergedAt) ? Number.NEGATIVE_INFINITY : committed;
-  if (latest && !(Date.parse(latest.created_at!) <= headTime)) {
-    const actor = accountOf(latest.actor);
-    if (!actor) gaps.push(`the last force push (${latest.created_at}) has no actor account`);
+  if (latest && !(Date.parse(latest.createdAt) <= headTime)) {
+    const actor = latest.actor;
+    if (!actor) gaps.push(`the last force push (${latest.createdAt}) has no actor account`);
     return { accounts: actor ? [actor] : [], people: [], source: 'head_ref_force_pushed' };
   }
   const accounts = new Map<string, GitHubAccount>();
@@ -548,7 +720,7 @@ function lastPushOf(
 
 // ── The activity feed ─────────────────────────────────────────────────────────────────────────────────────────
 
-interface ActivityRequest {
+export interface ActivityRequest {
   number: number;
   /** `owner/name`; undefined when GitHub no longer knows it (a deleted fork). */
   headRepository: string | undefined;
@@ -564,8 +736,15 @@ interface ActivityRequest {
 /**
  * The head branch's pushes in the pull request's window and the built commit's arrivals on the built branch (see the
  * header). A failed read makes the feed unavailable, with the reason; a window 10 pages did not cover is a gap.
+ * `oneRead`: when both branches are in one repository, read its whole feed's first page first — a quiet repository's
+ * page holds both windows, one request instead of two — and each branch's own feed only for a window it did not cover.
  */
-async function activityOf(client: GitHubClient, gaps: string[], request: ActivityRequest): Promise<ActivityEvidence> {
+export async function activityOf(
+  client: GitHubClient,
+  gaps: string[],
+  request: ActivityRequest,
+  options: { oneRead?: boolean } = {},
+): Promise<ActivityEvidence> {
   if (!request.headRepository) {
     return {
       available: false,
@@ -574,20 +753,28 @@ async function activityOf(client: GitHubClient, gaps: string[], request: Activit
   }
   const createdAt = Date.parse(request.createdAt);
   const mergedAt = Date.parse(request.mergedAt);
-  const [head, built] = await Promise.all([
-    readActivity(client, request.headRepository, `refs/heads/${request.headRef}`, {
+  const windows: [FeedWindow, FeedWindow] = [
+    {
+      repository: request.headRepository,
+      ref: `refs/heads/${request.headRef}`,
       reached: (entry) => BRANCH_BOUNDS.has(entry.activityType) && Date.parse(entry.timestamp) <= createdAt,
       what: `the branch's creation before pull request #${request.number} was opened`,
-    }),
-    readActivity(client, request.builtRepository, request.builtRef, {
+    },
+    {
+      repository: request.builtRepository,
+      ref: request.builtRef,
       reached: (entry) => Date.parse(entry.timestamp) < mergedAt - DAY_MS,
       what: `a day before the merge (${request.mergedAt})`,
-    }),
-  ]);
-  const unreadable = [head, built].flatMap((read) => ('unreadable' in read ? [read.unreadable] : []));
+    },
+  ];
+  const together = options.oneRead && windows[0].repository.toLowerCase() === windows[1].repository.toLowerCase();
+  const [head, built] = together
+    ? await readActivityOnce(client, windows)
+    : await Promise.all(windows.map((window) => readActivity(client, window)));
+  const unreadable = [head!, built!].flatMap((read) => ('unreadable' in read ? [read.unreadable] : []));
   if (unreadable.length > 0) return { available: false, reason: unreadable.join('; ') };
-  const uncovered = [head, built].flatMap((read) => ('uncovered' in read ? [read.uncovered] : []));
-  if (!('entries' in head) || !('entries' in built) || uncovered.length > 0) {
+  const uncovered = [head!, built!].flatMap((read) => ('uncovered' in read ? [read.uncovered] : []));
+  if (!('entries' in head!) || !('entries' in built!) || uncovered.length > 0) {
     gaps.push(...uncovered);
     return { available: false, reason: uncovered.join('; ') };
   }
@@ -599,27 +786,33 @@ async function activityOf(client: GitHubClient, gaps: string[], request: Activit
   return { available: true, headPushes, builtCommitArrivals };
 }
 
+/** A ref's entries in the feed from now back to the first entry that `reached` the window's end (included). */
+interface FeedWindow {
+  /** `owner/name`. */
+  repository: string;
+  /** `refs/heads/…`. */
+  ref: string;
+  reached: (entry: RefActivity) => boolean;
+  /** The window's end, in words (for a gap). */
+  what: string;
+}
+
 /**
  * One read of a ref's feed: its entries newest first, back to the first that reaches the window's end (included) or
  * to the feed's end; else why it could not be read, or which window 10 pages did not cover (both naming the request).
  */
 type FeedRead = { entries: RefActivity[] } | { unreadable: string } | { uncovered: string };
 
-async function readActivity(
-  client: GitHubClient,
-  repository: string,
-  ref: string,
-  until: { reached: (entry: RefActivity) => boolean; what: string },
-): Promise<FeedRead> {
-  const [owner, repo] = repository.split('/') as [string, string];
-  const request = `GET /repos/${repository}/activity?ref=${ref}`;
+async function readActivity(client: GitHubClient, window: FeedWindow): Promise<FeedRead> {
+  const [owner, repo] = window.repository.split('/') as [string, string];
+  const request = `GET /repos/${window.repository}/activity?ref=${window.ref}`;
   const entries: RefActivity[] = [];
   let pages = 0;
   try {
     const feed = client.paginate.iterator('GET /repos/{owner}/{repo}/activity', {
       owner,
       repo,
-      ref,
+      ref: window.ref,
       direction: 'desc',
       per_page: PER_PAGE,
     });
@@ -628,11 +821,11 @@ async function readActivity(
       for (const item of response.data) {
         const entry = refActivityOf(item);
         entries.push(entry);
-        if (until.reached(entry)) return { entries };
+        if (window.reached(entry)) return { entries };
       }
       if (pages >= MAX_ACTIVITY_PAGES && /rel="next"/.test(response.headers.link ?? '')) {
         return {
-          uncovered: `${request}: ${MAX_ACTIVITY_PAGES} pages of ${PER_PAGE} entries did not reach ${until.what}`,
+          uncovered: `${request}: ${MAX_ACTIVITY_PAGES} pages of ${PER_PAGE} entries did not reach ${window.what}`,
         };
       }
     }
@@ -641,6 +834,42 @@ async function readActivity(
     return { unreadable: `${request}: ${failureOf(error)}` };
   }
   return { entries };
+}
+
+/**
+ * The windows of one repository's refs from the first page of its whole feed (newest first, every ref): a window that
+ * page reached — or every window, when the page is the whole feed — is exactly what its ref's own feed would give (the
+ * ref's entries are the same, in the same order); any other is read from its ref's own feed.
+ */
+async function readActivityOnce(client: GitHubClient, windows: FeedWindow[]): Promise<FeedRead[]> {
+  const repository = windows[0]!.repository;
+  const [owner, repo] = repository.split('/') as [string, string];
+  let page: { entries: RefActivity[]; complete: boolean };
+  try {
+    const response = await client.request('GET /repos/{owner}/{repo}/activity', {
+      owner,
+      repo,
+      direction: 'desc',
+      per_page: PER_PAGE,
+    });
+    const items = response.data as Parameters<typeof refActivityOf>[0][];
+    page = { entries: items.map(refActivityOf), complete: !/rel="next"/.test(response.headers.link ?? '') };
+  } catch (error) {
+    if (!isApiFailure(error)) throw error;
+    const unreadable = `GET /repos/${repository}/activity: ${failureOf(error)}`;
+    return windows.map(() => ({ unreadable }));
+  }
+  return Promise.all(
+    windows.map((window) => {
+      const entries: RefActivity[] = [];
+      for (const entry of page.entries) {
+        if (entry.ref !== window.ref) continue;
+        entries.push(entry);
+        if (window.reached(entry)) return { entries };
+      }
+      return page.complete ? { entries } : readActivity(client, window);
+    }),
+  );
 }
 
 function refActivityOf(item: {
