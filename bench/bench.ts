@@ -44,6 +44,9 @@ const { values: options } = parseArgs({
     out: { type: 'string' },
     root: { type: 'string' },
     'hash-child': { type: 'string' },
+    // While working on one figure: measure only these (comma-separated: actions, hash, gate, batch); the others are
+    // left out of the results (null), and the run is no record of the others.
+    only: { type: 'string' },
   },
 });
 const root = resolve(options.root ?? process.cwd());
@@ -71,8 +74,17 @@ const mode: Mode = options.tiny
       artifacts: 1000,
       hashBytes: 1024 * 1024 * 1024,
       cacheDir: join(root, 'bench', '.cache'),
-      out: resolve(options.out ?? join(root, 'bench', 'results.json')),
+      // A partial run (--only) is no record: it never replaces bench/results.json unless told to.
+      out: resolve(
+        options.out ??
+          (options.only
+            ? join(mkdtempSync(join(tmpdir(), 'twokey-bench-')), 'results.json')
+            : join(root, 'bench', 'results.json')),
+      ),
     };
+
+const only = options.only ? new Set(options.only.split(',')) : undefined;
+const wanted = (part: 'actions' | 'hash' | 'gate' | 'batch') => !only || only.has(part);
 
 const benchStarted = performance.now();
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -99,23 +111,29 @@ if (mode.name === 'full' || !existsSync(join(root, 'packages', 'cli', 'dist', 't
 }
 
 const actions = bundledActions();
-const distKb = await figure('dist_kb', () =>
-  Object.fromEntries(actions.map((a) => [a.name, round(statSync(a.main).size / 1024, 1)])),
-);
-const coldStart = await figure('action_cold_start_ms', () => actionColdStarts(actions));
-const hash = await figure('hash', () => hashFigures());
-const corpus = await figure('corpus', () => corpusFor());
+const distKb = wanted('actions')
+  ? await figure('dist_kb', () =>
+      Object.fromEntries(actions.map((a) => [a.name, round(statSync(a.main).size / 1024, 1)])),
+    )
+  : null;
+const coldStart = wanted('actions') ? await figure('action_cold_start_ms', () => actionColdStarts(actions)) : null;
+const hash = wanted('hash') ? await figure('hash', () => hashFigures()) : null;
+const corpus = wanted('gate') || wanted('batch') ? await figure('corpus', () => corpusFor()) : null;
 const verifyAvailable = twokeyVerifyAvailable();
-const gate = await figure('gate_ratio_vs_sigstore_js', () => {
-  if (!verifyAvailable) throw new Error(VERIFY_UNAVAILABLE);
-  if (!corpus) throw new Error('no corpus (see errors.corpus)');
-  return gateFigures(corpus);
-});
-const batch = await figure('batch_speedup_vs_sigstore_js', () => {
-  if (!verifyAvailable) throw new Error(VERIFY_UNAVAILABLE);
-  if (!corpus) throw new Error('no corpus (see errors.corpus)');
-  return batchFigures(corpus);
-});
+const gate = !wanted('gate')
+  ? null
+  : await figure('gate_ratio_vs_sigstore_js', () => {
+      if (!verifyAvailable) throw new Error(VERIFY_UNAVAILABLE);
+      if (!corpus) throw new Error('no corpus (see errors.corpus)');
+      return gateFigures(corpus);
+    });
+const batch = !wanted('batch')
+  ? null
+  : await figure('batch_speedup_vs_sigstore_js', () => {
+      if (!verifyAvailable) throw new Error(VERIFY_UNAVAILABLE);
+      if (!corpus) throw new Error('no corpus (see errors.corpus)');
+      return batchFigures(corpus);
+    });
 
 const results = {
   date: new Date().toISOString(),

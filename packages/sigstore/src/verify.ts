@@ -35,6 +35,7 @@ import {
   type VerificationFailureCode,
 } from './error';
 import { verifyPrehashed } from './prehash';
+import { memoizeSignatureChecks } from './signature-memo';
 import { type TrustedRootMaterial, withPublicKey } from './trust';
 
 /** What the signer must be: an exact SAN or an anchored pattern, an exact issuer, and optional exact extensions. */
@@ -116,6 +117,7 @@ export class BundleVerifier {
     options: BundleVerifierOptions = {},
   ) {
     cacheDerEncodings();
+    memoizeSignatureChecks();
     if (trust.components && trust.components.length > 1) {
       this.delegates = trust.components.map((component) => new BundleVerifier(component, options));
     }
