@@ -4,7 +4,7 @@
 import { getOctokit } from '@actions/github';
 import { GitHub } from '@actions/github/lib/utils';
 import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
+import { type ThrottlingOptions, throttling } from '@octokit/plugin-throttling';
 
 export type GitHubClient = ReturnType<typeof getOctokit>;
 type OctokitPlugin = Parameters<typeof getOctokit>[2];
@@ -24,7 +24,18 @@ export interface GitHubClientOptions {
   retryDelayMs?: number;
   /** The longest wait for a rate limit to lift before giving up on the request. Default 60 s. */
   maxRateLimitWaitSeconds?: number;
+  /**
+   * The throttling plugin spaces POSTs — GraphQL queries included — a second apart, as GitHub asks of writes. A client
+   * that only reads, sending one GraphQL query at a time after the last has answered (the review evidence), turns
+   * that off: `readsOnly: true`.
+   */
+  readsOnly?: boolean;
 }
+
+/** A limiter in the shape the throttling plugin uses (a Bottleneck group's `key().schedule()`) that runs each job at once. */
+const UNSPACED = {
+  key: () => ({ schedule: <T>(_options: unknown, job: () => Promise<T>) => job() }),
+} as unknown as NonNullable<Extract<ThrottlingOptions, { onRateLimit: unknown }>['write']>;
 
 /** Time limit of each attempt. Registered before the retry plugin so every retry gets a fresh limit. */
 function attemptTimeout(timeoutMs: number): OctokitPlugin {
@@ -51,7 +62,11 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const clientOptions = {
     baseUrl: options.baseUrl.replace(/\/+$/, ''),
     retry: { retries, retryAfterBaseValue: options.retryDelayMs ?? 1000 },
-    throttle: { onRateLimit: waitForLimit, onSecondaryRateLimit: waitForLimit },
+    throttle: {
+      onRateLimit: waitForLimit,
+      onSecondaryRateLimit: waitForLimit,
+      ...(options.readsOnly && { write: UNSPACED }),
+    },
   };
   const plugins = [attemptTimeout(options.timeoutMs ?? 30_000), retry, throttling] as const;
   if (options.token) return getOctokit(options.token, clientOptions, ...plugins);
