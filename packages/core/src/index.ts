@@ -1,3 +1,5 @@
+export * from './break-glass';
+export * from './deploy-approval';
 export * from './digest';
 export * from './error';
 export * from './identity-pattern';
@@ -11,6 +13,7 @@ export * from './report';
 export * from './repository-binding';
 export * from './review';
 export * from './review-predicate';
+export * from './sarif';
 export * from './sign-decision';
 export * from './slsa-provenance';
 export * from './subjects';

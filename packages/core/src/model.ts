@@ -5,9 +5,10 @@
  * A check's outcome, in the words every report, summary and terminal shows: `pass`; `fail` (what it checks does not
  * hold); `not-evaluated` (what it needs is missing, e.g. no review attestation to compare commits with). Only `pass`
  * passes: a decision with any other check fails. The review rules and the sign stage's checks say `pass` or `fail`;
- * the deploy checks use all three.
+ * the deploy checks use all three, and `waived` for a review check a valid break-glass stands in for (which counts as
+ * passing, and is shown in capitals wherever the decision is).
  */
-export type CheckVerdict = 'pass' | 'fail' | 'not-evaluated';
+export type CheckVerdict = 'pass' | 'fail' | 'not-evaluated' | 'waived';
 
 /** One named check and its outcome. The report, the step summary and the exit code all come from these. */
 export interface Check {

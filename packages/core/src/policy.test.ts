@@ -64,7 +64,11 @@ describe('parsePolicy', () => {
         nonHumanCoAuthors: [],
         allowActivityFallback: false,
       },
-      deploy: { maxAgeSeconds: DEFAULT_MAX_AGE_SECONDS },
+      deploy: {
+        maxAgeSeconds: DEFAULT_MAX_AGE_SECONDS,
+        approvals: { min: 0, distinctFrom: ['author', 'contributors', 'pusher'], requirePreventSelfReview: false },
+        breakGlass: { maxDurationSeconds: 24 * 3600, minApprovers: 1 },
+      },
     });
     expect(DEFAULT_MAX_AGE_SECONDS).toBe(30 * 86400);
   });
@@ -85,6 +89,11 @@ deploy:
   trusted-root: public-good
   artifacts: [dist/app.tar.gz, "dist/*.whl"]
   repositories: [acme/app, acme/lib]
+  approvals:
+    min: 2
+    distinct-from: [author, code-approvers, requester, author]
+    require-prevent-self-review: true
+  break-glass: { max-duration: 4h, min-approvers: 2 }
 `,
       SOURCE,
     );
@@ -103,6 +112,8 @@ deploy:
       trustedRoot: 'public-good',
       artifacts: ['dist/app.tar.gz', 'dist/*.whl'],
       repositories: ['acme/app', 'acme/lib'],
+      approvals: { min: 2, distinctFrom: ['author', 'code-approvers', 'requester'], requirePreventSelfReview: true },
+      breakGlass: { maxDurationSeconds: 4 * 3600, minApprovers: 2 },
     });
   });
 

@@ -26,9 +26,13 @@ export interface Policy {
   /** The repository policy that tightened it (parseRepositoryPolicy), if any: its path and the sha256 of its text. */
   repository?: { source: string; digest: string };
   version: 1;
-  identities: { build: IdentityRule; sign: IdentityRule };
+  identities: { build: IdentityRule; sign: IdentityRule; deploy?: IdentityRule; breakGlass?: IdentityRule };
   review: ReviewRules;
   deploy: {
+    /** Approvals of the deploy job's environment the gate requires (deploy-approval.ts). */
+    approvals: DeployApprovalRules;
+    /** How a break-glass attestation may stand in for the review rules (break-glass.ts). */
+    breakGlass: { maxDurationSeconds: number; minApprovers: number };
     /** Oldest acceptable evidence, in seconds, from its verified signing time. */
     maxAgeSeconds: number;
     /** `public-good` or a path to a trusted_root.json, as written in the file. */
@@ -106,12 +110,36 @@ export const DEFAULT_REVIEW_RULES: ReviewRules = {
   allowActivityFallback: false,
 };
 
+/** Whom a deploy approver may not be (deploy.approvals.distinct-from). */
+export type DeployApproverExclusion = 'author' | 'contributors' | 'pusher' | 'code-approvers' | 'requester';
+
+export interface DeployApprovalRules {
+  min: number;
+  distinctFrom: DeployApproverExclusion[];
+  requirePreventSelfReview: boolean;
+}
+
+/** Default deploy.approvals: none required; when required, distinct from the change's author, contributors, pusher. */
+export const DEFAULT_DEPLOY_APPROVAL_RULES: DeployApprovalRules = {
+  min: 0,
+  distinctFrom: ['author', 'contributors', 'pusher'],
+  requirePreventSelfReview: false,
+};
+
+/** Default deploy.break-glass: a window of at most 24 hours, one approver besides the requester and the author. */
+export const DEFAULT_BREAK_GLASS_RULES = { maxDurationSeconds: 24 * 60 * 60, minApprovers: 1 };
+
 /** Default `deploy.max-age`: 30 days. */
 export const DEFAULT_MAX_AGE_SECONDS = 30 * 24 * 60 * 60;
 
 interface PolicyDocument {
   version: 1;
-  identities: { build: IdentityDocument; sign: IdentityDocument };
+  identities: {
+    build: IdentityDocument;
+    sign: IdentityDocument;
+    deploy?: IdentityDocument;
+    'break-glass'?: IdentityDocument;
+  };
   review?: {
     'min-approvals'?: number;
     'allow-bots'?: boolean;
@@ -125,6 +153,8 @@ interface PolicyDocument {
   deploy?: {
     'max-age'?: number | string;
     'trusted-root'?: string;
+    approvals?: { min?: number; 'distinct-from'?: DeployApproverExclusion[]; 'require-prevent-self-review'?: boolean };
+    'break-glass'?: { 'max-duration'?: number | string; 'min-approvers'?: number };
     artifacts?: string[];
     repositories?: string[];
   };
@@ -220,7 +250,25 @@ function policyFromDocument(document: PolicyDocument, read: PolicyData, text: st
   const problems: PolicyProblem[] = [];
   const build = identityRule(document.identities.build, 'identities.build', problems);
   const sign = identityRule(document.identities.sign, 'identities.sign', problems);
+  const deployDocument = document.identities.deploy;
+  const deployer = deployDocument && identityRule(deployDocument, 'identities.deploy', problems);
+  const breakGlassDocument = document.identities['break-glass'];
+  const breakGlass = breakGlassDocument && identityRule(breakGlassDocument, 'identities.break-glass', problems);
   if (problems.length === 0) problems.push(...overlappingIdentities(build, sign));
+  if (problems.length === 0 && breakGlass) {
+    // A fourth identity: the break-glass workflow may be neither the build nor the sign workflow.
+    problems.push(
+      ...overlappingIdentities(build, breakGlass, 'build', 'break-glass'),
+      ...overlappingIdentities(sign, breakGlass, 'sign', 'break-glass'),
+    );
+  }
+  if (problems.length === 0 && deployer) {
+    problems.push(
+      ...overlappingIdentities(build, deployer, 'build', 'deploy'),
+      ...overlappingIdentities(sign, deployer, 'sign', 'deploy'),
+      ...(breakGlass ? overlappingIdentities(deployer, breakGlass, 'deploy', 'break-glass') : []),
+    );
+  }
   problems.push(...documentGlobProblems(document));
   throwProblems(problems, read, source);
 
@@ -230,7 +278,7 @@ function policyFromDocument(document: PolicyDocument, read: PolicyData, text: st
     source,
     digest: sha256Hex(text),
     version: 1,
-    identities: { build, sign },
+    identities: { build, sign, ...(deployer && { deploy: deployer }), ...(breakGlass && { breakGlass }) },
     review: {
       minApprovals: review['min-approvals'] ?? DEFAULT_REVIEW_RULES.minApprovals,
       allowBots: review['allow-bots'] ?? DEFAULT_REVIEW_RULES.allowBots,
@@ -242,6 +290,19 @@ function policyFromDocument(document: PolicyDocument, read: PolicyData, text: st
       allowActivityFallback: review['allow-activity-fallback'] ?? DEFAULT_REVIEW_RULES.allowActivityFallback,
     },
     deploy: {
+      approvals: {
+        min: deploy.approvals?.min ?? DEFAULT_DEPLOY_APPROVAL_RULES.min,
+        distinctFrom: [...new Set(deploy.approvals?.['distinct-from'] ?? DEFAULT_DEPLOY_APPROVAL_RULES.distinctFrom)],
+        requirePreventSelfReview:
+          deploy.approvals?.['require-prevent-self-review'] ?? DEFAULT_DEPLOY_APPROVAL_RULES.requirePreventSelfReview,
+      },
+      breakGlass: {
+        maxDurationSeconds:
+          deploy['break-glass']?.['max-duration'] === undefined
+            ? DEFAULT_BREAK_GLASS_RULES.maxDurationSeconds
+            : parseDuration(deploy['break-glass']['max-duration']),
+        minApprovers: deploy['break-glass']?.['min-approvers'] ?? DEFAULT_BREAK_GLASS_RULES.minApprovers,
+      },
       maxAgeSeconds: deploy['max-age'] === undefined ? DEFAULT_MAX_AGE_SECONDS : parseDuration(deploy['max-age']),
       ...(deploy['trusted-root'] !== undefined && { trustedRoot: deploy['trusted-root'] }),
       ...(deploy.artifacts !== undefined && { artifacts: deploy.artifacts }),
@@ -276,6 +337,12 @@ export function parseRepositoryPolicy(text: string, source: string, org: Policy)
     problems.push({
       path: 'deploy.trusted-root',
       message: `a repository policy may not choose the trusted root: it is the org policy's (${org.source})`,
+    });
+  }
+  if (deployData && typeof deployData === 'object' && 'break-glass' in deployData) {
+    problems.push({
+      path: 'deploy.break-glass',
+      message: `a repository policy may not set how break-glass works: it is the org policy's (${org.source})`,
     });
   }
   throwProblems(problems, read, source);
@@ -313,6 +380,14 @@ export function parseRepositoryPolicy(text: string, source: string, org: Policy)
     },
     deploy: {
       ...org.deploy,
+      approvals: {
+        min: Math.max(org.deploy.approvals.min, deploy.approvals?.min ?? 0),
+        distinctFrom: [
+          ...new Set([...org.deploy.approvals.distinctFrom, ...(deploy.approvals?.['distinct-from'] ?? [])]),
+        ],
+        requirePreventSelfReview:
+          org.deploy.approvals.requirePreventSelfReview || deploy.approvals?.['require-prevent-self-review'] === true,
+      },
       ...(deploy['max-age'] !== undefined && { maxAgeSeconds: parseDuration(deploy['max-age']) }),
       ...(deploy.artifacts !== undefined && { artifacts: deploy.artifacts }),
       ...(deploy.repositories !== undefined && { repositories: deploy.repositories }),
@@ -354,6 +429,19 @@ function loosenings(
     problems.push({ path, message: `${what}: a repository policy may only tighten the org policy (${org.source})` });
   const review = document.review ?? {};
   const deploy = document.deploy ?? {};
+  const approvals = deploy.approvals;
+  if (approvals?.min !== undefined && approvals.min < org.deploy.approvals.min) {
+    looser('deploy.approvals.min', `${approvals.min} is fewer than the org policy's ${org.deploy.approvals.min}`);
+  }
+  if (approvals?.['require-prevent-self-review'] === false && org.deploy.approvals.requirePreventSelfReview) {
+    looser('deploy.approvals.require-prevent-self-review', 'false where the org policy says true');
+  }
+  if (approvals?.['distinct-from'] !== undefined) {
+    const dropped = org.deploy.approvals.distinctFrom.filter((who) => !approvals['distinct-from']!.includes(who));
+    if (dropped.length > 0) {
+      looser('deploy.approvals.distinct-from', `leaves out ${dropped.join(', ')}, which the org policy excludes`);
+    }
+  }
   const minApprovals = review['min-approvals'];
   if (minApprovals !== undefined && minApprovals < org.review.minApprovals) {
     looser('review.min-approvals', `${minApprovals} is fewer than the org policy's ${org.review.minApprovals}`);
@@ -532,27 +620,47 @@ function globProblems(globs: string[] | undefined, key: string): PolicyProblem[]
 }
 
 /** Build and sign must be different workflow files: a policy that lets one identity pass as both is refused. */
-function overlappingIdentities(build: IdentityRule, sign: IdentityRule): PolicyProblem[] {
-  const why = 'build and sign must be different identities (different workflow files)';
+function overlappingIdentities(
+  build: IdentityRule,
+  sign: IdentityRule,
+  buildKey = 'build',
+  signKey = 'sign',
+): PolicyProblem[] {
+  const why = `${buildKey} and ${signKey} must be different identities (different workflow files)`;
   const exact = (rule: IdentityRule) => (rule.san !== undefined ? [rule.san] : (rule.sans ?? []));
   const shared = exact(sign).find((san) => exact(build).includes(san));
   if (shared !== undefined) {
-    return [{ path: 'identities.sign.san', message: `${shared} is also in identities.build.san; ${why}` }];
+    return [{ path: `identities.${signKey}.san`, message: `${shared} is also in identities.${buildKey}.san; ${why}` }];
   }
   if (build.sanPattern !== undefined && build.sanPattern === sign.sanPattern) {
-    return [{ path: 'identities.sign.san-pattern', message: `is the same as identities.build.san-pattern; ${why}` }];
+    return [
+      {
+        path: `identities.${signKey}.san-pattern`,
+        message: `is the same as identities.${buildKey}.san-pattern; ${why}`,
+      },
+    ];
   }
   // Both patterns compiled when the rules were read (identityRule): no problem was found.
   const matches = (pattern: string, san: string) => compileIdentityPattern(pattern).matches(san);
   const buildMatched =
     sign.sanPattern === undefined ? undefined : exact(build).find((san) => matches(sign.sanPattern!, san));
   if (buildMatched !== undefined) {
-    return [{ path: 'identities.sign.san-pattern', message: `matches identities.build.san (${buildMatched}); ${why}` }];
+    return [
+      {
+        path: `identities.${signKey}.san-pattern`,
+        message: `matches identities.${buildKey}.san (${buildMatched}); ${why}`,
+      },
+    ];
   }
   const signMatched =
     build.sanPattern === undefined ? undefined : exact(sign).find((san) => matches(build.sanPattern!, san));
   if (signMatched !== undefined) {
-    return [{ path: 'identities.build.san-pattern', message: `matches identities.sign.san (${signMatched}); ${why}` }];
+    return [
+      {
+        path: `identities.${buildKey}.san-pattern`,
+        message: `matches identities.${signKey}.san (${signMatched}); ${why}`,
+      },
+    ];
   }
   return [];
 }

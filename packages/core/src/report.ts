@@ -29,6 +29,8 @@ export const DEPLOY_CHECK_IDS = [
   'same-repository',
   'distinct-identities',
   'fresh',
+  'deploy-approval',
+  'break-glass',
 ] as const;
 
 /** A deploy check id. */
@@ -85,7 +87,7 @@ export function describeRejectionCause(cause: RejectionCause): string {
 
 /** A piece of evidence the verdict rests on (the VSA names these). */
 export interface EvidenceUsed {
-  role: 'signature' | 'review' | 'provenance';
+  role: 'signature' | 'review' | 'provenance' | 'deploy-approval' | 'break-glass';
   /** The bundle's file, relative to the working directory. */
   source: string;
   signer: { san: string; issuer: string };
@@ -117,6 +119,26 @@ export interface ArtifactReport {
   evidence: EvidenceUsed[];
   /** The review rules re-run under the policy on the attested evidence, when a review attestation was found. */
   review?: ReviewResult;
+  /** THE BREAK-GLASS the artifact was accepted under, in place of its review: only when one was used. */
+  breakGlass?: BreakGlassUsed;
+  /** Who approved the deploy through its environment, when the policy asks or an attestation says. */
+  deployApproval?: { source: string; environment: string; approvers: string[] };
+}
+
+/** A break-glass used in place of an artifact's review, as the report and the decision record name it. */
+export interface BreakGlassUsed {
+  /** The break-glass attestation's file. */
+  source: string;
+  /** breakGlassId: the sha256 of its statement. */
+  id: string;
+  reason: string;
+  incident: string;
+  environment: string;
+  requester: { login: string; id: number };
+  approvers: { login: string; id: number }[];
+  notBefore: string;
+  expires: string;
+  waives: string[];
 }
 
 /** The deploy report: what `twokey verify --json` prints and the deploy action writes to `report-path`. */
@@ -190,6 +212,7 @@ export function describeReport(report: DeployReport): string {
   for (const artifact of report.artifacts) {
     lines.push('');
     lines.push(`${artifact.verdict === 'pass' ? 'ACCEPTED' : 'REFUSED '} ${text(shownArtifact(artifact))}`);
+    if (artifact.breakGlass) lines.push(`  ${text(breakGlassWarning(artifact.breakGlass))}`);
     for (const [label, value, url] of chainRows(artifact)) {
       lines.push(`  ${label.padEnd(13)} ${text(value)}${url ? ` (${text(url)})` : ''}`);
     }
@@ -267,6 +290,7 @@ function artifactSummary(artifact: ArtifactReport): SummaryBlock[] {
       heading: `${artifact.verdict === 'pass' ? '✅' : '❌'} ${artifact.artifact.name ?? artifact.artifact.digest}`,
       level: 3,
     },
+    ...(artifact.breakGlass ? [{ paragraph: `🚨 ${breakGlassWarning(artifact.breakGlass)}` }] : []),
     { table: { header: ['', ''], rows } },
     ...(notPassing.length > 0 ? [{ paragraph: 'Checks that did not pass:' }, { list: notPassing }] : []),
   ];
@@ -277,13 +301,24 @@ export function describeNotPassed(artifact: ArtifactReport): string[] {
   return notPassed(artifact).map((c) => `${c.id} (${c.verdict}): ${c.reason}`);
 }
 
+/** Said in capitals wherever an artifact accepted under a break-glass is shown. */
+export function breakGlassWarning(breakGlass: BreakGlassUsed): string {
+  const approvers = breakGlass.approvers.map((a) => a.login).join(', ');
+  return `BREAK-GLASS: ACCEPTED WITHOUT AN INDEPENDENT REVIEW, under the break-glass ${breakGlass.source} requested by ${breakGlass.requester.login}, approved by ${approvers}, for ${breakGlass.environment} from ${breakGlass.notBefore} to ${breakGlass.expires} (${breakGlass.incident}): ${breakGlass.reason}`;
+}
+
 /** Said wherever a report judged as of another time is shown, so that nobody takes it for a verdict of now. */
 function asOfWarning(asOf: string): string {
   return `AS OF ${asOf}: the evidence was judged as of this time (--at), not now; freshness was measured from it`;
 }
 
 function notPassed(artifact: ArtifactReport): Check[] {
-  return artifact.checks.filter((c) => c.verdict !== 'pass');
+  return artifact.checks.filter((c) => c.verdict !== 'pass' && c.verdict !== 'waived');
+}
+
+/** Whether a check lets its artifact pass: it passed, or a valid break-glass stands in for it. */
+export function checkPasses(check: Check): boolean {
+  return check.verdict === 'pass' || check.verdict === 'waived';
 }
 
 /** `name sha256:HEX`, or the digest alone for an artifact given by digest. */
@@ -302,6 +337,15 @@ function chainRows(artifact: ArtifactReport): [string, string, string?][] {
     ['pull request', pr ? `#${pr.number} ${pr.title}` : unknown, pr?.url],
     ['author', chain.author ?? unknown],
     ['approvers', chain.approvers.length ? chain.approvers.join(', ') : '(none independent)'],
+    ...(artifact.deployApproval
+      ? [
+          [
+            'deploy by',
+            `${artifact.deployApproval.approvers.join(', ') || '(nobody)'} for ${artifact.deployApproval.environment}`,
+          ] as [string, string],
+        ]
+      : []),
+    ...(artifact.breakGlass ? [['BREAK-GLASS', artifact.breakGlass.source] as [string, string]] : []),
     ['build', chain.buildIdentity ?? unknown],
     ['sign', chain.signIdentity ?? unknown],
     ['verdict', artifact.verdict === 'pass' ? 'accepted' : 'refused'],

@@ -19,6 +19,8 @@ import type { VerifiedBundle } from './model';
 import {
   buildVerificationSummary,
   type ConsumedAttestation,
+  DECISION_EXTENSION,
+  readDecisionRecord,
   TWO_PERSON_RULE_LEVEL,
   VERIFICATION_SUMMARY_PREDICATE_TYPE,
   VerificationSummaryError,
@@ -72,6 +74,7 @@ describe('buildVerificationSummary', () => {
       verificationResult: 'PASSED',
       verifiedLevels: ['SLSA_BUILD_LEVEL_1', TWO_PERSON_RULE_LEVEL],
       slsaVersion: '1.0',
+      [DECISION_EXTENSION]: { failedChecks: [], breakGlass: [], deployApprovals: [] },
     });
   });
 
@@ -100,10 +103,20 @@ describe('buildVerificationSummary', () => {
     expect(inputs).not.toContain('file:///evidence/bundles/other.sigstore.json');
   });
 
-  it('refuses to record a refused deploy', () => {
-    const error = thrown(() => summaryOf([reviewBundle(), provenanceBundle()]));
-    expect(error.code).toBe('REPORT_NOT_PASSED');
-    expect(error.message).toContain(ARTIFACT.name);
+  it('records a refused deploy too: FAILED, no level claimed, every check that did not pass named', () => {
+    const statement = summaryOf([reviewBundle(), provenanceBundle()]);
+    expect(statement.predicate.verificationResult).toBe('FAILED');
+    expect(statement.predicate.verifiedLevels).toEqual([]);
+    const failed = statement.predicate[DECISION_EXTENSION]!.failedChecks;
+    expect(failed.map((c) => `${c.artifact} ${c.id} ${c.verdict}`)).toEqual([
+      `${ARTIFACT.name} artifact-signature fail`,
+    ]);
+    expect(failed[0]!.reason).toContain('expected a signature over');
+    // Read back as a later deploy and twokey verify read it.
+    expect(readDecisionRecord(JSON.parse(JSON.stringify(statement)))).toMatchObject({
+      result: 'FAILED',
+      extension: { failedChecks: failed },
+    });
   });
 
   it('refuses when the digest of a bundle the verdict rests on is missing', () => {

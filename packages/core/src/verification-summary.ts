@@ -20,6 +20,27 @@ export const TWO_PERSON_RULE_LEVEL = 'TWOKEY_TWO_PERSON_RULE_LEVEL_1';
 /** The annotation of the VSA's policy that names the repository policy which tightened it. */
 export const REPOSITORY_POLICY_ANNOTATION = 'https://twokey.dev/repository-policy';
 
+/**
+ * twokey's own part of the decision record, beside the VSA's fields (consumers ignore fields they do not know): the
+ * environment, every check that did not pass (a refusal is recorded too), the break-glass used and who approved the
+ * deploy. A later deploy finds a break-glass's earlier uses here.
+ */
+export const DECISION_EXTENSION = 'https://twokey.dev/decision/v1';
+
+/** The level a record of a deploy accepted under a break-glass claims instead of the two-person rule. */
+export const BREAK_GLASS_LEVEL = 'TWOKEY_BREAK_GLASS';
+
+export interface DecisionExtension {
+  /** The deploy job's environment, when it ran in one. */
+  environment?: string;
+  /** Every check that did not pass, per artifact (empty on a pass). */
+  failedChecks: { artifact: string; id: string; verdict: string; reason: string }[];
+  /** Each break-glass used, by breakGlassId, and the artifacts (sha256 hex) it let through. */
+  breakGlass: { id: string; source: string; artifacts: string[] }[];
+  /** Who approved the deploy through its environment, per artifact, when read or attested. */
+  deployApprovals: { artifact: string; source: string; environment: string; approvers: string[] }[];
+}
+
 /** The SLSA version whose VSA and levels the record follows. */
 export const VSA_SLSA_VERSION = '1.0';
 
@@ -37,9 +58,10 @@ export type VerificationSummaryPredicate = {
   };
   /** Every attestation the verdict rests on: the bundle file's sha256 and where it can be fetched. */
   inputAttestations: { uri: string; digest: { sha256: string } }[];
-  verificationResult: 'PASSED';
+  verificationResult: 'PASSED' | 'FAILED';
   verifiedLevels: string[];
   slsaVersion: string;
+  [DECISION_EXTENSION]?: DecisionExtension;
 };
 
 /** An attestation the deploy consumed: the verified bundle, the sha256 of its file's bytes, and its URI. */
@@ -62,6 +84,11 @@ export interface VerificationSummaryInput {
   repositoryPolicyUri?: string;
   /** At least the bundles the report names as evidence; others are ignored. */
   attestations: readonly ConsumedAttestation[];
+  /** The deploy job's environment, when it ran in one. */
+  environment?: string;
+  /** Further attestations the decision rested on that are not in the report's evidence (the deploy approval signed
+   * by this job). */
+  extraAttestations?: readonly { uri: string; sha256: string }[];
 }
 
 export type VerificationSummaryErrorCode = 'REPORT_NOT_PASSED' | 'ATTESTATION_MISSING' | 'FIELD_INVALID';
@@ -79,13 +106,13 @@ export class VerificationSummaryError extends CodedError<VerificationSummaryErro
  */
 export function buildVerificationSummary(input: VerificationSummaryInput): Statement<VerificationSummaryPredicate> {
   const { report } = input;
-  const refused = report.artifacts.filter((a) => a.verdict !== 'pass').map((a) => a.artifact.name);
-  if (report.verdict !== 'pass' || report.artifacts.length === 0 || refused.length > 0) {
+  if (report.artifacts.length === 0) {
     throw new VerificationSummaryError(
       'REPORT_NOT_PASSED',
-      `a verification summary records an accepted deploy; this report refused ${refused.join(', ') || 'every artifact (none given)'}`,
+      'a decision record needs at least one artifact, found none',
     );
   }
+  const passed = report.verdict === 'pass' && report.artifacts.every((a) => a.verdict === 'pass');
   for (const [field, value] of [
     ['verifier.id', input.verifier.id],
     ['resourceUri', input.resourceUri],
@@ -96,6 +123,11 @@ export function buildVerificationSummary(input: VerificationSummaryInput): State
   }
 
   const bySource = new Map(input.attestations.map((a) => [a.bundle.source, a]));
+  for (const extra of input.extraAttestations ?? []) {
+    if (!/^[0-9a-f]{64}$/.test(extra.sha256) || !isUri(extra.uri)) {
+      throw new VerificationSummaryError('FIELD_INVALID', `inputAttestations: ${JSON.stringify(extra)}`);
+    }
+  }
   const consumed = new Map<string, ConsumedAttestation>();
   for (const evidence of report.artifacts.flatMap((a) => a.evidence)) {
     const attestation = bySource.get(evidence.source);
@@ -134,12 +166,82 @@ export function buildVerificationSummary(input: VerificationSummaryInput): State
         },
       }),
     },
-    inputAttestations: [...consumed.values()].map((a) => ({ uri: a.uri, digest: { sha256: a.sha256 } })),
-    verificationResult: 'PASSED',
-    verifiedLevels: [buildLevel(report, bySource), TWO_PERSON_RULE_LEVEL],
+    inputAttestations: [
+      ...[...consumed.values()].map((a) => ({ uri: a.uri, digest: { sha256: a.sha256 } })),
+      ...(input.extraAttestations ?? []).map((a) => ({ uri: a.uri, digest: { sha256: a.sha256 } })),
+    ],
+    verificationResult: passed ? 'PASSED' : 'FAILED',
+    // A refusal verifies no level; a deploy under a break-glass had no independent review, and says so instead.
+    verifiedLevels: passed
+      ? [
+          buildLevel(report, bySource),
+          report.artifacts.some((a) => a.breakGlass) ? BREAK_GLASS_LEVEL : TWO_PERSON_RULE_LEVEL,
+        ]
+      : [],
     slsaVersion: VSA_SLSA_VERSION,
+    [DECISION_EXTENSION]: decisionExtension(report, input.environment),
   };
   return { _type: IN_TOTO_STATEMENT_TYPE, subject, predicateType: VERIFICATION_SUMMARY_PREDICATE_TYPE, predicate };
+}
+
+function decisionExtension(report: DeployReport, environment: string | undefined): DecisionExtension {
+  const name = (a: DeployReport['artifacts'][number]) => a.artifact.name ?? a.artifact.digest;
+  const breakGlass = new Map<string, { id: string; source: string; artifacts: string[] }>();
+  for (const artifact of report.artifacts) {
+    if (!artifact.breakGlass || artifact.verdict !== 'pass') continue;
+    const known = breakGlass.get(artifact.breakGlass.id) ?? {
+      id: artifact.breakGlass.id,
+      source: artifact.breakGlass.source,
+      artifacts: [],
+    };
+    known.artifacts.push(artifact.artifact.digest.replace(/^sha256:/, ''));
+    breakGlass.set(known.id, known);
+  }
+  return {
+    ...(environment !== undefined && { environment }),
+    failedChecks: report.artifacts.flatMap((a) =>
+      a.checks
+        .filter((c) => c.verdict !== 'pass' && c.verdict !== 'waived')
+        .map((c) => ({ artifact: name(a), id: c.id, verdict: c.verdict, reason: c.reason })),
+    ),
+    breakGlass: [...breakGlass.values()],
+    deployApprovals: report.artifacts.flatMap((a) =>
+      a.deployApproval ? [{ artifact: name(a), ...a.deployApproval, approvers: [...a.deployApproval.approvers] }] : [],
+    ),
+  };
+}
+
+/** What a decision record says, read back from its statement (a later deploy, `twokey verify`). */
+export interface DecisionRecord {
+  result: 'PASSED' | 'FAILED';
+  timeVerified: string;
+  resourceUri: string;
+  extension?: DecisionExtension;
+}
+
+/** A verified VSA statement read as a decision record; undefined when it is not one twokey can read. */
+export function readDecisionRecord(statement: unknown): DecisionRecord | undefined {
+  const s = statement as { predicateType?: unknown; predicate?: Record<string, unknown> } | null;
+  if (!s || s.predicateType !== VERIFICATION_SUMMARY_PREDICATE_TYPE || typeof s.predicate !== 'object')
+    return undefined;
+  const p = s.predicate;
+  if (p === null || (p.verificationResult !== 'PASSED' && p.verificationResult !== 'FAILED')) return undefined;
+  if (typeof p.timeVerified !== 'string' || typeof p.resourceUri !== 'string') return undefined;
+  const extension = p[DECISION_EXTENSION] as DecisionExtension | undefined;
+  const wellFormed =
+    extension !== undefined &&
+    typeof extension === 'object' &&
+    Array.isArray(extension.breakGlass) &&
+    extension.breakGlass.every(
+      (b) => typeof b?.id === 'string' && Array.isArray(b.artifacts) && b.artifacts.every((a) => typeof a === 'string'),
+    ) &&
+    (extension.environment === undefined || typeof extension.environment === 'string');
+  return {
+    result: p.verificationResult,
+    timeVerified: p.timeVerified,
+    resourceUri: p.resourceUri,
+    ...(wellFormed && { extension }),
+  };
 }
 
 /**

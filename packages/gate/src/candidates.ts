@@ -3,7 +3,12 @@
 // artifact, readable) or not, with the reason; then every chain those qualified candidates can make. Pure.
 
 import {
+  BREAK_GLASS_PREDICATE_TYPE,
+  type BreakGlassPredicate,
   type BuildProvenance,
+  breakGlassId,
+  DEPLOY_APPROVAL_PREDICATE_TYPE,
+  type DeployApprovalPredicate,
   describeIdentityRule,
   evaluateReview,
   evidenceFromPredicate,
@@ -11,6 +16,8 @@ import {
   IN_TOTO_PAYLOAD_TYPE,
   matchIdentity,
   type Policy,
+  parseBreakGlassPredicate,
+  parseDeployApprovalPredicate,
   parseProvenance,
   parseReviewPredicate,
   parseStatement,
@@ -55,12 +62,28 @@ export interface QualifiedProvenance {
   source: BuildProvenance;
 }
 
+export interface QualifiedBreakGlass {
+  bundle: VerifiedBundle;
+  predicate: BreakGlassPredicate;
+  /** breakGlassId: what decision records name it by. */
+  id: string;
+}
+
+export interface QualifiedDeployApproval {
+  bundle: VerifiedBundle;
+  predicate: DeployApprovalPredicate;
+}
+
 /** Everything found for one artifact: each bundle judged for its role, and what could not be read as evidence. */
 export interface ArtifactEvidence {
   artifact: DeployArtifact;
   signatures: Candidate<QualifiedSignature>[];
   reviews: Candidate<QualifiedReview>[];
   provenances: Candidate<QualifiedProvenance>[];
+  /** Break-glass attestations: signed by the policy's break-glass identity, about this artifact, readable. */
+  breakGlasses: Candidate<QualifiedBreakGlass>[];
+  /** Deploy-approval attestations: signed by the policy's deploy identity, about this artifact, readable. */
+  deployApprovals: Candidate<QualifiedDeployApproval>[];
   /** DSSE bundles that hold no readable in-toto statement. */
   unreadable: string[];
   /** Bundles that did not verify: never evidence, named when something is missing. */
@@ -95,6 +118,12 @@ export function judgeEvidence(
     provenances: statements
       .filter((s) => s.statement?.predicateType === SLSA_PROVENANCE_V1_PREDICATE_TYPE)
       .map((s) => judgeProvenance(s.bundle, s.statement!, artifact, policy, memo)),
+    breakGlasses: statements
+      .filter((s) => s.statement?.predicateType === BREAK_GLASS_PREDICATE_TYPE)
+      .map((s) => judgeDecisionStatement(s.bundle, s.statement!, artifact, policy, 'break-glass', readBreakGlass)),
+    deployApprovals: statements
+      .filter((s) => s.statement?.predicateType === DEPLOY_APPROVAL_PREDICATE_TYPE)
+      .map((s) => judgeDecisionStatement(s.bundle, s.statement!, artifact, policy, 'deploy', readDeployApproval)),
     unreadable: statements.flatMap((s) => (s.problem === undefined ? [] : [s.problem])),
     unverified: rejectionCauses(context.rejected).map(
       (cause) =>
@@ -252,6 +281,63 @@ function readProvenance(bundle: VerifiedBundle): { reason: string; qualified?: Q
     return { reason: '', qualified: { bundle, source: parseProvenance(bundle.statement) } };
   } catch (error) {
     return { reason: `${bundle.source}: ${(error as Error).message}` };
+  }
+}
+
+// A break-glass or deploy-approval attestation qualifies when the policy's identity for it signed it, its subjects
+// name this artifact, and its predicate reads. A policy that names no such identity trusts none.
+function judgeDecisionStatement<Q>(
+  bundle: VerifiedBundle,
+  statement: Statement,
+  artifact: DeployArtifact,
+  policy: Policy,
+  role: 'break-glass' | 'deploy',
+  read: (bundle: VerifiedBundle, statement: Statement) => { reason: string; qualified?: Q },
+): Candidate<Q> {
+  const what = role === 'break-glass' ? 'a break-glass attestation' : 'a deploy-approval attestation';
+  const relevant = subjectHasDigest(statement, artifact.digest);
+  const rule = role === 'break-glass' ? policy.identities.breakGlass : policy.identities.deploy;
+  const key = role === 'break-glass' ? 'identities.break-glass' : 'identities.deploy';
+  if (!rule) {
+    return { bundle, relevant, reason: `found ${what} (${bundle.source}), but the policy names no ${key} to trust` };
+  }
+  if (!matchIdentity(bundle.signer, rule).ok) {
+    return {
+      bundle,
+      relevant,
+      reason: `found ${what} by ${bundle.signer.san || '(no SAN)'} (${bundle.source}), expected the ${role} identity ${describeIdentityRule(rule)}`,
+    };
+  }
+  if (!relevant) {
+    return {
+      bundle,
+      relevant,
+      reason: `found ${what} (${bundle.source}) whose subjects do not include ${formatDigest(artifact.digest)} (its subjects: ${describeSubjects(statement)})`,
+    };
+  }
+  return { bundle, relevant, ...read(bundle, statement) };
+}
+
+function readBreakGlass(
+  bundle: VerifiedBundle,
+  statement: Statement,
+): { reason: string; qualified?: QualifiedBreakGlass } {
+  try {
+    const predicate = parseBreakGlassPredicate(statement.predicate);
+    return { reason: '', qualified: { bundle, predicate, id: breakGlassId(bundle.statement) } };
+  } catch (error) {
+    return { reason: `${bundle.source}: invalid break-glass predicate: ${(error as Error).message}` };
+  }
+}
+
+function readDeployApproval(
+  bundle: VerifiedBundle,
+  statement: Statement,
+): { reason: string; qualified?: QualifiedDeployApproval } {
+  try {
+    return { reason: '', qualified: { bundle, predicate: parseDeployApprovalPredicate(statement.predicate) } };
+  } catch (error) {
+    return { reason: `${bundle.source}: invalid deploy-approval predicate: ${(error as Error).message}` };
   }
 }
 

@@ -3,11 +3,17 @@
 // deployChecks is the list, in the order they are reported. Pure.
 
 import {
+  type BreakGlassUsed,
+  breakGlassProblems,
+  type ChangePeople,
   type Check,
   certificateBacksProvenance,
+  type DeployApprovalPredicate,
   type DeployCheckId,
   describeIdentityRule,
+  type EvidenceUsed,
   formatDigest,
+  judgeDeployApproval,
   matchesAnyGlob,
   type ProvenanceClaim,
   REVIEW_PREDICATE_TYPE,
@@ -16,25 +22,270 @@ import {
   sameRepositoryUri,
   type VerifiedBundle,
 } from '@twokey/core';
-import type { ArtifactEvidence, Candidate, Chain, QualifiedProvenance } from './candidates';
+import type { ArtifactEvidence, Candidate, Chain, QualifiedBreakGlass, QualifiedProvenance } from './candidates';
 import type { DeployContext } from './evaluate';
 
 /** A verified time in the future beyond this is a clock problem or a forgery, never fresh evidence. */
 const CLOCK_SKEW_SECONDS = 300;
 
+/** The deploy checks on one chain, with what the artifact's report says beside them. */
+export interface ChainJudgement {
+  checks: Check[];
+  /** THE BREAK-GLASS used in place of the review, when one was. */
+  breakGlass?: { used: QualifiedBreakGlass; report: BreakGlassUsed };
+  /** Who approved the deploy, when it was read or attested. */
+  deployApproval?: { source: string; environment: string; approvers: string[]; bundle?: VerifiedBundle };
+}
+
 /** The deploy checks on one chain of an artifact's evidence, in the order they are reported. */
-export function deployChecks(chain: Chain, evidence: ArtifactEvidence, context: DeployContext): Check[] {
-  return [
-    coveredByPolicy(evidence, context),
-    artifactSignature(chain, evidence, context),
-    reviewAttestation(chain, evidence, context),
-    reviewRules(chain),
-    buildProvenance(chain, evidence, context),
-    sameCommit(chain),
-    sameRepository(chain, context),
-    distinctIdentities(chain, context),
-    fresh(chain, context),
+export function deployChecks(chain: Chain, evidence: ArtifactEvidence, context: DeployContext): ChainJudgement {
+  const breakGlass = breakGlassFor(chain, evidence, context);
+  const used = breakGlass.used;
+  const approval = deployApprovalCheck(chain, evidence, context, used);
+  return {
+    checks: [
+      coveredByPolicy(evidence, context),
+      artifactSignature(chain, evidence, context, used),
+      waived(reviewAttestation(chain, evidence, context), used),
+      waived(reviewRules(chain), used),
+      buildProvenance(chain, evidence, context),
+      sameCommit(chain, used),
+      sameRepository(chain, context, used),
+      distinctIdentities(chain, context, used),
+      fresh(chain, context, used),
+      approval.check,
+      breakGlass.check,
+    ],
+    ...(used && { breakGlass: { used, report: breakGlassReport(used) } }),
+    ...(approval.facts && { deployApproval: approval.facts }),
+  };
+}
+
+/** The evidence a chain's extras rest on (the decision record names it): the break-glass and the deploy approval. */
+export function extraEvidence(judgement: ChainJudgement): EvidenceUsed[] {
+  const used: [EvidenceUsed['role'], VerifiedBundle | undefined][] = [
+    ['break-glass', judgement.breakGlass?.used.bundle],
+    ['deploy-approval', judgement.deployApproval?.bundle],
   ];
+  return used.flatMap(([role, bundle]) =>
+    bundle
+      ? [
+          {
+            role,
+            source: bundle.source,
+            signer: { san: bundle.signer.san, issuer: bundle.signer.issuer },
+            signedAt: bundle.signedAt.map((d) => d.toISOString()),
+          },
+        ]
+      : [],
+  );
+}
+
+// ── break-glass ─────────────────────────────────────────────────────────────────────────────────────────────
+
+/** A review check a valid break-glass stands in for: `waived`, its reason saying so in capitals. */
+function waived(check: Check, used: QualifiedBreakGlass | undefined): Check {
+  if (!used || check.verdict === 'pass') return check;
+  return {
+    id: check.id,
+    verdict: 'waived',
+    reason: `WAIVED BY BREAK-GLASS ${used.bundle.source} (${used.predicate.incident}): ${check.reason}`,
+  };
+}
+
+function breakGlassReport(used: QualifiedBreakGlass): BreakGlassUsed {
+  const p = used.predicate;
+  const person = (a: { login: string; id: number }) => ({ login: a.login, id: a.id });
+  return {
+    source: used.bundle.source,
+    id: used.id,
+    reason: p.reason,
+    incident: p.incident,
+    environment: p.environment,
+    requester: person(p.requester),
+    approvers: p.approvers.map(person),
+    notBefore: p.notBefore,
+    expires: p.expires,
+    waives: [...p.waives],
+  };
+}
+
+/**
+ * Whether a break-glass stands in for this chain's review: only when the review does not pass on its own, only a
+ * break-glass the break-glass identity signed over this artifact, within its window, for this environment, for the
+ * commit that was built, approved by people other than its requester and the change's author, and not used before
+ * for this artifact and environment. The check says which was used, or why none could be.
+ */
+function breakGlassFor(
+  chain: Chain,
+  evidence: ArtifactEvidence,
+  context: DeployContext,
+): { check: Check; used?: QualifiedBreakGlass } {
+  const reviewed = chain.review !== undefined && chain.review.result.checks.every((c) => c.verdict === 'pass');
+  const relevant = evidence.breakGlasses.filter((c) => c.relevant);
+  if (reviewed) {
+    return {
+      check: pass(
+        'break-glass',
+        relevant.length
+          ? 'none used: the change was independently reviewed, so no break-glass is needed'
+          : 'none used: the change was independently reviewed',
+      ),
+    };
+  }
+  if (evidence.breakGlasses.length === 0) return { check: pass('break-glass', 'none presented') };
+  const problems: string[] = evidence.breakGlasses.filter((c) => c.qualified === undefined).map((c) => c.reason);
+  for (const candidate of evidence.breakGlasses) {
+    const used = candidate.qualified;
+    if (!used) continue;
+    const found = [
+      ...breakGlassProblems(used.predicate, context.policy.deploy.breakGlass, {
+        now: context.judgedAt,
+        ...(context.environment !== undefined && { environment: context.environment }),
+      }),
+      ...breakGlassChainProblems(used, chain),
+      ...earlierUses(used, evidence, context),
+    ];
+    if (found.length === 0) {
+      const p = used.predicate;
+      return {
+        used,
+        check: pass(
+          'break-glass',
+          `BREAK-GLASS USED: ${used.bundle.source} by ${used.bundle.signer.san}, requested by ${p.requester.login}, approved by ${p.approvers.map((a) => a.login).join(', ')}, valid ${p.notBefore} to ${p.expires} for ${p.environment}, waives ${p.waives.join(', ')}: ${p.reason} (${p.incident})`,
+        ),
+      };
+    }
+    problems.push(`${used.bundle.source}: ${found.join('; ')}`);
+  }
+  return {
+    check: fail('break-glass', `expected a usable break-glass in place of the missing review; ${problems.join('; ')}`),
+  };
+}
+
+/** A break-glass is for one change: the commit and repository the provenance says were built. */
+function breakGlassChainProblems(used: QualifiedBreakGlass, { provenance }: Chain): string[] {
+  if (!provenance) return ['there is no build provenance to show which commit it was built from'];
+  const problems: string[] = [];
+  if (used.predicate.change.commit !== provenance.source.commit) {
+    problems.push(
+      `it is for commit ${used.predicate.change.commit}, but the artifact was built from ${provenance.source.commit}`,
+    );
+  }
+  if (!sameRepositoryUri(used.predicate.repository.uri, provenance.source.repositoryUrl)) {
+    problems.push(
+      `it is for ${used.predicate.repository.uri}, but the artifact was built in ${provenance.source.repositoryUrl}`,
+    );
+  }
+  return problems;
+}
+
+/**
+ * At most once per artifact and environment. The deploy gate refuses a break-glass any earlier decision record used
+ * for this artifact and environment, and needs to have read them (the attestation store); `twokey verify` refuses
+ * one used more than once.
+ */
+function earlierUses(used: QualifiedBreakGlass, evidence: ArtifactEvidence, context: DeployContext): string[] {
+  const hex = evidence.artifact.digest.hex;
+  const uses = context.breakGlassUses.filter(
+    (u) => u.id === used.id && u.artifacts.includes(hex) && u.environment === used.predicate.environment,
+  );
+  if (context.deployIdentity) {
+    if (!context.earlierDecisionsRead) {
+      return [
+        "its earlier uses cannot be known: the deploy gate reads earlier decision records from the repository's attestation store (github-token with attestations: read)",
+      ];
+    }
+    return uses.length > 0
+      ? [
+          `it was already used for this artifact in ${used.predicate.environment} (${uses.map((u) => u.source).join(', ')}): a break-glass is used once`,
+        ]
+      : [];
+  }
+  return uses.length > 1
+    ? [
+        `it was used ${uses.length} times for this artifact in ${used.predicate.environment} (${uses.map((u) => u.source).join(', ')}): a break-glass is used once`,
+      ]
+    : [];
+}
+
+// ── deploy approval ─────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The approvals of the deploy's environment against deploy.approvals: the facts the deploy job read from GitHub, or
+ * offline the deploy-approval attestation the deploy identity signed. Judged against the change's people (its
+ * review attestation; under a break-glass, the author it names).
+ */
+function deployApprovalCheck(
+  chain: Chain,
+  evidence: ArtifactEvidence,
+  context: DeployContext,
+  breakGlass: QualifiedBreakGlass | undefined,
+): { check: Check; facts?: ChainJudgement['deployApproval'] } {
+  const rules = context.policy.deploy.approvals;
+  const live = context.liveDeployApproval;
+  let facts: { predicate: DeployApprovalPredicate; source: string; bundle?: VerifiedBundle } | undefined;
+  if (live && 'error' in live) {
+    if (rules.min === 0)
+      return { check: pass('deploy-approval', `not required (deploy.approvals.min 0); ${live.error}`) };
+    return { check: fail('deploy-approval', `the deploy job could not read who approved it: ${live.error}`) };
+  }
+  if (live) facts = { predicate: live.predicate, source: 'live' };
+  else {
+    const attested = evidence.deployApprovals.find((c) => c.qualified !== undefined)?.qualified;
+    if (attested) facts = { predicate: attested.predicate, source: attested.bundle.source, bundle: attested.bundle };
+  }
+  if (!facts) {
+    if (rules.min === 0) return { check: pass('deploy-approval', 'not required (deploy.approvals.min 0)') };
+    if (context.deployIdentity) {
+      return {
+        check: fail(
+          'deploy-approval',
+          `expected ${rules.min} approval(s) of the deploy's environment, but the deploy job read none: it must run in an environment, with a github-token that can read its run's approvals (actions: read)`,
+        ),
+      };
+    }
+    const reasons = evidence.deployApprovals.filter((c) => c.qualified === undefined).map((c) => c.reason);
+    return {
+      check: notEvaluated(
+        'deploy-approval',
+        `expected a deploy-approval attestation by the deploy identity${context.policy.identities.deploy ? ` ${describeIdentityRule(context.policy.identities.deploy)}` : ' (the policy names none: identities.deploy)'} for this artifact, found ${reasons.length ? reasons.join('; ') : 'none'}`,
+      ),
+    };
+  }
+  const judged = judgeDeployApproval(facts.predicate, rules, changePeople(chain, breakGlass));
+  const shown = {
+    source: facts.source,
+    environment: facts.predicate.environment,
+    approvers: judged.approvers,
+    ...(facts.bundle && { bundle: facts.bundle }),
+  };
+  const where = facts.source === 'live' ? 'read from the run' : `attested in ${facts.source}`;
+  return {
+    check:
+      judged.verdict === 'pass'
+        ? pass('deploy-approval', `${judged.reason} (${where})`)
+        : fail('deploy-approval', `${judged.reason} (${where})`),
+    facts: shown,
+  };
+}
+
+/** The people of the change, as its review attestation names them; under a break-glass, the author it names. */
+function changePeople({ review }: Chain, breakGlass: QualifiedBreakGlass | undefined): ChangePeople | undefined {
+  if (review) {
+    const p = review.predicate;
+    return {
+      author: p.author.login,
+      contributors: p.contributors.flatMap((c) => (c.account ? [c.account.login] : [])),
+      pushers: p.lastPush.accounts.map((a) => a.login),
+      codeApprovers: review.result.independentApprovers.map((a) => a.login),
+    };
+  }
+  if (breakGlass) {
+    const author = breakGlass.predicate.change.author.login;
+    return { author, contributors: [author], pushers: [author], codeApprovers: [] };
+  }
+  return undefined;
 }
 
 // The policy's deploy.artifacts names the artifact (by its name or base name), or the policy lists none.
@@ -57,12 +308,25 @@ function coveredByPolicy({ artifact }: ArtifactEvidence, { policy }: DeployConte
 }
 
 // A signature over the artifact's digest by the policy's sign identity.
-function artifactSignature({ signature }: Chain, evidence: ArtifactEvidence, { policy }: DeployContext): Check {
+function artifactSignature(
+  { signature }: Chain,
+  evidence: ArtifactEvidence,
+  { policy }: DeployContext,
+  breakGlass: QualifiedBreakGlass | undefined,
+): Check {
   const subject = formatDigest(evidence.artifact.digest);
   if (signature) {
     return pass(
       'artifact-signature',
       `${signature.bundle.source}: a signature over ${subject} by ${signature.bundle.signer.san}`,
+    );
+  }
+  // The sign workflow signs only reviewed changes; under a break-glass, the break-glass identity's signature over
+  // the artifact's digest is the signature by a policy identity.
+  if (breakGlass) {
+    return pass(
+      'artifact-signature',
+      `BREAK-GLASS: no signature by the sign identity; ${breakGlass.bundle.source} signs ${subject} as the break-glass identity ${breakGlass.bundle.signer.san}`,
     );
   }
   const expected = `a signature over ${subject} by the sign identity ${describeIdentityRule(policy.identities.sign)}`;
@@ -113,7 +377,14 @@ function buildProvenance({ provenance }: Chain, evidence: ArtifactEvidence, { po
 }
 
 // The review was made for the commit that was built, on the branch it was built on, as the build certificate says.
-function sameCommit({ review, provenance }: Chain): Check {
+function sameCommit({ review, provenance }: Chain, breakGlass: QualifiedBreakGlass | undefined): Check {
+  if (!review && breakGlass && provenance) {
+    // breakGlassFor already required the break-glass's commit to be the built one.
+    return pass(
+      'same-commit',
+      `BREAK-GLASS: the break-glass ${breakGlass.bundle.source} and the provenance both name commit ${provenance.source.commit}`,
+    );
+  }
   if (!review || !provenance) return notEvaluated('same-commit', absent({ review, provenance }));
   const built = provenance.source.commit;
   const ref = provenance.source.ref;
@@ -145,7 +416,12 @@ function sameCommit({ review, provenance }: Chain): Check {
 
 // One repository: the provenance, the build certificate, the review attestation and the sign certificates (when
 // they name one) all say where the change was built, and it is a repository the deploy is bound to.
-function sameRepository({ signature, review, provenance }: Chain, { binding }: DeployContext): Check {
+function sameRepository(
+  { signature, review, provenance }: Chain,
+  { binding }: DeployContext,
+  breakGlass: QualifiedBreakGlass | undefined,
+): Check {
+  if (!review && breakGlass && provenance) return breakGlassRepository(breakGlass, provenance, binding);
   if (!review || !provenance) return notEvaluated('same-repository', absent({ review, provenance }));
   const built = provenance.source.repositoryUrl;
   const uncertified = certificateProblem(provenance, 'repository');
@@ -172,10 +448,49 @@ function sameRepository({ signature, review, provenance }: Chain, { binding }: D
   return pass('same-repository', `the ${named}, a repository bound by ${binding.from}`);
 }
 
-// Build, sign and deploy ran under three different identities.
-function distinctIdentities({ signature, review, provenance }: Chain, { deployIdentity }: DeployContext): Check {
+/** Under a break-glass: the provenance (certificate-backed), the break-glass and its signer name one bound repository. */
+function breakGlassRepository(
+  breakGlass: QualifiedBreakGlass,
+  provenance: QualifiedProvenance,
+  binding: DeployContext['binding'],
+): Check {
+  const uncertified = certificateProblem(provenance, 'repository');
+  if (uncertified) return fail('same-repository', uncertified);
+  const built = provenance.source.repositoryUrl;
+  const ran = breakGlass.bundle.signer.extensions.sourceRepositoryURI;
+  if (ran !== undefined && !sameRepositoryUri(ran, built)) {
+    return fail(
+      'same-repository',
+      `expected the break-glass (${breakGlass.bundle.source}) to be made for ${built}, where the artifact was built; its certificate says the break-glass workflow ran in ${ran}`,
+    );
+  }
+  const repository = provenance.source.repository;
+  if (!binding.repositories.some((r) => sameRepositoryName(r, repository))) {
+    return fail(
+      'same-repository',
+      `expected a chain of ${boundRepositories(binding)} (bound by ${binding.from}), found a chain of ${repository}`,
+    );
+  }
+  return pass(
+    'same-repository',
+    `BREAK-GLASS: the provenance and the break-glass name ${built}, a repository bound by ${binding.from}`,
+  );
+}
+
+// Build, sign and deploy ran under three different identities (under a break-glass, the break-glass identity signs).
+function distinctIdentities(
+  { signature, review, provenance }: Chain,
+  { deployIdentity }: DeployContext,
+  breakGlass: QualifiedBreakGlass | undefined,
+): Check {
   const build = provenance?.bundle.signer.san;
-  const signs = [...new Set([signature?.bundle.signer.san, review?.bundle.signer.san].filter((s) => s !== undefined))];
+  const signs = [
+    ...new Set(
+      [signature?.bundle.signer.san, review?.bundle.signer.san, breakGlass?.bundle.signer.san].filter(
+        (s) => s !== undefined,
+      ),
+    ),
+  ];
   if (build === undefined || signs.length === 0) {
     const lacking = build === undefined ? 'no build provenance' : 'no signature or review attestation';
     return notEvaluated('distinct-identities', `${lacking} to compare`);
@@ -198,11 +513,16 @@ function distinctIdentities({ signature, review, provenance }: Chain, { deployId
 }
 
 // Every piece of evidence was signed, by its verified time, within max-age of the time the deploy is judged at.
-function fresh({ signature, review, provenance }: Chain, { policy, judgedAt }: DeployContext): Check {
+function fresh(
+  { signature, review, provenance }: Chain,
+  { policy, judgedAt }: DeployContext,
+  breakGlass: QualifiedBreakGlass | undefined,
+): Check {
   const pieces: [string, VerifiedBundle | undefined][] = [
     ['signature', signature?.bundle],
     ['review attestation', review?.bundle],
     ['provenance', provenance?.bundle],
+    ['break-glass', breakGlass?.bundle],
   ];
   const present = pieces.filter((p): p is [string, VerifiedBundle] => p[1] !== undefined);
   if (present.length === 0) return notEvaluated('fresh', 'no evidence to date');

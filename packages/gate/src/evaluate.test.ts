@@ -63,6 +63,8 @@ function evaluate(bundles: VerifiedBundle[], overrides: Overrides = {}): Artifac
     ...(overrides.deploy && { deployIdentity: signer(overrides.deploy) }),
     rejected: overrides.rejected ?? [],
     memo: new BundleMemo(),
+    breakGlassUses: [],
+    earlierDecisionsRead: false,
   };
   const report = evaluateArtifact(overrides.artifact ?? ARTIFACT, bundles, context);
   const deployReport = {

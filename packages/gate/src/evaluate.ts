@@ -7,21 +7,25 @@
 import {
   type ArtifactReport,
   type Check,
+  checkPasses,
+  type DeployApprovalPredicate,
   type DeployReport,
   type Digest,
   deployReportProblems,
   EvaluationError,
   type EvidenceUsed,
   formatDigest,
+  matchIdentity,
   type Policy,
   REPORT_SCHEMA_VERSION,
   type RejectedEvidence,
   type RepositoryBinding,
+  readDecisionRecord,
   type SignerIdentity,
   type VerifiedBundle,
 } from '@twokey/core';
 import { BundleMemo, type Chain, chainsOf, judgeEvidence } from './candidates';
-import { deployChecks } from './checks';
+import { type ChainJudgement, deployChecks, extraEvidence } from './checks';
 import { ReportContractError } from './error';
 
 /** An artifact to judge: its digest, and the name it is judged under (none when it was given by digest alone). */
@@ -45,6 +49,23 @@ export interface DeployEvaluationInput {
   bundles: readonly VerifiedBundle[];
   /** Bundles that were read but did not verify: never evidence, but named when something is missing. */
   rejected?: readonly RejectedEvidence[];
+  /** The deploy job's environment (its OIDC token's `environment`); absent offline or outside an environment. */
+  environment?: string;
+  /** Who approved the deploy, as the deploy job read it from GitHub just now, or why it could not. */
+  liveDeployApproval?: LiveDeployApproval;
+  /** Whether the decision records of earlier deploys (the attestation store's) are among the bundles. */
+  earlierDecisionsRead?: boolean;
+}
+
+/** The run's environment approvals as the deploy job read them (its predicate), or why they could not be read. */
+export type LiveDeployApproval = { predicate: DeployApprovalPredicate } | { error: string };
+
+/** A break-glass an earlier decision record used: for which artifacts (sha256 hex), in which environment. */
+export interface BreakGlassUse {
+  id: string;
+  artifacts: string[];
+  environment?: string;
+  source: string;
 }
 
 /** What every artifact of one evaluation is judged under. */
@@ -57,6 +78,11 @@ export interface DeployContext {
   rejected: readonly RejectedEvidence[];
   /** A release's artifacts share bundles (one provenance, one review attestation for all): each is read once. */
   memo: BundleMemo;
+  environment?: string;
+  liveDeployApproval?: LiveDeployApproval;
+  /** Every break-glass use the verified decision records show. */
+  breakGlassUses: BreakGlassUse[];
+  earlierDecisionsRead: boolean;
 }
 
 /**
@@ -94,25 +120,34 @@ export function evaluateArtifact(
 ): ArtifactReport {
   // Each bundle judged once for the role it could fill; each chain of the qualified ones scored once by its checks.
   const evidence = judgeEvidence(artifact, bundles, context);
-  const scored = chainsOf(evidence).map((chain) => ({ chain, checks: deployChecks(chain, evidence, context) }));
+  const scored = chainsOf(evidence).map((chain) => ({ chain, judged: deployChecks(chain, evidence, context) }));
   // The chain whose checks pass most is the one reported, its checks as scored: an extra bundle never vetoes.
-  const { chain, checks } = mostPassing(scored);
+  const { chain, judged } = mostPassing(scored);
+  const { checks } = judged;
   return {
     artifact: { ...(artifact.name !== undefined && { name: artifact.name }), digest: formatDigest(artifact.digest) },
-    verdict: checks.every((c) => c.verdict === 'pass') ? 'pass' : 'fail',
+    verdict: checks.every(checkPasses) ? 'pass' : 'fail',
     checks,
     chain: chainOfCustody(chain),
-    evidence: evidenceUsed(chain),
+    evidence: [...evidenceUsed(chain), ...extraEvidence(judged)],
     ...(chain.review && { review: chain.review.result }),
+    ...(judged.breakGlass && { breakGlass: judged.breakGlass.report }),
+    ...(judged.deployApproval && {
+      deployApproval: {
+        source: judged.deployApproval.source,
+        environment: judged.deployApproval.environment,
+        approvers: judged.deployApproval.approvers,
+      },
+    }),
   };
 }
 
 /** The first of the chains with the most passing checks (there is always one: with no candidates, the empty chain). */
-function mostPassing(judged: { chain: Chain; checks: Check[] }[]): { chain: Chain; checks: Check[] } {
+function mostPassing(judged: { chain: Chain; judged: ChainJudgement }[]): { chain: Chain; judged: ChainJudgement } {
   let best = judged[0]!;
   let bestScore = -1;
   for (const one of judged) {
-    const score = one.checks.filter((c) => c.verdict === 'pass').length;
+    const score = one.judged.checks.filter(checkPasses).length;
     if (score > bestScore) [best, bestScore] = [one, score];
   }
   return best;
@@ -145,7 +180,31 @@ export function deployContext(input: DeployEvaluationInput): DeployContext {
     ...(input.deployIdentity && { deployIdentity: input.deployIdentity }),
     rejected: input.rejected ?? [],
     memo: new BundleMemo(),
+    ...(input.environment !== undefined && { environment: input.environment }),
+    ...(input.liveDeployApproval && { liveDeployApproval: input.liveDeployApproval }),
+    breakGlassUses: breakGlassUses(input.bundles, input.policy),
+    earlierDecisionsRead: input.earlierDecisionsRead ?? false,
   };
+}
+
+/**
+ * The break-glass uses the decision records among the bundles show: passed records by the policy's deploy identity
+ * (any signer when the policy names none: a record can only make a break-glass count as used, never let one through).
+ */
+function breakGlassUses(bundles: readonly VerifiedBundle[], policy: Policy): BreakGlassUse[] {
+  const deployer = policy.identities.deploy;
+  return bundles.flatMap((bundle) => {
+    const record = bundle.kind === 'dsse' ? readDecisionRecord(bundle.statement) : undefined;
+    if (!record?.extension || record.result !== 'PASSED') return [];
+    if (deployer && !matchIdentity(bundle.signer, deployer).ok) return [];
+    const environment = record.extension.environment;
+    return record.extension.breakGlass.map((use) => ({
+      id: use.id,
+      artifacts: use.artifacts,
+      ...(environment !== undefined && { environment }),
+      source: bundle.source,
+    }));
+  });
 }
 
 /**

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 import { describe, expect, it } from 'vitest';
+import breakGlassSchema from '../break-glass-predicate.schema.json' with { type: 'json' };
+import deployApprovalSchema from '../deploy-approval-predicate.schema.json' with { type: 'json' };
 import policySchema from '../policy.schema.json' with { type: 'json' };
 import reportSchema from '../report.schema.json' with { type: 'json' };
 import reviewPredicateSchema from '../review-predicate.schema.json' with { type: 'json' };
@@ -22,6 +24,18 @@ const validators = [
     options: REVIEW_PREDICATE_VALIDATOR_OPTIONS,
   },
   { file: 'report.validate.js', schema: 'report.schema.json', json: reportSchema, options: REPORT_VALIDATOR_OPTIONS },
+  {
+    file: 'deploy-approval-predicate.validate.js',
+    schema: 'deploy-approval-predicate.schema.json',
+    json: deployApprovalSchema,
+    options: REVIEW_PREDICATE_VALIDATOR_OPTIONS,
+  },
+  {
+    file: 'break-glass-predicate.validate.js',
+    schema: 'break-glass-predicate.schema.json',
+    json: breakGlassSchema,
+    options: REVIEW_PREDICATE_VALIDATOR_OPTIONS,
+  },
 ];
 
 /** ajv's standalone ES module, with its one CommonJS helper (string length in code points) written out. */

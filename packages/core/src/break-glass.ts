@@ -1,0 +1,118 @@
+// The break-glass attestation: a time-boxed exception to the review rules, signed over the artifacts by the
+// platform's break-glass workflow (a fourth identity, in its own protected environment) once its approvers released
+// it. The deploy gate accepts one only in place of the review's checks — never a signature, provenance or identity
+// check — only within its window, only for the environment it names, and at most once per artifact and environment,
+// and says so loudly. Documented in docs/break-glass-predicate.md.
+import { createHash } from 'node:crypto';
+import type { ErrorObject } from 'ajv/dist/2020.js';
+import breakGlassSchema from './break-glass-predicate.schema.json' with { type: 'json' };
+import { isBotAccount } from './deploy-approval';
+import { IN_TOTO_STATEMENT_TYPE, InTotoError, type Statement, type Subject } from './intoto';
+import type { GitHubAccount } from './model';
+import validateBreakGlass from './validators/break-glass-predicate.validate.js';
+
+export const BREAK_GLASS_PREDICATE_TYPE = 'https://twokey.dev/attestations/break-glass/v1';
+export const BREAK_GLASS_PREDICATE_SCHEMA = breakGlassSchema;
+
+/** The deploy checks a break-glass may stand in for: the review's, and nothing else. */
+export const WAIVABLE_CHECKS = ['review-attestation', 'review-rules', 'same-commit'] as const;
+
+export type BreakGlassPredicate = {
+  reason: string;
+  /** A link to the incident. */
+  incident: string;
+  /** The deploy environment it may be used for. */
+  environment: string;
+  repository: { name: string; uri: string };
+  /** The change it lets through: its commit and its author (as GitHub reported them to the break-glass run). */
+  change: { commit: string; author: GitHubAccount };
+  /** Who started the break-glass run. */
+  requester: GitHubAccount;
+  /** Who approved it through the break-glass environment. */
+  approvers: GitHubAccount[];
+  notBefore: string;
+  expires: string;
+  waives: string[];
+  run: { id: number; attempt: number; uri: string };
+};
+
+/** Validates a break-glass predicate; throws InTotoError('PREDICATE_INVALID') naming the field. */
+export function parseBreakGlassPredicate(json: unknown): BreakGlassPredicate {
+  if (!validateBreakGlass(json)) {
+    const error = (validateBreakGlass.errors ?? [])[0] as ErrorObject | undefined;
+    const field = error?.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(predicate)';
+    throw new InTotoError('PREDICATE_INVALID', field, error?.message ?? 'invalid');
+  }
+  return json as BreakGlassPredicate;
+}
+
+export function buildBreakGlassStatement(
+  subjects: Subject[],
+  predicate: BreakGlassPredicate,
+): Statement<BreakGlassPredicate> {
+  parseBreakGlassPredicate(JSON.parse(JSON.stringify(predicate)));
+  return { _type: IN_TOTO_STATEMENT_TYPE, subject: subjects, predicateType: BREAK_GLASS_PREDICATE_TYPE, predicate };
+}
+
+/**
+ * A break-glass's identity: the sha256 of its statement as signed. A decision record names the break-glass it used by
+ * this, so that a second use is found whatever bytes carried the bundle.
+ */
+export function breakGlassId(statement: unknown): string {
+  return createHash('sha256').update(JSON.stringify(statement), 'utf8').digest('hex');
+}
+
+export interface BreakGlassRules {
+  maxDurationSeconds: number;
+  minApprovers: number;
+}
+
+/**
+ * What is wrong with a break-glass for one deploy (empty: it may be used): its window (now within it, and no longer
+ * than the policy allows), its environment, what it waives, and its approvers (enough of them, people, each distinct
+ * from the requester and from the change's author). Its signer, subjects and earlier uses are the caller's to check.
+ */
+export function breakGlassProblems(
+  predicate: BreakGlassPredicate,
+  rules: BreakGlassRules,
+  context: { now: Date; environment?: string },
+): string[] {
+  const problems: string[] = [];
+  const notBefore = Date.parse(predicate.notBefore);
+  const expires = Date.parse(predicate.expires);
+  const now = context.now.getTime();
+  if (!(expires > notBefore)) problems.push(`its window is empty (${predicate.notBefore} to ${predicate.expires})`);
+  else if ((expires - notBefore) / 1000 > rules.maxDurationSeconds) {
+    problems.push(
+      `its window (${predicate.notBefore} to ${predicate.expires}) is longer than deploy.break-glass.max-duration (${rules.maxDurationSeconds} s)`,
+    );
+  }
+  if (now < notBefore) problems.push(`it is not valid before ${predicate.notBefore}`);
+  if (now > expires) problems.push(`it expired at ${predicate.expires}`);
+  if (context.environment !== undefined && context.environment !== predicate.environment) {
+    problems.push(`it is for the environment ${predicate.environment}, not ${context.environment}`);
+  }
+  const overreach = predicate.waives.filter((id) => !(WAIVABLE_CHECKS as readonly string[]).includes(id));
+  if (overreach.length > 0) {
+    problems.push(
+      `it claims to waive ${overreach.join(', ')}: a break-glass waives only ${WAIVABLE_CHECKS.join(', ')}`,
+    );
+  }
+  const excluded = new Map([
+    [predicate.requester.login.toLowerCase(), 'its requester'],
+    [predicate.change.author.login.toLowerCase(), "the change's author"],
+  ]);
+  const counted: string[] = [];
+  const notCounted: string[] = [];
+  for (const approver of predicate.approvers) {
+    const why = isBotAccount(approver) ? 'a bot' : excluded.get(approver.login.toLowerCase());
+    if (why) notCounted.push(`${approver.login} (${why})`);
+    else if (!counted.includes(approver.login.toLowerCase())) counted.push(approver.login.toLowerCase());
+  }
+  if (counted.length < rules.minApprovers) {
+    problems.push(
+      `expected ${rules.minApprovers} approver${rules.minApprovers === 1 ? '' : 's'} distinct from its requester (${predicate.requester.login}) and the change's author (${predicate.change.author.login}), found ${counted.length}${notCounted.length ? `; not counted: ${notCounted.join(', ')}` : ''}`,
+    );
+  }
+  return problems;
+}

@@ -1,0 +1,161 @@
+// The deploy-approval attestation: who approved a deploy through the GitHub environment its job ran in, as the deploy
+// job read it from GitHub (the run's environment approvals, the environment's protection rules, who started the run)
+// and signed it over the artifacts. The deploy gate judges the same facts live; `twokey verify` judges them again
+// from the signed attestation, under the policy's deploy.approvals. Documented in docs/deploy-approval-predicate.md.
+import type { ErrorObject } from 'ajv/dist/2020.js';
+import deployApprovalSchema from './deploy-approval-predicate.schema.json' with { type: 'json' };
+import { IN_TOTO_STATEMENT_TYPE, InTotoError, type Statement, type Subject } from './intoto';
+import type { GitHubAccount } from './model';
+import type { DeployApprovalRules, DeployApproverExclusion } from './policy';
+import validateDeployApproval from './validators/deploy-approval-predicate.validate.js';
+
+export const DEPLOY_APPROVAL_PREDICATE_TYPE = 'https://twokey.dev/attestations/deploy-approval/v1';
+export const DEPLOY_APPROVAL_PREDICATE_SCHEMA = deployApprovalSchema;
+
+export interface DeployApproval {
+  user: GitHubAccount;
+  state: 'approved' | 'rejected';
+  comment: string;
+  /** The environments the review was given for. */
+  environments: string[];
+}
+
+export type DeployApprovalPredicate = {
+  environment: string;
+  repository: { name: string; uri: string };
+  run: { id: number; attempt: number; uri: string };
+  /** Who started the run: its actor and its triggering actor (once each). */
+  requesters: GitHubAccount[];
+  approvals: DeployApproval[];
+  /** The environment's protection rules; null when GitHub would not say (the token cannot read the environment). */
+  protection: { requiredReviewers: { type: string; name: string }[]; preventSelfReview: boolean } | null;
+  /** When the deploy job read these facts from GitHub. */
+  readAt: string;
+  /** The bundles the deploy decision rested on. */
+  evidence: { uri: string; digest: { sha256: string } }[];
+};
+
+/** The people of the change a deploy approver is judged against (from its review attestation). */
+export interface ChangePeople {
+  author?: string;
+  contributors: string[];
+  pushers: string[];
+  codeApprovers: string[];
+}
+
+export interface DeployApprovalJudgement {
+  verdict: 'pass' | 'fail';
+  reason: string;
+  /** Logins of the approvals that counted. */
+  approvers: string[];
+}
+
+/** Validates a deploy-approval predicate; throws InTotoError('PREDICATE_INVALID') naming the field. */
+export function parseDeployApprovalPredicate(json: unknown): DeployApprovalPredicate {
+  if (!validateDeployApproval(json)) {
+    const error = (validateDeployApproval.errors ?? [])[0] as ErrorObject | undefined;
+    const field = error?.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(predicate)';
+    throw new InTotoError('PREDICATE_INVALID', field, error?.message ?? 'invalid');
+  }
+  return json as DeployApprovalPredicate;
+}
+
+export function buildDeployApprovalStatement(
+  subjects: Subject[],
+  predicate: DeployApprovalPredicate,
+): Statement<DeployApprovalPredicate> {
+  parseDeployApprovalPredicate(JSON.parse(JSON.stringify(predicate)));
+  return { _type: IN_TOTO_STATEMENT_TYPE, subject: subjects, predicateType: DEPLOY_APPROVAL_PREDICATE_TYPE, predicate };
+}
+
+/** A bot never counts: GitHub's account type, or a `[bot]` login. */
+export function isBotAccount(account: GitHubAccount): boolean {
+  return account.type === 'Bot' || /\[bot\]$/i.test(account.login);
+}
+
+/**
+ * Whether a deploy's environment approvals meet deploy.approvals: at least `min` approvals for this environment by
+ * people who are not bots and not excluded by `distinct-from`, no rejection, and prevent_self_review on when required.
+ * The people of the change come from its review attestation; when they are unknown, an exclusion that needs them
+ * cannot be judged and nobody counts (fail closed).
+ */
+export function judgeDeployApproval(
+  predicate: DeployApprovalPredicate,
+  rules: DeployApprovalRules,
+  change: ChangePeople | undefined,
+): DeployApprovalJudgement {
+  const problems: string[] = [];
+  if (rules.requirePreventSelfReview && predicate.protection?.preventSelfReview !== true) {
+    problems.push(
+      predicate.protection === null
+        ? `the environment ${predicate.environment}'s protection rules could not be read, and the policy requires prevent_self_review`
+        : `expected the environment ${predicate.environment} to prevent self-review, found it does not`,
+    );
+  }
+  const rejected = predicate.approvals.filter(
+    (a) => a.state === 'rejected' && a.environments.includes(predicate.environment),
+  );
+  if (rejected.length > 0) {
+    problems.push(`rejected by ${rejected.map((a) => a.user.login).join(', ')}`);
+  }
+  const excluded = excludedPeople(rules.distinctFrom, predicate, change);
+  const counted: string[] = [];
+  const refused: string[] = [];
+  for (const approval of predicate.approvals) {
+    if (approval.state !== 'approved' || !approval.environments.includes(predicate.environment)) continue;
+    const login = approval.user.login;
+    if (isBotAccount(approval.user)) refused.push(`${login} (a bot)`);
+    else if (excluded.unknown.length > 0) refused.push(`${login} (${excluded.unknown.join(', ')} unknown)`);
+    else {
+      const why = excluded.byLogin.get(login.toLowerCase());
+      if (why) refused.push(`${login} (${why})`);
+      else if (!counted.some((c) => c.toLowerCase() === login.toLowerCase())) counted.push(login);
+    }
+  }
+  if (counted.length < rules.min) {
+    problems.push(
+      `expected ${rules.min} approval${rules.min === 1 ? '' : 's'} of the environment ${predicate.environment} by someone distinct from ${rules.distinctFrom.join(', ') || 'nobody'} and not a bot, found ${counted.length}${counted.length ? ` (${counted.join(', ')})` : ''}${refused.length ? `; not counted: ${refused.join(', ')}` : ''}`,
+    );
+  }
+  if (problems.length > 0) return { verdict: 'fail', reason: problems.join('; '), approvers: counted };
+  return {
+    verdict: 'pass',
+    reason:
+      rules.min === 0
+        ? `not required (deploy.approvals.min 0); approved by ${counted.join(', ') || 'nobody'}`
+        : `approved for ${predicate.environment} by ${counted.join(', ')}, each distinct from ${rules.distinctFrom.join(', ')}`,
+    approvers: counted,
+  };
+}
+
+function excludedPeople(
+  distinctFrom: readonly DeployApproverExclusion[],
+  predicate: DeployApprovalPredicate,
+  change: ChangePeople | undefined,
+): { byLogin: Map<string, string>; unknown: string[] } {
+  const byLogin = new Map<string, string>();
+  const unknown: string[] = [];
+  const add = (logins: readonly string[], why: string) => {
+    for (const login of logins) if (!byLogin.has(login.toLowerCase())) byLogin.set(login.toLowerCase(), why);
+  };
+  for (const who of distinctFrom) {
+    if (who === 'requester') {
+      add(
+        predicate.requesters.map((r) => r.login),
+        'started the deploy',
+      );
+      continue;
+    }
+    if (!change) {
+      unknown.push(`the change's ${who}`);
+      continue;
+    }
+    if (who === 'author') {
+      if (change.author === undefined) unknown.push("the change's author");
+      else add([change.author], "the change's author");
+    } else if (who === 'contributors') add(change.contributors, 'a contributor to the change');
+    else if (who === 'pusher') add(change.pushers, "the change's last pusher");
+    else add(change.codeApprovers, 'approved the code');
+  }
+  return { byLogin, unknown };
+}
