@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { parse as parseJSONTree, type ValueNode } from '@humanwhocodes/momoa';
 import {
   BUNDLE_V01_MEDIA_TYPE,
   BUNDLE_V02_MEDIA_TYPE,
@@ -95,11 +94,12 @@ function readBundleLine(address: string, path: string, number: number): ParsedBu
 }
 
 export function parseBundle(text: string, source: string): ParsedBundle {
-  const deep = jsonNestingBeyond(text, MAX_JSON_DEPTH);
-  if (deep !== undefined) {
+  // One pass over the text for both: its nesting (before anything recursive reads it) and a key written twice.
+  const scanned = scanJSON(text, MAX_JSON_DEPTH);
+  if (scanned.deepAt !== undefined) {
     throw new SigstoreInputError(
       'BUNDLE_MALFORMED',
-      `${source}: JSON nested deeper than ${MAX_JSON_DEPTH} levels (at offset ${deep}); a bundle nests fewer than 10`,
+      `${source}: JSON nested deeper than ${MAX_JSON_DEPTH} levels (at offset ${scanned.deepAt}); a bundle nests fewer than 10`,
     );
   }
   let json: unknown;
@@ -108,7 +108,7 @@ export function parseBundle(text: string, source: string): ParsedBundle {
   } catch (error) {
     throw new SigstoreInputError('BUNDLE_NOT_JSON', `${source}: bundle is not JSON: ${describeCause(error)}`);
   }
-  const repeated = repeatedKey(text);
+  const repeated = scanned.repeatedKey;
   if (repeated !== undefined) {
     throw new SigstoreInputError(
       'BUNDLE_MALFORMED',
@@ -121,31 +121,94 @@ export function parseBundle(text: string, source: string): ParsedBundle {
 /**
  * The first key an object of the JSON text has twice, as a path (`verificationMaterial.certificate`), or undefined.
  * JSON.parse keeps the last one and other readers the first, so two readers could see two bundles in one file. Keys are
- * compared decoded (`"\u006dediaType"` is `mediaType`). Call only on text JSON.parse has read and nested at most
- * MAX_JSON_DEPTH deep: momoa's reader and this walk recurse.
+ * compared decoded (`"\u006dediaType"` is `mediaType`). Call only on text JSON.parse has read.
  */
 export function repeatedKey(text: string): string | undefined {
-  return repeatedKeyIn(parseJSONTree(text, { mode: 'json' }).body, '');
+  return scanJSON(text, Number.POSITIVE_INFINITY).repeatedKey;
 }
 
-function repeatedKeyIn(node: ValueNode, path: string): string | undefined {
-  if (node.type === 'Array') {
-    for (const [i, element] of node.elements.entries()) {
-      const found = repeatedKeyIn(element.value, `${path}[${i}]`);
-      if (found !== undefined) return found;
-    }
-  } else if (node.type === 'Object') {
-    const keys = new Set<string>();
-    for (const member of node.members) {
-      const key = member.name.type === 'String' ? member.name.value : member.name.name;
-      const at = path ? `${path}.${key}` : key;
-      if (keys.has(key)) return at;
-      keys.add(key);
-      const found = repeatedKeyIn(member.value, at);
-      if (found !== undefined) return found;
+/** An object or array open at some point of the scan: an object's keys so far, or an array's index. */
+interface OpenValue {
+  path: string;
+  keys?: Set<string>;
+  key?: string;
+  index: number;
+}
+
+/**
+ * One pass over JSON text, no recursion, no tree: where it first nests objects and arrays deeper than `limit` (as
+ * jsonNestingBeyond finds it, for any text), and — meaningful only for text JSON.parse reads — the first key an object
+ * has twice (in the order of the text, which is the order a walk of the parsed tree meets it), as a path.
+ */
+export function scanJSON(text: string, limit: number): { deepAt?: number; repeatedKey?: string } {
+  const open: OpenValue[] = [];
+  // Counted apart from what is open, exactly as jsonNestingBeyond counts (text that is not JSON can close more).
+  let depth = 0;
+  let repeated: string | undefined;
+  let expectingKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      const end = closingQuote(text, i);
+      // An unterminated string runs to the end of the text: nothing after it nests.
+      if (end < 0) return { repeatedKey: repeated };
+      const top = open[open.length - 1];
+      if (expectingKey && top?.keys && repeated === undefined) {
+        const key = stringAt(text, i, end);
+        if (key !== undefined) {
+          if (top.keys.has(key)) repeated = top.path ? `${top.path}.${key}` : key;
+          top.keys.add(key);
+          top.key = key;
+        }
+      }
+      expectingKey = false;
+      i = end;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return { deepAt: i, repeatedKey: repeated };
+      open.push({ path: childPath(open[open.length - 1]), index: 0, ...(c === 0x7b && { keys: new Set<string>() }) });
+      expectingKey = c === 0x7b;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+      open.pop();
+      expectingKey = false;
+    } else if (c === 0x2c) {
+      const top = open[open.length - 1];
+      if (top?.keys) expectingKey = true;
+      else if (top) top.index += 1;
     }
   }
-  return undefined;
+  return { repeatedKey: repeated };
+}
+
+/** Where the string opened at `start` closes: the next quote not escaped by an odd run of backslashes; -1 if none. */
+function closingQuote(text: string, start: number): number {
+  let from = start + 1;
+  for (;;) {
+    const quote = text.indexOf('"', from);
+    if (quote < 0) return -1;
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return quote;
+    from = quote + 1;
+  }
+}
+
+/** The JSON string literal from `start` to `end` (its quotes), decoded; undefined if it is not one. */
+function stringAt(text: string, start: number, end: number): string | undefined {
+  const raw = text.slice(start + 1, end);
+  if (!raw.includes('\\')) return raw;
+  try {
+    return JSON.parse(text.slice(start, end + 1)) as string;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The path of the value about to open inside `parent`: under its last key, or at its index. */
+function childPath(parent: OpenValue | undefined): string {
+  if (!parent) return '';
+  if (parent.keys) return parent.path ? `${parent.path}.${parent.key ?? ''}` : (parent.key ?? '');
+  return `${parent.path}[${parent.index}]`;
 }
 
 export function parseBundleJSON(json: unknown, source: string): ParsedBundle {
@@ -223,52 +286,96 @@ const BASE64_FIELDS = new Set([
   'sig',
 ]);
 
+/** A value still to check: where it sits is only spelt out (path) for the message of a field that fails. */
+interface PendingValue {
+  value: unknown;
+  /** The field name it is checked under (an array's items: the array's). */
+  key: string;
+  depth: number;
+  parent?: PendingValue;
+  /** Its name in its parent: a field name, or an index. */
+  name?: string | number;
+}
+
 /**
  * Checks every base64 field, walking the JSON with an explicit stack (never recursion), and refuses JSON nested
  * deeper than MAX_JSON_DEPTH: a caller may hand parseBundleJSON an object that never went through the text scan.
  */
 function checkBase64Fields(root: unknown, source: string): void {
-  const stack: { value: unknown; path: string; key: string; depth: number }[] = [
-    { value: root, path: '', key: '', depth: 0 },
-  ];
+  const stack: PendingValue[] = [{ value: root, key: '', depth: 0 }];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const { value, path, key, depth } = item;
+    const { value, key, depth } = item;
     if (typeof value === 'string') {
-      if (BASE64_FIELDS.has(key)) checkBase64(value, source, path);
+      if (BASE64_FIELDS.has(key) && !isWellFormedBase64(value)) {
+        throw new SigstoreInputError(
+          'BUNDLE_MALFORMED',
+          `${source}: ${pathOf(item)}: not valid base64 (truncated or corrupted)`,
+        );
+      }
       continue;
     }
     if (typeof value !== 'object' || value === null) continue;
     if (depth >= MAX_JSON_DEPTH) {
       throw new SigstoreInputError(
         'BUNDLE_MALFORMED',
-        `${source}: ${path}: nested deeper than ${MAX_JSON_DEPTH} levels`,
+        `${source}: ${pathOf(item)}: nested deeper than ${MAX_JSON_DEPTH} levels`,
       );
     }
     // Children are pushed last to first, so fields are checked in the order they are written.
-    const children = Array.isArray(value)
-      ? // An array's items are checked under the array's own field name (`hashes`, `signatures`).
-        value.map((child, i) => ({ value: child, path: `${path}[${i}]`, key, depth: depth + 1 }))
-      : Object.entries(value).map(([name, child]) => ({
-          value: child,
-          path: path ? `${path}.${name}` : name,
-          key: name,
-          depth: depth + 1,
-        }));
-    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+    if (Array.isArray(value)) {
+      // An array's items are checked under the array's own field name (`hashes`, `signatures`).
+      for (let i = value.length - 1; i >= 0; i--) {
+        stack.push({ value: value[i], key, depth: depth + 1, parent: item, name: i });
+      }
+    } else {
+      const names = Object.keys(value);
+      for (let i = names.length - 1; i >= 0; i--) {
+        const name = names[i]!;
+        const child = (value as Record<string, unknown>)[name];
+        stack.push({ value: child, key: name, depth: depth + 1, parent: item, name });
+      }
+    }
   }
 }
 
-function checkBase64(text: string, source: string, path: string): void {
-  const standard = text.replace(/-/g, '+').replace(/_/g, '/');
-  const unpadded = standard.replace(/={1,2}$/, '');
-  const wellFormed =
-    /^[A-Za-z0-9+/]*$/.test(unpadded) &&
-    unpadded.length % 4 !== 1 &&
-    (standard.length === unpadded.length || standard.length % 4 === 0) &&
-    Buffer.from(unpadded, 'base64').toString('base64').replace(/=+$/, '') === unpadded;
-  if (!wellFormed) {
-    throw new SigstoreInputError('BUNDLE_MALFORMED', `${source}: ${path}: not valid base64 (truncated or corrupted)`);
-  }
+/** `verificationMaterial.tlogEntries[0].logId.keyId`: where a pending value sits. */
+function pathOf(item: PendingValue): string {
+  const names: (string | number)[] = [];
+  for (let at: PendingValue | undefined = item; at?.name !== undefined; at = at.parent) names.unshift(at.name);
+  return names.reduce<string>(
+    (path, name) => (typeof name === 'number' ? `${path}[${name}]` : path ? `${path}.${name}` : name),
+    '',
+  );
+}
+
+/** Base64 or base64url characters, then at most two padding characters. */
+const BASE64_TEXT = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+/**
+ * Whether `text` is base64 that decodes to bytes which encode back to it: the standard or URL alphabet, padded to a
+ * multiple of four or not padded, never one character past a group, and no bits set after the last byte (Node's
+ * decoder drops them, so two spellings would read as one value). No decoding, no copy of a payload of megabytes.
+ */
+export function isWellFormedBase64(text: string): boolean {
+  if (!BASE64_TEXT.test(text)) return false;
+  let padding = 0;
+  while (padding < 2 && text.charCodeAt(text.length - 1 - padding) === 0x3d) padding++;
+  const unpadded = text.length - padding;
+  if (unpadded % 4 === 1) return false;
+  if (padding > 0 && text.length % 4 !== 0) return false;
+  const rest = unpadded % 4;
+  if (rest === 0) return true;
+  // The last character carries 2 (of 6) bits of the last byte after two characters, 4 after three: the rest are 0.
+  const last = sextet(text.charCodeAt(unpadded - 1));
+  return (last & (rest === 2 ? 0x0f : 0x03)) === 0;
+}
+
+/** The 6-bit value of a base64 or base64url character (one BASE64_TEXT admits). */
+function sextet(c: number): number {
+  if (c >= 0x41 && c <= 0x5a) return c - 0x41;
+  if (c >= 0x61 && c <= 0x7a) return c - 0x61 + 26;
+  if (c >= 0x30 && c <= 0x39) return c - 0x30 + 52;
+  return c === 0x2b || c === 0x2d ? 62 : 63;
 }
 
 /**

@@ -160,10 +160,10 @@ function checkCertificateDER(der: Buffer, at: string, source: string): void {
  * RFC 5280 4.1.1.2), BIT STRING with no unused bits }. (@sigstore/core's reader refuses non-minimal and indefinite
  * lengths, long-form tags and trailing bytes, so each element it accepts has one tag-and-length encoding.)
  */
-function strictCertificateProblem(bytes: Buffer): string | undefined {
-  const der = Buffer.from(bytes);
+function strictCertificateProblem(der: Buffer): string | undefined {
   let root: ASN1Obj;
   try {
+    // The same Buffer sigstore-js parses next: parsed once (der-cache.ts).
     root = ASN1Obj.parseBuffer(der);
   } catch (error) {
     return `not DER: ${describeCause(error)}`;
@@ -280,7 +280,7 @@ function timestampTokenProblem(bytes: Buffer, trusted: readonly ASN1Obj[]): Toke
   try {
     let response: ASN1Obj;
     try {
-      response = ASN1Obj.parseBuffer(Buffer.from(bytes));
+      response = ASN1Obj.parseBuffer(bytes);
     } catch (error) {
       invalid(`not DER: ${describeCause(error)}`);
     }

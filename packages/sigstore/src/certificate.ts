@@ -26,23 +26,35 @@ const LEGACY_ISSUER_OID = '1.3.6.1.4.1.57264.1.1';
 
 /** Reads the Fulcio extensions present in a certificate, decoding the DER UTF8String each one holds. */
 export function fulcioExtensions(certificate: X509Certificate): Record<string, string> {
+  // One pass over the extensions, the first of each OID counting, as X509Certificate.extension finds them (and
+  // throwing, as it does, on an extension without an OID).
+  const byOid = new Map<string, ASN1Obj>();
+  for (const extension of certificate.extensions) {
+    const oid = extension.subs[0]!.toOID();
+    if (!byOid.has(oid)) byOid.set(oid, extension);
+  }
   const found: Record<string, string> = {};
   for (const [oid, name] of Object.entries(FULCIO_EXTENSIONS)) {
-    const extension = certificate.extension(oid);
+    const extension = byOid.get(oid);
     if (!extension) continue;
-    const value = decodeUtf8String(extension.value);
+    const value = decodeUtf8String(extensionValue(extension));
     if (value !== undefined) found[name] = value;
   }
   if (!found.issuer) {
-    const legacy = certificate.extension(LEGACY_ISSUER_OID);
-    if (legacy) found.issuer = legacy.value.toString('utf8');
+    const legacy = byOid.get(LEGACY_ISSUER_OID);
+    if (legacy) found.issuer = extensionValue(legacy).toString('utf8');
   }
   return found;
 }
 
+/** An extension's extnValue: the OCTET STRING's content, its last element (as X509Extension.value reads it). */
+function extensionValue(extension: ASN1Obj): Buffer {
+  return extension.subs[extension.subs.length - 1]!.value;
+}
+
 function decodeUtf8String(der: Buffer): string | undefined {
   try {
-    const obj = ASN1Obj.parseBuffer(Buffer.from(der));
+    const obj = ASN1Obj.parseBuffer(der);
     return obj.value.toString('utf8');
   } catch {
     return undefined;

@@ -1,19 +1,30 @@
-// @sigstore/core re-encodes a parsed ASN.1 object to DER on every comparison and signature check (most of the time
-// spent verifying a bundle, before this module). A parsed object is the bytes it was parsed from: the parser accepts
-// only strict DER lengths and single-byte tags, so encoding it again gives exactly those bytes. So an object's DER is
-// a view of the bytes it was parsed from — checked, header and children, to be exactly what encoding would write —
-// and is computed once; an object built or changed by hand (sigstore-js removes the SCT extension from a copy of the
-// certificate before checking the SCT) is encoded as before. No copy is made: the one caller that changes the bytes
-// it gets (@sigstore/core retags an RFC 3161 timestamp's signed attributes in place before checking their signature)
-// gets its own copy, so nothing ever writes into a parsed bundle's bytes.
-import { ASN1Obj, RFC3161Timestamp } from '@sigstore/core';
+// @sigstore/core re-reads parsed ASN.1 on every use: it encodes an object to DER again on every comparison and
+// signature check, parses an OID again on every extension lookup, parses a certificate again to copy it, and the same
+// bundle bytes are parsed twice (the canonical-encoding rules, then sigstore-js). Before this module that was most of
+// the time spent verifying a bundle. Each is now done once, with the same result:
+// - DER: a parsed object is the bytes it was parsed from (the parser accepts only strict DER lengths and single-byte
+//   tags, so encoding it again gives exactly those bytes). Its DER is a view of those bytes — checked, header and
+//   children, to be exactly what encoding would write — computed once; an object built or changed by hand
+//   (sigstore-js removes the SCT extension from a copy of the certificate before checking the SCT) is encoded as
+//   before. No copy is made: the one caller that changes the bytes it gets (@sigstore/core retags an RFC 3161
+//   timestamp's signed attributes in place before checking their signature) gets its own copy, so nothing ever
+//   writes into a parsed bundle's bytes.
+// - OIDs: an object's OID string is read once.
+// - Parsing: the same bytes parsed twice in a row (the canonical rules, then sigstore-js, read each certificate and
+//   timestamp of a bundle) are parsed once; a certificate's copy is a copy of its parsed objects, not a parse of its
+//   bytes.
+import { ASN1Obj, RFC3161Timestamp, X509Certificate } from '@sigstore/core';
 
 const encodings = new WeakMap<ASN1Obj, Buffer>();
+const oids = new WeakMap<ASN1Obj, string>();
+/** The objects parsed last, by their bytes: sigstore-js parses its own copy of what the canonical rules just read. */
+const recentlyParsed: { der: Buffer; obj: ASN1Obj }[] = [];
+const RECENTLY_PARSED = 8;
 /** Above zero while a caller that writes into the encoding it gets is running: toDER hands out copies. */
 let copying = 0;
 let installed = false;
 
-/** Memoizes ASN1Obj.toDER without copies, and parses without stack traces for the errors it expects (idempotent). */
+/** Memoizes ASN1Obj.toDER (without copies), toOID and parseBuffer; certificates copied without parsing (idempotent). */
 export function cacheDerEncodings(): void {
   if (installed) return;
   installed = true;
@@ -38,18 +49,44 @@ export function cacheDerEncodings(): void {
     }
   };
 
+  const toOID = ASN1Obj.prototype.toOID;
+  ASN1Obj.prototype.toOID = function toOIDOnce(this: ASN1Obj): string {
+    let oid = oids.get(this);
+    if (oid === undefined) {
+      oid = toOID.call(this);
+      oids.set(this, oid);
+    }
+    return oid;
+  };
+
   // The parser tries every OCTET STRING as nested DER and throws when it is not (most extension values, every
   // signature): an Error's stack trace was ~5% of a bundle's verification. A parse error is reported by its message.
   const parseBuffer = ASN1Obj.parseBuffer;
-  ASN1Obj.parseBuffer = function parseBufferQuietly(buf: Parameters<typeof parseBuffer>[0]): ASN1Obj {
+  ASN1Obj.parseBuffer = function parseBufferOnce(buf: Parameters<typeof parseBuffer>[0]): ASN1Obj {
+    const known = recentlyParsed.find(({ der }) => der.length === buf.length && der.equals(buf));
+    if (known !== undefined) return known.obj;
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
-      return parseBuffer.call(ASN1Obj, buf);
+      const obj = parseBuffer.call(ASN1Obj, buf);
+      // Its own bytes (the parser's copy), which no caller holds and so none can change.
+      recentlyParsed.unshift({ der: obj.toDER(), obj });
+      if (recentlyParsed.length > RECENTLY_PARSED) recentlyParsed.pop();
+      return obj;
     } finally {
       Error.stackTraceLimit = limit;
     }
   };
+
+  // As parsing its encoding again would: the same objects, new ones, so that a change to the copy (sigstore-js
+  // removes its SCT extension) never reaches the original.
+  X509Certificate.prototype.clone = function cloneParsed(this: X509Certificate): X509Certificate {
+    return new X509Certificate(copyOf(this.root));
+  };
+}
+
+function copyOf(obj: ASN1Obj): ASN1Obj {
+  return new ASN1Obj(obj.tag, obj.value, obj.subs.map(copyOf));
 }
 
 /**
