@@ -163,8 +163,8 @@ function checkCertificateDER(der: Buffer, at: string, source: string): void {
 function strictCertificateProblem(der: Buffer): string | undefined {
   let root: ASN1Obj;
   try {
-    // The same Buffer sigstore-js parses next: parsed once (der-cache.ts).
-    root = ASN1Obj.parseBuffer(der);
+    // The bytes sigstore-js parses next: parsed once for both (der-cache.ts).
+    root = ASN1Obj.parseBuffer(der as Buffer<ArrayBuffer>);
   } catch (error) {
     return `not DER: ${describeCause(error)}`;
   }
@@ -280,7 +280,7 @@ function timestampTokenProblem(bytes: Buffer, trusted: readonly ASN1Obj[]): Toke
   try {
     let response: ASN1Obj;
     try {
-      response = ASN1Obj.parseBuffer(bytes);
+      response = ASN1Obj.parseBuffer(bytes as Buffer<ArrayBuffer>);
     } catch (error) {
       invalid(`not DER: ${describeCause(error)}`);
     }

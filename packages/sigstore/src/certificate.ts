@@ -54,7 +54,7 @@ function extensionValue(extension: ASN1Obj): Buffer {
 
 function decodeUtf8String(der: Buffer): string | undefined {
   try {
-    const obj = ASN1Obj.parseBuffer(der);
+    const obj = ASN1Obj.parseBuffer(der as Buffer<ArrayBuffer>);
     return obj.value.toString('utf8');
   } catch {
     return undefined;
