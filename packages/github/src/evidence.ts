@@ -165,13 +165,10 @@ export async function collectReviewEvidence(
     activity: (activityRequest) => activityOf(client, evidence.gaps, activityRequest),
     people: async (reviewers, approvers) => {
       const [permissions, profiles] = await Promise.all([
-        Promise.all(reviewers.map((login) => github.permission(login))),
+        readPermissions(client, request.repository, reviewers, evidence.gaps),
         Promise.all(approvers.map((account) => github.profile(account))),
       ]);
-      return {
-        permissions: new Map(reviewers.map((login, i) => [login, permissions[i]])),
-        profiles: profiles.filter((profile): profile is AccountProfile => profile !== undefined),
-      };
+      return { permissions, profiles: profiles.filter((profile): profile is AccountProfile => profile !== undefined) };
     },
   });
 }
@@ -433,6 +430,22 @@ export async function assembleEvidence(
   return evidence;
 }
 
+/**
+ * Each login's permission on the repository, read concurrently (`GET …/collaborators/{username}/permission`); a login
+ * whose permission could not be read maps to undefined, its gap recorded.
+ */
+export async function readPermissions(
+  client: GitHubClient,
+  repository: string,
+  logins: string[],
+  gaps: string[],
+): Promise<Map<string, RepositoryPermission | undefined>> {
+  const [owner, repo] = parseRepository(repository);
+  const github = new RepositoryReads(client, owner, repo, gaps);
+  const permissions = await Promise.all(logins.map((login) => github.permission(login)));
+  return new Map(logins.map((login, i) => [login, permissions[i]]));
+}
+
 /** Reads of one repository; a failed read records a gap naming the request and returns undefined. */
 class RepositoryReads {
   constructor(
@@ -548,13 +561,13 @@ function parseRepository(repository: string): [string, string] {
 
 // ── Failures ─────────────────────────────────────────────────────────────────────────────────────────────────
 
-interface ApiFailure extends Error {
+export interface ApiFailure extends Error {
   status: number;
   response?: { headers?: Record<string, string | undefined> };
 }
 
 /** An HTTP error or a failed/aborted request from Octokit; anything else is a bug and is rethrown. */
-function isApiFailure(error: unknown): error is ApiFailure {
+export function isApiFailure(error: unknown): error is ApiFailure {
   return error instanceof Error && (error.name === 'HttpError' || error.name === 'AbortError') && 'status' in error;
 }
 
@@ -562,7 +575,8 @@ function statusOf(error: unknown): number | undefined {
   return isApiFailure(error) ? error.status : undefined;
 }
 
-function failureOf(error: ApiFailure): string {
+/** What went wrong, in words for a gap: the status, a time limit, a rate limit and when it lifts. */
+export function failureOf(error: ApiFailure): string {
   const headers = error.response?.headers ?? {};
   const cause = error.cause instanceof Error ? error.cause : undefined;
   if (cause?.name === 'TimeoutError' || error.name === 'AbortError') {

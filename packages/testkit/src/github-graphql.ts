@@ -127,6 +127,17 @@ function checkScalars(schema: GraphQLSchema): void {
   }
 }
 
+/** What GitHub's schema finds wrong with a query (parse and validation errors); empty: GitHub would run it. */
+export function checkGraphQLQuery(query: string): string[] {
+  let document: DocumentNode;
+  try {
+    document = parse(query);
+  } catch (error) {
+    return [(error as GraphQLError).message];
+  }
+  return validate(githubGraphQLSchema(), document).map((error) => error.message);
+}
+
 // ── Failure injection ─────────────────────────────────────────────────────────────────────────────────────────
 
 /** A field GitHub refuses, e.g. `{ field: 'Repository.collaborators', type: 'FORBIDDEN' }` for a token without push access. */
@@ -138,14 +149,16 @@ export interface GraphQLFieldFailure {
   message?: string;
   /** How many resolutions fail; default: every one. */
   count?: number;
+  /** How many resolutions answer before the failures start; default: none. */
+  skip?: number;
 }
 
-const fieldFailures = new WeakMap<GitHubFakeState, (GraphQLFieldFailure & { left: number })[]>();
+const fieldFailures = new WeakMap<GitHubFakeState, (GraphQLFieldFailure & { left: number; skipped: number })[]>();
 
 /** Makes the fake's GraphQL API refuse a field (with partial data, as GitHub does), e.g. collaborators without push access. */
 export function failGraphQLField(fake: { state: GitHubFakeState }, failure: GraphQLFieldFailure): void {
   const failures = fieldFailures.get(fake.state) ?? [];
-  failures.push({ ...failure, left: failure.count ?? Number.POSITIVE_INFINITY });
+  failures.push({ ...failure, left: failure.count ?? Number.POSITIVE_INFINITY, skipped: 0 });
   fieldFailures.set(fake.state, failures);
 }
 
@@ -279,7 +292,9 @@ const strictFieldResolver: GraphQLFieldResolver<Record<string, unknown>, Executi
 ) => {
   const field = `${info.parentType.name}.${info.fieldName}`;
   const failure = fieldFailures.get(context.state)?.find((f) => f.field === field && f.left > 0);
-  if (failure) {
+  if (failure && failure.skipped < (failure.skip ?? 0)) {
+    failure.skipped += 1;
+  } else if (failure) {
     failure.left -= 1;
     throw new GitHubGraphQLError(failure.type, failure.message ?? `${field} is not accessible with this token`);
   }
@@ -346,13 +361,15 @@ function repositoryModel(state: GitHubFakeState, repository: FakeRepository, api
     collaborators: (args: Args) => {
       const wanted = typeof args.login === 'string' ? args.login.toLowerCase() : undefined;
       const query = typeof args.query === 'string' ? args.query.toLowerCase() : undefined;
+      // Collaborators are users: a bot the state lists among them is no collaborator GraphQL can name.
       const collaborators = Object.entries(repository.collaborators)
         .filter(([login]) => wanted === undefined || login.toLowerCase() === wanted)
         .filter(([login]) => query === undefined || login.toLowerCase().includes(query))
         .map(([login, role]) => {
           const account = findAccount(state, login) ?? { login, id: syntheticId(login), type: 'User' as const };
           return { account, permission: typeof role === 'string' ? role.toUpperCase() : role.permission.toUpperCase() };
-        });
+        })
+        .filter(({ account }) => account.type === 'User');
       return connection('collaborators', collaborators, args, {
         node: ({ account }) => actorModel(state, account),
         edge: ({ permission }) => ({ permission, permissionSources: null }),
