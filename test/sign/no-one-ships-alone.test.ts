@@ -18,7 +18,7 @@ import {
   workflowProvenance,
   workflowRunClaims,
 } from '@twokey/core';
-import { DEFAULT_POLICY_PATH, type StepOutcome, signStep } from '@twokey/github';
+import { DEFAULT_POLICY_PATH, type GitHubApi, type StepOutcome, signStep } from '@twokey/github';
 import { signArtifact, signStatement } from '@twokey/sigstore';
 import {
   type ActionRun,
@@ -44,11 +44,15 @@ import {
   startSigstoreStack,
   type WorkflowIdentity,
 } from '@twokey/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CliResult, runCli } from '../conformance/run-cli';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 const ISSUER = 'https://token.actions.githubusercontent.com';
+// The review evidence is read through GraphQL (the default) and through REST (the fallback): the sign tests that judge
+// a review run through both, and must give the same verdicts.
+const GITHUB_APIS: GitHubApi[] = ['graphql', 'rest'];
+let githubApi: GitHubApi = 'graphql';
 const BUILD_SAN = 'https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main';
 const SHARED_BUILD_WORKFLOW = 'acme/platform/.github/workflows/build.yml@refs/heads/main';
 const SIGN_WORKFLOW = 'acme/platform/.github/workflows/sign.yml@refs/heads/main';
@@ -170,6 +174,7 @@ async function runSign(
     endpoints: { fulcioURL: stack.fulcioURL, rekorURL: stack.rekorURL, tsaURL: stack.tsaURL },
     githubToken: 'ghs_sign_job_token',
     githubApiUrl: fake.url,
+    githubApi,
     workspace,
     outputDirectory: mkdtempSync(join(tmpdir(), 'twokey-runner-')),
     serverUrl: 'https://github.com',
@@ -216,184 +221,206 @@ function later(iso: string, ms: number): string {
 
 // ── 1–5: the sign action refuses ──────────────────────────────────────────────────────────────────────────────
 
-describe('the sign action refuses a change one person alone stood behind', () => {
-  it('1. a co-author named only by e-mail approves: bob co-authored under his public profile name and e-mail', async () => {
-    const { alice, bob, repository, state } = acme();
-    const commit = aCommit({
-      author: alice,
-      message: 'Rework the token cache',
-      coAuthors: [{ name: 'Bob Builder', email: 'bob@acme.example' }],
-    });
-    const pullRequest = aPullRequest({ author: alice, commits: [commit], baseSha: repository.branches.main });
-    pullRequest.reviews.push(aReview({ by: bob, on: commit.sha }));
-    const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: alice });
-
-    const result = await runSign(state, { commit: merged });
-
-    expectSignRefused(result, 'reviewer-not-contributor', 'bob co-authored commit');
-    expectSignRefused(result, 'min-independent-approvals', 'found 0 independent approvals');
+describe.each(GITHUB_APIS)('the review evidence read through %s', (through) => {
+  beforeEach(() => {
+    githubApi = through;
+  });
+  afterEach(() => {
+    githubApi = 'graphql';
   });
 
-  it('2. an approval given after the merge: alice merges unreviewed, bob approves the merged head an hour later', async () => {
-    const { alice, bob, repository, state } = acme();
-    const commit = aCommit({ author: alice, message: 'Disable the rate limiter' });
-    const pullRequest = aPullRequest({ author: alice, commits: [commit], baseSha: repository.branches.main });
-    const merged = mergePullRequest(repository, pullRequest, { method: 'merge', by: alice });
-    pullRequest.reviews.push(aReview({ by: bob, on: commit.sha, at: later(pullRequest.mergedAt!, HOUR) }));
+  describe('the sign action refuses a change one person alone stood behind', () => {
+    it('1. a co-author named only by e-mail approves: bob co-authored under his public profile name and e-mail', async () => {
+      const { alice, bob, repository, state } = acme();
+      const commit = aCommit({
+        author: alice,
+        message: 'Rework the token cache',
+        coAuthors: [{ name: 'Bob Builder', email: 'bob@acme.example' }],
+      });
+      const pullRequest = aPullRequest({ author: alice, commits: [commit], baseSha: repository.branches.main });
+      pullRequest.reviews.push(aReview({ by: bob, on: commit.sha }));
+      const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: alice });
 
-    const result = await runSign(state, { commit: merged });
+      const result = await runSign(state, { commit: merged });
 
-    expectSignRefused(result, 'approval-before-merge', 'after the merge at', 'never counts');
-  });
-
-  it('2b. a second required approval given after the merge does not count toward min-approvals: 2', async () => {
-    const { alice, bob, carol, repository, state } = acme();
-    const commit = aCommit({ author: alice, message: 'Open the admin API' });
-    const pullRequest = aPullRequest({ author: alice, commits: [commit], baseSha: repository.branches.main });
-    pullRequest.reviews.push(aReview({ by: carol, on: commit.sha }));
-    const merged = mergePullRequest(repository, pullRequest, { method: 'merge', by: alice });
-    pullRequest.reviews.push(aReview({ by: bob, on: commit.sha, at: later(pullRequest.mergedAt!, HOUR) }));
-    writeFileSync(
-      join(workspace, '.twokey', 'two.yml'),
-      `${readFileSync(join(workspace, POLICY), 'utf8')}review:\n  min-approvals: 2\n`,
-    );
-
-    const result = await runSign(state, { commit: merged, policy: '.twokey/two.yml' });
-
-    expectSignRefused(result, 'min-independent-approvals', 'expected at least 2, found 1 independent approval (carol)');
-    expectSignRefused(result, 'min-independent-approvals', 'bob approved at', 'after the merge');
-  });
-
-  it('3. a reviewed pull request into a side branch, then main moved onto its merge commit', async () => {
-    const { alice, bob, repository, state } = acme();
-    // alice pushes an unreviewed commit to her own branch …
-    moveBranch(repository, 'alice-scratch', repository.branches.main!, { by: alice });
-    const unreviewed = aCommit({ author: alice, message: 'Add a backdoor' });
-    pushCommit(repository, unreviewed, 'alice-scratch', { by: alice });
-    // … bob approves a small pull request into that branch (its diff never shows her commit) …
-    const small = aCommit({ author: alice, message: 'Fix a typo' });
-    const pullRequest = aPullRequest({
-      author: alice,
-      commits: [small],
-      baseRef: 'alice-scratch',
-      baseSha: unreviewed.sha,
-    });
-    pullRequest.reviews.push(aReview({ by: bob, on: small.sha }));
-    const merged = mergePullRequest(repository, pullRequest, { method: 'merge', by: alice });
-    // … and main is moved to that merge commit; the build runs on main.
-    moveBranch(repository, 'main', merged, { by: alice, force: true });
-
-    const result = await runSign(state, { commit: merged });
-
-    expectSignRefused(
-      result,
-      'base-is-protected-branch',
-      `expected pull request #${pullRequest.number} to be merged into main, the branch the build ran on; its base is alice-scratch`,
-    );
-    expectSignRefused(result, 'reached-branch-by-merge', 'pushed to refs/heads/main directly: force_push by alice');
-  });
-
-  it("4. another repository's valid chain: shared workflows, no repository pinned, acme/other's build signed for acme/app", async () => {
-    const carol = aUser('carol');
-    const dave = aUser('dave');
-    const other = aRepository('acme/other', { collaborators: { carol: 'write', dave: 'write' } });
-    const commit = aCommit({ author: carol, message: 'Ship the other service' });
-    const pullRequest = aPullRequest({ author: carol, commits: [commit], baseSha: other.branches.main });
-    pullRequest.reviews.push(aReview({ by: dave, on: commit.sha }));
-    const merged = mergePullRequest(other, pullRequest, { method: 'merge', by: dave });
-    const sharedBuild = identity('acme/other', '.github/workflows/release.yml', 'refs/heads/main', merged, {
-      job_workflow_ref: SHARED_BUILD_WORKFLOW,
+      expectSignRefused(result, 'reviewer-not-contributor', 'bob co-authored commit');
+      expectSignRefused(result, 'min-independent-approvals', 'found 0 independent approvals');
     });
 
-    // The sign workflow, called by acme/app's release, is handed acme/other's (valid, reviewed) provenance.
-    const result = await runSign([other, carol, dave], {
-      commit: merged,
-      builder: sharedBuild,
-      signer: signJob(merged, 'acme/app'),
-      policy: SHARED_POLICY,
+    it('2. an approval given after the merge: alice merges unreviewed, bob approves the merged head an hour later', async () => {
+      const { alice, bob, repository, state } = acme();
+      const commit = aCommit({ author: alice, message: 'Disable the rate limiter' });
+      const pullRequest = aPullRequest({ author: alice, commits: [commit], baseSha: repository.branches.main });
+      const merged = mergePullRequest(repository, pullRequest, { method: 'merge', by: alice });
+      pullRequest.reviews.push(aReview({ by: bob, on: commit.sha, at: later(pullRequest.mergedAt!, HOUR) }));
+
+      const result = await runSign(state, { commit: merged });
+
+      expectSignRefused(result, 'approval-before-merge', 'after the merge at', 'never counts');
     });
 
-    expectSignRefused(
-      result,
-      'source-repository-bound',
-      "expected provenance of acme/app (bound by the sign job's repository), found provenance of acme/other",
-    );
-  });
+    it('2b. a second required approval given after the merge does not count toward min-approvals: 2', async () => {
+      const { alice, bob, carol, repository, state } = acme();
+      const commit = aCommit({ author: alice, message: 'Open the admin API' });
+      const pullRequest = aPullRequest({ author: alice, commits: [commit], baseSha: repository.branches.main });
+      pullRequest.reviews.push(aReview({ by: carol, on: commit.sha }));
+      const merged = mergePullRequest(repository, pullRequest, { method: 'merge', by: alice });
+      pullRequest.reviews.push(aReview({ by: bob, on: commit.sha, at: later(pullRequest.mergedAt!, HOUR) }));
+      writeFileSync(
+        join(workspace, '.twokey', 'two.yml'),
+        `${readFileSync(join(workspace, POLICY), 'utf8')}review:\n  min-approvals: 2\n`,
+      );
 
-  it('5. a plain push to the pull request by bob (commits authored and committed as alice), then bob approves', async () => {
-    const { alice, bob, repository, state } = acme();
-    const first = aCommit({ author: alice, message: 'Add the exporter' });
-    const pullRequest = aPullRequest({ author: alice, commits: [first], baseSha: repository.branches.main });
-    const sneaky = aCommit({ author: alice, message: 'Export to one more place' });
-    pushToPullRequest(pullRequest, sneaky, { by: bob });
-    pullRequest.reviews.push(aReview({ by: bob, on: sneaky.sha }));
-    const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: alice });
+      const result = await runSign(state, { commit: merged, policy: '.twokey/two.yml' });
 
-    const result = await runSign(state, { commit: merged });
-
-    expectSignRefused(
-      result,
-      'reviewer-not-last-pusher',
-      'bob is the last pusher (push by bob at',
-      'from the activity feed',
-    );
-    expectSignRefused(result, 'reviewer-not-contributor', 'bob pushed to refs/heads/');
-  });
-
-  it('refuses when the activity feed cannot answer (403), saying how the policy may accept the fallback', async () => {
-    const { alice, bob, repository, state } = acme();
-    const commit = aCommit({ author: alice, message: 'Tidy' });
-    const pullRequest = aPullRequest({ author: alice, commits: [commit], baseSha: repository.branches.main });
-    pullRequest.reviews.push(aReview({ by: bob, on: commit.sha }));
-    const merged = mergePullRequest(repository, pullRequest, { method: 'merge', by: bob });
-
-    const result = await runSign(state, {
-      commit: merged,
-      prepare: (fake) => fake.failOn('GET /repos/{owner}/{repo}/activity', { status: 403 }),
+      expectSignRefused(
+        result,
+        'min-independent-approvals',
+        'expected at least 2, found 1 independent approval (carol)',
+      );
+      expectSignRefused(result, 'min-independent-approvals', 'bob approved at', 'after the merge');
     });
 
-    expectSignRefused(result, 'reached-branch-by-merge', 'HTTP 403', 'review.allow-activity-fallback: true');
-    expectSignRefused(result, 'reviewer-not-last-pusher', 'who pushed last is not established');
+    it('3. a reviewed pull request into a side branch, then main moved onto its merge commit', async () => {
+      const { alice, bob, repository, state } = acme();
+      // alice pushes an unreviewed commit to her own branch …
+      moveBranch(repository, 'alice-scratch', repository.branches.main!, { by: alice });
+      const unreviewed = aCommit({ author: alice, message: 'Add a backdoor' });
+      pushCommit(repository, unreviewed, 'alice-scratch', { by: alice });
+      // … bob approves a small pull request into that branch (its diff never shows her commit) …
+      const small = aCommit({ author: alice, message: 'Fix a typo' });
+      const pullRequest = aPullRequest({
+        author: alice,
+        commits: [small],
+        baseRef: 'alice-scratch',
+        baseSha: unreviewed.sha,
+      });
+      pullRequest.reviews.push(aReview({ by: bob, on: small.sha }));
+      const merged = mergePullRequest(repository, pullRequest, { method: 'merge', by: alice });
+      // … and main is moved to that merge commit; the build runs on main.
+      moveBranch(repository, 'main', merged, { by: alice, force: true });
+
+      const result = await runSign(state, { commit: merged });
+
+      expectSignRefused(
+        result,
+        'base-is-protected-branch',
+        `expected pull request #${pullRequest.number} to be merged into main, the branch the build ran on; its base is alice-scratch`,
+      );
+      expectSignRefused(result, 'reached-branch-by-merge', 'pushed to refs/heads/main directly: force_push by alice');
+    });
+
+    it("4. another repository's valid chain: shared workflows, no repository pinned, acme/other's build signed for acme/app", async () => {
+      const carol = aUser('carol');
+      const dave = aUser('dave');
+      const other = aRepository('acme/other', { collaborators: { carol: 'write', dave: 'write' } });
+      const commit = aCommit({ author: carol, message: 'Ship the other service' });
+      const pullRequest = aPullRequest({ author: carol, commits: [commit], baseSha: other.branches.main });
+      pullRequest.reviews.push(aReview({ by: dave, on: commit.sha }));
+      const merged = mergePullRequest(other, pullRequest, { method: 'merge', by: dave });
+      const sharedBuild = identity('acme/other', '.github/workflows/release.yml', 'refs/heads/main', merged, {
+        job_workflow_ref: SHARED_BUILD_WORKFLOW,
+      });
+
+      // The sign workflow, called by acme/app's release, is handed acme/other's (valid, reviewed) provenance.
+      const result = await runSign([other, carol, dave], {
+        commit: merged,
+        builder: sharedBuild,
+        signer: signJob(merged, 'acme/app'),
+        policy: SHARED_POLICY,
+      });
+
+      expectSignRefused(
+        result,
+        'source-repository-bound',
+        "expected provenance of acme/app (bound by the sign job's repository), found provenance of acme/other",
+      );
+    });
+
+    it('5. a plain push to the pull request by bob (commits authored and committed as alice), then bob approves', async () => {
+      const { alice, bob, repository, state } = acme();
+      const first = aCommit({ author: alice, message: 'Add the exporter' });
+      const pullRequest = aPullRequest({ author: alice, commits: [first], baseSha: repository.branches.main });
+      const sneaky = aCommit({ author: alice, message: 'Export to one more place' });
+      pushToPullRequest(pullRequest, sneaky, { by: bob });
+      pullRequest.reviews.push(aReview({ by: bob, on: sneaky.sha }));
+      const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: alice });
+
+      const result = await runSign(state, { commit: merged });
+
+      expectSignRefused(
+        result,
+        'reviewer-not-last-pusher',
+        'bob is the last pusher (push by bob at',
+        'from the activity feed',
+      );
+      expectSignRefused(result, 'reviewer-not-contributor', 'bob pushed to refs/heads/');
+    });
+
+    it('refuses when the activity feed cannot answer (403), saying how the policy may accept the fallback', async () => {
+      const { alice, bob, repository, state } = acme();
+      const commit = aCommit({ author: alice, message: 'Tidy' });
+      const pullRequest = aPullRequest({ author: alice, commits: [commit], baseSha: repository.branches.main });
+      pullRequest.reviews.push(aReview({ by: bob, on: commit.sha }));
+      const merged = mergePullRequest(repository, pullRequest, { method: 'merge', by: bob });
+
+      const result = await runSign(state, {
+        commit: merged,
+        prepare: (fake) => fake.failOn('GET /repos/{owner}/{repo}/activity', { status: 403 }),
+      });
+
+      expectSignRefused(result, 'reached-branch-by-merge', 'HTTP 403', 'review.allow-activity-fallback: true');
+      expectSignRefused(result, 'reviewer-not-last-pusher', 'who pushed last is not established');
+    });
   });
 });
 
-describe('the sign action still signs what was reviewed', () => {
-  for (const method of ['merge', 'squash', 'rebase'] as const) {
-    it(`a ${method} of a pull request approved on its head by someone independent`, async () => {
-      const { alice, bob, repository, state } = acme();
-      const first = aCommit({ author: alice, message: 'Add the parser' });
-      const head = aCommit({ author: alice, message: 'Handle empty input' });
-      const pullRequest = aPullRequest({ author: alice, commits: [first, head], baseSha: repository.branches.main });
-      pullRequest.reviews.push(aReview({ by: bob, on: head.sha }));
-      const merged = mergePullRequest(repository, pullRequest, { method, by: bob });
-      expectSigned(await runSign(state, { commit: merged }));
-    });
-  }
+describe.each(GITHUB_APIS)('the review evidence read through %s', (through) => {
+  beforeEach(() => {
+    githubApi = through;
+  });
+  afterEach(() => {
+    githubApi = 'graphql';
+  });
 
-  it('a merge-queue merge of a properly reviewed pull request: accepted; the same commit pushed straight to main: refused', async () => {
-    const queued = acme();
-    const commit = aCommit({ author: queued.alice, message: 'Speed up the cache' });
-    const pullRequest = aPullRequest({
-      author: queued.alice,
-      commits: [commit],
-      baseSha: queued.repository.branches.main,
-    });
-    pullRequest.reviews.push(aReview({ by: queued.bob, on: commit.sha }));
-    const merged = mergePullRequest(queued.repository, pullRequest, {
-      method: 'merge',
-      by: queued.bob,
-      mergeQueue: true,
-    });
-    const arrival = queued.repository.activity.find((a) => a.after === merged && a.ref === 'refs/heads/main');
-    expect(arrival?.activityType).toBe('merge_queue_merge');
+  describe('the sign action still signs what was reviewed', () => {
+    for (const method of ['merge', 'squash', 'rebase'] as const) {
+      it(`a ${method} of a pull request approved on its head by someone independent`, async () => {
+        const { alice, bob, repository, state } = acme();
+        const first = aCommit({ author: alice, message: 'Add the parser' });
+        const head = aCommit({ author: alice, message: 'Handle empty input' });
+        const pullRequest = aPullRequest({ author: alice, commits: [first, head], baseSha: repository.branches.main });
+        pullRequest.reviews.push(aReview({ by: bob, on: head.sha }));
+        const merged = mergePullRequest(repository, pullRequest, { method, by: bob });
+        expectSigned(await runSign(state, { commit: merged }));
+      });
+    }
 
-    expectSigned(await runSign(queued.state, { commit: merged }));
+    it('a merge-queue merge of a properly reviewed pull request: accepted; the same commit pushed straight to main: refused', async () => {
+      const queued = acme();
+      const commit = aCommit({ author: queued.alice, message: 'Speed up the cache' });
+      const pullRequest = aPullRequest({
+        author: queued.alice,
+        commits: [commit],
+        baseSha: queued.repository.branches.main,
+      });
+      pullRequest.reviews.push(aReview({ by: queued.bob, on: commit.sha }));
+      const merged = mergePullRequest(queued.repository, pullRequest, {
+        method: 'merge',
+        by: queued.bob,
+        mergeQueue: true,
+      });
+      const arrival = queued.repository.activity.find((a) => a.after === merged && a.ref === 'refs/heads/main');
+      expect(arrival?.activityType).toBe('merge_queue_merge');
 
-    // The same commit, but main was pushed to it instead of the queue moving it there.
-    arrival!.activityType = 'push';
-    arrival!.actor = { login: 'alice', id: queued.alice.id, type: 'User' };
-    const pushed = await runSign(queued.state, { commit: merged });
-    expectSignRefused(pushed, 'reached-branch-by-merge', 'pushed to refs/heads/main directly: push by alice');
+      expectSigned(await runSign(queued.state, { commit: merged }));
+
+      // The same commit, but main was pushed to it instead of the queue moving it there.
+      arrival!.activityType = 'push';
+      arrival!.actor = { login: 'alice', id: queued.alice.id, type: 'User' };
+      const pushed = await runSign(queued.state, { commit: merged });
+      expectSignRefused(pushed, 'reached-branch-by-merge', 'pushed to refs/heads/main directly: push by alice');
+    });
   });
 });
 

@@ -20,6 +20,7 @@ import {
   buildStep,
   DEFAULT_POLICY_PATH,
   evidenceDirectory,
+  type GitHubApi,
   type SignStageInputs,
   type StepOutcome,
   signStep,
@@ -46,15 +47,21 @@ import {
   startSigstoreStack,
   type WorkflowIdentity,
 } from '@twokey/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { verifyBundleCli } from '../conformance/run-cli';
 
 const ISSUER = 'https://token.actions.githubusercontent.com';
+// The review evidence is read through GraphQL (the default) and through REST (the fallback): the sign tests that judge
+// a review run through both, and must give the same verdicts.
+const GITHUB_APIS: GitHubApi[] = ['graphql', 'rest'];
+let githubApi: GitHubApi = 'graphql';
 const BUILD_SAN = 'https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main';
 // The platform team's reusable sign workflow: the certificate names its file, not the caller's.
 const SIGN_WORKFLOW = 'acme/platform/.github/workflows/twokey-sign.yml@refs/heads/main';
 const SIGN_SAN = `https://github.com/${SIGN_WORKFLOW}`;
 const REVIEWS_ROUTE = 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews';
+/** The request that reads the reviews: REST's reviews list, or GraphQL's queries. */
+const REVIEWS_READ: Record<GitHubApi, string> = { rest: REVIEWS_ROUTE, graphql: 'POST /graphql' };
 const LINUX = 'app-linux-amd64.tar.gz';
 const DARWIN = 'app-darwin-arm64.tar.gz';
 
@@ -191,6 +198,7 @@ async function runSign(
     endpoints: endpoints(),
     githubToken: 'ghs_sign_job_token',
     githubApiUrl: fake.url,
+    githubApi,
     workspace,
     outputDirectory: runnerTemp,
     serverUrl: 'https://github.com',
@@ -287,120 +295,133 @@ function aChange(options: { visibility?: 'public' | 'private'; title?: string } 
   return { alice, bob, carol, repository, pullRequest, first, head };
 }
 
-describe('the sign action signs an independently reviewed change', () => {
-  it('approved on its merged head by one independent reviewer: signs every artifact and the review attestation; both verify under the sign identity', async () => {
-    const change = aChange({ title: 'Parser <b>fast</b> | [x](https://evil.example)' });
-    change.pullRequest.reviews.push(aReview({ by: change.bob, on: change.head.sha }));
-    const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'squash', by: change.bob });
-
-    // The build job runs the build step on the merged commit.
-    const runnerTemp = mkdtempSync(join(tmpdir(), 'twokey-runner-'));
-    const build = await buildStep({
-      subjectPath: 'dist/*.tar.gz',
-      subjectDigest: '',
-      subjectName: '',
-      subjectChecksums: '',
-      endpoints: endpoints(),
-      workspace,
-      outputDirectory: runnerTemp,
-      serverUrl: 'https://github.com',
-      identityToken: () => issuer.mint(buildJob(merged), { audience: 'sigstore' }),
-    });
-    expect(build.failure).toBeUndefined();
-
-    const result = await runSign(change.repository, {
-      provenance: build.outputs['bundle-path']!,
-      commit: merged,
-      with: { subjectPath: 'dist/*.tar.gz' },
-    });
-    const { outcome } = result;
-    expect(outcome.failure, outcome.summary).toBeUndefined();
-    expect(failedIds(result)).toEqual([]);
-    expect(result.certified).toBe(3);
-    expect(outcome.outputs.commit).toBe(merged);
-
-    const paths = outcome.outputs['bundle-paths']!.split('\n');
-    const reviewPath = outcome.outputs['review-bundle-path']!;
-    const evidence = evidenceDirectory(result.runnerTemp);
-    expect(paths).toEqual([
-      join(evidence, `${DARWIN}.sig.sigstore.json`),
-      join(evidence, `${LINUX}.sig.sigstore.json`),
-      join(evidence, `review-${merged.slice(0, 12)}.sigstore.json`),
-    ]);
-    expect(paths.at(-1)).toBe(reviewPath);
-
-    for (const name of [LINUX, DARWIN]) {
-      const signature = await verifyBundle(join(evidence, `${name}.sig.sigstore.json`), `dist/${name}`);
-      expect(signature.status, signature.stderr).toBe(0);
-      const review = await verifyBundle(reviewPath, `dist/${name}`);
-      expect(review.status, review.stderr).toBe(0);
-    }
-    // Signed by the sign identity, not by the build's.
-    const asBuild = await verifyBundle(reviewPath, `dist/${LINUX}`, BUILD_SAN);
-    expect(asBuild.status).toBe(1);
-    expect(asBuild.stderr).toContain('IDENTITY_MISMATCH');
-
-    const envelope = JSON.parse(readFileSync(reviewPath, 'utf8')).dsseEnvelope;
-    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));
-    expect(statement.predicateType).toBe(REVIEW_PREDICATE_TYPE);
-    expect(statement.subject).toEqual([
-      { name: DARWIN, digest: { sha256: artifacts[DARWIN] } },
-      { name: LINUX, digest: { sha256: artifacts[LINUX] } },
-      {
-        name: `git+https://github.com/acme/app@${merged}`,
-        uri: 'https://github.com/acme/app',
-        digest: { gitCommit: merged },
-      },
-    ]);
-    expect(statement.predicate).toMatchObject({
-      reviewers: [{ name: 'bob' }],
-      commit: merged,
-      mergeMethod: 'squash',
-      mergedHead: change.head.sha,
-      author: { login: 'alice' },
-      verdict: 'pass',
-    });
-
-    // The summary shows the pull request, its author and approver, and neutralises the title's markup.
-    expect(outcome.summary).toContain('## twokey sign: signed');
-    expect(outcome.summary).toContain('| author | alice |');
-    expect(outcome.summary).toContain('| independent approvers | bob |');
-    expect(outcome.summary).toContain(
-      `| pull request | [\\#${change.pullRequest.number} Parser &lt;b&gt;fast&lt;/b&gt; \\| \\[x\\](https\\://evil.example)](https://github.com/acme/app/pull/${change.pullRequest.number}) |`,
-    );
-    expect(outcome.summary).not.toContain('<b>fast');
-    expect(outcome.summary).not.toContain('[x](https://evil.example)');
-    // The GitHub API was read with the job's token.
-    expect(result.fake.requests.length).toBeGreaterThan(0);
-    expect(result.fake.requests.every((r) => r.authorization === 'token ghs_sign_job_token')).toBe(true);
+describe.each(GITHUB_APIS)('the review evidence read through %s', (through) => {
+  beforeEach(() => {
+    githubApi = through;
+  });
+  afterEach(() => {
+    githubApi = 'graphql';
   });
 
-  it('finds the only valid approval on the last page of more than 100 reviews', async () => {
-    const change = aChange();
-    for (let i = 0; i < 120; i++) {
-      change.pullRequest.reviews.push(aReview({ by: change.carol, on: change.head.sha, state: 'COMMENTED' }));
-    }
-    change.pullRequest.reviews.push(aReview({ by: change.bob, on: change.head.sha }));
-    const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'merge', by: change.bob });
+  describe('the sign action signs an independently reviewed change', () => {
+    it('approved on its merged head by one independent reviewer: signs every artifact and the review attestation; both verify under the sign identity', async () => {
+      const change = aChange({ title: 'Parser <b>fast</b> | [x](https://evil.example)' });
+      change.pullRequest.reviews.push(aReview({ by: change.bob, on: change.head.sha }));
+      const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'squash', by: change.bob });
 
-    const result = await signCommit(change.repository, merged);
+      // The build job runs the build step on the merged commit.
+      const runnerTemp = mkdtempSync(join(tmpdir(), 'twokey-runner-'));
+      const build = await buildStep({
+        subjectPath: 'dist/*.tar.gz',
+        subjectDigest: '',
+        subjectName: '',
+        subjectChecksums: '',
+        endpoints: endpoints(),
+        workspace,
+        outputDirectory: runnerTemp,
+        serverUrl: 'https://github.com',
+        identityToken: () => issuer.mint(buildJob(merged), { audience: 'sigstore' }),
+      });
+      expect(build.failure).toBeUndefined();
 
-    expectSigned(result);
-    const pages = result.fake.requests.filter((r) => r.route === REVIEWS_ROUTE).map((r) => r.query.page ?? '1');
-    expect(pages).toEqual(['1', '2']);
-  });
+      const result = await runSign(change.repository, {
+        provenance: build.outputs['bundle-path']!,
+        commit: merged,
+        with: { subjectPath: 'dist/*.tar.gz' },
+      });
+      const { outcome } = result;
+      expect(outcome.failure, outcome.summary).toBeUndefined();
+      expect(failedIds(result)).toEqual([]);
+      expect(result.certified).toBe(3);
+      expect(outcome.outputs.commit).toBe(merged);
 
-  it('retries an API failure: failing once, then answering, is accepted', async () => {
-    const change = aChange();
-    change.pullRequest.reviews.push(aReview({ by: change.bob, on: change.head.sha }));
-    const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'rebase', by: change.bob });
+      const paths = outcome.outputs['bundle-paths']!.split('\n');
+      const reviewPath = outcome.outputs['review-bundle-path']!;
+      const evidence = evidenceDirectory(result.runnerTemp);
+      expect(paths).toEqual([
+        join(evidence, `${DARWIN}.sig.sigstore.json`),
+        join(evidence, `${LINUX}.sig.sigstore.json`),
+        join(evidence, `review-${merged.slice(0, 12)}.sigstore.json`),
+      ]);
+      expect(paths.at(-1)).toBe(reviewPath);
 
-    const result = await signCommit(change.repository, merged, {
-      prepare: (fake) => fake.failOn(REVIEWS_ROUTE, { status: 502, count: 1 }),
+      for (const name of [LINUX, DARWIN]) {
+        const signature = await verifyBundle(join(evidence, `${name}.sig.sigstore.json`), `dist/${name}`);
+        expect(signature.status, signature.stderr).toBe(0);
+        const review = await verifyBundle(reviewPath, `dist/${name}`);
+        expect(review.status, review.stderr).toBe(0);
+      }
+      // Signed by the sign identity, not by the build's.
+      const asBuild = await verifyBundle(reviewPath, `dist/${LINUX}`, BUILD_SAN);
+      expect(asBuild.status).toBe(1);
+      expect(asBuild.stderr).toContain('IDENTITY_MISMATCH');
+
+      const envelope = JSON.parse(readFileSync(reviewPath, 'utf8')).dsseEnvelope;
+      const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));
+      expect(statement.predicateType).toBe(REVIEW_PREDICATE_TYPE);
+      expect(statement.subject).toEqual([
+        { name: DARWIN, digest: { sha256: artifacts[DARWIN] } },
+        { name: LINUX, digest: { sha256: artifacts[LINUX] } },
+        {
+          name: `git+https://github.com/acme/app@${merged}`,
+          uri: 'https://github.com/acme/app',
+          digest: { gitCommit: merged },
+        },
+      ]);
+      expect(statement.predicate).toMatchObject({
+        reviewers: [{ name: 'bob' }],
+        commit: merged,
+        mergeMethod: 'squash',
+        mergedHead: change.head.sha,
+        author: { login: 'alice' },
+        verdict: 'pass',
+      });
+
+      // The summary shows the pull request, its author and approver, and neutralises the title's markup.
+      expect(outcome.summary).toContain('## twokey sign: signed');
+      expect(outcome.summary).toContain('| author | alice |');
+      expect(outcome.summary).toContain('| independent approvers | bob |');
+      expect(outcome.summary).toContain(
+        `| pull request | [\\#${change.pullRequest.number} Parser &lt;b&gt;fast&lt;/b&gt; \\| \\[x\\](https\\://evil.example)](https://github.com/acme/app/pull/${change.pullRequest.number}) |`,
+      );
+      expect(outcome.summary).not.toContain('<b>fast');
+      expect(outcome.summary).not.toContain('[x](https://evil.example)');
+      // The GitHub API was read with the job's token.
+      expect(result.fake.requests.length).toBeGreaterThan(0);
+      expect(result.fake.requests.every((r) => r.authorization === 'token ghs_sign_job_token')).toBe(true);
     });
 
-    expectSigned(result);
-    expect(result.fake.requests.filter((r) => r.route === REVIEWS_ROUTE).map((r) => r.status)).toEqual([502, 200]);
+    it('finds the only valid approval on the last page of more than 100 reviews', async () => {
+      const change = aChange();
+      for (let i = 0; i < 120; i++) {
+        change.pullRequest.reviews.push(aReview({ by: change.carol, on: change.head.sha, state: 'COMMENTED' }));
+      }
+      change.pullRequest.reviews.push(aReview({ by: change.bob, on: change.head.sha }));
+      const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'merge', by: change.bob });
+
+      const result = await signCommit(change.repository, merged);
+
+      expectSigned(result);
+      const reads = result.fake.requests.filter((r) => r.route === REVIEWS_READ[through]);
+      // REST: two pages of reviews. GraphQL: the first 100 in the first query, the rest (and carol's permission) in a
+      // second, bob's permission — he first appears on the second page — in a third.
+      if (through === 'rest') expect(reads.map((r) => r.query.page ?? '1')).toEqual(['1', '2']);
+      else expect(reads).toHaveLength(3);
+    });
+
+    it('retries an API failure: failing once, then answering, is accepted', async () => {
+      const change = aChange();
+      change.pullRequest.reviews.push(aReview({ by: change.bob, on: change.head.sha }));
+      const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'rebase', by: change.bob });
+
+      const result = await signCommit(change.repository, merged, {
+        prepare: (fake) => fake.failOn(REVIEWS_READ[through], { status: 502, count: 1 }),
+      });
+
+      expectSigned(result);
+      const statuses = result.fake.requests.filter((r) => r.route === REVIEWS_READ[through]).map((r) => r.status);
+      expect(statuses.slice(0, 2)).toEqual([502, 200]);
+    });
   });
 });
 
@@ -444,212 +465,224 @@ describe('the sign action shows a hostile pull request title as text', () => {
   });
 });
 
-describe('the sign action refuses a change nobody independent approved', () => {
-  it('a commit pushed directly, with no pull request', async () => {
-    const { repository } = aChange();
-    const mallory = aUser('mallory');
-    repository.collaborators.mallory = 'admin';
-    const pushed = pushCommit(repository, aCommit({ author: mallory, message: 'Hotfix' }));
-
-    const result = await signCommit(repository, pushed);
-
-    expectRefused(result, 'merged-by-pull-request', pushed, 'pushed directly');
-    expectRefused(result, 'built-commit-is-merged-commit', `no pull request was merged as ${pushed}`);
+describe.each(GITHUB_APIS)('the review evidence read through %s', (through) => {
+  beforeEach(() => {
+    githubApi = through;
+  });
+  afterEach(() => {
+    githubApi = 'graphql';
   });
 
-  it('a pull request approved only by its author', async () => {
-    // alice opens a pull request of dave's commits and approves it herself.
-    const change = aChange();
-    const dave = aUser('dave');
-    const commit = aCommit({ author: dave, message: 'Dave’s change' });
-    const pullRequest = aPullRequest({ author: change.alice, commits: [commit] });
-    pullRequest.reviews.push(aReview({ by: change.alice, on: commit.sha }));
-    const merged = mergePullRequest(change.repository, pullRequest, { method: 'squash', by: change.alice });
+  describe('the sign action refuses a change nobody independent approved', () => {
+    it('a commit pushed directly, with no pull request', async () => {
+      const { repository } = aChange();
+      const mallory = aUser('mallory');
+      repository.collaborators.mallory = 'admin';
+      const pushed = pushCommit(repository, aCommit({ author: mallory, message: 'Hotfix' }));
 
-    const result = await signCommit(change.repository, merged);
+      const result = await signCommit(repository, pushed);
 
-    expectRefused(result, 'reviewer-not-author', `alice is the author of pull request #${pullRequest.number}`);
-    // alice also pushed dave's commits to the head branch: by the activity feed she pushed, and pushed last.
-    expectReviewRefusal(result, [
-      'reviewer-not-author',
-      'reviewer-not-contributor',
-      'reviewer-not-last-pusher',
-      'min-independent-approvals',
-    ]);
-  });
-
-  it('approved only by someone who co-authored one of its commits', async () => {
-    const change = aChange();
-    const paired = aCommit({ author: change.alice, message: 'Pair on the parser', coAuthors: [change.carol] });
-    const head = aCommit({ author: change.alice, message: 'Tidy up' });
-    const pullRequest = aPullRequest({ author: change.alice, commits: [paired, head] });
-    pullRequest.reviews.push(aReview({ by: change.carol, on: head.sha }));
-    const merged = mergePullRequest(change.repository, pullRequest, { method: 'merge', by: change.carol });
-
-    const result = await signCommit(change.repository, merged);
-
-    expectRefused(result, 'reviewer-not-contributor', `carol co-authored commit ${paired.sha.slice(0, 7)}`);
-    expectReviewRefusal(result, ['reviewer-not-contributor', 'min-independent-approvals']);
-  });
-
-  it('approved only by someone who authored one of its commits', async () => {
-    const change = aChange();
-    const byCarol = aCommit({ author: change.carol, message: 'Carol fixes a test' });
-    const head = aCommit({ author: change.alice, message: 'Finish' });
-    const pullRequest = aPullRequest({ author: change.alice, commits: [byCarol, head] });
-    pullRequest.reviews.push(aReview({ by: change.carol, on: head.sha }));
-    const merged = mergePullRequest(change.repository, pullRequest, { method: 'squash', by: change.carol });
-
-    const result = await signCommit(change.repository, merged);
-
-    expectRefused(result, 'reviewer-not-contributor', `carol authored commit ${byCarol.sha.slice(0, 7)}`);
-    expectReviewRefusal(result, ['reviewer-not-contributor', 'min-independent-approvals']);
-  });
-
-  it('approved only before the last push (the approval is not on the merged head)', async () => {
-    const { alice, bob, repository } = aChange();
-    const first = aCommit({ author: alice, message: 'Looks harmless' });
-    const approval = aReview({ by: bob, on: first.sha });
-    const sneaky = aCommit({ author: alice, message: 'And one more thing' });
-    const pullRequest = aPullRequest({ author: alice, commits: [first, sneaky], reviews: [approval] });
-    const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: alice });
-
-    const result = await signCommit(repository, merged);
-
-    expectRefused(
-      result,
-      'approval-on-merged-head',
-      `bob approved ${first.sha.slice(0, 7)}, not the merged head ${sneaky.sha.slice(0, 7)}`,
-    );
-    expectReviewRefusal(result, ['approval-on-merged-head', 'min-independent-approvals']);
-  });
-
-  it('an approval that was dismissed', async () => {
-    const change = aChange();
-    change.pullRequest.reviews.push(aReview({ by: change.bob, on: change.head.sha, state: 'DISMISSED' }));
-    const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'merge', by: change.alice });
-
-    const result = await signCommit(change.repository, merged);
-
-    expectRefused(result, 'latest-review-per-reviewer', 'found none', 'bob DISMISSED');
-    expectRefused(result, 'min-independent-approvals', 'expected at least 1, found 0 independent approvals');
-    expect(result.outcome.summary).toContain('dismissed: a dismissed review never counts');
-  });
-
-  it('an approval followed by "changes requested" from the same reviewer', async () => {
-    const change = aChange();
-    const approval = aReview({ by: change.bob, on: change.head.sha });
-    const objection = aReview({ by: change.bob, on: change.head.sha, state: 'CHANGES_REQUESTED' });
-    change.pullRequest.reviews.push(approval, objection);
-    const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'merge', by: change.alice });
-
-    const result = await signCommit(change.repository, merged);
-
-    expectRefused(result, 'changes-requested', `bob (review ${objection.id}`);
-    expectRefused(
-      result,
-      'latest-review-per-reviewer',
-      `bob's approval (review ${approval.id}) was superseded by CHANGES_REQUESTED (review ${objection.id})`,
-    );
-  });
-
-  it('an approval only by a bot', async () => {
-    const change = aChange();
-    const renovate = aBot('renovate');
-    change.repository.collaborators['renovate[bot]'] = 'write';
-    change.pullRequest.reviews.push(aReview({ by: renovate, on: change.head.sha }));
-    const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'squash', by: change.alice });
-
-    const result = await signCommit(change.repository, merged);
-
-    expectRefused(result, 'reviewer-not-bot', 'renovate[bot] is a bot', 'allow-bots: false');
-    expectReviewRefusal(result, ['reviewer-not-bot', 'min-independent-approvals']);
-  });
-
-  it('an approval only by the last pusher (who force-pushed the head)', async () => {
-    const { alice, bob, repository } = aChange();
-    // bob rewrites alice's branch (keeping alice as author and committer), force-pushes it, and approves it.
-    const rewritten = aCommit({ author: alice, message: 'Add the parser (now with a backdoor)' });
-    const pullRequest = aPullRequest({ author: alice, commits: [rewritten] });
-    pullRequest.events.push(aForcePush({ by: bob, headSha: rewritten.sha }));
-    pullRequest.reviews.push(aReview({ by: bob, on: rewritten.sha }));
-    const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: bob });
-
-    const result = await signCommit(repository, merged);
-
-    expectRefused(result, 'reviewer-not-last-pusher', 'bob is the last pusher (force_push by bob at');
-    expectRefused(result, 'reviewer-not-last-pusher', 'from the activity feed');
-    expectReviewRefusal(result, ['reviewer-not-contributor', 'reviewer-not-last-pusher', 'min-independent-approvals']);
-  });
-
-  it('an approval only by an outsider with no write access (a sock-puppet account)', async () => {
-    const change = aChange({ visibility: 'public' });
-    const sockPuppet = aUser('totally-not-alice');
-    change.pullRequest.reviews.push(aReview({ by: sockPuppet, on: change.head.sha }));
-    const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'squash', by: change.alice });
-
-    const result = await signCommit(change.repository, merged);
-
-    expectRefused(
-      result,
-      'reviewer-has-write-access',
-      'totally-not-alice has read permission on acme/app, expected write, maintain or admin',
-    );
-    expectReviewRefusal(result, ['reviewer-has-write-access', 'min-independent-approvals']);
-  });
-
-  it('the pull request was merged as a different commit than the one built', async () => {
-    const change = aChange();
-    change.pullRequest.reviews.push(aReview({ by: change.bob, on: change.head.sha }));
-    const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'squash', by: change.bob });
-
-    // The build ran on the branch head, not on what was merged.
-    const result = await signCommit(change.repository, change.head.sha);
-
-    expectRefused(
-      result,
-      'built-commit-is-merged-commit',
-      `the built commit ${change.head.sha} belongs to pull request #${change.pullRequest.number}`,
-      `was merged as ${merged}`,
-    );
-    expectRefused(result, 'merged-by-pull-request');
-  });
-
-  it('review evidence that cannot be had (the API fails every time) is incomplete: refused', async () => {
-    const change = aChange();
-    change.pullRequest.reviews.push(aReview({ by: change.bob, on: change.head.sha }));
-    const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'merge', by: change.bob });
-
-    const result = await signCommit(change.repository, merged, {
-      prepare: (fake) => fake.failOn(REVIEWS_ROUTE, { status: 503 }),
+      expectRefused(result, 'merged-by-pull-request', pushed, 'pushed directly');
+      expectRefused(result, 'built-commit-is-merged-commit', `no pull request was merged as ${pushed}`);
     });
 
-    expectRefused(
-      result,
-      'evidence-complete',
-      'the review evidence is incomplete',
-      `GET /repos/acme/app/pulls/${change.pullRequest.number}/reviews: HTTP 503, after retries`,
-    );
-    // One attempt and three retries, then a refusal; never a pass on partial evidence.
-    expect(result.fake.requests.filter((r) => r.route === REVIEWS_ROUTE).map((r) => r.status)).toEqual([
-      503, 503, 503, 503,
-    ]);
-  });
+    it('a pull request approved only by its author', async () => {
+      // alice opens a pull request of dave's commits and approves it herself.
+      const change = aChange();
+      const dave = aUser('dave');
+      const commit = aCommit({ author: dave, message: 'Dave’s change' });
+      const pullRequest = aPullRequest({ author: change.alice, commits: [commit] });
+      pullRequest.reviews.push(aReview({ by: change.alice, on: commit.sha }));
+      const merged = mergePullRequest(change.repository, pullRequest, { method: 'squash', by: change.alice });
 
-  it('never takes the commit from the job context: an approved GITHUB_SHA does not vouch for an unreviewed build', async () => {
-    const change = aChange();
-    change.pullRequest.reviews.push(aReview({ by: change.bob, on: change.head.sha }));
-    const approved = mergePullRequest(change.repository, change.pullRequest, { method: 'squash', by: change.bob });
-    const unreviewed = pushCommit(change.repository, aCommit({ author: change.alice, message: 'Straight to main' }));
+      const result = await signCommit(change.repository, merged);
 
-    const provenance = await signProvenance(buildJob(unreviewed));
-    const result = await runSign(change.repository, {
-      provenance,
-      commit: approved,
+      expectRefused(result, 'reviewer-not-author', `alice is the author of pull request #${pullRequest.number}`);
+      // alice also pushed dave's commits to the head branch: by the activity feed she pushed, and pushed last.
+      expectReviewRefusal(result, [
+        'reviewer-not-author',
+        'reviewer-not-contributor',
+        'reviewer-not-last-pusher',
+        'min-independent-approvals',
+      ]);
     });
 
-    expectRefused(result, 'merged-by-pull-request', unreviewed);
-    expect(result.outcome.outputs.commit).toBe(unreviewed);
+    it('approved only by someone who co-authored one of its commits', async () => {
+      const change = aChange();
+      const paired = aCommit({ author: change.alice, message: 'Pair on the parser', coAuthors: [change.carol] });
+      const head = aCommit({ author: change.alice, message: 'Tidy up' });
+      const pullRequest = aPullRequest({ author: change.alice, commits: [paired, head] });
+      pullRequest.reviews.push(aReview({ by: change.carol, on: head.sha }));
+      const merged = mergePullRequest(change.repository, pullRequest, { method: 'merge', by: change.carol });
+
+      const result = await signCommit(change.repository, merged);
+
+      expectRefused(result, 'reviewer-not-contributor', `carol co-authored commit ${paired.sha.slice(0, 7)}`);
+      expectReviewRefusal(result, ['reviewer-not-contributor', 'min-independent-approvals']);
+    });
+
+    it('approved only by someone who authored one of its commits', async () => {
+      const change = aChange();
+      const byCarol = aCommit({ author: change.carol, message: 'Carol fixes a test' });
+      const head = aCommit({ author: change.alice, message: 'Finish' });
+      const pullRequest = aPullRequest({ author: change.alice, commits: [byCarol, head] });
+      pullRequest.reviews.push(aReview({ by: change.carol, on: head.sha }));
+      const merged = mergePullRequest(change.repository, pullRequest, { method: 'squash', by: change.carol });
+
+      const result = await signCommit(change.repository, merged);
+
+      expectRefused(result, 'reviewer-not-contributor', `carol authored commit ${byCarol.sha.slice(0, 7)}`);
+      expectReviewRefusal(result, ['reviewer-not-contributor', 'min-independent-approvals']);
+    });
+
+    it('approved only before the last push (the approval is not on the merged head)', async () => {
+      const { alice, bob, repository } = aChange();
+      const first = aCommit({ author: alice, message: 'Looks harmless' });
+      const approval = aReview({ by: bob, on: first.sha });
+      const sneaky = aCommit({ author: alice, message: 'And one more thing' });
+      const pullRequest = aPullRequest({ author: alice, commits: [first, sneaky], reviews: [approval] });
+      const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: alice });
+
+      const result = await signCommit(repository, merged);
+
+      expectRefused(
+        result,
+        'approval-on-merged-head',
+        `bob approved ${first.sha.slice(0, 7)}, not the merged head ${sneaky.sha.slice(0, 7)}`,
+      );
+      expectReviewRefusal(result, ['approval-on-merged-head', 'min-independent-approvals']);
+    });
+
+    it('an approval that was dismissed', async () => {
+      const change = aChange();
+      change.pullRequest.reviews.push(aReview({ by: change.bob, on: change.head.sha, state: 'DISMISSED' }));
+      const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'merge', by: change.alice });
+
+      const result = await signCommit(change.repository, merged);
+
+      expectRefused(result, 'latest-review-per-reviewer', 'found none', 'bob DISMISSED');
+      expectRefused(result, 'min-independent-approvals', 'expected at least 1, found 0 independent approvals');
+      expect(result.outcome.summary).toContain('dismissed: a dismissed review never counts');
+    });
+
+    it('an approval followed by "changes requested" from the same reviewer', async () => {
+      const change = aChange();
+      const approval = aReview({ by: change.bob, on: change.head.sha });
+      const objection = aReview({ by: change.bob, on: change.head.sha, state: 'CHANGES_REQUESTED' });
+      change.pullRequest.reviews.push(approval, objection);
+      const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'merge', by: change.alice });
+
+      const result = await signCommit(change.repository, merged);
+
+      expectRefused(result, 'changes-requested', `bob (review ${objection.id}`);
+      expectRefused(
+        result,
+        'latest-review-per-reviewer',
+        `bob's approval (review ${approval.id}) was superseded by CHANGES_REQUESTED (review ${objection.id})`,
+      );
+    });
+
+    it('an approval only by a bot', async () => {
+      const change = aChange();
+      const renovate = aBot('renovate');
+      change.repository.collaborators['renovate[bot]'] = 'write';
+      change.pullRequest.reviews.push(aReview({ by: renovate, on: change.head.sha }));
+      const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'squash', by: change.alice });
+
+      const result = await signCommit(change.repository, merged);
+
+      expectRefused(result, 'reviewer-not-bot', 'renovate[bot] is a bot', 'allow-bots: false');
+      expectReviewRefusal(result, ['reviewer-not-bot', 'min-independent-approvals']);
+    });
+
+    it('an approval only by the last pusher (who force-pushed the head)', async () => {
+      const { alice, bob, repository } = aChange();
+      // bob rewrites alice's branch (keeping alice as author and committer), force-pushes it, and approves it.
+      const rewritten = aCommit({ author: alice, message: 'Add the parser (now with a backdoor)' });
+      const pullRequest = aPullRequest({ author: alice, commits: [rewritten] });
+      pullRequest.events.push(aForcePush({ by: bob, headSha: rewritten.sha }));
+      pullRequest.reviews.push(aReview({ by: bob, on: rewritten.sha }));
+      const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: bob });
+
+      const result = await signCommit(repository, merged);
+
+      expectRefused(result, 'reviewer-not-last-pusher', 'bob is the last pusher (force_push by bob at');
+      expectRefused(result, 'reviewer-not-last-pusher', 'from the activity feed');
+      expectReviewRefusal(result, [
+        'reviewer-not-contributor',
+        'reviewer-not-last-pusher',
+        'min-independent-approvals',
+      ]);
+    });
+
+    it('an approval only by an outsider with no write access (a sock-puppet account)', async () => {
+      const change = aChange({ visibility: 'public' });
+      const sockPuppet = aUser('totally-not-alice');
+      change.pullRequest.reviews.push(aReview({ by: sockPuppet, on: change.head.sha }));
+      const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'squash', by: change.alice });
+
+      const result = await signCommit(change.repository, merged);
+
+      expectRefused(
+        result,
+        'reviewer-has-write-access',
+        'totally-not-alice has read permission on acme/app, expected write, maintain or admin',
+      );
+      expectReviewRefusal(result, ['reviewer-has-write-access', 'min-independent-approvals']);
+    });
+
+    it('the pull request was merged as a different commit than the one built', async () => {
+      const change = aChange();
+      change.pullRequest.reviews.push(aReview({ by: change.bob, on: change.head.sha }));
+      const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'squash', by: change.bob });
+
+      // The build ran on the branch head, not on what was merged.
+      const result = await signCommit(change.repository, change.head.sha);
+
+      expectRefused(
+        result,
+        'built-commit-is-merged-commit',
+        `the built commit ${change.head.sha} belongs to pull request #${change.pullRequest.number}`,
+        `was merged as ${merged}`,
+      );
+      expectRefused(result, 'merged-by-pull-request');
+    });
+
+    it('review evidence that cannot be had (the API fails every time) is incomplete: refused', async () => {
+      const change = aChange();
+      change.pullRequest.reviews.push(aReview({ by: change.bob, on: change.head.sha }));
+      const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'merge', by: change.bob });
+
+      const result = await signCommit(change.repository, merged, {
+        prepare: (fake) => fake.failOn(REVIEWS_READ[through], { status: 503 }),
+      });
+
+      const failed = {
+        rest: `GET /repos/acme/app/pulls/${change.pullRequest.number}/reviews: HTTP 503, after retries`,
+        graphql: `POST /graphql (the pull request merged as ${merged}): HTTP 503, after retries`,
+      };
+      expectRefused(result, 'evidence-complete', 'the review evidence is incomplete', failed[through]);
+      // One attempt and three retries, then a refusal; never a pass on partial evidence.
+      expect(result.fake.requests.filter((r) => r.route === REVIEWS_READ[through]).map((r) => r.status)).toEqual([
+        503, 503, 503, 503,
+      ]);
+    });
+
+    it('never takes the commit from the job context: an approved GITHUB_SHA does not vouch for an unreviewed build', async () => {
+      const change = aChange();
+      change.pullRequest.reviews.push(aReview({ by: change.bob, on: change.head.sha }));
+      const approved = mergePullRequest(change.repository, change.pullRequest, { method: 'squash', by: change.bob });
+      const unreviewed = pushCommit(change.repository, aCommit({ author: change.alice, message: 'Straight to main' }));
+
+      const provenance = await signProvenance(buildJob(unreviewed));
+      const result = await runSign(change.repository, {
+        provenance,
+        commit: approved,
+      });
+
+      expectRefused(result, 'merged-by-pull-request', unreviewed);
+      expect(result.outcome.outputs.commit).toBe(unreviewed);
+    });
   });
 });
 

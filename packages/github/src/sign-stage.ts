@@ -39,8 +39,8 @@ import {
 } from '@twokey/sigstore';
 import { resolveArtifacts } from './artifacts';
 import { type AttestationStore, type StoredBundle, storeAttestations } from './attestations';
-import { collectReviewEvidence } from './evidence';
 import { writeEvidence } from './evidence-directory';
+import { type EvidenceRead, type GitHubApi, readReviewEvidence } from './evidence-graphql';
 import { createGitHubClient } from './octokit';
 import { jobIdentity, OidcTokenError } from './oidc';
 
@@ -56,6 +56,12 @@ export interface SignStageInputs extends SubjectInputs {
   endpoints: SigningEndpoints;
   /** The token that reads the pull request, its reviews and the activity feed. */
   githubToken: string;
+  /**
+   * How the review evidence is read: `graphql` (the default: GitHub's GraphQL API, REST for the activity feed, and
+   * REST instead when GraphQL refuses the token) or `rest` (REST alone, for a token or a GitHub that cannot use
+   * GraphQL).
+   */
+  githubApi?: GitHubApi;
   /** GITHUB_API_URL. */
   githubApiUrl: string;
   /** Where relative paths are resolved (GITHUB_WORKSPACE). */
@@ -85,6 +91,8 @@ export interface SignStageResult {
   /** This job's identity: what the signatures are (or would have been) signed by. */
   signer: SignerIdentity;
   evidence?: ReviewEvidence;
+  /** How the evidence was read: the API, and why not GraphQL when GraphQL refused the token. */
+  evidenceRead?: Omit<EvidenceRead, 'evidence'>;
   /** Present only when everything held and everything was signed. */
   bundles?: SignedBundles;
 }
@@ -112,9 +120,18 @@ export async function runSignStage(inputs: SignStageInputs): Promise<SignStageRe
   const bundles = verifyProvenance(verifier, policy.identities.build, patterns, inputs.workspace);
   const provenance = judgeBuildProvenance({ policy, artifacts, provenance: bundles });
   // Repository and commit come from verified provenance only, never from an input or the job's context.
-  const evidence = provenance.source && (await collectEvidence(inputs, provenance.source));
+  const read = provenance.source && (await collectEvidence(inputs, provenance.source));
+  const evidence = read?.evidence;
   const decision = signDecision({ policy, artifacts, provenance, signer, evidence });
-  const result: SignStageResult = { decision, artifacts, signer, ...(evidence && { evidence }) };
+  const result: SignStageResult = {
+    decision,
+    artifacts,
+    signer,
+    ...(read && {
+      evidence: read.evidence,
+      evidenceRead: { api: read.api, ...(read.fallback && { fallback: read.fallback }) },
+    }),
+  };
   if (decision.verdict !== 'pass' || !evidence || !decision.review) return result;
   // Everything held: sign the review attestation and every artifact, then write them all (or nothing).
   const statement = buildReviewStatement({
@@ -177,13 +194,15 @@ function expectedIdentity(rule: IdentityRule): ExpectedIdentity {
 function collectEvidence(
   inputs: SignStageInputs,
   source: { repository: string; commit: string; ref: string },
-): Promise<ReviewEvidence> {
+): Promise<EvidenceRead> {
   const client = createGitHubClient({
     token: inputs.githubToken,
     baseUrl: inputs.githubApiUrl,
     retryDelayMs: GITHUB_RETRY_DELAY_MS,
+    readsOnly: true,
   });
-  return collectReviewEvidence(client, { repository: source.repository, commit: source.commit, ref: source.ref });
+  const request = { repository: source.repository, commit: source.commit, ref: source.ref };
+  return readReviewEvidence(client, request, inputs.githubApi ?? 'graphql');
 }
 
 /** Signs the review attestation, then every artifact (a few at a time), each with a fresh token of the same job. */
