@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { getInput } from '@actions/core';
 import {
   attestationStoreFromInputs,
+  githubApiFromInputs,
   githubApiUrl,
   instanceEndpoints,
   policyInputs,
@@ -25,6 +26,7 @@ const inputs = readStepInputs(
     trustedRoot: getInput('trusted-root'),
     endpoints: signingEndpointsFromInputs(instanceEndpoints(sigstoreInstanceFromInputs())),
     githubToken: getInput('github-token'),
+    githubApi: githubApiFromInputs(),
     githubApiUrl: githubApiUrl(),
     ...runnerPaths(),
     identityToken: () => requestIdToken('sigstore'),

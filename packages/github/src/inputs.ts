@@ -98,6 +98,14 @@ export function sigstoreInstanceFromInputs(): SigstoreInstance {
   return visibility === 'public' ? 'public-good' : 'github';
 }
 
+/** The `github-api` input: `graphql` (the default, also when empty) or `rest`. */
+export function githubApiFromInputs(): 'graphql' | 'rest' {
+  const given = getInput('github-api');
+  if (given === '' || given === 'graphql') return 'graphql';
+  if (given === 'rest') return 'rest';
+  throw new InputError(`github-api: expected graphql or rest, found ${given}`);
+}
+
 /**
  * Reads the `fulcio-url`, `rekor-url` and `tsa-url` inputs; an empty Fulcio or Rekor input means the default given
  * (the public-good instance), an empty `tsa-url` means no timestamp authority.
