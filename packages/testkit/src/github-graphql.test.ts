@@ -1,3 +1,4 @@
+import { FIRST_QUERY } from '@twokey/github';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   aBot,
@@ -147,5 +148,40 @@ describe("the GitHub fake's GraphQL API", () => {
     });
     expect(at((await post(fake, query)).body, 'data.repository.collaborators.totalCount')).toBe(2);
     expect((await post(fake, query, {}, null)).status).toBe(401);
+  });
+
+  it("answers the sign stage's own queries in GitHub's shape, and the check is no formality", async () => {
+    const change = aReviewedChange();
+    const fake = await startGitHubFake(aGitHubState(change.repository, change.alice));
+    fakes.push(fake);
+    const variables = { owner: 'acme', name: 'app', commit: change.merged };
+
+    const { body } = await post(fake, FIRST_QUERY, variables);
+
+    expect(body.errors).toBeUndefined();
+    expect(checkGraphQLAnswer(FIRST_QUERY, body.data, { variables })).toEqual([]);
+    // The same answer, tampered with the ways a hand-written imitation goes wrong, is refused for each.
+    type Json = Record<string, unknown>;
+    const tampered = (edit: (answer: Json) => void) => {
+      const copy = structuredClone(body.data) as Json;
+      edit(copy);
+      return checkGraphQLAnswer(FIRST_QUERY, copy, { variables });
+    };
+    const pr = (answer: Json) => at(answer, 'repository.object.associatedPullRequests.nodes.0') as Json;
+    expect(tampered((a) => delete pr(a).mergedAt)).toEqual([expect.stringContaining('.mergedAt: missing')]);
+    expect(tampered((a) => (pr(a).merged = null))).toEqual([
+      expect.stringContaining('null where Boolean! is required'),
+    ]);
+    expect(tampered((a) => ((at(pr(a), 'reviews.nodes.1') as Json).state = 'LGTM'))).toEqual([
+      expect.stringContaining('"LGTM" is not a value of PullRequestReviewState'),
+    ]);
+    expect(tampered((a) => ((at(pr(a), 'reviews.nodes.0.author') as Json).__typename = 'Robot'))).toEqual([
+      expect.stringContaining('"Robot" is not a possible type of Actor'),
+    ]);
+    expect(tampered((a) => (pr(a).mergedAt = '2026-03-02 09:00'))).toEqual([
+      expect.stringContaining('expected DateTime'),
+    ]);
+    expect(tampered((a) => (pr(a).headRefOid = 'HEAD'))).toEqual([expect.stringContaining('expected GitObjectID')]);
+    expect(tampered((a) => (pr(a).reviewers = []))).toEqual([expect.stringContaining('.reviewers: not selected')]);
   });
 });
