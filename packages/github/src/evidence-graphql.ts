@@ -140,7 +140,7 @@ export async function collectReviewEvidenceGraphQL(
 
   // 2. The activity feed, and meanwhile every further page and every reviewer's permission.
   const [people, activity] = await Promise.all([
-    pages.readRest(number, repository.visibility),
+    pages.readRemaining(number, repository.visibility),
     activityOf(client, evidence.gaps, activityRequestOf(request, facts), { oneRead: true }),
   ]);
   return assembleEvidence(evidence, request, pages.facts(commitFactsOf(built)), {
@@ -255,7 +255,7 @@ class PullRequestPages {
    * Rounds of one query each: every list's next page, and the permission of each reviewer seen and not yet asked; a
    * permission GraphQL refuses is read through REST. A failed round is a gap and ends the reading.
    */
-  async readRest(number: number, visibility: string): Promise<PeopleRead> {
+  async readRemaining(number: number, visibility: string): Promise<PeopleRead> {
     const { github } = this;
     const permissions = new Map<string, RepositoryPermission | undefined>();
     const asked = new Set<string>();
