@@ -1,7 +1,6 @@
 export * from './artifacts';
 export * from './attestations';
 export * from './build-stage';
-export * from './deploy-approvals';
 export * from './evidence';
 export * from './evidence-directory';
 export * from './evidence-graphql';
