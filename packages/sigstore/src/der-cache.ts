@@ -10,10 +10,11 @@
 //   timestamp's signed attributes in place before checking their signature) gets its own copy, so nothing ever
 //   writes into a parsed bundle's bytes.
 // - OIDs: an object's OID string is read once.
-// - Parsing: the same bytes parsed twice in a row (the canonical rules, then sigstore-js, read each certificate and
-//   timestamp of a bundle) are parsed once; a certificate's copy is a copy of its parsed objects, not a parse of its
-//   bytes.
+// - Parsing: by asn1-parse.ts, which reads each byte once; the same bytes parsed twice in a row (the canonical
+//   rules, then sigstore-js, read each certificate and timestamp of a bundle) are parsed once; a certificate's copy
+//   is a copy of its parsed objects, not a parse of its bytes.
 import { ASN1Obj, RFC3161Timestamp, X509Certificate } from '@sigstore/core';
+import { parseDER } from './asn1-parse';
 
 const encodings = new WeakMap<ASN1Obj, Buffer>();
 const oids = new WeakMap<ASN1Obj, string>();
@@ -28,11 +29,10 @@ let installed = false;
 export function cacheDerEncodings(): void {
   if (installed) return;
   installed = true;
-  const encode = ASN1Obj.prototype.toDER;
   ASN1Obj.prototype.toDER = function toDER(this: ASN1Obj): Buffer {
     let der = encodings.get(this);
     if (der === undefined) {
-      der = parsedBytes(this) ?? encode.call(this);
+      der = parsedBytes(this) ?? encoded(this);
       encodings.set(this, der);
     }
     return copying > 0 ? Buffer.from(der) : der;
@@ -59,23 +59,15 @@ export function cacheDerEncodings(): void {
     return oid;
   };
 
-  // The parser tries every OCTET STRING as nested DER and throws when it is not (most extension values, every
-  // signature): an Error's stack trace was ~5% of a bundle's verification. A parse error is reported by its message.
-  const parseBuffer = ASN1Obj.parseBuffer;
-  ASN1Obj.parseBuffer = function parseBufferOnce(buf: Parameters<typeof parseBuffer>[0]): ASN1Obj {
+  // Read by asn1-parse.ts (the same objects and refusals, each byte read once), and each bytes once in a row.
+  ASN1Obj.parseBuffer = function parseBufferOnce(buf: Buffer): ASN1Obj {
     const known = recentlyParsed.find(({ der }) => der.length === buf.length && der.equals(buf));
     if (known !== undefined) return known.obj;
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      const obj = parseBuffer.call(ASN1Obj, buf);
-      // Its own bytes (the parser's copy), which no caller holds and so none can change.
-      recentlyParsed.unshift({ der: obj.toDER(), obj });
-      if (recentlyParsed.length > RECENTLY_PARSED) recentlyParsed.pop();
-      return obj;
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
+    const obj = parseDER(buf);
+    // Its own bytes (the reader's copy), which no caller holds and so none can change.
+    recentlyParsed.unshift({ der: obj.toDER(), obj });
+    if (recentlyParsed.length > RECENTLY_PARSED) recentlyParsed.pop();
+    return obj;
   };
 
   // As parsing its encoding again would: the same objects, new ones, so that a change to the copy (sigstore-js
@@ -83,6 +75,28 @@ export function cacheDerEncodings(): void {
   X509Certificate.prototype.clone = function cloneParsed(this: X509Certificate): X509Certificate {
     return new X509Certificate(copyOf(this.root));
   };
+}
+
+/**
+ * The DER of an object that is not (or no longer) the bytes it was parsed from, as @sigstore/core writes it — tag,
+ * minimal length, then its value or its children's encodings — into one buffer of the right size.
+ */
+function encoded(obj: ASN1Obj): Buffer {
+  const parts = obj.subs.length > 0 ? obj.subs.map((sub) => sub.toDER()) : [obj.value];
+  let length = 0;
+  for (const part of parts) length += part.length;
+  let lengthBytes = 0;
+  if (length >= 0x80) for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) lengthBytes += 1;
+  const der = Buffer.allocUnsafe(2 + lengthBytes + length);
+  der[0] = obj.tag.toDER();
+  if (lengthBytes === 0) der[1] = length;
+  else {
+    der[1] = 0x80 | lengthBytes;
+    for (let i = 0; i < lengthBytes; i += 1) der[2 + i] = Math.floor(length / 256 ** (lengthBytes - 1 - i)) % 256;
+  }
+  let offset = 2 + lengthBytes;
+  for (const part of parts) offset += part.copy(der, offset);
+  return der;
 }
 
 function copyOf(obj: ASN1Obj): ASN1Obj {
