@@ -42,6 +42,7 @@ export const targets = [
   { entry: BATCH_WORKER, outfile: 'packages/cli/dist/batch-worker.cjs', format: 'cjs', node: 'node22' },
   { entry: 'actions/build/src/index.ts', outfile: 'actions/build/dist/index.js' },
   { entry: 'actions/sign/src/index.ts', outfile: 'actions/sign/dist/index.js' },
+  { entry: 'actions/break-glass/src/index.ts', outfile: 'actions/break-glass/dist/index.js' },
   { entry: 'actions/deploy/src/index.ts', outfile: 'actions/deploy/dist/index.js' },
   { entry: BATCH_WORKER, outfile: 'actions/deploy/dist/batch-worker.js' },
 ];

@@ -289,7 +289,10 @@ function expectRefused(judged: Judged, check: string, because: string): void {
   const { action, actionReport, cli, cliReport } = judged;
   expect(action.exitCode, action.log).not.toBe(0);
   expect(action.outputs.verified).toBe('false');
-  expect(action.outputs['record-path']).toBeUndefined();
+  // A refusal is recorded too: a decision record that says FAILED and names the check.
+  const record = statementIn(action.outputs['record-path']!);
+  expect(record.predicate.verificationResult).toBe('FAILED');
+  expect(JSON.stringify(record.predicate)).toContain(`"id":"${check}"`);
   expect(action.log).toContain('::error::twokey refused the deploy:');
   expect(action.log).toContain(`: ${check} (`);
   expect(action.summary).toContain(`<code>${check}</code> (`);

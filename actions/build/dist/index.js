@@ -62,9 +62,9 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isMap3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
-    var isScalar2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
+    var isScalar3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
     var isSeq = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection2(node) {
       if (node && typeof node === "object")
@@ -86,7 +86,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node) => (isScalar2(node) || isCollection2(node)) && !!node.anchor;
+    var hasAnchor = (node) => (isScalar3(node) || isCollection2(node)) && !!node.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -98,10 +98,10 @@ var require_identity = __commonJS({
     exports.isAlias = isAlias2;
     exports.isCollection = isCollection2;
     exports.isDocument = isDocument;
-    exports.isMap = isMap2;
+    exports.isMap = isMap3;
     exports.isNode = isNode;
     exports.isPair = isPair;
-    exports.isScalar = isScalar2;
+    exports.isScalar = isScalar3;
     exports.isSeq = isSeq;
   }
 });
@@ -114,7 +114,7 @@ var require_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove node");
-    function visit(node, visitor) {
+    function visit2(node, visitor) {
       const visitor_ = initVisitor(visitor);
       if (identity.isDocument(node)) {
         const cd = visit_(null, node.contents, visitor_, Object.freeze([node]));
@@ -123,9 +123,9 @@ var require_visit = __commonJS({
       } else
         visit_(null, node, visitor_, Object.freeze([]));
     }
-    visit.BREAK = BREAK;
-    visit.SKIP = SKIP;
-    visit.REMOVE = REMOVE;
+    visit2.BREAK = BREAK;
+    visit2.SKIP = SKIP;
+    visit2.REMOVE = REMOVE;
     function visit_(key, node, visitor, path) {
       const ctrl = callVisitor(key, node, visitor, path);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
@@ -259,7 +259,7 @@ var require_visit = __commonJS({
         throw new Error(`Cannot replace node with ${pt} parent`);
       }
     }
-    exports.visit = visit;
+    exports.visit = visit2;
     exports.visitAsync = visitAsync;
   }
 });
@@ -269,7 +269,7 @@ var require_directives = __commonJS({
   "node_modules/.pnpm/yaml@2.9.1/node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var visit = require_visit();
+    var visit2 = require_visit();
     var escapeChars = {
       "!": "%21",
       ",": "%2C",
@@ -413,7 +413,7 @@ var require_directives = __commonJS({
         let tagNames;
         if (doc && tagEntries.length > 0 && identity.isNode(doc.contents)) {
           const tags = {};
-          visit.visit(doc.contents, (_key, node) => {
+          visit2.visit(doc.contents, (_key, node) => {
             if (identity.isNode(node) && node.tag)
               tags[node.tag] = true;
           });
@@ -440,7 +440,7 @@ var require_anchors = __commonJS({
   "node_modules/.pnpm/yaml@2.9.1/node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var visit = require_visit();
+    var visit2 = require_visit();
     function anchorIsValid(anchor) {
       if (/[\x00-\x19\s,[\]{}]/.test(anchor)) {
         const sa = JSON.stringify(anchor);
@@ -451,7 +451,7 @@ var require_anchors = __commonJS({
     }
     function anchorNames(root) {
       const anchors = /* @__PURE__ */ new Set();
-      visit.visit(root, {
+      visit2.visit(root, {
         Value(_key, node) {
           if (node.anchor)
             anchors.add(node.anchor);
@@ -631,7 +631,7 @@ var require_Alias = __commonJS({
   "node_modules/.pnpm/yaml@2.9.1/node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
-    var visit = require_visit();
+    var visit2 = require_visit();
     var identity = require_identity();
     var Node = require_Node();
     var toJS = require_toJS();
@@ -657,7 +657,7 @@ var require_Alias = __commonJS({
           nodes = ctx.aliasResolveCache;
         } else {
           nodes = [];
-          visit.visit(doc, {
+          visit2.visit(doc, {
             Node: (_key, node) => {
               if (identity.isAlias(node) || identity.hasAnchor(node))
                 nodes.push(node);
@@ -4210,9 +4210,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap2 = fc.start.source === "{";
-      const fcName = isMap2 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap3 = fc.start.source === "{";
+      const fcName = isMap3 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -4248,7 +4248,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -4288,7 +4288,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep3 && !props.found) {
+        if (!isMap3 && !sep3 && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep3, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -4311,7 +4311,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap2 && !props.found && ctx.options.strict) {
+            if (!isMap3 && !props.found && ctx.options.strict) {
               if (sep3)
                 for (const st of sep3) {
                   if (st === valueProps.found)
@@ -4343,7 +4343,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap2) {
+          if (isMap3) {
             const map = coll;
             if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -4359,7 +4359,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap2 ? "}" : "]";
+      const expectedEnd = isMap3 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -5579,15 +5579,15 @@ var require_cst_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove item");
-    function visit(cst, visitor) {
+    function visit2(cst, visitor) {
       if ("type" in cst && cst.type === "document")
         cst = { start: cst.start, value: cst.value };
       _visit(Object.freeze([]), cst, visitor);
     }
-    visit.BREAK = BREAK;
-    visit.SKIP = SKIP;
-    visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path) => {
+    visit2.BREAK = BREAK;
+    visit2.SKIP = SKIP;
+    visit2.REMOVE = REMOVE;
+    visit2.itemAtPath = (cst, path) => {
       let item = cst;
       for (const [field, index] of path) {
         const tok = item?.[field];
@@ -5598,8 +5598,8 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path) => {
-      const parent = visit.itemAtPath(cst, path.slice(0, -1));
+    visit2.parentCollection = (cst, path) => {
+      const parent = visit2.itemAtPath(cst, path.slice(0, -1));
       const field = path[path.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
@@ -5630,7 +5630,7 @@ var require_cst_visit = __commonJS({
       }
       return typeof ctrl === "function" ? ctrl(item, path) : ctrl;
     }
-    exports.visit = visit;
+    exports.visit = visit2;
   }
 });
 
@@ -5646,7 +5646,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection2 = (token) => !!token && "items" in token;
-    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar3 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -5730,7 +5730,7 @@ var require_cst = __commonJS({
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
     exports.isCollection = isCollection2;
-    exports.isScalar = isScalar2;
+    exports.isScalar = isScalar3;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
@@ -6329,7 +6329,7 @@ var require_lexer = __commonJS({
 var require_line_counter = __commonJS({
   "node_modules/.pnpm/yaml@2.9.1/node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
-    var LineCounter2 = class {
+    var LineCounter3 = class {
       constructor() {
         this.lineStarts = [];
         this.addNewLine = (offset) => this.lineStarts.push(offset);
@@ -6352,7 +6352,7 @@ var require_line_counter = __commonJS({
         };
       }
     };
-    exports.LineCounter = LineCounter2;
+    exports.LineCounter = LineCounter3;
   }
 });
 
@@ -7260,7 +7260,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument2(source, options = {}) {
+    function parseDocument3(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -7279,14 +7279,14 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse4(src, reviver, options) {
+    function parse3(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument2(src, options);
+      const doc = parseDocument3(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning2) => log2.warn(doc.options.logLevel, warning2));
@@ -7320,9 +7320,9 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports.parse = parse4;
+    exports.parse = parse3;
     exports.parseAllDocuments = parseAllDocuments;
-    exports.parseDocument = parseDocument2;
+    exports.parseDocument = parseDocument3;
     exports.stringify = stringify;
   }
 });
@@ -7346,7 +7346,7 @@ var require_dist = __commonJS({
     var lineCounter = require_line_counter();
     var parser = require_parser();
     var publicApi = require_public_api();
-    var visit = require_visit();
+    var visit2 = require_visit();
     exports.Composer = composer.Composer;
     exports.Document = Document.Document;
     exports.Schema = Schema.Schema;
@@ -7374,8 +7374,8 @@ var require_dist = __commonJS({
     exports.parseAllDocuments = publicApi.parseAllDocuments;
     exports.parseDocument = publicApi.parseDocument;
     exports.stringify = publicApi.stringify;
-    exports.visit = visit.visit;
-    exports.visitAsync = visit.visitAsync;
+    exports.visit = visit2.visit;
+    exports.visitAsync = visit2.visitAsync;
   }
 });
 
@@ -9967,7 +9967,7 @@ var require_parse = __commonJS({
       }
       return { risky: false };
     };
-    var parse4 = (input, options) => {
+    var parse3 = (input, options) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected a string");
       }
@@ -10137,7 +10137,7 @@ var require_parse = __commonJS({
             output = token.close = `)$))${extglobStar}`;
           }
           if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
-            const expression = parse4(rest, { ...options, fastpaths: false }).output;
+            const expression = parse3(rest, { ...options, fastpaths: false }).output;
             output = token.close = `)${expression})${extglobStar})`;
           }
           if (token.prev.type === "bos") {
@@ -10660,7 +10660,7 @@ var require_parse = __commonJS({
       }
       return state;
     };
-    parse4.fastpaths = (input, options) => {
+    parse3.fastpaths = (input, options) => {
       const opts = { ...options };
       const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
       const len = input.length;
@@ -10725,7 +10725,7 @@ var require_parse = __commonJS({
       }
       return source;
     };
-    module.exports = parse4;
+    module.exports = parse3;
   }
 });
 
@@ -10734,7 +10734,7 @@ var require_picomatch = __commonJS({
   "node_modules/.pnpm/picomatch@4.0.7/node_modules/picomatch/lib/picomatch.js"(exports, module) {
     "use strict";
     var scan = require_scan();
-    var parse4 = require_parse();
+    var parse3 = require_parse();
     var utils = require_utils();
     var constants3 = require_constants();
     var isObject2 = (val) => val && typeof val === "object" && !Array.isArray(val);
@@ -10822,7 +10822,7 @@ var require_picomatch = __commonJS({
     picomatch2.isMatch = (str, patterns, options) => picomatch2(patterns, options)(str);
     picomatch2.parse = (pattern, options) => {
       if (Array.isArray(pattern)) return pattern.map((p) => picomatch2.parse(p, options));
-      return parse4(pattern, { ...options, fastpaths: false });
+      return parse3(pattern, { ...options, fastpaths: false });
     };
     picomatch2.scan = (input, options) => scan(input, options);
     picomatch2.compileRe = (state, options, returnOutput = false, returnState = false) => {
@@ -10848,10 +10848,10 @@ var require_picomatch = __commonJS({
       }
       let parsed = { negated: false, fastpaths: true };
       if (options.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
-        parsed.output = parse4.fastpaths(input, options);
+        parsed.output = parse3.fastpaths(input, options);
       }
       if (!parsed.output) {
-        parsed = parse4(input, options);
+        parsed = parse3(input, options);
       }
       return picomatch2.compileRe(parsed, options, returnOutput, returnState);
     };
@@ -10998,9 +10998,9 @@ var require_error2 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ASN1TypeError = exports.ASN1ParseError = void 0;
-    var ASN1ParseError = class extends Error {
+    var ASN1ParseError2 = class extends Error {
     };
-    exports.ASN1ParseError = ASN1ParseError;
+    exports.ASN1ParseError = ASN1ParseError2;
     var ASN1TypeError = class extends Error {
     };
     exports.ASN1TypeError = ASN1TypeError;
@@ -11180,7 +11180,7 @@ var require_tag = __commonJS({
       CONTEXT_SPECIFIC: 2,
       PRIVATE: 3
     };
-    var ASN1Tag = class {
+    var ASN1Tag2 = class {
       number;
       constructed;
       class;
@@ -11227,7 +11227,7 @@ var require_tag = __commonJS({
         return this.number | (this.constructed ? 32 : 0) | this.class << 6;
       }
     };
-    exports.ASN1Tag = ASN1Tag;
+    exports.ASN1Tag = ASN1Tag2;
   }
 });
 
@@ -11242,7 +11242,7 @@ var require_obj = __commonJS({
     var length_1 = require_length();
     var parse_1 = require_parse2();
     var tag_1 = require_tag();
-    var ASN1Obj4 = class {
+    var ASN1Obj5 = class {
       tag;
       subs;
       value;
@@ -11324,7 +11324,7 @@ var require_obj = __commonJS({
         return (0, parse_1.parseBitString)(this.value);
       }
     };
-    exports.ASN1Obj = ASN1Obj4;
+    exports.ASN1Obj = ASN1Obj5;
     var MAX_DEPTH = 100;
     function parseStream(stream, depth = 0) {
       if (depth > MAX_DEPTH) {
@@ -11346,7 +11346,7 @@ var require_obj = __commonJS({
       if (subs.length === 0) {
         stream.seek(start + len);
       }
-      return new ASN1Obj4(tag, value, subs);
+      return new ASN1Obj5(tag, value, subs);
     }
     function collectSubs(stream, len, depth) {
       const end = stream.position + len;
@@ -11705,7 +11705,7 @@ var require_timestamp3 = __commonJS({
     var OID_PKCS9_CONTENT_TYPE_SIGNED_DATA = "1.2.840.113549.1.7.2";
     var OID_PKCS9_CONTENT_TYPE_TSTINFO = "1.2.840.113549.1.9.16.1.4";
     var OID_PKCS9_MESSAGE_DIGEST_KEY = "1.2.840.113549.1.9.4";
-    var RFC3161Timestamp = class _RFC3161Timestamp {
+    var RFC3161Timestamp2 = class _RFC3161Timestamp {
       root;
       constructor(asn1) {
         this.root = asn1;
@@ -11840,7 +11840,7 @@ var require_timestamp3 = __commonJS({
         return this.signerInfoObj.subs[5];
       }
     };
-    exports.RFC3161Timestamp = RFC3161Timestamp;
+    exports.RFC3161Timestamp = RFC3161Timestamp2;
   }
 });
 
@@ -12185,7 +12185,7 @@ var require_cert = __commonJS({
     var EXTENSION_OID_BASIC_CONSTRAINTS = "2.5.29.19";
     var EXTENSION_OID_AUTHORITY_KEY_ID = "2.5.29.35";
     exports.EXTENSION_OID_SCT = "1.3.6.1.4.1.11129.2.4.2";
-    var X509Certificate2 = class _X509Certificate {
+    var X509Certificate4 = class _X509Certificate {
       root;
       constructor(asn1) {
         this.root = asn1;
@@ -12345,7 +12345,7 @@ var require_cert = __commonJS({
         return this.tbsCertificateObj.subs.find((sub) => sub.tag.isContextSpecific(3));
       }
     };
-    exports.X509Certificate = X509Certificate2;
+    exports.X509Certificate = X509Certificate4;
   }
 });
 
@@ -21851,7 +21851,7 @@ var require_dist6 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.format = format;
-    exports.parse = parse4;
+    exports.parse = parse3;
     var TEXT_REGEXP = /^[\u0009\u0020-\u007e\u0080-\u00ff]*$/;
     var TOKEN_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
     var QUOTE_REGEXP = /[\\"]/g;
@@ -21878,8 +21878,8 @@ var require_dist6 = __commonJS({
       }
       return result;
     }
-    function parse4(header, options) {
-      const stopChar = options?.comma === true ? COMMA3 : 65536;
+    function parse3(header, options) {
+      const stopChar = options?.comma === true ? COMMA2 : 65536;
       const len = header.length;
       let index = skipOWS(header, options?.start ?? 0, len);
       const valueStart = index;
@@ -21897,7 +21897,7 @@ var require_dist6 = __commonJS({
     var EQ2 = 61;
     var DQUOTE2 = 34;
     var BSLASH2 = 92;
-    var COMMA3 = 44;
+    var COMMA2 = 44;
     function parseParameters2(header, type, index, len, stopChar) {
       const parameters = new NullObject2();
       parameter: while (index < len) {
@@ -22472,7 +22472,7 @@ var require_lib4 = __commonJS({
         this.hashes = this.algorithms.map(crypto3.createHash);
       }
       #getOptions() {
-        this.sri = this.opts?.integrity ? parse4(this.opts?.integrity, this.opts) : null;
+        this.sri = this.opts?.integrity ? parse3(this.opts?.integrity, this.opts) : null;
         this.expectedSize = this.opts?.size;
         if (!this.sri) {
           this.algorithm = null;
@@ -22513,7 +22513,7 @@ var require_lib4 = __commonJS({
         if (!this.goodSri) {
           this.#getOptions();
         }
-        const newSri = parse4(this.hashes.map((h, i) => {
+        const newSri = parse3(this.hashes.map((h, i) => {
           return `${this.algorithms[i]}-${h.digest("base64")}${this.optString}`;
         }).join(" "), this.opts);
         const match = this.goodSri && newSri.match(this.sri, this.opts);
@@ -22582,7 +22582,7 @@ var require_lib4 = __commonJS({
         return this.toString();
       }
       match(integrity, opts) {
-        const other = parse4(integrity, opts);
+        const other = parse3(integrity, opts);
         if (!other) {
           return false;
         }
@@ -22667,14 +22667,14 @@ var require_lib4 = __commonJS({
       }
       concat(integrity, opts) {
         const other = typeof integrity === "string" ? integrity : stringify(integrity, opts);
-        return parse4(`${this.toString(opts)} ${other}`, opts);
+        return parse3(`${this.toString(opts)} ${other}`, opts);
       }
       hexDigest() {
-        return parse4(this, { single: true }).hexDigest();
+        return parse3(this, { single: true }).hexDigest();
       }
       // add additional hashes to an integrity value, but prevent *changing* an existing integrity hash.
       merge(integrity, opts) {
-        const other = parse4(integrity, opts);
+        const other = parse3(integrity, opts);
         for (const algo in other) {
           if (this[algo]) {
             if (!this[algo].find((hash) => other[algo].find((otherhash) => hash.digest === otherhash.digest))) {
@@ -22686,7 +22686,7 @@ var require_lib4 = __commonJS({
         }
       }
       match(integrity, opts) {
-        const other = parse4(integrity, opts);
+        const other = parse3(integrity, opts);
         if (!other) {
           return false;
         }
@@ -22711,8 +22711,8 @@ var require_lib4 = __commonJS({
         return null;
       }
     };
-    module.exports.parse = parse4;
-    function parse4(sri, opts) {
+    module.exports.parse = parse3;
+    function parse3(sri, opts) {
       if (!sri) {
         return null;
       }
@@ -22748,7 +22748,7 @@ var require_lib4 = __commonJS({
       if (obj.algorithm && obj.digest) {
         return Hash.prototype.toString.call(obj, opts);
       } else if (typeof obj === "string") {
-        return stringify(parse4(obj, opts), opts);
+        return stringify(parse3(obj, opts), opts);
       } else {
         return Integrity.prototype.toString.call(obj, opts);
       }
@@ -22756,7 +22756,7 @@ var require_lib4 = __commonJS({
     module.exports.fromHex = fromHex;
     function fromHex(hexDigest, algorithm, opts) {
       const optString = getOptString(opts?.options);
-      return parse4(
+      return parse3(
         `${algorithm}-${Buffer.from(hexDigest, "hex").toString("base64")}${optString}`,
         opts
       );
@@ -22798,7 +22798,7 @@ var require_lib4 = __commonJS({
     }
     module.exports.checkData = checkData;
     function checkData(data, sri, opts) {
-      sri = parse4(sri, opts);
+      sri = parse3(sri, opts);
       if (!sri || !Object.keys(sri).length) {
         if (opts?.error) {
           throw Object.assign(
@@ -22813,7 +22813,7 @@ var require_lib4 = __commonJS({
       }
       const algorithm = sri.pickAlgorithm(opts);
       const digest = crypto3.createHash(algorithm).update(data).digest("base64");
-      const newSri = parse4({ algorithm, digest });
+      const newSri = parse3({ algorithm, digest });
       const match = newSri.match(sri, opts);
       opts = opts || {};
       if (match || !opts.error) {
@@ -22841,7 +22841,7 @@ var require_lib4 = __commonJS({
     function checkStream(stream, sri, opts) {
       opts = opts || /* @__PURE__ */ Object.create(null);
       opts.integrity = sri;
-      sri = parse4(sri, opts);
+      sri = parse3(sri, opts);
       if (!sri || !Object.keys(sri).length) {
         return Promise.reject(Object.assign(
           new Error("No valid integrity hashes to check against"),
@@ -24294,7 +24294,7 @@ var require_parse3 = __commonJS({
   "node_modules/.pnpm/semver@7.8.6/node_modules/semver/functions/parse.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var parse4 = (version, options, throwErrors = false) => {
+    var parse3 = (version, options, throwErrors = false) => {
       if (version instanceof SemVer) {
         return version;
       }
@@ -24307,7 +24307,7 @@ var require_parse3 = __commonJS({
         throw er;
       }
     };
-    module.exports = parse4;
+    module.exports = parse3;
   }
 });
 
@@ -24315,9 +24315,9 @@ var require_parse3 = __commonJS({
 var require_valid = __commonJS({
   "node_modules/.pnpm/semver@7.8.6/node_modules/semver/functions/valid.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse3();
+    var parse3 = require_parse3();
     var valid = (version, options) => {
-      const v = parse4(version, options);
+      const v = parse3(version, options);
       return v ? v.version : null;
     };
     module.exports = valid;
@@ -24328,9 +24328,9 @@ var require_valid = __commonJS({
 var require_clean = __commonJS({
   "node_modules/.pnpm/semver@7.8.6/node_modules/semver/functions/clean.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse3();
+    var parse3 = require_parse3();
     var clean = (version, options) => {
-      const s = parse4(version.trim().replace(/^[=v]+/, ""), options);
+      const s = parse3(version.trim().replace(/^[=v]+/, ""), options);
       return s ? s.version : null;
     };
     module.exports = clean;
@@ -24365,10 +24365,10 @@ var require_inc = __commonJS({
 var require_diff = __commonJS({
   "node_modules/.pnpm/semver@7.8.6/node_modules/semver/functions/diff.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse3();
+    var parse3 = require_parse3();
     var diff = (version1, version2) => {
-      const v1 = parse4(version1, null, true);
-      const v2 = parse4(version2, null, true);
+      const v1 = parse3(version1, null, true);
+      const v2 = parse3(version2, null, true);
       const comparison = v1.compare(v2);
       if (comparison === 0) {
         return null;
@@ -24439,9 +24439,9 @@ var require_patch = __commonJS({
 var require_prerelease = __commonJS({
   "node_modules/.pnpm/semver@7.8.6/node_modules/semver/functions/prerelease.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse3();
+    var parse3 = require_parse3();
     var prerelease = (version, options) => {
-      const parsed = parse4(version, options);
+      const parsed = parse3(version, options);
       return parsed && parsed.prerelease.length ? parsed.prerelease : null;
     };
     module.exports = prerelease;
@@ -24627,7 +24627,7 @@ var require_coerce = __commonJS({
   "node_modules/.pnpm/semver@7.8.6/node_modules/semver/functions/coerce.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var parse4 = require_parse3();
+    var parse3 = require_parse3();
     var { safeRe: re, t } = require_re();
     var coerce = (version, options) => {
       if (version instanceof SemVer) {
@@ -24662,7 +24662,7 @@ var require_coerce = __commonJS({
       const patch = match[4] || "0";
       const prerelease = options.includePrerelease && match[5] ? `-${match[5]}` : "";
       const build2 = options.includePrerelease && match[6] ? `+${match[6]}` : "";
-      return parse4(`${major}.${minor}.${patch}${prerelease}${build2}`, options);
+      return parse3(`${major}.${minor}.${patch}${prerelease}${build2}`, options);
     };
     module.exports = coerce;
   }
@@ -24672,7 +24672,7 @@ var require_coerce = __commonJS({
 var require_truncate = __commonJS({
   "node_modules/.pnpm/semver@7.8.6/node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse3();
+    var parse3 = require_parse3();
     var constants3 = require_constants3();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
@@ -24684,7 +24684,7 @@ var require_truncate = __commonJS({
     };
     var cloneInputVersion = (version, options) => {
       const versionStringToParse = version instanceof SemVer ? version.version : version;
-      return parse4(versionStringToParse, options);
+      return parse3(versionStringToParse, options);
     };
     var doTruncation = (version, truncation) => {
       if (isPrerelease(truncation)) {
@@ -24756,11 +24756,11 @@ var require_trim_comparator_whitespace = __commonJS({
       MAX_SAFE_BUILD_LENGTH,
       WHITESPACE_CHARACTERS
     } = require_constants3();
-    var whitespace2 = new Uint8Array(65536);
+    var whitespace = new Uint8Array(65536);
     for (const char of WHITESPACE_CHARACTERS) {
-      whitespace2[char.charCodeAt(0)] = 1;
+      whitespace[char.charCodeAt(0)] = 1;
     }
-    var isWhitespace = (char) => char !== void 0 && whitespace2[char.charCodeAt(0)] === 1;
+    var isWhitespace = (char) => char !== void 0 && whitespace[char.charCodeAt(0)] === 1;
     var isVersionPrefix = (char) => char === "v" || char === "=" || isWhitespace(char);
     var isDigit = (char) => char !== void 0 && char >= "0" && char <= "9";
     var isLetter = (char) => char !== void 0 && (char >= "a" && char <= "z" || char >= "A" && char <= "Z");
@@ -25919,7 +25919,7 @@ var require_semver2 = __commonJS({
     var constants3 = require_constants3();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
-    var parse4 = require_parse3();
+    var parse3 = require_parse3();
     var valid = require_valid();
     var clean = require_clean();
     var inc = require_inc();
@@ -25958,7 +25958,7 @@ var require_semver2 = __commonJS({
     var simplifyRange = require_simplify();
     var subset = require_subset();
     module.exports = {
-      parse: parse4,
+      parse: parse3,
       valid,
       clean,
       inc,
@@ -26180,7 +26180,7 @@ var require_polyfill = __commonJS({
       dirname: dirname2,
       isAbsolute: isAbsolute2,
       join: join2,
-      parse: parse4,
+      parse: parse3,
       resolve: resolve4,
       sep: sep3,
       toNamespacedPath
@@ -26293,7 +26293,7 @@ var require_polyfill = __commonJS({
     async function checkParentPaths(src, srcStat, dest) {
       const srcParent = resolve4(dirname2(src));
       const destParent = resolve4(dirname2(dest));
-      if (destParent === srcParent || destParent === parse4(destParent).root) {
+      if (destParent === srcParent || destParent === parse3(destParent).root) {
         return;
       }
       let destStat;
@@ -33689,7 +33689,7 @@ var require_ms = __commonJS({
       options = options || {};
       var type = typeof val;
       if (type === "string" && val.length > 0) {
-        return parse4(val);
+        return parse3(val);
       } else if (type === "number" && isFinite(val)) {
         return options.long ? fmtLong(val) : fmtShort(val);
       }
@@ -33697,7 +33697,7 @@ var require_ms = __commonJS({
         "val is not a non-empty string or a valid number. val=" + JSON.stringify(val)
       );
     };
-    function parse4(str) {
+    function parse3(str) {
       str = String(str);
       if (str.length > 100) {
         return;
@@ -60512,7 +60512,7 @@ var require_eventsource_stream = __commonJS({
     var BOM = [239, 187, 191];
     var LF = 10;
     var CR = 13;
-    var COLON2 = 58;
+    var COLON = 58;
     var SPACE = 32;
     var defaultMaxEventSize = buffer.kStringMaxLength;
     var DATA = Buffer.from("data");
@@ -60696,7 +60696,7 @@ var require_eventsource_stream = __commonJS({
         if (line.length === 0) {
           return;
         }
-        const colonPosition = line.indexOf(COLON2);
+        const colonPosition = line.indexOf(COLON);
         if (colonPosition === 0) {
           return;
         }
@@ -63380,12 +63380,1772 @@ function describeError(error2) {
   return `${error2.code}: ${message}`;
 }
 
-// packages/core/src/identity-pattern.ts
-var MAX_MATCHED_SAN_LENGTH = 64 * 1024;
-
 // packages/core/src/intoto.ts
 var IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
+
+// packages/core/src/validators/deploy-approval-predicate.validate.js
+var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/deploy-approval-predicate/v1.json", "title": "twokey deploy-approval predicate (https://twokey.dev/attestations/deploy-approval/v1)", "description": "Who approved a deploy through the GitHub environment it ran in, as the deploy job read it from GitHub and signed it: docs/deploy-approval-predicate.md.", "type": "object", "additionalProperties": false, "required": ["environment", "repository", "run", "requesters", "approvals", "protection", "readAt", "evidence"], "properties": { "environment": { "type": "string", "minLength": 1, "maxLength": 255 }, "repository": { "$ref": "#/$defs/repository" }, "run": { "$ref": "#/$defs/run" }, "requesters": { "description": "Who started the deploy run: its actor and triggering actor (once each).", "type": "array", "maxItems": 2, "items": { "$ref": "#/$defs/account" } }, "approvals": { "type": "array", "maxItems": 256, "items": { "type": "object", "additionalProperties": false, "required": ["user", "state", "comment", "environments"], "properties": { "user": { "$ref": "#/$defs/account" }, "state": { "enum": ["approved", "rejected"] }, "comment": { "type": "string", "maxLength": 65536 }, "environments": { "type": "array", "maxItems": 64, "items": { "type": "string", "maxLength": 255 } } } } }, "protection": { "description": "The environment's protection rules as GitHub reported them: null when the environment could not be read.", "oneOf": [{ "type": "null" }, { "type": "object", "additionalProperties": false, "required": ["requiredReviewers", "preventSelfReview"], "properties": { "requiredReviewers": { "type": "array", "maxItems": 64, "items": { "type": "object", "additionalProperties": false, "required": ["type", "name"], "properties": { "type": { "type": "string", "maxLength": 40 }, "name": { "type": "string", "maxLength": 255 } } } }, "preventSelfReview": { "type": "boolean" } } }] }, "readAt": { "$ref": "#/$defs/time" }, "evidence": { "$ref": "#/$defs/evidence" } }, "$defs": { "account": { "type": "object", "additionalProperties": false, "required": ["login", "id", "type"], "properties": { "login": { "type": "string", "minLength": 1, "maxLength": 100 }, "id": { "type": "integer", "minimum": 0 }, "type": { "type": "string", "maxLength": 40 } } }, "run": { "type": "object", "additionalProperties": false, "required": ["id", "attempt", "uri"], "properties": { "id": { "type": "integer", "minimum": 1 }, "attempt": { "type": "integer", "minimum": 1 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "repository": { "type": "object", "additionalProperties": false, "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[^/\\s]+/[^/\\s]+$", "maxLength": 200 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, "evidence": { "type": "array", "maxItems": 4096, "items": { "type": "object", "additionalProperties": false, "required": ["uri", "digest"], "properties": { "uri": { "type": "string", "minLength": 1, "maxLength": 4096 }, "digest": { "type": "object", "additionalProperties": false, "required": ["sha256"], "properties": { "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" } } } } } } } };
+var func1 = ucs2length;
+var pattern4 = new RegExp("^[^/\\s]+/[^/\\s]+$", "u");
+var pattern5 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$", "u");
+var pattern6 = new RegExp("^[0-9a-f]{64}$", "u");
+function validate20(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  ;
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate20.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (errors === 0) {
+    if (data && typeof data == "object" && !Array.isArray(data)) {
+      let missing0;
+      if (data.environment === void 0 && (missing0 = "environment") || data.repository === void 0 && (missing0 = "repository") || data.run === void 0 && (missing0 = "run") || data.requesters === void 0 && (missing0 = "requesters") || data.approvals === void 0 && (missing0 = "approvals") || data.protection === void 0 && (missing0 = "protection") || data.readAt === void 0 && (missing0 = "readAt") || data.evidence === void 0 && (missing0 = "evidence")) {
+        validate20.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
+        return false;
+      } else {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!(key0 === "environment" || key0 === "repository" || key0 === "run" || key0 === "requesters" || key0 === "approvals" || key0 === "protection" || key0 === "readAt" || key0 === "evidence")) {
+            validate20.errors = [{ instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" }];
+            return false;
+            break;
+          }
+        }
+        if (_errs1 === errors) {
+          if (data.environment !== void 0) {
+            let data0 = data.environment;
+            const _errs2 = errors;
+            if (errors === _errs2) {
+              if (typeof data0 === "string") {
+                if (func1(data0) > 255) {
+                  validate20.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" }];
+                  return false;
+                } else {
+                  if (func1(data0) < 1) {
+                    validate20.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                    return false;
+                  }
+                }
+              } else {
+                validate20.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                return false;
+              }
+            }
+            var valid0 = _errs2 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.repository !== void 0) {
+              let data1 = data.repository;
+              const _errs4 = errors;
+              const _errs5 = errors;
+              if (errors === _errs5) {
+                if (data1 && typeof data1 == "object" && !Array.isArray(data1)) {
+                  let missing1;
+                  if (data1.name === void 0 && (missing1 = "name") || data1.uri === void 0 && (missing1 = "uri")) {
+                    validate20.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/required", keyword: "required", params: { missingProperty: missing1 }, message: "must have required property '" + missing1 + "'" }];
+                    return false;
+                  } else {
+                    const _errs7 = errors;
+                    for (const key1 in data1) {
+                      if (!(key1 === "name" || key1 === "uri")) {
+                        validate20.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" }];
+                        return false;
+                        break;
+                      }
+                    }
+                    if (_errs7 === errors) {
+                      if (data1.name !== void 0) {
+                        let data2 = data1.name;
+                        const _errs8 = errors;
+                        if (errors === _errs8) {
+                          if (typeof data2 === "string") {
+                            if (func1(data2) > 200) {
+                              validate20.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/maxLength", keyword: "maxLength", params: { limit: 200 }, message: "must NOT have more than 200 characters" }];
+                              return false;
+                            } else {
+                              if (!pattern4.test(data2)) {
+                                validate20.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/pattern", keyword: "pattern", params: { pattern: "^[^/\\s]+/[^/\\s]+$" }, message: 'must match pattern "^[^/\\s]+/[^/\\s]+$"' }];
+                                return false;
+                              }
+                            }
+                          } else {
+                            validate20.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                            return false;
+                          }
+                        }
+                        var valid2 = _errs8 === errors;
+                      } else {
+                        var valid2 = true;
+                      }
+                      if (valid2) {
+                        if (data1.uri !== void 0) {
+                          let data3 = data1.uri;
+                          const _errs10 = errors;
+                          if (errors === _errs10) {
+                            if (typeof data3 === "string") {
+                              if (func1(data3) > 2048) {
+                                validate20.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
+                                return false;
+                              } else {
+                                if (func1(data3) < 1) {
+                                  validate20.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                  return false;
+                                }
+                              }
+                            } else {
+                              validate20.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                              return false;
+                            }
+                          }
+                          var valid2 = _errs10 === errors;
+                        } else {
+                          var valid2 = true;
+                        }
+                      }
+                    }
+                  }
+                } else {
+                  validate20.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                  return false;
+                }
+              }
+              var valid0 = _errs4 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.run !== void 0) {
+                let data4 = data.run;
+                const _errs12 = errors;
+                const _errs13 = errors;
+                if (errors === _errs13) {
+                  if (data4 && typeof data4 == "object" && !Array.isArray(data4)) {
+                    let missing2;
+                    if (data4.id === void 0 && (missing2 = "id") || data4.attempt === void 0 && (missing2 = "attempt") || data4.uri === void 0 && (missing2 = "uri")) {
+                      validate20.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/required", keyword: "required", params: { missingProperty: missing2 }, message: "must have required property '" + missing2 + "'" }];
+                      return false;
+                    } else {
+                      const _errs15 = errors;
+                      for (const key2 in data4) {
+                        if (!(key2 === "id" || key2 === "attempt" || key2 === "uri")) {
+                          validate20.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" }];
+                          return false;
+                          break;
+                        }
+                      }
+                      if (_errs15 === errors) {
+                        if (data4.id !== void 0) {
+                          let data5 = data4.id;
+                          const _errs16 = errors;
+                          if (!(typeof data5 == "number" && (!(data5 % 1) && !isNaN(data5)) && isFinite(data5))) {
+                            validate20.errors = [{ instancePath: instancePath + "/run/id", schemaPath: "#/$defs/run/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                            return false;
+                          }
+                          if (errors === _errs16) {
+                            if (typeof data5 == "number" && isFinite(data5)) {
+                              if (data5 < 1 || isNaN(data5)) {
+                                validate20.errors = [{ instancePath: instancePath + "/run/id", schemaPath: "#/$defs/run/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                                return false;
+                              }
+                            }
+                          }
+                          var valid4 = _errs16 === errors;
+                        } else {
+                          var valid4 = true;
+                        }
+                        if (valid4) {
+                          if (data4.attempt !== void 0) {
+                            let data6 = data4.attempt;
+                            const _errs18 = errors;
+                            if (!(typeof data6 == "number" && (!(data6 % 1) && !isNaN(data6)) && isFinite(data6))) {
+                              validate20.errors = [{ instancePath: instancePath + "/run/attempt", schemaPath: "#/$defs/run/properties/attempt/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                              return false;
+                            }
+                            if (errors === _errs18) {
+                              if (typeof data6 == "number" && isFinite(data6)) {
+                                if (data6 < 1 || isNaN(data6)) {
+                                  validate20.errors = [{ instancePath: instancePath + "/run/attempt", schemaPath: "#/$defs/run/properties/attempt/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                                  return false;
+                                }
+                              }
+                            }
+                            var valid4 = _errs18 === errors;
+                          } else {
+                            var valid4 = true;
+                          }
+                          if (valid4) {
+                            if (data4.uri !== void 0) {
+                              let data7 = data4.uri;
+                              const _errs20 = errors;
+                              if (errors === _errs20) {
+                                if (typeof data7 === "string") {
+                                  if (func1(data7) > 2048) {
+                                    validate20.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
+                                    return false;
+                                  } else {
+                                    if (func1(data7) < 1) {
+                                      validate20.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                      return false;
+                                    }
+                                  }
+                                } else {
+                                  validate20.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                  return false;
+                                }
+                              }
+                              var valid4 = _errs20 === errors;
+                            } else {
+                              var valid4 = true;
+                            }
+                          }
+                        }
+                      }
+                    }
+                  } else {
+                    validate20.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                    return false;
+                  }
+                }
+                var valid0 = _errs12 === errors;
+              } else {
+                var valid0 = true;
+              }
+              if (valid0) {
+                if (data.requesters !== void 0) {
+                  let data8 = data.requesters;
+                  const _errs22 = errors;
+                  if (errors === _errs22) {
+                    if (Array.isArray(data8)) {
+                      if (data8.length > 2) {
+                        validate20.errors = [{ instancePath: instancePath + "/requesters", schemaPath: "#/properties/requesters/maxItems", keyword: "maxItems", params: { limit: 2 }, message: "must NOT have more than 2 items" }];
+                        return false;
+                      } else {
+                        var valid5 = true;
+                        const len0 = data8.length;
+                        for (let i0 = 0; i0 < len0; i0++) {
+                          let data9 = data8[i0];
+                          const _errs24 = errors;
+                          const _errs25 = errors;
+                          if (errors === _errs25) {
+                            if (data9 && typeof data9 == "object" && !Array.isArray(data9)) {
+                              let missing3;
+                              if (data9.login === void 0 && (missing3 = "login") || data9.id === void 0 && (missing3 = "id") || data9.type === void 0 && (missing3 = "type")) {
+                                validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0, schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing3 }, message: "must have required property '" + missing3 + "'" }];
+                                return false;
+                              } else {
+                                const _errs27 = errors;
+                                for (const key3 in data9) {
+                                  if (!(key3 === "login" || key3 === "id" || key3 === "type")) {
+                                    validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0, schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" }];
+                                    return false;
+                                    break;
+                                  }
+                                }
+                                if (_errs27 === errors) {
+                                  if (data9.login !== void 0) {
+                                    let data10 = data9.login;
+                                    const _errs28 = errors;
+                                    if (errors === _errs28) {
+                                      if (typeof data10 === "string") {
+                                        if (func1(data10) > 100) {
+                                          validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
+                                          return false;
+                                        } else {
+                                          if (func1(data10) < 1) {
+                                            validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                            return false;
+                                          }
+                                        }
+                                      } else {
+                                        validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                        return false;
+                                      }
+                                    }
+                                    var valid7 = _errs28 === errors;
+                                  } else {
+                                    var valid7 = true;
+                                  }
+                                  if (valid7) {
+                                    if (data9.id !== void 0) {
+                                      let data11 = data9.id;
+                                      const _errs30 = errors;
+                                      if (!(typeof data11 == "number" && (!(data11 % 1) && !isNaN(data11)) && isFinite(data11))) {
+                                        validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                        return false;
+                                      }
+                                      if (errors === _errs30) {
+                                        if (typeof data11 == "number" && isFinite(data11)) {
+                                          if (data11 < 0 || isNaN(data11)) {
+                                            validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                            return false;
+                                          }
+                                        }
+                                      }
+                                      var valid7 = _errs30 === errors;
+                                    } else {
+                                      var valid7 = true;
+                                    }
+                                    if (valid7) {
+                                      if (data9.type !== void 0) {
+                                        let data12 = data9.type;
+                                        const _errs32 = errors;
+                                        if (errors === _errs32) {
+                                          if (typeof data12 === "string") {
+                                            if (func1(data12) > 40) {
+                                              validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
+                                              return false;
+                                            }
+                                          } else {
+                                            validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                            return false;
+                                          }
+                                        }
+                                        var valid7 = _errs32 === errors;
+                                      } else {
+                                        var valid7 = true;
+                                      }
+                                    }
+                                  }
+                                }
+                              }
+                            } else {
+                              validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0, schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                              return false;
+                            }
+                          }
+                          var valid5 = _errs24 === errors;
+                          if (!valid5) {
+                            break;
+                          }
+                        }
+                      }
+                    } else {
+                      validate20.errors = [{ instancePath: instancePath + "/requesters", schemaPath: "#/properties/requesters/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                      return false;
+                    }
+                  }
+                  var valid0 = _errs22 === errors;
+                } else {
+                  var valid0 = true;
+                }
+                if (valid0) {
+                  if (data.approvals !== void 0) {
+                    let data13 = data.approvals;
+                    const _errs34 = errors;
+                    if (errors === _errs34) {
+                      if (Array.isArray(data13)) {
+                        if (data13.length > 256) {
+                          validate20.errors = [{ instancePath: instancePath + "/approvals", schemaPath: "#/properties/approvals/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items" }];
+                          return false;
+                        } else {
+                          var valid8 = true;
+                          const len1 = data13.length;
+                          for (let i1 = 0; i1 < len1; i1++) {
+                            let data14 = data13[i1];
+                            const _errs36 = errors;
+                            if (errors === _errs36) {
+                              if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
+                                let missing4;
+                                if (data14.user === void 0 && (missing4 = "user") || data14.state === void 0 && (missing4 = "state") || data14.comment === void 0 && (missing4 = "comment") || data14.environments === void 0 && (missing4 = "environments")) {
+                                  validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1, schemaPath: "#/properties/approvals/items/required", keyword: "required", params: { missingProperty: missing4 }, message: "must have required property '" + missing4 + "'" }];
+                                  return false;
+                                } else {
+                                  const _errs38 = errors;
+                                  for (const key4 in data14) {
+                                    if (!(key4 === "user" || key4 === "state" || key4 === "comment" || key4 === "environments")) {
+                                      validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1, schemaPath: "#/properties/approvals/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" }];
+                                      return false;
+                                      break;
+                                    }
+                                  }
+                                  if (_errs38 === errors) {
+                                    if (data14.user !== void 0) {
+                                      let data15 = data14.user;
+                                      const _errs39 = errors;
+                                      const _errs40 = errors;
+                                      if (errors === _errs40) {
+                                        if (data15 && typeof data15 == "object" && !Array.isArray(data15)) {
+                                          let missing5;
+                                          if (data15.login === void 0 && (missing5 = "login") || data15.id === void 0 && (missing5 = "id") || data15.type === void 0 && (missing5 = "type")) {
+                                            validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user", schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing5 }, message: "must have required property '" + missing5 + "'" }];
+                                            return false;
+                                          } else {
+                                            const _errs42 = errors;
+                                            for (const key5 in data15) {
+                                              if (!(key5 === "login" || key5 === "id" || key5 === "type")) {
+                                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user", schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" }];
+                                                return false;
+                                                break;
+                                              }
+                                            }
+                                            if (_errs42 === errors) {
+                                              if (data15.login !== void 0) {
+                                                let data16 = data15.login;
+                                                const _errs43 = errors;
+                                                if (errors === _errs43) {
+                                                  if (typeof data16 === "string") {
+                                                    if (func1(data16) > 100) {
+                                                      validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
+                                                      return false;
+                                                    } else {
+                                                      if (func1(data16) < 1) {
+                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                        return false;
+                                                      }
+                                                    }
+                                                  } else {
+                                                    validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                    return false;
+                                                  }
+                                                }
+                                                var valid11 = _errs43 === errors;
+                                              } else {
+                                                var valid11 = true;
+                                              }
+                                              if (valid11) {
+                                                if (data15.id !== void 0) {
+                                                  let data17 = data15.id;
+                                                  const _errs45 = errors;
+                                                  if (!(typeof data17 == "number" && (!(data17 % 1) && !isNaN(data17)) && isFinite(data17))) {
+                                                    validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                    return false;
+                                                  }
+                                                  if (errors === _errs45) {
+                                                    if (typeof data17 == "number" && isFinite(data17)) {
+                                                      if (data17 < 0 || isNaN(data17)) {
+                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                        return false;
+                                                      }
+                                                    }
+                                                  }
+                                                  var valid11 = _errs45 === errors;
+                                                } else {
+                                                  var valid11 = true;
+                                                }
+                                                if (valid11) {
+                                                  if (data15.type !== void 0) {
+                                                    let data18 = data15.type;
+                                                    const _errs47 = errors;
+                                                    if (errors === _errs47) {
+                                                      if (typeof data18 === "string") {
+                                                        if (func1(data18) > 40) {
+                                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
+                                                          return false;
+                                                        }
+                                                      } else {
+                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                        return false;
+                                                      }
+                                                    }
+                                                    var valid11 = _errs47 === errors;
+                                                  } else {
+                                                    var valid11 = true;
+                                                  }
+                                                }
+                                              }
+                                            }
+                                          }
+                                        } else {
+                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user", schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                          return false;
+                                        }
+                                      }
+                                      var valid9 = _errs39 === errors;
+                                    } else {
+                                      var valid9 = true;
+                                    }
+                                    if (valid9) {
+                                      if (data14.state !== void 0) {
+                                        let data19 = data14.state;
+                                        const _errs49 = errors;
+                                        if (!(data19 === "approved" || data19 === "rejected")) {
+                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/state", schemaPath: "#/properties/approvals/items/properties/state/enum", keyword: "enum", params: { allowedValues: schema31.properties.approvals.items.properties.state.enum }, message: "must be equal to one of the allowed values" }];
+                                          return false;
+                                        }
+                                        var valid9 = _errs49 === errors;
+                                      } else {
+                                        var valid9 = true;
+                                      }
+                                      if (valid9) {
+                                        if (data14.comment !== void 0) {
+                                          let data20 = data14.comment;
+                                          const _errs50 = errors;
+                                          if (errors === _errs50) {
+                                            if (typeof data20 === "string") {
+                                              if (func1(data20) > 65536) {
+                                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/comment", schemaPath: "#/properties/approvals/items/properties/comment/maxLength", keyword: "maxLength", params: { limit: 65536 }, message: "must NOT have more than 65536 characters" }];
+                                                return false;
+                                              }
+                                            } else {
+                                              validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/comment", schemaPath: "#/properties/approvals/items/properties/comment/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                              return false;
+                                            }
+                                          }
+                                          var valid9 = _errs50 === errors;
+                                        } else {
+                                          var valid9 = true;
+                                        }
+                                        if (valid9) {
+                                          if (data14.environments !== void 0) {
+                                            let data21 = data14.environments;
+                                            const _errs52 = errors;
+                                            if (errors === _errs52) {
+                                              if (Array.isArray(data21)) {
+                                                if (data21.length > 64) {
+                                                  validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments", schemaPath: "#/properties/approvals/items/properties/environments/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" }];
+                                                  return false;
+                                                } else {
+                                                  var valid12 = true;
+                                                  const len2 = data21.length;
+                                                  for (let i2 = 0; i2 < len2; i2++) {
+                                                    let data22 = data21[i2];
+                                                    const _errs54 = errors;
+                                                    if (errors === _errs54) {
+                                                      if (typeof data22 === "string") {
+                                                        if (func1(data22) > 255) {
+                                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments/" + i2, schemaPath: "#/properties/approvals/items/properties/environments/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" }];
+                                                          return false;
+                                                        }
+                                                      } else {
+                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments/" + i2, schemaPath: "#/properties/approvals/items/properties/environments/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                        return false;
+                                                      }
+                                                    }
+                                                    var valid12 = _errs54 === errors;
+                                                    if (!valid12) {
+                                                      break;
+                                                    }
+                                                  }
+                                                }
+                                              } else {
+                                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments", schemaPath: "#/properties/approvals/items/properties/environments/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                return false;
+                                              }
+                                            }
+                                            var valid9 = _errs52 === errors;
+                                          } else {
+                                            var valid9 = true;
+                                          }
+                                        }
+                                      }
+                                    }
+                                  }
+                                }
+                              } else {
+                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1, schemaPath: "#/properties/approvals/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                return false;
+                              }
+                            }
+                            var valid8 = _errs36 === errors;
+                            if (!valid8) {
+                              break;
+                            }
+                          }
+                        }
+                      } else {
+                        validate20.errors = [{ instancePath: instancePath + "/approvals", schemaPath: "#/properties/approvals/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                        return false;
+                      }
+                    }
+                    var valid0 = _errs34 === errors;
+                  } else {
+                    var valid0 = true;
+                  }
+                  if (valid0) {
+                    if (data.protection !== void 0) {
+                      let data23 = data.protection;
+                      const _errs56 = errors;
+                      const _errs57 = errors;
+                      let valid13 = false;
+                      let passing0 = null;
+                      const _errs58 = errors;
+                      if (data23 !== null) {
+                        const err0 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/0/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+                        if (vErrors === null) {
+                          vErrors = [err0];
+                        } else {
+                          vErrors.push(err0);
+                        }
+                        errors++;
+                      }
+                      var _valid0 = _errs58 === errors;
+                      if (_valid0) {
+                        valid13 = true;
+                        passing0 = 0;
+                      }
+                      const _errs60 = errors;
+                      if (errors === _errs60) {
+                        if (data23 && typeof data23 == "object" && !Array.isArray(data23)) {
+                          let missing6;
+                          if (data23.requiredReviewers === void 0 && (missing6 = "requiredReviewers") || data23.preventSelfReview === void 0 && (missing6 = "preventSelfReview")) {
+                            const err1 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/1/required", keyword: "required", params: { missingProperty: missing6 }, message: "must have required property '" + missing6 + "'" };
+                            if (vErrors === null) {
+                              vErrors = [err1];
+                            } else {
+                              vErrors.push(err1);
+                            }
+                            errors++;
+                          } else {
+                            const _errs62 = errors;
+                            for (const key6 in data23) {
+                              if (!(key6 === "requiredReviewers" || key6 === "preventSelfReview")) {
+                                const err2 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/1/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
+                                if (vErrors === null) {
+                                  vErrors = [err2];
+                                } else {
+                                  vErrors.push(err2);
+                                }
+                                errors++;
+                                break;
+                              }
+                            }
+                            if (_errs62 === errors) {
+                              if (data23.requiredReviewers !== void 0) {
+                                let data24 = data23.requiredReviewers;
+                                const _errs63 = errors;
+                                if (errors === _errs63) {
+                                  if (Array.isArray(data24)) {
+                                    if (data24.length > 64) {
+                                      const err3 = { instancePath: instancePath + "/protection/requiredReviewers", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" };
+                                      if (vErrors === null) {
+                                        vErrors = [err3];
+                                      } else {
+                                        vErrors.push(err3);
+                                      }
+                                      errors++;
+                                    } else {
+                                      var valid15 = true;
+                                      const len3 = data24.length;
+                                      for (let i3 = 0; i3 < len3; i3++) {
+                                        let data25 = data24[i3];
+                                        const _errs65 = errors;
+                                        if (errors === _errs65) {
+                                          if (data25 && typeof data25 == "object" && !Array.isArray(data25)) {
+                                            let missing7;
+                                            if (data25.type === void 0 && (missing7 = "type") || data25.name === void 0 && (missing7 = "name")) {
+                                              const err4 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3, schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/required", keyword: "required", params: { missingProperty: missing7 }, message: "must have required property '" + missing7 + "'" };
+                                              if (vErrors === null) {
+                                                vErrors = [err4];
+                                              } else {
+                                                vErrors.push(err4);
+                                              }
+                                              errors++;
+                                            } else {
+                                              const _errs67 = errors;
+                                              for (const key7 in data25) {
+                                                if (!(key7 === "type" || key7 === "name")) {
+                                                  const err5 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3, schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
+                                                  if (vErrors === null) {
+                                                    vErrors = [err5];
+                                                  } else {
+                                                    vErrors.push(err5);
+                                                  }
+                                                  errors++;
+                                                  break;
+                                                }
+                                              }
+                                              if (_errs67 === errors) {
+                                                if (data25.type !== void 0) {
+                                                  let data26 = data25.type;
+                                                  const _errs68 = errors;
+                                                  if (errors === _errs68) {
+                                                    if (typeof data26 === "string") {
+                                                      if (func1(data26) > 40) {
+                                                        const err6 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/type", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" };
+                                                        if (vErrors === null) {
+                                                          vErrors = [err6];
+                                                        } else {
+                                                          vErrors.push(err6);
+                                                        }
+                                                        errors++;
+                                                      }
+                                                    } else {
+                                                      const err7 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/type", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                                      if (vErrors === null) {
+                                                        vErrors = [err7];
+                                                      } else {
+                                                        vErrors.push(err7);
+                                                      }
+                                                      errors++;
+                                                    }
+                                                  }
+                                                  var valid16 = _errs68 === errors;
+                                                } else {
+                                                  var valid16 = true;
+                                                }
+                                                if (valid16) {
+                                                  if (data25.name !== void 0) {
+                                                    let data27 = data25.name;
+                                                    const _errs70 = errors;
+                                                    if (errors === _errs70) {
+                                                      if (typeof data27 === "string") {
+                                                        if (func1(data27) > 255) {
+                                                          const err8 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/name", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" };
+                                                          if (vErrors === null) {
+                                                            vErrors = [err8];
+                                                          } else {
+                                                            vErrors.push(err8);
+                                                          }
+                                                          errors++;
+                                                        }
+                                                      } else {
+                                                        const err9 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/name", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                                        if (vErrors === null) {
+                                                          vErrors = [err9];
+                                                        } else {
+                                                          vErrors.push(err9);
+                                                        }
+                                                        errors++;
+                                                      }
+                                                    }
+                                                    var valid16 = _errs70 === errors;
+                                                  } else {
+                                                    var valid16 = true;
+                                                  }
+                                                }
+                                              }
+                                            }
+                                          } else {
+                                            const err10 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3, schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                                            if (vErrors === null) {
+                                              vErrors = [err10];
+                                            } else {
+                                              vErrors.push(err10);
+                                            }
+                                            errors++;
+                                          }
+                                        }
+                                        var valid15 = _errs65 === errors;
+                                        if (!valid15) {
+                                          break;
+                                        }
+                                      }
+                                    }
+                                  } else {
+                                    const err11 = { instancePath: instancePath + "/protection/requiredReviewers", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                                    if (vErrors === null) {
+                                      vErrors = [err11];
+                                    } else {
+                                      vErrors.push(err11);
+                                    }
+                                    errors++;
+                                  }
+                                }
+                                var valid14 = _errs63 === errors;
+                              } else {
+                                var valid14 = true;
+                              }
+                              if (valid14) {
+                                if (data23.preventSelfReview !== void 0) {
+                                  const _errs72 = errors;
+                                  if (typeof data23.preventSelfReview !== "boolean") {
+                                    const err12 = { instancePath: instancePath + "/protection/preventSelfReview", schemaPath: "#/properties/protection/oneOf/1/properties/preventSelfReview/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                                    if (vErrors === null) {
+                                      vErrors = [err12];
+                                    } else {
+                                      vErrors.push(err12);
+                                    }
+                                    errors++;
+                                  }
+                                  var valid14 = _errs72 === errors;
+                                } else {
+                                  var valid14 = true;
+                                }
+                              }
+                            }
+                          }
+                        } else {
+                          const err13 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/1/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                          if (vErrors === null) {
+                            vErrors = [err13];
+                          } else {
+                            vErrors.push(err13);
+                          }
+                          errors++;
+                        }
+                      }
+                      var _valid0 = _errs60 === errors;
+                      if (_valid0 && valid13) {
+                        valid13 = false;
+                        passing0 = [passing0, 1];
+                      } else {
+                        if (_valid0) {
+                          valid13 = true;
+                          passing0 = 1;
+                        }
+                      }
+                      if (!valid13) {
+                        const err14 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf", keyword: "oneOf", params: { passingSchemas: passing0 }, message: "must match exactly one schema in oneOf" };
+                        if (vErrors === null) {
+                          vErrors = [err14];
+                        } else {
+                          vErrors.push(err14);
+                        }
+                        errors++;
+                        validate20.errors = vErrors;
+                        return false;
+                      } else {
+                        errors = _errs57;
+                        if (vErrors !== null) {
+                          if (_errs57) {
+                            vErrors.length = _errs57;
+                          } else {
+                            vErrors = null;
+                          }
+                        }
+                      }
+                      var valid0 = _errs56 === errors;
+                    } else {
+                      var valid0 = true;
+                    }
+                    if (valid0) {
+                      if (data.readAt !== void 0) {
+                        let data29 = data.readAt;
+                        const _errs74 = errors;
+                        const _errs75 = errors;
+                        if (errors === _errs75) {
+                          if (typeof data29 === "string") {
+                            if (!pattern5.test(data29)) {
+                              validate20.errors = [{ instancePath: instancePath + "/readAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
+                              return false;
+                            }
+                          } else {
+                            validate20.errors = [{ instancePath: instancePath + "/readAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                            return false;
+                          }
+                        }
+                        var valid0 = _errs74 === errors;
+                      } else {
+                        var valid0 = true;
+                      }
+                      if (valid0) {
+                        if (data.evidence !== void 0) {
+                          let data30 = data.evidence;
+                          const _errs77 = errors;
+                          const _errs78 = errors;
+                          if (errors === _errs78) {
+                            if (Array.isArray(data30)) {
+                              if (data30.length > 4096) {
+                                validate20.errors = [{ instancePath: instancePath + "/evidence", schemaPath: "#/$defs/evidence/maxItems", keyword: "maxItems", params: { limit: 4096 }, message: "must NOT have more than 4096 items" }];
+                                return false;
+                              } else {
+                                var valid19 = true;
+                                const len4 = data30.length;
+                                for (let i4 = 0; i4 < len4; i4++) {
+                                  let data31 = data30[i4];
+                                  const _errs80 = errors;
+                                  if (errors === _errs80) {
+                                    if (data31 && typeof data31 == "object" && !Array.isArray(data31)) {
+                                      let missing8;
+                                      if (data31.uri === void 0 && (missing8 = "uri") || data31.digest === void 0 && (missing8 = "digest")) {
+                                        validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
+                                        return false;
+                                      } else {
+                                        const _errs82 = errors;
+                                        for (const key8 in data31) {
+                                          if (!(key8 === "uri" || key8 === "digest")) {
+                                            validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties" }];
+                                            return false;
+                                            break;
+                                          }
+                                        }
+                                        if (_errs82 === errors) {
+                                          if (data31.uri !== void 0) {
+                                            let data32 = data31.uri;
+                                            const _errs83 = errors;
+                                            if (errors === _errs83) {
+                                              if (typeof data32 === "string") {
+                                                if (func1(data32) > 4096) {
+                                                  validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                  return false;
+                                                } else {
+                                                  if (func1(data32) < 1) {
+                                                    validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                    return false;
+                                                  }
+                                                }
+                                              } else {
+                                                validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                return false;
+                                              }
+                                            }
+                                            var valid20 = _errs83 === errors;
+                                          } else {
+                                            var valid20 = true;
+                                          }
+                                          if (valid20) {
+                                            if (data31.digest !== void 0) {
+                                              let data33 = data31.digest;
+                                              const _errs85 = errors;
+                                              if (errors === _errs85) {
+                                                if (data33 && typeof data33 == "object" && !Array.isArray(data33)) {
+                                                  let missing9;
+                                                  if (data33.sha256 === void 0 && (missing9 = "sha256")) {
+                                                    validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
+                                                    return false;
+                                                  } else {
+                                                    const _errs87 = errors;
+                                                    for (const key9 in data33) {
+                                                      if (!(key9 === "sha256")) {
+                                                        validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" }];
+                                                        return false;
+                                                        break;
+                                                      }
+                                                    }
+                                                    if (_errs87 === errors) {
+                                                      if (data33.sha256 !== void 0) {
+                                                        let data34 = data33.sha256;
+                                                        const _errs88 = errors;
+                                                        if (errors === _errs88) {
+                                                          if (typeof data34 === "string") {
+                                                            if (!pattern6.test(data34)) {
+                                                              validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest/sha256", schemaPath: "#/$defs/evidence/items/properties/digest/properties/sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: 'must match pattern "^[0-9a-f]{64}$"' }];
+                                                              return false;
+                                                            }
+                                                          } else {
+                                                            validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest/sha256", schemaPath: "#/$defs/evidence/items/properties/digest/properties/sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                            return false;
+                                                          }
+                                                        }
+                                                      }
+                                                    }
+                                                  }
+                                                } else {
+                                                  validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                  return false;
+                                                }
+                                              }
+                                              var valid20 = _errs85 === errors;
+                                            } else {
+                                              var valid20 = true;
+                                            }
+                                          }
+                                        }
+                                      }
+                                    } else {
+                                      validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                      return false;
+                                    }
+                                  }
+                                  var valid19 = _errs80 === errors;
+                                  if (!valid19) {
+                                    break;
+                                  }
+                                }
+                              }
+                            } else {
+                              validate20.errors = [{ instancePath: instancePath + "/evidence", schemaPath: "#/$defs/evidence/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                              return false;
+                            }
+                          }
+                          var valid0 = _errs77 === errors;
+                        } else {
+                          var valid0 = true;
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate20.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+      return false;
+    }
+  }
+  validate20.errors = vErrors;
+  return errors === 0;
+}
+validate20.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function ucs2length(text) {
+  return Array.from(text).length;
+}
+
+// packages/core/src/validators/break-glass-predicate.validate.js
+var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/break-glass-predicate/v1.json", "title": "twokey break-glass predicate (https://twokey.dev/attestations/break-glass/v1)", "description": "A time-boxed exception to the review rules, signed by the platform's break-glass workflow after its own environment's approvers released it: docs/break-glass-predicate.md.", "type": "object", "additionalProperties": false, "required": ["reason", "incident", "environment", "repository", "change", "requester", "approvers", "notBefore", "expires", "waives", "run"], "properties": { "reason": { "type": "string", "minLength": 1, "maxLength": 4096 }, "incident": { "type": "string", "minLength": 1, "maxLength": 2048 }, "environment": { "description": "The deploy environment it may be used for.", "type": "string", "minLength": 1, "maxLength": 255 }, "repository": { "$ref": "#/$defs/repository" }, "change": { "type": "object", "additionalProperties": false, "required": ["commit", "author"], "properties": { "commit": { "type": "string", "pattern": "^[0-9a-f]{40}$" }, "author": { "$ref": "#/$defs/account" } } }, "requester": { "$ref": "#/$defs/account" }, "approvers": { "type": "array", "maxItems": 64, "items": { "$ref": "#/$defs/account" } }, "notBefore": { "$ref": "#/$defs/time" }, "expires": { "$ref": "#/$defs/time" }, "waives": { "description": "The deploy checks it stands in for: only the review's.", "type": "array", "minItems": 1, "maxItems": 8, "uniqueItems": true, "items": { "type": "string", "maxLength": 64 } }, "run": { "$ref": "#/$defs/run" } }, "$defs": { "account": { "type": "object", "additionalProperties": false, "required": ["login", "id", "type"], "properties": { "login": { "type": "string", "minLength": 1, "maxLength": 100 }, "id": { "type": "integer", "minimum": 0 }, "type": { "type": "string", "maxLength": 40 } } }, "run": { "type": "object", "additionalProperties": false, "required": ["id", "attempt", "uri"], "properties": { "id": { "type": "integer", "minimum": 1 }, "attempt": { "type": "integer", "minimum": 1 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "repository": { "type": "object", "additionalProperties": false, "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[^/\\s]+/[^/\\s]+$", "maxLength": 200 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" } } };
+var func12 = Object.prototype.hasOwnProperty;
+var func2 = ucs2length2;
+var pattern42 = new RegExp("^[^/\\s]+/[^/\\s]+$", "u");
+var pattern52 = new RegExp("^[0-9a-f]{40}$", "u");
+var pattern62 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$", "u");
+function validate202(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  ;
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate202.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (errors === 0) {
+    if (data && typeof data == "object" && !Array.isArray(data)) {
+      let missing0;
+      if (data.reason === void 0 && (missing0 = "reason") || data.incident === void 0 && (missing0 = "incident") || data.environment === void 0 && (missing0 = "environment") || data.repository === void 0 && (missing0 = "repository") || data.change === void 0 && (missing0 = "change") || data.requester === void 0 && (missing0 = "requester") || data.approvers === void 0 && (missing0 = "approvers") || data.notBefore === void 0 && (missing0 = "notBefore") || data.expires === void 0 && (missing0 = "expires") || data.waives === void 0 && (missing0 = "waives") || data.run === void 0 && (missing0 = "run")) {
+        validate202.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
+        return false;
+      } else {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!func12.call(schema312.properties, key0)) {
+            validate202.errors = [{ instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" }];
+            return false;
+            break;
+          }
+        }
+        if (_errs1 === errors) {
+          if (data.reason !== void 0) {
+            let data0 = data.reason;
+            const _errs2 = errors;
+            if (errors === _errs2) {
+              if (typeof data0 === "string") {
+                if (func2(data0) > 4096) {
+                  validate202.errors = [{ instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                  return false;
+                } else {
+                  if (func2(data0) < 1) {
+                    validate202.errors = [{ instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                    return false;
+                  }
+                }
+              } else {
+                validate202.errors = [{ instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                return false;
+              }
+            }
+            var valid0 = _errs2 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.incident !== void 0) {
+              let data1 = data.incident;
+              const _errs4 = errors;
+              if (errors === _errs4) {
+                if (typeof data1 === "string") {
+                  if (func2(data1) > 2048) {
+                    validate202.errors = [{ instancePath: instancePath + "/incident", schemaPath: "#/properties/incident/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
+                    return false;
+                  } else {
+                    if (func2(data1) < 1) {
+                      validate202.errors = [{ instancePath: instancePath + "/incident", schemaPath: "#/properties/incident/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                      return false;
+                    }
+                  }
+                } else {
+                  validate202.errors = [{ instancePath: instancePath + "/incident", schemaPath: "#/properties/incident/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                  return false;
+                }
+              }
+              var valid0 = _errs4 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.environment !== void 0) {
+                let data2 = data.environment;
+                const _errs6 = errors;
+                if (errors === _errs6) {
+                  if (typeof data2 === "string") {
+                    if (func2(data2) > 255) {
+                      validate202.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" }];
+                      return false;
+                    } else {
+                      if (func2(data2) < 1) {
+                        validate202.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                        return false;
+                      }
+                    }
+                  } else {
+                    validate202.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                    return false;
+                  }
+                }
+                var valid0 = _errs6 === errors;
+              } else {
+                var valid0 = true;
+              }
+              if (valid0) {
+                if (data.repository !== void 0) {
+                  let data3 = data.repository;
+                  const _errs8 = errors;
+                  const _errs9 = errors;
+                  if (errors === _errs9) {
+                    if (data3 && typeof data3 == "object" && !Array.isArray(data3)) {
+                      let missing1;
+                      if (data3.name === void 0 && (missing1 = "name") || data3.uri === void 0 && (missing1 = "uri")) {
+                        validate202.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/required", keyword: "required", params: { missingProperty: missing1 }, message: "must have required property '" + missing1 + "'" }];
+                        return false;
+                      } else {
+                        const _errs11 = errors;
+                        for (const key1 in data3) {
+                          if (!(key1 === "name" || key1 === "uri")) {
+                            validate202.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" }];
+                            return false;
+                            break;
+                          }
+                        }
+                        if (_errs11 === errors) {
+                          if (data3.name !== void 0) {
+                            let data4 = data3.name;
+                            const _errs12 = errors;
+                            if (errors === _errs12) {
+                              if (typeof data4 === "string") {
+                                if (func2(data4) > 200) {
+                                  validate202.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/maxLength", keyword: "maxLength", params: { limit: 200 }, message: "must NOT have more than 200 characters" }];
+                                  return false;
+                                } else {
+                                  if (!pattern42.test(data4)) {
+                                    validate202.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/pattern", keyword: "pattern", params: { pattern: "^[^/\\s]+/[^/\\s]+$" }, message: 'must match pattern "^[^/\\s]+/[^/\\s]+$"' }];
+                                    return false;
+                                  }
+                                }
+                              } else {
+                                validate202.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                return false;
+                              }
+                            }
+                            var valid2 = _errs12 === errors;
+                          } else {
+                            var valid2 = true;
+                          }
+                          if (valid2) {
+                            if (data3.uri !== void 0) {
+                              let data5 = data3.uri;
+                              const _errs14 = errors;
+                              if (errors === _errs14) {
+                                if (typeof data5 === "string") {
+                                  if (func2(data5) > 2048) {
+                                    validate202.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
+                                    return false;
+                                  } else {
+                                    if (func2(data5) < 1) {
+                                      validate202.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                      return false;
+                                    }
+                                  }
+                                } else {
+                                  validate202.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                  return false;
+                                }
+                              }
+                              var valid2 = _errs14 === errors;
+                            } else {
+                              var valid2 = true;
+                            }
+                          }
+                        }
+                      }
+                    } else {
+                      validate202.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                      return false;
+                    }
+                  }
+                  var valid0 = _errs8 === errors;
+                } else {
+                  var valid0 = true;
+                }
+                if (valid0) {
+                  if (data.change !== void 0) {
+                    let data6 = data.change;
+                    const _errs16 = errors;
+                    if (errors === _errs16) {
+                      if (data6 && typeof data6 == "object" && !Array.isArray(data6)) {
+                        let missing2;
+                        if (data6.commit === void 0 && (missing2 = "commit") || data6.author === void 0 && (missing2 = "author")) {
+                          validate202.errors = [{ instancePath: instancePath + "/change", schemaPath: "#/properties/change/required", keyword: "required", params: { missingProperty: missing2 }, message: "must have required property '" + missing2 + "'" }];
+                          return false;
+                        } else {
+                          const _errs18 = errors;
+                          for (const key2 in data6) {
+                            if (!(key2 === "commit" || key2 === "author")) {
+                              validate202.errors = [{ instancePath: instancePath + "/change", schemaPath: "#/properties/change/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" }];
+                              return false;
+                              break;
+                            }
+                          }
+                          if (_errs18 === errors) {
+                            if (data6.commit !== void 0) {
+                              let data7 = data6.commit;
+                              const _errs19 = errors;
+                              if (errors === _errs19) {
+                                if (typeof data7 === "string") {
+                                  if (!pattern52.test(data7)) {
+                                    validate202.errors = [{ instancePath: instancePath + "/change/commit", schemaPath: "#/properties/change/properties/commit/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}$" }, message: 'must match pattern "^[0-9a-f]{40}$"' }];
+                                    return false;
+                                  }
+                                } else {
+                                  validate202.errors = [{ instancePath: instancePath + "/change/commit", schemaPath: "#/properties/change/properties/commit/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                  return false;
+                                }
+                              }
+                              var valid3 = _errs19 === errors;
+                            } else {
+                              var valid3 = true;
+                            }
+                            if (valid3) {
+                              if (data6.author !== void 0) {
+                                let data8 = data6.author;
+                                const _errs21 = errors;
+                                const _errs22 = errors;
+                                if (errors === _errs22) {
+                                  if (data8 && typeof data8 == "object" && !Array.isArray(data8)) {
+                                    let missing3;
+                                    if (data8.login === void 0 && (missing3 = "login") || data8.id === void 0 && (missing3 = "id") || data8.type === void 0 && (missing3 = "type")) {
+                                      validate202.errors = [{ instancePath: instancePath + "/change/author", schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing3 }, message: "must have required property '" + missing3 + "'" }];
+                                      return false;
+                                    } else {
+                                      const _errs24 = errors;
+                                      for (const key3 in data8) {
+                                        if (!(key3 === "login" || key3 === "id" || key3 === "type")) {
+                                          validate202.errors = [{ instancePath: instancePath + "/change/author", schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" }];
+                                          return false;
+                                          break;
+                                        }
+                                      }
+                                      if (_errs24 === errors) {
+                                        if (data8.login !== void 0) {
+                                          let data9 = data8.login;
+                                          const _errs25 = errors;
+                                          if (errors === _errs25) {
+                                            if (typeof data9 === "string") {
+                                              if (func2(data9) > 100) {
+                                                validate202.errors = [{ instancePath: instancePath + "/change/author/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
+                                                return false;
+                                              } else {
+                                                if (func2(data9) < 1) {
+                                                  validate202.errors = [{ instancePath: instancePath + "/change/author/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                  return false;
+                                                }
+                                              }
+                                            } else {
+                                              validate202.errors = [{ instancePath: instancePath + "/change/author/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                              return false;
+                                            }
+                                          }
+                                          var valid5 = _errs25 === errors;
+                                        } else {
+                                          var valid5 = true;
+                                        }
+                                        if (valid5) {
+                                          if (data8.id !== void 0) {
+                                            let data10 = data8.id;
+                                            const _errs27 = errors;
+                                            if (!(typeof data10 == "number" && (!(data10 % 1) && !isNaN(data10)) && isFinite(data10))) {
+                                              validate202.errors = [{ instancePath: instancePath + "/change/author/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                              return false;
+                                            }
+                                            if (errors === _errs27) {
+                                              if (typeof data10 == "number" && isFinite(data10)) {
+                                                if (data10 < 0 || isNaN(data10)) {
+                                                  validate202.errors = [{ instancePath: instancePath + "/change/author/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                  return false;
+                                                }
+                                              }
+                                            }
+                                            var valid5 = _errs27 === errors;
+                                          } else {
+                                            var valid5 = true;
+                                          }
+                                          if (valid5) {
+                                            if (data8.type !== void 0) {
+                                              let data11 = data8.type;
+                                              const _errs29 = errors;
+                                              if (errors === _errs29) {
+                                                if (typeof data11 === "string") {
+                                                  if (func2(data11) > 40) {
+                                                    validate202.errors = [{ instancePath: instancePath + "/change/author/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
+                                                    return false;
+                                                  }
+                                                } else {
+                                                  validate202.errors = [{ instancePath: instancePath + "/change/author/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                  return false;
+                                                }
+                                              }
+                                              var valid5 = _errs29 === errors;
+                                            } else {
+                                              var valid5 = true;
+                                            }
+                                          }
+                                        }
+                                      }
+                                    }
+                                  } else {
+                                    validate202.errors = [{ instancePath: instancePath + "/change/author", schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                    return false;
+                                  }
+                                }
+                                var valid3 = _errs21 === errors;
+                              } else {
+                                var valid3 = true;
+                              }
+                            }
+                          }
+                        }
+                      } else {
+                        validate202.errors = [{ instancePath: instancePath + "/change", schemaPath: "#/properties/change/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                        return false;
+                      }
+                    }
+                    var valid0 = _errs16 === errors;
+                  } else {
+                    var valid0 = true;
+                  }
+                  if (valid0) {
+                    if (data.requester !== void 0) {
+                      let data12 = data.requester;
+                      const _errs31 = errors;
+                      const _errs32 = errors;
+                      if (errors === _errs32) {
+                        if (data12 && typeof data12 == "object" && !Array.isArray(data12)) {
+                          let missing4;
+                          if (data12.login === void 0 && (missing4 = "login") || data12.id === void 0 && (missing4 = "id") || data12.type === void 0 && (missing4 = "type")) {
+                            validate202.errors = [{ instancePath: instancePath + "/requester", schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing4 }, message: "must have required property '" + missing4 + "'" }];
+                            return false;
+                          } else {
+                            const _errs34 = errors;
+                            for (const key4 in data12) {
+                              if (!(key4 === "login" || key4 === "id" || key4 === "type")) {
+                                validate202.errors = [{ instancePath: instancePath + "/requester", schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" }];
+                                return false;
+                                break;
+                              }
+                            }
+                            if (_errs34 === errors) {
+                              if (data12.login !== void 0) {
+                                let data13 = data12.login;
+                                const _errs35 = errors;
+                                if (errors === _errs35) {
+                                  if (typeof data13 === "string") {
+                                    if (func2(data13) > 100) {
+                                      validate202.errors = [{ instancePath: instancePath + "/requester/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
+                                      return false;
+                                    } else {
+                                      if (func2(data13) < 1) {
+                                        validate202.errors = [{ instancePath: instancePath + "/requester/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                        return false;
+                                      }
+                                    }
+                                  } else {
+                                    validate202.errors = [{ instancePath: instancePath + "/requester/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                    return false;
+                                  }
+                                }
+                                var valid7 = _errs35 === errors;
+                              } else {
+                                var valid7 = true;
+                              }
+                              if (valid7) {
+                                if (data12.id !== void 0) {
+                                  let data14 = data12.id;
+                                  const _errs37 = errors;
+                                  if (!(typeof data14 == "number" && (!(data14 % 1) && !isNaN(data14)) && isFinite(data14))) {
+                                    validate202.errors = [{ instancePath: instancePath + "/requester/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                    return false;
+                                  }
+                                  if (errors === _errs37) {
+                                    if (typeof data14 == "number" && isFinite(data14)) {
+                                      if (data14 < 0 || isNaN(data14)) {
+                                        validate202.errors = [{ instancePath: instancePath + "/requester/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                        return false;
+                                      }
+                                    }
+                                  }
+                                  var valid7 = _errs37 === errors;
+                                } else {
+                                  var valid7 = true;
+                                }
+                                if (valid7) {
+                                  if (data12.type !== void 0) {
+                                    let data15 = data12.type;
+                                    const _errs39 = errors;
+                                    if (errors === _errs39) {
+                                      if (typeof data15 === "string") {
+                                        if (func2(data15) > 40) {
+                                          validate202.errors = [{ instancePath: instancePath + "/requester/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
+                                          return false;
+                                        }
+                                      } else {
+                                        validate202.errors = [{ instancePath: instancePath + "/requester/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                        return false;
+                                      }
+                                    }
+                                    var valid7 = _errs39 === errors;
+                                  } else {
+                                    var valid7 = true;
+                                  }
+                                }
+                              }
+                            }
+                          }
+                        } else {
+                          validate202.errors = [{ instancePath: instancePath + "/requester", schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                          return false;
+                        }
+                      }
+                      var valid0 = _errs31 === errors;
+                    } else {
+                      var valid0 = true;
+                    }
+                    if (valid0) {
+                      if (data.approvers !== void 0) {
+                        let data16 = data.approvers;
+                        const _errs41 = errors;
+                        if (errors === _errs41) {
+                          if (Array.isArray(data16)) {
+                            if (data16.length > 64) {
+                              validate202.errors = [{ instancePath: instancePath + "/approvers", schemaPath: "#/properties/approvers/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" }];
+                              return false;
+                            } else {
+                              var valid8 = true;
+                              const len0 = data16.length;
+                              for (let i0 = 0; i0 < len0; i0++) {
+                                let data17 = data16[i0];
+                                const _errs43 = errors;
+                                const _errs44 = errors;
+                                if (errors === _errs44) {
+                                  if (data17 && typeof data17 == "object" && !Array.isArray(data17)) {
+                                    let missing5;
+                                    if (data17.login === void 0 && (missing5 = "login") || data17.id === void 0 && (missing5 = "id") || data17.type === void 0 && (missing5 = "type")) {
+                                      validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0, schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing5 }, message: "must have required property '" + missing5 + "'" }];
+                                      return false;
+                                    } else {
+                                      const _errs46 = errors;
+                                      for (const key5 in data17) {
+                                        if (!(key5 === "login" || key5 === "id" || key5 === "type")) {
+                                          validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0, schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" }];
+                                          return false;
+                                          break;
+                                        }
+                                      }
+                                      if (_errs46 === errors) {
+                                        if (data17.login !== void 0) {
+                                          let data18 = data17.login;
+                                          const _errs47 = errors;
+                                          if (errors === _errs47) {
+                                            if (typeof data18 === "string") {
+                                              if (func2(data18) > 100) {
+                                                validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
+                                                return false;
+                                              } else {
+                                                if (func2(data18) < 1) {
+                                                  validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                  return false;
+                                                }
+                                              }
+                                            } else {
+                                              validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                              return false;
+                                            }
+                                          }
+                                          var valid10 = _errs47 === errors;
+                                        } else {
+                                          var valid10 = true;
+                                        }
+                                        if (valid10) {
+                                          if (data17.id !== void 0) {
+                                            let data19 = data17.id;
+                                            const _errs49 = errors;
+                                            if (!(typeof data19 == "number" && (!(data19 % 1) && !isNaN(data19)) && isFinite(data19))) {
+                                              validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                              return false;
+                                            }
+                                            if (errors === _errs49) {
+                                              if (typeof data19 == "number" && isFinite(data19)) {
+                                                if (data19 < 0 || isNaN(data19)) {
+                                                  validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                  return false;
+                                                }
+                                              }
+                                            }
+                                            var valid10 = _errs49 === errors;
+                                          } else {
+                                            var valid10 = true;
+                                          }
+                                          if (valid10) {
+                                            if (data17.type !== void 0) {
+                                              let data20 = data17.type;
+                                              const _errs51 = errors;
+                                              if (errors === _errs51) {
+                                                if (typeof data20 === "string") {
+                                                  if (func2(data20) > 40) {
+                                                    validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
+                                                    return false;
+                                                  }
+                                                } else {
+                                                  validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                  return false;
+                                                }
+                                              }
+                                              var valid10 = _errs51 === errors;
+                                            } else {
+                                              var valid10 = true;
+                                            }
+                                          }
+                                        }
+                                      }
+                                    }
+                                  } else {
+                                    validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0, schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                    return false;
+                                  }
+                                }
+                                var valid8 = _errs43 === errors;
+                                if (!valid8) {
+                                  break;
+                                }
+                              }
+                            }
+                          } else {
+                            validate202.errors = [{ instancePath: instancePath + "/approvers", schemaPath: "#/properties/approvers/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                            return false;
+                          }
+                        }
+                        var valid0 = _errs41 === errors;
+                      } else {
+                        var valid0 = true;
+                      }
+                      if (valid0) {
+                        if (data.notBefore !== void 0) {
+                          let data21 = data.notBefore;
+                          const _errs53 = errors;
+                          const _errs54 = errors;
+                          if (errors === _errs54) {
+                            if (typeof data21 === "string") {
+                              if (!pattern62.test(data21)) {
+                                validate202.errors = [{ instancePath: instancePath + "/notBefore", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
+                                return false;
+                              }
+                            } else {
+                              validate202.errors = [{ instancePath: instancePath + "/notBefore", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                              return false;
+                            }
+                          }
+                          var valid0 = _errs53 === errors;
+                        } else {
+                          var valid0 = true;
+                        }
+                        if (valid0) {
+                          if (data.expires !== void 0) {
+                            let data22 = data.expires;
+                            const _errs56 = errors;
+                            const _errs57 = errors;
+                            if (errors === _errs57) {
+                              if (typeof data22 === "string") {
+                                if (!pattern62.test(data22)) {
+                                  validate202.errors = [{ instancePath: instancePath + "/expires", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
+                                  return false;
+                                }
+                              } else {
+                                validate202.errors = [{ instancePath: instancePath + "/expires", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                return false;
+                              }
+                            }
+                            var valid0 = _errs56 === errors;
+                          } else {
+                            var valid0 = true;
+                          }
+                          if (valid0) {
+                            if (data.waives !== void 0) {
+                              let data23 = data.waives;
+                              const _errs59 = errors;
+                              if (errors === _errs59) {
+                                if (Array.isArray(data23)) {
+                                  if (data23.length > 8) {
+                                    validate202.errors = [{ instancePath: instancePath + "/waives", schemaPath: "#/properties/waives/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items" }];
+                                    return false;
+                                  } else {
+                                    if (data23.length < 1) {
+                                      validate202.errors = [{ instancePath: instancePath + "/waives", schemaPath: "#/properties/waives/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" }];
+                                      return false;
+                                    } else {
+                                      var valid13 = true;
+                                      const len1 = data23.length;
+                                      for (let i1 = 0; i1 < len1; i1++) {
+                                        let data24 = data23[i1];
+                                        const _errs61 = errors;
+                                        if (errors === _errs61) {
+                                          if (typeof data24 === "string") {
+                                            if (func2(data24) > 64) {
+                                              validate202.errors = [{ instancePath: instancePath + "/waives/" + i1, schemaPath: "#/properties/waives/items/maxLength", keyword: "maxLength", params: { limit: 64 }, message: "must NOT have more than 64 characters" }];
+                                              return false;
+                                            }
+                                          } else {
+                                            validate202.errors = [{ instancePath: instancePath + "/waives/" + i1, schemaPath: "#/properties/waives/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                            return false;
+                                          }
+                                        }
+                                        var valid13 = _errs61 === errors;
+                                        if (!valid13) {
+                                          break;
+                                        }
+                                      }
+                                      if (valid13) {
+                                        let i2 = data23.length;
+                                        let j0;
+                                        if (i2 > 1) {
+                                          const indices0 = {};
+                                          for (; i2--; ) {
+                                            let item0 = data23[i2];
+                                            if (typeof item0 !== "string") {
+                                              continue;
+                                            }
+                                            if (typeof indices0[item0] == "number") {
+                                              j0 = indices0[item0];
+                                              validate202.errors = [{ instancePath: instancePath + "/waives", schemaPath: "#/properties/waives/uniqueItems", keyword: "uniqueItems", params: { i: i2, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i2 + " are identical)" }];
+                                              return false;
+                                              break;
+                                            }
+                                            indices0[item0] = i2;
+                                          }
+                                        }
+                                      }
+                                    }
+                                  }
+                                } else {
+                                  validate202.errors = [{ instancePath: instancePath + "/waives", schemaPath: "#/properties/waives/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                  return false;
+                                }
+                              }
+                              var valid0 = _errs59 === errors;
+                            } else {
+                              var valid0 = true;
+                            }
+                            if (valid0) {
+                              if (data.run !== void 0) {
+                                let data25 = data.run;
+                                const _errs63 = errors;
+                                const _errs64 = errors;
+                                if (errors === _errs64) {
+                                  if (data25 && typeof data25 == "object" && !Array.isArray(data25)) {
+                                    let missing6;
+                                    if (data25.id === void 0 && (missing6 = "id") || data25.attempt === void 0 && (missing6 = "attempt") || data25.uri === void 0 && (missing6 = "uri")) {
+                                      validate202.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/required", keyword: "required", params: { missingProperty: missing6 }, message: "must have required property '" + missing6 + "'" }];
+                                      return false;
+                                    } else {
+                                      const _errs66 = errors;
+                                      for (const key6 in data25) {
+                                        if (!(key6 === "id" || key6 === "attempt" || key6 === "uri")) {
+                                          validate202.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" }];
+                                          return false;
+                                          break;
+                                        }
+                                      }
+                                      if (_errs66 === errors) {
+                                        if (data25.id !== void 0) {
+                                          let data26 = data25.id;
+                                          const _errs67 = errors;
+                                          if (!(typeof data26 == "number" && (!(data26 % 1) && !isNaN(data26)) && isFinite(data26))) {
+                                            validate202.errors = [{ instancePath: instancePath + "/run/id", schemaPath: "#/$defs/run/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                            return false;
+                                          }
+                                          if (errors === _errs67) {
+                                            if (typeof data26 == "number" && isFinite(data26)) {
+                                              if (data26 < 1 || isNaN(data26)) {
+                                                validate202.errors = [{ instancePath: instancePath + "/run/id", schemaPath: "#/$defs/run/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                                                return false;
+                                              }
+                                            }
+                                          }
+                                          var valid16 = _errs67 === errors;
+                                        } else {
+                                          var valid16 = true;
+                                        }
+                                        if (valid16) {
+                                          if (data25.attempt !== void 0) {
+                                            let data27 = data25.attempt;
+                                            const _errs69 = errors;
+                                            if (!(typeof data27 == "number" && (!(data27 % 1) && !isNaN(data27)) && isFinite(data27))) {
+                                              validate202.errors = [{ instancePath: instancePath + "/run/attempt", schemaPath: "#/$defs/run/properties/attempt/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                              return false;
+                                            }
+                                            if (errors === _errs69) {
+                                              if (typeof data27 == "number" && isFinite(data27)) {
+                                                if (data27 < 1 || isNaN(data27)) {
+                                                  validate202.errors = [{ instancePath: instancePath + "/run/attempt", schemaPath: "#/$defs/run/properties/attempt/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                                                  return false;
+                                                }
+                                              }
+                                            }
+                                            var valid16 = _errs69 === errors;
+                                          } else {
+                                            var valid16 = true;
+                                          }
+                                          if (valid16) {
+                                            if (data25.uri !== void 0) {
+                                              let data28 = data25.uri;
+                                              const _errs71 = errors;
+                                              if (errors === _errs71) {
+                                                if (typeof data28 === "string") {
+                                                  if (func2(data28) > 2048) {
+                                                    validate202.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
+                                                    return false;
+                                                  } else {
+                                                    if (func2(data28) < 1) {
+                                                      validate202.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                      return false;
+                                                    }
+                                                  }
+                                                } else {
+                                                  validate202.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                  return false;
+                                                }
+                                              }
+                                              var valid16 = _errs71 === errors;
+                                            } else {
+                                              var valid16 = true;
+                                            }
+                                          }
+                                        }
+                                      }
+                                    }
+                                  } else {
+                                    validate202.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                    return false;
+                                  }
+                                }
+                                var valid0 = _errs63 === errors;
+                              } else {
+                                var valid0 = true;
+                              }
+                            }
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate202.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+      return false;
+    }
+  }
+  validate202.errors = vErrors;
+  return errors === 0;
+}
+validate202.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function ucs2length2(text) {
+  return Array.from(text).length;
+}
+
+// packages/core/src/identity-pattern.ts
+var MAX_MATCHED_SAN_LENGTH = 64 * 1024;
 
 // packages/core/src/markdown.ts
 var INVISIBLE = /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
@@ -63434,19 +65194,19 @@ function visible(c) {
 var import_yaml = __toESM(require_dist(), 1);
 
 // packages/core/src/validators/policy.validate.js
-var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": `The Sigstore trusted root bundles must chain to: "public-good", "github" (GitHub's instance, for private repositories) or a path to a trusted_root.json.`, "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
+var schema313 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" }, "deploy": { "description": "The identity of the deploy job (the platform's deploy workflow): it signs decision records and deploy-approval attestations, and the deploy gate refuses to run as any other. Absent: any deploy job, and no deploy-approval attestation or decision record is trusted offline.", "$ref": "#/$defs/identity" }, "break-glass": { "description": "The identity that signs break-glass attestations (the platform's break-glass workflow, in its own protected environment): a fourth identity, distinct from build and sign. Absent: no break-glass is ever accepted.", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": `The Sigstore trusted root bundles must chain to: "public-good", "github" (GitHub's instance, for private repositories) or a path to a trusted_root.json.`, "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } }, "approvals": { "description": "Approvals of the deploy job's environment (GitHub's required reviewers) the deploy gate requires, read from the run and signed in a deploy-approval attestation.", "type": "object", "additionalProperties": false, "properties": { "min": { "description": "Approvals of the environment by people who count (default 0: not required). Bots never count.", "type": "integer", "minimum": 0, "maximum": 32 }, "distinct-from": { "description": "Whom an approver of the deploy must not be, besides a bot (default: author, contributors, pusher): the change's author, its contributors (commit authors, committers, co-authors), its last pusher, its code approvers, the person who started the deploy run.", "type": "array", "maxItems": 5, "items": { "enum": ["author", "contributors", "pusher", "code-approvers", "requester"] } }, "require-prevent-self-review": { "description": `Whether the environment must have GitHub's "prevent self-review" turned on (default false).`, "type": "boolean" } } }, "break-glass": { "description": "How a break-glass attestation (signed by identities.break-glass) may stand in for the review rules.", "type": "object", "additionalProperties": false, "properties": { "max-duration": { "description": "The longest window (expires \u2212 not-before) a break-glass may have: seconds or a duration such as 24h (default 24h).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "min-approvers": { "description": "Approvers of the break-glass, each distinct from its requester and from the change's author (default 1).", "type": "integer", "minimum": 1, "maximum": 32 } } } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
 var schema32 = { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] };
-var func1 = ucs2length;
-var pattern4 = new RegExp("^https://[^\\s]+$", "u");
-var pattern8 = new RegExp("^(?!refs/)[^\\s]+$", "u");
-var pattern9 = new RegExp("^[^\\s@]+@[^\\s@]+$", "u");
-var pattern10 = new RegExp("^[1-9][0-9]{0,9}[smhd]?$", "u");
-var pattern11 = new RegExp("^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", "u");
-function validate20(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+var func13 = ucs2length3;
+var pattern43 = new RegExp("^https://[^\\s]+$", "u");
+var pattern12 = new RegExp("^(?!refs/)[^\\s]+$", "u");
+var pattern13 = new RegExp("^[^\\s@]+@[^\\s@]+$", "u");
+var pattern14 = new RegExp("^[1-9][0-9]{0,9}[smhd]?$", "u");
+var pattern15 = new RegExp("^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", "u");
+function validate203(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   ;
   let vErrors = null;
   let errors = 0;
-  const evaluated0 = validate20.evaluated;
+  const evaluated0 = validate203.evaluated;
   if (evaluated0.dynamicProps) {
     evaluated0.props = void 0;
   }
@@ -63455,7 +65215,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
   }
   if (data && typeof data == "object" && !Array.isArray(data)) {
     if (data.version === void 0) {
-      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "version" }, message: "must have required property 'version'", schema: schema31.required, parentSchema: schema31, data };
+      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "version" }, message: "must have required property 'version'", schema: schema313.required, parentSchema: schema313, data };
       if (vErrors === null) {
         vErrors = [err0];
       } else {
@@ -63464,7 +65224,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
       errors++;
     }
     if (data.identities === void 0) {
-      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "identities" }, message: "must have required property 'identities'", schema: schema31.required, parentSchema: schema31, data };
+      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "identities" }, message: "must have required property 'identities'", schema: schema313.required, parentSchema: schema313, data };
       if (vErrors === null) {
         vErrors = [err1];
       } else {
@@ -63474,7 +65234,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
     }
     for (const key0 in data) {
       if (!(key0 === "version" || key0 === "identities" || key0 === "review" || key0 === "deploy")) {
-        const err2 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31, data };
+        const err2 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema313, data };
         if (vErrors === null) {
           vErrors = [err2];
         } else {
@@ -63486,7 +65246,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
     if (data.version !== void 0) {
       let data0 = data.version;
       if (1 !== data0) {
-        const err3 = { instancePath: instancePath + "/version", schemaPath: "#/properties/version/const", keyword: "const", params: { allowedValue: 1 }, message: "must be equal to constant", schema: 1, parentSchema: schema31.properties.version, data: data0 };
+        const err3 = { instancePath: instancePath + "/version", schemaPath: "#/properties/version/const", keyword: "const", params: { allowedValue: 1 }, message: "must be equal to constant", schema: 1, parentSchema: schema313.properties.version, data: data0 };
         if (vErrors === null) {
           vErrors = [err3];
         } else {
@@ -63499,7 +65259,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
       let data1 = data.identities;
       if (data1 && typeof data1 == "object" && !Array.isArray(data1)) {
         if (data1.build === void 0) {
-          const err4 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/required", keyword: "required", params: { missingProperty: "build" }, message: "must have required property 'build'", schema: schema31.properties.identities.required, parentSchema: schema31.properties.identities, data: data1 };
+          const err4 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/required", keyword: "required", params: { missingProperty: "build" }, message: "must have required property 'build'", schema: schema313.properties.identities.required, parentSchema: schema313.properties.identities, data: data1 };
           if (vErrors === null) {
             vErrors = [err4];
           } else {
@@ -63508,7 +65268,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
           errors++;
         }
         if (data1.sign === void 0) {
-          const err5 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/required", keyword: "required", params: { missingProperty: "sign" }, message: "must have required property 'sign'", schema: schema31.properties.identities.required, parentSchema: schema31.properties.identities, data: data1 };
+          const err5 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/required", keyword: "required", params: { missingProperty: "sign" }, message: "must have required property 'sign'", schema: schema313.properties.identities.required, parentSchema: schema313.properties.identities, data: data1 };
           if (vErrors === null) {
             vErrors = [err5];
           } else {
@@ -63517,8 +65277,8 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
           errors++;
         }
         for (const key1 in data1) {
-          if (!(key1 === "build" || key1 === "sign")) {
-            const err6 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.identities, data: data1 };
+          if (!(key1 === "build" || key1 === "sign" || key1 === "deploy" || key1 === "break-glass")) {
+            const err6 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties", schema: false, parentSchema: schema313.properties.identities, data: data1 };
             if (vErrors === null) {
               vErrors = [err6];
             } else {
@@ -63613,7 +65373,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             if (data2.issuer !== void 0) {
               let data3 = data2.issuer;
               if (typeof data3 === "string") {
-                if (func1(data3) > 1024) {
+                if (func13(data3) > 1024) {
                   const err12 = { instancePath: instancePath + "/identities/build/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data3 };
                   if (vErrors === null) {
                     vErrors = [err12];
@@ -63622,7 +65382,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (!pattern4.test(data3)) {
+                if (!pattern43.test(data3)) {
                   const err13 = { instancePath: instancePath + "/identities/build/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data3 };
                   if (vErrors === null) {
                     vErrors = [err13];
@@ -63648,7 +65408,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               let passing1 = null;
               const _errs17 = errors;
               if (typeof data4 === "string") {
-                if (func1(data4) > 4096) {
+                if (func13(data4) > 4096) {
                   const err15 = { instancePath: instancePath + "/identities/build/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data4 };
                   if (vErrors === null) {
                     vErrors = [err15];
@@ -63657,7 +65417,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (func1(data4) < 1) {
+                if (func13(data4) < 1) {
                   const err16 = { instancePath: instancePath + "/identities/build/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data4 };
                   if (vErrors === null) {
                     vErrors = [err16];
@@ -63704,7 +65464,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 for (let i0 = 0; i0 < len0; i0++) {
                   let data5 = data4[i0];
                   if (typeof data5 === "string") {
-                    if (func1(data5) > 4096) {
+                    if (func13(data5) > 4096) {
                       const err20 = { instancePath: instancePath + "/identities/build/san/" + i0, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data5 };
                       if (vErrors === null) {
                         vErrors = [err20];
@@ -63713,7 +65473,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       }
                       errors++;
                     }
-                    if (func1(data5) < 1) {
+                    if (func13(data5) < 1) {
                       const err21 = { instancePath: instancePath + "/identities/build/san/" + i0, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data5 };
                       if (vErrors === null) {
                         vErrors = [err21];
@@ -63796,7 +65556,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             if (data2["san-pattern"] !== void 0) {
               let data6 = data2["san-pattern"];
               if (typeof data6 === "string") {
-                if (func1(data6) > 1024) {
+                if (func13(data6) > 1024) {
                   const err26 = { instancePath: instancePath + "/identities/build/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data6 };
                   if (vErrors === null) {
                     vErrors = [err26];
@@ -63805,7 +65565,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (func1(data6) < 1) {
+                if (func13(data6) < 1) {
                   const err27 = { instancePath: instancePath + "/identities/build/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data6 };
                   if (vErrors === null) {
                     vErrors = [err27];
@@ -63827,7 +65587,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             if (data2["source-repository"] !== void 0) {
               let data7 = data2["source-repository"];
               if (typeof data7 === "string") {
-                if (func1(data7) > 1024) {
+                if (func13(data7) > 1024) {
                   const err29 = { instancePath: instancePath + "/identities/build/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data7 };
                   if (vErrors === null) {
                     vErrors = [err29];
@@ -63836,7 +65596,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (!pattern4.test(data7)) {
+                if (!pattern43.test(data7)) {
                   const err30 = { instancePath: instancePath + "/identities/build/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data7 };
                   if (vErrors === null) {
                     vErrors = [err30];
@@ -63951,7 +65711,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             if (data8.issuer !== void 0) {
               let data9 = data8.issuer;
               if (typeof data9 === "string") {
-                if (func1(data9) > 1024) {
+                if (func13(data9) > 1024) {
                   const err38 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data9 };
                   if (vErrors === null) {
                     vErrors = [err38];
@@ -63960,7 +65720,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (!pattern4.test(data9)) {
+                if (!pattern43.test(data9)) {
                   const err39 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data9 };
                   if (vErrors === null) {
                     vErrors = [err39];
@@ -63986,7 +65746,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               let passing3 = null;
               const _errs38 = errors;
               if (typeof data10 === "string") {
-                if (func1(data10) > 4096) {
+                if (func13(data10) > 4096) {
                   const err41 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data10 };
                   if (vErrors === null) {
                     vErrors = [err41];
@@ -63995,7 +65755,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (func1(data10) < 1) {
+                if (func13(data10) < 1) {
                   const err42 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data10 };
                   if (vErrors === null) {
                     vErrors = [err42];
@@ -64042,7 +65802,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 for (let i2 = 0; i2 < len1; i2++) {
                   let data11 = data10[i2];
                   if (typeof data11 === "string") {
-                    if (func1(data11) > 4096) {
+                    if (func13(data11) > 4096) {
                       const err46 = { instancePath: instancePath + "/identities/sign/san/" + i2, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data11 };
                       if (vErrors === null) {
                         vErrors = [err46];
@@ -64051,7 +65811,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       }
                       errors++;
                     }
-                    if (func1(data11) < 1) {
+                    if (func13(data11) < 1) {
                       const err47 = { instancePath: instancePath + "/identities/sign/san/" + i2, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data11 };
                       if (vErrors === null) {
                         vErrors = [err47];
@@ -64134,7 +65894,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             if (data8["san-pattern"] !== void 0) {
               let data12 = data8["san-pattern"];
               if (typeof data12 === "string") {
-                if (func1(data12) > 1024) {
+                if (func13(data12) > 1024) {
                   const err52 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data12 };
                   if (vErrors === null) {
                     vErrors = [err52];
@@ -64143,7 +65903,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (func1(data12) < 1) {
+                if (func13(data12) < 1) {
                   const err53 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data12 };
                   if (vErrors === null) {
                     vErrors = [err53];
@@ -64165,7 +65925,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             if (data8["source-repository"] !== void 0) {
               let data13 = data8["source-repository"];
               if (typeof data13 === "string") {
-                if (func1(data13) > 1024) {
+                if (func13(data13) > 1024) {
                   const err55 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data13 };
                   if (vErrors === null) {
                     vErrors = [err55];
@@ -64174,7 +65934,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (!pattern4.test(data13)) {
+                if (!pattern43.test(data13)) {
                   const err56 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data13 };
                   if (vErrors === null) {
                     vErrors = [err56];
@@ -64203,44 +65963,71 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-      } else {
-        const err59 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.identities.type, parentSchema: schema31.properties.identities, data: data1 };
-        if (vErrors === null) {
-          vErrors = [err59];
-        } else {
-          vErrors.push(err59);
-        }
-        errors++;
-      }
-    }
-    if (data.review !== void 0) {
-      let data14 = data.review;
-      if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
-        for (const key4 in data14) {
-          if (!(key4 === "min-approvals" || key4 === "allow-bots" || key4 === "require-approval-on-head" || key4 === "changes-requested-blocks" || key4 === "protected-branches" || key4 === "unidentified-co-authors" || key4 === "non-human-co-authors" || key4 === "allow-activity-fallback")) {
-            const err60 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.review, data: data14 };
-            if (vErrors === null) {
-              vErrors = [err60];
-            } else {
-              vErrors.push(err60);
+        if (data1.deploy !== void 0) {
+          let data14 = data1.deploy;
+          const _errs51 = errors;
+          let valid17 = false;
+          let passing4 = null;
+          const _errs52 = errors;
+          if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
+            if (data14.san === void 0) {
+              const err59 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data14 };
+              if (vErrors === null) {
+                vErrors = [err59];
+              } else {
+                vErrors.push(err59);
+              }
+              errors++;
             }
-            errors++;
           }
-        }
-        if (data14["min-approvals"] !== void 0) {
-          let data15 = data14["min-approvals"];
-          if (!(typeof data15 == "number" && (!(data15 % 1) && !isNaN(data15)) && isFinite(data15))) {
-            const err61 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.review.properties["min-approvals"].type, parentSchema: schema31.properties.review.properties["min-approvals"], data: data15 };
+          var _valid4 = _errs52 === errors;
+          if (_valid4) {
+            valid17 = true;
+            passing4 = 0;
+          }
+          const _errs53 = errors;
+          if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
+            if (data14["san-pattern"] === void 0) {
+              const err60 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data14 };
+              if (vErrors === null) {
+                vErrors = [err60];
+              } else {
+                vErrors.push(err60);
+              }
+              errors++;
+            }
+          }
+          var _valid4 = _errs53 === errors;
+          if (_valid4 && valid17) {
+            valid17 = false;
+            passing4 = [passing4, 1];
+          } else {
+            if (_valid4) {
+              valid17 = true;
+              passing4 = 1;
+            }
+          }
+          if (!valid17) {
+            const err61 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing4 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data14 };
             if (vErrors === null) {
               vErrors = [err61];
             } else {
               vErrors.push(err61);
             }
             errors++;
+          } else {
+            errors = _errs51;
+            if (vErrors !== null) {
+              if (_errs51) {
+                vErrors.length = _errs51;
+              } else {
+                vErrors = null;
+              }
+            }
           }
-          if (typeof data15 == "number" && isFinite(data15)) {
-            if (data15 < 1 || isNaN(data15)) {
-              const err62 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.review.properties["min-approvals"], data: data15 };
+          if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
+            if (data14.issuer === void 0) {
+              const err62 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data14 };
               if (vErrors === null) {
                 vErrors = [err62];
               } else {
@@ -64248,71 +66035,66 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-          }
-        }
-        if (data14["allow-bots"] !== void 0) {
-          let data16 = data14["allow-bots"];
-          if (typeof data16 !== "boolean") {
-            const err63 = { instancePath: instancePath + "/review/allow-bots", schemaPath: "#/properties/review/properties/allow-bots/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["allow-bots"].type, parentSchema: schema31.properties.review.properties["allow-bots"], data: data16 };
-            if (vErrors === null) {
-              vErrors = [err63];
-            } else {
-              vErrors.push(err63);
-            }
-            errors++;
-          }
-        }
-        if (data14["require-approval-on-head"] !== void 0) {
-          let data17 = data14["require-approval-on-head"];
-          if (typeof data17 !== "boolean") {
-            const err64 = { instancePath: instancePath + "/review/require-approval-on-head", schemaPath: "#/properties/review/properties/require-approval-on-head/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["require-approval-on-head"].type, parentSchema: schema31.properties.review.properties["require-approval-on-head"], data: data17 };
-            if (vErrors === null) {
-              vErrors = [err64];
-            } else {
-              vErrors.push(err64);
-            }
-            errors++;
-          }
-        }
-        if (data14["changes-requested-blocks"] !== void 0) {
-          let data18 = data14["changes-requested-blocks"];
-          if (typeof data18 !== "boolean") {
-            const err65 = { instancePath: instancePath + "/review/changes-requested-blocks", schemaPath: "#/properties/review/properties/changes-requested-blocks/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["changes-requested-blocks"].type, parentSchema: schema31.properties.review.properties["changes-requested-blocks"], data: data18 };
-            if (vErrors === null) {
-              vErrors = [err65];
-            } else {
-              vErrors.push(err65);
-            }
-            errors++;
-          }
-        }
-        if (data14["protected-branches"] !== void 0) {
-          let data19 = data14["protected-branches"];
-          if (Array.isArray(data19)) {
-            if (data19.length > 256) {
-              const err66 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.review.properties["protected-branches"], data: data19 };
-              if (vErrors === null) {
-                vErrors = [err66];
-              } else {
-                vErrors.push(err66);
+            for (const key4 in data14) {
+              if (!(key4 === "issuer" || key4 === "san" || key4 === "san-pattern" || key4 === "source-repository")) {
+                const err63 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data14 };
+                if (vErrors === null) {
+                  vErrors = [err63];
+                } else {
+                  vErrors.push(err63);
+                }
+                errors++;
               }
-              errors++;
             }
-            if (data19.length < 1) {
-              const err67 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.review.properties["protected-branches"], data: data19 };
-              if (vErrors === null) {
-                vErrors = [err67];
+            if (data14.issuer !== void 0) {
+              let data15 = data14.issuer;
+              if (typeof data15 === "string") {
+                if (func13(data15) > 1024) {
+                  const err64 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data15 };
+                  if (vErrors === null) {
+                    vErrors = [err64];
+                  } else {
+                    vErrors.push(err64);
+                  }
+                  errors++;
+                }
+                if (!pattern43.test(data15)) {
+                  const err65 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data15 };
+                  if (vErrors === null) {
+                    vErrors = [err65];
+                  } else {
+                    vErrors.push(err65);
+                  }
+                  errors++;
+                }
               } else {
-                vErrors.push(err67);
+                const err66 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data15 };
+                if (vErrors === null) {
+                  vErrors = [err66];
+                } else {
+                  vErrors.push(err66);
+                }
+                errors++;
               }
-              errors++;
             }
-            const len2 = data19.length;
-            for (let i4 = 0; i4 < len2; i4++) {
-              let data20 = data19[i4];
-              if (typeof data20 === "string") {
-                if (func1(data20) > 255) {
-                  const err68 = { instancePath: instancePath + "/review/protected-branches/" + i4, schemaPath: "#/properties/review/properties/protected-branches/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data20 };
+            if (data14.san !== void 0) {
+              let data16 = data14.san;
+              const _errs58 = errors;
+              let valid19 = false;
+              let passing5 = null;
+              const _errs59 = errors;
+              if (typeof data16 === "string") {
+                if (func13(data16) > 4096) {
+                  const err67 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data16 };
+                  if (vErrors === null) {
+                    vErrors = [err67];
+                  } else {
+                    vErrors.push(err67);
+                  }
+                  errors++;
+                }
+                if (func13(data16) < 1) {
+                  const err68 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data16 };
                   if (vErrors === null) {
                     vErrors = [err68];
                   } else {
@@ -64320,17 +66102,24 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (func1(data20) < 1) {
-                  const err69 = { instancePath: instancePath + "/review/protected-branches/" + i4, schemaPath: "#/properties/review/properties/protected-branches/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data20 };
-                  if (vErrors === null) {
-                    vErrors = [err69];
-                  } else {
-                    vErrors.push(err69);
-                  }
-                  errors++;
+              } else {
+                const err69 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data16 };
+                if (vErrors === null) {
+                  vErrors = [err69];
+                } else {
+                  vErrors.push(err69);
                 }
-                if (!pattern8.test(data20)) {
-                  const err70 = { instancePath: instancePath + "/review/protected-branches/" + i4, schemaPath: "#/properties/review/properties/protected-branches/items/pattern", keyword: "pattern", params: { pattern: "^(?!refs/)[^\\s]+$" }, message: 'must match pattern "^(?!refs/)[^\\s]+$"', schema: "^(?!refs/)[^\\s]+$", parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data20 };
+                errors++;
+              }
+              var _valid5 = _errs59 === errors;
+              if (_valid5) {
+                valid19 = true;
+                passing5 = 0;
+              }
+              const _errs61 = errors;
+              if (Array.isArray(data16)) {
+                if (data16.length > 8) {
+                  const err70 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data16 };
                   if (vErrors === null) {
                     vErrors = [err70];
                   } else {
@@ -64338,167 +66127,189 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
+                if (data16.length < 1) {
+                  const err71 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data16 };
+                  if (vErrors === null) {
+                    vErrors = [err71];
+                  } else {
+                    vErrors.push(err71);
+                  }
+                  errors++;
+                }
+                const len2 = data16.length;
+                for (let i4 = 0; i4 < len2; i4++) {
+                  let data17 = data16[i4];
+                  if (typeof data17 === "string") {
+                    if (func13(data17) > 4096) {
+                      const err72 = { instancePath: instancePath + "/identities/deploy/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data17 };
+                      if (vErrors === null) {
+                        vErrors = [err72];
+                      } else {
+                        vErrors.push(err72);
+                      }
+                      errors++;
+                    }
+                    if (func13(data17) < 1) {
+                      const err73 = { instancePath: instancePath + "/identities/deploy/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data17 };
+                      if (vErrors === null) {
+                        vErrors = [err73];
+                      } else {
+                        vErrors.push(err73);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err74 = { instancePath: instancePath + "/identities/deploy/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data17 };
+                    if (vErrors === null) {
+                      vErrors = [err74];
+                    } else {
+                      vErrors.push(err74);
+                    }
+                    errors++;
+                  }
+                }
+                let i5 = data16.length;
+                let j2;
+                if (i5 > 1) {
+                  const indices2 = {};
+                  for (; i5--; ) {
+                    let item2 = data16[i5];
+                    if (typeof item2 !== "string") {
+                      continue;
+                    }
+                    if (typeof indices2[item2] == "number") {
+                      j2 = indices2[item2];
+                      const err75 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i5, j: j2 }, message: "must NOT have duplicate items (items ## " + j2 + " and " + i5 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data16 };
+                      if (vErrors === null) {
+                        vErrors = [err75];
+                      } else {
+                        vErrors.push(err75);
+                      }
+                      errors++;
+                      break;
+                    }
+                    indices2[item2] = i5;
+                  }
+                }
               } else {
-                const err71 = { instancePath: instancePath + "/review/protected-branches/" + i4, schemaPath: "#/properties/review/properties/protected-branches/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.review.properties["protected-branches"].items.type, parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data20 };
+                const err76 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data16 };
                 if (vErrors === null) {
-                  vErrors = [err71];
+                  vErrors = [err76];
                 } else {
-                  vErrors.push(err71);
+                  vErrors.push(err76);
                 }
                 errors++;
               }
-            }
-          } else {
-            const err72 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.review.properties["protected-branches"].type, parentSchema: schema31.properties.review.properties["protected-branches"], data: data19 };
-            if (vErrors === null) {
-              vErrors = [err72];
-            } else {
-              vErrors.push(err72);
-            }
-            errors++;
-          }
-        }
-        if (data14["unidentified-co-authors"] !== void 0) {
-          let data21 = data14["unidentified-co-authors"];
-          if (!(data21 === "refuse" || data21 === "allow")) {
-            const err73 = { instancePath: instancePath + "/review/unidentified-co-authors", schemaPath: "#/properties/review/properties/unidentified-co-authors/enum", keyword: "enum", params: { allowedValues: schema31.properties.review.properties["unidentified-co-authors"].enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.review.properties["unidentified-co-authors"].enum, parentSchema: schema31.properties.review.properties["unidentified-co-authors"], data: data21 };
-            if (vErrors === null) {
-              vErrors = [err73];
-            } else {
-              vErrors.push(err73);
-            }
-            errors++;
-          }
-        }
-        if (data14["non-human-co-authors"] !== void 0) {
-          let data22 = data14["non-human-co-authors"];
-          if (Array.isArray(data22)) {
-            if (data22.length > 256) {
-              const err74 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.review.properties["non-human-co-authors"], data: data22 };
-              if (vErrors === null) {
-                vErrors = [err74];
+              var _valid5 = _errs61 === errors;
+              if (_valid5 && valid19) {
+                valid19 = false;
+                passing5 = [passing5, 1];
               } else {
-                vErrors.push(err74);
+                if (_valid5) {
+                  valid19 = true;
+                  passing5 = 1;
+                }
               }
-              errors++;
-            }
-            const len3 = data22.length;
-            for (let i5 = 0; i5 < len3; i5++) {
-              let data23 = data22[i5];
-              if (typeof data23 === "string") {
-                if (func1(data23) > 254) {
-                  const err75 = { instancePath: instancePath + "/review/non-human-co-authors/" + i5, schemaPath: "#/properties/review/properties/non-human-co-authors/items/maxLength", keyword: "maxLength", params: { limit: 254 }, message: "must NOT have more than 254 characters", schema: 254, parentSchema: schema31.properties.review.properties["non-human-co-authors"].items, data: data23 };
-                  if (vErrors === null) {
-                    vErrors = [err75];
-                  } else {
-                    vErrors.push(err75);
-                  }
-                  errors++;
-                }
-                if (!pattern9.test(data23)) {
-                  const err76 = { instancePath: instancePath + "/review/non-human-co-authors/" + i5, schemaPath: "#/properties/review/properties/non-human-co-authors/items/pattern", keyword: "pattern", params: { pattern: "^[^\\s@]+@[^\\s@]+$" }, message: 'must match pattern "^[^\\s@]+@[^\\s@]+$"', schema: "^[^\\s@]+@[^\\s@]+$", parentSchema: schema31.properties.review.properties["non-human-co-authors"].items, data: data23 };
-                  if (vErrors === null) {
-                    vErrors = [err76];
-                  } else {
-                    vErrors.push(err76);
-                  }
-                  errors++;
-                }
-              } else {
-                const err77 = { instancePath: instancePath + "/review/non-human-co-authors/" + i5, schemaPath: "#/properties/review/properties/non-human-co-authors/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.review.properties["non-human-co-authors"].items.type, parentSchema: schema31.properties.review.properties["non-human-co-authors"].items, data: data23 };
+              if (!valid19) {
+                const err77 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing5 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data16 };
                 if (vErrors === null) {
                   vErrors = [err77];
                 } else {
                   vErrors.push(err77);
                 }
                 errors++;
+              } else {
+                errors = _errs58;
+                if (vErrors !== null) {
+                  if (_errs58) {
+                    vErrors.length = _errs58;
+                  } else {
+                    vErrors = null;
+                  }
+                }
+              }
+            }
+            if (data14["san-pattern"] !== void 0) {
+              let data18 = data14["san-pattern"];
+              if (typeof data18 === "string") {
+                if (func13(data18) > 1024) {
+                  const err78 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data18 };
+                  if (vErrors === null) {
+                    vErrors = [err78];
+                  } else {
+                    vErrors.push(err78);
+                  }
+                  errors++;
+                }
+                if (func13(data18) < 1) {
+                  const err79 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data18 };
+                  if (vErrors === null) {
+                    vErrors = [err79];
+                  } else {
+                    vErrors.push(err79);
+                  }
+                  errors++;
+                }
+              } else {
+                const err80 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data18 };
+                if (vErrors === null) {
+                  vErrors = [err80];
+                } else {
+                  vErrors.push(err80);
+                }
+                errors++;
+              }
+            }
+            if (data14["source-repository"] !== void 0) {
+              let data19 = data14["source-repository"];
+              if (typeof data19 === "string") {
+                if (func13(data19) > 1024) {
+                  const err81 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data19 };
+                  if (vErrors === null) {
+                    vErrors = [err81];
+                  } else {
+                    vErrors.push(err81);
+                  }
+                  errors++;
+                }
+                if (!pattern43.test(data19)) {
+                  const err82 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data19 };
+                  if (vErrors === null) {
+                    vErrors = [err82];
+                  } else {
+                    vErrors.push(err82);
+                  }
+                  errors++;
+                }
+              } else {
+                const err83 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data19 };
+                if (vErrors === null) {
+                  vErrors = [err83];
+                } else {
+                  vErrors.push(err83);
+                }
+                errors++;
               }
             }
           } else {
-            const err78 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.review.properties["non-human-co-authors"].type, parentSchema: schema31.properties.review.properties["non-human-co-authors"], data: data22 };
+            const err84 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data14 };
             if (vErrors === null) {
-              vErrors = [err78];
+              vErrors = [err84];
             } else {
-              vErrors.push(err78);
+              vErrors.push(err84);
             }
             errors++;
           }
         }
-        if (data14["allow-activity-fallback"] !== void 0) {
-          let data24 = data14["allow-activity-fallback"];
-          if (typeof data24 !== "boolean") {
-            const err79 = { instancePath: instancePath + "/review/allow-activity-fallback", schemaPath: "#/properties/review/properties/allow-activity-fallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["allow-activity-fallback"].type, parentSchema: schema31.properties.review.properties["allow-activity-fallback"], data: data24 };
-            if (vErrors === null) {
-              vErrors = [err79];
-            } else {
-              vErrors.push(err79);
-            }
-            errors++;
-          }
-        }
-      } else {
-        const err80 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.review.type, parentSchema: schema31.properties.review, data: data14 };
-        if (vErrors === null) {
-          vErrors = [err80];
-        } else {
-          vErrors.push(err80);
-        }
-        errors++;
-      }
-    }
-    if (data.deploy !== void 0) {
-      let data25 = data.deploy;
-      if (data25 && typeof data25 == "object" && !Array.isArray(data25)) {
-        for (const key5 in data25) {
-          if (!(key5 === "max-age" || key5 === "trusted-root" || key5 === "artifacts" || key5 === "repositories")) {
-            const err81 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy, data: data25 };
-            if (vErrors === null) {
-              vErrors = [err81];
-            } else {
-              vErrors.push(err81);
-            }
-            errors++;
-          }
-        }
-        if (data25["max-age"] !== void 0) {
-          let data26 = data25["max-age"];
-          if (!(typeof data26 == "number" && (!(data26 % 1) && !isNaN(data26)) && isFinite(data26)) && typeof data26 !== "string") {
-            const err82 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/type", keyword: "type", params: { type: schema31.properties.deploy.properties["max-age"].type }, message: "must be integer,string", schema: schema31.properties.deploy.properties["max-age"].type, parentSchema: schema31.properties.deploy.properties["max-age"], data: data26 };
-            if (vErrors === null) {
-              vErrors = [err82];
-            } else {
-              vErrors.push(err82);
-            }
-            errors++;
-          }
-          if (typeof data26 == "number" && isFinite(data26)) {
-            if (data26 < 1 || isNaN(data26)) {
-              const err83 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["max-age"], data: data26 };
-              if (vErrors === null) {
-                vErrors = [err83];
-              } else {
-                vErrors.push(err83);
-              }
-              errors++;
-            }
-          }
-          if (typeof data26 === "string") {
-            if (!pattern10.test(data26)) {
-              const err84 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.deploy.properties["max-age"], data: data26 };
-              if (vErrors === null) {
-                vErrors = [err84];
-              } else {
-                vErrors.push(err84);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data25["trusted-root"] !== void 0) {
-          let data27 = data25["trusted-root"];
-          if (typeof data27 === "string") {
-            if (func1(data27) > 4096) {
-              const err85 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data27 };
+        if (data1["break-glass"] !== void 0) {
+          let data20 = data1["break-glass"];
+          const _errs72 = errors;
+          let valid24 = false;
+          let passing6 = null;
+          const _errs73 = errors;
+          if (data20 && typeof data20 == "object" && !Array.isArray(data20)) {
+            if (data20.san === void 0) {
+              const err85 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data20 };
               if (vErrors === null) {
                 vErrors = [err85];
               } else {
@@ -64506,8 +66317,16 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (func1(data27) < 1) {
-              const err86 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data27 };
+          }
+          var _valid6 = _errs73 === errors;
+          if (_valid6) {
+            valid24 = true;
+            passing6 = 0;
+          }
+          const _errs74 = errors;
+          if (data20 && typeof data20 == "object" && !Array.isArray(data20)) {
+            if (data20["san-pattern"] === void 0) {
+              const err86 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data20 };
               if (vErrors === null) {
                 vErrors = [err86];
               } else {
@@ -64515,21 +66334,38 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
+          }
+          var _valid6 = _errs74 === errors;
+          if (_valid6 && valid24) {
+            valid24 = false;
+            passing6 = [passing6, 1];
           } else {
-            const err87 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties["trusted-root"].type, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data27 };
+            if (_valid6) {
+              valid24 = true;
+              passing6 = 1;
+            }
+          }
+          if (!valid24) {
+            const err87 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing6 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data20 };
             if (vErrors === null) {
               vErrors = [err87];
             } else {
               vErrors.push(err87);
             }
             errors++;
+          } else {
+            errors = _errs72;
+            if (vErrors !== null) {
+              if (_errs72) {
+                vErrors.length = _errs72;
+              } else {
+                vErrors = null;
+              }
+            }
           }
-        }
-        if (data25.artifacts !== void 0) {
-          let data28 = data25.artifacts;
-          if (Array.isArray(data28)) {
-            if (data28.length > 256) {
-              const err88 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.artifacts, data: data28 };
+          if (data20 && typeof data20 == "object" && !Array.isArray(data20)) {
+            if (data20.issuer === void 0) {
+              const err88 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data20 };
               if (vErrors === null) {
                 vErrors = [err88];
               } else {
@@ -64537,21 +66373,22 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data28.length < 1) {
-              const err89 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts, data: data28 };
-              if (vErrors === null) {
-                vErrors = [err89];
-              } else {
-                vErrors.push(err89);
+            for (const key5 in data20) {
+              if (!(key5 === "issuer" || key5 === "san" || key5 === "san-pattern" || key5 === "source-repository")) {
+                const err89 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data20 };
+                if (vErrors === null) {
+                  vErrors = [err89];
+                } else {
+                  vErrors.push(err89);
+                }
+                errors++;
               }
-              errors++;
             }
-            const len4 = data28.length;
-            for (let i6 = 0; i6 < len4; i6++) {
-              let data29 = data28[i6];
-              if (typeof data29 === "string") {
-                if (func1(data29) > 255) {
-                  const err90 = { instancePath: instancePath + "/deploy/artifacts/" + i6, schemaPath: "#/properties/deploy/properties/artifacts/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data29 };
+            if (data20.issuer !== void 0) {
+              let data21 = data20.issuer;
+              if (typeof data21 === "string") {
+                if (func13(data21) > 1024) {
+                  const err90 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data21 };
                   if (vErrors === null) {
                     vErrors = [err90];
                   } else {
@@ -64559,8 +66396,8 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (func1(data29) < 1) {
-                  const err91 = { instancePath: instancePath + "/deploy/artifacts/" + i6, schemaPath: "#/properties/deploy/properties/artifacts/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data29 };
+                if (!pattern43.test(data21)) {
+                  const err91 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data21 };
                   if (vErrors === null) {
                     vErrors = [err91];
                   } else {
@@ -64569,7 +66406,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   errors++;
                 }
               } else {
-                const err92 = { instancePath: instancePath + "/deploy/artifacts/" + i6, schemaPath: "#/properties/deploy/properties/artifacts/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.artifacts.items.type, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data29 };
+                const err92 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data21 };
                 if (vErrors === null) {
                   vErrors = [err92];
                 } else {
@@ -64578,43 +66415,49 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 errors++;
               }
             }
-          } else {
-            const err93 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.artifacts.type, parentSchema: schema31.properties.deploy.properties.artifacts, data: data28 };
-            if (vErrors === null) {
-              vErrors = [err93];
-            } else {
-              vErrors.push(err93);
-            }
-            errors++;
-          }
-        }
-        if (data25.repositories !== void 0) {
-          let data30 = data25.repositories;
-          if (Array.isArray(data30)) {
-            if (data30.length > 256) {
-              const err94 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.repositories, data: data30 };
-              if (vErrors === null) {
-                vErrors = [err94];
+            if (data20.san !== void 0) {
+              let data22 = data20.san;
+              const _errs79 = errors;
+              let valid26 = false;
+              let passing7 = null;
+              const _errs80 = errors;
+              if (typeof data22 === "string") {
+                if (func13(data22) > 4096) {
+                  const err93 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data22 };
+                  if (vErrors === null) {
+                    vErrors = [err93];
+                  } else {
+                    vErrors.push(err93);
+                  }
+                  errors++;
+                }
+                if (func13(data22) < 1) {
+                  const err94 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data22 };
+                  if (vErrors === null) {
+                    vErrors = [err94];
+                  } else {
+                    vErrors.push(err94);
+                  }
+                  errors++;
+                }
               } else {
-                vErrors.push(err94);
+                const err95 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data22 };
+                if (vErrors === null) {
+                  vErrors = [err95];
+                } else {
+                  vErrors.push(err95);
+                }
+                errors++;
               }
-              errors++;
-            }
-            if (data30.length < 1) {
-              const err95 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.repositories, data: data30 };
-              if (vErrors === null) {
-                vErrors = [err95];
-              } else {
-                vErrors.push(err95);
+              var _valid7 = _errs80 === errors;
+              if (_valid7) {
+                valid26 = true;
+                passing7 = 0;
               }
-              errors++;
-            }
-            const len5 = data30.length;
-            for (let i7 = 0; i7 < len5; i7++) {
-              let data31 = data30[i7];
-              if (typeof data31 === "string") {
-                if (func1(data31) > 140) {
-                  const err96 = { instancePath: instancePath + "/deploy/repositories/" + i7, schemaPath: "#/properties/deploy/properties/repositories/items/maxLength", keyword: "maxLength", params: { limit: 140 }, message: "must NOT have more than 140 characters", schema: 140, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data31 };
+              const _errs82 = errors;
+              if (Array.isArray(data22)) {
+                if (data22.length > 8) {
+                  const err96 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
                   if (vErrors === null) {
                     vErrors = [err96];
                   } else {
@@ -64622,8 +66465,8 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (!pattern11.test(data31)) {
-                  const err97 = { instancePath: instancePath + "/deploy/repositories/" + i7, schemaPath: "#/properties/deploy/properties/repositories/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", parentSchema: schema31.properties.deploy.properties.repositories.items, data: data31 };
+                if (data22.length < 1) {
+                  const err97 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
                   if (vErrors === null) {
                     vErrors = [err97];
                   } else {
@@ -64631,56 +66474,843 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
+                const len3 = data22.length;
+                for (let i6 = 0; i6 < len3; i6++) {
+                  let data23 = data22[i6];
+                  if (typeof data23 === "string") {
+                    if (func13(data23) > 4096) {
+                      const err98 = { instancePath: instancePath + "/identities/break-glass/san/" + i6, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data23 };
+                      if (vErrors === null) {
+                        vErrors = [err98];
+                      } else {
+                        vErrors.push(err98);
+                      }
+                      errors++;
+                    }
+                    if (func13(data23) < 1) {
+                      const err99 = { instancePath: instancePath + "/identities/break-glass/san/" + i6, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data23 };
+                      if (vErrors === null) {
+                        vErrors = [err99];
+                      } else {
+                        vErrors.push(err99);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err100 = { instancePath: instancePath + "/identities/break-glass/san/" + i6, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data23 };
+                    if (vErrors === null) {
+                      vErrors = [err100];
+                    } else {
+                      vErrors.push(err100);
+                    }
+                    errors++;
+                  }
+                }
+                let i7 = data22.length;
+                let j3;
+                if (i7 > 1) {
+                  const indices3 = {};
+                  for (; i7--; ) {
+                    let item3 = data22[i7];
+                    if (typeof item3 !== "string") {
+                      continue;
+                    }
+                    if (typeof indices3[item3] == "number") {
+                      j3 = indices3[item3];
+                      const err101 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i7, j: j3 }, message: "must NOT have duplicate items (items ## " + j3 + " and " + i7 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
+                      if (vErrors === null) {
+                        vErrors = [err101];
+                      } else {
+                        vErrors.push(err101);
+                      }
+                      errors++;
+                      break;
+                    }
+                    indices3[item3] = i7;
+                  }
+                }
               } else {
-                const err98 = { instancePath: instancePath + "/deploy/repositories/" + i7, schemaPath: "#/properties/deploy/properties/repositories/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.repositories.items.type, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data31 };
+                const err102 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
                 if (vErrors === null) {
-                  vErrors = [err98];
+                  vErrors = [err102];
                 } else {
-                  vErrors.push(err98);
+                  vErrors.push(err102);
+                }
+                errors++;
+              }
+              var _valid7 = _errs82 === errors;
+              if (_valid7 && valid26) {
+                valid26 = false;
+                passing7 = [passing7, 1];
+              } else {
+                if (_valid7) {
+                  valid26 = true;
+                  passing7 = 1;
+                }
+              }
+              if (!valid26) {
+                const err103 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing7 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data22 };
+                if (vErrors === null) {
+                  vErrors = [err103];
+                } else {
+                  vErrors.push(err103);
+                }
+                errors++;
+              } else {
+                errors = _errs79;
+                if (vErrors !== null) {
+                  if (_errs79) {
+                    vErrors.length = _errs79;
+                  } else {
+                    vErrors = null;
+                  }
+                }
+              }
+            }
+            if (data20["san-pattern"] !== void 0) {
+              let data24 = data20["san-pattern"];
+              if (typeof data24 === "string") {
+                if (func13(data24) > 1024) {
+                  const err104 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data24 };
+                  if (vErrors === null) {
+                    vErrors = [err104];
+                  } else {
+                    vErrors.push(err104);
+                  }
+                  errors++;
+                }
+                if (func13(data24) < 1) {
+                  const err105 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data24 };
+                  if (vErrors === null) {
+                    vErrors = [err105];
+                  } else {
+                    vErrors.push(err105);
+                  }
+                  errors++;
+                }
+              } else {
+                const err106 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data24 };
+                if (vErrors === null) {
+                  vErrors = [err106];
+                } else {
+                  vErrors.push(err106);
+                }
+                errors++;
+              }
+            }
+            if (data20["source-repository"] !== void 0) {
+              let data25 = data20["source-repository"];
+              if (typeof data25 === "string") {
+                if (func13(data25) > 1024) {
+                  const err107 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data25 };
+                  if (vErrors === null) {
+                    vErrors = [err107];
+                  } else {
+                    vErrors.push(err107);
+                  }
+                  errors++;
+                }
+                if (!pattern43.test(data25)) {
+                  const err108 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data25 };
+                  if (vErrors === null) {
+                    vErrors = [err108];
+                  } else {
+                    vErrors.push(err108);
+                  }
+                  errors++;
+                }
+              } else {
+                const err109 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data25 };
+                if (vErrors === null) {
+                  vErrors = [err109];
+                } else {
+                  vErrors.push(err109);
                 }
                 errors++;
               }
             }
           } else {
-            const err99 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.repositories.type, parentSchema: schema31.properties.deploy.properties.repositories, data: data30 };
+            const err110 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data20 };
             if (vErrors === null) {
-              vErrors = [err99];
+              vErrors = [err110];
             } else {
-              vErrors.push(err99);
+              vErrors.push(err110);
             }
             errors++;
           }
         }
       } else {
-        const err100 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.type, parentSchema: schema31.properties.deploy, data: data25 };
+        const err111 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema313.properties.identities.type, parentSchema: schema313.properties.identities, data: data1 };
         if (vErrors === null) {
-          vErrors = [err100];
+          vErrors = [err111];
         } else {
-          vErrors.push(err100);
+          vErrors.push(err111);
+        }
+        errors++;
+      }
+    }
+    if (data.review !== void 0) {
+      let data26 = data.review;
+      if (data26 && typeof data26 == "object" && !Array.isArray(data26)) {
+        for (const key6 in data26) {
+          if (!(key6 === "min-approvals" || key6 === "allow-bots" || key6 === "require-approval-on-head" || key6 === "changes-requested-blocks" || key6 === "protected-branches" || key6 === "unidentified-co-authors" || key6 === "non-human-co-authors" || key6 === "allow-activity-fallback")) {
+            const err112 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties", schema: false, parentSchema: schema313.properties.review, data: data26 };
+            if (vErrors === null) {
+              vErrors = [err112];
+            } else {
+              vErrors.push(err112);
+            }
+            errors++;
+          }
+        }
+        if (data26["min-approvals"] !== void 0) {
+          let data27 = data26["min-approvals"];
+          if (!(typeof data27 == "number" && (!(data27 % 1) && !isNaN(data27)) && isFinite(data27))) {
+            const err113 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema313.properties.review.properties["min-approvals"].type, parentSchema: schema313.properties.review.properties["min-approvals"], data: data27 };
+            if (vErrors === null) {
+              vErrors = [err113];
+            } else {
+              vErrors.push(err113);
+            }
+            errors++;
+          }
+          if (typeof data27 == "number" && isFinite(data27)) {
+            if (data27 < 1 || isNaN(data27)) {
+              const err114 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema313.properties.review.properties["min-approvals"], data: data27 };
+              if (vErrors === null) {
+                vErrors = [err114];
+              } else {
+                vErrors.push(err114);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data26["allow-bots"] !== void 0) {
+          let data28 = data26["allow-bots"];
+          if (typeof data28 !== "boolean") {
+            const err115 = { instancePath: instancePath + "/review/allow-bots", schemaPath: "#/properties/review/properties/allow-bots/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema313.properties.review.properties["allow-bots"].type, parentSchema: schema313.properties.review.properties["allow-bots"], data: data28 };
+            if (vErrors === null) {
+              vErrors = [err115];
+            } else {
+              vErrors.push(err115);
+            }
+            errors++;
+          }
+        }
+        if (data26["require-approval-on-head"] !== void 0) {
+          let data29 = data26["require-approval-on-head"];
+          if (typeof data29 !== "boolean") {
+            const err116 = { instancePath: instancePath + "/review/require-approval-on-head", schemaPath: "#/properties/review/properties/require-approval-on-head/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema313.properties.review.properties["require-approval-on-head"].type, parentSchema: schema313.properties.review.properties["require-approval-on-head"], data: data29 };
+            if (vErrors === null) {
+              vErrors = [err116];
+            } else {
+              vErrors.push(err116);
+            }
+            errors++;
+          }
+        }
+        if (data26["changes-requested-blocks"] !== void 0) {
+          let data30 = data26["changes-requested-blocks"];
+          if (typeof data30 !== "boolean") {
+            const err117 = { instancePath: instancePath + "/review/changes-requested-blocks", schemaPath: "#/properties/review/properties/changes-requested-blocks/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema313.properties.review.properties["changes-requested-blocks"].type, parentSchema: schema313.properties.review.properties["changes-requested-blocks"], data: data30 };
+            if (vErrors === null) {
+              vErrors = [err117];
+            } else {
+              vErrors.push(err117);
+            }
+            errors++;
+          }
+        }
+        if (data26["protected-branches"] !== void 0) {
+          let data31 = data26["protected-branches"];
+          if (Array.isArray(data31)) {
+            if (data31.length > 256) {
+              const err118 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema313.properties.review.properties["protected-branches"], data: data31 };
+              if (vErrors === null) {
+                vErrors = [err118];
+              } else {
+                vErrors.push(err118);
+              }
+              errors++;
+            }
+            if (data31.length < 1) {
+              const err119 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema313.properties.review.properties["protected-branches"], data: data31 };
+              if (vErrors === null) {
+                vErrors = [err119];
+              } else {
+                vErrors.push(err119);
+              }
+              errors++;
+            }
+            const len4 = data31.length;
+            for (let i8 = 0; i8 < len4; i8++) {
+              let data32 = data31[i8];
+              if (typeof data32 === "string") {
+                if (func13(data32) > 255) {
+                  const err120 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema313.properties.review.properties["protected-branches"].items, data: data32 };
+                  if (vErrors === null) {
+                    vErrors = [err120];
+                  } else {
+                    vErrors.push(err120);
+                  }
+                  errors++;
+                }
+                if (func13(data32) < 1) {
+                  const err121 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema313.properties.review.properties["protected-branches"].items, data: data32 };
+                  if (vErrors === null) {
+                    vErrors = [err121];
+                  } else {
+                    vErrors.push(err121);
+                  }
+                  errors++;
+                }
+                if (!pattern12.test(data32)) {
+                  const err122 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/pattern", keyword: "pattern", params: { pattern: "^(?!refs/)[^\\s]+$" }, message: 'must match pattern "^(?!refs/)[^\\s]+$"', schema: "^(?!refs/)[^\\s]+$", parentSchema: schema313.properties.review.properties["protected-branches"].items, data: data32 };
+                  if (vErrors === null) {
+                    vErrors = [err122];
+                  } else {
+                    vErrors.push(err122);
+                  }
+                  errors++;
+                }
+              } else {
+                const err123 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema313.properties.review.properties["protected-branches"].items.type, parentSchema: schema313.properties.review.properties["protected-branches"].items, data: data32 };
+                if (vErrors === null) {
+                  vErrors = [err123];
+                } else {
+                  vErrors.push(err123);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err124 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema313.properties.review.properties["protected-branches"].type, parentSchema: schema313.properties.review.properties["protected-branches"], data: data31 };
+            if (vErrors === null) {
+              vErrors = [err124];
+            } else {
+              vErrors.push(err124);
+            }
+            errors++;
+          }
+        }
+        if (data26["unidentified-co-authors"] !== void 0) {
+          let data33 = data26["unidentified-co-authors"];
+          if (!(data33 === "refuse" || data33 === "allow")) {
+            const err125 = { instancePath: instancePath + "/review/unidentified-co-authors", schemaPath: "#/properties/review/properties/unidentified-co-authors/enum", keyword: "enum", params: { allowedValues: schema313.properties.review.properties["unidentified-co-authors"].enum }, message: "must be equal to one of the allowed values", schema: schema313.properties.review.properties["unidentified-co-authors"].enum, parentSchema: schema313.properties.review.properties["unidentified-co-authors"], data: data33 };
+            if (vErrors === null) {
+              vErrors = [err125];
+            } else {
+              vErrors.push(err125);
+            }
+            errors++;
+          }
+        }
+        if (data26["non-human-co-authors"] !== void 0) {
+          let data34 = data26["non-human-co-authors"];
+          if (Array.isArray(data34)) {
+            if (data34.length > 256) {
+              const err126 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema313.properties.review.properties["non-human-co-authors"], data: data34 };
+              if (vErrors === null) {
+                vErrors = [err126];
+              } else {
+                vErrors.push(err126);
+              }
+              errors++;
+            }
+            const len5 = data34.length;
+            for (let i9 = 0; i9 < len5; i9++) {
+              let data35 = data34[i9];
+              if (typeof data35 === "string") {
+                if (func13(data35) > 254) {
+                  const err127 = { instancePath: instancePath + "/review/non-human-co-authors/" + i9, schemaPath: "#/properties/review/properties/non-human-co-authors/items/maxLength", keyword: "maxLength", params: { limit: 254 }, message: "must NOT have more than 254 characters", schema: 254, parentSchema: schema313.properties.review.properties["non-human-co-authors"].items, data: data35 };
+                  if (vErrors === null) {
+                    vErrors = [err127];
+                  } else {
+                    vErrors.push(err127);
+                  }
+                  errors++;
+                }
+                if (!pattern13.test(data35)) {
+                  const err128 = { instancePath: instancePath + "/review/non-human-co-authors/" + i9, schemaPath: "#/properties/review/properties/non-human-co-authors/items/pattern", keyword: "pattern", params: { pattern: "^[^\\s@]+@[^\\s@]+$" }, message: 'must match pattern "^[^\\s@]+@[^\\s@]+$"', schema: "^[^\\s@]+@[^\\s@]+$", parentSchema: schema313.properties.review.properties["non-human-co-authors"].items, data: data35 };
+                  if (vErrors === null) {
+                    vErrors = [err128];
+                  } else {
+                    vErrors.push(err128);
+                  }
+                  errors++;
+                }
+              } else {
+                const err129 = { instancePath: instancePath + "/review/non-human-co-authors/" + i9, schemaPath: "#/properties/review/properties/non-human-co-authors/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema313.properties.review.properties["non-human-co-authors"].items.type, parentSchema: schema313.properties.review.properties["non-human-co-authors"].items, data: data35 };
+                if (vErrors === null) {
+                  vErrors = [err129];
+                } else {
+                  vErrors.push(err129);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err130 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema313.properties.review.properties["non-human-co-authors"].type, parentSchema: schema313.properties.review.properties["non-human-co-authors"], data: data34 };
+            if (vErrors === null) {
+              vErrors = [err130];
+            } else {
+              vErrors.push(err130);
+            }
+            errors++;
+          }
+        }
+        if (data26["allow-activity-fallback"] !== void 0) {
+          let data36 = data26["allow-activity-fallback"];
+          if (typeof data36 !== "boolean") {
+            const err131 = { instancePath: instancePath + "/review/allow-activity-fallback", schemaPath: "#/properties/review/properties/allow-activity-fallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema313.properties.review.properties["allow-activity-fallback"].type, parentSchema: schema313.properties.review.properties["allow-activity-fallback"], data: data36 };
+            if (vErrors === null) {
+              vErrors = [err131];
+            } else {
+              vErrors.push(err131);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err132 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema313.properties.review.type, parentSchema: schema313.properties.review, data: data26 };
+        if (vErrors === null) {
+          vErrors = [err132];
+        } else {
+          vErrors.push(err132);
+        }
+        errors++;
+      }
+    }
+    if (data.deploy !== void 0) {
+      let data37 = data.deploy;
+      if (data37 && typeof data37 == "object" && !Array.isArray(data37)) {
+        for (const key7 in data37) {
+          if (!(key7 === "max-age" || key7 === "trusted-root" || key7 === "artifacts" || key7 === "repositories" || key7 === "approvals" || key7 === "break-glass")) {
+            const err133 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema313.properties.deploy, data: data37 };
+            if (vErrors === null) {
+              vErrors = [err133];
+            } else {
+              vErrors.push(err133);
+            }
+            errors++;
+          }
+        }
+        if (data37["max-age"] !== void 0) {
+          let data38 = data37["max-age"];
+          if (!(typeof data38 == "number" && (!(data38 % 1) && !isNaN(data38)) && isFinite(data38)) && typeof data38 !== "string") {
+            const err134 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/type", keyword: "type", params: { type: schema313.properties.deploy.properties["max-age"].type }, message: "must be integer,string", schema: schema313.properties.deploy.properties["max-age"].type, parentSchema: schema313.properties.deploy.properties["max-age"], data: data38 };
+            if (vErrors === null) {
+              vErrors = [err134];
+            } else {
+              vErrors.push(err134);
+            }
+            errors++;
+          }
+          if (typeof data38 == "number" && isFinite(data38)) {
+            if (data38 < 1 || isNaN(data38)) {
+              const err135 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema313.properties.deploy.properties["max-age"], data: data38 };
+              if (vErrors === null) {
+                vErrors = [err135];
+              } else {
+                vErrors.push(err135);
+              }
+              errors++;
+            }
+          }
+          if (typeof data38 === "string") {
+            if (!pattern14.test(data38)) {
+              const err136 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema313.properties.deploy.properties["max-age"], data: data38 };
+              if (vErrors === null) {
+                vErrors = [err136];
+              } else {
+                vErrors.push(err136);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data37["trusted-root"] !== void 0) {
+          let data39 = data37["trusted-root"];
+          if (typeof data39 === "string") {
+            if (func13(data39) > 4096) {
+              const err137 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema313.properties.deploy.properties["trusted-root"], data: data39 };
+              if (vErrors === null) {
+                vErrors = [err137];
+              } else {
+                vErrors.push(err137);
+              }
+              errors++;
+            }
+            if (func13(data39) < 1) {
+              const err138 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema313.properties.deploy.properties["trusted-root"], data: data39 };
+              if (vErrors === null) {
+                vErrors = [err138];
+              } else {
+                vErrors.push(err138);
+              }
+              errors++;
+            }
+          } else {
+            const err139 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema313.properties.deploy.properties["trusted-root"].type, parentSchema: schema313.properties.deploy.properties["trusted-root"], data: data39 };
+            if (vErrors === null) {
+              vErrors = [err139];
+            } else {
+              vErrors.push(err139);
+            }
+            errors++;
+          }
+        }
+        if (data37.artifacts !== void 0) {
+          let data40 = data37.artifacts;
+          if (Array.isArray(data40)) {
+            if (data40.length > 256) {
+              const err140 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema313.properties.deploy.properties.artifacts, data: data40 };
+              if (vErrors === null) {
+                vErrors = [err140];
+              } else {
+                vErrors.push(err140);
+              }
+              errors++;
+            }
+            if (data40.length < 1) {
+              const err141 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema313.properties.deploy.properties.artifacts, data: data40 };
+              if (vErrors === null) {
+                vErrors = [err141];
+              } else {
+                vErrors.push(err141);
+              }
+              errors++;
+            }
+            const len6 = data40.length;
+            for (let i10 = 0; i10 < len6; i10++) {
+              let data41 = data40[i10];
+              if (typeof data41 === "string") {
+                if (func13(data41) > 255) {
+                  const err142 = { instancePath: instancePath + "/deploy/artifacts/" + i10, schemaPath: "#/properties/deploy/properties/artifacts/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema313.properties.deploy.properties.artifacts.items, data: data41 };
+                  if (vErrors === null) {
+                    vErrors = [err142];
+                  } else {
+                    vErrors.push(err142);
+                  }
+                  errors++;
+                }
+                if (func13(data41) < 1) {
+                  const err143 = { instancePath: instancePath + "/deploy/artifacts/" + i10, schemaPath: "#/properties/deploy/properties/artifacts/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema313.properties.deploy.properties.artifacts.items, data: data41 };
+                  if (vErrors === null) {
+                    vErrors = [err143];
+                  } else {
+                    vErrors.push(err143);
+                  }
+                  errors++;
+                }
+              } else {
+                const err144 = { instancePath: instancePath + "/deploy/artifacts/" + i10, schemaPath: "#/properties/deploy/properties/artifacts/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema313.properties.deploy.properties.artifacts.items.type, parentSchema: schema313.properties.deploy.properties.artifacts.items, data: data41 };
+                if (vErrors === null) {
+                  vErrors = [err144];
+                } else {
+                  vErrors.push(err144);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err145 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema313.properties.deploy.properties.artifacts.type, parentSchema: schema313.properties.deploy.properties.artifacts, data: data40 };
+            if (vErrors === null) {
+              vErrors = [err145];
+            } else {
+              vErrors.push(err145);
+            }
+            errors++;
+          }
+        }
+        if (data37.repositories !== void 0) {
+          let data42 = data37.repositories;
+          if (Array.isArray(data42)) {
+            if (data42.length > 256) {
+              const err146 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema313.properties.deploy.properties.repositories, data: data42 };
+              if (vErrors === null) {
+                vErrors = [err146];
+              } else {
+                vErrors.push(err146);
+              }
+              errors++;
+            }
+            if (data42.length < 1) {
+              const err147 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema313.properties.deploy.properties.repositories, data: data42 };
+              if (vErrors === null) {
+                vErrors = [err147];
+              } else {
+                vErrors.push(err147);
+              }
+              errors++;
+            }
+            const len7 = data42.length;
+            for (let i11 = 0; i11 < len7; i11++) {
+              let data43 = data42[i11];
+              if (typeof data43 === "string") {
+                if (func13(data43) > 140) {
+                  const err148 = { instancePath: instancePath + "/deploy/repositories/" + i11, schemaPath: "#/properties/deploy/properties/repositories/items/maxLength", keyword: "maxLength", params: { limit: 140 }, message: "must NOT have more than 140 characters", schema: 140, parentSchema: schema313.properties.deploy.properties.repositories.items, data: data43 };
+                  if (vErrors === null) {
+                    vErrors = [err148];
+                  } else {
+                    vErrors.push(err148);
+                  }
+                  errors++;
+                }
+                if (!pattern15.test(data43)) {
+                  const err149 = { instancePath: instancePath + "/deploy/repositories/" + i11, schemaPath: "#/properties/deploy/properties/repositories/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", parentSchema: schema313.properties.deploy.properties.repositories.items, data: data43 };
+                  if (vErrors === null) {
+                    vErrors = [err149];
+                  } else {
+                    vErrors.push(err149);
+                  }
+                  errors++;
+                }
+              } else {
+                const err150 = { instancePath: instancePath + "/deploy/repositories/" + i11, schemaPath: "#/properties/deploy/properties/repositories/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema313.properties.deploy.properties.repositories.items.type, parentSchema: schema313.properties.deploy.properties.repositories.items, data: data43 };
+                if (vErrors === null) {
+                  vErrors = [err150];
+                } else {
+                  vErrors.push(err150);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err151 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema313.properties.deploy.properties.repositories.type, parentSchema: schema313.properties.deploy.properties.repositories, data: data42 };
+            if (vErrors === null) {
+              vErrors = [err151];
+            } else {
+              vErrors.push(err151);
+            }
+            errors++;
+          }
+        }
+        if (data37.approvals !== void 0) {
+          let data44 = data37.approvals;
+          if (data44 && typeof data44 == "object" && !Array.isArray(data44)) {
+            for (const key8 in data44) {
+              if (!(key8 === "min" || key8 === "distinct-from" || key8 === "require-prevent-self-review")) {
+                const err152 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties", schema: false, parentSchema: schema313.properties.deploy.properties.approvals, data: data44 };
+                if (vErrors === null) {
+                  vErrors = [err152];
+                } else {
+                  vErrors.push(err152);
+                }
+                errors++;
+              }
+            }
+            if (data44.min !== void 0) {
+              let data45 = data44.min;
+              if (!(typeof data45 == "number" && (!(data45 % 1) && !isNaN(data45)) && isFinite(data45))) {
+                const err153 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema313.properties.deploy.properties.approvals.properties.min.type, parentSchema: schema313.properties.deploy.properties.approvals.properties.min, data: data45 };
+                if (vErrors === null) {
+                  vErrors = [err153];
+                } else {
+                  vErrors.push(err153);
+                }
+                errors++;
+              }
+              if (typeof data45 == "number" && isFinite(data45)) {
+                if (data45 > 32 || isNaN(data45)) {
+                  const err154 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema313.properties.deploy.properties.approvals.properties.min, data: data45 };
+                  if (vErrors === null) {
+                    vErrors = [err154];
+                  } else {
+                    vErrors.push(err154);
+                  }
+                  errors++;
+                }
+                if (data45 < 0 || isNaN(data45)) {
+                  const err155 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema313.properties.deploy.properties.approvals.properties.min, data: data45 };
+                  if (vErrors === null) {
+                    vErrors = [err155];
+                  } else {
+                    vErrors.push(err155);
+                  }
+                  errors++;
+                }
+              }
+            }
+            if (data44["distinct-from"] !== void 0) {
+              let data46 = data44["distinct-from"];
+              if (Array.isArray(data46)) {
+                if (data46.length > 5) {
+                  const err156 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/maxItems", keyword: "maxItems", params: { limit: 5 }, message: "must NOT have more than 5 items", schema: 5, parentSchema: schema313.properties.deploy.properties.approvals.properties["distinct-from"], data: data46 };
+                  if (vErrors === null) {
+                    vErrors = [err156];
+                  } else {
+                    vErrors.push(err156);
+                  }
+                  errors++;
+                }
+                const len8 = data46.length;
+                for (let i12 = 0; i12 < len8; i12++) {
+                  let data47 = data46[i12];
+                  if (!(data47 === "author" || data47 === "contributors" || data47 === "pusher" || data47 === "code-approvers" || data47 === "requester")) {
+                    const err157 = { instancePath: instancePath + "/deploy/approvals/distinct-from/" + i12, schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/items/enum", keyword: "enum", params: { allowedValues: schema313.properties.deploy.properties.approvals.properties["distinct-from"].items.enum }, message: "must be equal to one of the allowed values", schema: schema313.properties.deploy.properties.approvals.properties["distinct-from"].items.enum, parentSchema: schema313.properties.deploy.properties.approvals.properties["distinct-from"].items, data: data47 };
+                    if (vErrors === null) {
+                      vErrors = [err157];
+                    } else {
+                      vErrors.push(err157);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err158 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema313.properties.deploy.properties.approvals.properties["distinct-from"].type, parentSchema: schema313.properties.deploy.properties.approvals.properties["distinct-from"], data: data46 };
+                if (vErrors === null) {
+                  vErrors = [err158];
+                } else {
+                  vErrors.push(err158);
+                }
+                errors++;
+              }
+            }
+            if (data44["require-prevent-self-review"] !== void 0) {
+              let data48 = data44["require-prevent-self-review"];
+              if (typeof data48 !== "boolean") {
+                const err159 = { instancePath: instancePath + "/deploy/approvals/require-prevent-self-review", schemaPath: "#/properties/deploy/properties/approvals/properties/require-prevent-self-review/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema313.properties.deploy.properties.approvals.properties["require-prevent-self-review"].type, parentSchema: schema313.properties.deploy.properties.approvals.properties["require-prevent-self-review"], data: data48 };
+                if (vErrors === null) {
+                  vErrors = [err159];
+                } else {
+                  vErrors.push(err159);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err160 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema313.properties.deploy.properties.approvals.type, parentSchema: schema313.properties.deploy.properties.approvals, data: data44 };
+            if (vErrors === null) {
+              vErrors = [err160];
+            } else {
+              vErrors.push(err160);
+            }
+            errors++;
+          }
+        }
+        if (data37["break-glass"] !== void 0) {
+          let data49 = data37["break-glass"];
+          if (data49 && typeof data49 == "object" && !Array.isArray(data49)) {
+            for (const key9 in data49) {
+              if (!(key9 === "max-duration" || key9 === "min-approvers")) {
+                const err161 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties", schema: false, parentSchema: schema313.properties.deploy.properties["break-glass"], data: data49 };
+                if (vErrors === null) {
+                  vErrors = [err161];
+                } else {
+                  vErrors.push(err161);
+                }
+                errors++;
+              }
+            }
+            if (data49["max-duration"] !== void 0) {
+              let data50 = data49["max-duration"];
+              if (!(typeof data50 == "number" && (!(data50 % 1) && !isNaN(data50)) && isFinite(data50)) && typeof data50 !== "string") {
+                const err162 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/type", keyword: "type", params: { type: schema313.properties.deploy.properties["break-glass"].properties["max-duration"].type }, message: "must be integer,string", schema: schema313.properties.deploy.properties["break-glass"].properties["max-duration"].type, parentSchema: schema313.properties.deploy.properties["break-glass"].properties["max-duration"], data: data50 };
+                if (vErrors === null) {
+                  vErrors = [err162];
+                } else {
+                  vErrors.push(err162);
+                }
+                errors++;
+              }
+              if (typeof data50 == "number" && isFinite(data50)) {
+                if (data50 < 1 || isNaN(data50)) {
+                  const err163 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema313.properties.deploy.properties["break-glass"].properties["max-duration"], data: data50 };
+                  if (vErrors === null) {
+                    vErrors = [err163];
+                  } else {
+                    vErrors.push(err163);
+                  }
+                  errors++;
+                }
+              }
+              if (typeof data50 === "string") {
+                if (!pattern14.test(data50)) {
+                  const err164 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema313.properties.deploy.properties["break-glass"].properties["max-duration"], data: data50 };
+                  if (vErrors === null) {
+                    vErrors = [err164];
+                  } else {
+                    vErrors.push(err164);
+                  }
+                  errors++;
+                }
+              }
+            }
+            if (data49["min-approvers"] !== void 0) {
+              let data51 = data49["min-approvers"];
+              if (!(typeof data51 == "number" && (!(data51 % 1) && !isNaN(data51)) && isFinite(data51))) {
+                const err165 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema313.properties.deploy.properties["break-glass"].properties["min-approvers"].type, parentSchema: schema313.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data51 };
+                if (vErrors === null) {
+                  vErrors = [err165];
+                } else {
+                  vErrors.push(err165);
+                }
+                errors++;
+              }
+              if (typeof data51 == "number" && isFinite(data51)) {
+                if (data51 > 32 || isNaN(data51)) {
+                  const err166 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema313.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data51 };
+                  if (vErrors === null) {
+                    vErrors = [err166];
+                  } else {
+                    vErrors.push(err166);
+                  }
+                  errors++;
+                }
+                if (data51 < 1 || isNaN(data51)) {
+                  const err167 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema313.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data51 };
+                  if (vErrors === null) {
+                    vErrors = [err167];
+                  } else {
+                    vErrors.push(err167);
+                  }
+                  errors++;
+                }
+              }
+            }
+          } else {
+            const err168 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema313.properties.deploy.properties["break-glass"].type, parentSchema: schema313.properties.deploy.properties["break-glass"], data: data49 };
+            if (vErrors === null) {
+              vErrors = [err168];
+            } else {
+              vErrors.push(err168);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err169 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema313.properties.deploy.type, parentSchema: schema313.properties.deploy, data: data37 };
+        if (vErrors === null) {
+          vErrors = [err169];
+        } else {
+          vErrors.push(err169);
         }
         errors++;
       }
     }
   } else {
-    const err101 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.type, parentSchema: schema31, data };
+    const err170 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema313.type, parentSchema: schema313, data };
     if (vErrors === null) {
-      vErrors = [err101];
+      vErrors = [err170];
     } else {
-      vErrors.push(err101);
+      vErrors.push(err170);
     }
     errors++;
   }
-  validate20.errors = vErrors;
+  validate203.errors = vErrors;
   return errors === 0;
 }
-validate20.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
-function ucs2length(text) {
+validate203.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function ucs2length3(text) {
   return Array.from(text).length;
 }
 
 // packages/core/src/policy.ts
 var MAX_POLICY_LENGTH = 128 * 1024;
 var PLAIN_TAGS = new Set(["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`));
+var DEFAULT_BREAK_GLASS_RULES = { maxDurationSeconds: 24 * 60 * 60, minApprovers: 1 };
 var DEFAULT_MAX_AGE_SECONDS = 30 * 24 * 60 * 60;
 
 // packages/core/src/slsa-provenance.ts
@@ -64823,8 +67453,8 @@ function validate55(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 validate55.evaluated = { "dynamicProps": false, "dynamicItems": false };
-var func12 = ucs2length2;
-var pattern42 = new RegExp("^(?![/\\\\]|[A-Za-z]:)", "u");
+var func14 = ucs2length4;
+var pattern44 = new RegExp("^(?![/\\\\]|[A-Za-z]:)", "u");
 function validate58(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
@@ -64836,7 +67466,7 @@ function validate58(data, { instancePath = "", parentData, parentDataProperty, r
     evaluated0.items = void 0;
   }
   if (typeof data === "string") {
-    if (func12(data) < 1) {
+    if (func14(data) < 1) {
       const err0 = { instancePath, schemaPath: "#/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
       if (vErrors === null) {
         vErrors = [err0];
@@ -64845,7 +67475,7 @@ function validate58(data, { instancePath = "", parentData, parentDataProperty, r
       }
       errors++;
     }
-    if (!pattern42.test(data)) {
+    if (!pattern44.test(data)) {
       const err1 = { instancePath, schemaPath: "#/pattern", keyword: "pattern", params: { pattern: "^(?![/\\\\]|[A-Za-z]:)" }, message: 'must match pattern "^(?![/\\\\]|[A-Za-z]:)"' };
       if (vErrors === null) {
         vErrors = [err1];
@@ -64867,7 +67497,7 @@ function validate58(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 validate58.evaluated = { "dynamicProps": false, "dynamicItems": false };
-var pattern5 = new RegExp("^[0-9a-f]{64}$", "u");
+var pattern53 = new RegExp("^[0-9a-f]{64}$", "u");
 function validate60(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
@@ -64879,7 +67509,7 @@ function validate60(data, { instancePath = "", parentData, parentDataProperty, r
     evaluated0.items = void 0;
   }
   if (typeof data === "string") {
-    if (!pattern5.test(data)) {
+    if (!pattern53.test(data)) {
       const err0 = { instancePath, schemaPath: "#/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: 'must match pattern "^[0-9a-f]{64}$"' };
       if (vErrors === null) {
         vErrors = [err0];
@@ -64901,10 +67531,11 @@ function validate60(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 validate60.evaluated = { "dynamicProps": false, "dynamicItems": false };
-var schema24 = { "type": "object", "additionalProperties": false, "required": ["artifact", "verdict", "checks", "chain", "evidence"], "properties": { "artifact": { "type": "object", "additionalProperties": false, "required": ["digest"], "properties": { "name": { "description": "The name it was judged under (a file name, a subject name, NAME= or --name); absent when it was given by digest alone.", "type": "string", "minLength": 1 }, "digest": { "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } }, "verdict": { "description": "pass only when every check passes.", "$ref": "#/$defs/verdict" }, "checks": { "description": "The deploy checks, every one, in this order.", "type": "array", "minItems": 9, "items": { "$ref": "#/$defs/deployCheck" }, "allOf": [{ "prefixItems": [{ "type": "object", "properties": { "id": { "const": "covered-by-policy" } } }, { "type": "object", "properties": { "id": { "const": "artifact-signature" } } }, { "type": "object", "properties": { "id": { "const": "review-attestation" } } }, { "type": "object", "properties": { "id": { "const": "review-rules" } } }, { "type": "object", "properties": { "id": { "const": "build-provenance" } } }, { "type": "object", "properties": { "id": { "const": "same-commit" } } }, { "type": "object", "properties": { "id": { "const": "same-repository" } } }, { "type": "object", "properties": { "id": { "const": "distinct-identities" } } }, { "type": "object", "properties": { "id": { "const": "fresh" } } }], "items": false, "minItems": 9 }] }, "chain": { "description": "The chain of custody shown to people: commit \u2192 pull request \u2192 author \u2192 approvers \u2192 build \u2192 sign. What is unknown is absent.", "type": "object", "additionalProperties": false, "required": ["approvers"], "properties": { "repository": { "type": "string" }, "commit": { "type": "string" }, "pullRequest": { "type": "object", "additionalProperties": false, "required": ["number", "url", "title"], "properties": { "number": { "type": "integer" }, "url": { "type": "string" }, "title": { "type": "string" } } }, "author": { "type": "string" }, "approvers": { "description": "Logins of the independent approvers (empty when none counted).", "type": "array", "items": { "type": "string" } }, "buildIdentity": { "type": "string" }, "signIdentity": { "type": "string" } } }, "evidence": { "description": "The bundles the verdict rests on, one per role at most.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["role", "source", "signer", "signedAt"], "properties": { "role": { "enum": ["signature", "review", "provenance"] }, "source": { "$ref": "#/$defs/relativePath" }, "signer": { "type": "object", "additionalProperties": false, "required": ["san", "issuer"], "properties": { "san": { "type": "string" }, "issuer": { "type": "string" } } }, "signedAt": { "description": "Verified signing times (transparency log, RFC 3161 timestamps).", "type": "array", "items": { "$ref": "#/$defs/time" } } } } }, "review": { "description": "The review rules re-run under the policy on the attested evidence, when a review attestation was found.", "type": "object", "additionalProperties": false, "required": ["verdict", "checks", "approvals", "independentApprovers"], "properties": { "verdict": { "$ref": "#/$defs/verdict" }, "checks": { "type": "array", "items": { "$ref": "#/$defs/reviewCheck" } }, "approvals": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["reviewId", "reviewer", "state", "commitId", "submittedAt", "counted", "reason"], "properties": { "reviewId": { "type": "integer" }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "type": "string" }, "submittedAt": { "type": "string" }, "counted": { "type": "boolean" }, "reason": { "type": "string" } } } }, "independentApprovers": { "type": "array", "items": { "$ref": "#/$defs/account" } } } } } };
-var pattern6 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
-var schema25 = { "type": "object", "additionalProperties": false, "required": ["id", "verdict", "reason"], "properties": { "id": { "enum": ["covered-by-policy", "artifact-signature", "review-attestation", "review-rules", "build-provenance", "same-commit", "same-repository", "distinct-identities", "fresh"] }, "verdict": { "$ref": "#/$defs/checkVerdict" }, "reason": { "type": "string", "minLength": 1 } } };
-var schema26 = { "description": "pass; fail: what the check checks does not hold; not-evaluated: what it needs is missing. Anything but pass fails the artifact.", "enum": ["pass", "fail", "not-evaluated"] };
+var schema24 = { "type": "object", "additionalProperties": false, "required": ["artifact", "verdict", "checks", "chain", "evidence"], "properties": { "artifact": { "type": "object", "additionalProperties": false, "required": ["digest"], "properties": { "name": { "description": "The name it was judged under (a file name, a subject name, NAME= or --name); absent when it was given by digest alone.", "type": "string", "minLength": 1 }, "digest": { "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } }, "verdict": { "description": "pass only when every check passes.", "$ref": "#/$defs/verdict" }, "checks": { "description": "The deploy checks, every one, in this order.", "type": "array", "minItems": 11, "items": { "$ref": "#/$defs/deployCheck" }, "allOf": [{ "prefixItems": [{ "type": "object", "properties": { "id": { "const": "covered-by-policy" } } }, { "type": "object", "properties": { "id": { "const": "artifact-signature" } } }, { "type": "object", "properties": { "id": { "const": "review-attestation" } } }, { "type": "object", "properties": { "id": { "const": "review-rules" } } }, { "type": "object", "properties": { "id": { "const": "build-provenance" } } }, { "type": "object", "properties": { "id": { "const": "same-commit" } } }, { "type": "object", "properties": { "id": { "const": "same-repository" } } }, { "type": "object", "properties": { "id": { "const": "distinct-identities" } } }, { "type": "object", "properties": { "id": { "const": "fresh" } } }, { "type": "object", "properties": { "id": { "const": "deploy-approval" } } }, { "type": "object", "properties": { "id": { "const": "break-glass" } } }], "items": false, "minItems": 11 }] }, "chain": { "description": "The chain of custody shown to people: commit \u2192 pull request \u2192 author \u2192 approvers \u2192 build \u2192 sign. What is unknown is absent.", "type": "object", "additionalProperties": false, "required": ["approvers"], "properties": { "repository": { "type": "string" }, "commit": { "type": "string" }, "pullRequest": { "type": "object", "additionalProperties": false, "required": ["number", "url", "title"], "properties": { "number": { "type": "integer" }, "url": { "type": "string" }, "title": { "type": "string" } } }, "author": { "type": "string" }, "approvers": { "description": "Logins of the independent approvers (empty when none counted).", "type": "array", "items": { "type": "string" } }, "buildIdentity": { "type": "string" }, "signIdentity": { "type": "string" } } }, "evidence": { "description": "The bundles the verdict rests on, one per role at most.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["role", "source", "signer", "signedAt"], "properties": { "role": { "enum": ["signature", "review", "provenance", "deploy-approval", "break-glass"] }, "source": { "$ref": "#/$defs/relativePath" }, "signer": { "type": "object", "additionalProperties": false, "required": ["san", "issuer"], "properties": { "san": { "type": "string" }, "issuer": { "type": "string" } } }, "signedAt": { "description": "Verified signing times (transparency log, RFC 3161 timestamps).", "type": "array", "items": { "$ref": "#/$defs/time" } } } } }, "review": { "description": "The review rules re-run under the policy on the attested evidence, when a review attestation was found.", "type": "object", "additionalProperties": false, "required": ["verdict", "checks", "approvals", "independentApprovers"], "properties": { "verdict": { "$ref": "#/$defs/verdict" }, "checks": { "type": "array", "items": { "$ref": "#/$defs/reviewCheck" } }, "approvals": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["reviewId", "reviewer", "state", "commitId", "submittedAt", "counted", "reason"], "properties": { "reviewId": { "type": "integer" }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "type": "string" }, "submittedAt": { "type": "string" }, "counted": { "type": "boolean" }, "reason": { "type": "string" } } } }, "independentApprovers": { "type": "array", "items": { "$ref": "#/$defs/account" } } } }, "breakGlass": { "description": "THE BREAK-GLASS this artifact was accepted under, in place of its review: present only when one was used.", "type": "object", "additionalProperties": false, "required": ["source", "id", "reason", "incident", "environment", "requester", "approvers", "notBefore", "expires", "waives"], "properties": { "source": { "$ref": "#/$defs/relativePath" }, "id": { "$ref": "#/$defs/hex64" }, "reason": { "type": "string" }, "incident": { "type": "string" }, "environment": { "type": "string" }, "requester": { "type": "object", "additionalProperties": false, "required": ["login", "id"], "properties": { "login": { "type": "string" }, "id": { "type": "integer" } } }, "approvers": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["login", "id"], "properties": { "login": { "type": "string" }, "id": { "type": "integer" } } } }, "notBefore": { "type": "string" }, "expires": { "type": "string" }, "waives": { "type": "array", "items": { "type": "string" } } } }, "deployApproval": { "description": "Who approved the deploy through its environment: read live by the deploy job, or from a deploy-approval attestation.", "type": "object", "additionalProperties": false, "required": ["source", "environment", "approvers"], "properties": { "source": { "description": "live (the deploy job read it from GitHub) or the attestation's file.", "type": "string", "minLength": 1 }, "environment": { "type": "string" }, "approvers": { "type": "array", "items": { "type": "string" } } } }, "decisions": { "description": "Decision records of earlier deploys of this artifact among the evidence (signed by the deploy identity when the policy names one): a refusal as a pass, and any break-glass used.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["source", "result", "timeVerified", "signer", "breakGlass"], "properties": { "source": { "$ref": "#/$defs/relativePath" }, "result": { "enum": ["PASSED", "FAILED"] }, "timeVerified": { "type": "string" }, "environment": { "type": "string" }, "signer": { "type": "string" }, "breakGlass": { "type": "boolean" }, "failedChecks": { "type": "array", "items": { "type": "string" } } } } } } };
+var func22 = Object.prototype.hasOwnProperty;
+var pattern63 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
+var schema25 = { "type": "object", "additionalProperties": false, "required": ["id", "verdict", "reason"], "properties": { "id": { "enum": ["covered-by-policy", "artifact-signature", "review-attestation", "review-rules", "build-provenance", "same-commit", "same-repository", "distinct-identities", "fresh", "deploy-approval", "break-glass"] }, "verdict": { "$ref": "#/$defs/checkVerdict" }, "reason": { "type": "string", "minLength": 1 } } };
+var schema26 = { "description": "pass; fail: what the check checks does not hold; not-evaluated: what it needs is missing; waived: a valid break-glass stands in for it (the review's checks only). Anything but pass or waived fails the artifact.", "enum": ["pass", "fail", "not-evaluated", "waived"] };
 function validate67(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
@@ -64915,7 +67546,7 @@ function validate67(data, { instancePath = "", parentData, parentDataProperty, r
   if (evaluated0.dynamicItems) {
     evaluated0.items = void 0;
   }
-  if (!(data === "pass" || data === "fail" || data === "not-evaluated")) {
+  if (!(data === "pass" || data === "fail" || data === "not-evaluated" || data === "waived")) {
     const err0 = { instancePath, schemaPath: "#/enum", keyword: "enum", params: { allowedValues: schema26.enum }, message: "must be equal to one of the allowed values" };
     if (vErrors === null) {
       vErrors = [err0];
@@ -64979,7 +67610,7 @@ function validate66(data, { instancePath = "", parentData, parentDataProperty, r
     }
     if (data.id !== void 0) {
       let data0 = data.id;
-      if (!(data0 === "covered-by-policy" || data0 === "artifact-signature" || data0 === "review-attestation" || data0 === "review-rules" || data0 === "build-provenance" || data0 === "same-commit" || data0 === "same-repository" || data0 === "distinct-identities" || data0 === "fresh")) {
+      if (!(data0 === "covered-by-policy" || data0 === "artifact-signature" || data0 === "review-attestation" || data0 === "review-rules" || data0 === "build-provenance" || data0 === "same-commit" || data0 === "same-repository" || data0 === "distinct-identities" || data0 === "fresh" || data0 === "deploy-approval" || data0 === "break-glass")) {
         const err4 = { instancePath: instancePath + "/id", schemaPath: "#/properties/id/enum", keyword: "enum", params: { allowedValues: schema25.properties.id.enum }, message: "must be equal to one of the allowed values" };
         if (vErrors === null) {
           vErrors = [err4];
@@ -64998,7 +67629,7 @@ function validate66(data, { instancePath = "", parentData, parentDataProperty, r
     if (data.reason !== void 0) {
       let data2 = data.reason;
       if (typeof data2 === "string") {
-        if (func12(data2) < 1) {
+        if (func14(data2) < 1) {
           const err5 = { instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
           if (vErrors === null) {
             vErrors = [err5];
@@ -65285,7 +67916,7 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
       errors++;
     }
     for (const key0 in data) {
-      if (!(key0 === "artifact" || key0 === "verdict" || key0 === "checks" || key0 === "chain" || key0 === "evidence" || key0 === "review")) {
+      if (!func22.call(schema24.properties, key0)) {
         const err5 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
         if (vErrors === null) {
           vErrors = [err5];
@@ -65321,7 +67952,7 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
         if (data0.name !== void 0) {
           let data1 = data0.name;
           if (typeof data1 === "string") {
-            if (func12(data1) < 1) {
+            if (func14(data1) < 1) {
               const err8 = { instancePath: instancePath + "/artifact/name", schemaPath: "#/properties/artifact/properties/name/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
               if (vErrors === null) {
                 vErrors = [err8];
@@ -65343,7 +67974,7 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
         if (data0.digest !== void 0) {
           let data2 = data0.digest;
           if (typeof data2 === "string") {
-            if (!pattern6.test(data2)) {
+            if (!pattern63.test(data2)) {
               const err10 = { instancePath: instancePath + "/artifact/digest", schemaPath: "#/properties/artifact/properties/digest/pattern", keyword: "pattern", params: { pattern: "^sha256:[0-9a-f]{64}$" }, message: 'must match pattern "^sha256:[0-9a-f]{64}$"' };
               if (vErrors === null) {
                 vErrors = [err10];
@@ -65381,8 +68012,8 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
     if (data.checks !== void 0) {
       let data4 = data.checks;
       if (Array.isArray(data4)) {
-        if (data4.length < 9) {
-          const err13 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/allOf/0/minItems", keyword: "minItems", params: { limit: 9 }, message: "must NOT have fewer than 9 items" };
+        if (data4.length < 11) {
+          const err13 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/allOf/0/minItems", keyword: "minItems", params: { limit: 11 }, message: "must NOT have fewer than 11 items" };
           if (vErrors === null) {
             vErrors = [err13];
           } else {
@@ -65607,24 +68238,72 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        const len1 = data4.length;
-        if (!(len1 <= 9)) {
-          const err32 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/allOf/0/items", keyword: "items", params: { limit: 9 }, message: "must NOT have more than 9 items" };
-          if (vErrors === null) {
-            vErrors = [err32];
+        if (len0 > 9) {
+          let data23 = data4[9];
+          if (data23 && typeof data23 == "object" && !Array.isArray(data23)) {
+            if (data23.id !== void 0) {
+              if ("deploy-approval" !== data23.id) {
+                const err32 = { instancePath: instancePath + "/checks/9/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/9/properties/id/const", keyword: "const", params: { allowedValue: "deploy-approval" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err32];
+                } else {
+                  vErrors.push(err32);
+                }
+                errors++;
+              }
+            }
           } else {
-            vErrors.push(err32);
+            const err33 = { instancePath: instancePath + "/checks/9", schemaPath: "#/properties/checks/allOf/0/prefixItems/9/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err33];
+            } else {
+              vErrors.push(err33);
+            }
+            errors++;
+          }
+        }
+        if (len0 > 10) {
+          let data25 = data4[10];
+          if (data25 && typeof data25 == "object" && !Array.isArray(data25)) {
+            if (data25.id !== void 0) {
+              if ("break-glass" !== data25.id) {
+                const err34 = { instancePath: instancePath + "/checks/10/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/10/properties/id/const", keyword: "const", params: { allowedValue: "break-glass" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err34];
+                } else {
+                  vErrors.push(err34);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err35 = { instancePath: instancePath + "/checks/10", schemaPath: "#/properties/checks/allOf/0/prefixItems/10/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err35];
+            } else {
+              vErrors.push(err35);
+            }
+            errors++;
+          }
+        }
+        const len1 = data4.length;
+        if (!(len1 <= 11)) {
+          const err36 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/allOf/0/items", keyword: "items", params: { limit: 11 }, message: "must NOT have more than 11 items" };
+          if (vErrors === null) {
+            vErrors = [err36];
+          } else {
+            vErrors.push(err36);
           }
           errors++;
         }
       }
       if (Array.isArray(data4)) {
-        if (data4.length < 9) {
-          const err33 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/minItems", keyword: "minItems", params: { limit: 9 }, message: "must NOT have fewer than 9 items" };
+        if (data4.length < 11) {
+          const err37 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/minItems", keyword: "minItems", params: { limit: 11 }, message: "must NOT have fewer than 11 items" };
           if (vErrors === null) {
-            vErrors = [err33];
+            vErrors = [err37];
           } else {
-            vErrors.push(err33);
+            vErrors.push(err37);
           }
           errors++;
         }
@@ -65636,163 +68315,116 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
           }
         }
       } else {
-        const err34 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        const err38 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/type", keyword: "type", params: { type: "array" }, message: "must be array" };
         if (vErrors === null) {
-          vErrors = [err34];
+          vErrors = [err38];
         } else {
-          vErrors.push(err34);
+          vErrors.push(err38);
         }
         errors++;
       }
     }
     if (data.chain !== void 0) {
-      let data24 = data.chain;
-      if (data24 && typeof data24 == "object" && !Array.isArray(data24)) {
-        if (data24.approvers === void 0) {
-          const err35 = { instancePath: instancePath + "/chain", schemaPath: "#/properties/chain/required", keyword: "required", params: { missingProperty: "approvers" }, message: "must have required property 'approvers'" };
+      let data28 = data.chain;
+      if (data28 && typeof data28 == "object" && !Array.isArray(data28)) {
+        if (data28.approvers === void 0) {
+          const err39 = { instancePath: instancePath + "/chain", schemaPath: "#/properties/chain/required", keyword: "required", params: { missingProperty: "approvers" }, message: "must have required property 'approvers'" };
           if (vErrors === null) {
-            vErrors = [err35];
+            vErrors = [err39];
           } else {
-            vErrors.push(err35);
+            vErrors.push(err39);
           }
           errors++;
         }
-        for (const key2 in data24) {
+        for (const key2 in data28) {
           if (!(key2 === "repository" || key2 === "commit" || key2 === "pullRequest" || key2 === "author" || key2 === "approvers" || key2 === "buildIdentity" || key2 === "signIdentity")) {
-            const err36 = { instancePath: instancePath + "/chain", schemaPath: "#/properties/chain/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" };
+            const err40 = { instancePath: instancePath + "/chain", schemaPath: "#/properties/chain/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" };
             if (vErrors === null) {
-              vErrors = [err36];
+              vErrors = [err40];
             } else {
-              vErrors.push(err36);
+              vErrors.push(err40);
             }
             errors++;
           }
         }
-        if (data24.repository !== void 0) {
-          if (typeof data24.repository !== "string") {
-            const err37 = { instancePath: instancePath + "/chain/repository", schemaPath: "#/properties/chain/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (data28.repository !== void 0) {
+          if (typeof data28.repository !== "string") {
+            const err41 = { instancePath: instancePath + "/chain/repository", schemaPath: "#/properties/chain/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
             if (vErrors === null) {
-              vErrors = [err37];
+              vErrors = [err41];
             } else {
-              vErrors.push(err37);
+              vErrors.push(err41);
             }
             errors++;
           }
         }
-        if (data24.commit !== void 0) {
-          if (typeof data24.commit !== "string") {
-            const err38 = { instancePath: instancePath + "/chain/commit", schemaPath: "#/properties/chain/properties/commit/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (data28.commit !== void 0) {
+          if (typeof data28.commit !== "string") {
+            const err42 = { instancePath: instancePath + "/chain/commit", schemaPath: "#/properties/chain/properties/commit/type", keyword: "type", params: { type: "string" }, message: "must be string" };
             if (vErrors === null) {
-              vErrors = [err38];
+              vErrors = [err42];
             } else {
-              vErrors.push(err38);
+              vErrors.push(err42);
             }
             errors++;
           }
         }
-        if (data24.pullRequest !== void 0) {
-          let data27 = data24.pullRequest;
-          if (data27 && typeof data27 == "object" && !Array.isArray(data27)) {
-            if (data27.number === void 0) {
-              const err39 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/required", keyword: "required", params: { missingProperty: "number" }, message: "must have required property 'number'" };
+        if (data28.pullRequest !== void 0) {
+          let data31 = data28.pullRequest;
+          if (data31 && typeof data31 == "object" && !Array.isArray(data31)) {
+            if (data31.number === void 0) {
+              const err43 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/required", keyword: "required", params: { missingProperty: "number" }, message: "must have required property 'number'" };
               if (vErrors === null) {
-                vErrors = [err39];
+                vErrors = [err43];
               } else {
-                vErrors.push(err39);
+                vErrors.push(err43);
               }
               errors++;
             }
-            if (data27.url === void 0) {
-              const err40 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/required", keyword: "required", params: { missingProperty: "url" }, message: "must have required property 'url'" };
+            if (data31.url === void 0) {
+              const err44 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/required", keyword: "required", params: { missingProperty: "url" }, message: "must have required property 'url'" };
               if (vErrors === null) {
-                vErrors = [err40];
+                vErrors = [err44];
               } else {
-                vErrors.push(err40);
+                vErrors.push(err44);
               }
               errors++;
             }
-            if (data27.title === void 0) {
-              const err41 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/required", keyword: "required", params: { missingProperty: "title" }, message: "must have required property 'title'" };
+            if (data31.title === void 0) {
+              const err45 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/required", keyword: "required", params: { missingProperty: "title" }, message: "must have required property 'title'" };
               if (vErrors === null) {
-                vErrors = [err41];
+                vErrors = [err45];
               } else {
-                vErrors.push(err41);
+                vErrors.push(err45);
               }
               errors++;
             }
-            for (const key3 in data27) {
+            for (const key3 in data31) {
               if (!(key3 === "number" || key3 === "url" || key3 === "title")) {
-                const err42 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" };
+                const err46 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" };
                 if (vErrors === null) {
-                  vErrors = [err42];
+                  vErrors = [err46];
                 } else {
-                  vErrors.push(err42);
+                  vErrors.push(err46);
                 }
                 errors++;
               }
             }
-            if (data27.number !== void 0) {
-              let data28 = data27.number;
-              if (!(typeof data28 == "number" && (!(data28 % 1) && !isNaN(data28)) && isFinite(data28))) {
-                const err43 = { instancePath: instancePath + "/chain/pullRequest/number", schemaPath: "#/properties/chain/properties/pullRequest/properties/number/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (data31.number !== void 0) {
+              let data32 = data31.number;
+              if (!(typeof data32 == "number" && (!(data32 % 1) && !isNaN(data32)) && isFinite(data32))) {
+                const err47 = { instancePath: instancePath + "/chain/pullRequest/number", schemaPath: "#/properties/chain/properties/pullRequest/properties/number/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
                 if (vErrors === null) {
-                  vErrors = [err43];
+                  vErrors = [err47];
                 } else {
-                  vErrors.push(err43);
+                  vErrors.push(err47);
                 }
                 errors++;
               }
             }
-            if (data27.url !== void 0) {
-              if (typeof data27.url !== "string") {
-                const err44 = { instancePath: instancePath + "/chain/pullRequest/url", schemaPath: "#/properties/chain/properties/pullRequest/properties/url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                if (vErrors === null) {
-                  vErrors = [err44];
-                } else {
-                  vErrors.push(err44);
-                }
-                errors++;
-              }
-            }
-            if (data27.title !== void 0) {
-              if (typeof data27.title !== "string") {
-                const err45 = { instancePath: instancePath + "/chain/pullRequest/title", schemaPath: "#/properties/chain/properties/pullRequest/properties/title/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                if (vErrors === null) {
-                  vErrors = [err45];
-                } else {
-                  vErrors.push(err45);
-                }
-                errors++;
-              }
-            }
-          } else {
-            const err46 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-            if (vErrors === null) {
-              vErrors = [err46];
-            } else {
-              vErrors.push(err46);
-            }
-            errors++;
-          }
-        }
-        if (data24.author !== void 0) {
-          if (typeof data24.author !== "string") {
-            const err47 = { instancePath: instancePath + "/chain/author", schemaPath: "#/properties/chain/properties/author/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-            if (vErrors === null) {
-              vErrors = [err47];
-            } else {
-              vErrors.push(err47);
-            }
-            errors++;
-          }
-        }
-        if (data24.approvers !== void 0) {
-          let data32 = data24.approvers;
-          if (Array.isArray(data32)) {
-            const len3 = data32.length;
-            for (let i1 = 0; i1 < len3; i1++) {
-              if (typeof data32[i1] !== "string") {
-                const err48 = { instancePath: instancePath + "/chain/approvers/" + i1, schemaPath: "#/properties/chain/properties/approvers/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (data31.url !== void 0) {
+              if (typeof data31.url !== "string") {
+                const err48 = { instancePath: instancePath + "/chain/pullRequest/url", schemaPath: "#/properties/chain/properties/pullRequest/properties/url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                 if (vErrors === null) {
                   vErrors = [err48];
                 } else {
@@ -65801,19 +68433,19 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                 errors++;
               }
             }
-          } else {
-            const err49 = { instancePath: instancePath + "/chain/approvers", schemaPath: "#/properties/chain/properties/approvers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-            if (vErrors === null) {
-              vErrors = [err49];
-            } else {
-              vErrors.push(err49);
+            if (data31.title !== void 0) {
+              if (typeof data31.title !== "string") {
+                const err49 = { instancePath: instancePath + "/chain/pullRequest/title", schemaPath: "#/properties/chain/properties/pullRequest/properties/title/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err49];
+                } else {
+                  vErrors.push(err49);
+                }
+                errors++;
+              }
             }
-            errors++;
-          }
-        }
-        if (data24.buildIdentity !== void 0) {
-          if (typeof data24.buildIdentity !== "string") {
-            const err50 = { instancePath: instancePath + "/chain/buildIdentity", schemaPath: "#/properties/chain/properties/buildIdentity/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+          } else {
+            const err50 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
               vErrors = [err50];
             } else {
@@ -65822,9 +68454,9 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data24.signIdentity !== void 0) {
-          if (typeof data24.signIdentity !== "string") {
-            const err51 = { instancePath: instancePath + "/chain/signIdentity", schemaPath: "#/properties/chain/properties/signIdentity/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (data28.author !== void 0) {
+          if (typeof data28.author !== "string") {
+            const err51 = { instancePath: instancePath + "/chain/author", schemaPath: "#/properties/chain/properties/author/type", keyword: "type", params: { type: "string" }, message: "must be string" };
             if (vErrors === null) {
               vErrors = [err51];
             } else {
@@ -65833,313 +68465,324 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
+        if (data28.approvers !== void 0) {
+          let data36 = data28.approvers;
+          if (Array.isArray(data36)) {
+            const len3 = data36.length;
+            for (let i1 = 0; i1 < len3; i1++) {
+              if (typeof data36[i1] !== "string") {
+                const err52 = { instancePath: instancePath + "/chain/approvers/" + i1, schemaPath: "#/properties/chain/properties/approvers/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err52];
+                } else {
+                  vErrors.push(err52);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err53 = { instancePath: instancePath + "/chain/approvers", schemaPath: "#/properties/chain/properties/approvers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err53];
+            } else {
+              vErrors.push(err53);
+            }
+            errors++;
+          }
+        }
+        if (data28.buildIdentity !== void 0) {
+          if (typeof data28.buildIdentity !== "string") {
+            const err54 = { instancePath: instancePath + "/chain/buildIdentity", schemaPath: "#/properties/chain/properties/buildIdentity/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err54];
+            } else {
+              vErrors.push(err54);
+            }
+            errors++;
+          }
+        }
+        if (data28.signIdentity !== void 0) {
+          if (typeof data28.signIdentity !== "string") {
+            const err55 = { instancePath: instancePath + "/chain/signIdentity", schemaPath: "#/properties/chain/properties/signIdentity/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err55];
+            } else {
+              vErrors.push(err55);
+            }
+            errors++;
+          }
+        }
       } else {
-        const err52 = { instancePath: instancePath + "/chain", schemaPath: "#/properties/chain/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        const err56 = { instancePath: instancePath + "/chain", schemaPath: "#/properties/chain/type", keyword: "type", params: { type: "object" }, message: "must be object" };
         if (vErrors === null) {
-          vErrors = [err52];
+          vErrors = [err56];
         } else {
-          vErrors.push(err52);
+          vErrors.push(err56);
         }
         errors++;
       }
     }
     if (data.evidence !== void 0) {
-      let data36 = data.evidence;
-      if (Array.isArray(data36)) {
-        const len4 = data36.length;
+      let data40 = data.evidence;
+      if (Array.isArray(data40)) {
+        const len4 = data40.length;
         for (let i2 = 0; i2 < len4; i2++) {
-          let data37 = data36[i2];
-          if (data37 && typeof data37 == "object" && !Array.isArray(data37)) {
-            if (data37.role === void 0) {
-              const err53 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "role" }, message: "must have required property 'role'" };
+          let data41 = data40[i2];
+          if (data41 && typeof data41 == "object" && !Array.isArray(data41)) {
+            if (data41.role === void 0) {
+              const err57 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "role" }, message: "must have required property 'role'" };
               if (vErrors === null) {
-                vErrors = [err53];
+                vErrors = [err57];
               } else {
-                vErrors.push(err53);
+                vErrors.push(err57);
               }
               errors++;
             }
-            if (data37.source === void 0) {
-              const err54 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
+            if (data41.source === void 0) {
+              const err58 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
               if (vErrors === null) {
-                vErrors = [err54];
+                vErrors = [err58];
               } else {
-                vErrors.push(err54);
+                vErrors.push(err58);
               }
               errors++;
             }
-            if (data37.signer === void 0) {
-              const err55 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "signer" }, message: "must have required property 'signer'" };
+            if (data41.signer === void 0) {
+              const err59 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "signer" }, message: "must have required property 'signer'" };
               if (vErrors === null) {
-                vErrors = [err55];
+                vErrors = [err59];
               } else {
-                vErrors.push(err55);
+                vErrors.push(err59);
               }
               errors++;
             }
-            if (data37.signedAt === void 0) {
-              const err56 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "signedAt" }, message: "must have required property 'signedAt'" };
+            if (data41.signedAt === void 0) {
+              const err60 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "signedAt" }, message: "must have required property 'signedAt'" };
               if (vErrors === null) {
-                vErrors = [err56];
+                vErrors = [err60];
               } else {
-                vErrors.push(err56);
+                vErrors.push(err60);
               }
               errors++;
             }
-            for (const key4 in data37) {
+            for (const key4 in data41) {
               if (!(key4 === "role" || key4 === "source" || key4 === "signer" || key4 === "signedAt")) {
-                const err57 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" };
+                const err61 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" };
                 if (vErrors === null) {
-                  vErrors = [err57];
+                  vErrors = [err61];
                 } else {
-                  vErrors.push(err57);
+                  vErrors.push(err61);
                 }
                 errors++;
               }
             }
-            if (data37.role !== void 0) {
-              let data38 = data37.role;
-              if (!(data38 === "signature" || data38 === "review" || data38 === "provenance")) {
-                const err58 = { instancePath: instancePath + "/evidence/" + i2 + "/role", schemaPath: "#/properties/evidence/items/properties/role/enum", keyword: "enum", params: { allowedValues: schema24.properties.evidence.items.properties.role.enum }, message: "must be equal to one of the allowed values" };
+            if (data41.role !== void 0) {
+              let data42 = data41.role;
+              if (!(data42 === "signature" || data42 === "review" || data42 === "provenance" || data42 === "deploy-approval" || data42 === "break-glass")) {
+                const err62 = { instancePath: instancePath + "/evidence/" + i2 + "/role", schemaPath: "#/properties/evidence/items/properties/role/enum", keyword: "enum", params: { allowedValues: schema24.properties.evidence.items.properties.role.enum }, message: "must be equal to one of the allowed values" };
                 if (vErrors === null) {
-                  vErrors = [err58];
+                  vErrors = [err62];
                 } else {
-                  vErrors.push(err58);
+                  vErrors.push(err62);
                 }
                 errors++;
               }
             }
-            if (data37.source !== void 0) {
-              if (!validate58(data37.source, { instancePath: instancePath + "/evidence/" + i2 + "/source", parentData: data37, parentDataProperty: "source", rootData, dynamicAnchors })) {
+            if (data41.source !== void 0) {
+              if (!validate58(data41.source, { instancePath: instancePath + "/evidence/" + i2 + "/source", parentData: data41, parentDataProperty: "source", rootData, dynamicAnchors })) {
                 vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
                 errors = vErrors.length;
               }
             }
-            if (data37.signer !== void 0) {
-              let data40 = data37.signer;
-              if (data40 && typeof data40 == "object" && !Array.isArray(data40)) {
-                if (data40.san === void 0) {
-                  const err59 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'" };
+            if (data41.signer !== void 0) {
+              let data44 = data41.signer;
+              if (data44 && typeof data44 == "object" && !Array.isArray(data44)) {
+                if (data44.san === void 0) {
+                  const err63 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'" };
                   if (vErrors === null) {
-                    vErrors = [err59];
+                    vErrors = [err63];
                   } else {
-                    vErrors.push(err59);
+                    vErrors.push(err63);
                   }
                   errors++;
                 }
-                if (data40.issuer === void 0) {
-                  const err60 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'" };
+                if (data44.issuer === void 0) {
+                  const err64 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'" };
                   if (vErrors === null) {
-                    vErrors = [err60];
+                    vErrors = [err64];
                   } else {
-                    vErrors.push(err60);
+                    vErrors.push(err64);
                   }
                   errors++;
                 }
-                for (const key5 in data40) {
+                for (const key5 in data44) {
                   if (!(key5 === "san" || key5 === "issuer")) {
-                    const err61 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" };
+                    const err65 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
-                      vErrors = [err61];
+                      vErrors = [err65];
                     } else {
-                      vErrors.push(err61);
+                      vErrors.push(err65);
                     }
                     errors++;
                   }
                 }
-                if (data40.san !== void 0) {
-                  if (typeof data40.san !== "string") {
-                    const err62 = { instancePath: instancePath + "/evidence/" + i2 + "/signer/san", schemaPath: "#/properties/evidence/items/properties/signer/properties/san/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (data44.san !== void 0) {
+                  if (typeof data44.san !== "string") {
+                    const err66 = { instancePath: instancePath + "/evidence/" + i2 + "/signer/san", schemaPath: "#/properties/evidence/items/properties/signer/properties/san/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
-                      vErrors = [err62];
+                      vErrors = [err66];
                     } else {
-                      vErrors.push(err62);
+                      vErrors.push(err66);
                     }
                     errors++;
                   }
                 }
-                if (data40.issuer !== void 0) {
-                  if (typeof data40.issuer !== "string") {
-                    const err63 = { instancePath: instancePath + "/evidence/" + i2 + "/signer/issuer", schemaPath: "#/properties/evidence/items/properties/signer/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (data44.issuer !== void 0) {
+                  if (typeof data44.issuer !== "string") {
+                    const err67 = { instancePath: instancePath + "/evidence/" + i2 + "/signer/issuer", schemaPath: "#/properties/evidence/items/properties/signer/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
-                      vErrors = [err63];
+                      vErrors = [err67];
                     } else {
-                      vErrors.push(err63);
+                      vErrors.push(err67);
                     }
                     errors++;
                   }
                 }
               } else {
-                const err64 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                const err68 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                 if (vErrors === null) {
-                  vErrors = [err64];
+                  vErrors = [err68];
                 } else {
-                  vErrors.push(err64);
+                  vErrors.push(err68);
                 }
                 errors++;
               }
             }
-            if (data37.signedAt !== void 0) {
-              let data43 = data37.signedAt;
-              if (Array.isArray(data43)) {
-                const len5 = data43.length;
+            if (data41.signedAt !== void 0) {
+              let data47 = data41.signedAt;
+              if (Array.isArray(data47)) {
+                const len5 = data47.length;
                 for (let i3 = 0; i3 < len5; i3++) {
-                  if (!validate55(data43[i3], { instancePath: instancePath + "/evidence/" + i2 + "/signedAt/" + i3, parentData: data43, parentDataProperty: i3, rootData, dynamicAnchors })) {
+                  if (!validate55(data47[i3], { instancePath: instancePath + "/evidence/" + i2 + "/signedAt/" + i3, parentData: data47, parentDataProperty: i3, rootData, dynamicAnchors })) {
                     vErrors = vErrors === null ? validate55.errors : vErrors.concat(validate55.errors);
                     errors = vErrors.length;
                   }
                 }
               } else {
-                const err65 = { instancePath: instancePath + "/evidence/" + i2 + "/signedAt", schemaPath: "#/properties/evidence/items/properties/signedAt/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                const err69 = { instancePath: instancePath + "/evidence/" + i2 + "/signedAt", schemaPath: "#/properties/evidence/items/properties/signedAt/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                 if (vErrors === null) {
-                  vErrors = [err65];
+                  vErrors = [err69];
                 } else {
-                  vErrors.push(err65);
+                  vErrors.push(err69);
                 }
                 errors++;
               }
             }
           } else {
-            const err66 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err70 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-              vErrors = [err66];
+              vErrors = [err70];
             } else {
-              vErrors.push(err66);
+              vErrors.push(err70);
             }
             errors++;
           }
         }
       } else {
-        const err67 = { instancePath: instancePath + "/evidence", schemaPath: "#/properties/evidence/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        const err71 = { instancePath: instancePath + "/evidence", schemaPath: "#/properties/evidence/type", keyword: "type", params: { type: "array" }, message: "must be array" };
         if (vErrors === null) {
-          vErrors = [err67];
+          vErrors = [err71];
         } else {
-          vErrors.push(err67);
+          vErrors.push(err71);
         }
         errors++;
       }
     }
     if (data.review !== void 0) {
-      let data45 = data.review;
-      if (data45 && typeof data45 == "object" && !Array.isArray(data45)) {
-        if (data45.verdict === void 0) {
-          const err68 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "verdict" }, message: "must have required property 'verdict'" };
+      let data49 = data.review;
+      if (data49 && typeof data49 == "object" && !Array.isArray(data49)) {
+        if (data49.verdict === void 0) {
+          const err72 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "verdict" }, message: "must have required property 'verdict'" };
           if (vErrors === null) {
-            vErrors = [err68];
+            vErrors = [err72];
           } else {
-            vErrors.push(err68);
+            vErrors.push(err72);
           }
           errors++;
         }
-        if (data45.checks === void 0) {
-          const err69 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "checks" }, message: "must have required property 'checks'" };
+        if (data49.checks === void 0) {
+          const err73 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "checks" }, message: "must have required property 'checks'" };
           if (vErrors === null) {
-            vErrors = [err69];
+            vErrors = [err73];
           } else {
-            vErrors.push(err69);
+            vErrors.push(err73);
           }
           errors++;
         }
-        if (data45.approvals === void 0) {
-          const err70 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "approvals" }, message: "must have required property 'approvals'" };
+        if (data49.approvals === void 0) {
+          const err74 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "approvals" }, message: "must have required property 'approvals'" };
           if (vErrors === null) {
-            vErrors = [err70];
+            vErrors = [err74];
           } else {
-            vErrors.push(err70);
+            vErrors.push(err74);
           }
           errors++;
         }
-        if (data45.independentApprovers === void 0) {
-          const err71 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "independentApprovers" }, message: "must have required property 'independentApprovers'" };
+        if (data49.independentApprovers === void 0) {
+          const err75 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "independentApprovers" }, message: "must have required property 'independentApprovers'" };
           if (vErrors === null) {
-            vErrors = [err71];
+            vErrors = [err75];
           } else {
-            vErrors.push(err71);
+            vErrors.push(err75);
           }
           errors++;
         }
-        for (const key6 in data45) {
+        for (const key6 in data49) {
           if (!(key6 === "verdict" || key6 === "checks" || key6 === "approvals" || key6 === "independentApprovers")) {
-            const err72 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
+            const err76 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
             if (vErrors === null) {
-              vErrors = [err72];
+              vErrors = [err76];
             } else {
-              vErrors.push(err72);
+              vErrors.push(err76);
             }
             errors++;
           }
         }
-        if (data45.verdict !== void 0) {
-          if (!validate53(data45.verdict, { instancePath: instancePath + "/review/verdict", parentData: data45, parentDataProperty: "verdict", rootData, dynamicAnchors })) {
+        if (data49.verdict !== void 0) {
+          if (!validate53(data49.verdict, { instancePath: instancePath + "/review/verdict", parentData: data49, parentDataProperty: "verdict", rootData, dynamicAnchors })) {
             vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
             errors = vErrors.length;
           }
         }
-        if (data45.checks !== void 0) {
-          let data47 = data45.checks;
-          if (Array.isArray(data47)) {
-            const len6 = data47.length;
+        if (data49.checks !== void 0) {
+          let data51 = data49.checks;
+          if (Array.isArray(data51)) {
+            const len6 = data51.length;
             for (let i4 = 0; i4 < len6; i4++) {
-              if (!validate73(data47[i4], { instancePath: instancePath + "/review/checks/" + i4, parentData: data47, parentDataProperty: i4, rootData, dynamicAnchors })) {
+              if (!validate73(data51[i4], { instancePath: instancePath + "/review/checks/" + i4, parentData: data51, parentDataProperty: i4, rootData, dynamicAnchors })) {
                 vErrors = vErrors === null ? validate73.errors : vErrors.concat(validate73.errors);
                 errors = vErrors.length;
               }
             }
           } else {
-            const err73 = { instancePath: instancePath + "/review/checks", schemaPath: "#/properties/review/properties/checks/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            const err77 = { instancePath: instancePath + "/review/checks", schemaPath: "#/properties/review/properties/checks/type", keyword: "type", params: { type: "array" }, message: "must be array" };
             if (vErrors === null) {
-              vErrors = [err73];
+              vErrors = [err77];
             } else {
-              vErrors.push(err73);
+              vErrors.push(err77);
             }
             errors++;
           }
         }
-        if (data45.approvals !== void 0) {
-          let data49 = data45.approvals;
-          if (Array.isArray(data49)) {
-            const len7 = data49.length;
+        if (data49.approvals !== void 0) {
+          let data53 = data49.approvals;
+          if (Array.isArray(data53)) {
+            const len7 = data53.length;
             for (let i5 = 0; i5 < len7; i5++) {
-              let data50 = data49[i5];
-              if (data50 && typeof data50 == "object" && !Array.isArray(data50)) {
-                if (data50.reviewId === void 0) {
-                  const err74 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "reviewId" }, message: "must have required property 'reviewId'" };
-                  if (vErrors === null) {
-                    vErrors = [err74];
-                  } else {
-                    vErrors.push(err74);
-                  }
-                  errors++;
-                }
-                if (data50.reviewer === void 0) {
-                  const err75 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "reviewer" }, message: "must have required property 'reviewer'" };
-                  if (vErrors === null) {
-                    vErrors = [err75];
-                  } else {
-                    vErrors.push(err75);
-                  }
-                  errors++;
-                }
-                if (data50.state === void 0) {
-                  const err76 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "state" }, message: "must have required property 'state'" };
-                  if (vErrors === null) {
-                    vErrors = [err76];
-                  } else {
-                    vErrors.push(err76);
-                  }
-                  errors++;
-                }
-                if (data50.commitId === void 0) {
-                  const err77 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "commitId" }, message: "must have required property 'commitId'" };
-                  if (vErrors === null) {
-                    vErrors = [err77];
-                  } else {
-                    vErrors.push(err77);
-                  }
-                  errors++;
-                }
-                if (data50.submittedAt === void 0) {
-                  const err78 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "submittedAt" }, message: "must have required property 'submittedAt'" };
+              let data54 = data53[i5];
+              if (data54 && typeof data54 == "object" && !Array.isArray(data54)) {
+                if (data54.reviewId === void 0) {
+                  const err78 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "reviewId" }, message: "must have required property 'reviewId'" };
                   if (vErrors === null) {
                     vErrors = [err78];
                   } else {
@@ -66147,8 +68790,8 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (data50.counted === void 0) {
-                  const err79 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "counted" }, message: "must have required property 'counted'" };
+                if (data54.reviewer === void 0) {
+                  const err79 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "reviewer" }, message: "must have required property 'reviewer'" };
                   if (vErrors === null) {
                     vErrors = [err79];
                   } else {
@@ -66156,8 +68799,8 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (data50.reason === void 0) {
-                  const err80 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "reason" }, message: "must have required property 'reason'" };
+                if (data54.state === void 0) {
+                  const err80 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "state" }, message: "must have required property 'state'" };
                   if (vErrors === null) {
                     vErrors = [err80];
                   } else {
@@ -66165,61 +68808,45 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                for (const key7 in data50) {
+                if (data54.commitId === void 0) {
+                  const err81 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "commitId" }, message: "must have required property 'commitId'" };
+                  if (vErrors === null) {
+                    vErrors = [err81];
+                  } else {
+                    vErrors.push(err81);
+                  }
+                  errors++;
+                }
+                if (data54.submittedAt === void 0) {
+                  const err82 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "submittedAt" }, message: "must have required property 'submittedAt'" };
+                  if (vErrors === null) {
+                    vErrors = [err82];
+                  } else {
+                    vErrors.push(err82);
+                  }
+                  errors++;
+                }
+                if (data54.counted === void 0) {
+                  const err83 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "counted" }, message: "must have required property 'counted'" };
+                  if (vErrors === null) {
+                    vErrors = [err83];
+                  } else {
+                    vErrors.push(err83);
+                  }
+                  errors++;
+                }
+                if (data54.reason === void 0) {
+                  const err84 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "reason" }, message: "must have required property 'reason'" };
+                  if (vErrors === null) {
+                    vErrors = [err84];
+                  } else {
+                    vErrors.push(err84);
+                  }
+                  errors++;
+                }
+                for (const key7 in data54) {
                   if (!(key7 === "reviewId" || key7 === "reviewer" || key7 === "state" || key7 === "commitId" || key7 === "submittedAt" || key7 === "counted" || key7 === "reason")) {
-                    const err81 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
-                    if (vErrors === null) {
-                      vErrors = [err81];
-                    } else {
-                      vErrors.push(err81);
-                    }
-                    errors++;
-                  }
-                }
-                if (data50.reviewId !== void 0) {
-                  let data51 = data50.reviewId;
-                  if (!(typeof data51 == "number" && (!(data51 % 1) && !isNaN(data51)) && isFinite(data51))) {
-                    const err82 = { instancePath: instancePath + "/review/approvals/" + i5 + "/reviewId", schemaPath: "#/properties/review/properties/approvals/items/properties/reviewId/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
-                    if (vErrors === null) {
-                      vErrors = [err82];
-                    } else {
-                      vErrors.push(err82);
-                    }
-                    errors++;
-                  }
-                }
-                if (data50.reviewer !== void 0) {
-                  if (!validate76(data50.reviewer, { instancePath: instancePath + "/review/approvals/" + i5 + "/reviewer", parentData: data50, parentDataProperty: "reviewer", rootData, dynamicAnchors })) {
-                    vErrors = vErrors === null ? validate76.errors : vErrors.concat(validate76.errors);
-                    errors = vErrors.length;
-                  }
-                }
-                if (data50.state !== void 0) {
-                  let data53 = data50.state;
-                  if (!(data53 === "APPROVED" || data53 === "CHANGES_REQUESTED" || data53 === "COMMENTED" || data53 === "DISMISSED" || data53 === "PENDING")) {
-                    const err83 = { instancePath: instancePath + "/review/approvals/" + i5 + "/state", schemaPath: "#/properties/review/properties/approvals/items/properties/state/enum", keyword: "enum", params: { allowedValues: schema24.properties.review.properties.approvals.items.properties.state.enum }, message: "must be equal to one of the allowed values" };
-                    if (vErrors === null) {
-                      vErrors = [err83];
-                    } else {
-                      vErrors.push(err83);
-                    }
-                    errors++;
-                  }
-                }
-                if (data50.commitId !== void 0) {
-                  if (typeof data50.commitId !== "string") {
-                    const err84 = { instancePath: instancePath + "/review/approvals/" + i5 + "/commitId", schemaPath: "#/properties/review/properties/approvals/items/properties/commitId/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                      vErrors = [err84];
-                    } else {
-                      vErrors.push(err84);
-                    }
-                    errors++;
-                  }
-                }
-                if (data50.submittedAt !== void 0) {
-                  if (typeof data50.submittedAt !== "string") {
-                    const err85 = { instancePath: instancePath + "/review/approvals/" + i5 + "/submittedAt", schemaPath: "#/properties/review/properties/approvals/items/properties/submittedAt/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    const err85 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
                       vErrors = [err85];
                     } else {
@@ -66228,9 +68855,10 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data50.counted !== void 0) {
-                  if (typeof data50.counted !== "boolean") {
-                    const err86 = { instancePath: instancePath + "/review/approvals/" + i5 + "/counted", schemaPath: "#/properties/review/properties/approvals/items/properties/counted/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                if (data54.reviewId !== void 0) {
+                  let data55 = data54.reviewId;
+                  if (!(typeof data55 == "number" && (!(data55 % 1) && !isNaN(data55)) && isFinite(data55))) {
+                    const err86 = { instancePath: instancePath + "/review/approvals/" + i5 + "/reviewId", schemaPath: "#/properties/review/properties/approvals/items/properties/reviewId/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
                     if (vErrors === null) {
                       vErrors = [err86];
                     } else {
@@ -66239,9 +68867,16 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data50.reason !== void 0) {
-                  if (typeof data50.reason !== "string") {
-                    const err87 = { instancePath: instancePath + "/review/approvals/" + i5 + "/reason", schemaPath: "#/properties/review/properties/approvals/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (data54.reviewer !== void 0) {
+                  if (!validate76(data54.reviewer, { instancePath: instancePath + "/review/approvals/" + i5 + "/reviewer", parentData: data54, parentDataProperty: "reviewer", rootData, dynamicAnchors })) {
+                    vErrors = vErrors === null ? validate76.errors : vErrors.concat(validate76.errors);
+                    errors = vErrors.length;
+                  }
+                }
+                if (data54.state !== void 0) {
+                  let data57 = data54.state;
+                  if (!(data57 === "APPROVED" || data57 === "CHANGES_REQUESTED" || data57 === "COMMENTED" || data57 === "DISMISSED" || data57 === "PENDING")) {
+                    const err87 = { instancePath: instancePath + "/review/approvals/" + i5 + "/state", schemaPath: "#/properties/review/properties/approvals/items/properties/state/enum", keyword: "enum", params: { allowedValues: schema24.properties.review.properties.approvals.items.properties.state.enum }, message: "must be equal to one of the allowed values" };
                     if (vErrors === null) {
                       vErrors = [err87];
                     } else {
@@ -66250,62 +68885,735 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
+                if (data54.commitId !== void 0) {
+                  if (typeof data54.commitId !== "string") {
+                    const err88 = { instancePath: instancePath + "/review/approvals/" + i5 + "/commitId", schemaPath: "#/properties/review/properties/approvals/items/properties/commitId/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err88];
+                    } else {
+                      vErrors.push(err88);
+                    }
+                    errors++;
+                  }
+                }
+                if (data54.submittedAt !== void 0) {
+                  if (typeof data54.submittedAt !== "string") {
+                    const err89 = { instancePath: instancePath + "/review/approvals/" + i5 + "/submittedAt", schemaPath: "#/properties/review/properties/approvals/items/properties/submittedAt/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err89];
+                    } else {
+                      vErrors.push(err89);
+                    }
+                    errors++;
+                  }
+                }
+                if (data54.counted !== void 0) {
+                  if (typeof data54.counted !== "boolean") {
+                    const err90 = { instancePath: instancePath + "/review/approvals/" + i5 + "/counted", schemaPath: "#/properties/review/properties/approvals/items/properties/counted/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                    if (vErrors === null) {
+                      vErrors = [err90];
+                    } else {
+                      vErrors.push(err90);
+                    }
+                    errors++;
+                  }
+                }
+                if (data54.reason !== void 0) {
+                  if (typeof data54.reason !== "string") {
+                    const err91 = { instancePath: instancePath + "/review/approvals/" + i5 + "/reason", schemaPath: "#/properties/review/properties/approvals/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err91];
+                    } else {
+                      vErrors.push(err91);
+                    }
+                    errors++;
+                  }
+                }
               } else {
-                const err88 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                const err92 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                 if (vErrors === null) {
-                  vErrors = [err88];
+                  vErrors = [err92];
                 } else {
-                  vErrors.push(err88);
+                  vErrors.push(err92);
                 }
                 errors++;
               }
             }
           } else {
-            const err89 = { instancePath: instancePath + "/review/approvals", schemaPath: "#/properties/review/properties/approvals/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            const err93 = { instancePath: instancePath + "/review/approvals", schemaPath: "#/properties/review/properties/approvals/type", keyword: "type", params: { type: "array" }, message: "must be array" };
             if (vErrors === null) {
-              vErrors = [err89];
+              vErrors = [err93];
             } else {
-              vErrors.push(err89);
+              vErrors.push(err93);
             }
             errors++;
           }
         }
-        if (data45.independentApprovers !== void 0) {
-          let data58 = data45.independentApprovers;
-          if (Array.isArray(data58)) {
-            const len8 = data58.length;
+        if (data49.independentApprovers !== void 0) {
+          let data62 = data49.independentApprovers;
+          if (Array.isArray(data62)) {
+            const len8 = data62.length;
             for (let i6 = 0; i6 < len8; i6++) {
-              if (!validate76(data58[i6], { instancePath: instancePath + "/review/independentApprovers/" + i6, parentData: data58, parentDataProperty: i6, rootData, dynamicAnchors })) {
+              if (!validate76(data62[i6], { instancePath: instancePath + "/review/independentApprovers/" + i6, parentData: data62, parentDataProperty: i6, rootData, dynamicAnchors })) {
                 vErrors = vErrors === null ? validate76.errors : vErrors.concat(validate76.errors);
                 errors = vErrors.length;
               }
             }
           } else {
-            const err90 = { instancePath: instancePath + "/review/independentApprovers", schemaPath: "#/properties/review/properties/independentApprovers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            const err94 = { instancePath: instancePath + "/review/independentApprovers", schemaPath: "#/properties/review/properties/independentApprovers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
             if (vErrors === null) {
-              vErrors = [err90];
+              vErrors = [err94];
             } else {
-              vErrors.push(err90);
+              vErrors.push(err94);
             }
             errors++;
           }
         }
       } else {
-        const err91 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        const err95 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object" };
         if (vErrors === null) {
-          vErrors = [err91];
+          vErrors = [err95];
         } else {
-          vErrors.push(err91);
+          vErrors.push(err95);
+        }
+        errors++;
+      }
+    }
+    if (data.breakGlass !== void 0) {
+      let data64 = data.breakGlass;
+      if (data64 && typeof data64 == "object" && !Array.isArray(data64)) {
+        if (data64.source === void 0) {
+          const err96 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
+          if (vErrors === null) {
+            vErrors = [err96];
+          } else {
+            vErrors.push(err96);
+          }
+          errors++;
+        }
+        if (data64.id === void 0) {
+          const err97 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "id" }, message: "must have required property 'id'" };
+          if (vErrors === null) {
+            vErrors = [err97];
+          } else {
+            vErrors.push(err97);
+          }
+          errors++;
+        }
+        if (data64.reason === void 0) {
+          const err98 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "reason" }, message: "must have required property 'reason'" };
+          if (vErrors === null) {
+            vErrors = [err98];
+          } else {
+            vErrors.push(err98);
+          }
+          errors++;
+        }
+        if (data64.incident === void 0) {
+          const err99 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "incident" }, message: "must have required property 'incident'" };
+          if (vErrors === null) {
+            vErrors = [err99];
+          } else {
+            vErrors.push(err99);
+          }
+          errors++;
+        }
+        if (data64.environment === void 0) {
+          const err100 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "environment" }, message: "must have required property 'environment'" };
+          if (vErrors === null) {
+            vErrors = [err100];
+          } else {
+            vErrors.push(err100);
+          }
+          errors++;
+        }
+        if (data64.requester === void 0) {
+          const err101 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "requester" }, message: "must have required property 'requester'" };
+          if (vErrors === null) {
+            vErrors = [err101];
+          } else {
+            vErrors.push(err101);
+          }
+          errors++;
+        }
+        if (data64.approvers === void 0) {
+          const err102 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "approvers" }, message: "must have required property 'approvers'" };
+          if (vErrors === null) {
+            vErrors = [err102];
+          } else {
+            vErrors.push(err102);
+          }
+          errors++;
+        }
+        if (data64.notBefore === void 0) {
+          const err103 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "notBefore" }, message: "must have required property 'notBefore'" };
+          if (vErrors === null) {
+            vErrors = [err103];
+          } else {
+            vErrors.push(err103);
+          }
+          errors++;
+        }
+        if (data64.expires === void 0) {
+          const err104 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "expires" }, message: "must have required property 'expires'" };
+          if (vErrors === null) {
+            vErrors = [err104];
+          } else {
+            vErrors.push(err104);
+          }
+          errors++;
+        }
+        if (data64.waives === void 0) {
+          const err105 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "waives" }, message: "must have required property 'waives'" };
+          if (vErrors === null) {
+            vErrors = [err105];
+          } else {
+            vErrors.push(err105);
+          }
+          errors++;
+        }
+        for (const key8 in data64) {
+          if (!func22.call(schema24.properties.breakGlass.properties, key8)) {
+            const err106 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err106];
+            } else {
+              vErrors.push(err106);
+            }
+            errors++;
+          }
+        }
+        if (data64.source !== void 0) {
+          if (!validate58(data64.source, { instancePath: instancePath + "/breakGlass/source", parentData: data64, parentDataProperty: "source", rootData, dynamicAnchors })) {
+            vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+            errors = vErrors.length;
+          }
+        }
+        if (data64.id !== void 0) {
+          if (!validate60(data64.id, { instancePath: instancePath + "/breakGlass/id", parentData: data64, parentDataProperty: "id", rootData, dynamicAnchors })) {
+            vErrors = vErrors === null ? validate60.errors : vErrors.concat(validate60.errors);
+            errors = vErrors.length;
+          }
+        }
+        if (data64.reason !== void 0) {
+          if (typeof data64.reason !== "string") {
+            const err107 = { instancePath: instancePath + "/breakGlass/reason", schemaPath: "#/properties/breakGlass/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err107];
+            } else {
+              vErrors.push(err107);
+            }
+            errors++;
+          }
+        }
+        if (data64.incident !== void 0) {
+          if (typeof data64.incident !== "string") {
+            const err108 = { instancePath: instancePath + "/breakGlass/incident", schemaPath: "#/properties/breakGlass/properties/incident/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err108];
+            } else {
+              vErrors.push(err108);
+            }
+            errors++;
+          }
+        }
+        if (data64.environment !== void 0) {
+          if (typeof data64.environment !== "string") {
+            const err109 = { instancePath: instancePath + "/breakGlass/environment", schemaPath: "#/properties/breakGlass/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err109];
+            } else {
+              vErrors.push(err109);
+            }
+            errors++;
+          }
+        }
+        if (data64.requester !== void 0) {
+          let data70 = data64.requester;
+          if (data70 && typeof data70 == "object" && !Array.isArray(data70)) {
+            if (data70.login === void 0) {
+              const err110 = { instancePath: instancePath + "/breakGlass/requester", schemaPath: "#/properties/breakGlass/properties/requester/required", keyword: "required", params: { missingProperty: "login" }, message: "must have required property 'login'" };
+              if (vErrors === null) {
+                vErrors = [err110];
+              } else {
+                vErrors.push(err110);
+              }
+              errors++;
+            }
+            if (data70.id === void 0) {
+              const err111 = { instancePath: instancePath + "/breakGlass/requester", schemaPath: "#/properties/breakGlass/properties/requester/required", keyword: "required", params: { missingProperty: "id" }, message: "must have required property 'id'" };
+              if (vErrors === null) {
+                vErrors = [err111];
+              } else {
+                vErrors.push(err111);
+              }
+              errors++;
+            }
+            for (const key9 in data70) {
+              if (!(key9 === "login" || key9 === "id")) {
+                const err112 = { instancePath: instancePath + "/breakGlass/requester", schemaPath: "#/properties/breakGlass/properties/requester/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" };
+                if (vErrors === null) {
+                  vErrors = [err112];
+                } else {
+                  vErrors.push(err112);
+                }
+                errors++;
+              }
+            }
+            if (data70.login !== void 0) {
+              if (typeof data70.login !== "string") {
+                const err113 = { instancePath: instancePath + "/breakGlass/requester/login", schemaPath: "#/properties/breakGlass/properties/requester/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err113];
+                } else {
+                  vErrors.push(err113);
+                }
+                errors++;
+              }
+            }
+            if (data70.id !== void 0) {
+              let data72 = data70.id;
+              if (!(typeof data72 == "number" && (!(data72 % 1) && !isNaN(data72)) && isFinite(data72))) {
+                const err114 = { instancePath: instancePath + "/breakGlass/requester/id", schemaPath: "#/properties/breakGlass/properties/requester/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                if (vErrors === null) {
+                  vErrors = [err114];
+                } else {
+                  vErrors.push(err114);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err115 = { instancePath: instancePath + "/breakGlass/requester", schemaPath: "#/properties/breakGlass/properties/requester/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err115];
+            } else {
+              vErrors.push(err115);
+            }
+            errors++;
+          }
+        }
+        if (data64.approvers !== void 0) {
+          let data73 = data64.approvers;
+          if (Array.isArray(data73)) {
+            const len9 = data73.length;
+            for (let i7 = 0; i7 < len9; i7++) {
+              let data74 = data73[i7];
+              if (data74 && typeof data74 == "object" && !Array.isArray(data74)) {
+                if (data74.login === void 0) {
+                  const err116 = { instancePath: instancePath + "/breakGlass/approvers/" + i7, schemaPath: "#/properties/breakGlass/properties/approvers/items/required", keyword: "required", params: { missingProperty: "login" }, message: "must have required property 'login'" };
+                  if (vErrors === null) {
+                    vErrors = [err116];
+                  } else {
+                    vErrors.push(err116);
+                  }
+                  errors++;
+                }
+                if (data74.id === void 0) {
+                  const err117 = { instancePath: instancePath + "/breakGlass/approvers/" + i7, schemaPath: "#/properties/breakGlass/properties/approvers/items/required", keyword: "required", params: { missingProperty: "id" }, message: "must have required property 'id'" };
+                  if (vErrors === null) {
+                    vErrors = [err117];
+                  } else {
+                    vErrors.push(err117);
+                  }
+                  errors++;
+                }
+                for (const key10 in data74) {
+                  if (!(key10 === "login" || key10 === "id")) {
+                    const err118 = { instancePath: instancePath + "/breakGlass/approvers/" + i7, schemaPath: "#/properties/breakGlass/properties/approvers/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties" };
+                    if (vErrors === null) {
+                      vErrors = [err118];
+                    } else {
+                      vErrors.push(err118);
+                    }
+                    errors++;
+                  }
+                }
+                if (data74.login !== void 0) {
+                  if (typeof data74.login !== "string") {
+                    const err119 = { instancePath: instancePath + "/breakGlass/approvers/" + i7 + "/login", schemaPath: "#/properties/breakGlass/properties/approvers/items/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err119];
+                    } else {
+                      vErrors.push(err119);
+                    }
+                    errors++;
+                  }
+                }
+                if (data74.id !== void 0) {
+                  let data76 = data74.id;
+                  if (!(typeof data76 == "number" && (!(data76 % 1) && !isNaN(data76)) && isFinite(data76))) {
+                    const err120 = { instancePath: instancePath + "/breakGlass/approvers/" + i7 + "/id", schemaPath: "#/properties/breakGlass/properties/approvers/items/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                    if (vErrors === null) {
+                      vErrors = [err120];
+                    } else {
+                      vErrors.push(err120);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err121 = { instancePath: instancePath + "/breakGlass/approvers/" + i7, schemaPath: "#/properties/breakGlass/properties/approvers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                if (vErrors === null) {
+                  vErrors = [err121];
+                } else {
+                  vErrors.push(err121);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err122 = { instancePath: instancePath + "/breakGlass/approvers", schemaPath: "#/properties/breakGlass/properties/approvers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err122];
+            } else {
+              vErrors.push(err122);
+            }
+            errors++;
+          }
+        }
+        if (data64.notBefore !== void 0) {
+          if (typeof data64.notBefore !== "string") {
+            const err123 = { instancePath: instancePath + "/breakGlass/notBefore", schemaPath: "#/properties/breakGlass/properties/notBefore/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err123];
+            } else {
+              vErrors.push(err123);
+            }
+            errors++;
+          }
+        }
+        if (data64.expires !== void 0) {
+          if (typeof data64.expires !== "string") {
+            const err124 = { instancePath: instancePath + "/breakGlass/expires", schemaPath: "#/properties/breakGlass/properties/expires/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err124];
+            } else {
+              vErrors.push(err124);
+            }
+            errors++;
+          }
+        }
+        if (data64.waives !== void 0) {
+          let data79 = data64.waives;
+          if (Array.isArray(data79)) {
+            const len10 = data79.length;
+            for (let i8 = 0; i8 < len10; i8++) {
+              if (typeof data79[i8] !== "string") {
+                const err125 = { instancePath: instancePath + "/breakGlass/waives/" + i8, schemaPath: "#/properties/breakGlass/properties/waives/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err125];
+                } else {
+                  vErrors.push(err125);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err126 = { instancePath: instancePath + "/breakGlass/waives", schemaPath: "#/properties/breakGlass/properties/waives/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err126];
+            } else {
+              vErrors.push(err126);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err127 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err127];
+        } else {
+          vErrors.push(err127);
+        }
+        errors++;
+      }
+    }
+    if (data.deployApproval !== void 0) {
+      let data81 = data.deployApproval;
+      if (data81 && typeof data81 == "object" && !Array.isArray(data81)) {
+        if (data81.source === void 0) {
+          const err128 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
+          if (vErrors === null) {
+            vErrors = [err128];
+          } else {
+            vErrors.push(err128);
+          }
+          errors++;
+        }
+        if (data81.environment === void 0) {
+          const err129 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/required", keyword: "required", params: { missingProperty: "environment" }, message: "must have required property 'environment'" };
+          if (vErrors === null) {
+            vErrors = [err129];
+          } else {
+            vErrors.push(err129);
+          }
+          errors++;
+        }
+        if (data81.approvers === void 0) {
+          const err130 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/required", keyword: "required", params: { missingProperty: "approvers" }, message: "must have required property 'approvers'" };
+          if (vErrors === null) {
+            vErrors = [err130];
+          } else {
+            vErrors.push(err130);
+          }
+          errors++;
+        }
+        for (const key11 in data81) {
+          if (!(key11 === "source" || key11 === "environment" || key11 === "approvers")) {
+            const err131 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key11 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err131];
+            } else {
+              vErrors.push(err131);
+            }
+            errors++;
+          }
+        }
+        if (data81.source !== void 0) {
+          let data82 = data81.source;
+          if (typeof data82 === "string") {
+            if (func14(data82) < 1) {
+              const err132 = { instancePath: instancePath + "/deployApproval/source", schemaPath: "#/properties/deployApproval/properties/source/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+              if (vErrors === null) {
+                vErrors = [err132];
+              } else {
+                vErrors.push(err132);
+              }
+              errors++;
+            }
+          } else {
+            const err133 = { instancePath: instancePath + "/deployApproval/source", schemaPath: "#/properties/deployApproval/properties/source/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err133];
+            } else {
+              vErrors.push(err133);
+            }
+            errors++;
+          }
+        }
+        if (data81.environment !== void 0) {
+          if (typeof data81.environment !== "string") {
+            const err134 = { instancePath: instancePath + "/deployApproval/environment", schemaPath: "#/properties/deployApproval/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err134];
+            } else {
+              vErrors.push(err134);
+            }
+            errors++;
+          }
+        }
+        if (data81.approvers !== void 0) {
+          let data84 = data81.approvers;
+          if (Array.isArray(data84)) {
+            const len11 = data84.length;
+            for (let i9 = 0; i9 < len11; i9++) {
+              if (typeof data84[i9] !== "string") {
+                const err135 = { instancePath: instancePath + "/deployApproval/approvers/" + i9, schemaPath: "#/properties/deployApproval/properties/approvers/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err135];
+                } else {
+                  vErrors.push(err135);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err136 = { instancePath: instancePath + "/deployApproval/approvers", schemaPath: "#/properties/deployApproval/properties/approvers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err136];
+            } else {
+              vErrors.push(err136);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err137 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err137];
+        } else {
+          vErrors.push(err137);
+        }
+        errors++;
+      }
+    }
+    if (data.decisions !== void 0) {
+      let data86 = data.decisions;
+      if (Array.isArray(data86)) {
+        const len12 = data86.length;
+        for (let i10 = 0; i10 < len12; i10++) {
+          let data87 = data86[i10];
+          if (data87 && typeof data87 == "object" && !Array.isArray(data87)) {
+            if (data87.source === void 0) {
+              const err138 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
+              if (vErrors === null) {
+                vErrors = [err138];
+              } else {
+                vErrors.push(err138);
+              }
+              errors++;
+            }
+            if (data87.result === void 0) {
+              const err139 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "result" }, message: "must have required property 'result'" };
+              if (vErrors === null) {
+                vErrors = [err139];
+              } else {
+                vErrors.push(err139);
+              }
+              errors++;
+            }
+            if (data87.timeVerified === void 0) {
+              const err140 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "timeVerified" }, message: "must have required property 'timeVerified'" };
+              if (vErrors === null) {
+                vErrors = [err140];
+              } else {
+                vErrors.push(err140);
+              }
+              errors++;
+            }
+            if (data87.signer === void 0) {
+              const err141 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "signer" }, message: "must have required property 'signer'" };
+              if (vErrors === null) {
+                vErrors = [err141];
+              } else {
+                vErrors.push(err141);
+              }
+              errors++;
+            }
+            if (data87.breakGlass === void 0) {
+              const err142 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "breakGlass" }, message: "must have required property 'breakGlass'" };
+              if (vErrors === null) {
+                vErrors = [err142];
+              } else {
+                vErrors.push(err142);
+              }
+              errors++;
+            }
+            for (const key12 in data87) {
+              if (!(key12 === "source" || key12 === "result" || key12 === "timeVerified" || key12 === "environment" || key12 === "signer" || key12 === "breakGlass" || key12 === "failedChecks")) {
+                const err143 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key12 }, message: "must NOT have additional properties" };
+                if (vErrors === null) {
+                  vErrors = [err143];
+                } else {
+                  vErrors.push(err143);
+                }
+                errors++;
+              }
+            }
+            if (data87.source !== void 0) {
+              if (!validate58(data87.source, { instancePath: instancePath + "/decisions/" + i10 + "/source", parentData: data87, parentDataProperty: "source", rootData, dynamicAnchors })) {
+                vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+                errors = vErrors.length;
+              }
+            }
+            if (data87.result !== void 0) {
+              let data89 = data87.result;
+              if (!(data89 === "PASSED" || data89 === "FAILED")) {
+                const err144 = { instancePath: instancePath + "/decisions/" + i10 + "/result", schemaPath: "#/properties/decisions/items/properties/result/enum", keyword: "enum", params: { allowedValues: schema24.properties.decisions.items.properties.result.enum }, message: "must be equal to one of the allowed values" };
+                if (vErrors === null) {
+                  vErrors = [err144];
+                } else {
+                  vErrors.push(err144);
+                }
+                errors++;
+              }
+            }
+            if (data87.timeVerified !== void 0) {
+              if (typeof data87.timeVerified !== "string") {
+                const err145 = { instancePath: instancePath + "/decisions/" + i10 + "/timeVerified", schemaPath: "#/properties/decisions/items/properties/timeVerified/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err145];
+                } else {
+                  vErrors.push(err145);
+                }
+                errors++;
+              }
+            }
+            if (data87.environment !== void 0) {
+              if (typeof data87.environment !== "string") {
+                const err146 = { instancePath: instancePath + "/decisions/" + i10 + "/environment", schemaPath: "#/properties/decisions/items/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err146];
+                } else {
+                  vErrors.push(err146);
+                }
+                errors++;
+              }
+            }
+            if (data87.signer !== void 0) {
+              if (typeof data87.signer !== "string") {
+                const err147 = { instancePath: instancePath + "/decisions/" + i10 + "/signer", schemaPath: "#/properties/decisions/items/properties/signer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err147];
+                } else {
+                  vErrors.push(err147);
+                }
+                errors++;
+              }
+            }
+            if (data87.breakGlass !== void 0) {
+              if (typeof data87.breakGlass !== "boolean") {
+                const err148 = { instancePath: instancePath + "/decisions/" + i10 + "/breakGlass", schemaPath: "#/properties/decisions/items/properties/breakGlass/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                if (vErrors === null) {
+                  vErrors = [err148];
+                } else {
+                  vErrors.push(err148);
+                }
+                errors++;
+              }
+            }
+            if (data87.failedChecks !== void 0) {
+              let data94 = data87.failedChecks;
+              if (Array.isArray(data94)) {
+                const len13 = data94.length;
+                for (let i11 = 0; i11 < len13; i11++) {
+                  if (typeof data94[i11] !== "string") {
+                    const err149 = { instancePath: instancePath + "/decisions/" + i10 + "/failedChecks/" + i11, schemaPath: "#/properties/decisions/items/properties/failedChecks/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err149];
+                    } else {
+                      vErrors.push(err149);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err150 = { instancePath: instancePath + "/decisions/" + i10 + "/failedChecks", schemaPath: "#/properties/decisions/items/properties/failedChecks/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                if (vErrors === null) {
+                  vErrors = [err150];
+                } else {
+                  vErrors.push(err150);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err151 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err151];
+            } else {
+              vErrors.push(err151);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err152 = { instancePath: instancePath + "/decisions", schemaPath: "#/properties/decisions/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err152];
+        } else {
+          vErrors.push(err152);
         }
         errors++;
       }
     }
   } else {
-    const err92 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    const err153 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
     if (vErrors === null) {
-      vErrors = [err92];
+      vErrors = [err153];
     } else {
-      vErrors.push(err92);
+      vErrors.push(err153);
     }
     errors++;
   }
@@ -66313,7 +69621,7 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 validate64.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
-var pattern82 = new RegExp("^[A-Z][A-Z0-9_]*$", "u");
+var pattern8 = new RegExp("^[A-Z][A-Z0-9_]*$", "u");
 function validate52(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   ;
   let vErrors = null;
@@ -66602,7 +69910,7 @@ function validate52(data, { instancePath = "", parentData, parentDataProperty, r
             if (data13.code !== void 0) {
               let data15 = data13.code;
               if (typeof data15 === "string") {
-                if (!pattern82.test(data15)) {
+                if (!pattern8.test(data15)) {
                   const err21 = { instancePath: instancePath + "/rejected/" + i1 + "/code", schemaPath: "#/properties/rejected/items/properties/code/pattern", keyword: "pattern", params: { pattern: "^[A-Z][A-Z0-9_]*$" }, message: 'must match pattern "^[A-Z][A-Z0-9_]*$"' };
                   if (vErrors === null) {
                     vErrors = [err21];
@@ -66665,17 +69973,17 @@ function validate52(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 validate52.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
-function ucs2length2(text) {
+function ucs2length4(text) {
   return Array.from(text).length;
 }
 
 // packages/core/src/validators/review-predicate.validate.js
-var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } };
-var func13 = ucs2length3;
-var pattern43 = new RegExp("^https?://[^\\s]+$", "u");
-var pattern62 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
+var schema314 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } };
+var func15 = ucs2length5;
+var pattern45 = new RegExp("^https?://[^\\s]+$", "u");
+var pattern64 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
 var pattern72 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
-var pattern92 = new RegExp("^[0-9a-f]{40}([0-9a-f]{24})?$", "u");
+var pattern9 = new RegExp("^[0-9a-f]{40}([0-9a-f]{24})?$", "u");
 function validate21(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
@@ -66699,7 +70007,7 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
           const _errs2 = errors;
           if (errors === _errs2) {
             if (typeof data0 === "string") {
-              if (func13(data0) < 1) {
+              if (func15(data0) < 1) {
                 validate21.errors = [{ instancePath: instancePath + "/login", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                 return false;
               }
@@ -66739,7 +70047,7 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
               const _errs7 = errors;
               if (errors === _errs7) {
                 if (typeof data2 === "string") {
-                  if (func13(data2) < 1) {
+                  if (func15(data2) < 1) {
                     validate21.errors = [{ instancePath: instancePath + "/type", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                     return false;
                   }
@@ -66848,7 +70156,7 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
           const _errs2 = errors;
           if (errors === _errs2) {
             if (typeof data0 === "string") {
-              if (!pattern92.test(data0)) {
+              if (!pattern9.test(data0)) {
                 validate26.errors = [{ instancePath: instancePath + "/sha", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                 return false;
               }
@@ -66950,7 +70258,7 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
                   const _errs15 = errors;
                   if (errors === _errs15) {
                     if (typeof data7 === "string") {
-                      if (!pattern62.test(data7)) {
+                      if (!pattern64.test(data7)) {
                         validate26.errors = [{ instancePath: instancePath + "/committedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                         return false;
                       }
@@ -67064,7 +70372,7 @@ function validate32(data, { instancePath = "", parentData, parentDataProperty, r
                   const _errs8 = errors;
                   if (errors === _errs8) {
                     if (typeof data4 === "string") {
-                      if (!pattern62.test(data4)) {
+                      if (!pattern64.test(data4)) {
                         validate32.errors = [{ instancePath: instancePath + "/submittedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                         return false;
                       }
@@ -67127,7 +70435,7 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
             const _errs4 = errors;
             if (errors === _errs4) {
               if (typeof data1 === "string") {
-                if (func13(data1) < 1) {
+                if (func15(data1) < 1) {
                   validate38.errors = [{ instancePath: instancePath + "/ref", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                   return false;
                 }
@@ -67146,7 +70454,7 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
               const _errs6 = errors;
               if (errors === _errs6) {
                 if (typeof data2 === "string") {
-                  if (!pattern92.test(data2)) {
+                  if (!pattern9.test(data2)) {
                     validate38.errors = [{ instancePath: instancePath + "/before", schemaPath: "#/properties/before/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                     return false;
                   }
@@ -67165,7 +70473,7 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
                 const _errs8 = errors;
                 if (errors === _errs8) {
                   if (typeof data3 === "string") {
-                    if (!pattern92.test(data3)) {
+                    if (!pattern9.test(data3)) {
                       validate38.errors = [{ instancePath: instancePath + "/after", schemaPath: "#/properties/after/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                       return false;
                     }
@@ -67185,7 +70493,7 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
                   const _errs11 = errors;
                   if (errors === _errs11) {
                     if (typeof data4 === "string") {
-                      if (!pattern62.test(data4)) {
+                      if (!pattern64.test(data4)) {
                         validate38.errors = [{ instancePath: instancePath + "/timestamp", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                         return false;
                       }
@@ -67291,11 +70599,11 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 validate38.evaluated = { "props": { "id": true, "ref": true, "before": true, "after": true, "timestamp": true, "activityType": true, "actor": true }, "dynamicProps": false, "dynamicItems": false };
-function validate202(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+function validate204(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   ;
   let vErrors = null;
   let errors = 0;
-  const evaluated0 = validate202.evaluated;
+  const evaluated0 = validate204.evaluated;
   if (evaluated0.dynamicProps) {
     evaluated0.props = void 0;
   }
@@ -67306,7 +70614,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
     if (data && typeof data == "object" && !Array.isArray(data)) {
       let missing0;
       if (data.reviewers === void 0 && (missing0 = "reviewers") || data.reviewLink === void 0 && (missing0 = "reviewLink") || data.reviewTime === void 0 && (missing0 = "reviewTime") || data.repository === void 0 && (missing0 = "repository") || data.commit === void 0 && (missing0 = "commit") || data.pullRequest === void 0 && (missing0 = "pullRequest") || data.mergeMethod === void 0 && (missing0 = "mergeMethod") || data.mergedHead === void 0 && (missing0 = "mergedHead") || data.mergeCommit === void 0 && (missing0 = "mergeCommit") || data.author === void 0 && (missing0 = "author") || data.contributors === void 0 && (missing0 = "contributors") || data.commits === void 0 && (missing0 = "commits") || data.reviews === void 0 && (missing0 = "reviews") || data.lastPush === void 0 && (missing0 = "lastPush") || data.permissions === void 0 && (missing0 = "permissions") || data.gaps === void 0 && (missing0 = "gaps") || data.rules === void 0 && (missing0 = "rules") || data.checks === void 0 && (missing0 = "checks") || data.verdict === void 0 && (missing0 = "verdict")) {
-        validate202.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
+        validate204.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
         return false;
       } else {
         if (data.reviewers !== void 0) {
@@ -67323,7 +70631,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   if (data1 && typeof data1 == "object" && !Array.isArray(data1)) {
                     let missing1;
                     if (data1.name === void 0 && (missing1 = "name") || data1.uri === void 0 && (missing1 = "uri")) {
-                      validate202.errors = [{ instancePath: instancePath + "/reviewers/" + i0, schemaPath: "#/properties/reviewers/items/required", keyword: "required", params: { missingProperty: missing1 }, message: "must have required property '" + missing1 + "'" }];
+                      validate204.errors = [{ instancePath: instancePath + "/reviewers/" + i0, schemaPath: "#/properties/reviewers/items/required", keyword: "required", params: { missingProperty: missing1 }, message: "must have required property '" + missing1 + "'" }];
                       return false;
                     } else {
                       if (data1.name !== void 0) {
@@ -67332,12 +70640,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                         const _errs6 = errors;
                         if (errors === _errs6) {
                           if (typeof data2 === "string") {
-                            if (func13(data2) < 1) {
-                              validate202.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/name", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                            if (func15(data2) < 1) {
+                              validate204.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/name", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                               return false;
                             }
                           } else {
-                            validate202.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/name", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                            validate204.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/name", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                             return false;
                           }
                         }
@@ -67352,12 +70660,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                           const _errs9 = errors;
                           if (errors === _errs9) {
                             if (typeof data3 === "string") {
-                              if (!pattern43.test(data3)) {
-                                validate202.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/uri", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
+                              if (!pattern45.test(data3)) {
+                                validate204.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/uri", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
                                 return false;
                               }
                             } else {
-                              validate202.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/uri", schemaPath: "#/$defs/url/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                              validate204.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/uri", schemaPath: "#/$defs/url/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                               return false;
                             }
                           }
@@ -67368,7 +70676,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                       }
                     }
                   } else {
-                    validate202.errors = [{ instancePath: instancePath + "/reviewers/" + i0, schemaPath: "#/properties/reviewers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                    validate204.errors = [{ instancePath: instancePath + "/reviewers/" + i0, schemaPath: "#/properties/reviewers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                     return false;
                   }
                 }
@@ -67378,7 +70686,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                 }
               }
             } else {
-              validate202.errors = [{ instancePath: instancePath + "/reviewers", schemaPath: "#/properties/reviewers/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+              validate204.errors = [{ instancePath: instancePath + "/reviewers", schemaPath: "#/properties/reviewers/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
               return false;
             }
           }
@@ -67393,12 +70701,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
             const _errs12 = errors;
             if (errors === _errs12) {
               if (typeof data4 === "string") {
-                if (!pattern43.test(data4)) {
-                  validate202.errors = [{ instancePath: instancePath + "/reviewLink", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
+                if (!pattern45.test(data4)) {
+                  validate204.errors = [{ instancePath: instancePath + "/reviewLink", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
                   return false;
                 }
               } else {
-                validate202.errors = [{ instancePath: instancePath + "/reviewLink", schemaPath: "#/$defs/url/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                validate204.errors = [{ instancePath: instancePath + "/reviewLink", schemaPath: "#/$defs/url/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                 return false;
               }
             }
@@ -67413,12 +70721,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               const _errs15 = errors;
               if (errors === _errs15) {
                 if (typeof data5 === "string") {
-                  if (!pattern62.test(data5)) {
-                    validate202.errors = [{ instancePath: instancePath + "/reviewTime", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                  if (!pattern64.test(data5)) {
+                    validate204.errors = [{ instancePath: instancePath + "/reviewTime", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                     return false;
                   }
                 } else {
-                  validate202.errors = [{ instancePath: instancePath + "/reviewTime", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                  validate204.errors = [{ instancePath: instancePath + "/reviewTime", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                   return false;
                 }
               }
@@ -67434,7 +70742,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   if (data6 && typeof data6 == "object" && !Array.isArray(data6)) {
                     let missing2;
                     if (data6.name === void 0 && (missing2 = "name") || data6.uri === void 0 && (missing2 = "uri")) {
-                      validate202.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/properties/repository/required", keyword: "required", params: { missingProperty: missing2 }, message: "must have required property '" + missing2 + "'" }];
+                      validate204.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/properties/repository/required", keyword: "required", params: { missingProperty: missing2 }, message: "must have required property '" + missing2 + "'" }];
                       return false;
                     } else {
                       if (data6.name !== void 0) {
@@ -67443,11 +70751,11 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                         if (errors === _errs19) {
                           if (typeof data7 === "string") {
                             if (!pattern72.test(data7)) {
-                              validate202.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/properties/repository/properties/name/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: 'must match pattern "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"' }];
+                              validate204.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/properties/repository/properties/name/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: 'must match pattern "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"' }];
                               return false;
                             }
                           } else {
-                            validate202.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/properties/repository/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                            validate204.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/properties/repository/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                             return false;
                           }
                         }
@@ -67462,12 +70770,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                           const _errs22 = errors;
                           if (errors === _errs22) {
                             if (typeof data8 === "string") {
-                              if (!pattern43.test(data8)) {
-                                validate202.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
+                              if (!pattern45.test(data8)) {
+                                validate204.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
                                 return false;
                               }
                             } else {
-                              validate202.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/url/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                              validate204.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/url/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                               return false;
                             }
                           }
@@ -67478,7 +70786,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                       }
                     }
                   } else {
-                    validate202.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/properties/repository/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                    validate204.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/properties/repository/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                     return false;
                   }
                 }
@@ -67493,12 +70801,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   const _errs25 = errors;
                   if (errors === _errs25) {
                     if (typeof data9 === "string") {
-                      if (!pattern92.test(data9)) {
-                        validate202.errors = [{ instancePath: instancePath + "/commit", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
+                      if (!pattern9.test(data9)) {
+                        validate204.errors = [{ instancePath: instancePath + "/commit", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                         return false;
                       }
                     } else {
-                      validate202.errors = [{ instancePath: instancePath + "/commit", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                      validate204.errors = [{ instancePath: instancePath + "/commit", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                       return false;
                     }
                   }
@@ -67514,20 +70822,20 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                       if (data10 && typeof data10 == "object" && !Array.isArray(data10)) {
                         let missing3;
                         if (data10.number === void 0 && (missing3 = "number") || data10.url === void 0 && (missing3 = "url") || data10.title === void 0 && (missing3 = "title") || data10.baseRef === void 0 && (missing3 = "baseRef") || data10.mergedAt === void 0 && (missing3 = "mergedAt")) {
-                          validate202.errors = [{ instancePath: instancePath + "/pullRequest", schemaPath: "#/properties/pullRequest/required", keyword: "required", params: { missingProperty: missing3 }, message: "must have required property '" + missing3 + "'" }];
+                          validate204.errors = [{ instancePath: instancePath + "/pullRequest", schemaPath: "#/properties/pullRequest/required", keyword: "required", params: { missingProperty: missing3 }, message: "must have required property '" + missing3 + "'" }];
                           return false;
                         } else {
                           if (data10.number !== void 0) {
                             let data11 = data10.number;
                             const _errs29 = errors;
                             if (!(typeof data11 == "number" && (!(data11 % 1) && !isNaN(data11)) && isFinite(data11))) {
-                              validate202.errors = [{ instancePath: instancePath + "/pullRequest/number", schemaPath: "#/properties/pullRequest/properties/number/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                              validate204.errors = [{ instancePath: instancePath + "/pullRequest/number", schemaPath: "#/properties/pullRequest/properties/number/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                               return false;
                             }
                             if (errors === _errs29) {
                               if (typeof data11 == "number" && isFinite(data11)) {
                                 if (data11 < 1 || isNaN(data11)) {
-                                  validate202.errors = [{ instancePath: instancePath + "/pullRequest/number", schemaPath: "#/properties/pullRequest/properties/number/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                                  validate204.errors = [{ instancePath: instancePath + "/pullRequest/number", schemaPath: "#/properties/pullRequest/properties/number/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
                                   return false;
                                 }
                               }
@@ -67543,12 +70851,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                               const _errs32 = errors;
                               if (errors === _errs32) {
                                 if (typeof data12 === "string") {
-                                  if (!pattern43.test(data12)) {
-                                    validate202.errors = [{ instancePath: instancePath + "/pullRequest/url", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
+                                  if (!pattern45.test(data12)) {
+                                    validate204.errors = [{ instancePath: instancePath + "/pullRequest/url", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
                                     return false;
                                   }
                                 } else {
-                                  validate202.errors = [{ instancePath: instancePath + "/pullRequest/url", schemaPath: "#/$defs/url/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                  validate204.errors = [{ instancePath: instancePath + "/pullRequest/url", schemaPath: "#/$defs/url/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                   return false;
                                 }
                               }
@@ -67560,7 +70868,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                               if (data10.title !== void 0) {
                                 const _errs34 = errors;
                                 if (typeof data10.title !== "string") {
-                                  validate202.errors = [{ instancePath: instancePath + "/pullRequest/title", schemaPath: "#/properties/pullRequest/properties/title/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                  validate204.errors = [{ instancePath: instancePath + "/pullRequest/title", schemaPath: "#/properties/pullRequest/properties/title/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                   return false;
                                 }
                                 var valid10 = _errs34 === errors;
@@ -67574,12 +70882,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                   const _errs37 = errors;
                                   if (errors === _errs37) {
                                     if (typeof data14 === "string") {
-                                      if (func13(data14) < 1) {
-                                        validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                      if (func15(data14) < 1) {
+                                        validate204.errors = [{ instancePath: instancePath + "/pullRequest/baseRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                         return false;
                                       }
                                     } else {
-                                      validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseRef", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                      validate204.errors = [{ instancePath: instancePath + "/pullRequest/baseRef", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                       return false;
                                     }
                                   }
@@ -67594,12 +70902,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                     const _errs40 = errors;
                                     if (errors === _errs40) {
                                       if (typeof data15 === "string") {
-                                        if (!pattern62.test(data15)) {
-                                          validate202.errors = [{ instancePath: instancePath + "/pullRequest/mergedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                                        if (!pattern64.test(data15)) {
+                                          validate204.errors = [{ instancePath: instancePath + "/pullRequest/mergedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                           return false;
                                         }
                                       } else {
-                                        validate202.errors = [{ instancePath: instancePath + "/pullRequest/mergedAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                        validate204.errors = [{ instancePath: instancePath + "/pullRequest/mergedAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                         return false;
                                       }
                                     }
@@ -67625,12 +70933,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                         const _errs44 = errors;
                                         if (errors === _errs44) {
                                           if (typeof data17 === "string") {
-                                            if (func13(data17) < 1) {
-                                              validate202.errors = [{ instancePath: instancePath + "/pullRequest/headRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                            if (func15(data17) < 1) {
+                                              validate204.errors = [{ instancePath: instancePath + "/pullRequest/headRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                               return false;
                                             }
                                           } else {
-                                            validate202.errors = [{ instancePath: instancePath + "/pullRequest/headRef", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                            validate204.errors = [{ instancePath: instancePath + "/pullRequest/headRef", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                             return false;
                                           }
                                         }
@@ -67645,11 +70953,11 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                           if (errors === _errs46) {
                                             if (typeof data18 === "string") {
                                               if (!pattern72.test(data18)) {
-                                                validate202.errors = [{ instancePath: instancePath + "/pullRequest/headRepository", schemaPath: "#/properties/pullRequest/properties/headRepository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: 'must match pattern "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"' }];
+                                                validate204.errors = [{ instancePath: instancePath + "/pullRequest/headRepository", schemaPath: "#/properties/pullRequest/properties/headRepository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: 'must match pattern "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"' }];
                                                 return false;
                                               }
                                             } else {
-                                              validate202.errors = [{ instancePath: instancePath + "/pullRequest/headRepository", schemaPath: "#/properties/pullRequest/properties/headRepository/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                              validate204.errors = [{ instancePath: instancePath + "/pullRequest/headRepository", schemaPath: "#/properties/pullRequest/properties/headRepository/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                               return false;
                                             }
                                           }
@@ -67664,12 +70972,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                             const _errs49 = errors;
                                             if (errors === _errs49) {
                                               if (typeof data19 === "string") {
-                                                if (!pattern62.test(data19)) {
-                                                  validate202.errors = [{ instancePath: instancePath + "/pullRequest/createdAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                                                if (!pattern64.test(data19)) {
+                                                  validate204.errors = [{ instancePath: instancePath + "/pullRequest/createdAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                                   return false;
                                                 }
                                               } else {
-                                                validate202.errors = [{ instancePath: instancePath + "/pullRequest/createdAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                validate204.errors = [{ instancePath: instancePath + "/pullRequest/createdAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                 return false;
                                               }
                                             }
@@ -67692,7 +71000,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                       if (data21 && typeof data21 == "object" && !Array.isArray(data21)) {
                                                         let missing4;
                                                         if (data21.at === void 0 && (missing4 = "at") || data21.actor === void 0 && (missing4 = "actor")) {
-                                                          validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1, schemaPath: "#/properties/pullRequest/properties/baseChanges/items/required", keyword: "required", params: { missingProperty: missing4 }, message: "must have required property '" + missing4 + "'" }];
+                                                          validate204.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1, schemaPath: "#/properties/pullRequest/properties/baseChanges/items/required", keyword: "required", params: { missingProperty: missing4 }, message: "must have required property '" + missing4 + "'" }];
                                                           return false;
                                                         } else {
                                                           if (data21.at !== void 0) {
@@ -67701,12 +71009,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             const _errs56 = errors;
                                                             if (errors === _errs56) {
                                                               if (typeof data22 === "string") {
-                                                                if (!pattern62.test(data22)) {
-                                                                  validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1 + "/at", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                                                                if (!pattern64.test(data22)) {
+                                                                  validate204.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1 + "/at", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                                                   return false;
                                                                 }
                                                               } else {
-                                                                validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1 + "/at", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                validate204.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1 + "/at", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                 return false;
                                                               }
                                                             }
@@ -67763,7 +71071,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   vErrors.push(err1);
                                                                 }
                                                                 errors++;
-                                                                validate202.errors = vErrors;
+                                                                validate204.errors = vErrors;
                                                                 return false;
                                                               } else {
                                                                 errors = _errs59;
@@ -67782,7 +71090,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                           }
                                                         }
                                                       } else {
-                                                        validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1, schemaPath: "#/properties/pullRequest/properties/baseChanges/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                        validate204.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1, schemaPath: "#/properties/pullRequest/properties/baseChanges/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                         return false;
                                                       }
                                                     }
@@ -67792,7 +71100,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                     }
                                                   }
                                                 } else {
-                                                  validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges", schemaPath: "#/properties/pullRequest/properties/baseChanges/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                  validate204.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges", schemaPath: "#/properties/pullRequest/properties/baseChanges/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                   return false;
                                                 }
                                               }
@@ -67811,7 +71119,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                           }
                         }
                       } else {
-                        validate202.errors = [{ instancePath: instancePath + "/pullRequest", schemaPath: "#/properties/pullRequest/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                        validate204.errors = [{ instancePath: instancePath + "/pullRequest", schemaPath: "#/properties/pullRequest/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                         return false;
                       }
                     }
@@ -67824,7 +71132,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                       let data24 = data.mergeMethod;
                       const _errs63 = errors;
                       if (!(data24 === "merge" || data24 === "squash" || data24 === "rebase")) {
-                        validate202.errors = [{ instancePath: instancePath + "/mergeMethod", schemaPath: "#/properties/mergeMethod/enum", keyword: "enum", params: { allowedValues: schema312.properties.mergeMethod.enum }, message: "must be equal to one of the allowed values" }];
+                        validate204.errors = [{ instancePath: instancePath + "/mergeMethod", schemaPath: "#/properties/mergeMethod/enum", keyword: "enum", params: { allowedValues: schema314.properties.mergeMethod.enum }, message: "must be equal to one of the allowed values" }];
                         return false;
                       }
                       var valid0 = _errs63 === errors;
@@ -67838,12 +71146,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                         const _errs65 = errors;
                         if (errors === _errs65) {
                           if (typeof data25 === "string") {
-                            if (!pattern92.test(data25)) {
-                              validate202.errors = [{ instancePath: instancePath + "/mergedHead", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
+                            if (!pattern9.test(data25)) {
+                              validate204.errors = [{ instancePath: instancePath + "/mergedHead", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                               return false;
                             }
                           } else {
-                            validate202.errors = [{ instancePath: instancePath + "/mergedHead", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                            validate204.errors = [{ instancePath: instancePath + "/mergedHead", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                             return false;
                           }
                         }
@@ -67858,12 +71166,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                           const _errs68 = errors;
                           if (errors === _errs68) {
                             if (typeof data26 === "string") {
-                              if (!pattern92.test(data26)) {
-                                validate202.errors = [{ instancePath: instancePath + "/mergeCommit", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
+                              if (!pattern9.test(data26)) {
+                                validate204.errors = [{ instancePath: instancePath + "/mergeCommit", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                                 return false;
                               }
                             } else {
-                              validate202.errors = [{ instancePath: instancePath + "/mergeCommit", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                              validate204.errors = [{ instancePath: instancePath + "/mergeCommit", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                               return false;
                             }
                           }
@@ -67897,13 +71205,13 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                       if (data29 && typeof data29 == "object" && !Array.isArray(data29)) {
                                         let missing5;
                                         if (data29.name === void 0 && (missing5 = "name") || data29.email === void 0 && (missing5 = "email") || data29.roles === void 0 && (missing5 = "roles")) {
-                                          validate202.errors = [{ instancePath: instancePath + "/contributors/" + i2, schemaPath: "#/properties/contributors/items/required", keyword: "required", params: { missingProperty: missing5 }, message: "must have required property '" + missing5 + "'" }];
+                                          validate204.errors = [{ instancePath: instancePath + "/contributors/" + i2, schemaPath: "#/properties/contributors/items/required", keyword: "required", params: { missingProperty: missing5 }, message: "must have required property '" + missing5 + "'" }];
                                           return false;
                                         } else {
                                           if (data29.name !== void 0) {
                                             const _errs75 = errors;
                                             if (typeof data29.name !== "string") {
-                                              validate202.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/name", schemaPath: "#/properties/contributors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                              validate204.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/name", schemaPath: "#/properties/contributors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                               return false;
                                             }
                                             var valid23 = _errs75 === errors;
@@ -67914,7 +71222,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                             if (data29.email !== void 0) {
                                               const _errs77 = errors;
                                               if (typeof data29.email !== "string") {
-                                                validate202.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/email", schemaPath: "#/properties/contributors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                validate204.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/email", schemaPath: "#/properties/contributors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                 return false;
                                               }
                                               var valid23 = _errs77 === errors;
@@ -67944,7 +71252,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                         let data34 = data33[i3];
                                                         const _errs82 = errors;
                                                         if (!(data34 === "author" || data34 === "committer" || data34 === "co-author")) {
-                                                          validate202.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/roles/" + i3, schemaPath: "#/properties/contributors/items/properties/roles/items/enum", keyword: "enum", params: { allowedValues: schema312.properties.contributors.items.properties.roles.items.enum }, message: "must be equal to one of the allowed values" }];
+                                                          validate204.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/roles/" + i3, schemaPath: "#/properties/contributors/items/properties/roles/items/enum", keyword: "enum", params: { allowedValues: schema314.properties.contributors.items.properties.roles.items.enum }, message: "must be equal to one of the allowed values" }];
                                                           return false;
                                                         }
                                                         var valid24 = _errs82 === errors;
@@ -67953,7 +71261,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                         }
                                                       }
                                                     } else {
-                                                      validate202.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/roles", schemaPath: "#/properties/contributors/items/properties/roles/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                      validate204.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/roles", schemaPath: "#/properties/contributors/items/properties/roles/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                       return false;
                                                     }
                                                   }
@@ -67966,7 +71274,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                           }
                                         }
                                       } else {
-                                        validate202.errors = [{ instancePath: instancePath + "/contributors/" + i2, schemaPath: "#/properties/contributors/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                        validate204.errors = [{ instancePath: instancePath + "/contributors/" + i2, schemaPath: "#/properties/contributors/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                         return false;
                                       }
                                     }
@@ -67976,7 +71284,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                     }
                                   }
                                 } else {
-                                  validate202.errors = [{ instancePath: instancePath + "/contributors", schemaPath: "#/properties/contributors/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                  validate204.errors = [{ instancePath: instancePath + "/contributors", schemaPath: "#/properties/contributors/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                   return false;
                                 }
                               }
@@ -68004,7 +71312,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                       }
                                     }
                                   } else {
-                                    validate202.errors = [{ instancePath: instancePath + "/commits", schemaPath: "#/properties/commits/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                    validate204.errors = [{ instancePath: instancePath + "/commits", schemaPath: "#/properties/commits/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                     return false;
                                   }
                                 }
@@ -68032,7 +71340,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                         }
                                       }
                                     } else {
-                                      validate202.errors = [{ instancePath: instancePath + "/reviews", schemaPath: "#/properties/reviews/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                      validate204.errors = [{ instancePath: instancePath + "/reviews", schemaPath: "#/properties/reviews/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                       return false;
                                     }
                                   }
@@ -68048,7 +71356,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                       if (data39 && typeof data39 == "object" && !Array.isArray(data39)) {
                                         let missing6;
                                         if (data39.accounts === void 0 && (missing6 = "accounts") || data39.people === void 0 && (missing6 = "people") || data39.source === void 0 && (missing6 = "source")) {
-                                          validate202.errors = [{ instancePath: instancePath + "/lastPush", schemaPath: "#/properties/lastPush/required", keyword: "required", params: { missingProperty: missing6 }, message: "must have required property '" + missing6 + "'" }];
+                                          validate204.errors = [{ instancePath: instancePath + "/lastPush", schemaPath: "#/properties/lastPush/required", keyword: "required", params: { missingProperty: missing6 }, message: "must have required property '" + missing6 + "'" }];
                                           return false;
                                         } else {
                                           if (data39.accounts !== void 0) {
@@ -68070,7 +71378,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                   }
                                                 }
                                               } else {
-                                                validate202.errors = [{ instancePath: instancePath + "/lastPush/accounts", schemaPath: "#/properties/lastPush/properties/accounts/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                validate204.errors = [{ instancePath: instancePath + "/lastPush/accounts", schemaPath: "#/properties/lastPush/properties/accounts/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                 return false;
                                               }
                                             }
@@ -68098,7 +71406,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                     }
                                                   }
                                                 } else {
-                                                  validate202.errors = [{ instancePath: instancePath + "/lastPush/people", schemaPath: "#/properties/lastPush/properties/people/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                  validate204.errors = [{ instancePath: instancePath + "/lastPush/people", schemaPath: "#/properties/lastPush/properties/people/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                   return false;
                                                 }
                                               }
@@ -68111,7 +71419,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                 let data44 = data39.source;
                                                 const _errs97 = errors;
                                                 if (!(data44 === "activity" || data44 === "head_ref_force_pushed" || data44 === "head-commit")) {
-                                                  validate202.errors = [{ instancePath: instancePath + "/lastPush/source", schemaPath: "#/properties/lastPush/properties/source/enum", keyword: "enum", params: { allowedValues: schema312.properties.lastPush.properties.source.enum }, message: "must be equal to one of the allowed values" }];
+                                                  validate204.errors = [{ instancePath: instancePath + "/lastPush/source", schemaPath: "#/properties/lastPush/properties/source/enum", keyword: "enum", params: { allowedValues: schema314.properties.lastPush.properties.source.enum }, message: "must be equal to one of the allowed values" }];
                                                   return false;
                                                 }
                                                 var valid27 = _errs97 === errors;
@@ -68122,7 +71430,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                           }
                                         }
                                       } else {
-                                        validate202.errors = [{ instancePath: instancePath + "/lastPush", schemaPath: "#/properties/lastPush/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                        validate204.errors = [{ instancePath: instancePath + "/lastPush", schemaPath: "#/properties/lastPush/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                         return false;
                                       }
                                     }
@@ -68140,7 +71448,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                             let data46 = data45[key0];
                                             const _errs101 = errors;
                                             if (!(data46 === "admin" || data46 === "maintain" || data46 === "write" || data46 === "triage" || data46 === "read" || data46 === "none")) {
-                                              validate202.errors = [{ instancePath: instancePath + "/permissions/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/permissions/additionalProperties/enum", keyword: "enum", params: { allowedValues: schema312.properties.permissions.additionalProperties.enum }, message: "must be equal to one of the allowed values" }];
+                                              validate204.errors = [{ instancePath: instancePath + "/permissions/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/permissions/additionalProperties/enum", keyword: "enum", params: { allowedValues: schema314.properties.permissions.additionalProperties.enum }, message: "must be equal to one of the allowed values" }];
                                               return false;
                                             }
                                             var valid30 = _errs101 === errors;
@@ -68149,7 +71457,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                             }
                                           }
                                         } else {
-                                          validate202.errors = [{ instancePath: instancePath + "/permissions", schemaPath: "#/properties/permissions/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                          validate204.errors = [{ instancePath: instancePath + "/permissions", schemaPath: "#/properties/permissions/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                           return false;
                                         }
                                       }
@@ -68168,7 +71476,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                             for (let i8 = 0; i8 < len8; i8++) {
                                               const _errs104 = errors;
                                               if (typeof data47[i8] !== "string") {
-                                                validate202.errors = [{ instancePath: instancePath + "/gaps/" + i8, schemaPath: "#/properties/gaps/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                validate204.errors = [{ instancePath: instancePath + "/gaps/" + i8, schemaPath: "#/properties/gaps/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                 return false;
                                               }
                                               var valid31 = _errs104 === errors;
@@ -68177,7 +71485,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                               }
                                             }
                                           } else {
-                                            validate202.errors = [{ instancePath: instancePath + "/gaps", schemaPath: "#/properties/gaps/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                            validate204.errors = [{ instancePath: instancePath + "/gaps", schemaPath: "#/properties/gaps/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                             return false;
                                           }
                                         }
@@ -68193,20 +71501,20 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                             if (data49 && typeof data49 == "object" && !Array.isArray(data49)) {
                                               let missing7;
                                               if (data49.minApprovals === void 0 && (missing7 = "minApprovals") || data49.allowBots === void 0 && (missing7 = "allowBots") || data49.requireApprovalOnHead === void 0 && (missing7 = "requireApprovalOnHead") || data49.changesRequestedBlocks === void 0 && (missing7 = "changesRequestedBlocks")) {
-                                                validate202.errors = [{ instancePath: instancePath + "/rules", schemaPath: "#/properties/rules/required", keyword: "required", params: { missingProperty: missing7 }, message: "must have required property '" + missing7 + "'" }];
+                                                validate204.errors = [{ instancePath: instancePath + "/rules", schemaPath: "#/properties/rules/required", keyword: "required", params: { missingProperty: missing7 }, message: "must have required property '" + missing7 + "'" }];
                                                 return false;
                                               } else {
                                                 if (data49.minApprovals !== void 0) {
                                                   let data50 = data49.minApprovals;
                                                   const _errs108 = errors;
                                                   if (!(typeof data50 == "number" && (!(data50 % 1) && !isNaN(data50)) && isFinite(data50))) {
-                                                    validate202.errors = [{ instancePath: instancePath + "/rules/minApprovals", schemaPath: "#/properties/rules/properties/minApprovals/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                    validate204.errors = [{ instancePath: instancePath + "/rules/minApprovals", schemaPath: "#/properties/rules/properties/minApprovals/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                     return false;
                                                   }
                                                   if (errors === _errs108) {
                                                     if (typeof data50 == "number" && isFinite(data50)) {
                                                       if (data50 < 1 || isNaN(data50)) {
-                                                        validate202.errors = [{ instancePath: instancePath + "/rules/minApprovals", schemaPath: "#/properties/rules/properties/minApprovals/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                                                        validate204.errors = [{ instancePath: instancePath + "/rules/minApprovals", schemaPath: "#/properties/rules/properties/minApprovals/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
                                                         return false;
                                                       }
                                                     }
@@ -68219,7 +71527,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                   if (data49.allowBots !== void 0) {
                                                     const _errs110 = errors;
                                                     if (typeof data49.allowBots !== "boolean") {
-                                                      validate202.errors = [{ instancePath: instancePath + "/rules/allowBots", schemaPath: "#/properties/rules/properties/allowBots/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
+                                                      validate204.errors = [{ instancePath: instancePath + "/rules/allowBots", schemaPath: "#/properties/rules/properties/allowBots/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                       return false;
                                                     }
                                                     var valid32 = _errs110 === errors;
@@ -68230,7 +71538,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                     if (data49.requireApprovalOnHead !== void 0) {
                                                       const _errs112 = errors;
                                                       if (typeof data49.requireApprovalOnHead !== "boolean") {
-                                                        validate202.errors = [{ instancePath: instancePath + "/rules/requireApprovalOnHead", schemaPath: "#/properties/rules/properties/requireApprovalOnHead/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
+                                                        validate204.errors = [{ instancePath: instancePath + "/rules/requireApprovalOnHead", schemaPath: "#/properties/rules/properties/requireApprovalOnHead/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                         return false;
                                                       }
                                                       var valid32 = _errs112 === errors;
@@ -68241,7 +71549,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                       if (data49.changesRequestedBlocks !== void 0) {
                                                         const _errs114 = errors;
                                                         if (typeof data49.changesRequestedBlocks !== "boolean") {
-                                                          validate202.errors = [{ instancePath: instancePath + "/rules/changesRequestedBlocks", schemaPath: "#/properties/rules/properties/changesRequestedBlocks/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
+                                                          validate204.errors = [{ instancePath: instancePath + "/rules/changesRequestedBlocks", schemaPath: "#/properties/rules/properties/changesRequestedBlocks/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                           return false;
                                                         }
                                                         var valid32 = _errs114 === errors;
@@ -68262,12 +71570,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                 const _errs119 = errors;
                                                                 if (errors === _errs119) {
                                                                   if (typeof data55 === "string") {
-                                                                    if (func13(data55) < 1) {
-                                                                      validate202.errors = [{ instancePath: instancePath + "/rules/protectedBranches/" + i9, schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                                    if (func15(data55) < 1) {
+                                                                      validate204.errors = [{ instancePath: instancePath + "/rules/protectedBranches/" + i9, schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                       return false;
                                                                     }
                                                                   } else {
-                                                                    validate202.errors = [{ instancePath: instancePath + "/rules/protectedBranches/" + i9, schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                    validate204.errors = [{ instancePath: instancePath + "/rules/protectedBranches/" + i9, schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                     return false;
                                                                   }
                                                                 }
@@ -68277,7 +71585,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                 }
                                                               }
                                                             } else {
-                                                              validate202.errors = [{ instancePath: instancePath + "/rules/protectedBranches", schemaPath: "#/properties/rules/properties/protectedBranches/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                              validate204.errors = [{ instancePath: instancePath + "/rules/protectedBranches", schemaPath: "#/properties/rules/properties/protectedBranches/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                               return false;
                                                             }
                                                           }
@@ -68290,7 +71598,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             let data56 = data49.unidentifiedCoAuthors;
                                                             const _errs121 = errors;
                                                             if (!(data56 === "refuse" || data56 === "allow")) {
-                                                              validate202.errors = [{ instancePath: instancePath + "/rules/unidentifiedCoAuthors", schemaPath: "#/properties/rules/properties/unidentifiedCoAuthors/enum", keyword: "enum", params: { allowedValues: schema312.properties.rules.properties.unidentifiedCoAuthors.enum }, message: "must be equal to one of the allowed values" }];
+                                                              validate204.errors = [{ instancePath: instancePath + "/rules/unidentifiedCoAuthors", schemaPath: "#/properties/rules/properties/unidentifiedCoAuthors/enum", keyword: "enum", params: { allowedValues: schema314.properties.rules.properties.unidentifiedCoAuthors.enum }, message: "must be equal to one of the allowed values" }];
                                                               return false;
                                                             }
                                                             var valid32 = _errs121 === errors;
@@ -68308,7 +71616,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   for (let i10 = 0; i10 < len10; i10++) {
                                                                     const _errs124 = errors;
                                                                     if (typeof data57[i10] !== "string") {
-                                                                      validate202.errors = [{ instancePath: instancePath + "/rules/nonHumanCoAuthors/" + i10, schemaPath: "#/properties/rules/properties/nonHumanCoAuthors/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                      validate204.errors = [{ instancePath: instancePath + "/rules/nonHumanCoAuthors/" + i10, schemaPath: "#/properties/rules/properties/nonHumanCoAuthors/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                       return false;
                                                                     }
                                                                     var valid35 = _errs124 === errors;
@@ -68317,7 +71625,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                     }
                                                                   }
                                                                 } else {
-                                                                  validate202.errors = [{ instancePath: instancePath + "/rules/nonHumanCoAuthors", schemaPath: "#/properties/rules/properties/nonHumanCoAuthors/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                                  validate204.errors = [{ instancePath: instancePath + "/rules/nonHumanCoAuthors", schemaPath: "#/properties/rules/properties/nonHumanCoAuthors/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                                   return false;
                                                                 }
                                                               }
@@ -68329,7 +71637,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                               if (data49.allowActivityFallback !== void 0) {
                                                                 const _errs126 = errors;
                                                                 if (typeof data49.allowActivityFallback !== "boolean") {
-                                                                  validate202.errors = [{ instancePath: instancePath + "/rules/allowActivityFallback", schemaPath: "#/properties/rules/properties/allowActivityFallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
+                                                                  validate204.errors = [{ instancePath: instancePath + "/rules/allowActivityFallback", schemaPath: "#/properties/rules/properties/allowActivityFallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                                   return false;
                                                                 }
                                                                 var valid32 = _errs126 === errors;
@@ -68345,7 +71653,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                 }
                                               }
                                             } else {
-                                              validate202.errors = [{ instancePath: instancePath + "/rules", schemaPath: "#/properties/rules/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                              validate204.errors = [{ instancePath: instancePath + "/rules", schemaPath: "#/properties/rules/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                               return false;
                                             }
                                           }
@@ -68368,7 +71676,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                     if (data61 && typeof data61 == "object" && !Array.isArray(data61)) {
                                                       let missing8;
                                                       if (data61.id === void 0 && (missing8 = "id") || data61.verdict === void 0 && (missing8 = "verdict") || data61.reason === void 0 && (missing8 = "reason")) {
-                                                        validate202.errors = [{ instancePath: instancePath + "/checks/" + i11, schemaPath: "#/properties/checks/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
+                                                        validate204.errors = [{ instancePath: instancePath + "/checks/" + i11, schemaPath: "#/properties/checks/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
                                                         return false;
                                                       } else {
                                                         if (data61.id !== void 0) {
@@ -68377,12 +71685,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                           const _errs133 = errors;
                                                           if (errors === _errs133) {
                                                             if (typeof data62 === "string") {
-                                                              if (func13(data62) < 1) {
-                                                                validate202.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/id", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                              if (func15(data62) < 1) {
+                                                                validate204.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/id", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                 return false;
                                                               }
                                                             } else {
-                                                              validate202.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/id", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                              validate204.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/id", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                               return false;
                                                             }
                                                           }
@@ -68395,7 +71703,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             let data63 = data61.verdict;
                                                             const _errs135 = errors;
                                                             if (!(data63 === "pass" || data63 === "fail")) {
-                                                              validate202.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/verdict", schemaPath: "#/properties/checks/items/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema312.properties.checks.items.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
+                                                              validate204.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/verdict", schemaPath: "#/properties/checks/items/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema314.properties.checks.items.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                               return false;
                                                             }
                                                             var valid37 = _errs135 === errors;
@@ -68406,7 +71714,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             if (data61.reason !== void 0) {
                                                               const _errs136 = errors;
                                                               if (typeof data61.reason !== "string") {
-                                                                validate202.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/reason", schemaPath: "#/properties/checks/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                validate204.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/reason", schemaPath: "#/properties/checks/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                 return false;
                                                               }
                                                               var valid37 = _errs136 === errors;
@@ -68417,7 +71725,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                         }
                                                       }
                                                     } else {
-                                                      validate202.errors = [{ instancePath: instancePath + "/checks/" + i11, schemaPath: "#/properties/checks/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                      validate204.errors = [{ instancePath: instancePath + "/checks/" + i11, schemaPath: "#/properties/checks/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                       return false;
                                                     }
                                                   }
@@ -68427,7 +71735,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                   }
                                                 }
                                               } else {
-                                                validate202.errors = [{ instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                validate204.errors = [{ instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                 return false;
                                               }
                                             }
@@ -68440,7 +71748,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                               let data65 = data.verdict;
                                               const _errs138 = errors;
                                               if (!(data65 === "pass" || data65 === "fail")) {
-                                                validate202.errors = [{ instancePath: instancePath + "/verdict", schemaPath: "#/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema312.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
+                                                validate204.errors = [{ instancePath: instancePath + "/verdict", schemaPath: "#/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema314.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                 return false;
                                               }
                                               var valid0 = _errs138 === errors;
@@ -68454,12 +71762,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                 const _errs140 = errors;
                                                 if (errors === _errs140) {
                                                   if (typeof data66 === "string") {
-                                                    if (func13(data66) < 1) {
-                                                      validate202.errors = [{ instancePath: instancePath + "/builtRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                    if (func15(data66) < 1) {
+                                                      validate204.errors = [{ instancePath: instancePath + "/builtRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                       return false;
                                                     }
                                                   } else {
-                                                    validate202.errors = [{ instancePath: instancePath + "/builtRef", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                    validate204.errors = [{ instancePath: instancePath + "/builtRef", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                     return false;
                                                   }
                                                 }
@@ -68474,12 +71782,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                   const _errs143 = errors;
                                                   if (errors === _errs143) {
                                                     if (typeof data67 === "string") {
-                                                      if (func13(data67) < 1) {
-                                                        validate202.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                      if (func15(data67) < 1) {
+                                                        validate204.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                         return false;
                                                       }
                                                     } else {
-                                                      validate202.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                      validate204.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                       return false;
                                                     }
                                                   }
@@ -68502,13 +71810,13 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             if (data69 && typeof data69 == "object" && !Array.isArray(data69)) {
                                                               let missing9;
                                                               if (data69.name === void 0 && (missing9 = "name") || data69.email === void 0 && (missing9 = "email")) {
-                                                                validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12, schemaPath: "#/properties/mergeCommitCoAuthors/items/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
+                                                                validate204.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12, schemaPath: "#/properties/mergeCommitCoAuthors/items/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
                                                                 return false;
                                                               } else {
                                                                 if (data69.name !== void 0) {
                                                                   const _errs149 = errors;
                                                                   if (typeof data69.name !== "string") {
-                                                                    validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12 + "/name", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                    validate204.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12 + "/name", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                     return false;
                                                                   }
                                                                   var valid42 = _errs149 === errors;
@@ -68519,7 +71827,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   if (data69.email !== void 0) {
                                                                     const _errs151 = errors;
                                                                     if (typeof data69.email !== "string") {
-                                                                      validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12 + "/email", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                      validate204.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12 + "/email", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                       return false;
                                                                     }
                                                                     var valid42 = _errs151 === errors;
@@ -68529,7 +71837,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                 }
                                                               }
                                                             } else {
-                                                              validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12, schemaPath: "#/properties/mergeCommitCoAuthors/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                              validate204.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12, schemaPath: "#/properties/mergeCommitCoAuthors/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                               return false;
                                                             }
                                                           }
@@ -68539,7 +71847,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                           }
                                                         }
                                                       } else {
-                                                        validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors", schemaPath: "#/properties/mergeCommitCoAuthors/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                        validate204.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors", schemaPath: "#/properties/mergeCommitCoAuthors/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                         return false;
                                                       }
                                                     }
@@ -68562,7 +71870,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                               if (data73 && typeof data73 == "object" && !Array.isArray(data73)) {
                                                                 let missing10;
                                                                 if (data73.account === void 0 && (missing10 = "account")) {
-                                                                  validate202.errors = [{ instancePath: instancePath + "/profiles/" + i13, schemaPath: "#/properties/profiles/items/required", keyword: "required", params: { missingProperty: missing10 }, message: "must have required property '" + missing10 + "'" }];
+                                                                  validate204.errors = [{ instancePath: instancePath + "/profiles/" + i13, schemaPath: "#/properties/profiles/items/required", keyword: "required", params: { missingProperty: missing10 }, message: "must have required property '" + missing10 + "'" }];
                                                                   return false;
                                                                 } else {
                                                                   if (data73.account !== void 0) {
@@ -68579,7 +71887,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                     if (data73.name !== void 0) {
                                                                       const _errs158 = errors;
                                                                       if (typeof data73.name !== "string") {
-                                                                        validate202.errors = [{ instancePath: instancePath + "/profiles/" + i13 + "/name", schemaPath: "#/properties/profiles/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                        validate204.errors = [{ instancePath: instancePath + "/profiles/" + i13 + "/name", schemaPath: "#/properties/profiles/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                         return false;
                                                                       }
                                                                       var valid44 = _errs158 === errors;
@@ -68590,7 +71898,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                       if (data73.email !== void 0) {
                                                                         const _errs160 = errors;
                                                                         if (typeof data73.email !== "string") {
-                                                                          validate202.errors = [{ instancePath: instancePath + "/profiles/" + i13 + "/email", schemaPath: "#/properties/profiles/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                          validate204.errors = [{ instancePath: instancePath + "/profiles/" + i13 + "/email", schemaPath: "#/properties/profiles/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                           return false;
                                                                         }
                                                                         var valid44 = _errs160 === errors;
@@ -68601,7 +71909,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   }
                                                                 }
                                                               } else {
-                                                                validate202.errors = [{ instancePath: instancePath + "/profiles/" + i13, schemaPath: "#/properties/profiles/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                                validate204.errors = [{ instancePath: instancePath + "/profiles/" + i13, schemaPath: "#/properties/profiles/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                                 return false;
                                                               }
                                                             }
@@ -68611,7 +71919,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             }
                                                           }
                                                         } else {
-                                                          validate202.errors = [{ instancePath: instancePath + "/profiles", schemaPath: "#/properties/profiles/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                          validate204.errors = [{ instancePath: instancePath + "/profiles", schemaPath: "#/properties/profiles/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                           return false;
                                                         }
                                                       }
@@ -68821,7 +72129,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             vErrors.push(err11);
                                                           }
                                                           errors++;
-                                                          validate202.errors = vErrors;
+                                                          validate204.errors = vErrors;
                                                           return false;
                                                         } else {
                                                           errors = _errs163;
@@ -68862,17 +72170,20 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
         }
       }
     } else {
-      validate202.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+      validate204.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
       return false;
     }
   }
-  validate202.errors = vErrors;
+  validate204.errors = vErrors;
   return errors === 0;
 }
-validate202.evaluated = { "props": { "reviewers": true, "reviewLink": true, "reviewTime": true, "repository": true, "commit": true, "pullRequest": true, "mergeMethod": true, "mergedHead": true, "mergeCommit": true, "author": true, "contributors": true, "commits": true, "reviews": true, "lastPush": true, "permissions": true, "gaps": true, "rules": true, "checks": true, "verdict": true, "builtRef": true, "defaultBranch": true, "mergeCommitCoAuthors": true, "profiles": true, "activity": true }, "dynamicProps": false, "dynamicItems": false };
-function ucs2length3(text) {
+validate204.evaluated = { "props": { "reviewers": true, "reviewLink": true, "reviewTime": true, "repository": true, "commit": true, "pullRequest": true, "mergeMethod": true, "mergedHead": true, "mergeCommit": true, "author": true, "contributors": true, "commits": true, "reviews": true, "lastPush": true, "permissions": true, "gaps": true, "rules": true, "checks": true, "verdict": true, "builtRef": true, "defaultBranch": true, "mergeCommitCoAuthors": true, "profiles": true, "activity": true }, "dynamicProps": false, "dynamicItems": false };
+function ucs2length5(text) {
   return Array.from(text).length;
 }
+
+// packages/core/src/sarif.ts
+var import_yaml2 = __toESM(require_dist(), 1);
 
 // packages/core/src/sign-decision.ts
 function workflowSigner(claims, serverUrl) {
@@ -68978,128 +72289,6 @@ function distinctSubjects(subjects) {
 
 // packages/sigstore/src/batch.ts
 var import_protobuf_specs3 = __toESM(require_dist2(), 1);
-
-// node_modules/.pnpm/@humanwhocodes+momoa@3.3.13/node_modules/@humanwhocodes/momoa/dist/momoa.js
-var CHAR_0 = 48;
-var CHAR_BACKSLASH = 92;
-var CHAR_DOUBLE_QUOTE = 34;
-var CHAR_LOWER_F = 102;
-var CHAR_LOWER_N = 110;
-var CHAR_LOWER_T = 116;
-var CHAR_NEWLINE = 10;
-var CHAR_RETURN = 13;
-var CHAR_SLASH = 47;
-var CHAR_SPACE = 32;
-var CHAR_TAB = 9;
-var CHAR_LOWER_B = 98;
-var CHAR_LOWER_R = 114;
-var CHAR_LOWER_V = 118;
-var CHAR_LINE_SEPARATOR = 8232;
-var CHAR_PARAGRAPH_SEPARATOR = 8233;
-var CHAR_VTAB = 11;
-var CHAR_FORM_FEED = 12;
-var CHAR_NBSP = 160;
-var CHAR_BOM = 65279;
-var CHAR_NON_BREAKING_SPACE = 160;
-var CHAR_EN_QUAD = 8192;
-var CHAR_EM_QUAD = 8193;
-var CHAR_EN_SPACE = 8194;
-var CHAR_EM_SPACE = 8195;
-var CHAR_THREE_PER_EM_SPACE = 8196;
-var CHAR_FOUR_PER_EM_SPACE = 8197;
-var CHAR_SIX_PER_EM_SPACE = 8198;
-var CHAR_FIGURE_SPACE = 8199;
-var CHAR_PUNCTUATION_SPACE = 8200;
-var CHAR_THIN_SPACE = 8201;
-var CHAR_HAIR_SPACE = 8202;
-var CHAR_NARROW_NO_BREAK_SPACE = 8239;
-var CHAR_MEDIUM_MATHEMATICAL_SPACE = 8287;
-var CHAR_IDEOGRAPHIC_SPACE = 12288;
-var LBRACKET = "[";
-var RBRACKET = "]";
-var LBRACE = "{";
-var RBRACE = "}";
-var COLON = ":";
-var COMMA = ",";
-var TRUE = "true";
-var FALSE = "false";
-var NULL = "null";
-var NAN$1 = "NaN";
-var INFINITY$1 = "Infinity";
-var QUOTE = '"';
-var escapeToChar = /* @__PURE__ */ new Map([
-  [CHAR_DOUBLE_QUOTE, QUOTE],
-  [CHAR_BACKSLASH, "\\"],
-  [CHAR_SLASH, "/"],
-  [CHAR_LOWER_B, "\b"],
-  [CHAR_LOWER_N, "\n"],
-  [CHAR_LOWER_F, "\f"],
-  [CHAR_LOWER_R, "\r"],
-  [CHAR_LOWER_T, "	"]
-]);
-var json5EscapeToChar = new Map([
-  ...escapeToChar,
-  [CHAR_LOWER_V, "\v"],
-  [CHAR_0, "\0"]
-]);
-var charToEscape = /* @__PURE__ */ new Map([
-  [QUOTE, QUOTE],
-  ["\\", "\\"],
-  ["/", "/"],
-  ["\b", "b"],
-  ["\n", "n"],
-  ["\f", "f"],
-  ["\r", "r"],
-  ["	", "t"]
-]);
-var json5CharToEscape = new Map([
-  ...charToEscape,
-  ["\v", "v"],
-  ["\0", "0"],
-  ["\u2028", "u2028"],
-  ["\u2029", "u2029"]
-]);
-var knownTokenTypes = /* @__PURE__ */ new Map([
-  [LBRACKET, "LBracket"],
-  [RBRACKET, "RBracket"],
-  [LBRACE, "LBrace"],
-  [RBRACE, "RBrace"],
-  [COLON, "Colon"],
-  [COMMA, "Comma"],
-  [TRUE, "Boolean"],
-  [FALSE, "Boolean"],
-  [NULL, "Null"]
-]);
-var knownJSON5TokenTypes = new Map([
-  ...knownTokenTypes,
-  [NAN$1, "Number"],
-  [INFINITY$1, "Number"]
-]);
-var whitespace = /* @__PURE__ */ new Set([CHAR_SPACE, CHAR_TAB, CHAR_NEWLINE, CHAR_RETURN]);
-var json5Whitespace = /* @__PURE__ */ new Set([
-  ...whitespace,
-  CHAR_VTAB,
-  CHAR_FORM_FEED,
-  CHAR_NBSP,
-  CHAR_LINE_SEPARATOR,
-  CHAR_PARAGRAPH_SEPARATOR,
-  CHAR_BOM,
-  CHAR_NON_BREAKING_SPACE,
-  CHAR_EN_QUAD,
-  CHAR_EM_QUAD,
-  CHAR_EN_SPACE,
-  CHAR_EM_SPACE,
-  CHAR_THREE_PER_EM_SPACE,
-  CHAR_FOUR_PER_EM_SPACE,
-  CHAR_SIX_PER_EM_SPACE,
-  CHAR_FIGURE_SPACE,
-  CHAR_PUNCTUATION_SPACE,
-  CHAR_THIN_SPACE,
-  CHAR_HAIR_SPACE,
-  CHAR_NARROW_NO_BREAK_SPACE,
-  CHAR_MEDIUM_MATHEMATICAL_SPACE,
-  CHAR_IDEOGRAPHIC_SPACE
-]);
 
 // packages/sigstore/src/bundle.ts
 var import_bundle = __toESM(require_dist3(), 1);
@@ -69943,20 +73132,29 @@ async function glob(globInput, options) {
 }
 
 // packages/sigstore/src/verify.ts
-var import_core5 = __toESM(require_dist4(), 1);
+var import_core7 = __toESM(require_dist4(), 1);
 var import_protobuf_specs2 = __toESM(require_dist2(), 1);
 var import_verify2 = __toESM(require_dist5(), 1);
 
 // packages/sigstore/src/canonical.ts
 var import_bundle2 = __toESM(require_dist3(), 1);
+var import_core3 = __toESM(require_dist4(), 1);
+
+// packages/sigstore/src/signature-memo.ts
 var import_core2 = __toESM(require_dist4(), 1);
+var EC_SPKI_PREFIXES = [
+  { prefix: Buffer.from("3059301306072a8648ce3d020106082a8648ce3d030107034200", "hex"), length: 91 },
+  { prefix: Buffer.from("3076301006072a8648ce3d020106052b81040022036200", "hex"), length: 120 }
+];
+
+// packages/sigstore/src/canonical.ts
 var INT64_MAX = 2n ** 63n - 1n;
 var SEQUENCE = 48;
 var SET = 49;
 var INTEGER = 2;
 var BIT_STRING = 3;
 var OCTET_STRING = 4;
-var NULL2 = 5;
+var NULL = 5;
 var OID = 6;
 var GENERALIZED_TIME = 24;
 var CONTEXT_0 = 160;
@@ -69967,7 +73165,7 @@ var TAG_NAMES = {
   [INTEGER]: "INTEGER",
   [BIT_STRING]: "BIT STRING",
   [OCTET_STRING]: "OCTET STRING",
-  [NULL2]: "NULL",
+  [NULL]: "NULL",
   [OID]: "OID",
   [GENERALIZED_TIME]: "GeneralizedTime",
   [CONTEXT_0]: "[0]",
@@ -69975,10 +73173,16 @@ var TAG_NAMES = {
 };
 
 // packages/sigstore/src/certificate.ts
-var import_core3 = __toESM(require_dist4(), 1);
+var import_core4 = __toESM(require_dist4(), 1);
 
 // packages/sigstore/src/der-cache.ts
-var import_core4 = __toESM(require_dist4(), 1);
+var import_core6 = __toESM(require_dist4(), 1);
+
+// packages/sigstore/src/asn1-parse.ts
+var import_core5 = __toESM(require_dist4(), 1);
+var import_error16 = __toESM(require_error2(), 1);
+var import_tag = __toESM(require_tag(), 1);
+var sigstoreParseBuffer = import_core5.ASN1Obj.parseBuffer.bind(import_core5.ASN1Obj);
 
 // packages/sigstore/src/digest.ts
 import { createHash } from "node:crypto";
@@ -70027,7 +73231,7 @@ var import_verify = __toESM(require_dist5(), 1);
 
 // packages/sigstore/src/sign.ts
 var import_bundle6 = __toESM(require_dist3(), 1);
-var import_core8 = __toESM(require_dist4(), 1);
+var import_core10 = __toESM(require_dist4(), 1);
 var GITHUB_ENDPOINTS = {
   fulcioURL: "https://fulcio.githubapp.com",
   tsaURL: "https://timestamp.githubapp.com/api/v1/timestamp"
@@ -70657,7 +73861,7 @@ function expand(template, context3) {
     return template.replace(/\/$/, "");
   }
 }
-function parse2(options) {
+function parse(options) {
   let method = options.method.toUpperCase();
   let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
   let headers = Object.assign({}, options.headers);
@@ -70721,7 +73925,7 @@ function parse2(options) {
   );
 }
 function endpointWithDefaults(defaults2, route, options) {
-  return parse2(merge(defaults2, route, options));
+  return parse(merge(defaults2, route, options));
 }
 function withDefaults(oldDefaults, newDefaults) {
   const DEFAULTS2 = merge(oldDefaults, newDefaults);
@@ -70730,7 +73934,7 @@ function withDefaults(oldDefaults, newDefaults) {
     DEFAULTS: DEFAULTS2,
     defaults: withDefaults.bind(null, DEFAULTS2),
     merge: merge.bind(null, DEFAULTS2),
-    parse: parse2
+    parse
   });
 }
 var endpoint = withDefaults(null, DEFAULTS);
@@ -70742,7 +73946,7 @@ var SEMI = 59;
 var EQ = 61;
 var DQUOTE = 34;
 var BSLASH = 92;
-var COMMA2 = 44;
+var COMMA = 44;
 var LOWER_CASE = 1;
 var OWS = 2;
 var SEMI_FLAG = 4;
@@ -70754,7 +73958,7 @@ var CHAR_MAP = new Uint8Array(256);
 CHAR_MAP[HTAB] |= OWS;
 CHAR_MAP[SP] |= OWS;
 CHAR_MAP[SEMI] |= SEMI_FLAG;
-CHAR_MAP[COMMA2] |= COMMA_FLAG;
+CHAR_MAP[COMMA] |= COMMA_FLAG;
 for (let code = 128; code <= 255; code++) {
   CHAR_MAP[code] |= LOWER_CASE;
 }
@@ -70776,7 +73980,7 @@ var NullObject = /* @__PURE__ */ (() => {
   C.prototype = /* @__PURE__ */ Object.create(null);
   return C;
 })();
-function parse3(header, options) {
+function parse2(header, options) {
   const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
   const len = header.length;
   let valueStart = options?.start ?? 0;
@@ -70785,7 +73989,7 @@ function parse3(header, options) {
   }
   let index = valueStart;
   let typeFlags = 0;
-  let whitespace2 = -1;
+  let whitespace = -1;
   let stop = options?.parameters === false ? COMMA_FLAG : 0;
   while (index < len) {
     const code = header.charCodeAt(index);
@@ -70795,15 +73999,15 @@ function parse3(header, options) {
       break;
     }
     if ((flags & OWS) !== 0) {
-      if (whitespace2 === -1)
-        whitespace2 = index;
+      if (whitespace === -1)
+        whitespace = index;
     } else {
-      whitespace2 = -1;
+      whitespace = -1;
     }
     typeFlags |= code & NON_ASCII | flags;
     index++;
   }
-  const valueEnd = whitespace2 === -1 ? index : whitespace2;
+  const valueEnd = whitespace === -1 ? index : whitespace;
   const value = header.slice(valueStart, valueEnd);
   const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
   if (index === len || stop !== 0) {
@@ -71412,7 +74616,7 @@ async function getResponseData(response) {
   if (!contentType) {
     return response.text().catch(noop);
   }
-  const mimetype = parse3(contentType);
+  const mimetype = parse2(contentType);
   if (isJSONResponse(mimetype)) {
     let text = "";
     try {
@@ -74654,6 +77858,9 @@ throttling.VERSION = VERSION8;
 throttling.triggersNotification = triggersNotification;
 
 // packages/github/src/octokit.ts
+var UNSPACED = {
+  key: () => ({ schedule: (_options, job) => job() })
+};
 function attemptTimeout(timeoutMs) {
   const callerSignals = /* @__PURE__ */ new WeakMap();
   return (octokit) => {
@@ -74673,7 +77880,11 @@ function createGitHubClient(options) {
   const clientOptions = {
     baseUrl: options.baseUrl.replace(/\/+$/, ""),
     retry: { retries, retryAfterBaseValue: options.retryDelayMs ?? 1e3 },
-    throttle: { onRateLimit: waitForLimit, onSecondaryRateLimit: waitForLimit }
+    throttle: {
+      onRateLimit: waitForLimit,
+      onSecondaryRateLimit: waitForLimit,
+      ...options.readsOnly && { write: UNSPACED }
+    }
   };
   const plugins = [attemptTimeout(options.timeoutMs ?? 3e4), retry, throttling];
   if (options.token) return getOctokit(options.token, clientOptions, ...plugins);
@@ -76060,6 +79271,35 @@ function getIDToken(aud) {
   });
 }
 
+// packages/github/src/step.ts
+function failedStep(title, error2) {
+  const message = describeError(error2);
+  return {
+    outputs: {},
+    errors: [],
+    failure: message,
+    summary: renderSummary([{ heading: title }, { preformatted: message }])
+  };
+}
+function readStepInputs(read) {
+  try {
+    return read();
+  } catch (error2) {
+    setFailed(describeError(error2));
+    return void 0;
+  }
+}
+async function reportStep(outcome) {
+  for (const message of outcome.errors) error(message);
+  if (outcome.failure !== void 0) setFailed(outcome.failure);
+  try {
+    await summary.addRaw(outcome.summary).write();
+  } catch (error2) {
+    warning(`the step summary could not be written: ${error2.message}`);
+  }
+  for (const [name, value] of Object.entries(outcome.outputs)) setOutput(name, value);
+}
+
 // node_modules/.pnpm/jose@6.2.17/node_modules/jose/dist/webapi/lib/buffer_utils.js
 var encoder = new TextEncoder();
 var decoder = new TextDecoder();
@@ -76193,35 +79433,6 @@ function jobIdentity(token, serverUrl) {
   return identity;
 }
 
-// packages/github/src/step.ts
-function failedStep(title, error2) {
-  const message = describeError(error2);
-  return {
-    outputs: {},
-    errors: [],
-    failure: message,
-    summary: renderSummary([{ heading: title }, { preformatted: message }])
-  };
-}
-function readStepInputs(read) {
-  try {
-    return read();
-  } catch (error2) {
-    setFailed(describeError(error2));
-    return void 0;
-  }
-}
-async function reportStep(outcome) {
-  for (const message of outcome.errors) error(message);
-  if (outcome.failure !== void 0) setFailed(outcome.failure);
-  try {
-    await summary.addRaw(outcome.summary).write();
-  } catch (error2) {
-    warning(`the step summary could not be written: ${error2.message}`);
-  }
-  for (const [name, value] of Object.entries(outcome.outputs)) setOutput(name, value);
-}
-
 // packages/github/src/build-stage.ts
 function buildStep(inputs2) {
   return runBuildStage(inputs2).then(buildStepOutcome).catch((error2) => failedStep("twokey build: nothing signed", error2));
@@ -76286,6 +79497,137 @@ function buildStepOutcome(result) {
 
 // packages/github/src/evidence.ts
 var DAY_MS = 24 * 36e5;
+
+// packages/github/src/evidence-graphql.ts
+var PAGE = 100;
+var ACCOUNT = `fragment TwokeyAccount on Actor {
+  __typename
+  login
+  ... on User { databaseId }
+  ... on Bot { databaseId }
+  ... on Organization { databaseId }
+  ... on Mannequin { databaseId }
+}`;
+var REVIEWER = `fragment TwokeyReviewer on Actor {
+  ...TwokeyAccount
+  ... on User { name email }
+}`;
+var GIT_ACTOR = `fragment TwokeyGitActor on GitActor {
+  name
+  email
+  date
+  user { login databaseId }
+}`;
+var COMMIT = `fragment TwokeyCommit on Commit {
+  __typename
+  oid
+  message
+  author { ...TwokeyGitActor }
+  committer { ...TwokeyGitActor }
+}`;
+var COMMITS_PAGE = `fragment TwokeyCommits on PullRequestCommitConnection {
+  totalCount
+  pageInfo { hasNextPage endCursor }
+  nodes { commit { ...TwokeyCommit } }
+}`;
+var REVIEWS_PAGE = `fragment TwokeyReviews on PullRequestReviewConnection {
+  pageInfo { hasNextPage endCursor }
+  nodes {
+    fullDatabaseId
+    author { ...TwokeyReviewer }
+    state
+    commit { oid }
+    submittedAt
+  }
+}`;
+var TIMELINE_PAGE = `fragment TwokeyTimeline on PullRequestTimelineItemsConnection {
+  pageInfo { hasNextPage endCursor }
+  nodes {
+    __typename
+    ... on BaseRefChangedEvent { actor { ...TwokeyAccount } createdAt }
+    ... on HeadRefForcePushedEvent { actor { ...TwokeyAccount } createdAt }
+  }
+}`;
+var TIMELINE_TYPES = "[BASE_REF_CHANGED_EVENT, HEAD_REF_FORCE_PUSHED_EVENT]";
+var PULL_REQUEST = `fragment TwokeyPullRequest on PullRequest {
+  number
+  url
+  title
+  merged
+  mergedAt
+  createdAt
+  headRefName
+  headRefOid
+  baseRefName
+  baseRepository { nameWithOwner }
+  headRepository { nameWithOwner }
+  mergeCommit { oid }
+  author { ...TwokeyAccount }
+  mergedBy { ...TwokeyAccount }
+  commits(first: ${PAGE}) { ...TwokeyCommits }
+  reviews(first: ${PAGE}) { ...TwokeyReviews }
+  timelineItems(first: ${PAGE}, itemTypes: ${TIMELINE_TYPES}) { ...TwokeyTimeline }
+}`;
+var PULL_REQUEST_FRAGMENTS = [
+  PULL_REQUEST,
+  COMMITS_PAGE,
+  REVIEWS_PAGE,
+  TIMELINE_PAGE,
+  COMMIT,
+  GIT_ACTOR,
+  REVIEWER,
+  ACCOUNT
+];
+var ASSOCIATED_PAGE = 10;
+var FIRST_QUERY = [
+  `query TwokeyReviewEvidence($owner: String!, $name: String!, $commit: GitObjectID!) {
+  repository(owner: $owner, name: $name) {
+    visibility
+    defaultBranchRef { name }
+    object(oid: $commit) {
+      __typename
+      ... on Commit {
+        ...TwokeyCommit
+        parents(first: ${PAGE}) { totalCount nodes { oid } }
+        associatedPullRequests(first: ${ASSOCIATED_PAGE}) {
+          pageInfo { hasNextPage endCursor }
+          nodes { ...TwokeyPullRequest }
+        }
+      }
+    }
+  }
+}`,
+  ...PULL_REQUEST_FRAGMENTS
+].join("\n");
+var ASSOCIATED_QUERY = [
+  `query TwokeyAssociatedPullRequests($owner: String!, $name: String!, $commit: GitObjectID!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    object(oid: $commit) {
+      ... on Commit {
+        associatedPullRequests(first: ${ASSOCIATED_PAGE}, after: $after) {
+          pageInfo { hasNextPage endCursor }
+          nodes { ...TwokeyPullRequest }
+        }
+      }
+    }
+  }
+}`,
+  ...PULL_REQUEST_FRAGMENTS
+].join("\n");
+var LIST_SELECTIONS = {
+  commits: {
+    field: `commits(first: ${PAGE}, after: $commitsAfter) { ...TwokeyCommits }`,
+    fragment: [COMMITS_PAGE, COMMIT, GIT_ACTOR]
+  },
+  reviews: {
+    field: `reviews(first: ${PAGE}, after: $reviewsAfter) { ...TwokeyReviews }`,
+    fragment: [REVIEWS_PAGE, REVIEWER, ACCOUNT]
+  },
+  timelineItems: {
+    field: `timelineItems(first: ${PAGE}, after: $timelineItemsAfter, itemTypes: ${TIMELINE_TYPES}) { ...TwokeyTimeline }`,
+    fragment: [TIMELINE_PAGE, ACCOUNT]
+  }
+};
 
 // packages/github/src/inputs.ts
 import { readFileSync as readFileSync2 } from "node:fs";

@@ -1780,9 +1780,9 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isMap3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
-    var isScalar2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
+    var isScalar3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
     var isSeq = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection2(node) {
       if (node && typeof node === "object")
@@ -1804,7 +1804,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node) => (isScalar2(node) || isCollection2(node)) && !!node.anchor;
+    var hasAnchor = (node) => (isScalar3(node) || isCollection2(node)) && !!node.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -1816,10 +1816,10 @@ var require_identity = __commonJS({
     exports.isAlias = isAlias2;
     exports.isCollection = isCollection2;
     exports.isDocument = isDocument;
-    exports.isMap = isMap2;
+    exports.isMap = isMap3;
     exports.isNode = isNode;
     exports.isPair = isPair;
-    exports.isScalar = isScalar2;
+    exports.isScalar = isScalar3;
     exports.isSeq = isSeq;
   }
 });
@@ -1832,7 +1832,7 @@ var require_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove node");
-    function visit(node, visitor) {
+    function visit2(node, visitor) {
       const visitor_ = initVisitor(visitor);
       if (identity.isDocument(node)) {
         const cd = visit_(null, node.contents, visitor_, Object.freeze([node]));
@@ -1841,9 +1841,9 @@ var require_visit = __commonJS({
       } else
         visit_(null, node, visitor_, Object.freeze([]));
     }
-    visit.BREAK = BREAK;
-    visit.SKIP = SKIP;
-    visit.REMOVE = REMOVE;
+    visit2.BREAK = BREAK;
+    visit2.SKIP = SKIP;
+    visit2.REMOVE = REMOVE;
     function visit_(key, node, visitor, path) {
       const ctrl = callVisitor(key, node, visitor, path);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
@@ -1977,7 +1977,7 @@ var require_visit = __commonJS({
         throw new Error(`Cannot replace node with ${pt} parent`);
       }
     }
-    exports.visit = visit;
+    exports.visit = visit2;
     exports.visitAsync = visitAsync;
   }
 });
@@ -1987,7 +1987,7 @@ var require_directives = __commonJS({
   "node_modules/.pnpm/yaml@2.9.1/node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var visit = require_visit();
+    var visit2 = require_visit();
     var escapeChars = {
       "!": "%21",
       ",": "%2C",
@@ -1998,11 +1998,11 @@ var require_directives = __commonJS({
     };
     var escapeTagName = (tn) => tn.replace(/[!,[\]{}]/g, (ch) => escapeChars[ch]);
     var Directives = class _Directives {
-      constructor(yaml, tags) {
+      constructor(yaml, tags2) {
         this.docStart = null;
         this.docEnd = false;
         this.yaml = Object.assign({}, _Directives.defaultYaml, yaml);
-        this.tags = Object.assign({}, _Directives.defaultTags, tags);
+        this.tags = Object.assign({}, _Directives.defaultTags, tags2);
       }
       clone() {
         const copy = new _Directives(this.yaml, this.tags);
@@ -2130,12 +2130,12 @@ var require_directives = __commonJS({
         const tagEntries = Object.entries(this.tags);
         let tagNames;
         if (doc && tagEntries.length > 0 && identity.isNode(doc.contents)) {
-          const tags = {};
-          visit.visit(doc.contents, (_key, node) => {
+          const tags2 = {};
+          visit2.visit(doc.contents, (_key, node) => {
             if (identity.isNode(node) && node.tag)
-              tags[node.tag] = true;
+              tags2[node.tag] = true;
           });
-          tagNames = Object.keys(tags);
+          tagNames = Object.keys(tags2);
         } else
           tagNames = [];
         for (const [handle, prefix] of tagEntries) {
@@ -2158,7 +2158,7 @@ var require_anchors = __commonJS({
   "node_modules/.pnpm/yaml@2.9.1/node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var visit = require_visit();
+    var visit2 = require_visit();
     function anchorIsValid(anchor) {
       if (/[\x00-\x19\s,[\]{}]/.test(anchor)) {
         const sa = JSON.stringify(anchor);
@@ -2169,7 +2169,7 @@ var require_anchors = __commonJS({
     }
     function anchorNames(root) {
       const anchors = /* @__PURE__ */ new Set();
-      visit.visit(root, {
+      visit2.visit(root, {
         Value(_key, node) {
           if (node.anchor)
             anchors.add(node.anchor);
@@ -2349,7 +2349,7 @@ var require_Alias = __commonJS({
   "node_modules/.pnpm/yaml@2.9.1/node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
-    var visit = require_visit();
+    var visit2 = require_visit();
     var identity = require_identity();
     var Node = require_Node();
     var toJS = require_toJS();
@@ -2375,7 +2375,7 @@ var require_Alias = __commonJS({
           nodes = ctx.aliasResolveCache;
         } else {
           nodes = [];
-          visit.visit(doc, {
+          visit2.visit(doc, {
             Node: (_key, node) => {
               if (identity.isAlias(node) || identity.hasAnchor(node))
                 nodes.push(node);
@@ -2500,15 +2500,15 @@ var require_createNode = __commonJS({
     var identity = require_identity();
     var Scalar = require_Scalar();
     var defaultTagPrefix = "tag:yaml.org,2002:";
-    function findTagObject(value, tagName2, tags) {
+    function findTagObject(value, tagName2, tags2) {
       if (tagName2) {
-        const match = tags.filter((t) => t.tag === tagName2);
+        const match = tags2.filter((t) => t.tag === tagName2);
         const tagObj = match.find((t) => !t.format) ?? match[0];
         if (!tagObj)
           throw new Error(`Tag ${tagName2} not found`);
         return tagObj;
       }
-      return tags.find((t) => t.identify?.(value) && !t.format);
+      return tags2.find((t) => t.identify?.(value) && !t.format);
     }
     function createNode(value, tagName2, ctx) {
       if (identity.isDocument(value))
@@ -3103,8 +3103,8 @@ ${indent}${start}${value}${end}`;
 ${indent}`);
       if (actualString) {
         const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str);
-        const { compat, tags } = ctx.doc.schema;
-        if (tags.some(test) || compat?.some(test))
+        const { compat, tags: tags2 } = ctx.doc.schema;
+        if (tags2.some(test) || compat?.some(test))
           return quotedString(value, ctx);
       }
       return implicitKey ? str : foldFlowLines.foldFlowLines(str, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
@@ -3196,9 +3196,9 @@ var require_stringify = __commonJS({
         options: opt
       };
     }
-    function getTagObject(tags, item) {
+    function getTagObject(tags2, item) {
       if (item.tag) {
-        const match = tags.filter((t) => t.tag === item.tag);
+        const match = tags2.filter((t) => t.tag === item.tag);
         if (match.length > 0)
           return match.find((t) => t.format === item.format) ?? match[0];
       }
@@ -3206,7 +3206,7 @@ var require_stringify = __commonJS({
       let obj;
       if (identity.isScalar(item)) {
         obj = item.value;
-        let match = tags.filter((t) => t.identify?.(obj));
+        let match = tags2.filter((t) => t.identify?.(obj));
         if (match.length > 1) {
           const testMatch = match.filter((t) => t.test);
           if (testMatch.length > 0)
@@ -3215,7 +3215,7 @@ var require_stringify = __commonJS({
         tagObj = match.find((t) => t.format === item.format) ?? match.find((t) => !t.format);
       } else {
         obj = item;
-        tagObj = tags.find((t) => t.nodeClass && obj instanceof t.nodeClass);
+        tagObj = tags2.find((t) => t.nodeClass && obj instanceof t.nodeClass);
       }
       if (!tagObj) {
         const name = obj?.constructor?.name ?? (obj === null ? "null" : typeof obj);
@@ -4435,12 +4435,12 @@ ${cn.comment}` : item.comment;
             } else
               throw new TypeError(`Expected [key, value] tuple: ${it}`);
           } else if (it && it instanceof Object) {
-            const keys = Object.keys(it);
-            if (keys.length === 1) {
-              key = keys[0];
+            const keys2 = Object.keys(it);
+            if (keys2.length === 1) {
+              key = keys2[0];
               value = it[key];
             } else {
-              throw new TypeError(`Expected tuple with one key, not ${keys.length} keys`);
+              throw new TypeError(`Expected tuple with one key, not ${keys2.length} keys`);
             }
           } else {
             key = it;
@@ -4981,33 +4981,33 @@ var require_tags = __commonJS({
       if (schemaTags && !customTags) {
         return addMergeTag && !schemaTags.includes(merge.merge) ? schemaTags.concat(merge.merge) : schemaTags.slice();
       }
-      let tags = schemaTags;
-      if (!tags) {
+      let tags2 = schemaTags;
+      if (!tags2) {
         if (Array.isArray(customTags))
-          tags = [];
+          tags2 = [];
         else {
-          const keys = Array.from(schemas.keys()).filter((key) => key !== "yaml11").map((key) => JSON.stringify(key)).join(", ");
-          throw new Error(`Unknown schema "${schemaName}"; use one of ${keys} or define customTags array`);
+          const keys2 = Array.from(schemas.keys()).filter((key) => key !== "yaml11").map((key) => JSON.stringify(key)).join(", ");
+          throw new Error(`Unknown schema "${schemaName}"; use one of ${keys2} or define customTags array`);
         }
       }
       if (Array.isArray(customTags)) {
         for (const tag of customTags)
-          tags = tags.concat(tag);
+          tags2 = tags2.concat(tag);
       } else if (typeof customTags === "function") {
-        tags = customTags(tags.slice());
+        tags2 = customTags(tags2.slice());
       }
       if (addMergeTag)
-        tags = tags.concat(merge.merge);
-      return tags.reduce((tags2, tag) => {
+        tags2 = tags2.concat(merge.merge);
+      return tags2.reduce((tags3, tag) => {
         const tagObj = typeof tag === "string" ? tagsByName[tag] : tag;
         if (!tagObj) {
           const tagName2 = JSON.stringify(tag);
-          const keys = Object.keys(tagsByName).map((key) => JSON.stringify(key)).join(", ");
-          throw new Error(`Unknown custom tag ${tagName2}; use one of ${keys}`);
+          const keys2 = Object.keys(tagsByName).map((key) => JSON.stringify(key)).join(", ");
+          throw new Error(`Unknown custom tag ${tagName2}; use one of ${keys2}`);
         }
-        if (!tags2.includes(tagObj))
-          tags2.push(tagObj);
-        return tags2;
+        if (!tags3.includes(tagObj))
+          tags3.push(tagObj);
+        return tags3;
       }, []);
     }
     exports.coreKnownTags = coreKnownTags;
@@ -5023,14 +5023,14 @@ var require_Schema = __commonJS({
     var map = require_map();
     var seq = require_seq();
     var string = require_string();
-    var tags = require_tags();
+    var tags2 = require_tags();
     var sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
     var Schema = class _Schema {
       constructor({ compat, customTags, merge, resolveKnownTags, schema, sortMapEntries, toStringDefaults }) {
-        this.compat = Array.isArray(compat) ? tags.getTags(compat, "compat") : compat ? tags.getTags(null, compat) : null;
+        this.compat = Array.isArray(compat) ? tags2.getTags(compat, "compat") : compat ? tags2.getTags(null, compat) : null;
         this.name = typeof schema === "string" && schema || "core";
-        this.knownTags = resolveKnownTags ? tags.coreKnownTags : {};
-        this.tags = tags.getTags(customTags, this.name, merge);
+        this.knownTags = resolveKnownTags ? tags2.coreKnownTags : {};
+        this.tags = tags2.getTags(customTags, this.name, merge);
         this.toStringOptions = toStringDefaults ?? null;
         Object.defineProperty(this, identity.MAP, { value: map.map });
         Object.defineProperty(this, identity.SCALAR, { value: string.string });
@@ -5928,9 +5928,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap2 = fc.start.source === "{";
-      const fcName = isMap2 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap3 = fc.start.source === "{";
+      const fcName = isMap3 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -5966,7 +5966,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -6006,7 +6006,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep && !props.found) {
+        if (!isMap3 && !sep && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -6029,7 +6029,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap2 && !props.found && ctx.options.strict) {
+            if (!isMap3 && !props.found && ctx.options.strict) {
               if (sep)
                 for (const st of sep) {
                   if (st === valueProps.found)
@@ -6061,7 +6061,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap2) {
+          if (isMap3) {
             const map = coll;
             if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -6077,7 +6077,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap2 ? "}" : "]";
+      const expectedEnd = isMap3 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -7297,15 +7297,15 @@ var require_cst_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove item");
-    function visit(cst, visitor) {
+    function visit2(cst, visitor) {
       if ("type" in cst && cst.type === "document")
         cst = { start: cst.start, value: cst.value };
       _visit(Object.freeze([]), cst, visitor);
     }
-    visit.BREAK = BREAK;
-    visit.SKIP = SKIP;
-    visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path) => {
+    visit2.BREAK = BREAK;
+    visit2.SKIP = SKIP;
+    visit2.REMOVE = REMOVE;
+    visit2.itemAtPath = (cst, path) => {
       let item = cst;
       for (const [field2, index] of path) {
         const tok = item?.[field2];
@@ -7316,8 +7316,8 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path) => {
-      const parent = visit.itemAtPath(cst, path.slice(0, -1));
+    visit2.parentCollection = (cst, path) => {
+      const parent = visit2.itemAtPath(cst, path.slice(0, -1));
       const field2 = path[path.length - 1][0];
       const coll = parent?.[field2];
       if (coll && "items" in coll)
@@ -7348,7 +7348,7 @@ var require_cst_visit = __commonJS({
       }
       return typeof ctrl === "function" ? ctrl(item, path) : ctrl;
     }
-    exports.visit = visit;
+    exports.visit = visit2;
   }
 });
 
@@ -7364,7 +7364,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection2 = (token) => !!token && "items" in token;
-    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar3 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -7448,7 +7448,7 @@ var require_cst = __commonJS({
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
     exports.isCollection = isCollection2;
-    exports.isScalar = isScalar2;
+    exports.isScalar = isScalar3;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
@@ -8047,7 +8047,7 @@ var require_lexer = __commonJS({
 var require_line_counter = __commonJS({
   "node_modules/.pnpm/yaml@2.9.1/node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
-    var LineCounter2 = class {
+    var LineCounter3 = class {
       constructor() {
         this.lineStarts = [];
         this.addNewLine = (offset) => this.lineStarts.push(offset);
@@ -8070,7 +8070,7 @@ var require_line_counter = __commonJS({
         };
       }
     };
-    exports.LineCounter = LineCounter2;
+    exports.LineCounter = LineCounter3;
   }
 });
 
@@ -8978,7 +8978,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument2(source, options = {}) {
+    function parseDocument3(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -8997,14 +8997,14 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse3(src, reviver, options) {
+    function parse2(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument2(src, options);
+      const doc = parseDocument3(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
@@ -9038,9 +9038,9 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports.parse = parse3;
+    exports.parse = parse2;
     exports.parseAllDocuments = parseAllDocuments;
-    exports.parseDocument = parseDocument2;
+    exports.parseDocument = parseDocument3;
     exports.stringify = stringify;
   }
 });
@@ -9064,7 +9064,7 @@ var require_dist3 = __commonJS({
     var lineCounter = require_line_counter();
     var parser = require_parser();
     var publicApi = require_public_api();
-    var visit = require_visit();
+    var visit2 = require_visit();
     exports.Composer = composer.Composer;
     exports.Document = Document.Document;
     exports.Schema = Schema.Schema;
@@ -9092,8 +9092,8 @@ var require_dist3 = __commonJS({
     exports.parseAllDocuments = publicApi.parseAllDocuments;
     exports.parseDocument = publicApi.parseDocument;
     exports.stringify = publicApi.stringify;
-    exports.visit = visit.visit;
-    exports.visitAsync = visit.visitAsync;
+    exports.visit = visit2.visit;
+    exports.visitAsync = visit2.visitAsync;
   }
 });
 
@@ -9209,9 +9209,9 @@ var require_error2 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ASN1TypeError = exports.ASN1ParseError = void 0;
-    var ASN1ParseError = class extends Error {
+    var ASN1ParseError2 = class extends Error {
     };
-    exports.ASN1ParseError = ASN1ParseError;
+    exports.ASN1ParseError = ASN1ParseError2;
     var ASN1TypeError = class extends Error {
     };
     exports.ASN1TypeError = ASN1TypeError;
@@ -9391,7 +9391,7 @@ var require_tag = __commonJS({
       CONTEXT_SPECIFIC: 2,
       PRIVATE: 3
     };
-    var ASN1Tag = class {
+    var ASN1Tag2 = class {
       number;
       constructed;
       class;
@@ -9438,7 +9438,7 @@ var require_tag = __commonJS({
         return this.number | (this.constructed ? 32 : 0) | this.class << 6;
       }
     };
-    exports.ASN1Tag = ASN1Tag;
+    exports.ASN1Tag = ASN1Tag2;
   }
 });
 
@@ -9453,7 +9453,7 @@ var require_obj = __commonJS({
     var length_1 = require_length();
     var parse_1 = require_parse();
     var tag_1 = require_tag();
-    var ASN1Obj4 = class {
+    var ASN1Obj5 = class {
       tag;
       subs;
       value;
@@ -9535,10 +9535,10 @@ var require_obj = __commonJS({
         return (0, parse_1.parseBitString)(this.value);
       }
     };
-    exports.ASN1Obj = ASN1Obj4;
-    var MAX_DEPTH = 100;
+    exports.ASN1Obj = ASN1Obj5;
+    var MAX_DEPTH2 = 100;
     function parseStream(stream, depth = 0) {
-      if (depth > MAX_DEPTH) {
+      if (depth > MAX_DEPTH2) {
         throw new error_1.ASN1ParseError("maximum nesting depth exceeded");
       }
       const tag = new tag_1.ASN1Tag(stream.getUint8());
@@ -9557,7 +9557,7 @@ var require_obj = __commonJS({
       if (subs.length === 0) {
         stream.seek(start + len);
       }
-      return new ASN1Obj4(tag, value, subs);
+      return new ASN1Obj5(tag, value, subs);
     }
     function collectSubs(stream, len, depth) {
       const end = stream.position + len;
@@ -9597,12 +9597,12 @@ var require_crypto = __commonJS({
       return mod2 && mod2.__esModule ? mod2 : { "default": mod2 };
     };
     Object.defineProperty(exports, "__esModule", { value: true });
-    exports.createPublicKey = createPublicKey;
+    exports.createPublicKey = createPublicKey2;
     exports.digest = digest;
     exports.verify = verify;
     exports.bufferEqual = bufferEqual;
     var crypto_1 = __importDefault(__require("crypto"));
-    function createPublicKey(key, type = "spki") {
+    function createPublicKey2(key, type = "spki") {
       if (typeof key === "string") {
         if (key.startsWith("-----")) {
           return crypto_1.default.createPublicKey(key);
@@ -9916,7 +9916,7 @@ var require_timestamp3 = __commonJS({
     var OID_PKCS9_CONTENT_TYPE_SIGNED_DATA = "1.2.840.113549.1.7.2";
     var OID_PKCS9_CONTENT_TYPE_TSTINFO = "1.2.840.113549.1.9.16.1.4";
     var OID_PKCS9_MESSAGE_DIGEST_KEY = "1.2.840.113549.1.9.4";
-    var RFC3161Timestamp = class _RFC3161Timestamp {
+    var RFC3161Timestamp2 = class _RFC3161Timestamp {
       root;
       constructor(asn1) {
         this.root = asn1;
@@ -10051,7 +10051,7 @@ var require_timestamp3 = __commonJS({
         return this.signerInfoObj.subs[5];
       }
     };
-    exports.RFC3161Timestamp = RFC3161Timestamp;
+    exports.RFC3161Timestamp = RFC3161Timestamp2;
   }
 });
 
@@ -10396,7 +10396,7 @@ var require_cert = __commonJS({
     var EXTENSION_OID_BASIC_CONSTRAINTS = "2.5.29.19";
     var EXTENSION_OID_AUTHORITY_KEY_ID = "2.5.29.35";
     exports.EXTENSION_OID_SCT = "1.3.6.1.4.1.11129.2.4.2";
-    var X509Certificate2 = class _X509Certificate {
+    var X509Certificate4 = class _X509Certificate {
       root;
       constructor(asn1) {
         this.root = asn1;
@@ -10556,7 +10556,7 @@ var require_cert = __commonJS({
         return this.tbsCertificateObj.subs.find((sub) => sub.tag.isContextSpecific(3));
       }
     };
-    exports.X509Certificate = X509Certificate2;
+    exports.X509Certificate = X509Certificate4;
   }
 });
 
@@ -10871,8 +10871,8 @@ var require_trust = __commonJS({
     Object.defineProperty(exports, "filterTLogAuthorities", { enumerable: true, get: function() {
       return filter_1.filterTLogAuthorities;
     } });
-    function toTrustMaterial2(root, keys) {
-      const keyFinder = typeof keys === "function" ? keys : keyLocator(keys);
+    function toTrustMaterial2(root, keys2) {
+      const keyFinder = typeof keys2 === "function" ? keys2 : keyLocator(keys2);
       return {
         certificateAuthorities: root.certificateAuthorities.map(createCertAuthority),
         timestampAuthorities: root.timestampAuthorities.map(createCertAuthority),
@@ -10905,9 +10905,9 @@ var require_trust = __commonJS({
         }
       };
     }
-    function keyLocator(keys) {
+    function keyLocator(keys2) {
       return (hint) => {
-        const key = (keys || {})[hint];
+        const key = (keys2 || {})[hint];
         if (!key) {
           throw new error_1.VerificationError({
             code: "PUBLIC_KEY_ERROR",
@@ -11195,7 +11195,7 @@ var require_key = __commonJS({
       } else {
         issuer = cert.extension(OID_FULCIO_ISSUER_V1)?.value.toString("ascii");
       }
-      const oids = cert.extensions.map((ext) => {
+      const oids2 = cert.extensions.map((ext) => {
         const oid = ext.subs[0].toOID();
         return {
           oid: { id: oid.split(".").map(Number) },
@@ -11205,7 +11205,7 @@ var require_key = __commonJS({
       const identity = {
         extensions: { issuer },
         subjectAlternativeName: cert.subjectAltName,
-        oids
+        oids: oids2
       };
       return {
         key: core_1.crypto.createPublicKey(cert.publicKey),
@@ -12339,1481 +12339,8 @@ var import_protobuf_specs3 = __toESM(require_dist(), 1);
 import { parentPort, Worker } from "node:worker_threads";
 
 // packages/sigstore/src/bundle.ts
-import { createHash } from "node:crypto";
-
-// node_modules/.pnpm/@humanwhocodes+momoa@3.3.13/node_modules/@humanwhocodes/momoa/dist/momoa.js
-var CHAR_0 = 48;
-var CHAR_1 = 49;
-var CHAR_9 = 57;
-var CHAR_BACKSLASH = 92;
-var CHAR_DOLLAR = 36;
-var CHAR_DOT = 46;
-var CHAR_DOUBLE_QUOTE = 34;
-var CHAR_LOWER_A = 97;
-var CHAR_LOWER_E = 101;
-var CHAR_LOWER_F = 102;
-var CHAR_LOWER_N = 110;
-var CHAR_LOWER_T = 116;
-var CHAR_LOWER_U = 117;
-var CHAR_LOWER_X = 120;
-var CHAR_LOWER_Z = 122;
-var CHAR_MINUS = 45;
-var CHAR_NEWLINE = 10;
-var CHAR_PLUS = 43;
-var CHAR_RETURN = 13;
-var CHAR_SINGLE_QUOTE = 39;
-var CHAR_SLASH = 47;
-var CHAR_SPACE = 32;
-var CHAR_TAB = 9;
-var CHAR_UNDERSCORE = 95;
-var CHAR_UPPER_A = 65;
-var CHAR_UPPER_E = 69;
-var CHAR_UPPER_F = 70;
-var CHAR_UPPER_N = 78;
-var CHAR_UPPER_X = 88;
-var CHAR_UPPER_Z = 90;
-var CHAR_LOWER_B = 98;
-var CHAR_LOWER_R = 114;
-var CHAR_LOWER_V = 118;
-var CHAR_LINE_SEPARATOR = 8232;
-var CHAR_PARAGRAPH_SEPARATOR = 8233;
-var CHAR_UPPER_I = 73;
-var CHAR_STAR = 42;
-var CHAR_VTAB = 11;
-var CHAR_FORM_FEED = 12;
-var CHAR_NBSP = 160;
-var CHAR_BOM = 65279;
-var CHAR_NON_BREAKING_SPACE = 160;
-var CHAR_EN_QUAD = 8192;
-var CHAR_EM_QUAD = 8193;
-var CHAR_EN_SPACE = 8194;
-var CHAR_EM_SPACE = 8195;
-var CHAR_THREE_PER_EM_SPACE = 8196;
-var CHAR_FOUR_PER_EM_SPACE = 8197;
-var CHAR_SIX_PER_EM_SPACE = 8198;
-var CHAR_FIGURE_SPACE = 8199;
-var CHAR_PUNCTUATION_SPACE = 8200;
-var CHAR_THIN_SPACE = 8201;
-var CHAR_HAIR_SPACE = 8202;
-var CHAR_NARROW_NO_BREAK_SPACE = 8239;
-var CHAR_MEDIUM_MATHEMATICAL_SPACE = 8287;
-var CHAR_IDEOGRAPHIC_SPACE = 12288;
-var LBRACKET = "[";
-var RBRACKET = "]";
-var LBRACE = "{";
-var RBRACE = "}";
-var COLON = ":";
-var COMMA = ",";
-var TRUE = "true";
-var FALSE = "false";
-var NULL = "null";
-var NAN$1 = "NaN";
-var INFINITY$1 = "Infinity";
-var QUOTE = '"';
-var escapeToChar = /* @__PURE__ */ new Map([
-  [CHAR_DOUBLE_QUOTE, QUOTE],
-  [CHAR_BACKSLASH, "\\"],
-  [CHAR_SLASH, "/"],
-  [CHAR_LOWER_B, "\b"],
-  [CHAR_LOWER_N, "\n"],
-  [CHAR_LOWER_F, "\f"],
-  [CHAR_LOWER_R, "\r"],
-  [CHAR_LOWER_T, "	"]
-]);
-var json5EscapeToChar = new Map([
-  ...escapeToChar,
-  [CHAR_LOWER_V, "\v"],
-  [CHAR_0, "\0"]
-]);
-var charToEscape = /* @__PURE__ */ new Map([
-  [QUOTE, QUOTE],
-  ["\\", "\\"],
-  ["/", "/"],
-  ["\b", "b"],
-  ["\n", "n"],
-  ["\f", "f"],
-  ["\r", "r"],
-  ["	", "t"]
-]);
-var json5CharToEscape = new Map([
-  ...charToEscape,
-  ["\v", "v"],
-  ["\0", "0"],
-  ["\u2028", "u2028"],
-  ["\u2029", "u2029"]
-]);
-var knownTokenTypes = /* @__PURE__ */ new Map([
-  [LBRACKET, "LBracket"],
-  [RBRACKET, "RBracket"],
-  [LBRACE, "LBrace"],
-  [RBRACE, "RBrace"],
-  [COLON, "Colon"],
-  [COMMA, "Comma"],
-  [TRUE, "Boolean"],
-  [FALSE, "Boolean"],
-  [NULL, "Null"]
-]);
-var knownJSON5TokenTypes = new Map([
-  ...knownTokenTypes,
-  [NAN$1, "Number"],
-  [INFINITY$1, "Number"]
-]);
-var json5LineTerminators = /* @__PURE__ */ new Set([
-  CHAR_NEWLINE,
-  CHAR_RETURN,
-  CHAR_LINE_SEPARATOR,
-  CHAR_PARAGRAPH_SEPARATOR
-]);
-var ErrorWithLocation = class extends Error {
-  /**
-   * Creates a new instance.
-   * @param {string} message The error message to report. 
-   * @param {Location} loc The location information for the error.
-   */
-  constructor(message, { line, column, offset }) {
-    super(`${message} (${line}:${column})`);
-    this.line = line;
-    this.column = column;
-    this.offset = offset;
-  }
-};
-var UnexpectedChar = class extends ErrorWithLocation {
-  /**
-   * Creates a new instance.
-   * @param {number} unexpected The character that was found.
-   * @param {Location} loc The location information for the found character.
-   */
-  constructor(unexpected, loc) {
-    super(`Unexpected character '${String.fromCharCode(unexpected)}' found.`, loc);
-  }
-};
-var UnexpectedIdentifier = class extends ErrorWithLocation {
-  /**
-   * Creates a new instance.
-   * @param {string} unexpected The character that was found.
-   * @param {Location} loc The location information for the found character.
-   */
-  constructor(unexpected, loc) {
-    super(`Unexpected identifier '${unexpected}' found.`, loc);
-  }
-};
-var UnexpectedToken = class extends ErrorWithLocation {
-  /**
-   * Creates a new instance.
-   * @param {Token} token The token that was found. 
-   */
-  constructor(token) {
-    super(`Unexpected token ${token.type} found.`, token.loc.start);
-  }
-};
-var UnexpectedEOF = class extends ErrorWithLocation {
-  /**
-   * Creates a new instance.
-   * @param {Location} loc The location information for the found character.
-   */
-  constructor(loc) {
-    super("Unexpected end of input found.", loc);
-  }
-};
-var ID_Start = /[\xAA\xB5\xBA\xC0-\xD6\xD8-\xF6\xF8-\u02C1\u02C6-\u02D1\u02E0-\u02E4\u02EC\u02EE\u0370-\u0374\u0376\u0377\u037A-\u037D\u037F\u0386\u0388-\u038A\u038C\u038E-\u03A1\u03A3-\u03F5\u03F7-\u0481\u048A-\u052F\u0531-\u0556\u0559\u0561-\u0587\u05D0-\u05EA\u05F0-\u05F2\u0620-\u064A\u066E\u066F\u0671-\u06D3\u06D5\u06E5\u06E6\u06EE\u06EF\u06FA-\u06FC\u06FF\u0710\u0712-\u072F\u074D-\u07A5\u07B1\u07CA-\u07EA\u07F4\u07F5\u07FA\u0800-\u0815\u081A\u0824\u0828\u0840-\u0858\u0860-\u086A\u08A0-\u08B4\u08B6-\u08BD\u0904-\u0939\u093D\u0950\u0958-\u0961\u0971-\u0980\u0985-\u098C\u098F\u0990\u0993-\u09A8\u09AA-\u09B0\u09B2\u09B6-\u09B9\u09BD\u09CE\u09DC\u09DD\u09DF-\u09E1\u09F0\u09F1\u09FC\u0A05-\u0A0A\u0A0F\u0A10\u0A13-\u0A28\u0A2A-\u0A30\u0A32\u0A33\u0A35\u0A36\u0A38\u0A39\u0A59-\u0A5C\u0A5E\u0A72-\u0A74\u0A85-\u0A8D\u0A8F-\u0A91\u0A93-\u0AA8\u0AAA-\u0AB0\u0AB2\u0AB3\u0AB5-\u0AB9\u0ABD\u0AD0\u0AE0\u0AE1\u0AF9\u0B05-\u0B0C\u0B0F\u0B10\u0B13-\u0B28\u0B2A-\u0B30\u0B32\u0B33\u0B35-\u0B39\u0B3D\u0B5C\u0B5D\u0B5F-\u0B61\u0B71\u0B83\u0B85-\u0B8A\u0B8E-\u0B90\u0B92-\u0B95\u0B99\u0B9A\u0B9C\u0B9E\u0B9F\u0BA3\u0BA4\u0BA8-\u0BAA\u0BAE-\u0BB9\u0BD0\u0C05-\u0C0C\u0C0E-\u0C10\u0C12-\u0C28\u0C2A-\u0C39\u0C3D\u0C58-\u0C5A\u0C60\u0C61\u0C80\u0C85-\u0C8C\u0C8E-\u0C90\u0C92-\u0CA8\u0CAA-\u0CB3\u0CB5-\u0CB9\u0CBD\u0CDE\u0CE0\u0CE1\u0CF1\u0CF2\u0D05-\u0D0C\u0D0E-\u0D10\u0D12-\u0D3A\u0D3D\u0D4E\u0D54-\u0D56\u0D5F-\u0D61\u0D7A-\u0D7F\u0D85-\u0D96\u0D9A-\u0DB1\u0DB3-\u0DBB\u0DBD\u0DC0-\u0DC6\u0E01-\u0E30\u0E32\u0E33\u0E40-\u0E46\u0E81\u0E82\u0E84\u0E87\u0E88\u0E8A\u0E8D\u0E94-\u0E97\u0E99-\u0E9F\u0EA1-\u0EA3\u0EA5\u0EA7\u0EAA\u0EAB\u0EAD-\u0EB0\u0EB2\u0EB3\u0EBD\u0EC0-\u0EC4\u0EC6\u0EDC-\u0EDF\u0F00\u0F40-\u0F47\u0F49-\u0F6C\u0F88-\u0F8C\u1000-\u102A\u103F\u1050-\u1055\u105A-\u105D\u1061\u1065\u1066\u106E-\u1070\u1075-\u1081\u108E\u10A0-\u10C5\u10C7\u10CD\u10D0-\u10FA\u10FC-\u1248\u124A-\u124D\u1250-\u1256\u1258\u125A-\u125D\u1260-\u1288\u128A-\u128D\u1290-\u12B0\u12B2-\u12B5\u12B8-\u12BE\u12C0\u12C2-\u12C5\u12C8-\u12D6\u12D8-\u1310\u1312-\u1315\u1318-\u135A\u1380-\u138F\u13A0-\u13F5\u13F8-\u13FD\u1401-\u166C\u166F-\u167F\u1681-\u169A\u16A0-\u16EA\u16EE-\u16F8\u1700-\u170C\u170E-\u1711\u1720-\u1731\u1740-\u1751\u1760-\u176C\u176E-\u1770\u1780-\u17B3\u17D7\u17DC\u1820-\u1877\u1880-\u1884\u1887-\u18A8\u18AA\u18B0-\u18F5\u1900-\u191E\u1950-\u196D\u1970-\u1974\u1980-\u19AB\u19B0-\u19C9\u1A00-\u1A16\u1A20-\u1A54\u1AA7\u1B05-\u1B33\u1B45-\u1B4B\u1B83-\u1BA0\u1BAE\u1BAF\u1BBA-\u1BE5\u1C00-\u1C23\u1C4D-\u1C4F\u1C5A-\u1C7D\u1C80-\u1C88\u1CE9-\u1CEC\u1CEE-\u1CF1\u1CF5\u1CF6\u1D00-\u1DBF\u1E00-\u1F15\u1F18-\u1F1D\u1F20-\u1F45\u1F48-\u1F4D\u1F50-\u1F57\u1F59\u1F5B\u1F5D\u1F5F-\u1F7D\u1F80-\u1FB4\u1FB6-\u1FBC\u1FBE\u1FC2-\u1FC4\u1FC6-\u1FCC\u1FD0-\u1FD3\u1FD6-\u1FDB\u1FE0-\u1FEC\u1FF2-\u1FF4\u1FF6-\u1FFC\u2071\u207F\u2090-\u209C\u2102\u2107\u210A-\u2113\u2115\u2119-\u211D\u2124\u2126\u2128\u212A-\u212D\u212F-\u2139\u213C-\u213F\u2145-\u2149\u214E\u2160-\u2188\u2C00-\u2C2E\u2C30-\u2C5E\u2C60-\u2CE4\u2CEB-\u2CEE\u2CF2\u2CF3\u2D00-\u2D25\u2D27\u2D2D\u2D30-\u2D67\u2D6F\u2D80-\u2D96\u2DA0-\u2DA6\u2DA8-\u2DAE\u2DB0-\u2DB6\u2DB8-\u2DBE\u2DC0-\u2DC6\u2DC8-\u2DCE\u2DD0-\u2DD6\u2DD8-\u2DDE\u2E2F\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3038-\u303C\u3041-\u3096\u309D-\u309F\u30A1-\u30FA\u30FC-\u30FF\u3105-\u312E\u3131-\u318E\u31A0-\u31BA\u31F0-\u31FF\u3400-\u4DB5\u4E00-\u9FEA\uA000-\uA48C\uA4D0-\uA4FD\uA500-\uA60C\uA610-\uA61F\uA62A\uA62B\uA640-\uA66E\uA67F-\uA69D\uA6A0-\uA6EF\uA717-\uA71F\uA722-\uA788\uA78B-\uA7AE\uA7B0-\uA7B7\uA7F7-\uA801\uA803-\uA805\uA807-\uA80A\uA80C-\uA822\uA840-\uA873\uA882-\uA8B3\uA8F2-\uA8F7\uA8FB\uA8FD\uA90A-\uA925\uA930-\uA946\uA960-\uA97C\uA984-\uA9B2\uA9CF\uA9E0-\uA9E4\uA9E6-\uA9EF\uA9FA-\uA9FE\uAA00-\uAA28\uAA40-\uAA42\uAA44-\uAA4B\uAA60-\uAA76\uAA7A\uAA7E-\uAAAF\uAAB1\uAAB5\uAAB6\uAAB9-\uAABD\uAAC0\uAAC2\uAADB-\uAADD\uAAE0-\uAAEA\uAAF2-\uAAF4\uAB01-\uAB06\uAB09-\uAB0E\uAB11-\uAB16\uAB20-\uAB26\uAB28-\uAB2E\uAB30-\uAB5A\uAB5C-\uAB65\uAB70-\uABE2\uAC00-\uD7A3\uD7B0-\uD7C6\uD7CB-\uD7FB\uF900-\uFA6D\uFA70-\uFAD9\uFB00-\uFB06\uFB13-\uFB17\uFB1D\uFB1F-\uFB28\uFB2A-\uFB36\uFB38-\uFB3C\uFB3E\uFB40\uFB41\uFB43\uFB44\uFB46-\uFBB1\uFBD3-\uFD3D\uFD50-\uFD8F\uFD92-\uFDC7\uFDF0-\uFDFB\uFE70-\uFE74\uFE76-\uFEFC\uFF21-\uFF3A\uFF41-\uFF5A\uFF66-\uFFBE\uFFC2-\uFFC7\uFFCA-\uFFCF\uFFD2-\uFFD7\uFFDA-\uFFDC]|\uD800[\uDC00-\uDC0B\uDC0D-\uDC26\uDC28-\uDC3A\uDC3C\uDC3D\uDC3F-\uDC4D\uDC50-\uDC5D\uDC80-\uDCFA\uDD40-\uDD74\uDE80-\uDE9C\uDEA0-\uDED0\uDF00-\uDF1F\uDF2D-\uDF4A\uDF50-\uDF75\uDF80-\uDF9D\uDFA0-\uDFC3\uDFC8-\uDFCF\uDFD1-\uDFD5]|\uD801[\uDC00-\uDC9D\uDCB0-\uDCD3\uDCD8-\uDCFB\uDD00-\uDD27\uDD30-\uDD63\uDE00-\uDF36\uDF40-\uDF55\uDF60-\uDF67]|\uD802[\uDC00-\uDC05\uDC08\uDC0A-\uDC35\uDC37\uDC38\uDC3C\uDC3F-\uDC55\uDC60-\uDC76\uDC80-\uDC9E\uDCE0-\uDCF2\uDCF4\uDCF5\uDD00-\uDD15\uDD20-\uDD39\uDD80-\uDDB7\uDDBE\uDDBF\uDE00\uDE10-\uDE13\uDE15-\uDE17\uDE19-\uDE33\uDE60-\uDE7C\uDE80-\uDE9C\uDEC0-\uDEC7\uDEC9-\uDEE4\uDF00-\uDF35\uDF40-\uDF55\uDF60-\uDF72\uDF80-\uDF91]|\uD803[\uDC00-\uDC48\uDC80-\uDCB2\uDCC0-\uDCF2]|\uD804[\uDC03-\uDC37\uDC83-\uDCAF\uDCD0-\uDCE8\uDD03-\uDD26\uDD50-\uDD72\uDD76\uDD83-\uDDB2\uDDC1-\uDDC4\uDDDA\uDDDC\uDE00-\uDE11\uDE13-\uDE2B\uDE80-\uDE86\uDE88\uDE8A-\uDE8D\uDE8F-\uDE9D\uDE9F-\uDEA8\uDEB0-\uDEDE\uDF05-\uDF0C\uDF0F\uDF10\uDF13-\uDF28\uDF2A-\uDF30\uDF32\uDF33\uDF35-\uDF39\uDF3D\uDF50\uDF5D-\uDF61]|\uD805[\uDC00-\uDC34\uDC47-\uDC4A\uDC80-\uDCAF\uDCC4\uDCC5\uDCC7\uDD80-\uDDAE\uDDD8-\uDDDB\uDE00-\uDE2F\uDE44\uDE80-\uDEAA\uDF00-\uDF19]|\uD806[\uDCA0-\uDCDF\uDCFF\uDE00\uDE0B-\uDE32\uDE3A\uDE50\uDE5C-\uDE83\uDE86-\uDE89\uDEC0-\uDEF8]|\uD807[\uDC00-\uDC08\uDC0A-\uDC2E\uDC40\uDC72-\uDC8F\uDD00-\uDD06\uDD08\uDD09\uDD0B-\uDD30\uDD46]|\uD808[\uDC00-\uDF99]|\uD809[\uDC00-\uDC6E\uDC80-\uDD43]|[\uD80C\uD81C-\uD820\uD840-\uD868\uD86A-\uD86C\uD86F-\uD872\uD874-\uD879][\uDC00-\uDFFF]|\uD80D[\uDC00-\uDC2E]|\uD811[\uDC00-\uDE46]|\uD81A[\uDC00-\uDE38\uDE40-\uDE5E\uDED0-\uDEED\uDF00-\uDF2F\uDF40-\uDF43\uDF63-\uDF77\uDF7D-\uDF8F]|\uD81B[\uDF00-\uDF44\uDF50\uDF93-\uDF9F\uDFE0\uDFE1]|\uD821[\uDC00-\uDFEC]|\uD822[\uDC00-\uDEF2]|\uD82C[\uDC00-\uDD1E\uDD70-\uDEFB]|\uD82F[\uDC00-\uDC6A\uDC70-\uDC7C\uDC80-\uDC88\uDC90-\uDC99]|\uD835[\uDC00-\uDC54\uDC56-\uDC9C\uDC9E\uDC9F\uDCA2\uDCA5\uDCA6\uDCA9-\uDCAC\uDCAE-\uDCB9\uDCBB\uDCBD-\uDCC3\uDCC5-\uDD05\uDD07-\uDD0A\uDD0D-\uDD14\uDD16-\uDD1C\uDD1E-\uDD39\uDD3B-\uDD3E\uDD40-\uDD44\uDD46\uDD4A-\uDD50\uDD52-\uDEA5\uDEA8-\uDEC0\uDEC2-\uDEDA\uDEDC-\uDEFA\uDEFC-\uDF14\uDF16-\uDF34\uDF36-\uDF4E\uDF50-\uDF6E\uDF70-\uDF88\uDF8A-\uDFA8\uDFAA-\uDFC2\uDFC4-\uDFCB]|\uD83A[\uDC00-\uDCC4\uDD00-\uDD43]|\uD83B[\uDE00-\uDE03\uDE05-\uDE1F\uDE21\uDE22\uDE24\uDE27\uDE29-\uDE32\uDE34-\uDE37\uDE39\uDE3B\uDE42\uDE47\uDE49\uDE4B\uDE4D-\uDE4F\uDE51\uDE52\uDE54\uDE57\uDE59\uDE5B\uDE5D\uDE5F\uDE61\uDE62\uDE64\uDE67-\uDE6A\uDE6C-\uDE72\uDE74-\uDE77\uDE79-\uDE7C\uDE7E\uDE80-\uDE89\uDE8B-\uDE9B\uDEA1-\uDEA3\uDEA5-\uDEA9\uDEAB-\uDEBB]|\uD869[\uDC00-\uDED6\uDF00-\uDFFF]|\uD86D[\uDC00-\uDF34\uDF40-\uDFFF]|\uD86E[\uDC00-\uDC1D\uDC20-\uDFFF]|\uD873[\uDC00-\uDEA1\uDEB0-\uDFFF]|\uD87A[\uDC00-\uDFE0]|\uD87E[\uDC00-\uDE1D]/;
-var ID_Continue = /[\xAA\xB5\xBA\xC0-\xD6\xD8-\xF6\xF8-\u02C1\u02C6-\u02D1\u02E0-\u02E4\u02EC\u02EE\u0300-\u0374\u0376\u0377\u037A-\u037D\u037F\u0386\u0388-\u038A\u038C\u038E-\u03A1\u03A3-\u03F5\u03F7-\u0481\u0483-\u0487\u048A-\u052F\u0531-\u0556\u0559\u0561-\u0587\u0591-\u05BD\u05BF\u05C1\u05C2\u05C4\u05C5\u05C7\u05D0-\u05EA\u05F0-\u05F2\u0610-\u061A\u0620-\u0669\u066E-\u06D3\u06D5-\u06DC\u06DF-\u06E8\u06EA-\u06FC\u06FF\u0710-\u074A\u074D-\u07B1\u07C0-\u07F5\u07FA\u0800-\u082D\u0840-\u085B\u0860-\u086A\u08A0-\u08B4\u08B6-\u08BD\u08D4-\u08E1\u08E3-\u0963\u0966-\u096F\u0971-\u0983\u0985-\u098C\u098F\u0990\u0993-\u09A8\u09AA-\u09B0\u09B2\u09B6-\u09B9\u09BC-\u09C4\u09C7\u09C8\u09CB-\u09CE\u09D7\u09DC\u09DD\u09DF-\u09E3\u09E6-\u09F1\u09FC\u0A01-\u0A03\u0A05-\u0A0A\u0A0F\u0A10\u0A13-\u0A28\u0A2A-\u0A30\u0A32\u0A33\u0A35\u0A36\u0A38\u0A39\u0A3C\u0A3E-\u0A42\u0A47\u0A48\u0A4B-\u0A4D\u0A51\u0A59-\u0A5C\u0A5E\u0A66-\u0A75\u0A81-\u0A83\u0A85-\u0A8D\u0A8F-\u0A91\u0A93-\u0AA8\u0AAA-\u0AB0\u0AB2\u0AB3\u0AB5-\u0AB9\u0ABC-\u0AC5\u0AC7-\u0AC9\u0ACB-\u0ACD\u0AD0\u0AE0-\u0AE3\u0AE6-\u0AEF\u0AF9-\u0AFF\u0B01-\u0B03\u0B05-\u0B0C\u0B0F\u0B10\u0B13-\u0B28\u0B2A-\u0B30\u0B32\u0B33\u0B35-\u0B39\u0B3C-\u0B44\u0B47\u0B48\u0B4B-\u0B4D\u0B56\u0B57\u0B5C\u0B5D\u0B5F-\u0B63\u0B66-\u0B6F\u0B71\u0B82\u0B83\u0B85-\u0B8A\u0B8E-\u0B90\u0B92-\u0B95\u0B99\u0B9A\u0B9C\u0B9E\u0B9F\u0BA3\u0BA4\u0BA8-\u0BAA\u0BAE-\u0BB9\u0BBE-\u0BC2\u0BC6-\u0BC8\u0BCA-\u0BCD\u0BD0\u0BD7\u0BE6-\u0BEF\u0C00-\u0C03\u0C05-\u0C0C\u0C0E-\u0C10\u0C12-\u0C28\u0C2A-\u0C39\u0C3D-\u0C44\u0C46-\u0C48\u0C4A-\u0C4D\u0C55\u0C56\u0C58-\u0C5A\u0C60-\u0C63\u0C66-\u0C6F\u0C80-\u0C83\u0C85-\u0C8C\u0C8E-\u0C90\u0C92-\u0CA8\u0CAA-\u0CB3\u0CB5-\u0CB9\u0CBC-\u0CC4\u0CC6-\u0CC8\u0CCA-\u0CCD\u0CD5\u0CD6\u0CDE\u0CE0-\u0CE3\u0CE6-\u0CEF\u0CF1\u0CF2\u0D00-\u0D03\u0D05-\u0D0C\u0D0E-\u0D10\u0D12-\u0D44\u0D46-\u0D48\u0D4A-\u0D4E\u0D54-\u0D57\u0D5F-\u0D63\u0D66-\u0D6F\u0D7A-\u0D7F\u0D82\u0D83\u0D85-\u0D96\u0D9A-\u0DB1\u0DB3-\u0DBB\u0DBD\u0DC0-\u0DC6\u0DCA\u0DCF-\u0DD4\u0DD6\u0DD8-\u0DDF\u0DE6-\u0DEF\u0DF2\u0DF3\u0E01-\u0E3A\u0E40-\u0E4E\u0E50-\u0E59\u0E81\u0E82\u0E84\u0E87\u0E88\u0E8A\u0E8D\u0E94-\u0E97\u0E99-\u0E9F\u0EA1-\u0EA3\u0EA5\u0EA7\u0EAA\u0EAB\u0EAD-\u0EB9\u0EBB-\u0EBD\u0EC0-\u0EC4\u0EC6\u0EC8-\u0ECD\u0ED0-\u0ED9\u0EDC-\u0EDF\u0F00\u0F18\u0F19\u0F20-\u0F29\u0F35\u0F37\u0F39\u0F3E-\u0F47\u0F49-\u0F6C\u0F71-\u0F84\u0F86-\u0F97\u0F99-\u0FBC\u0FC6\u1000-\u1049\u1050-\u109D\u10A0-\u10C5\u10C7\u10CD\u10D0-\u10FA\u10FC-\u1248\u124A-\u124D\u1250-\u1256\u1258\u125A-\u125D\u1260-\u1288\u128A-\u128D\u1290-\u12B0\u12B2-\u12B5\u12B8-\u12BE\u12C0\u12C2-\u12C5\u12C8-\u12D6\u12D8-\u1310\u1312-\u1315\u1318-\u135A\u135D-\u135F\u1380-\u138F\u13A0-\u13F5\u13F8-\u13FD\u1401-\u166C\u166F-\u167F\u1681-\u169A\u16A0-\u16EA\u16EE-\u16F8\u1700-\u170C\u170E-\u1714\u1720-\u1734\u1740-\u1753\u1760-\u176C\u176E-\u1770\u1772\u1773\u1780-\u17D3\u17D7\u17DC\u17DD\u17E0-\u17E9\u180B-\u180D\u1810-\u1819\u1820-\u1877\u1880-\u18AA\u18B0-\u18F5\u1900-\u191E\u1920-\u192B\u1930-\u193B\u1946-\u196D\u1970-\u1974\u1980-\u19AB\u19B0-\u19C9\u19D0-\u19D9\u1A00-\u1A1B\u1A20-\u1A5E\u1A60-\u1A7C\u1A7F-\u1A89\u1A90-\u1A99\u1AA7\u1AB0-\u1ABD\u1B00-\u1B4B\u1B50-\u1B59\u1B6B-\u1B73\u1B80-\u1BF3\u1C00-\u1C37\u1C40-\u1C49\u1C4D-\u1C7D\u1C80-\u1C88\u1CD0-\u1CD2\u1CD4-\u1CF9\u1D00-\u1DF9\u1DFB-\u1F15\u1F18-\u1F1D\u1F20-\u1F45\u1F48-\u1F4D\u1F50-\u1F57\u1F59\u1F5B\u1F5D\u1F5F-\u1F7D\u1F80-\u1FB4\u1FB6-\u1FBC\u1FBE\u1FC2-\u1FC4\u1FC6-\u1FCC\u1FD0-\u1FD3\u1FD6-\u1FDB\u1FE0-\u1FEC\u1FF2-\u1FF4\u1FF6-\u1FFC\u203F\u2040\u2054\u2071\u207F\u2090-\u209C\u20D0-\u20DC\u20E1\u20E5-\u20F0\u2102\u2107\u210A-\u2113\u2115\u2119-\u211D\u2124\u2126\u2128\u212A-\u212D\u212F-\u2139\u213C-\u213F\u2145-\u2149\u214E\u2160-\u2188\u2C00-\u2C2E\u2C30-\u2C5E\u2C60-\u2CE4\u2CEB-\u2CF3\u2D00-\u2D25\u2D27\u2D2D\u2D30-\u2D67\u2D6F\u2D7F-\u2D96\u2DA0-\u2DA6\u2DA8-\u2DAE\u2DB0-\u2DB6\u2DB8-\u2DBE\u2DC0-\u2DC6\u2DC8-\u2DCE\u2DD0-\u2DD6\u2DD8-\u2DDE\u2DE0-\u2DFF\u2E2F\u3005-\u3007\u3021-\u302F\u3031-\u3035\u3038-\u303C\u3041-\u3096\u3099\u309A\u309D-\u309F\u30A1-\u30FA\u30FC-\u30FF\u3105-\u312E\u3131-\u318E\u31A0-\u31BA\u31F0-\u31FF\u3400-\u4DB5\u4E00-\u9FEA\uA000-\uA48C\uA4D0-\uA4FD\uA500-\uA60C\uA610-\uA62B\uA640-\uA66F\uA674-\uA67D\uA67F-\uA6F1\uA717-\uA71F\uA722-\uA788\uA78B-\uA7AE\uA7B0-\uA7B7\uA7F7-\uA827\uA840-\uA873\uA880-\uA8C5\uA8D0-\uA8D9\uA8E0-\uA8F7\uA8FB\uA8FD\uA900-\uA92D\uA930-\uA953\uA960-\uA97C\uA980-\uA9C0\uA9CF-\uA9D9\uA9E0-\uA9FE\uAA00-\uAA36\uAA40-\uAA4D\uAA50-\uAA59\uAA60-\uAA76\uAA7A-\uAAC2\uAADB-\uAADD\uAAE0-\uAAEF\uAAF2-\uAAF6\uAB01-\uAB06\uAB09-\uAB0E\uAB11-\uAB16\uAB20-\uAB26\uAB28-\uAB2E\uAB30-\uAB5A\uAB5C-\uAB65\uAB70-\uABEA\uABEC\uABED\uABF0-\uABF9\uAC00-\uD7A3\uD7B0-\uD7C6\uD7CB-\uD7FB\uF900-\uFA6D\uFA70-\uFAD9\uFB00-\uFB06\uFB13-\uFB17\uFB1D-\uFB28\uFB2A-\uFB36\uFB38-\uFB3C\uFB3E\uFB40\uFB41\uFB43\uFB44\uFB46-\uFBB1\uFBD3-\uFD3D\uFD50-\uFD8F\uFD92-\uFDC7\uFDF0-\uFDFB\uFE00-\uFE0F\uFE20-\uFE2F\uFE33\uFE34\uFE4D-\uFE4F\uFE70-\uFE74\uFE76-\uFEFC\uFF10-\uFF19\uFF21-\uFF3A\uFF3F\uFF41-\uFF5A\uFF66-\uFFBE\uFFC2-\uFFC7\uFFCA-\uFFCF\uFFD2-\uFFD7\uFFDA-\uFFDC]|\uD800[\uDC00-\uDC0B\uDC0D-\uDC26\uDC28-\uDC3A\uDC3C\uDC3D\uDC3F-\uDC4D\uDC50-\uDC5D\uDC80-\uDCFA\uDD40-\uDD74\uDDFD\uDE80-\uDE9C\uDEA0-\uDED0\uDEE0\uDF00-\uDF1F\uDF2D-\uDF4A\uDF50-\uDF7A\uDF80-\uDF9D\uDFA0-\uDFC3\uDFC8-\uDFCF\uDFD1-\uDFD5]|\uD801[\uDC00-\uDC9D\uDCA0-\uDCA9\uDCB0-\uDCD3\uDCD8-\uDCFB\uDD00-\uDD27\uDD30-\uDD63\uDE00-\uDF36\uDF40-\uDF55\uDF60-\uDF67]|\uD802[\uDC00-\uDC05\uDC08\uDC0A-\uDC35\uDC37\uDC38\uDC3C\uDC3F-\uDC55\uDC60-\uDC76\uDC80-\uDC9E\uDCE0-\uDCF2\uDCF4\uDCF5\uDD00-\uDD15\uDD20-\uDD39\uDD80-\uDDB7\uDDBE\uDDBF\uDE00-\uDE03\uDE05\uDE06\uDE0C-\uDE13\uDE15-\uDE17\uDE19-\uDE33\uDE38-\uDE3A\uDE3F\uDE60-\uDE7C\uDE80-\uDE9C\uDEC0-\uDEC7\uDEC9-\uDEE6\uDF00-\uDF35\uDF40-\uDF55\uDF60-\uDF72\uDF80-\uDF91]|\uD803[\uDC00-\uDC48\uDC80-\uDCB2\uDCC0-\uDCF2]|\uD804[\uDC00-\uDC46\uDC66-\uDC6F\uDC7F-\uDCBA\uDCD0-\uDCE8\uDCF0-\uDCF9\uDD00-\uDD34\uDD36-\uDD3F\uDD50-\uDD73\uDD76\uDD80-\uDDC4\uDDCA-\uDDCC\uDDD0-\uDDDA\uDDDC\uDE00-\uDE11\uDE13-\uDE37\uDE3E\uDE80-\uDE86\uDE88\uDE8A-\uDE8D\uDE8F-\uDE9D\uDE9F-\uDEA8\uDEB0-\uDEEA\uDEF0-\uDEF9\uDF00-\uDF03\uDF05-\uDF0C\uDF0F\uDF10\uDF13-\uDF28\uDF2A-\uDF30\uDF32\uDF33\uDF35-\uDF39\uDF3C-\uDF44\uDF47\uDF48\uDF4B-\uDF4D\uDF50\uDF57\uDF5D-\uDF63\uDF66-\uDF6C\uDF70-\uDF74]|\uD805[\uDC00-\uDC4A\uDC50-\uDC59\uDC80-\uDCC5\uDCC7\uDCD0-\uDCD9\uDD80-\uDDB5\uDDB8-\uDDC0\uDDD8-\uDDDD\uDE00-\uDE40\uDE44\uDE50-\uDE59\uDE80-\uDEB7\uDEC0-\uDEC9\uDF00-\uDF19\uDF1D-\uDF2B\uDF30-\uDF39]|\uD806[\uDCA0-\uDCE9\uDCFF\uDE00-\uDE3E\uDE47\uDE50-\uDE83\uDE86-\uDE99\uDEC0-\uDEF8]|\uD807[\uDC00-\uDC08\uDC0A-\uDC36\uDC38-\uDC40\uDC50-\uDC59\uDC72-\uDC8F\uDC92-\uDCA7\uDCA9-\uDCB6\uDD00-\uDD06\uDD08\uDD09\uDD0B-\uDD36\uDD3A\uDD3C\uDD3D\uDD3F-\uDD47\uDD50-\uDD59]|\uD808[\uDC00-\uDF99]|\uD809[\uDC00-\uDC6E\uDC80-\uDD43]|[\uD80C\uD81C-\uD820\uD840-\uD868\uD86A-\uD86C\uD86F-\uD872\uD874-\uD879][\uDC00-\uDFFF]|\uD80D[\uDC00-\uDC2E]|\uD811[\uDC00-\uDE46]|\uD81A[\uDC00-\uDE38\uDE40-\uDE5E\uDE60-\uDE69\uDED0-\uDEED\uDEF0-\uDEF4\uDF00-\uDF36\uDF40-\uDF43\uDF50-\uDF59\uDF63-\uDF77\uDF7D-\uDF8F]|\uD81B[\uDF00-\uDF44\uDF50-\uDF7E\uDF8F-\uDF9F\uDFE0\uDFE1]|\uD821[\uDC00-\uDFEC]|\uD822[\uDC00-\uDEF2]|\uD82C[\uDC00-\uDD1E\uDD70-\uDEFB]|\uD82F[\uDC00-\uDC6A\uDC70-\uDC7C\uDC80-\uDC88\uDC90-\uDC99\uDC9D\uDC9E]|\uD834[\uDD65-\uDD69\uDD6D-\uDD72\uDD7B-\uDD82\uDD85-\uDD8B\uDDAA-\uDDAD\uDE42-\uDE44]|\uD835[\uDC00-\uDC54\uDC56-\uDC9C\uDC9E\uDC9F\uDCA2\uDCA5\uDCA6\uDCA9-\uDCAC\uDCAE-\uDCB9\uDCBB\uDCBD-\uDCC3\uDCC5-\uDD05\uDD07-\uDD0A\uDD0D-\uDD14\uDD16-\uDD1C\uDD1E-\uDD39\uDD3B-\uDD3E\uDD40-\uDD44\uDD46\uDD4A-\uDD50\uDD52-\uDEA5\uDEA8-\uDEC0\uDEC2-\uDEDA\uDEDC-\uDEFA\uDEFC-\uDF14\uDF16-\uDF34\uDF36-\uDF4E\uDF50-\uDF6E\uDF70-\uDF88\uDF8A-\uDFA8\uDFAA-\uDFC2\uDFC4-\uDFCB\uDFCE-\uDFFF]|\uD836[\uDE00-\uDE36\uDE3B-\uDE6C\uDE75\uDE84\uDE9B-\uDE9F\uDEA1-\uDEAF]|\uD838[\uDC00-\uDC06\uDC08-\uDC18\uDC1B-\uDC21\uDC23\uDC24\uDC26-\uDC2A]|\uD83A[\uDC00-\uDCC4\uDCD0-\uDCD6\uDD00-\uDD4A\uDD50-\uDD59]|\uD83B[\uDE00-\uDE03\uDE05-\uDE1F\uDE21\uDE22\uDE24\uDE27\uDE29-\uDE32\uDE34-\uDE37\uDE39\uDE3B\uDE42\uDE47\uDE49\uDE4B\uDE4D-\uDE4F\uDE51\uDE52\uDE54\uDE57\uDE59\uDE5B\uDE5D\uDE5F\uDE61\uDE62\uDE64\uDE67-\uDE6A\uDE6C-\uDE72\uDE74-\uDE77\uDE79-\uDE7C\uDE7E\uDE80-\uDE89\uDE8B-\uDE9B\uDEA1-\uDEA3\uDEA5-\uDEA9\uDEAB-\uDEBB]|\uD869[\uDC00-\uDED6\uDF00-\uDFFF]|\uD86D[\uDC00-\uDF34\uDF40-\uDFFF]|\uD86E[\uDC00-\uDC1D\uDC20-\uDFFF]|\uD873[\uDC00-\uDEA1\uDEB0-\uDFFF]|\uD87A[\uDC00-\uDFE0]|\uD87E[\uDC00-\uDE1D]|\uDB40[\uDD00-\uDDEF]/;
-var CHAR_CR = 13;
-var CHAR_LF = 10;
-var CharCodeReader = class {
-  /**
-   * The text to read from.
-   * @type {string}
-   */
-  #text = "";
-  /**
-   * The current line number.
-   * @type {number}
-   */
-  #line = 1;
-  /**
-   * The current column number.
-   * @type {number}
-   */
-  #column = 0;
-  /**
-   * The current offset in the text.
-   * @type {number}
-   */
-  #offset = -1;
-  /**
-   * Whether the last character read was a new line.
-   * @type {boolean}
-   */
-  #newLine = false;
-  /**
-   * The last character code read.
-   * @type {number}
-   */
-  #last = -1;
-  /**
-   * Whether the reader has ended.
-   * @type {boolean}
-   */
-  #ended = false;
-  /**
-   * Creates a new instance.
-   * @param {string} text The text to read from
-   */
-  constructor(text) {
-    this.#text = text;
-  }
-  /**
-   * Ends the reader.
-   * @returns {void}
-   */
-  #end() {
-    if (this.#ended) {
-      return;
-    }
-    this.#column++;
-    this.#offset++;
-    this.#last = -1;
-    this.#ended = true;
-  }
-  /**
-   * Returns the current position of the reader.
-   * @returns {Location} An object with line, column, and offset properties.
-   */
-  locate() {
-    return {
-      line: this.#line,
-      column: this.#column,
-      offset: this.#offset
-    };
-  }
-  /**
-   * Reads the next character code in the text.
-   * @returns {number} The next character code, or -1 if there are no more characters.
-   */
-  next() {
-    if (this.#offset >= this.#text.length - 1) {
-      this.#end();
-      return -1;
-    }
-    this.#offset++;
-    const charCode = this.#text.charCodeAt(this.#offset);
-    if (this.#newLine) {
-      this.#line++;
-      this.#column = 1;
-      this.#newLine = false;
-    } else {
-      this.#column++;
-    }
-    if (charCode === CHAR_CR) {
-      this.#newLine = true;
-      if (this.peek() === CHAR_LF) {
-        this.#offset++;
-      }
-    } else if (charCode === CHAR_LF) {
-      this.#newLine = true;
-    }
-    this.#last = charCode;
-    return charCode;
-  }
-  /**
-   * Peeks at the next character code in the text.
-   * @returns {number} The next character code, or -1 if there are no more characters.
-   */
-  peek() {
-    if (this.#offset === this.#text.length - 1) {
-      return -1;
-    }
-    return this.#text.charCodeAt(this.#offset + 1);
-  }
-  /**
-   * Determines if the next character code in the text matches a specific character code.
-   * @param {(number) => boolean} fn A function to call on the next character.
-   * @returns {boolean} True if the next character code matches, false if not.
-   */
-  match(fn) {
-    if (fn(this.peek())) {
-      this.next();
-      return true;
-    }
-    return false;
-  }
-  /**
-   * Returns the last character code read.
-   * @returns {number} The last character code read.
-   */
-  current() {
-    return this.#last;
-  }
-};
-var INFINITY = "Infinity";
-var NAN = "NaN";
-var keywordStarts = /* @__PURE__ */ new Set([CHAR_LOWER_T, CHAR_LOWER_F, CHAR_LOWER_N]);
-var whitespace = /* @__PURE__ */ new Set([CHAR_SPACE, CHAR_TAB, CHAR_NEWLINE, CHAR_RETURN]);
-var json5Whitespace = /* @__PURE__ */ new Set([
-  ...whitespace,
-  CHAR_VTAB,
-  CHAR_FORM_FEED,
-  CHAR_NBSP,
-  CHAR_LINE_SEPARATOR,
-  CHAR_PARAGRAPH_SEPARATOR,
-  CHAR_BOM,
-  CHAR_NON_BREAKING_SPACE,
-  CHAR_EN_QUAD,
-  CHAR_EM_QUAD,
-  CHAR_EN_SPACE,
-  CHAR_EM_SPACE,
-  CHAR_THREE_PER_EM_SPACE,
-  CHAR_FOUR_PER_EM_SPACE,
-  CHAR_SIX_PER_EM_SPACE,
-  CHAR_FIGURE_SPACE,
-  CHAR_PUNCTUATION_SPACE,
-  CHAR_THIN_SPACE,
-  CHAR_HAIR_SPACE,
-  CHAR_NARROW_NO_BREAK_SPACE,
-  CHAR_MEDIUM_MATHEMATICAL_SPACE,
-  CHAR_IDEOGRAPHIC_SPACE
-]);
-var DEFAULT_OPTIONS$1 = {
-  mode: "json",
-  ranges: false
-};
-var jsonKeywords = /* @__PURE__ */ new Set(["true", "false", "null"]);
-var tt = {
-  EOF: 0,
-  Number: 1,
-  String: 2,
-  Boolean: 3,
-  Null: 4,
-  NaN: 5,
-  Infinity: 6,
-  Identifier: 7,
-  Colon: 20,
-  LBrace: 21,
-  RBrace: 22,
-  LBracket: 23,
-  RBracket: 24,
-  Comma: 25,
-  LineComment: 40,
-  BlockComment: 41
-};
-function isDigit(c) {
-  return c >= CHAR_0 && c <= CHAR_9;
-}
-function isHexDigit(c) {
-  return isDigit(c) || c >= CHAR_UPPER_A && c <= CHAR_UPPER_F || c >= CHAR_LOWER_A && c <= CHAR_LOWER_F;
-}
-function isPositiveDigit(c) {
-  return c >= CHAR_1 && c <= CHAR_9;
-}
-function isKeywordStart(c) {
-  return keywordStarts.has(c);
-}
-function isNumberStart(c) {
-  return isDigit(c) || c === CHAR_DOT || c === CHAR_MINUS;
-}
-function isJSON5NumberStart(c) {
-  return isNumberStart(c) || c === CHAR_PLUS;
-}
-function isStringStart(c, json5) {
-  return c === CHAR_DOUBLE_QUOTE || json5 && c === CHAR_SINGLE_QUOTE;
-}
-function isJSON5IdentifierStart(c) {
-  if (c === CHAR_DOLLAR || c === CHAR_UNDERSCORE || c === CHAR_BACKSLASH) {
-    return true;
-  }
-  if (c >= CHAR_LOWER_A && c <= CHAR_LOWER_Z || c >= CHAR_UPPER_A && c <= CHAR_UPPER_Z) {
-    return true;
-  }
-  if (c === 8204 || c === 8205) {
-    return true;
-  }
-  const ct = String.fromCharCode(c);
-  return ID_Start.test(ct);
-}
-function isJSON5IdentifierPart(c) {
-  if (isJSON5IdentifierStart(c) || isDigit(c)) {
-    return true;
-  }
-  const ct = String.fromCharCode(c);
-  return ID_Continue.test(ct);
-}
-var Tokenizer = class {
-  /**
-   * Options for the tokenizer.
-   * @type {TokenizeOptions}
-   */
-  #options;
-  /**
-   * The source text to tokenize.
-   * @type {string}
-   */
-  #text;
-  /**
-   * The reader for the source text.
-   * @type {CharCodeReader}
-   */
-  #reader;
-  /**
-   * Indicates if the tokenizer is in JSON5 mode.
-   * @type {boolean}
-   */
-  #json5;
-  /**
-   * Indicates if comments are allowed.
-   * @type {boolean}
-   */
-  #allowComments;
-  /**
-   * Indicates if ranges should be included in the tokens.
-   * @type {boolean}
-   */
-  #ranges;
-  /**
-   * The last token type read.
-   * @type {Token}
-   */
-  #token;
-  /**
-   * Determines if a character is an escaped character.
-   * @type {(c:number) => boolean}
-   */
-  #isEscapedCharacter;
-  /**
-   * Determines if a character is a JSON5 line terminator.
-   * @type {(c:number) => boolean}
-   */
-  #isJSON5LineTerminator;
-  /**
-   * Determines if a character is a JSON5 hex escape.
-   * @type {(c:number) => boolean}
-   */
-  #isJSON5HexEscape;
-  /**
-   * Determines if a character is whitespace.
-   * @type {(c:number) => boolean}
-   */
-  #isWhitespace;
-  /**
-   * Creates a new instance of the tokenizer.
-   * @param {string} text The source text
-   * @param {TokenizeOptions} [options] Options for the tokenizer.
-   */
-  constructor(text, options) {
-    this.#text = text;
-    this.#options = {
-      ...DEFAULT_OPTIONS$1,
-      ...options
-    };
-    this.#reader = new CharCodeReader(text);
-    this.#json5 = this.#options.mode === "json5";
-    this.#allowComments = this.#options.mode !== "json";
-    this.#ranges = this.#options.ranges;
-    this.#isEscapedCharacter = this.#json5 ? json5EscapeToChar.has.bind(json5EscapeToChar) : escapeToChar.has.bind(escapeToChar);
-    this.#isJSON5LineTerminator = this.#json5 ? json5LineTerminators.has.bind(json5LineTerminators) : () => false;
-    this.#isJSON5HexEscape = this.#json5 ? (c) => c === CHAR_LOWER_X : () => false;
-    this.#isWhitespace = this.#json5 ? json5Whitespace.has.bind(json5Whitespace) : whitespace.has.bind(whitespace);
-  }
-  // #region Errors
-  /**
-   * Convenience function for throwing unexpected character errors.
-   * @param {number} c The unexpected character.
-   * @param {Location} [loc] The location of the unexpected character.
-   * @returns {never}
-   * @throws {UnexpectedChar} always.
-   */
-  #unexpected(c, loc = this.#reader.locate()) {
-    throw new UnexpectedChar(c, loc);
-  }
-  /**
-   * Convenience function for throwing unexpected identifier errors.
-   * @param {string} identifier The unexpected identifier.
-   * @param {Location} [loc] The location of the unexpected identifier.
-   * @returns {never}
-   * @throws {UnexpectedIdentifier} always.
-   */
-  #unexpectedIdentifier(identifier, loc = this.#reader.locate()) {
-    throw new UnexpectedIdentifier(identifier, loc);
-  }
-  /**
-  * Convenience function for throwing unexpected EOF errors.
-  * @returns {never}
-  * @throws {UnexpectedEOF} always.
-  */
-  #unexpectedEOF() {
-    throw new UnexpectedEOF(this.#reader.locate());
-  }
-  // #endregion
-  // #region Helpers
-  /**
-   * Creates a new token.
-   * @param {TokenType} tokenType The type of token to create.
-   * @param {number} length The length of the token.
-   * @param {Location} startLoc The start location for the token.
-   * @param {Location} [endLoc] The end location for the token.
-   * @returns {Token} The token.
-   */
-  #createToken(tokenType, length, startLoc, endLoc) {
-    const endOffset = startLoc.offset + length;
-    let range = this.#options.ranges ? {
-      range: (
-        /** @type {Range} */
-        [startLoc.offset, endOffset]
-      )
-    } : void 0;
-    return {
-      type: tokenType,
-      loc: {
-        start: startLoc,
-        end: endLoc || {
-          line: startLoc.line,
-          column: startLoc.column + length,
-          offset: endOffset
-        }
-      },
-      ...range
-    };
-  }
-  /**
-   * Reads in a specific number of hex digits.
-   * @param {number} count The number of hex digits to read.
-   * @returns {string} The hex digits read.
-   */
-  #readHexDigits(count) {
-    let value = "";
-    let c;
-    for (let i = 0; i < count; i++) {
-      c = this.#reader.peek();
-      if (isHexDigit(c)) {
-        this.#reader.next();
-        value += String.fromCharCode(c);
-        continue;
-      }
-      this.#unexpected(c);
-    }
-    return value;
-  }
-  /**
-   * Reads in a JSON5 identifier. Also used for JSON but we validate
-   * the identifier later.
-   * @param {number} c The first character of the identifier.
-   * @returns {string} The identifier read.
-   * @throws {UnexpectedChar} when the identifier cannot be read.
-   */
-  #readIdentifier(c) {
-    let value = "";
-    do {
-      value += String.fromCharCode(c);
-      if (c === CHAR_BACKSLASH) {
-        c = this.#reader.next();
-        if (c !== CHAR_LOWER_U) {
-          this.#unexpected(c);
-        }
-        value += String.fromCharCode(c);
-        const hexDigits = this.#readHexDigits(4);
-        const charCode = parseInt(hexDigits, 16);
-        if (value.length === 2 && !isJSON5IdentifierStart(charCode)) {
-          const loc = this.#reader.locate();
-          this.#unexpected(CHAR_BACKSLASH, { line: loc.line, column: loc.column - 5, offset: loc.offset - 5 });
-        } else if (!isJSON5IdentifierPart(charCode)) {
-          const loc = this.#reader.locate();
-          this.#unexpected(charCode, { line: loc.line, column: loc.column - 5, offset: loc.offset - 5 });
-        }
-        value += hexDigits;
-      }
-      c = this.#reader.peek();
-      if (!isJSON5IdentifierPart(c)) {
-        break;
-      }
-      this.#reader.next();
-    } while (true);
-    return value;
-  }
-  /**
-   * Reads in a string. Works for both JSON and JSON5.
-   * @param {number} c The first character of the string (either " or ').
-   * @returns {number} The length of the string.
-   * @throws {UnexpectedChar} when the string cannot be read.
-   * @throws {UnexpectedEOF} when EOF is reached before the string is finalized.
-   */
-  #readString(c) {
-    const delimiter = c;
-    let length = 1;
-    c = this.#reader.peek();
-    while (c !== -1 && c !== delimiter) {
-      this.#reader.next();
-      length++;
-      if (c === CHAR_BACKSLASH) {
-        c = this.#reader.peek();
-        if (this.#isEscapedCharacter(c) || this.#isJSON5LineTerminator(c)) {
-          this.#reader.next();
-          length++;
-        } else if (c === CHAR_LOWER_U) {
-          this.#reader.next();
-          length++;
-          const result = this.#readHexDigits(4);
-          length += result.length;
-        } else if (this.#isJSON5HexEscape(c)) {
-          this.#reader.next();
-          length++;
-          const result = this.#readHexDigits(2);
-          length += result.length;
-        } else if (this.#json5) {
-          this.#reader.next();
-          length++;
-        } else {
-          this.#unexpected(c);
-        }
-      }
-      c = this.#reader.peek();
-    }
-    if (c === -1) {
-      this.#reader.next();
-      this.#unexpectedEOF();
-    }
-    this.#reader.next();
-    length++;
-    return length;
-  }
-  /**
-   * Reads a number. Works for both JSON and JSON5.
-   * @param {number} c The first character of the number.
-   * @returns {number} The length of the number.
-   * @throws {UnexpectedChar} when the number cannot be read.
-   * @throws {UnexpectedEOF} when EOF is reached before the number is finalized.
-   */
-  #readNumber(c) {
-    let length = 1;
-    if (c === CHAR_MINUS || this.#json5 && c === CHAR_PLUS) {
-      c = this.#reader.peek();
-      if (this.#json5) {
-        if (c === CHAR_UPPER_I || c === CHAR_UPPER_N) {
-          this.#reader.next();
-          const identifier = this.#readIdentifier(c);
-          if (identifier !== INFINITY && identifier !== NAN) {
-            this.#unexpected(c);
-          }
-          return length + identifier.length;
-        }
-      }
-      if (!isDigit(c)) {
-        this.#unexpected(c);
-      }
-      this.#reader.next();
-      length++;
-    }
-    if (c === CHAR_0) {
-      c = this.#reader.peek();
-      if (this.#json5 && (c === CHAR_LOWER_X || c === CHAR_UPPER_X)) {
-        this.#reader.next();
-        length++;
-        c = this.#reader.peek();
-        if (!isHexDigit(c)) {
-          this.#reader.next();
-          this.#unexpected(c);
-        }
-        do {
-          this.#reader.next();
-          length++;
-          c = this.#reader.peek();
-        } while (isHexDigit(c));
-      } else if (isDigit(c)) {
-        this.#unexpected(c);
-      }
-    } else {
-      if (!this.#json5 || c !== CHAR_DOT) {
-        if (!isPositiveDigit(c)) {
-          this.#unexpected(c);
-        }
-        c = this.#reader.peek();
-        while (isDigit(c)) {
-          this.#reader.next();
-          length++;
-          c = this.#reader.peek();
-        }
-      }
-    }
-    if (c === CHAR_DOT) {
-      let digitCount = -1;
-      this.#reader.next();
-      length++;
-      digitCount++;
-      c = this.#reader.peek();
-      while (isDigit(c)) {
-        this.#reader.next();
-        length++;
-        digitCount++;
-        c = this.#reader.peek();
-      }
-      if (!this.#json5 && digitCount === 0) {
-        this.#reader.next();
-        if (c) {
-          this.#unexpected(c);
-        } else {
-          this.#unexpectedEOF();
-        }
-      }
-    }
-    if (c === CHAR_LOWER_E || c === CHAR_UPPER_E) {
-      this.#reader.next();
-      length++;
-      c = this.#reader.peek();
-      if (c === CHAR_PLUS || c === CHAR_MINUS) {
-        this.#reader.next();
-        length++;
-        c = this.#reader.peek();
-      }
-      if (c === -1) {
-        this.#reader.next();
-        this.#unexpectedEOF();
-      }
-      if (!isDigit(c)) {
-        this.#reader.next();
-        this.#unexpected(c);
-      }
-      while (isDigit(c)) {
-        this.#reader.next();
-        length++;
-        c = this.#reader.peek();
-      }
-    }
-    return length;
-  }
-  /**
-   * Reads a comment. Works for both JSON and JSON5.
-   * @param {number} c The first character of the comment.
-   * @returns {{length: number, multiline: boolean}} The length of the comment, and whether the comment is multi-line.
-   * @throws {UnexpectedChar} when the comment cannot be read.
-   * @throws {UnexpectedEOF} when EOF is reached before the comment is finalized.
-   */
-  #readComment(c) {
-    let length = 1;
-    c = this.#reader.peek();
-    if (c === CHAR_SLASH) {
-      do {
-        this.#reader.next();
-        length += 1;
-        c = this.#reader.peek();
-      } while (c > -1 && c !== CHAR_RETURN && c !== CHAR_NEWLINE);
-      return { length, multiline: false };
-    }
-    if (c === CHAR_STAR) {
-      this.#reader.next();
-      length += 1;
-      while (c > -1) {
-        c = this.#reader.peek();
-        if (c === CHAR_STAR) {
-          this.#reader.next();
-          length += 1;
-          c = this.#reader.peek();
-          if (c === CHAR_SLASH) {
-            this.#reader.next();
-            length += 1;
-            return { length, multiline: true };
-          }
-        } else {
-          this.#reader.next();
-          length += 1;
-        }
-      }
-      this.#reader.next();
-      this.#unexpectedEOF();
-    }
-    this.#reader.next();
-    this.#unexpected(c);
-  }
-  // #endregion
-  /**
-   * Returns the next token in the source text.
-   * @returns {number} The code for the next token.
-   */
-  next() {
-    let c = this.#reader.next();
-    while (this.#isWhitespace(c)) {
-      c = this.#reader.next();
-    }
-    if (c === -1) {
-      return tt.EOF;
-    }
-    const start = this.#reader.locate();
-    const ct = String.fromCharCode(c);
-    if (this.#json5) {
-      if (knownJSON5TokenTypes.has(ct)) {
-        this.#token = this.#createToken(knownJSON5TokenTypes.get(ct), 1, start);
-      } else if (isJSON5IdentifierStart(c)) {
-        const value = this.#readIdentifier(c);
-        if (knownJSON5TokenTypes.has(value)) {
-          this.#token = this.#createToken(knownJSON5TokenTypes.get(value), value.length, start);
-        } else {
-          this.#token = this.#createToken("Identifier", value.length, start);
-        }
-      } else if (isJSON5NumberStart(c)) {
-        const result = this.#readNumber(c);
-        this.#token = this.#createToken("Number", result, start);
-      } else if (isStringStart(c, this.#json5)) {
-        const result = this.#readString(c);
-        const lastCharLoc = this.#reader.locate();
-        this.#token = this.#createToken("String", result, start, {
-          line: lastCharLoc.line,
-          column: lastCharLoc.column + 1,
-          offset: lastCharLoc.offset + 1
-        });
-      } else if (c === CHAR_SLASH && this.#allowComments) {
-        const result = this.#readComment(c);
-        const lastCharLoc = this.#reader.locate();
-        this.#token = this.#createToken(!result.multiline ? "LineComment" : "BlockComment", result.length, start, {
-          line: lastCharLoc.line,
-          column: lastCharLoc.column + 1,
-          offset: lastCharLoc.offset + 1
-        });
-      } else {
-        this.#unexpected(c);
-      }
-    } else {
-      if (knownTokenTypes.has(ct)) {
-        this.#token = this.#createToken(knownTokenTypes.get(ct), 1, start);
-      } else if (isKeywordStart(c)) {
-        const value = this.#readIdentifier(c);
-        if (!jsonKeywords.has(value)) {
-          this.#unexpectedIdentifier(value, start);
-        }
-        this.#token = this.#createToken(knownTokenTypes.get(value), value.length, start);
-      } else if (isNumberStart(c)) {
-        const result = this.#readNumber(c);
-        this.#token = this.#createToken("Number", result, start);
-      } else if (isStringStart(c, this.#json5)) {
-        const result = this.#readString(c);
-        this.#token = this.#createToken("String", result, start);
-      } else if (c === CHAR_SLASH && this.#allowComments) {
-        const result = this.#readComment(c);
-        const lastCharLoc = this.#reader.locate();
-        this.#token = this.#createToken(!result.multiline ? "LineComment" : "BlockComment", result.length, start, {
-          line: lastCharLoc.line,
-          column: lastCharLoc.column + 1,
-          offset: lastCharLoc.offset + 1
-        });
-      } else {
-        this.#unexpected(c);
-      }
-    }
-    return tt[this.#token.type];
-  }
-  /**
-   * Returns the current token in the source text.
-   * @returns {Token} The current token.
-   */
-  get token() {
-    return this.#token;
-  }
-};
-var types = {
-  /**
-   * Creates a document node.
-   * @param {ValueNode} body The body of the document.
-   * @param {NodeParts} parts Additional properties for the node. 
-   * @returns {DocumentNode} The document node.
-   */
-  document(body, parts = {}) {
-    return {
-      type: "Document",
-      body,
-      loc: parts.loc,
-      ...parts
-    };
-  },
-  /**
-   * Creates a string node.
-   * @param {string} value The value for the string.
-   * @param {NodeParts} parts Additional properties for the node. 
-   * @returns {StringNode} The string node.
-   */
-  string(value, parts = {}) {
-    return {
-      type: "String",
-      value,
-      loc: parts.loc,
-      ...parts
-    };
-  },
-  /**
-   * Creates a number node.
-   * @param {number} value The value for the number.
-   * @param {NodeParts} parts Additional properties for the node. 
-   * @returns {NumberNode} The number node.
-   */
-  number(value, parts = {}) {
-    return {
-      type: "Number",
-      value,
-      loc: parts.loc,
-      ...parts
-    };
-  },
-  /**
-   * Creates a boolean node.
-   * @param {boolean} value The value for the boolean.
-   * @param {NodeParts} parts Additional properties for the node. 
-   * @returns {BooleanNode} The boolean node.
-   */
-  boolean(value, parts = {}) {
-    return {
-      type: "Boolean",
-      value,
-      loc: parts.loc,
-      ...parts
-    };
-  },
-  /**
-   * Creates a null node.
-   * @param {NodeParts} parts Additional properties for the node. 
-   * @returns {NullNode} The null node.
-   */
-  null(parts = {}) {
-    return {
-      type: "Null",
-      loc: parts.loc,
-      ...parts
-    };
-  },
-  /**
-   * Creates an array node.
-   * @param {Array<ElementNode>} elements The elements to add.
-   * @param {NodeParts} parts Additional properties for the node. 
-   * @returns {ArrayNode} The array node.
-   */
-  array(elements, parts = {}) {
-    return {
-      type: "Array",
-      elements,
-      loc: parts.loc,
-      ...parts
-    };
-  },
-  /**
-   * Creates an element node.
-   * @param {ValueNode} value The value for the element.
-   * @param {NodeParts} parts Additional properties for the node. 
-   * @returns {ElementNode} The element node.
-   */
-  element(value, parts = {}) {
-    return {
-      type: "Element",
-      value,
-      loc: parts.loc,
-      ...parts
-    };
-  },
-  /**
-   * Creates an object node.
-   * @param {Array<MemberNode>} members The members to add.
-   * @param {NodeParts} parts Additional properties for the node. 
-   * @returns {ObjectNode} The object node.
-   */
-  object(members, parts = {}) {
-    return {
-      type: "Object",
-      members,
-      loc: parts.loc,
-      ...parts
-    };
-  },
-  /**
-   * Creates a member node.
-   * @param {StringNode|IdentifierNode} name The name for the member.
-   * @param {ValueNode} value The value for the member.
-   * @param {NodeParts} parts Additional properties for the node. 
-   * @returns {MemberNode} The member node.
-   */
-  member(name, value, parts = {}) {
-    return {
-      type: "Member",
-      name,
-      value,
-      loc: parts.loc,
-      ...parts
-    };
-  },
-  /**
-   * Creates an identifier node.
-   * @param {string} name The name for the identifier.
-   * @param {NodeParts} parts Additional properties for the node.
-   * @returns {IdentifierNode} The identifier node.
-   */
-  identifier(name, parts = {}) {
-    return {
-      type: "Identifier",
-      name,
-      loc: parts.loc,
-      ...parts
-    };
-  },
-  /**
-   * Creates a NaN node.
-   * @param {Sign} sign The sign for the Infinity.
-   * @param {NodeParts} parts Additional properties for the node.
-   * @returns {NaNNode} The NaN node.
-   */
-  nan(sign = "", parts = {}) {
-    return {
-      type: "NaN",
-      sign,
-      loc: parts.loc,
-      ...parts
-    };
-  },
-  /**
-   * Creates an Infinity node.
-   * @param {Sign} sign The sign for the Infinity.
-   * @param {NodeParts} parts Additional properties for the node.
-   * @returns {InfinityNode} The Infinity node.
-   */
-  infinity(sign = "", parts = {}) {
-    return {
-      type: "Infinity",
-      sign,
-      loc: parts.loc,
-      ...parts
-    };
-  }
-};
-var DEFAULT_OPTIONS = {
-  mode: "json",
-  ranges: false,
-  tokens: false,
-  allowTrailingCommas: false
-};
-var UNICODE_SEQUENCE = /\\u[\da-fA-F]{4}/gu;
-function normalizeIdentifier(identifier) {
-  return identifier.replace(UNICODE_SEQUENCE, (unicodeEscape) => {
-    return String.fromCharCode(parseInt(unicodeEscape.slice(2), 16));
-  });
-}
-function getEndLocation(text) {
-  let line = 1;
-  let column = 1;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (char === "\n") {
-      line++;
-      column = 1;
-    } else if (char === "\r") {
-      if (text[i + 1] === "\n") {
-        i++;
-      }
-      line++;
-      column = 1;
-    } else {
-      column++;
-    }
-  }
-  return {
-    line,
-    column,
-    offset: text.length
-  };
-}
-function getStringValue(value, token, json5 = false) {
-  let result = "";
-  let escapeIndex = value.indexOf("\\");
-  let lastIndex = 0;
-  while (escapeIndex >= 0) {
-    result += value.slice(lastIndex, escapeIndex);
-    const escapeChar = value.charAt(escapeIndex + 1);
-    const escapeCharCode = escapeChar.charCodeAt(0);
-    if (json5 && json5EscapeToChar.has(escapeCharCode)) {
-      result += json5EscapeToChar.get(escapeCharCode);
-      lastIndex = escapeIndex + 2;
-    } else if (escapeToChar.has(escapeCharCode)) {
-      result += escapeToChar.get(escapeCharCode);
-      lastIndex = escapeIndex + 2;
-    } else if (escapeChar === "u") {
-      const hexCode = value.slice(escapeIndex + 2, escapeIndex + 6);
-      if (hexCode.length < 4 || /[^0-9a-f]/i.test(hexCode)) {
-        throw new ErrorWithLocation(
-          `Invalid unicode escape \\u${hexCode}.`,
-          {
-            line: token.loc.start.line,
-            column: token.loc.start.column + escapeIndex,
-            offset: token.loc.start.offset + escapeIndex
-          }
-        );
-      }
-      result += String.fromCharCode(parseInt(hexCode, 16));
-      lastIndex = escapeIndex + 6;
-    } else if (json5 && escapeChar === "x") {
-      const hexCode = value.slice(escapeIndex + 2, escapeIndex + 4);
-      if (hexCode.length < 2 || /[^0-9a-f]/i.test(hexCode)) {
-        throw new ErrorWithLocation(
-          `Invalid hex escape \\x${hexCode}.`,
-          {
-            line: token.loc.start.line,
-            column: token.loc.start.column + escapeIndex,
-            offset: token.loc.start.offset + escapeIndex
-          }
-        );
-      }
-      result += String.fromCharCode(parseInt(hexCode, 16));
-      lastIndex = escapeIndex + 4;
-    } else if (json5 && json5LineTerminators.has(escapeCharCode)) {
-      lastIndex = escapeIndex + 2;
-      if (escapeChar === "\r" && value.charAt(lastIndex) === "\n") {
-        lastIndex++;
-      }
-    } else {
-      if (json5) {
-        result += escapeChar;
-        lastIndex = escapeIndex + 2;
-      } else {
-        throw new ErrorWithLocation(
-          `Invalid escape \\${escapeChar}.`,
-          {
-            line: token.loc.start.line,
-            column: token.loc.start.column + escapeIndex,
-            offset: token.loc.start.offset + escapeIndex
-          }
-        );
-      }
-    }
-    escapeIndex = value.indexOf("\\", lastIndex);
-  }
-  result += value.slice(lastIndex);
-  return result;
-}
-function getLiteralValue(value, token, json5 = false) {
-  switch (token.type) {
-    case "Boolean":
-      return value === "true";
-    case "Number":
-      if (json5) {
-        if (value.charCodeAt(0) === 45) {
-          return -Number(value.slice(1));
-        }
-        if (value.charCodeAt(0) === 43) {
-          return Number(value.slice(1));
-        }
-      }
-      return Number(value);
-    case "String":
-      return getStringValue(value.slice(1, -1), token, json5);
-    default:
-      throw new TypeError(`Unknown token type "${token.type}.`);
-  }
-}
-function parse(text, options) {
-  options = Object.freeze({
-    ...DEFAULT_OPTIONS,
-    ...options
-  });
-  const tokens = [];
-  const tokenizer = new Tokenizer(text, {
-    mode: options.mode,
-    ranges: options.ranges
-  });
-  const json5 = options.mode === "json5";
-  const allowTrailingCommas = options.allowTrailingCommas || json5;
-  function nextNoComments() {
-    const nextType = tokenizer.next();
-    if (nextType && options.tokens) {
-      tokens.push(tokenizer.token);
-    }
-    return nextType;
-  }
-  function nextSkipComments() {
-    const nextType = tokenizer.next();
-    if (nextType && options.tokens) {
-      tokens.push(tokenizer.token);
-    }
-    if (nextType >= tt.LineComment) {
-      return nextSkipComments();
-    }
-    return nextType;
-  }
-  const next = options.mode === "json" ? nextNoComments : nextSkipComments;
-  function assertTokenType(token, type) {
-    if (token !== type) {
-      throw new UnexpectedToken(tokenizer.token);
-    }
-  }
-  function assertTokenTypes(token, types2) {
-    if (!types2.includes(token)) {
-      throw new UnexpectedToken(tokenizer.token);
-    }
-  }
-  function createRange(start, end) {
-    return options.ranges ? {
-      range: [start.offset, end.offset]
-    } : void 0;
-  }
-  function createLiteralNode(tokenType) {
-    const token = tokenizer.token;
-    const range = createRange(token.loc.start, token.loc.end);
-    const value = getLiteralValue(
-      text.slice(token.loc.start.offset, token.loc.end.offset),
-      token,
-      json5
-    );
-    const loc = {
-      start: {
-        ...token.loc.start
-      },
-      end: {
-        ...token.loc.end
-      }
-    };
-    const parts = { loc, ...range };
-    switch (tokenType) {
-      case tt.String:
-        return types.string(
-          /** @type {string} */
-          value,
-          parts
-        );
-      case tt.Number:
-        return types.number(
-          /** @type {number} */
-          value,
-          parts
-        );
-      case tt.Boolean:
-        return types.boolean(
-          /** @type {boolean} */
-          value,
-          parts
-        );
-      default:
-        throw new TypeError(`Unknown token type ${token.type}.`);
-    }
-  }
-  function createJSON5IdentifierNode(token) {
-    const range = createRange(token.loc.start, token.loc.end);
-    const identifier = text.slice(token.loc.start.offset, token.loc.end.offset);
-    const loc = {
-      start: {
-        ...token.loc.start
-      },
-      end: {
-        ...token.loc.end
-      }
-    };
-    const parts = { loc, ...range };
-    if (token.type !== "Identifier") {
-      let sign = "";
-      if (identifier[0] === "+" || identifier[0] === "-") {
-        sign = identifier[0];
-      }
-      return types[identifier.includes("NaN") ? "nan" : "infinity"](
-        /** @type {Sign} */
-        sign,
-        parts
-      );
-    }
-    return types.identifier(normalizeIdentifier(identifier), parts);
-  }
-  function createNullNode(token) {
-    const range = createRange(token.loc.start, token.loc.end);
-    return types.null({
-      loc: {
-        start: {
-          ...token.loc.start
-        },
-        end: {
-          ...token.loc.end
-        }
-      },
-      ...range
-    });
-  }
-  function parseProperty(tokenType) {
-    if (json5) {
-      assertTokenTypes(tokenType, [tt.String, tt.Identifier, tt.Number]);
-    } else {
-      assertTokenType(tokenType, tt.String);
-    }
-    const token = tokenizer.token;
-    if (json5 && tokenType === tt.Number && /[+\-0-9]/.test(text[token.loc.start.offset])) {
-      throw new UnexpectedToken(token);
-    }
-    let key = tokenType === tt.String ? (
-      /** @type {StringNode} */
-      createLiteralNode(tokenType)
-    ) : (
-      /** @type {IdentifierNode|NaNNode|InfinityNode} */
-      createJSON5IdentifierNode(token)
-    );
-    if (json5 && (key.type === "NaN" || key.type === "Infinity")) {
-      if (key.sign !== "") {
-        throw new UnexpectedToken(tokenizer.token);
-      }
-      key = types.identifier(key.type, { loc: key.loc, ...createRange(key.loc.start, key.loc.end) });
-    }
-    tokenType = next();
-    assertTokenType(tokenType, tt.Colon);
-    const value = parseValue();
-    const range = createRange(key.loc.start, value.loc.end);
-    return types.member(
-      /** @type {StringNode|IdentifierNode} */
-      key,
-      /** @type {ValueNode} */
-      value,
-      {
-        loc: {
-          start: {
-            ...key.loc.start
-          },
-          end: {
-            ...value.loc.end
-          }
-        },
-        ...range
-      }
-    );
-  }
-  function parseObject(firstTokenType) {
-    assertTokenType(firstTokenType, tt.LBrace);
-    const firstToken = tokenizer.token;
-    const members = [];
-    let tokenType = next();
-    if (tokenType !== tt.RBrace) {
-      do {
-        members.push(parseProperty(tokenType));
-        tokenType = next();
-        if (!tokenType) {
-          throw new UnexpectedEOF(members[members.length - 1].loc.end);
-        }
-        if (tokenType === tt.Comma) {
-          tokenType = next();
-          if (allowTrailingCommas && tokenType === tt.RBrace) {
-            break;
-          }
-        } else {
-          break;
-        }
-      } while (tokenType);
-    }
-    assertTokenType(tokenType, tt.RBrace);
-    const lastToken = tokenizer.token;
-    const range = createRange(firstToken.loc.start, lastToken.loc.end);
-    return types.object(members, {
-      loc: {
-        start: {
-          ...firstToken.loc.start
-        },
-        end: {
-          ...lastToken.loc.end
-        }
-      },
-      ...range
-    });
-  }
-  function parseArray(firstTokenType) {
-    assertTokenType(firstTokenType, tt.LBracket);
-    const firstToken = tokenizer.token;
-    const elements = [];
-    let tokenType = next();
-    if (tokenType !== tt.RBracket) {
-      do {
-        const value = parseValue(tokenType);
-        elements.push(types.element(
-          /** @type {ValueNode} */
-          value,
-          { loc: value.loc }
-        ));
-        tokenType = next();
-        if (tokenType === tt.Comma) {
-          tokenType = next();
-          if (allowTrailingCommas && tokenType === tt.RBracket) {
-            break;
-          }
-        } else {
-          break;
-        }
-      } while (tokenType);
-    }
-    assertTokenType(tokenType, tt.RBracket);
-    const lastToken = tokenizer.token;
-    const range = createRange(firstToken.loc.start, lastToken.loc.end);
-    return types.array(elements, {
-      loc: {
-        start: {
-          ...firstToken.loc.start
-        },
-        end: {
-          ...lastToken.loc.end
-        }
-      },
-      ...range
-    });
-  }
-  function parseValue(tokenType) {
-    tokenType = tokenType ?? next();
-    const token = tokenizer.token;
-    if (!tokenType) {
-      throw new UnexpectedEOF({
-        line: 1,
-        column: 1,
-        offset: 0
-      });
-    }
-    switch (tokenType) {
-      case tt.String:
-      case tt.Boolean:
-        return createLiteralNode(tokenType);
-      case tt.Number:
-        if (json5) {
-          let tokenText = text.slice(token.loc.start.offset, token.loc.end.offset);
-          if (tokenText[0] === "+" || tokenText[0] === "-") {
-            tokenText = tokenText.slice(1);
-          }
-          if (tokenText === "NaN" || tokenText === "Infinity") {
-            return createJSON5IdentifierNode(token);
-          }
-        }
-        return createLiteralNode(tokenType);
-      case tt.Null:
-        return createNullNode(token);
-      case tt.LBrace:
-        return parseObject(tokenType);
-      case tt.LBracket:
-        return parseArray(tokenType);
-      default:
-        throw new UnexpectedToken(token);
-    }
-  }
-  const docBody = parseValue();
-  const unexpectedToken = next();
-  if (unexpectedToken) {
-    throw new UnexpectedToken(tokenizer.token);
-  }
-  const textEndLocation = getEndLocation(text);
-  const docParts = {
-    loc: {
-      start: {
-        line: 1,
-        column: 1,
-        offset: 0
-      },
-      end: {
-        ...textEndLocation
-      }
-    }
-  };
-  if (options.tokens) {
-    docParts.tokens = tokens;
-  }
-  if (options.ranges) {
-    docParts.range = [
-      docParts.loc.start.offset,
-      docParts.loc.end.offset
-    ];
-  }
-  return types.document(
-    /** @type {ValueNode} */
-    docBody,
-    docParts
-  );
-}
-
-// packages/sigstore/src/bundle.ts
 var import_bundle = __toESM(require_dist2(), 1);
+import { createHash } from "node:crypto";
 
 // packages/core/src/error.ts
 var CodedError = class extends Error {
@@ -13823,6 +12350,1769 @@ var CodedError = class extends Error {
   }
   code;
 };
+
+// packages/core/src/intoto.ts
+var IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
+
+// packages/core/src/validators/deploy-approval-predicate.validate.js
+var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/deploy-approval-predicate/v1.json", "title": "twokey deploy-approval predicate (https://twokey.dev/attestations/deploy-approval/v1)", "description": "Who approved a deploy through the GitHub environment it ran in, as the deploy job read it from GitHub and signed it: docs/deploy-approval-predicate.md.", "type": "object", "additionalProperties": false, "required": ["environment", "repository", "run", "requesters", "approvals", "protection", "readAt", "evidence"], "properties": { "environment": { "type": "string", "minLength": 1, "maxLength": 255 }, "repository": { "$ref": "#/$defs/repository" }, "run": { "$ref": "#/$defs/run" }, "requesters": { "description": "Who started the deploy run: its actor and triggering actor (once each).", "type": "array", "maxItems": 2, "items": { "$ref": "#/$defs/account" } }, "approvals": { "type": "array", "maxItems": 256, "items": { "type": "object", "additionalProperties": false, "required": ["user", "state", "comment", "environments"], "properties": { "user": { "$ref": "#/$defs/account" }, "state": { "enum": ["approved", "rejected"] }, "comment": { "type": "string", "maxLength": 65536 }, "environments": { "type": "array", "maxItems": 64, "items": { "type": "string", "maxLength": 255 } } } } }, "protection": { "description": "The environment's protection rules as GitHub reported them: null when the environment could not be read.", "oneOf": [{ "type": "null" }, { "type": "object", "additionalProperties": false, "required": ["requiredReviewers", "preventSelfReview"], "properties": { "requiredReviewers": { "type": "array", "maxItems": 64, "items": { "type": "object", "additionalProperties": false, "required": ["type", "name"], "properties": { "type": { "type": "string", "maxLength": 40 }, "name": { "type": "string", "maxLength": 255 } } } }, "preventSelfReview": { "type": "boolean" } } }] }, "readAt": { "$ref": "#/$defs/time" }, "evidence": { "$ref": "#/$defs/evidence" } }, "$defs": { "account": { "type": "object", "additionalProperties": false, "required": ["login", "id", "type"], "properties": { "login": { "type": "string", "minLength": 1, "maxLength": 100 }, "id": { "type": "integer", "minimum": 0 }, "type": { "type": "string", "maxLength": 40 } } }, "run": { "type": "object", "additionalProperties": false, "required": ["id", "attempt", "uri"], "properties": { "id": { "type": "integer", "minimum": 1 }, "attempt": { "type": "integer", "minimum": 1 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "repository": { "type": "object", "additionalProperties": false, "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[^/\\s]+/[^/\\s]+$", "maxLength": 200 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, "evidence": { "type": "array", "maxItems": 4096, "items": { "type": "object", "additionalProperties": false, "required": ["uri", "digest"], "properties": { "uri": { "type": "string", "minLength": 1, "maxLength": 4096 }, "digest": { "type": "object", "additionalProperties": false, "required": ["sha256"], "properties": { "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" } } } } } } } };
+var func1 = ucs2length;
+var pattern4 = new RegExp("^[^/\\s]+/[^/\\s]+$", "u");
+var pattern5 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$", "u");
+var pattern6 = new RegExp("^[0-9a-f]{64}$", "u");
+function validate20(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  ;
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate20.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (errors === 0) {
+    if (data && typeof data == "object" && !Array.isArray(data)) {
+      let missing0;
+      if (data.environment === void 0 && (missing0 = "environment") || data.repository === void 0 && (missing0 = "repository") || data.run === void 0 && (missing0 = "run") || data.requesters === void 0 && (missing0 = "requesters") || data.approvals === void 0 && (missing0 = "approvals") || data.protection === void 0 && (missing0 = "protection") || data.readAt === void 0 && (missing0 = "readAt") || data.evidence === void 0 && (missing0 = "evidence")) {
+        validate20.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
+        return false;
+      } else {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!(key0 === "environment" || key0 === "repository" || key0 === "run" || key0 === "requesters" || key0 === "approvals" || key0 === "protection" || key0 === "readAt" || key0 === "evidence")) {
+            validate20.errors = [{ instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" }];
+            return false;
+            break;
+          }
+        }
+        if (_errs1 === errors) {
+          if (data.environment !== void 0) {
+            let data0 = data.environment;
+            const _errs2 = errors;
+            if (errors === _errs2) {
+              if (typeof data0 === "string") {
+                if (func1(data0) > 255) {
+                  validate20.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" }];
+                  return false;
+                } else {
+                  if (func1(data0) < 1) {
+                    validate20.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                    return false;
+                  }
+                }
+              } else {
+                validate20.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                return false;
+              }
+            }
+            var valid0 = _errs2 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.repository !== void 0) {
+              let data1 = data.repository;
+              const _errs4 = errors;
+              const _errs5 = errors;
+              if (errors === _errs5) {
+                if (data1 && typeof data1 == "object" && !Array.isArray(data1)) {
+                  let missing1;
+                  if (data1.name === void 0 && (missing1 = "name") || data1.uri === void 0 && (missing1 = "uri")) {
+                    validate20.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/required", keyword: "required", params: { missingProperty: missing1 }, message: "must have required property '" + missing1 + "'" }];
+                    return false;
+                  } else {
+                    const _errs7 = errors;
+                    for (const key1 in data1) {
+                      if (!(key1 === "name" || key1 === "uri")) {
+                        validate20.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" }];
+                        return false;
+                        break;
+                      }
+                    }
+                    if (_errs7 === errors) {
+                      if (data1.name !== void 0) {
+                        let data2 = data1.name;
+                        const _errs8 = errors;
+                        if (errors === _errs8) {
+                          if (typeof data2 === "string") {
+                            if (func1(data2) > 200) {
+                              validate20.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/maxLength", keyword: "maxLength", params: { limit: 200 }, message: "must NOT have more than 200 characters" }];
+                              return false;
+                            } else {
+                              if (!pattern4.test(data2)) {
+                                validate20.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/pattern", keyword: "pattern", params: { pattern: "^[^/\\s]+/[^/\\s]+$" }, message: 'must match pattern "^[^/\\s]+/[^/\\s]+$"' }];
+                                return false;
+                              }
+                            }
+                          } else {
+                            validate20.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                            return false;
+                          }
+                        }
+                        var valid2 = _errs8 === errors;
+                      } else {
+                        var valid2 = true;
+                      }
+                      if (valid2) {
+                        if (data1.uri !== void 0) {
+                          let data3 = data1.uri;
+                          const _errs10 = errors;
+                          if (errors === _errs10) {
+                            if (typeof data3 === "string") {
+                              if (func1(data3) > 2048) {
+                                validate20.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
+                                return false;
+                              } else {
+                                if (func1(data3) < 1) {
+                                  validate20.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                  return false;
+                                }
+                              }
+                            } else {
+                              validate20.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                              return false;
+                            }
+                          }
+                          var valid2 = _errs10 === errors;
+                        } else {
+                          var valid2 = true;
+                        }
+                      }
+                    }
+                  }
+                } else {
+                  validate20.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                  return false;
+                }
+              }
+              var valid0 = _errs4 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.run !== void 0) {
+                let data4 = data.run;
+                const _errs12 = errors;
+                const _errs13 = errors;
+                if (errors === _errs13) {
+                  if (data4 && typeof data4 == "object" && !Array.isArray(data4)) {
+                    let missing2;
+                    if (data4.id === void 0 && (missing2 = "id") || data4.attempt === void 0 && (missing2 = "attempt") || data4.uri === void 0 && (missing2 = "uri")) {
+                      validate20.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/required", keyword: "required", params: { missingProperty: missing2 }, message: "must have required property '" + missing2 + "'" }];
+                      return false;
+                    } else {
+                      const _errs15 = errors;
+                      for (const key2 in data4) {
+                        if (!(key2 === "id" || key2 === "attempt" || key2 === "uri")) {
+                          validate20.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" }];
+                          return false;
+                          break;
+                        }
+                      }
+                      if (_errs15 === errors) {
+                        if (data4.id !== void 0) {
+                          let data5 = data4.id;
+                          const _errs16 = errors;
+                          if (!(typeof data5 == "number" && (!(data5 % 1) && !isNaN(data5)) && isFinite(data5))) {
+                            validate20.errors = [{ instancePath: instancePath + "/run/id", schemaPath: "#/$defs/run/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                            return false;
+                          }
+                          if (errors === _errs16) {
+                            if (typeof data5 == "number" && isFinite(data5)) {
+                              if (data5 < 1 || isNaN(data5)) {
+                                validate20.errors = [{ instancePath: instancePath + "/run/id", schemaPath: "#/$defs/run/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                                return false;
+                              }
+                            }
+                          }
+                          var valid4 = _errs16 === errors;
+                        } else {
+                          var valid4 = true;
+                        }
+                        if (valid4) {
+                          if (data4.attempt !== void 0) {
+                            let data6 = data4.attempt;
+                            const _errs18 = errors;
+                            if (!(typeof data6 == "number" && (!(data6 % 1) && !isNaN(data6)) && isFinite(data6))) {
+                              validate20.errors = [{ instancePath: instancePath + "/run/attempt", schemaPath: "#/$defs/run/properties/attempt/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                              return false;
+                            }
+                            if (errors === _errs18) {
+                              if (typeof data6 == "number" && isFinite(data6)) {
+                                if (data6 < 1 || isNaN(data6)) {
+                                  validate20.errors = [{ instancePath: instancePath + "/run/attempt", schemaPath: "#/$defs/run/properties/attempt/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                                  return false;
+                                }
+                              }
+                            }
+                            var valid4 = _errs18 === errors;
+                          } else {
+                            var valid4 = true;
+                          }
+                          if (valid4) {
+                            if (data4.uri !== void 0) {
+                              let data7 = data4.uri;
+                              const _errs20 = errors;
+                              if (errors === _errs20) {
+                                if (typeof data7 === "string") {
+                                  if (func1(data7) > 2048) {
+                                    validate20.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
+                                    return false;
+                                  } else {
+                                    if (func1(data7) < 1) {
+                                      validate20.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                      return false;
+                                    }
+                                  }
+                                } else {
+                                  validate20.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                  return false;
+                                }
+                              }
+                              var valid4 = _errs20 === errors;
+                            } else {
+                              var valid4 = true;
+                            }
+                          }
+                        }
+                      }
+                    }
+                  } else {
+                    validate20.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                    return false;
+                  }
+                }
+                var valid0 = _errs12 === errors;
+              } else {
+                var valid0 = true;
+              }
+              if (valid0) {
+                if (data.requesters !== void 0) {
+                  let data8 = data.requesters;
+                  const _errs22 = errors;
+                  if (errors === _errs22) {
+                    if (Array.isArray(data8)) {
+                      if (data8.length > 2) {
+                        validate20.errors = [{ instancePath: instancePath + "/requesters", schemaPath: "#/properties/requesters/maxItems", keyword: "maxItems", params: { limit: 2 }, message: "must NOT have more than 2 items" }];
+                        return false;
+                      } else {
+                        var valid5 = true;
+                        const len0 = data8.length;
+                        for (let i0 = 0; i0 < len0; i0++) {
+                          let data9 = data8[i0];
+                          const _errs24 = errors;
+                          const _errs25 = errors;
+                          if (errors === _errs25) {
+                            if (data9 && typeof data9 == "object" && !Array.isArray(data9)) {
+                              let missing3;
+                              if (data9.login === void 0 && (missing3 = "login") || data9.id === void 0 && (missing3 = "id") || data9.type === void 0 && (missing3 = "type")) {
+                                validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0, schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing3 }, message: "must have required property '" + missing3 + "'" }];
+                                return false;
+                              } else {
+                                const _errs27 = errors;
+                                for (const key3 in data9) {
+                                  if (!(key3 === "login" || key3 === "id" || key3 === "type")) {
+                                    validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0, schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" }];
+                                    return false;
+                                    break;
+                                  }
+                                }
+                                if (_errs27 === errors) {
+                                  if (data9.login !== void 0) {
+                                    let data10 = data9.login;
+                                    const _errs28 = errors;
+                                    if (errors === _errs28) {
+                                      if (typeof data10 === "string") {
+                                        if (func1(data10) > 100) {
+                                          validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
+                                          return false;
+                                        } else {
+                                          if (func1(data10) < 1) {
+                                            validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                            return false;
+                                          }
+                                        }
+                                      } else {
+                                        validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                        return false;
+                                      }
+                                    }
+                                    var valid7 = _errs28 === errors;
+                                  } else {
+                                    var valid7 = true;
+                                  }
+                                  if (valid7) {
+                                    if (data9.id !== void 0) {
+                                      let data11 = data9.id;
+                                      const _errs30 = errors;
+                                      if (!(typeof data11 == "number" && (!(data11 % 1) && !isNaN(data11)) && isFinite(data11))) {
+                                        validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                        return false;
+                                      }
+                                      if (errors === _errs30) {
+                                        if (typeof data11 == "number" && isFinite(data11)) {
+                                          if (data11 < 0 || isNaN(data11)) {
+                                            validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                            return false;
+                                          }
+                                        }
+                                      }
+                                      var valid7 = _errs30 === errors;
+                                    } else {
+                                      var valid7 = true;
+                                    }
+                                    if (valid7) {
+                                      if (data9.type !== void 0) {
+                                        let data12 = data9.type;
+                                        const _errs32 = errors;
+                                        if (errors === _errs32) {
+                                          if (typeof data12 === "string") {
+                                            if (func1(data12) > 40) {
+                                              validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
+                                              return false;
+                                            }
+                                          } else {
+                                            validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                            return false;
+                                          }
+                                        }
+                                        var valid7 = _errs32 === errors;
+                                      } else {
+                                        var valid7 = true;
+                                      }
+                                    }
+                                  }
+                                }
+                              }
+                            } else {
+                              validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0, schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                              return false;
+                            }
+                          }
+                          var valid5 = _errs24 === errors;
+                          if (!valid5) {
+                            break;
+                          }
+                        }
+                      }
+                    } else {
+                      validate20.errors = [{ instancePath: instancePath + "/requesters", schemaPath: "#/properties/requesters/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                      return false;
+                    }
+                  }
+                  var valid0 = _errs22 === errors;
+                } else {
+                  var valid0 = true;
+                }
+                if (valid0) {
+                  if (data.approvals !== void 0) {
+                    let data13 = data.approvals;
+                    const _errs34 = errors;
+                    if (errors === _errs34) {
+                      if (Array.isArray(data13)) {
+                        if (data13.length > 256) {
+                          validate20.errors = [{ instancePath: instancePath + "/approvals", schemaPath: "#/properties/approvals/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items" }];
+                          return false;
+                        } else {
+                          var valid8 = true;
+                          const len1 = data13.length;
+                          for (let i1 = 0; i1 < len1; i1++) {
+                            let data14 = data13[i1];
+                            const _errs36 = errors;
+                            if (errors === _errs36) {
+                              if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
+                                let missing4;
+                                if (data14.user === void 0 && (missing4 = "user") || data14.state === void 0 && (missing4 = "state") || data14.comment === void 0 && (missing4 = "comment") || data14.environments === void 0 && (missing4 = "environments")) {
+                                  validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1, schemaPath: "#/properties/approvals/items/required", keyword: "required", params: { missingProperty: missing4 }, message: "must have required property '" + missing4 + "'" }];
+                                  return false;
+                                } else {
+                                  const _errs38 = errors;
+                                  for (const key4 in data14) {
+                                    if (!(key4 === "user" || key4 === "state" || key4 === "comment" || key4 === "environments")) {
+                                      validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1, schemaPath: "#/properties/approvals/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" }];
+                                      return false;
+                                      break;
+                                    }
+                                  }
+                                  if (_errs38 === errors) {
+                                    if (data14.user !== void 0) {
+                                      let data15 = data14.user;
+                                      const _errs39 = errors;
+                                      const _errs40 = errors;
+                                      if (errors === _errs40) {
+                                        if (data15 && typeof data15 == "object" && !Array.isArray(data15)) {
+                                          let missing5;
+                                          if (data15.login === void 0 && (missing5 = "login") || data15.id === void 0 && (missing5 = "id") || data15.type === void 0 && (missing5 = "type")) {
+                                            validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user", schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing5 }, message: "must have required property '" + missing5 + "'" }];
+                                            return false;
+                                          } else {
+                                            const _errs42 = errors;
+                                            for (const key5 in data15) {
+                                              if (!(key5 === "login" || key5 === "id" || key5 === "type")) {
+                                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user", schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" }];
+                                                return false;
+                                                break;
+                                              }
+                                            }
+                                            if (_errs42 === errors) {
+                                              if (data15.login !== void 0) {
+                                                let data16 = data15.login;
+                                                const _errs43 = errors;
+                                                if (errors === _errs43) {
+                                                  if (typeof data16 === "string") {
+                                                    if (func1(data16) > 100) {
+                                                      validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
+                                                      return false;
+                                                    } else {
+                                                      if (func1(data16) < 1) {
+                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                        return false;
+                                                      }
+                                                    }
+                                                  } else {
+                                                    validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                    return false;
+                                                  }
+                                                }
+                                                var valid11 = _errs43 === errors;
+                                              } else {
+                                                var valid11 = true;
+                                              }
+                                              if (valid11) {
+                                                if (data15.id !== void 0) {
+                                                  let data17 = data15.id;
+                                                  const _errs45 = errors;
+                                                  if (!(typeof data17 == "number" && (!(data17 % 1) && !isNaN(data17)) && isFinite(data17))) {
+                                                    validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                    return false;
+                                                  }
+                                                  if (errors === _errs45) {
+                                                    if (typeof data17 == "number" && isFinite(data17)) {
+                                                      if (data17 < 0 || isNaN(data17)) {
+                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                        return false;
+                                                      }
+                                                    }
+                                                  }
+                                                  var valid11 = _errs45 === errors;
+                                                } else {
+                                                  var valid11 = true;
+                                                }
+                                                if (valid11) {
+                                                  if (data15.type !== void 0) {
+                                                    let data18 = data15.type;
+                                                    const _errs47 = errors;
+                                                    if (errors === _errs47) {
+                                                      if (typeof data18 === "string") {
+                                                        if (func1(data18) > 40) {
+                                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
+                                                          return false;
+                                                        }
+                                                      } else {
+                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                        return false;
+                                                      }
+                                                    }
+                                                    var valid11 = _errs47 === errors;
+                                                  } else {
+                                                    var valid11 = true;
+                                                  }
+                                                }
+                                              }
+                                            }
+                                          }
+                                        } else {
+                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user", schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                          return false;
+                                        }
+                                      }
+                                      var valid9 = _errs39 === errors;
+                                    } else {
+                                      var valid9 = true;
+                                    }
+                                    if (valid9) {
+                                      if (data14.state !== void 0) {
+                                        let data19 = data14.state;
+                                        const _errs49 = errors;
+                                        if (!(data19 === "approved" || data19 === "rejected")) {
+                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/state", schemaPath: "#/properties/approvals/items/properties/state/enum", keyword: "enum", params: { allowedValues: schema31.properties.approvals.items.properties.state.enum }, message: "must be equal to one of the allowed values" }];
+                                          return false;
+                                        }
+                                        var valid9 = _errs49 === errors;
+                                      } else {
+                                        var valid9 = true;
+                                      }
+                                      if (valid9) {
+                                        if (data14.comment !== void 0) {
+                                          let data20 = data14.comment;
+                                          const _errs50 = errors;
+                                          if (errors === _errs50) {
+                                            if (typeof data20 === "string") {
+                                              if (func1(data20) > 65536) {
+                                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/comment", schemaPath: "#/properties/approvals/items/properties/comment/maxLength", keyword: "maxLength", params: { limit: 65536 }, message: "must NOT have more than 65536 characters" }];
+                                                return false;
+                                              }
+                                            } else {
+                                              validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/comment", schemaPath: "#/properties/approvals/items/properties/comment/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                              return false;
+                                            }
+                                          }
+                                          var valid9 = _errs50 === errors;
+                                        } else {
+                                          var valid9 = true;
+                                        }
+                                        if (valid9) {
+                                          if (data14.environments !== void 0) {
+                                            let data21 = data14.environments;
+                                            const _errs52 = errors;
+                                            if (errors === _errs52) {
+                                              if (Array.isArray(data21)) {
+                                                if (data21.length > 64) {
+                                                  validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments", schemaPath: "#/properties/approvals/items/properties/environments/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" }];
+                                                  return false;
+                                                } else {
+                                                  var valid12 = true;
+                                                  const len2 = data21.length;
+                                                  for (let i2 = 0; i2 < len2; i2++) {
+                                                    let data22 = data21[i2];
+                                                    const _errs54 = errors;
+                                                    if (errors === _errs54) {
+                                                      if (typeof data22 === "string") {
+                                                        if (func1(data22) > 255) {
+                                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments/" + i2, schemaPath: "#/properties/approvals/items/properties/environments/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" }];
+                                                          return false;
+                                                        }
+                                                      } else {
+                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments/" + i2, schemaPath: "#/properties/approvals/items/properties/environments/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                        return false;
+                                                      }
+                                                    }
+                                                    var valid12 = _errs54 === errors;
+                                                    if (!valid12) {
+                                                      break;
+                                                    }
+                                                  }
+                                                }
+                                              } else {
+                                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments", schemaPath: "#/properties/approvals/items/properties/environments/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                return false;
+                                              }
+                                            }
+                                            var valid9 = _errs52 === errors;
+                                          } else {
+                                            var valid9 = true;
+                                          }
+                                        }
+                                      }
+                                    }
+                                  }
+                                }
+                              } else {
+                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1, schemaPath: "#/properties/approvals/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                return false;
+                              }
+                            }
+                            var valid8 = _errs36 === errors;
+                            if (!valid8) {
+                              break;
+                            }
+                          }
+                        }
+                      } else {
+                        validate20.errors = [{ instancePath: instancePath + "/approvals", schemaPath: "#/properties/approvals/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                        return false;
+                      }
+                    }
+                    var valid0 = _errs34 === errors;
+                  } else {
+                    var valid0 = true;
+                  }
+                  if (valid0) {
+                    if (data.protection !== void 0) {
+                      let data23 = data.protection;
+                      const _errs56 = errors;
+                      const _errs57 = errors;
+                      let valid13 = false;
+                      let passing0 = null;
+                      const _errs58 = errors;
+                      if (data23 !== null) {
+                        const err0 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/0/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+                        if (vErrors === null) {
+                          vErrors = [err0];
+                        } else {
+                          vErrors.push(err0);
+                        }
+                        errors++;
+                      }
+                      var _valid0 = _errs58 === errors;
+                      if (_valid0) {
+                        valid13 = true;
+                        passing0 = 0;
+                      }
+                      const _errs60 = errors;
+                      if (errors === _errs60) {
+                        if (data23 && typeof data23 == "object" && !Array.isArray(data23)) {
+                          let missing6;
+                          if (data23.requiredReviewers === void 0 && (missing6 = "requiredReviewers") || data23.preventSelfReview === void 0 && (missing6 = "preventSelfReview")) {
+                            const err1 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/1/required", keyword: "required", params: { missingProperty: missing6 }, message: "must have required property '" + missing6 + "'" };
+                            if (vErrors === null) {
+                              vErrors = [err1];
+                            } else {
+                              vErrors.push(err1);
+                            }
+                            errors++;
+                          } else {
+                            const _errs62 = errors;
+                            for (const key6 in data23) {
+                              if (!(key6 === "requiredReviewers" || key6 === "preventSelfReview")) {
+                                const err2 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/1/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
+                                if (vErrors === null) {
+                                  vErrors = [err2];
+                                } else {
+                                  vErrors.push(err2);
+                                }
+                                errors++;
+                                break;
+                              }
+                            }
+                            if (_errs62 === errors) {
+                              if (data23.requiredReviewers !== void 0) {
+                                let data24 = data23.requiredReviewers;
+                                const _errs63 = errors;
+                                if (errors === _errs63) {
+                                  if (Array.isArray(data24)) {
+                                    if (data24.length > 64) {
+                                      const err3 = { instancePath: instancePath + "/protection/requiredReviewers", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" };
+                                      if (vErrors === null) {
+                                        vErrors = [err3];
+                                      } else {
+                                        vErrors.push(err3);
+                                      }
+                                      errors++;
+                                    } else {
+                                      var valid15 = true;
+                                      const len3 = data24.length;
+                                      for (let i3 = 0; i3 < len3; i3++) {
+                                        let data25 = data24[i3];
+                                        const _errs65 = errors;
+                                        if (errors === _errs65) {
+                                          if (data25 && typeof data25 == "object" && !Array.isArray(data25)) {
+                                            let missing7;
+                                            if (data25.type === void 0 && (missing7 = "type") || data25.name === void 0 && (missing7 = "name")) {
+                                              const err4 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3, schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/required", keyword: "required", params: { missingProperty: missing7 }, message: "must have required property '" + missing7 + "'" };
+                                              if (vErrors === null) {
+                                                vErrors = [err4];
+                                              } else {
+                                                vErrors.push(err4);
+                                              }
+                                              errors++;
+                                            } else {
+                                              const _errs67 = errors;
+                                              for (const key7 in data25) {
+                                                if (!(key7 === "type" || key7 === "name")) {
+                                                  const err5 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3, schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
+                                                  if (vErrors === null) {
+                                                    vErrors = [err5];
+                                                  } else {
+                                                    vErrors.push(err5);
+                                                  }
+                                                  errors++;
+                                                  break;
+                                                }
+                                              }
+                                              if (_errs67 === errors) {
+                                                if (data25.type !== void 0) {
+                                                  let data26 = data25.type;
+                                                  const _errs68 = errors;
+                                                  if (errors === _errs68) {
+                                                    if (typeof data26 === "string") {
+                                                      if (func1(data26) > 40) {
+                                                        const err6 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/type", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" };
+                                                        if (vErrors === null) {
+                                                          vErrors = [err6];
+                                                        } else {
+                                                          vErrors.push(err6);
+                                                        }
+                                                        errors++;
+                                                      }
+                                                    } else {
+                                                      const err7 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/type", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                                      if (vErrors === null) {
+                                                        vErrors = [err7];
+                                                      } else {
+                                                        vErrors.push(err7);
+                                                      }
+                                                      errors++;
+                                                    }
+                                                  }
+                                                  var valid16 = _errs68 === errors;
+                                                } else {
+                                                  var valid16 = true;
+                                                }
+                                                if (valid16) {
+                                                  if (data25.name !== void 0) {
+                                                    let data27 = data25.name;
+                                                    const _errs70 = errors;
+                                                    if (errors === _errs70) {
+                                                      if (typeof data27 === "string") {
+                                                        if (func1(data27) > 255) {
+                                                          const err8 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/name", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" };
+                                                          if (vErrors === null) {
+                                                            vErrors = [err8];
+                                                          } else {
+                                                            vErrors.push(err8);
+                                                          }
+                                                          errors++;
+                                                        }
+                                                      } else {
+                                                        const err9 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/name", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                                        if (vErrors === null) {
+                                                          vErrors = [err9];
+                                                        } else {
+                                                          vErrors.push(err9);
+                                                        }
+                                                        errors++;
+                                                      }
+                                                    }
+                                                    var valid16 = _errs70 === errors;
+                                                  } else {
+                                                    var valid16 = true;
+                                                  }
+                                                }
+                                              }
+                                            }
+                                          } else {
+                                            const err10 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3, schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                                            if (vErrors === null) {
+                                              vErrors = [err10];
+                                            } else {
+                                              vErrors.push(err10);
+                                            }
+                                            errors++;
+                                          }
+                                        }
+                                        var valid15 = _errs65 === errors;
+                                        if (!valid15) {
+                                          break;
+                                        }
+                                      }
+                                    }
+                                  } else {
+                                    const err11 = { instancePath: instancePath + "/protection/requiredReviewers", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                                    if (vErrors === null) {
+                                      vErrors = [err11];
+                                    } else {
+                                      vErrors.push(err11);
+                                    }
+                                    errors++;
+                                  }
+                                }
+                                var valid14 = _errs63 === errors;
+                              } else {
+                                var valid14 = true;
+                              }
+                              if (valid14) {
+                                if (data23.preventSelfReview !== void 0) {
+                                  const _errs72 = errors;
+                                  if (typeof data23.preventSelfReview !== "boolean") {
+                                    const err12 = { instancePath: instancePath + "/protection/preventSelfReview", schemaPath: "#/properties/protection/oneOf/1/properties/preventSelfReview/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                                    if (vErrors === null) {
+                                      vErrors = [err12];
+                                    } else {
+                                      vErrors.push(err12);
+                                    }
+                                    errors++;
+                                  }
+                                  var valid14 = _errs72 === errors;
+                                } else {
+                                  var valid14 = true;
+                                }
+                              }
+                            }
+                          }
+                        } else {
+                          const err13 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/1/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                          if (vErrors === null) {
+                            vErrors = [err13];
+                          } else {
+                            vErrors.push(err13);
+                          }
+                          errors++;
+                        }
+                      }
+                      var _valid0 = _errs60 === errors;
+                      if (_valid0 && valid13) {
+                        valid13 = false;
+                        passing0 = [passing0, 1];
+                      } else {
+                        if (_valid0) {
+                          valid13 = true;
+                          passing0 = 1;
+                        }
+                      }
+                      if (!valid13) {
+                        const err14 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf", keyword: "oneOf", params: { passingSchemas: passing0 }, message: "must match exactly one schema in oneOf" };
+                        if (vErrors === null) {
+                          vErrors = [err14];
+                        } else {
+                          vErrors.push(err14);
+                        }
+                        errors++;
+                        validate20.errors = vErrors;
+                        return false;
+                      } else {
+                        errors = _errs57;
+                        if (vErrors !== null) {
+                          if (_errs57) {
+                            vErrors.length = _errs57;
+                          } else {
+                            vErrors = null;
+                          }
+                        }
+                      }
+                      var valid0 = _errs56 === errors;
+                    } else {
+                      var valid0 = true;
+                    }
+                    if (valid0) {
+                      if (data.readAt !== void 0) {
+                        let data29 = data.readAt;
+                        const _errs74 = errors;
+                        const _errs75 = errors;
+                        if (errors === _errs75) {
+                          if (typeof data29 === "string") {
+                            if (!pattern5.test(data29)) {
+                              validate20.errors = [{ instancePath: instancePath + "/readAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
+                              return false;
+                            }
+                          } else {
+                            validate20.errors = [{ instancePath: instancePath + "/readAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                            return false;
+                          }
+                        }
+                        var valid0 = _errs74 === errors;
+                      } else {
+                        var valid0 = true;
+                      }
+                      if (valid0) {
+                        if (data.evidence !== void 0) {
+                          let data30 = data.evidence;
+                          const _errs77 = errors;
+                          const _errs78 = errors;
+                          if (errors === _errs78) {
+                            if (Array.isArray(data30)) {
+                              if (data30.length > 4096) {
+                                validate20.errors = [{ instancePath: instancePath + "/evidence", schemaPath: "#/$defs/evidence/maxItems", keyword: "maxItems", params: { limit: 4096 }, message: "must NOT have more than 4096 items" }];
+                                return false;
+                              } else {
+                                var valid19 = true;
+                                const len4 = data30.length;
+                                for (let i4 = 0; i4 < len4; i4++) {
+                                  let data31 = data30[i4];
+                                  const _errs80 = errors;
+                                  if (errors === _errs80) {
+                                    if (data31 && typeof data31 == "object" && !Array.isArray(data31)) {
+                                      let missing8;
+                                      if (data31.uri === void 0 && (missing8 = "uri") || data31.digest === void 0 && (missing8 = "digest")) {
+                                        validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
+                                        return false;
+                                      } else {
+                                        const _errs82 = errors;
+                                        for (const key8 in data31) {
+                                          if (!(key8 === "uri" || key8 === "digest")) {
+                                            validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties" }];
+                                            return false;
+                                            break;
+                                          }
+                                        }
+                                        if (_errs82 === errors) {
+                                          if (data31.uri !== void 0) {
+                                            let data32 = data31.uri;
+                                            const _errs83 = errors;
+                                            if (errors === _errs83) {
+                                              if (typeof data32 === "string") {
+                                                if (func1(data32) > 4096) {
+                                                  validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                  return false;
+                                                } else {
+                                                  if (func1(data32) < 1) {
+                                                    validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                    return false;
+                                                  }
+                                                }
+                                              } else {
+                                                validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                return false;
+                                              }
+                                            }
+                                            var valid20 = _errs83 === errors;
+                                          } else {
+                                            var valid20 = true;
+                                          }
+                                          if (valid20) {
+                                            if (data31.digest !== void 0) {
+                                              let data33 = data31.digest;
+                                              const _errs85 = errors;
+                                              if (errors === _errs85) {
+                                                if (data33 && typeof data33 == "object" && !Array.isArray(data33)) {
+                                                  let missing9;
+                                                  if (data33.sha256 === void 0 && (missing9 = "sha256")) {
+                                                    validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
+                                                    return false;
+                                                  } else {
+                                                    const _errs87 = errors;
+                                                    for (const key9 in data33) {
+                                                      if (!(key9 === "sha256")) {
+                                                        validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" }];
+                                                        return false;
+                                                        break;
+                                                      }
+                                                    }
+                                                    if (_errs87 === errors) {
+                                                      if (data33.sha256 !== void 0) {
+                                                        let data34 = data33.sha256;
+                                                        const _errs88 = errors;
+                                                        if (errors === _errs88) {
+                                                          if (typeof data34 === "string") {
+                                                            if (!pattern6.test(data34)) {
+                                                              validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest/sha256", schemaPath: "#/$defs/evidence/items/properties/digest/properties/sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: 'must match pattern "^[0-9a-f]{64}$"' }];
+                                                              return false;
+                                                            }
+                                                          } else {
+                                                            validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest/sha256", schemaPath: "#/$defs/evidence/items/properties/digest/properties/sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                            return false;
+                                                          }
+                                                        }
+                                                      }
+                                                    }
+                                                  }
+                                                } else {
+                                                  validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                  return false;
+                                                }
+                                              }
+                                              var valid20 = _errs85 === errors;
+                                            } else {
+                                              var valid20 = true;
+                                            }
+                                          }
+                                        }
+                                      }
+                                    } else {
+                                      validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                      return false;
+                                    }
+                                  }
+                                  var valid19 = _errs80 === errors;
+                                  if (!valid19) {
+                                    break;
+                                  }
+                                }
+                              }
+                            } else {
+                              validate20.errors = [{ instancePath: instancePath + "/evidence", schemaPath: "#/$defs/evidence/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                              return false;
+                            }
+                          }
+                          var valid0 = _errs77 === errors;
+                        } else {
+                          var valid0 = true;
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate20.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+      return false;
+    }
+  }
+  validate20.errors = vErrors;
+  return errors === 0;
+}
+validate20.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function ucs2length(text) {
+  return Array.from(text).length;
+}
+
+// packages/core/src/validators/break-glass-predicate.validate.js
+var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/break-glass-predicate/v1.json", "title": "twokey break-glass predicate (https://twokey.dev/attestations/break-glass/v1)", "description": "A time-boxed exception to the review rules, signed by the platform's break-glass workflow after its own environment's approvers released it: docs/break-glass-predicate.md.", "type": "object", "additionalProperties": false, "required": ["reason", "incident", "environment", "repository", "change", "requester", "approvers", "notBefore", "expires", "waives", "run"], "properties": { "reason": { "type": "string", "minLength": 1, "maxLength": 4096 }, "incident": { "type": "string", "minLength": 1, "maxLength": 2048 }, "environment": { "description": "The deploy environment it may be used for.", "type": "string", "minLength": 1, "maxLength": 255 }, "repository": { "$ref": "#/$defs/repository" }, "change": { "type": "object", "additionalProperties": false, "required": ["commit", "author"], "properties": { "commit": { "type": "string", "pattern": "^[0-9a-f]{40}$" }, "author": { "$ref": "#/$defs/account" } } }, "requester": { "$ref": "#/$defs/account" }, "approvers": { "type": "array", "maxItems": 64, "items": { "$ref": "#/$defs/account" } }, "notBefore": { "$ref": "#/$defs/time" }, "expires": { "$ref": "#/$defs/time" }, "waives": { "description": "The deploy checks it stands in for: only the review's.", "type": "array", "minItems": 1, "maxItems": 8, "uniqueItems": true, "items": { "type": "string", "maxLength": 64 } }, "run": { "$ref": "#/$defs/run" } }, "$defs": { "account": { "type": "object", "additionalProperties": false, "required": ["login", "id", "type"], "properties": { "login": { "type": "string", "minLength": 1, "maxLength": 100 }, "id": { "type": "integer", "minimum": 0 }, "type": { "type": "string", "maxLength": 40 } } }, "run": { "type": "object", "additionalProperties": false, "required": ["id", "attempt", "uri"], "properties": { "id": { "type": "integer", "minimum": 1 }, "attempt": { "type": "integer", "minimum": 1 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "repository": { "type": "object", "additionalProperties": false, "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[^/\\s]+/[^/\\s]+$", "maxLength": 200 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" } } };
+var func12 = Object.prototype.hasOwnProperty;
+var func2 = ucs2length2;
+var pattern42 = new RegExp("^[^/\\s]+/[^/\\s]+$", "u");
+var pattern52 = new RegExp("^[0-9a-f]{40}$", "u");
+var pattern62 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$", "u");
+function validate202(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  ;
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate202.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (errors === 0) {
+    if (data && typeof data == "object" && !Array.isArray(data)) {
+      let missing0;
+      if (data.reason === void 0 && (missing0 = "reason") || data.incident === void 0 && (missing0 = "incident") || data.environment === void 0 && (missing0 = "environment") || data.repository === void 0 && (missing0 = "repository") || data.change === void 0 && (missing0 = "change") || data.requester === void 0 && (missing0 = "requester") || data.approvers === void 0 && (missing0 = "approvers") || data.notBefore === void 0 && (missing0 = "notBefore") || data.expires === void 0 && (missing0 = "expires") || data.waives === void 0 && (missing0 = "waives") || data.run === void 0 && (missing0 = "run")) {
+        validate202.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
+        return false;
+      } else {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!func12.call(schema312.properties, key0)) {
+            validate202.errors = [{ instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" }];
+            return false;
+            break;
+          }
+        }
+        if (_errs1 === errors) {
+          if (data.reason !== void 0) {
+            let data0 = data.reason;
+            const _errs2 = errors;
+            if (errors === _errs2) {
+              if (typeof data0 === "string") {
+                if (func2(data0) > 4096) {
+                  validate202.errors = [{ instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                  return false;
+                } else {
+                  if (func2(data0) < 1) {
+                    validate202.errors = [{ instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                    return false;
+                  }
+                }
+              } else {
+                validate202.errors = [{ instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                return false;
+              }
+            }
+            var valid0 = _errs2 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.incident !== void 0) {
+              let data1 = data.incident;
+              const _errs4 = errors;
+              if (errors === _errs4) {
+                if (typeof data1 === "string") {
+                  if (func2(data1) > 2048) {
+                    validate202.errors = [{ instancePath: instancePath + "/incident", schemaPath: "#/properties/incident/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
+                    return false;
+                  } else {
+                    if (func2(data1) < 1) {
+                      validate202.errors = [{ instancePath: instancePath + "/incident", schemaPath: "#/properties/incident/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                      return false;
+                    }
+                  }
+                } else {
+                  validate202.errors = [{ instancePath: instancePath + "/incident", schemaPath: "#/properties/incident/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                  return false;
+                }
+              }
+              var valid0 = _errs4 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.environment !== void 0) {
+                let data2 = data.environment;
+                const _errs6 = errors;
+                if (errors === _errs6) {
+                  if (typeof data2 === "string") {
+                    if (func2(data2) > 255) {
+                      validate202.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" }];
+                      return false;
+                    } else {
+                      if (func2(data2) < 1) {
+                        validate202.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                        return false;
+                      }
+                    }
+                  } else {
+                    validate202.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                    return false;
+                  }
+                }
+                var valid0 = _errs6 === errors;
+              } else {
+                var valid0 = true;
+              }
+              if (valid0) {
+                if (data.repository !== void 0) {
+                  let data3 = data.repository;
+                  const _errs8 = errors;
+                  const _errs9 = errors;
+                  if (errors === _errs9) {
+                    if (data3 && typeof data3 == "object" && !Array.isArray(data3)) {
+                      let missing1;
+                      if (data3.name === void 0 && (missing1 = "name") || data3.uri === void 0 && (missing1 = "uri")) {
+                        validate202.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/required", keyword: "required", params: { missingProperty: missing1 }, message: "must have required property '" + missing1 + "'" }];
+                        return false;
+                      } else {
+                        const _errs11 = errors;
+                        for (const key1 in data3) {
+                          if (!(key1 === "name" || key1 === "uri")) {
+                            validate202.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" }];
+                            return false;
+                            break;
+                          }
+                        }
+                        if (_errs11 === errors) {
+                          if (data3.name !== void 0) {
+                            let data4 = data3.name;
+                            const _errs12 = errors;
+                            if (errors === _errs12) {
+                              if (typeof data4 === "string") {
+                                if (func2(data4) > 200) {
+                                  validate202.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/maxLength", keyword: "maxLength", params: { limit: 200 }, message: "must NOT have more than 200 characters" }];
+                                  return false;
+                                } else {
+                                  if (!pattern42.test(data4)) {
+                                    validate202.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/pattern", keyword: "pattern", params: { pattern: "^[^/\\s]+/[^/\\s]+$" }, message: 'must match pattern "^[^/\\s]+/[^/\\s]+$"' }];
+                                    return false;
+                                  }
+                                }
+                              } else {
+                                validate202.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                return false;
+                              }
+                            }
+                            var valid2 = _errs12 === errors;
+                          } else {
+                            var valid2 = true;
+                          }
+                          if (valid2) {
+                            if (data3.uri !== void 0) {
+                              let data5 = data3.uri;
+                              const _errs14 = errors;
+                              if (errors === _errs14) {
+                                if (typeof data5 === "string") {
+                                  if (func2(data5) > 2048) {
+                                    validate202.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
+                                    return false;
+                                  } else {
+                                    if (func2(data5) < 1) {
+                                      validate202.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                      return false;
+                                    }
+                                  }
+                                } else {
+                                  validate202.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                  return false;
+                                }
+                              }
+                              var valid2 = _errs14 === errors;
+                            } else {
+                              var valid2 = true;
+                            }
+                          }
+                        }
+                      }
+                    } else {
+                      validate202.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                      return false;
+                    }
+                  }
+                  var valid0 = _errs8 === errors;
+                } else {
+                  var valid0 = true;
+                }
+                if (valid0) {
+                  if (data.change !== void 0) {
+                    let data6 = data.change;
+                    const _errs16 = errors;
+                    if (errors === _errs16) {
+                      if (data6 && typeof data6 == "object" && !Array.isArray(data6)) {
+                        let missing2;
+                        if (data6.commit === void 0 && (missing2 = "commit") || data6.author === void 0 && (missing2 = "author")) {
+                          validate202.errors = [{ instancePath: instancePath + "/change", schemaPath: "#/properties/change/required", keyword: "required", params: { missingProperty: missing2 }, message: "must have required property '" + missing2 + "'" }];
+                          return false;
+                        } else {
+                          const _errs18 = errors;
+                          for (const key2 in data6) {
+                            if (!(key2 === "commit" || key2 === "author")) {
+                              validate202.errors = [{ instancePath: instancePath + "/change", schemaPath: "#/properties/change/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" }];
+                              return false;
+                              break;
+                            }
+                          }
+                          if (_errs18 === errors) {
+                            if (data6.commit !== void 0) {
+                              let data7 = data6.commit;
+                              const _errs19 = errors;
+                              if (errors === _errs19) {
+                                if (typeof data7 === "string") {
+                                  if (!pattern52.test(data7)) {
+                                    validate202.errors = [{ instancePath: instancePath + "/change/commit", schemaPath: "#/properties/change/properties/commit/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}$" }, message: 'must match pattern "^[0-9a-f]{40}$"' }];
+                                    return false;
+                                  }
+                                } else {
+                                  validate202.errors = [{ instancePath: instancePath + "/change/commit", schemaPath: "#/properties/change/properties/commit/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                  return false;
+                                }
+                              }
+                              var valid3 = _errs19 === errors;
+                            } else {
+                              var valid3 = true;
+                            }
+                            if (valid3) {
+                              if (data6.author !== void 0) {
+                                let data8 = data6.author;
+                                const _errs21 = errors;
+                                const _errs22 = errors;
+                                if (errors === _errs22) {
+                                  if (data8 && typeof data8 == "object" && !Array.isArray(data8)) {
+                                    let missing3;
+                                    if (data8.login === void 0 && (missing3 = "login") || data8.id === void 0 && (missing3 = "id") || data8.type === void 0 && (missing3 = "type")) {
+                                      validate202.errors = [{ instancePath: instancePath + "/change/author", schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing3 }, message: "must have required property '" + missing3 + "'" }];
+                                      return false;
+                                    } else {
+                                      const _errs24 = errors;
+                                      for (const key3 in data8) {
+                                        if (!(key3 === "login" || key3 === "id" || key3 === "type")) {
+                                          validate202.errors = [{ instancePath: instancePath + "/change/author", schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" }];
+                                          return false;
+                                          break;
+                                        }
+                                      }
+                                      if (_errs24 === errors) {
+                                        if (data8.login !== void 0) {
+                                          let data9 = data8.login;
+                                          const _errs25 = errors;
+                                          if (errors === _errs25) {
+                                            if (typeof data9 === "string") {
+                                              if (func2(data9) > 100) {
+                                                validate202.errors = [{ instancePath: instancePath + "/change/author/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
+                                                return false;
+                                              } else {
+                                                if (func2(data9) < 1) {
+                                                  validate202.errors = [{ instancePath: instancePath + "/change/author/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                  return false;
+                                                }
+                                              }
+                                            } else {
+                                              validate202.errors = [{ instancePath: instancePath + "/change/author/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                              return false;
+                                            }
+                                          }
+                                          var valid5 = _errs25 === errors;
+                                        } else {
+                                          var valid5 = true;
+                                        }
+                                        if (valid5) {
+                                          if (data8.id !== void 0) {
+                                            let data10 = data8.id;
+                                            const _errs27 = errors;
+                                            if (!(typeof data10 == "number" && (!(data10 % 1) && !isNaN(data10)) && isFinite(data10))) {
+                                              validate202.errors = [{ instancePath: instancePath + "/change/author/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                              return false;
+                                            }
+                                            if (errors === _errs27) {
+                                              if (typeof data10 == "number" && isFinite(data10)) {
+                                                if (data10 < 0 || isNaN(data10)) {
+                                                  validate202.errors = [{ instancePath: instancePath + "/change/author/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                  return false;
+                                                }
+                                              }
+                                            }
+                                            var valid5 = _errs27 === errors;
+                                          } else {
+                                            var valid5 = true;
+                                          }
+                                          if (valid5) {
+                                            if (data8.type !== void 0) {
+                                              let data11 = data8.type;
+                                              const _errs29 = errors;
+                                              if (errors === _errs29) {
+                                                if (typeof data11 === "string") {
+                                                  if (func2(data11) > 40) {
+                                                    validate202.errors = [{ instancePath: instancePath + "/change/author/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
+                                                    return false;
+                                                  }
+                                                } else {
+                                                  validate202.errors = [{ instancePath: instancePath + "/change/author/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                  return false;
+                                                }
+                                              }
+                                              var valid5 = _errs29 === errors;
+                                            } else {
+                                              var valid5 = true;
+                                            }
+                                          }
+                                        }
+                                      }
+                                    }
+                                  } else {
+                                    validate202.errors = [{ instancePath: instancePath + "/change/author", schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                    return false;
+                                  }
+                                }
+                                var valid3 = _errs21 === errors;
+                              } else {
+                                var valid3 = true;
+                              }
+                            }
+                          }
+                        }
+                      } else {
+                        validate202.errors = [{ instancePath: instancePath + "/change", schemaPath: "#/properties/change/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                        return false;
+                      }
+                    }
+                    var valid0 = _errs16 === errors;
+                  } else {
+                    var valid0 = true;
+                  }
+                  if (valid0) {
+                    if (data.requester !== void 0) {
+                      let data12 = data.requester;
+                      const _errs31 = errors;
+                      const _errs32 = errors;
+                      if (errors === _errs32) {
+                        if (data12 && typeof data12 == "object" && !Array.isArray(data12)) {
+                          let missing4;
+                          if (data12.login === void 0 && (missing4 = "login") || data12.id === void 0 && (missing4 = "id") || data12.type === void 0 && (missing4 = "type")) {
+                            validate202.errors = [{ instancePath: instancePath + "/requester", schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing4 }, message: "must have required property '" + missing4 + "'" }];
+                            return false;
+                          } else {
+                            const _errs34 = errors;
+                            for (const key4 in data12) {
+                              if (!(key4 === "login" || key4 === "id" || key4 === "type")) {
+                                validate202.errors = [{ instancePath: instancePath + "/requester", schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" }];
+                                return false;
+                                break;
+                              }
+                            }
+                            if (_errs34 === errors) {
+                              if (data12.login !== void 0) {
+                                let data13 = data12.login;
+                                const _errs35 = errors;
+                                if (errors === _errs35) {
+                                  if (typeof data13 === "string") {
+                                    if (func2(data13) > 100) {
+                                      validate202.errors = [{ instancePath: instancePath + "/requester/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
+                                      return false;
+                                    } else {
+                                      if (func2(data13) < 1) {
+                                        validate202.errors = [{ instancePath: instancePath + "/requester/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                        return false;
+                                      }
+                                    }
+                                  } else {
+                                    validate202.errors = [{ instancePath: instancePath + "/requester/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                    return false;
+                                  }
+                                }
+                                var valid7 = _errs35 === errors;
+                              } else {
+                                var valid7 = true;
+                              }
+                              if (valid7) {
+                                if (data12.id !== void 0) {
+                                  let data14 = data12.id;
+                                  const _errs37 = errors;
+                                  if (!(typeof data14 == "number" && (!(data14 % 1) && !isNaN(data14)) && isFinite(data14))) {
+                                    validate202.errors = [{ instancePath: instancePath + "/requester/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                    return false;
+                                  }
+                                  if (errors === _errs37) {
+                                    if (typeof data14 == "number" && isFinite(data14)) {
+                                      if (data14 < 0 || isNaN(data14)) {
+                                        validate202.errors = [{ instancePath: instancePath + "/requester/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                        return false;
+                                      }
+                                    }
+                                  }
+                                  var valid7 = _errs37 === errors;
+                                } else {
+                                  var valid7 = true;
+                                }
+                                if (valid7) {
+                                  if (data12.type !== void 0) {
+                                    let data15 = data12.type;
+                                    const _errs39 = errors;
+                                    if (errors === _errs39) {
+                                      if (typeof data15 === "string") {
+                                        if (func2(data15) > 40) {
+                                          validate202.errors = [{ instancePath: instancePath + "/requester/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
+                                          return false;
+                                        }
+                                      } else {
+                                        validate202.errors = [{ instancePath: instancePath + "/requester/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                        return false;
+                                      }
+                                    }
+                                    var valid7 = _errs39 === errors;
+                                  } else {
+                                    var valid7 = true;
+                                  }
+                                }
+                              }
+                            }
+                          }
+                        } else {
+                          validate202.errors = [{ instancePath: instancePath + "/requester", schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                          return false;
+                        }
+                      }
+                      var valid0 = _errs31 === errors;
+                    } else {
+                      var valid0 = true;
+                    }
+                    if (valid0) {
+                      if (data.approvers !== void 0) {
+                        let data16 = data.approvers;
+                        const _errs41 = errors;
+                        if (errors === _errs41) {
+                          if (Array.isArray(data16)) {
+                            if (data16.length > 64) {
+                              validate202.errors = [{ instancePath: instancePath + "/approvers", schemaPath: "#/properties/approvers/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" }];
+                              return false;
+                            } else {
+                              var valid8 = true;
+                              const len0 = data16.length;
+                              for (let i0 = 0; i0 < len0; i0++) {
+                                let data17 = data16[i0];
+                                const _errs43 = errors;
+                                const _errs44 = errors;
+                                if (errors === _errs44) {
+                                  if (data17 && typeof data17 == "object" && !Array.isArray(data17)) {
+                                    let missing5;
+                                    if (data17.login === void 0 && (missing5 = "login") || data17.id === void 0 && (missing5 = "id") || data17.type === void 0 && (missing5 = "type")) {
+                                      validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0, schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing5 }, message: "must have required property '" + missing5 + "'" }];
+                                      return false;
+                                    } else {
+                                      const _errs46 = errors;
+                                      for (const key5 in data17) {
+                                        if (!(key5 === "login" || key5 === "id" || key5 === "type")) {
+                                          validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0, schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" }];
+                                          return false;
+                                          break;
+                                        }
+                                      }
+                                      if (_errs46 === errors) {
+                                        if (data17.login !== void 0) {
+                                          let data18 = data17.login;
+                                          const _errs47 = errors;
+                                          if (errors === _errs47) {
+                                            if (typeof data18 === "string") {
+                                              if (func2(data18) > 100) {
+                                                validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
+                                                return false;
+                                              } else {
+                                                if (func2(data18) < 1) {
+                                                  validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                  return false;
+                                                }
+                                              }
+                                            } else {
+                                              validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                              return false;
+                                            }
+                                          }
+                                          var valid10 = _errs47 === errors;
+                                        } else {
+                                          var valid10 = true;
+                                        }
+                                        if (valid10) {
+                                          if (data17.id !== void 0) {
+                                            let data19 = data17.id;
+                                            const _errs49 = errors;
+                                            if (!(typeof data19 == "number" && (!(data19 % 1) && !isNaN(data19)) && isFinite(data19))) {
+                                              validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                              return false;
+                                            }
+                                            if (errors === _errs49) {
+                                              if (typeof data19 == "number" && isFinite(data19)) {
+                                                if (data19 < 0 || isNaN(data19)) {
+                                                  validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                  return false;
+                                                }
+                                              }
+                                            }
+                                            var valid10 = _errs49 === errors;
+                                          } else {
+                                            var valid10 = true;
+                                          }
+                                          if (valid10) {
+                                            if (data17.type !== void 0) {
+                                              let data20 = data17.type;
+                                              const _errs51 = errors;
+                                              if (errors === _errs51) {
+                                                if (typeof data20 === "string") {
+                                                  if (func2(data20) > 40) {
+                                                    validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
+                                                    return false;
+                                                  }
+                                                } else {
+                                                  validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                  return false;
+                                                }
+                                              }
+                                              var valid10 = _errs51 === errors;
+                                            } else {
+                                              var valid10 = true;
+                                            }
+                                          }
+                                        }
+                                      }
+                                    }
+                                  } else {
+                                    validate202.errors = [{ instancePath: instancePath + "/approvers/" + i0, schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                    return false;
+                                  }
+                                }
+                                var valid8 = _errs43 === errors;
+                                if (!valid8) {
+                                  break;
+                                }
+                              }
+                            }
+                          } else {
+                            validate202.errors = [{ instancePath: instancePath + "/approvers", schemaPath: "#/properties/approvers/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                            return false;
+                          }
+                        }
+                        var valid0 = _errs41 === errors;
+                      } else {
+                        var valid0 = true;
+                      }
+                      if (valid0) {
+                        if (data.notBefore !== void 0) {
+                          let data21 = data.notBefore;
+                          const _errs53 = errors;
+                          const _errs54 = errors;
+                          if (errors === _errs54) {
+                            if (typeof data21 === "string") {
+                              if (!pattern62.test(data21)) {
+                                validate202.errors = [{ instancePath: instancePath + "/notBefore", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
+                                return false;
+                              }
+                            } else {
+                              validate202.errors = [{ instancePath: instancePath + "/notBefore", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                              return false;
+                            }
+                          }
+                          var valid0 = _errs53 === errors;
+                        } else {
+                          var valid0 = true;
+                        }
+                        if (valid0) {
+                          if (data.expires !== void 0) {
+                            let data22 = data.expires;
+                            const _errs56 = errors;
+                            const _errs57 = errors;
+                            if (errors === _errs57) {
+                              if (typeof data22 === "string") {
+                                if (!pattern62.test(data22)) {
+                                  validate202.errors = [{ instancePath: instancePath + "/expires", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
+                                  return false;
+                                }
+                              } else {
+                                validate202.errors = [{ instancePath: instancePath + "/expires", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                return false;
+                              }
+                            }
+                            var valid0 = _errs56 === errors;
+                          } else {
+                            var valid0 = true;
+                          }
+                          if (valid0) {
+                            if (data.waives !== void 0) {
+                              let data23 = data.waives;
+                              const _errs59 = errors;
+                              if (errors === _errs59) {
+                                if (Array.isArray(data23)) {
+                                  if (data23.length > 8) {
+                                    validate202.errors = [{ instancePath: instancePath + "/waives", schemaPath: "#/properties/waives/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items" }];
+                                    return false;
+                                  } else {
+                                    if (data23.length < 1) {
+                                      validate202.errors = [{ instancePath: instancePath + "/waives", schemaPath: "#/properties/waives/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" }];
+                                      return false;
+                                    } else {
+                                      var valid13 = true;
+                                      const len1 = data23.length;
+                                      for (let i1 = 0; i1 < len1; i1++) {
+                                        let data24 = data23[i1];
+                                        const _errs61 = errors;
+                                        if (errors === _errs61) {
+                                          if (typeof data24 === "string") {
+                                            if (func2(data24) > 64) {
+                                              validate202.errors = [{ instancePath: instancePath + "/waives/" + i1, schemaPath: "#/properties/waives/items/maxLength", keyword: "maxLength", params: { limit: 64 }, message: "must NOT have more than 64 characters" }];
+                                              return false;
+                                            }
+                                          } else {
+                                            validate202.errors = [{ instancePath: instancePath + "/waives/" + i1, schemaPath: "#/properties/waives/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                            return false;
+                                          }
+                                        }
+                                        var valid13 = _errs61 === errors;
+                                        if (!valid13) {
+                                          break;
+                                        }
+                                      }
+                                      if (valid13) {
+                                        let i2 = data23.length;
+                                        let j0;
+                                        if (i2 > 1) {
+                                          const indices0 = {};
+                                          for (; i2--; ) {
+                                            let item0 = data23[i2];
+                                            if (typeof item0 !== "string") {
+                                              continue;
+                                            }
+                                            if (typeof indices0[item0] == "number") {
+                                              j0 = indices0[item0];
+                                              validate202.errors = [{ instancePath: instancePath + "/waives", schemaPath: "#/properties/waives/uniqueItems", keyword: "uniqueItems", params: { i: i2, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i2 + " are identical)" }];
+                                              return false;
+                                              break;
+                                            }
+                                            indices0[item0] = i2;
+                                          }
+                                        }
+                                      }
+                                    }
+                                  }
+                                } else {
+                                  validate202.errors = [{ instancePath: instancePath + "/waives", schemaPath: "#/properties/waives/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                  return false;
+                                }
+                              }
+                              var valid0 = _errs59 === errors;
+                            } else {
+                              var valid0 = true;
+                            }
+                            if (valid0) {
+                              if (data.run !== void 0) {
+                                let data25 = data.run;
+                                const _errs63 = errors;
+                                const _errs64 = errors;
+                                if (errors === _errs64) {
+                                  if (data25 && typeof data25 == "object" && !Array.isArray(data25)) {
+                                    let missing6;
+                                    if (data25.id === void 0 && (missing6 = "id") || data25.attempt === void 0 && (missing6 = "attempt") || data25.uri === void 0 && (missing6 = "uri")) {
+                                      validate202.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/required", keyword: "required", params: { missingProperty: missing6 }, message: "must have required property '" + missing6 + "'" }];
+                                      return false;
+                                    } else {
+                                      const _errs66 = errors;
+                                      for (const key6 in data25) {
+                                        if (!(key6 === "id" || key6 === "attempt" || key6 === "uri")) {
+                                          validate202.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" }];
+                                          return false;
+                                          break;
+                                        }
+                                      }
+                                      if (_errs66 === errors) {
+                                        if (data25.id !== void 0) {
+                                          let data26 = data25.id;
+                                          const _errs67 = errors;
+                                          if (!(typeof data26 == "number" && (!(data26 % 1) && !isNaN(data26)) && isFinite(data26))) {
+                                            validate202.errors = [{ instancePath: instancePath + "/run/id", schemaPath: "#/$defs/run/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                            return false;
+                                          }
+                                          if (errors === _errs67) {
+                                            if (typeof data26 == "number" && isFinite(data26)) {
+                                              if (data26 < 1 || isNaN(data26)) {
+                                                validate202.errors = [{ instancePath: instancePath + "/run/id", schemaPath: "#/$defs/run/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                                                return false;
+                                              }
+                                            }
+                                          }
+                                          var valid16 = _errs67 === errors;
+                                        } else {
+                                          var valid16 = true;
+                                        }
+                                        if (valid16) {
+                                          if (data25.attempt !== void 0) {
+                                            let data27 = data25.attempt;
+                                            const _errs69 = errors;
+                                            if (!(typeof data27 == "number" && (!(data27 % 1) && !isNaN(data27)) && isFinite(data27))) {
+                                              validate202.errors = [{ instancePath: instancePath + "/run/attempt", schemaPath: "#/$defs/run/properties/attempt/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                              return false;
+                                            }
+                                            if (errors === _errs69) {
+                                              if (typeof data27 == "number" && isFinite(data27)) {
+                                                if (data27 < 1 || isNaN(data27)) {
+                                                  validate202.errors = [{ instancePath: instancePath + "/run/attempt", schemaPath: "#/$defs/run/properties/attempt/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                                                  return false;
+                                                }
+                                              }
+                                            }
+                                            var valid16 = _errs69 === errors;
+                                          } else {
+                                            var valid16 = true;
+                                          }
+                                          if (valid16) {
+                                            if (data25.uri !== void 0) {
+                                              let data28 = data25.uri;
+                                              const _errs71 = errors;
+                                              if (errors === _errs71) {
+                                                if (typeof data28 === "string") {
+                                                  if (func2(data28) > 2048) {
+                                                    validate202.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
+                                                    return false;
+                                                  } else {
+                                                    if (func2(data28) < 1) {
+                                                      validate202.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                      return false;
+                                                    }
+                                                  }
+                                                } else {
+                                                  validate202.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                  return false;
+                                                }
+                                              }
+                                              var valid16 = _errs71 === errors;
+                                            } else {
+                                              var valid16 = true;
+                                            }
+                                          }
+                                        }
+                                      }
+                                    }
+                                  } else {
+                                    validate202.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                    return false;
+                                  }
+                                }
+                                var valid0 = _errs63 === errors;
+                              } else {
+                                var valid0 = true;
+                              }
+                            }
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate202.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+      return false;
+    }
+  }
+  validate202.errors = vErrors;
+  return errors === 0;
+}
+validate202.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function ucs2length2(text) {
+  return Array.from(text).length;
+}
 
 // node_modules/.pnpm/re2js@2.10.0/node_modules/re2js/build/index.js
 var RE2Flags = class RE2Flags2 {
@@ -15273,7 +15563,7 @@ var Matcher = class Matcher2 {
   * @private
   */
   appendReplacementInternalJs(replacement) {
-    const isDigit2 = (c) => c >= 48 && c <= 57;
+    const isDigit = (c) => c >= 48 && c <= 57;
     const groupCount = this.patternGroupCount;
     let res = "";
     let i = 0;
@@ -15295,11 +15585,11 @@ var Matcher = class Matcher2 {
       } else if (c === Codepoint.CODES["'"]) {
         res += this.substring(this.end(0), this.matcherInputLength);
         i += 2;
-      } else if (isDigit2(c)) {
+      } else if (isDigit(c)) {
         let digits = 1;
         let index = c - 48;
         const c2 = replacement.charCodeAt(i + 2);
-        if (isDigit2(c2) && index * 10 + c2 - 48 <= groupCount) {
+        if (isDigit(c2) && index * 10 + c2 - 48 <= groupCount) {
           digits = 2;
           index = index * 10 + c2 - 48;
         }
@@ -20500,7 +20790,7 @@ var MAX_CACHED_PATTERNS = 8;
 function compileIdentityPattern(pattern) {
   const cached = compiled.get(pattern);
   if (cached) return cached;
-  const re = parse2(pattern);
+  const re = parse(pattern);
   const size = re.programSize();
   if (size > MAX_IDENTITY_PATTERN_PROGRAM) {
     throw new IdentityPatternError(
@@ -20516,7 +20806,7 @@ function compileIdentityPattern(pattern) {
   compiled.set(pattern, identityPattern);
   return identityPattern;
 }
-function parse2(pattern) {
+function parse(pattern) {
   const length = pattern.length <= MAX_IDENTITY_PATTERN_LENGTH ? pattern.length : Array.from(pattern).length;
   if (length > MAX_IDENTITY_PATTERN_LENGTH) {
     throw new IdentityPatternError(
@@ -20549,26 +20839,23 @@ function isJavaScriptRegExp(pattern) {
   }
 }
 
-// packages/core/src/intoto.ts
-var IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
-
 // packages/core/src/policy.ts
 var import_yaml = __toESM(require_dist3(), 1);
 
 // packages/core/src/validators/policy.validate.js
-var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": `The Sigstore trusted root bundles must chain to: "public-good", "github" (GitHub's instance, for private repositories) or a path to a trusted_root.json.`, "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
+var schema313 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" }, "deploy": { "description": "The identity of the deploy job (the platform's deploy workflow): it signs decision records and deploy-approval attestations, and the deploy gate refuses to run as any other. Absent: any deploy job, and no deploy-approval attestation or decision record is trusted offline.", "$ref": "#/$defs/identity" }, "break-glass": { "description": "The identity that signs break-glass attestations (the platform's break-glass workflow, in its own protected environment): a fourth identity, distinct from build and sign. Absent: no break-glass is ever accepted.", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": `The Sigstore trusted root bundles must chain to: "public-good", "github" (GitHub's instance, for private repositories) or a path to a trusted_root.json.`, "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } }, "approvals": { "description": "Approvals of the deploy job's environment (GitHub's required reviewers) the deploy gate requires, read from the run and signed in a deploy-approval attestation.", "type": "object", "additionalProperties": false, "properties": { "min": { "description": "Approvals of the environment by people who count (default 0: not required). Bots never count.", "type": "integer", "minimum": 0, "maximum": 32 }, "distinct-from": { "description": "Whom an approver of the deploy must not be, besides a bot (default: author, contributors, pusher): the change's author, its contributors (commit authors, committers, co-authors), its last pusher, its code approvers, the person who started the deploy run.", "type": "array", "maxItems": 5, "items": { "enum": ["author", "contributors", "pusher", "code-approvers", "requester"] } }, "require-prevent-self-review": { "description": `Whether the environment must have GitHub's "prevent self-review" turned on (default false).`, "type": "boolean" } } }, "break-glass": { "description": "How a break-glass attestation (signed by identities.break-glass) may stand in for the review rules.", "type": "object", "additionalProperties": false, "properties": { "max-duration": { "description": "The longest window (expires \u2212 not-before) a break-glass may have: seconds or a duration such as 24h (default 24h).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "min-approvers": { "description": "Approvers of the break-glass, each distinct from its requester and from the change's author (default 1).", "type": "integer", "minimum": 1, "maximum": 32 } } } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
 var schema32 = { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] };
-var func1 = ucs2length;
-var pattern4 = new RegExp("^https://[^\\s]+$", "u");
-var pattern8 = new RegExp("^(?!refs/)[^\\s]+$", "u");
-var pattern9 = new RegExp("^[^\\s@]+@[^\\s@]+$", "u");
-var pattern10 = new RegExp("^[1-9][0-9]{0,9}[smhd]?$", "u");
-var pattern11 = new RegExp("^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", "u");
-function validate20(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+var func13 = ucs2length3;
+var pattern43 = new RegExp("^https://[^\\s]+$", "u");
+var pattern12 = new RegExp("^(?!refs/)[^\\s]+$", "u");
+var pattern13 = new RegExp("^[^\\s@]+@[^\\s@]+$", "u");
+var pattern14 = new RegExp("^[1-9][0-9]{0,9}[smhd]?$", "u");
+var pattern15 = new RegExp("^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", "u");
+function validate203(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   ;
   let vErrors = null;
   let errors = 0;
-  const evaluated0 = validate20.evaluated;
+  const evaluated0 = validate203.evaluated;
   if (evaluated0.dynamicProps) {
     evaluated0.props = void 0;
   }
@@ -20577,7 +20864,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
   }
   if (data && typeof data == "object" && !Array.isArray(data)) {
     if (data.version === void 0) {
-      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "version" }, message: "must have required property 'version'", schema: schema31.required, parentSchema: schema31, data };
+      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "version" }, message: "must have required property 'version'", schema: schema313.required, parentSchema: schema313, data };
       if (vErrors === null) {
         vErrors = [err0];
       } else {
@@ -20586,7 +20873,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
       errors++;
     }
     if (data.identities === void 0) {
-      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "identities" }, message: "must have required property 'identities'", schema: schema31.required, parentSchema: schema31, data };
+      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "identities" }, message: "must have required property 'identities'", schema: schema313.required, parentSchema: schema313, data };
       if (vErrors === null) {
         vErrors = [err1];
       } else {
@@ -20596,7 +20883,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
     }
     for (const key0 in data) {
       if (!(key0 === "version" || key0 === "identities" || key0 === "review" || key0 === "deploy")) {
-        const err2 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31, data };
+        const err2 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema313, data };
         if (vErrors === null) {
           vErrors = [err2];
         } else {
@@ -20608,7 +20895,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
     if (data.version !== void 0) {
       let data0 = data.version;
       if (1 !== data0) {
-        const err3 = { instancePath: instancePath + "/version", schemaPath: "#/properties/version/const", keyword: "const", params: { allowedValue: 1 }, message: "must be equal to constant", schema: 1, parentSchema: schema31.properties.version, data: data0 };
+        const err3 = { instancePath: instancePath + "/version", schemaPath: "#/properties/version/const", keyword: "const", params: { allowedValue: 1 }, message: "must be equal to constant", schema: 1, parentSchema: schema313.properties.version, data: data0 };
         if (vErrors === null) {
           vErrors = [err3];
         } else {
@@ -20621,7 +20908,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
       let data1 = data.identities;
       if (data1 && typeof data1 == "object" && !Array.isArray(data1)) {
         if (data1.build === void 0) {
-          const err4 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/required", keyword: "required", params: { missingProperty: "build" }, message: "must have required property 'build'", schema: schema31.properties.identities.required, parentSchema: schema31.properties.identities, data: data1 };
+          const err4 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/required", keyword: "required", params: { missingProperty: "build" }, message: "must have required property 'build'", schema: schema313.properties.identities.required, parentSchema: schema313.properties.identities, data: data1 };
           if (vErrors === null) {
             vErrors = [err4];
           } else {
@@ -20630,7 +20917,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
           errors++;
         }
         if (data1.sign === void 0) {
-          const err5 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/required", keyword: "required", params: { missingProperty: "sign" }, message: "must have required property 'sign'", schema: schema31.properties.identities.required, parentSchema: schema31.properties.identities, data: data1 };
+          const err5 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/required", keyword: "required", params: { missingProperty: "sign" }, message: "must have required property 'sign'", schema: schema313.properties.identities.required, parentSchema: schema313.properties.identities, data: data1 };
           if (vErrors === null) {
             vErrors = [err5];
           } else {
@@ -20639,8 +20926,8 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
           errors++;
         }
         for (const key1 in data1) {
-          if (!(key1 === "build" || key1 === "sign")) {
-            const err6 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.identities, data: data1 };
+          if (!(key1 === "build" || key1 === "sign" || key1 === "deploy" || key1 === "break-glass")) {
+            const err6 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties", schema: false, parentSchema: schema313.properties.identities, data: data1 };
             if (vErrors === null) {
               vErrors = [err6];
             } else {
@@ -20735,7 +21022,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             if (data2.issuer !== void 0) {
               let data3 = data2.issuer;
               if (typeof data3 === "string") {
-                if (func1(data3) > 1024) {
+                if (func13(data3) > 1024) {
                   const err12 = { instancePath: instancePath + "/identities/build/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data3 };
                   if (vErrors === null) {
                     vErrors = [err12];
@@ -20744,7 +21031,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (!pattern4.test(data3)) {
+                if (!pattern43.test(data3)) {
                   const err13 = { instancePath: instancePath + "/identities/build/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data3 };
                   if (vErrors === null) {
                     vErrors = [err13];
@@ -20770,7 +21057,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               let passing1 = null;
               const _errs17 = errors;
               if (typeof data4 === "string") {
-                if (func1(data4) > 4096) {
+                if (func13(data4) > 4096) {
                   const err15 = { instancePath: instancePath + "/identities/build/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data4 };
                   if (vErrors === null) {
                     vErrors = [err15];
@@ -20779,7 +21066,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (func1(data4) < 1) {
+                if (func13(data4) < 1) {
                   const err16 = { instancePath: instancePath + "/identities/build/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data4 };
                   if (vErrors === null) {
                     vErrors = [err16];
@@ -20826,7 +21113,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 for (let i0 = 0; i0 < len0; i0++) {
                   let data5 = data4[i0];
                   if (typeof data5 === "string") {
-                    if (func1(data5) > 4096) {
+                    if (func13(data5) > 4096) {
                       const err20 = { instancePath: instancePath + "/identities/build/san/" + i0, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data5 };
                       if (vErrors === null) {
                         vErrors = [err20];
@@ -20835,7 +21122,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       }
                       errors++;
                     }
-                    if (func1(data5) < 1) {
+                    if (func13(data5) < 1) {
                       const err21 = { instancePath: instancePath + "/identities/build/san/" + i0, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data5 };
                       if (vErrors === null) {
                         vErrors = [err21];
@@ -20918,7 +21205,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             if (data2["san-pattern"] !== void 0) {
               let data6 = data2["san-pattern"];
               if (typeof data6 === "string") {
-                if (func1(data6) > 1024) {
+                if (func13(data6) > 1024) {
                   const err26 = { instancePath: instancePath + "/identities/build/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data6 };
                   if (vErrors === null) {
                     vErrors = [err26];
@@ -20927,7 +21214,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (func1(data6) < 1) {
+                if (func13(data6) < 1) {
                   const err27 = { instancePath: instancePath + "/identities/build/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data6 };
                   if (vErrors === null) {
                     vErrors = [err27];
@@ -20949,7 +21236,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             if (data2["source-repository"] !== void 0) {
               let data7 = data2["source-repository"];
               if (typeof data7 === "string") {
-                if (func1(data7) > 1024) {
+                if (func13(data7) > 1024) {
                   const err29 = { instancePath: instancePath + "/identities/build/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data7 };
                   if (vErrors === null) {
                     vErrors = [err29];
@@ -20958,7 +21245,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (!pattern4.test(data7)) {
+                if (!pattern43.test(data7)) {
                   const err30 = { instancePath: instancePath + "/identities/build/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data7 };
                   if (vErrors === null) {
                     vErrors = [err30];
@@ -21073,7 +21360,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             if (data8.issuer !== void 0) {
               let data9 = data8.issuer;
               if (typeof data9 === "string") {
-                if (func1(data9) > 1024) {
+                if (func13(data9) > 1024) {
                   const err38 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data9 };
                   if (vErrors === null) {
                     vErrors = [err38];
@@ -21082,7 +21369,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (!pattern4.test(data9)) {
+                if (!pattern43.test(data9)) {
                   const err39 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data9 };
                   if (vErrors === null) {
                     vErrors = [err39];
@@ -21108,7 +21395,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               let passing3 = null;
               const _errs38 = errors;
               if (typeof data10 === "string") {
-                if (func1(data10) > 4096) {
+                if (func13(data10) > 4096) {
                   const err41 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data10 };
                   if (vErrors === null) {
                     vErrors = [err41];
@@ -21117,7 +21404,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (func1(data10) < 1) {
+                if (func13(data10) < 1) {
                   const err42 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data10 };
                   if (vErrors === null) {
                     vErrors = [err42];
@@ -21164,7 +21451,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 for (let i2 = 0; i2 < len1; i2++) {
                   let data11 = data10[i2];
                   if (typeof data11 === "string") {
-                    if (func1(data11) > 4096) {
+                    if (func13(data11) > 4096) {
                       const err46 = { instancePath: instancePath + "/identities/sign/san/" + i2, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data11 };
                       if (vErrors === null) {
                         vErrors = [err46];
@@ -21173,7 +21460,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       }
                       errors++;
                     }
-                    if (func1(data11) < 1) {
+                    if (func13(data11) < 1) {
                       const err47 = { instancePath: instancePath + "/identities/sign/san/" + i2, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data11 };
                       if (vErrors === null) {
                         vErrors = [err47];
@@ -21256,7 +21543,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             if (data8["san-pattern"] !== void 0) {
               let data12 = data8["san-pattern"];
               if (typeof data12 === "string") {
-                if (func1(data12) > 1024) {
+                if (func13(data12) > 1024) {
                   const err52 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data12 };
                   if (vErrors === null) {
                     vErrors = [err52];
@@ -21265,7 +21552,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (func1(data12) < 1) {
+                if (func13(data12) < 1) {
                   const err53 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data12 };
                   if (vErrors === null) {
                     vErrors = [err53];
@@ -21287,7 +21574,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             if (data8["source-repository"] !== void 0) {
               let data13 = data8["source-repository"];
               if (typeof data13 === "string") {
-                if (func1(data13) > 1024) {
+                if (func13(data13) > 1024) {
                   const err55 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data13 };
                   if (vErrors === null) {
                     vErrors = [err55];
@@ -21296,7 +21583,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (!pattern4.test(data13)) {
+                if (!pattern43.test(data13)) {
                   const err56 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data13 };
                   if (vErrors === null) {
                     vErrors = [err56];
@@ -21325,44 +21612,71 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-      } else {
-        const err59 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.identities.type, parentSchema: schema31.properties.identities, data: data1 };
-        if (vErrors === null) {
-          vErrors = [err59];
-        } else {
-          vErrors.push(err59);
-        }
-        errors++;
-      }
-    }
-    if (data.review !== void 0) {
-      let data14 = data.review;
-      if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
-        for (const key4 in data14) {
-          if (!(key4 === "min-approvals" || key4 === "allow-bots" || key4 === "require-approval-on-head" || key4 === "changes-requested-blocks" || key4 === "protected-branches" || key4 === "unidentified-co-authors" || key4 === "non-human-co-authors" || key4 === "allow-activity-fallback")) {
-            const err60 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.review, data: data14 };
-            if (vErrors === null) {
-              vErrors = [err60];
-            } else {
-              vErrors.push(err60);
+        if (data1.deploy !== void 0) {
+          let data14 = data1.deploy;
+          const _errs51 = errors;
+          let valid17 = false;
+          let passing4 = null;
+          const _errs52 = errors;
+          if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
+            if (data14.san === void 0) {
+              const err59 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data14 };
+              if (vErrors === null) {
+                vErrors = [err59];
+              } else {
+                vErrors.push(err59);
+              }
+              errors++;
             }
-            errors++;
           }
-        }
-        if (data14["min-approvals"] !== void 0) {
-          let data15 = data14["min-approvals"];
-          if (!(typeof data15 == "number" && (!(data15 % 1) && !isNaN(data15)) && isFinite(data15))) {
-            const err61 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.review.properties["min-approvals"].type, parentSchema: schema31.properties.review.properties["min-approvals"], data: data15 };
+          var _valid4 = _errs52 === errors;
+          if (_valid4) {
+            valid17 = true;
+            passing4 = 0;
+          }
+          const _errs53 = errors;
+          if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
+            if (data14["san-pattern"] === void 0) {
+              const err60 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data14 };
+              if (vErrors === null) {
+                vErrors = [err60];
+              } else {
+                vErrors.push(err60);
+              }
+              errors++;
+            }
+          }
+          var _valid4 = _errs53 === errors;
+          if (_valid4 && valid17) {
+            valid17 = false;
+            passing4 = [passing4, 1];
+          } else {
+            if (_valid4) {
+              valid17 = true;
+              passing4 = 1;
+            }
+          }
+          if (!valid17) {
+            const err61 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing4 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data14 };
             if (vErrors === null) {
               vErrors = [err61];
             } else {
               vErrors.push(err61);
             }
             errors++;
+          } else {
+            errors = _errs51;
+            if (vErrors !== null) {
+              if (_errs51) {
+                vErrors.length = _errs51;
+              } else {
+                vErrors = null;
+              }
+            }
           }
-          if (typeof data15 == "number" && isFinite(data15)) {
-            if (data15 < 1 || isNaN(data15)) {
-              const err62 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.review.properties["min-approvals"], data: data15 };
+          if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
+            if (data14.issuer === void 0) {
+              const err62 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data14 };
               if (vErrors === null) {
                 vErrors = [err62];
               } else {
@@ -21370,71 +21684,66 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-          }
-        }
-        if (data14["allow-bots"] !== void 0) {
-          let data16 = data14["allow-bots"];
-          if (typeof data16 !== "boolean") {
-            const err63 = { instancePath: instancePath + "/review/allow-bots", schemaPath: "#/properties/review/properties/allow-bots/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["allow-bots"].type, parentSchema: schema31.properties.review.properties["allow-bots"], data: data16 };
-            if (vErrors === null) {
-              vErrors = [err63];
-            } else {
-              vErrors.push(err63);
-            }
-            errors++;
-          }
-        }
-        if (data14["require-approval-on-head"] !== void 0) {
-          let data17 = data14["require-approval-on-head"];
-          if (typeof data17 !== "boolean") {
-            const err64 = { instancePath: instancePath + "/review/require-approval-on-head", schemaPath: "#/properties/review/properties/require-approval-on-head/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["require-approval-on-head"].type, parentSchema: schema31.properties.review.properties["require-approval-on-head"], data: data17 };
-            if (vErrors === null) {
-              vErrors = [err64];
-            } else {
-              vErrors.push(err64);
-            }
-            errors++;
-          }
-        }
-        if (data14["changes-requested-blocks"] !== void 0) {
-          let data18 = data14["changes-requested-blocks"];
-          if (typeof data18 !== "boolean") {
-            const err65 = { instancePath: instancePath + "/review/changes-requested-blocks", schemaPath: "#/properties/review/properties/changes-requested-blocks/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["changes-requested-blocks"].type, parentSchema: schema31.properties.review.properties["changes-requested-blocks"], data: data18 };
-            if (vErrors === null) {
-              vErrors = [err65];
-            } else {
-              vErrors.push(err65);
-            }
-            errors++;
-          }
-        }
-        if (data14["protected-branches"] !== void 0) {
-          let data19 = data14["protected-branches"];
-          if (Array.isArray(data19)) {
-            if (data19.length > 256) {
-              const err66 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.review.properties["protected-branches"], data: data19 };
-              if (vErrors === null) {
-                vErrors = [err66];
-              } else {
-                vErrors.push(err66);
+            for (const key4 in data14) {
+              if (!(key4 === "issuer" || key4 === "san" || key4 === "san-pattern" || key4 === "source-repository")) {
+                const err63 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data14 };
+                if (vErrors === null) {
+                  vErrors = [err63];
+                } else {
+                  vErrors.push(err63);
+                }
+                errors++;
               }
-              errors++;
             }
-            if (data19.length < 1) {
-              const err67 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.review.properties["protected-branches"], data: data19 };
-              if (vErrors === null) {
-                vErrors = [err67];
+            if (data14.issuer !== void 0) {
+              let data15 = data14.issuer;
+              if (typeof data15 === "string") {
+                if (func13(data15) > 1024) {
+                  const err64 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data15 };
+                  if (vErrors === null) {
+                    vErrors = [err64];
+                  } else {
+                    vErrors.push(err64);
+                  }
+                  errors++;
+                }
+                if (!pattern43.test(data15)) {
+                  const err65 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data15 };
+                  if (vErrors === null) {
+                    vErrors = [err65];
+                  } else {
+                    vErrors.push(err65);
+                  }
+                  errors++;
+                }
               } else {
-                vErrors.push(err67);
+                const err66 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data15 };
+                if (vErrors === null) {
+                  vErrors = [err66];
+                } else {
+                  vErrors.push(err66);
+                }
+                errors++;
               }
-              errors++;
             }
-            const len2 = data19.length;
-            for (let i4 = 0; i4 < len2; i4++) {
-              let data20 = data19[i4];
-              if (typeof data20 === "string") {
-                if (func1(data20) > 255) {
-                  const err68 = { instancePath: instancePath + "/review/protected-branches/" + i4, schemaPath: "#/properties/review/properties/protected-branches/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data20 };
+            if (data14.san !== void 0) {
+              let data16 = data14.san;
+              const _errs58 = errors;
+              let valid19 = false;
+              let passing5 = null;
+              const _errs59 = errors;
+              if (typeof data16 === "string") {
+                if (func13(data16) > 4096) {
+                  const err67 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data16 };
+                  if (vErrors === null) {
+                    vErrors = [err67];
+                  } else {
+                    vErrors.push(err67);
+                  }
+                  errors++;
+                }
+                if (func13(data16) < 1) {
+                  const err68 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data16 };
                   if (vErrors === null) {
                     vErrors = [err68];
                   } else {
@@ -21442,17 +21751,24 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (func1(data20) < 1) {
-                  const err69 = { instancePath: instancePath + "/review/protected-branches/" + i4, schemaPath: "#/properties/review/properties/protected-branches/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data20 };
-                  if (vErrors === null) {
-                    vErrors = [err69];
-                  } else {
-                    vErrors.push(err69);
-                  }
-                  errors++;
+              } else {
+                const err69 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data16 };
+                if (vErrors === null) {
+                  vErrors = [err69];
+                } else {
+                  vErrors.push(err69);
                 }
-                if (!pattern8.test(data20)) {
-                  const err70 = { instancePath: instancePath + "/review/protected-branches/" + i4, schemaPath: "#/properties/review/properties/protected-branches/items/pattern", keyword: "pattern", params: { pattern: "^(?!refs/)[^\\s]+$" }, message: 'must match pattern "^(?!refs/)[^\\s]+$"', schema: "^(?!refs/)[^\\s]+$", parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data20 };
+                errors++;
+              }
+              var _valid5 = _errs59 === errors;
+              if (_valid5) {
+                valid19 = true;
+                passing5 = 0;
+              }
+              const _errs61 = errors;
+              if (Array.isArray(data16)) {
+                if (data16.length > 8) {
+                  const err70 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data16 };
                   if (vErrors === null) {
                     vErrors = [err70];
                   } else {
@@ -21460,167 +21776,189 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
+                if (data16.length < 1) {
+                  const err71 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data16 };
+                  if (vErrors === null) {
+                    vErrors = [err71];
+                  } else {
+                    vErrors.push(err71);
+                  }
+                  errors++;
+                }
+                const len2 = data16.length;
+                for (let i4 = 0; i4 < len2; i4++) {
+                  let data17 = data16[i4];
+                  if (typeof data17 === "string") {
+                    if (func13(data17) > 4096) {
+                      const err72 = { instancePath: instancePath + "/identities/deploy/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data17 };
+                      if (vErrors === null) {
+                        vErrors = [err72];
+                      } else {
+                        vErrors.push(err72);
+                      }
+                      errors++;
+                    }
+                    if (func13(data17) < 1) {
+                      const err73 = { instancePath: instancePath + "/identities/deploy/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data17 };
+                      if (vErrors === null) {
+                        vErrors = [err73];
+                      } else {
+                        vErrors.push(err73);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err74 = { instancePath: instancePath + "/identities/deploy/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data17 };
+                    if (vErrors === null) {
+                      vErrors = [err74];
+                    } else {
+                      vErrors.push(err74);
+                    }
+                    errors++;
+                  }
+                }
+                let i5 = data16.length;
+                let j2;
+                if (i5 > 1) {
+                  const indices2 = {};
+                  for (; i5--; ) {
+                    let item2 = data16[i5];
+                    if (typeof item2 !== "string") {
+                      continue;
+                    }
+                    if (typeof indices2[item2] == "number") {
+                      j2 = indices2[item2];
+                      const err75 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i5, j: j2 }, message: "must NOT have duplicate items (items ## " + j2 + " and " + i5 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data16 };
+                      if (vErrors === null) {
+                        vErrors = [err75];
+                      } else {
+                        vErrors.push(err75);
+                      }
+                      errors++;
+                      break;
+                    }
+                    indices2[item2] = i5;
+                  }
+                }
               } else {
-                const err71 = { instancePath: instancePath + "/review/protected-branches/" + i4, schemaPath: "#/properties/review/properties/protected-branches/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.review.properties["protected-branches"].items.type, parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data20 };
+                const err76 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data16 };
                 if (vErrors === null) {
-                  vErrors = [err71];
+                  vErrors = [err76];
                 } else {
-                  vErrors.push(err71);
+                  vErrors.push(err76);
                 }
                 errors++;
               }
-            }
-          } else {
-            const err72 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.review.properties["protected-branches"].type, parentSchema: schema31.properties.review.properties["protected-branches"], data: data19 };
-            if (vErrors === null) {
-              vErrors = [err72];
-            } else {
-              vErrors.push(err72);
-            }
-            errors++;
-          }
-        }
-        if (data14["unidentified-co-authors"] !== void 0) {
-          let data21 = data14["unidentified-co-authors"];
-          if (!(data21 === "refuse" || data21 === "allow")) {
-            const err73 = { instancePath: instancePath + "/review/unidentified-co-authors", schemaPath: "#/properties/review/properties/unidentified-co-authors/enum", keyword: "enum", params: { allowedValues: schema31.properties.review.properties["unidentified-co-authors"].enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.review.properties["unidentified-co-authors"].enum, parentSchema: schema31.properties.review.properties["unidentified-co-authors"], data: data21 };
-            if (vErrors === null) {
-              vErrors = [err73];
-            } else {
-              vErrors.push(err73);
-            }
-            errors++;
-          }
-        }
-        if (data14["non-human-co-authors"] !== void 0) {
-          let data22 = data14["non-human-co-authors"];
-          if (Array.isArray(data22)) {
-            if (data22.length > 256) {
-              const err74 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.review.properties["non-human-co-authors"], data: data22 };
-              if (vErrors === null) {
-                vErrors = [err74];
+              var _valid5 = _errs61 === errors;
+              if (_valid5 && valid19) {
+                valid19 = false;
+                passing5 = [passing5, 1];
               } else {
-                vErrors.push(err74);
+                if (_valid5) {
+                  valid19 = true;
+                  passing5 = 1;
+                }
               }
-              errors++;
-            }
-            const len3 = data22.length;
-            for (let i5 = 0; i5 < len3; i5++) {
-              let data23 = data22[i5];
-              if (typeof data23 === "string") {
-                if (func1(data23) > 254) {
-                  const err75 = { instancePath: instancePath + "/review/non-human-co-authors/" + i5, schemaPath: "#/properties/review/properties/non-human-co-authors/items/maxLength", keyword: "maxLength", params: { limit: 254 }, message: "must NOT have more than 254 characters", schema: 254, parentSchema: schema31.properties.review.properties["non-human-co-authors"].items, data: data23 };
-                  if (vErrors === null) {
-                    vErrors = [err75];
-                  } else {
-                    vErrors.push(err75);
-                  }
-                  errors++;
-                }
-                if (!pattern9.test(data23)) {
-                  const err76 = { instancePath: instancePath + "/review/non-human-co-authors/" + i5, schemaPath: "#/properties/review/properties/non-human-co-authors/items/pattern", keyword: "pattern", params: { pattern: "^[^\\s@]+@[^\\s@]+$" }, message: 'must match pattern "^[^\\s@]+@[^\\s@]+$"', schema: "^[^\\s@]+@[^\\s@]+$", parentSchema: schema31.properties.review.properties["non-human-co-authors"].items, data: data23 };
-                  if (vErrors === null) {
-                    vErrors = [err76];
-                  } else {
-                    vErrors.push(err76);
-                  }
-                  errors++;
-                }
-              } else {
-                const err77 = { instancePath: instancePath + "/review/non-human-co-authors/" + i5, schemaPath: "#/properties/review/properties/non-human-co-authors/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.review.properties["non-human-co-authors"].items.type, parentSchema: schema31.properties.review.properties["non-human-co-authors"].items, data: data23 };
+              if (!valid19) {
+                const err77 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing5 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data16 };
                 if (vErrors === null) {
                   vErrors = [err77];
                 } else {
                   vErrors.push(err77);
                 }
                 errors++;
+              } else {
+                errors = _errs58;
+                if (vErrors !== null) {
+                  if (_errs58) {
+                    vErrors.length = _errs58;
+                  } else {
+                    vErrors = null;
+                  }
+                }
+              }
+            }
+            if (data14["san-pattern"] !== void 0) {
+              let data18 = data14["san-pattern"];
+              if (typeof data18 === "string") {
+                if (func13(data18) > 1024) {
+                  const err78 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data18 };
+                  if (vErrors === null) {
+                    vErrors = [err78];
+                  } else {
+                    vErrors.push(err78);
+                  }
+                  errors++;
+                }
+                if (func13(data18) < 1) {
+                  const err79 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data18 };
+                  if (vErrors === null) {
+                    vErrors = [err79];
+                  } else {
+                    vErrors.push(err79);
+                  }
+                  errors++;
+                }
+              } else {
+                const err80 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data18 };
+                if (vErrors === null) {
+                  vErrors = [err80];
+                } else {
+                  vErrors.push(err80);
+                }
+                errors++;
+              }
+            }
+            if (data14["source-repository"] !== void 0) {
+              let data19 = data14["source-repository"];
+              if (typeof data19 === "string") {
+                if (func13(data19) > 1024) {
+                  const err81 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data19 };
+                  if (vErrors === null) {
+                    vErrors = [err81];
+                  } else {
+                    vErrors.push(err81);
+                  }
+                  errors++;
+                }
+                if (!pattern43.test(data19)) {
+                  const err82 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data19 };
+                  if (vErrors === null) {
+                    vErrors = [err82];
+                  } else {
+                    vErrors.push(err82);
+                  }
+                  errors++;
+                }
+              } else {
+                const err83 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data19 };
+                if (vErrors === null) {
+                  vErrors = [err83];
+                } else {
+                  vErrors.push(err83);
+                }
+                errors++;
               }
             }
           } else {
-            const err78 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.review.properties["non-human-co-authors"].type, parentSchema: schema31.properties.review.properties["non-human-co-authors"], data: data22 };
+            const err84 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data14 };
             if (vErrors === null) {
-              vErrors = [err78];
+              vErrors = [err84];
             } else {
-              vErrors.push(err78);
+              vErrors.push(err84);
             }
             errors++;
           }
         }
-        if (data14["allow-activity-fallback"] !== void 0) {
-          let data24 = data14["allow-activity-fallback"];
-          if (typeof data24 !== "boolean") {
-            const err79 = { instancePath: instancePath + "/review/allow-activity-fallback", schemaPath: "#/properties/review/properties/allow-activity-fallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["allow-activity-fallback"].type, parentSchema: schema31.properties.review.properties["allow-activity-fallback"], data: data24 };
-            if (vErrors === null) {
-              vErrors = [err79];
-            } else {
-              vErrors.push(err79);
-            }
-            errors++;
-          }
-        }
-      } else {
-        const err80 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.review.type, parentSchema: schema31.properties.review, data: data14 };
-        if (vErrors === null) {
-          vErrors = [err80];
-        } else {
-          vErrors.push(err80);
-        }
-        errors++;
-      }
-    }
-    if (data.deploy !== void 0) {
-      let data25 = data.deploy;
-      if (data25 && typeof data25 == "object" && !Array.isArray(data25)) {
-        for (const key5 in data25) {
-          if (!(key5 === "max-age" || key5 === "trusted-root" || key5 === "artifacts" || key5 === "repositories")) {
-            const err81 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy, data: data25 };
-            if (vErrors === null) {
-              vErrors = [err81];
-            } else {
-              vErrors.push(err81);
-            }
-            errors++;
-          }
-        }
-        if (data25["max-age"] !== void 0) {
-          let data26 = data25["max-age"];
-          if (!(typeof data26 == "number" && (!(data26 % 1) && !isNaN(data26)) && isFinite(data26)) && typeof data26 !== "string") {
-            const err82 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/type", keyword: "type", params: { type: schema31.properties.deploy.properties["max-age"].type }, message: "must be integer,string", schema: schema31.properties.deploy.properties["max-age"].type, parentSchema: schema31.properties.deploy.properties["max-age"], data: data26 };
-            if (vErrors === null) {
-              vErrors = [err82];
-            } else {
-              vErrors.push(err82);
-            }
-            errors++;
-          }
-          if (typeof data26 == "number" && isFinite(data26)) {
-            if (data26 < 1 || isNaN(data26)) {
-              const err83 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["max-age"], data: data26 };
-              if (vErrors === null) {
-                vErrors = [err83];
-              } else {
-                vErrors.push(err83);
-              }
-              errors++;
-            }
-          }
-          if (typeof data26 === "string") {
-            if (!pattern10.test(data26)) {
-              const err84 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.deploy.properties["max-age"], data: data26 };
-              if (vErrors === null) {
-                vErrors = [err84];
-              } else {
-                vErrors.push(err84);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data25["trusted-root"] !== void 0) {
-          let data27 = data25["trusted-root"];
-          if (typeof data27 === "string") {
-            if (func1(data27) > 4096) {
-              const err85 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data27 };
+        if (data1["break-glass"] !== void 0) {
+          let data20 = data1["break-glass"];
+          const _errs72 = errors;
+          let valid24 = false;
+          let passing6 = null;
+          const _errs73 = errors;
+          if (data20 && typeof data20 == "object" && !Array.isArray(data20)) {
+            if (data20.san === void 0) {
+              const err85 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data20 };
               if (vErrors === null) {
                 vErrors = [err85];
               } else {
@@ -21628,8 +21966,16 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (func1(data27) < 1) {
-              const err86 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data27 };
+          }
+          var _valid6 = _errs73 === errors;
+          if (_valid6) {
+            valid24 = true;
+            passing6 = 0;
+          }
+          const _errs74 = errors;
+          if (data20 && typeof data20 == "object" && !Array.isArray(data20)) {
+            if (data20["san-pattern"] === void 0) {
+              const err86 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data20 };
               if (vErrors === null) {
                 vErrors = [err86];
               } else {
@@ -21637,21 +21983,38 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
+          }
+          var _valid6 = _errs74 === errors;
+          if (_valid6 && valid24) {
+            valid24 = false;
+            passing6 = [passing6, 1];
           } else {
-            const err87 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties["trusted-root"].type, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data27 };
+            if (_valid6) {
+              valid24 = true;
+              passing6 = 1;
+            }
+          }
+          if (!valid24) {
+            const err87 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing6 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data20 };
             if (vErrors === null) {
               vErrors = [err87];
             } else {
               vErrors.push(err87);
             }
             errors++;
+          } else {
+            errors = _errs72;
+            if (vErrors !== null) {
+              if (_errs72) {
+                vErrors.length = _errs72;
+              } else {
+                vErrors = null;
+              }
+            }
           }
-        }
-        if (data25.artifacts !== void 0) {
-          let data28 = data25.artifacts;
-          if (Array.isArray(data28)) {
-            if (data28.length > 256) {
-              const err88 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.artifacts, data: data28 };
+          if (data20 && typeof data20 == "object" && !Array.isArray(data20)) {
+            if (data20.issuer === void 0) {
+              const err88 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data20 };
               if (vErrors === null) {
                 vErrors = [err88];
               } else {
@@ -21659,21 +22022,22 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data28.length < 1) {
-              const err89 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts, data: data28 };
-              if (vErrors === null) {
-                vErrors = [err89];
-              } else {
-                vErrors.push(err89);
+            for (const key5 in data20) {
+              if (!(key5 === "issuer" || key5 === "san" || key5 === "san-pattern" || key5 === "source-repository")) {
+                const err89 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data20 };
+                if (vErrors === null) {
+                  vErrors = [err89];
+                } else {
+                  vErrors.push(err89);
+                }
+                errors++;
               }
-              errors++;
             }
-            const len4 = data28.length;
-            for (let i6 = 0; i6 < len4; i6++) {
-              let data29 = data28[i6];
-              if (typeof data29 === "string") {
-                if (func1(data29) > 255) {
-                  const err90 = { instancePath: instancePath + "/deploy/artifacts/" + i6, schemaPath: "#/properties/deploy/properties/artifacts/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data29 };
+            if (data20.issuer !== void 0) {
+              let data21 = data20.issuer;
+              if (typeof data21 === "string") {
+                if (func13(data21) > 1024) {
+                  const err90 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data21 };
                   if (vErrors === null) {
                     vErrors = [err90];
                   } else {
@@ -21681,8 +22045,8 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (func1(data29) < 1) {
-                  const err91 = { instancePath: instancePath + "/deploy/artifacts/" + i6, schemaPath: "#/properties/deploy/properties/artifacts/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data29 };
+                if (!pattern43.test(data21)) {
+                  const err91 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data21 };
                   if (vErrors === null) {
                     vErrors = [err91];
                   } else {
@@ -21691,7 +22055,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   errors++;
                 }
               } else {
-                const err92 = { instancePath: instancePath + "/deploy/artifacts/" + i6, schemaPath: "#/properties/deploy/properties/artifacts/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.artifacts.items.type, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data29 };
+                const err92 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data21 };
                 if (vErrors === null) {
                   vErrors = [err92];
                 } else {
@@ -21700,43 +22064,49 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 errors++;
               }
             }
-          } else {
-            const err93 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.artifacts.type, parentSchema: schema31.properties.deploy.properties.artifacts, data: data28 };
-            if (vErrors === null) {
-              vErrors = [err93];
-            } else {
-              vErrors.push(err93);
-            }
-            errors++;
-          }
-        }
-        if (data25.repositories !== void 0) {
-          let data30 = data25.repositories;
-          if (Array.isArray(data30)) {
-            if (data30.length > 256) {
-              const err94 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.repositories, data: data30 };
-              if (vErrors === null) {
-                vErrors = [err94];
+            if (data20.san !== void 0) {
+              let data22 = data20.san;
+              const _errs79 = errors;
+              let valid26 = false;
+              let passing7 = null;
+              const _errs80 = errors;
+              if (typeof data22 === "string") {
+                if (func13(data22) > 4096) {
+                  const err93 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data22 };
+                  if (vErrors === null) {
+                    vErrors = [err93];
+                  } else {
+                    vErrors.push(err93);
+                  }
+                  errors++;
+                }
+                if (func13(data22) < 1) {
+                  const err94 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data22 };
+                  if (vErrors === null) {
+                    vErrors = [err94];
+                  } else {
+                    vErrors.push(err94);
+                  }
+                  errors++;
+                }
               } else {
-                vErrors.push(err94);
+                const err95 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data22 };
+                if (vErrors === null) {
+                  vErrors = [err95];
+                } else {
+                  vErrors.push(err95);
+                }
+                errors++;
               }
-              errors++;
-            }
-            if (data30.length < 1) {
-              const err95 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.repositories, data: data30 };
-              if (vErrors === null) {
-                vErrors = [err95];
-              } else {
-                vErrors.push(err95);
+              var _valid7 = _errs80 === errors;
+              if (_valid7) {
+                valid26 = true;
+                passing7 = 0;
               }
-              errors++;
-            }
-            const len5 = data30.length;
-            for (let i7 = 0; i7 < len5; i7++) {
-              let data31 = data30[i7];
-              if (typeof data31 === "string") {
-                if (func1(data31) > 140) {
-                  const err96 = { instancePath: instancePath + "/deploy/repositories/" + i7, schemaPath: "#/properties/deploy/properties/repositories/items/maxLength", keyword: "maxLength", params: { limit: 140 }, message: "must NOT have more than 140 characters", schema: 140, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data31 };
+              const _errs82 = errors;
+              if (Array.isArray(data22)) {
+                if (data22.length > 8) {
+                  const err96 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
                   if (vErrors === null) {
                     vErrors = [err96];
                   } else {
@@ -21744,8 +22114,8 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (!pattern11.test(data31)) {
-                  const err97 = { instancePath: instancePath + "/deploy/repositories/" + i7, schemaPath: "#/properties/deploy/properties/repositories/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", parentSchema: schema31.properties.deploy.properties.repositories.items, data: data31 };
+                if (data22.length < 1) {
+                  const err97 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
                   if (vErrors === null) {
                     vErrors = [err97];
                   } else {
@@ -21753,56 +22123,843 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
+                const len3 = data22.length;
+                for (let i6 = 0; i6 < len3; i6++) {
+                  let data23 = data22[i6];
+                  if (typeof data23 === "string") {
+                    if (func13(data23) > 4096) {
+                      const err98 = { instancePath: instancePath + "/identities/break-glass/san/" + i6, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data23 };
+                      if (vErrors === null) {
+                        vErrors = [err98];
+                      } else {
+                        vErrors.push(err98);
+                      }
+                      errors++;
+                    }
+                    if (func13(data23) < 1) {
+                      const err99 = { instancePath: instancePath + "/identities/break-glass/san/" + i6, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data23 };
+                      if (vErrors === null) {
+                        vErrors = [err99];
+                      } else {
+                        vErrors.push(err99);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err100 = { instancePath: instancePath + "/identities/break-glass/san/" + i6, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data23 };
+                    if (vErrors === null) {
+                      vErrors = [err100];
+                    } else {
+                      vErrors.push(err100);
+                    }
+                    errors++;
+                  }
+                }
+                let i7 = data22.length;
+                let j3;
+                if (i7 > 1) {
+                  const indices3 = {};
+                  for (; i7--; ) {
+                    let item3 = data22[i7];
+                    if (typeof item3 !== "string") {
+                      continue;
+                    }
+                    if (typeof indices3[item3] == "number") {
+                      j3 = indices3[item3];
+                      const err101 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i7, j: j3 }, message: "must NOT have duplicate items (items ## " + j3 + " and " + i7 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
+                      if (vErrors === null) {
+                        vErrors = [err101];
+                      } else {
+                        vErrors.push(err101);
+                      }
+                      errors++;
+                      break;
+                    }
+                    indices3[item3] = i7;
+                  }
+                }
               } else {
-                const err98 = { instancePath: instancePath + "/deploy/repositories/" + i7, schemaPath: "#/properties/deploy/properties/repositories/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.repositories.items.type, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data31 };
+                const err102 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
                 if (vErrors === null) {
-                  vErrors = [err98];
+                  vErrors = [err102];
                 } else {
-                  vErrors.push(err98);
+                  vErrors.push(err102);
+                }
+                errors++;
+              }
+              var _valid7 = _errs82 === errors;
+              if (_valid7 && valid26) {
+                valid26 = false;
+                passing7 = [passing7, 1];
+              } else {
+                if (_valid7) {
+                  valid26 = true;
+                  passing7 = 1;
+                }
+              }
+              if (!valid26) {
+                const err103 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing7 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data22 };
+                if (vErrors === null) {
+                  vErrors = [err103];
+                } else {
+                  vErrors.push(err103);
+                }
+                errors++;
+              } else {
+                errors = _errs79;
+                if (vErrors !== null) {
+                  if (_errs79) {
+                    vErrors.length = _errs79;
+                  } else {
+                    vErrors = null;
+                  }
+                }
+              }
+            }
+            if (data20["san-pattern"] !== void 0) {
+              let data24 = data20["san-pattern"];
+              if (typeof data24 === "string") {
+                if (func13(data24) > 1024) {
+                  const err104 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data24 };
+                  if (vErrors === null) {
+                    vErrors = [err104];
+                  } else {
+                    vErrors.push(err104);
+                  }
+                  errors++;
+                }
+                if (func13(data24) < 1) {
+                  const err105 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data24 };
+                  if (vErrors === null) {
+                    vErrors = [err105];
+                  } else {
+                    vErrors.push(err105);
+                  }
+                  errors++;
+                }
+              } else {
+                const err106 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data24 };
+                if (vErrors === null) {
+                  vErrors = [err106];
+                } else {
+                  vErrors.push(err106);
+                }
+                errors++;
+              }
+            }
+            if (data20["source-repository"] !== void 0) {
+              let data25 = data20["source-repository"];
+              if (typeof data25 === "string") {
+                if (func13(data25) > 1024) {
+                  const err107 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data25 };
+                  if (vErrors === null) {
+                    vErrors = [err107];
+                  } else {
+                    vErrors.push(err107);
+                  }
+                  errors++;
+                }
+                if (!pattern43.test(data25)) {
+                  const err108 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data25 };
+                  if (vErrors === null) {
+                    vErrors = [err108];
+                  } else {
+                    vErrors.push(err108);
+                  }
+                  errors++;
+                }
+              } else {
+                const err109 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data25 };
+                if (vErrors === null) {
+                  vErrors = [err109];
+                } else {
+                  vErrors.push(err109);
                 }
                 errors++;
               }
             }
           } else {
-            const err99 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.repositories.type, parentSchema: schema31.properties.deploy.properties.repositories, data: data30 };
+            const err110 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data20 };
             if (vErrors === null) {
-              vErrors = [err99];
+              vErrors = [err110];
             } else {
-              vErrors.push(err99);
+              vErrors.push(err110);
             }
             errors++;
           }
         }
       } else {
-        const err100 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.type, parentSchema: schema31.properties.deploy, data: data25 };
+        const err111 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema313.properties.identities.type, parentSchema: schema313.properties.identities, data: data1 };
         if (vErrors === null) {
-          vErrors = [err100];
+          vErrors = [err111];
         } else {
-          vErrors.push(err100);
+          vErrors.push(err111);
+        }
+        errors++;
+      }
+    }
+    if (data.review !== void 0) {
+      let data26 = data.review;
+      if (data26 && typeof data26 == "object" && !Array.isArray(data26)) {
+        for (const key6 in data26) {
+          if (!(key6 === "min-approvals" || key6 === "allow-bots" || key6 === "require-approval-on-head" || key6 === "changes-requested-blocks" || key6 === "protected-branches" || key6 === "unidentified-co-authors" || key6 === "non-human-co-authors" || key6 === "allow-activity-fallback")) {
+            const err112 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties", schema: false, parentSchema: schema313.properties.review, data: data26 };
+            if (vErrors === null) {
+              vErrors = [err112];
+            } else {
+              vErrors.push(err112);
+            }
+            errors++;
+          }
+        }
+        if (data26["min-approvals"] !== void 0) {
+          let data27 = data26["min-approvals"];
+          if (!(typeof data27 == "number" && (!(data27 % 1) && !isNaN(data27)) && isFinite(data27))) {
+            const err113 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema313.properties.review.properties["min-approvals"].type, parentSchema: schema313.properties.review.properties["min-approvals"], data: data27 };
+            if (vErrors === null) {
+              vErrors = [err113];
+            } else {
+              vErrors.push(err113);
+            }
+            errors++;
+          }
+          if (typeof data27 == "number" && isFinite(data27)) {
+            if (data27 < 1 || isNaN(data27)) {
+              const err114 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema313.properties.review.properties["min-approvals"], data: data27 };
+              if (vErrors === null) {
+                vErrors = [err114];
+              } else {
+                vErrors.push(err114);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data26["allow-bots"] !== void 0) {
+          let data28 = data26["allow-bots"];
+          if (typeof data28 !== "boolean") {
+            const err115 = { instancePath: instancePath + "/review/allow-bots", schemaPath: "#/properties/review/properties/allow-bots/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema313.properties.review.properties["allow-bots"].type, parentSchema: schema313.properties.review.properties["allow-bots"], data: data28 };
+            if (vErrors === null) {
+              vErrors = [err115];
+            } else {
+              vErrors.push(err115);
+            }
+            errors++;
+          }
+        }
+        if (data26["require-approval-on-head"] !== void 0) {
+          let data29 = data26["require-approval-on-head"];
+          if (typeof data29 !== "boolean") {
+            const err116 = { instancePath: instancePath + "/review/require-approval-on-head", schemaPath: "#/properties/review/properties/require-approval-on-head/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema313.properties.review.properties["require-approval-on-head"].type, parentSchema: schema313.properties.review.properties["require-approval-on-head"], data: data29 };
+            if (vErrors === null) {
+              vErrors = [err116];
+            } else {
+              vErrors.push(err116);
+            }
+            errors++;
+          }
+        }
+        if (data26["changes-requested-blocks"] !== void 0) {
+          let data30 = data26["changes-requested-blocks"];
+          if (typeof data30 !== "boolean") {
+            const err117 = { instancePath: instancePath + "/review/changes-requested-blocks", schemaPath: "#/properties/review/properties/changes-requested-blocks/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema313.properties.review.properties["changes-requested-blocks"].type, parentSchema: schema313.properties.review.properties["changes-requested-blocks"], data: data30 };
+            if (vErrors === null) {
+              vErrors = [err117];
+            } else {
+              vErrors.push(err117);
+            }
+            errors++;
+          }
+        }
+        if (data26["protected-branches"] !== void 0) {
+          let data31 = data26["protected-branches"];
+          if (Array.isArray(data31)) {
+            if (data31.length > 256) {
+              const err118 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema313.properties.review.properties["protected-branches"], data: data31 };
+              if (vErrors === null) {
+                vErrors = [err118];
+              } else {
+                vErrors.push(err118);
+              }
+              errors++;
+            }
+            if (data31.length < 1) {
+              const err119 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema313.properties.review.properties["protected-branches"], data: data31 };
+              if (vErrors === null) {
+                vErrors = [err119];
+              } else {
+                vErrors.push(err119);
+              }
+              errors++;
+            }
+            const len4 = data31.length;
+            for (let i8 = 0; i8 < len4; i8++) {
+              let data32 = data31[i8];
+              if (typeof data32 === "string") {
+                if (func13(data32) > 255) {
+                  const err120 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema313.properties.review.properties["protected-branches"].items, data: data32 };
+                  if (vErrors === null) {
+                    vErrors = [err120];
+                  } else {
+                    vErrors.push(err120);
+                  }
+                  errors++;
+                }
+                if (func13(data32) < 1) {
+                  const err121 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema313.properties.review.properties["protected-branches"].items, data: data32 };
+                  if (vErrors === null) {
+                    vErrors = [err121];
+                  } else {
+                    vErrors.push(err121);
+                  }
+                  errors++;
+                }
+                if (!pattern12.test(data32)) {
+                  const err122 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/pattern", keyword: "pattern", params: { pattern: "^(?!refs/)[^\\s]+$" }, message: 'must match pattern "^(?!refs/)[^\\s]+$"', schema: "^(?!refs/)[^\\s]+$", parentSchema: schema313.properties.review.properties["protected-branches"].items, data: data32 };
+                  if (vErrors === null) {
+                    vErrors = [err122];
+                  } else {
+                    vErrors.push(err122);
+                  }
+                  errors++;
+                }
+              } else {
+                const err123 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema313.properties.review.properties["protected-branches"].items.type, parentSchema: schema313.properties.review.properties["protected-branches"].items, data: data32 };
+                if (vErrors === null) {
+                  vErrors = [err123];
+                } else {
+                  vErrors.push(err123);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err124 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema313.properties.review.properties["protected-branches"].type, parentSchema: schema313.properties.review.properties["protected-branches"], data: data31 };
+            if (vErrors === null) {
+              vErrors = [err124];
+            } else {
+              vErrors.push(err124);
+            }
+            errors++;
+          }
+        }
+        if (data26["unidentified-co-authors"] !== void 0) {
+          let data33 = data26["unidentified-co-authors"];
+          if (!(data33 === "refuse" || data33 === "allow")) {
+            const err125 = { instancePath: instancePath + "/review/unidentified-co-authors", schemaPath: "#/properties/review/properties/unidentified-co-authors/enum", keyword: "enum", params: { allowedValues: schema313.properties.review.properties["unidentified-co-authors"].enum }, message: "must be equal to one of the allowed values", schema: schema313.properties.review.properties["unidentified-co-authors"].enum, parentSchema: schema313.properties.review.properties["unidentified-co-authors"], data: data33 };
+            if (vErrors === null) {
+              vErrors = [err125];
+            } else {
+              vErrors.push(err125);
+            }
+            errors++;
+          }
+        }
+        if (data26["non-human-co-authors"] !== void 0) {
+          let data34 = data26["non-human-co-authors"];
+          if (Array.isArray(data34)) {
+            if (data34.length > 256) {
+              const err126 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema313.properties.review.properties["non-human-co-authors"], data: data34 };
+              if (vErrors === null) {
+                vErrors = [err126];
+              } else {
+                vErrors.push(err126);
+              }
+              errors++;
+            }
+            const len5 = data34.length;
+            for (let i9 = 0; i9 < len5; i9++) {
+              let data35 = data34[i9];
+              if (typeof data35 === "string") {
+                if (func13(data35) > 254) {
+                  const err127 = { instancePath: instancePath + "/review/non-human-co-authors/" + i9, schemaPath: "#/properties/review/properties/non-human-co-authors/items/maxLength", keyword: "maxLength", params: { limit: 254 }, message: "must NOT have more than 254 characters", schema: 254, parentSchema: schema313.properties.review.properties["non-human-co-authors"].items, data: data35 };
+                  if (vErrors === null) {
+                    vErrors = [err127];
+                  } else {
+                    vErrors.push(err127);
+                  }
+                  errors++;
+                }
+                if (!pattern13.test(data35)) {
+                  const err128 = { instancePath: instancePath + "/review/non-human-co-authors/" + i9, schemaPath: "#/properties/review/properties/non-human-co-authors/items/pattern", keyword: "pattern", params: { pattern: "^[^\\s@]+@[^\\s@]+$" }, message: 'must match pattern "^[^\\s@]+@[^\\s@]+$"', schema: "^[^\\s@]+@[^\\s@]+$", parentSchema: schema313.properties.review.properties["non-human-co-authors"].items, data: data35 };
+                  if (vErrors === null) {
+                    vErrors = [err128];
+                  } else {
+                    vErrors.push(err128);
+                  }
+                  errors++;
+                }
+              } else {
+                const err129 = { instancePath: instancePath + "/review/non-human-co-authors/" + i9, schemaPath: "#/properties/review/properties/non-human-co-authors/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema313.properties.review.properties["non-human-co-authors"].items.type, parentSchema: schema313.properties.review.properties["non-human-co-authors"].items, data: data35 };
+                if (vErrors === null) {
+                  vErrors = [err129];
+                } else {
+                  vErrors.push(err129);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err130 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema313.properties.review.properties["non-human-co-authors"].type, parentSchema: schema313.properties.review.properties["non-human-co-authors"], data: data34 };
+            if (vErrors === null) {
+              vErrors = [err130];
+            } else {
+              vErrors.push(err130);
+            }
+            errors++;
+          }
+        }
+        if (data26["allow-activity-fallback"] !== void 0) {
+          let data36 = data26["allow-activity-fallback"];
+          if (typeof data36 !== "boolean") {
+            const err131 = { instancePath: instancePath + "/review/allow-activity-fallback", schemaPath: "#/properties/review/properties/allow-activity-fallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema313.properties.review.properties["allow-activity-fallback"].type, parentSchema: schema313.properties.review.properties["allow-activity-fallback"], data: data36 };
+            if (vErrors === null) {
+              vErrors = [err131];
+            } else {
+              vErrors.push(err131);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err132 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema313.properties.review.type, parentSchema: schema313.properties.review, data: data26 };
+        if (vErrors === null) {
+          vErrors = [err132];
+        } else {
+          vErrors.push(err132);
+        }
+        errors++;
+      }
+    }
+    if (data.deploy !== void 0) {
+      let data37 = data.deploy;
+      if (data37 && typeof data37 == "object" && !Array.isArray(data37)) {
+        for (const key7 in data37) {
+          if (!(key7 === "max-age" || key7 === "trusted-root" || key7 === "artifacts" || key7 === "repositories" || key7 === "approvals" || key7 === "break-glass")) {
+            const err133 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema313.properties.deploy, data: data37 };
+            if (vErrors === null) {
+              vErrors = [err133];
+            } else {
+              vErrors.push(err133);
+            }
+            errors++;
+          }
+        }
+        if (data37["max-age"] !== void 0) {
+          let data38 = data37["max-age"];
+          if (!(typeof data38 == "number" && (!(data38 % 1) && !isNaN(data38)) && isFinite(data38)) && typeof data38 !== "string") {
+            const err134 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/type", keyword: "type", params: { type: schema313.properties.deploy.properties["max-age"].type }, message: "must be integer,string", schema: schema313.properties.deploy.properties["max-age"].type, parentSchema: schema313.properties.deploy.properties["max-age"], data: data38 };
+            if (vErrors === null) {
+              vErrors = [err134];
+            } else {
+              vErrors.push(err134);
+            }
+            errors++;
+          }
+          if (typeof data38 == "number" && isFinite(data38)) {
+            if (data38 < 1 || isNaN(data38)) {
+              const err135 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema313.properties.deploy.properties["max-age"], data: data38 };
+              if (vErrors === null) {
+                vErrors = [err135];
+              } else {
+                vErrors.push(err135);
+              }
+              errors++;
+            }
+          }
+          if (typeof data38 === "string") {
+            if (!pattern14.test(data38)) {
+              const err136 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema313.properties.deploy.properties["max-age"], data: data38 };
+              if (vErrors === null) {
+                vErrors = [err136];
+              } else {
+                vErrors.push(err136);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data37["trusted-root"] !== void 0) {
+          let data39 = data37["trusted-root"];
+          if (typeof data39 === "string") {
+            if (func13(data39) > 4096) {
+              const err137 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema313.properties.deploy.properties["trusted-root"], data: data39 };
+              if (vErrors === null) {
+                vErrors = [err137];
+              } else {
+                vErrors.push(err137);
+              }
+              errors++;
+            }
+            if (func13(data39) < 1) {
+              const err138 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema313.properties.deploy.properties["trusted-root"], data: data39 };
+              if (vErrors === null) {
+                vErrors = [err138];
+              } else {
+                vErrors.push(err138);
+              }
+              errors++;
+            }
+          } else {
+            const err139 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema313.properties.deploy.properties["trusted-root"].type, parentSchema: schema313.properties.deploy.properties["trusted-root"], data: data39 };
+            if (vErrors === null) {
+              vErrors = [err139];
+            } else {
+              vErrors.push(err139);
+            }
+            errors++;
+          }
+        }
+        if (data37.artifacts !== void 0) {
+          let data40 = data37.artifacts;
+          if (Array.isArray(data40)) {
+            if (data40.length > 256) {
+              const err140 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema313.properties.deploy.properties.artifacts, data: data40 };
+              if (vErrors === null) {
+                vErrors = [err140];
+              } else {
+                vErrors.push(err140);
+              }
+              errors++;
+            }
+            if (data40.length < 1) {
+              const err141 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema313.properties.deploy.properties.artifacts, data: data40 };
+              if (vErrors === null) {
+                vErrors = [err141];
+              } else {
+                vErrors.push(err141);
+              }
+              errors++;
+            }
+            const len6 = data40.length;
+            for (let i10 = 0; i10 < len6; i10++) {
+              let data41 = data40[i10];
+              if (typeof data41 === "string") {
+                if (func13(data41) > 255) {
+                  const err142 = { instancePath: instancePath + "/deploy/artifacts/" + i10, schemaPath: "#/properties/deploy/properties/artifacts/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema313.properties.deploy.properties.artifacts.items, data: data41 };
+                  if (vErrors === null) {
+                    vErrors = [err142];
+                  } else {
+                    vErrors.push(err142);
+                  }
+                  errors++;
+                }
+                if (func13(data41) < 1) {
+                  const err143 = { instancePath: instancePath + "/deploy/artifacts/" + i10, schemaPath: "#/properties/deploy/properties/artifacts/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema313.properties.deploy.properties.artifacts.items, data: data41 };
+                  if (vErrors === null) {
+                    vErrors = [err143];
+                  } else {
+                    vErrors.push(err143);
+                  }
+                  errors++;
+                }
+              } else {
+                const err144 = { instancePath: instancePath + "/deploy/artifacts/" + i10, schemaPath: "#/properties/deploy/properties/artifacts/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema313.properties.deploy.properties.artifacts.items.type, parentSchema: schema313.properties.deploy.properties.artifacts.items, data: data41 };
+                if (vErrors === null) {
+                  vErrors = [err144];
+                } else {
+                  vErrors.push(err144);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err145 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema313.properties.deploy.properties.artifacts.type, parentSchema: schema313.properties.deploy.properties.artifacts, data: data40 };
+            if (vErrors === null) {
+              vErrors = [err145];
+            } else {
+              vErrors.push(err145);
+            }
+            errors++;
+          }
+        }
+        if (data37.repositories !== void 0) {
+          let data42 = data37.repositories;
+          if (Array.isArray(data42)) {
+            if (data42.length > 256) {
+              const err146 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema313.properties.deploy.properties.repositories, data: data42 };
+              if (vErrors === null) {
+                vErrors = [err146];
+              } else {
+                vErrors.push(err146);
+              }
+              errors++;
+            }
+            if (data42.length < 1) {
+              const err147 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema313.properties.deploy.properties.repositories, data: data42 };
+              if (vErrors === null) {
+                vErrors = [err147];
+              } else {
+                vErrors.push(err147);
+              }
+              errors++;
+            }
+            const len7 = data42.length;
+            for (let i11 = 0; i11 < len7; i11++) {
+              let data43 = data42[i11];
+              if (typeof data43 === "string") {
+                if (func13(data43) > 140) {
+                  const err148 = { instancePath: instancePath + "/deploy/repositories/" + i11, schemaPath: "#/properties/deploy/properties/repositories/items/maxLength", keyword: "maxLength", params: { limit: 140 }, message: "must NOT have more than 140 characters", schema: 140, parentSchema: schema313.properties.deploy.properties.repositories.items, data: data43 };
+                  if (vErrors === null) {
+                    vErrors = [err148];
+                  } else {
+                    vErrors.push(err148);
+                  }
+                  errors++;
+                }
+                if (!pattern15.test(data43)) {
+                  const err149 = { instancePath: instancePath + "/deploy/repositories/" + i11, schemaPath: "#/properties/deploy/properties/repositories/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", parentSchema: schema313.properties.deploy.properties.repositories.items, data: data43 };
+                  if (vErrors === null) {
+                    vErrors = [err149];
+                  } else {
+                    vErrors.push(err149);
+                  }
+                  errors++;
+                }
+              } else {
+                const err150 = { instancePath: instancePath + "/deploy/repositories/" + i11, schemaPath: "#/properties/deploy/properties/repositories/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema313.properties.deploy.properties.repositories.items.type, parentSchema: schema313.properties.deploy.properties.repositories.items, data: data43 };
+                if (vErrors === null) {
+                  vErrors = [err150];
+                } else {
+                  vErrors.push(err150);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err151 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema313.properties.deploy.properties.repositories.type, parentSchema: schema313.properties.deploy.properties.repositories, data: data42 };
+            if (vErrors === null) {
+              vErrors = [err151];
+            } else {
+              vErrors.push(err151);
+            }
+            errors++;
+          }
+        }
+        if (data37.approvals !== void 0) {
+          let data44 = data37.approvals;
+          if (data44 && typeof data44 == "object" && !Array.isArray(data44)) {
+            for (const key8 in data44) {
+              if (!(key8 === "min" || key8 === "distinct-from" || key8 === "require-prevent-self-review")) {
+                const err152 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties", schema: false, parentSchema: schema313.properties.deploy.properties.approvals, data: data44 };
+                if (vErrors === null) {
+                  vErrors = [err152];
+                } else {
+                  vErrors.push(err152);
+                }
+                errors++;
+              }
+            }
+            if (data44.min !== void 0) {
+              let data45 = data44.min;
+              if (!(typeof data45 == "number" && (!(data45 % 1) && !isNaN(data45)) && isFinite(data45))) {
+                const err153 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema313.properties.deploy.properties.approvals.properties.min.type, parentSchema: schema313.properties.deploy.properties.approvals.properties.min, data: data45 };
+                if (vErrors === null) {
+                  vErrors = [err153];
+                } else {
+                  vErrors.push(err153);
+                }
+                errors++;
+              }
+              if (typeof data45 == "number" && isFinite(data45)) {
+                if (data45 > 32 || isNaN(data45)) {
+                  const err154 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema313.properties.deploy.properties.approvals.properties.min, data: data45 };
+                  if (vErrors === null) {
+                    vErrors = [err154];
+                  } else {
+                    vErrors.push(err154);
+                  }
+                  errors++;
+                }
+                if (data45 < 0 || isNaN(data45)) {
+                  const err155 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema313.properties.deploy.properties.approvals.properties.min, data: data45 };
+                  if (vErrors === null) {
+                    vErrors = [err155];
+                  } else {
+                    vErrors.push(err155);
+                  }
+                  errors++;
+                }
+              }
+            }
+            if (data44["distinct-from"] !== void 0) {
+              let data46 = data44["distinct-from"];
+              if (Array.isArray(data46)) {
+                if (data46.length > 5) {
+                  const err156 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/maxItems", keyword: "maxItems", params: { limit: 5 }, message: "must NOT have more than 5 items", schema: 5, parentSchema: schema313.properties.deploy.properties.approvals.properties["distinct-from"], data: data46 };
+                  if (vErrors === null) {
+                    vErrors = [err156];
+                  } else {
+                    vErrors.push(err156);
+                  }
+                  errors++;
+                }
+                const len8 = data46.length;
+                for (let i12 = 0; i12 < len8; i12++) {
+                  let data47 = data46[i12];
+                  if (!(data47 === "author" || data47 === "contributors" || data47 === "pusher" || data47 === "code-approvers" || data47 === "requester")) {
+                    const err157 = { instancePath: instancePath + "/deploy/approvals/distinct-from/" + i12, schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/items/enum", keyword: "enum", params: { allowedValues: schema313.properties.deploy.properties.approvals.properties["distinct-from"].items.enum }, message: "must be equal to one of the allowed values", schema: schema313.properties.deploy.properties.approvals.properties["distinct-from"].items.enum, parentSchema: schema313.properties.deploy.properties.approvals.properties["distinct-from"].items, data: data47 };
+                    if (vErrors === null) {
+                      vErrors = [err157];
+                    } else {
+                      vErrors.push(err157);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err158 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema313.properties.deploy.properties.approvals.properties["distinct-from"].type, parentSchema: schema313.properties.deploy.properties.approvals.properties["distinct-from"], data: data46 };
+                if (vErrors === null) {
+                  vErrors = [err158];
+                } else {
+                  vErrors.push(err158);
+                }
+                errors++;
+              }
+            }
+            if (data44["require-prevent-self-review"] !== void 0) {
+              let data48 = data44["require-prevent-self-review"];
+              if (typeof data48 !== "boolean") {
+                const err159 = { instancePath: instancePath + "/deploy/approvals/require-prevent-self-review", schemaPath: "#/properties/deploy/properties/approvals/properties/require-prevent-self-review/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema313.properties.deploy.properties.approvals.properties["require-prevent-self-review"].type, parentSchema: schema313.properties.deploy.properties.approvals.properties["require-prevent-self-review"], data: data48 };
+                if (vErrors === null) {
+                  vErrors = [err159];
+                } else {
+                  vErrors.push(err159);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err160 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema313.properties.deploy.properties.approvals.type, parentSchema: schema313.properties.deploy.properties.approvals, data: data44 };
+            if (vErrors === null) {
+              vErrors = [err160];
+            } else {
+              vErrors.push(err160);
+            }
+            errors++;
+          }
+        }
+        if (data37["break-glass"] !== void 0) {
+          let data49 = data37["break-glass"];
+          if (data49 && typeof data49 == "object" && !Array.isArray(data49)) {
+            for (const key9 in data49) {
+              if (!(key9 === "max-duration" || key9 === "min-approvers")) {
+                const err161 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties", schema: false, parentSchema: schema313.properties.deploy.properties["break-glass"], data: data49 };
+                if (vErrors === null) {
+                  vErrors = [err161];
+                } else {
+                  vErrors.push(err161);
+                }
+                errors++;
+              }
+            }
+            if (data49["max-duration"] !== void 0) {
+              let data50 = data49["max-duration"];
+              if (!(typeof data50 == "number" && (!(data50 % 1) && !isNaN(data50)) && isFinite(data50)) && typeof data50 !== "string") {
+                const err162 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/type", keyword: "type", params: { type: schema313.properties.deploy.properties["break-glass"].properties["max-duration"].type }, message: "must be integer,string", schema: schema313.properties.deploy.properties["break-glass"].properties["max-duration"].type, parentSchema: schema313.properties.deploy.properties["break-glass"].properties["max-duration"], data: data50 };
+                if (vErrors === null) {
+                  vErrors = [err162];
+                } else {
+                  vErrors.push(err162);
+                }
+                errors++;
+              }
+              if (typeof data50 == "number" && isFinite(data50)) {
+                if (data50 < 1 || isNaN(data50)) {
+                  const err163 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema313.properties.deploy.properties["break-glass"].properties["max-duration"], data: data50 };
+                  if (vErrors === null) {
+                    vErrors = [err163];
+                  } else {
+                    vErrors.push(err163);
+                  }
+                  errors++;
+                }
+              }
+              if (typeof data50 === "string") {
+                if (!pattern14.test(data50)) {
+                  const err164 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema313.properties.deploy.properties["break-glass"].properties["max-duration"], data: data50 };
+                  if (vErrors === null) {
+                    vErrors = [err164];
+                  } else {
+                    vErrors.push(err164);
+                  }
+                  errors++;
+                }
+              }
+            }
+            if (data49["min-approvers"] !== void 0) {
+              let data51 = data49["min-approvers"];
+              if (!(typeof data51 == "number" && (!(data51 % 1) && !isNaN(data51)) && isFinite(data51))) {
+                const err165 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema313.properties.deploy.properties["break-glass"].properties["min-approvers"].type, parentSchema: schema313.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data51 };
+                if (vErrors === null) {
+                  vErrors = [err165];
+                } else {
+                  vErrors.push(err165);
+                }
+                errors++;
+              }
+              if (typeof data51 == "number" && isFinite(data51)) {
+                if (data51 > 32 || isNaN(data51)) {
+                  const err166 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema313.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data51 };
+                  if (vErrors === null) {
+                    vErrors = [err166];
+                  } else {
+                    vErrors.push(err166);
+                  }
+                  errors++;
+                }
+                if (data51 < 1 || isNaN(data51)) {
+                  const err167 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema313.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data51 };
+                  if (vErrors === null) {
+                    vErrors = [err167];
+                  } else {
+                    vErrors.push(err167);
+                  }
+                  errors++;
+                }
+              }
+            }
+          } else {
+            const err168 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema313.properties.deploy.properties["break-glass"].type, parentSchema: schema313.properties.deploy.properties["break-glass"], data: data49 };
+            if (vErrors === null) {
+              vErrors = [err168];
+            } else {
+              vErrors.push(err168);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err169 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema313.properties.deploy.type, parentSchema: schema313.properties.deploy, data: data37 };
+        if (vErrors === null) {
+          vErrors = [err169];
+        } else {
+          vErrors.push(err169);
         }
         errors++;
       }
     }
   } else {
-    const err101 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.type, parentSchema: schema31, data };
+    const err170 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema313.type, parentSchema: schema313, data };
     if (vErrors === null) {
-      vErrors = [err101];
+      vErrors = [err170];
     } else {
-      vErrors.push(err101);
+      vErrors.push(err170);
     }
     errors++;
   }
-  validate20.errors = vErrors;
+  validate203.errors = vErrors;
   return errors === 0;
 }
-validate20.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
-function ucs2length(text) {
+validate203.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function ucs2length3(text) {
   return Array.from(text).length;
 }
 
 // packages/core/src/policy.ts
 var MAX_POLICY_LENGTH = 128 * 1024;
 var PLAIN_TAGS = new Set(["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`));
+var DEFAULT_BREAK_GLASS_RULES = { maxDurationSeconds: 24 * 60 * 60, minApprovers: 1 };
 var DEFAULT_MAX_AGE_SECONDS = 30 * 24 * 60 * 60;
 
 // packages/core/src/validators/report.validate.js
@@ -21864,8 +23021,8 @@ function validate55(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 validate55.evaluated = { "dynamicProps": false, "dynamicItems": false };
-var func12 = ucs2length2;
-var pattern42 = new RegExp("^(?![/\\\\]|[A-Za-z]:)", "u");
+var func14 = ucs2length4;
+var pattern44 = new RegExp("^(?![/\\\\]|[A-Za-z]:)", "u");
 function validate58(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
@@ -21877,7 +23034,7 @@ function validate58(data, { instancePath = "", parentData, parentDataProperty, r
     evaluated0.items = void 0;
   }
   if (typeof data === "string") {
-    if (func12(data) < 1) {
+    if (func14(data) < 1) {
       const err0 = { instancePath, schemaPath: "#/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
       if (vErrors === null) {
         vErrors = [err0];
@@ -21886,7 +23043,7 @@ function validate58(data, { instancePath = "", parentData, parentDataProperty, r
       }
       errors++;
     }
-    if (!pattern42.test(data)) {
+    if (!pattern44.test(data)) {
       const err1 = { instancePath, schemaPath: "#/pattern", keyword: "pattern", params: { pattern: "^(?![/\\\\]|[A-Za-z]:)" }, message: 'must match pattern "^(?![/\\\\]|[A-Za-z]:)"' };
       if (vErrors === null) {
         vErrors = [err1];
@@ -21908,7 +23065,7 @@ function validate58(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 validate58.evaluated = { "dynamicProps": false, "dynamicItems": false };
-var pattern5 = new RegExp("^[0-9a-f]{64}$", "u");
+var pattern53 = new RegExp("^[0-9a-f]{64}$", "u");
 function validate60(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
@@ -21920,7 +23077,7 @@ function validate60(data, { instancePath = "", parentData, parentDataProperty, r
     evaluated0.items = void 0;
   }
   if (typeof data === "string") {
-    if (!pattern5.test(data)) {
+    if (!pattern53.test(data)) {
       const err0 = { instancePath, schemaPath: "#/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: 'must match pattern "^[0-9a-f]{64}$"' };
       if (vErrors === null) {
         vErrors = [err0];
@@ -21942,10 +23099,11 @@ function validate60(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 validate60.evaluated = { "dynamicProps": false, "dynamicItems": false };
-var schema24 = { "type": "object", "additionalProperties": false, "required": ["artifact", "verdict", "checks", "chain", "evidence"], "properties": { "artifact": { "type": "object", "additionalProperties": false, "required": ["digest"], "properties": { "name": { "description": "The name it was judged under (a file name, a subject name, NAME= or --name); absent when it was given by digest alone.", "type": "string", "minLength": 1 }, "digest": { "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } }, "verdict": { "description": "pass only when every check passes.", "$ref": "#/$defs/verdict" }, "checks": { "description": "The deploy checks, every one, in this order.", "type": "array", "minItems": 9, "items": { "$ref": "#/$defs/deployCheck" }, "allOf": [{ "prefixItems": [{ "type": "object", "properties": { "id": { "const": "covered-by-policy" } } }, { "type": "object", "properties": { "id": { "const": "artifact-signature" } } }, { "type": "object", "properties": { "id": { "const": "review-attestation" } } }, { "type": "object", "properties": { "id": { "const": "review-rules" } } }, { "type": "object", "properties": { "id": { "const": "build-provenance" } } }, { "type": "object", "properties": { "id": { "const": "same-commit" } } }, { "type": "object", "properties": { "id": { "const": "same-repository" } } }, { "type": "object", "properties": { "id": { "const": "distinct-identities" } } }, { "type": "object", "properties": { "id": { "const": "fresh" } } }], "items": false, "minItems": 9 }] }, "chain": { "description": "The chain of custody shown to people: commit \u2192 pull request \u2192 author \u2192 approvers \u2192 build \u2192 sign. What is unknown is absent.", "type": "object", "additionalProperties": false, "required": ["approvers"], "properties": { "repository": { "type": "string" }, "commit": { "type": "string" }, "pullRequest": { "type": "object", "additionalProperties": false, "required": ["number", "url", "title"], "properties": { "number": { "type": "integer" }, "url": { "type": "string" }, "title": { "type": "string" } } }, "author": { "type": "string" }, "approvers": { "description": "Logins of the independent approvers (empty when none counted).", "type": "array", "items": { "type": "string" } }, "buildIdentity": { "type": "string" }, "signIdentity": { "type": "string" } } }, "evidence": { "description": "The bundles the verdict rests on, one per role at most.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["role", "source", "signer", "signedAt"], "properties": { "role": { "enum": ["signature", "review", "provenance"] }, "source": { "$ref": "#/$defs/relativePath" }, "signer": { "type": "object", "additionalProperties": false, "required": ["san", "issuer"], "properties": { "san": { "type": "string" }, "issuer": { "type": "string" } } }, "signedAt": { "description": "Verified signing times (transparency log, RFC 3161 timestamps).", "type": "array", "items": { "$ref": "#/$defs/time" } } } } }, "review": { "description": "The review rules re-run under the policy on the attested evidence, when a review attestation was found.", "type": "object", "additionalProperties": false, "required": ["verdict", "checks", "approvals", "independentApprovers"], "properties": { "verdict": { "$ref": "#/$defs/verdict" }, "checks": { "type": "array", "items": { "$ref": "#/$defs/reviewCheck" } }, "approvals": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["reviewId", "reviewer", "state", "commitId", "submittedAt", "counted", "reason"], "properties": { "reviewId": { "type": "integer" }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "type": "string" }, "submittedAt": { "type": "string" }, "counted": { "type": "boolean" }, "reason": { "type": "string" } } } }, "independentApprovers": { "type": "array", "items": { "$ref": "#/$defs/account" } } } } } };
-var pattern6 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
-var schema25 = { "type": "object", "additionalProperties": false, "required": ["id", "verdict", "reason"], "properties": { "id": { "enum": ["covered-by-policy", "artifact-signature", "review-attestation", "review-rules", "build-provenance", "same-commit", "same-repository", "distinct-identities", "fresh"] }, "verdict": { "$ref": "#/$defs/checkVerdict" }, "reason": { "type": "string", "minLength": 1 } } };
-var schema26 = { "description": "pass; fail: what the check checks does not hold; not-evaluated: what it needs is missing. Anything but pass fails the artifact.", "enum": ["pass", "fail", "not-evaluated"] };
+var schema24 = { "type": "object", "additionalProperties": false, "required": ["artifact", "verdict", "checks", "chain", "evidence"], "properties": { "artifact": { "type": "object", "additionalProperties": false, "required": ["digest"], "properties": { "name": { "description": "The name it was judged under (a file name, a subject name, NAME= or --name); absent when it was given by digest alone.", "type": "string", "minLength": 1 }, "digest": { "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } }, "verdict": { "description": "pass only when every check passes.", "$ref": "#/$defs/verdict" }, "checks": { "description": "The deploy checks, every one, in this order.", "type": "array", "minItems": 11, "items": { "$ref": "#/$defs/deployCheck" }, "allOf": [{ "prefixItems": [{ "type": "object", "properties": { "id": { "const": "covered-by-policy" } } }, { "type": "object", "properties": { "id": { "const": "artifact-signature" } } }, { "type": "object", "properties": { "id": { "const": "review-attestation" } } }, { "type": "object", "properties": { "id": { "const": "review-rules" } } }, { "type": "object", "properties": { "id": { "const": "build-provenance" } } }, { "type": "object", "properties": { "id": { "const": "same-commit" } } }, { "type": "object", "properties": { "id": { "const": "same-repository" } } }, { "type": "object", "properties": { "id": { "const": "distinct-identities" } } }, { "type": "object", "properties": { "id": { "const": "fresh" } } }, { "type": "object", "properties": { "id": { "const": "deploy-approval" } } }, { "type": "object", "properties": { "id": { "const": "break-glass" } } }], "items": false, "minItems": 11 }] }, "chain": { "description": "The chain of custody shown to people: commit \u2192 pull request \u2192 author \u2192 approvers \u2192 build \u2192 sign. What is unknown is absent.", "type": "object", "additionalProperties": false, "required": ["approvers"], "properties": { "repository": { "type": "string" }, "commit": { "type": "string" }, "pullRequest": { "type": "object", "additionalProperties": false, "required": ["number", "url", "title"], "properties": { "number": { "type": "integer" }, "url": { "type": "string" }, "title": { "type": "string" } } }, "author": { "type": "string" }, "approvers": { "description": "Logins of the independent approvers (empty when none counted).", "type": "array", "items": { "type": "string" } }, "buildIdentity": { "type": "string" }, "signIdentity": { "type": "string" } } }, "evidence": { "description": "The bundles the verdict rests on, one per role at most.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["role", "source", "signer", "signedAt"], "properties": { "role": { "enum": ["signature", "review", "provenance", "deploy-approval", "break-glass"] }, "source": { "$ref": "#/$defs/relativePath" }, "signer": { "type": "object", "additionalProperties": false, "required": ["san", "issuer"], "properties": { "san": { "type": "string" }, "issuer": { "type": "string" } } }, "signedAt": { "description": "Verified signing times (transparency log, RFC 3161 timestamps).", "type": "array", "items": { "$ref": "#/$defs/time" } } } } }, "review": { "description": "The review rules re-run under the policy on the attested evidence, when a review attestation was found.", "type": "object", "additionalProperties": false, "required": ["verdict", "checks", "approvals", "independentApprovers"], "properties": { "verdict": { "$ref": "#/$defs/verdict" }, "checks": { "type": "array", "items": { "$ref": "#/$defs/reviewCheck" } }, "approvals": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["reviewId", "reviewer", "state", "commitId", "submittedAt", "counted", "reason"], "properties": { "reviewId": { "type": "integer" }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "type": "string" }, "submittedAt": { "type": "string" }, "counted": { "type": "boolean" }, "reason": { "type": "string" } } } }, "independentApprovers": { "type": "array", "items": { "$ref": "#/$defs/account" } } } }, "breakGlass": { "description": "THE BREAK-GLASS this artifact was accepted under, in place of its review: present only when one was used.", "type": "object", "additionalProperties": false, "required": ["source", "id", "reason", "incident", "environment", "requester", "approvers", "notBefore", "expires", "waives"], "properties": { "source": { "$ref": "#/$defs/relativePath" }, "id": { "$ref": "#/$defs/hex64" }, "reason": { "type": "string" }, "incident": { "type": "string" }, "environment": { "type": "string" }, "requester": { "type": "object", "additionalProperties": false, "required": ["login", "id"], "properties": { "login": { "type": "string" }, "id": { "type": "integer" } } }, "approvers": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["login", "id"], "properties": { "login": { "type": "string" }, "id": { "type": "integer" } } } }, "notBefore": { "type": "string" }, "expires": { "type": "string" }, "waives": { "type": "array", "items": { "type": "string" } } } }, "deployApproval": { "description": "Who approved the deploy through its environment: read live by the deploy job, or from a deploy-approval attestation.", "type": "object", "additionalProperties": false, "required": ["source", "environment", "approvers"], "properties": { "source": { "description": "live (the deploy job read it from GitHub) or the attestation's file.", "type": "string", "minLength": 1 }, "environment": { "type": "string" }, "approvers": { "type": "array", "items": { "type": "string" } } } }, "decisions": { "description": "Decision records of earlier deploys of this artifact among the evidence (signed by the deploy identity when the policy names one): a refusal as a pass, and any break-glass used.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["source", "result", "timeVerified", "signer", "breakGlass"], "properties": { "source": { "$ref": "#/$defs/relativePath" }, "result": { "enum": ["PASSED", "FAILED"] }, "timeVerified": { "type": "string" }, "environment": { "type": "string" }, "signer": { "type": "string" }, "breakGlass": { "type": "boolean" }, "failedChecks": { "type": "array", "items": { "type": "string" } } } } } } };
+var func22 = Object.prototype.hasOwnProperty;
+var pattern63 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
+var schema25 = { "type": "object", "additionalProperties": false, "required": ["id", "verdict", "reason"], "properties": { "id": { "enum": ["covered-by-policy", "artifact-signature", "review-attestation", "review-rules", "build-provenance", "same-commit", "same-repository", "distinct-identities", "fresh", "deploy-approval", "break-glass"] }, "verdict": { "$ref": "#/$defs/checkVerdict" }, "reason": { "type": "string", "minLength": 1 } } };
+var schema26 = { "description": "pass; fail: what the check checks does not hold; not-evaluated: what it needs is missing; waived: a valid break-glass stands in for it (the review's checks only). Anything but pass or waived fails the artifact.", "enum": ["pass", "fail", "not-evaluated", "waived"] };
 function validate67(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
@@ -21956,7 +23114,7 @@ function validate67(data, { instancePath = "", parentData, parentDataProperty, r
   if (evaluated0.dynamicItems) {
     evaluated0.items = void 0;
   }
-  if (!(data === "pass" || data === "fail" || data === "not-evaluated")) {
+  if (!(data === "pass" || data === "fail" || data === "not-evaluated" || data === "waived")) {
     const err0 = { instancePath, schemaPath: "#/enum", keyword: "enum", params: { allowedValues: schema26.enum }, message: "must be equal to one of the allowed values" };
     if (vErrors === null) {
       vErrors = [err0];
@@ -22020,7 +23178,7 @@ function validate66(data, { instancePath = "", parentData, parentDataProperty, r
     }
     if (data.id !== void 0) {
       let data0 = data.id;
-      if (!(data0 === "covered-by-policy" || data0 === "artifact-signature" || data0 === "review-attestation" || data0 === "review-rules" || data0 === "build-provenance" || data0 === "same-commit" || data0 === "same-repository" || data0 === "distinct-identities" || data0 === "fresh")) {
+      if (!(data0 === "covered-by-policy" || data0 === "artifact-signature" || data0 === "review-attestation" || data0 === "review-rules" || data0 === "build-provenance" || data0 === "same-commit" || data0 === "same-repository" || data0 === "distinct-identities" || data0 === "fresh" || data0 === "deploy-approval" || data0 === "break-glass")) {
         const err4 = { instancePath: instancePath + "/id", schemaPath: "#/properties/id/enum", keyword: "enum", params: { allowedValues: schema25.properties.id.enum }, message: "must be equal to one of the allowed values" };
         if (vErrors === null) {
           vErrors = [err4];
@@ -22039,7 +23197,7 @@ function validate66(data, { instancePath = "", parentData, parentDataProperty, r
     if (data.reason !== void 0) {
       let data2 = data.reason;
       if (typeof data2 === "string") {
-        if (func12(data2) < 1) {
+        if (func14(data2) < 1) {
           const err5 = { instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
           if (vErrors === null) {
             vErrors = [err5];
@@ -22326,7 +23484,7 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
       errors++;
     }
     for (const key0 in data) {
-      if (!(key0 === "artifact" || key0 === "verdict" || key0 === "checks" || key0 === "chain" || key0 === "evidence" || key0 === "review")) {
+      if (!func22.call(schema24.properties, key0)) {
         const err5 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
         if (vErrors === null) {
           vErrors = [err5];
@@ -22362,7 +23520,7 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
         if (data0.name !== void 0) {
           let data1 = data0.name;
           if (typeof data1 === "string") {
-            if (func12(data1) < 1) {
+            if (func14(data1) < 1) {
               const err8 = { instancePath: instancePath + "/artifact/name", schemaPath: "#/properties/artifact/properties/name/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
               if (vErrors === null) {
                 vErrors = [err8];
@@ -22384,7 +23542,7 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
         if (data0.digest !== void 0) {
           let data2 = data0.digest;
           if (typeof data2 === "string") {
-            if (!pattern6.test(data2)) {
+            if (!pattern63.test(data2)) {
               const err10 = { instancePath: instancePath + "/artifact/digest", schemaPath: "#/properties/artifact/properties/digest/pattern", keyword: "pattern", params: { pattern: "^sha256:[0-9a-f]{64}$" }, message: 'must match pattern "^sha256:[0-9a-f]{64}$"' };
               if (vErrors === null) {
                 vErrors = [err10];
@@ -22422,8 +23580,8 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
     if (data.checks !== void 0) {
       let data4 = data.checks;
       if (Array.isArray(data4)) {
-        if (data4.length < 9) {
-          const err13 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/allOf/0/minItems", keyword: "minItems", params: { limit: 9 }, message: "must NOT have fewer than 9 items" };
+        if (data4.length < 11) {
+          const err13 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/allOf/0/minItems", keyword: "minItems", params: { limit: 11 }, message: "must NOT have fewer than 11 items" };
           if (vErrors === null) {
             vErrors = [err13];
           } else {
@@ -22648,24 +23806,72 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        const len1 = data4.length;
-        if (!(len1 <= 9)) {
-          const err32 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/allOf/0/items", keyword: "items", params: { limit: 9 }, message: "must NOT have more than 9 items" };
-          if (vErrors === null) {
-            vErrors = [err32];
+        if (len0 > 9) {
+          let data23 = data4[9];
+          if (data23 && typeof data23 == "object" && !Array.isArray(data23)) {
+            if (data23.id !== void 0) {
+              if ("deploy-approval" !== data23.id) {
+                const err32 = { instancePath: instancePath + "/checks/9/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/9/properties/id/const", keyword: "const", params: { allowedValue: "deploy-approval" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err32];
+                } else {
+                  vErrors.push(err32);
+                }
+                errors++;
+              }
+            }
           } else {
-            vErrors.push(err32);
+            const err33 = { instancePath: instancePath + "/checks/9", schemaPath: "#/properties/checks/allOf/0/prefixItems/9/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err33];
+            } else {
+              vErrors.push(err33);
+            }
+            errors++;
+          }
+        }
+        if (len0 > 10) {
+          let data25 = data4[10];
+          if (data25 && typeof data25 == "object" && !Array.isArray(data25)) {
+            if (data25.id !== void 0) {
+              if ("break-glass" !== data25.id) {
+                const err34 = { instancePath: instancePath + "/checks/10/id", schemaPath: "#/properties/checks/allOf/0/prefixItems/10/properties/id/const", keyword: "const", params: { allowedValue: "break-glass" }, message: "must be equal to constant" };
+                if (vErrors === null) {
+                  vErrors = [err34];
+                } else {
+                  vErrors.push(err34);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err35 = { instancePath: instancePath + "/checks/10", schemaPath: "#/properties/checks/allOf/0/prefixItems/10/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err35];
+            } else {
+              vErrors.push(err35);
+            }
+            errors++;
+          }
+        }
+        const len1 = data4.length;
+        if (!(len1 <= 11)) {
+          const err36 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/allOf/0/items", keyword: "items", params: { limit: 11 }, message: "must NOT have more than 11 items" };
+          if (vErrors === null) {
+            vErrors = [err36];
+          } else {
+            vErrors.push(err36);
           }
           errors++;
         }
       }
       if (Array.isArray(data4)) {
-        if (data4.length < 9) {
-          const err33 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/minItems", keyword: "minItems", params: { limit: 9 }, message: "must NOT have fewer than 9 items" };
+        if (data4.length < 11) {
+          const err37 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/minItems", keyword: "minItems", params: { limit: 11 }, message: "must NOT have fewer than 11 items" };
           if (vErrors === null) {
-            vErrors = [err33];
+            vErrors = [err37];
           } else {
-            vErrors.push(err33);
+            vErrors.push(err37);
           }
           errors++;
         }
@@ -22677,163 +23883,116 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
           }
         }
       } else {
-        const err34 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        const err38 = { instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/type", keyword: "type", params: { type: "array" }, message: "must be array" };
         if (vErrors === null) {
-          vErrors = [err34];
+          vErrors = [err38];
         } else {
-          vErrors.push(err34);
+          vErrors.push(err38);
         }
         errors++;
       }
     }
     if (data.chain !== void 0) {
-      let data24 = data.chain;
-      if (data24 && typeof data24 == "object" && !Array.isArray(data24)) {
-        if (data24.approvers === void 0) {
-          const err35 = { instancePath: instancePath + "/chain", schemaPath: "#/properties/chain/required", keyword: "required", params: { missingProperty: "approvers" }, message: "must have required property 'approvers'" };
+      let data28 = data.chain;
+      if (data28 && typeof data28 == "object" && !Array.isArray(data28)) {
+        if (data28.approvers === void 0) {
+          const err39 = { instancePath: instancePath + "/chain", schemaPath: "#/properties/chain/required", keyword: "required", params: { missingProperty: "approvers" }, message: "must have required property 'approvers'" };
           if (vErrors === null) {
-            vErrors = [err35];
+            vErrors = [err39];
           } else {
-            vErrors.push(err35);
+            vErrors.push(err39);
           }
           errors++;
         }
-        for (const key2 in data24) {
+        for (const key2 in data28) {
           if (!(key2 === "repository" || key2 === "commit" || key2 === "pullRequest" || key2 === "author" || key2 === "approvers" || key2 === "buildIdentity" || key2 === "signIdentity")) {
-            const err36 = { instancePath: instancePath + "/chain", schemaPath: "#/properties/chain/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" };
+            const err40 = { instancePath: instancePath + "/chain", schemaPath: "#/properties/chain/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" };
             if (vErrors === null) {
-              vErrors = [err36];
+              vErrors = [err40];
             } else {
-              vErrors.push(err36);
+              vErrors.push(err40);
             }
             errors++;
           }
         }
-        if (data24.repository !== void 0) {
-          if (typeof data24.repository !== "string") {
-            const err37 = { instancePath: instancePath + "/chain/repository", schemaPath: "#/properties/chain/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (data28.repository !== void 0) {
+          if (typeof data28.repository !== "string") {
+            const err41 = { instancePath: instancePath + "/chain/repository", schemaPath: "#/properties/chain/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
             if (vErrors === null) {
-              vErrors = [err37];
+              vErrors = [err41];
             } else {
-              vErrors.push(err37);
+              vErrors.push(err41);
             }
             errors++;
           }
         }
-        if (data24.commit !== void 0) {
-          if (typeof data24.commit !== "string") {
-            const err38 = { instancePath: instancePath + "/chain/commit", schemaPath: "#/properties/chain/properties/commit/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (data28.commit !== void 0) {
+          if (typeof data28.commit !== "string") {
+            const err42 = { instancePath: instancePath + "/chain/commit", schemaPath: "#/properties/chain/properties/commit/type", keyword: "type", params: { type: "string" }, message: "must be string" };
             if (vErrors === null) {
-              vErrors = [err38];
+              vErrors = [err42];
             } else {
-              vErrors.push(err38);
+              vErrors.push(err42);
             }
             errors++;
           }
         }
-        if (data24.pullRequest !== void 0) {
-          let data27 = data24.pullRequest;
-          if (data27 && typeof data27 == "object" && !Array.isArray(data27)) {
-            if (data27.number === void 0) {
-              const err39 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/required", keyword: "required", params: { missingProperty: "number" }, message: "must have required property 'number'" };
+        if (data28.pullRequest !== void 0) {
+          let data31 = data28.pullRequest;
+          if (data31 && typeof data31 == "object" && !Array.isArray(data31)) {
+            if (data31.number === void 0) {
+              const err43 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/required", keyword: "required", params: { missingProperty: "number" }, message: "must have required property 'number'" };
               if (vErrors === null) {
-                vErrors = [err39];
+                vErrors = [err43];
               } else {
-                vErrors.push(err39);
+                vErrors.push(err43);
               }
               errors++;
             }
-            if (data27.url === void 0) {
-              const err40 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/required", keyword: "required", params: { missingProperty: "url" }, message: "must have required property 'url'" };
+            if (data31.url === void 0) {
+              const err44 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/required", keyword: "required", params: { missingProperty: "url" }, message: "must have required property 'url'" };
               if (vErrors === null) {
-                vErrors = [err40];
+                vErrors = [err44];
               } else {
-                vErrors.push(err40);
+                vErrors.push(err44);
               }
               errors++;
             }
-            if (data27.title === void 0) {
-              const err41 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/required", keyword: "required", params: { missingProperty: "title" }, message: "must have required property 'title'" };
+            if (data31.title === void 0) {
+              const err45 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/required", keyword: "required", params: { missingProperty: "title" }, message: "must have required property 'title'" };
               if (vErrors === null) {
-                vErrors = [err41];
+                vErrors = [err45];
               } else {
-                vErrors.push(err41);
+                vErrors.push(err45);
               }
               errors++;
             }
-            for (const key3 in data27) {
+            for (const key3 in data31) {
               if (!(key3 === "number" || key3 === "url" || key3 === "title")) {
-                const err42 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" };
+                const err46 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" };
                 if (vErrors === null) {
-                  vErrors = [err42];
+                  vErrors = [err46];
                 } else {
-                  vErrors.push(err42);
+                  vErrors.push(err46);
                 }
                 errors++;
               }
             }
-            if (data27.number !== void 0) {
-              let data28 = data27.number;
-              if (!(typeof data28 == "number" && (!(data28 % 1) && !isNaN(data28)) && isFinite(data28))) {
-                const err43 = { instancePath: instancePath + "/chain/pullRequest/number", schemaPath: "#/properties/chain/properties/pullRequest/properties/number/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (data31.number !== void 0) {
+              let data32 = data31.number;
+              if (!(typeof data32 == "number" && (!(data32 % 1) && !isNaN(data32)) && isFinite(data32))) {
+                const err47 = { instancePath: instancePath + "/chain/pullRequest/number", schemaPath: "#/properties/chain/properties/pullRequest/properties/number/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
                 if (vErrors === null) {
-                  vErrors = [err43];
+                  vErrors = [err47];
                 } else {
-                  vErrors.push(err43);
+                  vErrors.push(err47);
                 }
                 errors++;
               }
             }
-            if (data27.url !== void 0) {
-              if (typeof data27.url !== "string") {
-                const err44 = { instancePath: instancePath + "/chain/pullRequest/url", schemaPath: "#/properties/chain/properties/pullRequest/properties/url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                if (vErrors === null) {
-                  vErrors = [err44];
-                } else {
-                  vErrors.push(err44);
-                }
-                errors++;
-              }
-            }
-            if (data27.title !== void 0) {
-              if (typeof data27.title !== "string") {
-                const err45 = { instancePath: instancePath + "/chain/pullRequest/title", schemaPath: "#/properties/chain/properties/pullRequest/properties/title/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                if (vErrors === null) {
-                  vErrors = [err45];
-                } else {
-                  vErrors.push(err45);
-                }
-                errors++;
-              }
-            }
-          } else {
-            const err46 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-            if (vErrors === null) {
-              vErrors = [err46];
-            } else {
-              vErrors.push(err46);
-            }
-            errors++;
-          }
-        }
-        if (data24.author !== void 0) {
-          if (typeof data24.author !== "string") {
-            const err47 = { instancePath: instancePath + "/chain/author", schemaPath: "#/properties/chain/properties/author/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-            if (vErrors === null) {
-              vErrors = [err47];
-            } else {
-              vErrors.push(err47);
-            }
-            errors++;
-          }
-        }
-        if (data24.approvers !== void 0) {
-          let data32 = data24.approvers;
-          if (Array.isArray(data32)) {
-            const len3 = data32.length;
-            for (let i1 = 0; i1 < len3; i1++) {
-              if (typeof data32[i1] !== "string") {
-                const err48 = { instancePath: instancePath + "/chain/approvers/" + i1, schemaPath: "#/properties/chain/properties/approvers/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (data31.url !== void 0) {
+              if (typeof data31.url !== "string") {
+                const err48 = { instancePath: instancePath + "/chain/pullRequest/url", schemaPath: "#/properties/chain/properties/pullRequest/properties/url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                 if (vErrors === null) {
                   vErrors = [err48];
                 } else {
@@ -22842,19 +24001,19 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                 errors++;
               }
             }
-          } else {
-            const err49 = { instancePath: instancePath + "/chain/approvers", schemaPath: "#/properties/chain/properties/approvers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-            if (vErrors === null) {
-              vErrors = [err49];
-            } else {
-              vErrors.push(err49);
+            if (data31.title !== void 0) {
+              if (typeof data31.title !== "string") {
+                const err49 = { instancePath: instancePath + "/chain/pullRequest/title", schemaPath: "#/properties/chain/properties/pullRequest/properties/title/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err49];
+                } else {
+                  vErrors.push(err49);
+                }
+                errors++;
+              }
             }
-            errors++;
-          }
-        }
-        if (data24.buildIdentity !== void 0) {
-          if (typeof data24.buildIdentity !== "string") {
-            const err50 = { instancePath: instancePath + "/chain/buildIdentity", schemaPath: "#/properties/chain/properties/buildIdentity/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+          } else {
+            const err50 = { instancePath: instancePath + "/chain/pullRequest", schemaPath: "#/properties/chain/properties/pullRequest/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
               vErrors = [err50];
             } else {
@@ -22863,9 +24022,9 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data24.signIdentity !== void 0) {
-          if (typeof data24.signIdentity !== "string") {
-            const err51 = { instancePath: instancePath + "/chain/signIdentity", schemaPath: "#/properties/chain/properties/signIdentity/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (data28.author !== void 0) {
+          if (typeof data28.author !== "string") {
+            const err51 = { instancePath: instancePath + "/chain/author", schemaPath: "#/properties/chain/properties/author/type", keyword: "type", params: { type: "string" }, message: "must be string" };
             if (vErrors === null) {
               vErrors = [err51];
             } else {
@@ -22874,313 +24033,324 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
+        if (data28.approvers !== void 0) {
+          let data36 = data28.approvers;
+          if (Array.isArray(data36)) {
+            const len3 = data36.length;
+            for (let i1 = 0; i1 < len3; i1++) {
+              if (typeof data36[i1] !== "string") {
+                const err52 = { instancePath: instancePath + "/chain/approvers/" + i1, schemaPath: "#/properties/chain/properties/approvers/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err52];
+                } else {
+                  vErrors.push(err52);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err53 = { instancePath: instancePath + "/chain/approvers", schemaPath: "#/properties/chain/properties/approvers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err53];
+            } else {
+              vErrors.push(err53);
+            }
+            errors++;
+          }
+        }
+        if (data28.buildIdentity !== void 0) {
+          if (typeof data28.buildIdentity !== "string") {
+            const err54 = { instancePath: instancePath + "/chain/buildIdentity", schemaPath: "#/properties/chain/properties/buildIdentity/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err54];
+            } else {
+              vErrors.push(err54);
+            }
+            errors++;
+          }
+        }
+        if (data28.signIdentity !== void 0) {
+          if (typeof data28.signIdentity !== "string") {
+            const err55 = { instancePath: instancePath + "/chain/signIdentity", schemaPath: "#/properties/chain/properties/signIdentity/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err55];
+            } else {
+              vErrors.push(err55);
+            }
+            errors++;
+          }
+        }
       } else {
-        const err52 = { instancePath: instancePath + "/chain", schemaPath: "#/properties/chain/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        const err56 = { instancePath: instancePath + "/chain", schemaPath: "#/properties/chain/type", keyword: "type", params: { type: "object" }, message: "must be object" };
         if (vErrors === null) {
-          vErrors = [err52];
+          vErrors = [err56];
         } else {
-          vErrors.push(err52);
+          vErrors.push(err56);
         }
         errors++;
       }
     }
     if (data.evidence !== void 0) {
-      let data36 = data.evidence;
-      if (Array.isArray(data36)) {
-        const len4 = data36.length;
+      let data40 = data.evidence;
+      if (Array.isArray(data40)) {
+        const len4 = data40.length;
         for (let i2 = 0; i2 < len4; i2++) {
-          let data37 = data36[i2];
-          if (data37 && typeof data37 == "object" && !Array.isArray(data37)) {
-            if (data37.role === void 0) {
-              const err53 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "role" }, message: "must have required property 'role'" };
+          let data41 = data40[i2];
+          if (data41 && typeof data41 == "object" && !Array.isArray(data41)) {
+            if (data41.role === void 0) {
+              const err57 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "role" }, message: "must have required property 'role'" };
               if (vErrors === null) {
-                vErrors = [err53];
+                vErrors = [err57];
               } else {
-                vErrors.push(err53);
+                vErrors.push(err57);
               }
               errors++;
             }
-            if (data37.source === void 0) {
-              const err54 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
+            if (data41.source === void 0) {
+              const err58 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
               if (vErrors === null) {
-                vErrors = [err54];
+                vErrors = [err58];
               } else {
-                vErrors.push(err54);
+                vErrors.push(err58);
               }
               errors++;
             }
-            if (data37.signer === void 0) {
-              const err55 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "signer" }, message: "must have required property 'signer'" };
+            if (data41.signer === void 0) {
+              const err59 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "signer" }, message: "must have required property 'signer'" };
               if (vErrors === null) {
-                vErrors = [err55];
+                vErrors = [err59];
               } else {
-                vErrors.push(err55);
+                vErrors.push(err59);
               }
               errors++;
             }
-            if (data37.signedAt === void 0) {
-              const err56 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "signedAt" }, message: "must have required property 'signedAt'" };
+            if (data41.signedAt === void 0) {
+              const err60 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/required", keyword: "required", params: { missingProperty: "signedAt" }, message: "must have required property 'signedAt'" };
               if (vErrors === null) {
-                vErrors = [err56];
+                vErrors = [err60];
               } else {
-                vErrors.push(err56);
+                vErrors.push(err60);
               }
               errors++;
             }
-            for (const key4 in data37) {
+            for (const key4 in data41) {
               if (!(key4 === "role" || key4 === "source" || key4 === "signer" || key4 === "signedAt")) {
-                const err57 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" };
+                const err61 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" };
                 if (vErrors === null) {
-                  vErrors = [err57];
+                  vErrors = [err61];
                 } else {
-                  vErrors.push(err57);
+                  vErrors.push(err61);
                 }
                 errors++;
               }
             }
-            if (data37.role !== void 0) {
-              let data38 = data37.role;
-              if (!(data38 === "signature" || data38 === "review" || data38 === "provenance")) {
-                const err58 = { instancePath: instancePath + "/evidence/" + i2 + "/role", schemaPath: "#/properties/evidence/items/properties/role/enum", keyword: "enum", params: { allowedValues: schema24.properties.evidence.items.properties.role.enum }, message: "must be equal to one of the allowed values" };
+            if (data41.role !== void 0) {
+              let data42 = data41.role;
+              if (!(data42 === "signature" || data42 === "review" || data42 === "provenance" || data42 === "deploy-approval" || data42 === "break-glass")) {
+                const err62 = { instancePath: instancePath + "/evidence/" + i2 + "/role", schemaPath: "#/properties/evidence/items/properties/role/enum", keyword: "enum", params: { allowedValues: schema24.properties.evidence.items.properties.role.enum }, message: "must be equal to one of the allowed values" };
                 if (vErrors === null) {
-                  vErrors = [err58];
+                  vErrors = [err62];
                 } else {
-                  vErrors.push(err58);
+                  vErrors.push(err62);
                 }
                 errors++;
               }
             }
-            if (data37.source !== void 0) {
-              if (!validate58(data37.source, { instancePath: instancePath + "/evidence/" + i2 + "/source", parentData: data37, parentDataProperty: "source", rootData, dynamicAnchors })) {
+            if (data41.source !== void 0) {
+              if (!validate58(data41.source, { instancePath: instancePath + "/evidence/" + i2 + "/source", parentData: data41, parentDataProperty: "source", rootData, dynamicAnchors })) {
                 vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
                 errors = vErrors.length;
               }
             }
-            if (data37.signer !== void 0) {
-              let data40 = data37.signer;
-              if (data40 && typeof data40 == "object" && !Array.isArray(data40)) {
-                if (data40.san === void 0) {
-                  const err59 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'" };
+            if (data41.signer !== void 0) {
+              let data44 = data41.signer;
+              if (data44 && typeof data44 == "object" && !Array.isArray(data44)) {
+                if (data44.san === void 0) {
+                  const err63 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'" };
                   if (vErrors === null) {
-                    vErrors = [err59];
+                    vErrors = [err63];
                   } else {
-                    vErrors.push(err59);
+                    vErrors.push(err63);
                   }
                   errors++;
                 }
-                if (data40.issuer === void 0) {
-                  const err60 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'" };
+                if (data44.issuer === void 0) {
+                  const err64 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'" };
                   if (vErrors === null) {
-                    vErrors = [err60];
+                    vErrors = [err64];
                   } else {
-                    vErrors.push(err60);
+                    vErrors.push(err64);
                   }
                   errors++;
                 }
-                for (const key5 in data40) {
+                for (const key5 in data44) {
                   if (!(key5 === "san" || key5 === "issuer")) {
-                    const err61 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" };
+                    const err65 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
-                      vErrors = [err61];
+                      vErrors = [err65];
                     } else {
-                      vErrors.push(err61);
+                      vErrors.push(err65);
                     }
                     errors++;
                   }
                 }
-                if (data40.san !== void 0) {
-                  if (typeof data40.san !== "string") {
-                    const err62 = { instancePath: instancePath + "/evidence/" + i2 + "/signer/san", schemaPath: "#/properties/evidence/items/properties/signer/properties/san/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (data44.san !== void 0) {
+                  if (typeof data44.san !== "string") {
+                    const err66 = { instancePath: instancePath + "/evidence/" + i2 + "/signer/san", schemaPath: "#/properties/evidence/items/properties/signer/properties/san/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
-                      vErrors = [err62];
+                      vErrors = [err66];
                     } else {
-                      vErrors.push(err62);
+                      vErrors.push(err66);
                     }
                     errors++;
                   }
                 }
-                if (data40.issuer !== void 0) {
-                  if (typeof data40.issuer !== "string") {
-                    const err63 = { instancePath: instancePath + "/evidence/" + i2 + "/signer/issuer", schemaPath: "#/properties/evidence/items/properties/signer/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (data44.issuer !== void 0) {
+                  if (typeof data44.issuer !== "string") {
+                    const err67 = { instancePath: instancePath + "/evidence/" + i2 + "/signer/issuer", schemaPath: "#/properties/evidence/items/properties/signer/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
-                      vErrors = [err63];
+                      vErrors = [err67];
                     } else {
-                      vErrors.push(err63);
+                      vErrors.push(err67);
                     }
                     errors++;
                   }
                 }
               } else {
-                const err64 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                const err68 = { instancePath: instancePath + "/evidence/" + i2 + "/signer", schemaPath: "#/properties/evidence/items/properties/signer/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                 if (vErrors === null) {
-                  vErrors = [err64];
+                  vErrors = [err68];
                 } else {
-                  vErrors.push(err64);
+                  vErrors.push(err68);
                 }
                 errors++;
               }
             }
-            if (data37.signedAt !== void 0) {
-              let data43 = data37.signedAt;
-              if (Array.isArray(data43)) {
-                const len5 = data43.length;
+            if (data41.signedAt !== void 0) {
+              let data47 = data41.signedAt;
+              if (Array.isArray(data47)) {
+                const len5 = data47.length;
                 for (let i3 = 0; i3 < len5; i3++) {
-                  if (!validate55(data43[i3], { instancePath: instancePath + "/evidence/" + i2 + "/signedAt/" + i3, parentData: data43, parentDataProperty: i3, rootData, dynamicAnchors })) {
+                  if (!validate55(data47[i3], { instancePath: instancePath + "/evidence/" + i2 + "/signedAt/" + i3, parentData: data47, parentDataProperty: i3, rootData, dynamicAnchors })) {
                     vErrors = vErrors === null ? validate55.errors : vErrors.concat(validate55.errors);
                     errors = vErrors.length;
                   }
                 }
               } else {
-                const err65 = { instancePath: instancePath + "/evidence/" + i2 + "/signedAt", schemaPath: "#/properties/evidence/items/properties/signedAt/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                const err69 = { instancePath: instancePath + "/evidence/" + i2 + "/signedAt", schemaPath: "#/properties/evidence/items/properties/signedAt/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                 if (vErrors === null) {
-                  vErrors = [err65];
+                  vErrors = [err69];
                 } else {
-                  vErrors.push(err65);
+                  vErrors.push(err69);
                 }
                 errors++;
               }
             }
           } else {
-            const err66 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err70 = { instancePath: instancePath + "/evidence/" + i2, schemaPath: "#/properties/evidence/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-              vErrors = [err66];
+              vErrors = [err70];
             } else {
-              vErrors.push(err66);
+              vErrors.push(err70);
             }
             errors++;
           }
         }
       } else {
-        const err67 = { instancePath: instancePath + "/evidence", schemaPath: "#/properties/evidence/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        const err71 = { instancePath: instancePath + "/evidence", schemaPath: "#/properties/evidence/type", keyword: "type", params: { type: "array" }, message: "must be array" };
         if (vErrors === null) {
-          vErrors = [err67];
+          vErrors = [err71];
         } else {
-          vErrors.push(err67);
+          vErrors.push(err71);
         }
         errors++;
       }
     }
     if (data.review !== void 0) {
-      let data45 = data.review;
-      if (data45 && typeof data45 == "object" && !Array.isArray(data45)) {
-        if (data45.verdict === void 0) {
-          const err68 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "verdict" }, message: "must have required property 'verdict'" };
+      let data49 = data.review;
+      if (data49 && typeof data49 == "object" && !Array.isArray(data49)) {
+        if (data49.verdict === void 0) {
+          const err72 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "verdict" }, message: "must have required property 'verdict'" };
           if (vErrors === null) {
-            vErrors = [err68];
+            vErrors = [err72];
           } else {
-            vErrors.push(err68);
+            vErrors.push(err72);
           }
           errors++;
         }
-        if (data45.checks === void 0) {
-          const err69 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "checks" }, message: "must have required property 'checks'" };
+        if (data49.checks === void 0) {
+          const err73 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "checks" }, message: "must have required property 'checks'" };
           if (vErrors === null) {
-            vErrors = [err69];
+            vErrors = [err73];
           } else {
-            vErrors.push(err69);
+            vErrors.push(err73);
           }
           errors++;
         }
-        if (data45.approvals === void 0) {
-          const err70 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "approvals" }, message: "must have required property 'approvals'" };
+        if (data49.approvals === void 0) {
+          const err74 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "approvals" }, message: "must have required property 'approvals'" };
           if (vErrors === null) {
-            vErrors = [err70];
+            vErrors = [err74];
           } else {
-            vErrors.push(err70);
+            vErrors.push(err74);
           }
           errors++;
         }
-        if (data45.independentApprovers === void 0) {
-          const err71 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "independentApprovers" }, message: "must have required property 'independentApprovers'" };
+        if (data49.independentApprovers === void 0) {
+          const err75 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/required", keyword: "required", params: { missingProperty: "independentApprovers" }, message: "must have required property 'independentApprovers'" };
           if (vErrors === null) {
-            vErrors = [err71];
+            vErrors = [err75];
           } else {
-            vErrors.push(err71);
+            vErrors.push(err75);
           }
           errors++;
         }
-        for (const key6 in data45) {
+        for (const key6 in data49) {
           if (!(key6 === "verdict" || key6 === "checks" || key6 === "approvals" || key6 === "independentApprovers")) {
-            const err72 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
+            const err76 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
             if (vErrors === null) {
-              vErrors = [err72];
+              vErrors = [err76];
             } else {
-              vErrors.push(err72);
+              vErrors.push(err76);
             }
             errors++;
           }
         }
-        if (data45.verdict !== void 0) {
-          if (!validate53(data45.verdict, { instancePath: instancePath + "/review/verdict", parentData: data45, parentDataProperty: "verdict", rootData, dynamicAnchors })) {
+        if (data49.verdict !== void 0) {
+          if (!validate53(data49.verdict, { instancePath: instancePath + "/review/verdict", parentData: data49, parentDataProperty: "verdict", rootData, dynamicAnchors })) {
             vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
             errors = vErrors.length;
           }
         }
-        if (data45.checks !== void 0) {
-          let data47 = data45.checks;
-          if (Array.isArray(data47)) {
-            const len6 = data47.length;
+        if (data49.checks !== void 0) {
+          let data51 = data49.checks;
+          if (Array.isArray(data51)) {
+            const len6 = data51.length;
             for (let i4 = 0; i4 < len6; i4++) {
-              if (!validate73(data47[i4], { instancePath: instancePath + "/review/checks/" + i4, parentData: data47, parentDataProperty: i4, rootData, dynamicAnchors })) {
+              if (!validate73(data51[i4], { instancePath: instancePath + "/review/checks/" + i4, parentData: data51, parentDataProperty: i4, rootData, dynamicAnchors })) {
                 vErrors = vErrors === null ? validate73.errors : vErrors.concat(validate73.errors);
                 errors = vErrors.length;
               }
             }
           } else {
-            const err73 = { instancePath: instancePath + "/review/checks", schemaPath: "#/properties/review/properties/checks/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            const err77 = { instancePath: instancePath + "/review/checks", schemaPath: "#/properties/review/properties/checks/type", keyword: "type", params: { type: "array" }, message: "must be array" };
             if (vErrors === null) {
-              vErrors = [err73];
+              vErrors = [err77];
             } else {
-              vErrors.push(err73);
+              vErrors.push(err77);
             }
             errors++;
           }
         }
-        if (data45.approvals !== void 0) {
-          let data49 = data45.approvals;
-          if (Array.isArray(data49)) {
-            const len7 = data49.length;
+        if (data49.approvals !== void 0) {
+          let data53 = data49.approvals;
+          if (Array.isArray(data53)) {
+            const len7 = data53.length;
             for (let i5 = 0; i5 < len7; i5++) {
-              let data50 = data49[i5];
-              if (data50 && typeof data50 == "object" && !Array.isArray(data50)) {
-                if (data50.reviewId === void 0) {
-                  const err74 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "reviewId" }, message: "must have required property 'reviewId'" };
-                  if (vErrors === null) {
-                    vErrors = [err74];
-                  } else {
-                    vErrors.push(err74);
-                  }
-                  errors++;
-                }
-                if (data50.reviewer === void 0) {
-                  const err75 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "reviewer" }, message: "must have required property 'reviewer'" };
-                  if (vErrors === null) {
-                    vErrors = [err75];
-                  } else {
-                    vErrors.push(err75);
-                  }
-                  errors++;
-                }
-                if (data50.state === void 0) {
-                  const err76 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "state" }, message: "must have required property 'state'" };
-                  if (vErrors === null) {
-                    vErrors = [err76];
-                  } else {
-                    vErrors.push(err76);
-                  }
-                  errors++;
-                }
-                if (data50.commitId === void 0) {
-                  const err77 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "commitId" }, message: "must have required property 'commitId'" };
-                  if (vErrors === null) {
-                    vErrors = [err77];
-                  } else {
-                    vErrors.push(err77);
-                  }
-                  errors++;
-                }
-                if (data50.submittedAt === void 0) {
-                  const err78 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "submittedAt" }, message: "must have required property 'submittedAt'" };
+              let data54 = data53[i5];
+              if (data54 && typeof data54 == "object" && !Array.isArray(data54)) {
+                if (data54.reviewId === void 0) {
+                  const err78 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "reviewId" }, message: "must have required property 'reviewId'" };
                   if (vErrors === null) {
                     vErrors = [err78];
                   } else {
@@ -23188,8 +24358,8 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (data50.counted === void 0) {
-                  const err79 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "counted" }, message: "must have required property 'counted'" };
+                if (data54.reviewer === void 0) {
+                  const err79 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "reviewer" }, message: "must have required property 'reviewer'" };
                   if (vErrors === null) {
                     vErrors = [err79];
                   } else {
@@ -23197,8 +24367,8 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (data50.reason === void 0) {
-                  const err80 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "reason" }, message: "must have required property 'reason'" };
+                if (data54.state === void 0) {
+                  const err80 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "state" }, message: "must have required property 'state'" };
                   if (vErrors === null) {
                     vErrors = [err80];
                   } else {
@@ -23206,61 +24376,45 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                for (const key7 in data50) {
+                if (data54.commitId === void 0) {
+                  const err81 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "commitId" }, message: "must have required property 'commitId'" };
+                  if (vErrors === null) {
+                    vErrors = [err81];
+                  } else {
+                    vErrors.push(err81);
+                  }
+                  errors++;
+                }
+                if (data54.submittedAt === void 0) {
+                  const err82 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "submittedAt" }, message: "must have required property 'submittedAt'" };
+                  if (vErrors === null) {
+                    vErrors = [err82];
+                  } else {
+                    vErrors.push(err82);
+                  }
+                  errors++;
+                }
+                if (data54.counted === void 0) {
+                  const err83 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "counted" }, message: "must have required property 'counted'" };
+                  if (vErrors === null) {
+                    vErrors = [err83];
+                  } else {
+                    vErrors.push(err83);
+                  }
+                  errors++;
+                }
+                if (data54.reason === void 0) {
+                  const err84 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/required", keyword: "required", params: { missingProperty: "reason" }, message: "must have required property 'reason'" };
+                  if (vErrors === null) {
+                    vErrors = [err84];
+                  } else {
+                    vErrors.push(err84);
+                  }
+                  errors++;
+                }
+                for (const key7 in data54) {
                   if (!(key7 === "reviewId" || key7 === "reviewer" || key7 === "state" || key7 === "commitId" || key7 === "submittedAt" || key7 === "counted" || key7 === "reason")) {
-                    const err81 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
-                    if (vErrors === null) {
-                      vErrors = [err81];
-                    } else {
-                      vErrors.push(err81);
-                    }
-                    errors++;
-                  }
-                }
-                if (data50.reviewId !== void 0) {
-                  let data51 = data50.reviewId;
-                  if (!(typeof data51 == "number" && (!(data51 % 1) && !isNaN(data51)) && isFinite(data51))) {
-                    const err82 = { instancePath: instancePath + "/review/approvals/" + i5 + "/reviewId", schemaPath: "#/properties/review/properties/approvals/items/properties/reviewId/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
-                    if (vErrors === null) {
-                      vErrors = [err82];
-                    } else {
-                      vErrors.push(err82);
-                    }
-                    errors++;
-                  }
-                }
-                if (data50.reviewer !== void 0) {
-                  if (!validate76(data50.reviewer, { instancePath: instancePath + "/review/approvals/" + i5 + "/reviewer", parentData: data50, parentDataProperty: "reviewer", rootData, dynamicAnchors })) {
-                    vErrors = vErrors === null ? validate76.errors : vErrors.concat(validate76.errors);
-                    errors = vErrors.length;
-                  }
-                }
-                if (data50.state !== void 0) {
-                  let data53 = data50.state;
-                  if (!(data53 === "APPROVED" || data53 === "CHANGES_REQUESTED" || data53 === "COMMENTED" || data53 === "DISMISSED" || data53 === "PENDING")) {
-                    const err83 = { instancePath: instancePath + "/review/approvals/" + i5 + "/state", schemaPath: "#/properties/review/properties/approvals/items/properties/state/enum", keyword: "enum", params: { allowedValues: schema24.properties.review.properties.approvals.items.properties.state.enum }, message: "must be equal to one of the allowed values" };
-                    if (vErrors === null) {
-                      vErrors = [err83];
-                    } else {
-                      vErrors.push(err83);
-                    }
-                    errors++;
-                  }
-                }
-                if (data50.commitId !== void 0) {
-                  if (typeof data50.commitId !== "string") {
-                    const err84 = { instancePath: instancePath + "/review/approvals/" + i5 + "/commitId", schemaPath: "#/properties/review/properties/approvals/items/properties/commitId/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                    if (vErrors === null) {
-                      vErrors = [err84];
-                    } else {
-                      vErrors.push(err84);
-                    }
-                    errors++;
-                  }
-                }
-                if (data50.submittedAt !== void 0) {
-                  if (typeof data50.submittedAt !== "string") {
-                    const err85 = { instancePath: instancePath + "/review/approvals/" + i5 + "/submittedAt", schemaPath: "#/properties/review/properties/approvals/items/properties/submittedAt/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    const err85 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
                       vErrors = [err85];
                     } else {
@@ -23269,9 +24423,10 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data50.counted !== void 0) {
-                  if (typeof data50.counted !== "boolean") {
-                    const err86 = { instancePath: instancePath + "/review/approvals/" + i5 + "/counted", schemaPath: "#/properties/review/properties/approvals/items/properties/counted/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                if (data54.reviewId !== void 0) {
+                  let data55 = data54.reviewId;
+                  if (!(typeof data55 == "number" && (!(data55 % 1) && !isNaN(data55)) && isFinite(data55))) {
+                    const err86 = { instancePath: instancePath + "/review/approvals/" + i5 + "/reviewId", schemaPath: "#/properties/review/properties/approvals/items/properties/reviewId/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
                     if (vErrors === null) {
                       vErrors = [err86];
                     } else {
@@ -23280,9 +24435,16 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data50.reason !== void 0) {
-                  if (typeof data50.reason !== "string") {
-                    const err87 = { instancePath: instancePath + "/review/approvals/" + i5 + "/reason", schemaPath: "#/properties/review/properties/approvals/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (data54.reviewer !== void 0) {
+                  if (!validate76(data54.reviewer, { instancePath: instancePath + "/review/approvals/" + i5 + "/reviewer", parentData: data54, parentDataProperty: "reviewer", rootData, dynamicAnchors })) {
+                    vErrors = vErrors === null ? validate76.errors : vErrors.concat(validate76.errors);
+                    errors = vErrors.length;
+                  }
+                }
+                if (data54.state !== void 0) {
+                  let data57 = data54.state;
+                  if (!(data57 === "APPROVED" || data57 === "CHANGES_REQUESTED" || data57 === "COMMENTED" || data57 === "DISMISSED" || data57 === "PENDING")) {
+                    const err87 = { instancePath: instancePath + "/review/approvals/" + i5 + "/state", schemaPath: "#/properties/review/properties/approvals/items/properties/state/enum", keyword: "enum", params: { allowedValues: schema24.properties.review.properties.approvals.items.properties.state.enum }, message: "must be equal to one of the allowed values" };
                     if (vErrors === null) {
                       vErrors = [err87];
                     } else {
@@ -23291,62 +24453,735 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
+                if (data54.commitId !== void 0) {
+                  if (typeof data54.commitId !== "string") {
+                    const err88 = { instancePath: instancePath + "/review/approvals/" + i5 + "/commitId", schemaPath: "#/properties/review/properties/approvals/items/properties/commitId/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err88];
+                    } else {
+                      vErrors.push(err88);
+                    }
+                    errors++;
+                  }
+                }
+                if (data54.submittedAt !== void 0) {
+                  if (typeof data54.submittedAt !== "string") {
+                    const err89 = { instancePath: instancePath + "/review/approvals/" + i5 + "/submittedAt", schemaPath: "#/properties/review/properties/approvals/items/properties/submittedAt/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err89];
+                    } else {
+                      vErrors.push(err89);
+                    }
+                    errors++;
+                  }
+                }
+                if (data54.counted !== void 0) {
+                  if (typeof data54.counted !== "boolean") {
+                    const err90 = { instancePath: instancePath + "/review/approvals/" + i5 + "/counted", schemaPath: "#/properties/review/properties/approvals/items/properties/counted/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                    if (vErrors === null) {
+                      vErrors = [err90];
+                    } else {
+                      vErrors.push(err90);
+                    }
+                    errors++;
+                  }
+                }
+                if (data54.reason !== void 0) {
+                  if (typeof data54.reason !== "string") {
+                    const err91 = { instancePath: instancePath + "/review/approvals/" + i5 + "/reason", schemaPath: "#/properties/review/properties/approvals/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err91];
+                    } else {
+                      vErrors.push(err91);
+                    }
+                    errors++;
+                  }
+                }
               } else {
-                const err88 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                const err92 = { instancePath: instancePath + "/review/approvals/" + i5, schemaPath: "#/properties/review/properties/approvals/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                 if (vErrors === null) {
-                  vErrors = [err88];
+                  vErrors = [err92];
                 } else {
-                  vErrors.push(err88);
+                  vErrors.push(err92);
                 }
                 errors++;
               }
             }
           } else {
-            const err89 = { instancePath: instancePath + "/review/approvals", schemaPath: "#/properties/review/properties/approvals/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            const err93 = { instancePath: instancePath + "/review/approvals", schemaPath: "#/properties/review/properties/approvals/type", keyword: "type", params: { type: "array" }, message: "must be array" };
             if (vErrors === null) {
-              vErrors = [err89];
+              vErrors = [err93];
             } else {
-              vErrors.push(err89);
+              vErrors.push(err93);
             }
             errors++;
           }
         }
-        if (data45.independentApprovers !== void 0) {
-          let data58 = data45.independentApprovers;
-          if (Array.isArray(data58)) {
-            const len8 = data58.length;
+        if (data49.independentApprovers !== void 0) {
+          let data62 = data49.independentApprovers;
+          if (Array.isArray(data62)) {
+            const len8 = data62.length;
             for (let i6 = 0; i6 < len8; i6++) {
-              if (!validate76(data58[i6], { instancePath: instancePath + "/review/independentApprovers/" + i6, parentData: data58, parentDataProperty: i6, rootData, dynamicAnchors })) {
+              if (!validate76(data62[i6], { instancePath: instancePath + "/review/independentApprovers/" + i6, parentData: data62, parentDataProperty: i6, rootData, dynamicAnchors })) {
                 vErrors = vErrors === null ? validate76.errors : vErrors.concat(validate76.errors);
                 errors = vErrors.length;
               }
             }
           } else {
-            const err90 = { instancePath: instancePath + "/review/independentApprovers", schemaPath: "#/properties/review/properties/independentApprovers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            const err94 = { instancePath: instancePath + "/review/independentApprovers", schemaPath: "#/properties/review/properties/independentApprovers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
             if (vErrors === null) {
-              vErrors = [err90];
+              vErrors = [err94];
             } else {
-              vErrors.push(err90);
+              vErrors.push(err94);
             }
             errors++;
           }
         }
       } else {
-        const err91 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        const err95 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object" };
         if (vErrors === null) {
-          vErrors = [err91];
+          vErrors = [err95];
         } else {
-          vErrors.push(err91);
+          vErrors.push(err95);
+        }
+        errors++;
+      }
+    }
+    if (data.breakGlass !== void 0) {
+      let data64 = data.breakGlass;
+      if (data64 && typeof data64 == "object" && !Array.isArray(data64)) {
+        if (data64.source === void 0) {
+          const err96 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
+          if (vErrors === null) {
+            vErrors = [err96];
+          } else {
+            vErrors.push(err96);
+          }
+          errors++;
+        }
+        if (data64.id === void 0) {
+          const err97 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "id" }, message: "must have required property 'id'" };
+          if (vErrors === null) {
+            vErrors = [err97];
+          } else {
+            vErrors.push(err97);
+          }
+          errors++;
+        }
+        if (data64.reason === void 0) {
+          const err98 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "reason" }, message: "must have required property 'reason'" };
+          if (vErrors === null) {
+            vErrors = [err98];
+          } else {
+            vErrors.push(err98);
+          }
+          errors++;
+        }
+        if (data64.incident === void 0) {
+          const err99 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "incident" }, message: "must have required property 'incident'" };
+          if (vErrors === null) {
+            vErrors = [err99];
+          } else {
+            vErrors.push(err99);
+          }
+          errors++;
+        }
+        if (data64.environment === void 0) {
+          const err100 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "environment" }, message: "must have required property 'environment'" };
+          if (vErrors === null) {
+            vErrors = [err100];
+          } else {
+            vErrors.push(err100);
+          }
+          errors++;
+        }
+        if (data64.requester === void 0) {
+          const err101 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "requester" }, message: "must have required property 'requester'" };
+          if (vErrors === null) {
+            vErrors = [err101];
+          } else {
+            vErrors.push(err101);
+          }
+          errors++;
+        }
+        if (data64.approvers === void 0) {
+          const err102 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "approvers" }, message: "must have required property 'approvers'" };
+          if (vErrors === null) {
+            vErrors = [err102];
+          } else {
+            vErrors.push(err102);
+          }
+          errors++;
+        }
+        if (data64.notBefore === void 0) {
+          const err103 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "notBefore" }, message: "must have required property 'notBefore'" };
+          if (vErrors === null) {
+            vErrors = [err103];
+          } else {
+            vErrors.push(err103);
+          }
+          errors++;
+        }
+        if (data64.expires === void 0) {
+          const err104 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "expires" }, message: "must have required property 'expires'" };
+          if (vErrors === null) {
+            vErrors = [err104];
+          } else {
+            vErrors.push(err104);
+          }
+          errors++;
+        }
+        if (data64.waives === void 0) {
+          const err105 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/required", keyword: "required", params: { missingProperty: "waives" }, message: "must have required property 'waives'" };
+          if (vErrors === null) {
+            vErrors = [err105];
+          } else {
+            vErrors.push(err105);
+          }
+          errors++;
+        }
+        for (const key8 in data64) {
+          if (!func22.call(schema24.properties.breakGlass.properties, key8)) {
+            const err106 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err106];
+            } else {
+              vErrors.push(err106);
+            }
+            errors++;
+          }
+        }
+        if (data64.source !== void 0) {
+          if (!validate58(data64.source, { instancePath: instancePath + "/breakGlass/source", parentData: data64, parentDataProperty: "source", rootData, dynamicAnchors })) {
+            vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+            errors = vErrors.length;
+          }
+        }
+        if (data64.id !== void 0) {
+          if (!validate60(data64.id, { instancePath: instancePath + "/breakGlass/id", parentData: data64, parentDataProperty: "id", rootData, dynamicAnchors })) {
+            vErrors = vErrors === null ? validate60.errors : vErrors.concat(validate60.errors);
+            errors = vErrors.length;
+          }
+        }
+        if (data64.reason !== void 0) {
+          if (typeof data64.reason !== "string") {
+            const err107 = { instancePath: instancePath + "/breakGlass/reason", schemaPath: "#/properties/breakGlass/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err107];
+            } else {
+              vErrors.push(err107);
+            }
+            errors++;
+          }
+        }
+        if (data64.incident !== void 0) {
+          if (typeof data64.incident !== "string") {
+            const err108 = { instancePath: instancePath + "/breakGlass/incident", schemaPath: "#/properties/breakGlass/properties/incident/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err108];
+            } else {
+              vErrors.push(err108);
+            }
+            errors++;
+          }
+        }
+        if (data64.environment !== void 0) {
+          if (typeof data64.environment !== "string") {
+            const err109 = { instancePath: instancePath + "/breakGlass/environment", schemaPath: "#/properties/breakGlass/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err109];
+            } else {
+              vErrors.push(err109);
+            }
+            errors++;
+          }
+        }
+        if (data64.requester !== void 0) {
+          let data70 = data64.requester;
+          if (data70 && typeof data70 == "object" && !Array.isArray(data70)) {
+            if (data70.login === void 0) {
+              const err110 = { instancePath: instancePath + "/breakGlass/requester", schemaPath: "#/properties/breakGlass/properties/requester/required", keyword: "required", params: { missingProperty: "login" }, message: "must have required property 'login'" };
+              if (vErrors === null) {
+                vErrors = [err110];
+              } else {
+                vErrors.push(err110);
+              }
+              errors++;
+            }
+            if (data70.id === void 0) {
+              const err111 = { instancePath: instancePath + "/breakGlass/requester", schemaPath: "#/properties/breakGlass/properties/requester/required", keyword: "required", params: { missingProperty: "id" }, message: "must have required property 'id'" };
+              if (vErrors === null) {
+                vErrors = [err111];
+              } else {
+                vErrors.push(err111);
+              }
+              errors++;
+            }
+            for (const key9 in data70) {
+              if (!(key9 === "login" || key9 === "id")) {
+                const err112 = { instancePath: instancePath + "/breakGlass/requester", schemaPath: "#/properties/breakGlass/properties/requester/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" };
+                if (vErrors === null) {
+                  vErrors = [err112];
+                } else {
+                  vErrors.push(err112);
+                }
+                errors++;
+              }
+            }
+            if (data70.login !== void 0) {
+              if (typeof data70.login !== "string") {
+                const err113 = { instancePath: instancePath + "/breakGlass/requester/login", schemaPath: "#/properties/breakGlass/properties/requester/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err113];
+                } else {
+                  vErrors.push(err113);
+                }
+                errors++;
+              }
+            }
+            if (data70.id !== void 0) {
+              let data72 = data70.id;
+              if (!(typeof data72 == "number" && (!(data72 % 1) && !isNaN(data72)) && isFinite(data72))) {
+                const err114 = { instancePath: instancePath + "/breakGlass/requester/id", schemaPath: "#/properties/breakGlass/properties/requester/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                if (vErrors === null) {
+                  vErrors = [err114];
+                } else {
+                  vErrors.push(err114);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err115 = { instancePath: instancePath + "/breakGlass/requester", schemaPath: "#/properties/breakGlass/properties/requester/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err115];
+            } else {
+              vErrors.push(err115);
+            }
+            errors++;
+          }
+        }
+        if (data64.approvers !== void 0) {
+          let data73 = data64.approvers;
+          if (Array.isArray(data73)) {
+            const len9 = data73.length;
+            for (let i7 = 0; i7 < len9; i7++) {
+              let data74 = data73[i7];
+              if (data74 && typeof data74 == "object" && !Array.isArray(data74)) {
+                if (data74.login === void 0) {
+                  const err116 = { instancePath: instancePath + "/breakGlass/approvers/" + i7, schemaPath: "#/properties/breakGlass/properties/approvers/items/required", keyword: "required", params: { missingProperty: "login" }, message: "must have required property 'login'" };
+                  if (vErrors === null) {
+                    vErrors = [err116];
+                  } else {
+                    vErrors.push(err116);
+                  }
+                  errors++;
+                }
+                if (data74.id === void 0) {
+                  const err117 = { instancePath: instancePath + "/breakGlass/approvers/" + i7, schemaPath: "#/properties/breakGlass/properties/approvers/items/required", keyword: "required", params: { missingProperty: "id" }, message: "must have required property 'id'" };
+                  if (vErrors === null) {
+                    vErrors = [err117];
+                  } else {
+                    vErrors.push(err117);
+                  }
+                  errors++;
+                }
+                for (const key10 in data74) {
+                  if (!(key10 === "login" || key10 === "id")) {
+                    const err118 = { instancePath: instancePath + "/breakGlass/approvers/" + i7, schemaPath: "#/properties/breakGlass/properties/approvers/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties" };
+                    if (vErrors === null) {
+                      vErrors = [err118];
+                    } else {
+                      vErrors.push(err118);
+                    }
+                    errors++;
+                  }
+                }
+                if (data74.login !== void 0) {
+                  if (typeof data74.login !== "string") {
+                    const err119 = { instancePath: instancePath + "/breakGlass/approvers/" + i7 + "/login", schemaPath: "#/properties/breakGlass/properties/approvers/items/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err119];
+                    } else {
+                      vErrors.push(err119);
+                    }
+                    errors++;
+                  }
+                }
+                if (data74.id !== void 0) {
+                  let data76 = data74.id;
+                  if (!(typeof data76 == "number" && (!(data76 % 1) && !isNaN(data76)) && isFinite(data76))) {
+                    const err120 = { instancePath: instancePath + "/breakGlass/approvers/" + i7 + "/id", schemaPath: "#/properties/breakGlass/properties/approvers/items/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                    if (vErrors === null) {
+                      vErrors = [err120];
+                    } else {
+                      vErrors.push(err120);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err121 = { instancePath: instancePath + "/breakGlass/approvers/" + i7, schemaPath: "#/properties/breakGlass/properties/approvers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                if (vErrors === null) {
+                  vErrors = [err121];
+                } else {
+                  vErrors.push(err121);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err122 = { instancePath: instancePath + "/breakGlass/approvers", schemaPath: "#/properties/breakGlass/properties/approvers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err122];
+            } else {
+              vErrors.push(err122);
+            }
+            errors++;
+          }
+        }
+        if (data64.notBefore !== void 0) {
+          if (typeof data64.notBefore !== "string") {
+            const err123 = { instancePath: instancePath + "/breakGlass/notBefore", schemaPath: "#/properties/breakGlass/properties/notBefore/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err123];
+            } else {
+              vErrors.push(err123);
+            }
+            errors++;
+          }
+        }
+        if (data64.expires !== void 0) {
+          if (typeof data64.expires !== "string") {
+            const err124 = { instancePath: instancePath + "/breakGlass/expires", schemaPath: "#/properties/breakGlass/properties/expires/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err124];
+            } else {
+              vErrors.push(err124);
+            }
+            errors++;
+          }
+        }
+        if (data64.waives !== void 0) {
+          let data79 = data64.waives;
+          if (Array.isArray(data79)) {
+            const len10 = data79.length;
+            for (let i8 = 0; i8 < len10; i8++) {
+              if (typeof data79[i8] !== "string") {
+                const err125 = { instancePath: instancePath + "/breakGlass/waives/" + i8, schemaPath: "#/properties/breakGlass/properties/waives/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err125];
+                } else {
+                  vErrors.push(err125);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err126 = { instancePath: instancePath + "/breakGlass/waives", schemaPath: "#/properties/breakGlass/properties/waives/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err126];
+            } else {
+              vErrors.push(err126);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err127 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err127];
+        } else {
+          vErrors.push(err127);
+        }
+        errors++;
+      }
+    }
+    if (data.deployApproval !== void 0) {
+      let data81 = data.deployApproval;
+      if (data81 && typeof data81 == "object" && !Array.isArray(data81)) {
+        if (data81.source === void 0) {
+          const err128 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
+          if (vErrors === null) {
+            vErrors = [err128];
+          } else {
+            vErrors.push(err128);
+          }
+          errors++;
+        }
+        if (data81.environment === void 0) {
+          const err129 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/required", keyword: "required", params: { missingProperty: "environment" }, message: "must have required property 'environment'" };
+          if (vErrors === null) {
+            vErrors = [err129];
+          } else {
+            vErrors.push(err129);
+          }
+          errors++;
+        }
+        if (data81.approvers === void 0) {
+          const err130 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/required", keyword: "required", params: { missingProperty: "approvers" }, message: "must have required property 'approvers'" };
+          if (vErrors === null) {
+            vErrors = [err130];
+          } else {
+            vErrors.push(err130);
+          }
+          errors++;
+        }
+        for (const key11 in data81) {
+          if (!(key11 === "source" || key11 === "environment" || key11 === "approvers")) {
+            const err131 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key11 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err131];
+            } else {
+              vErrors.push(err131);
+            }
+            errors++;
+          }
+        }
+        if (data81.source !== void 0) {
+          let data82 = data81.source;
+          if (typeof data82 === "string") {
+            if (func14(data82) < 1) {
+              const err132 = { instancePath: instancePath + "/deployApproval/source", schemaPath: "#/properties/deployApproval/properties/source/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+              if (vErrors === null) {
+                vErrors = [err132];
+              } else {
+                vErrors.push(err132);
+              }
+              errors++;
+            }
+          } else {
+            const err133 = { instancePath: instancePath + "/deployApproval/source", schemaPath: "#/properties/deployApproval/properties/source/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err133];
+            } else {
+              vErrors.push(err133);
+            }
+            errors++;
+          }
+        }
+        if (data81.environment !== void 0) {
+          if (typeof data81.environment !== "string") {
+            const err134 = { instancePath: instancePath + "/deployApproval/environment", schemaPath: "#/properties/deployApproval/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err134];
+            } else {
+              vErrors.push(err134);
+            }
+            errors++;
+          }
+        }
+        if (data81.approvers !== void 0) {
+          let data84 = data81.approvers;
+          if (Array.isArray(data84)) {
+            const len11 = data84.length;
+            for (let i9 = 0; i9 < len11; i9++) {
+              if (typeof data84[i9] !== "string") {
+                const err135 = { instancePath: instancePath + "/deployApproval/approvers/" + i9, schemaPath: "#/properties/deployApproval/properties/approvers/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err135];
+                } else {
+                  vErrors.push(err135);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err136 = { instancePath: instancePath + "/deployApproval/approvers", schemaPath: "#/properties/deployApproval/properties/approvers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err136];
+            } else {
+              vErrors.push(err136);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err137 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err137];
+        } else {
+          vErrors.push(err137);
+        }
+        errors++;
+      }
+    }
+    if (data.decisions !== void 0) {
+      let data86 = data.decisions;
+      if (Array.isArray(data86)) {
+        const len12 = data86.length;
+        for (let i10 = 0; i10 < len12; i10++) {
+          let data87 = data86[i10];
+          if (data87 && typeof data87 == "object" && !Array.isArray(data87)) {
+            if (data87.source === void 0) {
+              const err138 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
+              if (vErrors === null) {
+                vErrors = [err138];
+              } else {
+                vErrors.push(err138);
+              }
+              errors++;
+            }
+            if (data87.result === void 0) {
+              const err139 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "result" }, message: "must have required property 'result'" };
+              if (vErrors === null) {
+                vErrors = [err139];
+              } else {
+                vErrors.push(err139);
+              }
+              errors++;
+            }
+            if (data87.timeVerified === void 0) {
+              const err140 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "timeVerified" }, message: "must have required property 'timeVerified'" };
+              if (vErrors === null) {
+                vErrors = [err140];
+              } else {
+                vErrors.push(err140);
+              }
+              errors++;
+            }
+            if (data87.signer === void 0) {
+              const err141 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "signer" }, message: "must have required property 'signer'" };
+              if (vErrors === null) {
+                vErrors = [err141];
+              } else {
+                vErrors.push(err141);
+              }
+              errors++;
+            }
+            if (data87.breakGlass === void 0) {
+              const err142 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "breakGlass" }, message: "must have required property 'breakGlass'" };
+              if (vErrors === null) {
+                vErrors = [err142];
+              } else {
+                vErrors.push(err142);
+              }
+              errors++;
+            }
+            for (const key12 in data87) {
+              if (!(key12 === "source" || key12 === "result" || key12 === "timeVerified" || key12 === "environment" || key12 === "signer" || key12 === "breakGlass" || key12 === "failedChecks")) {
+                const err143 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key12 }, message: "must NOT have additional properties" };
+                if (vErrors === null) {
+                  vErrors = [err143];
+                } else {
+                  vErrors.push(err143);
+                }
+                errors++;
+              }
+            }
+            if (data87.source !== void 0) {
+              if (!validate58(data87.source, { instancePath: instancePath + "/decisions/" + i10 + "/source", parentData: data87, parentDataProperty: "source", rootData, dynamicAnchors })) {
+                vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+                errors = vErrors.length;
+              }
+            }
+            if (data87.result !== void 0) {
+              let data89 = data87.result;
+              if (!(data89 === "PASSED" || data89 === "FAILED")) {
+                const err144 = { instancePath: instancePath + "/decisions/" + i10 + "/result", schemaPath: "#/properties/decisions/items/properties/result/enum", keyword: "enum", params: { allowedValues: schema24.properties.decisions.items.properties.result.enum }, message: "must be equal to one of the allowed values" };
+                if (vErrors === null) {
+                  vErrors = [err144];
+                } else {
+                  vErrors.push(err144);
+                }
+                errors++;
+              }
+            }
+            if (data87.timeVerified !== void 0) {
+              if (typeof data87.timeVerified !== "string") {
+                const err145 = { instancePath: instancePath + "/decisions/" + i10 + "/timeVerified", schemaPath: "#/properties/decisions/items/properties/timeVerified/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err145];
+                } else {
+                  vErrors.push(err145);
+                }
+                errors++;
+              }
+            }
+            if (data87.environment !== void 0) {
+              if (typeof data87.environment !== "string") {
+                const err146 = { instancePath: instancePath + "/decisions/" + i10 + "/environment", schemaPath: "#/properties/decisions/items/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err146];
+                } else {
+                  vErrors.push(err146);
+                }
+                errors++;
+              }
+            }
+            if (data87.signer !== void 0) {
+              if (typeof data87.signer !== "string") {
+                const err147 = { instancePath: instancePath + "/decisions/" + i10 + "/signer", schemaPath: "#/properties/decisions/items/properties/signer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err147];
+                } else {
+                  vErrors.push(err147);
+                }
+                errors++;
+              }
+            }
+            if (data87.breakGlass !== void 0) {
+              if (typeof data87.breakGlass !== "boolean") {
+                const err148 = { instancePath: instancePath + "/decisions/" + i10 + "/breakGlass", schemaPath: "#/properties/decisions/items/properties/breakGlass/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                if (vErrors === null) {
+                  vErrors = [err148];
+                } else {
+                  vErrors.push(err148);
+                }
+                errors++;
+              }
+            }
+            if (data87.failedChecks !== void 0) {
+              let data94 = data87.failedChecks;
+              if (Array.isArray(data94)) {
+                const len13 = data94.length;
+                for (let i11 = 0; i11 < len13; i11++) {
+                  if (typeof data94[i11] !== "string") {
+                    const err149 = { instancePath: instancePath + "/decisions/" + i10 + "/failedChecks/" + i11, schemaPath: "#/properties/decisions/items/properties/failedChecks/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err149];
+                    } else {
+                      vErrors.push(err149);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err150 = { instancePath: instancePath + "/decisions/" + i10 + "/failedChecks", schemaPath: "#/properties/decisions/items/properties/failedChecks/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                if (vErrors === null) {
+                  vErrors = [err150];
+                } else {
+                  vErrors.push(err150);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err151 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err151];
+            } else {
+              vErrors.push(err151);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err152 = { instancePath: instancePath + "/decisions", schemaPath: "#/properties/decisions/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err152];
+        } else {
+          vErrors.push(err152);
         }
         errors++;
       }
     }
   } else {
-    const err92 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    const err153 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
     if (vErrors === null) {
-      vErrors = [err92];
+      vErrors = [err153];
     } else {
-      vErrors.push(err92);
+      vErrors.push(err153);
     }
     errors++;
   }
@@ -23354,7 +25189,7 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 validate64.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
-var pattern82 = new RegExp("^[A-Z][A-Z0-9_]*$", "u");
+var pattern8 = new RegExp("^[A-Z][A-Z0-9_]*$", "u");
 function validate52(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   ;
   let vErrors = null;
@@ -23643,7 +25478,7 @@ function validate52(data, { instancePath = "", parentData, parentDataProperty, r
             if (data13.code !== void 0) {
               let data15 = data13.code;
               if (typeof data15 === "string") {
-                if (!pattern82.test(data15)) {
+                if (!pattern8.test(data15)) {
                   const err21 = { instancePath: instancePath + "/rejected/" + i1 + "/code", schemaPath: "#/properties/rejected/items/properties/code/pattern", keyword: "pattern", params: { pattern: "^[A-Z][A-Z0-9_]*$" }, message: 'must match pattern "^[A-Z][A-Z0-9_]*$"' };
                   if (vErrors === null) {
                     vErrors = [err21];
@@ -23706,17 +25541,17 @@ function validate52(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 validate52.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
-function ucs2length2(text) {
+function ucs2length4(text) {
   return Array.from(text).length;
 }
 
 // packages/core/src/validators/review-predicate.validate.js
-var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } };
-var func13 = ucs2length3;
-var pattern43 = new RegExp("^https?://[^\\s]+$", "u");
-var pattern62 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
+var schema314 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } };
+var func15 = ucs2length5;
+var pattern45 = new RegExp("^https?://[^\\s]+$", "u");
+var pattern64 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
 var pattern72 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
-var pattern92 = new RegExp("^[0-9a-f]{40}([0-9a-f]{24})?$", "u");
+var pattern9 = new RegExp("^[0-9a-f]{40}([0-9a-f]{24})?$", "u");
 function validate21(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
@@ -23740,7 +25575,7 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
           const _errs2 = errors;
           if (errors === _errs2) {
             if (typeof data0 === "string") {
-              if (func13(data0) < 1) {
+              if (func15(data0) < 1) {
                 validate21.errors = [{ instancePath: instancePath + "/login", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                 return false;
               }
@@ -23780,7 +25615,7 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
               const _errs7 = errors;
               if (errors === _errs7) {
                 if (typeof data2 === "string") {
-                  if (func13(data2) < 1) {
+                  if (func15(data2) < 1) {
                     validate21.errors = [{ instancePath: instancePath + "/type", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                     return false;
                   }
@@ -23889,7 +25724,7 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
           const _errs2 = errors;
           if (errors === _errs2) {
             if (typeof data0 === "string") {
-              if (!pattern92.test(data0)) {
+              if (!pattern9.test(data0)) {
                 validate26.errors = [{ instancePath: instancePath + "/sha", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                 return false;
               }
@@ -23991,7 +25826,7 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
                   const _errs15 = errors;
                   if (errors === _errs15) {
                     if (typeof data7 === "string") {
-                      if (!pattern62.test(data7)) {
+                      if (!pattern64.test(data7)) {
                         validate26.errors = [{ instancePath: instancePath + "/committedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                         return false;
                       }
@@ -24105,7 +25940,7 @@ function validate32(data, { instancePath = "", parentData, parentDataProperty, r
                   const _errs8 = errors;
                   if (errors === _errs8) {
                     if (typeof data4 === "string") {
-                      if (!pattern62.test(data4)) {
+                      if (!pattern64.test(data4)) {
                         validate32.errors = [{ instancePath: instancePath + "/submittedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                         return false;
                       }
@@ -24168,7 +26003,7 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
             const _errs4 = errors;
             if (errors === _errs4) {
               if (typeof data1 === "string") {
-                if (func13(data1) < 1) {
+                if (func15(data1) < 1) {
                   validate38.errors = [{ instancePath: instancePath + "/ref", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                   return false;
                 }
@@ -24187,7 +26022,7 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
               const _errs6 = errors;
               if (errors === _errs6) {
                 if (typeof data2 === "string") {
-                  if (!pattern92.test(data2)) {
+                  if (!pattern9.test(data2)) {
                     validate38.errors = [{ instancePath: instancePath + "/before", schemaPath: "#/properties/before/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                     return false;
                   }
@@ -24206,7 +26041,7 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
                 const _errs8 = errors;
                 if (errors === _errs8) {
                   if (typeof data3 === "string") {
-                    if (!pattern92.test(data3)) {
+                    if (!pattern9.test(data3)) {
                       validate38.errors = [{ instancePath: instancePath + "/after", schemaPath: "#/properties/after/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                       return false;
                     }
@@ -24226,7 +26061,7 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
                   const _errs11 = errors;
                   if (errors === _errs11) {
                     if (typeof data4 === "string") {
-                      if (!pattern62.test(data4)) {
+                      if (!pattern64.test(data4)) {
                         validate38.errors = [{ instancePath: instancePath + "/timestamp", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                         return false;
                       }
@@ -24332,11 +26167,11 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 validate38.evaluated = { "props": { "id": true, "ref": true, "before": true, "after": true, "timestamp": true, "activityType": true, "actor": true }, "dynamicProps": false, "dynamicItems": false };
-function validate202(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+function validate204(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   ;
   let vErrors = null;
   let errors = 0;
-  const evaluated0 = validate202.evaluated;
+  const evaluated0 = validate204.evaluated;
   if (evaluated0.dynamicProps) {
     evaluated0.props = void 0;
   }
@@ -24347,7 +26182,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
     if (data && typeof data == "object" && !Array.isArray(data)) {
       let missing0;
       if (data.reviewers === void 0 && (missing0 = "reviewers") || data.reviewLink === void 0 && (missing0 = "reviewLink") || data.reviewTime === void 0 && (missing0 = "reviewTime") || data.repository === void 0 && (missing0 = "repository") || data.commit === void 0 && (missing0 = "commit") || data.pullRequest === void 0 && (missing0 = "pullRequest") || data.mergeMethod === void 0 && (missing0 = "mergeMethod") || data.mergedHead === void 0 && (missing0 = "mergedHead") || data.mergeCommit === void 0 && (missing0 = "mergeCommit") || data.author === void 0 && (missing0 = "author") || data.contributors === void 0 && (missing0 = "contributors") || data.commits === void 0 && (missing0 = "commits") || data.reviews === void 0 && (missing0 = "reviews") || data.lastPush === void 0 && (missing0 = "lastPush") || data.permissions === void 0 && (missing0 = "permissions") || data.gaps === void 0 && (missing0 = "gaps") || data.rules === void 0 && (missing0 = "rules") || data.checks === void 0 && (missing0 = "checks") || data.verdict === void 0 && (missing0 = "verdict")) {
-        validate202.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
+        validate204.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
         return false;
       } else {
         if (data.reviewers !== void 0) {
@@ -24364,7 +26199,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   if (data1 && typeof data1 == "object" && !Array.isArray(data1)) {
                     let missing1;
                     if (data1.name === void 0 && (missing1 = "name") || data1.uri === void 0 && (missing1 = "uri")) {
-                      validate202.errors = [{ instancePath: instancePath + "/reviewers/" + i0, schemaPath: "#/properties/reviewers/items/required", keyword: "required", params: { missingProperty: missing1 }, message: "must have required property '" + missing1 + "'" }];
+                      validate204.errors = [{ instancePath: instancePath + "/reviewers/" + i0, schemaPath: "#/properties/reviewers/items/required", keyword: "required", params: { missingProperty: missing1 }, message: "must have required property '" + missing1 + "'" }];
                       return false;
                     } else {
                       if (data1.name !== void 0) {
@@ -24373,12 +26208,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                         const _errs6 = errors;
                         if (errors === _errs6) {
                           if (typeof data2 === "string") {
-                            if (func13(data2) < 1) {
-                              validate202.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/name", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                            if (func15(data2) < 1) {
+                              validate204.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/name", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                               return false;
                             }
                           } else {
-                            validate202.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/name", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                            validate204.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/name", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                             return false;
                           }
                         }
@@ -24393,12 +26228,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                           const _errs9 = errors;
                           if (errors === _errs9) {
                             if (typeof data3 === "string") {
-                              if (!pattern43.test(data3)) {
-                                validate202.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/uri", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
+                              if (!pattern45.test(data3)) {
+                                validate204.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/uri", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
                                 return false;
                               }
                             } else {
-                              validate202.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/uri", schemaPath: "#/$defs/url/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                              validate204.errors = [{ instancePath: instancePath + "/reviewers/" + i0 + "/uri", schemaPath: "#/$defs/url/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                               return false;
                             }
                           }
@@ -24409,7 +26244,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                       }
                     }
                   } else {
-                    validate202.errors = [{ instancePath: instancePath + "/reviewers/" + i0, schemaPath: "#/properties/reviewers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                    validate204.errors = [{ instancePath: instancePath + "/reviewers/" + i0, schemaPath: "#/properties/reviewers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                     return false;
                   }
                 }
@@ -24419,7 +26254,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                 }
               }
             } else {
-              validate202.errors = [{ instancePath: instancePath + "/reviewers", schemaPath: "#/properties/reviewers/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+              validate204.errors = [{ instancePath: instancePath + "/reviewers", schemaPath: "#/properties/reviewers/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
               return false;
             }
           }
@@ -24434,12 +26269,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
             const _errs12 = errors;
             if (errors === _errs12) {
               if (typeof data4 === "string") {
-                if (!pattern43.test(data4)) {
-                  validate202.errors = [{ instancePath: instancePath + "/reviewLink", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
+                if (!pattern45.test(data4)) {
+                  validate204.errors = [{ instancePath: instancePath + "/reviewLink", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
                   return false;
                 }
               } else {
-                validate202.errors = [{ instancePath: instancePath + "/reviewLink", schemaPath: "#/$defs/url/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                validate204.errors = [{ instancePath: instancePath + "/reviewLink", schemaPath: "#/$defs/url/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                 return false;
               }
             }
@@ -24454,12 +26289,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               const _errs15 = errors;
               if (errors === _errs15) {
                 if (typeof data5 === "string") {
-                  if (!pattern62.test(data5)) {
-                    validate202.errors = [{ instancePath: instancePath + "/reviewTime", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                  if (!pattern64.test(data5)) {
+                    validate204.errors = [{ instancePath: instancePath + "/reviewTime", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                     return false;
                   }
                 } else {
-                  validate202.errors = [{ instancePath: instancePath + "/reviewTime", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                  validate204.errors = [{ instancePath: instancePath + "/reviewTime", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                   return false;
                 }
               }
@@ -24475,7 +26310,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   if (data6 && typeof data6 == "object" && !Array.isArray(data6)) {
                     let missing2;
                     if (data6.name === void 0 && (missing2 = "name") || data6.uri === void 0 && (missing2 = "uri")) {
-                      validate202.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/properties/repository/required", keyword: "required", params: { missingProperty: missing2 }, message: "must have required property '" + missing2 + "'" }];
+                      validate204.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/properties/repository/required", keyword: "required", params: { missingProperty: missing2 }, message: "must have required property '" + missing2 + "'" }];
                       return false;
                     } else {
                       if (data6.name !== void 0) {
@@ -24484,11 +26319,11 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                         if (errors === _errs19) {
                           if (typeof data7 === "string") {
                             if (!pattern72.test(data7)) {
-                              validate202.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/properties/repository/properties/name/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: 'must match pattern "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"' }];
+                              validate204.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/properties/repository/properties/name/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: 'must match pattern "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"' }];
                               return false;
                             }
                           } else {
-                            validate202.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/properties/repository/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                            validate204.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/properties/repository/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                             return false;
                           }
                         }
@@ -24503,12 +26338,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                           const _errs22 = errors;
                           if (errors === _errs22) {
                             if (typeof data8 === "string") {
-                              if (!pattern43.test(data8)) {
-                                validate202.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
+                              if (!pattern45.test(data8)) {
+                                validate204.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
                                 return false;
                               }
                             } else {
-                              validate202.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/url/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                              validate204.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/url/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                               return false;
                             }
                           }
@@ -24519,7 +26354,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                       }
                     }
                   } else {
-                    validate202.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/properties/repository/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                    validate204.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/properties/repository/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                     return false;
                   }
                 }
@@ -24534,12 +26369,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   const _errs25 = errors;
                   if (errors === _errs25) {
                     if (typeof data9 === "string") {
-                      if (!pattern92.test(data9)) {
-                        validate202.errors = [{ instancePath: instancePath + "/commit", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
+                      if (!pattern9.test(data9)) {
+                        validate204.errors = [{ instancePath: instancePath + "/commit", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                         return false;
                       }
                     } else {
-                      validate202.errors = [{ instancePath: instancePath + "/commit", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                      validate204.errors = [{ instancePath: instancePath + "/commit", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                       return false;
                     }
                   }
@@ -24555,20 +26390,20 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                       if (data10 && typeof data10 == "object" && !Array.isArray(data10)) {
                         let missing3;
                         if (data10.number === void 0 && (missing3 = "number") || data10.url === void 0 && (missing3 = "url") || data10.title === void 0 && (missing3 = "title") || data10.baseRef === void 0 && (missing3 = "baseRef") || data10.mergedAt === void 0 && (missing3 = "mergedAt")) {
-                          validate202.errors = [{ instancePath: instancePath + "/pullRequest", schemaPath: "#/properties/pullRequest/required", keyword: "required", params: { missingProperty: missing3 }, message: "must have required property '" + missing3 + "'" }];
+                          validate204.errors = [{ instancePath: instancePath + "/pullRequest", schemaPath: "#/properties/pullRequest/required", keyword: "required", params: { missingProperty: missing3 }, message: "must have required property '" + missing3 + "'" }];
                           return false;
                         } else {
                           if (data10.number !== void 0) {
                             let data11 = data10.number;
                             const _errs29 = errors;
                             if (!(typeof data11 == "number" && (!(data11 % 1) && !isNaN(data11)) && isFinite(data11))) {
-                              validate202.errors = [{ instancePath: instancePath + "/pullRequest/number", schemaPath: "#/properties/pullRequest/properties/number/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                              validate204.errors = [{ instancePath: instancePath + "/pullRequest/number", schemaPath: "#/properties/pullRequest/properties/number/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                               return false;
                             }
                             if (errors === _errs29) {
                               if (typeof data11 == "number" && isFinite(data11)) {
                                 if (data11 < 1 || isNaN(data11)) {
-                                  validate202.errors = [{ instancePath: instancePath + "/pullRequest/number", schemaPath: "#/properties/pullRequest/properties/number/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                                  validate204.errors = [{ instancePath: instancePath + "/pullRequest/number", schemaPath: "#/properties/pullRequest/properties/number/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
                                   return false;
                                 }
                               }
@@ -24584,12 +26419,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                               const _errs32 = errors;
                               if (errors === _errs32) {
                                 if (typeof data12 === "string") {
-                                  if (!pattern43.test(data12)) {
-                                    validate202.errors = [{ instancePath: instancePath + "/pullRequest/url", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
+                                  if (!pattern45.test(data12)) {
+                                    validate204.errors = [{ instancePath: instancePath + "/pullRequest/url", schemaPath: "#/$defs/url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' }];
                                     return false;
                                   }
                                 } else {
-                                  validate202.errors = [{ instancePath: instancePath + "/pullRequest/url", schemaPath: "#/$defs/url/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                  validate204.errors = [{ instancePath: instancePath + "/pullRequest/url", schemaPath: "#/$defs/url/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                   return false;
                                 }
                               }
@@ -24601,7 +26436,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                               if (data10.title !== void 0) {
                                 const _errs34 = errors;
                                 if (typeof data10.title !== "string") {
-                                  validate202.errors = [{ instancePath: instancePath + "/pullRequest/title", schemaPath: "#/properties/pullRequest/properties/title/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                  validate204.errors = [{ instancePath: instancePath + "/pullRequest/title", schemaPath: "#/properties/pullRequest/properties/title/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                   return false;
                                 }
                                 var valid10 = _errs34 === errors;
@@ -24615,12 +26450,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                   const _errs37 = errors;
                                   if (errors === _errs37) {
                                     if (typeof data14 === "string") {
-                                      if (func13(data14) < 1) {
-                                        validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                      if (func15(data14) < 1) {
+                                        validate204.errors = [{ instancePath: instancePath + "/pullRequest/baseRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                         return false;
                                       }
                                     } else {
-                                      validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseRef", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                      validate204.errors = [{ instancePath: instancePath + "/pullRequest/baseRef", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                       return false;
                                     }
                                   }
@@ -24635,12 +26470,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                     const _errs40 = errors;
                                     if (errors === _errs40) {
                                       if (typeof data15 === "string") {
-                                        if (!pattern62.test(data15)) {
-                                          validate202.errors = [{ instancePath: instancePath + "/pullRequest/mergedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                                        if (!pattern64.test(data15)) {
+                                          validate204.errors = [{ instancePath: instancePath + "/pullRequest/mergedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                           return false;
                                         }
                                       } else {
-                                        validate202.errors = [{ instancePath: instancePath + "/pullRequest/mergedAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                        validate204.errors = [{ instancePath: instancePath + "/pullRequest/mergedAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                         return false;
                                       }
                                     }
@@ -24666,12 +26501,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                         const _errs44 = errors;
                                         if (errors === _errs44) {
                                           if (typeof data17 === "string") {
-                                            if (func13(data17) < 1) {
-                                              validate202.errors = [{ instancePath: instancePath + "/pullRequest/headRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                            if (func15(data17) < 1) {
+                                              validate204.errors = [{ instancePath: instancePath + "/pullRequest/headRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                               return false;
                                             }
                                           } else {
-                                            validate202.errors = [{ instancePath: instancePath + "/pullRequest/headRef", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                            validate204.errors = [{ instancePath: instancePath + "/pullRequest/headRef", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                             return false;
                                           }
                                         }
@@ -24686,11 +26521,11 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                           if (errors === _errs46) {
                                             if (typeof data18 === "string") {
                                               if (!pattern72.test(data18)) {
-                                                validate202.errors = [{ instancePath: instancePath + "/pullRequest/headRepository", schemaPath: "#/properties/pullRequest/properties/headRepository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: 'must match pattern "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"' }];
+                                                validate204.errors = [{ instancePath: instancePath + "/pullRequest/headRepository", schemaPath: "#/properties/pullRequest/properties/headRepository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: 'must match pattern "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"' }];
                                                 return false;
                                               }
                                             } else {
-                                              validate202.errors = [{ instancePath: instancePath + "/pullRequest/headRepository", schemaPath: "#/properties/pullRequest/properties/headRepository/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                              validate204.errors = [{ instancePath: instancePath + "/pullRequest/headRepository", schemaPath: "#/properties/pullRequest/properties/headRepository/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                               return false;
                                             }
                                           }
@@ -24705,12 +26540,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                             const _errs49 = errors;
                                             if (errors === _errs49) {
                                               if (typeof data19 === "string") {
-                                                if (!pattern62.test(data19)) {
-                                                  validate202.errors = [{ instancePath: instancePath + "/pullRequest/createdAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                                                if (!pattern64.test(data19)) {
+                                                  validate204.errors = [{ instancePath: instancePath + "/pullRequest/createdAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                                   return false;
                                                 }
                                               } else {
-                                                validate202.errors = [{ instancePath: instancePath + "/pullRequest/createdAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                validate204.errors = [{ instancePath: instancePath + "/pullRequest/createdAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                 return false;
                                               }
                                             }
@@ -24733,7 +26568,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                       if (data21 && typeof data21 == "object" && !Array.isArray(data21)) {
                                                         let missing4;
                                                         if (data21.at === void 0 && (missing4 = "at") || data21.actor === void 0 && (missing4 = "actor")) {
-                                                          validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1, schemaPath: "#/properties/pullRequest/properties/baseChanges/items/required", keyword: "required", params: { missingProperty: missing4 }, message: "must have required property '" + missing4 + "'" }];
+                                                          validate204.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1, schemaPath: "#/properties/pullRequest/properties/baseChanges/items/required", keyword: "required", params: { missingProperty: missing4 }, message: "must have required property '" + missing4 + "'" }];
                                                           return false;
                                                         } else {
                                                           if (data21.at !== void 0) {
@@ -24742,12 +26577,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             const _errs56 = errors;
                                                             if (errors === _errs56) {
                                                               if (typeof data22 === "string") {
-                                                                if (!pattern62.test(data22)) {
-                                                                  validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1 + "/at", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                                                                if (!pattern64.test(data22)) {
+                                                                  validate204.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1 + "/at", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                                                   return false;
                                                                 }
                                                               } else {
-                                                                validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1 + "/at", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                validate204.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1 + "/at", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                 return false;
                                                               }
                                                             }
@@ -24804,7 +26639,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   vErrors.push(err1);
                                                                 }
                                                                 errors++;
-                                                                validate202.errors = vErrors;
+                                                                validate204.errors = vErrors;
                                                                 return false;
                                                               } else {
                                                                 errors = _errs59;
@@ -24823,7 +26658,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                           }
                                                         }
                                                       } else {
-                                                        validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1, schemaPath: "#/properties/pullRequest/properties/baseChanges/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                        validate204.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1, schemaPath: "#/properties/pullRequest/properties/baseChanges/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                         return false;
                                                       }
                                                     }
@@ -24833,7 +26668,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                     }
                                                   }
                                                 } else {
-                                                  validate202.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges", schemaPath: "#/properties/pullRequest/properties/baseChanges/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                  validate204.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges", schemaPath: "#/properties/pullRequest/properties/baseChanges/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                   return false;
                                                 }
                                               }
@@ -24852,7 +26687,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                           }
                         }
                       } else {
-                        validate202.errors = [{ instancePath: instancePath + "/pullRequest", schemaPath: "#/properties/pullRequest/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                        validate204.errors = [{ instancePath: instancePath + "/pullRequest", schemaPath: "#/properties/pullRequest/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                         return false;
                       }
                     }
@@ -24865,7 +26700,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                       let data24 = data.mergeMethod;
                       const _errs63 = errors;
                       if (!(data24 === "merge" || data24 === "squash" || data24 === "rebase")) {
-                        validate202.errors = [{ instancePath: instancePath + "/mergeMethod", schemaPath: "#/properties/mergeMethod/enum", keyword: "enum", params: { allowedValues: schema312.properties.mergeMethod.enum }, message: "must be equal to one of the allowed values" }];
+                        validate204.errors = [{ instancePath: instancePath + "/mergeMethod", schemaPath: "#/properties/mergeMethod/enum", keyword: "enum", params: { allowedValues: schema314.properties.mergeMethod.enum }, message: "must be equal to one of the allowed values" }];
                         return false;
                       }
                       var valid0 = _errs63 === errors;
@@ -24879,12 +26714,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                         const _errs65 = errors;
                         if (errors === _errs65) {
                           if (typeof data25 === "string") {
-                            if (!pattern92.test(data25)) {
-                              validate202.errors = [{ instancePath: instancePath + "/mergedHead", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
+                            if (!pattern9.test(data25)) {
+                              validate204.errors = [{ instancePath: instancePath + "/mergedHead", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                               return false;
                             }
                           } else {
-                            validate202.errors = [{ instancePath: instancePath + "/mergedHead", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                            validate204.errors = [{ instancePath: instancePath + "/mergedHead", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                             return false;
                           }
                         }
@@ -24899,12 +26734,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                           const _errs68 = errors;
                           if (errors === _errs68) {
                             if (typeof data26 === "string") {
-                              if (!pattern92.test(data26)) {
-                                validate202.errors = [{ instancePath: instancePath + "/mergeCommit", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
+                              if (!pattern9.test(data26)) {
+                                validate204.errors = [{ instancePath: instancePath + "/mergeCommit", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                                 return false;
                               }
                             } else {
-                              validate202.errors = [{ instancePath: instancePath + "/mergeCommit", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                              validate204.errors = [{ instancePath: instancePath + "/mergeCommit", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                               return false;
                             }
                           }
@@ -24938,13 +26773,13 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                       if (data29 && typeof data29 == "object" && !Array.isArray(data29)) {
                                         let missing5;
                                         if (data29.name === void 0 && (missing5 = "name") || data29.email === void 0 && (missing5 = "email") || data29.roles === void 0 && (missing5 = "roles")) {
-                                          validate202.errors = [{ instancePath: instancePath + "/contributors/" + i2, schemaPath: "#/properties/contributors/items/required", keyword: "required", params: { missingProperty: missing5 }, message: "must have required property '" + missing5 + "'" }];
+                                          validate204.errors = [{ instancePath: instancePath + "/contributors/" + i2, schemaPath: "#/properties/contributors/items/required", keyword: "required", params: { missingProperty: missing5 }, message: "must have required property '" + missing5 + "'" }];
                                           return false;
                                         } else {
                                           if (data29.name !== void 0) {
                                             const _errs75 = errors;
                                             if (typeof data29.name !== "string") {
-                                              validate202.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/name", schemaPath: "#/properties/contributors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                              validate204.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/name", schemaPath: "#/properties/contributors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                               return false;
                                             }
                                             var valid23 = _errs75 === errors;
@@ -24955,7 +26790,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                             if (data29.email !== void 0) {
                                               const _errs77 = errors;
                                               if (typeof data29.email !== "string") {
-                                                validate202.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/email", schemaPath: "#/properties/contributors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                validate204.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/email", schemaPath: "#/properties/contributors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                 return false;
                                               }
                                               var valid23 = _errs77 === errors;
@@ -24985,7 +26820,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                         let data34 = data33[i3];
                                                         const _errs82 = errors;
                                                         if (!(data34 === "author" || data34 === "committer" || data34 === "co-author")) {
-                                                          validate202.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/roles/" + i3, schemaPath: "#/properties/contributors/items/properties/roles/items/enum", keyword: "enum", params: { allowedValues: schema312.properties.contributors.items.properties.roles.items.enum }, message: "must be equal to one of the allowed values" }];
+                                                          validate204.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/roles/" + i3, schemaPath: "#/properties/contributors/items/properties/roles/items/enum", keyword: "enum", params: { allowedValues: schema314.properties.contributors.items.properties.roles.items.enum }, message: "must be equal to one of the allowed values" }];
                                                           return false;
                                                         }
                                                         var valid24 = _errs82 === errors;
@@ -24994,7 +26829,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                         }
                                                       }
                                                     } else {
-                                                      validate202.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/roles", schemaPath: "#/properties/contributors/items/properties/roles/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                      validate204.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/roles", schemaPath: "#/properties/contributors/items/properties/roles/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                       return false;
                                                     }
                                                   }
@@ -25007,7 +26842,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                           }
                                         }
                                       } else {
-                                        validate202.errors = [{ instancePath: instancePath + "/contributors/" + i2, schemaPath: "#/properties/contributors/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                        validate204.errors = [{ instancePath: instancePath + "/contributors/" + i2, schemaPath: "#/properties/contributors/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                         return false;
                                       }
                                     }
@@ -25017,7 +26852,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                     }
                                   }
                                 } else {
-                                  validate202.errors = [{ instancePath: instancePath + "/contributors", schemaPath: "#/properties/contributors/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                  validate204.errors = [{ instancePath: instancePath + "/contributors", schemaPath: "#/properties/contributors/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                   return false;
                                 }
                               }
@@ -25045,7 +26880,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                       }
                                     }
                                   } else {
-                                    validate202.errors = [{ instancePath: instancePath + "/commits", schemaPath: "#/properties/commits/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                    validate204.errors = [{ instancePath: instancePath + "/commits", schemaPath: "#/properties/commits/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                     return false;
                                   }
                                 }
@@ -25073,7 +26908,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                         }
                                       }
                                     } else {
-                                      validate202.errors = [{ instancePath: instancePath + "/reviews", schemaPath: "#/properties/reviews/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                      validate204.errors = [{ instancePath: instancePath + "/reviews", schemaPath: "#/properties/reviews/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                       return false;
                                     }
                                   }
@@ -25089,7 +26924,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                       if (data39 && typeof data39 == "object" && !Array.isArray(data39)) {
                                         let missing6;
                                         if (data39.accounts === void 0 && (missing6 = "accounts") || data39.people === void 0 && (missing6 = "people") || data39.source === void 0 && (missing6 = "source")) {
-                                          validate202.errors = [{ instancePath: instancePath + "/lastPush", schemaPath: "#/properties/lastPush/required", keyword: "required", params: { missingProperty: missing6 }, message: "must have required property '" + missing6 + "'" }];
+                                          validate204.errors = [{ instancePath: instancePath + "/lastPush", schemaPath: "#/properties/lastPush/required", keyword: "required", params: { missingProperty: missing6 }, message: "must have required property '" + missing6 + "'" }];
                                           return false;
                                         } else {
                                           if (data39.accounts !== void 0) {
@@ -25111,7 +26946,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                   }
                                                 }
                                               } else {
-                                                validate202.errors = [{ instancePath: instancePath + "/lastPush/accounts", schemaPath: "#/properties/lastPush/properties/accounts/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                validate204.errors = [{ instancePath: instancePath + "/lastPush/accounts", schemaPath: "#/properties/lastPush/properties/accounts/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                 return false;
                                               }
                                             }
@@ -25139,7 +26974,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                     }
                                                   }
                                                 } else {
-                                                  validate202.errors = [{ instancePath: instancePath + "/lastPush/people", schemaPath: "#/properties/lastPush/properties/people/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                  validate204.errors = [{ instancePath: instancePath + "/lastPush/people", schemaPath: "#/properties/lastPush/properties/people/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                   return false;
                                                 }
                                               }
@@ -25152,7 +26987,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                 let data44 = data39.source;
                                                 const _errs97 = errors;
                                                 if (!(data44 === "activity" || data44 === "head_ref_force_pushed" || data44 === "head-commit")) {
-                                                  validate202.errors = [{ instancePath: instancePath + "/lastPush/source", schemaPath: "#/properties/lastPush/properties/source/enum", keyword: "enum", params: { allowedValues: schema312.properties.lastPush.properties.source.enum }, message: "must be equal to one of the allowed values" }];
+                                                  validate204.errors = [{ instancePath: instancePath + "/lastPush/source", schemaPath: "#/properties/lastPush/properties/source/enum", keyword: "enum", params: { allowedValues: schema314.properties.lastPush.properties.source.enum }, message: "must be equal to one of the allowed values" }];
                                                   return false;
                                                 }
                                                 var valid27 = _errs97 === errors;
@@ -25163,7 +26998,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                           }
                                         }
                                       } else {
-                                        validate202.errors = [{ instancePath: instancePath + "/lastPush", schemaPath: "#/properties/lastPush/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                        validate204.errors = [{ instancePath: instancePath + "/lastPush", schemaPath: "#/properties/lastPush/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                         return false;
                                       }
                                     }
@@ -25181,7 +27016,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                             let data46 = data45[key0];
                                             const _errs101 = errors;
                                             if (!(data46 === "admin" || data46 === "maintain" || data46 === "write" || data46 === "triage" || data46 === "read" || data46 === "none")) {
-                                              validate202.errors = [{ instancePath: instancePath + "/permissions/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/permissions/additionalProperties/enum", keyword: "enum", params: { allowedValues: schema312.properties.permissions.additionalProperties.enum }, message: "must be equal to one of the allowed values" }];
+                                              validate204.errors = [{ instancePath: instancePath + "/permissions/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/permissions/additionalProperties/enum", keyword: "enum", params: { allowedValues: schema314.properties.permissions.additionalProperties.enum }, message: "must be equal to one of the allowed values" }];
                                               return false;
                                             }
                                             var valid30 = _errs101 === errors;
@@ -25190,7 +27025,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                             }
                                           }
                                         } else {
-                                          validate202.errors = [{ instancePath: instancePath + "/permissions", schemaPath: "#/properties/permissions/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                          validate204.errors = [{ instancePath: instancePath + "/permissions", schemaPath: "#/properties/permissions/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                           return false;
                                         }
                                       }
@@ -25209,7 +27044,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                             for (let i8 = 0; i8 < len8; i8++) {
                                               const _errs104 = errors;
                                               if (typeof data47[i8] !== "string") {
-                                                validate202.errors = [{ instancePath: instancePath + "/gaps/" + i8, schemaPath: "#/properties/gaps/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                validate204.errors = [{ instancePath: instancePath + "/gaps/" + i8, schemaPath: "#/properties/gaps/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                 return false;
                                               }
                                               var valid31 = _errs104 === errors;
@@ -25218,7 +27053,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                               }
                                             }
                                           } else {
-                                            validate202.errors = [{ instancePath: instancePath + "/gaps", schemaPath: "#/properties/gaps/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                            validate204.errors = [{ instancePath: instancePath + "/gaps", schemaPath: "#/properties/gaps/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                             return false;
                                           }
                                         }
@@ -25234,20 +27069,20 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                             if (data49 && typeof data49 == "object" && !Array.isArray(data49)) {
                                               let missing7;
                                               if (data49.minApprovals === void 0 && (missing7 = "minApprovals") || data49.allowBots === void 0 && (missing7 = "allowBots") || data49.requireApprovalOnHead === void 0 && (missing7 = "requireApprovalOnHead") || data49.changesRequestedBlocks === void 0 && (missing7 = "changesRequestedBlocks")) {
-                                                validate202.errors = [{ instancePath: instancePath + "/rules", schemaPath: "#/properties/rules/required", keyword: "required", params: { missingProperty: missing7 }, message: "must have required property '" + missing7 + "'" }];
+                                                validate204.errors = [{ instancePath: instancePath + "/rules", schemaPath: "#/properties/rules/required", keyword: "required", params: { missingProperty: missing7 }, message: "must have required property '" + missing7 + "'" }];
                                                 return false;
                                               } else {
                                                 if (data49.minApprovals !== void 0) {
                                                   let data50 = data49.minApprovals;
                                                   const _errs108 = errors;
                                                   if (!(typeof data50 == "number" && (!(data50 % 1) && !isNaN(data50)) && isFinite(data50))) {
-                                                    validate202.errors = [{ instancePath: instancePath + "/rules/minApprovals", schemaPath: "#/properties/rules/properties/minApprovals/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                    validate204.errors = [{ instancePath: instancePath + "/rules/minApprovals", schemaPath: "#/properties/rules/properties/minApprovals/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                     return false;
                                                   }
                                                   if (errors === _errs108) {
                                                     if (typeof data50 == "number" && isFinite(data50)) {
                                                       if (data50 < 1 || isNaN(data50)) {
-                                                        validate202.errors = [{ instancePath: instancePath + "/rules/minApprovals", schemaPath: "#/properties/rules/properties/minApprovals/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                                                        validate204.errors = [{ instancePath: instancePath + "/rules/minApprovals", schemaPath: "#/properties/rules/properties/minApprovals/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
                                                         return false;
                                                       }
                                                     }
@@ -25260,7 +27095,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                   if (data49.allowBots !== void 0) {
                                                     const _errs110 = errors;
                                                     if (typeof data49.allowBots !== "boolean") {
-                                                      validate202.errors = [{ instancePath: instancePath + "/rules/allowBots", schemaPath: "#/properties/rules/properties/allowBots/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
+                                                      validate204.errors = [{ instancePath: instancePath + "/rules/allowBots", schemaPath: "#/properties/rules/properties/allowBots/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                       return false;
                                                     }
                                                     var valid32 = _errs110 === errors;
@@ -25271,7 +27106,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                     if (data49.requireApprovalOnHead !== void 0) {
                                                       const _errs112 = errors;
                                                       if (typeof data49.requireApprovalOnHead !== "boolean") {
-                                                        validate202.errors = [{ instancePath: instancePath + "/rules/requireApprovalOnHead", schemaPath: "#/properties/rules/properties/requireApprovalOnHead/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
+                                                        validate204.errors = [{ instancePath: instancePath + "/rules/requireApprovalOnHead", schemaPath: "#/properties/rules/properties/requireApprovalOnHead/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                         return false;
                                                       }
                                                       var valid32 = _errs112 === errors;
@@ -25282,7 +27117,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                       if (data49.changesRequestedBlocks !== void 0) {
                                                         const _errs114 = errors;
                                                         if (typeof data49.changesRequestedBlocks !== "boolean") {
-                                                          validate202.errors = [{ instancePath: instancePath + "/rules/changesRequestedBlocks", schemaPath: "#/properties/rules/properties/changesRequestedBlocks/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
+                                                          validate204.errors = [{ instancePath: instancePath + "/rules/changesRequestedBlocks", schemaPath: "#/properties/rules/properties/changesRequestedBlocks/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                           return false;
                                                         }
                                                         var valid32 = _errs114 === errors;
@@ -25303,12 +27138,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                 const _errs119 = errors;
                                                                 if (errors === _errs119) {
                                                                   if (typeof data55 === "string") {
-                                                                    if (func13(data55) < 1) {
-                                                                      validate202.errors = [{ instancePath: instancePath + "/rules/protectedBranches/" + i9, schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                                    if (func15(data55) < 1) {
+                                                                      validate204.errors = [{ instancePath: instancePath + "/rules/protectedBranches/" + i9, schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                       return false;
                                                                     }
                                                                   } else {
-                                                                    validate202.errors = [{ instancePath: instancePath + "/rules/protectedBranches/" + i9, schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                    validate204.errors = [{ instancePath: instancePath + "/rules/protectedBranches/" + i9, schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                     return false;
                                                                   }
                                                                 }
@@ -25318,7 +27153,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                 }
                                                               }
                                                             } else {
-                                                              validate202.errors = [{ instancePath: instancePath + "/rules/protectedBranches", schemaPath: "#/properties/rules/properties/protectedBranches/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                              validate204.errors = [{ instancePath: instancePath + "/rules/protectedBranches", schemaPath: "#/properties/rules/properties/protectedBranches/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                               return false;
                                                             }
                                                           }
@@ -25331,7 +27166,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             let data56 = data49.unidentifiedCoAuthors;
                                                             const _errs121 = errors;
                                                             if (!(data56 === "refuse" || data56 === "allow")) {
-                                                              validate202.errors = [{ instancePath: instancePath + "/rules/unidentifiedCoAuthors", schemaPath: "#/properties/rules/properties/unidentifiedCoAuthors/enum", keyword: "enum", params: { allowedValues: schema312.properties.rules.properties.unidentifiedCoAuthors.enum }, message: "must be equal to one of the allowed values" }];
+                                                              validate204.errors = [{ instancePath: instancePath + "/rules/unidentifiedCoAuthors", schemaPath: "#/properties/rules/properties/unidentifiedCoAuthors/enum", keyword: "enum", params: { allowedValues: schema314.properties.rules.properties.unidentifiedCoAuthors.enum }, message: "must be equal to one of the allowed values" }];
                                                               return false;
                                                             }
                                                             var valid32 = _errs121 === errors;
@@ -25349,7 +27184,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   for (let i10 = 0; i10 < len10; i10++) {
                                                                     const _errs124 = errors;
                                                                     if (typeof data57[i10] !== "string") {
-                                                                      validate202.errors = [{ instancePath: instancePath + "/rules/nonHumanCoAuthors/" + i10, schemaPath: "#/properties/rules/properties/nonHumanCoAuthors/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                      validate204.errors = [{ instancePath: instancePath + "/rules/nonHumanCoAuthors/" + i10, schemaPath: "#/properties/rules/properties/nonHumanCoAuthors/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                       return false;
                                                                     }
                                                                     var valid35 = _errs124 === errors;
@@ -25358,7 +27193,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                     }
                                                                   }
                                                                 } else {
-                                                                  validate202.errors = [{ instancePath: instancePath + "/rules/nonHumanCoAuthors", schemaPath: "#/properties/rules/properties/nonHumanCoAuthors/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                                  validate204.errors = [{ instancePath: instancePath + "/rules/nonHumanCoAuthors", schemaPath: "#/properties/rules/properties/nonHumanCoAuthors/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                                   return false;
                                                                 }
                                                               }
@@ -25370,7 +27205,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                               if (data49.allowActivityFallback !== void 0) {
                                                                 const _errs126 = errors;
                                                                 if (typeof data49.allowActivityFallback !== "boolean") {
-                                                                  validate202.errors = [{ instancePath: instancePath + "/rules/allowActivityFallback", schemaPath: "#/properties/rules/properties/allowActivityFallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
+                                                                  validate204.errors = [{ instancePath: instancePath + "/rules/allowActivityFallback", schemaPath: "#/properties/rules/properties/allowActivityFallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                                   return false;
                                                                 }
                                                                 var valid32 = _errs126 === errors;
@@ -25386,7 +27221,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                 }
                                               }
                                             } else {
-                                              validate202.errors = [{ instancePath: instancePath + "/rules", schemaPath: "#/properties/rules/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                              validate204.errors = [{ instancePath: instancePath + "/rules", schemaPath: "#/properties/rules/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                               return false;
                                             }
                                           }
@@ -25409,7 +27244,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                     if (data61 && typeof data61 == "object" && !Array.isArray(data61)) {
                                                       let missing8;
                                                       if (data61.id === void 0 && (missing8 = "id") || data61.verdict === void 0 && (missing8 = "verdict") || data61.reason === void 0 && (missing8 = "reason")) {
-                                                        validate202.errors = [{ instancePath: instancePath + "/checks/" + i11, schemaPath: "#/properties/checks/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
+                                                        validate204.errors = [{ instancePath: instancePath + "/checks/" + i11, schemaPath: "#/properties/checks/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
                                                         return false;
                                                       } else {
                                                         if (data61.id !== void 0) {
@@ -25418,12 +27253,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                           const _errs133 = errors;
                                                           if (errors === _errs133) {
                                                             if (typeof data62 === "string") {
-                                                              if (func13(data62) < 1) {
-                                                                validate202.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/id", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                              if (func15(data62) < 1) {
+                                                                validate204.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/id", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                 return false;
                                                               }
                                                             } else {
-                                                              validate202.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/id", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                              validate204.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/id", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                               return false;
                                                             }
                                                           }
@@ -25436,7 +27271,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             let data63 = data61.verdict;
                                                             const _errs135 = errors;
                                                             if (!(data63 === "pass" || data63 === "fail")) {
-                                                              validate202.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/verdict", schemaPath: "#/properties/checks/items/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema312.properties.checks.items.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
+                                                              validate204.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/verdict", schemaPath: "#/properties/checks/items/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema314.properties.checks.items.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                               return false;
                                                             }
                                                             var valid37 = _errs135 === errors;
@@ -25447,7 +27282,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             if (data61.reason !== void 0) {
                                                               const _errs136 = errors;
                                                               if (typeof data61.reason !== "string") {
-                                                                validate202.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/reason", schemaPath: "#/properties/checks/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                validate204.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/reason", schemaPath: "#/properties/checks/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                 return false;
                                                               }
                                                               var valid37 = _errs136 === errors;
@@ -25458,7 +27293,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                         }
                                                       }
                                                     } else {
-                                                      validate202.errors = [{ instancePath: instancePath + "/checks/" + i11, schemaPath: "#/properties/checks/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                      validate204.errors = [{ instancePath: instancePath + "/checks/" + i11, schemaPath: "#/properties/checks/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                       return false;
                                                     }
                                                   }
@@ -25468,7 +27303,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                   }
                                                 }
                                               } else {
-                                                validate202.errors = [{ instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                validate204.errors = [{ instancePath: instancePath + "/checks", schemaPath: "#/properties/checks/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                 return false;
                                               }
                                             }
@@ -25481,7 +27316,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                               let data65 = data.verdict;
                                               const _errs138 = errors;
                                               if (!(data65 === "pass" || data65 === "fail")) {
-                                                validate202.errors = [{ instancePath: instancePath + "/verdict", schemaPath: "#/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema312.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
+                                                validate204.errors = [{ instancePath: instancePath + "/verdict", schemaPath: "#/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema314.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                 return false;
                                               }
                                               var valid0 = _errs138 === errors;
@@ -25495,12 +27330,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                 const _errs140 = errors;
                                                 if (errors === _errs140) {
                                                   if (typeof data66 === "string") {
-                                                    if (func13(data66) < 1) {
-                                                      validate202.errors = [{ instancePath: instancePath + "/builtRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                    if (func15(data66) < 1) {
+                                                      validate204.errors = [{ instancePath: instancePath + "/builtRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                       return false;
                                                     }
                                                   } else {
-                                                    validate202.errors = [{ instancePath: instancePath + "/builtRef", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                    validate204.errors = [{ instancePath: instancePath + "/builtRef", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                     return false;
                                                   }
                                                 }
@@ -25515,12 +27350,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                   const _errs143 = errors;
                                                   if (errors === _errs143) {
                                                     if (typeof data67 === "string") {
-                                                      if (func13(data67) < 1) {
-                                                        validate202.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                      if (func15(data67) < 1) {
+                                                        validate204.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                         return false;
                                                       }
                                                     } else {
-                                                      validate202.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                      validate204.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                       return false;
                                                     }
                                                   }
@@ -25543,13 +27378,13 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             if (data69 && typeof data69 == "object" && !Array.isArray(data69)) {
                                                               let missing9;
                                                               if (data69.name === void 0 && (missing9 = "name") || data69.email === void 0 && (missing9 = "email")) {
-                                                                validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12, schemaPath: "#/properties/mergeCommitCoAuthors/items/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
+                                                                validate204.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12, schemaPath: "#/properties/mergeCommitCoAuthors/items/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
                                                                 return false;
                                                               } else {
                                                                 if (data69.name !== void 0) {
                                                                   const _errs149 = errors;
                                                                   if (typeof data69.name !== "string") {
-                                                                    validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12 + "/name", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                    validate204.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12 + "/name", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                     return false;
                                                                   }
                                                                   var valid42 = _errs149 === errors;
@@ -25560,7 +27395,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   if (data69.email !== void 0) {
                                                                     const _errs151 = errors;
                                                                     if (typeof data69.email !== "string") {
-                                                                      validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12 + "/email", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                      validate204.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12 + "/email", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                       return false;
                                                                     }
                                                                     var valid42 = _errs151 === errors;
@@ -25570,7 +27405,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                 }
                                                               }
                                                             } else {
-                                                              validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12, schemaPath: "#/properties/mergeCommitCoAuthors/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                              validate204.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12, schemaPath: "#/properties/mergeCommitCoAuthors/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                               return false;
                                                             }
                                                           }
@@ -25580,7 +27415,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                           }
                                                         }
                                                       } else {
-                                                        validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors", schemaPath: "#/properties/mergeCommitCoAuthors/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                        validate204.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors", schemaPath: "#/properties/mergeCommitCoAuthors/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                         return false;
                                                       }
                                                     }
@@ -25603,7 +27438,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                               if (data73 && typeof data73 == "object" && !Array.isArray(data73)) {
                                                                 let missing10;
                                                                 if (data73.account === void 0 && (missing10 = "account")) {
-                                                                  validate202.errors = [{ instancePath: instancePath + "/profiles/" + i13, schemaPath: "#/properties/profiles/items/required", keyword: "required", params: { missingProperty: missing10 }, message: "must have required property '" + missing10 + "'" }];
+                                                                  validate204.errors = [{ instancePath: instancePath + "/profiles/" + i13, schemaPath: "#/properties/profiles/items/required", keyword: "required", params: { missingProperty: missing10 }, message: "must have required property '" + missing10 + "'" }];
                                                                   return false;
                                                                 } else {
                                                                   if (data73.account !== void 0) {
@@ -25620,7 +27455,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                     if (data73.name !== void 0) {
                                                                       const _errs158 = errors;
                                                                       if (typeof data73.name !== "string") {
-                                                                        validate202.errors = [{ instancePath: instancePath + "/profiles/" + i13 + "/name", schemaPath: "#/properties/profiles/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                        validate204.errors = [{ instancePath: instancePath + "/profiles/" + i13 + "/name", schemaPath: "#/properties/profiles/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                         return false;
                                                                       }
                                                                       var valid44 = _errs158 === errors;
@@ -25631,7 +27466,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                       if (data73.email !== void 0) {
                                                                         const _errs160 = errors;
                                                                         if (typeof data73.email !== "string") {
-                                                                          validate202.errors = [{ instancePath: instancePath + "/profiles/" + i13 + "/email", schemaPath: "#/properties/profiles/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                          validate204.errors = [{ instancePath: instancePath + "/profiles/" + i13 + "/email", schemaPath: "#/properties/profiles/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                           return false;
                                                                         }
                                                                         var valid44 = _errs160 === errors;
@@ -25642,7 +27477,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   }
                                                                 }
                                                               } else {
-                                                                validate202.errors = [{ instancePath: instancePath + "/profiles/" + i13, schemaPath: "#/properties/profiles/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                                validate204.errors = [{ instancePath: instancePath + "/profiles/" + i13, schemaPath: "#/properties/profiles/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                                 return false;
                                                               }
                                                             }
@@ -25652,7 +27487,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             }
                                                           }
                                                         } else {
-                                                          validate202.errors = [{ instancePath: instancePath + "/profiles", schemaPath: "#/properties/profiles/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                          validate204.errors = [{ instancePath: instancePath + "/profiles", schemaPath: "#/properties/profiles/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                           return false;
                                                         }
                                                       }
@@ -25862,7 +27697,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             vErrors.push(err11);
                                                           }
                                                           errors++;
-                                                          validate202.errors = vErrors;
+                                                          validate204.errors = vErrors;
                                                           return false;
                                                         } else {
                                                           errors = _errs163;
@@ -25903,17 +27738,20 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
         }
       }
     } else {
-      validate202.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+      validate204.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
       return false;
     }
   }
-  validate202.errors = vErrors;
+  validate204.errors = vErrors;
   return errors === 0;
 }
-validate202.evaluated = { "props": { "reviewers": true, "reviewLink": true, "reviewTime": true, "repository": true, "commit": true, "pullRequest": true, "mergeMethod": true, "mergedHead": true, "mergeCommit": true, "author": true, "contributors": true, "commits": true, "reviews": true, "lastPush": true, "permissions": true, "gaps": true, "rules": true, "checks": true, "verdict": true, "builtRef": true, "defaultBranch": true, "mergeCommitCoAuthors": true, "profiles": true, "activity": true }, "dynamicProps": false, "dynamicItems": false };
-function ucs2length3(text) {
+validate204.evaluated = { "props": { "reviewers": true, "reviewLink": true, "reviewTime": true, "repository": true, "commit": true, "pullRequest": true, "mergeMethod": true, "mergedHead": true, "mergeCommit": true, "author": true, "contributors": true, "commits": true, "reviews": true, "lastPush": true, "permissions": true, "gaps": true, "rules": true, "checks": true, "verdict": true, "builtRef": true, "defaultBranch": true, "mergeCommitCoAuthors": true, "profiles": true, "activity": true }, "dynamicProps": false, "dynamicItems": false };
+function ucs2length5(text) {
   return Array.from(text).length;
 }
+
+// packages/core/src/sarif.ts
+var import_yaml2 = __toESM(require_dist3(), 1);
 
 // packages/sigstore/src/error.ts
 var SigstoreInputError = class extends CodedError {
@@ -26039,11 +27877,11 @@ function readBundleLine(address, path, number) {
   }
 }
 function parseBundle(text, source) {
-  const deep = jsonNestingBeyond(text, MAX_JSON_DEPTH);
-  if (deep !== void 0) {
+  const scanned = scanJSON(text, MAX_JSON_DEPTH);
+  if (scanned.deepAt !== void 0) {
     throw new SigstoreInputError(
       "BUNDLE_MALFORMED",
-      `${source}: JSON nested deeper than ${MAX_JSON_DEPTH} levels (at offset ${deep}); a bundle nests fewer than 10`
+      `${source}: JSON nested deeper than ${MAX_JSON_DEPTH} levels (at offset ${scanned.deepAt}); a bundle nests fewer than 10`
     );
   }
   let json;
@@ -26052,7 +27890,7 @@ function parseBundle(text, source) {
   } catch (error) {
     throw new SigstoreInputError("BUNDLE_NOT_JSON", `${source}: bundle is not JSON: ${describeCause(error)}`);
   }
-  const repeated = repeatedKey(text);
+  const repeated = scanned.repeatedKey;
   if (repeated !== void 0) {
     throw new SigstoreInputError(
       "BUNDLE_MALFORMED",
@@ -26061,27 +27899,67 @@ function parseBundle(text, source) {
   }
   return parseBundleJSON(json, source);
 }
-function repeatedKey(text) {
-  return repeatedKeyIn(parse(text, { mode: "json" }).body, "");
-}
-function repeatedKeyIn(node, path) {
-  if (node.type === "Array") {
-    for (const [i, element] of node.elements.entries()) {
-      const found = repeatedKeyIn(element.value, `${path}[${i}]`);
-      if (found !== void 0) return found;
-    }
-  } else if (node.type === "Object") {
-    const keys = /* @__PURE__ */ new Set();
-    for (const member of node.members) {
-      const key = member.name.type === "String" ? member.name.value : member.name.name;
-      const at = path ? `${path}.${key}` : key;
-      if (keys.has(key)) return at;
-      keys.add(key);
-      const found = repeatedKeyIn(member.value, at);
-      if (found !== void 0) return found;
+function scanJSON(text, limit) {
+  const open = [];
+  let depth = 0;
+  let repeated;
+  let expectingKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      const end = closingQuote(text, i);
+      if (end < 0) return { repeatedKey: repeated };
+      const top = open[open.length - 1];
+      if (expectingKey && top?.keys && repeated === void 0) {
+        const key = stringAt(text, i, end);
+        if (key !== void 0) {
+          if (top.keys.has(key)) repeated = top.path ? `${top.path}.${key}` : key;
+          top.keys.add(key);
+          top.key = key;
+        }
+      }
+      expectingKey = false;
+      i = end;
+    } else if (c === 123 || c === 91) {
+      if (++depth > limit) return { deepAt: i, repeatedKey: repeated };
+      open.push({ path: childPath(open[open.length - 1]), index: 0, ...c === 123 && { keys: /* @__PURE__ */ new Set() } });
+      expectingKey = c === 123;
+    } else if (c === 125 || c === 93) {
+      depth--;
+      open.pop();
+      expectingKey = false;
+    } else if (c === 44) {
+      const top = open[open.length - 1];
+      if (top?.keys) expectingKey = true;
+      else if (top) top.index += 1;
     }
   }
-  return void 0;
+  return { repeatedKey: repeated };
+}
+function closingQuote(text, start) {
+  let from = start + 1;
+  for (; ; ) {
+    const quote = text.indexOf('"', from);
+    if (quote < 0) return -1;
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === 92) backslashes++;
+    if (backslashes % 2 === 0) return quote;
+    from = quote + 1;
+  }
+}
+function stringAt(text, start, end) {
+  const raw = text.slice(start + 1, end);
+  if (!raw.includes("\\")) return raw;
+  try {
+    return JSON.parse(text.slice(start, end + 1));
+  } catch {
+    return void 0;
+  }
+}
+function childPath(parent) {
+  if (!parent) return "";
+  if (parent.keys) return parent.path ? `${parent.path}.${parent.key ?? ""}` : parent.key ?? "";
+  return `${parent.path}[${parent.index}]`;
 }
 function parseBundleJSON(json, source) {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
@@ -26149,41 +28027,65 @@ var BASE64_FIELDS = /* @__PURE__ */ new Set([
   "sig"
 ]);
 function checkBase64Fields(root, source) {
-  const stack = [
-    { value: root, path: "", key: "", depth: 0 }
-  ];
+  const stack = [{ value: root, key: "", depth: 0 }];
   for (let item = stack.pop(); item !== void 0; item = stack.pop()) {
-    const { value, path, key, depth } = item;
+    const { value, key, depth } = item;
     if (typeof value === "string") {
-      if (BASE64_FIELDS.has(key)) checkBase64(value, source, path);
+      if (BASE64_FIELDS.has(key) && !isWellFormedBase64(value)) {
+        throw new SigstoreInputError(
+          "BUNDLE_MALFORMED",
+          `${source}: ${pathOf(item)}: not valid base64 (truncated or corrupted)`
+        );
+      }
       continue;
     }
     if (typeof value !== "object" || value === null) continue;
     if (depth >= MAX_JSON_DEPTH) {
       throw new SigstoreInputError(
         "BUNDLE_MALFORMED",
-        `${source}: ${path}: nested deeper than ${MAX_JSON_DEPTH} levels`
+        `${source}: ${pathOf(item)}: nested deeper than ${MAX_JSON_DEPTH} levels`
       );
     }
-    const children = Array.isArray(value) ? (
-      // An array's items are checked under the array's own field name (`hashes`, `signatures`).
-      value.map((child, i) => ({ value: child, path: `${path}[${i}]`, key, depth: depth + 1 }))
-    ) : Object.entries(value).map(([name, child]) => ({
-      value: child,
-      path: path ? `${path}.${name}` : name,
-      key: name,
-      depth: depth + 1
-    }));
-    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) {
+        stack.push({ value: value[i], key, depth: depth + 1, parent: item, name: i });
+      }
+    } else {
+      const names = Object.keys(value);
+      for (let i = names.length - 1; i >= 0; i--) {
+        const name = names[i];
+        const child = value[name];
+        stack.push({ value: child, key: name, depth: depth + 1, parent: item, name });
+      }
+    }
   }
 }
-function checkBase64(text, source, path) {
-  const standard = text.replace(/-/g, "+").replace(/_/g, "/");
-  const unpadded = standard.replace(/={1,2}$/, "");
-  const wellFormed = /^[A-Za-z0-9+/]*$/.test(unpadded) && unpadded.length % 4 !== 1 && (standard.length === unpadded.length || standard.length % 4 === 0) && Buffer.from(unpadded, "base64").toString("base64").replace(/=+$/, "") === unpadded;
-  if (!wellFormed) {
-    throw new SigstoreInputError("BUNDLE_MALFORMED", `${source}: ${path}: not valid base64 (truncated or corrupted)`);
-  }
+function pathOf(item) {
+  const names = [];
+  for (let at = item; at?.name !== void 0; at = at.parent) names.unshift(at.name);
+  return names.reduce(
+    (path, name) => typeof name === "number" ? `${path}[${name}]` : path ? `${path}.${name}` : name,
+    ""
+  );
+}
+var BASE64_TEXT = /^[A-Za-z0-9+/_-]*={0,2}$/;
+function isWellFormedBase64(text) {
+  if (!BASE64_TEXT.test(text)) return false;
+  let padding = 0;
+  while (padding < 2 && text.charCodeAt(text.length - 1 - padding) === 61) padding++;
+  const unpadded = text.length - padding;
+  if (unpadded % 4 === 1) return false;
+  if (padding > 0 && text.length % 4 !== 0) return false;
+  const rest = unpadded % 4;
+  if (rest === 0) return true;
+  const last = sextet(text.charCodeAt(unpadded - 1));
+  return (last & (rest === 2 ? 15 : 3)) === 0;
+}
+function sextet(c) {
+  if (c >= 65 && c <= 90) return c - 65;
+  if (c >= 97 && c <= 122) return c - 97 + 26;
+  if (c >= 48 && c <= 57) return c - 48 + 52;
+  return c === 43 || c === 45 ? 62 : 63;
 }
 function checkProtobufSpelling(written, canonical, source) {
   const problem = spellingProblem(written, canonical, "", "");
@@ -26284,19 +28186,112 @@ function shownValue(value) {
 }
 
 // packages/sigstore/src/verify.ts
-var import_core5 = __toESM(require_dist4(), 1);
+var import_core7 = __toESM(require_dist4(), 1);
 var import_protobuf_specs2 = __toESM(require_dist(), 1);
 var import_verify2 = __toESM(require_dist5(), 1);
 import {
-  createHash as createHash3,
+  createHash as createHash4,
   X509Certificate as NodeX509Certificate,
   verify as verifyMessage
 } from "node:crypto";
 
 // packages/sigstore/src/canonical.ts
 var import_bundle2 = __toESM(require_dist2(), 1);
-var import_core2 = __toESM(require_dist4(), 1);
+var import_core3 = __toESM(require_dist4(), 1);
 import { X509Certificate as OpenSSLCertificate } from "node:crypto";
+
+// packages/sigstore/src/signature-memo.ts
+var import_core2 = __toESM(require_dist4(), 1);
+import { createHash as createHash2, createPublicKey } from "node:crypto";
+var MAX_KEYS = 256;
+var MAX_VERDICTS = 4096;
+var keys = /* @__PURE__ */ new Map();
+var verdicts = /* @__PURE__ */ new Map();
+var counts = { checked: 0, remembered: 0, keysBuilt: 0 };
+var installed = false;
+var EC_SPKI_PREFIXES = [
+  { prefix: Buffer.from("3059301306072a8648ce3d020106082a8648ce3d030107034200", "hex"), length: 91 },
+  { prefix: Buffer.from("3076301006072a8648ce3d020106052b81040022036200", "hex"), length: 120 }
+];
+function memoizeSignatureChecks() {
+  if (installed) return;
+  installed = true;
+  const core = import_core2.crypto;
+  const create = core.createPublicKey;
+  core.createPublicKey = function cachedPublicKey(key, type = "spki") {
+    return typeof key === "string" ? create(key, type) : publicKeyOf(key, type);
+  };
+  import_core2.X509Certificate.prototype.verify = function verifyOnce(issuer) {
+    const spki = issuer?.publicKey || this.publicKey;
+    return verifyCertificateSignature(this.tbsCertificate.toDER(), this.signatureValue, this.signatureAlgorithm, spki);
+  };
+}
+function verifyCertificateSignature(tbs, signature, algorithm, spki) {
+  const id = signedId(tbs, signature, algorithm, spki);
+  const known = verdicts.get(id);
+  if (known !== void 0) {
+    counts.remembered += 1;
+    verdicts.delete(id);
+    verdicts.set(id, known);
+    return known;
+  }
+  const key = publicKeyOf(spki, "spki");
+  counts.checked += 1;
+  const verdict = import_core2.crypto.verify(tbs, key, signature, algorithm);
+  verdicts.set(id, verdict);
+  if (verdicts.size > MAX_VERDICTS) verdicts.delete(verdicts.keys().next().value);
+  return verdict;
+}
+function publicKeyOf(der, type = "spki") {
+  const id = `${type}:${der.toString("base64")}`;
+  const known = keys.get(id);
+  if (known) {
+    keys.delete(id);
+    keys.set(id, known);
+    return known;
+  }
+  const key = buildPublicKey(der, type);
+  counts.keysBuilt += 1;
+  keys.set(id, key);
+  if (keys.size > MAX_KEYS) keys.delete(keys.keys().next().value);
+  return key;
+}
+function rememberPublicKey(spki, key) {
+  const id = `spki:${spki.toString("base64")}`;
+  if (keys.has(id) || !isFixedShapeECKey(spki, "spki")) return;
+  let read;
+  try {
+    read = key();
+    if (!read.export({ type: "spki", format: "der" }).equals(spki)) return;
+  } catch {
+    return;
+  }
+  keys.set(id, read);
+  if (keys.size > MAX_KEYS) keys.delete(keys.keys().next().value);
+}
+function buildPublicKey(der, type) {
+  if (isFixedShapeECKey(der, type)) {
+    return createPublicKey(`-----BEGIN PUBLIC KEY-----
+${der.toString("base64")}
+-----END PUBLIC KEY-----
+`);
+  }
+  return createPublicKey({ key: der, format: "der", type });
+}
+function isFixedShapeECKey(der, type) {
+  return type === "spki" && EC_SPKI_PREFIXES.some((p) => der.length === p.length && der.subarray(0, p.prefix.length).equals(p.prefix));
+}
+function signedId(tbs, signature, algorithm, spki) {
+  const hash = createHash2("sha256");
+  for (const part of [tbs, signature, Buffer.from(String(algorithm)), spki]) {
+    const length = Buffer.allocUnsafe(4);
+    length.writeUInt32BE(part.length);
+    hash.update(length).update(part);
+  }
+  return hash.digest("base64");
+}
+
+// packages/sigstore/src/canonical.ts
 function checkCanonical(parsed, trust) {
   const { json, bundle, source } = parsed;
   checkMediaType(bundle, source);
@@ -26367,7 +28362,7 @@ var SET = 49;
 var INTEGER = 2;
 var BIT_STRING = 3;
 var OCTET_STRING = 4;
-var NULL2 = 5;
+var NULL = 5;
 var OID = 6;
 var GENERALIZED_TIME = 24;
 var CONTEXT_0 = 160;
@@ -26396,16 +28391,16 @@ function checkCertificateDER(der, at, source) {
   const problem = strictCertificateProblem(der);
   if (problem) fail("CERTIFICATE_NOT_DER", source, `${at}: ${problem}`);
 }
-function strictCertificateProblem(bytes) {
-  const der = Buffer.from(bytes);
+function strictCertificateProblem(der) {
   let root;
   try {
-    root = import_core2.ASN1Obj.parseBuffer(der);
+    root = import_core3.ASN1Obj.parseBuffer(der);
   } catch (error) {
     return `not DER: ${describeCause(error)}`;
   }
+  let openssl;
   try {
-    new OpenSSLCertificate(der);
+    openssl = new OpenSSLCertificate(der);
   } catch (error) {
     return `OpenSSL does not read it as a certificate: ${describeCause(error)}`;
   }
@@ -26418,11 +28413,13 @@ function strictCertificateProblem(bytes) {
     return "signatureAlgorithm: expected the TBSCertificate's own signature algorithm";
   }
   if (signature.value[0] !== 0) return "signatureValue: expected a BIT STRING with no unused bits";
-  return unreadableBySigstore(root);
+  const unreadable = unreadableBySigstore(root);
+  if (!unreadable) rememberPublicKey(new import_core3.X509Certificate(root).publicKey, () => openssl.publicKey);
+  return unreadable;
 }
 function unreadableBySigstore(root) {
   try {
-    const certificate = new import_core2.X509Certificate(root);
+    const certificate = new import_core3.X509Certificate(root);
     void [certificate.version, certificate.serialNumber, certificate.issuer, certificate.subject];
     void [certificate.notBefore.getTime(), certificate.notAfter.getTime(), certificate.publicKey];
     void [certificate.signatureAlgorithm, certificate.subjectAltName, certificate.isCA];
@@ -26457,7 +28454,7 @@ function trustedTimestampCertificates(trust) {
   if (!read) {
     read = trust.root.timestampAuthorities.flatMap((tsa) => tsa.certChain?.certificates ?? []).flatMap((certificate) => {
       try {
-        return [import_core2.ASN1Obj.parseBuffer(Buffer.from(certificate.rawBytes))];
+        return [import_core3.ASN1Obj.parseBuffer(Buffer.from(certificate.rawBytes))];
       } catch {
         return [];
       }
@@ -26483,7 +28480,7 @@ function timestampTokenProblem(bytes, trusted) {
   try {
     let response;
     try {
-      response = import_core2.ASN1Obj.parseBuffer(Buffer.from(bytes));
+      response = import_core3.ASN1Obj.parseBuffer(bytes);
     } catch (error) {
       invalid(`not DER: ${describeCause(error)}`);
     }
@@ -26501,9 +28498,9 @@ function timestampTokenProblem(bytes, trusted) {
   }
 }
 function checkSignedData(signedData, trusted) {
-  const tags = signedData.subs.map((sub) => sub.tag.toDER());
-  if (tags.includes(CONTEXT_1)) notCanonical("signedData.crls: expected none (a timestamp authority writes none)");
-  const certificates = tags.length === 5 ? signedData.subs[3] : void 0;
+  const tags2 = signedData.subs.map((sub) => sub.tag.toDER());
+  if (tags2.includes(CONTEXT_1)) notCanonical("signedData.crls: expected none (a timestamp authority writes none)");
+  const certificates = tags2.length === 5 ? signedData.subs[3] : void 0;
   const layout = certificates ? [INTEGER, SET, SEQUENCE, CONTEXT_0, SET] : [INTEGER, SET, SEQUENCE, SET];
   expectChildren(signedData, layout, "signedData");
   const [version, digestAlgorithms, encapsulated] = signedData.subs;
@@ -26573,26 +28570,26 @@ function checkSignerInfo(signerInfo) {
 }
 function checkHashAlgorithm(algorithm, at) {
   const withNull = algorithm.subs.length === 2;
-  const [oid] = expectChildren(algorithm, withNull ? [OID, NULL2] : [OID], at);
+  const [oid] = expectChildren(algorithm, withNull ? [OID, NULL] : [OID], at);
   if (withNull && algorithm.subs[1].value.length !== 0) invalid(`${at}.parameters: expected NULL`);
   if (!HASH_ALGORITHMS.has(oid.toOID())) invalid(`${at}: expected SHA-256, -384 or -512, found ${oid.toOID()}`);
 }
-function expectChildren(element, tags, at) {
-  if (!hasTags(element, tags)) invalid(`${at}: expected ${tags.length} elements (${tags.map(tagName).join(", ")})`);
+function expectChildren(element, tags2, at) {
+  if (!hasTags(element, tags2)) invalid(`${at}: expected ${tags2.length} elements (${tags2.map(tagName).join(", ")})`);
   return element.subs;
 }
-function expectLeading(element, tags, at) {
-  const leading = element.subs.slice(0, tags.length);
-  if (leading.length !== tags.length || leading.some((sub, i) => sub.tag.toDER() !== tags[i])) {
-    invalid(`${at}: expected ${tags.map(tagName).join(", ")} first`);
+function expectLeading(element, tags2, at) {
+  const leading = element.subs.slice(0, tags2.length);
+  if (leading.length !== tags2.length || leading.some((sub, i) => sub.tag.toDER() !== tags2[i])) {
+    invalid(`${at}: expected ${tags2.map(tagName).join(", ")} first`);
   }
   return leading;
 }
 function sameElement(a, b) {
   return a.tag.toDER() === b.tag.toDER() && a.value.equals(b.value);
 }
-function hasTags(element, tags) {
-  return element.subs.length === tags.length && element.subs.every((sub, i) => sub.tag.toDER() === tags[i]);
+function hasTags(element, tags2) {
+  return element.subs.length === tags2.length && element.subs.every((sub, i) => sub.tag.toDER() === tags2[i]);
 }
 var TAG_NAMES = {
   [SEQUENCE]: "SEQUENCE",
@@ -26600,7 +28597,7 @@ var TAG_NAMES = {
   [INTEGER]: "INTEGER",
   [BIT_STRING]: "BIT STRING",
   [OCTET_STRING]: "OCTET STRING",
-  [NULL2]: "NULL",
+  [NULL]: "NULL",
   [OID]: "OID",
   [GENERALIZED_TIME]: "GeneralizedTime",
   [CONTEXT_0]: "[0]",
@@ -26705,7 +28702,7 @@ function fail(code, source, message) {
 }
 
 // packages/sigstore/src/certificate.ts
-var import_core3 = __toESM(require_dist4(), 1);
+var import_core4 = __toESM(require_dist4(), 1);
 var FULCIO_EXTENSIONS = {
   "1.3.6.1.4.1.57264.1.8": "issuer",
   "1.3.6.1.4.1.57264.1.9": "buildSignerURI",
@@ -26725,22 +28722,30 @@ var FULCIO_EXTENSIONS = {
 };
 var LEGACY_ISSUER_OID = "1.3.6.1.4.1.57264.1.1";
 function fulcioExtensions(certificate) {
+  const byOid = /* @__PURE__ */ new Map();
+  for (const extension of certificate.extensions) {
+    const oid = extension.subs[0].toOID();
+    if (!byOid.has(oid)) byOid.set(oid, extension);
+  }
   const found = {};
   for (const [oid, name] of Object.entries(FULCIO_EXTENSIONS)) {
-    const extension = certificate.extension(oid);
+    const extension = byOid.get(oid);
     if (!extension) continue;
-    const value = decodeUtf8String(extension.value);
+    const value = decodeUtf8String(extensionValue(extension));
     if (value !== void 0) found[name] = value;
   }
   if (!found.issuer) {
-    const legacy = certificate.extension(LEGACY_ISSUER_OID);
-    if (legacy) found.issuer = legacy.value.toString("utf8");
+    const legacy = byOid.get(LEGACY_ISSUER_OID);
+    if (legacy) found.issuer = extensionValue(legacy).toString("utf8");
   }
   return found;
 }
+function extensionValue(extension) {
+  return extension.subs[extension.subs.length - 1].value;
+}
 function decodeUtf8String(der) {
   try {
-    const obj = import_core3.ASN1Obj.parseBuffer(Buffer.from(der));
+    const obj = import_core4.ASN1Obj.parseBuffer(der);
     return obj.value.toString("utf8");
   } catch {
     return void 0;
@@ -26748,25 +28753,191 @@ function decodeUtf8String(der) {
 }
 
 // packages/sigstore/src/der-cache.ts
-var import_core4 = __toESM(require_dist4(), 1);
+var import_core6 = __toESM(require_dist4(), 1);
+
+// packages/sigstore/src/asn1-parse.ts
+var import_core5 = __toESM(require_dist4(), 1);
+var import_error16 = __toESM(require_error2(), 1);
+var import_tag = __toESM(require_tag(), 1);
+var sigstoreParseBuffer = import_core5.ASN1Obj.parseBuffer.bind(import_core5.ASN1Obj);
+var MAX_DEPTH = 100;
+var tags = [];
+function tagOf(byte) {
+  let tag = tags[byte];
+  if (tag === void 0) {
+    tag = new import_tag.ASN1Tag(byte);
+    tags[byte] = tag;
+  }
+  return tag;
+}
+function parseDER(buf) {
+  const bytes = Buffer.from(buf);
+  const at = { position: 0 };
+  const obj = readObject(bytes, at, 0);
+  if ("refused" in obj) throw new import_error16.ASN1ParseError(obj.refused);
+  if (at.position !== bytes.length) throw new import_error16.ASN1ParseError("invalid trailing data");
+  return obj;
+}
+function readObject(bytes, at, depth) {
+  if (depth > MAX_DEPTH) return { refused: "maximum nesting depth exceeded" };
+  if (at.position + 1 > bytes.length) return { refused: "request past end of buffer" };
+  const byte = bytes[at.position++];
+  if ((byte & 31) === 31) return { refused: "long form tags not supported" };
+  if (byte >> 6 === 0 && (byte & 31) === 0) return { refused: "unsupported tag 0x00" };
+  const tag = tagOf(byte);
+  const length = readLength(bytes, at);
+  if (typeof length !== "number") return length;
+  const start = at.position;
+  if (start + length > bytes.length) return { refused: "request past end of buffer" };
+  const value = bytes.subarray(start, start + length);
+  let subs = [];
+  if (tag.constructed) {
+    const children = readChildren(bytes, at, length, depth);
+    if (!Array.isArray(children)) return children;
+    subs = children;
+  } else if (tag.isOctetString()) {
+    const children = readChildren(bytes, at, length, depth);
+    if (Array.isArray(children)) subs = children;
+  }
+  if (subs.length === 0) at.position = start + length;
+  return new import_core5.ASN1Obj(tag, value, subs);
+}
+function readChildren(bytes, at, length, depth) {
+  const end = at.position + length;
+  if (end > bytes.length) return { refused: "invalid length" };
+  const subs = [];
+  while (at.position < end) {
+    const sub = readObject(bytes, at, depth + 1);
+    if ("refused" in sub) return sub;
+    subs.push(sub);
+  }
+  if (at.position !== end) return { refused: "invalid length" };
+  return subs;
+}
+function readLength(bytes, at) {
+  if (at.position + 1 > bytes.length) return { refused: "request past end of buffer" };
+  const first = bytes[at.position++];
+  if ((first & 128) === 0) return first;
+  const count = first & 127;
+  if (count > 6) return { refused: "length exceeds 6 byte limit" };
+  let length = 0;
+  for (let i = 0; i < count; i++) {
+    if (at.position + 1 > bytes.length) return { refused: "request past end of buffer" };
+    const byte = bytes[at.position++];
+    if (i === 0 && byte === 0) return { refused: "non-minimal length encoding" };
+    length = length * 256 + byte;
+  }
+  if (length === 0) return { refused: "indefinite length encoding not supported" };
+  if (length < 128) return { refused: "non-minimal length encoding" };
+  return length;
+}
+
+// packages/sigstore/src/der-cache.ts
 var encodings = /* @__PURE__ */ new WeakMap();
-var installed = false;
+var oids = /* @__PURE__ */ new WeakMap();
+var recentlyParsed = [];
+var RECENTLY_PARSED = 8;
+var copying = 0;
+var installed2 = false;
 function cacheDerEncodings() {
-  if (installed) return;
-  installed = true;
-  const encode = import_core4.ASN1Obj.prototype.toDER;
-  import_core4.ASN1Obj.prototype.toDER = function toDER() {
+  if (installed2) return;
+  installed2 = true;
+  import_core6.ASN1Obj.prototype.toDER = function toDER() {
     let der = encodings.get(this);
     if (der === void 0) {
-      der = encode.call(this);
+      der = parsedBytes(this) ?? encoded(this);
       encodings.set(this, der);
     }
-    return Buffer.from(der);
+    return copying > 0 ? Buffer.from(der) : der;
   };
+  const timestamp = import_core6.RFC3161Timestamp.prototype;
+  const verifySignature = timestamp.verifySignature;
+  timestamp.verifySignature = function verifySignatureOnACopy(key) {
+    copying += 1;
+    try {
+      verifySignature.call(this, key);
+    } finally {
+      copying -= 1;
+    }
+  };
+  const toOID = import_core6.ASN1Obj.prototype.toOID;
+  import_core6.ASN1Obj.prototype.toOID = function toOIDOnce() {
+    let oid = oids.get(this);
+    if (oid === void 0) {
+      oid = toOID.call(this);
+      oids.set(this, oid);
+    }
+    return oid;
+  };
+  import_core6.ASN1Obj.parseBuffer = function parseBufferOnce(buf) {
+    const known = recentlyParsed.find(({ der }) => der.length === buf.length && der.equals(buf));
+    if (known !== void 0) return known.obj;
+    const obj = parseDER(buf);
+    recentlyParsed.unshift({ der: obj.toDER(), obj });
+    if (recentlyParsed.length > RECENTLY_PARSED) recentlyParsed.pop();
+    return obj;
+  };
+  import_core6.X509Certificate.prototype.clone = function cloneParsed() {
+    return new import_core6.X509Certificate(copyOf(this.root));
+  };
+}
+function encoded(obj) {
+  const parts = obj.subs.length > 0 ? obj.subs.map((sub) => sub.toDER()) : [obj.value];
+  let length = 0;
+  for (const part of parts) length += part.length;
+  let lengthBytes = 0;
+  if (length >= 128) for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) lengthBytes += 1;
+  const der = Buffer.allocUnsafe(2 + lengthBytes + length);
+  der[0] = obj.tag.toDER();
+  if (lengthBytes === 0) der[1] = length;
+  else {
+    der[1] = 128 | lengthBytes;
+    for (let i = 0; i < lengthBytes; i += 1) der[2 + i] = Math.floor(length / 256 ** (lengthBytes - 1 - i)) % 256;
+  }
+  let offset = 2 + lengthBytes;
+  for (const part of parts) offset += part.copy(der, offset);
+  return der;
+}
+function copyOf(obj) {
+  return new import_core6.ASN1Obj(obj.tag, obj.value, obj.subs.map(copyOf));
+}
+function parsedBytes(obj) {
+  const value = obj.value;
+  const start = encodedStart(obj);
+  if (start === void 0 || !childrenFill(obj)) return void 0;
+  return Buffer.from(value.buffer, start, value.byteOffset - start + value.length);
+}
+function encodedStart(obj) {
+  const value = obj.value;
+  const length = value.length;
+  let lengthBytes = 0;
+  if (length >= 128) for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) lengthBytes += 1;
+  const start = value.byteOffset - 2 - lengthBytes;
+  if (start < 0) return void 0;
+  const memory = new Uint8Array(value.buffer, start, 2 + lengthBytes);
+  if (memory[0] !== obj.tag.toDER()) return void 0;
+  if (lengthBytes === 0) return memory[1] === length ? start : void 0;
+  if (memory[1] !== (128 | lengthBytes)) return void 0;
+  for (let i = 0; i < lengthBytes; i += 1) {
+    if (memory[2 + i] !== Math.floor(length / 256 ** (lengthBytes - 1 - i)) % 256) return void 0;
+  }
+  return start;
+}
+function childrenFill(obj) {
+  if (obj.subs.length === 0) return true;
+  const value = obj.value;
+  let offset = value.byteOffset;
+  for (const sub of obj.subs) {
+    if (sub.value.buffer !== value.buffer) return false;
+    const start = encodedStart(sub);
+    if (start !== offset || !childrenFill(sub)) return false;
+    offset = sub.value.byteOffset + sub.value.length;
+  }
+  return offset === value.byteOffset + value.length;
 }
 
 // packages/sigstore/src/digest.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import { closeSync as closeSync2, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2 } from "node:fs";
 var DIGEST_ALGORITHMS = ["sha256", "sha384", "sha512"];
 var READ_BUFFER_BYTES = 8 * 1024 * 1024;
@@ -26776,7 +28947,7 @@ function digestFile(path, algorithms = ["sha256"]) {
     if (fstatSync2(fd).isDirectory()) {
       throw new SigstoreInputError("ARTIFACT_UNREADABLE", `${path}: cannot read artifact: it is a directory`);
     }
-    const hashes = algorithms.map((algorithm) => createHash2(algorithm));
+    const hashes = algorithms.map((algorithm) => createHash3(algorithm));
     const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     for (; ; ) {
       let n;
@@ -26799,7 +28970,7 @@ function digestFile(path, algorithms = ["sha256"]) {
 }
 var IN_MEMORY_ARTIFACT_BYTES = 4 * 1024 * 1024;
 function digestBytes(bytes, algorithms) {
-  return algorithms.map((algorithm) => ({ algorithm, hex: createHash2(algorithm).update(bytes).digest("hex") }));
+  return algorithms.map((algorithm) => ({ algorithm, hex: createHash3(algorithm).update(bytes).digest("hex") }));
 }
 function smallFileContent(path) {
   const fd = openArtifact(path);
@@ -27642,7 +29813,7 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
   if (typeof hmacFn !== "function")
     throw new TypeError("hmacFn must be a function");
   const u8n = (len) => new Uint8Array(len);
-  const NULL3 = Uint8Array.of();
+  const NULL2 = Uint8Array.of();
   const byte0 = Uint8Array.of(0);
   const byte1 = Uint8Array.of(1);
   const _maxDrbgIters = 1e3;
@@ -27655,7 +29826,7 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
     i = 0;
   };
   const h = (...msgs) => hmacFn(k, concatBytes2(v, ...msgs));
-  const reseed = (seed = NULL3) => {
+  const reseed = (seed = NULL2) => {
     k = h(byte0, seed);
     v = h();
     if (seed.length === 0)
@@ -29434,10 +31605,10 @@ var TRUSTED_ROOT_MEDIA_TYPES = ["application/vnd.dev.sigstore.trustedroot+json;v
 var PUBLIC_GOOD_TUF = "https://tuf-repo-cdn.sigstore.dev";
 function publicGoodTrustedRoot() {
   const seed = seeds_default[PUBLIC_GOOD_TUF];
-  const encoded = seed?.targets["trusted_root.json"];
-  if (!encoded)
+  const encoded2 = seed?.targets["trusted_root.json"];
+  if (!encoded2)
     throw new SigstoreInputError("TRUSTED_ROOT_INVALID", "the embedded public-good trusted root is missing");
-  return newestCopy(trustedRootFromJSON(JSON.parse(Buffer.from(encoded, "base64").toString("utf8")), "public-good"));
+  return newestCopy(trustedRootFromJSON(JSON.parse(Buffer.from(encoded2, "base64").toString("utf8")), "public-good"));
 }
 function newestCopy(embedded) {
   const kept = readRefreshedTrustedRoot(embedded.source);
@@ -29515,6 +31686,7 @@ var BundleVerifier = class _BundleVerifier {
   constructor(trust, options = {}) {
     this.trust = trust;
     cacheDerEncodings();
+    memoizeSignatureChecks();
     if (trust.components && trust.components.length > 1) {
       this.delegates = trust.components.map((component) => new _BundleVerifier(component, options));
     }
@@ -29675,7 +31847,7 @@ var BundleVerifier = class _BundleVerifier {
     let content;
     if (bundle.content.$case === "dsseEnvelope") {
       const { payloadType, payload } = bundle.content.dsseEnvelope;
-      content = `dsse ${sha256Hex(import_core5.dsse.preAuthEncoding(payloadType, payload))}`;
+      content = `dsse ${sha256Hex(import_core7.dsse.preAuthEncoding(payloadType, payload))}`;
     } else {
       const { algorithm, hex: hex2 } = messageDigestOf(bundle.content.messageSignature);
       content = `message ${algorithm}:${hex2}`;
@@ -29745,7 +31917,7 @@ ${content}
       }
       return;
     }
-    const payloadDigest = import_core5.crypto.digest("sha256", envelope.payload).toString("hex");
+    const payloadDigest = import_core7.crypto.digest("sha256", envelope.payload).toString("hex");
     const digest = digestsOf(artifact, ["sha256"])[0];
     if (digest.algorithm !== "sha256" || digest.hex !== payloadDigest) {
       fail2("ARTIFACT_MISMATCH", source, `the envelope's payload is sha256:${payloadDigest}, not the artifact`);
@@ -29772,10 +31944,10 @@ var PrehashedMessageSignature = class {
   messageDigest;
   algorithm;
   compareSignature(signature) {
-    return import_core5.crypto.bufferEqual(signature, this.signature);
+    return import_core7.crypto.bufferEqual(signature, this.signature);
   }
   compareDigest(digest) {
-    return import_core5.crypto.bufferEqual(digest, this.messageDigest);
+    return import_core7.crypto.bufferEqual(digest, this.messageDigest);
   }
   compareSignedDigest(digest) {
     return this.compareDigest(digest);
@@ -29812,7 +31984,7 @@ function hashAlgorithmName(algorithm) {
   }
 }
 function sha256Hex(bytes) {
-  return createHash3("sha256").update(bytes).digest("hex");
+  return createHash4("sha256").update(bytes).digest("hex");
 }
 function isDigestAlgorithm(name) {
   return DIGEST_ALGORITHMS.includes(name);
@@ -29850,12 +32022,12 @@ function checkpointsNamedByKey(entity, trust) {
     const split2 = envelope?.indexOf("\n\n") ?? -1;
     if (!envelope || split2 < 0) return entry;
     const note = Buffer.from(envelope.slice(0, split2 + 1), "utf8");
-    const renamed = envelope.replace(/\u2014 (\S+) (\S+)\n/g, (line, name, encoded) => {
-      const bytes = Buffer.from(encoded, "base64");
+    const renamed = envelope.replace(/\u2014 (\S+) (\S+)\n/g, (line, name, encoded2) => {
+      const bytes = Buffer.from(encoded2, "base64");
       if (bytes.length < 5) return line;
-      const hinted = tlogs.filter((t) => import_core5.crypto.bufferEqual(t.logID.subarray(0, 4), bytes.subarray(0, 4)));
+      const hinted = tlogs.filter((t) => import_core7.crypto.bufferEqual(t.logID.subarray(0, 4), bytes.subarray(0, 4)));
       if (hinted.some((t) => t.baseURL.includes(name))) return line;
-      const log = hinted.find((t) => import_core5.crypto.verify(note, t.publicKey, bytes.subarray(4)));
+      const log = hinted.find((t) => import_core7.crypto.verify(note, t.publicKey, bytes.subarray(4)));
       if (!log) return line;
       let host;
       try {
@@ -29863,7 +32035,7 @@ function checkpointsNamedByKey(entity, trust) {
       } catch {
         return line;
       }
-      return `\u2014 ${host} ${encoded}
+      return `\u2014 ${host} ${encoded2}
 `;
     });
     if (renamed === envelope) return entry;

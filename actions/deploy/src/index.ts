@@ -2,7 +2,14 @@
 // with every reason when anything is refused.
 import { fileURLToPath } from 'node:url';
 import { getBooleanInput, getInput, info, setFailed, setOutput, summary } from '@actions/core';
-import { describeError, describeNotPassed, describeReport, markdownReport, renderSummary } from '@twokey/core';
+import {
+  describeError,
+  describeNotPassed,
+  describeReport,
+  markdownReport,
+  renderSummary,
+  type SummaryBlock,
+} from '@twokey/core';
 import { type DeployInputs, type DeployResult, runDeployStep } from '@twokey/gate';
 import {
   attestationStoreFromInputs,
@@ -37,12 +44,16 @@ try {
     ...runnerPaths(),
     ...(canRequestToken && { identityToken: () => requestIdToken('sigstore') }),
     version: actionPackage.version,
+    ...(Number(process.env.GITHUB_RUN_ID) > 0 && { runId: Number(process.env.GITHUB_RUN_ID) }),
+    ...(Number(process.env.GITHUB_RUN_ATTEMPT) > 0 && { runAttempt: Number(process.env.GITHUB_RUN_ATTEMPT) }),
+    actors: [process.env.GITHUB_ACTOR ?? '', process.env.GITHUB_TRIGGERING_ACTOR ?? ''],
   };
   const result = await runDeployStep(inputs);
   const { report } = result;
   const passed = report.verdict === 'pass' && result.recordError === undefined;
   setOutput('report-path', result.reportPath);
   if (result.recordPath) setOutput('record-path', result.recordPath);
+  if (result.deployApprovalPath) setOutput('deploy-approval-path', result.deployApprovalPath);
   if (result.recordStored) {
     setOutput('attestation-id', result.recordStored.id);
     setOutput('attestation-url', result.recordStored.url);
@@ -50,13 +61,13 @@ try {
   info(describeReport(report));
 
   await summary.addRaw(`${markdownReport(report)}${recordSummary(result)}`, true).write();
-  if (result.recordError) setFailed(`RECORD_NOT_SIGNED: ${result.recordError}`);
-  else if (!passed) {
+  if (report.verdict !== 'pass') {
     const reasons = report.artifacts.flatMap((artifact) =>
       describeNotPassed(artifact).map((line) => `${artifact.artifact.name ?? artifact.artifact.digest}: ${line}`),
     );
-    setFailed(`twokey refused the deploy:\n${reasons.join('\n')}`);
-  }
+    const unrecorded = result.recordError ? `\nRECORD_NOT_SIGNED: ${result.recordError}` : '';
+    setFailed(`twokey refused the deploy:\n${reasons.join('\n')}${unrecorded}`);
+  } else if (result.recordError) setFailed(`RECORD_NOT_SIGNED: ${result.recordError}`);
   // Last: `verified` is written once, after everything else the step does has succeeded.
   setOutput('verified', String(passed));
 } catch (error) {
@@ -70,10 +81,29 @@ try {
 
 /** What became of the decision record, for the step summary (nothing when none was to be signed). */
 function recordSummary(result: DeployResult): string {
+  const blocks: SummaryBlock[] = [];
   if (result.recordPath) {
     const signer = { code: result.deployIdentity ?? '' };
-    return `\n${renderSummary([{ paragraph: ['Decision record (SLSA verification summary, signed by ', signer, '): ', { code: result.recordPath }] }])}`;
+    const what = result.report.verdict === 'pass' ? 'PASSED' : 'FAILED';
+    blocks.push({
+      paragraph: [
+        `Decision record (${what}; SLSA verification summary, signed by `,
+        signer,
+        '): ',
+        { code: result.recordPath },
+      ],
+    });
   }
-  if (!result.recordError) return '';
-  return `\n${renderSummary([{ paragraph: ['The decision record could not be signed, so the deploy is refused: ', { code: result.recordError }] }])}`;
+  if (result.deployApprovalPath) {
+    blocks.push({ paragraph: ['Deploy approval (signed): ', { code: result.deployApprovalPath }] });
+  }
+  if (result.recordError) {
+    blocks.push({
+      paragraph: [
+        'The decision record could not be signed or stored, so the deploy is refused: ',
+        { code: result.recordError },
+      ],
+    });
+  }
+  return blocks.length ? `\n${renderSummary(blocks)}` : '';
 }

@@ -15,7 +15,7 @@ export const BREAK_GLASS_PREDICATE_TYPE = 'https://twokey.dev/attestations/break
 export const BREAK_GLASS_PREDICATE_SCHEMA = breakGlassSchema;
 
 /** The deploy checks a break-glass may stand in for: the review's, and nothing else. */
-export const WAIVABLE_CHECKS = ['review-attestation', 'review-rules', 'same-commit'] as const;
+export const WAIVABLE_CHECKS = ['review-attestation', 'review-rules'] as const;
 
 export type BreakGlassPredicate = {
   reason: string;

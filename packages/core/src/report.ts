@@ -123,6 +123,22 @@ export interface ArtifactReport {
   breakGlass?: BreakGlassUsed;
   /** Who approved the deploy through its environment, when the policy asks or an attestation says. */
   deployApproval?: { source: string; environment: string; approvers: string[] };
+  /** Decision records of earlier deploys of this artifact found among the evidence. */
+  decisions?: DecisionSeen[];
+}
+
+/** A decision record about an artifact, as `twokey verify` reads it back. */
+export interface DecisionSeen {
+  source: string;
+  result: 'PASSED' | 'FAILED';
+  timeVerified: string;
+  environment?: string;
+  /** Who signed it (the deploy job's SAN). */
+  signer: string;
+  /** Whether the deploy it records used a break-glass for this artifact. */
+  breakGlass: boolean;
+  /** `check-id` of each check that did not pass, for this artifact. */
+  failedChecks?: string[];
 }
 
 /** A break-glass used in place of an artifact's review, as the report and the decision record name it. */
@@ -213,6 +229,7 @@ export function describeReport(report: DeployReport): string {
     lines.push('');
     lines.push(`${artifact.verdict === 'pass' ? 'ACCEPTED' : 'REFUSED '} ${text(shownArtifact(artifact))}`);
     if (artifact.breakGlass) lines.push(`  ${text(breakGlassWarning(artifact.breakGlass))}`);
+    for (const decision of artifact.decisions ?? []) lines.push(`  ${text(describeDecision(decision))}`);
     for (const [label, value, url] of chainRows(artifact)) {
       lines.push(`  ${label.padEnd(13)} ${text(value)}${url ? ` (${text(url)})` : ''}`);
     }
@@ -299,6 +316,14 @@ function artifactSummary(artifact: ArtifactReport): SummaryBlock[] {
 /** Every check of an artifact that did not pass (failed, or could not be evaluated), as `id (verdict): reason`. */
 export function describeNotPassed(artifact: ArtifactReport): string[] {
   return notPassed(artifact).map((c) => `${c.id} (${c.verdict}): ${c.reason}`);
+}
+
+/** One decision record read back: `decision record FAILED at T for production (file): checks`. */
+export function describeDecision(decision: DecisionSeen): string {
+  const where = decision.environment ? ` for ${decision.environment}` : '';
+  const bg = decision.breakGlass ? ' UNDER A BREAK-GLASS' : '';
+  const failed = decision.failedChecks?.length ? `: refused on ${decision.failedChecks.join(', ')}` : '';
+  return `decision record ${decision.result}${bg} at ${decision.timeVerified}${where} by ${decision.signer} (${decision.source})${failed}`;
 }
 
 /** Said in capitals wherever an artifact accepted under a break-glass is shown. */

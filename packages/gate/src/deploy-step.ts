@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
+  buildDeployApprovalStatement,
   buildVerificationSummary,
   CodedError,
   type DeployReport,
@@ -17,9 +18,11 @@ import {
 } from '@twokey/core';
 import {
   type AttestationStore,
+  createGitHubClient,
   ID_TOKEN_PERMISSION_HINT,
   idTokenClaims,
   ORG_POLICY_PATH,
+  readDeployApproval,
   resolveArtifacts,
   type StoredBundle,
   storeAttestations,
@@ -68,13 +71,20 @@ export interface DeployInputs extends SubjectInputs {
   identityToken?: () => Promise<string>;
   /** The deploy action's version, named in the decision record. */
   version: string;
+  /** GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT: the run whose environment approvals are read. */
+  runId?: number;
+  runAttempt?: number;
+  /** GITHUB_ACTOR and GITHUB_TRIGGERING_ACTOR: who started the deploy run. */
+  actors?: string[];
 }
 
 export interface DeployResult {
   report: DeployReport;
   reportPath: string;
-  /** The signed decision record, on a pass with `record`. */
+  /** The signed decision record (a pass or a refusal), with `record`. */
   recordPath?: string;
+  /** The signed deploy-approval attestation, when the job read its environment's approvals. */
+  deployApprovalPath?: string;
   /** The decision record in the repository's attestations, when stored (`store-attestations`). */
   recordStored?: StoredBundle;
   /** The deploy job's certificate identity, when it had an OIDC token. */
@@ -117,21 +127,44 @@ export async function runDeployStep(inputs: DeployInputs): Promise<DeployResult>
   const artifacts = await resolveArtifacts(inputs, inputs.workspace);
   const job = inputs.identityToken ? deployJob(await inputs.identityToken(), inputs.serverUrl) : undefined;
 
+  const token = inputs.githubToken;
+  const apiUrl = inputs.githubApiUrl || 'https://api.github.com';
+  const store = token && inputs.repository ? { repository: inputs.repository, apiUrl, token } : undefined;
+  // Who approved this deploy through its environment, read from GitHub once the policy is known.
+  const readApproval =
+    job?.environment && store && inputs.runId
+      ? async () => {
+          try {
+            const facts = await readDeployApproval({
+              client: createGitHubClient({ token: store.token, baseUrl: store.apiUrl }),
+              repository: store.repository,
+              serverUrl: inputs.serverUrl,
+              runId: inputs.runId!,
+              runAttempt: inputs.runAttempt ?? 1,
+              environment: job.environment!,
+              actors: inputs.actors ?? [],
+            });
+            return { predicate: { ...facts, evidence: [] } };
+          } catch (error) {
+            return {
+              error: `GitHub did not say who approved run ${inputs.runId} (the token needs actions: read): ${describeError(error)}`,
+            };
+          }
+        }
+      : undefined;
+
   // Judged now, never as of another time: a deploy is a decision of the moment it runs.
-  const { report, verified } = await judgeDeploy({
+  const { report, verified, liveDeployApproval } = await judgeDeploy({
     policy: inputs.policy,
     ...(inputs.repositoryPolicy && { repositoryPolicy: inputs.repositoryPolicy }),
     repository: { repository: inputs.repository, name: 'GITHUB_REPOSITORY', role: 'fallback' },
     ...(inputs.trustedRoot && { trustedRoot: inputs.trustedRoot }),
     artifacts: { resolved: artifacts },
     bundles,
-    ...(fromStore && {
-      attestationStore: {
-        repository: inputs.repository,
-        apiUrl: inputs.githubApiUrl || 'https://api.github.com',
-        token: inputs.githubToken!,
-      },
-    }),
+    ...(fromStore && store && { attestationStore: store }),
+    ...(store && { decisionStore: store }),
+    ...(job?.environment && { environment: job.environment }),
+    ...(readApproval && { readDeployApproval: readApproval }),
     cwd: inputs.workspace,
     ...(job && { deployIdentity: job.identity }),
   });
@@ -142,7 +175,34 @@ export async function runDeployStep(inputs: DeployInputs): Promise<DeployResult>
   const reportPath = join(directory, `deploy-report-${shortHash(reportText)}.json`);
   writeFileSync(reportPath, reportText);
   const result: DeployResult = { report, reportPath, ...(job && { deployIdentity: job.identity.san }) };
-  if (report.verdict !== 'pass' || !inputs.record || !job || !inputs.identityToken) return result;
+  // Every decision is recorded, a refusal as a pass: an audit trail with no gaps.
+  if (!inputs.record || !job || !inputs.identityToken) return result;
+  const signing = { endpoints: inputs.endpoints, identityToken: inputs.identityToken };
+  const consumed = consumedAttestations(report, verified, inputs.workspace);
+
+  // The deploy approval as this job read it, signed over the artifacts, naming the bundles the decision rested on.
+  let approval: { bundle: object; path: string; sha256: string } | undefined;
+  if (liveDeployApproval && 'predicate' in liveDeployApproval) {
+    try {
+      const statement = buildDeployApprovalStatement(
+        report.artifacts.map((a) => ({
+          ...(a.artifact.name !== undefined && { name: a.artifact.name }),
+          digest: { sha256: a.artifact.digest.replace(/^sha256:/, '') },
+        })),
+        {
+          ...liveDeployApproval.predicate,
+          evidence: consumed.map((c) => ({ uri: c.uri, digest: { sha256: c.sha256 } })),
+        },
+      );
+      const bundle = await signStatement(statement, signing);
+      const text = `${JSON.stringify(bundle)}\n`;
+      const path = join(directory, `deploy-approval-${shortHash(text)}.sigstore.json`);
+      writeFileSync(path, text);
+      approval = { bundle, path, sha256: createHash('sha256').update(text).digest('hex') };
+    } catch (error) {
+      return { ...result, recordError: `the deploy approval could not be signed: ${describeError(error)}` };
+    }
+  }
 
   const statement = buildVerificationSummary({
     report,
@@ -153,24 +213,38 @@ export async function runDeployStep(inputs: DeployInputs): Promise<DeployResult>
     ...(report.policy.repository && {
       repositoryPolicyUri: pathToFileURL(resolve(inputs.workspace, report.policy.repository.source)).href,
     }),
-    attestations: consumedAttestations(report, verified, inputs.workspace),
+    attestations: consumed,
+    ...(job.environment && { environment: job.environment }),
+    ...(approval && { extraAttestations: [{ uri: pathToFileURL(approval.path).href, sha256: approval.sha256 }] }),
   });
   let bundle: Awaited<ReturnType<typeof signStatement>>;
   try {
-    bundle = await signStatement(statement, { endpoints: inputs.endpoints, identityToken: inputs.identityToken });
+    bundle = await signStatement(statement, signing);
   } catch (error) {
     return { ...result, recordError: describeError(error) };
   }
   const recordText = `${JSON.stringify(bundle)}\n`;
   const recordPath = join(dirname(reportPath), `verification-summary-${shortHash(recordText)}.sigstore.json`);
   writeFileSync(recordPath, recordText);
-  if (!inputs.store) return { ...result, recordPath };
+  const written = { ...result, recordPath, ...(approval && { deployApprovalPath: approval.path }) };
+  const breakGlass = report.verdict === 'pass' && report.artifacts.some((a) => a.breakGlass);
+  if (!inputs.store) {
+    // A break-glass is used once: only a record later deploys can find (the store) makes that so.
+    return breakGlass
+      ? {
+          ...written,
+          recordError:
+            'a deploy under a break-glass must store its decision record in the attestation store (store-attestations: true, attestations: write), so that the break-glass cannot be used again',
+        }
+      : written;
+  }
   // A record nobody can find is no record: a store that refuses it fails the step, as a record that was not signed.
   try {
-    const [recordStored] = await storeAttestations(inputs.store, [bundle]);
-    return { ...result, recordPath, ...(recordStored && { recordStored }) };
+    const stored = await storeAttestations(inputs.store, [...(approval ? [approval.bundle] : []), bundle]);
+    const recordStored = stored[stored.length - 1];
+    return { ...written, ...(recordStored && { recordStored }) };
   } catch (error) {
-    return { ...result, recordPath, recordError: describeError(error) };
+    return { ...written, recordError: describeError(error) };
   }
 }
 
@@ -178,7 +252,7 @@ export async function runDeployStep(inputs: DeployInputs): Promise<DeployResult>
 function deployJob(
   token: string,
   serverUrl: string,
-): { identity: SignerIdentity; resourceUri: string; workflowPolicyUri?: string } {
+): { identity: SignerIdentity; resourceUri: string; environment?: string; workflowPolicyUri?: string } {
   const claims = idTokenClaims(token);
   const identity = workflowSigner(claims, serverUrl);
   if (!identity) {
@@ -196,6 +270,7 @@ function deployJob(
   return {
     identity,
     resourceUri: environment ? `${repository}/deployments/${encodeURIComponent(environment)}` : repository,
+    ...(environment && { environment }),
     ...(workflowRepository &&
       /^[0-9a-f]{40}$/.test(workflowSha) && {
         workflowPolicyUri: `git+${serverUrl}/${workflowRepository}@${workflowSha}#${ORG_POLICY_PATH}`,

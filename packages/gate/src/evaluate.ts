@@ -8,6 +8,7 @@ import {
   type ArtifactReport,
   type Check,
   checkPasses,
+  type DecisionSeen,
   type DeployApprovalPredicate,
   type DeployReport,
   type Digest,
@@ -132,6 +133,7 @@ export function evaluateArtifact(
     evidence: [...evidenceUsed(chain), ...extraEvidence(judged)],
     ...(chain.review && { review: chain.review.result }),
     ...(judged.breakGlass && { breakGlass: judged.breakGlass.report }),
+    ...decisionsAbout(artifact, bundles, context),
     ...(judged.deployApproval && {
       deployApproval: {
         source: judged.deployApproval.source,
@@ -185,6 +187,38 @@ export function deployContext(input: DeployEvaluationInput): DeployContext {
     breakGlassUses: breakGlassUses(input.bundles, input.policy),
     earlierDecisionsRead: input.earlierDecisionsRead ?? false,
   };
+}
+
+/** The decision records among an artifact's bundles that are about it (by the deploy identity, when named). */
+function decisionsAbout(
+  artifact: DeployArtifact,
+  bundles: readonly VerifiedBundle[],
+  context: DeployContext,
+): { decisions?: DecisionSeen[] } {
+  const deployer = context.policy.identities.deploy;
+  const hex = artifact.digest.hex;
+  const decisions = bundles.flatMap((bundle): DecisionSeen[] => {
+    if (bundle.kind !== 'dsse' || !sha256Named(bundle).includes(hex)) return [];
+    const record = readDecisionRecord(bundle.statement);
+    if (!record || (deployer && !matchIdentity(bundle.signer, deployer).ok)) return [];
+    const extension = record.extension;
+    const name = artifact.name ?? formatDigest(artifact.digest);
+    const failed = (extension?.failedChecks ?? [])
+      .filter((c) => c?.artifact === name || c?.artifact === formatDigest(artifact.digest))
+      .map((c) => String(c.id));
+    return [
+      {
+        source: bundle.source,
+        result: record.result,
+        timeVerified: record.timeVerified,
+        ...(extension?.environment !== undefined && { environment: extension.environment }),
+        signer: bundle.signer.san,
+        breakGlass: (extension?.breakGlass ?? []).some((b) => b.artifacts.includes(hex)),
+        ...(failed.length > 0 && { failedChecks: failed }),
+      },
+    ];
+  });
+  return decisions.length > 0 ? { decisions } : {};
 }
 
 /**

@@ -16,7 +16,7 @@ import {
 import { fetchAttestations } from '@twokey/github';
 import { deployTrustedRoot, type RepositoryPolicyFile, readPolicyFiles } from '@twokey/sigstore';
 import { type ArtifactInput, type ArtifactSpec, readArtifacts } from './artifacts';
-import { evaluateDeploy } from './evaluate';
+import { evaluateDeploy, type LiveDeployApproval } from './evaluate';
 import { readEvidence, relativePath } from './evidence';
 
 export interface DeployGateRequest {
@@ -36,6 +36,15 @@ export interface DeployGateRequest {
    * (`twokey verify --repo` without --bundle): fetched, then verified like any file.
    */
   attestationStore?: AttestationStoreRequest;
+  /**
+   * The store to read earlier decision records from when the policy allows break-glass and the evidence is not
+   * already the store's: a break-glass is used once per artifact and environment, which only earlier records show.
+   */
+  decisionStore?: AttestationStoreRequest;
+  /** The deploy job's environment (its OIDC token's `environment`). */
+  environment?: string;
+  /** Reads who approved the deploy, once the policy is known (the deploy job: GitHub's answers, read live). */
+  readDeployApproval?: (policy: Policy) => Promise<LiveDeployApproval | undefined>;
   /** Where relative inputs are read from (the workspace), and what the report's paths are relative to. */
   cwd: string;
   /** The identity running the deploy (the deploy job's certificate identity); absent offline. */
@@ -60,6 +69,8 @@ export interface DeployJudgement {
   policy: Policy;
   /** Every bundle that verified, whoever signed it (the decision record hashes the ones the report used). */
   verified: VerifiedBundle[];
+  /** Who approved the deploy, as read live (the deploy job), or why it could not be read. */
+  liveDeployApproval?: LiveDeployApproval;
 }
 
 /** The deploy decision on the files a request names. Throws a usage error for an input it cannot use, naming it. */
@@ -77,8 +88,11 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
   const trust = deployTrustedRoot(policy, request.trustedRoot, cwd);
   // What is judged, each digest parsed once.
   const artifacts = readArtifacts(request.artifacts, cwd);
-  // Every bundle verified once: the files given, and what the attestation store holds for these artifacts.
-  const stored = request.attestationStore ? await storedEvidence(request.attestationStore, artifacts) : undefined;
+  // Every bundle verified once: the files given, and what the attestation store holds for these artifacts (with
+  // break-glass allowed, the store's earlier decision records too, whatever the files).
+  const storeToRead =
+    request.attestationStore ?? (policy.identities.breakGlass !== undefined ? request.decisionStore : undefined);
+  const stored = storeToRead ? await storedEvidence(storeToRead, artifacts) : undefined;
   let evidence: Awaited<ReturnType<typeof readEvidence>>;
   try {
     evidence = await readEvidence(
@@ -92,8 +106,12 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
     if (stored) rmSync(stored.directory, { recursive: true, force: true });
   }
   const { verified, rejected } = evidence;
+  const liveDeployApproval = request.readDeployApproval ? await request.readDeployApproval(policy) : undefined;
   // The verdict: every artifact's deploy checks, under one policy and one clock (evaluate.ts).
   const report = evaluateDeploy({
+    ...(request.environment !== undefined && { environment: request.environment }),
+    ...(liveDeployApproval && { liveDeployApproval }),
+    earlierDecisionsRead: stored !== undefined,
     policy,
     binding,
     now: request.now ?? new Date(),
@@ -103,7 +121,7 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
     bundles: verified,
     rejected,
   });
-  return { report, policy, verified };
+  return { report, policy, verified, ...(liveDeployApproval && { liveDeployApproval }) };
 }
 
 /**

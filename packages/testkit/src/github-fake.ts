@@ -179,6 +179,14 @@ export interface FakeWorkflowRunApproval {
   user: FakeAccount;
 }
 
+/** A deployment environment's protection: required reviewers and GitHub's "prevent self-review". */
+export interface FakeEnvironment {
+  reviewers: FakeAccount[];
+  preventSelfReview: boolean;
+  /** Minutes to wait before the job runs; absent: no wait timer. */
+  waitTimer?: number;
+}
+
 export interface FakeRepository {
   owner: FakeAccount;
   name: string;
@@ -194,6 +202,8 @@ export interface FakeRepository {
   collaborators: Record<string, FakeRole>;
   /** Run id → reviews of its deployment environments (`GET …/actions/runs/{run_id}/approvals`). */
   workflowRunApprovals: Record<string, FakeWorkflowRunApproval[]>;
+  /** Deployment environments by name, with their required reviewers (`GET …/environments/{environment_name}`). */
+  environments?: Record<string, FakeEnvironment>;
   /**
    * The activity feed's entries other than pull request head branches (those come from each pull request's
    * `headActivity` and force pushes): direct pushes, branch moves, merges. Tests may append entries (`anActivity`).
@@ -1172,6 +1182,16 @@ const ROUTES: Route[] = [
     },
   },
   {
+    method: 'GET',
+    template: '/repos/{owner}/{repo}/environments/{environment_name}',
+    handle: ({ repository, params, api }) => {
+      const environment = repository.environments?.[params.environment_name!];
+      return environment
+        ? { status: 200, body: environmentJson(repository, params.environment_name!, environment, api) }
+        : notFound();
+    },
+  },
+  {
     // Storing an attestation (actions/attest's call): the bundle, found afterwards by each of its subjects' digests.
     method: 'POST',
     template: '/repos/{owner}/{repo}/attestations',
@@ -1875,6 +1895,34 @@ function permissionJson(repository: FakeRepository, login: string, api: string):
     user: userJson(collaborator ?? { login, id: 0, type: 'User' }, api),
   });
   return body;
+}
+
+/** An environment as GitHub's `environment` schema has it (components.schemas.environment, @octokit/openapi-types). */
+function environmentJson(repository: FakeRepository, name: string, environment: FakeEnvironment, api: string): Json {
+  const fullName = `${repository.owner.login}/${repository.name}`;
+  const rules: Json[] = [
+    {
+      id: 3755,
+      node_id: 'MDQ6R2F0ZTM3NTU=',
+      prevent_self_review: environment.preventSelfReview,
+      type: 'required_reviewers',
+      reviewers: environment.reviewers.map((reviewer) => ({ type: 'User', reviewer: userJson(reviewer, api) })),
+    },
+    ...(environment.waitTimer === undefined
+      ? []
+      : [{ id: 3515, node_id: 'MDQ6R2F0ZTM1MTU=', type: 'wait_timer', wait_timer: environment.waitTimer }]),
+  ];
+  return {
+    id: 56780428,
+    node_id: 'MDExOkVudmlyb25tZW50NTY3ODA0Mjg=',
+    name,
+    url: `${api}/repos/${fullName}/environments/${encodeURIComponent(name)}`,
+    html_url: `https://github.com/${fullName}/deployments/activity_log?environments_filter=${encodeURIComponent(name)}`,
+    created_at: '2020-11-23T22:00:40Z',
+    updated_at: '2020-11-23T22:00:40Z',
+    protection_rules: rules,
+    deployment_branch_policy: null,
+  };
 }
 
 function workflowRunApprovalJson(repository: FakeRepository, approval: FakeWorkflowRunApproval, api: string): Json {

@@ -1,0 +1,39 @@
+// The break-glass action: its inputs into a typed record, the break-glass stage (packages/github), what it reports.
+import { getInput } from '@actions/core';
+import {
+  attestationStoreFromInputs,
+  type BreakGlassInputs,
+  breakGlassStep,
+  githubApiUrl,
+  instanceEndpoints,
+  readStepInputs,
+  reportStep,
+  requestIdToken,
+  runnerPaths,
+  signingEndpointsFromInputs,
+  sigstoreInstanceFromInputs,
+  subjectInputsFromInputs,
+} from '@twokey/github';
+
+const inputs = readStepInputs(
+  (): BreakGlassInputs => ({
+    ...subjectInputsFromInputs(),
+    reason: getInput('reason'),
+    incident: getInput('incident'),
+    environment: getInput('environment'),
+    duration: getInput('duration'),
+    commit: getInput('commit') || process.env.GITHUB_SHA || '',
+    minApprovers: Number(getInput('min-approvers') || '1'),
+    repository: process.env.GITHUB_REPOSITORY ?? '',
+    apiUrl: githubApiUrl(),
+    githubToken: getInput('github-token'),
+    runId: Number(process.env.GITHUB_RUN_ID ?? 0),
+    runAttempt: Number(process.env.GITHUB_RUN_ATTEMPT ?? 1),
+    requester: process.env.GITHUB_TRIGGERING_ACTOR || process.env.GITHUB_ACTOR || '',
+    endpoints: signingEndpointsFromInputs(instanceEndpoints(sigstoreInstanceFromInputs())),
+    ...runnerPaths(),
+    identityToken: () => requestIdToken('sigstore'),
+    store: attestationStoreFromInputs(),
+  }),
+);
+if (inputs) await reportStep(await breakGlassStep(inputs));

@@ -1,0 +1,453 @@
+// Every human decision on the way to production is signed evidence (issue 16), end to end through the runner harness
+// on the loopback Sigstore stack and the GitHub fake: the deploy job reads who approved it through its environment
+// and signs it; the org policy requires an approver independent of the change; a break-glass workflow (a fourth
+// identity) signs a time-boxed exception that the gate accepts only in place of the review, once, loudly; and every
+// decision, a refusal too, leaves a signed record `twokey verify` reads back. Each attack is built the way an attacker
+// would build it — approving their own deploy, or signing with the tokens the workflows they control can get.
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BreakGlassPredicate, type DeployReport, readDeployReport, WAIVABLE_CHECKS } from '@twokey/core';
+import { signStatement } from '@twokey/sigstore';
+import {
+  type ActionRun,
+  aCommit,
+  aGitHubState,
+  anApprovedChange,
+  aUser,
+  type FakeRepository,
+  type GitHubFake,
+  identity,
+  type OidcIssuer,
+  pushCommit,
+  runAction,
+  type SigstoreStack,
+  startGitHubFake,
+  startOidcIssuer,
+  startSigstoreStack,
+  type WorkflowIdentity,
+} from '@twokey/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../conformance/paths';
+import { runCli } from '../conformance/run-cli';
+
+const ISSUER = 'https://token.actions.githubusercontent.com';
+const PLATFORM = 'acme/platform/.github/workflows';
+const BUILD_WORKFLOW = `${PLATFORM}/twokey-build.yml@refs/tags/v1.0.0`;
+const SIGN_WORKFLOW = `${PLATFORM}/twokey-sign.yml@refs/tags/v1.0.0`;
+const DEPLOY_WORKFLOW = `${PLATFORM}/twokey-deploy.yml@refs/tags/v1.0.0`;
+const BREAK_GLASS_WORKFLOW = `${PLATFORM}/twokey-break-glass.yml@refs/tags/v1.0.0`;
+const san = (workflow: string) => `https://github.com/${workflow}`;
+
+let stack: SigstoreStack;
+let issuer: OidcIssuer;
+let github: GitHubFake;
+let repository: FakeRepository;
+let workspace: string;
+/** The reviewed change (alice's, approved by bob) and the one nobody reviewed (alice's hotfix, pushed). */
+let reviewed: string;
+let hotfix: string;
+/** The honest evidence of the reviewed change: provenance, signature, review attestation. */
+let honest: string;
+/** The hotfix's provenance and the break-glass the break-glass workflow signed for it. */
+let hotfixEvidence: string;
+let breakGlassBundle: string;
+
+const endpoints = () => ({ 'fulcio-url': stack.fulcioURL, 'rekor-url': stack.rekorURL, 'tsa-url': stack.tsaURL });
+let runs = 0;
+/** A job of acme/app at `sha` running a platform workflow; each run gets its own run id. */
+function job(workflow: string, sha: string, overrides: Partial<WorkflowIdentity> = {}): WorkflowIdentity {
+  runs += 1;
+  return identity('acme/app', '.github/workflows/release.yml', 'refs/heads/main', sha, {
+    job_workflow_ref: workflow,
+    run_id: String(7000 + runs),
+    ...overrides,
+  });
+}
+const tokenOf = (who: WorkflowIdentity) => () => issuer.mint(who, { audience: 'sigstore' });
+
+/** The run's environment approvals, as GitHub records them once its reviewers acted. */
+function approve(run: WorkflowIdentity, environment: string, ...logins: string[]): void {
+  repository.workflowRunApprovals[run.run_id] = logins.map((login) => ({
+    state: 'approved',
+    comment: `ok from ${login}`,
+    environments: [environment],
+    user: { login, id: aUserId(login), type: 'User' },
+  }));
+}
+const ids = new Map<string, number>();
+function aUserId(login: string): number {
+  if (!ids.has(login)) ids.set(login, 9_000_000 + ids.size);
+  return ids.get(login)!;
+}
+
+function policy(): string {
+  return [
+    'version: 1',
+    'identities:',
+    `  build: { issuer: ${ISSUER}, san: ${san(BUILD_WORKFLOW)} }`,
+    `  sign: { issuer: ${ISSUER}, san: ${san(SIGN_WORKFLOW)} }`,
+    `  deploy: { issuer: ${ISSUER}, san: ${san(DEPLOY_WORKFLOW)} }`,
+    `  break-glass: { issuer: ${ISSUER}, san: ${san(BREAK_GLASS_WORKFLOW)} }`,
+    'deploy:',
+    `  trusted-root: ${stack.trustedRootPath}`,
+    '  approvals: { min: 1, require-prevent-self-review: true }',
+    '  break-glass: { max-duration: 24h, min-approvers: 1 }',
+    '',
+  ].join('\n');
+}
+
+async function build(sha: string, subject: string): Promise<string> {
+  const run = await runAction(join(repoRoot, 'actions', 'build'), {
+    with: { 'subject-path': subject, ...endpoints() },
+    identity: job(BUILD_WORKFLOW, sha),
+    oidc: issuer,
+    workspace,
+  });
+  expect(run.exitCode, run.log).toBe(0);
+  return run.outputs['bundle-path']!;
+}
+
+/** The deploy job (the root action) in the production environment, approved through it by `approvers`. */
+async function deploy(
+  subject: string,
+  bundles: string,
+  approvers: string[],
+  options: { store?: boolean } = {},
+): Promise<{ run: ActionRun; report: DeployReport }> {
+  const who = job(DEPLOY_WORKFLOW, reviewed, { environment: 'production', actor: 'erin' });
+  approve(who, 'production', ...approvers);
+  const run = await runAction(repoRoot, {
+    with: {
+      'subject-path': subject,
+      bundles,
+      policy: 'org-policy.yml',
+      'store-attestations': String(options.store ?? true),
+      ...endpoints(),
+    },
+    identity: who,
+    oidc: issuer,
+    githubApiUrl: github.url,
+    githubToken: 'ghs_deploy_job',
+    workspace,
+  });
+  const path = run.outputs['report-path'];
+  expect(path, run.log).toBeDefined();
+  return { run, report: readDeployReport(readFileSync(path!, 'utf8'), path!) };
+}
+
+function check(report: DeployReport, id: string, artifact = 0) {
+  return report.artifacts[artifact]!.checks.find((c) => c.id === id)!;
+}
+
+/** A break-glass statement signed with `who`'s token: what an attacker holding that workflow's token can make. */
+async function handMadeBreakGlass(
+  name: string,
+  who: WorkflowIdentity,
+  change: Partial<BreakGlassPredicate>,
+  subjectFile = 'dist/hotfix.tar.gz',
+): Promise<string> {
+  const genuine = JSON.parse(readFileSync(breakGlassBundle, 'utf8'));
+  const statement = JSON.parse(Buffer.from(genuine.dsseEnvelope.payload, 'base64').toString('utf8'));
+  const digest = createSha256(readFileSync(join(workspace, subjectFile)));
+  const forged = {
+    ...statement,
+    subject: [{ name: subjectFile, digest: { sha256: digest } }],
+    predicate: { ...statement.predicate, ...change },
+  };
+  const bundle = await signStatement(forged, {
+    endpoints: { fulcioURL: stack.fulcioURL, rekorURL: stack.rekorURL, tsaURL: stack.tsaURL },
+    identityToken: tokenOf(who),
+  });
+  const dir = join(workspace, 'attacks', name);
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(join(hotfixEvidence, 'provenance.sigstore.json'), join(dir, 'provenance.sigstore.json'));
+  writeFileSync(join(dir, 'break-glass.sigstore.json'), JSON.stringify(bundle));
+  return dir;
+}
+
+function createSha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+beforeAll(async () => {
+  issuer = await startOidcIssuer();
+  stack = await startSigstoreStack({ verifyIdentityToken: (token) => issuer.verify(token) });
+  const change = anApprovedChange('acme/app', 'Add the parser');
+  repository = change.repository;
+  reviewed = change.commit;
+  // alice's hotfix, pushed straight to main: nobody reviewed it.
+  const alice = aUser('alice');
+  hotfix = pushCommit(repository, aCommit({ author: alice, message: 'Hotfix: stop the outage' }));
+  repository.environments = {
+    production: { reviewers: [aUser('alice'), aUser('carol')], preventSelfReview: true },
+    'break-glass': { reviewers: [aUser('dave')], preventSelfReview: true },
+  };
+  const users = ['carol', 'dave', 'erin'].map((login) => aUser(login, { id: aUserId(login) }));
+  github = await startGitHubFake(aGitHubState(repository, ...users));
+  workspace = mkdtempSync(join(tmpdir(), 'twokey-decisions-'));
+  mkdirSync(join(workspace, 'dist'));
+  writeFileSync(join(workspace, 'dist', 'app.tar.gz'), 'app 1.0\n');
+  writeFileSync(join(workspace, 'dist', 'hotfix.tar.gz'), 'app 1.0.1 hotfix\n');
+  writeFileSync(join(workspace, 'dist', 'other.tar.gz'), 'another artifact of the hotfix\n');
+  writeFileSync(join(workspace, 'org-policy.yml'), policy());
+
+  // The reviewed change: build → sign, as the platform's workflows run them.
+  honest = join(workspace, 'honest');
+  mkdirSync(honest);
+  const provenance = await build(reviewed, 'dist/app.tar.gz');
+  const signed = await runAction(join(repoRoot, 'actions', 'sign'), {
+    with: {
+      'subject-path': 'dist/app.tar.gz',
+      provenance,
+      policy: 'org-policy.yml',
+      'trusted-root': stack.trustedRootPath,
+      ...endpoints(),
+    },
+    identity: job(SIGN_WORKFLOW, reviewed),
+    oidc: issuer,
+    githubApiUrl: github.url,
+    githubToken: 'ghs_sign_job',
+    workspace,
+  });
+  expect(signed.exitCode, signed.log).toBe(0);
+  copyFileSync(provenance, join(honest, 'provenance.sigstore.json'));
+  for (const [i, path] of signed.outputs['bundle-paths']!.split('\n').entries()) {
+    copyFileSync(path, join(honest, `sign-${i}.sigstore.json`));
+  }
+
+  // The hotfix: built, then excepted by the break-glass workflow — requested by erin, approved by dave.
+  hotfixEvidence = join(workspace, 'hotfix');
+  mkdirSync(hotfixEvidence);
+  copyFileSync(await build(hotfix, 'dist/hotfix.tar.gz'), join(hotfixEvidence, 'provenance.sigstore.json'));
+  const breakGlassJob = job(BREAK_GLASS_WORKFLOW, hotfix, { environment: 'break-glass', actor: 'erin' });
+  approve(breakGlassJob, 'break-glass', 'dave');
+  const glass = await runAction(join(repoRoot, 'actions', 'break-glass'), {
+    with: {
+      'subject-path': 'dist/hotfix.tar.gz',
+      reason: 'checkout is down for every customer',
+      incident: 'https://status.acme.example/incidents/42',
+      environment: 'production',
+      duration: '2h',
+      ...endpoints(),
+    },
+    identity: breakGlassJob,
+    oidc: issuer,
+    githubApiUrl: github.url,
+    githubToken: 'ghs_break_glass_job',
+    workspace,
+  });
+  expect(glass.exitCode, glass.log).toBe(0);
+  expect(glass.summary).toContain('twokey BREAK-GLASS signed');
+  breakGlassBundle = join(hotfixEvidence, 'break-glass.sigstore.json');
+  copyFileSync(glass.outputs['bundle-path']!, breakGlassBundle);
+}, 240_000);
+
+afterAll(async () => {
+  await github?.close();
+  await stack?.close();
+  await issuer?.close();
+  if (workspace) rmSync(workspace, { recursive: true, force: true });
+});
+
+describe('a deploy approved through its environment, signed', () => {
+  it('refuses a deploy approved only by the change’s own author, and records the refusal (FAILED)', async () => {
+    const { run, report } = await deploy('dist/app.tar.gz', 'honest', ['alice']);
+    expect(run.exitCode).not.toBe(0);
+    expect(report.verdict).toBe('fail');
+    expect(check(report, 'deploy-approval')).toMatchObject({ verdict: 'fail' });
+    expect(check(report, 'deploy-approval').reason).toContain("alice (the change's author)");
+    expect(run.log).toContain('deploy-approval (fail)');
+    // The refusal is signed evidence too, read back by twokey verify.
+    const record = run.outputs['record-path']!;
+    const records = join(workspace, 'refused-record');
+    mkdirSync(records);
+    copyFileSync(record, join(records, 'record.sigstore.json'));
+    const readBack = await runCli(
+      [
+        'verify',
+        '--repo',
+        'acme/app',
+        'dist/app.tar.gz',
+        '--policy',
+        'org-policy.yml',
+        '--bundle',
+        'honest',
+        '--bundle',
+        'refused-record',
+        '--json',
+      ],
+      workspace,
+    );
+    const decisions = readDeployReport(readBack.stdout, 'twokey verify --json').artifacts[0]!.decisions;
+    expect(decisions).toEqual([
+      expect.objectContaining({
+        result: 'FAILED',
+        environment: 'production',
+        signer: san(DEPLOY_WORKFLOW),
+        breakGlass: false,
+        failedChecks: ['deploy-approval'],
+      }),
+    ]);
+    const human = await runCli(
+      [
+        'verify',
+        '--repo',
+        'acme/app',
+        'dist/app.tar.gz',
+        '--policy',
+        'org-policy.yml',
+        '--bundle',
+        'honest',
+        '--bundle',
+        'refused-record',
+      ],
+      workspace,
+    );
+    expect(human.stdout).toContain('decision record FAILED at');
+    expect(human.stdout).toContain('refused on deploy-approval');
+  });
+
+  it('accepts a deploy approved by an independent reviewer; the signed approval verifies with twokey verify', async () => {
+    const { run, report } = await deploy('dist/app.tar.gz', 'honest', ['carol']);
+    expect(run.exitCode, run.log).toBe(0);
+    expect(check(report, 'deploy-approval').verdict).toBe('pass');
+    expect(report.artifacts[0]!.deployApproval).toEqual({
+      source: 'live',
+      environment: 'production',
+      approvers: ['carol'],
+    });
+    const approval = run.outputs['deploy-approval-path']!;
+    const attested = join(workspace, 'attested');
+    mkdirSync(attested);
+    copyFileSync(approval, join(attested, 'deploy-approval.sigstore.json'));
+    // Offline, the stored attestation is judged again under the same rules.
+    const verified = await runCli(
+      [
+        'verify',
+        '--repo',
+        'acme/app',
+        'dist/app.tar.gz',
+        '--policy',
+        'org-policy.yml',
+        '--bundle',
+        'honest',
+        '--bundle',
+        'attested',
+        '--json',
+      ],
+      workspace,
+    );
+    expect(verified.status, verified.stdout + verified.stderr).toBe(0);
+    const offline = readDeployReport(verified.stdout, 'twokey verify --json');
+    expect(offline.artifacts[0]!.deployApproval).toEqual({
+      source: 'attested/deploy-approval.sigstore.json',
+      environment: 'production',
+      approvers: ['carol'],
+    });
+    // Without it, the deploy approval the policy requires is not there to judge: refused.
+    const without = await runCli(
+      ['verify', '--repo', 'acme/app', 'dist/app.tar.gz', '--policy', 'org-policy.yml', '--bundle', 'honest'],
+      workspace,
+    );
+    expect(without.status).toBe(1);
+    expect(without.stdout).toContain('deploy-approval (not-evaluated)');
+  });
+});
+
+describe('break-glass, signed and loud', () => {
+  it('lets an unreviewed change through with a valid break-glass, flagged in capitals, once', async () => {
+    const first = await deploy('dist/hotfix.tar.gz', 'hotfix', ['carol']);
+    expect(first.run.exitCode, first.run.log).toBe(0);
+    const artifact = first.report.artifacts[0]!;
+    expect(artifact.verdict).toBe('pass');
+    expect(artifact.breakGlass).toMatchObject({ requester: { login: 'erin' }, approvers: [{ login: 'dave' }] });
+    for (const id of WAIVABLE_CHECKS) expect(check(first.report, id).verdict).toBe('waived');
+    expect(check(first.report, 'break-glass').reason).toMatch(/^BREAK-GLASS USED: /);
+    expect(first.run.summary).toContain('BREAK-GLASS: ACCEPTED WITHOUT AN INDEPENDENT REVIEW');
+    expect(first.run.log).toContain('BREAK-GLASS: ACCEPTED WITHOUT AN INDEPENDENT REVIEW');
+    const record = JSON.parse(readFileSync(first.run.outputs['record-path']!, 'utf8'));
+    const predicate = JSON.parse(Buffer.from(record.dsseEnvelope.payload, 'base64').toString('utf8')).predicate;
+    expect(predicate.verificationResult).toBe('PASSED');
+    expect(predicate.verifiedLevels).toContain('TWOKEY_BREAK_GLASS');
+    expect(predicate.verifiedLevels).not.toContain('TWOKEY_TWO_PERSON_RULE_LEVEL_1');
+
+    // The same break-glass a second time: the gate finds the first use in the store's decision records.
+    const second = await deploy('dist/hotfix.tar.gz', 'hotfix', ['carol']);
+    expect(second.run.exitCode).not.toBe(0);
+    expect(check(second.report, 'break-glass').verdict).toBe('fail');
+    expect(check(second.report, 'break-glass').reason).toContain('already used for this artifact in production');
+  });
+
+  it('refuses a break-glass deploy that would not store its record (its single use could not be enforced)', async () => {
+    const { run } = await deploy('dist/hotfix.tar.gz', 'hotfix', ['carol'], { store: false });
+    expect(run.exitCode).not.toBe(0);
+    expect(run.outputs.verified).toBe('false');
+  });
+
+  it('refuses an expired break-glass', async () => {
+    const dir = await handMadeBreakGlass('expired', job(BREAK_GLASS_WORKFLOW, hotfix), {
+      notBefore: '2026-01-01T00:00:00.000Z',
+      expires: '2026-01-01T02:00:00.000Z',
+    });
+    const { report } = await deploy('dist/hotfix.tar.gz', dir, ['carol']);
+    expect(report.verdict).toBe('fail');
+    expect(check(report, 'break-glass').reason).toContain('it expired at 2026-01-01T02:00:00.000Z');
+    expect(check(report, 'review-attestation').verdict).toBe('fail');
+  });
+
+  it('refuses a break-glass for another artifact', async () => {
+    const provenance = await build(hotfix, 'dist/other.tar.gz');
+    const dir = join(workspace, 'attacks', 'other-artifact');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(provenance, join(dir, 'provenance.sigstore.json'));
+    copyFileSync(breakGlassBundle, join(dir, 'break-glass.sigstore.json'));
+    const { report } = await deploy('dist/other.tar.gz', dir, ['carol']);
+    expect(report.verdict).toBe('fail');
+    expect(check(report, 'break-glass').reason).toContain('whose subjects do not include');
+  });
+
+  it('refuses a break-glass approved only by its requester', async () => {
+    const erin = { login: 'erin', id: aUserId('erin'), type: 'User' };
+    const dir = await handMadeBreakGlass('self-approved', job(BREAK_GLASS_WORKFLOW, hotfix), {
+      requester: erin,
+      approvers: [erin],
+    });
+    const { report } = await deploy('dist/hotfix.tar.gz', dir, ['carol']);
+    expect(report.verdict).toBe('fail');
+    expect(check(report, 'break-glass').reason).toContain('erin (its requester)');
+  });
+
+  it('refuses a break-glass signed by any identity but the break-glass workflow’s', async () => {
+    for (const workflow of [SIGN_WORKFLOW, DEPLOY_WORKFLOW, `${PLATFORM}/other.yml@refs/tags/v1.0.0`]) {
+      const dir = await handMadeBreakGlass(`signed-by-${workflow.length}`, job(workflow, hotfix), {});
+      const { report } = await deploy('dist/hotfix.tar.gz', dir, ['carol']);
+      expect(report.verdict).toBe('fail');
+      expect(check(report, 'break-glass').reason).toContain('expected the break-glass identity');
+    }
+  });
+
+  it('the break-glass workflow itself refuses to sign what only its requester approved', async () => {
+    const breakGlassJob = job(BREAK_GLASS_WORKFLOW, hotfix, { environment: 'break-glass', actor: 'dave' });
+    approve(breakGlassJob, 'break-glass', 'dave');
+    const glass = await runAction(join(repoRoot, 'actions', 'break-glass'), {
+      with: {
+        'subject-path': 'dist/hotfix.tar.gz',
+        reason: 'in a hurry',
+        incident: 'https://status.acme.example/incidents/43',
+        environment: 'production',
+        ...endpoints(),
+      },
+      identity: breakGlassJob,
+      oidc: issuer,
+      githubApiUrl: github.url,
+      githubToken: 'ghs_break_glass_job',
+      workspace,
+    });
+    expect(glass.exitCode).not.toBe(0);
+    expect(glass.log).toContain('BREAK_GLASS_REFUSED');
+    expect(glass.log).toContain('dave (its requester)');
+    expect(glass.outputs['bundle-path']).toBeUndefined();
+  });
+});
