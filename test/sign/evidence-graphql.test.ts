@@ -259,19 +259,6 @@ const scenarios: [string, () => { entries: (FakeRepository | FakeUser)[]; commit
     },
   ],
   [
-    'more commits than GitHub lists (260)',
-    () => {
-      const alice = aUser('alice');
-      const repository = aRepository('acme/app');
-      const commits = Array.from({ length: 260 }, (_, i) => aCommit({ author: alice, message: `Step ${i}` }));
-      const pullRequest = aPullRequest({ author: alice, commits });
-      return {
-        entries: [repository],
-        commit: mergePullRequest(repository, pullRequest, { method: 'squash', by: alice }),
-      };
-    },
-  ],
-  [
     'a busy repository: more than a page of other pushes since the pull request was opened',
     () => {
       const change = reviewedChange('merge');
@@ -302,6 +289,25 @@ describe('the evidence through GraphQL is the evidence through REST', () => {
         !(r.route === PERMISSION_ROUTE && r.path.endsWith('%5Bbot%5D/permission')),
     );
     expect(viaRest.map((r) => `${r.method} ${r.path}`)).toEqual([]);
+  });
+
+  it('reads every commit of a pull request longer than REST lists (260): what REST leaves as a gap', async () => {
+    const alice = aUser('alice');
+    const repository = aRepository('acme/app');
+    const commits = Array.from({ length: 260 }, (_, i) => aCommit({ author: alice, message: `Step ${i}` }));
+    const pullRequest = aPullRequest({ author: alice, commits });
+    const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: alice });
+
+    const { rest, graphql } = await bothWays([repository], { repository: 'acme/app', commit: merged });
+
+    // REST: the 10 newest commits, the head among them, unknown — and with them the merge method.
+    expect(rest.gaps).toContain(
+      `pull request #${pullRequest.number} has 260 commits but the API listed 250 (it lists at most 250): the authors of the others are unknown`,
+    );
+    expect(rest.pullRequest).toBeUndefined();
+    expect(graphql.gaps).toEqual([]);
+    expect(graphql.commits.map((c) => c.sha)).toEqual(commits.map((c) => c.sha));
+    expect(graphql.pullRequest?.mergeMethod).toBe('squash');
   });
 
   it('says the same when the feed cannot be read (403)', async () => {

@@ -11,7 +11,8 @@
 //    round with every connection's next page and the permission of every reviewer not yet asked
 //    (`collaborators(login:)`, by alias). A pull request with at most 100 reviews, commits and timeline events takes
 //    one such round. Collaborators are Users: a bot reviewer's permission is read through REST, as the REST reads do.
-// A one-commit, one-review pull request: 3 requests; 125 reviews by 5 reviewers: 4 (the REST reads take 7 and 13).
+// A one-commit, one-review pull request: 3 requests; 125 reviews by 5 reviewers: 3, or 4 when a reviewer first appears
+// after the first 100 reviews (through REST alone: 11 and 21, the feed, permissions and profiles included).
 //
 // Failing closed: an answer with errors is a gap naming the query and each error (never "no reviews" or "no
 // co-authors"), except two refusals that are answered another way —
@@ -27,6 +28,7 @@
 // - a commit's `author.user` is a User: a commit GitHub links to a bot account has no account here (its e-mail, a
 //   bot's noreply address, still names the bot);
 // - a git date (GitTimestamp) keeps its author's offset: it is written in UTC, as REST writes it;
+// - a pull request's commits page past the 250 REST lists at most: a longer pull request is read whole, not a gap;
 // - a reviewer GitHub lists as no collaborator has `read` on a public repository and `none` otherwise, as REST says.
 
 import type { AccountProfile, GitHubAccount, RepositoryPermission, ReviewEvidence } from '@twokey/core';
@@ -86,10 +88,8 @@ export class GraphQLRefused extends Error {
 
 /** Reviewers asked per query (each an alias of `collaborators(login:)`). */
 const LOGINS_PER_QUERY = 50;
-/** Rounds of further pages and permissions before the evidence is called incomplete. */
+/** Rounds of further pages and permissions before the evidence is called incomplete (10,000 reviews, commits…). */
 const MAX_ROUNDS = 100;
-/** GitHub lists at most 250 commits of a pull request. */
-const MAX_PULL_REQUEST_COMMITS = 250;
 
 export async function collectReviewEvidenceGraphQL(
   client: GitHubClient,
@@ -335,10 +335,8 @@ class PullRequestPages {
   /** Adds a page of each list an answer carries, and notes where each continues. */
   private add(pr: Partial<Pick<PullRequestNode, PagedList>>): void {
     if (pr.commits) {
-      const room = MAX_PULL_REQUEST_COMMITS - this.commits.length;
-      this.commits.push(...pr.commits.nodes.slice(0, room).map((n) => commitFactsOf(n.commit)));
-      const more = pr.commits.pageInfo.hasNextPage && this.commits.length < MAX_PULL_REQUEST_COMMITS;
-      if (more) this.next.commits = pr.commits.pageInfo.endCursor ?? undefined;
+      this.commits.push(...pr.commits.nodes.map((n) => commitFactsOf(n.commit)));
+      if (pr.commits.pageInfo.hasNextPage) this.next.commits = pr.commits.pageInfo.endCursor ?? undefined;
     }
     if (pr.reviews) {
       for (const review of pr.reviews.nodes) {

@@ -15,7 +15,7 @@
 //   A squash whose message and author were edited to equal the head's reads as a rebase (both replay the head's
 //   changes onto the base). Anything else (fast-forward to a PR commit, a second parent that is not the head,
 //   octopus merges) is an unknown merge method: a gap. The API cannot show that C's tree is the head's changes.
-// - Pull request commits: the API lists at most 250; a longer pull request is a gap.
+// - Pull request commits: the API lists at most 250; a longer pull request is a gap (GraphQL lists them all).
 // - Who pushed, and how C reached the built branch: the repository activity feed (`GET /repos/{owner}/{repo}/activity`)
 //   names the actor of every push, force push, branch creation and deletion, pull request merge (`pr_merge`) and merge
 //   queue merge (`merge_queue_merge`) of a ref, with the commits before and after. Read for two refs:
@@ -62,6 +62,8 @@ export interface ReviewEvidenceRequest {
 }
 
 const PER_PAGE = 100;
+/** REST lists at most this many commits of a pull request. */
+const MAX_LISTED_COMMITS = 250;
 /** The activity feed is read at most this many pages (of 100) per ref. */
 const MAX_ACTIVITY_PAGES = 10;
 const DAY_MS = 24 * 3_600_000;
@@ -149,6 +151,7 @@ export async function collectReviewEvidence(
     headRepository: pr.head.repo?.full_name,
     baseRef: pr.base.ref,
     commitCount: pr.commits,
+    commitsListedAtMost: MAX_LISTED_COMMITS,
     commits: listedCommits && (listedCommits as ApiCommit[]).map(commitFactsOf),
     mergeCommit: mergeCommit && commitFactsOf(mergeCommit as ApiCommit),
     reviews: reviews?.map((review) => ({
@@ -236,6 +239,8 @@ export interface PullRequestFacts {
   /** How many commits GitHub says the pull request has. */
   commitCount: number;
   commits: CommitFacts[] | undefined;
+  /** The most commits the API lists of a pull request, when it has such a limit (REST: 250). */
+  commitsListedAtMost?: number;
   /** The built commit C itself. */
   mergeCommit: CommitFacts | undefined;
   reviews: ReviewFacts[] | undefined;
@@ -373,7 +378,7 @@ export async function assembleEvidence(
   evidence.commits = commits.map(pullRequestCommitOf);
   if (pr.commits && pr.commits.length < pr.commitCount) {
     evidence.gaps.push(
-      `pull request #${number} has ${pr.commitCount} commits but the API listed ${pr.commits.length} (it lists at most 250): the authors of the others are unknown`,
+      `pull request #${number} has ${pr.commitCount} commits but the API listed ${pr.commits.length}${pr.commitsListedAtMost ? ` (it lists at most ${pr.commitsListedAtMost})` : ''}: the authors of the others are unknown`,
     );
   }
   const head = commits.find((c) => c.sha === pr.headSha);

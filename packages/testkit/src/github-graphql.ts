@@ -6,7 +6,7 @@
 //
 // What it models, as GitHub answers it:
 // - connections page by `first`/`after` (at most 100; a connection asked without `first` or `last` is an error, as on
-//   GitHub), with `totalCount` and `pageInfo`; a pull request lists at most 250 commits, as GitHub does;
+//   GitHub), with `totalCount` and `pageInfo`; a pull request's commits page past the 250 REST lists at most;
 // - a Bot's `login` without the `[bot]` suffix REST shows (`dependabot`, not `dependabot[bot]`);
 // - a commit's `author.user` / `committer.user` is a `User`: an account of another type (a bot) is `null` there;
 // - `User.email` is the public profile e-mail, `""` when none; `User.name` is `null` when none;
@@ -469,7 +469,7 @@ function pullRequestModel(
     baseRefOid: pullRequest.base.sha,
     baseRepository: repositoryModel(state, repository, api),
     commits: (args: Args) =>
-      connection('commits', pullRequest.commits.slice(0, MAX_PULL_REQUEST_COMMITS), args, {
+      connection('commits', pullRequest.commits, args, {
         totalCount: pullRequest.commitCount ?? pullRequest.commits.length,
         node: (c) => ({
           id: nodeId('PURC_', `${pullRequest.id}:${c.sha}`),
@@ -588,7 +588,6 @@ function actorModel(state: GitHubFakeState, account: FakeAccount): Model {
 // ── Connections ──────────────────────────────────────────────────────────────────────────────────────────────
 
 const MAX_PAGE = 100;
-const MAX_PULL_REQUEST_COMMITS = 250;
 
 /**
  * A page of `items` as GitHub pages a connection: `first` (1–100) and `after`, or `last` and `before`; one of `first`
