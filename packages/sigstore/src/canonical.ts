@@ -11,7 +11,6 @@ import { BUNDLE_V03_LEGACY_MEDIA_TYPE, BUNDLE_V03_MEDIA_TYPE, type Bundle } from
 import { ASN1Obj, X509Certificate } from '@sigstore/core';
 import type { ParsedBundle } from './bundle';
 import { BundleVerificationError, describeCause, type VerificationFailureCode } from './error';
-import { rememberPublicKey } from './signature-memo';
 import type { TrustedRootMaterial } from './trust';
 
 /** Refuses a bundle that is not in its canonical encoding: the rules in the order a reader meets the fields. */
@@ -169,9 +168,8 @@ function strictCertificateProblem(der: Buffer): string | undefined {
   } catch (error) {
     return `not DER: ${describeCause(error)}`;
   }
-  let openssl: OpenSSLCertificate;
   try {
-    openssl = new OpenSSLCertificate(der);
+    new OpenSSLCertificate(der);
   } catch (error) {
     return `OpenSSL does not read it as a certificate: ${describeCause(error)}`;
   }
@@ -184,10 +182,7 @@ function strictCertificateProblem(der: Buffer): string | undefined {
     return "signatureAlgorithm: expected the TBSCertificate's own signature algorithm";
   }
   if (signature.value[0] !== 0) return 'signatureValue: expected a BIT STRING with no unused bits';
-  const unreadable = unreadableBySigstore(root);
-  // The signer's key, as OpenSSL read it with the certificate, is the one its signature is checked with.
-  if (!unreadable) rememberPublicKey(new X509Certificate(root).publicKey, () => openssl.publicKey);
-  return unreadable;
+  return unreadableBySigstore(root);
 }
 
 /** What @sigstore/core reads of a certificate while verifying it: all of it must read, here rather than mid-check. */

@@ -5,7 +5,7 @@ import { X509Certificate } from '@sigstore/core';
 import { describe, expect, it } from 'vitest';
 import { parseBundle } from './bundle';
 import { isRejected, verifyEvidence } from './evidence';
-import { memoizeSignatureChecks, publicKeyOf, rememberPublicKey, signatureCheckCounts } from './signature-memo';
+import { memoizeSignatureChecks, publicKeyOf, signatureCheckCounts } from './signature-memo';
 import { publicGoodTrustedRoot } from './trust';
 import { BundleVerifier } from './verify';
 
@@ -150,28 +150,5 @@ describe('publicKeyOf', () => {
     const offCurve = Buffer.from(der);
     offCurve[offCurve.length - 1]! ^= 0x01;
     expect(() => publicKeyOf(offCurve)).toThrow();
-  });
-});
-
-describe('rememberPublicKey', () => {
-  it('keeps a key OpenSSL read only for the exact SubjectPublicKeyInfo it is', () => {
-    const one = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
-    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
-    const spki = one.export({ type: 'spki', format: 'der' });
-    // Handed another key for these bytes (a parser that read another part of a certificate): not kept.
-    rememberPublicKey(spki, () => other);
-    expect(publicKeyOf(spki).equals(one)).toBe(true);
-    const fresh = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey;
-    const freshSpki = fresh.export({ type: 'spki', format: 'der' });
-    rememberPublicKey(freshSpki, () => fresh);
-    expect(publicKeyOf(freshSpki)).toBe(fresh);
-  });
-
-  it('keeps nothing when reading the key failed', () => {
-    const spki = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' });
-    rememberPublicKey(spki, () => {
-      throw new Error('no key');
-    });
-    expect(publicKeyOf(spki).export({ type: 'spki', format: 'der' }).equals(spki)).toBe(true);
   });
 });

@@ -85,25 +85,6 @@ export function publicKeyOf(der: Buffer, type = 'spki'): KeyObject {
   return key;
 }
 
-/**
- * A key OpenSSL already read, for the SubjectPublicKeyInfo `spki` (canonical.ts reads every signing certificate with
- * OpenSSL, and so its key): kept, so that it is not built again from DER. Only a key whose own encoding is exactly
- * `spki`, of the two EC shapes read through PEM; anything else is built from its bytes when it is needed.
- */
-export function rememberPublicKey(spki: Buffer, key: () => KeyObject): void {
-  const id = `spki:${spki.toString('base64')}`;
-  if (keys.has(id) || !isFixedShapeECKey(spki, 'spki')) return;
-  let read: KeyObject;
-  try {
-    read = key();
-    if (!read.export({ type: 'spki', format: 'der' }).equals(spki)) return;
-  } catch {
-    return;
-  }
-  keys.set(id, read);
-  if (keys.size > MAX_KEYS) keys.delete(keys.keys().next().value!);
-}
-
 /** Signature checks made, answered from the memo, and public keys built, in this thread (for tests and the bench). */
 export function signatureCheckCounts(): Readonly<typeof counts> {
   return { ...counts };
