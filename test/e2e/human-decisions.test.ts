@@ -29,6 +29,7 @@ import {
   type WorkflowIdentity,
 } from '@twokey/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sarifSchemaProblems } from '../../packages/core/src/__fixtures__/sarif-validate';
 import { repoRoot } from '../conformance/paths';
 import { runCli } from '../conformance/run-cli';
 
@@ -259,6 +260,17 @@ describe('a deploy approved through its environment, signed', () => {
     expect(check(report, 'deploy-approval')).toMatchObject({ verdict: 'fail' });
     expect(check(report, 'deploy-approval').reason).toContain("alice (the change's author)");
     expect(run.log).toContain('deploy-approval (fail)');
+    // The refusal as SARIF, for code scanning: valid SARIF 2.1.0, every result on a line of a file in the repository.
+    const sarif = JSON.parse(readFileSync(run.outputs['sarif-path']!, 'utf8'));
+    expect(sarifSchemaProblems(sarif)).toEqual([]);
+    const results = sarif.runs[0].results as { ruleId: string; locations: { physicalLocation: object }[] }[];
+    expect(results.map((r) => r.ruleId)).toEqual(['deploy-approval']);
+    for (const result of results) {
+      expect(result.locations[0]!.physicalLocation).toMatchObject({
+        artifactLocation: { uri: 'org-policy.yml' },
+        region: { startLine: expect.any(Number) },
+      });
+    }
     // The refusal is signed evidence too, read back by twokey verify.
     const record = run.outputs['record-path']!;
     const records = join(workspace, 'refused-record');
@@ -307,6 +319,27 @@ describe('a deploy approved through its environment, signed', () => {
     );
     expect(human.stdout).toContain('decision record FAILED at');
     expect(human.stdout).toContain('refused on deploy-approval');
+    // twokey verify --sarif writes the same refusals.
+    const cliSarif = join(workspace, 'verify.sarif');
+    const withSarif = await runCli(
+      [
+        'verify',
+        '--repo',
+        'acme/app',
+        'dist/app.tar.gz',
+        '--policy',
+        'org-policy.yml',
+        '--bundle',
+        'honest',
+        '--sarif',
+        cliSarif,
+      ],
+      workspace,
+    );
+    expect(withSarif.status).toBe(1);
+    const fromCli = JSON.parse(readFileSync(cliSarif, 'utf8'));
+    expect(sarifSchemaProblems(fromCli)).toEqual([]);
+    expect(fromCli.runs[0].results.map((r: { ruleId: string }) => r.ruleId)).toEqual(['deploy-approval']);
   });
 
   it('accepts a deploy approved by an independent reviewer; the signed approval verifies with twokey verify', async () => {

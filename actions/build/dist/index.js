@@ -73138,16 +73138,7 @@ var import_verify2 = __toESM(require_dist5(), 1);
 
 // packages/sigstore/src/canonical.ts
 var import_bundle2 = __toESM(require_dist3(), 1);
-var import_core3 = __toESM(require_dist4(), 1);
-
-// packages/sigstore/src/signature-memo.ts
 var import_core2 = __toESM(require_dist4(), 1);
-var EC_SPKI_PREFIXES = [
-  { prefix: Buffer.from("3059301306072a8648ce3d020106082a8648ce3d030107034200", "hex"), length: 91 },
-  { prefix: Buffer.from("3076301006072a8648ce3d020106052b81040022036200", "hex"), length: 120 }
-];
-
-// packages/sigstore/src/canonical.ts
 var INT64_MAX = 2n ** 63n - 1n;
 var SEQUENCE = 48;
 var SET = 49;
@@ -73173,16 +73164,16 @@ var TAG_NAMES = {
 };
 
 // packages/sigstore/src/certificate.ts
-var import_core4 = __toESM(require_dist4(), 1);
+var import_core3 = __toESM(require_dist4(), 1);
 
 // packages/sigstore/src/der-cache.ts
-var import_core6 = __toESM(require_dist4(), 1);
+var import_core5 = __toESM(require_dist4(), 1);
 
 // packages/sigstore/src/asn1-parse.ts
-var import_core5 = __toESM(require_dist4(), 1);
+var import_core4 = __toESM(require_dist4(), 1);
 var import_error16 = __toESM(require_error2(), 1);
 var import_tag = __toESM(require_tag(), 1);
-var sigstoreParseBuffer = import_core5.ASN1Obj.parseBuffer.bind(import_core5.ASN1Obj);
+var sigstoreParseBuffer = import_core4.ASN1Obj.parseBuffer.bind(import_core4.ASN1Obj);
 
 // packages/sigstore/src/digest.ts
 import { createHash } from "node:crypto";
@@ -73224,6 +73215,13 @@ function openArtifact(path) {
     throw new SigstoreInputError("ARTIFACT_UNREADABLE", `${path}: cannot read artifact: ${reason}`);
   }
 }
+
+// packages/sigstore/src/signature-memo.ts
+var import_core6 = __toESM(require_dist4(), 1);
+var EC_SPKI_PREFIXES = [
+  { prefix: Buffer.from("3059301306072a8648ce3d020106082a8648ce3d030107034200", "hex"), length: 91 },
+  { prefix: Buffer.from("3076301006072a8648ce3d020106052b81040022036200", "hex"), length: 120 }
+];
 
 // packages/sigstore/src/trust.ts
 var import_protobuf_specs = __toESM(require_dist2(), 1);

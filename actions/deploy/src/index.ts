@@ -1,7 +1,7 @@
 // The deploy gate's entry point: inputs into a typed record, run(), outputs, the step summary, and a failed step
 // with every reason when anything is refused.
 import { fileURLToPath } from 'node:url';
-import { getBooleanInput, getInput, info, setFailed, setOutput, summary } from '@actions/core';
+import { getBooleanInput, getInput, info, setFailed, setOutput, summary, warning } from '@actions/core';
 import {
   describeError,
   describeNotPassed,
@@ -47,6 +47,7 @@ try {
     ...(Number(process.env.GITHUB_RUN_ID) > 0 && { runId: Number(process.env.GITHUB_RUN_ID) }),
     ...(Number(process.env.GITHUB_RUN_ATTEMPT) > 0 && { runAttempt: Number(process.env.GITHUB_RUN_ATTEMPT) }),
     actors: [process.env.GITHUB_ACTOR ?? '', process.env.GITHUB_TRIGGERING_ACTOR ?? ''],
+    ...callerWorkflow(),
   };
   const result = await runDeployStep(inputs);
   const { report } = result;
@@ -54,6 +55,8 @@ try {
   setOutput('report-path', result.reportPath);
   if (result.recordPath) setOutput('record-path', result.recordPath);
   if (result.deployApprovalPath) setOutput('deploy-approval-path', result.deployApprovalPath);
+  if (result.sarifPath) setOutput('sarif-path', result.sarifPath);
+  else if (result.sarifError) warning(`no SARIF written: ${result.sarifError}`);
   if (result.recordStored) {
     setOutput('attestation-id', result.recordStored.id);
     setOutput('attestation-url', result.recordStored.url);
@@ -77,6 +80,20 @@ try {
   await summary
     .addRaw(renderSummary([{ heading: 'twokey deploy gate: not evaluated' }, { preformatted: message }]), true)
     .write();
+}
+
+/**
+ * The caller's workflow file (GITHUB_WORKFLOW_REF: `owner/repo/.github/workflows/x.yml@ref`) and what ran this gate
+ * (a reusable workflow's `job_workflow_ref` is not in the environment; the action's own repository and ref are), for
+ * SARIF to point at the line that runs the deploy.
+ */
+function callerWorkflow(): { workflow?: { path: string; uses?: string } } {
+  const ref = process.env.GITHUB_WORKFLOW_REF ?? '';
+  const path = /^[^/]+\/[^/]+\/(.+?)@/.exec(ref)?.[1];
+  if (!path) return {};
+  const action = process.env.GITHUB_ACTION_REPOSITORY;
+  const actionRef = process.env.GITHUB_ACTION_REF;
+  return { workflow: { path, ...(action && actionRef && { uses: `${action}@${actionRef}` }) } };
 }
 
 /** What became of the decision record, for the step summary (nothing when none was to be signed). */

@@ -4,8 +4,6 @@
 // of an upload (docs: "SARIF support for code scanning"), which the schema leaves optional.
 import { readFileSync } from 'node:fs';
 import { type DeployArtifact, evaluateDeploy } from '@twokey/gate';
-import Ajv from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import {
   ARTIFACT,
@@ -19,7 +17,7 @@ import {
   signatureBundle,
   signSigner,
 } from './__fixtures__/bundles';
-import sarifSchema from './__fixtures__/sarif-schema-2.1.0.json' with { type: 'json' };
+import { sarifSchemaProblems } from './__fixtures__/sarif-validate';
 import { sha256Digest } from './digest';
 import { type Policy, parsePolicy, parseRepositoryPolicy } from './policy';
 import { DEPLOY_CHECK_IDS, type DeployCheckId, type DeployReport, readDeployReport } from './report';
@@ -36,15 +34,7 @@ import {
   sarifRules,
 } from './sarif';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-addFormats(ajv);
-const validateSarif = ajv.compile(sarifSchema);
-
-/** Why a log is not valid SARIF 2.1.0, one `/path: problem` per line; empty when it is. */
-function schemaProblems(log: unknown): string[] {
-  if (validateSarif(log)) return [];
-  return (validateSarif.errors ?? []).map((e) => `${e.instancePath || '/'}: ${e.message ?? 'is invalid'}`);
-}
+const schemaProblems = sarifSchemaProblems;
 
 /**
  * What code scanning requires of an upload beyond the schema ("SARIF support for code scanning": required

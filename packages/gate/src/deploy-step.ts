@@ -29,6 +29,7 @@ import {
 } from '@twokey/github';
 import { type RepositoryPolicyFile, type SigningEndpoints, signStatement } from '@twokey/sigstore';
 import { judgeDeploy } from './gate';
+import { writeSarif } from './sarif-file';
 
 export interface DeployInputs extends SubjectInputs {
   /** Bundle files, directories and globs, separated by newlines or commas; empty: the attestation store's. */
@@ -76,6 +77,8 @@ export interface DeployInputs extends SubjectInputs {
   runAttempt?: number;
   /** GITHUB_ACTOR and GITHUB_TRIGGERING_ACTOR: who started the deploy run. */
   actors?: string[];
+  /** The caller's workflow file (from GITHUB_WORKFLOW_REF) and the `uses:` that ran this gate, to anchor SARIF. */
+  workflow?: { path: string; uses?: string };
 }
 
 export interface DeployResult {
@@ -85,6 +88,9 @@ export interface DeployResult {
   recordPath?: string;
   /** The signed deploy-approval attestation, when the job read its environment's approvals. */
   deployApprovalPath?: string;
+  /** The refusals as SARIF 2.1.0 (docs/sarif.md), or why none could be anchored. */
+  sarifPath?: string;
+  sarifError?: string;
   /** The decision record in the repository's attestations, when stored (`store-attestations`). */
   recordStored?: StoredBundle;
   /** The deploy job's certificate identity, when it had an OIDC token. */
@@ -174,7 +180,21 @@ export async function runDeployStep(inputs: DeployInputs): Promise<DeployResult>
   const reportText = `${JSON.stringify(report, null, 2)}\n`;
   const reportPath = join(directory, `deploy-report-${shortHash(reportText)}.json`);
   writeFileSync(reportPath, reportText);
-  const result: DeployResult = { report, reportPath, ...(job && { deployIdentity: job.identity.san }) };
+  const sarifPath = reportPath.replace(/\.json$/, '.sarif');
+  let sarif: Pick<DeployResult, 'sarifPath' | 'sarifError'>;
+  try {
+    writeSarif(sarifPath, {
+      report,
+      root: inputs.workspace,
+      policyPath: resolve(inputs.workspace, inputs.policy),
+      ...(inputs.workflow && { workflow: inputs.workflow }),
+      toolVersion: inputs.version,
+    });
+    sarif = { sarifPath };
+  } catch (error) {
+    sarif = { sarifError: describeError(error) };
+  }
+  const result: DeployResult = { report, reportPath, ...sarif, ...(job && { deployIdentity: job.identity.san }) };
   // Every decision is recorded, a refusal as a pass: an audit trail with no gaps.
   if (!inputs.record || !job || !inputs.identityToken) return result;
   const signing = { endpoints: inputs.endpoints, identityToken: inputs.identityToken };

@@ -9,3 +9,4 @@ export * from './error';
 export * from './evaluate';
 export * from './evidence';
 export * from './gate';
+export * from './sarif-file';

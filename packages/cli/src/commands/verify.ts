@@ -1,10 +1,13 @@
+import { resolve } from 'node:path';
 import { describeReport, isDigestReference } from '@twokey/core';
-import { judgeDeploy } from '@twokey/gate';
+import { judgeDeploy, writeSarif } from '@twokey/gate';
+import cliPackage from '../../package.json' with { type: 'json' };
 import { parseCommandArgs } from '../args';
 import { type CliIO, EXIT, UsageError } from '../io';
 
 export const VERIFY_USAGE = `Usage: twokey verify ARTIFACT|sha256:HEX|NAME=sha256:HEX... --policy FILE [--repository-policy FILE]
          [--bundle FILE|DIR|GLOB]... [--repo OWNER/NAME] [--trusted-root FILE] [--name NAME] [--at TIME] [--json]
+         [--sarif FILE]
 
 Gives the deploy gate's verdict offline: for each artifact, a signature and a review attestation by the policy's
 sign identity, SLSA provenance by its build identity for the same commit and repository, an independent review that
@@ -39,6 +42,9 @@ its own GITHUB_REPOSITORY); when it names some, --repo must be one of them.
                         (2026-11-21T12:00:00Z) or a date (2026-11-21, midnight UTC)
   --json                print the report (the deploy action's report-path) as JSON: report.schema.json, docs/report.md
   --format json|text    the same, as gh attestation verify spells it
+  --sarif FILE          also write the refusals as SARIF 2.1.0 (GitHub code scanning's upload format): one result
+                        per check that refused an artifact, on the line of the policy key it reads (docs/sarif.md);
+                        paths are taken from the working directory as the repository's root
 
 Exit status: 0 every artifact accepted; 1 refused; 2 usage error, unreadable file, invalid policy or malformed bundle;
 3 internal error (a bug in twokey, never a verdict).
@@ -89,6 +95,14 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
     ...(at && { at }),
   });
 
+  if (values.sarif !== undefined) {
+    writeSarif(resolve(values.sarif), {
+      report,
+      root: process.cwd(),
+      policyPath: values.policy,
+      toolVersion: cliPackage.version,
+    });
+  }
   io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : describeReport(report));
   return report.verdict === 'pass' ? EXIT.ok : EXIT.refused;
 }
@@ -105,6 +119,7 @@ const VERIFY_OPTIONS = {
   json: { type: 'boolean' },
   // gh attestation verify's spelling of --json.
   format: { type: 'string' },
+  sarif: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
