@@ -14,6 +14,33 @@ export const sigstoreParseBuffer: (buf: Buffer<ArrayBuffer>) => ASN1Obj = ASN1Ob
 /** @sigstore/core's bound on nesting (its MAX_DEPTH). */
 const MAX_DEPTH = 100;
 
+/**
+ * An object as read: where its encoding starts in the reader's copy, so that its DER is a view of the bytes it was read
+ * from (they are its encoding: the reader accepts only minimal lengths and single-byte tags, and children that fill
+ * their parent) — while it still has the children it was read with.
+ */
+export class ParsedASN1Obj extends ASN1Obj {
+  private der?: Buffer;
+  private readonly children: number;
+
+  constructor(
+    tag: ASN1Tag,
+    value: Buffer,
+    subs: ASN1Obj[],
+    private readonly start: number,
+  ) {
+    super(tag, value, subs);
+    this.children = subs.length;
+  }
+
+  /** The bytes it was read from; undefined once its children changed (it must then be encoded again). */
+  readBytes(): Buffer | undefined {
+    if (this.subs.length !== this.children) return undefined;
+    this.der ??= Buffer.from(this.value.buffer, this.start, this.value.byteOffset - this.start + this.value.length);
+    return this.der;
+  }
+}
+
 /** Why bytes are not DER, as @sigstore/core's reader says it. */
 type Refusal = { refused: string };
 
@@ -43,6 +70,7 @@ export function parseDER(buf: Buffer): ASN1Obj {
 function readObject(bytes: Buffer, at: { position: number }, depth: number): ASN1Obj | Refusal {
   if (depth > MAX_DEPTH) return { refused: 'maximum nesting depth exceeded' };
   if (at.position + 1 > bytes.length) return { refused: 'request past end of buffer' };
+  const objectStart = at.position;
   const byte = bytes[at.position++]!;
   // ASN1Tag's own checks, in its order.
   if ((byte & 0x1f) === 0x1f) return { refused: 'long form tags not supported' };
@@ -64,7 +92,7 @@ function readObject(bytes: Buffer, at: { position: number }, depth: number): ASN
     if (Array.isArray(children)) subs = children;
   }
   if (subs.length === 0) at.position = start + length;
-  return new ASN1Obj(tag, value, subs);
+  return new ParsedASN1Obj(tag, value, subs, bytes.byteOffset + objectStart);
 }
 
 function readChildren(bytes: Buffer, at: { position: number }, length: number, depth: number): ASN1Obj[] | Refusal {

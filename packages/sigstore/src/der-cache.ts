@@ -14,7 +14,7 @@
 //   rules, then sigstore-js, read each certificate and timestamp of a bundle) are parsed once; a certificate's copy
 //   is a copy of its parsed objects, not a parse of its bytes.
 import { ASN1Obj, RFC3161Timestamp, X509Certificate } from '@sigstore/core';
-import { parseDER } from './asn1-parse';
+import { ParsedASN1Obj, parseDER } from './asn1-parse';
 
 const encodings = new WeakMap<ASN1Obj, Buffer>();
 const oids = new WeakMap<ASN1Obj, string>();
@@ -30,7 +30,10 @@ export function cacheDerEncodings(): void {
   if (installed) return;
   installed = true;
   ASN1Obj.prototype.toDER = function toDER(this: ASN1Obj): Buffer {
-    let der = encodings.get(this);
+    // Read by asn1-parse.ts: the bytes it was read from, no check needed.
+    let der = this instanceof ParsedASN1Obj ? this.readBytes() : undefined;
+    if (der !== undefined) return copying > 0 ? Buffer.from(der) : der;
+    der = encodings.get(this);
     if (der === undefined) {
       der = parsedBytes(this) ?? encoded(this);
       encodings.set(this, der);
