@@ -2,15 +2,8 @@
 // with every reason when anything is refused.
 import { fileURLToPath } from 'node:url';
 import { getBooleanInput, getInput, info, setFailed, setOutput, summary, warning } from '@actions/core';
-import {
-  describeError,
-  describeNotPassed,
-  describeReport,
-  markdownReport,
-  renderSummary,
-  type SummaryBlock,
-} from '@twokey/core';
-import { type DeployInputs, type DeployResult, runDeployStep } from '@twokey/gate';
+import { describeError, describeNotPassed, describeReport, markdownReport, renderSummary } from '@twokey/core';
+import { callerWorkflow, type DeployInputs, recordSummary, runDeployStep } from '@twokey/gate';
 import {
   attestationStoreFromInputs,
   githubApiUrl,
@@ -80,47 +73,4 @@ try {
   await summary
     .addRaw(renderSummary([{ heading: 'twokey deploy gate: not evaluated' }, { preformatted: message }]), true)
     .write();
-}
-
-/**
- * The caller's workflow file (GITHUB_WORKFLOW_REF: `owner/repo/.github/workflows/x.yml@ref`) and what ran this gate
- * (a reusable workflow's `job_workflow_ref` is not in the environment; the action's own repository and ref are), for
- * SARIF to point at the line that runs the deploy.
- */
-function callerWorkflow(): { workflow?: { path: string; uses?: string } } {
-  const ref = process.env.GITHUB_WORKFLOW_REF ?? '';
-  const path = /^[^/]+\/[^/]+\/(.+?)@/.exec(ref)?.[1];
-  if (!path) return {};
-  const action = process.env.GITHUB_ACTION_REPOSITORY;
-  const actionRef = process.env.GITHUB_ACTION_REF;
-  return { workflow: { path, ...(action && actionRef && { uses: `${action}@${actionRef}` }) } };
-}
-
-/** What became of the decision record, for the step summary (nothing when none was to be signed). */
-function recordSummary(result: DeployResult): string {
-  const blocks: SummaryBlock[] = [];
-  if (result.recordPath) {
-    const signer = { code: result.deployIdentity ?? '' };
-    const what = result.report.verdict === 'pass' ? 'PASSED' : 'FAILED';
-    blocks.push({
-      paragraph: [
-        `Decision record (${what}; SLSA verification summary, signed by `,
-        signer,
-        '): ',
-        { code: result.recordPath },
-      ],
-    });
-  }
-  if (result.deployApprovalPath) {
-    blocks.push({ paragraph: ['Deploy approval (signed): ', { code: result.deployApprovalPath }] });
-  }
-  if (result.recordError) {
-    blocks.push({
-      paragraph: [
-        'The decision record could not be signed or stored, so the deploy is refused: ',
-        { code: result.recordError },
-      ],
-    });
-  }
-  return blocks.length ? `\n${renderSummary(blocks)}` : '';
 }

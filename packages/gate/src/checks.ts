@@ -121,7 +121,7 @@ function breakGlassFor(
   evidence: ArtifactEvidence,
   context: DeployContext,
 ): { check: Check; used?: QualifiedBreakGlass } {
-  const reviewed = chain.review !== undefined && chain.review.result.checks.every((c) => c.verdict === 'pass');
+  const reviewed = chain.review?.result.checks.every((c) => c.verdict === 'pass');
   const relevant = evidence.breakGlasses.filter((c) => c.relevant);
   if (reviewed) {
     return {

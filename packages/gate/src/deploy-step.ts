@@ -11,8 +11,10 @@ import {
   CodedError,
   type DeployReport,
   describeError,
+  renderSummary,
   type SignerIdentity,
   type SubjectInputs,
+  type SummaryBlock,
   type VerifiedBundle,
   workflowSigner,
 } from '@twokey/core';
@@ -314,4 +316,47 @@ function consumedAttestations(report: DeployReport, verified: VerifiedBundle[], 
 
 function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/**
+ * The caller's workflow file (GITHUB_WORKFLOW_REF: `owner/repo/.github/workflows/x.yml@ref`) and what ran this gate
+ * (a reusable workflow's `job_workflow_ref` is not in the environment; the action's own repository and ref are), for
+ * SARIF to point at the line that runs the deploy.
+ */
+export function callerWorkflow(): { workflow?: { path: string; uses?: string } } {
+  const ref = process.env.GITHUB_WORKFLOW_REF ?? '';
+  const path = /^[^/]+\/[^/]+\/(.+?)@/.exec(ref)?.[1];
+  if (!path) return {};
+  const action = process.env.GITHUB_ACTION_REPOSITORY;
+  const actionRef = process.env.GITHUB_ACTION_REF;
+  return { workflow: { path, ...(action && actionRef && { uses: `${action}@${actionRef}` }) } };
+}
+
+/** What became of the decision record, for the step summary (nothing when none was to be signed). */
+export function recordSummary(result: DeployResult): string {
+  const blocks: SummaryBlock[] = [];
+  if (result.recordPath) {
+    const signer = { code: result.deployIdentity ?? '' };
+    const what = result.report.verdict === 'pass' ? 'PASSED' : 'FAILED';
+    blocks.push({
+      paragraph: [
+        `Decision record (${what}; SLSA verification summary, signed by `,
+        signer,
+        '): ',
+        { code: result.recordPath },
+      ],
+    });
+  }
+  if (result.deployApprovalPath) {
+    blocks.push({ paragraph: ['Deploy approval (signed): ', { code: result.deployApprovalPath }] });
+  }
+  if (result.recordError) {
+    blocks.push({
+      paragraph: [
+        'The decision record could not be signed or stored, so the deploy is refused: ',
+        { code: result.recordError },
+      ],
+    });
+  }
+  return blocks.length ? `\n${renderSummary(blocks)}` : '';
 }

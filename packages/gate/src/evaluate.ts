@@ -6,7 +6,6 @@
 
 import {
   type ArtifactReport,
-  type Check,
   checkPasses,
   type DecisionSeen,
   type DeployApprovalPredicate,
