@@ -20,6 +20,8 @@ const MAX_DEPTH = 100;
  * their parent) — while it still has the children it was read with.
  */
 export class ParsedASN1Obj extends ASN1Obj {
+  /** Its OID, once read (der-cache.ts). */
+  oid?: string;
   private der?: Buffer;
   private readonly children: number;
 

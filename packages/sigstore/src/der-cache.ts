@@ -54,6 +54,10 @@ export function cacheDerEncodings(): void {
 
   const toOID = ASN1Obj.prototype.toOID;
   ASN1Obj.prototype.toOID = function toOIDOnce(this: ASN1Obj): string {
+    if (this instanceof ParsedASN1Obj) {
+      this.oid ??= toOID.call(this);
+      return this.oid;
+    }
     let oid = oids.get(this);
     if (oid === undefined) {
       oid = toOID.call(this);
@@ -102,8 +106,18 @@ function encoded(obj: ASN1Obj): Buffer {
   return der;
 }
 
-function copyOf(obj: ASN1Obj): ASN1Obj {
-  return new ASN1Obj(obj.tag, obj.value, obj.subs.map(copyOf));
+/**
+ * A certificate's objects copied as deep as the one list sigstore-js changes in a copy (the certificate, its
+ * TBSCertificate, its fields, their children — the extension list among them); each extension, and all below, is
+ * shared with the original, and nothing changes those.
+ */
+function copyOf(obj: ASN1Obj, depth = 0): ASN1Obj {
+  if (depth > 3) return obj;
+  return new ASN1Obj(
+    obj.tag,
+    obj.value,
+    obj.subs.map((sub) => copyOf(sub, depth + 1)),
+  );
 }
 
 /**
@@ -142,6 +156,13 @@ function childrenFill(obj: ASN1Obj): boolean {
   let offset = value.byteOffset;
   for (const sub of obj.subs) {
     if (sub.value.buffer !== value.buffer) return false;
+    // Read as it is (asn1-parse.ts): where its bytes are is known, and so is that they are its encoding.
+    const read = sub instanceof ParsedASN1Obj ? sub.readBytes() : undefined;
+    if (read !== undefined) {
+      if (read.byteOffset !== offset) return false;
+      offset += read.length;
+      continue;
+    }
     const start = encodedStart(sub);
     if (start !== offset || !childrenFill(sub)) return false;
     offset = sub.value.byteOffset + sub.value.length;
