@@ -10,6 +10,8 @@ export const RESULT_KEYS = [
   'hash_peak_rss_mb',
   'gate_ratio_vs_sigstore_js',
   'batch_speedup_vs_sigstore_js',
+  'batch_fraction_of_crypto_limit',
+  'batch_peak_rss_ratio',
   'action_cold_start_ms',
   'dist_kb',
   'details',
@@ -22,6 +24,8 @@ export const TARGETS = {
   hash_peak_rss_mb: '≤ 100',
   gate_ratio_vs_sigstore_js: '≤ 1.0',
   batch_speedup_vs_sigstore_js: '≥ 1.8',
+  batch_fraction_of_crypto_limit: '≥ 0.25',
+  batch_peak_rss_ratio: '≤ 1.0',
 } as const;
 
 /** The error a figure carries while the CLI has no `verify` command. */
