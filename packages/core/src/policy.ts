@@ -42,7 +42,41 @@ export interface Policy {
     /** The repositories (`owner/name`) whose chains this policy deploys; absent: the caller binds one. */
     repositories?: string[];
   };
+  /** Thresholds on `twokey report`'s indicators (sod-metrics.ts); absent when the policy sets none. */
+  report?: ReportThresholds;
 }
+
+/**
+ * The `report:` keys: limits on the segregation-of-duties indicators (docs/sod-report.md), each optional. A `max-`
+ * fails when the indicator is above it, a `min-` when below; rates are shares (0–1), latencies seconds.
+ */
+export interface ReportThresholds {
+  maxUnapprovedRate?: number;
+  maxReviewLatencyP90Seconds?: number;
+  maxPrivilegedApprovalShare?: number;
+  maxAuditGaps?: number;
+  maxApprovalReuse?: number;
+  maxBreakGlassPerMonth?: number;
+  maxBreakGlassWithoutFollowUp?: number;
+  maxTopApproverShare?: number;
+  minDeploySuccessRate?: number;
+}
+
+/** Each threshold: its policy key, its field, and whether it is an upper (`max`) or lower (`min`) limit. */
+export const REPORT_THRESHOLD_KEYS = [
+  { key: 'max-unapproved-rate', field: 'maxUnapprovedRate', bound: 'max' },
+  { key: 'max-review-latency-p90', field: 'maxReviewLatencyP90Seconds', bound: 'max' },
+  { key: 'max-privileged-approval-share', field: 'maxPrivilegedApprovalShare', bound: 'max' },
+  { key: 'max-audit-gaps', field: 'maxAuditGaps', bound: 'max' },
+  { key: 'max-approval-reuse', field: 'maxApprovalReuse', bound: 'max' },
+  { key: 'max-break-glass-per-month', field: 'maxBreakGlassPerMonth', bound: 'max' },
+  { key: 'max-break-glass-without-follow-up', field: 'maxBreakGlassWithoutFollowUp', bound: 'max' },
+  { key: 'max-top-approver-share', field: 'maxTopApproverShare', bound: 'max' },
+  { key: 'min-deploy-success-rate', field: 'minDeploySuccessRate', bound: 'min' },
+] as const satisfies readonly { key: string; field: keyof ReportThresholds; bound: 'max' | 'min' }[];
+
+/** A `report:` key as the policy file spells it. */
+export type ReportThresholdKey = (typeof REPORT_THRESHOLD_KEYS)[number]['key'];
 
 /** Error codes of parsePolicy: the text is not YAML, or it is YAML that is not a valid policy. */
 export type PolicyErrorCode = 'POLICY_SYNTAX' | 'POLICY_INVALID';
@@ -158,6 +192,7 @@ interface PolicyDocument {
     artifacts?: string[];
     repositories?: string[];
   };
+  report?: Partial<Record<ReportThresholdKey, number | string>>;
 }
 
 interface IdentityDocument {
@@ -226,7 +261,7 @@ function readPolicyData(text: string, source: string): PolicyData {
     throw new PolicyError('POLICY_INVALID', source, [
       {
         path: '(root)',
-        message: `expected a mapping of keys (version, identities, review, deploy), found ${kindOf(data)}`,
+        message: `expected a mapping of keys (version, identities, review, deploy, report), found ${kindOf(data)}`,
       },
     ]);
   }
@@ -308,7 +343,30 @@ function policyFromDocument(document: PolicyDocument, read: PolicyData, text: st
       ...(deploy.artifacts !== undefined && { artifacts: deploy.artifacts }),
       ...(deploy.repositories !== undefined && { repositories: deploy.repositories }),
     },
+    ...(document.report !== undefined && { report: reportThresholds(document.report) }),
   };
+}
+
+/** The `report:` keys as thresholds (a latency read as a duration). */
+function reportThresholds(document: NonNullable<PolicyDocument['report']>): ReportThresholds {
+  const thresholds: ReportThresholds = {};
+  for (const { key, field } of REPORT_THRESHOLD_KEYS) {
+    const value = document[key];
+    if (value !== undefined) thresholds[field] = parseDuration(value);
+  }
+  return thresholds;
+}
+
+/** The stricter of two sets of thresholds, key by key: the lower `max-`, the higher `min-`. */
+function tighterThresholds(org: ReportThresholds | undefined, repository: ReportThresholds): ReportThresholds {
+  const merged: ReportThresholds = { ...org };
+  for (const { field, bound } of REPORT_THRESHOLD_KEYS) {
+    const own = repository[field];
+    if (own === undefined) continue;
+    const theirs = merged[field];
+    merged[field] = theirs === undefined ? own : bound === 'max' ? Math.min(theirs, own) : Math.max(theirs, own);
+  }
+  return merged;
 }
 
 function sha256Hex(text: string): string {
@@ -348,7 +406,7 @@ export function parseRepositoryPolicy(text: string, source: string, org: Policy)
   throwProblems(problems, read, source);
   // The same schema as an org policy, with the org's identities standing in for the ones a repository may not name.
   validateDocument({ ...read.data, identities: STAND_IN_IDENTITIES }, read, source);
-  const document = read.data as { review?: PolicyDocument['review']; deploy?: PolicyDocument['deploy'] };
+  const document = read.data as Pick<PolicyDocument, 'review' | 'deploy' | 'report'>;
   problems.push(...documentGlobProblems(document));
   if (problems.length === 0) problems.push(...loosenings(document, org));
   throwProblems(problems, read, source);
@@ -392,6 +450,7 @@ export function parseRepositoryPolicy(text: string, source: string, org: Policy)
       ...(deploy.artifacts !== undefined && { artifacts: deploy.artifacts }),
       ...(deploy.repositories !== undefined && { repositories: deploy.repositories }),
     },
+    ...(document.report !== undefined && { report: tighterThresholds(org.report, reportThresholds(document.report)) }),
   };
 }
 
@@ -420,10 +479,7 @@ const STAND_IN_IDENTITIES = {
 };
 
 /** Every key of a repository policy that would make the org policy less strict, with why. */
-function loosenings(
-  document: { review?: PolicyDocument['review']; deploy?: PolicyDocument['deploy'] },
-  org: Policy,
-): PolicyProblem[] {
+function loosenings(document: Pick<PolicyDocument, 'review' | 'deploy' | 'report'>, org: Policy): PolicyProblem[] {
   const problems: PolicyProblem[] = [];
   const looser = (path: string, what: string) =>
     problems.push({ path, message: `${what}: a repository policy may only tighten the org policy (${org.source})` });
@@ -508,7 +564,26 @@ function loosenings(
       });
     }
   }
+  problems.push(...thresholdLoosenings(document.report, org));
   return problems;
+}
+
+/** A `report:` threshold is loosened by a higher `max-` or a lower `min-` than the org policy's. */
+function thresholdLoosenings(document: PolicyDocument['report'], org: Policy): PolicyProblem[] {
+  if (document === undefined) return [];
+  const own = reportThresholds(document);
+  return REPORT_THRESHOLD_KEYS.flatMap(({ key, field, bound }) => {
+    const value = own[field];
+    const orgValue = org.report?.[field];
+    if (value === undefined || orgValue === undefined) return [];
+    if (bound === 'max' ? value <= orgValue : value >= orgValue) return [];
+    return [
+      {
+        path: `report.${key}`,
+        message: `${document[key]} is ${bound === 'max' ? 'higher' : 'lower'} than the org policy's ${orgValue}: a repository policy may only tighten the org policy (${org.source})`,
+      },
+    ];
+  });
 }
 
 /** Whether a repository's entry (a name or a glob) asks for no more than the org's list: listed there, or a plain name an org glob matches. */
@@ -693,7 +768,7 @@ function schemaProblems(errors: ErrorObject[], data: unknown): PolicyProblem[] {
       }
       continue;
     }
-    if (path === 'deploy.max-age') {
+    if (path === 'deploy.max-age' || path === 'report.max-review-latency-p90') {
       add(path, `expected a duration such as 30d, 12h, 90m or a number of seconds, found ${show(found)}`);
       continue;
     }
@@ -723,6 +798,9 @@ function schemaProblems(errors: ErrorObject[], data: unknown): PolicyProblem[] {
         break;
       case 'minimum':
         add(path, `expected at least ${error.params.limit}, found ${show(found)}`);
+        break;
+      case 'maximum':
+        add(path, `expected at most ${error.params.limit}, found ${show(found)}`);
         break;
       case 'minLength':
         add(path, 'expected a non-empty string');
