@@ -1,6 +1,6 @@
 // Verifies a whole release's evidence at once: each bundle file is read and parsed once, trust material is built
-// once per thread, and a large batch is spread over worker threads, one per core. What is verified is exactly what
-// verifyEvidence verifies; only where it runs changes. Results come back in input order.
+// once per thread, and a large batch is spread over threads, one per core: the calling thread and worker threads. What
+// is verified is exactly what verifyEvidence verifies; only where it runs changes. Results come back in input order.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
@@ -23,8 +23,9 @@ import { BundleVerifier } from './verify';
 
 export interface EvidenceBatchOptions {
   /**
-   * Worker threads to spread verification over. Default: one per core (os.availableParallelism()), and none for
-   * a batch under SERIAL_BATCH_BELOW bundles, where starting a thread costs more than it saves. 1 = in this thread.
+   * Threads to spread verification over, this one included: it verifies alongside the worker threads it starts
+   * (one fewer than this). Default: one per core (os.availableParallelism()), and only this one for a batch under
+   * SERIAL_BATCH_BELOW bundles, where starting a thread costs more than it saves. 1 = in this thread only.
    */
   workers?: number;
   /**
@@ -108,7 +109,7 @@ export async function verifyEvidenceBatch(
   const outcomes =
     workers <= 1
       ? verifyPaths(new BundleVerifier(trust), paths, artifactFileFinder(artifactFiles))
-      : await verifyInWorkers(paths, trust, workers, artifactFiles);
+      : await verifyInThreads(paths, trust, workers - 1, artifactFiles);
   return outcomes.map((outcome) => settle(outcome, options.found));
 }
 
@@ -188,7 +189,11 @@ function settle(outcome: Outcome, found?: ReadonlySet<string>): VerifiedBundle |
   return outcome;
 }
 
-function verifyInWorkers(
+/**
+ * Verifies in this thread and in `count` worker threads, a chunk at a time, each taking the next chunk when it is
+ * done: this thread has its code compiled and its trust material built already, and a worker less is a V8 heap less.
+ */
+function verifyInThreads(
   paths: readonly string[],
   trust: TrustedRootMaterial,
   count: number,
@@ -222,24 +227,42 @@ function verifyInWorkers(
       settled = true;
       reject(error);
     };
-    const dispatch = (worker: Worker) => {
-      if (next >= paths.length) return;
+    const take = (): Chunk | undefined => {
+      if (next >= paths.length) return undefined;
       const start = next;
       next = Math.min(paths.length, next + CHUNK);
-      worker.postMessage({ start, paths: paths.slice(start, next) } satisfies Chunk);
+      return { start, paths: paths.slice(start, next) };
+    };
+    const record = (result: ChunkResult): boolean => {
+      result.outcomes.forEach((outcome, j) => {
+        outcomes[result.start + j] = outcome;
+      });
+      done += result.outcomes.length;
+      if (done !== paths.length || settled) return false;
+      settled = true;
+      resolve(outcomes);
+      return true;
+    };
+    const dispatch = (worker: Worker) => {
+      const chunk = take();
+      if (chunk) worker.postMessage(chunk);
+    };
+    // This thread takes a chunk, verifies it, and yields to the workers' messages before the next.
+    const verifier = new BundleVerifier(trust);
+    const artifactFile = artifactFileFinder(artifactFiles);
+    const verifyHere = () => {
+      if (settled) return;
+      const chunk = take();
+      if (!chunk) return;
+      if (!record({ start: chunk.start, outcomes: verifyPaths(verifier, chunk.paths, artifactFile) })) {
+        setImmediate(verifyHere);
+      }
     };
     for (let i = 0; i < count; i += 1) {
       const worker = startWorker(setup);
       workers.push(worker);
       worker.on('message', (result: ChunkResult) => {
-        result.outcomes.forEach((outcome, j) => {
-          outcomes[result.start + j] = outcome;
-        });
-        done += result.outcomes.length;
-        if (done === paths.length && !settled) {
-          settled = true;
-          resolve(outcomes);
-        } else dispatch(worker);
+        if (!record(result)) dispatch(worker);
       });
       worker.on('error', (error) => {
         fail(
@@ -253,6 +276,7 @@ function verifyInWorkers(
       });
       for (let k = 0; k < CHUNKS_IN_FLIGHT; k += 1) dispatch(worker);
     }
+    setImmediate(verifyHere);
   });
   return finished.finally(() => Promise.all(workers.map((worker) => worker.terminate())));
 }
