@@ -422,6 +422,23 @@ describe.each(GITHUB_APIS)('the review evidence read through %s', (through) => {
       const statuses = result.fake.requests.filter((r) => r.route === REVIEWS_READ[through]).map((r) => r.status);
       expect(statuses.slice(0, 2)).toEqual([502, 200]);
     });
+
+    it('GraphQL refusing the token (403): the evidence read through REST instead, the same verdict, and the summary says so', async () => {
+      const change = aChange();
+      change.pullRequest.reviews.push(aReview({ by: change.bob, on: change.head.sha }));
+      const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'squash', by: change.bob });
+
+      const result = await signCommit(change.repository, merged, {
+        prepare: (fake) => fake.failOn('POST /graphql', { status: 403 }),
+      });
+
+      expectSigned(result);
+      expect(result.fake.requests.some((r) => r.route === REVIEWS_ROUTE)).toBe(true);
+      expect(result.outcome.summary).toContain('GitHub read through');
+      if (through === 'graphql')
+        expect(result.outcome.summary).toContain('GraphQL refused the token: POST /graphql: HTTP 403');
+      else expect(result.outcome.summary).toContain('REST (as asked)');
+    });
   });
 });
 

@@ -89,6 +89,13 @@ function chainRows(result: SignStageResult, signed: boolean): Inline[][] {
     const approvers = decision.review.independentApprovers.map((a) => a.login);
     rows.push(['independent approvers', approvers.join(', ') || '(none)']);
   }
+  // The evidence is read through GraphQL; through REST only when asked for, or when GraphQL refused the token.
+  if (result.evidenceRead && result.evidenceRead.api === 'rest') {
+    const why = result.evidenceRead.fallback
+      ? `GraphQL refused the token: ${result.evidenceRead.fallback}`
+      : 'as asked';
+    rows.push(['GitHub read through', `REST (${why})`]);
+  }
   const builders = decision.source?.builders.map((b) => ({ code: b.san }));
   rows.push(['build identity', builders ? separated(builders) : '(none verified)']);
   rows.push(['sign identity', { code: signer.san }]);
