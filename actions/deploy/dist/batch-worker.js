@@ -20843,9 +20843,10 @@ function isJavaScriptRegExp(pattern) {
 var import_yaml = __toESM(require_dist3(), 1);
 
 // packages/core/src/validators/policy.validate.js
-var schema313 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" }, "deploy": { "description": "The identity of the deploy job (the platform's deploy workflow): it signs decision records and deploy-approval attestations, and the deploy gate refuses to run as any other. Absent: any deploy job, and no deploy-approval attestation or decision record is trusted offline.", "$ref": "#/$defs/identity" }, "break-glass": { "description": "The identity that signs break-glass attestations (the platform's break-glass workflow, in its own protected environment): a fourth identity, distinct from build and sign. Absent: no break-glass is ever accepted.", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": `The Sigstore trusted root bundles must chain to: "public-good", "github" (GitHub's instance, for private repositories) or a path to a trusted_root.json.`, "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } }, "approvals": { "description": "Approvals of the deploy job's environment (GitHub's required reviewers) the deploy gate requires, read from the run and signed in a deploy-approval attestation.", "type": "object", "additionalProperties": false, "properties": { "min": { "description": "Approvals of the environment by people who count (default 0: not required). Bots never count.", "type": "integer", "minimum": 0, "maximum": 32 }, "distinct-from": { "description": "Whom an approver of the deploy must not be, besides a bot (default: author, contributors, pusher): the change's author, its contributors (commit authors, committers, co-authors), its last pusher, its code approvers, the person who started the deploy run.", "type": "array", "maxItems": 5, "items": { "enum": ["author", "contributors", "pusher", "code-approvers", "requester"] } }, "require-prevent-self-review": { "description": `Whether the environment must have GitHub's "prevent self-review" turned on (default false).`, "type": "boolean" } } }, "break-glass": { "description": "How a break-glass attestation (signed by identities.break-glass) may stand in for the review rules.", "type": "object", "additionalProperties": false, "properties": { "max-duration": { "description": "The longest window (expires \u2212 not-before) a break-glass may have: seconds or a duration such as 24h (default 24h).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "min-approvers": { "description": "Approvers of the break-glass, each distinct from its requester and from the change's author (default 1).", "type": "integer", "minimum": 1, "maximum": 32 } } } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
+var schema313 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" }, "deploy": { "description": "The identity of the deploy job (the platform's deploy workflow): it signs decision records and deploy-approval attestations, and the deploy gate refuses to run as any other. Absent: any deploy job, and no deploy-approval attestation or decision record is trusted offline.", "$ref": "#/$defs/identity" }, "break-glass": { "description": "The identity that signs break-glass attestations (the platform's break-glass workflow, in its own protected environment): a fourth identity, distinct from build and sign. Absent: no break-glass is ever accepted.", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": `The Sigstore trusted root bundles must chain to: "public-good", "github" (GitHub's instance, for private repositories) or a path to a trusted_root.json.`, "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } }, "approvals": { "description": "Approvals of the deploy job's environment (GitHub's required reviewers) the deploy gate requires, read from the run and signed in a deploy-approval attestation.", "type": "object", "additionalProperties": false, "properties": { "min": { "description": "Approvals of the environment by people who count (default 0: not required). Bots never count.", "type": "integer", "minimum": 0, "maximum": 32 }, "distinct-from": { "description": "Whom an approver of the deploy must not be, besides a bot (default: author, contributors, pusher): the change's author, its contributors (commit authors, committers, co-authors), its last pusher, its code approvers, the person who started the deploy run.", "type": "array", "maxItems": 5, "items": { "enum": ["author", "contributors", "pusher", "code-approvers", "requester"] } }, "require-prevent-self-review": { "description": `Whether the environment must have GitHub's "prevent self-review" turned on (default false).`, "type": "boolean" } } }, "break-glass": { "description": "How a break-glass attestation (signed by identities.break-glass) may stand in for the review rules.", "type": "object", "additionalProperties": false, "properties": { "max-duration": { "description": "The longest window (expires \u2212 not-before) a break-glass may have: seconds or a duration such as 24h (default 24h).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "min-approvers": { "description": "Approvers of the break-glass, each distinct from its requester and from the change's author (default 1).", "type": "integer", "minimum": 1, "maximum": 32 } } } } }, "report": { "description": "Thresholds that turn `twokey report`'s segregation-of-duties indicators into pass/fail lines (docs/sod-report.md): the report exits 1 when one fails, or when an indicator it needs could not be measured. Absent: the indicators are reported, none fails. A repository policy may only tighten them.", "type": "object", "additionalProperties": false, "properties": { "max-unapproved-rate": { "description": "M1: the highest share of passed deploys made without an independent review (under a break-glass), e.g. 0.001.", "type": "number", "minimum": 0, "maximum": 1 }, "max-review-latency-p90": { "description": "M2: the longest 90th percentile of pull request opened \u2192 first counted approval: seconds or a duration such as 48h, 2d.", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "max-privileged-approval-share": { "description": "M3: the highest share of counted approvals given by repository admins.", "type": "number", "minimum": 0, "maximum": 1 }, "max-audit-gaps": { "description": "M6: the most audit findings accepted: bundles that do not verify or are not the policy's, deploy runs without a decision record, records whose evidence is missing.", "type": "integer", "minimum": 0 }, "max-approval-reuse": { "description": "M7: the most approvals reused accepted: a review approval behind more than one commit, a deploy approval behind another run or environment, a break-glass used twice.", "type": "integer", "minimum": 0 }, "max-break-glass-per-month": { "description": "M8: the most break-glasses used in deploys in any one calendar month (UTC).", "type": "integer", "minimum": 0 }, "max-break-glass-without-follow-up": { "description": "M8: the most break-glasses used whose change has no later review attestation.", "type": "integer", "minimum": 0 }, "max-top-approver-share": { "description": "M9: the highest share of one author's counted approvals that one approver may give (authors with at least 5 counted approvals).", "type": "number", "minimum": 0, "maximum": 1 }, "min-deploy-success-rate": { "description": "M10: the lowest share of passed deploys whose GitHub deployment then succeeded (needs the deployments).", "type": "number", "minimum": 0, "maximum": 1 } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
 var schema32 = { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] };
 var func13 = ucs2length3;
+var func41 = Object.prototype.hasOwnProperty;
 var pattern43 = new RegExp("^https://[^\\s]+$", "u");
 var pattern12 = new RegExp("^(?!refs/)[^\\s]+$", "u");
 var pattern13 = new RegExp("^[^\\s@]+@[^\\s@]+$", "u");
@@ -20882,7 +20883,7 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
       errors++;
     }
     for (const key0 in data) {
-      if (!(key0 === "version" || key0 === "identities" || key0 === "review" || key0 === "deploy")) {
+      if (!(key0 === "version" || key0 === "identities" || key0 === "review" || key0 === "deploy" || key0 === "report")) {
         const err2 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema313, data };
         if (vErrors === null) {
           vErrors = [err2];
@@ -22939,12 +22940,286 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
         errors++;
       }
     }
+    if (data.report !== void 0) {
+      let data52 = data.report;
+      if (data52 && typeof data52 == "object" && !Array.isArray(data52)) {
+        for (const key10 in data52) {
+          if (!func41.call(schema313.properties.report.properties, key10)) {
+            const err170 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties", schema: false, parentSchema: schema313.properties.report, data: data52 };
+            if (vErrors === null) {
+              vErrors = [err170];
+            } else {
+              vErrors.push(err170);
+            }
+            errors++;
+          }
+        }
+        if (data52["max-unapproved-rate"] !== void 0) {
+          let data53 = data52["max-unapproved-rate"];
+          if (typeof data53 == "number" && isFinite(data53)) {
+            if (data53 > 1 || isNaN(data53)) {
+              const err171 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema313.properties.report.properties["max-unapproved-rate"], data: data53 };
+              if (vErrors === null) {
+                vErrors = [err171];
+              } else {
+                vErrors.push(err171);
+              }
+              errors++;
+            }
+            if (data53 < 0 || isNaN(data53)) {
+              const err172 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema313.properties.report.properties["max-unapproved-rate"], data: data53 };
+              if (vErrors === null) {
+                vErrors = [err172];
+              } else {
+                vErrors.push(err172);
+              }
+              errors++;
+            }
+          } else {
+            const err173 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema313.properties.report.properties["max-unapproved-rate"].type, parentSchema: schema313.properties.report.properties["max-unapproved-rate"], data: data53 };
+            if (vErrors === null) {
+              vErrors = [err173];
+            } else {
+              vErrors.push(err173);
+            }
+            errors++;
+          }
+        }
+        if (data52["max-review-latency-p90"] !== void 0) {
+          let data54 = data52["max-review-latency-p90"];
+          if (!(typeof data54 == "number" && (!(data54 % 1) && !isNaN(data54)) && isFinite(data54)) && typeof data54 !== "string") {
+            const err174 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/type", keyword: "type", params: { type: schema313.properties.report.properties["max-review-latency-p90"].type }, message: "must be integer,string", schema: schema313.properties.report.properties["max-review-latency-p90"].type, parentSchema: schema313.properties.report.properties["max-review-latency-p90"], data: data54 };
+            if (vErrors === null) {
+              vErrors = [err174];
+            } else {
+              vErrors.push(err174);
+            }
+            errors++;
+          }
+          if (typeof data54 == "number" && isFinite(data54)) {
+            if (data54 < 1 || isNaN(data54)) {
+              const err175 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema313.properties.report.properties["max-review-latency-p90"], data: data54 };
+              if (vErrors === null) {
+                vErrors = [err175];
+              } else {
+                vErrors.push(err175);
+              }
+              errors++;
+            }
+          }
+          if (typeof data54 === "string") {
+            if (!pattern14.test(data54)) {
+              const err176 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema313.properties.report.properties["max-review-latency-p90"], data: data54 };
+              if (vErrors === null) {
+                vErrors = [err176];
+              } else {
+                vErrors.push(err176);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data52["max-privileged-approval-share"] !== void 0) {
+          let data55 = data52["max-privileged-approval-share"];
+          if (typeof data55 == "number" && isFinite(data55)) {
+            if (data55 > 1 || isNaN(data55)) {
+              const err177 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema313.properties.report.properties["max-privileged-approval-share"], data: data55 };
+              if (vErrors === null) {
+                vErrors = [err177];
+              } else {
+                vErrors.push(err177);
+              }
+              errors++;
+            }
+            if (data55 < 0 || isNaN(data55)) {
+              const err178 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema313.properties.report.properties["max-privileged-approval-share"], data: data55 };
+              if (vErrors === null) {
+                vErrors = [err178];
+              } else {
+                vErrors.push(err178);
+              }
+              errors++;
+            }
+          } else {
+            const err179 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema313.properties.report.properties["max-privileged-approval-share"].type, parentSchema: schema313.properties.report.properties["max-privileged-approval-share"], data: data55 };
+            if (vErrors === null) {
+              vErrors = [err179];
+            } else {
+              vErrors.push(err179);
+            }
+            errors++;
+          }
+        }
+        if (data52["max-audit-gaps"] !== void 0) {
+          let data56 = data52["max-audit-gaps"];
+          if (!(typeof data56 == "number" && (!(data56 % 1) && !isNaN(data56)) && isFinite(data56))) {
+            const err180 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema313.properties.report.properties["max-audit-gaps"].type, parentSchema: schema313.properties.report.properties["max-audit-gaps"], data: data56 };
+            if (vErrors === null) {
+              vErrors = [err180];
+            } else {
+              vErrors.push(err180);
+            }
+            errors++;
+          }
+          if (typeof data56 == "number" && isFinite(data56)) {
+            if (data56 < 0 || isNaN(data56)) {
+              const err181 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema313.properties.report.properties["max-audit-gaps"], data: data56 };
+              if (vErrors === null) {
+                vErrors = [err181];
+              } else {
+                vErrors.push(err181);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data52["max-approval-reuse"] !== void 0) {
+          let data57 = data52["max-approval-reuse"];
+          if (!(typeof data57 == "number" && (!(data57 % 1) && !isNaN(data57)) && isFinite(data57))) {
+            const err182 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema313.properties.report.properties["max-approval-reuse"].type, parentSchema: schema313.properties.report.properties["max-approval-reuse"], data: data57 };
+            if (vErrors === null) {
+              vErrors = [err182];
+            } else {
+              vErrors.push(err182);
+            }
+            errors++;
+          }
+          if (typeof data57 == "number" && isFinite(data57)) {
+            if (data57 < 0 || isNaN(data57)) {
+              const err183 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema313.properties.report.properties["max-approval-reuse"], data: data57 };
+              if (vErrors === null) {
+                vErrors = [err183];
+              } else {
+                vErrors.push(err183);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data52["max-break-glass-per-month"] !== void 0) {
+          let data58 = data52["max-break-glass-per-month"];
+          if (!(typeof data58 == "number" && (!(data58 % 1) && !isNaN(data58)) && isFinite(data58))) {
+            const err184 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema313.properties.report.properties["max-break-glass-per-month"].type, parentSchema: schema313.properties.report.properties["max-break-glass-per-month"], data: data58 };
+            if (vErrors === null) {
+              vErrors = [err184];
+            } else {
+              vErrors.push(err184);
+            }
+            errors++;
+          }
+          if (typeof data58 == "number" && isFinite(data58)) {
+            if (data58 < 0 || isNaN(data58)) {
+              const err185 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema313.properties.report.properties["max-break-glass-per-month"], data: data58 };
+              if (vErrors === null) {
+                vErrors = [err185];
+              } else {
+                vErrors.push(err185);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data52["max-break-glass-without-follow-up"] !== void 0) {
+          let data59 = data52["max-break-glass-without-follow-up"];
+          if (!(typeof data59 == "number" && (!(data59 % 1) && !isNaN(data59)) && isFinite(data59))) {
+            const err186 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema313.properties.report.properties["max-break-glass-without-follow-up"].type, parentSchema: schema313.properties.report.properties["max-break-glass-without-follow-up"], data: data59 };
+            if (vErrors === null) {
+              vErrors = [err186];
+            } else {
+              vErrors.push(err186);
+            }
+            errors++;
+          }
+          if (typeof data59 == "number" && isFinite(data59)) {
+            if (data59 < 0 || isNaN(data59)) {
+              const err187 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema313.properties.report.properties["max-break-glass-without-follow-up"], data: data59 };
+              if (vErrors === null) {
+                vErrors = [err187];
+              } else {
+                vErrors.push(err187);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data52["max-top-approver-share"] !== void 0) {
+          let data60 = data52["max-top-approver-share"];
+          if (typeof data60 == "number" && isFinite(data60)) {
+            if (data60 > 1 || isNaN(data60)) {
+              const err188 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema313.properties.report.properties["max-top-approver-share"], data: data60 };
+              if (vErrors === null) {
+                vErrors = [err188];
+              } else {
+                vErrors.push(err188);
+              }
+              errors++;
+            }
+            if (data60 < 0 || isNaN(data60)) {
+              const err189 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema313.properties.report.properties["max-top-approver-share"], data: data60 };
+              if (vErrors === null) {
+                vErrors = [err189];
+              } else {
+                vErrors.push(err189);
+              }
+              errors++;
+            }
+          } else {
+            const err190 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema313.properties.report.properties["max-top-approver-share"].type, parentSchema: schema313.properties.report.properties["max-top-approver-share"], data: data60 };
+            if (vErrors === null) {
+              vErrors = [err190];
+            } else {
+              vErrors.push(err190);
+            }
+            errors++;
+          }
+        }
+        if (data52["min-deploy-success-rate"] !== void 0) {
+          let data61 = data52["min-deploy-success-rate"];
+          if (typeof data61 == "number" && isFinite(data61)) {
+            if (data61 > 1 || isNaN(data61)) {
+              const err191 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema313.properties.report.properties["min-deploy-success-rate"], data: data61 };
+              if (vErrors === null) {
+                vErrors = [err191];
+              } else {
+                vErrors.push(err191);
+              }
+              errors++;
+            }
+            if (data61 < 0 || isNaN(data61)) {
+              const err192 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema313.properties.report.properties["min-deploy-success-rate"], data: data61 };
+              if (vErrors === null) {
+                vErrors = [err192];
+              } else {
+                vErrors.push(err192);
+              }
+              errors++;
+            }
+          } else {
+            const err193 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema313.properties.report.properties["min-deploy-success-rate"].type, parentSchema: schema313.properties.report.properties["min-deploy-success-rate"], data: data61 };
+            if (vErrors === null) {
+              vErrors = [err193];
+            } else {
+              vErrors.push(err193);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err194 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema313.properties.report.type, parentSchema: schema313.properties.report, data: data52 };
+        if (vErrors === null) {
+          vErrors = [err194];
+        } else {
+          vErrors.push(err194);
+        }
+        errors++;
+      }
+    }
   } else {
-    const err170 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema313.type, parentSchema: schema313, data };
+    const err195 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema313.type, parentSchema: schema313, data };
     if (vErrors === null) {
-      vErrors = [err170];
+      vErrors = [err195];
     } else {
-      vErrors.push(err170);
+      vErrors.push(err195);
     }
     errors++;
   }
