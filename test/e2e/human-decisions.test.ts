@@ -155,7 +155,16 @@ async function handMadeBreakGlass(
   const forged = {
     ...statement,
     subject: [{ name: subjectFile, digest: { sha256: digest } }],
-    predicate: { ...statement.predicate, ...change },
+    // The attacker's own run: the certificate names it (its run invocation URI), so the predicate does too.
+    predicate: {
+      ...statement.predicate,
+      run: {
+        id: Number(who.run_id),
+        attempt: Number(who.run_attempt),
+        uri: `https://github.com/acme/app/actions/runs/${who.run_id}/attempts/${who.run_attempt}`,
+      },
+      ...change,
+    },
   };
   const bundle = await signStatement(forged, {
     endpoints: { fulcioURL: stack.fulcioURL, rekorURL: stack.rekorURL, tsaURL: stack.tsaURL },
@@ -450,6 +459,22 @@ describe('break-glass, signed and loud', () => {
     const { report } = await deploy('dist/hotfix.tar.gz', dir, ['carol']);
     expect(report.verdict).toBe('fail');
     expect(check(report, 'break-glass').reason).toContain('erin (its requester)');
+  });
+
+  it('refuses a genuine break-glass replayed under another run’s certificate (its run invocation URI)', async () => {
+    const genuine = JSON.parse(readFileSync(breakGlassBundle, 'utf8'));
+    const statement = JSON.parse(Buffer.from(genuine.dsseEnvelope.payload, 'base64').toString('utf8'));
+    const bundle = await signStatement(statement, {
+      endpoints: { fulcioURL: stack.fulcioURL, rekorURL: stack.rekorURL, tsaURL: stack.tsaURL },
+      identityToken: tokenOf(job(BREAK_GLASS_WORKFLOW, hotfix)),
+    });
+    const dir = join(workspace, 'attacks', 'replayed-run');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(join(hotfixEvidence, 'provenance.sigstore.json'), join(dir, 'provenance.sigstore.json'));
+    writeFileSync(join(dir, 'break-glass.sigstore.json'), JSON.stringify(bundle));
+    const { report } = await deploy('dist/hotfix.tar.gz', dir, ['carol']);
+    expect(report.verdict).toBe('fail');
+    expect(check(report, 'break-glass').reason).toContain('but its certificate was issued to run');
   });
 
   it('refuses a break-glass signed by any identity but the break-glass workflow’s', async () => {

@@ -324,6 +324,8 @@ function readBreakGlass(
 ): { reason: string; qualified?: QualifiedBreakGlass } {
   try {
     const predicate = parseBreakGlassPredicate(statement.predicate);
+    const unbound = runBindingProblem(bundle, predicate.run.uri, 'break-glass');
+    if (unbound) return { reason: unbound };
     return { reason: '', qualified: { bundle, predicate, id: breakGlassId(bundle.statement) } };
   } catch (error) {
     return { reason: `${bundle.source}: invalid break-glass predicate: ${(error as Error).message}` };
@@ -335,10 +337,23 @@ function readDeployApproval(
   statement: Statement,
 ): { reason: string; qualified?: QualifiedDeployApproval } {
   try {
-    return { reason: '', qualified: { bundle, predicate: parseDeployApprovalPredicate(statement.predicate) } };
+    const predicate = parseDeployApprovalPredicate(statement.predicate);
+    const unbound = runBindingProblem(bundle, predicate.run.uri, 'deploy-approval');
+    if (unbound) return { reason: unbound };
+    return { reason: '', qualified: { bundle, predicate } };
   } catch (error) {
     return { reason: `${bundle.source}: invalid deploy-approval predicate: ${(error as Error).message}` };
   }
+}
+
+/**
+ * A decision is bound to the run that made it: the certificate's run invocation URI (Fulcio extension
+ * 1.3.6.1.4.1.57264.1.21), where it has one, must be the run the predicate names.
+ */
+function runBindingProblem(bundle: VerifiedBundle, run: string, what: string): string | undefined {
+  const certified = bundle.signer.extensions.runInvocationURI;
+  if (certified === undefined || certified === run) return undefined;
+  return `${bundle.source}: the ${what} attestation names run ${run}, but its certificate was issued to run ${certified}`;
 }
 
 /** Why a signer cannot act in a role: not the policy's identity for it, or also the other role's identity. */
