@@ -11,6 +11,7 @@
 // - a commit's `author.user` / `committer.user` is a `User`: an account of another type (a bot) is `null` there;
 // - `User.email` is the public profile e-mail, `""` when none; `User.name` is `null` when none;
 // - `Repository.collaborators(login:)` lists that login when it is a collaborator (with its `permission`), else nothing;
+//   collaborators are Users: a bot the state lists among them is none GraphQL can name;
 // - errors as GitHub words them: `type` (NOT_FOUND, FORBIDDEN…), `path`, `locations`, `message`, with partial `data`.
 // Scalars are checked as GitHub defines them (DateTime is UTC ISO-8601, GitObjectID hex, BigInt a string of digits),
 // and every answer is checked once more against the query and the schema by checkGraphQLAnswer before it is sent.
