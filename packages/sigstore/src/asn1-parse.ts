@@ -20,8 +20,9 @@ const MAX_DEPTH = 100;
  * their parent) — while it still has the children it was read with.
  */
 export class ParsedASN1Obj extends ASN1Obj {
-  /** Its OID, once read (der-cache.ts). */
+  /** Its OID, or its time (milliseconds since the epoch), once read (der-cache.ts). */
   oid?: string;
+  time?: number;
   private der?: Buffer;
   private readonly children: number;
 

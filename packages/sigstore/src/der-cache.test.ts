@@ -99,4 +99,16 @@ describe('cacheDerEncodings', () => {
     expect(RFC3161Timestamp.parse(der).signingTime.getTime()).toBe(timestamp.signingTime.getTime());
     expect(timestamp.root.toDER().equals(der)).toBe(true);
   });
+
+  it('reads a time once, and gives each caller a Date of its own', () => {
+    cacheDerEncodings();
+    const certificate = X509Certificate.parse(certificateDER());
+    const first = certificate.notBefore;
+    const second = certificate.notBefore;
+    expect(first).not.toBe(second);
+    expect(first.getTime()).toBe(second.getTime());
+    first.setTime(0);
+    expect(certificate.notBefore.getTime()).toBe(second.getTime());
+    expect(certificate.notAfter.getTime()).toBeGreaterThan(second.getTime());
+  });
 });

@@ -9,7 +9,7 @@
 //   before. No copy is made: the one caller that changes the bytes it gets (@sigstore/core retags an RFC 3161
 //   timestamp's signed attributes in place before checking their signature) gets its own copy, so nothing ever
 //   writes into a parsed bundle's bytes.
-// - OIDs: an object's OID string is read once.
+// - OIDs and times: an object's OID string, or its time, is read once.
 // - Parsing: by asn1-parse.ts, which reads each byte once; the same bytes parsed twice in a row (the canonical
 //   rules, then sigstore-js, read each certificate and timestamp of a bundle) are parsed once; a certificate's copy
 //   is a copy of its parsed objects, not a parse of its bytes.
@@ -25,7 +25,10 @@ const RECENTLY_PARSED = 8;
 let copying = 0;
 let installed = false;
 
-/** Memoizes ASN1Obj.toDER (without copies), toOID and parseBuffer; certificates copied without parsing (idempotent). */
+/**
+ * Memoizes ASN1Obj.toDER (without copies), toOID, toDate and parseBuffer; certificates copied without parsing
+ * (idempotent).
+ */
 export function cacheDerEncodings(): void {
   if (installed) return;
   installed = true;
@@ -64,6 +67,14 @@ export function cacheDerEncodings(): void {
       oids.set(this, oid);
     }
     return oid;
+  };
+
+  // A time is read once; each caller gets its own Date (a Date can be changed).
+  const toDate = ASN1Obj.prototype.toDate;
+  ASN1Obj.prototype.toDate = function toDateOnce(this: ASN1Obj): Date {
+    if (!(this instanceof ParsedASN1Obj)) return toDate.call(this);
+    this.time ??= toDate.call(this).getTime();
+    return new Date(this.time);
   };
 
   // Read by asn1-parse.ts (the same objects and refusals, each byte read once), and each bytes once in a row.
