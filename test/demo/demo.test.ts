@@ -1,18 +1,41 @@
 // `npm run demo`, end to end: the demo program as `npm run demo` runs it (after the build), into a temporary output
-// directory. It must accept the honest release, refuse the attacks with their reasons, and print `twokey verify`
-// commands that, run by hand from the repository root, give the same verdicts.
+// directory. It must accept the honest release (its deploy approved by an independent person), refuse the attacks and
+// a deploy approved by the change's own author with their reasons, accept an unreviewed hotfix under a break-glass,
+// flagged, and refuse the same break-glass a second time; leave a signed decision record for every deploy, a refusal
+// too; and print `twokey verify` commands that, run by hand from the repository root, give the verdicts it announces
+// and list those records.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { readDeployReport } from '@twokey/core';
+import { type DeployReport, readDecisionRecord, readDeployReport } from '@twokey/core';
 import { type ProcessResult, runProcess } from '@twokey/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../conformance/paths';
 
 const DEMO = join(repoRoot, 'packages', 'testkit', 'bin', 'demo.mjs');
 const execFileAsync = promisify(execFile);
+const DEPLOY_IDENTITY = 'https://github.com/acme/platform/.github/workflows/deploy.yml@refs/heads/main';
+const FLAG = 'BREAK-GLASS: ACCEPTED WITHOUT AN INDEPENDENT REVIEW';
+/** Every scenario, in order, with the deploy gate's verdict. */
+const SCENARIOS: [string, 'accepted' | 'refused'][] = [
+  ['honest', 'accepted'],
+  ['self-approved', 'refused'],
+  ['approved-after-merge', 'refused'],
+  ['unsigned', 'refused'],
+  ['build-signed-itself', 'refused'],
+  ['tampered', 'refused'],
+  ['deploy-approved-by-author', 'refused'],
+  ['break-glass', 'accepted'],
+  ['break-glass-again', 'refused'],
+];
+
+/** What a signed decision record (a Sigstore bundle of a SLSA verification summary) says. */
+function recordResult(path: string): string | undefined {
+  const bundle = JSON.parse(readFileSync(path, 'utf8'));
+  return readDecisionRecord(JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8')))?.result;
+}
 
 function runDemo(args: string[]): Promise<ProcessResult> {
   // As a pipe, not a TTY: no colors, whatever the environment asks.
@@ -60,18 +83,18 @@ describe('npm run demo', () => {
     if (out) rmSync(join(out, '..'), { recursive: true, force: true });
   });
 
-  it('exits 0: every scenario got the verdict it must, within a minute', () => {
+  it('exits 0: every scenario got the verdict it must, within a minute and a half', () => {
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stderr).toBe('');
     expect(run.stdout).toMatch(/✔ every scenario got the verdict it must/);
-    expect(seconds).toBeLessThan(60);
+    expect(seconds).toBeLessThan(90);
   });
 
-  it('shows one accepted and at least three refused artifacts, each with its chain and reasons', () => {
+  it('shows two accepted and seven refused artifacts, each with its chain and reasons', () => {
     const accepted = run.stdout.match(/^\s+ACCEPTED /gm) ?? [];
     const refused = run.stdout.match(/^\s+REFUSED /gm) ?? [];
-    expect(accepted).toHaveLength(1);
-    expect(refused.length).toBeGreaterThanOrEqual(3);
+    expect(accepted).toHaveLength(2);
+    expect(refused).toHaveLength(7);
     for (const label of ['commit', 'pull request', 'author', 'approvers', 'build', 'sign', 'verdict']) {
       expect(run.stdout).toMatch(new RegExp(`^\\s+${label} +\\S`, 'm'));
     }
@@ -84,13 +107,14 @@ describe('npm run demo', () => {
     expect(run.stdout).not.toMatch(/^\s*[{[]\s*$/m);
   });
 
+  const section = (title: string) => {
+    const start = run.stdout.indexOf(`  ${title} ━`);
+    expect(start, `no scenario "${title}"`).toBeGreaterThan(-1);
+    const end = run.stdout.indexOf('━━ ', start + title.length);
+    return run.stdout.slice(start, end === -1 ? undefined : end);
+  };
+
   it('names the reason of each refusal', () => {
-    const section = (title: string) => {
-      const start = run.stdout.indexOf(title);
-      expect(start, `no scenario "${title}"`).toBeGreaterThan(-1);
-      const end = run.stdout.indexOf('━━ ', start + title.length);
-      return run.stdout.slice(start, end === -1 ? undefined : end);
-    };
     const selfApproved = section('A self-approved change');
     expect(selfApproved).toMatch(/sign +✘ refused to sign/);
     expect(selfApproved).toMatch(/✗ reviewer-not-author: mallory is the author of pull request #2/);
@@ -122,42 +146,154 @@ describe('npm run demo', () => {
     expect(tampered).toMatch(/✗ build-provenance \(fail\): .*whose subjects do not include/);
   });
 
-  it('leaves the policy, trusted root, artifacts, bundles and reports where it says', () => {
+  it("shows a deploy approved through its environment: by an independent person accepted, by the change's author refused", () => {
+    const honest = section('An honestly reviewed change');
+    expect(honest).toMatch(
+      /approve +✔ alice starts the deploy; carol approves its job through the production environment/,
+    );
+    expect(honest).toMatch(/deploy by +carol for production$/m);
+    expect(honest).toContain(`deploy approval (who approved this run through production) signed as ${DEPLOY_IDENTITY}`);
+    expect(honest).toContain('honest/deploy/deploy-approval.sigstore.json');
+
+    const byAuthor = section("A deploy approved by the change's own author");
+    expect(byAuthor).toMatch(
+      /approve +⚠ bob starts the deploy; alice approves its job through the production environment/,
+    );
+    expect(byAuthor).toMatch(/deploy +✘ refused/);
+    expect(byAuthor).toMatch(
+      /✗ deploy-approval \(fail\): expected 1 approval of the environment production .*not counted: alice \(the change's author\)/,
+    );
+    // The review itself holds: the deploy approval is the one check that refuses.
+    expect(byAuthor.match(/^\s+✗ [a-z-]+ \((?:fail|not-evaluated)\)/gm)).toHaveLength(1);
+  });
+
+  it('shows a break-glass accepted once, flagged in capitals, and refused the second time', () => {
+    const glass = section('An unreviewed hotfix under a break-glass');
+    expect(glass).toMatch(/sign +✘ refused to sign/);
+    expect(glass).toMatch(
+      /break +⚠ erin runs the platform's break-glass workflow; dave approves it through twokey-break-glass/,
+    );
+    expect(glass).toContain('https://github.com/acme/platform/.github/workflows/break-glass.yml@refs/heads/main');
+    expect(glass).toMatch(/deploy +✔ accepted, FLAGGED: under a break-glass/);
+    expect(glass).toMatch(
+      new RegExp(
+        `^\\s+${FLAG}, under the break-glass bundles/break-glass\\.sigstore\\.json requested by erin, approved by dave, for production`,
+        'm',
+      ),
+    );
+    expect(glass).toMatch(/decision record PASSED UNDER A BREAK-GLASS at /);
+    expect(glass).toContain(`and says ${FLAG}`);
+
+    const again = section('The same break-glass used a second time');
+    expect(again).toMatch(/deploy +✘ refused/);
+    expect(again).toMatch(
+      /✗ break-glass \(fail\): .*it was already used for this artifact in production \(github:acme\/app\/attestations\/sha256:[0-9a-f]{64}#\d+\): a break-glass is used once/,
+    );
+    expect(again).toMatch(
+      /twokey verify says accepted \(exit 0\): it judges the artifact, deployed once under the break-glass/,
+    );
+    expect(run.stdout).toMatch(/✔ An unreviewed hotfix under a break-glass +accepted, FLAGGED \(break-glass\)$/m);
+  });
+
+  it('says that each refused deploy left a signed FAILED decision record, and twokey verify lists it', () => {
+    expect(run.stdout).toContain('Each of the 7 refused deploys left a signed FAILED record.');
+    const titles: Record<string, string> = {
+      'self-approved': 'A self-approved change',
+      'approved-after-merge': 'A change approved only after it was merged',
+      unsigned: 'An unsigned artifact',
+      'build-signed-itself': 'A build that signed itself',
+      tampered: 'An artifact changed after signing',
+      'deploy-approved-by-author': "A deploy approved by the change's own author",
+      'break-glass-again': 'The same break-glass used a second time',
+    };
+    for (const [name, title] of Object.entries(titles)) {
+      const text = section(title);
+      expect(text, name).toContain(
+        `decision record FAILED (SLSA verification summary) signed as ${DEPLOY_IDENTITY}: ${name}/deploy/decision-record.sigstore.json — a refusal is on record too`,
+      );
+      expect(text, name).toMatch(
+        new RegExp(
+          `decision record FAILED at \\S+ for production by \\S+ \\(\\S*${name}/deploy/decision-record\\.sigstore\\.json\\): refused on `,
+        ),
+      );
+    }
+    expect(section("A deploy approved by the change's own author")).toMatch(
+      /decision record FAILED at .*deploy-approved-by-author\/deploy\/decision-record\.sigstore\.json\): refused on deploy-approval$/m,
+    );
+  });
+
+  it('leaves the policy, trusted root, artifacts, bundles, reports and signed records where it says', () => {
     expect(run.stdout).toContain(`Everything is in ${out}/`);
     for (const file of ['policy.yml', 'trusted_root.json']) expect(existsSync(join(out, file)), file).toBe(true);
-    const read = (name: string) => readDeployReport(readFileSync(join(out, name, 'report.json'), 'utf8'), name);
+    // The policy names the four identities, requires a deploy approval and sets how a break-glass is used.
+    const policy = readFileSync(join(out, 'policy.yml'), 'utf8');
+    for (const key of ['  deploy:', '  break-glass:', '  approvals:', '    min: 1', '    max-duration: 24h']) {
+      expect(policy).toContain(`\n${key}\n`);
+    }
+    const read = (name: string): DeployReport =>
+      readDeployReport(readFileSync(join(out, name, 'report.json'), 'utf8'), name);
     const honest = read('honest');
     expect(honest.verdict).toBe('pass');
     expect(honest.artifacts[0]!.evidence.map((e) => e.role).sort()).toEqual(['provenance', 'review', 'signature']);
-    expect(existsSync(join(out, 'honest', 'decision-record.sigstore.json'))).toBe(true);
-    for (const name of ['self-approved', 'approved-after-merge', 'unsigned', 'build-signed-itself', 'tampered']) {
+    expect(honest.artifacts[0]!.deployApproval).toEqual({
+      source: 'live',
+      environment: 'production',
+      approvers: ['carol'],
+    });
+    expect(existsSync(join(out, 'honest', 'deploy', 'deploy-approval.sigstore.json'))).toBe(true);
+    for (const [name, verdict] of SCENARIOS) {
       const report = read(name);
-      expect(report.verdict, name).toBe('fail');
+      expect(report.verdict, name).toBe(verdict === 'accepted' ? 'pass' : 'fail');
       expect(existsSync(join(out, name, 'app.js')), name).toBe(true);
-      expect(existsSync(join(out, name, 'decision-record.sigstore.json')), name).toBe(false);
+      // Every deploy signed a decision record, a refusal too.
+      const record = join(out, name, 'deploy', 'decision-record.sigstore.json');
+      expect(recordResult(record), name).toBe(verdict === 'accepted' ? 'PASSED' : 'FAILED');
     }
+    const checkOf = (report: DeployReport, id: string) => report.artifacts[0]!.checks.find((c) => c.id === id);
+    expect(checkOf(read('deploy-approved-by-author'), 'deploy-approval')?.verdict).toBe('fail');
+    const glass = read('break-glass').artifacts[0]!;
+    expect(glass.breakGlass).toMatchObject({ requester: { login: 'erin' }, approvers: [{ login: 'dave' }] });
+    expect(glass.checks.find((c) => c.id === 'review-attestation')?.verdict).toBe('waived');
+    expect(checkOf(read('break-glass-again'), 'break-glass')?.reason).toContain('already used for this artifact');
     // The sign action signed nothing for the self-approved change.
     expect(existsSync(join(out, 'self-approved', 'bundles', 'signature.sigstore.json'))).toBe(false);
     expect(existsSync(join(out, 'self-approved', 'bundles', 'review.sigstore.json'))).toBe(false);
   });
 
-  it('prints twokey verify commands that give the same verdicts by hand: exit 0 accepted, 1 refused', async () => {
+  it('prints twokey verify commands that give the verdicts it announces by hand, listing the decision records', async () => {
     const commands = verifyCommands(run.stdout);
+    // The same break-glass used a second time: the deploy gate refused that deploy; twokey verify judges the
+    // artifact, deployed once under the break-glass, and lists both records.
     expect(commands.map((c) => c.expected)).toEqual([
+      ...SCENARIOS.slice(0, -1).map(([, verdict]) => verdict),
       'accepted',
-      'refused',
-      'refused',
-      'refused',
-      'refused',
-      'refused',
     ]);
-    for (const { expected, command } of commands) {
+    for (const [i, { expected, command }] of commands.entries()) {
+      const [name, verdict] = SCENARIOS[i]!;
       expect(command).toContain(`--policy ${join(out, 'policy.yml')}`);
+      expect(command).toContain(`--bundle ${join(out, name, 'deploy')}`);
       const result = await shell(command);
       expect(result.status, `${command}\n${result.stdout}\n${result.stderr}`).toBe(expected === 'accepted' ? 0 : 1);
       expect(result.stdout).toMatch(expected === 'accepted' ? /^verdict: accepted/m : /^verdict: refused/m);
+      // Its own decision record, listed under the artifact.
+      const record = verdict === 'accepted' ? 'PASSED' : 'FAILED';
+      expect(result.stdout, name).toMatch(
+        new RegExp(
+          `^  decision record ${record}(?: UNDER A BREAK-GLASS)? at .*${name}/deploy/decision-record\\.sigstore\\.json\\)`,
+          'm',
+        ),
+      );
+      if (name.startsWith('break-glass')) expect(result.stdout, name).toContain(FLAG);
     }
-  }, 60_000);
+    // The honest release's deploy approval (carol's) verifies offline under the same rules.
+    expect(commands[0]!.command).toContain(`--bundle ${join(out, 'honest', 'deploy')}`);
+    const honest = await shell(`${commands[0]!.command} --json`);
+    expect(readDeployReport(honest.stdout, 'twokey verify --json').artifacts[0]!.deployApproval).toEqual({
+      source: expect.stringMatching(/honest\/deploy\/deploy-approval\.sigstore\.json$/),
+      environment: 'production',
+      approvers: ['carol'],
+    });
+  }, 90_000);
 
   it('refuses to empty an --out directory it did not make', async () => {
     const precious = mkdtempSync(join(tmpdir(), 'twokey-demo-precious-'));

@@ -19,6 +19,7 @@ import {
   aReview,
   aUser,
   type FakePullRequest,
+  type FakeRepository,
   type FakeUser,
   type GitHubFakeState,
   mergePullRequest,
@@ -28,7 +29,13 @@ import {
 
 export interface AcmeApp {
   state: GitHubFakeState;
-  people: { alice: FakeUser; bob: FakeUser; mallory: FakeUser };
+  /** acme/app on the GitHub fake (live: its deploy runs' approvals are set as each deploy job runs). */
+  repository: FakeRepository;
+  /**
+   * alice, bob and mallory write code; carol and alice are the production environment's reviewers; dave approves
+   * break-glasses (the twokey-break-glass environment's reviewer); erin is on call.
+   */
+  people: { alice: FakeUser; bob: FakeUser; mallory: FakeUser; carol: FakeUser; dave: FakeUser; erin: FakeUser };
   /** alice's change, approved by bob on its head, squash-merged by bob. */
   reviewed: Merge;
   /** mallory's change, approved only by mallory, merged by mallory. */
@@ -39,7 +46,13 @@ export interface AcmeApp {
   approvedAfterMerge: Merge;
   /** mallory's change pushed straight onto main: no pull request, no review. */
   pushed: { commit: string; message: string };
+  /** erin's hotfix, pushed straight onto main during an outage: no pull request, no review. */
+  hotfix: { commit: string; message: string };
 }
+
+/** The deploy environment, and the break-glass workflow's own environment (docs/break-glass-predicate.md). */
+export const PRODUCTION = 'production';
+export const BREAK_GLASS_ENVIRONMENT = 'twokey-break-glass';
 
 export interface Merge {
   commit: string;
@@ -84,14 +97,33 @@ export function acmeApp(): AcmeApp {
   })();
   const message = 'Hotfix: faster greeting';
   const pushed = { commit: pushCommit(repository, aCommit({ author: mallory, message })), message };
+
+  // Those who release: carol (release manager) and alice review production deploys; dave releases break-glass runs;
+  // erin is on call. GitHub's "prevent self-review" keeps only whoever started a run from approving it: alice can
+  // still approve the deploy of her own change when someone else started it.
+  const carol = aUser('carol', { name: 'Carol Danvers' });
+  const dave = aUser('dave', { name: 'Dave Bowman' });
+  const erin = aUser('erin', { name: 'Erin Brockovich' });
+  Object.assign(repository.collaborators, { carol: 'maintain', dave: 'admin', erin: 'write' });
+  repository.environments = {
+    [PRODUCTION]: { reviewers: [alice, carol], preventSelfReview: true },
+    [BREAK_GLASS_ENVIRONMENT]: { reviewers: [dave], preventSelfReview: true },
+  };
+  const hotfixMessage = 'Hotfix: stop crashing on an empty name';
+  const hotfix = {
+    commit: pushCommit(repository, aCommit({ author: erin, message: hotfixMessage })),
+    message: hotfixMessage,
+  };
   return {
-    state: aGitHubState(repository),
-    people: { alice, bob, mallory },
+    state: aGitHubState(repository, carol, dave, erin),
+    repository,
+    people: { alice, bob, mallory, carol, dave, erin },
     reviewed,
     selfApproved,
     unsigned,
     approvedAfterMerge,
     pushed,
+    hotfix,
   };
 }
 

@@ -1,12 +1,14 @@
-// `npm run demo`: the whole pipeline — build → sign → deploy, three identities — on the loopback Sigstore, OIDC
-// issuer and GitHub API, for a sample repository acme/app. It shows the deploy gate accept an honestly reviewed
-// artifact and refuse the attacks, then leaves every file in a directory and prints the `twokey verify` commands
-// that give the same verdicts by hand. Exit 0 when every scenario got the verdict it must, 1 otherwise, 2 on bad usage.
+// `npm run demo`: the whole pipeline — build → sign → deploy, and break-glass: four identities — on the loopback
+// Sigstore, OIDC issuer and GitHub API, for a sample repository acme/app. It shows the deploy gate accept an honestly
+// reviewed artifact approved for production by an independent person, refuse the attacks and a deploy approved by the
+// change's own author, accept an unreviewed hotfix under a break-glass once (flagged) and refuse it a second time, each
+// decision a signed record; then it leaves every file in a directory and prints the `twokey verify` commands that
+// give the verdicts by hand. Exit 0 when every scenario got the verdict it must, 1 otherwise, 2 on bad usage.
 
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { acmeApp } from './acme-app';
+import { acmeApp, PRODUCTION } from './acme-app';
 import { IDENTITIES, REPOSITORY, startPipeline, verifyArguments } from './pipeline';
 import { runScenarios, type ScenarioOutcome } from './scenarios';
 import { type Terminal, terminal } from './terminal';
@@ -15,10 +17,12 @@ const USAGE = `Usage: npm run demo [-- --out DIR]
 
 Runs build → sign → deploy for a sample repository on a loopback Sigstore, OIDC issuer and GitHub API, and shows
 the deploy gate accept an honestly reviewed artifact and refuse a self-approved change, an unsigned artifact, a
-build that signed itself and an artifact changed after signing.
+build that signed itself, an artifact changed after signing and a deploy approved by the change's own author; then
+accept an unreviewed hotfix under a break-glass, flagged, and refuse the same break-glass a second time. Every
+deploy leaves a signed decision record, a refusal too.
 
 Options:
-  --out DIR   where to leave the bundles, policy, trusted root, artifacts and reports (default: demo-output/ at
+  --out DIR   where to leave the bundles, policy, trusted root, artifacts, reports and records (default: demo-output/ at
               the repository root; emptied first)
   -h, --help  this text
 `;
@@ -52,7 +56,8 @@ export async function main(argv: string[], context: DemoContext): Promise<number
   const { repoRoot } = context;
   const out = resolve(repoRoot, values.out ?? 'demo-output');
 
-  const missing = ['actions/build/dist/index.js', 'actions/sign/dist/index.js', 'actions/deploy/dist/index.js']
+  const missing = ['build', 'sign', 'deploy', 'break-glass']
+    .map((action) => `actions/${action}/dist/index.js`)
     .concat('packages/cli/dist/twokey.cjs', 'action.yml')
     .filter((path) => !existsSync(join(repoRoot, path)));
   if (missing.length > 0) {
@@ -94,12 +99,18 @@ function introduce(t: Terminal, policy: string): void {
   t.line(t.bold(`twokey demo: build → sign → deploy for ${REPOSITORY}`));
   t.line('On loopback: a Sigstore (Fulcio, Rekor, timestamp authority), a GitHub Actions OIDC issuer, a GitHub API.');
   t.line('Each stage is the real bundled action, run as a runner runs it, under its own workflow identity:');
-  t.line(`  build   ${IDENTITIES.build}`);
-  t.line(`  sign    ${IDENTITIES.sign}`);
-  t.line(`          ${t.dim(`(the platform team's reusable workflow, called by ${REPOSITORY})`)}`);
-  t.line(`  deploy  ${IDENTITIES.deploy}`);
-  t.line(`The policy (${policy}) names the build and sign identities and asks for one independent approval`);
-  t.line('on the merged head and evidence at most 30 days old.');
+  t.line(`  build        ${IDENTITIES.build}`);
+  t.line(`  sign         ${IDENTITIES.sign}`);
+  t.line(`  deploy       ${IDENTITIES.deploy}`);
+  t.line(`  break-glass  ${IDENTITIES.breakGlass}`);
+  t.line(
+    `               ${t.dim(`(the last three: the platform team's reusable workflows, called by ${REPOSITORY})`)}`,
+  );
+  t.line(`The policy (${policy}) names the four identities and asks for one independent approval`);
+  t.line(`on the merged head, evidence at most 30 days old, and one approval of the deploy job through the`);
+  t.line(`${PRODUCTION} environment by someone other than the change's author, contributors and last pusher.`);
+  t.line(`A break-glass may stand in for the review only, for at most 24 h, approved by someone besides its`);
+  t.line("requester and the change's author, once per artifact and environment.");
 }
 
 function summarize(
@@ -113,17 +124,28 @@ function summarize(
   const width = Math.max(...outcomes.map((o) => o.title.length));
   for (const o of outcomes) {
     const mark = o.asExpected ? t.ok('✔') : t.bad('✘');
-    const verdict = o.verdict === 'accepted' ? t.ok('accepted') : o.verdict === 'refused' ? t.bad('refused') : 'error';
+    const verdict =
+      o.verdict === 'accepted'
+        ? t.ok(o.flagged ? 'accepted, FLAGGED (break-glass)' : 'accepted')
+        : o.verdict === 'refused'
+          ? t.bad('refused')
+          : 'error';
     t.line(`  ${mark} ${o.title.padEnd(width)}  ${verdict}${o.asExpected ? '' : ` (expected ${o.expected})`}`);
   }
   const where = displayPath(repoRoot, out);
+  const refused = outcomes.filter((o) => o.verdict === 'refused').length;
   t.line();
   t.line(`Everything is in ${t.bold(`${where}/`)}: policy.yml, trusted_root.json (the loopback Sigstore's), and per`);
-  t.line('scenario the artifact (app.js), bundles/ (what the gate was shown) and report.json (its verdict).');
-  t.line(`Verify by hand, offline, from the repository root (exit 0 accepted, 1 refused):`);
+  t.line('scenario the artifact (app.js), bundles/ (what the gate was shown), report.json (its verdict) and deploy/');
+  t.line('(what the deploy job signed: the deploy approval it read, deploy-approval.sigstore.json, and its decision');
+  t.line(`record, decision-record.sigstore.json). Each of the ${refused} refused deploys left a signed FAILED record.`);
+  t.line(`Verify by hand, offline, from the repository root (exit 0 accepted, 1 refused); each command lists the`);
+  t.line('decision records it is given under the artifact:');
   for (const o of outcomes) {
     t.line();
-    t.line(t.dim(`  # ${o.title}: ${o.expected}`));
+    if (o.offline.why)
+      t.line(t.dim(`  # ${o.title} (${o.verdict} by the deploy gate; twokey verify ${o.offline.why})`));
+    t.line(t.dim(`  # ${o.title}: ${o.offline.expected}`));
     t.line(`  npx twokey ${commandOf(o.files).map(shellWord).join(' ')}`);
   }
 }
