@@ -118,17 +118,23 @@ function encoded(obj: ASN1Obj): Buffer {
 }
 
 /**
- * A certificate's objects copied as deep as the one list sigstore-js changes in a copy (the certificate, its
- * TBSCertificate, its fields, their children — the extension list among them); each extension, and all below, is
- * shared with the original, and nothing changes those.
+ * A certificate copied where sigstore-js changes a copy — its extension list (it removes the SCT extension) — and so
+ * where that list hangs: the certificate, its TBSCertificate and the extensions field ([3], as X509Certificate finds
+ * it). Every other object, each extension among them, is the original's, and nothing changes those.
  */
-function copyOf(obj: ASN1Obj, depth = 0): ASN1Obj {
-  if (depth > 3) return obj;
-  return new ASN1Obj(
-    obj.tag,
-    obj.value,
-    obj.subs.map((sub) => copyOf(sub, depth + 1)),
+function copyOf(root: ASN1Obj): ASN1Obj {
+  const copy = (obj: ASN1Obj, subs: ASN1Obj[]) => new ASN1Obj(obj.tag, obj.value, subs);
+  const [tbs, ...rest] = root.subs;
+  if (!tbs) return copy(root, []);
+  const fields = tbs.subs.map((field) =>
+    field.tag.isContextSpecific(0x03)
+      ? copy(
+          field,
+          field.subs.map((list) => copy(list, [...list.subs])),
+        )
+      : field,
   );
+  return copy(root, [copy(tbs, fields), ...rest]);
 }
 
 /**

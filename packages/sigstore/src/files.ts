@@ -28,13 +28,18 @@ export function readBoundedFile(
         `${shown}: ${what} is ${stat.size} bytes, over the limit of ${limit} bytes`,
       );
     }
-    const chunks: Buffer[] = [];
+    // Sized by the file (one byte more, to see a file that grew), grown only if it did: one read, no copy.
+    let buffer = Buffer.allocUnsafe(Math.min(stat.size, limit) + 1);
     let total = 0;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(64 * 1024);
+      if (total === buffer.length) {
+        const grown = Buffer.allocUnsafe(Math.min(2 * buffer.length, limit + 1));
+        buffer.copy(grown);
+        buffer = grown;
+      }
       let n: number;
       try {
-        n = readSync(fd, chunk, 0, chunk.length, null);
+        n = readSync(fd, buffer, total, buffer.length - total, null);
       } catch (error) {
         throw new SigstoreInputError(code, `${shown}: cannot read ${what}: ${(error as Error).message}`);
       }
@@ -46,9 +51,8 @@ export function readBoundedFile(
           `${shown}: ${what} is over the limit of ${limit} bytes`,
         );
       }
-      chunks.push(chunk.subarray(0, n));
     }
-    return Buffer.concat(chunks, total);
+    return buffer.subarray(0, total);
   } finally {
     closeSync(fd);
   }

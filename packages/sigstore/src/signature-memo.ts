@@ -107,13 +107,26 @@ function isFixedShapeECKey(der: Buffer, type: string): boolean {
   );
 }
 
-/** The SHA-256 of what a certificate signature covers and who is said to have made it, each part length-prefixed. */
+/**
+ * What a certificate signature covers and who is said to have made it: the SHA-256 of the TBSCertificate and of the
+ * issuer's SubjectPublicKeyInfo, the signature itself and its algorithm.
+ */
 function signedId(tbs: Buffer, signature: Buffer, algorithm: string, spki: Buffer): string {
-  const hash = createHash('sha256');
-  for (const part of [tbs, signature, Buffer.from(String(algorithm)), spki]) {
-    const length = Buffer.allocUnsafe(4);
-    length.writeUInt32BE(part.length);
-    hash.update(length).update(part);
+  return `${digestOf(tbs)} ${signature.toString('base64')} ${algorithm} ${digestOf(spki)}`;
+}
+
+/**
+ * The SHA-256 of a parsed object's encoding, once per Buffer: toDER hands out the same view of a parsed object's bytes
+ * each time (der-cache.ts), bytes that are the reader's own copy and that nothing writes to (the one caller that changes
+ * what it gets, the timestamp retag, gets a copy: a new Buffer).
+ */
+const digests = new WeakMap<Buffer, string>();
+
+function digestOf(bytes: Buffer): string {
+  let digest = digests.get(bytes);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(bytes).digest('base64');
+    digests.set(bytes, digest);
   }
-  return hash.digest('base64');
+  return digest;
 }
