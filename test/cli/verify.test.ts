@@ -195,7 +195,11 @@ describe('twokey verify: without the evidence, a refusal (exit 1), not an error'
     ]);
     for (const artifact of report.artifacts) {
       expect(artifact.checks.map((c) => c.id)).toEqual([...DEPLOY_CHECK_IDS]);
-      expect(artifact.checks.filter((c) => c.verdict === 'pass').map((c) => c.id)).toEqual(['covered-by-policy']);
+      expect(artifact.checks.filter((c) => c.verdict === 'pass').map((c) => c.id)).toEqual([
+        'covered-by-policy',
+        'deploy-approval',
+        'break-glass',
+      ]);
       // The evidence is what fails; the checks that compare pieces of it could not be evaluated, and say so.
       expect(artifact.checks.map((c) => c.verdict)).toEqual([
         'pass',
@@ -207,6 +211,8 @@ describe('twokey verify: without the evidence, a refusal (exit 1), not an error'
         'not-evaluated',
         'not-evaluated',
         'not-evaluated',
+        'pass',
+        'pass',
       ]);
     }
   });

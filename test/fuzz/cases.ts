@@ -4,6 +4,8 @@
 // (S, N) alone, so that any case replays on its own: `npm run fuzz -- --seed S --replay N`.
 import { createHash, createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type IdentityRule, matchIdentity, readDeployReport } from '@twokey/core';
@@ -185,6 +187,8 @@ export function makeContext(options: {
   };
   writeFileSync(files.empty, '');
   writeFileSync(files.otherFile, 'another artifact');
+  // An empty evidence directory: a policy case judges no bundle, and never reads an attestation store instead.
+  mkdirSync(join(scratch, 'no-bundles'));
   // Over the 16 MiB bundle limit by its size alone: sparse, so it costs no memory in /dev/shm.
   writeFileSync(files.tooLarge, '');
   truncateSync(files.tooLarge, 17 * 1024 * 1024);
@@ -370,10 +374,31 @@ async function runGenerated(
   }
 }
 
+let emptyStore: Promise<string> | undefined;
+
+/**
+ * A GitHub API on loopback whose attestation store holds nothing (404, as GitHub answers): a mutated `twokey verify`
+ * without --bundle reads the store, and a fuzzer must never reach the network.
+ */
+function emptyAttestationStore(): Promise<string> {
+  emptyStore ??= new Promise((resolve) => {
+    const server = createServer((request, response) => {
+      request.resume();
+      response.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found","status":"404"}');
+    });
+    server.listen(0, '127.0.0.1', () => {
+      server.unref();
+      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    });
+  });
+  return emptyStore;
+}
+
 /** The CLI's `run`, in this process, its output kept in memory. */
 export async function runCli(
   argv: string[],
 ): Promise<{ status: number | null; stdout: string; stderr: string; thrown?: unknown }> {
+  process.env.GITHUB_API_URL = await emptyAttestationStore();
   let stdout = '';
   let stderr = '';
   const io = {
@@ -589,7 +614,17 @@ async function runPolicy(
           chain.repo,
           '--json',
         ]
-      : ['verify', `sha256:${context.files.otherDigest}`, '--policy', file, '--repo', 'acme/app', '--json'];
+      : [
+          'verify',
+          `sha256:${context.files.otherDigest}`,
+          '--policy',
+          file,
+          '--bundle',
+          join(context.scratch, 'no-bundles'),
+          '--repo',
+          'acme/app',
+          '--json',
+        ];
     const ran = await timed(() => runCli(argv!));
     result = classifyRun(ran.value);
     ms = ran.ms;
