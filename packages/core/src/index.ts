@@ -16,5 +16,6 @@ export * from './review-predicate';
 export * from './sarif';
 export * from './sign-decision';
 export * from './slsa-provenance';
+export * from './sod-metrics';
 export * from './subjects';
 export * from './verification-summary';

@@ -1,0 +1,390 @@
+// The evidence a segregation-of-duties report counts (issue 18, docs/sod-report.md): every verified bundle is matched
+// to the policy's identities and read as one fact — a decision record, a review, a deploy approval, a break-glass —
+// or, when it cannot count, as an audit finding (M6). Only the facts are kept, never the bundles, so a report over
+// 100,000 bundles holds a few hundred bytes a bundle. Pure: the caller verifies the bundles (packages/sigstore).
+import { BREAK_GLASS_PREDICATE_TYPE, breakGlassId, parseBreakGlassPredicate } from './break-glass';
+import { DEPLOY_APPROVAL_PREDICATE_TYPE, isBotAccount, parseDeployApprovalPredicate } from './deploy-approval';
+import { parseStatement, type Statement } from './intoto';
+import type { IdentityRule, VerifiedBundle } from './model';
+import { matchIdentity, type Policy } from './policy';
+import type { RejectedEvidence } from './report';
+import { parseReviewPredicate, REVIEW_PREDICATE_TYPE, type ReviewPredicate } from './review-predicate';
+import {
+  readDecisionRecord,
+  TWO_PERSON_RULE_LEVEL,
+  VERIFICATION_SUMMARY_PREDICATE_TYPE,
+  type VerificationSummaryPredicate,
+} from './verification-summary';
+
+/** A bundle as the report names it: where it was read, and the sha256 of the bytes that were verified. */
+export interface EvidenceLink {
+  source: string;
+  sha256?: string;
+}
+
+/** A decision record (VSA) signed by identities.deploy: one deploy, passed or refused. */
+export interface DecisionFact {
+  evidence: EvidenceLink;
+  result: 'PASSED' | 'FAILED';
+  /** When the deploy job evaluated (the record's signed timeVerified). */
+  at: string;
+  repository: string;
+  environment?: string;
+  /** The deploy run (the certificate's run invocation URI) and its id, attempts aside. */
+  run?: string;
+  runId?: string;
+  /** The artifacts deployed (sha256 hex). */
+  artifacts: string[];
+  /** Break-glass ids used, with the artifacts each let through. */
+  breakGlass: { id: string; artifacts: string[] }[];
+  /** Passed without the two-person rule: under a break-glass, or without twokey's two-person level. */
+  unapproved: boolean;
+  /** The ids of the checks that refused (a refusal), each once. */
+  failedChecks: string[];
+  /** The sha256 of every bundle the decision rested on (inputAttestations). */
+  inputs: string[];
+}
+
+/** A review attestation signed by identities.sign: one pull request merged as one commit. */
+export interface ReviewFact {
+  evidence: EvidenceLink;
+  repository: string;
+  commit: string;
+  /** Every commit the review covers: the built commit, the merged head, the merge commit and the PR's commits. */
+  commits: string[];
+  pullRequest: { number: number; url: string; createdAt?: string; mergedAt: string };
+  author: string;
+  /** The approvals that counted (the attestation's independent reviewers), each with its review when recorded. */
+  approvals: { login: string; reviewId?: number; at?: string; permission?: string }[];
+}
+
+/** A deploy-approval attestation signed by identities.deploy: who released one deploy run through its environment. */
+export interface DeployApprovalFact {
+  evidence: EvidenceLink;
+  repository: string;
+  environment: string;
+  run: string;
+  runId?: string;
+  readAt: string;
+  approvers: string[];
+  artifacts: string[];
+}
+
+/** A break-glass attestation signed by identities.break-glass. */
+export interface BreakGlassFact {
+  evidence: EvidenceLink;
+  /** sha256 of its statement: how decision records name it. */
+  id: string;
+  repository: string;
+  environment: string;
+  commit: string;
+  incident: string;
+  requester: string;
+  approvers: string[];
+  notBefore: string;
+  expires: string;
+}
+
+/** Why a bundle does not count (M6). */
+export type AuditFindingKind =
+  | 'not-verified'
+  | 'not-the-policy-identity'
+  | 'unreadable'
+  | 'inconsistent'
+  | 'deploy-without-record'
+  | 'record-evidence-missing'
+  | 'record-evidence-not-verified'
+  | 'deployment-without-record';
+
+export interface AuditFinding {
+  kind: AuditFindingKind;
+  evidence: EvidenceLink;
+  reason: string;
+  code?: string;
+}
+
+/** A record may say it was made up to this long after its verified signing time (clocks differ), no later. */
+export const CLOCK_SKEW_SECONDS = 10 * 60;
+
+/**
+ * The facts of every bundle added, each signed event once (by its evidence key): what the indicators are computed
+ * from. A bundle that did not verify, or that no identity of the policy signed, or whose content cannot be read,
+ * becomes a finding and nothing else.
+ */
+export class EvidenceLedger {
+  readonly decisions: DecisionFact[] = [];
+  readonly reviews: ReviewFact[] = [];
+  readonly deployApprovals: DeployApprovalFact[] = [];
+  readonly breakGlasses: BreakGlassFact[] = [];
+  readonly findings: AuditFinding[] = [];
+  /** Bundles read, verified, signed again in other bytes (counted once), and verified but of no indicator. */
+  readonly counts = { read: 0, verified: 0, rejected: 0, duplicates: 0, other: 0 };
+  /** sha256 of files that did not verify, so a record resting on one says so; and of every file that did. */
+  readonly rejectedDigests = new Map<string, string>();
+  readonly verifiedDigests = new Set<string>();
+  private readonly seen = new Set<string>();
+  private readonly repositories?: Set<string>;
+
+  constructor(private readonly policy: Pick<Policy, 'identities' | 'deploy'>) {
+    if (policy.deploy.repositories) this.repositories = new Set(policy.deploy.repositories.map((r) => r.toLowerCase()));
+  }
+
+  /** A bundle that did not verify: M6, nowhere else. */
+  addRejected(rejected: RejectedEvidence, sha256?: string): void {
+    this.counts.read += 1;
+    this.counts.rejected += 1;
+    if (sha256) this.rejectedDigests.set(sha256, rejected.source);
+    this.findings.push({
+      kind: 'not-verified',
+      evidence: link(rejected.source, sha256),
+      reason: rejected.reason,
+      ...(rejected.code !== undefined && { code: rejected.code }),
+    });
+  }
+
+  /** A bundle that verified against the trusted root: counted once, as the fact its signer may state. */
+  addVerified(bundle: VerifiedBundle): void {
+    this.counts.read += 1;
+    this.counts.verified += 1;
+    if (bundle.sha256) this.verifiedDigests.add(bundle.sha256);
+    const key = bundle.evidenceKey ?? `file:${bundle.sha256 ?? bundle.source}`;
+    if (this.seen.has(key)) {
+      this.counts.duplicates += 1;
+      return;
+    }
+    this.seen.add(key);
+    const evidence = link(bundle.source, bundle.sha256);
+    const finding = (kind: AuditFindingKind, reason: string) => this.findings.push({ kind, evidence, reason });
+    const role = this.roleOf(bundle);
+    if (role === undefined) {
+      finding(
+        'not-the-policy-identity',
+        `signed by ${bundle.signer.san || '(no SAN)'} (issuer ${bundle.signer.issuer || 'none'}), which is none of the policy's identities`,
+      );
+      return;
+    }
+    if (bundle.kind !== 'dsse' || bundle.statement === undefined) {
+      this.counts.other += 1;
+      return;
+    }
+    let statement: Statement;
+    try {
+      statement = parseStatement(bundle.statement);
+    } catch (error) {
+      finding('unreadable', `not an in-toto statement: ${(error as Error).message}`);
+      return;
+    }
+    const expected = EXPECTED_TYPES[role];
+    if (!expected.includes(statement.predicateType)) {
+      // Provenance by the build identity, anything else a policy identity signs: verified, of no indicator.
+      this.counts.other += 1;
+      return;
+    }
+    const problem = this.read(role, statement, bundle, evidence);
+    if (problem) finding(problem.kind, problem.reason);
+  }
+
+  /** Which of the policy's identities signed the bundle. */
+  private roleOf(bundle: VerifiedBundle): Role | undefined {
+    const rules: [Role, IdentityRule | undefined][] = [
+      ['deploy', this.policy.identities.deploy],
+      ['break-glass', this.policy.identities.breakGlass],
+      ['sign', this.policy.identities.sign],
+      ['build', this.policy.identities.build],
+    ];
+    return rules.find(([, rule]) => rule !== undefined && matchIdentity(bundle.signer, rule).ok)?.[0];
+  }
+
+  private read(
+    role: Role,
+    statement: Statement,
+    bundle: VerifiedBundle,
+    evidence: EvidenceLink,
+  ): { kind: AuditFindingKind; reason: string } | undefined {
+    const signerRepository = repositoryOfUri(bundle.signer.extensions.sourceRepositoryURI);
+    const signedAt = latest(bundle.signedAt);
+    const subjects = statement.subject.flatMap((s) => (typeof s.digest.sha256 === 'string' ? [s.digest.sha256] : []));
+    let fact: { repository: string; claimedAt: string; add: () => void };
+    try {
+      fact = this.factOf(role, statement, bundle, evidence, signerRepository, subjects);
+    } catch (error) {
+      return { kind: 'unreadable', reason: `${statement.predicateType}: ${(error as Error).message}` };
+    }
+    if (signerRepository !== undefined && fact.repository.toLowerCase() !== signerRepository.toLowerCase()) {
+      return {
+        kind: 'inconsistent',
+        reason: `it is about ${fact.repository}, but its certificate was issued to a run of ${signerRepository}`,
+      };
+    }
+    if (this.repositories && !this.repositories.has(fact.repository.toLowerCase())) {
+      return { kind: 'not-the-policy-identity', reason: `${fact.repository} is not a repository the policy deploys` };
+    }
+    const claimed = Date.parse(fact.claimedAt);
+    if (!Number.isFinite(claimed)) return { kind: 'unreadable', reason: `its time ${fact.claimedAt} is not a time` };
+    // What happened before it was signed (a merge, a deploy's evaluation) cannot be dated after; a break-glass's window
+    // may open later than it was signed.
+    if (role !== 'break-glass' && signedAt !== undefined && claimed > signedAt.getTime() + CLOCK_SKEW_SECONDS * 1000) {
+      return {
+        kind: 'inconsistent',
+        reason: `it says ${fact.claimedAt}, later than its verified signing time ${signedAt.toISOString()}`,
+      };
+    }
+    fact.add();
+    return undefined;
+  }
+
+  private factOf(
+    _role: Role,
+    statement: Statement,
+    bundle: VerifiedBundle,
+    evidence: EvidenceLink,
+    signerRepository: string | undefined,
+    artifacts: string[],
+  ): { repository: string; claimedAt: string; add: () => void } {
+    const run = bundle.signer.extensions.runInvocationURI;
+    if (statement.predicateType === VERIFICATION_SUMMARY_PREDICATE_TYPE) {
+      const record = readDecisionRecord(statement);
+      if (!record) throw new Error('not a decision record twokey can read (verificationResult, timeVerified)');
+      const predicate = statement.predicate as Partial<VerificationSummaryPredicate>;
+      const extension = record.extension;
+      const breakGlass = (extension?.breakGlass ?? []).map((b) => ({ id: b.id, artifacts: [...b.artifacts] }));
+      const levels = Array.isArray(predicate.verifiedLevels) ? predicate.verifiedLevels : [];
+      const fact: DecisionFact = {
+        evidence,
+        result: record.result,
+        at: record.timeVerified,
+        repository: signerRepository ?? repositoryOfUri(record.resourceUri.replace(/\/deployments\/.*$/, '')) ?? '',
+        ...(extension?.environment !== undefined && { environment: extension.environment }),
+        ...(run !== undefined && { run }),
+        ...(runIdOf(run) !== undefined && { runId: runIdOf(run) }),
+        artifacts,
+        breakGlass,
+        unapproved: record.result === 'PASSED' && (breakGlass.length > 0 || !levels.includes(TWO_PERSON_RULE_LEVEL)),
+        failedChecks: [...new Set((extension?.failedChecks ?? []).map((c) => String(c.id)))],
+        inputs: (Array.isArray(predicate.inputAttestations) ? predicate.inputAttestations : []).flatMap((a) =>
+          typeof a?.digest?.sha256 === 'string' ? [a.digest.sha256] : [],
+        ),
+      };
+      return { repository: fact.repository, claimedAt: fact.at, add: () => this.decisions.push(fact) };
+    }
+    if (statement.predicateType === DEPLOY_APPROVAL_PREDICATE_TYPE) {
+      const predicate = parseDeployApprovalPredicate(statement.predicate);
+      const ownRun = runIdOf(run);
+      if (ownRun !== undefined && runIdOf(predicate.run.uri) !== ownRun) {
+        throw new Error(`it names the run ${predicate.run.uri}, but was signed by the run ${run}`);
+      }
+      const fact: DeployApprovalFact = {
+        evidence,
+        repository: predicate.repository.name,
+        environment: predicate.environment,
+        run: predicate.run.uri,
+        ...(runIdOf(predicate.run.uri) !== undefined && { runId: runIdOf(predicate.run.uri) }),
+        readAt: predicate.readAt,
+        approvers: predicate.approvals
+          .filter(
+            (a) => a.state === 'approved' && a.environments.includes(predicate.environment) && !isBotAccount(a.user),
+          )
+          .map((a) => a.user.login),
+        artifacts,
+      };
+      return { repository: fact.repository, claimedAt: fact.readAt, add: () => this.deployApprovals.push(fact) };
+    }
+    if (statement.predicateType === BREAK_GLASS_PREDICATE_TYPE) {
+      const predicate = parseBreakGlassPredicate(statement.predicate);
+      const fact: BreakGlassFact = {
+        evidence,
+        id: breakGlassId(bundle.statement),
+        repository: predicate.repository.name,
+        environment: predicate.environment,
+        commit: predicate.change.commit,
+        incident: predicate.incident,
+        requester: predicate.requester.login,
+        approvers: predicate.approvers.map((a) => a.login),
+        notBefore: predicate.notBefore,
+        expires: predicate.expires,
+      };
+      return { repository: fact.repository, claimedAt: fact.notBefore, add: () => this.breakGlasses.push(fact) };
+    }
+    const predicate = parseReviewPredicate(statement.predicate);
+    const fact = reviewFact(predicate, evidence);
+    return { repository: fact.repository, claimedAt: fact.pullRequest.mergedAt, add: () => this.reviews.push(fact) };
+  }
+}
+
+type Role = 'deploy' | 'break-glass' | 'sign' | 'build';
+
+/** The statements each identity signs that an indicator reads. */
+const EXPECTED_TYPES: Record<Role, readonly string[]> = {
+  deploy: [VERIFICATION_SUMMARY_PREDICATE_TYPE, DEPLOY_APPROVAL_PREDICATE_TYPE],
+  'break-glass': [BREAK_GLASS_PREDICATE_TYPE],
+  sign: [REVIEW_PREDICATE_TYPE],
+  build: [],
+};
+
+/** The approvals a review attestation counted: its independent reviewers, each with the review that counted. */
+function reviewFact(predicate: ReviewPredicate, evidence: EvidenceLink): ReviewFact {
+  const mergedAt = Date.parse(predicate.pullRequest.mergedAt);
+  const approvals = predicate.reviewers.map(({ name }) => {
+    const login = name ?? '';
+    // Each reviewer's latest approval before the merge is the one that counted.
+    const review = predicate.reviews
+      .filter(
+        (r) =>
+          r.state === 'APPROVED' &&
+          r.reviewer.login.toLowerCase() === login.toLowerCase() &&
+          Date.parse(r.submittedAt) <= mergedAt,
+      )
+      .sort((a, b) => Date.parse(b.submittedAt) - Date.parse(a.submittedAt))[0];
+    const permission = Object.hasOwn(predicate.permissions, login) ? predicate.permissions[login] : undefined;
+    return {
+      login,
+      ...(review && { reviewId: review.id, at: review.submittedAt }),
+      ...(permission !== undefined && { permission }),
+    };
+  });
+  const pr = predicate.pullRequest;
+  return {
+    evidence,
+    repository: predicate.repository.name,
+    commit: predicate.commit,
+    commits: [
+      ...new Set([
+        predicate.commit,
+        predicate.mergedHead,
+        predicate.mergeCommit,
+        ...predicate.commits.map((c) => c.sha),
+      ]),
+    ],
+    pullRequest: {
+      number: pr.number,
+      url: pr.url,
+      ...(pr.createdAt !== undefined && { createdAt: pr.createdAt }),
+      mergedAt: pr.mergedAt,
+    },
+    author: predicate.author.login,
+    approvals,
+  };
+}
+
+function link(source: string, sha256: string | undefined): EvidenceLink {
+  return sha256 === undefined ? { source } : { source, sha256 };
+}
+
+/** `owner/name` of `https://github.com/owner/name` (any server); undefined when it names none. */
+export function repositoryOfUri(uri: string | undefined): string | undefined {
+  if (uri === undefined) return undefined;
+  const match = /^https?:\/\/[^/]+\/([^/]+\/[^/]+?)\/?$/.exec(uri);
+  return match?.[1];
+}
+
+/** The run id of `…/actions/runs/ID[/attempts/N]`: one deploy run, whatever its attempt. */
+export function runIdOf(uri: string | undefined): string | undefined {
+  if (uri === undefined) return undefined;
+  return /\/actions\/runs\/(\d+)(?:\/attempts\/\d+)?\/?$/.exec(uri)?.[1];
+}
+
+function latest(times: readonly Date[]): Date | undefined {
+  let found: Date | undefined;
+  for (const t of times) if (found === undefined || t.getTime() > found.getTime()) found = t;
+  return found;
+}

@@ -1,0 +1,1115 @@
+// Segregation-of-duties indicators from signed evidence (issue 18, docs/sod-report.md): M1 unapproved change rate,
+// M2 approval latency, M3 privileged approvers, M6 audit completeness, M7 approval reuse, M8 emergency bypasses,
+// M9 collusion risk, M10 deploy outcome — each from the facts of verified bundles that the policy's identities signed
+// (sod-evidence.ts), each number beside the evidence it counts, and the policy's `report:` thresholds as pass/fail
+// lines. Pure: the caller verifies and reads the bundles and GitHub's deployments.
+import { CodedError } from './error';
+import type { Policy, ReportThresholdKey } from './policy';
+import { REPORT_THRESHOLD_KEYS } from './policy';
+import type {
+  AuditFinding,
+  AuditFindingKind,
+  DecisionFact,
+  EvidenceLedger,
+  EvidenceLink,
+  ReviewFact,
+} from './sod-evidence';
+import sodReportSchema from './sod-report.schema.json' with { type: 'json' };
+
+export * from './sod-evidence';
+export * from './sod-summary';
+
+/** The version of the report's format (`schemaVersion`): within it, fields are only added (docs/sod-report.md). */
+export const SOD_REPORT_SCHEMA_VERSION = 1;
+
+/** The JSON Schema every `twokey report --json` follows (draft 2020-12). */
+export const SOD_REPORT_SCHEMA = sodReportSchema;
+
+/** An author's approver shares are judged only with at least this many counted approvals (M9). */
+export const MIN_APPROVALS_FOR_SHARE = 5;
+
+/** A reciprocal pair is named as suspected collusion when each gives the other at least this share of approvals,
+ * unless the policy's max-top-approver-share sets another (M9). */
+export const DEFAULT_COLLUSION_SHARE = 0.8;
+
+/** A GitHub deployment and its statuses (M10), as deploymentsFromGitHub reads them. */
+export interface DeploymentRecord {
+  id: number;
+  url?: string;
+  repository?: string;
+  environment: string;
+  sha: string;
+  createdAt: string;
+  /** The workflow run that made it (from a status's log or target URL). */
+  runId?: string;
+  statuses: { state: string; createdAt: string }[];
+}
+
+export type SodIndicatorStatus = 'measured' | 'not-measured';
+
+export interface LatencyStats {
+  count: number;
+  medianSeconds: number | null;
+  p90Seconds: number | null;
+}
+
+export interface SodReport {
+  schemaVersion: 1;
+  generatedAt: string;
+  window: { since?: string; until?: string };
+  policy: { source: string; digest: string; repository?: { source: string; digest: string } };
+  evidence: {
+    read: number;
+    verified: number;
+    rejected: number;
+    duplicates: number;
+    counted: { decisionRecords: number; reviews: number; deployApprovals: number; breakGlasses: number };
+    other: number;
+    deployments?: { source: string; count: number };
+  };
+  months: string[];
+  indicators: {
+    M1: UnapprovedRate;
+    M2: ApprovalLatency;
+    M3: PrivilegedApprovers;
+    M6: AuditCompleteness;
+    M7: ApprovalReuse;
+    M8: EmergencyBypass;
+    M9: CollusionRisk;
+    M10: DeployOutcome;
+  };
+  thresholds: ThresholdResult[];
+  verdict: 'pass' | 'fail';
+}
+
+interface Measured {
+  status: SodIndicatorStatus;
+  /** Why it was not measured. */
+  reason?: string;
+}
+
+export interface DeployLink {
+  record: EvidenceLink;
+  repository: string;
+  environment?: string;
+  at: string;
+  run?: string;
+}
+
+export interface UnapprovedRate extends Measured {
+  passed: number;
+  refused: number;
+  unapproved: number;
+  rate: number | null;
+  byMonth: { month: string; passed: number; unapproved: number; refused: number }[];
+  byRepository: { repository: string; passed: number; unapproved: number; refused: number }[];
+  unapprovedDeploys: (DeployLink & { breakGlass: string[]; artifacts: string[] })[];
+  refusalsByCheck: { check: string; count: number; records: EvidenceLink[] }[];
+}
+
+export interface ApprovalLatency {
+  review: Measured &
+    LatencyStats & {
+      unmeasured: number;
+      byRepository: ({ repository: string } & LatencyStats)[];
+      byMonth: ({ month: string } & LatencyStats)[];
+      pullRequests: {
+        repository: string;
+        number: number;
+        url: string;
+        openedAt?: string;
+        firstApprovalAt?: string;
+        seconds: number | null;
+        evidence: EvidenceLink;
+      }[];
+    };
+  deploy: Measured &
+    LatencyStats & {
+      byEnvironment: ({ environment: string } & LatencyStats)[];
+      deploys: {
+        repository: string;
+        environment: string;
+        run: string;
+        requestedAt: string;
+        approvedAt: string;
+        seconds: number;
+        evidence: EvidenceLink;
+        deployment?: string;
+      }[];
+    };
+}
+
+export interface PrivilegedApprovers extends Measured {
+  approvals: number;
+  privileged: number;
+  share: number | null;
+  byPermission: { permission: string; approvals: number }[];
+  byMonth: { month: string; approvals: number; privileged: number }[];
+  privilegedApprovers: { login: string; approvals: number; pullRequests: string[] }[];
+}
+
+export interface AuditCompleteness extends Measured {
+  findings: number;
+  byKind: { kind: AuditFindingKind; count: number }[];
+  items: AuditFinding[];
+}
+
+export interface ApprovalReuse extends Measured {
+  reuses: number;
+  reviewApprovals: {
+    repository: string;
+    reviewId: number;
+    reviewer: string;
+    pullRequest: string;
+    commits: string[];
+    evidence: EvidenceLink[];
+  }[];
+  deployApprovals: {
+    approval: EvidenceLink;
+    environment: string;
+    run: string;
+    usedBy: { record: EvidenceLink; environment?: string; run?: string }[];
+  }[];
+  breakGlasses: { id: string; artifact: string; environment?: string; records: EvidenceLink[] }[];
+}
+
+export interface EmergencyBypass extends Measured {
+  used: number;
+  signed: number;
+  withoutFollowUp: number;
+  maxPerMonth: number;
+  byMonth: { month: string; used: number; signed: number }[];
+  breakGlasses: {
+    id: string;
+    evidence?: EvidenceLink;
+    repository?: string;
+    environment?: string;
+    commit?: string;
+    incident?: string;
+    requester?: string;
+    approvers?: string[];
+    notBefore?: string;
+    firstUsedAt?: string;
+    uses: number;
+    records: EvidenceLink[];
+    followUp: { pullRequest: string; evidence: EvidenceLink } | null;
+  }[];
+}
+
+export interface CollusionRisk extends Measured {
+  approvals: number;
+  authors: number;
+  approvers: number;
+  /** Herfindahl index of approvals over approvers, organisation-wide (1: one approver gives every approval). */
+  herfindahl: number | null;
+  pairs: { author: string; approver: string; approvals: number; share: number; pullRequests: string[] }[];
+  byAuthor: {
+    author: string;
+    approvals: number;
+    approvers: number;
+    topApprover: string;
+    topShare: number;
+    herfindahl: number;
+  }[];
+  byRepository: { repository: string; approvals: number; approvers: number; herfindahl: number }[];
+  reciprocalPairs: { a: string; b: string; aApprovedB: number; bApprovedA: number }[];
+  suspectedCollusion: { a: string; b: string; shareAB: number; shareBA: number; pullRequests: string[] }[];
+  minApprovalsForShare: number;
+  collusionShare: number;
+}
+
+export interface DeployOutcome extends Measured {
+  passed: number;
+  matched: number;
+  succeeded: number;
+  failed: number;
+  pending: number;
+  rate: number | null;
+  deploys: (DeployLink & { deployment: string; state: 'success' | 'failure' | 'pending' })[];
+  unmatched: DeployLink[];
+}
+
+export interface ThresholdResult {
+  key: ReportThresholdKey;
+  indicator: 'M1' | 'M2' | 'M3' | 'M6' | 'M7' | 'M8' | 'M9' | 'M10';
+  limit: number;
+  value: number | null;
+  verdict: 'pass' | 'fail' | 'not-evaluated';
+  reason: string;
+}
+
+export interface SodReportRequest {
+  policy: Pick<Policy, 'source' | 'digest' | 'report' | 'repository' | 'identities'>;
+  ledger: EvidenceLedger;
+  /** Only what happened in [since, until) counts. */
+  since?: Date;
+  until?: Date;
+  /** GitHub's deployments (M10, and M2's deploy requests), with where they were read; absent: not measured. */
+  deployments?: { source: string; records: readonly DeploymentRecord[] };
+  generatedAt: Date;
+}
+
+/** The indicators and the threshold lines over a ledger's facts, in one window. */
+export function computeSodReport(request: SodReportRequest): SodReport {
+  const { ledger, policy } = request;
+  const within = windowTest(request.since, request.until);
+  const decisions = ledger.decisions.filter((d) => within(d.at));
+  const reviews = uniquePullRequests(ledger.reviews).filter((r) => within(r.pullRequest.mergedAt));
+  const deployments = request.deployments?.records.filter((d) => within(d.createdAt));
+  const noDeployIdentity =
+    policy.identities.deploy === undefined
+      ? 'the policy names no identities.deploy: no decision record or deploy approval can be trusted'
+      : undefined;
+  const months = monthsOf([
+    ...decisions.map((d) => d.at),
+    ...reviews.map((r) => r.pullRequest.mergedAt),
+    ...ledger.breakGlasses.map((b) => b.notBefore).filter(within),
+    ...(request.since ? [request.since.toISOString()] : []),
+    ...(request.until ? [new Date(request.until.getTime() - 1).toISOString()] : []),
+  ]);
+  const indicators: SodReport['indicators'] = {
+    M1: unapprovedRate(decisions, noDeployIdentity),
+    M2: approvalLatency(reviews, ledger, within, deployments, noDeployIdentity),
+    M3: privilegedApprovers(reviews),
+    M6: auditCompleteness(ledger, within, deployments),
+    M7: approvalReuse(ledger, within),
+    M8: emergencyBypass(ledger, decisions, months, within, noDeployIdentity),
+    M9: collusionRisk(reviews, policy.report?.maxTopApproverShare ?? DEFAULT_COLLUSION_SHARE),
+    M10: deployOutcome(decisions, deployments, noDeployIdentity),
+  };
+  const thresholds = thresholdResults(policy.report ?? {}, indicators);
+  return {
+    schemaVersion: SOD_REPORT_SCHEMA_VERSION,
+    generatedAt: request.generatedAt.toISOString(),
+    window: {
+      ...(request.since && { since: request.since.toISOString() }),
+      ...(request.until && { until: request.until.toISOString() }),
+    },
+    policy: {
+      source: policy.source,
+      digest: policy.digest,
+      ...(policy.repository && { repository: policy.repository }),
+    },
+    evidence: {
+      read: ledger.counts.read,
+      verified: ledger.counts.verified,
+      rejected: ledger.counts.rejected,
+      duplicates: ledger.counts.duplicates,
+      counted: {
+        decisionRecords: ledger.decisions.length,
+        reviews: ledger.reviews.length,
+        deployApprovals: ledger.deployApprovals.length,
+        breakGlasses: ledger.breakGlasses.length,
+      },
+      other: ledger.counts.other,
+      ...(request.deployments && {
+        deployments: { source: request.deployments.source, count: request.deployments.records.length },
+      }),
+    },
+    months,
+    indicators,
+    thresholds,
+    verdict: thresholds.every((t) => t.verdict === 'pass') ? 'pass' : 'fail',
+  };
+}
+
+// ── M1 ─────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+function unapprovedRate(decisions: readonly DecisionFact[], notMeasured: string | undefined): UnapprovedRate {
+  const passed = decisions.filter((d) => d.result === 'PASSED');
+  const unapproved = passed.filter((d) => d.unapproved);
+  const refused = decisions.filter((d) => d.result === 'FAILED');
+  const tally = (key: (d: DecisionFact) => string) => {
+    const rows = new Map<string, { passed: number; unapproved: number; refused: number }>();
+    for (const d of decisions) {
+      const row = rows.get(key(d)) ?? { passed: 0, unapproved: 0, refused: 0 };
+      if (d.result === 'PASSED') row.passed += 1;
+      else row.refused += 1;
+      if (d.unapproved) row.unapproved += 1;
+      rows.set(key(d), row);
+    }
+    return [...rows].sort(([a], [b]) => compare(a, b));
+  };
+  const byCheck = new Map<string, EvidenceLink[]>();
+  for (const d of refused)
+    for (const check of d.failedChecks) byCheck.set(check, [...(byCheck.get(check) ?? []), d.evidence]);
+  return {
+    ...status(notMeasured),
+    passed: passed.length,
+    refused: refused.length,
+    unapproved: unapproved.length,
+    rate: passed.length === 0 ? null : unapproved.length / passed.length,
+    byMonth: tally((d) => monthOf(d.at)).map(([month, row]) => ({ month, ...row })),
+    byRepository: tally((d) => d.repository).map(([repository, row]) => ({ repository, ...row })),
+    unapprovedDeploys: sortByTime(unapproved).map((d) => ({
+      ...deployLink(d),
+      breakGlass: d.breakGlass.map((b) => b.id),
+      artifacts: d.artifacts,
+    })),
+    refusalsByCheck: [...byCheck]
+      .map(([check, records]) => ({ check, count: records.length, records }))
+      .sort((a, b) => b.count - a.count || compare(a.check, b.check)),
+  };
+}
+
+// ── M2 ─────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+function approvalLatency(
+  reviews: readonly ReviewFact[],
+  ledger: EvidenceLedger,
+  within: (time: string) => boolean,
+  deployments: readonly DeploymentRecord[] | undefined,
+  noDeployIdentity: string | undefined,
+): ApprovalLatency {
+  const pullRequests = reviews.map((r) => {
+    const opened = r.pullRequest.createdAt;
+    const first = earliest(r.approvals.flatMap((a) => (a.at ? [a.at] : [])));
+    const seconds = opened && first ? Math.max(0, (Date.parse(first) - Date.parse(opened)) / 1000) : null;
+    return {
+      repository: r.repository,
+      number: r.pullRequest.number,
+      url: r.pullRequest.url,
+      ...(opened && { openedAt: opened }),
+      ...(first && { firstApprovalAt: first }),
+      seconds,
+      evidence: r.evidence,
+      mergedAt: r.pullRequest.mergedAt,
+    };
+  });
+  const measured = pullRequests.filter((p) => p.seconds !== null);
+  const seconds = (rows: typeof measured) => rows.map((p) => p.seconds as number);
+  const review = {
+    status: 'measured' as const,
+    ...latencyStats(seconds(measured)),
+    unmeasured: pullRequests.length - measured.length,
+    byRepository: groupBy(measured, (p) => p.repository).map(([repository, rows]) => ({
+      repository,
+      ...latencyStats(seconds(rows)),
+    })),
+    byMonth: groupBy(measured, (p) => monthOf(p.mergedAt)).map(([month, rows]) => ({
+      month,
+      ...latencyStats(seconds(rows)),
+    })),
+    pullRequests: pullRequests
+      .sort((a, b) => compare(a.mergedAt, b.mergedAt) || compare(a.url, b.url))
+      .map(({ mergedAt: _, ...p }) => p),
+  };
+
+  let deploy: ApprovalLatency['deploy'];
+  const empty = { ...latencyStats([]), byEnvironment: [], deploys: [] };
+  if (noDeployIdentity) deploy = { status: 'not-measured', reason: noDeployIdentity, ...empty };
+  else if (!deployments) {
+    deploy = {
+      status: 'not-measured',
+      reason:
+        "a deploy-approval attestation records when the deploy job read its approvals (readAt), not when the deploy was requested: give GitHub's deployments (--deployments, or --repo with a token), whose created_at is the request",
+      ...empty,
+    };
+  } else {
+    const byRun = new Map(deployments.flatMap((d) => (d.runId ? [[d.runId, d] as const] : [])));
+    const deploys = ledger.deployApprovals
+      .filter((a) => within(a.readAt) && a.runId !== undefined && byRun.has(a.runId))
+      .map((a) => {
+        const deployment = byRun.get(a.runId!)!;
+        return {
+          repository: a.repository,
+          environment: a.environment,
+          run: a.run,
+          requestedAt: deployment.createdAt,
+          approvedAt: a.readAt,
+          seconds: Math.max(0, (Date.parse(a.readAt) - Date.parse(deployment.createdAt)) / 1000),
+          evidence: a.evidence,
+          ...(deployment.url && { deployment: deployment.url }),
+        };
+      })
+      .sort((a, b) => compare(a.approvedAt, b.approvedAt) || compare(a.run, b.run));
+    deploy = {
+      status: 'measured',
+      ...latencyStats(deploys.map((d) => d.seconds)),
+      byEnvironment: groupBy(deploys, (d) => d.environment).map(([environment, rows]) => ({
+        environment,
+        ...latencyStats(rows.map((d) => d.seconds)),
+      })),
+      deploys,
+    };
+  }
+  return { review, deploy };
+}
+
+// ── M3 ─────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+function privilegedApprovers(reviews: readonly ReviewFact[]): PrivilegedApprovers {
+  const approvals = reviews.flatMap((r) => r.approvals.map((a) => ({ ...a, review: r })));
+  const privileged = approvals.filter((a) => a.permission === 'admin');
+  return {
+    status: 'measured',
+    approvals: approvals.length,
+    privileged: privileged.length,
+    share: approvals.length === 0 ? null : privileged.length / approvals.length,
+    byPermission: groupBy(approvals, (a) => a.permission ?? 'unknown').map(([permission, rows]) => ({
+      permission,
+      approvals: rows.length,
+    })),
+    byMonth: groupBy(approvals, (a) => monthOf(a.review.pullRequest.mergedAt)).map(([month, rows]) => ({
+      month,
+      approvals: rows.length,
+      privileged: rows.filter((a) => a.permission === 'admin').length,
+    })),
+    privilegedApprovers: groupBy(privileged, (a) => a.login)
+      .map(([login, rows]) => ({
+        login,
+        approvals: rows.length,
+        pullRequests: [...new Set(rows.map((a) => a.review.pullRequest.url))].sort(),
+      }))
+      .sort((a, b) => b.approvals - a.approvals || compare(a.login, b.login)),
+  };
+}
+
+// ── M6 ─────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+function auditCompleteness(
+  ledger: EvidenceLedger,
+  within: (time: string) => boolean,
+  deployments: readonly DeploymentRecord[] | undefined,
+): AuditCompleteness {
+  const items: AuditFinding[] = [...ledger.findings];
+  const recordedRuns = new Set(ledger.decisions.flatMap((d) => (d.runId ? [d.runId] : [])));
+  // A deploy run that signed its approval but left no decision record.
+  const flaggedRuns = new Set<string>();
+  for (const approval of ledger.deployApprovals) {
+    if (!within(approval.readAt) || approval.runId === undefined || recordedRuns.has(approval.runId)) continue;
+    flaggedRuns.add(approval.runId);
+    items.push({
+      kind: 'deploy-without-record',
+      evidence: approval.evidence,
+      reason: `the deploy run ${approval.run} (${approval.repository}, ${approval.environment}) signed its deploy approval but no decision record of that run is among the evidence`,
+    });
+  }
+  for (const deployment of deployments ?? []) {
+    // A run already named (its approval without a record) is one gap, not two.
+    if (deployment.runId !== undefined && (recordedRuns.has(deployment.runId) || flaggedRuns.has(deployment.runId)))
+      continue;
+    items.push({
+      kind: 'deployment-without-record',
+      evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
+      reason: `GitHub deployment ${deployment.id} to ${deployment.environment} (${deployment.createdAt}${deployment.runId ? `, run ${deployment.runId}` : ', no run named'}) has no decision record among the evidence`,
+    });
+  }
+  // What a decision record rests on, by the sha256 of its bytes.
+  const verified = ledger.verifiedDigests;
+  for (const record of ledger.decisions) {
+    if (!within(record.at)) continue;
+    for (const input of record.inputs) {
+      if (verified.has(input)) continue;
+      const rejected = ledger.rejectedDigests.get(input);
+      items.push(
+        rejected
+          ? {
+              kind: 'record-evidence-not-verified',
+              evidence: record.evidence,
+              reason: `it rests on the bundle sha256:${input} (${rejected}), which does not verify`,
+            }
+          : {
+              kind: 'record-evidence-missing',
+              evidence: record.evidence,
+              reason: `it rests on the bundle sha256:${input}, which is not among the evidence`,
+            },
+      );
+    }
+  }
+  return {
+    status: 'measured',
+    findings: items.length,
+    byKind: groupBy(items, (f) => f.kind).map(([kind, rows]) => ({
+      kind: kind as AuditFindingKind,
+      count: rows.length,
+    })),
+    items,
+  };
+}
+
+// ── M7 ─────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+function approvalReuse(ledger: EvidenceLedger, within: (time: string) => boolean): ApprovalReuse {
+  // A review approval counted for more than one commit.
+  const byReview = new Map<string, { review: ReviewFact; reviewer: string; reviewId: number; facts: ReviewFact[] }>();
+  for (const fact of ledger.reviews) {
+    for (const approval of fact.approvals) {
+      if (approval.reviewId === undefined) continue;
+      const key = `${fact.repository.toLowerCase()}#${approval.reviewId}`;
+      const known = byReview.get(key) ?? {
+        review: fact,
+        reviewer: approval.login,
+        reviewId: approval.reviewId,
+        facts: [],
+      };
+      known.facts.push(fact);
+      byReview.set(key, known);
+    }
+  }
+  const reviewApprovals = [...byReview.values()]
+    .filter(
+      (r) => new Set(r.facts.map((f) => f.commit)).size > 1 && r.facts.some((f) => within(f.pullRequest.mergedAt)),
+    )
+    .map((r) => ({
+      repository: r.review.repository,
+      reviewId: r.reviewId,
+      reviewer: r.reviewer,
+      pullRequest: r.review.pullRequest.url,
+      commits: [...new Set(r.facts.map((f) => f.commit))],
+      evidence: r.facts.map((f) => f.evidence),
+    }));
+
+  // A deploy approval a decision record of another run, or of another environment, rests on.
+  const approvalsByDigest = new Map(
+    ledger.deployApprovals.flatMap((a) => (a.evidence.sha256 ? [[a.evidence.sha256, a] as const] : [])),
+  );
+  const usedBy = new Map<string, DecisionFact[]>();
+  for (const record of ledger.decisions) {
+    for (const input of record.inputs) {
+      if (approvalsByDigest.has(input)) usedBy.set(input, [...(usedBy.get(input) ?? []), record]);
+    }
+  }
+  const deployApprovals = [...usedBy]
+    .map(([digest, records]) => ({ approval: approvalsByDigest.get(digest)!, records }))
+    .filter(
+      ({ approval, records }) =>
+        records.some((r) => within(r.at)) &&
+        records.some(
+          (r) => r.runId !== approval.runId || (r.environment !== undefined && r.environment !== approval.environment),
+        ),
+    )
+    .map(({ approval, records }) => ({
+      approval: approval.evidence,
+      environment: approval.environment,
+      run: approval.run,
+      usedBy: records.map((r) => ({
+        record: r.evidence,
+        ...(r.environment !== undefined && { environment: r.environment }),
+        ...(r.run !== undefined && { run: r.run }),
+      })),
+    }));
+
+  // A break-glass used again for the same artifact and environment, by another deploy run.
+  const uses = new Map<string, DecisionFact[]>();
+  for (const record of ledger.decisions) {
+    if (record.result !== 'PASSED') continue;
+    for (const breakGlass of record.breakGlass) {
+      for (const artifact of breakGlass.artifacts) {
+        const key = `${breakGlass.id}\n${artifact}\n${record.environment ?? ''}`;
+        uses.set(key, [...(uses.get(key) ?? []), record]);
+      }
+    }
+  }
+  const breakGlasses = [...uses]
+    .filter(([, records]) => new Set(records.map((r) => r.runId ?? r.evidence.source)).size > 1)
+    .filter(([, records]) => records.some((r) => within(r.at)))
+    .map(([key, records]) => {
+      const [id, artifact, environment] = key.split('\n') as [string, string, string];
+      return {
+        id,
+        artifact,
+        ...(environment !== '' && { environment }),
+        records: sortByTime(records).map((r) => r.evidence),
+      };
+    });
+  return {
+    status: 'measured',
+    reuses: reviewApprovals.length + deployApprovals.length + breakGlasses.length,
+    reviewApprovals,
+    deployApprovals,
+    breakGlasses,
+  };
+}
+
+// ── M8 ─────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+function emergencyBypass(
+  ledger: EvidenceLedger,
+  decisions: readonly DecisionFact[],
+  months: readonly string[],
+  within: (time: string) => boolean,
+  notMeasured: string | undefined,
+): EmergencyBypass {
+  const signed = new Map(ledger.breakGlasses.map((b) => [b.id, b]));
+  const records = new Map<string, DecisionFact[]>();
+  for (const record of sortByTime(decisions)) {
+    if (record.result !== 'PASSED') continue;
+    for (const { id } of record.breakGlass) records.set(id, [...(records.get(id) ?? []), record]);
+  }
+  const ids = [
+    ...new Set([...records.keys(), ...ledger.breakGlasses.filter((b) => within(b.notBefore)).map((b) => b.id)]),
+  ];
+  const breakGlasses = ids.map((id) => {
+    const fact = signed.get(id);
+    const used = records.get(id) ?? [];
+    const followUp = fact ? followUpReview(fact, ledger.reviews) : undefined;
+    return {
+      id,
+      ...(fact && {
+        evidence: fact.evidence,
+        repository: fact.repository,
+        environment: fact.environment,
+        commit: fact.commit,
+        incident: fact.incident,
+        requester: fact.requester,
+        approvers: fact.approvers,
+        notBefore: fact.notBefore,
+      }),
+      ...(used[0] && { firstUsedAt: used[0].at }),
+      uses: used.length,
+      records: used.map((r) => r.evidence),
+      followUp: followUp ? { pullRequest: followUp.pullRequest.url, evidence: followUp.evidence } : null,
+    };
+  });
+  breakGlasses.sort((a, b) => compare(a.firstUsedAt ?? a.notBefore ?? '', b.firstUsedAt ?? b.notBefore ?? ''));
+  const usedOnes = breakGlasses.filter((b) => b.uses > 0);
+  const byMonth = months.map((month) => ({
+    month,
+    used: usedOnes.filter((b) => monthOf(b.firstUsedAt!) === month).length,
+    signed: breakGlasses.filter((b) => b.notBefore !== undefined && monthOf(b.notBefore) === month).length,
+  }));
+  return {
+    ...status(notMeasured),
+    used: usedOnes.length,
+    signed: breakGlasses.filter((b) => b.evidence !== undefined).length,
+    withoutFollowUp: usedOnes.filter((b) => b.followUp === null).length,
+    maxPerMonth: Math.max(0, ...byMonth.map((m) => m.used)),
+    byMonth,
+    breakGlasses,
+  };
+}
+
+/** A review attestation of the break-glass's commit, for a pull request merged after the break-glass opened. */
+function followUpReview(
+  breakGlass: { repository: string; commit: string; notBefore: string },
+  reviews: readonly ReviewFact[],
+) {
+  return reviews.find(
+    (r) =>
+      r.repository.toLowerCase() === breakGlass.repository.toLowerCase() &&
+      r.commits.includes(breakGlass.commit) &&
+      Date.parse(r.pullRequest.mergedAt) >= Date.parse(breakGlass.notBefore),
+  );
+}
+
+// ── M9 ─────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+function collusionRisk(reviews: readonly ReviewFact[], collusionShare: number): CollusionRisk {
+  const approvals = reviews.flatMap((r) =>
+    r.approvals.map((a) => ({ author: r.author, approver: a.login, repository: r.repository, url: r.pullRequest.url })),
+  );
+  const pairs = groupBy(approvals, (a) => `${a.author}\n${a.approver}`).map(([key, rows]) => {
+    const [author, approver] = key.split('\n') as [string, string];
+    return { author, approver, approvals: rows.length, pullRequests: [...new Set(rows.map((r) => r.url))].sort() };
+  });
+  const perAuthor = new Map<string, number>();
+  for (const a of approvals) perAuthor.set(a.author, (perAuthor.get(a.author) ?? 0) + 1);
+  const shared = pairs
+    .map((p) => ({ ...p, share: p.approvals / perAuthor.get(p.author)! }))
+    .sort((a, b) => b.approvals - a.approvals || compare(a.author, b.author) || compare(a.approver, b.approver));
+  const byAuthor = groupBy(shared, (p) => p.author)
+    .map(([author, rows]) => {
+      const top = [...rows].sort((a, b) => b.approvals - a.approvals || compare(a.approver, b.approver))[0]!;
+      return {
+        author,
+        approvals: perAuthor.get(author)!,
+        approvers: rows.length,
+        topApprover: top.approver,
+        topShare: top.share,
+        herfindahl: herfindahl(rows.map((r) => r.approvals)),
+      };
+    })
+    .sort((a, b) => b.topShare - a.topShare || compare(a.author, b.author));
+  const pairOf = new Map(shared.map((p) => [`${p.author}\n${p.approver}`, p]));
+  const reciprocalPairs: CollusionRisk['reciprocalPairs'] = [];
+  const suspectedCollusion: CollusionRisk['suspectedCollusion'] = [];
+  for (const ab of shared) {
+    const ba = pairOf.get(`${ab.approver}\n${ab.author}`);
+    if (!ba || compare(ab.author, ab.approver) >= 0) continue;
+    reciprocalPairs.push({ a: ab.author, b: ab.approver, aApprovedB: ba.approvals, bApprovedA: ab.approvals });
+    const enough = (login: string) => (perAuthor.get(login) ?? 0) >= MIN_APPROVALS_FOR_SHARE;
+    if (ab.share >= collusionShare && ba.share >= collusionShare && enough(ab.author) && enough(ab.approver)) {
+      suspectedCollusion.push({
+        a: ab.author,
+        b: ab.approver,
+        shareAB: ba.share,
+        shareBA: ab.share,
+        pullRequests: [...new Set([...ab.pullRequests, ...ba.pullRequests])].sort(),
+      });
+    }
+  }
+  const approverCounts = groupBy(approvals, (a) => a.approver).map(([, rows]) => rows.length);
+  return {
+    status: 'measured',
+    approvals: approvals.length,
+    authors: perAuthor.size,
+    approvers: approverCounts.length,
+    herfindahl: approvals.length === 0 ? null : herfindahl(approverCounts),
+    pairs: shared,
+    byAuthor,
+    byRepository: groupBy(approvals, (a) => a.repository).map(([repository, rows]) => {
+      const counts = groupBy(rows, (a) => a.approver).map(([, r]) => r.length);
+      return { repository, approvals: rows.length, approvers: counts.length, herfindahl: herfindahl(counts) };
+    }),
+    reciprocalPairs: reciprocalPairs.sort((x, y) => compare(x.a, y.a) || compare(x.b, y.b)),
+    suspectedCollusion,
+    minApprovalsForShare: MIN_APPROVALS_FOR_SHARE,
+    collusionShare,
+  };
+}
+
+// ── M10 ────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+function deployOutcome(
+  decisions: readonly DecisionFact[],
+  deployments: readonly DeploymentRecord[] | undefined,
+  noDeployIdentity: string | undefined,
+): DeployOutcome {
+  const passed = sortByTime(decisions.filter((d) => d.result === 'PASSED'));
+  const empty = { passed: passed.length, matched: 0, succeeded: 0, failed: 0, pending: 0, rate: null, deploys: [] };
+  if (noDeployIdentity) return { status: 'not-measured', reason: noDeployIdentity, ...empty, unmatched: [] };
+  if (!deployments) {
+    return {
+      status: 'not-measured',
+      reason:
+        "no deployments given: a deploy's outcome is GitHub's deployment status (--deployments, or --repo with a token)",
+      ...empty,
+      unmatched: [],
+    };
+  }
+  const byRun = new Map(deployments.flatMap((d) => (d.runId ? [[d.runId, d] as const] : [])));
+  const deploys: DeployOutcome['deploys'] = [];
+  const unmatched: DeployLink[] = [];
+  for (const record of passed) {
+    const deployment = record.runId === undefined ? undefined : byRun.get(record.runId);
+    if (!deployment) unmatched.push(deployLink(record));
+    else {
+      deploys.push({
+        ...deployLink(record),
+        deployment: deployment.url ?? `deployment ${deployment.id}`,
+        state: outcomeOf(deployment),
+      });
+    }
+  }
+  const succeeded = deploys.filter((d) => d.state === 'success').length;
+  const failed = deploys.filter((d) => d.state === 'failure').length;
+  return {
+    status: 'measured',
+    passed: passed.length,
+    matched: deploys.length,
+    succeeded,
+    failed,
+    pending: deploys.length - succeeded - failed,
+    rate: succeeded + failed === 0 ? null : succeeded / (succeeded + failed),
+    deploys,
+    unmatched,
+  };
+}
+
+/** The deployment's latest final status: success, or failure (`failure`, `error`); none yet: pending. */
+function outcomeOf(deployment: DeploymentRecord): 'success' | 'failure' | 'pending' {
+  const final = deployment.statuses
+    .filter((s) => s.state === 'success' || s.state === 'failure' || s.state === 'error')
+    .sort((a, b) => compare(a.createdAt, b.createdAt))
+    .at(-1);
+  if (!final) return 'pending';
+  return final.state === 'success' ? 'success' : 'failure';
+}
+
+// ── thresholds ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+function thresholdResults(thresholds: NonNullable<Policy['report']>, m: SodReport['indicators']): ThresholdResult[] {
+  const results: ThresholdResult[] = [];
+  for (const { key, field, bound } of REPORT_THRESHOLD_KEYS) {
+    const limit = thresholds[field];
+    if (limit === undefined) continue;
+    const judged = judge(key, m);
+    const verdict =
+      judged.value === null
+        ? judged.emptyPasses
+          ? 'pass'
+          : 'not-evaluated'
+        : (bound === 'max' ? judged.value <= limit : judged.value >= limit)
+          ? 'pass'
+          : 'fail';
+    const shown = (value: number) => (key === 'max-review-latency-p90' ? duration(value) : String(round(value)));
+    const reason =
+      judged.value === null
+        ? judged.why
+        : `${judged.what} is ${shown(judged.value)}; ${key} ${shown(limit)}${verdict === 'pass' ? '' : ` — ${bound === 'max' ? 'above' : 'below'} it`}`;
+    results.push({ key, indicator: judged.indicator, limit, value: judged.value, verdict, reason });
+  }
+  return results;
+}
+
+interface Judged {
+  indicator: ThresholdResult['indicator'];
+  value: number | null;
+  what: string;
+  /** Without a value: why (not measured, nothing to measure), and whether that passes (nothing to exceed). */
+  why: string;
+  emptyPasses: boolean;
+}
+
+function judge(key: ReportThresholdKey, m: SodReport['indicators']): Judged {
+  const notMeasured = (indicator: Judged['indicator'], reason: string | undefined) => ({
+    indicator,
+    value: null,
+    what: '',
+    why: `not measured: ${reason}`,
+    emptyPasses: false,
+  });
+  switch (key) {
+    case 'max-unapproved-rate':
+      if (m.M1.status === 'not-measured') return notMeasured('M1', m.M1.reason);
+      return {
+        indicator: 'M1',
+        value: m.M1.rate,
+        what: `${m.M1.unapproved} of ${m.M1.passed} passed deploys without an independent review`,
+        why: 'no passed deploy in the window: none without a review',
+        emptyPasses: true,
+      };
+    case 'max-review-latency-p90':
+      return {
+        indicator: 'M2',
+        value: m.M2.review.p90Seconds,
+        what: `the 90th percentile of pull request opened → first counted approval (${m.M2.review.count} pull requests)`,
+        why: 'no pull request in the window records when it was opened and approved',
+        emptyPasses: false,
+      };
+    case 'max-privileged-approval-share':
+      return {
+        indicator: 'M3',
+        value: m.M3.share,
+        what: `the share of counted approvals given by admins (${m.M3.privileged} of ${m.M3.approvals})`,
+        why: 'no counted approval in the window',
+        emptyPasses: true,
+      };
+    case 'max-audit-gaps':
+      return {
+        indicator: 'M6',
+        value: m.M6.findings,
+        what: 'the number of audit findings',
+        why: '',
+        emptyPasses: true,
+      };
+    case 'max-approval-reuse':
+      return {
+        indicator: 'M7',
+        value: m.M7.reuses,
+        what: 'the number of approvals reused',
+        why: '',
+        emptyPasses: true,
+      };
+    case 'max-break-glass-per-month':
+      if (m.M8.status === 'not-measured') return notMeasured('M8', m.M8.reason);
+      return {
+        indicator: 'M8',
+        value: m.M8.maxPerMonth,
+        what: 'the most break-glasses used in one month',
+        why: '',
+        emptyPasses: true,
+      };
+    case 'max-break-glass-without-follow-up':
+      if (m.M8.status === 'not-measured') return notMeasured('M8', m.M8.reason);
+      return {
+        indicator: 'M8',
+        value: m.M8.withoutFollowUp,
+        what: 'the number of break-glasses used whose change has no later review',
+        why: '',
+        emptyPasses: true,
+      };
+    case 'max-top-approver-share': {
+      const eligible = m.M9.byAuthor.filter((a) => a.approvals >= MIN_APPROVALS_FOR_SHARE);
+      const top = eligible[0];
+      return {
+        indicator: 'M9',
+        value: top ? top.topShare : null,
+        what: top
+          ? `the highest share of one author's approvals given by one approver (${top.topApprover} for ${top.author}: ${top.approvals} approvals)`
+          : '',
+        why: `no author with ${MIN_APPROVALS_FOR_SHARE} or more counted approvals in the window`,
+        emptyPasses: true,
+      };
+    }
+    case 'min-deploy-success-rate':
+      if (m.M10.status === 'not-measured') return notMeasured('M10', m.M10.reason);
+      return {
+        indicator: 'M10',
+        value: m.M10.rate,
+        what: `the share of passed deploys that succeeded (${m.M10.succeeded} of ${m.M10.succeeded + m.M10.failed} finished)`,
+        why: 'no passed deploy in the window has a finished GitHub deployment',
+        emptyPasses: false,
+      };
+  }
+}
+
+// ── GitHub's deployments ───────────────────────────────────────────────────────────────────────────────────────
+
+export type SodReportErrorCode = 'DEPLOYMENTS_INVALID';
+
+/** Deployments that cannot be read (a file given with --deployments): a usage error naming the field. */
+export class SodReportError extends CodedError<SodReportErrorCode> {
+  readonly kind = 'usage';
+  override readonly name = 'SodReportError';
+}
+
+/**
+ * GitHub's deployments as the REST API lists them (`GET /repos/{owner}/{repo}/deployments`), each with the list of
+ * its statuses (`GET …/deployments/{id}/statuses`) as `statuses`. The run is read from a status's `log_url` or
+ * `target_url` (`…/actions/runs/ID/…`), which GitHub Actions sets.
+ */
+export function deploymentsFromGitHub(json: unknown, source: string): DeploymentRecord[] {
+  const fail = (field: string, what: string): never => {
+    throw new SodReportError('DEPLOYMENTS_INVALID', `${source}: ${field}: ${what}`);
+  };
+  if (!Array.isArray(json)) fail('(root)', 'expected a list of deployments');
+  return (json as unknown[]).map((value, i) => {
+    const d = (value ?? {}) as Record<string, unknown>;
+    const at = `[${i}]`;
+    if (typeof d.id !== 'number') fail(`${at}.id`, 'expected a number');
+    if (typeof d.environment !== 'string') fail(`${at}.environment`, 'expected a string');
+    if (typeof d.sha !== 'string') fail(`${at}.sha`, 'expected a string');
+    if (typeof d.created_at !== 'string' || Number.isNaN(Date.parse(d.created_at)))
+      fail(`${at}.created_at`, 'expected a time');
+    const statuses = d.statuses ?? [];
+    if (!Array.isArray(statuses)) fail(`${at}.statuses`, 'expected a list of statuses');
+    let runId: string | undefined;
+    const read = (statuses as Record<string, unknown>[]).map((s, j) => {
+      if (typeof s?.state !== 'string') fail(`${at}.statuses[${j}].state`, 'expected a string');
+      if (typeof s.created_at !== 'string') fail(`${at}.statuses[${j}].created_at`, 'expected a time');
+      for (const url of [s.log_url, s.target_url]) {
+        const id = typeof url === 'string' ? /\/actions\/runs\/(\d+)/.exec(url)?.[1] : undefined;
+        if (id && runId === undefined) runId = id;
+      }
+      return { state: s.state as string, createdAt: s.created_at as string };
+    });
+    const url = typeof d.url === 'string' ? d.url : undefined;
+    const repository = url ? /\/repos\/([^/]+\/[^/]+)\/deployments\//.exec(url)?.[1] : undefined;
+    return {
+      id: d.id as number,
+      ...(url && { url }),
+      ...(repository && { repository }),
+      environment: d.environment as string,
+      sha: d.sha as string,
+      createdAt: d.created_at as string,
+      ...(runId !== undefined && { runId }),
+      statuses: read,
+    };
+  });
+}
+
+// ── helpers ────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** Each pull request merged as a commit once, however many times its review was signed (a re-run of sign). */
+function uniquePullRequests(reviews: readonly ReviewFact[]): ReviewFact[] {
+  const seen = new Map<string, ReviewFact>();
+  for (const r of reviews) {
+    const key = `${r.repository.toLowerCase()}#${r.pullRequest.number}@${r.commit}`;
+    if (!seen.has(key)) seen.set(key, r);
+  }
+  return [...seen.values()];
+}
+
+function windowTest(since: Date | undefined, until: Date | undefined): (time: string) => boolean {
+  const from = since?.getTime() ?? Number.NEGATIVE_INFINITY;
+  const to = until?.getTime() ?? Number.POSITIVE_INFINITY;
+  return (time) => {
+    const t = Date.parse(time);
+    return t >= from && t < to;
+  };
+}
+
+function status(notMeasured: string | undefined): Measured {
+  return notMeasured ? { status: 'not-measured', reason: notMeasured } : { status: 'measured' };
+}
+
+function deployLink(d: DecisionFact): DeployLink {
+  return {
+    record: d.evidence,
+    repository: d.repository,
+    ...(d.environment !== undefined && { environment: d.environment }),
+    at: d.at,
+    ...(d.run !== undefined && { run: d.run }),
+  };
+}
+
+/** `YYYY-MM` (UTC) of a time. */
+export function monthOf(time: string): string {
+  return new Date(time).toISOString().slice(0, 7);
+}
+
+/** Every month from the earliest time's to the latest's, in order. */
+function monthsOf(times: readonly string[]): string[] {
+  const months = times.map(monthOf).sort();
+  if (months.length === 0) return [];
+  const out: string[] = [];
+  let [year, month] = months[0]!.split('-').map(Number) as [number, number];
+  const last = months.at(-1)!;
+  for (;;) {
+    const key = `${year}-${String(month).padStart(2, '0')}`;
+    out.push(key);
+    if (key >= last) return out;
+    month += 1;
+    if (month > 12) {
+      month = 1;
+      year += 1;
+    }
+  }
+}
+
+/** Median and 90th percentile by nearest rank (the value at rank ⌈p·n⌉ of the sorted list). */
+export function latencyStats(seconds: readonly number[]): LatencyStats {
+  const sorted = [...seconds].sort((a, b) => a - b);
+  const rank = (p: number) => (sorted.length === 0 ? null : sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!);
+  return { count: sorted.length, medianSeconds: rank(0.5), p90Seconds: rank(0.9) };
+}
+
+/** Σ share²: 1/n when n approvers share evenly, 1 when one gives them all. */
+export function herfindahl(counts: readonly number[]): number {
+  const total = counts.reduce((a, b) => a + b, 0);
+  return total === 0 ? 0 : counts.reduce((sum, c) => sum + (c / total) ** 2, 0);
+}
+
+function groupBy<T>(rows: readonly T[], key: (row: T) => string): [string, T[]][] {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const group = groups.get(k);
+    if (group) group.push(row);
+    else groups.set(k, [row]);
+  }
+  return [...groups].sort(([a], [b]) => compare(a, b));
+}
+
+function sortByTime<T extends { at: string; evidence: EvidenceLink }>(rows: readonly T[]): T[] {
+  return [...rows].sort((a, b) => compare(a.at, b.at) || compare(a.evidence.source, b.evidence.source));
+}
+
+function earliest(times: readonly string[]): string | undefined {
+  let found: string | undefined;
+  for (const t of times) if (found === undefined || Date.parse(t) < Date.parse(found)) found = t;
+  return found;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function round(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}
+
+/** Seconds as the policy writes durations: `36h`, `2d`, `90m`, `45s`. */
+export function duration(seconds: number): string {
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const) {
+    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  if (seconds >= 3600) return `${round(seconds / 3600)}h`;
+  return `${round(seconds)}s`;
+}
