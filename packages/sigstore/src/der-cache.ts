@@ -18,6 +18,8 @@ import { ParsedASN1Obj, parseDER } from './asn1-parse';
 
 const encodings = new WeakMap<ASN1Obj, Buffer>();
 const oids = new WeakMap<ASN1Obj, string>();
+/** The objects of certificates' copies (copyOf). */
+const copies = new WeakSet<ASN1Obj>();
 /** The objects parsed last, by their bytes: sigstore-js parses its own copy of what the canonical rules just read. */
 const recentlyParsed: { der: Buffer; obj: ASN1Obj }[] = [];
 const RECENTLY_PARSED = 8;
@@ -38,7 +40,8 @@ export function cacheDerEncodings(): void {
     if (der !== undefined) return copying > 0 ? Buffer.from(der) : der;
     der = encodings.get(this);
     if (der === undefined) {
-      der = parsedBytes(this) ?? encoded(this);
+      // A copy's objects are copied to be changed: encoded as they are, never looked for in the bytes around them.
+      der = (copies.has(this) ? undefined : parsedBytes(this)) ?? encoded(this);
       encodings.set(this, der);
     }
     return copying > 0 ? Buffer.from(der) : der;
@@ -123,7 +126,11 @@ function encoded(obj: ASN1Obj): Buffer {
  * it). Every other object, each extension among them, is the original's, and nothing changes those.
  */
 function copyOf(root: ASN1Obj): ASN1Obj {
-  const copy = (obj: ASN1Obj, subs: ASN1Obj[]) => new ASN1Obj(obj.tag, obj.value, subs);
+  const copy = (obj: ASN1Obj, subs: ASN1Obj[]) => {
+    const copied = new ASN1Obj(obj.tag, obj.value, subs);
+    copies.add(copied);
+    return copied;
+  };
   const [tbs, ...rest] = root.subs;
   if (!tbs) return copy(root, []);
   const fields = tbs.subs.map((field) =>
