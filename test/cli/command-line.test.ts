@@ -82,7 +82,7 @@ describe('twokey help', () => {
     );
     expectUsageLine(
       await twokey('sign'),
-      'twokey: unknown command "sign"; the commands are verify, verify-bundle, trusted-root, help',
+      'twokey: unknown command "sign"; the commands are verify, verify-bundle, report, trusted-root, help',
     );
     expectUsageLine(await twokey('--verison'), 'twokey: unknown option --verison; did you mean --version?');
     expectUsageLine(await twokey('--frobnicate'), 'twokey: unknown option --frobnicate; see `twokey help`');

@@ -1,5 +1,6 @@
 import { type CodedError, EXIT_CODES, errorKindOf } from '@twokey/core';
 import { nearest } from './args';
+import { REPORT_USAGE, reportCommand } from './commands/report';
 import { TRUSTED_ROOT_USAGE, trustedRootCommand } from './commands/trusted-root';
 import { VERIFY_USAGE, verifyCommand } from './commands/verify';
 import { VERIFY_BUNDLE_USAGE, verifyBundleCommand } from './commands/verify-bundle';
@@ -24,6 +25,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'verify one Sigstore bundle for an artifact and an identity (Sigstore conformance protocol)',
     usage: VERIFY_BUNDLE_USAGE,
     run: verifyBundleCommand,
+  },
+  report: {
+    summary: "segregation-of-duties indicators from signed evidence, with the policy's thresholds",
+    usage: REPORT_USAGE,
+    run: reportCommand,
   },
   'trusted-root': {
     summary: 'print the embedded trusted roots (public-good, github) as JSON Lines',

@@ -83,6 +83,7 @@ export interface BreakGlassFact {
   approvers: string[];
   notBefore: string;
   expires: string;
+  artifacts: string[];
 }
 
 /** Why a bundle does not count (M6). */
@@ -117,8 +118,11 @@ export class EvidenceLedger {
   readonly deployApprovals: DeployApprovalFact[] = [];
   readonly breakGlasses: BreakGlassFact[] = [];
   readonly findings: AuditFinding[] = [];
-  /** Bundles read, verified, signed again in other bytes (counted once), and verified but of no indicator. */
-  readonly counts = { read: 0, verified: 0, rejected: 0, duplicates: 0, other: 0 };
+  /**
+   * Bundles read, verified, signed again in other bytes (counted once), verified but of no indicator, and files found
+   * in a directory that are JSON but no bundle (a report beside the bundles: skipped, not evidence).
+   */
+  readonly counts = { read: 0, verified: 0, rejected: 0, duplicates: 0, other: 0, skipped: 0 };
   /** sha256 of files that did not verify, so a record resting on one says so; and of every file that did. */
   readonly rejectedDigests = new Map<string, string>();
   readonly verifiedDigests = new Set<string>();
@@ -127,6 +131,16 @@ export class EvidenceLedger {
 
   constructor(private readonly policy: Pick<Policy, 'identities' | 'deploy'>) {
     if (policy.deploy.repositories) this.repositories = new Set(policy.deploy.repositories.map((r) => r.toLowerCase()));
+  }
+
+  /** A file found beside the bundles that is no bundle (NOT_A_BUNDLE): named nowhere, counted as skipped. */
+  addSkipped(): void {
+    this.counts.skipped += 1;
+  }
+
+  /** The artifacts (sha256 hex) the counted evidence names: what to ask the attestation store about. */
+  artifactDigests(): Set<string> {
+    return new Set([...this.decisions, ...this.deployApprovals, ...this.breakGlasses].flatMap((f) => f.artifacts));
   }
 
   /** A bundle that did not verify: M6, nowhere else. */
@@ -302,6 +316,7 @@ export class EvidenceLedger {
         approvers: predicate.approvers.map((a) => a.login),
         notBefore: predicate.notBefore,
         expires: predicate.expires,
+        artifacts,
       };
       return { repository: fact.repository, claimedAt: fact.notBefore, add: () => this.breakGlasses.push(fact) };
     }

@@ -65,6 +65,7 @@ export interface SodReport {
     duplicates: number;
     counted: { decisionRecords: number; reviews: number; deployApprovals: number; breakGlasses: number };
     other: number;
+    skipped: number;
     deployments?: { source: string; count: number };
   };
   months: string[];
@@ -302,6 +303,7 @@ export function computeSodReport(request: SodReportRequest): SodReport {
         breakGlasses: ledger.breakGlasses.length,
       },
       other: ledger.counts.other,
+      skipped: ledger.counts.skipped,
       ...(request.deployments && {
         deployments: { source: request.deployments.source, count: request.deployments.records.length },
       }),
@@ -833,7 +835,13 @@ function thresholdResults(thresholds: NonNullable<Policy['report']>, m: SodRepor
         : (bound === 'max' ? judged.value <= limit : judged.value >= limit)
           ? 'pass'
           : 'fail';
-    const shown = (value: number) => (key === 'max-review-latency-p90' ? duration(value) : String(round(value)));
+    const rate = key.endsWith('-rate') || key.endsWith('-share');
+    const shown = (value: number) =>
+      key === 'max-review-latency-p90'
+        ? duration(value)
+        : rate
+          ? `${round(value)} (${round(value * 100)}%)`
+          : String(round(value));
     const reason =
       judged.value === null
         ? judged.why

@@ -1,0 +1,177 @@
+// `twokey report`: segregation-of-duties indicators over an organisation's signed evidence (issue 18,
+// docs/sod-report.md). Every bundle is verified against the trusted root and matched to the policy's identities
+// before it counts (packages/core's EvidenceLedger); the indicators and the policy's report thresholds come from one
+// model (computeSodReport), printed as text, JSON or a self-contained HTML page.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  computeSodReport,
+  type DeploymentRecord,
+  deploymentsFromGitHub,
+  describeSodReport,
+  EvidenceLedger,
+  type SodReport,
+} from '@twokey/core';
+import { relativePath } from '@twokey/gate';
+import { deployTrustedRoot, readPolicyFiles } from '@twokey/sigstore';
+import { parseCommandArgs } from '../args';
+import { type CliIO, EXIT, UsageError } from '../io';
+import { ProgressBar } from '../progress';
+import { fetchDeployments } from '../report-deployments';
+import { readReportEvidence } from '../report-evidence';
+
+export const REPORT_USAGE = `Usage: twokey report --policy FILE --bundle FILE|DIR|GLOB... [--repository-policy FILE]
+         [--repo OWNER/NAME | --owner OWNER] [--trusted-root FILE] [--since TIME] [--until TIME]
+         [--deployments FILE] [--json] [--html FILE]
+
+Segregation-of-duties indicators from signed evidence: M1 unapproved change rate, M2 approval latency, M3
+privileged approvers, M6 audit completeness, M7 approval reuse, M8 emergency bypasses, M9 collusion risk, M10 deploy
+outcome (docs/sod-report.md). Every bundle is verified against the trusted root (--trusted-root, else the policy's
+deploy.trusted-root, else Sigstore's public-good root) and must be signed by one of the policy's identities before it
+counts; one that does not verify, or that no identity of the policy signed, is an audit finding (M6) and nothing else.
+The policy's report: keys (max-unapproved-rate, max-break-glass-per-month, max-top-approver-share, ...) become
+pass/fail lines.
+
+  --policy FILE         the org policy (its identities, trusted root and report: thresholds)
+  --repository-policy FILE
+                        a repository's own policy, which may only tighten the org policy's thresholds
+  --bundle FILE|DIR     evidence: bundle files, directories (every *.json and *.jsonl below), globs; repeat for more.
+                        A .jsonl file holds a bundle a line (FILE.jsonl#Ln)
+  --repo OWNER/NAME     also read GitHub's attestation store of OWNER/NAME for every artifact the evidence names,
+                        and, with GH_TOKEN or GITHUB_TOKEN, its deployments (M10, M2's deploy requests)
+  --owner OWNER         the same from all of OWNER's attestations (no deployments)
+  --trusted-root FILE   a trusted_root.json to verify bundles against
+  --since TIME          count only what happened at or after TIME (ISO 8601 with a zone, or a date: midnight UTC)
+  --until TIME          count only what happened before TIME
+  --deployments FILE    GitHub's deployments as JSON, each with its statuses (docs/sod-report.md)
+  --json                print the report as JSON: sod-report.schema.json, version 1
+  --html FILE           also write the report as one self-contained HTML page: a chart per indicator, the table
+                        behind it, links to the evidence
+
+A progress bar is shown on stderr when the run takes longer than a second and stderr is a terminal.
+
+Exit status: 0 every threshold holds (or the policy sets none); 1 a threshold failed or could not be evaluated;
+2 usage error, unreadable file or invalid policy; 3 internal error (a bug in twokey, never a verdict).
+`;
+
+const REPORT_OPTIONS = {
+  policy: { type: 'string' },
+  'repository-policy': { type: 'string' },
+  bundle: { type: 'string', multiple: true },
+  repo: { type: 'string' },
+  owner: { type: 'string' },
+  'trusted-root': { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  deployments: { type: 'string' },
+  json: { type: 'boolean' },
+  html: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function reportCommand(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs('report', args, REPORT_OPTIONS);
+  if (values.help) {
+    io.stdout.write(REPORT_USAGE);
+    return EXIT.ok;
+  }
+  if (positionals.length > 0) {
+    throw new UsageError(`report: unexpected argument ${positionals[0]}; evidence is given with --bundle`);
+  }
+  if (!values.policy) throw new UsageError('report: --policy FILE is required');
+  if (!values.bundle?.length) throw new UsageError('report: --bundle FILE|DIR is required (the evidence to report on)');
+  if (values.repo !== undefined && values.owner !== undefined) {
+    throw new UsageError('report: give --repo or --owner, not both');
+  }
+  if (values.repo !== undefined && !/^[\w.-]+\/[\w.-]+$/.test(values.repo)) {
+    throw new UsageError(`report: --repo: expected OWNER/NAME, found ${values.repo}`);
+  }
+  const since = values.since === undefined ? undefined : parseTime('--since', values.since);
+  const until = values.until === undefined ? undefined : parseTime('--until', values.until);
+  if (since && until && since.getTime() >= until.getTime()) {
+    throw new UsageError(`report: --since (${since.toISOString()}) must be before --until (${until.toISOString()})`);
+  }
+  const cwd = process.cwd();
+  const policy = readPolicyFiles(
+    relativePath(cwd, values.policy),
+    values['repository-policy'] === undefined ? undefined : { path: relativePath(cwd, values['repository-policy']) },
+    cwd,
+  );
+  const trust = deployTrustedRoot(policy, values['trusted-root'], cwd);
+  const token = process.env.GH_TOKEN || process.env.GITHUB_TOKEN || '';
+  const apiUrl = process.env.GITHUB_API_URL || 'https://api.github.com';
+  const storeRepository = values.repo ?? values.owner;
+
+  const deployments = values.deployments === undefined ? undefined : readDeployments(values.deployments, cwd);
+  const ledger = new EvidenceLedger(policy);
+  const progress = new ProgressBar(io.stderr, 'verifying evidence');
+  try {
+    await readReportEvidence({
+      bundles: values.bundle,
+      cwd,
+      trust,
+      ledger,
+      ...(storeRepository !== undefined && { store: { repository: storeRepository, apiUrl, token } }),
+      onProgress: (done, total) => progress.update(done, total),
+    });
+  } finally {
+    progress.finish();
+  }
+  const fetched =
+    deployments === undefined && values.repo !== undefined && token
+      ? {
+          source: `github:${values.repo}/deployments`,
+          records: await fetchDeployments({ repository: values.repo, apiUrl, token, ...(since && { since }) }),
+        }
+      : undefined;
+
+  const report = computeSodReport({
+    policy,
+    ledger,
+    ...(since && { since }),
+    ...(until && { until }),
+    ...((deployments ?? fetched) && { deployments: deployments ?? fetched }),
+    generatedAt: new Date(),
+  });
+  if (values.html !== undefined) await writeHtml(resolve(cwd, values.html), report);
+  io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : describeSodReport(report));
+  return report.verdict === 'pass' ? EXIT.ok : EXIT.refused;
+}
+
+/** GitHub's deployments, as a file (`gh api --paginate` of the deployments, each with its statuses). */
+function readDeployments(path: string, cwd: string): { source: string; records: DeploymentRecord[] } {
+  const source = relativePath(cwd, path);
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, path), 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `report: --deployments: cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`report: --deployments: ${source} is not JSON: ${(error as Error).message}`);
+  }
+  return { source, records: deploymentsFromGitHub(json, source) };
+}
+
+/** The HTML page, from its own module: its chart library is loaded only when a page is asked for. */
+async function writeHtml(path: string, report: SodReport): Promise<void> {
+  const { renderSodReportHtml } = await import('../report-html');
+  writeFileSync(path, renderSodReportHtml(report));
+}
+
+/** A date (midnight UTC) or an ISO 8601 time with its zone. */
+function parseTime(flag: string, value: string): Date {
+  const iso = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+  const time = iso.test(value) ? new Date(value) : undefined;
+  if (!time || Number.isNaN(time.getTime())) {
+    throw new UsageError(
+      `report: ${flag}: expected an ISO 8601 time with its zone (2026-11-21T12:00:00Z) or a date (2026-11-21), found ${JSON.stringify(value)}`,
+    );
+  }
+  return time;
+}

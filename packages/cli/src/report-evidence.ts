@@ -1,0 +1,131 @@
+// The evidence of `twokey report`, read with bounded memory: the bundles given (files, directories, JSON Lines) are
+// verified a slice at a time by the batch verifier (worker threads, one per core), each result read into the ledger
+// as a compact fact and dropped; then, with --repo or --owner, what GitHub's attestation store holds for the
+// artifacts that evidence names, verified the same way. Nothing counts before it verified against the trusted root.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EvidenceLedger, VerifiedBundle } from '@twokey/core';
+import { relativePath } from '@twokey/gate';
+import { fetchAttestations } from '@twokey/github';
+import {
+  bundleSources,
+  isRejected,
+  type RejectedBundle,
+  SigstoreInputError,
+  type TrustedRootMaterial,
+  verifyEvidenceBatch,
+} from '@twokey/sigstore';
+
+/** Bundles verified per slice: enough to keep every worker busy, few enough that a slice's results stay small. */
+export const REPORT_SLICE = 2048;
+
+export interface ReportEvidenceRequest {
+  bundles: readonly string[];
+  cwd: string;
+  trust: TrustedRootMaterial;
+  ledger: EvidenceLedger;
+  /** GitHub's attestation store, for the artifacts the evidence names. */
+  store?: { repository: string; apiUrl: string; token: string };
+  /** Worker threads (default: one per core). */
+  workers?: number;
+  /** Called after each slice: bundles done, bundles known so far. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Reads every bundle into the ledger; returns how many bundles were read from the attestation store. */
+export async function readReportEvidence(request: ReportEvidenceRequest): Promise<{ fromStore: number }> {
+  const { cwd, ledger } = request;
+  const sources = bundleSources(request.bundles, cwd);
+  const found = new Set(sources.filter((s) => s.found).map((s) => s.path));
+  const paths = sources.map((s) => s.path);
+  await verifyInSlices(paths, request, found, new Map());
+  if (!request.store) return { fromStore: 0 };
+
+  // The store answers by artifact digest: every artifact a record, an approval or a break-glass names.
+  const digests = [...ledger.artifactDigests()].sort().map((hex) => `sha256:${hex}`);
+  if (digests.length === 0) return { fromStore: 0 };
+  const attestations = await fetchAttestations({ ...request.store, digests });
+  const directory = mkdtempSync(join(tmpdir(), 'twokey-report-'));
+  try {
+    const names = new Map<string, string>();
+    const stored = attestations.map((attestation, i) => {
+      const path = join(directory, `${i}.json`);
+      writeFileSync(path, attestation.text, { mode: 0o600 });
+      names.set(path, `github:${request.store!.repository}/attestations/${attestation.digest}#${attestation.index}`);
+      return path;
+    });
+    await verifyInSlices(stored, request, new Set(stored), names, paths.length);
+    return { fromStore: stored.length };
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+async function verifyInSlices(
+  paths: readonly string[],
+  request: ReportEvidenceRequest,
+  found: ReadonlySet<string>,
+  names: ReadonlyMap<string, string>,
+  before = 0,
+): Promise<void> {
+  const { ledger, cwd } = request;
+  for (let start = 0; start < paths.length; start += REPORT_SLICE) {
+    const slice = paths.slice(start, start + REPORT_SLICE);
+    const results = await verifySlice(slice, request, found);
+    for (const result of results) {
+      const source = names.get(result.source) ?? relativePath(cwd, result.source);
+      if (!isRejected(result)) ledger.addVerified({ ...result, source });
+      else if (result.code === 'NOT_A_BUNDLE') ledger.addSkipped();
+      else {
+        const reason = result.reason.startsWith(`${result.source}: `)
+          ? result.reason.slice(result.source.length + 2)
+          : result.reason;
+        ledger.addRejected({ source, code: result.code, reason }, bytesDigest(result.source));
+      }
+    }
+    request.onProgress?.(before + start + slice.length, before + paths.length);
+  }
+}
+
+/**
+ * A slice's results. A file that cannot be read as a bundle (truncated, malformed) stops a deploy's verification; in
+ * an organisation's archive it is one more bundle that does not verify: the slice is verified again a file at a time
+ * and each such file is a rejection naming why.
+ */
+async function verifySlice(
+  slice: readonly string[],
+  request: ReportEvidenceRequest,
+  found: ReadonlySet<string>,
+): Promise<(VerifiedBundle | RejectedBundle)[]> {
+  const options = { found, ...(request.workers !== undefined && { workers: request.workers }) };
+  try {
+    return await verifyEvidenceBatch(slice, request.trust, options);
+  } catch (error) {
+    if (!(error instanceof SigstoreInputError)) throw error;
+  }
+  const results: (VerifiedBundle | RejectedBundle)[] = [];
+  for (const path of slice) {
+    try {
+      results.push(...(await verifyEvidenceBatch([path], request.trust, { found, workers: 1 })));
+    } catch (error) {
+      if (!(error instanceof SigstoreInputError)) throw error;
+      results.push({ source: path, code: error.code, reason: error.message });
+    }
+  }
+  return results;
+}
+
+/** The sha256 of a rejected bundle's bytes (a JSON Lines bundle: its line), so a record resting on it is found. */
+function bytesDigest(path: string): string | undefined {
+  try {
+    const line = /^(.*\.jsonl)#L([1-9][0-9]*)$/.exec(path);
+    const bytes = line
+      ? Buffer.from(readFileSync(line[1]!, 'utf8').split('\n')[Number(line[2]) - 1] ?? '', 'utf8')
+      : readFileSync(path);
+    return createHash('sha256').update(bytes).digest('hex');
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,197 @@
+// `twokey report` over an organisation's signed history (issue 18): the generated history (three teams, months of
+// reviewed and deployed pull requests, refusals, break-glasses, a colluding pair, a missing record, reused approvals)
+// signed on the loopback Sigstore stack under the platform's four workflow identities, written as the actions write
+// it (bundle files, the decision records of each repository a line each in a .jsonl), then read back by the built CLI
+// as an auditor would run it: every indicator equals the ground truth, the colluding pair and the reused approvals
+// are named, a tampered bundle and one from another Sigstore instance count under M6 and nowhere else, and the
+// policy's thresholds decide the exit code.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SodReport } from '@twokey/core';
+import { signStatement } from '@twokey/sigstore';
+import {
+  identity,
+  type OidcIssuer,
+  ORG_HISTORY_WORKFLOWS,
+  type OrgHistory,
+  orgHistoryPolicy,
+  orgHistoryTruth,
+  planOrgHistory,
+  type SignedOrgHistory,
+  type SigstoreStack,
+  signOrgHistory,
+  startOidcIssuer,
+  startSigstoreStack,
+} from '@twokey/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../conformance/run-cli';
+import { expectTruth, sodSchemaProblems } from './sod-truth';
+
+let issuer: OidcIssuer;
+let stack: SigstoreStack;
+let foreign: SigstoreStack;
+let workspace: string;
+let history: OrgHistory;
+let signed: SignedOrgHistory;
+
+const THRESHOLDS = [
+  'report:',
+  '  max-unapproved-rate: 0.001',
+  '  max-break-glass-per-month: 2',
+  '  max-top-approver-share: 0.8',
+  '',
+].join('\n');
+
+/** `twokey report --json` in the workspace; the JSON it prints (not a deploy report). */
+async function sodReport(args: string[]): Promise<{ exitCode: number | null; sod: SodReport; stderr: string }> {
+  const run = await runCli(['report', '--json', ...args], workspace);
+  expect(run.stderr).not.toMatch(/internal error/);
+  const sod = JSON.parse(run.stdout) as SodReport;
+  expect(sodSchemaProblems(sod)).toEqual([]);
+  return { exitCode: run.status, sod, stderr: run.stderr };
+}
+
+beforeAll(async () => {
+  issuer = await startOidcIssuer();
+  stack = await startSigstoreStack({ verifyIdentityToken: (token) => issuer.verify(token) });
+  foreign = await startSigstoreStack({ verifyIdentityToken: (token) => issuer.verify(token) });
+  workspace = mkdtempSync(join(tmpdir(), 'twokey-org-history-'));
+  history = planOrgHistory();
+  signed = await signOrgHistory(history, { stack, issuer, directory: join(workspace, 'evidence') });
+  writeFileSync(join(workspace, 'org-policy.yml'), orgHistoryPolicy(stack.trustedRootPath));
+  writeFileSync(join(workspace, 'strict-policy.yml'), orgHistoryPolicy(stack.trustedRootPath, THRESHOLDS));
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([stack?.close(), foreign?.close(), issuer?.close()]);
+  if (workspace) rmSync(workspace, { recursive: true, force: true });
+});
+
+describe('twokey report over a signed organisation history', () => {
+  it('finds every indicator equal to its ground truth', async () => {
+    const { exitCode, sod } = await sodReport([
+      '--policy',
+      'org-policy.yml',
+      '--bundle',
+      'evidence',
+      '--deployments',
+      'evidence.deployments.json',
+    ]);
+    expect(exitCode).toBe(0);
+    expect(sod.evidence).toMatchObject({ read: signed.bundles.length, verified: signed.bundles.length, rejected: 0 });
+    expectTruth(sod, orgHistoryTruth(history));
+    // Every number links to what it counts: the missing record's run, the reused approvals' bundles.
+    expect(sod.indicators.M6.items).toEqual([
+      expect.objectContaining({
+        kind: 'deploy-without-record',
+        evidence: expect.objectContaining({
+          source: expect.stringMatching(/^evidence\/acme\/data\/deploy-approvals\//),
+        }),
+      }),
+    ]);
+    expect(sod.indicators.M9.suspectedCollusion.map((s) => [s.a, s.b])).toEqual([['mallory', 'trent']]);
+    expect(sod.indicators.M7.reviewApprovals[0]!.evidence.map((e) => e.source)).toEqual([
+      expect.stringMatching(/^evidence\/acme\/web\/reviews\//),
+      expect.stringMatching(/^evidence\/acme\/web\/reviews\//),
+    ]);
+    expect(
+      sod.indicators.M1.unapprovedDeploys.every((d) =>
+        /^evidence\/acme\/[a-z]+\/decisions\.jsonl#L\d+$/.test(d.record.source),
+      ),
+    ).toBe(true);
+  });
+
+  it('counts a tampered bundle and one of another Sigstore instance under M6 and nowhere else', async () => {
+    const baseline = (await sodReport(['--policy', 'org-policy.yml', '--bundle', 'evidence'])).sod;
+    const extra = join(workspace, 'extra');
+    mkdirSync(extra, { recursive: true });
+    // A review bundle whose statement was edited after signing: another author.
+    const reviewFile = signed.bundles.find((b) => b.startsWith('acme/data/reviews/'))!;
+    const review = JSON.parse(readFileSync(join(signed.directory, reviewFile), 'utf8'));
+    const statement = JSON.parse(Buffer.from(review.dsseEnvelope.payload, 'base64').toString('utf8'));
+    statement.predicate.author.login = 'judy';
+    review.dsseEnvelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
+    writeFileSync(join(extra, 'tampered.sigstore.json'), `${JSON.stringify(review)}\n`);
+    // A decision record claiming a clean deploy, signed with the deploy workflow's token on another instance.
+    const record = readFileSync(join(signed.directory, 'acme/web/decisions.jsonl'), 'utf8').split('\n')[0]!;
+    const recorded = JSON.parse(Buffer.from(JSON.parse(record).dsseEnvelope.payload, 'base64').toString('utf8'));
+    const deployer = identity('acme/web', '.github/workflows/release.yml', 'refs/heads/main', 'a'.repeat(40), {
+      job_workflow_ref: ORG_HISTORY_WORKFLOWS.deploy,
+      environment: 'production',
+    });
+    const bundle = await signStatement(recorded, {
+      endpoints: { fulcioURL: foreign.fulcioURL, rekorURL: foreign.rekorURL, tsaURL: foreign.tsaURL },
+      identityToken: () => issuer.mint(deployer, { audience: 'sigstore' }),
+    });
+    writeFileSync(join(extra, 'foreign-root.sigstore.json'), `${JSON.stringify(bundle)}\n`);
+
+    const attacked = (await sodReport(['--policy', 'org-policy.yml', '--bundle', 'evidence', '--bundle', 'extra'])).sod;
+    const { M6: before, ...unchanged } = baseline.indicators;
+    const { M6: after, ...measured } = attacked.indicators;
+    expect(measured).toEqual(unchanged);
+    expect(after.findings).toBe(before.findings + 2);
+    expect(
+      after.items
+        .filter((f) => f.kind === 'not-verified')
+        .map((f) => f.evidence.source)
+        .sort(),
+    ).toEqual(['extra/foreign-root.sigstore.json', 'extra/tampered.sigstore.json']);
+    expect(attacked.evidence).toMatchObject({ rejected: 2, read: baseline.evidence.read + 2 });
+  });
+
+  it('counts only a window, as the truth of that window', async () => {
+    const [first, second] = history.months;
+    const since = new Date(`${second}-01T00:00:00Z`);
+    const until = new Date(`${history.months[2]}-01T00:00:00Z`);
+    const { sod } = await sodReport([
+      '--policy',
+      'org-policy.yml',
+      '--bundle',
+      'evidence',
+      '--deployments',
+      'evidence.deployments.json',
+      '--since',
+      `${second}-01`,
+      '--until',
+      until.toISOString(),
+    ]);
+    expect(sod.window).toEqual({ since: since.toISOString(), until: until.toISOString() });
+    expect(sod.months).toEqual([second]);
+    expectTruth(sod, orgHistoryTruth(history, { since, until }));
+    expect(first).not.toBe(second);
+  });
+
+  it('fails loudly when a threshold of the policy is not met (exit 1), naming each line', async () => {
+    const run = await runCli(['report', '--policy', 'strict-policy.yml', '--bundle', 'evidence'], workspace);
+    expect(run.status, run.stderr).toBe(1);
+    expect(run.stdout).toMatch(/✗ max-unapproved-rate 0\.001 \(M1, fail\): 4 of \d+ passed deploys/);
+    expect(run.stdout).toMatch(/✓ max-break-glass-per-month 2 \(M8, pass\)/);
+    expect(run.stdout).toMatch(/✗ max-top-approver-share 0\.8 \(M9, fail\): .*(trent for mallory|mallory for trent)/);
+    expect(run.stdout).toMatch(/^M9 +collusion risk +suspected collusion: mallory ↔ trent;/m);
+    expect(run.stdout).toMatch(/2 thresholds not met/);
+  });
+
+  it('is a usage error (exit 2) without a policy or evidence, or with a window that ends before it starts', async () => {
+    for (const args of [
+      ['report', '--bundle', 'evidence'],
+      ['report', '--policy', 'org-policy.yml'],
+      [
+        'report',
+        '--policy',
+        'org-policy.yml',
+        '--bundle',
+        'evidence',
+        '--since',
+        '2026-05-01',
+        '--until',
+        '2026-04-01',
+      ],
+      ['report', '--policy', 'org-policy.yml', '--bundle', 'evidence', '--since', 'last week'],
+    ]) {
+      const run = await runCli(args, workspace);
+      expect(run.status, `${args.join(' ')}: ${run.stderr}`).toBe(2);
+      expect(run.stderr).toMatch(/^twokey: report: /);
+    }
+  });
+});
