@@ -1,0 +1,211 @@
+// The rules of issue 16 on their own: whose deploy approval counts (judgeDeployApproval), when a break-glass may be
+// used (breakGlassProblems), and the policy keys behind them — a fourth identity that must differ from the others, a
+// repository policy that may only tighten the deploy approvals and never touch break-glass.
+import { describe, expect, it } from 'vitest';
+import { type BreakGlassPredicate, breakGlassProblems, WAIVABLE_CHECKS } from './break-glass';
+import { type ChangePeople, type DeployApprovalPredicate, judgeDeployApproval } from './deploy-approval';
+import type { GitHubAccount } from './model';
+import { type DeployApprovalRules, PolicyError, parsePolicy, parseRepositoryPolicy } from './policy';
+
+const user = (login: string, type = 'User'): GitHubAccount => ({
+  login,
+  id: login.length * 1000 + login.charCodeAt(0),
+  type,
+});
+
+function approvals(...entries: [string, 'approved' | 'rejected', string?][]): DeployApprovalPredicate['approvals'] {
+  return entries.map(([login, state, environment]) => ({
+    user: user(login, login.endsWith('[bot]') ? 'Bot' : 'User'),
+    state,
+    comment: '',
+    environments: [environment ?? 'production'],
+  }));
+}
+
+function predicate(overrides: Partial<DeployApprovalPredicate> = {}): DeployApprovalPredicate {
+  return {
+    environment: 'production',
+    repository: { name: 'acme/app', uri: 'https://github.com/acme/app' },
+    run: { id: 1, attempt: 1, uri: 'https://github.com/acme/app/actions/runs/1/attempts/1' },
+    requesters: [user('erin')],
+    approvals: approvals(['carol', 'approved']),
+    protection: { requiredReviewers: [{ type: 'User', name: 'carol' }], preventSelfReview: true },
+    readAt: '2026-12-06T00:00:00.000Z',
+    evidence: [],
+    ...overrides,
+  };
+}
+
+const CHANGE: ChangePeople = {
+  author: 'alice',
+  contributors: ['alice', 'dan'],
+  pushers: ['dan'],
+  codeApprovers: ['bob'],
+};
+const RULES: DeployApprovalRules = {
+  min: 1,
+  distinctFrom: ['author', 'contributors', 'pusher'],
+  requirePreventSelfReview: false,
+};
+
+describe('whose deploy approval counts (deploy.approvals)', () => {
+  it('counts an independent person', () => {
+    expect(judgeDeployApproval(predicate(), RULES, CHANGE)).toMatchObject({ verdict: 'pass', approvers: ['carol'] });
+  });
+
+  it.each([
+    ['the change’s author', 'alice', "alice (the change's author)"],
+    ['a contributor', 'dan', 'dan (a contributor to the change)'],
+    ['a bot', 'deployer[bot]', 'deployer[bot] (a bot)'],
+  ])('never %s', (_what, login, said) => {
+    const judged = judgeDeployApproval(predicate({ approvals: approvals([login, 'approved']) }), RULES, CHANGE);
+    expect(judged.verdict).toBe('fail');
+    expect(judged.reason).toContain(`not counted: ${said}`);
+  });
+
+  it('never the code approver or the requester when the policy says so', () => {
+    const strict = {
+      ...RULES,
+      distinctFrom: [...RULES.distinctFrom, 'code-approvers', 'requester'],
+    } as DeployApprovalRules;
+    const byApprover = judgeDeployApproval(predicate({ approvals: approvals(['bob', 'approved']) }), strict, CHANGE);
+    expect(byApprover.reason).toContain('bob (approved the code)');
+    const byRequester = judgeDeployApproval(predicate({ approvals: approvals(['erin', 'approved']) }), strict, CHANGE);
+    expect(byRequester.reason).toContain('erin (started the deploy)');
+    // The defaults let the code approver approve the deploy too.
+    expect(judgeDeployApproval(predicate({ approvals: approvals(['bob', 'approved']) }), RULES, CHANGE).verdict).toBe(
+      'pass',
+    );
+  });
+
+  it('refuses a rejection, an approval of another environment, and an unknown change (fail closed)', () => {
+    const rejected = predicate({ approvals: approvals(['carol', 'approved'], ['frank', 'rejected']) });
+    expect(judgeDeployApproval(rejected, RULES, CHANGE).reason).toContain('rejected by frank');
+    const elsewhere = predicate({ approvals: approvals(['carol', 'approved', 'staging']) });
+    expect(judgeDeployApproval(elsewhere, RULES, CHANGE).verdict).toBe('fail');
+    const unknown = judgeDeployApproval(predicate(), RULES, undefined);
+    expect(unknown.verdict).toBe('fail');
+    expect(unknown.reason).toContain(
+      "carol (the change's author, the change's contributors, the change's pusher unknown)",
+    );
+  });
+
+  it('requires prevent self-review when the policy does, and says when it could not be read', () => {
+    const strict = { ...RULES, requirePreventSelfReview: true };
+    const off = predicate({ protection: { requiredReviewers: [], preventSelfReview: false } });
+    expect(judgeDeployApproval(off, strict, CHANGE).reason).toContain('to prevent self-review, found it does not');
+    expect(judgeDeployApproval(predicate({ protection: null }), strict, CHANGE).reason).toContain('could not be read');
+  });
+
+  it('asks nothing when min is 0', () => {
+    const judged = judgeDeployApproval(predicate({ approvals: [] }), { ...RULES, min: 0 }, CHANGE);
+    expect(judged).toMatchObject({ verdict: 'pass' });
+  });
+});
+
+const NOW = new Date('2026-12-06T12:00:00.000Z');
+function breakGlass(overrides: Partial<BreakGlassPredicate> = {}): BreakGlassPredicate {
+  return {
+    reason: 'checkout is down',
+    incident: 'https://status.acme.example/incidents/42',
+    environment: 'production',
+    repository: { name: 'acme/app', uri: 'https://github.com/acme/app' },
+    change: { commit: 'c'.repeat(40), author: user('alice') },
+    requester: user('erin'),
+    approvers: [user('dave')],
+    notBefore: '2026-12-06T11:00:00.000Z',
+    expires: '2026-12-06T13:00:00.000Z',
+    waives: [...WAIVABLE_CHECKS],
+    run: { id: 9, attempt: 1, uri: 'https://github.com/acme/app/actions/runs/9/attempts/1' },
+    ...overrides,
+  };
+}
+const BG_RULES = { maxDurationSeconds: 24 * 3600, minApprovers: 1 };
+
+describe('when a break-glass may be used', () => {
+  it('within its window, for its environment, approved by someone else', () => {
+    expect(breakGlassProblems(breakGlass(), BG_RULES, { now: NOW, environment: 'production' })).toEqual([]);
+  });
+
+  it.each([
+    ['before its window', { notBefore: '2026-12-06T12:30:00.000Z' }, 'not valid before'],
+    ['after it', { expires: '2026-12-06T11:30:00.000Z' }, 'it expired at'],
+    [
+      'a window longer than the policy allows',
+      { notBefore: '2026-12-01T12:00:00.000Z', expires: '2026-12-06T13:00:00.000Z' },
+      'longer than deploy.break-glass.max-duration',
+    ],
+    [
+      'an empty window',
+      { notBefore: '2026-12-06T13:00:00.000Z', expires: '2026-12-06T13:00:00.000Z' },
+      'its window is empty',
+    ],
+    ['another environment', { environment: 'staging' }, 'it is for the environment staging, not production'],
+    [
+      'waiving a signature or provenance check',
+      { waives: ['review-rules', 'build-provenance', 'artifact-signature'] },
+      'it claims to waive build-provenance, artifact-signature',
+    ],
+    ['approved by its requester alone', { approvers: [user('erin')] }, 'erin (its requester)'],
+    ['approved by the change’s author alone', { approvers: [user('alice')] }, "alice (the change's author)"],
+    ['approved by a bot', { approvers: [user('ops[bot]', 'Bot')] }, 'ops[bot] (a bot)'],
+  ] as const)('refuses %s', (_what, change, said) => {
+    const problems = breakGlassProblems(breakGlass(change as Partial<BreakGlassPredicate>), BG_RULES, {
+      now: NOW,
+      environment: 'production',
+    });
+    expect(problems.join('; ')).toContain(said);
+  });
+
+  it('counts an approver once, and needs as many as the policy says', () => {
+    const twice = breakGlass({ approvers: [user('dave'), user('dave')] });
+    expect(breakGlassProblems(twice, { ...BG_RULES, minApprovers: 2 }, { now: NOW }).join()).toContain('found 1');
+  });
+});
+
+const ISSUER = 'https://token.actions.githubusercontent.com';
+const identities = (extra = '') => `version: 1
+identities:
+  build: { issuer: ${ISSUER}, san: https://github.com/acme/platform/.github/workflows/build.yml@refs/tags/v1.0.0 }
+  sign: { issuer: ${ISSUER}, san: https://github.com/acme/platform/.github/workflows/sign.yml@refs/tags/v1.0.0 }
+${extra}`;
+
+describe('the policy keys of issue 16', () => {
+  it('refuses a deploy or break-glass identity that is the build or sign one', () => {
+    for (const [key, workflow] of [
+      ['deploy', 'sign'],
+      ['break-glass', 'build'],
+    ] as const) {
+      const text = identities(
+        `  ${key}: { issuer: ${ISSUER}, san: https://github.com/acme/platform/.github/workflows/${workflow}.yml@refs/tags/v1.0.0 }\n`,
+      );
+      expect(() => parsePolicy(text, 'org.yml')).toThrow(PolicyError);
+      expect(() => parsePolicy(text, 'org.yml')).toThrow(`must be different identities`);
+    }
+  });
+
+  it('lets a repository policy only tighten deploy.approvals, and never set break-glass', () => {
+    const org = parsePolicy(
+      `${identities()}deploy:\n  approvals: { min: 1, distinct-from: [author, pusher], require-prevent-self-review: true }\n`,
+      'org.yml',
+    );
+    const tighter = parseRepositoryPolicy(
+      'version: 1\ndeploy:\n  approvals: { min: 2, distinct-from: [author, pusher, requester] }\n',
+      'repo.yml',
+      org,
+    );
+    expect(tighter.deploy.approvals).toEqual({
+      min: 2,
+      distinctFrom: ['author', 'pusher', 'requester'],
+      requirePreventSelfReview: true,
+    });
+    for (const [looser, said] of [
+      ['approvals: { min: 0 }', 'deploy.approvals.min'],
+      ['approvals: { require-prevent-self-review: false }', 'deploy.approvals.require-prevent-self-review'],
+      ['approvals: { distinct-from: [author] }', 'leaves out pusher'],
+      ['break-glass: { max-duration: 1h }', 'a repository policy may not set how break-glass works'],
+    ]) {
+      expect(() => parseRepositoryPolicy(`version: 1\ndeploy:\n  ${looser}\n`, 'repo.yml', org)).toThrow(said);
+    }
+  });
+});
