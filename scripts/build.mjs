@@ -37,7 +37,11 @@ export const targets = [
     licenses: CLI_LICENSES,
     // Bundled beside it, read only when needed: the TUF client of `twokey trusted-root --refresh` (packages/cli/src/
     // tuf.ts), never parsed at the start of a verification. Its licences are listed with the CLI's.
-    companions: [{ entry: 'packages/cli/src/tuf.ts', outfile: 'packages/cli/dist/tuf.cjs' }],
+    // So is the renderer of `twokey report --html` and its chart library (packages/cli/src/report-html.ts).
+    companions: [
+      { entry: 'packages/cli/src/tuf.ts', outfile: 'packages/cli/dist/tuf.cjs' },
+      { entry: 'packages/cli/src/report-html.ts', outfile: 'packages/cli/dist/report-html.cjs' },
+    ],
   },
   { entry: BATCH_WORKER, outfile: 'packages/cli/dist/batch-worker.cjs', format: 'cjs', node: 'node22' },
   { entry: 'actions/build/src/index.ts', outfile: 'actions/build/dist/index.js' },
@@ -113,7 +117,7 @@ function thirdPartyLicenses(metafile, outfile) {
       ].join('\n');
     });
   const rule = `\n\n${'-'.repeat(80)}\n\n`;
-  const header = `The third-party software bundled in ${basename(outfile)}, batch-worker.cjs and tuf.cjs, with its licences (${sections.length} packages).`;
+  const header = `The third-party software bundled in ${basename(outfile)}, batch-worker.cjs, tuf.cjs and report-html.cjs, with its licences (${sections.length} packages).`;
   return `${header}${rule}${sections.join(rule)}\n`;
 }
 

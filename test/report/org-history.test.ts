@@ -5,9 +5,11 @@
 // as an auditor would run it: every indicator equals the ground truth, the colluding pair and the reused approvals
 // are named, a tampered bundle and one from another Sigstore instance count under M6 and nowhere else, and the
 // policy's thresholds decide the exit code.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import chromium from '@sparticuz/chromium';
 import type { SodReport } from '@twokey/core';
 import { signStatement } from '@twokey/sigstore';
 import {
@@ -24,7 +26,9 @@ import {
   startOidcIssuer,
   startSigstoreStack,
 } from '@twokey/testkit';
+import puppeteer from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../conformance/paths';
 import { runCli } from '../conformance/run-cli';
 import { expectTruth, sodSchemaProblems } from './sod-truth';
 
@@ -194,4 +198,82 @@ describe('twokey report over a signed organisation history', () => {
       expect(run.stderr).toMatch(/^twokey: report: /);
     }
   });
+});
+
+describe('the HTML page', () => {
+  it('renders a chart with marks per indicator in a real headless Chromium, with no console error and no request', async () => {
+    const run = await runCli(
+      [
+        'report',
+        '--policy',
+        'strict-policy.yml',
+        '--bundle',
+        'evidence',
+        '--deployments',
+        'evidence.deployments.json',
+        '--html',
+        'out/report.html',
+      ],
+      workspace,
+    );
+    expect(run.status, run.stderr).toBe(1);
+    const html = join(workspace, 'out', 'report.html');
+    const browser = await puppeteer.launch({
+      executablePath: await chromium.executablePath(),
+      args: chromium.args,
+      headless: true,
+    });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      const requests: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'error' || message.type() === 'warn') errors.push(message.text());
+      });
+      page.on('pageerror', (error) => errors.push(String(error)));
+      page.on('requestfailed', (request) => errors.push(`${request.url()}: ${request.failure()?.errorText}`));
+      page.on('request', (request) => requests.push(request.url()));
+      await page.setViewport({ width: 1200, height: 900 });
+      await page.goto(pathToFileURL(html).href, { waitUntil: 'load' });
+
+      const charts = await page.evaluate(() =>
+        [...document.querySelectorAll('section.indicator')].map((section) => {
+          const chart = section.querySelector('.chart');
+          const marks = chart
+            ? [...chart.querySelectorAll('svg g[aria-label]')]
+                .filter((g) => /^(bar|dot|arrow|tick)$/.test(g.getAttribute('aria-label') ?? ''))
+                .flatMap((g) => [...g.children])
+                .filter((mark) => {
+                  const box = (mark as SVGGraphicsElement).getBBox();
+                  return box.width > 0 || box.height > 0;
+                }).length
+            : 0;
+          return { id: section.id, marks, rows: section.querySelectorAll('table tbody tr').length };
+        }),
+      );
+      expect(charts.map((c) => c.id)).toEqual(['M1', 'M2', 'M3', 'M6', 'M7', 'M8', 'M9', 'M10']);
+      for (const chart of charts) {
+        expect(chart.marks, `${chart.id} has marks`).toBeGreaterThan(0);
+        expect(chart.rows, `${chart.id} has the table behind it`).toBeGreaterThan(0);
+      }
+      // Every link to a bundle leads to its file; the rest are the pull requests, runs and incidents (https).
+      const hrefs = await page.evaluate(() =>
+        [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')!),
+      );
+      const local = hrefs.filter((href) => !href.startsWith('https://'));
+      expect(local.length).toBeGreaterThan(50);
+      for (const href of local) expect(existsSync(resolve(dirname(html), decodeURIComponent(href))), href).toBe(true);
+
+      const screenshot = join(workspace, 'out', 'report.png');
+      await page.screenshot({ path: screenshot, fullPage: true });
+      expect(readFileSync(screenshot).subarray(1, 4).toString()).toBe('PNG');
+      // TWOKEY_WRITE_SCREENSHOT=1 keeps it as the documentation's picture of the report.
+      if (process.env.TWOKEY_WRITE_SCREENSHOT === '1')
+        copyFileSync(screenshot, join(repoRoot, 'docs', 'sod-report.png'));
+      expect(errors).toEqual([]);
+      expect(requests).toEqual([pathToFileURL(html).href]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });

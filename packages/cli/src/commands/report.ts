@@ -2,8 +2,9 @@
 // docs/sod-report.md). Every bundle is verified against the trusted root and matched to the policy's identities
 // before it counts (packages/core's EvidenceLedger); the indicators and the policy's report thresholds come from one
 // model (computeSodReport), printed as text, JSON or a self-contained HTML page.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, relative, resolve, sep } from 'node:path';
 import {
   computeSodReport,
   type DeploymentRecord,
@@ -133,7 +134,7 @@ export async function reportCommand(args: string[], io: CliIO): Promise<number> 
     ...((deployments ?? fetched) && { deployments: deployments ?? fetched }),
     generatedAt: new Date(),
   });
-  if (values.html !== undefined) await writeHtml(resolve(cwd, values.html), report);
+  if (values.html !== undefined) await writeHtml(resolve(cwd, values.html), report, cwd);
   io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : describeSodReport(report));
   return report.verdict === 'pass' ? EXIT.ok : EXIT.refused;
 }
@@ -158,10 +159,40 @@ function readDeployments(path: string, cwd: string): { source: string; records: 
   return { source, records: deploymentsFromGitHub(json, source) };
 }
 
-/** The HTML page, from its own module: its chart library is loaded only when a page is asked for. */
-async function writeHtml(path: string, report: SodReport): Promise<void> {
-  const { renderSodReportHtml } = await import('../report-html');
-  writeFileSync(path, renderSodReportHtml(report));
+/**
+ * The HTML page, from its own module: its chart library is loaded only when a page is asked for. A bundle read from
+ * a file is linked relative to the page (a JSON Lines bundle: its file); one from the store is named, not linked.
+ */
+async function writeHtml(path: string, report: SodReport, cwd: string): Promise<void> {
+  const { renderSodReportHtml } = await loadHtmlRenderer();
+  const hrefOf = (source: string) => {
+    if (/^[a-z]+:/.test(source)) return undefined;
+    const file = source.replace(/#L\d+$/, '');
+    return relative(dirname(path), resolve(cwd, file)).split(sep).map(encodeURIComponent).join('/');
+  };
+  const html = renderSodReportHtml(report, { hrefOf });
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, html);
+  } catch (error) {
+    throw new UsageError(`report: --html: cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+}
+
+/**
+ * The page's renderer and its chart library (Observable Plot, linkedom): in the CLI's bundle, report-html.cjs beside
+ * it (scripts/build.mjs bundles it apart, so a report without --html never parses it); from the sources, the module.
+ */
+async function loadHtmlRenderer(): Promise<typeof import('../report-html')> {
+  // Not named `require`, and the module's name in a variable: esbuild leaves both to run time.
+  const load = createRequire(import.meta.url);
+  try {
+    return load('./report-html.cjs') as typeof import('../report-html');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+  }
+  const fromSources = '../report-html.ts';
+  return (await import(fromSources)) as typeof import('../report-html');
 }
 
 /** A date (midnight UTC) or an ISO 8601 time with its zone. */
