@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { X509Certificate } from '@sigstore/core';
+import { verifyCertificateChain } from '@sigstore/verify/dist/key/certificate.js';
 import { describe, expect, it } from 'vitest';
 import { parseBundle } from './bundle';
 import { isRejected, verifyEvidence } from './evidence';
@@ -122,6 +123,34 @@ describe('memoizeSignatureChecks', () => {
       if (isRejected(result)) expect(result.code, name).toBe('CERTIFICATE_CHAIN_UNTRUSTED');
     }
     expect(isRejected(verify(npmProvenanceText, 'genuine-again.json'))).toBe(false);
+  });
+});
+
+describe('certificate paths, built once', () => {
+  it('still checks each certificate of a path found before at every timestamp: an expired one is refused', () => {
+    memoizeSignatureChecks();
+    const authorities = publicGoodTrustedRoot().material.certificateAuthorities;
+    const leaf = X509Certificate.parse(leafDER());
+    const signed = new Date('2023-08-29T15:40:23Z');
+    expect(verifyCertificateChain(signed, leaf, authorities)[0]).toBe(leaf);
+    const again = X509Certificate.parse(leafDER());
+    const path = verifyCertificateChain(signed, again, authorities);
+    expect(path[0]).toBe(again);
+    expect(path.length).toBeGreaterThan(1);
+    const afterExpiry = new Date(leaf.notAfter.getTime() + 1000);
+    expect(() => verifyCertificateChain(afterExpiry, again, authorities)).toThrow(/Failed to verify certificate chain/);
+  });
+
+  it('builds no path for a certificate with other bytes, whatever was found for one that verified', () => {
+    memoizeSignatureChecks();
+    const authorities = publicGoodTrustedRoot().material.certificateAuthorities;
+    const signed = new Date('2023-08-29T15:40:23Z');
+    expect(verifyCertificateChain(signed, X509Certificate.parse(leafDER()), authorities).length).toBeGreaterThan(1);
+    for (const der of [withOtherSignedBytes(leafDER()), withOtherSignature(leafDER())]) {
+      expect(() => verifyCertificateChain(signed, X509Certificate.parse(der), authorities)).toThrow(
+        /Failed to verify certificate chain/,
+      );
+    }
   });
 });
 

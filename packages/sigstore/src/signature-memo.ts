@@ -11,6 +11,7 @@
 // key is checked afresh; a verdict is only ever the one OpenSSL gave for those exact inputs, true or false.
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { crypto as sigstoreCrypto, X509Certificate } from '@sigstore/core';
+import { CertificateChainVerifier } from '@sigstore/verify/dist/key/certificate.js';
 
 /** Bounds, so that a batch of any size holds a few hundred kilobytes at most: trust keys are hit on every bundle. */
 const MAX_KEYS = 256;
@@ -45,7 +46,44 @@ export function memoizeSignatureChecks(): void {
     const spki = issuer?.publicKey || this.publicKey;
     return verifyCertificateSignature(this.tbsCertificate.toDER(), this.signatureValue, this.signatureAlgorithm, spki);
   };
+  memoizeCertificatePaths();
 }
+
+/** What CertificateChainVerifier keeps (private in its declaration): the certificate and the ones it may chain to. */
+interface ChainVerifier {
+  untrustedCert: X509Certificate;
+  trustedCerts: X509Certificate[];
+}
+
+/**
+ * sigstore-js builds a certificate's path to its trusted root again for each timestamp of a bundle (the signing
+ * certificate twice a bundle), and the timestamp authority's path on every bundle. The path — which certificates
+ * signed which, up to a trusted one — depends only on the certificates: it is built once for each distinct
+ * certificate (by the SHA-256 of all its bytes) and list of trusted certificates (theirs); what depends on the time,
+ * each certificate's validity at the timestamp, and the path's CA and length constraints, is checked on every call
+ * as before. A certificate with no trusted path is looked for again each time (and fails as before).
+ */
+function memoizeCertificatePaths(): void {
+  const verifier = CertificateChainVerifier.prototype as unknown as { sort(this: ChainVerifier): X509Certificate[] };
+  const sort = verifier.sort;
+  // The path after the certificate itself: trusted certificates, or the certificate itself again (UNTRUSTED).
+  const paths = new Map<string, (X509Certificate | typeof UNTRUSTED)[]>();
+  verifier.sort = function sortOnce(this: ChainVerifier): X509Certificate[] {
+    const key = [this.untrustedCert, ...this.trustedCerts].map((c) => digestOf(c.root.toDER())).join(' ');
+    const known = paths.get(key);
+    if (known) return [this.untrustedCert, ...known.map((c) => (c === UNTRUSTED ? this.untrustedCert : c))];
+    const path = sort.call(this);
+    paths.set(
+      key,
+      path.slice(1).map((c) => (c === this.untrustedCert ? UNTRUSTED : c)),
+    );
+    if (paths.size > MAX_PATHS) paths.delete(paths.keys().next().value!);
+    return path;
+  };
+}
+
+const UNTRUSTED = Symbol('the certificate whose path it is');
+const MAX_PATHS = 1024;
 
 /**
  * Whether `signature` over `tbs` verifies under the SubjectPublicKeyInfo `spki` with `algorithm`, as @sigstore/core's
