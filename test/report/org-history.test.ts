@@ -236,30 +236,26 @@ describe('the HTML page', () => {
       await page.setViewport({ width: 1200, height: 900 });
       await page.goto(pathToFileURL(html).href, { waitUntil: 'load' });
 
-      const charts = await page.evaluate(() =>
-        [...document.querySelectorAll('section.indicator')].map((section) => {
-          const chart = section.querySelector('.chart');
-          const marks = chart
-            ? [...chart.querySelectorAll('svg g[aria-label]')]
-                .filter((g) => /^(bar|dot|arrow|tick)$/.test(g.getAttribute('aria-label') ?? ''))
-                .flatMap((g) => [...g.children])
-                .filter((mark) => {
-                  const box = (mark as SVGGraphicsElement).getBBox();
-                  return box.width > 0 || box.height > 0;
-                }).length
-            : 0;
-          return { id: section.id, marks, rows: section.querySelectorAll('table tbody tr').length };
-        }),
-      );
+      // Read in the page (browser code, as text: the test's own types know no DOM).
+      const charts = (await page.evaluate(`[...document.querySelectorAll('section.indicator')].map((section) => {
+        const chart = section.querySelector('.chart');
+        const marks = chart
+          ? [...chart.querySelectorAll('svg g[aria-label]')]
+              .filter((g) => /^(bar|dot|arrow|tick)$/.test(g.getAttribute('aria-label') ?? ''))
+              .flatMap((g) => [...g.children])
+              .filter((mark) => { const box = mark.getBBox(); return box.width > 0 || box.height > 0; }).length
+          : 0;
+        return { id: section.id, marks, rows: section.querySelectorAll('table tbody tr').length };
+      })`)) as { id: string; marks: number; rows: number }[];
       expect(charts.map((c) => c.id)).toEqual(['M1', 'M2', 'M3', 'M6', 'M7', 'M8', 'M9', 'M10']);
       for (const chart of charts) {
         expect(chart.marks, `${chart.id} has marks`).toBeGreaterThan(0);
         expect(chart.rows, `${chart.id} has the table behind it`).toBeGreaterThan(0);
       }
       // Every link to a bundle leads to its file; the rest are the pull requests, runs and incidents (https).
-      const hrefs = await page.evaluate(() =>
-        [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')!),
-      );
+      const hrefs = (await page.evaluate(
+        `[...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href'))`,
+      )) as string[];
       const local = hrefs.filter((href) => !href.startsWith('https://'));
       expect(local.length).toBeGreaterThan(50);
       for (const href of local) expect(existsSync(resolve(dirname(html), decodeURIComponent(href))), href).toBe(true);

@@ -2,24 +2,14 @@
 // docs/sod-report.md). Every bundle is verified against the trusted root and matched to the policy's identities
 // before it counts (packages/core's EvidenceLedger); the indicators and the policy's report thresholds come from one
 // model (computeSodReport), printed as text, JSON or a self-contained HTML page.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, relative, resolve, sep } from 'node:path';
-import {
-  computeSodReport,
-  type DeploymentRecord,
-  deploymentsFromGitHub,
-  describeSodReport,
-  EvidenceLedger,
-  type SodReport,
-} from '@twokey/core';
-import { relativePath } from '@twokey/gate';
-import { deployTrustedRoot, readPolicyFiles } from '@twokey/sigstore';
+import { describeSodReport, type SodReport } from '@twokey/core';
 import { parseCommandArgs } from '../args';
 import { type CliIO, EXIT, UsageError } from '../io';
 import { ProgressBar } from '../progress';
-import { fetchDeployments } from '../report-deployments';
-import { readReportEvidence } from '../report-evidence';
+import { parseReportTime, runSodReport } from '../report-run';
 
 export const REPORT_USAGE = `Usage: twokey report --policy FILE --bundle FILE|DIR|GLOB... [--repository-policy FILE]
          [--repo OWNER/NAME | --owner OWNER] [--trusted-root FILE] [--since TIME] [--until TIME]
@@ -87,76 +77,40 @@ export async function reportCommand(args: string[], io: CliIO): Promise<number> 
   if (values.repo !== undefined && !/^[\w.-]+\/[\w.-]+$/.test(values.repo)) {
     throw new UsageError(`report: --repo: expected OWNER/NAME, found ${values.repo}`);
   }
-  const since = values.since === undefined ? undefined : parseTime('--since', values.since);
-  const until = values.until === undefined ? undefined : parseTime('--until', values.until);
+  const since = values.since === undefined ? undefined : parseReportTime('--since', values.since);
+  const until = values.until === undefined ? undefined : parseReportTime('--until', values.until);
   if (since && until && since.getTime() >= until.getTime()) {
     throw new UsageError(`report: --since (${since.toISOString()}) must be before --until (${until.toISOString()})`);
   }
   const cwd = process.cwd();
-  const policy = readPolicyFiles(
-    relativePath(cwd, values.policy),
-    values['repository-policy'] === undefined ? undefined : { path: relativePath(cwd, values['repository-policy']) },
-    cwd,
-  );
-  const trust = deployTrustedRoot(policy, values['trusted-root'], cwd);
-  const token = process.env.GH_TOKEN || process.env.GITHUB_TOKEN || '';
-  const apiUrl = process.env.GITHUB_API_URL || 'https://api.github.com';
-  const storeRepository = values.repo ?? values.owner;
-
-  const deployments = values.deployments === undefined ? undefined : readDeployments(values.deployments, cwd);
-  const ledger = new EvidenceLedger(policy);
   const progress = new ProgressBar(io.stderr, 'verifying evidence');
+  const token = process.env.GH_TOKEN || process.env.GITHUB_TOKEN || '';
+  let report: SodReport;
   try {
-    await readReportEvidence({
+    ({ report } = await runSodReport({
+      policy: values.policy,
+      ...(values['repository-policy'] !== undefined && { repositoryPolicy: { path: values['repository-policy'] } }),
       bundles: values.bundle,
       cwd,
-      trust,
-      ledger,
-      ...(storeRepository !== undefined && { store: { repository: storeRepository, apiUrl, token } }),
+      ...(values['trusted-root'] !== undefined && { trustedRoot: values['trusted-root'] }),
+      ...((values.repo ?? values.owner) !== undefined && { store: values.repo ?? values.owner }),
+      ...(values.deployments !== undefined
+        ? { deployments: { file: values.deployments } }
+        : values.repo !== undefined && token
+          ? { deployments: { repository: values.repo } }
+          : {}),
+      ...(since && { since }),
+      ...(until && { until }),
+      apiUrl: process.env.GITHUB_API_URL || 'https://api.github.com',
+      token,
       onProgress: (done, total) => progress.update(done, total),
-    });
+    }));
   } finally {
     progress.finish();
   }
-  const fetched =
-    deployments === undefined && values.repo !== undefined && token
-      ? {
-          source: `github:${values.repo}/deployments`,
-          records: await fetchDeployments({ repository: values.repo, apiUrl, token, ...(since && { since }) }),
-        }
-      : undefined;
-
-  const report = computeSodReport({
-    policy,
-    ledger,
-    ...(since && { since }),
-    ...(until && { until }),
-    ...((deployments ?? fetched) && { deployments: deployments ?? fetched }),
-    generatedAt: new Date(),
-  });
   if (values.html !== undefined) await writeHtml(resolve(cwd, values.html), report, cwd);
   io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : describeSodReport(report));
   return report.verdict === 'pass' ? EXIT.ok : EXIT.refused;
-}
-
-/** GitHub's deployments, as a file (`gh api --paginate` of the deployments, each with its statuses). */
-function readDeployments(path: string, cwd: string): { source: string; records: DeploymentRecord[] } {
-  const source = relativePath(cwd, path);
-  let text: string;
-  try {
-    text = readFileSync(resolve(cwd, path), 'utf8');
-  } catch (error) {
-    throw new UsageError(
-      `report: --deployments: cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? error}`,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`report: --deployments: ${source} is not JSON: ${(error as Error).message}`);
-  }
-  return { source, records: deploymentsFromGitHub(json, source) };
 }
 
 /**
@@ -193,16 +147,4 @@ async function loadHtmlRenderer(): Promise<typeof import('../report-html')> {
   }
   const fromSources = '../report-html.ts';
   return (await import(fromSources)) as typeof import('../report-html');
-}
-
-/** A date (midnight UTC) or an ISO 8601 time with its zone. */
-function parseTime(flag: string, value: string): Date {
-  const iso = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
-  const time = iso.test(value) ? new Date(value) : undefined;
-  if (!time || Number.isNaN(time.getTime())) {
-    throw new UsageError(
-      `report: ${flag}: expected an ISO 8601 time with its zone (2026-11-21T12:00:00Z) or a date (2026-11-21), found ${JSON.stringify(value)}`,
-    );
-  }
-  return time;
 }

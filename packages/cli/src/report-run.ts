@@ -1,0 +1,111 @@
+// One report run, for `twokey report` and the report action alike: the policy (the org's, tightened by a
+// repository's), the trusted root, every bundle verified into the ledger, GitHub's deployments when given or
+// readable, and the indicators over the window. Inputs are checked by the caller; this reads and computes.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  computeSodReport,
+  type DeploymentRecord,
+  deploymentsFromGitHub,
+  EvidenceLedger,
+  type Policy,
+  type SodReport,
+} from '@twokey/core';
+import { relativePath } from '@twokey/gate';
+import { deployTrustedRoot, type RepositoryPolicyFile, readPolicyFiles } from '@twokey/sigstore';
+import { UsageError } from './io';
+import { fetchDeployments } from './report-deployments';
+import { readReportEvidence } from './report-evidence';
+
+export interface SodReportRun {
+  /** The org policy, relative to `cwd` (or absolute: the action's own repository's). */
+  policy: string;
+  repositoryPolicy?: RepositoryPolicyFile;
+  bundles: readonly string[];
+  cwd: string;
+  trustedRoot?: string;
+  /** The attestation store to read for the artifacts the evidence names: OWNER/NAME or OWNER. */
+  store?: string;
+  /** GitHub's deployments: a file, or a repository to read them from (with a token). */
+  deployments?: { file: string } | { repository: string };
+  since?: Date;
+  until?: Date;
+  /** GitHub's API and a token (empty: anonymous). */
+  apiUrl: string;
+  token: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function runSodReport(run: SodReportRun): Promise<{ report: SodReport; policy: Policy }> {
+  const { cwd } = run;
+  const policy = readPolicyFiles(
+    relativePath(cwd, run.policy),
+    run.repositoryPolicy && { ...run.repositoryPolicy, path: relativePath(cwd, run.repositoryPolicy.path) },
+    cwd,
+  );
+  const trust = deployTrustedRoot(policy, run.trustedRoot, cwd);
+  const given = run.deployments && 'file' in run.deployments ? readDeployments(run.deployments.file, cwd) : undefined;
+  const ledger = new EvidenceLedger(policy);
+  await readReportEvidence({
+    bundles: run.bundles,
+    cwd,
+    trust,
+    ledger,
+    ...(run.store !== undefined && { store: { repository: run.store, apiUrl: run.apiUrl, token: run.token } }),
+    ...(run.onProgress && { onProgress: run.onProgress }),
+  });
+  const repository = run.deployments && 'repository' in run.deployments ? run.deployments.repository : undefined;
+  const fetched = repository
+    ? {
+        source: `github:${repository}/deployments`,
+        records: await fetchDeployments({
+          repository,
+          apiUrl: run.apiUrl,
+          token: run.token,
+          ...(run.since && { since: run.since }),
+        }),
+      }
+    : undefined;
+  const deployments = given ?? fetched;
+  const report = computeSodReport({
+    policy,
+    ledger,
+    ...(run.since && { since: run.since }),
+    ...(run.until && { until: run.until }),
+    ...(deployments && { deployments }),
+    generatedAt: new Date(),
+  });
+  return { report, policy };
+}
+
+/** GitHub's deployments, as a file (the deployments API's list, each with its statuses). */
+function readDeployments(path: string, cwd: string): { source: string; records: DeploymentRecord[] } {
+  const source = relativePath(cwd, path);
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, path), 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `report: deployments: cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`report: deployments: ${source} is not JSON: ${(error as Error).message}`);
+  }
+  return { source, records: deploymentsFromGitHub(json, source) };
+}
+
+/** A date (midnight UTC) or an ISO 8601 time with its zone; `what` names the flag or input in the message. */
+export function parseReportTime(what: string, value: string): Date {
+  const iso = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+  const time = iso.test(value) ? new Date(value) : undefined;
+  if (!time || Number.isNaN(time.getTime())) {
+    throw new UsageError(
+      `report: ${what}: expected an ISO 8601 time with its zone (2026-11-21T12:00:00Z) or a date (2026-11-21), found ${JSON.stringify(value)}`,
+    );
+  }
+  return time;
+}
