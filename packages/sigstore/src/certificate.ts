@@ -37,7 +37,7 @@ export function fulcioExtensions(certificate: X509Certificate): Record<string, s
   for (const [oid, name] of Object.entries(FULCIO_EXTENSIONS)) {
     const extension = byOid.get(oid);
     if (!extension) continue;
-    const value = decodeUtf8String(extensionValue(extension));
+    const value = stringIn(extension);
     if (value !== undefined) found[name] = value;
   }
   if (!found.issuer) {
@@ -50,6 +50,18 @@ export function fulcioExtensions(certificate: X509Certificate): Record<string, s
 /** An extension's extnValue: the OCTET STRING's content, its last element (as X509Extension.value reads it). */
 function extensionValue(extension: ASN1Obj): Buffer {
   return extension.subs[extension.subs.length - 1]!.value;
+}
+
+/**
+ * The string an extension's value holds: the content of the one DER element in its extnValue, as reading that value
+ * on its own (decodeUtf8String) gives it. The reader already read it, nested in the OCTET STRING, when it is one whole
+ * element; two or more are not one (trailing data); when it read none, the value is read on its own.
+ */
+function stringIn(extension: ASN1Obj): string | undefined {
+  const extnValue = extension.subs[extension.subs.length - 1]!;
+  if (extnValue.subs.length === 1) return extnValue.subs[0]!.value.toString('utf8');
+  if (extnValue.subs.length > 1) return undefined;
+  return decodeUtf8String(extnValue.value);
 }
 
 function decodeUtf8String(der: Buffer): string | undefined {
