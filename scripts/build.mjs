@@ -49,6 +49,8 @@ export const targets = [
   { entry: 'actions/break-glass/src/index.ts', outfile: 'actions/break-glass/dist/index.js' },
   { entry: 'actions/deploy/src/index.ts', outfile: 'actions/deploy/dist/index.js' },
   { entry: BATCH_WORKER, outfile: 'actions/deploy/dist/batch-worker.js' },
+  // The report verifies in this thread (no batch worker beside it): a weekly job, not a deploy's critical path.
+  { entry: 'actions/report/src/index.ts', outfile: 'actions/report/dist/index.js' },
 ];
 
 /** The repository: relative entries and outputs are read from here, whatever the working directory (`npm pack`). */

@@ -16,13 +16,14 @@ interface Target {
 const actions = (targets as Target[]).filter((t) => t.outfile.startsWith('actions/'));
 
 describe('committed dist/', () => {
-  it('covers the four actions, and the batch worker entry of the one that verifies evidence in batches', () => {
+  it('covers the five actions, and the batch worker entry of the one that verifies evidence in batches', () => {
     expect(actions.map((t) => t.outfile)).toEqual([
       'actions/build/dist/index.js',
       'actions/sign/dist/index.js',
       'actions/break-glass/dist/index.js',
       'actions/deploy/dist/index.js',
       'actions/deploy/dist/batch-worker.js',
+      'actions/report/dist/index.js',
     ]);
   });
 

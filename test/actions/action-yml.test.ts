@@ -61,6 +61,7 @@ describe('the actions read their inputs one way', () => {
     expect(withPolicy.map((path) => path.slice(repoRoot.length + 1)).sort()).toEqual([
       'action.yml',
       'actions/deploy/action.yml',
+      'actions/report/action.yml',
       'actions/sign/action.yml',
     ]);
     for (const path of withPolicy) {

@@ -20,6 +20,7 @@ import {
   orgHistoryPolicy,
   orgHistoryTruth,
   planOrgHistory,
+  runAction,
   type SignedOrgHistory,
   type SigstoreStack,
   signOrgHistory,
@@ -271,5 +272,24 @@ describe('the HTML page', () => {
     } finally {
       await browser.close();
     }
+  }, 60_000);
+});
+
+describe('the report action (actions/report, run by the reusable report workflow)', () => {
+  it('writes the report and the page, the indicators to the step summary, and fails when a threshold is not met', async () => {
+    const run = await runAction(join(repoRoot, 'actions', 'report'), {
+      with: { policy: 'strict-policy.yml', bundles: 'evidence', 'output-directory': join(workspace, 'action-out') },
+      workspace,
+    });
+    expect(run.exitCode, run.log).not.toBe(0);
+    expect(run.log).toMatch(/::error::max-unapproved-rate not met: 4 of \d+ passed deploys/);
+    expect(run.log).toMatch(/2 thresholds of the policy's report: keys not met/);
+    expect(run.outputs.verdict).toBe('fail');
+    const sod = JSON.parse(readFileSync(run.outputs['report-path']!, 'utf8')) as SodReport;
+    expect(sodSchemaProblems(sod)).toEqual([]);
+    expectTruth(sod, orgHistoryTruth(history, {}, false));
+    expect(readFileSync(run.outputs['html-path']!, 'utf8')).toMatch(/^<!doctype html>/);
+    expect(run.summary).toMatch(/^## twokey report: segregation of duties/);
+    expect(run.summary).toMatch(/\| M9 \| collusion risk \| suspected collusion: mallory ↔ trent;/);
   }, 60_000);
 });

@@ -71,10 +71,10 @@ describe('workflows', () => {
   // @action-validator/cli 0.6.0 reads workflows (its runs.using list, which lacks node24, is for action.yml files,
   // checked in test/actions) and accepts `uses: $/…`, which it does not check the form of. Its schema predates the
   // `attestations` permission (GitHub's artifact attestations, 2024): the copy it checks leaves out exactly the
-  // `attestations: write` lines, which actionlint (actionlint.test.ts) checks as they are.
+  // `attestations: write` and `attestations: read` lines, which actionlint (actionlint.test.ts) checks as they are.
   it.each(workflowFiles)('%s is valid for GitHub (action-validator)', async (file) => {
     const copy = join(mkdtempSync(join(tmpdir(), 'twokey-workflow-')), 'workflow.yml');
-    writeFileSync(copy, read(file).replace(/^\s+attestations: write(?: #.*)?\n/gm, ''));
+    writeFileSync(copy, read(file).replace(/^\s+attestations: (?:read|write)(?: #.*)?\n/gm, ''));
     await expect(run(validator, [copy])).resolves.toBeDefined();
   });
 });

@@ -1,0 +1,81 @@
+// The report action's work (actions/report): the same run as `twokey report` (report-run.ts), written where the
+// workflow uploads it — the JSON report and the HTML page — with the step summary drawn from the same report, and the
+// step failing when a threshold of the policy is not met, so a scheduled report fails loudly.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeError, markdownSodReport, parseDuration, type SodReport } from '@twokey/core';
+import type { StepOutcome } from '@twokey/github';
+import type { RepositoryPolicyFile } from '@twokey/sigstore';
+import { UsageError } from './io';
+import { renderSodReportHtml } from './report-html';
+import { parseReportTime, runSodReport } from './report-run';
+
+export interface ReportStepInputs {
+  policy: string;
+  repositoryPolicy?: RepositoryPolicyFile;
+  /** Bundle files, directories and globs, relative to the workspace. */
+  bundles: string[];
+  /** The repository whose attestation store and deployments are read (empty: neither). */
+  repository: string;
+  token: string;
+  apiUrl: string;
+  /** `since`/`until` (ISO 8601 or a date), or `period` (a duration back from now, e.g. 7d). */
+  since: string;
+  until: string;
+  period: string;
+  workspace: string;
+  outputDirectory: string;
+  now?: Date;
+}
+
+export async function sodReportStep(inputs: ReportStepInputs): Promise<StepOutcome> {
+  let report: SodReport;
+  try {
+    if (inputs.bundles.length === 0) throw new UsageError('report: bundles: give the files or directories of evidence');
+    if (inputs.period && !/^[1-9][0-9]{0,9}[smhd]?$/.test(inputs.period)) {
+      throw new UsageError(
+        `report: period: expected a duration such as 7d or 24h, found ${JSON.stringify(inputs.period)}`,
+      );
+    }
+    const now = inputs.now ?? new Date();
+    const since = inputs.since
+      ? parseReportTime('since', inputs.since)
+      : inputs.period
+        ? new Date(now.getTime() - parseDuration(inputs.period) * 1000)
+        : undefined;
+    const until = inputs.until ? parseReportTime('until', inputs.until) : undefined;
+    ({ report } = await runSodReport({
+      policy: inputs.policy,
+      ...(inputs.repositoryPolicy && { repositoryPolicy: inputs.repositoryPolicy }),
+      bundles: inputs.bundles,
+      cwd: inputs.workspace,
+      ...(inputs.repository && { store: inputs.repository }),
+      ...(inputs.repository && inputs.token && { deployments: { repository: inputs.repository } }),
+      ...(since && { since }),
+      ...(until && { until }),
+      apiUrl: inputs.apiUrl,
+      token: inputs.token,
+    }));
+  } catch (error) {
+    return {
+      outputs: {},
+      errors: [],
+      failure: describeError(error),
+      summary: `## twokey report\n\n${describeError(error)}\n`,
+    };
+  }
+  mkdirSync(inputs.outputDirectory, { recursive: true });
+  const reportPath = join(inputs.outputDirectory, 'sod-report.json');
+  const htmlPath = join(inputs.outputDirectory, 'sod-report.html');
+  writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(htmlPath, renderSodReportHtml(report));
+  const failed = report.thresholds.filter((t) => t.verdict !== 'pass');
+  return {
+    outputs: { 'report-path': reportPath, 'html-path': htmlPath, verdict: report.verdict },
+    errors: failed.map((t) => `${t.key} ${t.verdict === 'fail' ? 'not met' : 'not evaluated'}: ${t.reason}`),
+    ...(failed.length > 0 && {
+      failure: `${failed.length} threshold${failed.length === 1 ? '' : 's'} of the policy's report: keys not met`,
+    }),
+    summary: markdownSodReport(report),
+  };
+}
