@@ -865,12 +865,19 @@ export async function signOrgHistory(
   const digests = new Map<string, string>();
   const lines = new Map<string, string[]>();
   const bundles: string[] = [];
+  // A job's token serves all it signs, as a job's does (minted again after five minutes, well within its lifetime).
+  const tokens = new Map<string, { token: Promise<string>; at: number }>();
+  const tokenOf = (signer: WorkflowIdentity) => {
+    const key = JSON.stringify(signer);
+    const known = tokens.get(key);
+    if (known && Date.now() - known.at < 5 * 60_000) return known.token;
+    const token = issuer.mint(signer, { audience: 'sigstore' });
+    tokens.set(key, { token, at: Date.now() });
+    return token;
+  };
   for (const batch of orgHistoryStatements(history, (file) => digests.get(file)!)) {
     const signed = await mapConcurrently(batch, options.concurrency ?? 8, (planned) =>
-      signStatement(planned.statement, {
-        endpoints,
-        identityToken: () => issuer.mint(planned.signer, { audience: 'sigstore' }),
-      }),
+      signStatement(planned.statement, { endpoints, identityToken: () => tokenOf(planned.signer) }),
     );
     batch.forEach((planned, i) => {
       const text = `${JSON.stringify(signed[i])}\n`;
