@@ -63,6 +63,10 @@ export interface OrgHistoryOptions {
   months?: number;
   /** Pull requests a month in each repository (default 3). */
   pullRequestsPerMonth?: number;
+  /** The organisation the repositories belong to (default acme): several histories side by side (the bench). */
+  owner?: string;
+  /** Added to every run id, review id and pull request number, so that histories side by side never share one. */
+  idBase?: number;
 }
 
 interface Team {
@@ -187,8 +191,12 @@ export function planOrgHistory(options: OrgHistoryOptions = {}): OrgHistory {
   const perMonth = options.pullRequestsPerMonth ?? 3;
   const first = options.firstMonth ?? monthBefore(new Date(), monthCount);
   const months = Array.from({ length: monthCount }, (_, i) => addMonths(first, i));
-  const ids = counter(5000);
-  const runs = counter(880_000_000);
+  const idBase = options.idBase ?? 0;
+  const ids = counter(5000 + idBase);
+  const runs = counter(880_000_000 + idBase);
+  const owner = options.owner ?? 'acme';
+  const teams = TEAMS.map((team) => ({ ...team, repository: team.repository.replace(/^acme\//, `${owner}/`) }));
+  const repo = (name: string) => `${owner}/${name}`;
   const pullRequests: PlannedPullRequest[] = [];
   const deploys: PlannedDeploy[] = [];
   const breakGlasses: PlannedBreakGlass[] = [];
@@ -208,9 +216,9 @@ export function planOrgHistory(options: OrgHistoryOptions = {}): OrgHistory {
     });
   };
 
-  TEAMS.forEach((team, t) => {
+  teams.forEach((team, t) => {
     const turns = new Map<string, number>();
-    let number = 100 * (t + 1);
+    let number = idBase + 100 * (t + 1);
     months.forEach((month, m) => {
       for (let j = 0; j < perMonth; j += 1) {
         const author = team.authors[(m * perMonth + j) % team.authors.length]!;
@@ -262,7 +270,7 @@ export function planOrgHistory(options: OrgHistoryOptions = {}): OrgHistory {
   });
 
   // Refusals: a deploy approved by nobody independent, then the same artifact again, approved.
-  const refusedPr = pullRequests.findIndex((p) => p.repository === 'acme/web');
+  const refusedPr = pullRequests.findIndex((p) => p.repository === repo('web'));
   const refused = deploys.find((d) => d.pullRequest === refusedPr)!;
   deploy({
     ...pick(refused, ['repository', 'artifact', 'commit', 'pullRequest']),
@@ -272,7 +280,7 @@ export function planOrgHistory(options: OrgHistoryOptions = {}): OrgHistory {
     approval: { own: [] },
   });
   // An old artifact, refused as stale.
-  const stalePr = pullRequests.findIndex((p) => p.repository === 'acme/payments');
+  const stalePr = pullRequests.findIndex((p) => p.repository === repo('payments'));
   const stale = deploys.find((d) => d.pullRequest === stalePr)!;
   deploy({
     ...pick(stale, ['repository', 'artifact', 'commit', 'pullRequest']),
@@ -309,11 +317,11 @@ export function planOrgHistory(options: OrgHistoryOptions = {}): OrgHistory {
   };
   const second = months[Math.min(1, months.length - 1)]!;
   const third = months[Math.min(2, months.length - 1)]!;
-  const b0 = hotfix('acme/payments', second, 11, 'alice', 'alice', 'carol');
-  const b1 = hotfix('acme/web', second, 19, 'frank', 'heidi', 'erin');
-  const b2 = hotfix('acme/data', third, 7, 'ivan', 'ivan', 'judy');
+  const b0 = hotfix(repo('payments'), second, 11, 'alice', 'alice', 'carol');
+  const b1 = hotfix(repo('web'), second, 19, 'frank', 'heidi', 'erin');
+  const b2 = hotfix(repo('data'), third, 7, 'ivan', 'ivan', 'judy');
   deploy({
-    repository: 'acme/payments',
+    repository: repo('payments'),
     at: shift(breakGlasses[b0]!.notBefore, -1800),
     artifact: breakGlasses[b0]!.artifact,
     commit: breakGlasses[b0]!.commit,
@@ -331,12 +339,12 @@ export function planOrgHistory(options: OrgHistoryOptions = {}): OrgHistory {
       result: 'PASSED',
       failedChecks: [],
       breakGlass: b,
-      approval: { own: [TEAMS.find((team) => team.repository === glass.repository)!.releaseManager] },
+      approval: { own: [teams.find((team) => team.repository === glass.repository)!.releaseManager] },
     });
   }
   // The third break-glass used a second time, by another run, within its window.
   deploy({
-    repository: 'acme/data',
+    repository: repo('data'),
     at: shift(breakGlasses[b2]!.notBefore, 2 * 3600),
     artifact: breakGlasses[b2]!.artifact,
     commit: breakGlasses[b2]!.commit,
@@ -347,12 +355,12 @@ export function planOrgHistory(options: OrgHistoryOptions = {}): OrgHistory {
   });
   // The first hotfix reviewed afterwards: a pull request whose commits carry it.
   const followed = pullRequests.findIndex(
-    (p) => p.repository === 'acme/payments' && Date.parse(p.mergedAt) > Date.parse(breakGlasses[b0]!.notBefore),
+    (p) => p.repository === repo('payments') && Date.parse(p.mergedAt) > Date.parse(breakGlasses[b0]!.notBefore),
   );
   pullRequests[followed]!.commits.unshift(breakGlasses[b0]!.commit);
 
   // A review approval reused: acme/web's second pull request's attestation signed again for another commit.
-  const reusedPr = pullRequests.filter((p) => p.repository === 'acme/web')[1]!;
+  const reusedPr = pullRequests.filter((p) => p.repository === repo('web'))[1]!;
   const reusedCommit = hex40(`${reusedPr.repository}#${reusedPr.number}/again`);
   pullRequests.push({
     ...reusedPr,
@@ -365,7 +373,7 @@ export function planOrgHistory(options: OrgHistoryOptions = {}): OrgHistory {
   // A deploy approval reused: a later run redeploys acme/payments' last artifact on an earlier run's approval.
   const lastPayments = [...deploys]
     .reverse()
-    .find((d) => d.repository === 'acme/payments' && d.result === 'PASSED' && d.pullRequest !== undefined)!;
+    .find((d) => d.repository === repo('payments') && d.result === 'PASSED' && d.pullRequest !== undefined)!;
   deploy({
     ...pick(lastPayments, ['repository', 'artifact', 'commit', 'pullRequest']),
     at: shift(lastPayments.at, 5 * 3600),
@@ -376,7 +384,7 @@ export function planOrgHistory(options: OrgHistoryOptions = {}): OrgHistory {
 
   // The missing record: a deploy run approved and deployed, whose decision record is nowhere.
   const missing = deploys.find(
-    (d) => d.repository === 'acme/data' && d.result === 'PASSED' && d.pullRequest !== undefined,
+    (d) => d.repository === repo('data') && d.result === 'PASSED' && d.pullRequest !== undefined,
   )!;
   missing.recorded = false;
 
