@@ -14,6 +14,7 @@ export interface DeploymentsQuery {
 }
 
 const PER_PAGE = 100;
+const CONCURRENCY = 8;
 
 export async function fetchDeployments(query: DeploymentsQuery): Promise<DeploymentRecord[]> {
   const [owner, repo] = query.repository.split('/') as [string, string];
@@ -33,20 +34,26 @@ export async function fetchDeployments(query: DeploymentsQuery): Promise<Deploym
     listed.push(...kept);
     if (deployments.length < PER_PAGE || kept.length < deployments.length) break;
   }
-  for (const deployment of listed) {
-    const statuses: unknown[] = [];
-    for (let page = 1; ; page += 1) {
-      const { data } = await client.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
-        owner,
-        repo,
-        deployment_id: deployment.id as number,
-        per_page: PER_PAGE,
-        page,
-      });
-      statuses.push(...(data as unknown[]));
-      if ((data as unknown[]).length < PER_PAGE) break;
+  // Each deployment's statuses, a few requests at a time.
+  let next = 0;
+  const readStatuses = async () => {
+    for (let i = next++; i < listed.length; i = next++) {
+      const deployment = listed[i]!;
+      const statuses: unknown[] = [];
+      for (let page = 1; ; page += 1) {
+        const { data } = await client.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
+          owner,
+          repo,
+          deployment_id: deployment.id as number,
+          per_page: PER_PAGE,
+          page,
+        });
+        statuses.push(...(data as unknown[]));
+        if ((data as unknown[]).length < PER_PAGE) break;
+      }
+      deployment.statuses = statuses;
     }
-    deployment.statuses = statuses;
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, listed.length) }, readStatuses));
   return deploymentsFromGitHub(listed, `github:${query.repository}/deployments`);
 }
