@@ -285,7 +285,9 @@ describe('the report action (actions/report, run by the reusable report workflow
     expect(run.log).toMatch(/::error::max-unapproved-rate not met: 4 of \d+ passed deploys/);
     expect(run.log).toMatch(/2 thresholds of the policy's report: keys not met/);
     expect(run.outputs.verdict).toBe('fail');
-    const sod = JSON.parse(readFileSync(run.outputs['report-path']!, 'utf8')) as SodReport;
+    // The segregation-of-duties report, not a deploy report: checked against its own schema.
+    const written = run.outputs['report-path']!;
+    const sod = JSON.parse(readFileSync(written, 'utf8')) as SodReport;
     expect(sodSchemaProblems(sod)).toEqual([]);
     expectTruth(sod, orgHistoryTruth(history, {}, false));
     expect(readFileSync(run.outputs['html-path']!, 'utf8')).toMatch(/^<!doctype html>/);
