@@ -3,9 +3,15 @@
 //
 // The actions are ES modules (GitHub runs dist/index.js). The CLI is one CommonJS file, because its launcher
 // (packages/cli/bin/twokey.mjs) runs it through a V8 code cache, and only a classic script can be run that way.
+//
+// Both start lean (bench/README.md, "Start-up"): a module of the workspace packages that an entry never imports from
+// is left out (the packages re-export everything from one index); the GitHub client (@actions/github, Octokit and
+// undici, ~1 MB) is bundled apart, as github.cjs beside the bundle, and read on its first use; an action's dynamic
+// import()s (@sigstore/sign) are files of their own beside dist/index.js, read when they run.
 
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
@@ -56,39 +62,211 @@ export const targets = [
 /** The repository: relative entries and outputs are read from here, whatever the working directory (`npm pack`). */
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
+/**
+ * Bundles a target into outfile (default its own), with whatever goes beside it: its companions, the GitHub client
+ * when it uses one (github.cjs), the chunks of an ES module's dynamic imports, its licences. Returns every file
+ * written, absolute.
+ */
 export async function bundle(target, outfile = target.outfile) {
-  const result = await bundleOne(target, target.entry, outfile);
-  const inputs = { ...result.metafile?.inputs };
-  for (const companion of target.companions ?? []) {
-    const companionFile = join(dirname(outfile), basename(companion.outfile));
-    Object.assign(inputs, (await bundleOne(target, companion.entry, companionFile)).metafile?.inputs);
+  const lazy = { github: false, oidcUtils: undefined, split: (target.format ?? 'esm') === 'esm' };
+  const result = await bundleOne(target, target.entry, outfile, lazy);
+  const inputs = { ...result.metafile.inputs };
+  const written = Object.keys(result.metafile.outputs).map((file) => resolve(root, file));
+  const companions = [...(target.companions ?? [])].map((c) => ({ entry: c.entry, file: basename(c.outfile) }));
+  const github = githubClientEntry(lazy);
+  if (github) companions.push({ stdin: github, file: GITHUB_CLIENT });
+  for (const companion of companions) {
+    const companionFile = join(dirname(outfile), companion.file);
+    const made = await bundleOne(target, companion.entry ?? companion.stdin, companionFile, undefined);
+    Object.assign(inputs, made.metafile.inputs);
+    written.push(resolve(root, companionFile));
   }
   if (target.licenses) {
-    const written = resolve(root, outfile);
-    writeFileSync(join(dirname(written), target.licenses), thirdPartyLicenses({ inputs }, written));
+    const file = resolve(root, outfile);
+    writeFileSync(join(dirname(file), target.licenses), thirdPartyLicenses({ inputs }, file));
+    written.push(join(dirname(file), target.licenses));
   }
+  return written;
 }
 
-async function bundleOne(target, entry, outfile) {
+/**
+ * One esbuild run. An ES module is split: each dynamic import() becomes a file of its own beside the entry (named by
+ * its content), read only when the import runs; the entry keeps its name. A CommonJS bundle is one file (the CLI's
+ * launcher runs exactly one through its code cache). `lazy` (the bundle, not a companion of it) records what the
+ * GitHub client plugin put off to github.cjs.
+ */
+async function bundleOne(target, entry, outfile, lazy) {
   const format = target.format ?? 'esm';
+  const split = format === 'esm' && typeof entry === 'string';
+  const name = typeof entry === 'string' ? entry : entry.sourcefile;
   return build({
     absWorkingDir: root,
-    entryPoints: [entry],
-    outfile,
+    ...(typeof entry === 'string'
+      ? { entryPoints: split ? { [basename(outfile, extname(outfile))]: entry } : [entry] }
+      : { stdin: entry }),
+    ...(split
+      ? {
+          outdir: dirname(outfile),
+          splitting: true,
+          entryNames: '[name]',
+          chunkNames: '[name]-[hash]',
+          outExtension: { '.js': extname(outfile) },
+        }
+      : { outfile }),
     bundle: true,
     platform: 'node',
     target: target.node ?? 'node24',
-    format,
+    format: typeof entry === 'string' ? format : 'cjs',
     // The actions' committed dist/ stays readable, so a reviewer can diff what GitHub will run; the CLI bundle is
     // a build output (not committed) and is minified for its start-up time.
     minify: format === 'cjs',
     // A minified bundle keeps no licence comments: the licences of what it bundles are written beside it instead.
     legalComments: format === 'cjs' ? 'none' : 'eof',
-    banner: { js: format === 'cjs' ? CJS_BANNER : `${generated(entry)}\n${ESM_BANNER}` },
-    ...(format === 'cjs' && { define: { 'import.meta.url': '__twokeyImportMetaUrl' } }),
-    metafile: target.licenses !== undefined,
+    banner: {
+      js: format === 'cjs' ? CJS_BANNER : `${generated(name)}\n${typeof entry === 'string' ? ESM_BANNER : CJS_BANNER}`,
+    },
+    ...((format === 'cjs' || typeof entry !== 'string') && { define: { 'import.meta.url': '__twokeyImportMetaUrl' } }),
+    plugins: lazy ? [workspaceModules(lazy)] : [],
+    metafile: true,
     logLevel: 'warning',
   });
+}
+
+// The GitHub client, bundled apart: packages/github/src/octokit.ts (with @actions/github, Octokit's plugins and undici)
+// and the OIDC client of @actions/core (its HTTP client, and undici again), in one CommonJS file beside the bundle,
+// read on the first createGitHubClient() or getIDToken() call. @actions/core imports its OIDC client at the top of its
+// own module, so getInput() alone would load undici (~0.8 MB) and a dozen Node modules at the start of every action.
+const GITHUB_CLIENT = 'github.cjs';
+const OCTOKIT = resolve(root, 'packages', 'github', 'src', 'octokit.ts');
+
+const GITHUB_CLIENT_MODULES = {
+  load: `import { createRequire } from 'node:module';
+let loaded;
+/** ${GITHUB_CLIENT} (scripts/build.mjs), read from beside this file on first use. */
+export function githubClient() {
+  loaded ??= createRequire(import.meta.url)('./${GITHUB_CLIENT}');
+  return loaded;
+}`,
+  octokit: `// packages/github/src/octokit.ts, bundled apart in ${GITHUB_CLIENT} (scripts/build.mjs) and read on the first call.
+import { githubClient } from 'twokey-github-client';
+export function createGitHubClient(options) {
+  return githubClient().createGitHubClient(options);
+}`,
+  'oidc-utils': `// @actions/core's OIDC client, bundled apart in ${GITHUB_CLIENT} (scripts/build.mjs) and read on the first call.
+import { githubClient } from 'twokey-github-client';
+export class OidcClient {
+  static getIDToken(audience) {
+    return githubClient().OidcClient.getIDToken(audience);
+  }
+}`,
+};
+
+/**
+ * The plugin of a bundle (never of a companion):
+ *  - every module of the workspace packages (packages/NAME/src) is side-effect free, so that esbuild leaves out the
+ *    modules of a package's index that the entry never imports from (each package re-exports everything from one
+ *    index), and an action's chunks keep to what each needs. A module imported for its side effects alone
+ *    (`import './x'`) would be left out too: the build refuses one;
+ *  - packages/github/src/octokit.ts and @actions/core's OIDC client are replaced by functions that read github.cjs
+ *    (GITHUB_CLIENT) on their first call and hand it the call. A value octokit.ts exports that the stand-in does not
+ *    is a build error (esbuild: no matching export), and so is @actions/core using its OIDC client otherwise than
+ *    through OidcClient.getIDToken.
+ * `lazy` records what was put off, for githubClientEntry.
+ */
+function workspaceModules(lazy) {
+  const packagesDir = join(root, 'packages') + sep;
+  const isWorkspaceSource = (path) => path.startsWith(packagesDir) && !path.includes(`${sep}node_modules${sep}`);
+  return {
+    name: 'twokey-workspace-modules',
+    setup(build) {
+      build.onResolve({ filter: /^(@twokey\/|\.)/ }, async (args) => {
+        if (args.pluginData?.twokeyResolved || args.kind === 'entry-point') return undefined;
+        if (args.path.startsWith('.') && !isWorkspaceSource(args.importer)) return undefined;
+        const found = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: { twokeyResolved: true },
+        });
+        if (found.errors.length > 0 || !isWorkspaceSource(found.path)) return found;
+        if (found.path === OCTOKIT) {
+          lazy.github = true;
+          return { path: 'octokit', namespace: 'twokey-github-client', sideEffects: false };
+        }
+        return { ...found, sideEffects: false };
+      });
+      build.onResolve({ filter: /^\.\/oidc-utils\.js$/ }, (args) => {
+        if (!args.importer.endsWith(join('@actions', 'core', 'lib', 'core.js'))) return undefined;
+        const uses = new Set(
+          [...readFileSync(args.importer, 'utf8').matchAll(/\bOidcClient\b(\.\w+)?/g)].map((m) => m[1] ?? ''),
+        );
+        uses.delete(''); // the import itself
+        if ([...uses].some((use) => use !== '.getIDToken')) {
+          const text = `${args.importer} uses its OIDC client as OidcClient${[...uses].join(', OidcClient')}: only OidcClient.getIDToken is put off to ${GITHUB_CLIENT}`;
+          return { errors: [{ text }] };
+        }
+        lazy.oidcUtils = join(dirname(args.importer), 'oidc-utils.js');
+        return { path: 'oidc-utils', namespace: 'twokey-github-client', sideEffects: false };
+      });
+      // A dynamic import() of a package, in a split ES module build, loads a chunk: esbuild gives a CommonJS package
+      // there as its default export only, where Node (and the unsplit bundle) give its exports by name too. The
+      // import is of a module that gives both, as Node does: the package's own exports, read by requiring it here.
+      build.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (!lazy.split || args.kind !== 'dynamic-import' || !isWorkspaceSource(args.importer)) return undefined;
+        if (args.pluginData?.twokeyResolved) return undefined;
+        const found = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: { twokeyResolved: true },
+        });
+        if (found.errors.length > 0 || found.external) return found;
+        return { path: found.path, namespace: 'twokey-dynamic-import', pluginData: { specifier: args.path } };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'twokey-dynamic-import' }, (args) => {
+        const names = Object.keys(createRequire(args.path)(args.path)).filter(
+          (name) => name !== 'default' && /^[A-Za-z_$][\w$]*$/.test(name),
+        );
+        const contents = [
+          `// import('${args.pluginData.specifier}') as Node gives it: module.exports as default, and each export by name.`,
+          `const exported = require(${JSON.stringify(args.path)});`,
+          'export default exported;',
+          ...names.map((name) => `export const ${name} = exported.${name};`),
+        ].join('\n');
+        return { loader: 'js', resolveDir: dirname(args.path), contents };
+      });
+      build.onResolve({ filter: /^twokey-github-client$/ }, () => ({
+        path: 'load',
+        namespace: 'twokey-github-client',
+      }));
+      build.onLoad({ filter: /.*/, namespace: 'twokey-github-client' }, (args) => ({
+        loader: 'js',
+        resolveDir: root,
+        contents: GITHUB_CLIENT_MODULES[args.path],
+      }));
+      build.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (!isWorkspaceSource(args.path)) return undefined;
+        const bare = /^\s*import\s*['"][^'"]+['"]/m.exec(readFileSync(args.path, 'utf8'));
+        if (!bare) return undefined;
+        const text = `${bare[0].trim()} imports a module for its side effects, which this build would leave out (scripts/build.mjs: workspace modules are side-effect free)`;
+        return { errors: [{ text, location: { file: relative(root, args.path) } }] };
+      });
+    },
+  };
+}
+
+/** The entry of github.cjs for a bundle: what its plugin put off (nothing: no github.cjs). */
+function githubClientEntry(lazy) {
+  const lines = [];
+  if (lazy.github) lines.push(`export { createGitHubClient } from ${JSON.stringify(OCTOKIT)};`);
+  if (lazy.oidcUtils) lines.push(`export { OidcClient } from ${JSON.stringify(lazy.oidcUtils)};`);
+  if (lines.length === 0) return undefined;
+  return {
+    contents: lines.join('\n'),
+    resolveDir: dirname(OCTOKIT),
+    sourcefile: "packages/github/src/octokit.ts and @actions/core's OIDC client",
+    loader: 'js',
+  };
 }
 
 /**
@@ -119,7 +297,7 @@ function thirdPartyLicenses(metafile, outfile) {
       ].join('\n');
     });
   const rule = `\n\n${'-'.repeat(80)}\n\n`;
-  const header = `The third-party software bundled in ${basename(outfile)}, batch-worker.cjs, tuf.cjs and report-html.cjs, with its licences (${sections.length} packages).`;
+  const header = `The third-party software bundled in ${basename(outfile)}, batch-worker.cjs, github.cjs, tuf.cjs and report-html.cjs, with its licences (${sections.length} packages).`;
   return `${header}${rule}${sections.join(rule)}\n`;
 }
 
@@ -139,8 +317,23 @@ function packageDirectory(file) {
 // fresh build.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const cliOnly = process.argv.includes('--cli');
+  const written = new Map();
   for (const target of targets) {
     if (cliOnly && !target.outfile.startsWith('packages/cli/')) continue;
-    if (existsSync(resolve(root, target.entry))) await bundle(target);
+    if (!existsSync(resolve(root, target.entry))) continue;
+    for (const file of await bundle(target)) {
+      if (!written.has(dirname(file))) written.set(dirname(file), new Set());
+      written.get(dirname(file)).add(file);
+    }
+  }
+  // An action's dist/ holds what this build wrote and nothing else: the chunks of an earlier build (named by their
+  // content) go.
+  for (const [dir, files] of written) {
+    if (!dir.startsWith(join(root, 'actions') + sep)) continue;
+    for (const name of readdirSync(dir)) {
+      if (files.has(join(dir, name))) continue;
+      rmSync(join(dir, name));
+      console.log(`build: removed ${relative(root, join(dir, name))} (not made by this build)`);
+    }
   }
 }

@@ -1,8 +1,10 @@
-// Each action's dist/ is committed (GitHub runs it as is, as actions/attest does): a fresh esbuild bundle of the
-// sources must be byte for byte what is committed, so no action runs code that is not in its sources.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+// Each action's dist/ is committed (GitHub runs it as is, as actions/attest does): a fresh esbuild build of the
+// sources must be byte for byte what is committed, file for file — the entry, the files its dynamic imports and the
+// GitHub client are read from (scripts/build.mjs), and nothing else — so no action runs code that is not in its
+// sources.
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: the build script is plain JavaScript without type declarations
 import { bundle, targets } from '../scripts/build.mjs';
@@ -27,21 +29,32 @@ describe('committed dist/', () => {
     ]);
   });
 
-  it.each(actions.map((t) => [t.outfile, t] as const))('%s matches a fresh build', async (_name, target) => {
-    const committed = join(repoRoot, target.outfile);
-    expect(existsSync(committed), `${target.outfile} is not committed: run \`npm run build\``).toBe(true);
-    const fresh = join(mkdtempSync(join(tmpdir(), 'twokey-dist-')), 'index.js');
+  const distDirectories = [...new Set(actions.map((t) => dirname(t.outfile)))];
+
+  it.each(distDirectories)('%s matches a fresh build, file for file', async (dist) => {
+    const here = actions.filter((t) => dirname(t.outfile) === dist);
+    for (const target of here) {
+      expect(
+        existsSync(join(repoRoot, target.outfile)),
+        `${target.outfile} is not committed: run \`npm run build\``,
+      ).toBe(true);
+    }
+    const fresh = mkdtempSync(join(tmpdir(), 'twokey-dist-'));
     const cwd = process.cwd();
     process.chdir(repoRoot);
     try {
-      await bundle(target, fresh);
+      for (const target of here) await bundle(target, join(fresh, basename(target.outfile)));
     } finally {
       process.chdir(cwd);
     }
-    const same = readFileSync(fresh).equals(readFileSync(committed));
+    const made = readdirSync(fresh).sort();
     expect(
-      same,
-      `${target.outfile} differs from a fresh build of ${target.entry}: run \`npm run build\` and commit`,
-    ).toBe(true);
+      readdirSync(join(repoRoot, dist)).sort(),
+      `${dist}: run \`npm run build\` and commit what it writes`,
+    ).toEqual(made);
+    for (const file of made) {
+      const same = readFileSync(join(fresh, file)).equals(readFileSync(join(repoRoot, dist, file)));
+      expect(same, `${dist}/${file} differs from a fresh build: run \`npm run build\` and commit`).toBe(true);
+    }
   });
 });

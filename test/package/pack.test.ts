@@ -95,7 +95,7 @@ beforeAll(async () => {
 }, 180_000);
 
 describe('npm pack of @twokey/cli', () => {
-  it('ships the launcher, the bundles (the CLI, its batch worker, its TUF client, its HTML report renderer), the licences and the README: nothing else', () => {
+  it('ships the launcher, the bundles (the CLI, its batch worker, its GitHub client, its TUF client, its HTML report renderer), the licences and the README: nothing else', () => {
     expect(packed.filename).toBe(`twokey-cli-${cliPackage.version}.tgz`);
     expect(packed.files.map((f) => f.path).sort()).toEqual([
       'LICENSE',
@@ -103,6 +103,7 @@ describe('npm pack of @twokey/cli', () => {
       'bin/twokey.mjs',
       'dist/THIRD-PARTY-LICENSES.txt',
       'dist/batch-worker.cjs',
+      'dist/github.cjs',
       'dist/report-html.cjs',
       'dist/tuf.cjs',
       'dist/twokey.cjs',
