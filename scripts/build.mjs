@@ -7,10 +7,25 @@
 // Both start lean (bench/README.md, "Start-up"): a module of the workspace packages that an entry never imports from
 // is left out (the packages re-export everything from one index); the GitHub client (@actions/github, Octokit and
 // undici, ~1 MB) is bundled apart, as github.cjs beside the bundle, and read on its first use; an action's dynamic
-// import()s (@sigstore/sign) are files of their own beside dist/index.js, read when they run.
+// import()s (@sigstore/sign) are files of their own beside dist/index.js, read when they run. The build of the CLI
+// also makes its V8 code cache, so that the first run after a build starts as fast as the next ones.
 
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -312,6 +327,128 @@ function packageDirectory(file) {
   return undefined;
 }
 
+// The release the build verifies to make the CLI's code cache: one artifact, its three bundles (signed on the loopback
+// Sigstore stack of @twokey/testkit, as the bench's corpus is), their trusted root and a policy naming the identities.
+const TRAINING = join('packages', 'cli', '__fixtures__', 'code-cache-release');
+const AT = '2026-12-06T06:30:00Z'; // just after it was signed: judged then, it is accepted whenever the build runs
+
+/**
+ * Each command's runs, in order. verify: accepted, as JSON, refused (no review attestation), accepted again;
+ * verify-bundle: accepted, refused (another signer), accepted twice more.
+ */
+function trainingRuns(dir) {
+  const file = (name) => join(dir, name);
+  const bundles = ['app-0000.provenance.sigstore.json', 'app-0000.sigstore.json', 'app-0000.review.sigstore.json'];
+  const verify = (count, ...extra) => ({
+    args: [
+      'verify',
+      file('app-0000.tar.gz'),
+      '--policy',
+      file('policy.yml'),
+      '--repo',
+      'acme/app',
+      '--at',
+      AT,
+      ...bundles.slice(0, count).flatMap((b) => ['--bundle', file(b)]),
+      ...extra,
+    ],
+    status: count === 3 ? 0 : 1,
+  });
+  const verifyBundle = (signer = 'platform') => ({
+    args: [
+      'verify-bundle',
+      '--bundle',
+      file('app-0000.sigstore.json'),
+      '--certificate-identity',
+      `https://github.com/acme/${signer}/.github/workflows/twokey-sign.yml@refs/heads/main`,
+      '--certificate-oidc-issuer',
+      'https://token.actions.githubusercontent.com',
+      '--trusted-root',
+      file('trusted_root.json'),
+      file('app-0000.tar.gz'),
+    ],
+    status: signer === 'platform' ? 0 : 1,
+  });
+  return {
+    verify: [verify(3), verify(3, '--json'), verify(2), verify(3)],
+    'verify-bundle': [verifyBundle(), verifyBundle('app'), verifyBundle(), verifyBundle()],
+  };
+}
+
+/**
+ * The CLI's V8 code cache, made by the build (packages/cli/bin/twokey.mjs, "code cache"; bench/README.md, "Start-up"),
+ * so that the first `twokey verify` or `verify-bundle` after a build does not compile the bundle: the launcher is run
+ * as users run it, with this Node, from a copy of the build, on the committed training release (judged as of its
+ * signing time), four times a command — each run makes the cache again from the last and what it compiled, so that
+ * it holds the accepted, JSON and refused paths and is final (the launcher makes a cache again at most three times).
+ * The caches are moved into packages/cli/dist/.code-cache (0600 in a 0700 directory), named as the launcher names
+ * them: the bundle's SHA-256, this Node's version, the architecture, the command. Another Node, or any cache V8
+ * rejects, is a plain start that makes its own cache. A training run that ends otherwise than it should leaves no
+ * cache and says why (the build goes on: the CLI works without one).
+ */
+export function makeCodeCache(cliDir = join(root, 'packages', 'cli'), node = process.execPath) {
+  const dist = join(cliDir, 'dist');
+  const bundleBytes = readFileSync(join(dist, 'twokey.cjs'));
+  const digest = createHash('sha256').update(bundleBytes).digest('hex');
+  const cacheDir = join(dist, '.code-cache');
+  const runs = trainingRuns(join(root, TRAINING));
+  const fileOf = (command) => `${digest}-${process.version}-${process.arch}-${command}.v8cache`;
+  const final = (file) => {
+    try {
+      return readFileSync(file)[0] >= 3;
+    } catch {
+      return false;
+    }
+  };
+  const wanted = Object.keys(runs).filter((command) => !final(join(cacheDir, fileOf(command))));
+  if (wanted.length === 0) return;
+  const copy = mkdtempSync(join(tmpdir(), 'twokey-code-cache-'));
+  try {
+    mkdirSync(join(copy, 'bin'));
+    mkdirSync(join(copy, 'dist'));
+    copyFileSync(join(cliDir, 'bin', 'twokey.mjs'), join(copy, 'bin', 'twokey.mjs'));
+    for (const name of readdirSync(dist)) {
+      if (name.endsWith('.cjs')) copyFileSync(join(dist, name), join(copy, 'dist', name));
+    }
+    const env = { ...process.env };
+    delete env.TWOKEY_NO_CODE_CACHE;
+    delete env.NODE_DISABLE_COMPILE_CACHE;
+    delete env.NODE_OPTIONS;
+    for (const command of wanted) {
+      const made = join(copy, 'dist', '.code-cache', fileOf(command));
+      const failed = runs[command]
+        .map(({ args, status }) => ({
+          args,
+          status,
+          run: spawnSync(node, [join(copy, 'bin', 'twokey.mjs'), ...args], { env, encoding: 'utf8' }),
+        }))
+        .find(({ status, run }) => run.status !== status);
+      if (failed) {
+        console.warn(
+          `build: no code cache for \`twokey ${command}\`: \`twokey ${failed.args.join(' ')}\` exited ${failed.run.status} (expected ${failed.status}) on ${TRAINING}\n${failed.run.stdout}${failed.run.stderr}`,
+        );
+        continue;
+      }
+      if (!final(made)) {
+        console.warn(
+          `build: no code cache for \`twokey ${command}\`: its training runs made none (or not a final one)`,
+        );
+        continue;
+      }
+      mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+      const temporary = join(cacheDir, `${fileOf(command)}.${process.pid}.tmp`);
+      writeFileSync(temporary, readFileSync(made), { mode: 0o600 });
+      renameSync(temporary, join(cacheDir, fileOf(command)));
+    }
+    // Caches of earlier builds are never used again (as the launcher does).
+    if (existsSync(cacheDir)) {
+      for (const name of readdirSync(cacheDir)) if (!name.startsWith(digest)) unlinkSync(join(cacheDir, name));
+    }
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+}
+
 // `node scripts/build.mjs` bundles everything; `--cli` only the CLI (a build output, not committed), which is what
 // `npm test` and `npm pack` in packages/cli do, so that test/dist.test.ts compares the committed actions' dist/ with a
 // fresh build.
@@ -336,4 +473,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       console.log(`build: removed ${relative(root, join(dir, name))} (not made by this build)`);
     }
   }
+  if (written.has(join(root, 'packages', 'cli', 'dist'))) makeCodeCache();
 }

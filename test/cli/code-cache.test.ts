@@ -1,10 +1,13 @@
-// The `twokey` launcher's V8 code cache (packages/cli/bin/twokey.mjs): made once by a run that reaches a verdict,
-// used by the next runs of the same bundle, never by another bundle, and every bad cache is only a cache miss.
+// The `twokey` launcher's V8 code cache (packages/cli/bin/twokey.mjs): made by the build for verify and verify-bundle
+// (scripts/build.mjs, makeCodeCache), else once by a run that reaches a verdict; used by the next runs of the same
+// bundle, never by another bundle, and every bad cache is only a cache miss.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
+  chownSync,
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -146,4 +149,73 @@ describe('twokey launcher: V8 code cache', () => {
     expect(first.stdout).toMatch(/^Usage: twokey/);
     expect(first.stderr).toBe('');
   });
+});
+
+describe('twokey launcher: the code cache the build made', () => {
+  const training = join(repoRoot, 'packages', 'cli', '__fixtures__', 'code-cache-release');
+  const release = (name: string) => join(training, name);
+  // The training release's gate (scripts/build.mjs, makeCodeCache), judged as of just after it was signed.
+  const gate = [
+    'verify',
+    release('app-0000.tar.gz'),
+    '--policy',
+    release('policy.yml'),
+    '--repo',
+    'acme/app',
+    '--at',
+    '2026-12-06T06:30:00Z',
+    ...['app-0000.provenance.sigstore.json', 'app-0000.sigstore.json', 'app-0000.review.sigstore.json'].flatMap((b) => [
+      '--bundle',
+      release(b),
+    ]),
+  ];
+
+  it('is there after a build: verify and verify-bundle, for this bundle, Node and architecture, private, final', () => {
+    const digest = createHash('sha256').update(readFileSync(builtBundle)).digest('hex');
+    const built = join(repoRoot, 'packages', 'cli', 'dist', '.code-cache');
+    for (const command of ['verify', 'verify-bundle']) {
+      const file = join(built, `${digest}-${process.version}-${process.arch}-${command}.v8cache`);
+      expect(existsSync(file), `${file}: run \`node scripts/build.mjs --cli\``).toBe(true);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      // Made again by its three training runs after the first: final, never made again by a user's run.
+      expect(readFileSync(file)[0]).toBe(3);
+    }
+    expect(statSync(built).mode & 0o777).toBe(0o700);
+  });
+
+  it('is used by the first run of a copy of the build, as it is (V8 accepts it: nothing is made again)', async () => {
+    cpSync(join(repoRoot, 'packages', 'cli', 'dist', '.code-cache'), cacheDir, { recursive: true });
+    const before = Object.fromEntries(cacheFiles().map((f) => [f, readFileSync(join(cacheDir, f))]));
+    const first = await twokey(gate);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^verdict: accepted AS OF 2026-12-06T06:30:00\.000Z/m);
+    // A cache V8 rejected would have been made anew (counting 0); one used as it is stays byte for byte.
+    expect(Object.fromEntries(cacheFiles().map((f) => [f, readFileSync(join(cacheDir, f))]))).toEqual(before);
+    // The same report without it (but for the moment it was evaluated at).
+    const evaluatedAt = (stdout: string) => stdout.replace(/evaluated at \S+/, 'evaluated at T');
+    const plain = await twokey(gate, { TWOKEY_NO_CODE_CACHE: '1' });
+    expect(evaluatedAt(plain.stdout)).toBe(evaluatedAt(first.stdout));
+  });
+
+  // Changing a file's owner takes root: elsewhere this is left to the rule's reading in bin/twokey.mjs.
+  it.runIf(process.getuid?.() === 0)(
+    "uses a cache another user wrote only when that user owns the bundle (the build's cache in another user's installation)",
+    async () => {
+      expect((await twokey(['--help'])).code).toBe(0);
+      const [name] = cacheFiles();
+      const file = join(cacheDir, name!);
+      const bundle = join(install, 'dist', 'twokey.cjs');
+      const other = 4242;
+      // Another user's cache beside this user's bundle: not read, made anew (counting 0) by this user.
+      chownSync(file, other, other);
+      await twokey(['--help']);
+      expect(readFileSync(file)[0]).toBe(0);
+      expect(statSync(file).uid).toBe(process.getuid!());
+      // The bundle's owner's cache: read (and made again from it, counting 1).
+      chownSync(file, other, other);
+      chownSync(bundle, other, other);
+      await twokey(['--help']);
+      expect(readFileSync(file)[0]).toBe(1);
+    },
+  );
 });

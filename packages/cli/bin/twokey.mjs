@@ -4,14 +4,16 @@
 // `npm run setup` installed in tools/toolchain (this launcher itself is plain JavaScript).
 //
 // The bundle runs through a V8 code cache: the bytecode V8 compiled while a run of the same command worked is kept
-// next to the bundle and handed back to V8 on the next run, so that a run does not spend its first tens of
-// milliseconds compiling the same functions again (bench/README.md, "code cache"). The first run that reaches a verdict
-// makes it, and the next three make it again, so that it grows to hold every path those runs took. The cache changes
-// nothing that is verified: it is only ever used for the exact bundle it was made from (its SHA-256 is in the file
-// name) and only when this user wrote it and no one else can write it (it is code, as trusted as the bundle beside
-// it); V8 itself rejects it for another V8 version or other flags; a rejected or unreadable cache just means
-// compiling (as when the installed package is not writable). TWOKEY_NO_CODE_CACHE=1 (or Node's own
-// NODE_DISABLE_COMPILE_CACHE=1) turns it off.
+// next to the bundle (dist/.code-cache/) and handed back to V8 on the next run, so that a run does not spend its
+// first tens of milliseconds compiling the same functions again (bench/README.md, "code cache" and "start-up"). The
+// build makes the caches of `verify` and `verify-bundle` with its own Node (scripts/build.mjs, makeCodeCache), so
+// that the first run after a build has one; otherwise the first run that reaches a verdict makes it, and the next
+// three make it again, so that it grows to hold every path those runs took. The cache changes nothing that is
+// verified: it is only ever used for the exact bundle it was made from (its SHA-256 is in the file name), on the Node
+// version and architecture it was made on (in the name too), and only when this user or the bundle's owner wrote it
+// and no one else can write it (it is code, as trusted as the bundle beside it); V8 itself rejects it for another V8
+// version or other flags; a rejected or unreadable cache just means compiling (as when the installed package is not
+// writable). TWOKEY_NO_CODE_CACHE=1 (or Node's own NODE_DISABLE_COMPILE_CACHE=1) turns it off.
 const major = Number(process.versions.node.split('.')[0]);
 // process.getBuiltinModule (Node 22.3) is what the rest of this file loads builtins with.
 if (major < 22 || typeof process.getBuiltinModule !== 'function') {
@@ -48,14 +50,21 @@ const entry = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'twoke
  */
 const CACHE_REMAKES = 3;
 
-let source;
+let bytes;
+let owner;
 try {
-  source = readFileSync(entry, 'utf8');
+  const fd = openSync(entry, 'r');
+  try {
+    owner = fstatSync(fd).uid;
+    bytes = readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 } catch {
   process.stderr.write(`twokey: ${entry} is missing; in the repository, run \`npm run setup\` (it builds it)\n`);
   process.exit(2);
 }
-runCommonJS(entry, source, codeCache(entry, source, process.argv[2]));
+runCommonJS(entry, bytes.toString('utf8'), codeCache(entry, bytes, owner, process.argv[2]));
 
 /** Runs a CommonJS file as Node's loader would, with V8's cached data for it when there is a usable cache. */
 function runCommonJS(filename, text, cache) {
@@ -81,22 +90,29 @@ function runCommonJS(filename, text, cache) {
   script.runInThisContext()(module.exports, Module.createRequire(filename), module, filename, dirname(filename));
 }
 
-/** The code cache of a bundle for one command, or undefined when turned off. Every failure is a cache miss. */
-function codeCache(bundle, text, command) {
+/**
+ * The code cache of a bundle (its bytes, and the user that owns it) for one command, or undefined when turned off.
+ * Every failure is a cache miss.
+ */
+function codeCache(bundle, bytes, bundleOwner, command) {
   if (process.env.TWOKEY_NO_CODE_CACHE === '1' || process.env.NODE_DISABLE_COMPILE_CACHE === '1') return undefined;
   const dir = join(dirname(bundle), '.code-cache');
-  const digest = createHash('sha256').update(text).digest('hex');
+  // The bytes read, hashed as they are (a string would be encoded again).
+  const digest = createHash('sha256').update(bytes).digest('hex');
+  const user = process.getuid?.();
   const key = /^[a-z][a-z-]{0,31}$/.test(command ?? '') ? command : 'default';
   const file = join(dir, `${digest}-${process.version}-${process.arch}-${key}.v8cache`);
   // The file: one byte counting how many times the cache was made again, then V8's cached data.
   return {
     read() {
-      // The cache is code: it is used only when this user wrote it and nobody else can change it.
+      // The cache is code: it is used only when this user, or whoever owns the bundle (and so could change it as
+      // well: the build's cache, in an installation another user owns), wrote it, and nobody else can change it.
       let fd;
       try {
         fd = openSync(file, 'r');
         const stat = fstatSync(fd);
-        if (!stat.isFile() || stat.uid !== process.getuid?.() || (stat.mode & 0o022) !== 0) return undefined;
+        const owned = user !== undefined && (stat.uid === user || stat.uid === bundleOwner);
+        if (!stat.isFile() || !owned || (stat.mode & 0o022) !== 0) return undefined;
         const bytes = readFileSync(fd);
         return bytes.length > 1 ? { remade: bytes[0], data: bytes.subarray(1) } : undefined;
       } catch {
