@@ -229,7 +229,8 @@ export function planOrgHistory(options: OrgHistoryOptions = {}): OrgHistory {
         const approvers = [pool[turn % pool.length]!];
         if ((m * perMonth + j) % 4 === 3 && pool.length > 1) approvers.push(pool[(turn + 1) % pool.length]!);
         number += 1;
-        const createdAt = at(month, 2 + j * 8 + t, 9);
+        // Spread over the month's first twenty days, whatever their number: every merge and deploy stays in the past.
+        const createdAt = shift(at(month, 1, 9 + t), Math.floor((j * 20 * 24) / perMonth) * 3600);
         const hoursToApproval = REVIEW_HOURS[latencyTurn++ % REVIEW_HOURS.length]!;
         const approvedAt = shift(createdAt, hoursToApproval * 3600);
         const mergedAt = shift(approvedAt, 3 * 3600);
