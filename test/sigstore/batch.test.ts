@@ -171,7 +171,7 @@ describe('verifyEvidenceBatch', () => {
         return JSON.parse(lines.at(-1)!);
       };
       const inWorkers = run();
-      expect(inWorkers.threads).toBe(1); // workers: 2 is this thread and one worker thread
+      expect(inWorkers.threads).toBe(2);
       expect(inWorkers.dates).toBe(true);
       expect(inWorkers.results).toEqual(serial);
       // A bundle shipped without its worker entry verifies in its own thread: the same verdicts.
