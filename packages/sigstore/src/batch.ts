@@ -58,10 +58,11 @@ const CHUNK = 8;
 const CHUNKS_IN_FLIGHT = 2;
 /**
  * A worker's young generation, bounded: V8 grows it to 128 MB under a batch's allocation rate (a bundle's garbage is
- * ~0.4 MB, and almost none of it survives a scavenge), which was most of the batch's peak memory. 4 MB promoted more
- * and grew the old generation instead; 8 and 16 MB made no difference in time or memory.
+ * ~0.4 MB, and almost none of it survives a scavenge), which was most of the batch's peak memory. Measured over the
+ * bench corpus (3000 bundles, 2 workers): 32 MB 279–291 MB peak, 16 MB 251–257, 8 MB 224–243 (and no slower), 6 and
+ * 4 MB 273–285 (a scavenge that often promotes what was about to die, and the old generation grows instead).
  */
-const WORKER_YOUNG_GENERATION_MB = 16;
+const WORKER_YOUNG_GENERATION_MB = 8;
 /** Marks a thread started by verifyEvidenceBatch: the worker entry serves nothing else. */
 const WORKER_MARK = 'twokey/evidence-batch/v1';
 
