@@ -375,6 +375,12 @@ function trainingRuns(dir) {
   };
 }
 
+/** The Node the CLI runs on here: this one, or on a Node older than 22 the toolchain's, as the launcher would. */
+function trainingNode() {
+  const toolchain = join(root, 'tools', 'toolchain', 'node_modules', '.bin', 'node');
+  return Number(process.versions.node.split('.')[0]) >= 22 || !existsSync(toolchain) ? process.execPath : toolchain;
+}
+
 /**
  * The CLI's V8 code cache, made by the build (packages/cli/bin/twokey.mjs, "code cache"; bench/README.md, "Start-up"),
  * so that the first `twokey verify` or `verify-bundle` after a build does not compile the bundle: the launcher is run
@@ -386,13 +392,18 @@ function trainingRuns(dir) {
  * rejects, is a plain start that makes its own cache. A training run that ends otherwise than it should leaves no
  * cache and says why (the build goes on: the CLI works without one).
  */
-export function makeCodeCache(cliDir = join(root, 'packages', 'cli'), node = process.execPath) {
+export function makeCodeCache(cliDir = join(root, 'packages', 'cli'), node = trainingNode()) {
   const dist = join(cliDir, 'dist');
   const bundleBytes = readFileSync(join(dist, 'twokey.cjs'));
   const digest = createHash('sha256').update(bundleBytes).digest('hex');
   const cacheDir = join(dist, '.code-cache');
   const runs = trainingRuns(join(root, TRAINING));
-  const fileOf = (command) => `${digest}-${process.version}-${process.arch}-${command}.v8cache`;
+  // Named as the launcher names it, for the Node that runs it (whose version this one may not be).
+  const version =
+    node === process.execPath
+      ? process.version
+      : spawnSync(node, ['-p', 'process.version'], { encoding: 'utf8' }).stdout.trim();
+  const fileOf = (command) => `${digest}-${version}-${process.arch}-${command}.v8cache`;
   const final = (file) => {
     try {
       return readFileSync(file)[0] >= 3;
@@ -415,7 +426,6 @@ export function makeCodeCache(cliDir = join(root, 'packages', 'cli'), node = pro
     delete env.NODE_DISABLE_COMPILE_CACHE;
     delete env.NODE_OPTIONS;
     for (const command of wanted) {
-      const made = join(copy, 'dist', '.code-cache', fileOf(command));
       const failed = runs[command]
         .map(({ args, status }) => ({
           args,
@@ -429,16 +439,21 @@ export function makeCodeCache(cliDir = join(root, 'packages', 'cli'), node = pro
         );
         continue;
       }
-      if (!final(made)) {
+      // The launcher's own name for it (on a Node older than 22 it runs the toolchain's Node, of another version).
+      const made = join(copy, 'dist', '.code-cache');
+      const name = existsSync(made)
+        ? readdirSync(made).find((n) => n.startsWith(`${digest}-`) && n.endsWith(`-${command}.v8cache`))
+        : undefined;
+      if (!name || !final(join(made, name))) {
         console.warn(
           `build: no code cache for \`twokey ${command}\`: its training runs made none (or not a final one)`,
         );
         continue;
       }
       mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-      const temporary = join(cacheDir, `${fileOf(command)}.${process.pid}.tmp`);
-      writeFileSync(temporary, readFileSync(made), { mode: 0o600 });
-      renameSync(temporary, join(cacheDir, fileOf(command)));
+      const temporary = join(cacheDir, `${name}.${process.pid}.tmp`);
+      writeFileSync(temporary, readFileSync(join(made, name)), { mode: 0o600 });
+      renameSync(temporary, join(cacheDir, name));
     }
     // Caches of earlier builds are never used again (as the launcher does).
     if (existsSync(cacheDir)) {
