@@ -25,9 +25,9 @@ if (!addressesFile || !trustedRootFile || !sansFile || !issuer) {
 const addresses = JSON.parse(readFileSync(addressesFile, 'utf8'));
 const trustedRoot = TrustedRoot.fromJSON(JSON.parse(readFileSync(trustedRootFile, 'utf8')));
 const verifier = new Verifier(toTrustMaterial(trustedRoot), { tlogThreshold: 1, ctlogThreshold: 1 });
-const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const policy = {
-  subjectAlternativeName: `^(?:${JSON.parse(readFileSync(sansFile, 'utf8')).map(escape).join('|')})$`,
+  subjectAlternativeName: `^(?:${JSON.parse(readFileSync(sansFile, 'utf8')).map(escapeRegExp).join('|')})$`,
   extensions: { issuer },
 };
 
