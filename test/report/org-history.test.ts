@@ -5,7 +5,7 @@
 // as an auditor would run it: every indicator equals the ground truth, the colluding pair and the reused approvals
 // are named, a tampered bundle and one from another Sigstore instance count under M6 and nowhere else, and the
 // policy's thresholds decide the exit code.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,6 +13,9 @@ import chromium from '@sparticuz/chromium';
 import type { SodReport } from '@twokey/core';
 import { signStatement } from '@twokey/sigstore';
 import {
+  aGitHubState,
+  aRepository,
+  type FakeAttestation,
   identity,
   type OidcIssuer,
   ORG_HISTORY_WORKFLOWS,
@@ -24,6 +27,7 @@ import {
   type SignedOrgHistory,
   type SigstoreStack,
   signOrgHistory,
+  startGitHubFake,
   startOidcIssuer,
   startSigstoreStack,
 } from '@twokey/testkit';
@@ -143,6 +147,54 @@ describe('twokey report over a signed organisation history', () => {
         .sort(),
     ).toEqual(['extra/foreign-root.sigstore.json', 'extra/tampered.sigstore.json']);
     expect(attacked.evidence).toMatchObject({ rejected: 2, read: baseline.evidence.read + 2 });
+  });
+
+  it('reads the review attestations the evidence names from the attestation store (--repo)', async () => {
+    // acme/web's deployed changes keep their review attestations in the store only, as the sign stage stores them.
+    const local = join(workspace, 'evidence-without-web-reviews');
+    cpSync(signed.directory, local, { recursive: true });
+    const web = aRepository('acme/web');
+    web.attestations = history.pullRequests.flatMap((pr, i): FakeAttestation[] => {
+      if (pr.repository !== 'acme/web' || !history.deploys.some((d) => d.pullRequest === i)) return [];
+      const file = join(local, 'acme', 'web', 'reviews', `${i}.sigstore.json`);
+      const bundle = JSON.parse(readFileSync(file, 'utf8'));
+      rmSync(file);
+      const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
+      const subjects = (statement.subject as { digest: { sha256?: string } }[]).flatMap((s) =>
+        s.digest.sha256 ? [`sha256:${s.digest.sha256}`] : [],
+      );
+      return [{ subjects, bundle }];
+    });
+    expect(web.attestations.length).toBeGreaterThan(5);
+    const github = await startGitHubFake(aGitHubState(web));
+    try {
+      const run = await runCli(
+        [
+          'report',
+          '--json',
+          '--policy',
+          'org-policy.yml',
+          '--bundle',
+          'evidence-without-web-reviews',
+          '--deployments',
+          'evidence.deployments.json',
+          '--repo',
+          'acme/web',
+        ],
+        workspace,
+        { ...process.env, GITHUB_API_URL: github.url, GH_TOKEN: 'ghs_report' },
+      );
+      expect(run.status, run.stderr).toBe(0);
+      const sod = JSON.parse(run.stdout) as SodReport;
+      // Every indicator as with the files, the records resting on the stored reviews included (M6 finds nothing more).
+      expectTruth(sod, orgHistoryTruth(history));
+      const webReviews = sod.indicators.M2.review.pullRequests.filter((p) => p.repository === 'acme/web');
+      expect(
+        webReviews.filter((p) => p.evidence.source.startsWith('github:acme/web/attestations/sha256:')),
+      ).toHaveLength(web.attestations.length);
+    } finally {
+      await github.close();
+    }
   });
 
   it('counts only a window, as the truth of that window', async () => {

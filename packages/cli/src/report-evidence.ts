@@ -50,13 +50,15 @@ export async function readReportEvidence(request: ReportEvidenceRequest): Promis
   const directory = mkdtempSync(join(tmpdir(), 'twokey-report-'));
   try {
     const names = new Map<string, string>();
+    const aliases = new Map<string, string[]>();
     const stored = attestations.map((attestation, i) => {
       const path = join(directory, `${i}.json`);
       writeFileSync(path, attestation.text, { mode: 0o600 });
       names.set(path, `github:${request.store!.repository}/attestations/${attestation.digest}#${attestation.index}`);
+      aliases.set(path, writtenAsTheActionsWriteIt(attestation.text));
       return path;
     });
-    await verifyInSlices(stored, request, new Set(stored), names, paths.length);
+    await verifyInSlices(stored, request, new Set(stored), names, paths.length, aliases);
     return { fromStore: stored.length };
   } finally {
     rmSync(directory, { recursive: true, force: true });
@@ -69,6 +71,7 @@ async function verifyInSlices(
   found: ReadonlySet<string>,
   names: ReadonlyMap<string, string>,
   before = 0,
+  aliases: ReadonlyMap<string, string[]> = new Map(),
 ): Promise<void> {
   const { ledger, cwd } = request;
   for (let start = 0; start < paths.length; start += REPORT_SLICE) {
@@ -76,7 +79,7 @@ async function verifyInSlices(
     const results = await verifySlice(slice, request, found);
     for (const result of results) {
       const source = names.get(result.source) ?? relativePath(cwd, result.source);
-      if (!isRejected(result)) ledger.addVerified({ ...result, source });
+      if (!isRejected(result)) ledger.addVerified({ ...result, source }, aliases.get(result.source));
       else if (result.code === 'NOT_A_BUNDLE') ledger.addSkipped();
       else {
         const reason = result.reason.startsWith(`${result.source}: `)
@@ -115,6 +118,23 @@ async function verifySlice(
     }
   }
   return results;
+}
+
+/**
+ * The store gives a bundle back in its own bytes, not in those the deploy job hashed into its decision record: the
+ * actions write a bundle as its JSON and a newline. Equal digests mean equal bytes, so a record that names this
+ * digest rests on exactly this bundle.
+ */
+function writtenAsTheActionsWriteIt(text: string): string[] {
+  try {
+    return [
+      createHash('sha256')
+        .update(`${JSON.stringify(JSON.parse(text))}\n`)
+        .digest('hex'),
+    ];
+  } catch {
+    return [];
+  }
 }
 
 /** The sha256 of a rejected bundle's bytes (a JSON Lines bundle: its line), so a record resting on it is found. */

@@ -126,6 +126,11 @@ export class EvidenceLedger {
   /** sha256 of files that did not verify, so a record resting on one says so; and of every file that did. */
   readonly rejectedDigests = new Map<string, string>();
   readonly verifiedDigests = new Set<string>();
+  /**
+   * Other digests of a verified bundle's bytes, as the file the deploy job hashed would have had them (a bundle the
+   * store gives back in other bytes), each to the sha256 of the bytes that were read.
+   */
+  readonly digestAliases = new Map<string, string>();
   private readonly seen = new Set<string>();
   private readonly repositories?: Set<string>;
 
@@ -156,11 +161,20 @@ export class EvidenceLedger {
     });
   }
 
-  /** A bundle that verified against the trusted root: counted once, as the fact its signer may state. */
-  addVerified(bundle: VerifiedBundle): void {
+  /**
+   * A bundle that verified against the trusted root: counted once, as the fact its signer may state. `aliases` are
+   * the sha256 of other bytes known to carry exactly this bundle (its JSON as the actions write it).
+   */
+  addVerified(bundle: VerifiedBundle, aliases: readonly string[] = []): void {
     this.counts.read += 1;
     this.counts.verified += 1;
-    if (bundle.sha256) this.verifiedDigests.add(bundle.sha256);
+    if (bundle.sha256) {
+      this.verifiedDigests.add(bundle.sha256);
+      for (const alias of aliases) {
+        this.verifiedDigests.add(alias);
+        this.digestAliases.set(alias, bundle.sha256);
+      }
+    }
     const key = bundle.evidenceKey ?? `file:${bundle.sha256 ?? bundle.source}`;
     if (this.seen.has(key)) {
       this.counts.duplicates += 1;

@@ -568,8 +568,10 @@ function approvalReuse(ledger: EvidenceLedger, within: (time: string) => boolean
   );
   const usedBy = new Map<string, DecisionFact[]>();
   for (const record of ledger.decisions) {
-    for (const input of record.inputs) {
-      if (approvalsByDigest.has(input)) usedBy.set(input, [...(usedBy.get(input) ?? []), record]);
+    for (const named of record.inputs) {
+      const input = approvalsByDigest.has(named) ? named : ledger.digestAliases.get(named);
+      if (input !== undefined && approvalsByDigest.has(input))
+        usedBy.set(input, [...(usedBy.get(input) ?? []), record]);
     }
   }
   const deployApprovals = [...usedBy]
