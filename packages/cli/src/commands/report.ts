@@ -85,6 +85,12 @@ export async function reportCommand(args: string[], io: CliIO): Promise<number> 
   const cwd = process.cwd();
   const progress = new ProgressBar(io.stderr, 'verifying evidence');
   const token = process.env.GH_TOKEN || process.env.GITHUB_TOKEN || '';
+  const store = values.repo ?? values.owner;
+  if (store !== undefined && !token) {
+    io.stderr.write(
+      `note: no GH_TOKEN or GITHUB_TOKEN: reading ${store}'s attestations anonymously, which GitHub allows for public repositories only, and not its deployments\n`,
+    );
+  }
   let report: SodReport;
   try {
     ({ report } = await runSodReport({
@@ -93,7 +99,7 @@ export async function reportCommand(args: string[], io: CliIO): Promise<number> 
       bundles: values.bundle,
       cwd,
       ...(values['trusted-root'] !== undefined && { trustedRoot: values['trusted-root'] }),
-      ...((values.repo ?? values.owner) !== undefined && { store: values.repo ?? values.owner }),
+      ...(store !== undefined && { store }),
       ...(values.deployments !== undefined
         ? { deployments: { file: values.deployments } }
         : values.repo !== undefined && token
