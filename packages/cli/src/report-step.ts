@@ -7,7 +7,6 @@ import { describeError, markdownSodReport, parseDuration, type SodReport } from 
 import type { StepOutcome } from '@twokey/github';
 import type { RepositoryPolicyFile } from '@twokey/sigstore';
 import { UsageError } from './io';
-import { renderSodReportHtml } from './report-html';
 import { parseReportTime, runSodReport } from './report-run';
 
 export interface ReportStepInputs {
@@ -68,6 +67,8 @@ export async function sodReportStep(inputs: ReportStepInputs): Promise<StepOutco
   const reportPath = join(inputs.outputDirectory, 'sod-report.json');
   const htmlPath = join(inputs.outputDirectory, 'sod-report.html');
   writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  // The page's renderer and its chart library are read only here, when the page is written: the action starts lean.
+  const { renderSodReportHtml } = await import('./report-html');
   writeFileSync(htmlPath, renderSodReportHtml(report));
   const failed = report.thresholds.filter((t) => t.verdict !== 'pass');
   return {
