@@ -18,6 +18,7 @@ import { ParsedASN1Obj, parseDER } from './asn1-parse';
 
 const encodings = new WeakMap<ASN1Obj, Buffer>();
 const oids = new WeakMap<ASN1Obj, string>();
+const times = new WeakMap<ASN1Obj, number>();
 /** The objects of certificates' copies (copyOf). */
 const copies = new WeakSet<ASN1Obj>();
 /** The objects parsed last, by their bytes: sigstore-js parses its own copy of what the canonical rules just read. */
@@ -75,9 +76,16 @@ export function cacheDerEncodings(): void {
   // A time is read once; each caller gets its own Date (a Date can be changed).
   const toDate = ASN1Obj.prototype.toDate;
   ASN1Obj.prototype.toDate = function toDateOnce(this: ASN1Obj): Date {
-    if (!(this instanceof ParsedASN1Obj)) return toDate.call(this);
-    this.time ??= toDate.call(this).getTime();
-    return new Date(this.time);
+    if (this instanceof ParsedASN1Obj) {
+      this.time ??= toDate.call(this).getTime();
+      return new Date(this.time);
+    }
+    let time = times.get(this);
+    if (time === undefined) {
+      time = toDate.call(this).getTime();
+      times.set(this, time);
+    }
+    return new Date(time);
   };
 
   // Read by asn1-parse.ts (the same objects and refusals, each byte read once), and each bytes once in a row.

@@ -1,11 +1,13 @@
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import seeds from '@sigstore/tuf/seeds.json';
 import { type KeyFinderFunc, type TrustMaterial, toTrustMaterial } from '@sigstore/verify';
+import { cacheDerEncodings } from './der-cache';
 import { describeCause, SigstoreInputError } from './error';
 import { readBoundedFile } from './files';
 import { MAX_TRUST_FILE_BYTES } from './limits';
 import { newestValidityStart, readRefreshedTrustedRoot } from './root-cache';
 import githubRoot from './roots/github-trusted-root.json' with { type: 'json' };
+import { memoizeSignatureChecks } from './signature-memo';
 
 const TRUSTED_ROOT_MEDIA_TYPES = ['application/vnd.dev.sigstore.trustedroot+json;version=0.1'];
 const PUBLIC_GOOD_TUF = 'https://tuf-repo-cdn.sigstore.dev';
@@ -178,6 +180,9 @@ export function trustedRootFromJSON(json: unknown, source: string): TrustedRootM
     throw new SigstoreInputError('TRUSTED_ROOT_INVALID', `${source}: not a trusted root: ${describeCause(error)}`);
   }
   requireLogValidityStarts(root, source);
+  // The trust material's certificates and keys are read through the same caches as every bundle's (verify.ts).
+  cacheDerEncodings();
+  memoizeSignatureChecks();
   let material: TrustMaterial;
   try {
     material = toTrustMaterial(root);
