@@ -12764,6 +12764,7 @@ function readLength(bytes, at) {
 // packages/sigstore/src/der-cache.ts
 var encodings = /* @__PURE__ */ new WeakMap();
 var oids = /* @__PURE__ */ new WeakMap();
+var times = /* @__PURE__ */ new WeakMap();
 var copies = /* @__PURE__ */ new WeakSet();
 var recentlyParsed = [];
 var RECENTLY_PARSED = 8;
@@ -12807,9 +12808,16 @@ function cacheDerEncodings() {
   };
   const toDate = import_core5.ASN1Obj.prototype.toDate;
   import_core5.ASN1Obj.prototype.toDate = function toDateOnce() {
-    if (!(this instanceof ParsedASN1Obj)) return toDate.call(this);
-    this.time ??= toDate.call(this).getTime();
-    return new Date(this.time);
+    if (this instanceof ParsedASN1Obj) {
+      this.time ??= toDate.call(this).getTime();
+      return new Date(this.time);
+    }
+    let time = times.get(this);
+    if (time === void 0) {
+      time = toDate.call(this).getTime();
+      times.set(this, time);
+    }
+    return new Date(time);
   };
   import_core5.ASN1Obj.parseBuffer = function parseBufferOnce(buf) {
     const known = recentlyParsed.find(({ der }) => der.length === buf.length && der.equals(buf));
@@ -15708,6 +15716,8 @@ function trustedRootFromJSON(json, source) {
     throw new SigstoreInputError("TRUSTED_ROOT_INVALID", `${source}: not a trusted root: ${describeCause(error)}`);
   }
   requireLogValidityStarts(root, source);
+  cacheDerEncodings();
+  memoizeSignatureChecks();
   let material;
   try {
     material = (0, import_verify.toTrustMaterial)(root);
@@ -16113,14 +16123,14 @@ function checkpointsNamedByKey(entity, trust) {
   return { ...entity, tlogEntries, timestamps };
 }
 function signedTimes(entity) {
-  const times = [];
+  const times2 = [];
   for (const timestamp of entity.timestamps) {
-    if (timestamp.$case === "timestamp-authority") times.push(timestamp.timestamp.signingTime);
+    if (timestamp.$case === "timestamp-authority") times2.push(timestamp.timestamp.signingTime);
     else if (timestamp.tlogEntry.inclusionPromise) {
-      times.push(new Date(Number(timestamp.tlogEntry.integratedTime) * 1e3));
+      times2.push(new Date(Number(timestamp.tlogEntry.integratedTime) * 1e3));
     }
   }
-  return times;
+  return times2;
 }
 function checkIdentity(signer, expected, source) {
   if (expected.san === void 0 && expected.sanPattern === void 0 && !expected.sans?.length) {
