@@ -236,19 +236,26 @@ function workspaceModules(lazy) {
           pluginData: { twokeyResolved: true },
         });
         if (found.errors.length > 0 || found.external) return found;
-        return { path: found.path, namespace: 'twokey-dynamic-import', pluginData: { specifier: args.path } };
+        // Named by its path from the repository's root: esbuild writes a namespace's paths into the bundle as they
+        // are, and a bundle must not depend on where the repository is checked out.
+        return {
+          path: relative(root, found.path).split(sep).join('/'),
+          namespace: 'twokey-dynamic-import',
+          pluginData: { specifier: args.path },
+        };
       });
       build.onLoad({ filter: /.*/, namespace: 'twokey-dynamic-import' }, (args) => {
-        const names = Object.keys(createRequire(args.path)(args.path)).filter(
+        const file = resolve(root, args.path);
+        const names = Object.keys(createRequire(file)(file)).filter(
           (name) => name !== 'default' && /^[A-Za-z_$][\w$]*$/.test(name),
         );
         const contents = [
           `// import('${args.pluginData.specifier}') as Node gives it: module.exports as default, and each export by name.`,
-          `const exported = require(${JSON.stringify(args.path)});`,
+          `const exported = require(${JSON.stringify(`./${basename(file)}`)});`,
           'export default exported;',
           ...names.map((name) => `export const ${name} = exported.${name};`),
         ].join('\n');
-        return { loader: 'js', resolveDir: dirname(args.path), contents };
+        return { loader: 'js', resolveDir: dirname(file), contents };
       });
       build.onResolve({ filter: /^twokey-github-client$/ }, () => ({
         path: 'load',

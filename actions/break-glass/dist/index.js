@@ -11904,7 +11904,7 @@ var DEFAULT_TIMEOUT_MS = 6e4;
 var RETRY = { retries: 2, factor: 2, minTimeout: 500 };
 var sigstoreSignModule;
 function sigstoreSign() {
-  sigstoreSignModule ??= import("./dist-JIIODPLI.js");
+  sigstoreSignModule ??= import("./dist-ELUQPLZJ.js");
   return sigstoreSignModule;
 }
 async function signStatement(statement, options) {

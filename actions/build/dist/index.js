@@ -3330,7 +3330,7 @@ var DEFAULT_TIMEOUT_MS = 6e4;
 var RETRY = { retries: 2, factor: 2, minTimeout: 500 };
 var sigstoreSignModule;
 function sigstoreSign() {
-  sigstoreSignModule ??= import("./dist-PLTZ6OL5.js");
+  sigstoreSignModule ??= import("./dist-OP47OXPJ.js");
   return sigstoreSignModule;
 }
 async function signStatement(statement, options) {

@@ -27472,7 +27472,7 @@ var require_dist5 = __commonJS({
   }
 });
 
-// twokey-dynamic-import:/work/main/node_modules/.pnpm/@sigstore+sign@5.1.0/node_modules/@sigstore/sign/dist/index.js
+// twokey-dynamic-import:node_modules/.pnpm/@sigstore+sign@5.1.0/node_modules/@sigstore/sign/dist/index.js
 var exported = require_dist5();
 var dist_default = exported;
 var DSSEBundleBuilder = exported.DSSEBundleBuilder;
