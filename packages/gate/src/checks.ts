@@ -63,11 +63,15 @@ export function deployChecks(chain: Chain, evidence: ArtifactEvidence, context: 
 
 /** The evidence a chain's extras rest on (the decision record names it): the break-glass and the deploy approval. */
 export function extraEvidence(judgement: ChainJudgement): EvidenceUsed[] {
-  const used: [EvidenceUsed['role'], VerifiedBundle | undefined][] = [
+  return evidenceOfRoles([
     ['break-glass', judgement.breakGlass?.used.bundle],
     ['deploy-approval', judgement.deployApproval?.bundle],
-  ];
-  return used.flatMap(([role, bundle]) =>
+  ]);
+}
+
+/** Each bundle present, named by its role, its file, its signer and its verified signing times. */
+export function evidenceOfRoles(roles: [EvidenceUsed['role'], VerifiedBundle | undefined][]): EvidenceUsed[] {
+  return roles.flatMap(([role, bundle]) =>
     bundle
       ? [
           {

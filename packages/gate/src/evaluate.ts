@@ -25,7 +25,7 @@ import {
   type VerifiedBundle,
 } from '@twokey/core';
 import { BundleMemo, type Chain, chainsOf, judgeEvidence } from './candidates';
-import { type ChainJudgement, deployChecks, extraEvidence } from './checks';
+import { type ChainJudgement, deployChecks, evidenceOfRoles, extraEvidence } from './checks';
 import { ReportContractError } from './error';
 
 /** An artifact to judge: its digest, and the name it is judged under (none when it was given by digest alone). */
@@ -312,21 +312,9 @@ function chainOfCustody({ signature, review, provenance }: Chain): ArtifactRepor
 
 /** The bundles the verdict rests on (the decision record names them). */
 function evidenceUsed({ signature, review, provenance }: Chain): EvidenceUsed[] {
-  const roles: [EvidenceUsed['role'], VerifiedBundle | undefined][] = [
+  return evidenceOfRoles([
     ['signature', signature?.bundle],
     ['review', review?.bundle],
     ['provenance', provenance?.bundle],
-  ];
-  return roles.flatMap(([role, bundle]) =>
-    bundle
-      ? [
-          {
-            role,
-            source: bundle.source,
-            signer: { san: bundle.signer.san, issuer: bundle.signer.issuer },
-            signedAt: bundle.signedAt.map((d) => d.toISOString()),
-          },
-        ]
-      : [],
-  );
+  ]);
 }
