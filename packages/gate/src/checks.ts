@@ -236,8 +236,31 @@ function deployApprovalCheck(
   }
   if (live) facts = { predicate: live.predicate, source: 'live' };
   else {
-    const attested = evidence.deployApprovals.find((c) => c.qualified !== undefined)?.qualified;
+    // The deploy workflow is shared by an organisation's repositories: an approval counts only for a deploy of the
+    // repository the artifact was built in, as its predicate and its certificate both say.
+    const built = chain.provenance?.source.repositoryUrl;
+    const elsewhere: string[] = [];
+    const attested = evidence.deployApprovals.find((c) => {
+      if (!c.qualified) return false;
+      const ran = c.bundle.signer.extensions.sourceRepositoryURI;
+      const named = c.qualified.predicate.repository.uri;
+      const ours =
+        built !== undefined && sameRepositoryUri(named, built) && (ran === undefined || sameRepositoryUri(ran, built));
+      if (!ours)
+        elsewhere.push(
+          `${c.bundle.source} approves a deploy of ${named}, not of ${built ?? 'a repository the provenance names'}`,
+        );
+      return ours;
+    })?.qualified;
     if (attested) facts = { predicate: attested.predicate, source: attested.bundle.source, bundle: attested.bundle };
+    else if (rules.min > 0 && elsewhere.length > 0 && !context.deployIdentity) {
+      return {
+        check: notEvaluated(
+          'deploy-approval',
+          `expected a deploy approval of this artifact's repository; ${elsewhere.join('; ')}`,
+        ),
+      };
+    }
   }
   if (!facts) {
     if (rules.min === 0) return { check: pass('deploy-approval', 'not required (deploy.approvals.min 0)') };

@@ -4,10 +4,12 @@
 import {
   type ArtifactReport,
   bindRepositories,
+  DEPLOY_APPROVAL_PREDICATE_TYPE,
   DEPLOY_CHECK_IDS,
   deployReportProblems,
   EvaluationError,
   type Policy,
+  parsePolicy,
   type RejectedEvidence,
   type RepositoryBinding,
   type Statement,
@@ -26,6 +28,7 @@ import {
   ISSUER,
   NOW,
   OTHER_ARTIFACT,
+  POLICY_TEXT,
   policy,
   provenanceBundle,
   provenanceStatement,
@@ -703,5 +706,52 @@ describe('evaluateArtifact: the review attestation names the branch the change w
     expect(reason(report, 'same-commit')).toBe(
       "the provenance says ref refs/heads/main, but the build identity's certificate says the workflow ran on refs/heads/feature",
     );
+  });
+});
+
+describe('an offline deploy approval belongs to the artifact’s repository', () => {
+  const DEPLOY_WORKFLOW_SAN = 'https://github.com/acme/platform/.github/workflows/deploy.yml@refs/heads/main';
+  const approvalsPolicy = parsePolicy(
+    POLICY_TEXT.replace(
+      '\ndeploy:\n  max-age: 7d\n',
+      `\n  deploy:\n    issuer: ${ISSUER}\n    san: ${DEPLOY_WORKFLOW_SAN}\ndeploy:\n  max-age: 7d\n  approvals: { min: 1 }\n`,
+    ),
+    '.twokey/policy.yml',
+  );
+  /** The shared deploy workflow's attestation that carol approved a deploy of `repository` (run there). */
+  function approvalIn(repository: string): VerifiedBundle {
+    const uri = `https://github.com/${repository}`;
+    const run = `${uri}/actions/runs/5/attempts/1`;
+    const predicate = {
+      environment: 'production',
+      repository: { name: repository, uri },
+      run: { id: 5, attempt: 1, uri: run },
+      requesters: [{ login: 'erin', id: 5, type: 'User' }],
+      approvals: [
+        { user: { login: 'carol', id: 7, type: 'User' }, state: 'approved', comment: '', environments: ['production'] },
+      ],
+      protection: null,
+      readAt: NOW.toISOString(),
+      evidence: [],
+    };
+    const statement = {
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: ARTIFACT.name, digest: { sha256: ARTIFACT.digest.hex } }],
+      predicateType: DEPLOY_APPROVAL_PREDICATE_TYPE,
+      predicate,
+    };
+    const by = signer(DEPLOY_WORKFLOW_SAN, { sourceRepositoryURI: uri, runInvocationURI: run });
+    return dsseBundle(statement, by, `bundles/deploy-approval-${repository.replace('/', '-')}.json`);
+  }
+
+  it('counts an approval of a deploy of acme/app', () => {
+    const report = evaluate([...honestBundles(), approvalIn('acme/app')], { policy: approvalsPolicy });
+    expect(report.checks.find((c) => c.id === 'deploy-approval')?.verdict).toBe('pass');
+  });
+
+  it('refuses an approval given in another repository’s deploy of the same digest (the deploy workflow is shared)', () => {
+    const report = evaluate([...honestBundles(), approvalIn('acme/other')], { policy: approvalsPolicy });
+    expect(report.verdict).toBe('fail');
+    expect(reason(report, 'deploy-approval')).toContain('approves a deploy of https://github.com/acme/other');
   });
 });
