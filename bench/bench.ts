@@ -9,7 +9,6 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
-  readdirSync,
   readFileSync,
   renameSync,
   statSync,
@@ -20,14 +19,18 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readDeployReport } from '@twokey/core';
-import { parse as parseYaml } from 'yaml';
 import { type Corpus, type CorpusArtifact, corpusOf, makeCorpus } from './corpus';
 import { checksPerBundle, limitBundlesPerSecond, measureVerifyRates, type VerifyRates } from './crypto-limit';
-import { alternate, median, timeProcess, timeToFirstLine } from './measure';
-import { TARGETS, VERIFY_UNAVAILABLE } from './results';
+import { alternate, median, timeProcess } from './measure';
+import { PART_DETAILS, PART_KEYS, PARTS, type Part, TARGETS, VERIFY_UNAVAILABLE } from './results';
+import { measureSignApiRequests } from './sign-api';
+import { startupFigures } from './startup';
 
 interface Mode {
   name: 'full' | 'tiny';
+  /** `twokey report`'s figure: bundles of the generated organisation history, and alternated runs. */
+  reportBundles: number;
+  reportRuns: number;
   /** Measured runs per figure (after one warm-up run in full mode). */
   runs: number;
   /** The gate is ~0.2 s a run: more runs for the same confidence. */
@@ -45,9 +48,13 @@ const { values: options } = parseArgs({
     out: { type: 'string' },
     root: { type: 'string' },
     'hash-child': { type: 'string' },
-    // While working on one figure: measure only these (comma-separated: actions, hash, gate, batch); the others are
-    // left out of the results (null), and the run is no record of the others.
+    // While working on one figure: measure only these parts (comma-separated: hash, startup, batch, sign-api,
+    // report; `gate` and `actions` are names of startup). What a run leaves out is kept from the file it writes.
     only: { type: 'string' },
+    // The report's figure: `twokey report` over this many bundles (the issue's figure: 100000; the corpus is signed
+    // once and cached, which takes ~20 minutes of both cores for 100,000), and its runs.
+    'report-bundles': { type: 'string' },
+    'report-runs': { type: 'string' },
   },
 });
 const root = resolve(options.root ?? process.cwd());
@@ -64,6 +71,8 @@ const mode: Mode = options.tiny
       warmUp: false,
       artifacts: 4,
       hashBytes: 8 * 1024 * 1024,
+      reportBundles: 100,
+      reportRuns: 1,
       cacheDir: mkdtempSync(join(tmpdir(), 'twokey-bench-tiny-')),
       out: resolve(options.out ?? join(mkdtempSync(join(tmpdir(), 'twokey-bench-')), 'results.json')),
     }
@@ -74,18 +83,22 @@ const mode: Mode = options.tiny
       warmUp: true,
       artifacts: 1000,
       hashBytes: 1024 * 1024 * 1024,
+      reportBundles: 10_000,
+      reportRuns: 3,
       cacheDir: join(root, 'bench', '.cache'),
-      // A partial run (--only) is no record: it never replaces bench/results.json unless told to.
-      out: resolve(
-        options.out ??
-          (options.only
-            ? join(mkdtempSync(join(tmpdir(), 'twokey-bench-')), 'results.json')
-            : join(root, 'bench', 'results.json')),
-      ),
+      out: resolve(options.out ?? join(root, 'bench', 'results.json')),
     };
+if (options['report-bundles']) mode.reportBundles = positiveInteger('--report-bundles', options['report-bundles']);
+if (options['report-runs']) mode.reportRuns = positiveInteger('--report-runs', options['report-runs']);
 
-const only = options.only ? new Set(options.only.split(',')) : undefined;
-const wanted = (part: 'actions' | 'hash' | 'gate' | 'batch') => !only || only.has(part);
+const only = options.only
+  ? new Set(options.only.split(',').map((p) => (p === 'gate' || p === 'actions' ? 'startup' : p)))
+  : undefined;
+for (const part of only ?? []) {
+  if (!(PARTS as readonly string[]).includes(part))
+    throw new Error(`bench: --only: no part ${part} (${PARTS.join(', ')})`);
+}
+const wanted = (part: Part) => !only || only.has(part);
 
 const benchStarted = performance.now();
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -111,22 +124,21 @@ if (mode.name === 'full' || !existsSync(join(root, 'packages', 'cli', 'dist', 't
   if (built.status !== 0) throw new Error('bench: scripts/build.mjs failed');
 }
 
-const actions = bundledActions();
-const distKb = wanted('actions')
-  ? await figure('dist_kb', () =>
-      Object.fromEntries(actions.map((a) => [a.name, round(statSync(a.main).size / 1024, 1)])),
-    )
-  : null;
-const coldStart = wanted('actions') ? await figure('action_cold_start_ms', () => actionColdStarts(actions)) : null;
 const hash = wanted('hash') ? await figure('hash', () => hashFigures()) : null;
-const corpus = wanted('gate') || wanted('batch') ? await figure('corpus', () => corpusFor()) : null;
+const corpus = wanted('startup') || wanted('batch') ? await figure('corpus', () => corpusFor()) : null;
 const verifyAvailable = twokeyVerifyAvailable();
-const gate = !wanted('gate')
+const startup = !wanted('startup')
   ? null
-  : await figure('gate_ratio_vs_sigstore_js', () => {
+  : await figure('startup', () => {
       if (!verifyAvailable) throw new Error(VERIFY_UNAVAILABLE);
       if (!corpus) throw new Error('no corpus (see errors.corpus)');
-      return gateFigures(corpus);
+      return startupFigures({
+        root,
+        corpus,
+        attestDir: join(root, '..', 'shared', 'peers', 'actions-attest'),
+        runs: mode.gateRuns,
+        log,
+      });
     });
 const batch = !wanted('batch')
   ? null
@@ -135,9 +147,52 @@ const batch = !wanted('batch')
       if (!corpus) throw new Error('no corpus (see errors.corpus)');
       return batchFigures(corpus);
     });
+const signApi = !wanted('sign-api') ? null : await figure('sign_api_requests', () => measureSignApiRequests());
+const report = !wanted('report') ? null : await figure('report_vs_sigstore_js', () => reportFigure());
+
+if (startup) {
+  const { gate, gate_samples_ms, actions, action_samples_ms, cli_kb, code_cache } = startup.details;
+  Object.assign(details, { gate, gate_samples_ms, actions, action_samples_ms, cli_kb, code_cache });
+}
+if (signApi) details.sign_api = { rest: signApi.rest, requests: signApi.details };
+const ours = Object.entries(startup?.details.actions ?? {}).filter(([name]) => name !== 'attest');
+const measured = {
+  hash_ratio_vs_openssl: hash?.ratio ?? null,
+  hash_peak_rss_mb: hash?.peakRssMb ?? null,
+  gate_ratio_vs_sigstore_js: startup?.gate_ratio_vs_sigstore_js ?? null,
+  gate_first_run_ratio_vs_sigstore_js: startup?.gate_first_run_ratio_vs_sigstore_js ?? null,
+  batch_speedup_vs_sigstore_js: batch?.speedup ?? null,
+  batch_fraction_of_crypto_limit: batch?.fractionOfCryptoLimit ?? null,
+  batch_peak_rss_ratio: batch?.peakRssRatio ?? null,
+  sign_api_requests: signApi ? { simple: signApi.simple, reviews_125: signApi.reviews_125 } : null,
+  action_cold_start_ratio_vs_attest: startup?.action_cold_start_ratio_vs_attest ?? null,
+  action_cold_start_ms: startup ? Object.fromEntries(ours.map(([name, a]) => [name, a.first_line_ms])) : null,
+  dist_kb: startup ? Object.fromEntries(ours.map(([name, a]) => [name, a.dist_kb ?? null])) : null,
+  report_vs_sigstore_js: report,
+};
+
+// A part this run left out keeps its figures, details and date from the file this run updates; a part it measured
+// (even one that failed) is this run's.
+const previous = existsSync(mode.out) ? (JSON.parse(readFileSync(mode.out, 'utf8')) as Record<string, unknown>) : {};
+const previousDetails = (previous.details ?? {}) as Record<string, unknown>;
+const previousMeasuredAt = (previousDetails.measured_at ?? {}) as Record<string, string>;
+const now = new Date().toISOString();
+const measuredAt: Record<string, string> = {};
+const kept: Record<string, unknown> = {};
+for (const part of PARTS) {
+  if (wanted(part)) {
+    measuredAt[part] = now;
+    continue;
+  }
+  if (!previousMeasuredAt[part] && previous.date === undefined) continue;
+  measuredAt[part] = previousMeasuredAt[part] ?? String(previous.date);
+  for (const key of PART_KEYS[part]) if (key in previous) kept[key] = previous[key];
+  for (const key of PART_DETAILS[part]) if (key in previousDetails) details[key] = previousDetails[key];
+}
+details.measured_at = measuredAt;
 
 const results = {
-  date: new Date().toISOString(),
+  date: now,
   mode: mode.name,
   machine: {
     cores: availableParallelism(),
@@ -146,15 +201,9 @@ const results = {
     platform: `${process.platform}-${process.arch}`,
     memory_gb: round(totalmem() / 1024 ** 3, 1),
   },
-  runs: { measured: mode.runs, gate: mode.gateRuns, warm_up: mode.warmUp },
-  hash_ratio_vs_openssl: hash?.ratio ?? null,
-  hash_peak_rss_mb: hash?.peakRssMb ?? null,
-  gate_ratio_vs_sigstore_js: gate?.ratio ?? null,
-  batch_speedup_vs_sigstore_js: batch?.speedup ?? null,
-  batch_fraction_of_crypto_limit: batch?.fractionOfCryptoLimit ?? null,
-  batch_peak_rss_ratio: batch?.peakRssRatio ?? null,
-  action_cold_start_ms: coldStart,
-  dist_kb: distKb,
+  runs: { measured: mode.runs, gate: mode.gateRuns, warm_up: mode.warmUp, report: mode.reportRuns },
+  ...measured,
+  ...kept,
   details,
   errors,
 };
@@ -173,80 +222,6 @@ log(
 process.exitCode = Object.values(errors).some((e) => e !== VERIFY_UNAVAILABLE) ? 1 : 0;
 
 // ── Figures ──────────────────────────────────────────────────────────────────────────────────────────────────────
-
-interface BundledAction {
-  name: string;
-  main: string;
-  actionDir: string;
-  inputs: Record<string, string>;
-}
-
-/** Every action.yml (the root one is the deploy gate) whose `runs.main` is a built bundle, each bundle once. */
-function bundledActions(): BundledAction[] {
-  const dirs = [root, ...listDirs(join(root, 'actions'))];
-  const found = new Map<string, BundledAction>();
-  for (const actionDir of dirs) {
-    const manifestPath = join(actionDir, 'action.yml');
-    if (!existsSync(manifestPath)) continue;
-    const manifest = parseYaml(readFileSync(manifestPath, 'utf8')) as {
-      runs?: { main?: string };
-      inputs?: Record<string, { default?: unknown } | null>;
-    };
-    if (!manifest.runs?.main) continue;
-    const main = resolve(actionDir, manifest.runs.main);
-    if (!existsSync(main) || found.has(main)) continue;
-    // The action's name: its directory under actions/, or for the root action the directory its bundle is in.
-    const name =
-      actionDir === root
-        ? (relative(join(root, 'actions'), main).split('/')[0] ?? 'deploy')
-        : relative(join(root, 'actions'), actionDir);
-    const inputs: Record<string, string> = {};
-    for (const [input, spec] of Object.entries(manifest.inputs ?? {})) {
-      const fallback = spec?.default;
-      if (fallback !== undefined && fallback !== null && !String(fallback).includes('${{')) {
-        inputs[`INPUT_${input.replace(/ /g, '_').toUpperCase()}`] = String(fallback);
-      }
-    }
-    found.set(main, { name: name.startsWith('..') ? 'deploy' : name, main, actionDir, inputs });
-  }
-  if (found.size === 0) throw new Error('bench: no bundled action found (action.yml with runs.main built)');
-  return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
-}
-
-/** Spawned as the runner spawns it (`node dist/index.js`, default inputs, file commands), to its first log line. */
-async function actionColdStarts(list: BundledAction[]): Promise<Record<string, number>> {
-  const runnerTemp = mkdtempSync(join(tmpdir(), 'twokey-bench-runner-'));
-  const files = ['set_output', 'step_summary', 'set_env', 'add_path', 'save_state', 'event.json'].map((f) =>
-    join(runnerTemp, f),
-  );
-  for (const f of files) writeFileSync(f, f.endsWith('.json') ? '{}' : '');
-  const env = (action: BundledAction): NodeJS.ProcessEnv => ({
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    CI: 'true',
-    GITHUB_ACTIONS: 'true',
-    RUNNER_TEMP: runnerTemp,
-    GITHUB_WORKSPACE: runnerTemp,
-    GITHUB_REPOSITORY: 'acme/app',
-    GITHUB_SERVER_URL: 'https://github.com',
-    // Nothing leaves the machine: the API is a closed loopback port.
-    GITHUB_API_URL: 'http://127.0.0.1:9',
-    GITHUB_OUTPUT: files[0],
-    GITHUB_STEP_SUMMARY: files[1],
-    GITHUB_ENV: files[2],
-    GITHUB_PATH: files[3],
-    GITHUB_STATE: files[4],
-    GITHUB_EVENT_PATH: files[5],
-    ...action.inputs,
-  });
-  const samples = await alternate(
-    Object.fromEntries(list.map((a) => [a.name, () => timeToFirstLine(node, [a.main], env(a), runnerTemp)])),
-    mode.runs,
-    mode.warmUp,
-  );
-  details.action_cold_start_samples_ms = mapValues(samples, (s) => s.map((v) => round(v, 1)));
-  return mapValues(samples, (s) => round(median(s), 1));
-}
 
 /** twokey's digestFile (in a child process, timed around the call) against `openssl dgst -sha256`, same file. */
 async function hashFigures(): Promise<{ ratio: number; peakRssMb: number }> {
@@ -307,69 +282,35 @@ function twokeyVerifyAvailable(): boolean {
   return run.status === 0 && !/unknown command/.test(run.stderr);
 }
 
-/** `twokey verify` on one artifact and its three bundles, against sigstore-js verifying one of them. */
-async function gateFigures(corpus: Corpus): Promise<{ ratio: number }> {
-  const artifact = corpus.artifacts.find((a) => !a.forged)!;
-  const twokeyArgs = [
-    cli,
-    'verify',
-    artifact.path,
-    '--policy',
-    corpus.policy,
-    // The corpus is acme/app's and its policy pins no repository: name the one whose chain is accepted.
-    '--repo',
-    'acme/app',
-    '--bundle',
-    artifact.provenance,
-    '--bundle',
-    artifact.signature,
-    '--bundle',
-    artifact.review,
-    '--trusted-root',
-    corpus.trustedRoot,
-  ];
-  const twokey = (env?: NodeJS.ProcessEnv) => () => {
-    const run = timeProcess(node, twokeyArgs, env ? { env: { ...process.env, ...env } } : {});
-    if (run.status !== 0) throw new Error(`twokey verify refused an honest artifact: ${run.stdout}${run.stderr}`);
-    return run.ms;
-  };
-  const samples = await alternate(
-    {
-      // As users run it: the launcher, with the code cache its first run made (bench/README.md, "code cache").
-      twokey: twokey(),
-      'sigstore-js': () => {
-        const run = timeProcess(node, [
-          join(root, 'bench', 'sigstore-js-verify-one.mjs'),
-          '--bundle',
-          artifact.signature,
-          '--blob-file',
-          artifact.path,
-          '--trusted-root',
-          corpus.trustedRoot,
-          '--certificate-identity-uri',
-          corpus.identities.sign,
-          '--certificate-issuer',
-          corpus.identities.issuer,
-        ]);
-        if (run.status !== 0) throw new Error(`sigstore-js refused an honest bundle: ${run.stderr}`);
-        return run.ms;
-      },
-      // For the record, not the ratio: every run compiling the bundle from scratch.
-      'twokey, no code cache': twokey({ TWOKEY_NO_CODE_CACHE: '1' }),
-    },
-    mode.gateRuns,
-    mode.warmUp,
+/**
+ * `twokey report` over a generated organisation's evidence against the plain sigstore-js loop over the same bundles
+ * (bench/report.ts), in a process of its own: its corpus is signed in worker threads, which the bench's bundle cannot
+ * host.
+ */
+function reportFigure(): Record<string, number> {
+  const out = join(mkdtempSync(join(tmpdir(), 'twokey-bench-report-')), 'report.json');
+  const run = spawnSync(
+    node,
+    [
+      join(root, 'bench', 'report.mjs'),
+      '--bundles',
+      String(mode.reportBundles),
+      '--runs',
+      String(mode.reportRuns),
+      '--cache-dir',
+      mode.cacheDir,
+      '--no-build',
+      '--out',
+      out,
+    ],
+    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
   );
-  const twokeyMs = median(samples.twokey!);
-  const peerMs = median(samples['sigstore-js']!);
-  details.gate = {
-    twokey_verify_ms: round(twokeyMs, 1),
-    twokey_bundles: 3,
-    sigstore_js_ms: round(peerMs, 1),
-    sigstore_js_bundles: 1,
-    twokey_verify_ms_without_code_cache: round(median(samples['twokey, no code cache']!), 1),
+  if (run.status !== 0 || !existsSync(out)) throw new Error(`bench/report.mjs failed (exit ${run.status})`);
+  const { report_vs_sigstore_js: figure } = JSON.parse(readFileSync(out, 'utf8')) as {
+    report_vs_sigstore_js: Record<string, number>;
   };
-  return { ratio: round(twokeyMs / peerMs, 3) };
+  details.report = { corpus: 'packages/testkit/src/org-history.ts, one history per core', runs: mode.reportRuns };
+  return figure;
 }
 
 /** One run of a contender of the batch figures: its time and peak memory, or the machine's verify rates. */
@@ -528,30 +469,53 @@ function checkVerdicts(who: string, refused: string[], expected: string[]): void
 // ── Output ───────────────────────────────────────────────────────────────────────────────────────────────────────
 
 function table(r: typeof results): string {
+  const res = r as unknown as Record<string, unknown>;
   const d = r.details as Record<string, Record<string, unknown> | undefined>;
-  const shown = (value: number | null, error?: string) =>
-    value === null ? `— (${error ?? 'not measured'})` : String(value);
+  const value = (key: string) => res[key] as number | null | undefined;
+  const shown = (v: unknown, error?: string) =>
+    v === null || v === undefined
+      ? `— (${error ?? 'not measured'})`
+      : typeof v === 'object'
+        ? JSON.stringify(v)
+        : String(v);
+  const gate = d.gate;
+  const report = res.report_vs_sigstore_js as Record<string, number> | null | undefined;
+  const signApi = res.sign_api_requests as { simple: number; reviews_125: number } | null | undefined;
+  const actions = (d.actions ?? {}) as Record<string, { first_line_ms: number; ratio_vs_attest?: number }>;
   const rows: [string, string, string, string][] = [
     [
       'hash_ratio_vs_openssl',
-      shown(r.hash_ratio_vs_openssl, errors.hash),
+      shown(value('hash_ratio_vs_openssl'), errors.hash),
       TARGETS.hash_ratio_vs_openssl,
       d.hash
         ? `${d.hash.file_mib} MiB: twokey ${d.hash.twokey_digest_ms} ms, openssl ${d.hash.openssl_process_ms} ms`
         : '',
     ],
-    ['hash_peak_rss_mb', shown(r.hash_peak_rss_mb, errors.hash), TARGETS.hash_peak_rss_mb, 'twokey hashing process'],
+    [
+      'hash_peak_rss_mb',
+      shown(value('hash_peak_rss_mb'), errors.hash),
+      TARGETS.hash_peak_rss_mb,
+      'twokey hashing process',
+    ],
     [
       'gate_ratio_vs_sigstore_js',
-      shown(r.gate_ratio_vs_sigstore_js, errors.gate_ratio_vs_sigstore_js),
+      shown(value('gate_ratio_vs_sigstore_js'), errors.startup),
       TARGETS.gate_ratio_vs_sigstore_js,
-      d.gate
-        ? `twokey verify, 3 bundles ${d.gate.twokey_verify_ms} ms (${d.gate.twokey_verify_ms_without_code_cache} ms without its code cache); sigstore-js, 1 bundle ${d.gate.sigstore_js_ms} ms`
+      gate
+        ? `twokey verify, 3 bundles ${gate.twokey_verify_ms} ms; sigstore-js, 1 bundle ${gate.sigstore_js_ms} ms; node -e 0 ${gate.node_e_0_ms} ms`
+        : '',
+    ],
+    [
+      'gate_first_run_ratio_vs_sigstore_js',
+      shown(value('gate_first_run_ratio_vs_sigstore_js'), errors.startup),
+      TARGETS.gate_first_run_ratio_vs_sigstore_js,
+      gate
+        ? `first run after a build ${gate.twokey_verify_first_run_ms} ms (no code cache at all: ${gate.twokey_verify_plain_start_ms} ms)`
         : '',
     ],
     [
       'batch_speedup_vs_sigstore_js',
-      shown(r.batch_speedup_vs_sigstore_js, errors.batch_speedup_vs_sigstore_js),
+      shown(value('batch_speedup_vs_sigstore_js'), errors.batch_speedup_vs_sigstore_js),
       TARGETS.batch_speedup_vs_sigstore_js,
       d.batch
         ? `${d.batch.bundles} bundles: ${d.batch.twokey_bundles_per_s} vs ${d.batch.sigstore_js_bundles_per_s} bundles/s, same verdicts`
@@ -559,7 +523,7 @@ function table(r: typeof results): string {
     ],
     [
       'batch_fraction_of_crypto_limit',
-      shown(r.batch_fraction_of_crypto_limit, errors.batch_speedup_vs_sigstore_js),
+      shown(value('batch_fraction_of_crypto_limit'), errors.batch_speedup_vs_sigstore_js),
       TARGETS.batch_fraction_of_crypto_limit,
       d.batch && d.crypto_limit
         ? `${d.batch.twokey_bundles_per_s} of ${d.crypto_limit.limit_bundles_per_s} bundles/s (${d.crypto_limit.checks_per_bundle} checks a bundle, ${d.crypto_limit.source}, ${d.crypto_limit.cores} cores)`
@@ -567,26 +531,60 @@ function table(r: typeof results): string {
     ],
     [
       'batch_peak_rss_ratio',
-      shown(r.batch_peak_rss_ratio, errors.batch_speedup_vs_sigstore_js),
+      shown(value('batch_peak_rss_ratio'), errors.batch_speedup_vs_sigstore_js),
       TARGETS.batch_peak_rss_ratio,
       d.batch
         ? `peak RSS: twokey ${d.batch.twokey_peak_rss_mb} MB (workers included), sigstore-js loop ${d.batch.sigstore_js_peak_rss_mb} MB`
         : '',
     ],
+    [
+      'sign_api_requests',
+      signApi ? `${signApi.simple} / ${signApi.reviews_125}` : shown(null, errors.sign_api_requests),
+      TARGETS.sign_api_requests,
+      'GitHub API requests of the sign stage: 1 commit, 1 review / 125 reviews, 5 reviewers (GraphQL; REST in details)',
+    ],
+    [
+      'action_cold_start_ratio_vs_attest',
+      shown(value('action_cold_start_ratio_vs_attest'), errors.startup),
+      TARGETS.action_cold_start_ratio_vs_attest,
+      actions.attest
+        ? `slowest action ÷ actions/attest (${actions.attest.first_line_ms} ms) to the first line; ${Object.entries(
+            actions,
+          )
+            .filter(([name]) => name !== 'attest')
+            .map(([name, a]) => `${name} ${a.ratio_vs_attest}`)
+            .join(', ')}`
+        : '',
+    ],
+    [
+      'report_vs_sigstore_js',
+      report ? `${report.report_speedup_vs_sigstore_js}×` : shown(null, errors.report_vs_sigstore_js),
+      TARGETS.report_vs_sigstore_js,
+      report
+        ? `${report.bundles} bundles: twokey report ${(report.report_ms / 1000).toFixed(1)} s, peak RSS ${report.report_peak_rss_mb} MB; sigstore-js loop ${(report.sigstore_js_loop_ms / 1000).toFixed(1)} s, ${report.sigstore_js_peak_rss_mb} MB`
+        : '',
+    ],
     ...Object.entries(r.action_cold_start_ms ?? {}).map(
       ([name, ms]) =>
-        [`action_cold_start_ms.${name}`, String(ms), '', 'to its first log line'] as [string, string, string, string],
+        [`action_cold_start_ms.${name}`, String(ms), '', 'to its first line on stdout'] as [
+          string,
+          string,
+          string,
+          string,
+        ],
     ),
     ...Object.entries(r.dist_kb ?? {}).map(
-      ([name, kb]) =>
-        [`dist_kb.${name}`, String(kb), '', `actions/${name}/dist/index.js`] as [string, string, string, string],
+      ([name, kb]) => [`dist_kb.${name}`, String(kb), '', `actions/${name}/dist/`] as [string, string, string, string],
     ),
   ];
   const machine = `${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}, ${r.date.slice(0, 10)}`;
   const header = `| figure | value | target | measured |\n|---|---|---|---|`;
   const body = rows.map((row) => `| ${row.join(' | ')} |`).join('\n');
-  const runs = `median of ${r.runs.measured} runs${r.runs.warm_up ? ' after a warm-up' : ''} (gate: ${r.runs.gate}), contenders alternated`;
-  return `${header}\n${body}\n\n${machine}; ${r.mode} mode, ${runs}.`;
+  const runs = `median of ${r.runs.measured} runs${r.runs.warm_up ? ' after a warm-up' : ''} (start-up: ${r.runs.gate}; report: ${r.runs.report}), contenders alternated`;
+  const kept = Object.entries((r.details as { measured_at: Record<string, string> }).measured_at)
+    .filter(([, at]) => at !== r.date)
+    .map(([part, at]) => `${part} ${at.slice(0, 16).replace('T', ' ')}`);
+  return `${header}\n${body}\n\n${machine}; ${r.mode} mode, ${runs}.${kept.length ? ` Kept from earlier runs: ${kept.join(', ')}.` : ''}`;
 }
 
 // ── Small things ─────────────────────────────────────────────────────────────────────────────────────────────────
@@ -608,16 +606,14 @@ function ensureFile(path: string, bytes: number): void {
   renameSync(`${path}.partial`, path);
 }
 
-function listDirs(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => join(dir, entry.name))
-    .sort();
-}
-
 function mapValues<T, U>(record: Record<string, T>, fn: (value: T) => U): Record<string, U> {
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, fn(v)]));
+}
+
+function positiveInteger(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`bench: ${flag} must be a positive integer, not ${value}`);
+  return n;
 }
 
 function round(value: number, digits: number): number {
