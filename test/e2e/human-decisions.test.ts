@@ -14,6 +14,7 @@ import {
   type ActionRun,
   aCommit,
   aGitHubState,
+  anActionsDeployment,
   anApprovedChange,
   aUser,
   type FakeRepository,
@@ -110,15 +111,27 @@ async function build(sha: string, subject: string): Promise<string> {
   return run.outputs['bundle-path']!;
 }
 
-/** The deploy job (the root action) in the production environment, approved through it by `approvers`. */
+/**
+ * The deploy job (the root action) in the production environment, approved through it by `approvers`; with
+ * `requestedAt`, GitHub made the job's deployment then (as Actions does when the job is queued).
+ */
 async function deploy(
   subject: string,
   bundles: string,
   approvers: string[],
-  options: { store?: boolean } = {},
+  options: { store?: boolean; requestedAt?: string } = {},
 ): Promise<{ run: ActionRun; report: DeployReport }> {
   const who = job(DEPLOY_WORKFLOW, reviewed, { environment: 'production', actor: 'erin' });
   approve(who, 'production', ...approvers);
+  if (options.requestedAt) {
+    anActionsDeployment(repository, {
+      runId: who.run_id,
+      environment: 'production',
+      sha: reviewed,
+      at: options.requestedAt,
+      afterwards: ['queued', 'in_progress'],
+    });
+  }
   const run = await runAction(repoRoot, {
     with: {
       'subject-path': subject,
@@ -269,6 +282,8 @@ describe('a deploy approved through its environment, signed', () => {
     expect(check(report, 'deploy-approval')).toMatchObject({ verdict: 'fail' });
     expect(check(report, 'deploy-approval').reason).toContain("alice (the change's author)");
     expect(run.log).toContain('deploy-approval (fail)');
+    // GitHub made no deployment of this run: when it was requested is left out, and the log says so.
+    expect(run.log).toContain('requestedAt not recorded: none of the');
     // The refusal as SARIF, for code scanning: valid SARIF 2.1.0, every result on a line of a file in the repository.
     const sarif = JSON.parse(readFileSync(run.outputs['sarif-path']!, 'utf8'));
     expect(sarifSchemaProblems(sarif)).toEqual([]);
@@ -352,7 +367,8 @@ describe('a deploy approved through its environment, signed', () => {
   });
 
   it('accepts a deploy approved by an independent reviewer; the signed approval verifies with twokey verify', async () => {
-    const { run, report } = await deploy('dist/app.tar.gz', 'honest', ['carol']);
+    const requestedAt = new Date(Date.now() - 7 * 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const { run, report } = await deploy('dist/app.tar.gz', 'honest', ['carol'], { requestedAt });
     expect(run.exitCode, run.log).toBe(0);
     expect(check(report, 'deploy-approval').verdict).toBe('pass');
     expect(report.artifacts[0]!.deployApproval).toEqual({
@@ -361,6 +377,12 @@ describe('a deploy approved through its environment, signed', () => {
       approvers: ['carol'],
     });
     const approval = run.outputs['deploy-approval-path']!;
+    // It signed when the deploy was requested (GitHub's deployment of this run) and when its approvals were read.
+    const signedApproval = JSON.parse(readFileSync(approval, 'utf8'));
+    const { predicate } = JSON.parse(Buffer.from(signedApproval.dsseEnvelope.payload, 'base64').toString('utf8'));
+    expect(predicate.requestedAt).toBe(new Date(requestedAt).toISOString());
+    expect(Date.parse(predicate.readAt)).toBeGreaterThanOrEqual(Date.parse(predicate.requestedAt));
+    expect(run.log).not.toContain('requestedAt not recorded');
     const attested = join(workspace, 'attested');
     mkdirSync(attested);
     copyFileSync(approval, join(attested, 'deploy-approval.sigstore.json'));

@@ -44,6 +44,10 @@ function report(
   });
 }
 
+function shifted(time: string, seconds: number): string {
+  return new Date(Date.parse(time) + seconds * 1000).toISOString();
+}
+
 describe('the indicators over a planned history', () => {
   it('equal the ground truth over the whole history', () => {
     expectTruth(report(), orgHistoryTruth(history));
@@ -56,11 +60,68 @@ describe('the indicators over a planned history', () => {
     expect(windowed.months).toEqual(['2026-02']);
   });
 
-  it('say M10 and the deploy latency are not measured without the deployments, never zero', () => {
+  it('measure the deploy latency from the signed deploy approvals alone; M10 is not measured without deployments', () => {
     const without = report({ withDeployments: false });
     expect(without.indicators.M10).toMatchObject({ status: 'not-measured', rate: null, matched: 0 });
-    expect(without.indicators.M2.deploy).toMatchObject({ status: 'not-measured', count: 0 });
+    expect(without.indicators.M2.deploy).toMatchObject({ status: 'measured', unmeasured: 0 });
+    expect(without.indicators.M2.deploy.count).toBeGreaterThan(0);
+    expect(new Set(without.indicators.M2.deploy.deploys.map((d) => d.requestedFrom))).toEqual(
+      new Set(['deploy-approval']),
+    );
     expectTruth(without, orgHistoryTruth(history, {}, false));
+  });
+
+  it('prefer the request time the deploy approval signed to what GitHub’s deployments say (unsigned)', () => {
+    // GitHub's deployments, edited to say every deploy was requested a day earlier: the signed time still counts.
+    const edited = deployments.map((d) => ({ ...d, createdAt: shifted(d.createdAt, -86_400) }));
+    const policy = parsePolicy(orgHistoryPolicy('trusted_root.json'), 'org-policy.yml');
+    const ledger = new EvidenceLedger(policy);
+    for (const bundle of bundles) ledger.addVerified(bundle);
+    const judged = computeSodReport({
+      policy,
+      ledger,
+      deployments: { source: 'deployments.json', records: edited },
+      generatedAt: new Date('2026-12-01T00:00:00Z'),
+    });
+    expect(judged.indicators.M2.deploy).toMatchObject(orgHistoryTruth(history).M2.deploy);
+  });
+
+  describe('over deploy approvals signed before they recorded when the deploy was requested', () => {
+    const old = bundlesOf(history).map((b) => {
+      const statement = b.statement as { predicateType: string; predicate: { requestedAt?: string } };
+      if (statement.predicateType.endsWith('/deploy-approval/v1')) delete statement.predicate.requestedAt;
+      return b;
+    });
+    const reportOf = (withDeployments: boolean) => {
+      const policy = parsePolicy(orgHistoryPolicy('trusted_root.json'), 'org-policy.yml');
+      const ledger = new EvidenceLedger(policy);
+      for (const bundle of old) ledger.addVerified(bundle);
+      return computeSodReport({
+        policy,
+        ledger,
+        ...(withDeployments && { deployments: { source: 'deployments.json', records: deployments } }),
+        generatedAt: new Date('2026-12-01T00:00:00Z'),
+      });
+    };
+
+    it('measure the deploy latency from GitHub’s deployments, each row saying so', () => {
+      const measured = reportOf(true);
+      expectTruth(measured, orgHistoryTruth(history, {}, true, false));
+      expect(new Set(measured.indicators.M2.deploy.deploys.map((d) => d.requestedFrom))).toEqual(
+        new Set(['deployment']),
+      );
+    });
+
+    it('say the deploy latency is not measured without them, never zero', () => {
+      const without = reportOf(false);
+      expect(without.indicators.M2.deploy).toMatchObject({
+        status: 'not-measured',
+        count: 0,
+        reason: expect.stringContaining('requestedAt'),
+      });
+      expect(without.indicators.M2.deploy.unmeasured).toBeGreaterThan(0);
+      expectTruth(without, orgHistoryTruth(history, {}, false, false));
+    });
   });
 
   it('names the colluding pair, with the pull requests behind it', () => {

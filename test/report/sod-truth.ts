@@ -34,6 +34,7 @@ export function measuredTruth(report: SodReport): OrgHistoryTruth {
       },
       deploy: {
         count: m.M2.deploy.count,
+        unmeasured: m.M2.deploy.unmeasured,
         medianSeconds: m.M2.deploy.medianSeconds,
         p90Seconds: m.M2.deploy.p90Seconds,
       },

@@ -29,6 +29,11 @@ export type DeployApprovalPredicate = {
   approvals: DeployApproval[];
   /** The environment's protection rules; null when GitHub would not say (the token cannot read the environment). */
   protection: { requiredReviewers: { type: string; name: string }[]; preventSelfReview: boolean } | null;
+  /**
+   * When the deploy was requested: GitHub created this run's deployment for the environment (the job waiting for its
+   * reviewers). Absent when GitHub did not say, and in attestations signed before it was recorded. Never after readAt.
+   */
+  requestedAt?: string;
   /** When the deploy job read these facts from GitHub. */
   readAt: string;
   /** The bundles the deploy decision rested on. */
@@ -57,7 +62,27 @@ export function parseDeployApprovalPredicate(json: unknown): DeployApprovalPredi
     const field = error?.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(predicate)';
     throw new InTotoError('PREDICATE_INVALID', field, error?.message ?? 'invalid');
   }
-  return json as DeployApprovalPredicate;
+  const predicate = json as DeployApprovalPredicate;
+  checkTimes(predicate);
+  return predicate;
+}
+
+/** The times a schema cannot compare: each a real instant, and the request never after the reading of approvals. */
+function checkTimes(predicate: DeployApprovalPredicate): void {
+  const readAt = Date.parse(predicate.readAt);
+  if (Number.isNaN(readAt)) throw new InTotoError('PREDICATE_INVALID', 'readAt', `not a time: ${predicate.readAt}`);
+  if (predicate.requestedAt === undefined) return;
+  const requestedAt = Date.parse(predicate.requestedAt);
+  if (Number.isNaN(requestedAt)) {
+    throw new InTotoError('PREDICATE_INVALID', 'requestedAt', `not a time: ${predicate.requestedAt}`);
+  }
+  if (requestedAt > readAt) {
+    throw new InTotoError(
+      'PREDICATE_INVALID',
+      'requestedAt',
+      `expected at or before readAt (${predicate.readAt}), found ${predicate.requestedAt}: a deploy is requested before its approvals are read`,
+    );
+  }
 }
 
 export function buildDeployApprovalStatement(

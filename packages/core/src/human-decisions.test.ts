@@ -3,7 +3,13 @@
 // repository policy that may only tighten the deploy approvals and never touch break-glass.
 import { describe, expect, it } from 'vitest';
 import { type BreakGlassPredicate, breakGlassProblems, WAIVABLE_CHECKS } from './break-glass';
-import { type ChangePeople, type DeployApprovalPredicate, judgeDeployApproval } from './deploy-approval';
+import {
+  type ChangePeople,
+  type DeployApprovalPredicate,
+  judgeDeployApproval,
+  parseDeployApprovalPredicate,
+} from './deploy-approval';
+import { InTotoError } from './intoto';
 import type { GitHubAccount } from './model';
 import { type DeployApprovalRules, PolicyError, parsePolicy, parseRepositoryPolicy } from './policy';
 
@@ -100,6 +106,41 @@ describe('whose deploy approval counts (deploy.approvals)', () => {
   it('asks nothing when min is 0', () => {
     const judged = judgeDeployApproval(predicate({ approvals: [] }), { ...RULES, min: 0 }, CHANGE);
     expect(judged).toMatchObject({ verdict: 'pass' });
+  });
+});
+
+/** The field a predicate is refused for, or undefined when it is accepted. */
+function refusedField(json: unknown): string | undefined {
+  try {
+    parseDeployApprovalPredicate(JSON.parse(JSON.stringify(json)));
+    return undefined;
+  } catch (error) {
+    if (error instanceof InTotoError && error.code === 'PREDICATE_INVALID') return error.field;
+    throw error;
+  }
+}
+
+describe('when the deploy was requested (requestedAt)', () => {
+  it('is accepted before readAt, at readAt, and absent (attestations signed before it was recorded)', () => {
+    expect(refusedField(predicate({ requestedAt: '2026-12-05T23:48:00Z' }))).toBeUndefined();
+    expect(refusedField(predicate({ requestedAt: '2026-12-06T00:00:00.000Z' }))).toBeUndefined();
+    const { requestedAt: _, ...old } = predicate({ requestedAt: '2026-12-05T23:48:00Z' });
+    expect(refusedField(old)).toBeUndefined();
+  });
+
+  it('refuses a request after the approvals were read (a latency made to look shorter), naming the field', () => {
+    expect(() => parseDeployApprovalPredicate(predicate({ requestedAt: '2026-12-06T00:00:01Z' }))).toThrow(
+      'requestedAt: expected at or before readAt (2026-12-06T00:00:00.000Z), found 2026-12-06T00:00:01Z',
+    );
+  });
+
+  it.each([
+    ['a local time', '2026-12-05T23:48:00+01:00'],
+    ['a date alone', '2026-12-05'],
+    ['a number', 1_733_442_480],
+    ['an impossible month', '2026-13-05T23:48:00Z'],
+  ])('refuses %s, naming the field', (_what, requestedAt) => {
+    expect(refusedField({ ...predicate(), requestedAt })).toBe('requestedAt');
   });
 });
 

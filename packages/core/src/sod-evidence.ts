@@ -65,6 +65,8 @@ export interface DeployApprovalFact {
   environment: string;
   run: string;
   runId?: string;
+  /** When the deploy was requested, as the attestation signed it (absent in those signed before it was recorded). */
+  requestedAt?: string;
   readAt: string;
   approvers: string[];
   artifacts: string[];
@@ -307,6 +309,7 @@ export class EvidenceLedger {
         environment: predicate.environment,
         run: predicate.run.uri,
         ...(runIdOf(predicate.run.uri) !== undefined && { runId: runIdOf(predicate.run.uri) }),
+        ...(predicate.requestedAt !== undefined && { requestedAt: predicate.requestedAt }),
         readAt: predicate.readAt,
         approvers: predicate.approvals
           .filter(

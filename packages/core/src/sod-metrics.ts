@@ -10,6 +10,7 @@ import type {
   AuditFinding,
   AuditFindingKind,
   DecisionFact,
+  DeployApprovalFact,
   EvidenceLedger,
   EvidenceLink,
   ReviewFact,
@@ -126,12 +127,16 @@ export interface ApprovalLatency {
     };
   deploy: Measured &
     LatencyStats & {
+      /** Deploy approvals whose request time is known neither from them (requestedAt) nor from GitHub's deployments. */
+      unmeasured: number;
       byEnvironment: ({ environment: string } & LatencyStats)[];
       deploys: {
         repository: string;
         environment: string;
         run: string;
         requestedAt: string;
+        /** Where requestedAt was read: the signed deploy approval, or GitHub's deployment of the run (not signed). */
+        requestedFrom: 'deploy-approval' | 'deployment';
         approvedAt: string;
         seconds: number;
         evidence: EvidenceLink;
@@ -398,44 +403,70 @@ function approvalLatency(
   };
 
   let deploy: ApprovalLatency['deploy'];
-  const empty = { ...latencyStats([]), byEnvironment: [], deploys: [] };
-  if (noDeployIdentity) deploy = { status: 'not-measured', reason: noDeployIdentity, ...empty };
-  else if (!deployments) {
+  if (noDeployIdentity) {
     deploy = {
       status: 'not-measured',
-      reason:
-        "a deploy-approval attestation records when the deploy job read its approvals (readAt), not when the deploy was requested: give GitHub's deployments (--deployments, or --repo with a token), whose created_at is the request",
-      ...empty,
+      reason: noDeployIdentity,
+      ...latencyStats([]),
+      unmeasured: 0,
+      byEnvironment: [],
+      deploys: [],
     };
   } else {
-    const byRun = new Map(deployments.flatMap((d) => (d.runId ? [[d.runId, d] as const] : [])));
-    const deploys = ledger.deployApprovals
-      .filter((a) => within(a.readAt) && a.runId !== undefined && byRun.has(a.runId))
-      .map((a) => {
-        const deployment = byRun.get(a.runId!)!;
-        return {
-          repository: a.repository,
-          environment: a.environment,
-          run: a.run,
-          requestedAt: deployment.createdAt,
-          approvedAt: a.readAt,
-          seconds: Math.max(0, (Date.parse(a.readAt) - Date.parse(deployment.createdAt)) / 1000),
-          evidence: a.evidence,
-          ...(deployment.url && { deployment: deployment.url }),
-        };
-      })
+    const approvals = ledger.deployApprovals.filter((a) => within(a.readAt));
+    const byRun = new Map((deployments ?? []).flatMap((d) => (d.runId ? [[d.runId, d] as const] : [])));
+    const deploys = approvals
+      .flatMap((a) => deployLatency(a, byRun))
       .sort((a, b) => compare(a.approvedAt, b.approvedAt) || compare(a.run, b.run));
+    const unmeasured = approvals.length - deploys.length;
     deploy = {
       status: 'measured',
       ...latencyStats(deploys.map((d) => d.seconds)),
+      unmeasured,
       byEnvironment: groupBy(deploys, (d) => d.environment).map(([environment, rows]) => ({
         environment,
         ...latencyStats(rows.map((d) => d.seconds)),
       })),
       deploys,
     };
+    // Nothing measured and something to measure: without GitHub's deployments, a number of zero deploys would lie.
+    if (!deployments && deploys.length === 0 && unmeasured > 0) {
+      deploy = {
+        ...deploy,
+        status: 'not-measured',
+        reason:
+          "the deploy approvals do not record when their deploy was requested (requestedAt: they were signed before twokey recorded it), only when the deploy job read its approvals (readAt): give GitHub's deployments (--deployments, or --repo with a token), whose created_at is the request",
+      };
+    }
   }
   return { review, deploy };
+}
+
+/**
+ * How long a deploy waited for its approval: from its request to the reading of its approvals (readAt). The request
+ * is the one the deploy approval signed (requestedAt); for an approval signed before that was recorded, the
+ * created_at of GitHub's deployment of its run (unsigned); with neither, it is not measured.
+ */
+function deployLatency(
+  approval: DeployApprovalFact,
+  deploymentsByRun: ReadonlyMap<string, DeploymentRecord>,
+): ApprovalLatency['deploy']['deploys'] {
+  const deployment = approval.runId === undefined ? undefined : deploymentsByRun.get(approval.runId);
+  const requestedAt = approval.requestedAt ?? deployment?.createdAt;
+  if (requestedAt === undefined) return [];
+  return [
+    {
+      repository: approval.repository,
+      environment: approval.environment,
+      run: approval.run,
+      requestedAt,
+      requestedFrom: approval.requestedAt !== undefined ? 'deploy-approval' : 'deployment',
+      approvedAt: approval.readAt,
+      seconds: Math.max(0, (Date.parse(approval.readAt) - Date.parse(requestedAt)) / 1000),
+      evidence: approval.evidence,
+      ...(deployment?.url && { deployment: deployment.url }),
+    },
+  ];
 }
 
 // ── M3 ─────────────────────────────────────────────────────────────────────────────────────────────────────────

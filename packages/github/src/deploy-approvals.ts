@@ -3,7 +3,10 @@
 // /repos/{owner}/{repo}/environments/{environment_name}`: required reviewers, prevent_self_review) and who started the
 // run (its actor and triggering actor, `GET /users/{username}`). What comes back is the deploy-approval predicate the
 // job signs (its `evidence` filled in by the caller); a read that fails is an error, never "nobody approved".
-import type { DeployApprovalPredicate, GitHubAccount } from '@twokey/core';
+// When the deploy was requested (requestedAt) is GitHub's deployment of this run for the environment: it only
+// measures (M2), so when GitHub cannot say it is left out and the log says why — the deploy never fails over it.
+import { info } from '@actions/core';
+import { type DeployApprovalPredicate, deploymentsFromGitHub, describeError, type GitHubAccount } from '@twokey/core';
 import type { GitHubClient } from './octokit';
 
 export interface DeployApprovalRequest {
@@ -17,7 +20,15 @@ export interface DeployApprovalRequest {
   /** GITHUB_ACTOR and GITHUB_TRIGGERING_ACTOR (logins). */
   actors: string[];
   now?: Date;
+  /** Where what GitHub could not say is written: the action's log (default @actions/core's info). */
+  log?: (message: string) => void;
 }
+
+/**
+ * How many of the environment's latest deployments are searched for this run's (one request each for their
+ * statuses): the deploy job's was created when the job was queued, so only those queued since come before it.
+ */
+const DEPLOYMENTS_SEARCHED = 10;
 
 interface ApprovalJson {
   state?: string;
@@ -40,7 +51,8 @@ export async function readDeployApproval(
 ): Promise<Omit<DeployApprovalPredicate, 'evidence'>> {
   const [owner, repo] = request.repository.split('/') as [string, string];
   const { client } = request;
-  const [approvals, protection, requesters] = await Promise.all([
+  const log = request.log ?? info;
+  const [approvals, protection, requesters, deployRequest] = await Promise.all([
     client
       .request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals', { owner, repo, run_id: request.runId })
       .then(({ data }) => data as ApprovalJson[]),
@@ -51,7 +63,10 @@ export async function readDeployApproval(
         return account(data as { login?: string; id?: number; type?: string });
       }),
     ),
+    readDeployRequest(client, owner, repo, request),
   ]);
+  const readAt = (request.now ?? new Date()).toISOString();
+  const requestedAt = requestedAtToSign(deployRequest, readAt, log);
   return {
     environment: request.environment,
     repository: { name: request.repository, uri: `${request.serverUrl}/${request.repository}` },
@@ -68,8 +83,70 @@ export async function readDeployApproval(
       environments: (a.environments ?? []).flatMap((e) => (typeof e.name === 'string' ? [e.name] : [])),
     })),
     protection,
-    readAt: (request.now ?? new Date()).toISOString(),
+    ...(requestedAt !== undefined && { requestedAt }),
+    readAt,
   };
+}
+
+/**
+ * The request time to sign: never after readAt (GitHub's clock may be ahead of the runner's, and a request after the
+ * reading is a malformed predicate). Otherwise none, and the log says why.
+ */
+function requestedAtToSign(
+  found: { id: number; requestedAt: string } | { missing: string },
+  readAt: string,
+  log: (message: string) => void,
+): string | undefined {
+  if ('requestedAt' in found && found.requestedAt <= readAt) return found.requestedAt;
+  const why =
+    'missing' in found
+      ? found.missing
+      : `GitHub created deployment ${found.id} at ${found.requestedAt}, after this job read its approvals (${readAt}, the runner's clock)`;
+  log(`requestedAt not recorded: ${why}`);
+  return undefined;
+}
+
+/**
+ * When this run's deploy was requested: the created_at of the deployment GitHub Actions made for the environment
+ * when the job was queued, the one among the environment's latest whose statuses' log URL names this run
+ * (`…/actions/runs/RUN_ID/…`, read as the report reads GitHub's deployments). The newest such is this attempt's: an
+ * earlier attempt's was made before it. Newest first, so the first deployment's statuses usually tell: two requests.
+ * What GitHub does not say is said, never guessed (not the run's created_at: a run may wait before its job is queued).
+ */
+async function readDeployRequest(
+  client: GitHubClient,
+  owner: string,
+  repo: string,
+  request: DeployApprovalRequest,
+): Promise<{ id: number; requestedAt: string } | { missing: string }> {
+  const run = String(request.runId);
+  try {
+    const { data } = await client.request('GET /repos/{owner}/{repo}/deployments', {
+      owner,
+      repo,
+      environment: request.environment,
+      per_page: DEPLOYMENTS_SEARCHED,
+    });
+    for (const deployment of data as unknown as Record<string, unknown>[]) {
+      const { data: statuses } = await client.request(
+        'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
+        { owner, repo, deployment_id: deployment.id as number },
+      );
+      const [record] = deploymentsFromGitHub([{ ...deployment, statuses }], `GitHub's deployment ${deployment.id}`);
+      if (record?.runId === run) {
+        return { id: record.id, requestedAt: new Date(Date.parse(record.createdAt)).toISOString() };
+      }
+    }
+    return {
+      missing: `none of the ${data.length} latest deployments of ${request.environment} in ${request.repository} names run ${run} in its statuses' log_url or target_url`,
+    };
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    const hint = status === 403 || status === 404 ? ' (the token needs deployments: read)' : '';
+    return {
+      missing: `GitHub did not say when ${request.environment}'s deployment of run ${run} was created${hint}: ${describeError(error)}`,
+    };
+  }
 }
 
 /** The environment's protection; null when the token may not read the environment (404/403): said, not guessed. */

@@ -187,6 +187,31 @@ export interface FakeEnvironment {
   waitTimer?: number;
 }
 
+/** A status of a deployment: what GitHub Actions records as the job waits, is queued, runs and ends. */
+export interface FakeDeploymentStatus {
+  /** GitHub Actions also writes `waiting` (a job held by its environment's rules), which the OpenAPI enum omits. */
+  state: 'waiting' | 'queued' | 'in_progress' | 'success' | 'failure' | 'error' | 'inactive' | 'pending';
+  createdAt: string;
+  /** `log_url` and `target_url` (GitHub Actions sets both to the job's log, `…/actions/runs/RUN_ID/job/JOB_ID`). */
+  logUrl: string;
+}
+
+/**
+ * A deployment (`GET …/deployments`), as GitHub Actions creates one when a job that references an environment is
+ * queued: `environment` set to its name, `sha` and `ref` the run's, `task` deploy, created by github-actions[bot].
+ */
+export interface FakeDeployment {
+  id: number;
+  environment: string;
+  sha: string;
+  ref: string;
+  task: string;
+  createdAt: string;
+  creator: FakeAccount;
+  /** Oldest first (the API lists them newest first). */
+  statuses: FakeDeploymentStatus[];
+}
+
 export interface FakeRepository {
   owner: FakeAccount;
   name: string;
@@ -204,6 +229,8 @@ export interface FakeRepository {
   workflowRunApprovals: Record<string, FakeWorkflowRunApproval[]>;
   /** Deployment environments by name, with their required reviewers (`GET …/environments/{environment_name}`). */
   environments?: Record<string, FakeEnvironment>;
+  /** Deployments, oldest first (`GET …/deployments` lists the newest first; `GET …/deployments/{id}/statuses`). */
+  deployments?: FakeDeployment[];
   /**
    * The activity feed's entries other than pull request head branches (those come from each pull request's
    * `headActivity` and force pushes): direct pushes, branch moves, merges. Tests may append entries (`anActivity`).
@@ -784,6 +811,53 @@ export function aGitHubState(...entries: (FakeRepository | FakeUser)[]): GitHubF
   return { repositories, users };
 }
 
+/** GitHub Actions' bot: it creates the deployments of jobs that reference an environment, and their statuses. */
+export const githubActionsBot: FakeAccount = { login: 'github-actions[bot]', id: 41898282, type: 'Bot' };
+
+export interface ActionsDeploymentOptions {
+  /** The run whose job references the environment (its statuses' `log_url` name it). */
+  runId: number | string;
+  environment: string;
+  sha: string;
+  ref?: string;
+  /** When the job was queued and GitHub created the deployment (default: the shared clock). */
+  at?: string;
+  /** Its statuses after `waiting` (the job held by the environment's reviewers), a minute apart. */
+  afterwards?: FakeDeploymentStatus['state'][];
+  /** The job id in the log URL (default: one of its own). */
+  jobId?: number;
+  /** A server other than github.com in the log URL (GitHub Enterprise). */
+  serverUrl?: string;
+}
+
+/**
+ * The deployment GitHub Actions makes for a job that references an environment with required reviewers: created as
+ * the job is queued, `waiting` until its reviewers act, then `afterwards`; every status's log URL names the run's job.
+ * Added to the repository; returned.
+ */
+export function anActionsDeployment(repository: FakeRepository, options: ActionsDeploymentOptions): FakeDeployment {
+  const at = options.at ?? tick();
+  const server = options.serverUrl ?? 'https://github.com';
+  const logUrl = `${server}/${fullNameOf(repository)}/actions/runs/${options.runId}/job/${options.jobId ?? newId()}`;
+  const later = (minutes: number) => new Date(Date.parse(at) + minutes * 60_000).toISOString().replace('.000Z', 'Z');
+  const deployment: FakeDeployment = {
+    id: newId(),
+    environment: options.environment,
+    sha: options.sha,
+    ref: options.ref ?? `refs/heads/${repository.defaultBranch}`,
+    task: 'deploy',
+    createdAt: at,
+    creator: githubActionsBot,
+    statuses: [
+      { state: 'waiting', createdAt: at, logUrl },
+      ...(options.afterwards ?? []).map((state, i) => ({ state, createdAt: later(i + 1), logUrl })),
+    ],
+  };
+  repository.deployments ??= [];
+  repository.deployments.push(deployment);
+  return deployment;
+}
+
 // ── Server ─────────────────────────────────────────────────────────────────────────────────────────────────────
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -1189,6 +1263,38 @@ const ROUTES: Route[] = [
       return environment
         ? { status: 200, body: environmentJson(repository, params.environment_name!, environment, api) }
         : notFound();
+    },
+  },
+  {
+    // Newest first, filtered by `sha`, `ref`, `task` and `environment` as GitHub filters them (exact values).
+    method: 'GET',
+    template: '/repos/{owner}/{repo}/deployments',
+    handle: (context) => {
+      const { repository, query, api } = context;
+      const filters = (['sha', 'ref', 'task', 'environment'] as const).flatMap((key) =>
+        query.has(key) ? [[key, query.get(key)] as const] : [],
+      );
+      const listed = [...(repository.deployments ?? [])]
+        .filter((d) => filters.every(([key, value]) => d[key] === value))
+        .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id);
+      return page(
+        context,
+        listed.map((d) => deploymentJson(repository, d, api)),
+      );
+    },
+  },
+  {
+    method: 'GET',
+    template: '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
+    handle: (context) => {
+      const { repository, params, api } = context;
+      const deployment = repository.deployments?.find((d) => String(d.id) === params.deployment_id);
+      if (!deployment) return notFound();
+      const statuses = deployment.statuses.map((status, i) => ({ status, id: deployment.id * 100 + i })).reverse();
+      return page(
+        context,
+        statuses.map(({ status, id }) => deploymentStatusJson(repository, deployment, status, id, api)),
+      );
     },
   },
   {
@@ -1942,6 +2048,61 @@ function workflowRunApprovalJson(repository: FakeRepository, approval: FakeWorkf
     })),
   });
   return body;
+}
+
+/** A deployment as GitHub's `deployment` schema has it (components.schemas.deployment, @octokit/openapi-types). */
+function deploymentJson(repository: FakeRepository, deployment: FakeDeployment, api: string): Json {
+  const fullName = fullNameOf(repository);
+  const url = `${api}/repos/${fullName}/deployments/${deployment.id}`;
+  return {
+    url,
+    id: deployment.id,
+    node_id: Buffer.from(`010:Deployment${deployment.id}`).toString('base64'),
+    sha: deployment.sha,
+    ref: deployment.ref,
+    task: deployment.task,
+    payload: {},
+    original_environment: deployment.environment,
+    environment: deployment.environment,
+    description: null,
+    creator: userJson(deployment.creator, api),
+    created_at: deployment.createdAt,
+    updated_at: deployment.statuses.at(-1)?.createdAt ?? deployment.createdAt,
+    statuses_url: `${url}/statuses`,
+    repository_url: `${api}/repos/${fullName}`,
+    transient_environment: false,
+    production_environment: deployment.environment === 'production',
+    performed_via_github_app: null,
+  };
+}
+
+/** A deployment status as GitHub's `deployment-status` schema has it (components.schemas["deployment-status"]). */
+function deploymentStatusJson(
+  repository: FakeRepository,
+  deployment: FakeDeployment,
+  status: FakeDeploymentStatus,
+  id: number,
+  api: string,
+): Json {
+  const fullName = fullNameOf(repository);
+  const deploymentUrl = `${api}/repos/${fullName}/deployments/${deployment.id}`;
+  return {
+    url: `${deploymentUrl}/statuses/${id}`,
+    id,
+    node_id: Buffer.from(`016:DeploymentStatus${id}`).toString('base64'),
+    state: status.state,
+    creator: userJson(deployment.creator, api),
+    description: '',
+    environment: deployment.environment,
+    target_url: status.logUrl,
+    created_at: status.createdAt,
+    updated_at: status.createdAt,
+    deployment_url: deploymentUrl,
+    repository_url: `${api}/repos/${fullName}`,
+    environment_url: '',
+    log_url: status.logUrl,
+    performed_via_github_app: null,
+  };
 }
 
 /** The sha256 digests a bundle is about: a message signature's digest, or its in-toto statement's subjects. */

@@ -406,7 +406,7 @@ export interface OrgHistoryTruth {
   M1: { passed: number; refused: number; unapproved: number; refusalsByCheck: Record<string, number> };
   M2: {
     review: { count: number; unmeasured: number; medianSeconds: number | null; p90Seconds: number | null };
-    deploy: { count: number; medianSeconds: number | null; p90Seconds: number | null };
+    deploy: { count: number; unmeasured: number; medianSeconds: number | null; p90Seconds: number | null };
   };
   M3: { approvals: number; privileged: number; privilegedApprovers: Record<string, number> };
   M6: { findings: number; byKind: Record<string, number> };
@@ -427,10 +427,16 @@ export interface OrgHistoryTruth {
   M10: { matched: number; succeeded: number; failed: number; pending: number };
 }
 
+/**
+ * `withDeployments`: GitHub's deployments are given (M10). `requestedAtSigned`: the deploy approvals record when their
+ * deploy was requested, as this generator signs them; false for a corpus signed before they did, whose deploy side
+ * of M2 only GitHub's deployments measure.
+ */
 export function orgHistoryTruth(
   history: OrgHistory,
   window: { since?: Date; until?: Date } = {},
   withDeployments = true,
+  requestedAtSigned = true,
 ): OrgHistoryTruth {
   const within = (time: string) =>
     Date.parse(time) >= (window.since?.getTime() ?? -Infinity) &&
@@ -452,9 +458,10 @@ export function orgHistoryTruth(
   };
   const ownApproval = (d: PlannedDeploy) => 'own' in d.approval;
   const approvalTimes = history.deploys.filter((d) => ownApproval(d) && within(shift(d.at, -60)));
-  const deployLatencies = withDeployments
-    ? approvalTimes.map((d) => (Date.parse(shift(d.at, -60)) - Date.parse(d.requestedAt)) / 1000)
-    : [];
+  const deployLatencies =
+    withDeployments || requestedAtSigned
+      ? approvalTimes.map((d) => (Date.parse(shift(d.at, -60)) - Date.parse(d.requestedAt)) / 1000)
+      : [];
   const missing = history.deploys.filter((d) => !d.recorded && within(shift(d.at, -60)));
   const reusedReviews = prs.filter((p) => p.reuses);
   const reusedApprovals = passed.filter((d) => 'reusedFromRun' in d.approval);
@@ -505,7 +512,7 @@ export function orgHistoryTruth(
     },
     M2: {
       review: { ...stats(latencies), unmeasured: prs.length - latencies.length },
-      deploy: stats(deployLatencies),
+      deploy: { ...stats(deployLatencies), unmeasured: approvalTimes.length - deployLatencies.length },
     },
     M3: {
       approvals: approvals.length,
@@ -771,6 +778,7 @@ function deployApprovalStatement(
       environments: [ENVIRONMENT],
     })),
     protection: { requiredReviewers: [{ type: 'User', name: approvers[0] ?? 'rita' }], preventSelfReview: true },
+    requestedAt: d.requestedAt,
     readAt: shift(d.at, -60),
     evidence: inputs.map((i) => ({ uri: `file:///runner/work/${i.file}`, digest: { sha256: i.sha256 } })),
   });

@@ -1,0 +1,144 @@
+// When the deploy was requested, as the deploy job reads it from the GitHub API fake: the deployment GitHub Actions
+// made for this run's job in the environment (found by the run its statuses' log URL names) gives requestedAt; a
+// deployment of another run or environment, none at all, or an API that will not answer leaves it out, said in the
+// log, and the approvals are read all the same.
+import { parseDeployApprovalPredicate } from '@twokey/core';
+import {
+  aGitHubState,
+  anActionsDeployment,
+  anApprovedChange,
+  type FakeRepository,
+  type GitHubFake,
+  startGitHubFake,
+} from '@twokey/testkit';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type DeployApprovalRequest, readDeployApproval } from './deploy-approvals';
+import { createGitHubClient } from './octokit';
+
+const RUN = 4242;
+const READ_AT = new Date('2026-05-04T10:30:00.000Z');
+
+let github: GitHubFake;
+let repository: FakeRepository;
+let commit: string;
+
+beforeAll(async () => {
+  ({ repository, commit } = anApprovedChange('acme/app'));
+  repository.workflowRunApprovals[String(RUN)] = [
+    {
+      state: 'approved',
+      comment: 'ship it',
+      environments: ['production'],
+      user: { login: 'carol', id: 31, type: 'User' },
+    },
+  ];
+  repository.environments = { production: { reviewers: [], preventSelfReview: true } };
+  github = await startGitHubFake(aGitHubState(repository));
+});
+afterAll(() => github?.close());
+beforeEach(() => {
+  repository.deployments = [];
+  github.requests.length = 0;
+});
+
+async function read(overrides: Partial<DeployApprovalRequest> = {}) {
+  const logged: string[] = [];
+  const predicate = await readDeployApproval({
+    client: createGitHubClient({ token: 'ghs_deploy_job', baseUrl: github.url, retries: 0 }),
+    repository: 'acme/app',
+    serverUrl: 'https://github.com',
+    runId: RUN,
+    runAttempt: 1,
+    environment: 'production',
+    actors: [],
+    now: READ_AT,
+    log: (message) => logged.push(message),
+    ...overrides,
+  });
+  // What the deploy job signs must be a valid predicate, with or without requestedAt.
+  parseDeployApprovalPredicate(JSON.parse(JSON.stringify({ ...predicate, evidence: [] })));
+  return { predicate, logged };
+}
+
+const deploymentRequests = () => github.requests.filter((r) => r.path.includes('/deployments'));
+
+describe('when the deploy was requested (requestedAt)', () => {
+  it('is when GitHub created this run’s deployment for the environment, read in two requests', async () => {
+    anActionsDeployment(repository, {
+      runId: RUN,
+      environment: 'production',
+      sha: commit,
+      at: '2026-05-04T10:02:00Z',
+      afterwards: ['queued', 'in_progress'],
+    });
+    const { predicate, logged } = await read();
+    expect(predicate.requestedAt).toBe('2026-05-04T10:02:00.000Z');
+    expect(predicate.approvals.map((a) => a.user.login)).toEqual(['carol']);
+    expect(logged).toEqual([]);
+    expect(deploymentRequests().map((r) => `${r.route} ${new URLSearchParams(r.query)}`)).toEqual([
+      'GET /repos/{owner}/{repo}/deployments environment=production&per_page=10',
+      'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses ',
+    ]);
+  });
+
+  it('is never another run’s deployment, though newer, nor one of another environment', async () => {
+    anActionsDeployment(repository, { runId: RUN, environment: 'production', sha: commit, at: '2026-05-04T10:02:00Z' });
+    anActionsDeployment(repository, { runId: RUN, environment: 'staging', sha: commit, at: '2026-05-04T10:10:00Z' });
+    // Another deploy of the same commit queued while this one waited for its reviewers.
+    anActionsDeployment(repository, {
+      runId: 4243,
+      environment: 'production',
+      sha: commit,
+      at: '2026-05-04T10:20:00Z',
+    });
+    const { predicate } = await read();
+    expect(predicate.requestedAt).toBe('2026-05-04T10:02:00.000Z');
+  });
+
+  it('is the newest deployment naming the run: a re-run’s attempt, not the first attempt’s', async () => {
+    anActionsDeployment(repository, {
+      runId: RUN,
+      environment: 'production',
+      sha: commit,
+      at: '2026-05-04T09:00:00Z',
+      afterwards: ['queued', 'in_progress', 'failure'],
+    });
+    anActionsDeployment(repository, { runId: RUN, environment: 'production', sha: commit, at: '2026-05-04T10:25:00Z' });
+    const { predicate } = await read({ runAttempt: 2 });
+    expect(predicate.requestedAt).toBe('2026-05-04T10:25:00.000Z');
+  });
+
+  it('is left out, and the log says why, when no deployment names the run (never the run’s own start)', async () => {
+    anActionsDeployment(repository, {
+      runId: 4243,
+      environment: 'production',
+      sha: commit,
+      at: '2026-05-04T10:20:00Z',
+    });
+    const { predicate, logged } = await read();
+    expect(predicate).not.toHaveProperty('requestedAt');
+    expect(predicate.approvals).toHaveLength(1);
+    expect(logged).toEqual([
+      "requestedAt not recorded: none of the 1 latest deployments of production in acme/app names run 4242 in its statuses' log_url or target_url",
+    ]);
+  });
+
+  it('is left out, and the log says why, when the token may not read deployments: the deploy goes on', async () => {
+    anActionsDeployment(repository, { runId: RUN, environment: 'production', sha: commit, at: '2026-05-04T10:02:00Z' });
+    github.failOn('GET /repos/{owner}/{repo}/deployments', { status: 403, count: 1 });
+    const { predicate, logged } = await read();
+    expect(predicate).not.toHaveProperty('requestedAt');
+    expect(predicate.protection).toEqual({ requiredReviewers: [], preventSelfReview: true });
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatch(
+      /^requestedAt not recorded: GitHub did not say when production's deployment of run 4242 was created \(the token needs deployments: read\): /,
+    );
+  });
+
+  it('is left out when GitHub’s deployment was created after the job read its approvals (clocks apart)', async () => {
+    anActionsDeployment(repository, { runId: RUN, environment: 'production', sha: commit, at: '2026-05-04T10:30:05Z' });
+    const { predicate, logged } = await read();
+    expect(predicate).not.toHaveProperty('requestedAt');
+    expect(logged[0]).toContain('after this job read its approvals (2026-05-04T10:30:00.000Z');
+  });
+});
