@@ -48,4 +48,23 @@ describe('the HTML page and what attestations say', () => {
     expect(html).toContain('javascript:alert(document.domain)');
     expect(html).not.toMatch(/href="javascript:/i);
   });
+
+  it("names where each deploy's request time comes from: the signed deploy approval, or GitHub's deployment", () => {
+    const signed = page(
+      () => {},
+      () => false,
+    );
+    expect(signed).toContain('Deploys');
+    expect(signed).toContain('the signed deploy approval');
+    expect(signed).not.toContain('GitHub’s deployment (not signed)');
+    // An approval signed before requestedAt was recorded, with no deployment given: not measured, and said so.
+    const older = page(
+      (statement) => {
+        delete statement.predicate.requestedAt;
+      },
+      (b) => b.source.includes('/deploy-approvals/'),
+    );
+    expect(older).not.toContain('the signed deploy approval');
+    expect(older).toMatch(/not measured: /);
+  });
 });

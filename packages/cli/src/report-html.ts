@@ -169,7 +169,30 @@ const SECTIONS: Record<SodIndicatorId, Section> = {
                 hours(e.medianSeconds ?? 0),
                 hours(e.p90Seconds ?? 0),
               ]),
-          m.deploy.status === 'not-measured' ? `not measured: ${m.deploy.reason}` : undefined,
+          m.deploy.status === 'not-measured'
+            ? `not measured: ${m.deploy.reason}`
+            : m.deploy.unmeasured > 0
+              ? `${m.deploy.unmeasured} deploy approvals record no request time and have no GitHub deployment of their run`
+              : undefined,
+        ) +
+        page.table(
+          'Deploys',
+          ['run', 'environment', 'requested', 'request time from', 'approvals read', 'latency', 'deploy approval'],
+          m.deploy.status === 'not-measured'
+            ? []
+            : m.deploy.deploys.map((d) => [
+                page.link(d.run, d.run),
+                d.environment,
+                d.requestedAt,
+                d.requestedFrom === 'deploy-approval'
+                  ? 'the signed deploy approval'
+                  : d.deployment
+                    ? page.link('GitHub’s deployment (not signed)', d.deployment)
+                    : 'GitHub’s deployment (not signed)',
+                d.approvedAt,
+                hours(d.seconds),
+                page.evidence(d.evidence),
+              ]),
         ) +
         page.table(
           'Pull requests',
