@@ -25,10 +25,10 @@ import {
   EXTRA_KEYS,
   type ExtraKey,
   getAt,
-  hasTextOnlyMarks,
   type JsonPath,
   jsonEqual,
   RawJSON,
+  saysMoreThanItsValue,
   setAt,
   toJSONText,
 } from './json-text';
@@ -541,7 +541,8 @@ export function applyBundleMutation(mutation: BundleMutation, seeds: BundleSeed[
     else notes.push(applyOp(holder, op, seeds));
   }
   let text = toJSONText(holder.root);
-  const textOnly = hasTextOnlyMarks(holder.root);
+  // A key added twice, then dropped once, stands once: only a text that says more than its value is changed by it.
+  const textOnly = saysMoreThanItsValue(holder.root);
   let bytes: Buffer = Buffer.from(text, 'utf8');
   let byteLevel = false;
   for (const op of docOps) {

@@ -38,12 +38,31 @@ function markedText(value: unknown): string {
 }
 
 /** Whether the tree holds a key written twice or a raw spelling: its text says more than its JSON.parse value. */
-export function hasTextOnlyMarks(value: unknown): boolean {
+function hasTextOnlyMarks(value: unknown): boolean {
   if (value instanceof RawJSON) return true;
   if (Array.isArray(value)) return value.some(hasTextOnlyMarks);
   if (typeof value === 'object' && value !== null) {
     if (((value as WithExtras)[EXTRA_KEYS] ?? []).length > 0) return true;
     return Object.values(value).some(hasTextOnlyMarks);
+  }
+  return false;
+}
+
+/**
+ * Whether the text of the tree says more than its JSON.parse value: a raw spelling, or a key that really stands twice
+ * in one object. A key added a second time whose first stand was then dropped stands once: the text is the value's,
+ * with its keys in another order (which a JSON object does not count), and says nothing more.
+ */
+export function saysMoreThanItsValue(value: unknown): boolean {
+  if (value instanceof RawJSON) return true;
+  if (Array.isArray(value)) return value.some(saysMoreThanItsValue);
+  if (typeof value === 'object' && value !== null) {
+    const extras = (value as WithExtras)[EXTRA_KEYS] ?? [];
+    const twice = extras.some(
+      (e, i) => Object.hasOwn(value, e.key) || extras.some((other, j) => j !== i && other.key === e.key),
+    );
+    if (twice || extras.some((e) => saysMoreThanItsValue(e.value))) return true;
+    return Object.values(value).some(saysMoreThanItsValue);
   }
   return false;
 }

@@ -94,4 +94,27 @@ describe("the formats' latitude: accepted, keyed as the seed, not a finding", ()
     expect(latitudeOf(op)).toBeUndefined();
     expect(applyBundleMutation({ seed: index, ops: [op] }, seeds).changed).toBe(true);
   });
+
+  // Fuzzer run of seed 11, case 15189: a key added a second time with the same value, then its first stand dropped,
+  // leaves the seed with its keys in another order. The oracle counted it as changed (a key twice) and the accept as
+  // a finding; a key that is really twice is still a change.
+  it('counts a key added twice then dropped once as no change, and a key that stands twice as one', () => {
+    const index = seeds.findIndex((s) => s.name === 'loopback/dsse');
+    const seed = seeds[index]!;
+    const keys = Object.keys((seed.json as { verificationMaterial: object }).verificationMaterial);
+    const twice: BundleOp = {
+      op: 'dup-key',
+      path: ['verificationMaterial'],
+      pick: keys.indexOf('certificate'),
+      before: true,
+      other: undefined,
+    };
+    const dropped: BundleOp = { op: 'drop', path: ['verificationMaterial', 'certificate'] };
+    const moved = applyBundleMutation({ seed: index, ops: [twice, dropped] }, seeds);
+    expect(moved.bytes.toString('utf8').match(/"certificate":/g)).toHaveLength(1);
+    expect(moved.changed).toBe(false);
+    const kept = applyBundleMutation({ seed: index, ops: [twice] }, seeds);
+    expect(kept.bytes.toString('utf8').match(/"certificate":/g)).toHaveLength(2);
+    expect(kept.changed).toBe(true);
+  });
 });
