@@ -83,8 +83,14 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
  * written, absolute.
  */
 export async function bundle(target, outfile = target.outfile) {
-  const lazy = { github: false, oidcUtils: undefined, split: (target.format ?? 'esm') === 'esm' };
+  const lazy = { github: false, oidcUtils: undefined, split: (target.format ?? 'esm') === 'esm', outside: new Set() };
   const result = await bundleOne(target, target.entry, outfile, lazy);
+  const kept = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => lazy.outside.has(i.path)));
+  if (kept.length > 0) {
+    throw new Error(
+      `${target.entry}: a CommonJS bundle runs import() of ${kept.map((i) => relative(root, i.path)).join(', ')}, which it has no chunk for (scripts/build.mjs, workspaceModules)`,
+    );
+  }
   const inputs = { ...result.metafile.inputs };
   const written = Object.keys(result.metafile.outputs).map((file) => resolve(root, file));
   const companions = [...(target.companions ?? [])].map((c) => ({ entry: c.entry, file: basename(c.outfile) }));
@@ -207,6 +213,13 @@ function workspaceModules(lazy) {
         if (found.path === OCTOKIT) {
           lazy.github = true;
           return { path: 'octokit', namespace: 'twokey-github-client', sideEffects: false };
+        }
+        // A CommonJS bundle (the CLI) has no chunks: a workspace module imported lazily (an action's later step) is
+        // left out of it, and its import() must be in code the bundle leaves out too (bundle() checks). Bundled in,
+        // it would make esbuild wrap it and every module it imports, the CLI's own, in lazy initialisers.
+        if (args.kind === 'dynamic-import' && !lazy.split) {
+          lazy.outside.add(found.path);
+          return { path: found.path, external: true };
         }
         return { ...found, sideEffects: false };
       });

@@ -1,8 +1,13 @@
 // The actions and the CLI start lean (scripts/build.mjs; bench/README.md, "Start-up"): what a bundle reads before its
 // first line of code runs holds neither the GitHub client (@actions/github, Octokit, undici) nor the signing client
-// (@sigstore/sign); those are files beside it, read when first used.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// (@sigstore/sign); those are files beside it, read when first used. Each action reads at start only what its first
+// step needs (its inputs checked, and the sign action's policy read): what comes later — verifying bundles, reading
+// GitHub, judging, signing, the report's run — is a chunk beside it, imported when the step gets there.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { instanceEndpoints, readStagePolicy } from '@twokey/github';
+import { GITHUB_ENDPOINTS, PUBLIC_GOOD_ENDPOINTS, type RepositoryPolicyFile, readPolicyFiles } from '@twokey/sigstore';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: the build script is plain JavaScript without type declarations
 import { targets } from '../../scripts/build.mjs';
@@ -33,6 +38,22 @@ function packagesIn(text: string): Set<string> {
   );
 }
 
+/** The workspace's own modules a readable esbuild output holds: its `// packages/NAME/src/…` comments. */
+function workspaceModulesIn(text: string): Set<string> {
+  return new Set([...text.matchAll(/^\/\/ (packages\/[^/]+\/src\/\S+)$/gm)].map((m) => m[1]!));
+}
+
+/** What an action's dist/index.js reads before it runs: its files, the npm packages and workspace modules in them. */
+function start(outfile: string) {
+  const files = [...loadedAtStart(join(repoRoot, outfile))];
+  const texts = files.map((f) => readFileSync(f, 'utf8'));
+  return {
+    files,
+    packages: new Set(texts.flatMap((t) => [...packagesIn(t)])),
+    modules: new Set(texts.flatMap((t) => [...workspaceModulesIn(t)])),
+  };
+}
+
 const HEAVY = ['undici', '@actions/github', '@octokit/core', '@octokit/plugin-retry', '@actions/http-client'];
 
 describe('what an action reads at start', () => {
@@ -49,6 +70,131 @@ describe('what an action reads at start', () => {
       for (const name of ['undici', '@actions/github', '@octokit/core']) expect(client.has(name)).toBe(true);
     }
     expect(beside.filter((f) => !files.includes(f)).length).toBeGreaterThan(0);
+  });
+
+  // What verifying and signing need: Sigstore's libraries, the curves, the embedded trusted roots and TUF seeds.
+  const VERIFY_AND_SIGN = [
+    '@sigstore/verify',
+    '@sigstore/core',
+    '@sigstore/bundle',
+    '@sigstore/protobuf-specs',
+    '@sigstore/tuf',
+    '@noble/curves',
+    '@noble/hashes',
+  ];
+  // The policy's parser (packages/core/src/policy.ts): YAML, RE2 and its validator.
+  const POLICY = ['yaml', 're2js'];
+
+  it('the build action: the subjects resolved, nothing of the policy, the token or signing', () => {
+    const { packages, modules } = start('actions/build/dist/index.js');
+    for (const name of [...VERIFY_AND_SIGN, ...POLICY, 'jose', 'snappyjs']) expect(packages).not.toContain(name);
+    expect(packages).toContain('tinyglobby'); // its first step: the subjects, found and hashed
+    for (const module of ['packages/github/src/build-sign.ts', 'packages/sigstore/src/sign.ts']) {
+      expect(modules).not.toContain(module);
+    }
+  });
+
+  it('the sign action: its inputs and the policy, not the provenance verification, GitHub reads or signing', () => {
+    const { packages, modules } = start('actions/sign/dist/index.js');
+    for (const name of [...VERIFY_AND_SIGN, 'jose', 'snappyjs', 'tinyglobby']) expect(packages).not.toContain(name);
+    for (const name of POLICY) expect(packages).toContain(name); // its first step reads the policy
+    expect(modules).toContain('packages/core/src/validators/policy.validate.js');
+    for (const module of [
+      'packages/github/src/sign-decide.ts',
+      'packages/github/src/evidence.ts',
+      'packages/github/src/evidence-graphql.ts',
+      'packages/core/src/validators/review-predicate.validate.js',
+      'packages/sigstore/src/policy-file.ts', // beside the policy's reader, the choice of trusted root (trust.ts)
+      'packages/sigstore/src/trust.ts',
+      'packages/sigstore/src/verify.ts',
+      'packages/sigstore/src/sign.ts',
+    ]) {
+      expect(modules).not.toContain(module);
+    }
+  });
+
+  it('the break-glass action: its required inputs, not the duration parser (the policy), GitHub or signing', () => {
+    const { packages, modules } = start('actions/break-glass/dist/index.js');
+    for (const name of [...VERIFY_AND_SIGN, ...POLICY, 'jose', 'snappyjs']) expect(packages).not.toContain(name);
+    for (const module of [
+      'packages/github/src/break-glass-sign.ts',
+      'packages/core/src/validators/break-glass-predicate.validate.js',
+    ]) {
+      expect(modules).not.toContain(module);
+    }
+  });
+
+  it('the report action: its inputs, not the report run (verification, GitHub, the ledger)', () => {
+    const { packages, modules } = start('actions/report/dist/index.js');
+    for (const name of [...VERIFY_AND_SIGN, 'snappyjs', 'tinyglobby']) expect(packages).not.toContain(name);
+    for (const module of [
+      'packages/cli/src/report-run.ts',
+      'packages/cli/src/report-evidence.ts',
+      'packages/core/src/sod-metrics.ts',
+      'packages/sigstore/src/verify.ts',
+    ]) {
+      expect(modules).not.toContain(module);
+    }
+  });
+
+  it('every action: Snappy (a bundle_url of the attestation store) is read only when used', () => {
+    for (const { outfile } of entries) expect(start(outfile).packages).not.toContain('snappyjs');
+  });
+});
+
+describe('what the actions read at start, as the modules they keep apart from read it', () => {
+  it("the instances' endpoints are @twokey/sigstore's", () => {
+    expect(instanceEndpoints('github')).toEqual(GITHUB_ENDPOINTS);
+    expect(instanceEndpoints('public-good')).toEqual(PUBLIC_GOOD_ENDPOINTS);
+  });
+
+  it("the sign stage's policy is @twokey/sigstore's readPolicyFiles: the same policies, the same errors", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twokey-stage-policy-'));
+    const org = readFileSync(join(repoRoot, '.twokey', 'org-policy.yml'), 'utf8');
+    const files: Record<string, string> = {
+      'org.yml': org,
+      'not-yaml.yml': 'version: [1\n',
+      'not-a-policy.yml': 'version: 2\n',
+      'tighter.yml': 'version: 1\nreview:\n  min-approvals: 2\n',
+      'looser.yml': 'version: 1\nreview:\n  min-approvals: 0\n',
+      'unknown-key.yml': 'version: 1\nreview:\n  min-aprovals: 3\n',
+    };
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    mkdirSync(join(dir, 'a-directory.yml'));
+    const outcome = (read: () => unknown) => {
+      try {
+        return { policy: read() };
+      } catch (error) {
+        return { error: { name: (error as Error).name, code: (error as { code?: string }).code, message: `${error}` } };
+      }
+    };
+    const cases: [string, RepositoryPolicyFile | undefined][] = [
+      ['org.yml', undefined],
+      ['missing.yml', undefined],
+      ['a-directory.yml', undefined],
+      ['not-yaml.yml', undefined],
+      ['not-a-policy.yml', undefined],
+      ['org.yml', { path: 'tighter.yml' }],
+      ['org.yml', { path: 'tighter.yml', optional: true }],
+      ['org.yml', { path: 'missing.yml', optional: true }],
+      ['org.yml', { path: 'missing.yml' }],
+      ['org.yml', { path: 'looser.yml', optional: true }],
+      ['org.yml', { path: 'unknown-key.yml' }],
+      ['org.yml', { path: 'not-yaml.yml', optional: true }],
+      [join(dir, 'org.yml'), { path: join(dir, 'tighter.yml') }],
+    ];
+    const errors = new Set<string>();
+    let policies = 0;
+    for (const [orgPath, repository] of cases) {
+      const ours = outcome(() => readStagePolicy(orgPath, repository, dir));
+      expect(ours, `${orgPath} ${JSON.stringify(repository)}`).toEqual(
+        outcome(() => readPolicyFiles(orgPath, repository, dir)),
+      );
+      if (ours.error) errors.add(ours.error.name);
+      else policies++;
+    }
+    expect(policies).toBe(5);
+    expect([...errors].sort()).toEqual(['PolicyError', 'SigstoreInputError']);
   });
 });
 

@@ -7,7 +7,6 @@ import { describeError, markdownSodReport, parseDuration, type SodReport } from 
 import type { StepOutcome } from '@twokey/github';
 import type { RepositoryPolicyFile } from '@twokey/sigstore';
 import { UsageError } from './io';
-import { parseReportTime, runSodReport } from './report-run';
 
 export interface ReportStepInputs {
   policy: string;
@@ -36,6 +35,9 @@ export async function sodReportStep(inputs: ReportStepInputs): Promise<StepOutco
         `report: period: expected a duration such as 7d or 24h, found ${JSON.stringify(inputs.period)}`,
       );
     }
+    // The run (verifying every bundle, reading GitHub) is read only from here: a step whose inputs are unusable fails
+    // without loading it (bench/README.md, "Start-up").
+    const { parseReportTime, runSodReport } = await import('./report-run');
     const now = inputs.now ?? new Date();
     const since = inputs.since
       ? parseReportTime('since', inputs.since)

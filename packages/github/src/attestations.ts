@@ -5,7 +5,6 @@
 // nothing more: every bundle then goes through the same verification as a file.
 import { CodedError } from '@twokey/core';
 import { MAX_BUNDLE_BYTES } from '@twokey/sigstore';
-import { uncompress } from 'snappyjs';
 import { createGitHubClient, type GitHubClient } from './octokit';
 
 export interface StoredAttestation {
@@ -234,6 +233,8 @@ async function bundleOf(
       cause: error,
     });
   }
+  // Read only here: a bundle_url is the one path that needs it (bench/README.md, "Start-up").
+  const { uncompress } = await import('snappyjs');
   let bytes: Uint8Array;
   try {
     bytes = uncompress(compressed, MAX_BUNDLE_BYTES);

@@ -3,23 +3,15 @@
 // and who wrote the change (the commit's author, as GitHub links it), refuses unless enough approvers are neither
 // the requester nor the author, and signs a time-boxed break-glass attestation over the artifacts as its own
 // identity. The deploy gate accepts it only in place of the review, once, loudly (packages/gate).
-import {
-  BREAK_GLASS_PREDICATE_TYPE,
-  type BreakGlassPredicate,
-  breakGlassProblems,
-  buildBreakGlassStatement,
-  CodedError,
-  type GitHubAccount,
-  type Inline,
-  parseDuration,
-  renderSummary,
-  type SubjectInputs,
-  WAIVABLE_CHECKS,
-} from '@twokey/core';
-import { resolveSubjects, type SigningEndpoints, signStatement } from '@twokey/sigstore';
-import { type AttestationStore, type StoredBundle, storeAttestations } from './attestations';
-import { contentName, writeEvidence } from './evidence-directory';
-import { createGitHubClient, type GitHubClient } from './octokit';
+//
+// This module is the stage's first step, read at the action's start: the inputs every run needs, checked. What comes
+// after (the duration, the subjects, GitHub, the judgement, the signature, the summary) is break-glass-sign.ts,
+// imported (through later-steps.ts) when the step gets there (bench/README.md, "Start-up"): parsing a duration alone
+// would load the policy's parser (packages/core/src/policy.ts, with YAML and RE2), and this stage reads no policy.
+import { type BreakGlassPredicate, CodedError, type SubjectInputs } from '@twokey/core';
+import type { SigningEndpoints } from '@twokey/sigstore';
+import type { AttestationStore, StoredBundle } from './attestations';
+import type { GitHubClient } from './octokit';
 import { failedStep, type StepOutcome } from './step';
 
 export interface BreakGlassInputs extends SubjectInputs {
@@ -67,7 +59,7 @@ export class BreakGlassError extends CodedError<'BREAK_GLASS_REFUSED' | 'BREAK_G
 
 export function breakGlassStep(inputs: BreakGlassInputs): Promise<StepOutcome> {
   return runBreakGlassStage(inputs)
-    .then(breakGlassOutcome)
+    .then(async (result) => (await import('./later-steps')).breakGlassOutcome(result))
     .catch((error: unknown) => failedStep('twokey break-glass: nothing signed', error));
 }
 
@@ -82,98 +74,6 @@ export async function runBreakGlassStage(inputs: BreakGlassInputs): Promise<Brea
   if (!/^[0-9a-f]{40}$/.test(inputs.commit)) {
     throw new BreakGlassError('BREAK_GLASS_INPUT', `commit: expected a 40-hex commit SHA, found ${inputs.commit}`);
   }
-  let seconds: number;
-  try {
-    seconds = parseDuration(inputs.duration || '4h');
-  } catch (error) {
-    throw new BreakGlassError('BREAK_GLASS_INPUT', `duration: ${(error as Error).message}`);
-  }
-  const subjects = await resolveSubjects(inputs, inputs.workspace);
-  const [owner, repo] = inputs.repository.split('/') as [string, string];
-  const client = inputs.client ?? createGitHubClient({ token: inputs.githubToken, baseUrl: inputs.apiUrl });
-  const [approvals, commit, requester] = await Promise.all([
-    client
-      .request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals', { owner, repo, run_id: inputs.runId })
-      .then(({ data }) => data as { state?: string; user?: unknown }[]),
-    client
-      .request('GET /repos/{owner}/{repo}/commits/{ref}', { owner, repo, ref: inputs.commit })
-      .then(({ data }) => data as { author?: unknown }),
-    client.request('GET /users/{username}', { username: inputs.requester }).then(({ data }) => account(data)),
-  ]);
-  if (!commit.author) {
-    throw new BreakGlassError(
-      'BREAK_GLASS_REFUSED',
-      `${inputs.commit}: GitHub links its author to no account, so nobody can tell whether an approver wrote it`,
-    );
-  }
-  const now = inputs.now ?? new Date();
-  const predicate: BreakGlassPredicate = {
-    reason: inputs.reason.trim(),
-    incident: inputs.incident.trim(),
-    environment: inputs.environment.trim(),
-    repository: { name: inputs.repository, uri: `${inputs.serverUrl}/${inputs.repository}` },
-    change: { commit: inputs.commit, author: account(commit.author) },
-    requester,
-    approvers: approvals.filter((a) => a.state === 'approved').map((a) => account(a.user)),
-    notBefore: now.toISOString(),
-    expires: new Date(now.getTime() + seconds * 1000).toISOString(),
-    waives: [...WAIVABLE_CHECKS],
-    run: {
-      id: inputs.runId,
-      attempt: inputs.runAttempt,
-      uri: `${inputs.serverUrl}/${inputs.repository}/actions/runs/${inputs.runId}/attempts/${inputs.runAttempt}`,
-    },
-  };
-  // The workflow refuses what the gate would: never sign an exception one person alone stood behind.
-  const problems = breakGlassProblems(
-    predicate,
-    { maxDurationSeconds: seconds, minApprovers: Math.max(1, inputs.minApprovers) },
-    { now },
-  );
-  if (problems.length > 0) throw new BreakGlassError('BREAK_GLASS_REFUSED', problems.join('; '));
-  const statement = buildBreakGlassStatement(subjects, predicate);
-  const bundle = await signStatement(statement, { endpoints: inputs.endpoints, identityToken: inputs.identityToken });
-  const text = `${JSON.stringify(bundle)}\n`;
-  const [bundlePath] = writeEvidence(inputs.outputDirectory, [
-    { name: contentName('break-glass', text, '.sigstore.json'), text },
-  ]);
-  const [stored] = inputs.store ? await storeAttestations(inputs.store, [bundle]) : [];
-  return { bundlePath: bundlePath!, predicate, ...(stored && { stored }) };
-}
-
-function breakGlassOutcome(result: BreakGlassResult): StepOutcome {
-  const p = result.predicate;
-  const rows: Inline[][] = [
-    ['reason', p.reason],
-    ['incident', p.incident],
-    ['environment', p.environment],
-    ['commit', `${p.repository.name}@${p.change.commit} by ${p.change.author.login}`],
-    ['requested by', p.requester.login],
-    ['approved by', p.approvers.map((a) => a.login).join(', ')],
-    ['valid', `${p.notBefore} to ${p.expires}`],
-    ['waives', p.waives.join(', ')],
-  ];
-  return {
-    outputs: {
-      'bundle-path': result.bundlePath,
-      'expires-at': p.expires,
-      ...(result.stored && { 'attestation-id': result.stored.id, 'attestation-url': result.stored.url }),
-    },
-    errors: [],
-    summary: renderSummary([
-      { heading: 'twokey BREAK-GLASS signed' },
-      {
-        paragraph: `A time-boxed exception to the review rules (${BREAK_GLASS_PREDICATE_TYPE}): the deploy gate accepts it once per artifact and environment, only within its window, and says so in every record.`,
-      },
-      { table: { header: ['', ''], rows } },
-    ]),
-  };
-}
-
-function account(user: unknown): GitHubAccount {
-  const u = user as { login?: unknown; id?: unknown; type?: unknown } | null;
-  if (!u || typeof u.login !== 'string' || typeof u.id !== 'number') {
-    throw new BreakGlassError('BREAK_GLASS_REFUSED', `GitHub named an account without a login or id`);
-  }
-  return { login: u.login, id: u.id, type: typeof u.type === 'string' ? u.type : 'User' };
+  const { signBreakGlass } = await import('./later-steps');
+  return signBreakGlass(inputs);
 }

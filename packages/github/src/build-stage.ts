@@ -1,21 +1,20 @@
 // The build stage: resolve and hash every subject, then sign SLSA provenance for them with the job's own identity and
 // write the bundle to the evidence directory. buildStep is what actions/build runs: the stage, and what the step
 // reports (buildStepOutcome), or the error it stopped on; tests call it with plain records.
+//
+// This module is the stage's first step, read at the action's start: the subjects, resolved (an unusable subject input
+// fails here). The signing is build-sign.ts, imported (through later-steps.ts) when the step gets there
+// (bench/README.md, "Start-up").
 import {
   type Inline,
-  provenanceStatement,
   renderSummary,
   type SignerIdentity,
   type Subject,
   type SubjectInputs,
   type WorkflowRunClaims,
-  workflowProvenance,
-  workflowRunClaims,
 } from '@twokey/core';
-import { resolveSubjects, type SigningEndpoints, signStatement } from '@twokey/sigstore';
-import { type AttestationStore, type StoredBundle, storeAttestations } from './attestations';
-import { contentName, writeEvidence } from './evidence-directory';
-import { idTokenClaims, jobIdentity } from './oidc';
+import { resolveSubjects, type SigningEndpoints } from '@twokey/sigstore';
+import type { AttestationStore, StoredBundle } from './attestations';
 import { failedStep, type StepOutcome } from './step';
 
 export interface BuildStageInputs extends SubjectInputs {
@@ -53,25 +52,8 @@ export function buildStep(inputs: BuildStageInputs): Promise<StepOutcome> {
 
 export async function runBuildStage(inputs: BuildStageInputs): Promise<BuildStageResult> {
   const subjects = await resolveSubjects(inputs, inputs.workspace);
-  const token = await inputs.identityToken();
-  const claims = workflowRunClaims(idTokenClaims(token));
-  const signer = jobIdentity(token, inputs.serverUrl);
-  const statement = provenanceStatement(subjects, workflowProvenance(claims, inputs.serverUrl));
-  const bundle = await signStatement(statement, { endpoints: inputs.endpoints, identityToken: async () => token });
-  const text = `${JSON.stringify(bundle)}\n`;
-  const [bundlePath] = writeEvidence(inputs.outputDirectory, [
-    { name: contentName('provenance', text, '.sigstore.json'), text },
-  ]);
-  const logIndex = bundle.verificationMaterial.tlogEntries[0]?.logIndex;
-  const [stored] = inputs.store ? await storeAttestations(inputs.store, [bundle]) : [];
-  return {
-    bundlePath: bundlePath!,
-    subjects,
-    claims,
-    signer,
-    ...(logIndex !== undefined && { logIndex }),
-    ...(stored && { stored }),
-  };
+  const { signProvenance } = await import('./later-steps');
+  return signProvenance(inputs, subjects);
 }
 
 /** The artifacts shown in the summary; the `subjects` output lists them all. */

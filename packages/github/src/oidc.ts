@@ -1,8 +1,8 @@
-// The job's OIDC identity token, from the runner (ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN) via @actions/core.
-
+// The job's OIDC identity token, from the runner (ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN) via @actions/core. What the
+// token says (its claims, the job's identity) is job-identity.ts: the actions read this module at start, to name the
+// token in their inputs, and that one only when they use the token.
 import { getIDToken } from '@actions/core';
-import { CodedError, type SignerIdentity, workflowSigner } from '@twokey/core';
-import { decodeJwt } from 'jose';
+import { CodedError } from '@twokey/core';
 
 export type OidcErrorCode = 'OIDC_PERMISSION_MISSING' | 'OIDC_TOKEN_UNAVAILABLE' | 'OIDC_TOKEN_MALFORMED';
 
@@ -42,37 +42,4 @@ export async function requestIdToken(audience = 'sigstore'): Promise<string> {
       { cause: error },
     );
   }
-}
-
-/**
- * The claims of a GitHub Actions OIDC token, read without checking its signature: the token was just handed to
- * this job by its runner, and Fulcio checks the signature when it certifies it.
- */
-export function idTokenClaims(token: string): Record<string, unknown> {
-  try {
-    return decodeJwt(token);
-  } catch (error) {
-    throw new OidcTokenError(
-      'OIDC_TOKEN_MALFORMED',
-      `the OIDC identity token is not a JWT: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
-  }
-}
-
-/**
- * Who this job is, from its OIDC token, as Fulcio will certify it: SAN `{serverUrl}/{job_workflow_ref}`, the token's
- * issuer, the source repository extensions. The one reading of a job's identity for every stage.
- */
-export function jobIdentity(token: string, serverUrl: string): SignerIdentity {
-  const identity = workflowSigner(idTokenClaims(token), serverUrl);
-  if (!identity) {
-    throw new OidcTokenError(
-      'OIDC_TOKEN_MALFORMED',
-      'the OIDC identity token has no job_workflow_ref or iss claim: it is not a GitHub Actions job token',
-    );
-  }
-  return identity;
 }

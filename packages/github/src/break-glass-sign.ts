@@ -1,0 +1,121 @@
+// The break-glass stage once its required inputs are checked (break-glass-stage.ts): the duration and the subjects,
+// who started the run, approved it and wrote the change (GitHub), the exception judged as the gate would judge it,
+// then signed, written and stored; and the step's summary. A module of its own, which runBreakGlassStage imports
+// (through later-steps.ts) when it gets here: what this needs (the policy's duration parser, the break-glass
+// predicate's validator, the GitHub client, signing) is not read at the start of a step whose inputs are unusable.
+import {
+  BREAK_GLASS_PREDICATE_TYPE,
+  type BreakGlassPredicate,
+  breakGlassProblems,
+  buildBreakGlassStatement,
+  type GitHubAccount,
+  type Inline,
+  parseDuration,
+  renderSummary,
+  WAIVABLE_CHECKS,
+} from '@twokey/core';
+import { resolveSubjects, signStatement } from '@twokey/sigstore';
+import { storeAttestations } from './attestations';
+import { BreakGlassError, type BreakGlassInputs, type BreakGlassResult } from './break-glass-stage';
+import { contentName, writeEvidence } from './evidence-directory';
+import { createGitHubClient } from './octokit';
+import type { StepOutcome } from './step';
+
+/** The break-glass attestation of `inputs` (their required values checked), signed; or why not (BreakGlassError). */
+export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGlassResult> {
+  let seconds: number;
+  try {
+    seconds = parseDuration(inputs.duration || '4h');
+  } catch (error) {
+    throw new BreakGlassError('BREAK_GLASS_INPUT', `duration: ${(error as Error).message}`);
+  }
+  const subjects = await resolveSubjects(inputs, inputs.workspace);
+  const [owner, repo] = inputs.repository.split('/') as [string, string];
+  const client = inputs.client ?? createGitHubClient({ token: inputs.githubToken, baseUrl: inputs.apiUrl });
+  const [approvals, commit, requester] = await Promise.all([
+    client
+      .request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals', { owner, repo, run_id: inputs.runId })
+      .then(({ data }) => data as { state?: string; user?: unknown }[]),
+    client
+      .request('GET /repos/{owner}/{repo}/commits/{ref}', { owner, repo, ref: inputs.commit })
+      .then(({ data }) => data as { author?: unknown }),
+    client.request('GET /users/{username}', { username: inputs.requester }).then(({ data }) => account(data)),
+  ]);
+  if (!commit.author) {
+    throw new BreakGlassError(
+      'BREAK_GLASS_REFUSED',
+      `${inputs.commit}: GitHub links its author to no account, so nobody can tell whether an approver wrote it`,
+    );
+  }
+  const now = inputs.now ?? new Date();
+  const predicate: BreakGlassPredicate = {
+    reason: inputs.reason.trim(),
+    incident: inputs.incident.trim(),
+    environment: inputs.environment.trim(),
+    repository: { name: inputs.repository, uri: `${inputs.serverUrl}/${inputs.repository}` },
+    change: { commit: inputs.commit, author: account(commit.author) },
+    requester,
+    approvers: approvals.filter((a) => a.state === 'approved').map((a) => account(a.user)),
+    notBefore: now.toISOString(),
+    expires: new Date(now.getTime() + seconds * 1000).toISOString(),
+    waives: [...WAIVABLE_CHECKS],
+    run: {
+      id: inputs.runId,
+      attempt: inputs.runAttempt,
+      uri: `${inputs.serverUrl}/${inputs.repository}/actions/runs/${inputs.runId}/attempts/${inputs.runAttempt}`,
+    },
+  };
+  // The workflow refuses what the gate would: never sign an exception one person alone stood behind.
+  const problems = breakGlassProblems(
+    predicate,
+    { maxDurationSeconds: seconds, minApprovers: Math.max(1, inputs.minApprovers) },
+    { now },
+  );
+  if (problems.length > 0) throw new BreakGlassError('BREAK_GLASS_REFUSED', problems.join('; '));
+  const statement = buildBreakGlassStatement(subjects, predicate);
+  const bundle = await signStatement(statement, { endpoints: inputs.endpoints, identityToken: inputs.identityToken });
+  const text = `${JSON.stringify(bundle)}\n`;
+  const [bundlePath] = writeEvidence(inputs.outputDirectory, [
+    { name: contentName('break-glass', text, '.sigstore.json'), text },
+  ]);
+  const [stored] = inputs.store ? await storeAttestations(inputs.store, [bundle]) : [];
+  return { bundlePath: bundlePath!, predicate, ...(stored && { stored }) };
+}
+
+/** What the step reports once the exception is signed: its bundle, when it expires, and a summary. */
+export function breakGlassOutcome(result: BreakGlassResult): StepOutcome {
+  const p = result.predicate;
+  const rows: Inline[][] = [
+    ['reason', p.reason],
+    ['incident', p.incident],
+    ['environment', p.environment],
+    ['commit', `${p.repository.name}@${p.change.commit} by ${p.change.author.login}`],
+    ['requested by', p.requester.login],
+    ['approved by', p.approvers.map((a) => a.login).join(', ')],
+    ['valid', `${p.notBefore} to ${p.expires}`],
+    ['waives', p.waives.join(', ')],
+  ];
+  return {
+    outputs: {
+      'bundle-path': result.bundlePath,
+      'expires-at': p.expires,
+      ...(result.stored && { 'attestation-id': result.stored.id, 'attestation-url': result.stored.url }),
+    },
+    errors: [],
+    summary: renderSummary([
+      { heading: 'twokey BREAK-GLASS signed' },
+      {
+        paragraph: `A time-boxed exception to the review rules (${BREAK_GLASS_PREDICATE_TYPE}): the deploy gate accepts it once per artifact and environment, only within its window, and says so in every record.`,
+      },
+      { table: { header: ['', ''], rows } },
+    ]),
+  };
+}
+
+function account(user: unknown): GitHubAccount {
+  const u = user as { login?: unknown; id?: unknown; type?: unknown } | null;
+  if (!u || typeof u.login !== 'string' || typeof u.id !== 'number') {
+    throw new BreakGlassError('BREAK_GLASS_REFUSED', `GitHub named an account without a login or id`);
+  }
+  return { login: u.login, id: u.id, type: typeof u.type === 'string' ? u.type : 'User' };
+}
