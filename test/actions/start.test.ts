@@ -3,11 +3,8 @@
 // (@sigstore/sign); those are files beside it, read when first used. Each action reads at start only what its first
 // step needs (its inputs checked, and the sign action's policy read): what comes later — verifying bundles, reading
 // GitHub, judging, signing, the report's run — is a chunk beside it, imported when the step gets there.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { instanceEndpoints, readStagePolicy } from '@twokey/github';
-import { GITHUB_ENDPOINTS, PUBLIC_GOOD_ENDPOINTS, type RepositoryPolicyFile, readPolicyFiles } from '@twokey/sigstore';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: the build script is plain JavaScript without type declarations
 import { targets } from '../../scripts/build.mjs';
@@ -99,13 +96,13 @@ describe('what an action reads at start', () => {
     for (const name of [...VERIFY_AND_SIGN, 'jose', 'snappyjs', 'tinyglobby']) expect(packages).not.toContain(name);
     for (const name of POLICY) expect(packages).toContain(name); // its first step reads the policy
     expect(modules).toContain('packages/core/src/validators/policy.validate.js');
+    expect(modules).toContain('packages/sigstore/src/policy-file.ts');
     for (const module of [
       'packages/github/src/sign-decide.ts',
       'packages/github/src/evidence.ts',
       'packages/github/src/evidence-graphql.ts',
       'packages/core/src/validators/review-predicate.validate.js',
-      'packages/sigstore/src/policy-file.ts', // beside the policy's reader, the choice of trusted root (trust.ts)
-      'packages/sigstore/src/trust.ts',
+      'packages/sigstore/src/trust.ts', // the choice of trusted root, apart from the policy's reader (policy-file.ts)
       'packages/sigstore/src/verify.ts',
       'packages/sigstore/src/sign.ts',
     ]) {
@@ -137,78 +134,23 @@ describe('what an action reads at start', () => {
     }
   });
 
+  it('the deploy action: its inputs checked, not the decision, the verification or signing', () => {
+    const { packages, modules } = start('actions/deploy/dist/index.js');
+    for (const name of [...VERIFY_AND_SIGN, ...POLICY, 'jose', 'snappyjs']) expect(packages).not.toContain(name);
+    expect(modules).toContain('packages/gate/src/deploy-step.ts');
+    for (const module of [
+      'packages/gate/src/deploy-run.ts',
+      'packages/gate/src/gate.ts',
+      'packages/gate/src/evaluate.ts',
+      'packages/gate/src/sarif-file.ts',
+      'packages/sigstore/src/verify.ts',
+      'packages/sigstore/src/sign.ts',
+    ]) {
+      expect(modules).not.toContain(module);
+    }
+  });
+
   it('every action: Snappy (a bundle_url of the attestation store) is read only when used', () => {
     for (const { outfile } of entries) expect(start(outfile).packages).not.toContain('snappyjs');
-  });
-});
-
-describe('what the actions read at start, as the modules they keep apart from read it', () => {
-  it("the instances' endpoints are @twokey/sigstore's", () => {
-    expect(instanceEndpoints('github')).toEqual(GITHUB_ENDPOINTS);
-    expect(instanceEndpoints('public-good')).toEqual(PUBLIC_GOOD_ENDPOINTS);
-  });
-
-  it("the sign stage's policy is @twokey/sigstore's readPolicyFiles: the same policies, the same errors", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'twokey-stage-policy-'));
-    const org = readFileSync(join(repoRoot, '.twokey', 'org-policy.yml'), 'utf8');
-    const files: Record<string, string> = {
-      'org.yml': org,
-      'not-yaml.yml': 'version: [1\n',
-      'not-a-policy.yml': 'version: 2\n',
-      'tighter.yml': 'version: 1\nreview:\n  min-approvals: 2\n',
-      'looser.yml': 'version: 1\nreview:\n  min-approvals: 0\n',
-      'unknown-key.yml': 'version: 1\nreview:\n  min-aprovals: 3\n',
-    };
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-    mkdirSync(join(dir, 'a-directory.yml'));
-    const outcome = (read: () => unknown) => {
-      try {
-        return { policy: read() };
-      } catch (error) {
-        return { error: { name: (error as Error).name, code: (error as { code?: string }).code, message: `${error}` } };
-      }
-    };
-    const cases: [string, RepositoryPolicyFile | undefined][] = [
-      ['org.yml', undefined],
-      ['missing.yml', undefined],
-      ['a-directory.yml', undefined],
-      ['not-yaml.yml', undefined],
-      ['not-a-policy.yml', undefined],
-      ['org.yml', { path: 'tighter.yml' }],
-      ['org.yml', { path: 'tighter.yml', optional: true }],
-      ['org.yml', { path: 'missing.yml', optional: true }],
-      ['org.yml', { path: 'missing.yml' }],
-      ['org.yml', { path: 'looser.yml', optional: true }],
-      ['org.yml', { path: 'unknown-key.yml' }],
-      ['org.yml', { path: 'not-yaml.yml', optional: true }],
-      [join(dir, 'org.yml'), { path: join(dir, 'tighter.yml') }],
-    ];
-    const errors = new Set<string>();
-    let policies = 0;
-    for (const [orgPath, repository] of cases) {
-      const ours = outcome(() => readStagePolicy(orgPath, repository, dir));
-      expect(ours, `${orgPath} ${JSON.stringify(repository)}`).toEqual(
-        outcome(() => readPolicyFiles(orgPath, repository, dir)),
-      );
-      if (ours.error) errors.add(ours.error.name);
-      else policies++;
-    }
-    expect(policies).toBe(5);
-    expect([...errors].sort()).toEqual(['PolicyError', 'SigstoreInputError']);
-  });
-});
-
-describe('what the CLI reads at start', () => {
-  const dist = join(repoRoot, 'packages', 'cli', 'dist');
-
-  it('twokey.cjs holds no HTTP client (undici) and no Octokit: github.cjs beside it does', () => {
-    expect(existsSync(join(dist, 'twokey.cjs')), 'run `node scripts/build.mjs --cli`').toBe(true);
-    const bundle = readFileSync(join(dist, 'twokey.cjs'), 'utf8');
-    const client = readFileSync(join(dist, 'github.cjs'), 'utf8');
-    // undici's error codes and Octokit's user agent: in the client, and not in the bundle.
-    for (const mark of ['UND_ERR_CONNECT_TIMEOUT', 'octokit-core.js/']) {
-      expect(client).toContain(mark);
-      expect(bundle).not.toContain(mark);
-    }
   });
 });

@@ -10,7 +10,6 @@ export * from './inputs';
 export * from './job-identity';
 export * from './octokit';
 export * from './oidc';
-export * from './policy-files';
 export * from './sign-outcome';
 export * from './sign-stage';
 export * from './step';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { getInput } from '@actions/core';
 import { CodedError, type SubjectInputs } from '@twokey/core';
-import type { RepositoryPolicyFile } from '@twokey/sigstore';
+import { GITHUB_ENDPOINTS, PUBLIC_GOOD_ENDPOINTS, type RepositoryPolicyFile } from '@twokey/sigstore';
 import type { AttestationStore } from './attestations';
 
 /** An action input that cannot be used, named (exit as a usage error: nothing was judged or signed). */
@@ -126,31 +126,9 @@ export function attestationStoreFromInputs(): AttestationStore | undefined {
   return { apiUrl: githubApiUrl(), token, repository, serverUrl: runnerPaths().serverUrl };
 }
 
-/**
- * GitHub's Sigstore instance, which actions/attest signs private and internal repositories with: no transparency log
- * (a private repository's names and commits stay private), a timestamp authority instead.
- */
-const GITHUB_INSTANCE_ENDPOINTS: Readonly<SigningEndpointInputs> = {
-  fulcioURL: 'https://fulcio.githubapp.com',
-  tsaURL: 'https://timestamp.githubapp.com/api/v1/timestamp',
-};
-
-/** The Sigstore public-good instance (the TSA URL in full, as sigstore-js's signing config gives it). */
-const PUBLIC_GOOD_INSTANCE_ENDPOINTS: Readonly<Required<SigningEndpointInputs>> = {
-  fulcioURL: 'https://fulcio.sigstore.dev',
-  rekorURL: 'https://rekor.sigstore.dev',
-  tsaURL: 'https://timestamp.sigstore.dev/api/v1/timestamp',
-};
-
-/**
- * The endpoints of a Sigstore instance: the defaults the URL inputs override. Named here, with the inputs, rather
- * than taken from @twokey/sigstore's GITHUB_ENDPOINTS and PUBLIC_GOOD_ENDPOINTS (the same URLs, which
- * test/actions/start.test.ts holds equal to these): those live in its signing module, and reading them would load
- * that module and what signing needs (@noble/curves, @sigstore/core) at the start of every action, before its inputs
- * are checked.
- */
+/** The endpoints of a Sigstore instance: the defaults the URL inputs override. */
 export function instanceEndpoints(instance: SigstoreInstance): SigningEndpointInputs {
-  return instance === 'github' ? { ...GITHUB_INSTANCE_ENDPOINTS } : { ...PUBLIC_GOOD_INSTANCE_ENDPOINTS };
+  return instance === 'github' ? { ...GITHUB_ENDPOINTS } : { ...PUBLIC_GOOD_ENDPOINTS };
 }
 
 export function signingEndpointsFromInputs(defaults: SigningEndpointInputs): SigningEndpointInputs {

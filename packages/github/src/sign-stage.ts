@@ -19,10 +19,9 @@ import {
   type SignerIdentity,
   type SubjectInputs,
 } from '@twokey/core';
-import type { RepositoryPolicyFile, SigningEndpoints } from '@twokey/sigstore';
+import { type RepositoryPolicyFile, readPolicyFiles, type SigningEndpoints } from '@twokey/sigstore';
 import type { AttestationStore, StoredBundle } from './attestations';
 import type { EvidenceRead, GitHubApi } from './evidence-graphql';
-import { readStagePolicy } from './policy-files';
 
 export interface SignStageInputs extends SubjectInputs {
   /** Paths, directories or globs of the build provenance bundles, separated by newlines or commas. */
@@ -91,7 +90,7 @@ export const SIGNING_CONCURRENCY = 4;
 export const GITHUB_RETRY_DELAY_MS = 250;
 
 export async function runSignStage(inputs: SignStageInputs): Promise<SignStageResult> {
-  const policy = readStagePolicy(inputs.policy, inputs.repositoryPolicy, inputs.workspace);
+  const policy = readPolicyFiles(inputs.policy, inputs.repositoryPolicy, inputs.workspace);
   const patterns = provenancePatterns(inputs);
   // The rest (verifying the provenance, reading GitHub, signing) is read from here on first use: a step whose inputs
   // or policy are unusable fails without loading it.

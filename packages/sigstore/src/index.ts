@@ -2,6 +2,7 @@ export * from './batch';
 export * from './bundle';
 export * from './certificate';
 export * from './digest';
+export * from './endpoints';
 export * from './error';
 export * from './evidence';
 export * from './files';

@@ -1,6 +1,6 @@
 import { parsePolicy } from '@twokey/core';
 import { describe, expect, it } from 'vitest';
-import { deployTrustedRoot } from './policy-file';
+import { deployTrustedRoot } from './trust';
 
 const policy = (trustedRoot: string) =>
   parsePolicy(

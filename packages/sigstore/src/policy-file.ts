@@ -1,10 +1,11 @@
-// The policy file and the trusted root it names, as the sign action and the deploy gate read them.
+// The policy files, as the actions and the CLI read them: the org policy, tightened by a repository's own. Nothing
+// here loads verification code (the trusted root a policy names is chosen in trust.ts, deployTrustedRoot), so a
+// stage reads its policy first, before its inputs are checked.
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { type Policy, parsePolicy, parseRepositoryPolicy } from '@twokey/core';
 import { readBoundedFile } from './files';
 import { MAX_TRUST_FILE_BYTES } from './limits';
-import { EMBEDDED_TRUSTED_ROOTS, publicGoodTrustedRoot, type TrustedRootMaterial, trustedRootNamed } from './trust';
 
 /**
  * Reads and validates a policy file. `path` is kept as written for messages and the report; it is read relative to
@@ -42,20 +43,4 @@ export function readPolicyFiles(
     repository.path,
   );
   return parseRepositoryPolicy(bytes.toString('utf8'), repository.path, org);
-}
-
-/**
- * The trusted root bundles must chain to: `override` (a path relative to `cwd`) when given, else the policy's
- * `deploy.trusted-root` (`public-good`, or a path relative to the policy file), else the embedded public-good root.
- */
-export function deployTrustedRoot(
-  policy: Policy,
-  override: string | undefined,
-  cwd = process.cwd(),
-): TrustedRootMaterial {
-  const embedded = (name: string) => (EMBEDDED_TRUSTED_ROOTS as readonly string[]).includes(name);
-  if (override) return trustedRootNamed(embedded(override) ? override : resolve(cwd, override));
-  const named = policy.deploy.trustedRoot;
-  if (named === undefined) return publicGoodTrustedRoot();
-  return trustedRootNamed(embedded(named) ? named : resolve(dirname(resolve(cwd, policy.source)), named));
 }

@@ -1,6 +1,8 @@
+import { dirname, resolve } from 'node:path';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import seeds from '@sigstore/tuf/seeds.json';
 import { type KeyFinderFunc, type TrustMaterial, toTrustMaterial } from '@sigstore/verify';
+import type { Policy } from '@twokey/core';
 import { cacheDerEncodings } from './der-cache';
 import { describeCause, SigstoreInputError } from './error';
 import { readBoundedFile } from './files';
@@ -217,4 +219,20 @@ function requireLogValidityStarts(root: TrustedRoot, source: string): void {
 /** The same trust material, with `key` answering for every public-key hint (verification with `--key`). */
 export function withPublicKey(trust: TrustedRootMaterial, key: KeyFinderFunc): TrustMaterial {
   return { ...trust.material, publicKey: key };
+}
+
+/**
+ * The trusted root bundles must chain to: `override` (a path relative to `cwd`) when given, else the policy's
+ * `deploy.trusted-root` (`public-good`, or a path relative to the policy file), else the embedded public-good root.
+ */
+export function deployTrustedRoot(
+  policy: Policy,
+  override: string | undefined,
+  cwd = process.cwd(),
+): TrustedRootMaterial {
+  const embedded = (name: string) => (EMBEDDED_TRUSTED_ROOTS as readonly string[]).includes(name);
+  if (override) return trustedRootNamed(embedded(override) ? override : resolve(cwd, override));
+  const named = policy.deploy.trustedRoot;
+  if (named === undefined) return publicGoodTrustedRoot();
+  return trustedRootNamed(embedded(named) ? named : resolve(dirname(resolve(cwd, policy.source)), named));
 }

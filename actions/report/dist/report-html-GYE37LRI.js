@@ -5,7 +5,8 @@ import {
   hours,
   percent,
   sodHeadlines
-} from "./chunk-7IHWE56G.js";
+} from "./chunk-3PXN7X3V.js";
+import "./chunk-G4F7S3VK.js";
 import {
   __commonJS,
   __export,
@@ -33832,7 +33833,19 @@ var SECTIONS = {
           hours(e.medianSeconds ?? 0),
           hours(e.p90Seconds ?? 0)
         ]),
-        m.deploy.status === "not-measured" ? `not measured: ${m.deploy.reason}` : void 0
+        m.deploy.status === "not-measured" ? `not measured: ${m.deploy.reason}` : m.deploy.unmeasured > 0 ? `${m.deploy.unmeasured} deploy approvals record no request time and have no GitHub deployment of their run` : void 0
+      ) + page.table(
+        "Deploys",
+        ["run", "environment", "requested", "request time from", "approvals read", "latency", "deploy approval"],
+        m.deploy.status === "not-measured" ? [] : m.deploy.deploys.map((d) => [
+          page.link(d.run, d.run),
+          d.environment,
+          d.requestedAt,
+          d.requestedFrom === "deploy-approval" ? "the signed deploy approval" : d.deployment ? page.link("GitHub\u2019s deployment (not signed)", d.deployment) : "GitHub\u2019s deployment (not signed)",
+          d.approvedAt,
+          hours(d.seconds),
+          page.evidence(d.evidence)
+        ])
       ) + page.table(
         "Pull requests",
         ["pull request", "opened", "first counted approval", "latency", "review attestation"],
