@@ -2288,11 +2288,11 @@ var require_crypto = __commonJS({
       }
     }
     function digest(algorithm, ...data) {
-      const hash = crypto_1.default.createHash(algorithm);
+      const hash5 = crypto_1.default.createHash(algorithm);
       for (const d of data) {
-        hash.update(d);
+        hash5.update(d);
       }
-      return hash.digest();
+      return hash5.digest();
     }
     function verify(data, key, signature, algorithm) {
       try {
@@ -5010,7 +5010,7 @@ import { parentPort, Worker } from "node:worker_threads";
 
 // packages/sigstore/src/bundle.ts
 var import_bundle = __toESM(require_dist2());
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 // packages/core/src/error.ts
 var CodedError = class extends Error {
@@ -7278,8 +7278,8 @@ var DFA = class DFA2 {
     };
   }
   getState(pcs, flag, ids) {
-    const hash = hashState(pcs, flag, ids);
-    const cached = this.stateCache.get(hash);
+    const hash5 = hashState(pcs, flag, ids);
+    const cached = this.stateCache.get(hash5);
     if (cached instanceof DFAState) {
       if (isState(cached, pcs, flag, ids)) return cached;
     } else if (cached !== void 0) {
@@ -7289,8 +7289,8 @@ var DFA = class DFA2 {
     if (this.memBudget < cost) return null;
     this.memBudget -= cost;
     const state = new DFAState(pcs, flag, ids);
-    if (cached === void 0) this.stateCache.set(hash, state);
-    else if (cached instanceof DFAState) this.stateCache.set(hash, [cached, state]);
+    if (cached === void 0) this.stateCache.set(hash5, state);
+    else if (cached instanceof DFAState) this.stateCache.set(hash5, [cached, state]);
     else cached.push(state);
     this.stateCount++;
     return state;
@@ -11847,7 +11847,7 @@ function readBundleFile(path) {
   if (line) return readBundleLine(path, line[1], Number(line[2]));
   const bytes = readBoundedFile(path, MAX_BUNDLE_BYTES, "BUNDLE_UNREADABLE", "bundle");
   try {
-    return { ...parseBundle(bytes.toString("utf8"), path), sha256: createHash("sha256").update(bytes).digest("hex") };
+    return { ...parseBundle(bytes.toString("utf8"), path), sha256: hash("sha256", bytes, "hex") };
   } catch (error) {
     throw asKnownError(error, path);
   }
@@ -11870,7 +11870,7 @@ function readBundleLine(address, path, number) {
     throw new SigstoreInputError("BUNDLE_TOO_LARGE", `${address}: a bundle is at most ${MAX_BUNDLE_BYTES} bytes`);
   }
   try {
-    return { ...parseBundle(text, address), sha256: createHash("sha256").update(text, "utf8").digest("hex") };
+    return { ...parseBundle(text, address), sha256: hash("sha256", text, "hex") };
   } catch (error) {
     throw asKnownError(error, address);
   }
@@ -12188,11 +12188,7 @@ function shownValue(value) {
 var import_core7 = __toESM(require_dist3());
 var import_protobuf_specs2 = __toESM(require_dist());
 var import_verify2 = __toESM(require_dist4());
-import {
-  createHash as createHash4,
-  X509Certificate as NodeX509Certificate,
-  verify as verifyMessage
-} from "node:crypto";
+import { hash as hash4, X509Certificate as NodeX509Certificate, verify as verifyMessage } from "node:crypto";
 
 // packages/sigstore/src/canonical.ts
 var import_bundle2 = __toESM(require_dist2());
@@ -12906,7 +12902,7 @@ function childrenFill(obj) {
 }
 
 // packages/sigstore/src/digest.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash, hash as hash2 } from "node:crypto";
 import { closeSync as closeSync2, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2 } from "node:fs";
 var DIGEST_ALGORITHMS = ["sha256", "sha384", "sha512"];
 var READ_BUFFER_BYTES = 8 * 1024 * 1024;
@@ -12916,7 +12912,7 @@ function digestFile(path, algorithms = ["sha256"]) {
     if (fstatSync2(fd).isDirectory()) {
       throw new SigstoreInputError("ARTIFACT_UNREADABLE", `${path}: cannot read artifact: it is a directory`);
     }
-    const hashes = algorithms.map((algorithm) => createHash2(algorithm));
+    const hashes = algorithms.map((algorithm) => createHash(algorithm));
     const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     for (; ; ) {
       let n;
@@ -12930,7 +12926,7 @@ function digestFile(path, algorithms = ["sha256"]) {
       }
       if (n === 0) break;
       const chunk = buffer.subarray(0, n);
-      for (const hash of hashes) hash.update(chunk);
+      for (const hash5 of hashes) hash5.update(chunk);
     }
     return algorithms.map((algorithm, i) => ({ algorithm, hex: hashes[i].digest("hex") }));
   } finally {
@@ -12939,7 +12935,7 @@ function digestFile(path, algorithms = ["sha256"]) {
 }
 var IN_MEMORY_ARTIFACT_BYTES = 4 * 1024 * 1024;
 function digestBytes(bytes, algorithms) {
-  return algorithms.map((algorithm) => ({ algorithm, hex: createHash2(algorithm).update(bytes).digest("hex") }));
+  return algorithms.map((algorithm) => ({ algorithm, hex: hash2(algorithm, bytes, "hex") }));
 }
 function smallFileContent(path) {
   const fd = openArtifact(path);
@@ -14492,21 +14488,21 @@ var _HMAC = class {
   canXOF = false;
   finished = false;
   destroyed = false;
-  constructor(hash, key) {
-    ahash(hash);
+  constructor(hash5, key) {
+    ahash(hash5);
     abytes(key, void 0, "key");
-    this.iHash = hash.create();
+    this.iHash = hash5.create();
     if (typeof this.iHash.update !== "function")
       throw new Error("Expected instance of class which extends utils.Hash");
     this.blockLen = this.iHash.blockLen;
     this.outputLen = this.iHash.outputLen;
     const blockLen = this.blockLen;
     const pad = new Uint8Array(blockLen);
-    pad.set(key.length > blockLen ? hash.create().update(key).digest() : key);
+    pad.set(key.length > blockLen ? hash5.create().update(key).digest() : key);
     for (let i = 0; i < pad.length; i++)
       pad[i] ^= 54;
     this.iHash.update(pad);
-    this.oHash = hash.create();
+    this.oHash = hash5.create();
     for (let i = 0; i < pad.length; i++)
       pad[i] ^= 54 ^ 92;
     this.oHash.update(pad);
@@ -14554,8 +14550,8 @@ var _HMAC = class {
   }
 };
 var hmac = /* @__PURE__ */ (() => {
-  const hmac_ = ((hash, key, message) => new _HMAC(hash, key).update(message).digest());
-  hmac_.create = (hash, key) => new _HMAC(hash, key);
+  const hmac_ = ((hash5, key, message) => new _HMAC(hash5, key).update(message).digest());
+  hmac_.create = (hash5, key) => new _HMAC(hash5, key);
   return hmac_;
 })();
 
@@ -15229,8 +15225,8 @@ function ecdh(Point, ecdhOpts = {}) {
   Object.freeze(lengths);
   return Object.freeze({ getPublicKey, getSharedSecret, keygen, Point, utils, lengths });
 }
-function ecdsa(Point, hash, ecdsaOpts = {}) {
-  const hash_ = hash;
+function ecdsa(Point, hash5, ecdsaOpts = {}) {
+  const hash_ = hash5;
   ahash(hash_);
   validateObject(ecdsaOpts, {}, {
     hmac: "function",
@@ -15527,7 +15523,7 @@ function verifyPrehashed(key, digest, signature, source) {
 // packages/sigstore/src/signature-memo.ts
 var import_core6 = __toESM(require_dist3());
 var import_certificate = __toESM(require_certificate());
-import { createHash as createHash3, createPublicKey } from "node:crypto";
+import { createPublicKey, hash as hash3 } from "node:crypto";
 var MAX_KEYS = 256;
 var MAX_VERDICTS = 4096;
 var keys = /* @__PURE__ */ new Map();
@@ -15545,6 +15541,9 @@ function memoizeSignatureChecks() {
   const create = core.createPublicKey;
   core.createPublicKey = function cachedPublicKey(key, type = "spki") {
     return typeof key === "string" ? create(key, type) : publicKeyOf(key, type);
+  };
+  core.digest = function oneShotDigest(algorithm, ...data) {
+    return hash3(algorithm, data.length === 1 ? data[0] : Buffer.concat(data), "buffer");
   };
   import_core6.X509Certificate.prototype.verify = function verifyOnce(issuer) {
     const spki = issuer?.publicKey || this.publicKey;
@@ -15620,7 +15619,7 @@ var digests = /* @__PURE__ */ new WeakMap();
 function digestOf(bytes) {
   let digest = digests.get(bytes);
   if (digest === void 0) {
-    digest = createHash3("sha256").update(bytes).digest("base64");
+    digest = hash3("sha256", bytes, "base64");
     digests.set(bytes, digest);
   }
   return digest;
@@ -16057,7 +16056,7 @@ function hashAlgorithmName(algorithm) {
   }
 }
 function sha256Hex(bytes) {
-  return createHash4("sha256").update(bytes).digest("hex");
+  return hash4("sha256", bytes, "hex");
 }
 function isDigestAlgorithm(name) {
   return DIGEST_ALGORITHMS.includes(name);

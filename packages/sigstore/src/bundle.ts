@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   BUNDLE_V01_MEDIA_TYPE,
   BUNDLE_V02_MEDIA_TYPE,
@@ -45,7 +45,7 @@ export function readBundleFile(path: string): ParsedBundle {
   if (line) return readBundleLine(path, line[1]!, Number(line[2]));
   const bytes = readBoundedFile(path, MAX_BUNDLE_BYTES, 'BUNDLE_UNREADABLE', 'bundle');
   try {
-    return { ...parseBundle(bytes.toString('utf8'), path), sha256: createHash('sha256').update(bytes).digest('hex') };
+    return { ...parseBundle(bytes.toString('utf8'), path), sha256: hash('sha256', bytes, 'hex') };
   } catch (error) {
     throw asKnownError(error, path);
   }
@@ -87,7 +87,7 @@ function readBundleLine(address: string, path: string, number: number): ParsedBu
     throw new SigstoreInputError('BUNDLE_TOO_LARGE', `${address}: a bundle is at most ${MAX_BUNDLE_BYTES} bytes`);
   }
   try {
-    return { ...parseBundle(text, address), sha256: createHash('sha256').update(text, 'utf8').digest('hex') };
+    return { ...parseBundle(text, address), sha256: hash('sha256', text, 'hex') };
   } catch (error) {
     throw asKnownError(error, address);
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { SigstoreInputError } from './error';
 
@@ -67,7 +67,7 @@ export function readArtifactFile(path: string, algorithms: readonly DigestAlgori
 
 /** Digests of bytes in memory. */
 export function digestBytes(bytes: Buffer, algorithms: readonly DigestAlgorithm[]): ArtifactDigest[] {
-  return algorithms.map((algorithm) => ({ algorithm, hex: createHash(algorithm).update(bytes).digest('hex') }));
+  return algorithms.map((algorithm) => ({ algorithm, hex: hash(algorithm, bytes, 'hex') }));
 }
 
 /** A file's bytes when it is a small regular file; undefined when it is larger (or grows while read), or not a file. */

@@ -1,9 +1,4 @@
-import {
-  createHash,
-  type KeyObject,
-  X509Certificate as NodeX509Certificate,
-  verify as verifyMessage,
-} from 'node:crypto';
+import { hash, type KeyObject, X509Certificate as NodeX509Certificate, verify as verifyMessage } from 'node:crypto';
 import type { Bundle, MessageSignature } from '@sigstore/bundle';
 import { dsse, crypto as sigstoreCrypto, type X509Certificate } from '@sigstore/core';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
@@ -452,7 +447,7 @@ function hashAlgorithmName(algorithm: HashAlgorithm | undefined): DigestAlgorith
 }
 
 function sha256Hex(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return hash('sha256', bytes, 'hex');
 }
 
 function isDigestAlgorithm(name: string): name is DigestAlgorithm {

@@ -2875,7 +2875,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-JS2SAL4Y.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-2OIAZG3K.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

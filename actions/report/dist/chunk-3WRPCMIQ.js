@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-HY4MVS2G.js";
+} from "./chunk-RODD6LJD.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

@@ -3291,7 +3291,7 @@ function globSync(globInput, options) {
 }
 
 // packages/sigstore/src/digest.ts
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 var DIGEST_ALGORITHMS = ["sha256", "sha384", "sha512"];
 var READ_BUFFER_BYTES = 8 * 1024 * 1024;
@@ -3315,7 +3315,7 @@ function digestFile(path, algorithms = ["sha256"]) {
       }
       if (n === 0) break;
       const chunk = buffer.subarray(0, n);
-      for (const hash of hashes) hash.update(chunk);
+      for (const hash2 of hashes) hash2.update(chunk);
     }
     return algorithms.map((algorithm, i) => ({ algorithm, hex: hashes[i].digest("hex") }));
   } finally {
@@ -3324,7 +3324,7 @@ function digestFile(path, algorithms = ["sha256"]) {
 }
 var IN_MEMORY_ARTIFACT_BYTES = 4 * 1024 * 1024;
 function digestBytes(bytes, algorithms) {
-  return algorithms.map((algorithm) => ({ algorithm, hex: createHash(algorithm).update(bytes).digest("hex") }));
+  return algorithms.map((algorithm) => ({ algorithm, hex: hash(algorithm, bytes, "hex") }));
 }
 function smallFileContent(path) {
   const fd = openArtifact(path);

@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-AHIICLE2.js";
+} from "./chunk-3WRPCMIQ.js";
 import {
   SigstoreInputError,
   bundleSources,
@@ -18,7 +18,7 @@ import {
   fetchAttestations,
   isRejected,
   readPolicyFiles
-} from "./chunk-HY4MVS2G.js";
+} from "./chunk-RODD6LJD.js";
 import "./chunk-P3SDEHCS.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";

@@ -14071,8 +14071,8 @@ var DFA = class DFA2 {
     };
   }
   getState(pcs, flag, ids) {
-    const hash = hashState(pcs, flag, ids);
-    const cached = this.stateCache.get(hash);
+    const hash5 = hashState(pcs, flag, ids);
+    const cached = this.stateCache.get(hash5);
     if (cached instanceof DFAState) {
       if (isState(cached, pcs, flag, ids)) return cached;
     } else if (cached !== void 0) {
@@ -14082,8 +14082,8 @@ var DFA = class DFA2 {
     if (this.memBudget < cost) return null;
     this.memBudget -= cost;
     const state = new DFAState(pcs, flag, ids);
-    if (cached === void 0) this.stateCache.set(hash, state);
-    else if (cached instanceof DFAState) this.stateCache.set(hash, [cached, state]);
+    if (cached === void 0) this.stateCache.set(hash5, state);
+    else if (cached instanceof DFAState) this.stateCache.set(hash5, [cached, state]);
     else cached.push(state);
     this.stateCount++;
     return state;
@@ -24359,21 +24359,21 @@ var _HMAC = class {
   canXOF = false;
   finished = false;
   destroyed = false;
-  constructor(hash, key) {
-    ahash(hash);
+  constructor(hash5, key) {
+    ahash(hash5);
     abytes(key, void 0, "key");
-    this.iHash = hash.create();
+    this.iHash = hash5.create();
     if (typeof this.iHash.update !== "function")
       throw new Error("Expected instance of class which extends utils.Hash");
     this.blockLen = this.iHash.blockLen;
     this.outputLen = this.iHash.outputLen;
     const blockLen = this.blockLen;
     const pad = new Uint8Array(blockLen);
-    pad.set(key.length > blockLen ? hash.create().update(key).digest() : key);
+    pad.set(key.length > blockLen ? hash5.create().update(key).digest() : key);
     for (let i = 0; i < pad.length; i++)
       pad[i] ^= 54;
     this.iHash.update(pad);
-    this.oHash = hash.create();
+    this.oHash = hash5.create();
     for (let i = 0; i < pad.length; i++)
       pad[i] ^= 54 ^ 92;
     this.oHash.update(pad);
@@ -24421,8 +24421,8 @@ var _HMAC = class {
   }
 };
 var hmac = /* @__PURE__ */ (() => {
-  const hmac_ = ((hash, key, message) => new _HMAC(hash, key).update(message).digest());
-  hmac_.create = (hash, key) => new _HMAC(hash, key);
+  const hmac_ = ((hash5, key, message) => new _HMAC(hash5, key).update(message).digest());
+  hmac_.create = (hash5, key) => new _HMAC(hash5, key);
   return hmac_;
 })();
 
@@ -25096,8 +25096,8 @@ function ecdh(Point, ecdhOpts = {}) {
   Object.freeze(lengths);
   return Object.freeze({ getPublicKey, getSharedSecret, keygen, Point, utils, lengths });
 }
-function ecdsa(Point, hash, ecdsaOpts = {}) {
-  const hash_ = hash;
+function ecdsa(Point, hash5, ecdsaOpts = {}) {
+  const hash_ = hash5;
   ahash(hash_);
   validateObject(ecdsaOpts, {}, {
     hmac: "function",
@@ -28735,7 +28735,7 @@ function distinctSubjects(subjects) {
 }
 
 // packages/sigstore/src/digest.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash3, hash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 
 // packages/sigstore/src/error.ts
@@ -28797,7 +28797,7 @@ function digestFile(path, algorithms = ["sha256"]) {
       }
       if (n === 0) break;
       const chunk = buffer.subarray(0, n);
-      for (const hash of hashes) hash.update(chunk);
+      for (const hash5 of hashes) hash5.update(chunk);
     }
     return algorithms.map((algorithm, i) => ({ algorithm, hex: hashes[i].digest("hex") }));
   } finally {
@@ -28811,7 +28811,7 @@ function readArtifactFile(path, algorithms = ["sha256"]) {
   return { digests: digestBytes(content, algorithms), content };
 }
 function digestBytes(bytes, algorithms) {
-  return algorithms.map((algorithm) => ({ algorithm, hex: createHash3(algorithm).update(bytes).digest("hex") }));
+  return algorithms.map((algorithm) => ({ algorithm, hex: hash(algorithm, bytes, "hex") }));
 }
 function smallFileContent(path) {
   const fd = openArtifact(path);
@@ -28980,7 +28980,7 @@ function prehashedMessageBundleBuilder(sign) {
 
 // packages/sigstore/src/bundle.ts
 var import_bundle2 = __toESM(require_dist2());
-import { createHash as createHash4 } from "node:crypto";
+import { hash as hash2 } from "node:crypto";
 
 // packages/sigstore/src/files.ts
 import { closeSync as closeSync2, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2 } from "node:fs";
@@ -29048,7 +29048,7 @@ function readBundleFile(path) {
   if (line) return readBundleLine(path, line[1], Number(line[2]));
   const bytes = readBoundedFile(path, MAX_BUNDLE_BYTES, "BUNDLE_UNREADABLE", "bundle");
   try {
-    return { ...parseBundle(bytes.toString("utf8"), path), sha256: createHash4("sha256").update(bytes).digest("hex") };
+    return { ...parseBundle(bytes.toString("utf8"), path), sha256: hash2("sha256", bytes, "hex") };
   } catch (error) {
     throw asKnownError(error, path);
   }
@@ -29077,7 +29077,7 @@ function readBundleLine(address, path, number) {
     throw new SigstoreInputError("BUNDLE_TOO_LARGE", `${address}: a bundle is at most ${MAX_BUNDLE_BYTES} bytes`);
   }
   try {
-    return { ...parseBundle(text, address), sha256: createHash4("sha256").update(text, "utf8").digest("hex") };
+    return { ...parseBundle(text, address), sha256: hash2("sha256", text, "hex") };
   } catch (error) {
     throw asKnownError(error, address);
   }
@@ -30177,11 +30177,7 @@ function globSync(globInput, options) {
 var import_core9 = __toESM(require_dist3());
 var import_protobuf_specs2 = __toESM(require_dist());
 var import_verify2 = __toESM(require_dist5());
-import {
-  createHash as createHash6,
-  X509Certificate as NodeX509Certificate,
-  verify as verifyMessage
-} from "node:crypto";
+import { hash as hash4, X509Certificate as NodeX509Certificate, verify as verifyMessage } from "node:crypto";
 
 // packages/sigstore/src/canonical.ts
 var import_bundle3 = __toESM(require_dist2());
@@ -30919,7 +30915,7 @@ function verifyPrehashed(key, digest, signature, source) {
 // packages/sigstore/src/signature-memo.ts
 var import_core8 = __toESM(require_dist3());
 var import_certificate = __toESM(require_certificate());
-import { createHash as createHash5, createPublicKey } from "node:crypto";
+import { createPublicKey, hash as hash3 } from "node:crypto";
 var MAX_KEYS = 256;
 var MAX_VERDICTS = 4096;
 var keys = /* @__PURE__ */ new Map();
@@ -30937,6 +30933,9 @@ function memoizeSignatureChecks() {
   const create2 = core.createPublicKey;
   core.createPublicKey = function cachedPublicKey(key, type = "spki") {
     return typeof key === "string" ? create2(key, type) : publicKeyOf(key, type);
+  };
+  core.digest = function oneShotDigest(algorithm, ...data) {
+    return hash3(algorithm, data.length === 1 ? data[0] : Buffer.concat(data), "buffer");
   };
   import_core8.X509Certificate.prototype.verify = function verifyOnce(issuer) {
     const spki = issuer?.publicKey || this.publicKey;
@@ -31012,7 +31011,7 @@ var digests = /* @__PURE__ */ new WeakMap();
 function digestOf(bytes) {
   let digest = digests.get(bytes);
   if (digest === void 0) {
-    digest = createHash5("sha256").update(bytes).digest("base64");
+    digest = hash3("sha256", bytes, "base64");
     digests.set(bytes, digest);
   }
   return digest;
@@ -31787,7 +31786,7 @@ function hashAlgorithmName(algorithm) {
   }
 }
 function sha256Hex2(bytes) {
-  return createHash6("sha256").update(bytes).digest("hex");
+  return hash4("sha256", bytes, "hex");
 }
 function isDigestAlgorithm(name) {
   return DIGEST_ALGORITHMS.includes(name);

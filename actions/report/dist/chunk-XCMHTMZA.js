@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-HY4MVS2G.js";
+} from "./chunk-RODD6LJD.js";
 import {
   CodedError,
   describeIdentityRule,

@@ -15,7 +15,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-IMVOHDIH.js";
+} from "./chunk-XCMHTMZA.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -25,7 +25,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-AHIICLE2.js";
+} from "./chunk-3WRPCMIQ.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   DEPLOY_APPROVAL_PREDICATE_TYPE,
@@ -49,7 +49,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-HY4MVS2G.js";
+} from "./chunk-RODD6LJD.js";
 import {
   CodedError,
   describeError,

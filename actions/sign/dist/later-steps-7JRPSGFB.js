@@ -28,7 +28,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-N2QGAMRY.js";
+} from "./chunk-MDCBSMJC.js";
 import {
   require_dist,
   require_dist2,
@@ -7726,7 +7726,7 @@ function notEvaluated2(id, reason) {
 
 // packages/sigstore/src/bundle.ts
 var import_bundle = __toESM(require_dist2());
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 var BUNDLE_MEDIA_TYPES = [
   import_bundle.BUNDLE_V01_MEDIA_TYPE,
   import_bundle.BUNDLE_V02_MEDIA_TYPE,
@@ -7739,7 +7739,7 @@ function readBundleFile(path) {
   if (line) return readBundleLine(path, line[1], Number(line[2]));
   const bytes = readBoundedFile(path, MAX_BUNDLE_BYTES, "BUNDLE_UNREADABLE", "bundle");
   try {
-    return { ...parseBundle(bytes.toString("utf8"), path), sha256: createHash("sha256").update(bytes).digest("hex") };
+    return { ...parseBundle(bytes.toString("utf8"), path), sha256: hash("sha256", bytes, "hex") };
   } catch (error) {
     throw asKnownError(error, path);
   }
@@ -7768,7 +7768,7 @@ function readBundleLine(address, path, number) {
     throw new SigstoreInputError("BUNDLE_TOO_LARGE", `${address}: a bundle is at most ${MAX_BUNDLE_BYTES} bytes`);
   }
   try {
-    return { ...parseBundle(text, address), sha256: createHash("sha256").update(text, "utf8").digest("hex") };
+    return { ...parseBundle(text, address), sha256: hash("sha256", text, "hex") };
   } catch (error) {
     throw asKnownError(error, address);
   }
@@ -8868,11 +8868,7 @@ function globSync(globInput, options) {
 var import_core6 = __toESM(require_dist3());
 var import_protobuf_specs2 = __toESM(require_dist());
 var import_verify2 = __toESM(require_dist4());
-import {
-  createHash as createHash4,
-  X509Certificate as NodeX509Certificate,
-  verify as verifyMessage
-} from "node:crypto";
+import { hash as hash4, X509Certificate as NodeX509Certificate, verify as verifyMessage } from "node:crypto";
 
 // packages/sigstore/src/canonical.ts
 var import_bundle2 = __toESM(require_dist2());
@@ -9586,7 +9582,7 @@ function childrenFill(obj) {
 }
 
 // packages/sigstore/src/digest.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash, hash as hash2 } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 var DIGEST_ALGORITHMS = ["sha256", "sha384", "sha512"];
 var READ_BUFFER_BYTES = 8 * 1024 * 1024;
@@ -9596,7 +9592,7 @@ function digestFile(path, algorithms = ["sha256"]) {
     if (fstatSync(fd).isDirectory()) {
       throw new SigstoreInputError("ARTIFACT_UNREADABLE", `${path}: cannot read artifact: it is a directory`);
     }
-    const hashes = algorithms.map((algorithm) => createHash2(algorithm));
+    const hashes = algorithms.map((algorithm) => createHash(algorithm));
     const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     for (; ; ) {
       let n;
@@ -9610,7 +9606,7 @@ function digestFile(path, algorithms = ["sha256"]) {
       }
       if (n === 0) break;
       const chunk = buffer.subarray(0, n);
-      for (const hash of hashes) hash.update(chunk);
+      for (const hash5 of hashes) hash5.update(chunk);
     }
     return algorithms.map((algorithm, i) => ({ algorithm, hex: hashes[i].digest("hex") }));
   } finally {
@@ -9619,7 +9615,7 @@ function digestFile(path, algorithms = ["sha256"]) {
 }
 var IN_MEMORY_ARTIFACT_BYTES = 4 * 1024 * 1024;
 function digestBytes(bytes, algorithms) {
-  return algorithms.map((algorithm) => ({ algorithm, hex: createHash2(algorithm).update(bytes).digest("hex") }));
+  return algorithms.map((algorithm) => ({ algorithm, hex: hash2(algorithm, bytes, "hex") }));
 }
 function smallFileContent(path) {
   const fd = openArtifact(path);
@@ -11172,21 +11168,21 @@ var _HMAC = class {
   canXOF = false;
   finished = false;
   destroyed = false;
-  constructor(hash, key) {
-    ahash(hash);
+  constructor(hash5, key) {
+    ahash(hash5);
     abytes(key, void 0, "key");
-    this.iHash = hash.create();
+    this.iHash = hash5.create();
     if (typeof this.iHash.update !== "function")
       throw new Error("Expected instance of class which extends utils.Hash");
     this.blockLen = this.iHash.blockLen;
     this.outputLen = this.iHash.outputLen;
     const blockLen = this.blockLen;
     const pad = new Uint8Array(blockLen);
-    pad.set(key.length > blockLen ? hash.create().update(key).digest() : key);
+    pad.set(key.length > blockLen ? hash5.create().update(key).digest() : key);
     for (let i = 0; i < pad.length; i++)
       pad[i] ^= 54;
     this.iHash.update(pad);
-    this.oHash = hash.create();
+    this.oHash = hash5.create();
     for (let i = 0; i < pad.length; i++)
       pad[i] ^= 54 ^ 92;
     this.oHash.update(pad);
@@ -11234,8 +11230,8 @@ var _HMAC = class {
   }
 };
 var hmac = /* @__PURE__ */ (() => {
-  const hmac_ = ((hash, key, message) => new _HMAC(hash, key).update(message).digest());
-  hmac_.create = (hash, key) => new _HMAC(hash, key);
+  const hmac_ = ((hash5, key, message) => new _HMAC(hash5, key).update(message).digest());
+  hmac_.create = (hash5, key) => new _HMAC(hash5, key);
   return hmac_;
 })();
 
@@ -11909,8 +11905,8 @@ function ecdh(Point, ecdhOpts = {}) {
   Object.freeze(lengths);
   return Object.freeze({ getPublicKey, getSharedSecret, keygen, Point, utils, lengths });
 }
-function ecdsa(Point, hash, ecdsaOpts = {}) {
-  const hash_ = hash;
+function ecdsa(Point, hash5, ecdsaOpts = {}) {
+  const hash_ = hash5;
   ahash(hash_);
   validateObject(ecdsaOpts, {}, {
     hmac: "function",
@@ -12207,7 +12203,7 @@ function verifyPrehashed(key, digest, signature, source) {
 // packages/sigstore/src/signature-memo.ts
 var import_core5 = __toESM(require_dist3());
 var import_certificate = __toESM(require_certificate());
-import { createHash as createHash3, createPublicKey } from "node:crypto";
+import { createPublicKey, hash as hash3 } from "node:crypto";
 var MAX_KEYS = 256;
 var MAX_VERDICTS = 4096;
 var keys = /* @__PURE__ */ new Map();
@@ -12225,6 +12221,9 @@ function memoizeSignatureChecks() {
   const create2 = core.createPublicKey;
   core.createPublicKey = function cachedPublicKey(key, type = "spki") {
     return typeof key === "string" ? create2(key, type) : publicKeyOf(key, type);
+  };
+  core.digest = function oneShotDigest(algorithm, ...data) {
+    return hash3(algorithm, data.length === 1 ? data[0] : Buffer.concat(data), "buffer");
   };
   import_core5.X509Certificate.prototype.verify = function verifyOnce(issuer) {
     const spki = issuer?.publicKey || this.publicKey;
@@ -12300,7 +12299,7 @@ var digests = /* @__PURE__ */ new WeakMap();
 function digestOf(bytes) {
   let digest = digests.get(bytes);
   if (digest === void 0) {
-    digest = createHash3("sha256").update(bytes).digest("base64");
+    digest = hash3("sha256", bytes, "base64");
     digests.set(bytes, digest);
   }
   return digest;
@@ -13075,7 +13074,7 @@ function hashAlgorithmName(algorithm) {
   }
 }
 function sha256Hex(bytes) {
-  return createHash4("sha256").update(bytes).digest("hex");
+  return hash4("sha256", bytes, "hex");
 }
 function isDigestAlgorithm(name) {
   return DIGEST_ALGORITHMS.includes(name);
@@ -13513,14 +13512,14 @@ var BreakGlassError = class extends CodedError {
 };
 
 // packages/github/src/evidence-directory.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 import { mkdirSync as mkdirSync2, writeFileSync as writeFileSync2 } from "node:fs";
 import { join as join3 } from "node:path";
 function evidenceDirectory(runnerTemp) {
   return join3(runnerTemp, "twokey");
 }
 function contentName(prefix, text, extension) {
-  return `${prefix}-${createHash5("sha256").update(text).digest("hex").slice(0, 16)}${extension}`;
+  return `${prefix}-${createHash2("sha256").update(text).digest("hex").slice(0, 16)}${extension}`;
 }
 function writeEvidence(runnerTemp, files) {
   const directory = evidenceDirectory(runnerTemp);

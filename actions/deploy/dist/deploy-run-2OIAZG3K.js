@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-EZYORHN5.js";
+} from "./chunk-PXE6LARN.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -59,7 +59,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-ZEE5DMUR.js";
+} from "./chunk-WH2US2XA.js";
 import {
   CodedError,
   describeError,
