@@ -1,11 +1,11 @@
 // An artifact file given to `twokey verify` is read once: a small one whole (hashed, its bytes kept for the signature
 // check, within a memory budget), a large one streamed through the hash and never held.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { artifactsFromArguments } from '@twokey/gate';
-import { IN_MEMORY_ARTIFACT_BYTES, readArtifactFile } from '@twokey/sigstore';
+import { digestFile, IN_MEMORY_ARTIFACT_BYTES, readArtifactFile } from '@twokey/sigstore';
 import { describe, expect, it } from 'vitest';
 
 const dir = mkdtempSync(join(tmpdir(), 'twokey-artifact-files-'));
@@ -31,6 +31,22 @@ describe('artifact files', () => {
     const largeRead = readArtifactFile(file('large.bin', large));
     expect(largeRead.content).toBeUndefined();
     expect(largeRead.digests).toEqual([{ algorithm: 'sha256', hex: sha256(large) }]);
+  });
+
+  it('streams a file through its hashes in reads of any length: every byte once, in order, for each algorithm', () => {
+    // Lengths around the read buffer's 128 KiB and its multiples (a read that ends on a boundary, one byte past
+    // it, one short of it), random bytes so that a chunk repeated, dropped or reordered changes the digest.
+    const buffer = 128 * 1024;
+    for (const length of [0, 1, buffer - 1, buffer, buffer + 1, 3 * buffer, 5 * buffer + 12_345]) {
+      const bytes = randomBytes(length);
+      const path = file(`streamed-${length}.bin`, bytes);
+      expect(digestFile(path, ['sha256', 'sha384', 'sha512'])).toEqual(
+        (['sha256', 'sha384', 'sha512'] as const).map((algorithm) => ({
+          algorithm,
+          hex: createHash(algorithm).update(bytes).digest('hex'),
+        })),
+      );
+    }
   });
 
   it('refuses a directory or a missing file by name', () => {

@@ -9,7 +9,7 @@ import {
   reportStep,
   requestIdToken,
   resolveSubjects
-} from "./chunk-ET3T6X7E.js";
+} from "./chunk-3XJP2VQ5.js";
 import "./chunk-B4IJB22C.js";
 
 // packages/sigstore/src/endpoints.ts
@@ -29,7 +29,7 @@ function buildStep(inputs2) {
 }
 async function runBuildStage(inputs2) {
   const subjects = await resolveSubjects(inputs2, inputs2.workspace);
-  const { signProvenance } = await import("./later-steps-FKFBDHKG.js");
+  const { signProvenance } = await import("./later-steps-TOX3S6XY.js");
   return signProvenance(inputs2, subjects);
 }
 var SHOWN_SUBJECTS = 100;

@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-3WRPCMIQ.js";
+} from "./chunk-5JLRPB7P.js";
 import {
   SigstoreInputError,
   bundleSources,
@@ -18,7 +18,7 @@ import {
   fetchAttestations,
   isRejected,
   readPolicyFiles
-} from "./chunk-RODD6LJD.js";
+} from "./chunk-IPF3VZFJ.js";
 import "./chunk-P3SDEHCS.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";

@@ -14,7 +14,7 @@ import {
   signStatement,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-XCMHTMZA.js";
+} from "./chunk-E2UJGZKQ.js";
 import "./chunk-TJ3XPODE.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
@@ -30,7 +30,7 @@ import {
   deployTrustedRoot,
   readBundleFile,
   storeAttestations
-} from "./chunk-RODD6LJD.js";
+} from "./chunk-IPF3VZFJ.js";
 import {
   CodedError,
   parseDuration

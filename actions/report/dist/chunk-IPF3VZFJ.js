@@ -10829,7 +10829,7 @@ function decodeUtf8String(der) {
 import { createHash as createHash2, hash as hash3 } from "node:crypto";
 import { closeSync as closeSync2, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2 } from "node:fs";
 var DIGEST_ALGORITHMS = ["sha256", "sha384", "sha512"];
-var READ_BUFFER_BYTES = 8 * 1024 * 1024;
+var READ_BUFFER_BYTES = 128 * 1024;
 function digestFile(path, algorithms = ["sha256"]) {
   const fd = openArtifact(path);
   try {
@@ -10850,7 +10850,7 @@ function digestFile(path, algorithms = ["sha256"]) {
       }
       if (n === 0) break;
       const chunk = buffer.subarray(0, n);
-      for (const hash5 of hashes) hash5.update(chunk);
+      for (const digester of hashes) digester.update(chunk);
     }
     return algorithms.map((algorithm, i) => ({ algorithm, hex: hashes[i].digest("hex") }));
   } finally {

@@ -26,7 +26,7 @@ import {
   storeAttestations,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-WH2US2XA.js";
+} from "./chunk-BKBTWIOA.js";
 import {
   CodedError,
   OidcTokenError,

@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-RODD6LJD.js";
+} from "./chunk-IPF3VZFJ.js";
 import {
   CodedError,
   describeIdentityRule,

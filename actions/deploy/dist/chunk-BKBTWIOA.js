@@ -28776,7 +28776,7 @@ function describeCause(error) {
 
 // packages/sigstore/src/digest.ts
 var DIGEST_ALGORITHMS = ["sha256", "sha384", "sha512"];
-var READ_BUFFER_BYTES = 8 * 1024 * 1024;
+var READ_BUFFER_BYTES = 128 * 1024;
 function digestFile(path, algorithms = ["sha256"]) {
   const fd = openArtifact(path);
   try {
@@ -28797,7 +28797,7 @@ function digestFile(path, algorithms = ["sha256"]) {
       }
       if (n === 0) break;
       const chunk = buffer.subarray(0, n);
-      for (const hash5 of hashes) hash5.update(chunk);
+      for (const digester of hashes) digester.update(chunk);
     }
     return algorithms.map((algorithm, i) => ({ algorithm, hex: hashes[i].digest("hex") }));
   } finally {

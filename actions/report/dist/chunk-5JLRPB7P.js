@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-RODD6LJD.js";
+} from "./chunk-IPF3VZFJ.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

@@ -28,7 +28,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-MDCBSMJC.js";
+} from "./chunk-PSFBNY5E.js";
 import {
   require_dist,
   require_dist2,
@@ -9585,7 +9585,7 @@ function childrenFill(obj) {
 import { createHash, hash as hash2 } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 var DIGEST_ALGORITHMS = ["sha256", "sha384", "sha512"];
-var READ_BUFFER_BYTES = 8 * 1024 * 1024;
+var READ_BUFFER_BYTES = 128 * 1024;
 function digestFile(path, algorithms = ["sha256"]) {
   const fd = openArtifact(path);
   try {
@@ -9606,7 +9606,7 @@ function digestFile(path, algorithms = ["sha256"]) {
       }
       if (n === 0) break;
       const chunk = buffer.subarray(0, n);
-      for (const hash5 of hashes) hash5.update(chunk);
+      for (const digester of hashes) digester.update(chunk);
     }
     return algorithms.map((algorithm, i) => ({ algorithm, hex: hashes[i].digest("hex") }));
   } finally {

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-PXE6LARN.js";
+} from "./chunk-S2OKVOBL.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -59,7 +59,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-WH2US2XA.js";
+} from "./chunk-BKBTWIOA.js";
 import {
   CodedError,
   describeError,
