@@ -51,10 +51,13 @@ export const LATITUDES: readonly Latitude[] = [
   },
   {
     name: 'the public-key hint, with --key',
-    why: 'a hint only says which key to look up; given the key, no verifier reads it, and nothing signs it',
+    why:
+      'a hint only says which key to look up; given the key, no verifier reads it, and nothing signs it. The hint is ' +
+      'the only field of a PublicKeyIdentifier (the spelling rules refuse any other), so an operation on the whole ' +
+      'identifier (a splice of another object in its place) that is accepted changed the hint and nothing else',
     applies: (op, seed) =>
       seed?.key !== undefined &&
-      (under(op, 'verificationMaterial', 'publicKey', 'hint') ||
+      (under(op, 'verificationMaterial', 'publicKey') ||
         (op.op === 'add-key' && op.path.length === 1 && under(op, 'verificationMaterial') && op.key === 'publicKey')),
   },
   {
