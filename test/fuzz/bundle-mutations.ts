@@ -565,6 +565,9 @@ export function applyBundleMutation(mutation: BundleMutation, seeds: BundleSeed[
     // A checkpoint that differs only in signature lines other than its log's own (order, a witness added or dropped).
     const cosigned = withinCheckpointCosignatures(bytes, seed.json);
     if (cosigned) return { bytes, changed: false, notes, latitudes: [cosigned] };
+    // A key's hint changed, whatever operations changed it (a key duplicated, then its first stand dropped).
+    const hinted = withinPublicKeyHint(bytes, seed);
+    if (hinted) return { bytes, changed: false, notes, latitudes: [hinted] };
   }
   const within = (op: BundleOp) => latitudeOf(op, seed) !== undefined;
   const latitudes = [
@@ -605,6 +608,36 @@ function withinCheckpointCosignatures(bytes: Buffer, seed: unknown): string | un
   }
   const same = withoutDefaults(logSignaturesOnly(json), logSignaturesOnly(seed));
   return same ? LATITUDES.find((l) => l.name.startsWith("a checkpoint's signature lines"))?.name : undefined;
+}
+
+/**
+ * The public-key hint latitude's name when the seed is verified with a key (--key) and `bytes` is the seed but for
+ * its PublicKeyIdentifier's hint: an identifier still there, an object with no field but a string hint, and all the
+ * rest the seed's. An identifier dropped, or holding anything else, is a change.
+ */
+function withinPublicKeyHint(bytes: Buffer, seed: BundleSeed): string | undefined {
+  if (seed.key === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const identifierOf = (bundle: unknown) =>
+    (bundle as { verificationMaterial?: { publicKey?: unknown } } | null)?.verificationMaterial?.publicKey;
+  const onlyAHint = (identifier: unknown) =>
+    typeof identifier === 'object' &&
+    identifier !== null &&
+    !Array.isArray(identifier) &&
+    Object.entries(identifier).every(([key, value]) => key === 'hint' && typeof value === 'string');
+  if (!onlyAHint(identifierOf(json)) || !onlyAHint(identifierOf(seed.json))) return undefined;
+  const withoutIdentifier = (bundle: unknown) => {
+    const copy = cloneJSON(bundle) as { verificationMaterial: { publicKey?: unknown } };
+    delete copy.verificationMaterial.publicKey;
+    return copy;
+  };
+  const same = withoutDefaults(withoutIdentifier(json), withoutIdentifier(seed.json));
+  return same ? LATITUDES.find((l) => l.name.startsWith('the public-key hint'))?.name : undefined;
 }
 
 /** A copy of a bundle's JSON whose checkpoints keep their note and only their log's own signature lines, sorted. */

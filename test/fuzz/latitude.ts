@@ -52,12 +52,11 @@ export const LATITUDES: readonly Latitude[] = [
   {
     name: 'the public-key hint, with --key',
     why:
-      'a hint only says which key to look up; given the key, no verifier reads it, and nothing signs it. The hint is ' +
-      'the only field of a PublicKeyIdentifier (the spelling rules refuse any other), so an operation on the whole ' +
-      'identifier (a splice of another object in its place) that is accepted changed the hint and nothing else',
+      'a hint only says which key to look up; given the key, no verifier reads it, and nothing signs it (whatever ' +
+      'operations leave the identifier an object holding at most a hint are within it too: withinPublicKeyHint)',
     applies: (op, seed) =>
       seed?.key !== undefined &&
-      (under(op, 'verificationMaterial', 'publicKey') ||
+      (under(op, 'verificationMaterial', 'publicKey', 'hint') ||
         (op.op === 'add-key' && op.path.length === 1 && under(op, 'verificationMaterial') && op.key === 'publicKey')),
   },
   {
