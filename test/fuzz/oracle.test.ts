@@ -88,6 +88,21 @@ describe('fuzz oracle: outcomes', () => {
     expect(classifyExit(null, '', '', 'SIGSEGV').outcome).toBe('crash');
   });
 
+  // Fuzzer run of seed 12, case 409757: `verify ARTIFACT --policy P --repo R` with its --bundle dropped reads the
+  // attestation store, and says first that it reads it without a token; the coded error after that note was taken
+  // for an uncoded one (an internal error).
+  it('reads a coded error after the notes the CLI writes before it, and an uncoded one after them as a bug', () => {
+    const note = "note: no GH_TOKEN or GITHUB_TOKEN: reading acme/app's attestations anonymously\n";
+    const stored = classifyExit(2, `${note}error ATTESTATIONS_UNREADABLE: acme/app: the store did not answer\n`);
+    expect(stored).toEqual({
+      outcome: 'input-error',
+      code: 'ATTESTATIONS_UNREADABLE',
+      message: 'error ATTESTATIONS_UNREADABLE: acme/app: the store did not answer',
+    });
+    expect(classifyExit(2, `${note}something went wrong\n`).outcome).toBe('internal-error');
+    expect(classifyExit(2, `${note}TypeError: x\n    at f (/a.js:1:2)\n`).outcome).toBe('internal-error');
+  });
+
   it('reads exceptions: coded refusals and input errors as such, an engine error under a catch-all code as a bug', () => {
     expect(classifyError(new BundleVerificationError('SIGNATURE_INVALID', 'b.json: bad')).outcome).toBe('refused');
     expect(classifyError(new SigstoreInputError('BUNDLE_MALFORMED', 'b.json: bad')).outcome).toBe('input-error');
