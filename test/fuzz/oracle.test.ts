@@ -89,18 +89,26 @@ describe('fuzz oracle: outcomes', () => {
   });
 
   // Fuzzer run of seed 12, case 409757: `verify ARTIFACT --policy P --repo R` with its --bundle dropped reads the
-  // attestation store, and says first that it reads it without a token; the coded error after that note was taken
-  // for an uncoded one (an internal error).
-  it('reads a coded error after the notes the CLI writes before it, and an uncoded one after them as a bug', () => {
+  // attestation store, and says first that it reads it without a token; the refusal (an empty store) after that note
+  // was taken for an uncoded error (an internal error).
+  it('reads the verdict or the coded error after the notes the CLI writes first; anything uncoded is still a bug', () => {
     const note = "note: no GH_TOKEN or GITHUB_TOKEN: reading acme/app's attestations anonymously\n";
-    const stored = classifyExit(2, `${note}error ATTESTATIONS_UNREADABLE: acme/app: the store did not answer\n`);
-    expect(stored).toEqual({
+    expect(classifyExit(1, note, '{"verdict":"fail"}')).toEqual({
+      outcome: 'refused',
+      code: 'VERDICT',
+      message: '{"verdict":"fail"}',
+    });
+    expect(classifyExit(2, `${note}error ATTESTATIONS_UNREADABLE: acme/app: the store did not answer\n`)).toEqual({
       outcome: 'input-error',
       code: 'ATTESTATIONS_UNREADABLE',
       message: 'error ATTESTATIONS_UNREADABLE: acme/app: the store did not answer',
     });
+    expect(classifyExit(1, note).outcome).toBe('internal-error');
     expect(classifyExit(2, `${note}something went wrong\n`).outcome).toBe('internal-error');
-    expect(classifyExit(2, `${note}TypeError: x\n    at f (/a.js:1:2)\n`).outcome).toBe('internal-error');
+    expect(classifyExit(1, `${note}TypeError: x\n    at f (/a.js:1:2)\n`, '{"verdict":"fail"}').outcome).toBe(
+      'internal-error',
+    );
+    expect(classifyExit(1, `error X: y\n${note}`, '').outcome).toBe('refused');
   });
 
   it('reads exceptions: coded refusals and input errors as such, an engine error under a catch-all code as a bug', () => {

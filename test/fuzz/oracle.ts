@@ -86,16 +86,17 @@ export function classifyError(error: unknown): Classified {
 }
 
 /** A CLI run's exit code and stderr (in-process through `run`, or a subprocess). */
-export function classifyExit(status: number | null, stderr: string, stdout = '', signal?: string | null): Classified {
-  // A coded error may follow notes the CLI writes first (`note: no GH_TOKEN …` before reading the attestation store).
-  const coded = /^error ([A-Z][A-Z0-9_]*): .*$/m.exec(stderr);
-  const message = coded?.[0] ?? firstLine(stderr);
-  // `twokey verify` refuses with its report on stdout and nothing on stderr; a missing command prints the usage.
+export function classifyExit(status: number | null, written: string, stdout = '', signal?: string | null): Classified {
+  // What the CLI says before anything else — `note: no GH_TOKEN …` before it reads the attestation store — is no
+  // part of the outcome: a verdict or an error is read from what follows.
+  const stderr = written.slice(/^(?:note: [^\n]*\n)*/.exec(written)![0].length);
+  const message = firstLine(stderr === '' ? written : stderr);
+  // `twokey verify` refuses with its report on stdout and nothing else on stderr; a missing command prints the usage.
   if (status === 1 && stderr === '' && stdout !== '')
     return { outcome: 'refused', code: 'VERDICT', message: firstLine(stdout) };
   if (status === 2 && stderr === '' && stdout.startsWith('Usage:'))
     return { outcome: 'input-error', code: 'USAGE', message: firstLine(stdout) };
-  const code = coded?.[1] ?? (stderr.startsWith('twokey: ') ? 'USAGE' : undefined);
+  const code = /^error ([A-Z][A-Z0-9_]*): /.exec(stderr)?.[1] ?? (stderr.startsWith('twokey: ') ? 'USAGE' : undefined);
   if (signal) return { outcome: 'crash', code: signal, message };
   if (/\n\s+at .*[(:]\d+/.test(stderr) || /^\s+at /m.test(stderr))
     return { outcome: 'internal-error', code: 'STACK_TRACE', message };
