@@ -154,3 +154,18 @@ describe('what an action reads at start', () => {
     for (const { outfile } of entries) expect(start(outfile).packages).not.toContain('snappyjs');
   });
 });
+
+describe('what the CLI reads at start', () => {
+  const dist = join(repoRoot, 'packages', 'cli', 'dist');
+
+  it('twokey.cjs holds no HTTP client (undici) and no Octokit: github.cjs beside it does', () => {
+    expect(existsSync(join(dist, 'twokey.cjs')), 'run `node scripts/build.mjs --cli`').toBe(true);
+    const bundle = readFileSync(join(dist, 'twokey.cjs'), 'utf8');
+    const client = readFileSync(join(dist, 'github.cjs'), 'utf8');
+    // undici's error codes and Octokit's user agent: in the client, and not in the bundle.
+    for (const mark of ['UND_ERR_CONNECT_TIMEOUT', 'octokit-core.js/']) {
+      expect(client).toContain(mark);
+      expect(bundle).not.toContain(mark);
+    }
+  });
+});
