@@ -171,6 +171,10 @@ function breakGlassFor(
 function breakGlassChainProblems(used: QualifiedBreakGlass, { provenance }: Chain): string[] {
   if (!provenance) return ['there is no build provenance to show which commit it was built from'];
   const problems: string[] = [];
+  // The provenance's commit is its signer's word: a break-glass names the built commit only as the build certificate
+  // names it (GitHub's token), or a build job could claim the commit a break-glass was approved for.
+  const uncertified = certificateProblem(provenance, 'commit');
+  if (uncertified) problems.push(`it cannot be matched with the built commit: ${uncertified}`);
   if (used.predicate.change.commit !== provenance.source.commit) {
     problems.push(
       `it is for commit ${used.predicate.change.commit}, but the artifact was built from ${provenance.source.commit}`,
@@ -406,7 +410,8 @@ function buildProvenance({ provenance }: Chain, evidence: ArtifactEvidence, { po
 // The review was made for the commit that was built, on the branch it was built on, as the build certificate says.
 function sameCommit({ review, provenance }: Chain, breakGlass: QualifiedBreakGlass | undefined): Check {
   if (!review && breakGlass && provenance) {
-    // breakGlassFor already required the break-glass's commit to be the built one.
+    // breakGlassFor already required the break-glass's commit to be the built one: the provenance's, backed by the
+    // build certificate (breakGlassChainProblems).
     return pass(
       'same-commit',
       `BREAK-GLASS: the break-glass ${breakGlass.bundle.source} and the provenance both name commit ${provenance.source.commit}`,

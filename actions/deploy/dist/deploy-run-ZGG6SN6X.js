@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-S2OKVOBL.js";
+} from "./chunk-T32BSMTU.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -1281,6 +1281,8 @@ function breakGlassFor(chain, evidence, context) {
 function breakGlassChainProblems(used, { provenance }) {
   if (!provenance) return ["there is no build provenance to show which commit it was built from"];
   const problems = [];
+  const uncertified = certificateProblem(provenance, "commit");
+  if (uncertified) problems.push(`it cannot be matched with the built commit: ${uncertified}`);
   if (used.predicate.change.commit !== provenance.source.commit) {
     problems.push(
       `it is for commit ${used.predicate.change.commit}, but the artifact was built from ${provenance.source.commit}`

@@ -1,0 +1,178 @@
+// Under a break-glass, the built commit is still the build certificate's: a compromised build job (a developer's branch
+// build runs her code inside the genuine build workflow) signs provenance that claims the commit a break-glass was
+// approved for. The certificate (GitHub's token, certified by Fulcio) names her own commit and branch, and the gate
+// refuses the provenance's claim there as it does on the review's path (threat model row 91).
+//
+// mallory builds artifact M from her commit F on her branch, her provenance says "commit C on main" (alice's hotfix);
+// she requests a break-glass for C over M (the break-glass workflow takes the commit and the subjects as inputs) and
+// dave, neither she nor C's author, approves it.
+import {
+  BREAK_GLASS_PREDICATE_TYPE,
+  buildBreakGlassStatement,
+  type DeployReport,
+  parsePolicy,
+  sha256Digest,
+  type VerifiedBundle,
+} from '@twokey/core';
+import { describe, expect, it } from 'vitest';
+import {
+  dsseBundle,
+  ISSUER,
+  NOW,
+  provenanceStatement,
+  reviewBundle,
+  reviewStatement,
+  SHARED_BUILD_SAN,
+  SIGN_SAN,
+  SIGNED_AT,
+  sha256,
+  signatureBundle,
+  signer,
+  signSigner,
+} from '../../core/src/__fixtures__/bundles';
+import { MERGE_COMMIT } from '../../core/src/__fixtures__/review-evidence';
+import { evaluateDeploy } from './evaluate';
+
+const DEPLOY_SAN = 'https://github.com/acme/platform/.github/workflows/deploy.yml@refs/heads/main';
+const BREAK_GLASS_SAN = 'https://github.com/acme/platform/.github/workflows/break-glass.yml@refs/heads/main';
+
+const policy = parsePolicy(
+  `version: 1
+identities:
+  build: { issuer: ${ISSUER}, san: ${SHARED_BUILD_SAN} }
+  sign: { issuer: ${ISSUER}, san: ${SIGN_SAN} }
+  deploy: { issuer: ${ISSUER}, san: ${DEPLOY_SAN} }
+  break-glass: { issuer: ${ISSUER}, san: ${BREAK_GLASS_SAN} }
+deploy:
+  max-age: 7d
+  approvals: { min: 1 }
+`,
+  'org-policy.yml',
+);
+
+/** C: alice's commit on main, the one the incident is about. */
+const C = MERGE_COMMIT;
+/** F: mallory's commit on her own branch, which built the malicious artifact. */
+const F = 'e'.repeat(40);
+/** M: mallory's artifact. */
+const M = { name: 'dist/app.tar.gz', digest: sha256Digest(sha256('malicious build of F')) };
+
+/**
+ * What mallory's build job can sign: its certificate is Fulcio's from the job's own OIDC token (acme/app, commit F,
+ * her branch), the statement is her code's: subject M, "built from C on main".
+ */
+function lyingProvenance(): VerifiedBundle {
+  const buildCertOfF = signer(SHARED_BUILD_SAN, {
+    sourceRepositoryURI: 'https://github.com/acme/app',
+    sourceRepositoryDigest: F,
+    sourceRepositoryRef: 'refs/heads/mallory/fix',
+  });
+  return dsseBundle(provenanceStatement(M.digest.hex, C), buildCertOfF, 'evil/provenance.sigstore.json');
+}
+
+/** What the genuine break-glass workflow signs for mallory's inputs (commit C, subject M), approved by dave. */
+function genuineBreakGlass(): VerifiedBundle {
+  const runUri = 'https://github.com/acme/app/actions/runs/9001/attempts/1';
+  const statement = buildBreakGlassStatement([{ name: M.name, digest: { sha256: M.digest.hex } }], {
+    reason: 'checkout is down',
+    incident: 'https://status.acme.example/incidents/42',
+    environment: 'production',
+    repository: { name: 'acme/app', uri: 'https://github.com/acme/app' },
+    change: { commit: C, author: { login: 'alice', id: 101, type: 'User' } },
+    requester: { login: 'mallory', id: 404, type: 'User' },
+    approvers: [{ login: 'dave', id: 505, type: 'User' }],
+    notBefore: new Date(NOW.getTime() - 3_600_000).toISOString(),
+    expires: new Date(NOW.getTime() + 3_600_000).toISOString(),
+    waives: ['review-attestation', 'review-rules'],
+    run: { id: 9001, attempt: 1, uri: runUri },
+  });
+  expect(statement.predicateType).toBe(BREAK_GLASS_PREDICATE_TYPE);
+  const breakGlassCert = signer(BREAK_GLASS_SAN, {
+    sourceRepositoryURI: 'https://github.com/acme/app',
+    runInvocationURI: runUri,
+  });
+  return dsseBundle(statement, breakGlassCert, 'evil/break-glass.sigstore.json', [SIGNED_AT]);
+}
+
+/** The production environment's approvals as the deploy job reads them: mallory, F's real author, approves. */
+const approvedByMallory = {
+  predicate: {
+    environment: 'production',
+    repository: { name: 'acme/app', uri: 'https://github.com/acme/app' },
+    run: { id: 9100, attempt: 1, uri: 'https://github.com/acme/app/actions/runs/9100/attempts/1' },
+    requesters: [{ login: 'erin', id: 606, type: 'User' }],
+    approvals: [
+      {
+        user: { login: 'mallory', id: 404, type: 'User' },
+        state: 'approved' as const,
+        comment: 'ship it',
+        environments: ['production'],
+      },
+    ],
+    protection: { requiredReviewers: [], preventSelfReview: true },
+    readAt: NOW.toISOString(),
+    evidence: [],
+  },
+};
+
+function judge(bundles: VerifiedBundle[], gate: boolean): DeployReport {
+  return evaluateDeploy({
+    policy,
+    binding: { repositories: ['acme/app'], from: 'GITHUB_REPOSITORY' },
+    now: NOW,
+    artifacts: [M],
+    bundles,
+    ...(gate && {
+      deployIdentity: signer(DEPLOY_SAN),
+      environment: 'production',
+      earlierDecisionsRead: true,
+      liveDeployApproval: approvedByMallory,
+    }),
+  });
+}
+
+const check = (report: DeployReport, id: string) => report.artifacts[0]!.checks.find((c) => c.id === id)!;
+
+describe('a break-glass names the built commit only as the build certificate does', () => {
+  it('the review’s path refuses the provenance: its certificate says the workflow ran on F', () => {
+    const review = reviewBundle(reviewStatement([M]));
+    const report = judge([signatureBundle(M.digest.hex, signSigner), review, lyingProvenance()], true);
+    expect(report.verdict).toBe('fail');
+    expect(check(report, 'same-commit')).toMatchObject({ verdict: 'fail' });
+    expect(check(report, 'same-commit').reason).toContain(`certificate says the workflow ran on ${F}`);
+  });
+
+  for (const [who, gate] of [
+    ['the deploy gate', true],
+    ['twokey verify', false],
+  ] as const) {
+    it(`${who} refuses M, built from F, under a break-glass approved for commit C`, () => {
+      const report = judge([lyingProvenance(), genuineBreakGlass()], gate);
+      expect(report.verdict).toBe('fail');
+      // No usable break-glass: the review's checks stand as they are, unwaived.
+      expect(check(report, 'review-attestation').verdict).toBe('fail');
+      const breakGlass = check(report, 'break-glass');
+      expect(breakGlass.verdict).toBe('fail');
+      expect(breakGlass.reason).toContain(
+        `it cannot be matched with the built commit: the provenance says commit ${C}, but the build identity's certificate says the workflow ran on ${F}`,
+      );
+      expect(breakGlass.reason).not.toContain('BREAK-GLASS USED');
+    });
+  }
+
+  it('still lets the honest break-glass through: the provenance and its certificate name C, built on main', () => {
+    const honest = dsseBundle(
+      provenanceStatement(M.digest.hex, C),
+      signer(SHARED_BUILD_SAN, {
+        sourceRepositoryURI: 'https://github.com/acme/app',
+        sourceRepositoryDigest: C,
+        sourceRepositoryRef: 'refs/heads/main',
+      }),
+      'honest/provenance.sigstore.json',
+    );
+    const report = judge([honest, genuineBreakGlass()], true);
+    expect(report.verdict).toBe('pass');
+    expect(check(report, 'same-commit').reason).toContain(`both name commit ${C}`);
+    expect(check(report, 'break-glass').reason).toContain('BREAK-GLASS USED');
+  });
+});
