@@ -22,6 +22,7 @@ import { DEFAULT_POLICY_PATH, type GitHubApi, type StepOutcome, signStep } from 
 import { signArtifact, signStatement } from '@twokey/sigstore';
 import {
   type ActionRun,
+  aBot,
   aCommit,
   aGitHubState,
   aPullRequest,
@@ -31,6 +32,7 @@ import {
   type FakeRepository,
   type FakeUser,
   type GitHubFake,
+  githubActionsBot,
   identity,
   mergePullRequest,
   moveBranch,
@@ -61,6 +63,8 @@ const ARTIFACT = 'dist/app.tar.gz';
 const POLICY = DEFAULT_POLICY_PATH;
 /** The platform's shared build and sign workflows, no repository pinned: the README's example for one repository. */
 const SHARED_POLICY = '.twokey/shared.yml';
+/** POLICY, and review.bot-pushers: dependabot[bot]. */
+const BOT_PUSHERS_POLICY = '.twokey/bot-pushers.yml';
 
 let issuer: OidcIssuer;
 let stack: SigstoreStack;
@@ -85,6 +89,10 @@ beforeAll(async () => {
     `version: 1\nidentities:\n  build:\n    issuer: ${ISSUER}\n    san: ${build}\n  sign:\n    issuer: ${ISSUER}\n    san: ${SIGN_SAN}\n`;
   writeFileSync(join(workspace, POLICY), identities(BUILD_SAN) + deploy);
   writeFileSync(join(workspace, SHARED_POLICY), identities(`https://github.com/${SHARED_BUILD_WORKFLOW}`) + deploy);
+  writeFileSync(
+    join(workspace, BOT_PUSHERS_POLICY),
+    `${identities(BUILD_SAN)}review:\n  bot-pushers: ["dependabot[bot]"]\n${deploy}`,
+  );
 }, 60_000);
 
 afterEach(async () => {
@@ -357,6 +365,101 @@ describe.each(GITHUB_APIS)('the review evidence read through %s', (through) => {
       expectSignRefused(result, 'reviewer-not-contributor', 'bob pushed to refs/heads/');
     });
 
+    it('6. bob’s own workflow pushes his commit to alice’s pull request with its GITHUB_TOKEN (the feed names github-actions[bot]), then bob approves and merges', async () => {
+      const { alice, bob, repository, state } = acme();
+      const first = aCommit({ author: alice, message: 'Add the exporter' });
+      const pullRequest = aPullRequest({ author: alice, commits: [first], baseSha: repository.branches.main });
+      // A workflow bob pushed to a branch of his own (permissions: contents: write) checks out alice's head branch,
+      // commits his code under the identity actions/checkout users give it, and pushes with the job's GITHUB_TOKEN.
+      const sneaky = aCommit({
+        author: { name: 'github-actions[bot]', email: '41898282+github-actions[bot]@users.noreply.github.com' },
+        message: 'chore: regenerate the exporter config',
+      });
+      pushToPullRequest(pullRequest, sneaky, { by: githubActionsBot });
+      pullRequest.reviews.push(aReview({ by: bob, on: sneaky.sha }));
+      const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: bob });
+
+      const result = await runSign(state, { commit: merged });
+
+      expectSignRefused(
+        result,
+        'contributors-identified',
+        'was made by github-actions[bot], a bot, so whoever had it push',
+        'review.bot-pushers',
+      );
+    });
+
+    it('6b. bob’s workflow opens the pull request itself and pushes to it, bob approves and merges: no second person', async () => {
+      const { alice, bob, repository, state } = acme();
+      // Under alice's git identity (self-asserted): she appears as an author, bob nowhere.
+      const sneaky = aCommit({ author: alice, message: 'Export to one more place' });
+      const pullRequest = aPullRequest({
+        author: githubActionsBot,
+        commits: [sneaky],
+        baseSha: repository.branches.main,
+      });
+      pullRequest.headActivity = pullRequest.headActivity.map((change) => ({ ...change, by: githubActionsBot }));
+      pullRequest.reviews.push(aReview({ by: bob, on: sneaky.sha }));
+      const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: bob });
+
+      const result = await runSign(state, { commit: merged });
+
+      expectSignRefused(result, 'contributors-identified', 'was made by github-actions[bot], a bot');
+    });
+
+    it('7. bob merges a pull request of his own into alice’s pull request branch (a stacked pull request), then approves and merges hers', async () => {
+      const { alice, bob, repository, state } = acme();
+      const honest = aCommit({ author: alice, message: 'Add the exporter' });
+      const stackedOn = aPullRequest({ author: alice, commits: [honest], baseSha: repository.branches.main });
+      repository.pullRequests.push(stackedOn);
+      // bob's commit, under alice's git identity, on a branch of his own; his pull request's base is her branch.
+      const sneaky = aCommit({ author: alice, message: 'Export to one more place' });
+      const his = aPullRequest({
+        author: bob,
+        commits: [sneaky],
+        headRef: 'bob/exporter-tweak',
+        baseRef: stackedOn.head.ref,
+        baseSha: stackedOn.head.sha,
+      });
+      // He rebase-merges it himself (her branch is not protected): the feed of her branch records a pr_merge by bob.
+      const replayedSha = mergePullRequest(repository, his, { method: 'rebase', by: bob });
+      stackedOn.commits.push(repository.commits.find((c) => c.sha === replayedSha)!);
+      stackedOn.head.sha = replayedSha;
+      stackedOn.reviews.push(aReview({ by: bob, on: replayedSha }));
+      const merged = mergePullRequest(repository, stackedOn, { method: 'merge', by: bob });
+      expect(
+        repository.activity.some(
+          (a) =>
+            a.ref === `refs/heads/${stackedOn.head.ref}` && a.activityType === 'pr_merge' && a.actor?.login === 'bob',
+        ),
+      ).toBe(true);
+
+      const result = await runSign(state, { commit: merged });
+
+      expectSignRefused(result, 'reviewer-not-last-pusher', 'bob is the last pusher (pr_merge by bob at');
+      expectSignRefused(result, 'reviewer-not-contributor', `bob pushed to refs/heads/${stackedOn.head.ref}`);
+    });
+
+    it('8. bob authored a commit of alice’s pull request under his address from before a rename (login@users.noreply…, linked to no account)', async () => {
+      const { alice, bob, repository, state } = acme();
+      const bobs = aCommit({
+        author: { name: 'Robert B.', email: 'bobby@users.noreply.github.com' },
+        message: 'Relax the token audience check',
+      });
+      const head = aCommit({ author: alice, message: 'Wire the new audience in' });
+      const pullRequest = aPullRequest({ author: alice, commits: [bobs, head], baseSha: repository.branches.main });
+      pullRequest.reviews.push(aReview({ by: bob, on: head.sha }));
+      const merged = mergePullRequest(repository, pullRequest, { method: 'merge', by: bob });
+
+      const result = await runSign(state, { commit: merged });
+
+      expectSignRefused(
+        result,
+        'contributors-identified',
+        `author of ${bobs.sha.slice(0, 7)} "Robert B. <bobby@users.noreply.github.com>" has no GitHub account`,
+      );
+    });
+
     it('refuses when the activity feed cannot answer (403), saying how the policy may accept the fallback', async () => {
       const { alice, bob, repository, state } = acme();
       const commit = aCommit({ author: alice, message: 'Tidy' });
@@ -384,6 +487,22 @@ describe.each(GITHUB_APIS)('the review evidence read through %s', (through) => {
   });
 
   describe('the sign action still signs what was reviewed', () => {
+    it('a Dependabot pull request approved by someone independent, when the policy lists dependabot[bot] as a bot pusher (refused when it does not)', async () => {
+      const { bob, repository, state } = acme();
+      const dependabot = aBot('dependabot', { id: 49699333 });
+      const bump = aCommit({ author: dependabot, message: 'Bump yaml from 2.8.0 to 2.8.1' });
+      const pullRequest = aPullRequest({ author: dependabot, commits: [bump], baseSha: repository.branches.main });
+      pullRequest.reviews.push(aReview({ by: bob, on: bump.sha }));
+      const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: bob });
+
+      expectSigned(await runSign([...state, dependabot], { commit: merged, policy: BOT_PUSHERS_POLICY }));
+      expectSignRefused(
+        await runSign([...state, dependabot], { commit: merged }),
+        'contributors-identified',
+        'was made by dependabot[bot], a bot',
+      );
+    });
+
     for (const method of ['merge', 'squash', 'rebase'] as const) {
       it(`a ${method} of a pull request approved on its head by someone independent`, async () => {
         const { alice, bob, repository, state } = acme();
@@ -554,6 +673,24 @@ describe('a review attestation that records one person alone is refused by the d
       p.activity.headPushes.push(last);
     });
     expectDeployRefused(await judge(directory, honest.commit), 'reviewer-not-last-pusher', 'reviewer-not-contributor');
+  });
+
+  it('6. bob’s workflow pushed to the pull request last, as github-actions[bot] (signed before bot pushes refused)', async () => {
+    const directory = await attested((p) => {
+      const last = structuredClone(p.activity.headPushes.at(-1)) as { actor: unknown; timestamp: string };
+      last.actor = { login: 'github-actions[bot]', id: 41898282, type: 'Bot' };
+      last.timestamp = later(last.timestamp, 1000);
+      p.activity.headPushes.push(last);
+    });
+    expectDeployRefused(await judge(directory, honest.commit), 'contributors-identified');
+  });
+
+  it('8. a commit authored under a login@users.noreply… address GitHub linked to no account (signed before it counted as unidentified)', async () => {
+    const directory = await attested((p) => {
+      const commit = p.commits[0] as unknown as { author: Record<string, unknown> };
+      commit.author = { name: 'Robert B.', email: 'bobby@users.noreply.github.com' };
+    });
+    expectDeployRefused(await judge(directory, honest.commit), 'contributors-identified');
   });
 
   it('an attestation signed under the old rules (no branch, no profiles, no activity feed) is refused', async () => {

@@ -272,4 +272,9 @@ export interface ReviewRules {
   nonHumanCoAuthors: string[];
   /** Whether evidence without the activity feed (a guessed last pusher, an unestablished merge) is accepted. */
   allowActivityFallback: boolean;
+  /**
+   * Logins (lower-case) of the bots whose pushes to a head branch count as any account's; a push by any other bot
+   * names no person (contributors-identified). Absent in review attestations signed before the rule.
+   */
+  botPushers: string[];
 }

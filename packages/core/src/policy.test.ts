@@ -63,6 +63,7 @@ describe('parsePolicy', () => {
         unidentifiedCoAuthors: 'refuse',
         nonHumanCoAuthors: [],
         allowActivityFallback: false,
+        botPushers: [],
       },
       deploy: {
         maxAgeSeconds: DEFAULT_MAX_AGE_SECONDS,
@@ -84,6 +85,7 @@ describe('parsePolicy', () => {
   unidentified-co-authors: allow
   non-human-co-authors: [Assistant@Tools.example]
   allow-activity-fallback: true
+  bot-pushers: ["Dependabot[bot]", "renovate[bot]"]
 deploy:
   max-age: 12h
   trusted-root: public-good
@@ -106,6 +108,7 @@ deploy:
       unidentifiedCoAuthors: 'allow',
       nonHumanCoAuthors: ['assistant@tools.example'],
       allowActivityFallback: true,
+      botPushers: ['dependabot[bot]', 'renovate[bot]'],
     });
     expect(policy.deploy).toEqual({
       maxAgeSeconds: 12 * 3600,
@@ -174,12 +177,29 @@ deploy:
       path: 'review.non-human-co-authors.0',
       message: 'expected an e-mail address, found "Copilot"',
     });
+    expect(policyError(`${MINIMAL}review: { bot-pushers: [dependabot@github.com] }\n`).problems[0]).toMatchObject({
+      path: 'review.bot-pushers.0',
+      message: `expected a bot's login (e.g. dependabot[bot]), found "dependabot@github.com"`,
+    });
     expect(
       policyError(`${MINIMAL}deploy: { repositories: [https://github.com/acme/app] }\n`).problems[0],
     ).toMatchObject({
       path: 'deploy.repositories.0',
       message: 'expected owner/name, found "https://github.com/acme/app"',
     });
+  });
+
+  it('refuses github-actions[bot] as a bot pusher: any writer pushes what they choose as it, from a workflow', () => {
+    for (const login of ['github-actions[bot]', 'GitHub-Actions[bot]', 'github-actions']) {
+      const error = policyError(`${MINIMAL}review:\n  bot-pushers: ["dependabot[bot]", "${login}"]\n`);
+      expect(error.problems).toEqual([
+        {
+          path: 'review.bot-pushers.1',
+          line: 10,
+          message: `${login} cannot be a bot pusher: any writer pushes what they choose as it, from a workflow with the GITHUB_TOKEN`,
+        },
+      ]);
+    }
   });
 
   it('refuses min-approvals below 1 (a gate that needs no approval is no gate)', () => {
@@ -549,6 +569,7 @@ describe('bounds on what can grow in a policy', () => {
     ['deploy.repositories', 'deploy', 'repositories', (i: number) => `acme/app-${i}`],
     ['review.protected-branches', 'review', 'protected-branches', (i: number) => `release/${i}`],
     ['review.non-human-co-authors', 'review', 'non-human-co-authors', (i: number) => `bot-${i}@tools.example`],
+    ['review.bot-pushers', 'review', 'bot-pushers', (i: number) => `"app-${i}[bot]"`],
   ])('refuses more than 256 entries in %s', (path, part, key, entry) => {
     const list = (n: number) =>
       `${MINIMAL}${part}:\n  ${key}: [${Array.from({ length: n }, (_, i) => entry(i)).join(', ')}]\n`;

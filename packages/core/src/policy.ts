@@ -142,6 +142,7 @@ export const DEFAULT_REVIEW_RULES: ReviewRules = {
   unidentifiedCoAuthors: 'refuse',
   nonHumanCoAuthors: [],
   allowActivityFallback: false,
+  botPushers: [],
 };
 
 /** Whom a deploy approver may not be (deploy.approvals.distinct-from). */
@@ -183,6 +184,7 @@ interface PolicyDocument {
     'unidentified-co-authors'?: 'refuse' | 'allow';
     'non-human-co-authors'?: string[];
     'allow-activity-fallback'?: boolean;
+    'bot-pushers'?: string[];
   };
   deploy?: {
     'max-age'?: number | string;
@@ -304,7 +306,7 @@ function policyFromDocument(document: PolicyDocument, read: PolicyData, text: st
       ...(breakGlass ? overlappingIdentities(deployer, breakGlass, 'deploy', 'break-glass') : []),
     );
   }
-  problems.push(...documentGlobProblems(document));
+  problems.push(...documentGlobProblems(document), ...botPusherProblems(document));
   throwProblems(problems, read, source);
 
   const review = document.review ?? {};
@@ -323,6 +325,7 @@ function policyFromDocument(document: PolicyDocument, read: PolicyData, text: st
       unidentifiedCoAuthors: review['unidentified-co-authors'] ?? DEFAULT_REVIEW_RULES.unidentifiedCoAuthors,
       nonHumanCoAuthors: (review['non-human-co-authors'] ?? []).map((email) => email.toLowerCase()),
       allowActivityFallback: review['allow-activity-fallback'] ?? DEFAULT_REVIEW_RULES.allowActivityFallback,
+      botPushers: (review['bot-pushers'] ?? []).map((login) => login.toLowerCase()),
     },
     deploy: {
       approvals: {
@@ -435,6 +438,9 @@ export function parseRepositoryPolicy(text: string, source: string, org: Policy)
       ...(review['allow-activity-fallback'] !== undefined && {
         allowActivityFallback: review['allow-activity-fallback'],
       }),
+      ...(review['bot-pushers'] !== undefined && {
+        botPushers: review['bot-pushers'].map((login) => login.toLowerCase()),
+      }),
     },
     deploy: {
       ...org.deploy,
@@ -519,6 +525,12 @@ function loosenings(document: Pick<PolicyDocument, 'review' | 'deploy' | 'report
   (review['non-human-co-authors'] ?? []).forEach((email, i) => {
     if (!orgNonHuman.includes(email.toLowerCase())) {
       looser(`review.non-human-co-authors.${i}`, `${email} is not among the org policy's non-human co-authors`);
+    }
+  });
+  const orgBotPushers = org.review.botPushers;
+  (review['bot-pushers'] ?? []).forEach((login, i) => {
+    if (!orgBotPushers.includes(login.toLowerCase())) {
+      looser(`review.bot-pushers.${i}`, `${login} is not among the org policy's bot pushers`);
     }
   });
   const branches = review['protected-branches'];
@@ -830,6 +842,22 @@ function schemaProblems(errors: ErrorObject[], data: unknown): PolicyProblem[] {
   return problems;
 }
 
+/** Bots any writer can make push what they choose, which a policy may never list as review.bot-pushers. */
+const DIRECTED_BOTS = new Set(['github-actions[bot]', 'github-actions']);
+
+function botPusherProblems(document: PolicyDocument): PolicyProblem[] {
+  return (document.review?.['bot-pushers'] ?? []).flatMap((login, i) =>
+    DIRECTED_BOTS.has(login.toLowerCase())
+      ? [
+          {
+            path: `review.bot-pushers.${i}`,
+            message: `${login} cannot be a bot pusher: any writer pushes what they choose as it, from a workflow with the GITHUB_TOKEN`,
+          },
+        ]
+      : [],
+  );
+}
+
 function patternMessage(path: string, found: unknown): string {
   if (path.endsWith('.issuer') || path.endsWith('.source-repository'))
     return `expected an https:// URL, found ${show(found)}`;
@@ -838,6 +866,9 @@ function patternMessage(path: string, found: unknown): string {
     return `expected a branch name or glob without refs/heads/ (e.g. main, release/*), found ${show(found)}`;
   }
   if (/^review\.non-human-co-authors\.\d+$/.test(path)) return `expected an e-mail address, found ${show(found)}`;
+  if (/^review\.bot-pushers\.\d+$/.test(path)) {
+    return `expected a bot's login (e.g. dependabot[bot]), found ${show(found)}`;
+  }
   return `invalid value ${show(found)}`;
 }
 

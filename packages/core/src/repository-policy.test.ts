@@ -101,6 +101,12 @@ describe('a repository policy that would loosen the org policy', () => {
       'mallory@example.com is not among',
     ],
     [
+      'accepts the pushes of a bot the org policy does not',
+      'review:\n  bot-pushers: ["mallorys-app[bot]"]\n',
+      'review.bot-pushers.0',
+      "mallorys-app[bot] is not among the org policy's bot pushers",
+    ],
+    [
       'protects a branch the org does not (to build from it)',
       'review:\n  protected-branches: [main, "feature/*"]\n',
       'review.protected-branches.1',

@@ -186,6 +186,59 @@ describe('evaluateReview refuses', () => {
     expect(check(result, 'contributors-identified').reason).toContain('"Anonymous <unlinked@example.org>"');
   });
 
+  it('an approval by someone whose commit carries a login@users.noreply… address GitHub linked to no account (from before a rename)', () => {
+    const evidence = honestEvidence();
+    evidence.commits[0] = {
+      ...evidence.commits[0]!,
+      author: { name: 'Robert B.', email: 'bobby@users.noreply.github.com' },
+    };
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual(['contributors-identified']);
+    expect(check(result, 'contributors-identified').reason).toContain(
+      '"Robert B. <bobby@users.noreply.github.com>" has no GitHub account',
+    );
+  });
+
+  it('but counts a noreply address as identified by an account in the evidence (login form) or by its id (ID+login form)', () => {
+    for (const email of ['alice@users.noreply.github.com', '31337+someone@users.noreply.github.com']) {
+      const evidence = honestEvidence();
+      evidence.commits[0] = { ...evidence.commits[0]!, author: { name: 'A. Author', email } };
+      expect(evaluateReview(evidence, RULES).verdict, email).toBe('pass');
+    }
+    // The ID+login form is bob's by his id, whatever login it carries: bob is then a contributor.
+    const evidence = honestEvidence();
+    evidence.commits[0] = {
+      ...evidence.commits[0]!,
+      author: { name: 'R', email: `${bob.id}+bobby@users.noreply.github.com` },
+    };
+    expect(failed(evaluateReview(evidence, RULES))).toEqual(['reviewer-not-contributor', 'min-independent-approvals']);
+  });
+
+  it('an approval after a push by a bot (github-actions[bot]: any writer’s workflow) to the head branch', () => {
+    const actions = { login: 'github-actions[bot]', id: 41898282, type: 'Bot' };
+    const evidence = honestEvidence();
+    const feed = honestActivity();
+    feed.headPushes.push(
+      activity('push', actions, { ref: 'refs/heads/widget', after: HEAD, timestamp: '2026-11-20T11:45:00Z' }),
+    );
+    evidence.activity = feed;
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual(['contributors-identified']);
+    expect(check(result, 'contributors-identified').reason).toContain(
+      'the push to refs/heads/widget at 2026-11-20T11:45:00Z was made by github-actions[bot], a bot, so whoever had it push',
+    );
+    // Listing the bot does not help github-actions[bot] (the policy refuses to list it); it does for another bot.
+    feed.headPushes.push(
+      activity('push', dependabot, { ref: 'refs/heads/widget', after: HEAD, timestamp: '2026-11-20T11:46:00Z' }),
+    );
+    const listed = evaluateReview(evidence, { ...RULES, botPushers: ['dependabot[bot]'] });
+    expect(check(listed, 'contributors-identified').reason).not.toContain('dependabot[bot]');
+    expect(check(listed, 'contributors-identified').reason).toContain('github-actions[bot]');
+    feed.headPushes.splice(-2, 1);
+    expect(evaluateReview(evidence, { ...RULES, botPushers: ['Dependabot[bot]'] }).verdict).toBe('pass');
+    expect(failed(evaluateReview(evidence, RULES))).toEqual(['contributors-identified']);
+  });
+
   it('an approval given before the last push (on a commit that is not the merged head)', () => {
     const result = evaluateReview(honestEvidence({ reviews: [review(bob, 'APPROVED', OLD_HEAD)] }), RULES);
     expect(failed(result)).toEqual(['approval-on-merged-head', 'min-independent-approvals']);

@@ -619,10 +619,27 @@ class People {
       }
     }
     coAuthorsOf(evidence.commit, evidence.mergeCommitCoAuthors ?? [], `the merge commit ${short(evidence.commit)}`);
+    // A bot's push names the app, not the person who had it push: github-actions[bot] pushes whatever any writer's
+    // workflow commits with its GITHUB_TOKEN, a coding agent whatever its requester asks. Only the bots the policy
+    // lists (review.bot-pushers: none a member can direct, such as dependabot[bot]) are pushers like any account.
+    const botPushers = new Set(rules.botPushers.map((login) => login.toLowerCase()));
+    const unlistedBot = (account: GitHubAccount) => isBot(account) && !botPushers.has(account.login.toLowerCase());
+    const botPush = (account: GitHubAccount, what: string) =>
+      `${what} was made by ${account.login}, a bot, so whoever had it push (any writer, through a workflow's GITHUB_TOKEN, for github-actions[bot]) is unknown; list a bot no member can direct in review.bot-pushers`;
     if (evidence.activity?.available) {
       for (const push of evidence.activity.headPushes) {
-        if (push.actor) this.pushers.push({ account: push.actor, role: `pushed to ${push.ref} at ${push.timestamp}` });
-        else this.unidentified.push(`the push to ${push.ref} at ${push.timestamp} names no account`);
+        const what = `the push to ${push.ref} at ${push.timestamp}`;
+        if (!push.actor) {
+          this.unidentified.push(`${what} names no account`);
+          continue;
+        }
+        this.pushers.push({ account: push.actor, role: `pushed to ${push.ref} at ${push.timestamp}` });
+        if (unlistedBot(push.actor)) this.unidentified.push(botPush(push.actor, what));
+      }
+    }
+    if (evidence.lastPush.source === 'head_ref_force_pushed') {
+      for (const account of evidence.lastPush.accounts.filter(unlistedBot)) {
+        this.unidentified.push(botPush(account, 'the last force push to the head branch (fallback)'));
       }
     }
     for (const person of evidence.lastPush.people) {
@@ -690,11 +707,16 @@ class People {
     this.profiled.add(profile.account.id);
   }
 
-  /** A git identity is identified when it is some account GitHub knows of, or GitHub's own service. */
+  /**
+   * A git identity is identified when it is some account GitHub knows of, or GitHub's own service: an account GitHub
+   * linked to it, a noreply address of the `ID+login` form (an account id, compared by id), or an e-mail, name or
+   * `login@users.noreply…` address of an account in the evidence. A `login@users.noreply…` address GitHub linked to
+   * no account identifies nobody: its login may be someone's from before a rename.
+   */
   private identified(person: GitPerson | { name: string; email: string }): boolean {
     const email = person.email.toLowerCase();
     if ('account' in person && person.account !== undefined) return true;
-    if (email === GITHUB_SERVICE_EMAIL || NOREPLY.test(email)) return true;
+    if (email === GITHUB_SERVICE_EMAIL || NOREPLY.exec(email)?.[1] !== undefined) return true;
     return [...this.known.values()].some((k) => this.personIs(person, k.account));
   }
 }

@@ -67,8 +67,12 @@ const MAX_LISTED_COMMITS = 250;
 /** The activity feed is read at most this many pages (of 100) per ref. */
 const MAX_ACTIVITY_PAGES = 10;
 const DAY_MS = 24 * 3_600_000;
-/** What moves a head branch to commits someone chose: the creator and every pusher are pushers. */
-const HEAD_PUSHES: ReadonlySet<string> = new Set<RefActivityType>(['push', 'force_push', 'branch_creation']);
+/**
+ * What does not move a head branch to commits someone chose. Every other entry of its feed does, and its actor is a
+ * pusher: a push, a force push, the branch's creation, a pull request merged into it (`pr_merge`: a stacked pull
+ * request's commits, chosen by whoever merged it), a merge queue's merge, and any type GitHub adds later.
+ */
+const NOT_HEAD_PUSHES: ReadonlySet<string> = new Set<RefActivityType>(['branch_deletion']);
 const BRANCH_BOUNDS: ReadonlySet<string> = new Set<RefActivityType>(['branch_creation', 'branch_deletion']);
 const REVIEW_STATES: ReadonlySet<string> = new Set<ReviewState>([
   'APPROVED',
@@ -799,7 +803,7 @@ export async function activityOf(
   }
   // Newest first, back to the window's opening creation (a push of its own) or a deletion (not one).
   const headPushes = head.entries
-    .filter((entry) => HEAD_PUSHES.has(entry.activityType) && Date.parse(entry.timestamp) <= mergedAt)
+    .filter((entry) => !NOT_HEAD_PUSHES.has(entry.activityType) && Date.parse(entry.timestamp) <= mergedAt)
     .reverse();
   const builtCommitArrivals = built.entries.filter((entry) => sameCommit(entry.after, request.commit)).reverse();
   return { available: true, headPushes, builtCommitArrivals };
@@ -906,7 +910,7 @@ function refActivityOf(item: {
     before: item.before,
     after: item.after,
     timestamp: item.timestamp,
-    // A type GitHub adds later is kept as it reads: it is neither a head push nor a merge.
+    // A type GitHub adds later is kept as it reads: a head push (NOT_HEAD_PUSHES), not a merge of the built commit.
     activityType: item.activity_type as RefActivityType,
     actor: accountOf(item.actor) ?? null,
   };

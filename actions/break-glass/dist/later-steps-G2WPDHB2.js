@@ -6,7 +6,7 @@ import {
   OidcTokenError,
   githubClient,
   renderSummary
-} from "./chunk-PTLNJTLQ.js";
+} from "./chunk-V6O57TFP.js";
 import {
   require_dist,
   require_dist2,
@@ -19083,10 +19083,23 @@ var People = class {
       }
     }
     coAuthorsOf2(evidence.commit, evidence.mergeCommitCoAuthors ?? [], `the merge commit ${short(evidence.commit)}`);
+    const botPushers = new Set(rules.botPushers.map((login) => login.toLowerCase()));
+    const unlistedBot = (account2) => isBot(account2) && !botPushers.has(account2.login.toLowerCase());
+    const botPush = (account2, what) => `${what} was made by ${account2.login}, a bot, so whoever had it push (any writer, through a workflow's GITHUB_TOKEN, for github-actions[bot]) is unknown; list a bot no member can direct in review.bot-pushers`;
     if (evidence.activity?.available) {
       for (const push of evidence.activity.headPushes) {
-        if (push.actor) this.pushers.push({ account: push.actor, role: `pushed to ${push.ref} at ${push.timestamp}` });
-        else this.unidentified.push(`the push to ${push.ref} at ${push.timestamp} names no account`);
+        const what = `the push to ${push.ref} at ${push.timestamp}`;
+        if (!push.actor) {
+          this.unidentified.push(`${what} names no account`);
+          continue;
+        }
+        this.pushers.push({ account: push.actor, role: `pushed to ${push.ref} at ${push.timestamp}` });
+        if (unlistedBot(push.actor)) this.unidentified.push(botPush(push.actor, what));
+      }
+    }
+    if (evidence.lastPush.source === "head_ref_force_pushed") {
+      for (const account2 of evidence.lastPush.accounts.filter(unlistedBot)) {
+        this.unidentified.push(botPush(account2, "the last force push to the head branch (fallback)"));
       }
     }
     for (const person of evidence.lastPush.people) {
@@ -19146,11 +19159,16 @@ var People = class {
     this.learn(profile.account, { email: profile.email, name: profile.name });
     this.profiled.add(profile.account.id);
   }
-  /** A git identity is identified when it is some account GitHub knows of, or GitHub's own service. */
+  /**
+   * A git identity is identified when it is some account GitHub knows of, or GitHub's own service: an account GitHub
+   * linked to it, a noreply address of the `ID+login` form (an account id, compared by id), or an e-mail, name or
+   * `login@users.noreply…` address of an account in the evidence. A `login@users.noreply…` address GitHub linked to
+   * no account identifies nobody: its login may be someone's from before a rename.
+   */
   identified(person) {
     const email = person.email.toLowerCase();
     if ("account" in person && person.account !== void 0) return true;
-    if (email === GITHUB_SERVICE_EMAIL || NOREPLY.test(email)) return true;
+    if (email === GITHUB_SERVICE_EMAIL || NOREPLY.exec(email)?.[1] !== void 0) return true;
     return [...this.known.values()].some((k) => this.personIs(person, k.account));
   }
 };
@@ -19207,7 +19225,7 @@ function notEvaluated(id, reason) {
 
 // packages/core/src/validators/review-predicate.validate.js
 var review_predicate_validate_default = validate202;
-var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } };
+var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" }, "botPushers": { "type": "array", "items": { "type": "string" } } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } };
 var func12 = ucs2length2;
 var pattern42 = new RegExp("^https?://[^\\s]+$", "u");
 var pattern62 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
@@ -20873,6 +20891,35 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                               } else {
                                                                 var valid32 = true;
                                                               }
+                                                              if (valid32) {
+                                                                if (data49.botPushers !== void 0) {
+                                                                  let data60 = data49.botPushers;
+                                                                  const _errs128 = errors;
+                                                                  if (errors === _errs128) {
+                                                                    if (Array.isArray(data60)) {
+                                                                      var valid36 = true;
+                                                                      const len11 = data60.length;
+                                                                      for (let i11 = 0; i11 < len11; i11++) {
+                                                                        const _errs130 = errors;
+                                                                        if (typeof data60[i11] !== "string") {
+                                                                          validate202.errors = [{ instancePath: instancePath + "/rules/botPushers/" + i11, schemaPath: "#/properties/rules/properties/botPushers/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                          return false;
+                                                                        }
+                                                                        var valid36 = _errs130 === errors;
+                                                                        if (!valid36) {
+                                                                          break;
+                                                                        }
+                                                                      }
+                                                                    } else {
+                                                                      validate202.errors = [{ instancePath: instancePath + "/rules/botPushers", schemaPath: "#/properties/rules/properties/botPushers/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                                      return false;
+                                                                    }
+                                                                  }
+                                                                  var valid32 = _errs128 === errors;
+                                                                } else {
+                                                                  var valid32 = true;
+                                                                }
+                                                              }
                                                             }
                                                           }
                                                         }
@@ -20892,74 +20939,74 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                         }
                                         if (valid0) {
                                           if (data.checks !== void 0) {
-                                            let data60 = data.checks;
-                                            const _errs128 = errors;
-                                            if (errors === _errs128) {
-                                              if (Array.isArray(data60)) {
-                                                var valid36 = true;
-                                                const len11 = data60.length;
-                                                for (let i11 = 0; i11 < len11; i11++) {
-                                                  let data61 = data60[i11];
-                                                  const _errs130 = errors;
-                                                  if (errors === _errs130) {
-                                                    if (data61 && typeof data61 == "object" && !Array.isArray(data61)) {
+                                            let data62 = data.checks;
+                                            const _errs132 = errors;
+                                            if (errors === _errs132) {
+                                              if (Array.isArray(data62)) {
+                                                var valid37 = true;
+                                                const len12 = data62.length;
+                                                for (let i12 = 0; i12 < len12; i12++) {
+                                                  let data63 = data62[i12];
+                                                  const _errs134 = errors;
+                                                  if (errors === _errs134) {
+                                                    if (data63 && typeof data63 == "object" && !Array.isArray(data63)) {
                                                       let missing8;
-                                                      if (data61.id === void 0 && (missing8 = "id") || data61.verdict === void 0 && (missing8 = "verdict") || data61.reason === void 0 && (missing8 = "reason")) {
-                                                        validate202.errors = [{ instancePath: instancePath + "/checks/" + i11, schemaPath: "#/properties/checks/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
+                                                      if (data63.id === void 0 && (missing8 = "id") || data63.verdict === void 0 && (missing8 = "verdict") || data63.reason === void 0 && (missing8 = "reason")) {
+                                                        validate202.errors = [{ instancePath: instancePath + "/checks/" + i12, schemaPath: "#/properties/checks/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
                                                         return false;
                                                       } else {
-                                                        if (data61.id !== void 0) {
-                                                          let data62 = data61.id;
-                                                          const _errs132 = errors;
-                                                          const _errs133 = errors;
-                                                          if (errors === _errs133) {
-                                                            if (typeof data62 === "string") {
-                                                              if (func12(data62) < 1) {
-                                                                validate202.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/id", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                        if (data63.id !== void 0) {
+                                                          let data64 = data63.id;
+                                                          const _errs136 = errors;
+                                                          const _errs137 = errors;
+                                                          if (errors === _errs137) {
+                                                            if (typeof data64 === "string") {
+                                                              if (func12(data64) < 1) {
+                                                                validate202.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/id", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                 return false;
                                                               }
                                                             } else {
-                                                              validate202.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/id", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                              validate202.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/id", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                               return false;
                                                             }
                                                           }
-                                                          var valid37 = _errs132 === errors;
+                                                          var valid38 = _errs136 === errors;
                                                         } else {
-                                                          var valid37 = true;
+                                                          var valid38 = true;
                                                         }
-                                                        if (valid37) {
-                                                          if (data61.verdict !== void 0) {
-                                                            let data63 = data61.verdict;
-                                                            const _errs135 = errors;
-                                                            if (!(data63 === "pass" || data63 === "fail")) {
-                                                              validate202.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/verdict", schemaPath: "#/properties/checks/items/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema312.properties.checks.items.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
+                                                        if (valid38) {
+                                                          if (data63.verdict !== void 0) {
+                                                            let data65 = data63.verdict;
+                                                            const _errs139 = errors;
+                                                            if (!(data65 === "pass" || data65 === "fail")) {
+                                                              validate202.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/verdict", schemaPath: "#/properties/checks/items/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema312.properties.checks.items.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                               return false;
                                                             }
-                                                            var valid37 = _errs135 === errors;
+                                                            var valid38 = _errs139 === errors;
                                                           } else {
-                                                            var valid37 = true;
+                                                            var valid38 = true;
                                                           }
-                                                          if (valid37) {
-                                                            if (data61.reason !== void 0) {
-                                                              const _errs136 = errors;
-                                                              if (typeof data61.reason !== "string") {
-                                                                validate202.errors = [{ instancePath: instancePath + "/checks/" + i11 + "/reason", schemaPath: "#/properties/checks/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                          if (valid38) {
+                                                            if (data63.reason !== void 0) {
+                                                              const _errs140 = errors;
+                                                              if (typeof data63.reason !== "string") {
+                                                                validate202.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/reason", schemaPath: "#/properties/checks/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                 return false;
                                                               }
-                                                              var valid37 = _errs136 === errors;
+                                                              var valid38 = _errs140 === errors;
                                                             } else {
-                                                              var valid37 = true;
+                                                              var valid38 = true;
                                                             }
                                                           }
                                                         }
                                                       }
                                                     } else {
-                                                      validate202.errors = [{ instancePath: instancePath + "/checks/" + i11, schemaPath: "#/properties/checks/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                      validate202.errors = [{ instancePath: instancePath + "/checks/" + i12, schemaPath: "#/properties/checks/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                       return false;
                                                     }
                                                   }
-                                                  var valid36 = _errs130 === errors;
-                                                  if (!valid36) {
+                                                  var valid37 = _errs134 === errors;
+                                                  if (!valid37) {
                                                     break;
                                                   }
                                                 }
@@ -20968,30 +21015,30 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                 return false;
                                               }
                                             }
-                                            var valid0 = _errs128 === errors;
+                                            var valid0 = _errs132 === errors;
                                           } else {
                                             var valid0 = true;
                                           }
                                           if (valid0) {
                                             if (data.verdict !== void 0) {
-                                              let data65 = data.verdict;
-                                              const _errs138 = errors;
-                                              if (!(data65 === "pass" || data65 === "fail")) {
+                                              let data67 = data.verdict;
+                                              const _errs142 = errors;
+                                              if (!(data67 === "pass" || data67 === "fail")) {
                                                 validate202.errors = [{ instancePath: instancePath + "/verdict", schemaPath: "#/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema312.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                 return false;
                                               }
-                                              var valid0 = _errs138 === errors;
+                                              var valid0 = _errs142 === errors;
                                             } else {
                                               var valid0 = true;
                                             }
                                             if (valid0) {
                                               if (data.builtRef !== void 0) {
-                                                let data66 = data.builtRef;
-                                                const _errs139 = errors;
-                                                const _errs140 = errors;
-                                                if (errors === _errs140) {
-                                                  if (typeof data66 === "string") {
-                                                    if (func12(data66) < 1) {
+                                                let data68 = data.builtRef;
+                                                const _errs143 = errors;
+                                                const _errs144 = errors;
+                                                if (errors === _errs144) {
+                                                  if (typeof data68 === "string") {
+                                                    if (func12(data68) < 1) {
                                                       validate202.errors = [{ instancePath: instancePath + "/builtRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                       return false;
                                                     }
@@ -21000,18 +21047,18 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                     return false;
                                                   }
                                                 }
-                                                var valid0 = _errs139 === errors;
+                                                var valid0 = _errs143 === errors;
                                               } else {
                                                 var valid0 = true;
                                               }
                                               if (valid0) {
                                                 if (data.defaultBranch !== void 0) {
-                                                  let data67 = data.defaultBranch;
-                                                  const _errs142 = errors;
-                                                  const _errs143 = errors;
-                                                  if (errors === _errs143) {
-                                                    if (typeof data67 === "string") {
-                                                      if (func12(data67) < 1) {
+                                                  let data69 = data.defaultBranch;
+                                                  const _errs146 = errors;
+                                                  const _errs147 = errors;
+                                                  if (errors === _errs147) {
+                                                    if (typeof data69 === "string") {
+                                                      if (func12(data69) < 1) {
                                                         validate202.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                         return false;
                                                       }
@@ -21020,58 +21067,58 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                       return false;
                                                     }
                                                   }
-                                                  var valid0 = _errs142 === errors;
+                                                  var valid0 = _errs146 === errors;
                                                 } else {
                                                   var valid0 = true;
                                                 }
                                                 if (valid0) {
                                                   if (data.mergeCommitCoAuthors !== void 0) {
-                                                    let data68 = data.mergeCommitCoAuthors;
-                                                    const _errs145 = errors;
-                                                    if (errors === _errs145) {
-                                                      if (Array.isArray(data68)) {
-                                                        var valid41 = true;
-                                                        const len12 = data68.length;
-                                                        for (let i12 = 0; i12 < len12; i12++) {
-                                                          let data69 = data68[i12];
-                                                          const _errs147 = errors;
-                                                          if (errors === _errs147) {
-                                                            if (data69 && typeof data69 == "object" && !Array.isArray(data69)) {
+                                                    let data70 = data.mergeCommitCoAuthors;
+                                                    const _errs149 = errors;
+                                                    if (errors === _errs149) {
+                                                      if (Array.isArray(data70)) {
+                                                        var valid42 = true;
+                                                        const len13 = data70.length;
+                                                        for (let i13 = 0; i13 < len13; i13++) {
+                                                          let data71 = data70[i13];
+                                                          const _errs151 = errors;
+                                                          if (errors === _errs151) {
+                                                            if (data71 && typeof data71 == "object" && !Array.isArray(data71)) {
                                                               let missing9;
-                                                              if (data69.name === void 0 && (missing9 = "name") || data69.email === void 0 && (missing9 = "email")) {
-                                                                validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12, schemaPath: "#/properties/mergeCommitCoAuthors/items/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
+                                                              if (data71.name === void 0 && (missing9 = "name") || data71.email === void 0 && (missing9 = "email")) {
+                                                                validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13, schemaPath: "#/properties/mergeCommitCoAuthors/items/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
                                                                 return false;
                                                               } else {
-                                                                if (data69.name !== void 0) {
-                                                                  const _errs149 = errors;
-                                                                  if (typeof data69.name !== "string") {
-                                                                    validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12 + "/name", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                if (data71.name !== void 0) {
+                                                                  const _errs153 = errors;
+                                                                  if (typeof data71.name !== "string") {
+                                                                    validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13 + "/name", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                     return false;
                                                                   }
-                                                                  var valid42 = _errs149 === errors;
+                                                                  var valid43 = _errs153 === errors;
                                                                 } else {
-                                                                  var valid42 = true;
+                                                                  var valid43 = true;
                                                                 }
-                                                                if (valid42) {
-                                                                  if (data69.email !== void 0) {
-                                                                    const _errs151 = errors;
-                                                                    if (typeof data69.email !== "string") {
-                                                                      validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12 + "/email", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                if (valid43) {
+                                                                  if (data71.email !== void 0) {
+                                                                    const _errs155 = errors;
+                                                                    if (typeof data71.email !== "string") {
+                                                                      validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13 + "/email", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                       return false;
                                                                     }
-                                                                    var valid42 = _errs151 === errors;
+                                                                    var valid43 = _errs155 === errors;
                                                                   } else {
-                                                                    var valid42 = true;
+                                                                    var valid43 = true;
                                                                   }
                                                                 }
                                                               }
                                                             } else {
-                                                              validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i12, schemaPath: "#/properties/mergeCommitCoAuthors/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                              validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13, schemaPath: "#/properties/mergeCommitCoAuthors/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                               return false;
                                                             }
                                                           }
-                                                          var valid41 = _errs147 === errors;
-                                                          if (!valid41) {
+                                                          var valid42 = _errs151 === errors;
+                                                          if (!valid42) {
                                                             break;
                                                           }
                                                         }
@@ -21080,70 +21127,70 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                         return false;
                                                       }
                                                     }
-                                                    var valid0 = _errs145 === errors;
+                                                    var valid0 = _errs149 === errors;
                                                   } else {
                                                     var valid0 = true;
                                                   }
                                                   if (valid0) {
                                                     if (data.profiles !== void 0) {
-                                                      let data72 = data.profiles;
-                                                      const _errs153 = errors;
-                                                      if (errors === _errs153) {
-                                                        if (Array.isArray(data72)) {
-                                                          var valid43 = true;
-                                                          const len13 = data72.length;
-                                                          for (let i13 = 0; i13 < len13; i13++) {
-                                                            let data73 = data72[i13];
-                                                            const _errs155 = errors;
-                                                            if (errors === _errs155) {
-                                                              if (data73 && typeof data73 == "object" && !Array.isArray(data73)) {
+                                                      let data74 = data.profiles;
+                                                      const _errs157 = errors;
+                                                      if (errors === _errs157) {
+                                                        if (Array.isArray(data74)) {
+                                                          var valid44 = true;
+                                                          const len14 = data74.length;
+                                                          for (let i14 = 0; i14 < len14; i14++) {
+                                                            let data75 = data74[i14];
+                                                            const _errs159 = errors;
+                                                            if (errors === _errs159) {
+                                                              if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
                                                                 let missing10;
-                                                                if (data73.account === void 0 && (missing10 = "account")) {
-                                                                  validate202.errors = [{ instancePath: instancePath + "/profiles/" + i13, schemaPath: "#/properties/profiles/items/required", keyword: "required", params: { missingProperty: missing10 }, message: "must have required property '" + missing10 + "'" }];
+                                                                if (data75.account === void 0 && (missing10 = "account")) {
+                                                                  validate202.errors = [{ instancePath: instancePath + "/profiles/" + i14, schemaPath: "#/properties/profiles/items/required", keyword: "required", params: { missingProperty: missing10 }, message: "must have required property '" + missing10 + "'" }];
                                                                   return false;
                                                                 } else {
-                                                                  if (data73.account !== void 0) {
-                                                                    const _errs157 = errors;
-                                                                    if (!validate21(data73.account, { instancePath: instancePath + "/profiles/" + i13 + "/account", parentData: data73, parentDataProperty: "account", rootData, dynamicAnchors })) {
+                                                                  if (data75.account !== void 0) {
+                                                                    const _errs161 = errors;
+                                                                    if (!validate21(data75.account, { instancePath: instancePath + "/profiles/" + i14 + "/account", parentData: data75, parentDataProperty: "account", rootData, dynamicAnchors })) {
                                                                       vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
                                                                       errors = vErrors.length;
                                                                     }
-                                                                    var valid44 = _errs157 === errors;
+                                                                    var valid45 = _errs161 === errors;
                                                                   } else {
-                                                                    var valid44 = true;
+                                                                    var valid45 = true;
                                                                   }
-                                                                  if (valid44) {
-                                                                    if (data73.name !== void 0) {
-                                                                      const _errs158 = errors;
-                                                                      if (typeof data73.name !== "string") {
-                                                                        validate202.errors = [{ instancePath: instancePath + "/profiles/" + i13 + "/name", schemaPath: "#/properties/profiles/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                  if (valid45) {
+                                                                    if (data75.name !== void 0) {
+                                                                      const _errs162 = errors;
+                                                                      if (typeof data75.name !== "string") {
+                                                                        validate202.errors = [{ instancePath: instancePath + "/profiles/" + i14 + "/name", schemaPath: "#/properties/profiles/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                         return false;
                                                                       }
-                                                                      var valid44 = _errs158 === errors;
+                                                                      var valid45 = _errs162 === errors;
                                                                     } else {
-                                                                      var valid44 = true;
+                                                                      var valid45 = true;
                                                                     }
-                                                                    if (valid44) {
-                                                                      if (data73.email !== void 0) {
-                                                                        const _errs160 = errors;
-                                                                        if (typeof data73.email !== "string") {
-                                                                          validate202.errors = [{ instancePath: instancePath + "/profiles/" + i13 + "/email", schemaPath: "#/properties/profiles/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                    if (valid45) {
+                                                                      if (data75.email !== void 0) {
+                                                                        const _errs164 = errors;
+                                                                        if (typeof data75.email !== "string") {
+                                                                          validate202.errors = [{ instancePath: instancePath + "/profiles/" + i14 + "/email", schemaPath: "#/properties/profiles/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                           return false;
                                                                         }
-                                                                        var valid44 = _errs160 === errors;
+                                                                        var valid45 = _errs164 === errors;
                                                                       } else {
-                                                                        var valid44 = true;
+                                                                        var valid45 = true;
                                                                       }
                                                                     }
                                                                   }
                                                                 }
                                                               } else {
-                                                                validate202.errors = [{ instancePath: instancePath + "/profiles/" + i13, schemaPath: "#/properties/profiles/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                                validate202.errors = [{ instancePath: instancePath + "/profiles/" + i14, schemaPath: "#/properties/profiles/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                                 return false;
                                                               }
                                                             }
-                                                            var valid43 = _errs155 === errors;
-                                                            if (!valid43) {
+                                                            var valid44 = _errs159 === errors;
+                                                            if (!valid44) {
                                                               break;
                                                             }
                                                           }
@@ -21152,22 +21199,22 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                           return false;
                                                         }
                                                       }
-                                                      var valid0 = _errs153 === errors;
+                                                      var valid0 = _errs157 === errors;
                                                     } else {
                                                       var valid0 = true;
                                                     }
                                                     if (valid0) {
                                                       if (data.activity !== void 0) {
-                                                        let data77 = data.activity;
-                                                        const _errs162 = errors;
-                                                        const _errs163 = errors;
-                                                        let valid45 = false;
+                                                        let data79 = data.activity;
+                                                        const _errs166 = errors;
+                                                        const _errs167 = errors;
+                                                        let valid46 = false;
                                                         let passing1 = null;
-                                                        const _errs164 = errors;
-                                                        if (errors === _errs164) {
-                                                          if (data77 && typeof data77 == "object" && !Array.isArray(data77)) {
+                                                        const _errs168 = errors;
+                                                        if (errors === _errs168) {
+                                                          if (data79 && typeof data79 == "object" && !Array.isArray(data79)) {
                                                             let missing11;
-                                                            if (data77.available === void 0 && (missing11 = "available") || data77.headPushes === void 0 && (missing11 = "headPushes") || data77.builtCommitArrivals === void 0 && (missing11 = "builtCommitArrivals")) {
+                                                            if (data79.available === void 0 && (missing11 = "available") || data79.headPushes === void 0 && (missing11 = "headPushes") || data79.builtCommitArrivals === void 0 && (missing11 = "builtCommitArrivals")) {
                                                               const err2 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf/0/required", keyword: "required", params: { missingProperty: missing11 }, message: "must have required property '" + missing11 + "'" };
                                                               if (vErrors === null) {
                                                                 vErrors = [err2];
@@ -21176,9 +21223,9 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                               }
                                                               errors++;
                                                             } else {
-                                                              if (data77.available !== void 0) {
-                                                                const _errs166 = errors;
-                                                                if (true !== data77.available) {
+                                                              if (data79.available !== void 0) {
+                                                                const _errs170 = errors;
+                                                                if (true !== data79.available) {
                                                                   const err3 = { instancePath: instancePath + "/activity/available", schemaPath: "#/properties/activity/oneOf/0/properties/available/const", keyword: "const", params: { allowedValue: true }, message: "must be equal to constant" };
                                                                   if (vErrors === null) {
                                                                     vErrors = [err3];
@@ -21187,26 +21234,26 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   }
                                                                   errors++;
                                                                 }
-                                                                var valid46 = _errs166 === errors;
+                                                                var valid47 = _errs170 === errors;
                                                               } else {
-                                                                var valid46 = true;
+                                                                var valid47 = true;
                                                               }
-                                                              if (valid46) {
-                                                                if (data77.headPushes !== void 0) {
-                                                                  let data79 = data77.headPushes;
-                                                                  const _errs167 = errors;
-                                                                  if (errors === _errs167) {
-                                                                    if (Array.isArray(data79)) {
-                                                                      var valid47 = true;
-                                                                      const len14 = data79.length;
-                                                                      for (let i14 = 0; i14 < len14; i14++) {
-                                                                        const _errs169 = errors;
-                                                                        if (!validate38(data79[i14], { instancePath: instancePath + "/activity/headPushes/" + i14, parentData: data79, parentDataProperty: i14, rootData, dynamicAnchors })) {
+                                                              if (valid47) {
+                                                                if (data79.headPushes !== void 0) {
+                                                                  let data81 = data79.headPushes;
+                                                                  const _errs171 = errors;
+                                                                  if (errors === _errs171) {
+                                                                    if (Array.isArray(data81)) {
+                                                                      var valid48 = true;
+                                                                      const len15 = data81.length;
+                                                                      for (let i15 = 0; i15 < len15; i15++) {
+                                                                        const _errs173 = errors;
+                                                                        if (!validate38(data81[i15], { instancePath: instancePath + "/activity/headPushes/" + i15, parentData: data81, parentDataProperty: i15, rootData, dynamicAnchors })) {
                                                                           vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
                                                                           errors = vErrors.length;
                                                                         }
-                                                                        var valid47 = _errs169 === errors;
-                                                                        if (!valid47) {
+                                                                        var valid48 = _errs173 === errors;
+                                                                        if (!valid48) {
                                                                           break;
                                                                         }
                                                                       }
@@ -21220,26 +21267,26 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                       errors++;
                                                                     }
                                                                   }
-                                                                  var valid46 = _errs167 === errors;
+                                                                  var valid47 = _errs171 === errors;
                                                                 } else {
-                                                                  var valid46 = true;
+                                                                  var valid47 = true;
                                                                 }
-                                                                if (valid46) {
-                                                                  if (data77.builtCommitArrivals !== void 0) {
-                                                                    let data81 = data77.builtCommitArrivals;
-                                                                    const _errs170 = errors;
-                                                                    if (errors === _errs170) {
-                                                                      if (Array.isArray(data81)) {
-                                                                        var valid48 = true;
-                                                                        const len15 = data81.length;
-                                                                        for (let i15 = 0; i15 < len15; i15++) {
-                                                                          const _errs172 = errors;
-                                                                          if (!validate38(data81[i15], { instancePath: instancePath + "/activity/builtCommitArrivals/" + i15, parentData: data81, parentDataProperty: i15, rootData, dynamicAnchors })) {
+                                                                if (valid47) {
+                                                                  if (data79.builtCommitArrivals !== void 0) {
+                                                                    let data83 = data79.builtCommitArrivals;
+                                                                    const _errs174 = errors;
+                                                                    if (errors === _errs174) {
+                                                                      if (Array.isArray(data83)) {
+                                                                        var valid49 = true;
+                                                                        const len16 = data83.length;
+                                                                        for (let i16 = 0; i16 < len16; i16++) {
+                                                                          const _errs176 = errors;
+                                                                          if (!validate38(data83[i16], { instancePath: instancePath + "/activity/builtCommitArrivals/" + i16, parentData: data83, parentDataProperty: i16, rootData, dynamicAnchors })) {
                                                                             vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
                                                                             errors = vErrors.length;
                                                                           }
-                                                                          var valid48 = _errs172 === errors;
-                                                                          if (!valid48) {
+                                                                          var valid49 = _errs176 === errors;
+                                                                          if (!valid49) {
                                                                             break;
                                                                           }
                                                                         }
@@ -21253,9 +21300,9 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                         errors++;
                                                                       }
                                                                     }
-                                                                    var valid46 = _errs170 === errors;
+                                                                    var valid47 = _errs174 === errors;
                                                                   } else {
-                                                                    var valid46 = true;
+                                                                    var valid47 = true;
                                                                   }
                                                                 }
                                                               }
@@ -21270,20 +21317,20 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             errors++;
                                                           }
                                                         }
-                                                        var _valid1 = _errs164 === errors;
+                                                        var _valid1 = _errs168 === errors;
                                                         if (_valid1) {
-                                                          valid45 = true;
+                                                          valid46 = true;
                                                           passing1 = 0;
                                                           var props1 = {};
                                                           props1.available = true;
                                                           props1.headPushes = true;
                                                           props1.builtCommitArrivals = true;
                                                         }
-                                                        const _errs173 = errors;
-                                                        if (errors === _errs173) {
-                                                          if (data77 && typeof data77 == "object" && !Array.isArray(data77)) {
+                                                        const _errs177 = errors;
+                                                        if (errors === _errs177) {
+                                                          if (data79 && typeof data79 == "object" && !Array.isArray(data79)) {
                                                             let missing12;
-                                                            if (data77.available === void 0 && (missing12 = "available") || data77.reason === void 0 && (missing12 = "reason")) {
+                                                            if (data79.available === void 0 && (missing12 = "available") || data79.reason === void 0 && (missing12 = "reason")) {
                                                               const err7 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf/1/required", keyword: "required", params: { missingProperty: missing12 }, message: "must have required property '" + missing12 + "'" };
                                                               if (vErrors === null) {
                                                                 vErrors = [err7];
@@ -21292,9 +21339,9 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                               }
                                                               errors++;
                                                             } else {
-                                                              if (data77.available !== void 0) {
-                                                                const _errs175 = errors;
-                                                                if (false !== data77.available) {
+                                                              if (data79.available !== void 0) {
+                                                                const _errs179 = errors;
+                                                                if (false !== data79.available) {
                                                                   const err8 = { instancePath: instancePath + "/activity/available", schemaPath: "#/properties/activity/oneOf/1/properties/available/const", keyword: "const", params: { allowedValue: false }, message: "must be equal to constant" };
                                                                   if (vErrors === null) {
                                                                     vErrors = [err8];
@@ -21303,14 +21350,14 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   }
                                                                   errors++;
                                                                 }
-                                                                var valid49 = _errs175 === errors;
+                                                                var valid50 = _errs179 === errors;
                                                               } else {
-                                                                var valid49 = true;
+                                                                var valid50 = true;
                                                               }
-                                                              if (valid49) {
-                                                                if (data77.reason !== void 0) {
-                                                                  const _errs176 = errors;
-                                                                  if (typeof data77.reason !== "string") {
+                                                              if (valid50) {
+                                                                if (data79.reason !== void 0) {
+                                                                  const _errs180 = errors;
+                                                                  if (typeof data79.reason !== "string") {
                                                                     const err9 = { instancePath: instancePath + "/activity/reason", schemaPath: "#/properties/activity/oneOf/1/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                                                                     if (vErrors === null) {
                                                                       vErrors = [err9];
@@ -21319,9 +21366,9 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                     }
                                                                     errors++;
                                                                   }
-                                                                  var valid49 = _errs176 === errors;
+                                                                  var valid50 = _errs180 === errors;
                                                                 } else {
-                                                                  var valid49 = true;
+                                                                  var valid50 = true;
                                                                 }
                                                               }
                                                             }
@@ -21335,13 +21382,13 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             errors++;
                                                           }
                                                         }
-                                                        var _valid1 = _errs173 === errors;
-                                                        if (_valid1 && valid45) {
-                                                          valid45 = false;
+                                                        var _valid1 = _errs177 === errors;
+                                                        if (_valid1 && valid46) {
+                                                          valid46 = false;
                                                           passing1 = [passing1, 1];
                                                         } else {
                                                           if (_valid1) {
-                                                            valid45 = true;
+                                                            valid46 = true;
                                                             passing1 = 1;
                                                             if (props1 !== true) {
                                                               props1 = props1 || {};
@@ -21350,7 +21397,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             }
                                                           }
                                                         }
-                                                        if (!valid45) {
+                                                        if (!valid46) {
                                                           const err11 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf", keyword: "oneOf", params: { passingSchemas: passing1 }, message: "must match exactly one schema in oneOf" };
                                                           if (vErrors === null) {
                                                             vErrors = [err11];
@@ -21361,16 +21408,16 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                           validate202.errors = vErrors;
                                                           return false;
                                                         } else {
-                                                          errors = _errs163;
+                                                          errors = _errs167;
                                                           if (vErrors !== null) {
-                                                            if (_errs163) {
-                                                              vErrors.length = _errs163;
+                                                            if (_errs167) {
+                                                              vErrors.length = _errs167;
                                                             } else {
                                                               vErrors = null;
                                                             }
                                                           }
                                                         }
-                                                        var valid0 = _errs162 === errors;
+                                                        var valid0 = _errs166 === errors;
                                                       } else {
                                                         var valid0 = true;
                                                       }
@@ -28080,7 +28127,7 @@ var PER_PAGE = 100;
 var MAX_LISTED_COMMITS = 250;
 var MAX_ACTIVITY_PAGES = 10;
 var DAY_MS = 24 * 36e5;
-var HEAD_PUSHES = /* @__PURE__ */ new Set(["push", "force_push", "branch_creation"]);
+var NOT_HEAD_PUSHES = /* @__PURE__ */ new Set(["branch_deletion"]);
 var BRANCH_BOUNDS = /* @__PURE__ */ new Set(["branch_creation", "branch_deletion"]);
 var REVIEW_STATES = /* @__PURE__ */ new Set([
   "APPROVED",
@@ -28522,7 +28569,7 @@ async function activityOf(client, gaps, request, options = {}) {
     gaps.push(...uncovered);
     return { available: false, reason: uncovered.join("; ") };
   }
-  const headPushes = head.entries.filter((entry) => HEAD_PUSHES.has(entry.activityType) && Date.parse(entry.timestamp) <= mergedAt).reverse();
+  const headPushes = head.entries.filter((entry) => !NOT_HEAD_PUSHES.has(entry.activityType) && Date.parse(entry.timestamp) <= mergedAt).reverse();
   const builtCommitArrivals = built.entries.filter((entry) => sameCommit(entry.after, request.commit)).reverse();
   return { available: true, headPushes, builtCommitArrivals };
 }
@@ -28595,7 +28642,7 @@ function refActivityOf(item) {
     before: item.before,
     after: item.after,
     timestamp: item.timestamp,
-    // A type GitHub adds later is kept as it reads: it is neither a head push nor a merge.
+    // A type GitHub adds later is kept as it reads: a head push (NOT_HEAD_PUSHES), not a merge of the built commit.
     activityType: item.activity_type,
     actor: accountOf(item.actor) ?? null
   };

@@ -15,12 +15,12 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-IPF3VZFJ.js";
+} from "./chunk-SOZS3WGN.js";
 import {
   CodedError,
   describeIdentityRule,
   matchIdentity
-} from "./chunk-P3SDEHCS.js";
+} from "./chunk-7EYIRGY5.js";
 import {
   require_dist2 as require_dist,
   require_dist3 as require_dist2

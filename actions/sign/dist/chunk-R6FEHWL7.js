@@ -14670,15 +14670,16 @@ import { createHash } from "node:crypto";
 
 // packages/core/src/validators/policy.validate.js
 var policy_validate_default = validate20;
-var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" }, "deploy": { "description": "The identity of the deploy job (the platform's deploy workflow): it signs decision records and deploy-approval attestations, and the deploy gate refuses to run as any other. Absent: any deploy job, and no deploy-approval attestation or decision record is trusted offline.", "$ref": "#/$defs/identity" }, "break-glass": { "description": "The identity that signs break-glass attestations (the platform's break-glass workflow, in its own protected environment): a fourth identity, distinct from build and sign. Absent: no break-glass is ever accepted.", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": `The Sigstore trusted root bundles must chain to: "public-good", "github" (GitHub's instance, for private repositories) or a path to a trusted_root.json.`, "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } }, "approvals": { "description": "Approvals of the deploy job's environment (GitHub's required reviewers) the deploy gate requires, read from the run and signed in a deploy-approval attestation.", "type": "object", "additionalProperties": false, "properties": { "min": { "description": "Approvals of the environment by people who count (default 0: not required). Bots never count.", "type": "integer", "minimum": 0, "maximum": 32 }, "distinct-from": { "description": "Whom an approver of the deploy must not be, besides a bot (default: author, contributors, pusher): the change's author, its contributors (commit authors, committers, co-authors), its last pusher, its code approvers, the person who started the deploy run.", "type": "array", "maxItems": 5, "items": { "enum": ["author", "contributors", "pusher", "code-approvers", "requester"] } }, "require-prevent-self-review": { "description": `Whether the environment must have GitHub's "prevent self-review" turned on (default false).`, "type": "boolean" } } }, "break-glass": { "description": "How a break-glass attestation (signed by identities.break-glass) may stand in for the review rules.", "type": "object", "additionalProperties": false, "properties": { "max-duration": { "description": "The longest window (expires \u2212 not-before) a break-glass may have: seconds or a duration such as 24h (default 24h).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "min-approvers": { "description": "Approvers of the break-glass, each distinct from its requester and from the change's author (default 1).", "type": "integer", "minimum": 1, "maximum": 32 } } } } }, "report": { "description": "Thresholds that turn `twokey report`'s segregation-of-duties indicators into pass/fail lines (docs/sod-report.md): the report exits 1 when one fails, or when an indicator it needs could not be measured. Absent: the indicators are reported, none fails. A repository policy may only tighten them.", "type": "object", "additionalProperties": false, "properties": { "max-unapproved-rate": { "description": "M1: the highest share of passed deploys made without an independent review (under a break-glass), e.g. 0.001.", "type": "number", "minimum": 0, "maximum": 1 }, "max-review-latency-p90": { "description": "M2: the longest 90th percentile of pull request opened \u2192 first counted approval: seconds or a duration such as 48h, 2d.", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "max-privileged-approval-share": { "description": "M3: the highest share of counted approvals given by repository admins.", "type": "number", "minimum": 0, "maximum": 1 }, "max-audit-gaps": { "description": "M6: the most audit findings accepted: bundles that do not verify or are not the policy's, deploy runs without a decision record, records whose evidence is missing.", "type": "integer", "minimum": 0 }, "max-approval-reuse": { "description": "M7: the most approvals reused accepted: a review approval behind more than one commit, a deploy approval behind another run or environment, a break-glass used twice.", "type": "integer", "minimum": 0 }, "max-break-glass-per-month": { "description": "M8: the most break-glasses used in deploys in any one calendar month (UTC).", "type": "integer", "minimum": 0 }, "max-break-glass-without-follow-up": { "description": "M8: the most break-glasses used whose change has no later review attestation.", "type": "integer", "minimum": 0 }, "max-top-approver-share": { "description": "M9: the highest share of one author's counted approvals that one approver may give (authors with at least 5 counted approvals).", "type": "number", "minimum": 0, "maximum": 1 }, "min-deploy-success-rate": { "description": "M10: the lowest share of passed deploys whose GitHub deployment then succeeded (needs the deployments).", "type": "number", "minimum": 0, "maximum": 1 } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
+var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" }, "deploy": { "description": "The identity of the deploy job (the platform's deploy workflow): it signs decision records and deploy-approval attestations, and the deploy gate refuses to run as any other. Absent: any deploy job, and no deploy-approval attestation or decision record is trusted offline.", "$ref": "#/$defs/identity" }, "break-glass": { "description": "The identity that signs break-glass attestations (the platform's break-glass workflow, in its own protected environment): a fourth identity, distinct from build and sign. Absent: no break-glass is ever accepted.", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" }, "bot-pushers": { "description": "Logins of the bots (such as dependabot[bot]) whose pushes to a pull request's branch count as any account's. A push by any other bot names no person, so nobody can tell whether the approver had it push: refused (contributors-identified). List only bots no member of the repository can direct to push code of their choosing; github-actions[bot] (any writer's workflow, with the GITHUB_TOKEN) cannot be listed. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 255, "pattern": "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" } } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": `The Sigstore trusted root bundles must chain to: "public-good", "github" (GitHub's instance, for private repositories) or a path to a trusted_root.json.`, "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } }, "approvals": { "description": "Approvals of the deploy job's environment (GitHub's required reviewers) the deploy gate requires, read from the run and signed in a deploy-approval attestation.", "type": "object", "additionalProperties": false, "properties": { "min": { "description": "Approvals of the environment by people who count (default 0: not required). Bots never count.", "type": "integer", "minimum": 0, "maximum": 32 }, "distinct-from": { "description": "Whom an approver of the deploy must not be, besides a bot (default: author, contributors, pusher): the change's author, its contributors (commit authors, committers, co-authors), its last pusher, its code approvers, the person who started the deploy run.", "type": "array", "maxItems": 5, "items": { "enum": ["author", "contributors", "pusher", "code-approvers", "requester"] } }, "require-prevent-self-review": { "description": `Whether the environment must have GitHub's "prevent self-review" turned on (default false).`, "type": "boolean" } } }, "break-glass": { "description": "How a break-glass attestation (signed by identities.break-glass) may stand in for the review rules.", "type": "object", "additionalProperties": false, "properties": { "max-duration": { "description": "The longest window (expires \u2212 not-before) a break-glass may have: seconds or a duration such as 24h (default 24h).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "min-approvers": { "description": "Approvers of the break-glass, each distinct from its requester and from the change's author (default 1).", "type": "integer", "minimum": 1, "maximum": 32 } } } } }, "report": { "description": "Thresholds that turn `twokey report`'s segregation-of-duties indicators into pass/fail lines (docs/sod-report.md): the report exits 1 when one fails, or when an indicator it needs could not be measured. Absent: the indicators are reported, none fails. A repository policy may only tighten them.", "type": "object", "additionalProperties": false, "properties": { "max-unapproved-rate": { "description": "M1: the highest share of passed deploys made without an independent review (under a break-glass), e.g. 0.001.", "type": "number", "minimum": 0, "maximum": 1 }, "max-review-latency-p90": { "description": "M2: the longest 90th percentile of pull request opened \u2192 first counted approval: seconds or a duration such as 48h, 2d.", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "max-privileged-approval-share": { "description": "M3: the highest share of counted approvals given by repository admins.", "type": "number", "minimum": 0, "maximum": 1 }, "max-audit-gaps": { "description": "M6: the most audit findings accepted: bundles that do not verify or are not the policy's, deploy runs without a decision record, records whose evidence is missing.", "type": "integer", "minimum": 0 }, "max-approval-reuse": { "description": "M7: the most approvals reused accepted: a review approval behind more than one commit, a deploy approval behind another run or environment, a break-glass used twice.", "type": "integer", "minimum": 0 }, "max-break-glass-per-month": { "description": "M8: the most break-glasses used in deploys in any one calendar month (UTC).", "type": "integer", "minimum": 0 }, "max-break-glass-without-follow-up": { "description": "M8: the most break-glasses used whose change has no later review attestation.", "type": "integer", "minimum": 0 }, "max-top-approver-share": { "description": "M9: the highest share of one author's counted approvals that one approver may give (authors with at least 5 counted approvals).", "type": "number", "minimum": 0, "maximum": 1 }, "min-deploy-success-rate": { "description": "M10: the lowest share of passed deploys whose GitHub deployment then succeeded (needs the deployments).", "type": "number", "minimum": 0, "maximum": 1 } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
 var schema32 = { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] };
 var func1 = ucs2length;
-var func41 = Object.prototype.hasOwnProperty;
+var func33 = Object.prototype.hasOwnProperty;
 var pattern4 = new RegExp("^https://[^\\s]+$", "u");
 var pattern12 = new RegExp("^(?!refs/)[^\\s]+$", "u");
 var pattern13 = new RegExp("^[^\\s@]+@[^\\s@]+$", "u");
-var pattern14 = new RegExp("^[1-9][0-9]{0,9}[smhd]?$", "u");
-var pattern15 = new RegExp("^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", "u");
+var pattern14 = new RegExp("^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$", "u");
+var pattern15 = new RegExp("^[1-9][0-9]{0,9}[smhd]?$", "u");
+var pattern16 = new RegExp("^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", "u");
 function validate20(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   ;
   let vErrors = null;
@@ -16130,7 +16131,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
       let data26 = data.review;
       if (data26 && typeof data26 == "object" && !Array.isArray(data26)) {
         for (const key6 in data26) {
-          if (!(key6 === "min-approvals" || key6 === "allow-bots" || key6 === "require-approval-on-head" || key6 === "changes-requested-blocks" || key6 === "protected-branches" || key6 === "unidentified-co-authors" || key6 === "non-human-co-authors" || key6 === "allow-activity-fallback")) {
+          if (!func33.call(schema31.properties.review.properties, key6)) {
             const err112 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.review, data: data26 };
             if (vErrors === null) {
               vErrors = [err112];
@@ -16349,87 +16350,88 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
+        if (data26["bot-pushers"] !== void 0) {
+          let data37 = data26["bot-pushers"];
+          if (Array.isArray(data37)) {
+            if (data37.length > 256) {
+              const err132 = { instancePath: instancePath + "/review/bot-pushers", schemaPath: "#/properties/review/properties/bot-pushers/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.review.properties["bot-pushers"], data: data37 };
+              if (vErrors === null) {
+                vErrors = [err132];
+              } else {
+                vErrors.push(err132);
+              }
+              errors++;
+            }
+            const len6 = data37.length;
+            for (let i10 = 0; i10 < len6; i10++) {
+              let data38 = data37[i10];
+              if (typeof data38 === "string") {
+                if (func1(data38) > 255) {
+                  const err133 = { instancePath: instancePath + "/review/bot-pushers/" + i10, schemaPath: "#/properties/review/properties/bot-pushers/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.review.properties["bot-pushers"].items, data: data38 };
+                  if (vErrors === null) {
+                    vErrors = [err133];
+                  } else {
+                    vErrors.push(err133);
+                  }
+                  errors++;
+                }
+                if (!pattern14.test(data38)) {
+                  const err134 = { instancePath: instancePath + "/review/bot-pushers/" + i10, schemaPath: "#/properties/review/properties/bot-pushers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$"', schema: "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$", parentSchema: schema31.properties.review.properties["bot-pushers"].items, data: data38 };
+                  if (vErrors === null) {
+                    vErrors = [err134];
+                  } else {
+                    vErrors.push(err134);
+                  }
+                  errors++;
+                }
+              } else {
+                const err135 = { instancePath: instancePath + "/review/bot-pushers/" + i10, schemaPath: "#/properties/review/properties/bot-pushers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.review.properties["bot-pushers"].items.type, parentSchema: schema31.properties.review.properties["bot-pushers"].items, data: data38 };
+                if (vErrors === null) {
+                  vErrors = [err135];
+                } else {
+                  vErrors.push(err135);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err136 = { instancePath: instancePath + "/review/bot-pushers", schemaPath: "#/properties/review/properties/bot-pushers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.review.properties["bot-pushers"].type, parentSchema: schema31.properties.review.properties["bot-pushers"], data: data37 };
+            if (vErrors === null) {
+              vErrors = [err136];
+            } else {
+              vErrors.push(err136);
+            }
+            errors++;
+          }
+        }
       } else {
-        const err132 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.review.type, parentSchema: schema31.properties.review, data: data26 };
+        const err137 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.review.type, parentSchema: schema31.properties.review, data: data26 };
         if (vErrors === null) {
-          vErrors = [err132];
+          vErrors = [err137];
         } else {
-          vErrors.push(err132);
+          vErrors.push(err137);
         }
         errors++;
       }
     }
     if (data.deploy !== void 0) {
-      let data37 = data.deploy;
-      if (data37 && typeof data37 == "object" && !Array.isArray(data37)) {
-        for (const key7 in data37) {
+      let data39 = data.deploy;
+      if (data39 && typeof data39 == "object" && !Array.isArray(data39)) {
+        for (const key7 in data39) {
           if (!(key7 === "max-age" || key7 === "trusted-root" || key7 === "artifacts" || key7 === "repositories" || key7 === "approvals" || key7 === "break-glass")) {
-            const err133 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy, data: data37 };
+            const err138 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy, data: data39 };
             if (vErrors === null) {
-              vErrors = [err133];
+              vErrors = [err138];
             } else {
-              vErrors.push(err133);
+              vErrors.push(err138);
             }
             errors++;
           }
         }
-        if (data37["max-age"] !== void 0) {
-          let data38 = data37["max-age"];
-          if (!(typeof data38 == "number" && (!(data38 % 1) && !isNaN(data38)) && isFinite(data38)) && typeof data38 !== "string") {
-            const err134 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/type", keyword: "type", params: { type: schema31.properties.deploy.properties["max-age"].type }, message: "must be integer,string", schema: schema31.properties.deploy.properties["max-age"].type, parentSchema: schema31.properties.deploy.properties["max-age"], data: data38 };
-            if (vErrors === null) {
-              vErrors = [err134];
-            } else {
-              vErrors.push(err134);
-            }
-            errors++;
-          }
-          if (typeof data38 == "number" && isFinite(data38)) {
-            if (data38 < 1 || isNaN(data38)) {
-              const err135 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["max-age"], data: data38 };
-              if (vErrors === null) {
-                vErrors = [err135];
-              } else {
-                vErrors.push(err135);
-              }
-              errors++;
-            }
-          }
-          if (typeof data38 === "string") {
-            if (!pattern14.test(data38)) {
-              const err136 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.deploy.properties["max-age"], data: data38 };
-              if (vErrors === null) {
-                vErrors = [err136];
-              } else {
-                vErrors.push(err136);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data37["trusted-root"] !== void 0) {
-          let data39 = data37["trusted-root"];
-          if (typeof data39 === "string") {
-            if (func1(data39) > 4096) {
-              const err137 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data39 };
-              if (vErrors === null) {
-                vErrors = [err137];
-              } else {
-                vErrors.push(err137);
-              }
-              errors++;
-            }
-            if (func1(data39) < 1) {
-              const err138 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data39 };
-              if (vErrors === null) {
-                vErrors = [err138];
-              } else {
-                vErrors.push(err138);
-              }
-              errors++;
-            }
-          } else {
-            const err139 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties["trusted-root"].type, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data39 };
+        if (data39["max-age"] !== void 0) {
+          let data40 = data39["max-age"];
+          if (!(typeof data40 == "number" && (!(data40 % 1) && !isNaN(data40)) && isFinite(data40)) && typeof data40 !== "string") {
+            const err139 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/type", keyword: "type", params: { type: schema31.properties.deploy.properties["max-age"].type }, message: "must be integer,string", schema: schema31.properties.deploy.properties["max-age"].type, parentSchema: schema31.properties.deploy.properties["max-age"], data: data40 };
             if (vErrors === null) {
               vErrors = [err139];
             } else {
@@ -16437,12 +16439,9 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-        }
-        if (data37.artifacts !== void 0) {
-          let data40 = data37.artifacts;
-          if (Array.isArray(data40)) {
-            if (data40.length > 256) {
-              const err140 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.artifacts, data: data40 };
+          if (typeof data40 == "number" && isFinite(data40)) {
+            if (data40 < 1 || isNaN(data40)) {
+              const err140 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["max-age"], data: data40 };
               if (vErrors === null) {
                 vErrors = [err140];
               } else {
@@ -16450,8 +16449,10 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data40.length < 1) {
-              const err141 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts, data: data40 };
+          }
+          if (typeof data40 === "string") {
+            if (!pattern15.test(data40)) {
+              const err141 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.deploy.properties["max-age"], data: data40 };
               if (vErrors === null) {
                 vErrors = [err141];
               } else {
@@ -16459,53 +16460,53 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            const len6 = data40.length;
-            for (let i10 = 0; i10 < len6; i10++) {
-              let data41 = data40[i10];
-              if (typeof data41 === "string") {
-                if (func1(data41) > 255) {
-                  const err142 = { instancePath: instancePath + "/deploy/artifacts/" + i10, schemaPath: "#/properties/deploy/properties/artifacts/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data41 };
-                  if (vErrors === null) {
-                    vErrors = [err142];
-                  } else {
-                    vErrors.push(err142);
-                  }
-                  errors++;
-                }
-                if (func1(data41) < 1) {
-                  const err143 = { instancePath: instancePath + "/deploy/artifacts/" + i10, schemaPath: "#/properties/deploy/properties/artifacts/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data41 };
-                  if (vErrors === null) {
-                    vErrors = [err143];
-                  } else {
-                    vErrors.push(err143);
-                  }
-                  errors++;
-                }
+          }
+        }
+        if (data39["trusted-root"] !== void 0) {
+          let data41 = data39["trusted-root"];
+          if (typeof data41 === "string") {
+            if (func1(data41) > 4096) {
+              const err142 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data41 };
+              if (vErrors === null) {
+                vErrors = [err142];
               } else {
-                const err144 = { instancePath: instancePath + "/deploy/artifacts/" + i10, schemaPath: "#/properties/deploy/properties/artifacts/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.artifacts.items.type, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data41 };
-                if (vErrors === null) {
-                  vErrors = [err144];
-                } else {
-                  vErrors.push(err144);
-                }
-                errors++;
+                vErrors.push(err142);
               }
+              errors++;
+            }
+            if (func1(data41) < 1) {
+              const err143 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data41 };
+              if (vErrors === null) {
+                vErrors = [err143];
+              } else {
+                vErrors.push(err143);
+              }
+              errors++;
             }
           } else {
-            const err145 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.artifacts.type, parentSchema: schema31.properties.deploy.properties.artifacts, data: data40 };
+            const err144 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties["trusted-root"].type, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data41 };
             if (vErrors === null) {
-              vErrors = [err145];
+              vErrors = [err144];
             } else {
-              vErrors.push(err145);
+              vErrors.push(err144);
             }
             errors++;
           }
         }
-        if (data37.repositories !== void 0) {
-          let data42 = data37.repositories;
+        if (data39.artifacts !== void 0) {
+          let data42 = data39.artifacts;
           if (Array.isArray(data42)) {
             if (data42.length > 256) {
-              const err146 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.repositories, data: data42 };
+              const err145 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.artifacts, data: data42 };
+              if (vErrors === null) {
+                vErrors = [err145];
+              } else {
+                vErrors.push(err145);
+              }
+              errors++;
+            }
+            if (data42.length < 1) {
+              const err146 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts, data: data42 };
               if (vErrors === null) {
                 vErrors = [err146];
               } else {
@@ -16513,21 +16514,21 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data42.length < 1) {
-              const err147 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.repositories, data: data42 };
-              if (vErrors === null) {
-                vErrors = [err147];
-              } else {
-                vErrors.push(err147);
-              }
-              errors++;
-            }
             const len7 = data42.length;
             for (let i11 = 0; i11 < len7; i11++) {
               let data43 = data42[i11];
               if (typeof data43 === "string") {
-                if (func1(data43) > 140) {
-                  const err148 = { instancePath: instancePath + "/deploy/repositories/" + i11, schemaPath: "#/properties/deploy/properties/repositories/items/maxLength", keyword: "maxLength", params: { limit: 140 }, message: "must NOT have more than 140 characters", schema: 140, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data43 };
+                if (func1(data43) > 255) {
+                  const err147 = { instancePath: instancePath + "/deploy/artifacts/" + i11, schemaPath: "#/properties/deploy/properties/artifacts/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data43 };
+                  if (vErrors === null) {
+                    vErrors = [err147];
+                  } else {
+                    vErrors.push(err147);
+                  }
+                  errors++;
+                }
+                if (func1(data43) < 1) {
+                  const err148 = { instancePath: instancePath + "/deploy/artifacts/" + i11, schemaPath: "#/properties/deploy/properties/artifacts/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data43 };
                   if (vErrors === null) {
                     vErrors = [err148];
                   } else {
@@ -16535,63 +16536,62 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (!pattern15.test(data43)) {
-                  const err149 = { instancePath: instancePath + "/deploy/repositories/" + i11, schemaPath: "#/properties/deploy/properties/repositories/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", parentSchema: schema31.properties.deploy.properties.repositories.items, data: data43 };
-                  if (vErrors === null) {
-                    vErrors = [err149];
-                  } else {
-                    vErrors.push(err149);
-                  }
-                  errors++;
-                }
               } else {
-                const err150 = { instancePath: instancePath + "/deploy/repositories/" + i11, schemaPath: "#/properties/deploy/properties/repositories/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.repositories.items.type, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data43 };
+                const err149 = { instancePath: instancePath + "/deploy/artifacts/" + i11, schemaPath: "#/properties/deploy/properties/artifacts/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.artifacts.items.type, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data43 };
                 if (vErrors === null) {
-                  vErrors = [err150];
+                  vErrors = [err149];
                 } else {
-                  vErrors.push(err150);
+                  vErrors.push(err149);
                 }
                 errors++;
               }
             }
           } else {
-            const err151 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.repositories.type, parentSchema: schema31.properties.deploy.properties.repositories, data: data42 };
+            const err150 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.artifacts.type, parentSchema: schema31.properties.deploy.properties.artifacts, data: data42 };
             if (vErrors === null) {
-              vErrors = [err151];
+              vErrors = [err150];
             } else {
-              vErrors.push(err151);
+              vErrors.push(err150);
             }
             errors++;
           }
         }
-        if (data37.approvals !== void 0) {
-          let data44 = data37.approvals;
-          if (data44 && typeof data44 == "object" && !Array.isArray(data44)) {
-            for (const key8 in data44) {
-              if (!(key8 === "min" || key8 === "distinct-from" || key8 === "require-prevent-self-review")) {
-                const err152 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy.properties.approvals, data: data44 };
-                if (vErrors === null) {
-                  vErrors = [err152];
-                } else {
-                  vErrors.push(err152);
-                }
-                errors++;
+        if (data39.repositories !== void 0) {
+          let data44 = data39.repositories;
+          if (Array.isArray(data44)) {
+            if (data44.length > 256) {
+              const err151 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.repositories, data: data44 };
+              if (vErrors === null) {
+                vErrors = [err151];
+              } else {
+                vErrors.push(err151);
               }
+              errors++;
             }
-            if (data44.min !== void 0) {
-              let data45 = data44.min;
-              if (!(typeof data45 == "number" && (!(data45 % 1) && !isNaN(data45)) && isFinite(data45))) {
-                const err153 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.deploy.properties.approvals.properties.min.type, parentSchema: schema31.properties.deploy.properties.approvals.properties.min, data: data45 };
-                if (vErrors === null) {
-                  vErrors = [err153];
-                } else {
-                  vErrors.push(err153);
-                }
-                errors++;
+            if (data44.length < 1) {
+              const err152 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.repositories, data: data44 };
+              if (vErrors === null) {
+                vErrors = [err152];
+              } else {
+                vErrors.push(err152);
               }
-              if (typeof data45 == "number" && isFinite(data45)) {
-                if (data45 > 32 || isNaN(data45)) {
-                  const err154 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema31.properties.deploy.properties.approvals.properties.min, data: data45 };
+              errors++;
+            }
+            const len8 = data44.length;
+            for (let i12 = 0; i12 < len8; i12++) {
+              let data45 = data44[i12];
+              if (typeof data45 === "string") {
+                if (func1(data45) > 140) {
+                  const err153 = { instancePath: instancePath + "/deploy/repositories/" + i12, schemaPath: "#/properties/deploy/properties/repositories/items/maxLength", keyword: "maxLength", params: { limit: 140 }, message: "must NOT have more than 140 characters", schema: 140, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data45 };
+                  if (vErrors === null) {
+                    vErrors = [err153];
+                  } else {
+                    vErrors.push(err153);
+                  }
+                  errors++;
+                }
+                if (!pattern16.test(data45)) {
+                  const err154 = { instancePath: instancePath + "/deploy/repositories/" + i12, schemaPath: "#/properties/deploy/properties/repositories/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", parentSchema: schema31.properties.deploy.properties.repositories.items, data: data45 };
                   if (vErrors === null) {
                     vErrors = [err154];
                   } else {
@@ -16599,44 +16599,44 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (data45 < 0 || isNaN(data45)) {
-                  const err155 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.deploy.properties.approvals.properties.min, data: data45 };
-                  if (vErrors === null) {
-                    vErrors = [err155];
-                  } else {
-                    vErrors.push(err155);
-                  }
-                  errors++;
+              } else {
+                const err155 = { instancePath: instancePath + "/deploy/repositories/" + i12, schemaPath: "#/properties/deploy/properties/repositories/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.repositories.items.type, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data45 };
+                if (vErrors === null) {
+                  vErrors = [err155];
+                } else {
+                  vErrors.push(err155);
                 }
+                errors++;
               }
             }
-            if (data44["distinct-from"] !== void 0) {
-              let data46 = data44["distinct-from"];
-              if (Array.isArray(data46)) {
-                if (data46.length > 5) {
-                  const err156 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/maxItems", keyword: "maxItems", params: { limit: 5 }, message: "must NOT have more than 5 items", schema: 5, parentSchema: schema31.properties.deploy.properties.approvals.properties["distinct-from"], data: data46 };
-                  if (vErrors === null) {
-                    vErrors = [err156];
-                  } else {
-                    vErrors.push(err156);
-                  }
-                  errors++;
+          } else {
+            const err156 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.repositories.type, parentSchema: schema31.properties.deploy.properties.repositories, data: data44 };
+            if (vErrors === null) {
+              vErrors = [err156];
+            } else {
+              vErrors.push(err156);
+            }
+            errors++;
+          }
+        }
+        if (data39.approvals !== void 0) {
+          let data46 = data39.approvals;
+          if (data46 && typeof data46 == "object" && !Array.isArray(data46)) {
+            for (const key8 in data46) {
+              if (!(key8 === "min" || key8 === "distinct-from" || key8 === "require-prevent-self-review")) {
+                const err157 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy.properties.approvals, data: data46 };
+                if (vErrors === null) {
+                  vErrors = [err157];
+                } else {
+                  vErrors.push(err157);
                 }
-                const len8 = data46.length;
-                for (let i12 = 0; i12 < len8; i12++) {
-                  let data47 = data46[i12];
-                  if (!(data47 === "author" || data47 === "contributors" || data47 === "pusher" || data47 === "code-approvers" || data47 === "requester")) {
-                    const err157 = { instancePath: instancePath + "/deploy/approvals/distinct-from/" + i12, schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/items/enum", keyword: "enum", params: { allowedValues: schema31.properties.deploy.properties.approvals.properties["distinct-from"].items.enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.deploy.properties.approvals.properties["distinct-from"].items.enum, parentSchema: schema31.properties.deploy.properties.approvals.properties["distinct-from"].items, data: data47 };
-                    if (vErrors === null) {
-                      vErrors = [err157];
-                    } else {
-                      vErrors.push(err157);
-                    }
-                    errors++;
-                  }
-                }
-              } else {
-                const err158 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.approvals.properties["distinct-from"].type, parentSchema: schema31.properties.deploy.properties.approvals.properties["distinct-from"], data: data46 };
+                errors++;
+              }
+            }
+            if (data46.min !== void 0) {
+              let data47 = data46.min;
+              if (!(typeof data47 == "number" && (!(data47 % 1) && !isNaN(data47)) && isFinite(data47))) {
+                const err158 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.deploy.properties.approvals.properties.min.type, parentSchema: schema31.properties.deploy.properties.approvals.properties.min, data: data47 };
                 if (vErrors === null) {
                   vErrors = [err158];
                 } else {
@@ -16644,166 +16644,166 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 }
                 errors++;
               }
+              if (typeof data47 == "number" && isFinite(data47)) {
+                if (data47 > 32 || isNaN(data47)) {
+                  const err159 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema31.properties.deploy.properties.approvals.properties.min, data: data47 };
+                  if (vErrors === null) {
+                    vErrors = [err159];
+                  } else {
+                    vErrors.push(err159);
+                  }
+                  errors++;
+                }
+                if (data47 < 0 || isNaN(data47)) {
+                  const err160 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.deploy.properties.approvals.properties.min, data: data47 };
+                  if (vErrors === null) {
+                    vErrors = [err160];
+                  } else {
+                    vErrors.push(err160);
+                  }
+                  errors++;
+                }
+              }
             }
-            if (data44["require-prevent-self-review"] !== void 0) {
-              let data48 = data44["require-prevent-self-review"];
-              if (typeof data48 !== "boolean") {
-                const err159 = { instancePath: instancePath + "/deploy/approvals/require-prevent-self-review", schemaPath: "#/properties/deploy/properties/approvals/properties/require-prevent-self-review/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.deploy.properties.approvals.properties["require-prevent-self-review"].type, parentSchema: schema31.properties.deploy.properties.approvals.properties["require-prevent-self-review"], data: data48 };
+            if (data46["distinct-from"] !== void 0) {
+              let data48 = data46["distinct-from"];
+              if (Array.isArray(data48)) {
+                if (data48.length > 5) {
+                  const err161 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/maxItems", keyword: "maxItems", params: { limit: 5 }, message: "must NOT have more than 5 items", schema: 5, parentSchema: schema31.properties.deploy.properties.approvals.properties["distinct-from"], data: data48 };
+                  if (vErrors === null) {
+                    vErrors = [err161];
+                  } else {
+                    vErrors.push(err161);
+                  }
+                  errors++;
+                }
+                const len9 = data48.length;
+                for (let i13 = 0; i13 < len9; i13++) {
+                  let data49 = data48[i13];
+                  if (!(data49 === "author" || data49 === "contributors" || data49 === "pusher" || data49 === "code-approvers" || data49 === "requester")) {
+                    const err162 = { instancePath: instancePath + "/deploy/approvals/distinct-from/" + i13, schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/items/enum", keyword: "enum", params: { allowedValues: schema31.properties.deploy.properties.approvals.properties["distinct-from"].items.enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.deploy.properties.approvals.properties["distinct-from"].items.enum, parentSchema: schema31.properties.deploy.properties.approvals.properties["distinct-from"].items, data: data49 };
+                    if (vErrors === null) {
+                      vErrors = [err162];
+                    } else {
+                      vErrors.push(err162);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err163 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.approvals.properties["distinct-from"].type, parentSchema: schema31.properties.deploy.properties.approvals.properties["distinct-from"], data: data48 };
                 if (vErrors === null) {
-                  vErrors = [err159];
+                  vErrors = [err163];
                 } else {
-                  vErrors.push(err159);
+                  vErrors.push(err163);
+                }
+                errors++;
+              }
+            }
+            if (data46["require-prevent-self-review"] !== void 0) {
+              let data50 = data46["require-prevent-self-review"];
+              if (typeof data50 !== "boolean") {
+                const err164 = { instancePath: instancePath + "/deploy/approvals/require-prevent-self-review", schemaPath: "#/properties/deploy/properties/approvals/properties/require-prevent-self-review/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.deploy.properties.approvals.properties["require-prevent-self-review"].type, parentSchema: schema31.properties.deploy.properties.approvals.properties["require-prevent-self-review"], data: data50 };
+                if (vErrors === null) {
+                  vErrors = [err164];
+                } else {
+                  vErrors.push(err164);
                 }
                 errors++;
               }
             }
           } else {
-            const err160 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.properties.approvals.type, parentSchema: schema31.properties.deploy.properties.approvals, data: data44 };
+            const err165 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.properties.approvals.type, parentSchema: schema31.properties.deploy.properties.approvals, data: data46 };
             if (vErrors === null) {
-              vErrors = [err160];
+              vErrors = [err165];
             } else {
-              vErrors.push(err160);
+              vErrors.push(err165);
             }
             errors++;
           }
         }
-        if (data37["break-glass"] !== void 0) {
-          let data49 = data37["break-glass"];
-          if (data49 && typeof data49 == "object" && !Array.isArray(data49)) {
-            for (const key9 in data49) {
+        if (data39["break-glass"] !== void 0) {
+          let data51 = data39["break-glass"];
+          if (data51 && typeof data51 == "object" && !Array.isArray(data51)) {
+            for (const key9 in data51) {
               if (!(key9 === "max-duration" || key9 === "min-approvers")) {
-                const err161 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy.properties["break-glass"], data: data49 };
+                const err166 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy.properties["break-glass"], data: data51 };
                 if (vErrors === null) {
-                  vErrors = [err161];
+                  vErrors = [err166];
                 } else {
-                  vErrors.push(err161);
+                  vErrors.push(err166);
                 }
                 errors++;
               }
             }
-            if (data49["max-duration"] !== void 0) {
-              let data50 = data49["max-duration"];
-              if (!(typeof data50 == "number" && (!(data50 % 1) && !isNaN(data50)) && isFinite(data50)) && typeof data50 !== "string") {
-                const err162 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/type", keyword: "type", params: { type: schema31.properties.deploy.properties["break-glass"].properties["max-duration"].type }, message: "must be integer,string", schema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"].type, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"], data: data50 };
+            if (data51["max-duration"] !== void 0) {
+              let data52 = data51["max-duration"];
+              if (!(typeof data52 == "number" && (!(data52 % 1) && !isNaN(data52)) && isFinite(data52)) && typeof data52 !== "string") {
+                const err167 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/type", keyword: "type", params: { type: schema31.properties.deploy.properties["break-glass"].properties["max-duration"].type }, message: "must be integer,string", schema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"].type, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"], data: data52 };
                 if (vErrors === null) {
-                  vErrors = [err162];
+                  vErrors = [err167];
                 } else {
-                  vErrors.push(err162);
+                  vErrors.push(err167);
                 }
                 errors++;
               }
-              if (typeof data50 == "number" && isFinite(data50)) {
-                if (data50 < 1 || isNaN(data50)) {
-                  const err163 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"], data: data50 };
+              if (typeof data52 == "number" && isFinite(data52)) {
+                if (data52 < 1 || isNaN(data52)) {
+                  const err168 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"], data: data52 };
                   if (vErrors === null) {
-                    vErrors = [err163];
+                    vErrors = [err168];
                   } else {
-                    vErrors.push(err163);
+                    vErrors.push(err168);
                   }
                   errors++;
                 }
               }
-              if (typeof data50 === "string") {
-                if (!pattern14.test(data50)) {
-                  const err164 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"], data: data50 };
+              if (typeof data52 === "string") {
+                if (!pattern15.test(data52)) {
+                  const err169 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"], data: data52 };
                   if (vErrors === null) {
-                    vErrors = [err164];
+                    vErrors = [err169];
                   } else {
-                    vErrors.push(err164);
+                    vErrors.push(err169);
                   }
                   errors++;
                 }
               }
             }
-            if (data49["min-approvers"] !== void 0) {
-              let data51 = data49["min-approvers"];
-              if (!(typeof data51 == "number" && (!(data51 % 1) && !isNaN(data51)) && isFinite(data51))) {
-                const err165 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"].type, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data51 };
+            if (data51["min-approvers"] !== void 0) {
+              let data53 = data51["min-approvers"];
+              if (!(typeof data53 == "number" && (!(data53 % 1) && !isNaN(data53)) && isFinite(data53))) {
+                const err170 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"].type, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data53 };
                 if (vErrors === null) {
-                  vErrors = [err165];
+                  vErrors = [err170];
                 } else {
-                  vErrors.push(err165);
+                  vErrors.push(err170);
                 }
                 errors++;
               }
-              if (typeof data51 == "number" && isFinite(data51)) {
-                if (data51 > 32 || isNaN(data51)) {
-                  const err166 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data51 };
+              if (typeof data53 == "number" && isFinite(data53)) {
+                if (data53 > 32 || isNaN(data53)) {
+                  const err171 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data53 };
                   if (vErrors === null) {
-                    vErrors = [err166];
+                    vErrors = [err171];
                   } else {
-                    vErrors.push(err166);
+                    vErrors.push(err171);
                   }
                   errors++;
                 }
-                if (data51 < 1 || isNaN(data51)) {
-                  const err167 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data51 };
+                if (data53 < 1 || isNaN(data53)) {
+                  const err172 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data53 };
                   if (vErrors === null) {
-                    vErrors = [err167];
+                    vErrors = [err172];
                   } else {
-                    vErrors.push(err167);
+                    vErrors.push(err172);
                   }
                   errors++;
                 }
               }
             }
           } else {
-            const err168 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.properties["break-glass"].type, parentSchema: schema31.properties.deploy.properties["break-glass"], data: data49 };
-            if (vErrors === null) {
-              vErrors = [err168];
-            } else {
-              vErrors.push(err168);
-            }
-            errors++;
-          }
-        }
-      } else {
-        const err169 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.type, parentSchema: schema31.properties.deploy, data: data37 };
-        if (vErrors === null) {
-          vErrors = [err169];
-        } else {
-          vErrors.push(err169);
-        }
-        errors++;
-      }
-    }
-    if (data.report !== void 0) {
-      let data52 = data.report;
-      if (data52 && typeof data52 == "object" && !Array.isArray(data52)) {
-        for (const key10 in data52) {
-          if (!func41.call(schema31.properties.report.properties, key10)) {
-            const err170 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.report, data: data52 };
-            if (vErrors === null) {
-              vErrors = [err170];
-            } else {
-              vErrors.push(err170);
-            }
-            errors++;
-          }
-        }
-        if (data52["max-unapproved-rate"] !== void 0) {
-          let data53 = data52["max-unapproved-rate"];
-          if (typeof data53 == "number" && isFinite(data53)) {
-            if (data53 > 1 || isNaN(data53)) {
-              const err171 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-unapproved-rate"], data: data53 };
-              if (vErrors === null) {
-                vErrors = [err171];
-              } else {
-                vErrors.push(err171);
-              }
-              errors++;
-            }
-            if (data53 < 0 || isNaN(data53)) {
-              const err172 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-unapproved-rate"], data: data53 };
-              if (vErrors === null) {
-                vErrors = [err172];
-              } else {
-                vErrors.push(err172);
-              }
-              errors++;
-            }
-          } else {
-            const err173 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["max-unapproved-rate"].type, parentSchema: schema31.properties.report.properties["max-unapproved-rate"], data: data53 };
+            const err173 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.properties["break-glass"].type, parentSchema: schema31.properties.deploy.properties["break-glass"], data: data51 };
             if (vErrors === null) {
               vErrors = [err173];
             } else {
@@ -16812,31 +16812,35 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data52["max-review-latency-p90"] !== void 0) {
-          let data54 = data52["max-review-latency-p90"];
-          if (!(typeof data54 == "number" && (!(data54 % 1) && !isNaN(data54)) && isFinite(data54)) && typeof data54 !== "string") {
-            const err174 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/type", keyword: "type", params: { type: schema31.properties.report.properties["max-review-latency-p90"].type }, message: "must be integer,string", schema: schema31.properties.report.properties["max-review-latency-p90"].type, parentSchema: schema31.properties.report.properties["max-review-latency-p90"], data: data54 };
+      } else {
+        const err174 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.type, parentSchema: schema31.properties.deploy, data: data39 };
+        if (vErrors === null) {
+          vErrors = [err174];
+        } else {
+          vErrors.push(err174);
+        }
+        errors++;
+      }
+    }
+    if (data.report !== void 0) {
+      let data54 = data.report;
+      if (data54 && typeof data54 == "object" && !Array.isArray(data54)) {
+        for (const key10 in data54) {
+          if (!func33.call(schema31.properties.report.properties, key10)) {
+            const err175 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.report, data: data54 };
             if (vErrors === null) {
-              vErrors = [err174];
+              vErrors = [err175];
             } else {
-              vErrors.push(err174);
+              vErrors.push(err175);
             }
             errors++;
           }
-          if (typeof data54 == "number" && isFinite(data54)) {
-            if (data54 < 1 || isNaN(data54)) {
-              const err175 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-review-latency-p90"], data: data54 };
-              if (vErrors === null) {
-                vErrors = [err175];
-              } else {
-                vErrors.push(err175);
-              }
-              errors++;
-            }
-          }
-          if (typeof data54 === "string") {
-            if (!pattern14.test(data54)) {
-              const err176 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.report.properties["max-review-latency-p90"], data: data54 };
+        }
+        if (data54["max-unapproved-rate"] !== void 0) {
+          let data55 = data54["max-unapproved-rate"];
+          if (typeof data55 == "number" && isFinite(data55)) {
+            if (data55 > 1 || isNaN(data55)) {
+              const err176 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-unapproved-rate"], data: data55 };
               if (vErrors === null) {
                 vErrors = [err176];
               } else {
@@ -16844,13 +16848,8 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-          }
-        }
-        if (data52["max-privileged-approval-share"] !== void 0) {
-          let data55 = data52["max-privileged-approval-share"];
-          if (typeof data55 == "number" && isFinite(data55)) {
-            if (data55 > 1 || isNaN(data55)) {
-              const err177 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-privileged-approval-share"], data: data55 };
+            if (data55 < 0 || isNaN(data55)) {
+              const err177 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-unapproved-rate"], data: data55 };
               if (vErrors === null) {
                 vErrors = [err177];
               } else {
@@ -16858,17 +16857,20 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data55 < 0 || isNaN(data55)) {
-              const err178 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-privileged-approval-share"], data: data55 };
-              if (vErrors === null) {
-                vErrors = [err178];
-              } else {
-                vErrors.push(err178);
-              }
-              errors++;
-            }
           } else {
-            const err179 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["max-privileged-approval-share"].type, parentSchema: schema31.properties.report.properties["max-privileged-approval-share"], data: data55 };
+            const err178 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["max-unapproved-rate"].type, parentSchema: schema31.properties.report.properties["max-unapproved-rate"], data: data55 };
+            if (vErrors === null) {
+              vErrors = [err178];
+            } else {
+              vErrors.push(err178);
+            }
+            errors++;
+          }
+        }
+        if (data54["max-review-latency-p90"] !== void 0) {
+          let data56 = data54["max-review-latency-p90"];
+          if (!(typeof data56 == "number" && (!(data56 % 1) && !isNaN(data56)) && isFinite(data56)) && typeof data56 !== "string") {
+            const err179 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/type", keyword: "type", params: { type: schema31.properties.report.properties["max-review-latency-p90"].type }, message: "must be integer,string", schema: schema31.properties.report.properties["max-review-latency-p90"].type, parentSchema: schema31.properties.report.properties["max-review-latency-p90"], data: data56 };
             if (vErrors === null) {
               vErrors = [err179];
             } else {
@@ -16876,21 +16878,20 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-        }
-        if (data52["max-audit-gaps"] !== void 0) {
-          let data56 = data52["max-audit-gaps"];
-          if (!(typeof data56 == "number" && (!(data56 % 1) && !isNaN(data56)) && isFinite(data56))) {
-            const err180 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-audit-gaps"].type, parentSchema: schema31.properties.report.properties["max-audit-gaps"], data: data56 };
-            if (vErrors === null) {
-              vErrors = [err180];
-            } else {
-              vErrors.push(err180);
-            }
-            errors++;
-          }
           if (typeof data56 == "number" && isFinite(data56)) {
-            if (data56 < 0 || isNaN(data56)) {
-              const err181 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-audit-gaps"], data: data56 };
+            if (data56 < 1 || isNaN(data56)) {
+              const err180 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-review-latency-p90"], data: data56 };
+              if (vErrors === null) {
+                vErrors = [err180];
+              } else {
+                vErrors.push(err180);
+              }
+              errors++;
+            }
+          }
+          if (typeof data56 === "string") {
+            if (!pattern15.test(data56)) {
+              const err181 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.report.properties["max-review-latency-p90"], data: data56 };
               if (vErrors === null) {
                 vErrors = [err181];
               } else {
@@ -16900,20 +16901,20 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
           }
         }
-        if (data52["max-approval-reuse"] !== void 0) {
-          let data57 = data52["max-approval-reuse"];
-          if (!(typeof data57 == "number" && (!(data57 % 1) && !isNaN(data57)) && isFinite(data57))) {
-            const err182 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-approval-reuse"].type, parentSchema: schema31.properties.report.properties["max-approval-reuse"], data: data57 };
-            if (vErrors === null) {
-              vErrors = [err182];
-            } else {
-              vErrors.push(err182);
-            }
-            errors++;
-          }
+        if (data54["max-privileged-approval-share"] !== void 0) {
+          let data57 = data54["max-privileged-approval-share"];
           if (typeof data57 == "number" && isFinite(data57)) {
+            if (data57 > 1 || isNaN(data57)) {
+              const err182 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-privileged-approval-share"], data: data57 };
+              if (vErrors === null) {
+                vErrors = [err182];
+              } else {
+                vErrors.push(err182);
+              }
+              errors++;
+            }
             if (data57 < 0 || isNaN(data57)) {
-              const err183 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-approval-reuse"], data: data57 };
+              const err183 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-privileged-approval-share"], data: data57 };
               if (vErrors === null) {
                 vErrors = [err183];
               } else {
@@ -16921,12 +16922,8 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-          }
-        }
-        if (data52["max-break-glass-per-month"] !== void 0) {
-          let data58 = data52["max-break-glass-per-month"];
-          if (!(typeof data58 == "number" && (!(data58 % 1) && !isNaN(data58)) && isFinite(data58))) {
-            const err184 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-break-glass-per-month"].type, parentSchema: schema31.properties.report.properties["max-break-glass-per-month"], data: data58 };
+          } else {
+            const err184 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["max-privileged-approval-share"].type, parentSchema: schema31.properties.report.properties["max-privileged-approval-share"], data: data57 };
             if (vErrors === null) {
               vErrors = [err184];
             } else {
@@ -16934,46 +16931,44 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
+        }
+        if (data54["max-audit-gaps"] !== void 0) {
+          let data58 = data54["max-audit-gaps"];
+          if (!(typeof data58 == "number" && (!(data58 % 1) && !isNaN(data58)) && isFinite(data58))) {
+            const err185 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-audit-gaps"].type, parentSchema: schema31.properties.report.properties["max-audit-gaps"], data: data58 };
+            if (vErrors === null) {
+              vErrors = [err185];
+            } else {
+              vErrors.push(err185);
+            }
+            errors++;
+          }
           if (typeof data58 == "number" && isFinite(data58)) {
             if (data58 < 0 || isNaN(data58)) {
-              const err185 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-break-glass-per-month"], data: data58 };
+              const err186 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-audit-gaps"], data: data58 };
               if (vErrors === null) {
-                vErrors = [err185];
+                vErrors = [err186];
               } else {
-                vErrors.push(err185);
+                vErrors.push(err186);
               }
               errors++;
             }
           }
         }
-        if (data52["max-break-glass-without-follow-up"] !== void 0) {
-          let data59 = data52["max-break-glass-without-follow-up"];
+        if (data54["max-approval-reuse"] !== void 0) {
+          let data59 = data54["max-approval-reuse"];
           if (!(typeof data59 == "number" && (!(data59 % 1) && !isNaN(data59)) && isFinite(data59))) {
-            const err186 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-break-glass-without-follow-up"].type, parentSchema: schema31.properties.report.properties["max-break-glass-without-follow-up"], data: data59 };
+            const err187 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-approval-reuse"].type, parentSchema: schema31.properties.report.properties["max-approval-reuse"], data: data59 };
             if (vErrors === null) {
-              vErrors = [err186];
+              vErrors = [err187];
             } else {
-              vErrors.push(err186);
+              vErrors.push(err187);
             }
             errors++;
           }
           if (typeof data59 == "number" && isFinite(data59)) {
             if (data59 < 0 || isNaN(data59)) {
-              const err187 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-break-glass-without-follow-up"], data: data59 };
-              if (vErrors === null) {
-                vErrors = [err187];
-              } else {
-                vErrors.push(err187);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data52["max-top-approver-share"] !== void 0) {
-          let data60 = data52["max-top-approver-share"];
-          if (typeof data60 == "number" && isFinite(data60)) {
-            if (data60 > 1 || isNaN(data60)) {
-              const err188 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-top-approver-share"], data: data60 };
+              const err188 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-approval-reuse"], data: data59 };
               if (vErrors === null) {
                 vErrors = [err188];
               } else {
@@ -16981,39 +16976,45 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data60 < 0 || isNaN(data60)) {
-              const err189 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-top-approver-share"], data: data60 };
-              if (vErrors === null) {
-                vErrors = [err189];
-              } else {
-                vErrors.push(err189);
-              }
-              errors++;
-            }
-          } else {
-            const err190 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["max-top-approver-share"].type, parentSchema: schema31.properties.report.properties["max-top-approver-share"], data: data60 };
+          }
+        }
+        if (data54["max-break-glass-per-month"] !== void 0) {
+          let data60 = data54["max-break-glass-per-month"];
+          if (!(typeof data60 == "number" && (!(data60 % 1) && !isNaN(data60)) && isFinite(data60))) {
+            const err189 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-break-glass-per-month"].type, parentSchema: schema31.properties.report.properties["max-break-glass-per-month"], data: data60 };
             if (vErrors === null) {
-              vErrors = [err190];
+              vErrors = [err189];
             } else {
-              vErrors.push(err190);
+              vErrors.push(err189);
             }
             errors++;
           }
-        }
-        if (data52["min-deploy-success-rate"] !== void 0) {
-          let data61 = data52["min-deploy-success-rate"];
-          if (typeof data61 == "number" && isFinite(data61)) {
-            if (data61 > 1 || isNaN(data61)) {
-              const err191 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["min-deploy-success-rate"], data: data61 };
+          if (typeof data60 == "number" && isFinite(data60)) {
+            if (data60 < 0 || isNaN(data60)) {
+              const err190 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-break-glass-per-month"], data: data60 };
               if (vErrors === null) {
-                vErrors = [err191];
+                vErrors = [err190];
               } else {
-                vErrors.push(err191);
+                vErrors.push(err190);
               }
               errors++;
             }
+          }
+        }
+        if (data54["max-break-glass-without-follow-up"] !== void 0) {
+          let data61 = data54["max-break-glass-without-follow-up"];
+          if (!(typeof data61 == "number" && (!(data61 % 1) && !isNaN(data61)) && isFinite(data61))) {
+            const err191 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-break-glass-without-follow-up"].type, parentSchema: schema31.properties.report.properties["max-break-glass-without-follow-up"], data: data61 };
+            if (vErrors === null) {
+              vErrors = [err191];
+            } else {
+              vErrors.push(err191);
+            }
+            errors++;
+          }
+          if (typeof data61 == "number" && isFinite(data61)) {
             if (data61 < 0 || isNaN(data61)) {
-              const err192 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["min-deploy-success-rate"], data: data61 };
+              const err192 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-break-glass-without-follow-up"], data: data61 };
               if (vErrors === null) {
                 vErrors = [err192];
               } else {
@@ -17021,32 +17022,86 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
+          }
+        }
+        if (data54["max-top-approver-share"] !== void 0) {
+          let data62 = data54["max-top-approver-share"];
+          if (typeof data62 == "number" && isFinite(data62)) {
+            if (data62 > 1 || isNaN(data62)) {
+              const err193 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-top-approver-share"], data: data62 };
+              if (vErrors === null) {
+                vErrors = [err193];
+              } else {
+                vErrors.push(err193);
+              }
+              errors++;
+            }
+            if (data62 < 0 || isNaN(data62)) {
+              const err194 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-top-approver-share"], data: data62 };
+              if (vErrors === null) {
+                vErrors = [err194];
+              } else {
+                vErrors.push(err194);
+              }
+              errors++;
+            }
           } else {
-            const err193 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["min-deploy-success-rate"].type, parentSchema: schema31.properties.report.properties["min-deploy-success-rate"], data: data61 };
+            const err195 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["max-top-approver-share"].type, parentSchema: schema31.properties.report.properties["max-top-approver-share"], data: data62 };
             if (vErrors === null) {
-              vErrors = [err193];
+              vErrors = [err195];
             } else {
-              vErrors.push(err193);
+              vErrors.push(err195);
+            }
+            errors++;
+          }
+        }
+        if (data54["min-deploy-success-rate"] !== void 0) {
+          let data63 = data54["min-deploy-success-rate"];
+          if (typeof data63 == "number" && isFinite(data63)) {
+            if (data63 > 1 || isNaN(data63)) {
+              const err196 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["min-deploy-success-rate"], data: data63 };
+              if (vErrors === null) {
+                vErrors = [err196];
+              } else {
+                vErrors.push(err196);
+              }
+              errors++;
+            }
+            if (data63 < 0 || isNaN(data63)) {
+              const err197 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["min-deploy-success-rate"], data: data63 };
+              if (vErrors === null) {
+                vErrors = [err197];
+              } else {
+                vErrors.push(err197);
+              }
+              errors++;
+            }
+          } else {
+            const err198 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["min-deploy-success-rate"].type, parentSchema: schema31.properties.report.properties["min-deploy-success-rate"], data: data63 };
+            if (vErrors === null) {
+              vErrors = [err198];
+            } else {
+              vErrors.push(err198);
             }
             errors++;
           }
         }
       } else {
-        const err194 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.report.type, parentSchema: schema31.properties.report, data: data52 };
+        const err199 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.report.type, parentSchema: schema31.properties.report, data: data54 };
         if (vErrors === null) {
-          vErrors = [err194];
+          vErrors = [err199];
         } else {
-          vErrors.push(err194);
+          vErrors.push(err199);
         }
         errors++;
       }
     }
   } else {
-    const err195 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.type, parentSchema: schema31, data };
+    const err200 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.type, parentSchema: schema31, data };
     if (vErrors === null) {
-      vErrors = [err195];
+      vErrors = [err200];
     } else {
-      vErrors.push(err195);
+      vErrors.push(err200);
     }
     errors++;
   }
@@ -17097,7 +17152,8 @@ var DEFAULT_REVIEW_RULES = {
   changesRequestedBlocks: true,
   unidentifiedCoAuthors: "refuse",
   nonHumanCoAuthors: [],
-  allowActivityFallback: false
+  allowActivityFallback: false,
+  botPushers: []
 };
 var DEFAULT_DEPLOY_APPROVAL_RULES = {
   min: 0,
@@ -17187,7 +17243,7 @@ function policyFromDocument(document, read, text, source) {
       ...breakGlass ? overlappingIdentities(deployer, breakGlass, "deploy", "break-glass") : []
     );
   }
-  problems.push(...documentGlobProblems(document));
+  problems.push(...documentGlobProblems(document), ...botPusherProblems(document));
   throwProblems(problems, read, source);
   const review = document.review ?? {};
   const deploy = document.deploy ?? {};
@@ -17204,7 +17260,8 @@ function policyFromDocument(document, read, text, source) {
       ...review["protected-branches"] !== void 0 && { protectedBranches: review["protected-branches"] },
       unidentifiedCoAuthors: review["unidentified-co-authors"] ?? DEFAULT_REVIEW_RULES.unidentifiedCoAuthors,
       nonHumanCoAuthors: (review["non-human-co-authors"] ?? []).map((email) => email.toLowerCase()),
-      allowActivityFallback: review["allow-activity-fallback"] ?? DEFAULT_REVIEW_RULES.allowActivityFallback
+      allowActivityFallback: review["allow-activity-fallback"] ?? DEFAULT_REVIEW_RULES.allowActivityFallback,
+      botPushers: (review["bot-pushers"] ?? []).map((login) => login.toLowerCase())
     },
     deploy: {
       approvals: {
@@ -17299,6 +17356,9 @@ function parseRepositoryPolicy(text, source, org) {
       },
       ...review["allow-activity-fallback"] !== void 0 && {
         allowActivityFallback: review["allow-activity-fallback"]
+      },
+      ...review["bot-pushers"] !== void 0 && {
+        botPushers: review["bot-pushers"].map((login) => login.toLowerCase())
       }
     },
     deploy: {
@@ -17374,6 +17434,12 @@ function loosenings(document, org) {
   (review["non-human-co-authors"] ?? []).forEach((email, i) => {
     if (!orgNonHuman.includes(email.toLowerCase())) {
       looser(`review.non-human-co-authors.${i}`, `${email} is not among the org policy's non-human co-authors`);
+    }
+  });
+  const orgBotPushers = org.review.botPushers;
+  (review["bot-pushers"] ?? []).forEach((login, i) => {
+    if (!orgBotPushers.includes(login.toLowerCase())) {
+      looser(`review.bot-pushers.${i}`, `${login} is not among the org policy's bot pushers`);
     }
   });
   const branches = review["protected-branches"];
@@ -17645,6 +17711,17 @@ function schemaProblems(errors, data) {
   }
   return problems;
 }
+var DIRECTED_BOTS = /* @__PURE__ */ new Set(["github-actions[bot]", "github-actions"]);
+function botPusherProblems(document) {
+  return (document.review?.["bot-pushers"] ?? []).flatMap(
+    (login, i) => DIRECTED_BOTS.has(login.toLowerCase()) ? [
+      {
+        path: `review.bot-pushers.${i}`,
+        message: `${login} cannot be a bot pusher: any writer pushes what they choose as it, from a workflow with the GITHUB_TOKEN`
+      }
+    ] : []
+  );
+}
 function patternMessage(path, found) {
   if (path.endsWith(".issuer") || path.endsWith(".source-repository"))
     return `expected an https:// URL, found ${show(found)}`;
@@ -17653,6 +17730,9 @@ function patternMessage(path, found) {
     return `expected a branch name or glob without refs/heads/ (e.g. main, release/*), found ${show(found)}`;
   }
   if (/^review\.non-human-co-authors\.\d+$/.test(path)) return `expected an e-mail address, found ${show(found)}`;
+  if (/^review\.bot-pushers\.\d+$/.test(path)) {
+    return `expected a bot's login (e.g. dependabot[bot]), found ${show(found)}`;
+  }
   return `invalid value ${show(found)}`;
 }
 function keyPath(pointer) {
@@ -18025,7 +18105,7 @@ var GITHUB_RETRY_DELAY_MS = 250;
 async function runSignStage(inputs) {
   const policy = readPolicyFiles(inputs.policy, inputs.repositoryPolicy, inputs.workspace);
   const patterns = provenancePatterns(inputs);
-  const { signUnderPolicy } = await import("./later-steps-CANLLV5U.js");
+  const { signUnderPolicy } = await import("./later-steps-MZ6DLM3L.js");
   return signUnderPolicy(inputs, policy, patterns);
 }
 function provenancePatterns(inputs) {

@@ -22,12 +22,12 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-IPF3VZFJ.js";
+} from "./chunk-SOZS3WGN.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,
   matchIdentity
-} from "./chunk-P3SDEHCS.js";
+} from "./chunk-7EYIRGY5.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-T32BSMTU.js";
+} from "./chunk-WZIYNXLX.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -59,7 +59,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-BKBTWIOA.js";
+} from "./chunk-4GIZ357D.js";
 import {
   CodedError,
   describeError,

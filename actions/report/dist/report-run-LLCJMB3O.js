@@ -2,14 +2,14 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   UsageError
-} from "./chunk-TX36OQC3.js";
+} from "./chunk-V5TANBTF.js";
 import {
   EvidenceLedger,
   computeSodReport,
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-5JLRPB7P.js";
+} from "./chunk-Z6A4BAWC.js";
 import {
   SigstoreInputError,
   bundleSources,
@@ -18,8 +18,8 @@ import {
   fetchAttestations,
   isRejected,
   readPolicyFiles
-} from "./chunk-IPF3VZFJ.js";
-import "./chunk-P3SDEHCS.js";
+} from "./chunk-SOZS3WGN.js";
+import "./chunk-7EYIRGY5.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";
 import "./chunk-G4F7S3VK.js";
