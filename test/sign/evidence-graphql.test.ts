@@ -3,6 +3,8 @@
 // never read as "no reviews" or "no co-authors": it is a gap (refused), or, when GraphQL refuses the token, the REST
 // reads instead.
 
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   ASSOCIATED_QUERY,
   collectReviewEvidence,
@@ -43,8 +45,12 @@ const GRAPHQL = 'POST /graphql';
 const PERMISSION_ROUTE = 'GET /repos/{owner}/{repo}/collaborators/{username}/permission';
 
 const fakes: GitHubFake[] = [];
+const proxies: Server[] = [];
 afterEach(async () => {
   await Promise.all(fakes.splice(0).map((fake) => fake.close()));
+  await Promise.all(
+    proxies.splice(0).map((server) => new Promise((resolve) => server.close(resolve).closeAllConnections())),
+  );
 });
 
 async function serve(...entries: (FakeRepository | FakeUser)[]): Promise<GitHubFake> {
@@ -443,6 +449,34 @@ describe('a GraphQL failure is never "no reviews"', () => {
     expect(read.evidence.permissions).toEqual({});
   });
 
+  it('a list with a next page but no cursor to it (endCursor null, as the schema allows): a gap, nothing taken as read', async () => {
+    const change = reviewedChange('merge');
+    for (let i = 0; i < 120; i += 1) {
+      change.pullRequest.reviews.unshift(aReview({ by: change.carol, on: change.head.sha, state: 'COMMENTED' }));
+    }
+    const merged = change.merge();
+    const fake = await serve(change.repository);
+    // GitHub's answers, but for the reviews' cursor, dropped on their way (PageInfo.endCursor is a nullable String).
+    const dropped: string[] = [];
+    const proxy = await answersRewritten(fake, function drop(node: unknown): void {
+      if (typeof node !== 'object' || node === null) return;
+      const reviews = (node as { reviews?: { pageInfo?: PageInfo } }).reviews;
+      if (reviews?.pageInfo?.hasNextPage && reviews.pageInfo.endCursor) {
+        dropped.push(reviews.pageInfo.endCursor);
+        reviews.pageInfo.endCursor = null;
+      }
+      for (const value of Object.values(node)) drop(value);
+    });
+
+    const read = await readReviewEvidence(clientFor(proxy), { repository: 'acme/app', commit: merged });
+
+    expect(dropped).toHaveLength(1);
+    expect(read.evidence.gaps).toEqual([
+      expect.stringMatching(/^POST \/graphql \(pull request #\d+\): its reviews have a next page but no cursor to it$/),
+    ]);
+    expect(read.evidence.reviews).toEqual([]);
+  });
+
   it('a permission read failing otherwise (INTERNAL): a gap, the permission unknown', async () => {
     const { repository, merged } = approved();
     const fake = await serve(repository);
@@ -528,3 +562,37 @@ describe('a GraphQL failure is never "no reviews"', () => {
     expect(fake.requests.some((r) => r.route === GRAPHQL)).toBe(false);
   });
 });
+
+interface PageInfo {
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+/** A loopback proxy to the fake that hands each GraphQL answer to `rewrite` (in place) before the client sees it. */
+async function answersRewritten(fake: GitHubFake, rewrite: (answer: unknown) => void): Promise<{ url: string }> {
+  const server = createServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name)),
+    ) as Record<string, string>;
+    const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+    const upstream = await fetch(`${fake.url}${request.url}`, { method: request.method, headers, body });
+    let text = await upstream.text();
+    if (request.method === 'POST' && request.url === '/graphql' && upstream.ok) {
+      const answer = JSON.parse(text) as unknown;
+      rewrite(answer);
+      text = JSON.stringify(answer);
+    }
+    const passed: Record<string, string> = {};
+    upstream.headers.forEach((value, name) => {
+      if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(name))
+        passed[name] = value;
+    });
+    response.writeHead(upstream.status, passed);
+    response.end(text);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  proxies.push(server);
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}

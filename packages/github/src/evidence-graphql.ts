@@ -336,7 +336,7 @@ class PullRequestPages {
   private add(pr: Partial<Pick<PullRequestNode, PagedList>>): void {
     if (pr.commits) {
       this.commits.push(...pr.commits.nodes.map((n) => commitFactsOf(n.commit)));
-      if (pr.commits.pageInfo.hasNextPage) this.next.commits = pr.commits.pageInfo.endCursor ?? undefined;
+      this.continueAt('commits', pr.commits.pageInfo);
     }
     if (pr.reviews) {
       for (const review of pr.reviews.nodes) {
@@ -355,16 +355,26 @@ class PullRequestPages {
         });
         if (reviewer) this.profiles.set(reviewer.login.toLowerCase(), profileOf(reviewer, review.author));
       }
-      if (pr.reviews.pageInfo.hasNextPage) this.next.reviews = pr.reviews.pageInfo.endCursor ?? undefined;
+      this.continueAt('reviews', pr.reviews.pageInfo);
     }
     if (pr.timelineItems) {
       for (const item of pr.timelineItems.nodes) {
         const event = TIMELINE_EVENTS[item.__typename];
         if (event) this.timeline.push({ event, actor: accountOf(item.actor), createdAt: item.createdAt });
       }
-      if (pr.timelineItems.pageInfo.hasNextPage)
-        this.next.timelineItems = pr.timelineItems.pageInfo.endCursor ?? undefined;
+      this.continueAt('timelineItems', pr.timelineItems.pageInfo);
     }
+  }
+
+  /** Notes where a list continues; a next page without a cursor to it is a list that cannot be read to its end. */
+  private continueAt(list: PagedList, { hasNextPage, endCursor }: PageInfoNode): void {
+    if (!hasNextPage) return;
+    if (endCursor) {
+      this.next[list] = endCursor;
+      return;
+    }
+    this.github.gap(`pull request #${this.node.number}`, `its ${list} have a next page but no cursor to it`);
+    this.broken = true;
   }
 }
 

@@ -28,7 +28,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-R6FEHWL7.js";
+} from "./chunk-JWFXTFFU.js";
 import {
   require_dist,
   require_dist2,
@@ -14585,7 +14585,7 @@ var PullRequestPages = class {
   add(pr) {
     if (pr.commits) {
       this.commits.push(...pr.commits.nodes.map((n) => commitFactsOf2(n.commit)));
-      if (pr.commits.pageInfo.hasNextPage) this.next.commits = pr.commits.pageInfo.endCursor ?? void 0;
+      this.continueAt("commits", pr.commits.pageInfo);
     }
     if (pr.reviews) {
       for (const review of pr.reviews.nodes) {
@@ -14604,16 +14604,25 @@ var PullRequestPages = class {
         });
         if (reviewer) this.profiles.set(reviewer.login.toLowerCase(), profileOf(reviewer, review.author));
       }
-      if (pr.reviews.pageInfo.hasNextPage) this.next.reviews = pr.reviews.pageInfo.endCursor ?? void 0;
+      this.continueAt("reviews", pr.reviews.pageInfo);
     }
     if (pr.timelineItems) {
       for (const item of pr.timelineItems.nodes) {
         const event = TIMELINE_EVENTS[item.__typename];
         if (event) this.timeline.push({ event, actor: accountOf2(item.actor), createdAt: item.createdAt });
       }
-      if (pr.timelineItems.pageInfo.hasNextPage)
-        this.next.timelineItems = pr.timelineItems.pageInfo.endCursor ?? void 0;
+      this.continueAt("timelineItems", pr.timelineItems.pageInfo);
     }
+  }
+  /** Notes where a list continues; a next page without a cursor to it is a list that cannot be read to its end. */
+  continueAt(list, { hasNextPage, endCursor }) {
+    if (!hasNextPage) return;
+    if (endCursor) {
+      this.next[list] = endCursor;
+      return;
+    }
+    this.github.gap(`pull request #${this.node.number}`, `its ${list} have a next page but no cursor to it`);
+    this.broken = true;
   }
 };
 var TIMELINE_EVENTS = {
