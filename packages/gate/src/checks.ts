@@ -239,7 +239,10 @@ function deployApprovalCheck(
     return { check: fail('deploy-approval', `the deploy job could not read who approved it: ${live.error}`) };
   }
   if (live) facts = { predicate: live.predicate, source: 'live' };
-  else {
+  else if (context.deployIdentity) {
+    // The deploy gate judges the approvals of its own run: an attested approval is another run's (a staging deploy's,
+    // last week's), whatever environment it names.
+  } else {
     // The deploy workflow is shared by an organisation's repositories: an approval counts only for a deploy of the
     // repository the artifact was built in, as its predicate and its certificate both say.
     const built = chain.provenance?.source.repositoryUrl;

@@ -749,6 +749,18 @@ describe('an offline deploy approval belongs to the artifact’s repository', ()
     expect(report.checks.find((c) => c.id === 'deploy-approval')?.verdict).toBe('pass');
   });
 
+  it('the deploy gate counts only its own run’s approvals: never an attested one, another run’s (a deploy job without an environment)', () => {
+    const report = evaluate([...honestBundles(), approvalIn('acme/app')], {
+      policy: approvalsPolicy,
+      deploy: DEPLOY_WORKFLOW_SAN,
+    });
+    expect(report.verdict).toBe('fail');
+    expect(report.checks.find((c) => c.id === 'deploy-approval')?.verdict).toBe('fail');
+    expect(reason(report, 'deploy-approval')).toContain(
+      "the deploy job read none: it must run in an environment, with a github-token that can read its run's approvals",
+    );
+  });
+
   it('refuses an approval given in another repository’s deploy of the same digest (the deploy workflow is shared)', () => {
     const report = evaluate([...honestBundles(), approvalIn('acme/other')], { policy: approvalsPolicy });
     expect(report.verdict).toBe('fail');

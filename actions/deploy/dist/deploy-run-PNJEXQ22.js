@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-WZIYNXLX.js";
+} from "./chunk-YXFWSLHV.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -1324,7 +1324,8 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
     return { check: fail("deploy-approval", `the deploy job could not read who approved it: ${live.error}`) };
   }
   if (live) facts = { predicate: live.predicate, source: "live" };
-  else {
+  else if (context.deployIdentity) {
+  } else {
     const built = chain.provenance?.source.repositoryUrl;
     const elsewhere = [];
     const attested = evidence.deployApprovals.find((c) => {
