@@ -9,6 +9,7 @@
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   buildBreakGlassStatement,
+  buildVerificationSummary,
   type DeployReport,
   parsePolicy,
   sha256Digest,
@@ -115,7 +116,14 @@ const approvedByMallory = {
   },
 };
 
-function judge(bundles: VerifiedBundle[], gate: boolean): DeployReport {
+/** The deploy job: the shared deploy workflow run in `repository` (acme/app), in `environment` (production). */
+interface DeployJob {
+  repository?: string;
+  environment?: string | undefined;
+}
+
+function judge(bundles: VerifiedBundle[], gate: boolean, job: DeployJob = {}): DeployReport {
+  const environment = 'environment' in job ? job.environment : 'production';
   return evaluateDeploy({
     policy,
     binding: { repositories: ['acme/app'], from: 'GITHUB_REPOSITORY' },
@@ -123,8 +131,8 @@ function judge(bundles: VerifiedBundle[], gate: boolean): DeployReport {
     artifacts: [M],
     bundles,
     ...(gate && {
-      deployIdentity: signer(DEPLOY_SAN),
-      environment: 'production',
+      deployIdentity: signer(DEPLOY_SAN, { sourceRepositoryURI: `https://github.com/${job.repository ?? 'acme/app'}` }),
+      ...(environment !== undefined && { environment }),
       earlierDecisionsRead: true,
       liveDeployApproval: approvedByMallory,
     }),
@@ -174,5 +182,63 @@ describe('a break-glass names the built commit only as the build certificate doe
     expect(report.verdict).toBe('pass');
     expect(check(report, 'same-commit').reason).toContain(`both name commit ${C}`);
     expect(check(report, 'break-glass').reason).toContain('BREAK-GLASS USED');
+  });
+});
+
+describe('the deploy gate uses a break-glass only where its single use is recorded and read', () => {
+  const honest = () =>
+    dsseBundle(
+      provenanceStatement(M.digest.hex, C),
+      signer(SHARED_BUILD_SAN, {
+        sourceRepositoryURI: 'https://github.com/acme/app',
+        sourceRepositoryDigest: C,
+        sourceRepositoryRef: 'refs/heads/main',
+      }),
+      'honest/provenance.sigstore.json',
+    );
+
+  it('refuses it in a deploy job that runs in no environment: its use would be recorded for none, and never counted again', () => {
+    const report = judge([honest(), genuineBreakGlass()], true, { environment: undefined });
+    expect(report.verdict).toBe('fail');
+    expect(check(report, 'break-glass').reason).toContain(
+      'it is for a deploy to production, and this deploy job runs in no environment (its token names none)',
+    );
+  });
+
+  it('refuses it in a deploy run in another repository (a deployment repository), whose store does not show its uses', () => {
+    const report = judge([honest(), genuineBreakGlass()], true, { repository: 'acme/ops' });
+    expect(report.verdict).toBe('fail');
+    expect(check(report, 'break-glass').reason).toContain(
+      'it is used only in a deploy run in https://github.com/acme/app, whose attestation store records and shows its single use; this deploy runs in https://github.com/acme/ops',
+    );
+  });
+
+  it('twokey verify counts a use recorded with no environment (a deploy job in none, before the gate refused one) as a use in every one', () => {
+    const bundles = [honest(), genuineBreakGlass()];
+    const passed = judge(bundles, true);
+    expect(passed.verdict).toBe('pass');
+    // Two records of deploys that ran in no environment, as the gate wrote them before it refused such a deploy.
+    const records = [1, 2].map((n) =>
+      dsseBundle(
+        buildVerificationSummary({
+          report: passed,
+          verifier: { id: DEPLOY_SAN },
+          resourceUri: 'https://github.com/acme/app',
+          policyUri: 'file:///org-policy.yml',
+          attestations: bundles.map((bundle) => ({
+            bundle,
+            uri: `file:///${bundle.source}`,
+            sha256: sha256(bundle.source),
+          })),
+        }),
+        signer(DEPLOY_SAN, { sourceRepositoryURI: 'https://github.com/acme/app' }),
+        `records/envless-${n}.sigstore.json`,
+      ),
+    );
+    const report = judge([...bundles, ...records], false);
+    expect(check(report, 'break-glass').verdict).toBe('fail');
+    expect(check(report, 'break-glass').reason).toContain(
+      'it was used 2 times for this artifact in production (records/envless-1.sigstore.json, records/envless-2.sigstore.json): a break-glass is used once',
+    );
   });
 });

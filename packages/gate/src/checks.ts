@@ -148,6 +148,7 @@ function breakGlassFor(
         ...(context.environment !== undefined && { environment: context.environment }),
       }),
       ...breakGlassChainProblems(used, chain),
+      ...breakGlassDeployProblems(used, context),
       ...earlierUses(used, evidence, context),
     ];
     if (found.length === 0) {
@@ -189,6 +190,28 @@ function breakGlassChainProblems(used: QualifiedBreakGlass, { provenance }: Chai
 }
 
 /**
+ * The deploy gate uses a break-glass only where its single use is recorded and read: in a deploy to the environment it
+ * names (a job in no environment would record a use in none, which no later deploy counts), run in the repository it
+ * was made for (whose attestation store the gate reads; a deployment repository's store is another).
+ */
+function breakGlassDeployProblems(used: QualifiedBreakGlass, context: DeployContext): string[] {
+  if (!context.deployIdentity) return [];
+  const problems: string[] = [];
+  if (context.environment === undefined) {
+    problems.push(
+      `it is for a deploy to ${used.predicate.environment}, and this deploy job runs in no environment (its token names none)`,
+    );
+  }
+  const ran = context.deployIdentity.extensions.sourceRepositoryURI;
+  if (ran === undefined || !sameRepositoryUri(ran, used.predicate.repository.uri)) {
+    problems.push(
+      `it is used only in a deploy run in ${used.predicate.repository.uri}, whose attestation store records and shows its single use; this deploy runs in ${ran ?? 'a repository its certificate does not name'}`,
+    );
+  }
+  return problems;
+}
+
+/**
  * At most once per artifact and environment. The deploy gate refuses a break-glass any earlier decision record used
  * for this artifact and environment, and needs to have read them (the attestation store); `twokey verify` refuses
  * one used more than once.
@@ -196,7 +219,11 @@ function breakGlassChainProblems(used: QualifiedBreakGlass, { provenance }: Chai
 function earlierUses(used: QualifiedBreakGlass, evidence: ArtifactEvidence, context: DeployContext): string[] {
   const hex = evidence.artifact.digest.hex;
   const uses = context.breakGlassUses.filter(
-    (u) => u.id === used.id && u.artifacts.includes(hex) && u.environment === used.predicate.environment,
+    // A use recorded with no environment (a deploy job in none, before the gate refused one) counts in every one.
+    (u) =>
+      u.id === used.id &&
+      u.artifacts.includes(hex) &&
+      (u.environment === undefined || u.environment === used.predicate.environment),
   );
   if (context.deployIdentity) {
     if (!context.earlierDecisionsRead) {

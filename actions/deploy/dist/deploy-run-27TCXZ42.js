@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-YXFWSLHV.js";
+} from "./chunk-444GYPZA.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -1260,6 +1260,7 @@ function breakGlassFor(chain, evidence, context) {
         ...context.environment !== void 0 && { environment: context.environment }
       }),
       ...breakGlassChainProblems(used, chain),
+      ...breakGlassDeployProblems(used, context),
       ...earlierUses(used, evidence, context)
     ];
     if (found.length === 0) {
@@ -1295,10 +1296,27 @@ function breakGlassChainProblems(used, { provenance }) {
   }
   return problems;
 }
+function breakGlassDeployProblems(used, context) {
+  if (!context.deployIdentity) return [];
+  const problems = [];
+  if (context.environment === void 0) {
+    problems.push(
+      `it is for a deploy to ${used.predicate.environment}, and this deploy job runs in no environment (its token names none)`
+    );
+  }
+  const ran = context.deployIdentity.extensions.sourceRepositoryURI;
+  if (ran === void 0 || !sameRepositoryUri(ran, used.predicate.repository.uri)) {
+    problems.push(
+      `it is used only in a deploy run in ${used.predicate.repository.uri}, whose attestation store records and shows its single use; this deploy runs in ${ran ?? "a repository its certificate does not name"}`
+    );
+  }
+  return problems;
+}
 function earlierUses(used, evidence, context) {
   const hex = evidence.artifact.digest.hex;
   const uses = context.breakGlassUses.filter(
-    (u) => u.id === used.id && u.artifacts.includes(hex) && u.environment === used.predicate.environment
+    // A use recorded with no environment (a deploy job in none, before the gate refused one) counts in every one.
+    (u) => u.id === used.id && u.artifacts.includes(hex) && (u.environment === void 0 || u.environment === used.predicate.environment)
   );
   if (context.deployIdentity) {
     if (!context.earlierDecisionsRead) {
