@@ -7,7 +7,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-DDUGI3BW.js";
+} from "./chunk-EFOUS2XZ.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/sigstore/src/endpoints.ts
@@ -106,6 +106,7 @@ var inputs = readStepInputs(
     runId: Number(process.env.GITHUB_RUN_ID ?? 0),
     runAttempt: Number(process.env.GITHUB_RUN_ATTEMPT ?? 1),
     requester: process.env.GITHUB_TRIGGERING_ACTOR || process.env.GITHUB_ACTOR || "",
+    ...process.env.GITHUB_ACTOR && { actor: process.env.GITHUB_ACTOR },
     endpoints: signingEndpointsFromInputs(instanceEndpoints(sigstoreInstanceFromInputs())),
     ...runnerPaths(),
     identityToken: () => requestIdToken("sigstore"),

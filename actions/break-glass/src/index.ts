@@ -30,6 +30,7 @@ const inputs = readStepInputs(
     runId: Number(process.env.GITHUB_RUN_ID ?? 0),
     runAttempt: Number(process.env.GITHUB_RUN_ATTEMPT ?? 1),
     requester: process.env.GITHUB_TRIGGERING_ACTOR || process.env.GITHUB_ACTOR || '',
+    ...(process.env.GITHUB_ACTOR && { actor: process.env.GITHUB_ACTOR }),
     endpoints: signingEndpointsFromInputs(instanceEndpoints(sigstoreInstanceFromInputs())),
     ...runnerPaths(),
     identityToken: () => requestIdToken('sigstore'),

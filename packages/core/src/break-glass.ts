@@ -75,7 +75,12 @@ export interface BreakGlassRules {
 export function breakGlassProblems(
   predicate: BreakGlassPredicate,
   rules: BreakGlassRules,
-  context: { now: Date; environment?: string },
+  context: {
+    now: Date;
+    environment?: string;
+    /** Who else started the run (the break-glass workflow knows GITHUB_ACTOR; the predicate names one requester). */
+    alsoRequesters?: string[];
+  },
 ): string[] {
   const problems: string[] = [];
   const notBefore = Date.parse(predicate.notBefore);
@@ -98,7 +103,19 @@ export function breakGlassProblems(
       `it claims to waive ${overreach.join(', ')}: a break-glass waives only ${WAIVABLE_CHECKS.join(', ')}`,
     );
   }
+  // A bot names the app, not the person who had it start the run or write the commit: nobody could tell whether an
+  // approver is that person (a workflow of the author's, dispatched with its GITHUB_TOKEN, makes github-actions[bot]
+  // the requester, and GitHub's prevent self-review then stops nobody).
+  if (isBotAccount(predicate.requester)) {
+    problems.push(`its requester ${predicate.requester.login} is a bot: whoever had it start the run is unknown`);
+  }
+  if (isBotAccount(predicate.change.author)) {
+    problems.push(
+      `the change's author ${predicate.change.author.login} is a bot: whoever had it write the commit is unknown`,
+    );
+  }
   const excluded = new Map([
+    ...(context.alsoRequesters ?? []).map((login): [string, string] => [login.toLowerCase(), 'it started the run']),
     [predicate.requester.login.toLowerCase(), 'its requester'],
     [predicate.change.author.login.toLowerCase(), "the change's author"],
   ]);

@@ -190,12 +190,30 @@ describe('when a break-glass may be used', () => {
     ['approved by its requester alone', { approvers: [user('erin')] }, 'erin (its requester)'],
     ['approved by the change’s author alone', { approvers: [user('alice')] }, "alice (the change's author)"],
     ['approved by a bot', { approvers: [user('ops[bot]', 'Bot')] }, 'ops[bot] (a bot)'],
+    [
+      'requested by a bot (a run dispatched with a workflow’s GITHUB_TOKEN)',
+      { requester: user('github-actions[bot]', 'Bot') },
+      'its requester github-actions[bot] is a bot: whoever had it start the run is unknown',
+    ],
+    [
+      'for a change a bot wrote',
+      { change: { commit: 'c'.repeat(40), author: user('github-actions[bot]', 'Bot') } },
+      "the change's author github-actions[bot] is a bot: whoever had it write the commit is unknown",
+    ],
   ] as const)('refuses %s', (_what, change, said) => {
     const problems = breakGlassProblems(breakGlass(change as Partial<BreakGlassPredicate>), BG_RULES, {
       now: NOW,
       environment: 'production',
     });
     expect(problems.join('; ')).toContain(said);
+  });
+
+  it('does not count whoever else started the run, when the break-glass workflow names them', () => {
+    const problems = breakGlassProblems(breakGlass({ approvers: [user('dave')] }), BG_RULES, {
+      now: NOW,
+      alsoRequesters: ['Dave'],
+    });
+    expect(problems.join('; ')).toContain('found 0; not counted: dave (it started the run)');
   });
 
   it('counts an approver once, and needs as many as the policy says', () => {

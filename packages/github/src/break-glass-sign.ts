@@ -18,6 +18,7 @@ import { resolveSubjects, signStatement } from '@twokey/sigstore';
 import { storeAttestations } from './attestations';
 import { BreakGlassError, type BreakGlassInputs, type BreakGlassResult } from './break-glass-stage';
 import { contentName, writeEvidence } from './evidence-directory';
+import { idTokenClaims } from './job-identity';
 import { createGitHubClient } from './octokit';
 import type { StepOutcome } from './step';
 
@@ -30,12 +31,21 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
     throw new BreakGlassError('BREAK_GLASS_INPUT', `duration: ${(error as Error).message}`);
   }
   const subjects = await resolveSubjects(inputs, inputs.workspace);
+  // The environment this job runs in, from its own token: only its reviewers release a break-glass. A run's approvals
+  // are those of every environment of the run (the caller's staging job's too).
+  const environment = idTokenClaims(await inputs.identityToken()).environment;
+  if (typeof environment !== 'string' || environment === '') {
+    throw new BreakGlassError(
+      'BREAK_GLASS_REFUSED',
+      'this job runs in no environment (its token names none): a break-glass is released only by the reviewers of the environment it runs in',
+    );
+  }
   const [owner, repo] = inputs.repository.split('/') as [string, string];
   const client = inputs.client ?? createGitHubClient({ token: inputs.githubToken, baseUrl: inputs.apiUrl });
   const [approvals, commit, requester] = await Promise.all([
     client
       .request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals', { owner, repo, run_id: inputs.runId })
-      .then(({ data }) => data as { state?: string; user?: unknown }[]),
+      .then(({ data }) => data as { state?: string; user?: unknown; environments?: { name?: unknown }[] }[]),
     client
       .request('GET /repos/{owner}/{repo}/commits/{ref}', { owner, repo, ref: inputs.commit })
       .then(({ data }) => data as { author?: unknown }),
@@ -55,7 +65,9 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
     repository: { name: inputs.repository, uri: `${inputs.serverUrl}/${inputs.repository}` },
     change: { commit: inputs.commit, author: account(commit.author) },
     requester,
-    approvers: approvals.filter((a) => a.state === 'approved').map((a) => account(a.user)),
+    approvers: approvals
+      .filter((a) => a.state === 'approved' && (a.environments ?? []).some((e) => e.name === environment))
+      .map((a) => account(a.user)),
     notBefore: now.toISOString(),
     expires: new Date(now.getTime() + seconds * 1000).toISOString(),
     waives: [...WAIVABLE_CHECKS],
@@ -69,7 +81,8 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
   const problems = breakGlassProblems(
     predicate,
     { maxDurationSeconds: seconds, minApprovers: Math.max(1, inputs.minApprovers) },
-    { now },
+    // Whoever started the run first (GITHUB_ACTOR) is a requester as much as whoever ran it again.
+    { now, ...(inputs.actor !== undefined && { alsoRequesters: [inputs.actor] }) },
   );
   if (problems.length > 0) throw new BreakGlassError('BREAK_GLASS_REFUSED', problems.join('; '));
   const statement = buildBreakGlassStatement(subjects, predicate);

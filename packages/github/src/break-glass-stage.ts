@@ -34,6 +34,8 @@ export interface BreakGlassInputs extends SubjectInputs {
   runAttempt: number;
   /** GITHUB_TRIGGERING_ACTOR: who asked for the break-glass. */
   requester: string;
+  /** GITHUB_ACTOR, when another account than the requester started the run first: it may not approve either. */
+  actor?: string;
   /** Approvers besides the requester and the author the workflow itself insists on (default 1). */
   minApprovers: number;
   endpoints: SigningEndpoints;

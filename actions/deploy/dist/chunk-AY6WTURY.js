@@ -26288,7 +26288,16 @@ function breakGlassProblems(predicate, rules, context) {
       `it claims to waive ${overreach.join(", ")}: a break-glass waives only ${WAIVABLE_CHECKS.join(", ")}`
     );
   }
-  const excluded = /* @__PURE__ */ new Map([
+  if (isBotAccount(predicate.requester)) {
+    problems.push(`its requester ${predicate.requester.login} is a bot: whoever had it start the run is unknown`);
+  }
+  if (isBotAccount(predicate.change.author)) {
+    problems.push(
+      `the change's author ${predicate.change.author.login} is a bot: whoever had it write the commit is unknown`
+    );
+  }
+  const excluded = new Map([
+    ...(context.alsoRequesters ?? []).map((login) => [login.toLowerCase(), "it started the run"]),
     [predicate.requester.login.toLowerCase(), "its requester"],
     [predicate.change.author.login.toLowerCase(), "the change's author"]
   ]);

@@ -15,7 +15,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-4JKKZZIA.js";
+} from "./chunk-3NMZ4U2J.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -25,7 +25,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-Z6A4BAWC.js";
+} from "./chunk-VQDRRVPG.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   DEPLOY_APPROVAL_PREDICATE_TYPE,
@@ -49,7 +49,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-SOZS3WGN.js";
+} from "./chunk-T3NYURFA.js";
 import {
   CodedError,
   describeError,

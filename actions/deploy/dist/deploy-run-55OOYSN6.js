@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-444GYPZA.js";
+} from "./chunk-DN4FVOGQ.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -59,7 +59,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-4GIZ357D.js";
+} from "./chunk-AY6WTURY.js";
 import {
   CodedError,
   describeError,

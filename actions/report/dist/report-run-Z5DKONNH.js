@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-Z6A4BAWC.js";
+} from "./chunk-VQDRRVPG.js";
 import {
   SigstoreInputError,
   bundleSources,
@@ -18,7 +18,7 @@ import {
   fetchAttestations,
   isRejected,
   readPolicyFiles
-} from "./chunk-SOZS3WGN.js";
+} from "./chunk-T3NYURFA.js";
 import "./chunk-7EYIRGY5.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";

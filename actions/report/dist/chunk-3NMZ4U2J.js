@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-SOZS3WGN.js";
+} from "./chunk-T3NYURFA.js";
 import {
   CodedError,
   describeIdentityRule,

@@ -6,7 +6,7 @@ import {
   OidcTokenError,
   githubClient,
   renderSummary
-} from "./chunk-DDUGI3BW.js";
+} from "./chunk-EFOUS2XZ.js";
 import {
   require_dist,
   require_dist2,
@@ -11519,7 +11519,16 @@ function breakGlassProblems(predicate, rules, context) {
       `it claims to waive ${overreach.join(", ")}: a break-glass waives only ${WAIVABLE_CHECKS.join(", ")}`
     );
   }
-  const excluded = /* @__PURE__ */ new Map([
+  if (isBotAccount(predicate.requester)) {
+    problems.push(`its requester ${predicate.requester.login} is a bot: whoever had it start the run is unknown`);
+  }
+  if (isBotAccount(predicate.change.author)) {
+    problems.push(
+      `the change's author ${predicate.change.author.login} is a bot: whoever had it write the commit is unknown`
+    );
+  }
+  const excluded = new Map([
+    ...(context.alsoRequesters ?? []).map((login) => [login.toLowerCase(), "it started the run"]),
     [predicate.requester.login.toLowerCase(), "its requester"],
     [predicate.change.author.login.toLowerCase(), "the change's author"]
   ]);
@@ -27885,98 +27894,6 @@ function writeEvidence(runnerTemp, files) {
   });
 }
 
-// packages/github/src/break-glass-sign.ts
-async function signBreakGlass(inputs) {
-  let seconds;
-  try {
-    seconds = parseDuration(inputs.duration || "4h");
-  } catch (error) {
-    throw new BreakGlassError("BREAK_GLASS_INPUT", `duration: ${error.message}`);
-  }
-  const subjects = await resolveSubjects(inputs, inputs.workspace);
-  const [owner, repo] = inputs.repository.split("/");
-  const client = inputs.client ?? createGitHubClient({ token: inputs.githubToken, baseUrl: inputs.apiUrl });
-  const [approvals, commit, requester] = await Promise.all([
-    client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals", { owner, repo, run_id: inputs.runId }).then(({ data }) => data),
-    client.request("GET /repos/{owner}/{repo}/commits/{ref}", { owner, repo, ref: inputs.commit }).then(({ data }) => data),
-    client.request("GET /users/{username}", { username: inputs.requester }).then(({ data }) => account(data))
-  ]);
-  if (!commit.author) {
-    throw new BreakGlassError(
-      "BREAK_GLASS_REFUSED",
-      `${inputs.commit}: GitHub links its author to no account, so nobody can tell whether an approver wrote it`
-    );
-  }
-  const now = inputs.now ?? /* @__PURE__ */ new Date();
-  const predicate = {
-    reason: inputs.reason.trim(),
-    incident: inputs.incident.trim(),
-    environment: inputs.environment.trim(),
-    repository: { name: inputs.repository, uri: `${inputs.serverUrl}/${inputs.repository}` },
-    change: { commit: inputs.commit, author: account(commit.author) },
-    requester,
-    approvers: approvals.filter((a) => a.state === "approved").map((a) => account(a.user)),
-    notBefore: now.toISOString(),
-    expires: new Date(now.getTime() + seconds * 1e3).toISOString(),
-    waives: [...WAIVABLE_CHECKS],
-    run: {
-      id: inputs.runId,
-      attempt: inputs.runAttempt,
-      uri: `${inputs.serverUrl}/${inputs.repository}/actions/runs/${inputs.runId}/attempts/${inputs.runAttempt}`
-    }
-  };
-  const problems = breakGlassProblems(
-    predicate,
-    { maxDurationSeconds: seconds, minApprovers: Math.max(1, inputs.minApprovers) },
-    { now }
-  );
-  if (problems.length > 0) throw new BreakGlassError("BREAK_GLASS_REFUSED", problems.join("; "));
-  const statement = buildBreakGlassStatement(subjects, predicate);
-  const bundle = await signStatement(statement, { endpoints: inputs.endpoints, identityToken: inputs.identityToken });
-  const text = `${JSON.stringify(bundle)}
-`;
-  const [bundlePath] = writeEvidence(inputs.outputDirectory, [
-    { name: contentName("break-glass", text, ".sigstore.json"), text }
-  ]);
-  const [stored] = inputs.store ? await storeAttestations(inputs.store, [bundle]) : [];
-  return { bundlePath, predicate, ...stored && { stored } };
-}
-function breakGlassOutcome(result) {
-  const p = result.predicate;
-  const rows = [
-    ["reason", p.reason],
-    ["incident", p.incident],
-    ["environment", p.environment],
-    ["commit", `${p.repository.name}@${p.change.commit} by ${p.change.author.login}`],
-    ["requested by", p.requester.login],
-    ["approved by", p.approvers.map((a) => a.login).join(", ")],
-    ["valid", `${p.notBefore} to ${p.expires}`],
-    ["waives", p.waives.join(", ")]
-  ];
-  return {
-    outputs: {
-      "bundle-path": result.bundlePath,
-      "expires-at": p.expires,
-      ...result.stored && { "attestation-id": result.stored.id, "attestation-url": result.stored.url }
-    },
-    errors: [],
-    summary: renderSummary([
-      { heading: "twokey BREAK-GLASS signed" },
-      {
-        paragraph: `A time-boxed exception to the review rules (${BREAK_GLASS_PREDICATE_TYPE}): the deploy gate accepts it once per artifact and environment, only within its window, and says so in every record.`
-      },
-      { table: { header: ["", ""], rows } }
-    ])
-  };
-}
-function account(user) {
-  const u = user;
-  if (!u || typeof u.login !== "string" || typeof u.id !== "number") {
-    throw new BreakGlassError("BREAK_GLASS_REFUSED", `GitHub named an account without a login or id`);
-  }
-  return { login: u.login, id: u.id, type: typeof u.type === "string" ? u.type : "User" };
-}
-
 // node_modules/.pnpm/jose@6.2.17/node_modules/jose/dist/webapi/lib/buffer_utils.js
 var encoder = new TextEncoder();
 var decoder = new TextDecoder();
@@ -28078,6 +27995,106 @@ function jobIdentity(token, serverUrl) {
     );
   }
   return identity;
+}
+
+// packages/github/src/break-glass-sign.ts
+async function signBreakGlass(inputs) {
+  let seconds;
+  try {
+    seconds = parseDuration(inputs.duration || "4h");
+  } catch (error) {
+    throw new BreakGlassError("BREAK_GLASS_INPUT", `duration: ${error.message}`);
+  }
+  const subjects = await resolveSubjects(inputs, inputs.workspace);
+  const environment = idTokenClaims(await inputs.identityToken()).environment;
+  if (typeof environment !== "string" || environment === "") {
+    throw new BreakGlassError(
+      "BREAK_GLASS_REFUSED",
+      "this job runs in no environment (its token names none): a break-glass is released only by the reviewers of the environment it runs in"
+    );
+  }
+  const [owner, repo] = inputs.repository.split("/");
+  const client = inputs.client ?? createGitHubClient({ token: inputs.githubToken, baseUrl: inputs.apiUrl });
+  const [approvals, commit, requester] = await Promise.all([
+    client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals", { owner, repo, run_id: inputs.runId }).then(({ data }) => data),
+    client.request("GET /repos/{owner}/{repo}/commits/{ref}", { owner, repo, ref: inputs.commit }).then(({ data }) => data),
+    client.request("GET /users/{username}", { username: inputs.requester }).then(({ data }) => account(data))
+  ]);
+  if (!commit.author) {
+    throw new BreakGlassError(
+      "BREAK_GLASS_REFUSED",
+      `${inputs.commit}: GitHub links its author to no account, so nobody can tell whether an approver wrote it`
+    );
+  }
+  const now = inputs.now ?? /* @__PURE__ */ new Date();
+  const predicate = {
+    reason: inputs.reason.trim(),
+    incident: inputs.incident.trim(),
+    environment: inputs.environment.trim(),
+    repository: { name: inputs.repository, uri: `${inputs.serverUrl}/${inputs.repository}` },
+    change: { commit: inputs.commit, author: account(commit.author) },
+    requester,
+    approvers: approvals.filter((a) => a.state === "approved" && (a.environments ?? []).some((e) => e.name === environment)).map((a) => account(a.user)),
+    notBefore: now.toISOString(),
+    expires: new Date(now.getTime() + seconds * 1e3).toISOString(),
+    waives: [...WAIVABLE_CHECKS],
+    run: {
+      id: inputs.runId,
+      attempt: inputs.runAttempt,
+      uri: `${inputs.serverUrl}/${inputs.repository}/actions/runs/${inputs.runId}/attempts/${inputs.runAttempt}`
+    }
+  };
+  const problems = breakGlassProblems(
+    predicate,
+    { maxDurationSeconds: seconds, minApprovers: Math.max(1, inputs.minApprovers) },
+    // Whoever started the run first (GITHUB_ACTOR) is a requester as much as whoever ran it again.
+    { now, ...inputs.actor !== void 0 && { alsoRequesters: [inputs.actor] } }
+  );
+  if (problems.length > 0) throw new BreakGlassError("BREAK_GLASS_REFUSED", problems.join("; "));
+  const statement = buildBreakGlassStatement(subjects, predicate);
+  const bundle = await signStatement(statement, { endpoints: inputs.endpoints, identityToken: inputs.identityToken });
+  const text = `${JSON.stringify(bundle)}
+`;
+  const [bundlePath] = writeEvidence(inputs.outputDirectory, [
+    { name: contentName("break-glass", text, ".sigstore.json"), text }
+  ]);
+  const [stored] = inputs.store ? await storeAttestations(inputs.store, [bundle]) : [];
+  return { bundlePath, predicate, ...stored && { stored } };
+}
+function breakGlassOutcome(result) {
+  const p = result.predicate;
+  const rows = [
+    ["reason", p.reason],
+    ["incident", p.incident],
+    ["environment", p.environment],
+    ["commit", `${p.repository.name}@${p.change.commit} by ${p.change.author.login}`],
+    ["requested by", p.requester.login],
+    ["approved by", p.approvers.map((a) => a.login).join(", ")],
+    ["valid", `${p.notBefore} to ${p.expires}`],
+    ["waives", p.waives.join(", ")]
+  ];
+  return {
+    outputs: {
+      "bundle-path": result.bundlePath,
+      "expires-at": p.expires,
+      ...result.stored && { "attestation-id": result.stored.id, "attestation-url": result.stored.url }
+    },
+    errors: [],
+    summary: renderSummary([
+      { heading: "twokey BREAK-GLASS signed" },
+      {
+        paragraph: `A time-boxed exception to the review rules (${BREAK_GLASS_PREDICATE_TYPE}): the deploy gate accepts it once per artifact and environment, only within its window, and says so in every record.`
+      },
+      { table: { header: ["", ""], rows } }
+    ])
+  };
+}
+function account(user) {
+  const u = user;
+  if (!u || typeof u.login !== "string" || typeof u.id !== "number") {
+    throw new BreakGlassError("BREAK_GLASS_REFUSED", `GitHub named an account without a login or id`);
+  }
+  return { login: u.login, id: u.id, type: typeof u.type === "string" ? u.type : "User" };
 }
 
 // packages/github/src/build-sign.ts

@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-SOZS3WGN.js";
+} from "./chunk-T3NYURFA.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,
