@@ -59,7 +59,7 @@ async function serve(...entries: (FakeRepository | FakeUser)[]): Promise<GitHubF
   return fake;
 }
 
-function clientFor(fake: GitHubFake, options: Partial<GitHubClientOptions> = {}) {
+function clientFor(fake: Pick<GitHubFake, 'url'>, options: Partial<GitHubClientOptions> = {}) {
   return createGitHubClient({
     token: 'ghs_test',
     baseUrl: fake.url,
