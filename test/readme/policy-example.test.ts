@@ -25,7 +25,7 @@ function reusableWorkflowSigner(job: string, sourceRepository = 'https://github.
   return {
     san: `https://github.com/${uses.replace(/@(v\d+\.\d+\.\d+)$/, '@refs/tags/$1')}`,
     issuer: GITHUB_ACTIONS_ISSUER,
-    extensions: { sourceRepositoryURI: sourceRepository },
+    extensions: { sourceRepositoryURI: sourceRepository, runnerEnvironment: 'github-hosted' },
   };
 }
 
@@ -95,10 +95,13 @@ describe('docs/repository-policy.example.yml and this repository’s own .twokey
       const signer: SignerIdentity = {
         san: `https://github.com/twokey-dev/twokey/${path}@refs/heads/main`,
         issuer: GITHUB_ACTIONS_ISSUER,
-        extensions: { sourceRepositoryURI: 'https://github.com/twokey-dev/twokey' },
+        extensions: { sourceRepositoryURI: 'https://github.com/twokey-dev/twokey', runnerEnvironment: 'github-hosted' },
       };
       expect(matchIdentity(signer, org.identities[stage]).ok, stage).toBe(true);
-      const fork = { ...signer, extensions: { sourceRepositoryURI: 'https://github.com/mallory/twokey' } };
+      const fork = {
+        ...signer,
+        extensions: { ...signer.extensions, sourceRepositoryURI: 'https://github.com/mallory/twokey' },
+      };
       expect(matchIdentity(fork, org.identities[stage]).ok, `${stage} in a fork`).toBe(false);
     }
     expect(org.review.protectedBranches).toEqual(['main']);

@@ -111,6 +111,7 @@ export function verified(planned: PlannedStatement, sha256: string): VerifiedBun
         issuer: GITHUB_ACTIONS_ISSUER,
         sourceRepositoryURI: `https://github.com/${job.repository}`,
         runInvocationURI: `https://github.com/${job.repository}/actions/runs/${job.run_id}/attempts/${job.run_attempt}`,
+        runnerEnvironment: job.runner_environment,
       },
     },
     signedAt: [new Date('2026-12-01T00:00:00Z')],

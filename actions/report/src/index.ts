@@ -18,6 +18,8 @@ const inputs = readStepInputs((): ReportStepInputs => {
       .map((b) => b.trim())
       .filter(Boolean),
     repository: input('repository'),
+    // The organisation the report is about: the one this workflow runs in, unless `repository` names another's.
+    ...(process.env.GITHUB_REPOSITORY_OWNER && { owner: process.env.GITHUB_REPOSITORY_OWNER }),
     token: input('github-token'),
     apiUrl: githubApiUrl(),
     since: input('since'),

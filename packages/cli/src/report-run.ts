@@ -26,6 +26,11 @@ export interface SodReportRun {
   trustedRoot?: string;
   /** The attestation store to read for the artifacts the evidence names: OWNER/NAME or OWNER. */
   store?: string;
+  /**
+   * The owner the report is about (default: the store's): evidence of any other owner's repository is a finding.
+   * Absent, and no store: every repository whose evidence the policy's identities signed counts.
+   */
+  owner?: string;
   /** GitHub's deployments: a file, or a repository to read them from (with a token). */
   deployments?: { file: string } | { repository: string };
   since?: Date;
@@ -45,7 +50,8 @@ export async function runSodReport(run: SodReportRun): Promise<{ report: SodRepo
   );
   const trust = deployTrustedRoot(policy, run.trustedRoot, cwd);
   const given = run.deployments && 'file' in run.deployments ? readDeployments(run.deployments.file, cwd) : undefined;
-  const ledger = new EvidenceLedger(policy);
+  const owner = run.owner ?? run.store?.split('/')[0];
+  const ledger = new EvidenceLedger(policy, owner === undefined ? {} : { owner });
   await readReportEvidence({
     bundles: run.bundles,
     cwd,

@@ -15,6 +15,8 @@ export interface ReportStepInputs {
   bundles: string[];
   /** The repository whose attestation store and deployments are read (empty: neither). */
   repository: string;
+  /** The owner the report is about, when no repository is given (the action: GITHUB_REPOSITORY_OWNER). */
+  owner?: string;
   token: string;
   apiUrl: string;
   /** `since`/`until` (ISO 8601 or a date), or `period` (a duration back from now, e.g. 7d). */
@@ -51,6 +53,7 @@ export async function sodReportStep(inputs: ReportStepInputs): Promise<StepOutco
       bundles: inputs.bundles,
       cwd: inputs.workspace,
       ...(inputs.repository && { store: inputs.repository }),
+      ...(!inputs.repository && inputs.owner && { owner: inputs.owner }),
       ...(inputs.repository && inputs.token && { deployments: { repository: inputs.repository } }),
       ...(since && { since }),
       ...(until && { until }),

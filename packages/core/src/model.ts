@@ -68,6 +68,11 @@ export interface IdentityRule {
    * `https://github.com/acme/app`. Needed when the SAN is a reusable workflow that any repository can call.
    */
   sourceRepository?: string;
+  /**
+   * The runner the job must have run on (Fulcio's Runner Environment, exact): `github-hosted`. Absent: any. A policy's
+   * GitHub Actions identities require it unless they say `runner-environment: any`.
+   */
+  runnerEnvironment?: 'github-hosted';
 }
 
 /** A Sigstore bundle that verified cryptographically against the trusted root (signature, chain, tlog, timestamps). */

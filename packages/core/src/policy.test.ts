@@ -52,8 +52,8 @@ describe('parsePolicy', () => {
       digest: createHash('sha256').update(MINIMAL).digest('hex'),
       version: 1,
       identities: {
-        build: { issuer: ISSUER, san: BUILD_SAN },
-        sign: { issuer: ISSUER, sanPattern: SIGN_PATTERN },
+        build: { issuer: ISSUER, san: BUILD_SAN, runnerEnvironment: 'github-hosted' },
+        sign: { issuer: ISSUER, sanPattern: SIGN_PATTERN, runnerEnvironment: 'github-hosted' },
       },
       review: {
         minApprovals: 1,
@@ -131,11 +131,45 @@ deploy:
     expect(parsePolicy(`${MINIMAL}deploy: { max-age: 3600 }\n`, SOURCE).deploy.maxAgeSeconds).toBe(3600);
   });
 
+  it('requires a GitHub Actions identity to have signed on a GitHub-hosted runner, unless runner-environment: any', () => {
+    const hosted = parsePolicy(MINIMAL, SOURCE).identities.build;
+    const on = (runnerEnvironment?: string): SignerIdentity => ({
+      san: BUILD_SAN,
+      issuer: ISSUER,
+      extensions: runnerEnvironment === undefined ? {} : { runnerEnvironment },
+    });
+    expect(matchIdentity(on('github-hosted'), hosted).ok).toBe(true);
+    expect(matchIdentity(on('self-hosted'), hosted)).toEqual({
+      ok: false,
+      reason: `expected a job on a GitHub-hosted runner, found runner environment self-hosted (SAN ${BUILD_SAN}): whoever runs a self-hosted runner holds the jobs' tokens it runs (runner-environment: any in the policy's identity accepts it)`,
+    });
+    expect(matchIdentity(on(), hosted).reason).toContain('found runner environment none in the certificate');
+    const anyRunner = parsePolicy(
+      MINIMAL.replace(`    san: ${BUILD_SAN}`, `    san: ${BUILD_SAN}\n    runner-environment: any`),
+      SOURCE,
+    ).identities.build;
+    expect(anyRunner.runnerEnvironment).toBeUndefined();
+    expect(matchIdentity(on('self-hosted'), anyRunner).ok).toBe(true);
+    // Another issuer's tokens name no runner: nothing is required unless the policy says github-hosted.
+    const other = parsePolicy(
+      MINIMAL.replace(`issuer: ${ISSUER}\n    san: ${BUILD_SAN}`, `issuer: https://gitlab.com\n    san: ${BUILD_SAN}`),
+      SOURCE,
+    );
+    expect(other.identities.build.runnerEnvironment).toBeUndefined();
+    expect(
+      policyError(MINIMAL.replace(`    san: ${BUILD_SAN}`, `    san: ${BUILD_SAN}\n    runner-environment: hosted`))
+        .problems[0],
+    ).toMatchObject({
+      path: 'identities.build.runner-environment',
+      message: 'expected one of "github-hosted", "any", found "hosted"',
+    });
+  });
+
   it('names the file, the key and the line of an unknown key', () => {
     const error = policyError(MINIMAL.replace('san-pattern:', 'san-regexp:'));
     expect(error.code).toBe('POLICY_INVALID');
     expect(error.message).toContain(
-      '.twokey/policy.yml: identities.sign.san-regexp: unknown key (expected one of: issuer, san, san-pattern, source-repository) (line 8)',
+      '.twokey/policy.yml: identities.sign.san-regexp: unknown key (expected one of: issuer, san, san-pattern, source-repository, runner-environment) (line 8)',
     );
   });
 
@@ -345,9 +379,14 @@ identities:
   it('refuses a reusable workflow run by another repository (acme/app-fork calling the same workflow file)', () => {
     const rule = parsePolicy(policyText, SOURCE).identities.build;
     expect(rule.sourceRepository).toBe('https://github.com/acme/app');
-    const ours = { san: REUSABLE, issuer: ISSUER, extensions: { sourceRepositoryURI: 'https://github.com/acme/app' } };
-    const fork = { ...ours, extensions: { sourceRepositoryURI: 'https://github.com/acme/app-fork' } };
-    const unnamed = { ...ours, extensions: {} };
+    const hosted = { runnerEnvironment: 'github-hosted' };
+    const ours = {
+      san: REUSABLE,
+      issuer: ISSUER,
+      extensions: { ...hosted, sourceRepositoryURI: 'https://github.com/acme/app' },
+    };
+    const fork = { ...ours, extensions: { ...hosted, sourceRepositoryURI: 'https://github.com/acme/app-fork' } };
+    const unnamed = { ...ours, extensions: hosted };
     expect(matchIdentity(ours, rule).ok).toBe(true);
     expect(matchIdentity(fork, rule)).toEqual({
       ok: false,
@@ -506,7 +545,7 @@ deploy: !!map
 `,
       SOURCE,
     );
-    expect(policy.identities.build).toEqual({ issuer: ISSUER, san: BUILD_SAN });
+    expect(policy.identities.build).toEqual({ issuer: ISSUER, san: BUILD_SAN, runnerEnvironment: 'github-hosted' });
     expect(policy.review.protectedBranches).toEqual(['main', 'release/*']);
     expect(policy.deploy.artifacts).toEqual(['dist/app.tar.gz']);
   });

@@ -202,6 +202,7 @@ interface IdentityDocument {
   san?: string | string[];
   'san-pattern'?: string;
   'source-repository'?: string;
+  'runner-environment'?: 'github-hosted' | 'any';
 }
 
 /** Parses and validates a policy file's text; `source` (the path) is used in every message. Throws PolicyError. */
@@ -645,6 +646,13 @@ export function matchIdentity(signer: SignerIdentity, rule: IdentityRule): { ok:
       reason: `expected issuer ${rule.issuer}, found ${signer.issuer || '(no issuer)'} (SAN ${found})`,
     };
   }
+  if (rule.runnerEnvironment !== undefined && signer.extensions.runnerEnvironment !== rule.runnerEnvironment) {
+    const runner = signer.extensions.runnerEnvironment ?? 'none in the certificate';
+    return {
+      ok: false,
+      reason: `expected a job on a GitHub-hosted runner, found runner environment ${runner} (SAN ${found}): whoever runs a self-hosted runner holds the jobs' tokens it runs (runner-environment: any in the policy's identity accepts it)`,
+    };
+  }
   if (rule.sourceRepository !== undefined && signer.extensions.sourceRepositoryURI !== rule.sourceRepository) {
     const repository = signer.extensions.sourceRepositoryURI ?? '(none in the certificate)';
     return {
@@ -676,21 +684,37 @@ function identityRule(document: IdentityDocument, path: string, problems: Policy
       if (!(error instanceof IdentityPatternError)) throw error;
       problems.push({ path: `${path}.san-pattern`, message: error.message });
     }
-    return withSourceRepository({ issuer: document.issuer, sanPattern: document['san-pattern'] }, document);
+    return withCertificateClaims({ issuer: document.issuer, sanPattern: document['san-pattern'] }, document);
   }
   const san = document.san;
   if (Array.isArray(san)) {
-    return withSourceRepository(
+    return withCertificateClaims(
       san.length === 1 ? { issuer: document.issuer, san: san[0] } : { issuer: document.issuer, sans: san },
       document,
     );
   }
-  return withSourceRepository({ issuer: document.issuer, san }, document);
+  return withCertificateClaims({ issuer: document.issuer, san }, document);
 }
 
-function withSourceRepository(rule: IdentityRule, document: IdentityDocument): IdentityRule {
+/** The issuer of GitHub Actions' job tokens (github.com; an enterprise's own issuer adds a path to it). */
+const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
+
+/**
+ * A rule's certificate claims beside its SAN: the source repository when pinned, and the runner. A GitHub Actions
+ * identity signs only from a GitHub-hosted runner unless the policy says `runner-environment: any`: the job of a
+ * reusable workflow runs on whatever runner the caller's labels reach, the repository admin's self-hosted runner
+ * included, and that runner holds the job's token.
+ */
+function withCertificateClaims(rule: IdentityRule, document: IdentityDocument): IdentityRule {
   const sourceRepository = document['source-repository'];
-  return sourceRepository === undefined ? rule : { ...rule, sourceRepository };
+  const runner = document['runner-environment'];
+  const github = document.issuer === GITHUB_ACTIONS_ISSUER || document.issuer.startsWith(`${GITHUB_ACTIONS_ISSUER}/`);
+  const hosted = runner === 'github-hosted' || (runner === undefined && github);
+  return {
+    ...rule,
+    ...(sourceRepository !== undefined && { sourceRepository }),
+    ...(hosted && { runnerEnvironment: 'github-hosted' as const }),
+  };
 }
 
 /** Each glob of a list compiles (name-glob.ts): braces, extglobs and unclosed classes are named by key. */

@@ -209,7 +209,7 @@ describe('identities with several exact SANs (an upgrade in progress)', () => {
     ORG.replace(`    san: ${SIGN_SAN}`, `    san:\n      - ${SIGN_SAN}\n      - ${next}`),
     ORG_SOURCE,
   );
-  const signer = (san: string) => ({ san, issuer: ISSUER, extensions: {} });
+  const signer = (san: string) => ({ san, issuer: ISSUER, extensions: { runnerEnvironment: 'github-hosted' } });
 
   it('accepts either pinned version and nothing else: no prefix, no other tag', () => {
     expect(policy.identities.sign.sans).toEqual([SIGN_SAN, next]);

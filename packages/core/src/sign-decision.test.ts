@@ -124,6 +124,25 @@ describe('judgeBuildProvenance', () => {
     expect(judged.source).toBeUndefined();
   });
 
+  it('refuses provenance of one commit built on two refs (the other one unprotected)', () => {
+    const scratch = JSON.parse(
+      JSON.stringify(provenanceStatement()).replaceAll('refs/heads/main', 'refs/heads/scratch'),
+    );
+    const other = provenanceBundle(
+      scratch,
+      signer(BUILD_SAN, { ...buildSigner.extensions, sourceRepositoryRef: 'refs/heads/scratch' }),
+    );
+    const judged = judgeBuildProvenance({
+      policy,
+      artifacts,
+      provenance: [honestProvenance, { source: 'scratch.json', verified: other }],
+    });
+    expect(refused(judged.checks, 'provenance-one-source').reason).toContain(
+      `@${MERGE_COMMIT} on refs/heads/main (bundles/provenance.intoto.sigstore.json) and https://github.com/acme/app@${MERGE_COMMIT} on refs/heads/scratch`,
+    );
+    expect(judged.source).toBeUndefined();
+  });
+
   it('refuses a message signature given as provenance', () => {
     const judged = judgeBuildProvenance({
       policy,
@@ -242,6 +261,7 @@ describe('workflowSigner', () => {
       repository: 'acme/app',
       sha: MERGE_COMMIT,
       ref: 'refs/heads/main',
+      runner_environment: 'self-hosted',
     };
     expect(workflowSigner(claims, 'https://github.com/')).toEqual({
       san: SIGN_SAN,
@@ -252,6 +272,7 @@ describe('workflowSigner', () => {
         sourceRepositoryURI: 'https://github.com/acme/app',
         sourceRepositoryDigest: MERGE_COMMIT,
         sourceRepositoryRef: 'refs/heads/main',
+        runnerEnvironment: 'self-hosted',
       },
     });
   });

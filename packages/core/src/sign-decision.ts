@@ -221,7 +221,9 @@ function provenanceCertificateAgrees({ agreeing, disagreeing }: ProvenanceSortin
 function provenanceOneSource({ agreeing }: ProvenanceSorting): { check: Check; source?: BuiltSource } {
   const sources = new Map<string, ReadProvenance[]>();
   for (const r of agreeing) {
-    const key = `${r.provenance.repositoryUrl}@${r.provenance.commit}`;
+    // The ref too: the review is judged for the branch the build ran on, which a build of the same commit on another
+    // branch (unprotected) must not borrow.
+    const key = `${r.provenance.repositoryUrl}@${r.provenance.commit} on ${r.provenance.ref}`;
     sources.set(key, [...(sources.get(key) ?? []), r]);
   }
   if (sources.size === 0) {
@@ -236,7 +238,7 @@ function provenanceOneSource({ agreeing }: ProvenanceSorting): { check: Check; s
     return {
       check: fail(
         'provenance-one-source',
-        `expected every provenance to name one repository and commit, found ${found}`,
+        `expected every provenance to name one repository, commit and ref, found ${found}`,
       ),
     };
   }
@@ -316,6 +318,9 @@ export function workflowSigner(claims: Record<string, unknown>, serverUrl: strin
   if (sha) extensions.sourceRepositoryDigest = sha;
   const ref = text('ref');
   if (ref) extensions.sourceRepositoryRef = ref;
+  // Fulcio's Runner Environment, from the same claim.
+  const runner = text('runner_environment');
+  if (runner) extensions.runnerEnvironment = runner;
   return { san: `${server}/${jobWorkflowRef}`, issuer, extensions };
 }
 

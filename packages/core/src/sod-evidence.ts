@@ -135,9 +135,18 @@ export class EvidenceLedger {
   readonly digestAliases = new Map<string, string>();
   private readonly seen = new Set<string>();
   private readonly repositories?: Set<string>;
+  private readonly owner?: string;
 
-  constructor(private readonly policy: Pick<Policy, 'identities' | 'deploy'>) {
+  /**
+   * `owner`: the organisation (or user) the report is about. The policy's identities are shared workflows that
+   * repositories of other owners may call too: evidence of another owner's repository is a finding, never counted.
+   */
+  constructor(
+    private readonly policy: Pick<Policy, 'identities' | 'deploy'>,
+    scope: { owner?: string } = {},
+  ) {
     if (policy.deploy.repositories) this.repositories = new Set(policy.deploy.repositories.map((r) => r.toLowerCase()));
+    if (scope.owner !== undefined) this.owner = scope.owner.toLowerCase();
   }
 
   /** A file found beside the bundles that is no bundle (NOT_A_BUNDLE): named nowhere, counted as skipped. */
@@ -248,6 +257,12 @@ export class EvidenceLedger {
     }
     if (this.repositories && !this.repositories.has(fact.repository.toLowerCase())) {
       return { kind: 'not-the-policy-identity', reason: `${fact.repository} is not a repository the policy deploys` };
+    }
+    if (this.owner !== undefined && fact.repository.split('/')[0]!.toLowerCase() !== this.owner) {
+      return {
+        kind: 'not-the-policy-identity',
+        reason: `${fact.repository} is not a repository of ${this.owner}, whose report this is`,
+      };
     }
     const claimed = Date.parse(fact.claimedAt);
     if (!Number.isFinite(claimed)) return { kind: 'unreadable', reason: `its time ${fact.claimedAt} is not a time` };

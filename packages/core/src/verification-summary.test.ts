@@ -8,6 +8,7 @@ import {
   honestBundles,
   NOW,
   OTHER_ARTIFACT,
+  POLICY_TEXT,
   policy,
   provenanceBundle,
   reviewBundle,
@@ -16,6 +17,7 @@ import {
 } from './__fixtures__/bundles';
 import { parseStatement } from './intoto';
 import type { VerifiedBundle } from './model';
+import { type Policy, parsePolicy } from './policy';
 import {
   buildVerificationSummary,
   type ConsumedAttestation,
@@ -26,17 +28,20 @@ import {
   VerificationSummaryError,
 } from './verification-summary';
 
-function reportOf(bundles: VerifiedBundle[], artifacts = [ARTIFACT]) {
-  return evaluateDeploy({ policy, binding: BINDING, now: NOW, artifacts, bundles });
+function reportOf(bundles: VerifiedBundle[], artifacts = [ARTIFACT], under: Policy = policy) {
+  return evaluateDeploy({ policy: under, binding: BINDING, now: NOW, artifacts, bundles });
 }
 
 function consumed(bundles: VerifiedBundle[]): ConsumedAttestation[] {
   return bundles.map((bundle) => ({ bundle, uri: `file:///evidence/${bundle.source}`, sha256: sha256(bundle.source) }));
 }
 
-function summaryOf(bundles: VerifiedBundle[], overrides: { attestations?: ConsumedAttestation[] } = {}) {
+function summaryOf(
+  bundles: VerifiedBundle[],
+  overrides: { attestations?: ConsumedAttestation[]; policy?: Policy } = {},
+) {
   return buildVerificationSummary({
-    report: reportOf(bundles),
+    report: reportOf(bundles, [ARTIFACT], overrides.policy),
     verifier: { id: DEPLOY_SAN, version: { twokey: '0.1.0' } },
     resourceUri: 'https://github.com/acme/app/deployments/production',
     policyUri: 'file:///work/.twokey/policy.yml',
@@ -72,7 +77,7 @@ describe('buildVerificationSummary', () => {
         digest: { sha256: sha256(b.source) },
       })),
       verificationResult: 'PASSED',
-      verifiedLevels: ['SLSA_BUILD_LEVEL_1', TWO_PERSON_RULE_LEVEL],
+      verifiedLevels: ['SLSA_BUILD_LEVEL_2', TWO_PERSON_RULE_LEVEL],
       slsaVersion: '1.0',
       [DECISION_EXTENSION]: { failedChecks: [], breakGlass: [], deployApprovals: [] },
     });
@@ -90,9 +95,18 @@ describe('buildVerificationSummary', () => {
     expect(summaryOf([signatureBundle(), reviewBundle(), hosted]).predicate.verifiedLevels[0]).toBe(
       'SLSA_BUILD_LEVEL_2',
     );
-    expect(summaryOf([signatureBundle(), reviewBundle(), selfHosted]).predicate.verifiedLevels[0]).toBe(
-      'SLSA_BUILD_LEVEL_1',
+    // Under a policy whose build identity may run on any runner (runner-environment: any).
+    const anyRunner = parsePolicy(
+      POLICY_TEXT.replace(
+        '    san: https://github.com/acme/app/',
+        '    runner-environment: any\n    san: https://github.com/acme/app/',
+      ),
+      '.twokey/policy.yml',
     );
+    expect(anyRunner.identities.build.runnerEnvironment).toBeUndefined();
+    expect(
+      summaryOf([signatureBundle(), reviewBundle(), selfHosted], { policy: anyRunner }).predicate.verifiedLevels[0],
+    ).toBe('SLSA_BUILD_LEVEL_1');
   });
 
   it('names each attestation once, and only those the verdict rests on', () => {

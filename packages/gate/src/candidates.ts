@@ -13,6 +13,7 @@ import {
   evaluateReview,
   evidenceFromPredicate,
   formatDigest,
+  type IdentityRule,
   IN_TOTO_PAYLOAD_TYPE,
   matchIdentity,
   type Policy,
@@ -305,7 +306,7 @@ function judgeDecisionStatement<Q>(
     return {
       bundle,
       relevant,
-      reason: `found ${what} by ${bundle.signer.san || '(no SAN)'} (${bundle.source}), expected the ${role} identity ${describeIdentityRule(rule)}`,
+      reason: `found ${what} by ${bundle.signer.san || '(no SAN)'} (${bundle.source}), expected the ${role} identity ${describeIdentityRule(rule)}${runnerProblem(bundle.signer, rule)}`,
     };
   }
   if (!relevant) {
@@ -356,6 +357,14 @@ function runBindingProblem(bundle: VerifiedBundle, run: string, what: string): s
   return `${bundle.source}: the ${what} attestation names run ${run}, but its certificate was issued to run ${certified}`;
 }
 
+/** When the identity is the rule's but for its runner: `: ` and why (a self-hosted runner); else nothing. */
+function runnerProblem(signer: SignerIdentity, rule: IdentityRule): string {
+  if (rule.runnerEnvironment === undefined) return '';
+  const { runnerEnvironment: _, ...anyRunner } = rule;
+  if (!matchIdentity(signer, anyRunner).ok) return '';
+  return `: ${matchIdentity(signer, rule).reason}`;
+}
+
 /** Why a signer cannot act in a role: not the policy's identity for it, or also the other role's identity. */
 function roleProblem(signer: SignerIdentity, role: 'build' | 'sign', policy: Policy): string | undefined {
   const rule = policy.identities[role];
@@ -363,7 +372,7 @@ function roleProblem(signer: SignerIdentity, role: 'build' | 'sign', policy: Pol
   const who = signer.san || '(no SAN)';
   if (!matchIdentity(signer, rule).ok) {
     return signer.issuer === rule.issuer || !matchIdentity({ ...signer, issuer: rule.issuer }, rule).ok
-      ? `${who}, expected the ${role} identity ${describeIdentityRule(rule)}`
+      ? `${who}, expected the ${role} identity ${describeIdentityRule(rule)}${runnerProblem(signer, rule)}`
       : `${who} from issuer ${signer.issuer || '(none)'}, expected the ${role} identity from issuer ${rule.issuer}`;
   }
   if (matchIdentity(signer, policy.identities[other]).ok) {

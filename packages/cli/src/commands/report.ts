@@ -31,6 +31,9 @@ pass/fail lines.
   --repo OWNER/NAME     also read GitHub's attestation store of OWNER/NAME for every artifact the evidence names,
                         and, with GH_TOKEN or GITHUB_TOKEN, its deployments (M10, M2's deploy requests)
   --owner OWNER         the same from all of OWNER's attestations (no deployments)
+                        With either, the report is about that owner: evidence of another owner's repositories (the
+                        shared workflows may be called from anywhere) is an audit finding (M6), never counted.
+                        Without, every repository whose evidence the policy's identities signed counts, each named
   --trusted-root FILE   a trusted_root.json to verify bundles against
   --since TIME          count only what happened at or after TIME (ISO 8601 with a zone, or a date: midnight UTC)
   --until TIME          count only what happened before TIME

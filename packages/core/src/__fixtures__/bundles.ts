@@ -47,8 +47,9 @@ export const ARTIFACT: ArtifactRef = { name: 'dist/app.tar.gz', digest: sha256Di
 export const OTHER_ARTIFACT: ArtifactRef = { name: 'dist/other.tar.gz', digest: sha256Digest(sha256('x')) };
 
 /** A signer as Fulcio certifies a GitHub Actions job (the extensions the build identity's checks read). */
+/** A GitHub Actions job's certificate identity: on a GitHub-hosted runner unless `extensions` say otherwise. */
 export function signer(san: string, extensions: Record<string, string> = {}): SignerIdentity {
-  return { san, issuer: ISSUER, extensions: { issuer: ISSUER, ...extensions } };
+  return { san, issuer: ISSUER, extensions: { issuer: ISSUER, runnerEnvironment: 'github-hosted', ...extensions } };
 }
 
 export const buildSigner = signer(BUILD_SAN, {

@@ -28,7 +28,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-W73TG633.js";
+} from "./chunk-CCGOV3AF.js";
 import {
   require_dist,
   require_dist2,
@@ -7580,7 +7580,7 @@ function provenanceCertificateAgrees({ agreeing, disagreeing }) {
 function provenanceOneSource({ agreeing }) {
   const sources = /* @__PURE__ */ new Map();
   for (const r of agreeing) {
-    const key = `${r.provenance.repositoryUrl}@${r.provenance.commit}`;
+    const key = `${r.provenance.repositoryUrl}@${r.provenance.commit} on ${r.provenance.ref}`;
     sources.set(key, [...sources.get(key) ?? [], r]);
   }
   if (sources.size === 0) {
@@ -7593,7 +7593,7 @@ function provenanceOneSource({ agreeing }) {
     return {
       check: fail2(
         "provenance-one-source",
-        `expected every provenance to name one repository and commit, found ${found}`
+        `expected every provenance to name one repository, commit and ref, found ${found}`
       )
     };
   }
@@ -7662,6 +7662,8 @@ function workflowSigner(claims, serverUrl) {
   if (sha) extensions.sourceRepositoryDigest = sha;
   const ref = text("ref");
   if (ref) extensions.sourceRepositoryRef = ref;
+  const runner = text("runner_environment");
+  if (runner) extensions.runnerEnvironment = runner;
   return { san: `${server}/${jobWorkflowRef}`, issuer, extensions };
 }
 function signIdentityDistinct(signer, policy, builders) {

@@ -6,7 +6,7 @@ import {
   matchesAnyGlob,
   parsePolicy,
   parseRepositoryPolicy
-} from "./chunk-7EYIRGY5.js";
+} from "./chunk-EJCDZ4Z2.js";
 import {
   require_dist,
   require_dist2,

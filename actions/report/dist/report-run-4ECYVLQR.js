@@ -2,14 +2,14 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   UsageError
-} from "./chunk-V5TANBTF.js";
+} from "./chunk-BVWBXBCB.js";
 import {
   EvidenceLedger,
   computeSodReport,
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-VQDRRVPG.js";
+} from "./chunk-4FXUSCR6.js";
 import {
   SigstoreInputError,
   bundleSources,
@@ -18,8 +18,8 @@ import {
   fetchAttestations,
   isRejected,
   readPolicyFiles
-} from "./chunk-T3NYURFA.js";
-import "./chunk-7EYIRGY5.js";
+} from "./chunk-FEBPQLTI.js";
+import "./chunk-EJCDZ4Z2.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";
 import "./chunk-G4F7S3VK.js";
@@ -171,7 +171,8 @@ async function runSodReport(run) {
   );
   const trust = deployTrustedRoot(policy, run.trustedRoot, cwd);
   const given = run.deployments && "file" in run.deployments ? readDeployments(run.deployments.file, cwd) : void 0;
-  const ledger = new EvidenceLedger(policy);
+  const owner = run.owner ?? run.store?.split("/")[0];
+  const ledger = new EvidenceLedger(policy, owner === void 0 ? {} : { owner });
   await readReportEvidence({
     bundles: run.bundles,
     cwd,

@@ -15,12 +15,12 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-T3NYURFA.js";
+} from "./chunk-FEBPQLTI.js";
 import {
   CodedError,
   describeIdentityRule,
   matchIdentity
-} from "./chunk-7EYIRGY5.js";
+} from "./chunk-EJCDZ4Z2.js";
 import {
   require_dist2 as require_dist,
   require_dist3 as require_dist2
@@ -448,7 +448,7 @@ function provenanceCertificateAgrees({ agreeing, disagreeing }) {
 function provenanceOneSource({ agreeing }) {
   const sources = /* @__PURE__ */ new Map();
   for (const r of agreeing) {
-    const key = `${r.provenance.repositoryUrl}@${r.provenance.commit}`;
+    const key = `${r.provenance.repositoryUrl}@${r.provenance.commit} on ${r.provenance.ref}`;
     sources.set(key, [...sources.get(key) ?? [], r]);
   }
   if (sources.size === 0) {
@@ -461,7 +461,7 @@ function provenanceOneSource({ agreeing }) {
     return {
       check: fail(
         "provenance-one-source",
-        `expected every provenance to name one repository and commit, found ${found}`
+        `expected every provenance to name one repository, commit and ref, found ${found}`
       )
     };
   }
@@ -530,6 +530,8 @@ function workflowSigner(claims, serverUrl) {
   if (sha) extensions.sourceRepositoryDigest = sha;
   const ref = text("ref");
   if (ref) extensions.sourceRepositoryRef = ref;
+  const runner = text("runner_environment");
+  if (runner) extensions.runnerEnvironment = runner;
   return { san: `${server}/${jobWorkflowRef}`, issuer, extensions };
 }
 function signIdentityDistinct(signer, policy, builders) {

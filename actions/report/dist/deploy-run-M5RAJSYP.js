@@ -15,7 +15,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-3NMZ4U2J.js";
+} from "./chunk-IC6U3ERZ.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -25,7 +25,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-VQDRRVPG.js";
+} from "./chunk-4FXUSCR6.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   DEPLOY_APPROVAL_PREDICATE_TYPE,
@@ -49,7 +49,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-T3NYURFA.js";
+} from "./chunk-FEBPQLTI.js";
 import {
   CodedError,
   describeError,
@@ -57,7 +57,7 @@ import {
   matchIdentity,
   matchesAnyGlob,
   require_dist
-} from "./chunk-7EYIRGY5.js";
+} from "./chunk-EJCDZ4Z2.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";
 import "./chunk-G4F7S3VK.js";
@@ -3349,7 +3349,7 @@ function judgeDecisionStatement(bundle, statement, artifact, policy, role, read)
     return {
       bundle,
       relevant,
-      reason: `found ${what} by ${bundle.signer.san || "(no SAN)"} (${bundle.source}), expected the ${role} identity ${describeIdentityRule(rule)}`
+      reason: `found ${what} by ${bundle.signer.san || "(no SAN)"} (${bundle.source}), expected the ${role} identity ${describeIdentityRule(rule)}${runnerProblem(bundle.signer, rule)}`
     };
   }
   if (!relevant) {
@@ -3386,12 +3386,18 @@ function runBindingProblem(bundle, run, what) {
   if (certified === void 0 || certified === run) return void 0;
   return `${bundle.source}: the ${what} attestation names run ${run}, but its certificate was issued to run ${certified}`;
 }
+function runnerProblem(signer, rule) {
+  if (rule.runnerEnvironment === void 0) return "";
+  const { runnerEnvironment: _, ...anyRunner } = rule;
+  if (!matchIdentity(signer, anyRunner).ok) return "";
+  return `: ${matchIdentity(signer, rule).reason}`;
+}
 function roleProblem(signer, role, policy) {
   const rule = policy.identities[role];
   const other = role === "build" ? "sign" : "build";
   const who = signer.san || "(no SAN)";
   if (!matchIdentity(signer, rule).ok) {
-    return signer.issuer === rule.issuer || !matchIdentity({ ...signer, issuer: rule.issuer }, rule).ok ? `${who}, expected the ${role} identity ${describeIdentityRule(rule)}` : `${who} from issuer ${signer.issuer || "(none)"}, expected the ${role} identity from issuer ${rule.issuer}`;
+    return signer.issuer === rule.issuer || !matchIdentity({ ...signer, issuer: rule.issuer }, rule).ok ? `${who}, expected the ${role} identity ${describeIdentityRule(rule)}${runnerProblem(signer, rule)}` : `${who} from issuer ${signer.issuer || "(none)"}, expected the ${role} identity from issuer ${rule.issuer}`;
   }
   if (matchIdentity(signer, policy.identities[other]).ok) {
     return `${who}, which is both the build and the sign identity of the policy; they must differ`;

@@ -14143,8 +14143,8 @@ function toRe2(glob) {
 
 // packages/core/src/validators/policy.validate.js
 var policy_validate_default = validate20;
-var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" }, "deploy": { "description": "The identity of the deploy job (the platform's deploy workflow): it signs decision records and deploy-approval attestations, and the deploy gate refuses to run as any other. Absent: any deploy job, and no deploy-approval attestation or decision record is trusted offline.", "$ref": "#/$defs/identity" }, "break-glass": { "description": "The identity that signs break-glass attestations (the platform's break-glass workflow, in its own protected environment): a fourth identity, distinct from build and sign. Absent: no break-glass is ever accepted.", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" }, "bot-pushers": { "description": "Logins of the bots (such as dependabot[bot]) whose pushes to a pull request's branch count as any account's. A push by any other bot names no person, so nobody can tell whether the approver had it push: refused (contributors-identified). List only bots no member of the repository can direct to push code of their choosing; github-actions[bot] (any writer's workflow, with the GITHUB_TOKEN) cannot be listed. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 255, "pattern": "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" } } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": `The Sigstore trusted root bundles must chain to: "public-good", "github" (GitHub's instance, for private repositories) or a path to a trusted_root.json.`, "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } }, "approvals": { "description": "Approvals of the deploy job's environment (GitHub's required reviewers) the deploy gate requires, read from the run and signed in a deploy-approval attestation.", "type": "object", "additionalProperties": false, "properties": { "min": { "description": "Approvals of the environment by people who count (default 0: not required). Bots never count.", "type": "integer", "minimum": 0, "maximum": 32 }, "distinct-from": { "description": "Whom an approver of the deploy must not be, besides a bot (default: author, contributors, pusher): the change's author, its contributors (commit authors, committers, co-authors), its last pusher, its code approvers, the person who started the deploy run.", "type": "array", "maxItems": 5, "items": { "enum": ["author", "contributors", "pusher", "code-approvers", "requester"] } }, "require-prevent-self-review": { "description": `Whether the environment must have GitHub's "prevent self-review" turned on (default false).`, "type": "boolean" } } }, "break-glass": { "description": "How a break-glass attestation (signed by identities.break-glass) may stand in for the review rules.", "type": "object", "additionalProperties": false, "properties": { "max-duration": { "description": "The longest window (expires \u2212 not-before) a break-glass may have: seconds or a duration such as 24h (default 24h).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "min-approvers": { "description": "Approvers of the break-glass, each distinct from its requester and from the change's author (default 1).", "type": "integer", "minimum": 1, "maximum": 32 } } } } }, "report": { "description": "Thresholds that turn `twokey report`'s segregation-of-duties indicators into pass/fail lines (docs/sod-report.md): the report exits 1 when one fails, or when an indicator it needs could not be measured. Absent: the indicators are reported, none fails. A repository policy may only tighten them.", "type": "object", "additionalProperties": false, "properties": { "max-unapproved-rate": { "description": "M1: the highest share of passed deploys made without an independent review (under a break-glass), e.g. 0.001.", "type": "number", "minimum": 0, "maximum": 1 }, "max-review-latency-p90": { "description": "M2: the longest 90th percentile of pull request opened \u2192 first counted approval: seconds or a duration such as 48h, 2d.", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "max-privileged-approval-share": { "description": "M3: the highest share of counted approvals given by repository admins.", "type": "number", "minimum": 0, "maximum": 1 }, "max-audit-gaps": { "description": "M6: the most audit findings accepted: bundles that do not verify or are not the policy's, deploy runs without a decision record, records whose evidence is missing.", "type": "integer", "minimum": 0 }, "max-approval-reuse": { "description": "M7: the most approvals reused accepted: a review approval behind more than one commit, a deploy approval behind another run or environment, a break-glass used twice.", "type": "integer", "minimum": 0 }, "max-break-glass-per-month": { "description": "M8: the most break-glasses used in deploys in any one calendar month (UTC).", "type": "integer", "minimum": 0 }, "max-break-glass-without-follow-up": { "description": "M8: the most break-glasses used whose change has no later review attestation.", "type": "integer", "minimum": 0 }, "max-top-approver-share": { "description": "M9: the highest share of one author's counted approvals that one approver may give (authors with at least 5 counted approvals).", "type": "number", "minimum": 0, "maximum": 1 }, "min-deploy-success-rate": { "description": "M10: the lowest share of passed deploys whose GitHub deployment then succeeded (needs the deployments).", "type": "number", "minimum": 0, "maximum": 1 } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
-var schema32 = { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] };
+var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" }, "deploy": { "description": "The identity of the deploy job (the platform's deploy workflow): it signs decision records and deploy-approval attestations, and the deploy gate refuses to run as any other. Absent: any deploy job, and no deploy-approval attestation or decision record is trusted offline.", "$ref": "#/$defs/identity" }, "break-glass": { "description": "The identity that signs break-glass attestations (the platform's break-glass workflow, in its own protected environment): a fourth identity, distinct from build and sign. Absent: no break-glass is ever accepted.", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" }, "bot-pushers": { "description": "Logins of the bots (such as dependabot[bot]) whose pushes to a pull request's branch count as any account's. A push by any other bot names no person, so nobody can tell whether the approver had it push: refused (contributors-identified). List only bots no member of the repository can direct to push code of their choosing; github-actions[bot] (any writer's workflow, with the GITHUB_TOKEN) cannot be listed. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 255, "pattern": "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" } } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": `The Sigstore trusted root bundles must chain to: "public-good", "github" (GitHub's instance, for private repositories) or a path to a trusted_root.json.`, "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } }, "approvals": { "description": "Approvals of the deploy job's environment (GitHub's required reviewers) the deploy gate requires, read from the run and signed in a deploy-approval attestation.", "type": "object", "additionalProperties": false, "properties": { "min": { "description": "Approvals of the environment by people who count (default 0: not required). Bots never count.", "type": "integer", "minimum": 0, "maximum": 32 }, "distinct-from": { "description": "Whom an approver of the deploy must not be, besides a bot (default: author, contributors, pusher): the change's author, its contributors (commit authors, committers, co-authors), its last pusher, its code approvers, the person who started the deploy run.", "type": "array", "maxItems": 5, "items": { "enum": ["author", "contributors", "pusher", "code-approvers", "requester"] } }, "require-prevent-self-review": { "description": `Whether the environment must have GitHub's "prevent self-review" turned on (default false).`, "type": "boolean" } } }, "break-glass": { "description": "How a break-glass attestation (signed by identities.break-glass) may stand in for the review rules.", "type": "object", "additionalProperties": false, "properties": { "max-duration": { "description": "The longest window (expires \u2212 not-before) a break-glass may have: seconds or a duration such as 24h (default 24h).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "min-approvers": { "description": "Approvers of the break-glass, each distinct from its requester and from the change's author (default 1).", "type": "integer", "minimum": 1, "maximum": 32 } } } } }, "report": { "description": "Thresholds that turn `twokey report`'s segregation-of-duties indicators into pass/fail lines (docs/sod-report.md): the report exits 1 when one fails, or when an indicator it needs could not be measured. Absent: the indicators are reported, none fails. A repository policy may only tighten them.", "type": "object", "additionalProperties": false, "properties": { "max-unapproved-rate": { "description": "M1: the highest share of passed deploys made without an independent review (under a break-glass), e.g. 0.001.", "type": "number", "minimum": 0, "maximum": 1 }, "max-review-latency-p90": { "description": "M2: the longest 90th percentile of pull request opened \u2192 first counted approval: seconds or a duration such as 48h, 2d.", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "max-privileged-approval-share": { "description": "M3: the highest share of counted approvals given by repository admins.", "type": "number", "minimum": 0, "maximum": 1 }, "max-audit-gaps": { "description": "M6: the most audit findings accepted: bundles that do not verify or are not the policy's, deploy runs without a decision record, records whose evidence is missing.", "type": "integer", "minimum": 0 }, "max-approval-reuse": { "description": "M7: the most approvals reused accepted: a review approval behind more than one commit, a deploy approval behind another run or environment, a break-glass used twice.", "type": "integer", "minimum": 0 }, "max-break-glass-per-month": { "description": "M8: the most break-glasses used in deploys in any one calendar month (UTC).", "type": "integer", "minimum": 0 }, "max-break-glass-without-follow-up": { "description": "M8: the most break-glasses used whose change has no later review attestation.", "type": "integer", "minimum": 0 }, "max-top-approver-share": { "description": "M9: the highest share of one author's counted approvals that one approver may give (authors with at least 5 counted approvals).", "type": "number", "minimum": 0, "maximum": 1 }, "min-deploy-success-rate": { "description": "M10: the lowest share of passed deploys whose GitHub deployment then succeeded (needs the deployments).", "type": "number", "minimum": 0, "maximum": 1 } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "runner-environment": { "description": "Where the job that signed may have run, from the certificate's Runner Environment (Fulcio extension 1.3.6.1.4.1.57264.1.11): github-hosted (the default for GitHub Actions' issuer: whoever runs a self-hosted runner the job lands on holds its token, and signs as this identity whatever they like) or any (a platform that runs its own runners, isolated from the repositories they serve, or GitHub Enterprise Server).", "enum": ["github-hosted", "any"] } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
+var schema32 = { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "runner-environment": { "description": "Where the job that signed may have run, from the certificate's Runner Environment (Fulcio extension 1.3.6.1.4.1.57264.1.11): github-hosted (the default for GitHub Actions' issuer: whoever runs a self-hosted runner the job lands on holds its token, and signs as this identity whatever they like) or any (a platform that runs its own runners, isolated from the repositories they serve, or GitHub Enterprise Server).", "enum": ["github-hosted", "any"] } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] };
 var func1 = ucs2length;
 var func33 = Object.prototype.hasOwnProperty;
 var pattern4 = new RegExp("^https://[^\\s]+$", "u");
@@ -14311,7 +14311,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               errors++;
             }
             for (const key2 in data2) {
-              if (!(key2 === "issuer" || key2 === "san" || key2 === "san-pattern" || key2 === "source-repository")) {
+              if (!(key2 === "issuer" || key2 === "san" || key2 === "san-pattern" || key2 === "source-repository" || key2 === "runner-environment")) {
                 const err11 = { instancePath: instancePath + "/identities/build", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data2 };
                 if (vErrors === null) {
                   vErrors = [err11];
@@ -14566,42 +14566,37 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 errors++;
               }
             }
+            if (data2["runner-environment"] !== void 0) {
+              let data8 = data2["runner-environment"];
+              if (!(data8 === "github-hosted" || data8 === "any")) {
+                const err32 = { instancePath: instancePath + "/identities/build/runner-environment", schemaPath: "#/$defs/identity/properties/runner-environment/enum", keyword: "enum", params: { allowedValues: schema32.properties["runner-environment"].enum }, message: "must be equal to one of the allowed values", schema: schema32.properties["runner-environment"].enum, parentSchema: schema32.properties["runner-environment"], data: data8 };
+                if (vErrors === null) {
+                  vErrors = [err32];
+                } else {
+                  vErrors.push(err32);
+                }
+                errors++;
+              }
+            }
           } else {
-            const err32 = { instancePath: instancePath + "/identities/build", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data2 };
+            const err33 = { instancePath: instancePath + "/identities/build", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data2 };
             if (vErrors === null) {
-              vErrors = [err32];
+              vErrors = [err33];
             } else {
-              vErrors.push(err32);
+              vErrors.push(err33);
             }
             errors++;
           }
         }
         if (data1.sign !== void 0) {
-          let data8 = data1.sign;
-          const _errs30 = errors;
+          let data9 = data1.sign;
+          const _errs31 = errors;
           let valid10 = false;
           let passing2 = null;
-          const _errs31 = errors;
-          if (data8 && typeof data8 == "object" && !Array.isArray(data8)) {
-            if (data8.san === void 0) {
-              const err33 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data8 };
-              if (vErrors === null) {
-                vErrors = [err33];
-              } else {
-                vErrors.push(err33);
-              }
-              errors++;
-            }
-          }
-          var _valid2 = _errs31 === errors;
-          if (_valid2) {
-            valid10 = true;
-            passing2 = 0;
-          }
           const _errs32 = errors;
-          if (data8 && typeof data8 == "object" && !Array.isArray(data8)) {
-            if (data8["san-pattern"] === void 0) {
-              const err34 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data8 };
+          if (data9 && typeof data9 == "object" && !Array.isArray(data9)) {
+            if (data9.san === void 0) {
+              const err34 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data9 };
               if (vErrors === null) {
                 vErrors = [err34];
               } else {
@@ -14611,6 +14606,23 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
           }
           var _valid2 = _errs32 === errors;
+          if (_valid2) {
+            valid10 = true;
+            passing2 = 0;
+          }
+          const _errs33 = errors;
+          if (data9 && typeof data9 == "object" && !Array.isArray(data9)) {
+            if (data9["san-pattern"] === void 0) {
+              const err35 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data9 };
+              if (vErrors === null) {
+                vErrors = [err35];
+              } else {
+                vErrors.push(err35);
+              }
+              errors++;
+            }
+          }
+          var _valid2 = _errs33 === errors;
           if (_valid2 && valid10) {
             valid10 = false;
             passing2 = [passing2, 1];
@@ -14621,58 +14633,49 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
           }
           if (!valid10) {
-            const err35 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing2 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data8 };
+            const err36 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing2 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data9 };
             if (vErrors === null) {
-              vErrors = [err35];
+              vErrors = [err36];
             } else {
-              vErrors.push(err35);
+              vErrors.push(err36);
             }
             errors++;
           } else {
-            errors = _errs30;
+            errors = _errs31;
             if (vErrors !== null) {
-              if (_errs30) {
-                vErrors.length = _errs30;
+              if (_errs31) {
+                vErrors.length = _errs31;
               } else {
                 vErrors = null;
               }
             }
           }
-          if (data8 && typeof data8 == "object" && !Array.isArray(data8)) {
-            if (data8.issuer === void 0) {
-              const err36 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data8 };
+          if (data9 && typeof data9 == "object" && !Array.isArray(data9)) {
+            if (data9.issuer === void 0) {
+              const err37 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data9 };
               if (vErrors === null) {
-                vErrors = [err36];
+                vErrors = [err37];
               } else {
-                vErrors.push(err36);
+                vErrors.push(err37);
               }
               errors++;
             }
-            for (const key3 in data8) {
-              if (!(key3 === "issuer" || key3 === "san" || key3 === "san-pattern" || key3 === "source-repository")) {
-                const err37 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data8 };
+            for (const key3 in data9) {
+              if (!(key3 === "issuer" || key3 === "san" || key3 === "san-pattern" || key3 === "source-repository" || key3 === "runner-environment")) {
+                const err38 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data9 };
                 if (vErrors === null) {
-                  vErrors = [err37];
+                  vErrors = [err38];
                 } else {
-                  vErrors.push(err37);
+                  vErrors.push(err38);
                 }
                 errors++;
               }
             }
-            if (data8.issuer !== void 0) {
-              let data9 = data8.issuer;
-              if (typeof data9 === "string") {
-                if (func1(data9) > 1024) {
-                  const err38 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data9 };
-                  if (vErrors === null) {
-                    vErrors = [err38];
-                  } else {
-                    vErrors.push(err38);
-                  }
-                  errors++;
-                }
-                if (!pattern4.test(data9)) {
-                  const err39 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data9 };
+            if (data9.issuer !== void 0) {
+              let data10 = data9.issuer;
+              if (typeof data10 === "string") {
+                if (func1(data10) > 1024) {
+                  const err39 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data10 };
                   if (vErrors === null) {
                     vErrors = [err39];
                   } else {
@@ -14680,34 +14683,34 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
+                if (!pattern4.test(data10)) {
+                  const err40 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data10 };
+                  if (vErrors === null) {
+                    vErrors = [err40];
+                  } else {
+                    vErrors.push(err40);
+                  }
+                  errors++;
+                }
               } else {
-                const err40 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data9 };
+                const err41 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data10 };
                 if (vErrors === null) {
-                  vErrors = [err40];
+                  vErrors = [err41];
                 } else {
-                  vErrors.push(err40);
+                  vErrors.push(err41);
                 }
                 errors++;
               }
             }
-            if (data8.san !== void 0) {
-              let data10 = data8.san;
-              const _errs37 = errors;
+            if (data9.san !== void 0) {
+              let data11 = data9.san;
+              const _errs38 = errors;
               let valid12 = false;
               let passing3 = null;
-              const _errs38 = errors;
-              if (typeof data10 === "string") {
-                if (func1(data10) > 4096) {
-                  const err41 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data10 };
-                  if (vErrors === null) {
-                    vErrors = [err41];
-                  } else {
-                    vErrors.push(err41);
-                  }
-                  errors++;
-                }
-                if (func1(data10) < 1) {
-                  const err42 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data10 };
+              const _errs39 = errors;
+              if (typeof data11 === "string") {
+                if (func1(data11) > 4096) {
+                  const err42 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data11 };
                   if (vErrors === null) {
                     vErrors = [err42];
                   } else {
@@ -14715,33 +14718,33 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
+                if (func1(data11) < 1) {
+                  const err43 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data11 };
+                  if (vErrors === null) {
+                    vErrors = [err43];
+                  } else {
+                    vErrors.push(err43);
+                  }
+                  errors++;
+                }
               } else {
-                const err43 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data10 };
+                const err44 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data11 };
                 if (vErrors === null) {
-                  vErrors = [err43];
+                  vErrors = [err44];
                 } else {
-                  vErrors.push(err43);
+                  vErrors.push(err44);
                 }
                 errors++;
               }
-              var _valid3 = _errs38 === errors;
+              var _valid3 = _errs39 === errors;
               if (_valid3) {
                 valid12 = true;
                 passing3 = 0;
               }
-              const _errs40 = errors;
-              if (Array.isArray(data10)) {
-                if (data10.length > 8) {
-                  const err44 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data10 };
-                  if (vErrors === null) {
-                    vErrors = [err44];
-                  } else {
-                    vErrors.push(err44);
-                  }
-                  errors++;
-                }
-                if (data10.length < 1) {
-                  const err45 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data10 };
+              const _errs41 = errors;
+              if (Array.isArray(data11)) {
+                if (data11.length > 8) {
+                  const err45 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data11 };
                   if (vErrors === null) {
                     vErrors = [err45];
                   } else {
@@ -14749,21 +14752,21 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                const len1 = data10.length;
+                if (data11.length < 1) {
+                  const err46 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data11 };
+                  if (vErrors === null) {
+                    vErrors = [err46];
+                  } else {
+                    vErrors.push(err46);
+                  }
+                  errors++;
+                }
+                const len1 = data11.length;
                 for (let i2 = 0; i2 < len1; i2++) {
-                  let data11 = data10[i2];
-                  if (typeof data11 === "string") {
-                    if (func1(data11) > 4096) {
-                      const err46 = { instancePath: instancePath + "/identities/sign/san/" + i2, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data11 };
-                      if (vErrors === null) {
-                        vErrors = [err46];
-                      } else {
-                        vErrors.push(err46);
-                      }
-                      errors++;
-                    }
-                    if (func1(data11) < 1) {
-                      const err47 = { instancePath: instancePath + "/identities/sign/san/" + i2, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data11 };
+                  let data12 = data11[i2];
+                  if (typeof data12 === "string") {
+                    if (func1(data12) > 4096) {
+                      const err47 = { instancePath: instancePath + "/identities/sign/san/" + i2, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data12 };
                       if (vErrors === null) {
                         vErrors = [err47];
                       } else {
@@ -14771,32 +14774,41 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                       }
                       errors++;
                     }
+                    if (func1(data12) < 1) {
+                      const err48 = { instancePath: instancePath + "/identities/sign/san/" + i2, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data12 };
+                      if (vErrors === null) {
+                        vErrors = [err48];
+                      } else {
+                        vErrors.push(err48);
+                      }
+                      errors++;
+                    }
                   } else {
-                    const err48 = { instancePath: instancePath + "/identities/sign/san/" + i2, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data11 };
+                    const err49 = { instancePath: instancePath + "/identities/sign/san/" + i2, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data12 };
                     if (vErrors === null) {
-                      vErrors = [err48];
+                      vErrors = [err49];
                     } else {
-                      vErrors.push(err48);
+                      vErrors.push(err49);
                     }
                     errors++;
                   }
                 }
-                let i3 = data10.length;
+                let i3 = data11.length;
                 let j1;
                 if (i3 > 1) {
                   const indices1 = {};
                   for (; i3--; ) {
-                    let item1 = data10[i3];
+                    let item1 = data11[i3];
                     if (typeof item1 !== "string") {
                       continue;
                     }
                     if (typeof indices1[item1] == "number") {
                       j1 = indices1[item1];
-                      const err49 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i3, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i3 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data10 };
+                      const err50 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i3, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i3 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data11 };
                       if (vErrors === null) {
-                        vErrors = [err49];
+                        vErrors = [err50];
                       } else {
-                        vErrors.push(err49);
+                        vErrors.push(err50);
                       }
                       errors++;
                       break;
@@ -14805,15 +14817,15 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                 }
               } else {
-                const err50 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data10 };
+                const err51 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data11 };
                 if (vErrors === null) {
-                  vErrors = [err50];
+                  vErrors = [err51];
                 } else {
-                  vErrors.push(err50);
+                  vErrors.push(err51);
                 }
                 errors++;
               }
-              var _valid3 = _errs40 === errors;
+              var _valid3 = _errs41 === errors;
               if (_valid3 && valid12) {
                 valid12 = false;
                 passing3 = [passing3, 1];
@@ -14824,38 +14836,29 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 }
               }
               if (!valid12) {
-                const err51 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing3 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data10 };
+                const err52 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing3 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data11 };
                 if (vErrors === null) {
-                  vErrors = [err51];
+                  vErrors = [err52];
                 } else {
-                  vErrors.push(err51);
+                  vErrors.push(err52);
                 }
                 errors++;
               } else {
-                errors = _errs37;
+                errors = _errs38;
                 if (vErrors !== null) {
-                  if (_errs37) {
-                    vErrors.length = _errs37;
+                  if (_errs38) {
+                    vErrors.length = _errs38;
                   } else {
                     vErrors = null;
                   }
                 }
               }
             }
-            if (data8["san-pattern"] !== void 0) {
-              let data12 = data8["san-pattern"];
-              if (typeof data12 === "string") {
-                if (func1(data12) > 1024) {
-                  const err52 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data12 };
-                  if (vErrors === null) {
-                    vErrors = [err52];
-                  } else {
-                    vErrors.push(err52);
-                  }
-                  errors++;
-                }
-                if (func1(data12) < 1) {
-                  const err53 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data12 };
+            if (data9["san-pattern"] !== void 0) {
+              let data13 = data9["san-pattern"];
+              if (typeof data13 === "string") {
+                if (func1(data13) > 1024) {
+                  const err53 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data13 };
                   if (vErrors === null) {
                     vErrors = [err53];
                   } else {
@@ -14863,30 +14866,30 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
+                if (func1(data13) < 1) {
+                  const err54 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data13 };
+                  if (vErrors === null) {
+                    vErrors = [err54];
+                  } else {
+                    vErrors.push(err54);
+                  }
+                  errors++;
+                }
               } else {
-                const err54 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data12 };
+                const err55 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data13 };
                 if (vErrors === null) {
-                  vErrors = [err54];
+                  vErrors = [err55];
                 } else {
-                  vErrors.push(err54);
+                  vErrors.push(err55);
                 }
                 errors++;
               }
             }
-            if (data8["source-repository"] !== void 0) {
-              let data13 = data8["source-repository"];
-              if (typeof data13 === "string") {
-                if (func1(data13) > 1024) {
-                  const err55 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data13 };
-                  if (vErrors === null) {
-                    vErrors = [err55];
-                  } else {
-                    vErrors.push(err55);
-                  }
-                  errors++;
-                }
-                if (!pattern4.test(data13)) {
-                  const err56 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data13 };
+            if (data9["source-repository"] !== void 0) {
+              let data14 = data9["source-repository"];
+              if (typeof data14 === "string") {
+                if (func1(data14) > 1024) {
+                  const err56 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data14 };
                   if (vErrors === null) {
                     vErrors = [err56];
                   } else {
@@ -14894,61 +14897,82 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
+                if (!pattern4.test(data14)) {
+                  const err57 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data14 };
+                  if (vErrors === null) {
+                    vErrors = [err57];
+                  } else {
+                    vErrors.push(err57);
+                  }
+                  errors++;
+                }
               } else {
-                const err57 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data13 };
+                const err58 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data14 };
                 if (vErrors === null) {
-                  vErrors = [err57];
+                  vErrors = [err58];
                 } else {
-                  vErrors.push(err57);
+                  vErrors.push(err58);
+                }
+                errors++;
+              }
+            }
+            if (data9["runner-environment"] !== void 0) {
+              let data15 = data9["runner-environment"];
+              if (!(data15 === "github-hosted" || data15 === "any")) {
+                const err59 = { instancePath: instancePath + "/identities/sign/runner-environment", schemaPath: "#/$defs/identity/properties/runner-environment/enum", keyword: "enum", params: { allowedValues: schema32.properties["runner-environment"].enum }, message: "must be equal to one of the allowed values", schema: schema32.properties["runner-environment"].enum, parentSchema: schema32.properties["runner-environment"], data: data15 };
+                if (vErrors === null) {
+                  vErrors = [err59];
+                } else {
+                  vErrors.push(err59);
                 }
                 errors++;
               }
             }
           } else {
-            const err58 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data8 };
+            const err60 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data9 };
             if (vErrors === null) {
-              vErrors = [err58];
+              vErrors = [err60];
             } else {
-              vErrors.push(err58);
+              vErrors.push(err60);
             }
             errors++;
           }
         }
         if (data1.deploy !== void 0) {
-          let data14 = data1.deploy;
-          const _errs51 = errors;
+          let data16 = data1.deploy;
+          const _errs53 = errors;
           let valid17 = false;
           let passing4 = null;
-          const _errs52 = errors;
-          if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
-            if (data14.san === void 0) {
-              const err59 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data14 };
+          const _errs54 = errors;
+          if (data16 && typeof data16 == "object" && !Array.isArray(data16)) {
+            if (data16.san === void 0) {
+              const err61 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data16 };
               if (vErrors === null) {
-                vErrors = [err59];
+                vErrors = [err61];
               } else {
-                vErrors.push(err59);
+                vErrors.push(err61);
               }
               errors++;
             }
           }
-          var _valid4 = _errs52 === errors;
+          var _valid4 = _errs54 === errors;
           if (_valid4) {
             valid17 = true;
             passing4 = 0;
           }
-          const _errs53 = errors;
-          if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
-            if (data14["san-pattern"] === void 0) {
-              const err60 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data14 };
+          const _errs55 = errors;
+          if (data16 && typeof data16 == "object" && !Array.isArray(data16)) {
+            if (data16["san-pattern"] === void 0) {
+              const err62 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data16 };
               if (vErrors === null) {
-                vErrors = [err60];
+                vErrors = [err62];
               } else {
-                vErrors.push(err60);
+                vErrors.push(err62);
               }
               errors++;
             }
           }
-          var _valid4 = _errs53 === errors;
+          var _valid4 = _errs55 === errors;
           if (_valid4 && valid17) {
             valid17 = false;
             passing4 = [passing4, 1];
@@ -14959,84 +14983,58 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
           }
           if (!valid17) {
-            const err61 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing4 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data14 };
+            const err63 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing4 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data16 };
             if (vErrors === null) {
-              vErrors = [err61];
+              vErrors = [err63];
             } else {
-              vErrors.push(err61);
+              vErrors.push(err63);
             }
             errors++;
           } else {
-            errors = _errs51;
+            errors = _errs53;
             if (vErrors !== null) {
-              if (_errs51) {
-                vErrors.length = _errs51;
+              if (_errs53) {
+                vErrors.length = _errs53;
               } else {
                 vErrors = null;
               }
             }
           }
-          if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
-            if (data14.issuer === void 0) {
-              const err62 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data14 };
+          if (data16 && typeof data16 == "object" && !Array.isArray(data16)) {
+            if (data16.issuer === void 0) {
+              const err64 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data16 };
               if (vErrors === null) {
-                vErrors = [err62];
+                vErrors = [err64];
               } else {
-                vErrors.push(err62);
+                vErrors.push(err64);
               }
               errors++;
             }
-            for (const key4 in data14) {
-              if (!(key4 === "issuer" || key4 === "san" || key4 === "san-pattern" || key4 === "source-repository")) {
-                const err63 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data14 };
+            for (const key4 in data16) {
+              if (!(key4 === "issuer" || key4 === "san" || key4 === "san-pattern" || key4 === "source-repository" || key4 === "runner-environment")) {
+                const err65 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data16 };
                 if (vErrors === null) {
-                  vErrors = [err63];
+                  vErrors = [err65];
                 } else {
-                  vErrors.push(err63);
+                  vErrors.push(err65);
                 }
                 errors++;
               }
             }
-            if (data14.issuer !== void 0) {
-              let data15 = data14.issuer;
-              if (typeof data15 === "string") {
-                if (func1(data15) > 1024) {
-                  const err64 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data15 };
+            if (data16.issuer !== void 0) {
+              let data17 = data16.issuer;
+              if (typeof data17 === "string") {
+                if (func1(data17) > 1024) {
+                  const err66 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data17 };
                   if (vErrors === null) {
-                    vErrors = [err64];
+                    vErrors = [err66];
                   } else {
-                    vErrors.push(err64);
+                    vErrors.push(err66);
                   }
                   errors++;
                 }
-                if (!pattern4.test(data15)) {
-                  const err65 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data15 };
-                  if (vErrors === null) {
-                    vErrors = [err65];
-                  } else {
-                    vErrors.push(err65);
-                  }
-                  errors++;
-                }
-              } else {
-                const err66 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data15 };
-                if (vErrors === null) {
-                  vErrors = [err66];
-                } else {
-                  vErrors.push(err66);
-                }
-                errors++;
-              }
-            }
-            if (data14.san !== void 0) {
-              let data16 = data14.san;
-              const _errs58 = errors;
-              let valid19 = false;
-              let passing5 = null;
-              const _errs59 = errors;
-              if (typeof data16 === "string") {
-                if (func1(data16) > 4096) {
-                  const err67 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data16 };
+                if (!pattern4.test(data17)) {
+                  const err67 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data17 };
                   if (vErrors === null) {
                     vErrors = [err67];
                   } else {
@@ -15044,33 +15042,34 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (func1(data16) < 1) {
-                  const err68 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data16 };
-                  if (vErrors === null) {
-                    vErrors = [err68];
-                  } else {
-                    vErrors.push(err68);
-                  }
-                  errors++;
-                }
               } else {
-                const err69 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data16 };
+                const err68 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data17 };
                 if (vErrors === null) {
-                  vErrors = [err69];
+                  vErrors = [err68];
                 } else {
-                  vErrors.push(err69);
+                  vErrors.push(err68);
                 }
                 errors++;
               }
-              var _valid5 = _errs59 === errors;
-              if (_valid5) {
-                valid19 = true;
-                passing5 = 0;
-              }
+            }
+            if (data16.san !== void 0) {
+              let data18 = data16.san;
+              const _errs60 = errors;
+              let valid19 = false;
+              let passing5 = null;
               const _errs61 = errors;
-              if (Array.isArray(data16)) {
-                if (data16.length > 8) {
-                  const err70 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data16 };
+              if (typeof data18 === "string") {
+                if (func1(data18) > 4096) {
+                  const err69 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data18 };
+                  if (vErrors === null) {
+                    vErrors = [err69];
+                  } else {
+                    vErrors.push(err69);
+                  }
+                  errors++;
+                }
+                if (func1(data18) < 1) {
+                  const err70 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data18 };
                   if (vErrors === null) {
                     vErrors = [err70];
                   } else {
@@ -15078,63 +15077,88 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (data16.length < 1) {
-                  const err71 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data16 };
+              } else {
+                const err71 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data18 };
+                if (vErrors === null) {
+                  vErrors = [err71];
+                } else {
+                  vErrors.push(err71);
+                }
+                errors++;
+              }
+              var _valid5 = _errs61 === errors;
+              if (_valid5) {
+                valid19 = true;
+                passing5 = 0;
+              }
+              const _errs63 = errors;
+              if (Array.isArray(data18)) {
+                if (data18.length > 8) {
+                  const err72 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data18 };
                   if (vErrors === null) {
-                    vErrors = [err71];
+                    vErrors = [err72];
                   } else {
-                    vErrors.push(err71);
+                    vErrors.push(err72);
                   }
                   errors++;
                 }
-                const len2 = data16.length;
+                if (data18.length < 1) {
+                  const err73 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data18 };
+                  if (vErrors === null) {
+                    vErrors = [err73];
+                  } else {
+                    vErrors.push(err73);
+                  }
+                  errors++;
+                }
+                const len2 = data18.length;
                 for (let i4 = 0; i4 < len2; i4++) {
-                  let data17 = data16[i4];
-                  if (typeof data17 === "string") {
-                    if (func1(data17) > 4096) {
-                      const err72 = { instancePath: instancePath + "/identities/deploy/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data17 };
+                  let data19 = data18[i4];
+                  if (typeof data19 === "string") {
+                    if (func1(data19) > 4096) {
+                      const err74 = { instancePath: instancePath + "/identities/deploy/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data19 };
                       if (vErrors === null) {
-                        vErrors = [err72];
+                        vErrors = [err74];
                       } else {
-                        vErrors.push(err72);
+                        vErrors.push(err74);
                       }
                       errors++;
                     }
-                    if (func1(data17) < 1) {
-                      const err73 = { instancePath: instancePath + "/identities/deploy/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data17 };
+                    if (func1(data19) < 1) {
+                      const err75 = { instancePath: instancePath + "/identities/deploy/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data19 };
                       if (vErrors === null) {
-                        vErrors = [err73];
+                        vErrors = [err75];
                       } else {
-                        vErrors.push(err73);
+                        vErrors.push(err75);
                       }
                       errors++;
                     }
                   } else {
-                    const err74 = { instancePath: instancePath + "/identities/deploy/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data17 };
+                    const err76 = { instancePath: instancePath + "/identities/deploy/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data19 };
                     if (vErrors === null) {
-                      vErrors = [err74];
+                      vErrors = [err76];
                     } else {
-                      vErrors.push(err74);
+                      vErrors.push(err76);
                     }
                     errors++;
                   }
                 }
-                let i5 = data16.length;
+                let i5 = data18.length;
                 let j2;
                 if (i5 > 1) {
                   const indices2 = {};
                   for (; i5--; ) {
-                    let item2 = data16[i5];
+                    let item2 = data18[i5];
                     if (typeof item2 !== "string") {
                       continue;
                     }
                     if (typeof indices2[item2] == "number") {
                       j2 = indices2[item2];
-                      const err75 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i5, j: j2 }, message: "must NOT have duplicate items (items ## " + j2 + " and " + i5 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data16 };
+                      const err77 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i5, j: j2 }, message: "must NOT have duplicate items (items ## " + j2 + " and " + i5 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data18 };
                       if (vErrors === null) {
-                        vErrors = [err75];
+                        vErrors = [err77];
                       } else {
-                        vErrors.push(err75);
+                        vErrors.push(err77);
                       }
                       errors++;
                       break;
@@ -15143,15 +15167,15 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                 }
               } else {
-                const err76 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data16 };
+                const err78 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data18 };
                 if (vErrors === null) {
-                  vErrors = [err76];
+                  vErrors = [err78];
                 } else {
-                  vErrors.push(err76);
+                  vErrors.push(err78);
                 }
                 errors++;
               }
-              var _valid5 = _errs61 === errors;
+              var _valid5 = _errs63 === errors;
               if (_valid5 && valid19) {
                 valid19 = false;
                 passing5 = [passing5, 1];
@@ -15162,60 +15186,38 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 }
               }
               if (!valid19) {
-                const err77 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing5 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data16 };
+                const err79 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing5 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data18 };
                 if (vErrors === null) {
-                  vErrors = [err77];
+                  vErrors = [err79];
                 } else {
-                  vErrors.push(err77);
+                  vErrors.push(err79);
                 }
                 errors++;
               } else {
-                errors = _errs58;
+                errors = _errs60;
                 if (vErrors !== null) {
-                  if (_errs58) {
-                    vErrors.length = _errs58;
+                  if (_errs60) {
+                    vErrors.length = _errs60;
                   } else {
                     vErrors = null;
                   }
                 }
               }
             }
-            if (data14["san-pattern"] !== void 0) {
-              let data18 = data14["san-pattern"];
-              if (typeof data18 === "string") {
-                if (func1(data18) > 1024) {
-                  const err78 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data18 };
+            if (data16["san-pattern"] !== void 0) {
+              let data20 = data16["san-pattern"];
+              if (typeof data20 === "string") {
+                if (func1(data20) > 1024) {
+                  const err80 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data20 };
                   if (vErrors === null) {
-                    vErrors = [err78];
+                    vErrors = [err80];
                   } else {
-                    vErrors.push(err78);
+                    vErrors.push(err80);
                   }
                   errors++;
                 }
-                if (func1(data18) < 1) {
-                  const err79 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data18 };
-                  if (vErrors === null) {
-                    vErrors = [err79];
-                  } else {
-                    vErrors.push(err79);
-                  }
-                  errors++;
-                }
-              } else {
-                const err80 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data18 };
-                if (vErrors === null) {
-                  vErrors = [err80];
-                } else {
-                  vErrors.push(err80);
-                }
-                errors++;
-              }
-            }
-            if (data14["source-repository"] !== void 0) {
-              let data19 = data14["source-repository"];
-              if (typeof data19 === "string") {
-                if (func1(data19) > 1024) {
-                  const err81 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data19 };
+                if (func1(data20) < 1) {
+                  const err81 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data20 };
                   if (vErrors === null) {
                     vErrors = [err81];
                   } else {
@@ -15223,70 +15225,104 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (!pattern4.test(data19)) {
-                  const err82 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data19 };
+              } else {
+                const err82 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data20 };
+                if (vErrors === null) {
+                  vErrors = [err82];
+                } else {
+                  vErrors.push(err82);
+                }
+                errors++;
+              }
+            }
+            if (data16["source-repository"] !== void 0) {
+              let data21 = data16["source-repository"];
+              if (typeof data21 === "string") {
+                if (func1(data21) > 1024) {
+                  const err83 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data21 };
                   if (vErrors === null) {
-                    vErrors = [err82];
+                    vErrors = [err83];
                   } else {
-                    vErrors.push(err82);
+                    vErrors.push(err83);
+                  }
+                  errors++;
+                }
+                if (!pattern4.test(data21)) {
+                  const err84 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data21 };
+                  if (vErrors === null) {
+                    vErrors = [err84];
+                  } else {
+                    vErrors.push(err84);
                   }
                   errors++;
                 }
               } else {
-                const err83 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data19 };
+                const err85 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data21 };
                 if (vErrors === null) {
-                  vErrors = [err83];
+                  vErrors = [err85];
                 } else {
-                  vErrors.push(err83);
+                  vErrors.push(err85);
+                }
+                errors++;
+              }
+            }
+            if (data16["runner-environment"] !== void 0) {
+              let data22 = data16["runner-environment"];
+              if (!(data22 === "github-hosted" || data22 === "any")) {
+                const err86 = { instancePath: instancePath + "/identities/deploy/runner-environment", schemaPath: "#/$defs/identity/properties/runner-environment/enum", keyword: "enum", params: { allowedValues: schema32.properties["runner-environment"].enum }, message: "must be equal to one of the allowed values", schema: schema32.properties["runner-environment"].enum, parentSchema: schema32.properties["runner-environment"], data: data22 };
+                if (vErrors === null) {
+                  vErrors = [err86];
+                } else {
+                  vErrors.push(err86);
                 }
                 errors++;
               }
             }
           } else {
-            const err84 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data14 };
+            const err87 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data16 };
             if (vErrors === null) {
-              vErrors = [err84];
+              vErrors = [err87];
             } else {
-              vErrors.push(err84);
+              vErrors.push(err87);
             }
             errors++;
           }
         }
         if (data1["break-glass"] !== void 0) {
-          let data20 = data1["break-glass"];
-          const _errs72 = errors;
+          let data23 = data1["break-glass"];
+          const _errs75 = errors;
           let valid24 = false;
           let passing6 = null;
-          const _errs73 = errors;
-          if (data20 && typeof data20 == "object" && !Array.isArray(data20)) {
-            if (data20.san === void 0) {
-              const err85 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data20 };
+          const _errs76 = errors;
+          if (data23 && typeof data23 == "object" && !Array.isArray(data23)) {
+            if (data23.san === void 0) {
+              const err88 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data23 };
               if (vErrors === null) {
-                vErrors = [err85];
+                vErrors = [err88];
               } else {
-                vErrors.push(err85);
+                vErrors.push(err88);
               }
               errors++;
             }
           }
-          var _valid6 = _errs73 === errors;
+          var _valid6 = _errs76 === errors;
           if (_valid6) {
             valid24 = true;
             passing6 = 0;
           }
-          const _errs74 = errors;
-          if (data20 && typeof data20 == "object" && !Array.isArray(data20)) {
-            if (data20["san-pattern"] === void 0) {
-              const err86 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data20 };
+          const _errs77 = errors;
+          if (data23 && typeof data23 == "object" && !Array.isArray(data23)) {
+            if (data23["san-pattern"] === void 0) {
+              const err89 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data23 };
               if (vErrors === null) {
-                vErrors = [err86];
+                vErrors = [err89];
               } else {
-                vErrors.push(err86);
+                vErrors.push(err89);
               }
               errors++;
             }
           }
-          var _valid6 = _errs74 === errors;
+          var _valid6 = _errs77 === errors;
           if (_valid6 && valid24) {
             valid24 = false;
             passing6 = [passing6, 1];
@@ -15297,67 +15333,36 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
           }
           if (!valid24) {
-            const err87 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing6 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data20 };
+            const err90 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing6 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data23 };
             if (vErrors === null) {
-              vErrors = [err87];
+              vErrors = [err90];
             } else {
-              vErrors.push(err87);
+              vErrors.push(err90);
             }
             errors++;
           } else {
-            errors = _errs72;
+            errors = _errs75;
             if (vErrors !== null) {
-              if (_errs72) {
-                vErrors.length = _errs72;
+              if (_errs75) {
+                vErrors.length = _errs75;
               } else {
                 vErrors = null;
               }
             }
           }
-          if (data20 && typeof data20 == "object" && !Array.isArray(data20)) {
-            if (data20.issuer === void 0) {
-              const err88 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data20 };
+          if (data23 && typeof data23 == "object" && !Array.isArray(data23)) {
+            if (data23.issuer === void 0) {
+              const err91 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data23 };
               if (vErrors === null) {
-                vErrors = [err88];
+                vErrors = [err91];
               } else {
-                vErrors.push(err88);
+                vErrors.push(err91);
               }
               errors++;
             }
-            for (const key5 in data20) {
-              if (!(key5 === "issuer" || key5 === "san" || key5 === "san-pattern" || key5 === "source-repository")) {
-                const err89 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data20 };
-                if (vErrors === null) {
-                  vErrors = [err89];
-                } else {
-                  vErrors.push(err89);
-                }
-                errors++;
-              }
-            }
-            if (data20.issuer !== void 0) {
-              let data21 = data20.issuer;
-              if (typeof data21 === "string") {
-                if (func1(data21) > 1024) {
-                  const err90 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data21 };
-                  if (vErrors === null) {
-                    vErrors = [err90];
-                  } else {
-                    vErrors.push(err90);
-                  }
-                  errors++;
-                }
-                if (!pattern4.test(data21)) {
-                  const err91 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data21 };
-                  if (vErrors === null) {
-                    vErrors = [err91];
-                  } else {
-                    vErrors.push(err91);
-                  }
-                  errors++;
-                }
-              } else {
-                const err92 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data21 };
+            for (const key5 in data23) {
+              if (!(key5 === "issuer" || key5 === "san" || key5 === "san-pattern" || key5 === "source-repository" || key5 === "runner-environment")) {
+                const err92 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data23 };
                 if (vErrors === null) {
                   vErrors = [err92];
                 } else {
@@ -15366,15 +15371,11 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 errors++;
               }
             }
-            if (data20.san !== void 0) {
-              let data22 = data20.san;
-              const _errs79 = errors;
-              let valid26 = false;
-              let passing7 = null;
-              const _errs80 = errors;
-              if (typeof data22 === "string") {
-                if (func1(data22) > 4096) {
-                  const err93 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data22 };
+            if (data23.issuer !== void 0) {
+              let data24 = data23.issuer;
+              if (typeof data24 === "string") {
+                if (func1(data24) > 1024) {
+                  const err93 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data24 };
                   if (vErrors === null) {
                     vErrors = [err93];
                   } else {
@@ -15382,8 +15383,8 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (func1(data22) < 1) {
-                  const err94 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data22 };
+                if (!pattern4.test(data24)) {
+                  const err94 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data24 };
                   if (vErrors === null) {
                     vErrors = [err94];
                   } else {
@@ -15392,7 +15393,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   errors++;
                 }
               } else {
-                const err95 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data22 };
+                const err95 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data24 };
                 if (vErrors === null) {
                   vErrors = [err95];
                 } else {
@@ -15400,15 +15401,16 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 }
                 errors++;
               }
-              var _valid7 = _errs80 === errors;
-              if (_valid7) {
-                valid26 = true;
-                passing7 = 0;
-              }
+            }
+            if (data23.san !== void 0) {
+              let data25 = data23.san;
               const _errs82 = errors;
-              if (Array.isArray(data22)) {
-                if (data22.length > 8) {
-                  const err96 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
+              let valid26 = false;
+              let passing7 = null;
+              const _errs83 = errors;
+              if (typeof data25 === "string") {
+                if (func1(data25) > 4096) {
+                  const err96 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data25 };
                   if (vErrors === null) {
                     vErrors = [err96];
                   } else {
@@ -15416,8 +15418,8 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (data22.length < 1) {
-                  const err97 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
+                if (func1(data25) < 1) {
+                  const err97 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data25 };
                   if (vErrors === null) {
                     vErrors = [err97];
                   } else {
@@ -15425,54 +15427,88 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                const len3 = data22.length;
+              } else {
+                const err98 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data25 };
+                if (vErrors === null) {
+                  vErrors = [err98];
+                } else {
+                  vErrors.push(err98);
+                }
+                errors++;
+              }
+              var _valid7 = _errs83 === errors;
+              if (_valid7) {
+                valid26 = true;
+                passing7 = 0;
+              }
+              const _errs85 = errors;
+              if (Array.isArray(data25)) {
+                if (data25.length > 8) {
+                  const err99 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data25 };
+                  if (vErrors === null) {
+                    vErrors = [err99];
+                  } else {
+                    vErrors.push(err99);
+                  }
+                  errors++;
+                }
+                if (data25.length < 1) {
+                  const err100 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data25 };
+                  if (vErrors === null) {
+                    vErrors = [err100];
+                  } else {
+                    vErrors.push(err100);
+                  }
+                  errors++;
+                }
+                const len3 = data25.length;
                 for (let i6 = 0; i6 < len3; i6++) {
-                  let data23 = data22[i6];
-                  if (typeof data23 === "string") {
-                    if (func1(data23) > 4096) {
-                      const err98 = { instancePath: instancePath + "/identities/break-glass/san/" + i6, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data23 };
+                  let data26 = data25[i6];
+                  if (typeof data26 === "string") {
+                    if (func1(data26) > 4096) {
+                      const err101 = { instancePath: instancePath + "/identities/break-glass/san/" + i6, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data26 };
                       if (vErrors === null) {
-                        vErrors = [err98];
+                        vErrors = [err101];
                       } else {
-                        vErrors.push(err98);
+                        vErrors.push(err101);
                       }
                       errors++;
                     }
-                    if (func1(data23) < 1) {
-                      const err99 = { instancePath: instancePath + "/identities/break-glass/san/" + i6, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data23 };
+                    if (func1(data26) < 1) {
+                      const err102 = { instancePath: instancePath + "/identities/break-glass/san/" + i6, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data26 };
                       if (vErrors === null) {
-                        vErrors = [err99];
+                        vErrors = [err102];
                       } else {
-                        vErrors.push(err99);
+                        vErrors.push(err102);
                       }
                       errors++;
                     }
                   } else {
-                    const err100 = { instancePath: instancePath + "/identities/break-glass/san/" + i6, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data23 };
+                    const err103 = { instancePath: instancePath + "/identities/break-glass/san/" + i6, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data26 };
                     if (vErrors === null) {
-                      vErrors = [err100];
+                      vErrors = [err103];
                     } else {
-                      vErrors.push(err100);
+                      vErrors.push(err103);
                     }
                     errors++;
                   }
                 }
-                let i7 = data22.length;
+                let i7 = data25.length;
                 let j3;
                 if (i7 > 1) {
                   const indices3 = {};
                   for (; i7--; ) {
-                    let item3 = data22[i7];
+                    let item3 = data25[i7];
                     if (typeof item3 !== "string") {
                       continue;
                     }
                     if (typeof indices3[item3] == "number") {
                       j3 = indices3[item3];
-                      const err101 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i7, j: j3 }, message: "must NOT have duplicate items (items ## " + j3 + " and " + i7 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
+                      const err104 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i7, j: j3 }, message: "must NOT have duplicate items (items ## " + j3 + " and " + i7 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data25 };
                       if (vErrors === null) {
-                        vErrors = [err101];
+                        vErrors = [err104];
                       } else {
-                        vErrors.push(err101);
+                        vErrors.push(err104);
                       }
                       errors++;
                       break;
@@ -15481,15 +15517,15 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                 }
               } else {
-                const err102 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
+                const err105 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data25 };
                 if (vErrors === null) {
-                  vErrors = [err102];
+                  vErrors = [err105];
                 } else {
-                  vErrors.push(err102);
+                  vErrors.push(err105);
                 }
                 errors++;
               }
-              var _valid7 = _errs82 === errors;
+              var _valid7 = _errs85 === errors;
               if (_valid7 && valid26) {
                 valid26 = false;
                 passing7 = [passing7, 1];
@@ -15500,60 +15536,29 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 }
               }
               if (!valid26) {
-                const err103 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing7 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data22 };
-                if (vErrors === null) {
-                  vErrors = [err103];
-                } else {
-                  vErrors.push(err103);
-                }
-                errors++;
-              } else {
-                errors = _errs79;
-                if (vErrors !== null) {
-                  if (_errs79) {
-                    vErrors.length = _errs79;
-                  } else {
-                    vErrors = null;
-                  }
-                }
-              }
-            }
-            if (data20["san-pattern"] !== void 0) {
-              let data24 = data20["san-pattern"];
-              if (typeof data24 === "string") {
-                if (func1(data24) > 1024) {
-                  const err104 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data24 };
-                  if (vErrors === null) {
-                    vErrors = [err104];
-                  } else {
-                    vErrors.push(err104);
-                  }
-                  errors++;
-                }
-                if (func1(data24) < 1) {
-                  const err105 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data24 };
-                  if (vErrors === null) {
-                    vErrors = [err105];
-                  } else {
-                    vErrors.push(err105);
-                  }
-                  errors++;
-                }
-              } else {
-                const err106 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data24 };
+                const err106 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing7 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data25 };
                 if (vErrors === null) {
                   vErrors = [err106];
                 } else {
                   vErrors.push(err106);
                 }
                 errors++;
+              } else {
+                errors = _errs82;
+                if (vErrors !== null) {
+                  if (_errs82) {
+                    vErrors.length = _errs82;
+                  } else {
+                    vErrors = null;
+                  }
+                }
               }
             }
-            if (data20["source-repository"] !== void 0) {
-              let data25 = data20["source-repository"];
-              if (typeof data25 === "string") {
-                if (func1(data25) > 1024) {
-                  const err107 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data25 };
+            if (data23["san-pattern"] !== void 0) {
+              let data27 = data23["san-pattern"];
+              if (typeof data27 === "string") {
+                if (func1(data27) > 1024) {
+                  const err107 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data27 };
                   if (vErrors === null) {
                     vErrors = [err107];
                   } else {
@@ -15561,8 +15566,8 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                if (!pattern4.test(data25)) {
-                  const err108 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data25 };
+                if (func1(data27) < 1) {
+                  const err108 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data27 };
                   if (vErrors === null) {
                     vErrors = [err108];
                   } else {
@@ -15571,7 +15576,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   errors++;
                 }
               } else {
-                const err109 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data25 };
+                const err109 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data27 };
                 if (vErrors === null) {
                   vErrors = [err109];
                 } else {
@@ -15580,79 +15585,75 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 errors++;
               }
             }
+            if (data23["source-repository"] !== void 0) {
+              let data28 = data23["source-repository"];
+              if (typeof data28 === "string") {
+                if (func1(data28) > 1024) {
+                  const err110 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data28 };
+                  if (vErrors === null) {
+                    vErrors = [err110];
+                  } else {
+                    vErrors.push(err110);
+                  }
+                  errors++;
+                }
+                if (!pattern4.test(data28)) {
+                  const err111 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data28 };
+                  if (vErrors === null) {
+                    vErrors = [err111];
+                  } else {
+                    vErrors.push(err111);
+                  }
+                  errors++;
+                }
+              } else {
+                const err112 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data28 };
+                if (vErrors === null) {
+                  vErrors = [err112];
+                } else {
+                  vErrors.push(err112);
+                }
+                errors++;
+              }
+            }
+            if (data23["runner-environment"] !== void 0) {
+              let data29 = data23["runner-environment"];
+              if (!(data29 === "github-hosted" || data29 === "any")) {
+                const err113 = { instancePath: instancePath + "/identities/break-glass/runner-environment", schemaPath: "#/$defs/identity/properties/runner-environment/enum", keyword: "enum", params: { allowedValues: schema32.properties["runner-environment"].enum }, message: "must be equal to one of the allowed values", schema: schema32.properties["runner-environment"].enum, parentSchema: schema32.properties["runner-environment"], data: data29 };
+                if (vErrors === null) {
+                  vErrors = [err113];
+                } else {
+                  vErrors.push(err113);
+                }
+                errors++;
+              }
+            }
           } else {
-            const err110 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data20 };
+            const err114 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data23 };
             if (vErrors === null) {
-              vErrors = [err110];
+              vErrors = [err114];
             } else {
-              vErrors.push(err110);
+              vErrors.push(err114);
             }
             errors++;
           }
         }
       } else {
-        const err111 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.identities.type, parentSchema: schema31.properties.identities, data: data1 };
+        const err115 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.identities.type, parentSchema: schema31.properties.identities, data: data1 };
         if (vErrors === null) {
-          vErrors = [err111];
+          vErrors = [err115];
         } else {
-          vErrors.push(err111);
+          vErrors.push(err115);
         }
         errors++;
       }
     }
     if (data.review !== void 0) {
-      let data26 = data.review;
-      if (data26 && typeof data26 == "object" && !Array.isArray(data26)) {
-        for (const key6 in data26) {
+      let data30 = data.review;
+      if (data30 && typeof data30 == "object" && !Array.isArray(data30)) {
+        for (const key6 in data30) {
           if (!func33.call(schema31.properties.review.properties, key6)) {
-            const err112 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.review, data: data26 };
-            if (vErrors === null) {
-              vErrors = [err112];
-            } else {
-              vErrors.push(err112);
-            }
-            errors++;
-          }
-        }
-        if (data26["min-approvals"] !== void 0) {
-          let data27 = data26["min-approvals"];
-          if (!(typeof data27 == "number" && (!(data27 % 1) && !isNaN(data27)) && isFinite(data27))) {
-            const err113 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.review.properties["min-approvals"].type, parentSchema: schema31.properties.review.properties["min-approvals"], data: data27 };
-            if (vErrors === null) {
-              vErrors = [err113];
-            } else {
-              vErrors.push(err113);
-            }
-            errors++;
-          }
-          if (typeof data27 == "number" && isFinite(data27)) {
-            if (data27 < 1 || isNaN(data27)) {
-              const err114 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.review.properties["min-approvals"], data: data27 };
-              if (vErrors === null) {
-                vErrors = [err114];
-              } else {
-                vErrors.push(err114);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data26["allow-bots"] !== void 0) {
-          let data28 = data26["allow-bots"];
-          if (typeof data28 !== "boolean") {
-            const err115 = { instancePath: instancePath + "/review/allow-bots", schemaPath: "#/properties/review/properties/allow-bots/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["allow-bots"].type, parentSchema: schema31.properties.review.properties["allow-bots"], data: data28 };
-            if (vErrors === null) {
-              vErrors = [err115];
-            } else {
-              vErrors.push(err115);
-            }
-            errors++;
-          }
-        }
-        if (data26["require-approval-on-head"] !== void 0) {
-          let data29 = data26["require-approval-on-head"];
-          if (typeof data29 !== "boolean") {
-            const err116 = { instancePath: instancePath + "/review/require-approval-on-head", schemaPath: "#/properties/review/properties/require-approval-on-head/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["require-approval-on-head"].type, parentSchema: schema31.properties.review.properties["require-approval-on-head"], data: data29 };
+            const err116 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.review, data: data30 };
             if (vErrors === null) {
               vErrors = [err116];
             } else {
@@ -15661,10 +15662,10 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data26["changes-requested-blocks"] !== void 0) {
-          let data30 = data26["changes-requested-blocks"];
-          if (typeof data30 !== "boolean") {
-            const err117 = { instancePath: instancePath + "/review/changes-requested-blocks", schemaPath: "#/properties/review/properties/changes-requested-blocks/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["changes-requested-blocks"].type, parentSchema: schema31.properties.review.properties["changes-requested-blocks"], data: data30 };
+        if (data30["min-approvals"] !== void 0) {
+          let data31 = data30["min-approvals"];
+          if (!(typeof data31 == "number" && (!(data31 % 1) && !isNaN(data31)) && isFinite(data31))) {
+            const err117 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.review.properties["min-approvals"].type, parentSchema: schema31.properties.review.properties["min-approvals"], data: data31 };
             if (vErrors === null) {
               vErrors = [err117];
             } else {
@@ -15672,12 +15673,9 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-        }
-        if (data26["protected-branches"] !== void 0) {
-          let data31 = data26["protected-branches"];
-          if (Array.isArray(data31)) {
-            if (data31.length > 256) {
-              const err118 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.review.properties["protected-branches"], data: data31 };
+          if (typeof data31 == "number" && isFinite(data31)) {
+            if (data31 < 1 || isNaN(data31)) {
+              const err118 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.review.properties["min-approvals"], data: data31 };
               if (vErrors === null) {
                 vErrors = [err118];
               } else {
@@ -15685,292 +15683,297 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data31.length < 1) {
-              const err119 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.review.properties["protected-branches"], data: data31 };
+          }
+        }
+        if (data30["allow-bots"] !== void 0) {
+          let data32 = data30["allow-bots"];
+          if (typeof data32 !== "boolean") {
+            const err119 = { instancePath: instancePath + "/review/allow-bots", schemaPath: "#/properties/review/properties/allow-bots/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["allow-bots"].type, parentSchema: schema31.properties.review.properties["allow-bots"], data: data32 };
+            if (vErrors === null) {
+              vErrors = [err119];
+            } else {
+              vErrors.push(err119);
+            }
+            errors++;
+          }
+        }
+        if (data30["require-approval-on-head"] !== void 0) {
+          let data33 = data30["require-approval-on-head"];
+          if (typeof data33 !== "boolean") {
+            const err120 = { instancePath: instancePath + "/review/require-approval-on-head", schemaPath: "#/properties/review/properties/require-approval-on-head/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["require-approval-on-head"].type, parentSchema: schema31.properties.review.properties["require-approval-on-head"], data: data33 };
+            if (vErrors === null) {
+              vErrors = [err120];
+            } else {
+              vErrors.push(err120);
+            }
+            errors++;
+          }
+        }
+        if (data30["changes-requested-blocks"] !== void 0) {
+          let data34 = data30["changes-requested-blocks"];
+          if (typeof data34 !== "boolean") {
+            const err121 = { instancePath: instancePath + "/review/changes-requested-blocks", schemaPath: "#/properties/review/properties/changes-requested-blocks/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["changes-requested-blocks"].type, parentSchema: schema31.properties.review.properties["changes-requested-blocks"], data: data34 };
+            if (vErrors === null) {
+              vErrors = [err121];
+            } else {
+              vErrors.push(err121);
+            }
+            errors++;
+          }
+        }
+        if (data30["protected-branches"] !== void 0) {
+          let data35 = data30["protected-branches"];
+          if (Array.isArray(data35)) {
+            if (data35.length > 256) {
+              const err122 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.review.properties["protected-branches"], data: data35 };
               if (vErrors === null) {
-                vErrors = [err119];
+                vErrors = [err122];
               } else {
-                vErrors.push(err119);
+                vErrors.push(err122);
               }
               errors++;
             }
-            const len4 = data31.length;
+            if (data35.length < 1) {
+              const err123 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.review.properties["protected-branches"], data: data35 };
+              if (vErrors === null) {
+                vErrors = [err123];
+              } else {
+                vErrors.push(err123);
+              }
+              errors++;
+            }
+            const len4 = data35.length;
             for (let i8 = 0; i8 < len4; i8++) {
-              let data32 = data31[i8];
-              if (typeof data32 === "string") {
-                if (func1(data32) > 255) {
-                  const err120 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data32 };
+              let data36 = data35[i8];
+              if (typeof data36 === "string") {
+                if (func1(data36) > 255) {
+                  const err124 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data36 };
                   if (vErrors === null) {
-                    vErrors = [err120];
+                    vErrors = [err124];
                   } else {
-                    vErrors.push(err120);
+                    vErrors.push(err124);
                   }
                   errors++;
                 }
-                if (func1(data32) < 1) {
-                  const err121 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data32 };
+                if (func1(data36) < 1) {
+                  const err125 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data36 };
                   if (vErrors === null) {
-                    vErrors = [err121];
+                    vErrors = [err125];
                   } else {
-                    vErrors.push(err121);
+                    vErrors.push(err125);
                   }
                   errors++;
                 }
-                if (!pattern12.test(data32)) {
-                  const err122 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/pattern", keyword: "pattern", params: { pattern: "^(?!refs/)[^\\s]+$" }, message: 'must match pattern "^(?!refs/)[^\\s]+$"', schema: "^(?!refs/)[^\\s]+$", parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data32 };
+                if (!pattern12.test(data36)) {
+                  const err126 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/pattern", keyword: "pattern", params: { pattern: "^(?!refs/)[^\\s]+$" }, message: 'must match pattern "^(?!refs/)[^\\s]+$"', schema: "^(?!refs/)[^\\s]+$", parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data36 };
                   if (vErrors === null) {
-                    vErrors = [err122];
+                    vErrors = [err126];
                   } else {
-                    vErrors.push(err122);
+                    vErrors.push(err126);
                   }
                   errors++;
                 }
               } else {
-                const err123 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.review.properties["protected-branches"].items.type, parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data32 };
+                const err127 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.review.properties["protected-branches"].items.type, parentSchema: schema31.properties.review.properties["protected-branches"].items, data: data36 };
                 if (vErrors === null) {
-                  vErrors = [err123];
+                  vErrors = [err127];
                 } else {
-                  vErrors.push(err123);
+                  vErrors.push(err127);
                 }
                 errors++;
               }
             }
           } else {
-            const err124 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.review.properties["protected-branches"].type, parentSchema: schema31.properties.review.properties["protected-branches"], data: data31 };
+            const err128 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.review.properties["protected-branches"].type, parentSchema: schema31.properties.review.properties["protected-branches"], data: data35 };
             if (vErrors === null) {
-              vErrors = [err124];
+              vErrors = [err128];
             } else {
-              vErrors.push(err124);
+              vErrors.push(err128);
             }
             errors++;
           }
         }
-        if (data26["unidentified-co-authors"] !== void 0) {
-          let data33 = data26["unidentified-co-authors"];
-          if (!(data33 === "refuse" || data33 === "allow")) {
-            const err125 = { instancePath: instancePath + "/review/unidentified-co-authors", schemaPath: "#/properties/review/properties/unidentified-co-authors/enum", keyword: "enum", params: { allowedValues: schema31.properties.review.properties["unidentified-co-authors"].enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.review.properties["unidentified-co-authors"].enum, parentSchema: schema31.properties.review.properties["unidentified-co-authors"], data: data33 };
+        if (data30["unidentified-co-authors"] !== void 0) {
+          let data37 = data30["unidentified-co-authors"];
+          if (!(data37 === "refuse" || data37 === "allow")) {
+            const err129 = { instancePath: instancePath + "/review/unidentified-co-authors", schemaPath: "#/properties/review/properties/unidentified-co-authors/enum", keyword: "enum", params: { allowedValues: schema31.properties.review.properties["unidentified-co-authors"].enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.review.properties["unidentified-co-authors"].enum, parentSchema: schema31.properties.review.properties["unidentified-co-authors"], data: data37 };
             if (vErrors === null) {
-              vErrors = [err125];
+              vErrors = [err129];
             } else {
-              vErrors.push(err125);
+              vErrors.push(err129);
             }
             errors++;
           }
         }
-        if (data26["non-human-co-authors"] !== void 0) {
-          let data34 = data26["non-human-co-authors"];
-          if (Array.isArray(data34)) {
-            if (data34.length > 256) {
-              const err126 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.review.properties["non-human-co-authors"], data: data34 };
+        if (data30["non-human-co-authors"] !== void 0) {
+          let data38 = data30["non-human-co-authors"];
+          if (Array.isArray(data38)) {
+            if (data38.length > 256) {
+              const err130 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.review.properties["non-human-co-authors"], data: data38 };
               if (vErrors === null) {
-                vErrors = [err126];
+                vErrors = [err130];
               } else {
-                vErrors.push(err126);
+                vErrors.push(err130);
               }
               errors++;
             }
-            const len5 = data34.length;
+            const len5 = data38.length;
             for (let i9 = 0; i9 < len5; i9++) {
-              let data35 = data34[i9];
-              if (typeof data35 === "string") {
-                if (func1(data35) > 254) {
-                  const err127 = { instancePath: instancePath + "/review/non-human-co-authors/" + i9, schemaPath: "#/properties/review/properties/non-human-co-authors/items/maxLength", keyword: "maxLength", params: { limit: 254 }, message: "must NOT have more than 254 characters", schema: 254, parentSchema: schema31.properties.review.properties["non-human-co-authors"].items, data: data35 };
+              let data39 = data38[i9];
+              if (typeof data39 === "string") {
+                if (func1(data39) > 254) {
+                  const err131 = { instancePath: instancePath + "/review/non-human-co-authors/" + i9, schemaPath: "#/properties/review/properties/non-human-co-authors/items/maxLength", keyword: "maxLength", params: { limit: 254 }, message: "must NOT have more than 254 characters", schema: 254, parentSchema: schema31.properties.review.properties["non-human-co-authors"].items, data: data39 };
                   if (vErrors === null) {
-                    vErrors = [err127];
+                    vErrors = [err131];
                   } else {
-                    vErrors.push(err127);
+                    vErrors.push(err131);
                   }
                   errors++;
                 }
-                if (!pattern13.test(data35)) {
-                  const err128 = { instancePath: instancePath + "/review/non-human-co-authors/" + i9, schemaPath: "#/properties/review/properties/non-human-co-authors/items/pattern", keyword: "pattern", params: { pattern: "^[^\\s@]+@[^\\s@]+$" }, message: 'must match pattern "^[^\\s@]+@[^\\s@]+$"', schema: "^[^\\s@]+@[^\\s@]+$", parentSchema: schema31.properties.review.properties["non-human-co-authors"].items, data: data35 };
+                if (!pattern13.test(data39)) {
+                  const err132 = { instancePath: instancePath + "/review/non-human-co-authors/" + i9, schemaPath: "#/properties/review/properties/non-human-co-authors/items/pattern", keyword: "pattern", params: { pattern: "^[^\\s@]+@[^\\s@]+$" }, message: 'must match pattern "^[^\\s@]+@[^\\s@]+$"', schema: "^[^\\s@]+@[^\\s@]+$", parentSchema: schema31.properties.review.properties["non-human-co-authors"].items, data: data39 };
                   if (vErrors === null) {
-                    vErrors = [err128];
+                    vErrors = [err132];
                   } else {
-                    vErrors.push(err128);
+                    vErrors.push(err132);
                   }
                   errors++;
                 }
               } else {
-                const err129 = { instancePath: instancePath + "/review/non-human-co-authors/" + i9, schemaPath: "#/properties/review/properties/non-human-co-authors/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.review.properties["non-human-co-authors"].items.type, parentSchema: schema31.properties.review.properties["non-human-co-authors"].items, data: data35 };
+                const err133 = { instancePath: instancePath + "/review/non-human-co-authors/" + i9, schemaPath: "#/properties/review/properties/non-human-co-authors/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.review.properties["non-human-co-authors"].items.type, parentSchema: schema31.properties.review.properties["non-human-co-authors"].items, data: data39 };
                 if (vErrors === null) {
-                  vErrors = [err129];
+                  vErrors = [err133];
                 } else {
-                  vErrors.push(err129);
+                  vErrors.push(err133);
                 }
                 errors++;
               }
             }
           } else {
-            const err130 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.review.properties["non-human-co-authors"].type, parentSchema: schema31.properties.review.properties["non-human-co-authors"], data: data34 };
+            const err134 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.review.properties["non-human-co-authors"].type, parentSchema: schema31.properties.review.properties["non-human-co-authors"], data: data38 };
             if (vErrors === null) {
-              vErrors = [err130];
+              vErrors = [err134];
             } else {
-              vErrors.push(err130);
+              vErrors.push(err134);
             }
             errors++;
           }
         }
-        if (data26["allow-activity-fallback"] !== void 0) {
-          let data36 = data26["allow-activity-fallback"];
-          if (typeof data36 !== "boolean") {
-            const err131 = { instancePath: instancePath + "/review/allow-activity-fallback", schemaPath: "#/properties/review/properties/allow-activity-fallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["allow-activity-fallback"].type, parentSchema: schema31.properties.review.properties["allow-activity-fallback"], data: data36 };
+        if (data30["allow-activity-fallback"] !== void 0) {
+          let data40 = data30["allow-activity-fallback"];
+          if (typeof data40 !== "boolean") {
+            const err135 = { instancePath: instancePath + "/review/allow-activity-fallback", schemaPath: "#/properties/review/properties/allow-activity-fallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["allow-activity-fallback"].type, parentSchema: schema31.properties.review.properties["allow-activity-fallback"], data: data40 };
             if (vErrors === null) {
-              vErrors = [err131];
+              vErrors = [err135];
             } else {
-              vErrors.push(err131);
+              vErrors.push(err135);
             }
             errors++;
           }
         }
-        if (data26["bot-pushers"] !== void 0) {
-          let data37 = data26["bot-pushers"];
-          if (Array.isArray(data37)) {
-            if (data37.length > 256) {
-              const err132 = { instancePath: instancePath + "/review/bot-pushers", schemaPath: "#/properties/review/properties/bot-pushers/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.review.properties["bot-pushers"], data: data37 };
+        if (data30["bot-pushers"] !== void 0) {
+          let data41 = data30["bot-pushers"];
+          if (Array.isArray(data41)) {
+            if (data41.length > 256) {
+              const err136 = { instancePath: instancePath + "/review/bot-pushers", schemaPath: "#/properties/review/properties/bot-pushers/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.review.properties["bot-pushers"], data: data41 };
               if (vErrors === null) {
-                vErrors = [err132];
+                vErrors = [err136];
               } else {
-                vErrors.push(err132);
+                vErrors.push(err136);
               }
               errors++;
             }
-            const len6 = data37.length;
+            const len6 = data41.length;
             for (let i10 = 0; i10 < len6; i10++) {
-              let data38 = data37[i10];
-              if (typeof data38 === "string") {
-                if (func1(data38) > 255) {
-                  const err133 = { instancePath: instancePath + "/review/bot-pushers/" + i10, schemaPath: "#/properties/review/properties/bot-pushers/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.review.properties["bot-pushers"].items, data: data38 };
+              let data42 = data41[i10];
+              if (typeof data42 === "string") {
+                if (func1(data42) > 255) {
+                  const err137 = { instancePath: instancePath + "/review/bot-pushers/" + i10, schemaPath: "#/properties/review/properties/bot-pushers/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.review.properties["bot-pushers"].items, data: data42 };
                   if (vErrors === null) {
-                    vErrors = [err133];
+                    vErrors = [err137];
                   } else {
-                    vErrors.push(err133);
+                    vErrors.push(err137);
                   }
                   errors++;
                 }
-                if (!pattern14.test(data38)) {
-                  const err134 = { instancePath: instancePath + "/review/bot-pushers/" + i10, schemaPath: "#/properties/review/properties/bot-pushers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$"', schema: "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$", parentSchema: schema31.properties.review.properties["bot-pushers"].items, data: data38 };
+                if (!pattern14.test(data42)) {
+                  const err138 = { instancePath: instancePath + "/review/bot-pushers/" + i10, schemaPath: "#/properties/review/properties/bot-pushers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$"', schema: "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$", parentSchema: schema31.properties.review.properties["bot-pushers"].items, data: data42 };
                   if (vErrors === null) {
-                    vErrors = [err134];
+                    vErrors = [err138];
                   } else {
-                    vErrors.push(err134);
+                    vErrors.push(err138);
                   }
                   errors++;
                 }
               } else {
-                const err135 = { instancePath: instancePath + "/review/bot-pushers/" + i10, schemaPath: "#/properties/review/properties/bot-pushers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.review.properties["bot-pushers"].items.type, parentSchema: schema31.properties.review.properties["bot-pushers"].items, data: data38 };
+                const err139 = { instancePath: instancePath + "/review/bot-pushers/" + i10, schemaPath: "#/properties/review/properties/bot-pushers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.review.properties["bot-pushers"].items.type, parentSchema: schema31.properties.review.properties["bot-pushers"].items, data: data42 };
                 if (vErrors === null) {
-                  vErrors = [err135];
+                  vErrors = [err139];
                 } else {
-                  vErrors.push(err135);
+                  vErrors.push(err139);
                 }
                 errors++;
               }
             }
           } else {
-            const err136 = { instancePath: instancePath + "/review/bot-pushers", schemaPath: "#/properties/review/properties/bot-pushers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.review.properties["bot-pushers"].type, parentSchema: schema31.properties.review.properties["bot-pushers"], data: data37 };
+            const err140 = { instancePath: instancePath + "/review/bot-pushers", schemaPath: "#/properties/review/properties/bot-pushers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.review.properties["bot-pushers"].type, parentSchema: schema31.properties.review.properties["bot-pushers"], data: data41 };
             if (vErrors === null) {
-              vErrors = [err136];
+              vErrors = [err140];
             } else {
-              vErrors.push(err136);
+              vErrors.push(err140);
             }
             errors++;
           }
         }
       } else {
-        const err137 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.review.type, parentSchema: schema31.properties.review, data: data26 };
+        const err141 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.review.type, parentSchema: schema31.properties.review, data: data30 };
         if (vErrors === null) {
-          vErrors = [err137];
+          vErrors = [err141];
         } else {
-          vErrors.push(err137);
+          vErrors.push(err141);
         }
         errors++;
       }
     }
     if (data.deploy !== void 0) {
-      let data39 = data.deploy;
-      if (data39 && typeof data39 == "object" && !Array.isArray(data39)) {
-        for (const key7 in data39) {
+      let data43 = data.deploy;
+      if (data43 && typeof data43 == "object" && !Array.isArray(data43)) {
+        for (const key7 in data43) {
           if (!(key7 === "max-age" || key7 === "trusted-root" || key7 === "artifacts" || key7 === "repositories" || key7 === "approvals" || key7 === "break-glass")) {
-            const err138 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy, data: data39 };
+            const err142 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy, data: data43 };
             if (vErrors === null) {
-              vErrors = [err138];
+              vErrors = [err142];
             } else {
-              vErrors.push(err138);
+              vErrors.push(err142);
             }
             errors++;
           }
         }
-        if (data39["max-age"] !== void 0) {
-          let data40 = data39["max-age"];
-          if (!(typeof data40 == "number" && (!(data40 % 1) && !isNaN(data40)) && isFinite(data40)) && typeof data40 !== "string") {
-            const err139 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/type", keyword: "type", params: { type: schema31.properties.deploy.properties["max-age"].type }, message: "must be integer,string", schema: schema31.properties.deploy.properties["max-age"].type, parentSchema: schema31.properties.deploy.properties["max-age"], data: data40 };
+        if (data43["max-age"] !== void 0) {
+          let data44 = data43["max-age"];
+          if (!(typeof data44 == "number" && (!(data44 % 1) && !isNaN(data44)) && isFinite(data44)) && typeof data44 !== "string") {
+            const err143 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/type", keyword: "type", params: { type: schema31.properties.deploy.properties["max-age"].type }, message: "must be integer,string", schema: schema31.properties.deploy.properties["max-age"].type, parentSchema: schema31.properties.deploy.properties["max-age"], data: data44 };
             if (vErrors === null) {
-              vErrors = [err139];
+              vErrors = [err143];
             } else {
-              vErrors.push(err139);
+              vErrors.push(err143);
             }
             errors++;
           }
-          if (typeof data40 == "number" && isFinite(data40)) {
-            if (data40 < 1 || isNaN(data40)) {
-              const err140 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["max-age"], data: data40 };
+          if (typeof data44 == "number" && isFinite(data44)) {
+            if (data44 < 1 || isNaN(data44)) {
+              const err144 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["max-age"], data: data44 };
               if (vErrors === null) {
-                vErrors = [err140];
+                vErrors = [err144];
               } else {
-                vErrors.push(err140);
+                vErrors.push(err144);
               }
               errors++;
             }
           }
-          if (typeof data40 === "string") {
-            if (!pattern15.test(data40)) {
-              const err141 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.deploy.properties["max-age"], data: data40 };
-              if (vErrors === null) {
-                vErrors = [err141];
-              } else {
-                vErrors.push(err141);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data39["trusted-root"] !== void 0) {
-          let data41 = data39["trusted-root"];
-          if (typeof data41 === "string") {
-            if (func1(data41) > 4096) {
-              const err142 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data41 };
-              if (vErrors === null) {
-                vErrors = [err142];
-              } else {
-                vErrors.push(err142);
-              }
-              errors++;
-            }
-            if (func1(data41) < 1) {
-              const err143 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data41 };
-              if (vErrors === null) {
-                vErrors = [err143];
-              } else {
-                vErrors.push(err143);
-              }
-              errors++;
-            }
-          } else {
-            const err144 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties["trusted-root"].type, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data41 };
-            if (vErrors === null) {
-              vErrors = [err144];
-            } else {
-              vErrors.push(err144);
-            }
-            errors++;
-          }
-        }
-        if (data39.artifacts !== void 0) {
-          let data42 = data39.artifacts;
-          if (Array.isArray(data42)) {
-            if (data42.length > 256) {
-              const err145 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.artifacts, data: data42 };
+          if (typeof data44 === "string") {
+            if (!pattern15.test(data44)) {
+              const err145 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.deploy.properties["max-age"], data: data44 };
               if (vErrors === null) {
                 vErrors = [err145];
               } else {
@@ -15978,8 +15981,13 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data42.length < 1) {
-              const err146 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts, data: data42 };
+          }
+        }
+        if (data43["trusted-root"] !== void 0) {
+          let data45 = data43["trusted-root"];
+          if (typeof data45 === "string") {
+            if (func1(data45) > 4096) {
+              const err146 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data45 };
               if (vErrors === null) {
                 vErrors = [err146];
               } else {
@@ -15987,232 +15995,224 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            const len7 = data42.length;
+            if (func1(data45) < 1) {
+              const err147 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data45 };
+              if (vErrors === null) {
+                vErrors = [err147];
+              } else {
+                vErrors.push(err147);
+              }
+              errors++;
+            }
+          } else {
+            const err148 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties["trusted-root"].type, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data45 };
+            if (vErrors === null) {
+              vErrors = [err148];
+            } else {
+              vErrors.push(err148);
+            }
+            errors++;
+          }
+        }
+        if (data43.artifacts !== void 0) {
+          let data46 = data43.artifacts;
+          if (Array.isArray(data46)) {
+            if (data46.length > 256) {
+              const err149 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.artifacts, data: data46 };
+              if (vErrors === null) {
+                vErrors = [err149];
+              } else {
+                vErrors.push(err149);
+              }
+              errors++;
+            }
+            if (data46.length < 1) {
+              const err150 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts, data: data46 };
+              if (vErrors === null) {
+                vErrors = [err150];
+              } else {
+                vErrors.push(err150);
+              }
+              errors++;
+            }
+            const len7 = data46.length;
             for (let i11 = 0; i11 < len7; i11++) {
-              let data43 = data42[i11];
-              if (typeof data43 === "string") {
-                if (func1(data43) > 255) {
-                  const err147 = { instancePath: instancePath + "/deploy/artifacts/" + i11, schemaPath: "#/properties/deploy/properties/artifacts/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data43 };
+              let data47 = data46[i11];
+              if (typeof data47 === "string") {
+                if (func1(data47) > 255) {
+                  const err151 = { instancePath: instancePath + "/deploy/artifacts/" + i11, schemaPath: "#/properties/deploy/properties/artifacts/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data47 };
                   if (vErrors === null) {
-                    vErrors = [err147];
+                    vErrors = [err151];
                   } else {
-                    vErrors.push(err147);
+                    vErrors.push(err151);
                   }
                   errors++;
                 }
-                if (func1(data43) < 1) {
-                  const err148 = { instancePath: instancePath + "/deploy/artifacts/" + i11, schemaPath: "#/properties/deploy/properties/artifacts/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data43 };
+                if (func1(data47) < 1) {
+                  const err152 = { instancePath: instancePath + "/deploy/artifacts/" + i11, schemaPath: "#/properties/deploy/properties/artifacts/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data47 };
                   if (vErrors === null) {
-                    vErrors = [err148];
+                    vErrors = [err152];
                   } else {
-                    vErrors.push(err148);
+                    vErrors.push(err152);
                   }
                   errors++;
                 }
               } else {
-                const err149 = { instancePath: instancePath + "/deploy/artifacts/" + i11, schemaPath: "#/properties/deploy/properties/artifacts/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.artifacts.items.type, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data43 };
+                const err153 = { instancePath: instancePath + "/deploy/artifacts/" + i11, schemaPath: "#/properties/deploy/properties/artifacts/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.artifacts.items.type, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data47 };
                 if (vErrors === null) {
-                  vErrors = [err149];
+                  vErrors = [err153];
                 } else {
-                  vErrors.push(err149);
+                  vErrors.push(err153);
                 }
                 errors++;
               }
             }
           } else {
-            const err150 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.artifacts.type, parentSchema: schema31.properties.deploy.properties.artifacts, data: data42 };
+            const err154 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.artifacts.type, parentSchema: schema31.properties.deploy.properties.artifacts, data: data46 };
             if (vErrors === null) {
-              vErrors = [err150];
+              vErrors = [err154];
             } else {
-              vErrors.push(err150);
+              vErrors.push(err154);
             }
             errors++;
           }
         }
-        if (data39.repositories !== void 0) {
-          let data44 = data39.repositories;
-          if (Array.isArray(data44)) {
-            if (data44.length > 256) {
-              const err151 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.repositories, data: data44 };
+        if (data43.repositories !== void 0) {
+          let data48 = data43.repositories;
+          if (Array.isArray(data48)) {
+            if (data48.length > 256) {
+              const err155 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.repositories, data: data48 };
               if (vErrors === null) {
-                vErrors = [err151];
+                vErrors = [err155];
               } else {
-                vErrors.push(err151);
+                vErrors.push(err155);
               }
               errors++;
             }
-            if (data44.length < 1) {
-              const err152 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.repositories, data: data44 };
+            if (data48.length < 1) {
+              const err156 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.repositories, data: data48 };
               if (vErrors === null) {
-                vErrors = [err152];
+                vErrors = [err156];
               } else {
-                vErrors.push(err152);
+                vErrors.push(err156);
               }
               errors++;
             }
-            const len8 = data44.length;
+            const len8 = data48.length;
             for (let i12 = 0; i12 < len8; i12++) {
-              let data45 = data44[i12];
-              if (typeof data45 === "string") {
-                if (func1(data45) > 140) {
-                  const err153 = { instancePath: instancePath + "/deploy/repositories/" + i12, schemaPath: "#/properties/deploy/properties/repositories/items/maxLength", keyword: "maxLength", params: { limit: 140 }, message: "must NOT have more than 140 characters", schema: 140, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data45 };
+              let data49 = data48[i12];
+              if (typeof data49 === "string") {
+                if (func1(data49) > 140) {
+                  const err157 = { instancePath: instancePath + "/deploy/repositories/" + i12, schemaPath: "#/properties/deploy/properties/repositories/items/maxLength", keyword: "maxLength", params: { limit: 140 }, message: "must NOT have more than 140 characters", schema: 140, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data49 };
                   if (vErrors === null) {
-                    vErrors = [err153];
+                    vErrors = [err157];
                   } else {
-                    vErrors.push(err153);
+                    vErrors.push(err157);
                   }
                   errors++;
                 }
-                if (!pattern16.test(data45)) {
-                  const err154 = { instancePath: instancePath + "/deploy/repositories/" + i12, schemaPath: "#/properties/deploy/properties/repositories/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", parentSchema: schema31.properties.deploy.properties.repositories.items, data: data45 };
+                if (!pattern16.test(data49)) {
+                  const err158 = { instancePath: instancePath + "/deploy/repositories/" + i12, schemaPath: "#/properties/deploy/properties/repositories/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", parentSchema: schema31.properties.deploy.properties.repositories.items, data: data49 };
                   if (vErrors === null) {
-                    vErrors = [err154];
+                    vErrors = [err158];
                   } else {
-                    vErrors.push(err154);
+                    vErrors.push(err158);
                   }
                   errors++;
                 }
               } else {
-                const err155 = { instancePath: instancePath + "/deploy/repositories/" + i12, schemaPath: "#/properties/deploy/properties/repositories/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.repositories.items.type, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data45 };
+                const err159 = { instancePath: instancePath + "/deploy/repositories/" + i12, schemaPath: "#/properties/deploy/properties/repositories/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.repositories.items.type, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data49 };
                 if (vErrors === null) {
-                  vErrors = [err155];
+                  vErrors = [err159];
                 } else {
-                  vErrors.push(err155);
+                  vErrors.push(err159);
                 }
                 errors++;
               }
             }
           } else {
-            const err156 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.repositories.type, parentSchema: schema31.properties.deploy.properties.repositories, data: data44 };
+            const err160 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.repositories.type, parentSchema: schema31.properties.deploy.properties.repositories, data: data48 };
             if (vErrors === null) {
-              vErrors = [err156];
+              vErrors = [err160];
             } else {
-              vErrors.push(err156);
+              vErrors.push(err160);
             }
             errors++;
           }
         }
-        if (data39.approvals !== void 0) {
-          let data46 = data39.approvals;
-          if (data46 && typeof data46 == "object" && !Array.isArray(data46)) {
-            for (const key8 in data46) {
+        if (data43.approvals !== void 0) {
+          let data50 = data43.approvals;
+          if (data50 && typeof data50 == "object" && !Array.isArray(data50)) {
+            for (const key8 in data50) {
               if (!(key8 === "min" || key8 === "distinct-from" || key8 === "require-prevent-self-review")) {
-                const err157 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy.properties.approvals, data: data46 };
+                const err161 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy.properties.approvals, data: data50 };
                 if (vErrors === null) {
-                  vErrors = [err157];
+                  vErrors = [err161];
                 } else {
-                  vErrors.push(err157);
+                  vErrors.push(err161);
                 }
                 errors++;
               }
             }
-            if (data46.min !== void 0) {
-              let data47 = data46.min;
-              if (!(typeof data47 == "number" && (!(data47 % 1) && !isNaN(data47)) && isFinite(data47))) {
-                const err158 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.deploy.properties.approvals.properties.min.type, parentSchema: schema31.properties.deploy.properties.approvals.properties.min, data: data47 };
+            if (data50.min !== void 0) {
+              let data51 = data50.min;
+              if (!(typeof data51 == "number" && (!(data51 % 1) && !isNaN(data51)) && isFinite(data51))) {
+                const err162 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.deploy.properties.approvals.properties.min.type, parentSchema: schema31.properties.deploy.properties.approvals.properties.min, data: data51 };
                 if (vErrors === null) {
-                  vErrors = [err158];
+                  vErrors = [err162];
                 } else {
-                  vErrors.push(err158);
+                  vErrors.push(err162);
                 }
                 errors++;
               }
-              if (typeof data47 == "number" && isFinite(data47)) {
-                if (data47 > 32 || isNaN(data47)) {
-                  const err159 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema31.properties.deploy.properties.approvals.properties.min, data: data47 };
+              if (typeof data51 == "number" && isFinite(data51)) {
+                if (data51 > 32 || isNaN(data51)) {
+                  const err163 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema31.properties.deploy.properties.approvals.properties.min, data: data51 };
                   if (vErrors === null) {
-                    vErrors = [err159];
+                    vErrors = [err163];
                   } else {
-                    vErrors.push(err159);
+                    vErrors.push(err163);
                   }
                   errors++;
                 }
-                if (data47 < 0 || isNaN(data47)) {
-                  const err160 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.deploy.properties.approvals.properties.min, data: data47 };
+                if (data51 < 0 || isNaN(data51)) {
+                  const err164 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.deploy.properties.approvals.properties.min, data: data51 };
                   if (vErrors === null) {
-                    vErrors = [err160];
+                    vErrors = [err164];
                   } else {
-                    vErrors.push(err160);
+                    vErrors.push(err164);
                   }
                   errors++;
                 }
               }
             }
-            if (data46["distinct-from"] !== void 0) {
-              let data48 = data46["distinct-from"];
-              if (Array.isArray(data48)) {
-                if (data48.length > 5) {
-                  const err161 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/maxItems", keyword: "maxItems", params: { limit: 5 }, message: "must NOT have more than 5 items", schema: 5, parentSchema: schema31.properties.deploy.properties.approvals.properties["distinct-from"], data: data48 };
+            if (data50["distinct-from"] !== void 0) {
+              let data52 = data50["distinct-from"];
+              if (Array.isArray(data52)) {
+                if (data52.length > 5) {
+                  const err165 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/maxItems", keyword: "maxItems", params: { limit: 5 }, message: "must NOT have more than 5 items", schema: 5, parentSchema: schema31.properties.deploy.properties.approvals.properties["distinct-from"], data: data52 };
                   if (vErrors === null) {
-                    vErrors = [err161];
+                    vErrors = [err165];
                   } else {
-                    vErrors.push(err161);
+                    vErrors.push(err165);
                   }
                   errors++;
                 }
-                const len9 = data48.length;
+                const len9 = data52.length;
                 for (let i13 = 0; i13 < len9; i13++) {
-                  let data49 = data48[i13];
-                  if (!(data49 === "author" || data49 === "contributors" || data49 === "pusher" || data49 === "code-approvers" || data49 === "requester")) {
-                    const err162 = { instancePath: instancePath + "/deploy/approvals/distinct-from/" + i13, schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/items/enum", keyword: "enum", params: { allowedValues: schema31.properties.deploy.properties.approvals.properties["distinct-from"].items.enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.deploy.properties.approvals.properties["distinct-from"].items.enum, parentSchema: schema31.properties.deploy.properties.approvals.properties["distinct-from"].items, data: data49 };
+                  let data53 = data52[i13];
+                  if (!(data53 === "author" || data53 === "contributors" || data53 === "pusher" || data53 === "code-approvers" || data53 === "requester")) {
+                    const err166 = { instancePath: instancePath + "/deploy/approvals/distinct-from/" + i13, schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/items/enum", keyword: "enum", params: { allowedValues: schema31.properties.deploy.properties.approvals.properties["distinct-from"].items.enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.deploy.properties.approvals.properties["distinct-from"].items.enum, parentSchema: schema31.properties.deploy.properties.approvals.properties["distinct-from"].items, data: data53 };
                     if (vErrors === null) {
-                      vErrors = [err162];
+                      vErrors = [err166];
                     } else {
-                      vErrors.push(err162);
+                      vErrors.push(err166);
                     }
                     errors++;
                   }
                 }
               } else {
-                const err163 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.approvals.properties["distinct-from"].type, parentSchema: schema31.properties.deploy.properties.approvals.properties["distinct-from"], data: data48 };
-                if (vErrors === null) {
-                  vErrors = [err163];
-                } else {
-                  vErrors.push(err163);
-                }
-                errors++;
-              }
-            }
-            if (data46["require-prevent-self-review"] !== void 0) {
-              let data50 = data46["require-prevent-self-review"];
-              if (typeof data50 !== "boolean") {
-                const err164 = { instancePath: instancePath + "/deploy/approvals/require-prevent-self-review", schemaPath: "#/properties/deploy/properties/approvals/properties/require-prevent-self-review/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.deploy.properties.approvals.properties["require-prevent-self-review"].type, parentSchema: schema31.properties.deploy.properties.approvals.properties["require-prevent-self-review"], data: data50 };
-                if (vErrors === null) {
-                  vErrors = [err164];
-                } else {
-                  vErrors.push(err164);
-                }
-                errors++;
-              }
-            }
-          } else {
-            const err165 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.properties.approvals.type, parentSchema: schema31.properties.deploy.properties.approvals, data: data46 };
-            if (vErrors === null) {
-              vErrors = [err165];
-            } else {
-              vErrors.push(err165);
-            }
-            errors++;
-          }
-        }
-        if (data39["break-glass"] !== void 0) {
-          let data51 = data39["break-glass"];
-          if (data51 && typeof data51 == "object" && !Array.isArray(data51)) {
-            for (const key9 in data51) {
-              if (!(key9 === "max-duration" || key9 === "min-approvers")) {
-                const err166 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy.properties["break-glass"], data: data51 };
-                if (vErrors === null) {
-                  vErrors = [err166];
-                } else {
-                  vErrors.push(err166);
-                }
-                errors++;
-              }
-            }
-            if (data51["max-duration"] !== void 0) {
-              let data52 = data51["max-duration"];
-              if (!(typeof data52 == "number" && (!(data52 % 1) && !isNaN(data52)) && isFinite(data52)) && typeof data52 !== "string") {
-                const err167 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/type", keyword: "type", params: { type: schema31.properties.deploy.properties["break-glass"].properties["max-duration"].type }, message: "must be integer,string", schema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"].type, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"], data: data52 };
+                const err167 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.approvals.properties["distinct-from"].type, parentSchema: schema31.properties.deploy.properties.approvals.properties["distinct-from"], data: data52 };
                 if (vErrors === null) {
                   vErrors = [err167];
                 } else {
@@ -16220,33 +16220,35 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 }
                 errors++;
               }
-              if (typeof data52 == "number" && isFinite(data52)) {
-                if (data52 < 1 || isNaN(data52)) {
-                  const err168 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"], data: data52 };
-                  if (vErrors === null) {
-                    vErrors = [err168];
-                  } else {
-                    vErrors.push(err168);
-                  }
-                  errors++;
+            }
+            if (data50["require-prevent-self-review"] !== void 0) {
+              let data54 = data50["require-prevent-self-review"];
+              if (typeof data54 !== "boolean") {
+                const err168 = { instancePath: instancePath + "/deploy/approvals/require-prevent-self-review", schemaPath: "#/properties/deploy/properties/approvals/properties/require-prevent-self-review/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.deploy.properties.approvals.properties["require-prevent-self-review"].type, parentSchema: schema31.properties.deploy.properties.approvals.properties["require-prevent-self-review"], data: data54 };
+                if (vErrors === null) {
+                  vErrors = [err168];
+                } else {
+                  vErrors.push(err168);
                 }
-              }
-              if (typeof data52 === "string") {
-                if (!pattern15.test(data52)) {
-                  const err169 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"], data: data52 };
-                  if (vErrors === null) {
-                    vErrors = [err169];
-                  } else {
-                    vErrors.push(err169);
-                  }
-                  errors++;
-                }
+                errors++;
               }
             }
-            if (data51["min-approvers"] !== void 0) {
-              let data53 = data51["min-approvers"];
-              if (!(typeof data53 == "number" && (!(data53 % 1) && !isNaN(data53)) && isFinite(data53))) {
-                const err170 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"].type, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data53 };
+          } else {
+            const err169 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.properties.approvals.type, parentSchema: schema31.properties.deploy.properties.approvals, data: data50 };
+            if (vErrors === null) {
+              vErrors = [err169];
+            } else {
+              vErrors.push(err169);
+            }
+            errors++;
+          }
+        }
+        if (data43["break-glass"] !== void 0) {
+          let data55 = data43["break-glass"];
+          if (data55 && typeof data55 == "object" && !Array.isArray(data55)) {
+            for (const key9 in data55) {
+              if (!(key9 === "max-duration" || key9 === "min-approvers")) {
+                const err170 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy.properties["break-glass"], data: data55 };
                 if (vErrors === null) {
                   vErrors = [err170];
                 } else {
@@ -16254,18 +16256,21 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 }
                 errors++;
               }
-              if (typeof data53 == "number" && isFinite(data53)) {
-                if (data53 > 32 || isNaN(data53)) {
-                  const err171 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data53 };
-                  if (vErrors === null) {
-                    vErrors = [err171];
-                  } else {
-                    vErrors.push(err171);
-                  }
-                  errors++;
+            }
+            if (data55["max-duration"] !== void 0) {
+              let data56 = data55["max-duration"];
+              if (!(typeof data56 == "number" && (!(data56 % 1) && !isNaN(data56)) && isFinite(data56)) && typeof data56 !== "string") {
+                const err171 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/type", keyword: "type", params: { type: schema31.properties.deploy.properties["break-glass"].properties["max-duration"].type }, message: "must be integer,string", schema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"].type, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"], data: data56 };
+                if (vErrors === null) {
+                  vErrors = [err171];
+                } else {
+                  vErrors.push(err171);
                 }
-                if (data53 < 1 || isNaN(data53)) {
-                  const err172 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data53 };
+                errors++;
+              }
+              if (typeof data56 == "number" && isFinite(data56)) {
+                if (data56 < 1 || isNaN(data56)) {
+                  const err172 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"], data: data56 };
                   if (vErrors === null) {
                     vErrors = [err172];
                   } else {
@@ -16274,76 +16279,76 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   errors++;
                 }
               }
+              if (typeof data56 === "string") {
+                if (!pattern15.test(data56)) {
+                  const err173 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"], data: data56 };
+                  if (vErrors === null) {
+                    vErrors = [err173];
+                  } else {
+                    vErrors.push(err173);
+                  }
+                  errors++;
+                }
+              }
+            }
+            if (data55["min-approvers"] !== void 0) {
+              let data57 = data55["min-approvers"];
+              if (!(typeof data57 == "number" && (!(data57 % 1) && !isNaN(data57)) && isFinite(data57))) {
+                const err174 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"].type, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data57 };
+                if (vErrors === null) {
+                  vErrors = [err174];
+                } else {
+                  vErrors.push(err174);
+                }
+                errors++;
+              }
+              if (typeof data57 == "number" && isFinite(data57)) {
+                if (data57 > 32 || isNaN(data57)) {
+                  const err175 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data57 };
+                  if (vErrors === null) {
+                    vErrors = [err175];
+                  } else {
+                    vErrors.push(err175);
+                  }
+                  errors++;
+                }
+                if (data57 < 1 || isNaN(data57)) {
+                  const err176 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data57 };
+                  if (vErrors === null) {
+                    vErrors = [err176];
+                  } else {
+                    vErrors.push(err176);
+                  }
+                  errors++;
+                }
+              }
             }
           } else {
-            const err173 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.properties["break-glass"].type, parentSchema: schema31.properties.deploy.properties["break-glass"], data: data51 };
+            const err177 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.properties["break-glass"].type, parentSchema: schema31.properties.deploy.properties["break-glass"], data: data55 };
             if (vErrors === null) {
-              vErrors = [err173];
+              vErrors = [err177];
             } else {
-              vErrors.push(err173);
+              vErrors.push(err177);
             }
             errors++;
           }
         }
       } else {
-        const err174 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.type, parentSchema: schema31.properties.deploy, data: data39 };
+        const err178 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.type, parentSchema: schema31.properties.deploy, data: data43 };
         if (vErrors === null) {
-          vErrors = [err174];
+          vErrors = [err178];
         } else {
-          vErrors.push(err174);
+          vErrors.push(err178);
         }
         errors++;
       }
     }
     if (data.report !== void 0) {
-      let data54 = data.report;
-      if (data54 && typeof data54 == "object" && !Array.isArray(data54)) {
-        for (const key10 in data54) {
+      let data58 = data.report;
+      if (data58 && typeof data58 == "object" && !Array.isArray(data58)) {
+        for (const key10 in data58) {
           if (!func33.call(schema31.properties.report.properties, key10)) {
-            const err175 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.report, data: data54 };
-            if (vErrors === null) {
-              vErrors = [err175];
-            } else {
-              vErrors.push(err175);
-            }
-            errors++;
-          }
-        }
-        if (data54["max-unapproved-rate"] !== void 0) {
-          let data55 = data54["max-unapproved-rate"];
-          if (typeof data55 == "number" && isFinite(data55)) {
-            if (data55 > 1 || isNaN(data55)) {
-              const err176 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-unapproved-rate"], data: data55 };
-              if (vErrors === null) {
-                vErrors = [err176];
-              } else {
-                vErrors.push(err176);
-              }
-              errors++;
-            }
-            if (data55 < 0 || isNaN(data55)) {
-              const err177 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-unapproved-rate"], data: data55 };
-              if (vErrors === null) {
-                vErrors = [err177];
-              } else {
-                vErrors.push(err177);
-              }
-              errors++;
-            }
-          } else {
-            const err178 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["max-unapproved-rate"].type, parentSchema: schema31.properties.report.properties["max-unapproved-rate"], data: data55 };
-            if (vErrors === null) {
-              vErrors = [err178];
-            } else {
-              vErrors.push(err178);
-            }
-            errors++;
-          }
-        }
-        if (data54["max-review-latency-p90"] !== void 0) {
-          let data56 = data54["max-review-latency-p90"];
-          if (!(typeof data56 == "number" && (!(data56 % 1) && !isNaN(data56)) && isFinite(data56)) && typeof data56 !== "string") {
-            const err179 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/type", keyword: "type", params: { type: schema31.properties.report.properties["max-review-latency-p90"].type }, message: "must be integer,string", schema: schema31.properties.report.properties["max-review-latency-p90"].type, parentSchema: schema31.properties.report.properties["max-review-latency-p90"], data: data56 };
+            const err179 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.report, data: data58 };
             if (vErrors === null) {
               vErrors = [err179];
             } else {
@@ -16351,9 +16356,12 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-          if (typeof data56 == "number" && isFinite(data56)) {
-            if (data56 < 1 || isNaN(data56)) {
-              const err180 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-review-latency-p90"], data: data56 };
+        }
+        if (data58["max-unapproved-rate"] !== void 0) {
+          let data59 = data58["max-unapproved-rate"];
+          if (typeof data59 == "number" && isFinite(data59)) {
+            if (data59 > 1 || isNaN(data59)) {
+              const err180 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-unapproved-rate"], data: data59 };
               if (vErrors === null) {
                 vErrors = [err180];
               } else {
@@ -16361,10 +16369,8 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-          }
-          if (typeof data56 === "string") {
-            if (!pattern15.test(data56)) {
-              const err181 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.report.properties["max-review-latency-p90"], data: data56 };
+            if (data59 < 0 || isNaN(data59)) {
+              const err181 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-unapproved-rate"], data: data59 };
               if (vErrors === null) {
                 vErrors = [err181];
               } else {
@@ -16372,53 +16378,55 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-          }
-        }
-        if (data54["max-privileged-approval-share"] !== void 0) {
-          let data57 = data54["max-privileged-approval-share"];
-          if (typeof data57 == "number" && isFinite(data57)) {
-            if (data57 > 1 || isNaN(data57)) {
-              const err182 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-privileged-approval-share"], data: data57 };
-              if (vErrors === null) {
-                vErrors = [err182];
-              } else {
-                vErrors.push(err182);
-              }
-              errors++;
-            }
-            if (data57 < 0 || isNaN(data57)) {
-              const err183 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-privileged-approval-share"], data: data57 };
-              if (vErrors === null) {
-                vErrors = [err183];
-              } else {
-                vErrors.push(err183);
-              }
-              errors++;
-            }
           } else {
-            const err184 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["max-privileged-approval-share"].type, parentSchema: schema31.properties.report.properties["max-privileged-approval-share"], data: data57 };
+            const err182 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["max-unapproved-rate"].type, parentSchema: schema31.properties.report.properties["max-unapproved-rate"], data: data59 };
             if (vErrors === null) {
-              vErrors = [err184];
+              vErrors = [err182];
             } else {
-              vErrors.push(err184);
+              vErrors.push(err182);
             }
             errors++;
           }
         }
-        if (data54["max-audit-gaps"] !== void 0) {
-          let data58 = data54["max-audit-gaps"];
-          if (!(typeof data58 == "number" && (!(data58 % 1) && !isNaN(data58)) && isFinite(data58))) {
-            const err185 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-audit-gaps"].type, parentSchema: schema31.properties.report.properties["max-audit-gaps"], data: data58 };
+        if (data58["max-review-latency-p90"] !== void 0) {
+          let data60 = data58["max-review-latency-p90"];
+          if (!(typeof data60 == "number" && (!(data60 % 1) && !isNaN(data60)) && isFinite(data60)) && typeof data60 !== "string") {
+            const err183 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/type", keyword: "type", params: { type: schema31.properties.report.properties["max-review-latency-p90"].type }, message: "must be integer,string", schema: schema31.properties.report.properties["max-review-latency-p90"].type, parentSchema: schema31.properties.report.properties["max-review-latency-p90"], data: data60 };
             if (vErrors === null) {
-              vErrors = [err185];
+              vErrors = [err183];
             } else {
-              vErrors.push(err185);
+              vErrors.push(err183);
             }
             errors++;
           }
-          if (typeof data58 == "number" && isFinite(data58)) {
-            if (data58 < 0 || isNaN(data58)) {
-              const err186 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-audit-gaps"], data: data58 };
+          if (typeof data60 == "number" && isFinite(data60)) {
+            if (data60 < 1 || isNaN(data60)) {
+              const err184 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-review-latency-p90"], data: data60 };
+              if (vErrors === null) {
+                vErrors = [err184];
+              } else {
+                vErrors.push(err184);
+              }
+              errors++;
+            }
+          }
+          if (typeof data60 === "string") {
+            if (!pattern15.test(data60)) {
+              const err185 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.report.properties["max-review-latency-p90"], data: data60 };
+              if (vErrors === null) {
+                vErrors = [err185];
+              } else {
+                vErrors.push(err185);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data58["max-privileged-approval-share"] !== void 0) {
+          let data61 = data58["max-privileged-approval-share"];
+          if (typeof data61 == "number" && isFinite(data61)) {
+            if (data61 > 1 || isNaN(data61)) {
+              const err186 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-privileged-approval-share"], data: data61 };
               if (vErrors === null) {
                 vErrors = [err186];
               } else {
@@ -16426,35 +16434,29 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-          }
-        }
-        if (data54["max-approval-reuse"] !== void 0) {
-          let data59 = data54["max-approval-reuse"];
-          if (!(typeof data59 == "number" && (!(data59 % 1) && !isNaN(data59)) && isFinite(data59))) {
-            const err187 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-approval-reuse"].type, parentSchema: schema31.properties.report.properties["max-approval-reuse"], data: data59 };
-            if (vErrors === null) {
-              vErrors = [err187];
-            } else {
-              vErrors.push(err187);
-            }
-            errors++;
-          }
-          if (typeof data59 == "number" && isFinite(data59)) {
-            if (data59 < 0 || isNaN(data59)) {
-              const err188 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-approval-reuse"], data: data59 };
+            if (data61 < 0 || isNaN(data61)) {
+              const err187 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-privileged-approval-share"], data: data61 };
               if (vErrors === null) {
-                vErrors = [err188];
+                vErrors = [err187];
               } else {
-                vErrors.push(err188);
+                vErrors.push(err187);
               }
               errors++;
             }
+          } else {
+            const err188 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["max-privileged-approval-share"].type, parentSchema: schema31.properties.report.properties["max-privileged-approval-share"], data: data61 };
+            if (vErrors === null) {
+              vErrors = [err188];
+            } else {
+              vErrors.push(err188);
+            }
+            errors++;
           }
         }
-        if (data54["max-break-glass-per-month"] !== void 0) {
-          let data60 = data54["max-break-glass-per-month"];
-          if (!(typeof data60 == "number" && (!(data60 % 1) && !isNaN(data60)) && isFinite(data60))) {
-            const err189 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-break-glass-per-month"].type, parentSchema: schema31.properties.report.properties["max-break-glass-per-month"], data: data60 };
+        if (data58["max-audit-gaps"] !== void 0) {
+          let data62 = data58["max-audit-gaps"];
+          if (!(typeof data62 == "number" && (!(data62 % 1) && !isNaN(data62)) && isFinite(data62))) {
+            const err189 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-audit-gaps"].type, parentSchema: schema31.properties.report.properties["max-audit-gaps"], data: data62 };
             if (vErrors === null) {
               vErrors = [err189];
             } else {
@@ -16462,9 +16464,9 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-          if (typeof data60 == "number" && isFinite(data60)) {
-            if (data60 < 0 || isNaN(data60)) {
-              const err190 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-break-glass-per-month"], data: data60 };
+          if (typeof data62 == "number" && isFinite(data62)) {
+            if (data62 < 0 || isNaN(data62)) {
+              const err190 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-audit-gaps"], data: data62 };
               if (vErrors === null) {
                 vErrors = [err190];
               } else {
@@ -16474,10 +16476,10 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
           }
         }
-        if (data54["max-break-glass-without-follow-up"] !== void 0) {
-          let data61 = data54["max-break-glass-without-follow-up"];
-          if (!(typeof data61 == "number" && (!(data61 % 1) && !isNaN(data61)) && isFinite(data61))) {
-            const err191 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-break-glass-without-follow-up"].type, parentSchema: schema31.properties.report.properties["max-break-glass-without-follow-up"], data: data61 };
+        if (data58["max-approval-reuse"] !== void 0) {
+          let data63 = data58["max-approval-reuse"];
+          if (!(typeof data63 == "number" && (!(data63 % 1) && !isNaN(data63)) && isFinite(data63))) {
+            const err191 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-approval-reuse"].type, parentSchema: schema31.properties.report.properties["max-approval-reuse"], data: data63 };
             if (vErrors === null) {
               vErrors = [err191];
             } else {
@@ -16485,9 +16487,9 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-          if (typeof data61 == "number" && isFinite(data61)) {
-            if (data61 < 0 || isNaN(data61)) {
-              const err192 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-break-glass-without-follow-up"], data: data61 };
+          if (typeof data63 == "number" && isFinite(data63)) {
+            if (data63 < 0 || isNaN(data63)) {
+              const err192 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-approval-reuse"], data: data63 };
               if (vErrors === null) {
                 vErrors = [err192];
               } else {
@@ -16497,20 +16499,20 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
           }
         }
-        if (data54["max-top-approver-share"] !== void 0) {
-          let data62 = data54["max-top-approver-share"];
-          if (typeof data62 == "number" && isFinite(data62)) {
-            if (data62 > 1 || isNaN(data62)) {
-              const err193 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-top-approver-share"], data: data62 };
-              if (vErrors === null) {
-                vErrors = [err193];
-              } else {
-                vErrors.push(err193);
-              }
-              errors++;
+        if (data58["max-break-glass-per-month"] !== void 0) {
+          let data64 = data58["max-break-glass-per-month"];
+          if (!(typeof data64 == "number" && (!(data64 % 1) && !isNaN(data64)) && isFinite(data64))) {
+            const err193 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-break-glass-per-month"].type, parentSchema: schema31.properties.report.properties["max-break-glass-per-month"], data: data64 };
+            if (vErrors === null) {
+              vErrors = [err193];
+            } else {
+              vErrors.push(err193);
             }
-            if (data62 < 0 || isNaN(data62)) {
-              const err194 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-top-approver-share"], data: data62 };
+            errors++;
+          }
+          if (typeof data64 == "number" && isFinite(data64)) {
+            if (data64 < 0 || isNaN(data64)) {
+              const err194 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-break-glass-per-month"], data: data64 };
               if (vErrors === null) {
                 vErrors = [err194];
               } else {
@@ -16518,8 +16520,12 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-          } else {
-            const err195 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["max-top-approver-share"].type, parentSchema: schema31.properties.report.properties["max-top-approver-share"], data: data62 };
+          }
+        }
+        if (data58["max-break-glass-without-follow-up"] !== void 0) {
+          let data65 = data58["max-break-glass-without-follow-up"];
+          if (!(typeof data65 == "number" && (!(data65 % 1) && !isNaN(data65)) && isFinite(data65))) {
+            const err195 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-break-glass-without-follow-up"].type, parentSchema: schema31.properties.report.properties["max-break-glass-without-follow-up"], data: data65 };
             if (vErrors === null) {
               vErrors = [err195];
             } else {
@@ -16527,12 +16533,9 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-        }
-        if (data54["min-deploy-success-rate"] !== void 0) {
-          let data63 = data54["min-deploy-success-rate"];
-          if (typeof data63 == "number" && isFinite(data63)) {
-            if (data63 > 1 || isNaN(data63)) {
-              const err196 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["min-deploy-success-rate"], data: data63 };
+          if (typeof data65 == "number" && isFinite(data65)) {
+            if (data65 < 0 || isNaN(data65)) {
+              const err196 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-break-glass-without-follow-up"], data: data65 };
               if (vErrors === null) {
                 vErrors = [err196];
               } else {
@@ -16540,8 +16543,13 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data63 < 0 || isNaN(data63)) {
-              const err197 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["min-deploy-success-rate"], data: data63 };
+          }
+        }
+        if (data58["max-top-approver-share"] !== void 0) {
+          let data66 = data58["max-top-approver-share"];
+          if (typeof data66 == "number" && isFinite(data66)) {
+            if (data66 > 1 || isNaN(data66)) {
+              const err197 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-top-approver-share"], data: data66 };
               if (vErrors === null) {
                 vErrors = [err197];
               } else {
@@ -16549,32 +16557,72 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
+            if (data66 < 0 || isNaN(data66)) {
+              const err198 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-top-approver-share"], data: data66 };
+              if (vErrors === null) {
+                vErrors = [err198];
+              } else {
+                vErrors.push(err198);
+              }
+              errors++;
+            }
           } else {
-            const err198 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["min-deploy-success-rate"].type, parentSchema: schema31.properties.report.properties["min-deploy-success-rate"], data: data63 };
+            const err199 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["max-top-approver-share"].type, parentSchema: schema31.properties.report.properties["max-top-approver-share"], data: data66 };
             if (vErrors === null) {
-              vErrors = [err198];
+              vErrors = [err199];
             } else {
-              vErrors.push(err198);
+              vErrors.push(err199);
+            }
+            errors++;
+          }
+        }
+        if (data58["min-deploy-success-rate"] !== void 0) {
+          let data67 = data58["min-deploy-success-rate"];
+          if (typeof data67 == "number" && isFinite(data67)) {
+            if (data67 > 1 || isNaN(data67)) {
+              const err200 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["min-deploy-success-rate"], data: data67 };
+              if (vErrors === null) {
+                vErrors = [err200];
+              } else {
+                vErrors.push(err200);
+              }
+              errors++;
+            }
+            if (data67 < 0 || isNaN(data67)) {
+              const err201 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["min-deploy-success-rate"], data: data67 };
+              if (vErrors === null) {
+                vErrors = [err201];
+              } else {
+                vErrors.push(err201);
+              }
+              errors++;
+            }
+          } else {
+            const err202 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["min-deploy-success-rate"].type, parentSchema: schema31.properties.report.properties["min-deploy-success-rate"], data: data67 };
+            if (vErrors === null) {
+              vErrors = [err202];
+            } else {
+              vErrors.push(err202);
             }
             errors++;
           }
         }
       } else {
-        const err199 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.report.type, parentSchema: schema31.properties.report, data: data54 };
+        const err203 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.report.type, parentSchema: schema31.properties.report, data: data58 };
         if (vErrors === null) {
-          vErrors = [err199];
+          vErrors = [err203];
         } else {
-          vErrors.push(err199);
+          vErrors.push(err203);
         }
         errors++;
       }
     }
   } else {
-    const err200 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.type, parentSchema: schema31, data };
+    const err204 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.type, parentSchema: schema31, data };
     if (vErrors === null) {
-      vErrors = [err200];
+      vErrors = [err204];
     } else {
-      vErrors.push(err200);
+      vErrors.push(err204);
     }
     errors++;
   }
@@ -17012,6 +17060,13 @@ function matchIdentity(signer, rule) {
       reason: `expected issuer ${rule.issuer}, found ${signer.issuer || "(no issuer)"} (SAN ${found})`
     };
   }
+  if (rule.runnerEnvironment !== void 0 && signer.extensions.runnerEnvironment !== rule.runnerEnvironment) {
+    const runner = signer.extensions.runnerEnvironment ?? "none in the certificate";
+    return {
+      ok: false,
+      reason: `expected a job on a GitHub-hosted runner, found runner environment ${runner} (SAN ${found}): whoever runs a self-hosted runner holds the jobs' tokens it runs (runner-environment: any in the policy's identity accepts it)`
+    };
+  }
   if (rule.sourceRepository !== void 0 && signer.extensions.sourceRepositoryURI !== rule.sourceRepository) {
     const repository = signer.extensions.sourceRepositoryURI ?? "(none in the certificate)";
     return {
@@ -17038,20 +17093,28 @@ function identityRule(document, path, problems) {
       if (!(error instanceof IdentityPatternError)) throw error;
       problems.push({ path: `${path}.san-pattern`, message: error.message });
     }
-    return withSourceRepository({ issuer: document.issuer, sanPattern: document["san-pattern"] }, document);
+    return withCertificateClaims({ issuer: document.issuer, sanPattern: document["san-pattern"] }, document);
   }
   const san = document.san;
   if (Array.isArray(san)) {
-    return withSourceRepository(
+    return withCertificateClaims(
       san.length === 1 ? { issuer: document.issuer, san: san[0] } : { issuer: document.issuer, sans: san },
       document
     );
   }
-  return withSourceRepository({ issuer: document.issuer, san }, document);
+  return withCertificateClaims({ issuer: document.issuer, san }, document);
 }
-function withSourceRepository(rule, document) {
+var GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com";
+function withCertificateClaims(rule, document) {
   const sourceRepository = document["source-repository"];
-  return sourceRepository === void 0 ? rule : { ...rule, sourceRepository };
+  const runner = document["runner-environment"];
+  const github = document.issuer === GITHUB_ACTIONS_ISSUER || document.issuer.startsWith(`${GITHUB_ACTIONS_ISSUER}/`);
+  const hosted = runner === "github-hosted" || runner === void 0 && github;
+  return {
+    ...rule,
+    ...sourceRepository !== void 0 && { sourceRepository },
+    ...hosted && { runnerEnvironment: "github-hosted" }
+  };
 }
 function globProblems(globs, key) {
   return (globs ?? []).flatMap((glob, i) => {

@@ -22,12 +22,12 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-T3NYURFA.js";
+} from "./chunk-FEBPQLTI.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,
   matchIdentity
-} from "./chunk-7EYIRGY5.js";
+} from "./chunk-EJCDZ4Z2.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";
@@ -178,9 +178,14 @@ function isUri(value) {
 // packages/core/src/sod-evidence.ts
 var CLOCK_SKEW_SECONDS = 10 * 60;
 var EvidenceLedger = class {
-  constructor(policy) {
+  /**
+   * `owner`: the organisation (or user) the report is about. The policy's identities are shared workflows that
+   * repositories of other owners may call too: evidence of another owner's repository is a finding, never counted.
+   */
+  constructor(policy, scope = {}) {
     this.policy = policy;
     if (policy.deploy.repositories) this.repositories = new Set(policy.deploy.repositories.map((r) => r.toLowerCase()));
+    if (scope.owner !== void 0) this.owner = scope.owner.toLowerCase();
   }
   policy;
   decisions = [];
@@ -203,6 +208,7 @@ var EvidenceLedger = class {
   digestAliases = /* @__PURE__ */ new Map();
   seen = /* @__PURE__ */ new Set();
   repositories;
+  owner;
   /** A file found beside the bundles that is no bundle (NOT_A_BUNDLE): named nowhere, counted as skipped. */
   addSkipped() {
     this.counts.skipped += 1;
@@ -300,6 +306,12 @@ var EvidenceLedger = class {
     }
     if (this.repositories && !this.repositories.has(fact.repository.toLowerCase())) {
       return { kind: "not-the-policy-identity", reason: `${fact.repository} is not a repository the policy deploys` };
+    }
+    if (this.owner !== void 0 && fact.repository.split("/")[0].toLowerCase() !== this.owner) {
+      return {
+        kind: "not-the-policy-identity",
+        reason: `${fact.repository} is not a repository of ${this.owner}, whose report this is`
+      };
     }
     const claimed = Date.parse(fact.claimedAt);
     if (!Number.isFinite(claimed)) return { kind: "unreadable", reason: `its time ${fact.claimedAt} is not a time` };

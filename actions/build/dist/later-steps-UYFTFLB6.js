@@ -16600,6 +16600,13 @@ function matchIdentity(signer, rule) {
       reason: `expected issuer ${rule.issuer}, found ${signer.issuer || "(no issuer)"} (SAN ${found})`
     };
   }
+  if (rule.runnerEnvironment !== void 0 && signer.extensions.runnerEnvironment !== rule.runnerEnvironment) {
+    const runner = signer.extensions.runnerEnvironment ?? "none in the certificate";
+    return {
+      ok: false,
+      reason: `expected a job on a GitHub-hosted runner, found runner environment ${runner} (SAN ${found}): whoever runs a self-hosted runner holds the jobs' tokens it runs (runner-environment: any in the policy's identity accepts it)`
+    };
+  }
   if (rule.sourceRepository !== void 0 && signer.extensions.sourceRepositoryURI !== rule.sourceRepository) {
     const repository = signer.extensions.sourceRepositoryURI ?? "(none in the certificate)";
     return {
@@ -19957,7 +19964,7 @@ function provenanceCertificateAgrees({ agreeing, disagreeing }) {
 function provenanceOneSource({ agreeing }) {
   const sources = /* @__PURE__ */ new Map();
   for (const r of agreeing) {
-    const key = `${r.provenance.repositoryUrl}@${r.provenance.commit}`;
+    const key = `${r.provenance.repositoryUrl}@${r.provenance.commit} on ${r.provenance.ref}`;
     sources.set(key, [...sources.get(key) ?? [], r]);
   }
   if (sources.size === 0) {
@@ -19970,7 +19977,7 @@ function provenanceOneSource({ agreeing }) {
     return {
       check: fail2(
         "provenance-one-source",
-        `expected every provenance to name one repository and commit, found ${found}`
+        `expected every provenance to name one repository, commit and ref, found ${found}`
       )
     };
   }
@@ -20039,6 +20046,8 @@ function workflowSigner(claims, serverUrl) {
   if (sha) extensions.sourceRepositoryDigest = sha;
   const ref = text("ref");
   if (ref) extensions.sourceRepositoryRef = ref;
+  const runner = text("runner_environment");
+  if (runner) extensions.runnerEnvironment = runner;
   return { san: `${server}/${jobWorkflowRef}`, issuer, extensions };
 }
 function signIdentityDistinct(signer, policy, builders) {

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-DN4FVOGQ.js";
+} from "./chunk-SNZ2ZCP3.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -59,7 +59,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-AY6WTURY.js";
+} from "./chunk-6F3FQQWV.js";
 import {
   CodedError,
   describeError,
@@ -1115,7 +1115,7 @@ function judgeDecisionStatement(bundle, statement, artifact, policy, role, read)
     return {
       bundle,
       relevant,
-      reason: `found ${what} by ${bundle.signer.san || "(no SAN)"} (${bundle.source}), expected the ${role} identity ${describeIdentityRule(rule)}`
+      reason: `found ${what} by ${bundle.signer.san || "(no SAN)"} (${bundle.source}), expected the ${role} identity ${describeIdentityRule(rule)}${runnerProblem(bundle.signer, rule)}`
     };
   }
   if (!relevant) {
@@ -1152,12 +1152,18 @@ function runBindingProblem(bundle, run, what) {
   if (certified === void 0 || certified === run) return void 0;
   return `${bundle.source}: the ${what} attestation names run ${run}, but its certificate was issued to run ${certified}`;
 }
+function runnerProblem(signer, rule) {
+  if (rule.runnerEnvironment === void 0) return "";
+  const { runnerEnvironment: _, ...anyRunner } = rule;
+  if (!matchIdentity(signer, anyRunner).ok) return "";
+  return `: ${matchIdentity(signer, rule).reason}`;
+}
 function roleProblem(signer, role, policy) {
   const rule = policy.identities[role];
   const other = role === "build" ? "sign" : "build";
   const who = signer.san || "(no SAN)";
   if (!matchIdentity(signer, rule).ok) {
-    return signer.issuer === rule.issuer || !matchIdentity({ ...signer, issuer: rule.issuer }, rule).ok ? `${who}, expected the ${role} identity ${describeIdentityRule(rule)}` : `${who} from issuer ${signer.issuer || "(none)"}, expected the ${role} identity from issuer ${rule.issuer}`;
+    return signer.issuer === rule.issuer || !matchIdentity({ ...signer, issuer: rule.issuer }, rule).ok ? `${who}, expected the ${role} identity ${describeIdentityRule(rule)}${runnerProblem(signer, rule)}` : `${who} from issuer ${signer.issuer || "(none)"}, expected the ${role} identity from issuer ${rule.issuer}`;
   }
   if (matchIdentity(signer, policy.identities[other]).ok) {
     return `${who}, which is both the build and the sign identity of the policy; they must differ`;

@@ -9,7 +9,7 @@ import {
 } from "./chunk-TJ3XPODE.js";
 import {
   describeError
-} from "./chunk-7EYIRGY5.js";
+} from "./chunk-EJCDZ4Z2.js";
 
 // packages/github/src/step.ts
 function readStepInputs(read) {
