@@ -22,6 +22,31 @@ afterEach(async () => {
   github = undefined;
 });
 
+describe('a repository’s store, one digest (GET /repos/{owner}/{repo}/attestations/{subject_digest})', () => {
+  it('follows the Link header’s cursor (after), as GitHub pages it, to the last of 230 attestations', async () => {
+    const app = aRepository('acme/app');
+    app.attestations = Array.from({ length: 230 }, (_, i) => entry(digest(7), i, i % 50 === 0));
+    github = await startGitHubFake(aGitHubState(app));
+
+    const found = await fetchAttestations({
+      apiUrl: github.url,
+      token: 't',
+      repository: 'acme/app',
+      digests: [digest(7)],
+    });
+
+    expect(found.map((a) => (JSON.parse(a.text) as { marker: number }).marker)).toEqual(
+      Array.from({ length: 230 }, (_, i) => i),
+    );
+    const reads = github.requests.filter((r) => r.route === 'GET /repos/{owner}/{repo}/attestations/{subject_digest}');
+    expect(reads.map((r) => [r.query.page, r.query.after === undefined])).toEqual([
+      [undefined, true],
+      [undefined, false],
+      [undefined, false],
+    ]);
+  });
+});
+
 describe('an organisation’s store, many digests at once (POST /orgs/{org}/attestations/bulk-list)', () => {
   it('follows the cursor to the end and gives each digest its attestations in the store’s order', async () => {
     const app = aRepository('acme/app');

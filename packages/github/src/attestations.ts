@@ -185,31 +185,34 @@ async function fetchForDigest(
 ): Promise<StoredAttestation[]> {
   const found: StoredAttestation[] = [];
   const scope = repo === undefined ? owner : `${owner}/${repo}`;
-  for (let page = 1; ; page++) {
-    let data: AttestationsPage;
-    const query = { subject_digest: digest, per_page: PER_PAGE, page };
-    try {
-      ({ data } =
-        repo === undefined
-          ? await client.request('GET /orgs/{org}/attestations/{subject_digest}', { org: owner, ...query })
-          : await client.request('GET /repos/{owner}/{repo}/attestations/{subject_digest}', { owner, repo, ...query }));
-    } catch (error) {
-      // The store answers 404 for a digest it has no attestation of.
-      if ((error as { status?: number }).status === 404) return found;
-      throw new AttestationStoreError(
-        `${scope}: the attestation store did not answer for ${digest}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-    const attestations = data.attestations ?? [];
-    for (const attestation of attestations) {
-      if (found.length >= MAX_ATTESTATIONS_PER_DIGEST) {
-        throw new AttestationStoreError(`${digest}: more than ${MAX_ATTESTATIONS_PER_DIGEST} attestations in ${scope}`);
+  const query = { subject_digest: digest, per_page: PER_PAGE };
+  // "List attestations" pages by cursor (before/after): each next page is the Link header's, as Octokit follows it.
+  const pages =
+    repo === undefined
+      ? client.paginate.iterator('GET /orgs/{org}/attestations/{subject_digest}', { org: owner, ...query })
+      : client.paginate.iterator('GET /repos/{owner}/{repo}/attestations/{subject_digest}', { owner, repo, ...query });
+  try {
+    for await (const response of pages) {
+      const attestations = (response.data as AttestationsPage).attestations ?? [];
+      for (const attestation of attestations) {
+        if (found.length >= MAX_ATTESTATIONS_PER_DIGEST) {
+          throw new AttestationStoreError(
+            `${digest}: more than ${MAX_ATTESTATIONS_PER_DIGEST} attestations in ${scope}`,
+          );
+        }
+        found.push(await bundleOf(attestation, digest, found.length));
       }
-      found.push(await bundleOf(attestation, digest, found.length));
     }
-    if (attestations.length < PER_PAGE) return found;
+  } catch (error) {
+    if (error instanceof AttestationStoreError) throw error;
+    // The store answers 404 for a digest it has no attestation of.
+    if ((error as { status?: number }).status === 404 && found.length === 0) return found;
+    throw new AttestationStoreError(
+      `${scope}: the attestation store did not answer for ${digest}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
+  return found;
 }
 
 async function bundleOf(

@@ -1143,17 +1143,27 @@ function visibleTo(repository: FakeRepository, authenticated: boolean): boolean 
 }
 
 /** Every stored attestation of an owner's repositories the caller may see, for one digest. */
-function ownerAttestations(context: RequestContext, owner: string, digest: string): Json[] {
+function ownerAttestations(context: RequestContext, owner: string, digest: string): { json: Json; cursor: string }[] {
   const wanted = digest.toLowerCase();
   return context.state.repositories
     .filter((r) => r.owner.login.toLowerCase() === owner.toLowerCase() && visibleTo(r, context.authenticated))
     .flatMap((repository) =>
       (repository.attestations ?? []).flatMap((attestation, index) =>
         attestation.subjects.some((s) => s.toLowerCase() === wanted)
-          ? [storedAttestationJson(repository, attestation, index, context.api)]
+          ? [
+              {
+                json: storedAttestationJson(repository, attestation, index, context.api),
+                cursor: attestationCursor(fullNameOf(repository), index),
+              },
+            ]
           : [],
       ),
     );
+}
+
+/** The fake's cursor of a stored attestation: opaque to a client, as GitHub's are. */
+function attestationCursor(repository: string, index: number): string {
+  return Buffer.from(`attestation:v1:${repository}:${index}`).toString('base64url');
 }
 
 function findRepository(state: GitHubFakeState, fullName: string): FakeRepository | undefined {
@@ -1322,13 +1332,14 @@ const ROUTES: Route[] = [
       );
       // The store answers 404 for a digest it holds nothing for.
       if (found.length === 0) return notFound();
-      const answer = page(
+      // Paged by cursor (`before`/`after` and the Link header, as "List attestations" is): there is no `page`.
+      const answer = cursorPage(
         context,
-        found.map(({ attestation, index }) =>
-          storedAttestationJson(context.repository, attestation, index, context.api),
-        ),
+        found,
+        ({ attestation, index }) => storedAttestationJson(context.repository, attestation, index, context.api),
+        ({ index }) => attestationCursor(fullNameOf(context.repository), index),
       );
-      return { ...answer, body: { attestations: answer.body } };
+      return answer.status === 200 ? { ...answer, body: { attestations: answer.body } } : answer;
     },
   },
   {
@@ -1337,7 +1348,12 @@ const ROUTES: Route[] = [
     handle: (context) => {
       const filtered = filterActivity(activityFeed(context.state, context.repository), context.query);
       if (typeof filtered === 'string') return validationFailed(filtered);
-      return cursorPage(context, filtered, (activity) => activityJson(context.repository, activity, context.api));
+      return cursorPage(
+        context,
+        filtered,
+        (activity) => activityJson(context.repository, activity, context.api),
+        cursorOf,
+      );
     },
   },
 ];
@@ -1350,9 +1366,13 @@ const ACCOUNT_ROUTES: AccountRoute[] = [
     handle: (context) => {
       const items = ownerAttestations(context, context.params.org!, context.params.subject_digest!);
       if (items.length === 0) return notFound();
-      const perPage = perPageOf(context.query);
-      const current = Math.max(1, Number.parseInt(context.query.get('page') ?? '', 10) || 1);
-      return { status: 200, body: { attestations: items.slice((current - 1) * perPage, current * perPage) } };
+      const answer = cursorPage(
+        context,
+        items,
+        (item) => item.json,
+        (item) => item.cursor,
+      );
+      return answer.status === 200 ? { ...answer, body: { attestations: answer.body } } : answer;
     },
   },
   {
@@ -1367,7 +1387,7 @@ const ACCOUNT_ROUTES: AccountRoute[] = [
         return validationFailed('subject_digests is required');
       }
       const items = (digests as string[]).flatMap((digest) =>
-        ownerAttestations(context, context.params.org!, digest).map((json) => ({ digest, json })),
+        ownerAttestations(context, context.params.org!, digest).map(({ json }) => ({ digest, json })),
       );
       const perPage = perPageOf(context.query);
       const after = context.query.get('after');
@@ -1524,29 +1544,42 @@ function filterActivity(feed: FakeActivity[], query: URLSearchParams): FakeActiv
  * One page of a cursor-paged list, as GitHub pages the activity feed: `per_page` (default 30, at most 100), `after`
  * (the items following a cursor) or `before` (those preceding it), and a `Link` header with `next` and `prev`.
  */
-function cursorPage(context: RouteContext, items: FakeActivity[], json: (item: FakeActivity) => Json): Answer {
+/**
+ * A page of a list GitHub pages by cursor (`before`/`after`, the Link header's `next` and `prev`): the activity feed,
+ * the attestation store. `cursor` names an item as the fake's cursors do.
+ */
+function cursorPage<T>(
+  context: RequestContext,
+  items: T[],
+  json: (item: T) => Json,
+  cursor: (item: T) => string,
+): Answer {
   const perPage = perPageOf(context.query);
   const after = context.query.get('after') || undefined;
   const before = context.query.get('before') || undefined;
   let start = 0;
   let end = Math.min(perPage, items.length);
+  const position = (value: string): number | undefined => {
+    const index = items.findIndex((item) => cursor(item) === value);
+    return index === -1 ? undefined : index;
+  };
   if (after !== undefined) {
-    const at = cursorPosition(items, after);
+    const at = position(after);
     if (at === undefined) return validationFailed(`after is not a valid cursor: ${after}`);
     start = at + 1;
     end = Math.min(start + perPage, items.length);
   } else if (before !== undefined) {
-    const at = cursorPosition(items, before);
+    const at = position(before);
     if (at === undefined) return validationFailed(`before is not a valid cursor: ${before}`);
     end = at;
     start = Math.max(0, end - perPage);
   }
-  const link = (name: 'after' | 'before', item: FakeActivity): string => {
+  const link = (name: 'after' | 'before', item: T): string => {
     const query = new URLSearchParams(context.query);
     query.delete('after');
     query.delete('before');
     query.set('per_page', String(perPage));
-    query.set(name, cursorOf(item));
+    query.set(name, cursor(item));
     return `<${context.api}${context.path}?${query}>`;
   };
   const links: string[] = [];
@@ -1561,12 +1594,6 @@ function cursorPage(context: RouteContext, items: FakeActivity[], json: (item: F
 
 function cursorOf(item: FakeActivity): string {
   return Buffer.from(`cursor:v2:${item.timestamp}:${item.id}`).toString('base64url');
-}
-
-/** The index of the item a cursor names; undefined for a cursor the fake did not give. */
-function cursorPosition(items: FakeActivity[], cursor: string): number | undefined {
-  const index = items.findIndex((item) => cursorOf(item) === cursor);
-  return index === -1 ? undefined : index;
 }
 
 function validationFailed(error: string): Answer {

@@ -32403,27 +32403,29 @@ async function fetchInBulk(client, org, digests2) {
 async function fetchForDigest(client, owner, repo, digest) {
   const found = [];
   const scope = repo === void 0 ? owner : `${owner}/${repo}`;
-  for (let page = 1; ; page++) {
-    let data;
-    const query = { subject_digest: digest, per_page: PER_PAGE, page };
-    try {
-      ({ data } = repo === void 0 ? await client.request("GET /orgs/{org}/attestations/{subject_digest}", { org: owner, ...query }) : await client.request("GET /repos/{owner}/{repo}/attestations/{subject_digest}", { owner, repo, ...query }));
-    } catch (error) {
-      if (error.status === 404) return found;
-      throw new AttestationStoreError(
-        `${scope}: the attestation store did not answer for ${digest}: ${error.message}`,
-        { cause: error }
-      );
-    }
-    const attestations = data.attestations ?? [];
-    for (const attestation of attestations) {
-      if (found.length >= MAX_ATTESTATIONS_PER_DIGEST) {
-        throw new AttestationStoreError(`${digest}: more than ${MAX_ATTESTATIONS_PER_DIGEST} attestations in ${scope}`);
+  const query = { subject_digest: digest, per_page: PER_PAGE };
+  const pages = repo === void 0 ? client.paginate.iterator("GET /orgs/{org}/attestations/{subject_digest}", { org: owner, ...query }) : client.paginate.iterator("GET /repos/{owner}/{repo}/attestations/{subject_digest}", { owner, repo, ...query });
+  try {
+    for await (const response of pages) {
+      const attestations = response.data.attestations ?? [];
+      for (const attestation of attestations) {
+        if (found.length >= MAX_ATTESTATIONS_PER_DIGEST) {
+          throw new AttestationStoreError(
+            `${digest}: more than ${MAX_ATTESTATIONS_PER_DIGEST} attestations in ${scope}`
+          );
+        }
+        found.push(await bundleOf(attestation, digest, found.length));
       }
-      found.push(await bundleOf(attestation, digest, found.length));
     }
-    if (attestations.length < PER_PAGE) return found;
+  } catch (error) {
+    if (error instanceof AttestationStoreError) throw error;
+    if (error.status === 404 && found.length === 0) return found;
+    throw new AttestationStoreError(
+      `${scope}: the attestation store did not answer for ${digest}: ${error.message}`,
+      { cause: error }
+    );
   }
+  return found;
 }
 async function bundleOf(attestation, digest, index) {
   if (attestation.bundle !== null && attestation.bundle !== void 0) {

@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-FEBPQLTI.js";
+} from "./chunk-AWY5OUOZ.js";
 import {
   CodedError,
   describeIdentityRule,

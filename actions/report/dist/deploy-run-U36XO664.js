@@ -15,7 +15,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-IC6U3ERZ.js";
+} from "./chunk-IOZCQHL3.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -25,7 +25,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-4FXUSCR6.js";
+} from "./chunk-GTEFKLYC.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   DEPLOY_APPROVAL_PREDICATE_TYPE,
@@ -49,7 +49,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-FEBPQLTI.js";
+} from "./chunk-AWY5OUOZ.js";
 import {
   CodedError,
   describeError,

@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-FEBPQLTI.js";
+} from "./chunk-AWY5OUOZ.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

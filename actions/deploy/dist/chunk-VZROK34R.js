@@ -2875,7 +2875,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-3HLJ6YLX.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-CIJE7T6R.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-4FXUSCR6.js";
+} from "./chunk-GTEFKLYC.js";
 import {
   SigstoreInputError,
   bundleSources,
@@ -18,7 +18,7 @@ import {
   fetchAttestations,
   isRejected,
   readPolicyFiles
-} from "./chunk-FEBPQLTI.js";
+} from "./chunk-AWY5OUOZ.js";
 import "./chunk-EJCDZ4Z2.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";

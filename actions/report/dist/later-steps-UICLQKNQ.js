@@ -14,7 +14,7 @@ import {
   signStatement,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-IC6U3ERZ.js";
+} from "./chunk-IOZCQHL3.js";
 import "./chunk-TJ3XPODE.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
@@ -30,7 +30,7 @@ import {
   deployTrustedRoot,
   readBundleFile,
   storeAttestations
-} from "./chunk-FEBPQLTI.js";
+} from "./chunk-AWY5OUOZ.js";
 import {
   CodedError,
   parseDuration

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-SNZ2ZCP3.js";
+} from "./chunk-VZROK34R.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -59,7 +59,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-6F3FQQWV.js";
+} from "./chunk-ME7567UN.js";
 import {
   CodedError,
   describeError,

@@ -26,7 +26,7 @@ import {
   storeAttestations,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-6F3FQQWV.js";
+} from "./chunk-ME7567UN.js";
 import {
   CodedError,
   OidcTokenError,
