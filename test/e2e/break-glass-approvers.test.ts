@@ -91,9 +91,9 @@ async function breakGlass(who: WorkflowIdentity, subject: string, env: Record<st
   });
 }
 
-async function verify(dir: string, subject: string, policy = 'org-policy.yml') {
+async function verify(dir: string, subject: string, policy = 'org-policy.yml', extra: string[] = []) {
   const verified = await runCli(
-    ['verify', '--repo', 'acme/app', subject, '--policy', policy, '--bundle', dir, '--json'],
+    ['verify', '--repo', 'acme/app', subject, '--policy', policy, '--bundle', dir, '--json', ...extra],
     workspace,
   );
   return { status: verified.status, out: verified.stdout + verified.stderr, stdout: verified.stdout };
@@ -286,5 +286,15 @@ describe('B. approvals of another environment of the same run', () => {
     const check = report.artifacts[0]!.checks.find((c) => c.id === 'break-glass')!;
     expect(check.reason).toContain('expected 2 approvers distinct from its requester (alice)');
     expect(check.reason).toContain('found 1');
+
+    // Under the policy's one approver, twokey verify --environment counts it for the environment it names only.
+    const forProduction = await verify(dir, 'dist/c.tar.gz', 'org-policy.yml', ['--environment', 'production']);
+    expect(forProduction.status, forProduction.out).toBe(0);
+    const forStaging = await verify(dir, 'dist/c.tar.gz', 'org-policy.yml', ['--environment', 'staging']);
+    expect(forStaging.status, forStaging.out).toBe(1);
+    const staging = readDeployReport(forStaging.stdout, 'twokey verify --json').artifacts[0]!.checks.find(
+      (c) => c.id === 'break-glass',
+    )!;
+    expect(staging.reason).toContain('it is for the environment production, not staging');
   });
 });

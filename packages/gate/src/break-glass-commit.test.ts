@@ -241,4 +241,21 @@ describe('the deploy gate uses a break-glass only where its single use is record
       'it was used 2 times for this artifact in production (records/envless-1.sigstore.json, records/envless-2.sigstore.json): a break-glass is used once',
     );
   });
+
+  it('twokey verify --environment counts a break-glass only for the environment it names', () => {
+    const bundles = [honest(), genuineBreakGlass()];
+    const judgedFor = (environment: string) =>
+      evaluateDeploy({
+        policy,
+        binding: { repositories: ['acme/app'], from: 'GITHUB_REPOSITORY' },
+        now: NOW,
+        artifacts: [M],
+        bundles,
+        environment,
+      });
+    expect(check(judgedFor('production'), 'break-glass').reason).toContain('BREAK-GLASS USED');
+    const staging = check(judgedFor('staging'), 'break-glass');
+    expect(staging.verdict).toBe('fail');
+    expect(staging.reason).toContain('it is for the environment production, not staging');
+  });
 });

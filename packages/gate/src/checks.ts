@@ -280,18 +280,26 @@ function deployApprovalCheck(
       const named = c.qualified.predicate.repository.uri;
       const ours =
         built !== undefined && sameRepositoryUri(named, built) && (ran === undefined || sameRepositoryUri(ran, built));
-      if (!ours)
+      if (!ours) {
         elsewhere.push(
           `${c.bundle.source} approves a deploy of ${named}, not of ${built ?? 'a repository the provenance names'}`,
         );
-      return ours;
+        return false;
+      }
+      // Judged for one environment (twokey verify --environment): another environment's approval is not this one's.
+      const environment = c.qualified.predicate.environment;
+      if (context.environment !== undefined && environment !== context.environment) {
+        elsewhere.push(`${c.bundle.source} approves a deploy to ${environment}, not to ${context.environment}`);
+        return false;
+      }
+      return true;
     })?.qualified;
     if (attested) facts = { predicate: attested.predicate, source: attested.bundle.source, bundle: attested.bundle };
     else if (rules.min > 0 && elsewhere.length > 0 && !context.deployIdentity) {
       return {
         check: notEvaluated(
           'deploy-approval',
-          `expected a deploy approval of this artifact's repository; ${elsewhere.join('; ')}`,
+          `expected a deploy approval of this artifact's repository${context.environment === undefined ? '' : ` to ${context.environment}`}; ${elsewhere.join('; ')}`,
         ),
       };
     }

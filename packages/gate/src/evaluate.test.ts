@@ -55,6 +55,8 @@ interface Overrides {
   binding?: RepositoryBinding;
   rejected?: RejectedEvidence[];
   artifact?: DeployArtifact;
+  /** The environment judged for (twokey verify --environment). */
+  environment?: string;
 }
 
 /** One artifact judged on `bundles`, its report checked against the report schema as part of a deploy report. */
@@ -64,6 +66,7 @@ function evaluate(bundles: VerifiedBundle[], overrides: Overrides = {}): Artifac
     binding: overrides.binding ?? BINDING,
     judgedAt: overrides.now ?? NOW,
     ...(overrides.deploy && { deployIdentity: signer(overrides.deploy) }),
+    ...(overrides.environment !== undefined && { environment: overrides.environment }),
     rejected: overrides.rejected ?? [],
     memo: new BundleMemo(),
     breakGlassUses: [],
@@ -747,6 +750,22 @@ describe('an offline deploy approval belongs to the artifact’s repository', ()
   it('counts an approval of a deploy of acme/app', () => {
     const report = evaluate([...honestBundles(), approvalIn('acme/app')], { policy: approvalsPolicy });
     expect(report.checks.find((c) => c.id === 'deploy-approval')?.verdict).toBe('pass');
+  });
+
+  it('judged for one environment (twokey verify --environment), counts an approval of a deploy to it, and only that', () => {
+    const forProduction = evaluate([...honestBundles(), approvalIn('acme/app')], {
+      policy: approvalsPolicy,
+      environment: 'production',
+    });
+    expect(forProduction.checks.find((c) => c.id === 'deploy-approval')?.verdict).toBe('pass');
+    const forStaging = evaluate([...honestBundles(), approvalIn('acme/app')], {
+      policy: approvalsPolicy,
+      environment: 'staging',
+    });
+    expect(forStaging.verdict).toBe('fail');
+    expect(reason(forStaging, 'deploy-approval')).toBe(
+      "expected a deploy approval of this artifact's repository to staging; bundles/deploy-approval-acme-app.json approves a deploy to production, not to staging",
+    );
   });
 
   it('the deploy gate counts only its own run’s approvals: never an attested one, another run’s (a deploy job without an environment)', () => {

@@ -6,8 +6,8 @@ import { parseCommandArgs } from '../args';
 import { type CliIO, EXIT, UsageError } from '../io';
 
 export const VERIFY_USAGE = `Usage: twokey verify ARTIFACT|sha256:HEX|NAME=sha256:HEX... --policy FILE [--repository-policy FILE]
-         [--bundle FILE|DIR|GLOB]... [--repo OWNER/NAME] [--trusted-root FILE] [--name NAME] [--at TIME] [--json]
-         [--sarif FILE]
+         [--bundle FILE|DIR|GLOB]... [--repo OWNER/NAME] [--trusted-root FILE] [--name NAME] [--environment NAME]
+         [--at TIME] [--json] [--sarif FILE]
 
 Gives the deploy gate's verdict offline: for each artifact, a signature and a review attestation by the policy's
 sign identity, SLSA provenance by its build identity for the same commit and repository, an independent review that
@@ -37,6 +37,9 @@ its own GITHUB_REPOSITORY); when it names some, --repo must be one of them.
                         chain's repository then comes from --repo or the policy's deploy.repositories)
   --trusted-root FILE   a trusted_root.json to verify bundles against
   --name NAME           the name the one artifact given as sha256:HEX is judged under (as NAME=sha256:HEX)
+  --environment NAME    judge a deploy to this environment, as the deploy job of that environment would: a
+                        break-glass or an attested deploy approval counts only when made for it (without: any
+                        environment's counts, and the report names which)
   --at TIME             judge the evidence as of this past time (an audit, a rollback), not now: freshness is
                         measured from it, and the report says AS OF. TIME is ISO 8601 with a zone
                         (2026-11-21T12:00:00Z) or a date (2026-11-21, midnight UTC)
@@ -93,6 +96,7 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
     }),
     cwd: process.cwd(),
     ...(at && { at }),
+    ...(values.environment !== undefined && { environment: values.environment }),
   });
 
   if (values.sarif !== undefined) {
@@ -115,6 +119,7 @@ const VERIFY_OPTIONS = {
   owner: { type: 'string' },
   'trusted-root': { type: 'string' },
   name: { type: 'string' },
+  environment: { type: 'string' },
   at: { type: 'string' },
   json: { type: 'boolean' },
   // gh attestation verify's spelling of --json.

@@ -3591,18 +3591,25 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
       const ran = c.bundle.signer.extensions.sourceRepositoryURI;
       const named = c.qualified.predicate.repository.uri;
       const ours = built !== void 0 && sameRepositoryUri(named, built) && (ran === void 0 || sameRepositoryUri(ran, built));
-      if (!ours)
+      if (!ours) {
         elsewhere.push(
           `${c.bundle.source} approves a deploy of ${named}, not of ${built ?? "a repository the provenance names"}`
         );
-      return ours;
+        return false;
+      }
+      const environment = c.qualified.predicate.environment;
+      if (context.environment !== void 0 && environment !== context.environment) {
+        elsewhere.push(`${c.bundle.source} approves a deploy to ${environment}, not to ${context.environment}`);
+        return false;
+      }
+      return true;
     })?.qualified;
     if (attested) facts = { predicate: attested.predicate, source: attested.bundle.source, bundle: attested.bundle };
     else if (rules.min > 0 && elsewhere.length > 0 && !context.deployIdentity) {
       return {
         check: notEvaluated(
           "deploy-approval",
-          `expected a deploy approval of this artifact's repository; ${elsewhere.join("; ")}`
+          `expected a deploy approval of this artifact's repository${context.environment === void 0 ? "" : ` to ${context.environment}`}; ${elsewhere.join("; ")}`
         )
       };
     }

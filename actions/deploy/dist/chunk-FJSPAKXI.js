@@ -2875,7 +2875,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-CIJE7T6R.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-GG76KNQL.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {
