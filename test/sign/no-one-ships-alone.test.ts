@@ -437,7 +437,11 @@ describe.each(GITHUB_APIS)('the review evidence read through %s', (through) => {
       const result = await runSign(state, { commit: merged });
 
       expectSignRefused(result, 'reviewer-not-last-pusher', 'bob is the last pusher (pr_merge by bob at');
-      expectSignRefused(result, 'reviewer-not-contributor', `bob pushed to refs/heads/${stackedOn.head.ref}`);
+      expectSignRefused(
+        result,
+        'reviewer-not-contributor',
+        `bob merged a pull request into refs/heads/${stackedOn.head.ref}`,
+      );
     });
 
     it('8. bob authored a commit of alice’s pull request under his address from before a rename (login@users.noreply…, linked to no account)', async () => {

@@ -150,6 +150,14 @@ deploy:
     ).identities.build;
     expect(anyRunner.runnerEnvironment).toBeUndefined();
     expect(matchIdentity(on('self-hosted'), anyRunner).ok).toBe(true);
+    // A GitHub Enterprise Cloud tenant with data residency (GHE.com) issues its own tokens: the same default.
+    for (const issuer of ['https://token.actions.acme.ghe.com', `${ISSUER}/acme-enterprise`]) {
+      const tenant = parsePolicy(
+        MINIMAL.replace(`issuer: ${ISSUER}\n    san: ${BUILD_SAN}`, `issuer: ${issuer}\n    san: ${BUILD_SAN}`),
+        SOURCE,
+      );
+      expect(tenant.identities.build.runnerEnvironment, issuer).toBe('github-hosted');
+    }
     // Another issuer's tokens name no runner: nothing is required unless the policy says github-hosted.
     const other = parsePolicy(
       MINIMAL.replace(`issuer: ${ISSUER}\n    san: ${BUILD_SAN}`, `issuer: https://gitlab.com\n    san: ${BUILD_SAN}`),

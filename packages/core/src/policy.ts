@@ -698,6 +698,8 @@ function identityRule(document: IdentityDocument, path: string, problems: Policy
 
 /** The issuer of GitHub Actions' job tokens (github.com; an enterprise's own issuer adds a path to it). */
 const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
+/** A GitHub Enterprise Cloud tenant's with data residency (GHE.com): `https://token.actions.TENANT.ghe.com`. */
+const GHE_COM_ACTIONS_ISSUER = /^https:\/\/token\.actions\.[a-z0-9-]+\.ghe\.com(?:\/[A-Za-z0-9_.-]+)?$/;
 
 /**
  * A rule's certificate claims beside its SAN: the source repository when pinned, and the runner. A GitHub Actions
@@ -708,7 +710,10 @@ const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
 function withCertificateClaims(rule: IdentityRule, document: IdentityDocument): IdentityRule {
   const sourceRepository = document['source-repository'];
   const runner = document['runner-environment'];
-  const github = document.issuer === GITHUB_ACTIONS_ISSUER || document.issuer.startsWith(`${GITHUB_ACTIONS_ISSUER}/`);
+  const github =
+    document.issuer === GITHUB_ACTIONS_ISSUER ||
+    document.issuer.startsWith(`${GITHUB_ACTIONS_ISSUER}/`) ||
+    GHE_COM_ACTIONS_ISSUER.test(document.issuer);
   const hosted = runner === 'github-hosted' || (runner === undefined && github);
   return {
     ...rule,

@@ -199,12 +199,41 @@ describe('evaluateReview refuses', () => {
     );
   });
 
-  it('but counts a noreply address as identified by an account in the evidence (login form) or by its id (ID+login form)', () => {
-    for (const email of ['alice@users.noreply.github.com', '31337+someone@users.noreply.github.com']) {
-      const evidence = honestEvidence();
-      evidence.commits[0] = { ...evidence.commits[0]!, author: { name: 'A. Author', email } };
-      expect(evaluateReview(evidence, RULES).verdict, email).toBe('pass');
-    }
+  it('even when an account in the evidence now holds that login (a sock puppet took bob’s freed login and commented)', () => {
+    const puppet = { login: 'bobby', id: 999_999, type: 'User' };
+    const evidence = honestEvidence();
+    evidence.commits[0] = {
+      ...evidence.commits[0]!,
+      author: { name: 'Robert B.', email: 'bobby@users.noreply.github.com' },
+    };
+    evidence.reviews = [review(puppet, 'COMMENTED', undefined, 5), ...evidence.reviews];
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual(['contributors-identified']);
+    expect(check(result, 'contributors-identified').reason).toContain(
+      '"Robert B. <bobby@users.noreply.github.com>" has no GitHub account',
+    );
+  });
+
+  it('but counts a noreply address of the ID+login form as identified (by its id), and a login-form one GitHub linked', () => {
+    const byId = honestEvidence();
+    byId.commits[0] = {
+      ...byId.commits[0]!,
+      author: { name: 'A. Author', email: '31337+someone@users.noreply.github.com' },
+    };
+    expect(evaluateReview(byId, RULES).verdict).toBe('pass');
+    const linked = honestEvidence();
+    linked.commits[0] = {
+      ...linked.commits[0]!,
+      author: { name: 'A. Author', email: 'alice@users.noreply.github.com', account: alice },
+    };
+    expect(evaluateReview(linked, RULES).verdict).toBe('pass');
+    // Unlinked, the login form identifies nobody, though alice is in the evidence: it may be another's old address.
+    const unlinked = honestEvidence();
+    unlinked.commits[0] = {
+      ...unlinked.commits[0]!,
+      author: { name: 'A. Author', email: 'alice@users.noreply.github.com' },
+    };
+    expect(failed(evaluateReview(unlinked, RULES))).toEqual(['contributors-identified']);
     // The ID+login form is bob's by his id, whatever login it carries: bob is then a contributor.
     const evidence = honestEvidence();
     evidence.commits[0] = {

@@ -628,12 +628,18 @@ class People {
       `${what} was made by ${account.login}, a bot, so whoever had it push (any writer, through a workflow's GITHUB_TOKEN, for github-actions[bot]) is unknown; list a bot no member can direct in review.bot-pushers`;
     if (evidence.activity?.available) {
       for (const push of evidence.activity.headPushes) {
-        const what = `the push to ${push.ref} at ${push.timestamp}`;
+        const what = `the ${push.activityType === 'push' ? 'push' : push.activityType} to ${push.ref} at ${push.timestamp}`;
         if (!push.actor) {
           this.unidentified.push(`${what} names no account`);
           continue;
         }
-        this.pushers.push({ account: push.actor, role: `pushed to ${push.ref} at ${push.timestamp}` });
+        const role =
+          push.activityType === 'pr_merge'
+            ? `merged a pull request into ${push.ref} at ${push.timestamp}`
+            : push.activityType === 'merge_queue_merge'
+              ? `merged into ${push.ref} through a merge queue at ${push.timestamp}`
+              : `pushed to ${push.ref} at ${push.timestamp}`;
+        this.pushers.push({ account: push.actor, role });
         if (unlistedBot(push.actor)) this.unidentified.push(botPush(push.actor, what));
       }
     }
@@ -668,13 +674,17 @@ class People {
    * e-mail GitHub links to it (in the commits, or public on its profile), or its name (profile name, login, a name
    * it committed under), compared after normalisation.
    */
-  personIs(person: { name: string; email: string; account?: GitHubAccount }, account: GitHubAccount): boolean {
+  personIs(
+    person: { name: string; email: string; account?: GitHubAccount },
+    account: GitHubAccount,
+    { noreplyLogin = true }: { noreplyLogin?: boolean } = {},
+  ): boolean {
     if (person.account && sameAccount(person.account, account)) return true;
     const email = person.email.toLowerCase();
     const noreply = NOREPLY.exec(email);
     if (noreply) {
       if (noreply[1] !== undefined && Number(noreply[1]) === account.id) return true;
-      if (noreply[2]!.toLowerCase() === account.login.toLowerCase()) return true;
+      if (noreplyLogin && noreply[2]!.toLowerCase() === account.login.toLowerCase()) return true;
     }
     const known = this.identityOf(account);
     if (email !== '' && email !== GITHUB_SERVICE_EMAIL && known.emails.has(email)) return true;
@@ -717,7 +727,9 @@ class People {
     const email = person.email.toLowerCase();
     if ('account' in person && person.account !== undefined) return true;
     if (email === GITHUB_SERVICE_EMAIL || NOREPLY.exec(email)?.[1] !== undefined) return true;
-    return [...this.known.values()].some((k) => this.personIs(person, k.account));
+    // Not by a login-form noreply address's login: the login may be someone else's now (freed by a rename and taken,
+    // by an account that only has to appear in the evidence, a comment will do).
+    return [...this.known.values()].some((k) => this.personIs(person, k.account, { noreplyLogin: false }));
   }
 }
 

@@ -179,6 +179,10 @@ async function associatedPullRequests(
       github.gap(`the pull requests associated with ${commit}`, `more than ${MAX_ROUNDS} pages`);
       return undefined;
     }
+    if (!pageInfo.endCursor) {
+      github.gap(`the pull requests associated with ${commit}`, 'a next page but no cursor to it');
+      return undefined;
+    }
     const more = await github.query<AssociatedAnswer>(`the pull requests associated with ${commit}`, ASSOCIATED_QUERY, {
       ...github.repository,
       commit,

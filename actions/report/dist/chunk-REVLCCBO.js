@@ -22,12 +22,12 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-AWY5OUOZ.js";
+} from "./chunk-RRABHZU3.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,
   matchIdentity
-} from "./chunk-EJCDZ4Z2.js";
+} from "./chunk-PZRFMJGE.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

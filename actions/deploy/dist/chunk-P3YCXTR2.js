@@ -21560,10 +21560,11 @@ function identityRule(document, path, problems) {
   return withCertificateClaims({ issuer: document.issuer, san }, document);
 }
 var GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com";
+var GHE_COM_ACTIONS_ISSUER = /^https:\/\/token\.actions\.[a-z0-9-]+\.ghe\.com(?:\/[A-Za-z0-9_.-]+)?$/;
 function withCertificateClaims(rule, document) {
   const sourceRepository = document["source-repository"];
   const runner = document["runner-environment"];
-  const github = document.issuer === GITHUB_ACTIONS_ISSUER || document.issuer.startsWith(`${GITHUB_ACTIONS_ISSUER}/`);
+  const github = document.issuer === GITHUB_ACTIONS_ISSUER || document.issuer.startsWith(`${GITHUB_ACTIONS_ISSUER}/`) || GHE_COM_ACTIONS_ISSUER.test(document.issuer);
   const hosted = runner === "github-hosted" || runner === void 0 && github;
   return {
     ...rule,
@@ -22552,12 +22553,13 @@ var People = class {
     const botPush = (account2, what) => `${what} was made by ${account2.login}, a bot, so whoever had it push (any writer, through a workflow's GITHUB_TOKEN, for github-actions[bot]) is unknown; list a bot no member can direct in review.bot-pushers`;
     if (evidence.activity?.available) {
       for (const push of evidence.activity.headPushes) {
-        const what = `the push to ${push.ref} at ${push.timestamp}`;
+        const what = `the ${push.activityType === "push" ? "push" : push.activityType} to ${push.ref} at ${push.timestamp}`;
         if (!push.actor) {
           this.unidentified.push(`${what} names no account`);
           continue;
         }
-        this.pushers.push({ account: push.actor, role: `pushed to ${push.ref} at ${push.timestamp}` });
+        const role = push.activityType === "pr_merge" ? `merged a pull request into ${push.ref} at ${push.timestamp}` : push.activityType === "merge_queue_merge" ? `merged into ${push.ref} through a merge queue at ${push.timestamp}` : `pushed to ${push.ref} at ${push.timestamp}`;
+        this.pushers.push({ account: push.actor, role });
         if (unlistedBot(push.actor)) this.unidentified.push(botPush(push.actor, what));
       }
     }
@@ -22589,13 +22591,13 @@ var People = class {
    * e-mail GitHub links to it (in the commits, or public on its profile), or its name (profile name, login, a name
    * it committed under), compared after normalisation.
    */
-  personIs(person2, account2) {
+  personIs(person2, account2, { noreplyLogin = true } = {}) {
     if (person2.account && sameAccount(person2.account, account2)) return true;
     const email = person2.email.toLowerCase();
     const noreply = NOREPLY.exec(email);
     if (noreply) {
       if (noreply[1] !== void 0 && Number(noreply[1]) === account2.id) return true;
-      if (noreply[2].toLowerCase() === account2.login.toLowerCase()) return true;
+      if (noreplyLogin && noreply[2].toLowerCase() === account2.login.toLowerCase()) return true;
     }
     const known = this.identityOf(account2);
     if (email !== "" && email !== GITHUB_SERVICE_EMAIL && known.emails.has(email)) return true;
@@ -22633,7 +22635,7 @@ var People = class {
     const email = person2.email.toLowerCase();
     if ("account" in person2 && person2.account !== void 0) return true;
     if (email === GITHUB_SERVICE_EMAIL || NOREPLY.exec(email)?.[1] !== void 0) return true;
-    return [...this.known.values()].some((k) => this.personIs(person2, k.account));
+    return [...this.known.values()].some((k) => this.personIs(person2, k.account, { noreplyLogin: false }));
   }
 };
 function normaliseName(name) {

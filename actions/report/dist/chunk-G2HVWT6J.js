@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   CodedError,
   EXIT_CODES
-} from "./chunk-EJCDZ4Z2.js";
+} from "./chunk-PZRFMJGE.js";
 
 // packages/cli/src/io.ts
 var EXIT = {

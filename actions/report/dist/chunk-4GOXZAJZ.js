@@ -15,12 +15,12 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-AWY5OUOZ.js";
+} from "./chunk-RRABHZU3.js";
 import {
   CodedError,
   describeIdentityRule,
   matchIdentity
-} from "./chunk-EJCDZ4Z2.js";
+} from "./chunk-PZRFMJGE.js";
 import {
   require_dist2 as require_dist,
   require_dist3 as require_dist2

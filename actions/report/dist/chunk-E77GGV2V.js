@@ -9,7 +9,7 @@ import {
 } from "./chunk-TJ3XPODE.js";
 import {
   describeError
-} from "./chunk-EJCDZ4Z2.js";
+} from "./chunk-PZRFMJGE.js";
 
 // packages/github/src/step.ts
 function readStepInputs(read) {

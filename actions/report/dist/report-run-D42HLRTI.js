@@ -2,14 +2,14 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   UsageError
-} from "./chunk-BVWBXBCB.js";
+} from "./chunk-G2HVWT6J.js";
 import {
   EvidenceLedger,
   computeSodReport,
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-GTEFKLYC.js";
+} from "./chunk-REVLCCBO.js";
 import {
   SigstoreInputError,
   bundleSources,
@@ -18,8 +18,8 @@ import {
   fetchAttestations,
   isRejected,
   readPolicyFiles
-} from "./chunk-AWY5OUOZ.js";
-import "./chunk-EJCDZ4Z2.js";
+} from "./chunk-RRABHZU3.js";
+import "./chunk-PZRFMJGE.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";
 import "./chunk-G4F7S3VK.js";

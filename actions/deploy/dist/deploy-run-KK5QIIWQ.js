@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-FJSPAKXI.js";
+} from "./chunk-C4I4B5PO.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -59,7 +59,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-ME7567UN.js";
+} from "./chunk-P3YCXTR2.js";
 import {
   CodedError,
   describeError,
