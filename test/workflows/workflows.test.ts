@@ -171,6 +171,18 @@ describe("twokey's own code runs from the reusable workflow's own commit", () =>
   });
 });
 
+describe('one deploy gate at a time per repository and environment', () => {
+  it('twokey-deploy.yml queues its gate job by repository and environment, never cancelling one in progress', () => {
+    const gate = workflow('.github/workflows/twokey-deploy.yml').jobs.gate as {
+      concurrency?: { group?: string; 'cancel-in-progress'?: boolean };
+    };
+    expect(gate.concurrency).toEqual({
+      group: `twokey-deploy-${expression('github.repository')}-${expression('inputs.environment')}`,
+      'cancel-in-progress': false,
+    });
+  });
+});
+
 describe('the org policy is out of the callers’ reach', () => {
   it.each(['sign', 'deploy'] as const)(
     'twokey-%s.yml takes no policy input, and passes the repository policy from the default branch',
