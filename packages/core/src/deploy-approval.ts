@@ -41,11 +41,17 @@ export type DeployApprovalPredicate = {
 };
 
 /** The people of the change a deploy approver is judged against (from its review attestation). */
+/**
+ * Someone of the change: an account (compared by id, which a rename keeps, and by login), or a login alone (compared
+ * by login).
+ */
+export type ChangePerson = string | GitHubAccount;
+
 export interface ChangePeople {
-  author?: string;
-  contributors: string[];
-  pushers: string[];
-  codeApprovers: string[];
+  author?: ChangePerson;
+  contributors: ChangePerson[];
+  pushers: ChangePerson[];
+  codeApprovers: ChangePerson[];
 }
 
 export interface DeployApprovalJudgement {
@@ -132,7 +138,8 @@ export function judgeDeployApproval(
     if (isBotAccount(approval.user)) refused.push(`${login} (a bot)`);
     else if (excluded.unknown.length > 0) refused.push(`${login} (${excluded.unknown.join(', ')} unknown)`);
     else {
-      const why = excluded.byLogin.get(login.toLowerCase());
+      // By id first: an account renamed since the change (alice → alice-ops) is still its author.
+      const why = excluded.byId.get(approval.user.id) ?? excluded.byLogin.get(login.toLowerCase());
       if (why) refused.push(`${login} (${why})`);
       else if (!counted.some((c) => c.toLowerCase() === login.toLowerCase())) counted.push(login);
     }
@@ -140,6 +147,12 @@ export function judgeDeployApproval(
   if (counted.length < rules.min) {
     problems.push(
       `expected ${rules.min} approval${rules.min === 1 ? '' : 's'} of the environment ${predicate.environment} by someone distinct from ${rules.distinctFrom.join(', ') || 'nobody'} and not a bot, found ${counted.length}${counted.length ? ` (${counted.join(', ')})` : ''}${refused.length ? `; not counted: ${refused.join(', ')}` : ''}`,
+    );
+  } else if (rules.min > 0 && refused.length > 0) {
+    // GitHub releases the job on any one approval, and the run's review history (every attempt's) does not say
+    // which: an approval by someone the policy excludes may be the one that released this job (a re-run's).
+    problems.push(
+      `approved for ${predicate.environment} by someone the policy excludes: ${refused.join(', ')}; GitHub releases the job on any one approval of the run, so it may have been theirs`,
     );
   }
   if (problems.length > 0) return { verdict: 'fail', reason: problems.join('; '), approvers: counted };
@@ -157,18 +170,20 @@ function excludedPeople(
   distinctFrom: readonly DeployApproverExclusion[],
   predicate: DeployApprovalPredicate,
   change: ChangePeople | undefined,
-): { byLogin: Map<string, string>; unknown: string[] } {
+): { byLogin: Map<string, string>; byId: Map<number, string>; unknown: string[] } {
   const byLogin = new Map<string, string>();
+  const byId = new Map<number, string>();
   const unknown: string[] = [];
-  const add = (logins: readonly string[], why: string) => {
-    for (const login of logins) if (!byLogin.has(login.toLowerCase())) byLogin.set(login.toLowerCase(), why);
+  const add = (people: readonly ChangePerson[], why: string) => {
+    for (const person of people) {
+      const login = (typeof person === 'string' ? person : person.login).toLowerCase();
+      if (!byLogin.has(login)) byLogin.set(login, why);
+      if (typeof person !== 'string' && !byId.has(person.id)) byId.set(person.id, why);
+    }
   };
   for (const who of distinctFrom) {
     if (who === 'requester') {
-      add(
-        predicate.requesters.map((r) => r.login),
-        'started the deploy',
-      );
+      add(predicate.requesters, 'started the deploy');
       continue;
     }
     if (!change) {
@@ -182,5 +197,5 @@ function excludedPeople(
     else if (who === 'pusher') add(change.pushers, "the change's last pusher");
     else add(change.codeApprovers, 'approved the code');
   }
-  return { byLogin, unknown };
+  return { byLogin, byId, unknown };
 }

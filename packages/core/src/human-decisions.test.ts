@@ -69,6 +69,39 @@ describe('whose deploy approval counts (deploy.approvals)', () => {
     expect(judged.reason).toContain(`not counted: ${said}`);
   });
 
+  it('never the change’s author renamed since (alice → alice-ops): people of the change are compared by id too', () => {
+    const alice = user('alice');
+    const renamed = { ...alice, login: 'alice-ops' };
+    const change: ChangePeople = { ...CHANGE, author: alice, contributors: [alice, 'dan'] };
+    const judged = judgeDeployApproval(
+      predicate({ approvals: [{ user: renamed, state: 'approved', comment: '', environments: ['production'] }] }),
+      RULES,
+      change,
+    );
+    expect(judged).toMatchObject({ verdict: 'fail', approvers: [] });
+    expect(judged.reason).toContain("not counted: alice-ops (the change's author)");
+    // An account that took the freed login "alice" is refused too: its login still matches (doubt refuses).
+    const other = { login: 'alice', id: 424_242, type: 'User' };
+    const byLogin = judgeDeployApproval(
+      predicate({ approvals: [{ user: other, state: 'approved', comment: '', environments: ['production'] }] }),
+      RULES,
+      change,
+    );
+    expect(byLogin.verdict).toBe('fail');
+  });
+
+  it('refuses when someone the policy excludes approved too: any one approval releases the job (a re-run’s history)', () => {
+    const judged = judgeDeployApproval(
+      predicate({ approvals: approvals(['carol', 'approved'], ['alice', 'approved']) }),
+      RULES,
+      CHANGE,
+    );
+    expect(judged.verdict).toBe('fail');
+    expect(judged.reason).toBe(
+      "approved for production by someone the policy excludes: alice (the change's author); GitHub releases the job on any one approval of the run, so it may have been theirs",
+    );
+  });
+
   it('never the code approver or the requester when the policy says so', () => {
     const strict = {
       ...RULES,

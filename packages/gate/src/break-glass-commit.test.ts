@@ -258,4 +258,33 @@ describe('the deploy gate uses a break-glass only where its single use is record
     expect(staging.verdict).toBe('fail');
     expect(staging.reason).toContain('it is for the environment production, not staging');
   });
+
+  it('the deploy gate does not count the change’s author renamed since as an independent deploy approver', () => {
+    const renamedAlice = {
+      predicate: {
+        ...approvedByMallory.predicate,
+        approvals: [
+          {
+            user: { login: 'alice-ops', id: 101, type: 'User' },
+            state: 'approved' as const,
+            comment: 'ship it',
+            environments: ['production'],
+          },
+        ],
+      },
+    };
+    const report = evaluateDeploy({
+      policy,
+      binding: { repositories: ['acme/app'], from: 'GITHUB_REPOSITORY' },
+      now: NOW,
+      artifacts: [M],
+      bundles: [honest(), genuineBreakGlass()],
+      deployIdentity: signer(DEPLOY_SAN, { sourceRepositoryURI: 'https://github.com/acme/app' }),
+      environment: 'production',
+      earlierDecisionsRead: true,
+      liveDeployApproval: renamedAlice,
+    });
+    expect(check(report, 'deploy-approval').verdict).toBe('fail');
+    expect(check(report, 'deploy-approval').reason).toContain("not counted: alice-ops (the change's author)");
+  });
 });

@@ -343,15 +343,16 @@ function deployApprovalCheck(
 function changePeople({ review }: Chain, breakGlass: QualifiedBreakGlass | undefined): ChangePeople | undefined {
   if (review) {
     const p = review.predicate;
+    // Accounts, compared by id as well as login: a rename after the change does not make its author someone else.
     return {
-      author: p.author.login,
-      contributors: p.contributors.flatMap((c) => (c.account ? [c.account.login] : [])),
-      pushers: p.lastPush.accounts.map((a) => a.login),
-      codeApprovers: review.result.independentApprovers.map((a) => a.login),
+      author: p.author,
+      contributors: p.contributors.flatMap((c) => (c.account ? [c.account] : [])),
+      pushers: p.lastPush.accounts,
+      codeApprovers: review.result.independentApprovers,
     };
   }
   if (breakGlass) {
-    const author = breakGlass.predicate.change.author.login;
+    const author = breakGlass.predicate.change.author;
     return { author, contributors: [author], pushers: [author], codeApprovers: [] };
   }
   return undefined;

@@ -11768,7 +11768,7 @@ function judgeDeployApproval(predicate, rules, change) {
     if (isBotAccount(approval.user)) refused.push(`${login} (a bot)`);
     else if (excluded.unknown.length > 0) refused.push(`${login} (${excluded.unknown.join(", ")} unknown)`);
     else {
-      const why = excluded.byLogin.get(login.toLowerCase());
+      const why = excluded.byId.get(approval.user.id) ?? excluded.byLogin.get(login.toLowerCase());
       if (why) refused.push(`${login} (${why})`);
       else if (!counted.some((c) => c.toLowerCase() === login.toLowerCase())) counted.push(login);
     }
@@ -11776,6 +11776,10 @@ function judgeDeployApproval(predicate, rules, change) {
   if (counted.length < rules.min) {
     problems.push(
       `expected ${rules.min} approval${rules.min === 1 ? "" : "s"} of the environment ${predicate.environment} by someone distinct from ${rules.distinctFrom.join(", ") || "nobody"} and not a bot, found ${counted.length}${counted.length ? ` (${counted.join(", ")})` : ""}${refused.length ? `; not counted: ${refused.join(", ")}` : ""}`
+    );
+  } else if (rules.min > 0 && refused.length > 0) {
+    problems.push(
+      `approved for ${predicate.environment} by someone the policy excludes: ${refused.join(", ")}; GitHub releases the job on any one approval of the run, so it may have been theirs`
     );
   }
   if (problems.length > 0) return { verdict: "fail", reason: problems.join("; "), approvers: counted };
@@ -11787,16 +11791,18 @@ function judgeDeployApproval(predicate, rules, change) {
 }
 function excludedPeople(distinctFrom, predicate, change) {
   const byLogin = /* @__PURE__ */ new Map();
+  const byId = /* @__PURE__ */ new Map();
   const unknown = [];
-  const add2 = (logins, why) => {
-    for (const login of logins) if (!byLogin.has(login.toLowerCase())) byLogin.set(login.toLowerCase(), why);
+  const add2 = (people, why) => {
+    for (const person2 of people) {
+      const login = (typeof person2 === "string" ? person2 : person2.login).toLowerCase();
+      if (!byLogin.has(login)) byLogin.set(login, why);
+      if (typeof person2 !== "string" && !byId.has(person2.id)) byId.set(person2.id, why);
+    }
   };
   for (const who of distinctFrom) {
     if (who === "requester") {
-      add2(
-        predicate.requesters.map((r) => r.login),
-        "started the deploy"
-      );
+      add2(predicate.requesters, "started the deploy");
       continue;
     }
     if (!change) {
@@ -11810,7 +11816,7 @@ function excludedPeople(distinctFrom, predicate, change) {
     else if (who === "pusher") add2(change.pushers, "the change's last pusher");
     else add2(change.codeApprovers, "approved the code");
   }
-  return { byLogin, unknown };
+  return { byLogin, byId, unknown };
 }
 
 // packages/core/src/policy.ts

@@ -26,7 +26,7 @@ import {
   storeAttestations,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-P3YCXTR2.js";
+} from "./chunk-MVL74V6J.js";
 import {
   CodedError,
   OidcTokenError,

@@ -14,7 +14,7 @@ import {
   signStatement,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-4GOXZAJZ.js";
+} from "./chunk-7DTSNFF7.js";
 import "./chunk-TJ3XPODE.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
@@ -30,7 +30,7 @@ import {
   deployTrustedRoot,
   readBundleFile,
   storeAttestations
-} from "./chunk-RRABHZU3.js";
+} from "./chunk-D7V2CHGK.js";
 import {
   CodedError,
   parseDuration

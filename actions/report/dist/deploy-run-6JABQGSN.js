@@ -15,7 +15,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-4GOXZAJZ.js";
+} from "./chunk-7DTSNFF7.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -25,7 +25,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-REVLCCBO.js";
+} from "./chunk-EN2WABNJ.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   DEPLOY_APPROVAL_PREDICATE_TYPE,
@@ -49,7 +49,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-RRABHZU3.js";
+} from "./chunk-D7V2CHGK.js";
 import {
   CodedError,
   describeError,
@@ -3649,14 +3649,14 @@ function changePeople({ review }, breakGlass) {
   if (review) {
     const p = review.predicate;
     return {
-      author: p.author.login,
-      contributors: p.contributors.flatMap((c) => c.account ? [c.account.login] : []),
-      pushers: p.lastPush.accounts.map((a) => a.login),
-      codeApprovers: review.result.independentApprovers.map((a) => a.login)
+      author: p.author,
+      contributors: p.contributors.flatMap((c) => c.account ? [c.account] : []),
+      pushers: p.lastPush.accounts,
+      codeApprovers: review.result.independentApprovers
     };
   }
   if (breakGlass) {
-    const author = breakGlass.predicate.change.author.login;
+    const author = breakGlass.predicate.change.author;
     return { author, contributors: [author], pushers: [author], codeApprovers: [] };
   }
   return void 0;

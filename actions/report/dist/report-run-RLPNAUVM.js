@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-REVLCCBO.js";
+} from "./chunk-EN2WABNJ.js";
 import {
   SigstoreInputError,
   bundleSources,
@@ -18,7 +18,7 @@ import {
   fetchAttestations,
   isRejected,
   readPolicyFiles
-} from "./chunk-RRABHZU3.js";
+} from "./chunk-D7V2CHGK.js";
 import "./chunk-PZRFMJGE.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-C4I4B5PO.js";
+} from "./chunk-KM3HJEIQ.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -59,7 +59,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-P3YCXTR2.js";
+} from "./chunk-MVL74V6J.js";
 import {
   CodedError,
   describeError,
@@ -1415,14 +1415,14 @@ function changePeople({ review }, breakGlass) {
   if (review) {
     const p = review.predicate;
     return {
-      author: p.author.login,
-      contributors: p.contributors.flatMap((c) => c.account ? [c.account.login] : []),
-      pushers: p.lastPush.accounts.map((a) => a.login),
-      codeApprovers: review.result.independentApprovers.map((a) => a.login)
+      author: p.author,
+      contributors: p.contributors.flatMap((c) => c.account ? [c.account] : []),
+      pushers: p.lastPush.accounts,
+      codeApprovers: review.result.independentApprovers
     };
   }
   if (breakGlass) {
-    const author = breakGlass.predicate.change.author.login;
+    const author = breakGlass.predicate.change.author;
     return { author, contributors: [author], pushers: [author], codeApprovers: [] };
   }
   return void 0;

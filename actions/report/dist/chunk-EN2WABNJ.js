@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-RRABHZU3.js";
+} from "./chunk-D7V2CHGK.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

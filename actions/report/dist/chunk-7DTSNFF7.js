@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-RRABHZU3.js";
+} from "./chunk-D7V2CHGK.js";
 import {
   CodedError,
   describeIdentityRule,
