@@ -11782,11 +11782,11 @@ function describeCause(error) {
 }
 
 // packages/sigstore/src/files.ts
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 function readBoundedFile(path, limit, code, what, shown2 = path) {
   let fd;
   try {
-    fd = openSync(path, "r");
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     const reason = error.code === "ENOENT" ? "no such file" : error.message;
     throw new SigstoreInputError(code, `${shown2}: cannot read ${what}: ${reason}`);
@@ -11794,6 +11794,12 @@ function readBoundedFile(path, limit, code, what, shown2 = path) {
   try {
     const stat = fstatSync(fd);
     if (stat.isDirectory()) throw new SigstoreInputError(code, `${shown2}: cannot read ${what}: it is a directory`);
+    if (!stat.isFile()) {
+      throw new SigstoreInputError(
+        code,
+        `${shown2}: cannot read ${what}: it is not a regular file (a FIFO or a device)`
+      );
+    }
     if (stat.size > limit) {
       throw new SigstoreInputError(
         code === "BUNDLE_UNREADABLE" ? "BUNDLE_TOO_LARGE" : code,
@@ -11832,6 +11838,7 @@ function readBoundedFile(path, limit, code, what, shown2 = path) {
 // packages/sigstore/src/limits.ts
 var MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
 var MAX_JSONL_BYTES = 256 * 1024 * 1024;
+var MAX_JSONL_LINES = 1024 * 1024;
 var MAX_TRUST_FILE_BYTES = 4 * 1024 * 1024;
 
 // packages/sigstore/src/bundle.ts
@@ -11857,9 +11864,24 @@ var lastJsonLines;
 function jsonLines(path) {
   if (lastJsonLines?.path !== path) {
     const bytes = readBoundedFile(path, MAX_JSONL_BYTES, "BUNDLE_UNREADABLE", "bundles (JSON Lines)");
-    lastJsonLines = { path, lines: bytes.toString("utf8").split("\n") };
+    lastJsonLines = { path, lines: linesOf(bytes.toString("utf8"), path) };
   }
   return lastJsonLines.lines;
+}
+function linesOf(text, path) {
+  const lines = [];
+  for (let start = 0; ; ) {
+    if (lines.length === MAX_JSONL_LINES) {
+      throw new SigstoreInputError(
+        "BUNDLE_UNREADABLE",
+        `${path}: more than ${MAX_JSONL_LINES} lines; a JSON Lines file of bundles holds a bundle a line`
+      );
+    }
+    const end = text.indexOf("\n", start);
+    lines.push(end === -1 ? text.slice(start) : text.slice(start, end));
+    if (end === -1) return lines;
+    start = end + 1;
+  }
 }
 function readBundleLine(address, path, number) {
   const text = jsonLines(path)[number - 1];

@@ -3,7 +3,7 @@
 // as a compact fact and dropped; then, with --repo or --owner, what GitHub's attestation store holds for the
 // artifacts that evidence names, verified the same way. Nothing counts before it verified against the trusted root.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EvidenceLedger, VerifiedBundle } from '@twokey/core';
@@ -12,7 +12,10 @@ import { fetchAttestations } from '@twokey/github';
 import {
   bundleSources,
   isRejected,
+  jsonLineText,
+  MAX_BUNDLE_BYTES,
   type RejectedBundle,
+  readBoundedFile,
   SigstoreInputError,
   type TrustedRootMaterial,
   verifyEvidenceBatch,
@@ -137,13 +140,17 @@ function writtenAsTheActionsWriteIt(text: string): string[] {
   }
 }
 
-/** The sha256 of a rejected bundle's bytes (a JSON Lines bundle: its line), so a record resting on it is found. */
+/**
+ * The sha256 of a rejected bundle's bytes (a JSON Lines bundle: its line), so a record resting on it is found. A
+ * JSON Lines file is read once for all its lines (jsonLineText), never once a rejected line; each file within the
+ * bundle size limit.
+ */
 function bytesDigest(path: string): string | undefined {
   try {
     const line = /^(.*\.jsonl)#L([1-9][0-9]*)$/.exec(path);
     const bytes = line
-      ? Buffer.from(readFileSync(line[1]!, 'utf8').split('\n')[Number(line[2]) - 1] ?? '', 'utf8')
-      : readFileSync(path);
+      ? Buffer.from(jsonLineText(line[1]!, Number(line[2])) ?? '', 'utf8')
+      : readBoundedFile(path, MAX_BUNDLE_BYTES, 'BUNDLE_UNREADABLE', 'bundle');
     return createHash('sha256').update(bytes).digest('hex');
   } catch {
     return undefined;

@@ -10,7 +10,7 @@ import {
 } from '@sigstore/bundle';
 import { asKnownError, describeCause, SigstoreInputError } from './error';
 import { readBoundedFile } from './files';
-import { MAX_BUNDLE_BYTES, MAX_JSONL_BYTES } from './limits';
+import { MAX_BUNDLE_BYTES, MAX_JSONL_BYTES, MAX_JSONL_LINES } from './limits';
 
 /**
  * The bundle media types twokey reads. An unknown version — newer or older — is refused rather than read
@@ -73,9 +73,31 @@ let lastJsonLines: { path: string; lines: string[] } | undefined;
 function jsonLines(path: string): string[] {
   if (lastJsonLines?.path !== path) {
     const bytes = readBoundedFile(path, MAX_JSONL_BYTES, 'BUNDLE_UNREADABLE', 'bundles (JSON Lines)');
-    lastJsonLines = { path, lines: bytes.toString('utf8').split('\n') };
+    lastJsonLines = { path, lines: linesOf(bytes.toString('utf8'), path) };
   }
   return lastJsonLines.lines;
+}
+
+/** The text of line `number` (1-based) of a JSON Lines file of bundles, read once for all its lines. */
+export function jsonLineText(path: string, number: number): string | undefined {
+  return jsonLines(path)[number - 1];
+}
+
+/** A text's lines, as split('\n') gives them, refusing more than MAX_JSONL_LINES (exit 2, not an abort). */
+function linesOf(text: string, path: string): string[] {
+  const lines: string[] = [];
+  for (let start = 0; ; ) {
+    if (lines.length === MAX_JSONL_LINES) {
+      throw new SigstoreInputError(
+        'BUNDLE_UNREADABLE',
+        `${path}: more than ${MAX_JSONL_LINES} lines; a JSON Lines file of bundles holds a bundle a line`,
+      );
+    }
+    const end = text.indexOf('\n', start);
+    lines.push(end === -1 ? text.slice(start) : text.slice(start, end));
+    if (end === -1) return lines;
+    start = end + 1;
+  }
 }
 
 function readBundleLine(address: string, path: string, number: number): ParsedBundle {

@@ -1,9 +1,10 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { type InputErrorCode, SigstoreInputError } from './error';
 
 /**
- * Reads a whole (small) file, refusing directories, unreadable paths and files over `limit` bytes (also one that
- * grows past it while read). Messages name the file as `shown` (by default its path).
+ * Reads a whole (small) file, refusing directories, anything else that is not a regular file (a FIFO, a terminal, a
+ * device: reading one could wait forever), unreadable paths and files over `limit` bytes (also one that grows past it
+ * while read). Messages name the file as `shown` (by default its path).
  */
 export function readBoundedFile(
   path: string,
@@ -14,7 +15,9 @@ export function readBoundedFile(
 ): Buffer {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // Non-blocking, so that opening a FIFO with no writer (a symlink in a bundle directory can point at one) or a
+    // terminal returns at once; fstat then refuses it. A regular file reads the same either way.
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new SigstoreInputError(code, `${shown}: cannot read ${what}: ${reason}`);
@@ -22,6 +25,12 @@ export function readBoundedFile(
   try {
     const stat = fstatSync(fd);
     if (stat.isDirectory()) throw new SigstoreInputError(code, `${shown}: cannot read ${what}: it is a directory`);
+    if (!stat.isFile()) {
+      throw new SigstoreInputError(
+        code,
+        `${shown}: cannot read ${what}: it is not a regular file (a FIFO or a device)`,
+      );
+    }
     if (stat.size > limit) {
       throw new SigstoreInputError(
         code === 'BUNDLE_UNREADABLE' ? 'BUNDLE_TOO_LARGE' : code,

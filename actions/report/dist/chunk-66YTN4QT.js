@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-D7V2CHGK.js";
+} from "./chunk-XT3ZFB2P.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

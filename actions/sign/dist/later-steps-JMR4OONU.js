@@ -6,6 +6,7 @@ import {
   GITHUB_RETRY_DELAY_MS,
   MAX_BUNDLE_BYTES,
   MAX_JSONL_BYTES,
+  MAX_JSONL_LINES,
   MAX_TRUST_FILE_BYTES,
   OidcTokenError,
   SIGNING_CONCURRENCY,
@@ -28,7 +29,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-KDSY6EUC.js";
+} from "./chunk-DAYUFCZB.js";
 import {
   require_dist,
   require_dist2,
@@ -7814,9 +7815,24 @@ var lastJsonLines;
 function jsonLines(path) {
   if (lastJsonLines?.path !== path) {
     const bytes = readBoundedFile(path, MAX_JSONL_BYTES, "BUNDLE_UNREADABLE", "bundles (JSON Lines)");
-    lastJsonLines = { path, lines: bytes.toString("utf8").split("\n") };
+    lastJsonLines = { path, lines: linesOf(bytes.toString("utf8"), path) };
   }
   return lastJsonLines.lines;
+}
+function linesOf(text, path) {
+  const lines = [];
+  for (let start = 0; ; ) {
+    if (lines.length === MAX_JSONL_LINES) {
+      throw new SigstoreInputError(
+        "BUNDLE_UNREADABLE",
+        `${path}: more than ${MAX_JSONL_LINES} lines; a JSON Lines file of bundles holds a bundle a line`
+      );
+    }
+    const end = text.indexOf("\n", start);
+    lines.push(end === -1 ? text.slice(start) : text.slice(start, end));
+    if (end === -1) return lines;
+    start = end + 1;
+  }
 }
 function readBundleLine(address, path, number) {
   const text = jsonLines(path)[number - 1];

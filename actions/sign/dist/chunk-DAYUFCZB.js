@@ -18087,11 +18087,11 @@ function describeCause(error2) {
 }
 
 // packages/sigstore/src/files.ts
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants as constants3, fstatSync, openSync, readSync } from "node:fs";
 function readBoundedFile(path, limit, code, what, shown = path) {
   let fd;
   try {
-    fd = openSync(path, "r");
+    fd = openSync(path, constants3.O_RDONLY | (constants3.O_NONBLOCK ?? 0));
   } catch (error2) {
     const reason = error2.code === "ENOENT" ? "no such file" : error2.message;
     throw new SigstoreInputError(code, `${shown}: cannot read ${what}: ${reason}`);
@@ -18099,6 +18099,12 @@ function readBoundedFile(path, limit, code, what, shown = path) {
   try {
     const stat2 = fstatSync(fd);
     if (stat2.isDirectory()) throw new SigstoreInputError(code, `${shown}: cannot read ${what}: it is a directory`);
+    if (!stat2.isFile()) {
+      throw new SigstoreInputError(
+        code,
+        `${shown}: cannot read ${what}: it is not a regular file (a FIFO or a device)`
+      );
+    }
     if (stat2.size > limit) {
       throw new SigstoreInputError(
         code === "BUNDLE_UNREADABLE" ? "BUNDLE_TOO_LARGE" : code,
@@ -18137,6 +18143,7 @@ function readBoundedFile(path, limit, code, what, shown = path) {
 // packages/sigstore/src/limits.ts
 var MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
 var MAX_JSONL_BYTES = 256 * 1024 * 1024;
+var MAX_JSONL_LINES = 1024 * 1024;
 var MAX_TRUST_FILE_BYTES = 4 * 1024 * 1024;
 
 // packages/sigstore/src/policy-file.ts
@@ -18169,7 +18176,7 @@ var GITHUB_RETRY_DELAY_MS = 250;
 async function runSignStage(inputs) {
   const policy = readPolicyFiles(inputs.policy, inputs.repositoryPolicy, inputs.workspace);
   const patterns = provenancePatterns(inputs);
-  const { signUnderPolicy } = await import("./later-steps-3E5ACSYD.js");
+  const { signUnderPolicy } = await import("./later-steps-JMR4OONU.js");
   return signUnderPolicy(inputs, policy, patterns);
 }
 function provenancePatterns(inputs) {
@@ -18214,6 +18221,7 @@ export {
   readBoundedFile,
   MAX_BUNDLE_BYTES,
   MAX_JSONL_BYTES,
+  MAX_JSONL_LINES,
   MAX_TRUST_FILE_BYTES,
   failedStep,
   readStepInputs,

@@ -9,16 +9,19 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-EN2WABNJ.js";
+} from "./chunk-66YTN4QT.js";
 import {
+  MAX_BUNDLE_BYTES,
   SigstoreInputError,
   bundleSources,
   createGitHubClient,
   deployTrustedRoot,
   fetchAttestations,
   isRejected,
+  jsonLineText,
+  readBoundedFile,
   readPolicyFiles
-} from "./chunk-D7V2CHGK.js";
+} from "./chunk-XT3ZFB2P.js";
 import "./chunk-PZRFMJGE.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";
@@ -26,7 +29,7 @@ import "./chunk-G4F7S3VK.js";
 import "./chunk-SZAEJYAL.js";
 
 // packages/cli/src/report-run.ts
-import { readFileSync as readFileSync2 } from "node:fs";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 // packages/cli/src/report-deployments.ts
@@ -75,7 +78,7 @@ async function fetchDeployments(query) {
 
 // packages/cli/src/report-evidence.ts
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 var REPORT_SLICE = 2048;
@@ -154,7 +157,7 @@ function writtenAsTheActionsWriteIt(text) {
 function bytesDigest(path) {
   try {
     const line = /^(.*\.jsonl)#L([1-9][0-9]*)$/.exec(path);
-    const bytes = line ? Buffer.from(readFileSync(line[1], "utf8").split("\n")[Number(line[2]) - 1] ?? "", "utf8") : readFileSync(path);
+    const bytes = line ? Buffer.from(jsonLineText(line[1], Number(line[2])) ?? "", "utf8") : readBoundedFile(path, MAX_BUNDLE_BYTES, "BUNDLE_UNREADABLE", "bundle");
     return createHash("sha256").update(bytes).digest("hex");
   } catch {
     return void 0;
@@ -206,7 +209,7 @@ function readDeployments(path, cwd) {
   const source = relativePath(cwd, path);
   let text;
   try {
-    text = readFileSync2(resolve(cwd, path), "utf8");
+    text = readFileSync(resolve(cwd, path), "utf8");
   } catch (error) {
     throw new UsageError(
       `report: deployments: cannot read ${source}: ${error.code ?? error}`

@@ -26,7 +26,7 @@ import {
   storeAttestations,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-MVL74V6J.js";
+} from "./chunk-RWKKWLBM.js";
 import {
   CodedError,
   OidcTokenError,

@@ -2032,7 +2032,7 @@ var require_scan = __commonJS({
 var require_parse = __commonJS({
   "node_modules/.pnpm/picomatch@4.0.7/node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
-    var constants = require_constants();
+    var constants2 = require_constants();
     var utils = require_utils();
     var {
       MAX_LENGTH,
@@ -2040,7 +2040,7 @@ var require_parse = __commonJS({
       REGEX_NON_SPECIAL_CHARS,
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
-    } = constants;
+    } = constants2;
     var expandRange = (args, options) => {
       if (typeof options.expandRange === "function") {
         return options.expandRange(...args, options);
@@ -2249,7 +2249,7 @@ var require_parse = __commonJS({
       if (options.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants2.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -2295,8 +2295,8 @@ var require_parse = __commonJS({
       const bos = { type: "bos", value: "", output: opts.prepend || "" };
       const tokens = [bos];
       const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants.extglobChars(PLATFORM_CHARS);
+      const PLATFORM_CHARS = constants2.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants2.extglobChars(PLATFORM_CHARS);
       const {
         DOT_LITERAL,
         PLUS_LITERAL,
@@ -2992,7 +2992,7 @@ var require_parse = __commonJS({
         NO_DOTS_SLASH,
         STAR,
         START_ANCHOR
-      } = constants.globChars(opts.windows);
+      } = constants2.globChars(opts.windows);
       const nodot = opts.dot ? NO_DOTS : NO_DOT;
       const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
       const capture = opts.capture ? "" : "?:";
@@ -3050,7 +3050,7 @@ var require_picomatch = __commonJS({
     var scan = require_scan();
     var parse = require_parse();
     var utils = require_utils();
-    var constants = require_constants();
+    var constants2 = require_constants();
     var isObject2 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob2, options, returnState = false) => {
       if (Array.isArray(glob2)) {
@@ -3178,7 +3178,7 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch2.constants = constants;
+    picomatch2.constants = constants2;
     module.exports = picomatch2;
   }
 });
@@ -8641,11 +8641,11 @@ function describeCause(error) {
 }
 
 // packages/sigstore/src/files.ts
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 function readBoundedFile(path, limit, code, what, shown3 = path) {
   let fd;
   try {
-    fd = openSync(path, "r");
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     const reason = error.code === "ENOENT" ? "no such file" : error.message;
     throw new SigstoreInputError(code, `${shown3}: cannot read ${what}: ${reason}`);
@@ -8653,6 +8653,12 @@ function readBoundedFile(path, limit, code, what, shown3 = path) {
   try {
     const stat2 = fstatSync(fd);
     if (stat2.isDirectory()) throw new SigstoreInputError(code, `${shown3}: cannot read ${what}: it is a directory`);
+    if (!stat2.isFile()) {
+      throw new SigstoreInputError(
+        code,
+        `${shown3}: cannot read ${what}: it is not a regular file (a FIFO or a device)`
+      );
+    }
     if (stat2.size > limit) {
       throw new SigstoreInputError(
         code === "BUNDLE_UNREADABLE" ? "BUNDLE_TOO_LARGE" : code,
@@ -8691,6 +8697,7 @@ function readBoundedFile(path, limit, code, what, shown3 = path) {
 // packages/sigstore/src/limits.ts
 var MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
 var MAX_JSONL_BYTES = 256 * 1024 * 1024;
+var MAX_JSONL_LINES = 1024 * 1024;
 var MAX_TRUST_FILE_BYTES = 4 * 1024 * 1024;
 
 // packages/sigstore/src/root-cache.ts
@@ -9306,9 +9313,27 @@ var lastJsonLines;
 function jsonLines(path) {
   if (lastJsonLines?.path !== path) {
     const bytes = readBoundedFile(path, MAX_JSONL_BYTES, "BUNDLE_UNREADABLE", "bundles (JSON Lines)");
-    lastJsonLines = { path, lines: bytes.toString("utf8").split("\n") };
+    lastJsonLines = { path, lines: linesOf(bytes.toString("utf8"), path) };
   }
   return lastJsonLines.lines;
+}
+function jsonLineText(path, number) {
+  return jsonLines(path)[number - 1];
+}
+function linesOf(text, path) {
+  const lines = [];
+  for (let start = 0; ; ) {
+    if (lines.length === MAX_JSONL_LINES) {
+      throw new SigstoreInputError(
+        "BUNDLE_UNREADABLE",
+        `${path}: more than ${MAX_JSONL_LINES} lines; a JSON Lines file of bundles holds a bundle a line`
+      );
+    }
+    const end = text.indexOf("\n", start);
+    lines.push(end === -1 ? text.slice(start) : text.slice(start, end));
+    if (end === -1) return lines;
+    start = end + 1;
+  }
 }
 function readBundleLine(address, path, number) {
   const text = jsonLines(path)[number - 1];
@@ -14226,7 +14251,9 @@ export {
   asKnownError,
   describeCause,
   readBoundedFile,
+  MAX_BUNDLE_BYTES,
   readBundleFile,
+  jsonLineText,
   glob,
   digestFile,
   readArtifactFile,

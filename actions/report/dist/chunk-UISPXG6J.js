@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-D7V2CHGK.js";
+} from "./chunk-XT3ZFB2P.js";
 import {
   CodedError,
   describeIdentityRule,

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-KM3HJEIQ.js";
+} from "./chunk-TLWXQAZR.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -59,7 +59,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-MVL74V6J.js";
+} from "./chunk-RWKKWLBM.js";
 import {
   CodedError,
   describeError,

@@ -14,7 +14,7 @@ import {
   signStatement,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-7DTSNFF7.js";
+} from "./chunk-UISPXG6J.js";
 import "./chunk-TJ3XPODE.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
@@ -30,7 +30,7 @@ import {
   deployTrustedRoot,
   readBundleFile,
   storeAttestations
-} from "./chunk-D7V2CHGK.js";
+} from "./chunk-XT3ZFB2P.js";
 import {
   CodedError,
   parseDuration

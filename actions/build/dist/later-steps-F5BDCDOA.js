@@ -19,7 +19,7 @@ import {
   renderSummary,
   resolveSubjects,
   smallFileContent
-} from "./chunk-3XJP2VQ5.js";
+} from "./chunk-IRDEF27Z.js";
 import {
   require_dist,
   require_dist2,
@@ -20174,6 +20174,7 @@ import { hash } from "node:crypto";
 // packages/sigstore/src/limits.ts
 var MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
 var MAX_JSONL_BYTES = 256 * 1024 * 1024;
+var MAX_JSONL_LINES = 1024 * 1024;
 var MAX_TRUST_FILE_BYTES = 4 * 1024 * 1024;
 
 // packages/sigstore/src/bundle.ts
@@ -20205,9 +20206,24 @@ var lastJsonLines;
 function jsonLines(path) {
   if (lastJsonLines?.path !== path) {
     const bytes = readBoundedFile(path, MAX_JSONL_BYTES, "BUNDLE_UNREADABLE", "bundles (JSON Lines)");
-    lastJsonLines = { path, lines: bytes.toString("utf8").split("\n") };
+    lastJsonLines = { path, lines: linesOf(bytes.toString("utf8"), path) };
   }
   return lastJsonLines.lines;
+}
+function linesOf(text, path) {
+  const lines = [];
+  for (let start = 0; ; ) {
+    if (lines.length === MAX_JSONL_LINES) {
+      throw new SigstoreInputError(
+        "BUNDLE_UNREADABLE",
+        `${path}: more than ${MAX_JSONL_LINES} lines; a JSON Lines file of bundles holds a bundle a line`
+      );
+    }
+    const end = text.indexOf("\n", start);
+    lines.push(end === -1 ? text.slice(start) : text.slice(start, end));
+    if (end === -1) return lines;
+    start = end + 1;
+  }
 }
 function readBundleLine(address, path, number) {
   const text = jsonLines(path)[number - 1];

@@ -1,0 +1,63 @@
+// What a bundle directory may hold that is not a bundle file, and must still end the run with a clear answer: a
+// symlink named *.json pointing at a FIFO (tinyglobby's onlyFiles skips a FIFO itself but follows a link to one; a
+// tarball of evidence keeps links) or at a device, which reading could block on forever, and a .jsonl of newlines
+// under the size limit, whose lines an array cannot hold. Each is exit 2 naming the file; never a hang or an abort.
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ACME_POLICY } from '@twokey/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../conformance/run-cli';
+
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'twokey-bundle-kinds-'));
+  writeFileSync(join(dir, 'policy.yml'), ACME_POLICY);
+  writeFileSync(join(dir, 'app.tar.gz'), 'app 1.0\n');
+  expect(spawnSync('mkfifo', [join(dir, 'pipe')]).status).toBe(0);
+  mkdirSync(join(dir, 'plain'));
+  expect(spawnSync('mkfifo', [join(dir, 'plain', 'x.json')]).status).toBe(0);
+  mkdirSync(join(dir, 'to-fifo'));
+  symlinkSync(join(dir, 'pipe'), join(dir, 'to-fifo', 'x.json'));
+  mkdirSync(join(dir, 'to-device'));
+  symlinkSync('/dev/null', join(dir, 'to-device', 'x.json'));
+  mkdirSync(join(dir, 'newlines'));
+  // 135,000,000 newlines: under MAX_JSONL_BYTES, over the lines an array holds (2^27).
+  const fd = openSync(join(dir, 'newlines', 'store.jsonl'), 'w');
+  const chunk = Buffer.alloc(15_000_000, '\n');
+  for (let i = 0; i < 9; i++) writeSync(fd, chunk);
+  closeSync(fd);
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const verify = (bundle: string) =>
+  runCli(['verify', 'app.tar.gz', '--policy', 'policy.yml', '--repo', 'acme/app', '--bundle', bundle], dir);
+
+describe('a bundle directory’s files that are not bundle files', () => {
+  it('skips a FIFO itself: the run ends, refused for want of evidence', async () => {
+    expect((await verify('plain')).status).toBe(1);
+  });
+
+  it('refuses a symlink to a FIFO, naming it (exit 2), without waiting for a writer', async () => {
+    const run = await verify('to-fifo');
+    expect(run.status, run.stderr).toBe(2);
+    expect(run.stderr).toContain('to-fifo/x.json: cannot read bundle: it is not a regular file (a FIFO or a device)');
+  });
+
+  it('refuses a symlink to a device, naming it (exit 2)', async () => {
+    const run = await verify('to-device');
+    expect(run.status, run.stderr).toBe(2);
+    expect(run.stderr).toContain('to-device/x.json: cannot read bundle: it is not a regular file (a FIFO or a device)');
+  });
+
+  it('refuses a .jsonl of more lines than a JSON Lines file of bundles holds (exit 2), never aborts', async () => {
+    const run = await verify('newlines');
+    expect(run.status, run.stderr).toBe(2);
+    expect(run.stderr).toContain(
+      'newlines/store.jsonl: more than 1048576 lines; a JSON Lines file of bundles holds a bundle a line',
+    );
+  }, 120_000);
+});
