@@ -113,14 +113,17 @@ async function refreshInstance(
   repository: { url: string; root: string | undefined },
   tufCache: string,
 ): Promise<unknown> {
+  // Always from the TUF root embedded in twokey (or given), never from a root.json already in the cache: the cache
+  // directory is not checked for its owner as the refreshed roots are, and a root planted there would be the start
+  // of the chain.
   if (repository.root !== undefined) return fetchThroughTuf(repository.url, repository.root, tufCache, true);
-  if (name === 'public-good') return fetchThroughTuf(repository.url, undefined, tufCache, false);
+  if (name === 'public-good') return fetchThroughTuf(repository.url, undefined, tufCache, true);
   // GitHub's TUF root as GitHub publishes it (gh embeds the same): the chain of newer roots is followed from it.
   const seed = mkdtempSync(join(tmpdir(), 'twokey-tuf-root-'));
   try {
     const path = join(seed, 'root.json');
     writeFileSync(path, JSON.stringify(githubTufRootJSON()));
-    return await fetchThroughTuf(repository.url, path, tufCache, false);
+    return await fetchThroughTuf(repository.url, path, tufCache, true);
   } finally {
     rmSync(seed, { recursive: true, force: true });
   }
