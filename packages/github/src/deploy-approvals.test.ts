@@ -95,6 +95,20 @@ describe('when the deploy was requested (requestedAt)', () => {
     expect(predicate.requestedAt).toBe('2026-05-04T10:02:00.000Z');
   });
 
+  it('is never a deployment someone else created naming the run (only GitHub Actions’ own, github-actions[bot])', async () => {
+    anActionsDeployment(repository, { runId: RUN, environment: 'production', sha: commit, at: '2026-05-04T09:00:00Z' });
+    // A writer creates a deployment with a status whose log URL names this run, just before the job reads approvals.
+    const planted = anActionsDeployment(repository, {
+      runId: RUN,
+      environment: 'production',
+      sha: commit,
+      at: '2026-05-04T10:29:00Z',
+    });
+    planted.creator = { login: 'alice', id: 11, type: 'User' };
+    const { predicate } = await read();
+    expect(predicate.requestedAt).toBe('2026-05-04T09:00:00.000Z');
+  });
+
   it('is the newest deployment naming the run: a re-run’s attempt, not the first attempt’s', async () => {
     anActionsDeployment(repository, {
       runId: RUN,

@@ -113,6 +113,9 @@ function requestedAtToSign(
  * earlier attempt's was made before it. Newest first, so the first deployment's statuses usually tell: two requests.
  * What GitHub does not say is said, never guessed (not the run's created_at: a run may wait before its job is queued).
  */
+/** The account GitHub Actions creates a job's environment deployments as. */
+const GITHUB_ACTIONS_LOGIN = 'github-actions[bot]';
+
 async function readDeployRequest(
   client: GitHubClient,
   owner: string,
@@ -128,6 +131,10 @@ async function readDeployRequest(
       per_page: DEPLOYMENTS_SEARCHED,
     });
     for (const deployment of data as unknown as Record<string, unknown>[]) {
+      // GitHub Actions makes a job's environment deployment (github-actions[bot]); anyone who can write may create one
+      // whose status names this run, to make the request look later and the approval quicker.
+      const creator = deployment.creator as { login?: unknown } | null | undefined;
+      if (creator?.login !== GITHUB_ACTIONS_LOGIN) continue;
       const { data: statuses } = await client.request(
         'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
         { owner, repo, deployment_id: deployment.id as number },

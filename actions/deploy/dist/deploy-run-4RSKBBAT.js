@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-TLWXQAZR.js";
+} from "./chunk-46JTPT2K.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -862,6 +862,7 @@ function requestedAtToSign(found, readAt, log) {
   log(`requestedAt not recorded: ${why}`);
   return void 0;
 }
+var GITHUB_ACTIONS_LOGIN = "github-actions[bot]";
 async function readDeployRequest(client, owner, repo, request) {
   const run = String(request.runId);
   try {
@@ -872,6 +873,8 @@ async function readDeployRequest(client, owner, repo, request) {
       per_page: DEPLOYMENTS_SEARCHED
     });
     for (const deployment of data) {
+      const creator = deployment.creator;
+      if (creator?.login !== GITHUB_ACTIONS_LOGIN) continue;
       const { data: statuses } = await client.request(
         "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
         { owner, repo, deployment_id: deployment.id }
