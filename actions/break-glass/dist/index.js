@@ -7,7 +7,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-L5UKAAJG.js";
+} from "./chunk-MKB5OT4R.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/sigstore/src/endpoints.ts

@@ -7,6 +7,7 @@ import deployApprovalSchema from './deploy-approval-predicate.schema.json' with 
 import { IN_TOTO_STATEMENT_TYPE, InTotoError, type Statement, type Subject } from './intoto';
 import type { GitHubAccount } from './model';
 import type { DeployApprovalRules, DeployApproverExclusion } from './policy';
+import { isBot } from './review';
 import validateDeployApproval from './validators/deploy-approval-predicate.validate.js';
 
 export const DEPLOY_APPROVAL_PREDICATE_TYPE = 'https://twokey.dev/attestations/deploy-approval/v1';
@@ -99,10 +100,8 @@ export function buildDeployApprovalStatement(
   return { _type: IN_TOTO_STATEMENT_TYPE, subject: subjects, predicateType: DEPLOY_APPROVAL_PREDICATE_TYPE, predicate };
 }
 
-/** A bot never counts: GitHub's account type, or a `[bot]` login. */
-export function isBotAccount(account: GitHubAccount): boolean {
-  return account.type === 'Bot' || /\[bot\]$/i.test(account.login);
-}
+/** A bot never counts: GitHub's account type, or a `[bot]` login (the review rules' own test, review.ts). */
+export const isBotAccount: (account: GitHubAccount) => boolean = isBot;
 
 /**
  * Whether a deploy's environment approvals meet deploy.approvals: at least `min` approvals for this environment by

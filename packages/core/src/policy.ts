@@ -697,7 +697,7 @@ function identityRule(document: IdentityDocument, path: string, problems: Policy
 }
 
 /** The issuer of GitHub Actions' job tokens (github.com; an enterprise's own issuer adds a path to it). */
-const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
+export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
 /** A GitHub Enterprise Cloud tenant's with data residency (GHE.com): `https://token.actions.TENANT.ghe.com`. */
 const GHE_COM_ACTIONS_ISSUER = /^https:\/\/token\.actions\.[a-z0-9-]+\.ghe\.com(?:\/[A-Za-z0-9_.-]+)?$/;
 

@@ -266,10 +266,9 @@ function deployApprovalCheck(
     return { check: fail('deploy-approval', `the deploy job could not read who approved it: ${live.error}`) };
   }
   if (live) facts = { predicate: live.predicate, source: 'live' };
-  else if (context.deployIdentity) {
-    // The deploy gate judges the approvals of its own run: an attested approval is another run's (a staging deploy's,
-    // last week's), whatever environment it names.
-  } else {
+  // The deploy gate judges the approvals of its own run alone: an attested approval is another run's (a staging
+  // deploy's, last week's), whatever environment it names. Offline (twokey verify), an attested one is judged.
+  else if (!context.deployIdentity) {
     // The deploy workflow is shared by an organisation's repositories: an approval counts only for a deploy of the
     // repository the artifact was built in, as its predicate and its certificate both say.
     const built = chain.provenance?.source.repositoryUrl;
@@ -295,7 +294,7 @@ function deployApprovalCheck(
       return true;
     })?.qualified;
     if (attested) facts = { predicate: attested.predicate, source: attested.bundle.source, bundle: attested.bundle };
-    else if (rules.min > 0 && elsewhere.length > 0 && !context.deployIdentity) {
+    else if (rules.min > 0 && elsewhere.length > 0) {
       return {
         check: notEvaluated(
           'deploy-approval',

@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { compileIdentityPattern, IdentityPatternError, type VerifiedBundle } from '@twokey/core';
+import { compileIdentityPattern, GITHUB_ACTIONS_ISSUER, IdentityPatternError, type VerifiedBundle } from '@twokey/core';
 import {
   type ArtifactInput,
   BundleVerificationError,
@@ -58,9 +58,6 @@ const VERIFY_BUNDLE_OPTIONS = {
   'predicate-type': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-/** GitHub Actions' OIDC issuer: gh's default for --cert-oidc-issuer. */
-const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
 
 /** What to do about a bundle that chains to no authority of the embedded root: give the instance's own root. */
 export const TRUSTED_ROOT_HINT =

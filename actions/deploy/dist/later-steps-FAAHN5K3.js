@@ -26,7 +26,7 @@ import {
   storeAttestations,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-RWKKWLBM.js";
+} from "./chunk-NEI76EQ2.js";
 import {
   CodedError,
   OidcTokenError,

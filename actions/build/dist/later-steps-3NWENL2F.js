@@ -8940,850 +8940,6 @@ function shown(value) {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-// packages/core/src/deploy-approval.ts
-function isBotAccount(account2) {
-  return account2.type === "Bot" || /\[bot\]$/i.test(account2.login);
-}
-
-// packages/core/src/validators/break-glass-predicate.validate.js
-var break_glass_predicate_validate_default = validate20;
-var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/break-glass-predicate/v1.json", "title": "twokey break-glass predicate (https://twokey.dev/attestations/break-glass/v1)", "description": "A time-boxed exception to the review rules, signed by the platform's break-glass workflow after its own environment's approvers released it: docs/break-glass-predicate.md.", "type": "object", "additionalProperties": false, "required": ["reason", "incident", "environment", "repository", "change", "requester", "approvers", "notBefore", "expires", "waives", "run"], "properties": { "reason": { "type": "string", "minLength": 1, "maxLength": 4096 }, "incident": { "type": "string", "minLength": 1, "maxLength": 2048 }, "environment": { "description": "The deploy environment it may be used for.", "type": "string", "minLength": 1, "maxLength": 255 }, "repository": { "$ref": "#/$defs/repository" }, "change": { "type": "object", "additionalProperties": false, "required": ["commit", "author"], "properties": { "commit": { "type": "string", "pattern": "^[0-9a-f]{40}$" }, "author": { "$ref": "#/$defs/account" } } }, "requester": { "$ref": "#/$defs/account" }, "approvers": { "type": "array", "maxItems": 64, "items": { "$ref": "#/$defs/account" } }, "notBefore": { "$ref": "#/$defs/time" }, "expires": { "$ref": "#/$defs/time" }, "waives": { "description": "The deploy checks it stands in for: only the review's.", "type": "array", "minItems": 1, "maxItems": 8, "uniqueItems": true, "items": { "type": "string", "maxLength": 64 } }, "run": { "$ref": "#/$defs/run" } }, "$defs": { "account": { "type": "object", "additionalProperties": false, "required": ["login", "id", "type"], "properties": { "login": { "type": "string", "minLength": 1, "maxLength": 100 }, "id": { "type": "integer", "minimum": 0 }, "type": { "type": "string", "maxLength": 40 } } }, "run": { "type": "object", "additionalProperties": false, "required": ["id", "attempt", "uri"], "properties": { "id": { "type": "integer", "minimum": 1 }, "attempt": { "type": "integer", "minimum": 1 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "repository": { "type": "object", "additionalProperties": false, "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[^/\\s]+/[^/\\s]+$", "maxLength": 200 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" } } };
-var func1 = Object.prototype.hasOwnProperty;
-var func2 = ucs2length;
-var pattern4 = new RegExp("^[^/\\s]+/[^/\\s]+$", "u");
-var pattern5 = new RegExp("^[0-9a-f]{40}$", "u");
-var pattern6 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$", "u");
-function validate20(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
-  ;
-  let vErrors = null;
-  let errors = 0;
-  const evaluated0 = validate20.evaluated;
-  if (evaluated0.dynamicProps) {
-    evaluated0.props = void 0;
-  }
-  if (evaluated0.dynamicItems) {
-    evaluated0.items = void 0;
-  }
-  if (errors === 0) {
-    if (data && typeof data == "object" && !Array.isArray(data)) {
-      let missing0;
-      if (data.reason === void 0 && (missing0 = "reason") || data.incident === void 0 && (missing0 = "incident") || data.environment === void 0 && (missing0 = "environment") || data.repository === void 0 && (missing0 = "repository") || data.change === void 0 && (missing0 = "change") || data.requester === void 0 && (missing0 = "requester") || data.approvers === void 0 && (missing0 = "approvers") || data.notBefore === void 0 && (missing0 = "notBefore") || data.expires === void 0 && (missing0 = "expires") || data.waives === void 0 && (missing0 = "waives") || data.run === void 0 && (missing0 = "run")) {
-        validate20.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
-        return false;
-      } else {
-        const _errs1 = errors;
-        for (const key0 in data) {
-          if (!func1.call(schema31.properties, key0)) {
-            validate20.errors = [{ instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" }];
-            return false;
-            break;
-          }
-        }
-        if (_errs1 === errors) {
-          if (data.reason !== void 0) {
-            let data0 = data.reason;
-            const _errs2 = errors;
-            if (errors === _errs2) {
-              if (typeof data0 === "string") {
-                if (func2(data0) > 4096) {
-                  validate20.errors = [{ instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
-                  return false;
-                } else {
-                  if (func2(data0) < 1) {
-                    validate20.errors = [{ instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
-                    return false;
-                  }
-                }
-              } else {
-                validate20.errors = [{ instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                return false;
-              }
-            }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
-          }
-          if (valid0) {
-            if (data.incident !== void 0) {
-              let data1 = data.incident;
-              const _errs4 = errors;
-              if (errors === _errs4) {
-                if (typeof data1 === "string") {
-                  if (func2(data1) > 2048) {
-                    validate20.errors = [{ instancePath: instancePath + "/incident", schemaPath: "#/properties/incident/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
-                    return false;
-                  } else {
-                    if (func2(data1) < 1) {
-                      validate20.errors = [{ instancePath: instancePath + "/incident", schemaPath: "#/properties/incident/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
-                      return false;
-                    }
-                  }
-                } else {
-                  validate20.errors = [{ instancePath: instancePath + "/incident", schemaPath: "#/properties/incident/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                  return false;
-                }
-              }
-              var valid0 = _errs4 === errors;
-            } else {
-              var valid0 = true;
-            }
-            if (valid0) {
-              if (data.environment !== void 0) {
-                let data2 = data.environment;
-                const _errs6 = errors;
-                if (errors === _errs6) {
-                  if (typeof data2 === "string") {
-                    if (func2(data2) > 255) {
-                      validate20.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" }];
-                      return false;
-                    } else {
-                      if (func2(data2) < 1) {
-                        validate20.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
-                        return false;
-                      }
-                    }
-                  } else {
-                    validate20.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                    return false;
-                  }
-                }
-                var valid0 = _errs6 === errors;
-              } else {
-                var valid0 = true;
-              }
-              if (valid0) {
-                if (data.repository !== void 0) {
-                  let data3 = data.repository;
-                  const _errs8 = errors;
-                  const _errs9 = errors;
-                  if (errors === _errs9) {
-                    if (data3 && typeof data3 == "object" && !Array.isArray(data3)) {
-                      let missing1;
-                      if (data3.name === void 0 && (missing1 = "name") || data3.uri === void 0 && (missing1 = "uri")) {
-                        validate20.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/required", keyword: "required", params: { missingProperty: missing1 }, message: "must have required property '" + missing1 + "'" }];
-                        return false;
-                      } else {
-                        const _errs11 = errors;
-                        for (const key1 in data3) {
-                          if (!(key1 === "name" || key1 === "uri")) {
-                            validate20.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" }];
-                            return false;
-                            break;
-                          }
-                        }
-                        if (_errs11 === errors) {
-                          if (data3.name !== void 0) {
-                            let data4 = data3.name;
-                            const _errs12 = errors;
-                            if (errors === _errs12) {
-                              if (typeof data4 === "string") {
-                                if (func2(data4) > 200) {
-                                  validate20.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/maxLength", keyword: "maxLength", params: { limit: 200 }, message: "must NOT have more than 200 characters" }];
-                                  return false;
-                                } else {
-                                  if (!pattern4.test(data4)) {
-                                    validate20.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/pattern", keyword: "pattern", params: { pattern: "^[^/\\s]+/[^/\\s]+$" }, message: 'must match pattern "^[^/\\s]+/[^/\\s]+$"' }];
-                                    return false;
-                                  }
-                                }
-                              } else {
-                                validate20.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                return false;
-                              }
-                            }
-                            var valid2 = _errs12 === errors;
-                          } else {
-                            var valid2 = true;
-                          }
-                          if (valid2) {
-                            if (data3.uri !== void 0) {
-                              let data5 = data3.uri;
-                              const _errs14 = errors;
-                              if (errors === _errs14) {
-                                if (typeof data5 === "string") {
-                                  if (func2(data5) > 2048) {
-                                    validate20.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
-                                    return false;
-                                  } else {
-                                    if (func2(data5) < 1) {
-                                      validate20.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
-                                      return false;
-                                    }
-                                  }
-                                } else {
-                                  validate20.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                  return false;
-                                }
-                              }
-                              var valid2 = _errs14 === errors;
-                            } else {
-                              var valid2 = true;
-                            }
-                          }
-                        }
-                      }
-                    } else {
-                      validate20.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
-                      return false;
-                    }
-                  }
-                  var valid0 = _errs8 === errors;
-                } else {
-                  var valid0 = true;
-                }
-                if (valid0) {
-                  if (data.change !== void 0) {
-                    let data6 = data.change;
-                    const _errs16 = errors;
-                    if (errors === _errs16) {
-                      if (data6 && typeof data6 == "object" && !Array.isArray(data6)) {
-                        let missing2;
-                        if (data6.commit === void 0 && (missing2 = "commit") || data6.author === void 0 && (missing2 = "author")) {
-                          validate20.errors = [{ instancePath: instancePath + "/change", schemaPath: "#/properties/change/required", keyword: "required", params: { missingProperty: missing2 }, message: "must have required property '" + missing2 + "'" }];
-                          return false;
-                        } else {
-                          const _errs18 = errors;
-                          for (const key2 in data6) {
-                            if (!(key2 === "commit" || key2 === "author")) {
-                              validate20.errors = [{ instancePath: instancePath + "/change", schemaPath: "#/properties/change/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" }];
-                              return false;
-                              break;
-                            }
-                          }
-                          if (_errs18 === errors) {
-                            if (data6.commit !== void 0) {
-                              let data7 = data6.commit;
-                              const _errs19 = errors;
-                              if (errors === _errs19) {
-                                if (typeof data7 === "string") {
-                                  if (!pattern5.test(data7)) {
-                                    validate20.errors = [{ instancePath: instancePath + "/change/commit", schemaPath: "#/properties/change/properties/commit/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}$" }, message: 'must match pattern "^[0-9a-f]{40}$"' }];
-                                    return false;
-                                  }
-                                } else {
-                                  validate20.errors = [{ instancePath: instancePath + "/change/commit", schemaPath: "#/properties/change/properties/commit/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                  return false;
-                                }
-                              }
-                              var valid3 = _errs19 === errors;
-                            } else {
-                              var valid3 = true;
-                            }
-                            if (valid3) {
-                              if (data6.author !== void 0) {
-                                let data8 = data6.author;
-                                const _errs21 = errors;
-                                const _errs22 = errors;
-                                if (errors === _errs22) {
-                                  if (data8 && typeof data8 == "object" && !Array.isArray(data8)) {
-                                    let missing3;
-                                    if (data8.login === void 0 && (missing3 = "login") || data8.id === void 0 && (missing3 = "id") || data8.type === void 0 && (missing3 = "type")) {
-                                      validate20.errors = [{ instancePath: instancePath + "/change/author", schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing3 }, message: "must have required property '" + missing3 + "'" }];
-                                      return false;
-                                    } else {
-                                      const _errs24 = errors;
-                                      for (const key3 in data8) {
-                                        if (!(key3 === "login" || key3 === "id" || key3 === "type")) {
-                                          validate20.errors = [{ instancePath: instancePath + "/change/author", schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" }];
-                                          return false;
-                                          break;
-                                        }
-                                      }
-                                      if (_errs24 === errors) {
-                                        if (data8.login !== void 0) {
-                                          let data9 = data8.login;
-                                          const _errs25 = errors;
-                                          if (errors === _errs25) {
-                                            if (typeof data9 === "string") {
-                                              if (func2(data9) > 100) {
-                                                validate20.errors = [{ instancePath: instancePath + "/change/author/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
-                                                return false;
-                                              } else {
-                                                if (func2(data9) < 1) {
-                                                  validate20.errors = [{ instancePath: instancePath + "/change/author/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
-                                                  return false;
-                                                }
-                                              }
-                                            } else {
-                                              validate20.errors = [{ instancePath: instancePath + "/change/author/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                              return false;
-                                            }
-                                          }
-                                          var valid5 = _errs25 === errors;
-                                        } else {
-                                          var valid5 = true;
-                                        }
-                                        if (valid5) {
-                                          if (data8.id !== void 0) {
-                                            let data10 = data8.id;
-                                            const _errs27 = errors;
-                                            if (!(typeof data10 == "number" && (!(data10 % 1) && !isNaN(data10)) && isFinite(data10))) {
-                                              validate20.errors = [{ instancePath: instancePath + "/change/author/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
-                                              return false;
-                                            }
-                                            if (errors === _errs27) {
-                                              if (typeof data10 == "number" && isFinite(data10)) {
-                                                if (data10 < 0 || isNaN(data10)) {
-                                                  validate20.errors = [{ instancePath: instancePath + "/change/author/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
-                                                  return false;
-                                                }
-                                              }
-                                            }
-                                            var valid5 = _errs27 === errors;
-                                          } else {
-                                            var valid5 = true;
-                                          }
-                                          if (valid5) {
-                                            if (data8.type !== void 0) {
-                                              let data11 = data8.type;
-                                              const _errs29 = errors;
-                                              if (errors === _errs29) {
-                                                if (typeof data11 === "string") {
-                                                  if (func2(data11) > 40) {
-                                                    validate20.errors = [{ instancePath: instancePath + "/change/author/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
-                                                    return false;
-                                                  }
-                                                } else {
-                                                  validate20.errors = [{ instancePath: instancePath + "/change/author/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                                  return false;
-                                                }
-                                              }
-                                              var valid5 = _errs29 === errors;
-                                            } else {
-                                              var valid5 = true;
-                                            }
-                                          }
-                                        }
-                                      }
-                                    }
-                                  } else {
-                                    validate20.errors = [{ instancePath: instancePath + "/change/author", schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
-                                    return false;
-                                  }
-                                }
-                                var valid3 = _errs21 === errors;
-                              } else {
-                                var valid3 = true;
-                              }
-                            }
-                          }
-                        }
-                      } else {
-                        validate20.errors = [{ instancePath: instancePath + "/change", schemaPath: "#/properties/change/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
-                        return false;
-                      }
-                    }
-                    var valid0 = _errs16 === errors;
-                  } else {
-                    var valid0 = true;
-                  }
-                  if (valid0) {
-                    if (data.requester !== void 0) {
-                      let data12 = data.requester;
-                      const _errs31 = errors;
-                      const _errs32 = errors;
-                      if (errors === _errs32) {
-                        if (data12 && typeof data12 == "object" && !Array.isArray(data12)) {
-                          let missing4;
-                          if (data12.login === void 0 && (missing4 = "login") || data12.id === void 0 && (missing4 = "id") || data12.type === void 0 && (missing4 = "type")) {
-                            validate20.errors = [{ instancePath: instancePath + "/requester", schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing4 }, message: "must have required property '" + missing4 + "'" }];
-                            return false;
-                          } else {
-                            const _errs34 = errors;
-                            for (const key4 in data12) {
-                              if (!(key4 === "login" || key4 === "id" || key4 === "type")) {
-                                validate20.errors = [{ instancePath: instancePath + "/requester", schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" }];
-                                return false;
-                                break;
-                              }
-                            }
-                            if (_errs34 === errors) {
-                              if (data12.login !== void 0) {
-                                let data13 = data12.login;
-                                const _errs35 = errors;
-                                if (errors === _errs35) {
-                                  if (typeof data13 === "string") {
-                                    if (func2(data13) > 100) {
-                                      validate20.errors = [{ instancePath: instancePath + "/requester/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
-                                      return false;
-                                    } else {
-                                      if (func2(data13) < 1) {
-                                        validate20.errors = [{ instancePath: instancePath + "/requester/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
-                                        return false;
-                                      }
-                                    }
-                                  } else {
-                                    validate20.errors = [{ instancePath: instancePath + "/requester/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                    return false;
-                                  }
-                                }
-                                var valid7 = _errs35 === errors;
-                              } else {
-                                var valid7 = true;
-                              }
-                              if (valid7) {
-                                if (data12.id !== void 0) {
-                                  let data14 = data12.id;
-                                  const _errs37 = errors;
-                                  if (!(typeof data14 == "number" && (!(data14 % 1) && !isNaN(data14)) && isFinite(data14))) {
-                                    validate20.errors = [{ instancePath: instancePath + "/requester/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
-                                    return false;
-                                  }
-                                  if (errors === _errs37) {
-                                    if (typeof data14 == "number" && isFinite(data14)) {
-                                      if (data14 < 0 || isNaN(data14)) {
-                                        validate20.errors = [{ instancePath: instancePath + "/requester/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
-                                        return false;
-                                      }
-                                    }
-                                  }
-                                  var valid7 = _errs37 === errors;
-                                } else {
-                                  var valid7 = true;
-                                }
-                                if (valid7) {
-                                  if (data12.type !== void 0) {
-                                    let data15 = data12.type;
-                                    const _errs39 = errors;
-                                    if (errors === _errs39) {
-                                      if (typeof data15 === "string") {
-                                        if (func2(data15) > 40) {
-                                          validate20.errors = [{ instancePath: instancePath + "/requester/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
-                                          return false;
-                                        }
-                                      } else {
-                                        validate20.errors = [{ instancePath: instancePath + "/requester/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                        return false;
-                                      }
-                                    }
-                                    var valid7 = _errs39 === errors;
-                                  } else {
-                                    var valid7 = true;
-                                  }
-                                }
-                              }
-                            }
-                          }
-                        } else {
-                          validate20.errors = [{ instancePath: instancePath + "/requester", schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
-                          return false;
-                        }
-                      }
-                      var valid0 = _errs31 === errors;
-                    } else {
-                      var valid0 = true;
-                    }
-                    if (valid0) {
-                      if (data.approvers !== void 0) {
-                        let data16 = data.approvers;
-                        const _errs41 = errors;
-                        if (errors === _errs41) {
-                          if (Array.isArray(data16)) {
-                            if (data16.length > 64) {
-                              validate20.errors = [{ instancePath: instancePath + "/approvers", schemaPath: "#/properties/approvers/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" }];
-                              return false;
-                            } else {
-                              var valid8 = true;
-                              const len0 = data16.length;
-                              for (let i0 = 0; i0 < len0; i0++) {
-                                let data17 = data16[i0];
-                                const _errs43 = errors;
-                                const _errs44 = errors;
-                                if (errors === _errs44) {
-                                  if (data17 && typeof data17 == "object" && !Array.isArray(data17)) {
-                                    let missing5;
-                                    if (data17.login === void 0 && (missing5 = "login") || data17.id === void 0 && (missing5 = "id") || data17.type === void 0 && (missing5 = "type")) {
-                                      validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0, schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing5 }, message: "must have required property '" + missing5 + "'" }];
-                                      return false;
-                                    } else {
-                                      const _errs46 = errors;
-                                      for (const key5 in data17) {
-                                        if (!(key5 === "login" || key5 === "id" || key5 === "type")) {
-                                          validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0, schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" }];
-                                          return false;
-                                          break;
-                                        }
-                                      }
-                                      if (_errs46 === errors) {
-                                        if (data17.login !== void 0) {
-                                          let data18 = data17.login;
-                                          const _errs47 = errors;
-                                          if (errors === _errs47) {
-                                            if (typeof data18 === "string") {
-                                              if (func2(data18) > 100) {
-                                                validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
-                                                return false;
-                                              } else {
-                                                if (func2(data18) < 1) {
-                                                  validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
-                                                  return false;
-                                                }
-                                              }
-                                            } else {
-                                              validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                              return false;
-                                            }
-                                          }
-                                          var valid10 = _errs47 === errors;
-                                        } else {
-                                          var valid10 = true;
-                                        }
-                                        if (valid10) {
-                                          if (data17.id !== void 0) {
-                                            let data19 = data17.id;
-                                            const _errs49 = errors;
-                                            if (!(typeof data19 == "number" && (!(data19 % 1) && !isNaN(data19)) && isFinite(data19))) {
-                                              validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
-                                              return false;
-                                            }
-                                            if (errors === _errs49) {
-                                              if (typeof data19 == "number" && isFinite(data19)) {
-                                                if (data19 < 0 || isNaN(data19)) {
-                                                  validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
-                                                  return false;
-                                                }
-                                              }
-                                            }
-                                            var valid10 = _errs49 === errors;
-                                          } else {
-                                            var valid10 = true;
-                                          }
-                                          if (valid10) {
-                                            if (data17.type !== void 0) {
-                                              let data20 = data17.type;
-                                              const _errs51 = errors;
-                                              if (errors === _errs51) {
-                                                if (typeof data20 === "string") {
-                                                  if (func2(data20) > 40) {
-                                                    validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
-                                                    return false;
-                                                  }
-                                                } else {
-                                                  validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                                  return false;
-                                                }
-                                              }
-                                              var valid10 = _errs51 === errors;
-                                            } else {
-                                              var valid10 = true;
-                                            }
-                                          }
-                                        }
-                                      }
-                                    }
-                                  } else {
-                                    validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0, schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
-                                    return false;
-                                  }
-                                }
-                                var valid8 = _errs43 === errors;
-                                if (!valid8) {
-                                  break;
-                                }
-                              }
-                            }
-                          } else {
-                            validate20.errors = [{ instancePath: instancePath + "/approvers", schemaPath: "#/properties/approvers/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
-                            return false;
-                          }
-                        }
-                        var valid0 = _errs41 === errors;
-                      } else {
-                        var valid0 = true;
-                      }
-                      if (valid0) {
-                        if (data.notBefore !== void 0) {
-                          let data21 = data.notBefore;
-                          const _errs53 = errors;
-                          const _errs54 = errors;
-                          if (errors === _errs54) {
-                            if (typeof data21 === "string") {
-                              if (!pattern6.test(data21)) {
-                                validate20.errors = [{ instancePath: instancePath + "/notBefore", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
-                                return false;
-                              }
-                            } else {
-                              validate20.errors = [{ instancePath: instancePath + "/notBefore", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                              return false;
-                            }
-                          }
-                          var valid0 = _errs53 === errors;
-                        } else {
-                          var valid0 = true;
-                        }
-                        if (valid0) {
-                          if (data.expires !== void 0) {
-                            let data22 = data.expires;
-                            const _errs56 = errors;
-                            const _errs57 = errors;
-                            if (errors === _errs57) {
-                              if (typeof data22 === "string") {
-                                if (!pattern6.test(data22)) {
-                                  validate20.errors = [{ instancePath: instancePath + "/expires", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
-                                  return false;
-                                }
-                              } else {
-                                validate20.errors = [{ instancePath: instancePath + "/expires", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                return false;
-                              }
-                            }
-                            var valid0 = _errs56 === errors;
-                          } else {
-                            var valid0 = true;
-                          }
-                          if (valid0) {
-                            if (data.waives !== void 0) {
-                              let data23 = data.waives;
-                              const _errs59 = errors;
-                              if (errors === _errs59) {
-                                if (Array.isArray(data23)) {
-                                  if (data23.length > 8) {
-                                    validate20.errors = [{ instancePath: instancePath + "/waives", schemaPath: "#/properties/waives/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items" }];
-                                    return false;
-                                  } else {
-                                    if (data23.length < 1) {
-                                      validate20.errors = [{ instancePath: instancePath + "/waives", schemaPath: "#/properties/waives/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" }];
-                                      return false;
-                                    } else {
-                                      var valid13 = true;
-                                      const len1 = data23.length;
-                                      for (let i1 = 0; i1 < len1; i1++) {
-                                        let data24 = data23[i1];
-                                        const _errs61 = errors;
-                                        if (errors === _errs61) {
-                                          if (typeof data24 === "string") {
-                                            if (func2(data24) > 64) {
-                                              validate20.errors = [{ instancePath: instancePath + "/waives/" + i1, schemaPath: "#/properties/waives/items/maxLength", keyword: "maxLength", params: { limit: 64 }, message: "must NOT have more than 64 characters" }];
-                                              return false;
-                                            }
-                                          } else {
-                                            validate20.errors = [{ instancePath: instancePath + "/waives/" + i1, schemaPath: "#/properties/waives/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                            return false;
-                                          }
-                                        }
-                                        var valid13 = _errs61 === errors;
-                                        if (!valid13) {
-                                          break;
-                                        }
-                                      }
-                                      if (valid13) {
-                                        let i2 = data23.length;
-                                        let j0;
-                                        if (i2 > 1) {
-                                          const indices0 = {};
-                                          for (; i2--; ) {
-                                            let item0 = data23[i2];
-                                            if (typeof item0 !== "string") {
-                                              continue;
-                                            }
-                                            if (typeof indices0[item0] == "number") {
-                                              j0 = indices0[item0];
-                                              validate20.errors = [{ instancePath: instancePath + "/waives", schemaPath: "#/properties/waives/uniqueItems", keyword: "uniqueItems", params: { i: i2, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i2 + " are identical)" }];
-                                              return false;
-                                              break;
-                                            }
-                                            indices0[item0] = i2;
-                                          }
-                                        }
-                                      }
-                                    }
-                                  }
-                                } else {
-                                  validate20.errors = [{ instancePath: instancePath + "/waives", schemaPath: "#/properties/waives/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
-                                  return false;
-                                }
-                              }
-                              var valid0 = _errs59 === errors;
-                            } else {
-                              var valid0 = true;
-                            }
-                            if (valid0) {
-                              if (data.run !== void 0) {
-                                let data25 = data.run;
-                                const _errs63 = errors;
-                                const _errs64 = errors;
-                                if (errors === _errs64) {
-                                  if (data25 && typeof data25 == "object" && !Array.isArray(data25)) {
-                                    let missing6;
-                                    if (data25.id === void 0 && (missing6 = "id") || data25.attempt === void 0 && (missing6 = "attempt") || data25.uri === void 0 && (missing6 = "uri")) {
-                                      validate20.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/required", keyword: "required", params: { missingProperty: missing6 }, message: "must have required property '" + missing6 + "'" }];
-                                      return false;
-                                    } else {
-                                      const _errs66 = errors;
-                                      for (const key6 in data25) {
-                                        if (!(key6 === "id" || key6 === "attempt" || key6 === "uri")) {
-                                          validate20.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" }];
-                                          return false;
-                                          break;
-                                        }
-                                      }
-                                      if (_errs66 === errors) {
-                                        if (data25.id !== void 0) {
-                                          let data26 = data25.id;
-                                          const _errs67 = errors;
-                                          if (!(typeof data26 == "number" && (!(data26 % 1) && !isNaN(data26)) && isFinite(data26))) {
-                                            validate20.errors = [{ instancePath: instancePath + "/run/id", schemaPath: "#/$defs/run/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
-                                            return false;
-                                          }
-                                          if (errors === _errs67) {
-                                            if (typeof data26 == "number" && isFinite(data26)) {
-                                              if (data26 < 1 || isNaN(data26)) {
-                                                validate20.errors = [{ instancePath: instancePath + "/run/id", schemaPath: "#/$defs/run/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
-                                                return false;
-                                              }
-                                            }
-                                          }
-                                          var valid16 = _errs67 === errors;
-                                        } else {
-                                          var valid16 = true;
-                                        }
-                                        if (valid16) {
-                                          if (data25.attempt !== void 0) {
-                                            let data27 = data25.attempt;
-                                            const _errs69 = errors;
-                                            if (!(typeof data27 == "number" && (!(data27 % 1) && !isNaN(data27)) && isFinite(data27))) {
-                                              validate20.errors = [{ instancePath: instancePath + "/run/attempt", schemaPath: "#/$defs/run/properties/attempt/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
-                                              return false;
-                                            }
-                                            if (errors === _errs69) {
-                                              if (typeof data27 == "number" && isFinite(data27)) {
-                                                if (data27 < 1 || isNaN(data27)) {
-                                                  validate20.errors = [{ instancePath: instancePath + "/run/attempt", schemaPath: "#/$defs/run/properties/attempt/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
-                                                  return false;
-                                                }
-                                              }
-                                            }
-                                            var valid16 = _errs69 === errors;
-                                          } else {
-                                            var valid16 = true;
-                                          }
-                                          if (valid16) {
-                                            if (data25.uri !== void 0) {
-                                              let data28 = data25.uri;
-                                              const _errs71 = errors;
-                                              if (errors === _errs71) {
-                                                if (typeof data28 === "string") {
-                                                  if (func2(data28) > 2048) {
-                                                    validate20.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
-                                                    return false;
-                                                  } else {
-                                                    if (func2(data28) < 1) {
-                                                      validate20.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
-                                                      return false;
-                                                    }
-                                                  }
-                                                } else {
-                                                  validate20.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                                  return false;
-                                                }
-                                              }
-                                              var valid16 = _errs71 === errors;
-                                            } else {
-                                              var valid16 = true;
-                                            }
-                                          }
-                                        }
-                                      }
-                                    }
-                                  } else {
-                                    validate20.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
-                                    return false;
-                                  }
-                                }
-                                var valid0 = _errs63 === errors;
-                              } else {
-                                var valid0 = true;
-                              }
-                            }
-                          }
-                        }
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    } else {
-      validate20.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
-      return false;
-    }
-  }
-  validate20.errors = vErrors;
-  return errors === 0;
-}
-validate20.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
-function ucs2length(text) {
-  return Array.from(text).length;
-}
-
-// packages/core/src/break-glass.ts
-var BREAK_GLASS_PREDICATE_TYPE = "https://twokey.dev/attestations/break-glass/v1";
-var WAIVABLE_CHECKS = ["review-attestation", "review-rules"];
-function parseBreakGlassPredicate(json) {
-  if (!break_glass_predicate_validate_default(json)) {
-    const error = (break_glass_predicate_validate_default.errors ?? [])[0];
-    const field2 = error?.instancePath.replace(/^\//, "").replaceAll("/", ".") || "(predicate)";
-    throw new InTotoError("PREDICATE_INVALID", field2, error?.message ?? "invalid");
-  }
-  return json;
-}
-function buildBreakGlassStatement(subjects, predicate) {
-  parseBreakGlassPredicate(JSON.parse(JSON.stringify(predicate)));
-  return { _type: IN_TOTO_STATEMENT_TYPE, subject: subjects, predicateType: BREAK_GLASS_PREDICATE_TYPE, predicate };
-}
-function breakGlassProblems(predicate, rules, context) {
-  const problems = [];
-  const notBefore = Date.parse(predicate.notBefore);
-  const expires = Date.parse(predicate.expires);
-  const now = context.now.getTime();
-  if (!(expires > notBefore)) problems.push(`its window is empty (${predicate.notBefore} to ${predicate.expires})`);
-  else if ((expires - notBefore) / 1e3 > rules.maxDurationSeconds) {
-    problems.push(
-      `its window (${predicate.notBefore} to ${predicate.expires}) is longer than deploy.break-glass.max-duration (${rules.maxDurationSeconds} s)`
-    );
-  }
-  if (now < notBefore) problems.push(`it is not valid before ${predicate.notBefore}`);
-  if (now > expires) problems.push(`it expired at ${predicate.expires}`);
-  if (context.environment !== void 0 && context.environment !== predicate.environment) {
-    problems.push(`it is for the environment ${predicate.environment}, not ${context.environment}`);
-  }
-  const overreach = predicate.waives.filter((id) => !WAIVABLE_CHECKS.includes(id));
-  if (overreach.length > 0) {
-    problems.push(
-      `it claims to waive ${overreach.join(", ")}: a break-glass waives only ${WAIVABLE_CHECKS.join(", ")}`
-    );
-  }
-  if (isBotAccount(predicate.requester)) {
-    problems.push(`its requester ${predicate.requester.login} is a bot: whoever had it start the run is unknown`);
-  }
-  if (isBotAccount(predicate.change.author)) {
-    problems.push(
-      `the change's author ${predicate.change.author.login} is a bot: whoever had it write the commit is unknown`
-    );
-  }
-  const excluded = new Map([
-    ...(context.alsoRequesters ?? []).map((login) => [login.toLowerCase(), "it started the run"]),
-    [predicate.requester.login.toLowerCase(), "its requester"],
-    [predicate.change.author.login.toLowerCase(), "the change's author"]
-  ]);
-  const counted = [];
-  const notCounted = [];
-  for (const approver of predicate.approvers) {
-    const why = isBotAccount(approver) ? "a bot" : excluded.get(approver.login.toLowerCase());
-    if (why) notCounted.push(`${approver.login} (${why})`);
-    else if (!counted.includes(approver.login.toLowerCase())) counted.push(approver.login.toLowerCase());
-  }
-  if (counted.length < rules.minApprovers) {
-    problems.push(
-      `expected ${rules.minApprovers} approver${rules.minApprovers === 1 ? "" : "s"} distinct from its requester (${predicate.requester.login}) and the change's author (${predicate.change.author.login}), found ${counted.length}${notCounted.length ? `; not counted: ${notCounted.join(", ")}` : ""}`
-    );
-  }
-  return problems;
-}
-
 // node_modules/.pnpm/re2js@2.10.0/node_modules/re2js/build/index.js
 var RE2Flags = class RE2Flags2 {
   static FOLD_CASE = 1;
@@ -16447,86 +15603,24 @@ var RE2JS = class RE2JS2 {
   }
 };
 
-// packages/core/src/identity-pattern.ts
-var MAX_IDENTITY_PATTERN_LENGTH = 1024;
-var MAX_IDENTITY_PATTERN_PROGRAM = 2048;
-var MAX_MATCHED_SAN_LENGTH = 64 * 1024;
-var IdentityPatternError = class extends CodedError {
-  kind = "usage";
-  name = "IdentityPatternError";
-};
-var compiled = /* @__PURE__ */ new Map();
-var MAX_CACHED_PATTERNS = 8;
-function compileIdentityPattern(pattern) {
-  const cached = compiled.get(pattern);
-  if (cached) return cached;
-  const re = parse(pattern);
-  const size = re.programSize();
-  if (size > MAX_IDENTITY_PATTERN_PROGRAM) {
-    throw new IdentityPatternError(
-      "PATTERN_TOO_LARGE",
-      `compiles to ${size} RE2 instructions, more than ${MAX_IDENTITY_PATTERN_PROGRAM} (each copy of a counted repeat counts: .{1000} is 1000)`
-    );
-  }
-  const identityPattern = {
-    source: pattern,
-    matches: (san) => san.length <= MAX_MATCHED_SAN_LENGTH && re.testExact(san)
-  };
-  if (compiled.size >= MAX_CACHED_PATTERNS) compiled.delete(compiled.keys().next().value);
-  compiled.set(pattern, identityPattern);
-  return identityPattern;
-}
-function parse(pattern) {
-  const length = pattern.length <= MAX_IDENTITY_PATTERN_LENGTH ? pattern.length : Array.from(pattern).length;
-  if (length > MAX_IDENTITY_PATTERN_LENGTH) {
-    throw new IdentityPatternError(
-      "PATTERN_TOO_LONG",
-      `${length} characters, more than the ${MAX_IDENTITY_PATTERN_LENGTH} an identity pattern may have`
-    );
-  }
-  try {
-    return RE2JS.compile(pattern);
-  } catch (error) {
-    const reason = String(error.message).replace(/^error parsing regexp: /, "");
-    if (/expression too large/.test(reason)) {
-      throw new IdentityPatternError("PATTERN_TOO_LARGE", `${reason} (more than RE2 compiles)`);
-    }
-    if (isJavaScriptRegExp(pattern)) {
-      throw new IdentityPatternError(
-        "PATTERN_NOT_RE2",
-        `not an RE2 pattern: ${reason} (identity patterns use RE2 syntax, as cosign's: no backreferences or lookarounds, repeats up to {1000})`
-      );
-    }
-    throw new IdentityPatternError("PATTERN_SYNTAX", `not a valid regular expression: ${reason}`);
-  }
-}
-function isJavaScriptRegExp(pattern) {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 // packages/core/src/name-glob.ts
 var MAX_NAME_GLOB_LENGTH = 255;
 var NameGlobError = class extends CodedError {
   kind = "usage";
   name = "NameGlobError";
 };
-var compiled2 = /* @__PURE__ */ new Map();
+var compiled = /* @__PURE__ */ new Map();
 var MAX_CACHED_GLOBS = 512;
 function compileNameGlob(glob) {
-  const cached = compiled2.get(glob);
+  const cached = compiled.get(glob);
   if (cached) return cached;
   if (glob.length > MAX_NAME_GLOB_LENGTH) {
     throw new NameGlobError("GLOB_TOO_LONG", `is ${glob.length} characters, more than ${MAX_NAME_GLOB_LENGTH}`);
   }
   const re = RE2JS.compile(toRe2(glob));
   const nameGlob = { source: glob, matches: (name) => re.testExact(name) };
-  if (compiled2.size >= MAX_CACHED_GLOBS) compiled2.delete(compiled2.keys().next().value);
-  compiled2.set(glob, nameGlob);
+  if (compiled.size >= MAX_CACHED_GLOBS) compiled.delete(compiled.keys().next().value);
+  compiled.set(glob, nameGlob);
   return nameGlob;
 }
 function matchesAnyGlob(name, globs) {
@@ -16561,378 +15655,6 @@ function toRe2(glob) {
     } else out += RE2JS.quote(c);
   }
   return out;
-}
-
-// packages/core/src/policy.ts
-var import_yaml = __toESM(require_dist4());
-var MAX_POLICY_LENGTH = 128 * 1024;
-var PLAIN_TAGS = new Set(["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`));
-var DEFAULT_BREAK_GLASS_RULES = { maxDurationSeconds: 24 * 60 * 60, minApprovers: 1 };
-var DEFAULT_MAX_AGE_SECONDS = 30 * 24 * 60 * 60;
-function parseDuration(value) {
-  if (typeof value === "number") return value;
-  const match = /^([1-9][0-9]{0,9})([smhd]?)$/.exec(value);
-  if (!match) throw new RangeError(`expected a duration such as 30d, 12h, 90m or a number of seconds, found ${value}`);
-  const unit = { "": 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2]];
-  return Number(match[1]) * unit;
-}
-function matchIdentity(signer, rule) {
-  const expected = rule.san ?? (rule.sans ? describeIdentityRule(rule) : `a SAN matching ${describeIdentityRule(rule)}`);
-  const found = signer.san.length > MAX_MATCHED_SAN_LENGTH ? `a SAN of ${signer.san.length} characters (more than the ${MAX_MATCHED_SAN_LENGTH} an identity is matched on)` : signer.san || "(no SAN)";
-  if (rule.san !== void 0) {
-    if (signer.san !== rule.san) return { ok: false, reason: `expected ${expected}, found ${found}` };
-  } else if (rule.sans !== void 0) {
-    if (!rule.sans.includes(signer.san)) return { ok: false, reason: `expected ${expected}, found ${found}` };
-  } else if (rule.sanPattern !== void 0) {
-    let pattern;
-    try {
-      pattern = compileIdentityPattern(rule.sanPattern);
-    } catch (error) {
-      return { ok: false, reason: `the SAN pattern ${rule.sanPattern} cannot be used: ${error.message}` };
-    }
-    if (!pattern.matches(signer.san)) return { ok: false, reason: `expected ${expected}, found ${found}` };
-  } else {
-    return { ok: false, reason: "the identity rule names neither a SAN nor a SAN pattern" };
-  }
-  if (signer.issuer !== rule.issuer) {
-    return {
-      ok: false,
-      reason: `expected issuer ${rule.issuer}, found ${signer.issuer || "(no issuer)"} (SAN ${found})`
-    };
-  }
-  if (rule.runnerEnvironment !== void 0 && signer.extensions.runnerEnvironment !== rule.runnerEnvironment) {
-    const runner = signer.extensions.runnerEnvironment ?? "none in the certificate";
-    return {
-      ok: false,
-      reason: `expected a job on a GitHub-hosted runner, found runner environment ${runner} (SAN ${found}): whoever runs a self-hosted runner holds the jobs' tokens it runs (runner-environment: any in the policy's identity accepts it)`
-    };
-  }
-  if (rule.sourceRepository !== void 0 && signer.extensions.sourceRepositoryURI !== rule.sourceRepository) {
-    const repository = signer.extensions.sourceRepositoryURI ?? "(none in the certificate)";
-    return {
-      ok: false,
-      reason: `expected a run of ${rule.sourceRepository}, found source repository ${repository} (SAN ${found})`
-    };
-  }
-  return { ok: true, reason: `${found} (issuer ${signer.issuer}) matches ${expected}` };
-}
-function describeIdentityRule(rule) {
-  if (rule.san !== void 0) return rule.san;
-  if (rule.sans !== void 0) return `one of ${rule.sans.join(", ")}`;
-  if (rule.sanPattern !== void 0) return `^(?:${rule.sanPattern})$`;
-  return "(no SAN)";
-}
-
-// packages/core/src/slsa-provenance.ts
-var SLSA_PROVENANCE_V1_PREDICATE_TYPE = "https://slsa.dev/provenance/v1";
-function parseSlsaProvenanceV1(json) {
-  const predicate = objectAt2(json, "predicate");
-  const definition = objectAt2(predicate.buildDefinition, "predicate.buildDefinition");
-  const buildDefinition = {
-    buildType: nonEmptyString(definition.buildType, "predicate.buildDefinition.buildType"),
-    externalParameters: objectAt2(definition.externalParameters, "predicate.buildDefinition.externalParameters")
-  };
-  if (definition.internalParameters !== void 0) {
-    buildDefinition.internalParameters = objectAt2(
-      definition.internalParameters,
-      "predicate.buildDefinition.internalParameters"
-    );
-  }
-  const resolved = descriptors(definition.resolvedDependencies, "predicate.buildDefinition.resolvedDependencies");
-  if (resolved) buildDefinition.resolvedDependencies = resolved;
-  const run = objectAt2(predicate.runDetails, "predicate.runDetails");
-  const builderRecord = objectAt2(run.builder, "predicate.runDetails.builder");
-  const builder = { id: nonEmptyString(builderRecord.id, "predicate.runDetails.builder.id") };
-  if (builderRecord.version !== void 0) {
-    builder.version = stringMap(builderRecord.version, "predicate.runDetails.builder.version");
-  }
-  const builderDependencies = descriptors(
-    builderRecord.builderDependencies,
-    "predicate.runDetails.builder.builderDependencies"
-  );
-  if (builderDependencies) builder.builderDependencies = builderDependencies;
-  const runDetails = { builder };
-  if (run.metadata !== void 0) {
-    const metadata = objectAt2(run.metadata, "predicate.runDetails.metadata");
-    runDetails.metadata = {};
-    for (const key of ["invocationId", "startedOn", "finishedOn"]) {
-      if (metadata[key] !== void 0) {
-        runDetails.metadata[key] = nonEmptyString(metadata[key], `predicate.runDetails.metadata.${key}`);
-      }
-    }
-  }
-  const byproducts = descriptors(run.byproducts, "predicate.runDetails.byproducts");
-  if (byproducts) runDetails.byproducts = byproducts;
-  return { buildDefinition, runDetails };
-}
-function descriptors(value, field2) {
-  if (value === void 0) return void 0;
-  if (!Array.isArray(value))
-    throw new InTotoError("PREDICATE_INVALID", field2, "expected an array of ResourceDescriptors");
-  return value.map((element, i) => parseResourceDescriptor(element, `${field2}[${i}]`));
-}
-function objectAt2(value, field2) {
-  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field2, "missing (required)");
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InTotoError("PREDICATE_INVALID", field2, "expected a JSON object");
-  }
-  return value;
-}
-function nonEmptyString(value, field2) {
-  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field2, "missing (required)");
-  if (typeof value !== "string" || value.length === 0) {
-    throw new InTotoError("PREDICATE_INVALID", field2, `expected a non-empty string, found ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-function stringMap(value, field2) {
-  const record = objectAt2(value, field2);
-  for (const [key, entry] of Object.entries(record)) {
-    if (typeof entry !== "string") throw new InTotoError("PREDICATE_INVALID", `${field2}.${key}`, "expected a string");
-  }
-  return record;
-}
-
-// packages/core/src/provenance.ts
-var GITHUB_WORKFLOW_BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1";
-var REQUIRED_CLAIMS = [
-  "repository",
-  "repository_id",
-  "repository_owner_id",
-  "sha",
-  "ref",
-  "workflow_ref",
-  "job_workflow_ref",
-  "event_name",
-  "runner_environment",
-  "run_id",
-  "run_attempt"
-];
-var ProvenanceError = class extends CodedError {
-  constructor(code, field2, message) {
-    super(code, `${field2}: ${message}`);
-    this.field = field2;
-  }
-  field;
-  /** Evidence that does not say what it must: refused. */
-  kind = "refusal";
-  name = "ProvenanceError";
-};
-function workflowRunClaims(claims) {
-  const picked = {};
-  for (const name of REQUIRED_CLAIMS) {
-    const value = claims[name];
-    if (typeof value !== "string" || value === "") {
-      throw new ProvenanceError(
-        "CLAIM_MISSING",
-        `token.${name}`,
-        `expected the GitHub Actions OIDC claim ${name}, found ${value === void 0 ? "none" : JSON.stringify(value)}`
-      );
-    }
-    picked[name] = value;
-  }
-  return picked;
-}
-function workflowProvenance(claims, serverUrl = "https://github.com") {
-  const repositoryUrl = `${serverUrl}/${claims.repository}`;
-  const [workflowPath, workflowRef] = splitWorkflowRef(claims.workflow_ref, claims.repository);
-  return {
-    buildDefinition: {
-      buildType: GITHUB_WORKFLOW_BUILD_TYPE,
-      externalParameters: { workflow: { ref: workflowRef, repository: repositoryUrl, path: workflowPath } },
-      internalParameters: {
-        github: {
-          event_name: claims.event_name,
-          repository_id: claims.repository_id,
-          repository_owner_id: claims.repository_owner_id,
-          runner_environment: claims.runner_environment
-        }
-      },
-      resolvedDependencies: [{ uri: `git+${repositoryUrl}@${claims.ref}`, digest: { gitCommit: claims.sha } }]
-    },
-    runDetails: {
-      builder: { id: `${serverUrl}/${claims.job_workflow_ref}` },
-      metadata: { invocationId: `${repositoryUrl}/actions/runs/${claims.run_id}/attempts/${claims.run_attempt}` }
-    }
-  };
-}
-function provenanceStatement(subjects, provenance) {
-  return {
-    _type: IN_TOTO_STATEMENT_TYPE,
-    subject: subjects,
-    predicateType: SLSA_PROVENANCE_V1_PREDICATE_TYPE,
-    predicate: provenance
-  };
-}
-function parseProvenance(json) {
-  let statement;
-  let provenance;
-  try {
-    statement = parseStatement(json);
-    if (statement.predicateType !== SLSA_PROVENANCE_V1_PREDICATE_TYPE) {
-      throw new ProvenanceError(
-        "PROVENANCE_PREDICATE_TYPE",
-        "predicateType",
-        `expected ${SLSA_PROVENANCE_V1_PREDICATE_TYPE}, found ${JSON.stringify(statement.predicateType)}`
-      );
-    }
-    provenance = parseSlsaProvenanceV1(statement.predicate);
-  } catch (error) {
-    if (error instanceof InTotoError) throw new ProvenanceError("PROVENANCE_MALFORMED", error.field, error.message);
-    throw error;
-  }
-  const { buildDefinition, runDetails } = provenance;
-  if (buildDefinition.buildType !== GITHUB_WORKFLOW_BUILD_TYPE) {
-    throw new ProvenanceError(
-      "PROVENANCE_BUILD_TYPE",
-      "predicate.buildDefinition.buildType",
-      `expected ${GITHUB_WORKFLOW_BUILD_TYPE}, found ${JSON.stringify(buildDefinition.buildType)}`
-    );
-  }
-  const workflow = workflowParameters(buildDefinition.externalParameters.workflow);
-  const repositoryMatch = /^(https:\/\/[^/]+)\/([^/]+\/[^/]+)$/.exec(workflow.repository);
-  if (!repositoryMatch) {
-    throw new ProvenanceError(
-      "PROVENANCE_MALFORMED",
-      "predicate.buildDefinition.externalParameters.workflow.repository",
-      `expected https://HOST/OWNER/NAME, found ${JSON.stringify(workflow.repository)}`
-    );
-  }
-  const repository = repositoryMatch[2];
-  const source = sourceDependency(buildDefinition.resolvedDependencies ?? [], workflow.repository);
-  return {
-    repository,
-    repositoryUrl: workflow.repository,
-    commit: source.commit,
-    ref: source.ref,
-    builderId: runDetails.builder.id,
-    workflow,
-    invocationId: runDetails.metadata?.invocationId,
-    subjects: statement.subject
-  };
-}
-function workflowParameters(value) {
-  const field2 = "predicate.buildDefinition.externalParameters.workflow";
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new ProvenanceError("PROVENANCE_MALFORMED", field2, "expected an object with repository, path and ref");
-  }
-  const record = value;
-  for (const key of ["repository", "path", "ref"]) {
-    if (typeof record[key] !== "string" || record[key] === "") {
-      throw new ProvenanceError("PROVENANCE_MALFORMED", `${field2}.${key}`, "expected a non-empty string");
-    }
-  }
-  return { repository: record.repository, path: record.path, ref: record.ref };
-}
-function sourceDependency(dependencies, repositoryUrl) {
-  const field2 = "predicate.buildDefinition.resolvedDependencies";
-  const prefix = `git+${repositoryUrl}@`;
-  const sources = dependencies.filter((d) => d.uri?.startsWith(prefix));
-  if (sources.length !== 1) {
-    throw new ProvenanceError(
-      "PROVENANCE_INCONSISTENT",
-      field2,
-      `expected exactly one dependency ${prefix}REF (the source), found ${sources.length}`
-    );
-  }
-  const source = sources[0];
-  const commit = source.digest?.gitCommit;
-  if (!commit || !/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(commit)) {
-    throw new ProvenanceError(
-      "PROVENANCE_MALFORMED",
-      `${field2}[${dependencies.indexOf(source)}].digest.gitCommit`,
-      `expected a git commit (40 or 64 lowercase hex), found ${JSON.stringify(commit ?? null)}`
-    );
-  }
-  return { commit, ref: source.uri.slice(prefix.length) };
-}
-function splitWorkflowRef(workflowRef, repository) {
-  const at = workflowRef.indexOf("@");
-  const path = at < 0 ? workflowRef : workflowRef.slice(0, at);
-  const ref = at < 0 ? "" : workflowRef.slice(at + 1);
-  return [path.startsWith(`${repository}/`) ? path.slice(repository.length + 1) : path, ref];
-}
-function sameRepositoryUri(a, b) {
-  const normalized = (uri) => uri.replace(/\/+$/, "").replace(/\.git$/, "").toLowerCase();
-  return normalized(a) === normalized(b);
-}
-function certificateBacksProvenance(signer, provenance) {
-  const { sourceRepositoryURI, sourceRepositoryDigest, sourceRepositoryRef } = signer.extensions;
-  const problems = [];
-  const disagree = (claim, says, certified, what) => {
-    if (certified === void 0) {
-      problems.push({
-        claim,
-        reason: `the provenance says ${says}, but the build identity's certificate names no ${what} to back it`
-      });
-    } else {
-      problems.push({
-        claim,
-        reason: `the provenance says ${says}, but the build identity's certificate says the workflow ran on ${certified}`
-      });
-    }
-  };
-  if (sourceRepositoryURI === void 0 || !sameRepositoryUri(sourceRepositoryURI, provenance.repositoryUrl)) {
-    disagree("repository", provenance.repositoryUrl, sourceRepositoryURI, "source repository");
-  }
-  if (sourceRepositoryDigest === void 0 || sourceRepositoryDigest.toLowerCase() !== provenance.commit.toLowerCase()) {
-    disagree("commit", `commit ${provenance.commit}`, sourceRepositoryDigest, "source commit");
-  }
-  if (sourceRepositoryRef === void 0 || sourceRepositoryRef !== provenance.ref) {
-    disagree("ref", `ref ${provenance.ref}`, sourceRepositoryRef, "source ref");
-  }
-  return problems;
-}
-
-// packages/core/src/repository-binding.ts
-var EvaluationError = class extends CodedError {
-  kind = "usage";
-  name = "EvaluationError";
-};
-function bindRepositories(policy, caller) {
-  const given = caller.repository || void 0;
-  if (given !== void 0 && !OWNER_NAME.test(given)) {
-    throw new EvaluationError(
-      "REPOSITORY_MALFORMED",
-      `${caller.name}: expected OWNER/NAME, found ${JSON.stringify(given)}`
-    );
-  }
-  const named = policyRepositories(policy);
-  if (!named) {
-    if (given === void 0) {
-      const why = `${policy.source} pins no source-repository and names no deploy.repositories`;
-      throw new EvaluationError(
-        "REPOSITORY_UNBOUND",
-        caller.role === "narrow" ? `${caller.name} OWNER/NAME is required: ${why}, so nothing says whose build \u2192 sign chain to accept` : `${caller.name} is not set and ${why}, so nothing says whose build \u2192 sign chain to accept`
-      );
-    }
-    return { repositories: [given], from: caller.name };
-  }
-  if (caller.role === "fallback" || given === void 0) return named;
-  if (!named.repositories.some((r) => sameRepositoryName(r, given))) {
-    throw new EvaluationError(
-      "REPOSITORY_NOT_IN_POLICY",
-      `${caller.name} ${given}: expected one of the repositories ${named.from} binds (${named.repositories.join(", ")})`
-    );
-  }
-  return { repositories: [given], from: `${caller.name}, one of ${named.from}` };
-}
-function policyRepositories(policy) {
-  if (policy.deploy.repositories?.length) {
-    return { repositories: policy.deploy.repositories, from: `deploy.repositories in ${policy.source}` };
-  }
-  const pinned = [policy.identities.build.sourceRepository, policy.identities.sign.sourceRepository].flatMap(
-    (uri) => uri === void 0 ? [] : [repositoryNameOf(uri) ?? uri]
-  );
-  const distinct = pinned.filter((r, i) => pinned.findIndex((o) => sameRepositoryName(o, r)) === i);
-  return distinct.length ? { repositories: distinct, from: `the source-repository in ${policy.source}` } : void 0;
-}
-var OWNER_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\/[A-Za-z0-9._-]+$/;
-function repositoryNameOf(uri) {
-  return /^https:\/\/[^/]+\/([^/]+\/[^/]+?)(?:\.git)?\/*$/.exec(uri)?.[1];
-}
-function sameRepositoryName(a, b) {
-  return a.toLowerCase() === b.toLowerCase();
 }
 
 // packages/core/src/review.ts
@@ -17475,6 +16197,1282 @@ function fail(id, reason) {
 }
 function notEvaluated(id, reason) {
   return { id, verdict: "not-evaluated", reason };
+}
+
+// packages/core/src/deploy-approval.ts
+var isBotAccount = isBot;
+
+// packages/core/src/validators/break-glass-predicate.validate.js
+var break_glass_predicate_validate_default = validate20;
+var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/break-glass-predicate/v1.json", "title": "twokey break-glass predicate (https://twokey.dev/attestations/break-glass/v1)", "description": "A time-boxed exception to the review rules, signed by the platform's break-glass workflow after its own environment's approvers released it: docs/break-glass-predicate.md.", "type": "object", "additionalProperties": false, "required": ["reason", "incident", "environment", "repository", "change", "requester", "approvers", "notBefore", "expires", "waives", "run"], "properties": { "reason": { "type": "string", "minLength": 1, "maxLength": 4096 }, "incident": { "type": "string", "minLength": 1, "maxLength": 2048 }, "environment": { "description": "The deploy environment it may be used for.", "type": "string", "minLength": 1, "maxLength": 255 }, "repository": { "$ref": "#/$defs/repository" }, "change": { "type": "object", "additionalProperties": false, "required": ["commit", "author"], "properties": { "commit": { "type": "string", "pattern": "^[0-9a-f]{40}$" }, "author": { "$ref": "#/$defs/account" } } }, "requester": { "$ref": "#/$defs/account" }, "approvers": { "type": "array", "maxItems": 64, "items": { "$ref": "#/$defs/account" } }, "notBefore": { "$ref": "#/$defs/time" }, "expires": { "$ref": "#/$defs/time" }, "waives": { "description": "The deploy checks it stands in for: only the review's.", "type": "array", "minItems": 1, "maxItems": 8, "uniqueItems": true, "items": { "type": "string", "maxLength": 64 } }, "run": { "$ref": "#/$defs/run" } }, "$defs": { "account": { "type": "object", "additionalProperties": false, "required": ["login", "id", "type"], "properties": { "login": { "type": "string", "minLength": 1, "maxLength": 100 }, "id": { "type": "integer", "minimum": 0 }, "type": { "type": "string", "maxLength": 40 } } }, "run": { "type": "object", "additionalProperties": false, "required": ["id", "attempt", "uri"], "properties": { "id": { "type": "integer", "minimum": 1 }, "attempt": { "type": "integer", "minimum": 1 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "repository": { "type": "object", "additionalProperties": false, "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[^/\\s]+/[^/\\s]+$", "maxLength": 200 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" } } };
+var func1 = Object.prototype.hasOwnProperty;
+var func2 = ucs2length;
+var pattern4 = new RegExp("^[^/\\s]+/[^/\\s]+$", "u");
+var pattern5 = new RegExp("^[0-9a-f]{40}$", "u");
+var pattern6 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$", "u");
+function validate20(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  ;
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate20.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (errors === 0) {
+    if (data && typeof data == "object" && !Array.isArray(data)) {
+      let missing0;
+      if (data.reason === void 0 && (missing0 = "reason") || data.incident === void 0 && (missing0 = "incident") || data.environment === void 0 && (missing0 = "environment") || data.repository === void 0 && (missing0 = "repository") || data.change === void 0 && (missing0 = "change") || data.requester === void 0 && (missing0 = "requester") || data.approvers === void 0 && (missing0 = "approvers") || data.notBefore === void 0 && (missing0 = "notBefore") || data.expires === void 0 && (missing0 = "expires") || data.waives === void 0 && (missing0 = "waives") || data.run === void 0 && (missing0 = "run")) {
+        validate20.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
+        return false;
+      } else {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!func1.call(schema31.properties, key0)) {
+            validate20.errors = [{ instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" }];
+            return false;
+            break;
+          }
+        }
+        if (_errs1 === errors) {
+          if (data.reason !== void 0) {
+            let data0 = data.reason;
+            const _errs2 = errors;
+            if (errors === _errs2) {
+              if (typeof data0 === "string") {
+                if (func2(data0) > 4096) {
+                  validate20.errors = [{ instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                  return false;
+                } else {
+                  if (func2(data0) < 1) {
+                    validate20.errors = [{ instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                    return false;
+                  }
+                }
+              } else {
+                validate20.errors = [{ instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                return false;
+              }
+            }
+            var valid0 = _errs2 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.incident !== void 0) {
+              let data1 = data.incident;
+              const _errs4 = errors;
+              if (errors === _errs4) {
+                if (typeof data1 === "string") {
+                  if (func2(data1) > 2048) {
+                    validate20.errors = [{ instancePath: instancePath + "/incident", schemaPath: "#/properties/incident/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
+                    return false;
+                  } else {
+                    if (func2(data1) < 1) {
+                      validate20.errors = [{ instancePath: instancePath + "/incident", schemaPath: "#/properties/incident/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                      return false;
+                    }
+                  }
+                } else {
+                  validate20.errors = [{ instancePath: instancePath + "/incident", schemaPath: "#/properties/incident/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                  return false;
+                }
+              }
+              var valid0 = _errs4 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.environment !== void 0) {
+                let data2 = data.environment;
+                const _errs6 = errors;
+                if (errors === _errs6) {
+                  if (typeof data2 === "string") {
+                    if (func2(data2) > 255) {
+                      validate20.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" }];
+                      return false;
+                    } else {
+                      if (func2(data2) < 1) {
+                        validate20.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                        return false;
+                      }
+                    }
+                  } else {
+                    validate20.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                    return false;
+                  }
+                }
+                var valid0 = _errs6 === errors;
+              } else {
+                var valid0 = true;
+              }
+              if (valid0) {
+                if (data.repository !== void 0) {
+                  let data3 = data.repository;
+                  const _errs8 = errors;
+                  const _errs9 = errors;
+                  if (errors === _errs9) {
+                    if (data3 && typeof data3 == "object" && !Array.isArray(data3)) {
+                      let missing1;
+                      if (data3.name === void 0 && (missing1 = "name") || data3.uri === void 0 && (missing1 = "uri")) {
+                        validate20.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/required", keyword: "required", params: { missingProperty: missing1 }, message: "must have required property '" + missing1 + "'" }];
+                        return false;
+                      } else {
+                        const _errs11 = errors;
+                        for (const key1 in data3) {
+                          if (!(key1 === "name" || key1 === "uri")) {
+                            validate20.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" }];
+                            return false;
+                            break;
+                          }
+                        }
+                        if (_errs11 === errors) {
+                          if (data3.name !== void 0) {
+                            let data4 = data3.name;
+                            const _errs12 = errors;
+                            if (errors === _errs12) {
+                              if (typeof data4 === "string") {
+                                if (func2(data4) > 200) {
+                                  validate20.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/maxLength", keyword: "maxLength", params: { limit: 200 }, message: "must NOT have more than 200 characters" }];
+                                  return false;
+                                } else {
+                                  if (!pattern4.test(data4)) {
+                                    validate20.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/pattern", keyword: "pattern", params: { pattern: "^[^/\\s]+/[^/\\s]+$" }, message: 'must match pattern "^[^/\\s]+/[^/\\s]+$"' }];
+                                    return false;
+                                  }
+                                }
+                              } else {
+                                validate20.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                return false;
+                              }
+                            }
+                            var valid2 = _errs12 === errors;
+                          } else {
+                            var valid2 = true;
+                          }
+                          if (valid2) {
+                            if (data3.uri !== void 0) {
+                              let data5 = data3.uri;
+                              const _errs14 = errors;
+                              if (errors === _errs14) {
+                                if (typeof data5 === "string") {
+                                  if (func2(data5) > 2048) {
+                                    validate20.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
+                                    return false;
+                                  } else {
+                                    if (func2(data5) < 1) {
+                                      validate20.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                      return false;
+                                    }
+                                  }
+                                } else {
+                                  validate20.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                  return false;
+                                }
+                              }
+                              var valid2 = _errs14 === errors;
+                            } else {
+                              var valid2 = true;
+                            }
+                          }
+                        }
+                      }
+                    } else {
+                      validate20.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                      return false;
+                    }
+                  }
+                  var valid0 = _errs8 === errors;
+                } else {
+                  var valid0 = true;
+                }
+                if (valid0) {
+                  if (data.change !== void 0) {
+                    let data6 = data.change;
+                    const _errs16 = errors;
+                    if (errors === _errs16) {
+                      if (data6 && typeof data6 == "object" && !Array.isArray(data6)) {
+                        let missing2;
+                        if (data6.commit === void 0 && (missing2 = "commit") || data6.author === void 0 && (missing2 = "author")) {
+                          validate20.errors = [{ instancePath: instancePath + "/change", schemaPath: "#/properties/change/required", keyword: "required", params: { missingProperty: missing2 }, message: "must have required property '" + missing2 + "'" }];
+                          return false;
+                        } else {
+                          const _errs18 = errors;
+                          for (const key2 in data6) {
+                            if (!(key2 === "commit" || key2 === "author")) {
+                              validate20.errors = [{ instancePath: instancePath + "/change", schemaPath: "#/properties/change/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" }];
+                              return false;
+                              break;
+                            }
+                          }
+                          if (_errs18 === errors) {
+                            if (data6.commit !== void 0) {
+                              let data7 = data6.commit;
+                              const _errs19 = errors;
+                              if (errors === _errs19) {
+                                if (typeof data7 === "string") {
+                                  if (!pattern5.test(data7)) {
+                                    validate20.errors = [{ instancePath: instancePath + "/change/commit", schemaPath: "#/properties/change/properties/commit/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}$" }, message: 'must match pattern "^[0-9a-f]{40}$"' }];
+                                    return false;
+                                  }
+                                } else {
+                                  validate20.errors = [{ instancePath: instancePath + "/change/commit", schemaPath: "#/properties/change/properties/commit/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                  return false;
+                                }
+                              }
+                              var valid3 = _errs19 === errors;
+                            } else {
+                              var valid3 = true;
+                            }
+                            if (valid3) {
+                              if (data6.author !== void 0) {
+                                let data8 = data6.author;
+                                const _errs21 = errors;
+                                const _errs22 = errors;
+                                if (errors === _errs22) {
+                                  if (data8 && typeof data8 == "object" && !Array.isArray(data8)) {
+                                    let missing3;
+                                    if (data8.login === void 0 && (missing3 = "login") || data8.id === void 0 && (missing3 = "id") || data8.type === void 0 && (missing3 = "type")) {
+                                      validate20.errors = [{ instancePath: instancePath + "/change/author", schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing3 }, message: "must have required property '" + missing3 + "'" }];
+                                      return false;
+                                    } else {
+                                      const _errs24 = errors;
+                                      for (const key3 in data8) {
+                                        if (!(key3 === "login" || key3 === "id" || key3 === "type")) {
+                                          validate20.errors = [{ instancePath: instancePath + "/change/author", schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" }];
+                                          return false;
+                                          break;
+                                        }
+                                      }
+                                      if (_errs24 === errors) {
+                                        if (data8.login !== void 0) {
+                                          let data9 = data8.login;
+                                          const _errs25 = errors;
+                                          if (errors === _errs25) {
+                                            if (typeof data9 === "string") {
+                                              if (func2(data9) > 100) {
+                                                validate20.errors = [{ instancePath: instancePath + "/change/author/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
+                                                return false;
+                                              } else {
+                                                if (func2(data9) < 1) {
+                                                  validate20.errors = [{ instancePath: instancePath + "/change/author/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                  return false;
+                                                }
+                                              }
+                                            } else {
+                                              validate20.errors = [{ instancePath: instancePath + "/change/author/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                              return false;
+                                            }
+                                          }
+                                          var valid5 = _errs25 === errors;
+                                        } else {
+                                          var valid5 = true;
+                                        }
+                                        if (valid5) {
+                                          if (data8.id !== void 0) {
+                                            let data10 = data8.id;
+                                            const _errs27 = errors;
+                                            if (!(typeof data10 == "number" && (!(data10 % 1) && !isNaN(data10)) && isFinite(data10))) {
+                                              validate20.errors = [{ instancePath: instancePath + "/change/author/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                              return false;
+                                            }
+                                            if (errors === _errs27) {
+                                              if (typeof data10 == "number" && isFinite(data10)) {
+                                                if (data10 < 0 || isNaN(data10)) {
+                                                  validate20.errors = [{ instancePath: instancePath + "/change/author/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                  return false;
+                                                }
+                                              }
+                                            }
+                                            var valid5 = _errs27 === errors;
+                                          } else {
+                                            var valid5 = true;
+                                          }
+                                          if (valid5) {
+                                            if (data8.type !== void 0) {
+                                              let data11 = data8.type;
+                                              const _errs29 = errors;
+                                              if (errors === _errs29) {
+                                                if (typeof data11 === "string") {
+                                                  if (func2(data11) > 40) {
+                                                    validate20.errors = [{ instancePath: instancePath + "/change/author/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
+                                                    return false;
+                                                  }
+                                                } else {
+                                                  validate20.errors = [{ instancePath: instancePath + "/change/author/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                  return false;
+                                                }
+                                              }
+                                              var valid5 = _errs29 === errors;
+                                            } else {
+                                              var valid5 = true;
+                                            }
+                                          }
+                                        }
+                                      }
+                                    }
+                                  } else {
+                                    validate20.errors = [{ instancePath: instancePath + "/change/author", schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                    return false;
+                                  }
+                                }
+                                var valid3 = _errs21 === errors;
+                              } else {
+                                var valid3 = true;
+                              }
+                            }
+                          }
+                        }
+                      } else {
+                        validate20.errors = [{ instancePath: instancePath + "/change", schemaPath: "#/properties/change/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                        return false;
+                      }
+                    }
+                    var valid0 = _errs16 === errors;
+                  } else {
+                    var valid0 = true;
+                  }
+                  if (valid0) {
+                    if (data.requester !== void 0) {
+                      let data12 = data.requester;
+                      const _errs31 = errors;
+                      const _errs32 = errors;
+                      if (errors === _errs32) {
+                        if (data12 && typeof data12 == "object" && !Array.isArray(data12)) {
+                          let missing4;
+                          if (data12.login === void 0 && (missing4 = "login") || data12.id === void 0 && (missing4 = "id") || data12.type === void 0 && (missing4 = "type")) {
+                            validate20.errors = [{ instancePath: instancePath + "/requester", schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing4 }, message: "must have required property '" + missing4 + "'" }];
+                            return false;
+                          } else {
+                            const _errs34 = errors;
+                            for (const key4 in data12) {
+                              if (!(key4 === "login" || key4 === "id" || key4 === "type")) {
+                                validate20.errors = [{ instancePath: instancePath + "/requester", schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" }];
+                                return false;
+                                break;
+                              }
+                            }
+                            if (_errs34 === errors) {
+                              if (data12.login !== void 0) {
+                                let data13 = data12.login;
+                                const _errs35 = errors;
+                                if (errors === _errs35) {
+                                  if (typeof data13 === "string") {
+                                    if (func2(data13) > 100) {
+                                      validate20.errors = [{ instancePath: instancePath + "/requester/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
+                                      return false;
+                                    } else {
+                                      if (func2(data13) < 1) {
+                                        validate20.errors = [{ instancePath: instancePath + "/requester/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                        return false;
+                                      }
+                                    }
+                                  } else {
+                                    validate20.errors = [{ instancePath: instancePath + "/requester/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                    return false;
+                                  }
+                                }
+                                var valid7 = _errs35 === errors;
+                              } else {
+                                var valid7 = true;
+                              }
+                              if (valid7) {
+                                if (data12.id !== void 0) {
+                                  let data14 = data12.id;
+                                  const _errs37 = errors;
+                                  if (!(typeof data14 == "number" && (!(data14 % 1) && !isNaN(data14)) && isFinite(data14))) {
+                                    validate20.errors = [{ instancePath: instancePath + "/requester/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                    return false;
+                                  }
+                                  if (errors === _errs37) {
+                                    if (typeof data14 == "number" && isFinite(data14)) {
+                                      if (data14 < 0 || isNaN(data14)) {
+                                        validate20.errors = [{ instancePath: instancePath + "/requester/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                        return false;
+                                      }
+                                    }
+                                  }
+                                  var valid7 = _errs37 === errors;
+                                } else {
+                                  var valid7 = true;
+                                }
+                                if (valid7) {
+                                  if (data12.type !== void 0) {
+                                    let data15 = data12.type;
+                                    const _errs39 = errors;
+                                    if (errors === _errs39) {
+                                      if (typeof data15 === "string") {
+                                        if (func2(data15) > 40) {
+                                          validate20.errors = [{ instancePath: instancePath + "/requester/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
+                                          return false;
+                                        }
+                                      } else {
+                                        validate20.errors = [{ instancePath: instancePath + "/requester/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                        return false;
+                                      }
+                                    }
+                                    var valid7 = _errs39 === errors;
+                                  } else {
+                                    var valid7 = true;
+                                  }
+                                }
+                              }
+                            }
+                          }
+                        } else {
+                          validate20.errors = [{ instancePath: instancePath + "/requester", schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                          return false;
+                        }
+                      }
+                      var valid0 = _errs31 === errors;
+                    } else {
+                      var valid0 = true;
+                    }
+                    if (valid0) {
+                      if (data.approvers !== void 0) {
+                        let data16 = data.approvers;
+                        const _errs41 = errors;
+                        if (errors === _errs41) {
+                          if (Array.isArray(data16)) {
+                            if (data16.length > 64) {
+                              validate20.errors = [{ instancePath: instancePath + "/approvers", schemaPath: "#/properties/approvers/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" }];
+                              return false;
+                            } else {
+                              var valid8 = true;
+                              const len0 = data16.length;
+                              for (let i0 = 0; i0 < len0; i0++) {
+                                let data17 = data16[i0];
+                                const _errs43 = errors;
+                                const _errs44 = errors;
+                                if (errors === _errs44) {
+                                  if (data17 && typeof data17 == "object" && !Array.isArray(data17)) {
+                                    let missing5;
+                                    if (data17.login === void 0 && (missing5 = "login") || data17.id === void 0 && (missing5 = "id") || data17.type === void 0 && (missing5 = "type")) {
+                                      validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0, schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing5 }, message: "must have required property '" + missing5 + "'" }];
+                                      return false;
+                                    } else {
+                                      const _errs46 = errors;
+                                      for (const key5 in data17) {
+                                        if (!(key5 === "login" || key5 === "id" || key5 === "type")) {
+                                          validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0, schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" }];
+                                          return false;
+                                          break;
+                                        }
+                                      }
+                                      if (_errs46 === errors) {
+                                        if (data17.login !== void 0) {
+                                          let data18 = data17.login;
+                                          const _errs47 = errors;
+                                          if (errors === _errs47) {
+                                            if (typeof data18 === "string") {
+                                              if (func2(data18) > 100) {
+                                                validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
+                                                return false;
+                                              } else {
+                                                if (func2(data18) < 1) {
+                                                  validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                  return false;
+                                                }
+                                              }
+                                            } else {
+                                              validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                              return false;
+                                            }
+                                          }
+                                          var valid10 = _errs47 === errors;
+                                        } else {
+                                          var valid10 = true;
+                                        }
+                                        if (valid10) {
+                                          if (data17.id !== void 0) {
+                                            let data19 = data17.id;
+                                            const _errs49 = errors;
+                                            if (!(typeof data19 == "number" && (!(data19 % 1) && !isNaN(data19)) && isFinite(data19))) {
+                                              validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                              return false;
+                                            }
+                                            if (errors === _errs49) {
+                                              if (typeof data19 == "number" && isFinite(data19)) {
+                                                if (data19 < 0 || isNaN(data19)) {
+                                                  validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                  return false;
+                                                }
+                                              }
+                                            }
+                                            var valid10 = _errs49 === errors;
+                                          } else {
+                                            var valid10 = true;
+                                          }
+                                          if (valid10) {
+                                            if (data17.type !== void 0) {
+                                              let data20 = data17.type;
+                                              const _errs51 = errors;
+                                              if (errors === _errs51) {
+                                                if (typeof data20 === "string") {
+                                                  if (func2(data20) > 40) {
+                                                    validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
+                                                    return false;
+                                                  }
+                                                } else {
+                                                  validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0 + "/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                  return false;
+                                                }
+                                              }
+                                              var valid10 = _errs51 === errors;
+                                            } else {
+                                              var valid10 = true;
+                                            }
+                                          }
+                                        }
+                                      }
+                                    }
+                                  } else {
+                                    validate20.errors = [{ instancePath: instancePath + "/approvers/" + i0, schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                    return false;
+                                  }
+                                }
+                                var valid8 = _errs43 === errors;
+                                if (!valid8) {
+                                  break;
+                                }
+                              }
+                            }
+                          } else {
+                            validate20.errors = [{ instancePath: instancePath + "/approvers", schemaPath: "#/properties/approvers/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                            return false;
+                          }
+                        }
+                        var valid0 = _errs41 === errors;
+                      } else {
+                        var valid0 = true;
+                      }
+                      if (valid0) {
+                        if (data.notBefore !== void 0) {
+                          let data21 = data.notBefore;
+                          const _errs53 = errors;
+                          const _errs54 = errors;
+                          if (errors === _errs54) {
+                            if (typeof data21 === "string") {
+                              if (!pattern6.test(data21)) {
+                                validate20.errors = [{ instancePath: instancePath + "/notBefore", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
+                                return false;
+                              }
+                            } else {
+                              validate20.errors = [{ instancePath: instancePath + "/notBefore", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                              return false;
+                            }
+                          }
+                          var valid0 = _errs53 === errors;
+                        } else {
+                          var valid0 = true;
+                        }
+                        if (valid0) {
+                          if (data.expires !== void 0) {
+                            let data22 = data.expires;
+                            const _errs56 = errors;
+                            const _errs57 = errors;
+                            if (errors === _errs57) {
+                              if (typeof data22 === "string") {
+                                if (!pattern6.test(data22)) {
+                                  validate20.errors = [{ instancePath: instancePath + "/expires", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
+                                  return false;
+                                }
+                              } else {
+                                validate20.errors = [{ instancePath: instancePath + "/expires", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                return false;
+                              }
+                            }
+                            var valid0 = _errs56 === errors;
+                          } else {
+                            var valid0 = true;
+                          }
+                          if (valid0) {
+                            if (data.waives !== void 0) {
+                              let data23 = data.waives;
+                              const _errs59 = errors;
+                              if (errors === _errs59) {
+                                if (Array.isArray(data23)) {
+                                  if (data23.length > 8) {
+                                    validate20.errors = [{ instancePath: instancePath + "/waives", schemaPath: "#/properties/waives/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items" }];
+                                    return false;
+                                  } else {
+                                    if (data23.length < 1) {
+                                      validate20.errors = [{ instancePath: instancePath + "/waives", schemaPath: "#/properties/waives/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" }];
+                                      return false;
+                                    } else {
+                                      var valid13 = true;
+                                      const len1 = data23.length;
+                                      for (let i1 = 0; i1 < len1; i1++) {
+                                        let data24 = data23[i1];
+                                        const _errs61 = errors;
+                                        if (errors === _errs61) {
+                                          if (typeof data24 === "string") {
+                                            if (func2(data24) > 64) {
+                                              validate20.errors = [{ instancePath: instancePath + "/waives/" + i1, schemaPath: "#/properties/waives/items/maxLength", keyword: "maxLength", params: { limit: 64 }, message: "must NOT have more than 64 characters" }];
+                                              return false;
+                                            }
+                                          } else {
+                                            validate20.errors = [{ instancePath: instancePath + "/waives/" + i1, schemaPath: "#/properties/waives/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                            return false;
+                                          }
+                                        }
+                                        var valid13 = _errs61 === errors;
+                                        if (!valid13) {
+                                          break;
+                                        }
+                                      }
+                                      if (valid13) {
+                                        let i2 = data23.length;
+                                        let j0;
+                                        if (i2 > 1) {
+                                          const indices0 = {};
+                                          for (; i2--; ) {
+                                            let item0 = data23[i2];
+                                            if (typeof item0 !== "string") {
+                                              continue;
+                                            }
+                                            if (typeof indices0[item0] == "number") {
+                                              j0 = indices0[item0];
+                                              validate20.errors = [{ instancePath: instancePath + "/waives", schemaPath: "#/properties/waives/uniqueItems", keyword: "uniqueItems", params: { i: i2, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i2 + " are identical)" }];
+                                              return false;
+                                              break;
+                                            }
+                                            indices0[item0] = i2;
+                                          }
+                                        }
+                                      }
+                                    }
+                                  }
+                                } else {
+                                  validate20.errors = [{ instancePath: instancePath + "/waives", schemaPath: "#/properties/waives/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                  return false;
+                                }
+                              }
+                              var valid0 = _errs59 === errors;
+                            } else {
+                              var valid0 = true;
+                            }
+                            if (valid0) {
+                              if (data.run !== void 0) {
+                                let data25 = data.run;
+                                const _errs63 = errors;
+                                const _errs64 = errors;
+                                if (errors === _errs64) {
+                                  if (data25 && typeof data25 == "object" && !Array.isArray(data25)) {
+                                    let missing6;
+                                    if (data25.id === void 0 && (missing6 = "id") || data25.attempt === void 0 && (missing6 = "attempt") || data25.uri === void 0 && (missing6 = "uri")) {
+                                      validate20.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/required", keyword: "required", params: { missingProperty: missing6 }, message: "must have required property '" + missing6 + "'" }];
+                                      return false;
+                                    } else {
+                                      const _errs66 = errors;
+                                      for (const key6 in data25) {
+                                        if (!(key6 === "id" || key6 === "attempt" || key6 === "uri")) {
+                                          validate20.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" }];
+                                          return false;
+                                          break;
+                                        }
+                                      }
+                                      if (_errs66 === errors) {
+                                        if (data25.id !== void 0) {
+                                          let data26 = data25.id;
+                                          const _errs67 = errors;
+                                          if (!(typeof data26 == "number" && (!(data26 % 1) && !isNaN(data26)) && isFinite(data26))) {
+                                            validate20.errors = [{ instancePath: instancePath + "/run/id", schemaPath: "#/$defs/run/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                            return false;
+                                          }
+                                          if (errors === _errs67) {
+                                            if (typeof data26 == "number" && isFinite(data26)) {
+                                              if (data26 < 1 || isNaN(data26)) {
+                                                validate20.errors = [{ instancePath: instancePath + "/run/id", schemaPath: "#/$defs/run/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                                                return false;
+                                              }
+                                            }
+                                          }
+                                          var valid16 = _errs67 === errors;
+                                        } else {
+                                          var valid16 = true;
+                                        }
+                                        if (valid16) {
+                                          if (data25.attempt !== void 0) {
+                                            let data27 = data25.attempt;
+                                            const _errs69 = errors;
+                                            if (!(typeof data27 == "number" && (!(data27 % 1) && !isNaN(data27)) && isFinite(data27))) {
+                                              validate20.errors = [{ instancePath: instancePath + "/run/attempt", schemaPath: "#/$defs/run/properties/attempt/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                              return false;
+                                            }
+                                            if (errors === _errs69) {
+                                              if (typeof data27 == "number" && isFinite(data27)) {
+                                                if (data27 < 1 || isNaN(data27)) {
+                                                  validate20.errors = [{ instancePath: instancePath + "/run/attempt", schemaPath: "#/$defs/run/properties/attempt/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                                                  return false;
+                                                }
+                                              }
+                                            }
+                                            var valid16 = _errs69 === errors;
+                                          } else {
+                                            var valid16 = true;
+                                          }
+                                          if (valid16) {
+                                            if (data25.uri !== void 0) {
+                                              let data28 = data25.uri;
+                                              const _errs71 = errors;
+                                              if (errors === _errs71) {
+                                                if (typeof data28 === "string") {
+                                                  if (func2(data28) > 2048) {
+                                                    validate20.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
+                                                    return false;
+                                                  } else {
+                                                    if (func2(data28) < 1) {
+                                                      validate20.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                      return false;
+                                                    }
+                                                  }
+                                                } else {
+                                                  validate20.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                  return false;
+                                                }
+                                              }
+                                              var valid16 = _errs71 === errors;
+                                            } else {
+                                              var valid16 = true;
+                                            }
+                                          }
+                                        }
+                                      }
+                                    }
+                                  } else {
+                                    validate20.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                    return false;
+                                  }
+                                }
+                                var valid0 = _errs63 === errors;
+                              } else {
+                                var valid0 = true;
+                              }
+                            }
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate20.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+      return false;
+    }
+  }
+  validate20.errors = vErrors;
+  return errors === 0;
+}
+validate20.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function ucs2length(text) {
+  return Array.from(text).length;
+}
+
+// packages/core/src/break-glass.ts
+var BREAK_GLASS_PREDICATE_TYPE = "https://twokey.dev/attestations/break-glass/v1";
+var WAIVABLE_CHECKS = ["review-attestation", "review-rules"];
+function parseBreakGlassPredicate(json) {
+  if (!break_glass_predicate_validate_default(json)) {
+    const error = (break_glass_predicate_validate_default.errors ?? [])[0];
+    const field2 = error?.instancePath.replace(/^\//, "").replaceAll("/", ".") || "(predicate)";
+    throw new InTotoError("PREDICATE_INVALID", field2, error?.message ?? "invalid");
+  }
+  return json;
+}
+function buildBreakGlassStatement(subjects, predicate) {
+  parseBreakGlassPredicate(JSON.parse(JSON.stringify(predicate)));
+  return { _type: IN_TOTO_STATEMENT_TYPE, subject: subjects, predicateType: BREAK_GLASS_PREDICATE_TYPE, predicate };
+}
+function breakGlassProblems(predicate, rules, context) {
+  const problems = [];
+  const notBefore = Date.parse(predicate.notBefore);
+  const expires = Date.parse(predicate.expires);
+  const now = context.now.getTime();
+  if (!(expires > notBefore)) problems.push(`its window is empty (${predicate.notBefore} to ${predicate.expires})`);
+  else if ((expires - notBefore) / 1e3 > rules.maxDurationSeconds) {
+    problems.push(
+      `its window (${predicate.notBefore} to ${predicate.expires}) is longer than deploy.break-glass.max-duration (${rules.maxDurationSeconds} s)`
+    );
+  }
+  if (now < notBefore) problems.push(`it is not valid before ${predicate.notBefore}`);
+  if (now > expires) problems.push(`it expired at ${predicate.expires}`);
+  if (context.environment !== void 0 && context.environment !== predicate.environment) {
+    problems.push(`it is for the environment ${predicate.environment}, not ${context.environment}`);
+  }
+  const overreach = predicate.waives.filter((id) => !WAIVABLE_CHECKS.includes(id));
+  if (overreach.length > 0) {
+    problems.push(
+      `it claims to waive ${overreach.join(", ")}: a break-glass waives only ${WAIVABLE_CHECKS.join(", ")}`
+    );
+  }
+  if (isBotAccount(predicate.requester)) {
+    problems.push(`its requester ${predicate.requester.login} is a bot: whoever had it start the run is unknown`);
+  }
+  if (isBotAccount(predicate.change.author)) {
+    problems.push(
+      `the change's author ${predicate.change.author.login} is a bot: whoever had it write the commit is unknown`
+    );
+  }
+  const excluded = new Map([
+    ...(context.alsoRequesters ?? []).map((login) => [login.toLowerCase(), "it started the run"]),
+    [predicate.requester.login.toLowerCase(), "its requester"],
+    [predicate.change.author.login.toLowerCase(), "the change's author"]
+  ]);
+  const counted = [];
+  const notCounted = [];
+  for (const approver of predicate.approvers) {
+    const why = isBotAccount(approver) ? "a bot" : excluded.get(approver.login.toLowerCase());
+    if (why) notCounted.push(`${approver.login} (${why})`);
+    else if (!counted.includes(approver.login.toLowerCase())) counted.push(approver.login.toLowerCase());
+  }
+  if (counted.length < rules.minApprovers) {
+    problems.push(
+      `expected ${rules.minApprovers} approver${rules.minApprovers === 1 ? "" : "s"} distinct from its requester (${predicate.requester.login}) and the change's author (${predicate.change.author.login}), found ${counted.length}${notCounted.length ? `; not counted: ${notCounted.join(", ")}` : ""}`
+    );
+  }
+  return problems;
+}
+
+// packages/core/src/identity-pattern.ts
+var MAX_IDENTITY_PATTERN_LENGTH = 1024;
+var MAX_IDENTITY_PATTERN_PROGRAM = 2048;
+var MAX_MATCHED_SAN_LENGTH = 64 * 1024;
+var IdentityPatternError = class extends CodedError {
+  kind = "usage";
+  name = "IdentityPatternError";
+};
+var compiled2 = /* @__PURE__ */ new Map();
+var MAX_CACHED_PATTERNS = 8;
+function compileIdentityPattern(pattern) {
+  const cached = compiled2.get(pattern);
+  if (cached) return cached;
+  const re = parse(pattern);
+  const size = re.programSize();
+  if (size > MAX_IDENTITY_PATTERN_PROGRAM) {
+    throw new IdentityPatternError(
+      "PATTERN_TOO_LARGE",
+      `compiles to ${size} RE2 instructions, more than ${MAX_IDENTITY_PATTERN_PROGRAM} (each copy of a counted repeat counts: .{1000} is 1000)`
+    );
+  }
+  const identityPattern = {
+    source: pattern,
+    matches: (san) => san.length <= MAX_MATCHED_SAN_LENGTH && re.testExact(san)
+  };
+  if (compiled2.size >= MAX_CACHED_PATTERNS) compiled2.delete(compiled2.keys().next().value);
+  compiled2.set(pattern, identityPattern);
+  return identityPattern;
+}
+function parse(pattern) {
+  const length = pattern.length <= MAX_IDENTITY_PATTERN_LENGTH ? pattern.length : Array.from(pattern).length;
+  if (length > MAX_IDENTITY_PATTERN_LENGTH) {
+    throw new IdentityPatternError(
+      "PATTERN_TOO_LONG",
+      `${length} characters, more than the ${MAX_IDENTITY_PATTERN_LENGTH} an identity pattern may have`
+    );
+  }
+  try {
+    return RE2JS.compile(pattern);
+  } catch (error) {
+    const reason = String(error.message).replace(/^error parsing regexp: /, "");
+    if (/expression too large/.test(reason)) {
+      throw new IdentityPatternError("PATTERN_TOO_LARGE", `${reason} (more than RE2 compiles)`);
+    }
+    if (isJavaScriptRegExp(pattern)) {
+      throw new IdentityPatternError(
+        "PATTERN_NOT_RE2",
+        `not an RE2 pattern: ${reason} (identity patterns use RE2 syntax, as cosign's: no backreferences or lookarounds, repeats up to {1000})`
+      );
+    }
+    throw new IdentityPatternError("PATTERN_SYNTAX", `not a valid regular expression: ${reason}`);
+  }
+}
+function isJavaScriptRegExp(pattern) {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// packages/core/src/policy.ts
+var import_yaml = __toESM(require_dist4());
+var MAX_POLICY_LENGTH = 128 * 1024;
+var PLAIN_TAGS = new Set(["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`));
+var DEFAULT_BREAK_GLASS_RULES = { maxDurationSeconds: 24 * 60 * 60, minApprovers: 1 };
+var DEFAULT_MAX_AGE_SECONDS = 30 * 24 * 60 * 60;
+function parseDuration(value) {
+  if (typeof value === "number") return value;
+  const match = /^([1-9][0-9]{0,9})([smhd]?)$/.exec(value);
+  if (!match) throw new RangeError(`expected a duration such as 30d, 12h, 90m or a number of seconds, found ${value}`);
+  const unit = { "": 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2]];
+  return Number(match[1]) * unit;
+}
+function matchIdentity(signer, rule) {
+  const expected = rule.san ?? (rule.sans ? describeIdentityRule(rule) : `a SAN matching ${describeIdentityRule(rule)}`);
+  const found = signer.san.length > MAX_MATCHED_SAN_LENGTH ? `a SAN of ${signer.san.length} characters (more than the ${MAX_MATCHED_SAN_LENGTH} an identity is matched on)` : signer.san || "(no SAN)";
+  if (rule.san !== void 0) {
+    if (signer.san !== rule.san) return { ok: false, reason: `expected ${expected}, found ${found}` };
+  } else if (rule.sans !== void 0) {
+    if (!rule.sans.includes(signer.san)) return { ok: false, reason: `expected ${expected}, found ${found}` };
+  } else if (rule.sanPattern !== void 0) {
+    let pattern;
+    try {
+      pattern = compileIdentityPattern(rule.sanPattern);
+    } catch (error) {
+      return { ok: false, reason: `the SAN pattern ${rule.sanPattern} cannot be used: ${error.message}` };
+    }
+    if (!pattern.matches(signer.san)) return { ok: false, reason: `expected ${expected}, found ${found}` };
+  } else {
+    return { ok: false, reason: "the identity rule names neither a SAN nor a SAN pattern" };
+  }
+  if (signer.issuer !== rule.issuer) {
+    return {
+      ok: false,
+      reason: `expected issuer ${rule.issuer}, found ${signer.issuer || "(no issuer)"} (SAN ${found})`
+    };
+  }
+  if (rule.runnerEnvironment !== void 0 && signer.extensions.runnerEnvironment !== rule.runnerEnvironment) {
+    const runner = signer.extensions.runnerEnvironment ?? "none in the certificate";
+    return {
+      ok: false,
+      reason: `expected a job on a GitHub-hosted runner, found runner environment ${runner} (SAN ${found}): whoever runs a self-hosted runner holds the jobs' tokens it runs (runner-environment: any in the policy's identity accepts it)`
+    };
+  }
+  if (rule.sourceRepository !== void 0 && signer.extensions.sourceRepositoryURI !== rule.sourceRepository) {
+    const repository = signer.extensions.sourceRepositoryURI ?? "(none in the certificate)";
+    return {
+      ok: false,
+      reason: `expected a run of ${rule.sourceRepository}, found source repository ${repository} (SAN ${found})`
+    };
+  }
+  return { ok: true, reason: `${found} (issuer ${signer.issuer}) matches ${expected}` };
+}
+function describeIdentityRule(rule) {
+  if (rule.san !== void 0) return rule.san;
+  if (rule.sans !== void 0) return `one of ${rule.sans.join(", ")}`;
+  if (rule.sanPattern !== void 0) return `^(?:${rule.sanPattern})$`;
+  return "(no SAN)";
+}
+
+// packages/core/src/slsa-provenance.ts
+var SLSA_PROVENANCE_V1_PREDICATE_TYPE = "https://slsa.dev/provenance/v1";
+function parseSlsaProvenanceV1(json) {
+  const predicate = objectAt2(json, "predicate");
+  const definition = objectAt2(predicate.buildDefinition, "predicate.buildDefinition");
+  const buildDefinition = {
+    buildType: nonEmptyString(definition.buildType, "predicate.buildDefinition.buildType"),
+    externalParameters: objectAt2(definition.externalParameters, "predicate.buildDefinition.externalParameters")
+  };
+  if (definition.internalParameters !== void 0) {
+    buildDefinition.internalParameters = objectAt2(
+      definition.internalParameters,
+      "predicate.buildDefinition.internalParameters"
+    );
+  }
+  const resolved = descriptors(definition.resolvedDependencies, "predicate.buildDefinition.resolvedDependencies");
+  if (resolved) buildDefinition.resolvedDependencies = resolved;
+  const run = objectAt2(predicate.runDetails, "predicate.runDetails");
+  const builderRecord = objectAt2(run.builder, "predicate.runDetails.builder");
+  const builder = { id: nonEmptyString(builderRecord.id, "predicate.runDetails.builder.id") };
+  if (builderRecord.version !== void 0) {
+    builder.version = stringMap(builderRecord.version, "predicate.runDetails.builder.version");
+  }
+  const builderDependencies = descriptors(
+    builderRecord.builderDependencies,
+    "predicate.runDetails.builder.builderDependencies"
+  );
+  if (builderDependencies) builder.builderDependencies = builderDependencies;
+  const runDetails = { builder };
+  if (run.metadata !== void 0) {
+    const metadata = objectAt2(run.metadata, "predicate.runDetails.metadata");
+    runDetails.metadata = {};
+    for (const key of ["invocationId", "startedOn", "finishedOn"]) {
+      if (metadata[key] !== void 0) {
+        runDetails.metadata[key] = nonEmptyString(metadata[key], `predicate.runDetails.metadata.${key}`);
+      }
+    }
+  }
+  const byproducts = descriptors(run.byproducts, "predicate.runDetails.byproducts");
+  if (byproducts) runDetails.byproducts = byproducts;
+  return { buildDefinition, runDetails };
+}
+function descriptors(value, field2) {
+  if (value === void 0) return void 0;
+  if (!Array.isArray(value))
+    throw new InTotoError("PREDICATE_INVALID", field2, "expected an array of ResourceDescriptors");
+  return value.map((element, i) => parseResourceDescriptor(element, `${field2}[${i}]`));
+}
+function objectAt2(value, field2) {
+  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field2, "missing (required)");
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InTotoError("PREDICATE_INVALID", field2, "expected a JSON object");
+  }
+  return value;
+}
+function nonEmptyString(value, field2) {
+  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field2, "missing (required)");
+  if (typeof value !== "string" || value.length === 0) {
+    throw new InTotoError("PREDICATE_INVALID", field2, `expected a non-empty string, found ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+function stringMap(value, field2) {
+  const record = objectAt2(value, field2);
+  for (const [key, entry] of Object.entries(record)) {
+    if (typeof entry !== "string") throw new InTotoError("PREDICATE_INVALID", `${field2}.${key}`, "expected a string");
+  }
+  return record;
+}
+
+// packages/core/src/provenance.ts
+var GITHUB_WORKFLOW_BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1";
+var REQUIRED_CLAIMS = [
+  "repository",
+  "repository_id",
+  "repository_owner_id",
+  "sha",
+  "ref",
+  "workflow_ref",
+  "job_workflow_ref",
+  "event_name",
+  "runner_environment",
+  "run_id",
+  "run_attempt"
+];
+var ProvenanceError = class extends CodedError {
+  constructor(code, field2, message) {
+    super(code, `${field2}: ${message}`);
+    this.field = field2;
+  }
+  field;
+  /** Evidence that does not say what it must: refused. */
+  kind = "refusal";
+  name = "ProvenanceError";
+};
+function workflowRunClaims(claims) {
+  const picked = {};
+  for (const name of REQUIRED_CLAIMS) {
+    const value = claims[name];
+    if (typeof value !== "string" || value === "") {
+      throw new ProvenanceError(
+        "CLAIM_MISSING",
+        `token.${name}`,
+        `expected the GitHub Actions OIDC claim ${name}, found ${value === void 0 ? "none" : JSON.stringify(value)}`
+      );
+    }
+    picked[name] = value;
+  }
+  return picked;
+}
+function workflowProvenance(claims, serverUrl = "https://github.com") {
+  const repositoryUrl = `${serverUrl}/${claims.repository}`;
+  const [workflowPath, workflowRef] = splitWorkflowRef(claims.workflow_ref, claims.repository);
+  return {
+    buildDefinition: {
+      buildType: GITHUB_WORKFLOW_BUILD_TYPE,
+      externalParameters: { workflow: { ref: workflowRef, repository: repositoryUrl, path: workflowPath } },
+      internalParameters: {
+        github: {
+          event_name: claims.event_name,
+          repository_id: claims.repository_id,
+          repository_owner_id: claims.repository_owner_id,
+          runner_environment: claims.runner_environment
+        }
+      },
+      resolvedDependencies: [{ uri: `git+${repositoryUrl}@${claims.ref}`, digest: { gitCommit: claims.sha } }]
+    },
+    runDetails: {
+      builder: { id: `${serverUrl}/${claims.job_workflow_ref}` },
+      metadata: { invocationId: `${repositoryUrl}/actions/runs/${claims.run_id}/attempts/${claims.run_attempt}` }
+    }
+  };
+}
+function provenanceStatement(subjects, provenance) {
+  return {
+    _type: IN_TOTO_STATEMENT_TYPE,
+    subject: subjects,
+    predicateType: SLSA_PROVENANCE_V1_PREDICATE_TYPE,
+    predicate: provenance
+  };
+}
+function parseProvenance(json) {
+  let statement;
+  let provenance;
+  try {
+    statement = parseStatement(json);
+    if (statement.predicateType !== SLSA_PROVENANCE_V1_PREDICATE_TYPE) {
+      throw new ProvenanceError(
+        "PROVENANCE_PREDICATE_TYPE",
+        "predicateType",
+        `expected ${SLSA_PROVENANCE_V1_PREDICATE_TYPE}, found ${JSON.stringify(statement.predicateType)}`
+      );
+    }
+    provenance = parseSlsaProvenanceV1(statement.predicate);
+  } catch (error) {
+    if (error instanceof InTotoError) throw new ProvenanceError("PROVENANCE_MALFORMED", error.field, error.message);
+    throw error;
+  }
+  const { buildDefinition, runDetails } = provenance;
+  if (buildDefinition.buildType !== GITHUB_WORKFLOW_BUILD_TYPE) {
+    throw new ProvenanceError(
+      "PROVENANCE_BUILD_TYPE",
+      "predicate.buildDefinition.buildType",
+      `expected ${GITHUB_WORKFLOW_BUILD_TYPE}, found ${JSON.stringify(buildDefinition.buildType)}`
+    );
+  }
+  const workflow = workflowParameters(buildDefinition.externalParameters.workflow);
+  const repositoryMatch = /^(https:\/\/[^/]+)\/([^/]+\/[^/]+)$/.exec(workflow.repository);
+  if (!repositoryMatch) {
+    throw new ProvenanceError(
+      "PROVENANCE_MALFORMED",
+      "predicate.buildDefinition.externalParameters.workflow.repository",
+      `expected https://HOST/OWNER/NAME, found ${JSON.stringify(workflow.repository)}`
+    );
+  }
+  const repository = repositoryMatch[2];
+  const source = sourceDependency(buildDefinition.resolvedDependencies ?? [], workflow.repository);
+  return {
+    repository,
+    repositoryUrl: workflow.repository,
+    commit: source.commit,
+    ref: source.ref,
+    builderId: runDetails.builder.id,
+    workflow,
+    invocationId: runDetails.metadata?.invocationId,
+    subjects: statement.subject
+  };
+}
+function workflowParameters(value) {
+  const field2 = "predicate.buildDefinition.externalParameters.workflow";
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ProvenanceError("PROVENANCE_MALFORMED", field2, "expected an object with repository, path and ref");
+  }
+  const record = value;
+  for (const key of ["repository", "path", "ref"]) {
+    if (typeof record[key] !== "string" || record[key] === "") {
+      throw new ProvenanceError("PROVENANCE_MALFORMED", `${field2}.${key}`, "expected a non-empty string");
+    }
+  }
+  return { repository: record.repository, path: record.path, ref: record.ref };
+}
+function sourceDependency(dependencies, repositoryUrl) {
+  const field2 = "predicate.buildDefinition.resolvedDependencies";
+  const prefix = `git+${repositoryUrl}@`;
+  const sources = dependencies.filter((d) => d.uri?.startsWith(prefix));
+  if (sources.length !== 1) {
+    throw new ProvenanceError(
+      "PROVENANCE_INCONSISTENT",
+      field2,
+      `expected exactly one dependency ${prefix}REF (the source), found ${sources.length}`
+    );
+  }
+  const source = sources[0];
+  const commit = source.digest?.gitCommit;
+  if (!commit || !/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(commit)) {
+    throw new ProvenanceError(
+      "PROVENANCE_MALFORMED",
+      `${field2}[${dependencies.indexOf(source)}].digest.gitCommit`,
+      `expected a git commit (40 or 64 lowercase hex), found ${JSON.stringify(commit ?? null)}`
+    );
+  }
+  return { commit, ref: source.uri.slice(prefix.length) };
+}
+function splitWorkflowRef(workflowRef, repository) {
+  const at = workflowRef.indexOf("@");
+  const path = at < 0 ? workflowRef : workflowRef.slice(0, at);
+  const ref = at < 0 ? "" : workflowRef.slice(at + 1);
+  return [path.startsWith(`${repository}/`) ? path.slice(repository.length + 1) : path, ref];
+}
+function sameRepositoryUri(a, b) {
+  const normalized = (uri) => uri.replace(/\/+$/, "").replace(/\.git$/, "").toLowerCase();
+  return normalized(a) === normalized(b);
+}
+function certificateBacksProvenance(signer, provenance) {
+  const { sourceRepositoryURI, sourceRepositoryDigest, sourceRepositoryRef } = signer.extensions;
+  const problems = [];
+  const disagree = (claim, says, certified, what) => {
+    if (certified === void 0) {
+      problems.push({
+        claim,
+        reason: `the provenance says ${says}, but the build identity's certificate names no ${what} to back it`
+      });
+    } else {
+      problems.push({
+        claim,
+        reason: `the provenance says ${says}, but the build identity's certificate says the workflow ran on ${certified}`
+      });
+    }
+  };
+  if (sourceRepositoryURI === void 0 || !sameRepositoryUri(sourceRepositoryURI, provenance.repositoryUrl)) {
+    disagree("repository", provenance.repositoryUrl, sourceRepositoryURI, "source repository");
+  }
+  if (sourceRepositoryDigest === void 0 || sourceRepositoryDigest.toLowerCase() !== provenance.commit.toLowerCase()) {
+    disagree("commit", `commit ${provenance.commit}`, sourceRepositoryDigest, "source commit");
+  }
+  if (sourceRepositoryRef === void 0 || sourceRepositoryRef !== provenance.ref) {
+    disagree("ref", `ref ${provenance.ref}`, sourceRepositoryRef, "source ref");
+  }
+  return problems;
+}
+
+// packages/core/src/repository-binding.ts
+var EvaluationError = class extends CodedError {
+  kind = "usage";
+  name = "EvaluationError";
+};
+function bindRepositories(policy, caller) {
+  const given = caller.repository || void 0;
+  if (given !== void 0 && !OWNER_NAME.test(given)) {
+    throw new EvaluationError(
+      "REPOSITORY_MALFORMED",
+      `${caller.name}: expected OWNER/NAME, found ${JSON.stringify(given)}`
+    );
+  }
+  const named = policyRepositories(policy);
+  if (!named) {
+    if (given === void 0) {
+      const why = `${policy.source} pins no source-repository and names no deploy.repositories`;
+      throw new EvaluationError(
+        "REPOSITORY_UNBOUND",
+        caller.role === "narrow" ? `${caller.name} OWNER/NAME is required: ${why}, so nothing says whose build \u2192 sign chain to accept` : `${caller.name} is not set and ${why}, so nothing says whose build \u2192 sign chain to accept`
+      );
+    }
+    return { repositories: [given], from: caller.name };
+  }
+  if (caller.role === "fallback" || given === void 0) return named;
+  if (!named.repositories.some((r) => sameRepositoryName(r, given))) {
+    throw new EvaluationError(
+      "REPOSITORY_NOT_IN_POLICY",
+      `${caller.name} ${given}: expected one of the repositories ${named.from} binds (${named.repositories.join(", ")})`
+    );
+  }
+  return { repositories: [given], from: `${caller.name}, one of ${named.from}` };
+}
+function policyRepositories(policy) {
+  if (policy.deploy.repositories?.length) {
+    return { repositories: policy.deploy.repositories, from: `deploy.repositories in ${policy.source}` };
+  }
+  const pinned = [policy.identities.build.sourceRepository, policy.identities.sign.sourceRepository].flatMap(
+    (uri) => uri === void 0 ? [] : [repositoryNameOf(uri) ?? uri]
+  );
+  const distinct = pinned.filter((r, i) => pinned.findIndex((o) => sameRepositoryName(o, r)) === i);
+  return distinct.length ? { repositories: distinct, from: `the source-repository in ${policy.source}` } : void 0;
+}
+var OWNER_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\/[A-Za-z0-9._-]+$/;
+function repositoryNameOf(uri) {
+  return /^https:\/\/[^/]+\/([^/]+\/[^/]+?)(?:\.git)?\/*$/.exec(uri)?.[1];
+}
+function sameRepositoryName(a, b) {
+  return a.toLowerCase() === b.toLowerCase();
 }
 
 // packages/core/src/validators/review-predicate.validate.js

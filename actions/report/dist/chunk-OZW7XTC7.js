@@ -22,12 +22,12 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-XT3ZFB2P.js";
+} from "./chunk-237RSYTG.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,
   matchIdentity
-} from "./chunk-PZRFMJGE.js";
+} from "./chunk-EUJYUMYF.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

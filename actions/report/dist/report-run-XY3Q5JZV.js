@@ -2,14 +2,14 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   UsageError
-} from "./chunk-G2HVWT6J.js";
+} from "./chunk-JWMN2LQY.js";
 import {
   EvidenceLedger,
   computeSodReport,
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-66YTN4QT.js";
+} from "./chunk-OZW7XTC7.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,
@@ -21,8 +21,8 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-XT3ZFB2P.js";
-import "./chunk-PZRFMJGE.js";
+} from "./chunk-237RSYTG.js";
+import "./chunk-EUJYUMYF.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";
 import "./chunk-G4F7S3VK.js";

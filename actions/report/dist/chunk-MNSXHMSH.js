@@ -9,7 +9,7 @@ import {
 } from "./chunk-TJ3XPODE.js";
 import {
   describeError
-} from "./chunk-PZRFMJGE.js";
+} from "./chunk-EUJYUMYF.js";
 
 // packages/github/src/step.ts
 function readStepInputs(read) {

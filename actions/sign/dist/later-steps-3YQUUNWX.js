@@ -29,7 +29,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-DAYUFCZB.js";
+} from "./chunk-Q62NFG5S.js";
 import {
   require_dist,
   require_dist2,
@@ -3396,10 +3396,550 @@ function shown(value) {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-// packages/core/src/deploy-approval.ts
-function isBotAccount(account2) {
-  return account2.type === "Bot" || /\[bot\]$/i.test(account2.login);
+// packages/core/src/review.ts
+var WRITE_PERMISSIONS = ["write", "maintain", "admin"];
+var DECISIVE_STATES = ["APPROVED", "CHANGES_REQUESTED", "DISMISSED"];
+var MERGE_ACTIVITIES = ["pr_merge", "merge_queue_merge"];
+var CRITERIA = [
+  "approval-before-merge",
+  "approval-on-merged-head",
+  "reviewer-not-author",
+  "reviewer-not-contributor",
+  "reviewer-not-last-pusher",
+  "reviewer-not-bot",
+  "reviewer-has-write-access"
+];
+function evaluateReview(evidence, rules) {
+  const people = new People(evidence, rules);
+  const cut = reviewCutOff(evidence);
+  const ordered = chronological(evidence.reviews);
+  const inTime = ordered.filter((r) => !isLate(r, cut));
+  const late = ordered.filter((r) => isLate(r, cut));
+  const standing = latestDecisiveReviews(inTime);
+  const candidates = [...standing.values()].filter((r) => r.state === "APPROVED").map((review) => ({ review, late: false }));
+  for (const review of latestDecisiveReviews(late).values()) {
+    if (review.state === "APPROVED" && standing.get(reviewerKey(review.reviewer))?.state !== "APPROVED") {
+      candidates.push({ review, late: true });
+    }
+  }
+  const judged = candidates.map((candidate) => ({
+    ...candidate,
+    outcomes: judgeApproval(candidate, evidence, rules, people, cut)
+  }));
+  const counted = judged.filter((j) => CRITERIA.every((c) => j.outcomes[c].ok));
+  const checks = [
+    evidenceComplete(evidence),
+    mergedByPullRequest(evidence),
+    mergedCommitMatches(evidence),
+    baseIsProtectedBranch(evidence, rules),
+    reachedBranchByMerge(evidence, rules),
+    contributorsIdentified(people, rules),
+    latestReviewPerReviewer(inTime, standing, late),
+    changesRequested(standing, rules),
+    ...CRITERIA.map((criterion) => criterionCheck(criterion, judged)),
+    minIndependentApprovals(judged, counted, rules)
+  ];
+  const approvals = ordered.filter((r) => r.state === "APPROVED" || r.state === "DISMISSED").map((review) => {
+    const record = { reviewId: review.id, reviewer: review.reviewer, state: review.state };
+    const at = { commitId: review.commitId, submittedAt: review.submittedAt };
+    if (review.state === "DISMISSED") {
+      return { ...record, ...at, counted: false, reason: "dismissed: a dismissed review never counts" };
+    }
+    const candidate = judged.find((j) => j.review === review);
+    if (!candidate) {
+      if (isLate(review, cut)) {
+        return { ...record, ...at, counted: false, reason: `submitted after ${describeCut(cut)}: never counts` };
+      }
+      const latest = standing.get(reviewerKey(review.reviewer));
+      const later = latest ? `${latest.state} review ${latest.id} at ${latest.submittedAt}` : "a later review";
+      return { ...record, ...at, counted: false, reason: `superseded by the reviewer's ${later}` };
+    }
+    const failed = CRITERIA.filter((c) => !candidate.outcomes[c].ok).map((c) => candidate.outcomes[c].reason);
+    return failed.length === 0 ? { ...record, ...at, counted: true, reason: "independent approval on the merged head, before the merge" } : { ...record, ...at, counted: false, reason: failed.join("; ") };
+  });
+  return {
+    verdict: checks.every((c) => c.verdict === "pass") ? "pass" : "fail",
+    checks,
+    approvals,
+    independentApprovers: counted.map((j) => j.review.reviewer)
+  };
 }
+function isBot(account2) {
+  return account2.type === "Bot" || account2.login.toLowerCase().endsWith("[bot]");
+}
+function reviewCutOff(evidence) {
+  const pr = evidence.pullRequest;
+  if (!pr) return void 0;
+  let cut = { at: Date.parse(pr.mergedAt), what: `the merge at ${pr.mergedAt}` };
+  const activity = evidence.activity;
+  if (activity?.available) {
+    for (const arrival of activity.builtCommitArrivals) {
+      const at = Date.parse(arrival.timestamp);
+      if (at < cut.at) {
+        cut = { at, what: `${short(evidence.commit)} reached ${arrival.ref} at ${arrival.timestamp}` };
+      }
+    }
+  }
+  return Number.isNaN(cut.at) ? void 0 : cut;
+}
+function isLate(review, cut) {
+  if (review.state === "PENDING") return false;
+  if (!cut) return true;
+  return time(review.submittedAt) > cut.at;
+}
+function describeCut(cut) {
+  return cut ? cut.what : "the merge (whose time is unknown)";
+}
+function evidenceComplete(evidence) {
+  const gaps = [...evidence.gaps];
+  for (const review of evidence.reviews) {
+    if (review.state !== "PENDING" && Number.isNaN(Date.parse(review.submittedAt))) {
+      gaps.push(`review ${review.id} by ${review.reviewer.login} has no valid submission time (${review.submittedAt})`);
+    }
+  }
+  const pr = evidence.pullRequest;
+  if (pr && Number.isNaN(Date.parse(pr.mergedAt))) {
+    gaps.push(`pull request #${pr.number} has no valid merge time (${pr.mergedAt})`);
+  }
+  return gaps.length === 0 ? pass("evidence-complete", "the pull request, its commits, reviews, pushes and permissions were all read") : fail("evidence-complete", `the review evidence is incomplete: ${gaps.join("; ")}`);
+}
+function mergedByPullRequest(evidence) {
+  const pr = evidence.pullRequest;
+  if (!pr) {
+    return fail(
+      "merged-by-pull-request",
+      evidence.gaps.length > 0 ? `expected commit ${evidence.commit} to be merged through a pull request; the evidence does not establish one because it is incomplete: ${evidence.gaps.join("; ")}` : `expected commit ${evidence.commit} to be merged through a pull request, found none (pushed directly?)`
+    );
+  }
+  return pass(
+    "merged-by-pull-request",
+    `pull request #${pr.number} (${pr.url}) was merged into ${pr.baseRef} at ${pr.mergedAt} (merge method: ${pr.mergeMethod})`
+  );
+}
+function mergedCommitMatches(evidence) {
+  const pr = evidence.pullRequest;
+  if (!pr) return notEvaluated("merged-commit-matches", "no pull request");
+  if (!sameSha(pr.mergeCommitSha, evidence.commit)) {
+    return fail(
+      "merged-commit-matches",
+      `expected pull request #${pr.number} to be merged as the built commit ${evidence.commit}, found ${pr.mergeCommitSha}`
+    );
+  }
+  return pass("merged-commit-matches", `pull request #${pr.number} was merged as ${evidence.commit}, the built commit`);
+}
+function baseIsProtectedBranch(evidence, rules) {
+  const pr = evidence.pullRequest;
+  if (!pr) return notEvaluated("base-is-protected-branch", "no pull request");
+  const built = builtBranch(evidence);
+  if (built === void 0) {
+    return fail(
+      "base-is-protected-branch",
+      evidence.builtRef === void 0 ? `the evidence does not record the branch the build ran on, so pull request #${pr.number}'s base ${pr.baseRef} cannot be shown to be it` : `the build ran on ${evidence.builtRef}, not on a branch: expected refs/heads/${pr.baseRef}, the base of pull request #${pr.number}`
+    );
+  }
+  if (built !== pr.baseRef) {
+    return fail(
+      "base-is-protected-branch",
+      `expected pull request #${pr.number} to be merged into ${built}, the branch the build ran on; its base is ${pr.baseRef}`
+    );
+  }
+  const protectedBranches = rules.protectedBranches ?? (evidence.defaultBranch ? [evidence.defaultBranch] : []);
+  const source = rules.protectedBranches ? `the policy's review.protected-branches (${rules.protectedBranches.join(", ")})` : `the repository's default branch (${evidence.defaultBranch ?? "unknown"}), as the policy names no review.protected-branches`;
+  if (protectedBranches.length === 0) {
+    return fail(
+      "base-is-protected-branch",
+      `expected ${built} to be a protected branch, but the policy names no review.protected-branches and the repository's default branch is unknown`
+    );
+  }
+  const hit = protectedBranches.find((b) => b === built) ?? matchesAnyGlob(built, protectedBranches);
+  return hit ? pass(
+    "base-is-protected-branch",
+    `pull request #${pr.number} was merged into ${built}, the branch the build ran on and a protected branch: ${source}`
+  ) : fail(
+    "base-is-protected-branch",
+    `expected the build's branch ${built} to be a protected branch, found it is not among ${source}`
+  );
+}
+function reachedBranchByMerge(evidence, rules) {
+  const pr = evidence.pullRequest;
+  if (!pr) return notEvaluated("reached-branch-by-merge", "no pull request");
+  const ref = `refs/heads/${builtBranch(evidence) ?? pr.baseRef}`;
+  const commit = short(evidence.commit);
+  const activity = evidence.activity;
+  if (!activity?.available) {
+    const why = activity ? `the activity feed could not answer: ${activity.reason}` : "the evidence was recorded without the activity feed";
+    return rules.allowActivityFallback ? pass(
+      "reached-branch-by-merge",
+      `not established (${why}); accepted by the policy (review.allow-activity-fallback: true): pull request #${pr.number}'s merge as ${commit} is taken as how it reached ${ref}`
+    ) : fail(
+      "reached-branch-by-merge",
+      `expected GitHub's repository activity feed to show how ${commit} reached ${ref}; ${why}. Grant the sign job read access to the repository, or accept the fallback in the org policy (review.allow-activity-fallback: true)`
+    );
+  }
+  const arrivals = activity.builtCommitArrivals.filter((a) => a.ref === ref && sameSha(a.after, evidence.commit));
+  const pushes = arrivals.filter((a) => !MERGE_ACTIVITIES.includes(a.activityType));
+  if (pushes.length > 0) {
+    return fail(
+      "reached-branch-by-merge",
+      `${commit} was pushed to ${ref} directly: ${pushes.map(describeActivity).join("; ")}; a push is not a merge of pull request #${pr.number}, even of its merge commit`
+    );
+  }
+  const merges = arrivals.filter((a) => MERGE_ACTIVITIES.includes(a.activityType));
+  if (merges.length === 0) {
+    return fail(
+      "reached-branch-by-merge",
+      `expected the activity feed to show ${commit} reaching ${ref} by pr_merge or merge_queue_merge, found ${activity.builtCommitArrivals.length ? activity.builtCommitArrivals.map(describeActivity).join("; ") : "no entry"}`
+    );
+  }
+  return pass("reached-branch-by-merge", `${commit} reached ${ref} by ${merges.map(describeActivity).join("; ")}`);
+}
+function contributorsIdentified(people, rules) {
+  const problems = [...people.unidentified];
+  const coAuthors = people.unidentifiedCoAuthors;
+  if (coAuthors.length > 0 && rules.unidentifiedCoAuthors === "refuse") {
+    problems.push(
+      `co-author${coAuthors.length === 1 ? "" : "s"} ${coAuthors.join("; ")} match${coAuthors.length === 1 ? "es" : ""} no GitHub account (to accept unidentified co-authors, set review.unidentified-co-authors: allow in the org policy; to ignore a bot or coding assistant, list its e-mail in review.non-human-co-authors)`
+    );
+  }
+  if (problems.length === 0) {
+    const allowed = coAuthors.length > 0 ? `; co-authors matching no account, allowed by the policy (review.unidentified-co-authors: allow): ${coAuthors.join("; ")}` : "";
+    return pass(
+      "contributors-identified",
+      `every author, committer, co-author and pusher is a known GitHub account${allowed}`
+    );
+  }
+  return fail(
+    "contributors-identified",
+    `expected every author, committer and co-author to be a GitHub account, found ${problems.join("; ")}: without an account nobody can tell whether a reviewer wrote that code`
+  );
+}
+function latestReviewPerReviewer(inTime, standing, late) {
+  const latest = [...standing.values()].map((r) => `${r.reviewer.login} ${r.state} (review ${r.id})`);
+  const superseded = inTime.filter((r) => r.state === "APPROVED" && standing.get(reviewerKey(r.reviewer)) !== r).map((r) => {
+    const later = standing.get(reviewerKey(r.reviewer));
+    return `${r.reviewer.login}'s approval (review ${r.id}) was superseded by ${later?.state ?? "a later review"} (review ${later?.id})`;
+  });
+  const after = late.filter((r) => r.state !== "COMMENTED").map((r) => `${r.reviewer.login} ${r.state} (review ${r.id}) at ${r.submittedAt}, after the merge: not counted`);
+  const detail = [
+    `latest review per reviewer before the merge: ${latest.join(", ") || "none"}`,
+    ...superseded,
+    ...after
+  ].join("; ");
+  return [...standing.values()].some((r) => r.state === "APPROVED") ? pass("latest-review-per-reviewer", detail) : fail(
+    "latest-review-per-reviewer",
+    `expected an approval as some reviewer's latest review before the merge, found none; ${detail}`
+  );
+}
+function changesRequested(standing, rules) {
+  const outstanding = [...standing.values()].filter((r) => r.state === "CHANGES_REQUESTED");
+  const who = outstanding.map((r) => `${r.reviewer.login} (review ${r.id} at ${r.submittedAt})`).join(", ");
+  if (outstanding.length === 0)
+    return pass("changes-requested", "no reviewer had changes requested outstanding at the merge");
+  if (!rules.changesRequestedBlocks) {
+    return pass(
+      "changes-requested",
+      `not enforced by the policy (changes-requested-blocks: false); outstanding: ${who}`
+    );
+  }
+  return fail("changes-requested", `expected no outstanding "changes requested" at the merge, found: ${who}`);
+}
+function criterionCheck(criterion, judged) {
+  if (judged.length === 0) return fail(criterion, "no standing approval to judge");
+  const met = judged.filter((j) => j.outcomes[criterion].ok);
+  const unmet = judged.filter((j) => !j.outcomes[criterion].ok).map((j) => j.outcomes[criterion].reason);
+  if (met.length === 0) return fail(criterion, unmet.join("; "));
+  const reasons = met.map((j) => j.outcomes[criterion].reason);
+  return pass(criterion, [...reasons, ...unmet.map((r) => `not counted: ${r}`)].join("; "));
+}
+function minIndependentApprovals(judged, counted, rules) {
+  const names = counted.map((j) => j.review.reviewer.login);
+  const notCounted = judged.filter((j) => !counted.includes(j)).map((j) => {
+    const why = CRITERIA.filter((c) => !j.outcomes[c].ok).map((c) => j.outcomes[c].reason);
+    return why.join("; ");
+  });
+  const found = `${names.length} independent approval${names.length === 1 ? "" : "s"}${names.length ? ` (${names.join(", ")})` : ""}`;
+  const detail = notCounted.length ? `; not counted: ${notCounted.join("; ")}` : "";
+  return names.length >= rules.minApprovals ? pass("min-independent-approvals", `${found}, at least ${rules.minApprovals} required${detail}`) : fail("min-independent-approvals", `expected at least ${rules.minApprovals}, found ${found}${detail}`);
+}
+function judgeApproval(candidate, evidence, rules, people, cut) {
+  const { review } = candidate;
+  const who = review.reviewer.login;
+  const pr = evidence.pullRequest;
+  const outcomes = {};
+  outcomes["approval-before-merge"] = candidate.late ? {
+    ok: false,
+    reason: `${who} approved at ${review.submittedAt}, after ${describeCut(cut)}: an approval given after the merge never counts`
+  } : { ok: true, reason: `${who} approved at ${review.submittedAt}, before ${describeCut(cut)}` };
+  if (!pr) {
+    outcomes["approval-on-merged-head"] = { ok: false, reason: `${who}: no pull request to have approved` };
+  } else if (!rules.requireApprovalOnHead) {
+    outcomes["approval-on-merged-head"] = {
+      ok: true,
+      reason: `${who} approved ${short(review.commitId)} (approval on the merged head not required by the policy)`
+    };
+  } else if (sameSha(review.commitId, pr.headSha)) {
+    const retargeted = (pr.baseChanges ?? []).filter((c) => !(time(c.at) <= time(review.submittedAt))).at(-1);
+    outcomes["approval-on-merged-head"] = retargeted ? {
+      ok: false,
+      reason: `${who} approved the merged head ${short(pr.headSha)} at ${review.submittedAt}, before the pull request's base was changed at ${retargeted.at} by ${retargeted.actor?.login ?? "(no account)"}: the diff approved is not the diff merged`
+    } : { ok: true, reason: `${who} approved the merged head ${short(pr.headSha)}` };
+  } else {
+    outcomes["approval-on-merged-head"] = {
+      ok: false,
+      reason: `${who} approved ${short(review.commitId)}, not the merged head ${short(pr.headSha)} (given before the last push)`
+    };
+  }
+  const isAuthor = pr !== void 0 && sameAccount(review.reviewer, pr.author);
+  outcomes["reviewer-not-author"] = isAuthor ? { ok: false, reason: `${who} is the author of pull request #${pr.number}` } : { ok: true, reason: `${who} is not the pull request's author${pr ? ` (${pr.author.login})` : ""}` };
+  outcomes["reviewer-not-contributor"] = contributorOutcome(review.reviewer, people);
+  outcomes["reviewer-not-last-pusher"] = lastPusherOutcome(review.reviewer, evidence, rules, people, cut);
+  outcomes["reviewer-not-bot"] = !isBot(review.reviewer) ? { ok: true, reason: `${who} is not a bot` } : rules.allowBots ? { ok: true, reason: `${who} is a bot, allowed by the policy (allow-bots: true)` } : { ok: false, reason: `${who} is a bot, and the policy does not count bots (allow-bots: false)` };
+  const permission = permissionOf(evidence.permissions, review.reviewer.login);
+  outcomes["reviewer-has-write-access"] = permission === void 0 ? {
+    ok: false,
+    reason: `${who}'s permission on ${evidence.repository} is unknown (expected write, maintain or admin)`
+  } : WRITE_PERMISSIONS.includes(permission) ? { ok: true, reason: `${who} has ${permission} permission on ${evidence.repository}` } : {
+    ok: false,
+    reason: `${who} has ${permission} permission on ${evidence.repository}, expected write, maintain or admin`
+  };
+  return outcomes;
+}
+function contributorOutcome(reviewer, people) {
+  const who = reviewer.login;
+  const contributions = people.contributionsOf(reviewer);
+  if (contributions.length > 0) return { ok: false, reason: `${who} ${contributions.join(", ")}` };
+  if (!people.hasProfile(reviewer)) {
+    return {
+      ok: false,
+      reason: `${who}'s GitHub profile (name, public e-mail) is not in the evidence, so the commits cannot be shown not to be ${who}'s`
+    };
+  }
+  return {
+    ok: true,
+    reason: `${who} authored, committed, co-authored and pushed none of the pull request's commits (matched by account, e-mail and name)`
+  };
+}
+function lastPusherOutcome(reviewer, evidence, rules, people, cut) {
+  const who = reviewer.login;
+  const activity = evidence.activity;
+  if (activity?.available) {
+    const pushes = activity.headPushes.filter((p) => cut === void 0 || time(p.timestamp) <= cut.at);
+    const last = pushes.at(-1);
+    if (last) {
+      if (!last.actor) {
+        return { ok: false, reason: `${who}: the last push to ${last.ref} (${last.timestamp}) names no account` };
+      }
+      return sameAccount(last.actor, reviewer) ? { ok: false, reason: `${who} is the last pusher (${describeActivity(last)}, from the activity feed)` } : { ok: true, reason: `${who} is not the last pusher (${describeActivity(last)}, from the activity feed)` };
+    }
+  }
+  const why = !activity ? "the evidence was recorded without the activity feed" : activity.available ? "the activity feed shows no push to the head branch before the merge" : `the activity feed could not answer: ${activity.reason}`;
+  if (!rules.allowActivityFallback) {
+    return {
+      ok: false,
+      reason: `${who}: who pushed last is not established (${why}); the policy does not accept a guess (review.allow-activity-fallback: false)`
+    };
+  }
+  const { accounts, people: persons, source } = evidence.lastPush;
+  if (accounts.length === 0 && persons.length === 0) {
+    return {
+      ok: false,
+      reason: `${who}: who pushed last is unknown, so ${who} cannot be shown not to be the last pusher`
+    };
+  }
+  const how = source === "head_ref_force_pushed" ? "force-pushed the head branch last" : "authored or committed the head commit";
+  const fallback = `fallback, as ${why}`;
+  if (accounts.some((a) => sameAccount(a, reviewer)) || persons.some((p) => people.personIs(p, reviewer))) {
+    return { ok: false, reason: `${who} is the last pusher (${how}; ${fallback})` };
+  }
+  const names = [...accounts.map((a) => a.login), ...persons.map((p) => p.account?.login ?? p.email)];
+  return { ok: true, reason: `${who} is not the last pusher (${[...new Set(names)].join(", ")} ${how}; ${fallback})` };
+}
+var NOREPLY = /^(?:(\d+)\+)?([^@\s]+)@users\.noreply\.[^@\s]+$/i;
+var GITHUB_SERVICE_EMAIL = "noreply@github.com";
+var People = class {
+  known = /* @__PURE__ */ new Map();
+  profiled = /* @__PURE__ */ new Set();
+  entries = [];
+  pushers = [];
+  unidentified = [];
+  unidentifiedCoAuthors = [];
+  constructor(evidence, rules) {
+    const nonHuman = new Set(rules.nonHumanCoAuthors.map((e) => e.toLowerCase()));
+    const persons = [...evidence.commits.flatMap((c) => [c.author, c.committer]), ...evidence.lastPush.people];
+    for (const person of persons) {
+      if (person.account) this.learn(person.account, { email: person.email, name: person.name });
+    }
+    for (const profile of evidence.profiles ?? []) this.learnProfile(profile);
+    if (evidence.pullRequest) this.learn(evidence.pullRequest.author, {});
+    for (const review of evidence.reviews) this.learn(review.reviewer, {});
+    const coAuthorsOf2 = (sha, coAuthors, where) => {
+      for (const coAuthor of coAuthors) {
+        if (nonHuman.has(coAuthor.email.toLowerCase())) continue;
+        this.entries.push({ person: coAuthor, role: `co-authored ${where}` });
+        if (!this.identified(coAuthor)) {
+          this.unidentifiedCoAuthors.push(`"${coAuthor.name} <${coAuthor.email}>" of ${short(sha)}`);
+        }
+      }
+    };
+    for (const commit of evidence.commits) {
+      this.entries.push({ person: commit.author, role: `authored commit ${short(commit.sha)}` });
+      this.entries.push({ person: commit.committer, role: `committed ${short(commit.sha)}` });
+      coAuthorsOf2(commit.sha, commit.coAuthors, `commit ${short(commit.sha)}`);
+      for (const [person, role] of [
+        [commit.author, "author"],
+        [commit.committer, "committer"]
+      ]) {
+        if (!this.identified(person)) {
+          this.unidentified.push(
+            `${role} of ${short(commit.sha)} "${person.name} <${person.email}>" has no GitHub account`
+          );
+        }
+      }
+    }
+    coAuthorsOf2(evidence.commit, evidence.mergeCommitCoAuthors ?? [], `the merge commit ${short(evidence.commit)}`);
+    const botPushers = new Set(rules.botPushers.map((login) => login.toLowerCase()));
+    const unlistedBot = (account2) => isBot(account2) && !botPushers.has(account2.login.toLowerCase());
+    const botPush = (account2, what) => `${what} was made by ${account2.login}, a bot, so whoever had it push (any writer, through a workflow's GITHUB_TOKEN, for github-actions[bot]) is unknown; list a bot no member can direct in review.bot-pushers`;
+    if (evidence.activity?.available) {
+      for (const push of evidence.activity.headPushes) {
+        const what = `the ${push.activityType === "push" ? "push" : push.activityType} to ${push.ref} at ${push.timestamp}`;
+        if (!push.actor) {
+          this.unidentified.push(`${what} names no account`);
+          continue;
+        }
+        const role = push.activityType === "pr_merge" ? `merged a pull request into ${push.ref} at ${push.timestamp}` : push.activityType === "merge_queue_merge" ? `merged into ${push.ref} through a merge queue at ${push.timestamp}` : `pushed to ${push.ref} at ${push.timestamp}`;
+        this.pushers.push({ account: push.actor, role });
+        if (unlistedBot(push.actor)) this.unidentified.push(botPush(push.actor, what));
+      }
+    }
+    if (evidence.lastPush.source === "head_ref_force_pushed") {
+      for (const account2 of evidence.lastPush.accounts.filter(unlistedBot)) {
+        this.unidentified.push(botPush(account2, "the last force push to the head branch (fallback)"));
+      }
+    }
+    for (const person of evidence.lastPush.people) {
+      if (!this.identified(person)) {
+        this.unidentified.push(`the last pusher "${person.name} <${person.email}>" has no GitHub account`);
+      }
+    }
+  }
+  /** What the account did in the pull request, in words (empty: nothing). */
+  contributionsOf(account2) {
+    const roles = [
+      ...this.entries.filter((e) => this.personIs(e.person, account2)).map((e) => e.role),
+      ...this.pushers.filter((p) => sameAccount(p.account, account2)).map((p) => p.role)
+    ];
+    return [...new Set(roles)];
+  }
+  /** Whether the evidence holds the account's public profile (its name and public e-mail, when it shows them). */
+  hasProfile(account2) {
+    return this.profiled.has(account2.id);
+  }
+  /**
+   * Whether a git identity is this account: the account GitHub linked to it, one of its noreply addresses, an
+   * e-mail GitHub links to it (in the commits, or public on its profile), or its name (profile name, login, a name
+   * it committed under), compared after normalisation.
+   */
+  personIs(person, account2, { noreplyLogin = true } = {}) {
+    if (person.account && sameAccount(person.account, account2)) return true;
+    const email = person.email.toLowerCase();
+    const noreply = NOREPLY.exec(email);
+    if (noreply) {
+      if (noreply[1] !== void 0 && Number(noreply[1]) === account2.id) return true;
+      if (noreplyLogin && noreply[2].toLowerCase() === account2.login.toLowerCase()) return true;
+    }
+    const known = this.identityOf(account2);
+    if (email !== "" && email !== GITHUB_SERVICE_EMAIL && known.emails.has(email)) return true;
+    const name = normaliseName(person.name);
+    return name !== "" && known.names.has(name);
+  }
+  identityOf(account2) {
+    const byId = this.known.get(account2.id);
+    if (byId) return byId;
+    const byLogin = [...this.known.values()].find((k) => k.account.login.toLowerCase() === account2.login.toLowerCase());
+    return byLogin ?? { account: account2, emails: /* @__PURE__ */ new Set(), names: /* @__PURE__ */ new Set([normaliseName(account2.login)]) };
+  }
+  learn(account2, seen) {
+    let known = this.known.get(account2.id);
+    if (!known) {
+      known = { account: account2, emails: /* @__PURE__ */ new Set(), names: /* @__PURE__ */ new Set([normaliseName(account2.login)]) };
+      this.known.set(account2.id, known);
+    }
+    const email = seen.email?.toLowerCase();
+    if (email && email !== GITHUB_SERVICE_EMAIL) known.emails.add(email);
+    const name = seen.name === void 0 ? "" : normaliseName(seen.name);
+    if (name !== "" && email !== GITHUB_SERVICE_EMAIL) known.names.add(name);
+  }
+  learnProfile(profile) {
+    this.learn(profile.account, { email: profile.email, name: profile.name });
+    this.profiled.add(profile.account.id);
+  }
+  /**
+   * A git identity is identified when it is some account GitHub knows of, or GitHub's own service: an account GitHub
+   * linked to it, a noreply address of the `ID+login` form (an account id, compared by id), or an e-mail, name or
+   * `login@users.noreply…` address of an account in the evidence. A `login@users.noreply…` address GitHub linked to
+   * no account identifies nobody: its login may be someone's from before a rename.
+   */
+  identified(person) {
+    const email = person.email.toLowerCase();
+    if ("account" in person && person.account !== void 0) return true;
+    if (email === GITHUB_SERVICE_EMAIL || NOREPLY.exec(email)?.[1] !== void 0) return true;
+    return [...this.known.values()].some((k) => this.personIs(person, k.account, { noreplyLogin: false }));
+  }
+};
+function normaliseName(name) {
+  return name.normalize("NFKD").replace(new RegExp("\\p{M}+", "gu"), "").toLowerCase().replace(/[\s\p{Z}]+/gu, " ").trim();
+}
+function builtBranch(evidence) {
+  const ref = evidence.builtRef;
+  return ref?.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : void 0;
+}
+function describeActivity(a) {
+  return `${a.activityType} by ${a.actor?.login ?? "(no account)"} at ${a.timestamp}`;
+}
+function chronological(reviews) {
+  return [...reviews].sort((a, b) => time(a.submittedAt) - time(b.submittedAt) || a.id - b.id);
+}
+function time(iso) {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
+}
+function latestDecisiveReviews(ordered) {
+  const standing = /* @__PURE__ */ new Map();
+  for (const review of ordered) {
+    if (DECISIVE_STATES.includes(review.state)) standing.set(reviewerKey(review.reviewer), review);
+  }
+  return standing;
+}
+function reviewerKey(account2) {
+  return `${account2.id}`;
+}
+function sameAccount(a, b) {
+  return a.id === b.id || a.login.toLowerCase() === b.login.toLowerCase();
+}
+function permissionOf(permissions, login) {
+  if (Object.hasOwn(permissions, login)) return permissions[login];
+  const key = Object.keys(permissions).find((k) => k.toLowerCase() === login.toLowerCase());
+  return key === void 0 ? void 0 : permissions[key];
+}
+function sameSha(a, b) {
+  return a.toLowerCase() === b.toLowerCase();
+}
+function short(sha) {
+  return sha.slice(0, 7);
+}
+function pass(id, reason) {
+  return { id, verdict: "pass", reason };
+}
+function fail(id, reason) {
+  return { id, verdict: "fail", reason };
+}
+function notEvaluated(id, reason) {
+  return { id, verdict: "not-evaluated", reason };
+}
+
+// packages/core/src/deploy-approval.ts
+var isBotAccount = isBot;
 
 // packages/core/src/validators/break-glass-predicate.validate.js
 var break_glass_predicate_validate_default = validate20;
@@ -4550,548 +5090,6 @@ function repositoryNameOf(uri) {
 }
 function sameRepositoryName(a, b) {
   return a.toLowerCase() === b.toLowerCase();
-}
-
-// packages/core/src/review.ts
-var WRITE_PERMISSIONS = ["write", "maintain", "admin"];
-var DECISIVE_STATES = ["APPROVED", "CHANGES_REQUESTED", "DISMISSED"];
-var MERGE_ACTIVITIES = ["pr_merge", "merge_queue_merge"];
-var CRITERIA = [
-  "approval-before-merge",
-  "approval-on-merged-head",
-  "reviewer-not-author",
-  "reviewer-not-contributor",
-  "reviewer-not-last-pusher",
-  "reviewer-not-bot",
-  "reviewer-has-write-access"
-];
-function evaluateReview(evidence, rules) {
-  const people = new People(evidence, rules);
-  const cut = reviewCutOff(evidence);
-  const ordered = chronological(evidence.reviews);
-  const inTime = ordered.filter((r) => !isLate(r, cut));
-  const late = ordered.filter((r) => isLate(r, cut));
-  const standing = latestDecisiveReviews(inTime);
-  const candidates = [...standing.values()].filter((r) => r.state === "APPROVED").map((review) => ({ review, late: false }));
-  for (const review of latestDecisiveReviews(late).values()) {
-    if (review.state === "APPROVED" && standing.get(reviewerKey(review.reviewer))?.state !== "APPROVED") {
-      candidates.push({ review, late: true });
-    }
-  }
-  const judged = candidates.map((candidate) => ({
-    ...candidate,
-    outcomes: judgeApproval(candidate, evidence, rules, people, cut)
-  }));
-  const counted = judged.filter((j) => CRITERIA.every((c) => j.outcomes[c].ok));
-  const checks = [
-    evidenceComplete(evidence),
-    mergedByPullRequest(evidence),
-    mergedCommitMatches(evidence),
-    baseIsProtectedBranch(evidence, rules),
-    reachedBranchByMerge(evidence, rules),
-    contributorsIdentified(people, rules),
-    latestReviewPerReviewer(inTime, standing, late),
-    changesRequested(standing, rules),
-    ...CRITERIA.map((criterion) => criterionCheck(criterion, judged)),
-    minIndependentApprovals(judged, counted, rules)
-  ];
-  const approvals = ordered.filter((r) => r.state === "APPROVED" || r.state === "DISMISSED").map((review) => {
-    const record = { reviewId: review.id, reviewer: review.reviewer, state: review.state };
-    const at = { commitId: review.commitId, submittedAt: review.submittedAt };
-    if (review.state === "DISMISSED") {
-      return { ...record, ...at, counted: false, reason: "dismissed: a dismissed review never counts" };
-    }
-    const candidate = judged.find((j) => j.review === review);
-    if (!candidate) {
-      if (isLate(review, cut)) {
-        return { ...record, ...at, counted: false, reason: `submitted after ${describeCut(cut)}: never counts` };
-      }
-      const latest = standing.get(reviewerKey(review.reviewer));
-      const later = latest ? `${latest.state} review ${latest.id} at ${latest.submittedAt}` : "a later review";
-      return { ...record, ...at, counted: false, reason: `superseded by the reviewer's ${later}` };
-    }
-    const failed = CRITERIA.filter((c) => !candidate.outcomes[c].ok).map((c) => candidate.outcomes[c].reason);
-    return failed.length === 0 ? { ...record, ...at, counted: true, reason: "independent approval on the merged head, before the merge" } : { ...record, ...at, counted: false, reason: failed.join("; ") };
-  });
-  return {
-    verdict: checks.every((c) => c.verdict === "pass") ? "pass" : "fail",
-    checks,
-    approvals,
-    independentApprovers: counted.map((j) => j.review.reviewer)
-  };
-}
-function isBot(account2) {
-  return account2.type === "Bot" || account2.login.toLowerCase().endsWith("[bot]");
-}
-function reviewCutOff(evidence) {
-  const pr = evidence.pullRequest;
-  if (!pr) return void 0;
-  let cut = { at: Date.parse(pr.mergedAt), what: `the merge at ${pr.mergedAt}` };
-  const activity = evidence.activity;
-  if (activity?.available) {
-    for (const arrival of activity.builtCommitArrivals) {
-      const at = Date.parse(arrival.timestamp);
-      if (at < cut.at) {
-        cut = { at, what: `${short(evidence.commit)} reached ${arrival.ref} at ${arrival.timestamp}` };
-      }
-    }
-  }
-  return Number.isNaN(cut.at) ? void 0 : cut;
-}
-function isLate(review, cut) {
-  if (review.state === "PENDING") return false;
-  if (!cut) return true;
-  return time(review.submittedAt) > cut.at;
-}
-function describeCut(cut) {
-  return cut ? cut.what : "the merge (whose time is unknown)";
-}
-function evidenceComplete(evidence) {
-  const gaps = [...evidence.gaps];
-  for (const review of evidence.reviews) {
-    if (review.state !== "PENDING" && Number.isNaN(Date.parse(review.submittedAt))) {
-      gaps.push(`review ${review.id} by ${review.reviewer.login} has no valid submission time (${review.submittedAt})`);
-    }
-  }
-  const pr = evidence.pullRequest;
-  if (pr && Number.isNaN(Date.parse(pr.mergedAt))) {
-    gaps.push(`pull request #${pr.number} has no valid merge time (${pr.mergedAt})`);
-  }
-  return gaps.length === 0 ? pass("evidence-complete", "the pull request, its commits, reviews, pushes and permissions were all read") : fail("evidence-complete", `the review evidence is incomplete: ${gaps.join("; ")}`);
-}
-function mergedByPullRequest(evidence) {
-  const pr = evidence.pullRequest;
-  if (!pr) {
-    return fail(
-      "merged-by-pull-request",
-      evidence.gaps.length > 0 ? `expected commit ${evidence.commit} to be merged through a pull request; the evidence does not establish one because it is incomplete: ${evidence.gaps.join("; ")}` : `expected commit ${evidence.commit} to be merged through a pull request, found none (pushed directly?)`
-    );
-  }
-  return pass(
-    "merged-by-pull-request",
-    `pull request #${pr.number} (${pr.url}) was merged into ${pr.baseRef} at ${pr.mergedAt} (merge method: ${pr.mergeMethod})`
-  );
-}
-function mergedCommitMatches(evidence) {
-  const pr = evidence.pullRequest;
-  if (!pr) return notEvaluated("merged-commit-matches", "no pull request");
-  if (!sameSha(pr.mergeCommitSha, evidence.commit)) {
-    return fail(
-      "merged-commit-matches",
-      `expected pull request #${pr.number} to be merged as the built commit ${evidence.commit}, found ${pr.mergeCommitSha}`
-    );
-  }
-  return pass("merged-commit-matches", `pull request #${pr.number} was merged as ${evidence.commit}, the built commit`);
-}
-function baseIsProtectedBranch(evidence, rules) {
-  const pr = evidence.pullRequest;
-  if (!pr) return notEvaluated("base-is-protected-branch", "no pull request");
-  const built = builtBranch(evidence);
-  if (built === void 0) {
-    return fail(
-      "base-is-protected-branch",
-      evidence.builtRef === void 0 ? `the evidence does not record the branch the build ran on, so pull request #${pr.number}'s base ${pr.baseRef} cannot be shown to be it` : `the build ran on ${evidence.builtRef}, not on a branch: expected refs/heads/${pr.baseRef}, the base of pull request #${pr.number}`
-    );
-  }
-  if (built !== pr.baseRef) {
-    return fail(
-      "base-is-protected-branch",
-      `expected pull request #${pr.number} to be merged into ${built}, the branch the build ran on; its base is ${pr.baseRef}`
-    );
-  }
-  const protectedBranches = rules.protectedBranches ?? (evidence.defaultBranch ? [evidence.defaultBranch] : []);
-  const source = rules.protectedBranches ? `the policy's review.protected-branches (${rules.protectedBranches.join(", ")})` : `the repository's default branch (${evidence.defaultBranch ?? "unknown"}), as the policy names no review.protected-branches`;
-  if (protectedBranches.length === 0) {
-    return fail(
-      "base-is-protected-branch",
-      `expected ${built} to be a protected branch, but the policy names no review.protected-branches and the repository's default branch is unknown`
-    );
-  }
-  const hit = protectedBranches.find((b) => b === built) ?? matchesAnyGlob(built, protectedBranches);
-  return hit ? pass(
-    "base-is-protected-branch",
-    `pull request #${pr.number} was merged into ${built}, the branch the build ran on and a protected branch: ${source}`
-  ) : fail(
-    "base-is-protected-branch",
-    `expected the build's branch ${built} to be a protected branch, found it is not among ${source}`
-  );
-}
-function reachedBranchByMerge(evidence, rules) {
-  const pr = evidence.pullRequest;
-  if (!pr) return notEvaluated("reached-branch-by-merge", "no pull request");
-  const ref = `refs/heads/${builtBranch(evidence) ?? pr.baseRef}`;
-  const commit = short(evidence.commit);
-  const activity = evidence.activity;
-  if (!activity?.available) {
-    const why = activity ? `the activity feed could not answer: ${activity.reason}` : "the evidence was recorded without the activity feed";
-    return rules.allowActivityFallback ? pass(
-      "reached-branch-by-merge",
-      `not established (${why}); accepted by the policy (review.allow-activity-fallback: true): pull request #${pr.number}'s merge as ${commit} is taken as how it reached ${ref}`
-    ) : fail(
-      "reached-branch-by-merge",
-      `expected GitHub's repository activity feed to show how ${commit} reached ${ref}; ${why}. Grant the sign job read access to the repository, or accept the fallback in the org policy (review.allow-activity-fallback: true)`
-    );
-  }
-  const arrivals = activity.builtCommitArrivals.filter((a) => a.ref === ref && sameSha(a.after, evidence.commit));
-  const pushes = arrivals.filter((a) => !MERGE_ACTIVITIES.includes(a.activityType));
-  if (pushes.length > 0) {
-    return fail(
-      "reached-branch-by-merge",
-      `${commit} was pushed to ${ref} directly: ${pushes.map(describeActivity).join("; ")}; a push is not a merge of pull request #${pr.number}, even of its merge commit`
-    );
-  }
-  const merges = arrivals.filter((a) => MERGE_ACTIVITIES.includes(a.activityType));
-  if (merges.length === 0) {
-    return fail(
-      "reached-branch-by-merge",
-      `expected the activity feed to show ${commit} reaching ${ref} by pr_merge or merge_queue_merge, found ${activity.builtCommitArrivals.length ? activity.builtCommitArrivals.map(describeActivity).join("; ") : "no entry"}`
-    );
-  }
-  return pass("reached-branch-by-merge", `${commit} reached ${ref} by ${merges.map(describeActivity).join("; ")}`);
-}
-function contributorsIdentified(people, rules) {
-  const problems = [...people.unidentified];
-  const coAuthors = people.unidentifiedCoAuthors;
-  if (coAuthors.length > 0 && rules.unidentifiedCoAuthors === "refuse") {
-    problems.push(
-      `co-author${coAuthors.length === 1 ? "" : "s"} ${coAuthors.join("; ")} match${coAuthors.length === 1 ? "es" : ""} no GitHub account (to accept unidentified co-authors, set review.unidentified-co-authors: allow in the org policy; to ignore a bot or coding assistant, list its e-mail in review.non-human-co-authors)`
-    );
-  }
-  if (problems.length === 0) {
-    const allowed = coAuthors.length > 0 ? `; co-authors matching no account, allowed by the policy (review.unidentified-co-authors: allow): ${coAuthors.join("; ")}` : "";
-    return pass(
-      "contributors-identified",
-      `every author, committer, co-author and pusher is a known GitHub account${allowed}`
-    );
-  }
-  return fail(
-    "contributors-identified",
-    `expected every author, committer and co-author to be a GitHub account, found ${problems.join("; ")}: without an account nobody can tell whether a reviewer wrote that code`
-  );
-}
-function latestReviewPerReviewer(inTime, standing, late) {
-  const latest = [...standing.values()].map((r) => `${r.reviewer.login} ${r.state} (review ${r.id})`);
-  const superseded = inTime.filter((r) => r.state === "APPROVED" && standing.get(reviewerKey(r.reviewer)) !== r).map((r) => {
-    const later = standing.get(reviewerKey(r.reviewer));
-    return `${r.reviewer.login}'s approval (review ${r.id}) was superseded by ${later?.state ?? "a later review"} (review ${later?.id})`;
-  });
-  const after = late.filter((r) => r.state !== "COMMENTED").map((r) => `${r.reviewer.login} ${r.state} (review ${r.id}) at ${r.submittedAt}, after the merge: not counted`);
-  const detail = [
-    `latest review per reviewer before the merge: ${latest.join(", ") || "none"}`,
-    ...superseded,
-    ...after
-  ].join("; ");
-  return [...standing.values()].some((r) => r.state === "APPROVED") ? pass("latest-review-per-reviewer", detail) : fail(
-    "latest-review-per-reviewer",
-    `expected an approval as some reviewer's latest review before the merge, found none; ${detail}`
-  );
-}
-function changesRequested(standing, rules) {
-  const outstanding = [...standing.values()].filter((r) => r.state === "CHANGES_REQUESTED");
-  const who = outstanding.map((r) => `${r.reviewer.login} (review ${r.id} at ${r.submittedAt})`).join(", ");
-  if (outstanding.length === 0)
-    return pass("changes-requested", "no reviewer had changes requested outstanding at the merge");
-  if (!rules.changesRequestedBlocks) {
-    return pass(
-      "changes-requested",
-      `not enforced by the policy (changes-requested-blocks: false); outstanding: ${who}`
-    );
-  }
-  return fail("changes-requested", `expected no outstanding "changes requested" at the merge, found: ${who}`);
-}
-function criterionCheck(criterion, judged) {
-  if (judged.length === 0) return fail(criterion, "no standing approval to judge");
-  const met = judged.filter((j) => j.outcomes[criterion].ok);
-  const unmet = judged.filter((j) => !j.outcomes[criterion].ok).map((j) => j.outcomes[criterion].reason);
-  if (met.length === 0) return fail(criterion, unmet.join("; "));
-  const reasons = met.map((j) => j.outcomes[criterion].reason);
-  return pass(criterion, [...reasons, ...unmet.map((r) => `not counted: ${r}`)].join("; "));
-}
-function minIndependentApprovals(judged, counted, rules) {
-  const names = counted.map((j) => j.review.reviewer.login);
-  const notCounted = judged.filter((j) => !counted.includes(j)).map((j) => {
-    const why = CRITERIA.filter((c) => !j.outcomes[c].ok).map((c) => j.outcomes[c].reason);
-    return why.join("; ");
-  });
-  const found = `${names.length} independent approval${names.length === 1 ? "" : "s"}${names.length ? ` (${names.join(", ")})` : ""}`;
-  const detail = notCounted.length ? `; not counted: ${notCounted.join("; ")}` : "";
-  return names.length >= rules.minApprovals ? pass("min-independent-approvals", `${found}, at least ${rules.minApprovals} required${detail}`) : fail("min-independent-approvals", `expected at least ${rules.minApprovals}, found ${found}${detail}`);
-}
-function judgeApproval(candidate, evidence, rules, people, cut) {
-  const { review } = candidate;
-  const who = review.reviewer.login;
-  const pr = evidence.pullRequest;
-  const outcomes = {};
-  outcomes["approval-before-merge"] = candidate.late ? {
-    ok: false,
-    reason: `${who} approved at ${review.submittedAt}, after ${describeCut(cut)}: an approval given after the merge never counts`
-  } : { ok: true, reason: `${who} approved at ${review.submittedAt}, before ${describeCut(cut)}` };
-  if (!pr) {
-    outcomes["approval-on-merged-head"] = { ok: false, reason: `${who}: no pull request to have approved` };
-  } else if (!rules.requireApprovalOnHead) {
-    outcomes["approval-on-merged-head"] = {
-      ok: true,
-      reason: `${who} approved ${short(review.commitId)} (approval on the merged head not required by the policy)`
-    };
-  } else if (sameSha(review.commitId, pr.headSha)) {
-    const retargeted = (pr.baseChanges ?? []).filter((c) => !(time(c.at) <= time(review.submittedAt))).at(-1);
-    outcomes["approval-on-merged-head"] = retargeted ? {
-      ok: false,
-      reason: `${who} approved the merged head ${short(pr.headSha)} at ${review.submittedAt}, before the pull request's base was changed at ${retargeted.at} by ${retargeted.actor?.login ?? "(no account)"}: the diff approved is not the diff merged`
-    } : { ok: true, reason: `${who} approved the merged head ${short(pr.headSha)}` };
-  } else {
-    outcomes["approval-on-merged-head"] = {
-      ok: false,
-      reason: `${who} approved ${short(review.commitId)}, not the merged head ${short(pr.headSha)} (given before the last push)`
-    };
-  }
-  const isAuthor = pr !== void 0 && sameAccount(review.reviewer, pr.author);
-  outcomes["reviewer-not-author"] = isAuthor ? { ok: false, reason: `${who} is the author of pull request #${pr.number}` } : { ok: true, reason: `${who} is not the pull request's author${pr ? ` (${pr.author.login})` : ""}` };
-  outcomes["reviewer-not-contributor"] = contributorOutcome(review.reviewer, people);
-  outcomes["reviewer-not-last-pusher"] = lastPusherOutcome(review.reviewer, evidence, rules, people, cut);
-  outcomes["reviewer-not-bot"] = !isBot(review.reviewer) ? { ok: true, reason: `${who} is not a bot` } : rules.allowBots ? { ok: true, reason: `${who} is a bot, allowed by the policy (allow-bots: true)` } : { ok: false, reason: `${who} is a bot, and the policy does not count bots (allow-bots: false)` };
-  const permission = permissionOf(evidence.permissions, review.reviewer.login);
-  outcomes["reviewer-has-write-access"] = permission === void 0 ? {
-    ok: false,
-    reason: `${who}'s permission on ${evidence.repository} is unknown (expected write, maintain or admin)`
-  } : WRITE_PERMISSIONS.includes(permission) ? { ok: true, reason: `${who} has ${permission} permission on ${evidence.repository}` } : {
-    ok: false,
-    reason: `${who} has ${permission} permission on ${evidence.repository}, expected write, maintain or admin`
-  };
-  return outcomes;
-}
-function contributorOutcome(reviewer, people) {
-  const who = reviewer.login;
-  const contributions = people.contributionsOf(reviewer);
-  if (contributions.length > 0) return { ok: false, reason: `${who} ${contributions.join(", ")}` };
-  if (!people.hasProfile(reviewer)) {
-    return {
-      ok: false,
-      reason: `${who}'s GitHub profile (name, public e-mail) is not in the evidence, so the commits cannot be shown not to be ${who}'s`
-    };
-  }
-  return {
-    ok: true,
-    reason: `${who} authored, committed, co-authored and pushed none of the pull request's commits (matched by account, e-mail and name)`
-  };
-}
-function lastPusherOutcome(reviewer, evidence, rules, people, cut) {
-  const who = reviewer.login;
-  const activity = evidence.activity;
-  if (activity?.available) {
-    const pushes = activity.headPushes.filter((p) => cut === void 0 || time(p.timestamp) <= cut.at);
-    const last = pushes.at(-1);
-    if (last) {
-      if (!last.actor) {
-        return { ok: false, reason: `${who}: the last push to ${last.ref} (${last.timestamp}) names no account` };
-      }
-      return sameAccount(last.actor, reviewer) ? { ok: false, reason: `${who} is the last pusher (${describeActivity(last)}, from the activity feed)` } : { ok: true, reason: `${who} is not the last pusher (${describeActivity(last)}, from the activity feed)` };
-    }
-  }
-  const why = !activity ? "the evidence was recorded without the activity feed" : activity.available ? "the activity feed shows no push to the head branch before the merge" : `the activity feed could not answer: ${activity.reason}`;
-  if (!rules.allowActivityFallback) {
-    return {
-      ok: false,
-      reason: `${who}: who pushed last is not established (${why}); the policy does not accept a guess (review.allow-activity-fallback: false)`
-    };
-  }
-  const { accounts, people: persons, source } = evidence.lastPush;
-  if (accounts.length === 0 && persons.length === 0) {
-    return {
-      ok: false,
-      reason: `${who}: who pushed last is unknown, so ${who} cannot be shown not to be the last pusher`
-    };
-  }
-  const how = source === "head_ref_force_pushed" ? "force-pushed the head branch last" : "authored or committed the head commit";
-  const fallback = `fallback, as ${why}`;
-  if (accounts.some((a) => sameAccount(a, reviewer)) || persons.some((p) => people.personIs(p, reviewer))) {
-    return { ok: false, reason: `${who} is the last pusher (${how}; ${fallback})` };
-  }
-  const names = [...accounts.map((a) => a.login), ...persons.map((p) => p.account?.login ?? p.email)];
-  return { ok: true, reason: `${who} is not the last pusher (${[...new Set(names)].join(", ")} ${how}; ${fallback})` };
-}
-var NOREPLY = /^(?:(\d+)\+)?([^@\s]+)@users\.noreply\.[^@\s]+$/i;
-var GITHUB_SERVICE_EMAIL = "noreply@github.com";
-var People = class {
-  known = /* @__PURE__ */ new Map();
-  profiled = /* @__PURE__ */ new Set();
-  entries = [];
-  pushers = [];
-  unidentified = [];
-  unidentifiedCoAuthors = [];
-  constructor(evidence, rules) {
-    const nonHuman = new Set(rules.nonHumanCoAuthors.map((e) => e.toLowerCase()));
-    const persons = [...evidence.commits.flatMap((c) => [c.author, c.committer]), ...evidence.lastPush.people];
-    for (const person of persons) {
-      if (person.account) this.learn(person.account, { email: person.email, name: person.name });
-    }
-    for (const profile of evidence.profiles ?? []) this.learnProfile(profile);
-    if (evidence.pullRequest) this.learn(evidence.pullRequest.author, {});
-    for (const review of evidence.reviews) this.learn(review.reviewer, {});
-    const coAuthorsOf2 = (sha, coAuthors, where) => {
-      for (const coAuthor of coAuthors) {
-        if (nonHuman.has(coAuthor.email.toLowerCase())) continue;
-        this.entries.push({ person: coAuthor, role: `co-authored ${where}` });
-        if (!this.identified(coAuthor)) {
-          this.unidentifiedCoAuthors.push(`"${coAuthor.name} <${coAuthor.email}>" of ${short(sha)}`);
-        }
-      }
-    };
-    for (const commit of evidence.commits) {
-      this.entries.push({ person: commit.author, role: `authored commit ${short(commit.sha)}` });
-      this.entries.push({ person: commit.committer, role: `committed ${short(commit.sha)}` });
-      coAuthorsOf2(commit.sha, commit.coAuthors, `commit ${short(commit.sha)}`);
-      for (const [person, role] of [
-        [commit.author, "author"],
-        [commit.committer, "committer"]
-      ]) {
-        if (!this.identified(person)) {
-          this.unidentified.push(
-            `${role} of ${short(commit.sha)} "${person.name} <${person.email}>" has no GitHub account`
-          );
-        }
-      }
-    }
-    coAuthorsOf2(evidence.commit, evidence.mergeCommitCoAuthors ?? [], `the merge commit ${short(evidence.commit)}`);
-    const botPushers = new Set(rules.botPushers.map((login) => login.toLowerCase()));
-    const unlistedBot = (account2) => isBot(account2) && !botPushers.has(account2.login.toLowerCase());
-    const botPush = (account2, what) => `${what} was made by ${account2.login}, a bot, so whoever had it push (any writer, through a workflow's GITHUB_TOKEN, for github-actions[bot]) is unknown; list a bot no member can direct in review.bot-pushers`;
-    if (evidence.activity?.available) {
-      for (const push of evidence.activity.headPushes) {
-        const what = `the ${push.activityType === "push" ? "push" : push.activityType} to ${push.ref} at ${push.timestamp}`;
-        if (!push.actor) {
-          this.unidentified.push(`${what} names no account`);
-          continue;
-        }
-        const role = push.activityType === "pr_merge" ? `merged a pull request into ${push.ref} at ${push.timestamp}` : push.activityType === "merge_queue_merge" ? `merged into ${push.ref} through a merge queue at ${push.timestamp}` : `pushed to ${push.ref} at ${push.timestamp}`;
-        this.pushers.push({ account: push.actor, role });
-        if (unlistedBot(push.actor)) this.unidentified.push(botPush(push.actor, what));
-      }
-    }
-    if (evidence.lastPush.source === "head_ref_force_pushed") {
-      for (const account2 of evidence.lastPush.accounts.filter(unlistedBot)) {
-        this.unidentified.push(botPush(account2, "the last force push to the head branch (fallback)"));
-      }
-    }
-    for (const person of evidence.lastPush.people) {
-      if (!this.identified(person)) {
-        this.unidentified.push(`the last pusher "${person.name} <${person.email}>" has no GitHub account`);
-      }
-    }
-  }
-  /** What the account did in the pull request, in words (empty: nothing). */
-  contributionsOf(account2) {
-    const roles = [
-      ...this.entries.filter((e) => this.personIs(e.person, account2)).map((e) => e.role),
-      ...this.pushers.filter((p) => sameAccount(p.account, account2)).map((p) => p.role)
-    ];
-    return [...new Set(roles)];
-  }
-  /** Whether the evidence holds the account's public profile (its name and public e-mail, when it shows them). */
-  hasProfile(account2) {
-    return this.profiled.has(account2.id);
-  }
-  /**
-   * Whether a git identity is this account: the account GitHub linked to it, one of its noreply addresses, an
-   * e-mail GitHub links to it (in the commits, or public on its profile), or its name (profile name, login, a name
-   * it committed under), compared after normalisation.
-   */
-  personIs(person, account2, { noreplyLogin = true } = {}) {
-    if (person.account && sameAccount(person.account, account2)) return true;
-    const email = person.email.toLowerCase();
-    const noreply = NOREPLY.exec(email);
-    if (noreply) {
-      if (noreply[1] !== void 0 && Number(noreply[1]) === account2.id) return true;
-      if (noreplyLogin && noreply[2].toLowerCase() === account2.login.toLowerCase()) return true;
-    }
-    const known = this.identityOf(account2);
-    if (email !== "" && email !== GITHUB_SERVICE_EMAIL && known.emails.has(email)) return true;
-    const name = normaliseName(person.name);
-    return name !== "" && known.names.has(name);
-  }
-  identityOf(account2) {
-    const byId = this.known.get(account2.id);
-    if (byId) return byId;
-    const byLogin = [...this.known.values()].find((k) => k.account.login.toLowerCase() === account2.login.toLowerCase());
-    return byLogin ?? { account: account2, emails: /* @__PURE__ */ new Set(), names: /* @__PURE__ */ new Set([normaliseName(account2.login)]) };
-  }
-  learn(account2, seen) {
-    let known = this.known.get(account2.id);
-    if (!known) {
-      known = { account: account2, emails: /* @__PURE__ */ new Set(), names: /* @__PURE__ */ new Set([normaliseName(account2.login)]) };
-      this.known.set(account2.id, known);
-    }
-    const email = seen.email?.toLowerCase();
-    if (email && email !== GITHUB_SERVICE_EMAIL) known.emails.add(email);
-    const name = seen.name === void 0 ? "" : normaliseName(seen.name);
-    if (name !== "" && email !== GITHUB_SERVICE_EMAIL) known.names.add(name);
-  }
-  learnProfile(profile) {
-    this.learn(profile.account, { email: profile.email, name: profile.name });
-    this.profiled.add(profile.account.id);
-  }
-  /**
-   * A git identity is identified when it is some account GitHub knows of, or GitHub's own service: an account GitHub
-   * linked to it, a noreply address of the `ID+login` form (an account id, compared by id), or an e-mail, name or
-   * `login@users.noreply…` address of an account in the evidence. A `login@users.noreply…` address GitHub linked to
-   * no account identifies nobody: its login may be someone's from before a rename.
-   */
-  identified(person) {
-    const email = person.email.toLowerCase();
-    if ("account" in person && person.account !== void 0) return true;
-    if (email === GITHUB_SERVICE_EMAIL || NOREPLY.exec(email)?.[1] !== void 0) return true;
-    return [...this.known.values()].some((k) => this.personIs(person, k.account, { noreplyLogin: false }));
-  }
-};
-function normaliseName(name) {
-  return name.normalize("NFKD").replace(new RegExp("\\p{M}+", "gu"), "").toLowerCase().replace(/[\s\p{Z}]+/gu, " ").trim();
-}
-function builtBranch(evidence) {
-  const ref = evidence.builtRef;
-  return ref?.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : void 0;
-}
-function describeActivity(a) {
-  return `${a.activityType} by ${a.actor?.login ?? "(no account)"} at ${a.timestamp}`;
-}
-function chronological(reviews) {
-  return [...reviews].sort((a, b) => time(a.submittedAt) - time(b.submittedAt) || a.id - b.id);
-}
-function time(iso) {
-  const t = Date.parse(iso);
-  return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
-}
-function latestDecisiveReviews(ordered) {
-  const standing = /* @__PURE__ */ new Map();
-  for (const review of ordered) {
-    if (DECISIVE_STATES.includes(review.state)) standing.set(reviewerKey(review.reviewer), review);
-  }
-  return standing;
-}
-function reviewerKey(account2) {
-  return `${account2.id}`;
-}
-function sameAccount(a, b) {
-  return a.id === b.id || a.login.toLowerCase() === b.login.toLowerCase();
-}
-function permissionOf(permissions, login) {
-  if (Object.hasOwn(permissions, login)) return permissions[login];
-  const key = Object.keys(permissions).find((k) => k.toLowerCase() === login.toLowerCase());
-  return key === void 0 ? void 0 : permissions[key];
-}
-function sameSha(a, b) {
-  return a.toLowerCase() === b.toLowerCase();
-}
-function short(sha) {
-  return sha.slice(0, 7);
-}
-function pass(id, reason) {
-  return { id, verdict: "pass", reason };
-}
-function fail(id, reason) {
-  return { id, verdict: "fail", reason };
-}
-function notEvaluated(id, reason) {
-  return { id, verdict: "not-evaluated", reason };
 }
 
 // packages/core/src/validators/review-predicate.validate.js

@@ -14505,6 +14505,60 @@ var RE2JS = class RE2JS2 {
   }
 };
 
+// packages/core/src/name-glob.ts
+var MAX_NAME_GLOB_LENGTH = 255;
+var NameGlobError = class extends CodedError {
+  kind = "usage";
+  name = "NameGlobError";
+};
+var compiled = /* @__PURE__ */ new Map();
+var MAX_CACHED_GLOBS = 512;
+function compileNameGlob(glob) {
+  const cached = compiled.get(glob);
+  if (cached) return cached;
+  if (glob.length > MAX_NAME_GLOB_LENGTH) {
+    throw new NameGlobError("GLOB_TOO_LONG", `is ${glob.length} characters, more than ${MAX_NAME_GLOB_LENGTH}`);
+  }
+  const re = RE2JS.compile(toRe2(glob));
+  const nameGlob = { source: glob, matches: (name) => re.testExact(name) };
+  if (compiled.size >= MAX_CACHED_GLOBS) compiled.delete(compiled.keys().next().value);
+  compiled.set(glob, nameGlob);
+  return nameGlob;
+}
+function matchesAnyGlob(name, globs) {
+  return globs.find((glob) => compileNameGlob(glob).matches(name));
+}
+function toRe2(glob) {
+  let out = "";
+  for (let i = 0; i < glob.length; i += 1) {
+    const c = glob[i];
+    if (c === "*") {
+      if (glob[i + 1] === "*") {
+        out += ".*";
+        i += 1;
+      } else out += "[^/]*";
+    } else if (c === "?") out += "[^/]";
+    else if (c === "[") {
+      const end = glob.indexOf("]", i + 2);
+      if (end === -1)
+        throw new NameGlobError("GLOB_SYNTAX", `"[" at ${i + 1} opens a character class that is never closed`);
+      const body = glob.slice(i + 1, end);
+      const negated = body.startsWith("!") || body.startsWith("^");
+      const members = negated ? body.slice(1) : body;
+      if (members === "") throw new NameGlobError("GLOB_SYNTAX", `the character class at ${i + 1} is empty`);
+      const escaped = members.replace(/[\\\]^[]/g, (m) => `\\${m}`);
+      out += `[${negated ? "^/" : ""}${escaped}]`;
+      i = end;
+    } else if (c === "{" || c === "}" || c === "(" && i > 0 && "@!+*?".includes(glob[i - 1])) {
+      throw new NameGlobError(
+        "GLOB_SYNTAX",
+        `"${c}" at ${i + 1}: braces and extglobs are not part of a name glob (use *, **, ? and [...], or list the names)`
+      );
+    } else out += RE2JS.quote(c);
+  }
+  return out;
+}
+
 // packages/core/src/identity-pattern.ts
 var MAX_IDENTITY_PATTERN_LENGTH = 1024;
 var MAX_IDENTITY_PATTERN_PROGRAM = 2048;
@@ -14513,10 +14567,10 @@ var IdentityPatternError = class extends CodedError {
   kind = "usage";
   name = "IdentityPatternError";
 };
-var compiled = /* @__PURE__ */ new Map();
+var compiled2 = /* @__PURE__ */ new Map();
 var MAX_CACHED_PATTERNS = 8;
 function compileIdentityPattern(pattern) {
-  const cached = compiled.get(pattern);
+  const cached = compiled2.get(pattern);
   if (cached) return cached;
   const re = parse(pattern);
   const size = re.programSize();
@@ -14530,8 +14584,8 @@ function compileIdentityPattern(pattern) {
     source: pattern,
     matches: (san) => san.length <= MAX_MATCHED_SAN_LENGTH && re.testExact(san)
   };
-  if (compiled.size >= MAX_CACHED_PATTERNS) compiled.delete(compiled.keys().next().value);
-  compiled.set(pattern, identityPattern);
+  if (compiled2.size >= MAX_CACHED_PATTERNS) compiled2.delete(compiled2.keys().next().value);
+  compiled2.set(pattern, identityPattern);
   return identityPattern;
 }
 function parse(pattern) {
@@ -14608,60 +14662,6 @@ function escapePreformatted(text) {
 }
 function visible(c) {
   return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
-}
-
-// packages/core/src/name-glob.ts
-var MAX_NAME_GLOB_LENGTH = 255;
-var NameGlobError = class extends CodedError {
-  kind = "usage";
-  name = "NameGlobError";
-};
-var compiled2 = /* @__PURE__ */ new Map();
-var MAX_CACHED_GLOBS = 512;
-function compileNameGlob(glob) {
-  const cached = compiled2.get(glob);
-  if (cached) return cached;
-  if (glob.length > MAX_NAME_GLOB_LENGTH) {
-    throw new NameGlobError("GLOB_TOO_LONG", `is ${glob.length} characters, more than ${MAX_NAME_GLOB_LENGTH}`);
-  }
-  const re = RE2JS.compile(toRe2(glob));
-  const nameGlob = { source: glob, matches: (name) => re.testExact(name) };
-  if (compiled2.size >= MAX_CACHED_GLOBS) compiled2.delete(compiled2.keys().next().value);
-  compiled2.set(glob, nameGlob);
-  return nameGlob;
-}
-function matchesAnyGlob(name, globs) {
-  return globs.find((glob) => compileNameGlob(glob).matches(name));
-}
-function toRe2(glob) {
-  let out = "";
-  for (let i = 0; i < glob.length; i += 1) {
-    const c = glob[i];
-    if (c === "*") {
-      if (glob[i + 1] === "*") {
-        out += ".*";
-        i += 1;
-      } else out += "[^/]*";
-    } else if (c === "?") out += "[^/]";
-    else if (c === "[") {
-      const end = glob.indexOf("]", i + 2);
-      if (end === -1)
-        throw new NameGlobError("GLOB_SYNTAX", `"[" at ${i + 1} opens a character class that is never closed`);
-      const body = glob.slice(i + 1, end);
-      const negated = body.startsWith("!") || body.startsWith("^");
-      const members = negated ? body.slice(1) : body;
-      if (members === "") throw new NameGlobError("GLOB_SYNTAX", `the character class at ${i + 1} is empty`);
-      const escaped = members.replace(/[\\\]^[]/g, (m) => `\\${m}`);
-      out += `[${negated ? "^/" : ""}${escaped}]`;
-      i = end;
-    } else if (c === "{" || c === "}" || c === "(" && i > 0 && "@!+*?".includes(glob[i - 1])) {
-      throw new NameGlobError(
-        "GLOB_SYNTAX",
-        `"${c}" at ${i + 1}: braces and extglobs are not part of a name glob (use *, **, ? and [...], or list the names)`
-      );
-    } else out += RE2JS.quote(c);
-  }
-  return out;
 }
 
 // packages/core/src/policy.ts
@@ -18176,7 +18176,7 @@ var GITHUB_RETRY_DELAY_MS = 250;
 async function runSignStage(inputs) {
   const policy = readPolicyFiles(inputs.policy, inputs.repositoryPolicy, inputs.workspace);
   const patterns = provenancePatterns(inputs);
-  const { signUnderPolicy } = await import("./later-steps-JMR4OONU.js");
+  const { signUnderPolicy } = await import("./later-steps-3YQUUNWX.js");
   return signUnderPolicy(inputs, policy, patterns);
 }
 function provenancePatterns(inputs) {
@@ -18200,9 +18200,9 @@ export {
   githubClient,
   getInput,
   CodedError,
+  matchesAnyGlob,
   compileIdentityPattern,
   renderSummary,
-  matchesAnyGlob,
   parseDuration,
   matchIdentity,
   describeIdentityRule,

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-46JTPT2K.js";
+} from "./chunk-5T7BXMNN.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -59,7 +59,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-RWKKWLBM.js";
+} from "./chunk-NEI76EQ2.js";
 import {
   CodedError,
   describeError,
@@ -1351,8 +1351,7 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
     return { check: fail("deploy-approval", `the deploy job could not read who approved it: ${live.error}`) };
   }
   if (live) facts = { predicate: live.predicate, source: "live" };
-  else if (context.deployIdentity) {
-  } else {
+  else if (!context.deployIdentity) {
     const built = chain.provenance?.source.repositoryUrl;
     const elsewhere = [];
     const attested = evidence.deployApprovals.find((c) => {
@@ -1374,7 +1373,7 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
       return true;
     })?.qualified;
     if (attested) facts = { predicate: attested.predicate, source: attested.bundle.source, bundle: attested.bundle };
-    else if (rules.min > 0 && elsewhere.length > 0 && !context.deployIdentity) {
+    else if (rules.min > 0 && elsewhere.length > 0) {
       return {
         check: notEvaluated(
           "deploy-approval",

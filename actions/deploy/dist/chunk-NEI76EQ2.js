@@ -10701,1128 +10701,6 @@ function shown(value) {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-// packages/core/src/validators/deploy-approval-predicate.validate.js
-var deploy_approval_predicate_validate_default = validate20;
-var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/deploy-approval-predicate/v1.json", "title": "twokey deploy-approval predicate (https://twokey.dev/attestations/deploy-approval/v1)", "description": "Who approved a deploy through the GitHub environment it ran in, as the deploy job read it from GitHub and signed it: docs/deploy-approval-predicate.md.", "type": "object", "additionalProperties": false, "required": ["environment", "repository", "run", "requesters", "approvals", "protection", "readAt", "evidence"], "properties": { "environment": { "type": "string", "minLength": 1, "maxLength": 255 }, "repository": { "$ref": "#/$defs/repository" }, "run": { "$ref": "#/$defs/run" }, "requesters": { "description": "Who started the deploy run: its actor and triggering actor (once each).", "type": "array", "maxItems": 2, "items": { "$ref": "#/$defs/account" } }, "approvals": { "type": "array", "maxItems": 256, "items": { "type": "object", "additionalProperties": false, "required": ["user", "state", "comment", "environments"], "properties": { "user": { "$ref": "#/$defs/account" }, "state": { "enum": ["approved", "rejected"] }, "comment": { "type": "string", "maxLength": 65536 }, "environments": { "type": "array", "maxItems": 64, "items": { "type": "string", "maxLength": 255 } } } } }, "protection": { "description": "The environment's protection rules as GitHub reported them: null when the environment could not be read.", "oneOf": [{ "type": "null" }, { "type": "object", "additionalProperties": false, "required": ["requiredReviewers", "preventSelfReview"], "properties": { "requiredReviewers": { "type": "array", "maxItems": 64, "items": { "type": "object", "additionalProperties": false, "required": ["type", "name"], "properties": { "type": { "type": "string", "maxLength": 40 }, "name": { "type": "string", "maxLength": 255 } } } }, "preventSelfReview": { "type": "boolean" } } }] }, "requestedAt": { "description": "When the deploy was requested: GitHub created the deployment of this run for the environment (its job waiting for the environment's rules). Absent when GitHub did not say, and in attestations signed before twokey recorded it. Never after readAt.", "$ref": "#/$defs/time" }, "readAt": { "description": "When the deploy job, released, read these facts from GitHub.", "$ref": "#/$defs/time" }, "evidence": { "$ref": "#/$defs/evidence" } }, "$defs": { "account": { "type": "object", "additionalProperties": false, "required": ["login", "id", "type"], "properties": { "login": { "type": "string", "minLength": 1, "maxLength": 100 }, "id": { "type": "integer", "minimum": 0 }, "type": { "type": "string", "maxLength": 40 } } }, "run": { "type": "object", "additionalProperties": false, "required": ["id", "attempt", "uri"], "properties": { "id": { "type": "integer", "minimum": 1 }, "attempt": { "type": "integer", "minimum": 1 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "repository": { "type": "object", "additionalProperties": false, "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[^/\\s]+/[^/\\s]+$", "maxLength": 200 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, "evidence": { "type": "array", "maxItems": 4096, "items": { "type": "object", "additionalProperties": false, "required": ["uri", "digest"], "properties": { "uri": { "type": "string", "minLength": 1, "maxLength": 4096 }, "digest": { "type": "object", "additionalProperties": false, "required": ["sha256"], "properties": { "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" } } } } } } } };
-var func1 = Object.prototype.hasOwnProperty;
-var func2 = ucs2length;
-var pattern4 = new RegExp("^[^/\\s]+/[^/\\s]+$", "u");
-var pattern5 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$", "u");
-var pattern7 = new RegExp("^[0-9a-f]{64}$", "u");
-function validate20(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
-  ;
-  let vErrors = null;
-  let errors = 0;
-  const evaluated0 = validate20.evaluated;
-  if (evaluated0.dynamicProps) {
-    evaluated0.props = void 0;
-  }
-  if (evaluated0.dynamicItems) {
-    evaluated0.items = void 0;
-  }
-  if (errors === 0) {
-    if (data && typeof data == "object" && !Array.isArray(data)) {
-      let missing0;
-      if (data.environment === void 0 && (missing0 = "environment") || data.repository === void 0 && (missing0 = "repository") || data.run === void 0 && (missing0 = "run") || data.requesters === void 0 && (missing0 = "requesters") || data.approvals === void 0 && (missing0 = "approvals") || data.protection === void 0 && (missing0 = "protection") || data.readAt === void 0 && (missing0 = "readAt") || data.evidence === void 0 && (missing0 = "evidence")) {
-        validate20.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
-        return false;
-      } else {
-        const _errs1 = errors;
-        for (const key0 in data) {
-          if (!func1.call(schema31.properties, key0)) {
-            validate20.errors = [{ instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" }];
-            return false;
-            break;
-          }
-        }
-        if (_errs1 === errors) {
-          if (data.environment !== void 0) {
-            let data0 = data.environment;
-            const _errs2 = errors;
-            if (errors === _errs2) {
-              if (typeof data0 === "string") {
-                if (func2(data0) > 255) {
-                  validate20.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" }];
-                  return false;
-                } else {
-                  if (func2(data0) < 1) {
-                    validate20.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
-                    return false;
-                  }
-                }
-              } else {
-                validate20.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                return false;
-              }
-            }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
-          }
-          if (valid0) {
-            if (data.repository !== void 0) {
-              let data1 = data.repository;
-              const _errs4 = errors;
-              const _errs5 = errors;
-              if (errors === _errs5) {
-                if (data1 && typeof data1 == "object" && !Array.isArray(data1)) {
-                  let missing1;
-                  if (data1.name === void 0 && (missing1 = "name") || data1.uri === void 0 && (missing1 = "uri")) {
-                    validate20.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/required", keyword: "required", params: { missingProperty: missing1 }, message: "must have required property '" + missing1 + "'" }];
-                    return false;
-                  } else {
-                    const _errs7 = errors;
-                    for (const key1 in data1) {
-                      if (!(key1 === "name" || key1 === "uri")) {
-                        validate20.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" }];
-                        return false;
-                        break;
-                      }
-                    }
-                    if (_errs7 === errors) {
-                      if (data1.name !== void 0) {
-                        let data2 = data1.name;
-                        const _errs8 = errors;
-                        if (errors === _errs8) {
-                          if (typeof data2 === "string") {
-                            if (func2(data2) > 200) {
-                              validate20.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/maxLength", keyword: "maxLength", params: { limit: 200 }, message: "must NOT have more than 200 characters" }];
-                              return false;
-                            } else {
-                              if (!pattern4.test(data2)) {
-                                validate20.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/pattern", keyword: "pattern", params: { pattern: "^[^/\\s]+/[^/\\s]+$" }, message: 'must match pattern "^[^/\\s]+/[^/\\s]+$"' }];
-                                return false;
-                              }
-                            }
-                          } else {
-                            validate20.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                            return false;
-                          }
-                        }
-                        var valid2 = _errs8 === errors;
-                      } else {
-                        var valid2 = true;
-                      }
-                      if (valid2) {
-                        if (data1.uri !== void 0) {
-                          let data3 = data1.uri;
-                          const _errs10 = errors;
-                          if (errors === _errs10) {
-                            if (typeof data3 === "string") {
-                              if (func2(data3) > 2048) {
-                                validate20.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
-                                return false;
-                              } else {
-                                if (func2(data3) < 1) {
-                                  validate20.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
-                                  return false;
-                                }
-                              }
-                            } else {
-                              validate20.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                              return false;
-                            }
-                          }
-                          var valid2 = _errs10 === errors;
-                        } else {
-                          var valid2 = true;
-                        }
-                      }
-                    }
-                  }
-                } else {
-                  validate20.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
-                  return false;
-                }
-              }
-              var valid0 = _errs4 === errors;
-            } else {
-              var valid0 = true;
-            }
-            if (valid0) {
-              if (data.run !== void 0) {
-                let data4 = data.run;
-                const _errs12 = errors;
-                const _errs13 = errors;
-                if (errors === _errs13) {
-                  if (data4 && typeof data4 == "object" && !Array.isArray(data4)) {
-                    let missing2;
-                    if (data4.id === void 0 && (missing2 = "id") || data4.attempt === void 0 && (missing2 = "attempt") || data4.uri === void 0 && (missing2 = "uri")) {
-                      validate20.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/required", keyword: "required", params: { missingProperty: missing2 }, message: "must have required property '" + missing2 + "'" }];
-                      return false;
-                    } else {
-                      const _errs15 = errors;
-                      for (const key2 in data4) {
-                        if (!(key2 === "id" || key2 === "attempt" || key2 === "uri")) {
-                          validate20.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" }];
-                          return false;
-                          break;
-                        }
-                      }
-                      if (_errs15 === errors) {
-                        if (data4.id !== void 0) {
-                          let data5 = data4.id;
-                          const _errs16 = errors;
-                          if (!(typeof data5 == "number" && (!(data5 % 1) && !isNaN(data5)) && isFinite(data5))) {
-                            validate20.errors = [{ instancePath: instancePath + "/run/id", schemaPath: "#/$defs/run/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
-                            return false;
-                          }
-                          if (errors === _errs16) {
-                            if (typeof data5 == "number" && isFinite(data5)) {
-                              if (data5 < 1 || isNaN(data5)) {
-                                validate20.errors = [{ instancePath: instancePath + "/run/id", schemaPath: "#/$defs/run/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
-                                return false;
-                              }
-                            }
-                          }
-                          var valid4 = _errs16 === errors;
-                        } else {
-                          var valid4 = true;
-                        }
-                        if (valid4) {
-                          if (data4.attempt !== void 0) {
-                            let data6 = data4.attempt;
-                            const _errs18 = errors;
-                            if (!(typeof data6 == "number" && (!(data6 % 1) && !isNaN(data6)) && isFinite(data6))) {
-                              validate20.errors = [{ instancePath: instancePath + "/run/attempt", schemaPath: "#/$defs/run/properties/attempt/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
-                              return false;
-                            }
-                            if (errors === _errs18) {
-                              if (typeof data6 == "number" && isFinite(data6)) {
-                                if (data6 < 1 || isNaN(data6)) {
-                                  validate20.errors = [{ instancePath: instancePath + "/run/attempt", schemaPath: "#/$defs/run/properties/attempt/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
-                                  return false;
-                                }
-                              }
-                            }
-                            var valid4 = _errs18 === errors;
-                          } else {
-                            var valid4 = true;
-                          }
-                          if (valid4) {
-                            if (data4.uri !== void 0) {
-                              let data7 = data4.uri;
-                              const _errs20 = errors;
-                              if (errors === _errs20) {
-                                if (typeof data7 === "string") {
-                                  if (func2(data7) > 2048) {
-                                    validate20.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
-                                    return false;
-                                  } else {
-                                    if (func2(data7) < 1) {
-                                      validate20.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
-                                      return false;
-                                    }
-                                  }
-                                } else {
-                                  validate20.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                  return false;
-                                }
-                              }
-                              var valid4 = _errs20 === errors;
-                            } else {
-                              var valid4 = true;
-                            }
-                          }
-                        }
-                      }
-                    }
-                  } else {
-                    validate20.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
-                    return false;
-                  }
-                }
-                var valid0 = _errs12 === errors;
-              } else {
-                var valid0 = true;
-              }
-              if (valid0) {
-                if (data.requesters !== void 0) {
-                  let data8 = data.requesters;
-                  const _errs22 = errors;
-                  if (errors === _errs22) {
-                    if (Array.isArray(data8)) {
-                      if (data8.length > 2) {
-                        validate20.errors = [{ instancePath: instancePath + "/requesters", schemaPath: "#/properties/requesters/maxItems", keyword: "maxItems", params: { limit: 2 }, message: "must NOT have more than 2 items" }];
-                        return false;
-                      } else {
-                        var valid5 = true;
-                        const len0 = data8.length;
-                        for (let i0 = 0; i0 < len0; i0++) {
-                          let data9 = data8[i0];
-                          const _errs24 = errors;
-                          const _errs25 = errors;
-                          if (errors === _errs25) {
-                            if (data9 && typeof data9 == "object" && !Array.isArray(data9)) {
-                              let missing3;
-                              if (data9.login === void 0 && (missing3 = "login") || data9.id === void 0 && (missing3 = "id") || data9.type === void 0 && (missing3 = "type")) {
-                                validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0, schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing3 }, message: "must have required property '" + missing3 + "'" }];
-                                return false;
-                              } else {
-                                const _errs27 = errors;
-                                for (const key3 in data9) {
-                                  if (!(key3 === "login" || key3 === "id" || key3 === "type")) {
-                                    validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0, schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" }];
-                                    return false;
-                                    break;
-                                  }
-                                }
-                                if (_errs27 === errors) {
-                                  if (data9.login !== void 0) {
-                                    let data10 = data9.login;
-                                    const _errs28 = errors;
-                                    if (errors === _errs28) {
-                                      if (typeof data10 === "string") {
-                                        if (func2(data10) > 100) {
-                                          validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
-                                          return false;
-                                        } else {
-                                          if (func2(data10) < 1) {
-                                            validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
-                                            return false;
-                                          }
-                                        }
-                                      } else {
-                                        validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                        return false;
-                                      }
-                                    }
-                                    var valid7 = _errs28 === errors;
-                                  } else {
-                                    var valid7 = true;
-                                  }
-                                  if (valid7) {
-                                    if (data9.id !== void 0) {
-                                      let data11 = data9.id;
-                                      const _errs30 = errors;
-                                      if (!(typeof data11 == "number" && (!(data11 % 1) && !isNaN(data11)) && isFinite(data11))) {
-                                        validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
-                                        return false;
-                                      }
-                                      if (errors === _errs30) {
-                                        if (typeof data11 == "number" && isFinite(data11)) {
-                                          if (data11 < 0 || isNaN(data11)) {
-                                            validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
-                                            return false;
-                                          }
-                                        }
-                                      }
-                                      var valid7 = _errs30 === errors;
-                                    } else {
-                                      var valid7 = true;
-                                    }
-                                    if (valid7) {
-                                      if (data9.type !== void 0) {
-                                        let data12 = data9.type;
-                                        const _errs32 = errors;
-                                        if (errors === _errs32) {
-                                          if (typeof data12 === "string") {
-                                            if (func2(data12) > 40) {
-                                              validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
-                                              return false;
-                                            }
-                                          } else {
-                                            validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                            return false;
-                                          }
-                                        }
-                                        var valid7 = _errs32 === errors;
-                                      } else {
-                                        var valid7 = true;
-                                      }
-                                    }
-                                  }
-                                }
-                              }
-                            } else {
-                              validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0, schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
-                              return false;
-                            }
-                          }
-                          var valid5 = _errs24 === errors;
-                          if (!valid5) {
-                            break;
-                          }
-                        }
-                      }
-                    } else {
-                      validate20.errors = [{ instancePath: instancePath + "/requesters", schemaPath: "#/properties/requesters/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
-                      return false;
-                    }
-                  }
-                  var valid0 = _errs22 === errors;
-                } else {
-                  var valid0 = true;
-                }
-                if (valid0) {
-                  if (data.approvals !== void 0) {
-                    let data13 = data.approvals;
-                    const _errs34 = errors;
-                    if (errors === _errs34) {
-                      if (Array.isArray(data13)) {
-                        if (data13.length > 256) {
-                          validate20.errors = [{ instancePath: instancePath + "/approvals", schemaPath: "#/properties/approvals/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items" }];
-                          return false;
-                        } else {
-                          var valid8 = true;
-                          const len1 = data13.length;
-                          for (let i1 = 0; i1 < len1; i1++) {
-                            let data14 = data13[i1];
-                            const _errs36 = errors;
-                            if (errors === _errs36) {
-                              if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
-                                let missing4;
-                                if (data14.user === void 0 && (missing4 = "user") || data14.state === void 0 && (missing4 = "state") || data14.comment === void 0 && (missing4 = "comment") || data14.environments === void 0 && (missing4 = "environments")) {
-                                  validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1, schemaPath: "#/properties/approvals/items/required", keyword: "required", params: { missingProperty: missing4 }, message: "must have required property '" + missing4 + "'" }];
-                                  return false;
-                                } else {
-                                  const _errs38 = errors;
-                                  for (const key4 in data14) {
-                                    if (!(key4 === "user" || key4 === "state" || key4 === "comment" || key4 === "environments")) {
-                                      validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1, schemaPath: "#/properties/approvals/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" }];
-                                      return false;
-                                      break;
-                                    }
-                                  }
-                                  if (_errs38 === errors) {
-                                    if (data14.user !== void 0) {
-                                      let data15 = data14.user;
-                                      const _errs39 = errors;
-                                      const _errs40 = errors;
-                                      if (errors === _errs40) {
-                                        if (data15 && typeof data15 == "object" && !Array.isArray(data15)) {
-                                          let missing5;
-                                          if (data15.login === void 0 && (missing5 = "login") || data15.id === void 0 && (missing5 = "id") || data15.type === void 0 && (missing5 = "type")) {
-                                            validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user", schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing5 }, message: "must have required property '" + missing5 + "'" }];
-                                            return false;
-                                          } else {
-                                            const _errs42 = errors;
-                                            for (const key5 in data15) {
-                                              if (!(key5 === "login" || key5 === "id" || key5 === "type")) {
-                                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user", schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" }];
-                                                return false;
-                                                break;
-                                              }
-                                            }
-                                            if (_errs42 === errors) {
-                                              if (data15.login !== void 0) {
-                                                let data16 = data15.login;
-                                                const _errs43 = errors;
-                                                if (errors === _errs43) {
-                                                  if (typeof data16 === "string") {
-                                                    if (func2(data16) > 100) {
-                                                      validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
-                                                      return false;
-                                                    } else {
-                                                      if (func2(data16) < 1) {
-                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
-                                                        return false;
-                                                      }
-                                                    }
-                                                  } else {
-                                                    validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                                    return false;
-                                                  }
-                                                }
-                                                var valid11 = _errs43 === errors;
-                                              } else {
-                                                var valid11 = true;
-                                              }
-                                              if (valid11) {
-                                                if (data15.id !== void 0) {
-                                                  let data17 = data15.id;
-                                                  const _errs45 = errors;
-                                                  if (!(typeof data17 == "number" && (!(data17 % 1) && !isNaN(data17)) && isFinite(data17))) {
-                                                    validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
-                                                    return false;
-                                                  }
-                                                  if (errors === _errs45) {
-                                                    if (typeof data17 == "number" && isFinite(data17)) {
-                                                      if (data17 < 0 || isNaN(data17)) {
-                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
-                                                        return false;
-                                                      }
-                                                    }
-                                                  }
-                                                  var valid11 = _errs45 === errors;
-                                                } else {
-                                                  var valid11 = true;
-                                                }
-                                                if (valid11) {
-                                                  if (data15.type !== void 0) {
-                                                    let data18 = data15.type;
-                                                    const _errs47 = errors;
-                                                    if (errors === _errs47) {
-                                                      if (typeof data18 === "string") {
-                                                        if (func2(data18) > 40) {
-                                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
-                                                          return false;
-                                                        }
-                                                      } else {
-                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                                        return false;
-                                                      }
-                                                    }
-                                                    var valid11 = _errs47 === errors;
-                                                  } else {
-                                                    var valid11 = true;
-                                                  }
-                                                }
-                                              }
-                                            }
-                                          }
-                                        } else {
-                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user", schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
-                                          return false;
-                                        }
-                                      }
-                                      var valid9 = _errs39 === errors;
-                                    } else {
-                                      var valid9 = true;
-                                    }
-                                    if (valid9) {
-                                      if (data14.state !== void 0) {
-                                        let data19 = data14.state;
-                                        const _errs49 = errors;
-                                        if (!(data19 === "approved" || data19 === "rejected")) {
-                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/state", schemaPath: "#/properties/approvals/items/properties/state/enum", keyword: "enum", params: { allowedValues: schema31.properties.approvals.items.properties.state.enum }, message: "must be equal to one of the allowed values" }];
-                                          return false;
-                                        }
-                                        var valid9 = _errs49 === errors;
-                                      } else {
-                                        var valid9 = true;
-                                      }
-                                      if (valid9) {
-                                        if (data14.comment !== void 0) {
-                                          let data20 = data14.comment;
-                                          const _errs50 = errors;
-                                          if (errors === _errs50) {
-                                            if (typeof data20 === "string") {
-                                              if (func2(data20) > 65536) {
-                                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/comment", schemaPath: "#/properties/approvals/items/properties/comment/maxLength", keyword: "maxLength", params: { limit: 65536 }, message: "must NOT have more than 65536 characters" }];
-                                                return false;
-                                              }
-                                            } else {
-                                              validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/comment", schemaPath: "#/properties/approvals/items/properties/comment/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                              return false;
-                                            }
-                                          }
-                                          var valid9 = _errs50 === errors;
-                                        } else {
-                                          var valid9 = true;
-                                        }
-                                        if (valid9) {
-                                          if (data14.environments !== void 0) {
-                                            let data21 = data14.environments;
-                                            const _errs52 = errors;
-                                            if (errors === _errs52) {
-                                              if (Array.isArray(data21)) {
-                                                if (data21.length > 64) {
-                                                  validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments", schemaPath: "#/properties/approvals/items/properties/environments/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" }];
-                                                  return false;
-                                                } else {
-                                                  var valid12 = true;
-                                                  const len2 = data21.length;
-                                                  for (let i2 = 0; i2 < len2; i2++) {
-                                                    let data22 = data21[i2];
-                                                    const _errs54 = errors;
-                                                    if (errors === _errs54) {
-                                                      if (typeof data22 === "string") {
-                                                        if (func2(data22) > 255) {
-                                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments/" + i2, schemaPath: "#/properties/approvals/items/properties/environments/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" }];
-                                                          return false;
-                                                        }
-                                                      } else {
-                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments/" + i2, schemaPath: "#/properties/approvals/items/properties/environments/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                                        return false;
-                                                      }
-                                                    }
-                                                    var valid12 = _errs54 === errors;
-                                                    if (!valid12) {
-                                                      break;
-                                                    }
-                                                  }
-                                                }
-                                              } else {
-                                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments", schemaPath: "#/properties/approvals/items/properties/environments/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
-                                                return false;
-                                              }
-                                            }
-                                            var valid9 = _errs52 === errors;
-                                          } else {
-                                            var valid9 = true;
-                                          }
-                                        }
-                                      }
-                                    }
-                                  }
-                                }
-                              } else {
-                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1, schemaPath: "#/properties/approvals/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
-                                return false;
-                              }
-                            }
-                            var valid8 = _errs36 === errors;
-                            if (!valid8) {
-                              break;
-                            }
-                          }
-                        }
-                      } else {
-                        validate20.errors = [{ instancePath: instancePath + "/approvals", schemaPath: "#/properties/approvals/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
-                        return false;
-                      }
-                    }
-                    var valid0 = _errs34 === errors;
-                  } else {
-                    var valid0 = true;
-                  }
-                  if (valid0) {
-                    if (data.protection !== void 0) {
-                      let data23 = data.protection;
-                      const _errs56 = errors;
-                      const _errs57 = errors;
-                      let valid13 = false;
-                      let passing0 = null;
-                      const _errs58 = errors;
-                      if (data23 !== null) {
-                        const err0 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/0/type", keyword: "type", params: { type: "null" }, message: "must be null" };
-                        if (vErrors === null) {
-                          vErrors = [err0];
-                        } else {
-                          vErrors.push(err0);
-                        }
-                        errors++;
-                      }
-                      var _valid0 = _errs58 === errors;
-                      if (_valid0) {
-                        valid13 = true;
-                        passing0 = 0;
-                      }
-                      const _errs60 = errors;
-                      if (errors === _errs60) {
-                        if (data23 && typeof data23 == "object" && !Array.isArray(data23)) {
-                          let missing6;
-                          if (data23.requiredReviewers === void 0 && (missing6 = "requiredReviewers") || data23.preventSelfReview === void 0 && (missing6 = "preventSelfReview")) {
-                            const err1 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/1/required", keyword: "required", params: { missingProperty: missing6 }, message: "must have required property '" + missing6 + "'" };
-                            if (vErrors === null) {
-                              vErrors = [err1];
-                            } else {
-                              vErrors.push(err1);
-                            }
-                            errors++;
-                          } else {
-                            const _errs62 = errors;
-                            for (const key6 in data23) {
-                              if (!(key6 === "requiredReviewers" || key6 === "preventSelfReview")) {
-                                const err2 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/1/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
-                                if (vErrors === null) {
-                                  vErrors = [err2];
-                                } else {
-                                  vErrors.push(err2);
-                                }
-                                errors++;
-                                break;
-                              }
-                            }
-                            if (_errs62 === errors) {
-                              if (data23.requiredReviewers !== void 0) {
-                                let data24 = data23.requiredReviewers;
-                                const _errs63 = errors;
-                                if (errors === _errs63) {
-                                  if (Array.isArray(data24)) {
-                                    if (data24.length > 64) {
-                                      const err3 = { instancePath: instancePath + "/protection/requiredReviewers", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" };
-                                      if (vErrors === null) {
-                                        vErrors = [err3];
-                                      } else {
-                                        vErrors.push(err3);
-                                      }
-                                      errors++;
-                                    } else {
-                                      var valid15 = true;
-                                      const len3 = data24.length;
-                                      for (let i3 = 0; i3 < len3; i3++) {
-                                        let data25 = data24[i3];
-                                        const _errs65 = errors;
-                                        if (errors === _errs65) {
-                                          if (data25 && typeof data25 == "object" && !Array.isArray(data25)) {
-                                            let missing7;
-                                            if (data25.type === void 0 && (missing7 = "type") || data25.name === void 0 && (missing7 = "name")) {
-                                              const err4 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3, schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/required", keyword: "required", params: { missingProperty: missing7 }, message: "must have required property '" + missing7 + "'" };
-                                              if (vErrors === null) {
-                                                vErrors = [err4];
-                                              } else {
-                                                vErrors.push(err4);
-                                              }
-                                              errors++;
-                                            } else {
-                                              const _errs67 = errors;
-                                              for (const key7 in data25) {
-                                                if (!(key7 === "type" || key7 === "name")) {
-                                                  const err5 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3, schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
-                                                  if (vErrors === null) {
-                                                    vErrors = [err5];
-                                                  } else {
-                                                    vErrors.push(err5);
-                                                  }
-                                                  errors++;
-                                                  break;
-                                                }
-                                              }
-                                              if (_errs67 === errors) {
-                                                if (data25.type !== void 0) {
-                                                  let data26 = data25.type;
-                                                  const _errs68 = errors;
-                                                  if (errors === _errs68) {
-                                                    if (typeof data26 === "string") {
-                                                      if (func2(data26) > 40) {
-                                                        const err6 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/type", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" };
-                                                        if (vErrors === null) {
-                                                          vErrors = [err6];
-                                                        } else {
-                                                          vErrors.push(err6);
-                                                        }
-                                                        errors++;
-                                                      }
-                                                    } else {
-                                                      const err7 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/type", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                                      if (vErrors === null) {
-                                                        vErrors = [err7];
-                                                      } else {
-                                                        vErrors.push(err7);
-                                                      }
-                                                      errors++;
-                                                    }
-                                                  }
-                                                  var valid16 = _errs68 === errors;
-                                                } else {
-                                                  var valid16 = true;
-                                                }
-                                                if (valid16) {
-                                                  if (data25.name !== void 0) {
-                                                    let data27 = data25.name;
-                                                    const _errs70 = errors;
-                                                    if (errors === _errs70) {
-                                                      if (typeof data27 === "string") {
-                                                        if (func2(data27) > 255) {
-                                                          const err8 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/name", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" };
-                                                          if (vErrors === null) {
-                                                            vErrors = [err8];
-                                                          } else {
-                                                            vErrors.push(err8);
-                                                          }
-                                                          errors++;
-                                                        }
-                                                      } else {
-                                                        const err9 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/name", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                                        if (vErrors === null) {
-                                                          vErrors = [err9];
-                                                        } else {
-                                                          vErrors.push(err9);
-                                                        }
-                                                        errors++;
-                                                      }
-                                                    }
-                                                    var valid16 = _errs70 === errors;
-                                                  } else {
-                                                    var valid16 = true;
-                                                  }
-                                                }
-                                              }
-                                            }
-                                          } else {
-                                            const err10 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3, schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                                            if (vErrors === null) {
-                                              vErrors = [err10];
-                                            } else {
-                                              vErrors.push(err10);
-                                            }
-                                            errors++;
-                                          }
-                                        }
-                                        var valid15 = _errs65 === errors;
-                                        if (!valid15) {
-                                          break;
-                                        }
-                                      }
-                                    }
-                                  } else {
-                                    const err11 = { instancePath: instancePath + "/protection/requiredReviewers", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                                    if (vErrors === null) {
-                                      vErrors = [err11];
-                                    } else {
-                                      vErrors.push(err11);
-                                    }
-                                    errors++;
-                                  }
-                                }
-                                var valid14 = _errs63 === errors;
-                              } else {
-                                var valid14 = true;
-                              }
-                              if (valid14) {
-                                if (data23.preventSelfReview !== void 0) {
-                                  const _errs72 = errors;
-                                  if (typeof data23.preventSelfReview !== "boolean") {
-                                    const err12 = { instancePath: instancePath + "/protection/preventSelfReview", schemaPath: "#/properties/protection/oneOf/1/properties/preventSelfReview/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
-                                    if (vErrors === null) {
-                                      vErrors = [err12];
-                                    } else {
-                                      vErrors.push(err12);
-                                    }
-                                    errors++;
-                                  }
-                                  var valid14 = _errs72 === errors;
-                                } else {
-                                  var valid14 = true;
-                                }
-                              }
-                            }
-                          }
-                        } else {
-                          const err13 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/1/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                          if (vErrors === null) {
-                            vErrors = [err13];
-                          } else {
-                            vErrors.push(err13);
-                          }
-                          errors++;
-                        }
-                      }
-                      var _valid0 = _errs60 === errors;
-                      if (_valid0 && valid13) {
-                        valid13 = false;
-                        passing0 = [passing0, 1];
-                      } else {
-                        if (_valid0) {
-                          valid13 = true;
-                          passing0 = 1;
-                        }
-                      }
-                      if (!valid13) {
-                        const err14 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf", keyword: "oneOf", params: { passingSchemas: passing0 }, message: "must match exactly one schema in oneOf" };
-                        if (vErrors === null) {
-                          vErrors = [err14];
-                        } else {
-                          vErrors.push(err14);
-                        }
-                        errors++;
-                        validate20.errors = vErrors;
-                        return false;
-                      } else {
-                        errors = _errs57;
-                        if (vErrors !== null) {
-                          if (_errs57) {
-                            vErrors.length = _errs57;
-                          } else {
-                            vErrors = null;
-                          }
-                        }
-                      }
-                      var valid0 = _errs56 === errors;
-                    } else {
-                      var valid0 = true;
-                    }
-                    if (valid0) {
-                      if (data.requestedAt !== void 0) {
-                        let data29 = data.requestedAt;
-                        const _errs74 = errors;
-                        const _errs75 = errors;
-                        if (errors === _errs75) {
-                          if (typeof data29 === "string") {
-                            if (!pattern5.test(data29)) {
-                              validate20.errors = [{ instancePath: instancePath + "/requestedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
-                              return false;
-                            }
-                          } else {
-                            validate20.errors = [{ instancePath: instancePath + "/requestedAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                            return false;
-                          }
-                        }
-                        var valid0 = _errs74 === errors;
-                      } else {
-                        var valid0 = true;
-                      }
-                      if (valid0) {
-                        if (data.readAt !== void 0) {
-                          let data30 = data.readAt;
-                          const _errs77 = errors;
-                          const _errs78 = errors;
-                          if (errors === _errs78) {
-                            if (typeof data30 === "string") {
-                              if (!pattern5.test(data30)) {
-                                validate20.errors = [{ instancePath: instancePath + "/readAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
-                                return false;
-                              }
-                            } else {
-                              validate20.errors = [{ instancePath: instancePath + "/readAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                              return false;
-                            }
-                          }
-                          var valid0 = _errs77 === errors;
-                        } else {
-                          var valid0 = true;
-                        }
-                        if (valid0) {
-                          if (data.evidence !== void 0) {
-                            let data31 = data.evidence;
-                            const _errs80 = errors;
-                            const _errs81 = errors;
-                            if (errors === _errs81) {
-                              if (Array.isArray(data31)) {
-                                if (data31.length > 4096) {
-                                  validate20.errors = [{ instancePath: instancePath + "/evidence", schemaPath: "#/$defs/evidence/maxItems", keyword: "maxItems", params: { limit: 4096 }, message: "must NOT have more than 4096 items" }];
-                                  return false;
-                                } else {
-                                  var valid20 = true;
-                                  const len4 = data31.length;
-                                  for (let i4 = 0; i4 < len4; i4++) {
-                                    let data32 = data31[i4];
-                                    const _errs83 = errors;
-                                    if (errors === _errs83) {
-                                      if (data32 && typeof data32 == "object" && !Array.isArray(data32)) {
-                                        let missing8;
-                                        if (data32.uri === void 0 && (missing8 = "uri") || data32.digest === void 0 && (missing8 = "digest")) {
-                                          validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
-                                          return false;
-                                        } else {
-                                          const _errs85 = errors;
-                                          for (const key8 in data32) {
-                                            if (!(key8 === "uri" || key8 === "digest")) {
-                                              validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties" }];
-                                              return false;
-                                              break;
-                                            }
-                                          }
-                                          if (_errs85 === errors) {
-                                            if (data32.uri !== void 0) {
-                                              let data33 = data32.uri;
-                                              const _errs86 = errors;
-                                              if (errors === _errs86) {
-                                                if (typeof data33 === "string") {
-                                                  if (func2(data33) > 4096) {
-                                                    validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
-                                                    return false;
-                                                  } else {
-                                                    if (func2(data33) < 1) {
-                                                      validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
-                                                      return false;
-                                                    }
-                                                  }
-                                                } else {
-                                                  validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                                  return false;
-                                                }
-                                              }
-                                              var valid21 = _errs86 === errors;
-                                            } else {
-                                              var valid21 = true;
-                                            }
-                                            if (valid21) {
-                                              if (data32.digest !== void 0) {
-                                                let data34 = data32.digest;
-                                                const _errs88 = errors;
-                                                if (errors === _errs88) {
-                                                  if (data34 && typeof data34 == "object" && !Array.isArray(data34)) {
-                                                    let missing9;
-                                                    if (data34.sha256 === void 0 && (missing9 = "sha256")) {
-                                                      validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
-                                                      return false;
-                                                    } else {
-                                                      const _errs90 = errors;
-                                                      for (const key9 in data34) {
-                                                        if (!(key9 === "sha256")) {
-                                                          validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" }];
-                                                          return false;
-                                                          break;
-                                                        }
-                                                      }
-                                                      if (_errs90 === errors) {
-                                                        if (data34.sha256 !== void 0) {
-                                                          let data35 = data34.sha256;
-                                                          const _errs91 = errors;
-                                                          if (errors === _errs91) {
-                                                            if (typeof data35 === "string") {
-                                                              if (!pattern7.test(data35)) {
-                                                                validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest/sha256", schemaPath: "#/$defs/evidence/items/properties/digest/properties/sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: 'must match pattern "^[0-9a-f]{64}$"' }];
-                                                                return false;
-                                                              }
-                                                            } else {
-                                                              validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest/sha256", schemaPath: "#/$defs/evidence/items/properties/digest/properties/sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                                              return false;
-                                                            }
-                                                          }
-                                                        }
-                                                      }
-                                                    }
-                                                  } else {
-                                                    validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
-                                                    return false;
-                                                  }
-                                                }
-                                                var valid21 = _errs88 === errors;
-                                              } else {
-                                                var valid21 = true;
-                                              }
-                                            }
-                                          }
-                                        }
-                                      } else {
-                                        validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
-                                        return false;
-                                      }
-                                    }
-                                    var valid20 = _errs83 === errors;
-                                    if (!valid20) {
-                                      break;
-                                    }
-                                  }
-                                }
-                              } else {
-                                validate20.errors = [{ instancePath: instancePath + "/evidence", schemaPath: "#/$defs/evidence/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
-                                return false;
-                              }
-                            }
-                            var valid0 = _errs80 === errors;
-                          } else {
-                            var valid0 = true;
-                          }
-                        }
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    } else {
-      validate20.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
-      return false;
-    }
-  }
-  validate20.errors = vErrors;
-  return errors === 0;
-}
-validate20.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
-function ucs2length(text) {
-  return Array.from(text).length;
-}
-
-// packages/core/src/deploy-approval.ts
-var DEPLOY_APPROVAL_PREDICATE_TYPE = "https://twokey.dev/attestations/deploy-approval/v1";
-function parseDeployApprovalPredicate(json) {
-  if (!deploy_approval_predicate_validate_default(json)) {
-    const error = (deploy_approval_predicate_validate_default.errors ?? [])[0];
-    const field2 = error?.instancePath.replace(/^\//, "").replaceAll("/", ".") || "(predicate)";
-    throw new InTotoError("PREDICATE_INVALID", field2, error?.message ?? "invalid");
-  }
-  const predicate = json;
-  checkTimes(predicate);
-  return predicate;
-}
-function checkTimes(predicate) {
-  const readAt = Date.parse(predicate.readAt);
-  if (Number.isNaN(readAt)) throw new InTotoError("PREDICATE_INVALID", "readAt", `not a time: ${predicate.readAt}`);
-  if (predicate.requestedAt === void 0) return;
-  const requestedAt = Date.parse(predicate.requestedAt);
-  if (Number.isNaN(requestedAt)) {
-    throw new InTotoError("PREDICATE_INVALID", "requestedAt", `not a time: ${predicate.requestedAt}`);
-  }
-  if (requestedAt > readAt) {
-    throw new InTotoError(
-      "PREDICATE_INVALID",
-      "requestedAt",
-      `expected at or before readAt (${predicate.readAt}), found ${predicate.requestedAt}: a deploy is requested before its approvals are read`
-    );
-  }
-}
-function buildDeployApprovalStatement(subjects, predicate) {
-  parseDeployApprovalPredicate(JSON.parse(JSON.stringify(predicate)));
-  return { _type: IN_TOTO_STATEMENT_TYPE, subject: subjects, predicateType: DEPLOY_APPROVAL_PREDICATE_TYPE, predicate };
-}
-function isBotAccount(account2) {
-  return account2.type === "Bot" || /\[bot\]$/i.test(account2.login);
-}
-function judgeDeployApproval(predicate, rules, change) {
-  const problems = [];
-  if (rules.requirePreventSelfReview && predicate.protection?.preventSelfReview !== true) {
-    problems.push(
-      predicate.protection === null ? `the environment ${predicate.environment}'s protection rules could not be read, and the policy requires prevent_self_review` : `expected the environment ${predicate.environment} to prevent self-review, found it does not`
-    );
-  }
-  const rejected = predicate.approvals.filter(
-    (a) => a.state === "rejected" && a.environments.includes(predicate.environment)
-  );
-  if (rejected.length > 0) {
-    problems.push(`rejected by ${rejected.map((a) => a.user.login).join(", ")}`);
-  }
-  const excluded = excludedPeople(rules.distinctFrom, predicate, change);
-  const counted = [];
-  const refused = [];
-  for (const approval of predicate.approvals) {
-    if (approval.state !== "approved" || !approval.environments.includes(predicate.environment)) continue;
-    const login = approval.user.login;
-    if (isBotAccount(approval.user)) refused.push(`${login} (a bot)`);
-    else if (excluded.unknown.length > 0) refused.push(`${login} (${excluded.unknown.join(", ")} unknown)`);
-    else {
-      const why = excluded.byId.get(approval.user.id) ?? excluded.byLogin.get(login.toLowerCase());
-      if (why) refused.push(`${login} (${why})`);
-      else if (!counted.some((c) => c.toLowerCase() === login.toLowerCase())) counted.push(login);
-    }
-  }
-  if (counted.length < rules.min) {
-    problems.push(
-      `expected ${rules.min} approval${rules.min === 1 ? "" : "s"} of the environment ${predicate.environment} by someone distinct from ${rules.distinctFrom.join(", ") || "nobody"} and not a bot, found ${counted.length}${counted.length ? ` (${counted.join(", ")})` : ""}${refused.length ? `; not counted: ${refused.join(", ")}` : ""}`
-    );
-  } else if (rules.min > 0 && refused.length > 0) {
-    problems.push(
-      `approved for ${predicate.environment} by someone the policy excludes: ${refused.join(", ")}; GitHub releases the job on any one approval of the run, so it may have been theirs`
-    );
-  }
-  if (problems.length > 0) return { verdict: "fail", reason: problems.join("; "), approvers: counted };
-  return {
-    verdict: "pass",
-    reason: rules.min === 0 ? `not required (deploy.approvals.min 0); approved by ${counted.join(", ") || "nobody"}` : `approved for ${predicate.environment} by ${counted.join(", ")}, each distinct from ${rules.distinctFrom.join(", ")}`,
-    approvers: counted
-  };
-}
-function excludedPeople(distinctFrom, predicate, change) {
-  const byLogin = /* @__PURE__ */ new Map();
-  const byId = /* @__PURE__ */ new Map();
-  const unknown = [];
-  const add2 = (people, why) => {
-    for (const person2 of people) {
-      const login = (typeof person2 === "string" ? person2 : person2.login).toLowerCase();
-      if (!byLogin.has(login)) byLogin.set(login, why);
-      if (typeof person2 !== "string" && !byId.has(person2.id)) byId.set(person2.id, why);
-    }
-  };
-  for (const who of distinctFrom) {
-    if (who === "requester") {
-      add2(predicate.requesters, "started the deploy");
-      continue;
-    }
-    if (!change) {
-      unknown.push(`the change's ${who}`);
-      continue;
-    }
-    if (who === "author") {
-      if (change.author === void 0) unknown.push("the change's author");
-      else add2([change.author], "the change's author");
-    } else if (who === "contributors") add2(change.contributors, "a contributor to the change");
-    else if (who === "pusher") add2(change.pushers, "the change's last pusher");
-    else add2(change.codeApprovers, "approved the code");
-  }
-  return { byLogin, byId, unknown };
-}
-
-// packages/core/src/policy.ts
-var import_yaml = __toESM(require_dist4());
-import { createHash } from "node:crypto";
-
 // node_modules/.pnpm/re2js@2.10.0/node_modules/re2js/build/index.js
 var RE2Flags = class RE2Flags2 {
   static FOLD_CASE = 1;
@@ -18486,86 +17364,24 @@ var RE2JS = class RE2JS2 {
   }
 };
 
-// packages/core/src/identity-pattern.ts
-var MAX_IDENTITY_PATTERN_LENGTH = 1024;
-var MAX_IDENTITY_PATTERN_PROGRAM = 2048;
-var MAX_MATCHED_SAN_LENGTH = 64 * 1024;
-var IdentityPatternError = class extends CodedError {
-  kind = "usage";
-  name = "IdentityPatternError";
-};
-var compiled = /* @__PURE__ */ new Map();
-var MAX_CACHED_PATTERNS = 8;
-function compileIdentityPattern(pattern) {
-  const cached = compiled.get(pattern);
-  if (cached) return cached;
-  const re = parse(pattern);
-  const size = re.programSize();
-  if (size > MAX_IDENTITY_PATTERN_PROGRAM) {
-    throw new IdentityPatternError(
-      "PATTERN_TOO_LARGE",
-      `compiles to ${size} RE2 instructions, more than ${MAX_IDENTITY_PATTERN_PROGRAM} (each copy of a counted repeat counts: .{1000} is 1000)`
-    );
-  }
-  const identityPattern = {
-    source: pattern,
-    matches: (san) => san.length <= MAX_MATCHED_SAN_LENGTH && re.testExact(san)
-  };
-  if (compiled.size >= MAX_CACHED_PATTERNS) compiled.delete(compiled.keys().next().value);
-  compiled.set(pattern, identityPattern);
-  return identityPattern;
-}
-function parse(pattern) {
-  const length = pattern.length <= MAX_IDENTITY_PATTERN_LENGTH ? pattern.length : Array.from(pattern).length;
-  if (length > MAX_IDENTITY_PATTERN_LENGTH) {
-    throw new IdentityPatternError(
-      "PATTERN_TOO_LONG",
-      `${length} characters, more than the ${MAX_IDENTITY_PATTERN_LENGTH} an identity pattern may have`
-    );
-  }
-  try {
-    return RE2JS.compile(pattern);
-  } catch (error) {
-    const reason = String(error.message).replace(/^error parsing regexp: /, "");
-    if (/expression too large/.test(reason)) {
-      throw new IdentityPatternError("PATTERN_TOO_LARGE", `${reason} (more than RE2 compiles)`);
-    }
-    if (isJavaScriptRegExp(pattern)) {
-      throw new IdentityPatternError(
-        "PATTERN_NOT_RE2",
-        `not an RE2 pattern: ${reason} (identity patterns use RE2 syntax, as cosign's: no backreferences or lookarounds, repeats up to {1000})`
-      );
-    }
-    throw new IdentityPatternError("PATTERN_SYNTAX", `not a valid regular expression: ${reason}`);
-  }
-}
-function isJavaScriptRegExp(pattern) {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 // packages/core/src/name-glob.ts
 var MAX_NAME_GLOB_LENGTH = 255;
 var NameGlobError = class extends CodedError {
   kind = "usage";
   name = "NameGlobError";
 };
-var compiled2 = /* @__PURE__ */ new Map();
+var compiled = /* @__PURE__ */ new Map();
 var MAX_CACHED_GLOBS = 512;
 function compileNameGlob(glob2) {
-  const cached = compiled2.get(glob2);
+  const cached = compiled.get(glob2);
   if (cached) return cached;
   if (glob2.length > MAX_NAME_GLOB_LENGTH) {
     throw new NameGlobError("GLOB_TOO_LONG", `is ${glob2.length} characters, more than ${MAX_NAME_GLOB_LENGTH}`);
   }
   const re = RE2JS.compile(toRe2(glob2));
   const nameGlob = { source: glob2, matches: (name) => re.testExact(name) };
-  if (compiled2.size >= MAX_CACHED_GLOBS) compiled2.delete(compiled2.keys().next().value);
-  compiled2.set(glob2, nameGlob);
+  if (compiled.size >= MAX_CACHED_GLOBS) compiled.delete(compiled.keys().next().value);
+  compiled.set(glob2, nameGlob);
   return nameGlob;
 }
 function matchesAnyGlob(name, globs) {
@@ -18600,6 +17416,1730 @@ function toRe2(glob2) {
     } else out += RE2JS.quote(c);
   }
   return out;
+}
+
+// packages/core/src/review.ts
+var WRITE_PERMISSIONS = ["write", "maintain", "admin"];
+var DECISIVE_STATES = ["APPROVED", "CHANGES_REQUESTED", "DISMISSED"];
+var MERGE_ACTIVITIES = ["pr_merge", "merge_queue_merge"];
+var CRITERIA = [
+  "approval-before-merge",
+  "approval-on-merged-head",
+  "reviewer-not-author",
+  "reviewer-not-contributor",
+  "reviewer-not-last-pusher",
+  "reviewer-not-bot",
+  "reviewer-has-write-access"
+];
+function evaluateReview(evidence, rules) {
+  const people = new People(evidence, rules);
+  const cut = reviewCutOff(evidence);
+  const ordered = chronological(evidence.reviews);
+  const inTime = ordered.filter((r) => !isLate(r, cut));
+  const late = ordered.filter((r) => isLate(r, cut));
+  const standing = latestDecisiveReviews(inTime);
+  const candidates = [...standing.values()].filter((r) => r.state === "APPROVED").map((review) => ({ review, late: false }));
+  for (const review of latestDecisiveReviews(late).values()) {
+    if (review.state === "APPROVED" && standing.get(reviewerKey(review.reviewer))?.state !== "APPROVED") {
+      candidates.push({ review, late: true });
+    }
+  }
+  const judged = candidates.map((candidate) => ({
+    ...candidate,
+    outcomes: judgeApproval(candidate, evidence, rules, people, cut)
+  }));
+  const counted = judged.filter((j) => CRITERIA.every((c) => j.outcomes[c].ok));
+  const checks = [
+    evidenceComplete(evidence),
+    mergedByPullRequest(evidence),
+    mergedCommitMatches(evidence),
+    baseIsProtectedBranch(evidence, rules),
+    reachedBranchByMerge(evidence, rules),
+    contributorsIdentified(people, rules),
+    latestReviewPerReviewer(inTime, standing, late),
+    changesRequested(standing, rules),
+    ...CRITERIA.map((criterion) => criterionCheck(criterion, judged)),
+    minIndependentApprovals(judged, counted, rules)
+  ];
+  const approvals = ordered.filter((r) => r.state === "APPROVED" || r.state === "DISMISSED").map((review) => {
+    const record = { reviewId: review.id, reviewer: review.reviewer, state: review.state };
+    const at = { commitId: review.commitId, submittedAt: review.submittedAt };
+    if (review.state === "DISMISSED") {
+      return { ...record, ...at, counted: false, reason: "dismissed: a dismissed review never counts" };
+    }
+    const candidate = judged.find((j) => j.review === review);
+    if (!candidate) {
+      if (isLate(review, cut)) {
+        return { ...record, ...at, counted: false, reason: `submitted after ${describeCut(cut)}: never counts` };
+      }
+      const latest = standing.get(reviewerKey(review.reviewer));
+      const later = latest ? `${latest.state} review ${latest.id} at ${latest.submittedAt}` : "a later review";
+      return { ...record, ...at, counted: false, reason: `superseded by the reviewer's ${later}` };
+    }
+    const failed = CRITERIA.filter((c) => !candidate.outcomes[c].ok).map((c) => candidate.outcomes[c].reason);
+    return failed.length === 0 ? { ...record, ...at, counted: true, reason: "independent approval on the merged head, before the merge" } : { ...record, ...at, counted: false, reason: failed.join("; ") };
+  });
+  return {
+    verdict: checks.every((c) => c.verdict === "pass") ? "pass" : "fail",
+    checks,
+    approvals,
+    independentApprovers: counted.map((j) => j.review.reviewer)
+  };
+}
+function isBot(account2) {
+  return account2.type === "Bot" || account2.login.toLowerCase().endsWith("[bot]");
+}
+function reviewCutOff(evidence) {
+  const pr = evidence.pullRequest;
+  if (!pr) return void 0;
+  let cut = { at: Date.parse(pr.mergedAt), what: `the merge at ${pr.mergedAt}` };
+  const activity2 = evidence.activity;
+  if (activity2?.available) {
+    for (const arrival of activity2.builtCommitArrivals) {
+      const at = Date.parse(arrival.timestamp);
+      if (at < cut.at) {
+        cut = { at, what: `${short(evidence.commit)} reached ${arrival.ref} at ${arrival.timestamp}` };
+      }
+    }
+  }
+  return Number.isNaN(cut.at) ? void 0 : cut;
+}
+function isLate(review, cut) {
+  if (review.state === "PENDING") return false;
+  if (!cut) return true;
+  return time(review.submittedAt) > cut.at;
+}
+function describeCut(cut) {
+  return cut ? cut.what : "the merge (whose time is unknown)";
+}
+function evidenceComplete(evidence) {
+  const gaps = [...evidence.gaps];
+  for (const review of evidence.reviews) {
+    if (review.state !== "PENDING" && Number.isNaN(Date.parse(review.submittedAt))) {
+      gaps.push(`review ${review.id} by ${review.reviewer.login} has no valid submission time (${review.submittedAt})`);
+    }
+  }
+  const pr = evidence.pullRequest;
+  if (pr && Number.isNaN(Date.parse(pr.mergedAt))) {
+    gaps.push(`pull request #${pr.number} has no valid merge time (${pr.mergedAt})`);
+  }
+  return gaps.length === 0 ? pass("evidence-complete", "the pull request, its commits, reviews, pushes and permissions were all read") : fail("evidence-complete", `the review evidence is incomplete: ${gaps.join("; ")}`);
+}
+function mergedByPullRequest(evidence) {
+  const pr = evidence.pullRequest;
+  if (!pr) {
+    return fail(
+      "merged-by-pull-request",
+      evidence.gaps.length > 0 ? `expected commit ${evidence.commit} to be merged through a pull request; the evidence does not establish one because it is incomplete: ${evidence.gaps.join("; ")}` : `expected commit ${evidence.commit} to be merged through a pull request, found none (pushed directly?)`
+    );
+  }
+  return pass(
+    "merged-by-pull-request",
+    `pull request #${pr.number} (${pr.url}) was merged into ${pr.baseRef} at ${pr.mergedAt} (merge method: ${pr.mergeMethod})`
+  );
+}
+function mergedCommitMatches(evidence) {
+  const pr = evidence.pullRequest;
+  if (!pr) return notEvaluated("merged-commit-matches", "no pull request");
+  if (!sameSha(pr.mergeCommitSha, evidence.commit)) {
+    return fail(
+      "merged-commit-matches",
+      `expected pull request #${pr.number} to be merged as the built commit ${evidence.commit}, found ${pr.mergeCommitSha}`
+    );
+  }
+  return pass("merged-commit-matches", `pull request #${pr.number} was merged as ${evidence.commit}, the built commit`);
+}
+function baseIsProtectedBranch(evidence, rules) {
+  const pr = evidence.pullRequest;
+  if (!pr) return notEvaluated("base-is-protected-branch", "no pull request");
+  const built = builtBranch(evidence);
+  if (built === void 0) {
+    return fail(
+      "base-is-protected-branch",
+      evidence.builtRef === void 0 ? `the evidence does not record the branch the build ran on, so pull request #${pr.number}'s base ${pr.baseRef} cannot be shown to be it` : `the build ran on ${evidence.builtRef}, not on a branch: expected refs/heads/${pr.baseRef}, the base of pull request #${pr.number}`
+    );
+  }
+  if (built !== pr.baseRef) {
+    return fail(
+      "base-is-protected-branch",
+      `expected pull request #${pr.number} to be merged into ${built}, the branch the build ran on; its base is ${pr.baseRef}`
+    );
+  }
+  const protectedBranches = rules.protectedBranches ?? (evidence.defaultBranch ? [evidence.defaultBranch] : []);
+  const source = rules.protectedBranches ? `the policy's review.protected-branches (${rules.protectedBranches.join(", ")})` : `the repository's default branch (${evidence.defaultBranch ?? "unknown"}), as the policy names no review.protected-branches`;
+  if (protectedBranches.length === 0) {
+    return fail(
+      "base-is-protected-branch",
+      `expected ${built} to be a protected branch, but the policy names no review.protected-branches and the repository's default branch is unknown`
+    );
+  }
+  const hit = protectedBranches.find((b) => b === built) ?? matchesAnyGlob(built, protectedBranches);
+  return hit ? pass(
+    "base-is-protected-branch",
+    `pull request #${pr.number} was merged into ${built}, the branch the build ran on and a protected branch: ${source}`
+  ) : fail(
+    "base-is-protected-branch",
+    `expected the build's branch ${built} to be a protected branch, found it is not among ${source}`
+  );
+}
+function reachedBranchByMerge(evidence, rules) {
+  const pr = evidence.pullRequest;
+  if (!pr) return notEvaluated("reached-branch-by-merge", "no pull request");
+  const ref = `refs/heads/${builtBranch(evidence) ?? pr.baseRef}`;
+  const commit = short(evidence.commit);
+  const activity2 = evidence.activity;
+  if (!activity2?.available) {
+    const why = activity2 ? `the activity feed could not answer: ${activity2.reason}` : "the evidence was recorded without the activity feed";
+    return rules.allowActivityFallback ? pass(
+      "reached-branch-by-merge",
+      `not established (${why}); accepted by the policy (review.allow-activity-fallback: true): pull request #${pr.number}'s merge as ${commit} is taken as how it reached ${ref}`
+    ) : fail(
+      "reached-branch-by-merge",
+      `expected GitHub's repository activity feed to show how ${commit} reached ${ref}; ${why}. Grant the sign job read access to the repository, or accept the fallback in the org policy (review.allow-activity-fallback: true)`
+    );
+  }
+  const arrivals = activity2.builtCommitArrivals.filter((a) => a.ref === ref && sameSha(a.after, evidence.commit));
+  const pushes = arrivals.filter((a) => !MERGE_ACTIVITIES.includes(a.activityType));
+  if (pushes.length > 0) {
+    return fail(
+      "reached-branch-by-merge",
+      `${commit} was pushed to ${ref} directly: ${pushes.map(describeActivity).join("; ")}; a push is not a merge of pull request #${pr.number}, even of its merge commit`
+    );
+  }
+  const merges = arrivals.filter((a) => MERGE_ACTIVITIES.includes(a.activityType));
+  if (merges.length === 0) {
+    return fail(
+      "reached-branch-by-merge",
+      `expected the activity feed to show ${commit} reaching ${ref} by pr_merge or merge_queue_merge, found ${activity2.builtCommitArrivals.length ? activity2.builtCommitArrivals.map(describeActivity).join("; ") : "no entry"}`
+    );
+  }
+  return pass("reached-branch-by-merge", `${commit} reached ${ref} by ${merges.map(describeActivity).join("; ")}`);
+}
+function contributorsIdentified(people, rules) {
+  const problems = [...people.unidentified];
+  const coAuthors = people.unidentifiedCoAuthors;
+  if (coAuthors.length > 0 && rules.unidentifiedCoAuthors === "refuse") {
+    problems.push(
+      `co-author${coAuthors.length === 1 ? "" : "s"} ${coAuthors.join("; ")} match${coAuthors.length === 1 ? "es" : ""} no GitHub account (to accept unidentified co-authors, set review.unidentified-co-authors: allow in the org policy; to ignore a bot or coding assistant, list its e-mail in review.non-human-co-authors)`
+    );
+  }
+  if (problems.length === 0) {
+    const allowed = coAuthors.length > 0 ? `; co-authors matching no account, allowed by the policy (review.unidentified-co-authors: allow): ${coAuthors.join("; ")}` : "";
+    return pass(
+      "contributors-identified",
+      `every author, committer, co-author and pusher is a known GitHub account${allowed}`
+    );
+  }
+  return fail(
+    "contributors-identified",
+    `expected every author, committer and co-author to be a GitHub account, found ${problems.join("; ")}: without an account nobody can tell whether a reviewer wrote that code`
+  );
+}
+function latestReviewPerReviewer(inTime, standing, late) {
+  const latest = [...standing.values()].map((r) => `${r.reviewer.login} ${r.state} (review ${r.id})`);
+  const superseded = inTime.filter((r) => r.state === "APPROVED" && standing.get(reviewerKey(r.reviewer)) !== r).map((r) => {
+    const later = standing.get(reviewerKey(r.reviewer));
+    return `${r.reviewer.login}'s approval (review ${r.id}) was superseded by ${later?.state ?? "a later review"} (review ${later?.id})`;
+  });
+  const after = late.filter((r) => r.state !== "COMMENTED").map((r) => `${r.reviewer.login} ${r.state} (review ${r.id}) at ${r.submittedAt}, after the merge: not counted`);
+  const detail = [
+    `latest review per reviewer before the merge: ${latest.join(", ") || "none"}`,
+    ...superseded,
+    ...after
+  ].join("; ");
+  return [...standing.values()].some((r) => r.state === "APPROVED") ? pass("latest-review-per-reviewer", detail) : fail(
+    "latest-review-per-reviewer",
+    `expected an approval as some reviewer's latest review before the merge, found none; ${detail}`
+  );
+}
+function changesRequested(standing, rules) {
+  const outstanding = [...standing.values()].filter((r) => r.state === "CHANGES_REQUESTED");
+  const who = outstanding.map((r) => `${r.reviewer.login} (review ${r.id} at ${r.submittedAt})`).join(", ");
+  if (outstanding.length === 0)
+    return pass("changes-requested", "no reviewer had changes requested outstanding at the merge");
+  if (!rules.changesRequestedBlocks) {
+    return pass(
+      "changes-requested",
+      `not enforced by the policy (changes-requested-blocks: false); outstanding: ${who}`
+    );
+  }
+  return fail("changes-requested", `expected no outstanding "changes requested" at the merge, found: ${who}`);
+}
+function criterionCheck(criterion, judged) {
+  if (judged.length === 0) return fail(criterion, "no standing approval to judge");
+  const met = judged.filter((j) => j.outcomes[criterion].ok);
+  const unmet = judged.filter((j) => !j.outcomes[criterion].ok).map((j) => j.outcomes[criterion].reason);
+  if (met.length === 0) return fail(criterion, unmet.join("; "));
+  const reasons = met.map((j) => j.outcomes[criterion].reason);
+  return pass(criterion, [...reasons, ...unmet.map((r) => `not counted: ${r}`)].join("; "));
+}
+function minIndependentApprovals(judged, counted, rules) {
+  const names = counted.map((j) => j.review.reviewer.login);
+  const notCounted = judged.filter((j) => !counted.includes(j)).map((j) => {
+    const why = CRITERIA.filter((c) => !j.outcomes[c].ok).map((c) => j.outcomes[c].reason);
+    return why.join("; ");
+  });
+  const found = `${names.length} independent approval${names.length === 1 ? "" : "s"}${names.length ? ` (${names.join(", ")})` : ""}`;
+  const detail = notCounted.length ? `; not counted: ${notCounted.join("; ")}` : "";
+  return names.length >= rules.minApprovals ? pass("min-independent-approvals", `${found}, at least ${rules.minApprovals} required${detail}`) : fail("min-independent-approvals", `expected at least ${rules.minApprovals}, found ${found}${detail}`);
+}
+function judgeApproval(candidate, evidence, rules, people, cut) {
+  const { review } = candidate;
+  const who = review.reviewer.login;
+  const pr = evidence.pullRequest;
+  const outcomes = {};
+  outcomes["approval-before-merge"] = candidate.late ? {
+    ok: false,
+    reason: `${who} approved at ${review.submittedAt}, after ${describeCut(cut)}: an approval given after the merge never counts`
+  } : { ok: true, reason: `${who} approved at ${review.submittedAt}, before ${describeCut(cut)}` };
+  if (!pr) {
+    outcomes["approval-on-merged-head"] = { ok: false, reason: `${who}: no pull request to have approved` };
+  } else if (!rules.requireApprovalOnHead) {
+    outcomes["approval-on-merged-head"] = {
+      ok: true,
+      reason: `${who} approved ${short(review.commitId)} (approval on the merged head not required by the policy)`
+    };
+  } else if (sameSha(review.commitId, pr.headSha)) {
+    const retargeted = (pr.baseChanges ?? []).filter((c) => !(time(c.at) <= time(review.submittedAt))).at(-1);
+    outcomes["approval-on-merged-head"] = retargeted ? {
+      ok: false,
+      reason: `${who} approved the merged head ${short(pr.headSha)} at ${review.submittedAt}, before the pull request's base was changed at ${retargeted.at} by ${retargeted.actor?.login ?? "(no account)"}: the diff approved is not the diff merged`
+    } : { ok: true, reason: `${who} approved the merged head ${short(pr.headSha)}` };
+  } else {
+    outcomes["approval-on-merged-head"] = {
+      ok: false,
+      reason: `${who} approved ${short(review.commitId)}, not the merged head ${short(pr.headSha)} (given before the last push)`
+    };
+  }
+  const isAuthor = pr !== void 0 && sameAccount(review.reviewer, pr.author);
+  outcomes["reviewer-not-author"] = isAuthor ? { ok: false, reason: `${who} is the author of pull request #${pr.number}` } : { ok: true, reason: `${who} is not the pull request's author${pr ? ` (${pr.author.login})` : ""}` };
+  outcomes["reviewer-not-contributor"] = contributorOutcome(review.reviewer, people);
+  outcomes["reviewer-not-last-pusher"] = lastPusherOutcome(review.reviewer, evidence, rules, people, cut);
+  outcomes["reviewer-not-bot"] = !isBot(review.reviewer) ? { ok: true, reason: `${who} is not a bot` } : rules.allowBots ? { ok: true, reason: `${who} is a bot, allowed by the policy (allow-bots: true)` } : { ok: false, reason: `${who} is a bot, and the policy does not count bots (allow-bots: false)` };
+  const permission = permissionOf(evidence.permissions, review.reviewer.login);
+  outcomes["reviewer-has-write-access"] = permission === void 0 ? {
+    ok: false,
+    reason: `${who}'s permission on ${evidence.repository} is unknown (expected write, maintain or admin)`
+  } : WRITE_PERMISSIONS.includes(permission) ? { ok: true, reason: `${who} has ${permission} permission on ${evidence.repository}` } : {
+    ok: false,
+    reason: `${who} has ${permission} permission on ${evidence.repository}, expected write, maintain or admin`
+  };
+  return outcomes;
+}
+function contributorOutcome(reviewer, people) {
+  const who = reviewer.login;
+  const contributions = people.contributionsOf(reviewer);
+  if (contributions.length > 0) return { ok: false, reason: `${who} ${contributions.join(", ")}` };
+  if (!people.hasProfile(reviewer)) {
+    return {
+      ok: false,
+      reason: `${who}'s GitHub profile (name, public e-mail) is not in the evidence, so the commits cannot be shown not to be ${who}'s`
+    };
+  }
+  return {
+    ok: true,
+    reason: `${who} authored, committed, co-authored and pushed none of the pull request's commits (matched by account, e-mail and name)`
+  };
+}
+function lastPusherOutcome(reviewer, evidence, rules, people, cut) {
+  const who = reviewer.login;
+  const activity2 = evidence.activity;
+  if (activity2?.available) {
+    const pushes = activity2.headPushes.filter((p) => cut === void 0 || time(p.timestamp) <= cut.at);
+    const last = pushes.at(-1);
+    if (last) {
+      if (!last.actor) {
+        return { ok: false, reason: `${who}: the last push to ${last.ref} (${last.timestamp}) names no account` };
+      }
+      return sameAccount(last.actor, reviewer) ? { ok: false, reason: `${who} is the last pusher (${describeActivity(last)}, from the activity feed)` } : { ok: true, reason: `${who} is not the last pusher (${describeActivity(last)}, from the activity feed)` };
+    }
+  }
+  const why = !activity2 ? "the evidence was recorded without the activity feed" : activity2.available ? "the activity feed shows no push to the head branch before the merge" : `the activity feed could not answer: ${activity2.reason}`;
+  if (!rules.allowActivityFallback) {
+    return {
+      ok: false,
+      reason: `${who}: who pushed last is not established (${why}); the policy does not accept a guess (review.allow-activity-fallback: false)`
+    };
+  }
+  const { accounts, people: persons, source } = evidence.lastPush;
+  if (accounts.length === 0 && persons.length === 0) {
+    return {
+      ok: false,
+      reason: `${who}: who pushed last is unknown, so ${who} cannot be shown not to be the last pusher`
+    };
+  }
+  const how = source === "head_ref_force_pushed" ? "force-pushed the head branch last" : "authored or committed the head commit";
+  const fallback = `fallback, as ${why}`;
+  if (accounts.some((a) => sameAccount(a, reviewer)) || persons.some((p) => people.personIs(p, reviewer))) {
+    return { ok: false, reason: `${who} is the last pusher (${how}; ${fallback})` };
+  }
+  const names = [...accounts.map((a) => a.login), ...persons.map((p) => p.account?.login ?? p.email)];
+  return { ok: true, reason: `${who} is not the last pusher (${[...new Set(names)].join(", ")} ${how}; ${fallback})` };
+}
+var NOREPLY = /^(?:(\d+)\+)?([^@\s]+)@users\.noreply\.[^@\s]+$/i;
+var GITHUB_SERVICE_EMAIL = "noreply@github.com";
+var People = class {
+  known = /* @__PURE__ */ new Map();
+  profiled = /* @__PURE__ */ new Set();
+  entries = [];
+  pushers = [];
+  unidentified = [];
+  unidentifiedCoAuthors = [];
+  constructor(evidence, rules) {
+    const nonHuman = new Set(rules.nonHumanCoAuthors.map((e) => e.toLowerCase()));
+    const persons = [...evidence.commits.flatMap((c) => [c.author, c.committer]), ...evidence.lastPush.people];
+    for (const person2 of persons) {
+      if (person2.account) this.learn(person2.account, { email: person2.email, name: person2.name });
+    }
+    for (const profile2 of evidence.profiles ?? []) this.learnProfile(profile2);
+    if (evidence.pullRequest) this.learn(evidence.pullRequest.author, {});
+    for (const review of evidence.reviews) this.learn(review.reviewer, {});
+    const coAuthorsOf = (sha, coAuthors, where) => {
+      for (const coAuthor of coAuthors) {
+        if (nonHuman.has(coAuthor.email.toLowerCase())) continue;
+        this.entries.push({ person: coAuthor, role: `co-authored ${where}` });
+        if (!this.identified(coAuthor)) {
+          this.unidentifiedCoAuthors.push(`"${coAuthor.name} <${coAuthor.email}>" of ${short(sha)}`);
+        }
+      }
+    };
+    for (const commit of evidence.commits) {
+      this.entries.push({ person: commit.author, role: `authored commit ${short(commit.sha)}` });
+      this.entries.push({ person: commit.committer, role: `committed ${short(commit.sha)}` });
+      coAuthorsOf(commit.sha, commit.coAuthors, `commit ${short(commit.sha)}`);
+      for (const [person2, role] of [
+        [commit.author, "author"],
+        [commit.committer, "committer"]
+      ]) {
+        if (!this.identified(person2)) {
+          this.unidentified.push(
+            `${role} of ${short(commit.sha)} "${person2.name} <${person2.email}>" has no GitHub account`
+          );
+        }
+      }
+    }
+    coAuthorsOf(evidence.commit, evidence.mergeCommitCoAuthors ?? [], `the merge commit ${short(evidence.commit)}`);
+    const botPushers = new Set(rules.botPushers.map((login) => login.toLowerCase()));
+    const unlistedBot = (account2) => isBot(account2) && !botPushers.has(account2.login.toLowerCase());
+    const botPush = (account2, what) => `${what} was made by ${account2.login}, a bot, so whoever had it push (any writer, through a workflow's GITHUB_TOKEN, for github-actions[bot]) is unknown; list a bot no member can direct in review.bot-pushers`;
+    if (evidence.activity?.available) {
+      for (const push of evidence.activity.headPushes) {
+        const what = `the ${push.activityType === "push" ? "push" : push.activityType} to ${push.ref} at ${push.timestamp}`;
+        if (!push.actor) {
+          this.unidentified.push(`${what} names no account`);
+          continue;
+        }
+        const role = push.activityType === "pr_merge" ? `merged a pull request into ${push.ref} at ${push.timestamp}` : push.activityType === "merge_queue_merge" ? `merged into ${push.ref} through a merge queue at ${push.timestamp}` : `pushed to ${push.ref} at ${push.timestamp}`;
+        this.pushers.push({ account: push.actor, role });
+        if (unlistedBot(push.actor)) this.unidentified.push(botPush(push.actor, what));
+      }
+    }
+    if (evidence.lastPush.source === "head_ref_force_pushed") {
+      for (const account2 of evidence.lastPush.accounts.filter(unlistedBot)) {
+        this.unidentified.push(botPush(account2, "the last force push to the head branch (fallback)"));
+      }
+    }
+    for (const person2 of evidence.lastPush.people) {
+      if (!this.identified(person2)) {
+        this.unidentified.push(`the last pusher "${person2.name} <${person2.email}>" has no GitHub account`);
+      }
+    }
+  }
+  /** What the account did in the pull request, in words (empty: nothing). */
+  contributionsOf(account2) {
+    const roles = [
+      ...this.entries.filter((e) => this.personIs(e.person, account2)).map((e) => e.role),
+      ...this.pushers.filter((p) => sameAccount(p.account, account2)).map((p) => p.role)
+    ];
+    return [...new Set(roles)];
+  }
+  /** Whether the evidence holds the account's public profile (its name and public e-mail, when it shows them). */
+  hasProfile(account2) {
+    return this.profiled.has(account2.id);
+  }
+  /**
+   * Whether a git identity is this account: the account GitHub linked to it, one of its noreply addresses, an
+   * e-mail GitHub links to it (in the commits, or public on its profile), or its name (profile name, login, a name
+   * it committed under), compared after normalisation.
+   */
+  personIs(person2, account2, { noreplyLogin = true } = {}) {
+    if (person2.account && sameAccount(person2.account, account2)) return true;
+    const email = person2.email.toLowerCase();
+    const noreply = NOREPLY.exec(email);
+    if (noreply) {
+      if (noreply[1] !== void 0 && Number(noreply[1]) === account2.id) return true;
+      if (noreplyLogin && noreply[2].toLowerCase() === account2.login.toLowerCase()) return true;
+    }
+    const known = this.identityOf(account2);
+    if (email !== "" && email !== GITHUB_SERVICE_EMAIL && known.emails.has(email)) return true;
+    const name = normaliseName(person2.name);
+    return name !== "" && known.names.has(name);
+  }
+  identityOf(account2) {
+    const byId = this.known.get(account2.id);
+    if (byId) return byId;
+    const byLogin = [...this.known.values()].find((k) => k.account.login.toLowerCase() === account2.login.toLowerCase());
+    return byLogin ?? { account: account2, emails: /* @__PURE__ */ new Set(), names: /* @__PURE__ */ new Set([normaliseName(account2.login)]) };
+  }
+  learn(account2, seen) {
+    let known = this.known.get(account2.id);
+    if (!known) {
+      known = { account: account2, emails: /* @__PURE__ */ new Set(), names: /* @__PURE__ */ new Set([normaliseName(account2.login)]) };
+      this.known.set(account2.id, known);
+    }
+    const email = seen.email?.toLowerCase();
+    if (email && email !== GITHUB_SERVICE_EMAIL) known.emails.add(email);
+    const name = seen.name === void 0 ? "" : normaliseName(seen.name);
+    if (name !== "" && email !== GITHUB_SERVICE_EMAIL) known.names.add(name);
+  }
+  learnProfile(profile2) {
+    this.learn(profile2.account, { email: profile2.email, name: profile2.name });
+    this.profiled.add(profile2.account.id);
+  }
+  /**
+   * A git identity is identified when it is some account GitHub knows of, or GitHub's own service: an account GitHub
+   * linked to it, a noreply address of the `ID+login` form (an account id, compared by id), or an e-mail, name or
+   * `login@users.noreply…` address of an account in the evidence. A `login@users.noreply…` address GitHub linked to
+   * no account identifies nobody: its login may be someone's from before a rename.
+   */
+  identified(person2) {
+    const email = person2.email.toLowerCase();
+    if ("account" in person2 && person2.account !== void 0) return true;
+    if (email === GITHUB_SERVICE_EMAIL || NOREPLY.exec(email)?.[1] !== void 0) return true;
+    return [...this.known.values()].some((k) => this.personIs(person2, k.account, { noreplyLogin: false }));
+  }
+};
+function normaliseName(name) {
+  return name.normalize("NFKD").replace(new RegExp("\\p{M}+", "gu"), "").toLowerCase().replace(/[\s\p{Z}]+/gu, " ").trim();
+}
+function builtBranch(evidence) {
+  const ref = evidence.builtRef;
+  return ref?.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : void 0;
+}
+function describeActivity(a) {
+  return `${a.activityType} by ${a.actor?.login ?? "(no account)"} at ${a.timestamp}`;
+}
+function chronological(reviews) {
+  return [...reviews].sort((a, b) => time(a.submittedAt) - time(b.submittedAt) || a.id - b.id);
+}
+function time(iso) {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
+}
+function latestDecisiveReviews(ordered) {
+  const standing = /* @__PURE__ */ new Map();
+  for (const review of ordered) {
+    if (DECISIVE_STATES.includes(review.state)) standing.set(reviewerKey(review.reviewer), review);
+  }
+  return standing;
+}
+function reviewerKey(account2) {
+  return `${account2.id}`;
+}
+function sameAccount(a, b) {
+  return a.id === b.id || a.login.toLowerCase() === b.login.toLowerCase();
+}
+function permissionOf(permissions, login) {
+  if (Object.hasOwn(permissions, login)) return permissions[login];
+  const key = Object.keys(permissions).find((k) => k.toLowerCase() === login.toLowerCase());
+  return key === void 0 ? void 0 : permissions[key];
+}
+function sameSha(a, b) {
+  return a.toLowerCase() === b.toLowerCase();
+}
+function short(sha) {
+  return sha.slice(0, 7);
+}
+function pass(id, reason) {
+  return { id, verdict: "pass", reason };
+}
+function fail(id, reason) {
+  return { id, verdict: "fail", reason };
+}
+function notEvaluated(id, reason) {
+  return { id, verdict: "not-evaluated", reason };
+}
+
+// packages/core/src/validators/deploy-approval-predicate.validate.js
+var deploy_approval_predicate_validate_default = validate20;
+var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/deploy-approval-predicate/v1.json", "title": "twokey deploy-approval predicate (https://twokey.dev/attestations/deploy-approval/v1)", "description": "Who approved a deploy through the GitHub environment it ran in, as the deploy job read it from GitHub and signed it: docs/deploy-approval-predicate.md.", "type": "object", "additionalProperties": false, "required": ["environment", "repository", "run", "requesters", "approvals", "protection", "readAt", "evidence"], "properties": { "environment": { "type": "string", "minLength": 1, "maxLength": 255 }, "repository": { "$ref": "#/$defs/repository" }, "run": { "$ref": "#/$defs/run" }, "requesters": { "description": "Who started the deploy run: its actor and triggering actor (once each).", "type": "array", "maxItems": 2, "items": { "$ref": "#/$defs/account" } }, "approvals": { "type": "array", "maxItems": 256, "items": { "type": "object", "additionalProperties": false, "required": ["user", "state", "comment", "environments"], "properties": { "user": { "$ref": "#/$defs/account" }, "state": { "enum": ["approved", "rejected"] }, "comment": { "type": "string", "maxLength": 65536 }, "environments": { "type": "array", "maxItems": 64, "items": { "type": "string", "maxLength": 255 } } } } }, "protection": { "description": "The environment's protection rules as GitHub reported them: null when the environment could not be read.", "oneOf": [{ "type": "null" }, { "type": "object", "additionalProperties": false, "required": ["requiredReviewers", "preventSelfReview"], "properties": { "requiredReviewers": { "type": "array", "maxItems": 64, "items": { "type": "object", "additionalProperties": false, "required": ["type", "name"], "properties": { "type": { "type": "string", "maxLength": 40 }, "name": { "type": "string", "maxLength": 255 } } } }, "preventSelfReview": { "type": "boolean" } } }] }, "requestedAt": { "description": "When the deploy was requested: GitHub created the deployment of this run for the environment (its job waiting for the environment's rules). Absent when GitHub did not say, and in attestations signed before twokey recorded it. Never after readAt.", "$ref": "#/$defs/time" }, "readAt": { "description": "When the deploy job, released, read these facts from GitHub.", "$ref": "#/$defs/time" }, "evidence": { "$ref": "#/$defs/evidence" } }, "$defs": { "account": { "type": "object", "additionalProperties": false, "required": ["login", "id", "type"], "properties": { "login": { "type": "string", "minLength": 1, "maxLength": 100 }, "id": { "type": "integer", "minimum": 0 }, "type": { "type": "string", "maxLength": 40 } } }, "run": { "type": "object", "additionalProperties": false, "required": ["id", "attempt", "uri"], "properties": { "id": { "type": "integer", "minimum": 1 }, "attempt": { "type": "integer", "minimum": 1 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "repository": { "type": "object", "additionalProperties": false, "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[^/\\s]+/[^/\\s]+$", "maxLength": 200 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, "evidence": { "type": "array", "maxItems": 4096, "items": { "type": "object", "additionalProperties": false, "required": ["uri", "digest"], "properties": { "uri": { "type": "string", "minLength": 1, "maxLength": 4096 }, "digest": { "type": "object", "additionalProperties": false, "required": ["sha256"], "properties": { "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" } } } } } } } };
+var func1 = Object.prototype.hasOwnProperty;
+var func2 = ucs2length;
+var pattern4 = new RegExp("^[^/\\s]+/[^/\\s]+$", "u");
+var pattern5 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$", "u");
+var pattern7 = new RegExp("^[0-9a-f]{64}$", "u");
+function validate20(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  ;
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate20.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (errors === 0) {
+    if (data && typeof data == "object" && !Array.isArray(data)) {
+      let missing0;
+      if (data.environment === void 0 && (missing0 = "environment") || data.repository === void 0 && (missing0 = "repository") || data.run === void 0 && (missing0 = "run") || data.requesters === void 0 && (missing0 = "requesters") || data.approvals === void 0 && (missing0 = "approvals") || data.protection === void 0 && (missing0 = "protection") || data.readAt === void 0 && (missing0 = "readAt") || data.evidence === void 0 && (missing0 = "evidence")) {
+        validate20.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
+        return false;
+      } else {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!func1.call(schema31.properties, key0)) {
+            validate20.errors = [{ instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" }];
+            return false;
+            break;
+          }
+        }
+        if (_errs1 === errors) {
+          if (data.environment !== void 0) {
+            let data0 = data.environment;
+            const _errs2 = errors;
+            if (errors === _errs2) {
+              if (typeof data0 === "string") {
+                if (func2(data0) > 255) {
+                  validate20.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" }];
+                  return false;
+                } else {
+                  if (func2(data0) < 1) {
+                    validate20.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                    return false;
+                  }
+                }
+              } else {
+                validate20.errors = [{ instancePath: instancePath + "/environment", schemaPath: "#/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                return false;
+              }
+            }
+            var valid0 = _errs2 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.repository !== void 0) {
+              let data1 = data.repository;
+              const _errs4 = errors;
+              const _errs5 = errors;
+              if (errors === _errs5) {
+                if (data1 && typeof data1 == "object" && !Array.isArray(data1)) {
+                  let missing1;
+                  if (data1.name === void 0 && (missing1 = "name") || data1.uri === void 0 && (missing1 = "uri")) {
+                    validate20.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/required", keyword: "required", params: { missingProperty: missing1 }, message: "must have required property '" + missing1 + "'" }];
+                    return false;
+                  } else {
+                    const _errs7 = errors;
+                    for (const key1 in data1) {
+                      if (!(key1 === "name" || key1 === "uri")) {
+                        validate20.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" }];
+                        return false;
+                        break;
+                      }
+                    }
+                    if (_errs7 === errors) {
+                      if (data1.name !== void 0) {
+                        let data2 = data1.name;
+                        const _errs8 = errors;
+                        if (errors === _errs8) {
+                          if (typeof data2 === "string") {
+                            if (func2(data2) > 200) {
+                              validate20.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/maxLength", keyword: "maxLength", params: { limit: 200 }, message: "must NOT have more than 200 characters" }];
+                              return false;
+                            } else {
+                              if (!pattern4.test(data2)) {
+                                validate20.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/pattern", keyword: "pattern", params: { pattern: "^[^/\\s]+/[^/\\s]+$" }, message: 'must match pattern "^[^/\\s]+/[^/\\s]+$"' }];
+                                return false;
+                              }
+                            }
+                          } else {
+                            validate20.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/$defs/repository/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                            return false;
+                          }
+                        }
+                        var valid2 = _errs8 === errors;
+                      } else {
+                        var valid2 = true;
+                      }
+                      if (valid2) {
+                        if (data1.uri !== void 0) {
+                          let data3 = data1.uri;
+                          const _errs10 = errors;
+                          if (errors === _errs10) {
+                            if (typeof data3 === "string") {
+                              if (func2(data3) > 2048) {
+                                validate20.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
+                                return false;
+                              } else {
+                                if (func2(data3) < 1) {
+                                  validate20.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                  return false;
+                                }
+                              }
+                            } else {
+                              validate20.errors = [{ instancePath: instancePath + "/repository/uri", schemaPath: "#/$defs/repository/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                              return false;
+                            }
+                          }
+                          var valid2 = _errs10 === errors;
+                        } else {
+                          var valid2 = true;
+                        }
+                      }
+                    }
+                  }
+                } else {
+                  validate20.errors = [{ instancePath: instancePath + "/repository", schemaPath: "#/$defs/repository/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                  return false;
+                }
+              }
+              var valid0 = _errs4 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.run !== void 0) {
+                let data4 = data.run;
+                const _errs12 = errors;
+                const _errs13 = errors;
+                if (errors === _errs13) {
+                  if (data4 && typeof data4 == "object" && !Array.isArray(data4)) {
+                    let missing2;
+                    if (data4.id === void 0 && (missing2 = "id") || data4.attempt === void 0 && (missing2 = "attempt") || data4.uri === void 0 && (missing2 = "uri")) {
+                      validate20.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/required", keyword: "required", params: { missingProperty: missing2 }, message: "must have required property '" + missing2 + "'" }];
+                      return false;
+                    } else {
+                      const _errs15 = errors;
+                      for (const key2 in data4) {
+                        if (!(key2 === "id" || key2 === "attempt" || key2 === "uri")) {
+                          validate20.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" }];
+                          return false;
+                          break;
+                        }
+                      }
+                      if (_errs15 === errors) {
+                        if (data4.id !== void 0) {
+                          let data5 = data4.id;
+                          const _errs16 = errors;
+                          if (!(typeof data5 == "number" && (!(data5 % 1) && !isNaN(data5)) && isFinite(data5))) {
+                            validate20.errors = [{ instancePath: instancePath + "/run/id", schemaPath: "#/$defs/run/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                            return false;
+                          }
+                          if (errors === _errs16) {
+                            if (typeof data5 == "number" && isFinite(data5)) {
+                              if (data5 < 1 || isNaN(data5)) {
+                                validate20.errors = [{ instancePath: instancePath + "/run/id", schemaPath: "#/$defs/run/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                                return false;
+                              }
+                            }
+                          }
+                          var valid4 = _errs16 === errors;
+                        } else {
+                          var valid4 = true;
+                        }
+                        if (valid4) {
+                          if (data4.attempt !== void 0) {
+                            let data6 = data4.attempt;
+                            const _errs18 = errors;
+                            if (!(typeof data6 == "number" && (!(data6 % 1) && !isNaN(data6)) && isFinite(data6))) {
+                              validate20.errors = [{ instancePath: instancePath + "/run/attempt", schemaPath: "#/$defs/run/properties/attempt/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                              return false;
+                            }
+                            if (errors === _errs18) {
+                              if (typeof data6 == "number" && isFinite(data6)) {
+                                if (data6 < 1 || isNaN(data6)) {
+                                  validate20.errors = [{ instancePath: instancePath + "/run/attempt", schemaPath: "#/$defs/run/properties/attempt/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                                  return false;
+                                }
+                              }
+                            }
+                            var valid4 = _errs18 === errors;
+                          } else {
+                            var valid4 = true;
+                          }
+                          if (valid4) {
+                            if (data4.uri !== void 0) {
+                              let data7 = data4.uri;
+                              const _errs20 = errors;
+                              if (errors === _errs20) {
+                                if (typeof data7 === "string") {
+                                  if (func2(data7) > 2048) {
+                                    validate20.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/maxLength", keyword: "maxLength", params: { limit: 2048 }, message: "must NOT have more than 2048 characters" }];
+                                    return false;
+                                  } else {
+                                    if (func2(data7) < 1) {
+                                      validate20.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                      return false;
+                                    }
+                                  }
+                                } else {
+                                  validate20.errors = [{ instancePath: instancePath + "/run/uri", schemaPath: "#/$defs/run/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                  return false;
+                                }
+                              }
+                              var valid4 = _errs20 === errors;
+                            } else {
+                              var valid4 = true;
+                            }
+                          }
+                        }
+                      }
+                    }
+                  } else {
+                    validate20.errors = [{ instancePath: instancePath + "/run", schemaPath: "#/$defs/run/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                    return false;
+                  }
+                }
+                var valid0 = _errs12 === errors;
+              } else {
+                var valid0 = true;
+              }
+              if (valid0) {
+                if (data.requesters !== void 0) {
+                  let data8 = data.requesters;
+                  const _errs22 = errors;
+                  if (errors === _errs22) {
+                    if (Array.isArray(data8)) {
+                      if (data8.length > 2) {
+                        validate20.errors = [{ instancePath: instancePath + "/requesters", schemaPath: "#/properties/requesters/maxItems", keyword: "maxItems", params: { limit: 2 }, message: "must NOT have more than 2 items" }];
+                        return false;
+                      } else {
+                        var valid5 = true;
+                        const len0 = data8.length;
+                        for (let i0 = 0; i0 < len0; i0++) {
+                          let data9 = data8[i0];
+                          const _errs24 = errors;
+                          const _errs25 = errors;
+                          if (errors === _errs25) {
+                            if (data9 && typeof data9 == "object" && !Array.isArray(data9)) {
+                              let missing3;
+                              if (data9.login === void 0 && (missing3 = "login") || data9.id === void 0 && (missing3 = "id") || data9.type === void 0 && (missing3 = "type")) {
+                                validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0, schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing3 }, message: "must have required property '" + missing3 + "'" }];
+                                return false;
+                              } else {
+                                const _errs27 = errors;
+                                for (const key3 in data9) {
+                                  if (!(key3 === "login" || key3 === "id" || key3 === "type")) {
+                                    validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0, schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" }];
+                                    return false;
+                                    break;
+                                  }
+                                }
+                                if (_errs27 === errors) {
+                                  if (data9.login !== void 0) {
+                                    let data10 = data9.login;
+                                    const _errs28 = errors;
+                                    if (errors === _errs28) {
+                                      if (typeof data10 === "string") {
+                                        if (func2(data10) > 100) {
+                                          validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
+                                          return false;
+                                        } else {
+                                          if (func2(data10) < 1) {
+                                            validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                            return false;
+                                          }
+                                        }
+                                      } else {
+                                        validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                        return false;
+                                      }
+                                    }
+                                    var valid7 = _errs28 === errors;
+                                  } else {
+                                    var valid7 = true;
+                                  }
+                                  if (valid7) {
+                                    if (data9.id !== void 0) {
+                                      let data11 = data9.id;
+                                      const _errs30 = errors;
+                                      if (!(typeof data11 == "number" && (!(data11 % 1) && !isNaN(data11)) && isFinite(data11))) {
+                                        validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                        return false;
+                                      }
+                                      if (errors === _errs30) {
+                                        if (typeof data11 == "number" && isFinite(data11)) {
+                                          if (data11 < 0 || isNaN(data11)) {
+                                            validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                            return false;
+                                          }
+                                        }
+                                      }
+                                      var valid7 = _errs30 === errors;
+                                    } else {
+                                      var valid7 = true;
+                                    }
+                                    if (valid7) {
+                                      if (data9.type !== void 0) {
+                                        let data12 = data9.type;
+                                        const _errs32 = errors;
+                                        if (errors === _errs32) {
+                                          if (typeof data12 === "string") {
+                                            if (func2(data12) > 40) {
+                                              validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
+                                              return false;
+                                            }
+                                          } else {
+                                            validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0 + "/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                            return false;
+                                          }
+                                        }
+                                        var valid7 = _errs32 === errors;
+                                      } else {
+                                        var valid7 = true;
+                                      }
+                                    }
+                                  }
+                                }
+                              }
+                            } else {
+                              validate20.errors = [{ instancePath: instancePath + "/requesters/" + i0, schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                              return false;
+                            }
+                          }
+                          var valid5 = _errs24 === errors;
+                          if (!valid5) {
+                            break;
+                          }
+                        }
+                      }
+                    } else {
+                      validate20.errors = [{ instancePath: instancePath + "/requesters", schemaPath: "#/properties/requesters/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                      return false;
+                    }
+                  }
+                  var valid0 = _errs22 === errors;
+                } else {
+                  var valid0 = true;
+                }
+                if (valid0) {
+                  if (data.approvals !== void 0) {
+                    let data13 = data.approvals;
+                    const _errs34 = errors;
+                    if (errors === _errs34) {
+                      if (Array.isArray(data13)) {
+                        if (data13.length > 256) {
+                          validate20.errors = [{ instancePath: instancePath + "/approvals", schemaPath: "#/properties/approvals/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items" }];
+                          return false;
+                        } else {
+                          var valid8 = true;
+                          const len1 = data13.length;
+                          for (let i1 = 0; i1 < len1; i1++) {
+                            let data14 = data13[i1];
+                            const _errs36 = errors;
+                            if (errors === _errs36) {
+                              if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
+                                let missing4;
+                                if (data14.user === void 0 && (missing4 = "user") || data14.state === void 0 && (missing4 = "state") || data14.comment === void 0 && (missing4 = "comment") || data14.environments === void 0 && (missing4 = "environments")) {
+                                  validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1, schemaPath: "#/properties/approvals/items/required", keyword: "required", params: { missingProperty: missing4 }, message: "must have required property '" + missing4 + "'" }];
+                                  return false;
+                                } else {
+                                  const _errs38 = errors;
+                                  for (const key4 in data14) {
+                                    if (!(key4 === "user" || key4 === "state" || key4 === "comment" || key4 === "environments")) {
+                                      validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1, schemaPath: "#/properties/approvals/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" }];
+                                      return false;
+                                      break;
+                                    }
+                                  }
+                                  if (_errs38 === errors) {
+                                    if (data14.user !== void 0) {
+                                      let data15 = data14.user;
+                                      const _errs39 = errors;
+                                      const _errs40 = errors;
+                                      if (errors === _errs40) {
+                                        if (data15 && typeof data15 == "object" && !Array.isArray(data15)) {
+                                          let missing5;
+                                          if (data15.login === void 0 && (missing5 = "login") || data15.id === void 0 && (missing5 = "id") || data15.type === void 0 && (missing5 = "type")) {
+                                            validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user", schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing5 }, message: "must have required property '" + missing5 + "'" }];
+                                            return false;
+                                          } else {
+                                            const _errs42 = errors;
+                                            for (const key5 in data15) {
+                                              if (!(key5 === "login" || key5 === "id" || key5 === "type")) {
+                                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user", schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" }];
+                                                return false;
+                                                break;
+                                              }
+                                            }
+                                            if (_errs42 === errors) {
+                                              if (data15.login !== void 0) {
+                                                let data16 = data15.login;
+                                                const _errs43 = errors;
+                                                if (errors === _errs43) {
+                                                  if (typeof data16 === "string") {
+                                                    if (func2(data16) > 100) {
+                                                      validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
+                                                      return false;
+                                                    } else {
+                                                      if (func2(data16) < 1) {
+                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                        return false;
+                                                      }
+                                                    }
+                                                  } else {
+                                                    validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                    return false;
+                                                  }
+                                                }
+                                                var valid11 = _errs43 === errors;
+                                              } else {
+                                                var valid11 = true;
+                                              }
+                                              if (valid11) {
+                                                if (data15.id !== void 0) {
+                                                  let data17 = data15.id;
+                                                  const _errs45 = errors;
+                                                  if (!(typeof data17 == "number" && (!(data17 % 1) && !isNaN(data17)) && isFinite(data17))) {
+                                                    validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                    return false;
+                                                  }
+                                                  if (errors === _errs45) {
+                                                    if (typeof data17 == "number" && isFinite(data17)) {
+                                                      if (data17 < 0 || isNaN(data17)) {
+                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                        return false;
+                                                      }
+                                                    }
+                                                  }
+                                                  var valid11 = _errs45 === errors;
+                                                } else {
+                                                  var valid11 = true;
+                                                }
+                                                if (valid11) {
+                                                  if (data15.type !== void 0) {
+                                                    let data18 = data15.type;
+                                                    const _errs47 = errors;
+                                                    if (errors === _errs47) {
+                                                      if (typeof data18 === "string") {
+                                                        if (func2(data18) > 40) {
+                                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
+                                                          return false;
+                                                        }
+                                                      } else {
+                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                        return false;
+                                                      }
+                                                    }
+                                                    var valid11 = _errs47 === errors;
+                                                  } else {
+                                                    var valid11 = true;
+                                                  }
+                                                }
+                                              }
+                                            }
+                                          }
+                                        } else {
+                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user", schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                          return false;
+                                        }
+                                      }
+                                      var valid9 = _errs39 === errors;
+                                    } else {
+                                      var valid9 = true;
+                                    }
+                                    if (valid9) {
+                                      if (data14.state !== void 0) {
+                                        let data19 = data14.state;
+                                        const _errs49 = errors;
+                                        if (!(data19 === "approved" || data19 === "rejected")) {
+                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/state", schemaPath: "#/properties/approvals/items/properties/state/enum", keyword: "enum", params: { allowedValues: schema31.properties.approvals.items.properties.state.enum }, message: "must be equal to one of the allowed values" }];
+                                          return false;
+                                        }
+                                        var valid9 = _errs49 === errors;
+                                      } else {
+                                        var valid9 = true;
+                                      }
+                                      if (valid9) {
+                                        if (data14.comment !== void 0) {
+                                          let data20 = data14.comment;
+                                          const _errs50 = errors;
+                                          if (errors === _errs50) {
+                                            if (typeof data20 === "string") {
+                                              if (func2(data20) > 65536) {
+                                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/comment", schemaPath: "#/properties/approvals/items/properties/comment/maxLength", keyword: "maxLength", params: { limit: 65536 }, message: "must NOT have more than 65536 characters" }];
+                                                return false;
+                                              }
+                                            } else {
+                                              validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/comment", schemaPath: "#/properties/approvals/items/properties/comment/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                              return false;
+                                            }
+                                          }
+                                          var valid9 = _errs50 === errors;
+                                        } else {
+                                          var valid9 = true;
+                                        }
+                                        if (valid9) {
+                                          if (data14.environments !== void 0) {
+                                            let data21 = data14.environments;
+                                            const _errs52 = errors;
+                                            if (errors === _errs52) {
+                                              if (Array.isArray(data21)) {
+                                                if (data21.length > 64) {
+                                                  validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments", schemaPath: "#/properties/approvals/items/properties/environments/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" }];
+                                                  return false;
+                                                } else {
+                                                  var valid12 = true;
+                                                  const len2 = data21.length;
+                                                  for (let i2 = 0; i2 < len2; i2++) {
+                                                    let data22 = data21[i2];
+                                                    const _errs54 = errors;
+                                                    if (errors === _errs54) {
+                                                      if (typeof data22 === "string") {
+                                                        if (func2(data22) > 255) {
+                                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments/" + i2, schemaPath: "#/properties/approvals/items/properties/environments/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" }];
+                                                          return false;
+                                                        }
+                                                      } else {
+                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments/" + i2, schemaPath: "#/properties/approvals/items/properties/environments/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                        return false;
+                                                      }
+                                                    }
+                                                    var valid12 = _errs54 === errors;
+                                                    if (!valid12) {
+                                                      break;
+                                                    }
+                                                  }
+                                                }
+                                              } else {
+                                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments", schemaPath: "#/properties/approvals/items/properties/environments/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                return false;
+                                              }
+                                            }
+                                            var valid9 = _errs52 === errors;
+                                          } else {
+                                            var valid9 = true;
+                                          }
+                                        }
+                                      }
+                                    }
+                                  }
+                                }
+                              } else {
+                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1, schemaPath: "#/properties/approvals/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                return false;
+                              }
+                            }
+                            var valid8 = _errs36 === errors;
+                            if (!valid8) {
+                              break;
+                            }
+                          }
+                        }
+                      } else {
+                        validate20.errors = [{ instancePath: instancePath + "/approvals", schemaPath: "#/properties/approvals/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                        return false;
+                      }
+                    }
+                    var valid0 = _errs34 === errors;
+                  } else {
+                    var valid0 = true;
+                  }
+                  if (valid0) {
+                    if (data.protection !== void 0) {
+                      let data23 = data.protection;
+                      const _errs56 = errors;
+                      const _errs57 = errors;
+                      let valid13 = false;
+                      let passing0 = null;
+                      const _errs58 = errors;
+                      if (data23 !== null) {
+                        const err0 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/0/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+                        if (vErrors === null) {
+                          vErrors = [err0];
+                        } else {
+                          vErrors.push(err0);
+                        }
+                        errors++;
+                      }
+                      var _valid0 = _errs58 === errors;
+                      if (_valid0) {
+                        valid13 = true;
+                        passing0 = 0;
+                      }
+                      const _errs60 = errors;
+                      if (errors === _errs60) {
+                        if (data23 && typeof data23 == "object" && !Array.isArray(data23)) {
+                          let missing6;
+                          if (data23.requiredReviewers === void 0 && (missing6 = "requiredReviewers") || data23.preventSelfReview === void 0 && (missing6 = "preventSelfReview")) {
+                            const err1 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/1/required", keyword: "required", params: { missingProperty: missing6 }, message: "must have required property '" + missing6 + "'" };
+                            if (vErrors === null) {
+                              vErrors = [err1];
+                            } else {
+                              vErrors.push(err1);
+                            }
+                            errors++;
+                          } else {
+                            const _errs62 = errors;
+                            for (const key6 in data23) {
+                              if (!(key6 === "requiredReviewers" || key6 === "preventSelfReview")) {
+                                const err2 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/1/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
+                                if (vErrors === null) {
+                                  vErrors = [err2];
+                                } else {
+                                  vErrors.push(err2);
+                                }
+                                errors++;
+                                break;
+                              }
+                            }
+                            if (_errs62 === errors) {
+                              if (data23.requiredReviewers !== void 0) {
+                                let data24 = data23.requiredReviewers;
+                                const _errs63 = errors;
+                                if (errors === _errs63) {
+                                  if (Array.isArray(data24)) {
+                                    if (data24.length > 64) {
+                                      const err3 = { instancePath: instancePath + "/protection/requiredReviewers", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" };
+                                      if (vErrors === null) {
+                                        vErrors = [err3];
+                                      } else {
+                                        vErrors.push(err3);
+                                      }
+                                      errors++;
+                                    } else {
+                                      var valid15 = true;
+                                      const len3 = data24.length;
+                                      for (let i3 = 0; i3 < len3; i3++) {
+                                        let data25 = data24[i3];
+                                        const _errs65 = errors;
+                                        if (errors === _errs65) {
+                                          if (data25 && typeof data25 == "object" && !Array.isArray(data25)) {
+                                            let missing7;
+                                            if (data25.type === void 0 && (missing7 = "type") || data25.name === void 0 && (missing7 = "name")) {
+                                              const err4 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3, schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/required", keyword: "required", params: { missingProperty: missing7 }, message: "must have required property '" + missing7 + "'" };
+                                              if (vErrors === null) {
+                                                vErrors = [err4];
+                                              } else {
+                                                vErrors.push(err4);
+                                              }
+                                              errors++;
+                                            } else {
+                                              const _errs67 = errors;
+                                              for (const key7 in data25) {
+                                                if (!(key7 === "type" || key7 === "name")) {
+                                                  const err5 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3, schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
+                                                  if (vErrors === null) {
+                                                    vErrors = [err5];
+                                                  } else {
+                                                    vErrors.push(err5);
+                                                  }
+                                                  errors++;
+                                                  break;
+                                                }
+                                              }
+                                              if (_errs67 === errors) {
+                                                if (data25.type !== void 0) {
+                                                  let data26 = data25.type;
+                                                  const _errs68 = errors;
+                                                  if (errors === _errs68) {
+                                                    if (typeof data26 === "string") {
+                                                      if (func2(data26) > 40) {
+                                                        const err6 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/type", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" };
+                                                        if (vErrors === null) {
+                                                          vErrors = [err6];
+                                                        } else {
+                                                          vErrors.push(err6);
+                                                        }
+                                                        errors++;
+                                                      }
+                                                    } else {
+                                                      const err7 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/type", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                                      if (vErrors === null) {
+                                                        vErrors = [err7];
+                                                      } else {
+                                                        vErrors.push(err7);
+                                                      }
+                                                      errors++;
+                                                    }
+                                                  }
+                                                  var valid16 = _errs68 === errors;
+                                                } else {
+                                                  var valid16 = true;
+                                                }
+                                                if (valid16) {
+                                                  if (data25.name !== void 0) {
+                                                    let data27 = data25.name;
+                                                    const _errs70 = errors;
+                                                    if (errors === _errs70) {
+                                                      if (typeof data27 === "string") {
+                                                        if (func2(data27) > 255) {
+                                                          const err8 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/name", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" };
+                                                          if (vErrors === null) {
+                                                            vErrors = [err8];
+                                                          } else {
+                                                            vErrors.push(err8);
+                                                          }
+                                                          errors++;
+                                                        }
+                                                      } else {
+                                                        const err9 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/name", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                                        if (vErrors === null) {
+                                                          vErrors = [err9];
+                                                        } else {
+                                                          vErrors.push(err9);
+                                                        }
+                                                        errors++;
+                                                      }
+                                                    }
+                                                    var valid16 = _errs70 === errors;
+                                                  } else {
+                                                    var valid16 = true;
+                                                  }
+                                                }
+                                              }
+                                            }
+                                          } else {
+                                            const err10 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3, schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                                            if (vErrors === null) {
+                                              vErrors = [err10];
+                                            } else {
+                                              vErrors.push(err10);
+                                            }
+                                            errors++;
+                                          }
+                                        }
+                                        var valid15 = _errs65 === errors;
+                                        if (!valid15) {
+                                          break;
+                                        }
+                                      }
+                                    }
+                                  } else {
+                                    const err11 = { instancePath: instancePath + "/protection/requiredReviewers", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                                    if (vErrors === null) {
+                                      vErrors = [err11];
+                                    } else {
+                                      vErrors.push(err11);
+                                    }
+                                    errors++;
+                                  }
+                                }
+                                var valid14 = _errs63 === errors;
+                              } else {
+                                var valid14 = true;
+                              }
+                              if (valid14) {
+                                if (data23.preventSelfReview !== void 0) {
+                                  const _errs72 = errors;
+                                  if (typeof data23.preventSelfReview !== "boolean") {
+                                    const err12 = { instancePath: instancePath + "/protection/preventSelfReview", schemaPath: "#/properties/protection/oneOf/1/properties/preventSelfReview/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                                    if (vErrors === null) {
+                                      vErrors = [err12];
+                                    } else {
+                                      vErrors.push(err12);
+                                    }
+                                    errors++;
+                                  }
+                                  var valid14 = _errs72 === errors;
+                                } else {
+                                  var valid14 = true;
+                                }
+                              }
+                            }
+                          }
+                        } else {
+                          const err13 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/1/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                          if (vErrors === null) {
+                            vErrors = [err13];
+                          } else {
+                            vErrors.push(err13);
+                          }
+                          errors++;
+                        }
+                      }
+                      var _valid0 = _errs60 === errors;
+                      if (_valid0 && valid13) {
+                        valid13 = false;
+                        passing0 = [passing0, 1];
+                      } else {
+                        if (_valid0) {
+                          valid13 = true;
+                          passing0 = 1;
+                        }
+                      }
+                      if (!valid13) {
+                        const err14 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf", keyword: "oneOf", params: { passingSchemas: passing0 }, message: "must match exactly one schema in oneOf" };
+                        if (vErrors === null) {
+                          vErrors = [err14];
+                        } else {
+                          vErrors.push(err14);
+                        }
+                        errors++;
+                        validate20.errors = vErrors;
+                        return false;
+                      } else {
+                        errors = _errs57;
+                        if (vErrors !== null) {
+                          if (_errs57) {
+                            vErrors.length = _errs57;
+                          } else {
+                            vErrors = null;
+                          }
+                        }
+                      }
+                      var valid0 = _errs56 === errors;
+                    } else {
+                      var valid0 = true;
+                    }
+                    if (valid0) {
+                      if (data.requestedAt !== void 0) {
+                        let data29 = data.requestedAt;
+                        const _errs74 = errors;
+                        const _errs75 = errors;
+                        if (errors === _errs75) {
+                          if (typeof data29 === "string") {
+                            if (!pattern5.test(data29)) {
+                              validate20.errors = [{ instancePath: instancePath + "/requestedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
+                              return false;
+                            }
+                          } else {
+                            validate20.errors = [{ instancePath: instancePath + "/requestedAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                            return false;
+                          }
+                        }
+                        var valid0 = _errs74 === errors;
+                      } else {
+                        var valid0 = true;
+                      }
+                      if (valid0) {
+                        if (data.readAt !== void 0) {
+                          let data30 = data.readAt;
+                          const _errs77 = errors;
+                          const _errs78 = errors;
+                          if (errors === _errs78) {
+                            if (typeof data30 === "string") {
+                              if (!pattern5.test(data30)) {
+                                validate20.errors = [{ instancePath: instancePath + "/readAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
+                                return false;
+                              }
+                            } else {
+                              validate20.errors = [{ instancePath: instancePath + "/readAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                              return false;
+                            }
+                          }
+                          var valid0 = _errs77 === errors;
+                        } else {
+                          var valid0 = true;
+                        }
+                        if (valid0) {
+                          if (data.evidence !== void 0) {
+                            let data31 = data.evidence;
+                            const _errs80 = errors;
+                            const _errs81 = errors;
+                            if (errors === _errs81) {
+                              if (Array.isArray(data31)) {
+                                if (data31.length > 4096) {
+                                  validate20.errors = [{ instancePath: instancePath + "/evidence", schemaPath: "#/$defs/evidence/maxItems", keyword: "maxItems", params: { limit: 4096 }, message: "must NOT have more than 4096 items" }];
+                                  return false;
+                                } else {
+                                  var valid20 = true;
+                                  const len4 = data31.length;
+                                  for (let i4 = 0; i4 < len4; i4++) {
+                                    let data32 = data31[i4];
+                                    const _errs83 = errors;
+                                    if (errors === _errs83) {
+                                      if (data32 && typeof data32 == "object" && !Array.isArray(data32)) {
+                                        let missing8;
+                                        if (data32.uri === void 0 && (missing8 = "uri") || data32.digest === void 0 && (missing8 = "digest")) {
+                                          validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
+                                          return false;
+                                        } else {
+                                          const _errs85 = errors;
+                                          for (const key8 in data32) {
+                                            if (!(key8 === "uri" || key8 === "digest")) {
+                                              validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties" }];
+                                              return false;
+                                              break;
+                                            }
+                                          }
+                                          if (_errs85 === errors) {
+                                            if (data32.uri !== void 0) {
+                                              let data33 = data32.uri;
+                                              const _errs86 = errors;
+                                              if (errors === _errs86) {
+                                                if (typeof data33 === "string") {
+                                                  if (func2(data33) > 4096) {
+                                                    validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                    return false;
+                                                  } else {
+                                                    if (func2(data33) < 1) {
+                                                      validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                      return false;
+                                                    }
+                                                  }
+                                                } else {
+                                                  validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                  return false;
+                                                }
+                                              }
+                                              var valid21 = _errs86 === errors;
+                                            } else {
+                                              var valid21 = true;
+                                            }
+                                            if (valid21) {
+                                              if (data32.digest !== void 0) {
+                                                let data34 = data32.digest;
+                                                const _errs88 = errors;
+                                                if (errors === _errs88) {
+                                                  if (data34 && typeof data34 == "object" && !Array.isArray(data34)) {
+                                                    let missing9;
+                                                    if (data34.sha256 === void 0 && (missing9 = "sha256")) {
+                                                      validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
+                                                      return false;
+                                                    } else {
+                                                      const _errs90 = errors;
+                                                      for (const key9 in data34) {
+                                                        if (!(key9 === "sha256")) {
+                                                          validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" }];
+                                                          return false;
+                                                          break;
+                                                        }
+                                                      }
+                                                      if (_errs90 === errors) {
+                                                        if (data34.sha256 !== void 0) {
+                                                          let data35 = data34.sha256;
+                                                          const _errs91 = errors;
+                                                          if (errors === _errs91) {
+                                                            if (typeof data35 === "string") {
+                                                              if (!pattern7.test(data35)) {
+                                                                validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest/sha256", schemaPath: "#/$defs/evidence/items/properties/digest/properties/sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: 'must match pattern "^[0-9a-f]{64}$"' }];
+                                                                return false;
+                                                              }
+                                                            } else {
+                                                              validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest/sha256", schemaPath: "#/$defs/evidence/items/properties/digest/properties/sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                              return false;
+                                                            }
+                                                          }
+                                                        }
+                                                      }
+                                                    }
+                                                  } else {
+                                                    validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                    return false;
+                                                  }
+                                                }
+                                                var valid21 = _errs88 === errors;
+                                              } else {
+                                                var valid21 = true;
+                                              }
+                                            }
+                                          }
+                                        }
+                                      } else {
+                                        validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                        return false;
+                                      }
+                                    }
+                                    var valid20 = _errs83 === errors;
+                                    if (!valid20) {
+                                      break;
+                                    }
+                                  }
+                                }
+                              } else {
+                                validate20.errors = [{ instancePath: instancePath + "/evidence", schemaPath: "#/$defs/evidence/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                return false;
+                              }
+                            }
+                            var valid0 = _errs80 === errors;
+                          } else {
+                            var valid0 = true;
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate20.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+      return false;
+    }
+  }
+  validate20.errors = vErrors;
+  return errors === 0;
+}
+validate20.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function ucs2length(text) {
+  return Array.from(text).length;
+}
+
+// packages/core/src/deploy-approval.ts
+var DEPLOY_APPROVAL_PREDICATE_TYPE = "https://twokey.dev/attestations/deploy-approval/v1";
+function parseDeployApprovalPredicate(json) {
+  if (!deploy_approval_predicate_validate_default(json)) {
+    const error = (deploy_approval_predicate_validate_default.errors ?? [])[0];
+    const field2 = error?.instancePath.replace(/^\//, "").replaceAll("/", ".") || "(predicate)";
+    throw new InTotoError("PREDICATE_INVALID", field2, error?.message ?? "invalid");
+  }
+  const predicate = json;
+  checkTimes(predicate);
+  return predicate;
+}
+function checkTimes(predicate) {
+  const readAt = Date.parse(predicate.readAt);
+  if (Number.isNaN(readAt)) throw new InTotoError("PREDICATE_INVALID", "readAt", `not a time: ${predicate.readAt}`);
+  if (predicate.requestedAt === void 0) return;
+  const requestedAt = Date.parse(predicate.requestedAt);
+  if (Number.isNaN(requestedAt)) {
+    throw new InTotoError("PREDICATE_INVALID", "requestedAt", `not a time: ${predicate.requestedAt}`);
+  }
+  if (requestedAt > readAt) {
+    throw new InTotoError(
+      "PREDICATE_INVALID",
+      "requestedAt",
+      `expected at or before readAt (${predicate.readAt}), found ${predicate.requestedAt}: a deploy is requested before its approvals are read`
+    );
+  }
+}
+function buildDeployApprovalStatement(subjects, predicate) {
+  parseDeployApprovalPredicate(JSON.parse(JSON.stringify(predicate)));
+  return { _type: IN_TOTO_STATEMENT_TYPE, subject: subjects, predicateType: DEPLOY_APPROVAL_PREDICATE_TYPE, predicate };
+}
+var isBotAccount = isBot;
+function judgeDeployApproval(predicate, rules, change) {
+  const problems = [];
+  if (rules.requirePreventSelfReview && predicate.protection?.preventSelfReview !== true) {
+    problems.push(
+      predicate.protection === null ? `the environment ${predicate.environment}'s protection rules could not be read, and the policy requires prevent_self_review` : `expected the environment ${predicate.environment} to prevent self-review, found it does not`
+    );
+  }
+  const rejected = predicate.approvals.filter(
+    (a) => a.state === "rejected" && a.environments.includes(predicate.environment)
+  );
+  if (rejected.length > 0) {
+    problems.push(`rejected by ${rejected.map((a) => a.user.login).join(", ")}`);
+  }
+  const excluded = excludedPeople(rules.distinctFrom, predicate, change);
+  const counted = [];
+  const refused = [];
+  for (const approval of predicate.approvals) {
+    if (approval.state !== "approved" || !approval.environments.includes(predicate.environment)) continue;
+    const login = approval.user.login;
+    if (isBotAccount(approval.user)) refused.push(`${login} (a bot)`);
+    else if (excluded.unknown.length > 0) refused.push(`${login} (${excluded.unknown.join(", ")} unknown)`);
+    else {
+      const why = excluded.byId.get(approval.user.id) ?? excluded.byLogin.get(login.toLowerCase());
+      if (why) refused.push(`${login} (${why})`);
+      else if (!counted.some((c) => c.toLowerCase() === login.toLowerCase())) counted.push(login);
+    }
+  }
+  if (counted.length < rules.min) {
+    problems.push(
+      `expected ${rules.min} approval${rules.min === 1 ? "" : "s"} of the environment ${predicate.environment} by someone distinct from ${rules.distinctFrom.join(", ") || "nobody"} and not a bot, found ${counted.length}${counted.length ? ` (${counted.join(", ")})` : ""}${refused.length ? `; not counted: ${refused.join(", ")}` : ""}`
+    );
+  } else if (rules.min > 0 && refused.length > 0) {
+    problems.push(
+      `approved for ${predicate.environment} by someone the policy excludes: ${refused.join(", ")}; GitHub releases the job on any one approval of the run, so it may have been theirs`
+    );
+  }
+  if (problems.length > 0) return { verdict: "fail", reason: problems.join("; "), approvers: counted };
+  return {
+    verdict: "pass",
+    reason: rules.min === 0 ? `not required (deploy.approvals.min 0); approved by ${counted.join(", ") || "nobody"}` : `approved for ${predicate.environment} by ${counted.join(", ")}, each distinct from ${rules.distinctFrom.join(", ")}`,
+    approvers: counted
+  };
+}
+function excludedPeople(distinctFrom, predicate, change) {
+  const byLogin = /* @__PURE__ */ new Map();
+  const byId = /* @__PURE__ */ new Map();
+  const unknown = [];
+  const add2 = (people, why) => {
+    for (const person2 of people) {
+      const login = (typeof person2 === "string" ? person2 : person2.login).toLowerCase();
+      if (!byLogin.has(login)) byLogin.set(login, why);
+      if (typeof person2 !== "string" && !byId.has(person2.id)) byId.set(person2.id, why);
+    }
+  };
+  for (const who of distinctFrom) {
+    if (who === "requester") {
+      add2(predicate.requesters, "started the deploy");
+      continue;
+    }
+    if (!change) {
+      unknown.push(`the change's ${who}`);
+      continue;
+    }
+    if (who === "author") {
+      if (change.author === void 0) unknown.push("the change's author");
+      else add2([change.author], "the change's author");
+    } else if (who === "contributors") add2(change.contributors, "a contributor to the change");
+    else if (who === "pusher") add2(change.pushers, "the change's last pusher");
+    else add2(change.codeApprovers, "approved the code");
+  }
+  return { byLogin, byId, unknown };
+}
+
+// packages/core/src/policy.ts
+var import_yaml = __toESM(require_dist4());
+import { createHash } from "node:crypto";
+
+// packages/core/src/identity-pattern.ts
+var MAX_IDENTITY_PATTERN_LENGTH = 1024;
+var MAX_IDENTITY_PATTERN_PROGRAM = 2048;
+var MAX_MATCHED_SAN_LENGTH = 64 * 1024;
+var IdentityPatternError = class extends CodedError {
+  kind = "usage";
+  name = "IdentityPatternError";
+};
+var compiled2 = /* @__PURE__ */ new Map();
+var MAX_CACHED_PATTERNS = 8;
+function compileIdentityPattern(pattern) {
+  const cached = compiled2.get(pattern);
+  if (cached) return cached;
+  const re = parse(pattern);
+  const size = re.programSize();
+  if (size > MAX_IDENTITY_PATTERN_PROGRAM) {
+    throw new IdentityPatternError(
+      "PATTERN_TOO_LARGE",
+      `compiles to ${size} RE2 instructions, more than ${MAX_IDENTITY_PATTERN_PROGRAM} (each copy of a counted repeat counts: .{1000} is 1000)`
+    );
+  }
+  const identityPattern = {
+    source: pattern,
+    matches: (san) => san.length <= MAX_MATCHED_SAN_LENGTH && re.testExact(san)
+  };
+  if (compiled2.size >= MAX_CACHED_PATTERNS) compiled2.delete(compiled2.keys().next().value);
+  compiled2.set(pattern, identityPattern);
+  return identityPattern;
+}
+function parse(pattern) {
+  const length = pattern.length <= MAX_IDENTITY_PATTERN_LENGTH ? pattern.length : Array.from(pattern).length;
+  if (length > MAX_IDENTITY_PATTERN_LENGTH) {
+    throw new IdentityPatternError(
+      "PATTERN_TOO_LONG",
+      `${length} characters, more than the ${MAX_IDENTITY_PATTERN_LENGTH} an identity pattern may have`
+    );
+  }
+  try {
+    return RE2JS.compile(pattern);
+  } catch (error) {
+    const reason = String(error.message).replace(/^error parsing regexp: /, "");
+    if (/expression too large/.test(reason)) {
+      throw new IdentityPatternError("PATTERN_TOO_LARGE", `${reason} (more than RE2 compiles)`);
+    }
+    if (isJavaScriptRegExp(pattern)) {
+      throw new IdentityPatternError(
+        "PATTERN_NOT_RE2",
+        `not an RE2 pattern: ${reason} (identity patterns use RE2 syntax, as cosign's: no backreferences or lookarounds, repeats up to {1000})`
+      );
+    }
+    throw new IdentityPatternError("PATTERN_SYNTAX", `not a valid regular expression: ${reason}`);
+  }
+}
+function isJavaScriptRegExp(pattern) {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // packages/core/src/validators/policy.validate.js
@@ -22151,548 +22691,6 @@ function repositoryNameOf(uri) {
 }
 function sameRepositoryName(a, b) {
   return a.toLowerCase() === b.toLowerCase();
-}
-
-// packages/core/src/review.ts
-var WRITE_PERMISSIONS = ["write", "maintain", "admin"];
-var DECISIVE_STATES = ["APPROVED", "CHANGES_REQUESTED", "DISMISSED"];
-var MERGE_ACTIVITIES = ["pr_merge", "merge_queue_merge"];
-var CRITERIA = [
-  "approval-before-merge",
-  "approval-on-merged-head",
-  "reviewer-not-author",
-  "reviewer-not-contributor",
-  "reviewer-not-last-pusher",
-  "reviewer-not-bot",
-  "reviewer-has-write-access"
-];
-function evaluateReview(evidence, rules) {
-  const people = new People(evidence, rules);
-  const cut = reviewCutOff(evidence);
-  const ordered = chronological(evidence.reviews);
-  const inTime = ordered.filter((r) => !isLate(r, cut));
-  const late = ordered.filter((r) => isLate(r, cut));
-  const standing = latestDecisiveReviews(inTime);
-  const candidates = [...standing.values()].filter((r) => r.state === "APPROVED").map((review) => ({ review, late: false }));
-  for (const review of latestDecisiveReviews(late).values()) {
-    if (review.state === "APPROVED" && standing.get(reviewerKey(review.reviewer))?.state !== "APPROVED") {
-      candidates.push({ review, late: true });
-    }
-  }
-  const judged = candidates.map((candidate) => ({
-    ...candidate,
-    outcomes: judgeApproval(candidate, evidence, rules, people, cut)
-  }));
-  const counted = judged.filter((j) => CRITERIA.every((c) => j.outcomes[c].ok));
-  const checks = [
-    evidenceComplete(evidence),
-    mergedByPullRequest(evidence),
-    mergedCommitMatches(evidence),
-    baseIsProtectedBranch(evidence, rules),
-    reachedBranchByMerge(evidence, rules),
-    contributorsIdentified(people, rules),
-    latestReviewPerReviewer(inTime, standing, late),
-    changesRequested(standing, rules),
-    ...CRITERIA.map((criterion) => criterionCheck(criterion, judged)),
-    minIndependentApprovals(judged, counted, rules)
-  ];
-  const approvals = ordered.filter((r) => r.state === "APPROVED" || r.state === "DISMISSED").map((review) => {
-    const record = { reviewId: review.id, reviewer: review.reviewer, state: review.state };
-    const at = { commitId: review.commitId, submittedAt: review.submittedAt };
-    if (review.state === "DISMISSED") {
-      return { ...record, ...at, counted: false, reason: "dismissed: a dismissed review never counts" };
-    }
-    const candidate = judged.find((j) => j.review === review);
-    if (!candidate) {
-      if (isLate(review, cut)) {
-        return { ...record, ...at, counted: false, reason: `submitted after ${describeCut(cut)}: never counts` };
-      }
-      const latest = standing.get(reviewerKey(review.reviewer));
-      const later = latest ? `${latest.state} review ${latest.id} at ${latest.submittedAt}` : "a later review";
-      return { ...record, ...at, counted: false, reason: `superseded by the reviewer's ${later}` };
-    }
-    const failed = CRITERIA.filter((c) => !candidate.outcomes[c].ok).map((c) => candidate.outcomes[c].reason);
-    return failed.length === 0 ? { ...record, ...at, counted: true, reason: "independent approval on the merged head, before the merge" } : { ...record, ...at, counted: false, reason: failed.join("; ") };
-  });
-  return {
-    verdict: checks.every((c) => c.verdict === "pass") ? "pass" : "fail",
-    checks,
-    approvals,
-    independentApprovers: counted.map((j) => j.review.reviewer)
-  };
-}
-function isBot(account2) {
-  return account2.type === "Bot" || account2.login.toLowerCase().endsWith("[bot]");
-}
-function reviewCutOff(evidence) {
-  const pr = evidence.pullRequest;
-  if (!pr) return void 0;
-  let cut = { at: Date.parse(pr.mergedAt), what: `the merge at ${pr.mergedAt}` };
-  const activity2 = evidence.activity;
-  if (activity2?.available) {
-    for (const arrival of activity2.builtCommitArrivals) {
-      const at = Date.parse(arrival.timestamp);
-      if (at < cut.at) {
-        cut = { at, what: `${short(evidence.commit)} reached ${arrival.ref} at ${arrival.timestamp}` };
-      }
-    }
-  }
-  return Number.isNaN(cut.at) ? void 0 : cut;
-}
-function isLate(review, cut) {
-  if (review.state === "PENDING") return false;
-  if (!cut) return true;
-  return time(review.submittedAt) > cut.at;
-}
-function describeCut(cut) {
-  return cut ? cut.what : "the merge (whose time is unknown)";
-}
-function evidenceComplete(evidence) {
-  const gaps = [...evidence.gaps];
-  for (const review of evidence.reviews) {
-    if (review.state !== "PENDING" && Number.isNaN(Date.parse(review.submittedAt))) {
-      gaps.push(`review ${review.id} by ${review.reviewer.login} has no valid submission time (${review.submittedAt})`);
-    }
-  }
-  const pr = evidence.pullRequest;
-  if (pr && Number.isNaN(Date.parse(pr.mergedAt))) {
-    gaps.push(`pull request #${pr.number} has no valid merge time (${pr.mergedAt})`);
-  }
-  return gaps.length === 0 ? pass("evidence-complete", "the pull request, its commits, reviews, pushes and permissions were all read") : fail("evidence-complete", `the review evidence is incomplete: ${gaps.join("; ")}`);
-}
-function mergedByPullRequest(evidence) {
-  const pr = evidence.pullRequest;
-  if (!pr) {
-    return fail(
-      "merged-by-pull-request",
-      evidence.gaps.length > 0 ? `expected commit ${evidence.commit} to be merged through a pull request; the evidence does not establish one because it is incomplete: ${evidence.gaps.join("; ")}` : `expected commit ${evidence.commit} to be merged through a pull request, found none (pushed directly?)`
-    );
-  }
-  return pass(
-    "merged-by-pull-request",
-    `pull request #${pr.number} (${pr.url}) was merged into ${pr.baseRef} at ${pr.mergedAt} (merge method: ${pr.mergeMethod})`
-  );
-}
-function mergedCommitMatches(evidence) {
-  const pr = evidence.pullRequest;
-  if (!pr) return notEvaluated("merged-commit-matches", "no pull request");
-  if (!sameSha(pr.mergeCommitSha, evidence.commit)) {
-    return fail(
-      "merged-commit-matches",
-      `expected pull request #${pr.number} to be merged as the built commit ${evidence.commit}, found ${pr.mergeCommitSha}`
-    );
-  }
-  return pass("merged-commit-matches", `pull request #${pr.number} was merged as ${evidence.commit}, the built commit`);
-}
-function baseIsProtectedBranch(evidence, rules) {
-  const pr = evidence.pullRequest;
-  if (!pr) return notEvaluated("base-is-protected-branch", "no pull request");
-  const built = builtBranch(evidence);
-  if (built === void 0) {
-    return fail(
-      "base-is-protected-branch",
-      evidence.builtRef === void 0 ? `the evidence does not record the branch the build ran on, so pull request #${pr.number}'s base ${pr.baseRef} cannot be shown to be it` : `the build ran on ${evidence.builtRef}, not on a branch: expected refs/heads/${pr.baseRef}, the base of pull request #${pr.number}`
-    );
-  }
-  if (built !== pr.baseRef) {
-    return fail(
-      "base-is-protected-branch",
-      `expected pull request #${pr.number} to be merged into ${built}, the branch the build ran on; its base is ${pr.baseRef}`
-    );
-  }
-  const protectedBranches = rules.protectedBranches ?? (evidence.defaultBranch ? [evidence.defaultBranch] : []);
-  const source = rules.protectedBranches ? `the policy's review.protected-branches (${rules.protectedBranches.join(", ")})` : `the repository's default branch (${evidence.defaultBranch ?? "unknown"}), as the policy names no review.protected-branches`;
-  if (protectedBranches.length === 0) {
-    return fail(
-      "base-is-protected-branch",
-      `expected ${built} to be a protected branch, but the policy names no review.protected-branches and the repository's default branch is unknown`
-    );
-  }
-  const hit = protectedBranches.find((b) => b === built) ?? matchesAnyGlob(built, protectedBranches);
-  return hit ? pass(
-    "base-is-protected-branch",
-    `pull request #${pr.number} was merged into ${built}, the branch the build ran on and a protected branch: ${source}`
-  ) : fail(
-    "base-is-protected-branch",
-    `expected the build's branch ${built} to be a protected branch, found it is not among ${source}`
-  );
-}
-function reachedBranchByMerge(evidence, rules) {
-  const pr = evidence.pullRequest;
-  if (!pr) return notEvaluated("reached-branch-by-merge", "no pull request");
-  const ref = `refs/heads/${builtBranch(evidence) ?? pr.baseRef}`;
-  const commit = short(evidence.commit);
-  const activity2 = evidence.activity;
-  if (!activity2?.available) {
-    const why = activity2 ? `the activity feed could not answer: ${activity2.reason}` : "the evidence was recorded without the activity feed";
-    return rules.allowActivityFallback ? pass(
-      "reached-branch-by-merge",
-      `not established (${why}); accepted by the policy (review.allow-activity-fallback: true): pull request #${pr.number}'s merge as ${commit} is taken as how it reached ${ref}`
-    ) : fail(
-      "reached-branch-by-merge",
-      `expected GitHub's repository activity feed to show how ${commit} reached ${ref}; ${why}. Grant the sign job read access to the repository, or accept the fallback in the org policy (review.allow-activity-fallback: true)`
-    );
-  }
-  const arrivals = activity2.builtCommitArrivals.filter((a) => a.ref === ref && sameSha(a.after, evidence.commit));
-  const pushes = arrivals.filter((a) => !MERGE_ACTIVITIES.includes(a.activityType));
-  if (pushes.length > 0) {
-    return fail(
-      "reached-branch-by-merge",
-      `${commit} was pushed to ${ref} directly: ${pushes.map(describeActivity).join("; ")}; a push is not a merge of pull request #${pr.number}, even of its merge commit`
-    );
-  }
-  const merges = arrivals.filter((a) => MERGE_ACTIVITIES.includes(a.activityType));
-  if (merges.length === 0) {
-    return fail(
-      "reached-branch-by-merge",
-      `expected the activity feed to show ${commit} reaching ${ref} by pr_merge or merge_queue_merge, found ${activity2.builtCommitArrivals.length ? activity2.builtCommitArrivals.map(describeActivity).join("; ") : "no entry"}`
-    );
-  }
-  return pass("reached-branch-by-merge", `${commit} reached ${ref} by ${merges.map(describeActivity).join("; ")}`);
-}
-function contributorsIdentified(people, rules) {
-  const problems = [...people.unidentified];
-  const coAuthors = people.unidentifiedCoAuthors;
-  if (coAuthors.length > 0 && rules.unidentifiedCoAuthors === "refuse") {
-    problems.push(
-      `co-author${coAuthors.length === 1 ? "" : "s"} ${coAuthors.join("; ")} match${coAuthors.length === 1 ? "es" : ""} no GitHub account (to accept unidentified co-authors, set review.unidentified-co-authors: allow in the org policy; to ignore a bot or coding assistant, list its e-mail in review.non-human-co-authors)`
-    );
-  }
-  if (problems.length === 0) {
-    const allowed = coAuthors.length > 0 ? `; co-authors matching no account, allowed by the policy (review.unidentified-co-authors: allow): ${coAuthors.join("; ")}` : "";
-    return pass(
-      "contributors-identified",
-      `every author, committer, co-author and pusher is a known GitHub account${allowed}`
-    );
-  }
-  return fail(
-    "contributors-identified",
-    `expected every author, committer and co-author to be a GitHub account, found ${problems.join("; ")}: without an account nobody can tell whether a reviewer wrote that code`
-  );
-}
-function latestReviewPerReviewer(inTime, standing, late) {
-  const latest = [...standing.values()].map((r) => `${r.reviewer.login} ${r.state} (review ${r.id})`);
-  const superseded = inTime.filter((r) => r.state === "APPROVED" && standing.get(reviewerKey(r.reviewer)) !== r).map((r) => {
-    const later = standing.get(reviewerKey(r.reviewer));
-    return `${r.reviewer.login}'s approval (review ${r.id}) was superseded by ${later?.state ?? "a later review"} (review ${later?.id})`;
-  });
-  const after = late.filter((r) => r.state !== "COMMENTED").map((r) => `${r.reviewer.login} ${r.state} (review ${r.id}) at ${r.submittedAt}, after the merge: not counted`);
-  const detail = [
-    `latest review per reviewer before the merge: ${latest.join(", ") || "none"}`,
-    ...superseded,
-    ...after
-  ].join("; ");
-  return [...standing.values()].some((r) => r.state === "APPROVED") ? pass("latest-review-per-reviewer", detail) : fail(
-    "latest-review-per-reviewer",
-    `expected an approval as some reviewer's latest review before the merge, found none; ${detail}`
-  );
-}
-function changesRequested(standing, rules) {
-  const outstanding = [...standing.values()].filter((r) => r.state === "CHANGES_REQUESTED");
-  const who = outstanding.map((r) => `${r.reviewer.login} (review ${r.id} at ${r.submittedAt})`).join(", ");
-  if (outstanding.length === 0)
-    return pass("changes-requested", "no reviewer had changes requested outstanding at the merge");
-  if (!rules.changesRequestedBlocks) {
-    return pass(
-      "changes-requested",
-      `not enforced by the policy (changes-requested-blocks: false); outstanding: ${who}`
-    );
-  }
-  return fail("changes-requested", `expected no outstanding "changes requested" at the merge, found: ${who}`);
-}
-function criterionCheck(criterion, judged) {
-  if (judged.length === 0) return fail(criterion, "no standing approval to judge");
-  const met = judged.filter((j) => j.outcomes[criterion].ok);
-  const unmet = judged.filter((j) => !j.outcomes[criterion].ok).map((j) => j.outcomes[criterion].reason);
-  if (met.length === 0) return fail(criterion, unmet.join("; "));
-  const reasons = met.map((j) => j.outcomes[criterion].reason);
-  return pass(criterion, [...reasons, ...unmet.map((r) => `not counted: ${r}`)].join("; "));
-}
-function minIndependentApprovals(judged, counted, rules) {
-  const names = counted.map((j) => j.review.reviewer.login);
-  const notCounted = judged.filter((j) => !counted.includes(j)).map((j) => {
-    const why = CRITERIA.filter((c) => !j.outcomes[c].ok).map((c) => j.outcomes[c].reason);
-    return why.join("; ");
-  });
-  const found = `${names.length} independent approval${names.length === 1 ? "" : "s"}${names.length ? ` (${names.join(", ")})` : ""}`;
-  const detail = notCounted.length ? `; not counted: ${notCounted.join("; ")}` : "";
-  return names.length >= rules.minApprovals ? pass("min-independent-approvals", `${found}, at least ${rules.minApprovals} required${detail}`) : fail("min-independent-approvals", `expected at least ${rules.minApprovals}, found ${found}${detail}`);
-}
-function judgeApproval(candidate, evidence, rules, people, cut) {
-  const { review } = candidate;
-  const who = review.reviewer.login;
-  const pr = evidence.pullRequest;
-  const outcomes = {};
-  outcomes["approval-before-merge"] = candidate.late ? {
-    ok: false,
-    reason: `${who} approved at ${review.submittedAt}, after ${describeCut(cut)}: an approval given after the merge never counts`
-  } : { ok: true, reason: `${who} approved at ${review.submittedAt}, before ${describeCut(cut)}` };
-  if (!pr) {
-    outcomes["approval-on-merged-head"] = { ok: false, reason: `${who}: no pull request to have approved` };
-  } else if (!rules.requireApprovalOnHead) {
-    outcomes["approval-on-merged-head"] = {
-      ok: true,
-      reason: `${who} approved ${short(review.commitId)} (approval on the merged head not required by the policy)`
-    };
-  } else if (sameSha(review.commitId, pr.headSha)) {
-    const retargeted = (pr.baseChanges ?? []).filter((c) => !(time(c.at) <= time(review.submittedAt))).at(-1);
-    outcomes["approval-on-merged-head"] = retargeted ? {
-      ok: false,
-      reason: `${who} approved the merged head ${short(pr.headSha)} at ${review.submittedAt}, before the pull request's base was changed at ${retargeted.at} by ${retargeted.actor?.login ?? "(no account)"}: the diff approved is not the diff merged`
-    } : { ok: true, reason: `${who} approved the merged head ${short(pr.headSha)}` };
-  } else {
-    outcomes["approval-on-merged-head"] = {
-      ok: false,
-      reason: `${who} approved ${short(review.commitId)}, not the merged head ${short(pr.headSha)} (given before the last push)`
-    };
-  }
-  const isAuthor = pr !== void 0 && sameAccount(review.reviewer, pr.author);
-  outcomes["reviewer-not-author"] = isAuthor ? { ok: false, reason: `${who} is the author of pull request #${pr.number}` } : { ok: true, reason: `${who} is not the pull request's author${pr ? ` (${pr.author.login})` : ""}` };
-  outcomes["reviewer-not-contributor"] = contributorOutcome(review.reviewer, people);
-  outcomes["reviewer-not-last-pusher"] = lastPusherOutcome(review.reviewer, evidence, rules, people, cut);
-  outcomes["reviewer-not-bot"] = !isBot(review.reviewer) ? { ok: true, reason: `${who} is not a bot` } : rules.allowBots ? { ok: true, reason: `${who} is a bot, allowed by the policy (allow-bots: true)` } : { ok: false, reason: `${who} is a bot, and the policy does not count bots (allow-bots: false)` };
-  const permission = permissionOf(evidence.permissions, review.reviewer.login);
-  outcomes["reviewer-has-write-access"] = permission === void 0 ? {
-    ok: false,
-    reason: `${who}'s permission on ${evidence.repository} is unknown (expected write, maintain or admin)`
-  } : WRITE_PERMISSIONS.includes(permission) ? { ok: true, reason: `${who} has ${permission} permission on ${evidence.repository}` } : {
-    ok: false,
-    reason: `${who} has ${permission} permission on ${evidence.repository}, expected write, maintain or admin`
-  };
-  return outcomes;
-}
-function contributorOutcome(reviewer, people) {
-  const who = reviewer.login;
-  const contributions = people.contributionsOf(reviewer);
-  if (contributions.length > 0) return { ok: false, reason: `${who} ${contributions.join(", ")}` };
-  if (!people.hasProfile(reviewer)) {
-    return {
-      ok: false,
-      reason: `${who}'s GitHub profile (name, public e-mail) is not in the evidence, so the commits cannot be shown not to be ${who}'s`
-    };
-  }
-  return {
-    ok: true,
-    reason: `${who} authored, committed, co-authored and pushed none of the pull request's commits (matched by account, e-mail and name)`
-  };
-}
-function lastPusherOutcome(reviewer, evidence, rules, people, cut) {
-  const who = reviewer.login;
-  const activity2 = evidence.activity;
-  if (activity2?.available) {
-    const pushes = activity2.headPushes.filter((p) => cut === void 0 || time(p.timestamp) <= cut.at);
-    const last = pushes.at(-1);
-    if (last) {
-      if (!last.actor) {
-        return { ok: false, reason: `${who}: the last push to ${last.ref} (${last.timestamp}) names no account` };
-      }
-      return sameAccount(last.actor, reviewer) ? { ok: false, reason: `${who} is the last pusher (${describeActivity(last)}, from the activity feed)` } : { ok: true, reason: `${who} is not the last pusher (${describeActivity(last)}, from the activity feed)` };
-    }
-  }
-  const why = !activity2 ? "the evidence was recorded without the activity feed" : activity2.available ? "the activity feed shows no push to the head branch before the merge" : `the activity feed could not answer: ${activity2.reason}`;
-  if (!rules.allowActivityFallback) {
-    return {
-      ok: false,
-      reason: `${who}: who pushed last is not established (${why}); the policy does not accept a guess (review.allow-activity-fallback: false)`
-    };
-  }
-  const { accounts, people: persons, source } = evidence.lastPush;
-  if (accounts.length === 0 && persons.length === 0) {
-    return {
-      ok: false,
-      reason: `${who}: who pushed last is unknown, so ${who} cannot be shown not to be the last pusher`
-    };
-  }
-  const how = source === "head_ref_force_pushed" ? "force-pushed the head branch last" : "authored or committed the head commit";
-  const fallback = `fallback, as ${why}`;
-  if (accounts.some((a) => sameAccount(a, reviewer)) || persons.some((p) => people.personIs(p, reviewer))) {
-    return { ok: false, reason: `${who} is the last pusher (${how}; ${fallback})` };
-  }
-  const names = [...accounts.map((a) => a.login), ...persons.map((p) => p.account?.login ?? p.email)];
-  return { ok: true, reason: `${who} is not the last pusher (${[...new Set(names)].join(", ")} ${how}; ${fallback})` };
-}
-var NOREPLY = /^(?:(\d+)\+)?([^@\s]+)@users\.noreply\.[^@\s]+$/i;
-var GITHUB_SERVICE_EMAIL = "noreply@github.com";
-var People = class {
-  known = /* @__PURE__ */ new Map();
-  profiled = /* @__PURE__ */ new Set();
-  entries = [];
-  pushers = [];
-  unidentified = [];
-  unidentifiedCoAuthors = [];
-  constructor(evidence, rules) {
-    const nonHuman = new Set(rules.nonHumanCoAuthors.map((e) => e.toLowerCase()));
-    const persons = [...evidence.commits.flatMap((c) => [c.author, c.committer]), ...evidence.lastPush.people];
-    for (const person2 of persons) {
-      if (person2.account) this.learn(person2.account, { email: person2.email, name: person2.name });
-    }
-    for (const profile2 of evidence.profiles ?? []) this.learnProfile(profile2);
-    if (evidence.pullRequest) this.learn(evidence.pullRequest.author, {});
-    for (const review of evidence.reviews) this.learn(review.reviewer, {});
-    const coAuthorsOf = (sha, coAuthors, where) => {
-      for (const coAuthor of coAuthors) {
-        if (nonHuman.has(coAuthor.email.toLowerCase())) continue;
-        this.entries.push({ person: coAuthor, role: `co-authored ${where}` });
-        if (!this.identified(coAuthor)) {
-          this.unidentifiedCoAuthors.push(`"${coAuthor.name} <${coAuthor.email}>" of ${short(sha)}`);
-        }
-      }
-    };
-    for (const commit of evidence.commits) {
-      this.entries.push({ person: commit.author, role: `authored commit ${short(commit.sha)}` });
-      this.entries.push({ person: commit.committer, role: `committed ${short(commit.sha)}` });
-      coAuthorsOf(commit.sha, commit.coAuthors, `commit ${short(commit.sha)}`);
-      for (const [person2, role] of [
-        [commit.author, "author"],
-        [commit.committer, "committer"]
-      ]) {
-        if (!this.identified(person2)) {
-          this.unidentified.push(
-            `${role} of ${short(commit.sha)} "${person2.name} <${person2.email}>" has no GitHub account`
-          );
-        }
-      }
-    }
-    coAuthorsOf(evidence.commit, evidence.mergeCommitCoAuthors ?? [], `the merge commit ${short(evidence.commit)}`);
-    const botPushers = new Set(rules.botPushers.map((login) => login.toLowerCase()));
-    const unlistedBot = (account2) => isBot(account2) && !botPushers.has(account2.login.toLowerCase());
-    const botPush = (account2, what) => `${what} was made by ${account2.login}, a bot, so whoever had it push (any writer, through a workflow's GITHUB_TOKEN, for github-actions[bot]) is unknown; list a bot no member can direct in review.bot-pushers`;
-    if (evidence.activity?.available) {
-      for (const push of evidence.activity.headPushes) {
-        const what = `the ${push.activityType === "push" ? "push" : push.activityType} to ${push.ref} at ${push.timestamp}`;
-        if (!push.actor) {
-          this.unidentified.push(`${what} names no account`);
-          continue;
-        }
-        const role = push.activityType === "pr_merge" ? `merged a pull request into ${push.ref} at ${push.timestamp}` : push.activityType === "merge_queue_merge" ? `merged into ${push.ref} through a merge queue at ${push.timestamp}` : `pushed to ${push.ref} at ${push.timestamp}`;
-        this.pushers.push({ account: push.actor, role });
-        if (unlistedBot(push.actor)) this.unidentified.push(botPush(push.actor, what));
-      }
-    }
-    if (evidence.lastPush.source === "head_ref_force_pushed") {
-      for (const account2 of evidence.lastPush.accounts.filter(unlistedBot)) {
-        this.unidentified.push(botPush(account2, "the last force push to the head branch (fallback)"));
-      }
-    }
-    for (const person2 of evidence.lastPush.people) {
-      if (!this.identified(person2)) {
-        this.unidentified.push(`the last pusher "${person2.name} <${person2.email}>" has no GitHub account`);
-      }
-    }
-  }
-  /** What the account did in the pull request, in words (empty: nothing). */
-  contributionsOf(account2) {
-    const roles = [
-      ...this.entries.filter((e) => this.personIs(e.person, account2)).map((e) => e.role),
-      ...this.pushers.filter((p) => sameAccount(p.account, account2)).map((p) => p.role)
-    ];
-    return [...new Set(roles)];
-  }
-  /** Whether the evidence holds the account's public profile (its name and public e-mail, when it shows them). */
-  hasProfile(account2) {
-    return this.profiled.has(account2.id);
-  }
-  /**
-   * Whether a git identity is this account: the account GitHub linked to it, one of its noreply addresses, an
-   * e-mail GitHub links to it (in the commits, or public on its profile), or its name (profile name, login, a name
-   * it committed under), compared after normalisation.
-   */
-  personIs(person2, account2, { noreplyLogin = true } = {}) {
-    if (person2.account && sameAccount(person2.account, account2)) return true;
-    const email = person2.email.toLowerCase();
-    const noreply = NOREPLY.exec(email);
-    if (noreply) {
-      if (noreply[1] !== void 0 && Number(noreply[1]) === account2.id) return true;
-      if (noreplyLogin && noreply[2].toLowerCase() === account2.login.toLowerCase()) return true;
-    }
-    const known = this.identityOf(account2);
-    if (email !== "" && email !== GITHUB_SERVICE_EMAIL && known.emails.has(email)) return true;
-    const name = normaliseName(person2.name);
-    return name !== "" && known.names.has(name);
-  }
-  identityOf(account2) {
-    const byId = this.known.get(account2.id);
-    if (byId) return byId;
-    const byLogin = [...this.known.values()].find((k) => k.account.login.toLowerCase() === account2.login.toLowerCase());
-    return byLogin ?? { account: account2, emails: /* @__PURE__ */ new Set(), names: /* @__PURE__ */ new Set([normaliseName(account2.login)]) };
-  }
-  learn(account2, seen) {
-    let known = this.known.get(account2.id);
-    if (!known) {
-      known = { account: account2, emails: /* @__PURE__ */ new Set(), names: /* @__PURE__ */ new Set([normaliseName(account2.login)]) };
-      this.known.set(account2.id, known);
-    }
-    const email = seen.email?.toLowerCase();
-    if (email && email !== GITHUB_SERVICE_EMAIL) known.emails.add(email);
-    const name = seen.name === void 0 ? "" : normaliseName(seen.name);
-    if (name !== "" && email !== GITHUB_SERVICE_EMAIL) known.names.add(name);
-  }
-  learnProfile(profile2) {
-    this.learn(profile2.account, { email: profile2.email, name: profile2.name });
-    this.profiled.add(profile2.account.id);
-  }
-  /**
-   * A git identity is identified when it is some account GitHub knows of, or GitHub's own service: an account GitHub
-   * linked to it, a noreply address of the `ID+login` form (an account id, compared by id), or an e-mail, name or
-   * `login@users.noreply…` address of an account in the evidence. A `login@users.noreply…` address GitHub linked to
-   * no account identifies nobody: its login may be someone's from before a rename.
-   */
-  identified(person2) {
-    const email = person2.email.toLowerCase();
-    if ("account" in person2 && person2.account !== void 0) return true;
-    if (email === GITHUB_SERVICE_EMAIL || NOREPLY.exec(email)?.[1] !== void 0) return true;
-    return [...this.known.values()].some((k) => this.personIs(person2, k.account, { noreplyLogin: false }));
-  }
-};
-function normaliseName(name) {
-  return name.normalize("NFKD").replace(new RegExp("\\p{M}+", "gu"), "").toLowerCase().replace(/[\s\p{Z}]+/gu, " ").trim();
-}
-function builtBranch(evidence) {
-  const ref = evidence.builtRef;
-  return ref?.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : void 0;
-}
-function describeActivity(a) {
-  return `${a.activityType} by ${a.actor?.login ?? "(no account)"} at ${a.timestamp}`;
-}
-function chronological(reviews) {
-  return [...reviews].sort((a, b) => time(a.submittedAt) - time(b.submittedAt) || a.id - b.id);
-}
-function time(iso) {
-  const t = Date.parse(iso);
-  return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
-}
-function latestDecisiveReviews(ordered) {
-  const standing = /* @__PURE__ */ new Map();
-  for (const review of ordered) {
-    if (DECISIVE_STATES.includes(review.state)) standing.set(reviewerKey(review.reviewer), review);
-  }
-  return standing;
-}
-function reviewerKey(account2) {
-  return `${account2.id}`;
-}
-function sameAccount(a, b) {
-  return a.id === b.id || a.login.toLowerCase() === b.login.toLowerCase();
-}
-function permissionOf(permissions, login) {
-  if (Object.hasOwn(permissions, login)) return permissions[login];
-  const key = Object.keys(permissions).find((k) => k.toLowerCase() === login.toLowerCase());
-  return key === void 0 ? void 0 : permissions[key];
-}
-function sameSha(a, b) {
-  return a.toLowerCase() === b.toLowerCase();
-}
-function short(sha) {
-  return sha.slice(0, 7);
-}
-function pass(id, reason) {
-  return { id, verdict: "pass", reason };
-}
-function fail(id, reason) {
-  return { id, verdict: "fail", reason };
-}
-function notEvaluated(id, reason) {
-  return { id, verdict: "not-evaluated", reason };
 }
 
 // packages/core/src/sign-decision.ts
@@ -32591,6 +32589,8 @@ export {
   IN_TOTO_PAYLOAD_TYPE,
   parseStatement,
   subjectHasDigest,
+  matchesAnyGlob,
+  evaluateReview,
   DEPLOY_APPROVAL_PREDICATE_TYPE,
   parseDeployApprovalPredicate,
   buildDeployApprovalStatement,
@@ -32601,7 +32601,6 @@ export {
   buildBreakGlassStatement,
   breakGlassId,
   breakGlassProblems,
-  matchesAnyGlob,
   require_dist4 as require_dist,
   parseDuration,
   matchIdentity,
@@ -32616,7 +32615,6 @@ export {
   EvaluationError,
   bindRepositories,
   sameRepositoryName,
-  evaluateReview,
   REVIEW_PREDICATE_TYPE,
   buildReviewStatement,
   parseReviewPredicate,

@@ -15,7 +15,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-UISPXG6J.js";
+} from "./chunk-TI3A3K5G.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -25,7 +25,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-66YTN4QT.js";
+} from "./chunk-OZW7XTC7.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   DEPLOY_APPROVAL_PREDICATE_TYPE,
@@ -49,7 +49,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-XT3ZFB2P.js";
+} from "./chunk-237RSYTG.js";
 import {
   CodedError,
   describeError,
@@ -57,7 +57,7 @@ import {
   matchIdentity,
   matchesAnyGlob,
   require_dist
-} from "./chunk-PZRFMJGE.js";
+} from "./chunk-EUJYUMYF.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";
 import "./chunk-G4F7S3VK.js";
@@ -3585,8 +3585,7 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
     return { check: fail("deploy-approval", `the deploy job could not read who approved it: ${live.error}`) };
   }
   if (live) facts = { predicate: live.predicate, source: "live" };
-  else if (context.deployIdentity) {
-  } else {
+  else if (!context.deployIdentity) {
     const built = chain.provenance?.source.repositoryUrl;
     const elsewhere = [];
     const attested = evidence.deployApprovals.find((c) => {
@@ -3608,7 +3607,7 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
       return true;
     })?.qualified;
     if (attested) facts = { predicate: attested.predicate, source: attested.bundle.source, bundle: attested.bundle };
-    else if (rules.min > 0 && elsewhere.length > 0 && !context.deployIdentity) {
+    else if (rules.min > 0 && elsewhere.length > 0) {
       return {
         check: notEvaluated(
           "deploy-approval",

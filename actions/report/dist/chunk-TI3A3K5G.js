@@ -15,12 +15,12 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-XT3ZFB2P.js";
+} from "./chunk-237RSYTG.js";
 import {
   CodedError,
   describeIdentityRule,
   matchIdentity
-} from "./chunk-PZRFMJGE.js";
+} from "./chunk-EUJYUMYF.js";
 import {
   require_dist2 as require_dist,
   require_dist3 as require_dist2

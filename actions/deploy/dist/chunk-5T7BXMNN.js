@@ -2875,7 +2875,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-4RSKBBAT.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-C2EXVIPG.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {
