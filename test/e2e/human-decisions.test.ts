@@ -420,6 +420,26 @@ describe('a deploy approved through its environment, signed', () => {
   });
 });
 
+describe('prevent self-review, turned off around an approval', () => {
+  it('refuses the requester’s own approval when the policy requires prevent_self_review, whatever GitHub says now', async () => {
+    // erin, an admin, adds herself as a reviewer of production and turns prevent_self_review off, starts the deploy,
+    // approves it herself, and turns prevent_self_review on again before the deploy job reads the environment.
+    const production = repository.environments!.production!;
+    const before = { ...production };
+    production.reviewers = [...production.reviewers, aUser('erin', { id: aUserId('erin') })];
+    production.preventSelfReview = true; // what the deploy job reads: back on
+    try {
+      const { run, report } = await deploy('dist/app.tar.gz', 'honest', ['erin']);
+      expect(run.exitCode).not.toBe(0);
+      expect(report.verdict).toBe('fail');
+      expect(check(report, 'deploy-approval')).toMatchObject({ verdict: 'fail' });
+      expect(check(report, 'deploy-approval').reason).toContain('not counted: erin (started the deploy)');
+    } finally {
+      Object.assign(production, before);
+    }
+  });
+});
+
 describe('break-glass, signed and loud', () => {
   it('lets an unreviewed change through with a valid break-glass, flagged in capitals, once', async () => {
     const first = await deploy('dist/hotfix.tar.gz', 'hotfix', ['carol']);

@@ -105,7 +105,8 @@ export const isBotAccount: (account: GitHubAccount) => boolean = isBot;
 
 /**
  * Whether a deploy's environment approvals meet deploy.approvals: at least `min` approvals for this environment by
- * people who are not bots and not excluded by `distinct-from`, no rejection, and prevent_self_review on when required.
+ * people who are not bots and not excluded by `distinct-from`, no rejection, and prevent_self_review on when required
+ * (and then held here too: whoever started the deploy never counts, whatever the setting was when they approved).
  * The people of the change come from its review attestation; when they are unknown, an exclusion that needs them
  * cannot be judged and nobody counts (fail closed).
  */
@@ -128,7 +129,13 @@ export function judgeDeployApproval(
   if (rejected.length > 0) {
     problems.push(`rejected by ${rejected.map((a) => a.user.login).join(', ')}`);
   }
-  const excluded = excludedPeople(rules.distinctFrom, predicate, change);
+  // prevent_self_review is read after the approvals, so an admin could turn it off around her own approval: when the
+  // policy requires it, the gate holds the rule itself, and whoever started the deploy never counts.
+  const distinctFrom: readonly DeployApproverExclusion[] =
+    rules.requirePreventSelfReview && !rules.distinctFrom.includes('requester')
+      ? [...rules.distinctFrom, 'requester']
+      : rules.distinctFrom;
+  const excluded = excludedPeople(distinctFrom, predicate, change);
   const counted: string[] = [];
   const refused: string[] = [];
   for (const approval of predicate.approvals) {
@@ -145,7 +152,7 @@ export function judgeDeployApproval(
   }
   if (counted.length < rules.min) {
     problems.push(
-      `expected ${rules.min} approval${rules.min === 1 ? '' : 's'} of the environment ${predicate.environment} by someone distinct from ${rules.distinctFrom.join(', ') || 'nobody'} and not a bot, found ${counted.length}${counted.length ? ` (${counted.join(', ')})` : ''}${refused.length ? `; not counted: ${refused.join(', ')}` : ''}`,
+      `expected ${rules.min} approval${rules.min === 1 ? '' : 's'} of the environment ${predicate.environment} by someone distinct from ${distinctFrom.join(', ') || 'nobody'} and not a bot, found ${counted.length}${counted.length ? ` (${counted.join(', ')})` : ''}${refused.length ? `; not counted: ${refused.join(', ')}` : ''}`,
     );
   } else if (rules.min > 0 && refused.length > 0) {
     // GitHub releases the job on any one approval, and the run's review history (every attempt's) does not say
@@ -160,7 +167,7 @@ export function judgeDeployApproval(
     reason:
       rules.min === 0
         ? `not required (deploy.approvals.min 0); approved by ${counted.join(', ') || 'nobody'}`
-        : `approved for ${predicate.environment} by ${counted.join(', ')}, each distinct from ${rules.distinctFrom.join(', ')}`,
+        : `approved for ${predicate.environment} by ${counted.join(', ')}, each distinct from ${distinctFrom.join(', ')}`,
     approvers: counted,
   };
 }

@@ -136,6 +136,29 @@ describe('whose deploy approval counts (deploy.approvals)', () => {
     expect(judgeDeployApproval(predicate({ protection: null }), strict, CHANGE).reason).toContain('could not be read');
   });
 
+  it('holds prevent self-review itself when the policy requires it: an admin who turned it off around her own approval', () => {
+    // erin started the deploy, turned prevent_self_review off, approved, and turned it on again before the deploy job
+    // read the environment: the protection read says it is on, and the policy names no `requester` in distinct-from.
+    const strict = { ...RULES, requirePreventSelfReview: true };
+    const selfApproved = predicate({ approvals: approvals(['erin', 'approved']) });
+    const alone = judgeDeployApproval(selfApproved, strict, CHANGE);
+    expect(alone.verdict).toBe('fail');
+    expect(alone.reason).toBe(
+      'expected 1 approval of the environment production by someone distinct from author, contributors, pusher, requester and not a bot, found 0; not counted: erin (started the deploy)',
+    );
+    // With someone else's approval beside hers, any one of the two may have released the job: refused too.
+    const beside = predicate({ approvals: approvals(['carol', 'approved'], ['erin', 'approved']) });
+    expect(judgeDeployApproval(beside, strict, CHANGE).reason).toContain(
+      'approved for production by someone the policy excludes: erin (started the deploy)',
+    );
+    // Without the requirement, the policy decides (distinct-from without requester lets her count), as documented.
+    expect(judgeDeployApproval(selfApproved, RULES, CHANGE).verdict).toBe('pass');
+    // An independent approver still passes, and the reason names the rule the gate held.
+    expect(judgeDeployApproval(predicate(), strict, CHANGE).reason).toBe(
+      'approved for production by carol, each distinct from author, contributors, pusher, requester',
+    );
+  });
+
   it('asks nothing when min is 0', () => {
     const judged = judgeDeployApproval(predicate({ approvals: [] }), { ...RULES, min: 0 }, CHANGE);
     expect(judged).toMatchObject({ verdict: 'pass' });

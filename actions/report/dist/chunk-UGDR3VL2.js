@@ -4971,7 +4971,8 @@ function judgeDeployApproval(predicate, rules, change) {
   if (rejected.length > 0) {
     problems.push(`rejected by ${rejected.map((a) => a.user.login).join(", ")}`);
   }
-  const excluded = excludedPeople(rules.distinctFrom, predicate, change);
+  const distinctFrom = rules.requirePreventSelfReview && !rules.distinctFrom.includes("requester") ? [...rules.distinctFrom, "requester"] : rules.distinctFrom;
+  const excluded = excludedPeople(distinctFrom, predicate, change);
   const counted = [];
   const refused = [];
   for (const approval of predicate.approvals) {
@@ -4987,7 +4988,7 @@ function judgeDeployApproval(predicate, rules, change) {
   }
   if (counted.length < rules.min) {
     problems.push(
-      `expected ${rules.min} approval${rules.min === 1 ? "" : "s"} of the environment ${predicate.environment} by someone distinct from ${rules.distinctFrom.join(", ") || "nobody"} and not a bot, found ${counted.length}${counted.length ? ` (${counted.join(", ")})` : ""}${refused.length ? `; not counted: ${refused.join(", ")}` : ""}`
+      `expected ${rules.min} approval${rules.min === 1 ? "" : "s"} of the environment ${predicate.environment} by someone distinct from ${distinctFrom.join(", ") || "nobody"} and not a bot, found ${counted.length}${counted.length ? ` (${counted.join(", ")})` : ""}${refused.length ? `; not counted: ${refused.join(", ")}` : ""}`
     );
   } else if (rules.min > 0 && refused.length > 0) {
     problems.push(
@@ -4997,7 +4998,7 @@ function judgeDeployApproval(predicate, rules, change) {
   if (problems.length > 0) return { verdict: "fail", reason: problems.join("; "), approvers: counted };
   return {
     verdict: "pass",
-    reason: rules.min === 0 ? `not required (deploy.approvals.min 0); approved by ${counted.join(", ") || "nobody"}` : `approved for ${predicate.environment} by ${counted.join(", ")}, each distinct from ${rules.distinctFrom.join(", ")}`,
+    reason: rules.min === 0 ? `not required (deploy.approvals.min 0); approved by ${counted.join(", ") || "nobody"}` : `approved for ${predicate.environment} by ${counted.join(", ")}, each distinct from ${distinctFrom.join(", ")}`,
     approvers: counted
   };
 }

@@ -26,7 +26,7 @@ import {
   storeAttestations,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-NEI76EQ2.js";
+} from "./chunk-S34SLYKC.js";
 import {
   CodedError,
   OidcTokenError,

@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-237RSYTG.js";
+} from "./chunk-UGDR3VL2.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

@@ -14,7 +14,7 @@ import {
   signStatement,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-TI3A3K5G.js";
+} from "./chunk-N7GWT4KD.js";
 import "./chunk-TJ3XPODE.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
@@ -30,7 +30,7 @@ import {
   deployTrustedRoot,
   readBundleFile,
   storeAttestations
-} from "./chunk-237RSYTG.js";
+} from "./chunk-UGDR3VL2.js";
 import {
   CodedError,
   parseDuration

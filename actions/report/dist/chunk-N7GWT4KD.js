@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-237RSYTG.js";
+} from "./chunk-UGDR3VL2.js";
 import {
   CodedError,
   describeIdentityRule,

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-5T7BXMNN.js";
+} from "./chunk-PSJCNY7O.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -59,7 +59,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-NEI76EQ2.js";
+} from "./chunk-S34SLYKC.js";
 import {
   CodedError,
   describeError,
