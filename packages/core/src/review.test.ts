@@ -649,4 +649,17 @@ describe('evaluateReview: what was approved is what was merged', () => {
     });
     expect(evaluateReview(reapproved, RULES).verdict).toBe('pass');
   });
+
+  it('refuses an approval retargeted in its own second (a script retargeting as soon as the approval appears)', () => {
+    // bob approved at 12:10:00; alice's script saw it and retargeted the pull request to main within the same second.
+    const sameSecond = withPr(honestEvidence(), { baseChanges: [{ at: '2026-11-20T12:10:00Z', actor: alice }] });
+    const result = evaluateReview(sameSecond, RULES);
+    expect(failed(result)).toEqual(['approval-on-merged-head', 'min-independent-approvals']);
+    expect(check(result, 'approval-on-merged-head').reason).toContain(
+      "before the pull request's base was changed at 2026-11-20T12:10:00Z by alice",
+    );
+    // A second earlier, the base change was seen by the approver: the approval stands.
+    const before = withPr(honestEvidence(), { baseChanges: [{ at: '2026-11-20T12:09:59Z', actor: alice }] });
+    expect(evaluateReview(before, RULES).verdict).toBe('pass');
+  });
 });

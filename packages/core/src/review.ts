@@ -445,7 +445,9 @@ function judgeApproval(
       reason: `${who} approved ${short(review.commitId)} (approval on the merged head not required by the policy)`,
     };
   } else if (sameSha(review.commitId, pr.headSha)) {
-    const retargeted = (pr.baseChanges ?? []).filter((c) => !(time(c.at) <= time(review.submittedAt))).at(-1);
+    // GitHub's times have whole seconds: a base change in the approval's own second may have followed it (a script
+    // retargeting as soon as the approval appears), so only a change strictly before the approval leaves it standing.
+    const retargeted = (pr.baseChanges ?? []).filter((c) => !(time(c.at) < time(review.submittedAt))).at(-1);
     outcomes['approval-on-merged-head'] = retargeted
       ? {
           ok: false,

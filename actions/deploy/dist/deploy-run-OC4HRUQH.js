@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-PSJCNY7O.js";
+} from "./chunk-K5Y7HEOB.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -59,7 +59,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-S34SLYKC.js";
+} from "./chunk-6DYC4XWV.js";
 import {
   CodedError,
   describeError,

@@ -29,7 +29,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-Q62NFG5S.js";
+} from "./chunk-KJRJR2NR.js";
 import {
   require_dist,
   require_dist2,
@@ -3678,7 +3678,7 @@ function judgeApproval(candidate, evidence, rules, people, cut) {
       reason: `${who} approved ${short(review.commitId)} (approval on the merged head not required by the policy)`
     };
   } else if (sameSha(review.commitId, pr.headSha)) {
-    const retargeted = (pr.baseChanges ?? []).filter((c) => !(time(c.at) <= time(review.submittedAt))).at(-1);
+    const retargeted = (pr.baseChanges ?? []).filter((c) => !(time(c.at) < time(review.submittedAt))).at(-1);
     outcomes["approval-on-merged-head"] = retargeted ? {
       ok: false,
       reason: `${who} approved the merged head ${short(pr.headSha)} at ${review.submittedAt}, before the pull request's base was changed at ${retargeted.at} by ${retargeted.actor?.login ?? "(no account)"}: the diff approved is not the diff merged`

@@ -2875,7 +2875,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-DSWPU7JA.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-OC4HRUQH.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

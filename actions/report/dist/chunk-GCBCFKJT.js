@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-UGDR3VL2.js";
+} from "./chunk-VHJGG6JS.js";
 import {
   CodedError,
   describeIdentityRule,

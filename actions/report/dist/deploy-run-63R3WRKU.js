@@ -15,7 +15,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-N7GWT4KD.js";
+} from "./chunk-GCBCFKJT.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -25,7 +25,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-5PKWGN2L.js";
+} from "./chunk-NSQZQUMK.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   DEPLOY_APPROVAL_PREDICATE_TYPE,
@@ -49,7 +49,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-UGDR3VL2.js";
+} from "./chunk-VHJGG6JS.js";
 import {
   CodedError,
   describeError,

@@ -26,7 +26,7 @@ import {
   storeAttestations,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-S34SLYKC.js";
+} from "./chunk-6DYC4XWV.js";
 import {
   CodedError,
   OidcTokenError,

@@ -14,7 +14,7 @@ import {
   signStatement,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-N7GWT4KD.js";
+} from "./chunk-GCBCFKJT.js";
 import "./chunk-TJ3XPODE.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
@@ -30,7 +30,7 @@ import {
   deployTrustedRoot,
   readBundleFile,
   storeAttestations
-} from "./chunk-UGDR3VL2.js";
+} from "./chunk-VHJGG6JS.js";
 import {
   CodedError,
   parseDuration

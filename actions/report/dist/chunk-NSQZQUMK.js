@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-UGDR3VL2.js";
+} from "./chunk-VHJGG6JS.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,
