@@ -15,6 +15,7 @@ import {
   formatDigest,
   judgeDeployApproval,
   matchesAnyGlob,
+  matchIdentity,
   type ProvenanceClaim,
   REVIEW_PREDICATE_TYPE,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,
@@ -197,6 +198,15 @@ function breakGlassChainProblems(used: QualifiedBreakGlass, { provenance }: Chai
 function breakGlassDeployProblems(used: QualifiedBreakGlass, context: DeployContext): string[] {
   if (!context.deployIdentity) return [];
   const problems: string[] = [];
+  // Later deploys count only records the policy's deploy identity signed: a deploy job running as any other (the
+  // platform's workflow called at another ref, a self-hosted runner) would record a use nobody counts.
+  const deployer = context.policy.identities.deploy;
+  const running = deployer && matchIdentity(context.deployIdentity, deployer);
+  if (running && !running.ok) {
+    problems.push(
+      `its single use is recorded only by a deploy running as the policy's deploy identity, whose decision records later deploys count; this deploy job is not it (${running.reason})`,
+    );
+  }
   if (context.environment === undefined) {
     problems.push(
       `it is for a deploy to ${used.predicate.environment}, and this deploy job runs in no environment (its token names none)`,

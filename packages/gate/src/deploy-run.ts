@@ -104,7 +104,17 @@ export async function runCheckedDeployStep(
   }
   const result: DeployResult = { report, reportPath, ...sarif, ...(job && { deployIdentity: job.identity.san }) };
   // Every decision is recorded, a refusal as a pass: an audit trail with no gaps.
-  if (!inputs.record || !job || !inputs.identityToken) return result;
+  if (!inputs.record || !job || !inputs.identityToken) {
+    // A break-glass is used once: only a signed record later deploys can find makes that so.
+    const breakGlass = report.verdict === 'pass' && report.artifacts.some((a) => a.breakGlass);
+    return breakGlass
+      ? {
+          ...result,
+          recordError:
+            'a deploy under a break-glass must sign and store its decision record (record: true, with the id-token: write permission), so that the break-glass cannot be used again',
+        }
+      : result;
+  }
   const signing = { endpoints: inputs.endpoints, identityToken: inputs.identityToken };
   const consumed = consumedAttestations(report, verified, inputs.workspace);
 

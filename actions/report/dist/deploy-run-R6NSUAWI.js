@@ -3542,6 +3542,13 @@ function breakGlassChainProblems(used, { provenance }) {
 function breakGlassDeployProblems(used, context) {
   if (!context.deployIdentity) return [];
   const problems = [];
+  const deployer = context.policy.identities.deploy;
+  const running = deployer && matchIdentity(context.deployIdentity, deployer);
+  if (running && !running.ok) {
+    problems.push(
+      `its single use is recorded only by a deploy running as the policy's deploy identity, whose decision records later deploys count; this deploy job is not it (${running.reason})`
+    );
+  }
   if (context.environment === void 0) {
     problems.push(
       `it is for a deploy to ${used.predicate.environment}, and this deploy job runs in no environment (its token names none)`
@@ -4262,7 +4269,13 @@ async function runCheckedDeployStep(inputs, bundles, fromStore) {
     sarif = { sarifError: describeError(error) };
   }
   const result = { report, reportPath, ...sarif, ...job && { deployIdentity: job.identity.san } };
-  if (!inputs.record || !job || !inputs.identityToken) return result;
+  if (!inputs.record || !job || !inputs.identityToken) {
+    const breakGlass2 = report.verdict === "pass" && report.artifacts.some((a) => a.breakGlass);
+    return breakGlass2 ? {
+      ...result,
+      recordError: "a deploy under a break-glass must sign and store its decision record (record: true, with the id-token: write permission), so that the break-glass cannot be used again"
+    } : result;
+  }
   const signing = { endpoints: inputs.endpoints, identityToken: inputs.identityToken };
   const consumed = consumedAttestations(report, verified, inputs.workspace);
   let approval;
