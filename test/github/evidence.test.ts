@@ -95,7 +95,8 @@ describe('finding the pull request merged as the commit', () => {
         submittedAt: pullRequest.reviews[0]!.submittedAt,
       },
     ]);
-    expect(evidence.permissions).toEqual({ bob: 'write' });
+    // The reviewer's, and the author's (a change by an author without write access needs one more approval).
+    expect(evidence.permissions).toEqual({ bob: 'write', alice: 'write' });
     expect(fake.requests.every((r) => r.authorization === 'token ghs_test')).toBe(true);
   });
 
@@ -317,6 +318,7 @@ describe('reviews and permissions', () => {
       custom: 'write',
       outsider: 'read',
       'renovate[bot]': 'read',
+      alice: 'write',
     });
     expect(evidence.reviews.at(-1)!.reviewer).toMatchObject({ login: 'renovate[bot]', type: 'Bot' });
   });
@@ -328,7 +330,7 @@ describe('reviews and permissions', () => {
 
     const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
 
-    expect(evidence.permissions).toEqual({ bob: 'write', sockpuppet: 'none' });
+    expect(evidence.permissions).toEqual({ bob: 'write', sockpuppet: 'none', alice: 'write' });
   });
 });
 
@@ -830,8 +832,10 @@ describe('when the API fails', () => {
     expect(evidence.permissions).toEqual({});
     expect(evidence.gaps).toEqual([
       'GET /repos/acme/app/collaborators/bob/permission: HTTP 403 (Resource not accessible by integration - https://docs.github.com/rest)',
+      'GET /repos/acme/app/collaborators/alice/permission: HTTP 403 (Resource not accessible by integration - https://docs.github.com/rest)',
     ]);
-    expect(requestsTo(fake, 'GET /repos/{owner}/{repo}/collaborators/{username}/permission')).toHaveLength(1);
+    // One request each, the reviewer's and the author's: none retried.
+    expect(requestsTo(fake, 'GET /repos/{owner}/{repo}/collaborators/{username}/permission')).toHaveLength(2);
   });
 
   it('records a gap when the API does not answer within the time limit', async () => {

@@ -503,7 +503,7 @@ describe('a GraphQL failure is never "no reviews"', () => {
 
     expect(read.api).toBe('graphql');
     expect(read.evidence.gaps).toEqual([]);
-    expect(read.evidence.permissions).toEqual({ bob: 'write' });
+    expect(read.evidence.permissions).toEqual({ bob: 'write', alice: 'write' });
     expect(fake.requests.map((r) => r.route)).toContain(
       'GET /repos/{owner}/{repo}/collaborators/{username}/permission',
     );

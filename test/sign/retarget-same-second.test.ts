@@ -54,7 +54,9 @@ async function judge(retargetAt: string, api: 'graphql' | 'rest') {
   const client = createGitHubClient({ token: 'ghs_test', baseUrl: fake.url, retryDelayMs: 5, timeoutMs: 5_000 });
   const request = { repository: 'acme/app', commit: merged, ref: 'refs/heads/main' };
   const evidence =
-    api === 'rest' ? await collectReviewEvidence(client, request) : (await readReviewEvidence(client, request)).evidence;
+    api === 'rest'
+      ? await collectReviewEvidence(client, request)
+      : (await readReviewEvidence(client, request)).evidence;
   return { evidence, result: evaluateReview(evidence, DEFAULT_REVIEW_RULES) };
 }
 

@@ -663,3 +663,37 @@ describe('evaluateReview: what was approved is what was merged', () => {
     expect(evaluateReview(before, RULES).verdict).toBe('pass');
   });
 });
+
+describe('evaluateReview: an author nobody made accountable needs one more approval', () => {
+  it('asks one more when the author has no write access, or when the evidence does not record their permission', () => {
+    const reader = evaluateReview({ ...honestEvidence(), permissions: { alice: 'read', bob: 'write' } }, RULES);
+    expect(failed(reader)).toEqual(['min-independent-approvals']);
+    expect(check(reader, 'min-independent-approvals').reason).toBe(
+      'expected at least 2 (1 + 1: the author alice has read permission on acme/app, so another person with write access must approve the change too), found 1 independent approval (bob)',
+    );
+    const unrecorded = evaluateReview({ ...honestEvidence(), permissions: { bob: 'write', carol: 'maintain' } }, RULES);
+    expect(failed(unrecorded)).toEqual(['min-independent-approvals']);
+    expect(check(unrecorded, 'min-independent-approvals').reason).toContain(
+      "1 + 1: the author alice's permission on acme/app is not in the evidence",
+    );
+    // A second independent approver with write access makes it two people who can answer for the change.
+    const two = evaluateReview(
+      {
+        ...honestEvidence({ reviews: [review(bob, 'APPROVED'), review(carol, 'APPROVED')] }),
+        permissions: { alice: 'read', bob: 'write', carol: 'maintain' },
+      },
+      RULES,
+    );
+    expect(check(two, 'min-independent-approvals')).toMatchObject({ verdict: 'pass' });
+    expect(check(two, 'min-independent-approvals').reason).toContain('at least 2 required (1 + 1: the author alice');
+  });
+
+  it('asks nothing more of an author with write access, maintain or admin', () => {
+    for (const permission of ['write', 'maintain', 'admin'] as const) {
+      const result = evaluateReview({ ...honestEvidence(), permissions: { alice: permission, bob: 'write' } }, RULES);
+      expect(check(result, 'min-independent-approvals').reason).toBe(
+        '1 independent approval (bob), at least 1 required',
+      );
+    }
+  });
+});

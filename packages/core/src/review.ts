@@ -122,7 +122,7 @@ export function evaluateReview(evidence: ReviewEvidence, rules: ReviewRules): Re
     latestReviewPerReviewer(inTime, standing, late),
     changesRequested(standing, rules),
     ...CRITERIA.map((criterion) => criterionCheck(criterion, judged)),
-    minIndependentApprovals(judged, counted, rules),
+    minIndependentApprovals(judged, counted, rules, outsideAuthor(evidence)),
   ];
 
   const approvals: ApprovalRecord[] = ordered
@@ -399,7 +399,28 @@ function criterionCheck(criterion: Criterion, judged: Judged[]): Check {
   return pass(criterion, [...reasons, ...unmet.map((r) => `not counted: ${r}`)].join('; '));
 }
 
-function minIndependentApprovals(judged: Judged[], counted: Judged[], rules: ReviewRules): Check {
+/**
+ * Why the pull request's author is not someone accountable for the change, if so: a person (not a bot) without write
+ * access to the repository — anyone can open a pull request on a public repository, from a fork, under an account
+ * made for the purpose — or whose permission the evidence does not record. Their change then needs one more
+ * independent approval: two people with write access must stand behind it, as when a writer opens it.
+ */
+function outsideAuthor(evidence: ReviewEvidence): string | undefined {
+  const author = evidence.pullRequest?.author;
+  if (!author || isBot(author)) return undefined;
+  const permission = permissionOf(evidence.permissions, author.login);
+  if (permission !== undefined && WRITE_PERMISSIONS.includes(permission)) return undefined;
+  return permission === undefined
+    ? `the author ${author.login}'s permission on ${evidence.repository} is not in the evidence`
+    : `the author ${author.login} has ${permission} permission on ${evidence.repository}`;
+}
+
+function minIndependentApprovals(
+  judged: Judged[],
+  counted: Judged[],
+  rules: ReviewRules,
+  outsider: string | undefined,
+): Check {
   const names = counted.map((j) => j.review.reviewer.login);
   const notCounted = judged
     .filter((j) => !counted.includes(j))
@@ -409,9 +430,14 @@ function minIndependentApprovals(judged: Judged[], counted: Judged[], rules: Rev
     });
   const found = `${names.length} independent approval${names.length === 1 ? '' : 's'}${names.length ? ` (${names.join(', ')})` : ''}`;
   const detail = notCounted.length ? `; not counted: ${notCounted.join('; ')}` : '';
-  return names.length >= rules.minApprovals
-    ? pass('min-independent-approvals', `${found}, at least ${rules.minApprovals} required${detail}`)
-    : fail('min-independent-approvals', `expected at least ${rules.minApprovals}, found ${found}${detail}`);
+  // An author nobody made accountable (no write access) is not one of the two people: one more approval stands in.
+  const required = outsider ? rules.minApprovals + 1 : rules.minApprovals;
+  const why = outsider
+    ? ` (${rules.minApprovals} + 1: ${outsider}, so another person with write access must approve the change too)`
+    : '';
+  return names.length >= required
+    ? pass('min-independent-approvals', `${found}, at least ${required} required${why}${detail}`)
+    : fail('min-independent-approvals', `expected at least ${required}${why}, found ${found}${detail}`);
 }
 
 // ── one approval against each criterion ───────────────────────────────────────────────────────────────────

@@ -271,6 +271,11 @@ class PullRequestPages {
       const reviewers = new Map(
         this.reviews.flatMap((r) => (r.reviewer ? [[r.reviewer.login.toLowerCase(), r.reviewer]] : [])),
       );
+      // The author's permission too, when a person: without write access, their change needs one more approval.
+      const author = accountOf(this.node.author);
+      if (author?.type === 'User' && !reviewers.has(author.login.toLowerCase())) {
+        reviewers.set(author.login.toLowerCase(), author);
+      }
       const fresh = [...reviewers.values()].filter((account) => !asked.has(account.login.toLowerCase()));
       // Collaborators are Users: a bot's (or another account's) permission is one GraphQL cannot list, REST's to tell.
       const others = fresh.filter((account) => account.type !== 'User').map((account) => account.login);

@@ -412,8 +412,17 @@ export async function assembleEvidence(
   }
 
   // 6 and 7, concurrently: who pushed to the head branch and how C reached the built branch (the activity feed); each
-  // reviewer's permission on the repository and each approver's public profile.
+  // reviewer's permission on the repository — and the author's, when a person: without write access, their change
+  // needs one more approval (review.ts) — and each approver's public profile.
   const reviewers = [...new Set(evidence.reviews.map((r) => r.reviewer.login))];
+  const author = evidence.pullRequest?.author;
+  if (
+    author &&
+    author.type === 'User' &&
+    !reviewers.some((login) => login.toLowerCase() === author.login.toLowerCase())
+  ) {
+    reviewers.push(author.login);
+  }
   const approvers = new Map<string, GitHubAccount>();
   for (const review of evidence.reviews) {
     if (review.state === 'APPROVED') approvers.set(review.reviewer.login.toLowerCase(), review.reviewer);

@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-NSQZQUMK.js";
+} from "./chunk-U2BDVPOB.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-VHJGG6JS.js";
+} from "./chunk-TRWJV7G7.js";
 import "./chunk-EUJYUMYF.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";

@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-VHJGG6JS.js";
+} from "./chunk-TRWJV7G7.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

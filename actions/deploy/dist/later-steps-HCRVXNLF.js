@@ -26,7 +26,7 @@ import {
   storeAttestations,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-6DYC4XWV.js";
+} from "./chunk-WIVAXD67.js";
 import {
   CodedError,
   OidcTokenError,
@@ -378,6 +378,10 @@ async function assembleEvidence(evidence, request, pr, reads) {
     else if (mapped) evidence.reviews.push(mapped);
   }
   const reviewers = [...new Set(evidence.reviews.map((r) => r.reviewer.login))];
+  const author = evidence.pullRequest?.author;
+  if (author && author.type === "User" && !reviewers.some((login) => login.toLowerCase() === author.login.toLowerCase())) {
+    reviewers.push(author.login);
+  }
   const approvers = /* @__PURE__ */ new Map();
   for (const review of evidence.reviews) {
     if (review.state === "APPROVED") approvers.set(review.reviewer.login.toLowerCase(), review.reviewer);
@@ -899,6 +903,10 @@ var PullRequestPages = class {
       const reviewers = new Map(
         this.reviews.flatMap((r) => r.reviewer ? [[r.reviewer.login.toLowerCase(), r.reviewer]] : [])
       );
+      const author = accountOf2(this.node.author);
+      if (author?.type === "User" && !reviewers.has(author.login.toLowerCase())) {
+        reviewers.set(author.login.toLowerCase(), author);
+      }
       const fresh = [...reviewers.values()].filter((account2) => !asked.has(account2.login.toLowerCase()));
       const others = fresh.filter((account2) => account2.type !== "User").map((account2) => account2.login);
       const logins = fresh.filter((account2) => account2.type === "User").map((account2) => account2.login).slice(0, LOGINS_PER_QUERY);

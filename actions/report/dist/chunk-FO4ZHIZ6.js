@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-VHJGG6JS.js";
+} from "./chunk-TRWJV7G7.js";
 import {
   CodedError,
   describeIdentityRule,

@@ -29,7 +29,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-KJRJR2NR.js";
+} from "./chunk-K5YPZQ6F.js";
 import {
   require_dist,
   require_dist2,
@@ -3437,7 +3437,7 @@ function evaluateReview(evidence, rules) {
     latestReviewPerReviewer(inTime, standing, late),
     changesRequested(standing, rules),
     ...CRITERIA.map((criterion) => criterionCheck(criterion, judged)),
-    minIndependentApprovals(judged, counted, rules)
+    minIndependentApprovals(judged, counted, rules, outsideAuthor(evidence))
   ];
   const approvals = ordered.filter((r) => r.state === "APPROVED" || r.state === "DISMISSED").map((review) => {
     const record = { reviewId: review.id, reviewer: review.reviewer, state: review.state };
@@ -3651,15 +3651,24 @@ function criterionCheck(criterion, judged) {
   const reasons = met.map((j) => j.outcomes[criterion].reason);
   return pass(criterion, [...reasons, ...unmet.map((r) => `not counted: ${r}`)].join("; "));
 }
-function minIndependentApprovals(judged, counted, rules) {
+function outsideAuthor(evidence) {
+  const author = evidence.pullRequest?.author;
+  if (!author || isBot(author)) return void 0;
+  const permission = permissionOf(evidence.permissions, author.login);
+  if (permission !== void 0 && WRITE_PERMISSIONS.includes(permission)) return void 0;
+  return permission === void 0 ? `the author ${author.login}'s permission on ${evidence.repository} is not in the evidence` : `the author ${author.login} has ${permission} permission on ${evidence.repository}`;
+}
+function minIndependentApprovals(judged, counted, rules, outsider) {
   const names = counted.map((j) => j.review.reviewer.login);
   const notCounted = judged.filter((j) => !counted.includes(j)).map((j) => {
-    const why = CRITERIA.filter((c) => !j.outcomes[c].ok).map((c) => j.outcomes[c].reason);
-    return why.join("; ");
+    const why2 = CRITERIA.filter((c) => !j.outcomes[c].ok).map((c) => j.outcomes[c].reason);
+    return why2.join("; ");
   });
   const found = `${names.length} independent approval${names.length === 1 ? "" : "s"}${names.length ? ` (${names.join(", ")})` : ""}`;
   const detail = notCounted.length ? `; not counted: ${notCounted.join("; ")}` : "";
-  return names.length >= rules.minApprovals ? pass("min-independent-approvals", `${found}, at least ${rules.minApprovals} required${detail}`) : fail("min-independent-approvals", `expected at least ${rules.minApprovals}, found ${found}${detail}`);
+  const required = outsider ? rules.minApprovals + 1 : rules.minApprovals;
+  const why = outsider ? ` (${rules.minApprovals} + 1: ${outsider}, so another person with write access must approve the change too)` : "";
+  return names.length >= required ? pass("min-independent-approvals", `${found}, at least ${required} required${why}${detail}`) : fail("min-independent-approvals", `expected at least ${required}${why}, found ${found}${detail}`);
 }
 function judgeApproval(candidate, evidence, rules, people, cut) {
   const { review } = candidate;
@@ -14039,6 +14048,10 @@ async function assembleEvidence(evidence, request, pr, reads) {
     else if (mapped) evidence.reviews.push(mapped);
   }
   const reviewers = [...new Set(evidence.reviews.map((r) => r.reviewer.login))];
+  const author = evidence.pullRequest?.author;
+  if (author && author.type === "User" && !reviewers.some((login) => login.toLowerCase() === author.login.toLowerCase())) {
+    reviewers.push(author.login);
+  }
   const approvers = /* @__PURE__ */ new Map();
   for (const review of evidence.reviews) {
     if (review.state === "APPROVED") approvers.set(review.reviewer.login.toLowerCase(), review.reviewer);
@@ -14560,6 +14573,10 @@ var PullRequestPages = class {
       const reviewers = new Map(
         this.reviews.flatMap((r) => r.reviewer ? [[r.reviewer.login.toLowerCase(), r.reviewer]] : [])
       );
+      const author = accountOf2(this.node.author);
+      if (author?.type === "User" && !reviewers.has(author.login.toLowerCase())) {
+        reviewers.set(author.login.toLowerCase(), author);
+      }
       const fresh = [...reviewers.values()].filter((account2) => !asked.has(account2.login.toLowerCase()));
       const others = fresh.filter((account2) => account2.type !== "User").map((account2) => account2.login);
       const logins = fresh.filter((account2) => account2.type === "User").map((account2) => account2.login).slice(0, LOGINS_PER_QUERY);

@@ -3414,7 +3414,7 @@ function evaluateReview(evidence, rules) {
     latestReviewPerReviewer(inTime, standing, late),
     changesRequested(standing, rules),
     ...CRITERIA.map((criterion) => criterionCheck(criterion, judged)),
-    minIndependentApprovals(judged, counted, rules)
+    minIndependentApprovals(judged, counted, rules, outsideAuthor(evidence))
   ];
   const approvals = ordered.filter((r) => r.state === "APPROVED" || r.state === "DISMISSED").map((review) => {
     const record = { reviewId: review.id, reviewer: review.reviewer, state: review.state };
@@ -3628,15 +3628,24 @@ function criterionCheck(criterion, judged) {
   const reasons = met.map((j) => j.outcomes[criterion].reason);
   return pass(criterion, [...reasons, ...unmet.map((r) => `not counted: ${r}`)].join("; "));
 }
-function minIndependentApprovals(judged, counted, rules) {
+function outsideAuthor(evidence) {
+  const author = evidence.pullRequest?.author;
+  if (!author || isBot(author)) return void 0;
+  const permission = permissionOf(evidence.permissions, author.login);
+  if (permission !== void 0 && WRITE_PERMISSIONS.includes(permission)) return void 0;
+  return permission === void 0 ? `the author ${author.login}'s permission on ${evidence.repository} is not in the evidence` : `the author ${author.login} has ${permission} permission on ${evidence.repository}`;
+}
+function minIndependentApprovals(judged, counted, rules, outsider) {
   const names = counted.map((j) => j.review.reviewer.login);
   const notCounted = judged.filter((j) => !counted.includes(j)).map((j) => {
-    const why = CRITERIA.filter((c) => !j.outcomes[c].ok).map((c) => j.outcomes[c].reason);
-    return why.join("; ");
+    const why2 = CRITERIA.filter((c) => !j.outcomes[c].ok).map((c) => j.outcomes[c].reason);
+    return why2.join("; ");
   });
   const found = `${names.length} independent approval${names.length === 1 ? "" : "s"}${names.length ? ` (${names.join(", ")})` : ""}`;
   const detail = notCounted.length ? `; not counted: ${notCounted.join("; ")}` : "";
-  return names.length >= rules.minApprovals ? pass("min-independent-approvals", `${found}, at least ${rules.minApprovals} required${detail}`) : fail("min-independent-approvals", `expected at least ${rules.minApprovals}, found ${found}${detail}`);
+  const required = outsider ? rules.minApprovals + 1 : rules.minApprovals;
+  const why = outsider ? ` (${rules.minApprovals} + 1: ${outsider}, so another person with write access must approve the change too)` : "";
+  return names.length >= required ? pass("min-independent-approvals", `${found}, at least ${required} required${why}${detail}`) : fail("min-independent-approvals", `expected at least ${required}${why}, found ${found}${detail}`);
 }
 function judgeApproval(candidate, evidence, rules, people, cut) {
   const { review } = candidate;

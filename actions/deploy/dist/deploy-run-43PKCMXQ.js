@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-EL75MHU6.js";
+} from "./chunk-EVONFYIU.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -59,7 +59,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-6DYC4XWV.js";
+} from "./chunk-WIVAXD67.js";
 import {
   CodedError,
   describeError,
