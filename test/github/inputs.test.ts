@@ -1,6 +1,6 @@
 // The inputs and runner paths every action reads the same way (packages/github/src/inputs.ts).
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,7 +14,15 @@ import {
   sigstoreInstanceFromInputs,
   subjectInputsFromInputs,
 } from '@twokey/github';
+import { readPolicyFiles } from '@twokey/sigstore';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+
+const ISSUER = 'https://token.actions.githubusercontent.com';
+const ORG_POLICY = `version: 1
+identities:
+  build: { issuer: ${ISSUER}, san: "https://github.com/acme/platform/.github/workflows/b.yml@refs/tags/v1" }
+  sign: { issuer: ${ISSUER}, san: "https://github.com/acme/platform/.github/workflows/s.yml@refs/tags/v1" }
+`;
 
 const DEFAULTS = {
   fulcioURL: 'https://fulcio.example',
@@ -144,6 +152,27 @@ describe('policyInputs', () => {
       ownOrgPolicy: false,
       repositoryPolicy: { path: 'repository-policy/.twokey/policy.yml', optional: true },
     });
+  });
+
+  it('needs any other repository policy path to exist: naming a missing file would drop its tightening silently', () => {
+    // A developer calling the reusable sign workflow from her branch with `repository-policy: nothing.yml`.
+    vi.stubEnv('INPUT_POLICY', '');
+    vi.stubEnv('INPUT_REPOSITORY-POLICY', 'repository-policy/nothing.yml');
+    const inputs = policyInputs(entry);
+    expect(inputs.repositoryPolicy).toEqual({ path: 'repository-policy/nothing.yml', optional: false });
+    const workspace = mkdtempSync(join(tmpdir(), 'twokey-inputs-'));
+    try {
+      writeFileSync(join(workspace, 'org-policy.yml'), ORG_POLICY);
+      expect(() => readPolicyFiles('org-policy.yml', inputs.repositoryPolicy, workspace)).toThrow(
+        expect.objectContaining({ code: 'POLICY_UNREADABLE', message: expect.stringContaining('nothing.yml') }),
+      );
+      // The default location, missing: a repository without a policy of its own, the org policy alone.
+      vi.stubEnv('INPUT_REPOSITORY-POLICY', 'repository-policy/.twokey/policy.yml');
+      const fallback = policyInputs(entry).repositoryPolicy;
+      expect(readPolicyFiles('org-policy.yml', fallback, workspace).repository).toBeUndefined();
+    } finally {
+      rmSync(workspace, { recursive: true, force: true });
+    }
   });
 });
 

@@ -38,7 +38,9 @@ export interface PolicyInputs {
  * The `policy` and `repository-policy` inputs. An empty `policy` is the org policy of the repository this action
  * runs from, at the commit it runs from — `$/actions/…` in the reusable workflows — never a file of the repository
  * being signed or deployed. `repository-policy` names a repository policy (the reusable workflows check it out
- * from the default branch); empty, or a file the workspace lacks, means the org policy alone.
+ * from the default branch); empty means the org policy alone, and so does a missing file at the default location
+ * (`…/.twokey/policy.yml`: a repository without a policy of its own). Any other path must exist: naming a file that
+ * is not there would drop the repository's own tightening without a word.
  * `entry` is the running action's entry file (`<repository>/actions/<stage>/dist/index.js`).
  */
 export function policyInputs(entry: string): PolicyInputs {
@@ -47,8 +49,16 @@ export function policyInputs(entry: string): PolicyInputs {
   return {
     policy: given || ownOrgPolicy(entry),
     ownOrgPolicy: !given,
-    ...(repositoryPolicy && { repositoryPolicy: { path: repositoryPolicy, optional: true } }),
+    ...(repositoryPolicy && {
+      repositoryPolicy: { path: repositoryPolicy, optional: isDefaultPolicyLocation(repositoryPolicy) },
+    }),
   };
+}
+
+/** `.twokey/policy.yml`, or that file under a checkout directory (`repository-policy/.twokey/policy.yml`). */
+function isDefaultPolicyLocation(path: string): boolean {
+  const normalised = path.replaceAll('\\', '/');
+  return normalised === DEFAULT_POLICY_PATH || normalised.endsWith(`/${DEFAULT_POLICY_PATH}`);
 }
 
 /** The org policy of the repository whose action `entry` is: three directories up from its dist/index.js. */

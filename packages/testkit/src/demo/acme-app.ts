@@ -194,7 +194,7 @@ export function forgedReviewStatement(input: {
         },
       ],
     },
-    permissions: { [approver.login]: 'write' },
+    permissions: { [approver.login]: 'write', [author.login]: 'write' },
   };
   const rules = DEFAULT_REVIEW_RULES;
   return buildReviewStatement({

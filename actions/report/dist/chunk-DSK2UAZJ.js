@@ -8,14 +8,21 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 var ORG_POLICY_PATH = ".twokey/org-policy.yml";
+var DEFAULT_POLICY_PATH = ".twokey/policy.yml";
 function policyInputs(entry) {
   const given = getInput("policy");
   const repositoryPolicy = getInput("repository-policy");
   return {
     policy: given || ownOrgPolicy(entry),
     ownOrgPolicy: !given,
-    ...repositoryPolicy && { repositoryPolicy: { path: repositoryPolicy, optional: true } }
+    ...repositoryPolicy && {
+      repositoryPolicy: { path: repositoryPolicy, optional: isDefaultPolicyLocation(repositoryPolicy) }
+    }
   };
+}
+function isDefaultPolicyLocation(path) {
+  const normalised = path.replaceAll("\\", "/");
+  return normalised === DEFAULT_POLICY_PATH || normalised.endsWith(`/${DEFAULT_POLICY_PATH}`);
 }
 function ownOrgPolicy(entry) {
   return join(resolve(dirname(entry), "..", "..", ".."), ORG_POLICY_PATH);

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-EVONFYIU.js";
+} from "./chunk-YYC6GA6R.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
