@@ -178,16 +178,21 @@ function ghIdentity(values: VerifyBundleValues): ExpectedIdentity | undefined {
         `verify-bundle: --signer-workflow: expected [HOST/]OWNER/REPO/PATH/TO/WORKFLOW, found ${workflow}`,
       );
     }
-    sanPattern = `${quote(`https://${host}/${rest.join('/')}`)}@.+`;
+    // Then `@` and the ref the workflow ran at — a ref or a commit, never more of a file name: a workflow file
+    // `build.yml@x.yml` (its SAN `…/build.yml@x.yml@refs/heads/…`) is another workflow, not build.yml.
+    sanPattern = `${quote(`https://${host}/${rest.join('/')}`)}${SAN_REF}`;
   } else {
     const parts = nonEmpty('--signer-repo', repository!).split('/');
     if (parts.length !== 2 || parts.some((p) => p === '')) {
       throw new UsageError(`verify-bundle: --signer-repo: expected OWNER/REPO, found ${repository}`);
     }
-    sanPattern = `${quote(`https://github.com/${parts.join('/')}/`)}[^@]+@.+`;
+    sanPattern = `${quote(`https://github.com/${parts.join('/')}/`)}[^@]+${SAN_REF}`;
   }
   return { sanPattern, issuer: issuer === undefined ? GITHUB_ACTIONS_ISSUER : nonEmpty('--cert-oidc-issuer', issuer) };
 }
+
+/** How a GitHub Actions SAN ends after its workflow's path: `@` and a ref (`refs/…`) or a full commit SHA. */
+const SAN_REF = '@(?:refs/.+|[0-9a-f]{40})';
 
 /** A literal as an RE2 pattern: every metacharacter escaped. */
 function quote(literal: string): string {
