@@ -13,6 +13,7 @@ import { type DeployReport, readDecisionRecord, readDeployReport } from '@twokey
 import { type ProcessResult, runProcess } from '@twokey/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../conformance/paths';
+import { checkVerifyExample, verifyExamples } from '../readme/readme-examples';
 
 const DEMO = join(repoRoot, 'packages', 'testkit', 'bin', 'demo.mjs');
 const execFileAsync = promisify(execFile);
@@ -294,6 +295,15 @@ describe('npm run demo', () => {
       approvers: ['carol'],
     });
   }, 90_000);
+
+  // The README's `twokey verify` examples, on this output (README: "after `npm run demo`").
+  it('gives the README’s twokey verify examples, accepted and refused', () => {
+    expect(verifyExamples.map((e) => e.exit)).toEqual(expect.arrayContaining([0, 1]));
+  });
+
+  it.each(verifyExamples.map((e) => [e.command, e] as const))('README: %s', async (_name, example) => {
+    await checkVerifyExample(example, out);
+  });
 
   it('refuses to empty an --out directory it did not make', async () => {
     const precious = mkdtempSync(join(tmpdir(), 'twokey-demo-precious-'));
