@@ -154,6 +154,23 @@ describe('policyInputs', () => {
     });
   });
 
+  it('takes only the default location as optional, and never a path out of the workspace', () => {
+    vi.stubEnv('INPUT_POLICY', '');
+    for (const deeper of ['repository-policy/nothing/.twokey/policy.yml', 'elsewhere/x/.twokey/policy.yml']) {
+      vi.stubEnv('INPUT_REPOSITORY-POLICY', deeper);
+      expect(policyInputs(entry).repositoryPolicy).toEqual({ path: deeper, optional: false });
+    }
+    for (const top of ['.twokey/policy.yml', './.twokey/policy.yml', 'repository-policy/.twokey/policy.yml']) {
+      vi.stubEnv('INPUT_REPOSITORY-POLICY', top);
+      expect(policyInputs(entry).repositoryPolicy).toEqual({ path: top, optional: true });
+    }
+    // `repository-policy/${{ inputs.repository-policy }}` with `../bundles/twokey-x/p.yml`: a file of the job's own.
+    for (const outside of ['repository-policy/../bundles/twokey-x/p.yml', '../.twokey/policy.yml', '/tmp/p.yml']) {
+      vi.stubEnv('INPUT_REPOSITORY-POLICY', outside);
+      expect(() => policyInputs(entry)).toThrow(/repository-policy: expected a path inside the workspace/);
+    }
+  });
+
   it('needs any other repository policy path to exist: naming a missing file would drop its tightening silently', () => {
     // A developer calling the reusable sign workflow from her branch with `repository-policy: nothing.yml`.
     vi.stubEnv('INPUT_POLICY', '');

@@ -6,6 +6,7 @@
 import { DEFAULT_REVIEW_RULES, evaluateReview } from '@twokey/core';
 import { collectReviewEvidence, createGitHubClient, readReviewEvidence } from '@twokey/github';
 import {
+  aBot,
   aCommit,
   aGitHubState,
   aPullRequest,
@@ -42,8 +43,24 @@ function outsideChange(approvers: string[]) {
   return { state: aGitHubState(repository, fork, alice, carol, mallory), merged };
 }
 
-async function judge(approvers: string[], api: 'graphql' | 'rest') {
-  const { state, merged } = outsideChange(approvers);
+/** The same change, its pull request opened by a bot: a workflow of alice's (GITHUB_TOKEN) ran `gh pr create`. */
+function botOpenedChange() {
+  const alice = aUser('alice', { profile: { name: 'Alice Liddell', email: 'alice@acme.example' } });
+  const mallory = aUser('mallory', { profile: { name: 'Mallory', email: null } });
+  const actionsBot = aBot('github-actions');
+  const repository = aRepository('acme/app', { visibility: 'public', collaborators: { alice: 'write' } });
+  const fork = aRepository('mallory/app', { ownerType: 'User', visibility: 'public' });
+  const head = aCommit({ author: mallory, message: 'Add a backdoor' });
+  const pullRequest = aPullRequest({ author: actionsBot, commits: [head], headRepository: 'mallory/app' });
+  // mallory, not the bot, created and pushed the fork's branch: no bot push to be seen.
+  for (const change of pullRequest.headActivity) change.by = { login: mallory.login, id: mallory.id, type: 'User' };
+  pullRequest.reviews.push(aReview({ by: alice, on: head.sha }));
+  const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: alice });
+  return { state: aGitHubState(repository, fork, alice, mallory, actionsBot), merged };
+}
+
+async function judge(approvers: string[] | 'bot-opened', api: 'graphql' | 'rest') {
+  const { state, merged } = approvers === 'bot-opened' ? botOpenedChange() : outsideChange(approvers);
   const fake = await startGitHubFake(state);
   fakes.push(fake);
   const client = createGitHubClient({ token: 'ghs_test', baseUrl: fake.url, retryDelayMs: 5, timeoutMs: 5_000 });
@@ -76,5 +93,17 @@ describe('a pull request opened by an account without write access', () => {
     const { result } = await judge(['alice', 'carol'], api);
     expect(result.checks.filter((c) => c.verdict !== 'pass')).toEqual([]);
     expect(result.independentApprovers.map((a) => a.login)).toEqual(['alice', 'carol']);
+  });
+
+  it.each(['graphql', 'rest'] as const)('is refused when a bot opened it for the sock puppet (%s)', async (api) => {
+    const { evidence, result } = await judge('bot-opened', api);
+    expect(evidence.gaps).toEqual([]);
+    expect(evidence.pullRequest?.author.login).toBe('github-actions[bot]');
+    const check = result.checks.find((c) => c.id === 'min-independent-approvals')!;
+    expect(check.verdict).toBe('fail');
+    expect(check.reason).toContain(
+      'expected at least 2 (1 + 1: the author github-actions[bot] is a bot review.bot-pushers does not list',
+    );
+    expect(result.verdict).toBe('fail');
   });
 });

@@ -135,6 +135,14 @@ export function judgeDeployApproval(
     rules.requirePreventSelfReview && !rules.distinctFrom.includes('requester')
       ? [...rules.distinctFrom, 'requester']
       : rules.distinctFrom;
+  // A run a bot started (a workflow's GITHUB_TOKEN dispatching the deploy) names no person: whoever had it start the
+  // deploy is unknown, so the requester cannot be kept from approving it (nor can GitHub's prevent self-review).
+  const botRequesters = distinctFrom.includes('requester') ? predicate.requesters.filter(isBotAccount) : [];
+  if (botRequesters.length > 0) {
+    problems.push(
+      `the deploy was started by ${botRequesters.map((r) => r.login).join(', ')}, a bot: who started it is unknown, so the policy's rule that the requester never approves cannot be held`,
+    );
+  }
   const excluded = excludedPeople(distinctFrom, predicate, change);
   const counted: string[] = [];
   const refused: string[] = [];

@@ -136,6 +136,27 @@ describe('whose deploy approval counts (deploy.approvals)', () => {
     expect(judgeDeployApproval(predicate({ protection: null }), strict, CHANGE).reason).toContain('could not be read');
   });
 
+  it('refuses a deploy a bot started when the requester may not approve: who started it is unknown', () => {
+    // erin's own workflow dispatched the deploy with its GITHUB_TOKEN: GitHub names github-actions[bot] as its
+    // actor and triggering actor, and erin approves her own deploy.
+    const botStarted = predicate({
+      requesters: [user('github-actions[bot]', 'Bot')],
+      approvals: approvals(['erin', 'approved']),
+    });
+    const reason =
+      "the deploy was started by github-actions[bot], a bot: who started it is unknown, so the policy's rule that the requester never approves cannot be held";
+    for (const rules of [
+      { ...RULES, requirePreventSelfReview: true },
+      { ...RULES, distinctFrom: [...RULES.distinctFrom, 'requester'] } as DeployApprovalRules,
+    ]) {
+      const judged = judgeDeployApproval(botStarted, rules, CHANGE);
+      expect(judged.verdict).toBe('fail');
+      expect(judged.reason).toContain(reason);
+    }
+    // Without a requester rule the policy asks nothing of who started it.
+    expect(judgeDeployApproval(botStarted, RULES, CHANGE).verdict).toBe('pass');
+  });
+
   it('holds prevent self-review itself when the policy requires it: an admin who turned it off around her own approval', () => {
     // erin started the deploy, turned prevent_self_review off, approved, and turned it on again before the deploy job
     // read the environment: the protection read says it is on, and the policy names no `requester` in distinct-from.

@@ -696,4 +696,14 @@ describe('evaluateReview: an author nobody made accountable needs one more appro
       );
     }
   });
+
+  it('asks one more of a bot author, unless review.bot-pushers lists it (dependabot)', () => {
+    const byBot = withPr(honestEvidence(), { author: dependabot });
+    const unlisted = evaluateReview(byBot, RULES);
+    expect(check(unlisted, 'min-independent-approvals').reason).toContain(
+      '1 + 1: the author dependabot[bot] is a bot review.bot-pushers does not list',
+    );
+    const listed = evaluateReview(byBot, { ...RULES, botPushers: ['dependabot[bot]'] });
+    expect(check(listed, 'min-independent-approvals').reason).toBe('1 independent approval (bob), at least 1 required');
+  });
 });

@@ -122,7 +122,7 @@ export function evaluateReview(evidence: ReviewEvidence, rules: ReviewRules): Re
     latestReviewPerReviewer(inTime, standing, late),
     changesRequested(standing, rules),
     ...CRITERIA.map((criterion) => criterionCheck(criterion, judged)),
-    minIndependentApprovals(judged, counted, rules, outsideAuthor(evidence)),
+    minIndependentApprovals(judged, counted, rules, outsideAuthor(evidence, rules)),
   ];
 
   const approvals: ApprovalRecord[] = ordered
@@ -400,14 +400,21 @@ function criterionCheck(criterion: Criterion, judged: Judged[]): Check {
 }
 
 /**
- * Why the pull request's author is not someone accountable for the change, if so: a person (not a bot) without write
- * access to the repository — anyone can open a pull request on a public repository, from a fork, under an account
- * made for the purpose — or whose permission the evidence does not record. Their change then needs one more
- * independent approval: two people with write access must stand behind it, as when a writer opens it.
+ * Why the pull request's author is not someone accountable for the change, if so: a person without write access to
+ * the repository — anyone can open a pull request on a public repository, from a fork, under an account made for the
+ * purpose — or whose permission the evidence does not record, or a bot the policy does not list in
+ * `review.bot-pushers`. Their change then needs one more independent approval: two people with write access must
+ * stand behind it, as when a writer opens it.
  */
-function outsideAuthor(evidence: ReviewEvidence): string | undefined {
+function outsideAuthor(evidence: ReviewEvidence, rules: ReviewRules): string | undefined {
   const author = evidence.pullRequest?.author;
-  if (!author || isBot(author)) return undefined;
+  if (!author) return undefined;
+  if (isBot(author)) {
+    // A bot opens whatever whoever directs it asks (a workflow's GITHUB_TOKEN opening a sock puppet's fork): only one
+    // the policy trusts as a pusher (`review.bot-pushers`, e.g. dependabot[bot]) stands for its own changes.
+    const listed = rules.botPushers.some((login) => login.toLowerCase() === author.login.toLowerCase());
+    return listed ? undefined : `the author ${author.login} is a bot review.bot-pushers does not list`;
+  }
   const permission = permissionOf(evidence.permissions, author.login);
   if (permission !== undefined && WRITE_PERMISSIONS.includes(permission)) return undefined;
   return permission === undefined

@@ -3,7 +3,7 @@
 // `INPUT_*` and `GITHUB_*` variables, into plain records that the stages take.
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { getInput } from '@actions/core';
 import { CodedError, type SubjectInputs } from '@twokey/core';
 import { GITHUB_ENDPOINTS, PUBLIC_GOOD_ENDPOINTS, type RepositoryPolicyFile } from '@twokey/sigstore';
@@ -46,6 +46,13 @@ export interface PolicyInputs {
 export function policyInputs(entry: string): PolicyInputs {
   const given = getInput('policy');
   const repositoryPolicy = getInput('repository-policy');
+  const segments = repositoryPolicy.replaceAll('\\', '/').split('/');
+  if (repositoryPolicy && (isAbsolute(repositoryPolicy) || segments[0] === '' || segments.includes('..'))) {
+    // Inside the checkout of the default branch, always: `../` would reach a file of the job's own (its artifacts).
+    throw new InputError(
+      `repository-policy: expected a path inside the workspace (the checkout of the default branch), with no "..", found ${repositoryPolicy}`,
+    );
+  }
   return {
     policy: given || ownOrgPolicy(entry),
     ownOrgPolicy: !given,
@@ -55,10 +62,17 @@ export function policyInputs(entry: string): PolicyInputs {
   };
 }
 
-/** `.twokey/policy.yml`, or that file under a checkout directory (`repository-policy/.twokey/policy.yml`). */
+/**
+ * `.twokey/policy.yml`, or that file at the top of one checkout directory (`repository-policy/.twokey/policy.yml`, as
+ * the reusable workflows check out the default branch) — never deeper (`…/elsewhere/.twokey/policy.yml`).
+ */
 function isDefaultPolicyLocation(path: string): boolean {
-  const normalised = path.replaceAll('\\', '/');
-  return normalised === DEFAULT_POLICY_PATH || normalised.endsWith(`/${DEFAULT_POLICY_PATH}`);
+  const segments = path
+    .replaceAll('\\', '/')
+    .split('/')
+    .filter((s) => s !== '.');
+  const at = segments.length - DEFAULT_POLICY_PATH.split('/').length;
+  return (at === 0 || at === 1) && segments.slice(at).join('/') === DEFAULT_POLICY_PATH;
 }
 
 /** The org policy of the repository whose action `entry` is: three directories up from its dist/index.js. */

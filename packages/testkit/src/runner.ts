@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { OidcIssuer, WorkflowIdentity } from './oidc-issuer';
@@ -121,6 +121,9 @@ interface BuildTarget {
 
 const freshBundles = new Map<string, Promise<string | undefined>>();
 
+/** A directory holding a fresh build of every action's dist/, at its path relative to the repository (test/fresh-dist.ts). */
+export const FRESH_DIST_VARIABLE = 'TWOKEY_FRESH_DIST';
+
 /**
  * The bundle to run for an action's `main`: when scripts/build.mjs bundles it, a bundle of today's sources built with
  * that script (once per process) into a temporary directory, with every other target of the same dist/ beside it (the
@@ -129,6 +132,12 @@ const freshBundles = new Map<string, Promise<string | undefined>>();
  */
 async function freshBundle(main: string): Promise<string> {
   const distDirectory = dirname(main);
+  // A test run's global setup (test/fresh-dist.ts) bundled every action once, for all its test files: the same build.
+  const shared = process.env[FRESH_DIST_VARIABLE];
+  if (shared) {
+    const bundled = join(shared, relative(REPO_ROOT, distDirectory), basename(main));
+    if (existsSync(bundled)) return bundled;
+  }
   let built = freshBundles.get(distDirectory);
   if (!built) {
     built = bundleDirectory(distDirectory);

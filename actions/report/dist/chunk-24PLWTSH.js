@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-TRWJV7G7.js";
+} from "./chunk-5W7TLHXS.js";
 import {
   CodedError,
   describeIdentityRule,

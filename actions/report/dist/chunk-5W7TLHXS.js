@@ -3414,7 +3414,7 @@ function evaluateReview(evidence, rules) {
     latestReviewPerReviewer(inTime, standing, late),
     changesRequested(standing, rules),
     ...CRITERIA.map((criterion) => criterionCheck(criterion, judged)),
-    minIndependentApprovals(judged, counted, rules, outsideAuthor(evidence))
+    minIndependentApprovals(judged, counted, rules, outsideAuthor(evidence, rules))
   ];
   const approvals = ordered.filter((r) => r.state === "APPROVED" || r.state === "DISMISSED").map((review) => {
     const record = { reviewId: review.id, reviewer: review.reviewer, state: review.state };
@@ -3628,9 +3628,13 @@ function criterionCheck(criterion, judged) {
   const reasons = met.map((j) => j.outcomes[criterion].reason);
   return pass(criterion, [...reasons, ...unmet.map((r) => `not counted: ${r}`)].join("; "));
 }
-function outsideAuthor(evidence) {
+function outsideAuthor(evidence, rules) {
   const author = evidence.pullRequest?.author;
-  if (!author || isBot(author)) return void 0;
+  if (!author) return void 0;
+  if (isBot(author)) {
+    const listed = rules.botPushers.some((login) => login.toLowerCase() === author.login.toLowerCase());
+    return listed ? void 0 : `the author ${author.login} is a bot review.bot-pushers does not list`;
+  }
   const permission = permissionOf(evidence.permissions, author.login);
   if (permission !== void 0 && WRITE_PERMISSIONS.includes(permission)) return void 0;
   return permission === void 0 ? `the author ${author.login}'s permission on ${evidence.repository} is not in the evidence` : `the author ${author.login} has ${permission} permission on ${evidence.repository}`;
@@ -4981,6 +4985,12 @@ function judgeDeployApproval(predicate, rules, change) {
     problems.push(`rejected by ${rejected.map((a) => a.user.login).join(", ")}`);
   }
   const distinctFrom = rules.requirePreventSelfReview && !rules.distinctFrom.includes("requester") ? [...rules.distinctFrom, "requester"] : rules.distinctFrom;
+  const botRequesters = distinctFrom.includes("requester") ? predicate.requesters.filter(isBotAccount) : [];
+  if (botRequesters.length > 0) {
+    problems.push(
+      `the deploy was started by ${botRequesters.map((r) => r.login).join(", ")}, a bot: who started it is unknown, so the policy's rule that the requester never approves cannot be held`
+    );
+  }
   const excluded = excludedPeople(distinctFrom, predicate, change);
   const counted = [];
   const refused = [];

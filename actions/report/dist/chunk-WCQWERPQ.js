@@ -3,15 +3,31 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   getInput
 } from "./chunk-TJ3XPODE.js";
+import {
+  CodedError
+} from "./chunk-EUJYUMYF.js";
 
 // packages/github/src/inputs.ts
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+var InputError = class extends CodedError {
+  kind = "usage";
+  name = "InputError";
+  constructor(message) {
+    super("INPUT_INVALID", message);
+  }
+};
 var ORG_POLICY_PATH = ".twokey/org-policy.yml";
 var DEFAULT_POLICY_PATH = ".twokey/policy.yml";
 function policyInputs(entry) {
   const given = getInput("policy");
   const repositoryPolicy = getInput("repository-policy");
+  const segments = repositoryPolicy.replaceAll("\\", "/").split("/");
+  if (repositoryPolicy && (isAbsolute(repositoryPolicy) || segments[0] === "" || segments.includes(".."))) {
+    throw new InputError(
+      `repository-policy: expected a path inside the workspace (the checkout of the default branch), with no "..", found ${repositoryPolicy}`
+    );
+  }
   return {
     policy: given || ownOrgPolicy(entry),
     ownOrgPolicy: !given,
@@ -21,8 +37,9 @@ function policyInputs(entry) {
   };
 }
 function isDefaultPolicyLocation(path) {
-  const normalised = path.replaceAll("\\", "/");
-  return normalised === DEFAULT_POLICY_PATH || normalised.endsWith(`/${DEFAULT_POLICY_PATH}`);
+  const segments = path.replaceAll("\\", "/").split("/").filter((s) => s !== ".");
+  const at = segments.length - DEFAULT_POLICY_PATH.split("/").length;
+  return (at === 0 || at === 1) && segments.slice(at).join("/") === DEFAULT_POLICY_PATH;
 }
 function ownOrgPolicy(entry) {
   return join(resolve(dirname(entry), "..", "..", ".."), ORG_POLICY_PATH);

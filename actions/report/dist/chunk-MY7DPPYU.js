@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-TRWJV7G7.js";
+} from "./chunk-5W7TLHXS.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-YYC6GA6R.js";
+} from "./chunk-JJYSA2PP.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -59,7 +59,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-WIVAXD67.js";
+} from "./chunk-WWICG542.js";
 import {
   CodedError,
   describeError,
