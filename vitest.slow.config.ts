@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/slow/**/*.slow.ts'],
+    globalSetup: ['test/fresh-dist.ts'],
     testTimeout: 300_000,
     hookTimeout: 120_000,
     maxWorkers: 2,
