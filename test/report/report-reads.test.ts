@@ -100,7 +100,7 @@ describe('every deploy report the test suite reads is checked against report.sch
       'test/e2e/pipeline.test.ts',
       'test/sign/no-one-ships-alone.test.ts',
       'test/demo/demo.test.ts',
-      'test/readme/readme-examples.test.ts',
+      'test/readme/readme-examples.ts',
       'packages/gate/src/deploy-step.test.ts',
       'packages/testkit/src/demo/pipeline.ts',
       'bench/bench.ts',
