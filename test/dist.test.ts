@@ -5,6 +5,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { FRESH_DIST_VARIABLE } from '@twokey/testkit';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: the build script is plain JavaScript without type declarations
 import { bundle, targets } from '../scripts/build.mjs';
@@ -39,13 +40,17 @@ describe('committed dist/', () => {
         `${target.outfile} is not committed: run \`npm run build\``,
       ).toBe(true);
     }
-    const fresh = mkdtempSync(join(tmpdir(), 'twokey-dist-'));
-    const cwd = process.cwd();
-    process.chdir(repoRoot);
-    try {
-      for (const target of here) await bundle(target, join(fresh, basename(target.outfile)));
-    } finally {
-      process.chdir(cwd);
+    // The fresh build the test run's global setup made (test/fresh-dist.ts), else one made here.
+    const shared = process.env[FRESH_DIST_VARIABLE] && join(process.env[FRESH_DIST_VARIABLE], dist);
+    const fresh = shared && existsSync(shared) ? shared : mkdtempSync(join(tmpdir(), 'twokey-dist-'));
+    if (fresh !== shared) {
+      const cwd = process.cwd();
+      process.chdir(repoRoot);
+      try {
+        for (const target of here) await bundle(target, join(fresh, basename(target.outfile)));
+      } finally {
+        process.chdir(cwd);
+      }
     }
     const made = readdirSync(fresh).sort();
     expect(
