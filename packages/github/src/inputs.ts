@@ -39,8 +39,9 @@ export interface PolicyInputs {
  * runs from, at the commit it runs from — `$/actions/…` in the reusable workflows — never a file of the repository
  * being signed or deployed. `repository-policy` names a repository policy (the reusable workflows check it out
  * from the default branch); empty means the org policy alone, and so does a missing file at the default location
- * (`…/.twokey/policy.yml`: a repository without a policy of its own). Any other path must exist: naming a file that
- * is not there would drop the repository's own tightening without a word.
+ * (`.twokey/policy.yml` at the top of the workspace or of one checkout directory: a repository without a policy of
+ * its own). Any other path must exist — naming a file that is not there would drop the repository's own tightening
+ * without a word — and none may leave the workspace (an absolute path, or `..`).
  * `entry` is the running action's entry file (`<repository>/actions/<stage>/dist/index.js`).
  */
 export function policyInputs(entry: string): PolicyInputs {
