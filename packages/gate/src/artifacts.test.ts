@@ -38,6 +38,22 @@ describe('artifacts named on a command line', () => {
     );
   });
 
+  it('refuses an argument that names a file and reads as a digest: the file’s bytes would never be hashed', () => {
+    // Dropped into a release directory, `twokey verify release/*` would judge the reviewed digest under this name.
+    const release = mkdtempSync(join(tmpdir(), 'twokey-gate-release-'));
+    for (const name of [`evil.tar.gz=sha256:${HEX}`, `sha256:${HEX}`]) {
+      writeFileSync(join(release, name), 'anything at all\n');
+      expect(() => artifactFromArgument(name, release)).toThrow(
+        expect.objectContaining({
+          code: 'ARTIFACT_ARGUMENT_AMBIGUOUS',
+          message: expect.stringContaining(`${name}: names a file and reads as a digest`),
+        }),
+      );
+    }
+    // Where no such file is, the digest forms are digests.
+    expect(artifactFromArgument(`app=sha256:${HEX}`, release).digest.hex).toBe(HEX);
+  });
+
   it('--name names the artifact given by digest alone, and no other', () => {
     writeFileSync(join(dir, 'other.bin'), 'other');
     const artifacts = readArtifacts({ arguments: ['other.bin', `sha256:${HEX}`], name: 'app.tar.gz' }, dir);

@@ -2,6 +2,7 @@
 // `NAME=sha256:HEX`), parsed here, or the artifacts the deploy action's subject inputs name (resolved by
 // packages/github as for the sign stage). Each digest is parsed once, into the one Digest shape; nothing downstream
 // parses or lower-cases it again.
+import { lstatSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { isDigestReference, parseDigest, sha256Digest } from '@twokey/core';
 import { readArtifactFile } from '@twokey/sigstore';
@@ -46,6 +47,14 @@ export function readArtifacts(spec: ArtifactSpec, cwd: string): ArtifactInput[] 
  */
 export function artifactFromArgument(argument: string, cwd = process.cwd()): ArtifactInput {
   const named = /^([^=]*)=(sha[0-9]+:.*)$/s.exec(argument);
+  if ((named || isDigestReference(argument)) && pathExists(resolve(cwd, argument))) {
+    // A file named like a digest (`evil.tar.gz=sha256:HEX`, dropped into a release directory a glob expands) would be
+    // judged as the digest it names, its bytes never hashed: which one is meant is not for twokey to guess.
+    throw new DeployInputError(
+      'ARTIFACT_ARGUMENT_AMBIGUOUS',
+      `${argument}: names a file and reads as a digest (${named ? 'NAME=sha256:HEX' : 'sha256:HEX'}); rename the file, or give the digest where no such file is`,
+    );
+  }
   if (named) {
     const [, name, reference] = named;
     if (name!.trim() === '') {
@@ -77,4 +86,14 @@ export function artifactsFromArguments(
     kept += content.length;
     return { ...artifact, content };
   });
+}
+
+/** Whether anything is at the path (a file, a directory, a link — even a dangling one). */
+function pathExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,6 +1,6 @@
 import { CodedError } from '@twokey/core';
 
-export type DeployInputErrorCode = 'ARTIFACT_NAME_EMPTY';
+export type DeployInputErrorCode = 'ARTIFACT_NAME_EMPTY' | 'ARTIFACT_ARGUMENT_AMBIGUOUS';
 
 /** An input of the deploy gate that cannot be used (exit 2 / a failed step), naming the value. */
 export class DeployInputError extends CodedError<DeployInputErrorCode> {

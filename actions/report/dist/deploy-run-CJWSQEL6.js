@@ -3164,6 +3164,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 // packages/gate/src/artifacts.ts
+import { lstatSync } from "node:fs";
 import { basename, resolve } from "node:path";
 
 // packages/gate/src/error.ts
@@ -3191,6 +3192,12 @@ function readArtifacts(spec, cwd) {
 }
 function artifactFromArgument(argument, cwd = process.cwd()) {
   const named = /^([^=]*)=(sha[0-9]+:.*)$/s.exec(argument);
+  if ((named || isDigestReference(argument)) && pathExists(resolve(cwd, argument))) {
+    throw new DeployInputError(
+      "ARTIFACT_ARGUMENT_AMBIGUOUS",
+      `${argument}: names a file and reads as a digest (${named ? "NAME=sha256:HEX" : "sha256:HEX"}); rename the file, or give the digest where no such file is`
+    );
+  }
   if (named) {
     const [, name, reference] = named;
     if (name.trim() === "") {
@@ -3216,6 +3223,14 @@ function artifactsFromArguments(argumentList, cwd = process.cwd(), budget = KEPT
     kept += content.length;
     return { ...artifact, content };
   });
+}
+function pathExists(path) {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // packages/gate/src/candidates.ts

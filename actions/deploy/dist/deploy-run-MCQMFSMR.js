@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-JJYSA2PP.js";
+} from "./chunk-3KXFSMGX.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -930,6 +930,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 // packages/gate/src/artifacts.ts
+import { lstatSync } from "node:fs";
 import { basename, resolve } from "node:path";
 
 // packages/gate/src/error.ts
@@ -957,6 +958,12 @@ function readArtifacts(spec, cwd) {
 }
 function artifactFromArgument(argument, cwd = process.cwd()) {
   const named = /^([^=]*)=(sha[0-9]+:.*)$/s.exec(argument);
+  if ((named || isDigestReference(argument)) && pathExists(resolve(cwd, argument))) {
+    throw new DeployInputError(
+      "ARTIFACT_ARGUMENT_AMBIGUOUS",
+      `${argument}: names a file and reads as a digest (${named ? "NAME=sha256:HEX" : "sha256:HEX"}); rename the file, or give the digest where no such file is`
+    );
+  }
   if (named) {
     const [, name, reference] = named;
     if (name.trim() === "") {
@@ -982,6 +989,14 @@ function artifactsFromArguments(argumentList, cwd = process.cwd(), budget = KEPT
     kept += content.length;
     return { ...artifact, content };
   });
+}
+function pathExists(path) {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // packages/gate/src/candidates.ts
