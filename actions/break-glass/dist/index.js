@@ -7,7 +7,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-5ZV6HA36.js";
+} from "./chunk-4PSTE6QY.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/sigstore/src/endpoints.ts

@@ -389,6 +389,8 @@ class PullRequestPages {
 
 const TIMELINE_EVENTS: Record<string, TimelineFacts['event'] | undefined> = {
   BaseRefChangedEvent: 'base_ref_changed',
+  // GitHub retargeting a stacked pull request when its base branch is deleted: a base change as any other.
+  AutomaticBaseChangeSucceededEvent: 'automatic_base_change_succeeded',
   HeadRefForcePushedEvent: 'head_ref_force_pushed',
 };
 
@@ -719,11 +721,12 @@ const TIMELINE_PAGE = `fragment TwokeyTimeline on PullRequestTimelineItemsConnec
   nodes {
     __typename
     ... on BaseRefChangedEvent { actor { ...TwokeyAccount } createdAt }
+    ... on AutomaticBaseChangeSucceededEvent { actor { ...TwokeyAccount } createdAt }
     ... on HeadRefForcePushedEvent { actor { ...TwokeyAccount } createdAt }
   }
 }`;
 
-const TIMELINE_TYPES = '[BASE_REF_CHANGED_EVENT, HEAD_REF_FORCE_PUSHED_EVENT]';
+const TIMELINE_TYPES = '[BASE_REF_CHANGED_EVENT, AUTOMATIC_BASE_CHANGE_SUCCEEDED_EVENT, HEAD_REF_FORCE_PUSHED_EVENT]';
 
 const PULL_REQUEST = `fragment TwokeyPullRequest on PullRequest {
   number

@@ -16,6 +16,9 @@
 //   changes onto the base). Anything else (fast-forward to a PR commit, a second parent that is not the head,
 //   octopus merges) is an unknown merge method: a gap. The API cannot show that C's tree is the head's changes.
 // - Pull request commits: the API lists at most 250; a longer pull request is a gap (GraphQL lists them all).
+// - Base changes and force pushes: the pull request's issue events (`GET /issues/{n}/events`), the only REST list
+//   with base changes — `base_ref_changed`, and `automatic_base_change_succeeded` when GitHub moves a stacked pull
+//   request onto the merged base of a deleted branch; the timeline has neither (docs, "Issue event types").
 // - Who pushed, and how C reached the built branch: the repository activity feed (`GET /repos/{owner}/{repo}/activity`)
 //   names the actor of every push, force push, branch creation and deletion, pull request merge (`pr_merge`) and merge
 //   queue merge (`merge_queue_merge`) of a ref, with the commits before and after. Read for two refs:
@@ -137,7 +140,10 @@ export async function collectReviewEvidence(
     github.get('GET /repos/{owner}/{repo}/commits/{ref}', { ref: commit }),
     github.list('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', { pull_number: number }),
     github.list('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { pull_number: number }),
-    github.list('GET /repos/{owner}/{repo}/issues/{issue_number}/timeline', { issue_number: number }),
+    // Issue events, not the timeline: GitHub's REST API gives a base change (`base_ref_changed`, and
+    // `automatic_base_change_succeeded` when GitHub retargets a pull request whose base branch was deleted) only
+    // among issue events (docs, "Issue event types"); force pushes are in both.
+    github.list('GET /repos/{owner}/{repo}/issues/{issue_number}/events', { issue_number: number }),
   ]);
   if (!pr) return evidence;
   const facts: PullRequestFacts = {
@@ -214,9 +220,13 @@ export interface ReviewFacts {
   submittedAt?: string;
 }
 
-/** A timeline event that matters here: a base change or a force push of the head branch. */
+/**
+ * An event of the pull request that matters here: a base change — by a person (`base_ref_changed`), or by GitHub when
+ * the base branch was deleted after its own pull request merged (`automatic_base_change_succeeded`: a stacked pull
+ * request moved onto that pull request's base) — or a force push of the head branch.
+ */
 export interface TimelineFacts {
-  event: 'base_ref_changed' | 'head_ref_force_pushed';
+  event: 'base_ref_changed' | 'automatic_base_change_succeeded' | 'head_ref_force_pushed';
   actor: GitHubAccount | undefined;
   createdAt: string;
 }
@@ -372,7 +382,7 @@ export async function assembleEvidence(
     baseRef: pr.baseRef,
     // Retargeting a pull request changes its diff without a new commit: approvals before it approved another diff.
     baseChanges: (pr.timeline ?? [])
-      .filter((e) => e.event === 'base_ref_changed')
+      .filter((e) => e.event === 'base_ref_changed' || e.event === 'automatic_base_change_succeeded')
       .map((e) => ({ at: e.createdAt, actor: e.actor ?? null }))
       .sort((a, b) => Date.parse(a.at) - Date.parse(b.at)),
   };
@@ -552,7 +562,7 @@ type ListRoute =
   | 'GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls'
   | 'GET /repos/{owner}/{repo}/pulls/{pull_number}/commits'
   | 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews'
-  | 'GET /repos/{owner}/{repo}/issues/{issue_number}/timeline';
+  | 'GET /repos/{owner}/{repo}/issues/{issue_number}/events';
 type RouteMethod<R> = R extends 'GET /repos/{owner}/{repo}'
   ? Endpoints['repos']['get']
   : R extends 'GET /repos/{owner}/{repo}/pulls/{pull_number}'
@@ -567,7 +577,7 @@ type RouteMethod<R> = R extends 'GET /repos/{owner}/{repo}'
             ? Endpoints['pulls']['listCommits']
             : R extends 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews'
               ? Endpoints['pulls']['listReviews']
-              : Endpoints['issues']['listEventsForTimeline'];
+              : Endpoints['issues']['listEvents'];
 type RouteParams<R> = NonNullable<Parameters<RouteMethod<R>>[0]>;
 type RouteData<R> = Awaited<ReturnType<RouteMethod<R>>> extends { data: infer D } ? D : never;
 
@@ -637,10 +647,16 @@ interface RestTimelineEvent {
   created_at?: string;
 }
 
+const EVENTS_READ: ReadonlySet<string> = new Set<TimelineFacts['event']>([
+  'base_ref_changed',
+  'automatic_base_change_succeeded',
+  'head_ref_force_pushed',
+]);
+
 function timelineFactsOf(timeline: RestTimelineEvent[]): TimelineFacts[] {
   return timeline.flatMap((e) =>
-    (e.event === 'base_ref_changed' || e.event === 'head_ref_force_pushed') && typeof e.created_at === 'string'
-      ? [{ event: e.event, actor: accountOf(e.actor), createdAt: e.created_at }]
+    e.event !== undefined && EVENTS_READ.has(e.event) && typeof e.created_at === 'string'
+      ? [{ event: e.event as TimelineFacts['event'], actor: accountOf(e.actor), createdAt: e.created_at }]
       : [],
   );
 }

@@ -9,6 +9,7 @@ import {
   aPullRequest,
   aRepository,
   aReview,
+  aTimelineEvent,
   aUser,
   type FakeRepository,
   type FakeUser,
@@ -120,6 +121,29 @@ describe('response shapes: every field of GitHub’s example is present', () => 
     const events = body as { event: string; actor?: { login: string } }[];
     expect(events.map((e) => e.event)).toEqual(['committed', 'reviewed', 'head_ref_force_pushed']);
     expect(events[2]!.actor?.login).toBe('alice');
+  });
+
+  it('gives base changes among the issue events only, as GitHub documents them (not in the timeline)', async () => {
+    const { repository, pullRequest, alice } = scenario();
+    pullRequest.events.push(aTimelineEvent('base_ref_changed', { by: alice }));
+    pullRequest.events.push(aTimelineEvent('automatic_base_change_succeeded', { by: alice }));
+    const fake = await serve(repository);
+
+    const timeline = (await get(fake, `/repos/acme/app/issues/${pullRequest.number}/timeline`)).body as {
+      event: string;
+    }[];
+    expect(timeline.map((e) => e.event)).toEqual(['committed', 'reviewed', 'head_ref_force_pushed']);
+    const issueEvents = (await get(fake, `/repos/acme/app/issues/${pullRequest.number}/events`)).body as {
+      event: string;
+    }[];
+    expect(issueEvents.map((e) => e.event)).toEqual([
+      'head_ref_force_pushed',
+      'base_ref_changed',
+      'automatic_base_change_succeeded',
+    ]);
+    expect(keysOf(issueEvents[1])).toEqual(
+      keysOf(examples['issues/list-events-for-timeline[0]']).filter((k) => k !== 'lock_reason'),
+    );
   });
 
   it('answers 404 for an unknown repository or pull request, and 422 for an unknown commit', async () => {

@@ -1249,6 +1249,15 @@ const ROUTES: Route[] = [
   },
   {
     method: 'GET',
+    template: '/repos/{owner}/{repo}/issues/{issue_number}/events',
+    handle: (context) => {
+      const pullRequest = findPullRequest(context.repository, context.params.issue_number!);
+      if (!pullRequest) return notFound();
+      return page(context, issueEventsJson(context.repository, pullRequest, context.api));
+    },
+  },
+  {
+    method: 'GET',
     template: '/repos/{owner}/{repo}/collaborators/{username}/permission',
     handle: ({ repository, params, api }) => ({
       status: 200,
@@ -1984,22 +1993,47 @@ function timelineJson(repository: FakeRepository, pullRequest: FakePullRequest, 
     });
   }
   for (const event of pullRequest.events) {
-    const json = example('issues/list-events-for-timeline[0]', repository, api);
-    delete json.lock_reason;
-    Object.assign(json, {
-      id: event.id,
-      node_id: Buffer.from(`013:IssueEvent${event.id}`).toString('base64'),
-      url: `${api}/repos/${fullName}/issues/events/${event.id}`,
-      actor: userJson(event.actor, api),
-      event: event.event,
-      commit_id: event.commitId,
-      commit_url: event.commitId ? `${api}/repos/${fullName}/commits/${event.commitId}` : null,
-      created_at: event.createdAt,
-      performed_via_github_app: null,
-    });
-    entries.push({ at: event.createdAt, json });
+    if (NOT_IN_TIMELINE.has(event.event)) continue;
+    entries.push({ at: event.createdAt, json: issueEventJson(repository, event, api) });
   }
   return entries.sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).map((e) => e.json);
+}
+
+/**
+ * Events GitHub's REST API gives among a pull request's issue events but not in its timeline (docs, "Issue event
+ * types": "REST API for timeline events: not supported").
+ */
+const NOT_IN_TIMELINE: ReadonlySet<string> = new Set([
+  'base_ref_changed',
+  'automatic_base_change_succeeded',
+  'automatic_base_change_failed',
+  'deployment_environment_changed',
+]);
+
+/** `GET …/issues/{issue_number}/events`: the pull request's events, oldest first (no commits, no reviews). */
+function issueEventsJson(repository: FakeRepository, pullRequest: FakePullRequest, api: string): Json[] {
+  return [...pullRequest.events]
+    .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt))
+    .map((event) => issueEventJson(repository, event, api));
+}
+
+/** An issue event in the common shape every issue event has (the timeline example's: `actor`, `event`, …). */
+function issueEventJson(repository: FakeRepository, event: FakeTimelineEvent, api: string): JsonObject {
+  const fullName = `${repository.owner.login}/${repository.name}`;
+  const json = example('issues/list-events-for-timeline[0]', repository, api);
+  delete json.lock_reason;
+  Object.assign(json, {
+    id: event.id,
+    node_id: Buffer.from(`013:IssueEvent${event.id}`).toString('base64'),
+    url: `${api}/repos/${fullName}/issues/events/${event.id}`,
+    actor: userJson(event.actor, api),
+    event: event.event,
+    commit_id: event.commitId,
+    commit_url: event.commitId ? `${api}/repos/${fullName}/commits/${event.commitId}` : null,
+    created_at: event.createdAt,
+    performed_via_github_app: null,
+  });
+  return json;
 }
 
 function permissionJson(repository: FakeRepository, login: string, api: string): JsonObject {

@@ -234,7 +234,10 @@ async function collectReviewEvidence(client, request) {
     github.get("GET /repos/{owner}/{repo}/commits/{ref}", { ref: commit }),
     github.list("GET /repos/{owner}/{repo}/pulls/{pull_number}/commits", { pull_number: number }),
     github.list("GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews", { pull_number: number }),
-    github.list("GET /repos/{owner}/{repo}/issues/{issue_number}/timeline", { issue_number: number })
+    // Issue events, not the timeline: GitHub's REST API gives a base change (`base_ref_changed`, and
+    // `automatic_base_change_succeeded` when GitHub retargets a pull request whose base branch was deleted) only
+    // among issue events (docs, "Issue event types"); force pushes are in both.
+    github.list("GET /repos/{owner}/{repo}/issues/{issue_number}/events", { issue_number: number })
   ]);
   if (!pr) return evidence;
   const facts = {
@@ -354,7 +357,7 @@ async function assembleEvidence(evidence, request, pr, reads) {
     ...pr.mergedBy && { mergedBy: pr.mergedBy },
     baseRef: pr.baseRef,
     // Retargeting a pull request changes its diff without a new commit: approvals before it approved another diff.
-    baseChanges: (pr.timeline ?? []).filter((e) => e.event === "base_ref_changed").map((e) => ({ at: e.createdAt, actor: e.actor ?? null })).sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
+    baseChanges: (pr.timeline ?? []).filter((e) => e.event === "base_ref_changed" || e.event === "automatic_base_change_succeeded").map((e) => ({ at: e.createdAt, actor: e.actor ?? null })).sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
   };
   const commits = pr.commits ?? [];
   evidence.commits = commits.map(pullRequestCommitOf);
@@ -536,9 +539,14 @@ function commitFactsOf(commit) {
     message: commit.commit.message
   };
 }
+var EVENTS_READ = /* @__PURE__ */ new Set([
+  "base_ref_changed",
+  "automatic_base_change_succeeded",
+  "head_ref_force_pushed"
+]);
 function timelineFactsOf(timeline) {
   return timeline.flatMap(
-    (e) => (e.event === "base_ref_changed" || e.event === "head_ref_force_pushed") && typeof e.created_at === "string" ? [{ event: e.event, actor: accountOf(e.actor), createdAt: e.created_at }] : []
+    (e) => e.event !== void 0 && EVENTS_READ.has(e.event) && typeof e.created_at === "string" ? [{ event: e.event, actor: accountOf(e.actor), createdAt: e.created_at }] : []
   );
 }
 function personOf(signature, account2) {
@@ -1018,6 +1026,8 @@ var PullRequestPages = class {
 };
 var TIMELINE_EVENTS = {
   BaseRefChangedEvent: "base_ref_changed",
+  // GitHub retargeting a stacked pull request when its base branch is deleted: a base change as any other.
+  AutomaticBaseChangeSucceededEvent: "automatic_base_change_succeeded",
   HeadRefForcePushedEvent: "head_ref_force_pushed"
 };
 var REFUSING = /* @__PURE__ */ new Set(["FORBIDDEN", "INSUFFICIENT_SCOPES", "RATE_LIMITED"]);
@@ -1190,10 +1200,11 @@ var TIMELINE_PAGE = `fragment TwokeyTimeline on PullRequestTimelineItemsConnecti
   nodes {
     __typename
     ... on BaseRefChangedEvent { actor { ...TwokeyAccount } createdAt }
+    ... on AutomaticBaseChangeSucceededEvent { actor { ...TwokeyAccount } createdAt }
     ... on HeadRefForcePushedEvent { actor { ...TwokeyAccount } createdAt }
   }
 }`;
-var TIMELINE_TYPES = "[BASE_REF_CHANGED_EVENT, HEAD_REF_FORCE_PUSHED_EVENT]";
+var TIMELINE_TYPES = "[BASE_REF_CHANGED_EVENT, AUTOMATIC_BASE_CHANGE_SUCCEEDED_EVENT, HEAD_REF_FORCE_PUSHED_EVENT]";
 var PULL_REQUEST = `fragment TwokeyPullRequest on PullRequest {
   number
   url
