@@ -12,7 +12,8 @@
 //    (`collaborators(login:)`, by alias). A pull request with at most 100 reviews, commits and timeline events takes
 //    one such round. Collaborators are Users: a bot reviewer's permission is read through REST, as the REST reads do.
 // A one-commit, one-review pull request: 3 requests; 125 reviews by 5 reviewers: 3, or 4 when a reviewer first appears
-// after the first 100 reviews (through REST alone: 12 and 21, the feed, permissions — the author's too — and profiles included).
+// after the first 100 reviews (through REST alone: 12 and 21, the feed, permissions — the author's too — and profiles
+// included).
 //
 // Failing closed: an answer with errors is a gap naming the query and each error (never "no reviews" or "no
 // co-authors"), except two refusals that are answered another way —
