@@ -202,6 +202,36 @@ describe('A. a break-glass whose requester and author are github-actions[bot]', 
     expect(glass.log).toContain('expected 1 approver distinct from its requester (dave)');
     expect(glass.log).toContain('found 0; not counted: alice (it started the run)');
   });
+
+  it('refuses a re-run its requester approved herself: the run’s approvals still hold the first attempt’s', async () => {
+    const A = pushCommit(repository, aCommit({ author: aUser('carol', { id: 7003 }), message: 'Re-run' }), BRANCH);
+    // alice ran the break-glass job, dave approved it (attempt 1); she re-ran the job and, prevent self-review being
+    // off, approved the re-run herself (attempt 2). GitHub lists both approvals for the run.
+    const who = job(BREAK_GLASS_WORKFLOW, A, {
+      actor: 'alice',
+      actor_id: '7001',
+      run_attempt: '2',
+      environment: 'twokey-break-glass',
+    });
+    repository.workflowRunApprovals[who.run_id] = [
+      {
+        state: 'approved',
+        comment: 'go',
+        environments: ['twokey-break-glass'],
+        user: { login: 'dave', id: 7004, type: 'User' },
+      },
+      {
+        state: 'approved',
+        comment: 'again',
+        environments: ['twokey-break-glass'],
+        user: { login: 'alice', id: 7001, type: 'User' },
+      },
+    ];
+    const glass = await breakGlass(who, 'dist/a.tar.gz');
+    expect(glass.exitCode).not.toBe(0);
+    expect(glass.log).toContain('approved by someone who may not release it: alice (its requester)');
+    expect(glass.outputs['bundle-path']).toBeUndefined();
+  });
 });
 
 describe('B. approvals of another environment of the same run', () => {

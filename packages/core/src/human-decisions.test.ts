@@ -293,6 +293,21 @@ describe('when a break-glass may be used', () => {
     expect(problems.join('; ')).toContain('found 0; not counted: dave (it started the run)');
   });
 
+  it('refuses a re-run its requester approved herself: the run’s approvals still show the first attempt’s approver', () => {
+    // erin re-ran the break-glass job (attempt 2) and, prevent self-review being off, approved it herself; GitHub's
+    // approvals of the run list dave's (attempt 1) and hers. Signing again would make a second single-use break-glass.
+    const rerun = breakGlass({
+      approvers: [user('dave'), user('erin')],
+      run: { id: 9, attempt: 2, uri: 'https://github.com/acme/app/actions/runs/9/attempts/2' },
+    });
+    expect(breakGlassProblems(rerun, BG_RULES, { now: NOW, environment: 'production' })).toEqual([
+      "approved by someone who may not release it: erin (its requester); GitHub releases the job on any one approval of the run, and the run's approvals hold every attempt's (a re-run's), so it may have been theirs",
+    ]);
+    // The change's author beside an independent approver, likewise.
+    const byAuthor = breakGlass({ approvers: [user('dave'), user('alice')] });
+    expect(breakGlassProblems(byAuthor, BG_RULES, { now: NOW }).join()).toContain('alice (the change');
+  });
+
   it('counts an approver once, and needs as many as the policy says', () => {
     const twice = breakGlass({ approvers: [user('dave'), user('dave')] });
     expect(breakGlassProblems(twice, { ...BG_RULES, minApprovers: 2 }, { now: NOW }).join()).toContain('found 1');

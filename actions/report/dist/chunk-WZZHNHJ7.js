@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-5W7TLHXS.js";
+} from "./chunk-3E5ULQSN.js";
 import {
   CodedError,
   describeIdentityRule,

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-3KXFSMGX.js";
+} from "./chunk-EWGATJZI.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -59,7 +59,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-WWICG542.js";
+} from "./chunk-7SXDYJKJ.js";
 import {
   CodedError,
   describeError,

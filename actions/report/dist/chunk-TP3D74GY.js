@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-5W7TLHXS.js";
+} from "./chunk-3E5ULQSN.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

@@ -14,7 +14,7 @@ import {
   signStatement,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-24PLWTSH.js";
+} from "./chunk-WZZHNHJ7.js";
 import "./chunk-TJ3XPODE.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
@@ -30,7 +30,7 @@ import {
   deployTrustedRoot,
   readBundleFile,
   storeAttestations
-} from "./chunk-5W7TLHXS.js";
+} from "./chunk-3E5ULQSN.js";
 import {
   CodedError,
   parseDuration

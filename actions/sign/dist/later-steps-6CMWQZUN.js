@@ -29,7 +29,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-5MJOEM5Y.js";
+} from "./chunk-SAGSPZBL.js";
 import {
   require_dist,
   require_dist2,
@@ -4788,6 +4788,10 @@ function breakGlassProblems(predicate, rules, context) {
   if (counted.length < rules.minApprovers) {
     problems.push(
       `expected ${rules.minApprovers} approver${rules.minApprovers === 1 ? "" : "s"} distinct from its requester (${predicate.requester.login}) and the change's author (${predicate.change.author.login}), found ${counted.length}${notCounted.length ? `; not counted: ${notCounted.join(", ")}` : ""}`
+    );
+  } else if (notCounted.length > 0) {
+    problems.push(
+      `approved by someone who may not release it: ${notCounted.join(", ")}; GitHub releases the job on any one approval of the run, and the run's approvals hold every attempt's (a re-run's), so it may have been theirs`
     );
   }
   return problems;

@@ -26,7 +26,7 @@ import {
   storeAttestations,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-WWICG542.js";
+} from "./chunk-7SXDYJKJ.js";
 import {
   CodedError,
   OidcTokenError,

@@ -26403,6 +26403,10 @@ function breakGlassProblems(predicate, rules, context) {
     problems.push(
       `expected ${rules.minApprovers} approver${rules.minApprovers === 1 ? "" : "s"} distinct from its requester (${predicate.requester.login}) and the change's author (${predicate.change.author.login}), found ${counted.length}${notCounted.length ? `; not counted: ${notCounted.join(", ")}` : ""}`
     );
+  } else if (notCounted.length > 0) {
+    problems.push(
+      `approved by someone who may not release it: ${notCounted.join(", ")}; GitHub releases the job on any one approval of the run, and the run's approvals hold every attempt's (a re-run's), so it may have been theirs`
+    );
   }
   return problems;
 }
