@@ -50,6 +50,11 @@ export type ChangePerson = string | GitHubAccount;
 
 export interface ChangePeople {
   author?: ChangePerson;
+  /**
+   * More authors: when several reviewed changes built the same artifact (two commits, one reproducible build), the
+   * authors of the others — whoever wrote what ships is excluded, whichever change's evidence is reported.
+   */
+  otherAuthors?: ChangePerson[];
   contributors: ChangePerson[];
   pushers: ChangePerson[];
   codeApprovers: ChangePerson[];
@@ -206,7 +211,7 @@ function excludedPeople(
     }
     if (who === 'author') {
       if (change.author === undefined) unknown.push("the change's author");
-      else add([change.author], "the change's author");
+      else add([change.author, ...(change.otherAuthors ?? [])], "the change's author");
     } else if (who === 'contributors') add(change.contributors, 'a contributor to the change');
     else if (who === 'pusher') add(change.pushers, "the change's last pusher");
     else add(change.codeApprovers, 'approved the code');

@@ -331,7 +331,7 @@ function deployApprovalCheck(
       ),
     };
   }
-  const judged = judgeDeployApproval(facts.predicate, rules, changePeople(chain, breakGlass));
+  const judged = judgeDeployApproval(facts.predicate, rules, artifactPeople(chain, breakGlass, evidence));
   const shown = {
     source: facts.source,
     environment: facts.predicate.environment,
@@ -345,6 +345,36 @@ function deployApprovalCheck(
         ? pass('deploy-approval', `${judged.reason} (${where})`)
         : fail('deploy-approval', `${judged.reason} (${where})`),
     facts: shown,
+  };
+}
+
+/**
+ * The people of the chain's change, and of every other change the sign and break-glass identities vouched for as
+ * making this artifact: two commits can build the same bytes (a reproducible build, a cached one), and whoever wrote
+ * what ships is excluded whichever change's evidence is reported. Other changes only add people (fail closed); when the
+ * chain's own change names nobody, nobody is known.
+ */
+function artifactPeople(
+  chain: Chain,
+  breakGlass: QualifiedBreakGlass | undefined,
+  evidence: ArtifactEvidence,
+): ChangePeople | undefined {
+  const own = changePeople(chain, breakGlass);
+  if (!own) return undefined;
+  const others = [
+    ...evidence.reviews.flatMap((c) =>
+      c.qualified && c.qualified !== chain.review ? [changePeople({ review: c.qualified }, undefined)!] : [],
+    ),
+    ...evidence.breakGlasses.flatMap((c) =>
+      c.qualified && c.qualified !== breakGlass ? [changePeople({}, c.qualified)!] : [],
+    ),
+  ];
+  return {
+    ...own,
+    otherAuthors: others.flatMap((p) => (p.author === undefined ? [] : [p.author])),
+    contributors: [...own.contributors, ...others.flatMap((p) => p.contributors)],
+    pushers: [...own.pushers, ...others.flatMap((p) => p.pushers)],
+    codeApprovers: [...own.codeApprovers, ...others.flatMap((p) => p.codeApprovers)],
   };
 }
 

@@ -172,16 +172,25 @@ function writeBundles(
   return { signatures: artifacts.map((artifact, i) => ({ artifact, path: paths[i]! })), review: reviewPath! };
 }
 
-/** `<artifact-name>.sig.sigstore.json`, the name made safe for a file; names that would collide get the digest too. */
-function signatureFileNames(artifacts: ArtifactRef[]): string[] {
+/**
+ * `<artifact-name>.sig.sigstore.json`, the name made safe for a file; names that would collide get the digest too,
+ * and a name still taken (another artifact named like that suffixed name, or the same but for case, as a macOS
+ * runner's file system compares them) the whole digest, then a count: one file for each signature, never one
+ * overwriting another.
+ */
+export function signatureFileNames(artifacts: ArtifactRef[]): string[] {
   const safe = artifacts.map((a) => a.name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_') || 'artifact');
   const counts = new Map<string, number>();
   for (const name of safe) counts.set(name, (counts.get(name) ?? 0) + 1);
-  return safe.map((name, i) =>
-    counts.get(name)! > 1
-      ? `${name}-${artifacts[i]!.digest.hex.slice(0, 12)}.sig.sigstore.json`
-      : `${name}.sig.sigstore.json`,
-  );
+  const taken = new Set<string>();
+  return safe.map((name, i) => {
+    const hex = artifacts[i]!.digest.hex;
+    let file = counts.get(name)! > 1 ? `${name}-${hex.slice(0, 12)}.sig.sigstore.json` : `${name}.sig.sigstore.json`;
+    if (taken.has(file.toLowerCase())) file = `${name}-${hex}.sig.sigstore.json`;
+    for (let n = 2; taken.has(file.toLowerCase()); n += 1) file = `${name}-${hex}-${n}.sig.sigstore.json`;
+    taken.add(file.toLowerCase());
+    return file;
+  });
 }
 
 /** `work` on every item, at most `limit` at a time; results in the items' order. */

@@ -5043,7 +5043,7 @@ function excludedPeople(distinctFrom, predicate, change) {
     }
     if (who === "author") {
       if (change.author === void 0) unknown.push("the change's author");
-      else add2([change.author], "the change's author");
+      else add2([change.author, ...change.otherAuthors ?? []], "the change's author");
     } else if (who === "contributors") add2(change.contributors, "a contributor to the change");
     else if (who === "pusher") add2(change.pushers, "the change's last pusher");
     else add2(change.codeApprovers, "approved the code");

@@ -29,7 +29,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-SAGSPZBL.js";
+} from "./chunk-KR4ZIJJI.js";
 import {
   require_dist,
   require_dist2,
@@ -15082,9 +15082,15 @@ function signatureFileNames(artifacts) {
   const safe = artifacts.map((a) => a.name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^\.+/, "_") || "artifact");
   const counts2 = /* @__PURE__ */ new Map();
   for (const name of safe) counts2.set(name, (counts2.get(name) ?? 0) + 1);
-  return safe.map(
-    (name, i) => counts2.get(name) > 1 ? `${name}-${artifacts[i].digest.hex.slice(0, 12)}.sig.sigstore.json` : `${name}.sig.sigstore.json`
-  );
+  const taken = /* @__PURE__ */ new Set();
+  return safe.map((name, i) => {
+    const hex2 = artifacts[i].digest.hex;
+    let file = counts2.get(name) > 1 ? `${name}-${hex2.slice(0, 12)}.sig.sigstore.json` : `${name}.sig.sigstore.json`;
+    if (taken.has(file.toLowerCase())) file = `${name}-${hex2}.sig.sigstore.json`;
+    for (let n = 2; taken.has(file.toLowerCase()); n += 1) file = `${name}-${hex2}-${n}.sig.sigstore.json`;
+    taken.add(file.toLowerCase());
+    return file;
+  });
 }
 async function mapConcurrently(items, limit, work) {
   const results = new Array(items.length);

@@ -15,7 +15,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-WZZHNHJ7.js";
+} from "./chunk-HY5MYEPR.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -25,7 +25,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-TP3D74GY.js";
+} from "./chunk-IYNPG67M.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   DEPLOY_APPROVAL_PREDICATE_TYPE,
@@ -49,7 +49,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-3E5ULQSN.js";
+} from "./chunk-JF24KKSM.js";
 import {
   CodedError,
   describeError,
@@ -3656,7 +3656,7 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
       )
     };
   }
-  const judged = judgeDeployApproval(facts.predicate, rules, changePeople(chain, breakGlass));
+  const judged = judgeDeployApproval(facts.predicate, rules, artifactPeople(chain, breakGlass, evidence));
   const shown = {
     source: facts.source,
     environment: facts.predicate.environment,
@@ -3667,6 +3667,25 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
   return {
     check: judged.verdict === "pass" ? pass("deploy-approval", `${judged.reason} (${where})`) : fail("deploy-approval", `${judged.reason} (${where})`),
     facts: shown
+  };
+}
+function artifactPeople(chain, breakGlass, evidence) {
+  const own = changePeople(chain, breakGlass);
+  if (!own) return void 0;
+  const others = [
+    ...evidence.reviews.flatMap(
+      (c) => c.qualified && c.qualified !== chain.review ? [changePeople({ review: c.qualified }, void 0)] : []
+    ),
+    ...evidence.breakGlasses.flatMap(
+      (c) => c.qualified && c.qualified !== breakGlass ? [changePeople({}, c.qualified)] : []
+    )
+  ];
+  return {
+    ...own,
+    otherAuthors: others.flatMap((p) => p.author === void 0 ? [] : [p.author]),
+    contributors: [...own.contributors, ...others.flatMap((p) => p.contributors)],
+    pushers: [...own.pushers, ...others.flatMap((p) => p.pushers)],
+    codeApprovers: [...own.codeApprovers, ...others.flatMap((p) => p.codeApprovers)]
   };
 }
 function changePeople({ review }, breakGlass) {

@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-3E5ULQSN.js";
+} from "./chunk-JF24KKSM.js";
 import {
   CodedError,
   describeIdentityRule,

@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-3E5ULQSN.js";
+} from "./chunk-JF24KKSM.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-EWGATJZI.js";
+} from "./chunk-O2Y6GJCK.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -59,7 +59,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-7SXDYJKJ.js";
+} from "./chunk-6TLPAV7R.js";
 import {
   CodedError,
   describeError,
@@ -1422,7 +1422,7 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
       )
     };
   }
-  const judged = judgeDeployApproval(facts.predicate, rules, changePeople(chain, breakGlass));
+  const judged = judgeDeployApproval(facts.predicate, rules, artifactPeople(chain, breakGlass, evidence));
   const shown = {
     source: facts.source,
     environment: facts.predicate.environment,
@@ -1433,6 +1433,25 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
   return {
     check: judged.verdict === "pass" ? pass("deploy-approval", `${judged.reason} (${where})`) : fail("deploy-approval", `${judged.reason} (${where})`),
     facts: shown
+  };
+}
+function artifactPeople(chain, breakGlass, evidence) {
+  const own = changePeople(chain, breakGlass);
+  if (!own) return void 0;
+  const others = [
+    ...evidence.reviews.flatMap(
+      (c) => c.qualified && c.qualified !== chain.review ? [changePeople({ review: c.qualified }, void 0)] : []
+    ),
+    ...evidence.breakGlasses.flatMap(
+      (c) => c.qualified && c.qualified !== breakGlass ? [changePeople({}, c.qualified)] : []
+    )
+  ];
+  return {
+    ...own,
+    otherAuthors: others.flatMap((p) => p.author === void 0 ? [] : [p.author]),
+    contributors: [...own.contributors, ...others.flatMap((p) => p.contributors)],
+    pushers: [...own.pushers, ...others.flatMap((p) => p.pushers)],
+    codeApprovers: [...own.codeApprovers, ...others.flatMap((p) => p.codeApprovers)]
   };
 }
 function changePeople({ review }, breakGlass) {

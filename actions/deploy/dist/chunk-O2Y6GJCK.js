@@ -2889,7 +2889,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-5YGMZHEZ.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-ZCG27YMF.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {
