@@ -868,6 +868,8 @@ async function readActivity(client: GitHubClient, window: FeedWindow): Promise<F
       pages += 1;
       for (const item of response.data) {
         const entry = refActivityOf(item);
+        // Only the ref asked for, whatever GitHub's `ref` filter matched (a branch named `refs/heads/x` beside `x`).
+        if (entry.ref !== window.ref) continue;
         entries.push(entry);
         if (window.reached(entry)) return { entries };
       }

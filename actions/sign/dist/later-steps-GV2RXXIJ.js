@@ -29,7 +29,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-KR4ZIJJI.js";
+} from "./chunk-BU4YA5GA.js";
 import {
   require_dist,
   require_dist2,
@@ -14346,6 +14346,7 @@ async function readActivity(client, window) {
       pages += 1;
       for (const item of response.data) {
         const entry = refActivityOf(item);
+        if (entry.ref !== window.ref) continue;
         entries.push(entry);
         if (window.reached(entry)) return { entries };
       }
