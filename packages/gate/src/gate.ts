@@ -37,8 +37,10 @@ export interface DeployGateRequest {
    */
   attestationStore?: AttestationStoreRequest;
   /**
-   * The store to read earlier decision records from when the policy allows break-glass and the evidence is not
-   * already the store's: a break-glass is used once per artifact and environment, which only earlier records show.
+   * The store to read as well when the evidence is not already the store's, and the policy allows break-glass (a
+   * break-glass is used once per artifact and environment, which only earlier records show) or asks for deploy
+   * approvals (judged against the people of every change vouched for as making the artifact, which may be another
+   * commit's, stored by its own sign run).
    */
   decisionStore?: AttestationStoreRequest;
   /** The deploy job's environment (its OIDC token's `environment`). */
@@ -90,8 +92,12 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
   const artifacts = readArtifacts(request.artifacts, cwd);
   // Every bundle verified once: the files given, and what the attestation store holds for these artifacts (with
   // break-glass allowed, the store's earlier decision records too, whatever the files).
-  const storeToRead =
-    request.attestationStore ?? (policy.identities.breakGlass !== undefined ? request.decisionStore : undefined);
+  // The deploy job reads the store whatever the files when the policy allows break-glass (its single use is known
+  // only from earlier decision records) or asks for deploy approvals (who approves is judged against the people of
+  // every change the sign identity vouched for as making the artifact: another commit may have built the same bytes,
+  // and its review attestation is in the store, not among this run's files).
+  const readsStore = policy.identities.breakGlass !== undefined || policy.deploy.approvals.min > 0;
+  const storeToRead = request.attestationStore ?? (readsStore ? request.decisionStore : undefined);
   const stored = storeToRead ? await storedEvidence(storeToRead, artifacts) : undefined;
   let evidence: Awaited<ReturnType<typeof readEvidence>>;
   try {

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-O2Y6GJCK.js";
+} from "./chunk-ORDTQ4Y7.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
@@ -1962,7 +1962,8 @@ async function judgeDeploy(request) {
   const binding = bindRepositories(policy, request.repository);
   const trust = deployTrustedRoot(policy, request.trustedRoot, cwd);
   const artifacts = readArtifacts(request.artifacts, cwd);
-  const storeToRead = request.attestationStore ?? (policy.identities.breakGlass !== void 0 ? request.decisionStore : void 0);
+  const readsStore = policy.identities.breakGlass !== void 0 || policy.deploy.approvals.min > 0;
+  const storeToRead = request.attestationStore ?? (readsStore ? request.decisionStore : void 0);
   const stored = storeToRead ? await storedEvidence(storeToRead, artifacts) : void 0;
   let evidence;
   try {
