@@ -3,6 +3,7 @@
 // and each sign run stores its review attestation in the repository's attestation store. The deploy of run B, given
 // only run B's files (as the reusable deploy workflow passes them), must still not let alice — who wrote the code
 // that ships — approve its production deploy: the gate reads the store, where A's review attestation is.
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -181,5 +182,28 @@ describe('the deploy of one of two changes that built the same bytes', () => {
     const { exitCode, report, log } = await deployB('bob');
     expect(exitCode, log).toBe(0);
     expect(approvalCheck(report).verdict).toBe('pass');
+  });
+
+  it('is not stopped by an entry a writer put in the store that is no bundle it can read: that entry is rejected', async () => {
+    const digest = createHash('sha256')
+      .update(readFileSync(join(workspace, 'dist', 'app.tar.gz')))
+      .digest('hex');
+    const stored = repository.attestations!;
+    stored.push({
+      subjects: [`sha256:${digest}`],
+      bundle: { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', dsseEnvelope: {}, surprise: true },
+    });
+    try {
+      const { exitCode, report, log } = await deployB('bob');
+      expect(exitCode, log).toBe(0);
+      expect(report.rejected).toContainEqual(
+        expect.objectContaining({
+          source: expect.stringMatching(/^github:acme\/app\/attestations\/sha256:[0-9a-f]{64}#\d+$/),
+          code: expect.stringMatching(/^BUNDLE_/),
+        }),
+      );
+    } finally {
+      stored.pop();
+    }
   });
 });

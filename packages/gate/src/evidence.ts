@@ -31,10 +31,13 @@ export async function readEvidence(
   );
   const sources = bundleSources(bundles, cwd);
   const found = new Set(sources.filter((s) => s.found).map((s) => s.path));
+  // The attestation store's entries are anyone's (a writer can add one): one that does not read as a bundle is
+  // rejected evidence, never a failed run.
+  const untrusted = new Set(sources.filter((s) => names.has(s.path)).map((s) => s.path));
   const results = await verifyEvidenceBatch(
     sources.map((s) => s.path),
     trust,
-    { artifactFiles, found },
+    { artifactFiles, found, untrusted },
   );
   const verified: VerifiedBundle[] = [];
   const rejected: RejectedEvidence[] = [];

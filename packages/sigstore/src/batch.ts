@@ -40,6 +40,12 @@ export interface EvidenceBatchOptions {
    * be a bundle (a mediaType) and is malformed still fails it, and so does any file named on its own.
    */
   found?: ReadonlySet<string>;
+  /**
+   * Files of someone else's choosing (the attestation store's entries, which any writer of the repository can add to):
+   * one that does not even read as a bundle is rejected evidence, named with its reason, rather than a failed run —
+   * never a pass, and never a veto over the rest.
+   */
+  untrusted?: ReadonlySet<string>;
 }
 
 export interface ArtifactFile {
@@ -118,7 +124,7 @@ export async function verifyEvidenceBatch(
     workers <= 1
       ? verifyPaths(new BundleVerifier(trust), paths, artifactFileFinder(artifactFiles))
       : await verifyInThreads(paths, trust, workers, artifactFiles);
-  return outcomes.map((outcome) => settle(outcome, options.found));
+  return outcomes.map((outcome) => settle(outcome, options.found, options.untrusted));
 }
 
 function trustedRootOf(source: string): TrustedRootMaterial {
@@ -183,9 +189,16 @@ function sharedCopy(bytes: Buffer): Buffer {
  * An unreadable file is an input error (exit 2), an unanticipated exception an internal error (exit 3); a verified
  * bundle's times are Dates again after the thread hop.
  */
-function settle(outcome: Outcome, found?: ReadonlySet<string>): VerifiedBundle | RejectedBundle {
+function settle(
+  outcome: Outcome,
+  found?: ReadonlySet<string>,
+  untrusted?: ReadonlySet<string>,
+): VerifiedBundle | RejectedBundle {
   if ('inputError' in outcome && outcome.inputError.code === 'NOT_A_BUNDLE' && found?.has(outcome.source)) {
     return { source: outcome.source, code: 'NOT_A_BUNDLE', reason: `${outcome.inputError.message}: skipped` };
+  }
+  if ('inputError' in outcome && untrusted?.has(outcome.source)) {
+    return { source: outcome.source, code: outcome.inputError.code, reason: outcome.inputError.message };
   }
   if ('inputError' in outcome) {
     throw new SigstoreInputError(outcome.inputError.code, outcome.inputError.message);

@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-IYNPG67M.js";
+} from "./chunk-2C7F3EIC.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,

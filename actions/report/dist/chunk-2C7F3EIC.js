@@ -1215,7 +1215,7 @@ async function verifyEvidenceBatch(paths, trustedRootSource, options = {}) {
   const workers = workerEntry() ? workerCount(paths.length, options.workers) : 1;
   const artifactFiles = options.artifactFiles ?? [];
   const outcomes = workers <= 1 ? verifyPaths(new BundleVerifier(trust), paths, artifactFileFinder(artifactFiles)) : await verifyInThreads(paths, trust, workers, artifactFiles);
-  return outcomes.map((outcome) => settle(outcome, options.found));
+  return outcomes.map((outcome) => settle(outcome, options.found, options.untrusted));
 }
 function trustedRootOf(source) {
   return source === "public-good" ? publicGoodTrustedRoot() : loadTrustedRoot(source);
@@ -1259,9 +1259,12 @@ function sharedCopy(bytes) {
   bytes.copy(shared);
   return shared;
 }
-function settle(outcome, found) {
+function settle(outcome, found, untrusted) {
   if ("inputError" in outcome && outcome.inputError.code === "NOT_A_BUNDLE" && found?.has(outcome.source)) {
     return { source: outcome.source, code: "NOT_A_BUNDLE", reason: `${outcome.inputError.message}: skipped` };
+  }
+  if ("inputError" in outcome && untrusted?.has(outcome.source)) {
+    return { source: outcome.source, code: outcome.inputError.code, reason: outcome.inputError.message };
   }
   if ("inputError" in outcome) {
     throw new SigstoreInputError(outcome.inputError.code, outcome.inputError.message);
@@ -1403,10 +1406,11 @@ async function readEvidence(bundles, artifacts, trust, cwd, names = /* @__PURE__
   );
   const sources = bundleSources(bundles, cwd);
   const found = new Set(sources.filter((s) => s.found).map((s) => s.path));
+  const untrusted = new Set(sources.filter((s) => names.has(s.path)).map((s) => s.path));
   const results = await verifyEvidenceBatch(
     sources.map((s) => s.path),
     trust,
-    { artifactFiles, found }
+    { artifactFiles, found, untrusted }
   );
   const verified = [];
   const rejected = [];
