@@ -138,7 +138,9 @@ afterAll(async () => {
 });
 
 /** The deploy of run B (its files only), approved through production by `approver`. */
-async function deployB(approver: string): Promise<{ exitCode: number; log: string; report: DeployReport }> {
+async function deployB(
+  approver: string,
+): Promise<{ exitCode: number; log: string; report: DeployReport; record?: string }> {
   const who = job(DEPLOY_WORKFLOW, commitB, { environment: 'production', actor: 'erin' });
   repository.workflowRunApprovals[who.run_id] = [
     {
@@ -164,7 +166,12 @@ async function deployB(approver: string): Promise<{ exitCode: number; log: strin
   });
   const path = run.outputs['report-path'];
   expect(path, run.log).toBeDefined();
-  return { exitCode: run.exitCode, log: run.log, report: readDeployReport(readFileSync(path!, 'utf8'), path!) };
+  return {
+    exitCode: run.exitCode,
+    log: run.log,
+    report: readDeployReport(readFileSync(path!, 'utf8'), path!),
+    ...(run.outputs['record-path'] && { record: run.outputs['record-path'] }),
+  };
 }
 
 const approvalCheck = (report: DeployReport) => report.artifacts[0]!.checks.find((c) => c.id === 'deploy-approval')!;
@@ -182,6 +189,17 @@ describe('the deploy of one of two changes that built the same bytes', () => {
     const { exitCode, report, log } = await deployB('bob');
     expect(exitCode, log).toBe(0);
     expect(approvalCheck(report).verdict).toBe('pass');
+  });
+
+  it('refuses, with its reason and a signed record, a deploy whose store cannot be read (it is not taken as empty)', async () => {
+    github.failOn('GET /repos/{owner}/{repo}/attestations/{subject_digest}', { status: 403, count: 1 });
+    const { exitCode, report, log, record } = await deployB('bob');
+    expect(exitCode).not.toBe(0);
+    expect(record).toBeDefined();
+    expect(approvalCheck(report).verdict).toBe('fail');
+    expect(approvalCheck(report).reason).toContain("the repository's attestation store could not be read");
+    expect(approvalCheck(report).reason).toContain('whether another change built the same artifact');
+    expect(log).toContain('deploy-approval (fail)');
   });
 
   it('is not stopped by an entry a writer put in the store that is no bundle it can read: that entry is rejected', async () => {

@@ -331,6 +331,16 @@ function deployApprovalCheck(
       ),
     };
   }
+  if (context.deployIdentity && rules.min > 0 && context.storeUnread !== undefined) {
+    // Another change may have built the same bytes, its review attestation in the store: who wrote what ships is
+    // not known, so nobody can be shown independent of it.
+    return {
+      check: fail(
+        'deploy-approval',
+        `the repository's attestation store could not be read (${context.storeUnread}): whether another change built the same artifact, and who wrote it, is unknown`,
+      ),
+    };
+  }
   const judged = judgeDeployApproval(facts.predicate, rules, artifactPeople(chain, breakGlass, evidence));
   const shown = {
     source: facts.source,

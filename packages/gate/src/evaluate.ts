@@ -55,6 +55,8 @@ export interface DeployEvaluationInput {
   liveDeployApproval?: LiveDeployApproval;
   /** Whether the decision records of earlier deploys (the attestation store's) are among the bundles. */
   earlierDecisionsRead?: boolean;
+  /** Why the attestation store the deploy job reads beside its files could not be read, when it could not. */
+  storeUnread?: string;
 }
 
 /** The run's environment approvals as the deploy job read them (its predicate), or why they could not be read. */
@@ -83,6 +85,7 @@ export interface DeployContext {
   /** Every break-glass use the verified decision records show. */
   breakGlassUses: BreakGlassUse[];
   earlierDecisionsRead: boolean;
+  storeUnread?: string;
 }
 
 /**
@@ -185,6 +188,7 @@ export function deployContext(input: DeployEvaluationInput): DeployContext {
     ...(input.liveDeployApproval && { liveDeployApproval: input.liveDeployApproval }),
     breakGlassUses: breakGlassUses(input.bundles, input.policy),
     earlierDecisionsRead: input.earlierDecisionsRead ?? false,
+    ...(input.storeUnread !== undefined && { storeUnread: input.storeUnread }),
   };
 }
 

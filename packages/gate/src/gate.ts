@@ -13,7 +13,7 @@ import {
   type SignerIdentity,
   type VerifiedBundle,
 } from '@twokey/core';
-import { fetchAttestations } from '@twokey/github';
+import { AttestationStoreError, fetchAttestations } from '@twokey/github';
 import { deployTrustedRoot, type RepositoryPolicyFile, readPolicyFiles } from '@twokey/sigstore';
 import { type ArtifactInput, type ArtifactSpec, readArtifacts } from './artifacts';
 import { evaluateDeploy, type LiveDeployApproval } from './evaluate';
@@ -98,7 +98,18 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
   // and its review attestation is in the store, not among this run's files).
   const readsStore = policy.identities.breakGlass !== undefined || policy.deploy.approvals.min > 0;
   const storeToRead = request.attestationStore ?? (readsStore ? request.decisionStore : undefined);
-  const stored = storeToRead ? await storedEvidence(storeToRead, artifacts) : undefined;
+  let stored: Awaited<ReturnType<typeof storedEvidence>> | undefined;
+  let storeUnread: string | undefined;
+  if (storeToRead) {
+    try {
+      stored = await storedEvidence(storeToRead, artifacts);
+    } catch (error) {
+      // The store read beside the files given (not the evidence asked for): unreadable evidence, a refusal with its
+      // reason in the report and the record — what it would have shown is unknown, never taken as nothing.
+      if (request.attestationStore || !(error instanceof AttestationStoreError)) throw error;
+      storeUnread = error.message;
+    }
+  }
   let evidence: Awaited<ReturnType<typeof readEvidence>>;
   try {
     evidence = await readEvidence(
@@ -118,6 +129,7 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
     ...(request.environment !== undefined && { environment: request.environment }),
     ...(liveDeployApproval && { liveDeployApproval }),
     earlierDecisionsRead: stored !== undefined,
+    ...(storeUnread !== undefined && { storeUnread }),
     policy,
     binding,
     now: request.now ?? new Date(),

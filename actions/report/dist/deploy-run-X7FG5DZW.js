@@ -15,7 +15,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-HY5MYEPR.js";
+} from "./chunk-F73ROPE6.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -25,8 +25,9 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-2C7F3EIC.js";
+} from "./chunk-A4WI3RLO.js";
 import {
+  AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
   DEPLOY_APPROVAL_PREDICATE_TYPE,
   IN_TOTO_PAYLOAD_TYPE,
@@ -49,7 +50,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-JF24KKSM.js";
+} from "./chunk-42E7TMEG.js";
 import {
   CodedError,
   describeError,
@@ -3656,6 +3657,14 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
       )
     };
   }
+  if (context.deployIdentity && rules.min > 0 && context.storeUnread !== void 0) {
+    return {
+      check: fail(
+        "deploy-approval",
+        `the repository's attestation store could not be read (${context.storeUnread}): whether another change built the same artifact, and who wrote it, is unknown`
+      )
+    };
+  }
   const judged = judgeDeployApproval(facts.predicate, rules, artifactPeople(chain, breakGlass, evidence));
   const shown = {
     source: facts.source,
@@ -4048,7 +4057,8 @@ function deployContext(input) {
     ...input.environment !== void 0 && { environment: input.environment },
     ...input.liveDeployApproval && { liveDeployApproval: input.liveDeployApproval },
     breakGlassUses: breakGlassUses(input.bundles, input.policy),
-    earlierDecisionsRead: input.earlierDecisionsRead ?? false
+    earlierDecisionsRead: input.earlierDecisionsRead ?? false,
+    ...input.storeUnread !== void 0 && { storeUnread: input.storeUnread }
   };
 }
 function decisionsAbout(artifact, bundles, context) {
@@ -4165,7 +4175,16 @@ async function judgeDeploy(request) {
   const artifacts = readArtifacts(request.artifacts, cwd);
   const readsStore = policy.identities.breakGlass !== void 0 || policy.deploy.approvals.min > 0;
   const storeToRead = request.attestationStore ?? (readsStore ? request.decisionStore : void 0);
-  const stored = storeToRead ? await storedEvidence(storeToRead, artifacts) : void 0;
+  let stored;
+  let storeUnread;
+  if (storeToRead) {
+    try {
+      stored = await storedEvidence(storeToRead, artifacts);
+    } catch (error) {
+      if (request.attestationStore || !(error instanceof AttestationStoreError)) throw error;
+      storeUnread = error.message;
+    }
+  }
   let evidence;
   try {
     evidence = await readEvidence(
@@ -4184,6 +4203,7 @@ async function judgeDeploy(request) {
     ...request.environment !== void 0 && { environment: request.environment },
     ...liveDeployApproval && { liveDeployApproval },
     earlierDecisionsRead: stored !== void 0,
+    ...storeUnread !== void 0 && { storeUnread },
     policy,
     binding,
     now: request.now ?? /* @__PURE__ */ new Date(),

@@ -32668,6 +32668,7 @@ export {
   resolveSubjects,
   resolveArtifacts,
   createGitHubClient,
+  AttestationStoreError,
   storeAttestations,
   fetchAttestations,
   idTokenClaims,

@@ -14,7 +14,7 @@ import {
   signStatement,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-HY5MYEPR.js";
+} from "./chunk-F73ROPE6.js";
 import "./chunk-TJ3XPODE.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
@@ -30,7 +30,7 @@ import {
   deployTrustedRoot,
   readBundleFile,
   storeAttestations
-} from "./chunk-JF24KKSM.js";
+} from "./chunk-42E7TMEG.js";
 import {
   CodedError,
   parseDuration

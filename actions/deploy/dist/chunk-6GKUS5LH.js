@@ -2889,7 +2889,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-57CNOD3N.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-X4MUG5VP.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

@@ -26,7 +26,7 @@ import {
   storeAttestations,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-6TLPAV7R.js";
+} from "./chunk-RAJ3ZXMA.js";
 import {
   CodedError,
   OidcTokenError,

@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-JF24KKSM.js";
+} from "./chunk-42E7TMEG.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

@@ -8,8 +8,9 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-FG3LZ4PO.js";
+} from "./chunk-6GKUS5LH.js";
 import {
+  AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
   BundleVerifier,
   DEPLOY_APPROVAL_PREDICATE_TYPE,
@@ -59,7 +60,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-6TLPAV7R.js";
+} from "./chunk-RAJ3ZXMA.js";
 import {
   CodedError,
   describeError,
@@ -1425,6 +1426,14 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
       )
     };
   }
+  if (context.deployIdentity && rules.min > 0 && context.storeUnread !== void 0) {
+    return {
+      check: fail(
+        "deploy-approval",
+        `the repository's attestation store could not be read (${context.storeUnread}): whether another change built the same artifact, and who wrote it, is unknown`
+      )
+    };
+  }
   const judged = judgeDeployApproval(facts.predicate, rules, artifactPeople(chain, breakGlass, evidence));
   const shown = {
     source: facts.source,
@@ -1817,7 +1826,8 @@ function deployContext(input) {
     ...input.environment !== void 0 && { environment: input.environment },
     ...input.liveDeployApproval && { liveDeployApproval: input.liveDeployApproval },
     breakGlassUses: breakGlassUses(input.bundles, input.policy),
-    earlierDecisionsRead: input.earlierDecisionsRead ?? false
+    earlierDecisionsRead: input.earlierDecisionsRead ?? false,
+    ...input.storeUnread !== void 0 && { storeUnread: input.storeUnread }
   };
 }
 function decisionsAbout(artifact, bundles, context) {
@@ -1968,7 +1978,16 @@ async function judgeDeploy(request) {
   const artifacts = readArtifacts(request.artifacts, cwd);
   const readsStore = policy.identities.breakGlass !== void 0 || policy.deploy.approvals.min > 0;
   const storeToRead = request.attestationStore ?? (readsStore ? request.decisionStore : void 0);
-  const stored = storeToRead ? await storedEvidence(storeToRead, artifacts) : void 0;
+  let stored;
+  let storeUnread;
+  if (storeToRead) {
+    try {
+      stored = await storedEvidence(storeToRead, artifacts);
+    } catch (error) {
+      if (request.attestationStore || !(error instanceof AttestationStoreError)) throw error;
+      storeUnread = error.message;
+    }
+  }
   let evidence;
   try {
     evidence = await readEvidence(
@@ -1987,6 +2006,7 @@ async function judgeDeploy(request) {
     ...request.environment !== void 0 && { environment: request.environment },
     ...liveDeployApproval && { liveDeployApproval },
     earlierDecisionsRead: stored !== void 0,
+    ...storeUnread !== void 0 && { storeUnread },
     policy,
     binding,
     now: request.now ?? /* @__PURE__ */ new Date(),

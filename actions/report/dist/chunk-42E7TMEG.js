@@ -14290,6 +14290,7 @@ export {
   isRejected,
   readPolicyFiles,
   createGitHubClient,
+  AttestationStoreError,
   storeAttestations,
   fetchAttestations
 };

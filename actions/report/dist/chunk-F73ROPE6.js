@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-JF24KKSM.js";
+} from "./chunk-42E7TMEG.js";
 import {
   CodedError,
   describeIdentityRule,
