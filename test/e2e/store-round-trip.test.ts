@@ -176,6 +176,13 @@ describe('bundles stored in the attestation store, verified from it alone', () =
     };
     const statement = JSON.parse(Buffer.from(record.dsseEnvelope.payload, 'base64').toString('utf8'));
     expect(statement.predicateType).toBe('https://slsa.dev/verification_summary/v1');
+    // Every bundle the decision rested on came from the store: each is named where the store lists it.
+    const inputs = statement.predicate.inputAttestations as { uri: string; digest: { sha256: string } }[];
+    expect(inputs.length).toBe(3);
+    for (const input of inputs) {
+      expect(input.uri).toMatch(new RegExp(`^${github.url}/repos/acme/app/attestations/sha256:[0-9a-f]{64}#\\d+$`));
+      expect(input.digest.sha256).toMatch(/^[0-9a-f]{64}$/);
+    }
   });
 
   it('fails the step when the store refuses the bundle, naming the permission it needs', async () => {

@@ -68,7 +68,7 @@ export async function runCheckedDeployStep(
       : undefined;
 
   // Judged now, never as of another time: a deploy is a decision of the moment it runs.
-  const { report, verified, liveDeployApproval } = await judgeDeploy({
+  const { report, verified, liveDeployApproval, storeUris } = await judgeDeploy({
     policy: inputs.policy,
     ...(inputs.repositoryPolicy && { repositoryPolicy: inputs.repositoryPolicy }),
     repository: { repository: inputs.repository, name: 'GITHUB_REPOSITORY', role: 'fallback' },
@@ -116,7 +116,7 @@ export async function runCheckedDeployStep(
       : result;
   }
   const signing = { endpoints: inputs.endpoints, identityToken: inputs.identityToken };
-  const consumed = consumedAttestations(report, verified, inputs.workspace);
+  const consumed = consumedAttestations(report, verified, inputs.workspace, storeUris);
 
   // The deploy approval as this job read it, signed over the artifacts, naming the bundles the decision rested on.
   let approval: { bundle: object; path: string; sha256: string } | undefined;
@@ -220,13 +220,20 @@ function deployJob(
  * The bundles the verdict rests on, each with a URI naming where it was read (its source is relative to the
  * workspace) and the sha256 of the bytes that were verified (never of the file read again: it could have changed).
  */
-function consumedAttestations(report: DeployReport, verified: VerifiedBundle[], workspace: string) {
+function consumedAttestations(
+  report: DeployReport,
+  verified: VerifiedBundle[],
+  workspace: string,
+  storeUris: ReadonlyMap<string, string>,
+) {
   const used = new Set(report.artifacts.flatMap((a) => a.evidence.map((e) => e.source)));
   return verified
     .filter((bundle) => used.has(bundle.source))
     .map((bundle) => {
       if (!bundle.sha256) throw new Error(`${bundle.source}: verified without the digest of the bytes read`);
-      return { bundle, uri: pathToFileURL(resolve(workspace, bundle.source)).href, sha256: bundle.sha256 };
+      // A bundle read from the attestation store is named by where the store lists it, not by a file.
+      const uri = storeUris.get(bundle.source) ?? pathToFileURL(resolve(workspace, bundle.source)).href;
+      return { bundle, uri, sha256: bundle.sha256 };
     });
 }
 

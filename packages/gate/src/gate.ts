@@ -73,6 +73,11 @@ export interface DeployJudgement {
   verified: VerifiedBundle[];
   /** Who approved the deploy, as read live (the deploy job), or why it could not be read. */
   liveDeployApproval?: LiveDeployApproval;
+  /**
+   * Where each bundle read from the attestation store came from, by its source name
+   * (`github:OWNER/REPO/attestations/DIGEST#N`): the store's list of attestations for that digest, its Nth entry.
+   */
+  storeUris: ReadonlyMap<string, string>;
 }
 
 /** The deploy decision on the files a request names. Throws a usage error for an input it cannot use, naming it. */
@@ -139,7 +144,19 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
     bundles: verified,
     rejected,
   });
-  return { report, policy, verified, ...(liveDeployApproval && { liveDeployApproval }) };
+  const storeUris = new Map(
+    [...(stored?.names.values() ?? [])].map((name) => [name, storeUri(name, storeToRead!.apiUrl)] as const),
+  );
+  return { report, policy, verified, ...(liveDeployApproval && { liveDeployApproval }), storeUris };
+}
+
+/** `github:OWNER/REPO/attestations/DIGEST#N` → GitHub's "List attestations" for that digest, `#N` its entry. */
+function storeUri(name: string, apiUrl: string): string {
+  const [, path = name] = /^github:(.*)$/.exec(name) ?? [];
+  const at = path.lastIndexOf('#');
+  const [owner, repo, ...rest] = path.slice(0, at < 0 ? undefined : at).split('/');
+  const list = `${apiUrl.replace(/\/+$/, '')}/repos/${owner}/${repo}/${rest.join('/')}`;
+  return at < 0 ? list : `${list}${path.slice(at)}`;
 }
 
 /**

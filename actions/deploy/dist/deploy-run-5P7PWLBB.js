@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-6GKUS5LH.js";
+} from "./chunk-WE2OTSU7.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -2016,7 +2016,17 @@ async function judgeDeploy(request) {
     bundles: verified,
     rejected
   });
-  return { report, policy, verified, ...liveDeployApproval && { liveDeployApproval } };
+  const storeUris = new Map(
+    [...stored?.names.values() ?? []].map((name) => [name, storeUri(name, storeToRead.apiUrl)])
+  );
+  return { report, policy, verified, ...liveDeployApproval && { liveDeployApproval }, storeUris };
+}
+function storeUri(name, apiUrl) {
+  const [, path = name] = /^github:(.*)$/.exec(name) ?? [];
+  const at = path.lastIndexOf("#");
+  const [owner, repo, ...rest] = path.slice(0, at < 0 ? void 0 : at).split("/");
+  const list = `${apiUrl.replace(/\/+$/, "")}/repos/${owner}/${repo}/${rest.join("/")}`;
+  return at < 0 ? list : `${list}${path.slice(at)}`;
 }
 async function storedEvidence(store, artifacts) {
   const digests = [...new Set(artifacts.map((a) => formatDigest(a.digest)))];
@@ -2092,7 +2102,7 @@ async function runCheckedDeployStep(inputs, bundles, fromStore) {
       };
     }
   } : void 0;
-  const { report, verified, liveDeployApproval } = await judgeDeploy({
+  const { report, verified, liveDeployApproval, storeUris } = await judgeDeploy({
     policy: inputs.policy,
     ...inputs.repositoryPolicy && { repositoryPolicy: inputs.repositoryPolicy },
     repository: { repository: inputs.repository, name: "GITHUB_REPOSITORY", role: "fallback" },
@@ -2135,7 +2145,7 @@ async function runCheckedDeployStep(inputs, bundles, fromStore) {
     } : result;
   }
   const signing = { endpoints: inputs.endpoints, identityToken: inputs.identityToken };
-  const consumed = consumedAttestations(report, verified, inputs.workspace);
+  const consumed = consumedAttestations(report, verified, inputs.workspace, storeUris);
   let approval;
   if (liveDeployApproval && "predicate" in liveDeployApproval) {
     try {
@@ -2220,11 +2230,12 @@ function deployJob(token, serverUrl) {
     }
   };
 }
-function consumedAttestations(report, verified, workspace) {
+function consumedAttestations(report, verified, workspace, storeUris) {
   const used = new Set(report.artifacts.flatMap((a) => a.evidence.map((e) => e.source)));
   return verified.filter((bundle) => used.has(bundle.source)).map((bundle) => {
     if (!bundle.sha256) throw new Error(`${bundle.source}: verified without the digest of the bytes read`);
-    return { bundle, uri: pathToFileURL(resolve4(workspace, bundle.source)).href, sha256: bundle.sha256 };
+    const uri = storeUris.get(bundle.source) ?? pathToFileURL(resolve4(workspace, bundle.source)).href;
+    return { bundle, uri, sha256: bundle.sha256 };
   });
 }
 function shortHash(text) {
