@@ -191,9 +191,10 @@ function breakGlassChainProblems(used: QualifiedBreakGlass, { provenance }: Chai
 }
 
 /**
- * The deploy gate uses a break-glass only where its single use is recorded and read: in a deploy to the environment it
- * names (a job in no environment would record a use in none, which no later deploy counts), run in the repository it
- * was made for (whose attestation store the gate reads; a deployment repository's store is another).
+ * The deploy gate uses a break-glass only where its single use is recorded and read: by a deploy job running as the
+ * policy's deploy identity (the only records later deploys count), in a deploy to the environment it names (a job in
+ * no environment would record a use in none), run in the repository it was made for (whose attestation store the gate
+ * reads; a deployment repository's store is another).
  */
 function breakGlassDeployProblems(used: QualifiedBreakGlass, context: DeployContext): string[] {
   if (!context.deployIdentity) return [];

@@ -103,10 +103,10 @@ export async function runCheckedDeployStep(
     sarif = { sarifError: describeError(error) };
   }
   const result: DeployResult = { report, reportPath, ...sarif, ...(job && { deployIdentity: job.identity.san }) };
+  // A break-glass is used once: only a signed record later deploys can find makes that so.
+  const breakGlass = report.verdict === 'pass' && report.artifacts.some((a) => a.breakGlass);
   // Every decision is recorded, a refusal as a pass: an audit trail with no gaps.
   if (!inputs.record || !job || !inputs.identityToken) {
-    // A break-glass is used once: only a signed record later deploys can find makes that so.
-    const breakGlass = report.verdict === 'pass' && report.artifacts.some((a) => a.breakGlass);
     return breakGlass
       ? {
           ...result,
@@ -165,7 +165,6 @@ export async function runCheckedDeployStep(
   const recordPath = join(dirname(reportPath), `verification-summary-${shortHash(recordText)}.sigstore.json`);
   writeFileSync(recordPath, recordText);
   const written = { ...result, recordPath, ...(approval && { deployApprovalPath: approval.path }) };
-  const breakGlass = report.verdict === 'pass' && report.artifacts.some((a) => a.breakGlass);
   if (!inputs.store) {
     // A break-glass is used once: only a record later deploys can find (the store) makes that so.
     return breakGlass

@@ -95,9 +95,8 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
   const trust = deployTrustedRoot(policy, request.trustedRoot, cwd);
   // What is judged, each digest parsed once.
   const artifacts = readArtifacts(request.artifacts, cwd);
-  // Every bundle verified once: the files given, and what the attestation store holds for these artifacts (with
-  // break-glass allowed, the store's earlier decision records too, whatever the files).
-  // The deploy job reads the store whatever the files when the policy allows break-glass (its single use is known
+  // Every bundle verified once: the files given, and what the attestation store holds for these artifacts. The
+  // deploy job reads the store whatever the files when the policy allows break-glass (its single use is known
   // only from earlier decision records) or asks for deploy approvals (who approves is judged against the people of
   // every change the sign identity vouched for as making the artifact: another commit may have built the same bytes,
   // and its review attestation is in the store, not among this run's files).
@@ -144,19 +143,8 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
     bundles: verified,
     rejected,
   });
-  const storeUris = new Map(
-    [...(stored?.names.values() ?? [])].map((name) => [name, storeUri(name, storeToRead!.apiUrl)] as const),
-  );
+  const storeUris = stored?.uris ?? new Map<string, string>();
   return { report, policy, verified, ...(liveDeployApproval && { liveDeployApproval }), storeUris };
-}
-
-/** `github:OWNER/REPO/attestations/DIGEST#N` → GitHub's "List attestations" for that digest, `#N` its entry. */
-function storeUri(name: string, apiUrl: string): string {
-  const [, path = name] = /^github:(.*)$/.exec(name) ?? [];
-  const at = path.lastIndexOf('#');
-  const [owner, repo, ...rest] = path.slice(0, at < 0 ? undefined : at).split('/');
-  const list = `${apiUrl.replace(/\/+$/, '')}/repos/${owner}/${repo}/${rest.join('/')}`;
-  return at < 0 ? list : `${list}${path.slice(at)}`;
 }
 
 /**
@@ -166,17 +154,22 @@ function storeUri(name: string, apiUrl: string): string {
 async function storedEvidence(
   store: AttestationStoreRequest,
   artifacts: readonly ArtifactInput[],
-): Promise<{ directory: string; names: Map<string, string> }> {
+): Promise<{ directory: string; names: Map<string, string>; uris: Map<string, string> }> {
   const digests = [...new Set(artifacts.map((a) => formatDigest(a.digest)))];
   if (!store.token) store.beforeAnonymousRead?.();
   const { repository, apiUrl, token } = store;
   const attestations = await fetchAttestations({ repository, apiUrl, token, digests });
   const directory = mkdtempSync(join(tmpdir(), 'twokey-attestations-'));
   const names = new Map<string, string>();
+  const uris = new Map<string, string>();
+  const list = `${apiUrl.replace(/\/+$/, '')}/repos/${repository}/attestations`;
   attestations.forEach((attestation, i) => {
     const path = join(directory, `${i}.json`);
     writeFileSync(path, attestation.text, { mode: 0o600 });
-    names.set(path, `github:${store.repository}/attestations/${attestation.digest}#${attestation.index}`);
+    const name = `github:${repository}/attestations/${attestation.digest}#${attestation.index}`;
+    names.set(path, name);
+    // Where the store lists it: "List attestations" for its digest, its entry's index.
+    uris.set(name, `${list}/${attestation.digest}#${attestation.index}`);
   });
-  return { directory, names };
+  return { directory, names, uris };
 }

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-WE2OTSU7.js";
+} from "./chunk-RKULTCQM.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -2016,17 +2016,8 @@ async function judgeDeploy(request) {
     bundles: verified,
     rejected
   });
-  const storeUris = new Map(
-    [...stored?.names.values() ?? []].map((name) => [name, storeUri(name, storeToRead.apiUrl)])
-  );
+  const storeUris = stored?.uris ?? /* @__PURE__ */ new Map();
   return { report, policy, verified, ...liveDeployApproval && { liveDeployApproval }, storeUris };
-}
-function storeUri(name, apiUrl) {
-  const [, path = name] = /^github:(.*)$/.exec(name) ?? [];
-  const at = path.lastIndexOf("#");
-  const [owner, repo, ...rest] = path.slice(0, at < 0 ? void 0 : at).split("/");
-  const list = `${apiUrl.replace(/\/+$/, "")}/repos/${owner}/${repo}/${rest.join("/")}`;
-  return at < 0 ? list : `${list}${path.slice(at)}`;
 }
 async function storedEvidence(store, artifacts) {
   const digests = [...new Set(artifacts.map((a) => formatDigest(a.digest)))];
@@ -2035,12 +2026,16 @@ async function storedEvidence(store, artifacts) {
   const attestations = await fetchAttestations({ repository, apiUrl, token, digests });
   const directory = mkdtempSync(join(tmpdir(), "twokey-attestations-"));
   const names = /* @__PURE__ */ new Map();
+  const uris = /* @__PURE__ */ new Map();
+  const list = `${apiUrl.replace(/\/+$/, "")}/repos/${repository}/attestations`;
   attestations.forEach((attestation, i) => {
     const path = join(directory, `${i}.json`);
     writeFileSync(path, attestation.text, { mode: 384 });
-    names.set(path, `github:${store.repository}/attestations/${attestation.digest}#${attestation.index}`);
+    const name = `github:${repository}/attestations/${attestation.digest}#${attestation.index}`;
+    names.set(path, name);
+    uris.set(name, `${list}/${attestation.digest}#${attestation.index}`);
   });
-  return { directory, names };
+  return { directory, names, uris };
 }
 
 // packages/gate/src/sarif-file.ts
@@ -2137,9 +2132,9 @@ async function runCheckedDeployStep(inputs, bundles, fromStore) {
     sarif = { sarifError: describeError(error) };
   }
   const result = { report, reportPath, ...sarif, ...job && { deployIdentity: job.identity.san } };
+  const breakGlass = report.verdict === "pass" && report.artifacts.some((a) => a.breakGlass);
   if (!inputs.record || !job || !inputs.identityToken) {
-    const breakGlass2 = report.verdict === "pass" && report.artifacts.some((a) => a.breakGlass);
-    return breakGlass2 ? {
+    return breakGlass ? {
       ...result,
       recordError: "a deploy under a break-glass must sign and store its decision record (record: true, with the id-token: write permission), so that the break-glass cannot be used again"
     } : result;
@@ -2192,7 +2187,6 @@ async function runCheckedDeployStep(inputs, bundles, fromStore) {
   const recordPath = join2(dirname(reportPath), `verification-summary-${shortHash(recordText)}.sigstore.json`);
   writeFileSync3(recordPath, recordText);
   const written = { ...result, recordPath, ...approval && { deployApprovalPath: approval.path } };
-  const breakGlass = report.verdict === "pass" && report.artifacts.some((a) => a.breakGlass);
   if (!inputs.store) {
     return breakGlass ? {
       ...written,
