@@ -477,6 +477,34 @@ describe('a GraphQL failure is never "no reviews"', () => {
     expect(read.evidence.reviews).toEqual([]);
   });
 
+  it('a later page of reviews answered with null and no error (the schema allows it): a gap, nothing taken as read', async () => {
+    const change = reviewedChange('merge');
+    for (let i = 0; i < 120; i += 1) {
+      change.pullRequest.reviews.unshift(aReview({ by: change.carol, on: change.head.sha, state: 'COMMENTED' }));
+    }
+    const merged = change.merge();
+    const fake = await serve(change.repository);
+    // GitHub's answers, but for the second page of reviews, nulled on its way (PullRequest.reviews is nullable).
+    let pages = 0;
+    const proxy = await answersRewritten(fake, function nullPages(node: unknown): void {
+      if (typeof node !== 'object' || node === null) return;
+      const pullRequest = node as { reviews?: unknown };
+      if (pullRequest.reviews && typeof pullRequest.reviews === 'object' && 'pageInfo' in pullRequest.reviews) {
+        pages += 1;
+        if (pages > 1) pullRequest.reviews = null;
+      }
+      for (const value of Object.values(node)) nullPages(value);
+    });
+
+    const read = await readReviewEvidence(clientFor(proxy), { repository: 'acme/app', commit: merged });
+
+    expect(pages).toBe(2);
+    expect(read.evidence.gaps).toEqual([
+      expect.stringMatching(/^POST \/graphql \(pull request #\d+\): the next page of its reviews is null$/),
+    ]);
+    expect(read.evidence.reviews).toEqual([]);
+  });
+
   it('a permission read failing otherwise (INTERNAL): a gap, the permission unknown', async () => {
     const { repository, merged } = approved();
     const fake = await serve(repository);

@@ -308,7 +308,14 @@ class PullRequestPages {
           this.broken = true;
           break;
         }
-        for (const list of lists) delete this.next[list];
+        for (const list of lists) {
+          delete this.next[list];
+          // A page asked for and answered with null (PullRequest.reviews is nullable) is a list not read to its end.
+          if (!pullRequest[list]) {
+            github.gap(`pull request #${number}`, `the next page of its ${list} is null`);
+            this.broken = true;
+          }
+        }
         this.add(pullRequest);
       }
       const refused: string[] = [];
