@@ -75,6 +75,9 @@ export async function runCheckedDeployStep(
     ...(inputs.trustedRoot && { trustedRoot: inputs.trustedRoot }),
     artifacts: { resolved: artifacts },
     bundles,
+    // The build run's artifacts, written by its job: a file in them that is no bundle is rejected evidence, and the
+    // decision is still made and recorded.
+    untrustedBundles: true,
     ...(fromStore && store && { attestationStore: store }),
     ...(store && { decisionStore: store }),
     ...(job?.environment && { environment: job.environment }),

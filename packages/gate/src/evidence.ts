@@ -25,15 +25,17 @@ export async function readEvidence(
   cwd: string,
   /** What to call a bundle read from somewhere other than the caller's files (the attestation store), by its path. */
   names: ReadonlyMap<string, string> = new Map(),
+  /** Whether the files given are others' too (the deploy job's, downloaded from the build run). */
+  untrustedFiles = false,
 ): Promise<Evidence> {
   const artifactFiles = artifacts.flatMap((a) =>
     a.file && a.content ? [{ file: a.file, digest: a.digest, content: a.content }] : [],
   );
   const sources = bundleSources(bundles, cwd);
   const found = new Set(sources.filter((s) => s.found).map((s) => s.path));
-  // The attestation store's entries are anyone's (a writer can add one): one that does not read as a bundle is
-  // rejected evidence, never a failed run.
-  const untrusted = new Set(sources.filter((s) => names.has(s.path)).map((s) => s.path));
+  // The attestation store's entries are anyone's (a writer can add one), and so are the deploy job's files (the
+  // build run's artifacts): one that does not read as a bundle is rejected evidence, never a failed run.
+  const untrusted = new Set(sources.filter((s) => untrustedFiles || names.has(s.path)).map((s) => s.path));
   const results = await verifyEvidenceBatch(
     sources.map((s) => s.path),
     trust,

@@ -32,6 +32,13 @@ export interface DeployGateRequest {
   /** Bundle files, directories (every `*.json` below) and globs, relative to `cwd`. */
   bundles: readonly string[];
   /**
+   * Whether those files were written by others than the caller (the deploy job's: downloaded from the build run,
+   * whose job may be compromised): one that does not read as a bundle is then rejected evidence in the report and
+   * the record, never a run stopped before its decision is recorded. `twokey verify`'s files are its user's own: an
+   * unreadable one is an input error (exit 2).
+   */
+  untrustedBundles?: boolean;
+  /**
    * Also every attestation GitHub's attestation store holds for each artifact's digest in this repository
    * (`twokey verify --repo` without --bundle): fetched, then verified like any file.
    */
@@ -122,6 +129,7 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
       trust,
       cwd,
       stored?.names,
+      request.untrustedBundles === true,
     );
   } finally {
     if (stored) rmSync(stored.directory, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-RKULTCQM.js";
+} from "./chunk-7757FUJO.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -1933,13 +1933,13 @@ function evidenceUsed({ signature, review, provenance }) {
 
 // packages/gate/src/evidence.ts
 import { relative, resolve as resolve2 } from "node:path";
-async function readEvidence(bundles, artifacts, trust, cwd, names = /* @__PURE__ */ new Map()) {
+async function readEvidence(bundles, artifacts, trust, cwd, names = /* @__PURE__ */ new Map(), untrustedFiles = false) {
   const artifactFiles = artifacts.flatMap(
     (a) => a.file && a.content ? [{ file: a.file, digest: a.digest, content: a.content }] : []
   );
   const sources = bundleSources(bundles, cwd);
   const found = new Set(sources.filter((s) => s.found).map((s) => s.path));
-  const untrusted = new Set(sources.filter((s) => names.has(s.path)).map((s) => s.path));
+  const untrusted = new Set(sources.filter((s) => untrustedFiles || names.has(s.path)).map((s) => s.path));
   const results = await verifyEvidenceBatch(
     sources.map((s) => s.path),
     trust,
@@ -1995,7 +1995,8 @@ async function judgeDeploy(request) {
       artifacts,
       trust,
       cwd,
-      stored?.names
+      stored?.names,
+      request.untrustedBundles === true
     );
   } finally {
     if (stored) rmSync(stored.directory, { recursive: true, force: true });
@@ -2104,6 +2105,9 @@ async function runCheckedDeployStep(inputs, bundles, fromStore) {
     ...inputs.trustedRoot && { trustedRoot: inputs.trustedRoot },
     artifacts: { resolved: artifacts },
     bundles,
+    // The build run's artifacts, written by its job: a file in them that is no bundle is rejected evidence, and the
+    // decision is still made and recorded.
+    untrustedBundles: true,
     ...fromStore && store && { attestationStore: store },
     ...store && { decisionStore: store },
     ...job?.environment && { environment: job.environment },

@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-A4WI3RLO.js";
+} from "./chunk-NAHQ256V.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,

@@ -1400,13 +1400,13 @@ import(workerData.entry);
 `;
 
 // packages/gate/src/evidence.ts
-async function readEvidence(bundles, artifacts, trust, cwd, names = /* @__PURE__ */ new Map()) {
+async function readEvidence(bundles, artifacts, trust, cwd, names = /* @__PURE__ */ new Map(), untrustedFiles = false) {
   const artifactFiles = artifacts.flatMap(
     (a) => a.file && a.content ? [{ file: a.file, digest: a.digest, content: a.content }] : []
   );
   const sources = bundleSources(bundles, cwd);
   const found = new Set(sources.filter((s) => s.found).map((s) => s.path));
-  const untrusted = new Set(sources.filter((s) => names.has(s.path)).map((s) => s.path));
+  const untrusted = new Set(sources.filter((s) => untrustedFiles || names.has(s.path)).map((s) => s.path));
   const results = await verifyEvidenceBatch(
     sources.map((s) => s.path),
     trust,

@@ -29,7 +29,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-BU4YA5GA.js";
+} from "./chunk-KQYP5KLV.js";
 import {
   require_dist,
   require_dist2,
@@ -14621,7 +14621,13 @@ var PullRequestPages = class {
           this.broken = true;
           break;
         }
-        for (const list of lists) delete this.next[list];
+        for (const list of lists) {
+          delete this.next[list];
+          if (!pullRequest[list]) {
+            github.gap(`pull request #${number}`, `the next page of its ${list} is null`);
+            this.broken = true;
+          }
+        }
         this.add(pullRequest);
       }
       const refused = [];

@@ -943,7 +943,13 @@ var PullRequestPages = class {
           this.broken = true;
           break;
         }
-        for (const list of lists) delete this.next[list];
+        for (const list of lists) {
+          delete this.next[list];
+          if (!pullRequest[list]) {
+            github.gap(`pull request #${number}`, `the next page of its ${list} is null`);
+            this.broken = true;
+          }
+        }
         this.add(pullRequest);
       }
       const refused = [];
