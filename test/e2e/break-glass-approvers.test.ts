@@ -55,6 +55,8 @@ function job(workflow: string, sha: string, overrides: Partial<WorkflowIdentity>
   runs += 1;
   return identity('acme/app', '.github/workflows/emergency.yml', `refs/heads/${BRANCH}`, sha, {
     job_workflow_ref: workflow,
+    // A break-glass is asked for by hand: its run is dispatched (the certificate's Build Trigger).
+    ...(workflow === BREAK_GLASS_WORKFLOW && { event_name: 'workflow_dispatch' }),
     run_id: String(9100 + runs),
     ...overrides,
   });

@@ -51,6 +51,8 @@ function job(workflow: string, ref: string, sha: string, overrides: Partial<Work
   runs += 1;
   return identity('acme/app', '.github/workflows/release.yml', ref, sha, {
     job_workflow_ref: workflow,
+    // A break-glass is asked for by hand: its run is dispatched (the certificate's Build Trigger).
+    ...(workflow === BREAK_GLASS_WORKFLOW && { event_name: 'workflow_dispatch' }),
     run_id: String(8000 + runs),
     ...overrides,
   });

@@ -54,6 +54,8 @@ function job(repo: string, workflow: string, sha: string, overrides: Partial<Wor
   runs += 1;
   return identity(repo, '.github/workflows/release.yml', 'refs/heads/main', sha, {
     job_workflow_ref: workflow,
+    // A break-glass is asked for by hand: its run is dispatched (the certificate's Build Trigger).
+    ...(workflow === BREAK_GLASS_WORKFLOW && { event_name: 'workflow_dispatch' }),
     run_id: String(8000 + runs),
     ...overrides,
   });

@@ -63,6 +63,8 @@ function job(workflow: string, sha: string, overrides: Partial<WorkflowIdentity>
   runs += 1;
   return identity('acme/app', '.github/workflows/release.yml', 'refs/heads/main', sha, {
     job_workflow_ref: workflow,
+    // A break-glass is asked for by hand: its run is dispatched (the certificate's Build Trigger).
+    ...(workflow === BREAK_GLASS_WORKFLOW && { event_name: 'workflow_dispatch' }),
     run_id: String(7000 + runs),
     ...overrides,
   });
@@ -549,5 +551,44 @@ describe('break-glass, signed and loud', () => {
     expect(glass.log).toContain('BREAK_GLASS_REFUSED');
     expect(glass.log).toContain('dave (its requester)');
     expect(glass.outputs['bundle-path']).toBeUndefined();
+  });
+
+  // alice's caller workflow runs the break-glass on a push to her branch; bob clicks "Update branch" on her pull
+  // request. The run's requester is bob, the commit GitHub made is his, and alice, a reviewer of the break-glass
+  // environment, releases it herself: an approver distinct from "the requester" and "the author", and still only her.
+  it('the break-glass workflow refuses to sign in a run someone else’s push started, and the gate refuses one signed so', async () => {
+    const pushed = job(BREAK_GLASS_WORKFLOW, hotfix, { environment: 'break-glass', actor: 'bob', event_name: 'push' });
+    approve(pushed, 'break-glass', 'alice');
+    const glass = await runAction(join(repoRoot, 'actions', 'break-glass'), {
+      with: {
+        'subject-path': 'dist/hotfix.tar.gz',
+        reason: 'checkout is down',
+        incident: 'https://status.acme.example/incidents/44',
+        environment: 'production',
+        ...endpoints(),
+      },
+      identity: pushed,
+      oidc: issuer,
+      githubApiUrl: github.url,
+      githubToken: 'ghs_break_glass_job',
+      workspace,
+    });
+    expect(glass.exitCode).not.toBe(0);
+    expect(glass.log).toContain('BREAK_GLASS_REFUSED');
+    expect(glass.log).toContain('the run that signed it was started by a push event, not by hand (workflow_dispatch)');
+    expect(glass.outputs['bundle-path']).toBeUndefined();
+
+    // The same exception signed by the genuine break-glass identity in such a run (an older release of the
+    // workflow, or one that did not check): the gate reads the run's trigger from the certificate and refuses it.
+    const bob = { login: 'bob', id: aUserId('bob'), type: 'User' };
+    const dir = await handMadeBreakGlass('pushed', job(BREAK_GLASS_WORKFLOW, hotfix, { event_name: 'push' }), {
+      requester: bob,
+      approvers: [{ login: 'alice', id: aUserId('alice'), type: 'User' }],
+    });
+    const { report } = await deploy('dist/hotfix.tar.gz', dir, ['carol']);
+    expect(report.verdict).toBe('fail');
+    expect(check(report, 'break-glass').reason).toContain(
+      'the run that signed it was started by a push event, not by hand (workflow_dispatch)',
+    );
   });
 });

@@ -579,12 +579,25 @@ describe.concurrent('refused by the deploy action and by twokey verify, with the
     expectInputError(judged, 'POLICY_INVALID', 'deploy.require-two-keys');
   });
 
-  it('a truncated bundle in the bundle directory (not evaluated: exit 2, the file named)', async () => {
+  it('a truncated bundle in the bundle directory: twokey verify stops on its user’s file (exit 2, named); the deploy action, whose files are the build run’s, rejects it and decides on the rest', async () => {
     const dir = evidence('truncated');
     const text = readFileSync(join(honest, 'review.sigstore.json'), 'utf8');
     writeFileSync(join(dir, 'review-copy.sigstore.json'), text.slice(0, text.length / 2));
-    const judged = await judge({ bundles: dir });
-    expectInputError(judged, 'BUNDLE_NOT_JSON', join(dir, 'review-copy.sigstore.json'));
+    const { action, actionReport, cli } = await judge({ bundles: dir });
+    expect(cli.status, `${cli.stdout}${cli.stderr}`).toBe(2);
+    expect(cli.stdout).toBe('');
+    expect(cli.stderr).toContain('error BUNDLE_NOT_JSON: ');
+    expect(cli.stderr).toContain(join(dir, 'review-copy.sigstore.json'));
+    // A build job could put any file among the artifacts the deploy downloads: it never stops the decision (nor its
+    // record), and it is never evidence.
+    expect(action.exitCode, action.log).toBe(0);
+    expect(action.outputs.verified).toBe('true');
+    expect(actionReport?.rejected).toEqual([
+      expect.objectContaining({
+        source: expect.stringMatching(/review-copy\.sigstore\.json$/),
+        code: 'BUNDLE_NOT_JSON',
+      }),
+    ]);
   });
 });
 

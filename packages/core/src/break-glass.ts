@@ -80,9 +80,25 @@ export function breakGlassProblems(
     environment?: string;
     /** Who else started the run (the break-glass workflow knows GITHUB_ACTOR; the predicate names one requester). */
     alsoRequesters?: string[];
+    /**
+     * The event that started the run that signed it: its signing certificate's Build Trigger (Fulcio's
+     * 1.3.6.1.4.1.57264.1.20, the token's `event_name`) for the gate, GITHUB_EVENT_NAME for the workflow itself.
+     */
+    trigger: string | undefined;
   },
 ): string[] {
   const problems: string[] = [];
+  // Its requester is whoever started the run. Only a run started by hand (workflow_dispatch, which needs write
+  // access) was started by someone asking for the exception: a caller workflow of the author's that runs on a push,
+  // a review or a comment starts it for whoever pushed to her branch ("Update branch"), reviewed or commented — then
+  // the requester, and the author of the commit GitHub made, are that person, and she may approve it herself.
+  if (context.trigger !== 'workflow_dispatch') {
+    problems.push(
+      context.trigger === undefined
+        ? 'the event that started the run that signed it is unknown: a break-glass is asked for by hand (workflow_dispatch)'
+        : `the run that signed it was started by a ${context.trigger} event, not by hand (workflow_dispatch): whoever started it did not ask for the exception`,
+    );
+  }
   const notBefore = Date.parse(predicate.notBefore);
   const expires = Date.parse(predicate.expires);
   const now = context.now.getTime();

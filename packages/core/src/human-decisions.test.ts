@@ -239,10 +239,14 @@ function breakGlass(overrides: Partial<BreakGlassPredicate> = {}): BreakGlassPre
   };
 }
 const BG_RULES = { maxDurationSeconds: 24 * 3600, minApprovers: 1 };
+/** A run started by hand: its certificate's Build Trigger. */
+const BY_HAND = 'workflow_dispatch';
 
 describe('when a break-glass may be used', () => {
   it('within its window, for its environment, approved by someone else', () => {
-    expect(breakGlassProblems(breakGlass(), BG_RULES, { now: NOW, environment: 'production' })).toEqual([]);
+    expect(
+      breakGlassProblems(breakGlass(), BG_RULES, { now: NOW, environment: 'production', trigger: BY_HAND }),
+    ).toEqual([]);
   });
 
   it.each([
@@ -281,6 +285,7 @@ describe('when a break-glass may be used', () => {
     const problems = breakGlassProblems(breakGlass(change as Partial<BreakGlassPredicate>), BG_RULES, {
       now: NOW,
       environment: 'production',
+      trigger: BY_HAND,
     });
     expect(problems.join('; ')).toContain(said);
   });
@@ -289,6 +294,7 @@ describe('when a break-glass may be used', () => {
     const problems = breakGlassProblems(breakGlass({ approvers: [user('dave')] }), BG_RULES, {
       now: NOW,
       alsoRequesters: ['Dave'],
+      trigger: BY_HAND,
     });
     expect(problems.join('; ')).toContain('found 0; not counted: dave (it started the run)');
   });
@@ -300,17 +306,41 @@ describe('when a break-glass may be used', () => {
       approvers: [user('dave'), user('erin')],
       run: { id: 9, attempt: 2, uri: 'https://github.com/acme/app/actions/runs/9/attempts/2' },
     });
-    expect(breakGlassProblems(rerun, BG_RULES, { now: NOW, environment: 'production' })).toEqual([
+    expect(breakGlassProblems(rerun, BG_RULES, { now: NOW, environment: 'production', trigger: BY_HAND })).toEqual([
       "approved by someone who may not release it: erin (its requester); GitHub releases the job on any one approval of the run, and the run's approvals hold every attempt's (a re-run's), so it may have been theirs",
     ]);
     // The change's author beside an independent approver, likewise.
     const byAuthor = breakGlass({ approvers: [user('dave'), user('alice')] });
-    expect(breakGlassProblems(byAuthor, BG_RULES, { now: NOW }).join()).toContain('alice (the change');
+    expect(breakGlassProblems(byAuthor, BG_RULES, { now: NOW, trigger: BY_HAND }).join()).toContain(
+      'alice (the change',
+    );
+  });
+
+  it.each([
+    ['push', 'the run that signed it was started by a push event, not by hand (workflow_dispatch)'],
+    ['pull_request_review', 'the run that signed it was started by a pull_request_review event, not by hand'],
+    ['issue_comment', 'the run that signed it was started by a issue_comment event, not by hand'],
+    [undefined, 'the event that started the run that signed it is unknown'],
+  ])('refuses one signed in a run not started by hand (%s): whoever started it did not ask for it', (trigger, said) => {
+    // alice's caller workflow runs the break-glass on a push to her branch; bob clicks "Update branch" on her pull
+    // request: the run's requester is bob, the commit GitHub made is his, and alice releases the break-glass herself.
+    const problems = breakGlassProblems(
+      breakGlass({
+        requester: user('bob'),
+        change: { commit: 'c'.repeat(40), author: user('bob') },
+        approvers: [user('alice')],
+      }),
+      BG_RULES,
+      { now: NOW, environment: 'production', trigger },
+    );
+    expect(problems).toEqual([expect.stringContaining(said)]);
   });
 
   it('counts an approver once, and needs as many as the policy says', () => {
     const twice = breakGlass({ approvers: [user('dave'), user('dave')] });
-    expect(breakGlassProblems(twice, { ...BG_RULES, minApprovers: 2 }, { now: NOW }).join()).toContain('found 1');
+    expect(
+      breakGlassProblems(twice, { ...BG_RULES, minApprovers: 2 }, { now: NOW, trigger: BY_HAND }).join(),
+    ).toContain('found 1');
   });
 });
 

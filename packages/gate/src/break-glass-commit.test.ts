@@ -91,6 +91,8 @@ function genuineBreakGlass(): VerifiedBundle {
   const breakGlassCert = signer(BREAK_GLASS_SAN, {
     sourceRepositoryURI: 'https://github.com/acme/app',
     runInvocationURI: runUri,
+    // Asked for by hand: the run was dispatched.
+    buildTrigger: 'workflow_dispatch',
   });
   return dsseBundle(statement, breakGlassCert, 'evil/break-glass.sigstore.json', [SIGNED_AT]);
 }

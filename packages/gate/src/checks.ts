@@ -146,6 +146,7 @@ function breakGlassFor(
     const found = [
       ...breakGlassProblems(used.predicate, context.policy.deploy.breakGlass, {
         now: context.judgedAt,
+        trigger: used.bundle.signer.extensions.buildTrigger,
         ...(context.environment !== undefined && { environment: context.environment }),
       }),
       ...breakGlassChainProblems(used, chain),

@@ -33,7 +33,10 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
   const subjects = await resolveSubjects(inputs, inputs.workspace);
   // The environment this job runs in, from its own token: only its reviewers release a break-glass. A run's approvals
   // are those of every environment of the run (the caller's staging job's too).
-  const environment = idTokenClaims(await inputs.identityToken()).environment;
+  const claims = idTokenClaims(await inputs.identityToken());
+  const environment = claims.environment;
+  // The event that started the run, as the token (and so the certificate's Build Trigger) says it.
+  const trigger = typeof claims.event_name === 'string' ? claims.event_name : undefined;
   if (typeof environment !== 'string' || environment === '') {
     throw new BreakGlassError(
       'BREAK_GLASS_REFUSED',
@@ -82,7 +85,7 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
     predicate,
     { maxDurationSeconds: seconds, minApprovers: Math.max(1, inputs.minApprovers) },
     // Whoever started the run first (GITHUB_ACTOR) is a requester as much as whoever ran it again.
-    { now, ...(inputs.actor !== undefined && { alsoRequesters: [inputs.actor] }) },
+    { now, trigger, ...(inputs.actor !== undefined && { alsoRequesters: [inputs.actor] }) },
   );
   if (problems.length > 0) throw new BreakGlassError('BREAK_GLASS_REFUSED', problems.join('; '));
   const statement = buildBreakGlassStatement(subjects, predicate);

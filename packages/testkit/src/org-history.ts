@@ -598,6 +598,7 @@ export function* orgHistoryStatements(
       role: 'break-glass' as const,
       signer: job(glass.repository, ORG_HISTORY_WORKFLOWS.breakGlass, glass.commit, glass.runId, {
         environment: 'twokey-break-glass',
+        event_name: 'workflow_dispatch',
       }),
       statement: breakGlassStatement(glass),
     })),

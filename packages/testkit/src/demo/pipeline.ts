@@ -79,7 +79,11 @@ export function jobIdentities(
     build: job('.github/workflows/build.yml'),
     sign: platform(WORKFLOWS.sign),
     deploy: platform(WORKFLOWS.deploy, { environment: PRODUCTION }),
-    breakGlass: platform(WORKFLOWS.breakGlass, { environment: BREAK_GLASS_ENVIRONMENT }),
+    // Dispatched by hand, as a break-glass is asked for (the example workflow runs on workflow_dispatch).
+    breakGlass: platform(WORKFLOWS.breakGlass, {
+      environment: BREAK_GLASS_ENVIRONMENT,
+      event_name: 'workflow_dispatch',
+    }),
   };
 }
 

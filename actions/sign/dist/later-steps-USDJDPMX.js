@@ -29,7 +29,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-KQYP5KLV.js";
+} from "./chunk-53SGHOJB.js";
 import {
   require_dist,
   require_dist2,
@@ -4745,6 +4745,11 @@ function buildBreakGlassStatement(subjects, predicate) {
 }
 function breakGlassProblems(predicate, rules, context) {
   const problems = [];
+  if (context.trigger !== "workflow_dispatch") {
+    problems.push(
+      context.trigger === void 0 ? "the event that started the run that signed it is unknown: a break-glass is asked for by hand (workflow_dispatch)" : `the run that signed it was started by a ${context.trigger} event, not by hand (workflow_dispatch): whoever started it did not ask for the exception`
+    );
+  }
   const notBefore = Date.parse(predicate.notBefore);
   const expires = Date.parse(predicate.expires);
   const now = context.now.getTime();
@@ -13733,7 +13738,9 @@ async function signBreakGlass(inputs) {
     throw new BreakGlassError("BREAK_GLASS_INPUT", `duration: ${error.message}`);
   }
   const subjects = await resolveSubjects(inputs, inputs.workspace);
-  const environment = idTokenClaims(await inputs.identityToken()).environment;
+  const claims = idTokenClaims(await inputs.identityToken());
+  const environment = claims.environment;
+  const trigger = typeof claims.event_name === "string" ? claims.event_name : void 0;
   if (typeof environment !== "string" || environment === "") {
     throw new BreakGlassError(
       "BREAK_GLASS_REFUSED",
@@ -13775,7 +13782,7 @@ async function signBreakGlass(inputs) {
     predicate,
     { maxDurationSeconds: seconds, minApprovers: Math.max(1, inputs.minApprovers) },
     // Whoever started the run first (GITHUB_ACTOR) is a requester as much as whoever ran it again.
-    { now, ...inputs.actor !== void 0 && { alsoRequesters: [inputs.actor] } }
+    { now, trigger, ...inputs.actor !== void 0 && { alsoRequesters: [inputs.actor] } }
   );
   if (problems.length > 0) throw new BreakGlassError("BREAK_GLASS_REFUSED", problems.join("; "));
   const statement = buildBreakGlassStatement(subjects, predicate);

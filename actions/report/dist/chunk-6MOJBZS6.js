@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-42E7TMEG.js";
+} from "./chunk-WPBJEQAH.js";
 import {
   CodedError,
   describeIdentityRule,

@@ -26,7 +26,7 @@ import {
   storeAttestations,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-RAJ3ZXMA.js";
+} from "./chunk-ZAXMXJCL.js";
 import {
   CodedError,
   OidcTokenError,
@@ -70,7 +70,9 @@ async function signBreakGlass(inputs) {
     throw new BreakGlassError("BREAK_GLASS_INPUT", `duration: ${error.message}`);
   }
   const subjects = await resolveSubjects(inputs, inputs.workspace);
-  const environment = idTokenClaims(await inputs.identityToken()).environment;
+  const claims = idTokenClaims(await inputs.identityToken());
+  const environment = claims.environment;
+  const trigger = typeof claims.event_name === "string" ? claims.event_name : void 0;
   if (typeof environment !== "string" || environment === "") {
     throw new BreakGlassError(
       "BREAK_GLASS_REFUSED",
@@ -112,7 +114,7 @@ async function signBreakGlass(inputs) {
     predicate,
     { maxDurationSeconds: seconds, minApprovers: Math.max(1, inputs.minApprovers) },
     // Whoever started the run first (GITHUB_ACTOR) is a requester as much as whoever ran it again.
-    { now, ...inputs.actor !== void 0 && { alsoRequesters: [inputs.actor] } }
+    { now, trigger, ...inputs.actor !== void 0 && { alsoRequesters: [inputs.actor] } }
   );
   if (problems.length > 0) throw new BreakGlassError("BREAK_GLASS_REFUSED", problems.join("; "));
   const statement = buildBreakGlassStatement(subjects, predicate);

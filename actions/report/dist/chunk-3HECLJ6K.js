@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-42E7TMEG.js";
+} from "./chunk-WPBJEQAH.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-7757FUJO.js";
+} from "./chunk-MGS6NHKP.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -60,7 +60,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-RAJ3ZXMA.js";
+} from "./chunk-ZAXMXJCL.js";
 import {
   CodedError,
   describeError,
@@ -1285,6 +1285,7 @@ function breakGlassFor(chain, evidence, context) {
     const found = [
       ...breakGlassProblems(used.predicate, context.policy.deploy.breakGlass, {
         now: context.judgedAt,
+        trigger: used.bundle.signer.extensions.buildTrigger,
         ...context.environment !== void 0 && { environment: context.environment }
       }),
       ...breakGlassChainProblems(used, chain),

@@ -6102,6 +6102,11 @@ function breakGlassId(statement) {
 }
 function breakGlassProblems(predicate, rules, context) {
   const problems = [];
+  if (context.trigger !== "workflow_dispatch") {
+    problems.push(
+      context.trigger === void 0 ? "the event that started the run that signed it is unknown: a break-glass is asked for by hand (workflow_dispatch)" : `the run that signed it was started by a ${context.trigger} event, not by hand (workflow_dispatch): whoever started it did not ask for the exception`
+    );
+  }
   const notBefore = Date.parse(predicate.notBefore);
   const expires = Date.parse(predicate.expires);
   const now = context.now.getTime();
