@@ -25,6 +25,12 @@ beforeAll(() => {
   symlinkSync('/dev/null', join(dir, 'to-device', 'x.json'));
   mkdirSync(join(dir, 'newlines'));
   // 135,000,000 newlines: under MAX_JSONL_BYTES, over the lines an array holds (2^27).
+  // A bundle directory holding a link to the root of the machine, beside nothing else.
+  mkdirSync(join(dir, 'to-root'));
+  symlinkSync('/', join(dir, 'to-root', 'everything'));
+  // Artifacts that are no files: a FIFO nobody writes to, and a device that never ends.
+  expect(spawnSync('mkfifo', [join(dir, 'waiting.tar.gz')]).status).toBe(0);
+  symlinkSync('/dev/zero', join(dir, 'endless.tar.gz'));
   const fd = openSync(join(dir, 'newlines', 'store.jsonl'), 'w');
   const chunk = Buffer.alloc(15_000_000, '\n');
   for (let i = 0; i < 9; i++) writeSync(fd, chunk);
@@ -60,4 +66,54 @@ describe('a bundle directory’s files that are not bundle files', () => {
       'newlines/store.jsonl: more than 1048576 lines; a JSON Lines file of bundles holds a bundle a line',
     );
   }, 120_000);
+});
+
+describe('inputs that are not files, and links out of a bundle directory: an answer, never a hang', () => {
+  it('does not follow a link to a directory inside a bundle directory (to /: every *.json of the machine)', async () => {
+    const run = await verify('to-root');
+    // Nothing in the directory but the link: refused for want of evidence, at once.
+    expect(run.status, run.stderr).toBe(1);
+  }, 30_000);
+
+  it.each([
+    ['a FIFO nobody writes to', 'waiting.tar.gz'],
+    ['a link to /dev/zero', 'endless.tar.gz'],
+  ])(
+    'refuses an artifact that is %s, naming it (exit 2), in verify and verify-bundle',
+    async (_what, file) => {
+      const gate = await runCli(['verify', file, '--policy', 'policy.yml', '--repo', 'acme/app'], dir);
+      expect(gate.status, gate.stderr).toBe(2);
+      expect(gate.stderr).toContain(
+        `${file}: cannot read artifact: it is not a regular file (a FIFO, a socket or a device)`,
+      );
+      const one = await runCli(
+        [
+          'verify-bundle',
+          '--bundle',
+          join(dir, 'plain', 'none.json'),
+          '--certificate-identity',
+          'https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main',
+          '--certificate-oidc-issuer',
+          'https://token.actions.githubusercontent.com',
+          file,
+        ],
+        dir,
+      );
+      expect(one.status, one.stderr).toBe(2);
+    },
+    30_000,
+  );
+
+  it.each([
+    ['a FIFO nobody writes to', 'pipe'],
+    ['/dev/zero', '/dev/zero'],
+  ])(
+    'refuses a deployments file that is %s (exit 2), never reading without end',
+    async (_what, file) => {
+      const run = await runCli(['report', '--policy', 'policy.yml', '--bundle', 'plain', '--deployments', file], dir);
+      expect(run.status, run.stderr).toBe(2);
+      expect(run.stderr).toContain('it is not a regular file (a FIFO or a device)');
+    },
+    30_000,
+  );
 });

@@ -12015,25 +12015,6 @@ function parseBundleJSON(json, source) {
   });
   return { source, bundle, json: record };
 }
-function jsonNestingBeyond(text, limit) {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92)
-        i++;
-      else if (c === 34) inString = false;
-    } else if (c === 34) {
-      inString = true;
-    } else if (c === 123 || c === 91) {
-      if (++depth > limit) return i;
-    } else if (c === 125 || c === 93) {
-      depth--;
-    }
-  }
-  return void 0;
-}
 var BASE64_FIELDS = /* @__PURE__ */ new Set([
   "rawBytes",
   "signature",
@@ -12925,15 +12906,12 @@ function childrenFill(obj) {
 
 // packages/sigstore/src/digest.ts
 import { createHash, hash as hash2 } from "node:crypto";
-import { closeSync as closeSync2, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2 } from "node:fs";
+import { closeSync as closeSync2, constants as constants2, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2 } from "node:fs";
 var DIGEST_ALGORITHMS = ["sha256", "sha384", "sha512"];
 var READ_BUFFER_BYTES = 128 * 1024;
 function digestFile(path, algorithms = ["sha256"]) {
   const fd = openArtifact(path);
   try {
-    if (fstatSync2(fd).isDirectory()) {
-      throw new SigstoreInputError("ARTIFACT_UNREADABLE", `${path}: cannot read artifact: it is a directory`);
-    }
     const hashes = algorithms.map((algorithm) => createHash(algorithm));
     const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     for (; ; ) {
@@ -12979,11 +12957,28 @@ function smallFileContent(path) {
   }
 }
 function openArtifact(path) {
+  let fd;
   try {
-    return openSync2(path, "r");
+    fd = openSync2(path, constants2.O_RDONLY | (constants2.O_NONBLOCK ?? 0));
   } catch (error) {
     const reason = error.code === "ENOENT" ? "no such file" : error.message;
     throw new SigstoreInputError("ARTIFACT_UNREADABLE", `${path}: cannot read artifact: ${reason}`);
+  }
+  try {
+    const stat = fstatSync2(fd);
+    if (stat.isDirectory()) {
+      throw new SigstoreInputError("ARTIFACT_UNREADABLE", `${path}: cannot read artifact: it is a directory`);
+    }
+    if (!stat.isFile()) {
+      throw new SigstoreInputError(
+        "ARTIFACT_UNREADABLE",
+        `${path}: cannot read artifact: it is not a regular file (a FIFO, a socket or a device)`
+      );
+    }
+    return fd;
+  } catch (error) {
+    closeSync2(fd);
+    throw error;
   }
 }
 
@@ -15985,12 +15980,12 @@ ${content}
     verified.payloadType = envelope.payloadType;
     if (envelope.payloadType === IN_TOTO_PAYLOAD_TYPE) {
       const text = envelope.payload.toString("utf8");
-      const deep = jsonNestingBeyond(text, MAX_JSON_DEPTH);
-      if (deep !== void 0) {
+      const scanned = scanJSON(text, MAX_JSON_DEPTH);
+      if (scanned.deepAt !== void 0) {
         fail2(
           "PAYLOAD_INVALID",
           source,
-          `the in-toto payload nests deeper than ${MAX_JSON_DEPTH} levels (at offset ${deep})`
+          `the in-toto payload nests deeper than ${MAX_JSON_DEPTH} levels (at offset ${scanned.deepAt})`
         );
       }
       try {
@@ -15998,13 +15993,20 @@ ${content}
       } catch (error) {
         fail2("PAYLOAD_INVALID", source, `the in-toto payload is not JSON: ${describeCause(error)}`);
       }
+      if (scanned.repeatedKey !== void 0) {
+        fail2(
+          "PAYLOAD_INVALID",
+          source,
+          `the in-toto payload: ${scanned.repeatedKey}: written twice (JSON readers differ on which one counts)`
+        );
+      }
     }
     if (!artifact) return;
     if (verified.statement !== void 0) {
       const subjects = subjectDigests(verified.statement);
       const algorithms = [...new Set(subjects.flatMap((s) => Object.keys(s)))].filter(isDigestAlgorithm);
       const digests2 = digestsOf(artifact, algorithms);
-      const matched = digests2.some((d) => subjects.some((s) => s[d.algorithm]?.toLowerCase() === d.hex));
+      const matched = digests2.some((d) => subjects.some((s) => s[d.algorithm] === d.hex));
       if (!matched) {
         const shown2 = digests2.map((d) => `${d.algorithm}:${d.hex}`).join(", ") || "(no comparable digest)";
         fail2("ARTIFACT_MISMATCH", source, `no subject of the statement has the artifact's digest ${shown2}`);

@@ -1,7 +1,6 @@
 // One report run, for `twokey report` and the report action alike: the policy (the org's, tightened by a
 // repository's), the trusted root, every bundle verified into the ledger, GitHub's deployments when given or
 // readable, and the indicators over the window. Inputs are checked by the caller; this reads and computes.
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   computeSodReport,
@@ -12,7 +11,13 @@ import {
   type SodReport,
 } from '@twokey/core';
 import { relativePath } from '@twokey/gate';
-import { deployTrustedRoot, type RepositoryPolicyFile, readPolicyFiles } from '@twokey/sigstore';
+import {
+  deployTrustedRoot,
+  type RepositoryPolicyFile,
+  readBoundedFile,
+  readPolicyFiles,
+  SigstoreInputError,
+} from '@twokey/sigstore';
 import { UsageError } from './io';
 import { fetchDeployments } from './report-deployments';
 import { readReportEvidence } from './report-evidence';
@@ -85,15 +90,24 @@ export async function runSodReport(run: SodReportRun): Promise<{ report: SodRepo
 }
 
 /** GitHub's deployments, as a file (the deployments API's list, each with its statuses). */
+/** A GitHub deployments export of this size holds ~100,000 deployments with their statuses. */
+const MAX_DEPLOYMENTS_BYTES = 64 * 1024 * 1024;
+
 function readDeployments(path: string, cwd: string): { source: string; records: DeploymentRecord[] } {
   const source = relativePath(cwd, path);
   let text: string;
   try {
-    text = readFileSync(resolve(cwd, path), 'utf8');
+    // Bounded, and only a regular file: /dev/zero or a FIFO given as the file would never end.
+    text = readBoundedFile(
+      resolve(cwd, path),
+      MAX_DEPLOYMENTS_BYTES,
+      'POLICY_UNREADABLE',
+      'deployments',
+      source,
+    ).toString('utf8');
   } catch (error) {
-    throw new UsageError(
-      `report: deployments: cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? error}`,
-    );
+    if (!(error instanceof SigstoreInputError)) throw error;
+    throw new UsageError(`report: deployments: ${error.message}`);
   }
   let json: unknown;
   try {

@@ -1,5 +1,5 @@
 import { createHash, hash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { SigstoreInputError } from './error';
 
 export type DigestAlgorithm = 'sha256' | 'sha384' | 'sha512';
@@ -25,9 +25,6 @@ const READ_BUFFER_BYTES = 128 * 1024;
 export function digestFile(path: string, algorithms: readonly DigestAlgorithm[] = ['sha256']): ArtifactDigest[] {
   const fd = openArtifact(path);
   try {
-    if (fstatSync(fd).isDirectory()) {
-      throw new SigstoreInputError('ARTIFACT_UNREADABLE', `${path}: cannot read artifact: it is a directory`);
-    }
     const hashes = algorithms.map((algorithm) => createHash(algorithm));
     const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     for (;;) {
@@ -96,13 +93,34 @@ export function smallFileContent(path: string): Buffer | undefined {
   }
 }
 
-/** Opens an artifact file for reading; a file that cannot be opened is an input error naming it. */
+/**
+ * Opens an artifact file for reading: a regular file, else an input error naming it. Opened non-blocking, so that a
+ * FIFO with no writer returns at once (a file dropped among the artifacts someone verifies — `twokey verify
+ * release/*` — could be one), and refused with a device (`/dev/zero` never ends) or a directory.
+ */
 function openArtifact(path: string): number {
+  let fd: number;
   try {
-    return openSync(path, 'r');
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new SigstoreInputError('ARTIFACT_UNREADABLE', `${path}: cannot read artifact: ${reason}`);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) {
+      throw new SigstoreInputError('ARTIFACT_UNREADABLE', `${path}: cannot read artifact: it is a directory`);
+    }
+    if (!stat.isFile()) {
+      throw new SigstoreInputError(
+        'ARTIFACT_UNREADABLE',
+        `${path}: cannot read artifact: it is not a regular file (a FIFO, a socket or a device)`,
+      );
+    }
+    return fd;
+  } catch (error) {
+    closeSync(fd);
+    throw error;
   }
 }
 

@@ -1,7 +1,7 @@
 // Evidence for the deploy gate and `twokey verify`: every bundle given (files, directories, globs) is read and
 // parsed once, then verified once against the trusted root, whoever signed it. Which policy identity a signer is,
 // and which artifact a bundle is about, is decided afterwards by the evaluation in packages/core.
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { VerifiedBundle } from '@twokey/core';
 import { globSync, isDynamicPattern } from 'tinyglobby';
@@ -54,10 +54,28 @@ export function bundleSources(specs: readonly string[], cwd = process.cwd()): { 
       add(path, false);
       continue;
     }
-    const inside = globSync(['**/*.json', '**/*.jsonl'], { cwd: path, onlyFiles: true, dot: true });
-    for (const file of inside.sort()) add(join(path, file), true);
+    for (const file of filesBelow(path)) add(join(path, file), true);
   }
   return [...sources].map(([path, found]) => ({ path, found }));
+}
+
+/**
+ * Every `*.json` and `*.jsonl` below a directory, relative to it, sorted. Symbolic links to directories are not
+ * followed: one link in an evidence archive (to `/`, `/proc`) would make the run walk and read every JSON file of the
+ * machine. A link named `*.json` or `*.jsonl` is listed like a file (a tarball of evidence keeps links), and read as
+ * one: readBoundedFile refuses a link to a FIFO, a device or a directory, naming it.
+ */
+function filesBelow(directory: string): string[] {
+  const options = { cwd: directory, dot: true, followSymbolicLinks: false } as const;
+  const files = globSync(['**/*.json', '**/*.jsonl'], { ...options, onlyFiles: true });
+  // The directories walked (the directory itself, and those below it that are not links), for their links.
+  const directories = ['', ...globSync('**', { ...options, onlyDirectories: true })];
+  for (const below of directories) {
+    for (const entry of readdirSync(join(directory, below), { withFileTypes: true })) {
+      if (entry.isSymbolicLink() && /\.jsonl?$/.test(entry.name)) files.push(join(below, entry.name));
+    }
+  }
+  return files.sort();
 }
 
 /**

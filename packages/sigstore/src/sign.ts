@@ -41,7 +41,15 @@ function sigstoreSign(): Promise<SigstoreSign> {
  * `application/vnd.in-toto+json`), the Fulcio certificate, a Rekor v1 `intoto` entry and, with a TSA, a timestamp.
  */
 export async function signStatement(statement: object, options: KeylessSigningOptions): Promise<SerializedBundle> {
-  const payload = Buffer.from(JSON.stringify(statement), 'utf8');
+  return signPayload(Buffer.from(JSON.stringify(statement), 'utf8'), IN_TOTO_PAYLOAD_TYPE, options);
+}
+
+/** Signs payload bytes as they are, keylessly, in a DSSE envelope of the given payload type (a v0.3 bundle). */
+export async function signPayload(
+  payload: Buffer,
+  payloadType: string,
+  options: KeylessSigningOptions,
+): Promise<SerializedBundle> {
   const token = await identityToken(options);
   const sign = await sigstoreSign();
   const builder = new sign.DSSEBundleBuilder({
@@ -49,7 +57,7 @@ export async function signStatement(statement: object, options: KeylessSigningOp
     witnesses: witnesses(sign, options),
     certificateChain: false,
   });
-  return bundleToJSON(await create(sign, builder, { data: payload, type: IN_TOTO_PAYLOAD_TYPE }, options));
+  return bundleToJSON(await create(sign, builder, { data: payload, type: payloadType }, options));
 }
 
 /**

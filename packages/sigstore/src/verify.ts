@@ -10,7 +10,7 @@ import {
   type SignerIdentity,
   type VerifiedBundle,
 } from '@twokey/core';
-import { jsonNestingBeyond, MAX_JSON_DEPTH, type ParsedBundle } from './bundle';
+import { MAX_JSON_DEPTH, type ParsedBundle, scanJSON } from './bundle';
 import { checkCanonical, checkUnsignedLogFields } from './canonical';
 import { fulcioExtensions } from './certificate';
 import { cacheDerEncodings } from './der-cache';
@@ -336,12 +336,12 @@ export class BundleVerifier {
     if (envelope.payloadType === IN_TOTO_PAYLOAD_TYPE) {
       const text = envelope.payload.toString('utf8');
       // Everything that reads a statement after JSON.parse (the evaluation, a worker's structured clone) recurses.
-      const deep = jsonNestingBeyond(text, MAX_JSON_DEPTH);
-      if (deep !== undefined) {
+      const scanned = scanJSON(text, MAX_JSON_DEPTH);
+      if (scanned.deepAt !== undefined) {
         fail(
           'PAYLOAD_INVALID',
           source,
-          `the in-toto payload nests deeper than ${MAX_JSON_DEPTH} levels (at offset ${deep})`,
+          `the in-toto payload nests deeper than ${MAX_JSON_DEPTH} levels (at offset ${scanned.deepAt})`,
         );
       }
       try {
@@ -349,13 +349,24 @@ export class BundleVerifier {
       } catch (error) {
         fail('PAYLOAD_INVALID', source, `the in-toto payload is not JSON: ${describeCause(error)}`);
       }
+      // JSON.parse keeps a key's last value, other readers (protojson) refuse the statement or keep the first: one
+      // signed statement must not read as two (`"subject"` written twice names two sets of artifacts).
+      if (scanned.repeatedKey !== undefined) {
+        fail(
+          'PAYLOAD_INVALID',
+          source,
+          `the in-toto payload: ${scanned.repeatedKey}: written twice (JSON readers differ on which one counts)`,
+        );
+      }
     }
     if (!artifact) return;
     if (verified.statement !== undefined) {
       const subjects = subjectDigests(verified.statement);
       const algorithms = [...new Set(subjects.flatMap((s) => Object.keys(s)))].filter(isDigestAlgorithm);
       const digests = digestsOf(artifact, algorithms);
-      const matched = digests.some((d) => subjects.some((s) => s[d.algorithm]?.toLowerCase() === d.hex));
+      // Exactly the digest, in the lowercase hex in-toto's digest sets hold (as the evaluation reads them): a value
+      // that is not a string, or in another spelling, names no artifact.
+      const matched = digests.some((d) => subjects.some((s) => s[d.algorithm] === d.hex));
       if (!matched) {
         const shown = digests.map((d) => `${d.algorithm}:${d.hex}`).join(', ') || '(no comparable digest)';
         fail('ARTIFACT_MISMATCH', source, `no subject of the statement has the artifact's digest ${shown}`);
@@ -454,12 +465,12 @@ function isDigestAlgorithm(name: string): name is DigestAlgorithm {
   return (DIGEST_ALGORITHMS as readonly string[]).includes(name);
 }
 
-function subjectDigests(statement: unknown): Record<string, string>[] {
+function subjectDigests(statement: unknown): Record<string, unknown>[] {
   const subject = (statement as { subject?: unknown } | null)?.subject;
   if (!Array.isArray(subject)) return [];
   return subject
     .map((s) => (s as { digest?: unknown } | null)?.digest)
-    .filter((d): d is Record<string, string> => typeof d === 'object' && d !== null);
+    .filter((d): d is Record<string, unknown> => typeof d === 'object' && d !== null);
 }
 
 /** How many timestamps and log entries a bundle may carry, checked before any of them is read. */

@@ -29,7 +29,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-53SGHOJB.js";
+} from "./chunk-IQF3E35Y.js";
 import {
   require_dist,
   require_dist2,
@@ -652,7 +652,7 @@ var require_scan = __commonJS({
 var require_parse = __commonJS({
   "node_modules/.pnpm/picomatch@4.0.7/node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
-    var constants = require_constants();
+    var constants2 = require_constants();
     var utils = require_utils();
     var {
       MAX_LENGTH,
@@ -660,7 +660,7 @@ var require_parse = __commonJS({
       REGEX_NON_SPECIAL_CHARS,
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
-    } = constants;
+    } = constants2;
     var expandRange = (args, options) => {
       if (typeof options.expandRange === "function") {
         return options.expandRange(...args, options);
@@ -869,7 +869,7 @@ var require_parse = __commonJS({
       if (options.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants2.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -915,8 +915,8 @@ var require_parse = __commonJS({
       const bos = { type: "bos", value: "", output: opts.prepend || "" };
       const tokens = [bos];
       const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants.extglobChars(PLATFORM_CHARS);
+      const PLATFORM_CHARS = constants2.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants2.extglobChars(PLATFORM_CHARS);
       const {
         DOT_LITERAL,
         PLUS_LITERAL,
@@ -1612,7 +1612,7 @@ var require_parse = __commonJS({
         NO_DOTS_SLASH,
         STAR,
         START_ANCHOR
-      } = constants.globChars(opts.windows);
+      } = constants2.globChars(opts.windows);
       const nodot = opts.dot ? NO_DOTS : NO_DOT;
       const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
       const capture = opts.capture ? "" : "?:";
@@ -1670,7 +1670,7 @@ var require_picomatch = __commonJS({
     var scan = require_scan();
     var parse = require_parse();
     var utils = require_utils();
-    var constants = require_constants();
+    var constants2 = require_constants();
     var isObject3 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob2, options, returnState = false) => {
       if (Array.isArray(glob2)) {
@@ -1798,7 +1798,7 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch2.constants = constants;
+    picomatch2.constants = constants2;
     module.exports = picomatch2;
   }
 });
@@ -7986,25 +7986,6 @@ function parseBundleJSON(json, source) {
   });
   return { source, bundle, json: record };
 }
-function jsonNestingBeyond(text, limit) {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92)
-        i++;
-      else if (c === 34) inString = false;
-    } else if (c === 34) {
-      inString = true;
-    } else if (c === 123 || c === 91) {
-      if (++depth > limit) return i;
-    } else if (c === 125 || c === 93) {
-      depth--;
-    }
-  }
-  return void 0;
-}
 var BASE64_FIELDS = /* @__PURE__ */ new Set([
   "rawBytes",
   "signature",
@@ -8178,7 +8159,7 @@ function shownValue(value) {
 }
 
 // packages/sigstore/src/evidence.ts
-import { statSync as statSync2 } from "node:fs";
+import { readdirSync as readdirSync2, statSync as statSync2 } from "node:fs";
 import { join as join2, resolve as resolve4 } from "node:path";
 
 // node_modules/.pnpm/tinyglobby@0.2.17/node_modules/tinyglobby/dist/index.mjs
@@ -9678,15 +9659,12 @@ function childrenFill(obj) {
 
 // packages/sigstore/src/digest.ts
 import { createHash, hash as hash2 } from "node:crypto";
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 var DIGEST_ALGORITHMS = ["sha256", "sha384", "sha512"];
 var READ_BUFFER_BYTES = 128 * 1024;
 function digestFile(path, algorithms = ["sha256"]) {
   const fd = openArtifact(path);
   try {
-    if (fstatSync(fd).isDirectory()) {
-      throw new SigstoreInputError("ARTIFACT_UNREADABLE", `${path}: cannot read artifact: it is a directory`);
-    }
     const hashes = algorithms.map((algorithm) => createHash(algorithm));
     const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     for (; ; ) {
@@ -9732,11 +9710,28 @@ function smallFileContent(path) {
   }
 }
 function openArtifact(path) {
+  let fd;
   try {
-    return openSync(path, "r");
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     const reason = error.code === "ENOENT" ? "no such file" : error.message;
     throw new SigstoreInputError("ARTIFACT_UNREADABLE", `${path}: cannot read artifact: ${reason}`);
+  }
+  try {
+    const stat2 = fstatSync(fd);
+    if (stat2.isDirectory()) {
+      throw new SigstoreInputError("ARTIFACT_UNREADABLE", `${path}: cannot read artifact: it is a directory`);
+    }
+    if (!stat2.isFile()) {
+      throw new SigstoreInputError(
+        "ARTIFACT_UNREADABLE",
+        `${path}: cannot read artifact: it is not a regular file (a FIFO, a socket or a device)`
+      );
+    }
+    return fd;
+  } catch (error) {
+    closeSync(fd);
+    throw error;
   }
 }
 
@@ -13076,12 +13071,12 @@ ${content}
     verified.payloadType = envelope.payloadType;
     if (envelope.payloadType === IN_TOTO_PAYLOAD_TYPE) {
       const text = envelope.payload.toString("utf8");
-      const deep = jsonNestingBeyond(text, MAX_JSON_DEPTH);
-      if (deep !== void 0) {
+      const scanned = scanJSON(text, MAX_JSON_DEPTH);
+      if (scanned.deepAt !== void 0) {
         fail4(
           "PAYLOAD_INVALID",
           source,
-          `the in-toto payload nests deeper than ${MAX_JSON_DEPTH} levels (at offset ${deep})`
+          `the in-toto payload nests deeper than ${MAX_JSON_DEPTH} levels (at offset ${scanned.deepAt})`
         );
       }
       try {
@@ -13089,13 +13084,20 @@ ${content}
       } catch (error) {
         fail4("PAYLOAD_INVALID", source, `the in-toto payload is not JSON: ${describeCause(error)}`);
       }
+      if (scanned.repeatedKey !== void 0) {
+        fail4(
+          "PAYLOAD_INVALID",
+          source,
+          `the in-toto payload: ${scanned.repeatedKey}: written twice (JSON readers differ on which one counts)`
+        );
+      }
     }
     if (!artifact) return;
     if (verified.statement !== void 0) {
       const subjects = subjectDigests(verified.statement);
       const algorithms = [...new Set(subjects.flatMap((s) => Object.keys(s)))].filter(isDigestAlgorithm);
       const digests2 = digestsOf(artifact, algorithms);
-      const matched = digests2.some((d) => subjects.some((s) => s[d.algorithm]?.toLowerCase() === d.hex));
+      const matched = digests2.some((d) => subjects.some((s) => s[d.algorithm] === d.hex));
       if (!matched) {
         const shown3 = digests2.map((d) => `${d.algorithm}:${d.hex}`).join(", ") || "(no comparable digest)";
         fail4("ARTIFACT_MISMATCH", source, `no subject of the statement has the artifact's digest ${shown3}`);
@@ -13354,10 +13356,20 @@ function bundleSources(specs, cwd = process.cwd()) {
       add2(path, false);
       continue;
     }
-    const inside = globSync(["**/*.json", "**/*.jsonl"], { cwd: path, onlyFiles: true, dot: true });
-    for (const file of inside.sort()) add2(join2(path, file), true);
+    for (const file of filesBelow(path)) add2(join2(path, file), true);
   }
   return [...sources].map(([path, found]) => ({ path, found }));
+}
+function filesBelow(directory) {
+  const options = { cwd: directory, dot: true, followSymbolicLinks: false };
+  const files = globSync(["**/*.json", "**/*.jsonl"], { ...options, onlyFiles: true });
+  const directories = ["", ...globSync("**", { ...options, onlyDirectories: true })];
+  for (const below of directories) {
+    for (const entry of readdirSync2(join2(directory, below), { withFileTypes: true })) {
+      if (entry.isSymbolicLink() && /\.jsonl?$/.test(entry.name)) files.push(join2(below, entry.name));
+    }
+  }
+  return files.sort();
 }
 
 // packages/sigstore/src/sign.ts
@@ -13372,7 +13384,9 @@ function sigstoreSign() {
   return sigstoreSignModule;
 }
 async function signStatement(statement, options) {
-  const payload = Buffer.from(JSON.stringify(statement), "utf8");
+  return signPayload(Buffer.from(JSON.stringify(statement), "utf8"), IN_TOTO_PAYLOAD_TYPE, options);
+}
+async function signPayload(payload, payloadType, options) {
   const token = await identityToken(options);
   const sign = await sigstoreSign();
   const builder = new sign.DSSEBundleBuilder({
@@ -13380,7 +13394,7 @@ async function signStatement(statement, options) {
     witnesses: witnesses(sign, options),
     certificateChain: false
   });
-  return (0, import_bundle5.bundleToJSON)(await create(sign, builder, { data: payload, type: IN_TOTO_PAYLOAD_TYPE }, options));
+  return (0, import_bundle5.bundleToJSON)(await create(sign, builder, { data: payload, type: payloadType }, options));
 }
 async function signArtifact(artifact, options) {
   const digest = "file" in artifact ? digestFile(artifact.file, ["sha256"])[0] : artifact.digest;

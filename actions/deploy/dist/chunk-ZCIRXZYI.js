@@ -7957,7 +7957,7 @@ var require_scan = __commonJS({
 var require_parse = __commonJS({
   "node_modules/.pnpm/picomatch@4.0.7/node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
-    var constants2 = require_constants();
+    var constants3 = require_constants();
     var utils = require_utils();
     var {
       MAX_LENGTH,
@@ -7965,7 +7965,7 @@ var require_parse = __commonJS({
       REGEX_NON_SPECIAL_CHARS,
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
-    } = constants2;
+    } = constants3;
     var expandRange = (args, options) => {
       if (typeof options.expandRange === "function") {
         return options.expandRange(...args, options);
@@ -8174,7 +8174,7 @@ var require_parse = __commonJS({
       if (options.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants2.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants3.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -8220,8 +8220,8 @@ var require_parse = __commonJS({
       const bos = { type: "bos", value: "", output: opts.prepend || "" };
       const tokens = [bos];
       const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants2.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants2.extglobChars(PLATFORM_CHARS);
+      const PLATFORM_CHARS = constants3.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants3.extglobChars(PLATFORM_CHARS);
       const {
         DOT_LITERAL,
         PLUS_LITERAL,
@@ -8917,7 +8917,7 @@ var require_parse = __commonJS({
         NO_DOTS_SLASH,
         STAR,
         START_ANCHOR
-      } = constants2.globChars(opts.windows);
+      } = constants3.globChars(opts.windows);
       const nodot = opts.dot ? NO_DOTS : NO_DOT;
       const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
       const capture = opts.capture ? "" : "?:";
@@ -8975,7 +8975,7 @@ var require_picomatch = __commonJS({
     var scan = require_scan();
     var parse2 = require_parse();
     var utils = require_utils();
-    var constants2 = require_constants();
+    var constants3 = require_constants();
     var isObject3 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob2, options, returnState = false) => {
       if (Array.isArray(glob2)) {
@@ -9103,7 +9103,7 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch2.constants = constants2;
+    picomatch2.constants = constants3;
     module.exports = picomatch2;
   }
 });
@@ -28972,7 +28972,7 @@ function distinctSubjects(subjects) {
 
 // packages/sigstore/src/digest.ts
 import { createHash as createHash3, hash } from "node:crypto";
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 
 // packages/sigstore/src/error.ts
 var SigstoreInputError = class extends CodedError {
@@ -29016,9 +29016,6 @@ var READ_BUFFER_BYTES = 128 * 1024;
 function digestFile(path, algorithms = ["sha256"]) {
   const fd = openArtifact(path);
   try {
-    if (fstatSync(fd).isDirectory()) {
-      throw new SigstoreInputError("ARTIFACT_UNREADABLE", `${path}: cannot read artifact: it is a directory`);
-    }
     const hashes = algorithms.map((algorithm) => createHash3(algorithm));
     const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     for (; ; ) {
@@ -29069,11 +29066,28 @@ function smallFileContent(path) {
   }
 }
 function openArtifact(path) {
+  let fd;
   try {
-    return openSync(path, "r");
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     const reason = error.code === "ENOENT" ? "no such file" : error.message;
     throw new SigstoreInputError("ARTIFACT_UNREADABLE", `${path}: cannot read artifact: ${reason}`);
+  }
+  try {
+    const stat2 = fstatSync(fd);
+    if (stat2.isDirectory()) {
+      throw new SigstoreInputError("ARTIFACT_UNREADABLE", `${path}: cannot read artifact: it is a directory`);
+    }
+    if (!stat2.isFile()) {
+      throw new SigstoreInputError(
+        "ARTIFACT_UNREADABLE",
+        `${path}: cannot read artifact: it is not a regular file (a FIFO, a socket or a device)`
+      );
+    }
+    return fd;
+  } catch (error) {
+    closeSync(fd);
+    throw error;
   }
 }
 
@@ -29086,7 +29100,9 @@ function sigstoreSign() {
   return sigstoreSignModule;
 }
 async function signStatement(statement, options) {
-  const payload = Buffer.from(JSON.stringify(statement), "utf8");
+  return signPayload(Buffer.from(JSON.stringify(statement), "utf8"), IN_TOTO_PAYLOAD_TYPE, options);
+}
+async function signPayload(payload, payloadType, options) {
   const token = await identityToken(options);
   const sign = await sigstoreSign();
   const builder = new sign.DSSEBundleBuilder({
@@ -29094,7 +29110,7 @@ async function signStatement(statement, options) {
     witnesses: witnesses(sign, options),
     certificateChain: false
   });
-  return (0, import_bundle.bundleToJSON)(await create(sign, builder, { data: payload, type: IN_TOTO_PAYLOAD_TYPE }, options));
+  return (0, import_bundle.bundleToJSON)(await create(sign, builder, { data: payload, type: payloadType }, options));
 }
 async function signArtifact(artifact, options) {
   const digest = "file" in artifact ? digestFile(artifact.file, ["sha256"])[0] : artifact.digest;
@@ -29219,11 +29235,11 @@ var import_bundle2 = __toESM(require_dist2());
 import { hash as hash2 } from "node:crypto";
 
 // packages/sigstore/src/files.ts
-import { closeSync as closeSync2, constants, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2 } from "node:fs";
+import { closeSync as closeSync2, constants as constants2, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2 } from "node:fs";
 function readBoundedFile(path, limit, code, what, shown3 = path) {
   let fd;
   try {
-    fd = openSync2(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    fd = openSync2(path, constants2.O_RDONLY | (constants2.O_NONBLOCK ?? 0));
   } catch (error) {
     const reason = error.code === "ENOENT" ? "no such file" : error.message;
     throw new SigstoreInputError(code, `${shown3}: cannot read ${what}: ${reason}`);
@@ -29458,25 +29474,6 @@ function parseBundleJSON(json, source) {
   });
   return { source, bundle, json: record };
 }
-function jsonNestingBeyond(text, limit) {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92)
-        i++;
-      else if (c === 34) inString = false;
-    } else if (c === 34) {
-      inString = true;
-    } else if (c === 123 || c === 91) {
-      if (++depth > limit) return i;
-    } else if (c === 125 || c === 93) {
-      depth--;
-    }
-  }
-  return void 0;
-}
 var BASE64_FIELDS = /* @__PURE__ */ new Set([
   "rawBytes",
   "signature",
@@ -29650,7 +29647,7 @@ function shownValue(value) {
 }
 
 // packages/sigstore/src/evidence.ts
-import { statSync as statSync2 } from "node:fs";
+import { readdirSync as readdirSync2, statSync as statSync2 } from "node:fs";
 import { join as join3, resolve as resolve4 } from "node:path";
 
 // node_modules/.pnpm/tinyglobby@0.2.17/node_modules/tinyglobby/dist/index.mjs
@@ -31951,12 +31948,12 @@ ${content}
     verified.payloadType = envelope.payloadType;
     if (envelope.payloadType === IN_TOTO_PAYLOAD_TYPE) {
       const text = envelope.payload.toString("utf8");
-      const deep = jsonNestingBeyond(text, MAX_JSON_DEPTH);
-      if (deep !== void 0) {
+      const scanned = scanJSON(text, MAX_JSON_DEPTH);
+      if (scanned.deepAt !== void 0) {
         fail4(
           "PAYLOAD_INVALID",
           source,
-          `the in-toto payload nests deeper than ${MAX_JSON_DEPTH} levels (at offset ${deep})`
+          `the in-toto payload nests deeper than ${MAX_JSON_DEPTH} levels (at offset ${scanned.deepAt})`
         );
       }
       try {
@@ -31964,13 +31961,20 @@ ${content}
       } catch (error) {
         fail4("PAYLOAD_INVALID", source, `the in-toto payload is not JSON: ${describeCause(error)}`);
       }
+      if (scanned.repeatedKey !== void 0) {
+        fail4(
+          "PAYLOAD_INVALID",
+          source,
+          `the in-toto payload: ${scanned.repeatedKey}: written twice (JSON readers differ on which one counts)`
+        );
+      }
     }
     if (!artifact) return;
     if (verified.statement !== void 0) {
       const subjects = subjectDigests(verified.statement);
       const algorithms = [...new Set(subjects.flatMap((s) => Object.keys(s)))].filter(isDigestAlgorithm);
       const digests2 = digestsOf(artifact, algorithms);
-      const matched = digests2.some((d) => subjects.some((s) => s[d.algorithm]?.toLowerCase() === d.hex));
+      const matched = digests2.some((d) => subjects.some((s) => s[d.algorithm] === d.hex));
       if (!matched) {
         const shown3 = digests2.map((d) => `${d.algorithm}:${d.hex}`).join(", ") || "(no comparable digest)";
         fail4("ARTIFACT_MISMATCH", source, `no subject of the statement has the artifact's digest ${shown3}`);
@@ -32229,10 +32233,20 @@ function bundleSources(specs, cwd = process.cwd()) {
       add2(path, false);
       continue;
     }
-    const inside = globSync(["**/*.json", "**/*.jsonl"], { cwd: path, onlyFiles: true, dot: true });
-    for (const file of inside.sort()) add2(join3(path, file), true);
+    for (const file of filesBelow(path)) add2(join3(path, file), true);
   }
   return [...sources].map(([path, found]) => ({ path, found }));
+}
+function filesBelow(directory) {
+  const options = { cwd: directory, dot: true, followSymbolicLinks: false };
+  const files = globSync(["**/*.json", "**/*.jsonl"], { ...options, onlyFiles: true });
+  const directories = ["", ...globSync("**", { ...options, onlyDirectories: true })];
+  for (const below of directories) {
+    for (const entry of readdirSync2(join3(directory, below), { withFileTypes: true })) {
+      if (entry.isSymbolicLink() && /\.jsonl?$/.test(entry.name)) files.push(join3(below, entry.name));
+    }
+  }
+  return files.sort();
 }
 function verifyEvidence(verifier, parsed, artifactFile) {
   try {

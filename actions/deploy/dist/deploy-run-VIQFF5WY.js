@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-MGS6NHKP.js";
+} from "./chunk-4KMPC5JD.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -60,7 +60,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-ZAXMXJCL.js";
+} from "./chunk-ZCIRXZYI.js";
 import {
   CodedError,
   describeError,

@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-3HECLJ6K.js";
+} from "./chunk-R3HLXC7N.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-WPBJEQAH.js";
+} from "./chunk-ZV3JNF7P.js";
 import "./chunk-EUJYUMYF.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";
@@ -29,7 +29,6 @@ import "./chunk-G4F7S3VK.js";
 import "./chunk-SZAEJYAL.js";
 
 // packages/cli/src/report-run.ts
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 // packages/cli/src/report-deployments.ts
@@ -205,15 +204,21 @@ async function runSodReport(run) {
   });
   return { report, policy };
 }
+var MAX_DEPLOYMENTS_BYTES = 64 * 1024 * 1024;
 function readDeployments(path, cwd) {
   const source = relativePath(cwd, path);
   let text;
   try {
-    text = readFileSync(resolve(cwd, path), "utf8");
+    text = readBoundedFile(
+      resolve(cwd, path),
+      MAX_DEPLOYMENTS_BYTES,
+      "POLICY_UNREADABLE",
+      "deployments",
+      source
+    ).toString("utf8");
   } catch (error) {
-    throw new UsageError(
-      `report: deployments: cannot read ${source}: ${error.code ?? error}`
-    );
+    if (!(error instanceof SigstoreInputError)) throw error;
+    throw new UsageError(`report: deployments: ${error.message}`);
   }
   let json;
   try {

@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-WPBJEQAH.js";
+} from "./chunk-ZV3JNF7P.js";
 import {
   CodedError,
   describeIdentityRule,
@@ -746,7 +746,9 @@ function sigstoreSign() {
   return sigstoreSignModule;
 }
 async function signStatement(statement, options) {
-  const payload = Buffer.from(JSON.stringify(statement), "utf8");
+  return signPayload(Buffer.from(JSON.stringify(statement), "utf8"), IN_TOTO_PAYLOAD_TYPE, options);
+}
+async function signPayload(payload, payloadType, options) {
   const token = await identityToken(options);
   const sign = await sigstoreSign();
   const builder = new sign.DSSEBundleBuilder({
@@ -754,7 +756,7 @@ async function signStatement(statement, options) {
     witnesses: witnesses(sign, options),
     certificateChain: false
   });
-  return (0, import_bundle.bundleToJSON)(await create(sign, builder, { data: payload, type: IN_TOTO_PAYLOAD_TYPE }, options));
+  return (0, import_bundle.bundleToJSON)(await create(sign, builder, { data: payload, type: payloadType }, options));
 }
 async function signArtifact(artifact, options) {
   const digest = "file" in artifact ? digestFile(artifact.file, ["sha256"])[0] : artifact.digest;

@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-WPBJEQAH.js";
+} from "./chunk-ZV3JNF7P.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,
