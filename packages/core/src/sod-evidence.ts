@@ -97,7 +97,8 @@ export type AuditFindingKind =
   | 'deploy-without-record'
   | 'record-evidence-missing'
   | 'record-evidence-not-verified'
-  | 'deployment-without-record';
+  | 'deployment-without-record'
+  | 'deployment-refused-by-record';
 
 export interface AuditFinding {
   kind: AuditFindingKind;

@@ -320,15 +320,36 @@ export function computeSodReport(request: SodReportRequest): SodReport {
   };
 }
 
+/**
+ * The deploys that passed: one per deploy run and environment. Re-running the gate's job (attempt 2, 3, …) signs a
+ * PASSED record each time, for the one deploy: counted once, it cannot dilute the break-glasses among the passed
+ * deploys. The latest attempt stands for it, unapproved when any attempt was. A record that names no run or no
+ * environment is a deploy of its own.
+ */
+function passedDeploys(decisions: readonly DecisionFact[]): DecisionFact[] {
+  const deploys = new Map<string, DecisionFact>();
+  decisions.forEach((d, i) => {
+    if (d.result !== 'PASSED') return;
+    const key = d.runId !== undefined && d.environment !== undefined ? runEnvironment(d.runId, d.environment) : `#${i}`;
+    const seen = deploys.get(key);
+    if (!seen) deploys.set(key, d);
+    else {
+      const latest = compare(d.at, seen.at) > 0 ? d : seen;
+      deploys.set(key, { ...latest, unapproved: seen.unapproved || d.unapproved });
+    }
+  });
+  return [...deploys.values()];
+}
+
 // ── M1 ─────────────────────────────────────────────────────────────────────────────────────────────────────────
 
 function unapprovedRate(decisions: readonly DecisionFact[], notMeasured: string | undefined): UnapprovedRate {
-  const passed = decisions.filter((d) => d.result === 'PASSED');
+  const passed = passedDeploys(decisions);
   const unapproved = passed.filter((d) => d.unapproved);
   const refused = decisions.filter((d) => d.result === 'FAILED');
   const tally = (key: (d: DecisionFact) => string) => {
     const rows = new Map<string, { passed: number; unapproved: number; refused: number }>();
-    for (const d of decisions) {
+    for (const d of [...passed, ...refused]) {
       const row = rows.get(key(d)) ?? { passed: 0, unapproved: 0, refused: 0 };
       if (d.result === 'PASSED') row.passed += 1;
       else row.refused += 1;
@@ -506,27 +527,47 @@ function auditCompleteness(
   deployments: readonly DeploymentRecord[] | undefined,
 ): AuditCompleteness {
   const items: AuditFinding[] = [...ledger.findings];
-  const recordedRuns = new Set(ledger.decisions.flatMap((d) => (d.runId ? [d.runId] : [])));
-  // A deploy run that signed its approval but left no decision record.
-  const flaggedRuns = new Set<string>();
+  // What each deploy run decided for each environment: a record of one run for staging says nothing of the same
+  // run's deploy to production (a workflow can deploy to both, and delete one record's files).
+  const recorded = new Map<string, DecisionFact['result'][]>();
+  for (const d of ledger.decisions) {
+    if (d.runId === undefined || d.environment === undefined) continue;
+    const key = runEnvironment(d.runId, d.environment);
+    recorded.set(key, [...(recorded.get(key) ?? []), d.result]);
+  }
+  // A deploy run that signed its approval but left no decision record for that environment.
+  const flagged = new Set<string>();
   for (const approval of ledger.deployApprovals) {
-    if (!within(approval.readAt) || approval.runId === undefined || recordedRuns.has(approval.runId)) continue;
-    flaggedRuns.add(approval.runId);
+    if (!within(approval.readAt) || approval.runId === undefined) continue;
+    const key = runEnvironment(approval.runId, approval.environment);
+    if (recorded.has(key)) continue;
+    flagged.add(key);
     items.push({
       kind: 'deploy-without-record',
       evidence: approval.evidence,
-      reason: `the deploy run ${approval.run} (${approval.repository}, ${approval.environment}) signed its deploy approval but no decision record of that run is among the evidence`,
+      reason: `the deploy run ${approval.run} (${approval.repository}, ${approval.environment}) signed its deploy approval but no decision record of that run for ${approval.environment} is among the evidence`,
     });
   }
   for (const deployment of deployments ?? []) {
-    // A run already named (its approval without a record) is one gap, not two.
-    if (deployment.runId !== undefined && (recordedRuns.has(deployment.runId) || flaggedRuns.has(deployment.runId)))
-      continue;
-    items.push({
-      kind: 'deployment-without-record',
-      evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
-      reason: `GitHub deployment ${deployment.id} to ${deployment.environment} (${deployment.createdAt}${deployment.runId ? `, run ${deployment.runId}` : ', no run named'}) has no decision record among the evidence`,
-    });
+    const key = deployment.runId === undefined ? undefined : runEnvironment(deployment.runId, deployment.environment);
+    const results = key === undefined ? undefined : recorded.get(key);
+    const named = `GitHub deployment ${deployment.id} to ${deployment.environment} (${deployment.createdAt}${deployment.runId ? `, run ${deployment.runId}` : ', no run named'})`;
+    if (results === undefined) {
+      // A run already named (its approval without a record) is one gap, not two.
+      if (key !== undefined && flagged.has(key)) continue;
+      items.push({
+        kind: 'deployment-without-record',
+        evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
+        reason: `${named} has no decision record for ${deployment.environment} among the evidence`,
+      });
+    } else if (!results.includes('PASSED') && outcomeOf(deployment) === 'success') {
+      // The gate refused, and the run deployed anyway (a job after the gate's, `if: always()`, an admin's bypass).
+      items.push({
+        kind: 'deployment-refused-by-record',
+        evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
+        reason: `${named} succeeded, but every decision record of that run for ${deployment.environment} refused the deploy (FAILED)`,
+      });
+    }
   }
   // What a decision record rests on, by the sha256 of its bytes.
   const verified = ledger.verifiedDigests;
@@ -801,7 +842,7 @@ function deployOutcome(
   deployments: readonly DeploymentRecord[] | undefined,
   noDeployIdentity: string | undefined,
 ): DeployOutcome {
-  const passed = sortByTime(decisions.filter((d) => d.result === 'PASSED'));
+  const passed = sortByTime(passedDeploys(decisions));
   const empty = { passed: passed.length, matched: 0, succeeded: 0, failed: 0, pending: 0, rate: null, deploys: [] };
   if (noDeployIdentity) return { status: 'not-measured', reason: noDeployIdentity, ...empty, unmatched: [] };
   if (!deployments) {
@@ -813,11 +854,18 @@ function deployOutcome(
       unmatched: [],
     };
   }
-  const byRun = new Map(deployments.flatMap((d) => (d.runId ? [[d.runId, d] as const] : [])));
+  // Each run's deployment to each environment, the latest when a run made several (its re-run attempts).
+  const byRun = new Map<string, DeploymentRecord>();
+  for (const d of [...deployments].sort((a, b) => compare(a.createdAt, b.createdAt))) {
+    if (d.runId) byRun.set(runEnvironment(d.runId, d.environment), d);
+  }
   const deploys: DeployOutcome['deploys'] = [];
   const unmatched: DeployLink[] = [];
   for (const record of passed) {
-    const deployment = record.runId === undefined ? undefined : byRun.get(record.runId);
+    const deployment =
+      record.runId === undefined || record.environment === undefined
+        ? undefined
+        : byRun.get(runEnvironment(record.runId, record.environment));
     if (!deployment) unmatched.push(deployLink(record));
     else {
       deploys.push({
@@ -840,6 +888,11 @@ function deployOutcome(
     deploys,
     unmatched,
   };
+}
+
+/** A deploy run and an environment, as one key. */
+function runEnvironment(runId: string, environment: string): string {
+  return `${runId}\n${environment}`;
 }
 
 /** The deployment's latest final status: success, or failure (`failure`, `error`); none yet: pending. */

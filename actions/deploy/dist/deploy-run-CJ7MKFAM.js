@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-4KMPC5JD.js";
+} from "./chunk-YCNEK3H3.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,

@@ -519,13 +519,27 @@ function computeSodReport(request) {
     verdict: thresholds.every((t) => t.verdict === "pass") ? "pass" : "fail"
   };
 }
+function passedDeploys(decisions) {
+  const deploys = /* @__PURE__ */ new Map();
+  decisions.forEach((d, i) => {
+    if (d.result !== "PASSED") return;
+    const key = d.runId !== void 0 && d.environment !== void 0 ? runEnvironment(d.runId, d.environment) : `#${i}`;
+    const seen = deploys.get(key);
+    if (!seen) deploys.set(key, d);
+    else {
+      const latest2 = compare(d.at, seen.at) > 0 ? d : seen;
+      deploys.set(key, { ...latest2, unapproved: seen.unapproved || d.unapproved });
+    }
+  });
+  return [...deploys.values()];
+}
 function unapprovedRate(decisions, notMeasured) {
-  const passed = decisions.filter((d) => d.result === "PASSED");
+  const passed = passedDeploys(decisions);
   const unapproved = passed.filter((d) => d.unapproved);
   const refused = decisions.filter((d) => d.result === "FAILED");
   const tally = (key) => {
     const rows = /* @__PURE__ */ new Map();
-    for (const d of decisions) {
+    for (const d of [...passed, ...refused]) {
       const row = rows.get(key(d)) ?? { passed: 0, unapproved: 0, refused: 0 };
       if (d.result === "PASSED") row.passed += 1;
       else row.refused += 1;
@@ -664,25 +678,42 @@ function privilegedApprovers(reviews) {
 }
 function auditCompleteness(ledger, within, deployments) {
   const items = [...ledger.findings];
-  const recordedRuns = new Set(ledger.decisions.flatMap((d) => d.runId ? [d.runId] : []));
-  const flaggedRuns = /* @__PURE__ */ new Set();
+  const recorded = /* @__PURE__ */ new Map();
+  for (const d of ledger.decisions) {
+    if (d.runId === void 0 || d.environment === void 0) continue;
+    const key = runEnvironment(d.runId, d.environment);
+    recorded.set(key, [...recorded.get(key) ?? [], d.result]);
+  }
+  const flagged = /* @__PURE__ */ new Set();
   for (const approval of ledger.deployApprovals) {
-    if (!within(approval.readAt) || approval.runId === void 0 || recordedRuns.has(approval.runId)) continue;
-    flaggedRuns.add(approval.runId);
+    if (!within(approval.readAt) || approval.runId === void 0) continue;
+    const key = runEnvironment(approval.runId, approval.environment);
+    if (recorded.has(key)) continue;
+    flagged.add(key);
     items.push({
       kind: "deploy-without-record",
       evidence: approval.evidence,
-      reason: `the deploy run ${approval.run} (${approval.repository}, ${approval.environment}) signed its deploy approval but no decision record of that run is among the evidence`
+      reason: `the deploy run ${approval.run} (${approval.repository}, ${approval.environment}) signed its deploy approval but no decision record of that run for ${approval.environment} is among the evidence`
     });
   }
   for (const deployment of deployments ?? []) {
-    if (deployment.runId !== void 0 && (recordedRuns.has(deployment.runId) || flaggedRuns.has(deployment.runId)))
-      continue;
-    items.push({
-      kind: "deployment-without-record",
-      evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
-      reason: `GitHub deployment ${deployment.id} to ${deployment.environment} (${deployment.createdAt}${deployment.runId ? `, run ${deployment.runId}` : ", no run named"}) has no decision record among the evidence`
-    });
+    const key = deployment.runId === void 0 ? void 0 : runEnvironment(deployment.runId, deployment.environment);
+    const results = key === void 0 ? void 0 : recorded.get(key);
+    const named = `GitHub deployment ${deployment.id} to ${deployment.environment} (${deployment.createdAt}${deployment.runId ? `, run ${deployment.runId}` : ", no run named"})`;
+    if (results === void 0) {
+      if (key !== void 0 && flagged.has(key)) continue;
+      items.push({
+        kind: "deployment-without-record",
+        evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
+        reason: `${named} has no decision record for ${deployment.environment} among the evidence`
+      });
+    } else if (!results.includes("PASSED") && outcomeOf(deployment) === "success") {
+      items.push({
+        kind: "deployment-refused-by-record",
+        evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
+        reason: `${named} succeeded, but every decision record of that run for ${deployment.environment} refused the deploy (FAILED)`
+      });
+    }
   }
   const verified = ledger.verifiedDigests;
   for (const record of ledger.decisions) {
@@ -910,7 +941,7 @@ ${ab.author}`);
   };
 }
 function deployOutcome(decisions, deployments, noDeployIdentity) {
-  const passed = sortByTime(decisions.filter((d) => d.result === "PASSED"));
+  const passed = sortByTime(passedDeploys(decisions));
   const empty = { passed: passed.length, matched: 0, succeeded: 0, failed: 0, pending: 0, rate: null, deploys: [] };
   if (noDeployIdentity) return { status: "not-measured", reason: noDeployIdentity, ...empty, unmatched: [] };
   if (!deployments) {
@@ -921,11 +952,14 @@ function deployOutcome(decisions, deployments, noDeployIdentity) {
       unmatched: []
     };
   }
-  const byRun = new Map(deployments.flatMap((d) => d.runId ? [[d.runId, d]] : []));
+  const byRun = /* @__PURE__ */ new Map();
+  for (const d of [...deployments].sort((a, b) => compare(a.createdAt, b.createdAt))) {
+    if (d.runId) byRun.set(runEnvironment(d.runId, d.environment), d);
+  }
   const deploys = [];
   const unmatched = [];
   for (const record of passed) {
-    const deployment = record.runId === void 0 ? void 0 : byRun.get(record.runId);
+    const deployment = record.runId === void 0 || record.environment === void 0 ? void 0 : byRun.get(runEnvironment(record.runId, record.environment));
     if (!deployment) unmatched.push(deployLink(record));
     else {
       deploys.push({
@@ -948,6 +982,10 @@ function deployOutcome(decisions, deployments, noDeployIdentity) {
     deploys,
     unmatched
   };
+}
+function runEnvironment(runId, environment) {
+  return `${runId}
+${environment}`;
 }
 function outcomeOf(deployment) {
   const final = deployment.statuses.filter((s) => s.state === "success" || s.state === "failure" || s.state === "error").sort((a, b) => compare(a.createdAt, b.createdAt)).at(-1);

@@ -2889,7 +2889,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-VIQFF5WY.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-CJ7MKFAM.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

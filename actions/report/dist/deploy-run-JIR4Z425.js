@@ -25,7 +25,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-R3HLXC7N.js";
+} from "./chunk-IVLILFIR.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,

@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-R3HLXC7N.js";
+} from "./chunk-IVLILFIR.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,

@@ -1,0 +1,175 @@
+// GitHub's deployments are joined with the signed decision records by workflow run AND environment (M6, M10). Joined
+// by run alone, any record of a run — a FAILED one, or a PASSED one for another environment — made every deployment of
+// that run "recorded": a deploy the gate refused and a later job of the same run shipped anyway, or a break-glass deploy
+// whose files were deleted, hidden behind a staging gate of the same run, left no audit finding. Built the way the
+// attacker would, from the generated organisation's genuine evidence and GitHub's deployments API shape.
+import { createHash } from 'node:crypto';
+import {
+  computeSodReport,
+  type DeploymentRecord,
+  deploymentsFromGitHub,
+  EvidenceLedger,
+  parsePolicy,
+  type SodReport,
+  type VerifiedBundle,
+} from '@twokey/core';
+import { type OrgHistory, orgHistoryDeployments, orgHistoryPolicy, planOrgHistory } from '@twokey/testkit';
+import { describe, expect, it } from 'vitest';
+import { bundlesOf } from './sod-truth';
+
+const history: OrgHistory = planOrgHistory({ firstMonth: '2026-01', months: 3 });
+const honest = bundlesOf(history);
+const github = () => JSON.parse(JSON.stringify(orgHistoryDeployments(history))) as Record<string, unknown>[];
+
+function report(bundles: readonly VerifiedBundle[], deployments: object[], thresholds = ''): SodReport {
+  const policy = parsePolicy(orgHistoryPolicy('trusted_root.json', thresholds), 'org-policy.yml');
+  const ledger = new EvidenceLedger(policy, { owner: 'acme' });
+  for (const b of bundles) ledger.addVerified(b);
+  const records: DeploymentRecord[] = deploymentsFromGitHub(deployments, 'deployments.json');
+  return computeSodReport({
+    policy,
+    ledger,
+    deployments: { source: 'deployments.json', records },
+    generatedAt: new Date('2026-12-01T00:00:00Z'),
+  });
+}
+
+/** A GitHub deployment of `run` in `environment` that ended in success (what GitHub lists for an environment job). */
+function deployment(id: number, repository: string, run: string, environment: string, at: string, sha: string) {
+  const log = `https://github.com/${repository}/actions/runs/${run}/job/${id}`;
+  return {
+    id,
+    url: `https://api.github.com/repos/${repository}/deployments/${id}`,
+    environment,
+    sha,
+    ref: 'main',
+    created_at: at,
+    statuses: [
+      { state: 'in_progress', created_at: at, log_url: log },
+      { state: 'success', created_at: new Date(Date.parse(at) + 120_000).toISOString(), log_url: log },
+    ],
+  };
+}
+
+const summary = (r: SodReport) => ({
+  passed: r.indicators.M1.passed,
+  unapproved: r.indicators.M1.unapproved,
+  refused: r.indicators.M1.refused,
+  breakGlassUsed: r.indicators.M8.used,
+  auditFindings: r.indicators.M6.findings,
+  deploymentWithoutRecord: r.indicators.M6.items.filter((f) => f.kind === 'deployment-without-record').length,
+  deploymentRefusedByRecord: r.indicators.M6.items.filter((f) => f.kind === 'deployment-refused-by-record').length,
+  verdict: r.verdict,
+});
+
+describe('deployments are joined with decision records by run and environment', () => {
+  const gaps = 'report:\n  max-audit-gaps: 1\n'; // the honest history has 1 finding: it passes
+  const baseline = report(honest, github(), gaps);
+
+  it('a refused deploy forced through by a later job of the same run: an audit finding, and the report fails', () => {
+    const refused = history.deploys.find((d) => d.result === 'FAILED' && d.recorded)!;
+    const at = new Date(Date.parse(refused.at) + 5 * 60_000).toISOString();
+    // The gate job of the run refused (FAILED record); `ship: needs: gate, if: always()` deployed anyway.
+    const forced = report(
+      honest,
+      [...github(), deployment(99_001, refused.repository, refused.runId, 'production', at, refused.commit)],
+      gaps,
+    );
+    expect(baseline.verdict).toBe('pass');
+    expect(summary(forced).deploymentRefusedByRecord).toBe(summary(baseline).deploymentRefusedByRecord + 1);
+    expect(forced.indicators.M6.items).toContainEqual(
+      expect.objectContaining({
+        kind: 'deployment-refused-by-record',
+        reason: expect.stringContaining(
+          `GitHub deployment 99001 to production (${at}, run ${refused.runId}) succeeded, but every decision record of that run for production refused the deploy (FAILED)`,
+        ),
+      }),
+    );
+    expect(forced.verdict).toBe('fail');
+  });
+
+  it('a break-glass deploy whose own files are gone, behind a staging gate of the same run: its production deployment has no record', () => {
+    const thresholds = 'report:\n  max-unapproved-rate: 0.1\n  max-audit-gaps: 1\n';
+    const glassDeploy = history.deploys.find((d) => d.breakGlass === 0)!;
+    const glassIndex = glassDeploy.breakGlass!;
+    // The attacker deletes the run's deploy-report artifact (write access), so the weekly collect job does not find the
+    // break-glass record, its deploy approval, or the break-glass.
+    const gone = (b: VerifiedBundle) =>
+      b.source === `${glassDeploy.repository}/decisions.jsonl#${glassDeploy.runId}` ||
+      b.source === `${glassDeploy.repository}/deploy-approvals/${glassDeploy.runId}.sigstore.json` ||
+      b.source === `${history.breakGlasses[glassIndex]!.repository}/break-glass/${glassIndex}.sigstore.json`;
+    const kept = honest.filter((b) => !gone(b));
+    expect(honest.length - kept.length).toBe(3);
+
+    // The same run also had a gate job for staging over a reviewed artifact: its record and deploy approval (what the
+    // genuine deploy identity signs when called with environment: staging) are found through that artifact.
+    const reviewed = history.deploys.find(
+      (d) =>
+        d.repository === glassDeploy.repository &&
+        d.result === 'PASSED' &&
+        d.pullRequest !== undefined &&
+        'own' in d.approval,
+    )!;
+    const run = glassDeploy.runId;
+    const runUri = `https://github.com/${glassDeploy.repository}/actions/runs/${run}/attempts/1`;
+    const at = new Date(Date.parse(glassDeploy.at) - 10 * 60_000).toISOString();
+    const approval = honest.find(
+      (b) => b.source === `${reviewed.repository}/deploy-approvals/${reviewed.runId}.sigstore.json`,
+    )!;
+    const stagingApproval = resign(approval, `staging/approval-${run}.json`, runUri, (s) => {
+      s.predicate.environment = 'staging';
+      s.predicate.run = { id: Number(run), attempt: 1, uri: runUri };
+      for (const a of s.predicate.approvals) a.environments = ['staging'];
+      s.predicate.requestedAt = new Date(Date.parse(at) - 5 * 60_000).toISOString();
+      s.predicate.readAt = new Date(Date.parse(at) - 60_000).toISOString();
+    });
+    const record = honest.find((b) => b.source === `${reviewed.repository}/decisions.jsonl#${reviewed.runId}`)!;
+    const stagingRecord = resign(record, `staging/record-${run}.json`, runUri, (s) => {
+      s.predicate.timeVerified = at;
+      s.predicate.resourceUri = `https://github.com/${glassDeploy.repository}/deployments/staging`;
+      s.predicate['https://twokey.dev/decision/v1'].environment = 'staging';
+      s.predicate.inputAttestations = [
+        s.predicate.inputAttestations[0],
+        { uri: 'file:///runner/work/staging-approval.json', digest: { sha256: stagingApproval.sha256 } },
+      ];
+    });
+    const honestWithThresholds = report(honest, github(), thresholds);
+    const attacked = report(
+      [...kept, stagingApproval, stagingRecord],
+      [...github(), deployment(99_002, glassDeploy.repository, run, 'staging', at, reviewed.commit)],
+      thresholds,
+    );
+    // The staging record covers the staging deployment only: GitHub's production deployment of the run is a gap.
+    expect(summary(attacked).deploymentWithoutRecord).toBe(summary(honestWithThresholds).deploymentWithoutRecord + 1);
+    expect(attacked.indicators.M6.items).toContainEqual(
+      expect.objectContaining({
+        kind: 'deployment-without-record',
+        reason: expect.stringMatching(
+          new RegExp(`to production \\(.*, run ${run}\\) has no decision record for production`),
+        ),
+      }),
+    );
+    expect(attacked.verdict).toBe('fail');
+  });
+});
+
+/** A genuine statement re-issued for another run (its certificate's run invocation URI), edited as JSON. */
+function resign(
+  bundle: VerifiedBundle,
+  source: string,
+  runUri: string,
+  // biome-ignore lint/suspicious/noExplicitAny: statements are edited as JSON
+  edit: (s: any) => void,
+): VerifiedBundle & { sha256: string } {
+  const statement = JSON.parse(JSON.stringify(bundle.statement));
+  edit(statement);
+  const sha256 = createHash('sha256').update(JSON.stringify(statement)).digest('hex');
+  return {
+    ...bundle,
+    source,
+    sha256,
+    evidenceKey: sha256,
+    signer: { ...bundle.signer, extensions: { ...bundle.signer.extensions, runInvocationURI: runUri } },
+    statement,
+  };
+}

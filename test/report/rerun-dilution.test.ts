@@ -1,0 +1,89 @@
+// Re-running the gate job of one passed, reviewed deploy run (GitHub's "Re-run jobs": attempt 2, 3, …) makes the
+// genuine deploy identity sign one more PASSED record per attempt. Counted as records, each was another passed deploy
+// in M1 (and another success in M10), diluting a break-glass below max-unapproved-rate. A deploy is counted once per
+// run and environment. The attempts are the history's genuine record and approval re-issued for later attempts.
+import { createHash } from 'node:crypto';
+import {
+  computeSodReport,
+  deploymentsFromGitHub,
+  EvidenceLedger,
+  parsePolicy,
+  type SodReport,
+  type VerifiedBundle,
+} from '@twokey/core';
+import { orgHistoryDeployments, orgHistoryPolicy, planOrgHistory } from '@twokey/testkit';
+import { describe, expect, it } from 'vitest';
+import { bundlesOf } from './sod-truth';
+
+const history = planOrgHistory({ firstMonth: '2026-01', months: 3 });
+const honest = bundlesOf(history);
+const THRESHOLDS = 'report:\n  max-unapproved-rate: 0.05\n  max-approval-reuse: 3\n  max-audit-gaps: 1\n';
+
+function report(bundles: readonly VerifiedBundle[]): SodReport {
+  const policy = parsePolicy(orgHistoryPolicy('trusted_root.json', THRESHOLDS), 'org-policy.yml');
+  const ledger = new EvidenceLedger(policy, { owner: 'acme' });
+  for (const b of bundles) ledger.addVerified(b);
+  return computeSodReport({
+    policy,
+    ledger,
+    deployments: {
+      source: 'deployments.json',
+      records: deploymentsFromGitHub(JSON.parse(JSON.stringify(orgHistoryDeployments(history))), 'deployments.json'),
+    },
+    generatedAt: new Date('2026-12-01T00:00:00Z'),
+  });
+}
+
+/** A genuine statement re-issued for another attempt (its certificate's run invocation URI), edited as JSON. */
+// biome-ignore lint/suspicious/noExplicitAny: statements are edited as JSON
+function resign(bundle: VerifiedBundle, source: string, runUri: string, edit: (s: any) => void) {
+  const statement = JSON.parse(JSON.stringify(bundle.statement));
+  edit(statement);
+  const sha256 = createHash('sha256').update(JSON.stringify(statement)).digest('hex');
+  return {
+    ...bundle,
+    source,
+    sha256,
+    evidenceKey: sha256,
+    signer: { ...bundle.signer, extensions: { ...bundle.signer.extensions, runInvocationURI: runUri } },
+    statement,
+  } as VerifiedBundle & { sha256: string };
+}
+
+/** Attempts 2…n+1 of one passed deploy run: each attempt's gate signs its deploy approval and its PASSED record. */
+function reRuns(n: number): VerifiedBundle[] {
+  const d = history.deploys.find((x) => x.result === 'PASSED' && x.pullRequest !== undefined && 'own' in x.approval)!;
+  const record = honest.find((b) => b.source === `${d.repository}/decisions.jsonl#${d.runId}`)!;
+  const approval = honest.find((b) => b.source === `${d.repository}/deploy-approvals/${d.runId}.sigstore.json`)!;
+  const out: VerifiedBundle[] = [];
+  for (let attempt = 2; attempt <= n + 1; attempt += 1) {
+    const uri = `https://github.com/${d.repository}/actions/runs/${d.runId}/attempts/${attempt}`;
+    const later = (t: string) => new Date(Date.parse(t) + attempt * 15 * 60_000).toISOString();
+    const a = resign(approval, `rerun/${d.runId}-${attempt}.approval.json`, uri, (s) => {
+      s.predicate.run = { ...s.predicate.run, attempt, uri };
+      s.predicate.readAt = later(s.predicate.readAt);
+    });
+    const r = resign(record, `rerun/${d.runId}-${attempt}.record.json`, uri, (s) => {
+      s.predicate.timeVerified = later(s.predicate.timeVerified);
+      s.predicate.inputAttestations = [
+        s.predicate.inputAttestations[0],
+        { uri: `file:///runner/work/approval-${attempt}.json`, digest: { sha256: a.sha256 } },
+      ];
+    });
+    out.push(a, r);
+  }
+  return out;
+}
+
+describe('re-run attempts of one deploy run', () => {
+  it('count as one passed deploy in M1 and one in M10: 50 re-runs do not dilute the break-glasses', () => {
+    const before = report(honest);
+    const after = report([...honest, ...reRuns(50)]);
+    expect(before.verdict).toBe('fail');
+    expect(after.indicators.M1.passed).toBe(before.indicators.M1.passed);
+    expect(after.indicators.M1.unapproved).toBe(before.indicators.M1.unapproved);
+    expect(after.indicators.M1.rate).toBe(before.indicators.M1.rate);
+    expect(after.indicators.M10.matched).toBe(before.indicators.M10.matched);
+    expect(after.verdict).toBe('fail');
+  });
+});
