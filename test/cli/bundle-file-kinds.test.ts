@@ -31,6 +31,9 @@ beforeAll(() => {
   // Artifacts that are no files: a FIFO nobody writes to, and a device that never ends.
   expect(spawnSync('mkfifo', [join(dir, 'waiting.tar.gz')]).status).toBe(0);
   symlinkSync('/dev/zero', join(dir, 'endless.tar.gz'));
+  // Regular files of size 0 that give bytes (procfs): /proc/self/pagemap reads ~256 GiB, for minutes.
+  symlinkSync('/proc/self/pagemap', join(dir, 'pagemap.tar.gz'));
+  symlinkSync('/proc/self/maps', join(dir, 'maps.tar.gz'));
   const fd = openSync(join(dir, 'newlines', 'store.jsonl'), 'w');
   const chunk = Buffer.alloc(15_000_000, '\n');
   for (let i = 0; i < 9; i++) writeSync(fd, chunk);
@@ -103,6 +106,16 @@ describe('inputs that are not files, and links out of a bundle directory: an ans
     },
     30_000,
   );
+
+  it('refuses an artifact that reads more than its size (a /proc file), naming it (exit 2), at once', async () => {
+    const maps = await runCli(['verify', 'maps.tar.gz', '--policy', 'policy.yml', '--repo', 'acme/app'], dir);
+    expect(maps.status, maps.stderr).toBe(2);
+    expect(maps.stderr).toContain('maps.tar.gz: cannot read artifact: it gives more than its 0 bytes');
+    const pagemap = await runCli(['verify', 'pagemap.tar.gz', '--policy', 'policy.yml', '--repo', 'acme/app'], dir);
+    expect(pagemap.status, pagemap.stderr).toBe(2);
+    expect(pagemap.stderr).toContain('error ARTIFACT_UNREADABLE: ');
+    expect(pagemap.stderr).toContain('pagemap.tar.gz: cannot read artifact');
+  }, 30_000);
 
   it.each([
     ['a FIFO nobody writes to', 'pipe'],

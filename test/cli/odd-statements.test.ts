@@ -107,4 +107,19 @@ describe('verify-bundle reads a signed statement one way', () => {
     expect(result.stdout + result.stderr).toContain('PAYLOAD_INVALID');
     expect(result.stdout + result.stderr).toContain('the in-toto payload: subject: written twice');
   });
+
+  it.each([
+    ['"subject" then "Subject" (Go readers match either and keep the last)', 'Subject', 'Subject'],
+    ['a digest algorithm in two cases', 'digest', 'subject[0].digest.SHA256'],
+  ])('refuses a payload writing %s', async (_what, which, named) => {
+    const other = '0'.repeat(64);
+    const payload =
+      which === 'Subject'
+        ? `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"app","digest":{"sha256":"${HEX}"}}],"Subject":[{"name":"x","digest":{"sha256":"${other}"}}],"predicateType":"https://example.com/x/v1","predicate":{}}`
+        : `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"app","digest":{"sha256":"${HEX}","SHA256":"${other}"}}],"predicateType":"https://example.com/x/v1","predicate":{}}`;
+    const result = await verifyBundle(await signed(`case-${which}`, payload));
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stderr).toContain(`PAYLOAD_INVALID`);
+    expect(result.stderr).toContain(`the in-toto payload: ${named}: written twice in other cases`);
+  });
 });

@@ -227,23 +227,27 @@ describe('the deploy gate uses a break-glass only where its single use is record
 
     // The build job (its code, or a dependency's) adds one more `twokey-*` artifact holding a file that is no
     // bundle, which the deploy workflow downloads beside the others: the deploy used to stop on it before deciding,
-    // and so the attempt left no signed record. It is rejected evidence now, and the refusal is recorded.
-    const junk = join(workspace, 'hotfix', 'junk.json');
-    writeFileSync(junk, '{"mediaType":"application/vnd.dev.sigstore.bundle+json;version=9"}\n');
-    try {
-      const recordsBefore = (app.attestations ?? []).length;
-      const probe = await deploy(app, 'policy-repos.yml', 'production', ['carol']);
-      expect(probe.run.exitCode, probe.run.log).not.toBe(0);
-      expect(probe.report.verdict).toBe('fail');
-      expect(check(probe.report, 'break-glass').reason).toContain('a break-glass is used once');
-      expect(probe.report.rejected).toEqual([
-        expect.objectContaining({ source: 'hotfix/junk.json', code: 'BUNDLE_MEDIA_TYPE' }),
-      ]);
-      expect(recordPredicate(probe.run).verificationResult).toBe('FAILED');
-      // Stored: the decision record, and the deploy approval it signed beside it.
-      expect((app.attestations ?? []).length).toBe(recordsBefore + 2);
-    } finally {
-      rmSync(junk);
+    // and so the attempt left no signed record. It is rejected evidence now, and the refusal is recorded. So is a
+    // JSON Lines file of more lines than one holds (1 MiB of newlines), which is read while the files are listed.
+    for (const [name, content, code] of [
+      ['junk.json', '{"mediaType":"application/vnd.dev.sigstore.bundle+json;version=9"}\n', 'BUNDLE_MEDIA_TYPE'],
+      ['junk.jsonl', '\n'.repeat(2 ** 20 + 1), 'BUNDLE_UNREADABLE'],
+    ] as const) {
+      const junk = join(workspace, 'hotfix', name);
+      writeFileSync(junk, content);
+      try {
+        const recordsBefore = (app.attestations ?? []).length;
+        const probe = await deploy(app, 'policy-repos.yml', 'production', ['carol']);
+        expect(probe.run.exitCode, probe.run.log).not.toBe(0);
+        expect(probe.report.verdict).toBe('fail');
+        expect(check(probe.report, 'break-glass').reason).toContain('a break-glass is used once');
+        expect(probe.report.rejected).toEqual([expect.objectContaining({ source: `hotfix/${name}`, code })]);
+        expect(recordPredicate(probe.run).verificationResult).toBe('FAILED');
+        // Stored: the decision record, and the deploy approval it signed beside it.
+        expect((app.attestations ?? []).length).toBe(recordsBefore + 2);
+      } finally {
+        rmSync(junk);
+      }
     }
   }, 240_000);
 });

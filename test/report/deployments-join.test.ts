@@ -81,11 +81,42 @@ describe('deployments are joined with decision records by run and environment', 
       expect.objectContaining({
         kind: 'deployment-refused-by-record',
         reason: expect.stringContaining(
-          `GitHub deployment 99001 to production (${at}, run ${refused.runId}) succeeded, but every decision record of that run for production refused the deploy (FAILED)`,
+          `GitHub deployment 99001 to production (${at}, run ${refused.runId}) succeeded, but a decision record of that run for production refused sha256:`,
         ),
       }),
     );
     expect(forced.verdict).toBe('fail');
+
+    // A decoy: a second gate job of the same run, in production, passes an old reviewed release (GitHub's
+    // deployment does not say which artifact it shipped). The refused artifact is still one no record passed.
+    const decoy = history.deploys.find(
+      (x) =>
+        x.result === 'PASSED' &&
+        x.repository === refused.repository &&
+        'own' in x.approval &&
+        x.artifact.sha256 !== refused.artifact.sha256,
+    )!;
+    const record = honest.find((b) => b.source === `${decoy.repository}/decisions.jsonl#${decoy.runId}`)!;
+    const approval = honest.find(
+      (b) => b.source === `${decoy.repository}/deploy-approvals/${decoy.runId}.sigstore.json`,
+    )!;
+    const uri = `https://github.com/${refused.repository}/actions/runs/${refused.runId}/attempts/1`;
+    const decoyApproval = resign(approval, `decoy/${refused.runId}.approval.json`, uri, (s) => {
+      s.predicate.run = { ...s.predicate.run, id: Number(refused.runId), attempt: 1, uri };
+    });
+    const decoyRecord = resign(record, `decoy/${refused.runId}.record.json`, uri, (s) => {
+      s.predicate.inputAttestations = [
+        s.predicate.inputAttestations[0],
+        { uri: 'file:///runner/work/decoy-approval.json', digest: { sha256: decoyApproval.sha256 } },
+      ];
+    });
+    const hidden = report(
+      [...honest, decoyApproval, decoyRecord],
+      [...github(), deployment(99_001, refused.repository, refused.runId, 'production', at, refused.commit)],
+      gaps,
+    );
+    expect(summary(hidden).deploymentRefusedByRecord).toBe(summary(baseline).deploymentRefusedByRecord + 1);
+    expect(hidden.verdict).toBe('fail');
   });
 
   it('a break-glass deploy whose own files are gone, behind a staging gate of the same run: its production deployment has no record', () => {

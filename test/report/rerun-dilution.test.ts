@@ -50,8 +50,15 @@ function resign(bundle: VerifiedBundle, source: string, runUri: string, edit: (s
   } as VerifiedBundle & { sha256: string };
 }
 
-/** Attempts 2…n+1 of one passed deploy run: each attempt's gate signs its deploy approval and its PASSED record. */
-function reRuns(n: number): VerifiedBundle[] {
+/**
+ * Attempts 2…n+1 of one passed deploy run: each attempt's gate signs its deploy approval and its PASSED record, for
+ * the run's environment, or for an environment named anew on each attempt (`prod-${{ github.run_attempt }}`), or for
+ * none (the deploy workflow called with `environment: ''`).
+ */
+function reRuns(
+  n: number,
+  environment: (attempt: number) => string | undefined = () => 'production',
+): VerifiedBundle[] {
   const d = history.deploys.find((x) => x.result === 'PASSED' && x.pullRequest !== undefined && 'own' in x.approval)!;
   const record = honest.find((b) => b.source === `${d.repository}/decisions.jsonl#${d.runId}`)!;
   const approval = honest.find((b) => b.source === `${d.repository}/deploy-approvals/${d.runId}.sigstore.json`)!;
@@ -65,6 +72,9 @@ function reRuns(n: number): VerifiedBundle[] {
     });
     const r = resign(record, `rerun/${d.runId}-${attempt}.record.json`, uri, (s) => {
       s.predicate.timeVerified = later(s.predicate.timeVerified);
+      const named = environment(attempt);
+      if (named === undefined) delete s.predicate['https://twokey.dev/decision/v1'].environment;
+      else s.predicate['https://twokey.dev/decision/v1'].environment = named;
       s.predicate.inputAttestations = [
         s.predicate.inputAttestations[0],
         { uri: `file:///runner/work/approval-${attempt}.json`, digest: { sha256: a.sha256 } },
@@ -85,5 +95,15 @@ describe('re-run attempts of one deploy run', () => {
     expect(after.indicators.M1.rate).toBe(before.indicators.M1.rate);
     expect(after.indicators.M10.matched).toBe(before.indicators.M10.matched);
     expect(after.verdict).toBe('fail');
+  });
+
+  it('count once however each attempt names its environment: anew each time, or none', () => {
+    const before = report(honest);
+    for (const environment of [(attempt: number) => `prod-${attempt}`, () => undefined]) {
+      const after = report([...honest, ...reRuns(50, environment)]);
+      expect(after.indicators.M1.passed).toBe(before.indicators.M1.passed);
+      expect(after.indicators.M1.rate).toBe(before.indicators.M1.rate);
+      expect(after.verdict).toBe('fail');
+    }
   });
 });

@@ -7,7 +7,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-OYDNMN2M.js";
+} from "./chunk-HVLACNO6.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/sigstore/src/endpoints.ts

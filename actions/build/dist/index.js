@@ -9,7 +9,7 @@ import {
   reportStep,
   requestIdToken,
   resolveSubjects
-} from "./chunk-X3MUGECL.js";
+} from "./chunk-WBGACMQ4.js";
 import "./chunk-B4IJB22C.js";
 
 // packages/sigstore/src/endpoints.ts
@@ -29,7 +29,7 @@ function buildStep(inputs2) {
 }
 async function runBuildStage(inputs2) {
   const subjects = await resolveSubjects(inputs2, inputs2.workspace);
-  const { signProvenance } = await import("./later-steps-OCSDC36J.js");
+  const { signProvenance } = await import("./later-steps-C35FX6QW.js");
   return signProvenance(inputs2, subjects);
 }
 var SHOWN_SUBJECTS = 100;

@@ -12910,10 +12910,11 @@ import { closeSync as closeSync2, constants as constants2, fstatSync as fstatSyn
 var DIGEST_ALGORITHMS = ["sha256", "sha384", "sha512"];
 var READ_BUFFER_BYTES = 128 * 1024;
 function digestFile(path, algorithms = ["sha256"]) {
-  const fd = openArtifact(path);
+  const { fd, size } = openArtifact(path);
   try {
     const hashes = algorithms.map((algorithm) => createHash(algorithm));
     const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    let total = 0;
     for (; ; ) {
       let n;
       try {
@@ -12925,6 +12926,13 @@ function digestFile(path, algorithms = ["sha256"]) {
         );
       }
       if (n === 0) break;
+      total += n;
+      if (total > size) {
+        throw new SigstoreInputError(
+          "ARTIFACT_UNREADABLE",
+          `${path}: cannot read artifact: it gives more than its ${size} bytes (it grows while read, or is not a file of a fixed size)`
+        );
+      }
       const chunk = buffer.subarray(0, n);
       for (const digester of hashes) digester.update(chunk);
     }
@@ -12938,7 +12946,7 @@ function digestBytes(bytes, algorithms) {
   return algorithms.map((algorithm) => ({ algorithm, hex: hash2(algorithm, bytes, "hex") }));
 }
 function smallFileContent(path) {
-  const fd = openArtifact(path);
+  const { fd } = openArtifact(path);
   try {
     const stat = fstatSync2(fd);
     if (!stat.isFile() || stat.size > IN_MEMORY_ARTIFACT_BYTES) return void 0;
@@ -12975,7 +12983,7 @@ function openArtifact(path) {
         `${path}: cannot read artifact: it is not a regular file (a FIFO, a socket or a device)`
       );
     }
-    return fd;
+    return { fd, size: stat.size };
   } catch (error) {
     closeSync2(fd);
     throw error;
@@ -16000,6 +16008,14 @@ ${content}
           `the in-toto payload: ${scanned.repeatedKey}: written twice (JSON readers differ on which one counts)`
         );
       }
+      const variant = caseVariantKey(verified.statement);
+      if (variant !== void 0) {
+        fail2(
+          "PAYLOAD_INVALID",
+          source,
+          `the in-toto payload: ${variant}: written twice in other cases (JSON readers differ on which one counts)`
+        );
+      }
     }
     if (!artifact) return;
     if (verified.statement !== void 0) {
@@ -16089,6 +16105,28 @@ function subjectDigests(statement) {
   const subject = statement?.subject;
   if (!Array.isArray(subject)) return [];
   return subject.map((s) => s?.digest).filter((d) => typeof d === "object" && d !== null);
+}
+function caseVariantKey(statement) {
+  const variant = (value, path) => {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return void 0;
+    const seen = /* @__PURE__ */ new Set();
+    for (const key of Object.keys(value)) {
+      const lower = key.toLowerCase();
+      if (seen.has(lower)) return path ? `${path}.${key}` : key;
+      seen.add(lower);
+    }
+    return void 0;
+  };
+  const found = variant(statement, "");
+  if (found !== void 0) return found;
+  const subject = statement?.subject;
+  if (!Array.isArray(subject)) return void 0;
+  for (const [i, entry] of subject.entries()) {
+    const at = `subject[${i}]`;
+    const inEntry = variant(entry, at) ?? variant(entry?.digest, `${at}.digest`);
+    if (inEntry !== void 0) return inEntry;
+  }
+  return void 0;
 }
 function checkBounds(bundle, source) {
   const timestamps = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps.length ?? 0;

@@ -41,6 +41,8 @@ export interface ReportEvidenceRequest {
 export async function readReportEvidence(request: ReportEvidenceRequest): Promise<{ fromStore: number }> {
   const { cwd, ledger } = request;
   const sources = bundleSources(request.bundles, cwd);
+  // The report's files are its user's: a JSON Lines file that cannot be read at all is an input error (exit 2).
+  for (const source of sources) if (source.unreadable) throw source.unreadable;
   const found = new Set(sources.filter((s) => s.found).map((s) => s.path));
   const paths = sources.map((s) => s.path);
   await verifyInSlices(paths, request, found, new Map());

@@ -321,16 +321,18 @@ export function computeSodReport(request: SodReportRequest): SodReport {
 }
 
 /**
- * The deploys that passed: one per deploy run and environment. Re-running the gate's job (attempt 2, 3, …) signs a
- * PASSED record each time, for the one deploy: counted once, it cannot dilute the break-glasses among the passed
- * deploys. The latest attempt stands for it, unapproved when any attempt was. A record that names no run or no
- * environment is a deploy of its own.
+ * The deploys that passed: one per deploy run. Re-running the gate's job (attempt 2, 3, …) signs a PASSED record
+ * each time, for the one deploy, and a run's environment can be named anew on each attempt (`prod-${{
+ * github.run_attempt }}`): counted once a run, its records cannot dilute the break-glasses among the passed deploys.
+ * The latest stands for the run, unapproved when any of its records was (a run that deployed to staging and to
+ * production counts once: fewer passed deploys, never fewer unapproved ones). A record that names no run is a deploy
+ * of its own.
  */
 function passedDeploys(decisions: readonly DecisionFact[]): DecisionFact[] {
   const deploys = new Map<string, DecisionFact>();
   decisions.forEach((d, i) => {
     if (d.result !== 'PASSED') return;
-    const key = d.runId !== undefined && d.environment !== undefined ? runEnvironment(d.runId, d.environment) : `#${i}`;
+    const key = d.runId !== undefined ? `run ${d.runId}` : `#${i}`;
     const seen = deploys.get(key);
     if (!seen) deploys.set(key, d);
     else {
@@ -529,12 +531,13 @@ function auditCompleteness(
   const items: AuditFinding[] = [...ledger.findings];
   // What each deploy run decided for each environment: a record of one run for staging says nothing of the same
   // run's deploy to production (a workflow can deploy to both, and delete one record's files).
-  const recorded = new Map<string, DecisionFact['result'][]>();
+  const recorded = new Map<string, DecisionFact[]>();
   for (const d of ledger.decisions) {
     if (d.runId === undefined || d.environment === undefined) continue;
     const key = runEnvironment(d.runId, d.environment);
-    recorded.set(key, [...(recorded.get(key) ?? []), d.result]);
+    recorded.set(key, [...(recorded.get(key) ?? []), d]);
   }
+  const refusedKeys = new Set<string>();
   // A deploy run that signed its approval but left no decision record for that environment.
   const flagged = new Set<string>();
   for (const approval of ledger.deployApprovals) {
@@ -550,9 +553,9 @@ function auditCompleteness(
   }
   for (const deployment of deployments ?? []) {
     const key = deployment.runId === undefined ? undefined : runEnvironment(deployment.runId, deployment.environment);
-    const results = key === undefined ? undefined : recorded.get(key);
+    const records = key === undefined ? undefined : recorded.get(key);
     const named = `GitHub deployment ${deployment.id} to ${deployment.environment} (${deployment.createdAt}${deployment.runId ? `, run ${deployment.runId}` : ', no run named'})`;
-    if (results === undefined) {
+    if (records === undefined) {
       // A run already named (its approval without a record) is one gap, not two.
       if (key !== undefined && flagged.has(key)) continue;
       items.push({
@@ -560,13 +563,23 @@ function auditCompleteness(
         evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
         reason: `${named} has no decision record for ${deployment.environment} among the evidence`,
       });
-    } else if (!results.includes('PASSED') && outcomeOf(deployment) === 'success') {
-      // The gate refused, and the run deployed anyway (a job after the gate's, `if: always()`, an admin's bypass).
-      items.push({
-        kind: 'deployment-refused-by-record',
-        evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
-        reason: `${named} succeeded, but every decision record of that run for ${deployment.environment} refused the deploy (FAILED)`,
-      });
+    } else if (key !== undefined && !refusedKeys.has(key) && outcomeOf(deployment) === 'success') {
+      // The gate refused an artifact, and the run deployed to the environment anyway (a job after the gate's, `if:
+      // always()`, an admin's bypass). Another gate job of the same run passing other artifacts (an old release, as a
+      // decoy) does not cover it: a GitHub deployment does not say which artifact it shipped.
+      const passed = new Set(records.filter((r) => r.result === 'PASSED').flatMap((r) => r.artifacts));
+      const refused = records.filter((r) => r.result === 'FAILED' && r.artifacts.some((a) => !passed.has(a)));
+      if (refused.length > 0) {
+        refusedKeys.add(key);
+        items.push({
+          kind: 'deployment-refused-by-record',
+          evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
+          reason: `${named} succeeded, but a decision record of that run for ${deployment.environment} refused ${refused
+            .flatMap((r) => r.artifacts.filter((a) => !passed.has(a)))
+            .map((a) => `sha256:${a}`)
+            .join(', ')}, which no record of the run for ${deployment.environment} passed`,
+        });
+      }
     }
   }
   // What a decision record rests on, by the sha256 of its bytes.

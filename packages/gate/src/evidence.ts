@@ -31,18 +31,30 @@ export async function readEvidence(
   const artifactFiles = artifacts.flatMap((a) =>
     a.file && a.content ? [{ file: a.file, digest: a.digest, content: a.content }] : [],
   );
-  const sources = bundleSources(bundles, cwd);
-  const found = new Set(sources.filter((s) => s.found).map((s) => s.path));
+  const all = bundleSources(bundles, cwd);
   // The attestation store's entries are anyone's (a writer can add one), and so are the deploy job's files (the
   // build run's artifacts): one that does not read as a bundle is rejected evidence, never a failed run.
-  const untrusted = new Set(sources.filter((s) => untrustedFiles || names.has(s.path)).map((s) => s.path));
+  const isUntrusted = (path: string) => untrustedFiles || names.has(path);
+  const rejected: RejectedEvidence[] = [];
+  // A JSON Lines file that cannot be split into bundles at all: the caller's own is an input error; another's, rejected.
+  for (const source of all) {
+    if (!source.unreadable) continue;
+    if (!isUntrusted(source.path)) throw source.unreadable;
+    rejected.push({
+      source: names.get(source.path) ?? relativePath(cwd, source.path),
+      code: source.unreadable.code,
+      reason: withoutFileName({ source: source.path, reason: source.unreadable.message }),
+    });
+  }
+  const sources = all.filter((s) => !s.unreadable);
+  const found = new Set(sources.filter((s) => s.found).map((s) => s.path));
+  const untrusted = new Set(sources.filter((s) => isUntrusted(s.path)).map((s) => s.path));
   const results = await verifyEvidenceBatch(
     sources.map((s) => s.path),
     trust,
     { artifactFiles, found, untrusted },
   );
   const verified: VerifiedBundle[] = [];
-  const rejected: RejectedEvidence[] = [];
   // Each signed event is evidence once, however many files carry it and in whatever bytes: the first file stands.
   const seen = new Set<string>();
   for (const result of results) {

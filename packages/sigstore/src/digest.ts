@@ -23,10 +23,11 @@ const READ_BUFFER_BYTES = 128 * 1024;
  * Digests of a file, computed in one pass with a reused buffer: a multi-GiB artifact is never held in memory.
  */
 export function digestFile(path: string, algorithms: readonly DigestAlgorithm[] = ['sha256']): ArtifactDigest[] {
-  const fd = openArtifact(path);
+  const { fd, size } = openArtifact(path);
   try {
     const hashes = algorithms.map((algorithm) => createHash(algorithm));
     const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    let total = 0;
     for (;;) {
       let n: number;
       try {
@@ -38,6 +39,15 @@ export function digestFile(path: string, algorithms: readonly DigestAlgorithm[] 
         );
       }
       if (n === 0) break;
+      total += n;
+      // More bytes than the file has: it grows while read, or it is no file of a size (/proc/self/pagemap says 0
+      // and never ends). Its digest would be of bytes nobody else reads.
+      if (total > size) {
+        throw new SigstoreInputError(
+          'ARTIFACT_UNREADABLE',
+          `${path}: cannot read artifact: it gives more than its ${size} bytes (it grows while read, or is not a file of a fixed size)`,
+        );
+      }
       const chunk = buffer.subarray(0, n);
       for (const digester of hashes) digester.update(chunk);
     }
@@ -74,7 +84,7 @@ export function digestBytes(bytes: Buffer, algorithms: readonly DigestAlgorithm[
 
 /** A file's bytes when it is a small regular file; undefined when it is larger (or grows while read), or not a file. */
 export function smallFileContent(path: string): Buffer | undefined {
-  const fd = openArtifact(path);
+  const { fd } = openArtifact(path);
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile() || stat.size > IN_MEMORY_ARTIFACT_BYTES) return undefined;
@@ -98,7 +108,7 @@ export function smallFileContent(path: string): Buffer | undefined {
  * FIFO with no writer returns at once (a file dropped among the artifacts someone verifies — `twokey verify
  * release/*` — could be one), and refused with a device (`/dev/zero` never ends) or a directory.
  */
-function openArtifact(path: string): number {
+function openArtifact(path: string): { fd: number; size: number } {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
@@ -117,7 +127,7 @@ function openArtifact(path: string): number {
         `${path}: cannot read artifact: it is not a regular file (a FIFO, a socket or a device)`,
       );
     }
-    return fd;
+    return { fd, size: stat.size };
   } catch (error) {
     closeSync(fd);
     throw error;

@@ -22,17 +22,45 @@ export interface RejectedBundle {
  * a file, or for a JSON Lines file each of its lines (`FILE.jsonl#L3`).
  */
 export function bundlePaths(specs: readonly string[], cwd = process.cwd()): string[] {
-  return bundleSources(specs, cwd).map((s) => s.path);
+  return bundleSources(specs, cwd).map((s) => {
+    if (s.unreadable) throw s.unreadable;
+    return s.path;
+  });
+}
+
+/** A bundle to read: its path, whether it was found (in a directory, by a glob), and why it cannot be read at all. */
+export interface BundleSource {
+  path: string;
+  found: boolean;
+  /**
+   * A JSON Lines file that cannot be read into lines (too large, too many lines, not a regular file): the error, for
+   * the caller to raise (the user's own files: exit 2) or to count as rejected evidence (files others wrote: a
+   * deploy job's, the store's), so that such a file never stops a decision before it is recorded.
+   */
+  unreadable?: SigstoreInputError;
 }
 
 /** bundlePaths, each with whether it was found (in a directory, by a glob) rather than named on its own. */
-export function bundleSources(specs: readonly string[], cwd = process.cwd()): { path: string; found: boolean }[] {
+export function bundleSources(specs: readonly string[], cwd = process.cwd()): BundleSource[] {
   // A path named on its own anywhere counts as named: it is never skipped.
   const sources = new Map<string, boolean>();
+  const unreadable = new Map<string, SigstoreInputError>();
   const add = (file: string, found: boolean) => {
     const mark = (path: string) => sources.set(path, (sources.get(path) ?? true) && found);
-    if (isJsonLines(file)) for (const address of jsonLinesAddresses(file)) mark(address);
-    else mark(file);
+    if (!isJsonLines(file)) {
+      mark(file);
+      return;
+    }
+    let addresses: string[];
+    try {
+      addresses = jsonLinesAddresses(file);
+    } catch (error) {
+      if (!(error instanceof SigstoreInputError)) throw error;
+      unreadable.set(file, error);
+      mark(file);
+      return;
+    }
+    for (const address of addresses) mark(address);
   };
   for (const spec of specs) {
     if (isDynamicPattern(spec)) {
@@ -56,7 +84,10 @@ export function bundleSources(specs: readonly string[], cwd = process.cwd()): { 
     }
     for (const file of filesBelow(path)) add(join(path, file), true);
   }
-  return [...sources].map(([path, found]) => ({ path, found }));
+  return [...sources].map(([path, found]) => {
+    const error = unreadable.get(path);
+    return error ? { path, found, unreadable: error } : { path, found };
+  });
 }
 
 /**

@@ -358,6 +358,16 @@ export class BundleVerifier {
           `the in-toto payload: ${scanned.repeatedKey}: written twice (JSON readers differ on which one counts)`,
         );
       }
+      // Go's encoding/json (in-toto-golang, cosign) matches a field's name whatever its case and keeps the last:
+      // `"subject"` then `"Subject"` is one statement to twokey and another to them.
+      const variant = caseVariantKey(verified.statement);
+      if (variant !== undefined) {
+        fail(
+          'PAYLOAD_INVALID',
+          source,
+          `the in-toto payload: ${variant}: written twice in other cases (JSON readers differ on which one counts)`,
+        );
+      }
     }
     if (!artifact) return;
     if (verified.statement !== undefined) {
@@ -471,6 +481,34 @@ function subjectDigests(statement: unknown): Record<string, unknown>[] {
   return subject
     .map((s) => (s as { digest?: unknown } | null)?.digest)
     .filter((d): d is Record<string, unknown> => typeof d === 'object' && d !== null);
+}
+
+/**
+ * The first field of a statement's envelope — its top level, each subject and each subject's digests, what every
+ * reader binds an artifact by — that an object has twice in letters of another case, as a path; or undefined. The
+ * predicate is left as it is: its maps may hold names that differ in case (environment variables, inputs).
+ */
+function caseVariantKey(statement: unknown): string | undefined {
+  const variant = (value: unknown, path: string): string | undefined => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    const seen = new Set<string>();
+    for (const key of Object.keys(value)) {
+      const lower = key.toLowerCase();
+      if (seen.has(lower)) return path ? `${path}.${key}` : key;
+      seen.add(lower);
+    }
+    return undefined;
+  };
+  const found = variant(statement, '');
+  if (found !== undefined) return found;
+  const subject = (statement as { subject?: unknown } | null)?.subject;
+  if (!Array.isArray(subject)) return undefined;
+  for (const [i, entry] of subject.entries()) {
+    const at = `subject[${i}]`;
+    const inEntry = variant(entry, at) ?? variant((entry as { digest?: unknown } | null)?.digest, `${at}.digest`);
+    if (inEntry !== undefined) return inEntry;
+  }
+  return undefined;
 }
 
 /** How many timestamps and log entries a bundle may carry, checked before any of them is read. */

@@ -3296,10 +3296,11 @@ import { closeSync, constants as constants3, fstatSync, openSync, readSync } fro
 var DIGEST_ALGORITHMS = ["sha256", "sha384", "sha512"];
 var READ_BUFFER_BYTES = 128 * 1024;
 function digestFile(path, algorithms = ["sha256"]) {
-  const fd = openArtifact(path);
+  const { fd, size } = openArtifact(path);
   try {
     const hashes = algorithms.map((algorithm) => createHash(algorithm));
     const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    let total = 0;
     for (; ; ) {
       let n;
       try {
@@ -3311,6 +3312,13 @@ function digestFile(path, algorithms = ["sha256"]) {
         );
       }
       if (n === 0) break;
+      total += n;
+      if (total > size) {
+        throw new SigstoreInputError(
+          "ARTIFACT_UNREADABLE",
+          `${path}: cannot read artifact: it gives more than its ${size} bytes (it grows while read, or is not a file of a fixed size)`
+        );
+      }
       const chunk = buffer.subarray(0, n);
       for (const digester of hashes) digester.update(chunk);
     }
@@ -3324,7 +3332,7 @@ function digestBytes(bytes, algorithms) {
   return algorithms.map((algorithm) => ({ algorithm, hex: hash(algorithm, bytes, "hex") }));
 }
 function smallFileContent(path) {
-  const fd = openArtifact(path);
+  const { fd } = openArtifact(path);
   try {
     const stat3 = fstatSync(fd);
     if (!stat3.isFile() || stat3.size > IN_MEMORY_ARTIFACT_BYTES) return void 0;
@@ -3361,7 +3369,7 @@ function openArtifact(path) {
         `${path}: cannot read artifact: it is not a regular file (a FIFO, a socket or a device)`
       );
     }
-    return fd;
+    return { fd, size: stat3.size };
   } catch (error2) {
     closeSync(fd);
     throw error2;

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-YCNEK3H3.js";
+} from "./chunk-KCHCSKEA.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -60,7 +60,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-ZCIRXZYI.js";
+} from "./chunk-ZPP3UXGU.js";
 import {
   CodedError,
   describeError,
@@ -1938,16 +1938,27 @@ async function readEvidence(bundles, artifacts, trust, cwd, names = /* @__PURE__
   const artifactFiles = artifacts.flatMap(
     (a) => a.file && a.content ? [{ file: a.file, digest: a.digest, content: a.content }] : []
   );
-  const sources = bundleSources(bundles, cwd);
+  const all = bundleSources(bundles, cwd);
+  const isUntrusted = (path) => untrustedFiles || names.has(path);
+  const rejected = [];
+  for (const source of all) {
+    if (!source.unreadable) continue;
+    if (!isUntrusted(source.path)) throw source.unreadable;
+    rejected.push({
+      source: names.get(source.path) ?? relativePath(cwd, source.path),
+      code: source.unreadable.code,
+      reason: withoutFileName({ source: source.path, reason: source.unreadable.message })
+    });
+  }
+  const sources = all.filter((s) => !s.unreadable);
   const found = new Set(sources.filter((s) => s.found).map((s) => s.path));
-  const untrusted = new Set(sources.filter((s) => untrustedFiles || names.has(s.path)).map((s) => s.path));
+  const untrusted = new Set(sources.filter((s) => isUntrusted(s.path)).map((s) => s.path));
   const results = await verifyEvidenceBatch(
     sources.map((s) => s.path),
     trust,
     { artifactFiles, found, untrusted }
   );
   const verified = [];
-  const rejected = [];
   const seen = /* @__PURE__ */ new Set();
   for (const result of results) {
     const source = names.get(result.source) ?? relativePath(cwd, result.source);

@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-ZV3JNF7P.js";
+} from "./chunk-Z65BQ7MT.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,
@@ -523,7 +523,7 @@ function passedDeploys(decisions) {
   const deploys = /* @__PURE__ */ new Map();
   decisions.forEach((d, i) => {
     if (d.result !== "PASSED") return;
-    const key = d.runId !== void 0 && d.environment !== void 0 ? runEnvironment(d.runId, d.environment) : `#${i}`;
+    const key = d.runId !== void 0 ? `run ${d.runId}` : `#${i}`;
     const seen = deploys.get(key);
     if (!seen) deploys.set(key, d);
     else {
@@ -682,8 +682,9 @@ function auditCompleteness(ledger, within, deployments) {
   for (const d of ledger.decisions) {
     if (d.runId === void 0 || d.environment === void 0) continue;
     const key = runEnvironment(d.runId, d.environment);
-    recorded.set(key, [...recorded.get(key) ?? [], d.result]);
+    recorded.set(key, [...recorded.get(key) ?? [], d]);
   }
+  const refusedKeys = /* @__PURE__ */ new Set();
   const flagged = /* @__PURE__ */ new Set();
   for (const approval of ledger.deployApprovals) {
     if (!within(approval.readAt) || approval.runId === void 0) continue;
@@ -698,21 +699,26 @@ function auditCompleteness(ledger, within, deployments) {
   }
   for (const deployment of deployments ?? []) {
     const key = deployment.runId === void 0 ? void 0 : runEnvironment(deployment.runId, deployment.environment);
-    const results = key === void 0 ? void 0 : recorded.get(key);
+    const records = key === void 0 ? void 0 : recorded.get(key);
     const named = `GitHub deployment ${deployment.id} to ${deployment.environment} (${deployment.createdAt}${deployment.runId ? `, run ${deployment.runId}` : ", no run named"})`;
-    if (results === void 0) {
+    if (records === void 0) {
       if (key !== void 0 && flagged.has(key)) continue;
       items.push({
         kind: "deployment-without-record",
         evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
         reason: `${named} has no decision record for ${deployment.environment} among the evidence`
       });
-    } else if (!results.includes("PASSED") && outcomeOf(deployment) === "success") {
-      items.push({
-        kind: "deployment-refused-by-record",
-        evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
-        reason: `${named} succeeded, but every decision record of that run for ${deployment.environment} refused the deploy (FAILED)`
-      });
+    } else if (key !== void 0 && !refusedKeys.has(key) && outcomeOf(deployment) === "success") {
+      const passed = new Set(records.filter((r) => r.result === "PASSED").flatMap((r) => r.artifacts));
+      const refused = records.filter((r) => r.result === "FAILED" && r.artifacts.some((a) => !passed.has(a)));
+      if (refused.length > 0) {
+        refusedKeys.add(key);
+        items.push({
+          kind: "deployment-refused-by-record",
+          evidence: { source: deployment.url ?? `deployment ${deployment.id}` },
+          reason: `${named} succeeded, but a decision record of that run for ${deployment.environment} refused ${refused.flatMap((r) => r.artifacts.filter((a) => !passed.has(a))).map((a) => `sha256:${a}`).join(", ")}, which no record of the run for ${deployment.environment} passed`
+        });
+      }
     }
   }
   const verified = ledger.verifiedDigests;
@@ -1442,16 +1448,27 @@ async function readEvidence(bundles, artifacts, trust, cwd, names = /* @__PURE__
   const artifactFiles = artifacts.flatMap(
     (a) => a.file && a.content ? [{ file: a.file, digest: a.digest, content: a.content }] : []
   );
-  const sources = bundleSources(bundles, cwd);
+  const all = bundleSources(bundles, cwd);
+  const isUntrusted = (path) => untrustedFiles || names.has(path);
+  const rejected = [];
+  for (const source of all) {
+    if (!source.unreadable) continue;
+    if (!isUntrusted(source.path)) throw source.unreadable;
+    rejected.push({
+      source: names.get(source.path) ?? relativePath(cwd, source.path),
+      code: source.unreadable.code,
+      reason: withoutFileName({ source: source.path, reason: source.unreadable.message })
+    });
+  }
+  const sources = all.filter((s) => !s.unreadable);
   const found = new Set(sources.filter((s) => s.found).map((s) => s.path));
-  const untrusted = new Set(sources.filter((s) => untrustedFiles || names.has(s.path)).map((s) => s.path));
+  const untrusted = new Set(sources.filter((s) => isUntrusted(s.path)).map((s) => s.path));
   const results = await verifyEvidenceBatch(
     sources.map((s) => s.path),
     trust,
     { artifactFiles, found, untrusted }
   );
   const verified = [];
-  const rejected = [];
   const seen = /* @__PURE__ */ new Set();
   for (const result of results) {
     const source = names.get(result.source) ?? relativePath(cwd, result.source);

@@ -2889,7 +2889,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-CJ7MKFAM.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-O2YKRCWQ.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

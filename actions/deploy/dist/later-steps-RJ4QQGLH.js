@@ -26,7 +26,7 @@ import {
   storeAttestations,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-ZCIRXZYI.js";
+} from "./chunk-ZPP3UXGU.js";
 import {
   CodedError,
   OidcTokenError,

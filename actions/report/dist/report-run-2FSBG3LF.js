@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-IVLILFIR.js";
+} from "./chunk-EWEPTTCX.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-ZV3JNF7P.js";
+} from "./chunk-Z65BQ7MT.js";
 import "./chunk-EUJYUMYF.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";
@@ -84,6 +84,7 @@ var REPORT_SLICE = 2048;
 async function readReportEvidence(request) {
   const { cwd, ledger } = request;
   const sources = bundleSources(request.bundles, cwd);
+  for (const source of sources) if (source.unreadable) throw source.unreadable;
   const found = new Set(sources.filter((s) => s.found).map((s) => s.path));
   const paths = sources.map((s) => s.path);
   await verifyInSlices(paths, request, found, /* @__PURE__ */ new Map());

@@ -14,7 +14,7 @@ import {
   signStatement,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-KWOOW7Y6.js";
+} from "./chunk-LDTDC6EL.js";
 import "./chunk-TJ3XPODE.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
@@ -30,7 +30,7 @@ import {
   deployTrustedRoot,
   readBundleFile,
   storeAttestations
-} from "./chunk-ZV3JNF7P.js";
+} from "./chunk-Z65BQ7MT.js";
 import {
   CodedError,
   parseDuration

@@ -15,7 +15,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-KWOOW7Y6.js";
+} from "./chunk-LDTDC6EL.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -25,7 +25,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-IVLILFIR.js";
+} from "./chunk-EWEPTTCX.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -50,7 +50,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-ZV3JNF7P.js";
+} from "./chunk-Z65BQ7MT.js";
 import {
   CodedError,
   describeError,

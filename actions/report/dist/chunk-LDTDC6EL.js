@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-ZV3JNF7P.js";
+} from "./chunk-Z65BQ7MT.js";
 import {
   CodedError,
   describeIdentityRule,

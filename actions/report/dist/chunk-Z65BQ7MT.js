@@ -10927,10 +10927,11 @@ import { closeSync as closeSync2, constants as constants2, fstatSync as fstatSyn
 var DIGEST_ALGORITHMS = ["sha256", "sha384", "sha512"];
 var READ_BUFFER_BYTES = 128 * 1024;
 function digestFile(path, algorithms = ["sha256"]) {
-  const fd = openArtifact(path);
+  const { fd, size } = openArtifact(path);
   try {
     const hashes = algorithms.map((algorithm) => createHash2(algorithm));
     const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    let total = 0;
     for (; ; ) {
       let n;
       try {
@@ -10942,6 +10943,13 @@ function digestFile(path, algorithms = ["sha256"]) {
         );
       }
       if (n === 0) break;
+      total += n;
+      if (total > size) {
+        throw new SigstoreInputError(
+          "ARTIFACT_UNREADABLE",
+          `${path}: cannot read artifact: it gives more than its ${size} bytes (it grows while read, or is not a file of a fixed size)`
+        );
+      }
       const chunk = buffer.subarray(0, n);
       for (const digester of hashes) digester.update(chunk);
     }
@@ -10960,7 +10968,7 @@ function digestBytes(bytes, algorithms) {
   return algorithms.map((algorithm) => ({ algorithm, hex: hash3(algorithm, bytes, "hex") }));
 }
 function smallFileContent(path) {
-  const fd = openArtifact(path);
+  const { fd } = openArtifact(path);
   try {
     const stat2 = fstatSync2(fd);
     if (!stat2.isFile() || stat2.size > IN_MEMORY_ARTIFACT_BYTES) return void 0;
@@ -10997,7 +11005,7 @@ function openArtifact(path) {
         `${path}: cannot read artifact: it is not a regular file (a FIFO, a socket or a device)`
       );
     }
-    return fd;
+    return { fd, size: stat2.size };
   } catch (error) {
     closeSync2(fd);
     throw error;
@@ -13801,6 +13809,14 @@ ${content}
           `the in-toto payload: ${scanned.repeatedKey}: written twice (JSON readers differ on which one counts)`
         );
       }
+      const variant = caseVariantKey(verified.statement);
+      if (variant !== void 0) {
+        fail3(
+          "PAYLOAD_INVALID",
+          source,
+          `the in-toto payload: ${variant}: written twice in other cases (JSON readers differ on which one counts)`
+        );
+      }
     }
     if (!artifact) return;
     if (verified.statement !== void 0) {
@@ -13890,6 +13906,28 @@ function subjectDigests(statement) {
   const subject = statement?.subject;
   if (!Array.isArray(subject)) return [];
   return subject.map((s) => s?.digest).filter((d) => typeof d === "object" && d !== null);
+}
+function caseVariantKey(statement) {
+  const variant = (value, path) => {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return void 0;
+    const seen = /* @__PURE__ */ new Set();
+    for (const key of Object.keys(value)) {
+      const lower = key.toLowerCase();
+      if (seen.has(lower)) return path ? `${path}.${key}` : key;
+      seen.add(lower);
+    }
+    return void 0;
+  };
+  const found = variant(statement, "");
+  if (found !== void 0) return found;
+  const subject = statement?.subject;
+  if (!Array.isArray(subject)) return void 0;
+  for (const [i, entry] of subject.entries()) {
+    const at = `subject[${i}]`;
+    const inEntry = variant(entry, at) ?? variant(entry?.digest, `${at}.digest`);
+    if (inEntry !== void 0) return inEntry;
+  }
+  return void 0;
 }
 function checkBounds(bundle, source) {
   const timestamps = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps.length ?? 0;
@@ -14037,14 +14075,30 @@ function fail3(code, source, message, cause) {
 
 // packages/sigstore/src/evidence.ts
 function bundlePaths(specs, cwd = process.cwd()) {
-  return bundleSources(specs, cwd).map((s) => s.path);
+  return bundleSources(specs, cwd).map((s) => {
+    if (s.unreadable) throw s.unreadable;
+    return s.path;
+  });
 }
 function bundleSources(specs, cwd = process.cwd()) {
   const sources = /* @__PURE__ */ new Map();
+  const unreadable = /* @__PURE__ */ new Map();
   const add2 = (file, found) => {
     const mark = (path) => sources.set(path, (sources.get(path) ?? true) && found);
-    if (isJsonLines(file)) for (const address of jsonLinesAddresses(file)) mark(address);
-    else mark(file);
+    if (!isJsonLines(file)) {
+      mark(file);
+      return;
+    }
+    let addresses;
+    try {
+      addresses = jsonLinesAddresses(file);
+    } catch (error) {
+      if (!(error instanceof SigstoreInputError)) throw error;
+      unreadable.set(file, error);
+      mark(file);
+      return;
+    }
+    for (const address of addresses) mark(address);
   };
   for (const spec of specs) {
     if (isDynamicPattern(spec)) {
@@ -14068,7 +14122,10 @@ function bundleSources(specs, cwd = process.cwd()) {
     }
     for (const file of filesBelow(path)) add2(join2(path, file), true);
   }
-  return [...sources].map(([path, found]) => ({ path, found }));
+  return [...sources].map(([path, found]) => {
+    const error = unreadable.get(path);
+    return error ? { path, found, unreadable: error } : { path, found };
+  });
 }
 function filesBelow(directory) {
   const options = { cwd: directory, dot: true, followSymbolicLinks: false };
