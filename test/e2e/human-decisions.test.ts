@@ -553,6 +553,31 @@ describe('break-glass, signed and loud', () => {
     expect(glass.outputs['bundle-path']).toBeUndefined();
   });
 
+  // erin asked for the break-glass, then renamed her account and had another account claim the login erin: looked up
+  // by login, the requester would be that account, and erin (renamed) could release it. The token names her account.
+  it('the break-glass workflow refuses when its requester’s login is another account now (renamed since)', async () => {
+    const renamed = job(BREAK_GLASS_WORKFLOW, hotfix, { environment: 'break-glass', actor: 'erin', actor_id: '4242' });
+    approve(renamed, 'break-glass', 'dave');
+    const glass = await runAction(join(repoRoot, 'actions', 'break-glass'), {
+      with: {
+        'subject-path': 'dist/hotfix.tar.gz',
+        reason: 'checkout is down',
+        incident: 'https://status.acme.example/incidents/45',
+        environment: 'production',
+        ...endpoints(),
+      },
+      identity: renamed,
+      oidc: issuer,
+      githubApiUrl: github.url,
+      githubToken: 'ghs_break_glass_job',
+      workspace,
+    });
+    expect(glass.exitCode).not.toBe(0);
+    expect(glass.log).toContain('BREAK_GLASS_REFUSED');
+    expect(glass.log).toContain("but the run was started by account 4242 (its token's actor_id): renamed since");
+    expect(glass.outputs['bundle-path']).toBeUndefined();
+  });
+
   // alice's caller workflow runs the break-glass on a push to her branch; bob clicks "Update branch" on her pull
   // request. The run's requester is bob, the commit GitHub made is his, and alice, a reviewer of the break-glass
   // environment, releases it herself: an approver distinct from "the requester" and "the author", and still only her.

@@ -135,10 +135,17 @@ export function breakGlassProblems(
     [predicate.requester.login.toLowerCase(), 'its requester'],
     [predicate.change.author.login.toLowerCase(), "the change's author"],
   ]);
+  // By account id too: the requester or the author renamed since (alice → alice-ops) is still that person.
+  const excludedIds = new Map([
+    [predicate.requester.id, 'its requester'],
+    [predicate.change.author.id, "the change's author"],
+  ]);
   const counted: string[] = [];
   const notCounted: string[] = [];
   for (const approver of predicate.approvers) {
-    const why = isBotAccount(approver) ? 'a bot' : excluded.get(approver.login.toLowerCase());
+    const why = isBotAccount(approver)
+      ? 'a bot'
+      : (excludedIds.get(approver.id) ?? excluded.get(approver.login.toLowerCase()));
     if (why) notCounted.push(`${approver.login} (${why})`);
     else if (!counted.includes(approver.login.toLowerCase())) counted.push(approver.login.toLowerCase());
   }

@@ -336,6 +336,19 @@ describe('when a break-glass may be used', () => {
     expect(problems).toEqual([expect.stringContaining(said)]);
   });
 
+  it('does not count its requester or the change’s author renamed since (the same account, another login)', () => {
+    const erin = breakGlass().requester;
+    const renamed = breakGlass({ approvers: [{ ...erin, login: 'erin-ops' }] });
+    expect(breakGlassProblems(renamed, BG_RULES, { now: NOW, trigger: BY_HAND }).join()).toContain(
+      'found 0; not counted: erin-ops (its requester)',
+    );
+    const author = breakGlass().change.author;
+    const renamedAuthor = breakGlass({ approvers: [{ ...author, login: `${author.login}-2` }] });
+    expect(breakGlassProblems(renamedAuthor, BG_RULES, { now: NOW, trigger: BY_HAND }).join()).toContain(
+      "(the change's author)",
+    );
+  });
+
   it('counts an approver once, and needs as many as the policy says', () => {
     const twice = breakGlass({ approvers: [user('dave'), user('dave')] });
     expect(

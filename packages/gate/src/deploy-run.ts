@@ -57,6 +57,7 @@ export async function runCheckedDeployStep(
               runAttempt: inputs.runAttempt ?? 1,
               environment: job.environment!,
               actors: inputs.actors ?? [],
+              ...(job.actor && { actor: job.actor }),
             });
             return { predicate: { ...facts, evidence: [] } };
           } catch (error) {
@@ -192,7 +193,13 @@ export async function runCheckedDeployStep(
 function deployJob(
   token: string,
   serverUrl: string,
-): { identity: SignerIdentity; resourceUri: string; environment?: string; workflowPolicyUri?: string } {
+): {
+  identity: SignerIdentity;
+  resourceUri: string;
+  environment?: string;
+  workflowPolicyUri?: string;
+  actor?: { login: string; id: number };
+} {
   const claims = idTokenClaims(token);
   const identity = workflowSigner(claims, serverUrl);
   if (!identity) {
@@ -207,8 +214,15 @@ function deployJob(
   const workflowRef = typeof claims.job_workflow_ref === 'string' ? claims.job_workflow_ref : '';
   const workflowSha = typeof claims.job_workflow_sha === 'string' ? claims.job_workflow_sha : '';
   const workflowRepository = /^([^/]+\/[^/]+)\//.exec(workflowRef)?.[1];
+  // Who started the run, by account: the token's actor and its id.
+  const actorId = typeof claims.actor_id === 'string' ? Number(claims.actor_id) : Number.NaN;
+  const actor =
+    typeof claims.actor === 'string' && claims.actor !== '' && Number.isSafeInteger(actorId)
+      ? { login: claims.actor, id: actorId }
+      : undefined;
   return {
     identity,
+    ...(actor && { actor }),
     resourceUri: environment ? `${repository}/deployments/${encodeURIComponent(environment)}` : repository,
     ...(environment && { environment }),
     ...(workflowRepository &&

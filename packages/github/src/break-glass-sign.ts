@@ -54,6 +54,19 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
       .then(({ data }) => data as { author?: unknown }),
     client.request('GET /users/{username}', { username: inputs.requester }).then(({ data }) => account(data)),
   ]);
+  // The requester looked up by login must be the account that started the run, as the token says (a login renamed
+  // away and claimed by another account would name that one, and the renamed requester would approve as someone else).
+  const actorId = typeof claims.actor_id === 'string' ? Number(claims.actor_id) : Number.NaN;
+  if (
+    typeof claims.actor === 'string' &&
+    claims.actor.toLowerCase() === inputs.requester.toLowerCase() &&
+    requester.id !== actorId
+  ) {
+    throw new BreakGlassError(
+      'BREAK_GLASS_REFUSED',
+      `the login ${inputs.requester} is GitHub account ${requester.id} now, but the run was started by account ${claims.actor_id} (its token's actor_id): renamed since, so who asked for the break-glass cannot be told by login`,
+    );
+  }
   if (!commit.author) {
     throw new BreakGlassError(
       'BREAK_GLASS_REFUSED',

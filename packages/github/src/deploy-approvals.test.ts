@@ -7,6 +7,7 @@ import {
   aGitHubState,
   anActionsDeployment,
   anApprovedChange,
+  aUser,
   type FakeRepository,
   type GitHubFake,
   startGitHubFake,
@@ -33,7 +34,7 @@ beforeAll(async () => {
     },
   ];
   repository.environments = { production: { reviewers: [], preventSelfReview: true } };
-  github = await startGitHubFake(aGitHubState(repository));
+  github = await startGitHubFake(aGitHubState(repository, aUser('dana', { id: 5150 })));
 });
 afterAll(() => github?.close());
 beforeEach(() => {
@@ -154,5 +155,21 @@ describe('when the deploy was requested (requestedAt)', () => {
     const { predicate, logged } = await read();
     expect(predicate).not.toHaveProperty('requestedAt');
     expect(logged[0]).toContain('after this job read its approvals (2026-05-04T10:30:00.000Z');
+  });
+});
+
+// alice started the deploy, then renamed her account (alice → alice-ops) and had another account of hers claim the
+// login alice: looked up by login, the run's starter would be that other account, and alice-ops would approve as
+// someone else. The job's token names the starter's account id: the login must still be that account.
+describe('who started the deploy, by account', () => {
+  it('is the account the job token names: the login looked up is still that account', async () => {
+    const { predicate } = await read({ actors: ['dana'], actor: { login: 'dana', id: 5150 } });
+    expect(predicate.requesters).toEqual([expect.objectContaining({ login: 'dana', id: 5150 })]);
+  });
+
+  it('cannot be told by login when the login is another account now: an error, never another requester', async () => {
+    await expect(read({ actors: ['dana'], actor: { login: 'dana', id: 7777 } })).rejects.toThrow(
+      "the login dana is GitHub account 5150 now, but the run was started by account 7777 (its token's actor_id): renamed since",
+    );
   });
 });

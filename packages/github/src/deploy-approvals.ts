@@ -19,6 +19,12 @@ export interface DeployApprovalRequest {
   environment: string;
   /** GITHUB_ACTOR and GITHUB_TRIGGERING_ACTOR (logins). */
   actors: string[];
+  /**
+   * Who started the run, as the job's OIDC token says it (`actor`, `actor_id`): the account looked up by that login
+   * must still be it. Renamed since (alice → alice-ops) and the login claimed by another account, a lookup by login
+   * would name that other account, and the renamed starter would approve as someone else.
+   */
+  actor?: { login: string; id: number };
   now?: Date;
   /** Where what GitHub could not say is written: the action's log (default @actions/core's info). */
   log?: (message: string) => void;
@@ -60,7 +66,14 @@ export async function readDeployApproval(
     Promise.all(
       [...new Set(request.actors.filter((a) => a !== ''))].map(async (login) => {
         const { data } = await client.request('GET /users/{username}', { username: login });
-        return account(data as { login?: string; id?: number; type?: string });
+        const found = account(data as { login?: string; id?: number; type?: string });
+        const actor = request.actor;
+        if (actor && actor.login.toLowerCase() === login.toLowerCase() && found.id !== actor.id) {
+          throw new Error(
+            `the login ${login} is GitHub account ${found.id} now, but the run was started by account ${actor.id} (its token's actor_id): renamed since, so who started the deploy cannot be told by login`,
+          );
+        }
+        return found;
       }),
     ),
     readDeployRequest(client, owner, repo, request),

@@ -75,11 +75,20 @@ export function identity(
     run_number: '1',
     run_attempt: '1',
     actor: 'octocat',
-    actor_id: stableId('actor:octocat'),
+    actor_id: defaultActorId('octocat'),
     event_name: 'push',
     runner_environment: 'github-hosted',
     ...overrides,
+    // The actor named without its id: a placeholder of its own (runAction replaces it with the id the GitHub fake
+    // gives that login, as GitHub's token names the account that started the run).
+    ...(overrides.actor !== undefined &&
+      overrides.actor_id === undefined && { actor_id: defaultActorId(overrides.actor) }),
   };
+}
+
+/** The actor_id a token carries for a login when the test named none: replaced by the GitHub fake's, when it has one. */
+export function defaultActorId(login: string): string {
+  return stableId(`actor:${login}`);
 }
 
 function stableId(text: string): string {

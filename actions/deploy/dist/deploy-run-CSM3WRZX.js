@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-KCHCSKEA.js";
+} from "./chunk-GIWMGQCD.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -60,7 +60,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-ZPP3UXGU.js";
+} from "./chunk-MSXGGQTJ.js";
 import {
   CodedError,
   describeError,
@@ -833,7 +833,14 @@ async function readDeployApproval(request) {
     Promise.all(
       [...new Set(request.actors.filter((a) => a !== ""))].map(async (login) => {
         const { data } = await client.request("GET /users/{username}", { username: login });
-        return account(data);
+        const found = account(data);
+        const actor = request.actor;
+        if (actor && actor.login.toLowerCase() === login.toLowerCase() && found.id !== actor.id) {
+          throw new Error(
+            `the login ${login} is GitHub account ${found.id} now, but the run was started by account ${actor.id} (its token's actor_id): renamed since, so who started the deploy cannot be told by login`
+          );
+        }
+        return found;
       })
     ),
     readDeployRequest(client, owner, repo, request)
@@ -2101,7 +2108,8 @@ async function runCheckedDeployStep(inputs, bundles, fromStore) {
         runId: inputs.runId,
         runAttempt: inputs.runAttempt ?? 1,
         environment: job.environment,
-        actors: inputs.actors ?? []
+        actors: inputs.actors ?? [],
+        ...job.actor && { actor: job.actor }
       });
       return { predicate: { ...facts, evidence: [] } };
     } catch (error) {
@@ -2231,8 +2239,11 @@ function deployJob(token, serverUrl) {
   const workflowRef = typeof claims.job_workflow_ref === "string" ? claims.job_workflow_ref : "";
   const workflowSha = typeof claims.job_workflow_sha === "string" ? claims.job_workflow_sha : "";
   const workflowRepository = /^([^/]+\/[^/]+)\//.exec(workflowRef)?.[1];
+  const actorId = typeof claims.actor_id === "string" ? Number(claims.actor_id) : Number.NaN;
+  const actor = typeof claims.actor === "string" && claims.actor !== "" && Number.isSafeInteger(actorId) ? { login: claims.actor, id: actorId } : void 0;
   return {
     identity,
+    ...actor && { actor },
     resourceUri: environment ? `${repository}/deployments/${encodeURIComponent(environment)}` : repository,
     ...environment && { environment },
     ...workflowRepository && /^[0-9a-f]{40}$/.test(workflowSha) && {

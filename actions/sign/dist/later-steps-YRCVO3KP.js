@@ -29,7 +29,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-MMENT5DJ.js";
+} from "./chunk-BL2OY6HA.js";
 import {
   require_dist,
   require_dist2,
@@ -4783,10 +4783,14 @@ function breakGlassProblems(predicate, rules, context) {
     [predicate.requester.login.toLowerCase(), "its requester"],
     [predicate.change.author.login.toLowerCase(), "the change's author"]
   ]);
+  const excludedIds = /* @__PURE__ */ new Map([
+    [predicate.requester.id, "its requester"],
+    [predicate.change.author.id, "the change's author"]
+  ]);
   const counted = [];
   const notCounted = [];
   for (const approver of predicate.approvers) {
-    const why = isBotAccount(approver) ? "a bot" : excluded.get(approver.login.toLowerCase());
+    const why = isBotAccount(approver) ? "a bot" : excludedIds.get(approver.id) ?? excluded.get(approver.login.toLowerCase());
     if (why) notCounted.push(`${approver.login} (${why})`);
     else if (!counted.includes(approver.login.toLowerCase())) counted.push(approver.login.toLowerCase());
   }
@@ -13825,6 +13829,13 @@ async function signBreakGlass(inputs) {
     client.request("GET /repos/{owner}/{repo}/commits/{ref}", { owner, repo, ref: inputs.commit }).then(({ data }) => data),
     client.request("GET /users/{username}", { username: inputs.requester }).then(({ data }) => account(data))
   ]);
+  const actorId = typeof claims.actor_id === "string" ? Number(claims.actor_id) : Number.NaN;
+  if (typeof claims.actor === "string" && claims.actor.toLowerCase() === inputs.requester.toLowerCase() && requester.id !== actorId) {
+    throw new BreakGlassError(
+      "BREAK_GLASS_REFUSED",
+      `the login ${inputs.requester} is GitHub account ${requester.id} now, but the run was started by account ${claims.actor_id} (its token's actor_id): renamed since, so who asked for the break-glass cannot be told by login`
+    );
+  }
   if (!commit.author) {
     throw new BreakGlassError(
       "BREAK_GLASS_REFUSED",

@@ -26397,10 +26397,14 @@ function breakGlassProblems(predicate, rules, context) {
     [predicate.requester.login.toLowerCase(), "its requester"],
     [predicate.change.author.login.toLowerCase(), "the change's author"]
   ]);
+  const excludedIds = /* @__PURE__ */ new Map([
+    [predicate.requester.id, "its requester"],
+    [predicate.change.author.id, "the change's author"]
+  ]);
   const counted = [];
   const notCounted = [];
   for (const approver of predicate.approvers) {
-    const why = isBotAccount(approver) ? "a bot" : excluded.get(approver.login.toLowerCase());
+    const why = isBotAccount(approver) ? "a bot" : excludedIds.get(approver.id) ?? excluded.get(approver.login.toLowerCase());
     if (why) notCounted.push(`${approver.login} (${why})`);
     else if (!counted.includes(approver.login.toLowerCase())) counted.push(approver.login.toLowerCase());
   }

@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-Z65BQ7MT.js";
+} from "./chunk-P3SQOOX2.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

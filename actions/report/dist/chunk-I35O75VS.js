@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-Z65BQ7MT.js";
+} from "./chunk-P3SQOOX2.js";
 import {
   CodedError,
   describeIdentityRule,
