@@ -160,7 +160,7 @@ describe('policyInputs', () => {
       vi.stubEnv('INPUT_REPOSITORY-POLICY', deeper);
       expect(policyInputs(entry).repositoryPolicy).toEqual({ path: deeper, optional: false });
     }
-    for (const top of ['.twokey/policy.yml', './.twokey/policy.yml', 'repository-policy/.twokey/policy.yml']) {
+    for (const top of ['.twokey/policy.yml', 'repository-policy/.twokey/policy.yml']) {
       vi.stubEnv('INPUT_REPOSITORY-POLICY', top);
       expect(policyInputs(entry).repositoryPolicy).toEqual({ path: top, optional: true });
     }
@@ -168,6 +168,26 @@ describe('policyInputs', () => {
     for (const outside of ['repository-policy/../bundles/twokey-x/p.yml', '../.twokey/policy.yml', '/tmp/p.yml']) {
       vi.stubEnv('INPUT_REPOSITORY-POLICY', outside);
       expect(() => policyInputs(entry)).toThrow(/repository-policy: expected a path inside the workspace/);
+    }
+  });
+
+  // `./.twokey/policy.yml` was read here as the default location (so missing meant "none"), while actions/checkout's
+  // sparse-checkout took it as a pattern that matches nothing: the repository's own policy was dropped without a word.
+  it('refuses a repository policy path spelt any other way than plainly: a ".", an empty segment, a backslash, a pattern', () => {
+    vi.stubEnv('INPUT_POLICY', '');
+    for (const spelt of [
+      './.twokey/policy.yml',
+      'repository-policy/./.twokey/policy.yml',
+      '.twokey/./policy.yml',
+      'repository-policy//.twokey/policy.yml',
+      '.twokey\\policy.yml',
+      '.twokey/policy.y?l',
+      '.twokey/*.yml',
+      '!.twokey/policy.yml',
+      '.twokey/policy .yml',
+    ]) {
+      vi.stubEnv('INPUT_REPOSITORY-POLICY', spelt);
+      expect(() => policyInputs(entry), spelt).toThrow(/repository-policy: expected a plain relative path/);
     }
   });
 

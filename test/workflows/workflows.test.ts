@@ -184,25 +184,28 @@ describe('one deploy gate at a time per repository and environment', () => {
 });
 
 describe('the org policy is out of the callers’ reach', () => {
-  it.each(['sign', 'deploy'] as const)(
-    'twokey-%s.yml takes no policy input, and passes the repository policy from the default branch',
+  // A caller choosing the repository policy's path could name another, looser file of the default branch, or spell
+  // the path so that the sparse checkout matches nothing (`./.twokey/policy.yml`) and the policy is dropped.
+  it.each(['sign', 'deploy', 'report'] as const)(
+    'twokey-%s.yml takes no policy or repository-policy input: it passes the default branch’s .twokey/policy.yml alone',
     (stage) => {
       const file = `.github/workflows/twokey-${stage}.yml`;
       const inputs = workflow(file).on.workflow_call!.inputs!;
       expect(inputs).not.toHaveProperty('policy');
-      expect(inputs['repository-policy']).toMatchObject({ type: 'string', default: '.twokey/policy.yml' });
+      expect(inputs).not.toHaveProperty('repository-policy');
 
       const steps = Object.values(workflow(file).jobs).flatMap((job) => job.steps ?? []);
       const checkout = steps.find((s) => s.uses?.startsWith('actions/checkout@'));
       expect(checkout?.with).toMatchObject({
         ref: expression('github.event.repository.default_branch'),
-        'sparse-checkout': expression('inputs.repository-policy'),
+        'sparse-checkout': '/.twokey/policy.yml',
+        'sparse-checkout-cone-mode': false,
         'persist-credentials': false,
         path: 'repository-policy',
       });
-      const step = twokeyStep(stage);
+      const step = steps.find((s) => s.uses === `$/actions/${stage}`)!;
       expect(step.with).not.toHaveProperty('policy');
-      expect(step.with?.['repository-policy']).toBe(`repository-policy/${expression('inputs.repository-policy')}`);
+      expect(step.with?.['repository-policy']).toBe('repository-policy/.twokey/policy.yml');
     },
   );
 

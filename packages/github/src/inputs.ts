@@ -47,11 +47,20 @@ export interface PolicyInputs {
 export function policyInputs(entry: string): PolicyInputs {
   const given = getInput('policy');
   const repositoryPolicy = getInput('repository-policy');
-  const segments = repositoryPolicy.replaceAll('\\', '/').split('/');
+  const segments = repositoryPolicy.split('/');
   if (repositoryPolicy && (isAbsolute(repositoryPolicy) || segments[0] === '' || segments.includes('..'))) {
     // Inside the checkout of the default branch, always: `../` would reach a file of the job's own (its artifacts).
     throw new InputError(
       `repository-policy: expected a path inside the workspace (the checkout of the default branch), with no "..", found ${repositoryPolicy}`,
+    );
+  }
+  // One spelling of one path: names of letters, digits, `.`, `_` and `-` between single slashes, no `.` or empty
+  // segment, no backslash, nothing a sparse-checkout pattern reads otherwise (`*?[]!#`, spaces). A path spelt another
+  // way (`./.twokey/policy.yml`) was read as the default location by this action and checked out by no pattern:
+  // the repository's own policy dropped without a word.
+  if (repositoryPolicy && !segments.every((s) => /^[A-Za-z0-9._-]+$/.test(s) && s !== '.')) {
+    throw new InputError(
+      `repository-policy: expected a plain relative path (letters, digits, ".", "_", "-" between single "/"; no "." segment, no "\\", no pattern characters), found ${JSON.stringify(repositoryPolicy)}`,
     );
   }
   return {
@@ -68,10 +77,7 @@ export function policyInputs(entry: string): PolicyInputs {
  * the reusable workflows check out the default branch) — never deeper (`…/elsewhere/.twokey/policy.yml`).
  */
 function isDefaultPolicyLocation(path: string): boolean {
-  const segments = path
-    .replaceAll('\\', '/')
-    .split('/')
-    .filter((s) => s !== '.');
+  const segments = path.split('/');
   const at = segments.length - DEFAULT_POLICY_PATH.split('/').length;
   return (at === 0 || at === 1) && segments.slice(at).join('/') === DEFAULT_POLICY_PATH;
 }

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-GIWMGQCD.js";
+} from "./chunk-E26JBLZA.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,

@@ -22,10 +22,15 @@ var DEFAULT_POLICY_PATH = ".twokey/policy.yml";
 function policyInputs(entry) {
   const given = getInput("policy");
   const repositoryPolicy = getInput("repository-policy");
-  const segments = repositoryPolicy.replaceAll("\\", "/").split("/");
+  const segments = repositoryPolicy.split("/");
   if (repositoryPolicy && (isAbsolute(repositoryPolicy) || segments[0] === "" || segments.includes(".."))) {
     throw new InputError(
       `repository-policy: expected a path inside the workspace (the checkout of the default branch), with no "..", found ${repositoryPolicy}`
+    );
+  }
+  if (repositoryPolicy && !segments.every((s) => /^[A-Za-z0-9._-]+$/.test(s) && s !== ".")) {
+    throw new InputError(
+      `repository-policy: expected a plain relative path (letters, digits, ".", "_", "-" between single "/"; no "." segment, no "\\", no pattern characters), found ${JSON.stringify(repositoryPolicy)}`
     );
   }
   return {
@@ -37,7 +42,7 @@ function policyInputs(entry) {
   };
 }
 function isDefaultPolicyLocation(path) {
-  const segments = path.replaceAll("\\", "/").split("/").filter((s) => s !== ".");
+  const segments = path.split("/");
   const at = segments.length - DEFAULT_POLICY_PATH.split("/").length;
   return (at === 0 || at === 1) && segments.slice(at).join("/") === DEFAULT_POLICY_PATH;
 }
