@@ -311,6 +311,9 @@ export interface GitHubFake {
 
 // ── Builders: scenarios in a few lines ────────────────────────────────────────────────────────────────────────
 
+/** The header of the testkit runner's own requests to the fake (runner.ts): neither recorded nor failed on purpose. */
+export const RUNNER_HEADER = 'x-twokey-testkit-runner';
+
 let nextId = 1000;
 // A shared clock so things built later happen later (commits before the reviews written after them).
 let clock = Date.parse('2026-03-02T09:00:00Z');
@@ -931,13 +934,16 @@ export async function startGitHubFake(state: GitHubFakeState): Promise<GitHubFak
     };
     const matched = matchRoute(method, url.pathname);
     if (matched) record.route = `${matched.route.method} ${matched.route.template}`;
-    requests.push(record);
+    // The runner's own question (runAction asks the account of a job's actor, as GitHub's token names it): not a
+    // request of the action under test, so neither recorded nor ever failed on purpose.
+    const fromRunner = request.headers[RUNNER_HEADER] !== undefined;
+    if (!fromRunner) requests.push(record);
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => {
       if (chunks.reduce((n, c) => n + c.length, 0) < 32 * 1024 * 1024) chunks.push(chunk);
     });
 
-    const injected = failures.find((f) => f.left > 0 && f.matches(method, url.pathname));
+    const injected = fromRunner ? undefined : failures.find((f) => f.left > 0 && f.matches(method, url.pathname));
     if (injected) injected.left -= 1;
     const answer = (): void => {
       if (injected?.failure.status) {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { RUNNER_HEADER } from './github-fake';
 import { defaultActorId, type OidcIssuer, type WorkflowIdentity } from './oidc-issuer';
 
 export interface RunActionOptions {
@@ -200,7 +201,9 @@ function inputVariables(manifest: ActionManifest, options: RunActionOptions): Re
 async function withActorAccount(job: WorkflowIdentity, apiUrl: string | undefined): Promise<WorkflowIdentity> {
   if (!apiUrl || job.actor_id !== defaultActorId(job.actor)) return job;
   try {
-    const response = await fetch(`${apiUrl}/users/${encodeURIComponent(job.actor)}`);
+    const response = await fetch(`${apiUrl}/users/${encodeURIComponent(job.actor)}`, {
+      headers: { [RUNNER_HEADER]: 'actor' },
+    });
     if (!response.ok) return job;
     const account = (await response.json()) as { id?: unknown };
     return typeof account.id === 'number' ? { ...job, actor_id: String(account.id) } : job;
