@@ -109,6 +109,20 @@ describe('verify-bundle reads a signed statement one way', () => {
   });
 
   it.each([
+    ['"ſubject" (U+017F: Go folds it to Subject)', '\u017fubject'],
+    ['"digeſt" in a subject', 'dige\u017ft'],
+  ])('refuses a payload with the field name %s', async (_what, name) => {
+    const payload =
+      name === '\u017fubject'
+        ? `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"app","digest":{"sha256":"${HEX}"}}],"${name}":[{"name":"x","digest":{"sha256":"${'0'.repeat(64)}"}}],"predicateType":"https://example.com/x/v1","predicate":{}}`
+        : `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"app","digest":{"sha256":"${HEX}"},"${name}":{"sha256":"${'0'.repeat(64)}"}}],"predicateType":"https://example.com/x/v1","predicate":{}}`;
+    const result = await verifyBundle(await signed(`long-s-${name.length}-${name.charCodeAt(0)}`, payload));
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stderr).toContain('PAYLOAD_INVALID');
+    expect(result.stderr).toContain('a field name beyond ASCII');
+  });
+
+  it.each([
     ['"subject" then "Subject" (Go readers match either and keep the last)', 'Subject', 'Subject'],
     ['a digest algorithm in two cases', 'digest', 'subject[0].digest.SHA256'],
   ])('refuses a payload writing %s', async (_what, which, named) => {

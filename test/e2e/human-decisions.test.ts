@@ -578,6 +578,39 @@ describe('break-glass, signed and loud', () => {
     expect(glass.outputs['bundle-path']).toBeUndefined();
   });
 
+  // erin dispatched the break-glass; bob re-ran the job (a flaky failure), so GitHub's prevent self-review holds bob;
+  // erin renamed her account (erin → erin-ops) and released it herself. The token still names erin's account.
+  it('the break-glass workflow does not count whoever started the run first, renamed since, when another re-ran it', async () => {
+    const rerun = job(BREAK_GLASS_WORKFLOW, hotfix, { environment: 'break-glass', actor: 'erin' });
+    repository.workflowRunApprovals[rerun.run_id] = [
+      {
+        state: 'approved',
+        comment: 'ok',
+        environments: ['break-glass'],
+        user: { login: 'erin-ops', id: aUserId('erin'), type: 'User' },
+      },
+    ];
+    const glass = await runAction(join(repoRoot, 'actions', 'break-glass'), {
+      with: {
+        'subject-path': 'dist/hotfix.tar.gz',
+        reason: 'checkout is down',
+        incident: 'https://status.acme.example/incidents/46',
+        environment: 'production',
+        ...endpoints(),
+      },
+      identity: rerun,
+      oidc: issuer,
+      githubApiUrl: github.url,
+      githubToken: 'ghs_break_glass_job',
+      workspace,
+      env: { GITHUB_TRIGGERING_ACTOR: 'carol' },
+    });
+    expect(glass.exitCode).not.toBe(0);
+    expect(glass.log).toContain('BREAK_GLASS_REFUSED');
+    expect(glass.log).toContain('not counted: erin-ops (it started the run)');
+    expect(glass.outputs['bundle-path']).toBeUndefined();
+  });
+
   // alice's caller workflow runs the break-glass on a push to her branch; bob clicks "Update branch" on her pull
   // request. The run's requester is bob, the commit GitHub made is his, and alice, a reviewer of the break-glass
   // environment, releases it herself: an approver distinct from "the requester" and "the author", and still only her.

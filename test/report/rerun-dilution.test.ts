@@ -107,3 +107,29 @@ describe('re-run attempts of one deploy run', () => {
     }
   });
 });
+
+// The deploy run is M1's unit. A run whose break-glass deploy is followed by a reviewed PASSED record (another gate
+// job of the run) is still one unapproved deploy, listed with its break-glass and the break-glassed artifact.
+describe('a run with a break-glass deploy and a reviewed one', () => {
+  it('is one unapproved deploy, listed with its break-glass and every artifact of the run', () => {
+    const glass = history.deploys.find((d) => d.breakGlass === 0)!;
+    const runUri = `https://github.com/${glass.repository}/actions/runs/${glass.runId}/attempts/1`;
+    const reviewed = history.deploys.find(
+      (d) =>
+        d.repository === glass.repository &&
+        d.result === 'PASSED' &&
+        d.pullRequest !== undefined &&
+        'own' in d.approval,
+    )!;
+    const record = honest.find((b) => b.source === `${reviewed.repository}/decisions.jsonl#${reviewed.runId}`)!;
+    const later = resign(record, `later/${glass.runId}.json`, runUri, (s) => {
+      s.predicate.timeVerified = new Date(Date.parse(glass.at) + 10 * 60_000).toISOString();
+    });
+    const before = report(honest);
+    const after = report([...honest, later]);
+    expect(after.indicators.M1.unapproved).toBe(before.indicators.M1.unapproved);
+    const entry = after.indicators.M1.unapprovedDeploys.find((u) => u.run === runUri)!;
+    expect(entry.breakGlass.length).toBeGreaterThan(0);
+    expect(entry.artifacts).toEqual(expect.arrayContaining([glass.artifact.sha256, reviewed.artifact.sha256]));
+  });
+});

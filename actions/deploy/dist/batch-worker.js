@@ -16009,13 +16009,7 @@ ${content}
         );
       }
       const variant = caseVariantKey(verified.statement);
-      if (variant !== void 0) {
-        fail2(
-          "PAYLOAD_INVALID",
-          source,
-          `the in-toto payload: ${variant}: written twice in other cases (JSON readers differ on which one counts)`
-        );
-      }
+      if (variant !== void 0) fail2("PAYLOAD_INVALID", source, `the in-toto payload: ${variant}`);
     }
     if (!artifact) return;
     if (verified.statement !== void 0) {
@@ -16111,8 +16105,10 @@ function caseVariantKey(statement) {
     if (typeof value !== "object" || value === null || Array.isArray(value)) return void 0;
     const seen = /* @__PURE__ */ new Set();
     for (const key of Object.keys(value)) {
+      const at = path ? `${path}.${key}` : key;
+      if (!/^[\x20-\x7e]*$/.test(key)) return `${at}: a field name beyond ASCII (readers fold such names differently)`;
       const lower = key.toLowerCase();
-      if (seen.has(lower)) return path ? `${path}.${key}` : key;
+      if (seen.has(lower)) return `${at}: written twice in other cases (JSON readers differ on which one counts)`;
       seen.add(lower);
     }
     return void 0;

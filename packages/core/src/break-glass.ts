@@ -80,6 +80,8 @@ export function breakGlassProblems(
     environment?: string;
     /** Who else started the run (the break-glass workflow knows GITHUB_ACTOR; the predicate names one requester). */
     alsoRequesters?: string[];
+    /** Their account ids too (the job token's `actor_id`: whoever started the run first, renamed or not). */
+    alsoRequesterIds?: number[];
     /**
      * The event that started the run that signed it: its signing certificate's Build Trigger (Fulcio's
      * 1.3.6.1.4.1.57264.1.20, the token's `event_name`) for the gate, GITHUB_EVENT_NAME for the workflow itself.
@@ -137,6 +139,7 @@ export function breakGlassProblems(
   ]);
   // By account id too: the requester or the author renamed since (alice → alice-ops) is still that person.
   const excludedIds = new Map([
+    ...(context.alsoRequesterIds ?? []).map((id): [number, string] => [id, 'it started the run']),
     [predicate.requester.id, 'its requester'],
     [predicate.change.author.id, "the change's author"],
   ]);

@@ -324,9 +324,10 @@ export function computeSodReport(request: SodReportRequest): SodReport {
  * The deploys that passed: one per deploy run. Re-running the gate's job (attempt 2, 3, …) signs a PASSED record
  * each time, for the one deploy, and a run's environment can be named anew on each attempt (`prod-${{
  * github.run_attempt }}`): counted once a run, its records cannot dilute the break-glasses among the passed deploys.
- * The latest stands for the run, unapproved when any of its records was (a run that deployed to staging and to
- * production counts once: fewer passed deploys, never fewer unapproved ones). A record that names no run is a deploy
- * of its own.
+ * A run is unapproved when any of its records is, and then an unapproved record stands for it (else the latest),
+ * with the break-glasses and artifacts of all its records: the unit is the deploy run (one that deployed to staging
+ * and to production, or under two break-glasses, counts once; M8 counts each break-glass). A record that names no
+ * run is a deploy of its own.
  */
 function passedDeploys(decisions: readonly DecisionFact[]): DecisionFact[] {
   const deploys = new Map<string, DecisionFact>();
@@ -336,8 +337,16 @@ function passedDeploys(decisions: readonly DecisionFact[]): DecisionFact[] {
     const seen = deploys.get(key);
     if (!seen) deploys.set(key, d);
     else {
-      const latest = compare(d.at, seen.at) > 0 ? d : seen;
-      deploys.set(key, { ...latest, unapproved: seen.unapproved || d.unapproved });
+      // An unapproved record stands for the run (the auditor's link leads to it), else the latest; the run's
+      // break-glasses and artifacts are all of its records'.
+      const stands =
+        d.unapproved !== seen.unapproved ? (d.unapproved ? d : seen) : compare(d.at, seen.at) > 0 ? d : seen;
+      const breakGlass = [
+        ...seen.breakGlass,
+        ...d.breakGlass.filter((b) => !seen.breakGlass.some((s) => s.id === b.id)),
+      ];
+      const artifacts = [...new Set([...seen.artifacts, ...d.artifacts])];
+      deploys.set(key, { ...stands, unapproved: seen.unapproved || d.unapproved, breakGlass, artifacts });
     }
   });
   return [...deploys.values()];

@@ -48,6 +48,11 @@ export async function runCheckedDeployStep(
   const readApproval =
     job?.environment && store && inputs.runId
       ? async () => {
+          // The account that started the run, as the job's token names it: without it, who started the deploy could
+          // only be told by login (which another account may hold now).
+          if (!job.actor) {
+            return { error: 'the job token names no account that started the run (actor, actor_id)' };
+          }
           try {
             const facts = await readDeployApproval({
               client: createGitHubClient({ token: store.token, baseUrl: store.apiUrl }),

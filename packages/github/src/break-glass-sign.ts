@@ -57,6 +57,12 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
   // The requester looked up by login must be the account that started the run, as the token says (a login renamed
   // away and claimed by another account would name that one, and the renamed requester would approve as someone else).
   const actorId = typeof claims.actor_id === 'string' ? Number(claims.actor_id) : Number.NaN;
+  if (!Number.isSafeInteger(actorId)) {
+    throw new BreakGlassError(
+      'BREAK_GLASS_REFUSED',
+      "this job's token names no account that started the run (actor_id): whoever asked for the break-glass cannot be kept from releasing it",
+    );
+  }
   if (
     typeof claims.actor === 'string' &&
     claims.actor.toLowerCase() === inputs.requester.toLowerCase() &&
@@ -98,7 +104,13 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
     predicate,
     { maxDurationSeconds: seconds, minApprovers: Math.max(1, inputs.minApprovers) },
     // Whoever started the run first (GITHUB_ACTOR) is a requester as much as whoever ran it again.
-    { now, trigger, ...(inputs.actor !== undefined && { alsoRequesters: [inputs.actor] }) },
+    // …and by account: whoever started it first, as the token names them, renamed since or not.
+    {
+      now,
+      trigger,
+      alsoRequesterIds: [actorId],
+      ...(inputs.actor !== undefined && { alsoRequesters: [inputs.actor] }),
+    },
   );
   if (problems.length > 0) throw new BreakGlassError('BREAK_GLASS_REFUSED', problems.join('; '));
   const statement = buildBreakGlassStatement(subjects, predicate);

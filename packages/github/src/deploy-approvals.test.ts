@@ -167,6 +167,12 @@ describe('who started the deploy, by account', () => {
     expect(predicate.requesters).toEqual([expect.objectContaining({ login: 'dana', id: 5150 })]);
   });
 
+  it('is excluded by account even when another re-ran the run and the starter renamed since', async () => {
+    // bob's re-run: GITHUB_TRIGGERING_ACTOR is bob; the token names dana, who started it and is dana-ops now.
+    const { predicate } = await read({ actors: ['carol'], actor: { login: 'dana-ops', id: 5150 } });
+    expect(predicate.requesters).toContainEqual(expect.objectContaining({ id: 5150 }));
+  });
+
   it('cannot be told by login when the login is another account now: an error, never another requester', async () => {
     await expect(read({ actors: ['dana'], actor: { login: 'dana', id: 7777 } })).rejects.toThrow(
       "the login dana is GitHub account 5150 now, but the run was started by account 7777 (its token's actor_id): renamed since",

@@ -78,6 +78,11 @@ export async function readDeployApproval(
     ),
     readDeployRequest(client, owner, repo, request),
   ]);
+  // Whoever started the run, by the account the token names, whatever login it has now: excluded by id.
+  const actor = request.actor;
+  if (actor && !requesters.some((r) => r.id === actor.id)) {
+    requesters.push({ login: actor.login, id: actor.id, type: actor.login.endsWith('[bot]') ? 'Bot' : 'User' });
+  }
   const readAt = (request.now ?? new Date()).toISOString();
   const requestedAt = requestedAtToSign(deployRequest, readAt, log);
   return {

@@ -361,13 +361,7 @@ export class BundleVerifier {
       // Go's encoding/json (in-toto-golang, cosign) matches a field's name whatever its case and keeps the last:
       // `"subject"` then `"Subject"` is one statement to twokey and another to them.
       const variant = caseVariantKey(verified.statement);
-      if (variant !== undefined) {
-        fail(
-          'PAYLOAD_INVALID',
-          source,
-          `the in-toto payload: ${variant}: written twice in other cases (JSON readers differ on which one counts)`,
-        );
-      }
+      if (variant !== undefined) fail('PAYLOAD_INVALID', source, `the in-toto payload: ${variant}`);
     }
     if (!artifact) return;
     if (verified.statement !== undefined) {
@@ -493,8 +487,12 @@ function caseVariantKey(statement: unknown): string | undefined {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
     const seen = new Set<string>();
     for (const key of Object.keys(value)) {
+      const at = path ? `${path}.${key}` : key;
+      // Go folds letters beyond ASCII too (`ſubject` is `Subject` to it: U+017F), and every in-toto field name is
+      // ASCII: any other is refused rather than folded one way here and another there.
+      if (!/^[\x20-\x7e]*$/.test(key)) return `${at}: a field name beyond ASCII (readers fold such names differently)`;
       const lower = key.toLowerCase();
-      if (seen.has(lower)) return path ? `${path}.${key}` : key;
+      if (seen.has(lower)) return `${at}: written twice in other cases (JSON readers differ on which one counts)`;
       seen.add(lower);
     }
     return undefined;

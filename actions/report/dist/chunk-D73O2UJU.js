@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-P3SQOOX2.js";
+} from "./chunk-TY4433GC.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,
@@ -527,8 +527,13 @@ function passedDeploys(decisions) {
     const seen = deploys.get(key);
     if (!seen) deploys.set(key, d);
     else {
-      const latest2 = compare(d.at, seen.at) > 0 ? d : seen;
-      deploys.set(key, { ...latest2, unapproved: seen.unapproved || d.unapproved });
+      const stands = d.unapproved !== seen.unapproved ? d.unapproved ? d : seen : compare(d.at, seen.at) > 0 ? d : seen;
+      const breakGlass = [
+        ...seen.breakGlass,
+        ...d.breakGlass.filter((b) => !seen.breakGlass.some((s) => s.id === b.id))
+      ];
+      const artifacts = [.../* @__PURE__ */ new Set([...seen.artifacts, ...d.artifacts])];
+      deploys.set(key, { ...stands, unapproved: seen.unapproved || d.unapproved, breakGlass, artifacts });
     }
   });
   return [...deploys.values()];

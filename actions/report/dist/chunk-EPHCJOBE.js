@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-P3SQOOX2.js";
+} from "./chunk-TY4433GC.js";
 import {
   CodedError,
   describeIdentityRule,

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-E26JBLZA.js";
+} from "./chunk-QHS7SWDG.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -60,7 +60,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-MSXGGQTJ.js";
+} from "./chunk-D2JEBKD7.js";
 import {
   CodedError,
   describeError,
@@ -834,10 +834,10 @@ async function readDeployApproval(request) {
       [...new Set(request.actors.filter((a) => a !== ""))].map(async (login) => {
         const { data } = await client.request("GET /users/{username}", { username: login });
         const found = account(data);
-        const actor = request.actor;
-        if (actor && actor.login.toLowerCase() === login.toLowerCase() && found.id !== actor.id) {
+        const actor2 = request.actor;
+        if (actor2 && actor2.login.toLowerCase() === login.toLowerCase() && found.id !== actor2.id) {
           throw new Error(
-            `the login ${login} is GitHub account ${found.id} now, but the run was started by account ${actor.id} (its token's actor_id): renamed since, so who started the deploy cannot be told by login`
+            `the login ${login} is GitHub account ${found.id} now, but the run was started by account ${actor2.id} (its token's actor_id): renamed since, so who started the deploy cannot be told by login`
           );
         }
         return found;
@@ -845,6 +845,10 @@ async function readDeployApproval(request) {
     ),
     readDeployRequest(client, owner, repo, request)
   ]);
+  const actor = request.actor;
+  if (actor && !requesters.some((r) => r.id === actor.id)) {
+    requesters.push({ login: actor.login, id: actor.id, type: actor.login.endsWith("[bot]") ? "Bot" : "User" });
+  }
   const readAt = (request.now ?? /* @__PURE__ */ new Date()).toISOString();
   const requestedAt = requestedAtToSign(deployRequest, readAt, log);
   return {
@@ -2100,6 +2104,9 @@ async function runCheckedDeployStep(inputs, bundles, fromStore) {
   const apiUrl = inputs.githubApiUrl || "https://api.github.com";
   const store = token && inputs.repository ? { repository: inputs.repository, apiUrl, token } : void 0;
   const readApproval = job?.environment && store && inputs.runId ? async () => {
+    if (!job.actor) {
+      return { error: "the job token names no account that started the run (actor, actor_id)" };
+    }
     try {
       const facts = await readDeployApproval({
         client: createGitHubClient({ token: store.token, baseUrl: store.apiUrl }),

@@ -17044,7 +17044,8 @@ function breakGlassProblems(predicate, rules, context) {
     [predicate.requester.login.toLowerCase(), "its requester"],
     [predicate.change.author.login.toLowerCase(), "the change's author"]
   ]);
-  const excludedIds = /* @__PURE__ */ new Map([
+  const excludedIds = new Map([
+    ...(context.alsoRequesterIds ?? []).map((id) => [id, "it started the run"]),
     [predicate.requester.id, "its requester"],
     [predicate.change.author.id, "the change's author"]
   ]);
@@ -24631,13 +24632,7 @@ ${content}
         );
       }
       const variant = caseVariantKey(verified.statement);
-      if (variant !== void 0) {
-        fail4(
-          "PAYLOAD_INVALID",
-          source,
-          `the in-toto payload: ${variant}: written twice in other cases (JSON readers differ on which one counts)`
-        );
-      }
+      if (variant !== void 0) fail4("PAYLOAD_INVALID", source, `the in-toto payload: ${variant}`);
     }
     if (!artifact) return;
     if (verified.statement !== void 0) {
@@ -24733,8 +24728,10 @@ function caseVariantKey(statement) {
     if (typeof value !== "object" || value === null || Array.isArray(value)) return void 0;
     const seen = /* @__PURE__ */ new Set();
     for (const key of Object.keys(value)) {
+      const at = path ? `${path}.${key}` : key;
+      if (!/^[\x20-\x7e]*$/.test(key)) return `${at}: a field name beyond ASCII (readers fold such names differently)`;
       const lower = key.toLowerCase();
-      if (seen.has(lower)) return path ? `${path}.${key}` : key;
+      if (seen.has(lower)) return `${at}: written twice in other cases (JSON readers differ on which one counts)`;
       seen.add(lower);
     }
     return void 0;
@@ -25299,6 +25296,12 @@ async function signBreakGlass(inputs) {
     client.request("GET /users/{username}", { username: inputs.requester }).then(({ data }) => account(data))
   ]);
   const actorId = typeof claims.actor_id === "string" ? Number(claims.actor_id) : Number.NaN;
+  if (!Number.isSafeInteger(actorId)) {
+    throw new BreakGlassError(
+      "BREAK_GLASS_REFUSED",
+      "this job's token names no account that started the run (actor_id): whoever asked for the break-glass cannot be kept from releasing it"
+    );
+  }
   if (typeof claims.actor === "string" && claims.actor.toLowerCase() === inputs.requester.toLowerCase() && requester.id !== actorId) {
     throw new BreakGlassError(
       "BREAK_GLASS_REFUSED",
@@ -25333,7 +25336,13 @@ async function signBreakGlass(inputs) {
     predicate,
     { maxDurationSeconds: seconds, minApprovers: Math.max(1, inputs.minApprovers) },
     // Whoever started the run first (GITHUB_ACTOR) is a requester as much as whoever ran it again.
-    { now, trigger, ...inputs.actor !== void 0 && { alsoRequesters: [inputs.actor] } }
+    // …and by account: whoever started it first, as the token names them, renamed since or not.
+    {
+      now,
+      trigger,
+      alsoRequesterIds: [actorId],
+      ...inputs.actor !== void 0 && { alsoRequesters: [inputs.actor] }
+    }
   );
   if (problems.length > 0) throw new BreakGlassError("BREAK_GLASS_REFUSED", problems.join("; "));
   const statement = buildBreakGlassStatement(subjects, predicate);

@@ -15,7 +15,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-I35O75VS.js";
+} from "./chunk-EPHCJOBE.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -25,7 +25,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-3DXZW6X5.js";
+} from "./chunk-D73O2UJU.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -50,7 +50,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-P3SQOOX2.js";
+} from "./chunk-TY4433GC.js";
 import {
   CodedError,
   describeError,
@@ -3059,10 +3059,10 @@ async function readDeployApproval(request) {
       [...new Set(request.actors.filter((a) => a !== ""))].map(async (login) => {
         const { data } = await client.request("GET /users/{username}", { username: login });
         const found = account(data);
-        const actor = request.actor;
-        if (actor && actor.login.toLowerCase() === login.toLowerCase() && found.id !== actor.id) {
+        const actor2 = request.actor;
+        if (actor2 && actor2.login.toLowerCase() === login.toLowerCase() && found.id !== actor2.id) {
           throw new Error(
-            `the login ${login} is GitHub account ${found.id} now, but the run was started by account ${actor.id} (its token's actor_id): renamed since, so who started the deploy cannot be told by login`
+            `the login ${login} is GitHub account ${found.id} now, but the run was started by account ${actor2.id} (its token's actor_id): renamed since, so who started the deploy cannot be told by login`
           );
         }
         return found;
@@ -3070,6 +3070,10 @@ async function readDeployApproval(request) {
     ),
     readDeployRequest(client, owner, repo, request)
   ]);
+  const actor = request.actor;
+  if (actor && !requesters.some((r) => r.id === actor.id)) {
+    requesters.push({ login: actor.login, id: actor.id, type: actor.login.endsWith("[bot]") ? "Bot" : "User" });
+  }
   const readAt = (request.now ?? /* @__PURE__ */ new Date()).toISOString();
   const requestedAt = requestedAtToSign(deployRequest, readAt, log);
   return {
@@ -4286,6 +4290,9 @@ async function runCheckedDeployStep(inputs, bundles, fromStore) {
   const apiUrl = inputs.githubApiUrl || "https://api.github.com";
   const store = token && inputs.repository ? { repository: inputs.repository, apiUrl, token } : void 0;
   const readApproval = job?.environment && store && inputs.runId ? async () => {
+    if (!job.actor) {
+      return { error: "the job token names no account that started the run (actor, actor_id)" };
+    }
     try {
       const facts = await readDeployApproval({
         client: createGitHubClient({ token: store.token, baseUrl: store.apiUrl }),
