@@ -302,6 +302,19 @@ describe('a checkpoint is its signed note and its signature lines, nothing else'
   });
 });
 
+describe("a keyless envelope's signature names no key: its keyid is unsigned", () => {
+  it('refuses a keyid on an envelope its certificate signs, and accepts the envelope as signed (none)', () => {
+    const envelope = (b: BundleJSON) =>
+      (b as unknown as { dsseEnvelope: { signatures: { keyid?: string }[] } }).dsseEnvelope;
+    expect(loopbackOutcome(evidence.statement)).toBe('verified');
+    const bundle = changed(evidence.statement, (b) => {
+      envelope(b).signatures[0]!.keyid = 'anything-at-all';
+    });
+    expect(loopbackOutcome(bundle)).toBe('KEYID_NOT_CANONICAL');
+    expect(loopbackError(bundle)).toContain('dsseEnvelope.signatures[0].keyid: expected none');
+  });
+});
+
 describe('int64 fields are spelled as protobuf JSON spells them: decimal strings', () => {
   const fields = ['logIndex', 'integratedTime', 'inclusionProof.treeSize'] as const;
   /** The JSON object holding a field of the first log entry, and the field's name in it. */

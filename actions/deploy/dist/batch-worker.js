@@ -12202,6 +12202,7 @@ function checkCanonical(parsed, trust) {
   checkMediaType(bundle, source);
   checkInt64Spellings(json, source);
   checkMessageDigestAlgorithm(json, bundle, source);
+  checkSignatureKeyIds(bundle, source);
   checkCertificates(bundle, trust, source);
   checkTimestampTokens(bundle, trust, source);
   checkInclusionProofs(bundle, source);
@@ -12215,6 +12216,20 @@ function checkMediaType(bundle, source) {
       `mediaType: ${bundle.mediaType} has no verificationMaterial.certificate (a v0.3 field); expected ${import_bundle2.BUNDLE_V03_MEDIA_TYPE}`
     );
   }
+}
+function checkSignatureKeyIds(bundle, source) {
+  if (bundle.content.$case !== "dsseEnvelope") return;
+  const material = bundle.verificationMaterial.content.$case;
+  if (material !== "certificate" && material !== "x509CertificateChain") return;
+  bundle.content.dsseEnvelope.signatures.forEach((signature, i) => {
+    if (signature.keyid !== "") {
+      fail(
+        "KEYID_NOT_CANONICAL",
+        source,
+        `dsseEnvelope.signatures[${i}].keyid: expected none on an envelope a certificate signs (it is not signed: any value reads the same), found ${JSON.stringify(signature.keyid)}`
+      );
+    }
+  });
 }
 var INT64_SPELLING = /^(0|[1-9][0-9]{0,18})$/;
 var INT64_MAX = 2n ** 63n - 1n;

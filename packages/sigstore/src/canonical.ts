@@ -19,6 +19,7 @@ export function checkCanonical(parsed: ParsedBundle, trust: TrustedRootMaterial)
   checkMediaType(bundle, source);
   checkInt64Spellings(json, source);
   checkMessageDigestAlgorithm(json, bundle, source);
+  checkSignatureKeyIds(bundle, source);
   checkCertificates(bundle, trust, source);
   checkTimestampTokens(bundle, trust, source);
   checkInclusionProofs(bundle, source);
@@ -42,6 +43,29 @@ function checkMediaType(bundle: Bundle, source: string): void {
       `mediaType: ${bundle.mediaType} has no verificationMaterial.certificate (a v0.3 field); expected ${BUNDLE_V03_MEDIA_TYPE}`,
     );
   }
+}
+
+// ── DSSE key ids ────────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * A DSSE signature's `keyid` is not signed: on an envelope a certificate signs it names nothing (the certificate
+ * does), and every keyless signer — sigstore-js, cosign, actions/attest — leaves it empty. Any other value would make
+ * other bytes of the same signed event (decision records and the report name bundles by their bytes' SHA-256). With
+ * a public key (`--key`) it may hint at the key, and is left as it is.
+ */
+function checkSignatureKeyIds(bundle: Bundle, source: string): void {
+  if (bundle.content.$case !== 'dsseEnvelope') return;
+  const material = bundle.verificationMaterial.content.$case;
+  if (material !== 'certificate' && material !== 'x509CertificateChain') return;
+  bundle.content.dsseEnvelope.signatures.forEach((signature, i) => {
+    if (signature.keyid !== '') {
+      fail(
+        'KEYID_NOT_CANONICAL',
+        source,
+        `dsseEnvelope.signatures[${i}].keyid: expected none on an envelope a certificate signs (it is not signed: any value reads the same), found ${JSON.stringify(signature.keyid)}`,
+      );
+    }
+  });
 }
 
 // ── int64 fields ────────────────────────────────────────────────────────────────────────────────────────────────

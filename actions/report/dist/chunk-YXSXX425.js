@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-TY4433GC.js";
+} from "./chunk-XL5HMBKU.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-QHS7SWDG.js";
+} from "./chunk-MB6CLAYS.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -60,7 +60,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-D2JEBKD7.js";
+} from "./chunk-EFHRS3ZT.js";
 import {
   CodedError,
   describeError,

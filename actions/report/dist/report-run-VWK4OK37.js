@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-D73O2UJU.js";
+} from "./chunk-YXSXX425.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-TY4433GC.js";
+} from "./chunk-XL5HMBKU.js";
 import "./chunk-EUJYUMYF.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";

@@ -15,7 +15,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-EPHCJOBE.js";
+} from "./chunk-WQAOFLNW.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -25,7 +25,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-D73O2UJU.js";
+} from "./chunk-YXSXX425.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -50,7 +50,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-TY4433GC.js";
+} from "./chunk-XL5HMBKU.js";
 import {
   CodedError,
   describeError,

@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-TY4433GC.js";
+} from "./chunk-XL5HMBKU.js";
 import {
   CodedError,
   describeIdentityRule,
