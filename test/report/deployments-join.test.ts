@@ -3,7 +3,6 @@
 // that run "recorded": a deploy the gate refused and a later job of the same run shipped anyway, or a break-glass deploy
 // whose files were deleted, hidden behind a staging gate of the same run, left no audit finding. Built the way the
 // attacker would, from the generated organisation's genuine evidence and GitHub's deployments API shape.
-import { createHash } from 'node:crypto';
 import {
   computeSodReport,
   type DeploymentRecord,
@@ -15,7 +14,7 @@ import {
 } from '@twokey/core';
 import { type OrgHistory, orgHistoryDeployments, orgHistoryPolicy, planOrgHistory } from '@twokey/testkit';
 import { describe, expect, it } from 'vitest';
-import { bundlesOf } from './sod-truth';
+import { bundlesOf, resign } from './sod-truth';
 
 const history: OrgHistory = planOrgHistory({ firstMonth: '2026-01', months: 3 });
 const honest = bundlesOf(history);
@@ -183,24 +182,3 @@ describe('deployments are joined with decision records by run and environment', 
     expect(attacked.verdict).toBe('fail');
   });
 });
-
-/** A genuine statement re-issued for another run (its certificate's run invocation URI), edited as JSON. */
-function resign(
-  bundle: VerifiedBundle,
-  source: string,
-  runUri: string,
-  // biome-ignore lint/suspicious/noExplicitAny: statements are edited as JSON
-  edit: (s: any) => void,
-): VerifiedBundle & { sha256: string } {
-  const statement = JSON.parse(JSON.stringify(bundle.statement));
-  edit(statement);
-  const sha256 = createHash('sha256').update(JSON.stringify(statement)).digest('hex');
-  return {
-    ...bundle,
-    source,
-    sha256,
-    evidenceKey: sha256,
-    signer: { ...bundle.signer, extensions: { ...bundle.signer.extensions, runInvocationURI: runUri } },
-    statement,
-  };
-}

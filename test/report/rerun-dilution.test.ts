@@ -2,7 +2,6 @@
 // genuine deploy identity sign one more PASSED record per attempt. Counted as records, each was another passed deploy
 // in M1 (and another success in M10), diluting a break-glass below max-unapproved-rate. A deploy is counted once per
 // run and environment. The attempts are the history's genuine record and approval re-issued for later attempts.
-import { createHash } from 'node:crypto';
 import {
   computeSodReport,
   deploymentsFromGitHub,
@@ -13,7 +12,7 @@ import {
 } from '@twokey/core';
 import { orgHistoryDeployments, orgHistoryPolicy, planOrgHistory } from '@twokey/testkit';
 import { describe, expect, it } from 'vitest';
-import { bundlesOf } from './sod-truth';
+import { bundlesOf, resign } from './sod-truth';
 
 const history = planOrgHistory({ firstMonth: '2026-01', months: 3 });
 const honest = bundlesOf(history);
@@ -32,22 +31,6 @@ function report(bundles: readonly VerifiedBundle[]): SodReport {
     },
     generatedAt: new Date('2026-12-01T00:00:00Z'),
   });
-}
-
-/** A genuine statement re-issued for another attempt (its certificate's run invocation URI), edited as JSON. */
-// biome-ignore lint/suspicious/noExplicitAny: statements are edited as JSON
-function resign(bundle: VerifiedBundle, source: string, runUri: string, edit: (s: any) => void) {
-  const statement = JSON.parse(JSON.stringify(bundle.statement));
-  edit(statement);
-  const sha256 = createHash('sha256').update(JSON.stringify(statement)).digest('hex');
-  return {
-    ...bundle,
-    source,
-    sha256,
-    evidenceKey: sha256,
-    signer: { ...bundle.signer, extensions: { ...bundle.signer.extensions, runInvocationURI: runUri } },
-    statement,
-  } as VerifiedBundle & { sha256: string };
 }
 
 /**

@@ -132,3 +132,27 @@ export function bundlesOf(plan: OrgHistory): VerifiedBundle[] {
   }
   return bundles;
 }
+
+/**
+ * A genuine statement of the history re-issued for another run (its certificate's run invocation URI), edited as
+ * JSON: what an attacker's second gate job, re-run attempt or decoy would have the deploy identity sign.
+ */
+export function resign(
+  bundle: VerifiedBundle,
+  source: string,
+  runUri: string,
+  // biome-ignore lint/suspicious/noExplicitAny: statements are edited as JSON
+  edit: (statement: any) => void,
+): VerifiedBundle & { sha256: string } {
+  const statement = JSON.parse(JSON.stringify(bundle.statement));
+  edit(statement);
+  const sha256 = createHash('sha256').update(JSON.stringify(statement)).digest('hex');
+  return {
+    ...bundle,
+    source,
+    sha256,
+    evidenceKey: sha256,
+    signer: { ...bundle.signer, extensions: { ...bundle.signer.extensions, runInvocationURI: runUri } },
+    statement,
+  };
+}

@@ -12961,11 +12961,10 @@ function digestBytes(bytes, algorithms) {
   return algorithms.map((algorithm) => ({ algorithm, hex: hash2(algorithm, bytes, "hex") }));
 }
 function smallFileContent(path) {
-  const { fd } = openArtifact(path);
+  const { fd, size } = openArtifact(path);
   try {
-    const stat = fstatSync2(fd);
-    if (!stat.isFile() || stat.size > IN_MEMORY_ARTIFACT_BYTES) return void 0;
-    const content = Buffer.allocUnsafe(stat.size + 1);
+    if (size > IN_MEMORY_ARTIFACT_BYTES) return void 0;
+    const content = Buffer.allocUnsafe(size + 1);
     let length = 0;
     for (; ; ) {
       const n = readSync2(fd, content, length, content.length - length, null);

@@ -97,7 +97,8 @@ function readDeployments(path: string, cwd: string): { source: string; records: 
   const source = relativePath(cwd, path);
   let text: string;
   try {
-    // Bounded, and only a regular file: /dev/zero or a FIFO given as the file would never end.
+    // Bounded, and only a regular file: /dev/zero or a FIFO given as the file would never end. (The error's code is
+    // not shown: its message is, as the report's usage error.)
     text = readBoundedFile(
       resolve(cwd, path),
       MAX_DEPLOYMENTS_BYTES,

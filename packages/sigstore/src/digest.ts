@@ -82,13 +82,13 @@ export function digestBytes(bytes: Buffer, algorithms: readonly DigestAlgorithm[
   return algorithms.map((algorithm) => ({ algorithm, hex: hash(algorithm, bytes, 'hex') }));
 }
 
-/** A file's bytes when it is a small regular file; undefined when it is larger (or grows while read), or not a file. */
+/** A file's bytes when it is a small regular file; undefined when it is larger (or grows while read). */
 export function smallFileContent(path: string): Buffer | undefined {
-  const { fd } = openArtifact(path);
+  // A regular file (openArtifact refuses anything else), of the size it was opened with.
+  const { fd, size } = openArtifact(path);
   try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile() || stat.size > IN_MEMORY_ARTIFACT_BYTES) return undefined;
-    const content = Buffer.allocUnsafe(stat.size + 1);
+    if (size > IN_MEMORY_ARTIFACT_BYTES) return undefined;
+    const content = Buffer.allocUnsafe(size + 1);
     let length = 0;
     for (;;) {
       const n = readSync(fd, content, length, content.length - length, null);

@@ -3332,11 +3332,10 @@ function digestBytes(bytes, algorithms) {
   return algorithms.map((algorithm) => ({ algorithm, hex: hash(algorithm, bytes, "hex") }));
 }
 function smallFileContent(path) {
-  const { fd } = openArtifact(path);
+  const { fd, size } = openArtifact(path);
   try {
-    const stat3 = fstatSync(fd);
-    if (!stat3.isFile() || stat3.size > IN_MEMORY_ARTIFACT_BYTES) return void 0;
-    const content = Buffer.allocUnsafe(stat3.size + 1);
+    if (size > IN_MEMORY_ARTIFACT_BYTES) return void 0;
+    const content = Buffer.allocUnsafe(size + 1);
     let length = 0;
     for (; ; ) {
       const n = readSync(fd, content, length, content.length - length, null);

@@ -29060,11 +29060,10 @@ function digestBytes(bytes, algorithms) {
   return algorithms.map((algorithm) => ({ algorithm, hex: hash(algorithm, bytes, "hex") }));
 }
 function smallFileContent(path) {
-  const { fd } = openArtifact(path);
+  const { fd, size } = openArtifact(path);
   try {
-    const stat2 = fstatSync(fd);
-    if (!stat2.isFile() || stat2.size > IN_MEMORY_ARTIFACT_BYTES) return void 0;
-    const content = Buffer.allocUnsafe(stat2.size + 1);
+    if (size > IN_MEMORY_ARTIFACT_BYTES) return void 0;
+    const content = Buffer.allocUnsafe(size + 1);
     let length = 0;
     for (; ; ) {
       const n = readSync(fd, content, length, content.length - length, null);

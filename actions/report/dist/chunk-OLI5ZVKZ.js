@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-XL5HMBKU.js";
+} from "./chunk-IE6PQPMG.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-MB6CLAYS.js";
+} from "./chunk-L6PKSLWI.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -60,7 +60,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-EFHRS3ZT.js";
+} from "./chunk-V7TT336L.js";
 import {
   CodedError,
   describeError,

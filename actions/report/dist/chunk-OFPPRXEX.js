@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-XL5HMBKU.js";
+} from "./chunk-IE6PQPMG.js";
 import {
   CodedError,
   describeIdentityRule,
