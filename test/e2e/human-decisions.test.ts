@@ -17,6 +17,8 @@ import {
   anActionsDeployment,
   anApprovedChange,
   aUser,
+  aWorkflowRun,
+  type FakeAccount,
   type FakeRepository,
   type GitHubFake,
   identity,
@@ -84,6 +86,25 @@ const ids = new Map<string, number>();
 function aUserId(login: string): number {
   if (!ids.has(login)) ids.set(login, 9_000_000 + ids.size);
   return ids.get(login)!;
+}
+
+/** The account a login of this file names (erin, carol, dave … as the GitHub fake's users hold them). */
+function accountOf(login: string): FakeAccount {
+  return { login, id: aUserId(login), type: 'User' };
+}
+
+/**
+ * `login`'s owner renamed the account away (carol → carol-ops) and another account, a free one of theirs, claimed the
+ * login: `GET /users/{login}` names that other account until the returned function puts the owner back.
+ */
+function claimLogin(login: string): () => void {
+  const users = github.state.users!;
+  const index = users.findIndex((user) => user.login === login);
+  const owner = users[index]!;
+  users[index] = aUser(login, { id: 4_000_000 + aUserId(login) });
+  return () => {
+    users[index] = owner;
+  };
 }
 
 function policy(): string {
@@ -442,6 +463,59 @@ describe('prevent self-review, turned off around an approval', () => {
   });
 });
 
+// carol, a reviewer of production, re-runs erin's deploy run (GITHUB_TRIGGERING_ACTOR is carol; the job's token names
+// only erin, who started the run), renames her account (carol → carol-ops) and has a free account claim the login
+// carol; an admin turns prevent self-review off around it, and carol-ops, carol herself, approves her own re-run. Looked
+// up by login, the re-run's starter was that free account, and carol-ops counted as someone else.
+describe('a re-run’s starter, by account', () => {
+  it('refuses a deploy re-run by someone renamed since (the login another account’s now), and records why (FAILED)', async () => {
+    const who = job(DEPLOY_WORKFLOW, reviewed, { environment: 'production', actor: 'erin', run_attempt: '2' });
+    const carolOps = { ...accountOf('carol'), login: 'carol-ops' };
+    // GitHub's run attempt names the re-run's starter by account, with the login it has now.
+    aWorkflowRun(repository, { id: who.run_id, actor: accountOf('erin'), reRunBy: [carolOps] });
+    repository.workflowRunApprovals[who.run_id] = [
+      { state: 'approved', comment: 'ok', environments: ['production'], user: carolOps },
+    ];
+    const restore = claimLogin('carol');
+    try {
+      const run = await runAction(repoRoot, {
+        with: {
+          'subject-path': 'dist/app.tar.gz',
+          bundles: 'honest',
+          policy: 'org-policy.yml',
+          'store-attestations': 'true',
+          ...endpoints(),
+        },
+        identity: who,
+        oidc: issuer,
+        githubApiUrl: github.url,
+        githubToken: 'ghs_deploy_job',
+        workspace,
+        // The login carol had when she re-ran it, as GitHub set it for the job.
+        env: { GITHUB_TRIGGERING_ACTOR: 'carol' },
+      });
+      const why = `GITHUB_TRIGGERING_ACTOR is carol, but GitHub says attempt 2 of run ${who.run_id} was started by account ${aUserId('carol')}, carol-ops now (its triggering_actor): renamed since, so who started this attempt of the deploy cannot be told by login`;
+      expect(run.exitCode).not.toBe(0);
+      const report = readDeployReport(readFileSync(run.outputs['report-path']!, 'utf8'), 'report');
+      expect(report.verdict).toBe('fail');
+      expect(check(report, 'deploy-approval')).toMatchObject({ verdict: 'fail' });
+      expect(check(report, 'deploy-approval').reason).toBe(
+        `the deploy job could not read who approved it: RUN_STARTER_UNKNOWN: ${why}`,
+      );
+      expect(run.outputs['deploy-approval-path']).toBeUndefined();
+      // The refusal is recorded, signed as the deploy identity, with its reason.
+      const record = JSON.parse(readFileSync(run.outputs['record-path']!, 'utf8'));
+      const { predicate } = JSON.parse(Buffer.from(record.dsseEnvelope.payload, 'base64').toString('utf8'));
+      expect(predicate.verificationResult).toBe('FAILED');
+      expect(predicate['https://twokey.dev/decision/v1'].failedChecks).toEqual([
+        expect.objectContaining({ id: 'deploy-approval', verdict: 'fail', reason: expect.stringContaining(why) }),
+      ]);
+    } finally {
+      restore();
+    }
+  });
+});
+
 describe('break-glass, signed and loud', () => {
   it('lets an unreviewed change through with a valid break-glass, flagged in capitals, once', async () => {
     const first = await deploy('dist/hotfix.tar.gz', 'hotfix', ['carol']);
@@ -609,6 +683,83 @@ describe('break-glass, signed and loud', () => {
     expect(glass.log).toContain('BREAK_GLASS_REFUSED');
     expect(glass.log).toContain('not counted: erin-ops (it started the run)');
     expect(glass.outputs['bundle-path']).toBeUndefined();
+  });
+
+  // erin dispatched the break-glass; dave, a reviewer of its environment, re-ran it (GITHUB_TRIGGERING_ACTOR is dave),
+  // renamed his account (dave → dave-ops) and had a free account claim the login dave, and released it himself.
+  // Looked up by login, its requester was that free account, and dave-ops counted as someone else.
+  it('the break-glass workflow refuses to sign when whoever re-ran it renamed since (the login another account’s now)', async () => {
+    const rerun = job(BREAK_GLASS_WORKFLOW, hotfix, { environment: 'break-glass', actor: 'erin', run_attempt: '2' });
+    const daveOps = { ...accountOf('dave'), login: 'dave-ops' };
+    aWorkflowRun(repository, { id: rerun.run_id, actor: accountOf('erin'), reRunBy: [daveOps] });
+    repository.workflowRunApprovals[rerun.run_id] = [
+      { state: 'approved', comment: 'ok', environments: ['break-glass'], user: daveOps },
+    ];
+    const restore = claimLogin('dave');
+    try {
+      const glass = await runAction(join(repoRoot, 'actions', 'break-glass'), {
+        with: {
+          'subject-path': 'dist/hotfix.tar.gz',
+          reason: 'checkout is down',
+          incident: 'https://status.acme.example/incidents/47',
+          environment: 'production',
+          ...endpoints(),
+        },
+        identity: rerun,
+        oidc: issuer,
+        githubApiUrl: github.url,
+        githubToken: 'ghs_break_glass_job',
+        workspace,
+        env: { GITHUB_TRIGGERING_ACTOR: 'dave' },
+      });
+      expect(glass.exitCode).not.toBe(0);
+      expect(glass.log).toContain('BREAK_GLASS_REFUSED');
+      expect(glass.log).toContain(
+        `GITHUB_TRIGGERING_ACTOR is dave, but GitHub says attempt 2 of run ${rerun.run_id} was started by account ${aUserId('dave')}, dave-ops now (its triggering_actor): renamed since, so who asked for the break-glass cannot be told by login`,
+      );
+      expect(glass.outputs['bundle-path']).toBeUndefined();
+    } finally {
+      restore();
+    }
+  });
+
+  // The same, dave renaming himself between GitHub's two answers to the job: the run attempt still names him dave, the
+  // run's approvals already dave-ops. He is its requester by account, whatever his login.
+  it('the break-glass workflow does not count an approval by whoever re-ran it, renamed since: its requester by account', async () => {
+    const rerun = job(BREAK_GLASS_WORKFLOW, hotfix, { environment: 'break-glass', actor: 'erin', run_attempt: '2' });
+    aWorkflowRun(repository, { id: rerun.run_id, actor: accountOf('erin'), reRunBy: [accountOf('dave')] });
+    repository.workflowRunApprovals[rerun.run_id] = [
+      {
+        state: 'approved',
+        comment: 'ok',
+        environments: ['break-glass'],
+        user: { ...accountOf('dave'), login: 'dave-ops' },
+      },
+    ];
+    const restore = claimLogin('dave');
+    try {
+      const glass = await runAction(join(repoRoot, 'actions', 'break-glass'), {
+        with: {
+          'subject-path': 'dist/hotfix.tar.gz',
+          reason: 'checkout is down',
+          incident: 'https://status.acme.example/incidents/48',
+          environment: 'production',
+          ...endpoints(),
+        },
+        identity: rerun,
+        oidc: issuer,
+        githubApiUrl: github.url,
+        githubToken: 'ghs_break_glass_job',
+        workspace,
+      });
+      expect(glass.exitCode).not.toBe(0);
+      expect(glass.log).toContain('BREAK_GLASS_REFUSED');
+      expect(glass.log).toContain('distinct from its requester (dave)');
+      expect(glass.log).toContain('not counted: dave-ops (its requester)');
+      expect(glass.outputs['bundle-path']).toBeUndefined();
+    } finally {
+      restore();
+    }
   });
 
   // alice's caller workflow runs the break-glass on a push to her branch; bob clicks "Update branch" on her pull

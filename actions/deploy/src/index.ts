@@ -39,7 +39,8 @@ try {
     version: actionPackage.version,
     ...(Number(process.env.GITHUB_RUN_ID) > 0 && { runId: Number(process.env.GITHUB_RUN_ID) }),
     ...(Number(process.env.GITHUB_RUN_ATTEMPT) > 0 && { runAttempt: Number(process.env.GITHUB_RUN_ATTEMPT) }),
-    actors: [process.env.GITHUB_ACTOR ?? '', process.env.GITHUB_TRIGGERING_ACTOR ?? ''],
+    actorLogin: process.env.GITHUB_ACTOR ?? '',
+    triggeringActorLogin: process.env.GITHUB_TRIGGERING_ACTOR ?? '',
     ...callerWorkflow(),
   };
   const result = await runDeployStep(inputs);

@@ -19,6 +19,7 @@ import {
   createGitHubClient,
   idTokenClaims,
   ORG_POLICY_PATH,
+  RunStarterError,
   readDeployApproval,
   resolveArtifacts,
   storeAttestations,
@@ -61,14 +62,18 @@ export async function runCheckedDeployStep(
               runId: inputs.runId!,
               runAttempt: inputs.runAttempt ?? 1,
               environment: job.environment!,
-              actors: inputs.actors ?? [],
+              ...(inputs.actorLogin !== undefined && { actorLogin: inputs.actorLogin }),
+              ...(inputs.triggeringActorLogin !== undefined && { triggeringActorLogin: inputs.triggeringActorLogin }),
               ...(job.actor && { actor: job.actor }),
             });
             return { predicate: { ...facts, evidence: [] } };
           } catch (error) {
-            return {
-              error: `GitHub did not say who approved run ${inputs.runId} (the token needs actions: read): ${describeError(error)}`,
-            };
+            // Who started the run cannot be told by account (a login renamed since): said as it is. GitHub refusing
+            // the token (403, or 404 for what it may not show) is a permission.
+            if (error instanceof RunStarterError) return { error: describeError(error) };
+            const status = (error as { status?: number }).status;
+            const hint = status === 403 || status === 404 ? ' (the token needs actions: read)' : '';
+            return { error: `GitHub did not say who approved run ${inputs.runId}${hint}: ${describeError(error)}` };
           }
         }
       : undefined;

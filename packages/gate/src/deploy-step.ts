@@ -49,8 +49,10 @@ export interface DeployInputs extends SubjectInputs {
   /** GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT: the run whose environment approvals are read. */
   runId?: number;
   runAttempt?: number;
-  /** GITHUB_ACTOR and GITHUB_TRIGGERING_ACTOR: who started the deploy run. */
-  actors?: string[];
+  /** GITHUB_ACTOR: the login of whoever started the deploy run. */
+  actorLogin?: string;
+  /** GITHUB_TRIGGERING_ACTOR: the login of whoever started this attempt of it (a re-run's: whoever re-ran it). */
+  triggeringActorLogin?: string;
   /** The caller's workflow file (from GITHUB_WORKFLOW_REF) and the `uses:` that ran this gate, to anchor SARIF. */
   workflow?: { path: string; uses?: string };
 }

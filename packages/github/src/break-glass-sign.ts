@@ -20,6 +20,7 @@ import { BreakGlassError, type BreakGlassInputs, type BreakGlassResult } from '.
 import { contentName, writeEvidence } from './evidence-directory';
 import { idTokenClaims } from './job-identity';
 import { createGitHubClient } from './octokit';
+import { readTriggeringActor, triggeringActorMismatch } from './run-attempt';
 import type { StepOutcome } from './step';
 
 /** The break-glass attestation of `inputs` (their required values checked), signed; or why not (BreakGlassError). */
@@ -45,6 +46,7 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
   }
   const [owner, repo] = inputs.repository.split('/') as [string, string];
   const client = inputs.client ?? createGitHubClient({ token: inputs.githubToken, baseUrl: inputs.apiUrl });
+  const attempt = { repository: inputs.repository, runId: inputs.runId, runAttempt: inputs.runAttempt };
   const [approvals, commit, requester] = await Promise.all([
     client
       .request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals', { owner, repo, run_id: inputs.runId })
@@ -52,10 +54,13 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
     client
       .request('GET /repos/{owner}/{repo}/commits/{ref}', { owner, repo, ref: inputs.commit })
       .then(({ data }) => data as { author?: unknown }),
-    client.request('GET /users/{username}', { username: inputs.requester }).then(({ data }) => account(data)),
+    // Whoever started this attempt (a re-run's: whoever re-ran it), by account as GitHub names it, never by login: a
+    // login renamed away and claimed by another account would name that one, and the renamed requester would approve
+    // as someone else. GITHUB_TRIGGERING_ACTOR must still be its login.
+    readTriggeringActor(client, attempt),
   ]);
-  // The requester looked up by login must be the account that started the run, as the token says (a login renamed
-  // away and claimed by another account would name that one, and the renamed requester would approve as someone else).
+  const renamed = triggeringActorMismatch(inputs.requester, requester, attempt, 'who asked for the break-glass');
+  if (renamed) throw new BreakGlassError('BREAK_GLASS_REFUSED', renamed);
   const actorId = typeof claims.actor_id === 'string' ? Number(claims.actor_id) : Number.NaN;
   if (!Number.isSafeInteger(actorId)) {
     throw new BreakGlassError(
@@ -63,6 +68,8 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
       "this job's token names no account that started the run (actor_id): whoever asked for the break-glass cannot be kept from releasing it",
     );
   }
+  // The requester must be the account that started the run, as the token says, when the logins say it is: not
+  // re-run by another, or by an account that took the login over in between (the same login, two accounts).
   if (
     typeof claims.actor === 'string' &&
     claims.actor.toLowerCase() === inputs.requester.toLowerCase() &&

@@ -32,7 +32,10 @@ export interface BreakGlassInputs extends SubjectInputs {
   githubToken: string;
   runId: number;
   runAttempt: number;
-  /** GITHUB_TRIGGERING_ACTOR: who asked for the break-glass. */
+  /**
+   * GITHUB_TRIGGERING_ACTOR: who asked for the break-glass, by login. The account is the run attempt's triggering
+   * actor as GitHub names it (by id), whose login this must still be.
+   */
   requester: string;
   /** GITHUB_ACTOR, when another account than the requester started the run first: it may not approve either. */
   actor?: string;

@@ -1,13 +1,15 @@
 // When the deploy was requested, as the deploy job reads it from the GitHub API fake: the deployment GitHub Actions
 // made for this run's job in the environment (found by the run its statuses' log URL names) gives requestedAt; a
 // deployment of another run or environment, none at all, or an API that will not answer leaves it out, said in the
-// log, and the approvals are read all the same.
+// log, and the approvals are read all the same. And who started the deploy — the run, and this attempt of it — by
+// account, never by a login alone.
 import { parseDeployApprovalPredicate } from '@twokey/core';
 import {
   aGitHubState,
   anActionsDeployment,
   anApprovedChange,
   aUser,
+  aWorkflowRun,
   type FakeRepository,
   type GitHubFake,
   startGitHubFake,
@@ -18,6 +20,9 @@ import { createGitHubClient } from './octokit';
 
 const RUN = 4242;
 const READ_AT = new Date('2026-05-04T10:30:00.000Z');
+const dana = aUser('dana', { id: 5150 });
+/** A reviewer of production, who re-runs dana's deploy. */
+const bob = aUser('bob', { id: 7002 });
 
 let github: GitHubFake;
 let repository: FakeRepository;
@@ -34,11 +39,13 @@ beforeAll(async () => {
     },
   ];
   repository.environments = { production: { reviewers: [], preventSelfReview: true } };
-  github = await startGitHubFake(aGitHubState(repository, aUser('dana', { id: 5150 })));
+  github = await startGitHubFake(aGitHubState(repository, dana));
 });
 afterAll(() => github?.close());
 beforeEach(() => {
   repository.deployments = [];
+  // dana started the run; nobody re-ran it.
+  aWorkflowRun(repository, { id: RUN, actor: dana });
   github.requests.length = 0;
 });
 
@@ -51,7 +58,6 @@ async function read(overrides: Partial<DeployApprovalRequest> = {}) {
     runId: RUN,
     runAttempt: 1,
     environment: 'production',
-    actors: [],
     now: READ_AT,
     log: (message) => logged.push(message),
     ...overrides,
@@ -111,6 +117,7 @@ describe('when the deploy was requested (requestedAt)', () => {
   });
 
   it('is the newest deployment naming the run: a re-run’s attempt, not the first attempt’s', async () => {
+    aWorkflowRun(repository, { id: RUN, actor: dana, reRunBy: [dana] });
     anActionsDeployment(repository, {
       runId: RUN,
       environment: 'production',
@@ -163,19 +170,99 @@ describe('when the deploy was requested (requestedAt)', () => {
 // someone else. The job's token names the starter's account id: the login must still be that account.
 describe('who started the deploy, by account', () => {
   it('is the account the job token names: the login looked up is still that account', async () => {
-    const { predicate } = await read({ actors: ['dana'], actor: { login: 'dana', id: 5150 } });
+    const { predicate } = await read({ actorLogin: 'dana', actor: { login: 'dana', id: 5150 } });
     expect(predicate.requesters).toEqual([expect.objectContaining({ login: 'dana', id: 5150 })]);
+  });
+
+  it('is the account the run attempt names when the run was not re-run: one request, no lookup by login', async () => {
+    const { predicate } = await read({
+      actorLogin: 'dana',
+      triggeringActorLogin: 'dana',
+      actor: { login: 'dana', id: 5150 },
+    });
+    expect(predicate.requesters).toEqual([{ login: 'dana', id: 5150, type: 'User' }]);
+    expect(github.requests.map((r) => r.path)).toContain('/repos/acme/app/actions/runs/4242/attempts/1');
+    expect(github.requests.filter((r) => r.route === 'GET /users/{username}')).toEqual([]);
   });
 
   it('is excluded by account even when another re-ran the run and the starter renamed since', async () => {
     // bob's re-run: GITHUB_TRIGGERING_ACTOR is bob; the token names dana, who started it and is dana-ops now.
-    const { predicate } = await read({ actors: ['carol'], actor: { login: 'dana-ops', id: 5150 } });
+    aWorkflowRun(repository, { id: RUN, actor: { ...dana, login: 'dana-ops' }, reRunBy: [bob] });
+    const { predicate } = await read({
+      runAttempt: 2,
+      triggeringActorLogin: 'bob',
+      actor: { login: 'dana-ops', id: 5150 },
+    });
     expect(predicate.requesters).toContainEqual(expect.objectContaining({ id: 5150 }));
+    expect(predicate.requesters).toContainEqual(expect.objectContaining({ login: 'bob', id: 7002 }));
   });
 
   it('cannot be told by login when the login is another account now: an error, never another requester', async () => {
-    await expect(read({ actors: ['dana'], actor: { login: 'dana', id: 7777 } })).rejects.toThrow(
+    await expect(read({ actorLogin: 'dana', actor: { login: 'dana', id: 7777 } })).rejects.toThrow(
       "the login dana is GitHub account 5150 now, but the run was started by account 7777 (its token's actor_id): renamed since",
     );
+  });
+});
+
+// bob, a reviewer of production, re-runs dana's deploy (GITHUB_TRIGGERING_ACTOR is bob; the job's token names only
+// dana, who started the run), renames his account (bob → bob-ops) and has a free account claim the login bob: looked
+// up by login, the re-run's starter would be that account, and bob-ops, bob himself, would approve his own re-run as
+// someone else. GitHub's run attempt names who re-ran it by account: the login must still be that account's.
+describe('who re-ran the deploy, by account', () => {
+  it('is whoever re-ran it, as the run attempt names the account: a requester by id, no lookup by login', async () => {
+    aWorkflowRun(repository, { id: RUN, actor: dana, reRunBy: [bob] });
+    const { predicate } = await read({
+      runAttempt: 2,
+      actorLogin: 'dana',
+      triggeringActorLogin: 'bob',
+      actor: { login: 'dana', id: 5150 },
+    });
+    expect(predicate.requesters).toEqual([
+      { login: 'dana', id: 5150, type: 'User' },
+      { login: 'bob', id: 7002, type: 'User' },
+    ]);
+    expect(github.requests.map((r) => r.path)).toContain('/repos/acme/app/actions/runs/4242/attempts/2');
+    expect(github.requests.map((r) => r.path)).not.toContain('/users/bob');
+  });
+
+  it('cannot be told when the re-runner renamed since and the login is another account now: an error, never another requester', async () => {
+    aWorkflowRun(repository, { id: RUN, actor: dana, reRunBy: [{ ...bob, login: 'bob-ops' }] });
+    const squatter = aUser('bob', { id: 6666 });
+    const approvals = repository.workflowRunApprovals[String(RUN)]!;
+    github.state.users!.push(squatter);
+    repository.workflowRunApprovals[String(RUN)] = [
+      {
+        state: 'approved',
+        comment: 'lgtm',
+        environments: ['production'],
+        user: { login: 'bob-ops', id: 7002, type: 'User' },
+      },
+    ];
+    try {
+      await expect(
+        read({ runAttempt: 2, actorLogin: 'dana', triggeringActorLogin: 'bob', actor: { login: 'dana', id: 5150 } }),
+      ).rejects.toMatchObject({
+        code: 'RUN_STARTER_UNKNOWN',
+        message:
+          'GITHUB_TRIGGERING_ACTOR is bob, but GitHub says attempt 2 of run 4242 was started by account 7002, bob-ops now (its triggering_actor): renamed since, so who started this attempt of the deploy cannot be told by login',
+      });
+      // The login was never looked up: the account that holds it now is nobody's requester.
+      expect(github.requests.map((r) => r.path)).not.toContain('/users/bob');
+    } finally {
+      github.state.users!.splice(github.state.users!.indexOf(squatter), 1);
+      repository.workflowRunApprovals[String(RUN)] = approvals;
+    }
+  });
+
+  it('cannot be told when GitHub will not say who started the attempt: an error, never the login alone', async () => {
+    aWorkflowRun(repository, { id: RUN, actor: dana, reRunBy: [bob] });
+    github.failOn('GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}', {
+      status: 403,
+      count: 1,
+    });
+    await expect(
+      read({ runAttempt: 2, actorLogin: 'dana', triggeringActorLogin: 'bob', actor: { login: 'dana', id: 5150 } }),
+    ).rejects.toMatchObject({ status: 403 });
+    expect(github.requests.map((r) => r.path)).not.toContain('/users/bob');
   });
 });

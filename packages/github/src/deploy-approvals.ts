@@ -1,13 +1,16 @@
 // Who approved this deploy, read by the deploy job itself once GitHub released it: the run's environment approvals
 // (`GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals`), the environment's protection rules (`GET
 // /repos/{owner}/{repo}/environments/{environment_name}`: required reviewers, prevent_self_review) and who started the
-// run (its actor and triggering actor, `GET /users/{username}`). What comes back is the deploy-approval predicate the
-// job signs (its `evidence` filled in by the caller); a read that fails is an error, never "nobody approved".
+// run: its actor (`GET /users/{username}`, the account the job's token names) and this attempt's triggering actor (a
+// re-run's: whoever re-ran it), by id from the run attempt (`GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/
+// {attempt_number}`, run-attempt.ts). What comes back is the deploy-approval predicate the job signs (its `evidence`
+// filled in by the caller); a read that fails is an error, never "nobody approved".
 // When the deploy was requested (requestedAt) is GitHub's deployment of this run for the environment: it only
 // measures (M2), so when GitHub cannot say it is left out and the log says why — the deploy never fails over it.
 import { info } from '@actions/core';
 import { type DeployApprovalPredicate, deploymentsFromGitHub, describeError, type GitHubAccount } from '@twokey/core';
 import type { GitHubClient } from './octokit';
+import { RunStarterError, readTriggeringActor, triggeringActorMismatch } from './run-attempt';
 
 export interface DeployApprovalRequest {
   client: GitHubClient;
@@ -17,8 +20,13 @@ export interface DeployApprovalRequest {
   runId: number;
   runAttempt: number;
   environment: string;
-  /** GITHUB_ACTOR and GITHUB_TRIGGERING_ACTOR (logins). */
-  actors: string[];
+  /** GITHUB_ACTOR: the login of whoever started the run (its first attempt); empty or absent: none. */
+  actorLogin?: string;
+  /**
+   * GITHUB_TRIGGERING_ACTOR: the login of whoever started this attempt (a re-run's: whoever re-ran it). The attempt's
+   * starter is read by id from GitHub's run attempt, whose login this must still be; empty or absent: not checked.
+   */
+  triggeringActorLogin?: string;
   /**
    * Who started the run, as the job's OIDC token says it (`actor`, `actor_id`): the account looked up by that login
    * must still be it. Renamed since (alice → alice-ops) and the login claimed by another account, a lookup by login
@@ -63,19 +71,7 @@ export async function readDeployApproval(
       .request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals', { owner, repo, run_id: request.runId })
       .then(({ data }) => data as ApprovalJson[]),
     readProtection(client, owner, repo, request.environment),
-    Promise.all(
-      [...new Set(request.actors.filter((a) => a !== ''))].map(async (login) => {
-        const { data } = await client.request('GET /users/{username}', { username: login });
-        const found = account(data as { login?: string; id?: number; type?: string });
-        const actor = request.actor;
-        if (actor && actor.login.toLowerCase() === login.toLowerCase() && found.id !== actor.id) {
-          throw new Error(
-            `the login ${login} is GitHub account ${found.id} now, but the run was started by account ${actor.id} (its token's actor_id): renamed since, so who started the deploy cannot be told by login`,
-          );
-        }
-        return found;
-      }),
-    ),
+    readRequesters(client, request),
     readDeployRequest(client, owner, repo, request),
   ]);
   // Whoever started the run, by the account the token names, whatever login it has now: excluded by id.
@@ -104,6 +100,45 @@ export async function readDeployApproval(
     ...(requestedAt !== undefined && { requestedAt }),
     readAt,
   };
+}
+
+/**
+ * Who started the run and this attempt, by account, once each: the attempt's triggering actor as GitHub's run attempt
+ * names it (its login must be GITHUB_TRIGGERING_ACTOR's), and the run's actor (GITHUB_ACTOR) — the same account when
+ * the logins agree, else looked up by login, and then it must still be the account the job's token names.
+ */
+async function readRequesters(client: GitHubClient, request: DeployApprovalRequest): Promise<GitHubAccount[]> {
+  const attempt = { repository: request.repository, runId: request.runId, runAttempt: request.runAttempt };
+  const triggeringLogin = request.triggeringActorLogin ?? '';
+  const actorLogin = request.actorLogin ?? '';
+  // Looked up by login only when it is not the attempt's starter's: the common run, never re-run, reads one account.
+  const sameLogin = triggeringLogin !== '' && actorLogin.toLowerCase() === triggeringLogin.toLowerCase();
+  const [triggering, lookedUp] = await Promise.all([
+    readTriggeringActor(client, attempt),
+    actorLogin === '' || sameLogin
+      ? undefined
+      : client
+          .request('GET /users/{username}', { username: actorLogin })
+          .then(({ data }) => account(data as { login?: string; id?: number; type?: string })),
+  ]);
+  const mismatch =
+    triggeringLogin === ''
+      ? undefined
+      : triggeringActorMismatch(triggeringLogin, triggering, attempt, 'who started this attempt of the deploy');
+  if (mismatch) throw new RunStarterError('RUN_STARTER_UNKNOWN', mismatch);
+  const started = sameLogin ? triggering : lookedUp;
+  const actor = request.actor;
+  if (started && actor && actor.login.toLowerCase() === actorLogin.toLowerCase() && started.id !== actor.id) {
+    throw new RunStarterError(
+      'RUN_STARTER_UNKNOWN',
+      `the login ${actorLogin} is GitHub account ${started.id} now, but the run was started by account ${actor.id} (its token's actor_id): renamed since, so who started the deploy cannot be told by login`,
+    );
+  }
+  const requesters: GitHubAccount[] = [];
+  for (const found of [started, triggering]) {
+    if (found && !requesters.some((r) => r.id === found.id)) requesters.push(found);
+  }
+  return requesters;
 }
 
 /**

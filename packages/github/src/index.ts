@@ -10,6 +10,7 @@ export * from './inputs';
 export * from './job-identity';
 export * from './octokit';
 export * from './oidc';
+export * from './run-attempt';
 export * from './sign-outcome';
 export * from './sign-stage';
 export * from './step';

@@ -11,6 +11,7 @@ import {
   aReview,
   aTimelineEvent,
   aUser,
+  aWorkflowRun,
   type FakeRepository,
   type FakeUser,
   type GitHubFake,
@@ -20,6 +21,7 @@ import {
   NO_COMMIT,
   pushCommit,
   pushToPullRequest,
+  RUNNER_HEADER,
   startGitHubFake,
 } from './github-fake';
 
@@ -60,7 +62,8 @@ function keysOf(value: unknown): string[] {
 
 describe('response shapes: every field of GitHub’s example is present', () => {
   it('answers each route with the keys of its OpenAPI example', async () => {
-    const { repository, pullRequest, merged } = scenario();
+    const { repository, pullRequest, merged, alice, bob } = scenario();
+    aWorkflowRun(repository, { id: 42, actor: alice, reRunBy: [bob] });
     const fake = await serve(repository);
     const n = pullRequest.number;
     const cases: [string, unknown][] = [
@@ -68,6 +71,7 @@ describe('response shapes: every field of GitHub’s example is present', () => 
       [`/repos/acme/app/pulls/${n}`, examples['pulls/get']],
       [`/repos/acme/app/commits/${merged}`, examples['repos/get-commit']],
       ['/repos/acme/app/collaborators/bob/permission', examples['repos/get-collaborator-permission-level']],
+      ['/repos/acme/app/actions/runs/42/attempts/2', examples['actions/get-workflow-run-attempt']],
     ];
     // The repository example is a fork made from a template; ours is neither.
     const forkOnly = ['parent', 'source', 'template_repository'];
@@ -269,6 +273,72 @@ describe('workflow run approvals', () => {
       { state: 'approved', comment: 'Ship it', environments: [{ name: 'production' }], user: { login: 'bob' } },
     ]);
     expect((await get(fake, '/repos/acme/app/actions/runs/43/approvals')).status).toBe(404);
+  });
+});
+
+describe('workflow runs and their attempts', () => {
+  it('names who started the run and who started each attempt: a re-run’s is whoever re-ran it', async () => {
+    const repository = aRepository('acme/app');
+    const dana = aUser('dana');
+    const bob = aUser('bob');
+    aWorkflowRun(repository, { id: 42, actor: dana, reRunBy: [bob] });
+    const fake = await serve(repository);
+
+    const first = await get(fake, '/repos/acme/app/actions/runs/42/attempts/1');
+    const second = await get(fake, '/repos/acme/app/actions/runs/42/attempts/2');
+
+    expect(first.body).toMatchObject({
+      id: 42,
+      run_attempt: 1,
+      actor: { login: 'dana', id: dana.id },
+      triggering_actor: { login: 'dana', id: dana.id },
+      previous_attempt_url: null,
+      url: `${fake.url}/repos/acme/app/actions/runs/42`,
+      repository: { full_name: 'acme/app', id: repository.id },
+    });
+    expect(second.body).toMatchObject({
+      run_attempt: 2,
+      actor: { login: 'dana', id: dana.id },
+      triggering_actor: { login: 'bob', id: bob.id, type: 'User' },
+      previous_attempt_url: `${fake.url}/repos/acme/app/actions/runs/42/attempts/1`,
+    });
+    expect(JSON.stringify(second.body)).not.toMatch(/octo-org|Hello-World|30433642/);
+    expect((await get(fake, '/repos/acme/app/actions/runs/42/attempts/3')).status).toBe(404);
+    expect((await get(fake, '/repos/acme/app/actions/runs/43/attempts/1')).status).toBe(404);
+  });
+
+  it('takes the runner’s note of a job’s run (never anyone else’s), and keeps an attempt the test described', async () => {
+    const repository = aRepository('acme/app');
+    const dana = aUser('dana');
+    const bob = aUser('bob');
+    aWorkflowRun(repository, { id: 42, actor: dana, reRunBy: [{ ...bob, login: 'bob-ops' }] });
+    const fake = await serve(repository, dana, bob);
+    const note = (path: string, triggering: string, headers: Record<string, string> = { [RUNNER_HEADER]: 'run' }) =>
+      fetch(`${fake.url}/_testkit/runs/acme/app/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ actor: { login: 'dana', id: dana.id }, triggering_actor: triggering }),
+      });
+
+    expect((await note('44/1', 'dana', {})).status).toBe(404);
+    expect(repository.workflowRuns?.['44']).toBeUndefined();
+    // bob re-ran dana's run 44: its second attempt; the first, nobody described, was dana's.
+    const noted = await note('44/2', 'bob');
+    expect(noted.status).toBe(200);
+    expect(await noted.json()).toMatchObject({ triggering_actor: { login: 'bob', id: bob.id } });
+    const attempt = await get(fake, '/repos/acme/app/actions/runs/44/attempts/2');
+    expect(attempt.body).toMatchObject({ actor: { id: dana.id }, triggering_actor: { login: 'bob', id: bob.id } });
+    expect((await get(fake, '/repos/acme/app/actions/runs/44/attempts/1')).body).toMatchObject({
+      triggering_actor: { login: 'dana', id: dana.id },
+    });
+    // The run the test described is GitHub's word: bob (bob-ops now) re-ran run 42, whatever the job's login says.
+    expect(await (await note('42/2', 'bob')).json()).toMatchObject({
+      triggering_actor: { login: 'bob-ops', id: bob.id },
+    });
+    // A login that names no account: nothing noted.
+    expect((await note('45/1', 'nobody')).status).toBe(404);
+    // The runner's notes are not the action's requests.
+    expect(fake.requests.map((r) => r.path)).not.toContain('/_testkit/runs/acme/app/44/2');
   });
 });
 

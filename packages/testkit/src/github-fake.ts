@@ -10,6 +10,10 @@
 // `pushToPullRequest`, and a `head_ref_force_pushed` timeline event (`aForcePush`) is a force push; a merge is a
 // `pr_merge` on the base by the merger, or, through the merge queue, a `gh-readonly-queue/…` branch and a
 // `merge_queue_merge` by the queue's bot.
+//
+// A workflow run's attempts (`GET …/actions/runs/{run_id}/attempts/{attempt_number}`: who started the run, and who
+// each attempt) are as a test described them (`aWorkflowRun`: a re-run by another, an account renamed since), else as
+// the testkit's runner noted them when it started a job of the run (runner.ts).
 
 import { createHash } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
@@ -179,6 +183,17 @@ export interface FakeWorkflowRunApproval {
   user: FakeAccount;
 }
 
+/**
+ * A workflow run as GitHub's run attempts show it (`GET …/actions/runs/{run_id}/attempts/{attempt_number}`): who
+ * started the run (`actor`) and who started each attempt (`triggering_actor`): the first attempt's is the run's actor,
+ * a re-run's whoever re-ran it. An account is written as GitHub names it now: renamed since, by its new login.
+ */
+export interface FakeWorkflowRun {
+  actor: FakeAccount;
+  /** Who started each attempt, attempt 1 first. */
+  attempts: FakeAccount[];
+}
+
 /** A deployment environment's protection: required reviewers and GitHub's "prevent self-review". */
 export interface FakeEnvironment {
   reviewers: FakeAccount[];
@@ -227,6 +242,12 @@ export interface FakeRepository {
   collaborators: Record<string, FakeRole>;
   /** Run id → reviews of its deployment environments (`GET …/actions/runs/{run_id}/approvals`). */
   workflowRunApprovals: Record<string, FakeWorkflowRunApproval[]>;
+  /**
+   * Run id → who started the run and each of its attempts (`GET …/actions/runs/{run_id}/attempts/{attempt_number}`):
+   * as a test described it (`aWorkflowRun`), else as the runner noted it when it started a job of the run
+   * (runner.ts: the job's actor, and its GITHUB_TRIGGERING_ACTOR for the attempt). A run nobody described is 404.
+   */
+  workflowRuns?: Record<string, FakeWorkflowRun>;
   /** Deployment environments by name, with their required reviewers (`GET …/environments/{environment_name}`). */
   environments?: Record<string, FakeEnvironment>;
   /** Deployments, oldest first (`GET …/deployments` lists the newest first; `GET …/deployments/{id}/statuses`). */
@@ -861,6 +882,32 @@ export function anActionsDeployment(repository: FakeRepository, options: Actions
   return deployment;
 }
 
+export interface WorkflowRunOptions {
+  /** The run's id: the `run_id` of its jobs' identities. */
+  id: number | string;
+  /** Who started the run: its first attempt's triggering actor, and the job token's `actor`. */
+  actor: FakeAccount;
+  /** Who re-ran it, in turn: attempts 2, 3 … */
+  reRunBy?: FakeAccount[];
+}
+
+/**
+ * A workflow run of `repository`, as GitHub's run attempts show it: `actor` started it, each of `reRunBy` re-ran it in
+ * turn. `aWorkflowRun(repository, { id: job.run_id, actor: dana, reRunBy: [bob] })` is bob's re-run of dana's run: a
+ * job of its attempt 2 (`run_attempt: '2'`) runs with GITHUB_TRIGGERING_ACTOR bob (the runner reads it from here). An
+ * account renamed since is written as GitHub shows it now (`{ ...bob, login: 'bob-ops' }`); the job's
+ * GITHUB_TRIGGERING_ACTOR, the login when the attempt started, is then the test's to set. Added; returned.
+ */
+export function aWorkflowRun(repository: FakeRepository, options: WorkflowRunOptions): FakeWorkflowRun {
+  const run: FakeWorkflowRun = {
+    actor: accountOf(options.actor),
+    attempts: [options.actor, ...(options.reRunBy ?? [])].map(accountOf),
+  };
+  repository.workflowRuns ??= {};
+  repository.workflowRuns[String(options.id)] = run;
+  return run;
+}
+
 // ── Server ─────────────────────────────────────────────────────────────────────────────────────────────────────
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -884,6 +931,8 @@ interface RequestContext {
   body?: Json;
   /** Whether the request carried a token: GitHub shows an anonymous caller public repositories only. */
   authenticated: boolean;
+  /** Whether the testkit's runner sent it (RUNNER_HEADER): only it may note the run a job runs in. */
+  fromRunner: boolean;
 }
 
 /** A request under `/repos/{owner}/{repo}` whose repository is in the state (any other is 404 before a route sees it). */
@@ -955,7 +1004,15 @@ export async function startGitHubFake(state: GitHubFakeState): Promise<GitHubFak
         response,
         record,
         matched
-          ? answerRoute(matched, url, api, state, requestBodies.get(record), record.authorization !== undefined)
+          ? answerRoute(
+              matched,
+              url,
+              api,
+              state,
+              requestBodies.get(record),
+              record.authorization !== undefined,
+              fromRunner,
+            )
           : notFound(),
       );
     };
@@ -1127,6 +1184,7 @@ function answerRoute(
   state: GitHubFakeState,
   body: Json | undefined,
   authenticated: boolean,
+  fromRunner: boolean,
 ): Answer {
   const context: RequestContext = {
     state,
@@ -1135,6 +1193,7 @@ function answerRoute(
     api,
     path: url.pathname,
     authenticated,
+    fromRunner,
     ...(body !== undefined && { body }),
   };
   if (!matched.inRepository) return matched.route.handle(context);
@@ -1277,6 +1336,17 @@ const ROUTES: Route[] = [
       const approvals = repository.workflowRunApprovals[params.run_id!];
       return approvals
         ? { status: 200, body: approvals.map((approval) => workflowRunApprovalJson(repository, approval, api)) }
+        : notFound();
+    },
+  },
+  {
+    method: 'GET',
+    template: '/repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}',
+    handle: ({ repository, params, api }) => {
+      const run = repository.workflowRuns?.[params.run_id!];
+      const attempt = Number(params.attempt_number);
+      return run && Number.isSafeInteger(attempt) && run.attempts[attempt - 1]
+        ? { status: 200, body: workflowRunAttemptJson(repository, Number(params.run_id), attempt, run, api) }
         : notFound();
     },
   },
@@ -1449,6 +1519,29 @@ const ACCOUNT_ROUTES: AccountRoute[] = [
     handle: ({ state, body, api, authenticated }) => answerGraphQL(state, body, api, authenticated),
   },
   {
+    // Not GitHub's: the testkit runner's note of the run a job it starts runs in (runner.ts), as GitHub knows every run
+    // it starts — `actor` (the job token's account) started it, the login `triggering_actor` (GITHUB_TRIGGERING_ACTOR)
+    // this attempt — kept as the test described it if it did (`aWorkflowRun`). Answers the attempt's triggering actor,
+    // or 404 when its login names no account of the state. Anyone but the runner is answered 404.
+    method: 'POST',
+    template: '/_testkit/runs/{owner}/{repo}/{run_id}/{attempt_number}',
+    handle: ({ state, params, body, api, fromRunner }) => {
+      const repository = findRepository(state, `${params.owner}/${params.repo}`);
+      const attempt = Number(params.attempt_number);
+      const note = body as { actor?: { login?: unknown; id?: unknown }; triggering_actor?: unknown } | undefined;
+      const login = note?.actor?.login;
+      const id = note?.actor?.id;
+      const triggering = note?.triggering_actor;
+      if (!fromRunner || !repository || !Number.isSafeInteger(attempt) || attempt < 1) return notFound();
+      if (typeof login !== 'string' || typeof id !== 'number' || typeof triggering !== 'string') {
+        return validationFailed('actor (login, id) and triggering_actor (a login) are required');
+      }
+      const triggeredBy = noteRunAttempt(state, repository, params.run_id!, attempt, { login, id }, triggering);
+      if (!triggeredBy) return notFound();
+      return { status: 200, body: { triggering_actor: userJson(triggeredBy, api) } };
+    },
+  },
+  {
     method: 'GET',
     template: '/users/{username}',
     handle: ({ state, params, api }) => {
@@ -1457,6 +1550,40 @@ const ACCOUNT_ROUTES: AccountRoute[] = [
     },
   },
 ];
+
+/**
+ * Who started attempt `attempt` of a run, as a test described it, else noted now: the run started by `actor` (the job
+ * token's account), the attempt by the account `triggering` is in the state (as the runner takes the actor's id from
+ * it), else by the run's actor when it is its login. Undefined when the login names no account.
+ */
+function noteRunAttempt(
+  state: GitHubFakeState,
+  repository: FakeRepository,
+  runId: string,
+  attempt: number,
+  actor: { login: string; id: number },
+  triggering: string,
+): FakeAccount | undefined {
+  const known = repository.workflowRuns?.[runId];
+  const described = known?.attempts[attempt - 1];
+  if (described) return described;
+  const named = findAccount(state, actor.login)?.account;
+  const startedBy: FakeAccount = known?.actor ?? {
+    ...actor,
+    type: named?.id === actor.id ? named.type : actor.login.endsWith('[bot]') ? 'Bot' : 'User',
+  };
+  const triggeredBy =
+    findAccount(state, triggering)?.account ??
+    (triggering.toLowerCase() === actor.login.toLowerCase() ? startedBy : undefined);
+  if (!triggeredBy) return undefined;
+  const run = known ?? { actor: startedBy, attempts: [] };
+  // Earlier attempts nobody described: the run's actor's.
+  for (let i = run.attempts.length; i < attempt - 1; i++) run.attempts[i] = run.actor;
+  run.attempts[attempt - 1] = triggeredBy;
+  repository.workflowRuns ??= {};
+  repository.workflowRuns[runId] = run;
+  return triggeredBy;
+}
 
 // ── The activity feed ──────────────────────────────────────────────────────────────────────────────────────────
 
@@ -2113,6 +2240,52 @@ function workflowRunApprovalJson(repository: FakeRepository, approval: FakeWorkf
       url: `${api}/repos/${fullName}/environments/${name}`,
       html_url: `https://github.com/${fullName}/deployments/activity_log?environments_filter=${name}`,
     })),
+  });
+  return body;
+}
+
+/**
+ * An attempt of a run as GitHub's `workflow-run` schema has it (`actions/get-workflow-run-attempt`'s example, its
+ * repository ours): the run's actor and the attempt's triggering actor; the rest (the workflow, event, commit) is the
+ * example's, which the fake does not model.
+ */
+function workflowRunAttemptJson(
+  repository: FakeRepository,
+  runId: number,
+  attempt: number,
+  run: FakeWorkflowRun,
+  api: string,
+): Json {
+  const template = examples['actions/get-workflow-run-attempt'];
+  const fullName = fullNameOf(repository);
+  const body = mapStrings(template as Json, (s) =>
+    s
+      .replaceAll('https://api.github.com', api)
+      .replaceAll('octo-org/octo-repo', fullName)
+      .replaceAll('octocat/Hello-World', fullName)
+      .replaceAll(`/actions/runs/${template.id}`, `/actions/runs/${runId}`),
+  ) as JsonObject;
+  const url = `${api}/repos/${fullName}/actions/runs/${runId}`;
+  for (const key of ['repository', 'head_repository']) {
+    Object.assign(body[key] as JsonObject, {
+      id: repository.id,
+      node_id: Buffer.from(`010:Repository${repository.id}`).toString('base64'),
+      name: repository.name,
+      full_name: fullName,
+      owner: userJson(repository.owner, api),
+      private: repository.visibility !== 'public',
+      html_url: `https://github.com/${fullName}`,
+    });
+  }
+  Object.assign(body, {
+    id: runId,
+    node_id: Buffer.from(`011:WorkflowRun${runId}`).toString('base64'),
+    url,
+    html_url: `https://github.com/${fullName}/actions/runs/${runId}`,
+    actor: userJson(run.actor, api),
+    run_attempt: attempt,
+    triggering_actor: userJson(run.attempts[attempt - 1]!, api),
+    previous_attempt_url: attempt > 1 ? `${url}/attempts/${attempt - 1}` : null,
   });
   return body;
 }

@@ -21,7 +21,10 @@ export interface RunActionOptions {
   event?: object;
   /** The value `${{ github.token }}` takes in an input's default. */
   githubToken?: string;
-  /** Extra variables, applied last. */
+  /**
+   * Extra variables, applied last. A re-run by another account: `GITHUB_TRIGGERING_ACTOR` (the runner notes the
+   * attempt as that login's in the GitHub fake), or a run the test described in the fake (`aWorkflowRun`).
+   */
   env?: Record<string, string>;
   /** Kills the action after this long. Default 120 s. */
   timeoutMs?: number;
@@ -60,6 +63,9 @@ export async function runAction(actionDir: string, given: RunActionOptions = {})
   const options = given.identity
     ? { ...given, identity: await withActorAccount(given.identity, given.githubApiUrl) }
     : given;
+  const triggeringActor = options.identity
+    ? await noteRun(options.identity, options.githubApiUrl, options.env?.GITHUB_TRIGGERING_ACTOR)
+    : undefined;
   const manifest = readManifest(actionDir);
   const main = await freshBundle(resolve(actionDir, manifest.runs?.main ?? 'dist/index.js'));
   const runnerTemp = mkdtempSync(join(tmpdir(), 'twokey-runner-'));
@@ -95,7 +101,7 @@ export async function runAction(actionDir: string, given: RunActionOptions = {})
     GITHUB_JOB: 'job',
     GITHUB_ACTION: '__run',
     ...files,
-    ...(options.identity ? contextVariables(options.identity) : {}),
+    ...(options.identity ? contextVariables(options.identity, triggeringActor ?? options.identity.actor) : {}),
     ...inputVariables(manifest, options),
   };
   if (options.oidc) {
@@ -212,7 +218,39 @@ async function withActorAccount(job: WorkflowIdentity, apiUrl: string | undefine
   }
 }
 
-function contextVariables(job: WorkflowIdentity): Record<string, string> {
+/**
+ * The run the job runs in, noted in the GitHub fake it runs against, as GitHub knows every run it starts: the token's
+ * actor (`actor`, `actor_id`) started it, and `triggering` (GITHUB_TRIGGERING_ACTOR the test set; else the job's actor)
+ * this attempt — unless the test described the run (`aWorkflowRun`), as the fake then keeps it. Returns the login the
+ * attempt's triggering actor has in the fake (a described re-run's: whoever re-ran it), for GITHUB_TRIGGERING_ACTOR;
+ * undefined when the fake could not say (no fake, a repository or login it does not know).
+ */
+async function noteRun(
+  job: WorkflowIdentity,
+  apiUrl: string | undefined,
+  triggering: string | undefined,
+): Promise<string | undefined> {
+  const [owner, repo] = job.repository.split('/');
+  if (!apiUrl || !owner || !repo) return undefined;
+  try {
+    const path = [owner, repo, job.run_id, job.run_attempt].map(encodeURIComponent).join('/');
+    const response = await fetch(`${apiUrl}/_testkit/runs/${path}`, {
+      method: 'POST',
+      headers: { [RUNNER_HEADER]: 'run', 'content-type': 'application/json' },
+      body: JSON.stringify({
+        actor: { login: job.actor, id: Number(job.actor_id) },
+        triggering_actor: triggering ?? job.actor,
+      }),
+    });
+    if (!response.ok) return undefined;
+    const noted = (await response.json()) as { triggering_actor?: { login?: unknown } };
+    return typeof noted.triggering_actor?.login === 'string' ? noted.triggering_actor.login : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function contextVariables(job: WorkflowIdentity, triggeringActor: string): Record<string, string> {
   const refName = job.ref.replace(/^refs\/(heads|tags)\//, '');
   const variables: Record<string, string> = {
     GITHUB_REPOSITORY: job.repository,
@@ -231,7 +269,7 @@ function contextVariables(job: WorkflowIdentity): Record<string, string> {
     GITHUB_RUN_ATTEMPT: job.run_attempt,
     GITHUB_ACTOR: job.actor,
     GITHUB_ACTOR_ID: job.actor_id,
-    GITHUB_TRIGGERING_ACTOR: job.actor,
+    GITHUB_TRIGGERING_ACTOR: triggeringActor,
     GITHUB_EVENT_NAME: job.event_name,
     RUNNER_ENVIRONMENT: job.runner_environment,
   };
