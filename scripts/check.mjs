@@ -1,24 +1,60 @@
 // `npm test`: build, type-check, lint and format check, then every test (unit, end-to-end, conformance).
-// Runs on the Node 24 toolchain (scripts/toolchain.mjs puts it first on PATH).
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+// Runs on the Node 24 toolchain (scripts/toolchain.mjs puts it first on PATH). The steps before the tests do not
+// depend on one another and run side by side: building the CLI, bundling every action for the tests (vitest's global
+// setup, test/fresh-dist.ts, then uses that build), type-checking, and the linter; each one's output is printed whole,
+// in this order, once all have ended.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildActionsInto } from './fresh-dist.mjs';
 
 const bin = (name) => join(process.cwd(), 'node_modules', '.bin', name);
 
-function step(title, command, args) {
-  process.stdout.write(`\n== ${title}\n`);
-  const result = spawnSync(command, args, { stdio: 'inherit' });
-  if (result.status !== 0) {
-    process.stdout.write(`\n${title} failed (exit ${result.status ?? result.signal})\n`);
-    process.exit(result.status || 1);
+/** A step run as a process, its output kept: { status, output }. */
+function run(command, args) {
+  return new Promise((done) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk) => {
+      output += chunk;
+    });
+    child.once('error', (error) => done({ status: 1, output: `${output}${error.message}\n` }));
+    child.once('close', (code, signal) => done({ status: code ?? signal, output }));
+  });
+}
+
+/** A step run in this process. */
+async function inProcess(work) {
+  try {
+    await work();
+    return { status: 0, output: '' };
+  } catch (error) {
+    return { status: 1, output: `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n` };
   }
 }
 
-step('build the CLI (esbuild)', process.execPath, ['scripts/build.mjs', '--cli']);
-step('type-check (tsc)', bin('tsc'), ['-p', 'tsconfig.json']);
-step('lint and format (biome)', bin('biome'), ['check', '.']);
+const freshDist = mkdtempSync(join(tmpdir(), 'twokey-fresh-dist-'));
+process.on('exit', () => rmSync(freshDist, { recursive: true, force: true }));
+const steps = [
+  ['build the CLI (esbuild)', run(process.execPath, ['scripts/build.mjs', '--cli'])],
+  ['bundle every action for the tests (esbuild)', inProcess(() => buildActionsInto(freshDist))],
+  ['type-check (tsc)', run(bin('tsc'), ['-p', 'tsconfig.json'])],
+  ['lint and format (biome)', run(bin('biome'), ['check', '.'])],
+];
+let failedStep;
+for (const [title, step] of steps) {
+  const { status, output } = await step;
+  process.stdout.write(`\n== ${title}\n${output}`);
+  if (status !== 0) {
+    process.stdout.write(`\n${title} failed (exit ${status})\n`);
+    failedStep ??= status || 1;
+  }
+}
+if (failedStep !== undefined) process.exit(failedStep);
 
 const reportDir = mkdtempSync(join(tmpdir(), 'twokey-vitest-'));
 const reportFile = join(reportDir, 'report.json');
@@ -26,7 +62,7 @@ process.stdout.write('\n== tests (vitest)\n');
 const tests = spawnSync(
   bin('vitest'),
   ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`, ...process.argv.slice(2)],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env: { ...process.env, TWOKEY_FRESH_DIST: freshDist } },
 );
 let passed = 0;
 let failed = 0;

@@ -163,7 +163,8 @@ describe('verifyEvidenceBatch', () => {
         JSON.stringify(await verifyEvidenceBatch(paths, stack.trustedRootPath, { workers: 1 })),
       );
       const run = () => {
-        const stdout = execFileSync(process.execPath, [outfile, list, stack.trustedRootPath, '2'], {
+        // Three threads: this one and two workers.
+        const stdout = execFileSync(process.execPath, [outfile, list, stack.trustedRootPath, '3'], {
           encoding: 'utf8',
         });
         const lines = stdout.trim().split('\n');

@@ -25743,7 +25743,7 @@ function createGitHubClient(options) {
     throttle: {
       onRateLimit: waitForLimit,
       onSecondaryRateLimit: waitForLimit,
-      ...options.readsOnly && { write: UNSPACED }
+      ...(options.readsOnly || options.fewWrites) && { write: UNSPACED }
     }
   };
   const plugins = [attemptTimeout(options.timeoutMs ?? 3e4), retry, throttling];

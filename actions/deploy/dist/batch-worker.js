@@ -15539,6 +15539,8 @@ var p521 = /* @__PURE__ */ ecdsa(p521_Point, sha512);
 
 // packages/sigstore/src/prehash.ts
 var CURVES = { "P-256": p256, "P-384": p384, "P-521": p521 };
+var GENERATOR_WINDOW = 4;
+for (const curve of Object.values(CURVES)) curve.Point.BASE.precompute(GENERATOR_WINDOW);
 function verifyPrehashed(key, digest, signature, source) {
   if (key.asymmetricKeyType !== "ec") {
     throw new BundleVerificationError(

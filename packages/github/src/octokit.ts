@@ -30,6 +30,12 @@ export interface GitHubClientOptions {
    * that off: `readsOnly: true`.
    */
   readsOnly?: boolean;
+  /**
+   * A client that writes a handful of times, one request after the other (a stage storing a decision's bundles), does
+   * not wait a second between them either: GitHub asks that spacing of clients making many writes. A secondary rate
+   * limit, should GitHub answer with one, is still waited out.
+   */
+  fewWrites?: boolean;
 }
 
 /** A limiter in the shape the throttling plugin uses (a Bottleneck group's `key().schedule()`) that runs each job at once. */
@@ -65,7 +71,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     throttle: {
       onRateLimit: waitForLimit,
       onSecondaryRateLimit: waitForLimit,
-      ...(options.readsOnly && { write: UNSPACED }),
+      ...((options.readsOnly || options.fewWrites) && { write: UNSPACED }),
     },
   };
   const plugins = [attemptTimeout(options.timeoutMs ?? 30_000), retry, throttling] as const;

@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-OLI5ZVKZ.js";
+} from "./chunk-R7TE3BHV.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-IE6PQPMG.js";
+} from "./chunk-ZTHJO77Q.js";
 import "./chunk-EUJYUMYF.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";

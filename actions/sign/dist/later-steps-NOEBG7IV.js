@@ -29,7 +29,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-GMVPBVGF.js";
+} from "./chunk-5EBIWSQS.js";
 import {
   require_dist,
   require_dist2,
@@ -12297,6 +12297,8 @@ var p521 = /* @__PURE__ */ ecdsa(p521_Point, sha512);
 
 // packages/sigstore/src/prehash.ts
 var CURVES = { "P-256": p256, "P-384": p384, "P-521": p521 };
+var GENERATOR_WINDOW = 4;
+for (const curve of Object.values(CURVES)) curve.Point.BASE.precompute(GENERATOR_WINDOW);
 function verifyPrehashed(key, digest, signature, source) {
   if (key.asymmetricKeyType !== "ec") {
     throw new BundleVerificationError(
@@ -13657,11 +13659,13 @@ var AttestationStoreError = class extends CodedError {
     super(options?.code ?? "ATTESTATIONS_UNREADABLE", message, options);
   }
 };
+var FEW_WRITES = 4;
 async function storeAttestations(store, bundles) {
   const [owner, repo] = store.repository.split("/");
   if (!owner || !repo)
     throw new AttestationStoreError(`expected a repository as owner/name, found ${store.repository}`);
-  const client = store.client ?? createGitHubClient({ token: store.token, baseUrl: store.apiUrl });
+  const fewWrites = bundles.length <= FEW_WRITES;
+  const client = store.client ?? createGitHubClient({ token: store.token, baseUrl: store.apiUrl, fewWrites });
   const stored = [];
   for (const bundle of bundles) {
     let id;
@@ -13815,6 +13819,30 @@ function jobIdentity(token, serverUrl) {
   return identity;
 }
 
+// packages/github/src/run-attempt.ts
+async function readTriggeringActor(client, attempt) {
+  const [owner, repo] = attempt.repository.split("/");
+  const { data } = await client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}", {
+    owner,
+    repo,
+    run_id: attempt.runId,
+    attempt_number: attempt.runAttempt,
+    exclude_pull_requests: true
+  });
+  const user = data.triggering_actor;
+  if (!user || typeof user.login !== "string" || typeof user.id !== "number") {
+    throw new Error(
+      `GitHub names no account that started attempt ${attempt.runAttempt} of run ${attempt.runId} (its triggering_actor): ${JSON.stringify(user ?? null).slice(0, 200)}`
+    );
+  }
+  return { login: user.login, id: user.id, type: typeof user.type === "string" ? user.type : "User" };
+}
+function triggeringActorMismatch(login, found, attempt, who) {
+  if (login.toLowerCase() === found.login.toLowerCase()) return void 0;
+  const given = login === "" ? "GITHUB_TRIGGERING_ACTOR names nobody" : `GITHUB_TRIGGERING_ACTOR is ${login}`;
+  return `${given}, but GitHub says attempt ${attempt.runAttempt} of run ${attempt.runId} was started by account ${found.id}, ${found.login} now (its triggering_actor): renamed since, so ${who} cannot be told by login`;
+}
+
 // packages/github/src/break-glass-sign.ts
 async function signBreakGlass(inputs) {
   let seconds;
@@ -13835,11 +13863,17 @@ async function signBreakGlass(inputs) {
   }
   const [owner, repo] = inputs.repository.split("/");
   const client = inputs.client ?? createGitHubClient({ token: inputs.githubToken, baseUrl: inputs.apiUrl });
+  const attempt = { repository: inputs.repository, runId: inputs.runId, runAttempt: inputs.runAttempt };
   const [approvals, commit, requester] = await Promise.all([
     client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals", { owner, repo, run_id: inputs.runId }).then(({ data }) => data),
     client.request("GET /repos/{owner}/{repo}/commits/{ref}", { owner, repo, ref: inputs.commit }).then(({ data }) => data),
-    client.request("GET /users/{username}", { username: inputs.requester }).then(({ data }) => account(data))
+    // Whoever started this attempt (a re-run's: whoever re-ran it), by account as GitHub names it, never by login: a
+    // login renamed away and claimed by another account would name that one, and the renamed requester would approve
+    // as someone else. GITHUB_TRIGGERING_ACTOR must still be its login.
+    readTriggeringActor(client, attempt)
   ]);
+  const renamed = triggeringActorMismatch(inputs.requester, requester, attempt, "who asked for the break-glass");
+  if (renamed) throw new BreakGlassError("BREAK_GLASS_REFUSED", renamed);
   const actorId = typeof claims.actor_id === "string" ? Number(claims.actor_id) : Number.NaN;
   if (!Number.isSafeInteger(actorId)) {
     throw new BreakGlassError(

@@ -18,15 +18,17 @@ import {
   parseDuration,
   provenanceStatement,
   readBundleFile,
+  readTriggeringActor,
   resolveArtifacts,
   resolveSubjects,
   signArtifact,
   signDecision,
   signStatement,
   storeAttestations,
+  triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-V7TT336L.js";
+} from "./chunk-XSN6TMQS.js";
 import {
   CodedError,
   OidcTokenError,
@@ -81,11 +83,17 @@ async function signBreakGlass(inputs) {
   }
   const [owner, repo] = inputs.repository.split("/");
   const client = inputs.client ?? createGitHubClient({ token: inputs.githubToken, baseUrl: inputs.apiUrl });
+  const attempt = { repository: inputs.repository, runId: inputs.runId, runAttempt: inputs.runAttempt };
   const [approvals, commit, requester] = await Promise.all([
     client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals", { owner, repo, run_id: inputs.runId }).then(({ data }) => data),
     client.request("GET /repos/{owner}/{repo}/commits/{ref}", { owner, repo, ref: inputs.commit }).then(({ data }) => data),
-    client.request("GET /users/{username}", { username: inputs.requester }).then(({ data }) => account(data))
+    // Whoever started this attempt (a re-run's: whoever re-ran it), by account as GitHub names it, never by login: a
+    // login renamed away and claimed by another account would name that one, and the renamed requester would approve
+    // as someone else. GITHUB_TRIGGERING_ACTOR must still be its login.
+    readTriggeringActor(client, attempt)
   ]);
+  const renamed = triggeringActorMismatch(inputs.requester, requester, attempt, "who asked for the break-glass");
+  if (renamed) throw new BreakGlassError("BREAK_GLASS_REFUSED", renamed);
   const actorId = typeof claims.actor_id === "string" ? Number(claims.actor_id) : Number.NaN;
   if (!Number.isSafeInteger(actorId)) {
     throw new BreakGlassError(

@@ -13566,6 +13566,8 @@ var p521 = /* @__PURE__ */ ecdsa(p521_Point, sha512);
 
 // packages/sigstore/src/prehash.ts
 var CURVES = { "P-256": p256, "P-384": p384, "P-521": p521 };
+var GENERATOR_WINDOW = 4;
+for (const curve of Object.values(CURVES)) curve.Point.BASE.precompute(GENERATOR_WINDOW);
 function verifyPrehashed(key, digest, signature, source) {
   if (key.asymmetricKeyType !== "ec") {
     throw new BundleVerificationError(
@@ -14190,11 +14192,13 @@ var AttestationStoreError = class extends CodedError {
 };
 var PER_PAGE = 100;
 var MAX_ATTESTATIONS_PER_DIGEST = 1e3;
+var FEW_WRITES = 4;
 async function storeAttestations(store, bundles) {
   const [owner, repo] = store.repository.split("/");
   if (!owner || !repo)
     throw new AttestationStoreError(`expected a repository as owner/name, found ${store.repository}`);
-  const client = store.client ?? createGitHubClient({ token: store.token, baseUrl: store.apiUrl });
+  const fewWrites = bundles.length <= FEW_WRITES;
+  const client = store.client ?? createGitHubClient({ token: store.token, baseUrl: store.apiUrl, fewWrites });
   const stored = [];
   for (const bundle of bundles) {
     let id;

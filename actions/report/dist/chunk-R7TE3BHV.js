@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-IE6PQPMG.js";
+} from "./chunk-ZTHJO77Q.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,
@@ -1261,15 +1261,15 @@ var WORKER_YOUNG_GENERATION_MB = 8;
 var WORKER_MARK = "twokey/evidence-batch/v1";
 async function verifyEvidenceBatch(paths, trustedRootSource, options = {}) {
   const trust = typeof trustedRootSource === "string" ? trustedRootOf(trustedRootSource) : trustedRootSource;
-  const workers = workerEntry() ? workerCount(paths.length, options.workers) : 1;
+  const threads = workerEntry() ? threadCount(paths.length, options.workers) : 1;
   const artifactFiles = options.artifactFiles ?? [];
-  const outcomes = workers <= 1 ? verifyPaths(new BundleVerifier(trust), paths, artifactFileFinder(artifactFiles)) : await verifyInThreads(paths, trust, workers, artifactFiles);
+  const outcomes = threads <= 1 ? verifyPaths(new BundleVerifier(trust), paths, artifactFileFinder(artifactFiles)) : await verifyInThreads(paths, trust, threads - 1, artifactFiles);
   return outcomes.map((outcome) => settle(outcome, options.found, options.untrusted));
 }
 function trustedRootOf(source) {
   return source === "public-good" ? publicGoodTrustedRoot() : loadTrustedRoot(source);
 }
-function workerCount(bundles, requested) {
+function threadCount(bundles, requested) {
   if (requested !== void 0) {
     if (!Number.isInteger(requested) || requested < 1) {
       throw new RangeError(`workers: expected a positive integer, found ${requested}`);
@@ -1371,9 +1371,8 @@ function verifyInThreads(paths, trust, count, artifactFiles) {
     };
     const verifier = new BundleVerifier(trust);
     const artifactFile = artifactFileFinder(artifactFiles);
-    const answered = /* @__PURE__ */ new Set();
     const verifyHere = () => {
-      if (settled || answered.size === count) return;
+      if (settled) return;
       const chunk = take();
       if (!chunk) return;
       if (!record({ start: chunk.start, outcomes: verifyPaths(verifier, chunk.paths, artifactFile) })) {
@@ -1384,7 +1383,6 @@ function verifyInThreads(paths, trust, count, artifactFiles) {
       const worker = startWorker(setup);
       workers.push(worker);
       worker.on("message", (result) => {
-        answered.add(worker);
         if (!record(result)) dispatch(worker);
       });
       worker.on("error", (error) => {

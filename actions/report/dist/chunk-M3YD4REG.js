@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-IE6PQPMG.js";
+} from "./chunk-ZTHJO77Q.js";
 import {
   CodedError,
   describeIdentityRule,
@@ -1058,6 +1058,34 @@ function jobIdentity(token, serverUrl) {
   return identity;
 }
 
+// packages/github/src/run-attempt.ts
+var RunStarterError = class extends CodedError {
+  kind = "refusal";
+  name = "RunStarterError";
+};
+async function readTriggeringActor(client, attempt) {
+  const [owner, repo] = attempt.repository.split("/");
+  const { data } = await client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}", {
+    owner,
+    repo,
+    run_id: attempt.runId,
+    attempt_number: attempt.runAttempt,
+    exclude_pull_requests: true
+  });
+  const user = data.triggering_actor;
+  if (!user || typeof user.login !== "string" || typeof user.id !== "number") {
+    throw new Error(
+      `GitHub names no account that started attempt ${attempt.runAttempt} of run ${attempt.runId} (its triggering_actor): ${JSON.stringify(user ?? null).slice(0, 200)}`
+    );
+  }
+  return { login: user.login, id: user.id, type: typeof user.type === "string" ? user.type : "User" };
+}
+function triggeringActorMismatch(login, found, attempt, who) {
+  if (login.toLowerCase() === found.login.toLowerCase()) return void 0;
+  const given = login === "" ? "GITHUB_TRIGGERING_ACTOR names nobody" : `GITHUB_TRIGGERING_ACTOR is ${login}`;
+  return `${given}, but GitHub says attempt ${attempt.runAttempt} of run ${attempt.runId} was started by account ${found.id}, ${found.login} now (its triggering_actor): renamed since, so ${who} cannot be told by login`;
+}
+
 export {
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,
   workflowRunClaims,
@@ -1078,5 +1106,8 @@ export {
   resolveArtifacts,
   OidcTokenError,
   idTokenClaims,
-  jobIdentity
+  jobIdentity,
+  RunStarterError,
+  readTriggeringActor,
+  triggeringActorMismatch
 };

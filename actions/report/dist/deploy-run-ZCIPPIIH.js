@@ -5,17 +5,20 @@ import {
 } from "./chunk-XFIWBNBT.js";
 import {
   EvaluationError,
+  RunStarterError,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,
   bindRepositories,
   certificateBacksProvenance,
   idTokenClaims,
   parseProvenance,
+  readTriggeringActor,
   resolveArtifacts,
   sameRepositoryName,
   sameRepositoryUri,
   signStatement,
+  triggeringActorMismatch,
   workflowSigner
-} from "./chunk-OFPPRXEX.js";
+} from "./chunk-M3YD4REG.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -25,7 +28,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-OLI5ZVKZ.js";
+} from "./chunk-R7TE3BHV.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -50,7 +53,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-IE6PQPMG.js";
+} from "./chunk-ZTHJO77Q.js";
 import {
   CodedError,
   describeError,
@@ -3055,19 +3058,7 @@ async function readDeployApproval(request) {
   const [approvals, protection, requesters, deployRequest] = await Promise.all([
     client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals", { owner, repo, run_id: request.runId }).then(({ data }) => data),
     readProtection(client, owner, repo, request.environment),
-    Promise.all(
-      [...new Set(request.actors.filter((a) => a !== ""))].map(async (login) => {
-        const { data } = await client.request("GET /users/{username}", { username: login });
-        const found = account(data);
-        const actor2 = request.actor;
-        if (actor2 && actor2.login.toLowerCase() === login.toLowerCase() && found.id !== actor2.id) {
-          throw new Error(
-            `the login ${login} is GitHub account ${found.id} now, but the run was started by account ${actor2.id} (its token's actor_id): renamed since, so who started the deploy cannot be told by login`
-          );
-        }
-        return found;
-      })
-    ),
+    readRequesters(client, request),
     readDeployRequest(client, owner, repo, request)
   ]);
   const actor = request.actor;
@@ -3095,6 +3086,31 @@ async function readDeployApproval(request) {
     ...requestedAt !== void 0 && { requestedAt },
     readAt
   };
+}
+async function readRequesters(client, request) {
+  const attempt = { repository: request.repository, runId: request.runId, runAttempt: request.runAttempt };
+  const triggeringLogin = request.triggeringActorLogin ?? "";
+  const actorLogin = request.actorLogin ?? "";
+  const sameLogin = triggeringLogin !== "" && actorLogin.toLowerCase() === triggeringLogin.toLowerCase();
+  const [triggering, lookedUp] = await Promise.all([
+    readTriggeringActor(client, attempt),
+    actorLogin === "" || sameLogin ? void 0 : client.request("GET /users/{username}", { username: actorLogin }).then(({ data }) => account(data))
+  ]);
+  const mismatch = triggeringLogin === "" ? void 0 : triggeringActorMismatch(triggeringLogin, triggering, attempt, "who started this attempt of the deploy");
+  if (mismatch) throw new RunStarterError("RUN_STARTER_UNKNOWN", mismatch);
+  const started = sameLogin ? triggering : lookedUp;
+  const actor = request.actor;
+  if (started && actor && actor.login.toLowerCase() === actorLogin.toLowerCase() && started.id !== actor.id) {
+    throw new RunStarterError(
+      "RUN_STARTER_UNKNOWN",
+      `the login ${actorLogin} is GitHub account ${started.id} now, but the run was started by account ${actor.id} (its token's actor_id): renamed since, so who started the deploy cannot be told by login`
+    );
+  }
+  const requesters = [];
+  for (const found of [started, triggering]) {
+    if (found && !requesters.some((r) => r.id === found.id)) requesters.push(found);
+  }
+  return requesters;
 }
 function requestedAtToSign(found, readAt, log) {
   if ("requestedAt" in found && found.requestedAt <= readAt) return found.requestedAt;
@@ -4301,14 +4317,16 @@ async function runCheckedDeployStep(inputs, bundles, fromStore) {
         runId: inputs.runId,
         runAttempt: inputs.runAttempt ?? 1,
         environment: job.environment,
-        actors: inputs.actors ?? [],
+        ...inputs.actorLogin !== void 0 && { actorLogin: inputs.actorLogin },
+        ...inputs.triggeringActorLogin !== void 0 && { triggeringActorLogin: inputs.triggeringActorLogin },
         ...job.actor && { actor: job.actor }
       });
       return { predicate: { ...facts, evidence: [] } };
     } catch (error) {
-      return {
-        error: `GitHub did not say who approved run ${inputs.runId} (the token needs actions: read): ${describeError(error)}`
-      };
+      if (error instanceof RunStarterError) return { error: describeError(error) };
+      const status = error.status;
+      const hint = status === 403 || status === 404 ? " (the token needs actions: read)" : "";
+      return { error: `GitHub did not say who approved run ${inputs.runId}${hint}: ${describeError(error)}` };
     }
   } : void 0;
   const { report, verified, liveDeployApproval, storeUris } = await judgeDeploy({

@@ -7,14 +7,16 @@ import {
   jobIdentity,
   judgeBuildProvenance,
   provenanceStatement,
+  readTriggeringActor,
   resolveArtifacts,
   resolveSubjects,
   signArtifact,
   signDecision,
   signStatement,
+  triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-OFPPRXEX.js";
+} from "./chunk-M3YD4REG.js";
 import "./chunk-TJ3XPODE.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
@@ -30,7 +32,7 @@ import {
   deployTrustedRoot,
   readBundleFile,
   storeAttestations
-} from "./chunk-IE6PQPMG.js";
+} from "./chunk-ZTHJO77Q.js";
 import {
   CodedError,
   parseDuration
@@ -87,11 +89,17 @@ async function signBreakGlass(inputs) {
   }
   const [owner, repo] = inputs.repository.split("/");
   const client = inputs.client ?? createGitHubClient({ token: inputs.githubToken, baseUrl: inputs.apiUrl });
+  const attempt = { repository: inputs.repository, runId: inputs.runId, runAttempt: inputs.runAttempt };
   const [approvals, commit, requester] = await Promise.all([
     client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals", { owner, repo, run_id: inputs.runId }).then(({ data }) => data),
     client.request("GET /repos/{owner}/{repo}/commits/{ref}", { owner, repo, ref: inputs.commit }).then(({ data }) => data),
-    client.request("GET /users/{username}", { username: inputs.requester }).then(({ data }) => account(data))
+    // Whoever started this attempt (a re-run's: whoever re-ran it), by account as GitHub names it, never by login: a
+    // login renamed away and claimed by another account would name that one, and the renamed requester would approve
+    // as someone else. GITHUB_TRIGGERING_ACTOR must still be its login.
+    readTriggeringActor(client, attempt)
   ]);
+  const renamed = triggeringActorMismatch(inputs.requester, requester, attempt, "who asked for the break-glass");
+  if (renamed) throw new BreakGlassError("BREAK_GLASS_REFUSED", renamed);
   const actorId = typeof claims.actor_id === "string" ? Number(claims.actor_id) : Number.NaN;
   if (!Number.isSafeInteger(actorId)) {
     throw new BreakGlassError(

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-L6PKSLWI.js";
+} from "./chunk-FQQ6LCW4.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -19,6 +19,7 @@ import {
   IN_TOTO_STATEMENT_TYPE,
   InternalError,
   REVIEW_PREDICATE_TYPE,
+  RunStarterError,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,
   SigstoreInputError,
   asKnownError,
@@ -50,6 +51,7 @@ import {
   readArtifactFile,
   readBundleFile,
   readPolicyFiles,
+  readTriggeringActor,
   require_dist,
   resolveArtifacts,
   reviewedCommitOf,
@@ -58,9 +60,10 @@ import {
   signStatement,
   storeAttestations,
   subjectHasDigest,
+  triggeringActorMismatch,
   verifyEvidence,
   workflowSigner
-} from "./chunk-V7TT336L.js";
+} from "./chunk-XSN6TMQS.js";
 import {
   CodedError,
   describeError,
@@ -634,15 +637,15 @@ var WORKER_YOUNG_GENERATION_MB = 8;
 var WORKER_MARK = "twokey/evidence-batch/v1";
 async function verifyEvidenceBatch(paths, trustedRootSource, options = {}) {
   const trust = typeof trustedRootSource === "string" ? trustedRootOf(trustedRootSource) : trustedRootSource;
-  const workers = workerEntry() ? workerCount(paths.length, options.workers) : 1;
+  const threads = workerEntry() ? threadCount(paths.length, options.workers) : 1;
   const artifactFiles = options.artifactFiles ?? [];
-  const outcomes = workers <= 1 ? verifyPaths(new BundleVerifier(trust), paths, artifactFileFinder(artifactFiles)) : await verifyInThreads(paths, trust, workers, artifactFiles);
+  const outcomes = threads <= 1 ? verifyPaths(new BundleVerifier(trust), paths, artifactFileFinder(artifactFiles)) : await verifyInThreads(paths, trust, threads - 1, artifactFiles);
   return outcomes.map((outcome) => settle(outcome, options.found, options.untrusted));
 }
 function trustedRootOf(source) {
   return source === "public-good" ? publicGoodTrustedRoot() : loadTrustedRoot(source);
 }
-function workerCount(bundles, requested) {
+function threadCount(bundles, requested) {
   if (requested !== void 0) {
     if (!Number.isInteger(requested) || requested < 1) {
       throw new RangeError(`workers: expected a positive integer, found ${requested}`);
@@ -744,9 +747,8 @@ function verifyInThreads(paths, trust, count, artifactFiles) {
     };
     const verifier = new BundleVerifier(trust);
     const artifactFile = artifactFileFinder(artifactFiles);
-    const answered = /* @__PURE__ */ new Set();
     const verifyHere = () => {
-      if (settled || answered.size === count) return;
+      if (settled) return;
       const chunk = take();
       if (!chunk) return;
       if (!record({ start: chunk.start, outcomes: verifyPaths(verifier, chunk.paths, artifactFile) })) {
@@ -757,7 +759,6 @@ function verifyInThreads(paths, trust, count, artifactFiles) {
       const worker = startWorker(setup);
       workers.push(worker);
       worker.on("message", (result) => {
-        answered.add(worker);
         if (!record(result)) dispatch(worker);
       });
       worker.on("error", (error) => {
@@ -830,19 +831,7 @@ async function readDeployApproval(request) {
   const [approvals, protection, requesters, deployRequest] = await Promise.all([
     client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals", { owner, repo, run_id: request.runId }).then(({ data }) => data),
     readProtection(client, owner, repo, request.environment),
-    Promise.all(
-      [...new Set(request.actors.filter((a) => a !== ""))].map(async (login) => {
-        const { data } = await client.request("GET /users/{username}", { username: login });
-        const found = account(data);
-        const actor2 = request.actor;
-        if (actor2 && actor2.login.toLowerCase() === login.toLowerCase() && found.id !== actor2.id) {
-          throw new Error(
-            `the login ${login} is GitHub account ${found.id} now, but the run was started by account ${actor2.id} (its token's actor_id): renamed since, so who started the deploy cannot be told by login`
-          );
-        }
-        return found;
-      })
-    ),
+    readRequesters(client, request),
     readDeployRequest(client, owner, repo, request)
   ]);
   const actor = request.actor;
@@ -870,6 +859,31 @@ async function readDeployApproval(request) {
     ...requestedAt !== void 0 && { requestedAt },
     readAt
   };
+}
+async function readRequesters(client, request) {
+  const attempt = { repository: request.repository, runId: request.runId, runAttempt: request.runAttempt };
+  const triggeringLogin = request.triggeringActorLogin ?? "";
+  const actorLogin = request.actorLogin ?? "";
+  const sameLogin = triggeringLogin !== "" && actorLogin.toLowerCase() === triggeringLogin.toLowerCase();
+  const [triggering, lookedUp] = await Promise.all([
+    readTriggeringActor(client, attempt),
+    actorLogin === "" || sameLogin ? void 0 : client.request("GET /users/{username}", { username: actorLogin }).then(({ data }) => account(data))
+  ]);
+  const mismatch = triggeringLogin === "" ? void 0 : triggeringActorMismatch(triggeringLogin, triggering, attempt, "who started this attempt of the deploy");
+  if (mismatch) throw new RunStarterError("RUN_STARTER_UNKNOWN", mismatch);
+  const started = sameLogin ? triggering : lookedUp;
+  const actor = request.actor;
+  if (started && actor && actor.login.toLowerCase() === actorLogin.toLowerCase() && started.id !== actor.id) {
+    throw new RunStarterError(
+      "RUN_STARTER_UNKNOWN",
+      `the login ${actorLogin} is GitHub account ${started.id} now, but the run was started by account ${actor.id} (its token's actor_id): renamed since, so who started the deploy cannot be told by login`
+    );
+  }
+  const requesters = [];
+  for (const found of [started, triggering]) {
+    if (found && !requesters.some((r) => r.id === found.id)) requesters.push(found);
+  }
+  return requesters;
 }
 function requestedAtToSign(found, readAt, log) {
   if ("requestedAt" in found && found.requestedAt <= readAt) return found.requestedAt;
@@ -2115,14 +2129,16 @@ async function runCheckedDeployStep(inputs, bundles, fromStore) {
         runId: inputs.runId,
         runAttempt: inputs.runAttempt ?? 1,
         environment: job.environment,
-        actors: inputs.actors ?? [],
+        ...inputs.actorLogin !== void 0 && { actorLogin: inputs.actorLogin },
+        ...inputs.triggeringActorLogin !== void 0 && { triggeringActorLogin: inputs.triggeringActorLogin },
         ...job.actor && { actor: job.actor }
       });
       return { predicate: { ...facts, evidence: [] } };
     } catch (error) {
-      return {
-        error: `GitHub did not say who approved run ${inputs.runId} (the token needs actions: read): ${describeError(error)}`
-      };
+      if (error instanceof RunStarterError) return { error: describeError(error) };
+      const status = error.status;
+      const hint = status === 403 || status === 404 ? " (the token needs actions: read)" : "";
+      return { error: `GitHub did not say who approved run ${inputs.runId}${hint}: ${describeError(error)}` };
     }
   } : void 0;
   const { report, verified, liveDeployApproval, storeUris } = await judgeDeploy({
