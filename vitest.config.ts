@@ -9,5 +9,10 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Tests start real servers on loopback and spawn processes; two cores is the machine.
     maxWorkers: 2,
+    // A worker runs file after file in one module graph, rather than starting afresh and importing the packages again
+    // for each (~25 s of a run). So a test leaves the process as it found it: environment variables through
+    // vi.stubEnv (undone after each test), spies restored, servers closed — `--sequence.shuffle` runs the files in
+    // another order to show that none depends on one before it.
+    isolate: false,
   },
 });
