@@ -232,6 +232,8 @@ describe('A. a break-glass whose requester and author are github-actions[bot]', 
     const glass = await breakGlass(who, 'dist/a.tar.gz');
     expect(glass.exitCode).not.toBe(0);
     expect(glass.log).toContain('approved by someone who may not release it: alice (its requester)');
+    // …and a re-run signs no break-glass at all, whoever approved it (test/e2e/break-glass-reruns.test.ts).
+    expect(glass.log).toContain(`its run is attempt 2 of run ${who.run_id} (a re-run), not the first`);
     expect(glass.outputs['bundle-path']).toBeUndefined();
   });
 });

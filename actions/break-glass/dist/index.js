@@ -7,7 +7,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-LUEZNS6L.js";
+} from "./chunk-OCHINZSU.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/sigstore/src/endpoints.ts

@@ -68,9 +68,10 @@ export interface BreakGlassRules {
 }
 
 /**
- * What is wrong with a break-glass for one deploy (empty: it may be used): its window (now within it, and no longer
- * than the policy allows), its environment, what it waives, and its approvers (enough of them, people, each distinct
- * from the requester and from the change's author). Its signer, subjects and earlier uses are the caller's to check.
+ * What is wrong with a break-glass for one deploy (empty: it may be used): the run that signed it (started by hand, in
+ * its first attempt), its window (now within it, and no longer than the policy allows), its environment, what it
+ * waives, and its approvers (enough of them, people, each counted once by account and distinct from the requester and
+ * from the change's author). Its signer, subjects and earlier uses are the caller's to check.
  */
 export function breakGlassProblems(
   predicate: BreakGlassPredicate,
@@ -101,6 +102,14 @@ export function breakGlassProblems(
         : `the run that signed it was started by a ${context.trigger} event, not by hand (workflow_dispatch): whoever started it did not ask for the exception`,
     );
   }
+  // Only the run's first attempt may sign. GitHub's approvals of a run (`…/actions/runs/{run_id}/approvals`) hold every
+  // attempt's, with no attempt number: erin (requester, repository admin) re-runs her genuine break-glass run and
+  // releases attempt 2 without a new approval (the admin's bypass of the environment's protection, or its required
+  // reviewers removed and put back), and the run still shows dave's attempt-1 approval — a second break-glass, with a
+  // window and an id of its own, so a second single use that nobody approved. The run URI is bound to the signing
+  // certificate's Run Invocation URI by the gate, so the attempt the certificate was issued to must be the first too.
+  const attemptProblem = firstAttemptProblem(predicate.run);
+  if (attemptProblem) problems.push(attemptProblem);
   const notBefore = Date.parse(predicate.notBefore);
   const expires = Date.parse(predicate.expires);
   const now = context.now.getTime();
@@ -143,18 +152,31 @@ export function breakGlassProblems(
     [predicate.requester.id, 'its requester'],
     [predicate.change.author.id, "the change's author"],
   ]);
-  const counted: string[] = [];
+  // Each person once, by account: one account the run's approvals list under two logins (renamed between two
+  // attempts' approvals, carol → carol-ops) is one approver, never two toward min-approvers. An approver GitHub
+  // named without an account id cannot be told from the others, and does not count (fail closed).
+  const counted: GitHubAccount[] = [];
   const notCounted: string[] = [];
+  const countedOnce: string[] = [];
   for (const approver of predicate.approvers) {
-    const why = isBotAccount(approver)
-      ? 'a bot'
-      : (excludedIds.get(approver.id) ?? excluded.get(approver.login.toLowerCase()));
-    if (why) notCounted.push(`${approver.login} (${why})`);
-    else if (!counted.includes(approver.login.toLowerCase())) counted.push(approver.login.toLowerCase());
+    const why = !Number.isSafeInteger(approver.id)
+      ? 'no account id'
+      : isBotAccount(approver)
+        ? 'a bot'
+        : (excludedIds.get(approver.id) ?? excluded.get(approver.login.toLowerCase()));
+    if (why) {
+      notCounted.push(`${approver.login} (${why})`);
+      continue;
+    }
+    const same = counted.find((c) => c.id === approver.id || c.login.toLowerCase() === approver.login.toLowerCase());
+    if (!same) counted.push(approver);
+    else if (same.login.toLowerCase() !== approver.login.toLowerCase()) {
+      countedOnce.push(`${approver.login} (account ${approver.id}, as ${same.login})`);
+    }
   }
   if (counted.length < rules.minApprovers) {
     problems.push(
-      `expected ${rules.minApprovers} approver${rules.minApprovers === 1 ? '' : 's'} distinct from its requester (${predicate.requester.login}) and the change's author (${predicate.change.author.login}), found ${counted.length}${notCounted.length ? `; not counted: ${notCounted.join(', ')}` : ''}`,
+      `expected ${rules.minApprovers} approver${rules.minApprovers === 1 ? '' : 's'} distinct from its requester (${predicate.requester.login}) and the change's author (${predicate.change.author.login}), found ${counted.length}${countedOnce.length ? `; counted once: ${countedOnce.join(', ')}` : ''}${notCounted.length ? `; not counted: ${notCounted.join(', ')}` : ''}`,
     );
   } else if (notCounted.length > 0) {
     // GitHub releases the job on any one approval, and a run's approvals hold every attempt's: a re-run its requester
@@ -164,4 +186,24 @@ export function breakGlassProblems(
     );
   }
   return problems;
+}
+
+/**
+ * Why a break-glass's run is not a first attempt (undefined when it is): its `attempt`, and the attempt its URI
+ * names (`…/actions/runs/{id}/attempts/{n}`, the form of the certificate's Run Invocation URI), must both be 1.
+ */
+function firstAttemptProblem(run: BreakGlassPredicate['run']): string | undefined {
+  const why =
+    "a re-run's approvals cannot be told from the first attempt's (GitHub lists every attempt's approvals of the run, with no attempt); ask for a new break-glass with a new dispatch";
+  if (run.attempt !== 1) {
+    return `its run is attempt ${run.attempt} of run ${run.id} (a re-run), not the first: ${why}`;
+  }
+  const named = /\/actions\/runs\/[0-9]+\/attempts\/([0-9]+)$/.exec(run.uri)?.[1];
+  if (named === undefined) {
+    return `its run ${run.uri} names no attempt, so it cannot be told that the run's first attempt signed it: ${why}`;
+  }
+  if (named !== '1') {
+    return `it says attempt 1 of run ${run.id}, but its run ${run.uri} is attempt ${named} (a re-run): ${why}`;
+  }
+  return undefined;
 }

@@ -35,6 +35,12 @@ export type DeployApprovalPredicate = {
    * reviewers). Absent when GitHub did not say, and in attestations signed before it was recorded. Never after readAt.
    */
   requestedAt?: string;
+  /**
+   * The repository's default branch, as GitHub named it when the job read these facts: a protected branch the deploy
+   * may run from, when the policy names none and no review attestation says (a break-glass deploy). Absent in
+   * attestations signed before it was recorded.
+   */
+  defaultBranch?: string;
   /** When the deploy job read these facts from GitHub. */
   readAt: string;
   /** The bundles the deploy decision rested on. */
@@ -149,23 +155,38 @@ export function judgeDeployApproval(
     );
   }
   const excluded = excludedPeople(distinctFrom, predicate, change);
-  const counted: string[] = [];
+  // Each person once, by account: one account the run's approvals list under two logins (renamed between two
+  // attempts' approvals, carol → carol-ops) is one approver, never two toward min. An approval GitHub named without
+  // an account id cannot be told from the others, and does not count (fail closed).
+  const countedAccounts: GitHubAccount[] = [];
+  const countedOnce: string[] = [];
   const refused: string[] = [];
   for (const approval of predicate.approvals) {
     if (approval.state !== 'approved' || !approval.environments.includes(predicate.environment)) continue;
     const login = approval.user.login;
-    if (isBotAccount(approval.user)) refused.push(`${login} (a bot)`);
+    if (!Number.isSafeInteger(approval.user.id)) refused.push(`${login} (no account id)`);
+    else if (isBotAccount(approval.user)) refused.push(`${login} (a bot)`);
     else if (excluded.unknown.length > 0) refused.push(`${login} (${excluded.unknown.join(', ')} unknown)`);
     else {
       // By id first: an account renamed since the change (alice → alice-ops) is still its author.
       const why = excluded.byId.get(approval.user.id) ?? excluded.byLogin.get(login.toLowerCase());
-      if (why) refused.push(`${login} (${why})`);
-      else if (!counted.some((c) => c.toLowerCase() === login.toLowerCase())) counted.push(login);
+      if (why) {
+        refused.push(`${login} (${why})`);
+        continue;
+      }
+      const same = countedAccounts.find(
+        (c) => c.id === approval.user.id || c.login.toLowerCase() === login.toLowerCase(),
+      );
+      if (!same) countedAccounts.push(approval.user);
+      else if (same.login.toLowerCase() !== login.toLowerCase()) {
+        countedOnce.push(`${login} (account ${approval.user.id}, as ${same.login})`);
+      }
     }
   }
+  const counted = countedAccounts.map((a) => a.login);
   if (counted.length < rules.min) {
     problems.push(
-      `expected ${rules.min} approval${rules.min === 1 ? '' : 's'} of the environment ${predicate.environment} by someone distinct from ${distinctFrom.join(', ') || 'nobody'} and not a bot, found ${counted.length}${counted.length ? ` (${counted.join(', ')})` : ''}${refused.length ? `; not counted: ${refused.join(', ')}` : ''}`,
+      `expected ${rules.min} approval${rules.min === 1 ? '' : 's'} of the environment ${predicate.environment} by someone distinct from ${distinctFrom.join(', ') || 'nobody'} and not a bot, found ${counted.length}${counted.length ? ` (${counted.join(', ')})` : ''}${countedOnce.length ? `; counted once: ${countedOnce.join(', ')}` : ''}${refused.length ? `; not counted: ${refused.join(', ')}` : ''}`,
     );
   } else if (rules.min > 0 && refused.length > 0) {
     // GitHub releases the job on any one approval, and the run's review history (every attempt's) does not say

@@ -184,6 +184,45 @@ describe('whose deploy approval counts (deploy.approvals)', () => {
     const judged = judgeDeployApproval(predicate({ approvals: [] }), { ...RULES, min: 0 }, CHANGE);
     expect(judged).toMatchObject({ verdict: 'pass' });
   });
+
+  it('counts one account under two logins once (carol → carol-ops between two approvals): never two toward min', () => {
+    // The run's approvals name carol's account twice, under the login it had at each approval (a rename between two
+    // attempts' approvals): one person, who alone would meet min 2 if approvers were told apart by login.
+    const carol = user('carol');
+    const twoLogins = predicate({
+      approvals: [carol, { ...carol, login: 'carol-ops' }].map((account) => ({
+        user: account,
+        state: 'approved' as const,
+        comment: '',
+        environments: ['production'],
+      })),
+    });
+    const judged = judgeDeployApproval(twoLogins, { ...RULES, min: 2 }, CHANGE);
+    expect(judged).toEqual({
+      verdict: 'fail',
+      reason: `expected 2 approvals of the environment production by someone distinct from author, contributors, pusher and not a bot, found 1 (carol); counted once: carol-ops (account ${carol.id}, as carol)`,
+      approvers: ['carol'],
+    });
+    // Under min 1 she is one approver, and nobody is refused for having approved twice.
+    expect(judgeDeployApproval(twoLogins, RULES, CHANGE)).toMatchObject({ verdict: 'pass', approvers: ['carol'] });
+    // Two people still count as two.
+    const two = predicate({ approvals: approvals(['carol', 'approved'], ['frank', 'approved']) });
+    expect(judgeDeployApproval(two, { ...RULES, min: 2 }, CHANGE)).toMatchObject({
+      verdict: 'pass',
+      approvers: ['carol', 'frank'],
+    });
+  });
+
+  it('does not count an approval without an account id: it cannot be told from the others (fail closed)', () => {
+    const noId = { login: 'carol', type: 'User' } as unknown as GitHubAccount;
+    const judged = judgeDeployApproval(
+      predicate({ approvals: [{ user: noId, state: 'approved', comment: '', environments: ['production'] }] }),
+      RULES,
+      CHANGE,
+    );
+    expect(judged.verdict).toBe('fail');
+    expect(judged.reason).toContain('found 0; not counted: carol (no account id)');
+  });
 });
 
 /** The field a predicate is refused for, or undefined when it is accepted. */
@@ -306,7 +345,10 @@ describe('when a break-glass may be used', () => {
       approvers: [user('dave'), user('erin')],
       run: { id: 9, attempt: 2, uri: 'https://github.com/acme/app/actions/runs/9/attempts/2' },
     });
+    // Refused twice over: signed in a re-run at all (whose approvals cannot be told from attempt 1's), and approved by
+    // its requester (the gate's word on a break-glass an older workflow signed in a first attempt so).
     expect(breakGlassProblems(rerun, BG_RULES, { now: NOW, environment: 'production', trigger: BY_HAND })).toEqual([
+      "its run is attempt 2 of run 9 (a re-run), not the first: a re-run's approvals cannot be told from the first attempt's (GitHub lists every attempt's approvals of the run, with no attempt); ask for a new break-glass with a new dispatch",
       "approved by someone who may not release it: erin (its requester); GitHub releases the job on any one approval of the run, and the run's approvals hold every attempt's (a re-run's), so it may have been theirs",
     ]);
     // The change's author beside an independent approver, likewise.
@@ -314,6 +356,41 @@ describe('when a break-glass may be used', () => {
     expect(breakGlassProblems(byAuthor, BG_RULES, { now: NOW, trigger: BY_HAND }).join()).toContain(
       'alice (the change',
     );
+  });
+
+  it('refuses one signed in a re-run nobody approved: the run’s approvals still show the first attempt’s approver', () => {
+    // erin (requester, repository admin) re-ran her genuine break-glass run and released attempt 2 without a new
+    // approval (the admin's bypass, or the environment's reviewers removed and put back): GitHub's approvals of the
+    // run still list dave's, given to attempt 1, and nothing else. Signed, it is a second break-glass (a new window,
+    // a new id), so a second single use of the exception dave approved once.
+    const rerun = breakGlass({
+      approvers: [user('dave')],
+      run: { id: 9, attempt: 2, uri: 'https://github.com/acme/app/actions/runs/9/attempts/2' },
+    });
+    expect(breakGlassProblems(rerun, BG_RULES, { now: NOW, environment: 'production', trigger: BY_HAND })).toEqual([
+      "its run is attempt 2 of run 9 (a re-run), not the first: a re-run's approvals cannot be told from the first attempt's (GitHub lists every attempt's approvals of the run, with no attempt); ask for a new break-glass with a new dispatch",
+    ]);
+  });
+
+  it.each([
+    [
+      'its run URI names attempt 2 (the certificate’s Run Invocation URI, which the gate binds it to)',
+      'https://github.com/acme/app/actions/runs/9/attempts/2',
+      'it says attempt 1 of run 9, but its run https://github.com/acme/app/actions/runs/9/attempts/2 is attempt 2 (a re-run)',
+    ],
+    [
+      'its run URI names no attempt',
+      'https://github.com/acme/app/actions/runs/9',
+      "its run https://github.com/acme/app/actions/runs/9 names no attempt, so it cannot be told that the run's first attempt signed it",
+    ],
+  ])('refuses one that says attempt 1 when %s', (_what, uri, said) => {
+    const problems = breakGlassProblems(breakGlass({ run: { id: 9, attempt: 1, uri } }), BG_RULES, {
+      now: NOW,
+      environment: 'production',
+      trigger: BY_HAND,
+    });
+    expect(problems).toEqual([expect.stringContaining(said)]);
+    expect(problems[0]).toContain('ask for a new break-glass with a new dispatch');
   });
 
   it.each([
@@ -354,6 +431,25 @@ describe('when a break-glass may be used', () => {
     expect(
       breakGlassProblems(twice, { ...BG_RULES, minApprovers: 2 }, { now: NOW, trigger: BY_HAND }).join(),
     ).toContain('found 1');
+  });
+
+  it('counts one account under two logins once (dave → dave-ops between two approvals): never two approvers', () => {
+    // The run's approvals name dave's account twice, under the login it had at each approval: one person, who alone
+    // would meet min-approvers 2 if approvers were told apart by login.
+    const dave = user('dave');
+    const twoLogins = breakGlass({ approvers: [dave, { ...dave, login: 'dave-ops' }] });
+    expect(breakGlassProblems(twoLogins, { ...BG_RULES, minApprovers: 2 }, { now: NOW, trigger: BY_HAND })).toEqual([
+      `expected 2 approvers distinct from its requester (erin) and the change's author (alice), found 1; counted once: dave-ops (account ${dave.id}, as dave)`,
+    ]);
+    // Two people still count as two.
+    const two = breakGlass({ approvers: [dave, user('carol')] });
+    expect(breakGlassProblems(two, { ...BG_RULES, minApprovers: 2 }, { now: NOW, trigger: BY_HAND })).toEqual([]);
+  });
+
+  it('does not count an approver without an account id: it cannot be told from the others (fail closed)', () => {
+    const noId = { login: 'carol', type: 'User' } as unknown as GitHubAccount;
+    const problems = breakGlassProblems(breakGlass({ approvers: [noId] }), BG_RULES, { now: NOW, trigger: BY_HAND });
+    expect(problems.join('; ')).toContain('found 0; not counted: carol (no account id)');
   });
 });
 

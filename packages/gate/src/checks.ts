@@ -343,6 +343,11 @@ function deployApprovalCheck(
       ),
     };
   }
+  const offRef = requesterUnknown(facts, chain, context);
+  if (offRef) {
+    const where = facts.source === 'live' ? 'read from the run' : `attested in ${facts.source}`;
+    return { check: fail('deploy-approval', `${offRef} (${where})`) };
+  }
   const judged = judgeDeployApproval(facts.predicate, rules, artifactPeople(chain, breakGlass, evidence));
   const shown = {
     source: facts.source,
@@ -358,6 +363,47 @@ function deployApprovalCheck(
         : fail('deploy-approval', `${judged.reason} (${where})`),
     facts: shown,
   };
+}
+
+/**
+ * Why the deploy's requester cannot be told, when the policy says the requester never approves (distinct-from:
+ * requester, or require-prevent-self-review); undefined when it can. Whoever's event starts a run is its requester
+ * — GitHub's too, for prevent_self_review — and which events start a run of which job is the workflow file on the
+ * run's ref. On a ref that is no protected branch that file is anyone's with write access: carol's branch carries a
+ * caller of the deploy workflow `on: pull_request_review`, she asks dave to review her pull request, his review
+ * starts the deploy (dave the requester), and carol, a reviewer of production, approves her own deploy. So the deploy
+ * runs from a protected branch — the policy's review.protected-branches, else the repository's default branch as the
+ * change's review attestation names it (or, under a break-glass, as GitHub told the deploy job) — as the job's token
+ * says live and the approval's certificate (its Source Repository Ref) offline.
+ */
+function requesterUnknown(
+  facts: { source: string; predicate: DeployApprovalPredicate; bundle?: VerifiedBundle },
+  chain: Chain,
+  context: DeployContext,
+): string | undefined {
+  const rules = context.policy.deploy.approvals;
+  if (!rules.distinctFrom.includes('requester') && !rules.requirePreventSelfReview) return undefined;
+  const ref =
+    facts.source === 'live'
+      ? context.deployIdentity?.extensions.sourceRepositoryRef
+      : facts.bundle?.signer.extensions.sourceRepositoryRef;
+  const listed = context.policy.review.protectedBranches;
+  const reviewed = chain.review?.predicate.defaultBranch;
+  const defaultBranch = reviewed ?? facts.predicate.defaultBranch;
+  const branches = listed ?? (defaultBranch ? [defaultBranch] : undefined);
+  const named = listed
+    ? `the policy's review.protected-branches (${listed.join(', ')})`
+    : `the repository's default branch (${defaultBranch}), as ${reviewed ? "the change's review attestation" : 'GitHub told the deploy job'} names it`;
+  const why =
+    "anyone with write access writes the workflow file of any other ref, and whoever's event started its run need not have asked for the deploy: who requested it cannot be told";
+  if (ref === undefined) return `the deploy run names no ref (its Source Repository Ref): ${why}`;
+  if (!branches) {
+    return `the deploy ran from ${ref}, and whether that is a protected branch is unknown (the policy names no review.protected-branches, and neither a review attestation nor the deploy approval names the repository's default branch): ${why}`;
+  }
+  const branch = /^refs\/heads\/(.+)$/.exec(ref)?.[1];
+  const isProtected =
+    branch !== undefined && (branches.includes(branch) || matchesAnyGlob(branch, branches) !== undefined);
+  return isProtected ? undefined : `the deploy ran from ${ref}, not from a protected branch (${named}): ${why}`;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   buildBreakGlassStatement,
   type GitHubAccount,
   type Inline,
+  isBotAccount,
   parseDuration,
   renderSummary,
   WAIVABLE_CHECKS,
@@ -20,7 +21,7 @@ import { BreakGlassError, type BreakGlassInputs, type BreakGlassResult } from '.
 import { contentName, writeEvidence } from './evidence-directory';
 import { idTokenClaims } from './job-identity';
 import { createGitHubClient } from './octokit';
-import { readTriggeringActor, triggeringActorMismatch } from './run-attempt';
+import { readRunAttempt, triggeringActorMismatch } from './run-attempt';
 import type { StepOutcome } from './step';
 
 /** The break-glass attestation of `inputs` (their required values checked), signed; or why not (BreakGlassError). */
@@ -44,10 +45,23 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
       'this job runs in no environment (its token names none): a break-glass is released only by the reviewers of the environment it runs in',
     );
   }
+  // The attempt this job runs in, as its token says it (the attempt its certificate's Run Invocation URI will name),
+  // must be GITHUB_RUN_ATTEMPT's, which the predicate records: the judgement below signs in a run's first attempt
+  // only (a re-run's approvals cannot be told from the first attempt's), and a variable alone must not say "first".
+  const tokenAttempt =
+    typeof claims.run_attempt === 'string' && /^[1-9][0-9]{0,8}$/.test(claims.run_attempt)
+      ? Number(claims.run_attempt)
+      : undefined;
+  if (tokenAttempt !== inputs.runAttempt) {
+    throw new BreakGlassError(
+      'BREAK_GLASS_REFUSED',
+      `this job's token says it runs in attempt ${typeof claims.run_attempt === 'string' ? claims.run_attempt : '(none)'} of its run, GITHUB_RUN_ATTEMPT says ${inputs.runAttempt}: which attempt would sign cannot be told, and a break-glass is signed only in a run's first`,
+    );
+  }
   const [owner, repo] = inputs.repository.split('/') as [string, string];
   const client = inputs.client ?? createGitHubClient({ token: inputs.githubToken, baseUrl: inputs.apiUrl });
   const attempt = { repository: inputs.repository, runId: inputs.runId, runAttempt: inputs.runAttempt };
-  const [approvals, commit, requester] = await Promise.all([
+  const [approvals, commit, starters] = await Promise.all([
     client
       .request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals', { owner, repo, run_id: inputs.runId })
       .then(({ data }) => data as { state?: string; user?: unknown; environments?: { name?: unknown }[] }[]),
@@ -56,9 +70,10 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
       .then(({ data }) => data as { author?: unknown }),
     // Whoever started this attempt (a re-run's: whoever re-ran it), by account as GitHub names it, never by login: a
     // login renamed away and claimed by another account would name that one, and the renamed requester would approve
-    // as someone else. GITHUB_TRIGGERING_ACTOR must still be its login.
-    readTriggeringActor(client, attempt),
+    // as someone else. GITHUB_TRIGGERING_ACTOR must still be its login. The run's first starter (its `actor`) too.
+    readRunAttempt(client, attempt),
   ]);
+  const requester = starters.triggeringActor;
   const renamed = triggeringActorMismatch(inputs.requester, requester, attempt, 'who asked for the break-glass');
   if (renamed) throw new BreakGlassError('BREAK_GLASS_REFUSED', renamed);
   const actorId = typeof claims.actor_id === 'string' ? Number(claims.actor_id) : Number.NaN;
@@ -119,6 +134,24 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
       ...(inputs.actor !== undefined && { alsoRequesters: [inputs.actor] }),
     },
   );
+  // Whoever started the run first is a requester too (above), and must be a person, as the deploy gate insists of a
+  // deploy's requesters: carol's workflow dispatches the break-glass with its GITHUB_TOKEN (github-actions[bot] starts
+  // the run), dave re-runs it, carol approves. The requester is dave, an approver distinct from him counts, and carol,
+  // the unknown person behind the bot, released her own exception. The token names the run's starter by login; GitHub's
+  // run attempt names the account and its type. (The predicate names only the requester, so this is the workflow's to
+  // refuse; when the requester is that bot, the judgement above has said so already.)
+  const starterLogin = typeof claims.actor === 'string' ? claims.actor : undefined;
+  const botStarter =
+    starterLogin?.toLowerCase().endsWith('[bot]') === true
+      ? { login: starterLogin, said: "its token's actor" }
+      : starters.actor && isBotAccount(starters.actor)
+        ? { login: starters.actor.login, said: "the run's actor, as GitHub's run attempt names it" }
+        : undefined;
+  if (botStarter !== undefined && !(isBotAccount(requester) && requester.id === actorId)) {
+    problems.push(
+      `the run was started by ${botStarter.login}, a bot (${botStarter.said}): whoever had it start the run is unknown, so they cannot be kept from releasing the break-glass`,
+    );
+  }
   if (problems.length > 0) throw new BreakGlassError('BREAK_GLASS_REFUSED', problems.join('; '));
   const statement = buildBreakGlassStatement(subjects, predicate);
   const bundle = await signStatement(statement, { endpoints: inputs.endpoints, identityToken: inputs.identityToken });

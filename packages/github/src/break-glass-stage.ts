@@ -1,8 +1,9 @@
 // The break-glass stage: what the platform's break-glass workflow runs, in its own protected environment, once its
 // approvers released the job. It reads who started the run and who approved it (the run's environment approvals),
-// and who wrote the change (the commit's author, as GitHub links it), refuses unless enough approvers are neither
-// the requester nor the author, and signs a time-boxed break-glass attestation over the artifacts as its own
-// identity. The deploy gate accepts it only in place of the review, once, loudly (packages/gate).
+// and who wrote the change (the commit's author, as GitHub links it), refuses unless the run is the first attempt of
+// one a person started by hand and enough approvers are neither the requester nor the author, and signs a time-boxed
+// break-glass attestation over the artifacts as its own identity. The deploy gate accepts it only in place of the
+// review, once, loudly (packages/gate).
 //
 // This module is the stage's first step, read at the action's start: the inputs every run needs, checked. What comes
 // after (the duration, the subjects, GitHub, the judgement, the signature, the summary) is break-glass-sign.ts,
@@ -31,6 +32,10 @@ export interface BreakGlassInputs extends SubjectInputs {
   apiUrl: string;
   githubToken: string;
   runId: number;
+  /**
+   * GITHUB_RUN_ATTEMPT: it must be the job token's `run_attempt`, and 1 — a re-run signs nothing, since the run's
+   * approvals (every attempt's, with no attempt number) cannot show who released the re-run.
+   */
   runAttempt: number;
   /**
    * GITHUB_TRIGGERING_ACTOR: who asked for the break-glass, by login. The account is the run attempt's triggering

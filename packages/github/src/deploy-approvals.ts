@@ -66,13 +66,18 @@ export async function readDeployApproval(
   const [owner, repo] = request.repository.split('/') as [string, string];
   const { client } = request;
   const log = request.log ?? info;
-  const [approvals, protection, requesters, deployRequest] = await Promise.all([
+  const [approvals, protection, requesters, deployRequest, defaultBranch] = await Promise.all([
     client
       .request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals', { owner, repo, run_id: request.runId })
       .then(({ data }) => data as ApprovalJson[]),
     readProtection(client, owner, repo, request.environment),
     readRequesters(client, request),
     readDeployRequest(client, owner, repo, request),
+    // The repository's default branch: a protected branch the deploy may run from when the policy names none and no
+    // review attestation says (packages/gate, requesterUnknown).
+    client
+      .request('GET /repos/{owner}/{repo}', { owner, repo })
+      .then(({ data }) => (data as { default_branch?: unknown }).default_branch),
   ]);
   // Whoever started the run, by the account the token names, whatever login it has now: excluded by id.
   const actor = request.actor;
@@ -98,6 +103,7 @@ export async function readDeployApproval(
     })),
     protection,
     ...(requestedAt !== undefined && { requestedAt }),
+    ...(typeof defaultBranch === 'string' && defaultBranch !== '' && { defaultBranch }),
     readAt,
   };
 }

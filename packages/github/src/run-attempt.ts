@@ -4,7 +4,9 @@
 // token names only the run's first starter (`actor`, `actor_id`): bob re-runs a run, renames his account (bob →
 // bob-ops) and has another account claim the login bob; looked up by login, the re-run's starter would be that other
 // account, and bob-ops, bob himself, would approve as someone else. So the attempt's starter is the account GitHub
-// names, by id, and GITHUB_TRIGGERING_ACTOR must still be its login: otherwise who started it cannot be told.
+// names, by id, and GITHUB_TRIGGERING_ACTOR must still be its login: otherwise who started it cannot be told. The
+// same answer names the run's first starter (its `actor`, with the account's type: the break-glass workflow refuses a
+// run a bot started), and it counts only when it is the run and the attempt asked for.
 import { CodedError, type GitHubAccount } from '@twokey/core';
 import type { GitHubClient } from './octokit';
 
@@ -24,8 +26,19 @@ export interface RunAttempt {
   runAttempt: number;
 }
 
-/** The account that started the attempt, as GitHub names it now. Throws when GitHub cannot be read or names none. */
-export async function readTriggeringActor(client: GitHubClient, attempt: RunAttempt): Promise<GitHubAccount> {
+/** What GitHub's run attempt says of who started the run and this attempt of it. */
+export interface RunAttemptStarters {
+  /** Who started this attempt (a re-run's: whoever re-ran it): its `triggering_actor`. */
+  triggeringActor: GitHubAccount;
+  /** Who started the run, its first attempt (the job token's `actor`): its `actor`; undefined when GitHub names none. */
+  actor?: GitHubAccount;
+}
+
+/**
+ * Who started the run and this attempt of it, as GitHub's run attempt names them now. Throws when GitHub cannot be
+ * read, names nobody who started the attempt, or answers for another run or attempt than the one asked for.
+ */
+export async function readRunAttempt(client: GitHubClient, attempt: RunAttempt): Promise<RunAttemptStarters> {
   const [owner, repo] = attempt.repository.split('/') as [string, string];
   const { data } = await client.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}', {
     owner,
@@ -34,13 +47,38 @@ export async function readTriggeringActor(client: GitHubClient, attempt: RunAtte
     attempt_number: attempt.runAttempt,
     exclude_pull_requests: true,
   });
-  const user = (data as { triggering_actor?: { login?: unknown; id?: unknown; type?: unknown } | null })
-    .triggering_actor;
+  type Account = { login?: unknown; id?: unknown; type?: unknown } | null;
+  const run = data as { id?: unknown; run_attempt?: unknown; actor?: Account; triggering_actor?: Account };
+  // The answer must be the run and the attempt asked for: an answer for another (a proxy or a cache between the job
+  // and GitHub that drops the attempt, an API that serves the run's latest or first attempt) would name someone
+  // else as its starter — attempt 1's dana for bob's re-run, and bob, its real requester, would approve it himself.
+  if (run.id !== attempt.runId || run.run_attempt !== attempt.runAttempt) {
+    throw new RunStarterError(
+      'RUN_STARTER_UNKNOWN',
+      `asked GitHub who started attempt ${attempt.runAttempt} of run ${attempt.runId}, but it answered for attempt ${JSON.stringify(run.run_attempt ?? null)} of run ${JSON.stringify(run.id ?? null)}: who started this attempt cannot be told`,
+    );
+  }
+  const user = run.triggering_actor;
   if (!user || typeof user.login !== 'string' || typeof user.id !== 'number') {
     throw new Error(
       `GitHub names no account that started attempt ${attempt.runAttempt} of run ${attempt.runId} (its triggering_actor): ${JSON.stringify(user ?? null).slice(0, 200)}`,
     );
   }
+  const actor = run.actor;
+  return {
+    triggeringActor: accountOf(user as { login: string; id: number; type?: unknown }),
+    ...(actor &&
+      typeof actor.login === 'string' &&
+      typeof actor.id === 'number' && { actor: accountOf(actor as { login: string; id: number; type?: unknown }) }),
+  };
+}
+
+/** The account that started the attempt, as GitHub names it now. Throws when GitHub cannot be read or names none. */
+export async function readTriggeringActor(client: GitHubClient, attempt: RunAttempt): Promise<GitHubAccount> {
+  return (await readRunAttempt(client, attempt)).triggeringActor;
+}
+
+function accountOf(user: { login: string; id: number; type?: unknown }): GitHubAccount {
   return { login: user.login, id: user.id, type: typeof user.type === 'string' ? user.type : 'User' };
 }
 

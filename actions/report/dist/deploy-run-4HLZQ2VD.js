@@ -18,7 +18,7 @@ import {
   signStatement,
   triggeringActorMismatch,
   workflowSigner
-} from "./chunk-M3YD4REG.js";
+} from "./chunk-H3V52NYD.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -28,7 +28,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-R7TE3BHV.js";
+} from "./chunk-ERE2SG45.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -53,7 +53,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-ZTHJO77Q.js";
+} from "./chunk-GQZ2N7WR.js";
 import {
   CodedError,
   describeError,
@@ -3055,11 +3055,14 @@ async function readDeployApproval(request) {
   const [owner, repo] = request.repository.split("/");
   const { client } = request;
   const log = request.log ?? info;
-  const [approvals, protection, requesters, deployRequest] = await Promise.all([
+  const [approvals, protection, requesters, deployRequest, defaultBranch] = await Promise.all([
     client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals", { owner, repo, run_id: request.runId }).then(({ data }) => data),
     readProtection(client, owner, repo, request.environment),
     readRequesters(client, request),
-    readDeployRequest(client, owner, repo, request)
+    readDeployRequest(client, owner, repo, request),
+    // The repository's default branch: a protected branch the deploy may run from when the policy names none and no
+    // review attestation says (packages/gate, requesterUnknown).
+    client.request("GET /repos/{owner}/{repo}", { owner, repo }).then(({ data }) => data.default_branch)
   ]);
   const actor = request.actor;
   if (actor && !requesters.some((r) => r.id === actor.id)) {
@@ -3084,6 +3087,7 @@ async function readDeployApproval(request) {
     })),
     protection,
     ...requestedAt !== void 0 && { requestedAt },
+    ...typeof defaultBranch === "string" && defaultBranch !== "" && { defaultBranch },
     readAt
   };
 }
@@ -3693,6 +3697,11 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
       )
     };
   }
+  const offRef = requesterUnknown(facts, chain, context);
+  if (offRef) {
+    const where2 = facts.source === "live" ? "read from the run" : `attested in ${facts.source}`;
+    return { check: fail("deploy-approval", `${offRef} (${where2})`) };
+  }
   const judged = judgeDeployApproval(facts.predicate, rules, artifactPeople(chain, breakGlass, evidence));
   const shown = {
     source: facts.source,
@@ -3705,6 +3714,24 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
     check: judged.verdict === "pass" ? pass("deploy-approval", `${judged.reason} (${where})`) : fail("deploy-approval", `${judged.reason} (${where})`),
     facts: shown
   };
+}
+function requesterUnknown(facts, chain, context) {
+  const rules = context.policy.deploy.approvals;
+  if (!rules.distinctFrom.includes("requester") && !rules.requirePreventSelfReview) return void 0;
+  const ref = facts.source === "live" ? context.deployIdentity?.extensions.sourceRepositoryRef : facts.bundle?.signer.extensions.sourceRepositoryRef;
+  const listed = context.policy.review.protectedBranches;
+  const reviewed = chain.review?.predicate.defaultBranch;
+  const defaultBranch = reviewed ?? facts.predicate.defaultBranch;
+  const branches = listed ?? (defaultBranch ? [defaultBranch] : void 0);
+  const named = listed ? `the policy's review.protected-branches (${listed.join(", ")})` : `the repository's default branch (${defaultBranch}), as ${reviewed ? "the change's review attestation" : "GitHub told the deploy job"} names it`;
+  const why = "anyone with write access writes the workflow file of any other ref, and whoever's event started its run need not have asked for the deploy: who requested it cannot be told";
+  if (ref === void 0) return `the deploy run names no ref (its Source Repository Ref): ${why}`;
+  if (!branches) {
+    return `the deploy ran from ${ref}, and whether that is a protected branch is unknown (the policy names no review.protected-branches, and neither a review attestation nor the deploy approval names the repository's default branch): ${why}`;
+  }
+  const branch = /^refs\/heads\/(.+)$/.exec(ref)?.[1];
+  const isProtected = branch !== void 0 && (branches.includes(branch) || matchesAnyGlob(branch, branches) !== void 0);
+  return isProtected ? void 0 : `the deploy ran from ${ref}, not from a protected branch (${named}): ${why}`;
 }
 function artifactPeople(chain, breakGlass, evidence) {
   const own = changePeople(chain, breakGlass);

@@ -13,12 +13,13 @@ import {
   createGitHubClient,
   deployTrustedRoot,
   idTokenClaims,
+  isBotAccount,
   jobIdentity,
   judgeBuildProvenance,
   parseDuration,
   provenanceStatement,
   readBundleFile,
-  readTriggeringActor,
+  readRunAttempt,
   resolveArtifacts,
   resolveSubjects,
   signArtifact,
@@ -28,7 +29,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-XSN6TMQS.js";
+} from "./chunk-HQOKUE4L.js";
 import {
   CodedError,
   OidcTokenError,
@@ -81,17 +82,25 @@ async function signBreakGlass(inputs) {
       "this job runs in no environment (its token names none): a break-glass is released only by the reviewers of the environment it runs in"
     );
   }
+  const tokenAttempt = typeof claims.run_attempt === "string" && /^[1-9][0-9]{0,8}$/.test(claims.run_attempt) ? Number(claims.run_attempt) : void 0;
+  if (tokenAttempt !== inputs.runAttempt) {
+    throw new BreakGlassError(
+      "BREAK_GLASS_REFUSED",
+      `this job's token says it runs in attempt ${typeof claims.run_attempt === "string" ? claims.run_attempt : "(none)"} of its run, GITHUB_RUN_ATTEMPT says ${inputs.runAttempt}: which attempt would sign cannot be told, and a break-glass is signed only in a run's first`
+    );
+  }
   const [owner, repo] = inputs.repository.split("/");
   const client = inputs.client ?? createGitHubClient({ token: inputs.githubToken, baseUrl: inputs.apiUrl });
   const attempt = { repository: inputs.repository, runId: inputs.runId, runAttempt: inputs.runAttempt };
-  const [approvals, commit, requester] = await Promise.all([
+  const [approvals, commit, starters] = await Promise.all([
     client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals", { owner, repo, run_id: inputs.runId }).then(({ data }) => data),
     client.request("GET /repos/{owner}/{repo}/commits/{ref}", { owner, repo, ref: inputs.commit }).then(({ data }) => data),
     // Whoever started this attempt (a re-run's: whoever re-ran it), by account as GitHub names it, never by login: a
     // login renamed away and claimed by another account would name that one, and the renamed requester would approve
-    // as someone else. GITHUB_TRIGGERING_ACTOR must still be its login.
-    readTriggeringActor(client, attempt)
+    // as someone else. GITHUB_TRIGGERING_ACTOR must still be its login. The run's first starter (its `actor`) too.
+    readRunAttempt(client, attempt)
   ]);
+  const requester = starters.triggeringActor;
   const renamed = triggeringActorMismatch(inputs.requester, requester, attempt, "who asked for the break-glass");
   if (renamed) throw new BreakGlassError("BREAK_GLASS_REFUSED", renamed);
   const actorId = typeof claims.actor_id === "string" ? Number(claims.actor_id) : Number.NaN;
@@ -143,6 +152,13 @@ async function signBreakGlass(inputs) {
       ...inputs.actor !== void 0 && { alsoRequesters: [inputs.actor] }
     }
   );
+  const starterLogin = typeof claims.actor === "string" ? claims.actor : void 0;
+  const botStarter = starterLogin?.toLowerCase().endsWith("[bot]") === true ? { login: starterLogin, said: "its token's actor" } : starters.actor && isBotAccount(starters.actor) ? { login: starters.actor.login, said: "the run's actor, as GitHub's run attempt names it" } : void 0;
+  if (botStarter !== void 0 && !(isBotAccount(requester) && requester.id === actorId)) {
+    problems.push(
+      `the run was started by ${botStarter.login}, a bot (${botStarter.said}): whoever had it start the run is unknown, so they cannot be kept from releasing the break-glass`
+    );
+  }
   if (problems.length > 0) throw new BreakGlassError("BREAK_GLASS_REFUSED", problems.join("; "));
   const statement = buildBreakGlassStatement(subjects, predicate);
   const bundle = await signStatement(statement, { endpoints: inputs.endpoints, identityToken: inputs.identityToken });

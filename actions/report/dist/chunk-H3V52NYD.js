@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-ZTHJO77Q.js";
+} from "./chunk-GQZ2N7WR.js";
 import {
   CodedError,
   describeIdentityRule,
@@ -1063,7 +1063,7 @@ var RunStarterError = class extends CodedError {
   kind = "refusal";
   name = "RunStarterError";
 };
-async function readTriggeringActor(client, attempt) {
+async function readRunAttempt(client, attempt) {
   const [owner, repo] = attempt.repository.split("/");
   const { data } = await client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}", {
     owner,
@@ -1072,12 +1072,29 @@ async function readTriggeringActor(client, attempt) {
     attempt_number: attempt.runAttempt,
     exclude_pull_requests: true
   });
-  const user = data.triggering_actor;
+  const run = data;
+  if (run.id !== attempt.runId || run.run_attempt !== attempt.runAttempt) {
+    throw new RunStarterError(
+      "RUN_STARTER_UNKNOWN",
+      `asked GitHub who started attempt ${attempt.runAttempt} of run ${attempt.runId}, but it answered for attempt ${JSON.stringify(run.run_attempt ?? null)} of run ${JSON.stringify(run.id ?? null)}: who started this attempt cannot be told`
+    );
+  }
+  const user = run.triggering_actor;
   if (!user || typeof user.login !== "string" || typeof user.id !== "number") {
     throw new Error(
       `GitHub names no account that started attempt ${attempt.runAttempt} of run ${attempt.runId} (its triggering_actor): ${JSON.stringify(user ?? null).slice(0, 200)}`
     );
   }
+  const actor = run.actor;
+  return {
+    triggeringActor: accountOf(user),
+    ...actor && typeof actor.login === "string" && typeof actor.id === "number" && { actor: accountOf(actor) }
+  };
+}
+async function readTriggeringActor(client, attempt) {
+  return (await readRunAttempt(client, attempt)).triggeringActor;
+}
+function accountOf(user) {
   return { login: user.login, id: user.id, type: typeof user.type === "string" ? user.type : "User" };
 }
 function triggeringActorMismatch(login, found, attempt, who) {
@@ -1108,6 +1125,7 @@ export {
   idTokenClaims,
   jobIdentity,
   RunStarterError,
+  readRunAttempt,
   readTriggeringActor,
   triggeringActorMismatch
 };

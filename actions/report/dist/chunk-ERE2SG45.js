@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-ZTHJO77Q.js";
+} from "./chunk-GQZ2N7WR.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

@@ -17975,7 +17975,7 @@ function notEvaluated(id, reason) {
 
 // packages/core/src/validators/deploy-approval-predicate.validate.js
 var deploy_approval_predicate_validate_default = validate20;
-var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/deploy-approval-predicate/v1.json", "title": "twokey deploy-approval predicate (https://twokey.dev/attestations/deploy-approval/v1)", "description": "Who approved a deploy through the GitHub environment it ran in, as the deploy job read it from GitHub and signed it: docs/deploy-approval-predicate.md.", "type": "object", "additionalProperties": false, "required": ["environment", "repository", "run", "requesters", "approvals", "protection", "readAt", "evidence"], "properties": { "environment": { "type": "string", "minLength": 1, "maxLength": 255 }, "repository": { "$ref": "#/$defs/repository" }, "run": { "$ref": "#/$defs/run" }, "requesters": { "description": "Who started the deploy run: its actor and triggering actor (once each).", "type": "array", "maxItems": 2, "items": { "$ref": "#/$defs/account" } }, "approvals": { "type": "array", "maxItems": 256, "items": { "type": "object", "additionalProperties": false, "required": ["user", "state", "comment", "environments"], "properties": { "user": { "$ref": "#/$defs/account" }, "state": { "enum": ["approved", "rejected"] }, "comment": { "type": "string", "maxLength": 65536 }, "environments": { "type": "array", "maxItems": 64, "items": { "type": "string", "maxLength": 255 } } } } }, "protection": { "description": "The environment's protection rules as GitHub reported them: null when the environment could not be read.", "oneOf": [{ "type": "null" }, { "type": "object", "additionalProperties": false, "required": ["requiredReviewers", "preventSelfReview"], "properties": { "requiredReviewers": { "type": "array", "maxItems": 64, "items": { "type": "object", "additionalProperties": false, "required": ["type", "name"], "properties": { "type": { "type": "string", "maxLength": 40 }, "name": { "type": "string", "maxLength": 255 } } } }, "preventSelfReview": { "type": "boolean" } } }] }, "requestedAt": { "description": "When the deploy was requested: GitHub created the deployment of this run for the environment (its job waiting for the environment's rules). Absent when GitHub did not say, and in attestations signed before twokey recorded it. Never after readAt.", "$ref": "#/$defs/time" }, "readAt": { "description": "When the deploy job, released, read these facts from GitHub.", "$ref": "#/$defs/time" }, "evidence": { "$ref": "#/$defs/evidence" } }, "$defs": { "account": { "type": "object", "additionalProperties": false, "required": ["login", "id", "type"], "properties": { "login": { "type": "string", "minLength": 1, "maxLength": 100 }, "id": { "type": "integer", "minimum": 0 }, "type": { "type": "string", "maxLength": 40 } } }, "run": { "type": "object", "additionalProperties": false, "required": ["id", "attempt", "uri"], "properties": { "id": { "type": "integer", "minimum": 1 }, "attempt": { "type": "integer", "minimum": 1 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "repository": { "type": "object", "additionalProperties": false, "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[^/\\s]+/[^/\\s]+$", "maxLength": 200 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, "evidence": { "type": "array", "maxItems": 4096, "items": { "type": "object", "additionalProperties": false, "required": ["uri", "digest"], "properties": { "uri": { "type": "string", "minLength": 1, "maxLength": 4096 }, "digest": { "type": "object", "additionalProperties": false, "required": ["sha256"], "properties": { "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" } } } } } } } };
+var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/deploy-approval-predicate/v1.json", "title": "twokey deploy-approval predicate (https://twokey.dev/attestations/deploy-approval/v1)", "description": "Who approved a deploy through the GitHub environment it ran in, as the deploy job read it from GitHub and signed it: docs/deploy-approval-predicate.md.", "type": "object", "additionalProperties": false, "required": ["environment", "repository", "run", "requesters", "approvals", "protection", "readAt", "evidence"], "properties": { "environment": { "type": "string", "minLength": 1, "maxLength": 255 }, "repository": { "$ref": "#/$defs/repository" }, "run": { "$ref": "#/$defs/run" }, "requesters": { "description": "Who started the deploy run: its actor and triggering actor (once each).", "type": "array", "maxItems": 2, "items": { "$ref": "#/$defs/account" } }, "approvals": { "type": "array", "maxItems": 256, "items": { "type": "object", "additionalProperties": false, "required": ["user", "state", "comment", "environments"], "properties": { "user": { "$ref": "#/$defs/account" }, "state": { "enum": ["approved", "rejected"] }, "comment": { "type": "string", "maxLength": 65536 }, "environments": { "type": "array", "maxItems": 64, "items": { "type": "string", "maxLength": 255 } } } } }, "protection": { "description": "The environment's protection rules as GitHub reported them: null when the environment could not be read.", "oneOf": [{ "type": "null" }, { "type": "object", "additionalProperties": false, "required": ["requiredReviewers", "preventSelfReview"], "properties": { "requiredReviewers": { "type": "array", "maxItems": 64, "items": { "type": "object", "additionalProperties": false, "required": ["type", "name"], "properties": { "type": { "type": "string", "maxLength": 40 }, "name": { "type": "string", "maxLength": 255 } } } }, "preventSelfReview": { "type": "boolean" } } }] }, "requestedAt": { "description": "When the deploy was requested: GitHub created the deployment of this run for the environment (its job waiting for the environment's rules). Absent when GitHub did not say, and in attestations signed before twokey recorded it. Never after readAt.", "$ref": "#/$defs/time" }, "defaultBranch": { "description": "The repository's default branch as GitHub named it when the job read these facts: a protected branch the deploy may run from when the policy names none and no review attestation says. Absent in attestations signed before twokey recorded it.", "type": "string", "minLength": 1, "maxLength": 255 }, "readAt": { "description": "When the deploy job, released, read these facts from GitHub.", "$ref": "#/$defs/time" }, "evidence": { "$ref": "#/$defs/evidence" } }, "$defs": { "account": { "type": "object", "additionalProperties": false, "required": ["login", "id", "type"], "properties": { "login": { "type": "string", "minLength": 1, "maxLength": 100 }, "id": { "type": "integer", "minimum": 0 }, "type": { "type": "string", "maxLength": 40 } } }, "run": { "type": "object", "additionalProperties": false, "required": ["id", "attempt", "uri"], "properties": { "id": { "type": "integer", "minimum": 1 }, "attempt": { "type": "integer", "minimum": 1 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "repository": { "type": "object", "additionalProperties": false, "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[^/\\s]+/[^/\\s]+$", "maxLength": 200 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, "evidence": { "type": "array", "maxItems": 4096, "items": { "type": "object", "additionalProperties": false, "required": ["uri", "digest"], "properties": { "uri": { "type": "string", "minLength": 1, "maxLength": 4096 }, "digest": { "type": "object", "additionalProperties": false, "required": ["sha256"], "properties": { "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" } } } } } } } };
 var func1 = Object.prototype.hasOwnProperty;
 var func2 = ucs2length;
 var pattern4 = new RegExp("^[^/\\s]+/[^/\\s]+$", "u");
@@ -18817,18 +18817,22 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                         var valid0 = true;
                       }
                       if (valid0) {
-                        if (data.readAt !== void 0) {
-                          let data30 = data.readAt;
+                        if (data.defaultBranch !== void 0) {
+                          let data30 = data.defaultBranch;
                           const _errs77 = errors;
-                          const _errs78 = errors;
-                          if (errors === _errs78) {
+                          if (errors === _errs77) {
                             if (typeof data30 === "string") {
-                              if (!pattern5.test(data30)) {
-                                validate20.errors = [{ instancePath: instancePath + "/readAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
+                              if (func2(data30) > 255) {
+                                validate20.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/properties/defaultBranch/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" }];
                                 return false;
+                              } else {
+                                if (func2(data30) < 1) {
+                                  validate20.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/properties/defaultBranch/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                  return false;
+                                }
                               }
                             } else {
-                              validate20.errors = [{ instancePath: instancePath + "/readAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                              validate20.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/properties/defaultBranch/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                               return false;
                             }
                           }
@@ -18837,99 +18841,73 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                           var valid0 = true;
                         }
                         if (valid0) {
-                          if (data.evidence !== void 0) {
-                            let data31 = data.evidence;
+                          if (data.readAt !== void 0) {
+                            let data31 = data.readAt;
+                            const _errs79 = errors;
                             const _errs80 = errors;
-                            const _errs81 = errors;
-                            if (errors === _errs81) {
-                              if (Array.isArray(data31)) {
-                                if (data31.length > 4096) {
-                                  validate20.errors = [{ instancePath: instancePath + "/evidence", schemaPath: "#/$defs/evidence/maxItems", keyword: "maxItems", params: { limit: 4096 }, message: "must NOT have more than 4096 items" }];
+                            if (errors === _errs80) {
+                              if (typeof data31 === "string") {
+                                if (!pattern5.test(data31)) {
+                                  validate20.errors = [{ instancePath: instancePath + "/readAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
                                   return false;
-                                } else {
-                                  var valid20 = true;
-                                  const len4 = data31.length;
-                                  for (let i4 = 0; i4 < len4; i4++) {
-                                    let data32 = data31[i4];
-                                    const _errs83 = errors;
-                                    if (errors === _errs83) {
-                                      if (data32 && typeof data32 == "object" && !Array.isArray(data32)) {
-                                        let missing8;
-                                        if (data32.uri === void 0 && (missing8 = "uri") || data32.digest === void 0 && (missing8 = "digest")) {
-                                          validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
-                                          return false;
-                                        } else {
-                                          const _errs85 = errors;
-                                          for (const key8 in data32) {
-                                            if (!(key8 === "uri" || key8 === "digest")) {
-                                              validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties" }];
-                                              return false;
-                                              break;
-                                            }
-                                          }
-                                          if (_errs85 === errors) {
-                                            if (data32.uri !== void 0) {
-                                              let data33 = data32.uri;
-                                              const _errs86 = errors;
-                                              if (errors === _errs86) {
-                                                if (typeof data33 === "string") {
-                                                  if (func2(data33) > 4096) {
-                                                    validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
-                                                    return false;
-                                                  } else {
-                                                    if (func2(data33) < 1) {
-                                                      validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
-                                                      return false;
-                                                    }
-                                                  }
-                                                } else {
-                                                  validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                                  return false;
-                                                }
+                                }
+                              } else {
+                                validate20.errors = [{ instancePath: instancePath + "/readAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                return false;
+                              }
+                            }
+                            var valid0 = _errs79 === errors;
+                          } else {
+                            var valid0 = true;
+                          }
+                          if (valid0) {
+                            if (data.evidence !== void 0) {
+                              let data32 = data.evidence;
+                              const _errs82 = errors;
+                              const _errs83 = errors;
+                              if (errors === _errs83) {
+                                if (Array.isArray(data32)) {
+                                  if (data32.length > 4096) {
+                                    validate20.errors = [{ instancePath: instancePath + "/evidence", schemaPath: "#/$defs/evidence/maxItems", keyword: "maxItems", params: { limit: 4096 }, message: "must NOT have more than 4096 items" }];
+                                    return false;
+                                  } else {
+                                    var valid20 = true;
+                                    const len4 = data32.length;
+                                    for (let i4 = 0; i4 < len4; i4++) {
+                                      let data33 = data32[i4];
+                                      const _errs85 = errors;
+                                      if (errors === _errs85) {
+                                        if (data33 && typeof data33 == "object" && !Array.isArray(data33)) {
+                                          let missing8;
+                                          if (data33.uri === void 0 && (missing8 = "uri") || data33.digest === void 0 && (missing8 = "digest")) {
+                                            validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
+                                            return false;
+                                          } else {
+                                            const _errs87 = errors;
+                                            for (const key8 in data33) {
+                                              if (!(key8 === "uri" || key8 === "digest")) {
+                                                validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties" }];
+                                                return false;
+                                                break;
                                               }
-                                              var valid21 = _errs86 === errors;
-                                            } else {
-                                              var valid21 = true;
                                             }
-                                            if (valid21) {
-                                              if (data32.digest !== void 0) {
-                                                let data34 = data32.digest;
+                                            if (_errs87 === errors) {
+                                              if (data33.uri !== void 0) {
+                                                let data34 = data33.uri;
                                                 const _errs88 = errors;
                                                 if (errors === _errs88) {
-                                                  if (data34 && typeof data34 == "object" && !Array.isArray(data34)) {
-                                                    let missing9;
-                                                    if (data34.sha256 === void 0 && (missing9 = "sha256")) {
-                                                      validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
+                                                  if (typeof data34 === "string") {
+                                                    if (func2(data34) > 4096) {
+                                                      validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                       return false;
                                                     } else {
-                                                      const _errs90 = errors;
-                                                      for (const key9 in data34) {
-                                                        if (!(key9 === "sha256")) {
-                                                          validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" }];
-                                                          return false;
-                                                          break;
-                                                        }
-                                                      }
-                                                      if (_errs90 === errors) {
-                                                        if (data34.sha256 !== void 0) {
-                                                          let data35 = data34.sha256;
-                                                          const _errs91 = errors;
-                                                          if (errors === _errs91) {
-                                                            if (typeof data35 === "string") {
-                                                              if (!pattern7.test(data35)) {
-                                                                validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest/sha256", schemaPath: "#/$defs/evidence/items/properties/digest/properties/sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: 'must match pattern "^[0-9a-f]{64}$"' }];
-                                                                return false;
-                                                              }
-                                                            } else {
-                                                              validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest/sha256", schemaPath: "#/$defs/evidence/items/properties/digest/properties/sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                                              return false;
-                                                            }
-                                                          }
-                                                        }
+                                                      if (func2(data34) < 1) {
+                                                        validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                        return false;
                                                       }
                                                     }
                                                   } else {
-                                                    validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                    validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                     return false;
                                                   }
                                                 }
@@ -18937,28 +18915,75 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                                               } else {
                                                 var valid21 = true;
                                               }
+                                              if (valid21) {
+                                                if (data33.digest !== void 0) {
+                                                  let data35 = data33.digest;
+                                                  const _errs90 = errors;
+                                                  if (errors === _errs90) {
+                                                    if (data35 && typeof data35 == "object" && !Array.isArray(data35)) {
+                                                      let missing9;
+                                                      if (data35.sha256 === void 0 && (missing9 = "sha256")) {
+                                                        validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
+                                                        return false;
+                                                      } else {
+                                                        const _errs92 = errors;
+                                                        for (const key9 in data35) {
+                                                          if (!(key9 === "sha256")) {
+                                                            validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" }];
+                                                            return false;
+                                                            break;
+                                                          }
+                                                        }
+                                                        if (_errs92 === errors) {
+                                                          if (data35.sha256 !== void 0) {
+                                                            let data36 = data35.sha256;
+                                                            const _errs93 = errors;
+                                                            if (errors === _errs93) {
+                                                              if (typeof data36 === "string") {
+                                                                if (!pattern7.test(data36)) {
+                                                                  validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest/sha256", schemaPath: "#/$defs/evidence/items/properties/digest/properties/sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: 'must match pattern "^[0-9a-f]{64}$"' }];
+                                                                  return false;
+                                                                }
+                                                              } else {
+                                                                validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest/sha256", schemaPath: "#/$defs/evidence/items/properties/digest/properties/sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                return false;
+                                                              }
+                                                            }
+                                                          }
+                                                        }
+                                                      }
+                                                    } else {
+                                                      validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                      return false;
+                                                    }
+                                                  }
+                                                  var valid21 = _errs90 === errors;
+                                                } else {
+                                                  var valid21 = true;
+                                                }
+                                              }
                                             }
                                           }
+                                        } else {
+                                          validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                          return false;
                                         }
-                                      } else {
-                                        validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
-                                        return false;
+                                      }
+                                      var valid20 = _errs85 === errors;
+                                      if (!valid20) {
+                                        break;
                                       }
                                     }
-                                    var valid20 = _errs83 === errors;
-                                    if (!valid20) {
-                                      break;
-                                    }
                                   }
+                                } else {
+                                  validate20.errors = [{ instancePath: instancePath + "/evidence", schemaPath: "#/$defs/evidence/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                  return false;
                                 }
-                              } else {
-                                validate20.errors = [{ instancePath: instancePath + "/evidence", schemaPath: "#/$defs/evidence/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
-                                return false;
                               }
+                              var valid0 = _errs82 === errors;
+                            } else {
+                              var valid0 = true;
                             }
-                            var valid0 = _errs80 === errors;
-                          } else {
-                            var valid0 = true;
                           }
                         }
                       }
@@ -19037,22 +19062,34 @@ function judgeDeployApproval(predicate, rules, change) {
     );
   }
   const excluded = excludedPeople(distinctFrom, predicate, change);
-  const counted = [];
+  const countedAccounts = [];
+  const countedOnce = [];
   const refused = [];
   for (const approval of predicate.approvals) {
     if (approval.state !== "approved" || !approval.environments.includes(predicate.environment)) continue;
     const login = approval.user.login;
-    if (isBotAccount(approval.user)) refused.push(`${login} (a bot)`);
+    if (!Number.isSafeInteger(approval.user.id)) refused.push(`${login} (no account id)`);
+    else if (isBotAccount(approval.user)) refused.push(`${login} (a bot)`);
     else if (excluded.unknown.length > 0) refused.push(`${login} (${excluded.unknown.join(", ")} unknown)`);
     else {
       const why = excluded.byId.get(approval.user.id) ?? excluded.byLogin.get(login.toLowerCase());
-      if (why) refused.push(`${login} (${why})`);
-      else if (!counted.some((c) => c.toLowerCase() === login.toLowerCase())) counted.push(login);
+      if (why) {
+        refused.push(`${login} (${why})`);
+        continue;
+      }
+      const same = countedAccounts.find(
+        (c) => c.id === approval.user.id || c.login.toLowerCase() === login.toLowerCase()
+      );
+      if (!same) countedAccounts.push(approval.user);
+      else if (same.login.toLowerCase() !== login.toLowerCase()) {
+        countedOnce.push(`${login} (account ${approval.user.id}, as ${same.login})`);
+      }
     }
   }
+  const counted = countedAccounts.map((a) => a.login);
   if (counted.length < rules.min) {
     problems.push(
-      `expected ${rules.min} approval${rules.min === 1 ? "" : "s"} of the environment ${predicate.environment} by someone distinct from ${distinctFrom.join(", ") || "nobody"} and not a bot, found ${counted.length}${counted.length ? ` (${counted.join(", ")})` : ""}${refused.length ? `; not counted: ${refused.join(", ")}` : ""}`
+      `expected ${rules.min} approval${rules.min === 1 ? "" : "s"} of the environment ${predicate.environment} by someone distinct from ${distinctFrom.join(", ") || "nobody"} and not a bot, found ${counted.length}${counted.length ? ` (${counted.join(", ")})` : ""}${countedOnce.length ? `; counted once: ${countedOnce.join(", ")}` : ""}${refused.length ? `; not counted: ${refused.join(", ")}` : ""}`
     );
   } else if (rules.min > 0 && refused.length > 0) {
     problems.push(
@@ -26364,6 +26401,8 @@ function breakGlassProblems(predicate, rules, context) {
       context.trigger === void 0 ? "the event that started the run that signed it is unknown: a break-glass is asked for by hand (workflow_dispatch)" : `the run that signed it was started by a ${context.trigger} event, not by hand (workflow_dispatch): whoever started it did not ask for the exception`
     );
   }
+  const attemptProblem = firstAttemptProblem(predicate.run);
+  if (attemptProblem) problems.push(attemptProblem);
   const notBefore = Date.parse(predicate.notBefore);
   const expires = Date.parse(predicate.expires);
   const now = context.now.getTime();
@@ -26404,14 +26443,22 @@ function breakGlassProblems(predicate, rules, context) {
   ]);
   const counted = [];
   const notCounted = [];
+  const countedOnce = [];
   for (const approver of predicate.approvers) {
-    const why = isBotAccount(approver) ? "a bot" : excludedIds.get(approver.id) ?? excluded.get(approver.login.toLowerCase());
-    if (why) notCounted.push(`${approver.login} (${why})`);
-    else if (!counted.includes(approver.login.toLowerCase())) counted.push(approver.login.toLowerCase());
+    const why = !Number.isSafeInteger(approver.id) ? "no account id" : isBotAccount(approver) ? "a bot" : excludedIds.get(approver.id) ?? excluded.get(approver.login.toLowerCase());
+    if (why) {
+      notCounted.push(`${approver.login} (${why})`);
+      continue;
+    }
+    const same = counted.find((c) => c.id === approver.id || c.login.toLowerCase() === approver.login.toLowerCase());
+    if (!same) counted.push(approver);
+    else if (same.login.toLowerCase() !== approver.login.toLowerCase()) {
+      countedOnce.push(`${approver.login} (account ${approver.id}, as ${same.login})`);
+    }
   }
   if (counted.length < rules.minApprovers) {
     problems.push(
-      `expected ${rules.minApprovers} approver${rules.minApprovers === 1 ? "" : "s"} distinct from its requester (${predicate.requester.login}) and the change's author (${predicate.change.author.login}), found ${counted.length}${notCounted.length ? `; not counted: ${notCounted.join(", ")}` : ""}`
+      `expected ${rules.minApprovers} approver${rules.minApprovers === 1 ? "" : "s"} distinct from its requester (${predicate.requester.login}) and the change's author (${predicate.change.author.login}), found ${counted.length}${countedOnce.length ? `; counted once: ${countedOnce.join(", ")}` : ""}${notCounted.length ? `; not counted: ${notCounted.join(", ")}` : ""}`
     );
   } else if (notCounted.length > 0) {
     problems.push(
@@ -26419,6 +26466,20 @@ function breakGlassProblems(predicate, rules, context) {
     );
   }
   return problems;
+}
+function firstAttemptProblem(run) {
+  const why = "a re-run's approvals cannot be told from the first attempt's (GitHub lists every attempt's approvals of the run, with no attempt); ask for a new break-glass with a new dispatch";
+  if (run.attempt !== 1) {
+    return `its run is attempt ${run.attempt} of run ${run.id} (a re-run), not the first: ${why}`;
+  }
+  const named = /\/actions\/runs\/[0-9]+\/attempts\/([0-9]+)$/.exec(run.uri)?.[1];
+  if (named === void 0) {
+    return `its run ${run.uri} names no attempt, so it cannot be told that the run's first attempt signed it: ${why}`;
+  }
+  if (named !== "1") {
+    return `it says attempt 1 of run ${run.id}, but its run ${run.uri} is attempt ${named} (a re-run): ${why}`;
+  }
+  return void 0;
 }
 
 // packages/core/src/validators/review-predicate.validate.js
@@ -32708,7 +32769,7 @@ var RunStarterError = class extends CodedError {
   kind = "refusal";
   name = "RunStarterError";
 };
-async function readTriggeringActor(client, attempt) {
+async function readRunAttempt(client, attempt) {
   const [owner, repo] = attempt.repository.split("/");
   const { data } = await client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}", {
     owner,
@@ -32717,12 +32778,29 @@ async function readTriggeringActor(client, attempt) {
     attempt_number: attempt.runAttempt,
     exclude_pull_requests: true
   });
-  const user = data.triggering_actor;
+  const run = data;
+  if (run.id !== attempt.runId || run.run_attempt !== attempt.runAttempt) {
+    throw new RunStarterError(
+      "RUN_STARTER_UNKNOWN",
+      `asked GitHub who started attempt ${attempt.runAttempt} of run ${attempt.runId}, but it answered for attempt ${JSON.stringify(run.run_attempt ?? null)} of run ${JSON.stringify(run.id ?? null)}: who started this attempt cannot be told`
+    );
+  }
+  const user = run.triggering_actor;
   if (!user || typeof user.login !== "string" || typeof user.id !== "number") {
     throw new Error(
       `GitHub names no account that started attempt ${attempt.runAttempt} of run ${attempt.runId} (its triggering_actor): ${JSON.stringify(user ?? null).slice(0, 200)}`
     );
   }
+  const actor = run.actor;
+  return {
+    triggeringActor: accountOf(user),
+    ...actor && typeof actor.login === "string" && typeof actor.id === "number" && { actor: accountOf(actor) }
+  };
+}
+async function readTriggeringActor(client, attempt) {
+  return (await readRunAttempt(client, attempt)).triggeringActor;
+}
+function accountOf(user) {
   return { login: user.login, id: user.id, type: typeof user.type === "string" ? user.type : "User" };
 }
 function triggeringActorMismatch(login, found, attempt, who) {
@@ -32741,6 +32819,7 @@ export {
   DEPLOY_APPROVAL_PREDICATE_TYPE,
   parseDeployApprovalPredicate,
   buildDeployApprovalStatement,
+  isBotAccount,
   judgeDeployApproval,
   BREAK_GLASS_PREDICATE_TYPE,
   WAIVABLE_CHECKS,
@@ -32797,6 +32876,7 @@ export {
   idTokenClaims,
   jobIdentity,
   RunStarterError,
+  readRunAttempt,
   readTriggeringActor,
   triggeringActorMismatch
 };

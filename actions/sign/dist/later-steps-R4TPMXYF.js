@@ -29,7 +29,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-5EBIWSQS.js";
+} from "./chunk-PC3HWDBG.js";
 import {
   require_dist,
   require_dist2,
@@ -4750,6 +4750,8 @@ function breakGlassProblems(predicate, rules, context) {
       context.trigger === void 0 ? "the event that started the run that signed it is unknown: a break-glass is asked for by hand (workflow_dispatch)" : `the run that signed it was started by a ${context.trigger} event, not by hand (workflow_dispatch): whoever started it did not ask for the exception`
     );
   }
+  const attemptProblem = firstAttemptProblem(predicate.run);
+  if (attemptProblem) problems.push(attemptProblem);
   const notBefore = Date.parse(predicate.notBefore);
   const expires = Date.parse(predicate.expires);
   const now = context.now.getTime();
@@ -4790,14 +4792,22 @@ function breakGlassProblems(predicate, rules, context) {
   ]);
   const counted = [];
   const notCounted = [];
+  const countedOnce = [];
   for (const approver of predicate.approvers) {
-    const why = isBotAccount(approver) ? "a bot" : excludedIds.get(approver.id) ?? excluded.get(approver.login.toLowerCase());
-    if (why) notCounted.push(`${approver.login} (${why})`);
-    else if (!counted.includes(approver.login.toLowerCase())) counted.push(approver.login.toLowerCase());
+    const why = !Number.isSafeInteger(approver.id) ? "no account id" : isBotAccount(approver) ? "a bot" : excludedIds.get(approver.id) ?? excluded.get(approver.login.toLowerCase());
+    if (why) {
+      notCounted.push(`${approver.login} (${why})`);
+      continue;
+    }
+    const same = counted.find((c) => c.id === approver.id || c.login.toLowerCase() === approver.login.toLowerCase());
+    if (!same) counted.push(approver);
+    else if (same.login.toLowerCase() !== approver.login.toLowerCase()) {
+      countedOnce.push(`${approver.login} (account ${approver.id}, as ${same.login})`);
+    }
   }
   if (counted.length < rules.minApprovers) {
     problems.push(
-      `expected ${rules.minApprovers} approver${rules.minApprovers === 1 ? "" : "s"} distinct from its requester (${predicate.requester.login}) and the change's author (${predicate.change.author.login}), found ${counted.length}${notCounted.length ? `; not counted: ${notCounted.join(", ")}` : ""}`
+      `expected ${rules.minApprovers} approver${rules.minApprovers === 1 ? "" : "s"} distinct from its requester (${predicate.requester.login}) and the change's author (${predicate.change.author.login}), found ${counted.length}${countedOnce.length ? `; counted once: ${countedOnce.join(", ")}` : ""}${notCounted.length ? `; not counted: ${notCounted.join(", ")}` : ""}`
     );
   } else if (notCounted.length > 0) {
     problems.push(
@@ -4805,6 +4815,20 @@ function breakGlassProblems(predicate, rules, context) {
     );
   }
   return problems;
+}
+function firstAttemptProblem(run) {
+  const why = "a re-run's approvals cannot be told from the first attempt's (GitHub lists every attempt's approvals of the run, with no attempt); ask for a new break-glass with a new dispatch";
+  if (run.attempt !== 1) {
+    return `its run is attempt ${run.attempt} of run ${run.id} (a re-run), not the first: ${why}`;
+  }
+  const named = /\/actions\/runs\/[0-9]+\/attempts\/([0-9]+)$/.exec(run.uri)?.[1];
+  if (named === void 0) {
+    return `its run ${run.uri} names no attempt, so it cannot be told that the run's first attempt signed it: ${why}`;
+  }
+  if (named !== "1") {
+    return `it says attempt 1 of run ${run.id}, but its run ${run.uri} is attempt ${named} (a re-run): ${why}`;
+  }
+  return void 0;
 }
 
 // packages/core/src/slsa-provenance.ts
@@ -13820,7 +13844,11 @@ function jobIdentity(token, serverUrl) {
 }
 
 // packages/github/src/run-attempt.ts
-async function readTriggeringActor(client, attempt) {
+var RunStarterError = class extends CodedError {
+  kind = "refusal";
+  name = "RunStarterError";
+};
+async function readRunAttempt(client, attempt) {
   const [owner, repo] = attempt.repository.split("/");
   const { data } = await client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}", {
     owner,
@@ -13829,12 +13857,26 @@ async function readTriggeringActor(client, attempt) {
     attempt_number: attempt.runAttempt,
     exclude_pull_requests: true
   });
-  const user = data.triggering_actor;
+  const run = data;
+  if (run.id !== attempt.runId || run.run_attempt !== attempt.runAttempt) {
+    throw new RunStarterError(
+      "RUN_STARTER_UNKNOWN",
+      `asked GitHub who started attempt ${attempt.runAttempt} of run ${attempt.runId}, but it answered for attempt ${JSON.stringify(run.run_attempt ?? null)} of run ${JSON.stringify(run.id ?? null)}: who started this attempt cannot be told`
+    );
+  }
+  const user = run.triggering_actor;
   if (!user || typeof user.login !== "string" || typeof user.id !== "number") {
     throw new Error(
       `GitHub names no account that started attempt ${attempt.runAttempt} of run ${attempt.runId} (its triggering_actor): ${JSON.stringify(user ?? null).slice(0, 200)}`
     );
   }
+  const actor = run.actor;
+  return {
+    triggeringActor: accountOf(user),
+    ...actor && typeof actor.login === "string" && typeof actor.id === "number" && { actor: accountOf(actor) }
+  };
+}
+function accountOf(user) {
   return { login: user.login, id: user.id, type: typeof user.type === "string" ? user.type : "User" };
 }
 function triggeringActorMismatch(login, found, attempt, who) {
@@ -13861,17 +13903,25 @@ async function signBreakGlass(inputs) {
       "this job runs in no environment (its token names none): a break-glass is released only by the reviewers of the environment it runs in"
     );
   }
+  const tokenAttempt = typeof claims.run_attempt === "string" && /^[1-9][0-9]{0,8}$/.test(claims.run_attempt) ? Number(claims.run_attempt) : void 0;
+  if (tokenAttempt !== inputs.runAttempt) {
+    throw new BreakGlassError(
+      "BREAK_GLASS_REFUSED",
+      `this job's token says it runs in attempt ${typeof claims.run_attempt === "string" ? claims.run_attempt : "(none)"} of its run, GITHUB_RUN_ATTEMPT says ${inputs.runAttempt}: which attempt would sign cannot be told, and a break-glass is signed only in a run's first`
+    );
+  }
   const [owner, repo] = inputs.repository.split("/");
   const client = inputs.client ?? createGitHubClient({ token: inputs.githubToken, baseUrl: inputs.apiUrl });
   const attempt = { repository: inputs.repository, runId: inputs.runId, runAttempt: inputs.runAttempt };
-  const [approvals, commit, requester] = await Promise.all([
+  const [approvals, commit, starters] = await Promise.all([
     client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals", { owner, repo, run_id: inputs.runId }).then(({ data }) => data),
     client.request("GET /repos/{owner}/{repo}/commits/{ref}", { owner, repo, ref: inputs.commit }).then(({ data }) => data),
     // Whoever started this attempt (a re-run's: whoever re-ran it), by account as GitHub names it, never by login: a
     // login renamed away and claimed by another account would name that one, and the renamed requester would approve
-    // as someone else. GITHUB_TRIGGERING_ACTOR must still be its login.
-    readTriggeringActor(client, attempt)
+    // as someone else. GITHUB_TRIGGERING_ACTOR must still be its login. The run's first starter (its `actor`) too.
+    readRunAttempt(client, attempt)
   ]);
+  const requester = starters.triggeringActor;
   const renamed = triggeringActorMismatch(inputs.requester, requester, attempt, "who asked for the break-glass");
   if (renamed) throw new BreakGlassError("BREAK_GLASS_REFUSED", renamed);
   const actorId = typeof claims.actor_id === "string" ? Number(claims.actor_id) : Number.NaN;
@@ -13923,6 +13973,13 @@ async function signBreakGlass(inputs) {
       ...inputs.actor !== void 0 && { alsoRequesters: [inputs.actor] }
     }
   );
+  const starterLogin = typeof claims.actor === "string" ? claims.actor : void 0;
+  const botStarter = starterLogin?.toLowerCase().endsWith("[bot]") === true ? { login: starterLogin, said: "its token's actor" } : starters.actor && isBotAccount(starters.actor) ? { login: starters.actor.login, said: "the run's actor, as GitHub's run attempt names it" } : void 0;
+  if (botStarter !== void 0 && !(isBotAccount(requester) && requester.id === actorId)) {
+    problems.push(
+      `the run was started by ${botStarter.login}, a bot (${botStarter.said}): whoever had it start the run is unknown, so they cannot be kept from releasing the break-glass`
+    );
+  }
   if (problems.length > 0) throw new BreakGlassError("BREAK_GLASS_REFUSED", problems.join("; "));
   const statement = buildBreakGlassStatement(subjects, predicate);
   const bundle = await signStatement(statement, { endpoints: inputs.endpoints, identityToken: inputs.identityToken });
@@ -14062,8 +14119,8 @@ async function collectReviewEvidence(client, request) {
     number,
     url: pr.html_url,
     title: pr.title,
-    author: accountOf(pr.user),
-    mergedBy: accountOf(pr.merged_by),
+    author: accountOf2(pr.user),
+    mergedBy: accountOf2(pr.merged_by),
     merged: pr.merged,
     mergedAt: pr.merged_at,
     mergeCommitSha: pr.merge_commit_sha,
@@ -14078,7 +14135,7 @@ async function collectReviewEvidence(client, request) {
     mergeCommit: mergeCommit && commitFactsOf(mergeCommit),
     reviews: reviews?.map((review) => ({
       id: review.id,
-      reviewer: review.user ? accountOf(review.user) ?? null : null,
+      reviewer: review.user ? accountOf2(review.user) ?? null : null,
       state: review.state,
       commitId: review.commit_id,
       submittedAt: review.submitted_at
@@ -14342,7 +14399,7 @@ function failureOf(error) {
   const retried = error.status >= 500 || error.status === 429 ? ", after retries" : "";
   return `HTTP ${error.status}${retried} (${error.message})`;
 }
-function accountOf(user) {
+function accountOf2(user) {
   if (!user || typeof user.login !== "string" || typeof user.id !== "number") return void 0;
   return { login: user.login, id: user.id, type: user.type ?? "User" };
 }
@@ -14352,8 +14409,8 @@ function commitFactsOf(commit) {
     parents: commit.parents.map((p) => p.sha),
     author: commit.commit.author,
     committer: commit.commit.committer,
-    authorAccount: accountOf(commit.author),
-    committerAccount: accountOf(commit.committer),
+    authorAccount: accountOf2(commit.author),
+    committerAccount: accountOf2(commit.committer),
     message: commit.commit.message
   };
 }
@@ -14364,7 +14421,7 @@ var EVENTS_READ = /* @__PURE__ */ new Set([
 ]);
 function timelineFactsOf(timeline) {
   return timeline.flatMap(
-    (e) => e.event !== void 0 && EVENTS_READ.has(e.event) && typeof e.created_at === "string" ? [{ event: e.event, actor: accountOf(e.actor), createdAt: e.created_at }] : []
+    (e) => e.event !== void 0 && EVENTS_READ.has(e.event) && typeof e.created_at === "string" ? [{ event: e.event, actor: accountOf2(e.actor), createdAt: e.created_at }] : []
   );
 }
 function personOf(signature, account2) {
@@ -14547,7 +14604,7 @@ function refActivityOf(item) {
     timestamp: item.timestamp,
     // A type GitHub adds later is kept as it reads: a head push (NOT_HEAD_PUSHES), not a merge of the built commit.
     activityType: item.activity_type,
-    actor: accountOf(item.actor) ?? null
+    actor: accountOf2(item.actor) ?? null
   };
 }
 function sameCommit(a, b) {
@@ -14703,8 +14760,8 @@ var PullRequestPages = class {
       number: pr.number,
       url: pr.url,
       title: pr.title,
-      author: accountOf2(pr.author),
-      mergedBy: accountOf2(pr.mergedBy),
+      author: accountOf3(pr.author),
+      mergedBy: accountOf3(pr.mergedBy),
       merged: pr.merged,
       mergedAt: pr.mergedAt,
       mergeCommitSha: pr.mergeCommit?.oid ?? null,
@@ -14736,7 +14793,7 @@ var PullRequestPages = class {
       const reviewers = new Map(
         this.reviews.flatMap((r) => r.reviewer ? [[r.reviewer.login.toLowerCase(), r.reviewer]] : [])
       );
-      const author = accountOf2(this.node.author);
+      const author = accountOf3(this.node.author);
       if (author?.type === "User" && !reviewers.has(author.login.toLowerCase())) {
         reviewers.set(author.login.toLowerCase(), author);
       }
@@ -14813,7 +14870,7 @@ var PullRequestPages = class {
     }
     if (pr.reviews) {
       for (const review of pr.reviews.nodes) {
-        const reviewer = accountOf2(review.author);
+        const reviewer = accountOf3(review.author);
         const id = Number(review.fullDatabaseId ?? Number.NaN);
         if (!Number.isSafeInteger(id)) {
           this.github.gap(`pull request #${this.node.number}`, `a ${review.state} review has no id`);
@@ -14833,7 +14890,7 @@ var PullRequestPages = class {
     if (pr.timelineItems) {
       for (const item of pr.timelineItems.nodes) {
         const event = TIMELINE_EVENTS[item.__typename];
-        if (event) this.timeline.push({ event, actor: accountOf2(item.actor), createdAt: item.createdAt });
+        if (event) this.timeline.push({ event, actor: accountOf3(item.actor), createdAt: item.createdAt });
       }
       this.continueAt("timelineItems", pr.timelineItems.pageInfo);
     }
@@ -14944,7 +15001,7 @@ function graphqlErrorsOf(error) {
     message: typeof e.message === "string" ? e.message : JSON.stringify(e)
   }));
 }
-function accountOf2(actor) {
+function accountOf3(actor) {
   if (!actor || typeof actor.databaseId !== "number") return void 0;
   const login = actor.__typename === "Bot" && !actor.login.endsWith("[bot]") ? `${actor.login}[bot]` : actor.login;
   return { login, id: actor.databaseId, type: actor.__typename };
