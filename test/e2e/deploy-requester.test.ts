@@ -84,7 +84,7 @@ function approve(run: WorkflowIdentity, environment: string, ...logins: string[]
   }));
 }
 
-function policy(): string {
+function policy(extra: string[] = []): string {
   return [
     'version: 1',
     'identities:',
@@ -97,6 +97,7 @@ function policy(): string {
     // The strictest deploy rule twokey offers: the requester never approves (held by the gate itself).
     '  approvals: { min: 1, distinct-from: [author, contributors, pusher, requester], require-prevent-self-review: true }',
     '  break-glass: { max-duration: 24h, min-approvers: 1 }',
+    ...extra,
     '',
   ].join('\n');
 }
@@ -116,9 +117,10 @@ async function runDeploy(
   who: WorkflowIdentity,
   subject: string,
   bundles: string,
+  policyFile = 'org-policy.yml',
 ): Promise<{ run: ActionRun; report: DeployReport }> {
   const run = await runAction(repoRoot, {
-    with: { 'subject-path': subject, bundles, policy: 'org-policy.yml', 'store-attestations': 'true', ...endpoints() },
+    with: { 'subject-path': subject, bundles, policy: policyFile, 'store-attestations': 'true', ...endpoints() },
     identity: who,
     oidc: issuer,
     githubApiUrl: github.url,
@@ -170,6 +172,10 @@ beforeAll(async () => {
   writeFileSync(join(workspace, 'dist', 'app.tar.gz'), 'app 1.0\n');
   writeFileSync(join(workspace, 'dist', 'hotfix.tar.gz'), 'app 1.0.1 hotfix\n');
   writeFileSync(join(workspace, 'org-policy.yml'), policy());
+  writeFileSync(
+    join(workspace, 'org-policy-release.yml'),
+    policy(['review:', "  protected-branches: [main, 'release/*']"]),
+  );
 
   honest = join(workspace, 'honest');
   mkdirSync(honest);
@@ -283,6 +289,64 @@ describe('a deploy started by an event of a workflow file on an unprotected ref'
       "the deploy ran from refs/pull/8/merge, not from a protected branch (the repository's default branch (main), as GitHub told the deploy job names it)",
     );
     expect(report.verdict).toBe('fail');
+  });
+
+  it('is refused when a workflow_run on main started it: whoever ran a workflow of that name, on any branch, is its requester', async () => {
+    // main's reviewed caller deploys `on: workflow_run: workflows: [Build]`; carol's branch carries a workflow named
+    // Build `on: pull_request_review`; dave's review of her pull request runs it, and so the deploy, as dave.
+    const who = job(
+      DEPLOY_WORKFLOW,
+      reviewed,
+      { environment: 'production', actor: 'dave', event_name: 'workflow_run' },
+      { path: '.github/workflows/deploy-after-build.yml', ref: 'refs/heads/main' },
+    );
+    approve(who, 'production', 'carol');
+    const { run, report } = await runDeploy(who, 'dist/app.tar.gz', 'honest');
+    expect(report.verdict).toBe('fail');
+    expect(check(report, 'deploy-approval').reason).toContain(
+      'the deploy run was started by a workflow_run event, not by workflow_dispatch or push',
+    );
+    // Offline too: the approval's certificate names the event (its Build Trigger).
+    const attested = join(workspace, 'attested-workflow-run');
+    mkdirSync(attested);
+    copyFileSync(run.outputs['deploy-approval-path']!, join(attested, 'deploy-approval.sigstore.json'));
+    const verified = await runCli(
+      [
+        'verify',
+        '--repo',
+        'acme/app',
+        'dist/app.tar.gz',
+        '--policy',
+        'org-policy.yml',
+        '--bundle',
+        'honest',
+        '--bundle',
+        attested,
+        '--json',
+      ],
+      workspace,
+    );
+    expect(verified.status, verified.stdout + verified.stderr).toBe(1);
+    expect(check(readDeployReport(verified.stdout, 'twokey verify --json'), 'deploy-approval').reason).toContain(
+      'started by a workflow_run event',
+    );
+  });
+
+  it('is refused from a branch the attacker created that a glob of review.protected-branches matches (release/*)', async () => {
+    // carol pushes release/carol (creating a branch needs no review) with a caller `on: push`; dave's "Update branch"
+    // on her pull request is a push to it by dave.
+    const who = job(
+      DEPLOY_WORKFLOW,
+      'c0ffee0000000000000000000000000000000009',
+      { environment: 'production', actor: 'dave', event_name: 'push' },
+      { path: '.github/workflows/preview.yml', ref: 'refs/heads/release/carol' },
+    );
+    approve(who, 'production', 'carol');
+    const { report } = await runDeploy(who, 'dist/app.tar.gz', 'honest', 'org-policy-release.yml');
+    expect(report.verdict).toBe('fail');
+    expect(check(report, 'deploy-approval').reason).toContain(
+      "the deploy ran from refs/heads/release/carol, not from a protected branch (the policy's review.protected-branches named exactly (main))",
+    );
   });
 
   it('is accepted from the protected branch: there the workflow file was reviewed, and dave asked for the deploy', async () => {

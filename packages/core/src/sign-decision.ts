@@ -318,6 +318,9 @@ export function workflowSigner(claims: Record<string, unknown>, serverUrl: strin
   if (sha) extensions.sourceRepositoryDigest = sha;
   const ref = text('ref');
   if (ref) extensions.sourceRepositoryRef = ref;
+  // Fulcio's Build Trigger: the event that started the run.
+  const trigger = text('event_name');
+  if (trigger) extensions.buildTrigger = trigger;
   // Fulcio's Runner Environment, from the same claim.
   const runner = text('runner_environment');
   if (runner) extensions.runnerEnvironment = runner;
