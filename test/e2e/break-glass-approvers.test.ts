@@ -51,9 +51,14 @@ let workspace: string;
 let T: string; // the bot's trivial commit on top (the built commit)
 let runs = 0;
 
-function job(workflow: string, sha: string, overrides: Partial<WorkflowIdentity> = {}): WorkflowIdentity {
+function job(
+  workflow: string,
+  sha: string,
+  overrides: Partial<WorkflowIdentity> = {},
+  branch = BRANCH,
+): WorkflowIdentity {
   runs += 1;
-  return identity('acme/app', '.github/workflows/emergency.yml', `refs/heads/${BRANCH}`, sha, {
+  return identity('acme/app', '.github/workflows/emergency.yml', `refs/heads/${branch}`, sha, {
     job_workflow_ref: workflow,
     // A break-glass is asked for by hand: its run is dispatched (the certificate's Build Trigger).
     ...(workflow === BREAK_GLASS_WORKFLOW && { event_name: 'workflow_dispatch' }),
@@ -290,7 +295,9 @@ describe('B. approvals of another environment of the same run', () => {
     writeFileSync(join(workspace, 'dist', 'c.tar.gz'), 'alice hotfix, variant C\n');
     const C = pushCommit(repository, aCommit({ author: aUser('alice', { id: 7001 }), message: 'even more' }), BRANCH);
     const provenance = await build(job(BUILD_WORKFLOW, C, run), 'dist/c.tar.gz');
-    const who = job(BREAK_GLASS_WORKFLOW, C, { ...run, environment: 'twokey-break-glass' });
+    // Dispatched on main, the repository's default branch: the break-glass workflow signs on a protected branch only
+    // (test/e2e/break-glass-ref.test.ts), whatever commit it lets through.
+    const who = job(BREAK_GLASS_WORKFLOW, C, { ...run, environment: 'twokey-break-glass' }, 'main');
     repository.workflowRunApprovals[who.run_id] = [
       {
         state: 'approved',

@@ -51,7 +51,7 @@ describe('requestIdToken', () => {
 });
 
 describe('jobIdentity', () => {
-  it('is the identity Fulcio will certify: {server}/{job_workflow_ref}, the issuer, the source repository, the runner', async () => {
+  it('is the identity Fulcio will certify: {server}/{job_workflow_ref}, the issuer, the source repository, the trigger, the runner', async () => {
     const token = await issuer.mint(sign, { audience: 'sigstore' });
     expect(jobIdentity(token, 'https://github.com')).toEqual({
       san: 'https://github.com/acme/platform/.github/workflows/sign.yml@refs/heads/main',
@@ -62,6 +62,7 @@ describe('jobIdentity', () => {
         sourceRepositoryURI: 'https://github.com/acme/app',
         sourceRepositoryDigest: 'c'.repeat(40),
         sourceRepositoryRef: 'refs/heads/main',
+        buildTrigger: 'push',
         runnerEnvironment: 'github-hosted',
       },
     });

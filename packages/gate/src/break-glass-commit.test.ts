@@ -71,8 +71,12 @@ function lyingProvenance(): VerifiedBundle {
   return dsseBundle(provenanceStatement(M.digest.hex, C), buildCertOfF, 'evil/provenance.sigstore.json');
 }
 
-/** What the genuine break-glass workflow signs for mallory's inputs (commit C, subject M), approved by dave. */
-function genuineBreakGlass(): VerifiedBundle {
+/**
+ * What the genuine break-glass workflow signs for mallory's inputs (commit C, subject M), approved by dave: dispatched
+ * on `ref` (main), with the default branch GitHub told it (main; none in one signed before it was recorded).
+ */
+function genuineBreakGlass(options: { ref?: string; defaultBranch?: string | undefined } = {}): VerifiedBundle {
+  const defaultBranch = 'defaultBranch' in options ? options.defaultBranch : 'main';
   const runUri = 'https://github.com/acme/app/actions/runs/9001/attempts/1';
   const statement = buildBreakGlassStatement([{ name: M.name, digest: { sha256: M.digest.hex } }], {
     reason: 'checkout is down',
@@ -86,13 +90,15 @@ function genuineBreakGlass(): VerifiedBundle {
     expires: new Date(NOW.getTime() + 3_600_000).toISOString(),
     waives: ['review-attestation', 'review-rules'],
     run: { id: 9001, attempt: 1, uri: runUri },
+    ...(defaultBranch !== undefined && { defaultBranch }),
   });
   expect(statement.predicateType).toBe(BREAK_GLASS_PREDICATE_TYPE);
   const breakGlassCert = signer(BREAK_GLASS_SAN, {
     sourceRepositoryURI: 'https://github.com/acme/app',
     runInvocationURI: runUri,
-    // Asked for by hand: the run was dispatched.
+    // Asked for by hand: the run was dispatched, on the repository's default branch.
     buildTrigger: 'workflow_dispatch',
+    sourceRepositoryRef: options.ref ?? 'refs/heads/main',
   });
   return dsseBundle(statement, breakGlassCert, 'evil/break-glass.sigstore.json', [SIGNED_AT]);
 }
@@ -288,5 +294,100 @@ describe('the deploy gate uses a break-glass only where its single use is record
     });
     expect(check(report, 'deploy-approval').verdict).toBe('fail');
     expect(check(report, 'deploy-approval').reason).toContain("not counted: alice-ops (the change's author)");
+  });
+});
+
+// mallory's branch carries a caller of the break-glass workflow; she asks dave to "run the preview on my branch", dave
+// dispatches it (the requester), and mallory — were she a reviewer of the break-glass environment — releases it. The
+// certificate's Source Repository Ref says which branch the run ran from.
+describe('a break-glass is used only when its run ran from a protected branch', () => {
+  const honest = () =>
+    dsseBundle(
+      provenanceStatement(M.digest.hex, C),
+      signer(SHARED_BUILD_SAN, {
+        sourceRepositoryURI: 'https://github.com/acme/app',
+        sourceRepositoryDigest: C,
+        sourceRepositoryRef: 'refs/heads/main',
+      }),
+      'honest/provenance.sigstore.json',
+    );
+  const listing = (branches: string) =>
+    parsePolicy(
+      `version: 1
+identities:
+  build: { issuer: ${ISSUER}, san: ${SHARED_BUILD_SAN} }
+  sign: { issuer: ${ISSUER}, san: ${SIGN_SAN} }
+  deploy: { issuer: ${ISSUER}, san: ${DEPLOY_SAN} }
+  break-glass: { issuer: ${ISSUER}, san: ${BREAK_GLASS_SAN} }
+review:
+  protected-branches: [${branches}]
+deploy:
+  max-age: 7d
+`,
+      'org-policy.yml',
+    );
+  const offline = (bundles: VerifiedBundle[], judgedBy = policy) =>
+    evaluateDeploy({
+      policy: judgedBy,
+      binding: { repositories: ['acme/app'], from: 'GITHUB_REPOSITORY' },
+      now: NOW,
+      artifacts: [M],
+      bundles,
+    });
+
+  for (const [who, gate] of [
+    ['the deploy gate', true],
+    ['twokey verify', false],
+  ] as const) {
+    it(`${who} refuses one dispatched on a branch of the attacker’s, not the default branch it names`, () => {
+      const report = judge([honest(), genuineBreakGlass({ ref: 'refs/heads/mallory/preview' })], gate);
+      expect(report.verdict).toBe('fail');
+      expect(check(report, 'review-attestation').verdict).toBe('fail');
+      expect(check(report, 'break-glass').verdict).toBe('fail');
+      expect(check(report, 'break-glass').reason).toContain(
+        "evil/break-glass.sigstore.json: its run ran from refs/heads/mallory/preview (its certificate's Source Repository Ref), not from a protected branch (the repository's default branch (main), as GitHub told the break-glass run)",
+      );
+      expect(check(report, 'break-glass').reason).not.toContain('BREAK-GLASS USED');
+    });
+  }
+
+  it('refuses one whose certificate names no ref', () => {
+    const bundle = genuineBreakGlass();
+    const { sourceRepositoryRef: _, ...extensions } = bundle.signer.extensions;
+    const report = offline([honest(), { ...bundle, signer: { ...bundle.signer, extensions } }]);
+    expect(check(report, 'break-glass').reason).toContain(
+      "the run that signed it names no ref (its certificate's Source Repository Ref)",
+    );
+  });
+
+  it('refuses one signed before the default branch was recorded unless the policy lists the protected branches', () => {
+    const old = genuineBreakGlass({ defaultBranch: undefined });
+    const unknown = offline([honest(), old]);
+    expect(unknown.verdict).toBe('fail');
+    expect(check(unknown, 'break-glass').reason).toContain(
+      "its run ran from refs/heads/main (its certificate's Source Repository Ref), and whether that is a protected branch is unknown: the policy names no review.protected-branches by name, and the break-glass names no default branch of the repository (one signed before the break-glass workflow recorded it, or GitHub named none); set review.protected-branches in the policy",
+    );
+    expect(check(offline([honest(), old], listing('main')), 'break-glass').reason).toContain('BREAK-GLASS USED');
+  });
+
+  it('judges by the branches the policy’s review.protected-branches names exactly, rather than the default branch', () => {
+    const onRelease = genuineBreakGlass({ ref: 'refs/heads/release' });
+    expect(
+      check(offline([honest(), onRelease], listing("main, release, 'release/*'")), 'break-glass').reason,
+    ).toContain('BREAK-GLASS USED');
+    // release/mallory matches release/*, but anyone with write access creates such a branch, workflow file and all.
+    const onHers = check(
+      offline([honest(), genuineBreakGlass({ ref: 'refs/heads/release/mallory' })], listing("main, 'release/*'")),
+      'break-glass',
+    );
+    expect(onHers.verdict).toBe('fail');
+    expect(onHers.reason).toContain(
+      "its run ran from refs/heads/release/mallory (its certificate's Source Repository Ref), not from a protected branch (the policy's review.protected-branches named exactly (main))",
+    );
+    const onMain = check(offline([honest(), genuineBreakGlass()], listing('release')), 'break-glass');
+    expect(onMain.verdict).toBe('fail');
+    expect(onMain.reason).toContain(
+      "its run ran from refs/heads/main (its certificate's Source Repository Ref), not from a protected branch (the policy's review.protected-branches named exactly (release))",
+    );
   });
 });

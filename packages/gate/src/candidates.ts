@@ -7,6 +7,7 @@ import {
   type BreakGlassPredicate,
   type BuildProvenance,
   breakGlassId,
+  breakGlassRefProblem,
   DEPLOY_APPROVAL_PREDICATE_TYPE,
   type DeployApprovalPredicate,
   describeIdentityRule,
@@ -121,7 +122,11 @@ export function judgeEvidence(
       .map((s) => judgeProvenance(s.bundle, s.statement!, artifact, policy, memo)),
     breakGlasses: statements
       .filter((s) => s.statement?.predicateType === BREAK_GLASS_PREDICATE_TYPE)
-      .map((s) => judgeDecisionStatement(s.bundle, s.statement!, artifact, policy, 'break-glass', readBreakGlass)),
+      .map((s) =>
+        judgeDecisionStatement(s.bundle, s.statement!, artifact, policy, 'break-glass', (bundle, statement) =>
+          readBreakGlass(bundle, statement, policy),
+        ),
+      ),
     deployApprovals: statements
       .filter((s) => s.statement?.predicateType === DEPLOY_APPROVAL_PREDICATE_TYPE)
       .map((s) => judgeDecisionStatement(s.bundle, s.statement!, artifact, policy, 'deploy', readDeployApproval)),
@@ -319,14 +324,27 @@ function judgeDecisionStatement<Q>(
   return { bundle, relevant, ...read(bundle, statement) };
 }
 
+/**
+ * A break-glass qualifies when its predicate reads, it names the run its certificate was issued to, and that run ran
+ * from a protected branch (its certificate's Source Repository Ref): one the policy's review.protected-branches names
+ * exactly, else the default branch GitHub told the break-glass run (core, breakGlassRefProblem). A caller workflow on
+ * any other ref is anyone's with write access, who can have someone else dispatch it there and release it herself.
+ */
 function readBreakGlass(
   bundle: VerifiedBundle,
   statement: Statement,
+  policy: Policy,
 ): { reason: string; qualified?: QualifiedBreakGlass } {
   try {
     const predicate = parseBreakGlassPredicate(statement.predicate);
     const unbound = runBindingProblem(bundle, predicate.run.uri, 'break-glass');
     if (unbound) return { reason: unbound };
+    const offRef = breakGlassRefProblem(predicate, {
+      ref: bundle.signer.extensions.sourceRepositoryRef,
+      refFrom: "its certificate's Source Repository Ref",
+      protectedBranches: policy.review.protectedBranches,
+    });
+    if (offRef) return { reason: `${bundle.source}: ${offRef}` };
     return { reason: '', qualified: { bundle, predicate, id: breakGlassId(bundle.statement) } };
   } catch (error) {
     return { reason: `${bundle.source}: invalid break-glass predicate: ${(error as Error).message}` };

@@ -394,8 +394,7 @@ function requesterUnknown(
 ): string | undefined {
   const rules = context.policy.deploy.approvals;
   if (!rules.distinctFrom.includes('requester') && !rules.requirePreventSelfReview) return undefined;
-  const extensions =
-    facts.source === 'live' ? context.deployIdentity?.extensions : facts.bundle?.signer.extensions;
+  const extensions = facts.source === 'live' ? context.deployIdentity?.extensions : facts.bundle?.signer.extensions;
   const ref = extensions?.sourceRepositoryRef;
   const trigger = extensions?.buildTrigger;
   const listed = context.policy.review.protectedBranches?.filter((b) => !/[*?[\]{}]/.test(b));

@@ -7,6 +7,7 @@ import {
   BREAK_GLASS_PREDICATE_TYPE,
   type BreakGlassPredicate,
   breakGlassProblems,
+  breakGlassRefProblem,
   buildBreakGlassStatement,
   type GitHubAccount,
   type Inline,
@@ -61,7 +62,7 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
   const [owner, repo] = inputs.repository.split('/') as [string, string];
   const client = inputs.client ?? createGitHubClient({ token: inputs.githubToken, baseUrl: inputs.apiUrl });
   const attempt = { repository: inputs.repository, runId: inputs.runId, runAttempt: inputs.runAttempt };
-  const [approvals, commit, starters] = await Promise.all([
+  const [approvals, commit, starters, defaultBranch] = await Promise.all([
     client
       .request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals', { owner, repo, run_id: inputs.runId })
       .then(({ data }) => data as { state?: string; user?: unknown; environments?: { name?: unknown }[] }[]),
@@ -72,6 +73,11 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
     // login renamed away and claimed by another account would name that one, and the renamed requester would approve
     // as someone else. GITHUB_TRIGGERING_ACTOR must still be its login. The run's first starter (its `actor`) too.
     readRunAttempt(client, attempt),
+    // The repository's default branch: the protected branch this run must run from (this stage reads no policy, so
+    // not review.protected-branches), recorded for the gate, which reads the run's ref from the certificate.
+    client
+      .request('GET /repos/{owner}/{repo}', { owner, repo })
+      .then(({ data }) => (data as { default_branch?: unknown }).default_branch),
   ]);
   const requester = starters.triggeringActor;
   const renamed = triggeringActorMismatch(inputs.requester, requester, attempt, 'who asked for the break-glass');
@@ -120,6 +126,7 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
       attempt: inputs.runAttempt,
       uri: `${inputs.serverUrl}/${inputs.repository}/actions/runs/${inputs.runId}/attempts/${inputs.runAttempt}`,
     },
+    ...(typeof defaultBranch === 'string' && defaultBranch !== '' && { defaultBranch }),
   };
   // The workflow refuses what the gate would: never sign an exception one person alone stood behind.
   const problems = breakGlassProblems(
@@ -134,6 +141,19 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
       ...(inputs.actor !== undefined && { alsoRequesters: [inputs.actor] }),
     },
   );
+  // Asked for on a protected branch only: the run's ref, as its token (and so the certificate's Source Repository Ref)
+  // says, must be the repository's default branch. On another ref the caller workflow is anyone's with write access:
+  // alice's branch calls the break-glass workflow, she asks bob to "run the preview on my branch", bob dispatches it
+  // (the requester), and alice releases it herself.
+  const offRef =
+    predicate.defaultBranch === undefined
+      ? `GitHub named no default branch of ${inputs.repository} (GET /repos/{owner}/{repo}): whether this run's ref is a protected branch cannot be told`
+      : breakGlassRefProblem(predicate, {
+          ref: typeof claims.ref === 'string' && claims.ref !== '' ? claims.ref : undefined,
+          refFrom: "its token's ref",
+          protectedBranches: undefined,
+        });
+  if (offRef) problems.push(offRef);
   // Whoever started the run first is a requester too (above), and must be a person, as the deploy gate insists of a
   // deploy's requesters: carol's workflow dispatches the break-glass with its GITHUB_TOKEN (github-actions[bot] starts
   // the run), dave re-runs it, carol approves. The requester is dave, an approver distinct from him counts, and carol,

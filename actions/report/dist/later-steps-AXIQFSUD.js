@@ -16,7 +16,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-H3V52NYD.js";
+} from "./chunk-RYC4H2G2.js";
 import "./chunk-TJ3XPODE.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
@@ -25,6 +25,7 @@ import {
   SigstoreInputError,
   WAIVABLE_CHECKS,
   breakGlassProblems,
+  breakGlassRefProblem,
   buildBreakGlassStatement,
   buildReviewStatement,
   bundlePaths,
@@ -33,7 +34,7 @@ import {
   isBotAccount,
   readBundleFile,
   storeAttestations
-} from "./chunk-GQZ2N7WR.js";
+} from "./chunk-BMBLKTZT.js";
 import {
   CodedError,
   parseDuration
@@ -98,13 +99,16 @@ async function signBreakGlass(inputs) {
   const [owner, repo] = inputs.repository.split("/");
   const client = inputs.client ?? createGitHubClient({ token: inputs.githubToken, baseUrl: inputs.apiUrl });
   const attempt = { repository: inputs.repository, runId: inputs.runId, runAttempt: inputs.runAttempt };
-  const [approvals, commit, starters] = await Promise.all([
+  const [approvals, commit, starters, defaultBranch] = await Promise.all([
     client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals", { owner, repo, run_id: inputs.runId }).then(({ data }) => data),
     client.request("GET /repos/{owner}/{repo}/commits/{ref}", { owner, repo, ref: inputs.commit }).then(({ data }) => data),
     // Whoever started this attempt (a re-run's: whoever re-ran it), by account as GitHub names it, never by login: a
     // login renamed away and claimed by another account would name that one, and the renamed requester would approve
     // as someone else. GITHUB_TRIGGERING_ACTOR must still be its login. The run's first starter (its `actor`) too.
-    readRunAttempt(client, attempt)
+    readRunAttempt(client, attempt),
+    // The repository's default branch: the protected branch this run must run from (this stage reads no policy, so
+    // not review.protected-branches), recorded for the gate, which reads the run's ref from the certificate.
+    client.request("GET /repos/{owner}/{repo}", { owner, repo }).then(({ data }) => data.default_branch)
   ]);
   const requester = starters.triggeringActor;
   const renamed = triggeringActorMismatch(inputs.requester, requester, attempt, "who asked for the break-glass");
@@ -144,7 +148,8 @@ async function signBreakGlass(inputs) {
       id: inputs.runId,
       attempt: inputs.runAttempt,
       uri: `${inputs.serverUrl}/${inputs.repository}/actions/runs/${inputs.runId}/attempts/${inputs.runAttempt}`
-    }
+    },
+    ...typeof defaultBranch === "string" && defaultBranch !== "" && { defaultBranch }
   };
   const problems = breakGlassProblems(
     predicate,
@@ -158,6 +163,12 @@ async function signBreakGlass(inputs) {
       ...inputs.actor !== void 0 && { alsoRequesters: [inputs.actor] }
     }
   );
+  const offRef = predicate.defaultBranch === void 0 ? `GitHub named no default branch of ${inputs.repository} (GET /repos/{owner}/{repo}): whether this run's ref is a protected branch cannot be told` : breakGlassRefProblem(predicate, {
+    ref: typeof claims.ref === "string" && claims.ref !== "" ? claims.ref : void 0,
+    refFrom: "its token's ref",
+    protectedBranches: void 0
+  });
+  if (offRef) problems.push(offRef);
   const starterLogin = typeof claims.actor === "string" ? claims.actor : void 0;
   const botStarter = starterLogin?.toLowerCase().endsWith("[bot]") === true ? { login: starterLogin, said: "its token's actor" } : starters.actor && isBotAccount(starters.actor) ? { login: starters.actor.login, said: "the run's actor, as GitHub's run attempt names it" } : void 0;
   if (botStarter !== void 0 && !(isBotAccount(requester) && requester.id === actorId)) {

@@ -18,7 +18,7 @@ import {
   signStatement,
   triggeringActorMismatch,
   workflowSigner
-} from "./chunk-H3V52NYD.js";
+} from "./chunk-RYC4H2G2.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -28,7 +28,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-ERE2SG45.js";
+} from "./chunk-MF34KEX4.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -37,6 +37,7 @@ import {
   REVIEW_PREDICATE_TYPE,
   breakGlassId,
   breakGlassProblems,
+  breakGlassRefProblem,
   buildDeployApprovalStatement,
   createGitHubClient,
   deployTrustedRoot,
@@ -53,7 +54,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-GQZ2N7WR.js";
+} from "./chunk-BMBLKTZT.js";
 import {
   CodedError,
   describeError,
@@ -3274,7 +3275,16 @@ function judgeEvidence(artifact, bundles, context) {
     signatures: bundles.filter((b) => b.kind === "message-signature").map((b) => judgeSignature(b, artifact, policy, memo)),
     reviews: statements.filter((s) => s.statement?.predicateType === REVIEW_PREDICATE_TYPE).map((s) => judgeReview(s.bundle, s.statement, artifact, policy, memo)),
     provenances: statements.filter((s) => s.statement?.predicateType === SLSA_PROVENANCE_V1_PREDICATE_TYPE).map((s) => judgeProvenance(s.bundle, s.statement, artifact, policy, memo)),
-    breakGlasses: statements.filter((s) => s.statement?.predicateType === BREAK_GLASS_PREDICATE_TYPE).map((s) => judgeDecisionStatement(s.bundle, s.statement, artifact, policy, "break-glass", readBreakGlass)),
+    breakGlasses: statements.filter((s) => s.statement?.predicateType === BREAK_GLASS_PREDICATE_TYPE).map(
+      (s) => judgeDecisionStatement(
+        s.bundle,
+        s.statement,
+        artifact,
+        policy,
+        "break-glass",
+        (bundle, statement) => readBreakGlass(bundle, statement, policy)
+      )
+    ),
     deployApprovals: statements.filter((s) => s.statement?.predicateType === DEPLOY_APPROVAL_PREDICATE_TYPE).map((s) => judgeDecisionStatement(s.bundle, s.statement, artifact, policy, "deploy", readDeployApproval2)),
     unreadable: statements.flatMap((s) => s.problem === void 0 ? [] : [s.problem]),
     unverified: rejectionCauses(context.rejected).map(
@@ -3411,11 +3421,17 @@ function judgeDecisionStatement(bundle, statement, artifact, policy, role, read)
   }
   return { bundle, relevant, ...read(bundle, statement) };
 }
-function readBreakGlass(bundle, statement) {
+function readBreakGlass(bundle, statement, policy) {
   try {
     const predicate = parseBreakGlassPredicate(statement.predicate);
     const unbound = runBindingProblem(bundle, predicate.run.uri, "break-glass");
     if (unbound) return { reason: unbound };
+    const offRef = breakGlassRefProblem(predicate, {
+      ref: bundle.signer.extensions.sourceRepositoryRef,
+      refFrom: "its certificate's Source Repository Ref",
+      protectedBranches: policy.review.protectedBranches
+    });
+    if (offRef) return { reason: `${bundle.source}: ${offRef}` };
     return { reason: "", qualified: { bundle, predicate, id: breakGlassId(bundle.statement) } };
   } catch (error) {
     return { reason: `${bundle.source}: invalid break-glass predicate: ${error.message}` };
@@ -3715,23 +3731,31 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
     facts: shown
   };
 }
+var REQUESTED_EVENTS = ["workflow_dispatch", "push"];
 function requesterUnknown(facts, chain, context) {
   const rules = context.policy.deploy.approvals;
   if (!rules.distinctFrom.includes("requester") && !rules.requirePreventSelfReview) return void 0;
-  const ref = facts.source === "live" ? context.deployIdentity?.extensions.sourceRepositoryRef : facts.bundle?.signer.extensions.sourceRepositoryRef;
-  const listed = context.policy.review.protectedBranches;
+  const extensions = facts.source === "live" ? context.deployIdentity?.extensions : facts.bundle?.signer.extensions;
+  const ref = extensions?.sourceRepositoryRef;
+  const trigger = extensions?.buildTrigger;
+  const listed = context.policy.review.protectedBranches?.filter((b) => !/[*?[\]{}]/.test(b));
   const reviewed = chain.review?.predicate.defaultBranch;
   const defaultBranch = reviewed ?? facts.predicate.defaultBranch;
-  const branches = listed ?? (defaultBranch ? [defaultBranch] : void 0);
-  const named = listed ? `the policy's review.protected-branches (${listed.join(", ")})` : `the repository's default branch (${defaultBranch}), as ${reviewed ? "the change's review attestation" : "GitHub told the deploy job"} names it`;
+  const branches = listed !== void 0 && listed.length > 0 ? listed : defaultBranch ? [defaultBranch] : void 0;
+  const named = listed !== void 0 && listed.length > 0 ? `the policy's review.protected-branches named exactly (${listed.join(", ")})` : `the repository's default branch (${defaultBranch}), as ${reviewed ? "the change's review attestation" : "GitHub told the deploy job"} names it`;
   const why = "anyone with write access writes the workflow file of any other ref, and whoever's event started its run need not have asked for the deploy: who requested it cannot be told";
   if (ref === void 0) return `the deploy run names no ref (its Source Repository Ref): ${why}`;
   if (!branches) {
-    return `the deploy ran from ${ref}, and whether that is a protected branch is unknown (the policy names no review.protected-branches, and neither a review attestation nor the deploy approval names the repository's default branch): ${why}`;
+    return `the deploy ran from ${ref}, and whether that is a protected branch is unknown (the policy names no review.protected-branches by name, and neither a review attestation nor the deploy approval names the repository's default branch): ${why}`;
   }
   const branch = /^refs\/heads\/(.+)$/.exec(ref)?.[1];
-  const isProtected = branch !== void 0 && (branches.includes(branch) || matchesAnyGlob(branch, branches) !== void 0);
-  return isProtected ? void 0 : `the deploy ran from ${ref}, not from a protected branch (${named}): ${why}`;
+  if (branch === void 0 || !branches.includes(branch)) {
+    return `the deploy ran from ${ref}, not from a protected branch (${named}): ${why}`;
+  }
+  if (trigger === void 0 || !REQUESTED_EVENTS.includes(trigger)) {
+    return `the deploy run was started by ${trigger === void 0 ? "an event it does not name (its Build Trigger)" : `a ${trigger} event`}, not by ${REQUESTED_EVENTS.join(" or ")}: whoever's event that was (a workflow_run's is whoever started a workflow of that name, on any branch) need not have asked for the deploy, so who requested it cannot be told`;
+  }
+  return void 0;
 }
 function artifactPeople(chain, breakGlass, evidence) {
   const own = changePeople(chain, breakGlass);

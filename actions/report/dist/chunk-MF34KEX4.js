@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-GQZ2N7WR.js";
+} from "./chunk-BMBLKTZT.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

@@ -5093,7 +5093,7 @@ import { createHash } from "node:crypto";
 
 // packages/core/src/validators/break-glass-predicate.validate.js
 var break_glass_predicate_validate_default = validate202;
-var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/break-glass-predicate/v1.json", "title": "twokey break-glass predicate (https://twokey.dev/attestations/break-glass/v1)", "description": "A time-boxed exception to the review rules, signed by the platform's break-glass workflow after its own environment's approvers released it: docs/break-glass-predicate.md.", "type": "object", "additionalProperties": false, "required": ["reason", "incident", "environment", "repository", "change", "requester", "approvers", "notBefore", "expires", "waives", "run"], "properties": { "reason": { "type": "string", "minLength": 1, "maxLength": 4096 }, "incident": { "type": "string", "minLength": 1, "maxLength": 2048 }, "environment": { "description": "The deploy environment it may be used for.", "type": "string", "minLength": 1, "maxLength": 255 }, "repository": { "$ref": "#/$defs/repository" }, "change": { "type": "object", "additionalProperties": false, "required": ["commit", "author"], "properties": { "commit": { "type": "string", "pattern": "^[0-9a-f]{40}$" }, "author": { "$ref": "#/$defs/account" } } }, "requester": { "$ref": "#/$defs/account" }, "approvers": { "type": "array", "maxItems": 64, "items": { "$ref": "#/$defs/account" } }, "notBefore": { "$ref": "#/$defs/time" }, "expires": { "$ref": "#/$defs/time" }, "waives": { "description": "The deploy checks it stands in for: only the review's.", "type": "array", "minItems": 1, "maxItems": 8, "uniqueItems": true, "items": { "type": "string", "maxLength": 64 } }, "run": { "$ref": "#/$defs/run" } }, "$defs": { "account": { "type": "object", "additionalProperties": false, "required": ["login", "id", "type"], "properties": { "login": { "type": "string", "minLength": 1, "maxLength": 100 }, "id": { "type": "integer", "minimum": 0 }, "type": { "type": "string", "maxLength": 40 } } }, "run": { "type": "object", "additionalProperties": false, "required": ["id", "attempt", "uri"], "properties": { "id": { "type": "integer", "minimum": 1 }, "attempt": { "type": "integer", "minimum": 1 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "repository": { "type": "object", "additionalProperties": false, "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[^/\\s]+/[^/\\s]+$", "maxLength": 200 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" } } };
+var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/break-glass-predicate/v1.json", "title": "twokey break-glass predicate (https://twokey.dev/attestations/break-glass/v1)", "description": "A time-boxed exception to the review rules, signed by the platform's break-glass workflow after its own environment's approvers released it: docs/break-glass-predicate.md.", "type": "object", "additionalProperties": false, "required": ["reason", "incident", "environment", "repository", "change", "requester", "approvers", "notBefore", "expires", "waives", "run"], "properties": { "reason": { "type": "string", "minLength": 1, "maxLength": 4096 }, "incident": { "type": "string", "minLength": 1, "maxLength": 2048 }, "environment": { "description": "The deploy environment it may be used for.", "type": "string", "minLength": 1, "maxLength": 255 }, "repository": { "$ref": "#/$defs/repository" }, "change": { "type": "object", "additionalProperties": false, "required": ["commit", "author"], "properties": { "commit": { "type": "string", "pattern": "^[0-9a-f]{40}$" }, "author": { "$ref": "#/$defs/account" } } }, "requester": { "$ref": "#/$defs/account" }, "approvers": { "type": "array", "maxItems": 64, "items": { "$ref": "#/$defs/account" } }, "notBefore": { "$ref": "#/$defs/time" }, "expires": { "$ref": "#/$defs/time" }, "waives": { "description": "The deploy checks it stands in for: only the review's.", "type": "array", "minItems": 1, "maxItems": 8, "uniqueItems": true, "items": { "type": "string", "maxLength": 64 } }, "run": { "$ref": "#/$defs/run" }, "defaultBranch": { "description": "The repository's default branch as GitHub named it to the break-glass run: the protected branch its run must have run from (its certificate's Source Repository Ref) when the policy names no review.protected-branches. Absent in attestations signed before twokey recorded it.", "type": "string", "minLength": 1, "maxLength": 255 } }, "$defs": { "account": { "type": "object", "additionalProperties": false, "required": ["login", "id", "type"], "properties": { "login": { "type": "string", "minLength": 1, "maxLength": 100 }, "id": { "type": "integer", "minimum": 0 }, "type": { "type": "string", "maxLength": 40 } } }, "run": { "type": "object", "additionalProperties": false, "required": ["id", "attempt", "uri"], "properties": { "id": { "type": "integer", "minimum": 1 }, "attempt": { "type": "integer", "minimum": 1 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "repository": { "type": "object", "additionalProperties": false, "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[^/\\s]+/[^/\\s]+$", "maxLength": 200 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" } } };
 var func12 = Object.prototype.hasOwnProperty;
 var func22 = ucs2length2;
 var pattern42 = new RegExp("^[^/\\s]+/[^/\\s]+$", "u");
@@ -5840,6 +5840,31 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                               } else {
                                 var valid0 = true;
                               }
+                              if (valid0) {
+                                if (data.defaultBranch !== void 0) {
+                                  let data29 = data.defaultBranch;
+                                  const _errs73 = errors;
+                                  if (errors === _errs73) {
+                                    if (typeof data29 === "string") {
+                                      if (func22(data29) > 255) {
+                                        validate202.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/properties/defaultBranch/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" }];
+                                        return false;
+                                      } else {
+                                        if (func22(data29) < 1) {
+                                          validate202.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/properties/defaultBranch/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                          return false;
+                                        }
+                                      }
+                                    } else {
+                                      validate202.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/properties/defaultBranch/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                      return false;
+                                    }
+                                  }
+                                  var valid0 = _errs73 === errors;
+                                } else {
+                                  var valid0 = true;
+                                }
+                              }
                             }
                           }
                         }
@@ -5955,6 +5980,22 @@ function breakGlassProblems(predicate, rules, context) {
     );
   }
   return problems;
+}
+function breakGlassRefProblem(predicate, context) {
+  const { ref, refFrom } = context;
+  const listed = context.protectedBranches?.filter((b) => !/[*?[\]{}]/.test(b));
+  const byName = listed !== void 0 && listed.length > 0;
+  const defaultBranch = predicate.defaultBranch;
+  const branches = byName ? listed : defaultBranch !== void 0 ? [defaultBranch] : void 0;
+  const why = `what a dispatch runs is the workflow file on its ref, and that of a ref that is no protected branch is anyone's with write access: whoever had someone else dispatch it there ("run the preview on my branch") is not its requester, and may release it herself`;
+  if (ref === void 0) return `the run that signed it names no ref (${refFrom}): ${why}`;
+  if (!branches) {
+    return `its run ran from ${ref} (${refFrom}), and whether that is a protected branch is unknown: the policy names no review.protected-branches by name, and the break-glass names no default branch of the repository (one signed before the break-glass workflow recorded it, or GitHub named none); set review.protected-branches in the policy`;
+  }
+  const branch = /^refs\/heads\/(.+)$/.exec(ref)?.[1];
+  if (branch !== void 0 && branches.includes(branch)) return void 0;
+  const named = byName ? `the policy's review.protected-branches named exactly (${listed.join(", ")})` : `the repository's default branch (${defaultBranch}), as GitHub told the break-glass run`;
+  return `its run ran from ${ref} (${refFrom}), not from a protected branch (${named}): ${why}`;
 }
 function firstAttemptProblem(run) {
   const why = "a re-run's approvals cannot be told from the first attempt's (GitHub lists every attempt's approvals of the run, with no attempt); ask for a new break-glass with a new dispatch";
@@ -14415,6 +14456,7 @@ export {
   buildBreakGlassStatement,
   breakGlassId,
   breakGlassProblems,
+  breakGlassRefProblem,
   REVIEW_PREDICATE_TYPE,
   buildReviewStatement,
   parseReviewPredicate,

@@ -6,7 +6,7 @@ import {
   OidcTokenError,
   githubClient,
   renderSummary
-} from "./chunk-OCHINZSU.js";
+} from "./chunk-XU5S5NJT.js";
 import {
   require_dist,
   require_dist2,
@@ -17980,7 +17980,7 @@ var isBotAccount = isBot;
 
 // packages/core/src/validators/break-glass-predicate.validate.js
 var break_glass_predicate_validate_default = validate20;
-var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/break-glass-predicate/v1.json", "title": "twokey break-glass predicate (https://twokey.dev/attestations/break-glass/v1)", "description": "A time-boxed exception to the review rules, signed by the platform's break-glass workflow after its own environment's approvers released it: docs/break-glass-predicate.md.", "type": "object", "additionalProperties": false, "required": ["reason", "incident", "environment", "repository", "change", "requester", "approvers", "notBefore", "expires", "waives", "run"], "properties": { "reason": { "type": "string", "minLength": 1, "maxLength": 4096 }, "incident": { "type": "string", "minLength": 1, "maxLength": 2048 }, "environment": { "description": "The deploy environment it may be used for.", "type": "string", "minLength": 1, "maxLength": 255 }, "repository": { "$ref": "#/$defs/repository" }, "change": { "type": "object", "additionalProperties": false, "required": ["commit", "author"], "properties": { "commit": { "type": "string", "pattern": "^[0-9a-f]{40}$" }, "author": { "$ref": "#/$defs/account" } } }, "requester": { "$ref": "#/$defs/account" }, "approvers": { "type": "array", "maxItems": 64, "items": { "$ref": "#/$defs/account" } }, "notBefore": { "$ref": "#/$defs/time" }, "expires": { "$ref": "#/$defs/time" }, "waives": { "description": "The deploy checks it stands in for: only the review's.", "type": "array", "minItems": 1, "maxItems": 8, "uniqueItems": true, "items": { "type": "string", "maxLength": 64 } }, "run": { "$ref": "#/$defs/run" } }, "$defs": { "account": { "type": "object", "additionalProperties": false, "required": ["login", "id", "type"], "properties": { "login": { "type": "string", "minLength": 1, "maxLength": 100 }, "id": { "type": "integer", "minimum": 0 }, "type": { "type": "string", "maxLength": 40 } } }, "run": { "type": "object", "additionalProperties": false, "required": ["id", "attempt", "uri"], "properties": { "id": { "type": "integer", "minimum": 1 }, "attempt": { "type": "integer", "minimum": 1 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "repository": { "type": "object", "additionalProperties": false, "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[^/\\s]+/[^/\\s]+$", "maxLength": 200 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" } } };
+var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/break-glass-predicate/v1.json", "title": "twokey break-glass predicate (https://twokey.dev/attestations/break-glass/v1)", "description": "A time-boxed exception to the review rules, signed by the platform's break-glass workflow after its own environment's approvers released it: docs/break-glass-predicate.md.", "type": "object", "additionalProperties": false, "required": ["reason", "incident", "environment", "repository", "change", "requester", "approvers", "notBefore", "expires", "waives", "run"], "properties": { "reason": { "type": "string", "minLength": 1, "maxLength": 4096 }, "incident": { "type": "string", "minLength": 1, "maxLength": 2048 }, "environment": { "description": "The deploy environment it may be used for.", "type": "string", "minLength": 1, "maxLength": 255 }, "repository": { "$ref": "#/$defs/repository" }, "change": { "type": "object", "additionalProperties": false, "required": ["commit", "author"], "properties": { "commit": { "type": "string", "pattern": "^[0-9a-f]{40}$" }, "author": { "$ref": "#/$defs/account" } } }, "requester": { "$ref": "#/$defs/account" }, "approvers": { "type": "array", "maxItems": 64, "items": { "$ref": "#/$defs/account" } }, "notBefore": { "$ref": "#/$defs/time" }, "expires": { "$ref": "#/$defs/time" }, "waives": { "description": "The deploy checks it stands in for: only the review's.", "type": "array", "minItems": 1, "maxItems": 8, "uniqueItems": true, "items": { "type": "string", "maxLength": 64 } }, "run": { "$ref": "#/$defs/run" }, "defaultBranch": { "description": "The repository's default branch as GitHub named it to the break-glass run: the protected branch its run must have run from (its certificate's Source Repository Ref) when the policy names no review.protected-branches. Absent in attestations signed before twokey recorded it.", "type": "string", "minLength": 1, "maxLength": 255 } }, "$defs": { "account": { "type": "object", "additionalProperties": false, "required": ["login", "id", "type"], "properties": { "login": { "type": "string", "minLength": 1, "maxLength": 100 }, "id": { "type": "integer", "minimum": 0 }, "type": { "type": "string", "maxLength": 40 } } }, "run": { "type": "object", "additionalProperties": false, "required": ["id", "attempt", "uri"], "properties": { "id": { "type": "integer", "minimum": 1 }, "attempt": { "type": "integer", "minimum": 1 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "repository": { "type": "object", "additionalProperties": false, "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[^/\\s]+/[^/\\s]+$", "maxLength": 200 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" } } };
 var func1 = Object.prototype.hasOwnProperty;
 var func2 = ucs2length;
 var pattern4 = new RegExp("^[^/\\s]+/[^/\\s]+$", "u");
@@ -18727,6 +18727,31 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                               } else {
                                 var valid0 = true;
                               }
+                              if (valid0) {
+                                if (data.defaultBranch !== void 0) {
+                                  let data29 = data.defaultBranch;
+                                  const _errs73 = errors;
+                                  if (errors === _errs73) {
+                                    if (typeof data29 === "string") {
+                                      if (func2(data29) > 255) {
+                                        validate20.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/properties/defaultBranch/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" }];
+                                        return false;
+                                      } else {
+                                        if (func2(data29) < 1) {
+                                          validate20.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/properties/defaultBranch/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                          return false;
+                                        }
+                                      }
+                                    } else {
+                                      validate20.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/properties/defaultBranch/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                      return false;
+                                    }
+                                  }
+                                  var valid0 = _errs73 === errors;
+                                } else {
+                                  var valid0 = true;
+                                }
+                              }
                             }
                           }
                         }
@@ -18839,6 +18864,22 @@ function breakGlassProblems(predicate, rules, context) {
     );
   }
   return problems;
+}
+function breakGlassRefProblem(predicate, context) {
+  const { ref, refFrom } = context;
+  const listed = context.protectedBranches?.filter((b) => !/[*?[\]{}]/.test(b));
+  const byName = listed !== void 0 && listed.length > 0;
+  const defaultBranch = predicate.defaultBranch;
+  const branches = byName ? listed : defaultBranch !== void 0 ? [defaultBranch] : void 0;
+  const why = `what a dispatch runs is the workflow file on its ref, and that of a ref that is no protected branch is anyone's with write access: whoever had someone else dispatch it there ("run the preview on my branch") is not its requester, and may release it herself`;
+  if (ref === void 0) return `the run that signed it names no ref (${refFrom}): ${why}`;
+  if (!branches) {
+    return `its run ran from ${ref} (${refFrom}), and whether that is a protected branch is unknown: the policy names no review.protected-branches by name, and the break-glass names no default branch of the repository (one signed before the break-glass workflow recorded it, or GitHub named none); set review.protected-branches in the policy`;
+  }
+  const branch = /^refs\/heads\/(.+)$/.exec(ref)?.[1];
+  if (branch !== void 0 && branches.includes(branch)) return void 0;
+  const named = byName ? `the policy's review.protected-branches named exactly (${listed.join(", ")})` : `the repository's default branch (${defaultBranch}), as GitHub told the break-glass run`;
+  return `its run ran from ${ref} (${refFrom}), not from a protected branch (${named}): ${why}`;
 }
 function firstAttemptProblem(run) {
   const why = "a re-run's approvals cannot be told from the first attempt's (GitHub lists every attempt's approvals of the run, with no attempt); ask for a new break-glass with a new dispatch";
@@ -21859,6 +21900,8 @@ function workflowSigner(claims, serverUrl) {
   if (sha) extensions.sourceRepositoryDigest = sha;
   const ref = text("ref");
   if (ref) extensions.sourceRepositoryRef = ref;
+  const trigger = text("event_name");
+  if (trigger) extensions.buildTrigger = trigger;
   const runner = text("runner_environment");
   if (runner) extensions.runnerEnvironment = runner;
   return { san: `${server}/${jobWorkflowRef}`, issuer, extensions };
@@ -28233,13 +28276,16 @@ async function signBreakGlass(inputs) {
   const [owner, repo] = inputs.repository.split("/");
   const client = inputs.client ?? createGitHubClient({ token: inputs.githubToken, baseUrl: inputs.apiUrl });
   const attempt = { repository: inputs.repository, runId: inputs.runId, runAttempt: inputs.runAttempt };
-  const [approvals, commit, starters] = await Promise.all([
+  const [approvals, commit, starters, defaultBranch] = await Promise.all([
     client.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals", { owner, repo, run_id: inputs.runId }).then(({ data }) => data),
     client.request("GET /repos/{owner}/{repo}/commits/{ref}", { owner, repo, ref: inputs.commit }).then(({ data }) => data),
     // Whoever started this attempt (a re-run's: whoever re-ran it), by account as GitHub names it, never by login: a
     // login renamed away and claimed by another account would name that one, and the renamed requester would approve
     // as someone else. GITHUB_TRIGGERING_ACTOR must still be its login. The run's first starter (its `actor`) too.
-    readRunAttempt(client, attempt)
+    readRunAttempt(client, attempt),
+    // The repository's default branch: the protected branch this run must run from (this stage reads no policy, so
+    // not review.protected-branches), recorded for the gate, which reads the run's ref from the certificate.
+    client.request("GET /repos/{owner}/{repo}", { owner, repo }).then(({ data }) => data.default_branch)
   ]);
   const requester = starters.triggeringActor;
   const renamed = triggeringActorMismatch(inputs.requester, requester, attempt, "who asked for the break-glass");
@@ -28279,7 +28325,8 @@ async function signBreakGlass(inputs) {
       id: inputs.runId,
       attempt: inputs.runAttempt,
       uri: `${inputs.serverUrl}/${inputs.repository}/actions/runs/${inputs.runId}/attempts/${inputs.runAttempt}`
-    }
+    },
+    ...typeof defaultBranch === "string" && defaultBranch !== "" && { defaultBranch }
   };
   const problems = breakGlassProblems(
     predicate,
@@ -28293,6 +28340,12 @@ async function signBreakGlass(inputs) {
       ...inputs.actor !== void 0 && { alsoRequesters: [inputs.actor] }
     }
   );
+  const offRef = predicate.defaultBranch === void 0 ? `GitHub named no default branch of ${inputs.repository} (GET /repos/{owner}/{repo}): whether this run's ref is a protected branch cannot be told` : breakGlassRefProblem(predicate, {
+    ref: typeof claims.ref === "string" && claims.ref !== "" ? claims.ref : void 0,
+    refFrom: "its token's ref",
+    protectedBranches: void 0
+  });
+  if (offRef) problems.push(offRef);
   const starterLogin = typeof claims.actor === "string" ? claims.actor : void 0;
   const botStarter = starterLogin?.toLowerCase().endsWith("[bot]") === true ? { login: starterLogin, said: "its token's actor" } : starters.actor && isBotAccount(starters.actor) ? { login: starters.actor.login, said: "the run's actor, as GitHub's run attempt names it" } : void 0;
   if (botStarter !== void 0 && !(isBotAccount(requester) && requester.id === actorId)) {

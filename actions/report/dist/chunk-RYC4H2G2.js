@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-GQZ2N7WR.js";
+} from "./chunk-BMBLKTZT.js";
 import {
   CodedError,
   describeIdentityRule,
@@ -530,6 +530,8 @@ function workflowSigner(claims, serverUrl) {
   if (sha) extensions.sourceRepositoryDigest = sha;
   const ref = text("ref");
   if (ref) extensions.sourceRepositoryRef = ref;
+  const trigger = text("event_name");
+  if (trigger) extensions.buildTrigger = trigger;
   const runner = text("runner_environment");
   if (runner) extensions.runnerEnvironment = runner;
   return { san: `${server}/${jobWorkflowRef}`, issuer, extensions };
