@@ -176,6 +176,10 @@ beforeAll(async () => {
     join(workspace, 'org-policy-release.yml'),
     policy(['review:', "  protected-branches: [main, 'release/*']"]),
   );
+  writeFileSync(
+    join(workspace, 'org-policy-develop.yml'),
+    policy(['review:', '  protected-branches: [main, develop]']),
+  );
 
   honest = join(workspace, 'honest');
   mkdirSync(honest);
@@ -233,7 +237,7 @@ describe('a deploy started by an event of a workflow file on an unprotected ref'
     expect(report.verdict).toBe('fail');
     expect(check(report, 'deploy-approval').verdict).toBe('fail');
     expect(check(report, 'deploy-approval').reason).toContain(
-      "the deploy ran from refs/pull/7/merge, not from a protected branch (the repository's default branch (main), as the change's review attestation names it)",
+      'the deploy ran from refs/pull/7/merge, not from the default branch of the repository it ran in (main, as GitHub told the deploy job)',
     );
     // Offline, the deploy approval that run signed is refused the same way: its certificate names the ref it ran on.
     const attested = join(workspace, 'attested-pull-request');
@@ -258,7 +262,7 @@ describe('a deploy started by an event of a workflow file on an unprotected ref'
     expect(verified.status, verified.stdout + verified.stderr).toBe(1);
     const offline = readDeployReport(verified.stdout, 'twokey verify --json');
     expect(check(offline, 'deploy-approval').reason).toContain(
-      'the deploy ran from refs/pull/7/merge, not from a protected branch',
+      'the deploy ran from refs/pull/7/merge, not from the default branch of the repository it ran in',
     );
   });
 
@@ -272,7 +276,7 @@ describe('a deploy started by an event of a workflow file on an unprotected ref'
     approve(who, 'production', 'carol');
     const { report } = await runDeploy(who, 'dist/app.tar.gz', 'honest');
     expect(check(report, 'deploy-approval').reason).toContain(
-      'the deploy ran from refs/heads/carol/preview, not from a protected branch',
+      'the deploy ran from refs/heads/carol/preview, not from the default branch of the repository it ran in',
     );
   });
 
@@ -286,7 +290,7 @@ describe('a deploy started by an event of a workflow file on an unprotected ref'
     approve(who, 'production', 'carol');
     const { report } = await runDeploy(who, 'dist/hotfix.tar.gz', hotfixEvidence);
     expect(check(report, 'deploy-approval').reason).toContain(
-      "the deploy ran from refs/pull/8/merge, not from a protected branch (the repository's default branch (main), as GitHub told the deploy job names it)",
+      'the deploy ran from refs/pull/8/merge, not from the default branch of the repository it ran in (main, as GitHub told the deploy job)',
     );
     expect(report.verdict).toBe('fail');
   });
@@ -345,7 +349,24 @@ describe('a deploy started by an event of a workflow file on an unprotected ref'
     const { report } = await runDeploy(who, 'dist/app.tar.gz', 'honest', 'org-policy-release.yml');
     expect(report.verdict).toBe('fail');
     expect(check(report, 'deploy-approval').reason).toContain(
-      "the deploy ran from refs/heads/release/carol, not from a protected branch (the policy's review.protected-branches named exactly (main))",
+      'the deploy ran from refs/heads/release/carol, not from the default branch of the repository it ran in (main, as GitHub told the deploy job)',
+    );
+  });
+
+  it('is refused from a branch an org policy names that this repository lacks (develop): anyone creates it', async () => {
+    // One org policy names branches for every repository; acme/app has no develop, so carol creates it with a caller
+    // `on: workflow_dispatch`, and asks dave to "run the deploy on develop".
+    const who = job(
+      DEPLOY_WORKFLOW,
+      'c0ffee0000000000000000000000000000000010',
+      { environment: 'production', actor: 'dave', event_name: 'workflow_dispatch' },
+      { path: '.github/workflows/deploy.yml', ref: 'refs/heads/develop' },
+    );
+    approve(who, 'production', 'carol');
+    const { report } = await runDeploy(who, 'dist/app.tar.gz', 'honest', 'org-policy-develop.yml');
+    expect(report.verdict).toBe('fail');
+    expect(check(report, 'deploy-approval').reason).toContain(
+      'the deploy ran from refs/heads/develop, not from the default branch of the repository it ran in (main, as GitHub told the deploy job)',
     );
   });
 

@@ -195,18 +195,19 @@ export function breakGlassProblems(
 }
 
 /**
- * Why a break-glass was not asked for on a protected branch (undefined when it was): the ref its run ran from — the
- * signing certificate's Source Repository Ref (Fulcio's 1.3.6.1.4.1.57264.1.14) for the gate, the job token's `ref`
- * for the workflow itself — must be `refs/heads/<branch>` of a protected branch: the policy's review.protected-branches,
- * named exactly (a branch a glob such as `release/*` matches is anyone's to create), else the repository's default
- * branch as GitHub told the break-glass run (its `defaultBranch`). Neither known: refused (set review.protected-branches).
- * Not seen: a workflow file pushed to that branch unreviewed (an admin bypassing its protection).
+ * Why a break-glass was not asked for on the repository's default branch (undefined when it was): the ref its run ran
+ * from — the signing certificate's Source Repository Ref (Fulcio's 1.3.6.1.4.1.57264.1.14) for the gate, the job
+ * token's `ref` for the workflow itself — must be `refs/heads/<defaultBranch>`, the default branch GitHub told the
+ * break-glass run, which it records. Not the policy's review.protected-branches: one org policy names branches for
+ * every repository, and a branch it names that a repository does not have (`develop`) is anyone's with write access
+ * to create, as is one a glob (`release/*`) matches. No default branch recorded (signed before the workflow recorded
+ * it): refused. Not seen: a workflow file pushed to that branch unreviewed, or a default branch an admin changed.
  *
- * Whoever starts a run is its requester, and what a dispatch on a ref runs is the workflow file on that ref: on a ref
- * that is no protected branch that file is anyone's with write access. alice rewrites a workflow file on her own
- * branch to call the platform's break-glass workflow and asks bob to "run the preview on my branch": bob dispatches it
- * (workflow_dispatch, its first attempt), so bob is the requester, and alice, a reviewer of the break-glass
- * environment, releases the break-glass herself. On a protected branch the caller workflow was itself reviewed.
+ * Whoever starts a run is its requester, and what a dispatch on a ref runs is the workflow file on that ref: on any
+ * other branch that file is anyone's with write access. alice rewrites a workflow file on her own branch to call the
+ * platform's break-glass workflow and asks bob to "run the preview on my branch": bob dispatches it (workflow_dispatch,
+ * its first attempt), so bob is the requester, and alice, a reviewer of the break-glass environment, releases the
+ * break-glass herself. On the default branch the caller workflow was itself reviewed.
  */
 export function breakGlassRefProblem(
   predicate: BreakGlassPredicate,
@@ -215,29 +216,18 @@ export function breakGlassRefProblem(
     ref: string | undefined;
     /** Where the ref was read, in words: "its certificate's Source Repository Ref", "its token's ref". */
     refFrom: string;
-    /** The policy's review.protected-branches, when it names them (the break-glass workflow reads no policy). */
-    protectedBranches: readonly string[] | undefined;
   },
 ): string | undefined {
   const { ref, refFrom } = context;
-  // By name only: a branch a glob matches (`release/*`) is anyone's with write access to create, with a workflow file
-  // of their own that nobody reviewed.
-  const listed = context.protectedBranches?.filter((b) => !/[*?[\]{}]/.test(b));
-  const byName = listed !== undefined && listed.length > 0;
   const defaultBranch = predicate.defaultBranch;
-  const branches = byName ? listed : defaultBranch !== undefined ? [defaultBranch] : undefined;
   const why =
-    'what a dispatch runs is the workflow file on its ref, and that of a ref that is no protected branch is anyone\'s with write access: whoever had someone else dispatch it there ("run the preview on my branch") is not its requester, and may release it herself';
+    'what a dispatch runs is the workflow file on its ref, and that of any other branch is anyone\'s with write access: whoever had someone else dispatch it there ("run the preview on my branch") is not its requester, and may release it herself';
   if (ref === undefined) return `the run that signed it names no ref (${refFrom}): ${why}`;
-  if (!branches) {
-    return `its run ran from ${ref} (${refFrom}), and whether that is a protected branch is unknown: the policy names no review.protected-branches by name, and the break-glass names no default branch of the repository (one signed before the break-glass workflow recorded it, or GitHub named none); set review.protected-branches in the policy`;
+  if (defaultBranch === undefined) {
+    return `its run ran from ${ref} (${refFrom}), and the break-glass names no default branch of its repository (signed before the break-glass workflow recorded it, or GitHub named none), so whether that is the default branch cannot be told; ask for a new break-glass`;
   }
-  const branch = /^refs\/heads\/(.+)$/.exec(ref)?.[1];
-  if (branch !== undefined && branches.includes(branch)) return undefined;
-  const named = byName
-    ? `the policy's review.protected-branches named exactly (${listed.join(', ')})`
-    : `the repository's default branch (${defaultBranch}), as GitHub told the break-glass run`;
-  return `its run ran from ${ref} (${refFrom}), not from a protected branch (${named}): ${why}`;
+  if (ref === `refs/heads/${defaultBranch}`) return undefined;
+  return `its run ran from ${ref} (${refFrom}), not from the repository's default branch (${defaultBranch}, as GitHub told the break-glass run): ${why}`;
 }
 
 /**

@@ -345,7 +345,7 @@ deploy:
       expect(check(report, 'review-attestation').verdict).toBe('fail');
       expect(check(report, 'break-glass').verdict).toBe('fail');
       expect(check(report, 'break-glass').reason).toContain(
-        "evil/break-glass.sigstore.json: its run ran from refs/heads/mallory/preview (its certificate's Source Repository Ref), not from a protected branch (the repository's default branch (main), as GitHub told the break-glass run)",
+        "evil/break-glass.sigstore.json: its run ran from refs/heads/mallory/preview (its certificate's Source Repository Ref), not from the repository's default branch (main, as GitHub told the break-glass run)",
       );
       expect(check(report, 'break-glass').reason).not.toContain('BREAK-GLASS USED');
     });
@@ -360,34 +360,30 @@ deploy:
     );
   });
 
-  it('refuses one signed before the default branch was recorded unless the policy lists the protected branches', () => {
+  it('refuses one signed before the default branch was recorded, whatever the policy lists (fail closed)', () => {
     const old = genuineBreakGlass({ defaultBranch: undefined });
     const unknown = offline([honest(), old]);
     expect(unknown.verdict).toBe('fail');
     expect(check(unknown, 'break-glass').reason).toContain(
-      "its run ran from refs/heads/main (its certificate's Source Repository Ref), and whether that is a protected branch is unknown: the policy names no review.protected-branches by name, and the break-glass names no default branch of the repository (one signed before the break-glass workflow recorded it, or GitHub named none); set review.protected-branches in the policy",
+      "its run ran from refs/heads/main (its certificate's Source Repository Ref), and the break-glass names no default branch of its repository (signed before the break-glass workflow recorded it, or GitHub named none), so whether that is the default branch cannot be told; ask for a new break-glass",
     );
-    expect(check(offline([honest(), old], listing('main')), 'break-glass').reason).toContain('BREAK-GLASS USED');
+    expect(check(offline([honest(), old], listing('main')), 'break-glass').verdict).toBe('fail');
   });
 
-  it('judges by the branches the policy’s review.protected-branches names exactly, rather than the default branch', () => {
-    const onRelease = genuineBreakGlass({ ref: 'refs/heads/release' });
-    expect(
-      check(offline([honest(), onRelease], listing("main, release, 'release/*'")), 'break-glass').reason,
-    ).toContain('BREAK-GLASS USED');
-    // release/mallory matches release/*, but anyone with write access creates such a branch, workflow file and all.
-    const onHers = check(
-      offline([honest(), genuineBreakGlass({ ref: 'refs/heads/release/mallory' })], listing("main, 'release/*'")),
-      'break-glass',
-    );
-    expect(onHers.verdict).toBe('fail');
-    expect(onHers.reason).toContain(
-      "its run ran from refs/heads/release/mallory (its certificate's Source Repository Ref), not from a protected branch (the policy's review.protected-branches named exactly (main))",
-    );
-    const onMain = check(offline([honest(), genuineBreakGlass()], listing('release')), 'break-glass');
-    expect(onMain.verdict).toBe('fail');
-    expect(onMain.reason).toContain(
-      "its run ran from refs/heads/main (its certificate's Source Repository Ref), not from a protected branch (the policy's review.protected-branches named exactly (release))",
+  it('judges by the default branch the break-glass records, never by branches an org policy names (anyone creates `develop` where there is none)', () => {
+    for (const [ref, listed] of [
+      ['refs/heads/develop', 'main, develop'],
+      ['refs/heads/release', "main, release, 'release/*'"],
+      ['refs/heads/release/mallory', "main, 'release/*'"],
+    ] as const) {
+      const judged = check(offline([honest(), genuineBreakGlass({ ref })], listing(listed)), 'break-glass');
+      expect(judged.verdict, ref).toBe('fail');
+      expect(judged.reason, ref).toContain(
+        `its run ran from ${ref} (its certificate's Source Repository Ref), not from the repository's default branch (main, as GitHub told the break-glass run)`,
+      );
+    }
+    expect(check(offline([honest(), genuineBreakGlass()], listing('release')), 'break-glass').reason).toContain(
+      'BREAK-GLASS USED',
     );
   });
 });

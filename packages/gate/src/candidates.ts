@@ -326,9 +326,9 @@ function judgeDecisionStatement<Q>(
 
 /**
  * A break-glass qualifies when its predicate reads, it names the run its certificate was issued to, and that run ran
- * from a protected branch (its certificate's Source Repository Ref): one the policy's review.protected-branches names
- * exactly, else the default branch GitHub told the break-glass run (core, breakGlassRefProblem). A caller workflow on
- * any other ref is anyone's with write access, who can have someone else dispatch it there and release it herself.
+ * from the repository's default branch as GitHub told the break-glass run (its certificate's Source Repository Ref;
+ * core, breakGlassRefProblem). A caller workflow on any other branch is anyone's with write access, who can have
+ * someone else dispatch it there and release it herself.
  */
 function readBreakGlass(
   bundle: VerifiedBundle,
@@ -342,7 +342,6 @@ function readBreakGlass(
     const offRef = breakGlassRefProblem(predicate, {
       ref: bundle.signer.extensions.sourceRepositoryRef,
       refFrom: "its certificate's Source Repository Ref",
-      protectedBranches: policy.review.protectedBranches,
     });
     if (offRef) return { reason: `${bundle.source}: ${offRef}` };
     return { reason: '', qualified: { bundle, predicate, id: breakGlassId(bundle.statement) } };

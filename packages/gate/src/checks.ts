@@ -343,7 +343,7 @@ function deployApprovalCheck(
       ),
     };
   }
-  const offRef = requesterUnknown(facts, chain, context);
+  const offRef = requesterUnknown(facts, context);
   if (offRef) {
     const where = facts.source === 'live' ? 'read from the run' : `attested in ${facts.source}`;
     return { check: fail('deploy-approval', `${offRef} (${where})`) };
@@ -377,19 +377,18 @@ const REQUESTED_EVENTS = ['workflow_dispatch', 'push'];
  * Why the deploy's requester cannot be told, when the policy says the requester never approves (distinct-from:
  * requester, or require-prevent-self-review); undefined when it can. Whoever's event starts a run is its requester
  * — GitHub's too, for prevent_self_review — and which events start a run of which job is the workflow file on the
- * run's ref. On a ref that is no protected branch that file is anyone's with write access: carol's branch carries a
- * caller of the deploy workflow `on: pull_request_review`, she asks dave to review her pull request, his review
+ * run's ref. On any other branch than the default one that file is anyone's with write access: carol's branch carries
+ * a caller of the deploy workflow `on: pull_request_review`, she asks dave to review her pull request, his review
  * starts the deploy (dave the requester), and carol, a reviewer of production, approves her own deploy. So the deploy
- * runs from a protected branch, named exactly — the policy's review.protected-branches that are names, not globs (a
- * branch matching `release/*` is anyone's to create), else the repository's default branch as the change's review
- * attestation names it (or, under a break-glass, as GitHub told the deploy job) — and was started by a dispatch or a
- * push (REQUESTED_EVENTS), as the job's token says live and the approval's certificate (its Source Repository Ref and
- * Build Trigger) offline. What it cannot see: a workflow file pushed to that branch unreviewed (an admin bypassing its
- * protection), and a default branch an admin changed (row 163).
+ * runs from the default branch of the repository it runs in, as GitHub told the deploy job (its deploy approval's
+ * `defaultBranch`) — not a branch an org policy names (one this repository lacks, `develop`, or one a glob such as
+ * `release/*` matches, is anyone's to create), nor the built repository's (deploys may run in another) — and was
+ * started by a dispatch or a push (REQUESTED_EVENTS): the job's token says which live, the approval's certificate
+ * (its Source Repository Ref and Build Trigger) offline. What it cannot see: a workflow file pushed to that branch
+ * unreviewed (an admin bypassing its protection), and a default branch an admin changed (row 163).
  */
 function requesterUnknown(
   facts: { source: string; predicate: DeployApprovalPredicate; bundle?: VerifiedBundle },
-  chain: Chain,
   context: DeployContext,
 ): string | undefined {
   const rules = context.policy.deploy.approvals;
@@ -397,23 +396,15 @@ function requesterUnknown(
   const extensions = facts.source === 'live' ? context.deployIdentity?.extensions : facts.bundle?.signer.extensions;
   const ref = extensions?.sourceRepositoryRef;
   const trigger = extensions?.buildTrigger;
-  const listed = context.policy.review.protectedBranches?.filter((b) => !/[*?[\]{}]/.test(b));
-  const reviewed = chain.review?.predicate.defaultBranch;
-  const defaultBranch = reviewed ?? facts.predicate.defaultBranch;
-  const branches = listed !== undefined && listed.length > 0 ? listed : defaultBranch ? [defaultBranch] : undefined;
-  const named =
-    listed !== undefined && listed.length > 0
-      ? `the policy's review.protected-branches named exactly (${listed.join(', ')})`
-      : `the repository's default branch (${defaultBranch}), as ${reviewed ? "the change's review attestation" : 'GitHub told the deploy job'} names it`;
+  const defaultBranch = facts.predicate.defaultBranch;
   const why =
-    "anyone with write access writes the workflow file of any other ref, and whoever's event started its run need not have asked for the deploy: who requested it cannot be told";
+    "anyone with write access writes the workflow file of any other branch, and whoever's event started its run need not have asked for the deploy: who requested it cannot be told";
   if (ref === undefined) return `the deploy run names no ref (its Source Repository Ref): ${why}`;
-  if (!branches) {
-    return `the deploy ran from ${ref}, and whether that is a protected branch is unknown (the policy names no review.protected-branches by name, and neither a review attestation nor the deploy approval names the repository's default branch): ${why}`;
+  if (defaultBranch === undefined) {
+    return `the deploy ran from ${ref}, and its deploy approval names no default branch of the repository it ran in (signed before the deploy job recorded it, or GitHub named none), so whether that is the default branch cannot be told: ${why}`;
   }
-  const branch = /^refs\/heads\/(.+)$/.exec(ref)?.[1];
-  if (branch === undefined || !branches.includes(branch)) {
-    return `the deploy ran from ${ref}, not from a protected branch (${named}): ${why}`;
+  if (ref !== `refs/heads/${defaultBranch}`) {
+    return `the deploy ran from ${ref}, not from the default branch of the repository it ran in (${defaultBranch}, as GitHub told the deploy job): ${why}`;
   }
   if (trigger === undefined || !REQUESTED_EVENTS.includes(trigger)) {
     return `the deploy run was started by ${trigger === undefined ? 'an event it does not name (its Build Trigger)' : `a ${trigger} event`}, not by ${REQUESTED_EVENTS.join(' or ')}: whoever's event that was (a workflow_run's is whoever started a workflow of that name, on any branch) need not have asked for the deploy, so who requested it cannot be told`;

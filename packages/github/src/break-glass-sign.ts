@@ -151,7 +151,6 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
       : breakGlassRefProblem(predicate, {
           ref: typeof claims.ref === 'string' && claims.ref !== '' ? claims.ref : undefined,
           refFrom: "its token's ref",
-          protectedBranches: undefined,
         });
   if (offRef) problems.push(offRef);
   // Whoever started the run first is a requester too (above), and must be a person, as the deploy gate insists of a

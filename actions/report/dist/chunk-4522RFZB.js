@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-BMBLKTZT.js";
+} from "./chunk-YNIGUS7E.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-WUB3ORXS.js";
+} from "./chunk-Q6ZY54M2.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -64,7 +64,7 @@ import {
   triggeringActorMismatch,
   verifyEvidence,
   workflowSigner
-} from "./chunk-QA3VOUKC.js";
+} from "./chunk-N6AWZFUW.js";
 import {
   CodedError,
   describeError,
@@ -1195,8 +1195,7 @@ function readBreakGlass(bundle, statement, policy) {
     if (unbound) return { reason: unbound };
     const offRef = breakGlassRefProblem(predicate, {
       ref: bundle.signer.extensions.sourceRepositoryRef,
-      refFrom: "its certificate's Source Repository Ref",
-      protectedBranches: policy.review.protectedBranches
+      refFrom: "its certificate's Source Repository Ref"
     });
     if (offRef) return { reason: `${bundle.source}: ${offRef}` };
     return { reason: "", qualified: { bundle, predicate, id: breakGlassId(bundle.statement) } };
@@ -1480,7 +1479,7 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
       )
     };
   }
-  const offRef = requesterUnknown(facts, chain, context);
+  const offRef = requesterUnknown(facts, context);
   if (offRef) {
     const where2 = facts.source === "live" ? "read from the run" : `attested in ${facts.source}`;
     return { check: fail("deploy-approval", `${offRef} (${where2})`) };
@@ -1499,25 +1498,20 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
   };
 }
 var REQUESTED_EVENTS = ["workflow_dispatch", "push"];
-function requesterUnknown(facts, chain, context) {
+function requesterUnknown(facts, context) {
   const rules = context.policy.deploy.approvals;
   if (!rules.distinctFrom.includes("requester") && !rules.requirePreventSelfReview) return void 0;
   const extensions = facts.source === "live" ? context.deployIdentity?.extensions : facts.bundle?.signer.extensions;
   const ref = extensions?.sourceRepositoryRef;
   const trigger = extensions?.buildTrigger;
-  const listed = context.policy.review.protectedBranches?.filter((b) => !/[*?[\]{}]/.test(b));
-  const reviewed = chain.review?.predicate.defaultBranch;
-  const defaultBranch = reviewed ?? facts.predicate.defaultBranch;
-  const branches = listed !== void 0 && listed.length > 0 ? listed : defaultBranch ? [defaultBranch] : void 0;
-  const named = listed !== void 0 && listed.length > 0 ? `the policy's review.protected-branches named exactly (${listed.join(", ")})` : `the repository's default branch (${defaultBranch}), as ${reviewed ? "the change's review attestation" : "GitHub told the deploy job"} names it`;
-  const why = "anyone with write access writes the workflow file of any other ref, and whoever's event started its run need not have asked for the deploy: who requested it cannot be told";
+  const defaultBranch = facts.predicate.defaultBranch;
+  const why = "anyone with write access writes the workflow file of any other branch, and whoever's event started its run need not have asked for the deploy: who requested it cannot be told";
   if (ref === void 0) return `the deploy run names no ref (its Source Repository Ref): ${why}`;
-  if (!branches) {
-    return `the deploy ran from ${ref}, and whether that is a protected branch is unknown (the policy names no review.protected-branches by name, and neither a review attestation nor the deploy approval names the repository's default branch): ${why}`;
+  if (defaultBranch === void 0) {
+    return `the deploy ran from ${ref}, and its deploy approval names no default branch of the repository it ran in (signed before the deploy job recorded it, or GitHub named none), so whether that is the default branch cannot be told: ${why}`;
   }
-  const branch = /^refs\/heads\/(.+)$/.exec(ref)?.[1];
-  if (branch === void 0 || !branches.includes(branch)) {
-    return `the deploy ran from ${ref}, not from a protected branch (${named}): ${why}`;
+  if (ref !== `refs/heads/${defaultBranch}`) {
+    return `the deploy ran from ${ref}, not from the default branch of the repository it ran in (${defaultBranch}, as GitHub told the deploy job): ${why}`;
   }
   if (trigger === void 0 || !REQUESTED_EVENTS.includes(trigger)) {
     return `the deploy run was started by ${trigger === void 0 ? "an event it does not name (its Build Trigger)" : `a ${trigger} event`}, not by ${REQUESTED_EVENTS.join(" or ")}: whoever's event that was (a workflow_run's is whoever started a workflow of that name, on any branch) need not have asked for the deploy, so who requested it cannot be told`;

@@ -30,7 +30,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-QA3VOUKC.js";
+} from "./chunk-N6AWZFUW.js";
 import {
   CodedError,
   OidcTokenError,
@@ -159,8 +159,7 @@ async function signBreakGlass(inputs) {
   );
   const offRef = predicate.defaultBranch === void 0 ? `GitHub named no default branch of ${inputs.repository} (GET /repos/{owner}/{repo}): whether this run's ref is a protected branch cannot be told` : breakGlassRefProblem(predicate, {
     ref: typeof claims.ref === "string" && claims.ref !== "" ? claims.ref : void 0,
-    refFrom: "its token's ref",
-    protectedBranches: void 0
+    refFrom: "its token's ref"
   });
   if (offRef) problems.push(offRef);
   const starterLogin = typeof claims.actor === "string" ? claims.actor : void 0;

@@ -16,7 +16,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-RYC4H2G2.js";
+} from "./chunk-4EZZQEZN.js";
 import "./chunk-TJ3XPODE.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
@@ -34,7 +34,7 @@ import {
   isBotAccount,
   readBundleFile,
   storeAttestations
-} from "./chunk-BMBLKTZT.js";
+} from "./chunk-YNIGUS7E.js";
 import {
   CodedError,
   parseDuration
@@ -165,8 +165,7 @@ async function signBreakGlass(inputs) {
   );
   const offRef = predicate.defaultBranch === void 0 ? `GitHub named no default branch of ${inputs.repository} (GET /repos/{owner}/{repo}): whether this run's ref is a protected branch cannot be told` : breakGlassRefProblem(predicate, {
     ref: typeof claims.ref === "string" && claims.ref !== "" ? claims.ref : void 0,
-    refFrom: "its token's ref",
-    protectedBranches: void 0
+    refFrom: "its token's ref"
   });
   if (offRef) problems.push(offRef);
   const starterLogin = typeof claims.actor === "string" ? claims.actor : void 0;

@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-BMBLKTZT.js";
+} from "./chunk-YNIGUS7E.js";
 import {
   CodedError,
   describeIdentityRule,

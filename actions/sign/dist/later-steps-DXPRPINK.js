@@ -29,7 +29,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-UO4MDTUF.js";
+} from "./chunk-EBYH4OQ5.js";
 import {
   require_dist,
   require_dist2,
@@ -4843,19 +4843,14 @@ function breakGlassProblems(predicate, rules, context) {
 }
 function breakGlassRefProblem(predicate, context) {
   const { ref, refFrom } = context;
-  const listed = context.protectedBranches?.filter((b) => !/[*?[\]{}]/.test(b));
-  const byName = listed !== void 0 && listed.length > 0;
   const defaultBranch = predicate.defaultBranch;
-  const branches = byName ? listed : defaultBranch !== void 0 ? [defaultBranch] : void 0;
-  const why = `what a dispatch runs is the workflow file on its ref, and that of a ref that is no protected branch is anyone's with write access: whoever had someone else dispatch it there ("run the preview on my branch") is not its requester, and may release it herself`;
+  const why = `what a dispatch runs is the workflow file on its ref, and that of any other branch is anyone's with write access: whoever had someone else dispatch it there ("run the preview on my branch") is not its requester, and may release it herself`;
   if (ref === void 0) return `the run that signed it names no ref (${refFrom}): ${why}`;
-  if (!branches) {
-    return `its run ran from ${ref} (${refFrom}), and whether that is a protected branch is unknown: the policy names no review.protected-branches by name, and the break-glass names no default branch of the repository (one signed before the break-glass workflow recorded it, or GitHub named none); set review.protected-branches in the policy`;
+  if (defaultBranch === void 0) {
+    return `its run ran from ${ref} (${refFrom}), and the break-glass names no default branch of its repository (signed before the break-glass workflow recorded it, or GitHub named none), so whether that is the default branch cannot be told; ask for a new break-glass`;
   }
-  const branch = /^refs\/heads\/(.+)$/.exec(ref)?.[1];
-  if (branch !== void 0 && branches.includes(branch)) return void 0;
-  const named = byName ? `the policy's review.protected-branches named exactly (${listed.join(", ")})` : `the repository's default branch (${defaultBranch}), as GitHub told the break-glass run`;
-  return `its run ran from ${ref} (${refFrom}), not from a protected branch (${named}): ${why}`;
+  if (ref === `refs/heads/${defaultBranch}`) return void 0;
+  return `its run ran from ${ref} (${refFrom}), not from the repository's default branch (${defaultBranch}, as GitHub told the break-glass run): ${why}`;
 }
 function firstAttemptProblem(run) {
   const why = "a re-run's approvals cannot be told from the first attempt's (GitHub lists every attempt's approvals of the run, with no attempt); ask for a new break-glass with a new dispatch";
@@ -14022,8 +14017,7 @@ async function signBreakGlass(inputs) {
   );
   const offRef = predicate.defaultBranch === void 0 ? `GitHub named no default branch of ${inputs.repository} (GET /repos/{owner}/{repo}): whether this run's ref is a protected branch cannot be told` : breakGlassRefProblem(predicate, {
     ref: typeof claims.ref === "string" && claims.ref !== "" ? claims.ref : void 0,
-    refFrom: "its token's ref",
-    protectedBranches: void 0
+    refFrom: "its token's ref"
   });
   if (offRef) problems.push(offRef);
   const starterLogin = typeof claims.actor === "string" ? claims.actor : void 0;
