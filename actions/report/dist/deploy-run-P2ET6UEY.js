@@ -3712,7 +3712,7 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
       )
     };
   }
-  const offRef = requesterUnknown(facts, context);
+  const offRef = requesterUnknown(facts, chain, context);
   if (offRef) {
     const where2 = facts.source === "live" ? "read from the run" : `attested in ${facts.source}`;
     return { check: fail("deploy-approval", `${offRef} (${where2})`) };
@@ -3731,10 +3731,16 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
   };
 }
 var REQUESTED_EVENTS = ["workflow_dispatch", "push"];
-function requesterUnknown(facts, context) {
+function requesterUnknown(facts, chain, context) {
   const rules = context.policy.deploy.approvals;
   if (!rules.distinctFrom.includes("requester") && !rules.requirePreventSelfReview) return void 0;
   const extensions = facts.source === "live" ? context.deployIdentity?.extensions : facts.bundle?.signer.extensions;
+  const ranIn = extensions?.sourceRepositoryURI;
+  const built = chain.provenance?.source.repositoryUrl;
+  const pinned = context.policy.identities.deploy?.sourceRepository;
+  if (pinned === void 0 && (ranIn === void 0 || built === void 0 || !sameRepositoryUri(ranIn, built))) {
+    return `the deploy ran in ${ranIn ?? "a repository it does not name (its Source Repository URI)"}, not in the repository the artifact was built in (${built ?? "unknown"}), and identities.deploy pins no source-repository: whoever administers that repository writes its default branch's workflow files alone, so who requested the deploy cannot be told`;
+  }
   const ref = extensions?.sourceRepositoryRef;
   const trigger = extensions?.buildTrigger;
   const defaultBranch = facts.predicate.defaultBranch;

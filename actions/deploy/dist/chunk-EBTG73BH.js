@@ -2894,7 +2894,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-TNXRRZHT.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-LJ3PZP4I.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {
