@@ -51,7 +51,8 @@ for (const [title, step] of steps) {
   process.stdout.write(`\n== ${title}\n${output}`);
   if (status !== 0) {
     process.stdout.write(`\n${title} failed (exit ${status})\n`);
-    failedStep ??= status || 1;
+    // An exit code, or 1 for a step that ended on a signal.
+    failedStep ??= typeof status === 'number' && status !== 0 ? status : 1;
   }
 }
 if (failedStep !== undefined) process.exit(failedStep);
