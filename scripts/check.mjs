@@ -39,6 +39,13 @@ async function inProcess(work) {
 
 const freshDist = mkdtempSync(join(tmpdir(), 'twokey-fresh-dist-'));
 process.on('exit', () => rmSync(freshDist, { recursive: true, force: true }));
+// Interrupted (Ctrl-C), the bundles are removed too: exit runs the handler above.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+]) {
+  process.on(signal, () => process.exit(code));
+}
 const steps = [
   ['build the CLI (esbuild)', run(process.execPath, ['scripts/build.mjs', '--cli'])],
   ['bundle every action for the tests (esbuild)', inProcess(() => buildActionsInto(freshDist))],

@@ -398,6 +398,9 @@ function emptyAttestationStore(): Promise<string> {
 export async function runCli(
   argv: string[],
 ): Promise<{ status: number | null; stdout: string; stderr: string; thrown?: unknown }> {
+  // The CLI reads the store's URL from the environment; it is put back afterwards (vitest runs other files in this
+  // process: vitest.config.ts, isolate: false).
+  const apiUrl = process.env.GITHUB_API_URL;
   process.env.GITHUB_API_URL = await emptyAttestationStore();
   let stdout = '';
   let stderr = '';
@@ -420,6 +423,9 @@ export async function runCli(
     return { status, stdout, stderr };
   } catch (thrown) {
     return { status: null, stdout, stderr, thrown };
+  } finally {
+    if (apiUrl === undefined) delete process.env.GITHUB_API_URL;
+    else process.env.GITHUB_API_URL = apiUrl;
   }
 }
 

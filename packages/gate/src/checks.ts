@@ -395,14 +395,15 @@ function requesterUnknown(
   const rules = context.policy.deploy.approvals;
   if (!rules.distinctFrom.includes('requester') && !rules.requirePreventSelfReview) return undefined;
   const extensions = facts.source === 'live' ? context.deployIdentity?.extensions : facts.bundle?.signer.extensions;
-  // The repository the deploy ran in: the artifact's own, or one the org policy pins the deploy identity to. Any other
-  // (deploy.repositories lets one repository deploy another's artifacts) may be one the developer created herself and
-  // administers: its default branch's workflow files are hers alone to write.
+  // The repository the deploy ran in: the artifact's own, or the one the org policy pins the deploy identity to. Any
+  // other (deploy.repositories lets one repository deploy another's artifacts) may be one the developer created
+  // herself and administers: its default branch's workflow files are hers alone to write.
   const ranIn = extensions?.sourceRepositoryURI;
   const built = chain.provenance?.source.repositoryUrl;
   const pinned = context.policy.identities.deploy?.sourceRepository;
-  if (pinned === undefined && (ranIn === undefined || built === undefined || !sameRepositoryUri(ranIn, built))) {
-    return `the deploy ran in ${ranIn ?? 'a repository it does not name (its Source Repository URI)'}, not in the repository the artifact was built in (${built ?? 'unknown'}), and identities.deploy pins no source-repository: whoever administers that repository writes its default branch's workflow files alone, so who requested the deploy cannot be told`;
+  const allowed = [built, pinned].filter((r): r is string => r !== undefined);
+  if (ranIn === undefined || !allowed.some((r) => sameRepositoryUri(ranIn, r))) {
+    return `the deploy ran in ${ranIn ?? 'a repository it does not name (its Source Repository URI)'}, neither the repository the artifact was built in (${built ?? 'unknown'}) nor ${pinned ? `the one identities.deploy pins (${pinned})` : 'one identities.deploy pins (source-repository: none)'}: whoever administers that repository writes its default branch's workflow files alone, so who requested the deploy cannot be told`;
   }
   const ref = extensions?.sourceRepositoryRef;
   const trigger = extensions?.buildTrigger;

@@ -67,7 +67,7 @@ describe('a deploy whose requester never approves, run in another repository tha
     const r = judge('acme/mallory-sandbox', 'refs/heads/main');
     expect(check(r).verdict).toBe('fail');
     expect(check(r).reason).toContain(
-      'the deploy ran in https://github.com/acme/mallory-sandbox, not in the repository the artifact was built in (https://github.com/acme/app), and identities.deploy pins no source-repository',
+      'the deploy ran in https://github.com/acme/mallory-sandbox, neither the repository the artifact was built in (https://github.com/acme/app) nor one identities.deploy pins (source-repository: none)',
     );
     expect(r.verdict).toBe('fail');
   });
@@ -80,8 +80,14 @@ describe('a deploy whose requester never approves, run in another repository tha
     );
   });
 
-  it('is accepted from the repository the org policy pins the deploy identity to (acme/ops)', () => {
+  it('is accepted from the repository the org policy pins the deploy identity to (acme/ops), and from no other', () => {
     const pinned = strictPolicy('    source-repository: https://github.com/acme/ops\n');
     expect(check(judge('acme/ops', 'refs/heads/main', pinned)).verdict).toBe('pass');
+    // And from no other: the pin names the one deployment repository, not "any".
+    const sandbox = check(judge('acme/mallory-sandbox', 'refs/heads/main', pinned));
+    expect(sandbox.verdict).toBe('fail');
+    expect(sandbox.reason).toContain(
+      'the deploy ran in https://github.com/acme/mallory-sandbox, neither the repository the artifact was built in (https://github.com/acme/app) nor the one identities.deploy pins (https://github.com/acme/ops)',
+    );
   });
 });

@@ -132,6 +132,16 @@ describe('who started a run and this attempt of it (GitHub’s run attempt)', ()
     }
   });
 
+  it('cannot be told when GitHub names no triggering actor: a refusal to guess (RUN_STARTER_UNKNOWN), never a bug', async () => {
+    const answer = { id: Number(RUN), run_attempt: 2, triggering_actor: null, actor: null };
+    const stub = { request: async () => ({ data: answer }) } as unknown as ReturnType<typeof createGitHubClient>;
+    await expect(readRunAttempt(stub, attempt(2))).rejects.toMatchObject({
+      code: 'RUN_STARTER_UNKNOWN',
+      kind: 'refusal',
+      message: `GitHub names no account that started attempt 2 of run ${RUN} (its triggering_actor): null`,
+    });
+  });
+
   it('control: honestly read, bob is a requester of his re-run and his own approval does not count', async () => {
     rewrite = (path) => path;
     const facts = await readDeployApproval({

@@ -60,7 +60,8 @@ export async function readRunAttempt(client: GitHubClient, attempt: RunAttempt):
   }
   const user = run.triggering_actor;
   if (!user || typeof user.login !== 'string' || typeof user.id !== 'number') {
-    throw new Error(
+    throw new RunStarterError(
+      'RUN_STARTER_UNKNOWN',
       `GitHub names no account that started attempt ${attempt.runAttempt} of run ${attempt.runId} (its triggering_actor): ${JSON.stringify(user ?? null).slice(0, 200)}`,
     );
   }

@@ -29,7 +29,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-EBYH4OQ5.js";
+} from "./chunk-7JHDAZLO.js";
 import {
   require_dist,
   require_dist2,
@@ -13904,7 +13904,8 @@ async function readRunAttempt(client, attempt) {
   }
   const user = run.triggering_actor;
   if (!user || typeof user.login !== "string" || typeof user.id !== "number") {
-    throw new Error(
+    throw new RunStarterError(
+      "RUN_STARTER_UNKNOWN",
       `GitHub names no account that started attempt ${attempt.runAttempt} of run ${attempt.runId} (its triggering_actor): ${JSON.stringify(user ?? null).slice(0, 200)}`
     );
   }

@@ -1083,7 +1083,8 @@ async function readRunAttempt(client, attempt) {
   }
   const user = run.triggering_actor;
   if (!user || typeof user.login !== "string" || typeof user.id !== "number") {
-    throw new Error(
+    throw new RunStarterError(
+      "RUN_STARTER_UNKNOWN",
       `GitHub names no account that started attempt ${attempt.runAttempt} of run ${attempt.runId} (its triggering_actor): ${JSON.stringify(user ?? null).slice(0, 200)}`
     );
   }

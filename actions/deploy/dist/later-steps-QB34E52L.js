@@ -30,7 +30,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-N6AWZFUW.js";
+} from "./chunk-QZAYGWPM.js";
 import {
   CodedError,
   OidcTokenError,

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-EBTG73BH.js";
+} from "./chunk-HXVY2IJH.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -64,7 +64,7 @@ import {
   triggeringActorMismatch,
   verifyEvidence,
   workflowSigner
-} from "./chunk-N6AWZFUW.js";
+} from "./chunk-QZAYGWPM.js";
 import {
   CodedError,
   describeError,
@@ -1505,8 +1505,9 @@ function requesterUnknown(facts, chain, context) {
   const ranIn = extensions?.sourceRepositoryURI;
   const built = chain.provenance?.source.repositoryUrl;
   const pinned = context.policy.identities.deploy?.sourceRepository;
-  if (pinned === void 0 && (ranIn === void 0 || built === void 0 || !sameRepositoryUri(ranIn, built))) {
-    return `the deploy ran in ${ranIn ?? "a repository it does not name (its Source Repository URI)"}, not in the repository the artifact was built in (${built ?? "unknown"}), and identities.deploy pins no source-repository: whoever administers that repository writes its default branch's workflow files alone, so who requested the deploy cannot be told`;
+  const allowed = [built, pinned].filter((r) => r !== void 0);
+  if (ranIn === void 0 || !allowed.some((r) => sameRepositoryUri(ranIn, r))) {
+    return `the deploy ran in ${ranIn ?? "a repository it does not name (its Source Repository URI)"}, neither the repository the artifact was built in (${built ?? "unknown"}) nor ${pinned ? `the one identities.deploy pins (${pinned})` : "one identities.deploy pins (source-repository: none)"}: whoever administers that repository writes its default branch's workflow files alone, so who requested the deploy cannot be told`;
   }
   const ref = extensions?.sourceRepositoryRef;
   const trigger = extensions?.buildTrigger;
