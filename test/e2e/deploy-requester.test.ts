@@ -50,8 +50,6 @@ let reviewed: string;
 let hotfix: string;
 let honest: string;
 let hotfixEvidence: string;
-let breakGlassJob: WorkflowIdentity;
-let breakGlassBundle: string;
 
 const endpoints = () => ({ 'fulcio-url': stack.fulcioURL, 'rekor-url': stack.rekorURL, 'tsa-url': stack.tsaURL });
 let runs = 0;
@@ -208,12 +206,12 @@ beforeAll(async () => {
   hotfixEvidence = join(workspace, 'hotfix');
   mkdirSync(hotfixEvidence);
   copyFileSync(await build(hotfix, 'dist/hotfix.tar.gz'), join(hotfixEvidence, 'provenance.sigstore.json'));
-  breakGlassJob = job(BREAK_GLASS_WORKFLOW, hotfix, { environment: 'break-glass', actor: 'erin' });
+  // The hotfix's genuine break-glass, beside its provenance: dispatched on main by erin, approved by dave.
+  const breakGlassJob = job(BREAK_GLASS_WORKFLOW, hotfix, { environment: 'break-glass', actor: 'erin' });
   approve(breakGlassJob, 'break-glass', 'dave');
   const glass = await runBreakGlass(breakGlassJob, 'https://status.acme.example/incidents/42');
   expect(glass.exitCode, glass.log).toBe(0);
-  breakGlassBundle = join(hotfixEvidence, 'break-glass.sigstore.json');
-  copyFileSync(glass.outputs['bundle-path']!, breakGlassBundle);
+  copyFileSync(glass.outputs['bundle-path']!, join(hotfixEvidence, 'break-glass.sigstore.json'));
 }, 300_000);
 
 afterAll(async () => {

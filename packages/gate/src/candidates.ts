@@ -122,11 +122,7 @@ export function judgeEvidence(
       .map((s) => judgeProvenance(s.bundle, s.statement!, artifact, policy, memo)),
     breakGlasses: statements
       .filter((s) => s.statement?.predicateType === BREAK_GLASS_PREDICATE_TYPE)
-      .map((s) =>
-        judgeDecisionStatement(s.bundle, s.statement!, artifact, policy, 'break-glass', (bundle, statement) =>
-          readBreakGlass(bundle, statement, policy),
-        ),
-      ),
+      .map((s) => judgeDecisionStatement(s.bundle, s.statement!, artifact, policy, 'break-glass', readBreakGlass)),
     deployApprovals: statements
       .filter((s) => s.statement?.predicateType === DEPLOY_APPROVAL_PREDICATE_TYPE)
       .map((s) => judgeDecisionStatement(s.bundle, s.statement!, artifact, policy, 'deploy', readDeployApproval)),
@@ -333,7 +329,6 @@ function judgeDecisionStatement<Q>(
 function readBreakGlass(
   bundle: VerifiedBundle,
   statement: Statement,
-  policy: Policy,
 ): { reason: string; qualified?: QualifiedBreakGlass } {
   try {
     const predicate = parseBreakGlassPredicate(statement.predicate);

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-HXVY2IJH.js";
+} from "./chunk-66DKQAXY.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -1042,16 +1042,7 @@ function judgeEvidence(artifact, bundles, context) {
     signatures: bundles.filter((b) => b.kind === "message-signature").map((b) => judgeSignature(b, artifact, policy, memo)),
     reviews: statements.filter((s) => s.statement?.predicateType === REVIEW_PREDICATE_TYPE).map((s) => judgeReview(s.bundle, s.statement, artifact, policy, memo)),
     provenances: statements.filter((s) => s.statement?.predicateType === SLSA_PROVENANCE_V1_PREDICATE_TYPE).map((s) => judgeProvenance(s.bundle, s.statement, artifact, policy, memo)),
-    breakGlasses: statements.filter((s) => s.statement?.predicateType === BREAK_GLASS_PREDICATE_TYPE).map(
-      (s) => judgeDecisionStatement(
-        s.bundle,
-        s.statement,
-        artifact,
-        policy,
-        "break-glass",
-        (bundle, statement) => readBreakGlass(bundle, statement, policy)
-      )
-    ),
+    breakGlasses: statements.filter((s) => s.statement?.predicateType === BREAK_GLASS_PREDICATE_TYPE).map((s) => judgeDecisionStatement(s.bundle, s.statement, artifact, policy, "break-glass", readBreakGlass)),
     deployApprovals: statements.filter((s) => s.statement?.predicateType === DEPLOY_APPROVAL_PREDICATE_TYPE).map((s) => judgeDecisionStatement(s.bundle, s.statement, artifact, policy, "deploy", readDeployApproval2)),
     unreadable: statements.flatMap((s) => s.problem === void 0 ? [] : [s.problem]),
     unverified: rejectionCauses(context.rejected).map(
@@ -1188,7 +1179,7 @@ function judgeDecisionStatement(bundle, statement, artifact, policy, role, read)
   }
   return { bundle, relevant, ...read(bundle, statement) };
 }
-function readBreakGlass(bundle, statement, policy) {
+function readBreakGlass(bundle, statement) {
   try {
     const predicate = parseBreakGlassPredicate(statement.predicate);
     const unbound = runBindingProblem(bundle, predicate.run.uri, "break-glass");
