@@ -7,7 +7,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-NQUAPLHK.js";
+} from "./chunk-TDJJSDKC.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/sigstore/src/endpoints.ts

@@ -64,6 +64,12 @@ export interface ChangePeople {
   contributors: ChangePerson[];
   pushers: ChangePerson[];
   codeApprovers: ChangePerson[];
+  /**
+   * What an account did in the change, as the review rules match people (review.ts, changeContributions): a
+   * contributor is excluded by `contributors` however the change's evidence names them (an account GitHub linked, a
+   * noreply address, an e-mail or name the evidence ties to the account, a push to the head branch).
+   */
+  contributionsOf?: (account: GitHubAccount) => string[];
 }
 
 export interface DeployApprovalJudgement {
@@ -172,6 +178,13 @@ export function judgeDeployApproval(
       const why = excluded.byId.get(approval.user.id) ?? excluded.byLogin.get(login.toLowerCase());
       if (why) {
         refused.push(`${login} (${why})`);
+        continue;
+      }
+      const contributions = distinctFrom.includes('contributors')
+        ? (change?.contributionsOf?.(approval.user) ?? [])
+        : [];
+      if (contributions.length > 0) {
+        refused.push(`${login} (a contributor to the change: ${contributions.join(', ')})`);
         continue;
       }
       const same = countedAccounts.find(

@@ -87,6 +87,23 @@ interface Candidate {
   late: boolean;
 }
 
+/**
+ * What an account did in the change, in words (empty: nothing), as the review rules tell people apart: the account
+ * GitHub linked to a commit's author or committer, its noreply addresses, the e-mails and names the evidence ties to
+ * it (a co-author's trailer included), and every push to the head branch or merge into it. The deploy gate asks it of
+ * a deploy's approvers (deploy.approvals.distinct-from: contributors). The evidence is read on the first question.
+ */
+export function changeContributions(
+  evidence: ReviewEvidence,
+  rules: ReviewRules,
+): (account: GitHubAccount) => string[] {
+  let people: People | undefined;
+  return (account) => {
+    people ??= new People(evidence, rules);
+    return people.contributionsOf(account);
+  };
+}
+
 /** Applies the review rules to the evidence. The verdict is pass only when every check passes. */
 export function evaluateReview(evidence: ReviewEvidence, rules: ReviewRules): ReviewResult {
   const people = new People(evidence, rules);

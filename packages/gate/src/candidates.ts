@@ -8,12 +8,14 @@ import {
   type BuildProvenance,
   breakGlassId,
   breakGlassRefProblem,
+  changeContributions,
   DEPLOY_APPROVAL_PREDICATE_TYPE,
   type DeployApprovalPredicate,
   describeIdentityRule,
   evaluateReview,
   evidenceFromPredicate,
   formatDigest,
+  type GitHubAccount,
   type IdentityRule,
   IN_TOTO_PAYLOAD_TYPE,
   matchIdentity,
@@ -57,6 +59,8 @@ export interface QualifiedReview {
   commit: string;
   /** The review rules re-run under the policy on the attested evidence. */
   result: ReviewResult;
+  /** What an account did in the change, as the review rules match people (core's changeContributions). */
+  contributionsOf: (account: GitHubAccount) => string[];
 }
 
 export interface QualifiedProvenance {
@@ -253,8 +257,10 @@ function readReview(
     };
   }
   // The policy's rules, not the ones the attestation recorded: the deploy gate decides what a review is.
-  const result = evaluateReview(evidenceFromPredicate(predicate), policy.review);
-  return { reason: '', qualified: { bundle, predicate, commit: predicate.commit, result } };
+  const evidence = evidenceFromPredicate(predicate);
+  const result = evaluateReview(evidence, policy.review);
+  const contributionsOf = changeContributions(evidence, policy.review);
+  return { reason: '', qualified: { bundle, predicate, commit: predicate.commit, result, contributionsOf } };
 }
 
 // Provenance qualifies when the build identity signed it, its subjects name this artifact, and it reads as SLSA v1.

@@ -444,12 +444,14 @@ function artifactPeople(
       c.qualified && c.qualified !== breakGlass ? [changePeople({}, c.qualified)!] : [],
     ),
   ];
+  const contributions = [own, ...others].flatMap((p) => (p.contributionsOf ? [p.contributionsOf] : []));
   return {
     ...own,
     otherAuthors: others.flatMap((p) => (p.author === undefined ? [] : [p.author])),
     contributors: [...own.contributors, ...others.flatMap((p) => p.contributors)],
     pushers: [...own.pushers, ...others.flatMap((p) => p.pushers)],
     codeApprovers: [...own.codeApprovers, ...others.flatMap((p) => p.codeApprovers)],
+    contributionsOf: (account) => contributions.flatMap((of) => of(account)),
   };
 }
 
@@ -463,6 +465,9 @@ function changePeople({ review }: Chain, breakGlass: QualifiedBreakGlass | undef
       contributors: p.contributors.flatMap((c) => (c.account ? [c.account] : [])),
       pushers: p.lastPush.accounts,
       codeApprovers: review.result.independentApprovers,
+      // Everyone else the review rules tie to the change: a co-author by a noreply address or an e-mail, an author
+      // known by name, every pusher to the head branch (a contributor to the review rules, threat-model decision 1).
+      contributionsOf: review.contributionsOf,
     };
   }
   if (breakGlass) {

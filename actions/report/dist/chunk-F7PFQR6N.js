@@ -15,12 +15,12 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-YNIGUS7E.js";
+} from "./chunk-MPNORFP3.js";
 import {
   CodedError,
   describeIdentityRule,
   matchIdentity
-} from "./chunk-EUJYUMYF.js";
+} from "./chunk-RHGYS3RP.js";
 import {
   require_dist2 as require_dist,
   require_dist3 as require_dist2

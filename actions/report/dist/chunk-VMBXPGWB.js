@@ -22,12 +22,12 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-YNIGUS7E.js";
+} from "./chunk-MPNORFP3.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,
   matchIdentity
-} from "./chunk-EUJYUMYF.js";
+} from "./chunk-RHGYS3RP.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

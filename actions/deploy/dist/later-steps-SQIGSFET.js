@@ -30,7 +30,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-QZAYGWPM.js";
+} from "./chunk-CXQYUOIU.js";
 import {
   CodedError,
   OidcTokenError,

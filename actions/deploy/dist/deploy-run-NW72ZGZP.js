@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-66DKQAXY.js";
+} from "./chunk-UPNZ7EMC.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -30,6 +30,7 @@ import {
   buildDeployApprovalStatement,
   bundleSources,
   certificateBacksProvenance,
+  changeContributions,
   createGitHubClient,
   deployTrustedRoot,
   describeCause,
@@ -64,7 +65,7 @@ import {
   triggeringActorMismatch,
   verifyEvidence,
   workflowSigner
-} from "./chunk-QZAYGWPM.js";
+} from "./chunk-CXQYUOIU.js";
 import {
   CodedError,
   describeError,
@@ -1132,8 +1133,10 @@ function readReview(bundle, statement, policy) {
       reason: `${bundle.source}: expected one gitCommit subject equal to the predicate's commit ${predicate.commit}, found ${commit ?? "none or several"}`
     };
   }
-  const result = evaluateReview(evidenceFromPredicate(predicate), policy.review);
-  return { reason: "", qualified: { bundle, predicate, commit: predicate.commit, result } };
+  const evidence = evidenceFromPredicate(predicate);
+  const result = evaluateReview(evidence, policy.review);
+  const contributionsOf = changeContributions(evidence, policy.review);
+  return { reason: "", qualified: { bundle, predicate, commit: predicate.commit, result, contributionsOf } };
 }
 function judgeProvenance(bundle, statement, artifact, policy, memo) {
   const relevant = subjectHasDigest(statement, artifact.digest);
@@ -1527,12 +1530,14 @@ function artifactPeople(chain, breakGlass, evidence) {
       (c) => c.qualified && c.qualified !== breakGlass ? [changePeople({}, c.qualified)] : []
     )
   ];
+  const contributions = [own, ...others].flatMap((p) => p.contributionsOf ? [p.contributionsOf] : []);
   return {
     ...own,
     otherAuthors: others.flatMap((p) => p.author === void 0 ? [] : [p.author]),
     contributors: [...own.contributors, ...others.flatMap((p) => p.contributors)],
     pushers: [...own.pushers, ...others.flatMap((p) => p.pushers)],
-    codeApprovers: [...own.codeApprovers, ...others.flatMap((p) => p.codeApprovers)]
+    codeApprovers: [...own.codeApprovers, ...others.flatMap((p) => p.codeApprovers)],
+    contributionsOf: (account2) => contributions.flatMap((of) => of(account2))
   };
 }
 function changePeople({ review }, breakGlass) {
@@ -1542,7 +1547,10 @@ function changePeople({ review }, breakGlass) {
       author: p.author,
       contributors: p.contributors.flatMap((c) => c.account ? [c.account] : []),
       pushers: p.lastPush.accounts,
-      codeApprovers: review.result.independentApprovers
+      codeApprovers: review.result.independentApprovers,
+      // Everyone else the review rules tie to the change: a co-author by a noreply address or an e-mail, an author
+      // known by name, every pusher to the head branch (a contributor to the review rules, threat-model decision 1).
+      contributionsOf: review.contributionsOf
     };
   }
   if (breakGlass) {

@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   ORG_POLICY_PATH
-} from "./chunk-XFIWBNBT.js";
+} from "./chunk-Y5XVFDRG.js";
 import {
   EvaluationError,
   RunStarterError,
@@ -18,7 +18,7 @@ import {
   signStatement,
   triggeringActorMismatch,
   workflowSigner
-} from "./chunk-WAYIUQDV.js";
+} from "./chunk-F7PFQR6N.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -28,7 +28,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-4522RFZB.js";
+} from "./chunk-VMBXPGWB.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -39,6 +39,7 @@ import {
   breakGlassProblems,
   breakGlassRefProblem,
   buildDeployApprovalStatement,
+  changeContributions,
   createGitHubClient,
   deployTrustedRoot,
   evaluateReview,
@@ -54,7 +55,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-YNIGUS7E.js";
+} from "./chunk-MPNORFP3.js";
 import {
   CodedError,
   describeError,
@@ -62,7 +63,7 @@ import {
   matchIdentity,
   matchesAnyGlob,
   require_dist
-} from "./chunk-EUJYUMYF.js";
+} from "./chunk-RHGYS3RP.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";
 import "./chunk-G4F7S3VK.js";
@@ -3365,8 +3366,10 @@ function readReview(bundle, statement, policy) {
       reason: `${bundle.source}: expected one gitCommit subject equal to the predicate's commit ${predicate.commit}, found ${commit ?? "none or several"}`
     };
   }
-  const result = evaluateReview(evidenceFromPredicate(predicate), policy.review);
-  return { reason: "", qualified: { bundle, predicate, commit: predicate.commit, result } };
+  const evidence = evidenceFromPredicate(predicate);
+  const result = evaluateReview(evidence, policy.review);
+  const contributionsOf = changeContributions(evidence, policy.review);
+  return { reason: "", qualified: { bundle, predicate, commit: predicate.commit, result, contributionsOf } };
 }
 function judgeProvenance(bundle, statement, artifact, policy, memo) {
   const relevant = subjectHasDigest(statement, artifact.digest);
@@ -3760,12 +3763,14 @@ function artifactPeople(chain, breakGlass, evidence) {
       (c) => c.qualified && c.qualified !== breakGlass ? [changePeople({}, c.qualified)] : []
     )
   ];
+  const contributions = [own, ...others].flatMap((p) => p.contributionsOf ? [p.contributionsOf] : []);
   return {
     ...own,
     otherAuthors: others.flatMap((p) => p.author === void 0 ? [] : [p.author]),
     contributors: [...own.contributors, ...others.flatMap((p) => p.contributors)],
     pushers: [...own.pushers, ...others.flatMap((p) => p.pushers)],
-    codeApprovers: [...own.codeApprovers, ...others.flatMap((p) => p.codeApprovers)]
+    codeApprovers: [...own.codeApprovers, ...others.flatMap((p) => p.codeApprovers)],
+    contributionsOf: (account2) => contributions.flatMap((of) => of(account2))
   };
 }
 function changePeople({ review }, breakGlass) {
@@ -3775,7 +3780,10 @@ function changePeople({ review }, breakGlass) {
       author: p.author,
       contributors: p.contributors.flatMap((c) => c.account ? [c.account] : []),
       pushers: p.lastPush.accounts,
-      codeApprovers: review.result.independentApprovers
+      codeApprovers: review.result.independentApprovers,
+      // Everyone else the review rules tie to the change: a co-author by a noreply address or an e-mail, an author
+      // known by name, every pusher to the head branch (a contributor to the review rules, threat-model decision 1).
+      contributionsOf: review.contributionsOf
     };
   }
   if (breakGlass) {

@@ -2,14 +2,14 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   UsageError
-} from "./chunk-JWMN2LQY.js";
+} from "./chunk-FYT5MW4L.js";
 import {
   EvidenceLedger,
   computeSodReport,
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-4522RFZB.js";
+} from "./chunk-VMBXPGWB.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,
@@ -21,8 +21,8 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-YNIGUS7E.js";
-import "./chunk-EUJYUMYF.js";
+} from "./chunk-MPNORFP3.js";
+import "./chunk-RHGYS3RP.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";
 import "./chunk-G4F7S3VK.js";

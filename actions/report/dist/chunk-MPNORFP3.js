@@ -6,7 +6,7 @@ import {
   matchesAnyGlob,
   parsePolicy,
   parseRepositoryPolicy
-} from "./chunk-EUJYUMYF.js";
+} from "./chunk-RHGYS3RP.js";
 import {
   require_dist,
   require_dist2,
@@ -3386,6 +3386,13 @@ var CRITERIA = [
   "reviewer-not-bot",
   "reviewer-has-write-access"
 ];
+function changeContributions(evidence, rules) {
+  let people;
+  return (account2) => {
+    people ??= new People(evidence, rules);
+    return people.contributionsOf(account2);
+  };
+}
 function evaluateReview(evidence, rules) {
   const people = new People(evidence, rules);
   const cut = reviewCutOff(evidence);
@@ -5030,6 +5037,11 @@ function judgeDeployApproval(predicate, rules, change) {
       const why = excluded.byId.get(approval.user.id) ?? excluded.byLogin.get(login.toLowerCase());
       if (why) {
         refused.push(`${login} (${why})`);
+        continue;
+      }
+      const contributions = distinctFrom.includes("contributors") ? change?.contributionsOf?.(approval.user) ?? [] : [];
+      if (contributions.length > 0) {
+        refused.push(`${login} (a contributor to the change: ${contributions.join(", ")})`);
         continue;
       }
       const same = countedAccounts.find(
@@ -14439,6 +14451,7 @@ export {
   parseStatement,
   parseResourceDescriptor,
   subjectHasDigest,
+  changeContributions,
   evaluateReview,
   DEPLOY_APPROVAL_PREDICATE_TYPE,
   parseDeployApprovalPredicate,

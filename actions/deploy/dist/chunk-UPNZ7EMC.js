@@ -2894,7 +2894,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-3RZRQB3I.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-NW72ZGZP.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

@@ -5,7 +5,7 @@ import {
 } from "./chunk-TJ3XPODE.js";
 import {
   CodedError
-} from "./chunk-EUJYUMYF.js";
+} from "./chunk-RHGYS3RP.js";
 
 // packages/github/src/inputs.ts
 import { tmpdir } from "node:os";

@@ -9,7 +9,7 @@ import {
 } from "./chunk-TJ3XPODE.js";
 import {
   describeError
-} from "./chunk-EUJYUMYF.js";
+} from "./chunk-RHGYS3RP.js";
 
 // packages/github/src/step.ts
 function readStepInputs(read) {

@@ -29,7 +29,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-7JHDAZLO.js";
+} from "./chunk-CIMHPFNG.js";
 import {
   require_dist,
   require_dist2,
