@@ -435,7 +435,10 @@ describe('who the approvers are, and what the merge commit says', () => {
     const evidence = await collectReviewEvidence(clientFor(fake), { repository: 'acme/app', commit: merged });
 
     expect(evidence.profiles).toEqual([]);
-    expect(evidence.gaps).toEqual([
+    // Neither bob's profile nor his permission is the reviewer's: both are the new holder's of the login.
+    expect(evidence.permissions.bob).toBeUndefined();
+    expect([...evidence.gaps].sort()).toEqual([
+      `GET /repos/acme/app/collaborators/bob/permission: expected account ${bob.id}, the reviewer, found account ${newBob.id} (the login changed hands)`,
       `GET /users/bob: expected account ${bob.id}, the reviewer, found account ${newBob.id} (the login changed hands)`,
     ]);
   });

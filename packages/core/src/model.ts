@@ -73,6 +73,11 @@ export interface IdentityRule {
    * GitHub Actions identities require it unless they say `runner-environment: any`.
    */
   runnerEnvironment?: 'github-hosted';
+  /**
+   * identities.build only: the events that may have started the build run (Fulcio's Build Trigger, exact), any one of
+   * them. A policy's GitHub Actions build identity requires one unless it lists its own: `push`, `workflow_dispatch`.
+   */
+  triggers?: readonly string[];
 }
 
 /** A Sigstore bundle that verified cryptographically against the trusted root (signature, chain, tlog, timestamps). */

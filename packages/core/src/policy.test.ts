@@ -52,7 +52,12 @@ describe('parsePolicy', () => {
       digest: createHash('sha256').update(MINIMAL).digest('hex'),
       version: 1,
       identities: {
-        build: { issuer: ISSUER, san: BUILD_SAN, runnerEnvironment: 'github-hosted' },
+        build: {
+          issuer: ISSUER,
+          san: BUILD_SAN,
+          runnerEnvironment: 'github-hosted',
+          triggers: ['push', 'workflow_dispatch'],
+        },
         sign: { issuer: ISSUER, sanPattern: SIGN_PATTERN, runnerEnvironment: 'github-hosted' },
       },
       review: {
@@ -177,7 +182,7 @@ deploy:
     const error = policyError(MINIMAL.replace('san-pattern:', 'san-regexp:'));
     expect(error.code).toBe('POLICY_INVALID');
     expect(error.message).toContain(
-      '.twokey/policy.yml: identities.sign.san-regexp: unknown key (expected one of: issuer, san, san-pattern, source-repository, runner-environment) (line 8)',
+      '.twokey/policy.yml: identities.sign.san-regexp: unknown key (expected one of: issuer, san, san-pattern, source-repository, runner-environment, triggers) (line 8)',
     );
   });
 
@@ -553,7 +558,12 @@ deploy: !!map
 `,
       SOURCE,
     );
-    expect(policy.identities.build).toEqual({ issuer: ISSUER, san: BUILD_SAN, runnerEnvironment: 'github-hosted' });
+    expect(policy.identities.build).toEqual({
+      issuer: ISSUER,
+      san: BUILD_SAN,
+      runnerEnvironment: 'github-hosted',
+      triggers: ['push', 'workflow_dispatch'],
+    });
     expect(policy.review.protectedBranches).toEqual(['main', 'release/*']);
     expect(policy.deploy.artifacts).toEqual(['dist/app.tar.gz']);
   });

@@ -203,6 +203,7 @@ interface IdentityDocument {
   'san-pattern'?: string;
   'source-repository'?: string;
   'runner-environment'?: 'github-hosted' | 'any';
+  triggers?: string[];
 }
 
 /** Parses and validates a policy file's text; `source` (the path) is used in every message. Throws PolicyError. */
@@ -677,6 +678,13 @@ function policyValidator(): ValidateFunction {
 }
 
 function identityRule(document: IdentityDocument, path: string, problems: PolicyProblem[]): IdentityRule {
+  if (document.triggers !== undefined && path !== 'identities.build') {
+    problems.push({
+      path: `${path}.triggers`,
+      message: 'only identities.build takes triggers (the events that may start the build run)',
+    });
+  }
+  const build = path === 'identities.build';
   if (document['san-pattern'] !== undefined) {
     try {
       compileIdentityPattern(document['san-pattern']);
@@ -684,16 +692,17 @@ function identityRule(document: IdentityDocument, path: string, problems: Policy
       if (!(error instanceof IdentityPatternError)) throw error;
       problems.push({ path: `${path}.san-pattern`, message: error.message });
     }
-    return withCertificateClaims({ issuer: document.issuer, sanPattern: document['san-pattern'] }, document);
+    return withCertificateClaims({ issuer: document.issuer, sanPattern: document['san-pattern'] }, document, build);
   }
   const san = document.san;
   if (Array.isArray(san)) {
     return withCertificateClaims(
       san.length === 1 ? { issuer: document.issuer, san: san[0] } : { issuer: document.issuer, sans: san },
       document,
+      build,
     );
   }
-  return withCertificateClaims({ issuer: document.issuer, san }, document);
+  return withCertificateClaims({ issuer: document.issuer, san }, document, build);
 }
 
 /** The issuer of GitHub Actions' job tokens (github.com; an enterprise's own issuer adds a path to it). */
@@ -707,7 +716,7 @@ const GHE_COM_ACTIONS_ISSUER = /^https:\/\/token\.actions\.[a-z0-9-]+\.ghe\.com(
  * reusable workflow runs on whatever runner the caller's labels reach, the repository admin's self-hosted runner
  * included, and that runner holds the job's token.
  */
-function withCertificateClaims(rule: IdentityRule, document: IdentityDocument): IdentityRule {
+function withCertificateClaims(rule: IdentityRule, document: IdentityDocument, build: boolean): IdentityRule {
   const sourceRepository = document['source-repository'];
   const runner = document['runner-environment'];
   const github =
@@ -715,11 +724,31 @@ function withCertificateClaims(rule: IdentityRule, document: IdentityDocument): 
     document.issuer.startsWith(`${GITHUB_ACTIONS_ISSUER}/`) ||
     GHE_COM_ACTIONS_ISSUER.test(document.issuer);
   const hosted = runner === 'github-hosted' || (runner === undefined && github);
+  const triggers = document.triggers ?? (github ? DEFAULT_BUILD_TRIGGERS : undefined);
   return {
     ...rule,
     ...(sourceRepository !== undefined && { sourceRepository }),
     ...(hosted && { runnerEnvironment: 'github-hosted' as const }),
+    ...(build && triggers !== undefined && { triggers }),
   };
+}
+
+/**
+ * The events whose runs build the branch's own reviewed code: a push to it, a dispatch on it. A run started by
+ * another event may build what that event brought in (workflow_run: another run's artifact; pull_request_target,
+ * issue_comment: a pull request's code), with a certificate naming the branch and its reviewed head all the same.
+ */
+export const DEFAULT_BUILD_TRIGGERS: readonly string[] = ['push', 'workflow_dispatch'];
+
+/**
+ * Why a build identity's certificate does not qualify by the event that started its run (Fulcio's Build Trigger,
+ * against identities.build.triggers), or undefined when it does or the rule names no events.
+ */
+export function buildTriggerProblem(signer: SignerIdentity, rule: IdentityRule): string | undefined {
+  if (rule.triggers === undefined) return undefined;
+  const trigger = signer.extensions.buildTrigger;
+  if (trigger !== undefined && rule.triggers.includes(trigger)) return undefined;
+  return `expected a build run started by ${rule.triggers.join(' or ')}, found ${trigger === undefined ? 'no Build Trigger in the certificate' : `one started by ${trigger} (the certificate's Build Trigger)`}: a run started by another event may build what that event brought in, which no review covers (identities.build.triggers lists the events accepted)`;
 }
 
 /** Each glob of a list compiles (name-glob.ts): braces, extglobs and unclosed classes are named by key. */

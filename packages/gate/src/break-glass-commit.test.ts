@@ -64,6 +64,7 @@ const M = { name: 'dist/app.tar.gz', digest: sha256Digest(sha256('malicious buil
  */
 function lyingProvenance(): VerifiedBundle {
   const buildCertOfF = signer(SHARED_BUILD_SAN, {
+    buildTrigger: 'push',
     sourceRepositoryURI: 'https://github.com/acme/app',
     sourceRepositoryDigest: F,
     sourceRepositoryRef: 'refs/heads/mallory/fix',
@@ -180,6 +181,7 @@ describe('a break-glass names the built commit only as the build certificate doe
     const honest = dsseBundle(
       provenanceStatement(M.digest.hex, C),
       signer(SHARED_BUILD_SAN, {
+        buildTrigger: 'push',
         sourceRepositoryURI: 'https://github.com/acme/app',
         sourceRepositoryDigest: C,
         sourceRepositoryRef: 'refs/heads/main',
@@ -198,6 +200,7 @@ describe('the deploy gate uses a break-glass only where its single use is record
     dsseBundle(
       provenanceStatement(M.digest.hex, C),
       signer(SHARED_BUILD_SAN, {
+        buildTrigger: 'push',
         sourceRepositoryURI: 'https://github.com/acme/app',
         sourceRepositoryDigest: C,
         sourceRepositoryRef: 'refs/heads/main',
@@ -305,6 +308,7 @@ describe('a break-glass is used only when its run ran from a protected branch', 
     dsseBundle(
       provenanceStatement(M.digest.hex, C),
       signer(SHARED_BUILD_SAN, {
+        buildTrigger: 'push',
         sourceRepositoryURI: 'https://github.com/acme/app',
         sourceRepositoryDigest: C,
         sourceRepositoryRef: 'refs/heads/main',

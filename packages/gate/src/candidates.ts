@@ -8,6 +8,7 @@ import {
   type BuildProvenance,
   breakGlassId,
   breakGlassRefProblem,
+  buildTriggerProblem,
   changeContributions,
   DEPLOY_APPROVAL_PREDICATE_TYPE,
   type DeployApprovalPredicate,
@@ -396,7 +397,8 @@ function roleProblem(signer: SignerIdentity, role: 'build' | 'sign', policy: Pol
   if (matchIdentity(signer, policy.identities[other]).ok) {
     return `${who}, which is both the build and the sign identity of the policy; they must differ`;
   }
-  return undefined;
+  const trigger = role === 'build' ? buildTriggerProblem(signer, rule) : undefined;
+  return trigger && `${who}, ${trigger}`;
 }
 
 function describeSubjects(statement: Statement): string {

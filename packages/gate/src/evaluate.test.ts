@@ -395,7 +395,7 @@ describe('evaluateArtifact refuses', () => {
   });
 
   it('provenance whose certificate names no source commit or repository to back it', () => {
-    const silent = provenanceBundle(provenanceStatement(), signer(BUILD_SAN));
+    const silent = provenanceBundle(provenanceStatement(), signer(BUILD_SAN, { buildTrigger: 'push' }));
     const report = evaluate([signatureBundle(), reviewBundle(), silent]);
     expect(failed(report)).toEqual(['same-commit', 'same-repository']);
     expect(reason(report, 'same-commit')).toContain('names no source commit');
@@ -539,6 +539,7 @@ describe('evaluateDeploy over a release that shares its provenance and review at
 function chainOf(repository: string, ref = 'refs/heads/main'): VerifiedBundle[] {
   const uri = `https://github.com/${repository}`;
   const built = signer(SHARED_BUILD_SAN, {
+    buildTrigger: 'push',
     sourceRepositoryURI: uri,
     sourceRepositoryDigest: MERGE_COMMIT,
     sourceRepositoryRef: ref,

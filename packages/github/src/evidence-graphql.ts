@@ -147,7 +147,7 @@ export async function collectReviewEvidenceGraphQL(
   return assembleEvidence(evidence, request, pages.facts(commitFactsOf(built)), {
     activity: async () => activity,
     people: async (reviewers, approvers) => ({
-      permissions: new Map(reviewers.map((login) => [login, people.permissions.get(login.toLowerCase())])),
+      permissions: new Map(reviewers.map(({ login }) => [login, people.permissions.get(login.toLowerCase())])),
       profiles: approvers.flatMap((account) => {
         const profile = people.profiles.get(account.login.toLowerCase());
         return profile && profile.account.id === account.id ? [profile] : [];
@@ -264,8 +264,8 @@ class PullRequestPages {
     const { github } = this;
     const permissions = new Map<string, RepositoryPermission | undefined>();
     const asked = new Set<string>();
-    const viaRest = async (logins: string[]) => {
-      const read = await readPermissions(github.client, github.fullName, logins, github.gaps);
+    const viaRest = async (accounts: GitHubAccount[]) => {
+      const read = await readPermissions(github.client, github.fullName, accounts, github.gaps);
       for (const [login, permission] of read) permissions.set(login.toLowerCase(), permission);
     };
     for (let round = 0; ; round += 1) {
@@ -279,11 +279,9 @@ class PullRequestPages {
       }
       const fresh = [...reviewers.values()].filter((account) => !asked.has(account.login.toLowerCase()));
       // Collaborators are Users: a bot's (or another account's) permission is one GraphQL cannot list, REST's to tell.
-      const others = fresh.filter((account) => account.type !== 'User').map((account) => account.login);
-      const logins = fresh
-        .filter((account) => account.type === 'User')
-        .map((account) => account.login)
-        .slice(0, LOGINS_PER_QUERY);
+      const others = fresh.filter((account) => account.type !== 'User');
+      const users = fresh.filter((account) => account.type === 'User').slice(0, LOGINS_PER_QUERY);
+      const logins = users.map((account) => account.login);
       const lists = (Object.keys(this.next) as PagedList[]).filter((list) => this.next[list] !== undefined);
       if (logins.length === 0 && lists.length === 0 && others.length === 0) break;
       if (round >= MAX_ROUNDS) {
@@ -291,7 +289,7 @@ class PullRequestPages {
         this.broken = true;
         break;
       }
-      for (const login of [...logins, ...others]) asked.add(login.toLowerCase());
+      for (const account of [...users, ...others]) asked.add(account.login.toLowerCase());
       const [answer] = await Promise.all([
         logins.length > 0 || lists.length > 0 ? this.round(number, lists, logins) : undefined,
         others.length > 0 ? viaRest(others) : undefined,
@@ -318,17 +316,17 @@ class PullRequestPages {
         }
         this.add(pullRequest);
       }
-      const refused: string[] = [];
-      for (const [i, login] of logins.entries()) {
+      const refused: GitHubAccount[] = [];
+      for (const [i, account] of users.entries()) {
         const alias = `reviewer${i}`;
         if (answer.refusedAliases?.has(alias)) {
-          refused.push(login);
+          refused.push(account);
           continue;
         }
         const connection = answer.notFoundAliases?.has(alias) ? null : answer.data.repository[alias];
         permissions.set(
-          login.toLowerCase(),
-          github.permission(login, connection as CollaboratorsNode | null, visibility),
+          account.login.toLowerCase(),
+          github.permission(account, connection as CollaboratorsNode | null, visibility),
         );
       }
       if (refused.length > 0) await viaRest(refused);
@@ -500,13 +498,23 @@ class GraphQLReads {
    * such user (`null`) — `read` on a public repository and `none` otherwise (`none` for no such user).
    */
   permission(
-    login: string,
+    account: GitHubAccount,
     connection: CollaboratorsNode | null,
     visibility: string,
   ): RepositoryPermission | undefined {
+    const login = account.login;
     if (connection === null) return 'none';
     const edge = (connection.edges ?? []).find((e) => e?.node.login.toLowerCase() === login.toLowerCase());
     if (!edge) return visibility === 'PUBLIC' ? 'read' : 'none';
+    // The login's permission: the collaborator holding it must be the reviewer's account (renamed away and the login
+    // taken by another, the answer is someone else's permission).
+    if (edge.node.databaseId !== account.id) {
+      this.gap(
+        `${login}'s permission`,
+        `expected account ${account.id}, the reviewer, found account ${edge.node.databaseId ?? '(none)'} (the login changed hands)`,
+      );
+      return undefined;
+    }
     const permission = PERMISSIONS[edge.permission];
     if (!permission) this.gap(`${login}'s permission`, `unknown permission "${edge.permission}"`);
     return permission;
@@ -656,7 +664,7 @@ interface PullRequestConnectionNode {
 }
 
 interface CollaboratorsNode {
-  edges: ({ permission: string; node: { login: string } } | null)[] | null;
+  edges: ({ permission: string; node: { login: string; databaseId: number | null } } | null)[] | null;
 }
 
 interface FirstAnswer {
@@ -843,7 +851,9 @@ export function followUpQuery(parts: { lists: PagedList[]; logins: number }): st
   }
   for (let i = 0; i < parts.logins; i += 1) {
     variables.push(`$reviewer${i}: String!`);
-    fields.push(`reviewer${i}: collaborators(login: $reviewer${i}, first: 1) { edges { permission node { login } } }`);
+    fields.push(
+      `reviewer${i}: collaborators(login: $reviewer${i}, first: 1) { edges { permission node { login databaseId } } }`,
+    );
   }
   return [
     `query TwokeyReviewEvidenceMore(${variables.join(', ')}) {\n  repository(owner: $owner, name: $name) {\n    ${fields.join('\n    ')}\n  }\n}`,

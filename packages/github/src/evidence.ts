@@ -271,8 +271,11 @@ export interface ReviewPeople {
 export interface FollowingReads {
   /** The activity feed of the pull request's head branch and of the built branch. */
   activity: (request: ActivityRequest) => Promise<ActivityEvidence>;
-  /** Each reviewer's permission and each approver's public profile. */
-  people: (reviewers: string[], approvers: GitHubAccount[]) => Promise<ReviewPeople>;
+  /**
+   * Each reviewer's permission (keyed by login, each answer checked to be the reviewer's account) and each approver's
+   * public profile.
+   */
+  people: (reviewers: GitHubAccount[], approvers: GitHubAccount[]) => Promise<ReviewPeople>;
 }
 
 /** The evidence as nothing has been read yet; throws on a malformed request (a caller's bug). */
@@ -424,15 +427,21 @@ export async function assembleEvidence(
   // 6 and 7, concurrently: who pushed to the head branch and how C reached the built branch (the activity feed); each
   // reviewer's permission on the repository — and the author's, when a person: without write access, their change
   // needs one more approval (review.ts) — and each approver's public profile.
-  const reviewers = [...new Set(evidence.reviews.map((r) => r.reviewer.login))];
+  // Permissions are kept by login (ReviewEvidence.permissions): one login two accounts held while the reviews were
+  // read (renamed, and the login taken) cannot say whose permission it names.
+  const reviewerAccounts = new Map<string, GitHubAccount>();
   const author = evidence.pullRequest?.author;
-  if (
-    author &&
-    author.type === 'User' &&
-    !reviewers.some((login) => login.toLowerCase() === author.login.toLowerCase())
-  ) {
-    reviewers.push(author.login);
+  for (const account of [...evidence.reviews.map((r) => r.reviewer), ...(author?.type === 'User' ? [author] : [])]) {
+    const key = account.login.toLowerCase();
+    const known = reviewerAccounts.get(key);
+    if (!known) reviewerAccounts.set(key, account);
+    else if (known.id !== account.id) {
+      evidence.gaps.push(
+        `the login ${account.login} names two accounts in pull request #${number} (${known.id} and ${account.id}): it changed hands while it was read`,
+      );
+    }
   }
+  const reviewers = [...reviewerAccounts.values()];
   const approvers = new Map<string, GitHubAccount>();
   for (const review of evidence.reviews) {
     if (review.state === 'APPROVED') approvers.set(review.reviewer.login.toLowerCase(), review.reviewer);
@@ -450,7 +459,7 @@ export async function assembleEvidence(
   if (lastHeadPush) {
     evidence.lastPush = { accounts: lastHeadPush.actor ? [lastHeadPush.actor] : [], people: [], source: 'activity' };
   }
-  for (const login of reviewers) {
+  for (const { login } of reviewers) {
     const permission = people.permissions.get(login);
     if (permission) evidence.permissions[login] = permission;
   }
@@ -465,13 +474,13 @@ export async function assembleEvidence(
 export async function readPermissions(
   client: GitHubClient,
   repository: string,
-  logins: string[],
+  accounts: GitHubAccount[],
   gaps: string[],
 ): Promise<Map<string, RepositoryPermission | undefined>> {
   const [owner, repo] = parseRepository(repository);
   const github = new RepositoryReads(client, owner, repo, gaps);
-  const permissions = await Promise.all(logins.map((login) => github.permission(login)));
-  return new Map(logins.map((login, i) => [login, permissions[i]]));
+  const permissions = await Promise.all(accounts.map((account) => github.permission(account)));
+  return new Map(accounts.map((account, i) => [account.login, permissions[i]]));
 }
 
 /** Reads of one repository; a failed read records a gap naming the request and returns undefined. */
@@ -513,19 +522,29 @@ class RepositoryReads {
     return { account, ...(data.name && { name: data.name }), ...(data.email && { email: data.email }) };
   }
 
-  /** A reviewer's permission; 404 (no such user, no access) is `none`. */
-  async permission(login: string): Promise<RepositoryPermission | undefined> {
+  /**
+   * A reviewer's permission; 404 (no such user, no access) is `none`. The permission is the login's: the account
+   * answering must be the reviewer's (a login renamed away and taken names someone else's permission).
+   */
+  async permission(account: GitHubAccount): Promise<RepositoryPermission | undefined> {
+    const login = account.login;
     const route = 'GET /repos/{owner}/{repo}/collaborators/{username}/permission';
     const data = await this.attempt(route, { username: login }, async () => {
       try {
         const response = await this.client.request(route, { owner: this.owner, repo: this.repo, username: login });
         return response.data;
       } catch (error) {
-        if (statusOf(error) === 404) return { permission: 'none', role_name: 'none' };
+        if (statusOf(error) === 404) return { permission: 'none', role_name: 'none', user: null };
         throw error;
       }
     });
     if (!data) return undefined;
+    if (data.user && data.user.id !== account.id) {
+      this.gaps.push(
+        `${this.describe(route, { username: login })}: expected account ${account.id}, the reviewer, found account ${data.user.id} (the login changed hands)`,
+      );
+      return undefined;
+    }
     const permission = permissionOf(data.permission, data.role_name);
     if (!permission) {
       this.gaps.push(

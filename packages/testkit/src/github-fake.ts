@@ -20,7 +20,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compress as compressSnappy } from 'snappyjs';
 import examples from './__fixtures__/github-examples.json' with { type: 'json' };
-import { answerGraphQL } from './github-graphql';
+import { answerGraphQL, syntheticId } from './github-graphql';
 
 // ── State: what a test writes ─────────────────────────────────────────────────────────────────────────────────
 
@@ -1324,9 +1324,9 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     template: '/repos/{owner}/{repo}/collaborators/{username}/permission',
-    handle: ({ repository, params, api }) => ({
+    handle: ({ state, repository, params, api }) => ({
       status: 200,
-      body: permissionJson(repository, params.username!, api),
+      body: permissionJson(state, repository, params.username!, api),
     }),
   },
   {
@@ -2169,7 +2169,7 @@ function issueEventJson(repository: FakeRepository, event: FakeTimelineEvent, ap
   return json;
 }
 
-function permissionJson(repository: FakeRepository, login: string, api: string): JsonObject {
+function permissionJson(state: GitHubFakeState, repository: FakeRepository, login: string, api: string): JsonObject {
   const body = example('repos/get-collaborator-permission-level', repository, api);
   const role = roleOf(repository, login) ?? (repository.visibility === 'public' ? 'read' : undefined);
   // The legacy `permission` folds maintain into write and triage into read; `role_name` keeps the role.
@@ -2186,13 +2186,12 @@ function permissionJson(repository: FakeRepository, login: string, api: string):
       : typeof role === 'string'
         ? [legacy[role]!, role]
         : [role.permission, role.roleName];
-  const collaborator = repository.pullRequests
-    .flatMap((pr) => [pr.user, pr.mergedBy, ...pr.reviews.map((r) => r.user), ...pr.events.map((e) => e.actor)])
-    .find((account) => account?.login.toLowerCase() === login.toLowerCase());
+  // The account that holds the login now, as GitHub answers (the permission is the login's, whoever that is).
+  const collaborator = findAccount(state, login)?.account;
   Object.assign(body, {
     permission,
     role_name: roleName,
-    user: userJson(collaborator ?? { login, id: 0, type: 'User' }, api),
+    user: userJson(collaborator ?? { login, id: syntheticId(login), type: 'User' }, api),
   });
   return body;
 }

@@ -688,7 +688,7 @@ function findAccount(state: GitHubFakeState, login: string): FakeAccount | undef
 }
 
 /** A stable id for a collaborator the state names only by login. */
-function syntheticId(login: string): number {
+export function syntheticId(login: string): number {
   let hash = 0;
   for (const c of login.toLowerCase()) hash = (hash * 31 + c.charCodeAt(0)) % 1_000_000_007;
   return 50_000_000 + (hash % 50_000_000);

@@ -56,6 +56,7 @@ export const buildSigner = signer(BUILD_SAN, {
   sourceRepositoryURI: 'https://github.com/acme/app',
   sourceRepositoryDigest: MERGE_COMMIT,
   sourceRepositoryRef: 'refs/heads/main',
+  buildTrigger: 'push',
 });
 export const signSigner = signer(SIGN_SAN, { sourceRepositoryURI: 'https://github.com/acme/app' });
 

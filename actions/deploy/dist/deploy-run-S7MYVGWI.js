@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-UPNZ7EMC.js";
+} from "./chunk-OQZ4PTBE.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -28,6 +28,7 @@ import {
   breakGlassProblems,
   breakGlassRefProblem,
   buildDeployApprovalStatement,
+  buildTriggerProblem,
   bundleSources,
   certificateBacksProvenance,
   changeContributions,
@@ -65,7 +66,7 @@ import {
   triggeringActorMismatch,
   verifyEvidence,
   workflowSigner
-} from "./chunk-CXQYUOIU.js";
+} from "./chunk-UPNXJPMG.js";
 import {
   CodedError,
   describeError,
@@ -1228,7 +1229,8 @@ function roleProblem(signer, role, policy) {
   if (matchIdentity(signer, policy.identities[other]).ok) {
     return `${who}, which is both the build and the sign identity of the policy; they must differ`;
   }
-  return void 0;
+  const trigger = role === "build" ? buildTriggerProblem(signer, rule) : void 0;
+  return trigger && `${who}, ${trigger}`;
 }
 function describeSubjects(statement) {
   const shown = statement.subject.slice(0, 3).map((s) => {

@@ -15,12 +15,13 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-MPNORFP3.js";
+} from "./chunk-NGLCXFPQ.js";
 import {
   CodedError,
+  buildTriggerProblem,
   describeIdentityRule,
   matchIdentity
-} from "./chunk-RHGYS3RP.js";
+} from "./chunk-QNYCI7OP.js";
 import {
   require_dist2 as require_dist,
   require_dist3 as require_dist2
@@ -375,12 +376,14 @@ function sortProvenance(given, policy) {
     if (!("verified" in p)) continue;
     const bundle = p.verified;
     const asBuild = matchIdentity(bundle.signer, policy.identities.build);
+    const trigger = buildTriggerProblem(bundle.signer, policy.identities.build);
     if (!asBuild.ok) sorted.wrongIdentity.push(`${bundle.source}: ${asBuild.reason}`);
     else if (matchIdentity(bundle.signer, policy.identities.sign).ok) {
       sorted.wrongIdentity.push(
         `${bundle.source}: ${bundle.signer.san} is both the build and the sign identity of the policy`
       );
-    } else sorted.byBuild.push(bundle);
+    } else if (trigger) sorted.wrongIdentity.push(`${bundle.source}: ${trigger}`);
+    else sorted.byBuild.push(bundle);
   }
   for (const bundle of sorted.byBuild) {
     const parsed = readProvenance(bundle);

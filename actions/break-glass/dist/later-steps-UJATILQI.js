@@ -6,7 +6,7 @@ import {
   OidcTokenError,
   githubClient,
   renderSummary
-} from "./chunk-TDJJSDKC.js";
+} from "./chunk-SO4EXDME.js";
 import {
   require_dist,
   require_dist2,
@@ -19012,6 +19012,12 @@ function describeIdentityRule(rule) {
   if (rule.sanPattern !== void 0) return `^(?:${rule.sanPattern})$`;
   return "(no SAN)";
 }
+function buildTriggerProblem(signer, rule) {
+  if (rule.triggers === void 0) return void 0;
+  const trigger = signer.extensions.buildTrigger;
+  if (trigger !== void 0 && rule.triggers.includes(trigger)) return void 0;
+  return `expected a build run started by ${rule.triggers.join(" or ")}, found ${trigger === void 0 ? "no Build Trigger in the certificate" : `one started by ${trigger} (the certificate's Build Trigger)`}: a run started by another event may build what that event brought in, which no review covers (identities.build.triggers lists the events accepted)`;
+}
 
 // packages/core/src/slsa-provenance.ts
 var SLSA_PROVENANCE_V1_PREDICATE_TYPE = "https://slsa.dev/provenance/v1";
@@ -21740,12 +21746,14 @@ function sortProvenance(given, policy) {
     if (!("verified" in p)) continue;
     const bundle = p.verified;
     const asBuild = matchIdentity(bundle.signer, policy.identities.build);
+    const trigger = buildTriggerProblem(bundle.signer, policy.identities.build);
     if (!asBuild.ok) sorted.wrongIdentity.push(`${bundle.source}: ${asBuild.reason}`);
     else if (matchIdentity(bundle.signer, policy.identities.sign).ok) {
       sorted.wrongIdentity.push(
         `${bundle.source}: ${bundle.signer.san} is both the build and the sign identity of the policy`
       );
-    } else sorted.byBuild.push(bundle);
+    } else if (trigger) sorted.wrongIdentity.push(`${bundle.source}: ${trigger}`);
+    else sorted.byBuild.push(bundle);
   }
   for (const bundle of sorted.byBuild) {
     const parsed = readProvenance(bundle);
@@ -28629,11 +28637,19 @@ async function assembleEvidence(evidence, request, pr, reads) {
     if (typeof mapped === "string") evidence.gaps.push(mapped);
     else if (mapped) evidence.reviews.push(mapped);
   }
-  const reviewers = [...new Set(evidence.reviews.map((r) => r.reviewer.login))];
+  const reviewerAccounts = /* @__PURE__ */ new Map();
   const author = evidence.pullRequest?.author;
-  if (author && author.type === "User" && !reviewers.some((login) => login.toLowerCase() === author.login.toLowerCase())) {
-    reviewers.push(author.login);
+  for (const account2 of [...evidence.reviews.map((r) => r.reviewer), ...author?.type === "User" ? [author] : []]) {
+    const key = account2.login.toLowerCase();
+    const known = reviewerAccounts.get(key);
+    if (!known) reviewerAccounts.set(key, account2);
+    else if (known.id !== account2.id) {
+      evidence.gaps.push(
+        `the login ${account2.login} names two accounts in pull request #${number} (${known.id} and ${account2.id}): it changed hands while it was read`
+      );
+    }
   }
+  const reviewers = [...reviewerAccounts.values()];
   const approvers = /* @__PURE__ */ new Map();
   for (const review of evidence.reviews) {
     if (review.state === "APPROVED") approvers.set(review.reviewer.login.toLowerCase(), review.reviewer);
@@ -28650,18 +28666,18 @@ async function assembleEvidence(evidence, request, pr, reads) {
   if (lastHeadPush) {
     evidence.lastPush = { accounts: lastHeadPush.actor ? [lastHeadPush.actor] : [], people: [], source: "activity" };
   }
-  for (const login of reviewers) {
+  for (const { login } of reviewers) {
     const permission = people.permissions.get(login);
     if (permission) evidence.permissions[login] = permission;
   }
   evidence.profiles = people.profiles;
   return evidence;
 }
-async function readPermissions(client, repository, logins, gaps) {
+async function readPermissions(client, repository, accounts, gaps) {
   const [owner, repo] = parseRepository(repository);
   const github = new RepositoryReads(client, owner, repo, gaps);
-  const permissions = await Promise.all(logins.map((login) => github.permission(login)));
-  return new Map(logins.map((login, i) => [login, permissions[i]]));
+  const permissions = await Promise.all(accounts.map((account2) => github.permission(account2)));
+  return new Map(accounts.map((account2, i) => [account2.login, permissions[i]]));
 }
 var RepositoryReads = class {
   constructor(client, owner, repo, gaps) {
@@ -28703,19 +28719,29 @@ var RepositoryReads = class {
     }
     return { account: account2, ...data.name && { name: data.name }, ...data.email && { email: data.email } };
   }
-  /** A reviewer's permission; 404 (no such user, no access) is `none`. */
-  async permission(login) {
+  /**
+   * A reviewer's permission; 404 (no such user, no access) is `none`. The permission is the login's: the account
+   * answering must be the reviewer's (a login renamed away and taken names someone else's permission).
+   */
+  async permission(account2) {
+    const login = account2.login;
     const route = "GET /repos/{owner}/{repo}/collaborators/{username}/permission";
     const data = await this.attempt(route, { username: login }, async () => {
       try {
         const response = await this.client.request(route, { owner: this.owner, repo: this.repo, username: login });
         return response.data;
       } catch (error) {
-        if (statusOf(error) === 404) return { permission: "none", role_name: "none" };
+        if (statusOf(error) === 404) return { permission: "none", role_name: "none", user: null };
         throw error;
       }
     });
     if (!data) return void 0;
+    if (data.user && data.user.id !== account2.id) {
+      this.gaps.push(
+        `${this.describe(route, { username: login })}: expected account ${account2.id}, the reviewer, found account ${data.user.id} (the login changed hands)`
+      );
+      return void 0;
+    }
     const permission = permissionOf2(data.permission, data.role_name);
     if (!permission) {
       this.gaps.push(
@@ -29054,7 +29080,7 @@ async function collectReviewEvidenceGraphQL(client, request) {
   return assembleEvidence(evidence, request, pages.facts(commitFactsOf2(built)), {
     activity: async () => activity,
     people: async (reviewers, approvers) => ({
-      permissions: new Map(reviewers.map((login) => [login, people.permissions.get(login.toLowerCase())])),
+      permissions: new Map(reviewers.map(({ login }) => [login, people.permissions.get(login.toLowerCase())])),
       profiles: approvers.flatMap((account2) => {
         const profile = people.profiles.get(account2.login.toLowerCase());
         return profile && profile.account.id === account2.id ? [profile] : [];
@@ -29153,8 +29179,8 @@ var PullRequestPages = class {
     const { github } = this;
     const permissions = /* @__PURE__ */ new Map();
     const asked = /* @__PURE__ */ new Set();
-    const viaRest = async (logins) => {
-      const read = await readPermissions(github.client, github.fullName, logins, github.gaps);
+    const viaRest = async (accounts) => {
+      const read = await readPermissions(github.client, github.fullName, accounts, github.gaps);
       for (const [login, permission] of read) permissions.set(login.toLowerCase(), permission);
     };
     for (let round = 0; ; round += 1) {
@@ -29166,8 +29192,9 @@ var PullRequestPages = class {
         reviewers.set(author.login.toLowerCase(), author);
       }
       const fresh = [...reviewers.values()].filter((account2) => !asked.has(account2.login.toLowerCase()));
-      const others = fresh.filter((account2) => account2.type !== "User").map((account2) => account2.login);
-      const logins = fresh.filter((account2) => account2.type === "User").map((account2) => account2.login).slice(0, LOGINS_PER_QUERY);
+      const others = fresh.filter((account2) => account2.type !== "User");
+      const users = fresh.filter((account2) => account2.type === "User").slice(0, LOGINS_PER_QUERY);
+      const logins = users.map((account2) => account2.login);
       const lists = Object.keys(this.next).filter((list) => this.next[list] !== void 0);
       if (logins.length === 0 && lists.length === 0 && others.length === 0) break;
       if (round >= MAX_ROUNDS) {
@@ -29175,7 +29202,7 @@ var PullRequestPages = class {
         this.broken = true;
         break;
       }
-      for (const login of [...logins, ...others]) asked.add(login.toLowerCase());
+      for (const account2 of [...users, ...others]) asked.add(account2.login.toLowerCase());
       const [answer] = await Promise.all([
         logins.length > 0 || lists.length > 0 ? this.round(number, lists, logins) : void 0,
         others.length > 0 ? viaRest(others) : void 0
@@ -29202,16 +29229,16 @@ var PullRequestPages = class {
         this.add(pullRequest);
       }
       const refused = [];
-      for (const [i, login] of logins.entries()) {
+      for (const [i, account2] of users.entries()) {
         const alias = `reviewer${i}`;
         if (answer.refusedAliases?.has(alias)) {
-          refused.push(login);
+          refused.push(account2);
           continue;
         }
         const connection = answer.notFoundAliases?.has(alias) ? null : answer.data.repository[alias];
         permissions.set(
-          login.toLowerCase(),
-          github.permission(login, connection, visibility)
+          account2.login.toLowerCase(),
+          github.permission(account2, connection, visibility)
         );
       }
       if (refused.length > 0) await viaRest(refused);
@@ -29342,10 +29369,18 @@ var GraphQLReads = class {
    * A reviewer's permission from `collaborators(login:)`: the listed collaborator's, else — not a collaborator, or no
    * such user (`null`) — `read` on a public repository and `none` otherwise (`none` for no such user).
    */
-  permission(login, connection, visibility) {
+  permission(account2, connection, visibility) {
+    const login = account2.login;
     if (connection === null) return "none";
     const edge = (connection.edges ?? []).find((e) => e?.node.login.toLowerCase() === login.toLowerCase());
     if (!edge) return visibility === "PUBLIC" ? "read" : "none";
+    if (edge.node.databaseId !== account2.id) {
+      this.gap(
+        `${login}'s permission`,
+        `expected account ${account2.id}, the reviewer, found account ${edge.node.databaseId ?? "(none)"} (the login changed hands)`
+      );
+      return void 0;
+    }
     const permission = PERMISSIONS[edge.permission];
     if (!permission) this.gap(`${login}'s permission`, `unknown permission "${edge.permission}"`);
     return permission;
@@ -29552,7 +29587,9 @@ function followUpQuery(parts) {
   }
   for (let i = 0; i < parts.logins; i += 1) {
     variables.push(`$reviewer${i}: String!`);
-    fields.push(`reviewer${i}: collaborators(login: $reviewer${i}, first: 1) { edges { permission node { login } } }`);
+    fields.push(
+      `reviewer${i}: collaborators(login: $reviewer${i}, first: 1) { edges { permission node { login databaseId } } }`
+    );
   }
   return [
     `query TwokeyReviewEvidenceMore(${variables.join(", ")}) {

@@ -19213,16 +19213,17 @@ function isJavaScriptRegExp(pattern) {
 
 // packages/core/src/validators/policy.validate.js
 var policy_validate_default = validate202;
-var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" }, "deploy": { "description": "The identity of the deploy job (the platform's deploy workflow): it signs decision records and deploy-approval attestations, and the deploy gate refuses to run as any other. Absent: any deploy job, and no deploy-approval attestation or decision record is trusted offline.", "$ref": "#/$defs/identity" }, "break-glass": { "description": "The identity that signs break-glass attestations (the platform's break-glass workflow, in its own protected environment): a fourth identity, distinct from build and sign. Absent: no break-glass is ever accepted.", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" }, "bot-pushers": { "description": "Logins of the bots (such as dependabot[bot]) whose pushes to a pull request's branch count as any account's. A push by any other bot names no person, so nobody can tell whether the approver had it push: refused (contributors-identified). List only bots no member of the repository can direct to push code of their choosing; github-actions[bot] (any writer's workflow, with the GITHUB_TOKEN) cannot be listed. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 255, "pattern": "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" } } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": `The Sigstore trusted root bundles must chain to: "public-good", "github" (GitHub's instance, for private repositories) or a path to a trusted_root.json.`, "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } }, "approvals": { "description": "Approvals of the deploy job's environment (GitHub's required reviewers) the deploy gate requires, read from the run and signed in a deploy-approval attestation.", "type": "object", "additionalProperties": false, "properties": { "min": { "description": "Approvals of the environment by people who count (default 0: not required). Bots never count.", "type": "integer", "minimum": 0, "maximum": 32 }, "distinct-from": { "description": "Whom an approver of the deploy must not be, besides a bot (default: author, contributors, pusher): the change's author, its contributors (commit authors, committers, co-authors and head-branch pushers, matched as the review rules match people), its last pusher, its code approvers, the person who started the deploy run.", "type": "array", "maxItems": 5, "items": { "enum": ["author", "contributors", "pusher", "code-approvers", "requester"] } }, "require-prevent-self-review": { "description": `Whether the environment must have GitHub's "prevent self-review" turned on (default false).`, "type": "boolean" } } }, "break-glass": { "description": "How a break-glass attestation (signed by identities.break-glass) may stand in for the review rules.", "type": "object", "additionalProperties": false, "properties": { "max-duration": { "description": "The longest window (expires \u2212 not-before) a break-glass may have: seconds or a duration such as 24h (default 24h).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "min-approvers": { "description": "Approvers of the break-glass, each distinct from its requester and from the change's author (default 1).", "type": "integer", "minimum": 1, "maximum": 32 } } } } }, "report": { "description": "Thresholds that turn `twokey report`'s segregation-of-duties indicators into pass/fail lines (docs/sod-report.md): the report exits 1 when one fails, or when an indicator it needs could not be measured. Absent: the indicators are reported, none fails. A repository policy may only tighten them.", "type": "object", "additionalProperties": false, "properties": { "max-unapproved-rate": { "description": "M1: the highest share of passed deploys made without an independent review (under a break-glass), e.g. 0.001.", "type": "number", "minimum": 0, "maximum": 1 }, "max-review-latency-p90": { "description": "M2: the longest 90th percentile of pull request opened \u2192 first counted approval: seconds or a duration such as 48h, 2d.", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "max-privileged-approval-share": { "description": "M3: the highest share of counted approvals given by repository admins.", "type": "number", "minimum": 0, "maximum": 1 }, "max-audit-gaps": { "description": "M6: the most audit findings accepted: bundles that do not verify or are not the policy's, deploy runs without a decision record, records whose evidence is missing.", "type": "integer", "minimum": 0 }, "max-approval-reuse": { "description": "M7: the most approvals reused accepted: a review approval behind more than one commit, a deploy approval behind another run or environment, a break-glass used twice.", "type": "integer", "minimum": 0 }, "max-break-glass-per-month": { "description": "M8: the most break-glasses used in deploys in any one calendar month (UTC).", "type": "integer", "minimum": 0 }, "max-break-glass-without-follow-up": { "description": "M8: the most break-glasses used whose change has no later review attestation.", "type": "integer", "minimum": 0 }, "max-top-approver-share": { "description": "M9: the highest share of one author's counted approvals that one approver may give (authors with at least 5 counted approvals).", "type": "number", "minimum": 0, "maximum": 1 }, "min-deploy-success-rate": { "description": "M10: the lowest share of passed deploys whose GitHub deployment then succeeded (needs the deployments).", "type": "number", "minimum": 0, "maximum": 1 } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "runner-environment": { "description": "Where the job that signed may have run, from the certificate's Runner Environment (Fulcio extension 1.3.6.1.4.1.57264.1.11): github-hosted (the default for GitHub Actions' issuer: whoever runs a self-hosted runner the job lands on holds its token, and signs as this identity whatever they like) or any (a platform that runs its own runners, isolated from the repositories they serve, or GitHub Enterprise Server).", "enum": ["github-hosted", "any"] } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
-var schema32 = { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "runner-environment": { "description": "Where the job that signed may have run, from the certificate's Runner Environment (Fulcio extension 1.3.6.1.4.1.57264.1.11): github-hosted (the default for GitHub Actions' issuer: whoever runs a self-hosted runner the job lands on holds its token, and signs as this identity whatever they like) or any (a platform that runs its own runners, isolated from the repositories they serve, or GitHub Enterprise Server).", "enum": ["github-hosted", "any"] } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] };
+var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" }, "deploy": { "description": "The identity of the deploy job (the platform's deploy workflow): it signs decision records and deploy-approval attestations, and the deploy gate refuses to run as any other. Absent: any deploy job, and no deploy-approval attestation or decision record is trusted offline.", "$ref": "#/$defs/identity" }, "break-glass": { "description": "The identity that signs break-glass attestations (the platform's break-glass workflow, in its own protected environment): a fourth identity, distinct from build and sign. Absent: no break-glass is ever accepted.", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" }, "bot-pushers": { "description": "Logins of the bots (such as dependabot[bot]) whose pushes to a pull request's branch count as any account's. A push by any other bot names no person, so nobody can tell whether the approver had it push: refused (contributors-identified). List only bots no member of the repository can direct to push code of their choosing; github-actions[bot] (any writer's workflow, with the GITHUB_TOKEN) cannot be listed. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 255, "pattern": "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" } } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": `The Sigstore trusted root bundles must chain to: "public-good", "github" (GitHub's instance, for private repositories) or a path to a trusted_root.json.`, "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } }, "approvals": { "description": "Approvals of the deploy job's environment (GitHub's required reviewers) the deploy gate requires, read from the run and signed in a deploy-approval attestation.", "type": "object", "additionalProperties": false, "properties": { "min": { "description": "Approvals of the environment by people who count (default 0: not required). Bots never count.", "type": "integer", "minimum": 0, "maximum": 32 }, "distinct-from": { "description": "Whom an approver of the deploy must not be, besides a bot (default: author, contributors, pusher): the change's author, its contributors (commit authors, committers, co-authors and head-branch pushers, matched as the review rules match people), its last pusher, its code approvers, the person who started the deploy run.", "type": "array", "maxItems": 5, "items": { "enum": ["author", "contributors", "pusher", "code-approvers", "requester"] } }, "require-prevent-self-review": { "description": `Whether the environment must have GitHub's "prevent self-review" turned on (default false).`, "type": "boolean" } } }, "break-glass": { "description": "How a break-glass attestation (signed by identities.break-glass) may stand in for the review rules.", "type": "object", "additionalProperties": false, "properties": { "max-duration": { "description": "The longest window (expires \u2212 not-before) a break-glass may have: seconds or a duration such as 24h (default 24h).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "min-approvers": { "description": "Approvers of the break-glass, each distinct from its requester and from the change's author (default 1).", "type": "integer", "minimum": 1, "maximum": 32 } } } } }, "report": { "description": "Thresholds that turn `twokey report`'s segregation-of-duties indicators into pass/fail lines (docs/sod-report.md): the report exits 1 when one fails, or when an indicator it needs could not be measured. Absent: the indicators are reported, none fails. A repository policy may only tighten them.", "type": "object", "additionalProperties": false, "properties": { "max-unapproved-rate": { "description": "M1: the highest share of passed deploys made without an independent review (under a break-glass), e.g. 0.001.", "type": "number", "minimum": 0, "maximum": 1 }, "max-review-latency-p90": { "description": "M2: the longest 90th percentile of pull request opened \u2192 first counted approval: seconds or a duration such as 48h, 2d.", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "max-privileged-approval-share": { "description": "M3: the highest share of counted approvals given by repository admins.", "type": "number", "minimum": 0, "maximum": 1 }, "max-audit-gaps": { "description": "M6: the most audit findings accepted: bundles that do not verify or are not the policy's, deploy runs without a decision record, records whose evidence is missing.", "type": "integer", "minimum": 0 }, "max-approval-reuse": { "description": "M7: the most approvals reused accepted: a review approval behind more than one commit, a deploy approval behind another run or environment, a break-glass used twice.", "type": "integer", "minimum": 0 }, "max-break-glass-per-month": { "description": "M8: the most break-glasses used in deploys in any one calendar month (UTC).", "type": "integer", "minimum": 0 }, "max-break-glass-without-follow-up": { "description": "M8: the most break-glasses used whose change has no later review attestation.", "type": "integer", "minimum": 0 }, "max-top-approver-share": { "description": "M9: the highest share of one author's counted approvals that one approver may give (authors with at least 5 counted approvals).", "type": "number", "minimum": 0, "maximum": 1 }, "min-deploy-success-rate": { "description": "M10: the lowest share of passed deploys whose GitHub deployment then succeeded (needs the deployments).", "type": "number", "minimum": 0, "maximum": 1 } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "runner-environment": { "description": "Where the job that signed may have run, from the certificate's Runner Environment (Fulcio extension 1.3.6.1.4.1.57264.1.11): github-hosted (the default for GitHub Actions' issuer: whoever runs a self-hosted runner the job lands on holds its token, and signs as this identity whatever they like) or any (a platform that runs its own runners, isolated from the repositories they serve, or GitHub Enterprise Server).", "enum": ["github-hosted", "any"] }, "triggers": { "description": "identities.build only: the events that may have started the build run, any one of them, compared exactly with the certificate's Build Trigger (Fulcio extension 1.3.6.1.4.1.57264.1.20, GitHub's event_name). Default for GitHub Actions' issuer: push and workflow_dispatch, the runs that build the branch's own reviewed code; a run started by another event (workflow_run, pull_request_target, issue_comment, \u2026) may build what that event brought in.", "type": "array", "items": { "type": "string", "pattern": "^[a-z_]+$", "maxLength": 64 }, "minItems": 1, "maxItems": 32, "uniqueItems": true } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
+var schema32 = { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "runner-environment": { "description": "Where the job that signed may have run, from the certificate's Runner Environment (Fulcio extension 1.3.6.1.4.1.57264.1.11): github-hosted (the default for GitHub Actions' issuer: whoever runs a self-hosted runner the job lands on holds its token, and signs as this identity whatever they like) or any (a platform that runs its own runners, isolated from the repositories they serve, or GitHub Enterprise Server).", "enum": ["github-hosted", "any"] }, "triggers": { "description": "identities.build only: the events that may have started the build run, any one of them, compared exactly with the certificate's Build Trigger (Fulcio extension 1.3.6.1.4.1.57264.1.20, GitHub's event_name). Default for GitHub Actions' issuer: push and workflow_dispatch, the runs that build the branch's own reviewed code; a run started by another event (workflow_run, pull_request_target, issue_comment, \u2026) may build what that event brought in.", "type": "array", "items": { "type": "string", "pattern": "^[a-z_]+$", "maxLength": 64 }, "minItems": 1, "maxItems": 32, "uniqueItems": true } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] };
 var func12 = ucs2length2;
-var func33 = Object.prototype.hasOwnProperty;
+var func37 = Object.prototype.hasOwnProperty;
 var pattern42 = new RegExp("^https://[^\\s]+$", "u");
-var pattern12 = new RegExp("^(?!refs/)[^\\s]+$", "u");
-var pattern13 = new RegExp("^[^\\s@]+@[^\\s@]+$", "u");
-var pattern14 = new RegExp("^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$", "u");
-var pattern15 = new RegExp("^[1-9][0-9]{0,9}[smhd]?$", "u");
-var pattern16 = new RegExp("^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", "u");
+var pattern6 = new RegExp("^[a-z_]+$", "u");
+var pattern16 = new RegExp("^(?!refs/)[^\\s]+$", "u");
+var pattern17 = new RegExp("^[^\\s@]+@[^\\s@]+$", "u");
+var pattern18 = new RegExp("^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$", "u");
+var pattern19 = new RegExp("^[1-9][0-9]{0,9}[smhd]?$", "u");
+var pattern20 = new RegExp("^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", "u");
 function validate202(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   ;
   let vErrors = null;
@@ -19381,7 +19382,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               errors++;
             }
             for (const key2 in data2) {
-              if (!(key2 === "issuer" || key2 === "san" || key2 === "san-pattern" || key2 === "source-repository" || key2 === "runner-environment")) {
+              if (!(key2 === "issuer" || key2 === "san" || key2 === "san-pattern" || key2 === "source-repository" || key2 === "runner-environment" || key2 === "triggers")) {
                 const err11 = { instancePath: instancePath + "/identities/build", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data2 };
                 if (vErrors === null) {
                   vErrors = [err11];
@@ -19648,237 +19649,75 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                 errors++;
               }
             }
-          } else {
-            const err33 = { instancePath: instancePath + "/identities/build", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data2 };
-            if (vErrors === null) {
-              vErrors = [err33];
-            } else {
-              vErrors.push(err33);
-            }
-            errors++;
-          }
-        }
-        if (data1.sign !== void 0) {
-          let data9 = data1.sign;
-          const _errs31 = errors;
-          let valid10 = false;
-          let passing2 = null;
-          const _errs32 = errors;
-          if (data9 && typeof data9 == "object" && !Array.isArray(data9)) {
-            if (data9.san === void 0) {
-              const err34 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data9 };
-              if (vErrors === null) {
-                vErrors = [err34];
-              } else {
-                vErrors.push(err34);
-              }
-              errors++;
-            }
-          }
-          var _valid2 = _errs32 === errors;
-          if (_valid2) {
-            valid10 = true;
-            passing2 = 0;
-          }
-          const _errs33 = errors;
-          if (data9 && typeof data9 == "object" && !Array.isArray(data9)) {
-            if (data9["san-pattern"] === void 0) {
-              const err35 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data9 };
-              if (vErrors === null) {
-                vErrors = [err35];
-              } else {
-                vErrors.push(err35);
-              }
-              errors++;
-            }
-          }
-          var _valid2 = _errs33 === errors;
-          if (_valid2 && valid10) {
-            valid10 = false;
-            passing2 = [passing2, 1];
-          } else {
-            if (_valid2) {
-              valid10 = true;
-              passing2 = 1;
-            }
-          }
-          if (!valid10) {
-            const err36 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing2 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data9 };
-            if (vErrors === null) {
-              vErrors = [err36];
-            } else {
-              vErrors.push(err36);
-            }
-            errors++;
-          } else {
-            errors = _errs31;
-            if (vErrors !== null) {
-              if (_errs31) {
-                vErrors.length = _errs31;
-              } else {
-                vErrors = null;
-              }
-            }
-          }
-          if (data9 && typeof data9 == "object" && !Array.isArray(data9)) {
-            if (data9.issuer === void 0) {
-              const err37 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data9 };
-              if (vErrors === null) {
-                vErrors = [err37];
-              } else {
-                vErrors.push(err37);
-              }
-              errors++;
-            }
-            for (const key3 in data9) {
-              if (!(key3 === "issuer" || key3 === "san" || key3 === "san-pattern" || key3 === "source-repository" || key3 === "runner-environment")) {
-                const err38 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data9 };
-                if (vErrors === null) {
-                  vErrors = [err38];
-                } else {
-                  vErrors.push(err38);
-                }
-                errors++;
-              }
-            }
-            if (data9.issuer !== void 0) {
-              let data10 = data9.issuer;
-              if (typeof data10 === "string") {
-                if (func12(data10) > 1024) {
-                  const err39 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data10 };
+            if (data2.triggers !== void 0) {
+              let data9 = data2.triggers;
+              if (Array.isArray(data9)) {
+                if (data9.length > 32) {
+                  const err33 = { instancePath: instancePath + "/identities/build/triggers", schemaPath: "#/$defs/identity/properties/triggers/maxItems", keyword: "maxItems", params: { limit: 32 }, message: "must NOT have more than 32 items", schema: 32, parentSchema: schema32.properties.triggers, data: data9 };
                   if (vErrors === null) {
-                    vErrors = [err39];
+                    vErrors = [err33];
                   } else {
-                    vErrors.push(err39);
+                    vErrors.push(err33);
                   }
                   errors++;
                 }
-                if (!pattern42.test(data10)) {
-                  const err40 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data10 };
+                if (data9.length < 1) {
+                  const err34 = { instancePath: instancePath + "/identities/build/triggers", schemaPath: "#/$defs/identity/properties/triggers/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.triggers, data: data9 };
                   if (vErrors === null) {
-                    vErrors = [err40];
+                    vErrors = [err34];
                   } else {
-                    vErrors.push(err40);
+                    vErrors.push(err34);
                   }
                   errors++;
                 }
-              } else {
-                const err41 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data10 };
-                if (vErrors === null) {
-                  vErrors = [err41];
-                } else {
-                  vErrors.push(err41);
-                }
-                errors++;
-              }
-            }
-            if (data9.san !== void 0) {
-              let data11 = data9.san;
-              const _errs38 = errors;
-              let valid12 = false;
-              let passing3 = null;
-              const _errs39 = errors;
-              if (typeof data11 === "string") {
-                if (func12(data11) > 4096) {
-                  const err42 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data11 };
-                  if (vErrors === null) {
-                    vErrors = [err42];
-                  } else {
-                    vErrors.push(err42);
-                  }
-                  errors++;
-                }
-                if (func12(data11) < 1) {
-                  const err43 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data11 };
-                  if (vErrors === null) {
-                    vErrors = [err43];
-                  } else {
-                    vErrors.push(err43);
-                  }
-                  errors++;
-                }
-              } else {
-                const err44 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data11 };
-                if (vErrors === null) {
-                  vErrors = [err44];
-                } else {
-                  vErrors.push(err44);
-                }
-                errors++;
-              }
-              var _valid3 = _errs39 === errors;
-              if (_valid3) {
-                valid12 = true;
-                passing3 = 0;
-              }
-              const _errs41 = errors;
-              if (Array.isArray(data11)) {
-                if (data11.length > 8) {
-                  const err45 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data11 };
-                  if (vErrors === null) {
-                    vErrors = [err45];
-                  } else {
-                    vErrors.push(err45);
-                  }
-                  errors++;
-                }
-                if (data11.length < 1) {
-                  const err46 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data11 };
-                  if (vErrors === null) {
-                    vErrors = [err46];
-                  } else {
-                    vErrors.push(err46);
-                  }
-                  errors++;
-                }
-                const len1 = data11.length;
+                const len1 = data9.length;
                 for (let i2 = 0; i2 < len1; i2++) {
-                  let data12 = data11[i2];
-                  if (typeof data12 === "string") {
-                    if (func12(data12) > 4096) {
-                      const err47 = { instancePath: instancePath + "/identities/sign/san/" + i2, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data12 };
+                  let data10 = data9[i2];
+                  if (typeof data10 === "string") {
+                    if (func12(data10) > 64) {
+                      const err35 = { instancePath: instancePath + "/identities/build/triggers/" + i2, schemaPath: "#/$defs/identity/properties/triggers/items/maxLength", keyword: "maxLength", params: { limit: 64 }, message: "must NOT have more than 64 characters", schema: 64, parentSchema: schema32.properties.triggers.items, data: data10 };
                       if (vErrors === null) {
-                        vErrors = [err47];
+                        vErrors = [err35];
                       } else {
-                        vErrors.push(err47);
+                        vErrors.push(err35);
                       }
                       errors++;
                     }
-                    if (func12(data12) < 1) {
-                      const err48 = { instancePath: instancePath + "/identities/sign/san/" + i2, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data12 };
+                    if (!pattern6.test(data10)) {
+                      const err36 = { instancePath: instancePath + "/identities/build/triggers/" + i2, schemaPath: "#/$defs/identity/properties/triggers/items/pattern", keyword: "pattern", params: { pattern: "^[a-z_]+$" }, message: 'must match pattern "^[a-z_]+$"', schema: "^[a-z_]+$", parentSchema: schema32.properties.triggers.items, data: data10 };
                       if (vErrors === null) {
-                        vErrors = [err48];
+                        vErrors = [err36];
                       } else {
-                        vErrors.push(err48);
+                        vErrors.push(err36);
                       }
                       errors++;
                     }
                   } else {
-                    const err49 = { instancePath: instancePath + "/identities/sign/san/" + i2, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data12 };
+                    const err37 = { instancePath: instancePath + "/identities/build/triggers/" + i2, schemaPath: "#/$defs/identity/properties/triggers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.triggers.items.type, parentSchema: schema32.properties.triggers.items, data: data10 };
                     if (vErrors === null) {
-                      vErrors = [err49];
+                      vErrors = [err37];
                     } else {
-                      vErrors.push(err49);
+                      vErrors.push(err37);
                     }
                     errors++;
                   }
                 }
-                let i3 = data11.length;
+                let i3 = data9.length;
                 let j1;
                 if (i3 > 1) {
                   const indices1 = {};
                   for (; i3--; ) {
-                    let item1 = data11[i3];
+                    let item1 = data9[i3];
                     if (typeof item1 !== "string") {
                       continue;
                     }
                     if (typeof indices1[item1] == "number") {
                       j1 = indices1[item1];
-                      const err50 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i3, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i3 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data11 };
+                      const err38 = { instancePath: instancePath + "/identities/build/triggers", schemaPath: "#/$defs/identity/properties/triggers/uniqueItems", keyword: "uniqueItems", params: { i: i3, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i3 + " are identical)", schema: true, parentSchema: schema32.properties.triggers, data: data9 };
                       if (vErrors === null) {
-                        vErrors = [err50];
+                        vErrors = [err38];
                       } else {
-                        vErrors.push(err50);
+                        vErrors.push(err38);
                       }
                       errors++;
                       break;
@@ -19887,7 +19726,166 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                 }
               } else {
-                const err51 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data11 };
+                const err39 = { instancePath: instancePath + "/identities/build/triggers", schemaPath: "#/$defs/identity/properties/triggers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.triggers.type, parentSchema: schema32.properties.triggers, data: data9 };
+                if (vErrors === null) {
+                  vErrors = [err39];
+                } else {
+                  vErrors.push(err39);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err40 = { instancePath: instancePath + "/identities/build", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data2 };
+            if (vErrors === null) {
+              vErrors = [err40];
+            } else {
+              vErrors.push(err40);
+            }
+            errors++;
+          }
+        }
+        if (data1.sign !== void 0) {
+          let data11 = data1.sign;
+          const _errs35 = errors;
+          let valid13 = false;
+          let passing2 = null;
+          const _errs36 = errors;
+          if (data11 && typeof data11 == "object" && !Array.isArray(data11)) {
+            if (data11.san === void 0) {
+              const err41 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data11 };
+              if (vErrors === null) {
+                vErrors = [err41];
+              } else {
+                vErrors.push(err41);
+              }
+              errors++;
+            }
+          }
+          var _valid2 = _errs36 === errors;
+          if (_valid2) {
+            valid13 = true;
+            passing2 = 0;
+          }
+          const _errs37 = errors;
+          if (data11 && typeof data11 == "object" && !Array.isArray(data11)) {
+            if (data11["san-pattern"] === void 0) {
+              const err42 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data11 };
+              if (vErrors === null) {
+                vErrors = [err42];
+              } else {
+                vErrors.push(err42);
+              }
+              errors++;
+            }
+          }
+          var _valid2 = _errs37 === errors;
+          if (_valid2 && valid13) {
+            valid13 = false;
+            passing2 = [passing2, 1];
+          } else {
+            if (_valid2) {
+              valid13 = true;
+              passing2 = 1;
+            }
+          }
+          if (!valid13) {
+            const err43 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing2 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data11 };
+            if (vErrors === null) {
+              vErrors = [err43];
+            } else {
+              vErrors.push(err43);
+            }
+            errors++;
+          } else {
+            errors = _errs35;
+            if (vErrors !== null) {
+              if (_errs35) {
+                vErrors.length = _errs35;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+          if (data11 && typeof data11 == "object" && !Array.isArray(data11)) {
+            if (data11.issuer === void 0) {
+              const err44 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data11 };
+              if (vErrors === null) {
+                vErrors = [err44];
+              } else {
+                vErrors.push(err44);
+              }
+              errors++;
+            }
+            for (const key3 in data11) {
+              if (!(key3 === "issuer" || key3 === "san" || key3 === "san-pattern" || key3 === "source-repository" || key3 === "runner-environment" || key3 === "triggers")) {
+                const err45 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data11 };
+                if (vErrors === null) {
+                  vErrors = [err45];
+                } else {
+                  vErrors.push(err45);
+                }
+                errors++;
+              }
+            }
+            if (data11.issuer !== void 0) {
+              let data12 = data11.issuer;
+              if (typeof data12 === "string") {
+                if (func12(data12) > 1024) {
+                  const err46 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data12 };
+                  if (vErrors === null) {
+                    vErrors = [err46];
+                  } else {
+                    vErrors.push(err46);
+                  }
+                  errors++;
+                }
+                if (!pattern42.test(data12)) {
+                  const err47 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data12 };
+                  if (vErrors === null) {
+                    vErrors = [err47];
+                  } else {
+                    vErrors.push(err47);
+                  }
+                  errors++;
+                }
+              } else {
+                const err48 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data12 };
+                if (vErrors === null) {
+                  vErrors = [err48];
+                } else {
+                  vErrors.push(err48);
+                }
+                errors++;
+              }
+            }
+            if (data11.san !== void 0) {
+              let data13 = data11.san;
+              const _errs42 = errors;
+              let valid15 = false;
+              let passing3 = null;
+              const _errs43 = errors;
+              if (typeof data13 === "string") {
+                if (func12(data13) > 4096) {
+                  const err49 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data13 };
+                  if (vErrors === null) {
+                    vErrors = [err49];
+                  } else {
+                    vErrors.push(err49);
+                  }
+                  errors++;
+                }
+                if (func12(data13) < 1) {
+                  const err50 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data13 };
+                  if (vErrors === null) {
+                    vErrors = [err50];
+                  } else {
+                    vErrors.push(err50);
+                  }
+                  errors++;
+                }
+              } else {
+                const err51 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data13 };
                 if (vErrors === null) {
                   vErrors = [err51];
                 } else {
@@ -19895,40 +19893,24 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                 }
                 errors++;
               }
-              var _valid3 = _errs41 === errors;
-              if (_valid3 && valid12) {
-                valid12 = false;
-                passing3 = [passing3, 1];
-              } else {
-                if (_valid3) {
-                  valid12 = true;
-                  passing3 = 1;
-                }
+              var _valid3 = _errs43 === errors;
+              if (_valid3) {
+                valid15 = true;
+                passing3 = 0;
               }
-              if (!valid12) {
-                const err52 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing3 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data11 };
-                if (vErrors === null) {
-                  vErrors = [err52];
-                } else {
-                  vErrors.push(err52);
-                }
-                errors++;
-              } else {
-                errors = _errs38;
-                if (vErrors !== null) {
-                  if (_errs38) {
-                    vErrors.length = _errs38;
+              const _errs45 = errors;
+              if (Array.isArray(data13)) {
+                if (data13.length > 8) {
+                  const err52 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data13 };
+                  if (vErrors === null) {
+                    vErrors = [err52];
                   } else {
-                    vErrors = null;
+                    vErrors.push(err52);
                   }
+                  errors++;
                 }
-              }
-            }
-            if (data9["san-pattern"] !== void 0) {
-              let data13 = data9["san-pattern"];
-              if (typeof data13 === "string") {
-                if (func12(data13) > 1024) {
-                  const err53 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data13 };
+                if (data13.length < 1) {
+                  const err53 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data13 };
                   if (vErrors === null) {
                     vErrors = [err53];
                   } else {
@@ -19936,299 +19918,54 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                   errors++;
                 }
-                if (func12(data13) < 1) {
-                  const err54 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data13 };
-                  if (vErrors === null) {
-                    vErrors = [err54];
-                  } else {
-                    vErrors.push(err54);
-                  }
-                  errors++;
-                }
-              } else {
-                const err55 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data13 };
-                if (vErrors === null) {
-                  vErrors = [err55];
-                } else {
-                  vErrors.push(err55);
-                }
-                errors++;
-              }
-            }
-            if (data9["source-repository"] !== void 0) {
-              let data14 = data9["source-repository"];
-              if (typeof data14 === "string") {
-                if (func12(data14) > 1024) {
-                  const err56 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data14 };
-                  if (vErrors === null) {
-                    vErrors = [err56];
-                  } else {
-                    vErrors.push(err56);
-                  }
-                  errors++;
-                }
-                if (!pattern42.test(data14)) {
-                  const err57 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data14 };
-                  if (vErrors === null) {
-                    vErrors = [err57];
-                  } else {
-                    vErrors.push(err57);
-                  }
-                  errors++;
-                }
-              } else {
-                const err58 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data14 };
-                if (vErrors === null) {
-                  vErrors = [err58];
-                } else {
-                  vErrors.push(err58);
-                }
-                errors++;
-              }
-            }
-            if (data9["runner-environment"] !== void 0) {
-              let data15 = data9["runner-environment"];
-              if (!(data15 === "github-hosted" || data15 === "any")) {
-                const err59 = { instancePath: instancePath + "/identities/sign/runner-environment", schemaPath: "#/$defs/identity/properties/runner-environment/enum", keyword: "enum", params: { allowedValues: schema32.properties["runner-environment"].enum }, message: "must be equal to one of the allowed values", schema: schema32.properties["runner-environment"].enum, parentSchema: schema32.properties["runner-environment"], data: data15 };
-                if (vErrors === null) {
-                  vErrors = [err59];
-                } else {
-                  vErrors.push(err59);
-                }
-                errors++;
-              }
-            }
-          } else {
-            const err60 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data9 };
-            if (vErrors === null) {
-              vErrors = [err60];
-            } else {
-              vErrors.push(err60);
-            }
-            errors++;
-          }
-        }
-        if (data1.deploy !== void 0) {
-          let data16 = data1.deploy;
-          const _errs53 = errors;
-          let valid17 = false;
-          let passing4 = null;
-          const _errs54 = errors;
-          if (data16 && typeof data16 == "object" && !Array.isArray(data16)) {
-            if (data16.san === void 0) {
-              const err61 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data16 };
-              if (vErrors === null) {
-                vErrors = [err61];
-              } else {
-                vErrors.push(err61);
-              }
-              errors++;
-            }
-          }
-          var _valid4 = _errs54 === errors;
-          if (_valid4) {
-            valid17 = true;
-            passing4 = 0;
-          }
-          const _errs55 = errors;
-          if (data16 && typeof data16 == "object" && !Array.isArray(data16)) {
-            if (data16["san-pattern"] === void 0) {
-              const err62 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data16 };
-              if (vErrors === null) {
-                vErrors = [err62];
-              } else {
-                vErrors.push(err62);
-              }
-              errors++;
-            }
-          }
-          var _valid4 = _errs55 === errors;
-          if (_valid4 && valid17) {
-            valid17 = false;
-            passing4 = [passing4, 1];
-          } else {
-            if (_valid4) {
-              valid17 = true;
-              passing4 = 1;
-            }
-          }
-          if (!valid17) {
-            const err63 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing4 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data16 };
-            if (vErrors === null) {
-              vErrors = [err63];
-            } else {
-              vErrors.push(err63);
-            }
-            errors++;
-          } else {
-            errors = _errs53;
-            if (vErrors !== null) {
-              if (_errs53) {
-                vErrors.length = _errs53;
-              } else {
-                vErrors = null;
-              }
-            }
-          }
-          if (data16 && typeof data16 == "object" && !Array.isArray(data16)) {
-            if (data16.issuer === void 0) {
-              const err64 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data16 };
-              if (vErrors === null) {
-                vErrors = [err64];
-              } else {
-                vErrors.push(err64);
-              }
-              errors++;
-            }
-            for (const key4 in data16) {
-              if (!(key4 === "issuer" || key4 === "san" || key4 === "san-pattern" || key4 === "source-repository" || key4 === "runner-environment")) {
-                const err65 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data16 };
-                if (vErrors === null) {
-                  vErrors = [err65];
-                } else {
-                  vErrors.push(err65);
-                }
-                errors++;
-              }
-            }
-            if (data16.issuer !== void 0) {
-              let data17 = data16.issuer;
-              if (typeof data17 === "string") {
-                if (func12(data17) > 1024) {
-                  const err66 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data17 };
-                  if (vErrors === null) {
-                    vErrors = [err66];
-                  } else {
-                    vErrors.push(err66);
-                  }
-                  errors++;
-                }
-                if (!pattern42.test(data17)) {
-                  const err67 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data17 };
-                  if (vErrors === null) {
-                    vErrors = [err67];
-                  } else {
-                    vErrors.push(err67);
-                  }
-                  errors++;
-                }
-              } else {
-                const err68 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data17 };
-                if (vErrors === null) {
-                  vErrors = [err68];
-                } else {
-                  vErrors.push(err68);
-                }
-                errors++;
-              }
-            }
-            if (data16.san !== void 0) {
-              let data18 = data16.san;
-              const _errs60 = errors;
-              let valid19 = false;
-              let passing5 = null;
-              const _errs61 = errors;
-              if (typeof data18 === "string") {
-                if (func12(data18) > 4096) {
-                  const err69 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data18 };
-                  if (vErrors === null) {
-                    vErrors = [err69];
-                  } else {
-                    vErrors.push(err69);
-                  }
-                  errors++;
-                }
-                if (func12(data18) < 1) {
-                  const err70 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data18 };
-                  if (vErrors === null) {
-                    vErrors = [err70];
-                  } else {
-                    vErrors.push(err70);
-                  }
-                  errors++;
-                }
-              } else {
-                const err71 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data18 };
-                if (vErrors === null) {
-                  vErrors = [err71];
-                } else {
-                  vErrors.push(err71);
-                }
-                errors++;
-              }
-              var _valid5 = _errs61 === errors;
-              if (_valid5) {
-                valid19 = true;
-                passing5 = 0;
-              }
-              const _errs63 = errors;
-              if (Array.isArray(data18)) {
-                if (data18.length > 8) {
-                  const err72 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data18 };
-                  if (vErrors === null) {
-                    vErrors = [err72];
-                  } else {
-                    vErrors.push(err72);
-                  }
-                  errors++;
-                }
-                if (data18.length < 1) {
-                  const err73 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data18 };
-                  if (vErrors === null) {
-                    vErrors = [err73];
-                  } else {
-                    vErrors.push(err73);
-                  }
-                  errors++;
-                }
-                const len2 = data18.length;
+                const len2 = data13.length;
                 for (let i4 = 0; i4 < len2; i4++) {
-                  let data19 = data18[i4];
-                  if (typeof data19 === "string") {
-                    if (func12(data19) > 4096) {
-                      const err74 = { instancePath: instancePath + "/identities/deploy/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data19 };
+                  let data14 = data13[i4];
+                  if (typeof data14 === "string") {
+                    if (func12(data14) > 4096) {
+                      const err54 = { instancePath: instancePath + "/identities/sign/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data14 };
                       if (vErrors === null) {
-                        vErrors = [err74];
+                        vErrors = [err54];
                       } else {
-                        vErrors.push(err74);
+                        vErrors.push(err54);
                       }
                       errors++;
                     }
-                    if (func12(data19) < 1) {
-                      const err75 = { instancePath: instancePath + "/identities/deploy/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data19 };
+                    if (func12(data14) < 1) {
+                      const err55 = { instancePath: instancePath + "/identities/sign/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data14 };
                       if (vErrors === null) {
-                        vErrors = [err75];
+                        vErrors = [err55];
                       } else {
-                        vErrors.push(err75);
+                        vErrors.push(err55);
                       }
                       errors++;
                     }
                   } else {
-                    const err76 = { instancePath: instancePath + "/identities/deploy/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data19 };
+                    const err56 = { instancePath: instancePath + "/identities/sign/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data14 };
                     if (vErrors === null) {
-                      vErrors = [err76];
+                      vErrors = [err56];
                     } else {
-                      vErrors.push(err76);
+                      vErrors.push(err56);
                     }
                     errors++;
                   }
                 }
-                let i5 = data18.length;
+                let i5 = data13.length;
                 let j2;
                 if (i5 > 1) {
                   const indices2 = {};
                   for (; i5--; ) {
-                    let item2 = data18[i5];
+                    let item2 = data13[i5];
                     if (typeof item2 !== "string") {
                       continue;
                     }
                     if (typeof indices2[item2] == "number") {
                       j2 = indices2[item2];
-                      const err77 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i5, j: j2 }, message: "must NOT have duplicate items (items ## " + j2 + " and " + i5 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data18 };
+                      const err57 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i5, j: j2 }, message: "must NOT have duplicate items (items ## " + j2 + " and " + i5 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data13 };
                       if (vErrors === null) {
-                        vErrors = [err77];
+                        vErrors = [err57];
                       } else {
-                        vErrors.push(err77);
+                        vErrors.push(err57);
                       }
                       errors++;
                       break;
@@ -20237,348 +19974,186 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                 }
               } else {
-                const err78 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data18 };
+                const err58 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data13 };
                 if (vErrors === null) {
-                  vErrors = [err78];
+                  vErrors = [err58];
                 } else {
-                  vErrors.push(err78);
+                  vErrors.push(err58);
                 }
                 errors++;
               }
-              var _valid5 = _errs63 === errors;
-              if (_valid5 && valid19) {
-                valid19 = false;
-                passing5 = [passing5, 1];
+              var _valid3 = _errs45 === errors;
+              if (_valid3 && valid15) {
+                valid15 = false;
+                passing3 = [passing3, 1];
               } else {
-                if (_valid5) {
-                  valid19 = true;
-                  passing5 = 1;
+                if (_valid3) {
+                  valid15 = true;
+                  passing3 = 1;
                 }
               }
-              if (!valid19) {
-                const err79 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing5 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data18 };
+              if (!valid15) {
+                const err59 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing3 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data13 };
                 if (vErrors === null) {
-                  vErrors = [err79];
+                  vErrors = [err59];
                 } else {
-                  vErrors.push(err79);
+                  vErrors.push(err59);
                 }
                 errors++;
               } else {
-                errors = _errs60;
+                errors = _errs42;
                 if (vErrors !== null) {
-                  if (_errs60) {
-                    vErrors.length = _errs60;
+                  if (_errs42) {
+                    vErrors.length = _errs42;
                   } else {
                     vErrors = null;
                   }
                 }
               }
             }
-            if (data16["san-pattern"] !== void 0) {
-              let data20 = data16["san-pattern"];
-              if (typeof data20 === "string") {
-                if (func12(data20) > 1024) {
-                  const err80 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data20 };
+            if (data11["san-pattern"] !== void 0) {
+              let data15 = data11["san-pattern"];
+              if (typeof data15 === "string") {
+                if (func12(data15) > 1024) {
+                  const err60 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data15 };
                   if (vErrors === null) {
-                    vErrors = [err80];
+                    vErrors = [err60];
                   } else {
-                    vErrors.push(err80);
+                    vErrors.push(err60);
                   }
                   errors++;
                 }
-                if (func12(data20) < 1) {
-                  const err81 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data20 };
+                if (func12(data15) < 1) {
+                  const err61 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data15 };
                   if (vErrors === null) {
-                    vErrors = [err81];
+                    vErrors = [err61];
                   } else {
-                    vErrors.push(err81);
+                    vErrors.push(err61);
                   }
                   errors++;
                 }
               } else {
-                const err82 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data20 };
+                const err62 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data15 };
                 if (vErrors === null) {
-                  vErrors = [err82];
+                  vErrors = [err62];
                 } else {
-                  vErrors.push(err82);
+                  vErrors.push(err62);
                 }
                 errors++;
               }
             }
-            if (data16["source-repository"] !== void 0) {
-              let data21 = data16["source-repository"];
-              if (typeof data21 === "string") {
-                if (func12(data21) > 1024) {
-                  const err83 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data21 };
+            if (data11["source-repository"] !== void 0) {
+              let data16 = data11["source-repository"];
+              if (typeof data16 === "string") {
+                if (func12(data16) > 1024) {
+                  const err63 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data16 };
                   if (vErrors === null) {
-                    vErrors = [err83];
+                    vErrors = [err63];
                   } else {
-                    vErrors.push(err83);
+                    vErrors.push(err63);
                   }
                   errors++;
                 }
-                if (!pattern42.test(data21)) {
-                  const err84 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data21 };
+                if (!pattern42.test(data16)) {
+                  const err64 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data16 };
                   if (vErrors === null) {
-                    vErrors = [err84];
+                    vErrors = [err64];
                   } else {
-                    vErrors.push(err84);
+                    vErrors.push(err64);
                   }
                   errors++;
                 }
               } else {
-                const err85 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data21 };
+                const err65 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data16 };
                 if (vErrors === null) {
-                  vErrors = [err85];
+                  vErrors = [err65];
                 } else {
-                  vErrors.push(err85);
+                  vErrors.push(err65);
                 }
                 errors++;
               }
             }
-            if (data16["runner-environment"] !== void 0) {
-              let data22 = data16["runner-environment"];
-              if (!(data22 === "github-hosted" || data22 === "any")) {
-                const err86 = { instancePath: instancePath + "/identities/deploy/runner-environment", schemaPath: "#/$defs/identity/properties/runner-environment/enum", keyword: "enum", params: { allowedValues: schema32.properties["runner-environment"].enum }, message: "must be equal to one of the allowed values", schema: schema32.properties["runner-environment"].enum, parentSchema: schema32.properties["runner-environment"], data: data22 };
+            if (data11["runner-environment"] !== void 0) {
+              let data17 = data11["runner-environment"];
+              if (!(data17 === "github-hosted" || data17 === "any")) {
+                const err66 = { instancePath: instancePath + "/identities/sign/runner-environment", schemaPath: "#/$defs/identity/properties/runner-environment/enum", keyword: "enum", params: { allowedValues: schema32.properties["runner-environment"].enum }, message: "must be equal to one of the allowed values", schema: schema32.properties["runner-environment"].enum, parentSchema: schema32.properties["runner-environment"], data: data17 };
                 if (vErrors === null) {
-                  vErrors = [err86];
+                  vErrors = [err66];
                 } else {
-                  vErrors.push(err86);
+                  vErrors.push(err66);
                 }
                 errors++;
               }
             }
-          } else {
-            const err87 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data16 };
-            if (vErrors === null) {
-              vErrors = [err87];
-            } else {
-              vErrors.push(err87);
-            }
-            errors++;
-          }
-        }
-        if (data1["break-glass"] !== void 0) {
-          let data23 = data1["break-glass"];
-          const _errs75 = errors;
-          let valid24 = false;
-          let passing6 = null;
-          const _errs76 = errors;
-          if (data23 && typeof data23 == "object" && !Array.isArray(data23)) {
-            if (data23.san === void 0) {
-              const err88 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data23 };
-              if (vErrors === null) {
-                vErrors = [err88];
-              } else {
-                vErrors.push(err88);
-              }
-              errors++;
-            }
-          }
-          var _valid6 = _errs76 === errors;
-          if (_valid6) {
-            valid24 = true;
-            passing6 = 0;
-          }
-          const _errs77 = errors;
-          if (data23 && typeof data23 == "object" && !Array.isArray(data23)) {
-            if (data23["san-pattern"] === void 0) {
-              const err89 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data23 };
-              if (vErrors === null) {
-                vErrors = [err89];
-              } else {
-                vErrors.push(err89);
-              }
-              errors++;
-            }
-          }
-          var _valid6 = _errs77 === errors;
-          if (_valid6 && valid24) {
-            valid24 = false;
-            passing6 = [passing6, 1];
-          } else {
-            if (_valid6) {
-              valid24 = true;
-              passing6 = 1;
-            }
-          }
-          if (!valid24) {
-            const err90 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing6 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data23 };
-            if (vErrors === null) {
-              vErrors = [err90];
-            } else {
-              vErrors.push(err90);
-            }
-            errors++;
-          } else {
-            errors = _errs75;
-            if (vErrors !== null) {
-              if (_errs75) {
-                vErrors.length = _errs75;
-              } else {
-                vErrors = null;
-              }
-            }
-          }
-          if (data23 && typeof data23 == "object" && !Array.isArray(data23)) {
-            if (data23.issuer === void 0) {
-              const err91 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data23 };
-              if (vErrors === null) {
-                vErrors = [err91];
-              } else {
-                vErrors.push(err91);
-              }
-              errors++;
-            }
-            for (const key5 in data23) {
-              if (!(key5 === "issuer" || key5 === "san" || key5 === "san-pattern" || key5 === "source-repository" || key5 === "runner-environment")) {
-                const err92 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data23 };
-                if (vErrors === null) {
-                  vErrors = [err92];
-                } else {
-                  vErrors.push(err92);
-                }
-                errors++;
-              }
-            }
-            if (data23.issuer !== void 0) {
-              let data24 = data23.issuer;
-              if (typeof data24 === "string") {
-                if (func12(data24) > 1024) {
-                  const err93 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data24 };
+            if (data11.triggers !== void 0) {
+              let data18 = data11.triggers;
+              if (Array.isArray(data18)) {
+                if (data18.length > 32) {
+                  const err67 = { instancePath: instancePath + "/identities/sign/triggers", schemaPath: "#/$defs/identity/properties/triggers/maxItems", keyword: "maxItems", params: { limit: 32 }, message: "must NOT have more than 32 items", schema: 32, parentSchema: schema32.properties.triggers, data: data18 };
                   if (vErrors === null) {
-                    vErrors = [err93];
+                    vErrors = [err67];
                   } else {
-                    vErrors.push(err93);
+                    vErrors.push(err67);
                   }
                   errors++;
                 }
-                if (!pattern42.test(data24)) {
-                  const err94 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data24 };
+                if (data18.length < 1) {
+                  const err68 = { instancePath: instancePath + "/identities/sign/triggers", schemaPath: "#/$defs/identity/properties/triggers/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.triggers, data: data18 };
                   if (vErrors === null) {
-                    vErrors = [err94];
+                    vErrors = [err68];
                   } else {
-                    vErrors.push(err94);
+                    vErrors.push(err68);
                   }
                   errors++;
                 }
-              } else {
-                const err95 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data24 };
-                if (vErrors === null) {
-                  vErrors = [err95];
-                } else {
-                  vErrors.push(err95);
-                }
-                errors++;
-              }
-            }
-            if (data23.san !== void 0) {
-              let data25 = data23.san;
-              const _errs82 = errors;
-              let valid26 = false;
-              let passing7 = null;
-              const _errs83 = errors;
-              if (typeof data25 === "string") {
-                if (func12(data25) > 4096) {
-                  const err96 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data25 };
-                  if (vErrors === null) {
-                    vErrors = [err96];
-                  } else {
-                    vErrors.push(err96);
-                  }
-                  errors++;
-                }
-                if (func12(data25) < 1) {
-                  const err97 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data25 };
-                  if (vErrors === null) {
-                    vErrors = [err97];
-                  } else {
-                    vErrors.push(err97);
-                  }
-                  errors++;
-                }
-              } else {
-                const err98 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data25 };
-                if (vErrors === null) {
-                  vErrors = [err98];
-                } else {
-                  vErrors.push(err98);
-                }
-                errors++;
-              }
-              var _valid7 = _errs83 === errors;
-              if (_valid7) {
-                valid26 = true;
-                passing7 = 0;
-              }
-              const _errs85 = errors;
-              if (Array.isArray(data25)) {
-                if (data25.length > 8) {
-                  const err99 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data25 };
-                  if (vErrors === null) {
-                    vErrors = [err99];
-                  } else {
-                    vErrors.push(err99);
-                  }
-                  errors++;
-                }
-                if (data25.length < 1) {
-                  const err100 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data25 };
-                  if (vErrors === null) {
-                    vErrors = [err100];
-                  } else {
-                    vErrors.push(err100);
-                  }
-                  errors++;
-                }
-                const len3 = data25.length;
+                const len3 = data18.length;
                 for (let i6 = 0; i6 < len3; i6++) {
-                  let data26 = data25[i6];
-                  if (typeof data26 === "string") {
-                    if (func12(data26) > 4096) {
-                      const err101 = { instancePath: instancePath + "/identities/break-glass/san/" + i6, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data26 };
+                  let data19 = data18[i6];
+                  if (typeof data19 === "string") {
+                    if (func12(data19) > 64) {
+                      const err69 = { instancePath: instancePath + "/identities/sign/triggers/" + i6, schemaPath: "#/$defs/identity/properties/triggers/items/maxLength", keyword: "maxLength", params: { limit: 64 }, message: "must NOT have more than 64 characters", schema: 64, parentSchema: schema32.properties.triggers.items, data: data19 };
                       if (vErrors === null) {
-                        vErrors = [err101];
+                        vErrors = [err69];
                       } else {
-                        vErrors.push(err101);
+                        vErrors.push(err69);
                       }
                       errors++;
                     }
-                    if (func12(data26) < 1) {
-                      const err102 = { instancePath: instancePath + "/identities/break-glass/san/" + i6, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data26 };
+                    if (!pattern6.test(data19)) {
+                      const err70 = { instancePath: instancePath + "/identities/sign/triggers/" + i6, schemaPath: "#/$defs/identity/properties/triggers/items/pattern", keyword: "pattern", params: { pattern: "^[a-z_]+$" }, message: 'must match pattern "^[a-z_]+$"', schema: "^[a-z_]+$", parentSchema: schema32.properties.triggers.items, data: data19 };
                       if (vErrors === null) {
-                        vErrors = [err102];
+                        vErrors = [err70];
                       } else {
-                        vErrors.push(err102);
+                        vErrors.push(err70);
                       }
                       errors++;
                     }
                   } else {
-                    const err103 = { instancePath: instancePath + "/identities/break-glass/san/" + i6, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data26 };
+                    const err71 = { instancePath: instancePath + "/identities/sign/triggers/" + i6, schemaPath: "#/$defs/identity/properties/triggers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.triggers.items.type, parentSchema: schema32.properties.triggers.items, data: data19 };
                     if (vErrors === null) {
-                      vErrors = [err103];
+                      vErrors = [err71];
                     } else {
-                      vErrors.push(err103);
+                      vErrors.push(err71);
                     }
                     errors++;
                   }
                 }
-                let i7 = data25.length;
+                let i7 = data18.length;
                 let j3;
                 if (i7 > 1) {
                   const indices3 = {};
                   for (; i7--; ) {
-                    let item3 = data25[i7];
+                    let item3 = data18[i7];
                     if (typeof item3 !== "string") {
                       continue;
                     }
                     if (typeof indices3[item3] == "number") {
                       j3 = indices3[item3];
-                      const err104 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i7, j: j3 }, message: "must NOT have duplicate items (items ## " + j3 + " and " + i7 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data25 };
+                      const err72 = { instancePath: instancePath + "/identities/sign/triggers", schemaPath: "#/$defs/identity/properties/triggers/uniqueItems", keyword: "uniqueItems", params: { i: i7, j: j3 }, message: "must NOT have duplicate items (items ## " + j3 + " and " + i7 + " are identical)", schema: true, parentSchema: schema32.properties.triggers, data: data18 };
                       if (vErrors === null) {
-                        vErrors = [err104];
+                        vErrors = [err72];
                       } else {
-                        vErrors.push(err104);
+                        vErrors.push(err72);
                       }
                       errors++;
                       break;
@@ -20587,109 +20162,536 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                 }
               } else {
-                const err105 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data25 };
+                const err73 = { instancePath: instancePath + "/identities/sign/triggers", schemaPath: "#/$defs/identity/properties/triggers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.triggers.type, parentSchema: schema32.properties.triggers, data: data18 };
                 if (vErrors === null) {
-                  vErrors = [err105];
+                  vErrors = [err73];
                 } else {
-                  vErrors.push(err105);
+                  vErrors.push(err73);
                 }
                 errors++;
               }
-              var _valid7 = _errs85 === errors;
-              if (_valid7 && valid26) {
-                valid26 = false;
-                passing7 = [passing7, 1];
+            }
+          } else {
+            const err74 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data11 };
+            if (vErrors === null) {
+              vErrors = [err74];
+            } else {
+              vErrors.push(err74);
+            }
+            errors++;
+          }
+        }
+        if (data1.deploy !== void 0) {
+          let data20 = data1.deploy;
+          const _errs61 = errors;
+          let valid23 = false;
+          let passing4 = null;
+          const _errs62 = errors;
+          if (data20 && typeof data20 == "object" && !Array.isArray(data20)) {
+            if (data20.san === void 0) {
+              const err75 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data20 };
+              if (vErrors === null) {
+                vErrors = [err75];
               } else {
-                if (_valid7) {
-                  valid26 = true;
-                  passing7 = 1;
+                vErrors.push(err75);
+              }
+              errors++;
+            }
+          }
+          var _valid4 = _errs62 === errors;
+          if (_valid4) {
+            valid23 = true;
+            passing4 = 0;
+          }
+          const _errs63 = errors;
+          if (data20 && typeof data20 == "object" && !Array.isArray(data20)) {
+            if (data20["san-pattern"] === void 0) {
+              const err76 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data20 };
+              if (vErrors === null) {
+                vErrors = [err76];
+              } else {
+                vErrors.push(err76);
+              }
+              errors++;
+            }
+          }
+          var _valid4 = _errs63 === errors;
+          if (_valid4 && valid23) {
+            valid23 = false;
+            passing4 = [passing4, 1];
+          } else {
+            if (_valid4) {
+              valid23 = true;
+              passing4 = 1;
+            }
+          }
+          if (!valid23) {
+            const err77 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing4 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data20 };
+            if (vErrors === null) {
+              vErrors = [err77];
+            } else {
+              vErrors.push(err77);
+            }
+            errors++;
+          } else {
+            errors = _errs61;
+            if (vErrors !== null) {
+              if (_errs61) {
+                vErrors.length = _errs61;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+          if (data20 && typeof data20 == "object" && !Array.isArray(data20)) {
+            if (data20.issuer === void 0) {
+              const err78 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data20 };
+              if (vErrors === null) {
+                vErrors = [err78];
+              } else {
+                vErrors.push(err78);
+              }
+              errors++;
+            }
+            for (const key4 in data20) {
+              if (!(key4 === "issuer" || key4 === "san" || key4 === "san-pattern" || key4 === "source-repository" || key4 === "runner-environment" || key4 === "triggers")) {
+                const err79 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data20 };
+                if (vErrors === null) {
+                  vErrors = [err79];
+                } else {
+                  vErrors.push(err79);
+                }
+                errors++;
+              }
+            }
+            if (data20.issuer !== void 0) {
+              let data21 = data20.issuer;
+              if (typeof data21 === "string") {
+                if (func12(data21) > 1024) {
+                  const err80 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data21 };
+                  if (vErrors === null) {
+                    vErrors = [err80];
+                  } else {
+                    vErrors.push(err80);
+                  }
+                  errors++;
+                }
+                if (!pattern42.test(data21)) {
+                  const err81 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data21 };
+                  if (vErrors === null) {
+                    vErrors = [err81];
+                  } else {
+                    vErrors.push(err81);
+                  }
+                  errors++;
+                }
+              } else {
+                const err82 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data21 };
+                if (vErrors === null) {
+                  vErrors = [err82];
+                } else {
+                  vErrors.push(err82);
+                }
+                errors++;
+              }
+            }
+            if (data20.san !== void 0) {
+              let data22 = data20.san;
+              const _errs68 = errors;
+              let valid25 = false;
+              let passing5 = null;
+              const _errs69 = errors;
+              if (typeof data22 === "string") {
+                if (func12(data22) > 4096) {
+                  const err83 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data22 };
+                  if (vErrors === null) {
+                    vErrors = [err83];
+                  } else {
+                    vErrors.push(err83);
+                  }
+                  errors++;
+                }
+                if (func12(data22) < 1) {
+                  const err84 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data22 };
+                  if (vErrors === null) {
+                    vErrors = [err84];
+                  } else {
+                    vErrors.push(err84);
+                  }
+                  errors++;
+                }
+              } else {
+                const err85 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data22 };
+                if (vErrors === null) {
+                  vErrors = [err85];
+                } else {
+                  vErrors.push(err85);
+                }
+                errors++;
+              }
+              var _valid5 = _errs69 === errors;
+              if (_valid5) {
+                valid25 = true;
+                passing5 = 0;
+              }
+              const _errs71 = errors;
+              if (Array.isArray(data22)) {
+                if (data22.length > 8) {
+                  const err86 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
+                  if (vErrors === null) {
+                    vErrors = [err86];
+                  } else {
+                    vErrors.push(err86);
+                  }
+                  errors++;
+                }
+                if (data22.length < 1) {
+                  const err87 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
+                  if (vErrors === null) {
+                    vErrors = [err87];
+                  } else {
+                    vErrors.push(err87);
+                  }
+                  errors++;
+                }
+                const len4 = data22.length;
+                for (let i8 = 0; i8 < len4; i8++) {
+                  let data23 = data22[i8];
+                  if (typeof data23 === "string") {
+                    if (func12(data23) > 4096) {
+                      const err88 = { instancePath: instancePath + "/identities/deploy/san/" + i8, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data23 };
+                      if (vErrors === null) {
+                        vErrors = [err88];
+                      } else {
+                        vErrors.push(err88);
+                      }
+                      errors++;
+                    }
+                    if (func12(data23) < 1) {
+                      const err89 = { instancePath: instancePath + "/identities/deploy/san/" + i8, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data23 };
+                      if (vErrors === null) {
+                        vErrors = [err89];
+                      } else {
+                        vErrors.push(err89);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err90 = { instancePath: instancePath + "/identities/deploy/san/" + i8, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data23 };
+                    if (vErrors === null) {
+                      vErrors = [err90];
+                    } else {
+                      vErrors.push(err90);
+                    }
+                    errors++;
+                  }
+                }
+                let i9 = data22.length;
+                let j4;
+                if (i9 > 1) {
+                  const indices4 = {};
+                  for (; i9--; ) {
+                    let item4 = data22[i9];
+                    if (typeof item4 !== "string") {
+                      continue;
+                    }
+                    if (typeof indices4[item4] == "number") {
+                      j4 = indices4[item4];
+                      const err91 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i9, j: j4 }, message: "must NOT have duplicate items (items ## " + j4 + " and " + i9 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
+                      if (vErrors === null) {
+                        vErrors = [err91];
+                      } else {
+                        vErrors.push(err91);
+                      }
+                      errors++;
+                      break;
+                    }
+                    indices4[item4] = i9;
+                  }
+                }
+              } else {
+                const err92 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
+                if (vErrors === null) {
+                  vErrors = [err92];
+                } else {
+                  vErrors.push(err92);
+                }
+                errors++;
+              }
+              var _valid5 = _errs71 === errors;
+              if (_valid5 && valid25) {
+                valid25 = false;
+                passing5 = [passing5, 1];
+              } else {
+                if (_valid5) {
+                  valid25 = true;
+                  passing5 = 1;
                 }
               }
-              if (!valid26) {
-                const err106 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing7 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data25 };
+              if (!valid25) {
+                const err93 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing5 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data22 };
                 if (vErrors === null) {
-                  vErrors = [err106];
+                  vErrors = [err93];
                 } else {
-                  vErrors.push(err106);
+                  vErrors.push(err93);
                 }
                 errors++;
               } else {
-                errors = _errs82;
+                errors = _errs68;
                 if (vErrors !== null) {
-                  if (_errs82) {
-                    vErrors.length = _errs82;
+                  if (_errs68) {
+                    vErrors.length = _errs68;
                   } else {
                     vErrors = null;
                   }
                 }
               }
             }
-            if (data23["san-pattern"] !== void 0) {
-              let data27 = data23["san-pattern"];
-              if (typeof data27 === "string") {
-                if (func12(data27) > 1024) {
-                  const err107 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data27 };
+            if (data20["san-pattern"] !== void 0) {
+              let data24 = data20["san-pattern"];
+              if (typeof data24 === "string") {
+                if (func12(data24) > 1024) {
+                  const err94 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data24 };
                   if (vErrors === null) {
-                    vErrors = [err107];
+                    vErrors = [err94];
                   } else {
-                    vErrors.push(err107);
+                    vErrors.push(err94);
                   }
                   errors++;
                 }
-                if (func12(data27) < 1) {
-                  const err108 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data27 };
+                if (func12(data24) < 1) {
+                  const err95 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data24 };
                   if (vErrors === null) {
-                    vErrors = [err108];
+                    vErrors = [err95];
                   } else {
-                    vErrors.push(err108);
-                  }
-                  errors++;
-                }
-              } else {
-                const err109 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data27 };
-                if (vErrors === null) {
-                  vErrors = [err109];
-                } else {
-                  vErrors.push(err109);
-                }
-                errors++;
-              }
-            }
-            if (data23["source-repository"] !== void 0) {
-              let data28 = data23["source-repository"];
-              if (typeof data28 === "string") {
-                if (func12(data28) > 1024) {
-                  const err110 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data28 };
-                  if (vErrors === null) {
-                    vErrors = [err110];
-                  } else {
-                    vErrors.push(err110);
-                  }
-                  errors++;
-                }
-                if (!pattern42.test(data28)) {
-                  const err111 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data28 };
-                  if (vErrors === null) {
-                    vErrors = [err111];
-                  } else {
-                    vErrors.push(err111);
+                    vErrors.push(err95);
                   }
                   errors++;
                 }
               } else {
-                const err112 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data28 };
+                const err96 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data24 };
                 if (vErrors === null) {
-                  vErrors = [err112];
+                  vErrors = [err96];
                 } else {
-                  vErrors.push(err112);
+                  vErrors.push(err96);
                 }
                 errors++;
               }
             }
-            if (data23["runner-environment"] !== void 0) {
-              let data29 = data23["runner-environment"];
-              if (!(data29 === "github-hosted" || data29 === "any")) {
-                const err113 = { instancePath: instancePath + "/identities/break-glass/runner-environment", schemaPath: "#/$defs/identity/properties/runner-environment/enum", keyword: "enum", params: { allowedValues: schema32.properties["runner-environment"].enum }, message: "must be equal to one of the allowed values", schema: schema32.properties["runner-environment"].enum, parentSchema: schema32.properties["runner-environment"], data: data29 };
+            if (data20["source-repository"] !== void 0) {
+              let data25 = data20["source-repository"];
+              if (typeof data25 === "string") {
+                if (func12(data25) > 1024) {
+                  const err97 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data25 };
+                  if (vErrors === null) {
+                    vErrors = [err97];
+                  } else {
+                    vErrors.push(err97);
+                  }
+                  errors++;
+                }
+                if (!pattern42.test(data25)) {
+                  const err98 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data25 };
+                  if (vErrors === null) {
+                    vErrors = [err98];
+                  } else {
+                    vErrors.push(err98);
+                  }
+                  errors++;
+                }
+              } else {
+                const err99 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data25 };
+                if (vErrors === null) {
+                  vErrors = [err99];
+                } else {
+                  vErrors.push(err99);
+                }
+                errors++;
+              }
+            }
+            if (data20["runner-environment"] !== void 0) {
+              let data26 = data20["runner-environment"];
+              if (!(data26 === "github-hosted" || data26 === "any")) {
+                const err100 = { instancePath: instancePath + "/identities/deploy/runner-environment", schemaPath: "#/$defs/identity/properties/runner-environment/enum", keyword: "enum", params: { allowedValues: schema32.properties["runner-environment"].enum }, message: "must be equal to one of the allowed values", schema: schema32.properties["runner-environment"].enum, parentSchema: schema32.properties["runner-environment"], data: data26 };
+                if (vErrors === null) {
+                  vErrors = [err100];
+                } else {
+                  vErrors.push(err100);
+                }
+                errors++;
+              }
+            }
+            if (data20.triggers !== void 0) {
+              let data27 = data20.triggers;
+              if (Array.isArray(data27)) {
+                if (data27.length > 32) {
+                  const err101 = { instancePath: instancePath + "/identities/deploy/triggers", schemaPath: "#/$defs/identity/properties/triggers/maxItems", keyword: "maxItems", params: { limit: 32 }, message: "must NOT have more than 32 items", schema: 32, parentSchema: schema32.properties.triggers, data: data27 };
+                  if (vErrors === null) {
+                    vErrors = [err101];
+                  } else {
+                    vErrors.push(err101);
+                  }
+                  errors++;
+                }
+                if (data27.length < 1) {
+                  const err102 = { instancePath: instancePath + "/identities/deploy/triggers", schemaPath: "#/$defs/identity/properties/triggers/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.triggers, data: data27 };
+                  if (vErrors === null) {
+                    vErrors = [err102];
+                  } else {
+                    vErrors.push(err102);
+                  }
+                  errors++;
+                }
+                const len5 = data27.length;
+                for (let i10 = 0; i10 < len5; i10++) {
+                  let data28 = data27[i10];
+                  if (typeof data28 === "string") {
+                    if (func12(data28) > 64) {
+                      const err103 = { instancePath: instancePath + "/identities/deploy/triggers/" + i10, schemaPath: "#/$defs/identity/properties/triggers/items/maxLength", keyword: "maxLength", params: { limit: 64 }, message: "must NOT have more than 64 characters", schema: 64, parentSchema: schema32.properties.triggers.items, data: data28 };
+                      if (vErrors === null) {
+                        vErrors = [err103];
+                      } else {
+                        vErrors.push(err103);
+                      }
+                      errors++;
+                    }
+                    if (!pattern6.test(data28)) {
+                      const err104 = { instancePath: instancePath + "/identities/deploy/triggers/" + i10, schemaPath: "#/$defs/identity/properties/triggers/items/pattern", keyword: "pattern", params: { pattern: "^[a-z_]+$" }, message: 'must match pattern "^[a-z_]+$"', schema: "^[a-z_]+$", parentSchema: schema32.properties.triggers.items, data: data28 };
+                      if (vErrors === null) {
+                        vErrors = [err104];
+                      } else {
+                        vErrors.push(err104);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err105 = { instancePath: instancePath + "/identities/deploy/triggers/" + i10, schemaPath: "#/$defs/identity/properties/triggers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.triggers.items.type, parentSchema: schema32.properties.triggers.items, data: data28 };
+                    if (vErrors === null) {
+                      vErrors = [err105];
+                    } else {
+                      vErrors.push(err105);
+                    }
+                    errors++;
+                  }
+                }
+                let i11 = data27.length;
+                let j5;
+                if (i11 > 1) {
+                  const indices5 = {};
+                  for (; i11--; ) {
+                    let item5 = data27[i11];
+                    if (typeof item5 !== "string") {
+                      continue;
+                    }
+                    if (typeof indices5[item5] == "number") {
+                      j5 = indices5[item5];
+                      const err106 = { instancePath: instancePath + "/identities/deploy/triggers", schemaPath: "#/$defs/identity/properties/triggers/uniqueItems", keyword: "uniqueItems", params: { i: i11, j: j5 }, message: "must NOT have duplicate items (items ## " + j5 + " and " + i11 + " are identical)", schema: true, parentSchema: schema32.properties.triggers, data: data27 };
+                      if (vErrors === null) {
+                        vErrors = [err106];
+                      } else {
+                        vErrors.push(err106);
+                      }
+                      errors++;
+                      break;
+                    }
+                    indices5[item5] = i11;
+                  }
+                }
+              } else {
+                const err107 = { instancePath: instancePath + "/identities/deploy/triggers", schemaPath: "#/$defs/identity/properties/triggers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.triggers.type, parentSchema: schema32.properties.triggers, data: data27 };
+                if (vErrors === null) {
+                  vErrors = [err107];
+                } else {
+                  vErrors.push(err107);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err108 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data20 };
+            if (vErrors === null) {
+              vErrors = [err108];
+            } else {
+              vErrors.push(err108);
+            }
+            errors++;
+          }
+        }
+        if (data1["break-glass"] !== void 0) {
+          let data29 = data1["break-glass"];
+          const _errs87 = errors;
+          let valid33 = false;
+          let passing6 = null;
+          const _errs88 = errors;
+          if (data29 && typeof data29 == "object" && !Array.isArray(data29)) {
+            if (data29.san === void 0) {
+              const err109 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data29 };
+              if (vErrors === null) {
+                vErrors = [err109];
+              } else {
+                vErrors.push(err109);
+              }
+              errors++;
+            }
+          }
+          var _valid6 = _errs88 === errors;
+          if (_valid6) {
+            valid33 = true;
+            passing6 = 0;
+          }
+          const _errs89 = errors;
+          if (data29 && typeof data29 == "object" && !Array.isArray(data29)) {
+            if (data29["san-pattern"] === void 0) {
+              const err110 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data29 };
+              if (vErrors === null) {
+                vErrors = [err110];
+              } else {
+                vErrors.push(err110);
+              }
+              errors++;
+            }
+          }
+          var _valid6 = _errs89 === errors;
+          if (_valid6 && valid33) {
+            valid33 = false;
+            passing6 = [passing6, 1];
+          } else {
+            if (_valid6) {
+              valid33 = true;
+              passing6 = 1;
+            }
+          }
+          if (!valid33) {
+            const err111 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing6 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data29 };
+            if (vErrors === null) {
+              vErrors = [err111];
+            } else {
+              vErrors.push(err111);
+            }
+            errors++;
+          } else {
+            errors = _errs87;
+            if (vErrors !== null) {
+              if (_errs87) {
+                vErrors.length = _errs87;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+          if (data29 && typeof data29 == "object" && !Array.isArray(data29)) {
+            if (data29.issuer === void 0) {
+              const err112 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data29 };
+              if (vErrors === null) {
+                vErrors = [err112];
+              } else {
+                vErrors.push(err112);
+              }
+              errors++;
+            }
+            for (const key5 in data29) {
+              if (!(key5 === "issuer" || key5 === "san" || key5 === "san-pattern" || key5 === "source-repository" || key5 === "runner-environment" || key5 === "triggers")) {
+                const err113 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data29 };
                 if (vErrors === null) {
                   vErrors = [err113];
                 } else {
@@ -20698,201 +20700,225 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                 errors++;
               }
             }
-          } else {
-            const err114 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data23 };
-            if (vErrors === null) {
-              vErrors = [err114];
-            } else {
-              vErrors.push(err114);
-            }
-            errors++;
-          }
-        }
-      } else {
-        const err115 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.identities.type, parentSchema: schema312.properties.identities, data: data1 };
-        if (vErrors === null) {
-          vErrors = [err115];
-        } else {
-          vErrors.push(err115);
-        }
-        errors++;
-      }
-    }
-    if (data.review !== void 0) {
-      let data30 = data.review;
-      if (data30 && typeof data30 == "object" && !Array.isArray(data30)) {
-        for (const key6 in data30) {
-          if (!func33.call(schema312.properties.review.properties, key6)) {
-            const err116 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.review, data: data30 };
-            if (vErrors === null) {
-              vErrors = [err116];
-            } else {
-              vErrors.push(err116);
-            }
-            errors++;
-          }
-        }
-        if (data30["min-approvals"] !== void 0) {
-          let data31 = data30["min-approvals"];
-          if (!(typeof data31 == "number" && (!(data31 % 1) && !isNaN(data31)) && isFinite(data31))) {
-            const err117 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.review.properties["min-approvals"].type, parentSchema: schema312.properties.review.properties["min-approvals"], data: data31 };
-            if (vErrors === null) {
-              vErrors = [err117];
-            } else {
-              vErrors.push(err117);
-            }
-            errors++;
-          }
-          if (typeof data31 == "number" && isFinite(data31)) {
-            if (data31 < 1 || isNaN(data31)) {
-              const err118 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.review.properties["min-approvals"], data: data31 };
-              if (vErrors === null) {
-                vErrors = [err118];
-              } else {
-                vErrors.push(err118);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data30["allow-bots"] !== void 0) {
-          let data32 = data30["allow-bots"];
-          if (typeof data32 !== "boolean") {
-            const err119 = { instancePath: instancePath + "/review/allow-bots", schemaPath: "#/properties/review/properties/allow-bots/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.review.properties["allow-bots"].type, parentSchema: schema312.properties.review.properties["allow-bots"], data: data32 };
-            if (vErrors === null) {
-              vErrors = [err119];
-            } else {
-              vErrors.push(err119);
-            }
-            errors++;
-          }
-        }
-        if (data30["require-approval-on-head"] !== void 0) {
-          let data33 = data30["require-approval-on-head"];
-          if (typeof data33 !== "boolean") {
-            const err120 = { instancePath: instancePath + "/review/require-approval-on-head", schemaPath: "#/properties/review/properties/require-approval-on-head/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.review.properties["require-approval-on-head"].type, parentSchema: schema312.properties.review.properties["require-approval-on-head"], data: data33 };
-            if (vErrors === null) {
-              vErrors = [err120];
-            } else {
-              vErrors.push(err120);
-            }
-            errors++;
-          }
-        }
-        if (data30["changes-requested-blocks"] !== void 0) {
-          let data34 = data30["changes-requested-blocks"];
-          if (typeof data34 !== "boolean") {
-            const err121 = { instancePath: instancePath + "/review/changes-requested-blocks", schemaPath: "#/properties/review/properties/changes-requested-blocks/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.review.properties["changes-requested-blocks"].type, parentSchema: schema312.properties.review.properties["changes-requested-blocks"], data: data34 };
-            if (vErrors === null) {
-              vErrors = [err121];
-            } else {
-              vErrors.push(err121);
-            }
-            errors++;
-          }
-        }
-        if (data30["protected-branches"] !== void 0) {
-          let data35 = data30["protected-branches"];
-          if (Array.isArray(data35)) {
-            if (data35.length > 256) {
-              const err122 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.review.properties["protected-branches"], data: data35 };
-              if (vErrors === null) {
-                vErrors = [err122];
-              } else {
-                vErrors.push(err122);
-              }
-              errors++;
-            }
-            if (data35.length < 1) {
-              const err123 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema312.properties.review.properties["protected-branches"], data: data35 };
-              if (vErrors === null) {
-                vErrors = [err123];
-              } else {
-                vErrors.push(err123);
-              }
-              errors++;
-            }
-            const len4 = data35.length;
-            for (let i8 = 0; i8 < len4; i8++) {
-              let data36 = data35[i8];
-              if (typeof data36 === "string") {
-                if (func12(data36) > 255) {
-                  const err124 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema312.properties.review.properties["protected-branches"].items, data: data36 };
+            if (data29.issuer !== void 0) {
+              let data30 = data29.issuer;
+              if (typeof data30 === "string") {
+                if (func12(data30) > 1024) {
+                  const err114 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data30 };
                   if (vErrors === null) {
-                    vErrors = [err124];
+                    vErrors = [err114];
                   } else {
-                    vErrors.push(err124);
+                    vErrors.push(err114);
                   }
                   errors++;
                 }
-                if (func12(data36) < 1) {
-                  const err125 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema312.properties.review.properties["protected-branches"].items, data: data36 };
+                if (!pattern42.test(data30)) {
+                  const err115 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data30 };
                   if (vErrors === null) {
-                    vErrors = [err125];
+                    vErrors = [err115];
                   } else {
-                    vErrors.push(err125);
-                  }
-                  errors++;
-                }
-                if (!pattern12.test(data36)) {
-                  const err126 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/pattern", keyword: "pattern", params: { pattern: "^(?!refs/)[^\\s]+$" }, message: 'must match pattern "^(?!refs/)[^\\s]+$"', schema: "^(?!refs/)[^\\s]+$", parentSchema: schema312.properties.review.properties["protected-branches"].items, data: data36 };
-                  if (vErrors === null) {
-                    vErrors = [err126];
-                  } else {
-                    vErrors.push(err126);
+                    vErrors.push(err115);
                   }
                   errors++;
                 }
               } else {
-                const err127 = { instancePath: instancePath + "/review/protected-branches/" + i8, schemaPath: "#/properties/review/properties/protected-branches/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.review.properties["protected-branches"].items.type, parentSchema: schema312.properties.review.properties["protected-branches"].items, data: data36 };
+                const err116 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data30 };
+                if (vErrors === null) {
+                  vErrors = [err116];
+                } else {
+                  vErrors.push(err116);
+                }
+                errors++;
+              }
+            }
+            if (data29.san !== void 0) {
+              let data31 = data29.san;
+              const _errs94 = errors;
+              let valid35 = false;
+              let passing7 = null;
+              const _errs95 = errors;
+              if (typeof data31 === "string") {
+                if (func12(data31) > 4096) {
+                  const err117 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data31 };
+                  if (vErrors === null) {
+                    vErrors = [err117];
+                  } else {
+                    vErrors.push(err117);
+                  }
+                  errors++;
+                }
+                if (func12(data31) < 1) {
+                  const err118 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data31 };
+                  if (vErrors === null) {
+                    vErrors = [err118];
+                  } else {
+                    vErrors.push(err118);
+                  }
+                  errors++;
+                }
+              } else {
+                const err119 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data31 };
+                if (vErrors === null) {
+                  vErrors = [err119];
+                } else {
+                  vErrors.push(err119);
+                }
+                errors++;
+              }
+              var _valid7 = _errs95 === errors;
+              if (_valid7) {
+                valid35 = true;
+                passing7 = 0;
+              }
+              const _errs97 = errors;
+              if (Array.isArray(data31)) {
+                if (data31.length > 8) {
+                  const err120 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data31 };
+                  if (vErrors === null) {
+                    vErrors = [err120];
+                  } else {
+                    vErrors.push(err120);
+                  }
+                  errors++;
+                }
+                if (data31.length < 1) {
+                  const err121 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data31 };
+                  if (vErrors === null) {
+                    vErrors = [err121];
+                  } else {
+                    vErrors.push(err121);
+                  }
+                  errors++;
+                }
+                const len6 = data31.length;
+                for (let i12 = 0; i12 < len6; i12++) {
+                  let data32 = data31[i12];
+                  if (typeof data32 === "string") {
+                    if (func12(data32) > 4096) {
+                      const err122 = { instancePath: instancePath + "/identities/break-glass/san/" + i12, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data32 };
+                      if (vErrors === null) {
+                        vErrors = [err122];
+                      } else {
+                        vErrors.push(err122);
+                      }
+                      errors++;
+                    }
+                    if (func12(data32) < 1) {
+                      const err123 = { instancePath: instancePath + "/identities/break-glass/san/" + i12, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data32 };
+                      if (vErrors === null) {
+                        vErrors = [err123];
+                      } else {
+                        vErrors.push(err123);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err124 = { instancePath: instancePath + "/identities/break-glass/san/" + i12, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data32 };
+                    if (vErrors === null) {
+                      vErrors = [err124];
+                    } else {
+                      vErrors.push(err124);
+                    }
+                    errors++;
+                  }
+                }
+                let i13 = data31.length;
+                let j6;
+                if (i13 > 1) {
+                  const indices6 = {};
+                  for (; i13--; ) {
+                    let item6 = data31[i13];
+                    if (typeof item6 !== "string") {
+                      continue;
+                    }
+                    if (typeof indices6[item6] == "number") {
+                      j6 = indices6[item6];
+                      const err125 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i13, j: j6 }, message: "must NOT have duplicate items (items ## " + j6 + " and " + i13 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data31 };
+                      if (vErrors === null) {
+                        vErrors = [err125];
+                      } else {
+                        vErrors.push(err125);
+                      }
+                      errors++;
+                      break;
+                    }
+                    indices6[item6] = i13;
+                  }
+                }
+              } else {
+                const err126 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data31 };
+                if (vErrors === null) {
+                  vErrors = [err126];
+                } else {
+                  vErrors.push(err126);
+                }
+                errors++;
+              }
+              var _valid7 = _errs97 === errors;
+              if (_valid7 && valid35) {
+                valid35 = false;
+                passing7 = [passing7, 1];
+              } else {
+                if (_valid7) {
+                  valid35 = true;
+                  passing7 = 1;
+                }
+              }
+              if (!valid35) {
+                const err127 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing7 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data31 };
                 if (vErrors === null) {
                   vErrors = [err127];
                 } else {
                   vErrors.push(err127);
                 }
                 errors++;
-              }
-            }
-          } else {
-            const err128 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.review.properties["protected-branches"].type, parentSchema: schema312.properties.review.properties["protected-branches"], data: data35 };
-            if (vErrors === null) {
-              vErrors = [err128];
-            } else {
-              vErrors.push(err128);
-            }
-            errors++;
-          }
-        }
-        if (data30["unidentified-co-authors"] !== void 0) {
-          let data37 = data30["unidentified-co-authors"];
-          if (!(data37 === "refuse" || data37 === "allow")) {
-            const err129 = { instancePath: instancePath + "/review/unidentified-co-authors", schemaPath: "#/properties/review/properties/unidentified-co-authors/enum", keyword: "enum", params: { allowedValues: schema312.properties.review.properties["unidentified-co-authors"].enum }, message: "must be equal to one of the allowed values", schema: schema312.properties.review.properties["unidentified-co-authors"].enum, parentSchema: schema312.properties.review.properties["unidentified-co-authors"], data: data37 };
-            if (vErrors === null) {
-              vErrors = [err129];
-            } else {
-              vErrors.push(err129);
-            }
-            errors++;
-          }
-        }
-        if (data30["non-human-co-authors"] !== void 0) {
-          let data38 = data30["non-human-co-authors"];
-          if (Array.isArray(data38)) {
-            if (data38.length > 256) {
-              const err130 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.review.properties["non-human-co-authors"], data: data38 };
-              if (vErrors === null) {
-                vErrors = [err130];
               } else {
-                vErrors.push(err130);
+                errors = _errs94;
+                if (vErrors !== null) {
+                  if (_errs94) {
+                    vErrors.length = _errs94;
+                  } else {
+                    vErrors = null;
+                  }
+                }
               }
-              errors++;
             }
-            const len5 = data38.length;
-            for (let i9 = 0; i9 < len5; i9++) {
-              let data39 = data38[i9];
-              if (typeof data39 === "string") {
-                if (func12(data39) > 254) {
-                  const err131 = { instancePath: instancePath + "/review/non-human-co-authors/" + i9, schemaPath: "#/properties/review/properties/non-human-co-authors/items/maxLength", keyword: "maxLength", params: { limit: 254 }, message: "must NOT have more than 254 characters", schema: 254, parentSchema: schema312.properties.review.properties["non-human-co-authors"].items, data: data39 };
+            if (data29["san-pattern"] !== void 0) {
+              let data33 = data29["san-pattern"];
+              if (typeof data33 === "string") {
+                if (func12(data33) > 1024) {
+                  const err128 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data33 };
+                  if (vErrors === null) {
+                    vErrors = [err128];
+                  } else {
+                    vErrors.push(err128);
+                  }
+                  errors++;
+                }
+                if (func12(data33) < 1) {
+                  const err129 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data33 };
+                  if (vErrors === null) {
+                    vErrors = [err129];
+                  } else {
+                    vErrors.push(err129);
+                  }
+                  errors++;
+                }
+              } else {
+                const err130 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data33 };
+                if (vErrors === null) {
+                  vErrors = [err130];
+                } else {
+                  vErrors.push(err130);
+                }
+                errors++;
+              }
+            }
+            if (data29["source-repository"] !== void 0) {
+              let data34 = data29["source-repository"];
+              if (typeof data34 === "string") {
+                if (func12(data34) > 1024) {
+                  const err131 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data34 };
                   if (vErrors === null) {
                     vErrors = [err131];
                   } else {
@@ -20900,8 +20926,8 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                   errors++;
                 }
-                if (!pattern13.test(data39)) {
-                  const err132 = { instancePath: instancePath + "/review/non-human-co-authors/" + i9, schemaPath: "#/properties/review/properties/non-human-co-authors/items/pattern", keyword: "pattern", params: { pattern: "^[^\\s@]+@[^\\s@]+$" }, message: 'must match pattern "^[^\\s@]+@[^\\s@]+$"', schema: "^[^\\s@]+@[^\\s@]+$", parentSchema: schema312.properties.review.properties["non-human-co-authors"].items, data: data39 };
+                if (!pattern42.test(data34)) {
+                  const err132 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data34 };
                   if (vErrors === null) {
                     vErrors = [err132];
                   } else {
@@ -20910,7 +20936,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   errors++;
                 }
               } else {
-                const err133 = { instancePath: instancePath + "/review/non-human-co-authors/" + i9, schemaPath: "#/properties/review/properties/non-human-co-authors/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.review.properties["non-human-co-authors"].items.type, parentSchema: schema312.properties.review.properties["non-human-co-authors"].items, data: data39 };
+                const err133 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data34 };
                 if (vErrors === null) {
                   vErrors = [err133];
                 } else {
@@ -20919,98 +20945,106 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                 errors++;
               }
             }
-          } else {
-            const err134 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.review.properties["non-human-co-authors"].type, parentSchema: schema312.properties.review.properties["non-human-co-authors"], data: data38 };
-            if (vErrors === null) {
-              vErrors = [err134];
-            } else {
-              vErrors.push(err134);
-            }
-            errors++;
-          }
-        }
-        if (data30["allow-activity-fallback"] !== void 0) {
-          let data40 = data30["allow-activity-fallback"];
-          if (typeof data40 !== "boolean") {
-            const err135 = { instancePath: instancePath + "/review/allow-activity-fallback", schemaPath: "#/properties/review/properties/allow-activity-fallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.review.properties["allow-activity-fallback"].type, parentSchema: schema312.properties.review.properties["allow-activity-fallback"], data: data40 };
-            if (vErrors === null) {
-              vErrors = [err135];
-            } else {
-              vErrors.push(err135);
-            }
-            errors++;
-          }
-        }
-        if (data30["bot-pushers"] !== void 0) {
-          let data41 = data30["bot-pushers"];
-          if (Array.isArray(data41)) {
-            if (data41.length > 256) {
-              const err136 = { instancePath: instancePath + "/review/bot-pushers", schemaPath: "#/properties/review/properties/bot-pushers/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.review.properties["bot-pushers"], data: data41 };
-              if (vErrors === null) {
-                vErrors = [err136];
-              } else {
-                vErrors.push(err136);
-              }
-              errors++;
-            }
-            const len6 = data41.length;
-            for (let i10 = 0; i10 < len6; i10++) {
-              let data42 = data41[i10];
-              if (typeof data42 === "string") {
-                if (func12(data42) > 255) {
-                  const err137 = { instancePath: instancePath + "/review/bot-pushers/" + i10, schemaPath: "#/properties/review/properties/bot-pushers/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema312.properties.review.properties["bot-pushers"].items, data: data42 };
-                  if (vErrors === null) {
-                    vErrors = [err137];
-                  } else {
-                    vErrors.push(err137);
-                  }
-                  errors++;
-                }
-                if (!pattern14.test(data42)) {
-                  const err138 = { instancePath: instancePath + "/review/bot-pushers/" + i10, schemaPath: "#/properties/review/properties/bot-pushers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$"', schema: "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$", parentSchema: schema312.properties.review.properties["bot-pushers"].items, data: data42 };
-                  if (vErrors === null) {
-                    vErrors = [err138];
-                  } else {
-                    vErrors.push(err138);
-                  }
-                  errors++;
-                }
-              } else {
-                const err139 = { instancePath: instancePath + "/review/bot-pushers/" + i10, schemaPath: "#/properties/review/properties/bot-pushers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.review.properties["bot-pushers"].items.type, parentSchema: schema312.properties.review.properties["bot-pushers"].items, data: data42 };
+            if (data29["runner-environment"] !== void 0) {
+              let data35 = data29["runner-environment"];
+              if (!(data35 === "github-hosted" || data35 === "any")) {
+                const err134 = { instancePath: instancePath + "/identities/break-glass/runner-environment", schemaPath: "#/$defs/identity/properties/runner-environment/enum", keyword: "enum", params: { allowedValues: schema32.properties["runner-environment"].enum }, message: "must be equal to one of the allowed values", schema: schema32.properties["runner-environment"].enum, parentSchema: schema32.properties["runner-environment"], data: data35 };
                 if (vErrors === null) {
-                  vErrors = [err139];
+                  vErrors = [err134];
                 } else {
-                  vErrors.push(err139);
+                  vErrors.push(err134);
+                }
+                errors++;
+              }
+            }
+            if (data29.triggers !== void 0) {
+              let data36 = data29.triggers;
+              if (Array.isArray(data36)) {
+                if (data36.length > 32) {
+                  const err135 = { instancePath: instancePath + "/identities/break-glass/triggers", schemaPath: "#/$defs/identity/properties/triggers/maxItems", keyword: "maxItems", params: { limit: 32 }, message: "must NOT have more than 32 items", schema: 32, parentSchema: schema32.properties.triggers, data: data36 };
+                  if (vErrors === null) {
+                    vErrors = [err135];
+                  } else {
+                    vErrors.push(err135);
+                  }
+                  errors++;
+                }
+                if (data36.length < 1) {
+                  const err136 = { instancePath: instancePath + "/identities/break-glass/triggers", schemaPath: "#/$defs/identity/properties/triggers/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.triggers, data: data36 };
+                  if (vErrors === null) {
+                    vErrors = [err136];
+                  } else {
+                    vErrors.push(err136);
+                  }
+                  errors++;
+                }
+                const len7 = data36.length;
+                for (let i14 = 0; i14 < len7; i14++) {
+                  let data37 = data36[i14];
+                  if (typeof data37 === "string") {
+                    if (func12(data37) > 64) {
+                      const err137 = { instancePath: instancePath + "/identities/break-glass/triggers/" + i14, schemaPath: "#/$defs/identity/properties/triggers/items/maxLength", keyword: "maxLength", params: { limit: 64 }, message: "must NOT have more than 64 characters", schema: 64, parentSchema: schema32.properties.triggers.items, data: data37 };
+                      if (vErrors === null) {
+                        vErrors = [err137];
+                      } else {
+                        vErrors.push(err137);
+                      }
+                      errors++;
+                    }
+                    if (!pattern6.test(data37)) {
+                      const err138 = { instancePath: instancePath + "/identities/break-glass/triggers/" + i14, schemaPath: "#/$defs/identity/properties/triggers/items/pattern", keyword: "pattern", params: { pattern: "^[a-z_]+$" }, message: 'must match pattern "^[a-z_]+$"', schema: "^[a-z_]+$", parentSchema: schema32.properties.triggers.items, data: data37 };
+                      if (vErrors === null) {
+                        vErrors = [err138];
+                      } else {
+                        vErrors.push(err138);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err139 = { instancePath: instancePath + "/identities/break-glass/triggers/" + i14, schemaPath: "#/$defs/identity/properties/triggers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.triggers.items.type, parentSchema: schema32.properties.triggers.items, data: data37 };
+                    if (vErrors === null) {
+                      vErrors = [err139];
+                    } else {
+                      vErrors.push(err139);
+                    }
+                    errors++;
+                  }
+                }
+                let i15 = data36.length;
+                let j7;
+                if (i15 > 1) {
+                  const indices7 = {};
+                  for (; i15--; ) {
+                    let item7 = data36[i15];
+                    if (typeof item7 !== "string") {
+                      continue;
+                    }
+                    if (typeof indices7[item7] == "number") {
+                      j7 = indices7[item7];
+                      const err140 = { instancePath: instancePath + "/identities/break-glass/triggers", schemaPath: "#/$defs/identity/properties/triggers/uniqueItems", keyword: "uniqueItems", params: { i: i15, j: j7 }, message: "must NOT have duplicate items (items ## " + j7 + " and " + i15 + " are identical)", schema: true, parentSchema: schema32.properties.triggers, data: data36 };
+                      if (vErrors === null) {
+                        vErrors = [err140];
+                      } else {
+                        vErrors.push(err140);
+                      }
+                      errors++;
+                      break;
+                    }
+                    indices7[item7] = i15;
+                  }
+                }
+              } else {
+                const err141 = { instancePath: instancePath + "/identities/break-glass/triggers", schemaPath: "#/$defs/identity/properties/triggers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.triggers.type, parentSchema: schema32.properties.triggers, data: data36 };
+                if (vErrors === null) {
+                  vErrors = [err141];
+                } else {
+                  vErrors.push(err141);
                 }
                 errors++;
               }
             }
           } else {
-            const err140 = { instancePath: instancePath + "/review/bot-pushers", schemaPath: "#/properties/review/properties/bot-pushers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.review.properties["bot-pushers"].type, parentSchema: schema312.properties.review.properties["bot-pushers"], data: data41 };
-            if (vErrors === null) {
-              vErrors = [err140];
-            } else {
-              vErrors.push(err140);
-            }
-            errors++;
-          }
-        }
-      } else {
-        const err141 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.review.type, parentSchema: schema312.properties.review, data: data30 };
-        if (vErrors === null) {
-          vErrors = [err141];
-        } else {
-          vErrors.push(err141);
-        }
-        errors++;
-      }
-    }
-    if (data.deploy !== void 0) {
-      let data43 = data.deploy;
-      if (data43 && typeof data43 == "object" && !Array.isArray(data43)) {
-        for (const key7 in data43) {
-          if (!(key7 === "max-age" || key7 === "trusted-root" || key7 === "artifacts" || key7 === "repositories" || key7 === "approvals" || key7 === "break-glass")) {
-            const err142 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.deploy, data: data43 };
+            const err142 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data29 };
             if (vErrors === null) {
               vErrors = [err142];
             } else {
@@ -21019,45 +21053,44 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
             errors++;
           }
         }
-        if (data43["max-age"] !== void 0) {
-          let data44 = data43["max-age"];
-          if (!(typeof data44 == "number" && (!(data44 % 1) && !isNaN(data44)) && isFinite(data44)) && typeof data44 !== "string") {
-            const err143 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/type", keyword: "type", params: { type: schema312.properties.deploy.properties["max-age"].type }, message: "must be integer,string", schema: schema312.properties.deploy.properties["max-age"].type, parentSchema: schema312.properties.deploy.properties["max-age"], data: data44 };
+      } else {
+        const err143 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.identities.type, parentSchema: schema312.properties.identities, data: data1 };
+        if (vErrors === null) {
+          vErrors = [err143];
+        } else {
+          vErrors.push(err143);
+        }
+        errors++;
+      }
+    }
+    if (data.review !== void 0) {
+      let data38 = data.review;
+      if (data38 && typeof data38 == "object" && !Array.isArray(data38)) {
+        for (const key6 in data38) {
+          if (!func37.call(schema312.properties.review.properties, key6)) {
+            const err144 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.review, data: data38 };
             if (vErrors === null) {
-              vErrors = [err143];
+              vErrors = [err144];
             } else {
-              vErrors.push(err143);
+              vErrors.push(err144);
             }
             errors++;
           }
-          if (typeof data44 == "number" && isFinite(data44)) {
-            if (data44 < 1 || isNaN(data44)) {
-              const err144 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.deploy.properties["max-age"], data: data44 };
-              if (vErrors === null) {
-                vErrors = [err144];
-              } else {
-                vErrors.push(err144);
-              }
-              errors++;
-            }
-          }
-          if (typeof data44 === "string") {
-            if (!pattern15.test(data44)) {
-              const err145 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.deploy.properties["max-age"], data: data44 };
-              if (vErrors === null) {
-                vErrors = [err145];
-              } else {
-                vErrors.push(err145);
-              }
-              errors++;
-            }
-          }
         }
-        if (data43["trusted-root"] !== void 0) {
-          let data45 = data43["trusted-root"];
-          if (typeof data45 === "string") {
-            if (func12(data45) > 4096) {
-              const err146 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema312.properties.deploy.properties["trusted-root"], data: data45 };
+        if (data38["min-approvals"] !== void 0) {
+          let data39 = data38["min-approvals"];
+          if (!(typeof data39 == "number" && (!(data39 % 1) && !isNaN(data39)) && isFinite(data39))) {
+            const err145 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.review.properties["min-approvals"].type, parentSchema: schema312.properties.review.properties["min-approvals"], data: data39 };
+            if (vErrors === null) {
+              vErrors = [err145];
+            } else {
+              vErrors.push(err145);
+            }
+            errors++;
+          }
+          if (typeof data39 == "number" && isFinite(data39)) {
+            if (data39 < 1 || isNaN(data39)) {
+              const err146 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.review.properties["min-approvals"], data: data39 };
               if (vErrors === null) {
                 vErrors = [err146];
               } else {
@@ -21065,17 +21098,24 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               }
               errors++;
             }
-            if (func12(data45) < 1) {
-              const err147 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema312.properties.deploy.properties["trusted-root"], data: data45 };
-              if (vErrors === null) {
-                vErrors = [err147];
-              } else {
-                vErrors.push(err147);
-              }
-              errors++;
+          }
+        }
+        if (data38["allow-bots"] !== void 0) {
+          let data40 = data38["allow-bots"];
+          if (typeof data40 !== "boolean") {
+            const err147 = { instancePath: instancePath + "/review/allow-bots", schemaPath: "#/properties/review/properties/allow-bots/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.review.properties["allow-bots"].type, parentSchema: schema312.properties.review.properties["allow-bots"], data: data40 };
+            if (vErrors === null) {
+              vErrors = [err147];
+            } else {
+              vErrors.push(err147);
             }
-          } else {
-            const err148 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.deploy.properties["trusted-root"].type, parentSchema: schema312.properties.deploy.properties["trusted-root"], data: data45 };
+            errors++;
+          }
+        }
+        if (data38["require-approval-on-head"] !== void 0) {
+          let data41 = data38["require-approval-on-head"];
+          if (typeof data41 !== "boolean") {
+            const err148 = { instancePath: instancePath + "/review/require-approval-on-head", schemaPath: "#/properties/review/properties/require-approval-on-head/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.review.properties["require-approval-on-head"].type, parentSchema: schema312.properties.review.properties["require-approval-on-head"], data: data41 };
             if (vErrors === null) {
               vErrors = [err148];
             } else {
@@ -21084,20 +21124,23 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
             errors++;
           }
         }
-        if (data43.artifacts !== void 0) {
-          let data46 = data43.artifacts;
-          if (Array.isArray(data46)) {
-            if (data46.length > 256) {
-              const err149 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.deploy.properties.artifacts, data: data46 };
-              if (vErrors === null) {
-                vErrors = [err149];
-              } else {
-                vErrors.push(err149);
-              }
-              errors++;
+        if (data38["changes-requested-blocks"] !== void 0) {
+          let data42 = data38["changes-requested-blocks"];
+          if (typeof data42 !== "boolean") {
+            const err149 = { instancePath: instancePath + "/review/changes-requested-blocks", schemaPath: "#/properties/review/properties/changes-requested-blocks/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.review.properties["changes-requested-blocks"].type, parentSchema: schema312.properties.review.properties["changes-requested-blocks"], data: data42 };
+            if (vErrors === null) {
+              vErrors = [err149];
+            } else {
+              vErrors.push(err149);
             }
-            if (data46.length < 1) {
-              const err150 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema312.properties.deploy.properties.artifacts, data: data46 };
+            errors++;
+          }
+        }
+        if (data38["protected-branches"] !== void 0) {
+          let data43 = data38["protected-branches"];
+          if (Array.isArray(data43)) {
+            if (data43.length > 256) {
+              const err150 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.review.properties["protected-branches"], data: data43 };
               if (vErrors === null) {
                 vErrors = [err150];
               } else {
@@ -21105,21 +21148,21 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               }
               errors++;
             }
-            const len7 = data46.length;
-            for (let i11 = 0; i11 < len7; i11++) {
-              let data47 = data46[i11];
-              if (typeof data47 === "string") {
-                if (func12(data47) > 255) {
-                  const err151 = { instancePath: instancePath + "/deploy/artifacts/" + i11, schemaPath: "#/properties/deploy/properties/artifacts/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema312.properties.deploy.properties.artifacts.items, data: data47 };
-                  if (vErrors === null) {
-                    vErrors = [err151];
-                  } else {
-                    vErrors.push(err151);
-                  }
-                  errors++;
-                }
-                if (func12(data47) < 1) {
-                  const err152 = { instancePath: instancePath + "/deploy/artifacts/" + i11, schemaPath: "#/properties/deploy/properties/artifacts/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema312.properties.deploy.properties.artifacts.items, data: data47 };
+            if (data43.length < 1) {
+              const err151 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema312.properties.review.properties["protected-branches"], data: data43 };
+              if (vErrors === null) {
+                vErrors = [err151];
+              } else {
+                vErrors.push(err151);
+              }
+              errors++;
+            }
+            const len8 = data43.length;
+            for (let i16 = 0; i16 < len8; i16++) {
+              let data44 = data43[i16];
+              if (typeof data44 === "string") {
+                if (func12(data44) > 255) {
+                  const err152 = { instancePath: instancePath + "/review/protected-branches/" + i16, schemaPath: "#/properties/review/properties/protected-branches/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema312.properties.review.properties["protected-branches"].items, data: data44 };
                   if (vErrors === null) {
                     vErrors = [err152];
                   } else {
@@ -21127,95 +21170,92 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                   errors++;
                 }
+                if (func12(data44) < 1) {
+                  const err153 = { instancePath: instancePath + "/review/protected-branches/" + i16, schemaPath: "#/properties/review/properties/protected-branches/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema312.properties.review.properties["protected-branches"].items, data: data44 };
+                  if (vErrors === null) {
+                    vErrors = [err153];
+                  } else {
+                    vErrors.push(err153);
+                  }
+                  errors++;
+                }
+                if (!pattern16.test(data44)) {
+                  const err154 = { instancePath: instancePath + "/review/protected-branches/" + i16, schemaPath: "#/properties/review/properties/protected-branches/items/pattern", keyword: "pattern", params: { pattern: "^(?!refs/)[^\\s]+$" }, message: 'must match pattern "^(?!refs/)[^\\s]+$"', schema: "^(?!refs/)[^\\s]+$", parentSchema: schema312.properties.review.properties["protected-branches"].items, data: data44 };
+                  if (vErrors === null) {
+                    vErrors = [err154];
+                  } else {
+                    vErrors.push(err154);
+                  }
+                  errors++;
+                }
               } else {
-                const err153 = { instancePath: instancePath + "/deploy/artifacts/" + i11, schemaPath: "#/properties/deploy/properties/artifacts/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.deploy.properties.artifacts.items.type, parentSchema: schema312.properties.deploy.properties.artifacts.items, data: data47 };
+                const err155 = { instancePath: instancePath + "/review/protected-branches/" + i16, schemaPath: "#/properties/review/properties/protected-branches/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.review.properties["protected-branches"].items.type, parentSchema: schema312.properties.review.properties["protected-branches"].items, data: data44 };
                 if (vErrors === null) {
-                  vErrors = [err153];
+                  vErrors = [err155];
                 } else {
-                  vErrors.push(err153);
+                  vErrors.push(err155);
                 }
                 errors++;
               }
             }
           } else {
-            const err154 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.deploy.properties.artifacts.type, parentSchema: schema312.properties.deploy.properties.artifacts, data: data46 };
+            const err156 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.review.properties["protected-branches"].type, parentSchema: schema312.properties.review.properties["protected-branches"], data: data43 };
             if (vErrors === null) {
-              vErrors = [err154];
+              vErrors = [err156];
             } else {
-              vErrors.push(err154);
+              vErrors.push(err156);
             }
             errors++;
           }
         }
-        if (data43.repositories !== void 0) {
-          let data48 = data43.repositories;
-          if (Array.isArray(data48)) {
-            if (data48.length > 256) {
-              const err155 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.deploy.properties.repositories, data: data48 };
-              if (vErrors === null) {
-                vErrors = [err155];
-              } else {
-                vErrors.push(err155);
-              }
-              errors++;
-            }
-            if (data48.length < 1) {
-              const err156 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema312.properties.deploy.properties.repositories, data: data48 };
-              if (vErrors === null) {
-                vErrors = [err156];
-              } else {
-                vErrors.push(err156);
-              }
-              errors++;
-            }
-            const len8 = data48.length;
-            for (let i12 = 0; i12 < len8; i12++) {
-              let data49 = data48[i12];
-              if (typeof data49 === "string") {
-                if (func12(data49) > 140) {
-                  const err157 = { instancePath: instancePath + "/deploy/repositories/" + i12, schemaPath: "#/properties/deploy/properties/repositories/items/maxLength", keyword: "maxLength", params: { limit: 140 }, message: "must NOT have more than 140 characters", schema: 140, parentSchema: schema312.properties.deploy.properties.repositories.items, data: data49 };
-                  if (vErrors === null) {
-                    vErrors = [err157];
-                  } else {
-                    vErrors.push(err157);
-                  }
-                  errors++;
-                }
-                if (!pattern16.test(data49)) {
-                  const err158 = { instancePath: instancePath + "/deploy/repositories/" + i12, schemaPath: "#/properties/deploy/properties/repositories/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", parentSchema: schema312.properties.deploy.properties.repositories.items, data: data49 };
-                  if (vErrors === null) {
-                    vErrors = [err158];
-                  } else {
-                    vErrors.push(err158);
-                  }
-                  errors++;
-                }
-              } else {
-                const err159 = { instancePath: instancePath + "/deploy/repositories/" + i12, schemaPath: "#/properties/deploy/properties/repositories/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.deploy.properties.repositories.items.type, parentSchema: schema312.properties.deploy.properties.repositories.items, data: data49 };
-                if (vErrors === null) {
-                  vErrors = [err159];
-                } else {
-                  vErrors.push(err159);
-                }
-                errors++;
-              }
-            }
-          } else {
-            const err160 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.deploy.properties.repositories.type, parentSchema: schema312.properties.deploy.properties.repositories, data: data48 };
+        if (data38["unidentified-co-authors"] !== void 0) {
+          let data45 = data38["unidentified-co-authors"];
+          if (!(data45 === "refuse" || data45 === "allow")) {
+            const err157 = { instancePath: instancePath + "/review/unidentified-co-authors", schemaPath: "#/properties/review/properties/unidentified-co-authors/enum", keyword: "enum", params: { allowedValues: schema312.properties.review.properties["unidentified-co-authors"].enum }, message: "must be equal to one of the allowed values", schema: schema312.properties.review.properties["unidentified-co-authors"].enum, parentSchema: schema312.properties.review.properties["unidentified-co-authors"], data: data45 };
             if (vErrors === null) {
-              vErrors = [err160];
+              vErrors = [err157];
             } else {
-              vErrors.push(err160);
+              vErrors.push(err157);
             }
             errors++;
           }
         }
-        if (data43.approvals !== void 0) {
-          let data50 = data43.approvals;
-          if (data50 && typeof data50 == "object" && !Array.isArray(data50)) {
-            for (const key8 in data50) {
-              if (!(key8 === "min" || key8 === "distinct-from" || key8 === "require-prevent-self-review")) {
-                const err161 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.deploy.properties.approvals, data: data50 };
+        if (data38["non-human-co-authors"] !== void 0) {
+          let data46 = data38["non-human-co-authors"];
+          if (Array.isArray(data46)) {
+            if (data46.length > 256) {
+              const err158 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.review.properties["non-human-co-authors"], data: data46 };
+              if (vErrors === null) {
+                vErrors = [err158];
+              } else {
+                vErrors.push(err158);
+              }
+              errors++;
+            }
+            const len9 = data46.length;
+            for (let i17 = 0; i17 < len9; i17++) {
+              let data47 = data46[i17];
+              if (typeof data47 === "string") {
+                if (func12(data47) > 254) {
+                  const err159 = { instancePath: instancePath + "/review/non-human-co-authors/" + i17, schemaPath: "#/properties/review/properties/non-human-co-authors/items/maxLength", keyword: "maxLength", params: { limit: 254 }, message: "must NOT have more than 254 characters", schema: 254, parentSchema: schema312.properties.review.properties["non-human-co-authors"].items, data: data47 };
+                  if (vErrors === null) {
+                    vErrors = [err159];
+                  } else {
+                    vErrors.push(err159);
+                  }
+                  errors++;
+                }
+                if (!pattern17.test(data47)) {
+                  const err160 = { instancePath: instancePath + "/review/non-human-co-authors/" + i17, schemaPath: "#/properties/review/properties/non-human-co-authors/items/pattern", keyword: "pattern", params: { pattern: "^[^\\s@]+@[^\\s@]+$" }, message: 'must match pattern "^[^\\s@]+@[^\\s@]+$"', schema: "^[^\\s@]+@[^\\s@]+$", parentSchema: schema312.properties.review.properties["non-human-co-authors"].items, data: data47 };
+                  if (vErrors === null) {
+                    vErrors = [err160];
+                  } else {
+                    vErrors.push(err160);
+                  }
+                  errors++;
+                }
+              } else {
+                const err161 = { instancePath: instancePath + "/review/non-human-co-authors/" + i17, schemaPath: "#/properties/review/properties/non-human-co-authors/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.review.properties["non-human-co-authors"].items.type, parentSchema: schema312.properties.review.properties["non-human-co-authors"].items, data: data47 };
                 if (vErrors === null) {
                   vErrors = [err161];
                 } else {
@@ -21224,43 +21264,46 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                 errors++;
               }
             }
-            if (data50.min !== void 0) {
-              let data51 = data50.min;
-              if (!(typeof data51 == "number" && (!(data51 % 1) && !isNaN(data51)) && isFinite(data51))) {
-                const err162 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.deploy.properties.approvals.properties.min.type, parentSchema: schema312.properties.deploy.properties.approvals.properties.min, data: data51 };
-                if (vErrors === null) {
-                  vErrors = [err162];
-                } else {
-                  vErrors.push(err162);
-                }
-                errors++;
-              }
-              if (typeof data51 == "number" && isFinite(data51)) {
-                if (data51 > 32 || isNaN(data51)) {
-                  const err163 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema312.properties.deploy.properties.approvals.properties.min, data: data51 };
-                  if (vErrors === null) {
-                    vErrors = [err163];
-                  } else {
-                    vErrors.push(err163);
-                  }
-                  errors++;
-                }
-                if (data51 < 0 || isNaN(data51)) {
-                  const err164 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.deploy.properties.approvals.properties.min, data: data51 };
-                  if (vErrors === null) {
-                    vErrors = [err164];
-                  } else {
-                    vErrors.push(err164);
-                  }
-                  errors++;
-                }
-              }
+          } else {
+            const err162 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.review.properties["non-human-co-authors"].type, parentSchema: schema312.properties.review.properties["non-human-co-authors"], data: data46 };
+            if (vErrors === null) {
+              vErrors = [err162];
+            } else {
+              vErrors.push(err162);
             }
-            if (data50["distinct-from"] !== void 0) {
-              let data52 = data50["distinct-from"];
-              if (Array.isArray(data52)) {
-                if (data52.length > 5) {
-                  const err165 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/maxItems", keyword: "maxItems", params: { limit: 5 }, message: "must NOT have more than 5 items", schema: 5, parentSchema: schema312.properties.deploy.properties.approvals.properties["distinct-from"], data: data52 };
+            errors++;
+          }
+        }
+        if (data38["allow-activity-fallback"] !== void 0) {
+          let data48 = data38["allow-activity-fallback"];
+          if (typeof data48 !== "boolean") {
+            const err163 = { instancePath: instancePath + "/review/allow-activity-fallback", schemaPath: "#/properties/review/properties/allow-activity-fallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.review.properties["allow-activity-fallback"].type, parentSchema: schema312.properties.review.properties["allow-activity-fallback"], data: data48 };
+            if (vErrors === null) {
+              vErrors = [err163];
+            } else {
+              vErrors.push(err163);
+            }
+            errors++;
+          }
+        }
+        if (data38["bot-pushers"] !== void 0) {
+          let data49 = data38["bot-pushers"];
+          if (Array.isArray(data49)) {
+            if (data49.length > 256) {
+              const err164 = { instancePath: instancePath + "/review/bot-pushers", schemaPath: "#/properties/review/properties/bot-pushers/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.review.properties["bot-pushers"], data: data49 };
+              if (vErrors === null) {
+                vErrors = [err164];
+              } else {
+                vErrors.push(err164);
+              }
+              errors++;
+            }
+            const len10 = data49.length;
+            for (let i18 = 0; i18 < len10; i18++) {
+              let data50 = data49[i18];
+              if (typeof data50 === "string") {
+                if (func12(data50) > 255) {
+                  const err165 = { instancePath: instancePath + "/review/bot-pushers/" + i18, schemaPath: "#/properties/review/properties/bot-pushers/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema312.properties.review.properties["bot-pushers"].items, data: data50 };
                   if (vErrors === null) {
                     vErrors = [err165];
                   } else {
@@ -21268,21 +21311,17 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                   errors++;
                 }
-                const len9 = data52.length;
-                for (let i13 = 0; i13 < len9; i13++) {
-                  let data53 = data52[i13];
-                  if (!(data53 === "author" || data53 === "contributors" || data53 === "pusher" || data53 === "code-approvers" || data53 === "requester")) {
-                    const err166 = { instancePath: instancePath + "/deploy/approvals/distinct-from/" + i13, schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/items/enum", keyword: "enum", params: { allowedValues: schema312.properties.deploy.properties.approvals.properties["distinct-from"].items.enum }, message: "must be equal to one of the allowed values", schema: schema312.properties.deploy.properties.approvals.properties["distinct-from"].items.enum, parentSchema: schema312.properties.deploy.properties.approvals.properties["distinct-from"].items, data: data53 };
-                    if (vErrors === null) {
-                      vErrors = [err166];
-                    } else {
-                      vErrors.push(err166);
-                    }
-                    errors++;
+                if (!pattern18.test(data50)) {
+                  const err166 = { instancePath: instancePath + "/review/bot-pushers/" + i18, schemaPath: "#/properties/review/properties/bot-pushers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$"', schema: "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$", parentSchema: schema312.properties.review.properties["bot-pushers"].items, data: data50 };
+                  if (vErrors === null) {
+                    vErrors = [err166];
+                  } else {
+                    vErrors.push(err166);
                   }
+                  errors++;
                 }
               } else {
-                const err167 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.deploy.properties.approvals.properties["distinct-from"].type, parentSchema: schema312.properties.deploy.properties.approvals.properties["distinct-from"], data: data52 };
+                const err167 = { instancePath: instancePath + "/review/bot-pushers/" + i18, schemaPath: "#/properties/review/properties/bot-pushers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.review.properties["bot-pushers"].items.type, parentSchema: schema312.properties.review.properties["bot-pushers"].items, data: data50 };
                 if (vErrors === null) {
                   vErrors = [err167];
                 } else {
@@ -21291,165 +21330,160 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                 errors++;
               }
             }
-            if (data50["require-prevent-self-review"] !== void 0) {
-              let data54 = data50["require-prevent-self-review"];
-              if (typeof data54 !== "boolean") {
-                const err168 = { instancePath: instancePath + "/deploy/approvals/require-prevent-self-review", schemaPath: "#/properties/deploy/properties/approvals/properties/require-prevent-self-review/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.deploy.properties.approvals.properties["require-prevent-self-review"].type, parentSchema: schema312.properties.deploy.properties.approvals.properties["require-prevent-self-review"], data: data54 };
-                if (vErrors === null) {
-                  vErrors = [err168];
-                } else {
-                  vErrors.push(err168);
-                }
-                errors++;
-              }
-            }
           } else {
-            const err169 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.deploy.properties.approvals.type, parentSchema: schema312.properties.deploy.properties.approvals, data: data50 };
+            const err168 = { instancePath: instancePath + "/review/bot-pushers", schemaPath: "#/properties/review/properties/bot-pushers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.review.properties["bot-pushers"].type, parentSchema: schema312.properties.review.properties["bot-pushers"], data: data49 };
             if (vErrors === null) {
-              vErrors = [err169];
+              vErrors = [err168];
             } else {
-              vErrors.push(err169);
-            }
-            errors++;
-          }
-        }
-        if (data43["break-glass"] !== void 0) {
-          let data55 = data43["break-glass"];
-          if (data55 && typeof data55 == "object" && !Array.isArray(data55)) {
-            for (const key9 in data55) {
-              if (!(key9 === "max-duration" || key9 === "min-approvers")) {
-                const err170 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.deploy.properties["break-glass"], data: data55 };
-                if (vErrors === null) {
-                  vErrors = [err170];
-                } else {
-                  vErrors.push(err170);
-                }
-                errors++;
-              }
-            }
-            if (data55["max-duration"] !== void 0) {
-              let data56 = data55["max-duration"];
-              if (!(typeof data56 == "number" && (!(data56 % 1) && !isNaN(data56)) && isFinite(data56)) && typeof data56 !== "string") {
-                const err171 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/type", keyword: "type", params: { type: schema312.properties.deploy.properties["break-glass"].properties["max-duration"].type }, message: "must be integer,string", schema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"].type, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"], data: data56 };
-                if (vErrors === null) {
-                  vErrors = [err171];
-                } else {
-                  vErrors.push(err171);
-                }
-                errors++;
-              }
-              if (typeof data56 == "number" && isFinite(data56)) {
-                if (data56 < 1 || isNaN(data56)) {
-                  const err172 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"], data: data56 };
-                  if (vErrors === null) {
-                    vErrors = [err172];
-                  } else {
-                    vErrors.push(err172);
-                  }
-                  errors++;
-                }
-              }
-              if (typeof data56 === "string") {
-                if (!pattern15.test(data56)) {
-                  const err173 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"], data: data56 };
-                  if (vErrors === null) {
-                    vErrors = [err173];
-                  } else {
-                    vErrors.push(err173);
-                  }
-                  errors++;
-                }
-              }
-            }
-            if (data55["min-approvers"] !== void 0) {
-              let data57 = data55["min-approvers"];
-              if (!(typeof data57 == "number" && (!(data57 % 1) && !isNaN(data57)) && isFinite(data57))) {
-                const err174 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"].type, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data57 };
-                if (vErrors === null) {
-                  vErrors = [err174];
-                } else {
-                  vErrors.push(err174);
-                }
-                errors++;
-              }
-              if (typeof data57 == "number" && isFinite(data57)) {
-                if (data57 > 32 || isNaN(data57)) {
-                  const err175 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data57 };
-                  if (vErrors === null) {
-                    vErrors = [err175];
-                  } else {
-                    vErrors.push(err175);
-                  }
-                  errors++;
-                }
-                if (data57 < 1 || isNaN(data57)) {
-                  const err176 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data57 };
-                  if (vErrors === null) {
-                    vErrors = [err176];
-                  } else {
-                    vErrors.push(err176);
-                  }
-                  errors++;
-                }
-              }
-            }
-          } else {
-            const err177 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.deploy.properties["break-glass"].type, parentSchema: schema312.properties.deploy.properties["break-glass"], data: data55 };
-            if (vErrors === null) {
-              vErrors = [err177];
-            } else {
-              vErrors.push(err177);
+              vErrors.push(err168);
             }
             errors++;
           }
         }
       } else {
-        const err178 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.deploy.type, parentSchema: schema312.properties.deploy, data: data43 };
+        const err169 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.review.type, parentSchema: schema312.properties.review, data: data38 };
         if (vErrors === null) {
-          vErrors = [err178];
+          vErrors = [err169];
         } else {
-          vErrors.push(err178);
+          vErrors.push(err169);
         }
         errors++;
       }
     }
-    if (data.report !== void 0) {
-      let data58 = data.report;
-      if (data58 && typeof data58 == "object" && !Array.isArray(data58)) {
-        for (const key10 in data58) {
-          if (!func33.call(schema312.properties.report.properties, key10)) {
-            const err179 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.report, data: data58 };
+    if (data.deploy !== void 0) {
+      let data51 = data.deploy;
+      if (data51 && typeof data51 == "object" && !Array.isArray(data51)) {
+        for (const key7 in data51) {
+          if (!(key7 === "max-age" || key7 === "trusted-root" || key7 === "artifacts" || key7 === "repositories" || key7 === "approvals" || key7 === "break-glass")) {
+            const err170 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.deploy, data: data51 };
             if (vErrors === null) {
-              vErrors = [err179];
+              vErrors = [err170];
             } else {
-              vErrors.push(err179);
+              vErrors.push(err170);
             }
             errors++;
           }
         }
-        if (data58["max-unapproved-rate"] !== void 0) {
-          let data59 = data58["max-unapproved-rate"];
-          if (typeof data59 == "number" && isFinite(data59)) {
-            if (data59 > 1 || isNaN(data59)) {
-              const err180 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-unapproved-rate"], data: data59 };
+        if (data51["max-age"] !== void 0) {
+          let data52 = data51["max-age"];
+          if (!(typeof data52 == "number" && (!(data52 % 1) && !isNaN(data52)) && isFinite(data52)) && typeof data52 !== "string") {
+            const err171 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/type", keyword: "type", params: { type: schema312.properties.deploy.properties["max-age"].type }, message: "must be integer,string", schema: schema312.properties.deploy.properties["max-age"].type, parentSchema: schema312.properties.deploy.properties["max-age"], data: data52 };
+            if (vErrors === null) {
+              vErrors = [err171];
+            } else {
+              vErrors.push(err171);
+            }
+            errors++;
+          }
+          if (typeof data52 == "number" && isFinite(data52)) {
+            if (data52 < 1 || isNaN(data52)) {
+              const err172 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.deploy.properties["max-age"], data: data52 };
               if (vErrors === null) {
-                vErrors = [err180];
+                vErrors = [err172];
               } else {
-                vErrors.push(err180);
+                vErrors.push(err172);
               }
               errors++;
             }
-            if (data59 < 0 || isNaN(data59)) {
-              const err181 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-unapproved-rate"], data: data59 };
+          }
+          if (typeof data52 === "string") {
+            if (!pattern19.test(data52)) {
+              const err173 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.deploy.properties["max-age"], data: data52 };
               if (vErrors === null) {
-                vErrors = [err181];
+                vErrors = [err173];
               } else {
-                vErrors.push(err181);
+                vErrors.push(err173);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data51["trusted-root"] !== void 0) {
+          let data53 = data51["trusted-root"];
+          if (typeof data53 === "string") {
+            if (func12(data53) > 4096) {
+              const err174 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema312.properties.deploy.properties["trusted-root"], data: data53 };
+              if (vErrors === null) {
+                vErrors = [err174];
+              } else {
+                vErrors.push(err174);
+              }
+              errors++;
+            }
+            if (func12(data53) < 1) {
+              const err175 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema312.properties.deploy.properties["trusted-root"], data: data53 };
+              if (vErrors === null) {
+                vErrors = [err175];
+              } else {
+                vErrors.push(err175);
               }
               errors++;
             }
           } else {
-            const err182 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["max-unapproved-rate"].type, parentSchema: schema312.properties.report.properties["max-unapproved-rate"], data: data59 };
+            const err176 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.deploy.properties["trusted-root"].type, parentSchema: schema312.properties.deploy.properties["trusted-root"], data: data53 };
+            if (vErrors === null) {
+              vErrors = [err176];
+            } else {
+              vErrors.push(err176);
+            }
+            errors++;
+          }
+        }
+        if (data51.artifacts !== void 0) {
+          let data54 = data51.artifacts;
+          if (Array.isArray(data54)) {
+            if (data54.length > 256) {
+              const err177 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.deploy.properties.artifacts, data: data54 };
+              if (vErrors === null) {
+                vErrors = [err177];
+              } else {
+                vErrors.push(err177);
+              }
+              errors++;
+            }
+            if (data54.length < 1) {
+              const err178 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema312.properties.deploy.properties.artifacts, data: data54 };
+              if (vErrors === null) {
+                vErrors = [err178];
+              } else {
+                vErrors.push(err178);
+              }
+              errors++;
+            }
+            const len11 = data54.length;
+            for (let i19 = 0; i19 < len11; i19++) {
+              let data55 = data54[i19];
+              if (typeof data55 === "string") {
+                if (func12(data55) > 255) {
+                  const err179 = { instancePath: instancePath + "/deploy/artifacts/" + i19, schemaPath: "#/properties/deploy/properties/artifacts/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema312.properties.deploy.properties.artifacts.items, data: data55 };
+                  if (vErrors === null) {
+                    vErrors = [err179];
+                  } else {
+                    vErrors.push(err179);
+                  }
+                  errors++;
+                }
+                if (func12(data55) < 1) {
+                  const err180 = { instancePath: instancePath + "/deploy/artifacts/" + i19, schemaPath: "#/properties/deploy/properties/artifacts/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema312.properties.deploy.properties.artifacts.items, data: data55 };
+                  if (vErrors === null) {
+                    vErrors = [err180];
+                  } else {
+                    vErrors.push(err180);
+                  }
+                  errors++;
+                }
+              } else {
+                const err181 = { instancePath: instancePath + "/deploy/artifacts/" + i19, schemaPath: "#/properties/deploy/properties/artifacts/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.deploy.properties.artifacts.items.type, parentSchema: schema312.properties.deploy.properties.artifacts.items, data: data55 };
+                if (vErrors === null) {
+                  vErrors = [err181];
+                } else {
+                  vErrors.push(err181);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err182 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.deploy.properties.artifacts.type, parentSchema: schema312.properties.deploy.properties.artifacts, data: data54 };
             if (vErrors === null) {
               vErrors = [err182];
             } else {
@@ -21458,20 +21492,20 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
             errors++;
           }
         }
-        if (data58["max-review-latency-p90"] !== void 0) {
-          let data60 = data58["max-review-latency-p90"];
-          if (!(typeof data60 == "number" && (!(data60 % 1) && !isNaN(data60)) && isFinite(data60)) && typeof data60 !== "string") {
-            const err183 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/type", keyword: "type", params: { type: schema312.properties.report.properties["max-review-latency-p90"].type }, message: "must be integer,string", schema: schema312.properties.report.properties["max-review-latency-p90"].type, parentSchema: schema312.properties.report.properties["max-review-latency-p90"], data: data60 };
-            if (vErrors === null) {
-              vErrors = [err183];
-            } else {
-              vErrors.push(err183);
+        if (data51.repositories !== void 0) {
+          let data56 = data51.repositories;
+          if (Array.isArray(data56)) {
+            if (data56.length > 256) {
+              const err183 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.deploy.properties.repositories, data: data56 };
+              if (vErrors === null) {
+                vErrors = [err183];
+              } else {
+                vErrors.push(err183);
+              }
+              errors++;
             }
-            errors++;
-          }
-          if (typeof data60 == "number" && isFinite(data60)) {
-            if (data60 < 1 || isNaN(data60)) {
-              const err184 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-review-latency-p90"], data: data60 };
+            if (data56.length < 1) {
+              const err184 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema312.properties.deploy.properties.repositories, data: data56 };
               if (vErrors === null) {
                 vErrors = [err184];
               } else {
@@ -21479,42 +21513,40 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               }
               errors++;
             }
-          }
-          if (typeof data60 === "string") {
-            if (!pattern15.test(data60)) {
-              const err185 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.report.properties["max-review-latency-p90"], data: data60 };
-              if (vErrors === null) {
-                vErrors = [err185];
+            const len12 = data56.length;
+            for (let i20 = 0; i20 < len12; i20++) {
+              let data57 = data56[i20];
+              if (typeof data57 === "string") {
+                if (func12(data57) > 140) {
+                  const err185 = { instancePath: instancePath + "/deploy/repositories/" + i20, schemaPath: "#/properties/deploy/properties/repositories/items/maxLength", keyword: "maxLength", params: { limit: 140 }, message: "must NOT have more than 140 characters", schema: 140, parentSchema: schema312.properties.deploy.properties.repositories.items, data: data57 };
+                  if (vErrors === null) {
+                    vErrors = [err185];
+                  } else {
+                    vErrors.push(err185);
+                  }
+                  errors++;
+                }
+                if (!pattern20.test(data57)) {
+                  const err186 = { instancePath: instancePath + "/deploy/repositories/" + i20, schemaPath: "#/properties/deploy/properties/repositories/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", parentSchema: schema312.properties.deploy.properties.repositories.items, data: data57 };
+                  if (vErrors === null) {
+                    vErrors = [err186];
+                  } else {
+                    vErrors.push(err186);
+                  }
+                  errors++;
+                }
               } else {
-                vErrors.push(err185);
+                const err187 = { instancePath: instancePath + "/deploy/repositories/" + i20, schemaPath: "#/properties/deploy/properties/repositories/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.deploy.properties.repositories.items.type, parentSchema: schema312.properties.deploy.properties.repositories.items, data: data57 };
+                if (vErrors === null) {
+                  vErrors = [err187];
+                } else {
+                  vErrors.push(err187);
+                }
+                errors++;
               }
-              errors++;
-            }
-          }
-        }
-        if (data58["max-privileged-approval-share"] !== void 0) {
-          let data61 = data58["max-privileged-approval-share"];
-          if (typeof data61 == "number" && isFinite(data61)) {
-            if (data61 > 1 || isNaN(data61)) {
-              const err186 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-privileged-approval-share"], data: data61 };
-              if (vErrors === null) {
-                vErrors = [err186];
-              } else {
-                vErrors.push(err186);
-              }
-              errors++;
-            }
-            if (data61 < 0 || isNaN(data61)) {
-              const err187 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-privileged-approval-share"], data: data61 };
-              if (vErrors === null) {
-                vErrors = [err187];
-              } else {
-                vErrors.push(err187);
-              }
-              errors++;
             }
           } else {
-            const err188 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["max-privileged-approval-share"].type, parentSchema: schema312.properties.report.properties["max-privileged-approval-share"], data: data61 };
+            const err188 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.deploy.properties.repositories.type, parentSchema: schema312.properties.deploy.properties.repositories, data: data56 };
             if (vErrors === null) {
               vErrors = [err188];
             } else {
@@ -21523,176 +21555,489 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
             errors++;
           }
         }
-        if (data58["max-audit-gaps"] !== void 0) {
-          let data62 = data58["max-audit-gaps"];
-          if (!(typeof data62 == "number" && (!(data62 % 1) && !isNaN(data62)) && isFinite(data62))) {
-            const err189 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-audit-gaps"].type, parentSchema: schema312.properties.report.properties["max-audit-gaps"], data: data62 };
-            if (vErrors === null) {
-              vErrors = [err189];
-            } else {
-              vErrors.push(err189);
-            }
-            errors++;
-          }
-          if (typeof data62 == "number" && isFinite(data62)) {
-            if (data62 < 0 || isNaN(data62)) {
-              const err190 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-audit-gaps"], data: data62 };
-              if (vErrors === null) {
-                vErrors = [err190];
-              } else {
-                vErrors.push(err190);
+        if (data51.approvals !== void 0) {
+          let data58 = data51.approvals;
+          if (data58 && typeof data58 == "object" && !Array.isArray(data58)) {
+            for (const key8 in data58) {
+              if (!(key8 === "min" || key8 === "distinct-from" || key8 === "require-prevent-self-review")) {
+                const err189 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.deploy.properties.approvals, data: data58 };
+                if (vErrors === null) {
+                  vErrors = [err189];
+                } else {
+                  vErrors.push(err189);
+                }
+                errors++;
               }
-              errors++;
             }
-          }
-        }
-        if (data58["max-approval-reuse"] !== void 0) {
-          let data63 = data58["max-approval-reuse"];
-          if (!(typeof data63 == "number" && (!(data63 % 1) && !isNaN(data63)) && isFinite(data63))) {
-            const err191 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-approval-reuse"].type, parentSchema: schema312.properties.report.properties["max-approval-reuse"], data: data63 };
-            if (vErrors === null) {
-              vErrors = [err191];
-            } else {
-              vErrors.push(err191);
-            }
-            errors++;
-          }
-          if (typeof data63 == "number" && isFinite(data63)) {
-            if (data63 < 0 || isNaN(data63)) {
-              const err192 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-approval-reuse"], data: data63 };
-              if (vErrors === null) {
-                vErrors = [err192];
-              } else {
-                vErrors.push(err192);
+            if (data58.min !== void 0) {
+              let data59 = data58.min;
+              if (!(typeof data59 == "number" && (!(data59 % 1) && !isNaN(data59)) && isFinite(data59))) {
+                const err190 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.deploy.properties.approvals.properties.min.type, parentSchema: schema312.properties.deploy.properties.approvals.properties.min, data: data59 };
+                if (vErrors === null) {
+                  vErrors = [err190];
+                } else {
+                  vErrors.push(err190);
+                }
+                errors++;
               }
-              errors++;
-            }
-          }
-        }
-        if (data58["max-break-glass-per-month"] !== void 0) {
-          let data64 = data58["max-break-glass-per-month"];
-          if (!(typeof data64 == "number" && (!(data64 % 1) && !isNaN(data64)) && isFinite(data64))) {
-            const err193 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-break-glass-per-month"].type, parentSchema: schema312.properties.report.properties["max-break-glass-per-month"], data: data64 };
-            if (vErrors === null) {
-              vErrors = [err193];
-            } else {
-              vErrors.push(err193);
-            }
-            errors++;
-          }
-          if (typeof data64 == "number" && isFinite(data64)) {
-            if (data64 < 0 || isNaN(data64)) {
-              const err194 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-break-glass-per-month"], data: data64 };
-              if (vErrors === null) {
-                vErrors = [err194];
-              } else {
-                vErrors.push(err194);
+              if (typeof data59 == "number" && isFinite(data59)) {
+                if (data59 > 32 || isNaN(data59)) {
+                  const err191 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema312.properties.deploy.properties.approvals.properties.min, data: data59 };
+                  if (vErrors === null) {
+                    vErrors = [err191];
+                  } else {
+                    vErrors.push(err191);
+                  }
+                  errors++;
+                }
+                if (data59 < 0 || isNaN(data59)) {
+                  const err192 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.deploy.properties.approvals.properties.min, data: data59 };
+                  if (vErrors === null) {
+                    vErrors = [err192];
+                  } else {
+                    vErrors.push(err192);
+                  }
+                  errors++;
+                }
               }
-              errors++;
             }
-          }
-        }
-        if (data58["max-break-glass-without-follow-up"] !== void 0) {
-          let data65 = data58["max-break-glass-without-follow-up"];
-          if (!(typeof data65 == "number" && (!(data65 % 1) && !isNaN(data65)) && isFinite(data65))) {
-            const err195 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-break-glass-without-follow-up"].type, parentSchema: schema312.properties.report.properties["max-break-glass-without-follow-up"], data: data65 };
-            if (vErrors === null) {
-              vErrors = [err195];
-            } else {
-              vErrors.push(err195);
-            }
-            errors++;
-          }
-          if (typeof data65 == "number" && isFinite(data65)) {
-            if (data65 < 0 || isNaN(data65)) {
-              const err196 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-break-glass-without-follow-up"], data: data65 };
-              if (vErrors === null) {
-                vErrors = [err196];
+            if (data58["distinct-from"] !== void 0) {
+              let data60 = data58["distinct-from"];
+              if (Array.isArray(data60)) {
+                if (data60.length > 5) {
+                  const err193 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/maxItems", keyword: "maxItems", params: { limit: 5 }, message: "must NOT have more than 5 items", schema: 5, parentSchema: schema312.properties.deploy.properties.approvals.properties["distinct-from"], data: data60 };
+                  if (vErrors === null) {
+                    vErrors = [err193];
+                  } else {
+                    vErrors.push(err193);
+                  }
+                  errors++;
+                }
+                const len13 = data60.length;
+                for (let i21 = 0; i21 < len13; i21++) {
+                  let data61 = data60[i21];
+                  if (!(data61 === "author" || data61 === "contributors" || data61 === "pusher" || data61 === "code-approvers" || data61 === "requester")) {
+                    const err194 = { instancePath: instancePath + "/deploy/approvals/distinct-from/" + i21, schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/items/enum", keyword: "enum", params: { allowedValues: schema312.properties.deploy.properties.approvals.properties["distinct-from"].items.enum }, message: "must be equal to one of the allowed values", schema: schema312.properties.deploy.properties.approvals.properties["distinct-from"].items.enum, parentSchema: schema312.properties.deploy.properties.approvals.properties["distinct-from"].items, data: data61 };
+                    if (vErrors === null) {
+                      vErrors = [err194];
+                    } else {
+                      vErrors.push(err194);
+                    }
+                    errors++;
+                  }
+                }
               } else {
-                vErrors.push(err196);
+                const err195 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.deploy.properties.approvals.properties["distinct-from"].type, parentSchema: schema312.properties.deploy.properties.approvals.properties["distinct-from"], data: data60 };
+                if (vErrors === null) {
+                  vErrors = [err195];
+                } else {
+                  vErrors.push(err195);
+                }
+                errors++;
               }
-              errors++;
             }
-          }
-        }
-        if (data58["max-top-approver-share"] !== void 0) {
-          let data66 = data58["max-top-approver-share"];
-          if (typeof data66 == "number" && isFinite(data66)) {
-            if (data66 > 1 || isNaN(data66)) {
-              const err197 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-top-approver-share"], data: data66 };
-              if (vErrors === null) {
-                vErrors = [err197];
-              } else {
-                vErrors.push(err197);
+            if (data58["require-prevent-self-review"] !== void 0) {
+              let data62 = data58["require-prevent-self-review"];
+              if (typeof data62 !== "boolean") {
+                const err196 = { instancePath: instancePath + "/deploy/approvals/require-prevent-self-review", schemaPath: "#/properties/deploy/properties/approvals/properties/require-prevent-self-review/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.deploy.properties.approvals.properties["require-prevent-self-review"].type, parentSchema: schema312.properties.deploy.properties.approvals.properties["require-prevent-self-review"], data: data62 };
+                if (vErrors === null) {
+                  vErrors = [err196];
+                } else {
+                  vErrors.push(err196);
+                }
+                errors++;
               }
-              errors++;
-            }
-            if (data66 < 0 || isNaN(data66)) {
-              const err198 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-top-approver-share"], data: data66 };
-              if (vErrors === null) {
-                vErrors = [err198];
-              } else {
-                vErrors.push(err198);
-              }
-              errors++;
             }
           } else {
-            const err199 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["max-top-approver-share"].type, parentSchema: schema312.properties.report.properties["max-top-approver-share"], data: data66 };
+            const err197 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.deploy.properties.approvals.type, parentSchema: schema312.properties.deploy.properties.approvals, data: data58 };
             if (vErrors === null) {
-              vErrors = [err199];
+              vErrors = [err197];
             } else {
-              vErrors.push(err199);
+              vErrors.push(err197);
             }
             errors++;
           }
         }
-        if (data58["min-deploy-success-rate"] !== void 0) {
-          let data67 = data58["min-deploy-success-rate"];
-          if (typeof data67 == "number" && isFinite(data67)) {
-            if (data67 > 1 || isNaN(data67)) {
-              const err200 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["min-deploy-success-rate"], data: data67 };
-              if (vErrors === null) {
-                vErrors = [err200];
-              } else {
-                vErrors.push(err200);
+        if (data51["break-glass"] !== void 0) {
+          let data63 = data51["break-glass"];
+          if (data63 && typeof data63 == "object" && !Array.isArray(data63)) {
+            for (const key9 in data63) {
+              if (!(key9 === "max-duration" || key9 === "min-approvers")) {
+                const err198 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.deploy.properties["break-glass"], data: data63 };
+                if (vErrors === null) {
+                  vErrors = [err198];
+                } else {
+                  vErrors.push(err198);
+                }
+                errors++;
               }
-              errors++;
             }
-            if (data67 < 0 || isNaN(data67)) {
-              const err201 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["min-deploy-success-rate"], data: data67 };
-              if (vErrors === null) {
-                vErrors = [err201];
-              } else {
-                vErrors.push(err201);
+            if (data63["max-duration"] !== void 0) {
+              let data64 = data63["max-duration"];
+              if (!(typeof data64 == "number" && (!(data64 % 1) && !isNaN(data64)) && isFinite(data64)) && typeof data64 !== "string") {
+                const err199 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/type", keyword: "type", params: { type: schema312.properties.deploy.properties["break-glass"].properties["max-duration"].type }, message: "must be integer,string", schema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"].type, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"], data: data64 };
+                if (vErrors === null) {
+                  vErrors = [err199];
+                } else {
+                  vErrors.push(err199);
+                }
+                errors++;
               }
-              errors++;
+              if (typeof data64 == "number" && isFinite(data64)) {
+                if (data64 < 1 || isNaN(data64)) {
+                  const err200 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"], data: data64 };
+                  if (vErrors === null) {
+                    vErrors = [err200];
+                  } else {
+                    vErrors.push(err200);
+                  }
+                  errors++;
+                }
+              }
+              if (typeof data64 === "string") {
+                if (!pattern19.test(data64)) {
+                  const err201 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"], data: data64 };
+                  if (vErrors === null) {
+                    vErrors = [err201];
+                  } else {
+                    vErrors.push(err201);
+                  }
+                  errors++;
+                }
+              }
+            }
+            if (data63["min-approvers"] !== void 0) {
+              let data65 = data63["min-approvers"];
+              if (!(typeof data65 == "number" && (!(data65 % 1) && !isNaN(data65)) && isFinite(data65))) {
+                const err202 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"].type, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data65 };
+                if (vErrors === null) {
+                  vErrors = [err202];
+                } else {
+                  vErrors.push(err202);
+                }
+                errors++;
+              }
+              if (typeof data65 == "number" && isFinite(data65)) {
+                if (data65 > 32 || isNaN(data65)) {
+                  const err203 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data65 };
+                  if (vErrors === null) {
+                    vErrors = [err203];
+                  } else {
+                    vErrors.push(err203);
+                  }
+                  errors++;
+                }
+                if (data65 < 1 || isNaN(data65)) {
+                  const err204 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data65 };
+                  if (vErrors === null) {
+                    vErrors = [err204];
+                  } else {
+                    vErrors.push(err204);
+                  }
+                  errors++;
+                }
+              }
             }
           } else {
-            const err202 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["min-deploy-success-rate"].type, parentSchema: schema312.properties.report.properties["min-deploy-success-rate"], data: data67 };
+            const err205 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.deploy.properties["break-glass"].type, parentSchema: schema312.properties.deploy.properties["break-glass"], data: data63 };
             if (vErrors === null) {
-              vErrors = [err202];
+              vErrors = [err205];
             } else {
-              vErrors.push(err202);
+              vErrors.push(err205);
             }
             errors++;
           }
         }
       } else {
-        const err203 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.report.type, parentSchema: schema312.properties.report, data: data58 };
+        const err206 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.deploy.type, parentSchema: schema312.properties.deploy, data: data51 };
         if (vErrors === null) {
-          vErrors = [err203];
+          vErrors = [err206];
         } else {
-          vErrors.push(err203);
+          vErrors.push(err206);
+        }
+        errors++;
+      }
+    }
+    if (data.report !== void 0) {
+      let data66 = data.report;
+      if (data66 && typeof data66 == "object" && !Array.isArray(data66)) {
+        for (const key10 in data66) {
+          if (!func37.call(schema312.properties.report.properties, key10)) {
+            const err207 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.report, data: data66 };
+            if (vErrors === null) {
+              vErrors = [err207];
+            } else {
+              vErrors.push(err207);
+            }
+            errors++;
+          }
+        }
+        if (data66["max-unapproved-rate"] !== void 0) {
+          let data67 = data66["max-unapproved-rate"];
+          if (typeof data67 == "number" && isFinite(data67)) {
+            if (data67 > 1 || isNaN(data67)) {
+              const err208 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-unapproved-rate"], data: data67 };
+              if (vErrors === null) {
+                vErrors = [err208];
+              } else {
+                vErrors.push(err208);
+              }
+              errors++;
+            }
+            if (data67 < 0 || isNaN(data67)) {
+              const err209 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-unapproved-rate"], data: data67 };
+              if (vErrors === null) {
+                vErrors = [err209];
+              } else {
+                vErrors.push(err209);
+              }
+              errors++;
+            }
+          } else {
+            const err210 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["max-unapproved-rate"].type, parentSchema: schema312.properties.report.properties["max-unapproved-rate"], data: data67 };
+            if (vErrors === null) {
+              vErrors = [err210];
+            } else {
+              vErrors.push(err210);
+            }
+            errors++;
+          }
+        }
+        if (data66["max-review-latency-p90"] !== void 0) {
+          let data68 = data66["max-review-latency-p90"];
+          if (!(typeof data68 == "number" && (!(data68 % 1) && !isNaN(data68)) && isFinite(data68)) && typeof data68 !== "string") {
+            const err211 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/type", keyword: "type", params: { type: schema312.properties.report.properties["max-review-latency-p90"].type }, message: "must be integer,string", schema: schema312.properties.report.properties["max-review-latency-p90"].type, parentSchema: schema312.properties.report.properties["max-review-latency-p90"], data: data68 };
+            if (vErrors === null) {
+              vErrors = [err211];
+            } else {
+              vErrors.push(err211);
+            }
+            errors++;
+          }
+          if (typeof data68 == "number" && isFinite(data68)) {
+            if (data68 < 1 || isNaN(data68)) {
+              const err212 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-review-latency-p90"], data: data68 };
+              if (vErrors === null) {
+                vErrors = [err212];
+              } else {
+                vErrors.push(err212);
+              }
+              errors++;
+            }
+          }
+          if (typeof data68 === "string") {
+            if (!pattern19.test(data68)) {
+              const err213 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.report.properties["max-review-latency-p90"], data: data68 };
+              if (vErrors === null) {
+                vErrors = [err213];
+              } else {
+                vErrors.push(err213);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data66["max-privileged-approval-share"] !== void 0) {
+          let data69 = data66["max-privileged-approval-share"];
+          if (typeof data69 == "number" && isFinite(data69)) {
+            if (data69 > 1 || isNaN(data69)) {
+              const err214 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-privileged-approval-share"], data: data69 };
+              if (vErrors === null) {
+                vErrors = [err214];
+              } else {
+                vErrors.push(err214);
+              }
+              errors++;
+            }
+            if (data69 < 0 || isNaN(data69)) {
+              const err215 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-privileged-approval-share"], data: data69 };
+              if (vErrors === null) {
+                vErrors = [err215];
+              } else {
+                vErrors.push(err215);
+              }
+              errors++;
+            }
+          } else {
+            const err216 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["max-privileged-approval-share"].type, parentSchema: schema312.properties.report.properties["max-privileged-approval-share"], data: data69 };
+            if (vErrors === null) {
+              vErrors = [err216];
+            } else {
+              vErrors.push(err216);
+            }
+            errors++;
+          }
+        }
+        if (data66["max-audit-gaps"] !== void 0) {
+          let data70 = data66["max-audit-gaps"];
+          if (!(typeof data70 == "number" && (!(data70 % 1) && !isNaN(data70)) && isFinite(data70))) {
+            const err217 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-audit-gaps"].type, parentSchema: schema312.properties.report.properties["max-audit-gaps"], data: data70 };
+            if (vErrors === null) {
+              vErrors = [err217];
+            } else {
+              vErrors.push(err217);
+            }
+            errors++;
+          }
+          if (typeof data70 == "number" && isFinite(data70)) {
+            if (data70 < 0 || isNaN(data70)) {
+              const err218 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-audit-gaps"], data: data70 };
+              if (vErrors === null) {
+                vErrors = [err218];
+              } else {
+                vErrors.push(err218);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data66["max-approval-reuse"] !== void 0) {
+          let data71 = data66["max-approval-reuse"];
+          if (!(typeof data71 == "number" && (!(data71 % 1) && !isNaN(data71)) && isFinite(data71))) {
+            const err219 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-approval-reuse"].type, parentSchema: schema312.properties.report.properties["max-approval-reuse"], data: data71 };
+            if (vErrors === null) {
+              vErrors = [err219];
+            } else {
+              vErrors.push(err219);
+            }
+            errors++;
+          }
+          if (typeof data71 == "number" && isFinite(data71)) {
+            if (data71 < 0 || isNaN(data71)) {
+              const err220 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-approval-reuse"], data: data71 };
+              if (vErrors === null) {
+                vErrors = [err220];
+              } else {
+                vErrors.push(err220);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data66["max-break-glass-per-month"] !== void 0) {
+          let data72 = data66["max-break-glass-per-month"];
+          if (!(typeof data72 == "number" && (!(data72 % 1) && !isNaN(data72)) && isFinite(data72))) {
+            const err221 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-break-glass-per-month"].type, parentSchema: schema312.properties.report.properties["max-break-glass-per-month"], data: data72 };
+            if (vErrors === null) {
+              vErrors = [err221];
+            } else {
+              vErrors.push(err221);
+            }
+            errors++;
+          }
+          if (typeof data72 == "number" && isFinite(data72)) {
+            if (data72 < 0 || isNaN(data72)) {
+              const err222 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-break-glass-per-month"], data: data72 };
+              if (vErrors === null) {
+                vErrors = [err222];
+              } else {
+                vErrors.push(err222);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data66["max-break-glass-without-follow-up"] !== void 0) {
+          let data73 = data66["max-break-glass-without-follow-up"];
+          if (!(typeof data73 == "number" && (!(data73 % 1) && !isNaN(data73)) && isFinite(data73))) {
+            const err223 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-break-glass-without-follow-up"].type, parentSchema: schema312.properties.report.properties["max-break-glass-without-follow-up"], data: data73 };
+            if (vErrors === null) {
+              vErrors = [err223];
+            } else {
+              vErrors.push(err223);
+            }
+            errors++;
+          }
+          if (typeof data73 == "number" && isFinite(data73)) {
+            if (data73 < 0 || isNaN(data73)) {
+              const err224 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-break-glass-without-follow-up"], data: data73 };
+              if (vErrors === null) {
+                vErrors = [err224];
+              } else {
+                vErrors.push(err224);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data66["max-top-approver-share"] !== void 0) {
+          let data74 = data66["max-top-approver-share"];
+          if (typeof data74 == "number" && isFinite(data74)) {
+            if (data74 > 1 || isNaN(data74)) {
+              const err225 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-top-approver-share"], data: data74 };
+              if (vErrors === null) {
+                vErrors = [err225];
+              } else {
+                vErrors.push(err225);
+              }
+              errors++;
+            }
+            if (data74 < 0 || isNaN(data74)) {
+              const err226 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-top-approver-share"], data: data74 };
+              if (vErrors === null) {
+                vErrors = [err226];
+              } else {
+                vErrors.push(err226);
+              }
+              errors++;
+            }
+          } else {
+            const err227 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["max-top-approver-share"].type, parentSchema: schema312.properties.report.properties["max-top-approver-share"], data: data74 };
+            if (vErrors === null) {
+              vErrors = [err227];
+            } else {
+              vErrors.push(err227);
+            }
+            errors++;
+          }
+        }
+        if (data66["min-deploy-success-rate"] !== void 0) {
+          let data75 = data66["min-deploy-success-rate"];
+          if (typeof data75 == "number" && isFinite(data75)) {
+            if (data75 > 1 || isNaN(data75)) {
+              const err228 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["min-deploy-success-rate"], data: data75 };
+              if (vErrors === null) {
+                vErrors = [err228];
+              } else {
+                vErrors.push(err228);
+              }
+              errors++;
+            }
+            if (data75 < 0 || isNaN(data75)) {
+              const err229 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["min-deploy-success-rate"], data: data75 };
+              if (vErrors === null) {
+                vErrors = [err229];
+              } else {
+                vErrors.push(err229);
+              }
+              errors++;
+            }
+          } else {
+            const err230 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["min-deploy-success-rate"].type, parentSchema: schema312.properties.report.properties["min-deploy-success-rate"], data: data75 };
+            if (vErrors === null) {
+              vErrors = [err230];
+            } else {
+              vErrors.push(err230);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err231 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.report.type, parentSchema: schema312.properties.report, data: data66 };
+        if (vErrors === null) {
+          vErrors = [err231];
+        } else {
+          vErrors.push(err231);
         }
         errors++;
       }
     }
   } else {
-    const err204 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.type, parentSchema: schema312, data };
+    const err232 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.type, parentSchema: schema312, data };
     if (vErrors === null) {
-      vErrors = [err204];
+      vErrors = [err232];
     } else {
-      vErrors.push(err204);
+      vErrors.push(err232);
     }
     errors++;
   }
@@ -22156,6 +22501,13 @@ function policyValidator() {
   return policy_validate_default;
 }
 function identityRule(document, path, problems) {
+  if (document.triggers !== void 0 && path !== "identities.build") {
+    problems.push({
+      path: `${path}.triggers`,
+      message: "only identities.build takes triggers (the events that may start the build run)"
+    });
+  }
+  const build2 = path === "identities.build";
   if (document["san-pattern"] !== void 0) {
     try {
       compileIdentityPattern(document["san-pattern"]);
@@ -22163,29 +22515,39 @@ function identityRule(document, path, problems) {
       if (!(error instanceof IdentityPatternError)) throw error;
       problems.push({ path: `${path}.san-pattern`, message: error.message });
     }
-    return withCertificateClaims({ issuer: document.issuer, sanPattern: document["san-pattern"] }, document);
+    return withCertificateClaims({ issuer: document.issuer, sanPattern: document["san-pattern"] }, document, build2);
   }
   const san = document.san;
   if (Array.isArray(san)) {
     return withCertificateClaims(
       san.length === 1 ? { issuer: document.issuer, san: san[0] } : { issuer: document.issuer, sans: san },
-      document
+      document,
+      build2
     );
   }
-  return withCertificateClaims({ issuer: document.issuer, san }, document);
+  return withCertificateClaims({ issuer: document.issuer, san }, document, build2);
 }
 var GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com";
 var GHE_COM_ACTIONS_ISSUER = /^https:\/\/token\.actions\.[a-z0-9-]+\.ghe\.com(?:\/[A-Za-z0-9_.-]+)?$/;
-function withCertificateClaims(rule, document) {
+function withCertificateClaims(rule, document, build2) {
   const sourceRepository = document["source-repository"];
   const runner = document["runner-environment"];
   const github = document.issuer === GITHUB_ACTIONS_ISSUER || document.issuer.startsWith(`${GITHUB_ACTIONS_ISSUER}/`) || GHE_COM_ACTIONS_ISSUER.test(document.issuer);
   const hosted = runner === "github-hosted" || runner === void 0 && github;
+  const triggers = document.triggers ?? (github ? DEFAULT_BUILD_TRIGGERS : void 0);
   return {
     ...rule,
     ...sourceRepository !== void 0 && { sourceRepository },
-    ...hosted && { runnerEnvironment: "github-hosted" }
+    ...hosted && { runnerEnvironment: "github-hosted" },
+    ...build2 && triggers !== void 0 && { triggers }
   };
+}
+var DEFAULT_BUILD_TRIGGERS = ["push", "workflow_dispatch"];
+function buildTriggerProblem(signer, rule) {
+  if (rule.triggers === void 0) return void 0;
+  const trigger = signer.extensions.buildTrigger;
+  if (trigger !== void 0 && rule.triggers.includes(trigger)) return void 0;
+  return `expected a build run started by ${rule.triggers.join(" or ")}, found ${trigger === void 0 ? "no Build Trigger in the certificate" : `one started by ${trigger} (the certificate's Build Trigger)`}: a run started by another event may build what that event brought in, which no review covers (identities.build.triggers lists the events accepted)`;
 }
 function globProblems(globs, key) {
   return (globs ?? []).flatMap((glob2, i) => {
@@ -22796,12 +23158,14 @@ function sortProvenance(given, policy) {
     if (!("verified" in p)) continue;
     const bundle = p.verified;
     const asBuild = matchIdentity(bundle.signer, policy.identities.build);
+    const trigger = buildTriggerProblem(bundle.signer, policy.identities.build);
     if (!asBuild.ok) sorted.wrongIdentity.push(`${bundle.source}: ${asBuild.reason}`);
     else if (matchIdentity(bundle.signer, policy.identities.sign).ok) {
       sorted.wrongIdentity.push(
         `${bundle.source}: ${bundle.signer.san} is both the build and the sign identity of the policy`
       );
-    } else sorted.byBuild.push(bundle);
+    } else if (trigger) sorted.wrongIdentity.push(`${bundle.source}: ${trigger}`);
+    else sorted.byBuild.push(bundle);
   }
   for (const bundle of sorted.byBuild) {
     const parsed = readProvenance(bundle);
@@ -25623,7 +25987,7 @@ var func13 = Object.prototype.hasOwnProperty;
 var func22 = ucs2length3;
 var pattern43 = new RegExp("^[^/\\s]+/[^/\\s]+$", "u");
 var pattern52 = new RegExp("^[0-9a-f]{40}$", "u");
-var pattern6 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$", "u");
+var pattern62 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$", "u");
 function validate203(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   ;
   let vErrors = null;
@@ -26169,7 +26533,7 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                           const _errs54 = errors;
                           if (errors === _errs54) {
                             if (typeof data21 === "string") {
-                              if (!pattern6.test(data21)) {
+                              if (!pattern62.test(data21)) {
                                 validate203.errors = [{ instancePath: instancePath + "/notBefore", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
                                 return false;
                               }
@@ -26189,7 +26553,7 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                             const _errs57 = errors;
                             if (errors === _errs57) {
                               if (typeof data22 === "string") {
-                                if (!pattern6.test(data22)) {
+                                if (!pattern62.test(data22)) {
                                   validate203.errors = [{ instancePath: instancePath + "/expires", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
                                   return false;
                                 }
@@ -26537,7 +26901,7 @@ var review_predicate_validate_default = validate204;
 var schema314 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" }, "botPushers": { "type": "array", "items": { "type": "string" } } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } };
 var func14 = ucs2length4;
 var pattern44 = new RegExp("^https?://[^\\s]+$", "u");
-var pattern62 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
+var pattern63 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
 var pattern72 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
 var pattern9 = new RegExp("^[0-9a-f]{40}([0-9a-f]{24})?$", "u");
 function validate21(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
@@ -26814,7 +27178,7 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
                   const _errs15 = errors;
                   if (errors === _errs15) {
                     if (typeof data7 === "string") {
-                      if (!pattern62.test(data7)) {
+                      if (!pattern63.test(data7)) {
                         validate26.errors = [{ instancePath: instancePath + "/committedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                         return false;
                       }
@@ -26842,7 +27206,7 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
 }
 validate26.evaluated = { "props": { "sha": true, "author": true, "committer": true, "coAuthors": true, "committedAt": true }, "dynamicProps": false, "dynamicItems": false };
 var schema53 = { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } };
-var pattern19 = new RegExp("^([0-9a-f]{40}([0-9a-f]{24})?)?$", "u");
+var pattern192 = new RegExp("^([0-9a-f]{40}([0-9a-f]{24})?)?$", "u");
 function validate32(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
@@ -26908,7 +27272,7 @@ function validate32(data, { instancePath = "", parentData, parentDataProperty, r
                 const _errs5 = errors;
                 if (errors === _errs5) {
                   if (typeof data3 === "string") {
-                    if (!pattern19.test(data3)) {
+                    if (!pattern192.test(data3)) {
                       validate32.errors = [{ instancePath: instancePath + "/commitId", schemaPath: "#/properties/commitId/pattern", keyword: "pattern", params: { pattern: "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, message: 'must match pattern "^([0-9a-f]{40}([0-9a-f]{24})?)?$"' }];
                       return false;
                     }
@@ -26928,7 +27292,7 @@ function validate32(data, { instancePath = "", parentData, parentDataProperty, r
                   const _errs8 = errors;
                   if (errors === _errs8) {
                     if (typeof data4 === "string") {
-                      if (!pattern62.test(data4)) {
+                      if (!pattern63.test(data4)) {
                         validate32.errors = [{ instancePath: instancePath + "/submittedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                         return false;
                       }
@@ -27049,7 +27413,7 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
                   const _errs11 = errors;
                   if (errors === _errs11) {
                     if (typeof data4 === "string") {
-                      if (!pattern62.test(data4)) {
+                      if (!pattern63.test(data4)) {
                         validate38.errors = [{ instancePath: instancePath + "/timestamp", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                         return false;
                       }
@@ -27277,7 +27641,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
               const _errs15 = errors;
               if (errors === _errs15) {
                 if (typeof data5 === "string") {
-                  if (!pattern62.test(data5)) {
+                  if (!pattern63.test(data5)) {
                     validate204.errors = [{ instancePath: instancePath + "/reviewTime", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                     return false;
                   }
@@ -27458,7 +27822,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                     const _errs40 = errors;
                                     if (errors === _errs40) {
                                       if (typeof data15 === "string") {
-                                        if (!pattern62.test(data15)) {
+                                        if (!pattern63.test(data15)) {
                                           validate204.errors = [{ instancePath: instancePath + "/pullRequest/mergedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                           return false;
                                         }
@@ -27528,7 +27892,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                             const _errs49 = errors;
                                             if (errors === _errs49) {
                                               if (typeof data19 === "string") {
-                                                if (!pattern62.test(data19)) {
+                                                if (!pattern63.test(data19)) {
                                                   validate204.errors = [{ instancePath: instancePath + "/pullRequest/createdAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                                   return false;
                                                 }
@@ -27565,7 +27929,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                             const _errs56 = errors;
                                                             if (errors === _errs56) {
                                                               if (typeof data22 === "string") {
-                                                                if (!pattern62.test(data22)) {
+                                                                if (!pattern63.test(data22)) {
                                                                   validate204.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1 + "/at", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                                                   return false;
                                                                 }
@@ -32884,6 +33248,7 @@ export {
   parseDuration,
   matchIdentity,
   describeIdentityRule,
+  buildTriggerProblem,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,
   workflowRunClaims,
   workflowProvenance,

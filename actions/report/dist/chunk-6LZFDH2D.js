@@ -5,7 +5,7 @@ import {
 } from "./chunk-TJ3XPODE.js";
 import {
   CodedError
-} from "./chunk-RHGYS3RP.js";
+} from "./chunk-QNYCI7OP.js";
 
 // packages/github/src/inputs.ts
 import { tmpdir } from "node:os";

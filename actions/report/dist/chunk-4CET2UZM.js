@@ -9,7 +9,7 @@ import {
 } from "./chunk-TJ3XPODE.js";
 import {
   describeError
-} from "./chunk-RHGYS3RP.js";
+} from "./chunk-QNYCI7OP.js";
 
 // packages/github/src/step.ts
 function readStepInputs(read) {

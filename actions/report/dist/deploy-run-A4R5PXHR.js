@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   ORG_POLICY_PATH
-} from "./chunk-Y5XVFDRG.js";
+} from "./chunk-6LZFDH2D.js";
 import {
   EvaluationError,
   RunStarterError,
@@ -18,7 +18,7 @@ import {
   signStatement,
   triggeringActorMismatch,
   workflowSigner
-} from "./chunk-F7PFQR6N.js";
+} from "./chunk-XJHBYFL6.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -28,7 +28,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-VMBXPGWB.js";
+} from "./chunk-AFMZ4SFH.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -55,15 +55,16 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-MPNORFP3.js";
+} from "./chunk-NGLCXFPQ.js";
 import {
   CodedError,
+  buildTriggerProblem,
   describeError,
   describeIdentityRule,
   matchIdentity,
   matchesAnyGlob,
   require_dist
-} from "./chunk-RHGYS3RP.js";
+} from "./chunk-QNYCI7OP.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";
 import "./chunk-G4F7S3VK.js";
@@ -3461,7 +3462,8 @@ function roleProblem(signer, role, policy) {
   if (matchIdentity(signer, policy.identities[other]).ok) {
     return `${who}, which is both the build and the sign identity of the policy; they must differ`;
   }
-  return void 0;
+  const trigger = role === "build" ? buildTriggerProblem(signer, rule) : void 0;
+  return trigger && `${who}, ${trigger}`;
 }
 function describeSubjects(statement) {
   const shown = statement.subject.slice(0, 3).map((s) => {

@@ -22,12 +22,12 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-MPNORFP3.js";
+} from "./chunk-NGLCXFPQ.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,
   matchIdentity
-} from "./chunk-RHGYS3RP.js";
+} from "./chunk-QNYCI7OP.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -6,7 +6,7 @@ import {
   matchesAnyGlob,
   parsePolicy,
   parseRepositoryPolicy
-} from "./chunk-RHGYS3RP.js";
+} from "./chunk-QNYCI7OP.js";
 import {
   require_dist,
   require_dist2,

@@ -1,0 +1,208 @@
+// A build run started by an event other than a push or a dispatch (threat-model row 170). GitHub's token — and so the
+// build certificate — of a run started by workflow_run, pull_request_target or issue_comment names the default (or
+// base) branch and its latest commit as ref and commit, which says nothing about what the run built: a reviewed
+// release workflow `on: workflow_run` that builds the triggering run's artifact hands the build identity bytes from
+// alice's unreviewed pull request, and the provenance names main's reviewed head. The certificate's Build Trigger
+// (Fulcio 1.3.6.1.4.1.57264.1.20) says which event started the run: the sign stage and the deploy gate accept build
+// provenance only from the events identities.build.triggers lists (default: push, workflow_dispatch).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parsePolicy } from '@twokey/core';
+import { evaluateDeploy } from '@twokey/gate';
+import { buildStep, signStep } from '@twokey/github';
+import {
+  aGitHubState,
+  anApprovedChange,
+  type GitHubFake,
+  identity,
+  type OidcIssuer,
+  type SigstoreStack,
+  startGitHubFake,
+  startOidcIssuer,
+  startSigstoreStack,
+} from '@twokey/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  ARTIFACT,
+  BINDING,
+  BUILD_SAN,
+  buildSigner,
+  NOW,
+  policy,
+  provenanceBundle,
+  reviewBundle,
+  signatureBundle,
+  signer,
+} from '../../packages/core/src/__fixtures__/bundles';
+
+const ISSUER = 'https://token.actions.githubusercontent.com';
+const BUILD_WORKFLOW = 'acme/platform/.github/workflows/twokey-build.yml@refs/tags/v1.0.0';
+const SIGN_WORKFLOW = 'acme/platform/.github/workflows/twokey-sign.yml@refs/tags/v1.0.0';
+
+let stack: SigstoreStack;
+let issuer: OidcIssuer;
+let github: GitHubFake;
+let workspace: string;
+let commit: string;
+
+beforeAll(async () => {
+  issuer = await startOidcIssuer();
+  stack = await startSigstoreStack({ verifyIdentityToken: (token) => issuer.verify(token) });
+  // main's head: alice's earlier change, reviewed by bob and merged. Nothing about the backdoor was ever reviewed.
+  const change = anApprovedChange('acme/app', 'Add the parser');
+  commit = change.commit;
+  github = await startGitHubFake(aGitHubState(change.repository));
+  workspace = mkdtempSync(join(tmpdir(), 'twokey-build-trigger-'));
+  mkdirSync(join(workspace, 'artifacts'));
+  // The bytes the triggering (unreviewed) CI run produced: whatever alice's branch/fork wrote.
+  writeFileSync(
+    join(workspace, 'artifacts', 'app.tar.gz'),
+    "app 1.0 with a backdoor, from alice's pull request's run\n",
+  );
+  writeFileSync(
+    join(workspace, 'org-policy.yml'),
+    [
+      'version: 1',
+      'identities:',
+      `  build: { issuer: ${ISSUER}, san: https://github.com/${BUILD_WORKFLOW} }`,
+      `  sign: { issuer: ${ISSUER}, san: https://github.com/${SIGN_WORKFLOW} }`,
+      `deploy: { trusted-root: ${stack.trustedRootPath} }`,
+      'review: { protected-branches: [main] }',
+      '',
+    ].join('\n'),
+  );
+  // The same, with the platform team's explicit choice to build on workflow_run too.
+  writeFileSync(
+    join(workspace, 'org-policy-workflow-run.yml'),
+    readFileSync(join(workspace, 'org-policy.yml'), 'utf8').replace(
+      `san: https://github.com/${BUILD_WORKFLOW} }`,
+      `san: https://github.com/${BUILD_WORKFLOW}, triggers: [push, workflow_dispatch, workflow_run] }`,
+    ),
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await github?.close();
+  await stack?.close();
+  await issuer?.close();
+  if (workspace) rmSync(workspace, { recursive: true, force: true });
+});
+
+const endpoints = () => ({ fulcioURL: stack.fulcioURL, rekorURL: stack.rekorURL, tsaURL: stack.tsaURL });
+
+// A job of main's reviewed release workflow, started by `event` (GitHub's token: ref = default branch, sha = its head).
+const job = (workflow: string, event: string, extra = {}) =>
+  identity('acme/app', '.github/workflows/release.yml', 'refs/heads/main', commit, {
+    job_workflow_ref: workflow,
+    event_name: event,
+    ...extra,
+  });
+
+/** The build stage, then the sign stage, in a run of main's release workflow started by `event`. */
+async function buildAndSign(event: string, policy = 'org-policy.yml') {
+  const temp = mkdtempSync(join(tmpdir(), 'twokey-build-trigger-run-'));
+  try {
+    const built = await buildStep({
+      subjectPath: 'artifacts/*',
+      subjectDigest: '',
+      subjectName: '',
+      subjectChecksums: '',
+      endpoints: endpoints(),
+      workspace,
+      outputDirectory: join(temp, 'build'),
+      serverUrl: 'https://github.com',
+      identityToken: () => issuer.mint(job(BUILD_WORKFLOW, event), { audience: 'sigstore' }),
+    });
+    expect(built.failure).toBeUndefined();
+    const signed = await signStep({
+      subjectPath: 'artifacts/*',
+      subjectDigest: '',
+      subjectName: '',
+      subjectChecksums: '',
+      provenance: built.outputs['bundle-path']!,
+      policy,
+      trustedRoot: stack.trustedRootPath,
+      endpoints: endpoints(),
+      githubToken: 'ghs_sign_job',
+      githubApiUrl: github.url,
+      workspace,
+      outputDirectory: join(temp, 'sign'),
+      serverUrl: 'https://github.com',
+      identityToken: () => issuer.mint(job(SIGN_WORKFLOW, event), { audience: 'sigstore' }),
+    });
+    const checks = JSON.parse(signed.outputs.checks ?? '[]') as { id: string; verdict: string; reason: string }[];
+    return { signed, checks };
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+describe.each(['workflow_run', 'pull_request_target', 'issue_comment'])(
+  'build provenance from a run started by %s',
+  (event) => {
+    it('is refused by the sign stage: the certificate names main, but the event may have built anything', async () => {
+      const { signed, checks } = await buildAndSign(event);
+      expect(signed.outputs.verdict).toBe('fail');
+      expect(signed.outputs['bundle-paths'] ?? '').toBe('');
+      const identityCheck = checks.find((c) => c.id === 'provenance-build-identity')!;
+      expect(identityCheck.verdict).toBe('fail');
+      expect(identityCheck.reason).toContain(
+        `expected a build run started by push or workflow_dispatch, found one started by ${event} (the certificate's Build Trigger)`,
+      );
+    });
+
+    it('is refused by the deploy gate, whatever signed the rest', () => {
+      const provenance = provenanceBundle(
+        undefined,
+        signer(BUILD_SAN, { ...buildSigner.extensions, buildTrigger: event }),
+      );
+      const report = evaluateDeploy({
+        policy,
+        binding: BINDING,
+        now: NOW,
+        artifacts: [ARTIFACT],
+        bundles: [signatureBundle(), reviewBundle(), provenance],
+      });
+      expect(report.verdict).toBe('fail');
+      const check = report.artifacts[0]!.checks.find((c) => c.id === 'build-provenance')!;
+      expect(check.verdict).not.toBe('pass');
+      expect(check.reason).toContain(`found one started by ${event} (the certificate's Build Trigger)`);
+    });
+  },
+);
+
+describe('the events a build may start from', () => {
+  it('signs a build started by a dispatch on main, and one started by workflow_run when the policy lists it', async () => {
+    expect((await buildAndSign('workflow_dispatch')).signed.outputs.verdict).toBe('pass');
+    expect((await buildAndSign('workflow_run', 'org-policy-workflow-run.yml')).signed.outputs.verdict).toBe('pass');
+  });
+
+  it('refuses a build certificate that names no Build Trigger, and passes the honest push', () => {
+    const evaluate = (by: typeof buildSigner) =>
+      evaluateDeploy({
+        policy,
+        binding: BINDING,
+        now: NOW,
+        artifacts: [ARTIFACT],
+        bundles: [signatureBundle(), reviewBundle(), provenanceBundle(undefined, by)],
+      });
+    const { buildTrigger: _, ...withoutTrigger } = buildSigner.extensions;
+    const silent = evaluate(signer(BUILD_SAN, withoutTrigger));
+    expect(silent.verdict).toBe('fail');
+    expect(silent.artifacts[0]!.checks.find((c) => c.id === 'build-provenance')!.reason).toContain(
+      'found no Build Trigger in the certificate',
+    );
+    expect(evaluate(buildSigner).verdict).toBe('pass');
+  });
+
+  it('takes triggers on identities.build only', () => {
+    expect(() =>
+      parsePolicy(
+        `version: 1\nidentities:\n  build: { issuer: ${ISSUER}, san: https://github.com/${BUILD_WORKFLOW} }\n  sign: { issuer: ${ISSUER}, san: https://github.com/${SIGN_WORKFLOW}, triggers: [push] }\n`,
+        'org-policy.yml',
+      ),
+    ).toThrow('identities.sign.triggers: only identities.build takes triggers');
+  });
+});
