@@ -15539,6 +15539,7 @@ var p521 = /* @__PURE__ */ ecdsa(p521_Point, sha512);
 
 // packages/sigstore/src/prehash.ts
 var CURVES = { "P-256": p256, "P-384": p384, "P-521": p521 };
+var ORDER_BYTES = { "P-256": 32, "P-384": 48, "P-521": 66 };
 var GENERATOR_WINDOW = 4;
 for (const curve of Object.values(CURVES)) curve.Point.BASE.precompute(GENERATOR_WINDOW);
 function verifyPrehashed(key, digest, signature, source) {
@@ -15552,6 +15553,13 @@ function verifyPrehashed(key, digest, signature, source) {
   const curve = CURVES[jwk.crv];
   if (!curve || !jwk.x || !jwk.y) {
     throw new BundleVerificationError("UNSUPPORTED", `${source}: unsupported curve ${jwk.crv}`);
+  }
+  const orderBytes = ORDER_BYTES[jwk.crv];
+  if (digest.length > orderBytes) {
+    throw new BundleVerificationError(
+      "UNSUPPORTED",
+      `${source}: a ${digest.length * 8}-bit digest cannot be checked against a ${jwk.crv} signature, which covers only its first ${orderBytes} bytes`
+    );
   }
   const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, "base64url"), Buffer.from(jwk.y, "base64url")]);
   try {

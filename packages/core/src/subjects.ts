@@ -15,7 +15,8 @@ export type SubjectErrorCode =
   | 'CHECKSUMS_LINE_INVALID'
   | 'NO_SUBJECT_MATCHED'
   | 'TOO_MANY_SUBJECTS'
-  | 'SUBJECT_UNREADABLE';
+  | 'SUBJECT_UNREADABLE'
+  | 'SUBJECT_DIRECTORY';
 
 export class SubjectError extends CodedError<SubjectErrorCode> {
   readonly kind = 'usage';

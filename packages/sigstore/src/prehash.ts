@@ -3,6 +3,8 @@ import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { BundleVerificationError } from './error';
 
 const CURVES = { 'P-256': p256, 'P-384': p384, 'P-521': p521 } as const;
+/** The bytes of each curve's order: ECDSA keeps that many bytes of a longer digest and ignores the rest. */
+const ORDER_BYTES = { 'P-256': 32, 'P-384': 48, 'P-521': 66 } as const;
 
 /**
  * The generator's table of multiples, built on a process's first verification: @noble/curves builds one of window 8
@@ -28,6 +30,16 @@ export function verifyPrehashed(key: KeyObject, digest: Buffer, signature: Buffe
   const curve = CURVES[jwk.crv as keyof typeof CURVES];
   if (!curve || !jwk.x || !jwk.y) {
     throw new BundleVerificationError('UNSUPPORTED', `${source}: unsupported curve ${jwk.crv}`);
+  }
+  // A digest longer than the order is checked on its first bytes alone: one signature over sha256(A) would verify
+  // for any "sha384" digest sha256(A) ‖ anything — a digest of nothing that was signed. OpenSSL, given the file,
+  // hashes it with the named algorithm itself; against a digest alone, only one the key's curve takes whole is checked.
+  const orderBytes = ORDER_BYTES[jwk.crv as keyof typeof ORDER_BYTES];
+  if (digest.length > orderBytes) {
+    throw new BundleVerificationError(
+      'UNSUPPORTED',
+      `${source}: a ${digest.length * 8}-bit digest cannot be checked against a ${jwk.crv} signature, which covers only its first ${orderBytes} bytes`,
+    );
   }
   const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
   try {

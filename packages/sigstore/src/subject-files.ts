@@ -1,7 +1,7 @@
 // Finds and hashes the artifacts named by the subject inputs, the same way for the build, sign and deploy stages.
 // Every subject is resolved before anything is signed: one unmatched pattern, bad checksums line or unreadable file
 // stops the stage.
-import { basename, resolve } from 'node:path';
+import { basename, relative, resolve } from 'node:path';
 import {
   checkSubjectCount,
   digestSubject,
@@ -37,14 +37,13 @@ export async function resolveSubjects(inputs: SubjectInputs, workspace: string):
 
 async function pathSubjects(patterns: string[], workspace: string): Promise<Subject[]> {
   const files = new Set<string>();
+  const directories: { pattern: string; directory: string }[] = [];
   for (const pattern of patterns) {
-    const matched = await glob(pattern, {
-      cwd: workspace,
-      absolute: true,
-      onlyFiles: true,
-      expandDirectories: false,
-      dot: true,
-    });
+    const options = { cwd: workspace, absolute: true, expandDirectories: false, dot: true };
+    const [matched, all] = await Promise.all([
+      glob(pattern, { ...options, onlyFiles: true }),
+      glob(pattern, { ...options, onlyFiles: false }),
+    ]);
     if (matched.length === 0) {
       throw new SubjectError(
         'NO_SUBJECT_MATCHED',
@@ -52,11 +51,36 @@ async function pathSubjects(patterns: string[], workspace: string): Promise<Subj
       );
     }
     for (const file of matched.sort()) files.add(file);
+    const matchedFiles = new Set(matched);
+    for (const path of all) if (!matchedFiles.has(path)) directories.push({ pattern, directory: path });
   }
+  await refuseUnjudgedDirectories(directories, files, workspace);
   // Counted before hashing: a pattern that matches too much fails at once.
   checkSubjectCount(files.size, `subject-path ${patterns.join(', ')}`);
   const subjects = [...files].map((file) => ({ name: basename(file), digest: { sha256: sha256Of(file) } }));
   return distinctSubjects(subjects);
+}
+
+/**
+ * A directory a pattern matches is no artifact, but whatever ships the pattern's matches (`./deploy.sh artifacts/*`)
+ * ships its files too: each file under it must be a subject as well (`artifacts/**`), else the stage stops, naming
+ * one that would go unjudged — never a directory silently left out of the evidence.
+ */
+async function refuseUnjudgedDirectories(
+  directories: { pattern: string; directory: string }[],
+  files: ReadonlySet<string>,
+  workspace: string,
+): Promise<void> {
+  for (const { pattern, directory } of directories) {
+    const inside = await glob('**', { cwd: directory, absolute: true, onlyFiles: true, dot: true });
+    const unjudged = inside.sort().find((file) => !files.has(file));
+    if (unjudged !== undefined) {
+      throw new SubjectError(
+        'SUBJECT_DIRECTORY',
+        `subject-path: ${JSON.stringify(pattern)} matches the directory ${relative(workspace, directory.replace(/\/+$/, '')) || '.'}, and ${relative(workspace, unjudged)} in it is no subject; an artifact is a file: name the files (e.g. ${JSON.stringify(`${relative(workspace, directory.replace(/\/+$/, ''))}/**`)}) or leave the directory out`,
+      );
+    }
+  }
 }
 
 function sha256Of(file: string): string {

@@ -2510,7 +2510,7 @@ function describeCause(error2) {
 }
 
 // packages/sigstore/src/subject-files.ts
-import { basename as basename2, resolve as resolve3 } from "node:path";
+import { basename as basename2, relative as relative2, resolve as resolve3 } from "node:path";
 
 // node_modules/.pnpm/tinyglobby@0.2.17/node_modules/tinyglobby/dist/index.mjs
 import { readdir as readdir2, readdirSync, realpath, realpathSync, stat as stat2, statSync } from "fs";
@@ -3282,12 +3282,12 @@ function getCrawler(globInput, inputOptions = {}) {
   return patterns.length > 0 ? buildCrawler(options, patterns) : [];
 }
 async function glob(globInput, options) {
-  const [crawler, relative2] = getCrawler(globInput, options);
-  return crawler ? formatPaths(await crawler.withPromise(), relative2) : [];
+  const [crawler, relative3] = getCrawler(globInput, options);
+  return crawler ? formatPaths(await crawler.withPromise(), relative3) : [];
 }
 function globSync(globInput, options) {
-  const [crawler, relative2] = getCrawler(globInput, options);
-  return crawler ? formatPaths(crawler.sync(), relative2) : [];
+  const [crawler, relative3] = getCrawler(globInput, options);
+  return crawler ? formatPaths(crawler.sync(), relative3) : [];
 }
 
 // packages/sigstore/src/digest.ts
@@ -3447,14 +3447,13 @@ async function resolveSubjects(inputs, workspace) {
 }
 async function pathSubjects(patterns, workspace) {
   const files = /* @__PURE__ */ new Set();
+  const directories = [];
   for (const pattern of patterns) {
-    const matched = await glob(pattern, {
-      cwd: workspace,
-      absolute: true,
-      onlyFiles: true,
-      expandDirectories: false,
-      dot: true
-    });
+    const options = { cwd: workspace, absolute: true, expandDirectories: false, dot: true };
+    const [matched, all] = await Promise.all([
+      glob(pattern, { ...options, onlyFiles: true }),
+      glob(pattern, { ...options, onlyFiles: false })
+    ]);
     if (matched.length === 0) {
       throw new SubjectError(
         "NO_SUBJECT_MATCHED",
@@ -3462,10 +3461,25 @@ async function pathSubjects(patterns, workspace) {
       );
     }
     for (const file of matched.sort()) files.add(file);
+    const matchedFiles = new Set(matched);
+    for (const path of all) if (!matchedFiles.has(path)) directories.push({ pattern, directory: path });
   }
+  await refuseUnjudgedDirectories(directories, files, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename2(file), digest: { sha256: sha256Of(file) } }));
   return distinctSubjects(subjects);
+}
+async function refuseUnjudgedDirectories(directories, files, workspace) {
+  for (const { pattern, directory } of directories) {
+    const inside = await glob("**", { cwd: directory, absolute: true, onlyFiles: true, dot: true });
+    const unjudged = inside.sort().find((file) => !files.has(file));
+    if (unjudged !== void 0) {
+      throw new SubjectError(
+        "SUBJECT_DIRECTORY",
+        `subject-path: ${JSON.stringify(pattern)} matches the directory ${relative2(workspace, directory.replace(/\/+$/, "")) || "."}, and ${relative2(workspace, unjudged)} in it is no subject; an artifact is a file: name the files (e.g. ${JSON.stringify(`${relative2(workspace, directory.replace(/\/+$/, ""))}/**`)}) or leave the directory out`
+      );
+    }
+  }
 }
 function sha256Of(file) {
   try {

@@ -30,7 +30,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-UXVJAXON.js";
+} from "./chunk-NS5OLZXQ.js";
 import {
   require_dist,
   require_dist2,
@@ -9002,12 +9002,12 @@ function getCrawler(globInput, inputOptions = {}) {
   return patterns.length > 0 ? buildCrawler(options, patterns) : [];
 }
 async function glob(globInput, options) {
-  const [crawler, relative3] = getCrawler(globInput, options);
-  return crawler ? formatPaths(await crawler.withPromise(), relative3) : [];
+  const [crawler, relative4] = getCrawler(globInput, options);
+  return crawler ? formatPaths(await crawler.withPromise(), relative4) : [];
 }
 function globSync(globInput, options) {
-  const [crawler, relative3] = getCrawler(globInput, options);
-  return crawler ? formatPaths(crawler.sync(), relative3) : [];
+  const [crawler, relative4] = getCrawler(globInput, options);
+  return crawler ? formatPaths(crawler.sync(), relative4) : [];
 }
 
 // packages/sigstore/src/verify.ts
@@ -12362,6 +12362,7 @@ var p521 = /* @__PURE__ */ ecdsa(p521_Point, sha512);
 
 // packages/sigstore/src/prehash.ts
 var CURVES = { "P-256": p256, "P-384": p384, "P-521": p521 };
+var ORDER_BYTES = { "P-256": 32, "P-384": 48, "P-521": 66 };
 var GENERATOR_WINDOW = 4;
 for (const curve of Object.values(CURVES)) curve.Point.BASE.precompute(GENERATOR_WINDOW);
 function verifyPrehashed(key, digest, signature, source) {
@@ -12375,6 +12376,13 @@ function verifyPrehashed(key, digest, signature, source) {
   const curve = CURVES[jwk.crv];
   if (!curve || !jwk.x || !jwk.y) {
     throw new BundleVerificationError("UNSUPPORTED", `${source}: unsupported curve ${jwk.crv}`);
+  }
+  const orderBytes = ORDER_BYTES[jwk.crv];
+  if (digest.length > orderBytes) {
+    throw new BundleVerificationError(
+      "UNSUPPORTED",
+      `${source}: a ${digest.length * 8}-bit digest cannot be checked against a ${jwk.crv} signature, which covers only its first ${orderBytes} bytes`
+    );
   }
   const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, "base64url"), Buffer.from(jwk.y, "base64url")]);
   try {
@@ -13654,7 +13662,7 @@ function prehashedMessageBundleBuilder(sign) {
 }
 
 // packages/sigstore/src/subject-files.ts
-import { basename as basename2, resolve as resolve5 } from "node:path";
+import { basename as basename2, relative as relative2, resolve as resolve5 } from "node:path";
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
   switch (subjectSource(inputs)) {
@@ -13672,14 +13680,13 @@ async function resolveSubjects(inputs, workspace) {
 }
 async function pathSubjects(patterns, workspace) {
   const files = /* @__PURE__ */ new Set();
+  const directories = [];
   for (const pattern of patterns) {
-    const matched = await glob(pattern, {
-      cwd: workspace,
-      absolute: true,
-      onlyFiles: true,
-      expandDirectories: false,
-      dot: true
-    });
+    const options = { cwd: workspace, absolute: true, expandDirectories: false, dot: true };
+    const [matched, all] = await Promise.all([
+      glob(pattern, { ...options, onlyFiles: true }),
+      glob(pattern, { ...options, onlyFiles: false })
+    ]);
     if (matched.length === 0) {
       throw new SubjectError(
         "NO_SUBJECT_MATCHED",
@@ -13687,10 +13694,25 @@ async function pathSubjects(patterns, workspace) {
       );
     }
     for (const file of matched.sort()) files.add(file);
+    const matchedFiles = new Set(matched);
+    for (const path of all) if (!matchedFiles.has(path)) directories.push({ pattern, directory: path });
   }
+  await refuseUnjudgedDirectories(directories, files, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename2(file), digest: { sha256: sha256Of(file) } }));
   return distinctSubjects(subjects);
+}
+async function refuseUnjudgedDirectories(directories, files, workspace) {
+  for (const { pattern, directory } of directories) {
+    const inside = await glob("**", { cwd: directory, absolute: true, onlyFiles: true, dot: true });
+    const unjudged = inside.sort().find((file) => !files.has(file));
+    if (unjudged !== void 0) {
+      throw new SubjectError(
+        "SUBJECT_DIRECTORY",
+        `subject-path: ${JSON.stringify(pattern)} matches the directory ${relative2(workspace, directory.replace(/\/+$/, "")) || "."}, and ${relative2(workspace, unjudged)} in it is no subject; an artifact is a file: name the files (e.g. ${JSON.stringify(`${relative2(workspace, directory.replace(/\/+$/, ""))}/**`)}) or leave the directory out`
+      );
+    }
+  }
 }
 function sha256Of(file) {
   try {
@@ -14103,7 +14125,7 @@ async function signProvenance(inputs, subjects) {
 }
 
 // packages/github/src/sign-decide.ts
-import { isAbsolute as isAbsolute2, relative as relative2 } from "node:path";
+import { isAbsolute as isAbsolute2, relative as relative3 } from "node:path";
 
 // packages/github/src/artifacts.ts
 async function resolveArtifacts(inputs, workspace) {
@@ -15308,7 +15330,7 @@ async function signUnderPolicy(inputs, policy, patterns) {
 function verifyProvenance(verifier, build2, patterns, workspace) {
   const identity = expectedIdentity(build2);
   return bundlePaths(patterns, workspace).map((path) => {
-    const inside = relative2(workspace, path);
+    const inside = relative3(workspace, path);
     const source = inside.startsWith("..") || isAbsolute2(inside) ? path : inside;
     try {
       return { source, verified: { ...verifier.verify(readBundleFile(path), { identity }), source } };

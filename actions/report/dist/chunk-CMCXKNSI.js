@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-NGLCXFPQ.js";
+} from "./chunk-5AJDB7TX.js";
 import {
   CodedError,
   buildTriggerProblem,
@@ -882,7 +882,7 @@ function prehashedMessageBundleBuilder(sign) {
 }
 
 // packages/sigstore/src/subject-files.ts
-import { basename, resolve } from "node:path";
+import { basename, relative, resolve } from "node:path";
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
   switch (subjectSource(inputs)) {
@@ -900,14 +900,13 @@ async function resolveSubjects(inputs, workspace) {
 }
 async function pathSubjects(patterns, workspace) {
   const files = /* @__PURE__ */ new Set();
+  const directories = [];
   for (const pattern of patterns) {
-    const matched = await glob(pattern, {
-      cwd: workspace,
-      absolute: true,
-      onlyFiles: true,
-      expandDirectories: false,
-      dot: true
-    });
+    const options = { cwd: workspace, absolute: true, expandDirectories: false, dot: true };
+    const [matched, all] = await Promise.all([
+      glob(pattern, { ...options, onlyFiles: true }),
+      glob(pattern, { ...options, onlyFiles: false })
+    ]);
     if (matched.length === 0) {
       throw new SubjectError(
         "NO_SUBJECT_MATCHED",
@@ -915,10 +914,25 @@ async function pathSubjects(patterns, workspace) {
       );
     }
     for (const file of matched.sort()) files.add(file);
+    const matchedFiles = new Set(matched);
+    for (const path of all) if (!matchedFiles.has(path)) directories.push({ pattern, directory: path });
   }
+  await refuseUnjudgedDirectories(directories, files, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename(file), digest: { sha256: sha256Of(file) } }));
   return distinctSubjects(subjects);
+}
+async function refuseUnjudgedDirectories(directories, files, workspace) {
+  for (const { pattern, directory } of directories) {
+    const inside = await glob("**", { cwd: directory, absolute: true, onlyFiles: true, dot: true });
+    const unjudged = inside.sort().find((file) => !files.has(file));
+    if (unjudged !== void 0) {
+      throw new SubjectError(
+        "SUBJECT_DIRECTORY",
+        `subject-path: ${JSON.stringify(pattern)} matches the directory ${relative(workspace, directory.replace(/\/+$/, "")) || "."}, and ${relative(workspace, unjudged)} in it is no subject; an artifact is a file: name the files (e.g. ${JSON.stringify(`${relative(workspace, directory.replace(/\/+$/, ""))}/**`)}) or leave the directory out`
+      );
+    }
+  }
 }
 function sha256Of(file) {
   try {

@@ -30907,12 +30907,12 @@ function getCrawler(globInput, inputOptions = {}) {
   return patterns.length > 0 ? buildCrawler(options, patterns) : [];
 }
 async function glob(globInput, options) {
-  const [crawler, relative2] = getCrawler(globInput, options);
-  return crawler ? formatPaths(await crawler.withPromise(), relative2) : [];
+  const [crawler, relative3] = getCrawler(globInput, options);
+  return crawler ? formatPaths(await crawler.withPromise(), relative3) : [];
 }
 function globSync(globInput, options) {
-  const [crawler, relative2] = getCrawler(globInput, options);
-  return crawler ? formatPaths(crawler.sync(), relative2) : [];
+  const [crawler, relative3] = getCrawler(globInput, options);
+  return crawler ? formatPaths(crawler.sync(), relative3) : [];
 }
 
 // packages/sigstore/src/verify.ts
@@ -31649,6 +31649,7 @@ function childrenFill(obj) {
 
 // packages/sigstore/src/prehash.ts
 var CURVES = { "P-256": p256, "P-384": p384, "P-521": p521 };
+var ORDER_BYTES = { "P-256": 32, "P-384": 48, "P-521": 66 };
 var GENERATOR_WINDOW = 4;
 for (const curve of Object.values(CURVES)) curve.Point.BASE.precompute(GENERATOR_WINDOW);
 function verifyPrehashed(key, digest, signature, source) {
@@ -31662,6 +31663,13 @@ function verifyPrehashed(key, digest, signature, source) {
   const curve = CURVES[jwk.crv];
   if (!curve || !jwk.x || !jwk.y) {
     throw new BundleVerificationError("UNSUPPORTED", `${source}: unsupported curve ${jwk.crv}`);
+  }
+  const orderBytes = ORDER_BYTES[jwk.crv];
+  if (digest.length > orderBytes) {
+    throw new BundleVerificationError(
+      "UNSUPPORTED",
+      `${source}: a ${digest.length * 8}-bit digest cannot be checked against a ${jwk.crv} signature, which covers only its first ${orderBytes} bytes`
+    );
   }
   const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, "base64url"), Buffer.from(jwk.y, "base64url")]);
   try {
@@ -32845,7 +32853,7 @@ function readPolicyFiles(orgPath, repository, cwd = process.cwd()) {
 }
 
 // packages/sigstore/src/subject-files.ts
-import { basename as basename2, resolve as resolve6 } from "node:path";
+import { basename as basename2, relative as relative2, resolve as resolve6 } from "node:path";
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
   switch (subjectSource(inputs)) {
@@ -32863,14 +32871,13 @@ async function resolveSubjects(inputs, workspace) {
 }
 async function pathSubjects(patterns, workspace) {
   const files = /* @__PURE__ */ new Set();
+  const directories = [];
   for (const pattern of patterns) {
-    const matched = await glob(pattern, {
-      cwd: workspace,
-      absolute: true,
-      onlyFiles: true,
-      expandDirectories: false,
-      dot: true
-    });
+    const options = { cwd: workspace, absolute: true, expandDirectories: false, dot: true };
+    const [matched, all] = await Promise.all([
+      glob(pattern, { ...options, onlyFiles: true }),
+      glob(pattern, { ...options, onlyFiles: false })
+    ]);
     if (matched.length === 0) {
       throw new SubjectError(
         "NO_SUBJECT_MATCHED",
@@ -32878,10 +32885,25 @@ async function pathSubjects(patterns, workspace) {
       );
     }
     for (const file of matched.sort()) files.add(file);
+    const matchedFiles = new Set(matched);
+    for (const path of all) if (!matchedFiles.has(path)) directories.push({ pattern, directory: path });
   }
+  await refuseUnjudgedDirectories(directories, files, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename2(file), digest: { sha256: sha256Of(file) } }));
   return distinctSubjects(subjects);
+}
+async function refuseUnjudgedDirectories(directories, files, workspace) {
+  for (const { pattern, directory } of directories) {
+    const inside = await glob("**", { cwd: directory, absolute: true, onlyFiles: true, dot: true });
+    const unjudged = inside.sort().find((file) => !files.has(file));
+    if (unjudged !== void 0) {
+      throw new SubjectError(
+        "SUBJECT_DIRECTORY",
+        `subject-path: ${JSON.stringify(pattern)} matches the directory ${relative2(workspace, directory.replace(/\/+$/, "")) || "."}, and ${relative2(workspace, unjudged)} in it is no subject; an artifact is a file: name the files (e.g. ${JSON.stringify(`${relative2(workspace, directory.replace(/\/+$/, ""))}/**`)}) or leave the directory out`
+      );
+    }
+  }
 }
 function sha256Of(file) {
   try {

@@ -18,7 +18,7 @@ import {
   signStatement,
   triggeringActorMismatch,
   workflowSigner
-} from "./chunk-XJHBYFL6.js";
+} from "./chunk-CMCXKNSI.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -28,7 +28,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-AFMZ4SFH.js";
+} from "./chunk-G2NZOCIG.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -55,7 +55,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-NGLCXFPQ.js";
+} from "./chunk-5AJDB7TX.js";
 import {
   CodedError,
   buildTriggerProblem,

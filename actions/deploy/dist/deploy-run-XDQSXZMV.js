@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-OQZ4PTBE.js";
+} from "./chunk-Y46LHLLE.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -66,7 +66,7 @@ import {
   triggeringActorMismatch,
   verifyEvidence,
   workflowSigner
-} from "./chunk-UPNXJPMG.js";
+} from "./chunk-BKQIK6V2.js";
 import {
   CodedError,
   describeError,

@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-NGLCXFPQ.js";
+} from "./chunk-5AJDB7TX.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

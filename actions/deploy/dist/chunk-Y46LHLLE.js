@@ -2894,7 +2894,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-S7MYVGWI.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-XDQSXZMV.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {
