@@ -111,6 +111,7 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
   const storeToRead = request.attestationStore ?? (readsStore ? request.decisionStore : undefined);
   let stored: Awaited<ReturnType<typeof storedEvidence>> | undefined;
   let storeUnread: string | undefined;
+  const alsoStored: Awaited<ReturnType<typeof storedEvidence>>[] = [];
   if (storeToRead) {
     try {
       stored = await storedEvidence(storeToRead, artifacts);
@@ -120,19 +121,37 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
       if (request.attestationStore || !(error instanceof AttestationStoreError)) throw error;
       storeUnread = error.message;
     }
+    // A deploy run in another repository than the ones its chains come from (a deployment repository that
+    // deploy.repositories lets deploy acme/app's artifacts): the other changes that built the same bytes were stored
+    // by their sign runs in the repository they were built in, not here, and who wrote what ships must be known before
+    // anyone counts as independent of it (row 176). Their stores are read too; one that cannot be read refuses.
+    if (!request.attestationStore && policy.deploy.approvals.min > 0) {
+      const here = storeToRead.repository.toLowerCase();
+      for (const repository of binding.repositories.filter((r) => r.toLowerCase() !== here)) {
+        try {
+          alsoStored.push(
+            await storedEvidence({ ...storeToRead, repository }, artifacts, { repositoryMustBeReadable: true }),
+          );
+        } catch (error) {
+          if (!(error instanceof AttestationStoreError)) throw error;
+          storeUnread ??= `${error.message} (it holds the review attestations of ${repository}'s changes that built these artifacts)`;
+        }
+      }
+    }
   }
+  const stores = [...(stored ? [stored] : []), ...alsoStored];
   let evidence: Awaited<ReturnType<typeof readEvidence>>;
   try {
     evidence = await readEvidence(
-      [...request.bundles, ...(stored ? [stored.directory] : [])],
+      [...request.bundles, ...stores.map((s) => s.directory)],
       artifacts,
       trust,
       cwd,
-      stored?.names,
+      new Map(stores.flatMap((s) => [...s.names])),
       request.untrustedBundles === true,
     );
   } finally {
-    if (stored) rmSync(stored.directory, { recursive: true, force: true });
+    for (const s of stores) rmSync(s.directory, { recursive: true, force: true });
   }
   const { verified, rejected } = evidence;
   const liveDeployApproval = request.readDeployApproval ? await request.readDeployApproval(policy) : undefined;
@@ -151,7 +170,7 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
     bundles: verified,
     rejected,
   });
-  const storeUris = stored?.uris ?? new Map<string, string>();
+  const storeUris = new Map(stores.flatMap((s) => [...s.uris]));
   return { report, policy, verified, ...(liveDeployApproval && { liveDeployApproval }), storeUris };
 }
 
@@ -162,11 +181,12 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
 async function storedEvidence(
   store: AttestationStoreRequest,
   artifacts: readonly ArtifactInput[],
+  { repositoryMustBeReadable = false } = {},
 ): Promise<{ directory: string; names: Map<string, string>; uris: Map<string, string> }> {
   const digests = [...new Set(artifacts.map((a) => formatDigest(a.digest)))];
   if (!store.token) store.beforeAnonymousRead?.();
   const { repository, apiUrl, token } = store;
-  const attestations = await fetchAttestations({ repository, apiUrl, token, digests });
+  const attestations = await fetchAttestations({ repository, apiUrl, token, digests, repositoryMustBeReadable });
   const directory = mkdtempSync(join(tmpdir(), 'twokey-attestations-'));
   const names = new Map<string, string>();
   const uris = new Map<string, string>();

@@ -28,6 +28,12 @@ export interface AttestationQuery {
   /** Digests asked at once (default 8). */
   concurrency?: number;
   client?: GitHubClient;
+  /**
+   * The repository must be readable with the token (`GET /repos/{owner}/{repo}`) before its store is listed: its
+   * store answers 404 both for a digest with no attestation and for a repository the token cannot see (private, or
+   * another repository's GITHUB_TOKEN), so an unreadable repository's store would read as empty.
+   */
+  repositoryMustBeReadable?: boolean;
 }
 
 interface AttestationsPage {
@@ -111,6 +117,16 @@ export async function fetchAttestations(query: AttestationQuery): Promise<Stored
     throw new AttestationStoreError(`expected a repository as owner/name or an owner, found ${query.repository}`);
   }
   const client = query.client ?? createGitHubClient({ token: query.token, baseUrl: query.apiUrl });
+  if (query.repositoryMustBeReadable && repo !== undefined) {
+    try {
+      await client.request('GET /repos/{owner}/{repo}', { owner, repo });
+    } catch (error) {
+      throw new AttestationStoreError(
+        `${owner}/${repo}: the repository cannot be read with this token, so neither can its attestation store: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
   // An organisation's store answers many digests in one request ("List attestations by bulk subject digests").
   if (repo === undefined && query.digests.length > 1) return fetchInBulk(client, owner, query.digests);
   const results: StoredAttestation[][] = new Array(query.digests.length);

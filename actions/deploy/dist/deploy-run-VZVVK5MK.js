@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-Y46LHLLE.js";
+} from "./chunk-CMTBDXMG.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -66,7 +66,7 @@ import {
   triggeringActorMismatch,
   verifyEvidence,
   workflowSigner
-} from "./chunk-BKQIK6V2.js";
+} from "./chunk-KLLGPO55.js";
 import {
   CodedError,
   describeError,
@@ -2070,6 +2070,7 @@ async function judgeDeploy(request) {
   const storeToRead = request.attestationStore ?? (readsStore ? request.decisionStore : void 0);
   let stored;
   let storeUnread;
+  const alsoStored = [];
   if (storeToRead) {
     try {
       stored = await storedEvidence(storeToRead, artifacts);
@@ -2077,19 +2078,33 @@ async function judgeDeploy(request) {
       if (request.attestationStore || !(error instanceof AttestationStoreError)) throw error;
       storeUnread = error.message;
     }
+    if (!request.attestationStore && policy.deploy.approvals.min > 0) {
+      const here = storeToRead.repository.toLowerCase();
+      for (const repository of binding.repositories.filter((r) => r.toLowerCase() !== here)) {
+        try {
+          alsoStored.push(
+            await storedEvidence({ ...storeToRead, repository }, artifacts, { repositoryMustBeReadable: true })
+          );
+        } catch (error) {
+          if (!(error instanceof AttestationStoreError)) throw error;
+          storeUnread ??= `${error.message} (it holds the review attestations of ${repository}'s changes that built these artifacts)`;
+        }
+      }
+    }
   }
+  const stores = [...stored ? [stored] : [], ...alsoStored];
   let evidence;
   try {
     evidence = await readEvidence(
-      [...request.bundles, ...stored ? [stored.directory] : []],
+      [...request.bundles, ...stores.map((s) => s.directory)],
       artifacts,
       trust,
       cwd,
-      stored?.names,
+      new Map(stores.flatMap((s) => [...s.names])),
       request.untrustedBundles === true
     );
   } finally {
-    if (stored) rmSync(stored.directory, { recursive: true, force: true });
+    for (const s of stores) rmSync(s.directory, { recursive: true, force: true });
   }
   const { verified, rejected } = evidence;
   const liveDeployApproval = request.readDeployApproval ? await request.readDeployApproval(policy) : void 0;
@@ -2107,14 +2122,14 @@ async function judgeDeploy(request) {
     bundles: verified,
     rejected
   });
-  const storeUris = stored?.uris ?? /* @__PURE__ */ new Map();
+  const storeUris = new Map(stores.flatMap((s) => [...s.uris]));
   return { report, policy, verified, ...liveDeployApproval && { liveDeployApproval }, storeUris };
 }
-async function storedEvidence(store, artifacts) {
+async function storedEvidence(store, artifacts, { repositoryMustBeReadable = false } = {}) {
   const digests = [...new Set(artifacts.map((a) => formatDigest(a.digest)))];
   if (!store.token) store.beforeAnonymousRead?.();
   const { repository, apiUrl, token } = store;
-  const attestations = await fetchAttestations({ repository, apiUrl, token, digests });
+  const attestations = await fetchAttestations({ repository, apiUrl, token, digests, repositoryMustBeReadable });
   const directory = mkdtempSync(join(tmpdir(), "twokey-attestations-"));
   const names = /* @__PURE__ */ new Map();
   const uris = /* @__PURE__ */ new Map();

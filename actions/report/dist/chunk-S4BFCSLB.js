@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-5AJDB7TX.js";
+} from "./chunk-5V6UW3WU.js";
 import {
   CodedError,
   buildTriggerProblem,

@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-5AJDB7TX.js";
+} from "./chunk-5V6UW3WU.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

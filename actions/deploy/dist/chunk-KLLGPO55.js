@@ -32990,6 +32990,16 @@ async function fetchAttestations(query) {
     throw new AttestationStoreError(`expected a repository as owner/name or an owner, found ${query.repository}`);
   }
   const client = query.client ?? createGitHubClient({ token: query.token, baseUrl: query.apiUrl });
+  if (query.repositoryMustBeReadable && repo !== void 0) {
+    try {
+      await client.request("GET /repos/{owner}/{repo}", { owner, repo });
+    } catch (error) {
+      throw new AttestationStoreError(
+        `${owner}/${repo}: the repository cannot be read with this token, so neither can its attestation store: ${error.message}`,
+        { cause: error }
+      );
+    }
+  }
   if (repo === void 0 && query.digests.length > 1) return fetchInBulk(client, owner, query.digests);
   const results = new Array(query.digests.length);
   let next = 0;
