@@ -90,8 +90,10 @@ interface Candidate {
 /**
  * What an account did in the change, in words (empty: nothing), as the review rules tell people apart: the account
  * GitHub linked to a commit's author or committer, its noreply addresses, the e-mails and names the evidence ties to
- * it (a co-author's trailer included), and every push to the head branch or merge into it. The deploy gate asks it of
- * a deploy's approvers (deploy.approvals.distinct-from: contributors). The evidence is read on the first question.
+ * it (a co-author's trailer included), and every push to the head branch or merge into it; and, while a co-author is
+ * known to no account (review.unidentified-co-authors: allow), any account whose profile the evidence lacks. The deploy
+ * gate asks it of a deploy's approvers (deploy.approvals.distinct-from: contributors). The evidence is read on the
+ * first question.
  */
 export function changeContributions(
   evidence: ReviewEvidence,
@@ -100,7 +102,15 @@ export function changeContributions(
   let people: People | undefined;
   return (account) => {
     people ??= new People(evidence, rules);
-    return people.contributionsOf(account);
+    const contributions = people.contributionsOf(account);
+    if (contributions.length > 0 || people.unidentifiedCoAuthors.length === 0 || people.hasProfile(account)) {
+      return contributions;
+    }
+    // A co-author no account is known for (review.unidentified-co-authors: allow) may be anyone whose profile name or
+    // public e-mail it is: without the account's profile, as for a code approver, it cannot be shown not to be theirs.
+    return [
+      `may be a co-author no account is known for (${people.unidentifiedCoAuthors.join('; ')}): the review evidence holds no profile of ${account.login}'s to tell`,
+    ];
   };
 }
 

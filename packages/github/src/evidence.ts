@@ -534,14 +534,15 @@ class RepositoryReads {
         const response = await this.client.request(route, { owner: this.owner, repo: this.repo, username: login });
         return response.data;
       } catch (error) {
-        if (statusOf(error) === 404) return { permission: 'none', role_name: 'none', user: null };
+        if (statusOf(error) === 404) return 'none' as const;
         throw error;
       }
     });
     if (!data) return undefined;
-    if (data.user && data.user.id !== account.id) {
+    if (data === 'none') return 'none';
+    if (data.user?.id !== account.id) {
       this.gaps.push(
-        `${this.describe(route, { username: login })}: expected account ${account.id}, the reviewer, found account ${data.user.id} (the login changed hands)`,
+        `${this.describe(route, { username: login })}: expected account ${account.id}, the reviewer, found ${data.user ? `account ${data.user.id} (the login changed hands)` : 'no account in the answer'}`,
       );
       return undefined;
     }

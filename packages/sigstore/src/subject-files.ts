@@ -13,7 +13,7 @@ import {
   type SubjectInputs,
   subjectSource,
 } from '@twokey/core';
-import { glob } from 'tinyglobby';
+import { type GlobOptions, glob } from 'tinyglobby';
 import { digestFile } from './digest';
 import { SigstoreInputError } from './error';
 import { readBoundedFile } from './files';
@@ -37,13 +37,9 @@ export async function resolveSubjects(inputs: SubjectInputs, workspace: string):
 
 async function pathSubjects(patterns: string[], workspace: string): Promise<Subject[]> {
   const files = new Set<string>();
-  const directories: { pattern: string; directory: string }[] = [];
+  const options: GlobOptions = { cwd: workspace, absolute: true, expandDirectories: false, dot: true, onlyFiles: true };
   for (const pattern of patterns) {
-    const options = { cwd: workspace, absolute: true, expandDirectories: false, dot: true };
-    const [matched, all] = await Promise.all([
-      glob(pattern, { ...options, onlyFiles: true }),
-      glob(pattern, { ...options, onlyFiles: false }),
-    ]);
+    const matched = await glob(pattern, options);
     if (matched.length === 0) {
       throw new SubjectError(
         'NO_SUBJECT_MATCHED',
@@ -51,10 +47,8 @@ async function pathSubjects(patterns: string[], workspace: string): Promise<Subj
       );
     }
     for (const file of matched.sort()) files.add(file);
-    const matchedFiles = new Set(matched);
-    for (const path of all) if (!matchedFiles.has(path)) directories.push({ pattern, directory: path });
   }
-  await refuseUnjudgedDirectories(directories, files, workspace);
+  await refuseUnjudgedFiles(patterns, files, options, workspace);
   // Counted before hashing: a pattern that matches too much fails at once.
   checkSubjectCount(files.size, `subject-path ${patterns.join(', ')}`);
   const subjects = [...files].map((file) => ({ name: basename(file), digest: { sha256: sha256Of(file) } }));
@@ -62,22 +56,24 @@ async function pathSubjects(patterns: string[], workspace: string): Promise<Subj
 }
 
 /**
- * A directory a pattern matches is no artifact, but whatever ships the pattern's matches (`./deploy.sh artifacts/*`)
- * ships its files too: each file under it must be a subject as well (`artifacts/**`), else the stage stops, naming
- * one that would go unjudged — never a directory silently left out of the evidence.
+ * A directory a pattern matches (or a link to one) is no artifact, but whatever ships the pattern's matches
+ * (`./deploy.sh artifacts/*`, `zip -r`, a sync) ships what is in it: every file under it — `PATTERN/**`, through links
+ * as tinyglobby follows them — must be a subject too (`artifacts/**`), else the stage stops, naming one that would go
+ * unjudged: never a directory silently left out of the evidence.
  */
-async function refuseUnjudgedDirectories(
-  directories: { pattern: string; directory: string }[],
+async function refuseUnjudgedFiles(
+  patterns: string[],
   files: ReadonlySet<string>,
+  options: GlobOptions,
   workspace: string,
 ): Promise<void> {
-  for (const { pattern, directory } of directories) {
-    const inside = await glob('**', { cwd: directory, absolute: true, onlyFiles: true, dot: true });
+  for (const pattern of patterns) {
+    const inside = await glob(`${pattern.replace(/\/+$/, '')}/**`, options);
     const unjudged = inside.sort().find((file) => !files.has(file));
     if (unjudged !== undefined) {
       throw new SubjectError(
         'SUBJECT_DIRECTORY',
-        `subject-path: ${JSON.stringify(pattern)} matches the directory ${relative(workspace, directory.replace(/\/+$/, '')) || '.'}, and ${relative(workspace, unjudged)} in it is no subject; an artifact is a file: name the files (e.g. ${JSON.stringify(`${relative(workspace, directory.replace(/\/+$/, ''))}/**`)}) or leave the directory out`,
+        `subject-path: ${JSON.stringify(pattern)} matches a directory that holds ${relative(workspace, unjudged)}, which is no subject; an artifact is a file: name the files in it too (e.g. ${JSON.stringify(`${pattern.replace(/\/+$/, '')}/**`)}) or leave the directory out`,
       );
     }
   }

@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-5V6UW3WU.js";
+} from "./chunk-UANV4A42.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

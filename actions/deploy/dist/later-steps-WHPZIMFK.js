@@ -30,7 +30,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-KLLGPO55.js";
+} from "./chunk-CR4JJVIQ.js";
 import {
   CodedError,
   OidcTokenError,
@@ -529,14 +529,15 @@ var RepositoryReads = class {
         const response = await this.client.request(route, { owner: this.owner, repo: this.repo, username: login });
         return response.data;
       } catch (error) {
-        if (statusOf(error) === 404) return { permission: "none", role_name: "none", user: null };
+        if (statusOf(error) === 404) return "none";
         throw error;
       }
     });
     if (!data) return void 0;
-    if (data.user && data.user.id !== account2.id) {
+    if (data === "none") return "none";
+    if (data.user?.id !== account2.id) {
       this.gaps.push(
-        `${this.describe(route, { username: login })}: expected account ${account2.id}, the reviewer, found account ${data.user.id} (the login changed hands)`
+        `${this.describe(route, { username: login })}: expected account ${account2.id}, the reviewer, found ${data.user ? `account ${data.user.id} (the login changed hands)` : "no account in the answer"}`
       );
       return void 0;
     }

@@ -3390,7 +3390,13 @@ function changeContributions(evidence, rules) {
   let people;
   return (account2) => {
     people ??= new People(evidence, rules);
-    return people.contributionsOf(account2);
+    const contributions = people.contributionsOf(account2);
+    if (contributions.length > 0 || people.unidentifiedCoAuthors.length === 0 || people.hasProfile(account2)) {
+      return contributions;
+    }
+    return [
+      `may be a co-author no account is known for (${people.unidentifiedCoAuthors.join("; ")}): the review evidence holds no profile of ${account2.login}'s to tell`
+    ];
   };
 }
 function evaluateReview(evidence, rules) {

@@ -16,7 +16,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-S4BFCSLB.js";
+} from "./chunk-FCYHDKLO.js";
 import "./chunk-TJ3XPODE.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
@@ -34,7 +34,7 @@ import {
   isBotAccount,
   readBundleFile,
   storeAttestations
-} from "./chunk-5V6UW3WU.js";
+} from "./chunk-UANV4A42.js";
 import {
   CodedError,
   parseDuration
@@ -535,14 +535,15 @@ var RepositoryReads = class {
         const response = await this.client.request(route, { owner: this.owner, repo: this.repo, username: login });
         return response.data;
       } catch (error) {
-        if (statusOf(error) === 404) return { permission: "none", role_name: "none", user: null };
+        if (statusOf(error) === 404) return "none";
         throw error;
       }
     });
     if (!data) return void 0;
-    if (data.user && data.user.id !== account2.id) {
+    if (data === "none") return "none";
+    if (data.user?.id !== account2.id) {
       this.gaps.push(
-        `${this.describe(route, { username: login })}: expected account ${account2.id}, the reviewer, found account ${data.user.id} (the login changed hands)`
+        `${this.describe(route, { username: login })}: expected account ${account2.id}, the reviewer, found ${data.user ? `account ${data.user.id} (the login changed hands)` : "no account in the answer"}`
       );
       return void 0;
     }

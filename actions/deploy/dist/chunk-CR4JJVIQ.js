@@ -17435,7 +17435,13 @@ function changeContributions(evidence, rules) {
   let people;
   return (account2) => {
     people ??= new People(evidence, rules);
-    return people.contributionsOf(account2);
+    const contributions = people.contributionsOf(account2);
+    if (contributions.length > 0 || people.unidentifiedCoAuthors.length === 0 || people.hasProfile(account2)) {
+      return contributions;
+    }
+    return [
+      `may be a co-author no account is known for (${people.unidentifiedCoAuthors.join("; ")}): the review evidence holds no profile of ${account2.login}'s to tell`
+    ];
   };
 }
 function evaluateReview(evidence, rules) {
@@ -32871,13 +32877,9 @@ async function resolveSubjects(inputs, workspace) {
 }
 async function pathSubjects(patterns, workspace) {
   const files = /* @__PURE__ */ new Set();
-  const directories = [];
+  const options = { cwd: workspace, absolute: true, expandDirectories: false, dot: true, onlyFiles: true };
   for (const pattern of patterns) {
-    const options = { cwd: workspace, absolute: true, expandDirectories: false, dot: true };
-    const [matched, all] = await Promise.all([
-      glob(pattern, { ...options, onlyFiles: true }),
-      glob(pattern, { ...options, onlyFiles: false })
-    ]);
+    const matched = await glob(pattern, options);
     if (matched.length === 0) {
       throw new SubjectError(
         "NO_SUBJECT_MATCHED",
@@ -32885,22 +32887,20 @@ async function pathSubjects(patterns, workspace) {
       );
     }
     for (const file of matched.sort()) files.add(file);
-    const matchedFiles = new Set(matched);
-    for (const path of all) if (!matchedFiles.has(path)) directories.push({ pattern, directory: path });
   }
-  await refuseUnjudgedDirectories(directories, files, workspace);
+  await refuseUnjudgedFiles(patterns, files, options, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename2(file), digest: { sha256: sha256Of(file) } }));
   return distinctSubjects(subjects);
 }
-async function refuseUnjudgedDirectories(directories, files, workspace) {
-  for (const { pattern, directory } of directories) {
-    const inside = await glob("**", { cwd: directory, absolute: true, onlyFiles: true, dot: true });
+async function refuseUnjudgedFiles(patterns, files, options, workspace) {
+  for (const pattern of patterns) {
+    const inside = await glob(`${pattern.replace(/\/+$/, "")}/**`, options);
     const unjudged = inside.sort().find((file) => !files.has(file));
     if (unjudged !== void 0) {
       throw new SubjectError(
         "SUBJECT_DIRECTORY",
-        `subject-path: ${JSON.stringify(pattern)} matches the directory ${relative2(workspace, directory.replace(/\/+$/, "")) || "."}, and ${relative2(workspace, unjudged)} in it is no subject; an artifact is a file: name the files (e.g. ${JSON.stringify(`${relative2(workspace, directory.replace(/\/+$/, ""))}/**`)}) or leave the directory out`
+        `subject-path: ${JSON.stringify(pattern)} matches a directory that holds ${relative2(workspace, unjudged)}, which is no subject; an artifact is a file: name the files in it too (e.g. ${JSON.stringify(`${pattern.replace(/\/+$/, "")}/**`)}) or leave the directory out`
       );
     }
   }

@@ -2894,7 +2894,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-VZVVK5MK.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-XA5TTLW6.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

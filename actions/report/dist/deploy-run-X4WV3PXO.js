@@ -18,7 +18,7 @@ import {
   signStatement,
   triggeringActorMismatch,
   workflowSigner
-} from "./chunk-S4BFCSLB.js";
+} from "./chunk-FCYHDKLO.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -28,7 +28,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-LC7M7Z6G.js";
+} from "./chunk-53JUAAWI.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -55,7 +55,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-5V6UW3WU.js";
+} from "./chunk-UANV4A42.js";
 import {
   CodedError,
   buildTriggerProblem,

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-CMTBDXMG.js";
+} from "./chunk-J3TEEXGN.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -66,7 +66,7 @@ import {
   triggeringActorMismatch,
   verifyEvidence,
   workflowSigner
-} from "./chunk-KLLGPO55.js";
+} from "./chunk-CR4JJVIQ.js";
 import {
   CodedError,
   describeError,

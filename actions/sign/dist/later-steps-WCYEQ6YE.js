@@ -30,7 +30,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-NS5OLZXQ.js";
+} from "./chunk-U5LSKBOW.js";
 import {
   require_dist,
   require_dist2,
@@ -13680,13 +13680,9 @@ async function resolveSubjects(inputs, workspace) {
 }
 async function pathSubjects(patterns, workspace) {
   const files = /* @__PURE__ */ new Set();
-  const directories = [];
+  const options = { cwd: workspace, absolute: true, expandDirectories: false, dot: true, onlyFiles: true };
   for (const pattern of patterns) {
-    const options = { cwd: workspace, absolute: true, expandDirectories: false, dot: true };
-    const [matched, all] = await Promise.all([
-      glob(pattern, { ...options, onlyFiles: true }),
-      glob(pattern, { ...options, onlyFiles: false })
-    ]);
+    const matched = await glob(pattern, options);
     if (matched.length === 0) {
       throw new SubjectError(
         "NO_SUBJECT_MATCHED",
@@ -13694,22 +13690,20 @@ async function pathSubjects(patterns, workspace) {
       );
     }
     for (const file of matched.sort()) files.add(file);
-    const matchedFiles = new Set(matched);
-    for (const path of all) if (!matchedFiles.has(path)) directories.push({ pattern, directory: path });
   }
-  await refuseUnjudgedDirectories(directories, files, workspace);
+  await refuseUnjudgedFiles(patterns, files, options, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename2(file), digest: { sha256: sha256Of(file) } }));
   return distinctSubjects(subjects);
 }
-async function refuseUnjudgedDirectories(directories, files, workspace) {
-  for (const { pattern, directory } of directories) {
-    const inside = await glob("**", { cwd: directory, absolute: true, onlyFiles: true, dot: true });
+async function refuseUnjudgedFiles(patterns, files, options, workspace) {
+  for (const pattern of patterns) {
+    const inside = await glob(`${pattern.replace(/\/+$/, "")}/**`, options);
     const unjudged = inside.sort().find((file) => !files.has(file));
     if (unjudged !== void 0) {
       throw new SubjectError(
         "SUBJECT_DIRECTORY",
-        `subject-path: ${JSON.stringify(pattern)} matches the directory ${relative2(workspace, directory.replace(/\/+$/, "")) || "."}, and ${relative2(workspace, unjudged)} in it is no subject; an artifact is a file: name the files (e.g. ${JSON.stringify(`${relative2(workspace, directory.replace(/\/+$/, ""))}/**`)}) or leave the directory out`
+        `subject-path: ${JSON.stringify(pattern)} matches a directory that holds ${relative2(workspace, unjudged)}, which is no subject; an artifact is a file: name the files in it too (e.g. ${JSON.stringify(`${pattern.replace(/\/+$/, "")}/**`)}) or leave the directory out`
       );
     }
   }
@@ -14428,14 +14422,15 @@ var RepositoryReads = class {
         const response = await this.client.request(route, { owner: this.owner, repo: this.repo, username: login });
         return response.data;
       } catch (error) {
-        if (statusOf(error) === 404) return { permission: "none", role_name: "none", user: null };
+        if (statusOf(error) === 404) return "none";
         throw error;
       }
     });
     if (!data) return void 0;
-    if (data.user && data.user.id !== account2.id) {
+    if (data === "none") return "none";
+    if (data.user?.id !== account2.id) {
       this.gaps.push(
-        `${this.describe(route, { username: login })}: expected account ${account2.id}, the reviewer, found account ${data.user.id} (the login changed hands)`
+        `${this.describe(route, { username: login })}: expected account ${account2.id}, the reviewer, found ${data.user ? `account ${data.user.id} (the login changed hands)` : "no account in the answer"}`
       );
       return void 0;
     }

@@ -1,10 +1,8 @@
-// Review of row 169: "an approver is a contributor when the review rules would make her one". The review rules match a
-// *code* reviewer by her public profile too (name, public e-mail: the sign stage reads the profile of every approver),
-// and refuse her when her profile is not in the evidence (contributorOutcome). A *deploy* approver's profile is never
-// in the evidence: contributionsOf knows her by login (and whatever the PR's commits linked to her) only, and the gate
-// does not fail closed for the missing profile. Under review.unidentified-co-authors: allow, carol co-authors alice's
-// change under her profile name and an unlinked address, and approves its production deploy; as a code reviewer the
-// same carol would have been refused.
+// deploy.approvals.distinct-from: contributors under review.unidentified-co-authors: allow (threat-model row 169). carol
+// co-authors alice's change under her profile name and an address GitHub links to no account; the review passes (the
+// policy allows a co-author no account is known for), bob approves the code, and the sign stage read bob's profile
+// only. The review rules refuse a code approver whose profile would match such a co-author, or whose profile is
+// missing; a deploy approver's profile is never in the review evidence, so she cannot be shown not to be that co-author.
 import {
   buildReviewStatement,
   type DeployApprovalPredicate,
@@ -13,7 +11,6 @@ import {
   type ReviewEvidence,
   type VerifiedBundle,
 } from '@twokey/core';
-import { evaluateDeploy } from '@twokey/gate';
 import { describe, expect, it } from 'vitest';
 import {
   ARTIFACT,
@@ -25,8 +22,9 @@ import {
   reviewBundle,
   signatureBundle,
   signer,
-} from '../../packages/core/src/__fixtures__/bundles';
-import { bob, carol, HEAD, honestEvidence, PROFILES } from '../../packages/core/src/__fixtures__/review-evidence';
+} from '../../core/src/__fixtures__/bundles';
+import { bob, carol, HEAD, honestEvidence, PROFILES } from '../../core/src/__fixtures__/review-evidence';
+import { evaluateDeploy } from './evaluate';
 
 const DEPLOY_SAN = 'https://github.com/acme/platform/.github/workflows/deploy.yml@refs/heads/main';
 const policy = parsePolicy(
@@ -62,8 +60,8 @@ function facts(): DeployApprovalPredicate {
   };
 }
 
-describe('row 169 gap: a deploy approver is matched without her profile', () => {
-  it('carol, the co-author by her profile name, approves the production deploy of her own change', () => {
+describe('a co-author no account is known for (review.unidentified-co-authors: allow)', () => {
+  it('refuses a deploy approver whose profile the review evidence lacks: she may be that co-author', () => {
     const bundles: VerifiedBundle[] = [
       signatureBundle(),
       // What the sign stage signs under this policy: the review passes (the co-author is allowed unidentified).
@@ -90,12 +88,33 @@ describe('row 169 gap: a deploy approver is matched without her profile', () => 
     const checks = report.artifacts[0]!.checks;
     expect(checks.find((c) => c.id === 'review-rules')!.verdict).toBe('pass');
     const approval = checks.find((c) => c.id === 'deploy-approval')!;
-    expect(approval.verdict).toBe('pass');
-    expect(approval.reason).toContain('approved for production by carol');
-    expect(report.verdict).toBe('pass');
+    expect(approval.verdict).toBe('fail');
+    expect(approval.reason).toContain(
+      'carol (a contributor to the change: may be a co-author no account is known for ("Carol Checker <carol@home.example>" of',
+    );
+    expect(approval.reason).toContain("the review evidence holds no profile of carol's to tell)");
+    expect(report.verdict).toBe('fail');
+    // bob, whose profile is in the evidence (he approved the code) and who is no co-author, would count.
+    expect(
+      evaluateDeploy({
+        policy,
+        binding: BINDING,
+        now: NOW,
+        artifacts: [ARTIFACT],
+        bundles,
+        deployIdentity: signer(DEPLOY_SAN),
+        environment: 'production',
+        liveDeployApproval: {
+          predicate: {
+            ...facts(),
+            approvals: [{ user: bob, state: 'approved', comment: '', environments: ['production'] }],
+          },
+        },
+      }).artifacts[0]!.checks.find((c) => c.id === 'deploy-approval')!.verdict,
+    ).toBe('pass');
   });
 
-  it('while the review rules refuse the same carol as a code approver (her profile read, her name matched)', () => {
+  it('as the review rules refuse the same carol as a code approver (her profile read, her name matched)', () => {
     const e = evidence();
     e.reviews = [
       { id: 901, reviewer: carol, state: 'APPROVED', commitId: HEAD, submittedAt: '2026-11-20T12:20:00.000Z' },
