@@ -170,7 +170,7 @@ async function deployB(repository: FakeRepository, approver: string) {
   return {
     exitCode: run.exitCode,
     log: run.log,
-    report: readDeployReport(readFileSync(path!, 'utf8'), path!) as DeployReport,
+    report: readDeployReport(readFileSync(path!, 'utf8'), path!),
   };
 }
 
