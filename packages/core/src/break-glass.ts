@@ -68,6 +68,15 @@ export function breakGlassId(statement: unknown): string {
   return createHash('sha256').update(JSON.stringify(statement), 'utf8').digest('hex');
 }
 
+/**
+ * The run that signed a break-glass, as its single use is counted: every job of one run is released by one approval of
+ * the run's environment (a matrix of jobs calling the break-glass workflow signs one break-glass each), so a use of
+ * any break-glass of a run is a use of them all, for that artifact and environment.
+ */
+export function breakGlassRunOf(predicate: Pick<BreakGlassPredicate, 'repository' | 'run'>): string {
+  return `${predicate.repository.uri.replace(/\/+$/, '').toLowerCase()}/actions/runs/${predicate.run.id}`;
+}
+
 export interface BreakGlassRules {
   maxDurationSeconds: number;
   minApprovers: number;

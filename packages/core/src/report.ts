@@ -147,6 +147,11 @@ export interface BreakGlassUsed {
   source: string;
   /** breakGlassId: the sha256 of its statement. */
   id: string;
+  /**
+   * The run that signed it (breakGlassRunOf: `REPOSITORY/actions/runs/ID`): one approval releases every job of a
+   * run, so its single use is counted per run. Absent in reports written before it was recorded.
+   */
+  run?: string;
   reason: string;
   incident: string;
   environment: string;

@@ -35,8 +35,11 @@ export interface DecisionExtension {
   environment?: string;
   /** Every check that did not pass, per artifact (empty on a pass). */
   failedChecks: { artifact: string; id: string; verdict: string; reason: string }[];
-  /** Each break-glass used, by breakGlassId, and the artifacts (sha256 hex) it let through. */
-  breakGlass: { id: string; source: string; artifacts: string[] }[];
+  /**
+   * Each break-glass used, by breakGlassId and the run that signed it (breakGlassRunOf: its single use is counted per
+   * run), and the artifacts (sha256 hex) it let through.
+   */
+  breakGlass: { id: string; run?: string; source: string; artifacts: string[] }[];
   /** Who approved the deploy through its environment, per artifact, when read or attested. */
   deployApprovals: { artifact: string; source: string; environment: string; approvers: string[] }[];
 }
@@ -186,11 +189,12 @@ export function buildVerificationSummary(input: VerificationSummaryInput): State
 
 function decisionExtension(report: DeployReport, environment: string | undefined): DecisionExtension {
   const name = (a: DeployReport['artifacts'][number]) => a.artifact.name ?? a.artifact.digest;
-  const breakGlass = new Map<string, { id: string; source: string; artifacts: string[] }>();
+  const breakGlass = new Map<string, { id: string; run?: string; source: string; artifacts: string[] }>();
   for (const artifact of report.artifacts) {
     if (!artifact.breakGlass || artifact.verdict !== 'pass') continue;
     const known = breakGlass.get(artifact.breakGlass.id) ?? {
       id: artifact.breakGlass.id,
+      ...(artifact.breakGlass.run !== undefined && { run: artifact.breakGlass.run }),
       source: artifact.breakGlass.source,
       artifacts: [],
     };
@@ -233,7 +237,11 @@ export function readDecisionRecord(statement: unknown): DecisionRecord | undefin
     typeof extension === 'object' &&
     Array.isArray(extension.breakGlass) &&
     extension.breakGlass.every(
-      (b) => typeof b?.id === 'string' && Array.isArray(b.artifacts) && b.artifacts.every((a) => typeof a === 'string'),
+      (b) =>
+        typeof b?.id === 'string' &&
+        (b.run === undefined || typeof b.run === 'string') &&
+        Array.isArray(b.artifacts) &&
+        b.artifacts.every((a) => typeof a === 'string'),
     ) &&
     (extension.environment === undefined || typeof extension.environment === 'string');
   return {

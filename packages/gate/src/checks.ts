@@ -5,6 +5,7 @@
 import {
   type BreakGlassUsed,
   breakGlassProblems,
+  breakGlassRunOf,
   type ChangePeople,
   type Check,
   certificateBacksProvenance,
@@ -104,6 +105,7 @@ function breakGlassReport(used: QualifiedBreakGlass): BreakGlassUsed {
   return {
     source: used.bundle.source,
     id: used.id,
+    run: breakGlassRunOf(p),
     reason: p.reason,
     incident: p.incident,
     environment: p.environment,
@@ -230,10 +232,12 @@ function breakGlassDeployProblems(used: QualifiedBreakGlass, context: DeployCont
  */
 function earlierUses(used: QualifiedBreakGlass, evidence: ArtifactEvidence, context: DeployContext): string[] {
   const hex = evidence.artifact.digest.hex;
+  const run = breakGlassRunOf(used.predicate);
   const uses = context.breakGlassUses.filter(
-    // A use recorded with no environment (a deploy job in none, before the gate refused one) counts in every one.
+    // A use recorded with no environment (a deploy job in none, before the gate refused one) counts in every one. A
+    // use of another break-glass its run signed is a use of this one: one approval released every job of the run.
     (u) =>
-      u.id === used.id &&
+      (u.id === used.id || u.run === run) &&
       u.artifacts.includes(hex) &&
       (u.environment === undefined || u.environment === used.predicate.environment),
   );
@@ -245,13 +249,13 @@ function earlierUses(used: QualifiedBreakGlass, evidence: ArtifactEvidence, cont
     }
     return uses.length > 0
       ? [
-          `it was already used for this artifact in ${used.predicate.environment} (${uses.map((u) => u.source).join(', ')}): a break-glass is used once`,
+          `it was already used for this artifact in ${used.predicate.environment} (${uses.map((u) => u.source).join(', ')}): a break-glass is used once, and once for its whole run (one approval released every job of the run)`,
         ]
       : [];
   }
   return uses.length > 1
     ? [
-        `it was used ${uses.length} times for this artifact in ${used.predicate.environment} (${uses.map((u) => u.source).join(', ')}): a break-glass is used once`,
+        `it was used ${uses.length} times for this artifact in ${used.predicate.environment} (${uses.map((u) => u.source).join(', ')}): a break-glass is used once, and once for its whole run (one approval released every job of the run)`,
       ]
     : [];
 }

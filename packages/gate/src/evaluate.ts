@@ -65,6 +65,8 @@ export type LiveDeployApproval = { predicate: DeployApprovalPredicate } | { erro
 /** A break-glass an earlier decision record used: for which artifacts (sha256 hex), in which environment. */
 export interface BreakGlassUse {
   id: string;
+  /** The run that signed the break-glass used (breakGlassRunOf), when the record names it. */
+  run?: string;
   artifacts: string[];
   environment?: string;
   source: string;
@@ -237,6 +239,7 @@ function breakGlassUses(bundles: readonly VerifiedBundle[], policy: Policy): Bre
     const environment = record.extension.environment;
     return record.extension.breakGlass.map((use) => ({
       id: use.id,
+      ...(use.run !== undefined && { run: use.run }),
       artifacts: use.artifacts,
       ...(environment !== undefined && { environment }),
       source: bundle.source,

@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-UANV4A42.js";
+} from "./chunk-SSGWA7FJ.js";
 import {
   CodedError,
   buildTriggerProblem,

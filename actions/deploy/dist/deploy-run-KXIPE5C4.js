@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-J3TEEXGN.js";
+} from "./chunk-PAG36ZIU.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -27,6 +27,7 @@ import {
   breakGlassId,
   breakGlassProblems,
   breakGlassRefProblem,
+  breakGlassRunOf,
   buildDeployApprovalStatement,
   buildTriggerProblem,
   bundleSources,
@@ -66,7 +67,7 @@ import {
   triggeringActorMismatch,
   verifyEvidence,
   workflowSigner
-} from "./chunk-CR4JJVIQ.js";
+} from "./chunk-E7GAJOQJ.js";
 import {
   CodedError,
   describeError,
@@ -533,6 +534,7 @@ function decisionExtension(report, environment) {
     if (!artifact.breakGlass || artifact.verdict !== "pass") continue;
     const known = breakGlass.get(artifact.breakGlass.id) ?? {
       id: artifact.breakGlass.id,
+      ...artifact.breakGlass.run !== void 0 && { run: artifact.breakGlass.run },
       source: artifact.breakGlass.source,
       artifacts: []
     };
@@ -559,7 +561,7 @@ function readDecisionRecord(statement) {
   if (typeof p.timeVerified !== "string" || typeof p.resourceUri !== "string") return void 0;
   const extension = p[DECISION_EXTENSION];
   const wellFormed = extension !== void 0 && typeof extension === "object" && Array.isArray(extension.breakGlass) && extension.breakGlass.every(
-    (b) => typeof b?.id === "string" && Array.isArray(b.artifacts) && b.artifacts.every((a) => typeof a === "string")
+    (b) => typeof b?.id === "string" && (b.run === void 0 || typeof b.run === "string") && Array.isArray(b.artifacts) && b.artifacts.every((a) => typeof a === "string")
   ) && (extension.environment === void 0 || typeof extension.environment === "string");
   return {
     result: p.verificationResult,
@@ -1296,6 +1298,7 @@ function breakGlassReport(used) {
   return {
     source: used.bundle.source,
     id: used.id,
+    run: breakGlassRunOf(p),
     reason: p.reason,
     incident: p.incident,
     environment: p.environment,
@@ -1390,9 +1393,11 @@ function breakGlassDeployProblems(used, context) {
 }
 function earlierUses(used, evidence, context) {
   const hex = evidence.artifact.digest.hex;
+  const run = breakGlassRunOf(used.predicate);
   const uses = context.breakGlassUses.filter(
-    // A use recorded with no environment (a deploy job in none, before the gate refused one) counts in every one.
-    (u) => u.id === used.id && u.artifacts.includes(hex) && (u.environment === void 0 || u.environment === used.predicate.environment)
+    // A use recorded with no environment (a deploy job in none, before the gate refused one) counts in every one. A
+    // use of another break-glass its run signed is a use of this one: one approval released every job of the run.
+    (u) => (u.id === used.id || u.run === run) && u.artifacts.includes(hex) && (u.environment === void 0 || u.environment === used.predicate.environment)
   );
   if (context.deployIdentity) {
     if (!context.earlierDecisionsRead) {
@@ -1401,11 +1406,11 @@ function earlierUses(used, evidence, context) {
       ];
     }
     return uses.length > 0 ? [
-      `it was already used for this artifact in ${used.predicate.environment} (${uses.map((u) => u.source).join(", ")}): a break-glass is used once`
+      `it was already used for this artifact in ${used.predicate.environment} (${uses.map((u) => u.source).join(", ")}): a break-glass is used once, and once for its whole run (one approval released every job of the run)`
     ] : [];
   }
   return uses.length > 1 ? [
-    `it was used ${uses.length} times for this artifact in ${used.predicate.environment} (${uses.map((u) => u.source).join(", ")}): a break-glass is used once`
+    `it was used ${uses.length} times for this artifact in ${used.predicate.environment} (${uses.map((u) => u.source).join(", ")}): a break-glass is used once, and once for its whole run (one approval released every job of the run)`
   ] : [];
 }
 function deployApprovalCheck(chain, evidence, context, breakGlass) {
@@ -1942,6 +1947,7 @@ function breakGlassUses(bundles, policy) {
     const environment = record.extension.environment;
     return record.extension.breakGlass.map((use) => ({
       id: use.id,
+      ...use.run !== void 0 && { run: use.run },
       artifacts: use.artifacts,
       ...environment !== void 0 && { environment },
       source: bundle.source

@@ -26803,6 +26803,9 @@ function buildBreakGlassStatement(subjects, predicate) {
 function breakGlassId(statement) {
   return createHash2("sha256").update(JSON.stringify(statement), "utf8").digest("hex");
 }
+function breakGlassRunOf(predicate) {
+  return `${predicate.repository.uri.replace(/\/+$/, "").toLowerCase()}/actions/runs/${predicate.run.id}`;
+}
 function breakGlassProblems(predicate, rules, context) {
   const problems = [];
   if (context.trigger !== "workflow_dispatch") {
@@ -33274,6 +33277,7 @@ export {
   parseBreakGlassPredicate,
   buildBreakGlassStatement,
   breakGlassId,
+  breakGlassRunOf,
   breakGlassProblems,
   breakGlassRefProblem,
   require_dist4 as require_dist,

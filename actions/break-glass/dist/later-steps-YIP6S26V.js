@@ -6,7 +6,7 @@ import {
   OidcTokenError,
   githubClient,
   renderSummary
-} from "./chunk-YTV4KYYC.js";
+} from "./chunk-BROMLC5V.js";
 import {
   require_dist,
   require_dist2,

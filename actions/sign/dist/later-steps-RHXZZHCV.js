@@ -30,7 +30,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-U5LSKBOW.js";
+} from "./chunk-EMDBCTRC.js";
 import {
   require_dist,
   require_dist2,

@@ -145,7 +145,7 @@ function validate60(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 validate60.evaluated = { "dynamicProps": false, "dynamicItems": false };
-var schema24 = { "type": "object", "additionalProperties": false, "required": ["artifact", "verdict", "checks", "chain", "evidence"], "properties": { "artifact": { "type": "object", "additionalProperties": false, "required": ["digest"], "properties": { "name": { "description": "The name it was judged under (a file name, a subject name, NAME= or --name); absent when it was given by digest alone.", "type": "string", "minLength": 1 }, "digest": { "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } }, "verdict": { "description": "pass only when every check passes.", "$ref": "#/$defs/verdict" }, "checks": { "description": "The deploy checks, every one, in this order.", "type": "array", "minItems": 11, "items": { "$ref": "#/$defs/deployCheck" }, "allOf": [{ "prefixItems": [{ "type": "object", "properties": { "id": { "const": "covered-by-policy" } } }, { "type": "object", "properties": { "id": { "const": "artifact-signature" } } }, { "type": "object", "properties": { "id": { "const": "review-attestation" } } }, { "type": "object", "properties": { "id": { "const": "review-rules" } } }, { "type": "object", "properties": { "id": { "const": "build-provenance" } } }, { "type": "object", "properties": { "id": { "const": "same-commit" } } }, { "type": "object", "properties": { "id": { "const": "same-repository" } } }, { "type": "object", "properties": { "id": { "const": "distinct-identities" } } }, { "type": "object", "properties": { "id": { "const": "fresh" } } }, { "type": "object", "properties": { "id": { "const": "deploy-approval" } } }, { "type": "object", "properties": { "id": { "const": "break-glass" } } }], "items": false, "minItems": 11 }] }, "chain": { "description": "The chain of custody shown to people: commit \u2192 pull request \u2192 author \u2192 approvers \u2192 build \u2192 sign. What is unknown is absent.", "type": "object", "additionalProperties": false, "required": ["approvers"], "properties": { "repository": { "type": "string" }, "commit": { "type": "string" }, "pullRequest": { "type": "object", "additionalProperties": false, "required": ["number", "url", "title"], "properties": { "number": { "type": "integer" }, "url": { "type": "string" }, "title": { "type": "string" } } }, "author": { "type": "string" }, "approvers": { "description": "Logins of the independent approvers (empty when none counted).", "type": "array", "items": { "type": "string" } }, "buildIdentity": { "type": "string" }, "signIdentity": { "type": "string" } } }, "evidence": { "description": "The bundles the verdict rests on, one per role at most.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["role", "source", "signer", "signedAt"], "properties": { "role": { "enum": ["signature", "review", "provenance", "deploy-approval", "break-glass"] }, "source": { "$ref": "#/$defs/relativePath" }, "signer": { "type": "object", "additionalProperties": false, "required": ["san", "issuer"], "properties": { "san": { "type": "string" }, "issuer": { "type": "string" } } }, "signedAt": { "description": "Verified signing times (transparency log, RFC 3161 timestamps).", "type": "array", "items": { "$ref": "#/$defs/time" } } } } }, "review": { "description": "The review rules re-run under the policy on the attested evidence, when a review attestation was found.", "type": "object", "additionalProperties": false, "required": ["verdict", "checks", "approvals", "independentApprovers"], "properties": { "verdict": { "$ref": "#/$defs/verdict" }, "checks": { "type": "array", "items": { "$ref": "#/$defs/reviewCheck" } }, "approvals": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["reviewId", "reviewer", "state", "commitId", "submittedAt", "counted", "reason"], "properties": { "reviewId": { "type": "integer" }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "type": "string" }, "submittedAt": { "type": "string" }, "counted": { "type": "boolean" }, "reason": { "type": "string" } } } }, "independentApprovers": { "type": "array", "items": { "$ref": "#/$defs/account" } } } }, "breakGlass": { "description": "THE BREAK-GLASS this artifact was accepted under, in place of its review: present only when one was used.", "type": "object", "additionalProperties": false, "required": ["source", "id", "reason", "incident", "environment", "requester", "approvers", "notBefore", "expires", "waives"], "properties": { "source": { "$ref": "#/$defs/relativePath" }, "id": { "$ref": "#/$defs/hex64" }, "reason": { "type": "string" }, "incident": { "type": "string" }, "environment": { "type": "string" }, "requester": { "type": "object", "additionalProperties": false, "required": ["login", "id"], "properties": { "login": { "type": "string" }, "id": { "type": "integer" } } }, "approvers": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["login", "id"], "properties": { "login": { "type": "string" }, "id": { "type": "integer" } } } }, "notBefore": { "type": "string" }, "expires": { "type": "string" }, "waives": { "type": "array", "items": { "type": "string" } } } }, "deployApproval": { "description": "Who approved the deploy through its environment: read live by the deploy job, or from a deploy-approval attestation.", "type": "object", "additionalProperties": false, "required": ["source", "environment", "approvers"], "properties": { "source": { "description": "live (the deploy job read it from GitHub) or the attestation's file.", "type": "string", "minLength": 1 }, "environment": { "type": "string" }, "approvers": { "type": "array", "items": { "type": "string" } } } }, "decisions": { "description": "Decision records of earlier deploys of this artifact among the evidence (signed by the deploy identity when the policy names one): a refusal as a pass, and any break-glass used.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["source", "result", "timeVerified", "signer", "breakGlass"], "properties": { "source": { "$ref": "#/$defs/relativePath" }, "result": { "enum": ["PASSED", "FAILED"] }, "timeVerified": { "type": "string" }, "environment": { "type": "string" }, "signer": { "type": "string" }, "breakGlass": { "type": "boolean" }, "failedChecks": { "type": "array", "items": { "type": "string" } } } } } } };
+var schema24 = { "type": "object", "additionalProperties": false, "required": ["artifact", "verdict", "checks", "chain", "evidence"], "properties": { "artifact": { "type": "object", "additionalProperties": false, "required": ["digest"], "properties": { "name": { "description": "The name it was judged under (a file name, a subject name, NAME= or --name); absent when it was given by digest alone.", "type": "string", "minLength": 1 }, "digest": { "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } }, "verdict": { "description": "pass only when every check passes.", "$ref": "#/$defs/verdict" }, "checks": { "description": "The deploy checks, every one, in this order.", "type": "array", "minItems": 11, "items": { "$ref": "#/$defs/deployCheck" }, "allOf": [{ "prefixItems": [{ "type": "object", "properties": { "id": { "const": "covered-by-policy" } } }, { "type": "object", "properties": { "id": { "const": "artifact-signature" } } }, { "type": "object", "properties": { "id": { "const": "review-attestation" } } }, { "type": "object", "properties": { "id": { "const": "review-rules" } } }, { "type": "object", "properties": { "id": { "const": "build-provenance" } } }, { "type": "object", "properties": { "id": { "const": "same-commit" } } }, { "type": "object", "properties": { "id": { "const": "same-repository" } } }, { "type": "object", "properties": { "id": { "const": "distinct-identities" } } }, { "type": "object", "properties": { "id": { "const": "fresh" } } }, { "type": "object", "properties": { "id": { "const": "deploy-approval" } } }, { "type": "object", "properties": { "id": { "const": "break-glass" } } }], "items": false, "minItems": 11 }] }, "chain": { "description": "The chain of custody shown to people: commit \u2192 pull request \u2192 author \u2192 approvers \u2192 build \u2192 sign. What is unknown is absent.", "type": "object", "additionalProperties": false, "required": ["approvers"], "properties": { "repository": { "type": "string" }, "commit": { "type": "string" }, "pullRequest": { "type": "object", "additionalProperties": false, "required": ["number", "url", "title"], "properties": { "number": { "type": "integer" }, "url": { "type": "string" }, "title": { "type": "string" } } }, "author": { "type": "string" }, "approvers": { "description": "Logins of the independent approvers (empty when none counted).", "type": "array", "items": { "type": "string" } }, "buildIdentity": { "type": "string" }, "signIdentity": { "type": "string" } } }, "evidence": { "description": "The bundles the verdict rests on, one per role at most.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["role", "source", "signer", "signedAt"], "properties": { "role": { "enum": ["signature", "review", "provenance", "deploy-approval", "break-glass"] }, "source": { "$ref": "#/$defs/relativePath" }, "signer": { "type": "object", "additionalProperties": false, "required": ["san", "issuer"], "properties": { "san": { "type": "string" }, "issuer": { "type": "string" } } }, "signedAt": { "description": "Verified signing times (transparency log, RFC 3161 timestamps).", "type": "array", "items": { "$ref": "#/$defs/time" } } } } }, "review": { "description": "The review rules re-run under the policy on the attested evidence, when a review attestation was found.", "type": "object", "additionalProperties": false, "required": ["verdict", "checks", "approvals", "independentApprovers"], "properties": { "verdict": { "$ref": "#/$defs/verdict" }, "checks": { "type": "array", "items": { "$ref": "#/$defs/reviewCheck" } }, "approvals": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["reviewId", "reviewer", "state", "commitId", "submittedAt", "counted", "reason"], "properties": { "reviewId": { "type": "integer" }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "type": "string" }, "submittedAt": { "type": "string" }, "counted": { "type": "boolean" }, "reason": { "type": "string" } } } }, "independentApprovers": { "type": "array", "items": { "$ref": "#/$defs/account" } } } }, "breakGlass": { "description": "THE BREAK-GLASS this artifact was accepted under, in place of its review: present only when one was used.", "type": "object", "additionalProperties": false, "required": ["source", "id", "reason", "incident", "environment", "requester", "approvers", "notBefore", "expires", "waives"], "properties": { "source": { "$ref": "#/$defs/relativePath" }, "id": { "$ref": "#/$defs/hex64" }, "run": { "description": "The run that signed it (REPOSITORY/actions/runs/ID): one approval releases every job of a run, so its single use is counted per run.", "type": "string" }, "reason": { "type": "string" }, "incident": { "type": "string" }, "environment": { "type": "string" }, "requester": { "type": "object", "additionalProperties": false, "required": ["login", "id"], "properties": { "login": { "type": "string" }, "id": { "type": "integer" } } }, "approvers": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["login", "id"], "properties": { "login": { "type": "string" }, "id": { "type": "integer" } } } }, "notBefore": { "type": "string" }, "expires": { "type": "string" }, "waives": { "type": "array", "items": { "type": "string" } } } }, "deployApproval": { "description": "Who approved the deploy through its environment: read live by the deploy job, or from a deploy-approval attestation.", "type": "object", "additionalProperties": false, "required": ["source", "environment", "approvers"], "properties": { "source": { "description": "live (the deploy job read it from GitHub) or the attestation's file.", "type": "string", "minLength": 1 }, "environment": { "type": "string" }, "approvers": { "type": "array", "items": { "type": "string" } } } }, "decisions": { "description": "Decision records of earlier deploys of this artifact among the evidence (signed by the deploy identity when the policy names one): a refusal as a pass, and any break-glass used.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["source", "result", "timeVerified", "signer", "breakGlass"], "properties": { "source": { "$ref": "#/$defs/relativePath" }, "result": { "enum": ["PASSED", "FAILED"] }, "timeVerified": { "type": "string" }, "environment": { "type": "string" }, "signer": { "type": "string" }, "breakGlass": { "type": "boolean" }, "failedChecks": { "type": "array", "items": { "type": "string" } } } } } } };
 var func2 = Object.prototype.hasOwnProperty;
 var pattern6 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
 var schema25 = { "type": "object", "additionalProperties": false, "required": ["id", "verdict", "reason"], "properties": { "id": { "enum": ["covered-by-policy", "artifact-signature", "review-attestation", "review-rules", "build-provenance", "same-commit", "same-repository", "distinct-identities", "fresh", "deploy-approval", "break-glass"] }, "verdict": { "$ref": "#/$defs/checkVerdict" }, "reason": { "type": "string", "minLength": 1 } } };
@@ -1709,9 +1709,9 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
             errors = vErrors.length;
           }
         }
-        if (data64.reason !== void 0) {
-          if (typeof data64.reason !== "string") {
-            const err107 = { instancePath: instancePath + "/breakGlass/reason", schemaPath: "#/properties/breakGlass/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (data64.run !== void 0) {
+          if (typeof data64.run !== "string") {
+            const err107 = { instancePath: instancePath + "/breakGlass/run", schemaPath: "#/properties/breakGlass/properties/run/type", keyword: "type", params: { type: "string" }, message: "must be string" };
             if (vErrors === null) {
               vErrors = [err107];
             } else {
@@ -1720,9 +1720,9 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data64.incident !== void 0) {
-          if (typeof data64.incident !== "string") {
-            const err108 = { instancePath: instancePath + "/breakGlass/incident", schemaPath: "#/properties/breakGlass/properties/incident/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (data64.reason !== void 0) {
+          if (typeof data64.reason !== "string") {
+            const err108 = { instancePath: instancePath + "/breakGlass/reason", schemaPath: "#/properties/breakGlass/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
             if (vErrors === null) {
               vErrors = [err108];
             } else {
@@ -1731,9 +1731,9 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data64.environment !== void 0) {
-          if (typeof data64.environment !== "string") {
-            const err109 = { instancePath: instancePath + "/breakGlass/environment", schemaPath: "#/properties/breakGlass/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (data64.incident !== void 0) {
+          if (typeof data64.incident !== "string") {
+            const err109 = { instancePath: instancePath + "/breakGlass/incident", schemaPath: "#/properties/breakGlass/properties/incident/type", keyword: "type", params: { type: "string" }, message: "must be string" };
             if (vErrors === null) {
               vErrors = [err109];
             } else {
@@ -1742,20 +1742,22 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data64.requester !== void 0) {
-          let data70 = data64.requester;
-          if (data70 && typeof data70 == "object" && !Array.isArray(data70)) {
-            if (data70.login === void 0) {
-              const err110 = { instancePath: instancePath + "/breakGlass/requester", schemaPath: "#/properties/breakGlass/properties/requester/required", keyword: "required", params: { missingProperty: "login" }, message: "must have required property 'login'" };
-              if (vErrors === null) {
-                vErrors = [err110];
-              } else {
-                vErrors.push(err110);
-              }
-              errors++;
+        if (data64.environment !== void 0) {
+          if (typeof data64.environment !== "string") {
+            const err110 = { instancePath: instancePath + "/breakGlass/environment", schemaPath: "#/properties/breakGlass/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err110];
+            } else {
+              vErrors.push(err110);
             }
-            if (data70.id === void 0) {
-              const err111 = { instancePath: instancePath + "/breakGlass/requester", schemaPath: "#/properties/breakGlass/properties/requester/required", keyword: "required", params: { missingProperty: "id" }, message: "must have required property 'id'" };
+            errors++;
+          }
+        }
+        if (data64.requester !== void 0) {
+          let data71 = data64.requester;
+          if (data71 && typeof data71 == "object" && !Array.isArray(data71)) {
+            if (data71.login === void 0) {
+              const err111 = { instancePath: instancePath + "/breakGlass/requester", schemaPath: "#/properties/breakGlass/properties/requester/required", keyword: "required", params: { missingProperty: "login" }, message: "must have required property 'login'" };
               if (vErrors === null) {
                 vErrors = [err111];
               } else {
@@ -1763,20 +1765,18 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            for (const key9 in data70) {
-              if (!(key9 === "login" || key9 === "id")) {
-                const err112 = { instancePath: instancePath + "/breakGlass/requester", schemaPath: "#/properties/breakGlass/properties/requester/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" };
-                if (vErrors === null) {
-                  vErrors = [err112];
-                } else {
-                  vErrors.push(err112);
-                }
-                errors++;
+            if (data71.id === void 0) {
+              const err112 = { instancePath: instancePath + "/breakGlass/requester", schemaPath: "#/properties/breakGlass/properties/requester/required", keyword: "required", params: { missingProperty: "id" }, message: "must have required property 'id'" };
+              if (vErrors === null) {
+                vErrors = [err112];
+              } else {
+                vErrors.push(err112);
               }
+              errors++;
             }
-            if (data70.login !== void 0) {
-              if (typeof data70.login !== "string") {
-                const err113 = { instancePath: instancePath + "/breakGlass/requester/login", schemaPath: "#/properties/breakGlass/properties/requester/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            for (const key9 in data71) {
+              if (!(key9 === "login" || key9 === "id")) {
+                const err113 = { instancePath: instancePath + "/breakGlass/requester", schemaPath: "#/properties/breakGlass/properties/requester/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" };
                 if (vErrors === null) {
                   vErrors = [err113];
                 } else {
@@ -1785,10 +1785,9 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                 errors++;
               }
             }
-            if (data70.id !== void 0) {
-              let data72 = data70.id;
-              if (!(typeof data72 == "number" && (!(data72 % 1) && !isNaN(data72)) && isFinite(data72))) {
-                const err114 = { instancePath: instancePath + "/breakGlass/requester/id", schemaPath: "#/properties/breakGlass/properties/requester/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (data71.login !== void 0) {
+              if (typeof data71.login !== "string") {
+                const err114 = { instancePath: instancePath + "/breakGlass/requester/login", schemaPath: "#/properties/breakGlass/properties/requester/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                 if (vErrors === null) {
                   vErrors = [err114];
                 } else {
@@ -1797,34 +1796,37 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                 errors++;
               }
             }
+            if (data71.id !== void 0) {
+              let data73 = data71.id;
+              if (!(typeof data73 == "number" && (!(data73 % 1) && !isNaN(data73)) && isFinite(data73))) {
+                const err115 = { instancePath: instancePath + "/breakGlass/requester/id", schemaPath: "#/properties/breakGlass/properties/requester/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                if (vErrors === null) {
+                  vErrors = [err115];
+                } else {
+                  vErrors.push(err115);
+                }
+                errors++;
+              }
+            }
           } else {
-            const err115 = { instancePath: instancePath + "/breakGlass/requester", schemaPath: "#/properties/breakGlass/properties/requester/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err116 = { instancePath: instancePath + "/breakGlass/requester", schemaPath: "#/properties/breakGlass/properties/requester/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-              vErrors = [err115];
+              vErrors = [err116];
             } else {
-              vErrors.push(err115);
+              vErrors.push(err116);
             }
             errors++;
           }
         }
         if (data64.approvers !== void 0) {
-          let data73 = data64.approvers;
-          if (Array.isArray(data73)) {
-            const len9 = data73.length;
+          let data74 = data64.approvers;
+          if (Array.isArray(data74)) {
+            const len9 = data74.length;
             for (let i7 = 0; i7 < len9; i7++) {
-              let data74 = data73[i7];
-              if (data74 && typeof data74 == "object" && !Array.isArray(data74)) {
-                if (data74.login === void 0) {
-                  const err116 = { instancePath: instancePath + "/breakGlass/approvers/" + i7, schemaPath: "#/properties/breakGlass/properties/approvers/items/required", keyword: "required", params: { missingProperty: "login" }, message: "must have required property 'login'" };
-                  if (vErrors === null) {
-                    vErrors = [err116];
-                  } else {
-                    vErrors.push(err116);
-                  }
-                  errors++;
-                }
-                if (data74.id === void 0) {
-                  const err117 = { instancePath: instancePath + "/breakGlass/approvers/" + i7, schemaPath: "#/properties/breakGlass/properties/approvers/items/required", keyword: "required", params: { missingProperty: "id" }, message: "must have required property 'id'" };
+              let data75 = data74[i7];
+              if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
+                if (data75.login === void 0) {
+                  const err117 = { instancePath: instancePath + "/breakGlass/approvers/" + i7, schemaPath: "#/properties/breakGlass/properties/approvers/items/required", keyword: "required", params: { missingProperty: "login" }, message: "must have required property 'login'" };
                   if (vErrors === null) {
                     vErrors = [err117];
                   } else {
@@ -1832,20 +1834,18 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                for (const key10 in data74) {
-                  if (!(key10 === "login" || key10 === "id")) {
-                    const err118 = { instancePath: instancePath + "/breakGlass/approvers/" + i7, schemaPath: "#/properties/breakGlass/properties/approvers/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties" };
-                    if (vErrors === null) {
-                      vErrors = [err118];
-                    } else {
-                      vErrors.push(err118);
-                    }
-                    errors++;
+                if (data75.id === void 0) {
+                  const err118 = { instancePath: instancePath + "/breakGlass/approvers/" + i7, schemaPath: "#/properties/breakGlass/properties/approvers/items/required", keyword: "required", params: { missingProperty: "id" }, message: "must have required property 'id'" };
+                  if (vErrors === null) {
+                    vErrors = [err118];
+                  } else {
+                    vErrors.push(err118);
                   }
+                  errors++;
                 }
-                if (data74.login !== void 0) {
-                  if (typeof data74.login !== "string") {
-                    const err119 = { instancePath: instancePath + "/breakGlass/approvers/" + i7 + "/login", schemaPath: "#/properties/breakGlass/properties/approvers/items/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                for (const key10 in data75) {
+                  if (!(key10 === "login" || key10 === "id")) {
+                    const err119 = { instancePath: instancePath + "/breakGlass/approvers/" + i7, schemaPath: "#/properties/breakGlass/properties/approvers/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties" };
                     if (vErrors === null) {
                       vErrors = [err119];
                     } else {
@@ -1854,10 +1854,9 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
-                if (data74.id !== void 0) {
-                  let data76 = data74.id;
-                  if (!(typeof data76 == "number" && (!(data76 % 1) && !isNaN(data76)) && isFinite(data76))) {
-                    const err120 = { instancePath: instancePath + "/breakGlass/approvers/" + i7 + "/id", schemaPath: "#/properties/breakGlass/properties/approvers/items/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                if (data75.login !== void 0) {
+                  if (typeof data75.login !== "string") {
+                    const err120 = { instancePath: instancePath + "/breakGlass/approvers/" + i7 + "/login", schemaPath: "#/properties/breakGlass/properties/approvers/items/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
                       vErrors = [err120];
                     } else {
@@ -1866,29 +1865,30 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                     errors++;
                   }
                 }
+                if (data75.id !== void 0) {
+                  let data77 = data75.id;
+                  if (!(typeof data77 == "number" && (!(data77 % 1) && !isNaN(data77)) && isFinite(data77))) {
+                    const err121 = { instancePath: instancePath + "/breakGlass/approvers/" + i7 + "/id", schemaPath: "#/properties/breakGlass/properties/approvers/items/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                    if (vErrors === null) {
+                      vErrors = [err121];
+                    } else {
+                      vErrors.push(err121);
+                    }
+                    errors++;
+                  }
+                }
               } else {
-                const err121 = { instancePath: instancePath + "/breakGlass/approvers/" + i7, schemaPath: "#/properties/breakGlass/properties/approvers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                const err122 = { instancePath: instancePath + "/breakGlass/approvers/" + i7, schemaPath: "#/properties/breakGlass/properties/approvers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
                 if (vErrors === null) {
-                  vErrors = [err121];
+                  vErrors = [err122];
                 } else {
-                  vErrors.push(err121);
+                  vErrors.push(err122);
                 }
                 errors++;
               }
             }
           } else {
-            const err122 = { instancePath: instancePath + "/breakGlass/approvers", schemaPath: "#/properties/breakGlass/properties/approvers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-            if (vErrors === null) {
-              vErrors = [err122];
-            } else {
-              vErrors.push(err122);
-            }
-            errors++;
-          }
-        }
-        if (data64.notBefore !== void 0) {
-          if (typeof data64.notBefore !== "string") {
-            const err123 = { instancePath: instancePath + "/breakGlass/notBefore", schemaPath: "#/properties/breakGlass/properties/notBefore/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            const err123 = { instancePath: instancePath + "/breakGlass/approvers", schemaPath: "#/properties/breakGlass/properties/approvers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
             if (vErrors === null) {
               vErrors = [err123];
             } else {
@@ -1897,9 +1897,9 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data64.expires !== void 0) {
-          if (typeof data64.expires !== "string") {
-            const err124 = { instancePath: instancePath + "/breakGlass/expires", schemaPath: "#/properties/breakGlass/properties/expires/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (data64.notBefore !== void 0) {
+          if (typeof data64.notBefore !== "string") {
+            const err124 = { instancePath: instancePath + "/breakGlass/notBefore", schemaPath: "#/properties/breakGlass/properties/notBefore/type", keyword: "type", params: { type: "string" }, message: "must be string" };
             if (vErrors === null) {
               vErrors = [err124];
             } else {
@@ -1908,55 +1908,57 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
+        if (data64.expires !== void 0) {
+          if (typeof data64.expires !== "string") {
+            const err125 = { instancePath: instancePath + "/breakGlass/expires", schemaPath: "#/properties/breakGlass/properties/expires/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err125];
+            } else {
+              vErrors.push(err125);
+            }
+            errors++;
+          }
+        }
         if (data64.waives !== void 0) {
-          let data79 = data64.waives;
-          if (Array.isArray(data79)) {
-            const len10 = data79.length;
+          let data80 = data64.waives;
+          if (Array.isArray(data80)) {
+            const len10 = data80.length;
             for (let i8 = 0; i8 < len10; i8++) {
-              if (typeof data79[i8] !== "string") {
-                const err125 = { instancePath: instancePath + "/breakGlass/waives/" + i8, schemaPath: "#/properties/breakGlass/properties/waives/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+              if (typeof data80[i8] !== "string") {
+                const err126 = { instancePath: instancePath + "/breakGlass/waives/" + i8, schemaPath: "#/properties/breakGlass/properties/waives/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                 if (vErrors === null) {
-                  vErrors = [err125];
+                  vErrors = [err126];
                 } else {
-                  vErrors.push(err125);
+                  vErrors.push(err126);
                 }
                 errors++;
               }
             }
           } else {
-            const err126 = { instancePath: instancePath + "/breakGlass/waives", schemaPath: "#/properties/breakGlass/properties/waives/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            const err127 = { instancePath: instancePath + "/breakGlass/waives", schemaPath: "#/properties/breakGlass/properties/waives/type", keyword: "type", params: { type: "array" }, message: "must be array" };
             if (vErrors === null) {
-              vErrors = [err126];
+              vErrors = [err127];
             } else {
-              vErrors.push(err126);
+              vErrors.push(err127);
             }
             errors++;
           }
         }
       } else {
-        const err127 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        const err128 = { instancePath: instancePath + "/breakGlass", schemaPath: "#/properties/breakGlass/type", keyword: "type", params: { type: "object" }, message: "must be object" };
         if (vErrors === null) {
-          vErrors = [err127];
+          vErrors = [err128];
         } else {
-          vErrors.push(err127);
+          vErrors.push(err128);
         }
         errors++;
       }
     }
     if (data.deployApproval !== void 0) {
-      let data81 = data.deployApproval;
-      if (data81 && typeof data81 == "object" && !Array.isArray(data81)) {
-        if (data81.source === void 0) {
-          const err128 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
-          if (vErrors === null) {
-            vErrors = [err128];
-          } else {
-            vErrors.push(err128);
-          }
-          errors++;
-        }
-        if (data81.environment === void 0) {
-          const err129 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/required", keyword: "required", params: { missingProperty: "environment" }, message: "must have required property 'environment'" };
+      let data82 = data.deployApproval;
+      if (data82 && typeof data82 == "object" && !Array.isArray(data82)) {
+        if (data82.source === void 0) {
+          const err129 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
           if (vErrors === null) {
             vErrors = [err129];
           } else {
@@ -1964,8 +1966,8 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
           }
           errors++;
         }
-        if (data81.approvers === void 0) {
-          const err130 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/required", keyword: "required", params: { missingProperty: "approvers" }, message: "must have required property 'approvers'" };
+        if (data82.environment === void 0) {
+          const err130 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/required", keyword: "required", params: { missingProperty: "environment" }, message: "must have required property 'environment'" };
           if (vErrors === null) {
             vErrors = [err130];
           } else {
@@ -1973,42 +1975,40 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
           }
           errors++;
         }
-        for (const key11 in data81) {
+        if (data82.approvers === void 0) {
+          const err131 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/required", keyword: "required", params: { missingProperty: "approvers" }, message: "must have required property 'approvers'" };
+          if (vErrors === null) {
+            vErrors = [err131];
+          } else {
+            vErrors.push(err131);
+          }
+          errors++;
+        }
+        for (const key11 in data82) {
           if (!(key11 === "source" || key11 === "environment" || key11 === "approvers")) {
-            const err131 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key11 }, message: "must NOT have additional properties" };
+            const err132 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key11 }, message: "must NOT have additional properties" };
             if (vErrors === null) {
-              vErrors = [err131];
+              vErrors = [err132];
             } else {
-              vErrors.push(err131);
+              vErrors.push(err132);
             }
             errors++;
           }
         }
-        if (data81.source !== void 0) {
-          let data82 = data81.source;
-          if (typeof data82 === "string") {
-            if (func1(data82) < 1) {
-              const err132 = { instancePath: instancePath + "/deployApproval/source", schemaPath: "#/properties/deployApproval/properties/source/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+        if (data82.source !== void 0) {
+          let data83 = data82.source;
+          if (typeof data83 === "string") {
+            if (func1(data83) < 1) {
+              const err133 = { instancePath: instancePath + "/deployApproval/source", schemaPath: "#/properties/deployApproval/properties/source/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
               if (vErrors === null) {
-                vErrors = [err132];
+                vErrors = [err133];
               } else {
-                vErrors.push(err132);
+                vErrors.push(err133);
               }
               errors++;
             }
           } else {
-            const err133 = { instancePath: instancePath + "/deployApproval/source", schemaPath: "#/properties/deployApproval/properties/source/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-            if (vErrors === null) {
-              vErrors = [err133];
-            } else {
-              vErrors.push(err133);
-            }
-            errors++;
-          }
-        }
-        if (data81.environment !== void 0) {
-          if (typeof data81.environment !== "string") {
-            const err134 = { instancePath: instancePath + "/deployApproval/environment", schemaPath: "#/properties/deployApproval/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            const err134 = { instancePath: instancePath + "/deployApproval/source", schemaPath: "#/properties/deployApproval/properties/source/type", keyword: "type", params: { type: "string" }, message: "must be string" };
             if (vErrors === null) {
               vErrors = [err134];
             } else {
@@ -2017,59 +2017,61 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data81.approvers !== void 0) {
-          let data84 = data81.approvers;
-          if (Array.isArray(data84)) {
-            const len11 = data84.length;
+        if (data82.environment !== void 0) {
+          if (typeof data82.environment !== "string") {
+            const err135 = { instancePath: instancePath + "/deployApproval/environment", schemaPath: "#/properties/deployApproval/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err135];
+            } else {
+              vErrors.push(err135);
+            }
+            errors++;
+          }
+        }
+        if (data82.approvers !== void 0) {
+          let data85 = data82.approvers;
+          if (Array.isArray(data85)) {
+            const len11 = data85.length;
             for (let i9 = 0; i9 < len11; i9++) {
-              if (typeof data84[i9] !== "string") {
-                const err135 = { instancePath: instancePath + "/deployApproval/approvers/" + i9, schemaPath: "#/properties/deployApproval/properties/approvers/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+              if (typeof data85[i9] !== "string") {
+                const err136 = { instancePath: instancePath + "/deployApproval/approvers/" + i9, schemaPath: "#/properties/deployApproval/properties/approvers/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                 if (vErrors === null) {
-                  vErrors = [err135];
+                  vErrors = [err136];
                 } else {
-                  vErrors.push(err135);
+                  vErrors.push(err136);
                 }
                 errors++;
               }
             }
           } else {
-            const err136 = { instancePath: instancePath + "/deployApproval/approvers", schemaPath: "#/properties/deployApproval/properties/approvers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            const err137 = { instancePath: instancePath + "/deployApproval/approvers", schemaPath: "#/properties/deployApproval/properties/approvers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
             if (vErrors === null) {
-              vErrors = [err136];
+              vErrors = [err137];
             } else {
-              vErrors.push(err136);
+              vErrors.push(err137);
             }
             errors++;
           }
         }
       } else {
-        const err137 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        const err138 = { instancePath: instancePath + "/deployApproval", schemaPath: "#/properties/deployApproval/type", keyword: "type", params: { type: "object" }, message: "must be object" };
         if (vErrors === null) {
-          vErrors = [err137];
+          vErrors = [err138];
         } else {
-          vErrors.push(err137);
+          vErrors.push(err138);
         }
         errors++;
       }
     }
     if (data.decisions !== void 0) {
-      let data86 = data.decisions;
-      if (Array.isArray(data86)) {
-        const len12 = data86.length;
+      let data87 = data.decisions;
+      if (Array.isArray(data87)) {
+        const len12 = data87.length;
         for (let i10 = 0; i10 < len12; i10++) {
-          let data87 = data86[i10];
-          if (data87 && typeof data87 == "object" && !Array.isArray(data87)) {
-            if (data87.source === void 0) {
-              const err138 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
-              if (vErrors === null) {
-                vErrors = [err138];
-              } else {
-                vErrors.push(err138);
-              }
-              errors++;
-            }
-            if (data87.result === void 0) {
-              const err139 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "result" }, message: "must have required property 'result'" };
+          let data88 = data87[i10];
+          if (data88 && typeof data88 == "object" && !Array.isArray(data88)) {
+            if (data88.source === void 0) {
+              const err139 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "source" }, message: "must have required property 'source'" };
               if (vErrors === null) {
                 vErrors = [err139];
               } else {
@@ -2077,8 +2079,8 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data87.timeVerified === void 0) {
-              const err140 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "timeVerified" }, message: "must have required property 'timeVerified'" };
+            if (data88.result === void 0) {
+              const err140 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "result" }, message: "must have required property 'result'" };
               if (vErrors === null) {
                 vErrors = [err140];
               } else {
@@ -2086,8 +2088,8 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data87.signer === void 0) {
-              const err141 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "signer" }, message: "must have required property 'signer'" };
+            if (data88.timeVerified === void 0) {
+              const err141 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "timeVerified" }, message: "must have required property 'timeVerified'" };
               if (vErrors === null) {
                 vErrors = [err141];
               } else {
@@ -2095,8 +2097,8 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data87.breakGlass === void 0) {
-              const err142 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "breakGlass" }, message: "must have required property 'breakGlass'" };
+            if (data88.signer === void 0) {
+              const err142 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "signer" }, message: "must have required property 'signer'" };
               if (vErrors === null) {
                 vErrors = [err142];
               } else {
@@ -2104,27 +2106,18 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            for (const key12 in data87) {
+            if (data88.breakGlass === void 0) {
+              const err143 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/required", keyword: "required", params: { missingProperty: "breakGlass" }, message: "must have required property 'breakGlass'" };
+              if (vErrors === null) {
+                vErrors = [err143];
+              } else {
+                vErrors.push(err143);
+              }
+              errors++;
+            }
+            for (const key12 in data88) {
               if (!(key12 === "source" || key12 === "result" || key12 === "timeVerified" || key12 === "environment" || key12 === "signer" || key12 === "breakGlass" || key12 === "failedChecks")) {
-                const err143 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key12 }, message: "must NOT have additional properties" };
-                if (vErrors === null) {
-                  vErrors = [err143];
-                } else {
-                  vErrors.push(err143);
-                }
-                errors++;
-              }
-            }
-            if (data87.source !== void 0) {
-              if (!validate58(data87.source, { instancePath: instancePath + "/decisions/" + i10 + "/source", parentData: data87, parentDataProperty: "source", rootData, dynamicAnchors })) {
-                vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
-                errors = vErrors.length;
-              }
-            }
-            if (data87.result !== void 0) {
-              let data89 = data87.result;
-              if (!(data89 === "PASSED" || data89 === "FAILED")) {
-                const err144 = { instancePath: instancePath + "/decisions/" + i10 + "/result", schemaPath: "#/properties/decisions/items/properties/result/enum", keyword: "enum", params: { allowedValues: schema24.properties.decisions.items.properties.result.enum }, message: "must be equal to one of the allowed values" };
+                const err144 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key12 }, message: "must NOT have additional properties" };
                 if (vErrors === null) {
                   vErrors = [err144];
                 } else {
@@ -2133,9 +2126,16 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                 errors++;
               }
             }
-            if (data87.timeVerified !== void 0) {
-              if (typeof data87.timeVerified !== "string") {
-                const err145 = { instancePath: instancePath + "/decisions/" + i10 + "/timeVerified", schemaPath: "#/properties/decisions/items/properties/timeVerified/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (data88.source !== void 0) {
+              if (!validate58(data88.source, { instancePath: instancePath + "/decisions/" + i10 + "/source", parentData: data88, parentDataProperty: "source", rootData, dynamicAnchors })) {
+                vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+                errors = vErrors.length;
+              }
+            }
+            if (data88.result !== void 0) {
+              let data90 = data88.result;
+              if (!(data90 === "PASSED" || data90 === "FAILED")) {
+                const err145 = { instancePath: instancePath + "/decisions/" + i10 + "/result", schemaPath: "#/properties/decisions/items/properties/result/enum", keyword: "enum", params: { allowedValues: schema24.properties.decisions.items.properties.result.enum }, message: "must be equal to one of the allowed values" };
                 if (vErrors === null) {
                   vErrors = [err145];
                 } else {
@@ -2144,9 +2144,9 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                 errors++;
               }
             }
-            if (data87.environment !== void 0) {
-              if (typeof data87.environment !== "string") {
-                const err146 = { instancePath: instancePath + "/decisions/" + i10 + "/environment", schemaPath: "#/properties/decisions/items/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (data88.timeVerified !== void 0) {
+              if (typeof data88.timeVerified !== "string") {
+                const err146 = { instancePath: instancePath + "/decisions/" + i10 + "/timeVerified", schemaPath: "#/properties/decisions/items/properties/timeVerified/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                 if (vErrors === null) {
                   vErrors = [err146];
                 } else {
@@ -2155,9 +2155,9 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                 errors++;
               }
             }
-            if (data87.signer !== void 0) {
-              if (typeof data87.signer !== "string") {
-                const err147 = { instancePath: instancePath + "/decisions/" + i10 + "/signer", schemaPath: "#/properties/decisions/items/properties/signer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (data88.environment !== void 0) {
+              if (typeof data88.environment !== "string") {
+                const err147 = { instancePath: instancePath + "/decisions/" + i10 + "/environment", schemaPath: "#/properties/decisions/items/properties/environment/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                 if (vErrors === null) {
                   vErrors = [err147];
                 } else {
@@ -2166,9 +2166,9 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                 errors++;
               }
             }
-            if (data87.breakGlass !== void 0) {
-              if (typeof data87.breakGlass !== "boolean") {
-                const err148 = { instancePath: instancePath + "/decisions/" + i10 + "/breakGlass", schemaPath: "#/properties/decisions/items/properties/breakGlass/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            if (data88.signer !== void 0) {
+              if (typeof data88.signer !== "string") {
+                const err148 = { instancePath: instancePath + "/decisions/" + i10 + "/signer", schemaPath: "#/properties/decisions/items/properties/signer/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                 if (vErrors === null) {
                   vErrors = [err148];
                 } else {
@@ -2177,57 +2177,68 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                 errors++;
               }
             }
-            if (data87.failedChecks !== void 0) {
-              let data94 = data87.failedChecks;
-              if (Array.isArray(data94)) {
-                const len13 = data94.length;
+            if (data88.breakGlass !== void 0) {
+              if (typeof data88.breakGlass !== "boolean") {
+                const err149 = { instancePath: instancePath + "/decisions/" + i10 + "/breakGlass", schemaPath: "#/properties/decisions/items/properties/breakGlass/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                if (vErrors === null) {
+                  vErrors = [err149];
+                } else {
+                  vErrors.push(err149);
+                }
+                errors++;
+              }
+            }
+            if (data88.failedChecks !== void 0) {
+              let data95 = data88.failedChecks;
+              if (Array.isArray(data95)) {
+                const len13 = data95.length;
                 for (let i11 = 0; i11 < len13; i11++) {
-                  if (typeof data94[i11] !== "string") {
-                    const err149 = { instancePath: instancePath + "/decisions/" + i10 + "/failedChecks/" + i11, schemaPath: "#/properties/decisions/items/properties/failedChecks/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                  if (typeof data95[i11] !== "string") {
+                    const err150 = { instancePath: instancePath + "/decisions/" + i10 + "/failedChecks/" + i11, schemaPath: "#/properties/decisions/items/properties/failedChecks/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
-                      vErrors = [err149];
+                      vErrors = [err150];
                     } else {
-                      vErrors.push(err149);
+                      vErrors.push(err150);
                     }
                     errors++;
                   }
                 }
               } else {
-                const err150 = { instancePath: instancePath + "/decisions/" + i10 + "/failedChecks", schemaPath: "#/properties/decisions/items/properties/failedChecks/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                const err151 = { instancePath: instancePath + "/decisions/" + i10 + "/failedChecks", schemaPath: "#/properties/decisions/items/properties/failedChecks/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                 if (vErrors === null) {
-                  vErrors = [err150];
+                  vErrors = [err151];
                 } else {
-                  vErrors.push(err150);
+                  vErrors.push(err151);
                 }
                 errors++;
               }
             }
           } else {
-            const err151 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err152 = { instancePath: instancePath + "/decisions/" + i10, schemaPath: "#/properties/decisions/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-              vErrors = [err151];
+              vErrors = [err152];
             } else {
-              vErrors.push(err151);
+              vErrors.push(err152);
             }
             errors++;
           }
         }
       } else {
-        const err152 = { instancePath: instancePath + "/decisions", schemaPath: "#/properties/decisions/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        const err153 = { instancePath: instancePath + "/decisions", schemaPath: "#/properties/decisions/type", keyword: "type", params: { type: "array" }, message: "must be array" };
         if (vErrors === null) {
-          vErrors = [err152];
+          vErrors = [err153];
         } else {
-          vErrors.push(err152);
+          vErrors.push(err153);
         }
         errors++;
       }
     }
   } else {
-    const err153 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    const err154 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
     if (vErrors === null) {
-      vErrors = [err153];
+      vErrors = [err154];
     } else {
-      vErrors.push(err153);
+      vErrors.push(err154);
     }
     errors++;
   }
@@ -2894,7 +2905,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-XA5TTLW6.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-KXIPE5C4.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

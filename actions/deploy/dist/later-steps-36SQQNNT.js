@@ -30,7 +30,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-CR4JJVIQ.js";
+} from "./chunk-E7GAJOQJ.js";
 import {
   CodedError,
   OidcTokenError,

@@ -5926,6 +5926,9 @@ function buildBreakGlassStatement(subjects, predicate) {
 function breakGlassId(statement) {
   return createHash("sha256").update(JSON.stringify(statement), "utf8").digest("hex");
 }
+function breakGlassRunOf(predicate) {
+  return `${predicate.repository.uri.replace(/\/+$/, "").toLowerCase()}/actions/runs/${predicate.run.id}`;
+}
 function breakGlassProblems(predicate, rules, context) {
   const problems = [];
   if (context.trigger !== "workflow_dispatch") {
@@ -14487,6 +14490,7 @@ export {
   parseBreakGlassPredicate,
   buildBreakGlassStatement,
   breakGlassId,
+  breakGlassRunOf,
   breakGlassProblems,
   breakGlassRefProblem,
   REVIEW_PREDICATE_TYPE,

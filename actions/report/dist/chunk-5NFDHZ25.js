@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-UANV4A42.js";
+} from "./chunk-SSGWA7FJ.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,
@@ -128,6 +128,7 @@ function decisionExtension(report, environment) {
     if (!artifact.breakGlass || artifact.verdict !== "pass") continue;
     const known = breakGlass.get(artifact.breakGlass.id) ?? {
       id: artifact.breakGlass.id,
+      ...artifact.breakGlass.run !== void 0 && { run: artifact.breakGlass.run },
       source: artifact.breakGlass.source,
       artifacts: []
     };
@@ -154,7 +155,7 @@ function readDecisionRecord(statement) {
   if (typeof p.timeVerified !== "string" || typeof p.resourceUri !== "string") return void 0;
   const extension = p[DECISION_EXTENSION];
   const wellFormed = extension !== void 0 && typeof extension === "object" && Array.isArray(extension.breakGlass) && extension.breakGlass.every(
-    (b) => typeof b?.id === "string" && Array.isArray(b.artifacts) && b.artifacts.every((a) => typeof a === "string")
+    (b) => typeof b?.id === "string" && (b.run === void 0 || typeof b.run === "string") && Array.isArray(b.artifacts) && b.artifacts.every((a) => typeof a === "string")
   ) && (extension.environment === void 0 || typeof extension.environment === "string");
   return {
     result: p.verificationResult,

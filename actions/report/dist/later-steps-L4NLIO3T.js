@@ -16,7 +16,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-FCYHDKLO.js";
+} from "./chunk-H4XH2UJ7.js";
 import "./chunk-TJ3XPODE.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
@@ -34,7 +34,7 @@ import {
   isBotAccount,
   readBundleFile,
   storeAttestations
-} from "./chunk-UANV4A42.js";
+} from "./chunk-SSGWA7FJ.js";
 import {
   CodedError,
   parseDuration
