@@ -121,21 +121,23 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
       if (request.attestationStore || !(error instanceof AttestationStoreError)) throw error;
       storeUnread = error.message;
     }
-    // A deploy run in another repository than the ones its chains come from (a deployment repository that
-    // deploy.repositories lets deploy acme/app's artifacts): the other changes that built the same bytes were stored
-    // by their sign runs in the repository they were built in, not here, and who wrote what ships must be known before
-    // anyone counts as independent of it (row 176). Their stores are read too; one that cannot be read refuses.
-    if (!request.attestationStore && policy.deploy.approvals.min > 0) {
-      const here = storeToRead.repository.toLowerCase();
-      for (const repository of binding.repositories.filter((r) => r.toLowerCase() !== here)) {
-        try {
-          alsoStored.push(
-            await storedEvidence({ ...storeToRead, repository }, artifacts, { repositoryMustBeReadable: true }),
-          );
-        } catch (error) {
-          if (!(error instanceof AttestationStoreError)) throw error;
-          storeUnread ??= `${error.message} (it holds the review attestations of ${repository}'s changes that built these artifacts)`;
-        }
+  }
+  // The deploy job (with or without files given: the same decision either way), in another repository than some its
+  // chains may come from (a deployment repository that deploy.repositories lets deploy acme/app's artifacts, or one of
+  // several repositories that can build the same bytes): the other changes that built them were stored by their sign
+  // runs in the repository they were built in, not here, and who wrote what ships must be known before anyone counts
+  // as independent of it (row 176). Their stores are read too; one that cannot be read refuses.
+  const deployStore = request.decisionStore;
+  if (deployStore && policy.deploy.approvals.min > 0) {
+    const here = deployStore.repository.toLowerCase();
+    for (const repository of binding.repositories.filter((r) => r.toLowerCase() !== here)) {
+      try {
+        alsoStored.push(
+          await storedEvidence({ ...deployStore, repository }, artifacts, { repositoryMustBeReadable: true }),
+        );
+      } catch (error) {
+        if (!(error instanceof AttestationStoreError)) throw error;
+        storeUnread ??= `${error.message} (it holds the review attestations of ${repository}'s changes that built these artifacts)`;
       }
     }
   }

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-PAG36ZIU.js";
+} from "./chunk-I6EQLW7V.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -2084,17 +2084,18 @@ async function judgeDeploy(request) {
       if (request.attestationStore || !(error instanceof AttestationStoreError)) throw error;
       storeUnread = error.message;
     }
-    if (!request.attestationStore && policy.deploy.approvals.min > 0) {
-      const here = storeToRead.repository.toLowerCase();
-      for (const repository of binding.repositories.filter((r) => r.toLowerCase() !== here)) {
-        try {
-          alsoStored.push(
-            await storedEvidence({ ...storeToRead, repository }, artifacts, { repositoryMustBeReadable: true })
-          );
-        } catch (error) {
-          if (!(error instanceof AttestationStoreError)) throw error;
-          storeUnread ??= `${error.message} (it holds the review attestations of ${repository}'s changes that built these artifacts)`;
-        }
+  }
+  const deployStore = request.decisionStore;
+  if (deployStore && policy.deploy.approvals.min > 0) {
+    const here = deployStore.repository.toLowerCase();
+    for (const repository of binding.repositories.filter((r) => r.toLowerCase() !== here)) {
+      try {
+        alsoStored.push(
+          await storedEvidence({ ...deployStore, repository }, artifacts, { repositoryMustBeReadable: true })
+        );
+      } catch (error) {
+        if (!(error instanceof AttestationStoreError)) throw error;
+        storeUnread ??= `${error.message} (it holds the review attestations of ${repository}'s changes that built these artifacts)`;
       }
     }
   }
