@@ -5,7 +5,7 @@
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import deployApprovalSchema from './deploy-approval-predicate.schema.json' with { type: 'json' };
 import { IN_TOTO_STATEMENT_TYPE, InTotoError, type Statement, type Subject } from './intoto';
-import type { GitHubAccount } from './model';
+import type { AccountProfile, GitHubAccount } from './model';
 import type { DeployApprovalRules, DeployApproverExclusion } from './policy';
 import { isBot } from './review';
 import validateDeployApproval from './validators/deploy-approval-predicate.validate.js';
@@ -28,6 +28,12 @@ export type DeployApprovalPredicate = {
   /** Who started the run: its actor and its triggering actor (once each). */
   requesters: GitHubAccount[];
   approvals: DeployApproval[];
+  /**
+   * The public profile (name, public e-mail) of each account that approved, as GitHub showed it to the deploy job:
+   * a deploy approver is matched against the change's people by it, as the review rules match a code approver by
+   * theirs. Absent in attestations signed before it was recorded.
+   */
+  profiles?: AccountProfile[];
   /** The environment's protection rules; null when GitHub would not say (the token cannot read the environment). */
   protection: { requiredReviewers: { type: string; name: string }[]; preventSelfReview: boolean } | null;
   /**
@@ -69,7 +75,7 @@ export interface ChangePeople {
    * contributor is excluded by `contributors` however the change's evidence names them (an account GitHub linked, a
    * noreply address, an e-mail or name the evidence ties to the account, a push to the head branch).
    */
-  contributionsOf?: (account: GitHubAccount) => string[];
+  contributionsOf?: (account: GitHubAccount, profile?: AccountProfile) => string[];
 }
 
 export interface DeployApprovalJudgement {
@@ -180,8 +186,10 @@ export function judgeDeployApproval(
         refused.push(`${login} (${why})`);
         continue;
       }
+      // Matched with the approver's public profile when the deploy job read it (by account id), as a code approver is.
+      const profile = predicate.profiles?.find((p) => p.account.id === approval.user.id);
       const contributions = distinctFrom.includes('contributors')
-        ? (change?.contributionsOf?.(approval.user) ?? [])
+        ? (change?.contributionsOf?.(approval.user, profile) ?? [])
         : [];
       if (contributions.length > 0) {
         refused.push(`${login} (a contributor to the change: ${contributions.join(', ')})`);

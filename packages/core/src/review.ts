@@ -98,18 +98,25 @@ interface Candidate {
 export function changeContributions(
   evidence: ReviewEvidence,
   rules: ReviewRules,
-): (account: GitHubAccount) => string[] {
+): (account: GitHubAccount, profile?: AccountProfile) => string[] {
   let people: People | undefined;
-  return (account) => {
+  return (account, profile) => {
+    // The account's own profile, read elsewhere (the deploy job's, of its approvers): learnt as the sign stage's
+    // profiles of code approvers are — it may identify a co-author by name or public e-mail.
+    const withProfile =
+      profile && profile.account.id === account.id && !evidence.profiles?.some((p) => p.account.id === account.id)
+        ? new People({ ...evidence, profiles: [...(evidence.profiles ?? []), profile] }, rules)
+        : undefined;
     people ??= new People(evidence, rules);
-    const contributions = people.contributionsOf(account);
-    if (contributions.length > 0 || people.unidentifiedCoAuthors.length === 0 || people.hasProfile(account)) {
+    const known = withProfile ?? people;
+    const contributions = known.contributionsOf(account);
+    if (contributions.length > 0 || known.unidentifiedCoAuthors.length === 0 || known.hasProfile(account)) {
       return contributions;
     }
     // A co-author no account is known for (review.unidentified-co-authors: allow) may be anyone whose profile name or
     // public e-mail it is: without the account's profile, as for a code approver, it cannot be shown not to be theirs.
     return [
-      `may be a co-author no account is known for (${people.unidentifiedCoAuthors.join('; ')}): the review evidence holds no profile of ${account.login}'s to tell`,
+      `may be a co-author no account is known for (${known.unidentifiedCoAuthors.join('; ')}): no profile of ${account.login}'s was read to tell`,
     ];
   };
 }

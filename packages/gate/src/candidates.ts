@@ -3,6 +3,7 @@
 // artifact, readable) or not, with the reason; then every chain those qualified candidates can make. Pure.
 
 import {
+  type AccountProfile,
   BREAK_GLASS_PREDICATE_TYPE,
   type BreakGlassPredicate,
   type BuildProvenance,
@@ -61,7 +62,7 @@ export interface QualifiedReview {
   /** The review rules re-run under the policy on the attested evidence. */
   result: ReviewResult;
   /** What an account did in the change, as the review rules match people (core's changeContributions). */
-  contributionsOf: (account: GitHubAccount) => string[];
+  contributionsOf: (account: GitHubAccount, profile?: AccountProfile) => string[];
 }
 
 export interface QualifiedProvenance {

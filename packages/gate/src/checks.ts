@@ -455,7 +455,7 @@ function artifactPeople(
     contributors: [...own.contributors, ...others.flatMap((p) => p.contributors)],
     pushers: [...own.pushers, ...others.flatMap((p) => p.pushers)],
     codeApprovers: [...own.codeApprovers, ...others.flatMap((p) => p.codeApprovers)],
-    contributionsOf: (account) => contributions.flatMap((of) => of(account)),
+    contributionsOf: (account, profile) => contributions.flatMap((of) => of(account, profile)),
   };
 }
 

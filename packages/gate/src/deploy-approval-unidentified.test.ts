@@ -4,9 +4,11 @@
 // only. The review rules refuse a code approver whose profile would match such a co-author, or whose profile is
 // missing; a deploy approver's profile is never in the review evidence, so she cannot be shown not to be that co-author.
 import {
+  type AccountProfile,
   buildReviewStatement,
   type DeployApprovalPredicate,
   evaluateReview,
+  type GitHubAccount,
   parsePolicy,
   type ReviewEvidence,
   type VerifiedBundle,
@@ -60,6 +62,67 @@ function facts(): DeployApprovalPredicate {
   };
 }
 
+/** The deploy-approval check for a deploy approved by `approver`, with the profiles the deploy job read. */
+function judge(approver: GitHubAccount, profiles?: AccountProfile[], coAuthor = CAROL_TRAILER) {
+  const e = evidence();
+  e.commits = e.commits.map((c) => (c.sha === HEAD ? { ...c, coAuthors: [coAuthor] } : c));
+  const bundles: VerifiedBundle[] = [
+    signatureBundle(),
+    reviewBundle(
+      buildReviewStatement({
+        subjects: [{ name: ARTIFACT.name, digest: { sha256: ARTIFACT.digest.hex } }],
+        evidence: e,
+        rules: policy.review,
+        result: evaluateReview(e, policy.review),
+      }),
+    ),
+    provenanceBundle(),
+  ];
+  const predicate: DeployApprovalPredicate = {
+    ...facts(),
+    approvals: [{ user: approver, state: 'approved', comment: '', environments: ['production'] }],
+    ...(profiles && { profiles }),
+  };
+  const report = evaluateDeploy({
+    policy,
+    binding: BINDING,
+    now: NOW,
+    artifacts: [ARTIFACT],
+    bundles,
+    deployIdentity: signer(DEPLOY_SAN),
+    environment: 'production',
+    liveDeployApproval: { predicate },
+  });
+  return report.artifacts[0]!.checks.find((c) => c.id === 'deploy-approval')!;
+}
+
+const rita: GitHubAccount = { login: 'rita', id: 909, type: 'User' };
+const ritaProfile: AccountProfile = { account: rita, name: 'Rita Release', email: 'rita@acme.example' };
+const carolProfile = PROFILES.find((p) => p.account.id === carol.id)!;
+
+describe('deploy approvers matched with the profiles the deploy job read', () => {
+  it('refuses carol by her profile name, the co-author’s', () => {
+    const check = judge(carol, [carolProfile]);
+    expect(check.verdict).toBe('fail');
+    expect(check.reason).toContain(
+      `not counted: carol (a contributor to the change: co-authored commit ${HEAD.slice(0, 7)})`,
+    );
+  });
+
+  it('counts a release manager whose profile is no co-author’s (an agent’s trailer, "Claude <noreply@anthropic.com>")', () => {
+    const agent = { name: 'Claude', email: 'noreply@anthropic.com' };
+    expect(judge(rita, [ritaProfile], agent).verdict).toBe('pass');
+    // Without her profile (an approval signed before the deploy job read profiles), she cannot be told apart.
+    expect(judge(rita, undefined, agent).reason).toContain('rita (a contributor to the change: may be a co-author');
+  });
+
+  it('takes no profile read for another account (by id)', () => {
+    const check = judge(carol, [{ ...ritaProfile }]);
+    expect(check.verdict).toBe('fail');
+    expect(check.reason).toContain("no profile of carol's was read to tell");
+  });
+});
+
 describe('a co-author no account is known for (review.unidentified-co-authors: allow)', () => {
   it('refuses a deploy approver whose profile the review evidence lacks: she may be that co-author', () => {
     const bundles: VerifiedBundle[] = [
@@ -92,7 +155,7 @@ describe('a co-author no account is known for (review.unidentified-co-authors: a
     expect(approval.reason).toContain(
       'carol (a contributor to the change: may be a co-author no account is known for ("Carol Checker <carol@home.example>" of',
     );
-    expect(approval.reason).toContain("the review evidence holds no profile of carol's to tell)");
+    expect(approval.reason).toContain("no profile of carol's was read to tell)");
     expect(report.verdict).toBe('fail');
     // bob, whose profile is in the evidence (he approved the code) and who is no co-author, would count.
     expect(

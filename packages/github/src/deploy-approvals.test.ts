@@ -23,6 +23,8 @@ const READ_AT = new Date('2026-05-04T10:30:00.000Z');
 const dana = aUser('dana', { id: 5150 });
 /** A reviewer of production, who re-runs dana's deploy. */
 const bob = aUser('bob', { id: 7002 });
+/** A reviewer of production, who approved the deploy. */
+const carol = aUser('carol', { id: 31, profile: { name: 'Carol Checker', email: 'carol@acme.example' } });
 
 let github: GitHubFake;
 let repository: FakeRepository;
@@ -39,7 +41,7 @@ beforeAll(async () => {
     },
   ];
   repository.environments = { production: { reviewers: [], preventSelfReview: true } };
-  github = await startGitHubFake(aGitHubState(repository, dana));
+  github = await startGitHubFake(aGitHubState(repository, dana, carol));
 });
 afterAll(() => github?.close());
 beforeEach(() => {
@@ -182,7 +184,7 @@ describe('who started the deploy, by account', () => {
     });
     expect(predicate.requesters).toEqual([{ login: 'dana', id: 5150, type: 'User' }]);
     expect(github.requests.map((r) => r.path)).toContain('/repos/acme/app/actions/runs/4242/attempts/1');
-    expect(github.requests.filter((r) => r.route === 'GET /users/{username}')).toEqual([]);
+    expect(github.requests.filter((r) => r.path === '/users/dana')).toEqual([]);
   });
 
   it('is excluded by account even when another re-ran the run and the starter renamed since', async () => {
@@ -264,5 +266,28 @@ describe('who re-ran the deploy, by account', () => {
       read({ runAttempt: 2, actorLogin: 'dana', triggeringActorLogin: 'bob', actor: { login: 'dana', id: 5150 } }),
     ).rejects.toMatchObject({ status: 403 });
     expect(github.requests.map((r) => r.path)).not.toContain('/users/bob');
+  });
+});
+
+describe('the approvers’ public profiles', () => {
+  it('reads each approver’s profile, by account id: the gate matches a deploy approver with it, as a code approver', async () => {
+    const { predicate } = await read();
+    expect(predicate.profiles).toEqual([
+      { account: { login: 'carol', id: 31, type: 'User' }, name: 'Carol Checker', email: 'carol@acme.example' },
+    ]);
+  });
+
+  it('leaves out a profile the login’s new holder would answer for, and says so', async () => {
+    const approvals = repository.workflowRunApprovals[String(RUN)]!;
+    repository.workflowRunApprovals[String(RUN)] = [
+      { ...approvals[0]!, user: { login: 'carol', id: 4444, type: 'User' } },
+    ];
+    try {
+      const { predicate, logged } = await read();
+      expect(predicate.profiles).toEqual([]);
+      expect(logged).toContain("carol's profile: GitHub answered for account 31, not 4444 (the login changed hands)");
+    } finally {
+      repository.workflowRunApprovals[String(RUN)] = approvals;
+    }
   });
 });

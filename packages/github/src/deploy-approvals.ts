@@ -8,7 +8,13 @@
 // When the deploy was requested (requestedAt) is GitHub's deployment of this run for the environment: it only
 // measures (M2), so when GitHub cannot say it is left out and the log says why — the deploy never fails over it.
 import { info } from '@actions/core';
-import { type DeployApprovalPredicate, deploymentsFromGitHub, describeError, type GitHubAccount } from '@twokey/core';
+import {
+  type AccountProfile,
+  type DeployApprovalPredicate,
+  deploymentsFromGitHub,
+  describeError,
+  type GitHubAccount,
+} from '@twokey/core';
 import type { GitHubClient } from './octokit';
 import { RunStarterError, readTriggeringActor, triggeringActorMismatch } from './run-attempt';
 
@@ -84,6 +90,16 @@ export async function readDeployApproval(
   if (actor && !requesters.some((r) => r.id === actor.id)) {
     requesters.push({ login: actor.login, id: actor.id, type: actor.login.endsWith('[bot]') ? 'Bot' : 'User' });
   }
+  const readApprovals = approvals.map((a) => ({
+    user: account(a.user ?? {}),
+    state: a.state === 'approved' ? ('approved' as const) : ('rejected' as const),
+    comment: a.comment ?? '',
+    environments: (a.environments ?? []).flatMap((e) => (typeof e.name === 'string' ? [e.name] : [])),
+  }));
+  // Each approver's public profile (name, public e-mail): a deploy approver is matched against the change's people by
+  // it, as the review rules match a code approver. One that cannot be read (or names another account now) is left
+  // out: the gate then holds the approver to what it can tell without it.
+  const profiles = await readProfiles(client, readApprovals, log);
   const readAt = (request.now ?? new Date()).toISOString();
   const requestedAt = requestedAtToSign(deployRequest, readAt, log);
   return {
@@ -95,17 +111,47 @@ export async function readDeployApproval(
       uri: `${request.serverUrl}/${request.repository}/actions/runs/${request.runId}/attempts/${request.runAttempt}`,
     },
     requesters,
-    approvals: approvals.map((a) => ({
-      user: account(a.user ?? {}),
-      state: a.state === 'approved' ? 'approved' : 'rejected',
-      comment: a.comment ?? '',
-      environments: (a.environments ?? []).flatMap((e) => (typeof e.name === 'string' ? [e.name] : [])),
-    })),
+    approvals: readApprovals,
+    profiles,
     protection,
     ...(requestedAt !== undefined && { requestedAt }),
     ...(typeof defaultBranch === 'string' && defaultBranch !== '' && { defaultBranch }),
     readAt,
   };
+}
+
+/** The public profile of each account that approved, once per account id, as `GET /users/{username}` shows it. */
+async function readProfiles(
+  client: GitHubClient,
+  approvals: { user: GitHubAccount; state: string }[],
+  log: (message: string) => void,
+): Promise<AccountProfile[]> {
+  const accounts = new Map<number, GitHubAccount>();
+  for (const { user, state } of approvals) {
+    if (state === 'approved' && user.type === 'User' && Number.isSafeInteger(user.id)) accounts.set(user.id, user);
+  }
+  const read = await Promise.all(
+    [...accounts.values()].map(async (user): Promise<AccountProfile | undefined> => {
+      try {
+        const { data } = await client.request('GET /users/{username}', { username: user.login });
+        if (data.id !== user.id) {
+          log(
+            `${user.login}'s profile: GitHub answered for account ${data.id}, not ${user.id} (the login changed hands)`,
+          );
+          return undefined;
+        }
+        return {
+          account: { login: user.login, id: user.id, type: user.type },
+          ...(data.name && { name: data.name }),
+          ...(data.email && { email: data.email }),
+        };
+      } catch (error) {
+        log(`${user.login}'s profile could not be read: ${describeError(error)}`);
+        return undefined;
+      }
+    }),
+  );
+  return read.filter((p): p is AccountProfile => p !== undefined);
 }
 
 /**

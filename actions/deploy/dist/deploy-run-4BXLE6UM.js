@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-I6EQLW7V.js";
+} from "./chunk-2DRQ4C6O.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -67,7 +67,7 @@ import {
   triggeringActorMismatch,
   verifyEvidence,
   workflowSigner
-} from "./chunk-E7GAJOQJ.js";
+} from "./chunk-2IEZQUFJ.js";
 import {
   CodedError,
   describeError,
@@ -846,6 +846,13 @@ async function readDeployApproval(request) {
   if (actor && !requesters.some((r) => r.id === actor.id)) {
     requesters.push({ login: actor.login, id: actor.id, type: actor.login.endsWith("[bot]") ? "Bot" : "User" });
   }
+  const readApprovals = approvals.map((a) => ({
+    user: account(a.user ?? {}),
+    state: a.state === "approved" ? "approved" : "rejected",
+    comment: a.comment ?? "",
+    environments: (a.environments ?? []).flatMap((e) => typeof e.name === "string" ? [e.name] : [])
+  }));
+  const profiles = await readProfiles(client, readApprovals, log);
   const readAt = (request.now ?? /* @__PURE__ */ new Date()).toISOString();
   const requestedAt = requestedAtToSign(deployRequest, readAt, log);
   return {
@@ -857,17 +864,41 @@ async function readDeployApproval(request) {
       uri: `${request.serverUrl}/${request.repository}/actions/runs/${request.runId}/attempts/${request.runAttempt}`
     },
     requesters,
-    approvals: approvals.map((a) => ({
-      user: account(a.user ?? {}),
-      state: a.state === "approved" ? "approved" : "rejected",
-      comment: a.comment ?? "",
-      environments: (a.environments ?? []).flatMap((e) => typeof e.name === "string" ? [e.name] : [])
-    })),
+    approvals: readApprovals,
+    profiles,
     protection,
     ...requestedAt !== void 0 && { requestedAt },
     ...typeof defaultBranch === "string" && defaultBranch !== "" && { defaultBranch },
     readAt
   };
+}
+async function readProfiles(client, approvals, log) {
+  const accounts = /* @__PURE__ */ new Map();
+  for (const { user, state } of approvals) {
+    if (state === "approved" && user.type === "User" && Number.isSafeInteger(user.id)) accounts.set(user.id, user);
+  }
+  const read = await Promise.all(
+    [...accounts.values()].map(async (user) => {
+      try {
+        const { data } = await client.request("GET /users/{username}", { username: user.login });
+        if (data.id !== user.id) {
+          log(
+            `${user.login}'s profile: GitHub answered for account ${data.id}, not ${user.id} (the login changed hands)`
+          );
+          return void 0;
+        }
+        return {
+          account: { login: user.login, id: user.id, type: user.type },
+          ...data.name && { name: data.name },
+          ...data.email && { email: data.email }
+        };
+      } catch (error) {
+        log(`${user.login}'s profile could not be read: ${describeError(error)}`);
+        return void 0;
+      }
+    })
+  );
+  return read.filter((p) => p !== void 0);
 }
 async function readRequesters(client, request) {
   const attempt = { repository: request.repository, runId: request.runId, runAttempt: request.runAttempt };
@@ -1544,7 +1575,7 @@ function artifactPeople(chain, breakGlass, evidence) {
     contributors: [...own.contributors, ...others.flatMap((p) => p.contributors)],
     pushers: [...own.pushers, ...others.flatMap((p) => p.pushers)],
     codeApprovers: [...own.codeApprovers, ...others.flatMap((p) => p.codeApprovers)],
-    contributionsOf: (account2) => contributions.flatMap((of) => of(account2))
+    contributionsOf: (account2, profile) => contributions.flatMap((of) => of(account2, profile))
   };
 }
 function changePeople({ review }, breakGlass) {

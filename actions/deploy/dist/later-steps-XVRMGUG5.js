@@ -30,7 +30,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-E7GAJOQJ.js";
+} from "./chunk-2IEZQUFJ.js";
 import {
   CodedError,
   OidcTokenError,

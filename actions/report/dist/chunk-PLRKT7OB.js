@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-SSGWA7FJ.js";
+} from "./chunk-W3BYOVSO.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

@@ -17433,14 +17433,16 @@ var CRITERIA = [
 ];
 function changeContributions(evidence, rules) {
   let people;
-  return (account2) => {
+  return (account2, profile2) => {
+    const withProfile = profile2 && profile2.account.id === account2.id && !evidence.profiles?.some((p) => p.account.id === account2.id) ? new People({ ...evidence, profiles: [...evidence.profiles ?? [], profile2] }, rules) : void 0;
     people ??= new People(evidence, rules);
-    const contributions = people.contributionsOf(account2);
-    if (contributions.length > 0 || people.unidentifiedCoAuthors.length === 0 || people.hasProfile(account2)) {
+    const known = withProfile ?? people;
+    const contributions = known.contributionsOf(account2);
+    if (contributions.length > 0 || known.unidentifiedCoAuthors.length === 0 || known.hasProfile(account2)) {
       return contributions;
     }
     return [
-      `may be a co-author no account is known for (${people.unidentifiedCoAuthors.join("; ")}): the review evidence holds no profile of ${account2.login}'s to tell`
+      `may be a co-author no account is known for (${known.unidentifiedCoAuthors.join("; ")}): no profile of ${account2.login}'s was read to tell`
     ];
   };
 }
@@ -17988,7 +17990,7 @@ function notEvaluated(id, reason) {
 
 // packages/core/src/validators/deploy-approval-predicate.validate.js
 var deploy_approval_predicate_validate_default = validate20;
-var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/deploy-approval-predicate/v1.json", "title": "twokey deploy-approval predicate (https://twokey.dev/attestations/deploy-approval/v1)", "description": "Who approved a deploy through the GitHub environment it ran in, as the deploy job read it from GitHub and signed it: docs/deploy-approval-predicate.md.", "type": "object", "additionalProperties": false, "required": ["environment", "repository", "run", "requesters", "approvals", "protection", "readAt", "evidence"], "properties": { "environment": { "type": "string", "minLength": 1, "maxLength": 255 }, "repository": { "$ref": "#/$defs/repository" }, "run": { "$ref": "#/$defs/run" }, "requesters": { "description": "Who started the deploy run: its actor and triggering actor (once each).", "type": "array", "maxItems": 2, "items": { "$ref": "#/$defs/account" } }, "approvals": { "type": "array", "maxItems": 256, "items": { "type": "object", "additionalProperties": false, "required": ["user", "state", "comment", "environments"], "properties": { "user": { "$ref": "#/$defs/account" }, "state": { "enum": ["approved", "rejected"] }, "comment": { "type": "string", "maxLength": 65536 }, "environments": { "type": "array", "maxItems": 64, "items": { "type": "string", "maxLength": 255 } } } } }, "protection": { "description": "The environment's protection rules as GitHub reported them: null when the environment could not be read.", "oneOf": [{ "type": "null" }, { "type": "object", "additionalProperties": false, "required": ["requiredReviewers", "preventSelfReview"], "properties": { "requiredReviewers": { "type": "array", "maxItems": 64, "items": { "type": "object", "additionalProperties": false, "required": ["type", "name"], "properties": { "type": { "type": "string", "maxLength": 40 }, "name": { "type": "string", "maxLength": 255 } } } }, "preventSelfReview": { "type": "boolean" } } }] }, "requestedAt": { "description": "When the deploy was requested: GitHub created the deployment of this run for the environment (its job waiting for the environment's rules). Absent when GitHub did not say, and in attestations signed before twokey recorded it. Never after readAt.", "$ref": "#/$defs/time" }, "defaultBranch": { "description": "The repository's default branch as GitHub named it when the job read these facts: a protected branch the deploy may run from when the policy names none and no review attestation says. Absent in attestations signed before twokey recorded it.", "type": "string", "minLength": 1, "maxLength": 255 }, "readAt": { "description": "When the deploy job, released, read these facts from GitHub.", "$ref": "#/$defs/time" }, "evidence": { "$ref": "#/$defs/evidence" } }, "$defs": { "account": { "type": "object", "additionalProperties": false, "required": ["login", "id", "type"], "properties": { "login": { "type": "string", "minLength": 1, "maxLength": 100 }, "id": { "type": "integer", "minimum": 0 }, "type": { "type": "string", "maxLength": 40 } } }, "run": { "type": "object", "additionalProperties": false, "required": ["id", "attempt", "uri"], "properties": { "id": { "type": "integer", "minimum": 1 }, "attempt": { "type": "integer", "minimum": 1 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "repository": { "type": "object", "additionalProperties": false, "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[^/\\s]+/[^/\\s]+$", "maxLength": 200 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, "evidence": { "type": "array", "maxItems": 4096, "items": { "type": "object", "additionalProperties": false, "required": ["uri", "digest"], "properties": { "uri": { "type": "string", "minLength": 1, "maxLength": 4096 }, "digest": { "type": "object", "additionalProperties": false, "required": ["sha256"], "properties": { "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" } } } } } } } };
+var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/deploy-approval-predicate/v1.json", "title": "twokey deploy-approval predicate (https://twokey.dev/attestations/deploy-approval/v1)", "description": "Who approved a deploy through the GitHub environment it ran in, as the deploy job read it from GitHub and signed it: docs/deploy-approval-predicate.md.", "type": "object", "additionalProperties": false, "required": ["environment", "repository", "run", "requesters", "approvals", "protection", "readAt", "evidence"], "properties": { "environment": { "type": "string", "minLength": 1, "maxLength": 255 }, "repository": { "$ref": "#/$defs/repository" }, "run": { "$ref": "#/$defs/run" }, "requesters": { "description": "Who started the deploy run: its actor and triggering actor (once each).", "type": "array", "maxItems": 2, "items": { "$ref": "#/$defs/account" } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of each account that approved, as GET /users/{login} showed it to the deploy job (the account answering checked by id): a deploy approver is matched against the change's people by it, as the review rules match a code approver. Absent in attestations signed before it was recorded.", "type": "array", "maxItems": 256, "items": { "type": "object", "additionalProperties": false, "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string", "maxLength": 1024 }, "email": { "type": "string", "maxLength": 1024 } } } }, "approvals": { "type": "array", "maxItems": 256, "items": { "type": "object", "additionalProperties": false, "required": ["user", "state", "comment", "environments"], "properties": { "user": { "$ref": "#/$defs/account" }, "state": { "enum": ["approved", "rejected"] }, "comment": { "type": "string", "maxLength": 65536 }, "environments": { "type": "array", "maxItems": 64, "items": { "type": "string", "maxLength": 255 } } } } }, "protection": { "description": "The environment's protection rules as GitHub reported them: null when the environment could not be read.", "oneOf": [{ "type": "null" }, { "type": "object", "additionalProperties": false, "required": ["requiredReviewers", "preventSelfReview"], "properties": { "requiredReviewers": { "type": "array", "maxItems": 64, "items": { "type": "object", "additionalProperties": false, "required": ["type", "name"], "properties": { "type": { "type": "string", "maxLength": 40 }, "name": { "type": "string", "maxLength": 255 } } } }, "preventSelfReview": { "type": "boolean" } } }] }, "requestedAt": { "description": "When the deploy was requested: GitHub created the deployment of this run for the environment (its job waiting for the environment's rules). Absent when GitHub did not say, and in attestations signed before twokey recorded it. Never after readAt.", "$ref": "#/$defs/time" }, "defaultBranch": { "description": "The repository's default branch as GitHub named it when the job read these facts: a protected branch the deploy may run from when the policy names none and no review attestation says. Absent in attestations signed before twokey recorded it.", "type": "string", "minLength": 1, "maxLength": 255 }, "readAt": { "description": "When the deploy job, released, read these facts from GitHub.", "$ref": "#/$defs/time" }, "evidence": { "$ref": "#/$defs/evidence" } }, "$defs": { "account": { "type": "object", "additionalProperties": false, "required": ["login", "id", "type"], "properties": { "login": { "type": "string", "minLength": 1, "maxLength": 100 }, "id": { "type": "integer", "minimum": 0 }, "type": { "type": "string", "maxLength": 40 } } }, "run": { "type": "object", "additionalProperties": false, "required": ["id", "attempt", "uri"], "properties": { "id": { "type": "integer", "minimum": 1 }, "attempt": { "type": "integer", "minimum": 1 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "repository": { "type": "object", "additionalProperties": false, "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[^/\\s]+/[^/\\s]+$", "maxLength": 200 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, "evidence": { "type": "array", "maxItems": 4096, "items": { "type": "object", "additionalProperties": false, "required": ["uri", "digest"], "properties": { "uri": { "type": "string", "minLength": 1, "maxLength": 4096 }, "digest": { "type": "object", "additionalProperties": false, "required": ["sha256"], "properties": { "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" } } } } } } } };
 var func1 = Object.prototype.hasOwnProperty;
 var func2 = ucs2length;
 var pattern4 = new RegExp("^[^/\\s]+/[^/\\s]+$", "u");
@@ -18340,13 +18342,13 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   var valid0 = true;
                 }
                 if (valid0) {
-                  if (data.approvals !== void 0) {
-                    let data13 = data.approvals;
+                  if (data.profiles !== void 0) {
+                    let data13 = data.profiles;
                     const _errs34 = errors;
                     if (errors === _errs34) {
                       if (Array.isArray(data13)) {
                         if (data13.length > 256) {
-                          validate20.errors = [{ instancePath: instancePath + "/approvals", schemaPath: "#/properties/approvals/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items" }];
+                          validate20.errors = [{ instancePath: instancePath + "/profiles", schemaPath: "#/properties/profiles/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items" }];
                           return false;
                         } else {
                           var valid8 = true;
@@ -18357,34 +18359,34 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                             if (errors === _errs36) {
                               if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
                                 let missing4;
-                                if (data14.user === void 0 && (missing4 = "user") || data14.state === void 0 && (missing4 = "state") || data14.comment === void 0 && (missing4 = "comment") || data14.environments === void 0 && (missing4 = "environments")) {
-                                  validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1, schemaPath: "#/properties/approvals/items/required", keyword: "required", params: { missingProperty: missing4 }, message: "must have required property '" + missing4 + "'" }];
+                                if (data14.account === void 0 && (missing4 = "account")) {
+                                  validate20.errors = [{ instancePath: instancePath + "/profiles/" + i1, schemaPath: "#/properties/profiles/items/required", keyword: "required", params: { missingProperty: missing4 }, message: "must have required property '" + missing4 + "'" }];
                                   return false;
                                 } else {
                                   const _errs38 = errors;
                                   for (const key4 in data14) {
-                                    if (!(key4 === "user" || key4 === "state" || key4 === "comment" || key4 === "environments")) {
-                                      validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1, schemaPath: "#/properties/approvals/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" }];
+                                    if (!(key4 === "account" || key4 === "name" || key4 === "email")) {
+                                      validate20.errors = [{ instancePath: instancePath + "/profiles/" + i1, schemaPath: "#/properties/profiles/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" }];
                                       return false;
                                       break;
                                     }
                                   }
                                   if (_errs38 === errors) {
-                                    if (data14.user !== void 0) {
-                                      let data15 = data14.user;
+                                    if (data14.account !== void 0) {
+                                      let data15 = data14.account;
                                       const _errs39 = errors;
                                       const _errs40 = errors;
                                       if (errors === _errs40) {
                                         if (data15 && typeof data15 == "object" && !Array.isArray(data15)) {
                                           let missing5;
                                           if (data15.login === void 0 && (missing5 = "login") || data15.id === void 0 && (missing5 = "id") || data15.type === void 0 && (missing5 = "type")) {
-                                            validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user", schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing5 }, message: "must have required property '" + missing5 + "'" }];
+                                            validate20.errors = [{ instancePath: instancePath + "/profiles/" + i1 + "/account", schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing5 }, message: "must have required property '" + missing5 + "'" }];
                                             return false;
                                           } else {
                                             const _errs42 = errors;
                                             for (const key5 in data15) {
                                               if (!(key5 === "login" || key5 === "id" || key5 === "type")) {
-                                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user", schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" }];
+                                                validate20.errors = [{ instancePath: instancePath + "/profiles/" + i1 + "/account", schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" }];
                                                 return false;
                                                 break;
                                               }
@@ -18396,16 +18398,16 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                                                 if (errors === _errs43) {
                                                   if (typeof data16 === "string") {
                                                     if (func2(data16) > 100) {
-                                                      validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
+                                                      validate20.errors = [{ instancePath: instancePath + "/profiles/" + i1 + "/account/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
                                                       return false;
                                                     } else {
                                                       if (func2(data16) < 1) {
-                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                        validate20.errors = [{ instancePath: instancePath + "/profiles/" + i1 + "/account/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                         return false;
                                                       }
                                                     }
                                                   } else {
-                                                    validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                    validate20.errors = [{ instancePath: instancePath + "/profiles/" + i1 + "/account/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                     return false;
                                                   }
                                                 }
@@ -18418,13 +18420,13 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                                                   let data17 = data15.id;
                                                   const _errs45 = errors;
                                                   if (!(typeof data17 == "number" && (!(data17 % 1) && !isNaN(data17)) && isFinite(data17))) {
-                                                    validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                    validate20.errors = [{ instancePath: instancePath + "/profiles/" + i1 + "/account/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                     return false;
                                                   }
                                                   if (errors === _errs45) {
                                                     if (typeof data17 == "number" && isFinite(data17)) {
                                                       if (data17 < 0 || isNaN(data17)) {
-                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                        validate20.errors = [{ instancePath: instancePath + "/profiles/" + i1 + "/account/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                         return false;
                                                       }
                                                     }
@@ -18440,11 +18442,11 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                                                     if (errors === _errs47) {
                                                       if (typeof data18 === "string") {
                                                         if (func2(data18) > 40) {
-                                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
+                                                          validate20.errors = [{ instancePath: instancePath + "/profiles/" + i1 + "/account/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
                                                           return false;
                                                         }
                                                       } else {
-                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                        validate20.errors = [{ instancePath: instancePath + "/profiles/" + i1 + "/account/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                         return false;
                                                       }
                                                     }
@@ -18457,7 +18459,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                                             }
                                           }
                                         } else {
-                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/user", schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                          validate20.errors = [{ instancePath: instancePath + "/profiles/" + i1 + "/account", schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                           return false;
                                         }
                                       }
@@ -18466,84 +18468,49 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                                       var valid9 = true;
                                     }
                                     if (valid9) {
-                                      if (data14.state !== void 0) {
-                                        let data19 = data14.state;
+                                      if (data14.name !== void 0) {
+                                        let data19 = data14.name;
                                         const _errs49 = errors;
-                                        if (!(data19 === "approved" || data19 === "rejected")) {
-                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/state", schemaPath: "#/properties/approvals/items/properties/state/enum", keyword: "enum", params: { allowedValues: schema31.properties.approvals.items.properties.state.enum }, message: "must be equal to one of the allowed values" }];
-                                          return false;
+                                        if (errors === _errs49) {
+                                          if (typeof data19 === "string") {
+                                            if (func2(data19) > 1024) {
+                                              validate20.errors = [{ instancePath: instancePath + "/profiles/" + i1 + "/name", schemaPath: "#/properties/profiles/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters" }];
+                                              return false;
+                                            }
+                                          } else {
+                                            validate20.errors = [{ instancePath: instancePath + "/profiles/" + i1 + "/name", schemaPath: "#/properties/profiles/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                            return false;
+                                          }
                                         }
                                         var valid9 = _errs49 === errors;
                                       } else {
                                         var valid9 = true;
                                       }
                                       if (valid9) {
-                                        if (data14.comment !== void 0) {
-                                          let data20 = data14.comment;
-                                          const _errs50 = errors;
-                                          if (errors === _errs50) {
+                                        if (data14.email !== void 0) {
+                                          let data20 = data14.email;
+                                          const _errs51 = errors;
+                                          if (errors === _errs51) {
                                             if (typeof data20 === "string") {
-                                              if (func2(data20) > 65536) {
-                                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/comment", schemaPath: "#/properties/approvals/items/properties/comment/maxLength", keyword: "maxLength", params: { limit: 65536 }, message: "must NOT have more than 65536 characters" }];
+                                              if (func2(data20) > 1024) {
+                                                validate20.errors = [{ instancePath: instancePath + "/profiles/" + i1 + "/email", schemaPath: "#/properties/profiles/items/properties/email/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters" }];
                                                 return false;
                                               }
                                             } else {
-                                              validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/comment", schemaPath: "#/properties/approvals/items/properties/comment/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                              validate20.errors = [{ instancePath: instancePath + "/profiles/" + i1 + "/email", schemaPath: "#/properties/profiles/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                               return false;
                                             }
                                           }
-                                          var valid9 = _errs50 === errors;
+                                          var valid9 = _errs51 === errors;
                                         } else {
                                           var valid9 = true;
-                                        }
-                                        if (valid9) {
-                                          if (data14.environments !== void 0) {
-                                            let data21 = data14.environments;
-                                            const _errs52 = errors;
-                                            if (errors === _errs52) {
-                                              if (Array.isArray(data21)) {
-                                                if (data21.length > 64) {
-                                                  validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments", schemaPath: "#/properties/approvals/items/properties/environments/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" }];
-                                                  return false;
-                                                } else {
-                                                  var valid12 = true;
-                                                  const len2 = data21.length;
-                                                  for (let i2 = 0; i2 < len2; i2++) {
-                                                    let data22 = data21[i2];
-                                                    const _errs54 = errors;
-                                                    if (errors === _errs54) {
-                                                      if (typeof data22 === "string") {
-                                                        if (func2(data22) > 255) {
-                                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments/" + i2, schemaPath: "#/properties/approvals/items/properties/environments/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" }];
-                                                          return false;
-                                                        }
-                                                      } else {
-                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments/" + i2, schemaPath: "#/properties/approvals/items/properties/environments/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                                        return false;
-                                                      }
-                                                    }
-                                                    var valid12 = _errs54 === errors;
-                                                    if (!valid12) {
-                                                      break;
-                                                    }
-                                                  }
-                                                }
-                                              } else {
-                                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1 + "/environments", schemaPath: "#/properties/approvals/items/properties/environments/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
-                                                return false;
-                                              }
-                                            }
-                                            var valid9 = _errs52 === errors;
-                                          } else {
-                                            var valid9 = true;
-                                          }
                                         }
                                       }
                                     }
                                   }
                                 }
                               } else {
-                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i1, schemaPath: "#/properties/approvals/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                validate20.errors = [{ instancePath: instancePath + "/profiles/" + i1, schemaPath: "#/properties/profiles/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                 return false;
                               }
                             }
@@ -18554,7 +18521,7 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                           }
                         }
                       } else {
-                        validate20.errors = [{ instancePath: instancePath + "/approvals", schemaPath: "#/properties/approvals/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                        validate20.errors = [{ instancePath: instancePath + "/profiles", schemaPath: "#/properties/profiles/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                         return false;
                       }
                     }
@@ -18563,439 +18530,663 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                     var valid0 = true;
                   }
                   if (valid0) {
-                    if (data.protection !== void 0) {
-                      let data23 = data.protection;
-                      const _errs56 = errors;
-                      const _errs57 = errors;
-                      let valid13 = false;
-                      let passing0 = null;
-                      const _errs58 = errors;
-                      if (data23 !== null) {
-                        const err0 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/0/type", keyword: "type", params: { type: "null" }, message: "must be null" };
-                        if (vErrors === null) {
-                          vErrors = [err0];
-                        } else {
-                          vErrors.push(err0);
-                        }
-                        errors++;
-                      }
-                      var _valid0 = _errs58 === errors;
-                      if (_valid0) {
-                        valid13 = true;
-                        passing0 = 0;
-                      }
-                      const _errs60 = errors;
-                      if (errors === _errs60) {
-                        if (data23 && typeof data23 == "object" && !Array.isArray(data23)) {
-                          let missing6;
-                          if (data23.requiredReviewers === void 0 && (missing6 = "requiredReviewers") || data23.preventSelfReview === void 0 && (missing6 = "preventSelfReview")) {
-                            const err1 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/1/required", keyword: "required", params: { missingProperty: missing6 }, message: "must have required property '" + missing6 + "'" };
-                            if (vErrors === null) {
-                              vErrors = [err1];
-                            } else {
-                              vErrors.push(err1);
-                            }
-                            errors++;
+                    if (data.approvals !== void 0) {
+                      let data21 = data.approvals;
+                      const _errs53 = errors;
+                      if (errors === _errs53) {
+                        if (Array.isArray(data21)) {
+                          if (data21.length > 256) {
+                            validate20.errors = [{ instancePath: instancePath + "/approvals", schemaPath: "#/properties/approvals/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items" }];
+                            return false;
                           } else {
-                            const _errs62 = errors;
-                            for (const key6 in data23) {
-                              if (!(key6 === "requiredReviewers" || key6 === "preventSelfReview")) {
-                                const err2 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/1/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
-                                if (vErrors === null) {
-                                  vErrors = [err2];
-                                } else {
-                                  vErrors.push(err2);
-                                }
-                                errors++;
-                                break;
-                              }
-                            }
-                            if (_errs62 === errors) {
-                              if (data23.requiredReviewers !== void 0) {
-                                let data24 = data23.requiredReviewers;
-                                const _errs63 = errors;
-                                if (errors === _errs63) {
-                                  if (Array.isArray(data24)) {
-                                    if (data24.length > 64) {
-                                      const err3 = { instancePath: instancePath + "/protection/requiredReviewers", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" };
-                                      if (vErrors === null) {
-                                        vErrors = [err3];
-                                      } else {
-                                        vErrors.push(err3);
+                            var valid12 = true;
+                            const len2 = data21.length;
+                            for (let i2 = 0; i2 < len2; i2++) {
+                              let data22 = data21[i2];
+                              const _errs55 = errors;
+                              if (errors === _errs55) {
+                                if (data22 && typeof data22 == "object" && !Array.isArray(data22)) {
+                                  let missing6;
+                                  if (data22.user === void 0 && (missing6 = "user") || data22.state === void 0 && (missing6 = "state") || data22.comment === void 0 && (missing6 = "comment") || data22.environments === void 0 && (missing6 = "environments")) {
+                                    validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2, schemaPath: "#/properties/approvals/items/required", keyword: "required", params: { missingProperty: missing6 }, message: "must have required property '" + missing6 + "'" }];
+                                    return false;
+                                  } else {
+                                    const _errs57 = errors;
+                                    for (const key6 in data22) {
+                                      if (!(key6 === "user" || key6 === "state" || key6 === "comment" || key6 === "environments")) {
+                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2, schemaPath: "#/properties/approvals/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" }];
+                                        return false;
+                                        break;
                                       }
-                                      errors++;
-                                    } else {
-                                      var valid15 = true;
-                                      const len3 = data24.length;
-                                      for (let i3 = 0; i3 < len3; i3++) {
-                                        let data25 = data24[i3];
-                                        const _errs65 = errors;
-                                        if (errors === _errs65) {
-                                          if (data25 && typeof data25 == "object" && !Array.isArray(data25)) {
+                                    }
+                                    if (_errs57 === errors) {
+                                      if (data22.user !== void 0) {
+                                        let data23 = data22.user;
+                                        const _errs58 = errors;
+                                        const _errs59 = errors;
+                                        if (errors === _errs59) {
+                                          if (data23 && typeof data23 == "object" && !Array.isArray(data23)) {
                                             let missing7;
-                                            if (data25.type === void 0 && (missing7 = "type") || data25.name === void 0 && (missing7 = "name")) {
-                                              const err4 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3, schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/required", keyword: "required", params: { missingProperty: missing7 }, message: "must have required property '" + missing7 + "'" };
-                                              if (vErrors === null) {
-                                                vErrors = [err4];
-                                              } else {
-                                                vErrors.push(err4);
-                                              }
-                                              errors++;
+                                            if (data23.login === void 0 && (missing7 = "login") || data23.id === void 0 && (missing7 = "id") || data23.type === void 0 && (missing7 = "type")) {
+                                              validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2 + "/user", schemaPath: "#/$defs/account/required", keyword: "required", params: { missingProperty: missing7 }, message: "must have required property '" + missing7 + "'" }];
+                                              return false;
                                             } else {
-                                              const _errs67 = errors;
-                                              for (const key7 in data25) {
-                                                if (!(key7 === "type" || key7 === "name")) {
-                                                  const err5 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3, schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
-                                                  if (vErrors === null) {
-                                                    vErrors = [err5];
-                                                  } else {
-                                                    vErrors.push(err5);
-                                                  }
-                                                  errors++;
+                                              const _errs61 = errors;
+                                              for (const key7 in data23) {
+                                                if (!(key7 === "login" || key7 === "id" || key7 === "type")) {
+                                                  validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2 + "/user", schemaPath: "#/$defs/account/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" }];
+                                                  return false;
                                                   break;
                                                 }
                                               }
-                                              if (_errs67 === errors) {
-                                                if (data25.type !== void 0) {
-                                                  let data26 = data25.type;
-                                                  const _errs68 = errors;
-                                                  if (errors === _errs68) {
-                                                    if (typeof data26 === "string") {
-                                                      if (func2(data26) > 40) {
-                                                        const err6 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/type", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" };
-                                                        if (vErrors === null) {
-                                                          vErrors = [err6];
-                                                        } else {
-                                                          vErrors.push(err6);
+                                              if (_errs61 === errors) {
+                                                if (data23.login !== void 0) {
+                                                  let data24 = data23.login;
+                                                  const _errs62 = errors;
+                                                  if (errors === _errs62) {
+                                                    if (typeof data24 === "string") {
+                                                      if (func2(data24) > 100) {
+                                                        validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2 + "/user/login", schemaPath: "#/$defs/account/properties/login/maxLength", keyword: "maxLength", params: { limit: 100 }, message: "must NOT have more than 100 characters" }];
+                                                        return false;
+                                                      } else {
+                                                        if (func2(data24) < 1) {
+                                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2 + "/user/login", schemaPath: "#/$defs/account/properties/login/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                          return false;
                                                         }
-                                                        errors++;
                                                       }
                                                     } else {
-                                                      const err7 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/type", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                                      if (vErrors === null) {
-                                                        vErrors = [err7];
-                                                      } else {
-                                                        vErrors.push(err7);
-                                                      }
-                                                      errors++;
+                                                      validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2 + "/user/login", schemaPath: "#/$defs/account/properties/login/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                      return false;
                                                     }
                                                   }
-                                                  var valid16 = _errs68 === errors;
+                                                  var valid15 = _errs62 === errors;
                                                 } else {
-                                                  var valid16 = true;
+                                                  var valid15 = true;
                                                 }
-                                                if (valid16) {
-                                                  if (data25.name !== void 0) {
-                                                    let data27 = data25.name;
-                                                    const _errs70 = errors;
-                                                    if (errors === _errs70) {
-                                                      if (typeof data27 === "string") {
-                                                        if (func2(data27) > 255) {
-                                                          const err8 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/name", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" };
-                                                          if (vErrors === null) {
-                                                            vErrors = [err8];
-                                                          } else {
-                                                            vErrors.push(err8);
-                                                          }
-                                                          errors++;
+                                                if (valid15) {
+                                                  if (data23.id !== void 0) {
+                                                    let data25 = data23.id;
+                                                    const _errs64 = errors;
+                                                    if (!(typeof data25 == "number" && (!(data25 % 1) && !isNaN(data25)) && isFinite(data25))) {
+                                                      validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2 + "/user/id", schemaPath: "#/$defs/account/properties/id/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                      return false;
+                                                    }
+                                                    if (errors === _errs64) {
+                                                      if (typeof data25 == "number" && isFinite(data25)) {
+                                                        if (data25 < 0 || isNaN(data25)) {
+                                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2 + "/user/id", schemaPath: "#/$defs/account/properties/id/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                          return false;
                                                         }
-                                                      } else {
-                                                        const err9 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3 + "/name", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                                                        if (vErrors === null) {
-                                                          vErrors = [err9];
-                                                        } else {
-                                                          vErrors.push(err9);
-                                                        }
-                                                        errors++;
                                                       }
                                                     }
-                                                    var valid16 = _errs70 === errors;
+                                                    var valid15 = _errs64 === errors;
                                                   } else {
-                                                    var valid16 = true;
+                                                    var valid15 = true;
+                                                  }
+                                                  if (valid15) {
+                                                    if (data23.type !== void 0) {
+                                                      let data26 = data23.type;
+                                                      const _errs66 = errors;
+                                                      if (errors === _errs66) {
+                                                        if (typeof data26 === "string") {
+                                                          if (func2(data26) > 40) {
+                                                            validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2 + "/user/type", schemaPath: "#/$defs/account/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" }];
+                                                            return false;
+                                                          }
+                                                        } else {
+                                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2 + "/user/type", schemaPath: "#/$defs/account/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                          return false;
+                                                        }
+                                                      }
+                                                      var valid15 = _errs66 === errors;
+                                                    } else {
+                                                      var valid15 = true;
+                                                    }
                                                   }
                                                 }
                                               }
                                             }
                                           } else {
-                                            const err10 = { instancePath: instancePath + "/protection/requiredReviewers/" + i3, schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                                            if (vErrors === null) {
-                                              vErrors = [err10];
-                                            } else {
-                                              vErrors.push(err10);
-                                            }
-                                            errors++;
+                                            validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2 + "/user", schemaPath: "#/$defs/account/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                            return false;
                                           }
                                         }
-                                        var valid15 = _errs65 === errors;
-                                        if (!valid15) {
+                                        var valid13 = _errs58 === errors;
+                                      } else {
+                                        var valid13 = true;
+                                      }
+                                      if (valid13) {
+                                        if (data22.state !== void 0) {
+                                          let data27 = data22.state;
+                                          const _errs68 = errors;
+                                          if (!(data27 === "approved" || data27 === "rejected")) {
+                                            validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2 + "/state", schemaPath: "#/properties/approvals/items/properties/state/enum", keyword: "enum", params: { allowedValues: schema31.properties.approvals.items.properties.state.enum }, message: "must be equal to one of the allowed values" }];
+                                            return false;
+                                          }
+                                          var valid13 = _errs68 === errors;
+                                        } else {
+                                          var valid13 = true;
+                                        }
+                                        if (valid13) {
+                                          if (data22.comment !== void 0) {
+                                            let data28 = data22.comment;
+                                            const _errs69 = errors;
+                                            if (errors === _errs69) {
+                                              if (typeof data28 === "string") {
+                                                if (func2(data28) > 65536) {
+                                                  validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2 + "/comment", schemaPath: "#/properties/approvals/items/properties/comment/maxLength", keyword: "maxLength", params: { limit: 65536 }, message: "must NOT have more than 65536 characters" }];
+                                                  return false;
+                                                }
+                                              } else {
+                                                validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2 + "/comment", schemaPath: "#/properties/approvals/items/properties/comment/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                return false;
+                                              }
+                                            }
+                                            var valid13 = _errs69 === errors;
+                                          } else {
+                                            var valid13 = true;
+                                          }
+                                          if (valid13) {
+                                            if (data22.environments !== void 0) {
+                                              let data29 = data22.environments;
+                                              const _errs71 = errors;
+                                              if (errors === _errs71) {
+                                                if (Array.isArray(data29)) {
+                                                  if (data29.length > 64) {
+                                                    validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2 + "/environments", schemaPath: "#/properties/approvals/items/properties/environments/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" }];
+                                                    return false;
+                                                  } else {
+                                                    var valid16 = true;
+                                                    const len3 = data29.length;
+                                                    for (let i3 = 0; i3 < len3; i3++) {
+                                                      let data30 = data29[i3];
+                                                      const _errs73 = errors;
+                                                      if (errors === _errs73) {
+                                                        if (typeof data30 === "string") {
+                                                          if (func2(data30) > 255) {
+                                                            validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2 + "/environments/" + i3, schemaPath: "#/properties/approvals/items/properties/environments/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" }];
+                                                            return false;
+                                                          }
+                                                        } else {
+                                                          validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2 + "/environments/" + i3, schemaPath: "#/properties/approvals/items/properties/environments/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                          return false;
+                                                        }
+                                                      }
+                                                      var valid16 = _errs73 === errors;
+                                                      if (!valid16) {
+                                                        break;
+                                                      }
+                                                    }
+                                                  }
+                                                } else {
+                                                  validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2 + "/environments", schemaPath: "#/properties/approvals/items/properties/environments/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                  return false;
+                                                }
+                                              }
+                                              var valid13 = _errs71 === errors;
+                                            } else {
+                                              var valid13 = true;
+                                            }
+                                          }
+                                        }
+                                      }
+                                    }
+                                  }
+                                } else {
+                                  validate20.errors = [{ instancePath: instancePath + "/approvals/" + i2, schemaPath: "#/properties/approvals/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                  return false;
+                                }
+                              }
+                              var valid12 = _errs55 === errors;
+                              if (!valid12) {
+                                break;
+                              }
+                            }
+                          }
+                        } else {
+                          validate20.errors = [{ instancePath: instancePath + "/approvals", schemaPath: "#/properties/approvals/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                          return false;
+                        }
+                      }
+                      var valid0 = _errs53 === errors;
+                    } else {
+                      var valid0 = true;
+                    }
+                    if (valid0) {
+                      if (data.protection !== void 0) {
+                        let data31 = data.protection;
+                        const _errs75 = errors;
+                        const _errs76 = errors;
+                        let valid17 = false;
+                        let passing0 = null;
+                        const _errs77 = errors;
+                        if (data31 !== null) {
+                          const err0 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/0/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+                          if (vErrors === null) {
+                            vErrors = [err0];
+                          } else {
+                            vErrors.push(err0);
+                          }
+                          errors++;
+                        }
+                        var _valid0 = _errs77 === errors;
+                        if (_valid0) {
+                          valid17 = true;
+                          passing0 = 0;
+                        }
+                        const _errs79 = errors;
+                        if (errors === _errs79) {
+                          if (data31 && typeof data31 == "object" && !Array.isArray(data31)) {
+                            let missing8;
+                            if (data31.requiredReviewers === void 0 && (missing8 = "requiredReviewers") || data31.preventSelfReview === void 0 && (missing8 = "preventSelfReview")) {
+                              const err1 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/1/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" };
+                              if (vErrors === null) {
+                                vErrors = [err1];
+                              } else {
+                                vErrors.push(err1);
+                              }
+                              errors++;
+                            } else {
+                              const _errs81 = errors;
+                              for (const key8 in data31) {
+                                if (!(key8 === "requiredReviewers" || key8 === "preventSelfReview")) {
+                                  const err2 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/1/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties" };
+                                  if (vErrors === null) {
+                                    vErrors = [err2];
+                                  } else {
+                                    vErrors.push(err2);
+                                  }
+                                  errors++;
+                                  break;
+                                }
+                              }
+                              if (_errs81 === errors) {
+                                if (data31.requiredReviewers !== void 0) {
+                                  let data32 = data31.requiredReviewers;
+                                  const _errs82 = errors;
+                                  if (errors === _errs82) {
+                                    if (Array.isArray(data32)) {
+                                      if (data32.length > 64) {
+                                        const err3 = { instancePath: instancePath + "/protection/requiredReviewers", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" };
+                                        if (vErrors === null) {
+                                          vErrors = [err3];
+                                        } else {
+                                          vErrors.push(err3);
+                                        }
+                                        errors++;
+                                      } else {
+                                        var valid19 = true;
+                                        const len4 = data32.length;
+                                        for (let i4 = 0; i4 < len4; i4++) {
+                                          let data33 = data32[i4];
+                                          const _errs84 = errors;
+                                          if (errors === _errs84) {
+                                            if (data33 && typeof data33 == "object" && !Array.isArray(data33)) {
+                                              let missing9;
+                                              if (data33.type === void 0 && (missing9 = "type") || data33.name === void 0 && (missing9 = "name")) {
+                                                const err4 = { instancePath: instancePath + "/protection/requiredReviewers/" + i4, schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" };
+                                                if (vErrors === null) {
+                                                  vErrors = [err4];
+                                                } else {
+                                                  vErrors.push(err4);
+                                                }
+                                                errors++;
+                                              } else {
+                                                const _errs86 = errors;
+                                                for (const key9 in data33) {
+                                                  if (!(key9 === "type" || key9 === "name")) {
+                                                    const err5 = { instancePath: instancePath + "/protection/requiredReviewers/" + i4, schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" };
+                                                    if (vErrors === null) {
+                                                      vErrors = [err5];
+                                                    } else {
+                                                      vErrors.push(err5);
+                                                    }
+                                                    errors++;
+                                                    break;
+                                                  }
+                                                }
+                                                if (_errs86 === errors) {
+                                                  if (data33.type !== void 0) {
+                                                    let data34 = data33.type;
+                                                    const _errs87 = errors;
+                                                    if (errors === _errs87) {
+                                                      if (typeof data34 === "string") {
+                                                        if (func2(data34) > 40) {
+                                                          const err6 = { instancePath: instancePath + "/protection/requiredReviewers/" + i4 + "/type", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/type/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters" };
+                                                          if (vErrors === null) {
+                                                            vErrors = [err6];
+                                                          } else {
+                                                            vErrors.push(err6);
+                                                          }
+                                                          errors++;
+                                                        }
+                                                      } else {
+                                                        const err7 = { instancePath: instancePath + "/protection/requiredReviewers/" + i4 + "/type", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                                        if (vErrors === null) {
+                                                          vErrors = [err7];
+                                                        } else {
+                                                          vErrors.push(err7);
+                                                        }
+                                                        errors++;
+                                                      }
+                                                    }
+                                                    var valid20 = _errs87 === errors;
+                                                  } else {
+                                                    var valid20 = true;
+                                                  }
+                                                  if (valid20) {
+                                                    if (data33.name !== void 0) {
+                                                      let data35 = data33.name;
+                                                      const _errs89 = errors;
+                                                      if (errors === _errs89) {
+                                                        if (typeof data35 === "string") {
+                                                          if (func2(data35) > 255) {
+                                                            const err8 = { instancePath: instancePath + "/protection/requiredReviewers/" + i4 + "/name", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" };
+                                                            if (vErrors === null) {
+                                                              vErrors = [err8];
+                                                            } else {
+                                                              vErrors.push(err8);
+                                                            }
+                                                            errors++;
+                                                          }
+                                                        } else {
+                                                          const err9 = { instancePath: instancePath + "/protection/requiredReviewers/" + i4 + "/name", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                                          if (vErrors === null) {
+                                                            vErrors = [err9];
+                                                          } else {
+                                                            vErrors.push(err9);
+                                                          }
+                                                          errors++;
+                                                        }
+                                                      }
+                                                      var valid20 = _errs89 === errors;
+                                                    } else {
+                                                      var valid20 = true;
+                                                    }
+                                                  }
+                                                }
+                                              }
+                                            } else {
+                                              const err10 = { instancePath: instancePath + "/protection/requiredReviewers/" + i4, schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                                              if (vErrors === null) {
+                                                vErrors = [err10];
+                                              } else {
+                                                vErrors.push(err10);
+                                              }
+                                              errors++;
+                                            }
+                                          }
+                                          var valid19 = _errs84 === errors;
+                                          if (!valid19) {
+                                            break;
+                                          }
+                                        }
+                                      }
+                                    } else {
+                                      const err11 = { instancePath: instancePath + "/protection/requiredReviewers", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                                      if (vErrors === null) {
+                                        vErrors = [err11];
+                                      } else {
+                                        vErrors.push(err11);
+                                      }
+                                      errors++;
+                                    }
+                                  }
+                                  var valid18 = _errs82 === errors;
+                                } else {
+                                  var valid18 = true;
+                                }
+                                if (valid18) {
+                                  if (data31.preventSelfReview !== void 0) {
+                                    const _errs91 = errors;
+                                    if (typeof data31.preventSelfReview !== "boolean") {
+                                      const err12 = { instancePath: instancePath + "/protection/preventSelfReview", schemaPath: "#/properties/protection/oneOf/1/properties/preventSelfReview/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                                      if (vErrors === null) {
+                                        vErrors = [err12];
+                                      } else {
+                                        vErrors.push(err12);
+                                      }
+                                      errors++;
+                                    }
+                                    var valid18 = _errs91 === errors;
+                                  } else {
+                                    var valid18 = true;
+                                  }
+                                }
+                              }
+                            }
+                          } else {
+                            const err13 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/1/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                            if (vErrors === null) {
+                              vErrors = [err13];
+                            } else {
+                              vErrors.push(err13);
+                            }
+                            errors++;
+                          }
+                        }
+                        var _valid0 = _errs79 === errors;
+                        if (_valid0 && valid17) {
+                          valid17 = false;
+                          passing0 = [passing0, 1];
+                        } else {
+                          if (_valid0) {
+                            valid17 = true;
+                            passing0 = 1;
+                          }
+                        }
+                        if (!valid17) {
+                          const err14 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf", keyword: "oneOf", params: { passingSchemas: passing0 }, message: "must match exactly one schema in oneOf" };
+                          if (vErrors === null) {
+                            vErrors = [err14];
+                          } else {
+                            vErrors.push(err14);
+                          }
+                          errors++;
+                          validate20.errors = vErrors;
+                          return false;
+                        } else {
+                          errors = _errs76;
+                          if (vErrors !== null) {
+                            if (_errs76) {
+                              vErrors.length = _errs76;
+                            } else {
+                              vErrors = null;
+                            }
+                          }
+                        }
+                        var valid0 = _errs75 === errors;
+                      } else {
+                        var valid0 = true;
+                      }
+                      if (valid0) {
+                        if (data.requestedAt !== void 0) {
+                          let data37 = data.requestedAt;
+                          const _errs93 = errors;
+                          const _errs94 = errors;
+                          if (errors === _errs94) {
+                            if (typeof data37 === "string") {
+                              if (!pattern5.test(data37)) {
+                                validate20.errors = [{ instancePath: instancePath + "/requestedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
+                                return false;
+                              }
+                            } else {
+                              validate20.errors = [{ instancePath: instancePath + "/requestedAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                              return false;
+                            }
+                          }
+                          var valid0 = _errs93 === errors;
+                        } else {
+                          var valid0 = true;
+                        }
+                        if (valid0) {
+                          if (data.defaultBranch !== void 0) {
+                            let data38 = data.defaultBranch;
+                            const _errs96 = errors;
+                            if (errors === _errs96) {
+                              if (typeof data38 === "string") {
+                                if (func2(data38) > 255) {
+                                  validate20.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/properties/defaultBranch/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" }];
+                                  return false;
+                                } else {
+                                  if (func2(data38) < 1) {
+                                    validate20.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/properties/defaultBranch/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                    return false;
+                                  }
+                                }
+                              } else {
+                                validate20.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/properties/defaultBranch/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                return false;
+                              }
+                            }
+                            var valid0 = _errs96 === errors;
+                          } else {
+                            var valid0 = true;
+                          }
+                          if (valid0) {
+                            if (data.readAt !== void 0) {
+                              let data39 = data.readAt;
+                              const _errs98 = errors;
+                              const _errs99 = errors;
+                              if (errors === _errs99) {
+                                if (typeof data39 === "string") {
+                                  if (!pattern5.test(data39)) {
+                                    validate20.errors = [{ instancePath: instancePath + "/readAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
+                                    return false;
+                                  }
+                                } else {
+                                  validate20.errors = [{ instancePath: instancePath + "/readAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                  return false;
+                                }
+                              }
+                              var valid0 = _errs98 === errors;
+                            } else {
+                              var valid0 = true;
+                            }
+                            if (valid0) {
+                              if (data.evidence !== void 0) {
+                                let data40 = data.evidence;
+                                const _errs101 = errors;
+                                const _errs102 = errors;
+                                if (errors === _errs102) {
+                                  if (Array.isArray(data40)) {
+                                    if (data40.length > 4096) {
+                                      validate20.errors = [{ instancePath: instancePath + "/evidence", schemaPath: "#/$defs/evidence/maxItems", keyword: "maxItems", params: { limit: 4096 }, message: "must NOT have more than 4096 items" }];
+                                      return false;
+                                    } else {
+                                      var valid24 = true;
+                                      const len5 = data40.length;
+                                      for (let i5 = 0; i5 < len5; i5++) {
+                                        let data41 = data40[i5];
+                                        const _errs104 = errors;
+                                        if (errors === _errs104) {
+                                          if (data41 && typeof data41 == "object" && !Array.isArray(data41)) {
+                                            let missing10;
+                                            if (data41.uri === void 0 && (missing10 = "uri") || data41.digest === void 0 && (missing10 = "digest")) {
+                                              validate20.errors = [{ instancePath: instancePath + "/evidence/" + i5, schemaPath: "#/$defs/evidence/items/required", keyword: "required", params: { missingProperty: missing10 }, message: "must have required property '" + missing10 + "'" }];
+                                              return false;
+                                            } else {
+                                              const _errs106 = errors;
+                                              for (const key10 in data41) {
+                                                if (!(key10 === "uri" || key10 === "digest")) {
+                                                  validate20.errors = [{ instancePath: instancePath + "/evidence/" + i5, schemaPath: "#/$defs/evidence/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties" }];
+                                                  return false;
+                                                  break;
+                                                }
+                                              }
+                                              if (_errs106 === errors) {
+                                                if (data41.uri !== void 0) {
+                                                  let data42 = data41.uri;
+                                                  const _errs107 = errors;
+                                                  if (errors === _errs107) {
+                                                    if (typeof data42 === "string") {
+                                                      if (func2(data42) > 4096) {
+                                                        validate20.errors = [{ instancePath: instancePath + "/evidence/" + i5 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                        return false;
+                                                      } else {
+                                                        if (func2(data42) < 1) {
+                                                          validate20.errors = [{ instancePath: instancePath + "/evidence/" + i5 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                          return false;
+                                                        }
+                                                      }
+                                                    } else {
+                                                      validate20.errors = [{ instancePath: instancePath + "/evidence/" + i5 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                      return false;
+                                                    }
+                                                  }
+                                                  var valid25 = _errs107 === errors;
+                                                } else {
+                                                  var valid25 = true;
+                                                }
+                                                if (valid25) {
+                                                  if (data41.digest !== void 0) {
+                                                    let data43 = data41.digest;
+                                                    const _errs109 = errors;
+                                                    if (errors === _errs109) {
+                                                      if (data43 && typeof data43 == "object" && !Array.isArray(data43)) {
+                                                        let missing11;
+                                                        if (data43.sha256 === void 0 && (missing11 = "sha256")) {
+                                                          validate20.errors = [{ instancePath: instancePath + "/evidence/" + i5 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/required", keyword: "required", params: { missingProperty: missing11 }, message: "must have required property '" + missing11 + "'" }];
+                                                          return false;
+                                                        } else {
+                                                          const _errs111 = errors;
+                                                          for (const key11 in data43) {
+                                                            if (!(key11 === "sha256")) {
+                                                              validate20.errors = [{ instancePath: instancePath + "/evidence/" + i5 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key11 }, message: "must NOT have additional properties" }];
+                                                              return false;
+                                                              break;
+                                                            }
+                                                          }
+                                                          if (_errs111 === errors) {
+                                                            if (data43.sha256 !== void 0) {
+                                                              let data44 = data43.sha256;
+                                                              const _errs112 = errors;
+                                                              if (errors === _errs112) {
+                                                                if (typeof data44 === "string") {
+                                                                  if (!pattern7.test(data44)) {
+                                                                    validate20.errors = [{ instancePath: instancePath + "/evidence/" + i5 + "/digest/sha256", schemaPath: "#/$defs/evidence/items/properties/digest/properties/sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: 'must match pattern "^[0-9a-f]{64}$"' }];
+                                                                    return false;
+                                                                  }
+                                                                } else {
+                                                                  validate20.errors = [{ instancePath: instancePath + "/evidence/" + i5 + "/digest/sha256", schemaPath: "#/$defs/evidence/items/properties/digest/properties/sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                  return false;
+                                                                }
+                                                              }
+                                                            }
+                                                          }
+                                                        }
+                                                      } else {
+                                                        validate20.errors = [{ instancePath: instancePath + "/evidence/" + i5 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                        return false;
+                                                      }
+                                                    }
+                                                    var valid25 = _errs109 === errors;
+                                                  } else {
+                                                    var valid25 = true;
+                                                  }
+                                                }
+                                              }
+                                            }
+                                          } else {
+                                            validate20.errors = [{ instancePath: instancePath + "/evidence/" + i5, schemaPath: "#/$defs/evidence/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                            return false;
+                                          }
+                                        }
+                                        var valid24 = _errs104 === errors;
+                                        if (!valid24) {
                                           break;
                                         }
                                       }
                                     }
                                   } else {
-                                    const err11 = { instancePath: instancePath + "/protection/requiredReviewers", schemaPath: "#/properties/protection/oneOf/1/properties/requiredReviewers/type", keyword: "type", params: { type: "array" }, message: "must be array" };
-                                    if (vErrors === null) {
-                                      vErrors = [err11];
-                                    } else {
-                                      vErrors.push(err11);
-                                    }
-                                    errors++;
-                                  }
-                                }
-                                var valid14 = _errs63 === errors;
-                              } else {
-                                var valid14 = true;
-                              }
-                              if (valid14) {
-                                if (data23.preventSelfReview !== void 0) {
-                                  const _errs72 = errors;
-                                  if (typeof data23.preventSelfReview !== "boolean") {
-                                    const err12 = { instancePath: instancePath + "/protection/preventSelfReview", schemaPath: "#/properties/protection/oneOf/1/properties/preventSelfReview/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
-                                    if (vErrors === null) {
-                                      vErrors = [err12];
-                                    } else {
-                                      vErrors.push(err12);
-                                    }
-                                    errors++;
-                                  }
-                                  var valid14 = _errs72 === errors;
-                                } else {
-                                  var valid14 = true;
-                                }
-                              }
-                            }
-                          }
-                        } else {
-                          const err13 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf/1/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-                          if (vErrors === null) {
-                            vErrors = [err13];
-                          } else {
-                            vErrors.push(err13);
-                          }
-                          errors++;
-                        }
-                      }
-                      var _valid0 = _errs60 === errors;
-                      if (_valid0 && valid13) {
-                        valid13 = false;
-                        passing0 = [passing0, 1];
-                      } else {
-                        if (_valid0) {
-                          valid13 = true;
-                          passing0 = 1;
-                        }
-                      }
-                      if (!valid13) {
-                        const err14 = { instancePath: instancePath + "/protection", schemaPath: "#/properties/protection/oneOf", keyword: "oneOf", params: { passingSchemas: passing0 }, message: "must match exactly one schema in oneOf" };
-                        if (vErrors === null) {
-                          vErrors = [err14];
-                        } else {
-                          vErrors.push(err14);
-                        }
-                        errors++;
-                        validate20.errors = vErrors;
-                        return false;
-                      } else {
-                        errors = _errs57;
-                        if (vErrors !== null) {
-                          if (_errs57) {
-                            vErrors.length = _errs57;
-                          } else {
-                            vErrors = null;
-                          }
-                        }
-                      }
-                      var valid0 = _errs56 === errors;
-                    } else {
-                      var valid0 = true;
-                    }
-                    if (valid0) {
-                      if (data.requestedAt !== void 0) {
-                        let data29 = data.requestedAt;
-                        const _errs74 = errors;
-                        const _errs75 = errors;
-                        if (errors === _errs75) {
-                          if (typeof data29 === "string") {
-                            if (!pattern5.test(data29)) {
-                              validate20.errors = [{ instancePath: instancePath + "/requestedAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
-                              return false;
-                            }
-                          } else {
-                            validate20.errors = [{ instancePath: instancePath + "/requestedAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                            return false;
-                          }
-                        }
-                        var valid0 = _errs74 === errors;
-                      } else {
-                        var valid0 = true;
-                      }
-                      if (valid0) {
-                        if (data.defaultBranch !== void 0) {
-                          let data30 = data.defaultBranch;
-                          const _errs77 = errors;
-                          if (errors === _errs77) {
-                            if (typeof data30 === "string") {
-                              if (func2(data30) > 255) {
-                                validate20.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/properties/defaultBranch/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters" }];
-                                return false;
-                              } else {
-                                if (func2(data30) < 1) {
-                                  validate20.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/properties/defaultBranch/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
-                                  return false;
-                                }
-                              }
-                            } else {
-                              validate20.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/properties/defaultBranch/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                              return false;
-                            }
-                          }
-                          var valid0 = _errs77 === errors;
-                        } else {
-                          var valid0 = true;
-                        }
-                        if (valid0) {
-                          if (data.readAt !== void 0) {
-                            let data31 = data.readAt;
-                            const _errs79 = errors;
-                            const _errs80 = errors;
-                            if (errors === _errs80) {
-                              if (typeof data31 === "string") {
-                                if (!pattern5.test(data31)) {
-                                  validate20.errors = [{ instancePath: instancePath + "/readAt", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$"' }];
-                                  return false;
-                                }
-                              } else {
-                                validate20.errors = [{ instancePath: instancePath + "/readAt", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                return false;
-                              }
-                            }
-                            var valid0 = _errs79 === errors;
-                          } else {
-                            var valid0 = true;
-                          }
-                          if (valid0) {
-                            if (data.evidence !== void 0) {
-                              let data32 = data.evidence;
-                              const _errs82 = errors;
-                              const _errs83 = errors;
-                              if (errors === _errs83) {
-                                if (Array.isArray(data32)) {
-                                  if (data32.length > 4096) {
-                                    validate20.errors = [{ instancePath: instancePath + "/evidence", schemaPath: "#/$defs/evidence/maxItems", keyword: "maxItems", params: { limit: 4096 }, message: "must NOT have more than 4096 items" }];
+                                    validate20.errors = [{ instancePath: instancePath + "/evidence", schemaPath: "#/$defs/evidence/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                     return false;
-                                  } else {
-                                    var valid20 = true;
-                                    const len4 = data32.length;
-                                    for (let i4 = 0; i4 < len4; i4++) {
-                                      let data33 = data32[i4];
-                                      const _errs85 = errors;
-                                      if (errors === _errs85) {
-                                        if (data33 && typeof data33 == "object" && !Array.isArray(data33)) {
-                                          let missing8;
-                                          if (data33.uri === void 0 && (missing8 = "uri") || data33.digest === void 0 && (missing8 = "digest")) {
-                                            validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
-                                            return false;
-                                          } else {
-                                            const _errs87 = errors;
-                                            for (const key8 in data33) {
-                                              if (!(key8 === "uri" || key8 === "digest")) {
-                                                validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties" }];
-                                                return false;
-                                                break;
-                                              }
-                                            }
-                                            if (_errs87 === errors) {
-                                              if (data33.uri !== void 0) {
-                                                let data34 = data33.uri;
-                                                const _errs88 = errors;
-                                                if (errors === _errs88) {
-                                                  if (typeof data34 === "string") {
-                                                    if (func2(data34) > 4096) {
-                                                      validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
-                                                      return false;
-                                                    } else {
-                                                      if (func2(data34) < 1) {
-                                                        validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
-                                                        return false;
-                                                      }
-                                                    }
-                                                  } else {
-                                                    validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/uri", schemaPath: "#/$defs/evidence/items/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                                    return false;
-                                                  }
-                                                }
-                                                var valid21 = _errs88 === errors;
-                                              } else {
-                                                var valid21 = true;
-                                              }
-                                              if (valid21) {
-                                                if (data33.digest !== void 0) {
-                                                  let data35 = data33.digest;
-                                                  const _errs90 = errors;
-                                                  if (errors === _errs90) {
-                                                    if (data35 && typeof data35 == "object" && !Array.isArray(data35)) {
-                                                      let missing9;
-                                                      if (data35.sha256 === void 0 && (missing9 = "sha256")) {
-                                                        validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
-                                                        return false;
-                                                      } else {
-                                                        const _errs92 = errors;
-                                                        for (const key9 in data35) {
-                                                          if (!(key9 === "sha256")) {
-                                                            validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" }];
-                                                            return false;
-                                                            break;
-                                                          }
-                                                        }
-                                                        if (_errs92 === errors) {
-                                                          if (data35.sha256 !== void 0) {
-                                                            let data36 = data35.sha256;
-                                                            const _errs93 = errors;
-                                                            if (errors === _errs93) {
-                                                              if (typeof data36 === "string") {
-                                                                if (!pattern7.test(data36)) {
-                                                                  validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest/sha256", schemaPath: "#/$defs/evidence/items/properties/digest/properties/sha256/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{64}$" }, message: 'must match pattern "^[0-9a-f]{64}$"' }];
-                                                                  return false;
-                                                                }
-                                                              } else {
-                                                                validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest/sha256", schemaPath: "#/$defs/evidence/items/properties/digest/properties/sha256/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                                                return false;
-                                                              }
-                                                            }
-                                                          }
-                                                        }
-                                                      }
-                                                    } else {
-                                                      validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4 + "/digest", schemaPath: "#/$defs/evidence/items/properties/digest/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
-                                                      return false;
-                                                    }
-                                                  }
-                                                  var valid21 = _errs90 === errors;
-                                                } else {
-                                                  var valid21 = true;
-                                                }
-                                              }
-                                            }
-                                          }
-                                        } else {
-                                          validate20.errors = [{ instancePath: instancePath + "/evidence/" + i4, schemaPath: "#/$defs/evidence/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
-                                          return false;
-                                        }
-                                      }
-                                      var valid20 = _errs85 === errors;
-                                      if (!valid20) {
-                                        break;
-                                      }
-                                    }
                                   }
-                                } else {
-                                  validate20.errors = [{ instancePath: instancePath + "/evidence", schemaPath: "#/$defs/evidence/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
-                                  return false;
                                 }
+                                var valid0 = _errs101 === errors;
+                              } else {
+                                var valid0 = true;
                               }
-                              var valid0 = _errs82 === errors;
-                            } else {
-                              var valid0 = true;
                             }
                           }
                         }
@@ -19090,7 +19281,8 @@ function judgeDeployApproval(predicate, rules, change) {
         refused.push(`${login} (${why})`);
         continue;
       }
-      const contributions = distinctFrom.includes("contributors") ? change?.contributionsOf?.(approval.user) ?? [] : [];
+      const profile2 = predicate.profiles?.find((p) => p.account.id === approval.user.id);
+      const contributions = distinctFrom.includes("contributors") ? change?.contributionsOf?.(approval.user, profile2) ?? [] : [];
       if (contributions.length > 0) {
         refused.push(`${login} (a contributor to the change: ${contributions.join(", ")})`);
         continue;

@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-SSGWA7FJ.js";
+} from "./chunk-W3BYOVSO.js";
 import {
   CodedError,
   buildTriggerProblem,

@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-5NFDHZ25.js";
+} from "./chunk-PLRKT7OB.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-SSGWA7FJ.js";
+} from "./chunk-W3BYOVSO.js";
 import "./chunk-QNYCI7OP.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";

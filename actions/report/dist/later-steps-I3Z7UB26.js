@@ -16,7 +16,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-H4XH2UJ7.js";
+} from "./chunk-JOQLK4BA.js";
 import "./chunk-TJ3XPODE.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
@@ -34,7 +34,7 @@ import {
   isBotAccount,
   readBundleFile,
   storeAttestations
-} from "./chunk-SSGWA7FJ.js";
+} from "./chunk-W3BYOVSO.js";
 import {
   CodedError,
   parseDuration
