@@ -21,7 +21,7 @@ import { type KeylessSigningOptions, type SerializedBundle, signArtifact, signSt
 import { identity, startOidcIssuer, startSigstoreStack, type WorkflowIdentity } from '@twokey/testkit';
 
 /** Bump when what the corpus holds changes: a cached corpus of another version is made again. */
-export const CORPUS_VERSION = 'corpus-v2';
+export const CORPUS_VERSION = 'corpus-v3';
 /** Evidence older than this is remade: the policy's default max-age is 30 days. */
 const MAX_CORPUS_AGE_DAYS = 20;
 /** One artifact in this many gets a forged signature (and must be refused by both verifiers). */
@@ -227,6 +227,7 @@ function reviewEvidence(): ReviewEvidence {
       mergedBy: bob,
       mergeMethod: 'squash',
       baseRef: 'main',
+      baseChanges: [],
     },
     commits: [{ sha: head, author: alicePerson, committer: alicePerson, coAuthors: [], committedAt: at(60) }],
     reviews: [{ id: 1001, reviewer: bob, state: 'APPROVED', commitId: head, submittedAt: at(20) }],

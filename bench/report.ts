@@ -23,7 +23,7 @@ import {
 import { alternate, median, timeProcess } from './measure';
 
 /** Bump when what the corpus holds changes: a cached corpus of another version is made again. */
-export const REPORT_CORPUS_VERSION = 'report-corpus-v2';
+export const REPORT_CORPUS_VERSION = 'report-corpus-v3';
 /** Bundles a pull request brings, about: its review, its deploy's approval and record. */
 const BUNDLES_PER_PULL_REQUEST = 3;
 /** Repositories × months of one history (planOrgHistory's defaults). */

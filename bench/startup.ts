@@ -30,7 +30,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { type Corpus, corpusOf } from './corpus';
+import { CORPUS_VERSION, type Corpus, corpusOf } from './corpus';
 import { alternate, median, timeProcess, timeToFirstLine } from './measure';
 
 export interface StartupOptions {
@@ -339,7 +339,7 @@ export async function runStartupBench(argv: string[]): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const cacheDir = join(root, 'bench', '.cache');
   // The bench's own corpus when it has one (nothing to sign); else four artifacts signed now.
-  const count = existsSync(join(cacheDir, 'corpus-v2-1000', 'corpus.json')) ? 1000 : 4;
+  const count = existsSync(join(cacheDir, `${CORPUS_VERSION}-1000`, 'corpus.json')) ? 1000 : 4;
   const corpus = await corpusOf(cacheDir, count, log);
   const attestDir = resolve(values.attest ?? join(root, '..', 'shared', 'peers', 'actions-attest'));
   const started = performance.now();

@@ -350,7 +350,7 @@ function packageDirectory(file) {
 // The release the build verifies to make the CLI's code cache: one artifact, its three bundles (signed on the loopback
 // Sigstore stack of @twokey/testkit, as the bench's corpus is), their trusted root and a policy naming the identities.
 const TRAINING = join('packages', 'cli', '__fixtures__', 'code-cache-release');
-const AT = '2026-12-06T06:30:00Z'; // just after it was signed: judged then, it is accepted whenever the build runs
+const AT = '2026-12-07T01:00:00Z'; // just after it was signed: judged then, it is accepted whenever the build runs
 
 /**
  * Each command's runs, in order. verify: accepted, as JSON, refused (no review attestation), accepted again;

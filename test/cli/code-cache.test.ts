@@ -163,7 +163,7 @@ describe('twokey launcher: the code cache the build made', () => {
     '--repo',
     'acme/app',
     '--at',
-    '2026-12-06T06:30:00Z',
+    '2026-12-07T01:00:00Z',
     ...['app-0000.provenance.sigstore.json', 'app-0000.sigstore.json', 'app-0000.review.sigstore.json'].flatMap((b) => [
       '--bundle',
       release(b),
@@ -188,7 +188,7 @@ describe('twokey launcher: the code cache the build made', () => {
     const before = Object.fromEntries(cacheFiles().map((f) => [f, readFileSync(join(cacheDir, f))]));
     const first = await twokey(gate);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/^verdict: accepted AS OF 2026-12-06T06:30:00\.000Z/m);
+    expect(first.stdout).toMatch(/^verdict: accepted AS OF 2026-12-07T01:00:00\.000Z/m);
     // A cache V8 rejected would have been made anew (counting 0); one used as it is stays byte for byte.
     expect(Object.fromEntries(cacheFiles().map((f) => [f, readFileSync(join(cacheDir, f))]))).toEqual(before);
     // The same report without it (but for the moment it was evaluated at).

@@ -71,10 +71,18 @@ export function breakGlassId(statement: unknown): string {
 /**
  * The run that signed a break-glass, as its single use is counted: every job of one run is released by one approval of
  * the run's environment (a matrix of jobs calling the break-glass workflow signs one break-glass each), so a use of
- * any break-glass of a run is a use of them all, for that artifact and environment.
+ * any break-glass of a run is a use of them all, for that artifact and environment. A run id is unique on its GitHub
+ * instance, whatever the repository is called: the instance and the id, never the repository's name (renamed between
+ * two jobs of one run, it would make two keys of one run).
  */
 export function breakGlassRunOf(predicate: Pick<BreakGlassPredicate, 'repository' | 'run'>): string {
-  return `${predicate.repository.uri.replace(/\/+$/, '').toLowerCase()}/actions/runs/${predicate.run.id}`;
+  let instance: string;
+  try {
+    instance = new URL(predicate.repository.uri).origin.toLowerCase();
+  } catch {
+    instance = predicate.repository.uri.toLowerCase();
+  }
+  return `${instance}/actions/runs/${predicate.run.id}`;
 }
 
 export interface BreakGlassRules {

@@ -148,7 +148,7 @@ export interface BreakGlassUsed {
   /** breakGlassId: the sha256 of its statement. */
   id: string;
   /**
-   * The run that signed it (breakGlassRunOf: `REPOSITORY/actions/runs/ID`): one approval releases every job of a
+   * The run that signed it (breakGlassRunOf: `INSTANCE/actions/runs/ID`, the GitHub instance and the run id): one approval releases every job of a
    * run, so its single use is counted per run. Absent in reports written before it was recorded.
    */
   run?: string;

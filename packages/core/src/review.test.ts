@@ -635,6 +635,16 @@ describe('evaluateReview knows how the commit reached the branch', () => {
 });
 
 describe('evaluateReview: what was approved is what was merged', () => {
+  it('refuses an approval of the merged head when the evidence does not say whether the base was changed (an attestation signed before it was recorded)', () => {
+    const evidence = honestEvidence();
+    delete evidence.pullRequest!.baseChanges;
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual(['approval-on-merged-head', 'min-independent-approvals']);
+    expect(check(result, 'approval-on-merged-head').reason).toContain(
+      "whether the pull request's base was changed since is not in the evidence (a review attestation signed before twokey recorded it): sign the change again",
+    );
+  });
+
   it('refuses an approval given before the pull request was retargeted to the protected branch', () => {
     const evidence = withPr(honestEvidence(), {
       baseChanges: [{ at: '2026-11-20T12:30:00Z', actor: alice }],

@@ -511,6 +511,13 @@ function judgeApproval(
       ok: true,
       reason: `${who} approved ${short(review.commitId)} (approval on the merged head not required by the policy)`,
     };
+  } else if (sameSha(review.commitId, pr.headSha) && pr.baseChanges === undefined) {
+    // Recorded by every sign stage since retargeting was judged (an empty list when there was none): evidence without
+    // it (a review attestation signed before) cannot show the base stayed what was approved.
+    outcomes['approval-on-merged-head'] = {
+      ok: false,
+      reason: `${who} approved the merged head ${short(pr.headSha)}, but whether the pull request's base was changed since is not in the evidence (a review attestation signed before twokey recorded it): sign the change again`,
+    };
   } else if (sameSha(review.commitId, pr.headSha)) {
     // GitHub's times have whole seconds: a base change in the approval's own second may have followed it (a script
     // retargeting as soon as the approval appears), so only a change strictly before the approval leaves it standing.

@@ -689,6 +689,7 @@ function reviewStatement(pr: PlannedPullRequest): object {
       mergedBy: merger,
       mergeMethod: 'squash',
       baseRef: 'main',
+      baseChanges: [],
     },
     commits: pr.commits.map((sha, i) => ({
       sha,

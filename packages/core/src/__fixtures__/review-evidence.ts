@@ -97,6 +97,7 @@ export function honestEvidence(overrides: Partial<ReviewEvidence> = {}): ReviewE
       mergedBy: bob,
       mergeMethod: 'squash',
       baseRef: 'main',
+      baseChanges: [],
     },
     commits: [
       {

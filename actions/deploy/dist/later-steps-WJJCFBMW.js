@@ -30,7 +30,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-2IEZQUFJ.js";
+} from "./chunk-TCFCQ6RI.js";
 import {
   CodedError,
   OidcTokenError,

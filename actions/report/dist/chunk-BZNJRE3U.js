@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-W3BYOVSO.js";
+} from "./chunk-XD5UFL4F.js";
 import {
   CodedError,
   buildTriggerProblem,

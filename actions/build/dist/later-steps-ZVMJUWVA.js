@@ -15951,6 +15951,11 @@ function judgeApproval(candidate, evidence, rules, people, cut) {
       ok: true,
       reason: `${who} approved ${short(review.commitId)} (approval on the merged head not required by the policy)`
     };
+  } else if (sameSha(review.commitId, pr.headSha) && pr.baseChanges === void 0) {
+    outcomes["approval-on-merged-head"] = {
+      ok: false,
+      reason: `${who} approved the merged head ${short(pr.headSha)}, but whether the pull request's base was changed since is not in the evidence (a review attestation signed before twokey recorded it): sign the change again`
+    };
   } else if (sameSha(review.commitId, pr.headSha)) {
     const retargeted = (pr.baseChanges ?? []).filter((c) => !(time(c.at) < time(review.submittedAt))).at(-1);
     outcomes["approval-on-merged-head"] = retargeted ? {

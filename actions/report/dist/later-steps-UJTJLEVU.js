@@ -16,7 +16,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-JOQLK4BA.js";
+} from "./chunk-BZNJRE3U.js";
 import "./chunk-TJ3XPODE.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
@@ -34,7 +34,7 @@ import {
   isBotAccount,
   readBundleFile,
   storeAttestations
-} from "./chunk-W3BYOVSO.js";
+} from "./chunk-XD5UFL4F.js";
 import {
   CodedError,
   parseDuration

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-2DRQ4C6O.js";
+} from "./chunk-7OZUTATD.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -67,7 +67,7 @@ import {
   triggeringActorMismatch,
   verifyEvidence,
   workflowSigner
-} from "./chunk-2IEZQUFJ.js";
+} from "./chunk-TCFCQ6RI.js";
 import {
   CodedError,
   describeError,

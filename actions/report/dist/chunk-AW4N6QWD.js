@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-W3BYOVSO.js";
+} from "./chunk-XD5UFL4F.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,
