@@ -200,7 +200,7 @@ describe('row 142 from a deployment repository', () => {
 
   it('from acme/ops, refuses when acme/app cannot be read with the job’s token (its store’s 404 is not "none")', async () => {
     // A private acme/app, and acme/ops's GITHUB_TOKEN: GitHub answers 404 for the repository and for its store.
-    github.failOn(/^GET \/repos\/acme\/app(\/attestations\/.*)?$/, { status: 404 });
+    github.failOn(/^GET \/repos\/acme\/app(\/attestations\/.*)?$/, { status: 404, count: 1 });
     const { exitCode, report } = await deployB(ops, 'bob');
     expect(exitCode).not.toBe(0);
     expect(approvalCheck(report).verdict).toBe('fail');

@@ -136,7 +136,12 @@ afterAll(async () => {
   if (workspace) rmSync(workspace, { recursive: true, force: true });
 });
 
-async function deployB(repository: FakeRepository, approver: string, bundles: string) {
+async function deployB(
+  repository: FakeRepository,
+  approver: string,
+  bundles: string,
+  more: Record<string, string> = {},
+) {
   const full = `${repository.owner.login}/${repository.name}`;
   const who = job(full, DEPLOY_WORKFLOW, commitB, { environment: 'production', actor: 'erin' });
   repository.workflowRunApprovals[who.run_id] = [
@@ -154,6 +159,7 @@ async function deployB(repository: FakeRepository, approver: string, bundles: st
       policy: 'org-policy.yml',
       'store-attestations': 'true',
       ...endpoints(),
+      ...more,
     },
     identity: who,
     oidc: issuer,
@@ -189,10 +195,22 @@ describe('row 176 in the deploy action, files or store', () => {
 
   it('refuses, saying why, when acme/lib cannot be read with acme/app’s token (a private repository)', async () => {
     // acme/app's own GITHUB_TOKEN cannot see a private acme/lib: GitHub answers 404.
-    github.failOn(/^GET \/repos\/acme\/lib(\/attestations\/.*)?$/, { status: 404 });
+    github.failOn(/^GET \/repos\/acme\/lib(\/attestations\/.*)?$/, { status: 404, count: 1 });
     const { exitCode, report } = await deployB(app, 'bob', 'run-b');
     expect(exitCode).not.toBe(0);
     expect(approvalCheck(report).verdict).toBe('fail');
     expect(approvalCheck(report).reason).toContain('acme/lib: the repository cannot be read with this token');
+  }, 120_000);
+
+  it('reads the other repositories’ stores with bound-repositories-token when given, and its own with github-token', async () => {
+    github.requests.length = 0;
+    const { report } = await deployB(app, 'alice', 'run-b', { 'bound-repositories-token': 'ghp_reads_every_store' });
+    expect(approvalCheck(report).reason).toContain("not counted: alice (the change's author)");
+    const lib = github.requests.filter((r) => r.path.startsWith('/repos/acme/lib'));
+    expect(lib.length).toBeGreaterThan(0);
+    expect(lib.every((r) => r.authorization?.endsWith('ghp_reads_every_store'))).toBe(true);
+    const own = github.requests.filter((r) => r.path.startsWith('/repos/acme/app/attestations'));
+    expect(own.length).toBeGreaterThan(0);
+    expect(own.every((r) => r.authorization?.endsWith('ghs_deploy_job'))).toBe(true);
   }, 120_000);
 });

@@ -32,6 +32,7 @@ try {
     endpoints: signingEndpointsFromInputs(instanceEndpoints(sigstoreInstanceFromInputs())),
     repository: process.env.GITHUB_REPOSITORY ?? '',
     githubToken: getInput('github-token'),
+    boundRepositoriesToken: getInput('bound-repositories-token'),
     githubApiUrl: githubApiUrl(),
     store: attestationStoreFromInputs(),
     ...runnerPaths(),

@@ -76,13 +76,10 @@ export function breakGlassId(statement: unknown): string {
  * two jobs of one run, it would make two keys of one run).
  */
 export function breakGlassRunOf(predicate: Pick<BreakGlassPredicate, 'repository' | 'run'>): string {
-  let instance: string;
-  try {
-    instance = new URL(predicate.repository.uri).origin.toLowerCase();
-  } catch {
-    instance = predicate.repository.uri.toLowerCase();
-  }
-  return `${instance}/actions/runs/${predicate.run.id}`;
+  // From the run's URI, which the break-glass's certificate binds (its Run Invocation URI): the instance and the id.
+  const named = /^(https?:\/\/[^/]+)\/.+\/actions\/runs\/([0-9]+)\/attempts\/[0-9]+$/i.exec(predicate.run.uri);
+  if (!named) return predicate.run.uri.toLowerCase();
+  return `${named[1]!.toLowerCase()}/actions/runs/${named[2]}`;
 }
 
 export interface BreakGlassRules {

@@ -76,6 +76,8 @@ export interface IdentityRule {
   /**
    * identities.build only: the events that may have started the build run (Fulcio's Build Trigger, exact), any one of
    * them. A policy's GitHub Actions build identity requires one unless it lists its own: `push`, `workflow_dispatch`.
+   * Not part of matchIdentity (which also tells the sign identity apart from the build's): every check that accepts
+   * build provenance calls buildTriggerProblem too.
    */
   triggers?: readonly string[];
 }

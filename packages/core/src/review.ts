@@ -91,9 +91,9 @@ interface Candidate {
  * What an account did in the change, in words (empty: nothing), as the review rules tell people apart: the account
  * GitHub linked to a commit's author or committer, its noreply addresses, the e-mails and names the evidence ties to
  * it (a co-author's trailer included), and every push to the head branch or merge into it; and, while a co-author is
- * known to no account (review.unidentified-co-authors: allow), any account whose profile the evidence lacks. The deploy
- * gate asks it of a deploy's approvers (deploy.approvals.distinct-from: contributors). The evidence is read on the
- * first question.
+ * known to no account (review.unidentified-co-authors: allow), any account whose profile is neither in the evidence
+ * nor given (`profile`, read by the deploy job). The deploy gate asks it of a deploy's approvers
+ * (deploy.approvals.distinct-from: contributors). The evidence is read on the first question.
  */
 export function changeContributions(
   evidence: ReviewEvidence,

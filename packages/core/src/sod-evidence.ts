@@ -36,7 +36,8 @@ export interface DecisionFact {
   /** The artifacts deployed (sha256 hex). */
   artifacts: string[];
   /** Break-glass ids used, with the artifacts each let through. */
-  breakGlass: { id: string; artifacts: string[] }[];
+  /** Each break-glass used: its id, the run that signed it when recorded (breakGlassRunOf), the artifacts. */
+  breakGlass: { id: string; run?: string; artifacts: string[] }[];
   /** Passed without the two-person rule: under a break-glass, or without twokey's two-person level. */
   unapproved: boolean;
   /** The ids of the checks that refused (a refusal), each once. */
@@ -293,7 +294,11 @@ export class EvidenceLedger {
       if (!record) throw new Error('not a decision record twokey can read (verificationResult, timeVerified)');
       const predicate = statement.predicate as Partial<VerificationSummaryPredicate>;
       const extension = record.extension;
-      const breakGlass = (extension?.breakGlass ?? []).map((b) => ({ id: b.id, artifacts: [...b.artifacts] }));
+      const breakGlass = (extension?.breakGlass ?? []).map((b) => ({
+        id: b.id,
+        ...(b.run !== undefined && { run: b.run }),
+        artifacts: [...b.artifacts],
+      }));
       const levels = Array.isArray(predicate.verifiedLevels) ? predicate.verifiedLevels : [];
       const fact: DecisionFact = {
         evidence,

@@ -688,14 +688,18 @@ function approvalReuse(ledger: EvidenceLedger, within: (time: string) => boolean
       })),
     }));
 
-  // A break-glass used again for the same artifact and environment, by another deploy run.
+  // A break-glass used again for the same artifact and environment, by another deploy run — or another break-glass its
+  // run signed (one approval released every job of that run: one use for them all).
   const uses = new Map<string, DecisionFact[]>();
+  /** The break-glass id each use key names first (a run's key stands for every break-glass it signed). */
+  const firstId = new Map<string, string>();
   for (const record of ledger.decisions) {
     if (record.result !== 'PASSED') continue;
     for (const breakGlass of record.breakGlass) {
       for (const artifact of breakGlass.artifacts) {
-        const key = `${breakGlass.id}\n${artifact}\n${record.environment ?? ''}`;
+        const key = `${breakGlass.run ?? breakGlass.id}\n${artifact}\n${record.environment ?? ''}`;
         uses.set(key, [...(uses.get(key) ?? []), record]);
+        if (!firstId.has(key)) firstId.set(key, breakGlass.id);
       }
     }
   }
@@ -703,9 +707,9 @@ function approvalReuse(ledger: EvidenceLedger, within: (time: string) => boolean
     .filter(([, records]) => new Set(records.map((r) => r.runId ?? r.evidence.source)).size > 1)
     .filter(([, records]) => records.some((r) => within(r.at)))
     .map(([key, records]) => {
-      const [id, artifact, environment] = key.split('\n') as [string, string, string];
+      const [, artifact, environment] = key.split('\n') as [string, string, string];
       return {
-        id,
+        id: firstId.get(key)!,
         artifact,
         ...(environment !== '' && { environment }),
         records: sortByTime(records).map((r) => r.evidence),

@@ -91,6 +91,7 @@ export async function runCheckedDeployStep(
     untrustedBundles: true,
     ...(fromStore && store && { attestationStore: store }),
     ...(store && { decisionStore: store }),
+    ...(inputs.boundRepositoriesToken && { boundRepositoriesToken: inputs.boundRepositoriesToken }),
     ...(job?.environment && { environment: job.environment }),
     ...(readApproval && { readDeployApproval: readApproval }),
     cwd: inputs.workspace,

@@ -13,6 +13,12 @@ export interface DeployInputs extends SubjectInputs {
    * attestation store holds for each artifact (as `twokey verify --repo` reads it).
    */
   githubToken?: string;
+  /**
+   * The `bound-repositories-token` input: reads the attestation stores of the other repositories deploy.repositories
+   * binds (their changes' review attestations, when the policy asks for deploy approvals). Empty: `githubToken`,
+   * which for a workflow's GITHUB_TOKEN reads no other private repository.
+   */
+  boundRepositoriesToken?: string;
   githubApiUrl?: string;
   /** Also store the signed decision record in the repository's attestations (`store-attestations: true`). */
   store?: AttestationStore;

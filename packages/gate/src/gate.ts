@@ -50,6 +50,8 @@ export interface DeployGateRequest {
    * commit's, stored by its own sign run).
    */
   decisionStore?: AttestationStoreRequest;
+  /** The token the other bound repositories' stores are read with (the deploy action's bound-repositories-token). */
+  boundRepositoriesToken?: string;
   /** The deploy job's environment (its OIDC token's `environment`). */
   environment?: string;
   /** Reads who approved the deploy, once the policy is known (the deploy job: GitHub's answers, read live). */
@@ -133,10 +135,20 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
     for (const repository of binding.repositories.filter((r) => r.toLowerCase() !== here)) {
       try {
         alsoStored.push(
-          await storedEvidence({ ...deployStore, repository }, artifacts, { repositoryMustBeReadable: true }),
+          await storedEvidence(
+            { ...deployStore, repository, token: request.boundRepositoriesToken || deployStore.token },
+            artifacts,
+            { repositoryMustBeReadable: true },
+          ),
         );
       } catch (error) {
-        if (!(error instanceof AttestationStoreError)) throw error;
+        if (!(error instanceof AttestationStoreError)) {
+          // Twokey's failure, not the store's: the stores already written to disk go with it.
+          for (const s of [...(stored ? [stored] : []), ...alsoStored]) {
+            rmSync(s.directory, { recursive: true, force: true });
+          }
+          throw error;
+        }
         storeUnread ??= `${error.message} (it holds the review attestations of ${repository}'s changes that built these artifacts)`;
       }
     }

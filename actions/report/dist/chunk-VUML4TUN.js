@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-XD5UFL4F.js";
+} from "./chunk-V5VMDABM.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,
@@ -332,7 +332,11 @@ var EvidenceLedger = class {
       if (!record) throw new Error("not a decision record twokey can read (verificationResult, timeVerified)");
       const predicate2 = statement.predicate;
       const extension = record.extension;
-      const breakGlass = (extension?.breakGlass ?? []).map((b) => ({ id: b.id, artifacts: [...b.artifacts] }));
+      const breakGlass = (extension?.breakGlass ?? []).map((b) => ({
+        id: b.id,
+        ...b.run !== void 0 && { run: b.run },
+        artifacts: [...b.artifacts]
+      }));
       const levels = Array.isArray(predicate2.verifiedLevels) ? predicate2.verifiedLevels : [];
       const fact2 = {
         evidence,
@@ -808,21 +812,23 @@ function approvalReuse(ledger, within) {
     }))
   }));
   const uses = /* @__PURE__ */ new Map();
+  const firstId = /* @__PURE__ */ new Map();
   for (const record of ledger.decisions) {
     if (record.result !== "PASSED") continue;
     for (const breakGlass of record.breakGlass) {
       for (const artifact of breakGlass.artifacts) {
-        const key = `${breakGlass.id}
+        const key = `${breakGlass.run ?? breakGlass.id}
 ${artifact}
 ${record.environment ?? ""}`;
         uses.set(key, [...uses.get(key) ?? [], record]);
+        if (!firstId.has(key)) firstId.set(key, breakGlass.id);
       }
     }
   }
   const breakGlasses = [...uses].filter(([, records]) => new Set(records.map((r) => r.runId ?? r.evidence.source)).size > 1).filter(([, records]) => records.some((r) => within(r.at))).map(([key, records]) => {
-    const [id, artifact, environment] = key.split("\n");
+    const [, artifact, environment] = key.split("\n");
     return {
-      id,
+      id: firstId.get(key),
       artifact,
       ...environment !== "" && { environment },
       records: sortByTime(records).map((r) => r.evidence)

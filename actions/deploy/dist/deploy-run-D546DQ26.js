@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-7OZUTATD.js";
+} from "./chunk-4Z72IDWK.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -67,7 +67,7 @@ import {
   triggeringActorMismatch,
   verifyEvidence,
   workflowSigner
-} from "./chunk-TCFCQ6RI.js";
+} from "./chunk-NNV34ULT.js";
 import {
   CodedError,
   describeError,
@@ -2122,10 +2122,19 @@ async function judgeDeploy(request) {
     for (const repository of binding.repositories.filter((r) => r.toLowerCase() !== here)) {
       try {
         alsoStored.push(
-          await storedEvidence({ ...deployStore, repository }, artifacts, { repositoryMustBeReadable: true })
+          await storedEvidence(
+            { ...deployStore, repository, token: request.boundRepositoriesToken || deployStore.token },
+            artifacts,
+            { repositoryMustBeReadable: true }
+          )
         );
       } catch (error) {
-        if (!(error instanceof AttestationStoreError)) throw error;
+        if (!(error instanceof AttestationStoreError)) {
+          for (const s of [...stored ? [stored] : [], ...alsoStored]) {
+            rmSync(s.directory, { recursive: true, force: true });
+          }
+          throw error;
+        }
         storeUnread ??= `${error.message} (it holds the review attestations of ${repository}'s changes that built these artifacts)`;
       }
     }
@@ -2259,6 +2268,7 @@ async function runCheckedDeployStep(inputs, bundles, fromStore) {
     untrustedBundles: true,
     ...fromStore && store && { attestationStore: store },
     ...store && { decisionStore: store },
+    ...inputs.boundRepositoriesToken && { boundRepositoriesToken: inputs.boundRepositoriesToken },
     ...job?.environment && { environment: job.environment },
     ...readApproval && { readDeployApproval: readApproval },
     cwd: inputs.workspace,

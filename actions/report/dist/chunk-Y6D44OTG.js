@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-XD5UFL4F.js";
+} from "./chunk-V5VMDABM.js";
 import {
   CodedError,
   buildTriggerProblem,

@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-AW4N6QWD.js";
+} from "./chunk-VUML4TUN.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-XD5UFL4F.js";
+} from "./chunk-V5VMDABM.js";
 import "./chunk-QNYCI7OP.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";

@@ -6124,13 +6124,9 @@ function breakGlassId(statement) {
   return createHash("sha256").update(JSON.stringify(statement), "utf8").digest("hex");
 }
 function breakGlassRunOf(predicate) {
-  let instance;
-  try {
-    instance = new URL(predicate.repository.uri).origin.toLowerCase();
-  } catch {
-    instance = predicate.repository.uri.toLowerCase();
-  }
-  return `${instance}/actions/runs/${predicate.run.id}`;
+  const named = /^(https?:\/\/[^/]+)\/.+\/actions\/runs\/([0-9]+)\/attempts\/[0-9]+$/i.exec(predicate.run.uri);
+  if (!named) return predicate.run.uri.toLowerCase();
+  return `${named[1].toLowerCase()}/actions/runs/${named[2]}`;
 }
 function breakGlassProblems(predicate, rules, context) {
   const problems = [];
