@@ -35,7 +35,6 @@ export interface DecisionFact {
   runId?: string;
   /** The artifacts deployed (sha256 hex). */
   artifacts: string[];
-  /** Break-glass ids used, with the artifacts each let through. */
   /** Each break-glass used: its id, the run that signed it when recorded (breakGlassRunOf), the artifacts. */
   breakGlass: { id: string; run?: string; artifacts: string[] }[];
   /** Passed without the two-person rule: under a break-glass, or without twokey's two-person level. */
