@@ -3,7 +3,10 @@ import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { BundleVerificationError } from './error';
 
 const CURVES = { 'P-256': p256, 'P-384': p384, 'P-521': p521 } as const;
-/** The bytes of each curve's order: ECDSA keeps that many bytes of a longer digest and ignores the rest. */
+/**
+ * The bytes a digest may have for each curve: ECDSA keeps only the order's bit length of a longer digest (P-521: 521
+ * bits, so no SHA-2 digest is cut) and ignores the rest.
+ */
 const ORDER_BYTES = { 'P-256': 32, 'P-384': 48, 'P-521': 66 } as const;
 
 /**

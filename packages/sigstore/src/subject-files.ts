@@ -68,12 +68,13 @@ async function refuseUnjudgedFiles(
   workspace: string,
 ): Promise<void> {
   for (const pattern of patterns) {
-    const inside = await glob(`${pattern.replace(/\/+$/, '')}/**`, options);
+    const under = `${pattern.replace(/\/+$/, '')}/**`;
+    const inside = await glob(under, options);
     const unjudged = inside.sort().find((file) => !files.has(file));
     if (unjudged !== undefined) {
       throw new SubjectError(
         'SUBJECT_DIRECTORY',
-        `subject-path: ${JSON.stringify(pattern)} matches a directory that holds ${relative(workspace, unjudged)}, which is no subject; an artifact is a file: name the files in it too (e.g. ${JSON.stringify(`${pattern.replace(/\/+$/, '')}/**`)}) or leave the directory out`,
+        `subject-path: ${JSON.stringify(pattern)} matches a directory that holds ${relative(workspace, unjudged)}, which is no subject; an artifact is a file: name the files in it too (e.g. ${JSON.stringify(under)}) or leave the directory out`,
       );
     }
   }

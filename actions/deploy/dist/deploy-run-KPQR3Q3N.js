@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-4Z72IDWK.js";
+} from "./chunk-4OPTTLY7.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -67,7 +67,7 @@ import {
   triggeringActorMismatch,
   verifyEvidence,
   workflowSigner
-} from "./chunk-NNV34ULT.js";
+} from "./chunk-X7WOMIFB.js";
 import {
   CodedError,
   describeError,

@@ -19,7 +19,7 @@ import {
   renderSummary,
   resolveSubjects,
   smallFileContent
-} from "./chunk-FCO3FFZA.js";
+} from "./chunk-OLVUDGAA.js";
 import {
   require_dist,
   require_dist2,

@@ -18,7 +18,7 @@ import {
   signStatement,
   triggeringActorMismatch,
   workflowSigner
-} from "./chunk-Y6D44OTG.js";
+} from "./chunk-LMS4LQNG.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";

@@ -30,7 +30,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-NNV34ULT.js";
+} from "./chunk-X7WOMIFB.js";
 import {
   CodedError,
   OidcTokenError,

@@ -30,7 +30,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-CUQPH4Y5.js";
+} from "./chunk-YBRQWVJB.js";
 import {
   require_dist,
   require_dist2,
@@ -13703,12 +13703,13 @@ async function pathSubjects(patterns, workspace) {
 }
 async function refuseUnjudgedFiles(patterns, files, options, workspace) {
   for (const pattern of patterns) {
-    const inside = await glob(`${pattern.replace(/\/+$/, "")}/**`, options);
+    const under = `${pattern.replace(/\/+$/, "")}/**`;
+    const inside = await glob(under, options);
     const unjudged = inside.sort().find((file) => !files.has(file));
     if (unjudged !== void 0) {
       throw new SubjectError(
         "SUBJECT_DIRECTORY",
-        `subject-path: ${JSON.stringify(pattern)} matches a directory that holds ${relative2(workspace, unjudged)}, which is no subject; an artifact is a file: name the files in it too (e.g. ${JSON.stringify(`${pattern.replace(/\/+$/, "")}/**`)}) or leave the directory out`
+        `subject-path: ${JSON.stringify(pattern)} matches a directory that holds ${relative2(workspace, unjudged)}, which is no subject; an artifact is a file: name the files in it too (e.g. ${JSON.stringify(under)}) or leave the directory out`
       );
     }
   }
