@@ -79,10 +79,16 @@ async function build(who: WorkflowIdentity, subject: string): Promise<string> {
   return run.outputs['bundle-path']!;
 }
 
-async function breakGlass(who: WorkflowIdentity, subject: string, env: Record<string, string> = {}) {
+async function breakGlass(
+  who: WorkflowIdentity,
+  subject: string,
+  env: Record<string, string> = {},
+  inputs: Record<string, string> = {},
+) {
   return runAction(join(repoRoot, 'actions', 'break-glass'), {
     env,
     with: {
+      ...inputs,
       'subject-path': subject,
       reason: 'checkout is down for every customer',
       incident: 'https://status.acme.example/incidents/77',
@@ -243,6 +249,29 @@ describe('A. a break-glass whose requester and author are github-actions[bot]', 
   });
 });
 
+describe('C. the number of approvers the action asks for', () => {
+  it('refuses a min-approvers that is no count ("one", "1x", "0"): an input error, nothing signed, even with no approval at all', async () => {
+    // Number("one") is NaN, and a count compared with NaN is never short: the run no one approved would be signed.
+    const A = pushCommit(repository, aCommit({ author: aUser('carol', { id: 7003 }), message: 'Hotfix' }), BRANCH);
+    for (const given of ['one', '1x', '0', '01', '1e0', '-1']) {
+      const who = job(BREAK_GLASS_WORKFLOW, A, { actor: 'erin', environment: 'twokey-break-glass' });
+      repository.workflowRunApprovals[who.run_id] = [];
+      const glass = await breakGlass(who, 'dist/a.tar.gz', {}, { 'min-approvers': given });
+      expect(glass.exitCode, given).not.toBe(0);
+      expect(glass.log).toContain(
+        `min-approvers: expected a whole number from 1 to 9999, found ${JSON.stringify(given)}`,
+      );
+      expect(glass.outputs['bundle-path'] ?? '').toBe('');
+    }
+    // The same run with a count: refused for want of an approver, as it must be.
+    const who = job(BREAK_GLASS_WORKFLOW, A, { actor: 'erin', environment: 'twokey-break-glass' });
+    repository.workflowRunApprovals[who.run_id] = [];
+    const glass = await breakGlass(who, 'dist/a.tar.gz', {}, { 'min-approvers': '1' });
+    expect(glass.exitCode).not.toBe(0);
+    expect(glass.log).toContain('expected 1 approver distinct from its requester');
+  });
+});
+
 describe('B. approvals of another environment of the same run', () => {
   it('refuses a break-glass job that runs in no environment: nobody in particular released it', async () => {
     const A = pushCommit(repository, aCommit({ author: aUser('carol', { id: 7003 }), message: 'again' }), BRANCH);
@@ -294,9 +323,10 @@ describe('B. approvals of another environment of the same run', () => {
     const run = { actor: 'alice', actor_id: '7001' };
     writeFileSync(join(workspace, 'dist', 'c.tar.gz'), 'alice hotfix, variant C\n');
     const C = pushCommit(repository, aCommit({ author: aUser('alice', { id: 7001 }), message: 'even more' }), BRANCH);
-    const provenance = await build(job(BUILD_WORKFLOW, C, run), 'dist/c.tar.gz');
-    // Dispatched on main, the repository's default branch: the break-glass workflow signs on a protected branch only
-    // (test/e2e/break-glass-ref.test.ts), whatever commit it lets through.
+    // Built and dispatched on main, the repository's default branch, as workflows/break-glass.yml does in one run: the
+    // break-glass workflow signs on the default branch only (test/e2e/break-glass-ref.test.ts), whatever commit it lets
+    // through, and the gate takes a build of that branch only (packages/gate/src/break-glass-commit.test.ts).
+    const provenance = await build(job(BUILD_WORKFLOW, C, run, 'main'), 'dist/c.tar.gz');
     const who = job(BREAK_GLASS_WORKFLOW, C, { ...run, environment: 'twokey-break-glass' }, 'main');
     repository.workflowRunApprovals[who.run_id] = [
       {

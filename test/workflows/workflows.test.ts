@@ -261,13 +261,14 @@ describe("twokey's own release (.github/workflows/release.yml) goes through twok
         needs?: string | string[];
         permissions?: Record<string, string>;
         environment?: string;
-        steps?: { run?: string }[];
+        steps?: { id?: string; if?: string; run?: string; uses?: string; with?: Record<string, string | boolean> }[];
       }
     >;
   };
 
   it('runs only from main, started by hand with the version; never on a tag push (a build on a tag is refused)', () => {
     expect(Object.keys(release.on)).toEqual(['workflow_dispatch']);
+    expect(release.jobs.test!.if).toBe("github.ref == 'refs/heads/main'");
     expect(release.jobs.build!.if).toBe("github.ref == 'refs/heads/main'");
   });
 
@@ -277,20 +278,48 @@ describe("twokey's own release (.github/workflows/release.yml) goes through twok
     expect(release.jobs.sign!.needs).toBe('provenance');
   });
 
-  it('builds with no token that can sign or write; the committed dist/ must be what this commit builds', () => {
+  it('tests, then builds in another job, with no token that can sign or write; the committed dist/ must be what this commit builds', () => {
+    const scripts = (job: string) => (release.jobs[job]!.steps ?? []).map((s) => s.run ?? '').join('\n');
+    expect(release.jobs.test!.permissions).toEqual({ contents: 'read' });
+    expect(scripts('test')).toContain('npm test');
+    // The tests run every development dependency: none of that runs in the job that uploads what is released.
+    expect(release.jobs.build!.needs).toBe('test');
     expect(release.jobs.build!.permissions).toEqual({ contents: 'read' });
-    const scripts = (release.jobs.build!.steps ?? []).map((s) => s.run ?? '').join('\n');
-    expect(scripts).toContain('npm test');
-    expect(scripts).toContain('git diff --exit-code -- actions');
-    expect(scripts).toContain('npm pack ./packages/cli');
+    expect(scripts('build')).not.toContain('npm test');
+    expect(scripts('build')).toContain('git diff --exit-code -- actions');
+    expect(scripts('build')).toContain('npm pack ./packages/cli');
   });
 
   it('tags the signed commit itself, after signing, in a protected environment', () => {
     const publish = release.jobs.publish!;
-    expect(publish.needs).toBe('sign');
+    expect(publish.needs).toEqual(['provenance', 'sign']);
     expect(publish.environment).toBe('release');
     expect(publish.permissions).toEqual({ contents: 'write' });
     const script = (publish.steps ?? []).map((s) => s.run ?? '').join('\n');
     expect(script).toMatch(/gh release create "v\$VERSION" .*--target "\$GITHUB_SHA"/s);
+  });
+
+  it('releases only what passes its own deploy gate: the three stages’ workflow artifacts, each by its name', () => {
+    const steps = release.jobs.publish!.steps ?? [];
+    // A step of the build job that uploads one more twokey-* artifact releases nothing: no pattern, no merging.
+    const downloads = steps.filter((s) => s.uses?.startsWith('actions/download-artifact@'));
+    expect(downloads.map((s) => s.with?.name)).toEqual([
+      'twokey-release',
+      expression('needs.provenance.outputs.provenance-artifact'),
+      expression('needs.sign.outputs.signatures-artifact'),
+    ]);
+    for (const download of downloads) {
+      expect(download.with).not.toHaveProperty('pattern');
+      expect(download.with).not.toHaveProperty('merge-multiple');
+    }
+    const gate = steps.find((s) => s.uses === './');
+    expect(gate).toMatchObject({
+      id: 'gate',
+      with: { 'subject-path': 'release/*', bundles: 'evidence', policy: '.twokey/org-policy.yml' },
+    });
+    const publishing = steps.find((s) => s.run?.includes('gh release create'));
+    expect(steps.indexOf(publishing!)).toBeGreaterThan(steps.indexOf(gate!));
+    expect(publishing!.if).toBe("steps.gate.outputs.verified == 'true'");
+    expect(publishing!.run).toMatch(/release\/\* evidence\/provenance\/\* evidence\/signatures\/\*$/);
   });
 });

@@ -7,7 +7,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-4GH3ERE4.js";
+} from "./chunk-QGVLO6NC.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/sigstore/src/endpoints.ts
@@ -31,6 +31,14 @@ var InputError = class extends CodedError {
     super("INPUT_INVALID", message);
   }
 };
+function countInput(name, fallback) {
+  const given = getInput(name);
+  if (given === "") return fallback;
+  if (!/^[1-9][0-9]{0,3}$/.test(given)) {
+    throw new InputError(`${name}: expected a whole number from 1 to 9999, found ${JSON.stringify(given)}`);
+  }
+  return Number(given);
+}
 function subjectInputsFromInputs() {
   return {
     subjectPath: getInput("subject-path"),
@@ -99,7 +107,7 @@ var inputs = readStepInputs(
     environment: getInput("environment"),
     duration: getInput("duration"),
     commit: getInput("commit") || process.env.GITHUB_SHA || "",
-    minApprovers: Number(getInput("min-approvers") || "1"),
+    minApprovers: countInput("min-approvers", 1),
     repository: process.env.GITHUB_REPOSITORY ?? "",
     apiUrl: githubApiUrl(),
     githubToken: getInput("github-token"),

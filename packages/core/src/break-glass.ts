@@ -194,7 +194,8 @@ export function breakGlassProblems(
       countedOnce.push(`${approver.login} (account ${approver.id}, as ${same.login})`);
     }
   }
-  if (counted.length < rules.minApprovers) {
+  // Not `counted.length < min`: a minimum that is no number (NaN) would then never be short of anything.
+  if (!(counted.length >= rules.minApprovers)) {
     problems.push(
       `expected ${rules.minApprovers} approver${rules.minApprovers === 1 ? '' : 's'} distinct from its requester (${predicate.requester.login}) and the change's author (${predicate.change.author.login}), found ${counted.length}${countedOnce.length ? `; counted once: ${countedOnce.join(', ')}` : ''}${notCounted.length ? `; not counted: ${notCounted.join(', ')}` : ''}`,
     );

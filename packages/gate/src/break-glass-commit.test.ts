@@ -177,6 +177,36 @@ describe('a break-glass names the built commit only as the build certificate doe
     });
   }
 
+  for (const [who, gate] of [
+    ['the deploy gate', true],
+    ['twokey verify', false],
+  ] as const) {
+    it(`${who} refuses commit C built on another ref than the default branch the break-glass ran from`, () => {
+      // mallory runs the build workflow on a branch of hers at C (or on a tag, or a pull request's merge ref): the
+      // certificate names C truly, but what the build ran with (that branch's cache, her workflow file) is hers.
+      for (const ref of ['refs/heads/mallory/poisoned-cache', 'refs/tags/v9', 'refs/pull/7/merge']) {
+        const builtThere = dsseBundle(
+          provenanceStatement(M.digest.hex, C, 'acme/app', ref),
+          signer(SHARED_BUILD_SAN, {
+            buildTrigger: 'push',
+            sourceRepositoryURI: 'https://github.com/acme/app',
+            sourceRepositoryDigest: C,
+            sourceRepositoryRef: ref,
+          }),
+          `branch/provenance-${ref}.sigstore.json`,
+        );
+        const report = judge([builtThere, genuineBreakGlass()], gate);
+        expect(report.verdict, ref).toBe('fail');
+        const breakGlass = check(report, 'break-glass');
+        expect(breakGlass.verdict).toBe('fail');
+        expect(breakGlass.reason).toContain(
+          `it is for a build of refs/heads/main (the default branch its run ran from), but the artifact was built from ${ref}`,
+        );
+        expect(breakGlass.reason).not.toContain('BREAK-GLASS USED');
+      }
+    });
+  }
+
   it('still lets the honest break-glass through: the provenance and its certificate name C, built on main', () => {
     const honest = dsseBundle(
       provenanceStatement(M.digest.hex, C),

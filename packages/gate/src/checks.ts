@@ -190,6 +190,17 @@ function breakGlassChainProblems(used: QualifiedBreakGlass, { provenance }: Chai
       `it is for ${used.predicate.repository.uri}, but the artifact was built in ${provenance.source.repositoryUrl}`,
     );
   }
+  // Built on the branch the break-glass ran from (its default branch), as the build certificate names it: the same
+  // commit built on a branch of the developer's (its build steps fed by that branch's cache, its workflow her own
+  // copy) is other bytes under the commit's name. A break-glass recording no default branch is refused on its own.
+  const branch = used.predicate.defaultBranch;
+  const unbackedRef = certificateProblem(provenance, 'ref');
+  if (unbackedRef) problems.push(`it cannot be matched with the built branch: ${unbackedRef}`);
+  else if (branch !== undefined && provenance.source.ref !== `refs/heads/${branch}`) {
+    problems.push(
+      `it is for a build of refs/heads/${branch} (the default branch its run ran from), but the artifact was built from ${provenance.source.ref}`,
+    );
+  }
   return problems;
 }
 

@@ -18,6 +18,20 @@ export class InputError extends CodedError<'INPUT_INVALID'> {
   }
 }
 
+/**
+ * A count given as an action input (`min-approvers`): a whole number from 1 to 9999, written plainly, or `fallback`
+ * when the input is empty. Anything else is an InputError: `Number("one")` is NaN, and every comparison with NaN is
+ * false — a count no one could fall short of.
+ */
+export function countInput(name: string, fallback: number): number {
+  const given = getInput(name);
+  if (given === '') return fallback;
+  if (!/^[1-9][0-9]{0,3}$/.test(given)) {
+    throw new InputError(`${name}: expected a whole number from 1 to 9999, found ${JSON.stringify(given)}`);
+  }
+  return Number(given);
+}
+
 /** The org policy in the platform repository (the repository the actions run from), beside its reusable workflows. */
 export const ORG_POLICY_PATH = '.twokey/org-policy.yml';
 

@@ -106,14 +106,15 @@ export function provenanceStatement(
   hex = ARTIFACT.digest.hex,
   commit = MERGE_COMMIT,
   repository = 'acme/app',
+  ref = 'refs/heads/main',
 ): Statement {
-  const workflow = `${repository}/.github/workflows/build.yml@refs/heads/main`;
+  const workflow = `${repository}/.github/workflows/build.yml@${ref}`;
   const claims = workflowRunClaims({
     repository,
     repository_id: '1',
     repository_owner_id: '2',
     sha: commit,
-    ref: 'refs/heads/main',
+    ref,
     workflow_ref: workflow,
     job_workflow_ref: workflow,
     event_name: 'push',

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-4OPTTLY7.js";
+} from "./chunk-BKKAT5RN.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -67,7 +67,7 @@ import {
   triggeringActorMismatch,
   verifyEvidence,
   workflowSigner
-} from "./chunk-X7WOMIFB.js";
+} from "./chunk-CWENWPOD.js";
 import {
   CodedError,
   describeError,
@@ -1395,6 +1395,14 @@ function breakGlassChainProblems(used, { provenance }) {
   if (!sameRepositoryUri(used.predicate.repository.uri, provenance.source.repositoryUrl)) {
     problems.push(
       `it is for ${used.predicate.repository.uri}, but the artifact was built in ${provenance.source.repositoryUrl}`
+    );
+  }
+  const branch = used.predicate.defaultBranch;
+  const unbackedRef = certificateProblem(provenance, "ref");
+  if (unbackedRef) problems.push(`it cannot be matched with the built branch: ${unbackedRef}`);
+  else if (branch !== void 0 && provenance.source.ref !== `refs/heads/${branch}`) {
+    problems.push(
+      `it is for a build of refs/heads/${branch} (the default branch its run ran from), but the artifact was built from ${provenance.source.ref}`
     );
   }
   return problems;

@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-V5VMDABM.js";
+} from "./chunk-3FHSWQ2O.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

@@ -30,7 +30,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-YBRQWVJB.js";
+} from "./chunk-G7EFV6JV.js";
 import {
   require_dist,
   require_dist2,
@@ -4836,7 +4836,7 @@ function breakGlassProblems(predicate, rules, context) {
       countedOnce.push(`${approver.login} (account ${approver.id}, as ${same.login})`);
     }
   }
-  if (counted.length < rules.minApprovers) {
+  if (!(counted.length >= rules.minApprovers)) {
     problems.push(
       `expected ${rules.minApprovers} approver${rules.minApprovers === 1 ? "" : "s"} distinct from its requester (${predicate.requester.login}) and the change's author (${predicate.change.author.login}), found ${counted.length}${countedOnce.length ? `; counted once: ${countedOnce.join(", ")}` : ""}${notCounted.length ? `; not counted: ${notCounted.join(", ")}` : ""}`
     );

@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-VUML4TUN.js";
+} from "./chunk-6ABXD5DL.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-V5VMDABM.js";
+} from "./chunk-3FHSWQ2O.js";
 import "./chunk-QNYCI7OP.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";

@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   ORG_POLICY_PATH
-} from "./chunk-6LZFDH2D.js";
+} from "./chunk-D46EWYEP.js";
 import {
   EvaluationError,
   RunStarterError,
@@ -18,7 +18,7 @@ import {
   signStatement,
   triggeringActorMismatch,
   workflowSigner
-} from "./chunk-LMS4LQNG.js";
+} from "./chunk-2B6SAECX.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -28,7 +28,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-VUML4TUN.js";
+} from "./chunk-6ABXD5DL.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -56,7 +56,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-V5VMDABM.js";
+} from "./chunk-3FHSWQ2O.js";
 import {
   CodedError,
   buildTriggerProblem,
@@ -3638,6 +3638,14 @@ function breakGlassChainProblems(used, { provenance }) {
   if (!sameRepositoryUri(used.predicate.repository.uri, provenance.source.repositoryUrl)) {
     problems.push(
       `it is for ${used.predicate.repository.uri}, but the artifact was built in ${provenance.source.repositoryUrl}`
+    );
+  }
+  const branch = used.predicate.defaultBranch;
+  const unbackedRef = certificateProblem(provenance, "ref");
+  if (unbackedRef) problems.push(`it cannot be matched with the built branch: ${unbackedRef}`);
+  else if (branch !== void 0 && provenance.source.ref !== `refs/heads/${branch}`) {
+    problems.push(
+      `it is for a build of refs/heads/${branch} (the default branch its run ran from), but the artifact was built from ${provenance.source.ref}`
     );
   }
   return problems;

@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-V5VMDABM.js";
+} from "./chunk-3FHSWQ2O.js";
 import {
   CodedError,
   buildTriggerProblem,
