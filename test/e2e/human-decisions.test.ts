@@ -5,7 +5,7 @@
 // decision, a refusal too, leaves a signed record `twokey verify` reads back. Each attack is built the way an attacker
 // would build it — approving their own deploy, or signing with the tokens the workflows they control can get.
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BreakGlassPredicate, type DeployReport, readDeployReport, WAIVABLE_CHECKS } from '@twokey/core';
@@ -142,7 +142,7 @@ async function deploy(
   subject: string,
   bundles: string,
   approvers: string[],
-  options: { store?: boolean; requestedAt?: string } = {},
+  options: { store?: boolean; requestedAt?: string; noIdToken?: boolean } = {},
 ): Promise<{ run: ActionRun; report: DeployReport }> {
   const who = job(DEPLOY_WORKFLOW, reviewed, { environment: 'production', actor: 'erin' });
   approve(who, 'production', ...approvers);
@@ -161,10 +161,12 @@ async function deploy(
       bundles,
       policy: 'org-policy.yml',
       'store-attestations': String(options.store ?? true),
+      // A job without `id-token: write` signs no record.
+      ...(options.noIdToken && { record: 'false', 'store-attestations': 'false' }),
       ...endpoints(),
     },
     identity: who,
-    oidc: issuer,
+    ...(!options.noIdToken && { oidc: issuer }),
     githubApiUrl: github.url,
     githubToken: 'ghs_deploy_job',
     workspace,
@@ -440,6 +442,29 @@ describe('a deploy approved through its environment, signed', () => {
     );
     expect(without.status).toBe(1);
     expect(without.stdout).toContain('deploy-approval (not-evaluated)');
+  });
+});
+
+describe('a deploy job that cannot read who approved it', () => {
+  it('refuses the author’s own approval, whatever deploy approval another run signed is among its evidence', async () => {
+    // Last week's deploy of the same artifact, approved by carol: the deploy identity signed that approval.
+    const earlier = await deploy('dist/app.tar.gz', 'honest', ['carol'], { store: false });
+    expect(earlier.run.exitCode, earlier.run.log).toBe(0);
+    const dir = join(workspace, 'last-weeks-approval');
+    mkdirSync(dir);
+    cpSync(honest, dir, { recursive: true });
+    copyFileSync(earlier.run.outputs['deploy-approval-path']!, join(dir, 'deploy-approval.sigstore.json'));
+    // This deploy's job has no OIDC token (`record: false`, no `id-token: write`): it cannot tell its environment or
+    // its run, so it cannot read who approved it. alice, the change's author, released it alone; carol's approval of
+    // the other run must not stand in for one.
+    const { run, report } = await deploy('dist/app.tar.gz', 'last-weeks-approval', ['alice'], { noIdToken: true });
+    expect(report.verdict).toBe('fail');
+    expect(run.outputs.verified).toBe('false');
+    expect(check(report, 'deploy-approval')).toMatchObject({ verdict: 'fail' });
+    expect(check(report, 'deploy-approval').reason).toContain(
+      'the deploy job could not read who approved it: the job has no OIDC token (it needs `id-token: write`)',
+    );
+    expect(report.artifacts[0]!.deployApproval).toBeUndefined();
   });
 });
 

@@ -76,7 +76,10 @@ export async function runCheckedDeployStep(
             return { error: `GitHub did not say who approved run ${inputs.runId}${hint}: ${describeError(error)}` };
           }
         }
-      : undefined;
+      : // The deploy job judges the approvals of its own run, or none: never an attested approval among its evidence
+        // (a staging deploy's, last week's), which is what a job that cannot read its own would otherwise fall back
+        // to. Without them, a policy asking for approvals refuses, saying what the job lacks.
+        async () => ({ error: whyApprovalsUnread(job, store, inputs.runId) });
 
   // Judged now, never as of another time: a deploy is a decision of the moment it runs.
   const { report, verified, liveDeployApproval, storeUris } = await judgeDeploy({
@@ -266,4 +269,19 @@ function consumedAttestations(
 
 function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/** Why the deploy job cannot read who approved its run through its environment. */
+function whyApprovalsUnread(
+  job: ReturnType<typeof deployJob> | undefined,
+  store: { token: string } | undefined,
+  runId: number | undefined,
+): string {
+  if (!job) {
+    return 'the job has no OIDC token (it needs `id-token: write`): its environment and its run are known only from it';
+  }
+  if (!job.environment) return 'the deploy job runs in no environment (its token names none): no one approved it there';
+  if (!store) return 'no github-token (with `actions: read`) to read who approved the run';
+  if (!runId) return 'GITHUB_RUN_ID is not set: the run whose approvals count is unknown';
+  return 'who approved the run is unknown';
 }

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-BKKAT5RN.js";
+} from "./chunk-RACJDJDT.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -2263,7 +2263,12 @@ async function runCheckedDeployStep(inputs, bundles, fromStore) {
       const hint = status === 403 || status === 404 ? " (the token needs actions: read)" : "";
       return { error: `GitHub did not say who approved run ${inputs.runId}${hint}: ${describeError(error)}` };
     }
-  } : void 0;
+  } : (
+    // The deploy job judges the approvals of its own run, or none: never an attested approval among its evidence
+    // (a staging deploy's, last week's), which is what a job that cannot read its own would otherwise fall back
+    // to. Without them, a policy asking for approvals refuses, saying what the job lacks.
+    async () => ({ error: whyApprovalsUnread(job, store, inputs.runId) })
+  );
   const { report, verified, liveDeployApproval, storeUris } = await judgeDeploy({
     policy: inputs.policy,
     ...inputs.repositoryPolicy && { repositoryPolicy: inputs.repositoryPolicy },
@@ -2408,6 +2413,15 @@ function consumedAttestations(report, verified, workspace, storeUris) {
 }
 function shortHash(text) {
   return createHash2("sha256").update(text).digest("hex").slice(0, 16);
+}
+function whyApprovalsUnread(job, store, runId) {
+  if (!job) {
+    return "the job has no OIDC token (it needs `id-token: write`): its environment and its run are known only from it";
+  }
+  if (!job.environment) return "the deploy job runs in no environment (its token names none): no one approved it there";
+  if (!store) return "no github-token (with `actions: read`) to read who approved the run";
+  if (!runId) return "GITHUB_RUN_ID is not set: the run whose approvals count is unknown";
+  return "who approved the run is unknown";
 }
 export {
   runCheckedDeployStep
