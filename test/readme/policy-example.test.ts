@@ -50,6 +50,7 @@ describe('docs/policy.example.yml', () => {
       unidentifiedCoAuthors: 'refuse',
       nonHumanCoAuthors: ['copilot@users.noreply.github.com'],
       allowActivityFallback: false,
+      allowNonDefaultBranches: true,
       botPushers: ['dependabot[bot]'],
     });
     expect(policy.deploy.maxAgeSeconds).toBe(30 * 24 * 3600);

@@ -285,6 +285,12 @@ export interface ReviewRules {
   /** Whether evidence without the activity feed (a guessed last pusher, an unestablished merge) is accepted. */
   allowActivityFallback: boolean;
   /**
+   * Whether a build of a protected branch other than the repository's default branch is accepted: how that branch came
+   * to hold what it holds (its creation, pushes before the pull request) is then taken on trust. Absent (review
+   * attestations signed before the rule): false.
+   */
+  allowNonDefaultBranches?: boolean;
+  /**
    * Logins (lower-case) of the bots whose pushes to a head branch count as any account's; a push by any other bot
    * names no person (contributors-identified). Absent in review attestations signed before the rule.
    */

@@ -68,6 +68,7 @@ describe('parsePolicy', () => {
         unidentifiedCoAuthors: 'refuse',
         nonHumanCoAuthors: [],
         allowActivityFallback: false,
+        allowNonDefaultBranches: false,
         botPushers: [],
       },
       deploy: {
@@ -90,6 +91,7 @@ describe('parsePolicy', () => {
   unidentified-co-authors: allow
   non-human-co-authors: [Assistant@Tools.example]
   allow-activity-fallback: true
+  allow-non-default-branches: true
   bot-pushers: ["Dependabot[bot]", "renovate[bot]"]
 deploy:
   max-age: 12h
@@ -113,6 +115,7 @@ deploy:
       unidentifiedCoAuthors: 'allow',
       nonHumanCoAuthors: ['assistant@tools.example'],
       allowActivityFallback: true,
+      allowNonDefaultBranches: true,
       botPushers: ['dependabot[bot]', 'renovate[bot]'],
     });
     expect(policy.deploy).toEqual({

@@ -142,6 +142,7 @@ export const DEFAULT_REVIEW_RULES: ReviewRules = {
   unidentifiedCoAuthors: 'refuse',
   nonHumanCoAuthors: [],
   allowActivityFallback: false,
+  allowNonDefaultBranches: false,
   botPushers: [],
 };
 
@@ -184,6 +185,7 @@ interface PolicyDocument {
     'unidentified-co-authors'?: 'refuse' | 'allow';
     'non-human-co-authors'?: string[];
     'allow-activity-fallback'?: boolean;
+    'allow-non-default-branches'?: boolean;
     'bot-pushers'?: string[];
   };
   deploy?: {
@@ -327,6 +329,7 @@ function policyFromDocument(document: PolicyDocument, read: PolicyData, text: st
       unidentifiedCoAuthors: review['unidentified-co-authors'] ?? DEFAULT_REVIEW_RULES.unidentifiedCoAuthors,
       nonHumanCoAuthors: (review['non-human-co-authors'] ?? []).map((email) => email.toLowerCase()),
       allowActivityFallback: review['allow-activity-fallback'] ?? DEFAULT_REVIEW_RULES.allowActivityFallback,
+      allowNonDefaultBranches: review['allow-non-default-branches'] ?? DEFAULT_REVIEW_RULES.allowNonDefaultBranches!,
       botPushers: (review['bot-pushers'] ?? []).map((login) => login.toLowerCase()),
     },
     deploy: {
@@ -440,6 +443,9 @@ export function parseRepositoryPolicy(text: string, source: string, org: Policy)
       ...(review['allow-activity-fallback'] !== undefined && {
         allowActivityFallback: review['allow-activity-fallback'],
       }),
+      ...(review['allow-non-default-branches'] !== undefined && {
+        allowNonDefaultBranches: review['allow-non-default-branches'],
+      }),
       ...(review['bot-pushers'] !== undefined && {
         botPushers: review['bot-pushers'].map((login) => login.toLowerCase()),
       }),
@@ -520,6 +526,11 @@ function loosenings(document: Pick<PolicyDocument, 'review' | 'deploy' | 'report
   turnedOff('require-approval-on-head', review['require-approval-on-head'], org.review.requireApprovalOnHead);
   turnedOff('changes-requested-blocks', review['changes-requested-blocks'], org.review.changesRequestedBlocks);
   turnedOn('allow-activity-fallback', review['allow-activity-fallback'], org.review.allowActivityFallback);
+  turnedOn(
+    'allow-non-default-branches',
+    review['allow-non-default-branches'],
+    org.review.allowNonDefaultBranches === true,
+  );
   if (review['unidentified-co-authors'] === 'allow' && org.review.unidentifiedCoAuthors === 'refuse') {
     looser('review.unidentified-co-authors', 'allow where the org policy says refuse');
   }

@@ -95,6 +95,12 @@ describe('a repository policy that would loosen the org policy', () => {
       'true where the org policy says false',
     ],
     [
+      'accepts builds of branches other than the default one',
+      'review:\n  allow-non-default-branches: true\n',
+      'review.allow-non-default-branches',
+      'true where the org policy says false',
+    ],
+    [
       'declares a human co-author non-human',
       'review:\n  non-human-co-authors: ["mallory@example.com"]\n',
       'review.non-human-co-authors.0',

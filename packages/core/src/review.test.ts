@@ -567,7 +567,36 @@ describe('evaluateReview knows how the commit reached the branch', () => {
     const result = evaluateReview(evidence, RULES);
     expect(failed(result)).toEqual(['base-is-protected-branch']);
     expect(check(result, 'base-is-protected-branch').reason).toContain("the repository's default branch (main)");
-    expect(evaluateReview(evidence, { ...RULES, protectedBranches: ['main', 'release/*'] }).verdict).toBe('pass');
+    const released = { ...RULES, protectedBranches: ['main', 'release/*'], allowNonDefaultBranches: true };
+    expect(evaluateReview(evidence, released).verdict).toBe('pass');
+  });
+
+  it('refuses a build of a protected branch other than the default one unless the policy accepts them (a branch any writer creates)', () => {
+    // alice pushes her commit F as a new branch release/9.9 (a name release/* matches: no pull request creates a
+    // branch), opens a one-line pull request into it, bob approves what it shows, she merges: the built commit holds F.
+    const evidence = withPr(honestEvidence({ builtRef: 'refs/heads/release/9.9' }), { baseRef: 'release/9.9' });
+    const feed = honestActivity();
+    feed.builtCommitArrivals = [activity('pr_merge', alice, { ref: 'refs/heads/release/9.9' })];
+    evidence.activity = feed;
+    const rules = { ...RULES, protectedBranches: ['main', 'release/*'] };
+    const result = evaluateReview(evidence, rules);
+    expect(failed(result)).toEqual(['base-is-protected-branch']);
+    expect(check(result, 'base-is-protected-branch').reason).toContain(
+      "pull request #42 was merged into release/9.9, which is not the repository's default branch (main)",
+    );
+    expect(check(result, 'base-is-protected-branch').reason).toContain('review.allow-non-default-branches: true');
+    // A branch the policy names and the repository lacks (develop) is anyone's to create too.
+    const develop = withPr(honestEvidence({ builtRef: 'refs/heads/develop' }), { baseRef: 'develop' });
+    develop.activity = { ...feed, builtCommitArrivals: [activity('pr_merge', alice, { ref: 'refs/heads/develop' })] };
+    expect(failed(evaluateReview(develop, { ...RULES, protectedBranches: ['main', 'develop'] }))).toEqual([
+      'base-is-protected-branch',
+    ]);
+    // Evidence that does not say which branch is the default one: refused too.
+    const unknown = { ...evidence, defaultBranch: undefined };
+    expect(failed(evaluateReview(unknown, rules))).toEqual(['base-is-protected-branch']);
+    // The organisation that restricts creating those branches accepts them; main's builds never needed it.
+    expect(evaluateReview(evidence, { ...rules, allowNonDefaultBranches: true }).verdict).toBe('pass');
+    expect(evaluateReview(honestEvidence(), rules).verdict).toBe('pass');
   });
 
   it('refuses evidence that does not record the branch the build ran on', () => {

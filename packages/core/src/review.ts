@@ -308,6 +308,15 @@ function baseIsProtectedBranch(evidence: ReviewEvidence, rules: ReviewRules): Ch
     );
   }
   const hit = protectedBranches.find((b) => b === built) ?? matchesAnyGlob(built, protectedBranches);
+  // The review shows what the pull request changed in its base, not how the base came to hold the rest: the default
+  // branch's history is the repository's trust anchor, but any writer can create a branch a pattern (or a name the
+  // repository lacks) matches, at a commit nobody reviewed, and have a harmless pull request into it approved.
+  if (hit && built !== evidence.defaultBranch && rules.allowNonDefaultBranches !== true) {
+    return fail(
+      'base-is-protected-branch',
+      `pull request #${pr.number} was merged into ${built}, which is not the repository's default branch (${evidence.defaultBranch ?? 'unknown'}): what that branch held before the merge is nobody's review — any writer can create a branch ${source} matches, at a commit nobody reviewed. Accept builds of other protected branches in the org policy (review.allow-non-default-branches: true) only where rulesets restrict creating and pushing to them`,
+    );
+  }
   return hit
     ? pass(
         'base-is-protected-branch',

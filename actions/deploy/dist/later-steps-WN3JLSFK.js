@@ -30,7 +30,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-CWENWPOD.js";
+} from "./chunk-3T6SY533.js";
 import {
   CodedError,
   OidcTokenError,

@@ -9,7 +9,7 @@ import {
 } from "./chunk-TJ3XPODE.js";
 import {
   describeError
-} from "./chunk-QNYCI7OP.js";
+} from "./chunk-T46A6LYT.js";
 
 // packages/github/src/step.ts
 function readStepInputs(read) {

@@ -15,13 +15,13 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-3FHSWQ2O.js";
+} from "./chunk-LZJ2LAZ3.js";
 import {
   CodedError,
   buildTriggerProblem,
   describeIdentityRule,
   matchIdentity
-} from "./chunk-QNYCI7OP.js";
+} from "./chunk-T46A6LYT.js";
 import {
   require_dist2 as require_dist,
   require_dist3 as require_dist2

@@ -22,12 +22,12 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-3FHSWQ2O.js";
+} from "./chunk-LZJ2LAZ3.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,
   matchIdentity
-} from "./chunk-QNYCI7OP.js";
+} from "./chunk-T46A6LYT.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -2,14 +2,14 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   UsageError
-} from "./chunk-F5VF7PGF.js";
+} from "./chunk-575IHYEF.js";
 import {
   EvidenceLedger,
   computeSodReport,
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-6ABXD5DL.js";
+} from "./chunk-UN72OOQJ.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,
@@ -21,8 +21,8 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-3FHSWQ2O.js";
-import "./chunk-QNYCI7OP.js";
+} from "./chunk-LZJ2LAZ3.js";
+import "./chunk-T46A6LYT.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";
 import "./chunk-G4F7S3VK.js";

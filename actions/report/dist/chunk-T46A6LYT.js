@@ -14143,7 +14143,7 @@ function toRe2(glob) {
 
 // packages/core/src/validators/policy.validate.js
 var policy_validate_default = validate20;
-var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" }, "deploy": { "description": "The identity of the deploy job (the platform's deploy workflow): it signs decision records and deploy-approval attestations, and the deploy gate refuses to run as any other. Absent: any deploy job, and no deploy-approval attestation or decision record is trusted offline.", "$ref": "#/$defs/identity" }, "break-glass": { "description": "The identity that signs break-glass attestations (the platform's break-glass workflow, in its own protected environment): a fourth identity, distinct from build and sign. Absent: no break-glass is ever accepted.", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" }, "bot-pushers": { "description": "Logins of the bots (such as dependabot[bot]) whose pushes to a pull request's branch count as any account's. A push by any other bot names no person, so nobody can tell whether the approver had it push: refused (contributors-identified). List only bots no member of the repository can direct to push code of their choosing; github-actions[bot] (any writer's workflow, with the GITHUB_TOKEN) cannot be listed. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 255, "pattern": "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" } } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": `The Sigstore trusted root bundles must chain to: "public-good", "github" (GitHub's instance, for private repositories) or a path to a trusted_root.json.`, "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } }, "approvals": { "description": "Approvals of the deploy job's environment (GitHub's required reviewers) the deploy gate requires, read from the run and signed in a deploy-approval attestation.", "type": "object", "additionalProperties": false, "properties": { "min": { "description": "Approvals of the environment by people who count (default 0: not required). Bots never count.", "type": "integer", "minimum": 0, "maximum": 32 }, "distinct-from": { "description": "Whom an approver of the deploy must not be, besides a bot (default: author, contributors, pusher): the change's author, its contributors (commit authors, committers, co-authors and head-branch pushers, matched as the review rules match people), its last pusher, its code approvers, the person who started the deploy run.", "type": "array", "maxItems": 5, "items": { "enum": ["author", "contributors", "pusher", "code-approvers", "requester"] } }, "require-prevent-self-review": { "description": `Whether the environment must have GitHub's "prevent self-review" turned on (default false).`, "type": "boolean" } } }, "break-glass": { "description": "How a break-glass attestation (signed by identities.break-glass) may stand in for the review rules.", "type": "object", "additionalProperties": false, "properties": { "max-duration": { "description": "The longest window (expires \u2212 not-before) a break-glass may have: seconds or a duration such as 24h (default 24h).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "min-approvers": { "description": "Approvers of the break-glass, each distinct from its requester and from the change's author (default 1).", "type": "integer", "minimum": 1, "maximum": 32 } } } } }, "report": { "description": "Thresholds that turn `twokey report`'s segregation-of-duties indicators into pass/fail lines (docs/sod-report.md): the report exits 1 when one fails, or when an indicator it needs could not be measured. Absent: the indicators are reported, none fails. A repository policy may only tighten them.", "type": "object", "additionalProperties": false, "properties": { "max-unapproved-rate": { "description": "M1: the highest share of passed deploys made without an independent review (under a break-glass), e.g. 0.001.", "type": "number", "minimum": 0, "maximum": 1 }, "max-review-latency-p90": { "description": "M2: the longest 90th percentile of pull request opened \u2192 first counted approval: seconds or a duration such as 48h, 2d.", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "max-privileged-approval-share": { "description": "M3: the highest share of counted approvals given by repository admins.", "type": "number", "minimum": 0, "maximum": 1 }, "max-audit-gaps": { "description": "M6: the most audit findings accepted: bundles that do not verify or are not the policy's, deploy runs without a decision record, records whose evidence is missing.", "type": "integer", "minimum": 0 }, "max-approval-reuse": { "description": "M7: the most approvals reused accepted: a review approval behind more than one commit, a deploy approval behind another run or environment, a break-glass used twice.", "type": "integer", "minimum": 0 }, "max-break-glass-per-month": { "description": "M8: the most break-glasses used in deploys in any one calendar month (UTC).", "type": "integer", "minimum": 0 }, "max-break-glass-without-follow-up": { "description": "M8: the most break-glasses used whose change has no later review attestation.", "type": "integer", "minimum": 0 }, "max-top-approver-share": { "description": "M9: the highest share of one author's counted approvals that one approver may give (authors with at least 5 counted approvals).", "type": "number", "minimum": 0, "maximum": 1 }, "min-deploy-success-rate": { "description": "M10: the lowest share of passed deploys whose GitHub deployment then succeeded (needs the deployments).", "type": "number", "minimum": 0, "maximum": 1 } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "runner-environment": { "description": "Where the job that signed may have run, from the certificate's Runner Environment (Fulcio extension 1.3.6.1.4.1.57264.1.11): github-hosted (the default for GitHub Actions' issuer: whoever runs a self-hosted runner the job lands on holds its token, and signs as this identity whatever they like) or any (a platform that runs its own runners, isolated from the repositories they serve, or GitHub Enterprise Server).", "enum": ["github-hosted", "any"] }, "triggers": { "description": "identities.build only: the events that may have started the build run, any one of them, compared exactly with the certificate's Build Trigger (Fulcio extension 1.3.6.1.4.1.57264.1.20, GitHub's event_name). Default for GitHub Actions' issuer: push and workflow_dispatch, the runs that build the branch's own reviewed code; a run started by another event (workflow_run, pull_request_target, issue_comment, \u2026) may build what that event brought in.", "type": "array", "items": { "type": "string", "pattern": "^[a-z_]+$", "maxLength": 64 }, "minItems": 1, "maxItems": 32, "uniqueItems": true } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
+var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" }, "deploy": { "description": "The identity of the deploy job (the platform's deploy workflow): it signs decision records and deploy-approval attestations, and the deploy gate refuses to run as any other. Absent: any deploy job, and no deploy-approval attestation or decision record is trusted offline.", "$ref": "#/$defs/identity" }, "break-glass": { "description": "The identity that signs break-glass attestations (the platform's break-glass workflow, in its own protected environment): a fourth identity, distinct from build and sign. Absent: no break-glass is ever accepted.", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-non-default-branches": { "description": "Whether a change built on a protected branch other than the repository's default branch (a release/* branch of review.protected-branches) is accepted (default false). twokey shows that the pull request was reviewed and merged into that branch, not how the branch came to hold what was there before: any writer can create a branch a pattern matches, at a commit nobody reviewed, then have a harmless pull request into it reviewed. Set it only where rulesets restrict creating, and pushing to, those branches.", "type": "boolean" }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" }, "bot-pushers": { "description": "Logins of the bots (such as dependabot[bot]) whose pushes to a pull request's branch count as any account's. A push by any other bot names no person, so nobody can tell whether the approver had it push: refused (contributors-identified). List only bots no member of the repository can direct to push code of their choosing; github-actions[bot] (any writer's workflow, with the GITHUB_TOKEN) cannot be listed. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 255, "pattern": "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" } } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": `The Sigstore trusted root bundles must chain to: "public-good", "github" (GitHub's instance, for private repositories) or a path to a trusted_root.json.`, "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } }, "approvals": { "description": "Approvals of the deploy job's environment (GitHub's required reviewers) the deploy gate requires, read from the run and signed in a deploy-approval attestation.", "type": "object", "additionalProperties": false, "properties": { "min": { "description": "Approvals of the environment by people who count (default 0: not required). Bots never count.", "type": "integer", "minimum": 0, "maximum": 32 }, "distinct-from": { "description": "Whom an approver of the deploy must not be, besides a bot (default: author, contributors, pusher): the change's author, its contributors (commit authors, committers, co-authors and head-branch pushers, matched as the review rules match people), its last pusher, its code approvers, the person who started the deploy run.", "type": "array", "maxItems": 5, "items": { "enum": ["author", "contributors", "pusher", "code-approvers", "requester"] } }, "require-prevent-self-review": { "description": `Whether the environment must have GitHub's "prevent self-review" turned on (default false).`, "type": "boolean" } } }, "break-glass": { "description": "How a break-glass attestation (signed by identities.break-glass) may stand in for the review rules.", "type": "object", "additionalProperties": false, "properties": { "max-duration": { "description": "The longest window (expires \u2212 not-before) a break-glass may have: seconds or a duration such as 24h (default 24h).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "min-approvers": { "description": "Approvers of the break-glass, each distinct from its requester and from the change's author (default 1).", "type": "integer", "minimum": 1, "maximum": 32 } } } } }, "report": { "description": "Thresholds that turn `twokey report`'s segregation-of-duties indicators into pass/fail lines (docs/sod-report.md): the report exits 1 when one fails, or when an indicator it needs could not be measured. Absent: the indicators are reported, none fails. A repository policy may only tighten them.", "type": "object", "additionalProperties": false, "properties": { "max-unapproved-rate": { "description": "M1: the highest share of passed deploys made without an independent review (under a break-glass), e.g. 0.001.", "type": "number", "minimum": 0, "maximum": 1 }, "max-review-latency-p90": { "description": "M2: the longest 90th percentile of pull request opened \u2192 first counted approval: seconds or a duration such as 48h, 2d.", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "max-privileged-approval-share": { "description": "M3: the highest share of counted approvals given by repository admins.", "type": "number", "minimum": 0, "maximum": 1 }, "max-audit-gaps": { "description": "M6: the most audit findings accepted: bundles that do not verify or are not the policy's, deploy runs without a decision record, records whose evidence is missing.", "type": "integer", "minimum": 0 }, "max-approval-reuse": { "description": "M7: the most approvals reused accepted: a review approval behind more than one commit, a deploy approval behind another run or environment, a break-glass used twice.", "type": "integer", "minimum": 0 }, "max-break-glass-per-month": { "description": "M8: the most break-glasses used in deploys in any one calendar month (UTC).", "type": "integer", "minimum": 0 }, "max-break-glass-without-follow-up": { "description": "M8: the most break-glasses used whose change has no later review attestation.", "type": "integer", "minimum": 0 }, "max-top-approver-share": { "description": "M9: the highest share of one author's counted approvals that one approver may give (authors with at least 5 counted approvals).", "type": "number", "minimum": 0, "maximum": 1 }, "min-deploy-success-rate": { "description": "M10: the lowest share of passed deploys whose GitHub deployment then succeeded (needs the deployments).", "type": "number", "minimum": 0, "maximum": 1 } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "runner-environment": { "description": "Where the job that signed may have run, from the certificate's Runner Environment (Fulcio extension 1.3.6.1.4.1.57264.1.11): github-hosted (the default for GitHub Actions' issuer: whoever runs a self-hosted runner the job lands on holds its token, and signs as this identity whatever they like) or any (a platform that runs its own runners, isolated from the repositories they serve, or GitHub Enterprise Server).", "enum": ["github-hosted", "any"] }, "triggers": { "description": "identities.build only: the events that may have started the build run, any one of them, compared exactly with the certificate's Build Trigger (Fulcio extension 1.3.6.1.4.1.57264.1.20, GitHub's event_name). Default for GitHub Actions' issuer: push and workflow_dispatch, the runs that build the branch's own reviewed code; a run started by another event (workflow_run, pull_request_target, issue_comment, \u2026) may build what that event brought in.", "type": "array", "items": { "type": "string", "pattern": "^[a-z_]+$", "maxLength": 64 }, "minItems": 1, "maxItems": 32, "uniqueItems": true } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
 var schema32 = { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "runner-environment": { "description": "Where the job that signed may have run, from the certificate's Runner Environment (Fulcio extension 1.3.6.1.4.1.57264.1.11): github-hosted (the default for GitHub Actions' issuer: whoever runs a self-hosted runner the job lands on holds its token, and signs as this identity whatever they like) or any (a platform that runs its own runners, isolated from the repositories they serve, or GitHub Enterprise Server).", "enum": ["github-hosted", "any"] }, "triggers": { "description": "identities.build only: the events that may have started the build run, any one of them, compared exactly with the certificate's Build Trigger (Fulcio extension 1.3.6.1.4.1.57264.1.20, GitHub's event_name). Default for GitHub Actions' issuer: push and workflow_dispatch, the runs that build the branch's own reviewed code; a run started by another event (workflow_run, pull_request_target, issue_comment, \u2026) may build what that event brought in.", "type": "array", "items": { "type": "string", "pattern": "^[a-z_]+$", "maxLength": 64 }, "minItems": 1, "maxItems": 32, "uniqueItems": true } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] };
 var func1 = ucs2length;
 var func37 = Object.prototype.hasOwnProperty;
@@ -16204,10 +16204,10 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data38["allow-activity-fallback"] !== void 0) {
-          let data48 = data38["allow-activity-fallback"];
+        if (data38["allow-non-default-branches"] !== void 0) {
+          let data48 = data38["allow-non-default-branches"];
           if (typeof data48 !== "boolean") {
-            const err163 = { instancePath: instancePath + "/review/allow-activity-fallback", schemaPath: "#/properties/review/properties/allow-activity-fallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["allow-activity-fallback"].type, parentSchema: schema31.properties.review.properties["allow-activity-fallback"], data: data48 };
+            const err163 = { instancePath: instancePath + "/review/allow-non-default-branches", schemaPath: "#/properties/review/properties/allow-non-default-branches/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["allow-non-default-branches"].type, parentSchema: schema31.properties.review.properties["allow-non-default-branches"], data: data48 };
             if (vErrors === null) {
               vErrors = [err163];
             } else {
@@ -16216,33 +16216,36 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
+        if (data38["allow-activity-fallback"] !== void 0) {
+          let data49 = data38["allow-activity-fallback"];
+          if (typeof data49 !== "boolean") {
+            const err164 = { instancePath: instancePath + "/review/allow-activity-fallback", schemaPath: "#/properties/review/properties/allow-activity-fallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.review.properties["allow-activity-fallback"].type, parentSchema: schema31.properties.review.properties["allow-activity-fallback"], data: data49 };
+            if (vErrors === null) {
+              vErrors = [err164];
+            } else {
+              vErrors.push(err164);
+            }
+            errors++;
+          }
+        }
         if (data38["bot-pushers"] !== void 0) {
-          let data49 = data38["bot-pushers"];
-          if (Array.isArray(data49)) {
-            if (data49.length > 256) {
-              const err164 = { instancePath: instancePath + "/review/bot-pushers", schemaPath: "#/properties/review/properties/bot-pushers/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.review.properties["bot-pushers"], data: data49 };
+          let data50 = data38["bot-pushers"];
+          if (Array.isArray(data50)) {
+            if (data50.length > 256) {
+              const err165 = { instancePath: instancePath + "/review/bot-pushers", schemaPath: "#/properties/review/properties/bot-pushers/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.review.properties["bot-pushers"], data: data50 };
               if (vErrors === null) {
-                vErrors = [err164];
+                vErrors = [err165];
               } else {
-                vErrors.push(err164);
+                vErrors.push(err165);
               }
               errors++;
             }
-            const len10 = data49.length;
+            const len10 = data50.length;
             for (let i18 = 0; i18 < len10; i18++) {
-              let data50 = data49[i18];
-              if (typeof data50 === "string") {
-                if (func1(data50) > 255) {
-                  const err165 = { instancePath: instancePath + "/review/bot-pushers/" + i18, schemaPath: "#/properties/review/properties/bot-pushers/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.review.properties["bot-pushers"].items, data: data50 };
-                  if (vErrors === null) {
-                    vErrors = [err165];
-                  } else {
-                    vErrors.push(err165);
-                  }
-                  errors++;
-                }
-                if (!pattern18.test(data50)) {
-                  const err166 = { instancePath: instancePath + "/review/bot-pushers/" + i18, schemaPath: "#/properties/review/properties/bot-pushers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$"', schema: "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$", parentSchema: schema31.properties.review.properties["bot-pushers"].items, data: data50 };
+              let data51 = data50[i18];
+              if (typeof data51 === "string") {
+                if (func1(data51) > 255) {
+                  const err166 = { instancePath: instancePath + "/review/bot-pushers/" + i18, schemaPath: "#/properties/review/properties/bot-pushers/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.review.properties["bot-pushers"].items, data: data51 };
                   if (vErrors === null) {
                     vErrors = [err166];
                   } else {
@@ -16250,54 +16253,51 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
+                if (!pattern18.test(data51)) {
+                  const err167 = { instancePath: instancePath + "/review/bot-pushers/" + i18, schemaPath: "#/properties/review/properties/bot-pushers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$"', schema: "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$", parentSchema: schema31.properties.review.properties["bot-pushers"].items, data: data51 };
+                  if (vErrors === null) {
+                    vErrors = [err167];
+                  } else {
+                    vErrors.push(err167);
+                  }
+                  errors++;
+                }
               } else {
-                const err167 = { instancePath: instancePath + "/review/bot-pushers/" + i18, schemaPath: "#/properties/review/properties/bot-pushers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.review.properties["bot-pushers"].items.type, parentSchema: schema31.properties.review.properties["bot-pushers"].items, data: data50 };
+                const err168 = { instancePath: instancePath + "/review/bot-pushers/" + i18, schemaPath: "#/properties/review/properties/bot-pushers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.review.properties["bot-pushers"].items.type, parentSchema: schema31.properties.review.properties["bot-pushers"].items, data: data51 };
                 if (vErrors === null) {
-                  vErrors = [err167];
+                  vErrors = [err168];
                 } else {
-                  vErrors.push(err167);
+                  vErrors.push(err168);
                 }
                 errors++;
               }
             }
           } else {
-            const err168 = { instancePath: instancePath + "/review/bot-pushers", schemaPath: "#/properties/review/properties/bot-pushers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.review.properties["bot-pushers"].type, parentSchema: schema31.properties.review.properties["bot-pushers"], data: data49 };
+            const err169 = { instancePath: instancePath + "/review/bot-pushers", schemaPath: "#/properties/review/properties/bot-pushers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.review.properties["bot-pushers"].type, parentSchema: schema31.properties.review.properties["bot-pushers"], data: data50 };
             if (vErrors === null) {
-              vErrors = [err168];
+              vErrors = [err169];
             } else {
-              vErrors.push(err168);
+              vErrors.push(err169);
             }
             errors++;
           }
         }
       } else {
-        const err169 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.review.type, parentSchema: schema31.properties.review, data: data38 };
+        const err170 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.review.type, parentSchema: schema31.properties.review, data: data38 };
         if (vErrors === null) {
-          vErrors = [err169];
+          vErrors = [err170];
         } else {
-          vErrors.push(err169);
+          vErrors.push(err170);
         }
         errors++;
       }
     }
     if (data.deploy !== void 0) {
-      let data51 = data.deploy;
-      if (data51 && typeof data51 == "object" && !Array.isArray(data51)) {
-        for (const key7 in data51) {
+      let data52 = data.deploy;
+      if (data52 && typeof data52 == "object" && !Array.isArray(data52)) {
+        for (const key7 in data52) {
           if (!(key7 === "max-age" || key7 === "trusted-root" || key7 === "artifacts" || key7 === "repositories" || key7 === "approvals" || key7 === "break-glass")) {
-            const err170 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy, data: data51 };
-            if (vErrors === null) {
-              vErrors = [err170];
-            } else {
-              vErrors.push(err170);
-            }
-            errors++;
-          }
-        }
-        if (data51["max-age"] !== void 0) {
-          let data52 = data51["max-age"];
-          if (!(typeof data52 == "number" && (!(data52 % 1) && !isNaN(data52)) && isFinite(data52)) && typeof data52 !== "string") {
-            const err171 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/type", keyword: "type", params: { type: schema31.properties.deploy.properties["max-age"].type }, message: "must be integer,string", schema: schema31.properties.deploy.properties["max-age"].type, parentSchema: schema31.properties.deploy.properties["max-age"], data: data52 };
+            const err171 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy, data: data52 };
             if (vErrors === null) {
               vErrors = [err171];
             } else {
@@ -16305,20 +16305,21 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-          if (typeof data52 == "number" && isFinite(data52)) {
-            if (data52 < 1 || isNaN(data52)) {
-              const err172 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["max-age"], data: data52 };
-              if (vErrors === null) {
-                vErrors = [err172];
-              } else {
-                vErrors.push(err172);
-              }
-              errors++;
+        }
+        if (data52["max-age"] !== void 0) {
+          let data53 = data52["max-age"];
+          if (!(typeof data53 == "number" && (!(data53 % 1) && !isNaN(data53)) && isFinite(data53)) && typeof data53 !== "string") {
+            const err172 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/type", keyword: "type", params: { type: schema31.properties.deploy.properties["max-age"].type }, message: "must be integer,string", schema: schema31.properties.deploy.properties["max-age"].type, parentSchema: schema31.properties.deploy.properties["max-age"], data: data53 };
+            if (vErrors === null) {
+              vErrors = [err172];
+            } else {
+              vErrors.push(err172);
             }
+            errors++;
           }
-          if (typeof data52 === "string") {
-            if (!pattern19.test(data52)) {
-              const err173 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.deploy.properties["max-age"], data: data52 };
+          if (typeof data53 == "number" && isFinite(data53)) {
+            if (data53 < 1 || isNaN(data53)) {
+              const err173 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["max-age"], data: data53 };
               if (vErrors === null) {
                 vErrors = [err173];
               } else {
@@ -16327,12 +16328,9 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               errors++;
             }
           }
-        }
-        if (data51["trusted-root"] !== void 0) {
-          let data53 = data51["trusted-root"];
           if (typeof data53 === "string") {
-            if (func1(data53) > 4096) {
-              const err174 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data53 };
+            if (!pattern19.test(data53)) {
+              const err174 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.deploy.properties["max-age"], data: data53 };
               if (vErrors === null) {
                 vErrors = [err174];
               } else {
@@ -16340,8 +16338,13 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (func1(data53) < 1) {
-              const err175 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data53 };
+          }
+        }
+        if (data52["trusted-root"] !== void 0) {
+          let data54 = data52["trusted-root"];
+          if (typeof data54 === "string") {
+            if (func1(data54) > 4096) {
+              const err175 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data54 };
               if (vErrors === null) {
                 vErrors = [err175];
               } else {
@@ -16349,30 +16352,30 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
+            if (func1(data54) < 1) {
+              const err176 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data54 };
+              if (vErrors === null) {
+                vErrors = [err176];
+              } else {
+                vErrors.push(err176);
+              }
+              errors++;
+            }
           } else {
-            const err176 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties["trusted-root"].type, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data53 };
+            const err177 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties["trusted-root"].type, parentSchema: schema31.properties.deploy.properties["trusted-root"], data: data54 };
             if (vErrors === null) {
-              vErrors = [err176];
+              vErrors = [err177];
             } else {
-              vErrors.push(err176);
+              vErrors.push(err177);
             }
             errors++;
           }
         }
-        if (data51.artifacts !== void 0) {
-          let data54 = data51.artifacts;
-          if (Array.isArray(data54)) {
-            if (data54.length > 256) {
-              const err177 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.artifacts, data: data54 };
-              if (vErrors === null) {
-                vErrors = [err177];
-              } else {
-                vErrors.push(err177);
-              }
-              errors++;
-            }
-            if (data54.length < 1) {
-              const err178 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts, data: data54 };
+        if (data52.artifacts !== void 0) {
+          let data55 = data52.artifacts;
+          if (Array.isArray(data55)) {
+            if (data55.length > 256) {
+              const err178 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.artifacts, data: data55 };
               if (vErrors === null) {
                 vErrors = [err178];
               } else {
@@ -16380,21 +16383,21 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            const len11 = data54.length;
+            if (data55.length < 1) {
+              const err179 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts, data: data55 };
+              if (vErrors === null) {
+                vErrors = [err179];
+              } else {
+                vErrors.push(err179);
+              }
+              errors++;
+            }
+            const len11 = data55.length;
             for (let i19 = 0; i19 < len11; i19++) {
-              let data55 = data54[i19];
-              if (typeof data55 === "string") {
-                if (func1(data55) > 255) {
-                  const err179 = { instancePath: instancePath + "/deploy/artifacts/" + i19, schemaPath: "#/properties/deploy/properties/artifacts/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data55 };
-                  if (vErrors === null) {
-                    vErrors = [err179];
-                  } else {
-                    vErrors.push(err179);
-                  }
-                  errors++;
-                }
-                if (func1(data55) < 1) {
-                  const err180 = { instancePath: instancePath + "/deploy/artifacts/" + i19, schemaPath: "#/properties/deploy/properties/artifacts/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data55 };
+              let data56 = data55[i19];
+              if (typeof data56 === "string") {
+                if (func1(data56) > 255) {
+                  const err180 = { instancePath: instancePath + "/deploy/artifacts/" + i19, schemaPath: "#/properties/deploy/properties/artifacts/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data56 };
                   if (vErrors === null) {
                     vErrors = [err180];
                   } else {
@@ -16402,40 +16405,40 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
+                if (func1(data56) < 1) {
+                  const err181 = { instancePath: instancePath + "/deploy/artifacts/" + i19, schemaPath: "#/properties/deploy/properties/artifacts/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data56 };
+                  if (vErrors === null) {
+                    vErrors = [err181];
+                  } else {
+                    vErrors.push(err181);
+                  }
+                  errors++;
+                }
               } else {
-                const err181 = { instancePath: instancePath + "/deploy/artifacts/" + i19, schemaPath: "#/properties/deploy/properties/artifacts/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.artifacts.items.type, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data55 };
+                const err182 = { instancePath: instancePath + "/deploy/artifacts/" + i19, schemaPath: "#/properties/deploy/properties/artifacts/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.artifacts.items.type, parentSchema: schema31.properties.deploy.properties.artifacts.items, data: data56 };
                 if (vErrors === null) {
-                  vErrors = [err181];
+                  vErrors = [err182];
                 } else {
-                  vErrors.push(err181);
+                  vErrors.push(err182);
                 }
                 errors++;
               }
             }
           } else {
-            const err182 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.artifacts.type, parentSchema: schema31.properties.deploy.properties.artifacts, data: data54 };
+            const err183 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.artifacts.type, parentSchema: schema31.properties.deploy.properties.artifacts, data: data55 };
             if (vErrors === null) {
-              vErrors = [err182];
+              vErrors = [err183];
             } else {
-              vErrors.push(err182);
+              vErrors.push(err183);
             }
             errors++;
           }
         }
-        if (data51.repositories !== void 0) {
-          let data56 = data51.repositories;
-          if (Array.isArray(data56)) {
-            if (data56.length > 256) {
-              const err183 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.repositories, data: data56 };
-              if (vErrors === null) {
-                vErrors = [err183];
-              } else {
-                vErrors.push(err183);
-              }
-              errors++;
-            }
-            if (data56.length < 1) {
-              const err184 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.repositories, data: data56 };
+        if (data52.repositories !== void 0) {
+          let data57 = data52.repositories;
+          if (Array.isArray(data57)) {
+            if (data57.length > 256) {
+              const err184 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema31.properties.deploy.properties.repositories, data: data57 };
               if (vErrors === null) {
                 vErrors = [err184];
               } else {
@@ -16443,21 +16446,21 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            const len12 = data56.length;
+            if (data57.length < 1) {
+              const err185 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema31.properties.deploy.properties.repositories, data: data57 };
+              if (vErrors === null) {
+                vErrors = [err185];
+              } else {
+                vErrors.push(err185);
+              }
+              errors++;
+            }
+            const len12 = data57.length;
             for (let i20 = 0; i20 < len12; i20++) {
-              let data57 = data56[i20];
-              if (typeof data57 === "string") {
-                if (func1(data57) > 140) {
-                  const err185 = { instancePath: instancePath + "/deploy/repositories/" + i20, schemaPath: "#/properties/deploy/properties/repositories/items/maxLength", keyword: "maxLength", params: { limit: 140 }, message: "must NOT have more than 140 characters", schema: 140, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data57 };
-                  if (vErrors === null) {
-                    vErrors = [err185];
-                  } else {
-                    vErrors.push(err185);
-                  }
-                  errors++;
-                }
-                if (!pattern20.test(data57)) {
-                  const err186 = { instancePath: instancePath + "/deploy/repositories/" + i20, schemaPath: "#/properties/deploy/properties/repositories/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", parentSchema: schema31.properties.deploy.properties.repositories.items, data: data57 };
+              let data58 = data57[i20];
+              if (typeof data58 === "string") {
+                if (func1(data58) > 140) {
+                  const err186 = { instancePath: instancePath + "/deploy/repositories/" + i20, schemaPath: "#/properties/deploy/properties/repositories/items/maxLength", keyword: "maxLength", params: { limit: 140 }, message: "must NOT have more than 140 characters", schema: 140, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data58 };
                   if (vErrors === null) {
                     vErrors = [err186];
                   } else {
@@ -16465,44 +16468,41 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
+                if (!pattern20.test(data58)) {
+                  const err187 = { instancePath: instancePath + "/deploy/repositories/" + i20, schemaPath: "#/properties/deploy/properties/repositories/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", parentSchema: schema31.properties.deploy.properties.repositories.items, data: data58 };
+                  if (vErrors === null) {
+                    vErrors = [err187];
+                  } else {
+                    vErrors.push(err187);
+                  }
+                  errors++;
+                }
               } else {
-                const err187 = { instancePath: instancePath + "/deploy/repositories/" + i20, schemaPath: "#/properties/deploy/properties/repositories/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.repositories.items.type, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data57 };
+                const err188 = { instancePath: instancePath + "/deploy/repositories/" + i20, schemaPath: "#/properties/deploy/properties/repositories/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema31.properties.deploy.properties.repositories.items.type, parentSchema: schema31.properties.deploy.properties.repositories.items, data: data58 };
                 if (vErrors === null) {
-                  vErrors = [err187];
+                  vErrors = [err188];
                 } else {
-                  vErrors.push(err187);
+                  vErrors.push(err188);
                 }
                 errors++;
               }
             }
           } else {
-            const err188 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.repositories.type, parentSchema: schema31.properties.deploy.properties.repositories, data: data56 };
+            const err189 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.repositories.type, parentSchema: schema31.properties.deploy.properties.repositories, data: data57 };
             if (vErrors === null) {
-              vErrors = [err188];
+              vErrors = [err189];
             } else {
-              vErrors.push(err188);
+              vErrors.push(err189);
             }
             errors++;
           }
         }
-        if (data51.approvals !== void 0) {
-          let data58 = data51.approvals;
-          if (data58 && typeof data58 == "object" && !Array.isArray(data58)) {
-            for (const key8 in data58) {
+        if (data52.approvals !== void 0) {
+          let data59 = data52.approvals;
+          if (data59 && typeof data59 == "object" && !Array.isArray(data59)) {
+            for (const key8 in data59) {
               if (!(key8 === "min" || key8 === "distinct-from" || key8 === "require-prevent-self-review")) {
-                const err189 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy.properties.approvals, data: data58 };
-                if (vErrors === null) {
-                  vErrors = [err189];
-                } else {
-                  vErrors.push(err189);
-                }
-                errors++;
-              }
-            }
-            if (data58.min !== void 0) {
-              let data59 = data58.min;
-              if (!(typeof data59 == "number" && (!(data59 % 1) && !isNaN(data59)) && isFinite(data59))) {
-                const err190 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.deploy.properties.approvals.properties.min.type, parentSchema: schema31.properties.deploy.properties.approvals.properties.min, data: data59 };
+                const err190 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy.properties.approvals, data: data59 };
                 if (vErrors === null) {
                   vErrors = [err190];
                 } else {
@@ -16510,18 +16510,21 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 }
                 errors++;
               }
-              if (typeof data59 == "number" && isFinite(data59)) {
-                if (data59 > 32 || isNaN(data59)) {
-                  const err191 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema31.properties.deploy.properties.approvals.properties.min, data: data59 };
-                  if (vErrors === null) {
-                    vErrors = [err191];
-                  } else {
-                    vErrors.push(err191);
-                  }
-                  errors++;
+            }
+            if (data59.min !== void 0) {
+              let data60 = data59.min;
+              if (!(typeof data60 == "number" && (!(data60 % 1) && !isNaN(data60)) && isFinite(data60))) {
+                const err191 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.deploy.properties.approvals.properties.min.type, parentSchema: schema31.properties.deploy.properties.approvals.properties.min, data: data60 };
+                if (vErrors === null) {
+                  vErrors = [err191];
+                } else {
+                  vErrors.push(err191);
                 }
-                if (data59 < 0 || isNaN(data59)) {
-                  const err192 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.deploy.properties.approvals.properties.min, data: data59 };
+                errors++;
+              }
+              if (typeof data60 == "number" && isFinite(data60)) {
+                if (data60 > 32 || isNaN(data60)) {
+                  const err192 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema31.properties.deploy.properties.approvals.properties.min, data: data60 };
                   if (vErrors === null) {
                     vErrors = [err192];
                   } else {
@@ -16529,13 +16532,8 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-              }
-            }
-            if (data58["distinct-from"] !== void 0) {
-              let data60 = data58["distinct-from"];
-              if (Array.isArray(data60)) {
-                if (data60.length > 5) {
-                  const err193 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/maxItems", keyword: "maxItems", params: { limit: 5 }, message: "must NOT have more than 5 items", schema: 5, parentSchema: schema31.properties.deploy.properties.approvals.properties["distinct-from"], data: data60 };
+                if (data60 < 0 || isNaN(data60)) {
+                  const err193 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.deploy.properties.approvals.properties.min, data: data60 };
                   if (vErrors === null) {
                     vErrors = [err193];
                   } else {
@@ -16543,33 +16541,35 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
-                const len13 = data60.length;
+              }
+            }
+            if (data59["distinct-from"] !== void 0) {
+              let data61 = data59["distinct-from"];
+              if (Array.isArray(data61)) {
+                if (data61.length > 5) {
+                  const err194 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/maxItems", keyword: "maxItems", params: { limit: 5 }, message: "must NOT have more than 5 items", schema: 5, parentSchema: schema31.properties.deploy.properties.approvals.properties["distinct-from"], data: data61 };
+                  if (vErrors === null) {
+                    vErrors = [err194];
+                  } else {
+                    vErrors.push(err194);
+                  }
+                  errors++;
+                }
+                const len13 = data61.length;
                 for (let i21 = 0; i21 < len13; i21++) {
-                  let data61 = data60[i21];
-                  if (!(data61 === "author" || data61 === "contributors" || data61 === "pusher" || data61 === "code-approvers" || data61 === "requester")) {
-                    const err194 = { instancePath: instancePath + "/deploy/approvals/distinct-from/" + i21, schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/items/enum", keyword: "enum", params: { allowedValues: schema31.properties.deploy.properties.approvals.properties["distinct-from"].items.enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.deploy.properties.approvals.properties["distinct-from"].items.enum, parentSchema: schema31.properties.deploy.properties.approvals.properties["distinct-from"].items, data: data61 };
+                  let data62 = data61[i21];
+                  if (!(data62 === "author" || data62 === "contributors" || data62 === "pusher" || data62 === "code-approvers" || data62 === "requester")) {
+                    const err195 = { instancePath: instancePath + "/deploy/approvals/distinct-from/" + i21, schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/items/enum", keyword: "enum", params: { allowedValues: schema31.properties.deploy.properties.approvals.properties["distinct-from"].items.enum }, message: "must be equal to one of the allowed values", schema: schema31.properties.deploy.properties.approvals.properties["distinct-from"].items.enum, parentSchema: schema31.properties.deploy.properties.approvals.properties["distinct-from"].items, data: data62 };
                     if (vErrors === null) {
-                      vErrors = [err194];
+                      vErrors = [err195];
                     } else {
-                      vErrors.push(err194);
+                      vErrors.push(err195);
                     }
                     errors++;
                   }
                 }
               } else {
-                const err195 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.approvals.properties["distinct-from"].type, parentSchema: schema31.properties.deploy.properties.approvals.properties["distinct-from"], data: data60 };
-                if (vErrors === null) {
-                  vErrors = [err195];
-                } else {
-                  vErrors.push(err195);
-                }
-                errors++;
-              }
-            }
-            if (data58["require-prevent-self-review"] !== void 0) {
-              let data62 = data58["require-prevent-self-review"];
-              if (typeof data62 !== "boolean") {
-                const err196 = { instancePath: instancePath + "/deploy/approvals/require-prevent-self-review", schemaPath: "#/properties/deploy/properties/approvals/properties/require-prevent-self-review/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.deploy.properties.approvals.properties["require-prevent-self-review"].type, parentSchema: schema31.properties.deploy.properties.approvals.properties["require-prevent-self-review"], data: data62 };
+                const err196 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema31.properties.deploy.properties.approvals.properties["distinct-from"].type, parentSchema: schema31.properties.deploy.properties.approvals.properties["distinct-from"], data: data61 };
                 if (vErrors === null) {
                   vErrors = [err196];
                 } else {
@@ -16578,34 +16578,34 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 errors++;
               }
             }
-          } else {
-            const err197 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.properties.approvals.type, parentSchema: schema31.properties.deploy.properties.approvals, data: data58 };
-            if (vErrors === null) {
-              vErrors = [err197];
-            } else {
-              vErrors.push(err197);
-            }
-            errors++;
-          }
-        }
-        if (data51["break-glass"] !== void 0) {
-          let data63 = data51["break-glass"];
-          if (data63 && typeof data63 == "object" && !Array.isArray(data63)) {
-            for (const key9 in data63) {
-              if (!(key9 === "max-duration" || key9 === "min-approvers")) {
-                const err198 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy.properties["break-glass"], data: data63 };
+            if (data59["require-prevent-self-review"] !== void 0) {
+              let data63 = data59["require-prevent-self-review"];
+              if (typeof data63 !== "boolean") {
+                const err197 = { instancePath: instancePath + "/deploy/approvals/require-prevent-self-review", schemaPath: "#/properties/deploy/properties/approvals/properties/require-prevent-self-review/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema31.properties.deploy.properties.approvals.properties["require-prevent-self-review"].type, parentSchema: schema31.properties.deploy.properties.approvals.properties["require-prevent-self-review"], data: data63 };
                 if (vErrors === null) {
-                  vErrors = [err198];
+                  vErrors = [err197];
                 } else {
-                  vErrors.push(err198);
+                  vErrors.push(err197);
                 }
                 errors++;
               }
             }
-            if (data63["max-duration"] !== void 0) {
-              let data64 = data63["max-duration"];
-              if (!(typeof data64 == "number" && (!(data64 % 1) && !isNaN(data64)) && isFinite(data64)) && typeof data64 !== "string") {
-                const err199 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/type", keyword: "type", params: { type: schema31.properties.deploy.properties["break-glass"].properties["max-duration"].type }, message: "must be integer,string", schema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"].type, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"], data: data64 };
+          } else {
+            const err198 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.properties.approvals.type, parentSchema: schema31.properties.deploy.properties.approvals, data: data59 };
+            if (vErrors === null) {
+              vErrors = [err198];
+            } else {
+              vErrors.push(err198);
+            }
+            errors++;
+          }
+        }
+        if (data52["break-glass"] !== void 0) {
+          let data64 = data52["break-glass"];
+          if (data64 && typeof data64 == "object" && !Array.isArray(data64)) {
+            for (const key9 in data64) {
+              if (!(key9 === "max-duration" || key9 === "min-approvers")) {
+                const err199 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.deploy.properties["break-glass"], data: data64 };
                 if (vErrors === null) {
                   vErrors = [err199];
                 } else {
@@ -16613,20 +16613,21 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                 }
                 errors++;
               }
-              if (typeof data64 == "number" && isFinite(data64)) {
-                if (data64 < 1 || isNaN(data64)) {
-                  const err200 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"], data: data64 };
-                  if (vErrors === null) {
-                    vErrors = [err200];
-                  } else {
-                    vErrors.push(err200);
-                  }
-                  errors++;
+            }
+            if (data64["max-duration"] !== void 0) {
+              let data65 = data64["max-duration"];
+              if (!(typeof data65 == "number" && (!(data65 % 1) && !isNaN(data65)) && isFinite(data65)) && typeof data65 !== "string") {
+                const err200 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/type", keyword: "type", params: { type: schema31.properties.deploy.properties["break-glass"].properties["max-duration"].type }, message: "must be integer,string", schema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"].type, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"], data: data65 };
+                if (vErrors === null) {
+                  vErrors = [err200];
+                } else {
+                  vErrors.push(err200);
                 }
+                errors++;
               }
-              if (typeof data64 === "string") {
-                if (!pattern19.test(data64)) {
-                  const err201 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"], data: data64 };
+              if (typeof data65 == "number" && isFinite(data65)) {
+                if (data65 < 1 || isNaN(data65)) {
+                  const err201 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"], data: data65 };
                   if (vErrors === null) {
                     vErrors = [err201];
                   } else {
@@ -16635,30 +16636,32 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   errors++;
                 }
               }
-            }
-            if (data63["min-approvers"] !== void 0) {
-              let data65 = data63["min-approvers"];
-              if (!(typeof data65 == "number" && (!(data65 % 1) && !isNaN(data65)) && isFinite(data65))) {
-                const err202 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"].type, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data65 };
-                if (vErrors === null) {
-                  vErrors = [err202];
-                } else {
-                  vErrors.push(err202);
-                }
-                errors++;
-              }
-              if (typeof data65 == "number" && isFinite(data65)) {
-                if (data65 > 32 || isNaN(data65)) {
-                  const err203 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data65 };
+              if (typeof data65 === "string") {
+                if (!pattern19.test(data65)) {
+                  const err202 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.deploy.properties["break-glass"].properties["max-duration"], data: data65 };
                   if (vErrors === null) {
-                    vErrors = [err203];
+                    vErrors = [err202];
                   } else {
-                    vErrors.push(err203);
+                    vErrors.push(err202);
                   }
                   errors++;
                 }
-                if (data65 < 1 || isNaN(data65)) {
-                  const err204 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data65 };
+              }
+            }
+            if (data64["min-approvers"] !== void 0) {
+              let data66 = data64["min-approvers"];
+              if (!(typeof data66 == "number" && (!(data66 % 1) && !isNaN(data66)) && isFinite(data66))) {
+                const err203 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"].type, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data66 };
+                if (vErrors === null) {
+                  vErrors = [err203];
+                } else {
+                  vErrors.push(err203);
+                }
+                errors++;
+              }
+              if (typeof data66 == "number" && isFinite(data66)) {
+                if (data66 > 32 || isNaN(data66)) {
+                  const err204 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data66 };
                   if (vErrors === null) {
                     vErrors = [err204];
                   } else {
@@ -16666,56 +16669,56 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
                   }
                   errors++;
                 }
+                if (data66 < 1 || isNaN(data66)) {
+                  const err205 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data66 };
+                  if (vErrors === null) {
+                    vErrors = [err205];
+                  } else {
+                    vErrors.push(err205);
+                  }
+                  errors++;
+                }
               }
             }
           } else {
-            const err205 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.properties["break-glass"].type, parentSchema: schema31.properties.deploy.properties["break-glass"], data: data63 };
+            const err206 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.properties["break-glass"].type, parentSchema: schema31.properties.deploy.properties["break-glass"], data: data64 };
             if (vErrors === null) {
-              vErrors = [err205];
+              vErrors = [err206];
             } else {
-              vErrors.push(err205);
+              vErrors.push(err206);
             }
             errors++;
           }
         }
       } else {
-        const err206 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.type, parentSchema: schema31.properties.deploy, data: data51 };
+        const err207 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.deploy.type, parentSchema: schema31.properties.deploy, data: data52 };
         if (vErrors === null) {
-          vErrors = [err206];
+          vErrors = [err207];
         } else {
-          vErrors.push(err206);
+          vErrors.push(err207);
         }
         errors++;
       }
     }
     if (data.report !== void 0) {
-      let data66 = data.report;
-      if (data66 && typeof data66 == "object" && !Array.isArray(data66)) {
-        for (const key10 in data66) {
+      let data67 = data.report;
+      if (data67 && typeof data67 == "object" && !Array.isArray(data67)) {
+        for (const key10 in data67) {
           if (!func37.call(schema31.properties.report.properties, key10)) {
-            const err207 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.report, data: data66 };
+            const err208 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties", schema: false, parentSchema: schema31.properties.report, data: data67 };
             if (vErrors === null) {
-              vErrors = [err207];
+              vErrors = [err208];
             } else {
-              vErrors.push(err207);
+              vErrors.push(err208);
             }
             errors++;
           }
         }
-        if (data66["max-unapproved-rate"] !== void 0) {
-          let data67 = data66["max-unapproved-rate"];
-          if (typeof data67 == "number" && isFinite(data67)) {
-            if (data67 > 1 || isNaN(data67)) {
-              const err208 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-unapproved-rate"], data: data67 };
-              if (vErrors === null) {
-                vErrors = [err208];
-              } else {
-                vErrors.push(err208);
-              }
-              errors++;
-            }
-            if (data67 < 0 || isNaN(data67)) {
-              const err209 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-unapproved-rate"], data: data67 };
+        if (data67["max-unapproved-rate"] !== void 0) {
+          let data68 = data67["max-unapproved-rate"];
+          if (typeof data68 == "number" && isFinite(data68)) {
+            if (data68 > 1 || isNaN(data68)) {
+              const err209 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-unapproved-rate"], data: data68 };
               if (vErrors === null) {
                 vErrors = [err209];
               } else {
@@ -16723,20 +16726,17 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-          } else {
-            const err210 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["max-unapproved-rate"].type, parentSchema: schema31.properties.report.properties["max-unapproved-rate"], data: data67 };
-            if (vErrors === null) {
-              vErrors = [err210];
-            } else {
-              vErrors.push(err210);
+            if (data68 < 0 || isNaN(data68)) {
+              const err210 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-unapproved-rate"], data: data68 };
+              if (vErrors === null) {
+                vErrors = [err210];
+              } else {
+                vErrors.push(err210);
+              }
+              errors++;
             }
-            errors++;
-          }
-        }
-        if (data66["max-review-latency-p90"] !== void 0) {
-          let data68 = data66["max-review-latency-p90"];
-          if (!(typeof data68 == "number" && (!(data68 % 1) && !isNaN(data68)) && isFinite(data68)) && typeof data68 !== "string") {
-            const err211 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/type", keyword: "type", params: { type: schema31.properties.report.properties["max-review-latency-p90"].type }, message: "must be integer,string", schema: schema31.properties.report.properties["max-review-latency-p90"].type, parentSchema: schema31.properties.report.properties["max-review-latency-p90"], data: data68 };
+          } else {
+            const err211 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["max-unapproved-rate"].type, parentSchema: schema31.properties.report.properties["max-unapproved-rate"], data: data68 };
             if (vErrors === null) {
               vErrors = [err211];
             } else {
@@ -16744,20 +16744,21 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-          if (typeof data68 == "number" && isFinite(data68)) {
-            if (data68 < 1 || isNaN(data68)) {
-              const err212 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-review-latency-p90"], data: data68 };
-              if (vErrors === null) {
-                vErrors = [err212];
-              } else {
-                vErrors.push(err212);
-              }
-              errors++;
+        }
+        if (data67["max-review-latency-p90"] !== void 0) {
+          let data69 = data67["max-review-latency-p90"];
+          if (!(typeof data69 == "number" && (!(data69 % 1) && !isNaN(data69)) && isFinite(data69)) && typeof data69 !== "string") {
+            const err212 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/type", keyword: "type", params: { type: schema31.properties.report.properties["max-review-latency-p90"].type }, message: "must be integer,string", schema: schema31.properties.report.properties["max-review-latency-p90"].type, parentSchema: schema31.properties.report.properties["max-review-latency-p90"], data: data69 };
+            if (vErrors === null) {
+              vErrors = [err212];
+            } else {
+              vErrors.push(err212);
             }
+            errors++;
           }
-          if (typeof data68 === "string") {
-            if (!pattern19.test(data68)) {
-              const err213 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.report.properties["max-review-latency-p90"], data: data68 };
+          if (typeof data69 == "number" && isFinite(data69)) {
+            if (data69 < 1 || isNaN(data69)) {
+              const err213 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-review-latency-p90"], data: data69 };
               if (vErrors === null) {
                 vErrors = [err213];
               } else {
@@ -16766,12 +16767,9 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               errors++;
             }
           }
-        }
-        if (data66["max-privileged-approval-share"] !== void 0) {
-          let data69 = data66["max-privileged-approval-share"];
-          if (typeof data69 == "number" && isFinite(data69)) {
-            if (data69 > 1 || isNaN(data69)) {
-              const err214 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-privileged-approval-share"], data: data69 };
+          if (typeof data69 === "string") {
+            if (!pattern19.test(data69)) {
+              const err214 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema31.properties.report.properties["max-review-latency-p90"], data: data69 };
               if (vErrors === null) {
                 vErrors = [err214];
               } else {
@@ -16779,8 +16777,13 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data69 < 0 || isNaN(data69)) {
-              const err215 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-privileged-approval-share"], data: data69 };
+          }
+        }
+        if (data67["max-privileged-approval-share"] !== void 0) {
+          let data70 = data67["max-privileged-approval-share"];
+          if (typeof data70 == "number" && isFinite(data70)) {
+            if (data70 > 1 || isNaN(data70)) {
+              const err215 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-privileged-approval-share"], data: data70 };
               if (vErrors === null) {
                 vErrors = [err215];
               } else {
@@ -16788,20 +16791,17 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-          } else {
-            const err216 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["max-privileged-approval-share"].type, parentSchema: schema31.properties.report.properties["max-privileged-approval-share"], data: data69 };
-            if (vErrors === null) {
-              vErrors = [err216];
-            } else {
-              vErrors.push(err216);
+            if (data70 < 0 || isNaN(data70)) {
+              const err216 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-privileged-approval-share"], data: data70 };
+              if (vErrors === null) {
+                vErrors = [err216];
+              } else {
+                vErrors.push(err216);
+              }
+              errors++;
             }
-            errors++;
-          }
-        }
-        if (data66["max-audit-gaps"] !== void 0) {
-          let data70 = data66["max-audit-gaps"];
-          if (!(typeof data70 == "number" && (!(data70 % 1) && !isNaN(data70)) && isFinite(data70))) {
-            const err217 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-audit-gaps"].type, parentSchema: schema31.properties.report.properties["max-audit-gaps"], data: data70 };
+          } else {
+            const err217 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["max-privileged-approval-share"].type, parentSchema: schema31.properties.report.properties["max-privileged-approval-share"], data: data70 };
             if (vErrors === null) {
               vErrors = [err217];
             } else {
@@ -16809,92 +16809,90 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-          if (typeof data70 == "number" && isFinite(data70)) {
-            if (data70 < 0 || isNaN(data70)) {
-              const err218 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-audit-gaps"], data: data70 };
-              if (vErrors === null) {
-                vErrors = [err218];
-              } else {
-                vErrors.push(err218);
-              }
-              errors++;
-            }
-          }
         }
-        if (data66["max-approval-reuse"] !== void 0) {
-          let data71 = data66["max-approval-reuse"];
+        if (data67["max-audit-gaps"] !== void 0) {
+          let data71 = data67["max-audit-gaps"];
           if (!(typeof data71 == "number" && (!(data71 % 1) && !isNaN(data71)) && isFinite(data71))) {
-            const err219 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-approval-reuse"].type, parentSchema: schema31.properties.report.properties["max-approval-reuse"], data: data71 };
+            const err218 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-audit-gaps"].type, parentSchema: schema31.properties.report.properties["max-audit-gaps"], data: data71 };
             if (vErrors === null) {
-              vErrors = [err219];
+              vErrors = [err218];
             } else {
-              vErrors.push(err219);
+              vErrors.push(err218);
             }
             errors++;
           }
           if (typeof data71 == "number" && isFinite(data71)) {
             if (data71 < 0 || isNaN(data71)) {
-              const err220 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-approval-reuse"], data: data71 };
+              const err219 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-audit-gaps"], data: data71 };
               if (vErrors === null) {
-                vErrors = [err220];
+                vErrors = [err219];
               } else {
-                vErrors.push(err220);
+                vErrors.push(err219);
               }
               errors++;
             }
           }
         }
-        if (data66["max-break-glass-per-month"] !== void 0) {
-          let data72 = data66["max-break-glass-per-month"];
+        if (data67["max-approval-reuse"] !== void 0) {
+          let data72 = data67["max-approval-reuse"];
           if (!(typeof data72 == "number" && (!(data72 % 1) && !isNaN(data72)) && isFinite(data72))) {
-            const err221 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-break-glass-per-month"].type, parentSchema: schema31.properties.report.properties["max-break-glass-per-month"], data: data72 };
+            const err220 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-approval-reuse"].type, parentSchema: schema31.properties.report.properties["max-approval-reuse"], data: data72 };
             if (vErrors === null) {
-              vErrors = [err221];
+              vErrors = [err220];
             } else {
-              vErrors.push(err221);
+              vErrors.push(err220);
             }
             errors++;
           }
           if (typeof data72 == "number" && isFinite(data72)) {
             if (data72 < 0 || isNaN(data72)) {
-              const err222 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-break-glass-per-month"], data: data72 };
+              const err221 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-approval-reuse"], data: data72 };
               if (vErrors === null) {
-                vErrors = [err222];
+                vErrors = [err221];
               } else {
-                vErrors.push(err222);
+                vErrors.push(err221);
               }
               errors++;
             }
           }
         }
-        if (data66["max-break-glass-without-follow-up"] !== void 0) {
-          let data73 = data66["max-break-glass-without-follow-up"];
+        if (data67["max-break-glass-per-month"] !== void 0) {
+          let data73 = data67["max-break-glass-per-month"];
           if (!(typeof data73 == "number" && (!(data73 % 1) && !isNaN(data73)) && isFinite(data73))) {
-            const err223 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-break-glass-without-follow-up"].type, parentSchema: schema31.properties.report.properties["max-break-glass-without-follow-up"], data: data73 };
+            const err222 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-break-glass-per-month"].type, parentSchema: schema31.properties.report.properties["max-break-glass-per-month"], data: data73 };
             if (vErrors === null) {
-              vErrors = [err223];
+              vErrors = [err222];
             } else {
-              vErrors.push(err223);
+              vErrors.push(err222);
             }
             errors++;
           }
           if (typeof data73 == "number" && isFinite(data73)) {
             if (data73 < 0 || isNaN(data73)) {
-              const err224 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-break-glass-without-follow-up"], data: data73 };
+              const err223 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-break-glass-per-month"], data: data73 };
               if (vErrors === null) {
-                vErrors = [err224];
+                vErrors = [err223];
               } else {
-                vErrors.push(err224);
+                vErrors.push(err223);
               }
               errors++;
             }
           }
         }
-        if (data66["max-top-approver-share"] !== void 0) {
-          let data74 = data66["max-top-approver-share"];
+        if (data67["max-break-glass-without-follow-up"] !== void 0) {
+          let data74 = data67["max-break-glass-without-follow-up"];
+          if (!(typeof data74 == "number" && (!(data74 % 1) && !isNaN(data74)) && isFinite(data74))) {
+            const err224 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema31.properties.report.properties["max-break-glass-without-follow-up"].type, parentSchema: schema31.properties.report.properties["max-break-glass-without-follow-up"], data: data74 };
+            if (vErrors === null) {
+              vErrors = [err224];
+            } else {
+              vErrors.push(err224);
+            }
+            errors++;
+          }
           if (typeof data74 == "number" && isFinite(data74)) {
-            if (data74 > 1 || isNaN(data74)) {
-              const err225 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-top-approver-share"], data: data74 };
+            if (data74 < 0 || isNaN(data74)) {
+              const err225 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-break-glass-without-follow-up"], data: data74 };
               if (vErrors === null) {
                 vErrors = [err225];
               } else {
@@ -16902,8 +16900,13 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data74 < 0 || isNaN(data74)) {
-              const err226 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-top-approver-share"], data: data74 };
+          }
+        }
+        if (data67["max-top-approver-share"] !== void 0) {
+          let data75 = data67["max-top-approver-share"];
+          if (typeof data75 == "number" && isFinite(data75)) {
+            if (data75 > 1 || isNaN(data75)) {
+              const err226 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["max-top-approver-share"], data: data75 };
               if (vErrors === null) {
                 vErrors = [err226];
               } else {
@@ -16911,30 +16914,30 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
+            if (data75 < 0 || isNaN(data75)) {
+              const err227 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["max-top-approver-share"], data: data75 };
+              if (vErrors === null) {
+                vErrors = [err227];
+              } else {
+                vErrors.push(err227);
+              }
+              errors++;
+            }
           } else {
-            const err227 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["max-top-approver-share"].type, parentSchema: schema31.properties.report.properties["max-top-approver-share"], data: data74 };
+            const err228 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["max-top-approver-share"].type, parentSchema: schema31.properties.report.properties["max-top-approver-share"], data: data75 };
             if (vErrors === null) {
-              vErrors = [err227];
+              vErrors = [err228];
             } else {
-              vErrors.push(err227);
+              vErrors.push(err228);
             }
             errors++;
           }
         }
-        if (data66["min-deploy-success-rate"] !== void 0) {
-          let data75 = data66["min-deploy-success-rate"];
-          if (typeof data75 == "number" && isFinite(data75)) {
-            if (data75 > 1 || isNaN(data75)) {
-              const err228 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["min-deploy-success-rate"], data: data75 };
-              if (vErrors === null) {
-                vErrors = [err228];
-              } else {
-                vErrors.push(err228);
-              }
-              errors++;
-            }
-            if (data75 < 0 || isNaN(data75)) {
-              const err229 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["min-deploy-success-rate"], data: data75 };
+        if (data67["min-deploy-success-rate"] !== void 0) {
+          let data76 = data67["min-deploy-success-rate"];
+          if (typeof data76 == "number" && isFinite(data76)) {
+            if (data76 > 1 || isNaN(data76)) {
+              const err229 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema31.properties.report.properties["min-deploy-success-rate"], data: data76 };
               if (vErrors === null) {
                 vErrors = [err229];
               } else {
@@ -16942,32 +16945,41 @@ function validate20(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
+            if (data76 < 0 || isNaN(data76)) {
+              const err230 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema31.properties.report.properties["min-deploy-success-rate"], data: data76 };
+              if (vErrors === null) {
+                vErrors = [err230];
+              } else {
+                vErrors.push(err230);
+              }
+              errors++;
+            }
           } else {
-            const err230 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["min-deploy-success-rate"].type, parentSchema: schema31.properties.report.properties["min-deploy-success-rate"], data: data75 };
+            const err231 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema31.properties.report.properties["min-deploy-success-rate"].type, parentSchema: schema31.properties.report.properties["min-deploy-success-rate"], data: data76 };
             if (vErrors === null) {
-              vErrors = [err230];
+              vErrors = [err231];
             } else {
-              vErrors.push(err230);
+              vErrors.push(err231);
             }
             errors++;
           }
         }
       } else {
-        const err231 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.report.type, parentSchema: schema31.properties.report, data: data66 };
+        const err232 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.properties.report.type, parentSchema: schema31.properties.report, data: data67 };
         if (vErrors === null) {
-          vErrors = [err231];
+          vErrors = [err232];
         } else {
-          vErrors.push(err231);
+          vErrors.push(err232);
         }
         errors++;
       }
     }
   } else {
-    const err232 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.type, parentSchema: schema31, data };
+    const err233 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema31.type, parentSchema: schema31, data };
     if (vErrors === null) {
-      vErrors = [err232];
+      vErrors = [err233];
     } else {
-      vErrors.push(err232);
+      vErrors.push(err233);
     }
     errors++;
   }
@@ -17019,6 +17031,7 @@ var DEFAULT_REVIEW_RULES = {
   unidentifiedCoAuthors: "refuse",
   nonHumanCoAuthors: [],
   allowActivityFallback: false,
+  allowNonDefaultBranches: false,
   botPushers: []
 };
 var DEFAULT_DEPLOY_APPROVAL_RULES = {
@@ -17127,6 +17140,7 @@ function policyFromDocument(document, read, text, source) {
       unidentifiedCoAuthors: review["unidentified-co-authors"] ?? DEFAULT_REVIEW_RULES.unidentifiedCoAuthors,
       nonHumanCoAuthors: (review["non-human-co-authors"] ?? []).map((email) => email.toLowerCase()),
       allowActivityFallback: review["allow-activity-fallback"] ?? DEFAULT_REVIEW_RULES.allowActivityFallback,
+      allowNonDefaultBranches: review["allow-non-default-branches"] ?? DEFAULT_REVIEW_RULES.allowNonDefaultBranches,
       botPushers: (review["bot-pushers"] ?? []).map((login) => login.toLowerCase())
     },
     deploy: {
@@ -17223,6 +17237,9 @@ function parseRepositoryPolicy(text, source, org) {
       ...review["allow-activity-fallback"] !== void 0 && {
         allowActivityFallback: review["allow-activity-fallback"]
       },
+      ...review["allow-non-default-branches"] !== void 0 && {
+        allowNonDefaultBranches: review["allow-non-default-branches"]
+      },
       ...review["bot-pushers"] !== void 0 && {
         botPushers: review["bot-pushers"].map((login) => login.toLowerCase())
       }
@@ -17293,6 +17310,11 @@ function loosenings(document, org) {
   turnedOff("require-approval-on-head", review["require-approval-on-head"], org.review.requireApprovalOnHead);
   turnedOff("changes-requested-blocks", review["changes-requested-blocks"], org.review.changesRequestedBlocks);
   turnedOn("allow-activity-fallback", review["allow-activity-fallback"], org.review.allowActivityFallback);
+  turnedOn(
+    "allow-non-default-branches",
+    review["allow-non-default-branches"],
+    org.review.allowNonDefaultBranches === true
+  );
   if (review["unidentified-co-authors"] === "allow" && org.review.unidentifiedCoAuthors === "refuse") {
     looser("review.unidentified-co-authors", "allow where the org policy says refuse");
   }

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-RACJDJDT.js";
+} from "./chunk-BVXBZLYR.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -67,7 +67,7 @@ import {
   triggeringActorMismatch,
   verifyEvidence,
   workflowSigner
-} from "./chunk-CWENWPOD.js";
+} from "./chunk-3T6SY533.js";
 import {
   CodedError,
   describeError,

@@ -6,7 +6,7 @@ import {
   matchesAnyGlob,
   parsePolicy,
   parseRepositoryPolicy
-} from "./chunk-QNYCI7OP.js";
+} from "./chunk-T46A6LYT.js";
 import {
   require_dist,
   require_dist2,
@@ -3544,6 +3544,12 @@ function baseIsProtectedBranch(evidence, rules) {
     );
   }
   const hit = protectedBranches.find((b) => b === built) ?? matchesAnyGlob(built, protectedBranches);
+  if (hit && built !== evidence.defaultBranch && rules.allowNonDefaultBranches !== true) {
+    return fail(
+      "base-is-protected-branch",
+      `pull request #${pr.number} was merged into ${built}, which is not the repository's default branch (${evidence.defaultBranch ?? "unknown"}): what that branch held before the merge is nobody's review \u2014 any writer can create a branch ${source} matches, at a commit nobody reviewed. Accept builds of other protected branches in the org policy (review.allow-non-default-branches: true) only where rulesets restrict creating and pushing to them`
+    );
+  }
   return hit ? pass(
     "base-is-protected-branch",
     `pull request #${pr.number} was merged into ${built}, the branch the build ran on and a protected branch: ${source}`
@@ -6229,7 +6235,7 @@ function firstAttemptProblem(run) {
 
 // packages/core/src/validators/review-predicate.validate.js
 var review_predicate_validate_default = validate203;
-var schema313 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" }, "botPushers": { "type": "array", "items": { "type": "string" } } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } };
+var schema313 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" }, "allowNonDefaultBranches": { "type": "boolean" }, "botPushers": { "type": "array", "items": { "type": "string" } } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } };
 var func13 = ucs2length3;
 var pattern43 = new RegExp("^https?://[^\\s]+$", "u");
 var pattern62 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
@@ -7896,32 +7902,44 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                                 var valid32 = true;
                                                               }
                                                               if (valid32) {
-                                                                if (data49.botPushers !== void 0) {
-                                                                  let data60 = data49.botPushers;
+                                                                if (data49.allowNonDefaultBranches !== void 0) {
                                                                   const _errs128 = errors;
-                                                                  if (errors === _errs128) {
-                                                                    if (Array.isArray(data60)) {
-                                                                      var valid36 = true;
-                                                                      const len11 = data60.length;
-                                                                      for (let i11 = 0; i11 < len11; i11++) {
-                                                                        const _errs130 = errors;
-                                                                        if (typeof data60[i11] !== "string") {
-                                                                          validate203.errors = [{ instancePath: instancePath + "/rules/botPushers/" + i11, schemaPath: "#/properties/rules/properties/botPushers/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                                                          return false;
-                                                                        }
-                                                                        var valid36 = _errs130 === errors;
-                                                                        if (!valid36) {
-                                                                          break;
-                                                                        }
-                                                                      }
-                                                                    } else {
-                                                                      validate203.errors = [{ instancePath: instancePath + "/rules/botPushers", schemaPath: "#/properties/rules/properties/botPushers/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
-                                                                      return false;
-                                                                    }
+                                                                  if (typeof data49.allowNonDefaultBranches !== "boolean") {
+                                                                    validate203.errors = [{ instancePath: instancePath + "/rules/allowNonDefaultBranches", schemaPath: "#/properties/rules/properties/allowNonDefaultBranches/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
+                                                                    return false;
                                                                   }
                                                                   var valid32 = _errs128 === errors;
                                                                 } else {
                                                                   var valid32 = true;
+                                                                }
+                                                                if (valid32) {
+                                                                  if (data49.botPushers !== void 0) {
+                                                                    let data61 = data49.botPushers;
+                                                                    const _errs130 = errors;
+                                                                    if (errors === _errs130) {
+                                                                      if (Array.isArray(data61)) {
+                                                                        var valid36 = true;
+                                                                        const len11 = data61.length;
+                                                                        for (let i11 = 0; i11 < len11; i11++) {
+                                                                          const _errs132 = errors;
+                                                                          if (typeof data61[i11] !== "string") {
+                                                                            validate203.errors = [{ instancePath: instancePath + "/rules/botPushers/" + i11, schemaPath: "#/properties/rules/properties/botPushers/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                            return false;
+                                                                          }
+                                                                          var valid36 = _errs132 === errors;
+                                                                          if (!valid36) {
+                                                                            break;
+                                                                          }
+                                                                        }
+                                                                      } else {
+                                                                        validate203.errors = [{ instancePath: instancePath + "/rules/botPushers", schemaPath: "#/properties/rules/properties/botPushers/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                                        return false;
+                                                                      }
+                                                                    }
+                                                                    var valid32 = _errs130 === errors;
+                                                                  } else {
+                                                                    var valid32 = true;
+                                                                  }
                                                                 }
                                                               }
                                                             }
@@ -7943,29 +7961,29 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                         }
                                         if (valid0) {
                                           if (data.checks !== void 0) {
-                                            let data62 = data.checks;
-                                            const _errs132 = errors;
-                                            if (errors === _errs132) {
-                                              if (Array.isArray(data62)) {
+                                            let data63 = data.checks;
+                                            const _errs134 = errors;
+                                            if (errors === _errs134) {
+                                              if (Array.isArray(data63)) {
                                                 var valid37 = true;
-                                                const len12 = data62.length;
+                                                const len12 = data63.length;
                                                 for (let i12 = 0; i12 < len12; i12++) {
-                                                  let data63 = data62[i12];
-                                                  const _errs134 = errors;
-                                                  if (errors === _errs134) {
-                                                    if (data63 && typeof data63 == "object" && !Array.isArray(data63)) {
+                                                  let data64 = data63[i12];
+                                                  const _errs136 = errors;
+                                                  if (errors === _errs136) {
+                                                    if (data64 && typeof data64 == "object" && !Array.isArray(data64)) {
                                                       let missing8;
-                                                      if (data63.id === void 0 && (missing8 = "id") || data63.verdict === void 0 && (missing8 = "verdict") || data63.reason === void 0 && (missing8 = "reason")) {
+                                                      if (data64.id === void 0 && (missing8 = "id") || data64.verdict === void 0 && (missing8 = "verdict") || data64.reason === void 0 && (missing8 = "reason")) {
                                                         validate203.errors = [{ instancePath: instancePath + "/checks/" + i12, schemaPath: "#/properties/checks/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
                                                         return false;
                                                       } else {
-                                                        if (data63.id !== void 0) {
-                                                          let data64 = data63.id;
-                                                          const _errs136 = errors;
-                                                          const _errs137 = errors;
-                                                          if (errors === _errs137) {
-                                                            if (typeof data64 === "string") {
-                                                              if (func13(data64) < 1) {
+                                                        if (data64.id !== void 0) {
+                                                          let data65 = data64.id;
+                                                          const _errs138 = errors;
+                                                          const _errs139 = errors;
+                                                          if (errors === _errs139) {
+                                                            if (typeof data65 === "string") {
+                                                              if (func13(data65) < 1) {
                                                                 validate203.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/id", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                 return false;
                                                               }
@@ -7974,30 +7992,30 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                               return false;
                                                             }
                                                           }
-                                                          var valid38 = _errs136 === errors;
+                                                          var valid38 = _errs138 === errors;
                                                         } else {
                                                           var valid38 = true;
                                                         }
                                                         if (valid38) {
-                                                          if (data63.verdict !== void 0) {
-                                                            let data65 = data63.verdict;
-                                                            const _errs139 = errors;
-                                                            if (!(data65 === "pass" || data65 === "fail")) {
+                                                          if (data64.verdict !== void 0) {
+                                                            let data66 = data64.verdict;
+                                                            const _errs141 = errors;
+                                                            if (!(data66 === "pass" || data66 === "fail")) {
                                                               validate203.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/verdict", schemaPath: "#/properties/checks/items/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema313.properties.checks.items.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                               return false;
                                                             }
-                                                            var valid38 = _errs139 === errors;
+                                                            var valid38 = _errs141 === errors;
                                                           } else {
                                                             var valid38 = true;
                                                           }
                                                           if (valid38) {
-                                                            if (data63.reason !== void 0) {
-                                                              const _errs140 = errors;
-                                                              if (typeof data63.reason !== "string") {
+                                                            if (data64.reason !== void 0) {
+                                                              const _errs142 = errors;
+                                                              if (typeof data64.reason !== "string") {
                                                                 validate203.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/reason", schemaPath: "#/properties/checks/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                 return false;
                                                               }
-                                                              var valid38 = _errs140 === errors;
+                                                              var valid38 = _errs142 === errors;
                                                             } else {
                                                               var valid38 = true;
                                                             }
@@ -8009,7 +8027,7 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                       return false;
                                                     }
                                                   }
-                                                  var valid37 = _errs134 === errors;
+                                                  var valid37 = _errs136 === errors;
                                                   if (!valid37) {
                                                     break;
                                                   }
@@ -8019,30 +8037,30 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                 return false;
                                               }
                                             }
-                                            var valid0 = _errs132 === errors;
+                                            var valid0 = _errs134 === errors;
                                           } else {
                                             var valid0 = true;
                                           }
                                           if (valid0) {
                                             if (data.verdict !== void 0) {
-                                              let data67 = data.verdict;
-                                              const _errs142 = errors;
-                                              if (!(data67 === "pass" || data67 === "fail")) {
+                                              let data68 = data.verdict;
+                                              const _errs144 = errors;
+                                              if (!(data68 === "pass" || data68 === "fail")) {
                                                 validate203.errors = [{ instancePath: instancePath + "/verdict", schemaPath: "#/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema313.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                 return false;
                                               }
-                                              var valid0 = _errs142 === errors;
+                                              var valid0 = _errs144 === errors;
                                             } else {
                                               var valid0 = true;
                                             }
                                             if (valid0) {
                                               if (data.builtRef !== void 0) {
-                                                let data68 = data.builtRef;
-                                                const _errs143 = errors;
-                                                const _errs144 = errors;
-                                                if (errors === _errs144) {
-                                                  if (typeof data68 === "string") {
-                                                    if (func13(data68) < 1) {
+                                                let data69 = data.builtRef;
+                                                const _errs145 = errors;
+                                                const _errs146 = errors;
+                                                if (errors === _errs146) {
+                                                  if (typeof data69 === "string") {
+                                                    if (func13(data69) < 1) {
                                                       validate203.errors = [{ instancePath: instancePath + "/builtRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                       return false;
                                                     }
@@ -8051,18 +8069,18 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                     return false;
                                                   }
                                                 }
-                                                var valid0 = _errs143 === errors;
+                                                var valid0 = _errs145 === errors;
                                               } else {
                                                 var valid0 = true;
                                               }
                                               if (valid0) {
                                                 if (data.defaultBranch !== void 0) {
-                                                  let data69 = data.defaultBranch;
-                                                  const _errs146 = errors;
-                                                  const _errs147 = errors;
-                                                  if (errors === _errs147) {
-                                                    if (typeof data69 === "string") {
-                                                      if (func13(data69) < 1) {
+                                                  let data70 = data.defaultBranch;
+                                                  const _errs148 = errors;
+                                                  const _errs149 = errors;
+                                                  if (errors === _errs149) {
+                                                    if (typeof data70 === "string") {
+                                                      if (func13(data70) < 1) {
                                                         validate203.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                         return false;
                                                       }
@@ -8071,46 +8089,46 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                       return false;
                                                     }
                                                   }
-                                                  var valid0 = _errs146 === errors;
+                                                  var valid0 = _errs148 === errors;
                                                 } else {
                                                   var valid0 = true;
                                                 }
                                                 if (valid0) {
                                                   if (data.mergeCommitCoAuthors !== void 0) {
-                                                    let data70 = data.mergeCommitCoAuthors;
-                                                    const _errs149 = errors;
-                                                    if (errors === _errs149) {
-                                                      if (Array.isArray(data70)) {
+                                                    let data71 = data.mergeCommitCoAuthors;
+                                                    const _errs151 = errors;
+                                                    if (errors === _errs151) {
+                                                      if (Array.isArray(data71)) {
                                                         var valid42 = true;
-                                                        const len13 = data70.length;
+                                                        const len13 = data71.length;
                                                         for (let i13 = 0; i13 < len13; i13++) {
-                                                          let data71 = data70[i13];
-                                                          const _errs151 = errors;
-                                                          if (errors === _errs151) {
-                                                            if (data71 && typeof data71 == "object" && !Array.isArray(data71)) {
+                                                          let data72 = data71[i13];
+                                                          const _errs153 = errors;
+                                                          if (errors === _errs153) {
+                                                            if (data72 && typeof data72 == "object" && !Array.isArray(data72)) {
                                                               let missing9;
-                                                              if (data71.name === void 0 && (missing9 = "name") || data71.email === void 0 && (missing9 = "email")) {
+                                                              if (data72.name === void 0 && (missing9 = "name") || data72.email === void 0 && (missing9 = "email")) {
                                                                 validate203.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13, schemaPath: "#/properties/mergeCommitCoAuthors/items/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
                                                                 return false;
                                                               } else {
-                                                                if (data71.name !== void 0) {
-                                                                  const _errs153 = errors;
-                                                                  if (typeof data71.name !== "string") {
+                                                                if (data72.name !== void 0) {
+                                                                  const _errs155 = errors;
+                                                                  if (typeof data72.name !== "string") {
                                                                     validate203.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13 + "/name", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                     return false;
                                                                   }
-                                                                  var valid43 = _errs153 === errors;
+                                                                  var valid43 = _errs155 === errors;
                                                                 } else {
                                                                   var valid43 = true;
                                                                 }
                                                                 if (valid43) {
-                                                                  if (data71.email !== void 0) {
-                                                                    const _errs155 = errors;
-                                                                    if (typeof data71.email !== "string") {
+                                                                  if (data72.email !== void 0) {
+                                                                    const _errs157 = errors;
+                                                                    if (typeof data72.email !== "string") {
                                                                       validate203.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13 + "/email", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                       return false;
                                                                     }
-                                                                    var valid43 = _errs155 === errors;
+                                                                    var valid43 = _errs157 === errors;
                                                                   } else {
                                                                     var valid43 = true;
                                                                   }
@@ -8121,7 +8139,7 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                               return false;
                                                             }
                                                           }
-                                                          var valid42 = _errs151 === errors;
+                                                          var valid42 = _errs153 === errors;
                                                           if (!valid42) {
                                                             break;
                                                           }
@@ -8131,57 +8149,57 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                         return false;
                                                       }
                                                     }
-                                                    var valid0 = _errs149 === errors;
+                                                    var valid0 = _errs151 === errors;
                                                   } else {
                                                     var valid0 = true;
                                                   }
                                                   if (valid0) {
                                                     if (data.profiles !== void 0) {
-                                                      let data74 = data.profiles;
-                                                      const _errs157 = errors;
-                                                      if (errors === _errs157) {
-                                                        if (Array.isArray(data74)) {
+                                                      let data75 = data.profiles;
+                                                      const _errs159 = errors;
+                                                      if (errors === _errs159) {
+                                                        if (Array.isArray(data75)) {
                                                           var valid44 = true;
-                                                          const len14 = data74.length;
+                                                          const len14 = data75.length;
                                                           for (let i14 = 0; i14 < len14; i14++) {
-                                                            let data75 = data74[i14];
-                                                            const _errs159 = errors;
-                                                            if (errors === _errs159) {
-                                                              if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
+                                                            let data76 = data75[i14];
+                                                            const _errs161 = errors;
+                                                            if (errors === _errs161) {
+                                                              if (data76 && typeof data76 == "object" && !Array.isArray(data76)) {
                                                                 let missing10;
-                                                                if (data75.account === void 0 && (missing10 = "account")) {
+                                                                if (data76.account === void 0 && (missing10 = "account")) {
                                                                   validate203.errors = [{ instancePath: instancePath + "/profiles/" + i14, schemaPath: "#/properties/profiles/items/required", keyword: "required", params: { missingProperty: missing10 }, message: "must have required property '" + missing10 + "'" }];
                                                                   return false;
                                                                 } else {
-                                                                  if (data75.account !== void 0) {
-                                                                    const _errs161 = errors;
-                                                                    if (!validate21(data75.account, { instancePath: instancePath + "/profiles/" + i14 + "/account", parentData: data75, parentDataProperty: "account", rootData, dynamicAnchors })) {
+                                                                  if (data76.account !== void 0) {
+                                                                    const _errs163 = errors;
+                                                                    if (!validate21(data76.account, { instancePath: instancePath + "/profiles/" + i14 + "/account", parentData: data76, parentDataProperty: "account", rootData, dynamicAnchors })) {
                                                                       vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
                                                                       errors = vErrors.length;
                                                                     }
-                                                                    var valid45 = _errs161 === errors;
+                                                                    var valid45 = _errs163 === errors;
                                                                   } else {
                                                                     var valid45 = true;
                                                                   }
                                                                   if (valid45) {
-                                                                    if (data75.name !== void 0) {
-                                                                      const _errs162 = errors;
-                                                                      if (typeof data75.name !== "string") {
+                                                                    if (data76.name !== void 0) {
+                                                                      const _errs164 = errors;
+                                                                      if (typeof data76.name !== "string") {
                                                                         validate203.errors = [{ instancePath: instancePath + "/profiles/" + i14 + "/name", schemaPath: "#/properties/profiles/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                         return false;
                                                                       }
-                                                                      var valid45 = _errs162 === errors;
+                                                                      var valid45 = _errs164 === errors;
                                                                     } else {
                                                                       var valid45 = true;
                                                                     }
                                                                     if (valid45) {
-                                                                      if (data75.email !== void 0) {
-                                                                        const _errs164 = errors;
-                                                                        if (typeof data75.email !== "string") {
+                                                                      if (data76.email !== void 0) {
+                                                                        const _errs166 = errors;
+                                                                        if (typeof data76.email !== "string") {
                                                                           validate203.errors = [{ instancePath: instancePath + "/profiles/" + i14 + "/email", schemaPath: "#/properties/profiles/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                           return false;
                                                                         }
-                                                                        var valid45 = _errs164 === errors;
+                                                                        var valid45 = _errs166 === errors;
                                                                       } else {
                                                                         var valid45 = true;
                                                                       }
@@ -8193,7 +8211,7 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                                 return false;
                                                               }
                                                             }
-                                                            var valid44 = _errs159 === errors;
+                                                            var valid44 = _errs161 === errors;
                                                             if (!valid44) {
                                                               break;
                                                             }
@@ -8203,22 +8221,22 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                           return false;
                                                         }
                                                       }
-                                                      var valid0 = _errs157 === errors;
+                                                      var valid0 = _errs159 === errors;
                                                     } else {
                                                       var valid0 = true;
                                                     }
                                                     if (valid0) {
                                                       if (data.activity !== void 0) {
-                                                        let data79 = data.activity;
-                                                        const _errs166 = errors;
-                                                        const _errs167 = errors;
+                                                        let data80 = data.activity;
+                                                        const _errs168 = errors;
+                                                        const _errs169 = errors;
                                                         let valid46 = false;
                                                         let passing1 = null;
-                                                        const _errs168 = errors;
-                                                        if (errors === _errs168) {
-                                                          if (data79 && typeof data79 == "object" && !Array.isArray(data79)) {
+                                                        const _errs170 = errors;
+                                                        if (errors === _errs170) {
+                                                          if (data80 && typeof data80 == "object" && !Array.isArray(data80)) {
                                                             let missing11;
-                                                            if (data79.available === void 0 && (missing11 = "available") || data79.headPushes === void 0 && (missing11 = "headPushes") || data79.builtCommitArrivals === void 0 && (missing11 = "builtCommitArrivals")) {
+                                                            if (data80.available === void 0 && (missing11 = "available") || data80.headPushes === void 0 && (missing11 = "headPushes") || data80.builtCommitArrivals === void 0 && (missing11 = "builtCommitArrivals")) {
                                                               const err2 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf/0/required", keyword: "required", params: { missingProperty: missing11 }, message: "must have required property '" + missing11 + "'" };
                                                               if (vErrors === null) {
                                                                 vErrors = [err2];
@@ -8227,9 +8245,9 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                               }
                                                               errors++;
                                                             } else {
-                                                              if (data79.available !== void 0) {
-                                                                const _errs170 = errors;
-                                                                if (true !== data79.available) {
+                                                              if (data80.available !== void 0) {
+                                                                const _errs172 = errors;
+                                                                if (true !== data80.available) {
                                                                   const err3 = { instancePath: instancePath + "/activity/available", schemaPath: "#/properties/activity/oneOf/0/properties/available/const", keyword: "const", params: { allowedValue: true }, message: "must be equal to constant" };
                                                                   if (vErrors === null) {
                                                                     vErrors = [err3];
@@ -8238,25 +8256,25 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   }
                                                                   errors++;
                                                                 }
-                                                                var valid47 = _errs170 === errors;
+                                                                var valid47 = _errs172 === errors;
                                                               } else {
                                                                 var valid47 = true;
                                                               }
                                                               if (valid47) {
-                                                                if (data79.headPushes !== void 0) {
-                                                                  let data81 = data79.headPushes;
-                                                                  const _errs171 = errors;
-                                                                  if (errors === _errs171) {
-                                                                    if (Array.isArray(data81)) {
+                                                                if (data80.headPushes !== void 0) {
+                                                                  let data82 = data80.headPushes;
+                                                                  const _errs173 = errors;
+                                                                  if (errors === _errs173) {
+                                                                    if (Array.isArray(data82)) {
                                                                       var valid48 = true;
-                                                                      const len15 = data81.length;
+                                                                      const len15 = data82.length;
                                                                       for (let i15 = 0; i15 < len15; i15++) {
-                                                                        const _errs173 = errors;
-                                                                        if (!validate38(data81[i15], { instancePath: instancePath + "/activity/headPushes/" + i15, parentData: data81, parentDataProperty: i15, rootData, dynamicAnchors })) {
+                                                                        const _errs175 = errors;
+                                                                        if (!validate38(data82[i15], { instancePath: instancePath + "/activity/headPushes/" + i15, parentData: data82, parentDataProperty: i15, rootData, dynamicAnchors })) {
                                                                           vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
                                                                           errors = vErrors.length;
                                                                         }
-                                                                        var valid48 = _errs173 === errors;
+                                                                        var valid48 = _errs175 === errors;
                                                                         if (!valid48) {
                                                                           break;
                                                                         }
@@ -8271,25 +8289,25 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                                       errors++;
                                                                     }
                                                                   }
-                                                                  var valid47 = _errs171 === errors;
+                                                                  var valid47 = _errs173 === errors;
                                                                 } else {
                                                                   var valid47 = true;
                                                                 }
                                                                 if (valid47) {
-                                                                  if (data79.builtCommitArrivals !== void 0) {
-                                                                    let data83 = data79.builtCommitArrivals;
-                                                                    const _errs174 = errors;
-                                                                    if (errors === _errs174) {
-                                                                      if (Array.isArray(data83)) {
+                                                                  if (data80.builtCommitArrivals !== void 0) {
+                                                                    let data84 = data80.builtCommitArrivals;
+                                                                    const _errs176 = errors;
+                                                                    if (errors === _errs176) {
+                                                                      if (Array.isArray(data84)) {
                                                                         var valid49 = true;
-                                                                        const len16 = data83.length;
+                                                                        const len16 = data84.length;
                                                                         for (let i16 = 0; i16 < len16; i16++) {
-                                                                          const _errs176 = errors;
-                                                                          if (!validate38(data83[i16], { instancePath: instancePath + "/activity/builtCommitArrivals/" + i16, parentData: data83, parentDataProperty: i16, rootData, dynamicAnchors })) {
+                                                                          const _errs178 = errors;
+                                                                          if (!validate38(data84[i16], { instancePath: instancePath + "/activity/builtCommitArrivals/" + i16, parentData: data84, parentDataProperty: i16, rootData, dynamicAnchors })) {
                                                                             vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
                                                                             errors = vErrors.length;
                                                                           }
-                                                                          var valid49 = _errs176 === errors;
+                                                                          var valid49 = _errs178 === errors;
                                                                           if (!valid49) {
                                                                             break;
                                                                           }
@@ -8304,7 +8322,7 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                                         errors++;
                                                                       }
                                                                     }
-                                                                    var valid47 = _errs174 === errors;
+                                                                    var valid47 = _errs176 === errors;
                                                                   } else {
                                                                     var valid47 = true;
                                                                   }
@@ -8321,7 +8339,7 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                             errors++;
                                                           }
                                                         }
-                                                        var _valid1 = _errs168 === errors;
+                                                        var _valid1 = _errs170 === errors;
                                                         if (_valid1) {
                                                           valid46 = true;
                                                           passing1 = 0;
@@ -8330,11 +8348,11 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                           props1.headPushes = true;
                                                           props1.builtCommitArrivals = true;
                                                         }
-                                                        const _errs177 = errors;
-                                                        if (errors === _errs177) {
-                                                          if (data79 && typeof data79 == "object" && !Array.isArray(data79)) {
+                                                        const _errs179 = errors;
+                                                        if (errors === _errs179) {
+                                                          if (data80 && typeof data80 == "object" && !Array.isArray(data80)) {
                                                             let missing12;
-                                                            if (data79.available === void 0 && (missing12 = "available") || data79.reason === void 0 && (missing12 = "reason")) {
+                                                            if (data80.available === void 0 && (missing12 = "available") || data80.reason === void 0 && (missing12 = "reason")) {
                                                               const err7 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf/1/required", keyword: "required", params: { missingProperty: missing12 }, message: "must have required property '" + missing12 + "'" };
                                                               if (vErrors === null) {
                                                                 vErrors = [err7];
@@ -8343,9 +8361,9 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                               }
                                                               errors++;
                                                             } else {
-                                                              if (data79.available !== void 0) {
-                                                                const _errs179 = errors;
-                                                                if (false !== data79.available) {
+                                                              if (data80.available !== void 0) {
+                                                                const _errs181 = errors;
+                                                                if (false !== data80.available) {
                                                                   const err8 = { instancePath: instancePath + "/activity/available", schemaPath: "#/properties/activity/oneOf/1/properties/available/const", keyword: "const", params: { allowedValue: false }, message: "must be equal to constant" };
                                                                   if (vErrors === null) {
                                                                     vErrors = [err8];
@@ -8354,14 +8372,14 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   }
                                                                   errors++;
                                                                 }
-                                                                var valid50 = _errs179 === errors;
+                                                                var valid50 = _errs181 === errors;
                                                               } else {
                                                                 var valid50 = true;
                                                               }
                                                               if (valid50) {
-                                                                if (data79.reason !== void 0) {
-                                                                  const _errs180 = errors;
-                                                                  if (typeof data79.reason !== "string") {
+                                                                if (data80.reason !== void 0) {
+                                                                  const _errs182 = errors;
+                                                                  if (typeof data80.reason !== "string") {
                                                                     const err9 = { instancePath: instancePath + "/activity/reason", schemaPath: "#/properties/activity/oneOf/1/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                                                                     if (vErrors === null) {
                                                                       vErrors = [err9];
@@ -8370,7 +8388,7 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                                     }
                                                                     errors++;
                                                                   }
-                                                                  var valid50 = _errs180 === errors;
+                                                                  var valid50 = _errs182 === errors;
                                                                 } else {
                                                                   var valid50 = true;
                                                                 }
@@ -8386,7 +8404,7 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                             errors++;
                                                           }
                                                         }
-                                                        var _valid1 = _errs177 === errors;
+                                                        var _valid1 = _errs179 === errors;
                                                         if (_valid1 && valid46) {
                                                           valid46 = false;
                                                           passing1 = [passing1, 1];
@@ -8412,16 +8430,16 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                           validate203.errors = vErrors;
                                                           return false;
                                                         } else {
-                                                          errors = _errs167;
+                                                          errors = _errs169;
                                                           if (vErrors !== null) {
-                                                            if (_errs167) {
-                                                              vErrors.length = _errs167;
+                                                            if (_errs169) {
+                                                              vErrors.length = _errs169;
                                                             } else {
                                                               vErrors = null;
                                                             }
                                                           }
                                                         }
-                                                        var valid0 = _errs166 === errors;
+                                                        var valid0 = _errs168 === errors;
                                                       } else {
                                                         var valid0 = true;
                                                       }

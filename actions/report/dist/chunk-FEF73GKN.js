@@ -5,7 +5,7 @@ import {
 } from "./chunk-TJ3XPODE.js";
 import {
   CodedError
-} from "./chunk-QNYCI7OP.js";
+} from "./chunk-T46A6LYT.js";
 
 // packages/github/src/inputs.ts
 import { tmpdir } from "node:os";
