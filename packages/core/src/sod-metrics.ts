@@ -41,8 +41,13 @@ export interface DeploymentRecord {
   environment: string;
   sha: string;
   createdAt: string;
-  /** The workflow run that made it (from a status's log or target URL). */
+  /** The workflow run that made it (from a status's log or target URL): the one run all its statuses name. */
   runId?: string;
+  /**
+   * The runs its statuses name, when they name more than one: anyone who can write deployments can post a status
+   * naming another run, so which run deployed is not known (the deployment then counts as one no record covers).
+   */
+  runsNamed?: string[];
   statuses: { state: string; createdAt: string }[];
 }
 
@@ -563,7 +568,7 @@ function auditCompleteness(
   for (const deployment of deployments ?? []) {
     const key = deployment.runId === undefined ? undefined : runEnvironment(deployment.runId, deployment.environment);
     const records = key === undefined ? undefined : recorded.get(key);
-    const named = `GitHub deployment ${deployment.id} to ${deployment.environment} (${deployment.createdAt}${deployment.runId ? `, run ${deployment.runId}` : ', no run named'})`;
+    const named = `GitHub deployment ${deployment.id} to ${deployment.environment} (${deployment.createdAt}${deployment.runId ? `, run ${deployment.runId}` : deployment.runsNamed ? `, its statuses name several runs: ${deployment.runsNamed.join(', ')}` : ', no run named'})`;
     if (records === undefined) {
       // A run already named (its approval without a record) is one gap, not two.
       if (key !== undefined && flagged.has(key)) continue;
@@ -1095,18 +1100,22 @@ export function deploymentsFromGitHub(json: unknown, source: string): Deployment
       fail(`${at}.created_at`, 'expected a time');
     const statuses = d.statuses ?? [];
     if (!Array.isArray(statuses)) fail(`${at}.statuses`, 'expected a list of statuses');
-    let runId: string | undefined;
+    const url = typeof d.url === 'string' ? d.url : undefined;
+    const repository = url ? /\/repos\/([^/]+\/[^/]+)\/deployments\//.exec(url)?.[1] : undefined;
+    // Every run a status names, as a web page of the deployment's own repository (`https://HOST/OWNER/REPO/actions/
+    // runs/ID/…`), never a URL that merely contains `/actions/runs/ID`: GitHub Actions names the run in each status it
+    // posts, and a status anyone with deployments: write posts may name another run — then none is the deployment's.
+    const runs = new Set<string>();
     const read = (statuses as Record<string, unknown>[]).map((s, j) => {
       if (typeof s?.state !== 'string') fail(`${at}.statuses[${j}].state`, 'expected a string');
       if (typeof s.created_at !== 'string') fail(`${at}.statuses[${j}].created_at`, 'expected a time');
-      for (const url of [s.log_url, s.target_url]) {
-        const id = typeof url === 'string' ? /\/actions\/runs\/(\d+)/.exec(url)?.[1] : undefined;
-        if (id && runId === undefined) runId = id;
+      for (const link of [s.log_url, s.target_url]) {
+        const id = typeof link === 'string' ? runNamedBy(link, repository) : undefined;
+        if (id) runs.add(id);
       }
       return { state: s.state as string, createdAt: s.created_at as string };
     });
-    const url = typeof d.url === 'string' ? d.url : undefined;
-    const repository = url ? /\/repos\/([^/]+\/[^/]+)\/deployments\//.exec(url)?.[1] : undefined;
+    const runId = runs.size === 1 ? [...runs][0] : undefined;
     return {
       id: d.id as number,
       ...(url && { url }),
@@ -1115,9 +1124,27 @@ export function deploymentsFromGitHub(json: unknown, source: string): Deployment
       sha: d.sha as string,
       createdAt: d.created_at as string,
       ...(runId !== undefined && { runId }),
+      ...(runs.size > 1 && { runsNamed: [...runs] }),
       statuses: read,
     };
   });
+}
+
+/** The run a status URL names as a page of `repository` (`owner/name`; any repository when unknown), or undefined. */
+function runNamedBy(link: string, repository: string | undefined): string | undefined {
+  let path: string;
+  try {
+    const parsed = new URL(link);
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return undefined;
+    path = parsed.pathname;
+  } catch {
+    return undefined;
+  }
+  const match = /^\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)(?:\/|$)/.exec(path);
+  if (!match) return undefined;
+  if (repository !== undefined && `${match[1]}/${match[2]}`.toLowerCase() !== repository.toLowerCase())
+    return undefined;
+  return match[3];
 }
 
 // ── helpers ────────────────────────────────────────────────────────────────────────────────────────────────────

@@ -28,7 +28,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-UN72OOQJ.js";
+} from "./chunk-FBK6MU6B.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-BVXBZLYR.js";
+} from "./chunk-2BFTVMX2.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -602,18 +602,19 @@ function deploymentsFromGitHub(json, source) {
       fail2(`${at}.created_at`, "expected a time");
     const statuses = d.statuses ?? [];
     if (!Array.isArray(statuses)) fail2(`${at}.statuses`, "expected a list of statuses");
-    let runId;
+    const url = typeof d.url === "string" ? d.url : void 0;
+    const repository = url ? /\/repos\/([^/]+\/[^/]+)\/deployments\//.exec(url)?.[1] : void 0;
+    const runs = /* @__PURE__ */ new Set();
     const read = statuses.map((s, j) => {
       if (typeof s?.state !== "string") fail2(`${at}.statuses[${j}].state`, "expected a string");
       if (typeof s.created_at !== "string") fail2(`${at}.statuses[${j}].created_at`, "expected a time");
-      for (const url2 of [s.log_url, s.target_url]) {
-        const id = typeof url2 === "string" ? /\/actions\/runs\/(\d+)/.exec(url2)?.[1] : void 0;
-        if (id && runId === void 0) runId = id;
+      for (const link of [s.log_url, s.target_url]) {
+        const id = typeof link === "string" ? runNamedBy(link, repository) : void 0;
+        if (id) runs.add(id);
       }
       return { state: s.state, createdAt: s.created_at };
     });
-    const url = typeof d.url === "string" ? d.url : void 0;
-    const repository = url ? /\/repos\/([^/]+\/[^/]+)\/deployments\//.exec(url)?.[1] : void 0;
+    const runId = runs.size === 1 ? [...runs][0] : void 0;
     return {
       id: d.id,
       ...url && { url },
@@ -622,9 +623,25 @@ function deploymentsFromGitHub(json, source) {
       sha: d.sha,
       createdAt: d.created_at,
       ...runId !== void 0 && { runId },
+      ...runs.size > 1 && { runsNamed: [...runs] },
       statuses: read
     };
   });
+}
+function runNamedBy(link, repository) {
+  let path;
+  try {
+    const parsed = new URL(link);
+    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return void 0;
+    path = parsed.pathname;
+  } catch {
+    return void 0;
+  }
+  const match = /^\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)(?:\/|$)/.exec(path);
+  if (!match) return void 0;
+  if (repository !== void 0 && `${match[1]}/${match[2]}`.toLowerCase() !== repository.toLowerCase())
+    return void 0;
+  return match[3];
 }
 
 // packages/sigstore/src/batch.ts

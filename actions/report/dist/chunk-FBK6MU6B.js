@@ -710,7 +710,7 @@ function auditCompleteness(ledger, within, deployments) {
   for (const deployment of deployments ?? []) {
     const key = deployment.runId === void 0 ? void 0 : runEnvironment(deployment.runId, deployment.environment);
     const records = key === void 0 ? void 0 : recorded.get(key);
-    const named = `GitHub deployment ${deployment.id} to ${deployment.environment} (${deployment.createdAt}${deployment.runId ? `, run ${deployment.runId}` : ", no run named"})`;
+    const named = `GitHub deployment ${deployment.id} to ${deployment.environment} (${deployment.createdAt}${deployment.runId ? `, run ${deployment.runId}` : deployment.runsNamed ? `, its statuses name several runs: ${deployment.runsNamed.join(", ")}` : ", no run named"})`;
     if (records === void 0) {
       if (key !== void 0 && flagged.has(key)) continue;
       items.push({
@@ -1133,18 +1133,19 @@ function deploymentsFromGitHub(json, source) {
       fail(`${at}.created_at`, "expected a time");
     const statuses = d.statuses ?? [];
     if (!Array.isArray(statuses)) fail(`${at}.statuses`, "expected a list of statuses");
-    let runId;
+    const url = typeof d.url === "string" ? d.url : void 0;
+    const repository = url ? /\/repos\/([^/]+\/[^/]+)\/deployments\//.exec(url)?.[1] : void 0;
+    const runs = /* @__PURE__ */ new Set();
     const read = statuses.map((s, j) => {
       if (typeof s?.state !== "string") fail(`${at}.statuses[${j}].state`, "expected a string");
       if (typeof s.created_at !== "string") fail(`${at}.statuses[${j}].created_at`, "expected a time");
-      for (const url2 of [s.log_url, s.target_url]) {
-        const id = typeof url2 === "string" ? /\/actions\/runs\/(\d+)/.exec(url2)?.[1] : void 0;
-        if (id && runId === void 0) runId = id;
+      for (const link2 of [s.log_url, s.target_url]) {
+        const id = typeof link2 === "string" ? runNamedBy(link2, repository) : void 0;
+        if (id) runs.add(id);
       }
       return { state: s.state, createdAt: s.created_at };
     });
-    const url = typeof d.url === "string" ? d.url : void 0;
-    const repository = url ? /\/repos\/([^/]+\/[^/]+)\/deployments\//.exec(url)?.[1] : void 0;
+    const runId = runs.size === 1 ? [...runs][0] : void 0;
     return {
       id: d.id,
       ...url && { url },
@@ -1153,9 +1154,25 @@ function deploymentsFromGitHub(json, source) {
       sha: d.sha,
       createdAt: d.created_at,
       ...runId !== void 0 && { runId },
+      ...runs.size > 1 && { runsNamed: [...runs] },
       statuses: read
     };
   });
+}
+function runNamedBy(link2, repository) {
+  let path;
+  try {
+    const parsed = new URL(link2);
+    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return void 0;
+    path = parsed.pathname;
+  } catch {
+    return void 0;
+  }
+  const match = /^\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)(?:\/|$)/.exec(path);
+  if (!match) return void 0;
+  if (repository !== void 0 && `${match[1]}/${match[2]}`.toLowerCase() !== repository.toLowerCase())
+    return void 0;
+  return match[3];
 }
 function uniquePullRequests(reviews) {
   const seen = /* @__PURE__ */ new Map();

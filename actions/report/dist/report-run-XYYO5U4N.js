@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-UN72OOQJ.js";
+} from "./chunk-FBK6MU6B.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,
