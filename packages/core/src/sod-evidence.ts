@@ -136,6 +136,8 @@ export class EvidenceLedger {
   readonly digestAliases = new Map<string, string>();
   private readonly seen = new Set<string>();
   private readonly repositories?: Set<string>;
+  /** The owners of the policy's deploy.repositories: where the deploy jobs that ship them may run. */
+  private readonly repositoryOwners?: Set<string>;
   private readonly owner?: string;
 
   /**
@@ -146,7 +148,10 @@ export class EvidenceLedger {
     private readonly policy: Pick<Policy, 'identities' | 'deploy'>,
     scope: { owner?: string } = {},
   ) {
-    if (policy.deploy.repositories) this.repositories = new Set(policy.deploy.repositories.map((r) => r.toLowerCase()));
+    if (policy.deploy.repositories) {
+      this.repositories = new Set(policy.deploy.repositories.map((r) => r.toLowerCase()));
+      this.repositoryOwners = new Set([...this.repositories].map((r) => r.split('/')[0]!));
+    }
     if (scope.owner !== undefined) this.owner = scope.owner.toLowerCase();
   }
 
@@ -256,7 +261,13 @@ export class EvidenceLedger {
         reason: `it is about ${fact.repository}, but its certificate was issued to a run of ${signerRepository}`,
       };
     }
-    if (this.repositories && !this.repositories.has(fact.repository.toLowerCase())) {
+    // deploy.repositories names whose changes may ship (the built repositories: their reviews and break-glasses);
+    // the deploy jobs that ship them may run in a deployment repository of the same owner (acme/ops deploys
+    // acme/app), and sign their decision records and deploy approvals there: those count, or that repository's
+    // deploys — its break-glasses used — would be missing from the report.
+    const repository = fact.repository.toLowerCase();
+    const deployedFrom = role === 'deploy' && this.repositoryOwners?.has(repository.split('/')[0]!) === true;
+    if (this.repositories && !this.repositories.has(repository) && !deployedFrom) {
       return { kind: 'not-the-policy-identity', reason: `${fact.repository} is not a repository the policy deploys` };
     }
     if (this.owner !== undefined && fact.repository.split('/')[0]!.toLowerCase() !== this.owner) {

@@ -28,7 +28,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-FBK6MU6B.js";
+} from "./chunk-FHAJZJ3V.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,

@@ -185,7 +185,10 @@ var EvidenceLedger = class {
    */
   constructor(policy, scope = {}) {
     this.policy = policy;
-    if (policy.deploy.repositories) this.repositories = new Set(policy.deploy.repositories.map((r) => r.toLowerCase()));
+    if (policy.deploy.repositories) {
+      this.repositories = new Set(policy.deploy.repositories.map((r) => r.toLowerCase()));
+      this.repositoryOwners = new Set([...this.repositories].map((r) => r.split("/")[0]));
+    }
     if (scope.owner !== void 0) this.owner = scope.owner.toLowerCase();
   }
   policy;
@@ -209,6 +212,8 @@ var EvidenceLedger = class {
   digestAliases = /* @__PURE__ */ new Map();
   seen = /* @__PURE__ */ new Set();
   repositories;
+  /** The owners of the policy's deploy.repositories: where the deploy jobs that ship them may run. */
+  repositoryOwners;
   owner;
   /** A file found beside the bundles that is no bundle (NOT_A_BUNDLE): named nowhere, counted as skipped. */
   addSkipped() {
@@ -305,7 +310,9 @@ var EvidenceLedger = class {
         reason: `it is about ${fact.repository}, but its certificate was issued to a run of ${signerRepository}`
       };
     }
-    if (this.repositories && !this.repositories.has(fact.repository.toLowerCase())) {
+    const repository = fact.repository.toLowerCase();
+    const deployedFrom = role === "deploy" && this.repositoryOwners?.has(repository.split("/")[0]) === true;
+    if (this.repositories && !this.repositories.has(repository) && !deployedFrom) {
       return { kind: "not-the-policy-identity", reason: `${fact.repository} is not a repository the policy deploys` };
     }
     if (this.owner !== void 0 && fact.repository.split("/")[0].toLowerCase() !== this.owner) {

@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-FBK6MU6B.js";
+} from "./chunk-FHAJZJ3V.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,
