@@ -13,7 +13,7 @@ import {
 } from '@twokey/core';
 import { type OrgHistory, orgHistoryDeployments, orgHistoryPolicy, planOrgHistory } from '@twokey/testkit';
 import { describe, expect, it } from 'vitest';
-import { bundlesOf } from './sod-truth';
+import { bundlesOf, resign } from './sod-truth';
 
 const history: OrgHistory = planOrgHistory({ firstMonth: '2026-01', months: 3 });
 const honest = bundlesOf(history);
@@ -81,7 +81,86 @@ describe('a deployment status naming another run (row 184)', () => {
     expect(r.verdict).toBe('fail');
   });
 
-  it('takes a run only from a page of the deployment’s own repository, and none from statuses that disagree', () => {
+  it('refuses a deployment whose repository was renamed and one status names another run under the new name', () => {
+    // The statuses GitHub Actions posted keep the old name; the API names the deployment by the new one.
+    const renamed = `${glassDeploy.repository}-renamed`;
+    const deployments = github() as ({ id: number; url: string } & { statuses: object[] })[];
+    const mine = deployments.find((d) => JSON.stringify(d.statuses).includes(`/actions/runs/${glassDeploy.runId}/`))!;
+    mine.url = mine.url.replace(`/repos/${glassDeploy.repository}/`, `/repos/${renamed}/`);
+    mine.statuses.unshift({
+      state: 'success',
+      created_at: '2026-11-30T00:00:00Z',
+      log_url: `https://github.com/${renamed}/actions/runs/${decoy.runId}/job/1`,
+    });
+    const r = report(kept, deployments, thresholds);
+    const about = r.indicators.M6.items.filter(
+      (f) => f.kind === 'deployment-without-record' && f.reason.includes(`GitHub deployment ${mine.id} `),
+    );
+    expect(about).toHaveLength(1);
+    expect(about[0]!.reason).toContain('its statuses name several runs');
+    expect(r.verdict).toBe('fail');
+  });
+
+  it('refuses a deployment a status moved to another environment (the same run’s staging record would cover it)', () => {
+    // Row 152's setup: the same run had a genuine staging gate job over a reviewed artifact, which passed.
+    const run = glassDeploy.runId;
+    const reviewed = history.deploys.find(
+      (d) =>
+        d.repository === glassDeploy.repository &&
+        d.result === 'PASSED' &&
+        d.pullRequest !== undefined &&
+        'own' in d.approval,
+    )!;
+    const runUri = `https://github.com/${glassDeploy.repository}/actions/runs/${run}/attempts/1`;
+    const at = new Date(Date.parse(glassDeploy.at) - 10 * 60_000).toISOString();
+    const approval = honest.find(
+      (b) => b.source === `${reviewed.repository}/deploy-approvals/${reviewed.runId}.sigstore.json`,
+    )!;
+    const stagingApproval = resign(approval, `staging/approval-${run}.json`, runUri, (s) => {
+      s.predicate.environment = 'staging';
+      s.predicate.run = { id: Number(run), attempt: 1, uri: runUri };
+      for (const a of s.predicate.approvals) a.environments = ['staging'];
+      s.predicate.requestedAt = new Date(Date.parse(at) - 5 * 60_000).toISOString();
+      s.predicate.readAt = new Date(Date.parse(at) - 60_000).toISOString();
+    });
+    const record = honest.find((b) => b.source === `${reviewed.repository}/decisions.jsonl#${reviewed.runId}`)!;
+    const stagingRecord = resign(record, `staging/record-${run}.json`, runUri, (s) => {
+      s.predicate.timeVerified = at;
+      s.predicate.resourceUri = `https://github.com/${glassDeploy.repository}/deployments/staging`;
+      s.predicate['https://twokey.dev/decision/v1'].environment = 'staging';
+      s.predicate.inputAttestations = [
+        s.predicate.inputAttestations[0],
+        { uri: 'file:///runner/work/staging-approval.json', digest: { sha256: stagingApproval.sha256 } },
+      ];
+    });
+    const deployments = github() as ({ id: number; environment: string } & Record<string, unknown> & {
+        statuses: object[];
+      })[];
+    const mine = deployments.find((d) => JSON.stringify(d.statuses).includes(`/actions/runs/${glassDeploy.runId}/`))!;
+    expect(mine.environment).toBe('production');
+    // POST …/deployments/{id}/statuses {environment: staging}: GitHub lists it under staging, original_environment
+    // keeps production.
+    mine.original_environment = 'production';
+    mine.environment = 'staging';
+    mine.statuses.unshift({
+      state: 'success',
+      created_at: '2026-11-30T00:00:00Z',
+      environment: 'staging',
+      log_url: `https://github.com/${glassDeploy.repository}/actions/runs/${glassDeploy.runId}/job/1`,
+    });
+    const [read] = deploymentsFromGitHub([mine], 'x');
+    expect(read).toMatchObject({ environment: 'production', environmentsNamed: ['production', 'staging'] });
+    expect(read!.runId).toBeUndefined();
+    const r = report([...kept, stagingApproval, stagingRecord], deployments, thresholds);
+    const about = r.indicators.M6.items.filter(
+      (f) => f.kind === 'deployment-without-record' && f.reason.includes(`GitHub deployment ${mine.id} `),
+    );
+    expect(about).toHaveLength(1);
+    expect(about[0]!.reason).toContain('moved between environments by its statuses: production, staging');
+    expect(r.verdict).toBe('fail');
+  });
+
+  it('takes a run from any page of a run, and none from statuses that disagree', () => {
     const deployment = (...links: string[]) =>
       deploymentsFromGitHub(
         [
@@ -102,20 +181,20 @@ describe('a deployment status naming another run (row 184)', () => {
       )[0]!;
     expect(deployment('https://github.com/acme/app/actions/runs/7/job/1').runId).toBe('7');
     expect(deployment('https://github.com/ACME/App/actions/runs/7').runId).toBe('7');
-    for (const elsewhere of [
-      'https://evil.example/actions/runs/42',
-      'https://github.com/acme/other/actions/runs/42/job/1',
-      'https://evil.example/x/acme/app/actions/runs/42',
-      'javascript:/acme/app/actions/runs/42',
-    ]) {
+    // Not a run's page: names no run, and takes none away.
+    for (const elsewhere of ['https://evil.example/actions/runs/42', 'javascript:/acme/app/actions/runs/42']) {
       expect(deployment(elsewhere).runId, elsewhere).toBeUndefined();
       expect(deployment('https://github.com/acme/app/actions/runs/7/job/1', elsewhere).runId, elsewhere).toBe('7');
     }
-    const twoRuns = deployment(
-      'https://github.com/acme/app/actions/runs/7/job/1',
-      'https://github.com/acme/app/actions/runs/8',
-    );
-    expect(twoRuns.runId).toBeUndefined();
-    expect(twoRuns.runsNamed).toEqual(['7', '8']);
+    // Another repository's or host's run page is a run named all the same (a renamed repository keeps its old name in
+    // the statuses posted before): beside the deployment's own, two runs, and none is the deployment's.
+    for (const other of [
+      'https://github.com/acme/other/actions/runs/42/job/1',
+      'https://evil.example/x/acme/actions/runs/42',
+    ]) {
+      const two = deployment('https://github.com/acme/app/actions/runs/7/job/1', other);
+      expect(two.runId, other).toBeUndefined();
+      expect(two.runsNamed).toEqual(['7', '42']);
+    }
   });
 });

@@ -48,6 +48,11 @@ export interface DeploymentRecord {
    * naming another run, so which run deployed is not known (the deployment then counts as one no record covers).
    */
   runsNamed?: string[];
+  /**
+   * The environments it was listed under, when a status moved it (a status's `environment`, GitHub's
+   * `original_environment` keeping the first): which environment it deployed to is then not known either.
+   */
+  environmentsNamed?: string[];
   statuses: { state: string; createdAt: string }[];
 }
 
@@ -568,7 +573,7 @@ function auditCompleteness(
   for (const deployment of deployments ?? []) {
     const key = deployment.runId === undefined ? undefined : runEnvironment(deployment.runId, deployment.environment);
     const records = key === undefined ? undefined : recorded.get(key);
-    const named = `GitHub deployment ${deployment.id} to ${deployment.environment} (${deployment.createdAt}${deployment.runId ? `, run ${deployment.runId}` : deployment.runsNamed ? `, its statuses name several runs: ${deployment.runsNamed.join(', ')}` : ', no run named'})`;
+    const named = `GitHub deployment ${deployment.id} to ${deployment.environment} (${deployment.createdAt}${deployment.runId ? `, run ${deployment.runId}` : deployment.runsNamed ? `, its statuses name several runs: ${deployment.runsNamed.join(', ')}` : deployment.environmentsNamed ? `, moved between environments by its statuses: ${deployment.environmentsNamed.join(', ')}` : ', no run named'})`;
     if (records === undefined) {
       // A run already named (its approval without a record) is one gap, not two.
       if (key !== undefined && flagged.has(key)) continue;
@@ -1102,36 +1107,42 @@ export function deploymentsFromGitHub(json: unknown, source: string): Deployment
     if (!Array.isArray(statuses)) fail(`${at}.statuses`, 'expected a list of statuses');
     const url = typeof d.url === 'string' ? d.url : undefined;
     const repository = url ? /\/repos\/([^/]+\/[^/]+)\/deployments\//.exec(url)?.[1] : undefined;
-    // Every run a status names, as a web page of the deployment's own repository (`https://HOST/OWNER/REPO/actions/
-    // runs/ID/…`), never a URL that merely contains `/actions/runs/ID`: GitHub Actions names the run in each status it
-    // posts, and a status anyone with deployments: write posts may name another run — then none is the deployment's.
+    // Every run a status names (a page `https://HOST/OWNER/REPO/actions/runs/ID/…`, whatever its host or repository:
+    // a repository renamed since keeps its old name in the statuses posted before), and every environment the
+    // deployment was listed under. GitHub Actions names its run in each status it posts; a status anyone with
+    // deployments: write posts may name another run, or move the deployment to another environment — then neither
+    // is known, and no record covers it.
+    const original = typeof d.original_environment === 'string' ? d.original_environment : (d.environment as string);
+    const environments = new Set<string>([original, d.environment as string]);
     const runs = new Set<string>();
     const read = (statuses as Record<string, unknown>[]).map((s, j) => {
       if (typeof s?.state !== 'string') fail(`${at}.statuses[${j}].state`, 'expected a string');
       if (typeof s.created_at !== 'string') fail(`${at}.statuses[${j}].created_at`, 'expected a time');
       for (const link of [s.log_url, s.target_url]) {
-        const id = typeof link === 'string' ? runNamedBy(link, repository) : undefined;
+        const id = typeof link === 'string' ? runNamedBy(link) : undefined;
         if (id) runs.add(id);
       }
+      if (typeof s.environment === 'string' && s.environment !== '') environments.add(s.environment);
       return { state: s.state as string, createdAt: s.created_at as string };
     });
-    const runId = runs.size === 1 ? [...runs][0] : undefined;
+    const runId = runs.size === 1 && environments.size === 1 ? [...runs][0] : undefined;
     return {
       id: d.id as number,
       ...(url && { url }),
       ...(repository && { repository }),
-      environment: d.environment as string,
+      environment: original,
       sha: d.sha as string,
       createdAt: d.created_at as string,
       ...(runId !== undefined && { runId }),
       ...(runs.size > 1 && { runsNamed: [...runs] }),
+      ...(environments.size > 1 && { environmentsNamed: [...environments] }),
       statuses: read,
     };
   });
 }
 
-/** The run a status URL names as a page of `repository` (`owner/name`; any repository when unknown), or undefined. */
-function runNamedBy(link: string, repository: string | undefined): string | undefined {
+/** The run a status URL names (`…/OWNER/REPO/actions/runs/ID`, at the start of its path), or undefined. */
+function runNamedBy(link: string): string | undefined {
   let path: string;
   try {
     const parsed = new URL(link);
@@ -1141,10 +1152,7 @@ function runNamedBy(link: string, repository: string | undefined): string | unde
     return undefined;
   }
   const match = /^\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)(?:\/|$)/.exec(path);
-  if (!match) return undefined;
-  if (repository !== undefined && `${match[1]}/${match[2]}`.toLowerCase() !== repository.toLowerCase())
-    return undefined;
-  return match[3];
+  return match?.[3];
 }
 
 // ── helpers ────────────────────────────────────────────────────────────────────────────────────────────────────

@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-FHAJZJ3V.js";
+} from "./chunk-NPELVUHW.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,

@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-2BFTVMX2.js";
+} from "./chunk-W5AMJKCS.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -604,31 +604,35 @@ function deploymentsFromGitHub(json, source) {
     if (!Array.isArray(statuses)) fail2(`${at}.statuses`, "expected a list of statuses");
     const url = typeof d.url === "string" ? d.url : void 0;
     const repository = url ? /\/repos\/([^/]+\/[^/]+)\/deployments\//.exec(url)?.[1] : void 0;
+    const original = typeof d.original_environment === "string" ? d.original_environment : d.environment;
+    const environments = /* @__PURE__ */ new Set([original, d.environment]);
     const runs = /* @__PURE__ */ new Set();
     const read = statuses.map((s, j) => {
       if (typeof s?.state !== "string") fail2(`${at}.statuses[${j}].state`, "expected a string");
       if (typeof s.created_at !== "string") fail2(`${at}.statuses[${j}].created_at`, "expected a time");
       for (const link of [s.log_url, s.target_url]) {
-        const id = typeof link === "string" ? runNamedBy(link, repository) : void 0;
+        const id = typeof link === "string" ? runNamedBy(link) : void 0;
         if (id) runs.add(id);
       }
+      if (typeof s.environment === "string" && s.environment !== "") environments.add(s.environment);
       return { state: s.state, createdAt: s.created_at };
     });
-    const runId = runs.size === 1 ? [...runs][0] : void 0;
+    const runId = runs.size === 1 && environments.size === 1 ? [...runs][0] : void 0;
     return {
       id: d.id,
       ...url && { url },
       ...repository && { repository },
-      environment: d.environment,
+      environment: original,
       sha: d.sha,
       createdAt: d.created_at,
       ...runId !== void 0 && { runId },
       ...runs.size > 1 && { runsNamed: [...runs] },
+      ...environments.size > 1 && { environmentsNamed: [...environments] },
       statuses: read
     };
   });
 }
-function runNamedBy(link, repository) {
+function runNamedBy(link) {
   let path;
   try {
     const parsed = new URL(link);
@@ -638,10 +642,7 @@ function runNamedBy(link, repository) {
     return void 0;
   }
   const match = /^\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)(?:\/|$)/.exec(path);
-  if (!match) return void 0;
-  if (repository !== void 0 && `${match[1]}/${match[2]}`.toLowerCase() !== repository.toLowerCase())
-    return void 0;
-  return match[3];
+  return match?.[3];
 }
 
 // packages/sigstore/src/batch.ts

@@ -28,7 +28,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-FHAJZJ3V.js";
+} from "./chunk-NPELVUHW.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,

@@ -717,7 +717,7 @@ function auditCompleteness(ledger, within, deployments) {
   for (const deployment of deployments ?? []) {
     const key = deployment.runId === void 0 ? void 0 : runEnvironment(deployment.runId, deployment.environment);
     const records = key === void 0 ? void 0 : recorded.get(key);
-    const named = `GitHub deployment ${deployment.id} to ${deployment.environment} (${deployment.createdAt}${deployment.runId ? `, run ${deployment.runId}` : deployment.runsNamed ? `, its statuses name several runs: ${deployment.runsNamed.join(", ")}` : ", no run named"})`;
+    const named = `GitHub deployment ${deployment.id} to ${deployment.environment} (${deployment.createdAt}${deployment.runId ? `, run ${deployment.runId}` : deployment.runsNamed ? `, its statuses name several runs: ${deployment.runsNamed.join(", ")}` : deployment.environmentsNamed ? `, moved between environments by its statuses: ${deployment.environmentsNamed.join(", ")}` : ", no run named"})`;
     if (records === void 0) {
       if (key !== void 0 && flagged.has(key)) continue;
       items.push({
@@ -1142,31 +1142,35 @@ function deploymentsFromGitHub(json, source) {
     if (!Array.isArray(statuses)) fail(`${at}.statuses`, "expected a list of statuses");
     const url = typeof d.url === "string" ? d.url : void 0;
     const repository = url ? /\/repos\/([^/]+\/[^/]+)\/deployments\//.exec(url)?.[1] : void 0;
+    const original = typeof d.original_environment === "string" ? d.original_environment : d.environment;
+    const environments = /* @__PURE__ */ new Set([original, d.environment]);
     const runs = /* @__PURE__ */ new Set();
     const read = statuses.map((s, j) => {
       if (typeof s?.state !== "string") fail(`${at}.statuses[${j}].state`, "expected a string");
       if (typeof s.created_at !== "string") fail(`${at}.statuses[${j}].created_at`, "expected a time");
       for (const link2 of [s.log_url, s.target_url]) {
-        const id = typeof link2 === "string" ? runNamedBy(link2, repository) : void 0;
+        const id = typeof link2 === "string" ? runNamedBy(link2) : void 0;
         if (id) runs.add(id);
       }
+      if (typeof s.environment === "string" && s.environment !== "") environments.add(s.environment);
       return { state: s.state, createdAt: s.created_at };
     });
-    const runId = runs.size === 1 ? [...runs][0] : void 0;
+    const runId = runs.size === 1 && environments.size === 1 ? [...runs][0] : void 0;
     return {
       id: d.id,
       ...url && { url },
       ...repository && { repository },
-      environment: d.environment,
+      environment: original,
       sha: d.sha,
       createdAt: d.created_at,
       ...runId !== void 0 && { runId },
       ...runs.size > 1 && { runsNamed: [...runs] },
+      ...environments.size > 1 && { environmentsNamed: [...environments] },
       statuses: read
     };
   });
 }
-function runNamedBy(link2, repository) {
+function runNamedBy(link2) {
   let path;
   try {
     const parsed = new URL(link2);
@@ -1176,10 +1180,7 @@ function runNamedBy(link2, repository) {
     return void 0;
   }
   const match = /^\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)(?:\/|$)/.exec(path);
-  if (!match) return void 0;
-  if (repository !== void 0 && `${match[1]}/${match[2]}`.toLowerCase() !== repository.toLowerCase())
-    return void 0;
-  return match[3];
+  return match?.[3];
 }
 function uniquePullRequests(reviews) {
   const seen = /* @__PURE__ */ new Map();

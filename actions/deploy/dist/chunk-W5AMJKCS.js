@@ -2905,7 +2905,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-TTLF2DII.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-RNNBTEHG.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {
