@@ -198,7 +198,8 @@ describe('the org policy is out of the callers’ reach', () => {
       const checkout = steps.find((s) => s.uses?.startsWith('actions/checkout@'));
       expect(checkout?.with).toMatchObject({
         ref: expression('github.event.repository.default_branch'),
-        'sparse-checkout': '/.twokey/policy.yml',
+        // The whole of /.twokey: a `.twokey` that is a symbolic link is then there (and refused), not missing.
+        'sparse-checkout': '/.twokey',
         'sparse-checkout-cone-mode': false,
         'persist-credentials': false,
         path: 'repository-policy',

@@ -1,5 +1,6 @@
 // A command line read as node:util's parseArgs reads it (strict, positionals allowed), with every mistake said in
 // twokey's words, naming the command and the option, and the option that was probably meant.
+import { lstatSync } from 'node:fs';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { closest, distance } from 'fastest-levenshtein';
 import { UsageError } from './io';
@@ -23,8 +24,11 @@ export function parseCommandArgs<const O extends ParseArgsOptionsConfig>(command
 function firstProblem(args: string[], options: ParseArgsOptionsConfig, command: string): string | undefined {
   // Lenient parsing stops at nothing and hands back each option as it was written.
   const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
+  const given = new Set<string>();
   for (const token of tokens) {
     if (token.kind !== 'option') continue;
+    const named = optionNamingAFile(args[token.index]!);
+    if (named) return named;
     const option = options[token.name];
     if (!option) {
       const meant = meantOption(token.rawName, options);
@@ -38,8 +42,28 @@ function firstProblem(args: string[], options: ParseArgsOptionsConfig, command: 
     if (option.type === 'string' && !token.inlineValue && token.value?.startsWith('-') && token.value !== '-') {
       return `${token.rawName} needs a value, found the option ${token.value} (write ${token.rawName}=${token.value} for a value that starts with a dash)`;
     }
+    // One value: a second would silently replace the first (`--policy org.yml` written, `--policy=mine.yml` planted).
+    if (option.type === 'string' && !option.multiple && given.has(token.name)) {
+      return `--${token.name} is given twice; it takes one value`;
+    }
+    given.add(token.name);
   }
   return undefined;
+}
+
+/**
+ * An option token that is also the name of a file or directory here: the shell expanded a glob (`twokey verify *` in
+ * a release directory) to a file someone named `--trusted-root=root.json` or `--help`, which would be read as an
+ * option. Refused (exit 2), as a file named like a digest is; the artifacts go after `--`.
+ */
+export function optionNamingAFile(arg: string): string | undefined {
+  if (!arg.startsWith('-') || arg === '-' || arg === '--') return undefined;
+  try {
+    lstatSync(arg);
+  } catch {
+    return undefined;
+  }
+  return `${JSON.stringify(arg)} is an option and the name of a file here (a glob such as release/* expands to it): refused; put the artifacts after \`--\` (twokey verify --policy P -- release/*)`;
 }
 
 /** The option nearest to what was typed, when one is near enough to be meant. */

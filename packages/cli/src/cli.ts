@@ -1,5 +1,5 @@
-import { type CodedError, EXIT_CODES, errorKindOf } from '@twokey/core';
-import { nearest } from './args';
+import { type CodedError, EXIT_CODES, errorKindOf, terminalText } from '@twokey/core';
+import { nearest, optionNamingAFile } from './args';
 import { REPORT_USAGE, reportCommand } from './commands/report';
 import { TRUSTED_ROOT_USAGE, trustedRootCommand } from './commands/trusted-root';
 import { VERIFY_USAGE, verifyCommand } from './commands/verify';
@@ -94,10 +94,19 @@ function commandNamed(name: string): Command {
   );
 }
 
-/** `--help` or `-h` anywhere before `--`, whatever else the line holds. */
+/**
+ * `--help` or `-h` anywhere before `--`, whatever else the line holds — unless it is a file's name here (a glob such
+ * as release/* expanded to a file someone named `--help`: help, exit 0, would pass every artifact of a script that
+ * only checks the exit code).
+ */
 function asksForHelp(args: readonly string[]): boolean {
   const end = args.indexOf('--');
-  return (end === -1 ? args : args.slice(0, end)).some((arg) => HELP_FLAGS.has(arg));
+  const before = end === -1 ? args : args.slice(0, end);
+  for (const arg of before) {
+    const named = HELP_FLAGS.has(arg) ? optionNamingAFile(arg) : undefined;
+    if (named) throw new UsageError(named);
+  }
+  return before.some((arg) => HELP_FLAGS.has(arg));
 }
 
 /**
@@ -112,8 +121,10 @@ export function reportError(error: unknown, io: CliIO): number {
     return EXIT.internal;
   }
   const coded = error as CodedError<string>;
-  if (coded instanceof UsageError) io.stderr.write(`twokey: ${coded.message}\n`);
+  // Messages name files and values of someone else's choosing (a release directory's names, a bundle's content):
+  // written with their control and bidi characters escaped, so that no name can rewrite what the terminal shows.
+  if (coded instanceof UsageError) io.stderr.write(`twokey: ${terminalText(coded.message)}\n`);
   // One line per problem (a policy names the file, the key and what is wrong with each).
-  else for (const line of coded.message.split('\n')) io.stderr.write(`error ${coded.code}: ${line}\n`);
+  else for (const line of coded.message.split('\n')) io.stderr.write(`error ${coded.code}: ${terminalText(line)}\n`);
   return EXIT_CODES[kind];
 }

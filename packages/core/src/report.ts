@@ -384,5 +384,17 @@ function chainRows(artifact: ArtifactReport): [string, string, string?][] {
 
 /** Terminal-safe: control characters (escape sequences, newlines) become visible `\u…` escapes. */
 function text(value: string): string {
-  return value.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return terminalText(value);
+}
+
+/**
+ * Text safe to write to a terminal: control characters (escape sequences, carriage returns, newlines), the line and
+ * paragraph separators and the bidirectional formatting characters (which reorder what a line shows) become visible
+ * `\u…` escapes. For anything a file's name or a bundle's content can put in a line.
+ */
+export function terminalText(value: string): string {
+  return value.replace(
+    /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

@@ -1,9 +1,10 @@
 // The policy files, as the actions and the CLI read them: the org policy, tightened by a repository's own. Nothing
 // here loads verification code (the trusted root a policy names is chosen in trust.ts, deployTrustedRoot), so a
 // stage reads its policy first, before its inputs are checked.
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { lstatSync, readlinkSync } from 'node:fs';
+import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { type Policy, parsePolicy, parseRepositoryPolicy } from '@twokey/core';
+import { SigstoreInputError } from './error';
 import { readBoundedFile } from './files';
 import { MAX_TRUST_FILE_BYTES } from './limits';
 
@@ -34,7 +35,18 @@ export function readPolicyFiles(
   cwd = process.cwd(),
 ): Policy {
   const org = readPolicyFile(orgPath, cwd);
-  if (!repository || (repository.optional && !existsSync(resolve(cwd, repository.path)))) return org;
+  if (!repository) return org;
+  // The file itself, never a symbolic link: the reusable workflows check out `.twokey/policy.yml` alone, where a
+  // link (to another file of the repository, or `.twokey` itself a link to a directory) is a link to nothing or is
+  // not there at all — the org policy alone, without a word — while a full clone, and GitHub, follow it.
+  const found = pathWithoutLinks(repository.path, cwd);
+  if (found.link !== undefined) {
+    throw new SigstoreInputError(
+      'POLICY_UNREADABLE',
+      `${repository.path}: cannot read repository policy: ${found.link} is a symbolic link (to ${found.target}); a repository policy is read as the file itself, as the reusable workflows check it out alone: put the file there`,
+    );
+  }
+  if (repository.optional && found.missing) return org;
   const bytes = readBoundedFile(
     resolve(cwd, repository.path),
     MAX_TRUST_FILE_BYTES,
@@ -43,4 +55,37 @@ export function readPolicyFiles(
     repository.path,
   );
   return parseRepositoryPolicy(bytes.toString('utf8'), repository.path, org);
+}
+
+/**
+ * Whether `path` (relative to `cwd`: each of its components below `cwd`; absolute: the file and its directory) leads
+ * to something through a symbolic link (the first one, and where it points), or is missing (some component absent).
+ */
+function pathWithoutLinks(path: string, cwd: string): { link?: string; target?: string; missing: boolean } {
+  const components = normalize(path)
+    .split(sep)
+    .filter((c) => c !== '' && c !== '.');
+  const relative = !isAbsolute(path) && !components.includes('..');
+  const checked = relative ? components.map((_, i) => join(...components.slice(0, i + 1))) : [dirname(path), path];
+  for (const shown of checked) {
+    const full = resolve(cwd, shown);
+    try {
+      if (lstatSync(full).isSymbolicLink()) {
+        let target = 'somewhere';
+        try {
+          target = readlinkSync(full);
+        } catch {}
+        return { link: shown, target, missing: false };
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') {
+        return { missing: true };
+      }
+      throw new SigstoreInputError(
+        'POLICY_UNREADABLE',
+        `${path}: cannot read repository policy: ${(error as Error).message}`,
+      );
+    }
+  }
+  return { missing: false };
 }

@@ -30,7 +30,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-3T6SY533.js";
+} from "./chunk-CEUOLXB7.js";
 import {
   CodedError,
   OidcTokenError,

@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-NPELVUHW.js";
+} from "./chunk-SUWC2OBX.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-LZJ2LAZ3.js";
+} from "./chunk-UF2ITMUU.js";
 import "./chunk-T46A6LYT.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";

@@ -15,7 +15,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-LZJ2LAZ3.js";
+} from "./chunk-UF2ITMUU.js";
 import {
   CodedError,
   buildTriggerProblem,

@@ -22,7 +22,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-LZJ2LAZ3.js";
+} from "./chunk-UF2ITMUU.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,

@@ -18,7 +18,7 @@ import {
   signStatement,
   triggeringActorMismatch,
   workflowSigner
-} from "./chunk-44MSV6FH.js";
+} from "./chunk-44VFZMG6.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -28,7 +28,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-NPELVUHW.js";
+} from "./chunk-SUWC2OBX.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -56,7 +56,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-LZJ2LAZ3.js";
+} from "./chunk-UF2ITMUU.js";
 import {
   CodedError,
   buildTriggerProblem,

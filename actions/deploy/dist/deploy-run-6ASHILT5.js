@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-W5AMJKCS.js";
+} from "./chunk-NIQ3WP3I.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -67,7 +67,7 @@ import {
   triggeringActorMismatch,
   verifyEvidence,
   workflowSigner
-} from "./chunk-3T6SY533.js";
+} from "./chunk-CEUOLXB7.js";
 import {
   CodedError,
   describeError,

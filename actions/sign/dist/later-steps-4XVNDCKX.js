@@ -30,7 +30,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-E4JUGVYO.js";
+} from "./chunk-VAF4AVBC.js";
 import {
   require_dist,
   require_dist2,

@@ -9617,15 +9617,23 @@ function deployTrustedRoot(policy, override, cwd = process.cwd()) {
 }
 
 // packages/sigstore/src/policy-file.ts
-import { existsSync } from "node:fs";
-import { resolve as resolve2 } from "node:path";
+import { lstatSync as lstatSync2, readlinkSync } from "node:fs";
+import { dirname as dirname3, isAbsolute, join as join2, normalize, resolve as resolve2, sep } from "node:path";
 function readPolicyFile(path, cwd = process.cwd()) {
   const bytes = readBoundedFile(resolve2(cwd, path), MAX_TRUST_FILE_BYTES, "POLICY_UNREADABLE", "policy", path);
   return parsePolicy(bytes.toString("utf8"), path);
 }
 function readPolicyFiles(orgPath, repository, cwd = process.cwd()) {
   const org = readPolicyFile(orgPath, cwd);
-  if (!repository || repository.optional && !existsSync(resolve2(cwd, repository.path))) return org;
+  if (!repository) return org;
+  const found = pathWithoutLinks(repository.path, cwd);
+  if (found.link !== void 0) {
+    throw new SigstoreInputError(
+      "POLICY_UNREADABLE",
+      `${repository.path}: cannot read repository policy: ${found.link} is a symbolic link (to ${found.target}); a repository policy is read as the file itself, as the reusable workflows check it out alone: put the file there`
+    );
+  }
+  if (repository.optional && found.missing) return org;
   const bytes = readBoundedFile(
     resolve2(cwd, repository.path),
     MAX_TRUST_FILE_BYTES,
@@ -9634,6 +9642,33 @@ function readPolicyFiles(orgPath, repository, cwd = process.cwd()) {
     repository.path
   );
   return parseRepositoryPolicy(bytes.toString("utf8"), repository.path, org);
+}
+function pathWithoutLinks(path, cwd) {
+  const components = normalize(path).split(sep).filter((c) => c !== "" && c !== ".");
+  const relative2 = !isAbsolute(path) && !components.includes("..");
+  const checked = relative2 ? components.map((_, i) => join2(...components.slice(0, i + 1))) : [dirname3(path), path];
+  for (const shown3 of checked) {
+    const full = resolve2(cwd, shown3);
+    try {
+      if (lstatSync2(full).isSymbolicLink()) {
+        let target = "somewhere";
+        try {
+          target = readlinkSync(full);
+        } catch {
+        }
+        return { link: shown3, target, missing: false };
+      }
+    } catch (error) {
+      if (error.code === "ENOENT" || error.code === "ENOTDIR") {
+        return { missing: true };
+      }
+      throw new SigstoreInputError(
+        "POLICY_UNREADABLE",
+        `${path}: cannot read repository policy: ${error.message}`
+      );
+    }
+  }
+  return { missing: false };
 }
 
 // twokey-github-client:load
@@ -10008,21 +10043,21 @@ function shownValue(value) {
 
 // packages/sigstore/src/evidence.ts
 import { readdirSync as readdirSync2, statSync as statSync2 } from "node:fs";
-import { join as join2, resolve as resolve5 } from "node:path";
+import { join as join3, resolve as resolve5 } from "node:path";
 
 // node_modules/.pnpm/tinyglobby@0.2.17/node_modules/tinyglobby/dist/index.mjs
 import { readdir, readdirSync, realpath, realpathSync, stat, statSync } from "fs";
-import { isAbsolute, posix, resolve as resolve4 } from "path";
+import { isAbsolute as isAbsolute2, posix, resolve as resolve4 } from "path";
 import { fileURLToPath } from "url";
 
 // node_modules/.pnpm/fdir@6.5.0_picomatch@4.0.7/node_modules/fdir/dist/index.mjs
 import { createRequire as createRequire2 } from "module";
-import { basename, dirname as dirname3, normalize, relative, resolve as resolve3, sep } from "path";
+import { basename, dirname as dirname4, normalize as normalize2, relative, resolve as resolve3, sep as sep2 } from "path";
 import * as nativeFs from "fs";
 var __require2 = /* @__PURE__ */ createRequire2(import.meta.url);
 function cleanPath(path) {
-  let normalized = normalize(path);
-  if (normalized.length > 1 && normalized[normalized.length - 1] === sep) normalized = normalized.substring(0, normalized.length - 1);
+  let normalized = normalize2(path);
+  if (normalized.length > 1 && normalized[normalized.length - 1] === sep2) normalized = normalized.substring(0, normalized.length - 1);
   return normalized;
 }
 var SLASHES_REGEX = /[\\/]/g;
@@ -10161,13 +10196,13 @@ function build$2(options, isSynchronous) {
 }
 function isRecursive(path, resolved, state) {
   if (state.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state);
-  let parent = dirname3(path);
+  let parent = dirname4(path);
   let depth = 1;
   while (parent !== state.root && depth < 2) {
     const resolvedPath = state.symlinks.get(parent);
     const isSameRoot = !!resolvedPath && (resolvedPath === resolved || resolvedPath.startsWith(resolved) || resolved.startsWith(resolvedPath));
     if (isSameRoot) depth++;
-    else parent = dirname3(parent);
+    else parent = dirname4(parent);
   }
   state.symlinks.set(path, resolved);
   return depth > 1;
@@ -10355,7 +10390,7 @@ var Walker = class {
           } else {
             resolvedPath = useRealPaths ? resolvedPath : path;
             const filename = basename(resolvedPath);
-            const directoryPath$1 = normalizePath(dirname3(resolvedPath), this.state.options);
+            const directoryPath$1 = normalizePath(dirname4(resolvedPath), this.state.options);
             resolvedPath = this.joinPath(filename, directoryPath$1);
             this.pushFile(resolvedPath, files, this.state.counts, filters);
           }
@@ -10407,7 +10442,7 @@ var Builder = class {
   options = {
     maxDepth: Infinity,
     suppressErrors: true,
-    pathSeparator: sep,
+    pathSeparator: sep2,
     filters: []
   };
   globFunction;
@@ -10628,7 +10663,7 @@ function normalizePattern(pattern, opts, props, isIgnore) {
   if (pattern[pattern.length - 1] === "/") result = pattern.slice(0, -1);
   if (result[result.length - 1] !== "*" && opts.expandDirectories) result += "/**";
   const escapedCwd = escapePath(cwd);
-  result = isAbsolute(result.replace(ESCAPING_BACKSLASHES, "")) ? posix.relative(escapedCwd, result) : posix.normalize(result);
+  result = isAbsolute2(result.replace(ESCAPING_BACKSLASHES, "")) ? posix.relative(escapedCwd, result) : posix.normalize(result);
   const parentDir = (_PARENT_DIRECTORY$exe = PARENT_DIRECTORY.exec(result)) === null || _PARENT_DIRECTORY$exe === void 0 ? void 0 : _PARENT_DIRECTORY$exe[0];
   const parts = splitPattern(result);
   if (parentDir) {
@@ -14480,7 +14515,7 @@ function bundleSources(specs, cwd = process.cwd()) {
       add2(path, false);
       continue;
     }
-    for (const file of filesBelow(path)) add2(join2(path, file), true);
+    for (const file of filesBelow(path)) add2(join3(path, file), true);
   }
   return [...sources].map(([path, found]) => {
     const error = unreadable.get(path);
@@ -14492,8 +14527,8 @@ function filesBelow(directory) {
   const files = globSync(["**/*.json", "**/*.jsonl"], { ...options, onlyFiles: true });
   const directories = ["", ...globSync("**", { ...options, onlyDirectories: true })];
   for (const below of directories) {
-    for (const entry of readdirSync2(join2(directory, below), { withFileTypes: true })) {
-      if (entry.isSymbolicLink() && /\.jsonl?$/.test(entry.name)) files.push(join2(below, entry.name));
+    for (const entry of readdirSync2(join3(directory, below), { withFileTypes: true })) {
+      if (entry.isSymbolicLink() && /\.jsonl?$/.test(entry.name)) files.push(join3(below, entry.name));
     }
   }
   return files.sort();

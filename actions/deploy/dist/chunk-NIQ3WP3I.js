@@ -2774,7 +2774,13 @@ function chainRows(artifact) {
   ];
 }
 function text(value) {
-  return value.replace(new RegExp("\\p{Cc}", "gu"), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return terminalText(value);
+}
+function terminalText(value) {
+  return value.replace(
+    /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
+  );
 }
 
 // packages/github/src/inputs.ts
@@ -2905,7 +2911,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-RNNBTEHG.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-6ASHILT5.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

@@ -16,7 +16,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-44MSV6FH.js";
+} from "./chunk-44VFZMG6.js";
 import "./chunk-TJ3XPODE.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
@@ -34,7 +34,7 @@ import {
   isBotAccount,
   readBundleFile,
   storeAttestations
-} from "./chunk-LZJ2LAZ3.js";
+} from "./chunk-UF2ITMUU.js";
 import {
   CodedError,
   parseDuration
