@@ -346,4 +346,31 @@ describe('the report action (actions/report, run by the reusable report workflow
     expect(run.summary).toMatch(/^## twokey report: segregation of duties/);
     expect(run.summary).toMatch(/\| M9 \| collusion risk \| suspected collusion: mallory ↔ trent;/);
   }, 60_000);
+
+  it('refuses a window shorter than the org policy’s report.min-period: a caller’s `period: 1` would count nothing', async () => {
+    // Threat model row 186: every fact outside a one-second window, every max- threshold passed over nothing.
+    writeFileSync(
+      join(workspace, 'min-period-policy.yml'),
+      orgHistoryPolicy(stack.trustedRootPath, `${THRESHOLDS}  min-period: 7d\n`),
+    );
+    const short = await runAction(join(repoRoot, 'actions', 'report'), {
+      with: {
+        policy: 'min-period-policy.yml',
+        bundles: 'evidence',
+        period: '1',
+        'output-directory': join(workspace, 'short-out'),
+      },
+      workspace,
+    });
+    expect(short.exitCode, short.log).not.toBe(0);
+    expect(short.log).toContain("is shorter than the org policy's report.min-period (604800 s)");
+    expect(short.outputs['report-path'] ?? '').toBe('');
+    // A week is long enough: judged, and failing on the history's break-glasses as before.
+    const week = await runAction(join(repoRoot, 'actions', 'report'), {
+      with: { policy: 'min-period-policy.yml', bundles: 'evidence', 'output-directory': join(workspace, 'week-out') },
+      workspace,
+    });
+    expect(week.outputs.verdict).toBe('fail');
+    expect(week.log).toMatch(/::error::max-unapproved-rate not met/);
+  }, 60_000);
 });

@@ -25,6 +25,11 @@ import { readReportEvidence } from './report-evidence';
 export interface SodReportRun {
   /** The org policy, relative to `cwd` (or absolute: the action's own repository's). */
   policy: string;
+  /**
+   * The report action's run: its window (`since` to `until`, else now) must be at least the policy's
+   * report.min-period. `twokey report` on an auditor's machine chooses its window freely.
+   */
+  boundedWindow?: boolean;
   repositoryPolicy?: RepositoryPolicyFile;
   bundles: readonly string[];
   cwd: string;
@@ -53,6 +58,15 @@ export async function runSodReport(run: SodReportRun): Promise<{ report: SodRepo
     run.repositoryPolicy && { ...run.repositoryPolicy, path: relativePath(cwd, run.repositoryPolicy.path) },
     cwd,
   );
+  const minimum = policy.report?.minPeriodSeconds;
+  if (run.boundedWindow && minimum !== undefined) {
+    const seconds = run.since ? ((run.until ?? new Date()).getTime() - run.since.getTime()) / 1000 : Infinity;
+    if (seconds < minimum) {
+      throw new UsageError(
+        `report: the window (${run.since!.toISOString()} to ${run.until ? run.until.toISOString() : 'now'}) is shorter than the org policy's report.min-period (${minimum} s): a report over less would count too little to judge`,
+      );
+    }
+  }
   const trust = deployTrustedRoot(policy, run.trustedRoot, cwd);
   const given = run.deployments && 'file' in run.deployments ? readDeployments(run.deployments.file, cwd) : undefined;
   const owner = run.owner ?? run.store?.split('/')[0];

@@ -49,6 +49,7 @@ export async function sodReportStep(inputs: ReportStepInputs): Promise<StepOutco
     const until = inputs.until ? parseReportTime('until', inputs.until) : undefined;
     ({ report } = await runSodReport({
       policy: inputs.policy,
+      boundedWindow: true,
       ...(inputs.repositoryPolicy && { repositoryPolicy: inputs.repositoryPolicy }),
       bundles: inputs.bundles,
       cwd: inputs.workspace,

@@ -60,6 +60,11 @@ export interface ReportThresholds {
   maxBreakGlassWithoutFollowUp?: number;
   maxTopApproverShare?: number;
   minDeploySuccessRate?: number;
+  /**
+   * The shortest window, in seconds, the report action (the platform's scheduled report) may count over: a shorter
+   * `period`, `since` or `until` is refused (report.min-period). Not an indicator: no pass/fail line.
+   */
+  minPeriodSeconds?: number;
 }
 
 /** Each threshold: its policy key, its field, and whether it is an upper (`max`) or lower (`min`) limit. */
@@ -196,7 +201,7 @@ interface PolicyDocument {
     artifacts?: string[];
     repositories?: string[];
   };
-  report?: Partial<Record<ReportThresholdKey, number | string>>;
+  report?: Partial<Record<ReportThresholdKey | 'min-period', number | string>>;
 }
 
 interface IdentityDocument {
@@ -362,6 +367,7 @@ function reportThresholds(document: NonNullable<PolicyDocument['report']>): Repo
     const value = document[key];
     if (value !== undefined) thresholds[field] = parseDuration(value);
   }
+  if (document['min-period'] !== undefined) thresholds.minPeriodSeconds = parseDuration(document['min-period']);
   return thresholds;
 }
 
@@ -373,6 +379,9 @@ function tighterThresholds(org: ReportThresholds | undefined, repository: Report
     if (own === undefined) continue;
     const theirs = merged[field];
     merged[field] = theirs === undefined ? own : bound === 'max' ? Math.min(theirs, own) : Math.max(theirs, own);
+  }
+  if (repository.minPeriodSeconds !== undefined) {
+    merged.minPeriodSeconds = Math.max(merged.minPeriodSeconds ?? 0, repository.minPeriodSeconds);
   }
   return merged;
 }
@@ -597,18 +606,31 @@ function loosenings(document: Pick<PolicyDocument, 'review' | 'deploy' | 'report
 function thresholdLoosenings(document: PolicyDocument['report'], org: Policy): PolicyProblem[] {
   if (document === undefined) return [];
   const own = reportThresholds(document);
-  return REPORT_THRESHOLD_KEYS.flatMap(({ key, field, bound }) => {
-    const value = own[field];
-    const orgValue = org.report?.[field];
-    if (value === undefined || orgValue === undefined) return [];
-    if (bound === 'max' ? value <= orgValue : value >= orgValue) return [];
-    return [
-      {
-        path: `report.${key}`,
-        message: `${document[key]} is ${bound === 'max' ? 'higher' : 'lower'} than the org policy's ${orgValue}: a repository policy may only tighten the org policy (${org.source})`,
-      },
-    ];
-  });
+  const orgMinimum = org.report?.minPeriodSeconds;
+  const shorter =
+    own.minPeriodSeconds !== undefined && orgMinimum !== undefined && own.minPeriodSeconds < orgMinimum
+      ? [
+          {
+            path: 'report.min-period',
+            message: `${document['min-period']} is shorter than the org policy's ${orgMinimum} seconds: a repository policy may only tighten the org policy (${org.source})`,
+          },
+        ]
+      : [];
+  return [
+    ...shorter,
+    ...REPORT_THRESHOLD_KEYS.flatMap(({ key, field, bound }) => {
+      const value = own[field];
+      const orgValue = org.report?.[field];
+      if (value === undefined || orgValue === undefined) return [];
+      if (bound === 'max' ? value <= orgValue : value >= orgValue) return [];
+      return [
+        {
+          path: `report.${key}`,
+          message: `${document[key]} is ${bound === 'max' ? 'higher' : 'lower'} than the org policy's ${orgValue}: a repository policy may only tighten the org policy (${org.source})`,
+        },
+      ];
+    }),
+  ];
 }
 
 /** Whether a repository's entry (a name or a glob) asks for no more than the org's list: listed there, or a plain name an org glob matches. */
@@ -849,7 +871,7 @@ function schemaProblems(errors: ErrorObject[], data: unknown): PolicyProblem[] {
       }
       continue;
     }
-    if (path === 'deploy.max-age' || path === 'report.max-review-latency-p90') {
+    if (path === 'deploy.max-age' || path === 'report.max-review-latency-p90' || path === 'report.min-period') {
       add(path, `expected a duration such as 30d, 12h, 90m or a number of seconds, found ${show(found)}`);
       continue;
     }

@@ -121,4 +121,19 @@ describe('a repository policy and the report thresholds', () => {
       `report.min-deploy-success-rate: 0.5 is lower than the org policy's 0.9: a repository policy may only tighten the org policy (${ORG_SOURCE})`,
     ]);
   });
+
+  it('reads report.min-period as a duration; a repository may lengthen it, never shorten it', () => {
+    const weekly = org('report:\n  min-period: 7d\n');
+    expect(weekly.report).toEqual({ minPeriodSeconds: 7 * 86400 });
+    const longer = parseRepositoryPolicy('version: 1\nreport:\n  min-period: 30d\n', '.twokey/policy.yml', weekly);
+    expect(longer.report?.minPeriodSeconds).toBe(30 * 86400);
+    expect(
+      problemsOf(() => parseRepositoryPolicy('version: 1\nreport:\n  min-period: 1\n', '.twokey/policy.yml', weekly)),
+    ).toEqual([
+      `report.min-period: 1 is shorter than the org policy's 604800 seconds: a repository policy may only tighten the org policy (${ORG_SOURCE})`,
+    ]);
+    expect(problemsOf(() => org('report:\n  min-period: a week\n'))).toEqual([
+      'report.min-period: expected a duration such as 30d, 12h, 90m or a number of seconds, found "a week"',
+    ]);
+  });
 });

@@ -5,7 +5,7 @@ import {
 } from "./chunk-TJ3XPODE.js";
 import {
   CodedError
-} from "./chunk-T46A6LYT.js";
+} from "./chunk-EGK6ABYQ.js";
 
 // packages/github/src/inputs.ts
 import { tmpdir } from "node:os";

@@ -9,7 +9,7 @@ import {
 } from "./chunk-TJ3XPODE.js";
 import {
   describeError
-} from "./chunk-T46A6LYT.js";
+} from "./chunk-EGK6ABYQ.js";
 
 // packages/github/src/step.ts
 function readStepInputs(read) {

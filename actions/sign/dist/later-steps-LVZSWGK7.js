@@ -30,7 +30,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-VAF4AVBC.js";
+} from "./chunk-IIDXGX2C.js";
 import {
   require_dist,
   require_dist2,

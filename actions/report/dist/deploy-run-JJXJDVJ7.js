@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   ORG_POLICY_PATH
-} from "./chunk-FEF73GKN.js";
+} from "./chunk-6K4IVXVH.js";
 import {
   EvaluationError,
   RunStarterError,
@@ -18,7 +18,7 @@ import {
   signStatement,
   triggeringActorMismatch,
   workflowSigner
-} from "./chunk-44VFZMG6.js";
+} from "./chunk-XNGBJRWJ.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";
@@ -28,7 +28,7 @@ import {
   readDecisionRecord,
   readEvidence,
   relativePath
-} from "./chunk-SUWC2OBX.js";
+} from "./chunk-EROPFR6S.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -56,7 +56,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-UF2ITMUU.js";
+} from "./chunk-E4KIMRRZ.js";
 import {
   CodedError,
   buildTriggerProblem,
@@ -65,7 +65,7 @@ import {
   matchIdentity,
   matchesAnyGlob,
   require_dist
-} from "./chunk-T46A6LYT.js";
+} from "./chunk-EGK6ABYQ.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";
 import "./chunk-G4F7S3VK.js";

@@ -6,7 +6,7 @@ import {
   matchesAnyGlob,
   parsePolicy,
   parseRepositoryPolicy
-} from "./chunk-T46A6LYT.js";
+} from "./chunk-EGK6ABYQ.js";
 import {
   require_dist,
   require_dist2,

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   CodedError,
   EXIT_CODES
-} from "./chunk-T46A6LYT.js";
+} from "./chunk-EGK6ABYQ.js";
 
 // packages/cli/src/io.ts
 var EXIT = {

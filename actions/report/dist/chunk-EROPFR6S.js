@@ -22,12 +22,12 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-UF2ITMUU.js";
+} from "./chunk-E4KIMRRZ.js";
 import {
   CodedError,
   REPORT_THRESHOLD_KEYS,
   matchIdentity
-} from "./chunk-T46A6LYT.js";
+} from "./chunk-EGK6ABYQ.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -2,14 +2,14 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   UsageError
-} from "./chunk-575IHYEF.js";
+} from "./chunk-AWNHF4AC.js";
 import {
   EvidenceLedger,
   computeSodReport,
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-SUWC2OBX.js";
+} from "./chunk-EROPFR6S.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,
@@ -21,8 +21,8 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-UF2ITMUU.js";
-import "./chunk-T46A6LYT.js";
+} from "./chunk-E4KIMRRZ.js";
+import "./chunk-EGK6ABYQ.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-3PXN7X3V.js";
 import "./chunk-G4F7S3VK.js";
@@ -172,6 +172,15 @@ async function runSodReport(run) {
     run.repositoryPolicy && { ...run.repositoryPolicy, path: relativePath(cwd, run.repositoryPolicy.path) },
     cwd
   );
+  const minimum = policy.report?.minPeriodSeconds;
+  if (run.boundedWindow && minimum !== void 0) {
+    const seconds = run.since ? ((run.until ?? /* @__PURE__ */ new Date()).getTime() - run.since.getTime()) / 1e3 : Infinity;
+    if (seconds < minimum) {
+      throw new UsageError(
+        `report: the window (${run.since.toISOString()} to ${run.until ? run.until.toISOString() : "now"}) is shorter than the org policy's report.min-period (${minimum} s): a report over less would count too little to judge`
+      );
+    }
+  }
   const trust = deployTrustedRoot(policy, run.trustedRoot, cwd);
   const given = run.deployments && "file" in run.deployments ? readDeployments(run.deployments.file, cwd) : void 0;
   const owner = run.owner ?? run.store?.split("/")[0];

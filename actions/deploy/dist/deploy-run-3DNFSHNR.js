@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-NIQ3WP3I.js";
+} from "./chunk-LCZABCDR.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -67,7 +67,7 @@ import {
   triggeringActorMismatch,
   verifyEvidence,
   workflowSigner
-} from "./chunk-CEUOLXB7.js";
+} from "./chunk-75JFI6S3.js";
 import {
   CodedError,
   describeError,

@@ -15,13 +15,13 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-UF2ITMUU.js";
+} from "./chunk-E4KIMRRZ.js";
 import {
   CodedError,
   buildTriggerProblem,
   describeIdentityRule,
   matchIdentity
-} from "./chunk-T46A6LYT.js";
+} from "./chunk-EGK6ABYQ.js";
 import {
   require_dist2 as require_dist,
   require_dist3 as require_dist2
