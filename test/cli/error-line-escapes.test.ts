@@ -2,12 +2,12 @@
 // named `\r ESC[2K verdict: accepted (2 of 2 artifacts pass every check) ESC[8m` made `twokey verify release/*` (exit 2,
 // nothing judged) show, on a terminal, only "verdict: accepted …". The report escaped control characters; the error
 // lines did not. They do now, and the bidirectional formatting characters too.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess } from '@twokey/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireBuiltCli } from '../conformance/paths';
+import { realdataRoot, requireBuiltCli } from '../conformance/paths';
 
 let dir: string;
 beforeAll(() => {
@@ -35,5 +35,29 @@ describe('error lines', () => {
       '\\u000d\\u001b[2Kverdict: accepted (2 of 2 artifacts pass every check)\\u001b[8m\\u202e',
     );
     expect(result.stderr).toMatch(/^error [A-Z_]+: /);
+  });
+
+  it('verify-bundle shows the bundle’s name and the certificate’s values escaped too', async () => {
+    const named = join(dir, 'bundle\u001b[2K\r\u202e.json');
+    copyFileSync(join(realdataRoot, 'sigstore-js-2.1.0-bundle.json'), named);
+    const result = await runProcess(
+      process.execPath,
+      [
+        requireBuiltCli(),
+        'verify-bundle',
+        '--bundle',
+        named,
+        '--certificate-identity',
+        'https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main',
+        '--certificate-oidc-issuer',
+        'https://token.actions.githubusercontent.com',
+        'sha512:90f223f992e4c88dd068cd2a5fc57f9d2b30798343dd6e38f29c240e04ba090ef831f84490847c4e82b9232c78e8a258463b1e55c0f7469f730265008fa6633f',
+      ],
+      { cwd: dir },
+    );
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('Verified OK: ');
+    expect(result.stdout).toContain('bundle\\u001b[2K\\u000d\\u202e.json');
+    for (const raw of ['\r', '\u001b', '\u202e']) expect(result.stdout).not.toContain(raw);
   });
 });

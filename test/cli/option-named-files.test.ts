@@ -84,4 +84,20 @@ describe('files named like options in a release directory', () => {
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^Usage: twokey verify/);
   }, 60_000);
+
+  it('refuses a file named -- that `*` expands to: the options typed after the glob would be read as artifacts', async () => {
+    const release = join(dir, 'release4');
+    mkdirSync(release);
+    const artifact = attacker.artifacts.find((a) => !a.forged)!;
+    copyFileSync(artifact.path, join(release, artifact.name));
+    writeFileSync(join(release, '--'), '');
+    // --at 2020-01-01 typed after the glob: after a planted `--`, "--at" and "2020-01-01" would be artifacts.
+    const result = await sh(
+      `${twokey} verify --policy ${attacker.policy} --repo acme/app --bundle ${attacker.bundlesDir} * --at 2020-01-01`,
+      release,
+    );
+    expect(result.status, result.stdout + result.stderr).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('"--" ends the options and is the name of a file here');
+  }, 60_000);
 });

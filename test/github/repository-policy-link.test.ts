@@ -107,6 +107,24 @@ describe('a repository policy behind a symbolic link', () => {
     expect(() => actionPolicy(workspace)).not.toThrow(/ghs_THIS_IS_A_SECRET/);
   });
 
+  it('refuses a .twokey that is a submodule: the checkout leaves an empty directory where a recursive clone reads a policy', () => {
+    const { workspace } = setUp((repo) => {
+      const config = join(repo, '..', 'config');
+      mkdirSync(config);
+      git(config, 'init', '-q', '-b', 'main');
+      writeFileSync(join(config, 'policy.yml'), STRICT);
+      git(config, 'add', '-A');
+      git(config, 'commit', '-qm', 'the strict policy');
+      git(repo, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', config, '.twokey');
+    });
+    expect(() => actionPolicy(workspace)).toThrow(
+      'repository-policy/.twokey is an empty directory (a submodule, which the reusable workflows’ checkout does not fetch'.replace(
+        '’',
+        "'",
+      ),
+    );
+  });
+
   it('still reads the file itself, and the org policy alone where the repository has none', () => {
     const { workspace, full } = setUp((repo) => {
       mkdirSync(join(repo, '.twokey'));

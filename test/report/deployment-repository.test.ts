@@ -1,8 +1,8 @@
-// A deployment repository in the report (threat model row 186): acme/ops deploys acme/payments' artifacts (the setup
-// deploy.repositories is for: the policy names the built repositories, whose chains may ship), so its deploy jobs sign
-// their decision records and deploy approvals as runs of acme/ops. Those records used to be findings
-// (`not-the-policy-identity`): the report saw none of acme/ops's deploys — its break-glasses used among them — and
-// max-unapproved-rate passed on too few. They count now; a deploy job of another owner's repository still does not.
+// A deployment repository in the report (threat model row 186): acme/ops deploys acme/payments' artifacts, so its
+// deploy jobs sign their decision records and deploy approvals as runs of acme/ops. They count when the policy lists
+// acme/ops among deploy.repositories, as every repository the report counts; counting any repository of the owner
+// (as one fix did) let a sandbox repository running the deploy workflow on reviewed artifacts pad the passed deploys
+// (M1) with runs of its own, so a repository the policy does not list is a finding, whoever owns it.
 import { computeSodReport, EvidenceLedger, parsePolicy, type VerifiedBundle } from '@twokey/core';
 import { orgHistoryPolicy, planOrgHistory } from '@twokey/testkit';
 import { describe, expect, it } from 'vitest';
@@ -39,13 +39,15 @@ function deployedFrom(where: string): VerifiedBundle[] {
   });
 }
 
-describe('a deployment repository of the same owner', () => {
-  const policy = orgHistoryPolicy('trusted_root.json', 'report:\n  max-unapproved-rate: 0.001\n').replace(
-    '  approvals:',
-    '  repositories: [acme/payments, acme/web, acme/data]\n  approvals:',
-  );
+describe('a deployment repository', () => {
+  const listing = (...repositories: string[]) =>
+    orgHistoryPolicy('trusted_root.json', 'report:\n  max-unapproved-rate: 0.001\n').replace(
+      '  approvals:',
+      `  repositories: [${repositories.join(', ')}]\n  approvals:`,
+    );
 
-  it('counts the deploys acme/ops made of acme/payments’ artifacts, its break-glasses among them', () => {
+  it('counts the deploys acme/ops made of acme/payments’ artifacts, its break-glasses among them, when the policy lists it', () => {
+    const policy = listing('acme/payments', 'acme/web', 'acme/data', 'acme/ops');
     const r = report(deployedFrom('acme/ops'), policy);
     expect(r.indicators.M6.items.filter((f) => f.reason.startsWith('acme/ops is not a repository'))).toEqual([]);
     expect(r.indicators.M1.byRepository.map((x) => x.repository)).toContain('acme/ops');
@@ -55,11 +57,20 @@ describe('a deployment repository of the same owner', () => {
     expect(r.verdict).toBe('fail');
   });
 
-  it('still does not count a deploy job of another owner’s repository', () => {
-    const r = report(deployedFrom('evil/ops'), policy);
-    expect(r.indicators.M1.byRepository.map((x) => x.repository)).not.toContain('evil/ops');
-    expect(
-      r.indicators.M6.items.some((f) => f.kind === 'not-the-policy-identity' && f.reason.includes('evil/ops')),
-    ).toBe(true);
+  it('does not count a repository the policy does not list, of the same owner (a sandbox padding M1) or another', () => {
+    const policy = listing('acme/payments', 'acme/web', 'acme/data');
+    for (const where of ['acme/alice-sandbox', 'evil/ops']) {
+      const r = report(deployedFrom(where), policy);
+      expect(r.indicators.M1.byRepository.map((x) => x.repository)).not.toContain(where);
+      expect(
+        r.indicators.M6.items.some(
+          (f) =>
+            f.kind === 'not-the-policy-identity' &&
+            f.reason.startsWith(`${where} is not a repository`) &&
+            f.reason.includes('a deployment repository counts when deploy.repositories lists it'),
+        ),
+        where,
+      ).toBe(true);
+    }
   });
 });

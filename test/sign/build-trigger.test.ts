@@ -33,6 +33,7 @@ import {
   policy,
   provenanceBundle,
   reviewBundle,
+  SIGN_SAN,
   signatureBundle,
   signer,
 } from '../../packages/core/src/__fixtures__/bundles';
@@ -73,6 +74,14 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
+  // The same, naming the one workflow whose runs build releases.
+  writeFileSync(
+    join(workspace, 'org-policy-release-workflow.yml'),
+    readFileSync(join(workspace, 'org-policy.yml'), 'utf8').replace(
+      `san: https://github.com/${BUILD_WORKFLOW} }`,
+      `san: https://github.com/${BUILD_WORKFLOW}, workflows: [.github/workflows/release.yml] }`,
+    ),
+  );
   // The same, with the platform team's explicit choice to build on workflow_run too.
   writeFileSync(
     join(workspace, 'org-policy-workflow-run.yml'),
@@ -92,16 +101,13 @@ afterAll(async () => {
 
 const endpoints = () => ({ fulcioURL: stack.fulcioURL, rekorURL: stack.rekorURL, tsaURL: stack.tsaURL });
 
-// A job of main's reviewed release workflow, started by `event` (GitHub's token: ref = default branch, sha = its head).
-const job = (workflow: string, event: string, extra = {}) =>
-  identity('acme/app', '.github/workflows/release.yml', 'refs/heads/main', commit, {
-    job_workflow_ref: workflow,
-    event_name: event,
-    ...extra,
-  });
+// A job of main's reviewed release workflow (or `caller`), started by `event` (GitHub's token: ref = default branch,
+// sha = its head).
+const job = (workflow: string, event: string, caller = '.github/workflows/release.yml') =>
+  identity('acme/app', caller, 'refs/heads/main', commit, { job_workflow_ref: workflow, event_name: event });
 
-/** The build stage, then the sign stage, in a run of main's release workflow started by `event`. */
-async function buildAndSign(event: string, policy = 'org-policy.yml') {
+/** The build stage, then the sign stage, in a run of main's release workflow (or `caller`) started by `event`. */
+async function buildAndSign(event: string, policy = 'org-policy.yml', caller?: string) {
   const temp = mkdtempSync(join(tmpdir(), 'twokey-build-trigger-run-'));
   try {
     const built = await buildStep({
@@ -113,7 +119,7 @@ async function buildAndSign(event: string, policy = 'org-policy.yml') {
       workspace,
       outputDirectory: join(temp, 'build'),
       serverUrl: 'https://github.com',
-      identityToken: () => issuer.mint(job(BUILD_WORKFLOW, event), { audience: 'sigstore' }),
+      identityToken: () => issuer.mint(job(BUILD_WORKFLOW, event, caller), { audience: 'sigstore' }),
     });
     expect(built.failure).toBeUndefined();
     const signed = await signStep({
@@ -130,7 +136,7 @@ async function buildAndSign(event: string, policy = 'org-policy.yml') {
       workspace,
       outputDirectory: join(temp, 'sign'),
       serverUrl: 'https://github.com',
-      identityToken: () => issuer.mint(job(SIGN_WORKFLOW, event), { audience: 'sigstore' }),
+      identityToken: () => issuer.mint(job(SIGN_WORKFLOW, event, caller), { audience: 'sigstore' }),
     });
     const checks = JSON.parse(signed.outputs.checks ?? '[]') as { id: string; verdict: string; reason: string }[];
     return { signed, checks };
@@ -204,5 +210,83 @@ describe('the events a build may start from', () => {
         'org-policy.yml',
       ),
     ).toThrow('identities.sign.triggers: only identities.build takes triggers');
+  });
+});
+
+// Another workflow of the repository calling the build workflow (threat model row 191): the reusable build workflow's
+// SAN is the same whoever calls it, so a reviewed utility workflow on main that builds a ref given as an input (a
+// "preview") dispatched by alice with her unreviewed branch hands the build identity her bytes under main's reviewed
+// head. identities.build.workflows names the workflows whose runs build releases, against the certificate's Build
+// Config URI.
+describe('the workflow a build runs from', () => {
+  it('refuses, under identities.build.workflows, provenance of a run of another workflow (a dispatched preview)', async () => {
+    const preview = await buildAndSign(
+      'workflow_dispatch',
+      'org-policy-release-workflow.yml',
+      '.github/workflows/preview.yml',
+    );
+    expect(preview.signed.outputs.verdict).toBe('fail');
+    expect(preview.signed.outputs['bundle-paths'] ?? '').toBe('');
+    const check = preview.checks.find((c) => c.id === 'provenance-build-identity')!;
+    expect(check.verdict).toBe('fail');
+    expect(check.reason).toContain(
+      "expected a build run of .github/workflows/release.yml, found one of .github/workflows/preview.yml (the certificate's Build Config URI)",
+    );
+    // The release workflow's own run: signed.
+    expect((await buildAndSign('workflow_dispatch', 'org-policy-release-workflow.yml')).signed.outputs.verdict).toBe(
+      'pass',
+    );
+    // Without the key, any workflow of the repository builds (documented: the platform team names them).
+    const open = await buildAndSign('workflow_dispatch', 'org-policy.yml', '.github/workflows/preview.yml');
+    expect(open.signed.outputs.verdict).toBe('pass');
+  });
+
+  it('is refused by the deploy gate too, and a certificate without a Build Config URI is refused under the key', () => {
+    const rules = parsePolicy(
+      `version: 1
+identities:
+  build: { issuer: ${ISSUER}, san: ${BUILD_SAN}, workflows: [".github/workflows/release*.yml"] }
+  sign: { issuer: ${ISSUER}, san: ${SIGN_SAN} }
+`,
+      'org-policy.yml',
+    );
+    const evaluate = (buildConfigURI: string | undefined) => {
+      const { buildConfigURI: _, ...rest } = buildSigner.extensions;
+      const by = signer(BUILD_SAN, { ...rest, ...(buildConfigURI !== undefined && { buildConfigURI }) });
+      return evaluateDeploy({
+        policy: rules,
+        binding: BINDING,
+        now: NOW,
+        artifacts: [ARTIFACT],
+        bundles: [signatureBundle(), reviewBundle(), provenanceBundle(undefined, by)],
+      });
+    };
+    const reason = (report: ReturnType<typeof evaluate>) =>
+      report.artifacts[0]!.checks.find((c) => c.id === 'build-provenance')!.reason;
+    const repo = buildSigner.extensions.sourceRepositoryURI;
+    const preview = evaluate(`${repo}/.github/workflows/preview.yml@refs/heads/main`);
+    expect(preview.verdict).toBe('fail');
+    expect(reason(preview)).toContain('found one of .github/workflows/preview.yml');
+    // Another repository's workflow of that name is not this repository's.
+    const elsewhere = evaluate('https://github.com/acme/other/.github/workflows/release.yml@refs/heads/main');
+    expect(elsewhere.verdict).toBe('fail');
+    expect(reason(elsewhere)).toContain('not a workflow of');
+    const silent = evaluate(undefined);
+    expect(silent.verdict).toBe('fail');
+    expect(reason(silent)).toContain('found no Build Config URI in the certificate');
+    expect(evaluate(`${repo}/.github/workflows/release-v2.yml@refs/heads/main`).verdict).toBe('pass');
+  });
+
+  it('takes workflows on identities.build only', () => {
+    expect(() =>
+      parsePolicy(
+        `version: 1
+identities:
+  build: { issuer: ${ISSUER}, san: ${BUILD_SAN} }
+  sign: { issuer: ${ISSUER}, san: ${SIGN_SAN}, workflows: [.github/workflows/release.yml] }
+`,
+        'org-policy.yml',
+      ),
+    ).toThrow('identities.sign.workflows: only identities.build takes workflows');
   });
 });

@@ -10,7 +10,8 @@ import { UsageError } from './io';
  * one), a missing value, a value given to a flag that takes none, and a value that looks like an option.
  */
 export function parseCommandArgs<const O extends ParseArgsOptionsConfig>(command: string, args: string[], options: O) {
-  const problem = firstProblem(args, options, command);
+  const end = args.indexOf('--');
+  const problem = (end === -1 ? undefined : optionNamingAFile('--')) ?? firstProblem(args, options, command);
   if (problem) throw new UsageError(`${command}: ${problem}`);
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
@@ -57,11 +58,16 @@ function firstProblem(args: string[], options: ParseArgsOptionsConfig, command: 
  * option. Refused (exit 2), as a file named like a digest is; the artifacts go after `--`.
  */
 export function optionNamingAFile(arg: string): string | undefined {
-  if (!arg.startsWith('-') || arg === '-' || arg === '--') return undefined;
+  if (!arg.startsWith('-') || arg === '-') return undefined;
   try {
     lstatSync(arg);
   } catch {
     return undefined;
+  }
+  if (arg === '--') {
+    // A file named `--` ends the options wherever the glob put it: what was typed after the glob (`--at`, `--repo`)
+    // would be read as artifacts.
+    return '"--" ends the options and is the name of a file here (a glob such as release/* expands to it): refused; give the artifacts by a path that names their directory (release/*), not a bare *';
   }
   return `${JSON.stringify(arg)} is an option and the name of a file here (a glob such as release/* expands to it): refused; put the artifacts after \`--\` (twokey verify --policy P -- release/*)`;
 }

@@ -1,4 +1,4 @@
-import type { VerifiedBundle } from '@twokey/core';
+import { terminalText, type VerifiedBundle } from '@twokey/core';
 
 // How the signer is shown, in the order `gh attestation verify` and cosign users read it.
 const SHOWN_EXTENSIONS: [string, string][] = [
@@ -9,16 +9,17 @@ const SHOWN_EXTENSIONS: [string, string][] = [
   ['runInvocationURI', 'Run invocation URI'],
 ];
 
+/** The signer, each value as the certificate (or the command line) gave it, its control and bidi characters escaped. */
 export function describeSigner(verified: VerifiedBundle, keyFile?: string): string {
   const lines: string[] = [];
   if (keyFile) {
-    lines.push(`  Signed by key:      ${keyFile}`);
+    lines.push(`  Signed by key:      ${terminalText(keyFile)}`);
   } else {
-    lines.push(`  Identity (SAN):     ${verified.signer.san}`);
-    lines.push(`  OIDC issuer:        ${verified.signer.issuer}`);
+    lines.push(`  Identity (SAN):     ${terminalText(verified.signer.san)}`);
+    lines.push(`  OIDC issuer:        ${terminalText(verified.signer.issuer)}`);
     for (const [name, label] of SHOWN_EXTENSIONS) {
       const value = verified.signer.extensions[name];
-      if (value) lines.push(`  ${`${label}:`.padEnd(20)}${value}`);
+      if (value) lines.push(`  ${`${label}:`.padEnd(20)}${terminalText(value)}`);
     }
   }
   for (const time of verified.signedAt) lines.push(`  Signed at:          ${time.toISOString()}`);

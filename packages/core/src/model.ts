@@ -77,9 +77,15 @@ export interface IdentityRule {
    * identities.build only: the events that may have started the build run (Fulcio's Build Trigger, exact), any one of
    * them. A policy's GitHub Actions build identity requires one unless it lists its own: `push`, `workflow_dispatch`.
    * Not part of matchIdentity (which also tells the sign identity apart from the build's): every check that accepts
-   * build provenance calls buildTriggerProblem too.
+   * build provenance calls buildRunProblem too (with `workflows`).
    */
   triggers?: readonly string[];
+  /**
+   * identities.build only: the workflow files (paths in the repository that ran them, globs) whose runs' build
+   * provenance counts, compared with the certificate's Build Config URI (the top-level workflow a run of the reusable
+   * build workflow was called from). Absent: any workflow of the repository.
+   */
+  workflows?: readonly string[];
 }
 
 /** A Sigstore bundle that verified cryptographically against the trusted root (signature, chain, tlog, timestamps). */

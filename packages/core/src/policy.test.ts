@@ -185,7 +185,7 @@ deploy:
     const error = policyError(MINIMAL.replace('san-pattern:', 'san-regexp:'));
     expect(error.code).toBe('POLICY_INVALID');
     expect(error.message).toContain(
-      '.twokey/policy.yml: identities.sign.san-regexp: unknown key (expected one of: issuer, san, san-pattern, source-repository, runner-environment, triggers) (line 8)',
+      '.twokey/policy.yml: identities.sign.san-regexp: unknown key (expected one of: issuer, san, san-pattern, source-repository, runner-environment, triggers, workflows) (line 8)',
     );
   });
 

@@ -211,6 +211,7 @@ interface IdentityDocument {
   'source-repository'?: string;
   'runner-environment'?: 'github-hosted' | 'any';
   triggers?: string[];
+  workflows?: string[];
 }
 
 /** Parses and validates a policy file's text; `source` (the path) is used in every message. Throws PolicyError. */
@@ -717,6 +718,13 @@ function identityRule(document: IdentityDocument, path: string, problems: Policy
       message: 'only identities.build takes triggers (the events that may start the build run)',
     });
   }
+  if (document.workflows !== undefined && path !== 'identities.build') {
+    problems.push({
+      path: `${path}.workflows`,
+      message: 'only identities.build takes workflows (the workflow files whose runs build releases)',
+    });
+  }
+  problems.push(...globProblems(document.workflows, `${path}.workflows`));
   const build = path === 'identities.build';
   if (document['san-pattern'] !== undefined) {
     try {
@@ -763,6 +771,7 @@ function withCertificateClaims(rule: IdentityRule, document: IdentityDocument, b
     ...(sourceRepository !== undefined && { sourceRepository }),
     ...(hosted && { runnerEnvironment: 'github-hosted' as const }),
     ...(build && triggers !== undefined && { triggers }),
+    ...(build && document.workflows !== undefined && { workflows: document.workflows }),
   };
 }
 
@@ -782,6 +791,31 @@ export function buildTriggerProblem(signer: SignerIdentity, rule: IdentityRule):
   const trigger = signer.extensions.buildTrigger;
   if (trigger !== undefined && rule.triggers.includes(trigger)) return undefined;
   return `expected a build run started by ${rule.triggers.join(' or ')}, found ${trigger === undefined ? 'no Build Trigger in the certificate' : `one started by ${trigger} (the certificate's Build Trigger)`}: a run started by another event may build what that event brought in, which no review covers (identities.build.triggers lists the events accepted)`;
+}
+
+/**
+ * Why a build identity's certificate does not qualify by the workflow its run was started from (Fulcio's Build Config
+ * URI, against identities.build.workflows), or undefined when it does or the rule names none. The reusable build
+ * workflow's SAN is the same whichever workflow of the repository calls it: a reviewed utility workflow that builds
+ * a ref given as an input (a preview) would otherwise be a release build of whatever that input names.
+ */
+export function buildWorkflowProblem(signer: SignerIdentity, rule: IdentityRule): string | undefined {
+  if (rule.workflows === undefined) return undefined;
+  const config = signer.extensions.buildConfigURI;
+  const repository = signer.extensions.sourceRepositoryURI;
+  const at = config?.lastIndexOf('@') ?? -1;
+  const prefix = repository === undefined ? undefined : `${repository.replace(/\/+$/, '')}/`;
+  const path =
+    config !== undefined && prefix !== undefined && at > prefix.length && config.startsWith(prefix)
+      ? config.slice(prefix.length, at)
+      : undefined;
+  if (path !== undefined && rule.workflows.some((glob) => compileNameGlob(glob).matches(path))) return undefined;
+  return `expected a build run of ${rule.workflows.join(' or ')}, found ${config === undefined ? 'no Build Config URI in the certificate' : path === undefined ? `${config} (the certificate's Build Config URI), not a workflow of ${repository ?? 'the repository that ran it'}` : `one of ${path} (the certificate's Build Config URI)`}: another workflow calling the build workflow (a preview of a ref given as input) builds what it is told to, which no review covers (identities.build.workflows lists the workflows accepted)`;
+}
+
+/** Why a build identity's run does not qualify: the event that started it, or the workflow it ran from. */
+export function buildRunProblem(signer: SignerIdentity, rule: IdentityRule): string | undefined {
+  return buildTriggerProblem(signer, rule) ?? buildWorkflowProblem(signer, rule);
 }
 
 /** Each glob of a list compiles (name-glob.ts): braces, extglobs and unclosed classes are named by key. */

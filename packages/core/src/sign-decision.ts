@@ -5,7 +5,7 @@
 
 import { IN_TOTO_PAYLOAD_TYPE, parseStatement, type Statement, subjectHasDigest } from './intoto';
 import type { ArtifactRef, Check, ReviewEvidence, SignerIdentity, Verdict, VerifiedBundle } from './model';
-import { buildTriggerProblem, describeIdentityRule, matchIdentity, type Policy } from './policy';
+import { buildRunProblem, describeIdentityRule, matchIdentity, type Policy } from './policy';
 import { type BuildProvenance, certificateBacksProvenance, parseProvenance } from './provenance';
 import { bindRepositories, EvaluationError } from './repository-binding';
 import { evaluateReview, type REVIEW_CHECK_IDS, type ReviewResult } from './review';
@@ -138,7 +138,7 @@ function sortProvenance(given: ProvenanceBundle[], policy: Policy): ProvenanceSo
     if (!('verified' in p)) continue;
     const bundle = p.verified;
     const asBuild = matchIdentity(bundle.signer, policy.identities.build);
-    const trigger = buildTriggerProblem(bundle.signer, policy.identities.build);
+    const trigger = buildRunProblem(bundle.signer, policy.identities.build);
     if (!asBuild.ok) sorted.wrongIdentity.push(`${bundle.source}: ${asBuild.reason}`);
     else if (matchIdentity(bundle.signer, policy.identities.sign).ok) {
       sorted.wrongIdentity.push(

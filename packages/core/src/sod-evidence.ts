@@ -136,8 +136,6 @@ export class EvidenceLedger {
   readonly digestAliases = new Map<string, string>();
   private readonly seen = new Set<string>();
   private readonly repositories?: Set<string>;
-  /** The owners of the policy's deploy.repositories: where the deploy jobs that ship them may run. */
-  private readonly repositoryOwners?: Set<string>;
   private readonly owner?: string;
 
   /**
@@ -148,10 +146,7 @@ export class EvidenceLedger {
     private readonly policy: Pick<Policy, 'identities' | 'deploy'>,
     scope: { owner?: string } = {},
   ) {
-    if (policy.deploy.repositories) {
-      this.repositories = new Set(policy.deploy.repositories.map((r) => r.toLowerCase()));
-      this.repositoryOwners = new Set([...this.repositories].map((r) => r.split('/')[0]!));
-    }
+    if (policy.deploy.repositories) this.repositories = new Set(policy.deploy.repositories.map((r) => r.toLowerCase()));
     if (scope.owner !== undefined) this.owner = scope.owner.toLowerCase();
   }
 
@@ -261,14 +256,15 @@ export class EvidenceLedger {
         reason: `it is about ${fact.repository}, but its certificate was issued to a run of ${signerRepository}`,
       };
     }
-    // deploy.repositories names whose changes may ship (the built repositories: their reviews and break-glasses);
-    // the deploy jobs that ship them may run in a deployment repository of the same owner (acme/ops deploys
-    // acme/app), and sign their decision records and deploy approvals there: those count, or that repository's
-    // deploys — its break-glasses used — would be missing from the report.
-    const repository = fact.repository.toLowerCase();
-    const deployedFrom = role === 'deploy' && this.repositoryOwners?.has(repository.split('/')[0]!) === true;
-    if (this.repositories && !this.repositories.has(repository) && !deployedFrom) {
-      return { kind: 'not-the-policy-identity', reason: `${fact.repository} is not a repository the policy deploys` };
+    // A deployment repository (acme/ops deploys acme/app) signs its decision records and deploy approvals as its own
+    // runs: it counts when the policy lists it among deploy.repositories, as every repository the report counts.
+    // Any repository of the owner would be too wide: a sandbox running the deploy workflow on reviewed artifacts
+    // would pad the passed deploys (M1) with runs of its own.
+    if (this.repositories && !this.repositories.has(fact.repository.toLowerCase())) {
+      return {
+        kind: 'not-the-policy-identity',
+        reason: `${fact.repository} is not a repository the policy deploys${role === 'deploy' ? ' (a deployment repository counts when deploy.repositories lists it)' : ''}`,
+      };
     }
     if (this.owner !== undefined && fact.repository.split('/')[0]!.toLowerCase() !== this.owner) {
       return {

@@ -3,6 +3,7 @@
 // escaping) and the HTML page alike. Logins and sources come from attestations: the terminal shows control
 // characters as escapes, Markdown escapes everything.
 import { renderSummary, type SummaryBlock } from './markdown';
+import { terminalText } from './report';
 import type { SodReport, ThresholdResult } from './sod-metrics';
 
 /** The indicators in the order they are shown, with their names. */
@@ -149,9 +150,4 @@ export function percent(share: number | null): string {
 /** Seconds as hours (or minutes under one hour). */
 export function hours(seconds: number): string {
   return seconds < 3600 ? `${Math.round(seconds / 60)}m` : `${(seconds / 3600).toFixed(1)}h`;
-}
-
-/** Terminal-safe: control characters become visible `\u…` escapes. */
-function terminalText(value: string): string {
-  return value.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -9,7 +9,7 @@ import {
   type BuildProvenance,
   breakGlassId,
   breakGlassRefProblem,
-  buildTriggerProblem,
+  buildRunProblem,
   changeContributions,
   DEPLOY_APPROVAL_PREDICATE_TYPE,
   type DeployApprovalPredicate,
@@ -398,7 +398,7 @@ function roleProblem(signer: SignerIdentity, role: 'build' | 'sign', policy: Pol
   if (matchIdentity(signer, policy.identities[other]).ok) {
     return `${who}, which is both the build and the sign identity of the policy; they must differ`;
   }
-  const trigger = role === 'build' ? buildTriggerProblem(signer, rule) : undefined;
+  const trigger = role === 'build' ? buildRunProblem(signer, rule) : undefined;
   return trigger && `${who}, ${trigger}`;
 }
 

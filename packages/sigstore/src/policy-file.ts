@@ -1,7 +1,7 @@
 // The policy files, as the actions and the CLI read them: the org policy, tightened by a repository's own. Nothing
 // here loads verification code (the trusted root a policy names is chosen in trust.ts, deployTrustedRoot), so a
 // stage reads its policy first, before its inputs are checked.
-import { lstatSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { type Policy, parsePolicy, parseRepositoryPolicy } from '@twokey/core';
 import { SigstoreInputError } from './error';
@@ -40,6 +40,12 @@ export function readPolicyFiles(
   // link (to another file of the repository, or `.twokey` itself a link to a directory) is a link to nothing or is
   // not there at all — the org policy alone, without a word — while a full clone, and GitHub, follow it.
   const found = pathWithoutLinks(repository.path, cwd);
+  if (found.emptyDirectory !== undefined) {
+    throw new SigstoreInputError(
+      'POLICY_UNREADABLE',
+      `${repository.path}: cannot read repository policy: ${found.emptyDirectory} is an empty directory (a submodule, which the reusable workflows' checkout does not fetch, while a clone with its submodules reads a policy there); a repository policy is read as a file of the repository itself: put the file there`,
+    );
+  }
   if (found.link !== undefined) {
     throw new SigstoreInputError(
       'POLICY_UNREADABLE',
@@ -61,12 +67,16 @@ export function readPolicyFiles(
  * Whether `path` (relative to `cwd`: each of its components below `cwd`; absolute: the file and its directory) leads
  * to something through a symbolic link (the first one, and where it points), or is missing (some component absent).
  */
-function pathWithoutLinks(path: string, cwd: string): { link?: string; target?: string; missing: boolean } {
+function pathWithoutLinks(
+  path: string,
+  cwd: string,
+): { link?: string; target?: string; emptyDirectory?: string; missing: boolean } {
   const components = normalize(path)
     .split(sep)
     .filter((c) => c !== '' && c !== '.');
   const relative = !isAbsolute(path) && !components.includes('..');
   const checked = relative ? components.map((_, i) => join(...components.slice(0, i + 1))) : [dirname(path), path];
+  let parent: string | undefined;
   for (const shown of checked) {
     const full = resolve(cwd, shown);
     try {
@@ -77,8 +87,12 @@ function pathWithoutLinks(path: string, cwd: string): { link?: string; target?: 
         } catch {}
         return { link: shown, target, missing: false };
       }
+      parent = shown;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') {
+        // A directory on the path that is there and empty is what a submodule's checkout leaves: not "no policy".
+        if (parent !== undefined && isEmptyDirectory(resolve(cwd, parent)))
+          return { emptyDirectory: parent, missing: true };
         return { missing: true };
       }
       throw new SigstoreInputError(
@@ -88,4 +102,12 @@ function pathWithoutLinks(path: string, cwd: string): { link?: string; target?: 
     }
   }
   return { missing: false };
+}
+
+function isEmptyDirectory(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory() && readdirSync(path).length === 0;
+  } catch {
+    return false;
+  }
 }

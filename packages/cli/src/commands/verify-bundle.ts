@@ -1,5 +1,11 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { compileIdentityPattern, GITHUB_ACTIONS_ISSUER, IdentityPatternError, type VerifiedBundle } from '@twokey/core';
+import {
+  compileIdentityPattern,
+  GITHUB_ACTIONS_ISSUER,
+  IdentityPatternError,
+  terminalText,
+  type VerifiedBundle,
+} from '@twokey/core';
 import {
   type ArtifactInput,
   BundleVerificationError,
@@ -101,7 +107,7 @@ export async function verifyBundleCommand(args: string[], io: CliIO): Promise<nu
     throw withTrustedRootHint(error, values['trusted-root']);
   }
   checkPredicateType(verified, values['predicate-type'], values.bundle);
-  io.stdout.write(`Verified OK: ${values.bundle}\n`);
+  io.stdout.write(`Verified OK: ${terminalText(values.bundle!)}\n`);
   io.stdout.write(describeSigner(verified, publicKey ? values.key : undefined));
   return EXIT.ok;
 }

@@ -9,7 +9,7 @@ import {
 } from "./chunk-TJ3XPODE.js";
 import {
   describeError
-} from "./chunk-EGK6ABYQ.js";
+} from "./chunk-6RO7VP6E.js";
 
 // packages/github/src/step.ts
 function readStepInputs(read) {

@@ -22,15 +22,17 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-E4KIMRRZ.js";
+} from "./chunk-PEYUPNF5.js";
 import {
-  CodedError,
   REPORT_THRESHOLD_KEYS,
   matchIdentity
-} from "./chunk-EGK6ABYQ.js";
+} from "./chunk-2K2QCFGD.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";
+import {
+  CodedError
+} from "./chunk-6RO7VP6E.js";
 import {
   __toESM
 } from "./chunk-SZAEJYAL.js";
@@ -185,10 +187,7 @@ var EvidenceLedger = class {
    */
   constructor(policy, scope = {}) {
     this.policy = policy;
-    if (policy.deploy.repositories) {
-      this.repositories = new Set(policy.deploy.repositories.map((r) => r.toLowerCase()));
-      this.repositoryOwners = new Set([...this.repositories].map((r) => r.split("/")[0]));
-    }
+    if (policy.deploy.repositories) this.repositories = new Set(policy.deploy.repositories.map((r) => r.toLowerCase()));
     if (scope.owner !== void 0) this.owner = scope.owner.toLowerCase();
   }
   policy;
@@ -212,8 +211,6 @@ var EvidenceLedger = class {
   digestAliases = /* @__PURE__ */ new Map();
   seen = /* @__PURE__ */ new Set();
   repositories;
-  /** The owners of the policy's deploy.repositories: where the deploy jobs that ship them may run. */
-  repositoryOwners;
   owner;
   /** A file found beside the bundles that is no bundle (NOT_A_BUNDLE): named nowhere, counted as skipped. */
   addSkipped() {
@@ -310,10 +307,11 @@ var EvidenceLedger = class {
         reason: `it is about ${fact.repository}, but its certificate was issued to a run of ${signerRepository}`
       };
     }
-    const repository = fact.repository.toLowerCase();
-    const deployedFrom = role === "deploy" && this.repositoryOwners?.has(repository.split("/")[0]) === true;
-    if (this.repositories && !this.repositories.has(repository) && !deployedFrom) {
-      return { kind: "not-the-policy-identity", reason: `${fact.repository} is not a repository the policy deploys` };
+    if (this.repositories && !this.repositories.has(fact.repository.toLowerCase())) {
+      return {
+        kind: "not-the-policy-identity",
+        reason: `${fact.repository} is not a repository the policy deploys${role === "deploy" ? " (a deployment repository counts when deploy.repositories lists it)" : ""}`
+      };
     }
     if (this.owner !== void 0 && fact.repository.split("/")[0].toLowerCase() !== this.owner) {
       return {

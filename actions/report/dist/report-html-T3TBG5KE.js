@@ -5,8 +5,8 @@ import {
   hours,
   percent,
   sodHeadlines
-} from "./chunk-3PXN7X3V.js";
-import "./chunk-G4F7S3VK.js";
+} from "./chunk-UZ3TSUBD.js";
+import "./chunk-6RO7VP6E.js";
 import {
   __commonJS,
   __export,

@@ -2,14 +2,14 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   UsageError
-} from "./chunk-AWNHF4AC.js";
+} from "./chunk-C5SVMXHW.js";
 import {
   EvidenceLedger,
   computeSodReport,
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-EROPFR6S.js";
+} from "./chunk-7FXL3LIZ.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,
@@ -21,11 +21,11 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-E4KIMRRZ.js";
-import "./chunk-EGK6ABYQ.js";
+} from "./chunk-PEYUPNF5.js";
+import "./chunk-2K2QCFGD.js";
 import "./chunk-NHWHUFJX.js";
-import "./chunk-3PXN7X3V.js";
-import "./chunk-G4F7S3VK.js";
+import "./chunk-UZ3TSUBD.js";
+import "./chunk-6RO7VP6E.js";
 import "./chunk-SZAEJYAL.js";
 
 // packages/cli/src/report-run.ts

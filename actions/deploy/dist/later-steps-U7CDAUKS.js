@@ -30,7 +30,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-75JFI6S3.js";
+} from "./chunk-IRCPCYNG.js";
 import {
   CodedError,
   OidcTokenError,

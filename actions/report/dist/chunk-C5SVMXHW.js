@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   CodedError,
   EXIT_CODES
-} from "./chunk-EGK6ABYQ.js";
+} from "./chunk-6RO7VP6E.js";
 
 // packages/cli/src/io.ts
 var EXIT = {

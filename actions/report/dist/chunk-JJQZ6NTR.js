@@ -15,17 +15,19 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-E4KIMRRZ.js";
+} from "./chunk-PEYUPNF5.js";
 import {
-  CodedError,
-  buildTriggerProblem,
+  buildRunProblem,
   describeIdentityRule,
   matchIdentity
-} from "./chunk-EGK6ABYQ.js";
+} from "./chunk-2K2QCFGD.js";
 import {
   require_dist2 as require_dist,
   require_dist3 as require_dist2
 } from "./chunk-NHWHUFJX.js";
+import {
+  CodedError
+} from "./chunk-6RO7VP6E.js";
 import {
   __toESM
 } from "./chunk-SZAEJYAL.js";
@@ -376,7 +378,7 @@ function sortProvenance(given, policy) {
     if (!("verified" in p)) continue;
     const bundle = p.verified;
     const asBuild = matchIdentity(bundle.signer, policy.identities.build);
-    const trigger = buildTriggerProblem(bundle.signer, policy.identities.build);
+    const trigger = buildRunProblem(bundle.signer, policy.identities.build);
     if (!asBuild.ok) sorted.wrongIdentity.push(`${bundle.source}: ${asBuild.reason}`);
     else if (matchIdentity(bundle.signer, policy.identities.sign).ok) {
       sorted.wrongIdentity.push(

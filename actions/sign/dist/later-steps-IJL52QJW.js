@@ -14,7 +14,7 @@ import {
   SigstoreInputError,
   SubjectError,
   asKnownError,
-  buildTriggerProblem,
+  buildRunProblem,
   checkSubjectCount,
   compileIdentityPattern,
   describeCause,
@@ -30,7 +30,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-IIDXGX2C.js";
+} from "./chunk-3DZS5TD6.js";
 import {
   require_dist,
   require_dist2,
@@ -7618,7 +7618,7 @@ function sortProvenance(given, policy) {
     if (!("verified" in p)) continue;
     const bundle = p.verified;
     const asBuild = matchIdentity(bundle.signer, policy.identities.build);
-    const trigger = buildTriggerProblem(bundle.signer, policy.identities.build);
+    const trigger = buildRunProblem(bundle.signer, policy.identities.build);
     if (!asBuild.ok) sorted.wrongIdentity.push(`${bundle.source}: ${asBuild.reason}`);
     else if (matchIdentity(bundle.signer, policy.identities.sign).ok) {
       sorted.wrongIdentity.push(

@@ -19422,17 +19422,18 @@ function isJavaScriptRegExp(pattern) {
 
 // packages/core/src/validators/policy.validate.js
 var policy_validate_default = validate202;
-var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" }, "deploy": { "description": "The identity of the deploy job (the platform's deploy workflow): it signs decision records and deploy-approval attestations, and the deploy gate refuses to run as any other. Absent: any deploy job, and no deploy-approval attestation or decision record is trusted offline.", "$ref": "#/$defs/identity" }, "break-glass": { "description": "The identity that signs break-glass attestations (the platform's break-glass workflow, in its own protected environment): a fourth identity, distinct from build and sign. Absent: no break-glass is ever accepted.", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-non-default-branches": { "description": "Whether a change built on a protected branch other than the repository's default branch (a release/* branch of review.protected-branches) is accepted (default false). twokey shows that the pull request was reviewed and merged into that branch, not how the branch came to hold what was there before: any writer can create a branch a pattern matches, at a commit nobody reviewed, then have a harmless pull request into it reviewed. Set it only where rulesets restrict creating, and pushing to, those branches.", "type": "boolean" }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" }, "bot-pushers": { "description": "Logins of the bots (such as dependabot[bot]) whose pushes to a pull request's branch count as any account's. A push by any other bot names no person, so nobody can tell whether the approver had it push: refused (contributors-identified). List only bots no member of the repository can direct to push code of their choosing; github-actions[bot] (any writer's workflow, with the GITHUB_TOKEN) cannot be listed. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 255, "pattern": "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" } } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": `The Sigstore trusted root bundles must chain to: "public-good", "github" (GitHub's instance, for private repositories) or a path to a trusted_root.json.`, "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } }, "approvals": { "description": "Approvals of the deploy job's environment (GitHub's required reviewers) the deploy gate requires, read from the run and signed in a deploy-approval attestation.", "type": "object", "additionalProperties": false, "properties": { "min": { "description": "Approvals of the environment by people who count (default 0: not required). Bots never count.", "type": "integer", "minimum": 0, "maximum": 32 }, "distinct-from": { "description": "Whom an approver of the deploy must not be, besides a bot (default: author, contributors, pusher): the change's author, its contributors (commit authors, committers, co-authors and head-branch pushers, matched as the review rules match people), its last pusher, its code approvers, the person who started the deploy run.", "type": "array", "maxItems": 5, "items": { "enum": ["author", "contributors", "pusher", "code-approvers", "requester"] } }, "require-prevent-self-review": { "description": `Whether the environment must have GitHub's "prevent self-review" turned on (default false).`, "type": "boolean" } } }, "break-glass": { "description": "How a break-glass attestation (signed by identities.break-glass) may stand in for the review rules.", "type": "object", "additionalProperties": false, "properties": { "max-duration": { "description": "The longest window (expires \u2212 not-before) a break-glass may have: seconds or a duration such as 24h (default 24h).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "min-approvers": { "description": "Approvers of the break-glass, each distinct from its requester and from the change's author (default 1).", "type": "integer", "minimum": 1, "maximum": 32 } } } } }, "report": { "description": "Thresholds that turn `twokey report`'s segregation-of-duties indicators into pass/fail lines (docs/sod-report.md): the report exits 1 when one fails, or when an indicator it needs could not be measured. Absent: the indicators are reported, none fails. A repository policy may only tighten them.", "type": "object", "additionalProperties": false, "properties": { "max-unapproved-rate": { "description": "M1: the highest share of passed deploys made without an independent review (under a break-glass), e.g. 0.001.", "type": "number", "minimum": 0, "maximum": 1 }, "max-review-latency-p90": { "description": "M2: the longest 90th percentile of pull request opened \u2192 first counted approval: seconds or a duration such as 48h, 2d.", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "max-privileged-approval-share": { "description": "M3: the highest share of counted approvals given by repository admins.", "type": "number", "minimum": 0, "maximum": 1 }, "max-audit-gaps": { "description": "M6: the most audit findings accepted: bundles that do not verify or are not the policy's, deploy runs without a decision record, records whose evidence is missing.", "type": "integer", "minimum": 0 }, "max-approval-reuse": { "description": "M7: the most approvals reused accepted: a review approval behind more than one commit, a deploy approval behind another run or environment, a break-glass used twice.", "type": "integer", "minimum": 0 }, "max-break-glass-per-month": { "description": "M8: the most break-glasses used in deploys in any one calendar month (UTC).", "type": "integer", "minimum": 0 }, "max-break-glass-without-follow-up": { "description": "M8: the most break-glasses used whose change has no later review attestation.", "type": "integer", "minimum": 0 }, "max-top-approver-share": { "description": "M9: the highest share of one author's counted approvals that one approver may give (authors with at least 5 counted approvals).", "type": "number", "minimum": 0, "maximum": 1 }, "min-deploy-success-rate": { "description": "M10: the lowest share of passed deploys whose GitHub deployment then succeeded (needs the deployments).", "type": "number", "minimum": 0, "maximum": 1 }, "min-period": { "description": "The shortest window the report action (the platform's scheduled report workflow) may count over: seconds or a duration such as 7d. A caller's shorter `period` (or `since`/`until`) is refused, so a repository cannot make its report look at nothing (every `max-` threshold passes over an empty window). `twokey report` on an auditor's machine is not bound by it.", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "runner-environment": { "description": "Where the job that signed may have run, from the certificate's Runner Environment (Fulcio extension 1.3.6.1.4.1.57264.1.11): github-hosted (the default for GitHub Actions' issuer: whoever runs a self-hosted runner the job lands on holds its token, and signs as this identity whatever they like) or any (a platform that runs its own runners, isolated from the repositories they serve, or GitHub Enterprise Server).", "enum": ["github-hosted", "any"] }, "triggers": { "description": "identities.build only: the events that may have started the build run, any one of them, compared exactly with the certificate's Build Trigger (Fulcio extension 1.3.6.1.4.1.57264.1.20, GitHub's event_name). Default for GitHub Actions' issuer: push and workflow_dispatch, the runs that build the branch's own reviewed code; a run started by another event (workflow_run, pull_request_target, issue_comment, \u2026) may build what that event brought in.", "type": "array", "items": { "type": "string", "pattern": "^[a-z_]+$", "maxLength": 64 }, "minItems": 1, "maxItems": 32, "uniqueItems": true } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
-var schema32 = { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "runner-environment": { "description": "Where the job that signed may have run, from the certificate's Runner Environment (Fulcio extension 1.3.6.1.4.1.57264.1.11): github-hosted (the default for GitHub Actions' issuer: whoever runs a self-hosted runner the job lands on holds its token, and signs as this identity whatever they like) or any (a platform that runs its own runners, isolated from the repositories they serve, or GitHub Enterprise Server).", "enum": ["github-hosted", "any"] }, "triggers": { "description": "identities.build only: the events that may have started the build run, any one of them, compared exactly with the certificate's Build Trigger (Fulcio extension 1.3.6.1.4.1.57264.1.20, GitHub's event_name). Default for GitHub Actions' issuer: push and workflow_dispatch, the runs that build the branch's own reviewed code; a run started by another event (workflow_run, pull_request_target, issue_comment, \u2026) may build what that event brought in.", "type": "array", "items": { "type": "string", "pattern": "^[a-z_]+$", "maxLength": 64 }, "minItems": 1, "maxItems": 32, "uniqueItems": true } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] };
+var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" }, "deploy": { "description": "The identity of the deploy job (the platform's deploy workflow): it signs decision records and deploy-approval attestations, and the deploy gate refuses to run as any other. Absent: any deploy job, and no deploy-approval attestation or decision record is trusted offline.", "$ref": "#/$defs/identity" }, "break-glass": { "description": "The identity that signs break-glass attestations (the platform's break-glass workflow, in its own protected environment): a fourth identity, distinct from build and sign. Absent: no break-glass is ever accepted.", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-non-default-branches": { "description": "Whether a change built on a protected branch other than the repository's default branch (a release/* branch of review.protected-branches) is accepted (default false). twokey shows that the pull request was reviewed and merged into that branch, not how the branch came to hold what was there before: any writer can create a branch a pattern matches, at a commit nobody reviewed, then have a harmless pull request into it reviewed. Set it only where rulesets restrict creating, and pushing to, those branches.", "type": "boolean" }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" }, "bot-pushers": { "description": "Logins of the bots (such as dependabot[bot]) whose pushes to a pull request's branch count as any account's. A push by any other bot names no person, so nobody can tell whether the approver had it push: refused (contributors-identified). List only bots no member of the repository can direct to push code of their choosing; github-actions[bot] (any writer's workflow, with the GITHUB_TOKEN) cannot be listed. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 255, "pattern": "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" } } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": `The Sigstore trusted root bundles must chain to: "public-good", "github" (GitHub's instance, for private repositories) or a path to a trusted_root.json.`, "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } }, "approvals": { "description": "Approvals of the deploy job's environment (GitHub's required reviewers) the deploy gate requires, read from the run and signed in a deploy-approval attestation.", "type": "object", "additionalProperties": false, "properties": { "min": { "description": "Approvals of the environment by people who count (default 0: not required). Bots never count.", "type": "integer", "minimum": 0, "maximum": 32 }, "distinct-from": { "description": "Whom an approver of the deploy must not be, besides a bot (default: author, contributors, pusher): the change's author, its contributors (commit authors, committers, co-authors and head-branch pushers, matched as the review rules match people), its last pusher, its code approvers, the person who started the deploy run.", "type": "array", "maxItems": 5, "items": { "enum": ["author", "contributors", "pusher", "code-approvers", "requester"] } }, "require-prevent-self-review": { "description": `Whether the environment must have GitHub's "prevent self-review" turned on (default false).`, "type": "boolean" } } }, "break-glass": { "description": "How a break-glass attestation (signed by identities.break-glass) may stand in for the review rules.", "type": "object", "additionalProperties": false, "properties": { "max-duration": { "description": "The longest window (expires \u2212 not-before) a break-glass may have: seconds or a duration such as 24h (default 24h).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "min-approvers": { "description": "Approvers of the break-glass, each distinct from its requester and from the change's author (default 1).", "type": "integer", "minimum": 1, "maximum": 32 } } } } }, "report": { "description": "Thresholds that turn `twokey report`'s segregation-of-duties indicators into pass/fail lines (docs/sod-report.md): the report exits 1 when one fails, or when an indicator it needs could not be measured. Absent: the indicators are reported, none fails. A repository policy may only tighten them.", "type": "object", "additionalProperties": false, "properties": { "max-unapproved-rate": { "description": "M1: the highest share of passed deploys made without an independent review (under a break-glass), e.g. 0.001.", "type": "number", "minimum": 0, "maximum": 1 }, "max-review-latency-p90": { "description": "M2: the longest 90th percentile of pull request opened \u2192 first counted approval: seconds or a duration such as 48h, 2d.", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "max-privileged-approval-share": { "description": "M3: the highest share of counted approvals given by repository admins.", "type": "number", "minimum": 0, "maximum": 1 }, "max-audit-gaps": { "description": "M6: the most audit findings accepted: bundles that do not verify or are not the policy's, deploy runs without a decision record, records whose evidence is missing.", "type": "integer", "minimum": 0 }, "max-approval-reuse": { "description": "M7: the most approvals reused accepted: a review approval behind more than one commit, a deploy approval behind another run or environment, a break-glass used twice.", "type": "integer", "minimum": 0 }, "max-break-glass-per-month": { "description": "M8: the most break-glasses used in deploys in any one calendar month (UTC).", "type": "integer", "minimum": 0 }, "max-break-glass-without-follow-up": { "description": "M8: the most break-glasses used whose change has no later review attestation.", "type": "integer", "minimum": 0 }, "max-top-approver-share": { "description": "M9: the highest share of one author's counted approvals that one approver may give (authors with at least 5 counted approvals).", "type": "number", "minimum": 0, "maximum": 1 }, "min-deploy-success-rate": { "description": "M10: the lowest share of passed deploys whose GitHub deployment then succeeded (needs the deployments).", "type": "number", "minimum": 0, "maximum": 1 }, "min-period": { "description": "The shortest window the report action (the platform's scheduled report workflow) may count over: seconds or a duration such as 7d. A caller's shorter `period` (or `since`/`until`) is refused, so a repository cannot make its report look at nothing (every `max-` threshold passes over an empty window). `twokey report` on an auditor's machine is not bound by it.", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "runner-environment": { "description": "Where the job that signed may have run, from the certificate's Runner Environment (Fulcio extension 1.3.6.1.4.1.57264.1.11): github-hosted (the default for GitHub Actions' issuer: whoever runs a self-hosted runner the job lands on holds its token, and signs as this identity whatever they like) or any (a platform that runs its own runners, isolated from the repositories they serve, or GitHub Enterprise Server).", "enum": ["github-hosted", "any"] }, "triggers": { "description": "identities.build only: the events that may have started the build run, any one of them, compared exactly with the certificate's Build Trigger (Fulcio extension 1.3.6.1.4.1.57264.1.20, GitHub's event_name). Default for GitHub Actions' issuer: push and workflow_dispatch, the runs that build the branch's own reviewed code; a run started by another event (workflow_run, pull_request_target, issue_comment, \u2026) may build what that event brought in.", "type": "array", "items": { "type": "string", "pattern": "^[a-z_]+$", "maxLength": 64 }, "minItems": 1, "maxItems": 32, "uniqueItems": true }, "workflows": { "description": "identities.build only: the workflow files (paths in the repository, such as .github/workflows/release.yml; globs) whose runs' build provenance counts, compared with the certificate's Build Config URI (Fulcio extension 1.3.6.1.4.1.57264.1.18: the workflow that called the reusable build workflow). Absent: any workflow of the repository \u2014 then a reviewed workflow that builds a ref given as an input (a preview) is a release build of whatever that input names.", "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!/)[^\\s@]+$" }, "minItems": 1, "maxItems": 64, "uniqueItems": true } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
+var schema32 = { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "runner-environment": { "description": "Where the job that signed may have run, from the certificate's Runner Environment (Fulcio extension 1.3.6.1.4.1.57264.1.11): github-hosted (the default for GitHub Actions' issuer: whoever runs a self-hosted runner the job lands on holds its token, and signs as this identity whatever they like) or any (a platform that runs its own runners, isolated from the repositories they serve, or GitHub Enterprise Server).", "enum": ["github-hosted", "any"] }, "triggers": { "description": "identities.build only: the events that may have started the build run, any one of them, compared exactly with the certificate's Build Trigger (Fulcio extension 1.3.6.1.4.1.57264.1.20, GitHub's event_name). Default for GitHub Actions' issuer: push and workflow_dispatch, the runs that build the branch's own reviewed code; a run started by another event (workflow_run, pull_request_target, issue_comment, \u2026) may build what that event brought in.", "type": "array", "items": { "type": "string", "pattern": "^[a-z_]+$", "maxLength": 64 }, "minItems": 1, "maxItems": 32, "uniqueItems": true }, "workflows": { "description": "identities.build only: the workflow files (paths in the repository, such as .github/workflows/release.yml; globs) whose runs' build provenance counts, compared with the certificate's Build Config URI (Fulcio extension 1.3.6.1.4.1.57264.1.18: the workflow that called the reusable build workflow). Absent: any workflow of the repository \u2014 then a reviewed workflow that builds a ref given as an input (a preview) is a release build of whatever that input names.", "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!/)[^\\s@]+$" }, "minItems": 1, "maxItems": 64, "uniqueItems": true } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] };
 var func12 = ucs2length2;
-var func37 = Object.prototype.hasOwnProperty;
+var func45 = Object.prototype.hasOwnProperty;
 var pattern42 = new RegExp("^https://[^\\s]+$", "u");
 var pattern6 = new RegExp("^[a-z_]+$", "u");
-var pattern16 = new RegExp("^(?!refs/)[^\\s]+$", "u");
-var pattern17 = new RegExp("^[^\\s@]+@[^\\s@]+$", "u");
-var pattern18 = new RegExp("^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$", "u");
-var pattern19 = new RegExp("^[1-9][0-9]{0,9}[smhd]?$", "u");
-var pattern20 = new RegExp("^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", "u");
+var pattern72 = new RegExp("^(?!/)[^\\s@]+$", "u");
+var pattern20 = new RegExp("^(?!refs/)[^\\s]+$", "u");
+var pattern21 = new RegExp("^[^\\s@]+@[^\\s@]+$", "u");
+var pattern22 = new RegExp("^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$", "u");
+var pattern23 = new RegExp("^[1-9][0-9]{0,9}[smhd]?$", "u");
+var pattern24 = new RegExp("^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", "u");
 function validate202(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   ;
   let vErrors = null;
@@ -19591,7 +19592,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               errors++;
             }
             for (const key2 in data2) {
-              if (!(key2 === "issuer" || key2 === "san" || key2 === "san-pattern" || key2 === "source-repository" || key2 === "runner-environment" || key2 === "triggers")) {
+              if (!(key2 === "issuer" || key2 === "san" || key2 === "san-pattern" || key2 === "source-repository" || key2 === "runner-environment" || key2 === "triggers" || key2 === "workflows")) {
                 const err11 = { instancePath: instancePath + "/identities/build", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data2 };
                 if (vErrors === null) {
                   vErrors = [err11];
@@ -19944,237 +19945,84 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                 errors++;
               }
             }
-          } else {
-            const err40 = { instancePath: instancePath + "/identities/build", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data2 };
-            if (vErrors === null) {
-              vErrors = [err40];
-            } else {
-              vErrors.push(err40);
-            }
-            errors++;
-          }
-        }
-        if (data1.sign !== void 0) {
-          let data11 = data1.sign;
-          const _errs35 = errors;
-          let valid13 = false;
-          let passing2 = null;
-          const _errs36 = errors;
-          if (data11 && typeof data11 == "object" && !Array.isArray(data11)) {
-            if (data11.san === void 0) {
-              const err41 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data11 };
-              if (vErrors === null) {
-                vErrors = [err41];
-              } else {
-                vErrors.push(err41);
-              }
-              errors++;
-            }
-          }
-          var _valid2 = _errs36 === errors;
-          if (_valid2) {
-            valid13 = true;
-            passing2 = 0;
-          }
-          const _errs37 = errors;
-          if (data11 && typeof data11 == "object" && !Array.isArray(data11)) {
-            if (data11["san-pattern"] === void 0) {
-              const err42 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data11 };
-              if (vErrors === null) {
-                vErrors = [err42];
-              } else {
-                vErrors.push(err42);
-              }
-              errors++;
-            }
-          }
-          var _valid2 = _errs37 === errors;
-          if (_valid2 && valid13) {
-            valid13 = false;
-            passing2 = [passing2, 1];
-          } else {
-            if (_valid2) {
-              valid13 = true;
-              passing2 = 1;
-            }
-          }
-          if (!valid13) {
-            const err43 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing2 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data11 };
-            if (vErrors === null) {
-              vErrors = [err43];
-            } else {
-              vErrors.push(err43);
-            }
-            errors++;
-          } else {
-            errors = _errs35;
-            if (vErrors !== null) {
-              if (_errs35) {
-                vErrors.length = _errs35;
-              } else {
-                vErrors = null;
-              }
-            }
-          }
-          if (data11 && typeof data11 == "object" && !Array.isArray(data11)) {
-            if (data11.issuer === void 0) {
-              const err44 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data11 };
-              if (vErrors === null) {
-                vErrors = [err44];
-              } else {
-                vErrors.push(err44);
-              }
-              errors++;
-            }
-            for (const key3 in data11) {
-              if (!(key3 === "issuer" || key3 === "san" || key3 === "san-pattern" || key3 === "source-repository" || key3 === "runner-environment" || key3 === "triggers")) {
-                const err45 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data11 };
-                if (vErrors === null) {
-                  vErrors = [err45];
-                } else {
-                  vErrors.push(err45);
-                }
-                errors++;
-              }
-            }
-            if (data11.issuer !== void 0) {
-              let data12 = data11.issuer;
-              if (typeof data12 === "string") {
-                if (func12(data12) > 1024) {
-                  const err46 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data12 };
+            if (data2.workflows !== void 0) {
+              let data11 = data2.workflows;
+              if (Array.isArray(data11)) {
+                if (data11.length > 64) {
+                  const err40 = { instancePath: instancePath + "/identities/build/workflows", schemaPath: "#/$defs/identity/properties/workflows/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items", schema: 64, parentSchema: schema32.properties.workflows, data: data11 };
                   if (vErrors === null) {
-                    vErrors = [err46];
+                    vErrors = [err40];
                   } else {
-                    vErrors.push(err46);
+                    vErrors.push(err40);
                   }
                   errors++;
                 }
-                if (!pattern42.test(data12)) {
-                  const err47 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data12 };
+                if (data11.length < 1) {
+                  const err41 = { instancePath: instancePath + "/identities/build/workflows", schemaPath: "#/$defs/identity/properties/workflows/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.workflows, data: data11 };
                   if (vErrors === null) {
-                    vErrors = [err47];
+                    vErrors = [err41];
                   } else {
-                    vErrors.push(err47);
+                    vErrors.push(err41);
                   }
                   errors++;
                 }
-              } else {
-                const err48 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data12 };
-                if (vErrors === null) {
-                  vErrors = [err48];
-                } else {
-                  vErrors.push(err48);
-                }
-                errors++;
-              }
-            }
-            if (data11.san !== void 0) {
-              let data13 = data11.san;
-              const _errs42 = errors;
-              let valid15 = false;
-              let passing3 = null;
-              const _errs43 = errors;
-              if (typeof data13 === "string") {
-                if (func12(data13) > 4096) {
-                  const err49 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data13 };
-                  if (vErrors === null) {
-                    vErrors = [err49];
-                  } else {
-                    vErrors.push(err49);
-                  }
-                  errors++;
-                }
-                if (func12(data13) < 1) {
-                  const err50 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data13 };
-                  if (vErrors === null) {
-                    vErrors = [err50];
-                  } else {
-                    vErrors.push(err50);
-                  }
-                  errors++;
-                }
-              } else {
-                const err51 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data13 };
-                if (vErrors === null) {
-                  vErrors = [err51];
-                } else {
-                  vErrors.push(err51);
-                }
-                errors++;
-              }
-              var _valid3 = _errs43 === errors;
-              if (_valid3) {
-                valid15 = true;
-                passing3 = 0;
-              }
-              const _errs45 = errors;
-              if (Array.isArray(data13)) {
-                if (data13.length > 8) {
-                  const err52 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data13 };
-                  if (vErrors === null) {
-                    vErrors = [err52];
-                  } else {
-                    vErrors.push(err52);
-                  }
-                  errors++;
-                }
-                if (data13.length < 1) {
-                  const err53 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data13 };
-                  if (vErrors === null) {
-                    vErrors = [err53];
-                  } else {
-                    vErrors.push(err53);
-                  }
-                  errors++;
-                }
-                const len2 = data13.length;
+                const len2 = data11.length;
                 for (let i4 = 0; i4 < len2; i4++) {
-                  let data14 = data13[i4];
-                  if (typeof data14 === "string") {
-                    if (func12(data14) > 4096) {
-                      const err54 = { instancePath: instancePath + "/identities/sign/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data14 };
+                  let data12 = data11[i4];
+                  if (typeof data12 === "string") {
+                    if (func12(data12) > 255) {
+                      const err42 = { instancePath: instancePath + "/identities/build/workflows/" + i4, schemaPath: "#/$defs/identity/properties/workflows/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema32.properties.workflows.items, data: data12 };
                       if (vErrors === null) {
-                        vErrors = [err54];
+                        vErrors = [err42];
                       } else {
-                        vErrors.push(err54);
+                        vErrors.push(err42);
                       }
                       errors++;
                     }
-                    if (func12(data14) < 1) {
-                      const err55 = { instancePath: instancePath + "/identities/sign/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data14 };
+                    if (func12(data12) < 1) {
+                      const err43 = { instancePath: instancePath + "/identities/build/workflows/" + i4, schemaPath: "#/$defs/identity/properties/workflows/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.workflows.items, data: data12 };
                       if (vErrors === null) {
-                        vErrors = [err55];
+                        vErrors = [err43];
                       } else {
-                        vErrors.push(err55);
+                        vErrors.push(err43);
+                      }
+                      errors++;
+                    }
+                    if (!pattern72.test(data12)) {
+                      const err44 = { instancePath: instancePath + "/identities/build/workflows/" + i4, schemaPath: "#/$defs/identity/properties/workflows/items/pattern", keyword: "pattern", params: { pattern: "^(?!/)[^\\s@]+$" }, message: 'must match pattern "^(?!/)[^\\s@]+$"', schema: "^(?!/)[^\\s@]+$", parentSchema: schema32.properties.workflows.items, data: data12 };
+                      if (vErrors === null) {
+                        vErrors = [err44];
+                      } else {
+                        vErrors.push(err44);
                       }
                       errors++;
                     }
                   } else {
-                    const err56 = { instancePath: instancePath + "/identities/sign/san/" + i4, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data14 };
+                    const err45 = { instancePath: instancePath + "/identities/build/workflows/" + i4, schemaPath: "#/$defs/identity/properties/workflows/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.workflows.items.type, parentSchema: schema32.properties.workflows.items, data: data12 };
                     if (vErrors === null) {
-                      vErrors = [err56];
+                      vErrors = [err45];
                     } else {
-                      vErrors.push(err56);
+                      vErrors.push(err45);
                     }
                     errors++;
                   }
                 }
-                let i5 = data13.length;
+                let i5 = data11.length;
                 let j2;
                 if (i5 > 1) {
                   const indices2 = {};
                   for (; i5--; ) {
-                    let item2 = data13[i5];
+                    let item2 = data11[i5];
                     if (typeof item2 !== "string") {
                       continue;
                     }
                     if (typeof indices2[item2] == "number") {
                       j2 = indices2[item2];
-                      const err57 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i5, j: j2 }, message: "must NOT have duplicate items (items ## " + j2 + " and " + i5 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data13 };
+                      const err46 = { instancePath: instancePath + "/identities/build/workflows", schemaPath: "#/$defs/identity/properties/workflows/uniqueItems", keyword: "uniqueItems", params: { i: i5, j: j2 }, message: "must NOT have duplicate items (items ## " + j2 + " and " + i5 + " are identical)", schema: true, parentSchema: schema32.properties.workflows, data: data11 };
                       if (vErrors === null) {
-                        vErrors = [err57];
+                        vErrors = [err46];
                       } else {
-                        vErrors.push(err57);
+                        vErrors.push(err46);
                       }
                       errors++;
                       break;
@@ -20183,48 +20031,182 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                 }
               } else {
-                const err58 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data13 };
+                const err47 = { instancePath: instancePath + "/identities/build/workflows", schemaPath: "#/$defs/identity/properties/workflows/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.workflows.type, parentSchema: schema32.properties.workflows, data: data11 };
                 if (vErrors === null) {
-                  vErrors = [err58];
+                  vErrors = [err47];
                 } else {
-                  vErrors.push(err58);
+                  vErrors.push(err47);
                 }
                 errors++;
               }
-              var _valid3 = _errs45 === errors;
-              if (_valid3 && valid15) {
-                valid15 = false;
-                passing3 = [passing3, 1];
+            }
+          } else {
+            const err48 = { instancePath: instancePath + "/identities/build", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data2 };
+            if (vErrors === null) {
+              vErrors = [err48];
+            } else {
+              vErrors.push(err48);
+            }
+            errors++;
+          }
+        }
+        if (data1.sign !== void 0) {
+          let data13 = data1.sign;
+          const _errs39 = errors;
+          let valid16 = false;
+          let passing2 = null;
+          const _errs40 = errors;
+          if (data13 && typeof data13 == "object" && !Array.isArray(data13)) {
+            if (data13.san === void 0) {
+              const err49 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data13 };
+              if (vErrors === null) {
+                vErrors = [err49];
               } else {
-                if (_valid3) {
-                  valid15 = true;
-                  passing3 = 1;
-                }
+                vErrors.push(err49);
               }
-              if (!valid15) {
-                const err59 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing3 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data13 };
+              errors++;
+            }
+          }
+          var _valid2 = _errs40 === errors;
+          if (_valid2) {
+            valid16 = true;
+            passing2 = 0;
+          }
+          const _errs41 = errors;
+          if (data13 && typeof data13 == "object" && !Array.isArray(data13)) {
+            if (data13["san-pattern"] === void 0) {
+              const err50 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data13 };
+              if (vErrors === null) {
+                vErrors = [err50];
+              } else {
+                vErrors.push(err50);
+              }
+              errors++;
+            }
+          }
+          var _valid2 = _errs41 === errors;
+          if (_valid2 && valid16) {
+            valid16 = false;
+            passing2 = [passing2, 1];
+          } else {
+            if (_valid2) {
+              valid16 = true;
+              passing2 = 1;
+            }
+          }
+          if (!valid16) {
+            const err51 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing2 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data13 };
+            if (vErrors === null) {
+              vErrors = [err51];
+            } else {
+              vErrors.push(err51);
+            }
+            errors++;
+          } else {
+            errors = _errs39;
+            if (vErrors !== null) {
+              if (_errs39) {
+                vErrors.length = _errs39;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+          if (data13 && typeof data13 == "object" && !Array.isArray(data13)) {
+            if (data13.issuer === void 0) {
+              const err52 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data13 };
+              if (vErrors === null) {
+                vErrors = [err52];
+              } else {
+                vErrors.push(err52);
+              }
+              errors++;
+            }
+            for (const key3 in data13) {
+              if (!(key3 === "issuer" || key3 === "san" || key3 === "san-pattern" || key3 === "source-repository" || key3 === "runner-environment" || key3 === "triggers" || key3 === "workflows")) {
+                const err53 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data13 };
+                if (vErrors === null) {
+                  vErrors = [err53];
+                } else {
+                  vErrors.push(err53);
+                }
+                errors++;
+              }
+            }
+            if (data13.issuer !== void 0) {
+              let data14 = data13.issuer;
+              if (typeof data14 === "string") {
+                if (func12(data14) > 1024) {
+                  const err54 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data14 };
+                  if (vErrors === null) {
+                    vErrors = [err54];
+                  } else {
+                    vErrors.push(err54);
+                  }
+                  errors++;
+                }
+                if (!pattern42.test(data14)) {
+                  const err55 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data14 };
+                  if (vErrors === null) {
+                    vErrors = [err55];
+                  } else {
+                    vErrors.push(err55);
+                  }
+                  errors++;
+                }
+              } else {
+                const err56 = { instancePath: instancePath + "/identities/sign/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data14 };
+                if (vErrors === null) {
+                  vErrors = [err56];
+                } else {
+                  vErrors.push(err56);
+                }
+                errors++;
+              }
+            }
+            if (data13.san !== void 0) {
+              let data15 = data13.san;
+              const _errs46 = errors;
+              let valid18 = false;
+              let passing3 = null;
+              const _errs47 = errors;
+              if (typeof data15 === "string") {
+                if (func12(data15) > 4096) {
+                  const err57 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data15 };
+                  if (vErrors === null) {
+                    vErrors = [err57];
+                  } else {
+                    vErrors.push(err57);
+                  }
+                  errors++;
+                }
+                if (func12(data15) < 1) {
+                  const err58 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data15 };
+                  if (vErrors === null) {
+                    vErrors = [err58];
+                  } else {
+                    vErrors.push(err58);
+                  }
+                  errors++;
+                }
+              } else {
+                const err59 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data15 };
                 if (vErrors === null) {
                   vErrors = [err59];
                 } else {
                   vErrors.push(err59);
                 }
                 errors++;
-              } else {
-                errors = _errs42;
-                if (vErrors !== null) {
-                  if (_errs42) {
-                    vErrors.length = _errs42;
-                  } else {
-                    vErrors = null;
-                  }
-                }
               }
-            }
-            if (data11["san-pattern"] !== void 0) {
-              let data15 = data11["san-pattern"];
-              if (typeof data15 === "string") {
-                if (func12(data15) > 1024) {
-                  const err60 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data15 };
+              var _valid3 = _errs47 === errors;
+              if (_valid3) {
+                valid18 = true;
+                passing3 = 0;
+              }
+              const _errs49 = errors;
+              if (Array.isArray(data15)) {
+                if (data15.length > 8) {
+                  const err60 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data15 };
                   if (vErrors === null) {
                     vErrors = [err60];
                   } else {
@@ -20232,8 +20214,8 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                   errors++;
                 }
-                if (func12(data15) < 1) {
-                  const err61 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data15 };
+                if (data15.length < 1) {
+                  const err61 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data15 };
                   if (vErrors === null) {
                     vErrors = [err61];
                   } else {
@@ -20241,128 +20223,54 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                   errors++;
                 }
-              } else {
-                const err62 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data15 };
-                if (vErrors === null) {
-                  vErrors = [err62];
-                } else {
-                  vErrors.push(err62);
-                }
-                errors++;
-              }
-            }
-            if (data11["source-repository"] !== void 0) {
-              let data16 = data11["source-repository"];
-              if (typeof data16 === "string") {
-                if (func12(data16) > 1024) {
-                  const err63 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data16 };
-                  if (vErrors === null) {
-                    vErrors = [err63];
-                  } else {
-                    vErrors.push(err63);
-                  }
-                  errors++;
-                }
-                if (!pattern42.test(data16)) {
-                  const err64 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data16 };
-                  if (vErrors === null) {
-                    vErrors = [err64];
-                  } else {
-                    vErrors.push(err64);
-                  }
-                  errors++;
-                }
-              } else {
-                const err65 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data16 };
-                if (vErrors === null) {
-                  vErrors = [err65];
-                } else {
-                  vErrors.push(err65);
-                }
-                errors++;
-              }
-            }
-            if (data11["runner-environment"] !== void 0) {
-              let data17 = data11["runner-environment"];
-              if (!(data17 === "github-hosted" || data17 === "any")) {
-                const err66 = { instancePath: instancePath + "/identities/sign/runner-environment", schemaPath: "#/$defs/identity/properties/runner-environment/enum", keyword: "enum", params: { allowedValues: schema32.properties["runner-environment"].enum }, message: "must be equal to one of the allowed values", schema: schema32.properties["runner-environment"].enum, parentSchema: schema32.properties["runner-environment"], data: data17 };
-                if (vErrors === null) {
-                  vErrors = [err66];
-                } else {
-                  vErrors.push(err66);
-                }
-                errors++;
-              }
-            }
-            if (data11.triggers !== void 0) {
-              let data18 = data11.triggers;
-              if (Array.isArray(data18)) {
-                if (data18.length > 32) {
-                  const err67 = { instancePath: instancePath + "/identities/sign/triggers", schemaPath: "#/$defs/identity/properties/triggers/maxItems", keyword: "maxItems", params: { limit: 32 }, message: "must NOT have more than 32 items", schema: 32, parentSchema: schema32.properties.triggers, data: data18 };
-                  if (vErrors === null) {
-                    vErrors = [err67];
-                  } else {
-                    vErrors.push(err67);
-                  }
-                  errors++;
-                }
-                if (data18.length < 1) {
-                  const err68 = { instancePath: instancePath + "/identities/sign/triggers", schemaPath: "#/$defs/identity/properties/triggers/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.triggers, data: data18 };
-                  if (vErrors === null) {
-                    vErrors = [err68];
-                  } else {
-                    vErrors.push(err68);
-                  }
-                  errors++;
-                }
-                const len3 = data18.length;
+                const len3 = data15.length;
                 for (let i6 = 0; i6 < len3; i6++) {
-                  let data19 = data18[i6];
-                  if (typeof data19 === "string") {
-                    if (func12(data19) > 64) {
-                      const err69 = { instancePath: instancePath + "/identities/sign/triggers/" + i6, schemaPath: "#/$defs/identity/properties/triggers/items/maxLength", keyword: "maxLength", params: { limit: 64 }, message: "must NOT have more than 64 characters", schema: 64, parentSchema: schema32.properties.triggers.items, data: data19 };
+                  let data16 = data15[i6];
+                  if (typeof data16 === "string") {
+                    if (func12(data16) > 4096) {
+                      const err62 = { instancePath: instancePath + "/identities/sign/san/" + i6, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data16 };
                       if (vErrors === null) {
-                        vErrors = [err69];
+                        vErrors = [err62];
                       } else {
-                        vErrors.push(err69);
+                        vErrors.push(err62);
                       }
                       errors++;
                     }
-                    if (!pattern6.test(data19)) {
-                      const err70 = { instancePath: instancePath + "/identities/sign/triggers/" + i6, schemaPath: "#/$defs/identity/properties/triggers/items/pattern", keyword: "pattern", params: { pattern: "^[a-z_]+$" }, message: 'must match pattern "^[a-z_]+$"', schema: "^[a-z_]+$", parentSchema: schema32.properties.triggers.items, data: data19 };
+                    if (func12(data16) < 1) {
+                      const err63 = { instancePath: instancePath + "/identities/sign/san/" + i6, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data16 };
                       if (vErrors === null) {
-                        vErrors = [err70];
+                        vErrors = [err63];
                       } else {
-                        vErrors.push(err70);
+                        vErrors.push(err63);
                       }
                       errors++;
                     }
                   } else {
-                    const err71 = { instancePath: instancePath + "/identities/sign/triggers/" + i6, schemaPath: "#/$defs/identity/properties/triggers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.triggers.items.type, parentSchema: schema32.properties.triggers.items, data: data19 };
+                    const err64 = { instancePath: instancePath + "/identities/sign/san/" + i6, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data16 };
                     if (vErrors === null) {
-                      vErrors = [err71];
+                      vErrors = [err64];
                     } else {
-                      vErrors.push(err71);
+                      vErrors.push(err64);
                     }
                     errors++;
                   }
                 }
-                let i7 = data18.length;
+                let i7 = data15.length;
                 let j3;
                 if (i7 > 1) {
                   const indices3 = {};
                   for (; i7--; ) {
-                    let item3 = data18[i7];
+                    let item3 = data15[i7];
                     if (typeof item3 !== "string") {
                       continue;
                     }
                     if (typeof indices3[item3] == "number") {
                       j3 = indices3[item3];
-                      const err72 = { instancePath: instancePath + "/identities/sign/triggers", schemaPath: "#/$defs/identity/properties/triggers/uniqueItems", keyword: "uniqueItems", params: { i: i7, j: j3 }, message: "must NOT have duplicate items (items ## " + j3 + " and " + i7 + " are identical)", schema: true, parentSchema: schema32.properties.triggers, data: data18 };
+                      const err65 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i7, j: j3 }, message: "must NOT have duplicate items (items ## " + j3 + " and " + i7 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data15 };
                       if (vErrors === null) {
-                        vErrors = [err72];
+                        vErrors = [err65];
                       } else {
-                        vErrors.push(err72);
+                        vErrors.push(err65);
                       }
                       errors++;
                       break;
@@ -20371,7 +20279,97 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                 }
               } else {
-                const err73 = { instancePath: instancePath + "/identities/sign/triggers", schemaPath: "#/$defs/identity/properties/triggers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.triggers.type, parentSchema: schema32.properties.triggers, data: data18 };
+                const err66 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data15 };
+                if (vErrors === null) {
+                  vErrors = [err66];
+                } else {
+                  vErrors.push(err66);
+                }
+                errors++;
+              }
+              var _valid3 = _errs49 === errors;
+              if (_valid3 && valid18) {
+                valid18 = false;
+                passing3 = [passing3, 1];
+              } else {
+                if (_valid3) {
+                  valid18 = true;
+                  passing3 = 1;
+                }
+              }
+              if (!valid18) {
+                const err67 = { instancePath: instancePath + "/identities/sign/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing3 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data15 };
+                if (vErrors === null) {
+                  vErrors = [err67];
+                } else {
+                  vErrors.push(err67);
+                }
+                errors++;
+              } else {
+                errors = _errs46;
+                if (vErrors !== null) {
+                  if (_errs46) {
+                    vErrors.length = _errs46;
+                  } else {
+                    vErrors = null;
+                  }
+                }
+              }
+            }
+            if (data13["san-pattern"] !== void 0) {
+              let data17 = data13["san-pattern"];
+              if (typeof data17 === "string") {
+                if (func12(data17) > 1024) {
+                  const err68 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data17 };
+                  if (vErrors === null) {
+                    vErrors = [err68];
+                  } else {
+                    vErrors.push(err68);
+                  }
+                  errors++;
+                }
+                if (func12(data17) < 1) {
+                  const err69 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data17 };
+                  if (vErrors === null) {
+                    vErrors = [err69];
+                  } else {
+                    vErrors.push(err69);
+                  }
+                  errors++;
+                }
+              } else {
+                const err70 = { instancePath: instancePath + "/identities/sign/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data17 };
+                if (vErrors === null) {
+                  vErrors = [err70];
+                } else {
+                  vErrors.push(err70);
+                }
+                errors++;
+              }
+            }
+            if (data13["source-repository"] !== void 0) {
+              let data18 = data13["source-repository"];
+              if (typeof data18 === "string") {
+                if (func12(data18) > 1024) {
+                  const err71 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data18 };
+                  if (vErrors === null) {
+                    vErrors = [err71];
+                  } else {
+                    vErrors.push(err71);
+                  }
+                  errors++;
+                }
+                if (!pattern42.test(data18)) {
+                  const err72 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data18 };
+                  if (vErrors === null) {
+                    vErrors = [err72];
+                  } else {
+                    vErrors.push(err72);
+                  }
+                  errors++;
+                }
+              } else {
+                const err73 = { instancePath: instancePath + "/identities/sign/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data18 };
                 if (vErrors === null) {
                   vErrors = [err73];
                 } else {
@@ -20380,237 +20378,87 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                 errors++;
               }
             }
-          } else {
-            const err74 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data11 };
-            if (vErrors === null) {
-              vErrors = [err74];
-            } else {
-              vErrors.push(err74);
-            }
-            errors++;
-          }
-        }
-        if (data1.deploy !== void 0) {
-          let data20 = data1.deploy;
-          const _errs61 = errors;
-          let valid23 = false;
-          let passing4 = null;
-          const _errs62 = errors;
-          if (data20 && typeof data20 == "object" && !Array.isArray(data20)) {
-            if (data20.san === void 0) {
-              const err75 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data20 };
-              if (vErrors === null) {
-                vErrors = [err75];
-              } else {
-                vErrors.push(err75);
-              }
-              errors++;
-            }
-          }
-          var _valid4 = _errs62 === errors;
-          if (_valid4) {
-            valid23 = true;
-            passing4 = 0;
-          }
-          const _errs63 = errors;
-          if (data20 && typeof data20 == "object" && !Array.isArray(data20)) {
-            if (data20["san-pattern"] === void 0) {
-              const err76 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data20 };
-              if (vErrors === null) {
-                vErrors = [err76];
-              } else {
-                vErrors.push(err76);
-              }
-              errors++;
-            }
-          }
-          var _valid4 = _errs63 === errors;
-          if (_valid4 && valid23) {
-            valid23 = false;
-            passing4 = [passing4, 1];
-          } else {
-            if (_valid4) {
-              valid23 = true;
-              passing4 = 1;
-            }
-          }
-          if (!valid23) {
-            const err77 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing4 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data20 };
-            if (vErrors === null) {
-              vErrors = [err77];
-            } else {
-              vErrors.push(err77);
-            }
-            errors++;
-          } else {
-            errors = _errs61;
-            if (vErrors !== null) {
-              if (_errs61) {
-                vErrors.length = _errs61;
-              } else {
-                vErrors = null;
-              }
-            }
-          }
-          if (data20 && typeof data20 == "object" && !Array.isArray(data20)) {
-            if (data20.issuer === void 0) {
-              const err78 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data20 };
-              if (vErrors === null) {
-                vErrors = [err78];
-              } else {
-                vErrors.push(err78);
-              }
-              errors++;
-            }
-            for (const key4 in data20) {
-              if (!(key4 === "issuer" || key4 === "san" || key4 === "san-pattern" || key4 === "source-repository" || key4 === "runner-environment" || key4 === "triggers")) {
-                const err79 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data20 };
+            if (data13["runner-environment"] !== void 0) {
+              let data19 = data13["runner-environment"];
+              if (!(data19 === "github-hosted" || data19 === "any")) {
+                const err74 = { instancePath: instancePath + "/identities/sign/runner-environment", schemaPath: "#/$defs/identity/properties/runner-environment/enum", keyword: "enum", params: { allowedValues: schema32.properties["runner-environment"].enum }, message: "must be equal to one of the allowed values", schema: schema32.properties["runner-environment"].enum, parentSchema: schema32.properties["runner-environment"], data: data19 };
                 if (vErrors === null) {
-                  vErrors = [err79];
+                  vErrors = [err74];
                 } else {
-                  vErrors.push(err79);
+                  vErrors.push(err74);
                 }
                 errors++;
               }
             }
-            if (data20.issuer !== void 0) {
-              let data21 = data20.issuer;
-              if (typeof data21 === "string") {
-                if (func12(data21) > 1024) {
-                  const err80 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data21 };
+            if (data13.triggers !== void 0) {
+              let data20 = data13.triggers;
+              if (Array.isArray(data20)) {
+                if (data20.length > 32) {
+                  const err75 = { instancePath: instancePath + "/identities/sign/triggers", schemaPath: "#/$defs/identity/properties/triggers/maxItems", keyword: "maxItems", params: { limit: 32 }, message: "must NOT have more than 32 items", schema: 32, parentSchema: schema32.properties.triggers, data: data20 };
                   if (vErrors === null) {
-                    vErrors = [err80];
+                    vErrors = [err75];
                   } else {
-                    vErrors.push(err80);
+                    vErrors.push(err75);
                   }
                   errors++;
                 }
-                if (!pattern42.test(data21)) {
-                  const err81 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data21 };
+                if (data20.length < 1) {
+                  const err76 = { instancePath: instancePath + "/identities/sign/triggers", schemaPath: "#/$defs/identity/properties/triggers/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.triggers, data: data20 };
                   if (vErrors === null) {
-                    vErrors = [err81];
+                    vErrors = [err76];
                   } else {
-                    vErrors.push(err81);
+                    vErrors.push(err76);
                   }
                   errors++;
                 }
-              } else {
-                const err82 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data21 };
-                if (vErrors === null) {
-                  vErrors = [err82];
-                } else {
-                  vErrors.push(err82);
-                }
-                errors++;
-              }
-            }
-            if (data20.san !== void 0) {
-              let data22 = data20.san;
-              const _errs68 = errors;
-              let valid25 = false;
-              let passing5 = null;
-              const _errs69 = errors;
-              if (typeof data22 === "string") {
-                if (func12(data22) > 4096) {
-                  const err83 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data22 };
-                  if (vErrors === null) {
-                    vErrors = [err83];
-                  } else {
-                    vErrors.push(err83);
-                  }
-                  errors++;
-                }
-                if (func12(data22) < 1) {
-                  const err84 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data22 };
-                  if (vErrors === null) {
-                    vErrors = [err84];
-                  } else {
-                    vErrors.push(err84);
-                  }
-                  errors++;
-                }
-              } else {
-                const err85 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data22 };
-                if (vErrors === null) {
-                  vErrors = [err85];
-                } else {
-                  vErrors.push(err85);
-                }
-                errors++;
-              }
-              var _valid5 = _errs69 === errors;
-              if (_valid5) {
-                valid25 = true;
-                passing5 = 0;
-              }
-              const _errs71 = errors;
-              if (Array.isArray(data22)) {
-                if (data22.length > 8) {
-                  const err86 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
-                  if (vErrors === null) {
-                    vErrors = [err86];
-                  } else {
-                    vErrors.push(err86);
-                  }
-                  errors++;
-                }
-                if (data22.length < 1) {
-                  const err87 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
-                  if (vErrors === null) {
-                    vErrors = [err87];
-                  } else {
-                    vErrors.push(err87);
-                  }
-                  errors++;
-                }
-                const len4 = data22.length;
+                const len4 = data20.length;
                 for (let i8 = 0; i8 < len4; i8++) {
-                  let data23 = data22[i8];
-                  if (typeof data23 === "string") {
-                    if (func12(data23) > 4096) {
-                      const err88 = { instancePath: instancePath + "/identities/deploy/san/" + i8, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data23 };
+                  let data21 = data20[i8];
+                  if (typeof data21 === "string") {
+                    if (func12(data21) > 64) {
+                      const err77 = { instancePath: instancePath + "/identities/sign/triggers/" + i8, schemaPath: "#/$defs/identity/properties/triggers/items/maxLength", keyword: "maxLength", params: { limit: 64 }, message: "must NOT have more than 64 characters", schema: 64, parentSchema: schema32.properties.triggers.items, data: data21 };
                       if (vErrors === null) {
-                        vErrors = [err88];
+                        vErrors = [err77];
                       } else {
-                        vErrors.push(err88);
+                        vErrors.push(err77);
                       }
                       errors++;
                     }
-                    if (func12(data23) < 1) {
-                      const err89 = { instancePath: instancePath + "/identities/deploy/san/" + i8, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data23 };
+                    if (!pattern6.test(data21)) {
+                      const err78 = { instancePath: instancePath + "/identities/sign/triggers/" + i8, schemaPath: "#/$defs/identity/properties/triggers/items/pattern", keyword: "pattern", params: { pattern: "^[a-z_]+$" }, message: 'must match pattern "^[a-z_]+$"', schema: "^[a-z_]+$", parentSchema: schema32.properties.triggers.items, data: data21 };
                       if (vErrors === null) {
-                        vErrors = [err89];
+                        vErrors = [err78];
                       } else {
-                        vErrors.push(err89);
+                        vErrors.push(err78);
                       }
                       errors++;
                     }
                   } else {
-                    const err90 = { instancePath: instancePath + "/identities/deploy/san/" + i8, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data23 };
+                    const err79 = { instancePath: instancePath + "/identities/sign/triggers/" + i8, schemaPath: "#/$defs/identity/properties/triggers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.triggers.items.type, parentSchema: schema32.properties.triggers.items, data: data21 };
                     if (vErrors === null) {
-                      vErrors = [err90];
+                      vErrors = [err79];
                     } else {
-                      vErrors.push(err90);
+                      vErrors.push(err79);
                     }
                     errors++;
                   }
                 }
-                let i9 = data22.length;
+                let i9 = data20.length;
                 let j4;
                 if (i9 > 1) {
                   const indices4 = {};
                   for (; i9--; ) {
-                    let item4 = data22[i9];
+                    let item4 = data20[i9];
                     if (typeof item4 !== "string") {
                       continue;
                     }
                     if (typeof indices4[item4] == "number") {
                       j4 = indices4[item4];
-                      const err91 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i9, j: j4 }, message: "must NOT have duplicate items (items ## " + j4 + " and " + i9 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
+                      const err80 = { instancePath: instancePath + "/identities/sign/triggers", schemaPath: "#/$defs/identity/properties/triggers/uniqueItems", keyword: "uniqueItems", params: { i: i9, j: j4 }, message: "must NOT have duplicate items (items ## " + j4 + " and " + i9 + " are identical)", schema: true, parentSchema: schema32.properties.triggers, data: data20 };
                       if (vErrors === null) {
-                        vErrors = [err91];
+                        vErrors = [err80];
                       } else {
-                        vErrors.push(err91);
+                        vErrors.push(err80);
                       }
                       errors++;
                       break;
@@ -20619,186 +20467,93 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                 }
               } else {
-                const err92 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data22 };
+                const err81 = { instancePath: instancePath + "/identities/sign/triggers", schemaPath: "#/$defs/identity/properties/triggers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.triggers.type, parentSchema: schema32.properties.triggers, data: data20 };
                 if (vErrors === null) {
-                  vErrors = [err92];
+                  vErrors = [err81];
                 } else {
-                  vErrors.push(err92);
-                }
-                errors++;
-              }
-              var _valid5 = _errs71 === errors;
-              if (_valid5 && valid25) {
-                valid25 = false;
-                passing5 = [passing5, 1];
-              } else {
-                if (_valid5) {
-                  valid25 = true;
-                  passing5 = 1;
-                }
-              }
-              if (!valid25) {
-                const err93 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing5 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data22 };
-                if (vErrors === null) {
-                  vErrors = [err93];
-                } else {
-                  vErrors.push(err93);
-                }
-                errors++;
-              } else {
-                errors = _errs68;
-                if (vErrors !== null) {
-                  if (_errs68) {
-                    vErrors.length = _errs68;
-                  } else {
-                    vErrors = null;
-                  }
-                }
-              }
-            }
-            if (data20["san-pattern"] !== void 0) {
-              let data24 = data20["san-pattern"];
-              if (typeof data24 === "string") {
-                if (func12(data24) > 1024) {
-                  const err94 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data24 };
-                  if (vErrors === null) {
-                    vErrors = [err94];
-                  } else {
-                    vErrors.push(err94);
-                  }
-                  errors++;
-                }
-                if (func12(data24) < 1) {
-                  const err95 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data24 };
-                  if (vErrors === null) {
-                    vErrors = [err95];
-                  } else {
-                    vErrors.push(err95);
-                  }
-                  errors++;
-                }
-              } else {
-                const err96 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data24 };
-                if (vErrors === null) {
-                  vErrors = [err96];
-                } else {
-                  vErrors.push(err96);
+                  vErrors.push(err81);
                 }
                 errors++;
               }
             }
-            if (data20["source-repository"] !== void 0) {
-              let data25 = data20["source-repository"];
-              if (typeof data25 === "string") {
-                if (func12(data25) > 1024) {
-                  const err97 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data25 };
+            if (data13.workflows !== void 0) {
+              let data22 = data13.workflows;
+              if (Array.isArray(data22)) {
+                if (data22.length > 64) {
+                  const err82 = { instancePath: instancePath + "/identities/sign/workflows", schemaPath: "#/$defs/identity/properties/workflows/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items", schema: 64, parentSchema: schema32.properties.workflows, data: data22 };
                   if (vErrors === null) {
-                    vErrors = [err97];
+                    vErrors = [err82];
                   } else {
-                    vErrors.push(err97);
+                    vErrors.push(err82);
                   }
                   errors++;
                 }
-                if (!pattern42.test(data25)) {
-                  const err98 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data25 };
+                if (data22.length < 1) {
+                  const err83 = { instancePath: instancePath + "/identities/sign/workflows", schemaPath: "#/$defs/identity/properties/workflows/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.workflows, data: data22 };
                   if (vErrors === null) {
-                    vErrors = [err98];
+                    vErrors = [err83];
                   } else {
-                    vErrors.push(err98);
+                    vErrors.push(err83);
                   }
                   errors++;
                 }
-              } else {
-                const err99 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data25 };
-                if (vErrors === null) {
-                  vErrors = [err99];
-                } else {
-                  vErrors.push(err99);
-                }
-                errors++;
-              }
-            }
-            if (data20["runner-environment"] !== void 0) {
-              let data26 = data20["runner-environment"];
-              if (!(data26 === "github-hosted" || data26 === "any")) {
-                const err100 = { instancePath: instancePath + "/identities/deploy/runner-environment", schemaPath: "#/$defs/identity/properties/runner-environment/enum", keyword: "enum", params: { allowedValues: schema32.properties["runner-environment"].enum }, message: "must be equal to one of the allowed values", schema: schema32.properties["runner-environment"].enum, parentSchema: schema32.properties["runner-environment"], data: data26 };
-                if (vErrors === null) {
-                  vErrors = [err100];
-                } else {
-                  vErrors.push(err100);
-                }
-                errors++;
-              }
-            }
-            if (data20.triggers !== void 0) {
-              let data27 = data20.triggers;
-              if (Array.isArray(data27)) {
-                if (data27.length > 32) {
-                  const err101 = { instancePath: instancePath + "/identities/deploy/triggers", schemaPath: "#/$defs/identity/properties/triggers/maxItems", keyword: "maxItems", params: { limit: 32 }, message: "must NOT have more than 32 items", schema: 32, parentSchema: schema32.properties.triggers, data: data27 };
-                  if (vErrors === null) {
-                    vErrors = [err101];
-                  } else {
-                    vErrors.push(err101);
-                  }
-                  errors++;
-                }
-                if (data27.length < 1) {
-                  const err102 = { instancePath: instancePath + "/identities/deploy/triggers", schemaPath: "#/$defs/identity/properties/triggers/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.triggers, data: data27 };
-                  if (vErrors === null) {
-                    vErrors = [err102];
-                  } else {
-                    vErrors.push(err102);
-                  }
-                  errors++;
-                }
-                const len5 = data27.length;
+                const len5 = data22.length;
                 for (let i10 = 0; i10 < len5; i10++) {
-                  let data28 = data27[i10];
-                  if (typeof data28 === "string") {
-                    if (func12(data28) > 64) {
-                      const err103 = { instancePath: instancePath + "/identities/deploy/triggers/" + i10, schemaPath: "#/$defs/identity/properties/triggers/items/maxLength", keyword: "maxLength", params: { limit: 64 }, message: "must NOT have more than 64 characters", schema: 64, parentSchema: schema32.properties.triggers.items, data: data28 };
+                  let data23 = data22[i10];
+                  if (typeof data23 === "string") {
+                    if (func12(data23) > 255) {
+                      const err84 = { instancePath: instancePath + "/identities/sign/workflows/" + i10, schemaPath: "#/$defs/identity/properties/workflows/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema32.properties.workflows.items, data: data23 };
                       if (vErrors === null) {
-                        vErrors = [err103];
+                        vErrors = [err84];
                       } else {
-                        vErrors.push(err103);
+                        vErrors.push(err84);
                       }
                       errors++;
                     }
-                    if (!pattern6.test(data28)) {
-                      const err104 = { instancePath: instancePath + "/identities/deploy/triggers/" + i10, schemaPath: "#/$defs/identity/properties/triggers/items/pattern", keyword: "pattern", params: { pattern: "^[a-z_]+$" }, message: 'must match pattern "^[a-z_]+$"', schema: "^[a-z_]+$", parentSchema: schema32.properties.triggers.items, data: data28 };
+                    if (func12(data23) < 1) {
+                      const err85 = { instancePath: instancePath + "/identities/sign/workflows/" + i10, schemaPath: "#/$defs/identity/properties/workflows/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.workflows.items, data: data23 };
                       if (vErrors === null) {
-                        vErrors = [err104];
+                        vErrors = [err85];
                       } else {
-                        vErrors.push(err104);
+                        vErrors.push(err85);
+                      }
+                      errors++;
+                    }
+                    if (!pattern72.test(data23)) {
+                      const err86 = { instancePath: instancePath + "/identities/sign/workflows/" + i10, schemaPath: "#/$defs/identity/properties/workflows/items/pattern", keyword: "pattern", params: { pattern: "^(?!/)[^\\s@]+$" }, message: 'must match pattern "^(?!/)[^\\s@]+$"', schema: "^(?!/)[^\\s@]+$", parentSchema: schema32.properties.workflows.items, data: data23 };
+                      if (vErrors === null) {
+                        vErrors = [err86];
+                      } else {
+                        vErrors.push(err86);
                       }
                       errors++;
                     }
                   } else {
-                    const err105 = { instancePath: instancePath + "/identities/deploy/triggers/" + i10, schemaPath: "#/$defs/identity/properties/triggers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.triggers.items.type, parentSchema: schema32.properties.triggers.items, data: data28 };
+                    const err87 = { instancePath: instancePath + "/identities/sign/workflows/" + i10, schemaPath: "#/$defs/identity/properties/workflows/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.workflows.items.type, parentSchema: schema32.properties.workflows.items, data: data23 };
                     if (vErrors === null) {
-                      vErrors = [err105];
+                      vErrors = [err87];
                     } else {
-                      vErrors.push(err105);
+                      vErrors.push(err87);
                     }
                     errors++;
                   }
                 }
-                let i11 = data27.length;
+                let i11 = data22.length;
                 let j5;
                 if (i11 > 1) {
                   const indices5 = {};
                   for (; i11--; ) {
-                    let item5 = data27[i11];
+                    let item5 = data22[i11];
                     if (typeof item5 !== "string") {
                       continue;
                     }
                     if (typeof indices5[item5] == "number") {
                       j5 = indices5[item5];
-                      const err106 = { instancePath: instancePath + "/identities/deploy/triggers", schemaPath: "#/$defs/identity/properties/triggers/uniqueItems", keyword: "uniqueItems", params: { i: i11, j: j5 }, message: "must NOT have duplicate items (items ## " + j5 + " and " + i11 + " are identical)", schema: true, parentSchema: schema32.properties.triggers, data: data27 };
+                      const err88 = { instancePath: instancePath + "/identities/sign/workflows", schemaPath: "#/$defs/identity/properties/workflows/uniqueItems", keyword: "uniqueItems", params: { i: i11, j: j5 }, message: "must NOT have duplicate items (items ## " + j5 + " and " + i11 + " are identical)", schema: true, parentSchema: schema32.properties.workflows, data: data22 };
                       if (vErrors === null) {
-                        vErrors = [err106];
+                        vErrors = [err88];
                       } else {
-                        vErrors.push(err106);
+                        vErrors.push(err88);
                       }
                       errors++;
                       break;
@@ -20807,246 +20562,246 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                 }
               } else {
-                const err107 = { instancePath: instancePath + "/identities/deploy/triggers", schemaPath: "#/$defs/identity/properties/triggers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.triggers.type, parentSchema: schema32.properties.triggers, data: data27 };
+                const err89 = { instancePath: instancePath + "/identities/sign/workflows", schemaPath: "#/$defs/identity/properties/workflows/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.workflows.type, parentSchema: schema32.properties.workflows, data: data22 };
                 if (vErrors === null) {
-                  vErrors = [err107];
+                  vErrors = [err89];
                 } else {
-                  vErrors.push(err107);
+                  vErrors.push(err89);
                 }
                 errors++;
               }
             }
           } else {
-            const err108 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data20 };
+            const err90 = { instancePath: instancePath + "/identities/sign", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data13 };
             if (vErrors === null) {
-              vErrors = [err108];
+              vErrors = [err90];
             } else {
-              vErrors.push(err108);
+              vErrors.push(err90);
             }
             errors++;
           }
         }
-        if (data1["break-glass"] !== void 0) {
-          let data29 = data1["break-glass"];
-          const _errs87 = errors;
-          let valid33 = false;
-          let passing6 = null;
-          const _errs88 = errors;
-          if (data29 && typeof data29 == "object" && !Array.isArray(data29)) {
-            if (data29.san === void 0) {
-              const err109 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data29 };
+        if (data1.deploy !== void 0) {
+          let data24 = data1.deploy;
+          const _errs69 = errors;
+          let valid29 = false;
+          let passing4 = null;
+          const _errs70 = errors;
+          if (data24 && typeof data24 == "object" && !Array.isArray(data24)) {
+            if (data24.san === void 0) {
+              const err91 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data24 };
               if (vErrors === null) {
-                vErrors = [err109];
+                vErrors = [err91];
               } else {
-                vErrors.push(err109);
+                vErrors.push(err91);
               }
               errors++;
             }
           }
-          var _valid6 = _errs88 === errors;
-          if (_valid6) {
-            valid33 = true;
-            passing6 = 0;
+          var _valid4 = _errs70 === errors;
+          if (_valid4) {
+            valid29 = true;
+            passing4 = 0;
           }
-          const _errs89 = errors;
-          if (data29 && typeof data29 == "object" && !Array.isArray(data29)) {
-            if (data29["san-pattern"] === void 0) {
-              const err110 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data29 };
+          const _errs71 = errors;
+          if (data24 && typeof data24 == "object" && !Array.isArray(data24)) {
+            if (data24["san-pattern"] === void 0) {
+              const err92 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data24 };
               if (vErrors === null) {
-                vErrors = [err110];
+                vErrors = [err92];
               } else {
-                vErrors.push(err110);
+                vErrors.push(err92);
               }
               errors++;
             }
           }
-          var _valid6 = _errs89 === errors;
-          if (_valid6 && valid33) {
-            valid33 = false;
-            passing6 = [passing6, 1];
+          var _valid4 = _errs71 === errors;
+          if (_valid4 && valid29) {
+            valid29 = false;
+            passing4 = [passing4, 1];
           } else {
-            if (_valid6) {
-              valid33 = true;
-              passing6 = 1;
+            if (_valid4) {
+              valid29 = true;
+              passing4 = 1;
             }
           }
-          if (!valid33) {
-            const err111 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing6 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data29 };
+          if (!valid29) {
+            const err93 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing4 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data24 };
             if (vErrors === null) {
-              vErrors = [err111];
+              vErrors = [err93];
             } else {
-              vErrors.push(err111);
+              vErrors.push(err93);
             }
             errors++;
           } else {
-            errors = _errs87;
+            errors = _errs69;
             if (vErrors !== null) {
-              if (_errs87) {
-                vErrors.length = _errs87;
+              if (_errs69) {
+                vErrors.length = _errs69;
               } else {
                 vErrors = null;
               }
             }
           }
-          if (data29 && typeof data29 == "object" && !Array.isArray(data29)) {
-            if (data29.issuer === void 0) {
-              const err112 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data29 };
+          if (data24 && typeof data24 == "object" && !Array.isArray(data24)) {
+            if (data24.issuer === void 0) {
+              const err94 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data24 };
               if (vErrors === null) {
-                vErrors = [err112];
+                vErrors = [err94];
               } else {
-                vErrors.push(err112);
+                vErrors.push(err94);
               }
               errors++;
             }
-            for (const key5 in data29) {
-              if (!(key5 === "issuer" || key5 === "san" || key5 === "san-pattern" || key5 === "source-repository" || key5 === "runner-environment" || key5 === "triggers")) {
-                const err113 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data29 };
+            for (const key4 in data24) {
+              if (!(key4 === "issuer" || key4 === "san" || key4 === "san-pattern" || key4 === "source-repository" || key4 === "runner-environment" || key4 === "triggers" || key4 === "workflows")) {
+                const err95 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data24 };
                 if (vErrors === null) {
-                  vErrors = [err113];
+                  vErrors = [err95];
                 } else {
-                  vErrors.push(err113);
+                  vErrors.push(err95);
                 }
                 errors++;
               }
             }
-            if (data29.issuer !== void 0) {
-              let data30 = data29.issuer;
-              if (typeof data30 === "string") {
-                if (func12(data30) > 1024) {
-                  const err114 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data30 };
+            if (data24.issuer !== void 0) {
+              let data25 = data24.issuer;
+              if (typeof data25 === "string") {
+                if (func12(data25) > 1024) {
+                  const err96 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data25 };
                   if (vErrors === null) {
-                    vErrors = [err114];
+                    vErrors = [err96];
                   } else {
-                    vErrors.push(err114);
+                    vErrors.push(err96);
                   }
                   errors++;
                 }
-                if (!pattern42.test(data30)) {
-                  const err115 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data30 };
+                if (!pattern42.test(data25)) {
+                  const err97 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data25 };
                   if (vErrors === null) {
-                    vErrors = [err115];
+                    vErrors = [err97];
                   } else {
-                    vErrors.push(err115);
+                    vErrors.push(err97);
                   }
                   errors++;
                 }
               } else {
-                const err116 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data30 };
+                const err98 = { instancePath: instancePath + "/identities/deploy/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data25 };
                 if (vErrors === null) {
-                  vErrors = [err116];
+                  vErrors = [err98];
                 } else {
-                  vErrors.push(err116);
+                  vErrors.push(err98);
                 }
                 errors++;
               }
             }
-            if (data29.san !== void 0) {
-              let data31 = data29.san;
-              const _errs94 = errors;
-              let valid35 = false;
-              let passing7 = null;
-              const _errs95 = errors;
-              if (typeof data31 === "string") {
-                if (func12(data31) > 4096) {
-                  const err117 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data31 };
+            if (data24.san !== void 0) {
+              let data26 = data24.san;
+              const _errs76 = errors;
+              let valid31 = false;
+              let passing5 = null;
+              const _errs77 = errors;
+              if (typeof data26 === "string") {
+                if (func12(data26) > 4096) {
+                  const err99 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data26 };
                   if (vErrors === null) {
-                    vErrors = [err117];
+                    vErrors = [err99];
                   } else {
-                    vErrors.push(err117);
+                    vErrors.push(err99);
                   }
                   errors++;
                 }
-                if (func12(data31) < 1) {
-                  const err118 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data31 };
+                if (func12(data26) < 1) {
+                  const err100 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data26 };
                   if (vErrors === null) {
-                    vErrors = [err118];
+                    vErrors = [err100];
                   } else {
-                    vErrors.push(err118);
+                    vErrors.push(err100);
                   }
                   errors++;
                 }
               } else {
-                const err119 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data31 };
+                const err101 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data26 };
                 if (vErrors === null) {
-                  vErrors = [err119];
+                  vErrors = [err101];
                 } else {
-                  vErrors.push(err119);
+                  vErrors.push(err101);
                 }
                 errors++;
               }
-              var _valid7 = _errs95 === errors;
-              if (_valid7) {
-                valid35 = true;
-                passing7 = 0;
+              var _valid5 = _errs77 === errors;
+              if (_valid5) {
+                valid31 = true;
+                passing5 = 0;
               }
-              const _errs97 = errors;
-              if (Array.isArray(data31)) {
-                if (data31.length > 8) {
-                  const err120 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data31 };
+              const _errs79 = errors;
+              if (Array.isArray(data26)) {
+                if (data26.length > 8) {
+                  const err102 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data26 };
                   if (vErrors === null) {
-                    vErrors = [err120];
+                    vErrors = [err102];
                   } else {
-                    vErrors.push(err120);
+                    vErrors.push(err102);
                   }
                   errors++;
                 }
-                if (data31.length < 1) {
-                  const err121 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data31 };
+                if (data26.length < 1) {
+                  const err103 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data26 };
                   if (vErrors === null) {
-                    vErrors = [err121];
+                    vErrors = [err103];
                   } else {
-                    vErrors.push(err121);
+                    vErrors.push(err103);
                   }
                   errors++;
                 }
-                const len6 = data31.length;
+                const len6 = data26.length;
                 for (let i12 = 0; i12 < len6; i12++) {
-                  let data32 = data31[i12];
-                  if (typeof data32 === "string") {
-                    if (func12(data32) > 4096) {
-                      const err122 = { instancePath: instancePath + "/identities/break-glass/san/" + i12, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data32 };
+                  let data27 = data26[i12];
+                  if (typeof data27 === "string") {
+                    if (func12(data27) > 4096) {
+                      const err104 = { instancePath: instancePath + "/identities/deploy/san/" + i12, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data27 };
                       if (vErrors === null) {
-                        vErrors = [err122];
+                        vErrors = [err104];
                       } else {
-                        vErrors.push(err122);
+                        vErrors.push(err104);
                       }
                       errors++;
                     }
-                    if (func12(data32) < 1) {
-                      const err123 = { instancePath: instancePath + "/identities/break-glass/san/" + i12, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data32 };
+                    if (func12(data27) < 1) {
+                      const err105 = { instancePath: instancePath + "/identities/deploy/san/" + i12, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data27 };
                       if (vErrors === null) {
-                        vErrors = [err123];
+                        vErrors = [err105];
                       } else {
-                        vErrors.push(err123);
+                        vErrors.push(err105);
                       }
                       errors++;
                     }
                   } else {
-                    const err124 = { instancePath: instancePath + "/identities/break-glass/san/" + i12, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data32 };
+                    const err106 = { instancePath: instancePath + "/identities/deploy/san/" + i12, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data27 };
                     if (vErrors === null) {
-                      vErrors = [err124];
+                      vErrors = [err106];
                     } else {
-                      vErrors.push(err124);
+                      vErrors.push(err106);
                     }
                     errors++;
                   }
                 }
-                let i13 = data31.length;
+                let i13 = data26.length;
                 let j6;
                 if (i13 > 1) {
                   const indices6 = {};
                   for (; i13--; ) {
-                    let item6 = data31[i13];
+                    let item6 = data26[i13];
                     if (typeof item6 !== "string") {
                       continue;
                     }
                     if (typeof indices6[item6] == "number") {
                       j6 = indices6[item6];
-                      const err125 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i13, j: j6 }, message: "must NOT have duplicate items (items ## " + j6 + " and " + i13 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data31 };
+                      const err107 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i13, j: j6 }, message: "must NOT have duplicate items (items ## " + j6 + " and " + i13 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data26 };
                       if (vErrors === null) {
-                        vErrors = [err125];
+                        vErrors = [err107];
                       } else {
-                        vErrors.push(err125);
+                        vErrors.push(err107);
                       }
                       errors++;
                       break;
@@ -21055,186 +20810,186 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                 }
               } else {
-                const err126 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data31 };
+                const err108 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data26 };
                 if (vErrors === null) {
-                  vErrors = [err126];
+                  vErrors = [err108];
                 } else {
-                  vErrors.push(err126);
+                  vErrors.push(err108);
                 }
                 errors++;
               }
-              var _valid7 = _errs97 === errors;
-              if (_valid7 && valid35) {
-                valid35 = false;
-                passing7 = [passing7, 1];
+              var _valid5 = _errs79 === errors;
+              if (_valid5 && valid31) {
+                valid31 = false;
+                passing5 = [passing5, 1];
               } else {
-                if (_valid7) {
-                  valid35 = true;
-                  passing7 = 1;
+                if (_valid5) {
+                  valid31 = true;
+                  passing5 = 1;
                 }
               }
-              if (!valid35) {
-                const err127 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing7 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data31 };
+              if (!valid31) {
+                const err109 = { instancePath: instancePath + "/identities/deploy/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing5 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data26 };
                 if (vErrors === null) {
-                  vErrors = [err127];
+                  vErrors = [err109];
                 } else {
-                  vErrors.push(err127);
+                  vErrors.push(err109);
                 }
                 errors++;
               } else {
-                errors = _errs94;
+                errors = _errs76;
                 if (vErrors !== null) {
-                  if (_errs94) {
-                    vErrors.length = _errs94;
+                  if (_errs76) {
+                    vErrors.length = _errs76;
                   } else {
                     vErrors = null;
                   }
                 }
               }
             }
-            if (data29["san-pattern"] !== void 0) {
-              let data33 = data29["san-pattern"];
-              if (typeof data33 === "string") {
-                if (func12(data33) > 1024) {
-                  const err128 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data33 };
+            if (data24["san-pattern"] !== void 0) {
+              let data28 = data24["san-pattern"];
+              if (typeof data28 === "string") {
+                if (func12(data28) > 1024) {
+                  const err110 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data28 };
                   if (vErrors === null) {
-                    vErrors = [err128];
+                    vErrors = [err110];
                   } else {
-                    vErrors.push(err128);
+                    vErrors.push(err110);
                   }
                   errors++;
                 }
-                if (func12(data33) < 1) {
-                  const err129 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data33 };
+                if (func12(data28) < 1) {
+                  const err111 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data28 };
                   if (vErrors === null) {
-                    vErrors = [err129];
+                    vErrors = [err111];
                   } else {
-                    vErrors.push(err129);
-                  }
-                  errors++;
-                }
-              } else {
-                const err130 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data33 };
-                if (vErrors === null) {
-                  vErrors = [err130];
-                } else {
-                  vErrors.push(err130);
-                }
-                errors++;
-              }
-            }
-            if (data29["source-repository"] !== void 0) {
-              let data34 = data29["source-repository"];
-              if (typeof data34 === "string") {
-                if (func12(data34) > 1024) {
-                  const err131 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data34 };
-                  if (vErrors === null) {
-                    vErrors = [err131];
-                  } else {
-                    vErrors.push(err131);
-                  }
-                  errors++;
-                }
-                if (!pattern42.test(data34)) {
-                  const err132 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data34 };
-                  if (vErrors === null) {
-                    vErrors = [err132];
-                  } else {
-                    vErrors.push(err132);
+                    vErrors.push(err111);
                   }
                   errors++;
                 }
               } else {
-                const err133 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data34 };
+                const err112 = { instancePath: instancePath + "/identities/deploy/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data28 };
                 if (vErrors === null) {
-                  vErrors = [err133];
+                  vErrors = [err112];
                 } else {
-                  vErrors.push(err133);
+                  vErrors.push(err112);
                 }
                 errors++;
               }
             }
-            if (data29["runner-environment"] !== void 0) {
-              let data35 = data29["runner-environment"];
-              if (!(data35 === "github-hosted" || data35 === "any")) {
-                const err134 = { instancePath: instancePath + "/identities/break-glass/runner-environment", schemaPath: "#/$defs/identity/properties/runner-environment/enum", keyword: "enum", params: { allowedValues: schema32.properties["runner-environment"].enum }, message: "must be equal to one of the allowed values", schema: schema32.properties["runner-environment"].enum, parentSchema: schema32.properties["runner-environment"], data: data35 };
+            if (data24["source-repository"] !== void 0) {
+              let data29 = data24["source-repository"];
+              if (typeof data29 === "string") {
+                if (func12(data29) > 1024) {
+                  const err113 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data29 };
+                  if (vErrors === null) {
+                    vErrors = [err113];
+                  } else {
+                    vErrors.push(err113);
+                  }
+                  errors++;
+                }
+                if (!pattern42.test(data29)) {
+                  const err114 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data29 };
+                  if (vErrors === null) {
+                    vErrors = [err114];
+                  } else {
+                    vErrors.push(err114);
+                  }
+                  errors++;
+                }
+              } else {
+                const err115 = { instancePath: instancePath + "/identities/deploy/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data29 };
                 if (vErrors === null) {
-                  vErrors = [err134];
+                  vErrors = [err115];
                 } else {
-                  vErrors.push(err134);
+                  vErrors.push(err115);
                 }
                 errors++;
               }
             }
-            if (data29.triggers !== void 0) {
-              let data36 = data29.triggers;
-              if (Array.isArray(data36)) {
-                if (data36.length > 32) {
-                  const err135 = { instancePath: instancePath + "/identities/break-glass/triggers", schemaPath: "#/$defs/identity/properties/triggers/maxItems", keyword: "maxItems", params: { limit: 32 }, message: "must NOT have more than 32 items", schema: 32, parentSchema: schema32.properties.triggers, data: data36 };
+            if (data24["runner-environment"] !== void 0) {
+              let data30 = data24["runner-environment"];
+              if (!(data30 === "github-hosted" || data30 === "any")) {
+                const err116 = { instancePath: instancePath + "/identities/deploy/runner-environment", schemaPath: "#/$defs/identity/properties/runner-environment/enum", keyword: "enum", params: { allowedValues: schema32.properties["runner-environment"].enum }, message: "must be equal to one of the allowed values", schema: schema32.properties["runner-environment"].enum, parentSchema: schema32.properties["runner-environment"], data: data30 };
+                if (vErrors === null) {
+                  vErrors = [err116];
+                } else {
+                  vErrors.push(err116);
+                }
+                errors++;
+              }
+            }
+            if (data24.triggers !== void 0) {
+              let data31 = data24.triggers;
+              if (Array.isArray(data31)) {
+                if (data31.length > 32) {
+                  const err117 = { instancePath: instancePath + "/identities/deploy/triggers", schemaPath: "#/$defs/identity/properties/triggers/maxItems", keyword: "maxItems", params: { limit: 32 }, message: "must NOT have more than 32 items", schema: 32, parentSchema: schema32.properties.triggers, data: data31 };
                   if (vErrors === null) {
-                    vErrors = [err135];
+                    vErrors = [err117];
                   } else {
-                    vErrors.push(err135);
+                    vErrors.push(err117);
                   }
                   errors++;
                 }
-                if (data36.length < 1) {
-                  const err136 = { instancePath: instancePath + "/identities/break-glass/triggers", schemaPath: "#/$defs/identity/properties/triggers/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.triggers, data: data36 };
+                if (data31.length < 1) {
+                  const err118 = { instancePath: instancePath + "/identities/deploy/triggers", schemaPath: "#/$defs/identity/properties/triggers/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.triggers, data: data31 };
                   if (vErrors === null) {
-                    vErrors = [err136];
+                    vErrors = [err118];
                   } else {
-                    vErrors.push(err136);
+                    vErrors.push(err118);
                   }
                   errors++;
                 }
-                const len7 = data36.length;
+                const len7 = data31.length;
                 for (let i14 = 0; i14 < len7; i14++) {
-                  let data37 = data36[i14];
-                  if (typeof data37 === "string") {
-                    if (func12(data37) > 64) {
-                      const err137 = { instancePath: instancePath + "/identities/break-glass/triggers/" + i14, schemaPath: "#/$defs/identity/properties/triggers/items/maxLength", keyword: "maxLength", params: { limit: 64 }, message: "must NOT have more than 64 characters", schema: 64, parentSchema: schema32.properties.triggers.items, data: data37 };
+                  let data32 = data31[i14];
+                  if (typeof data32 === "string") {
+                    if (func12(data32) > 64) {
+                      const err119 = { instancePath: instancePath + "/identities/deploy/triggers/" + i14, schemaPath: "#/$defs/identity/properties/triggers/items/maxLength", keyword: "maxLength", params: { limit: 64 }, message: "must NOT have more than 64 characters", schema: 64, parentSchema: schema32.properties.triggers.items, data: data32 };
                       if (vErrors === null) {
-                        vErrors = [err137];
+                        vErrors = [err119];
                       } else {
-                        vErrors.push(err137);
+                        vErrors.push(err119);
                       }
                       errors++;
                     }
-                    if (!pattern6.test(data37)) {
-                      const err138 = { instancePath: instancePath + "/identities/break-glass/triggers/" + i14, schemaPath: "#/$defs/identity/properties/triggers/items/pattern", keyword: "pattern", params: { pattern: "^[a-z_]+$" }, message: 'must match pattern "^[a-z_]+$"', schema: "^[a-z_]+$", parentSchema: schema32.properties.triggers.items, data: data37 };
+                    if (!pattern6.test(data32)) {
+                      const err120 = { instancePath: instancePath + "/identities/deploy/triggers/" + i14, schemaPath: "#/$defs/identity/properties/triggers/items/pattern", keyword: "pattern", params: { pattern: "^[a-z_]+$" }, message: 'must match pattern "^[a-z_]+$"', schema: "^[a-z_]+$", parentSchema: schema32.properties.triggers.items, data: data32 };
                       if (vErrors === null) {
-                        vErrors = [err138];
+                        vErrors = [err120];
                       } else {
-                        vErrors.push(err138);
+                        vErrors.push(err120);
                       }
                       errors++;
                     }
                   } else {
-                    const err139 = { instancePath: instancePath + "/identities/break-glass/triggers/" + i14, schemaPath: "#/$defs/identity/properties/triggers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.triggers.items.type, parentSchema: schema32.properties.triggers.items, data: data37 };
+                    const err121 = { instancePath: instancePath + "/identities/deploy/triggers/" + i14, schemaPath: "#/$defs/identity/properties/triggers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.triggers.items.type, parentSchema: schema32.properties.triggers.items, data: data32 };
                     if (vErrors === null) {
-                      vErrors = [err139];
+                      vErrors = [err121];
                     } else {
-                      vErrors.push(err139);
+                      vErrors.push(err121);
                     }
                     errors++;
                   }
                 }
-                let i15 = data36.length;
+                let i15 = data31.length;
                 let j7;
                 if (i15 > 1) {
                   const indices7 = {};
                   for (; i15--; ) {
-                    let item7 = data36[i15];
+                    let item7 = data31[i15];
                     if (typeof item7 !== "string") {
                       continue;
                     }
                     if (typeof indices7[item7] == "number") {
                       j7 = indices7[item7];
-                      const err140 = { instancePath: instancePath + "/identities/break-glass/triggers", schemaPath: "#/$defs/identity/properties/triggers/uniqueItems", keyword: "uniqueItems", params: { i: i15, j: j7 }, message: "must NOT have duplicate items (items ## " + j7 + " and " + i15 + " are identical)", schema: true, parentSchema: schema32.properties.triggers, data: data36 };
+                      const err122 = { instancePath: instancePath + "/identities/deploy/triggers", schemaPath: "#/$defs/identity/properties/triggers/uniqueItems", keyword: "uniqueItems", params: { i: i15, j: j7 }, message: "must NOT have duplicate items (items ## " + j7 + " and " + i15 + " are identical)", schema: true, parentSchema: schema32.properties.triggers, data: data31 };
                       if (vErrors === null) {
-                        vErrors = [err140];
+                        vErrors = [err122];
                       } else {
-                        vErrors.push(err140);
+                        vErrors.push(err122);
                       }
                       errors++;
                       break;
@@ -21243,135 +20998,391 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                 }
               } else {
-                const err141 = { instancePath: instancePath + "/identities/break-glass/triggers", schemaPath: "#/$defs/identity/properties/triggers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.triggers.type, parentSchema: schema32.properties.triggers, data: data36 };
+                const err123 = { instancePath: instancePath + "/identities/deploy/triggers", schemaPath: "#/$defs/identity/properties/triggers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.triggers.type, parentSchema: schema32.properties.triggers, data: data31 };
                 if (vErrors === null) {
-                  vErrors = [err141];
+                  vErrors = [err123];
                 } else {
-                  vErrors.push(err141);
+                  vErrors.push(err123);
+                }
+                errors++;
+              }
+            }
+            if (data24.workflows !== void 0) {
+              let data33 = data24.workflows;
+              if (Array.isArray(data33)) {
+                if (data33.length > 64) {
+                  const err124 = { instancePath: instancePath + "/identities/deploy/workflows", schemaPath: "#/$defs/identity/properties/workflows/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items", schema: 64, parentSchema: schema32.properties.workflows, data: data33 };
+                  if (vErrors === null) {
+                    vErrors = [err124];
+                  } else {
+                    vErrors.push(err124);
+                  }
+                  errors++;
+                }
+                if (data33.length < 1) {
+                  const err125 = { instancePath: instancePath + "/identities/deploy/workflows", schemaPath: "#/$defs/identity/properties/workflows/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.workflows, data: data33 };
+                  if (vErrors === null) {
+                    vErrors = [err125];
+                  } else {
+                    vErrors.push(err125);
+                  }
+                  errors++;
+                }
+                const len8 = data33.length;
+                for (let i16 = 0; i16 < len8; i16++) {
+                  let data34 = data33[i16];
+                  if (typeof data34 === "string") {
+                    if (func12(data34) > 255) {
+                      const err126 = { instancePath: instancePath + "/identities/deploy/workflows/" + i16, schemaPath: "#/$defs/identity/properties/workflows/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema32.properties.workflows.items, data: data34 };
+                      if (vErrors === null) {
+                        vErrors = [err126];
+                      } else {
+                        vErrors.push(err126);
+                      }
+                      errors++;
+                    }
+                    if (func12(data34) < 1) {
+                      const err127 = { instancePath: instancePath + "/identities/deploy/workflows/" + i16, schemaPath: "#/$defs/identity/properties/workflows/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.workflows.items, data: data34 };
+                      if (vErrors === null) {
+                        vErrors = [err127];
+                      } else {
+                        vErrors.push(err127);
+                      }
+                      errors++;
+                    }
+                    if (!pattern72.test(data34)) {
+                      const err128 = { instancePath: instancePath + "/identities/deploy/workflows/" + i16, schemaPath: "#/$defs/identity/properties/workflows/items/pattern", keyword: "pattern", params: { pattern: "^(?!/)[^\\s@]+$" }, message: 'must match pattern "^(?!/)[^\\s@]+$"', schema: "^(?!/)[^\\s@]+$", parentSchema: schema32.properties.workflows.items, data: data34 };
+                      if (vErrors === null) {
+                        vErrors = [err128];
+                      } else {
+                        vErrors.push(err128);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err129 = { instancePath: instancePath + "/identities/deploy/workflows/" + i16, schemaPath: "#/$defs/identity/properties/workflows/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.workflows.items.type, parentSchema: schema32.properties.workflows.items, data: data34 };
+                    if (vErrors === null) {
+                      vErrors = [err129];
+                    } else {
+                      vErrors.push(err129);
+                    }
+                    errors++;
+                  }
+                }
+                let i17 = data33.length;
+                let j8;
+                if (i17 > 1) {
+                  const indices8 = {};
+                  for (; i17--; ) {
+                    let item8 = data33[i17];
+                    if (typeof item8 !== "string") {
+                      continue;
+                    }
+                    if (typeof indices8[item8] == "number") {
+                      j8 = indices8[item8];
+                      const err130 = { instancePath: instancePath + "/identities/deploy/workflows", schemaPath: "#/$defs/identity/properties/workflows/uniqueItems", keyword: "uniqueItems", params: { i: i17, j: j8 }, message: "must NOT have duplicate items (items ## " + j8 + " and " + i17 + " are identical)", schema: true, parentSchema: schema32.properties.workflows, data: data33 };
+                      if (vErrors === null) {
+                        vErrors = [err130];
+                      } else {
+                        vErrors.push(err130);
+                      }
+                      errors++;
+                      break;
+                    }
+                    indices8[item8] = i17;
+                  }
+                }
+              } else {
+                const err131 = { instancePath: instancePath + "/identities/deploy/workflows", schemaPath: "#/$defs/identity/properties/workflows/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.workflows.type, parentSchema: schema32.properties.workflows, data: data33 };
+                if (vErrors === null) {
+                  vErrors = [err131];
+                } else {
+                  vErrors.push(err131);
                 }
                 errors++;
               }
             }
           } else {
-            const err142 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data29 };
+            const err132 = { instancePath: instancePath + "/identities/deploy", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data24 };
             if (vErrors === null) {
-              vErrors = [err142];
+              vErrors = [err132];
             } else {
-              vErrors.push(err142);
+              vErrors.push(err132);
             }
             errors++;
           }
         }
-      } else {
-        const err143 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.identities.type, parentSchema: schema312.properties.identities, data: data1 };
-        if (vErrors === null) {
-          vErrors = [err143];
-        } else {
-          vErrors.push(err143);
-        }
-        errors++;
-      }
-    }
-    if (data.review !== void 0) {
-      let data38 = data.review;
-      if (data38 && typeof data38 == "object" && !Array.isArray(data38)) {
-        for (const key6 in data38) {
-          if (!func37.call(schema312.properties.review.properties, key6)) {
-            const err144 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.review, data: data38 };
-            if (vErrors === null) {
-              vErrors = [err144];
-            } else {
-              vErrors.push(err144);
-            }
-            errors++;
-          }
-        }
-        if (data38["min-approvals"] !== void 0) {
-          let data39 = data38["min-approvals"];
-          if (!(typeof data39 == "number" && (!(data39 % 1) && !isNaN(data39)) && isFinite(data39))) {
-            const err145 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.review.properties["min-approvals"].type, parentSchema: schema312.properties.review.properties["min-approvals"], data: data39 };
-            if (vErrors === null) {
-              vErrors = [err145];
-            } else {
-              vErrors.push(err145);
-            }
-            errors++;
-          }
-          if (typeof data39 == "number" && isFinite(data39)) {
-            if (data39 < 1 || isNaN(data39)) {
-              const err146 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.review.properties["min-approvals"], data: data39 };
+        if (data1["break-glass"] !== void 0) {
+          let data35 = data1["break-glass"];
+          const _errs99 = errors;
+          let valid42 = false;
+          let passing6 = null;
+          const _errs100 = errors;
+          if (data35 && typeof data35 == "object" && !Array.isArray(data35)) {
+            if (data35.san === void 0) {
+              const err133 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf/0/required", keyword: "required", params: { missingProperty: "san" }, message: "must have required property 'san'", schema: schema32.oneOf[0].required, parentSchema: schema32.oneOf[0], data: data35 };
               if (vErrors === null) {
-                vErrors = [err146];
+                vErrors = [err133];
               } else {
-                vErrors.push(err146);
+                vErrors.push(err133);
               }
               errors++;
             }
           }
-        }
-        if (data38["allow-bots"] !== void 0) {
-          let data40 = data38["allow-bots"];
-          if (typeof data40 !== "boolean") {
-            const err147 = { instancePath: instancePath + "/review/allow-bots", schemaPath: "#/properties/review/properties/allow-bots/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.review.properties["allow-bots"].type, parentSchema: schema312.properties.review.properties["allow-bots"], data: data40 };
-            if (vErrors === null) {
-              vErrors = [err147];
-            } else {
-              vErrors.push(err147);
-            }
-            errors++;
+          var _valid6 = _errs100 === errors;
+          if (_valid6) {
+            valid42 = true;
+            passing6 = 0;
           }
-        }
-        if (data38["require-approval-on-head"] !== void 0) {
-          let data41 = data38["require-approval-on-head"];
-          if (typeof data41 !== "boolean") {
-            const err148 = { instancePath: instancePath + "/review/require-approval-on-head", schemaPath: "#/properties/review/properties/require-approval-on-head/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.review.properties["require-approval-on-head"].type, parentSchema: schema312.properties.review.properties["require-approval-on-head"], data: data41 };
-            if (vErrors === null) {
-              vErrors = [err148];
-            } else {
-              vErrors.push(err148);
-            }
-            errors++;
-          }
-        }
-        if (data38["changes-requested-blocks"] !== void 0) {
-          let data42 = data38["changes-requested-blocks"];
-          if (typeof data42 !== "boolean") {
-            const err149 = { instancePath: instancePath + "/review/changes-requested-blocks", schemaPath: "#/properties/review/properties/changes-requested-blocks/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.review.properties["changes-requested-blocks"].type, parentSchema: schema312.properties.review.properties["changes-requested-blocks"], data: data42 };
-            if (vErrors === null) {
-              vErrors = [err149];
-            } else {
-              vErrors.push(err149);
-            }
-            errors++;
-          }
-        }
-        if (data38["protected-branches"] !== void 0) {
-          let data43 = data38["protected-branches"];
-          if (Array.isArray(data43)) {
-            if (data43.length > 256) {
-              const err150 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.review.properties["protected-branches"], data: data43 };
+          const _errs101 = errors;
+          if (data35 && typeof data35 == "object" && !Array.isArray(data35)) {
+            if (data35["san-pattern"] === void 0) {
+              const err134 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf/1/required", keyword: "required", params: { missingProperty: "san-pattern" }, message: "must have required property 'san-pattern'", schema: schema32.oneOf[1].required, parentSchema: schema32.oneOf[1], data: data35 };
               if (vErrors === null) {
-                vErrors = [err150];
+                vErrors = [err134];
               } else {
-                vErrors.push(err150);
+                vErrors.push(err134);
               }
               errors++;
             }
-            if (data43.length < 1) {
-              const err151 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema312.properties.review.properties["protected-branches"], data: data43 };
-              if (vErrors === null) {
-                vErrors = [err151];
+          }
+          var _valid6 = _errs101 === errors;
+          if (_valid6 && valid42) {
+            valid42 = false;
+            passing6 = [passing6, 1];
+          } else {
+            if (_valid6) {
+              valid42 = true;
+              passing6 = 1;
+            }
+          }
+          if (!valid42) {
+            const err135 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/oneOf", keyword: "oneOf", params: { passingSchemas: passing6 }, message: "must match exactly one schema in oneOf", schema: schema32.oneOf, parentSchema: schema32, data: data35 };
+            if (vErrors === null) {
+              vErrors = [err135];
+            } else {
+              vErrors.push(err135);
+            }
+            errors++;
+          } else {
+            errors = _errs99;
+            if (vErrors !== null) {
+              if (_errs99) {
+                vErrors.length = _errs99;
               } else {
-                vErrors.push(err151);
+                vErrors = null;
+              }
+            }
+          }
+          if (data35 && typeof data35 == "object" && !Array.isArray(data35)) {
+            if (data35.issuer === void 0) {
+              const err136 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/required", keyword: "required", params: { missingProperty: "issuer" }, message: "must have required property 'issuer'", schema: schema32.required, parentSchema: schema32, data: data35 };
+              if (vErrors === null) {
+                vErrors = [err136];
+              } else {
+                vErrors.push(err136);
               }
               errors++;
             }
-            const len8 = data43.length;
-            for (let i16 = 0; i16 < len8; i16++) {
-              let data44 = data43[i16];
-              if (typeof data44 === "string") {
-                if (func12(data44) > 255) {
-                  const err152 = { instancePath: instancePath + "/review/protected-branches/" + i16, schemaPath: "#/properties/review/properties/protected-branches/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema312.properties.review.properties["protected-branches"].items, data: data44 };
+            for (const key5 in data35) {
+              if (!(key5 === "issuer" || key5 === "san" || key5 === "san-pattern" || key5 === "source-repository" || key5 === "runner-environment" || key5 === "triggers" || key5 === "workflows")) {
+                const err137 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties", schema: false, parentSchema: schema32, data: data35 };
+                if (vErrors === null) {
+                  vErrors = [err137];
+                } else {
+                  vErrors.push(err137);
+                }
+                errors++;
+              }
+            }
+            if (data35.issuer !== void 0) {
+              let data36 = data35.issuer;
+              if (typeof data36 === "string") {
+                if (func12(data36) > 1024) {
+                  const err138 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties.issuer, data: data36 };
+                  if (vErrors === null) {
+                    vErrors = [err138];
+                  } else {
+                    vErrors.push(err138);
+                  }
+                  errors++;
+                }
+                if (!pattern42.test(data36)) {
+                  const err139 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties.issuer, data: data36 };
+                  if (vErrors === null) {
+                    vErrors = [err139];
+                  } else {
+                    vErrors.push(err139);
+                  }
+                  errors++;
+                }
+              } else {
+                const err140 = { instancePath: instancePath + "/identities/break-glass/issuer", schemaPath: "#/$defs/identity/properties/issuer/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.issuer.type, parentSchema: schema32.properties.issuer, data: data36 };
+                if (vErrors === null) {
+                  vErrors = [err140];
+                } else {
+                  vErrors.push(err140);
+                }
+                errors++;
+              }
+            }
+            if (data35.san !== void 0) {
+              let data37 = data35.san;
+              const _errs106 = errors;
+              let valid44 = false;
+              let passing7 = null;
+              const _errs107 = errors;
+              if (typeof data37 === "string") {
+                if (func12(data37) > 4096) {
+                  const err141 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[0], data: data37 };
+                  if (vErrors === null) {
+                    vErrors = [err141];
+                  } else {
+                    vErrors.push(err141);
+                  }
+                  errors++;
+                }
+                if (func12(data37) < 1) {
+                  const err142 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[0], data: data37 };
+                  if (vErrors === null) {
+                    vErrors = [err142];
+                  } else {
+                    vErrors.push(err142);
+                  }
+                  errors++;
+                }
+              } else {
+                const err143 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[0].type, parentSchema: schema32.properties.san.oneOf[0], data: data37 };
+                if (vErrors === null) {
+                  vErrors = [err143];
+                } else {
+                  vErrors.push(err143);
+                }
+                errors++;
+              }
+              var _valid7 = _errs107 === errors;
+              if (_valid7) {
+                valid44 = true;
+                passing7 = 0;
+              }
+              const _errs109 = errors;
+              if (Array.isArray(data37)) {
+                if (data37.length > 8) {
+                  const err144 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/maxItems", keyword: "maxItems", params: { limit: 8 }, message: "must NOT have more than 8 items", schema: 8, parentSchema: schema32.properties.san.oneOf[1], data: data37 };
+                  if (vErrors === null) {
+                    vErrors = [err144];
+                  } else {
+                    vErrors.push(err144);
+                  }
+                  errors++;
+                }
+                if (data37.length < 1) {
+                  const err145 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.san.oneOf[1], data: data37 };
+                  if (vErrors === null) {
+                    vErrors = [err145];
+                  } else {
+                    vErrors.push(err145);
+                  }
+                  errors++;
+                }
+                const len9 = data37.length;
+                for (let i18 = 0; i18 < len9; i18++) {
+                  let data38 = data37[i18];
+                  if (typeof data38 === "string") {
+                    if (func12(data38) > 4096) {
+                      const err146 = { instancePath: instancePath + "/identities/break-glass/san/" + i18, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema32.properties.san.oneOf[1].items, data: data38 };
+                      if (vErrors === null) {
+                        vErrors = [err146];
+                      } else {
+                        vErrors.push(err146);
+                      }
+                      errors++;
+                    }
+                    if (func12(data38) < 1) {
+                      const err147 = { instancePath: instancePath + "/identities/break-glass/san/" + i18, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.san.oneOf[1].items, data: data38 };
+                      if (vErrors === null) {
+                        vErrors = [err147];
+                      } else {
+                        vErrors.push(err147);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err148 = { instancePath: instancePath + "/identities/break-glass/san/" + i18, schemaPath: "#/$defs/identity/properties/san/oneOf/1/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.san.oneOf[1].items.type, parentSchema: schema32.properties.san.oneOf[1].items, data: data38 };
+                    if (vErrors === null) {
+                      vErrors = [err148];
+                    } else {
+                      vErrors.push(err148);
+                    }
+                    errors++;
+                  }
+                }
+                let i19 = data37.length;
+                let j9;
+                if (i19 > 1) {
+                  const indices9 = {};
+                  for (; i19--; ) {
+                    let item9 = data37[i19];
+                    if (typeof item9 !== "string") {
+                      continue;
+                    }
+                    if (typeof indices9[item9] == "number") {
+                      j9 = indices9[item9];
+                      const err149 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/uniqueItems", keyword: "uniqueItems", params: { i: i19, j: j9 }, message: "must NOT have duplicate items (items ## " + j9 + " and " + i19 + " are identical)", schema: true, parentSchema: schema32.properties.san.oneOf[1], data: data37 };
+                      if (vErrors === null) {
+                        vErrors = [err149];
+                      } else {
+                        vErrors.push(err149);
+                      }
+                      errors++;
+                      break;
+                    }
+                    indices9[item9] = i19;
+                  }
+                }
+              } else {
+                const err150 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.san.oneOf[1].type, parentSchema: schema32.properties.san.oneOf[1], data: data37 };
+                if (vErrors === null) {
+                  vErrors = [err150];
+                } else {
+                  vErrors.push(err150);
+                }
+                errors++;
+              }
+              var _valid7 = _errs109 === errors;
+              if (_valid7 && valid44) {
+                valid44 = false;
+                passing7 = [passing7, 1];
+              } else {
+                if (_valid7) {
+                  valid44 = true;
+                  passing7 = 1;
+                }
+              }
+              if (!valid44) {
+                const err151 = { instancePath: instancePath + "/identities/break-glass/san", schemaPath: "#/$defs/identity/properties/san/oneOf", keyword: "oneOf", params: { passingSchemas: passing7 }, message: "must match exactly one schema in oneOf", schema: schema32.properties.san.oneOf, parentSchema: schema32.properties.san, data: data37 };
+                if (vErrors === null) {
+                  vErrors = [err151];
+                } else {
+                  vErrors.push(err151);
+                }
+                errors++;
+              } else {
+                errors = _errs106;
+                if (vErrors !== null) {
+                  if (_errs106) {
+                    vErrors.length = _errs106;
+                  } else {
+                    vErrors = null;
+                  }
+                }
+              }
+            }
+            if (data35["san-pattern"] !== void 0) {
+              let data39 = data35["san-pattern"];
+              if (typeof data39 === "string") {
+                if (func12(data39) > 1024) {
+                  const err152 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["san-pattern"], data: data39 };
                   if (vErrors === null) {
                     vErrors = [err152];
                   } else {
@@ -21379,8 +21390,8 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                   errors++;
                 }
-                if (func12(data44) < 1) {
-                  const err153 = { instancePath: instancePath + "/review/protected-branches/" + i16, schemaPath: "#/properties/review/properties/protected-branches/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema312.properties.review.properties["protected-branches"].items, data: data44 };
+                if (func12(data39) < 1) {
+                  const err153 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties["san-pattern"], data: data39 };
                   if (vErrors === null) {
                     vErrors = [err153];
                   } else {
@@ -21388,65 +21399,64 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                   errors++;
                 }
-                if (!pattern16.test(data44)) {
-                  const err154 = { instancePath: instancePath + "/review/protected-branches/" + i16, schemaPath: "#/properties/review/properties/protected-branches/items/pattern", keyword: "pattern", params: { pattern: "^(?!refs/)[^\\s]+$" }, message: 'must match pattern "^(?!refs/)[^\\s]+$"', schema: "^(?!refs/)[^\\s]+$", parentSchema: schema312.properties.review.properties["protected-branches"].items, data: data44 };
-                  if (vErrors === null) {
-                    vErrors = [err154];
-                  } else {
-                    vErrors.push(err154);
-                  }
-                  errors++;
-                }
               } else {
-                const err155 = { instancePath: instancePath + "/review/protected-branches/" + i16, schemaPath: "#/properties/review/properties/protected-branches/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.review.properties["protected-branches"].items.type, parentSchema: schema312.properties.review.properties["protected-branches"].items, data: data44 };
+                const err154 = { instancePath: instancePath + "/identities/break-glass/san-pattern", schemaPath: "#/$defs/identity/properties/san-pattern/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["san-pattern"].type, parentSchema: schema32.properties["san-pattern"], data: data39 };
                 if (vErrors === null) {
-                  vErrors = [err155];
+                  vErrors = [err154];
                 } else {
-                  vErrors.push(err155);
+                  vErrors.push(err154);
                 }
                 errors++;
               }
             }
-          } else {
-            const err156 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.review.properties["protected-branches"].type, parentSchema: schema312.properties.review.properties["protected-branches"], data: data43 };
-            if (vErrors === null) {
-              vErrors = [err156];
-            } else {
-              vErrors.push(err156);
-            }
-            errors++;
-          }
-        }
-        if (data38["unidentified-co-authors"] !== void 0) {
-          let data45 = data38["unidentified-co-authors"];
-          if (!(data45 === "refuse" || data45 === "allow")) {
-            const err157 = { instancePath: instancePath + "/review/unidentified-co-authors", schemaPath: "#/properties/review/properties/unidentified-co-authors/enum", keyword: "enum", params: { allowedValues: schema312.properties.review.properties["unidentified-co-authors"].enum }, message: "must be equal to one of the allowed values", schema: schema312.properties.review.properties["unidentified-co-authors"].enum, parentSchema: schema312.properties.review.properties["unidentified-co-authors"], data: data45 };
-            if (vErrors === null) {
-              vErrors = [err157];
-            } else {
-              vErrors.push(err157);
-            }
-            errors++;
-          }
-        }
-        if (data38["non-human-co-authors"] !== void 0) {
-          let data46 = data38["non-human-co-authors"];
-          if (Array.isArray(data46)) {
-            if (data46.length > 256) {
-              const err158 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.review.properties["non-human-co-authors"], data: data46 };
-              if (vErrors === null) {
-                vErrors = [err158];
+            if (data35["source-repository"] !== void 0) {
+              let data40 = data35["source-repository"];
+              if (typeof data40 === "string") {
+                if (func12(data40) > 1024) {
+                  const err155 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/maxLength", keyword: "maxLength", params: { limit: 1024 }, message: "must NOT have more than 1024 characters", schema: 1024, parentSchema: schema32.properties["source-repository"], data: data40 };
+                  if (vErrors === null) {
+                    vErrors = [err155];
+                  } else {
+                    vErrors.push(err155);
+                  }
+                  errors++;
+                }
+                if (!pattern42.test(data40)) {
+                  const err156 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/pattern", keyword: "pattern", params: { pattern: "^https://[^\\s]+$" }, message: 'must match pattern "^https://[^\\s]+$"', schema: "^https://[^\\s]+$", parentSchema: schema32.properties["source-repository"], data: data40 };
+                  if (vErrors === null) {
+                    vErrors = [err156];
+                  } else {
+                    vErrors.push(err156);
+                  }
+                  errors++;
+                }
               } else {
-                vErrors.push(err158);
+                const err157 = { instancePath: instancePath + "/identities/break-glass/source-repository", schemaPath: "#/$defs/identity/properties/source-repository/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties["source-repository"].type, parentSchema: schema32.properties["source-repository"], data: data40 };
+                if (vErrors === null) {
+                  vErrors = [err157];
+                } else {
+                  vErrors.push(err157);
+                }
+                errors++;
               }
-              errors++;
             }
-            const len9 = data46.length;
-            for (let i17 = 0; i17 < len9; i17++) {
-              let data47 = data46[i17];
-              if (typeof data47 === "string") {
-                if (func12(data47) > 254) {
-                  const err159 = { instancePath: instancePath + "/review/non-human-co-authors/" + i17, schemaPath: "#/properties/review/properties/non-human-co-authors/items/maxLength", keyword: "maxLength", params: { limit: 254 }, message: "must NOT have more than 254 characters", schema: 254, parentSchema: schema312.properties.review.properties["non-human-co-authors"].items, data: data47 };
+            if (data35["runner-environment"] !== void 0) {
+              let data41 = data35["runner-environment"];
+              if (!(data41 === "github-hosted" || data41 === "any")) {
+                const err158 = { instancePath: instancePath + "/identities/break-glass/runner-environment", schemaPath: "#/$defs/identity/properties/runner-environment/enum", keyword: "enum", params: { allowedValues: schema32.properties["runner-environment"].enum }, message: "must be equal to one of the allowed values", schema: schema32.properties["runner-environment"].enum, parentSchema: schema32.properties["runner-environment"], data: data41 };
+                if (vErrors === null) {
+                  vErrors = [err158];
+                } else {
+                  vErrors.push(err158);
+                }
+                errors++;
+              }
+            }
+            if (data35.triggers !== void 0) {
+              let data42 = data35.triggers;
+              if (Array.isArray(data42)) {
+                if (data42.length > 32) {
+                  const err159 = { instancePath: instancePath + "/identities/break-glass/triggers", schemaPath: "#/$defs/identity/properties/triggers/maxItems", keyword: "maxItems", params: { limit: 32 }, message: "must NOT have more than 32 items", schema: 32, parentSchema: schema32.properties.triggers, data: data42 };
                   if (vErrors === null) {
                     vErrors = [err159];
                   } else {
@@ -21454,8 +21464,8 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                   errors++;
                 }
-                if (!pattern17.test(data47)) {
-                  const err160 = { instancePath: instancePath + "/review/non-human-co-authors/" + i17, schemaPath: "#/properties/review/properties/non-human-co-authors/items/pattern", keyword: "pattern", params: { pattern: "^[^\\s@]+@[^\\s@]+$" }, message: 'must match pattern "^[^\\s@]+@[^\\s@]+$"', schema: "^[^\\s@]+@[^\\s@]+$", parentSchema: schema312.properties.review.properties["non-human-co-authors"].items, data: data47 };
+                if (data42.length < 1) {
+                  const err160 = { instancePath: instancePath + "/identities/break-glass/triggers", schemaPath: "#/$defs/identity/properties/triggers/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.triggers, data: data42 };
                   if (vErrors === null) {
                     vErrors = [err160];
                   } else {
@@ -21463,68 +21473,76 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                   errors++;
                 }
+                const len10 = data42.length;
+                for (let i20 = 0; i20 < len10; i20++) {
+                  let data43 = data42[i20];
+                  if (typeof data43 === "string") {
+                    if (func12(data43) > 64) {
+                      const err161 = { instancePath: instancePath + "/identities/break-glass/triggers/" + i20, schemaPath: "#/$defs/identity/properties/triggers/items/maxLength", keyword: "maxLength", params: { limit: 64 }, message: "must NOT have more than 64 characters", schema: 64, parentSchema: schema32.properties.triggers.items, data: data43 };
+                      if (vErrors === null) {
+                        vErrors = [err161];
+                      } else {
+                        vErrors.push(err161);
+                      }
+                      errors++;
+                    }
+                    if (!pattern6.test(data43)) {
+                      const err162 = { instancePath: instancePath + "/identities/break-glass/triggers/" + i20, schemaPath: "#/$defs/identity/properties/triggers/items/pattern", keyword: "pattern", params: { pattern: "^[a-z_]+$" }, message: 'must match pattern "^[a-z_]+$"', schema: "^[a-z_]+$", parentSchema: schema32.properties.triggers.items, data: data43 };
+                      if (vErrors === null) {
+                        vErrors = [err162];
+                      } else {
+                        vErrors.push(err162);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err163 = { instancePath: instancePath + "/identities/break-glass/triggers/" + i20, schemaPath: "#/$defs/identity/properties/triggers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.triggers.items.type, parentSchema: schema32.properties.triggers.items, data: data43 };
+                    if (vErrors === null) {
+                      vErrors = [err163];
+                    } else {
+                      vErrors.push(err163);
+                    }
+                    errors++;
+                  }
+                }
+                let i21 = data42.length;
+                let j10;
+                if (i21 > 1) {
+                  const indices10 = {};
+                  for (; i21--; ) {
+                    let item10 = data42[i21];
+                    if (typeof item10 !== "string") {
+                      continue;
+                    }
+                    if (typeof indices10[item10] == "number") {
+                      j10 = indices10[item10];
+                      const err164 = { instancePath: instancePath + "/identities/break-glass/triggers", schemaPath: "#/$defs/identity/properties/triggers/uniqueItems", keyword: "uniqueItems", params: { i: i21, j: j10 }, message: "must NOT have duplicate items (items ## " + j10 + " and " + i21 + " are identical)", schema: true, parentSchema: schema32.properties.triggers, data: data42 };
+                      if (vErrors === null) {
+                        vErrors = [err164];
+                      } else {
+                        vErrors.push(err164);
+                      }
+                      errors++;
+                      break;
+                    }
+                    indices10[item10] = i21;
+                  }
+                }
               } else {
-                const err161 = { instancePath: instancePath + "/review/non-human-co-authors/" + i17, schemaPath: "#/properties/review/properties/non-human-co-authors/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.review.properties["non-human-co-authors"].items.type, parentSchema: schema312.properties.review.properties["non-human-co-authors"].items, data: data47 };
+                const err165 = { instancePath: instancePath + "/identities/break-glass/triggers", schemaPath: "#/$defs/identity/properties/triggers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.triggers.type, parentSchema: schema32.properties.triggers, data: data42 };
                 if (vErrors === null) {
-                  vErrors = [err161];
+                  vErrors = [err165];
                 } else {
-                  vErrors.push(err161);
+                  vErrors.push(err165);
                 }
                 errors++;
               }
             }
-          } else {
-            const err162 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.review.properties["non-human-co-authors"].type, parentSchema: schema312.properties.review.properties["non-human-co-authors"], data: data46 };
-            if (vErrors === null) {
-              vErrors = [err162];
-            } else {
-              vErrors.push(err162);
-            }
-            errors++;
-          }
-        }
-        if (data38["allow-non-default-branches"] !== void 0) {
-          let data48 = data38["allow-non-default-branches"];
-          if (typeof data48 !== "boolean") {
-            const err163 = { instancePath: instancePath + "/review/allow-non-default-branches", schemaPath: "#/properties/review/properties/allow-non-default-branches/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.review.properties["allow-non-default-branches"].type, parentSchema: schema312.properties.review.properties["allow-non-default-branches"], data: data48 };
-            if (vErrors === null) {
-              vErrors = [err163];
-            } else {
-              vErrors.push(err163);
-            }
-            errors++;
-          }
-        }
-        if (data38["allow-activity-fallback"] !== void 0) {
-          let data49 = data38["allow-activity-fallback"];
-          if (typeof data49 !== "boolean") {
-            const err164 = { instancePath: instancePath + "/review/allow-activity-fallback", schemaPath: "#/properties/review/properties/allow-activity-fallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.review.properties["allow-activity-fallback"].type, parentSchema: schema312.properties.review.properties["allow-activity-fallback"], data: data49 };
-            if (vErrors === null) {
-              vErrors = [err164];
-            } else {
-              vErrors.push(err164);
-            }
-            errors++;
-          }
-        }
-        if (data38["bot-pushers"] !== void 0) {
-          let data50 = data38["bot-pushers"];
-          if (Array.isArray(data50)) {
-            if (data50.length > 256) {
-              const err165 = { instancePath: instancePath + "/review/bot-pushers", schemaPath: "#/properties/review/properties/bot-pushers/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.review.properties["bot-pushers"], data: data50 };
-              if (vErrors === null) {
-                vErrors = [err165];
-              } else {
-                vErrors.push(err165);
-              }
-              errors++;
-            }
-            const len10 = data50.length;
-            for (let i18 = 0; i18 < len10; i18++) {
-              let data51 = data50[i18];
-              if (typeof data51 === "string") {
-                if (func12(data51) > 255) {
-                  const err166 = { instancePath: instancePath + "/review/bot-pushers/" + i18, schemaPath: "#/properties/review/properties/bot-pushers/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema312.properties.review.properties["bot-pushers"].items, data: data51 };
+            if (data35.workflows !== void 0) {
+              let data44 = data35.workflows;
+              if (Array.isArray(data44)) {
+                if (data44.length > 64) {
+                  const err166 = { instancePath: instancePath + "/identities/break-glass/workflows", schemaPath: "#/$defs/identity/properties/workflows/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items", schema: 64, parentSchema: schema32.properties.workflows, data: data44 };
                   if (vErrors === null) {
                     vErrors = [err166];
                   } else {
@@ -21532,8 +21550,8 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                   errors++;
                 }
-                if (!pattern18.test(data51)) {
-                  const err167 = { instancePath: instancePath + "/review/bot-pushers/" + i18, schemaPath: "#/properties/review/properties/bot-pushers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$"', schema: "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$", parentSchema: schema312.properties.review.properties["bot-pushers"].items, data: data51 };
+                if (data44.length < 1) {
+                  const err167 = { instancePath: instancePath + "/identities/break-glass/workflows", schemaPath: "#/$defs/identity/properties/workflows/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema32.properties.workflows, data: data44 };
                   if (vErrors === null) {
                     vErrors = [err167];
                   } else {
@@ -21541,107 +21559,118 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                   errors++;
                 }
+                const len11 = data44.length;
+                for (let i22 = 0; i22 < len11; i22++) {
+                  let data45 = data44[i22];
+                  if (typeof data45 === "string") {
+                    if (func12(data45) > 255) {
+                      const err168 = { instancePath: instancePath + "/identities/break-glass/workflows/" + i22, schemaPath: "#/$defs/identity/properties/workflows/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema32.properties.workflows.items, data: data45 };
+                      if (vErrors === null) {
+                        vErrors = [err168];
+                      } else {
+                        vErrors.push(err168);
+                      }
+                      errors++;
+                    }
+                    if (func12(data45) < 1) {
+                      const err169 = { instancePath: instancePath + "/identities/break-glass/workflows/" + i22, schemaPath: "#/$defs/identity/properties/workflows/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.workflows.items, data: data45 };
+                      if (vErrors === null) {
+                        vErrors = [err169];
+                      } else {
+                        vErrors.push(err169);
+                      }
+                      errors++;
+                    }
+                    if (!pattern72.test(data45)) {
+                      const err170 = { instancePath: instancePath + "/identities/break-glass/workflows/" + i22, schemaPath: "#/$defs/identity/properties/workflows/items/pattern", keyword: "pattern", params: { pattern: "^(?!/)[^\\s@]+$" }, message: 'must match pattern "^(?!/)[^\\s@]+$"', schema: "^(?!/)[^\\s@]+$", parentSchema: schema32.properties.workflows.items, data: data45 };
+                      if (vErrors === null) {
+                        vErrors = [err170];
+                      } else {
+                        vErrors.push(err170);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err171 = { instancePath: instancePath + "/identities/break-glass/workflows/" + i22, schemaPath: "#/$defs/identity/properties/workflows/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.workflows.items.type, parentSchema: schema32.properties.workflows.items, data: data45 };
+                    if (vErrors === null) {
+                      vErrors = [err171];
+                    } else {
+                      vErrors.push(err171);
+                    }
+                    errors++;
+                  }
+                }
+                let i23 = data44.length;
+                let j11;
+                if (i23 > 1) {
+                  const indices11 = {};
+                  for (; i23--; ) {
+                    let item11 = data44[i23];
+                    if (typeof item11 !== "string") {
+                      continue;
+                    }
+                    if (typeof indices11[item11] == "number") {
+                      j11 = indices11[item11];
+                      const err172 = { instancePath: instancePath + "/identities/break-glass/workflows", schemaPath: "#/$defs/identity/properties/workflows/uniqueItems", keyword: "uniqueItems", params: { i: i23, j: j11 }, message: "must NOT have duplicate items (items ## " + j11 + " and " + i23 + " are identical)", schema: true, parentSchema: schema32.properties.workflows, data: data44 };
+                      if (vErrors === null) {
+                        vErrors = [err172];
+                      } else {
+                        vErrors.push(err172);
+                      }
+                      errors++;
+                      break;
+                    }
+                    indices11[item11] = i23;
+                  }
+                }
               } else {
-                const err168 = { instancePath: instancePath + "/review/bot-pushers/" + i18, schemaPath: "#/properties/review/properties/bot-pushers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.review.properties["bot-pushers"].items.type, parentSchema: schema312.properties.review.properties["bot-pushers"].items, data: data51 };
+                const err173 = { instancePath: instancePath + "/identities/break-glass/workflows", schemaPath: "#/$defs/identity/properties/workflows/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema32.properties.workflows.type, parentSchema: schema32.properties.workflows, data: data44 };
                 if (vErrors === null) {
-                  vErrors = [err168];
+                  vErrors = [err173];
                 } else {
-                  vErrors.push(err168);
+                  vErrors.push(err173);
                 }
                 errors++;
               }
             }
           } else {
-            const err169 = { instancePath: instancePath + "/review/bot-pushers", schemaPath: "#/properties/review/properties/bot-pushers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.review.properties["bot-pushers"].type, parentSchema: schema312.properties.review.properties["bot-pushers"], data: data50 };
+            const err174 = { instancePath: instancePath + "/identities/break-glass", schemaPath: "#/$defs/identity/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data: data35 };
             if (vErrors === null) {
-              vErrors = [err169];
+              vErrors = [err174];
             } else {
-              vErrors.push(err169);
+              vErrors.push(err174);
             }
             errors++;
           }
         }
       } else {
-        const err170 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.review.type, parentSchema: schema312.properties.review, data: data38 };
+        const err175 = { instancePath: instancePath + "/identities", schemaPath: "#/properties/identities/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.identities.type, parentSchema: schema312.properties.identities, data: data1 };
         if (vErrors === null) {
-          vErrors = [err170];
+          vErrors = [err175];
         } else {
-          vErrors.push(err170);
+          vErrors.push(err175);
         }
         errors++;
       }
     }
-    if (data.deploy !== void 0) {
-      let data52 = data.deploy;
-      if (data52 && typeof data52 == "object" && !Array.isArray(data52)) {
-        for (const key7 in data52) {
-          if (!(key7 === "max-age" || key7 === "trusted-root" || key7 === "artifacts" || key7 === "repositories" || key7 === "approvals" || key7 === "break-glass")) {
-            const err171 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.deploy, data: data52 };
+    if (data.review !== void 0) {
+      let data46 = data.review;
+      if (data46 && typeof data46 == "object" && !Array.isArray(data46)) {
+        for (const key6 in data46) {
+          if (!func45.call(schema312.properties.review.properties, key6)) {
+            const err176 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.review, data: data46 };
             if (vErrors === null) {
-              vErrors = [err171];
+              vErrors = [err176];
             } else {
-              vErrors.push(err171);
+              vErrors.push(err176);
             }
             errors++;
           }
         }
-        if (data52["max-age"] !== void 0) {
-          let data53 = data52["max-age"];
-          if (!(typeof data53 == "number" && (!(data53 % 1) && !isNaN(data53)) && isFinite(data53)) && typeof data53 !== "string") {
-            const err172 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/type", keyword: "type", params: { type: schema312.properties.deploy.properties["max-age"].type }, message: "must be integer,string", schema: schema312.properties.deploy.properties["max-age"].type, parentSchema: schema312.properties.deploy.properties["max-age"], data: data53 };
-            if (vErrors === null) {
-              vErrors = [err172];
-            } else {
-              vErrors.push(err172);
-            }
-            errors++;
-          }
-          if (typeof data53 == "number" && isFinite(data53)) {
-            if (data53 < 1 || isNaN(data53)) {
-              const err173 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.deploy.properties["max-age"], data: data53 };
-              if (vErrors === null) {
-                vErrors = [err173];
-              } else {
-                vErrors.push(err173);
-              }
-              errors++;
-            }
-          }
-          if (typeof data53 === "string") {
-            if (!pattern19.test(data53)) {
-              const err174 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.deploy.properties["max-age"], data: data53 };
-              if (vErrors === null) {
-                vErrors = [err174];
-              } else {
-                vErrors.push(err174);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data52["trusted-root"] !== void 0) {
-          let data54 = data52["trusted-root"];
-          if (typeof data54 === "string") {
-            if (func12(data54) > 4096) {
-              const err175 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema312.properties.deploy.properties["trusted-root"], data: data54 };
-              if (vErrors === null) {
-                vErrors = [err175];
-              } else {
-                vErrors.push(err175);
-              }
-              errors++;
-            }
-            if (func12(data54) < 1) {
-              const err176 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema312.properties.deploy.properties["trusted-root"], data: data54 };
-              if (vErrors === null) {
-                vErrors = [err176];
-              } else {
-                vErrors.push(err176);
-              }
-              errors++;
-            }
-          } else {
-            const err177 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.deploy.properties["trusted-root"].type, parentSchema: schema312.properties.deploy.properties["trusted-root"], data: data54 };
+        if (data46["min-approvals"] !== void 0) {
+          let data47 = data46["min-approvals"];
+          if (!(typeof data47 == "number" && (!(data47 % 1) && !isNaN(data47)) && isFinite(data47))) {
+            const err177 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.review.properties["min-approvals"].type, parentSchema: schema312.properties.review.properties["min-approvals"], data: data47 };
             if (vErrors === null) {
               vErrors = [err177];
             } else {
@@ -21649,12 +21678,9 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
             }
             errors++;
           }
-        }
-        if (data52.artifacts !== void 0) {
-          let data55 = data52.artifacts;
-          if (Array.isArray(data55)) {
-            if (data55.length > 256) {
-              const err178 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.deploy.properties.artifacts, data: data55 };
+          if (typeof data47 == "number" && isFinite(data47)) {
+            if (data47 < 1 || isNaN(data47)) {
+              const err178 = { instancePath: instancePath + "/review/min-approvals", schemaPath: "#/properties/review/properties/min-approvals/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.review.properties["min-approvals"], data: data47 };
               if (vErrors === null) {
                 vErrors = [err178];
               } else {
@@ -21662,84 +21688,89 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               }
               errors++;
             }
-            if (data55.length < 1) {
-              const err179 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema312.properties.deploy.properties.artifacts, data: data55 };
-              if (vErrors === null) {
-                vErrors = [err179];
-              } else {
-                vErrors.push(err179);
-              }
-              errors++;
-            }
-            const len11 = data55.length;
-            for (let i19 = 0; i19 < len11; i19++) {
-              let data56 = data55[i19];
-              if (typeof data56 === "string") {
-                if (func12(data56) > 255) {
-                  const err180 = { instancePath: instancePath + "/deploy/artifacts/" + i19, schemaPath: "#/properties/deploy/properties/artifacts/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema312.properties.deploy.properties.artifacts.items, data: data56 };
-                  if (vErrors === null) {
-                    vErrors = [err180];
-                  } else {
-                    vErrors.push(err180);
-                  }
-                  errors++;
-                }
-                if (func12(data56) < 1) {
-                  const err181 = { instancePath: instancePath + "/deploy/artifacts/" + i19, schemaPath: "#/properties/deploy/properties/artifacts/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema312.properties.deploy.properties.artifacts.items, data: data56 };
-                  if (vErrors === null) {
-                    vErrors = [err181];
-                  } else {
-                    vErrors.push(err181);
-                  }
-                  errors++;
-                }
-              } else {
-                const err182 = { instancePath: instancePath + "/deploy/artifacts/" + i19, schemaPath: "#/properties/deploy/properties/artifacts/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.deploy.properties.artifacts.items.type, parentSchema: schema312.properties.deploy.properties.artifacts.items, data: data56 };
-                if (vErrors === null) {
-                  vErrors = [err182];
-                } else {
-                  vErrors.push(err182);
-                }
-                errors++;
-              }
-            }
-          } else {
-            const err183 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.deploy.properties.artifacts.type, parentSchema: schema312.properties.deploy.properties.artifacts, data: data55 };
+          }
+        }
+        if (data46["allow-bots"] !== void 0) {
+          let data48 = data46["allow-bots"];
+          if (typeof data48 !== "boolean") {
+            const err179 = { instancePath: instancePath + "/review/allow-bots", schemaPath: "#/properties/review/properties/allow-bots/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.review.properties["allow-bots"].type, parentSchema: schema312.properties.review.properties["allow-bots"], data: data48 };
             if (vErrors === null) {
-              vErrors = [err183];
+              vErrors = [err179];
             } else {
-              vErrors.push(err183);
+              vErrors.push(err179);
             }
             errors++;
           }
         }
-        if (data52.repositories !== void 0) {
-          let data57 = data52.repositories;
-          if (Array.isArray(data57)) {
-            if (data57.length > 256) {
-              const err184 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.deploy.properties.repositories, data: data57 };
+        if (data46["require-approval-on-head"] !== void 0) {
+          let data49 = data46["require-approval-on-head"];
+          if (typeof data49 !== "boolean") {
+            const err180 = { instancePath: instancePath + "/review/require-approval-on-head", schemaPath: "#/properties/review/properties/require-approval-on-head/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.review.properties["require-approval-on-head"].type, parentSchema: schema312.properties.review.properties["require-approval-on-head"], data: data49 };
+            if (vErrors === null) {
+              vErrors = [err180];
+            } else {
+              vErrors.push(err180);
+            }
+            errors++;
+          }
+        }
+        if (data46["changes-requested-blocks"] !== void 0) {
+          let data50 = data46["changes-requested-blocks"];
+          if (typeof data50 !== "boolean") {
+            const err181 = { instancePath: instancePath + "/review/changes-requested-blocks", schemaPath: "#/properties/review/properties/changes-requested-blocks/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.review.properties["changes-requested-blocks"].type, parentSchema: schema312.properties.review.properties["changes-requested-blocks"], data: data50 };
+            if (vErrors === null) {
+              vErrors = [err181];
+            } else {
+              vErrors.push(err181);
+            }
+            errors++;
+          }
+        }
+        if (data46["protected-branches"] !== void 0) {
+          let data51 = data46["protected-branches"];
+          if (Array.isArray(data51)) {
+            if (data51.length > 256) {
+              const err182 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.review.properties["protected-branches"], data: data51 };
               if (vErrors === null) {
-                vErrors = [err184];
+                vErrors = [err182];
               } else {
-                vErrors.push(err184);
+                vErrors.push(err182);
               }
               errors++;
             }
-            if (data57.length < 1) {
-              const err185 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema312.properties.deploy.properties.repositories, data: data57 };
+            if (data51.length < 1) {
+              const err183 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema312.properties.review.properties["protected-branches"], data: data51 };
               if (vErrors === null) {
-                vErrors = [err185];
+                vErrors = [err183];
               } else {
-                vErrors.push(err185);
+                vErrors.push(err183);
               }
               errors++;
             }
-            const len12 = data57.length;
-            for (let i20 = 0; i20 < len12; i20++) {
-              let data58 = data57[i20];
-              if (typeof data58 === "string") {
-                if (func12(data58) > 140) {
-                  const err186 = { instancePath: instancePath + "/deploy/repositories/" + i20, schemaPath: "#/properties/deploy/properties/repositories/items/maxLength", keyword: "maxLength", params: { limit: 140 }, message: "must NOT have more than 140 characters", schema: 140, parentSchema: schema312.properties.deploy.properties.repositories.items, data: data58 };
+            const len12 = data51.length;
+            for (let i24 = 0; i24 < len12; i24++) {
+              let data52 = data51[i24];
+              if (typeof data52 === "string") {
+                if (func12(data52) > 255) {
+                  const err184 = { instancePath: instancePath + "/review/protected-branches/" + i24, schemaPath: "#/properties/review/properties/protected-branches/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema312.properties.review.properties["protected-branches"].items, data: data52 };
+                  if (vErrors === null) {
+                    vErrors = [err184];
+                  } else {
+                    vErrors.push(err184);
+                  }
+                  errors++;
+                }
+                if (func12(data52) < 1) {
+                  const err185 = { instancePath: instancePath + "/review/protected-branches/" + i24, schemaPath: "#/properties/review/properties/protected-branches/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema312.properties.review.properties["protected-branches"].items, data: data52 };
+                  if (vErrors === null) {
+                    vErrors = [err185];
+                  } else {
+                    vErrors.push(err185);
+                  }
+                  errors++;
+                }
+                if (!pattern20.test(data52)) {
+                  const err186 = { instancePath: instancePath + "/review/protected-branches/" + i24, schemaPath: "#/properties/review/properties/protected-branches/items/pattern", keyword: "pattern", params: { pattern: "^(?!refs/)[^\\s]+$" }, message: 'must match pattern "^(?!refs/)[^\\s]+$"', schema: "^(?!refs/)[^\\s]+$", parentSchema: schema312.properties.review.properties["protected-branches"].items, data: data52 };
                   if (vErrors === null) {
                     vErrors = [err186];
                   } else {
@@ -21747,27 +21778,30 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                   errors++;
                 }
-                if (!pattern20.test(data58)) {
-                  const err187 = { instancePath: instancePath + "/deploy/repositories/" + i20, schemaPath: "#/properties/deploy/properties/repositories/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", parentSchema: schema312.properties.deploy.properties.repositories.items, data: data58 };
-                  if (vErrors === null) {
-                    vErrors = [err187];
-                  } else {
-                    vErrors.push(err187);
-                  }
-                  errors++;
-                }
               } else {
-                const err188 = { instancePath: instancePath + "/deploy/repositories/" + i20, schemaPath: "#/properties/deploy/properties/repositories/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.deploy.properties.repositories.items.type, parentSchema: schema312.properties.deploy.properties.repositories.items, data: data58 };
+                const err187 = { instancePath: instancePath + "/review/protected-branches/" + i24, schemaPath: "#/properties/review/properties/protected-branches/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.review.properties["protected-branches"].items.type, parentSchema: schema312.properties.review.properties["protected-branches"].items, data: data52 };
                 if (vErrors === null) {
-                  vErrors = [err188];
+                  vErrors = [err187];
                 } else {
-                  vErrors.push(err188);
+                  vErrors.push(err187);
                 }
                 errors++;
               }
             }
           } else {
-            const err189 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.deploy.properties.repositories.type, parentSchema: schema312.properties.deploy.properties.repositories, data: data57 };
+            const err188 = { instancePath: instancePath + "/review/protected-branches", schemaPath: "#/properties/review/properties/protected-branches/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.review.properties["protected-branches"].type, parentSchema: schema312.properties.review.properties["protected-branches"], data: data51 };
+            if (vErrors === null) {
+              vErrors = [err188];
+            } else {
+              vErrors.push(err188);
+            }
+            errors++;
+          }
+        }
+        if (data46["unidentified-co-authors"] !== void 0) {
+          let data53 = data46["unidentified-co-authors"];
+          if (!(data53 === "refuse" || data53 === "allow")) {
+            const err189 = { instancePath: instancePath + "/review/unidentified-co-authors", schemaPath: "#/properties/review/properties/unidentified-co-authors/enum", keyword: "enum", params: { allowedValues: schema312.properties.review.properties["unidentified-co-authors"].enum }, message: "must be equal to one of the allowed values", schema: schema312.properties.review.properties["unidentified-co-authors"].enum, parentSchema: schema312.properties.review.properties["unidentified-co-authors"], data: data53 };
             if (vErrors === null) {
               vErrors = [err189];
             } else {
@@ -21776,34 +21810,33 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
             errors++;
           }
         }
-        if (data52.approvals !== void 0) {
-          let data59 = data52.approvals;
-          if (data59 && typeof data59 == "object" && !Array.isArray(data59)) {
-            for (const key8 in data59) {
-              if (!(key8 === "min" || key8 === "distinct-from" || key8 === "require-prevent-self-review")) {
-                const err190 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.deploy.properties.approvals, data: data59 };
-                if (vErrors === null) {
-                  vErrors = [err190];
-                } else {
-                  vErrors.push(err190);
-                }
-                errors++;
+        if (data46["non-human-co-authors"] !== void 0) {
+          let data54 = data46["non-human-co-authors"];
+          if (Array.isArray(data54)) {
+            if (data54.length > 256) {
+              const err190 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.review.properties["non-human-co-authors"], data: data54 };
+              if (vErrors === null) {
+                vErrors = [err190];
+              } else {
+                vErrors.push(err190);
               }
+              errors++;
             }
-            if (data59.min !== void 0) {
-              let data60 = data59.min;
-              if (!(typeof data60 == "number" && (!(data60 % 1) && !isNaN(data60)) && isFinite(data60))) {
-                const err191 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.deploy.properties.approvals.properties.min.type, parentSchema: schema312.properties.deploy.properties.approvals.properties.min, data: data60 };
-                if (vErrors === null) {
-                  vErrors = [err191];
-                } else {
-                  vErrors.push(err191);
+            const len13 = data54.length;
+            for (let i25 = 0; i25 < len13; i25++) {
+              let data55 = data54[i25];
+              if (typeof data55 === "string") {
+                if (func12(data55) > 254) {
+                  const err191 = { instancePath: instancePath + "/review/non-human-co-authors/" + i25, schemaPath: "#/properties/review/properties/non-human-co-authors/items/maxLength", keyword: "maxLength", params: { limit: 254 }, message: "must NOT have more than 254 characters", schema: 254, parentSchema: schema312.properties.review.properties["non-human-co-authors"].items, data: data55 };
+                  if (vErrors === null) {
+                    vErrors = [err191];
+                  } else {
+                    vErrors.push(err191);
+                  }
+                  errors++;
                 }
-                errors++;
-              }
-              if (typeof data60 == "number" && isFinite(data60)) {
-                if (data60 > 32 || isNaN(data60)) {
-                  const err192 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema312.properties.deploy.properties.approvals.properties.min, data: data60 };
+                if (!pattern21.test(data55)) {
+                  const err192 = { instancePath: instancePath + "/review/non-human-co-authors/" + i25, schemaPath: "#/properties/review/properties/non-human-co-authors/items/pattern", keyword: "pattern", params: { pattern: "^[^\\s@]+@[^\\s@]+$" }, message: 'must match pattern "^[^\\s@]+@[^\\s@]+$"', schema: "^[^\\s@]+@[^\\s@]+$", parentSchema: schema312.properties.review.properties["non-human-co-authors"].items, data: data55 };
                   if (vErrors === null) {
                     vErrors = [err192];
                   } else {
@@ -21811,92 +21844,86 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                   errors++;
                 }
-                if (data60 < 0 || isNaN(data60)) {
-                  const err193 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.deploy.properties.approvals.properties.min, data: data60 };
-                  if (vErrors === null) {
-                    vErrors = [err193];
-                  } else {
-                    vErrors.push(err193);
-                  }
-                  errors++;
-                }
-              }
-            }
-            if (data59["distinct-from"] !== void 0) {
-              let data61 = data59["distinct-from"];
-              if (Array.isArray(data61)) {
-                if (data61.length > 5) {
-                  const err194 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/maxItems", keyword: "maxItems", params: { limit: 5 }, message: "must NOT have more than 5 items", schema: 5, parentSchema: schema312.properties.deploy.properties.approvals.properties["distinct-from"], data: data61 };
-                  if (vErrors === null) {
-                    vErrors = [err194];
-                  } else {
-                    vErrors.push(err194);
-                  }
-                  errors++;
-                }
-                const len13 = data61.length;
-                for (let i21 = 0; i21 < len13; i21++) {
-                  let data62 = data61[i21];
-                  if (!(data62 === "author" || data62 === "contributors" || data62 === "pusher" || data62 === "code-approvers" || data62 === "requester")) {
-                    const err195 = { instancePath: instancePath + "/deploy/approvals/distinct-from/" + i21, schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/items/enum", keyword: "enum", params: { allowedValues: schema312.properties.deploy.properties.approvals.properties["distinct-from"].items.enum }, message: "must be equal to one of the allowed values", schema: schema312.properties.deploy.properties.approvals.properties["distinct-from"].items.enum, parentSchema: schema312.properties.deploy.properties.approvals.properties["distinct-from"].items, data: data62 };
-                    if (vErrors === null) {
-                      vErrors = [err195];
-                    } else {
-                      vErrors.push(err195);
-                    }
-                    errors++;
-                  }
-                }
               } else {
-                const err196 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.deploy.properties.approvals.properties["distinct-from"].type, parentSchema: schema312.properties.deploy.properties.approvals.properties["distinct-from"], data: data61 };
+                const err193 = { instancePath: instancePath + "/review/non-human-co-authors/" + i25, schemaPath: "#/properties/review/properties/non-human-co-authors/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.review.properties["non-human-co-authors"].items.type, parentSchema: schema312.properties.review.properties["non-human-co-authors"].items, data: data55 };
                 if (vErrors === null) {
-                  vErrors = [err196];
+                  vErrors = [err193];
                 } else {
-                  vErrors.push(err196);
-                }
-                errors++;
-              }
-            }
-            if (data59["require-prevent-self-review"] !== void 0) {
-              let data63 = data59["require-prevent-self-review"];
-              if (typeof data63 !== "boolean") {
-                const err197 = { instancePath: instancePath + "/deploy/approvals/require-prevent-self-review", schemaPath: "#/properties/deploy/properties/approvals/properties/require-prevent-self-review/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.deploy.properties.approvals.properties["require-prevent-self-review"].type, parentSchema: schema312.properties.deploy.properties.approvals.properties["require-prevent-self-review"], data: data63 };
-                if (vErrors === null) {
-                  vErrors = [err197];
-                } else {
-                  vErrors.push(err197);
+                  vErrors.push(err193);
                 }
                 errors++;
               }
             }
           } else {
-            const err198 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.deploy.properties.approvals.type, parentSchema: schema312.properties.deploy.properties.approvals, data: data59 };
+            const err194 = { instancePath: instancePath + "/review/non-human-co-authors", schemaPath: "#/properties/review/properties/non-human-co-authors/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.review.properties["non-human-co-authors"].type, parentSchema: schema312.properties.review.properties["non-human-co-authors"], data: data54 };
             if (vErrors === null) {
-              vErrors = [err198];
+              vErrors = [err194];
             } else {
-              vErrors.push(err198);
+              vErrors.push(err194);
             }
             errors++;
           }
         }
-        if (data52["break-glass"] !== void 0) {
-          let data64 = data52["break-glass"];
-          if (data64 && typeof data64 == "object" && !Array.isArray(data64)) {
-            for (const key9 in data64) {
-              if (!(key9 === "max-duration" || key9 === "min-approvers")) {
-                const err199 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.deploy.properties["break-glass"], data: data64 };
-                if (vErrors === null) {
-                  vErrors = [err199];
-                } else {
-                  vErrors.push(err199);
-                }
-                errors++;
-              }
+        if (data46["allow-non-default-branches"] !== void 0) {
+          let data56 = data46["allow-non-default-branches"];
+          if (typeof data56 !== "boolean") {
+            const err195 = { instancePath: instancePath + "/review/allow-non-default-branches", schemaPath: "#/properties/review/properties/allow-non-default-branches/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.review.properties["allow-non-default-branches"].type, parentSchema: schema312.properties.review.properties["allow-non-default-branches"], data: data56 };
+            if (vErrors === null) {
+              vErrors = [err195];
+            } else {
+              vErrors.push(err195);
             }
-            if (data64["max-duration"] !== void 0) {
-              let data65 = data64["max-duration"];
-              if (!(typeof data65 == "number" && (!(data65 % 1) && !isNaN(data65)) && isFinite(data65)) && typeof data65 !== "string") {
-                const err200 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/type", keyword: "type", params: { type: schema312.properties.deploy.properties["break-glass"].properties["max-duration"].type }, message: "must be integer,string", schema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"].type, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"], data: data65 };
+            errors++;
+          }
+        }
+        if (data46["allow-activity-fallback"] !== void 0) {
+          let data57 = data46["allow-activity-fallback"];
+          if (typeof data57 !== "boolean") {
+            const err196 = { instancePath: instancePath + "/review/allow-activity-fallback", schemaPath: "#/properties/review/properties/allow-activity-fallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.review.properties["allow-activity-fallback"].type, parentSchema: schema312.properties.review.properties["allow-activity-fallback"], data: data57 };
+            if (vErrors === null) {
+              vErrors = [err196];
+            } else {
+              vErrors.push(err196);
+            }
+            errors++;
+          }
+        }
+        if (data46["bot-pushers"] !== void 0) {
+          let data58 = data46["bot-pushers"];
+          if (Array.isArray(data58)) {
+            if (data58.length > 256) {
+              const err197 = { instancePath: instancePath + "/review/bot-pushers", schemaPath: "#/properties/review/properties/bot-pushers/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.review.properties["bot-pushers"], data: data58 };
+              if (vErrors === null) {
+                vErrors = [err197];
+              } else {
+                vErrors.push(err197);
+              }
+              errors++;
+            }
+            const len14 = data58.length;
+            for (let i26 = 0; i26 < len14; i26++) {
+              let data59 = data58[i26];
+              if (typeof data59 === "string") {
+                if (func12(data59) > 255) {
+                  const err198 = { instancePath: instancePath + "/review/bot-pushers/" + i26, schemaPath: "#/properties/review/properties/bot-pushers/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema312.properties.review.properties["bot-pushers"].items, data: data59 };
+                  if (vErrors === null) {
+                    vErrors = [err198];
+                  } else {
+                    vErrors.push(err198);
+                  }
+                  errors++;
+                }
+                if (!pattern22.test(data59)) {
+                  const err199 = { instancePath: instancePath + "/review/bot-pushers/" + i26, schemaPath: "#/properties/review/properties/bot-pushers/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" }, message: 'must match pattern "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$"', schema: "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$", parentSchema: schema312.properties.review.properties["bot-pushers"].items, data: data59 };
+                  if (vErrors === null) {
+                    vErrors = [err199];
+                  } else {
+                    vErrors.push(err199);
+                  }
+                  errors++;
+                }
+              } else {
+                const err200 = { instancePath: instancePath + "/review/bot-pushers/" + i26, schemaPath: "#/properties/review/properties/bot-pushers/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.review.properties["bot-pushers"].items.type, parentSchema: schema312.properties.review.properties["bot-pushers"].items, data: data59 };
                 if (vErrors === null) {
                   vErrors = [err200];
                 } else {
@@ -21904,109 +21931,111 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                 }
                 errors++;
               }
-              if (typeof data65 == "number" && isFinite(data65)) {
-                if (data65 < 1 || isNaN(data65)) {
-                  const err201 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"], data: data65 };
-                  if (vErrors === null) {
-                    vErrors = [err201];
-                  } else {
-                    vErrors.push(err201);
-                  }
-                  errors++;
-                }
-              }
-              if (typeof data65 === "string") {
-                if (!pattern19.test(data65)) {
-                  const err202 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"], data: data65 };
-                  if (vErrors === null) {
-                    vErrors = [err202];
-                  } else {
-                    vErrors.push(err202);
-                  }
-                  errors++;
-                }
-              }
-            }
-            if (data64["min-approvers"] !== void 0) {
-              let data66 = data64["min-approvers"];
-              if (!(typeof data66 == "number" && (!(data66 % 1) && !isNaN(data66)) && isFinite(data66))) {
-                const err203 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"].type, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data66 };
-                if (vErrors === null) {
-                  vErrors = [err203];
-                } else {
-                  vErrors.push(err203);
-                }
-                errors++;
-              }
-              if (typeof data66 == "number" && isFinite(data66)) {
-                if (data66 > 32 || isNaN(data66)) {
-                  const err204 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data66 };
-                  if (vErrors === null) {
-                    vErrors = [err204];
-                  } else {
-                    vErrors.push(err204);
-                  }
-                  errors++;
-                }
-                if (data66 < 1 || isNaN(data66)) {
-                  const err205 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data66 };
-                  if (vErrors === null) {
-                    vErrors = [err205];
-                  } else {
-                    vErrors.push(err205);
-                  }
-                  errors++;
-                }
-              }
             }
           } else {
-            const err206 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.deploy.properties["break-glass"].type, parentSchema: schema312.properties.deploy.properties["break-glass"], data: data64 };
+            const err201 = { instancePath: instancePath + "/review/bot-pushers", schemaPath: "#/properties/review/properties/bot-pushers/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.review.properties["bot-pushers"].type, parentSchema: schema312.properties.review.properties["bot-pushers"], data: data58 };
             if (vErrors === null) {
-              vErrors = [err206];
+              vErrors = [err201];
             } else {
-              vErrors.push(err206);
+              vErrors.push(err201);
             }
             errors++;
           }
         }
       } else {
-        const err207 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.deploy.type, parentSchema: schema312.properties.deploy, data: data52 };
+        const err202 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.review.type, parentSchema: schema312.properties.review, data: data46 };
         if (vErrors === null) {
-          vErrors = [err207];
+          vErrors = [err202];
         } else {
-          vErrors.push(err207);
+          vErrors.push(err202);
         }
         errors++;
       }
     }
-    if (data.report !== void 0) {
-      let data67 = data.report;
-      if (data67 && typeof data67 == "object" && !Array.isArray(data67)) {
-        for (const key10 in data67) {
-          if (!func37.call(schema312.properties.report.properties, key10)) {
-            const err208 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.report, data: data67 };
+    if (data.deploy !== void 0) {
+      let data60 = data.deploy;
+      if (data60 && typeof data60 == "object" && !Array.isArray(data60)) {
+        for (const key7 in data60) {
+          if (!(key7 === "max-age" || key7 === "trusted-root" || key7 === "artifacts" || key7 === "repositories" || key7 === "approvals" || key7 === "break-glass")) {
+            const err203 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.deploy, data: data60 };
             if (vErrors === null) {
-              vErrors = [err208];
+              vErrors = [err203];
             } else {
-              vErrors.push(err208);
+              vErrors.push(err203);
             }
             errors++;
           }
         }
-        if (data67["max-unapproved-rate"] !== void 0) {
-          let data68 = data67["max-unapproved-rate"];
-          if (typeof data68 == "number" && isFinite(data68)) {
-            if (data68 > 1 || isNaN(data68)) {
-              const err209 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-unapproved-rate"], data: data68 };
+        if (data60["max-age"] !== void 0) {
+          let data61 = data60["max-age"];
+          if (!(typeof data61 == "number" && (!(data61 % 1) && !isNaN(data61)) && isFinite(data61)) && typeof data61 !== "string") {
+            const err204 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/type", keyword: "type", params: { type: schema312.properties.deploy.properties["max-age"].type }, message: "must be integer,string", schema: schema312.properties.deploy.properties["max-age"].type, parentSchema: schema312.properties.deploy.properties["max-age"], data: data61 };
+            if (vErrors === null) {
+              vErrors = [err204];
+            } else {
+              vErrors.push(err204);
+            }
+            errors++;
+          }
+          if (typeof data61 == "number" && isFinite(data61)) {
+            if (data61 < 1 || isNaN(data61)) {
+              const err205 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.deploy.properties["max-age"], data: data61 };
               if (vErrors === null) {
-                vErrors = [err209];
+                vErrors = [err205];
               } else {
-                vErrors.push(err209);
+                vErrors.push(err205);
               }
               errors++;
             }
-            if (data68 < 0 || isNaN(data68)) {
-              const err210 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-unapproved-rate"], data: data68 };
+          }
+          if (typeof data61 === "string") {
+            if (!pattern23.test(data61)) {
+              const err206 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.deploy.properties["max-age"], data: data61 };
+              if (vErrors === null) {
+                vErrors = [err206];
+              } else {
+                vErrors.push(err206);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data60["trusted-root"] !== void 0) {
+          let data62 = data60["trusted-root"];
+          if (typeof data62 === "string") {
+            if (func12(data62) > 4096) {
+              const err207 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema312.properties.deploy.properties["trusted-root"], data: data62 };
+              if (vErrors === null) {
+                vErrors = [err207];
+              } else {
+                vErrors.push(err207);
+              }
+              errors++;
+            }
+            if (func12(data62) < 1) {
+              const err208 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema312.properties.deploy.properties["trusted-root"], data: data62 };
+              if (vErrors === null) {
+                vErrors = [err208];
+              } else {
+                vErrors.push(err208);
+              }
+              errors++;
+            }
+          } else {
+            const err209 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.deploy.properties["trusted-root"].type, parentSchema: schema312.properties.deploy.properties["trusted-root"], data: data62 };
+            if (vErrors === null) {
+              vErrors = [err209];
+            } else {
+              vErrors.push(err209);
+            }
+            errors++;
+          }
+        }
+        if (data60.artifacts !== void 0) {
+          let data63 = data60.artifacts;
+          if (Array.isArray(data63)) {
+            if (data63.length > 256) {
+              const err210 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.deploy.properties.artifacts, data: data63 };
               if (vErrors === null) {
                 vErrors = [err210];
               } else {
@@ -22014,64 +22043,62 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               }
               errors++;
             }
+            if (data63.length < 1) {
+              const err211 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema312.properties.deploy.properties.artifacts, data: data63 };
+              if (vErrors === null) {
+                vErrors = [err211];
+              } else {
+                vErrors.push(err211);
+              }
+              errors++;
+            }
+            const len15 = data63.length;
+            for (let i27 = 0; i27 < len15; i27++) {
+              let data64 = data63[i27];
+              if (typeof data64 === "string") {
+                if (func12(data64) > 255) {
+                  const err212 = { instancePath: instancePath + "/deploy/artifacts/" + i27, schemaPath: "#/properties/deploy/properties/artifacts/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema312.properties.deploy.properties.artifacts.items, data: data64 };
+                  if (vErrors === null) {
+                    vErrors = [err212];
+                  } else {
+                    vErrors.push(err212);
+                  }
+                  errors++;
+                }
+                if (func12(data64) < 1) {
+                  const err213 = { instancePath: instancePath + "/deploy/artifacts/" + i27, schemaPath: "#/properties/deploy/properties/artifacts/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema312.properties.deploy.properties.artifacts.items, data: data64 };
+                  if (vErrors === null) {
+                    vErrors = [err213];
+                  } else {
+                    vErrors.push(err213);
+                  }
+                  errors++;
+                }
+              } else {
+                const err214 = { instancePath: instancePath + "/deploy/artifacts/" + i27, schemaPath: "#/properties/deploy/properties/artifacts/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.deploy.properties.artifacts.items.type, parentSchema: schema312.properties.deploy.properties.artifacts.items, data: data64 };
+                if (vErrors === null) {
+                  vErrors = [err214];
+                } else {
+                  vErrors.push(err214);
+                }
+                errors++;
+              }
+            }
           } else {
-            const err211 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["max-unapproved-rate"].type, parentSchema: schema312.properties.report.properties["max-unapproved-rate"], data: data68 };
+            const err215 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.deploy.properties.artifacts.type, parentSchema: schema312.properties.deploy.properties.artifacts, data: data63 };
             if (vErrors === null) {
-              vErrors = [err211];
+              vErrors = [err215];
             } else {
-              vErrors.push(err211);
+              vErrors.push(err215);
             }
             errors++;
           }
         }
-        if (data67["max-review-latency-p90"] !== void 0) {
-          let data69 = data67["max-review-latency-p90"];
-          if (!(typeof data69 == "number" && (!(data69 % 1) && !isNaN(data69)) && isFinite(data69)) && typeof data69 !== "string") {
-            const err212 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/type", keyword: "type", params: { type: schema312.properties.report.properties["max-review-latency-p90"].type }, message: "must be integer,string", schema: schema312.properties.report.properties["max-review-latency-p90"].type, parentSchema: schema312.properties.report.properties["max-review-latency-p90"], data: data69 };
-            if (vErrors === null) {
-              vErrors = [err212];
-            } else {
-              vErrors.push(err212);
-            }
-            errors++;
-          }
-          if (typeof data69 == "number" && isFinite(data69)) {
-            if (data69 < 1 || isNaN(data69)) {
-              const err213 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-review-latency-p90"], data: data69 };
-              if (vErrors === null) {
-                vErrors = [err213];
-              } else {
-                vErrors.push(err213);
-              }
-              errors++;
-            }
-          }
-          if (typeof data69 === "string") {
-            if (!pattern19.test(data69)) {
-              const err214 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.report.properties["max-review-latency-p90"], data: data69 };
-              if (vErrors === null) {
-                vErrors = [err214];
-              } else {
-                vErrors.push(err214);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data67["max-privileged-approval-share"] !== void 0) {
-          let data70 = data67["max-privileged-approval-share"];
-          if (typeof data70 == "number" && isFinite(data70)) {
-            if (data70 > 1 || isNaN(data70)) {
-              const err215 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-privileged-approval-share"], data: data70 };
-              if (vErrors === null) {
-                vErrors = [err215];
-              } else {
-                vErrors.push(err215);
-              }
-              errors++;
-            }
-            if (data70 < 0 || isNaN(data70)) {
-              const err216 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-privileged-approval-share"], data: data70 };
+        if (data60.repositories !== void 0) {
+          let data65 = data60.repositories;
+          if (Array.isArray(data65)) {
+            if (data65.length > 256) {
+              const err216 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.deploy.properties.repositories, data: data65 };
               if (vErrors === null) {
                 vErrors = [err216];
               } else {
@@ -22079,220 +22106,574 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               }
               errors++;
             }
-          } else {
-            const err217 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["max-privileged-approval-share"].type, parentSchema: schema312.properties.report.properties["max-privileged-approval-share"], data: data70 };
-            if (vErrors === null) {
-              vErrors = [err217];
-            } else {
-              vErrors.push(err217);
-            }
-            errors++;
-          }
-        }
-        if (data67["max-audit-gaps"] !== void 0) {
-          let data71 = data67["max-audit-gaps"];
-          if (!(typeof data71 == "number" && (!(data71 % 1) && !isNaN(data71)) && isFinite(data71))) {
-            const err218 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-audit-gaps"].type, parentSchema: schema312.properties.report.properties["max-audit-gaps"], data: data71 };
-            if (vErrors === null) {
-              vErrors = [err218];
-            } else {
-              vErrors.push(err218);
-            }
-            errors++;
-          }
-          if (typeof data71 == "number" && isFinite(data71)) {
-            if (data71 < 0 || isNaN(data71)) {
-              const err219 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-audit-gaps"], data: data71 };
+            if (data65.length < 1) {
+              const err217 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema312.properties.deploy.properties.repositories, data: data65 };
               if (vErrors === null) {
-                vErrors = [err219];
+                vErrors = [err217];
               } else {
-                vErrors.push(err219);
+                vErrors.push(err217);
               }
               errors++;
             }
-          }
-        }
-        if (data67["max-approval-reuse"] !== void 0) {
-          let data72 = data67["max-approval-reuse"];
-          if (!(typeof data72 == "number" && (!(data72 % 1) && !isNaN(data72)) && isFinite(data72))) {
-            const err220 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-approval-reuse"].type, parentSchema: schema312.properties.report.properties["max-approval-reuse"], data: data72 };
-            if (vErrors === null) {
-              vErrors = [err220];
-            } else {
-              vErrors.push(err220);
-            }
-            errors++;
-          }
-          if (typeof data72 == "number" && isFinite(data72)) {
-            if (data72 < 0 || isNaN(data72)) {
-              const err221 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-approval-reuse"], data: data72 };
-              if (vErrors === null) {
-                vErrors = [err221];
+            const len16 = data65.length;
+            for (let i28 = 0; i28 < len16; i28++) {
+              let data66 = data65[i28];
+              if (typeof data66 === "string") {
+                if (func12(data66) > 140) {
+                  const err218 = { instancePath: instancePath + "/deploy/repositories/" + i28, schemaPath: "#/properties/deploy/properties/repositories/items/maxLength", keyword: "maxLength", params: { limit: 140 }, message: "must NOT have more than 140 characters", schema: 140, parentSchema: schema312.properties.deploy.properties.repositories.items, data: data66 };
+                  if (vErrors === null) {
+                    vErrors = [err218];
+                  } else {
+                    vErrors.push(err218);
+                  }
+                  errors++;
+                }
+                if (!pattern24.test(data66)) {
+                  const err219 = { instancePath: instancePath + "/deploy/repositories/" + i28, schemaPath: "#/properties/deploy/properties/repositories/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", parentSchema: schema312.properties.deploy.properties.repositories.items, data: data66 };
+                  if (vErrors === null) {
+                    vErrors = [err219];
+                  } else {
+                    vErrors.push(err219);
+                  }
+                  errors++;
+                }
               } else {
-                vErrors.push(err221);
+                const err220 = { instancePath: instancePath + "/deploy/repositories/" + i28, schemaPath: "#/properties/deploy/properties/repositories/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.deploy.properties.repositories.items.type, parentSchema: schema312.properties.deploy.properties.repositories.items, data: data66 };
+                if (vErrors === null) {
+                  vErrors = [err220];
+                } else {
+                  vErrors.push(err220);
+                }
+                errors++;
               }
-              errors++;
-            }
-          }
-        }
-        if (data67["max-break-glass-per-month"] !== void 0) {
-          let data73 = data67["max-break-glass-per-month"];
-          if (!(typeof data73 == "number" && (!(data73 % 1) && !isNaN(data73)) && isFinite(data73))) {
-            const err222 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-break-glass-per-month"].type, parentSchema: schema312.properties.report.properties["max-break-glass-per-month"], data: data73 };
-            if (vErrors === null) {
-              vErrors = [err222];
-            } else {
-              vErrors.push(err222);
-            }
-            errors++;
-          }
-          if (typeof data73 == "number" && isFinite(data73)) {
-            if (data73 < 0 || isNaN(data73)) {
-              const err223 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-break-glass-per-month"], data: data73 };
-              if (vErrors === null) {
-                vErrors = [err223];
-              } else {
-                vErrors.push(err223);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data67["max-break-glass-without-follow-up"] !== void 0) {
-          let data74 = data67["max-break-glass-without-follow-up"];
-          if (!(typeof data74 == "number" && (!(data74 % 1) && !isNaN(data74)) && isFinite(data74))) {
-            const err224 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-break-glass-without-follow-up"].type, parentSchema: schema312.properties.report.properties["max-break-glass-without-follow-up"], data: data74 };
-            if (vErrors === null) {
-              vErrors = [err224];
-            } else {
-              vErrors.push(err224);
-            }
-            errors++;
-          }
-          if (typeof data74 == "number" && isFinite(data74)) {
-            if (data74 < 0 || isNaN(data74)) {
-              const err225 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-break-glass-without-follow-up"], data: data74 };
-              if (vErrors === null) {
-                vErrors = [err225];
-              } else {
-                vErrors.push(err225);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data67["max-top-approver-share"] !== void 0) {
-          let data75 = data67["max-top-approver-share"];
-          if (typeof data75 == "number" && isFinite(data75)) {
-            if (data75 > 1 || isNaN(data75)) {
-              const err226 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-top-approver-share"], data: data75 };
-              if (vErrors === null) {
-                vErrors = [err226];
-              } else {
-                vErrors.push(err226);
-              }
-              errors++;
-            }
-            if (data75 < 0 || isNaN(data75)) {
-              const err227 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-top-approver-share"], data: data75 };
-              if (vErrors === null) {
-                vErrors = [err227];
-              } else {
-                vErrors.push(err227);
-              }
-              errors++;
             }
           } else {
-            const err228 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["max-top-approver-share"].type, parentSchema: schema312.properties.report.properties["max-top-approver-share"], data: data75 };
+            const err221 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.deploy.properties.repositories.type, parentSchema: schema312.properties.deploy.properties.repositories, data: data65 };
             if (vErrors === null) {
-              vErrors = [err228];
+              vErrors = [err221];
             } else {
-              vErrors.push(err228);
+              vErrors.push(err221);
             }
             errors++;
           }
         }
-        if (data67["min-deploy-success-rate"] !== void 0) {
-          let data76 = data67["min-deploy-success-rate"];
+        if (data60.approvals !== void 0) {
+          let data67 = data60.approvals;
+          if (data67 && typeof data67 == "object" && !Array.isArray(data67)) {
+            for (const key8 in data67) {
+              if (!(key8 === "min" || key8 === "distinct-from" || key8 === "require-prevent-self-review")) {
+                const err222 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.deploy.properties.approvals, data: data67 };
+                if (vErrors === null) {
+                  vErrors = [err222];
+                } else {
+                  vErrors.push(err222);
+                }
+                errors++;
+              }
+            }
+            if (data67.min !== void 0) {
+              let data68 = data67.min;
+              if (!(typeof data68 == "number" && (!(data68 % 1) && !isNaN(data68)) && isFinite(data68))) {
+                const err223 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.deploy.properties.approvals.properties.min.type, parentSchema: schema312.properties.deploy.properties.approvals.properties.min, data: data68 };
+                if (vErrors === null) {
+                  vErrors = [err223];
+                } else {
+                  vErrors.push(err223);
+                }
+                errors++;
+              }
+              if (typeof data68 == "number" && isFinite(data68)) {
+                if (data68 > 32 || isNaN(data68)) {
+                  const err224 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema312.properties.deploy.properties.approvals.properties.min, data: data68 };
+                  if (vErrors === null) {
+                    vErrors = [err224];
+                  } else {
+                    vErrors.push(err224);
+                  }
+                  errors++;
+                }
+                if (data68 < 0 || isNaN(data68)) {
+                  const err225 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.deploy.properties.approvals.properties.min, data: data68 };
+                  if (vErrors === null) {
+                    vErrors = [err225];
+                  } else {
+                    vErrors.push(err225);
+                  }
+                  errors++;
+                }
+              }
+            }
+            if (data67["distinct-from"] !== void 0) {
+              let data69 = data67["distinct-from"];
+              if (Array.isArray(data69)) {
+                if (data69.length > 5) {
+                  const err226 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/maxItems", keyword: "maxItems", params: { limit: 5 }, message: "must NOT have more than 5 items", schema: 5, parentSchema: schema312.properties.deploy.properties.approvals.properties["distinct-from"], data: data69 };
+                  if (vErrors === null) {
+                    vErrors = [err226];
+                  } else {
+                    vErrors.push(err226);
+                  }
+                  errors++;
+                }
+                const len17 = data69.length;
+                for (let i29 = 0; i29 < len17; i29++) {
+                  let data70 = data69[i29];
+                  if (!(data70 === "author" || data70 === "contributors" || data70 === "pusher" || data70 === "code-approvers" || data70 === "requester")) {
+                    const err227 = { instancePath: instancePath + "/deploy/approvals/distinct-from/" + i29, schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/items/enum", keyword: "enum", params: { allowedValues: schema312.properties.deploy.properties.approvals.properties["distinct-from"].items.enum }, message: "must be equal to one of the allowed values", schema: schema312.properties.deploy.properties.approvals.properties["distinct-from"].items.enum, parentSchema: schema312.properties.deploy.properties.approvals.properties["distinct-from"].items, data: data70 };
+                    if (vErrors === null) {
+                      vErrors = [err227];
+                    } else {
+                      vErrors.push(err227);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err228 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.deploy.properties.approvals.properties["distinct-from"].type, parentSchema: schema312.properties.deploy.properties.approvals.properties["distinct-from"], data: data69 };
+                if (vErrors === null) {
+                  vErrors = [err228];
+                } else {
+                  vErrors.push(err228);
+                }
+                errors++;
+              }
+            }
+            if (data67["require-prevent-self-review"] !== void 0) {
+              let data71 = data67["require-prevent-self-review"];
+              if (typeof data71 !== "boolean") {
+                const err229 = { instancePath: instancePath + "/deploy/approvals/require-prevent-self-review", schemaPath: "#/properties/deploy/properties/approvals/properties/require-prevent-self-review/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.deploy.properties.approvals.properties["require-prevent-self-review"].type, parentSchema: schema312.properties.deploy.properties.approvals.properties["require-prevent-self-review"], data: data71 };
+                if (vErrors === null) {
+                  vErrors = [err229];
+                } else {
+                  vErrors.push(err229);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err230 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.deploy.properties.approvals.type, parentSchema: schema312.properties.deploy.properties.approvals, data: data67 };
+            if (vErrors === null) {
+              vErrors = [err230];
+            } else {
+              vErrors.push(err230);
+            }
+            errors++;
+          }
+        }
+        if (data60["break-glass"] !== void 0) {
+          let data72 = data60["break-glass"];
+          if (data72 && typeof data72 == "object" && !Array.isArray(data72)) {
+            for (const key9 in data72) {
+              if (!(key9 === "max-duration" || key9 === "min-approvers")) {
+                const err231 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.deploy.properties["break-glass"], data: data72 };
+                if (vErrors === null) {
+                  vErrors = [err231];
+                } else {
+                  vErrors.push(err231);
+                }
+                errors++;
+              }
+            }
+            if (data72["max-duration"] !== void 0) {
+              let data73 = data72["max-duration"];
+              if (!(typeof data73 == "number" && (!(data73 % 1) && !isNaN(data73)) && isFinite(data73)) && typeof data73 !== "string") {
+                const err232 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/type", keyword: "type", params: { type: schema312.properties.deploy.properties["break-glass"].properties["max-duration"].type }, message: "must be integer,string", schema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"].type, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"], data: data73 };
+                if (vErrors === null) {
+                  vErrors = [err232];
+                } else {
+                  vErrors.push(err232);
+                }
+                errors++;
+              }
+              if (typeof data73 == "number" && isFinite(data73)) {
+                if (data73 < 1 || isNaN(data73)) {
+                  const err233 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"], data: data73 };
+                  if (vErrors === null) {
+                    vErrors = [err233];
+                  } else {
+                    vErrors.push(err233);
+                  }
+                  errors++;
+                }
+              }
+              if (typeof data73 === "string") {
+                if (!pattern23.test(data73)) {
+                  const err234 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"], data: data73 };
+                  if (vErrors === null) {
+                    vErrors = [err234];
+                  } else {
+                    vErrors.push(err234);
+                  }
+                  errors++;
+                }
+              }
+            }
+            if (data72["min-approvers"] !== void 0) {
+              let data74 = data72["min-approvers"];
+              if (!(typeof data74 == "number" && (!(data74 % 1) && !isNaN(data74)) && isFinite(data74))) {
+                const err235 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"].type, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data74 };
+                if (vErrors === null) {
+                  vErrors = [err235];
+                } else {
+                  vErrors.push(err235);
+                }
+                errors++;
+              }
+              if (typeof data74 == "number" && isFinite(data74)) {
+                if (data74 > 32 || isNaN(data74)) {
+                  const err236 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data74 };
+                  if (vErrors === null) {
+                    vErrors = [err236];
+                  } else {
+                    vErrors.push(err236);
+                  }
+                  errors++;
+                }
+                if (data74 < 1 || isNaN(data74)) {
+                  const err237 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data74 };
+                  if (vErrors === null) {
+                    vErrors = [err237];
+                  } else {
+                    vErrors.push(err237);
+                  }
+                  errors++;
+                }
+              }
+            }
+          } else {
+            const err238 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.deploy.properties["break-glass"].type, parentSchema: schema312.properties.deploy.properties["break-glass"], data: data72 };
+            if (vErrors === null) {
+              vErrors = [err238];
+            } else {
+              vErrors.push(err238);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err239 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.deploy.type, parentSchema: schema312.properties.deploy, data: data60 };
+        if (vErrors === null) {
+          vErrors = [err239];
+        } else {
+          vErrors.push(err239);
+        }
+        errors++;
+      }
+    }
+    if (data.report !== void 0) {
+      let data75 = data.report;
+      if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
+        for (const key10 in data75) {
+          if (!func45.call(schema312.properties.report.properties, key10)) {
+            const err240 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.report, data: data75 };
+            if (vErrors === null) {
+              vErrors = [err240];
+            } else {
+              vErrors.push(err240);
+            }
+            errors++;
+          }
+        }
+        if (data75["max-unapproved-rate"] !== void 0) {
+          let data76 = data75["max-unapproved-rate"];
           if (typeof data76 == "number" && isFinite(data76)) {
             if (data76 > 1 || isNaN(data76)) {
-              const err229 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["min-deploy-success-rate"], data: data76 };
+              const err241 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-unapproved-rate"], data: data76 };
               if (vErrors === null) {
-                vErrors = [err229];
+                vErrors = [err241];
               } else {
-                vErrors.push(err229);
+                vErrors.push(err241);
               }
               errors++;
             }
             if (data76 < 0 || isNaN(data76)) {
-              const err230 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["min-deploy-success-rate"], data: data76 };
+              const err242 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-unapproved-rate"], data: data76 };
               if (vErrors === null) {
-                vErrors = [err230];
+                vErrors = [err242];
               } else {
-                vErrors.push(err230);
+                vErrors.push(err242);
               }
               errors++;
             }
           } else {
-            const err231 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["min-deploy-success-rate"].type, parentSchema: schema312.properties.report.properties["min-deploy-success-rate"], data: data76 };
+            const err243 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["max-unapproved-rate"].type, parentSchema: schema312.properties.report.properties["max-unapproved-rate"], data: data76 };
             if (vErrors === null) {
-              vErrors = [err231];
+              vErrors = [err243];
             } else {
-              vErrors.push(err231);
+              vErrors.push(err243);
             }
             errors++;
           }
         }
-        if (data67["min-period"] !== void 0) {
-          let data77 = data67["min-period"];
+        if (data75["max-review-latency-p90"] !== void 0) {
+          let data77 = data75["max-review-latency-p90"];
           if (!(typeof data77 == "number" && (!(data77 % 1) && !isNaN(data77)) && isFinite(data77)) && typeof data77 !== "string") {
-            const err232 = { instancePath: instancePath + "/report/min-period", schemaPath: "#/properties/report/properties/min-period/type", keyword: "type", params: { type: schema312.properties.report.properties["min-period"].type }, message: "must be integer,string", schema: schema312.properties.report.properties["min-period"].type, parentSchema: schema312.properties.report.properties["min-period"], data: data77 };
+            const err244 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/type", keyword: "type", params: { type: schema312.properties.report.properties["max-review-latency-p90"].type }, message: "must be integer,string", schema: schema312.properties.report.properties["max-review-latency-p90"].type, parentSchema: schema312.properties.report.properties["max-review-latency-p90"], data: data77 };
             if (vErrors === null) {
-              vErrors = [err232];
+              vErrors = [err244];
             } else {
-              vErrors.push(err232);
+              vErrors.push(err244);
             }
             errors++;
           }
           if (typeof data77 == "number" && isFinite(data77)) {
             if (data77 < 1 || isNaN(data77)) {
-              const err233 = { instancePath: instancePath + "/report/min-period", schemaPath: "#/properties/report/properties/min-period/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.report.properties["min-period"], data: data77 };
+              const err245 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-review-latency-p90"], data: data77 };
               if (vErrors === null) {
-                vErrors = [err233];
+                vErrors = [err245];
               } else {
-                vErrors.push(err233);
+                vErrors.push(err245);
               }
               errors++;
             }
           }
           if (typeof data77 === "string") {
-            if (!pattern19.test(data77)) {
-              const err234 = { instancePath: instancePath + "/report/min-period", schemaPath: "#/properties/report/properties/min-period/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.report.properties["min-period"], data: data77 };
+            if (!pattern23.test(data77)) {
+              const err246 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.report.properties["max-review-latency-p90"], data: data77 };
               if (vErrors === null) {
-                vErrors = [err234];
+                vErrors = [err246];
               } else {
-                vErrors.push(err234);
+                vErrors.push(err246);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data75["max-privileged-approval-share"] !== void 0) {
+          let data78 = data75["max-privileged-approval-share"];
+          if (typeof data78 == "number" && isFinite(data78)) {
+            if (data78 > 1 || isNaN(data78)) {
+              const err247 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-privileged-approval-share"], data: data78 };
+              if (vErrors === null) {
+                vErrors = [err247];
+              } else {
+                vErrors.push(err247);
+              }
+              errors++;
+            }
+            if (data78 < 0 || isNaN(data78)) {
+              const err248 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-privileged-approval-share"], data: data78 };
+              if (vErrors === null) {
+                vErrors = [err248];
+              } else {
+                vErrors.push(err248);
+              }
+              errors++;
+            }
+          } else {
+            const err249 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["max-privileged-approval-share"].type, parentSchema: schema312.properties.report.properties["max-privileged-approval-share"], data: data78 };
+            if (vErrors === null) {
+              vErrors = [err249];
+            } else {
+              vErrors.push(err249);
+            }
+            errors++;
+          }
+        }
+        if (data75["max-audit-gaps"] !== void 0) {
+          let data79 = data75["max-audit-gaps"];
+          if (!(typeof data79 == "number" && (!(data79 % 1) && !isNaN(data79)) && isFinite(data79))) {
+            const err250 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-audit-gaps"].type, parentSchema: schema312.properties.report.properties["max-audit-gaps"], data: data79 };
+            if (vErrors === null) {
+              vErrors = [err250];
+            } else {
+              vErrors.push(err250);
+            }
+            errors++;
+          }
+          if (typeof data79 == "number" && isFinite(data79)) {
+            if (data79 < 0 || isNaN(data79)) {
+              const err251 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-audit-gaps"], data: data79 };
+              if (vErrors === null) {
+                vErrors = [err251];
+              } else {
+                vErrors.push(err251);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data75["max-approval-reuse"] !== void 0) {
+          let data80 = data75["max-approval-reuse"];
+          if (!(typeof data80 == "number" && (!(data80 % 1) && !isNaN(data80)) && isFinite(data80))) {
+            const err252 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-approval-reuse"].type, parentSchema: schema312.properties.report.properties["max-approval-reuse"], data: data80 };
+            if (vErrors === null) {
+              vErrors = [err252];
+            } else {
+              vErrors.push(err252);
+            }
+            errors++;
+          }
+          if (typeof data80 == "number" && isFinite(data80)) {
+            if (data80 < 0 || isNaN(data80)) {
+              const err253 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-approval-reuse"], data: data80 };
+              if (vErrors === null) {
+                vErrors = [err253];
+              } else {
+                vErrors.push(err253);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data75["max-break-glass-per-month"] !== void 0) {
+          let data81 = data75["max-break-glass-per-month"];
+          if (!(typeof data81 == "number" && (!(data81 % 1) && !isNaN(data81)) && isFinite(data81))) {
+            const err254 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-break-glass-per-month"].type, parentSchema: schema312.properties.report.properties["max-break-glass-per-month"], data: data81 };
+            if (vErrors === null) {
+              vErrors = [err254];
+            } else {
+              vErrors.push(err254);
+            }
+            errors++;
+          }
+          if (typeof data81 == "number" && isFinite(data81)) {
+            if (data81 < 0 || isNaN(data81)) {
+              const err255 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-break-glass-per-month"], data: data81 };
+              if (vErrors === null) {
+                vErrors = [err255];
+              } else {
+                vErrors.push(err255);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data75["max-break-glass-without-follow-up"] !== void 0) {
+          let data82 = data75["max-break-glass-without-follow-up"];
+          if (!(typeof data82 == "number" && (!(data82 % 1) && !isNaN(data82)) && isFinite(data82))) {
+            const err256 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-break-glass-without-follow-up"].type, parentSchema: schema312.properties.report.properties["max-break-glass-without-follow-up"], data: data82 };
+            if (vErrors === null) {
+              vErrors = [err256];
+            } else {
+              vErrors.push(err256);
+            }
+            errors++;
+          }
+          if (typeof data82 == "number" && isFinite(data82)) {
+            if (data82 < 0 || isNaN(data82)) {
+              const err257 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-break-glass-without-follow-up"], data: data82 };
+              if (vErrors === null) {
+                vErrors = [err257];
+              } else {
+                vErrors.push(err257);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data75["max-top-approver-share"] !== void 0) {
+          let data83 = data75["max-top-approver-share"];
+          if (typeof data83 == "number" && isFinite(data83)) {
+            if (data83 > 1 || isNaN(data83)) {
+              const err258 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-top-approver-share"], data: data83 };
+              if (vErrors === null) {
+                vErrors = [err258];
+              } else {
+                vErrors.push(err258);
+              }
+              errors++;
+            }
+            if (data83 < 0 || isNaN(data83)) {
+              const err259 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-top-approver-share"], data: data83 };
+              if (vErrors === null) {
+                vErrors = [err259];
+              } else {
+                vErrors.push(err259);
+              }
+              errors++;
+            }
+          } else {
+            const err260 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["max-top-approver-share"].type, parentSchema: schema312.properties.report.properties["max-top-approver-share"], data: data83 };
+            if (vErrors === null) {
+              vErrors = [err260];
+            } else {
+              vErrors.push(err260);
+            }
+            errors++;
+          }
+        }
+        if (data75["min-deploy-success-rate"] !== void 0) {
+          let data84 = data75["min-deploy-success-rate"];
+          if (typeof data84 == "number" && isFinite(data84)) {
+            if (data84 > 1 || isNaN(data84)) {
+              const err261 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["min-deploy-success-rate"], data: data84 };
+              if (vErrors === null) {
+                vErrors = [err261];
+              } else {
+                vErrors.push(err261);
+              }
+              errors++;
+            }
+            if (data84 < 0 || isNaN(data84)) {
+              const err262 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["min-deploy-success-rate"], data: data84 };
+              if (vErrors === null) {
+                vErrors = [err262];
+              } else {
+                vErrors.push(err262);
+              }
+              errors++;
+            }
+          } else {
+            const err263 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["min-deploy-success-rate"].type, parentSchema: schema312.properties.report.properties["min-deploy-success-rate"], data: data84 };
+            if (vErrors === null) {
+              vErrors = [err263];
+            } else {
+              vErrors.push(err263);
+            }
+            errors++;
+          }
+        }
+        if (data75["min-period"] !== void 0) {
+          let data85 = data75["min-period"];
+          if (!(typeof data85 == "number" && (!(data85 % 1) && !isNaN(data85)) && isFinite(data85)) && typeof data85 !== "string") {
+            const err264 = { instancePath: instancePath + "/report/min-period", schemaPath: "#/properties/report/properties/min-period/type", keyword: "type", params: { type: schema312.properties.report.properties["min-period"].type }, message: "must be integer,string", schema: schema312.properties.report.properties["min-period"].type, parentSchema: schema312.properties.report.properties["min-period"], data: data85 };
+            if (vErrors === null) {
+              vErrors = [err264];
+            } else {
+              vErrors.push(err264);
+            }
+            errors++;
+          }
+          if (typeof data85 == "number" && isFinite(data85)) {
+            if (data85 < 1 || isNaN(data85)) {
+              const err265 = { instancePath: instancePath + "/report/min-period", schemaPath: "#/properties/report/properties/min-period/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.report.properties["min-period"], data: data85 };
+              if (vErrors === null) {
+                vErrors = [err265];
+              } else {
+                vErrors.push(err265);
+              }
+              errors++;
+            }
+          }
+          if (typeof data85 === "string") {
+            if (!pattern23.test(data85)) {
+              const err266 = { instancePath: instancePath + "/report/min-period", schemaPath: "#/properties/report/properties/min-period/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.report.properties["min-period"], data: data85 };
+              if (vErrors === null) {
+                vErrors = [err266];
+              } else {
+                vErrors.push(err266);
               }
               errors++;
             }
           }
         }
       } else {
-        const err235 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.report.type, parentSchema: schema312.properties.report, data: data67 };
+        const err267 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.report.type, parentSchema: schema312.properties.report, data: data75 };
         if (vErrors === null) {
-          vErrors = [err235];
+          vErrors = [err267];
         } else {
-          vErrors.push(err235);
+          vErrors.push(err267);
         }
         errors++;
       }
     }
   } else {
-    const err236 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.type, parentSchema: schema312, data };
+    const err268 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.type, parentSchema: schema312, data };
     if (vErrors === null) {
-      vErrors = [err236];
+      vErrors = [err268];
     } else {
-      vErrors.push(err236);
+      vErrors.push(err268);
     }
     errors++;
   }
@@ -22786,6 +23167,13 @@ function identityRule(document, path, problems) {
       message: "only identities.build takes triggers (the events that may start the build run)"
     });
   }
+  if (document.workflows !== void 0 && path !== "identities.build") {
+    problems.push({
+      path: `${path}.workflows`,
+      message: "only identities.build takes workflows (the workflow files whose runs build releases)"
+    });
+  }
+  problems.push(...globProblems(document.workflows, `${path}.workflows`));
   const build2 = path === "identities.build";
   if (document["san-pattern"] !== void 0) {
     try {
@@ -22818,7 +23206,8 @@ function withCertificateClaims(rule, document, build2) {
     ...rule,
     ...sourceRepository !== void 0 && { sourceRepository },
     ...hosted && { runnerEnvironment: "github-hosted" },
-    ...build2 && triggers !== void 0 && { triggers }
+    ...build2 && triggers !== void 0 && { triggers },
+    ...build2 && document.workflows !== void 0 && { workflows: document.workflows }
   };
 }
 var DEFAULT_BUILD_TRIGGERS = ["push", "workflow_dispatch"];
@@ -22827,6 +23216,19 @@ function buildTriggerProblem(signer, rule) {
   const trigger = signer.extensions.buildTrigger;
   if (trigger !== void 0 && rule.triggers.includes(trigger)) return void 0;
   return `expected a build run started by ${rule.triggers.join(" or ")}, found ${trigger === void 0 ? "no Build Trigger in the certificate" : `one started by ${trigger} (the certificate's Build Trigger)`}: a run started by another event may build what that event brought in, which no review covers (identities.build.triggers lists the events accepted)`;
+}
+function buildWorkflowProblem(signer, rule) {
+  if (rule.workflows === void 0) return void 0;
+  const config = signer.extensions.buildConfigURI;
+  const repository = signer.extensions.sourceRepositoryURI;
+  const at = config?.lastIndexOf("@") ?? -1;
+  const prefix = repository === void 0 ? void 0 : `${repository.replace(/\/+$/, "")}/`;
+  const path = config !== void 0 && prefix !== void 0 && at > prefix.length && config.startsWith(prefix) ? config.slice(prefix.length, at) : void 0;
+  if (path !== void 0 && rule.workflows.some((glob2) => compileNameGlob(glob2).matches(path))) return void 0;
+  return `expected a build run of ${rule.workflows.join(" or ")}, found ${config === void 0 ? "no Build Config URI in the certificate" : path === void 0 ? `${config} (the certificate's Build Config URI), not a workflow of ${repository ?? "the repository that ran it"}` : `one of ${path} (the certificate's Build Config URI)`}: another workflow calling the build workflow (a preview of a ref given as input) builds what it is told to, which no review covers (identities.build.workflows lists the workflows accepted)`;
+}
+function buildRunProblem(signer, rule) {
+  return buildTriggerProblem(signer, rule) ?? buildWorkflowProblem(signer, rule);
 }
 function globProblems(globs, key) {
   return (globs ?? []).flatMap((glob2, i) => {
@@ -23437,7 +23839,7 @@ function sortProvenance(given, policy) {
     if (!("verified" in p)) continue;
     const bundle = p.verified;
     const asBuild = matchIdentity(bundle.signer, policy.identities.build);
-    const trigger = buildTriggerProblem(bundle.signer, policy.identities.build);
+    const trigger = buildRunProblem(bundle.signer, policy.identities.build);
     if (!asBuild.ok) sorted.wrongIdentity.push(`${bundle.source}: ${asBuild.reason}`);
     else if (matchIdentity(bundle.signer, policy.identities.sign).ok) {
       sorted.wrongIdentity.push(
@@ -27186,7 +27588,7 @@ var schema314 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$i
 var func14 = ucs2length4;
 var pattern44 = new RegExp("^https?://[^\\s]+$", "u");
 var pattern63 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
-var pattern72 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
+var pattern73 = new RegExp("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "u");
 var pattern9 = new RegExp("^[0-9a-f]{40}([0-9a-f]{24})?$", "u");
 function validate21(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
@@ -27490,7 +27892,7 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
 }
 validate26.evaluated = { "props": { "sha": true, "author": true, "committer": true, "coAuthors": true, "committedAt": true }, "dynamicProps": false, "dynamicItems": false };
 var schema53 = { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } };
-var pattern192 = new RegExp("^([0-9a-f]{40}([0-9a-f]{24})?)?$", "u");
+var pattern19 = new RegExp("^([0-9a-f]{40}([0-9a-f]{24})?)?$", "u");
 function validate32(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
@@ -27556,7 +27958,7 @@ function validate32(data, { instancePath = "", parentData, parentDataProperty, r
                 const _errs5 = errors;
                 if (errors === _errs5) {
                   if (typeof data3 === "string") {
-                    if (!pattern192.test(data3)) {
+                    if (!pattern19.test(data3)) {
                       validate32.errors = [{ instancePath: instancePath + "/commitId", schemaPath: "#/properties/commitId/pattern", keyword: "pattern", params: { pattern: "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, message: 'must match pattern "^([0-9a-f]{40}([0-9a-f]{24})?)?$"' }];
                       return false;
                     }
@@ -27954,7 +28356,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                         const _errs19 = errors;
                         if (errors === _errs19) {
                           if (typeof data7 === "string") {
-                            if (!pattern72.test(data7)) {
+                            if (!pattern73.test(data7)) {
                               validate204.errors = [{ instancePath: instancePath + "/repository/name", schemaPath: "#/properties/repository/properties/name/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: 'must match pattern "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"' }];
                               return false;
                             }
@@ -28156,7 +28558,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                           const _errs46 = errors;
                                           if (errors === _errs46) {
                                             if (typeof data18 === "string") {
-                                              if (!pattern72.test(data18)) {
+                                              if (!pattern73.test(data18)) {
                                                 validate204.errors = [{ instancePath: instancePath + "/pullRequest/headRepository", schemaPath: "#/properties/pullRequest/properties/headRepository/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, message: 'must match pattern "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"' }];
                                                 return false;
                                               }
@@ -33129,7 +33531,7 @@ function isRejected(result) {
 }
 
 // packages/sigstore/src/policy-file.ts
-import { lstatSync as lstatSync2, readlinkSync } from "node:fs";
+import { lstatSync as lstatSync2, readdirSync as readdirSync3, readlinkSync } from "node:fs";
 import { dirname as dirname4, isAbsolute as isAbsolute2, join as join4, normalize as normalize2, resolve as resolve5, sep as sep2 } from "node:path";
 function readPolicyFile(path, cwd = process.cwd()) {
   const bytes = readBoundedFile(resolve5(cwd, path), MAX_TRUST_FILE_BYTES, "POLICY_UNREADABLE", "policy", path);
@@ -33139,6 +33541,12 @@ function readPolicyFiles(orgPath, repository, cwd = process.cwd()) {
   const org = readPolicyFile(orgPath, cwd);
   if (!repository) return org;
   const found = pathWithoutLinks(repository.path, cwd);
+  if (found.emptyDirectory !== void 0) {
+    throw new SigstoreInputError(
+      "POLICY_UNREADABLE",
+      `${repository.path}: cannot read repository policy: ${found.emptyDirectory} is an empty directory (a submodule, which the reusable workflows' checkout does not fetch, while a clone with its submodules reads a policy there); a repository policy is read as a file of the repository itself: put the file there`
+    );
+  }
   if (found.link !== void 0) {
     throw new SigstoreInputError(
       "POLICY_UNREADABLE",
@@ -33159,6 +33567,7 @@ function pathWithoutLinks(path, cwd) {
   const components = normalize2(path).split(sep2).filter((c) => c !== "" && c !== ".");
   const relative3 = !isAbsolute2(path) && !components.includes("..");
   const checked = relative3 ? components.map((_, i) => join4(...components.slice(0, i + 1))) : [dirname4(path), path];
+  let parent;
   for (const shown3 of checked) {
     const full = resolve5(cwd, shown3);
     try {
@@ -33170,8 +33579,11 @@ function pathWithoutLinks(path, cwd) {
         }
         return { link: shown3, target, missing: false };
       }
+      parent = shown3;
     } catch (error) {
       if (error.code === "ENOENT" || error.code === "ENOTDIR") {
+        if (parent !== void 0 && isEmptyDirectory(resolve5(cwd, parent)))
+          return { emptyDirectory: parent, missing: true };
         return { missing: true };
       }
       throw new SigstoreInputError(
@@ -33181,6 +33593,13 @@ function pathWithoutLinks(path, cwd) {
     }
   }
   return { missing: false };
+}
+function isEmptyDirectory(path) {
+  try {
+    return lstatSync2(path).isDirectory() && readdirSync3(path).length === 0;
+  } catch {
+    return false;
+  }
 }
 
 // packages/sigstore/src/subject-files.ts
@@ -33607,7 +34026,7 @@ export {
   parseDuration,
   matchIdentity,
   describeIdentityRule,
-  buildTriggerProblem,
+  buildRunProblem,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,
   workflowRunClaims,
   workflowProvenance,

@@ -5,7 +5,7 @@ import {
 } from "./chunk-TJ3XPODE.js";
 import {
   CodedError
-} from "./chunk-EGK6ABYQ.js";
+} from "./chunk-6RO7VP6E.js";
 
 // packages/github/src/inputs.ts
 import { tmpdir } from "node:os";
