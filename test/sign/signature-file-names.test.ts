@@ -69,10 +69,16 @@ it('writes each artifact’s signature to a file of its own, whatever names the 
   const d1 = hex('one');
   const d2 = hex('two');
   const d3 = hex('three');
+  const d4 = hex('four');
+  const d5 = hex('five');
   const subjects = [
     { name: 'a', digest: { sha256: d1 } },
     { name: 'a', digest: { sha256: d2 } },
     { name: `a-${d1.slice(0, 12)}`, digest: { sha256: d3 } },
+    // Legal file names of 244 bytes, alike in their first 240: each signature's file name must still be writable (a
+    // file system's limit is 255 bytes), and one of its own.
+    { name: `${'x'.repeat(240)}.tgz`, digest: { sha256: d4 } },
+    { name: `${'x'.repeat(240)}.zip`, digest: { sha256: d5 } },
   ];
   // Genuine provenance of the reviewed commit, covering all three.
   const build = identity('acme/app', '.github/workflows/build.yml', 'refs/heads/main', merged);
@@ -109,8 +115,9 @@ it('writes each artifact’s signature to a file of its own, whatever names the 
     });
     expect(outcome.failure, outcome.summary).toBeUndefined();
     const directory = evidenceDirectory(runnerTemp);
-    // Three signatures and the review attestation: four files, each signature in a file of its own.
-    expect(readdirSync(directory).length).toBe(4);
+    // Five signatures and the review attestation: six files, each signature in a file of its own.
+    expect(readdirSync(directory).length).toBe(6);
+    for (const file of readdirSync(directory)) expect(Buffer.byteLength(file)).toBeLessThan(255);
     const paths = outcome.outputs['bundle-paths']!.split('\n');
     expect(new Set(paths).size).toBe(paths.length);
     const signed = paths
@@ -119,7 +126,7 @@ it('writes each artifact’s signature to a file of its own, whatever names the 
         const bundle = JSON.parse(readFileSync(p, 'utf8'));
         return Buffer.from(bundle.messageSignature.messageDigest.digest, 'base64').toString('hex');
       });
-    expect(signed.sort()).toEqual([d1, d2, d3].sort());
+    expect(signed.sort()).toEqual([d1, d2, d3, d4, d5].sort());
   } finally {
     await fake.close();
   }

@@ -176,10 +176,18 @@ function writeBundles(
  * `<artifact-name>.sig.sigstore.json`, the name made safe for a file; names that would collide get the digest too,
  * and a name still taken (another artifact named like that suffixed name, or the same but for case, as a macOS
  * runner's file system compares them) the whole digest, then a count: one file for each signature, never one
- * overwriting another.
+ * overwriting another. A name is cut to its first MAX_NAME characters first, so that the longest file (the name, the
+ * digest, a count, the suffix) stays well under a file system's 255 bytes: a longer name (a legal file's) made the
+ * write fail after everything was signed.
  */
 export function signatureFileNames(artifacts: ArtifactRef[]): string[] {
-  const safe = artifacts.map((a) => a.name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_') || 'artifact');
+  const safe = artifacts.map(
+    (a) =>
+      a.name
+        .replace(/[^A-Za-z0-9._-]+/g, '_')
+        .replace(/^\.+/, '_')
+        .slice(0, MAX_NAME) || 'artifact',
+  );
   const counts = new Map<string, number>();
   for (const name of safe) counts.set(name, (counts.get(name) ?? 0) + 1);
   const taken = new Set<string>();
@@ -192,6 +200,9 @@ export function signatureFileNames(artifacts: ArtifactRef[]): string[] {
     return file;
   });
 }
+
+/** The characters of an artifact's name kept in its signature's file name. */
+const MAX_NAME = 120;
 
 /** `work` on every item, at most `limit` at a time; results in the items' order. */
 async function mapConcurrently<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {

@@ -26893,7 +26893,9 @@ function writeBundles(runnerTemp, commit, review, artifacts, signatures) {
   return { signatures: artifacts.map((artifact, i) => ({ artifact, path: paths[i] })), review: reviewPath };
 }
 function signatureFileNames(artifacts) {
-  const safe = artifacts.map((a) => a.name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^\.+/, "_") || "artifact");
+  const safe = artifacts.map(
+    (a) => a.name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^\.+/, "_").slice(0, MAX_NAME) || "artifact"
+  );
   const counts2 = /* @__PURE__ */ new Map();
   for (const name of safe) counts2.set(name, (counts2.get(name) ?? 0) + 1);
   const taken = /* @__PURE__ */ new Set();
@@ -26906,6 +26908,7 @@ function signatureFileNames(artifacts) {
     return file;
   });
 }
+var MAX_NAME = 120;
 async function mapConcurrently(items, limit, work) {
   const results = new Array(items.length);
   let next = 0;

@@ -19062,7 +19062,7 @@ var GITHUB_RETRY_DELAY_MS = 250;
 async function runSignStage(inputs) {
   const policy = readPolicyFiles(inputs.policy, inputs.repositoryPolicy, inputs.workspace);
   const patterns = provenancePatterns(inputs);
-  const { signUnderPolicy } = await import("./later-steps-IJL52QJW.js");
+  const { signUnderPolicy } = await import("./later-steps-NPN2RW75.js");
   return signUnderPolicy(inputs, policy, patterns);
 }
 function provenancePatterns(inputs) {
