@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess } from '@twokey/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { internalErrorLine } from '../../packages/cli/src/io';
 import { realdataRoot, requireBuiltCli } from '../conformance/paths';
 
 let dir: string;
@@ -59,5 +60,12 @@ describe('error lines', () => {
     expect(result.stdout).toContain('Verified OK: ');
     expect(result.stdout).toContain('bundle\\u001b[2K\\u000d\\u202e.json');
     for (const raw of ['\r', '\u001b', '\u202e']) expect(result.stdout).not.toContain(raw);
+  });
+
+  it('escapes the internal-error line too, which may name a file of a directory someone else writes', () => {
+    const line = internalErrorLine('while reading release/x\r\u001b[2Kverdict: accepted\u202e.json');
+    for (const raw of ['\r', '\u001b', '\u202e']) expect(line).not.toContain(raw);
+    expect(line).toContain('x\\u000d\\u001b[2Kverdict: accepted\\u202e.json');
+    expect(line.endsWith('\n')).toBe(true);
   });
 });

@@ -40,14 +40,14 @@ function setUp(layout: (repo: string) => void) {
   layout(repo);
   git(repo, 'add', '-A');
   git(repo, 'commit', '-qm', 'move the policy, keep a link');
-  // The workflows' step: actions/checkout, ref = default branch, sparse-checkout /.twokey (non-cone),
+  // The workflows' step: actions/checkout, ref = default branch, sparse-checkout /.twokey in any case (non-cone),
   // path: repository-policy.
   const workspace = join(root, 'workspace');
   const checkout = join(workspace, 'repository-policy');
   mkdirSync(checkout, { recursive: true });
   git(checkout, 'init', '-q');
   git(checkout, 'remote', 'add', 'origin', repo);
-  git(checkout, 'sparse-checkout', 'set', '--no-cone', '/.twokey');
+  git(checkout, 'sparse-checkout', 'set', '--no-cone', '/.[Tt][Ww][Oo][Kk][Ee][Yy]');
   git(checkout, 'fetch', '-q', '--depth', '1', 'origin', 'main');
   git(checkout, 'checkout', '-q', 'FETCH_HEAD');
   writeFileSync(join(workspace, 'org-policy.yml'), ORG_POLICY);
@@ -122,6 +122,16 @@ describe('a repository policy behind a symbolic link', () => {
         '’',
         "'",
       ),
+    );
+  });
+
+  it('refuses a .TwoKey that differs from .twokey only by case: a case-insensitive clone reads it as the policy', () => {
+    const { workspace } = setUp((repo) => {
+      mkdirSync(join(repo, '.TwoKey'));
+      writeFileSync(join(repo, '.TwoKey', 'policy.yml'), STRICT);
+    });
+    expect(() => actionPolicy(workspace)).toThrow(
+      'repository-policy/.TwoKey differs from it only by case (a clone on a case-insensitive file system reads it as the policy',
     );
   });
 

@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parsePolicy } from '@twokey/core';
+import { buildWorkflowProblem, parsePolicy } from '@twokey/core';
 import { evaluateDeploy } from '@twokey/gate';
 import { buildStep, signStep } from '@twokey/github';
 import {
@@ -275,6 +275,44 @@ identities:
     expect(silent.verdict).toBe('fail');
     expect(reason(silent)).toContain('found no Build Config URI in the certificate');
     expect(evaluate(`${repo}/.github/workflows/release-v2.yml@refs/heads/main`).verdict).toBe('pass');
+  });
+
+  it('reads the workflow from the Build Config URI up to the run’s own ref, whatever @ a branch holds', () => {
+    const rules = (glob: string) =>
+      parsePolicy(
+        `version: 1
+identities:
+  build: { issuer: ${ISSUER}, san: ${BUILD_SAN}, workflows: ["${glob}"] }
+  sign: { issuer: ${ISSUER}, san: ${SIGN_SAN} }
+`,
+        'org-policy.yml',
+      ).identities.build;
+    const repo = buildSigner.extensions.sourceRepositoryURI!;
+    const run = (workflow: string, ref: string) =>
+      signer(BUILD_SAN, {
+        ...buildSigner.extensions,
+        sourceRepositoryRef: ref,
+        buildConfigURI: `${repo}/${workflow}@${ref}`,
+      });
+    // A preview run on a branch named so that everything after its last @ looks like a listed workflow: the path is
+    // .github/workflows/preview.yml, whatever the ref says.
+    const branch = 'refs/heads/release/x/release.yml@1';
+    expect(buildWorkflowProblem(run('.github/workflows/preview.yml', branch), rules('**/release.yml'))).toContain(
+      'found one of .github/workflows/preview.yml',
+    );
+    // The release workflow run on a branch with an @ in its name is the release workflow.
+    expect(
+      buildWorkflowProblem(
+        run('.github/workflows/release.yml', 'refs/heads/hotfix@2'),
+        rules('.github/workflows/release.yml'),
+      ),
+    ).toBeUndefined();
+    // A Build Config URI at another ref than the run's names no workflow of this run.
+    const elsewhere = signer(BUILD_SAN, {
+      ...buildSigner.extensions,
+      buildConfigURI: `${repo}/.github/workflows/release.yml@refs/heads/other`,
+    });
+    expect(buildWorkflowProblem(elsewhere, rules('.github/workflows/release.yml'))).toContain('not a workflow of');
   });
 
   it('takes workflows on identities.build only', () => {

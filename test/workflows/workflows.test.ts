@@ -198,8 +198,9 @@ describe('the org policy is out of the callers’ reach', () => {
       const checkout = steps.find((s) => s.uses?.startsWith('actions/checkout@'));
       expect(checkout?.with).toMatchObject({
         ref: expression('github.event.repository.default_branch'),
-        // The whole of /.twokey: a `.twokey` that is a symbolic link is then there (and refused), not missing.
-        'sparse-checkout': '/.twokey',
+        // The whole of /.twokey, in any case: a `.twokey` that is a link, a submodule or `.TwoKey` is then there (and
+        // refused), not missing.
+        'sparse-checkout': '/.[Tt][Ww][Oo][Kk][Ee][Yy]',
         'sparse-checkout-cone-mode': false,
         'persist-credentials': false,
         path: 'repository-policy',

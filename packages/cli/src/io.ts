@@ -1,4 +1,4 @@
-import { CodedError, EXIT_CODES, ISSUES_URL } from '@twokey/core';
+import { CodedError, EXIT_CODES, ISSUES_URL, terminalText } from '@twokey/core';
 
 export interface Output {
   write(text: string): unknown;
@@ -22,7 +22,8 @@ export const EXIT = {
 
 /** The one line an internal error prints: that it is a bug, where to report it, and what happened (and where). */
 export function internalErrorLine(message: string): string {
-  return `twokey: internal error (this is a bug, please report it at ${ISSUES_URL}): ${message.split('\n')[0]}\n`;
+  // The message may name a file of someone else's choosing: its control and bidi characters escaped (row 190).
+  return `twokey: internal error (this is a bug, please report it at ${ISSUES_URL}): ${terminalText(message.split('\n')[0]!)}\n`;
 }
 
 /** A command line that cannot be run: a missing or unknown flag, a malformed value (exit 2). */

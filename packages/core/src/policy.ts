@@ -803,14 +803,21 @@ export function buildWorkflowProblem(signer: SignerIdentity, rule: IdentityRule)
   if (rule.workflows === undefined) return undefined;
   const config = signer.extensions.buildConfigURI;
   const repository = signer.extensions.sourceRepositoryURI;
-  const at = config?.lastIndexOf('@') ?? -1;
+  const ref = signer.extensions.sourceRepositoryRef;
+  // `REPOSITORY/PATH@REF`, the ref the certificate names as the run's: a branch may hold an `@` itself.
   const prefix = repository === undefined ? undefined : `${repository.replace(/\/+$/, '')}/`;
+  const suffix = ref === undefined ? undefined : `@${ref}`;
   const path =
-    config !== undefined && prefix !== undefined && at > prefix.length && config.startsWith(prefix)
-      ? config.slice(prefix.length, at)
+    config !== undefined &&
+    prefix !== undefined &&
+    suffix !== undefined &&
+    config.length > prefix.length + suffix.length &&
+    config.startsWith(prefix) &&
+    config.endsWith(suffix)
+      ? config.slice(prefix.length, config.length - suffix.length)
       : undefined;
   if (path !== undefined && rule.workflows.some((glob) => compileNameGlob(glob).matches(path))) return undefined;
-  return `expected a build run of ${rule.workflows.join(' or ')}, found ${config === undefined ? 'no Build Config URI in the certificate' : path === undefined ? `${config} (the certificate's Build Config URI), not a workflow of ${repository ?? 'the repository that ran it'}` : `one of ${path} (the certificate's Build Config URI)`}: another workflow calling the build workflow (a preview of a ref given as input) builds what it is told to, which no review covers (identities.build.workflows lists the workflows accepted)`;
+  return `expected a build run of ${rule.workflows.join(' or ')}, found ${config === undefined ? 'no Build Config URI in the certificate' : path === undefined ? `${config} (the certificate's Build Config URI), not a workflow of ${repository ?? 'the repository that ran it'} at ${ref ?? 'the ref the certificate names'}` : `one of ${path} (the certificate's Build Config URI)`}: another workflow calling the build workflow (a preview of a ref given as input) builds what it is told to, which no review covers (identities.build.workflows lists the workflows accepted)`;
 }
 
 /** Why a build identity's run does not qualify: the event that started it, or the workflow it ran from. */

@@ -318,6 +318,13 @@ function deployApprovalCheck(
         elsewhere.push(`${c.bundle.source} approves a deploy to ${environment}, not to ${context.environment}`);
         return false;
       }
+      // Given when the deploy was judged, as every other piece of evidence: not after it (`--at`: an approval of a
+      // later deploy says nothing of one made then), not older than max-age (an approval of a deploy long before).
+      const untimely = approvalTimeProblem(c.bundle, context);
+      if (untimely) {
+        elsewhere.push(`${c.bundle.source} ${untimely}`);
+        return false;
+      }
       return true;
     })?.qualified;
     if (attested) facts = { predicate: attested.predicate, source: attested.bundle.source, bundle: attested.bundle };
@@ -717,10 +724,32 @@ function distinctIdentities(
   return pass('distinct-identities', `build ${build}, sign ${signs.join(' and ')}${deployNote}: all different`);
 }
 
+/**
+ * Why an attested deploy approval was not given for a deploy at the time judged (its oldest verified signing time
+ * after it, or more than max-age before it), or undefined.
+ */
+function approvalTimeProblem(
+  bundle: VerifiedBundle,
+  { policy, judgedAt, judgedAsOf }: DeployContext,
+): string | undefined {
+  if (bundle.signedAt.length === 0) return 'has no verified signing time';
+  const oldest = Math.min(...bundle.signedAt.map((d) => d.getTime()));
+  const age = (judgedAt.getTime() - oldest) / 1000;
+  const at = new Date(oldest).toISOString();
+  if (Number.isNaN(age)) return 'has no valid signing time to compare';
+  if (age < -(judgedAsOf ? 0 : CLOCK_SKEW_SECONDS)) {
+    return `was signed at ${at}, after the time judged (${judgedAt.toISOString()}): it approves a later deploy`;
+  }
+  if (age > policy.deploy.maxAgeSeconds) {
+    return `was signed at ${at}, ${duration(age)} before the time judged, older than max-age ${duration(policy.deploy.maxAgeSeconds)}`;
+  }
+  return undefined;
+}
+
 // Every piece of evidence was signed, by its verified time, within max-age of the time the deploy is judged at.
 function fresh(
   { signature, review, provenance }: Chain,
-  { policy, judgedAt }: DeployContext,
+  { policy, judgedAt, judgedAsOf }: DeployContext,
   breakGlass: QualifiedBreakGlass | undefined,
 ): Check {
   const pieces: [string, VerifiedBundle | undefined][] = [
@@ -744,7 +773,8 @@ function fresh(
     const age = (now - oldest) / 1000;
     const at = new Date(oldest).toISOString();
     if (Number.isNaN(age)) problems.push(`the ${what} (${bundle.source}) has no valid signing time to compare`);
-    else if (age < -CLOCK_SKEW_SECONDS) {
+    // The runner's clock may be a little behind a timestamp authority's; a time to judge as of (`--at`) is exact.
+    else if (age < -(judgedAsOf ? 0 : CLOCK_SKEW_SECONDS)) {
       problems.push(`the ${what} (${bundle.source}) was signed in the future, at ${at}`);
     } else if (age > maxAge) {
       problems.push(

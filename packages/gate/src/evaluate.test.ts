@@ -65,6 +65,7 @@ function evaluate(bundles: VerifiedBundle[], overrides: Overrides = {}): Artifac
     policy: overrides.policy ?? policy,
     binding: overrides.binding ?? BINDING,
     judgedAt: overrides.now ?? NOW,
+    judgedAsOf: false,
     ...(overrides.deploy && { deployIdentity: signer(overrides.deploy) }),
     ...(overrides.environment !== undefined && { environment: overrides.environment }),
     rejected: overrides.rejected ?? [],

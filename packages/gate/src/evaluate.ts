@@ -78,6 +78,8 @@ export interface DeployContext {
   binding: RepositoryBinding;
   /** The time freshness is measured from: `at` when given, else `now`. */
   judgedAt: Date;
+  /** `at` was given (`twokey verify --at`): an exact time, not a runner's clock, so no allowance for skew. */
+  judgedAsOf: boolean;
   deployIdentity?: SignerIdentity;
   rejected: readonly RejectedEvidence[];
   /** A release's artifacts share bundles (one provenance, one review attestation for all): each is read once. */
@@ -183,6 +185,7 @@ export function deployContext(input: DeployEvaluationInput): DeployContext {
     policy: input.policy,
     binding: input.binding,
     judgedAt: input.at ?? input.now,
+    judgedAsOf: input.at !== undefined,
     ...(input.deployIdentity && { deployIdentity: input.deployIdentity }),
     rejected: input.rejected ?? [],
     memo: new BundleMemo(),

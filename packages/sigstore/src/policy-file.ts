@@ -2,7 +2,7 @@
 // here loads verification code (the trusted root a policy names is chosen in trust.ts, deployTrustedRoot), so a
 // stage reads its policy first, before its inputs are checked.
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { type Policy, parsePolicy, parseRepositoryPolicy } from '@twokey/core';
 import { SigstoreInputError } from './error';
 import { readBoundedFile } from './files';
@@ -40,6 +40,12 @@ export function readPolicyFiles(
   // link (to another file of the repository, or `.twokey` itself a link to a directory) is a link to nothing or is
   // not there at all — the org policy alone, without a word — while a full clone, and GitHub, follow it.
   const found = pathWithoutLinks(repository.path, cwd);
+  if (found.caseVariant !== undefined) {
+    throw new SigstoreInputError(
+      'POLICY_UNREADABLE',
+      `${repository.path}: cannot read repository policy: ${found.caseVariant} differs from it only by case (a clone on a case-insensitive file system reads it as the policy, the reusable workflows' checkout does not); name it exactly`,
+    );
+  }
   if (found.emptyDirectory !== undefined) {
     throw new SigstoreInputError(
       'POLICY_UNREADABLE',
@@ -70,7 +76,7 @@ export function readPolicyFiles(
 function pathWithoutLinks(
   path: string,
   cwd: string,
-): { link?: string; target?: string; emptyDirectory?: string; missing: boolean } {
+): { link?: string; target?: string; emptyDirectory?: string; caseVariant?: string; missing: boolean } {
   const components = normalize(path)
     .split(sep)
     .filter((c) => c !== '' && c !== '.');
@@ -93,6 +99,9 @@ function pathWithoutLinks(
         // A directory on the path that is there and empty is what a submodule's checkout leaves: not "no policy".
         if (parent !== undefined && isEmptyDirectory(resolve(cwd, parent)))
           return { emptyDirectory: parent, missing: true };
+        // Nor is a name that differs only by case (`.TwoKey`), which a case-insensitive clone reads as the policy.
+        const variant = caseVariantOf(resolve(cwd, parent ?? '.'), basename(shown));
+        if (variant !== undefined) return { caseVariant: parent ? join(parent, variant) : variant, missing: true };
         return { missing: true };
       }
       throw new SigstoreInputError(
@@ -109,5 +118,14 @@ function isEmptyDirectory(path: string): boolean {
     return lstatSync(path).isDirectory() && readdirSync(path).length === 0;
   } catch {
     return false;
+  }
+}
+
+/** An entry of `directory` whose name is `name` but for case, or undefined. */
+function caseVariantOf(directory: string, name: string): string | undefined {
+  try {
+    return readdirSync(directory).find((entry) => entry !== name && entry.toLowerCase() === name.toLowerCase());
+  } catch {
+    return undefined;
   }
 }

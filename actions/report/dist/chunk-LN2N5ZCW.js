@@ -5,7 +5,7 @@ import {
   matchesAnyGlob,
   parsePolicy,
   parseRepositoryPolicy
-} from "./chunk-2K2QCFGD.js";
+} from "./chunk-H2PBARNB.js";
 import {
   require_dist,
   require_dist2,
@@ -9620,7 +9620,7 @@ function deployTrustedRoot(policy, override, cwd = process.cwd()) {
 
 // packages/sigstore/src/policy-file.ts
 import { lstatSync as lstatSync2, readdirSync, readlinkSync } from "node:fs";
-import { dirname as dirname3, isAbsolute, join as join2, normalize, resolve as resolve2, sep } from "node:path";
+import { basename, dirname as dirname3, isAbsolute, join as join2, normalize, resolve as resolve2, sep } from "node:path";
 function readPolicyFile(path, cwd = process.cwd()) {
   const bytes = readBoundedFile(resolve2(cwd, path), MAX_TRUST_FILE_BYTES, "POLICY_UNREADABLE", "policy", path);
   return parsePolicy(bytes.toString("utf8"), path);
@@ -9629,6 +9629,12 @@ function readPolicyFiles(orgPath, repository, cwd = process.cwd()) {
   const org = readPolicyFile(orgPath, cwd);
   if (!repository) return org;
   const found = pathWithoutLinks(repository.path, cwd);
+  if (found.caseVariant !== void 0) {
+    throw new SigstoreInputError(
+      "POLICY_UNREADABLE",
+      `${repository.path}: cannot read repository policy: ${found.caseVariant} differs from it only by case (a clone on a case-insensitive file system reads it as the policy, the reusable workflows' checkout does not); name it exactly`
+    );
+  }
   if (found.emptyDirectory !== void 0) {
     throw new SigstoreInputError(
       "POLICY_UNREADABLE",
@@ -9672,6 +9678,8 @@ function pathWithoutLinks(path, cwd) {
       if (error.code === "ENOENT" || error.code === "ENOTDIR") {
         if (parent !== void 0 && isEmptyDirectory(resolve2(cwd, parent)))
           return { emptyDirectory: parent, missing: true };
+        const variant = caseVariantOf(resolve2(cwd, parent ?? "."), basename(shown3));
+        if (variant !== void 0) return { caseVariant: parent ? join2(parent, variant) : variant, missing: true };
         return { missing: true };
       }
       throw new SigstoreInputError(
@@ -9687,6 +9695,13 @@ function isEmptyDirectory(path) {
     return lstatSync2(path).isDirectory() && readdirSync(path).length === 0;
   } catch {
     return false;
+  }
+}
+function caseVariantOf(directory, name) {
+  try {
+    return readdirSync(directory).find((entry) => entry !== name && entry.toLowerCase() === name.toLowerCase());
+  } catch {
+    return void 0;
   }
 }
 
@@ -10071,7 +10086,7 @@ import { fileURLToPath } from "url";
 
 // node_modules/.pnpm/fdir@6.5.0_picomatch@4.0.7/node_modules/fdir/dist/index.mjs
 import { createRequire as createRequire2 } from "module";
-import { basename, dirname as dirname4, normalize as normalize2, relative, resolve as resolve3, sep as sep2 } from "path";
+import { basename as basename2, dirname as dirname4, normalize as normalize2, relative, resolve as resolve3, sep as sep2 } from "path";
 import * as nativeFs from "fs";
 var __require2 = /* @__PURE__ */ createRequire2(import.meta.url);
 function cleanPath(path) {
@@ -10408,7 +10423,7 @@ var Walker = class {
             this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path + pathSeparator, depth - 1, this.walk);
           } else {
             resolvedPath = useRealPaths ? resolvedPath : path;
-            const filename = basename(resolvedPath);
+            const filename = basename2(resolvedPath);
             const directoryPath$1 = normalizePath(dirname4(resolvedPath), this.state.options);
             resolvedPath = this.joinPath(filename, directoryPath$1);
             this.pushFile(resolvedPath, files, this.state.counts, filters);

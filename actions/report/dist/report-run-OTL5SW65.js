@@ -9,7 +9,7 @@ import {
   deploymentsFromGitHub,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-7FXL3LIZ.js";
+} from "./chunk-VPB7IYW6.js";
 import {
   MAX_BUNDLE_BYTES,
   SigstoreInputError,
@@ -21,8 +21,8 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-PEYUPNF5.js";
-import "./chunk-2K2QCFGD.js";
+} from "./chunk-LN2N5ZCW.js";
+import "./chunk-H2PBARNB.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-UZ3TSUBD.js";
 import "./chunk-6RO7VP6E.js";

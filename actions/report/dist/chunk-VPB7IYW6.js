@@ -22,11 +22,11 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-PEYUPNF5.js";
+} from "./chunk-LN2N5ZCW.js";
 import {
   REPORT_THRESHOLD_KEYS,
   matchIdentity
-} from "./chunk-2K2QCFGD.js";
+} from "./chunk-H2PBARNB.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

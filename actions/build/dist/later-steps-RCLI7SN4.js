@@ -17270,11 +17270,12 @@ function buildWorkflowProblem(signer, rule) {
   if (rule.workflows === void 0) return void 0;
   const config = signer.extensions.buildConfigURI;
   const repository = signer.extensions.sourceRepositoryURI;
-  const at = config?.lastIndexOf("@") ?? -1;
+  const ref = signer.extensions.sourceRepositoryRef;
   const prefix = repository === void 0 ? void 0 : `${repository.replace(/\/+$/, "")}/`;
-  const path = config !== void 0 && prefix !== void 0 && at > prefix.length && config.startsWith(prefix) ? config.slice(prefix.length, at) : void 0;
+  const suffix = ref === void 0 ? void 0 : `@${ref}`;
+  const path = config !== void 0 && prefix !== void 0 && suffix !== void 0 && config.length > prefix.length + suffix.length && config.startsWith(prefix) && config.endsWith(suffix) ? config.slice(prefix.length, config.length - suffix.length) : void 0;
   if (path !== void 0 && rule.workflows.some((glob) => compileNameGlob(glob).matches(path))) return void 0;
-  return `expected a build run of ${rule.workflows.join(" or ")}, found ${config === void 0 ? "no Build Config URI in the certificate" : path === void 0 ? `${config} (the certificate's Build Config URI), not a workflow of ${repository ?? "the repository that ran it"}` : `one of ${path} (the certificate's Build Config URI)`}: another workflow calling the build workflow (a preview of a ref given as input) builds what it is told to, which no review covers (identities.build.workflows lists the workflows accepted)`;
+  return `expected a build run of ${rule.workflows.join(" or ")}, found ${config === void 0 ? "no Build Config URI in the certificate" : path === void 0 ? `${config} (the certificate's Build Config URI), not a workflow of ${repository ?? "the repository that ran it"} at ${ref ?? "the ref the certificate names"}` : `one of ${path} (the certificate's Build Config URI)`}: another workflow calling the build workflow (a preview of a ref given as input) builds what it is told to, which no review covers (identities.build.workflows lists the workflows accepted)`;
 }
 function buildRunProblem(signer, rule) {
   return buildTriggerProblem(signer, rule) ?? buildWorkflowProblem(signer, rule);

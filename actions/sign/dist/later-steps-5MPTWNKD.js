@@ -30,7 +30,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-74XFJM3J.js";
+} from "./chunk-FSVRFKEN.js";
 import {
   require_dist,
   require_dist2,

@@ -15,12 +15,12 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-PEYUPNF5.js";
+} from "./chunk-LN2N5ZCW.js";
 import {
   buildRunProblem,
   describeIdentityRule,
   matchIdentity
-} from "./chunk-2K2QCFGD.js";
+} from "./chunk-H2PBARNB.js";
 import {
   require_dist2 as require_dist,
   require_dist3 as require_dist2
