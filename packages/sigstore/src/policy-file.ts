@@ -36,9 +36,9 @@ export function readPolicyFiles(
 ): Policy {
   const org = readPolicyFile(orgPath, cwd);
   if (!repository) return org;
-  // The file itself, never a symbolic link: the reusable workflows check out `.twokey/policy.yml` alone, where a
-  // link (to another file of the repository, or `.twokey` itself a link to a directory) is a link to nothing or is
-  // not there at all — the org policy alone, without a word — while a full clone, and GitHub, follow it.
+  // The file itself, never a symbolic link, a submodule or a name in another case: what the reusable workflows'
+  // checkout of `.twokey` makes of those (a link to nothing, an empty directory, nothing at all) would read as no
+  // repository policy — the org policy alone, without a word — while a full clone, and GitHub, read the policy.
   const found = pathWithoutLinks(repository.path, cwd);
   if (found.caseVariant !== undefined) {
     throw new SigstoreInputError(
@@ -71,7 +71,9 @@ export function readPolicyFiles(
 
 /**
  * Whether `path` (relative to `cwd`: each of its components below `cwd`; absolute: the file and its directory) leads
- * to something through a symbolic link (the first one, and where it points), or is missing (some component absent).
+ * to something through a symbolic link (the first one, and where it points), or is missing (some component absent) —
+ * and then whether what stands in its place is an empty directory (a submodule's checkout) or a name that differs
+ * only by case.
  */
 function pathWithoutLinks(
   path: string,
