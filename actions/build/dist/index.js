@@ -9,7 +9,7 @@ import {
   reportStep,
   requestIdToken,
   resolveSubjects
-} from "./chunk-OLVUDGAA.js";
+} from "./chunk-XQOMNJGF.js";
 import "./chunk-B4IJB22C.js";
 
 // packages/sigstore/src/endpoints.ts
@@ -29,7 +29,7 @@ function buildStep(inputs2) {
 }
 async function runBuildStage(inputs2) {
   const subjects = await resolveSubjects(inputs2, inputs2.workspace);
-  const { signProvenance } = await import("./later-steps-RCLI7SN4.js");
+  const { signProvenance } = await import("./later-steps-CV43BMLR.js");
   return signProvenance(inputs2, subjects);
 }
 var SHOWN_SUBJECTS = 100;

@@ -16,7 +16,10 @@ export type SubjectErrorCode =
   | 'NO_SUBJECT_MATCHED'
   | 'TOO_MANY_SUBJECTS'
   | 'SUBJECT_UNREADABLE'
-  | 'SUBJECT_DIRECTORY';
+  | 'SUBJECT_DIRECTORY'
+  | 'SUBJECT_DIGEST_MISMATCH'
+  | 'SUBJECT_NAME_INVALID'
+  | 'SUBJECT_LINK_DANGLING';
 
 export class SubjectError extends CodedError<SubjectErrorCode> {
   readonly kind = 'usage';

@@ -3,6 +3,7 @@
 // the step after the gate (`./deploy.sh artifacts/*`) ships it. A compromised build job put `payload/post-install.sh`
 // beside the reviewed artifact: no provenance, signature, review attestation or decision record named its bytes, and
 // the gate said verified. A directory a pattern matches must now have every file in it among the subjects.
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +70,61 @@ describe('resolveSubjects with subject-path', () => {
   it('lets an empty directory be: nothing in it ships', async () => {
     rmSync(join(workspace, 'artifacts', 'payload'), { recursive: true });
     mkdirSync(join(workspace, 'artifacts', 'empty'));
+    expect((await resolve('artifacts/*')).map((s) => s.name)).toEqual(['app.tar.gz']);
+  });
+});
+
+// What the listing does not show, and checksums that name files (threat model row 194): the gate judged
+// `subject-checksums` digests without opening the files listed beside them (a file of other bytes shipped, judged by
+// nobody); a name that is not valid UTF-8 beside its U+FFFD twin was read as the twin (the twin's bytes judged, the
+// other's shipped); a link to nothing was dropped from the listing (a transport that keeps links ships it).
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (caught: unknown) => caught as SubjectError,
+  );
+
+describe('what ships beside the subjects', () => {
+  it('refuses a checksums file that lists a file beside it under other bytes; a digest alone needs no file', async () => {
+    mkdirSync(join(workspace, 'ship'));
+    const good = createHash('sha256').update('app 1.0\n').digest('hex');
+    writeFileSync(join(workspace, 'ship', 'app.tar.gz'), 'app 1.0 with a backdoor\n');
+    writeFileSync(join(workspace, 'ship', 'SHA256SUMS'), `${good}  app.tar.gz\n${good}  not-there.tar.gz\n`);
+    const checksums = () =>
+      resolveSubjects(
+        { subjectPath: '', subjectDigest: '', subjectName: '', subjectChecksums: 'ship/SHA256SUMS' },
+        workspace,
+      );
+    const error = await failure(checksums());
+    expect(error?.code).toBe('SUBJECT_DIGEST_MISMATCH');
+    expect(error?.message).toContain(`ship/app.tar.gz is listed as sha256:${good}, but the file there is sha256:`);
+    writeFileSync(join(workspace, 'ship', 'app.tar.gz'), 'app 1.0\n');
+    expect((await checksums()).map((s) => s.name)).toEqual(['app.tar.gz', 'not-there.tar.gz']);
+  });
+
+  it('refuses a directory holding a name that is not valid UTF-8 beside a subject', async () => {
+    rmSync(join(workspace, 'artifacts', 'payload'), { recursive: true });
+    const raw = Buffer.concat([
+      Buffer.from(join(workspace, 'artifacts', 'app')),
+      Buffer.of(0xff),
+      Buffer.from('.tar.gz'),
+    ]);
+    writeFileSync(raw, 'evil\n');
+    writeFileSync(join(workspace, 'artifacts', 'app\ufffd.tar.gz'), 'app 1.0\n');
+    const error = await failure(resolve('artifacts/*'));
+    expect(error?.code).toBe('SUBJECT_NAME_INVALID');
+    expect(error?.message).toContain(
+      'artifacts holds a file whose name is not valid UTF-8 (bytes 617070ff2e7461722e677a)',
+    );
+  });
+
+  it('refuses a link to nothing beside a subject', async () => {
+    rmSync(join(workspace, 'artifacts', 'payload'), { recursive: true });
+    symlinkSync('/nonexistent/config', join(workspace, 'artifacts', 'config'));
+    const error = await failure(resolve('artifacts/*'));
+    expect(error?.code).toBe('SUBJECT_LINK_DANGLING');
+    expect(error?.message).toContain('artifacts/config is a link to nothing here');
+    rmSync(join(workspace, 'artifacts', 'config'));
     expect((await resolve('artifacts/*')).map((s) => s.name)).toEqual(['app.tar.gz']);
   });
 });

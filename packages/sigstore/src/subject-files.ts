@@ -1,7 +1,8 @@
 // Finds and hashes the artifacts named by the subject inputs, the same way for the build, sign and deploy stages.
 // Every subject is resolved before anything is signed: one unmatched pattern, bad checksums line or unreadable file
 // stops the stage.
-import { basename, relative, resolve } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import {
   checkSubjectCount,
   digestSubject,
@@ -28,6 +29,7 @@ export async function resolveSubjects(inputs: SubjectInputs, workspace: string):
       const path = resolve(workspace, inputs.subjectChecksums.trim());
       const subjects = distinctSubjects(parseChecksums(readChecksums(path), path));
       checkSubjectCount(subjects.length, `subject-checksums ${path}`);
+      checkListedFiles(subjects, dirname(path), workspace);
       return subjects;
     }
     case 'subject-path':
@@ -49,6 +51,7 @@ async function pathSubjects(patterns: string[], workspace: string): Promise<Subj
     for (const file of matched.sort()) files.add(file);
   }
   await refuseUnjudgedFiles(patterns, files, options, workspace);
+  refuseUnseenEntries(files, workspace);
   // Counted before hashing: a pattern that matches too much fails at once.
   checkSubjectCount(files.size, `subject-path ${patterns.join(', ')}`);
   const subjects = [...files].map((file) => ({ name: basename(file), digest: { sha256: sha256Of(file) } }));
@@ -76,6 +79,67 @@ async function refuseUnjudgedFiles(
         'SUBJECT_DIRECTORY',
         `subject-path: ${JSON.stringify(pattern)} matches a directory that holds ${relative(workspace, unjudged)}, which is no subject; an artifact is a file: name the files in it too (e.g. ${JSON.stringify(under)}) or leave the directory out`,
       );
+    }
+  }
+}
+
+/**
+ * As `sha256sum -c`: a listed name that is a file beside the checksums file must hash to its digest. The digests are
+ * what is judged (an artifact given by digest alone, an image, needs no file), but a file there of other bytes is what
+ * a step that ships the directory would ship: judged by nobody.
+ */
+function checkListedFiles(subjects: readonly Subject[], directory: string, workspace: string): void {
+  for (const subject of subjects) {
+    if (subject.name === undefined) continue;
+    const file = resolve(directory, subject.name);
+    let isFile = false;
+    try {
+      isFile = statSync(file).isFile();
+    } catch {
+      continue;
+    }
+    if (!isFile) continue;
+    const hex = sha256Of(file);
+    if (hex !== subject.digest.sha256) {
+      throw new SubjectError(
+        'SUBJECT_DIGEST_MISMATCH',
+        `subject-checksums: ${relative(workspace, file)} is listed as sha256:${subject.digest.sha256}, but the file there is sha256:${hex}: what would ship is not what is judged`,
+      );
+    }
+  }
+}
+
+/**
+ * What the file listing cannot show, in every directory that holds a subject: a name that is not valid UTF-8 (Node
+ * reads it as another name, perhaps a subject's: its bytes would ship unjudged beside it) and a link to nothing (a
+ * transport that keeps links ships it, to resolve wherever it lands). Either stops the stage, naming it.
+ */
+function refuseUnseenEntries(files: ReadonlySet<string>, workspace: string): void {
+  for (const directory of new Set([...files].map((file) => dirname(file)))) {
+    let entries: { name: Buffer; isSymbolicLink(): boolean }[];
+    try {
+      entries = readdirSync(directory, { encoding: 'buffer', withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const name = entry.name.toString('utf8');
+      if (!Buffer.from(name, 'utf8').equals(entry.name)) {
+        throw new SubjectError(
+          'SUBJECT_NAME_INVALID',
+          `subject-path: ${relative(workspace, directory) || '.'} holds a file whose name is not valid UTF-8 (bytes ${entry.name.toString('hex')}), which this runtime reads as another name: rename it`,
+        );
+      }
+      if (entry.isSymbolicLink()) {
+        try {
+          statSync(join(directory, name));
+        } catch {
+          throw new SubjectError(
+            'SUBJECT_LINK_DANGLING',
+            `subject-path: ${relative(workspace, join(directory, name))} is a link to nothing here, which a step shipping the directory would ship as it is: remove it`,
+          );
+        }
+      }
     }
   }
 }

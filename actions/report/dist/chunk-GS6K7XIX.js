@@ -884,7 +884,8 @@ function prehashedMessageBundleBuilder(sign) {
 }
 
 // packages/sigstore/src/subject-files.ts
-import { basename, relative, resolve } from "node:path";
+import { readdirSync, statSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
   switch (subjectSource(inputs)) {
@@ -894,6 +895,7 @@ async function resolveSubjects(inputs, workspace) {
       const path = resolve(workspace, inputs.subjectChecksums.trim());
       const subjects = distinctSubjects(parseChecksums(readChecksums(path), path));
       checkSubjectCount(subjects.length, `subject-checksums ${path}`);
+      checkListedFiles(subjects, dirname(path), workspace);
       return subjects;
     }
     case "subject-path":
@@ -914,6 +916,7 @@ async function pathSubjects(patterns, workspace) {
     for (const file of matched.sort()) files.add(file);
   }
   await refuseUnjudgedFiles(patterns, files, options, workspace);
+  refuseUnseenEntries(files, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename(file), digest: { sha256: sha256Of(file) } }));
   return distinctSubjects(subjects);
@@ -928,6 +931,55 @@ async function refuseUnjudgedFiles(patterns, files, options, workspace) {
         "SUBJECT_DIRECTORY",
         `subject-path: ${JSON.stringify(pattern)} matches a directory that holds ${relative(workspace, unjudged)}, which is no subject; an artifact is a file: name the files in it too (e.g. ${JSON.stringify(under)}) or leave the directory out`
       );
+    }
+  }
+}
+function checkListedFiles(subjects, directory, workspace) {
+  for (const subject of subjects) {
+    if (subject.name === void 0) continue;
+    const file = resolve(directory, subject.name);
+    let isFile = false;
+    try {
+      isFile = statSync(file).isFile();
+    } catch {
+      continue;
+    }
+    if (!isFile) continue;
+    const hex = sha256Of(file);
+    if (hex !== subject.digest.sha256) {
+      throw new SubjectError(
+        "SUBJECT_DIGEST_MISMATCH",
+        `subject-checksums: ${relative(workspace, file)} is listed as sha256:${subject.digest.sha256}, but the file there is sha256:${hex}: what would ship is not what is judged`
+      );
+    }
+  }
+}
+function refuseUnseenEntries(files, workspace) {
+  for (const directory of new Set([...files].map((file) => dirname(file)))) {
+    let entries;
+    try {
+      entries = readdirSync(directory, { encoding: "buffer", withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const name = entry.name.toString("utf8");
+      if (!Buffer.from(name, "utf8").equals(entry.name)) {
+        throw new SubjectError(
+          "SUBJECT_NAME_INVALID",
+          `subject-path: ${relative(workspace, directory) || "."} holds a file whose name is not valid UTF-8 (bytes ${entry.name.toString("hex")}), which this runtime reads as another name: rename it`
+        );
+      }
+      if (entry.isSymbolicLink()) {
+        try {
+          statSync(join(directory, name));
+        } catch {
+          throw new SubjectError(
+            "SUBJECT_LINK_DANGLING",
+            `subject-path: ${relative(workspace, join(directory, name))} is a link to nothing here, which a step shipping the directory would ship as it is: remove it`
+          );
+        }
+      }
     }
   }
 }

@@ -2911,7 +2911,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-WO23ZHBH.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-U63OY5FG.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

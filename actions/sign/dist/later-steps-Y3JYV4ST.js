@@ -30,7 +30,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-FSVRFKEN.js";
+} from "./chunk-H7MRBCHJ.js";
 import {
   require_dist,
   require_dist2,
@@ -13685,7 +13685,8 @@ function prehashedMessageBundleBuilder(sign) {
 }
 
 // packages/sigstore/src/subject-files.ts
-import { basename as basename2, relative as relative2, resolve as resolve5 } from "node:path";
+import { readdirSync as readdirSync3, statSync as statSync3 } from "node:fs";
+import { basename as basename2, dirname as dirname4, join as join3, relative as relative2, resolve as resolve5 } from "node:path";
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
   switch (subjectSource(inputs)) {
@@ -13695,6 +13696,7 @@ async function resolveSubjects(inputs, workspace) {
       const path = resolve5(workspace, inputs.subjectChecksums.trim());
       const subjects = distinctSubjects(parseChecksums(readChecksums(path), path));
       checkSubjectCount(subjects.length, `subject-checksums ${path}`);
+      checkListedFiles(subjects, dirname4(path), workspace);
       return subjects;
     }
     case "subject-path":
@@ -13715,6 +13717,7 @@ async function pathSubjects(patterns, workspace) {
     for (const file of matched.sort()) files.add(file);
   }
   await refuseUnjudgedFiles(patterns, files, options, workspace);
+  refuseUnseenEntries(files, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename2(file), digest: { sha256: sha256Of(file) } }));
   return distinctSubjects(subjects);
@@ -13729,6 +13732,55 @@ async function refuseUnjudgedFiles(patterns, files, options, workspace) {
         "SUBJECT_DIRECTORY",
         `subject-path: ${JSON.stringify(pattern)} matches a directory that holds ${relative2(workspace, unjudged)}, which is no subject; an artifact is a file: name the files in it too (e.g. ${JSON.stringify(under)}) or leave the directory out`
       );
+    }
+  }
+}
+function checkListedFiles(subjects, directory, workspace) {
+  for (const subject of subjects) {
+    if (subject.name === void 0) continue;
+    const file = resolve5(directory, subject.name);
+    let isFile = false;
+    try {
+      isFile = statSync3(file).isFile();
+    } catch {
+      continue;
+    }
+    if (!isFile) continue;
+    const hex2 = sha256Of(file);
+    if (hex2 !== subject.digest.sha256) {
+      throw new SubjectError(
+        "SUBJECT_DIGEST_MISMATCH",
+        `subject-checksums: ${relative2(workspace, file)} is listed as sha256:${subject.digest.sha256}, but the file there is sha256:${hex2}: what would ship is not what is judged`
+      );
+    }
+  }
+}
+function refuseUnseenEntries(files, workspace) {
+  for (const directory of new Set([...files].map((file) => dirname4(file)))) {
+    let entries;
+    try {
+      entries = readdirSync3(directory, { encoding: "buffer", withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const name = entry.name.toString("utf8");
+      if (!Buffer.from(name, "utf8").equals(entry.name)) {
+        throw new SubjectError(
+          "SUBJECT_NAME_INVALID",
+          `subject-path: ${relative2(workspace, directory) || "."} holds a file whose name is not valid UTF-8 (bytes ${entry.name.toString("hex")}), which this runtime reads as another name: rename it`
+        );
+      }
+      if (entry.isSymbolicLink()) {
+        try {
+          statSync3(join3(directory, name));
+        } catch {
+          throw new SubjectError(
+            "SUBJECT_LINK_DANGLING",
+            `subject-path: ${relative2(workspace, join3(directory, name))} is a link to nothing here, which a step shipping the directory would ship as it is: remove it`
+          );
+        }
+      }
     }
   }
 }
@@ -13804,9 +13856,9 @@ var BreakGlassError = class extends CodedError {
 // packages/github/src/evidence-directory.ts
 import { createHash as createHash2 } from "node:crypto";
 import { mkdirSync as mkdirSync2, writeFileSync as writeFileSync2 } from "node:fs";
-import { join as join3 } from "node:path";
+import { join as join4 } from "node:path";
 function evidenceDirectory(runnerTemp) {
-  return join3(runnerTemp, "twokey");
+  return join4(runnerTemp, "twokey");
 }
 function contentName(prefix, text, extension) {
   return `${prefix}-${createHash2("sha256").update(text).digest("hex").slice(0, 16)}${extension}`;
@@ -13815,7 +13867,7 @@ function writeEvidence(runnerTemp, files) {
   const directory = evidenceDirectory(runnerTemp);
   mkdirSync2(directory, { recursive: true });
   return files.map(({ name, text }) => {
-    const path = join3(directory, name);
+    const path = join4(directory, name);
     writeFileSync2(path, text);
     return path;
   });

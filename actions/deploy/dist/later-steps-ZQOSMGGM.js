@@ -30,7 +30,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-MPL4JILT.js";
+} from "./chunk-OZXRFAXU.js";
 import {
   CodedError,
   OidcTokenError,

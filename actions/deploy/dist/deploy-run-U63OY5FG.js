@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-GKI76EMD.js";
+} from "./chunk-XARVXXR2.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -67,7 +67,7 @@ import {
   triggeringActorMismatch,
   verifyEvidence,
   workflowSigner
-} from "./chunk-MPL4JILT.js";
+} from "./chunk-OZXRFAXU.js";
 import {
   CodedError,
   describeError,

@@ -2510,7 +2510,8 @@ function describeCause(error2) {
 }
 
 // packages/sigstore/src/subject-files.ts
-import { basename as basename2, relative as relative2, resolve as resolve3 } from "node:path";
+import { readdirSync as readdirSync2, statSync as statSync2 } from "node:fs";
+import { basename as basename2, dirname as dirname2, join, relative as relative2, resolve as resolve3 } from "node:path";
 
 // node_modules/.pnpm/tinyglobby@0.2.17/node_modules/tinyglobby/dist/index.mjs
 import { readdir as readdir2, readdirSync, realpath, realpathSync, stat as stat2, statSync } from "fs";
@@ -3439,6 +3440,7 @@ async function resolveSubjects(inputs, workspace) {
       const path = resolve3(workspace, inputs.subjectChecksums.trim());
       const subjects = distinctSubjects(parseChecksums(readChecksums(path), path));
       checkSubjectCount(subjects.length, `subject-checksums ${path}`);
+      checkListedFiles(subjects, dirname2(path), workspace);
       return subjects;
     }
     case "subject-path":
@@ -3459,6 +3461,7 @@ async function pathSubjects(patterns, workspace) {
     for (const file of matched.sort()) files.add(file);
   }
   await refuseUnjudgedFiles(patterns, files, options, workspace);
+  refuseUnseenEntries(files, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename2(file), digest: { sha256: sha256Of(file) } }));
   return distinctSubjects(subjects);
@@ -3473,6 +3476,55 @@ async function refuseUnjudgedFiles(patterns, files, options, workspace) {
         "SUBJECT_DIRECTORY",
         `subject-path: ${JSON.stringify(pattern)} matches a directory that holds ${relative2(workspace, unjudged)}, which is no subject; an artifact is a file: name the files in it too (e.g. ${JSON.stringify(under)}) or leave the directory out`
       );
+    }
+  }
+}
+function checkListedFiles(subjects, directory, workspace) {
+  for (const subject of subjects) {
+    if (subject.name === void 0) continue;
+    const file = resolve3(directory, subject.name);
+    let isFile = false;
+    try {
+      isFile = statSync2(file).isFile();
+    } catch {
+      continue;
+    }
+    if (!isFile) continue;
+    const hex = sha256Of(file);
+    if (hex !== subject.digest.sha256) {
+      throw new SubjectError(
+        "SUBJECT_DIGEST_MISMATCH",
+        `subject-checksums: ${relative2(workspace, file)} is listed as sha256:${subject.digest.sha256}, but the file there is sha256:${hex}: what would ship is not what is judged`
+      );
+    }
+  }
+}
+function refuseUnseenEntries(files, workspace) {
+  for (const directory of new Set([...files].map((file) => dirname2(file)))) {
+    let entries;
+    try {
+      entries = readdirSync2(directory, { encoding: "buffer", withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const name = entry.name.toString("utf8");
+      if (!Buffer.from(name, "utf8").equals(entry.name)) {
+        throw new SubjectError(
+          "SUBJECT_NAME_INVALID",
+          `subject-path: ${relative2(workspace, directory) || "."} holds a file whose name is not valid UTF-8 (bytes ${entry.name.toString("hex")}), which this runtime reads as another name: rename it`
+        );
+      }
+      if (entry.isSymbolicLink()) {
+        try {
+          statSync2(join(directory, name));
+        } catch {
+          throw new SubjectError(
+            "SUBJECT_LINK_DANGLING",
+            `subject-path: ${relative2(workspace, join(directory, name))} is a link to nothing here, which a step shipping the directory would ship as it is: remove it`
+          );
+        }
+      }
     }
   }
 }

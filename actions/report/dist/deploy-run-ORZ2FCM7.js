@@ -18,7 +18,7 @@ import {
   signStatement,
   triggeringActorMismatch,
   workflowSigner
-} from "./chunk-XNKZI65T.js";
+} from "./chunk-GS6K7XIX.js";
 import {
   info
 } from "./chunk-TJ3XPODE.js";

@@ -33619,7 +33619,8 @@ function caseVariantOf(directory, name) {
 }
 
 // packages/sigstore/src/subject-files.ts
-import { basename as basename3, relative as relative2, resolve as resolve6 } from "node:path";
+import { readdirSync as readdirSync4, statSync as statSync3 } from "node:fs";
+import { basename as basename3, dirname as dirname5, join as join5, relative as relative2, resolve as resolve6 } from "node:path";
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
   switch (subjectSource(inputs)) {
@@ -33629,6 +33630,7 @@ async function resolveSubjects(inputs, workspace) {
       const path = resolve6(workspace, inputs.subjectChecksums.trim());
       const subjects = distinctSubjects(parseChecksums(readChecksums(path), path));
       checkSubjectCount(subjects.length, `subject-checksums ${path}`);
+      checkListedFiles(subjects, dirname5(path), workspace);
       return subjects;
     }
     case "subject-path":
@@ -33649,6 +33651,7 @@ async function pathSubjects(patterns, workspace) {
     for (const file of matched.sort()) files.add(file);
   }
   await refuseUnjudgedFiles(patterns, files, options, workspace);
+  refuseUnseenEntries(files, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename3(file), digest: { sha256: sha256Of(file) } }));
   return distinctSubjects(subjects);
@@ -33663,6 +33666,55 @@ async function refuseUnjudgedFiles(patterns, files, options, workspace) {
         "SUBJECT_DIRECTORY",
         `subject-path: ${JSON.stringify(pattern)} matches a directory that holds ${relative2(workspace, unjudged)}, which is no subject; an artifact is a file: name the files in it too (e.g. ${JSON.stringify(under)}) or leave the directory out`
       );
+    }
+  }
+}
+function checkListedFiles(subjects, directory, workspace) {
+  for (const subject of subjects) {
+    if (subject.name === void 0) continue;
+    const file = resolve6(directory, subject.name);
+    let isFile = false;
+    try {
+      isFile = statSync3(file).isFile();
+    } catch {
+      continue;
+    }
+    if (!isFile) continue;
+    const hex2 = sha256Of(file);
+    if (hex2 !== subject.digest.sha256) {
+      throw new SubjectError(
+        "SUBJECT_DIGEST_MISMATCH",
+        `subject-checksums: ${relative2(workspace, file)} is listed as sha256:${subject.digest.sha256}, but the file there is sha256:${hex2}: what would ship is not what is judged`
+      );
+    }
+  }
+}
+function refuseUnseenEntries(files, workspace) {
+  for (const directory of new Set([...files].map((file) => dirname5(file)))) {
+    let entries;
+    try {
+      entries = readdirSync4(directory, { encoding: "buffer", withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const name = entry.name.toString("utf8");
+      if (!Buffer.from(name, "utf8").equals(entry.name)) {
+        throw new SubjectError(
+          "SUBJECT_NAME_INVALID",
+          `subject-path: ${relative2(workspace, directory) || "."} holds a file whose name is not valid UTF-8 (bytes ${entry.name.toString("hex")}), which this runtime reads as another name: rename it`
+        );
+      }
+      if (entry.isSymbolicLink()) {
+        try {
+          statSync3(join5(directory, name));
+        } catch {
+          throw new SubjectError(
+            "SUBJECT_LINK_DANGLING",
+            `subject-path: ${relative2(workspace, join5(directory, name))} is a link to nothing here, which a step shipping the directory would ship as it is: remove it`
+          );
+        }
+      }
     }
   }
 }
