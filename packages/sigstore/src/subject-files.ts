@@ -1,7 +1,7 @@
 // Finds and hashes the artifacts named by the subject inputs, the same way for the build, sign and deploy stages.
 // Every subject is resolved before anything is signed: one unmatched pattern, bad checksums line or unreadable file
 // stops the stage.
-import { readdirSync, statSync } from 'node:fs';
+import { type Dirent, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import {
   checkSubjectCount,
@@ -15,7 +15,7 @@ import {
   subjectSource,
 } from '@twokey/core';
 import { type GlobOptions, glob } from 'tinyglobby';
-import { digestFile } from './digest';
+import { type DigestAlgorithm, digestFile } from './digest';
 import { SigstoreInputError } from './error';
 import { readBoundedFile } from './files';
 
@@ -51,10 +51,11 @@ async function pathSubjects(patterns: string[], workspace: string): Promise<Subj
     for (const file of matched.sort()) files.add(file);
   }
   await refuseUnjudgedFiles(patterns, files, options, workspace);
-  refuseUnseenEntries(files, workspace);
   // Counted before hashing: a pattern that matches too much fails at once.
   checkSubjectCount(files.size, `subject-path ${patterns.join(', ')}`);
   const subjects = [...files].map((file) => ({ name: basename(file), digest: { sha256: sha256Of(file) } }));
+  // Once each subject has read as a file: then what else its directory holds.
+  refuseUnseenEntries(files, workspace);
   return distinctSubjects(subjects);
 }
 
@@ -84,69 +85,112 @@ async function refuseUnjudgedFiles(
 }
 
 /**
- * As `sha256sum -c`: a listed name that is a file beside the checksums file must hash to its digest. The digests are
- * what is judged (an artifact given by digest alone, an image, needs no file), but a file there of other bytes is what
- * a step that ships the directory would ship: judged by nobody.
+ * As `sha256sum -c`: a listed name that exists beside the checksums file must be a regular file of its digest (in the
+ * algorithm listed). The digests are what is judged — an artifact given by digest alone (an image) needs no file, and
+ * a file beside the list under a name it does not list is not judged at all: a step that ships must ship what the list
+ * names (`sha256sum -c`), not the directory (then use subject-path). The directories of the files it names are
+ * checked as a subject's are (refuseUnseenEntries).
  */
 function checkListedFiles(subjects: readonly Subject[], directory: string, workspace: string): void {
+  const found = new Set<string>();
   for (const subject of subjects) {
     if (subject.name === undefined) continue;
     const file = resolve(directory, subject.name);
-    let isFile = false;
+    let stat: ReturnType<typeof statSync>;
     try {
-      isFile = statSync(file).isFile();
+      stat = statSync(file);
     } catch {
       continue;
     }
-    if (!isFile) continue;
-    const hex = sha256Of(file);
-    if (hex !== subject.digest.sha256) {
+    if (!stat.isFile()) {
       throw new SubjectError(
-        'SUBJECT_DIGEST_MISMATCH',
-        `subject-checksums: ${relative(workspace, file)} is listed as sha256:${subject.digest.sha256}, but the file there is sha256:${hex}: what would ship is not what is judged`,
+        'SUBJECT_DIRECTORY',
+        `subject-checksums: ${relative(workspace, file)} is listed, but what is there is no regular file (a directory, a device, or a link to one): what would ship is not what is judged`,
       );
     }
+    const [algorithm, hex] = Object.entries(subject.digest)[0] as [DigestAlgorithm, string];
+    const actual = hashOf(file, algorithm);
+    if (actual !== hex) {
+      throw new SubjectError(
+        'SUBJECT_DIGEST_MISMATCH',
+        `subject-checksums: ${relative(workspace, file)} is listed as ${algorithm}:${hex}, but the file there is ${algorithm}:${actual}: what would ship is not what is judged`,
+      );
+    }
+    found.add(file);
   }
+  refuseUnseenEntries(found, workspace);
 }
 
+/** Entries of the directories under the subjects this walk looks at, at most: a larger tree is refused, not skipped. */
+const MAX_WALKED_ENTRIES = 100_000;
+
 /**
- * What the file listing cannot show, in every directory that holds a subject: a name that is not valid UTF-8 (Node
- * reads it as another name, perhaps a subject's: its bytes would ship unjudged beside it) and a link to nothing (a
- * transport that keeps links ships it, to resolve wherever it lands). Either stops the stage, naming it.
+ * What the file listing cannot show, in every directory that holds a subject and every directory below it (links not
+ * followed: a link to a directory is the `PATTERN/**` check's): a name that is not valid UTF-8 (Node reads it as
+ * another name, perhaps a subject's, or cannot open it and skips it: its bytes would ship unjudged), a link to nothing
+ * (a transport that keeps links ships it, to resolve wherever it lands), and anything that is neither a file, a
+ * directory nor a link (a FIFO, a socket, a device). Each stops the stage, naming it.
  */
 function refuseUnseenEntries(files: ReadonlySet<string>, workspace: string): void {
-  for (const directory of new Set([...files].map((file) => dirname(file)))) {
-    let entries: { name: Buffer; isSymbolicLink(): boolean }[];
+  const pending = [...new Set([...files].map((file) => dirname(file)))];
+  const seen = new Set<string>();
+  let walked = 0;
+  while (pending.length > 0) {
+    const directory = pending.pop()!;
+    if (seen.has(directory)) continue;
+    seen.add(directory);
+    let entries: Dirent<Buffer>[];
     try {
       entries = readdirSync(directory, { encoding: 'buffer', withFileTypes: true });
-    } catch {
-      continue;
+    } catch (error) {
+      throw new SubjectError(
+        'SUBJECT_UNREADABLE',
+        `subject-path: ${relative(workspace, directory) || '.'} cannot be listed (${(error as Error).message}): what is in it would ship unjudged`,
+      );
+    }
+    walked += entries.length;
+    if (walked > MAX_WALKED_ENTRIES) {
+      throw new SubjectError(
+        'TOO_MANY_SUBJECTS',
+        `subject-path: the directories holding the subjects hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own`,
+      );
     }
     for (const entry of entries) {
       const name = entry.name.toString('utf8');
+      const path = join(directory, name);
       if (!Buffer.from(name, 'utf8').equals(entry.name)) {
         throw new SubjectError(
           'SUBJECT_NAME_INVALID',
-          `subject-path: ${relative(workspace, directory) || '.'} holds a file whose name is not valid UTF-8 (bytes ${entry.name.toString('hex')}), which this runtime reads as another name: rename it`,
+          `subject-path: ${relative(workspace, directory) || '.'} holds an entry whose name is not valid UTF-8 (bytes ${entry.name.toString('hex')}), which this runtime reads as another name: rename it`,
         );
       }
       if (entry.isSymbolicLink()) {
         try {
-          statSync(join(directory, name));
+          statSync(path);
         } catch {
           throw new SubjectError(
             'SUBJECT_LINK_DANGLING',
-            `subject-path: ${relative(workspace, join(directory, name))} is a link to nothing here, which a step shipping the directory would ship as it is: remove it`,
+            `subject-path: ${relative(workspace, path)} is a link to nothing here, which a step shipping the directory would ship as it is: remove it`,
           );
         }
+      } else if (entry.isDirectory()) pending.push(path);
+      else if (!entry.isFile()) {
+        throw new SubjectError(
+          'SUBJECT_UNREADABLE',
+          `subject-path: ${relative(workspace, path)} is neither a file nor a directory (a FIFO, a socket or a device): remove it`,
+        );
       }
     }
   }
 }
 
 function sha256Of(file: string): string {
+  return hashOf(file, 'sha256');
+}
+
+function hashOf(file: string, algorithm: DigestAlgorithm): string {
   try {
-    return digestFile(file, ['sha256'])[0]!.hex;
+    return digestFile(file, [algorithm])[0]!.hex;
   } catch (error) {
     if (error instanceof SigstoreInputError) throw new SubjectError('SUBJECT_UNREADABLE', error.message);
     throw error;
@@ -154,12 +198,22 @@ function sha256Of(file: string): string {
 }
 
 function readChecksums(path: string): string {
+  let bytes: Buffer;
   try {
-    return readBoundedFile(path, MAX_CHECKSUMS_BYTES, 'ARTIFACT_UNREADABLE', 'checksums file').toString('utf8');
+    bytes = readBoundedFile(path, MAX_CHECKSUMS_BYTES, 'ARTIFACT_UNREADABLE', 'checksums file');
   } catch (error) {
     if (error instanceof SigstoreInputError) {
       throw new SubjectError('SUBJECT_UNREADABLE', `subject-checksums: ${error.message}`);
     }
     throw error;
   }
+  const text = bytes.toString('utf8');
+  // A name in other bytes would be read as another name (U+FFFD), and the file it names never opened.
+  if (!Buffer.from(text, 'utf8').equals(bytes)) {
+    throw new SubjectError(
+      'SUBJECT_NAME_INVALID',
+      `subject-checksums: ${path} is not valid UTF-8: name each file as it is`,
+    );
+  }
+  return text;
 }

@@ -2911,7 +2911,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-U63OY5FG.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-RCEK3GRN.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

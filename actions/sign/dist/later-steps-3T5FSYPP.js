@@ -30,7 +30,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-H7MRBCHJ.js";
+} from "./chunk-DYQSVNYI.js";
 import {
   require_dist,
   require_dist2,
@@ -13717,9 +13717,9 @@ async function pathSubjects(patterns, workspace) {
     for (const file of matched.sort()) files.add(file);
   }
   await refuseUnjudgedFiles(patterns, files, options, workspace);
-  refuseUnseenEntries(files, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename2(file), digest: { sha256: sha256Of(file) } }));
+  refuseUnseenEntries(files, workspace);
   return distinctSubjects(subjects);
 }
 async function refuseUnjudgedFiles(patterns, files, options, workspace) {
@@ -13736,71 +13736,116 @@ async function refuseUnjudgedFiles(patterns, files, options, workspace) {
   }
 }
 function checkListedFiles(subjects, directory, workspace) {
+  const found = /* @__PURE__ */ new Set();
   for (const subject of subjects) {
     if (subject.name === void 0) continue;
     const file = resolve5(directory, subject.name);
-    let isFile = false;
+    let stat2;
     try {
-      isFile = statSync3(file).isFile();
+      stat2 = statSync3(file);
     } catch {
       continue;
     }
-    if (!isFile) continue;
-    const hex2 = sha256Of(file);
-    if (hex2 !== subject.digest.sha256) {
+    if (!stat2.isFile()) {
       throw new SubjectError(
-        "SUBJECT_DIGEST_MISMATCH",
-        `subject-checksums: ${relative2(workspace, file)} is listed as sha256:${subject.digest.sha256}, but the file there is sha256:${hex2}: what would ship is not what is judged`
+        "SUBJECT_DIRECTORY",
+        `subject-checksums: ${relative2(workspace, file)} is listed, but what is there is no regular file (a directory, a device, or a link to one): what would ship is not what is judged`
       );
     }
+    const [algorithm, hex2] = Object.entries(subject.digest)[0];
+    const actual = hashOf(file, algorithm);
+    if (actual !== hex2) {
+      throw new SubjectError(
+        "SUBJECT_DIGEST_MISMATCH",
+        `subject-checksums: ${relative2(workspace, file)} is listed as ${algorithm}:${hex2}, but the file there is ${algorithm}:${actual}: what would ship is not what is judged`
+      );
+    }
+    found.add(file);
   }
+  refuseUnseenEntries(found, workspace);
 }
+var MAX_WALKED_ENTRIES = 1e5;
 function refuseUnseenEntries(files, workspace) {
-  for (const directory of new Set([...files].map((file) => dirname4(file)))) {
+  const pending = [...new Set([...files].map((file) => dirname4(file)))];
+  const seen = /* @__PURE__ */ new Set();
+  let walked = 0;
+  while (pending.length > 0) {
+    const directory = pending.pop();
+    if (seen.has(directory)) continue;
+    seen.add(directory);
     let entries;
     try {
       entries = readdirSync3(directory, { encoding: "buffer", withFileTypes: true });
-    } catch {
-      continue;
+    } catch (error) {
+      throw new SubjectError(
+        "SUBJECT_UNREADABLE",
+        `subject-path: ${relative2(workspace, directory) || "."} cannot be listed (${error.message}): what is in it would ship unjudged`
+      );
+    }
+    walked += entries.length;
+    if (walked > MAX_WALKED_ENTRIES) {
+      throw new SubjectError(
+        "TOO_MANY_SUBJECTS",
+        `subject-path: the directories holding the subjects hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own`
+      );
     }
     for (const entry of entries) {
       const name = entry.name.toString("utf8");
+      const path = join3(directory, name);
       if (!Buffer.from(name, "utf8").equals(entry.name)) {
         throw new SubjectError(
           "SUBJECT_NAME_INVALID",
-          `subject-path: ${relative2(workspace, directory) || "."} holds a file whose name is not valid UTF-8 (bytes ${entry.name.toString("hex")}), which this runtime reads as another name: rename it`
+          `subject-path: ${relative2(workspace, directory) || "."} holds an entry whose name is not valid UTF-8 (bytes ${entry.name.toString("hex")}), which this runtime reads as another name: rename it`
         );
       }
       if (entry.isSymbolicLink()) {
         try {
-          statSync3(join3(directory, name));
+          statSync3(path);
         } catch {
           throw new SubjectError(
             "SUBJECT_LINK_DANGLING",
-            `subject-path: ${relative2(workspace, join3(directory, name))} is a link to nothing here, which a step shipping the directory would ship as it is: remove it`
+            `subject-path: ${relative2(workspace, path)} is a link to nothing here, which a step shipping the directory would ship as it is: remove it`
           );
         }
+      } else if (entry.isDirectory()) pending.push(path);
+      else if (!entry.isFile()) {
+        throw new SubjectError(
+          "SUBJECT_UNREADABLE",
+          `subject-path: ${relative2(workspace, path)} is neither a file nor a directory (a FIFO, a socket or a device): remove it`
+        );
       }
     }
   }
 }
 function sha256Of(file) {
+  return hashOf(file, "sha256");
+}
+function hashOf(file, algorithm) {
   try {
-    return digestFile(file, ["sha256"])[0].hex;
+    return digestFile(file, [algorithm])[0].hex;
   } catch (error) {
     if (error instanceof SigstoreInputError) throw new SubjectError("SUBJECT_UNREADABLE", error.message);
     throw error;
   }
 }
 function readChecksums(path) {
+  let bytes;
   try {
-    return readBoundedFile(path, MAX_CHECKSUMS_BYTES, "ARTIFACT_UNREADABLE", "checksums file").toString("utf8");
+    bytes = readBoundedFile(path, MAX_CHECKSUMS_BYTES, "ARTIFACT_UNREADABLE", "checksums file");
   } catch (error) {
     if (error instanceof SigstoreInputError) {
       throw new SubjectError("SUBJECT_UNREADABLE", `subject-checksums: ${error.message}`);
     }
     throw error;
   }
+  const text = bytes.toString("utf8");
+  if (!Buffer.from(text, "utf8").equals(bytes)) {
+    throw new SubjectError(
+      "SUBJECT_NAME_INVALID",
+      `subject-checksums: ${path} is not valid UTF-8: name each file as it is`
+    );
+  }
+  return text;
 }
 
 // twokey-github-client:octokit

@@ -916,9 +916,9 @@ async function pathSubjects(patterns, workspace) {
     for (const file of matched.sort()) files.add(file);
   }
   await refuseUnjudgedFiles(patterns, files, options, workspace);
-  refuseUnseenEntries(files, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
   const subjects = [...files].map((file) => ({ name: basename(file), digest: { sha256: sha256Of(file) } }));
+  refuseUnseenEntries(files, workspace);
   return distinctSubjects(subjects);
 }
 async function refuseUnjudgedFiles(patterns, files, options, workspace) {
@@ -935,71 +935,116 @@ async function refuseUnjudgedFiles(patterns, files, options, workspace) {
   }
 }
 function checkListedFiles(subjects, directory, workspace) {
+  const found = /* @__PURE__ */ new Set();
   for (const subject of subjects) {
     if (subject.name === void 0) continue;
     const file = resolve(directory, subject.name);
-    let isFile = false;
+    let stat;
     try {
-      isFile = statSync(file).isFile();
+      stat = statSync(file);
     } catch {
       continue;
     }
-    if (!isFile) continue;
-    const hex = sha256Of(file);
-    if (hex !== subject.digest.sha256) {
+    if (!stat.isFile()) {
       throw new SubjectError(
-        "SUBJECT_DIGEST_MISMATCH",
-        `subject-checksums: ${relative(workspace, file)} is listed as sha256:${subject.digest.sha256}, but the file there is sha256:${hex}: what would ship is not what is judged`
+        "SUBJECT_DIRECTORY",
+        `subject-checksums: ${relative(workspace, file)} is listed, but what is there is no regular file (a directory, a device, or a link to one): what would ship is not what is judged`
       );
     }
+    const [algorithm, hex] = Object.entries(subject.digest)[0];
+    const actual = hashOf(file, algorithm);
+    if (actual !== hex) {
+      throw new SubjectError(
+        "SUBJECT_DIGEST_MISMATCH",
+        `subject-checksums: ${relative(workspace, file)} is listed as ${algorithm}:${hex}, but the file there is ${algorithm}:${actual}: what would ship is not what is judged`
+      );
+    }
+    found.add(file);
   }
+  refuseUnseenEntries(found, workspace);
 }
+var MAX_WALKED_ENTRIES = 1e5;
 function refuseUnseenEntries(files, workspace) {
-  for (const directory of new Set([...files].map((file) => dirname(file)))) {
+  const pending = [...new Set([...files].map((file) => dirname(file)))];
+  const seen = /* @__PURE__ */ new Set();
+  let walked = 0;
+  while (pending.length > 0) {
+    const directory = pending.pop();
+    if (seen.has(directory)) continue;
+    seen.add(directory);
     let entries;
     try {
       entries = readdirSync(directory, { encoding: "buffer", withFileTypes: true });
-    } catch {
-      continue;
+    } catch (error) {
+      throw new SubjectError(
+        "SUBJECT_UNREADABLE",
+        `subject-path: ${relative(workspace, directory) || "."} cannot be listed (${error.message}): what is in it would ship unjudged`
+      );
+    }
+    walked += entries.length;
+    if (walked > MAX_WALKED_ENTRIES) {
+      throw new SubjectError(
+        "TOO_MANY_SUBJECTS",
+        `subject-path: the directories holding the subjects hold more than ${MAX_WALKED_ENTRIES} entries: keep the artifacts in a directory of their own`
+      );
     }
     for (const entry of entries) {
       const name = entry.name.toString("utf8");
+      const path = join(directory, name);
       if (!Buffer.from(name, "utf8").equals(entry.name)) {
         throw new SubjectError(
           "SUBJECT_NAME_INVALID",
-          `subject-path: ${relative(workspace, directory) || "."} holds a file whose name is not valid UTF-8 (bytes ${entry.name.toString("hex")}), which this runtime reads as another name: rename it`
+          `subject-path: ${relative(workspace, directory) || "."} holds an entry whose name is not valid UTF-8 (bytes ${entry.name.toString("hex")}), which this runtime reads as another name: rename it`
         );
       }
       if (entry.isSymbolicLink()) {
         try {
-          statSync(join(directory, name));
+          statSync(path);
         } catch {
           throw new SubjectError(
             "SUBJECT_LINK_DANGLING",
-            `subject-path: ${relative(workspace, join(directory, name))} is a link to nothing here, which a step shipping the directory would ship as it is: remove it`
+            `subject-path: ${relative(workspace, path)} is a link to nothing here, which a step shipping the directory would ship as it is: remove it`
           );
         }
+      } else if (entry.isDirectory()) pending.push(path);
+      else if (!entry.isFile()) {
+        throw new SubjectError(
+          "SUBJECT_UNREADABLE",
+          `subject-path: ${relative(workspace, path)} is neither a file nor a directory (a FIFO, a socket or a device): remove it`
+        );
       }
     }
   }
 }
 function sha256Of(file) {
+  return hashOf(file, "sha256");
+}
+function hashOf(file, algorithm) {
   try {
-    return digestFile(file, ["sha256"])[0].hex;
+    return digestFile(file, [algorithm])[0].hex;
   } catch (error) {
     if (error instanceof SigstoreInputError) throw new SubjectError("SUBJECT_UNREADABLE", error.message);
     throw error;
   }
 }
 function readChecksums(path) {
+  let bytes;
   try {
-    return readBoundedFile(path, MAX_CHECKSUMS_BYTES, "ARTIFACT_UNREADABLE", "checksums file").toString("utf8");
+    bytes = readBoundedFile(path, MAX_CHECKSUMS_BYTES, "ARTIFACT_UNREADABLE", "checksums file");
   } catch (error) {
     if (error instanceof SigstoreInputError) {
       throw new SubjectError("SUBJECT_UNREADABLE", `subject-checksums: ${error.message}`);
     }
     throw error;
   }
+  const text = bytes.toString("utf8");
+  if (!Buffer.from(text, "utf8").equals(bytes)) {
+    throw new SubjectError(
+      "SUBJECT_NAME_INVALID",
+      `subject-checksums: ${path} is not valid UTF-8: name each file as it is`
+    );
+  }
+  return text;
 }
 
 // packages/github/src/artifacts.ts
