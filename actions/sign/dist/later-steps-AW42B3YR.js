@@ -30,7 +30,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-DYQSVNYI.js";
+} from "./chunk-7VGZXRUS.js";
 import {
   require_dist,
   require_dist2,
@@ -13685,7 +13685,7 @@ function prehashedMessageBundleBuilder(sign) {
 }
 
 // packages/sigstore/src/subject-files.ts
-import { readdirSync as readdirSync3, statSync as statSync3 } from "node:fs";
+import { lstatSync as lstatSync2, readdirSync as readdirSync3, realpathSync as realpathSync2, statSync as statSync3 } from "node:fs";
 import { basename as basename2, dirname as dirname4, join as join3, relative as relative2, resolve as resolve5 } from "node:path";
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
@@ -13764,15 +13764,35 @@ function checkListedFiles(subjects, directory, workspace) {
   }
   refuseUnseenEntries(found, workspace);
 }
+function isLinkItself(directory, real) {
+  try {
+    return real !== join3(realpathSync2(dirname4(directory)), basename2(directory));
+  } catch {
+    return true;
+  }
+}
 var MAX_WALKED_ENTRIES = 1e5;
 function refuseUnseenEntries(files, workspace) {
-  const pending = [...new Set([...files].map((file) => dirname4(file)))];
-  const seen = /* @__PURE__ */ new Set();
+  const pending = [...new Set([...files].map((file) => dirname4(file)))].map(
+    (directory) => ({ directory, linked: false })
+  );
+  const seen = /* @__PURE__ */ new Map();
   let walked = 0;
   while (pending.length > 0) {
-    const directory = pending.pop();
-    if (seen.has(directory)) continue;
-    seen.add(directory);
+    const next = pending.pop();
+    const { directory } = next;
+    let real;
+    try {
+      real = realpathSync2(directory);
+    } catch (error) {
+      throw new SubjectError(
+        "SUBJECT_UNREADABLE",
+        `subject-path: ${relative2(workspace, directory) || "."} cannot be resolved (${error.message}): what is in it would ship unjudged`
+      );
+    }
+    const linked = next.linked || isLinkItself(directory, real);
+    if (seen.has(real) && (seen.get(real) || !linked)) continue;
+    seen.set(real, linked);
     let entries;
     try {
       entries = readdirSync3(directory, { encoding: "buffer", withFileTypes: true });
@@ -13798,20 +13818,26 @@ function refuseUnseenEntries(files, workspace) {
           `subject-path: ${relative2(workspace, directory) || "."} holds an entry whose name is not valid UTF-8 (bytes ${entry.name.toString("hex")}), which this runtime reads as another name: rename it`
         );
       }
-      if (entry.isSymbolicLink()) {
-        try {
-          statSync3(path);
-        } catch {
-          throw new SubjectError(
-            "SUBJECT_LINK_DANGLING",
-            `subject-path: ${relative2(workspace, path)} is a link to nothing here, which a step shipping the directory would ship as it is: remove it`
-          );
-        }
-      } else if (entry.isDirectory()) pending.push(path);
-      else if (!entry.isFile()) {
+      let kind;
+      try {
+        kind = entry.isSymbolicLink() ? statSync3(path) : lstatSync2(path);
+      } catch {
+        throw new SubjectError(
+          "SUBJECT_LINK_DANGLING",
+          `subject-path: ${relative2(workspace, path)} is a link to nothing here, which a step shipping the directory would ship as it is: remove it`
+        );
+      }
+      if (kind.isDirectory()) {
+        pending.push({ directory: path, linked: linked || entry.isSymbolicLink() });
+      } else if (!kind.isFile()) {
         throw new SubjectError(
           "SUBJECT_UNREADABLE",
           `subject-path: ${relative2(workspace, path)} is neither a file nor a directory (a FIFO, a socket or a device): remove it`
+        );
+      } else if (linked && !files.has(path)) {
+        throw new SubjectError(
+          "SUBJECT_DIRECTORY",
+          `subject-path: ${relative2(workspace, path)}, in a directory reached through a link, is no subject; a transport that follows links ships it: name it (e.g. "PATTERN/**") or remove the link`
         );
       }
     }

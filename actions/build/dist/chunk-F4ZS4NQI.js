@@ -2510,7 +2510,7 @@ function describeCause(error2) {
 }
 
 // packages/sigstore/src/subject-files.ts
-import { readdirSync as readdirSync2, statSync as statSync2 } from "node:fs";
+import { lstatSync, readdirSync as readdirSync2, realpathSync as realpathSync2, statSync as statSync2 } from "node:fs";
 import { basename as basename2, dirname as dirname2, join, relative as relative2, resolve as resolve3 } from "node:path";
 
 // node_modules/.pnpm/tinyglobby@0.2.17/node_modules/tinyglobby/dist/index.mjs
@@ -3508,15 +3508,35 @@ function checkListedFiles(subjects, directory, workspace) {
   }
   refuseUnseenEntries(found, workspace);
 }
+function isLinkItself(directory, real) {
+  try {
+    return real !== join(realpathSync2(dirname2(directory)), basename2(directory));
+  } catch {
+    return true;
+  }
+}
 var MAX_WALKED_ENTRIES = 1e5;
 function refuseUnseenEntries(files, workspace) {
-  const pending = [...new Set([...files].map((file) => dirname2(file)))];
-  const seen = /* @__PURE__ */ new Set();
+  const pending = [...new Set([...files].map((file) => dirname2(file)))].map(
+    (directory) => ({ directory, linked: false })
+  );
+  const seen = /* @__PURE__ */ new Map();
   let walked = 0;
   while (pending.length > 0) {
-    const directory = pending.pop();
-    if (seen.has(directory)) continue;
-    seen.add(directory);
+    const next = pending.pop();
+    const { directory } = next;
+    let real;
+    try {
+      real = realpathSync2(directory);
+    } catch (error2) {
+      throw new SubjectError(
+        "SUBJECT_UNREADABLE",
+        `subject-path: ${relative2(workspace, directory) || "."} cannot be resolved (${error2.message}): what is in it would ship unjudged`
+      );
+    }
+    const linked = next.linked || isLinkItself(directory, real);
+    if (seen.has(real) && (seen.get(real) || !linked)) continue;
+    seen.set(real, linked);
     let entries;
     try {
       entries = readdirSync2(directory, { encoding: "buffer", withFileTypes: true });
@@ -3542,20 +3562,26 @@ function refuseUnseenEntries(files, workspace) {
           `subject-path: ${relative2(workspace, directory) || "."} holds an entry whose name is not valid UTF-8 (bytes ${entry.name.toString("hex")}), which this runtime reads as another name: rename it`
         );
       }
-      if (entry.isSymbolicLink()) {
-        try {
-          statSync2(path);
-        } catch {
-          throw new SubjectError(
-            "SUBJECT_LINK_DANGLING",
-            `subject-path: ${relative2(workspace, path)} is a link to nothing here, which a step shipping the directory would ship as it is: remove it`
-          );
-        }
-      } else if (entry.isDirectory()) pending.push(path);
-      else if (!entry.isFile()) {
+      let kind;
+      try {
+        kind = entry.isSymbolicLink() ? statSync2(path) : lstatSync(path);
+      } catch {
+        throw new SubjectError(
+          "SUBJECT_LINK_DANGLING",
+          `subject-path: ${relative2(workspace, path)} is a link to nothing here, which a step shipping the directory would ship as it is: remove it`
+        );
+      }
+      if (kind.isDirectory()) {
+        pending.push({ directory: path, linked: linked || entry.isSymbolicLink() });
+      } else if (!kind.isFile()) {
         throw new SubjectError(
           "SUBJECT_UNREADABLE",
           `subject-path: ${relative2(workspace, path)} is neither a file nor a directory (a FIFO, a socket or a device): remove it`
+        );
+      } else if (linked && !files.has(path)) {
+        throw new SubjectError(
+          "SUBJECT_DIRECTORY",
+          `subject-path: ${relative2(workspace, path)}, in a directory reached through a link, is no subject; a transport that follows links ships it: name it (e.g. "PATTERN/**") or remove the link`
         );
       }
     }

@@ -884,7 +884,7 @@ function prehashedMessageBundleBuilder(sign) {
 }
 
 // packages/sigstore/src/subject-files.ts
-import { readdirSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
@@ -963,15 +963,35 @@ function checkListedFiles(subjects, directory, workspace) {
   }
   refuseUnseenEntries(found, workspace);
 }
+function isLinkItself(directory, real) {
+  try {
+    return real !== join(realpathSync(dirname(directory)), basename(directory));
+  } catch {
+    return true;
+  }
+}
 var MAX_WALKED_ENTRIES = 1e5;
 function refuseUnseenEntries(files, workspace) {
-  const pending = [...new Set([...files].map((file) => dirname(file)))];
-  const seen = /* @__PURE__ */ new Set();
+  const pending = [...new Set([...files].map((file) => dirname(file)))].map(
+    (directory) => ({ directory, linked: false })
+  );
+  const seen = /* @__PURE__ */ new Map();
   let walked = 0;
   while (pending.length > 0) {
-    const directory = pending.pop();
-    if (seen.has(directory)) continue;
-    seen.add(directory);
+    const next = pending.pop();
+    const { directory } = next;
+    let real;
+    try {
+      real = realpathSync(directory);
+    } catch (error) {
+      throw new SubjectError(
+        "SUBJECT_UNREADABLE",
+        `subject-path: ${relative(workspace, directory) || "."} cannot be resolved (${error.message}): what is in it would ship unjudged`
+      );
+    }
+    const linked = next.linked || isLinkItself(directory, real);
+    if (seen.has(real) && (seen.get(real) || !linked)) continue;
+    seen.set(real, linked);
     let entries;
     try {
       entries = readdirSync(directory, { encoding: "buffer", withFileTypes: true });
@@ -997,20 +1017,26 @@ function refuseUnseenEntries(files, workspace) {
           `subject-path: ${relative(workspace, directory) || "."} holds an entry whose name is not valid UTF-8 (bytes ${entry.name.toString("hex")}), which this runtime reads as another name: rename it`
         );
       }
-      if (entry.isSymbolicLink()) {
-        try {
-          statSync(path);
-        } catch {
-          throw new SubjectError(
-            "SUBJECT_LINK_DANGLING",
-            `subject-path: ${relative(workspace, path)} is a link to nothing here, which a step shipping the directory would ship as it is: remove it`
-          );
-        }
-      } else if (entry.isDirectory()) pending.push(path);
-      else if (!entry.isFile()) {
+      let kind;
+      try {
+        kind = entry.isSymbolicLink() ? statSync(path) : lstatSync(path);
+      } catch {
+        throw new SubjectError(
+          "SUBJECT_LINK_DANGLING",
+          `subject-path: ${relative(workspace, path)} is a link to nothing here, which a step shipping the directory would ship as it is: remove it`
+        );
+      }
+      if (kind.isDirectory()) {
+        pending.push({ directory: path, linked: linked || entry.isSymbolicLink() });
+      } else if (!kind.isFile()) {
         throw new SubjectError(
           "SUBJECT_UNREADABLE",
           `subject-path: ${relative(workspace, path)} is neither a file nor a directory (a FIFO, a socket or a device): remove it`
+        );
+      } else if (linked && !files.has(path)) {
+        throw new SubjectError(
+          "SUBJECT_DIRECTORY",
+          `subject-path: ${relative(workspace, path)}, in a directory reached through a link, is no subject; a transport that follows links ships it: name it (e.g. "PATTERN/**") or remove the link`
         );
       }
     }

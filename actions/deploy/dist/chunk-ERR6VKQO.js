@@ -2911,7 +2911,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-RCEK3GRN.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-PGXZQSIP.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

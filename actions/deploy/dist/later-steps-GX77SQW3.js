@@ -30,7 +30,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-EVZOZJRF.js";
+} from "./chunk-NZXPLWJG.js";
 import {
   CodedError,
   OidcTokenError,
