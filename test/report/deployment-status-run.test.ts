@@ -13,7 +13,7 @@ import {
 } from '@twokey/core';
 import { type OrgHistory, orgHistoryDeployments, orgHistoryPolicy, planOrgHistory } from '@twokey/testkit';
 import { describe, expect, it } from 'vitest';
-import { bundlesOf, resign } from './sod-truth';
+import { bundlesOf, stagingLegOf } from './sod-truth';
 
 const history: OrgHistory = planOrgHistory({ firstMonth: '2026-01', months: 3 });
 const honest = bundlesOf(history);
@@ -103,36 +103,7 @@ describe('a deployment status naming another run (row 184)', () => {
 
   it('refuses a deployment a status moved to another environment (the same run’s staging record would cover it)', () => {
     // Row 152's setup: the same run had a genuine staging gate job over a reviewed artifact, which passed.
-    const run = glassDeploy.runId;
-    const reviewed = history.deploys.find(
-      (d) =>
-        d.repository === glassDeploy.repository &&
-        d.result === 'PASSED' &&
-        d.pullRequest !== undefined &&
-        'own' in d.approval,
-    )!;
-    const runUri = `https://github.com/${glassDeploy.repository}/actions/runs/${run}/attempts/1`;
-    const at = new Date(Date.parse(glassDeploy.at) - 10 * 60_000).toISOString();
-    const approval = honest.find(
-      (b) => b.source === `${reviewed.repository}/deploy-approvals/${reviewed.runId}.sigstore.json`,
-    )!;
-    const stagingApproval = resign(approval, `staging/approval-${run}.json`, runUri, (s) => {
-      s.predicate.environment = 'staging';
-      s.predicate.run = { id: Number(run), attempt: 1, uri: runUri };
-      for (const a of s.predicate.approvals) a.environments = ['staging'];
-      s.predicate.requestedAt = new Date(Date.parse(at) - 5 * 60_000).toISOString();
-      s.predicate.readAt = new Date(Date.parse(at) - 60_000).toISOString();
-    });
-    const record = honest.find((b) => b.source === `${reviewed.repository}/decisions.jsonl#${reviewed.runId}`)!;
-    const stagingRecord = resign(record, `staging/record-${run}.json`, runUri, (s) => {
-      s.predicate.timeVerified = at;
-      s.predicate.resourceUri = `https://github.com/${glassDeploy.repository}/deployments/staging`;
-      s.predicate['https://twokey.dev/decision/v1'].environment = 'staging';
-      s.predicate.inputAttestations = [
-        s.predicate.inputAttestations[0],
-        { uri: 'file:///runner/work/staging-approval.json', digest: { sha256: stagingApproval.sha256 } },
-      ];
-    });
+    const { stagingApproval, stagingRecord } = stagingLegOf(history, honest, glassDeploy);
     const deployments = github() as ({ id: number; environment: string } & Record<string, unknown> & {
         statuses: object[];
       })[];

@@ -14,7 +14,7 @@ import {
 } from '@twokey/core';
 import { type OrgHistory, orgHistoryDeployments, orgHistoryPolicy, planOrgHistory } from '@twokey/testkit';
 import { describe, expect, it } from 'vitest';
-import { bundlesOf, resign } from './sod-truth';
+import { bundlesOf, resign, stagingLegOf } from './sod-truth';
 
 const history: OrgHistory = planOrgHistory({ firstMonth: '2026-01', months: 3 });
 const honest = bundlesOf(history);
@@ -133,36 +133,8 @@ describe('deployments are joined with decision records by run and environment', 
 
     // The same run also had a gate job for staging over a reviewed artifact: its record and deploy approval (what the
     // genuine deploy identity signs when called with environment: staging) are found through that artifact.
-    const reviewed = history.deploys.find(
-      (d) =>
-        d.repository === glassDeploy.repository &&
-        d.result === 'PASSED' &&
-        d.pullRequest !== undefined &&
-        'own' in d.approval,
-    )!;
     const run = glassDeploy.runId;
-    const runUri = `https://github.com/${glassDeploy.repository}/actions/runs/${run}/attempts/1`;
-    const at = new Date(Date.parse(glassDeploy.at) - 10 * 60_000).toISOString();
-    const approval = honest.find(
-      (b) => b.source === `${reviewed.repository}/deploy-approvals/${reviewed.runId}.sigstore.json`,
-    )!;
-    const stagingApproval = resign(approval, `staging/approval-${run}.json`, runUri, (s) => {
-      s.predicate.environment = 'staging';
-      s.predicate.run = { id: Number(run), attempt: 1, uri: runUri };
-      for (const a of s.predicate.approvals) a.environments = ['staging'];
-      s.predicate.requestedAt = new Date(Date.parse(at) - 5 * 60_000).toISOString();
-      s.predicate.readAt = new Date(Date.parse(at) - 60_000).toISOString();
-    });
-    const record = honest.find((b) => b.source === `${reviewed.repository}/decisions.jsonl#${reviewed.runId}`)!;
-    const stagingRecord = resign(record, `staging/record-${run}.json`, runUri, (s) => {
-      s.predicate.timeVerified = at;
-      s.predicate.resourceUri = `https://github.com/${glassDeploy.repository}/deployments/staging`;
-      s.predicate['https://twokey.dev/decision/v1'].environment = 'staging';
-      s.predicate.inputAttestations = [
-        s.predicate.inputAttestations[0],
-        { uri: 'file:///runner/work/staging-approval.json', digest: { sha256: stagingApproval.sha256 } },
-      ];
-    });
+    const { reviewed, at, stagingApproval, stagingRecord } = stagingLegOf(history, honest, glassDeploy);
     const honestWithThresholds = report(honest, github(), thresholds);
     const attacked = report(
       [...kept, stagingApproval, stagingRecord],

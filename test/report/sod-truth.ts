@@ -7,6 +7,7 @@ import {
   type OrgHistory,
   type OrgHistoryTruth,
   orgHistoryStatements,
+  type PlannedDeploy,
   type PlannedStatement,
 } from '@twokey/testkit';
 import { expect } from 'vitest';
@@ -155,4 +156,44 @@ export function resign(
     signer: { ...bundle.signer, extensions: { ...bundle.signer.extensions, runInvocationURI: runUri } },
     statement,
   };
+}
+
+/**
+ * Row 152's decoy: the run of `deploy` also had a gate job for staging over a reviewed artifact of its repository —
+ * its record and deploy approval, as the genuine deploy identity signs them when called with environment: staging,
+ * ten minutes before `deploy`. From the history's own bundles, re-issued for that run.
+ */
+export function stagingLegOf(
+  history: OrgHistory,
+  honest: readonly VerifiedBundle[],
+  deploy: PlannedDeploy,
+): { reviewed: PlannedDeploy; at: string; stagingApproval: VerifiedBundle; stagingRecord: VerifiedBundle } {
+  const reviewed = history.deploys.find(
+    (d) =>
+      d.repository === deploy.repository && d.result === 'PASSED' && d.pullRequest !== undefined && 'own' in d.approval,
+  )!;
+  const run = deploy.runId;
+  const runUri = `https://github.com/${deploy.repository}/actions/runs/${run}/attempts/1`;
+  const at = new Date(Date.parse(deploy.at) - 10 * 60_000).toISOString();
+  const approval = honest.find(
+    (b) => b.source === `${reviewed.repository}/deploy-approvals/${reviewed.runId}.sigstore.json`,
+  )!;
+  const stagingApproval = resign(approval, `staging/approval-${run}.json`, runUri, (s) => {
+    s.predicate.environment = 'staging';
+    s.predicate.run = { id: Number(run), attempt: 1, uri: runUri };
+    for (const a of s.predicate.approvals) a.environments = ['staging'];
+    s.predicate.requestedAt = new Date(Date.parse(at) - 5 * 60_000).toISOString();
+    s.predicate.readAt = new Date(Date.parse(at) - 60_000).toISOString();
+  });
+  const record = honest.find((b) => b.source === `${reviewed.repository}/decisions.jsonl#${reviewed.runId}`)!;
+  const stagingRecord = resign(record, `staging/record-${run}.json`, runUri, (s) => {
+    s.predicate.timeVerified = at;
+    s.predicate.resourceUri = `https://github.com/${deploy.repository}/deployments/staging`;
+    s.predicate['https://twokey.dev/decision/v1'].environment = 'staging';
+    s.predicate.inputAttestations = [
+      s.predicate.inputAttestations[0],
+      { uri: 'file:///runner/work/staging-approval.json', digest: { sha256: stagingApproval.sha256 } },
+    ];
+  });
+  return { reviewed, at, stagingApproval, stagingRecord };
 }
