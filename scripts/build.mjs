@@ -24,7 +24,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -147,10 +147,77 @@ async function bundleOne(target, entry, outfile, lazy) {
       js: format === 'cjs' ? CJS_BANNER : `${generated(name)}\n${typeof entry === 'string' ? ESM_BANNER : CJS_BANNER}`,
     },
     ...((format === 'cjs' || typeof entry !== 'string') && { define: { 'import.meta.url': '__twokeyImportMetaUrl' } }),
-    plugins: lazy ? [workspaceModules(lazy)] : [],
+    plugins: [...(lazy ? [workspaceModules(lazy)] : []), absentPackages()],
     metafile: true,
     logLevel: 'warning',
+  }).then((result) => {
+    refuseOutsideImports(result.metafile, name);
+    return result;
   });
+}
+
+/**
+ * A package a bundled dependency requires only if it is installed (debug's `supports-color`, linkedom's `canvas`, a
+ * glob library's `picomatch`, each in a try block) is not installed here, so esbuild would leave the require to run
+ * time: Node would then look for it in every node_modules above wherever the bundle is (a runner's work directory,
+ * `~/.node_modules`, NODE_PATH) and run whatever it found there inside twokey. Such a require is bundled as a module
+ * that throws as a missing package does, so the dependency takes the path it takes when the package is absent.
+ */
+const ABSENT_KINDS = new Set(['require-call', 'dynamic-import']);
+const ABSENT_CHUNK = 'absent-package';
+
+function absentPackages() {
+  return {
+    name: 'twokey-absent-packages',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (!ABSENT_KINDS.has(args.kind) || args.pluginData?.twokeyAbsent || isBuiltin(args.path)) return undefined;
+        const found = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: { ...args.pluginData, twokeyAbsent: true },
+        });
+        if (found.errors.length === 0) return undefined;
+        // Every import() of an absent package shares one module, so a split build writes one chunk for them all.
+        const path = args.kind === 'dynamic-import' ? ABSENT_CHUNK : args.path;
+        return { path, namespace: 'twokey-absent-package' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'twokey-absent-package' }, (args) => {
+        const what = args.path === ABSENT_CHUNK ? 'a package' : `'${args.path}'`;
+        const message = JSON.stringify(`Cannot find module ${what}: not installed when twokey was built`);
+        return { loader: 'js', contents: `throw Object.assign(new Error(${message}), { code: 'MODULE_NOT_FOUND' });` };
+      });
+      // fdir looks picomatch up through a require of its own (createRequire(import.meta.url)), which no bundler sees:
+      // the lookup is left out, as if picomatch were not installed (fdir's own glob() is then off; tinyglobby, through
+      // which twokey uses fdir, gives it filters of its own).
+      build.onLoad({ filter: /[\\/]fdir[\\/]dist[\\/]index\.mjs$/ }, (args) => {
+        const text = readFileSync(args.path, 'utf8');
+        const lookup = /\t__require\.resolve\("picomatch"\);\n\tpm = __require\("picomatch"\);\n/;
+        if (!lookup.test(text)) {
+          return { errors: [{ text: `${args.path}: fdir no longer looks picomatch up as scripts/build.mjs expects` }] };
+        }
+        return { loader: 'js', resolveDir: dirname(args.path), contents: text.replace(lookup, '') };
+      });
+    },
+  };
+}
+
+/**
+ * What a bundle still loads at run time must be Node's own, or a file of ours beside it: a package left to be found
+ * at run time would be whatever some node_modules above the bundle holds then (absentPackages).
+ */
+function refuseOutsideImports(metafile, name) {
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    for (const imported of output.imports) {
+      if (!imported.external) continue;
+      const path = imported.path;
+      if (isBuiltin(path) || path.startsWith('./') || path.startsWith('../') || path.startsWith('/')) continue;
+      throw new Error(
+        `${name}: ${file} loads ${path} at run time (${imported.kind}), from wherever Node finds it then`,
+      );
+    }
+  }
 }
 
 // The GitHub client, bundled apart: packages/github/src/octokit.ts (with @actions/github, Octokit's plugins and undici)
@@ -161,7 +228,7 @@ const GITHUB_CLIENT = 'github.cjs';
 const OCTOKIT = resolve(root, 'packages', 'github', 'src', 'octokit.ts');
 
 const GITHUB_CLIENT_MODULES = {
-  load: `import { createRequire } from 'node:module';
+  load: `import { createRequire, isBuiltin } from 'node:module';
 let loaded;
 /** ${GITHUB_CLIENT} (scripts/build.mjs), read from beside this file on first use. */
 export function githubClient() {

@@ -3,7 +3,18 @@
 // A TUF repository here is a real one on loopback: @tufjs/repo-mock's signed metadata (root, timestamp, snapshot,
 // targets) served over HTTP to @sigstore/tuf's client, as tuf-repo-cdn.sigstore.dev serves it. Whatever TUF does not
 // verify is never kept, and a kept copy someone else could have written is never used.
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -91,7 +102,13 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const env = (cache: string): NodeJS.ProcessEnv => ({ ...process.env, TWOKEY_CACHE_DIR: cache, GITHUB_ACTIONS: '' });
+// Not a CI machine (the refreshed roots are never read on one), whatever machine runs the tests.
+const env = (cache: string): NodeJS.ProcessEnv => ({
+  ...process.env,
+  TWOKEY_CACHE_DIR: cache,
+  GITHUB_ACTIONS: '',
+  CI: '',
+});
 const verifyBundle = (cache: string, extra: NodeJS.ProcessEnv = {}) =>
   runCli(
     ['verify-bundle', '--bundle', bundle, '--certificate-identity', SAN, '--certificate-oidc-issuer', ISSUER, artifact],
@@ -135,9 +152,81 @@ describe('twokey trusted-root --refresh', () => {
     // `twokey trusted-root` prints the copy verification uses.
     const printed = await runCli(['trusted-root', '--name', 'public-good'], dir, env(cache));
     expect(JSON.parse(printed.stdout)).toEqual(stack.trustedRoot);
-    // On a GitHub Actions runner the kept copy is never read: another job could have written it.
+    // On a GitHub Actions runner, or any CI machine, the kept copy is never read: another job could have written it.
     const onRunner = await verifyBundle(cache, { GITHUB_ACTIONS: 'true' });
     expect(onRunner.status).toBe(1);
+    for (const ci of ['true', '1', 'yes']) expect((await verifyBundle(cache, { CI: ci })).status).toBe(1);
+    expect((await verifyBundle(cache, { CI: 'false' })).status).toBe(0);
+    // TUF's working files were not left in the cache: only what was kept.
+    expect(readdirSync(cache)).toEqual(['trusted-roots']);
+  });
+
+  it('never reads a root from a cache under the working directory (a relative TWOKEY_CACHE_DIR or XDG_CACHE_HOME)', async () => {
+    // A checkout holding a trusted root of the developer's own stack where a relative cache path would find it: a
+    // file the user owns (git wrote it), in directories the user owns, nobody else can write.
+    const checkout = mkdtempSync(join(dir, 'checkout-'));
+    const home = mkdtempSync(join(dir, 'home-'));
+    for (const relative of [join('ci-cache', 'twokey'), 'cache']) {
+      mkdirSync(join(checkout, relative, 'trusted-roots'), { recursive: true, mode: 0o700 });
+      writeFileSync(join(checkout, relative, 'trusted-roots', 'public-good.json'), JSON.stringify(stack.trustedRoot), {
+        mode: 0o600,
+      });
+    }
+    const run = (extra: NodeJS.ProcessEnv) =>
+      runCli(
+        [
+          'verify-bundle',
+          '--bundle',
+          bundle,
+          '--certificate-identity',
+          SAN,
+          '--certificate-oidc-issuer',
+          ISSUER,
+          artifact,
+        ],
+        checkout,
+        { ...process.env, GITHUB_ACTIONS: '', CI: '', HOME: home, TWOKEY_CACHE_DIR: '', ...extra },
+      );
+    // Given absolutely, the same files are a cache the user chose: used.
+    expect((await run({ TWOKEY_CACHE_DIR: join(checkout, 'cache') })).status).toBe(0);
+    const relativeTwokey = await run({ TWOKEY_CACHE_DIR: 'cache' });
+    expect(relativeTwokey.status, relativeTwokey.stdout).toBe(1);
+    const relativeXdg = await run({ XDG_CACHE_HOME: 'ci-cache' });
+    expect(relativeXdg.status, relativeXdg.stdout).toBe(1);
+    // --refresh into a relative TWOKEY_CACHE_DIR is a usage error, before anything is fetched.
+    const refreshed = await runCli(
+      ['trusted-root', '--refresh', '--name', 'public-good', '--tuf-url', tuf.url, '--tuf-root', tuf.rootPath],
+      checkout,
+      { ...process.env, GITHUB_ACTIONS: '', CI: '', TWOKEY_CACHE_DIR: 'cache' },
+    );
+    expect(refreshed.status).toBe(2);
+    expect(refreshed.stderr).toContain('TWOKEY_CACHE_DIR: expected an absolute path, found cache');
+  });
+
+  it('never reads a root, nor keeps one, below a directory other users can write (they could swap what is below it)', async () => {
+    // Another user's directory on the path could be exchanged for one of theirs between twokey's look at the kept file
+    // and its read (rename is atomic): a directory others can write stands for it here, as it does in the check.
+    const shared = mkdtempSync(join(dir, 'shared-'));
+    const cache = join(shared, 'cache');
+    mkdirSync(cache, { mode: 0o700 });
+    expect((await refresh(cache, tuf)).status).toBe(0);
+    expect((await verifyBundle(cache)).status).toBe(0);
+    chmodSync(shared, 0o777);
+    const below = await verifyBundle(cache);
+    expect(below.status, below.stdout).toBe(1);
+    const refused = await refresh(cache, tuf);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(`cannot keep trusted roots in ${cache}: ${shared} can be written by other users`);
+    // With the sticky bit (as /tmp has), others can only add and remove names of their own: the cache below, this
+    // user's, is used again.
+    chmodSync(shared, 0o1777);
+    expect((await verifyBundle(cache)).status).toBe(0);
+    chmodSync(shared, 0o700);
+    // A kept root that is a link is never followed, whoever made it.
+    const kept = join(cache, 'trusted-roots', 'public-good.json');
+    renameSync(kept, join(cache, 'elsewhere.json'));
+    symlinkSync(join(cache, 'elsewhere.json'), kept);
+    expect((await verifyBundle(cache)).status).toBe(1);
   });
 
   it('never uses a kept copy that another user could have written', async () => {

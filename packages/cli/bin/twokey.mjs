@@ -17,13 +17,28 @@
 const major = Number(process.versions.node.split('.')[0]);
 // process.getBuiltinModule (Node 22.3) is what the rest of this file loads builtins with.
 if (major < 22 || typeof process.getBuiltinModule !== 'function') {
-  const { existsSync } = await import('node:fs');
+  const { existsSync, readFileSync, realpathSync } = await import('node:fs');
   const { spawnSync } = await import('node:child_process');
   const { fileURLToPath } = await import('node:url');
   const self = fileURLToPath(import.meta.url);
   // npm links the toolchain's Node, whichever platform's package it is, as node_modules/.bin/node.
   const toolchainNode = fileURLToPath(new URL('../../../tools/toolchain/node_modules/.bin/node', import.meta.url));
-  if (!existsSync(toolchainNode)) {
+  // Only in twokey's own repository: installed as a package (PREFIX/node_modules/@twokey/cli), that path would be a
+  // file of whatever package is named `tools` beside it, run with the user's arguments.
+  const inRepository = (() => {
+    try {
+      const repository = fileURLToPath(new URL('../../../', import.meta.url));
+      const manifest = JSON.parse(readFileSync(`${repository}package.json`, 'utf8'));
+      return (
+        manifest.name === 'twokey-workspace' &&
+        realpathSync(`${repository}packages/cli/bin/twokey.mjs`) === realpathSync(self) &&
+        realpathSync(toolchainNode).startsWith(realpathSync(`${repository}tools/toolchain/node_modules`))
+      );
+    } catch {
+      return false;
+    }
+  })();
+  if (!inRepository || !existsSync(toolchainNode)) {
     process.stderr.write(`twokey: needs Node 22.22 or later (this is v${process.versions.node})\n`);
     process.exit(2);
   }

@@ -1,4 +1,4 @@
-import { twokeyCacheDirectory, useRefreshedTrustedRoots } from '@twokey/sigstore';
+import { onContinuousIntegration, twokeyCacheDirectory, useRefreshedTrustedRoots } from '@twokey/sigstore';
 import { run } from './cli';
 import { EXIT, internalErrorLine } from './io';
 
@@ -10,9 +10,10 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 // The trusted roots `twokey trusted-root --refresh` kept, when newer than the embedded ones: on a user's own machine
-// only. On a GitHub Actions runner every job (of a self-hosted runner, every repository's) shares the user and its
-// cache, so a root kept there could have been planted by another job: the embedded roots are used.
-useRefreshedTrustedRoots(process.env.GITHUB_ACTIONS === 'true' ? undefined : twokeyCacheDirectory());
+// only. On a CI machine (GitHub Actions, or anything that sets CI) the jobs of a self-hosted runner or a shell executor
+// share the user and its cache, so a root kept there could have been planted by another job: the embedded roots are
+// used.
+useRefreshedTrustedRoots(onContinuousIntegration() ? undefined : twokeyCacheDirectory());
 
 run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then(
   (code) => {

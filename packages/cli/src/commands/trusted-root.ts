@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CodedError } from '@twokey/core';
 import {
+  cacheDirectoryProblem,
   EMBEDDED_TRUSTED_ROOTS,
   embeddedTrustedRootJSON,
   githubTufRootJSON,
@@ -25,8 +26,11 @@ signs private repositories). --name prints one. Save a line to a file to pin it,
 
 Each is the root embedded in twokey, or the newer copy --refresh last fetched: --refresh updates them through TUF
 from each instance's TUF repository (https://tuf-repo-cdn.sigstore.dev, https://tuf-repo.github.com), starting from
-the TUF roots embedded in twokey, and keeps what TUF verified in TWOKEY_CACHE_DIR (default ~/.cache/twokey). The CLI
-then verifies with the newest verified copy; the actions, and the CLI on a GitHub Actions runner, never read it.
+the TUF roots embedded in twokey, and keeps what TUF verified in TWOKEY_CACHE_DIR (an absolute path; default
+$XDG_CACHE_HOME/twokey or ~/.cache/twokey), which must be yours: no directory on its path may be another user's or
+writable by others. The CLI then verifies with the newest verified copy; the actions, and the CLI on a CI machine
+(GITHUB_ACTIONS or CI set), never read it. A mirror given with --refresh (--tuf-url) replaces the instance's root for
+every later run: refresh from a mirror only if you trust it as much as the instance.
 
   --name NAME       one instance: public-good or github
   --refresh         update the roots through TUF, keep them, and print them
@@ -81,7 +85,13 @@ export async function trustedRootCommand(args: string[], io: CliIO): Promise<num
   if (custom) checkUrl(custom.url);
   if (custom && !values.refresh) {
     // As gh attestation trusted-root --tuf-url: the repository's trusted root, printed, kept nowhere.
-    const json = await fetchThroughTuf(custom.url, custom.root, mkdtempSync(join(tmpdir(), 'twokey-tuf-')), true);
+    const tufCache = mkdtempSync(join(tmpdir(), 'twokey-tuf-'));
+    let json: unknown;
+    try {
+      json = await fetchThroughTuf(custom.url, custom.root, tufCache, true);
+    } finally {
+      rmSync(tufCache, { recursive: true, force: true });
+    }
     io.stdout.write(`${JSON.stringify(json)}\n`);
     return EXIT.ok;
   }
@@ -94,11 +104,29 @@ export async function trustedRootCommand(args: string[], io: CliIO): Promise<num
     return EXIT.ok;
   }
   const cache = twokeyCacheDirectory();
-  // Every instance is fetched and verified before any is kept: a refresh is all or nothing.
+  if (cache === undefined) {
+    throw new UsageError(
+      `trusted-root --refresh: TWOKEY_CACHE_DIR: expected an absolute path, found ${process.env.TWOKEY_CACHE_DIR}`,
+    );
+  }
+  // Checked before anything is fetched: a root kept where another user can change it would never be used.
+  const problem = cacheDirectoryProblem(cache);
+  if (problem !== undefined) {
+    throw new UsageError(
+      `trusted-root --refresh: cannot keep trusted roots in ${cache}: ${problem} (set TWOKEY_CACHE_DIR to a directory only you can write)`,
+    );
+  }
+  // Every instance is fetched and verified before any is kept: a refresh is all or nothing. TUF's own working files go
+  // to a new private directory, removed after: one in the cache would be read back (its root.json first) by path.
   const refreshed: { name: InstanceName; json: unknown }[] = [];
-  for (const name of names) {
-    const repository = custom ?? { url: TUF_REPOSITORIES[name], root: undefined };
-    refreshed.push({ name, json: await refreshInstance(name, repository, join(cache, 'tuf')) });
+  const tufCache = mkdtempSync(join(tmpdir(), 'twokey-tuf-'));
+  try {
+    for (const name of names) {
+      const repository = custom ?? { url: TUF_REPOSITORIES[name], root: undefined };
+      refreshed.push({ name, json: await refreshInstance(name, repository, tufCache) });
+    }
+  } finally {
+    rmSync(tufCache, { recursive: true, force: true });
   }
   for (const { name, json } of refreshed) {
     const path = writeRefreshedTrustedRoot(cache, name, json);
@@ -113,9 +141,8 @@ async function refreshInstance(
   repository: { url: string; root: string | undefined },
   tufCache: string,
 ): Promise<unknown> {
-  // Always from the TUF root embedded in twokey (or given), never from a root.json already in the cache: the cache
-  // directory is not checked for its owner as the refreshed roots are, and a root planted there would be the start
-  // of the chain.
+  // Always from the TUF root embedded in twokey (or given), in a working directory made for this refresh: never from
+  // a root.json left anywhere, which would be the start of the chain.
   if (repository.root !== undefined) return fetchThroughTuf(repository.url, repository.root, tufCache, true);
   if (name === 'public-good') return fetchThroughTuf(repository.url, undefined, tufCache, true);
   // GitHub's TUF root as GitHub publishes it (gh embeds the same): the chain of newer roots is followed from it.
