@@ -51,6 +51,7 @@ describe('docs/policy.example.yml', () => {
       nonHumanCoAuthors: ['copilot@users.noreply.github.com'],
       allowActivityFallback: false,
       allowNonDefaultBranches: true,
+      minSecondsAfterPush: 30,
       botPushers: ['dependabot[bot]'],
     });
     expect(policy.deploy.maxAgeSeconds).toBe(30 * 24 * 3600);

@@ -297,6 +297,12 @@ export interface ReviewRules {
    */
   allowNonDefaultBranches?: boolean;
   /**
+   * Whole seconds an approval of the merged head must follow the head branch's last push by (and always in a later
+   * second): GitHub records a review submitted without naming its commit on the newest head, which a push just before
+   * it made. Absent (review attestations signed before the rule): the default, 30.
+   */
+  minSecondsAfterPush?: number;
+  /**
    * Logins (lower-case) of the bots whose pushes to a head branch count as any account's; a push by any other bot
    * names no person (contributors-identified). Absent in review attestations signed before the rule.
    */

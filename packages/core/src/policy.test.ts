@@ -69,6 +69,7 @@ describe('parsePolicy', () => {
         nonHumanCoAuthors: [],
         allowActivityFallback: false,
         allowNonDefaultBranches: false,
+        minSecondsAfterPush: 30,
         botPushers: [],
       },
       deploy: {
@@ -92,6 +93,7 @@ describe('parsePolicy', () => {
   non-human-co-authors: [Assistant@Tools.example]
   allow-activity-fallback: true
   allow-non-default-branches: true
+  min-seconds-after-push: 120
   bot-pushers: ["Dependabot[bot]", "renovate[bot]"]
 deploy:
   max-age: 12h
@@ -116,6 +118,7 @@ deploy:
       nonHumanCoAuthors: ['assistant@tools.example'],
       allowActivityFallback: true,
       allowNonDefaultBranches: true,
+      minSecondsAfterPush: 120,
       botPushers: ['dependabot[bot]', 'renovate[bot]'],
     });
     expect(policy.deploy).toEqual({
@@ -255,6 +258,19 @@ deploy:
   it('refuses min-approvals below 1 (a gate that needs no approval is no gate)', () => {
     const error = policyError(`${MINIMAL}review: { min-approvals: 0 }\n`);
     expect(error.message).toContain('.twokey/policy.yml: review.min-approvals: expected at least 1, found 0');
+  });
+
+  it('refuses a min-seconds-after-push that is not a whole number of seconds from 0 to 86400', () => {
+    for (const [bad, expected] of [
+      ['-1', 'expected at least 0, found -1'],
+      ['86401', 'expected at most 86400, found 86401'],
+      ['1.5', 'expected integer, found the number 1.5'],
+      ['30s', 'expected integer, found the string "30s"'],
+    ]) {
+      const error = policyError(`${MINIMAL}review: { min-seconds-after-push: ${bad} }\n`);
+      expect(error.problems[0]).toMatchObject({ path: 'review.min-seconds-after-push', message: expected });
+    }
+    expect(parsePolicy(`${MINIMAL}review: { min-seconds-after-push: 0 }\n`, SOURCE).review.minSecondsAfterPush).toBe(0);
   });
 
   it('refuses a malformed max-age', () => {

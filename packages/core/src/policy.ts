@@ -15,6 +15,7 @@ import {
 import type { IdentityRule, ReviewRules, SignerIdentity } from './model';
 import { compileNameGlob, NameGlobError } from './name-glob';
 import policySchema from './policy.schema.json' with { type: 'json' };
+import { DEFAULT_MIN_SECONDS_AFTER_PUSH } from './review';
 import validatePolicy from './validators/policy.validate.js';
 
 /** The policy, typed and with every default applied. */
@@ -138,7 +139,10 @@ const PLAIN_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq']
 /** The JSON Schema the policy file is validated against (draft 2020-12). */
 export const POLICY_SCHEMA = policySchema;
 
-/** Default review rules (issue 4): one independent approval, on the merged head, no bots, changes requested blocks. */
+/**
+ * Default review rules (issue 4): one independent approval, on the merged head and at least 30 s after its last push,
+ * no bots, changes requested blocks.
+ */
 export const DEFAULT_REVIEW_RULES: ReviewRules = {
   minApprovals: 1,
   allowBots: false,
@@ -148,6 +152,7 @@ export const DEFAULT_REVIEW_RULES: ReviewRules = {
   nonHumanCoAuthors: [],
   allowActivityFallback: false,
   allowNonDefaultBranches: false,
+  minSecondsAfterPush: DEFAULT_MIN_SECONDS_AFTER_PUSH,
   botPushers: [],
 };
 
@@ -191,6 +196,7 @@ interface PolicyDocument {
     'non-human-co-authors'?: string[];
     'allow-activity-fallback'?: boolean;
     'allow-non-default-branches'?: boolean;
+    'min-seconds-after-push'?: number;
     'bot-pushers'?: string[];
   };
   deploy?: {
@@ -336,6 +342,7 @@ function policyFromDocument(document: PolicyDocument, read: PolicyData, text: st
       nonHumanCoAuthors: (review['non-human-co-authors'] ?? []).map((email) => email.toLowerCase()),
       allowActivityFallback: review['allow-activity-fallback'] ?? DEFAULT_REVIEW_RULES.allowActivityFallback,
       allowNonDefaultBranches: review['allow-non-default-branches'] ?? DEFAULT_REVIEW_RULES.allowNonDefaultBranches!,
+      minSecondsAfterPush: review['min-seconds-after-push'] ?? DEFAULT_MIN_SECONDS_AFTER_PUSH,
       botPushers: (review['bot-pushers'] ?? []).map((login) => login.toLowerCase()),
     },
     deploy: {
@@ -393,9 +400,10 @@ function sha256Hex(text: string): string {
 
 /**
  * The org policy tightened by a repository's own policy (`.twokey/policy.yml` on the repository's default branch),
- * which may only make it stricter: more approvals, a shorter max-age, fewer protected branches, artifacts or
- * repositories, a permission turned off. It names no identity and no trusted root: those are the org's. Every key
- * that would loosen the org policy is an error naming the key and the org policy (README, "For platform teams").
+ * which may only make it stricter: more approvals, a longer wait after a push, a shorter max-age, fewer protected
+ * branches, artifacts or repositories, a permission turned off. It names no identity and no trusted root: those are the
+ * org's. Every key that would loosen the org policy is an error naming the key and the org policy (README, "For
+ * platform teams").
  */
 export function parseRepositoryPolicy(text: string, source: string, org: Policy): Policy {
   const read = readPolicyData(text, source);
@@ -456,6 +464,7 @@ export function parseRepositoryPolicy(text: string, source: string, org: Policy)
       ...(review['allow-non-default-branches'] !== undefined && {
         allowNonDefaultBranches: review['allow-non-default-branches'],
       }),
+      ...(review['min-seconds-after-push'] !== undefined && { minSecondsAfterPush: review['min-seconds-after-push'] }),
       ...(review['bot-pushers'] !== undefined && {
         botPushers: review['bot-pushers'].map((login) => login.toLowerCase()),
       }),
@@ -525,6 +534,14 @@ function loosenings(document: Pick<PolicyDocument, 'review' | 'deploy' | 'report
   const minApprovals = review['min-approvals'];
   if (minApprovals !== undefined && minApprovals < org.review.minApprovals) {
     looser('review.min-approvals', `${minApprovals} is fewer than the org policy's ${org.review.minApprovals}`);
+  }
+  const minSecondsAfterPush = review['min-seconds-after-push'];
+  const orgMinSecondsAfterPush = org.review.minSecondsAfterPush ?? DEFAULT_MIN_SECONDS_AFTER_PUSH;
+  if (minSecondsAfterPush !== undefined && minSecondsAfterPush < orgMinSecondsAfterPush) {
+    looser(
+      'review.min-seconds-after-push',
+      `${minSecondsAfterPush} is fewer seconds than the org policy's ${orgMinSecondsAfterPush}`,
+    );
   }
   const turnedOn = (key: string, value: boolean | undefined, orgValue: boolean) => {
     if (value === true && !orgValue) looser(`review.${key}`, 'true where the org policy says false');

@@ -19,6 +19,7 @@ identities:
     san: ${SIGN_SAN}
 review:
   min-approvals: 2
+  min-seconds-after-push: 60
   protected-branches: [main, "release/*"]
   non-human-co-authors: ["copilot@users.noreply.github.com"]
 deploy:
@@ -50,6 +51,12 @@ describe('a repository policy that would loosen the org policy', () => {
       'review:\n  min-approvals: 1\n',
       'review.min-approvals',
       "1 is fewer than the org policy's 2",
+    ],
+    [
+      'lowers min-seconds-after-push (to count an approval in the seconds after a push)',
+      'review:\n  min-seconds-after-push: 0\n',
+      'review.min-seconds-after-push',
+      "0 is fewer seconds than the org policy's 60",
     ],
     [
       'raises max-age',
@@ -177,6 +184,7 @@ describe('a repository policy that tightens the org policy', () => {
       [
         'review:',
         '  min-approvals: 3',
+        '  min-seconds-after-push: 300',
         '  protected-branches: [main, release/2026]',
         '  non-human-co-authors: []',
         'deploy:',
@@ -190,6 +198,7 @@ describe('a repository policy that tightens the org policy', () => {
     expect(policy.deploy.trustedRoot).toBe(org.deploy.trustedRoot);
     expect(policy.review).toMatchObject({
       minApprovals: 3,
+      minSecondsAfterPush: 300,
       protectedBranches: ['main', 'release/2026'],
       nonHumanCoAuthors: [],
     });

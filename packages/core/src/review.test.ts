@@ -703,6 +703,106 @@ describe('evaluateReview: what was approved is what was merged', () => {
   });
 });
 
+describe('evaluateReview: an approval of the merged head right after a push may be of the head before it', () => {
+  // alice's last push made HEAD at 11:30:30 (honestActivity). bob read the head before it and ran
+  // `gh pr review --approve`, which names no commit: GitHub recorded his approval on the newest head, HEAD.
+  const LAST_PUSH = '2026-11-20T11:30:30Z';
+  const approvedAt = (submittedAt: string) =>
+    honestEvidence({ reviews: [{ id: 901, reviewer: bob, state: 'APPROVED', commitId: HEAD, submittedAt }] });
+
+  it('refuses an approval recorded on the merged head in the same second as the push that made it', () => {
+    const result = evaluateReview(approvedAt(LAST_PUSH), RULES);
+    expect(failed(result)).toEqual(['approval-on-merged-head', 'min-independent-approvals']);
+    expect(check(result, 'approval-on-merged-head').reason).toBe(
+      `bob approved the merged head bbbbbbb at ${LAST_PUSH}, in the same second as alice pushed it at ${LAST_PUSH}: an approval that soon after a push may be of the head before it (a review submitted without naming its commit is recorded on the newest head); approve again (review.min-seconds-after-push: 30)`,
+    );
+    expect(result.approvals).toMatchObject([{ reviewer: bob, counted: false }]);
+  });
+
+  it('refuses one a few seconds after the push, and counts one 30 s after it (the default)', () => {
+    const soon = evaluateReview(approvedAt('2026-11-20T11:30:33Z'), RULES);
+    expect(failed(soon)).toEqual(['approval-on-merged-head', 'min-independent-approvals']);
+    expect(check(soon, 'approval-on-merged-head').reason).toContain(
+      `at 2026-11-20T11:30:33Z, 3 s after alice pushed it at ${LAST_PUSH}: an approval that soon after a push may be of the head before it`,
+    );
+    expect(evaluateReview(approvedAt('2026-11-20T11:30:59.999Z'), RULES).verdict).toBe('fail');
+    const later = evaluateReview(approvedAt('2026-11-20T11:31:00Z'), RULES);
+    expect(later.verdict).toBe('pass');
+    expect(check(later, 'approval-on-merged-head').reason).toBe(
+      `bob approved the merged head bbbbbbb, 30 s after alice pushed it at ${LAST_PUSH} (at least 30 s required)`,
+    );
+    // Rules recorded before the key existed are held to the default.
+    const { minSecondsAfterPush: _, ...older } = RULES;
+    expect(evaluateReview(approvedAt('2026-11-20T11:30:59Z'), older).verdict).toBe('fail');
+    expect(evaluateReview(approvedAt('2026-11-20T11:31:00Z'), older).verdict).toBe('pass');
+  });
+
+  it('waits as long as the policy says (review.min-seconds-after-push: 300)', () => {
+    const patient = { ...RULES, minSecondsAfterPush: 300 };
+    const result = evaluateReview(approvedAt('2026-11-20T11:35:29Z'), patient);
+    expect(check(result, 'approval-on-merged-head').reason).toContain(
+      '299 s after alice pushed it at 2026-11-20T11:30:30Z',
+    );
+    expect(check(result, 'approval-on-merged-head').reason).toContain('(review.min-seconds-after-push: 300)');
+    expect(evaluateReview(approvedAt('2026-11-20T11:35:30Z'), patient).verdict).toBe('pass');
+  });
+
+  it('still refuses the push’s own second at review.min-seconds-after-push: 0 (whole seconds: the push may have come first), and counts the next', () => {
+    const none = { ...RULES, minSecondsAfterPush: 0 };
+    for (const at of [LAST_PUSH, '2026-11-20T11:30:30.999Z']) {
+      const result = evaluateReview(approvedAt(at), none);
+      expect(failed(result)).toEqual(['approval-on-merged-head', 'min-independent-approvals']);
+      expect(check(result, 'approval-on-merged-head').reason).toContain(
+        `in the same second as alice pushed it at ${LAST_PUSH}`,
+      );
+      expect(check(result, 'approval-on-merged-head').reason).toContain('(review.min-seconds-after-push: 0)');
+    }
+    expect(evaluateReview(approvedAt('2026-11-20T11:30:31Z'), none).verdict).toBe('pass');
+  });
+
+  it('times the approval from the last push of any kind (a force push), up to the merge only', () => {
+    const evidence = approvedAt('2026-11-20T12:10:10Z');
+    const feed = honestActivity();
+    feed.headPushes.push(
+      activity('force_push', alice, { ref: 'refs/heads/widget', after: HEAD, timestamp: '2026-11-20T12:10:00Z' }),
+    );
+    evidence.activity = feed;
+    const result = evaluateReview(evidence, RULES);
+    expect(check(result, 'approval-on-merged-head').reason).toContain(
+      '10 s after alice force-pushed it at 2026-11-20T12:10:00Z',
+    );
+    // A push after the merge (the branch reused) is not the push before the approval.
+    const after = approvedAt('2026-11-20T12:10:00Z');
+    const reused = honestActivity();
+    reused.headPushes.push(
+      activity('push', alice, { ref: 'refs/heads/widget', after: OLD_HEAD, timestamp: '2026-11-20T13:00:05Z' }),
+    );
+    after.activity = reused;
+    expect(evaluateReview(after, RULES).verdict).toBe('pass');
+  });
+
+  it('refuses an approval recorded on the merged head before the push that made it, and a push whose time is unreadable', () => {
+    const before = evaluateReview(approvedAt('2026-11-20T11:20:00Z'), RULES);
+    expect(failed(before)).toEqual(['approval-on-merged-head', 'min-independent-approvals']);
+    expect(check(before, 'approval-on-merged-head').reason).toContain(
+      `before alice pushed it at ${LAST_PUSH}: an approval counts only after the head's last push`,
+    );
+    const evidence = honestEvidence();
+    const feed = honestActivity();
+    feed.headPushes[1]!.timestamp = 'soon';
+    evidence.activity = feed;
+    const unreadable = evaluateReview(evidence, RULES);
+    expect(failed(unreadable)).toContain('approval-on-merged-head');
+    expect(check(unreadable, 'approval-on-merged-head').reason).toContain('unreadable time');
+  });
+
+  it('judges by the commit alone without the activity feed, as before (the fallback has no push times)', () => {
+    const evidence = approvedAt('2026-11-20T11:30:00Z');
+    evidence.activity = { available: false, reason: 'GET /repos/acme/app/activity: HTTP 403' };
+    expect(evaluateReview(evidence, { ...RULES, allowActivityFallback: true }).verdict).toBe('pass');
+  });
+});
+
 describe('evaluateReview: an author nobody made accountable needs one more approval', () => {
   it('asks one more when the author has no write access, or when the evidence does not record their permission', () => {
     const reader = evaluateReview({ ...honestEvidence(), permissions: { alice: 'read', bob: 'write' } }, RULES);

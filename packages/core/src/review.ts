@@ -59,6 +59,12 @@ export const REVIEW_CHECK_IDS = [
 /** A review check id. */
 export type ReviewCheckId = (typeof REVIEW_CHECK_IDS)[number];
 
+/**
+ * Default `review.min-seconds-after-push`: an approval of the merged head counts from 30 s after the head's last push;
+ * a push in the seconds before may have come between the reviewer's reading of the head and their approval.
+ */
+export const DEFAULT_MIN_SECONDS_AFTER_PUSH = 30;
+
 /** Permissions that let someone merge: only their approval is a review (anyone can approve on a public repository). */
 const WRITE_PERMISSIONS: readonly RepositoryPermission[] = ['write', 'maintain', 'admin'];
 
@@ -217,6 +223,16 @@ function reviewCutOff(evidence: ReviewEvidence): CutOff | undefined {
     }
   }
   return Number.isNaN(cut.at) ? undefined : cut;
+}
+
+/**
+ * The last entry of the pull request's head branch in the activity feed up to the cut (the merge): who pushed last,
+ * and when. Undefined without the feed (the fallback has no push times) or when it shows none.
+ */
+function lastHeadPush(evidence: ReviewEvidence, cut: CutOff | undefined): RefActivity | undefined {
+  const activity = evidence.activity;
+  if (!activity?.available) return undefined;
+  return activity.headPushes.filter((p) => cut === undefined || time(p.timestamp) <= cut.at).at(-1);
 }
 
 function isLate(review: Review, cut: CutOff | undefined): boolean {
@@ -513,36 +529,7 @@ function judgeApproval(
       }
     : { ok: true, reason: `${who} approved at ${review.submittedAt}, before ${describeCut(cut)}` };
 
-  if (!pr) {
-    outcomes['approval-on-merged-head'] = { ok: false, reason: `${who}: no pull request to have approved` };
-  } else if (!rules.requireApprovalOnHead) {
-    outcomes['approval-on-merged-head'] = {
-      ok: true,
-      reason: `${who} approved ${short(review.commitId)} (approval on the merged head not required by the policy)`,
-    };
-  } else if (sameSha(review.commitId, pr.headSha) && pr.baseChanges === undefined) {
-    // Recorded by every sign stage since retargeting was judged (an empty list when there was none): evidence without
-    // it (a review attestation signed before) cannot show the base stayed what was approved.
-    outcomes['approval-on-merged-head'] = {
-      ok: false,
-      reason: `${who} approved the merged head ${short(pr.headSha)}, but whether the pull request's base was changed since is not in the evidence (a review attestation signed before twokey recorded it): sign the change again`,
-    };
-  } else if (sameSha(review.commitId, pr.headSha)) {
-    // GitHub's times have whole seconds: a base change in the approval's own second may have followed it (a script
-    // retargeting as soon as the approval appears), so only a change strictly before the approval leaves it standing.
-    const retargeted = (pr.baseChanges ?? []).filter((c) => !(time(c.at) < time(review.submittedAt))).at(-1);
-    outcomes['approval-on-merged-head'] = retargeted
-      ? {
-          ok: false,
-          reason: `${who} approved the merged head ${short(pr.headSha)} at ${review.submittedAt}, before the pull request's base was changed at ${retargeted.at} by ${retargeted.actor?.login ?? '(no account)'}: the diff approved is not the diff merged`,
-        }
-      : { ok: true, reason: `${who} approved the merged head ${short(pr.headSha)}` };
-  } else {
-    outcomes['approval-on-merged-head'] = {
-      ok: false,
-      reason: `${who} approved ${short(review.commitId)}, not the merged head ${short(pr.headSha)} (given before the last push)`,
-    };
-  }
+  outcomes['approval-on-merged-head'] = mergedHeadOutcome(review, evidence, rules, cut);
 
   const isAuthor = pr !== undefined && sameAccount(review.reviewer, pr.author);
   outcomes['reviewer-not-author'] = isAuthor
@@ -574,6 +561,91 @@ function judgeApproval(
   return outcomes;
 }
 
+/**
+ * Whether the approval is of what was merged: given on the merged head, after the base last changed, and long enough
+ * after the head's last push that it cannot be of the head before it.
+ */
+function mergedHeadOutcome(
+  review: Review,
+  evidence: ReviewEvidence,
+  rules: ReviewRules,
+  cut: CutOff | undefined,
+): { ok: boolean; reason: string } {
+  const who = review.reviewer.login;
+  const pr = evidence.pullRequest;
+  if (!pr) return { ok: false, reason: `${who}: no pull request to have approved` };
+  if (!rules.requireApprovalOnHead) {
+    return {
+      ok: true,
+      reason: `${who} approved ${short(review.commitId)} (approval on the merged head not required by the policy)`,
+    };
+  }
+  const head = short(pr.headSha);
+  if (!sameSha(review.commitId, pr.headSha)) {
+    return {
+      ok: false,
+      reason: `${who} approved ${short(review.commitId)}, not the merged head ${head} (given before the last push)`,
+    };
+  }
+  if (pr.baseChanges === undefined) {
+    // Recorded by every sign stage since retargeting was judged (an empty list when there was none): evidence without
+    // it (a review attestation signed before) cannot show the base stayed what was approved.
+    return {
+      ok: false,
+      reason: `${who} approved the merged head ${head}, but whether the pull request's base was changed since is not in the evidence (a review attestation signed before twokey recorded it): sign the change again`,
+    };
+  }
+  // GitHub's times have whole seconds: a base change in the approval's own second may have followed it (a script
+  // retargeting as soon as the approval appears), so only a change strictly before the approval leaves it standing.
+  const retargeted = pr.baseChanges.filter((c) => !(time(c.at) < time(review.submittedAt))).at(-1);
+  if (retargeted) {
+    return {
+      ok: false,
+      reason: `${who} approved the merged head ${head} at ${review.submittedAt}, before the pull request's base was changed at ${retargeted.at} by ${retargeted.actor?.login ?? '(no account)'}: the diff approved is not the diff merged`,
+    };
+  }
+  const pushed = lastHeadPush(evidence, cut);
+  // Without the activity feed (the fallback) no push has a time: the approval is judged by its commit alone.
+  if (!pushed) return { ok: true, reason: `${who} approved the merged head ${head}` };
+  const required = rules.minSecondsAfterPush ?? DEFAULT_MIN_SECONDS_AFTER_PUSH;
+  const elapsed = secondsBetween(pushed.timestamp, review.submittedAt);
+  // A review submitted without naming its commit (`gh pr review --approve`, REST without commit_id, GraphQL without
+  // commitOID) is recorded on the newest head: a push just before it lands under an approval of the head before.
+  // GitHub's times have whole seconds, so a push in the approval's own second may have come just before it.
+  if (elapsed === undefined || elapsed < Math.max(required, 1)) {
+    return {
+      ok: false,
+      reason: `${who} approved the merged head ${head} at ${review.submittedAt}, ${tooSoon(pushed, pr.headSha, elapsed)}; approve again (review.min-seconds-after-push: ${required})`,
+    };
+  }
+  return {
+    ok: true,
+    reason: `${who} approved the merged head ${head}, ${elapsed} s after ${describePush(pushed, pr.headSha)} (at least ${required} s required)`,
+  };
+}
+
+/** Why an approval of the merged head does not stand after its last push, in words (`3 s after alice pushed it…`). */
+function tooSoon(pushed: RefActivity, headSha: string, elapsed: number | undefined): string {
+  const push = describePush(pushed, headSha);
+  if (elapsed === undefined) return `but ${push} or the approval has an unreadable time: it cannot be shown to follow`;
+  if (elapsed < 0) return `before ${push}: an approval counts only after the head's last push`;
+  const when = elapsed === 0 ? `in the same second as ${push}` : `${elapsed} s after ${push}`;
+  return `${when}: an approval that soon after a push may be of the head before it (a review submitted without naming its commit is recorded on the newest head)`;
+}
+
+/** The head branch's last push, as its reasons name it: `alice pushed it at T` when it made the merged head. */
+function describePush(pushed: RefActivity, headSha: string): string {
+  if (!sameSha(pushed.after, headSha)) return `the head branch's last push (${describeActivity(pushed)})`;
+  const by = pushed.actor?.login ?? '(no account)';
+  const how =
+    pushed.activityType === 'push'
+      ? 'pushed it'
+      : pushed.activityType === 'force_push'
+        ? 'force-pushed it'
+        : `made it the head (${pushed.activityType})`;
+  return `${by} ${how} at ${pushed.timestamp}`;
+}
+
 function contributorOutcome(reviewer: GitHubAccount, people: People): { ok: boolean; reason: string } {
   const who = reviewer.login;
   const contributions = people.contributionsOf(reviewer);
@@ -600,17 +672,14 @@ function lastPusherOutcome(
 ): { ok: boolean; reason: string } {
   const who = reviewer.login;
   const activity = evidence.activity;
-  if (activity?.available) {
-    const pushes = activity.headPushes.filter((p) => cut === undefined || time(p.timestamp) <= cut.at);
-    const last = pushes.at(-1);
-    if (last) {
-      if (!last.actor) {
-        return { ok: false, reason: `${who}: the last push to ${last.ref} (${last.timestamp}) names no account` };
-      }
-      return sameAccount(last.actor, reviewer)
-        ? { ok: false, reason: `${who} is the last pusher (${describeActivity(last)}, from the activity feed)` }
-        : { ok: true, reason: `${who} is not the last pusher (${describeActivity(last)}, from the activity feed)` };
+  const last = lastHeadPush(evidence, cut);
+  if (last) {
+    if (!last.actor) {
+      return { ok: false, reason: `${who}: the last push to ${last.ref} (${last.timestamp}) names no account` };
     }
+    return sameAccount(last.actor, reviewer)
+      ? { ok: false, reason: `${who} is the last pusher (${describeActivity(last)}, from the activity feed)` }
+      : { ok: true, reason: `${who} is not the last pusher (${describeActivity(last)}, from the activity feed)` };
   }
   // The fallback: a guess from force-push events and the head commit's author and committer.
   const why = !activity
@@ -846,6 +915,16 @@ function describeActivity(a: RefActivity): string {
 /** Reviews oldest first: by submission time, then by id (GitHub's ids increase). */
 function chronological(reviews: Review[]): Review[] {
   return [...reviews].sort((a, b) => time(a.submittedAt) - time(b.submittedAt) || a.id - b.id);
+}
+
+/**
+ * Whole seconds from one GitHub time to a later one, by their seconds (GitHub's times have whole seconds: two in one
+ * second are 0 apart, whichever came first); undefined when either is unreadable.
+ */
+function secondsBetween(from: string, to: string): number | undefined {
+  const [start, end] = [Date.parse(from), Date.parse(to)];
+  if (Number.isNaN(start) || Number.isNaN(end)) return undefined;
+  return Math.floor(end / 1000) - Math.floor(start / 1000);
 }
 
 function time(iso: string): number {

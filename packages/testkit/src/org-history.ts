@@ -669,6 +669,8 @@ function reviewStatement(pr: PlannedPullRequest): object {
   const person = { name: pr.author, email: `${pr.author}@acme.example`, account: author };
   const approvers = pr.approvals.map((a) => account(a.login));
   const merger = approvers[0]!;
+  // The author pushed the commits a minute apart, an hour before opening the pull request: the last push made the head.
+  const pushedAt = (i: number) => shift(pr.createdAt ?? shift(pr.mergedAt, -86400), -3600 + i * 60);
   const evidence: ReviewEvidence = {
     repository: pr.repository,
     commit: pr.commit,
@@ -696,7 +698,7 @@ function reviewStatement(pr: PlannedPullRequest): object {
       author: person,
       committer: person,
       coAuthors: [],
-      committedAt: shift(pr.createdAt ?? shift(pr.mergedAt, -86400), -3600 + i * 60),
+      committedAt: pushedAt(i),
     })),
     reviews: pr.approvals.map((a, i) => ({
       id: a.reviewId,
@@ -715,7 +717,7 @@ function reviewStatement(pr: PlannedPullRequest): object {
           ref: `refs/heads/change-${pr.number}`,
           before: '0'.repeat(40),
           after: pr.head,
-          timestamp: shift(pr.mergedAt, -7200),
+          timestamp: pushedAt(pr.commits.length - 1),
           activityType: 'push',
           actor: author,
         },

@@ -140,7 +140,11 @@ export function forgedReviewStatement(input: {
 }): Statement {
   const { commit, author, approver } = input;
   const head = 'f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0';
-  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  // As GitHub would have it: pushed half an hour before the merge, approved ten minutes before it.
+  const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const now = minutesAgo(0);
+  const pushedAt = minutesAgo(30);
+  const approvedAt = minutesAgo(10);
   const account = (user: FakeUser): GitHubAccount => ({ login: user.login, id: user.id, type: user.type });
   const person: GitPerson = { name: author.name, email: author.email, account: account(author) };
   const evidence: ReviewEvidence = {
@@ -162,11 +166,11 @@ export function forgedReviewStatement(input: {
       baseRef: 'main',
       headRef: 'hotfix',
       headRepository: 'acme/app',
-      createdAt: now,
+      createdAt: pushedAt,
       baseChanges: [],
     },
-    commits: [{ sha: head, author: person, committer: person, coAuthors: [], committedAt: now }],
-    reviews: [{ id: 770001, reviewer: account(approver), state: 'APPROVED', commitId: head, submittedAt: now }],
+    commits: [{ sha: head, author: person, committer: person, coAuthors: [], committedAt: pushedAt }],
+    reviews: [{ id: 770001, reviewer: account(approver), state: 'APPROVED', commitId: head, submittedAt: approvedAt }],
     profiles: [{ account: account(approver), name: approver.name }],
     lastPush: { accounts: [account(author)], people: [], source: 'activity' },
     activity: {
@@ -177,7 +181,7 @@ export function forgedReviewStatement(input: {
           ref: 'refs/heads/hotfix',
           before: NO_COMMIT,
           after: head,
-          timestamp: now,
+          timestamp: pushedAt,
           activityType: 'push',
           actor: account(author),
         },
