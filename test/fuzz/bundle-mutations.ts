@@ -32,7 +32,7 @@ import {
   setAt,
   toJSONText,
 } from './json-text';
-import { LATITUDES, latitudeOf } from './latitude';
+import { judgeTimestamps, LATITUDES, latitudeOf, type TimestampJudgement } from './latitude';
 import { type BundleSeed, conformanceRoot } from './seeds';
 
 /** Fields the protobuf JSON mapping holds as base64 `bytes`. */
@@ -569,10 +569,15 @@ export function applyBundleMutation(mutation: BundleMutation, seeds: BundleSeed[
     const hinted = withinPublicKeyHint(bytes, seed);
     if (hinted) return { bytes, changed: false, notes, latitudes: [hinted] };
   }
-  const within = (op: BundleOp) => latitudeOf(op, seed) !== undefined;
-  const latitudes = [
-    ...new Set(mutation.ops.map((op) => latitudeOf(op, seed)?.name).filter((name) => name !== undefined)),
-  ];
+  // What the mutated bundle's tokens are decides whether operations on them stay within a latitude.
+  let timestamps: TimestampJudgement | undefined;
+  const judged = () => {
+    timestamps ??= judgeTimestamps(bytes, seed);
+    return timestamps;
+  };
+  const latitudeOfOp = (op: BundleOp) => latitudeOf(op, seed, judged);
+  const within = (op: BundleOp) => latitudeOfOp(op) !== undefined;
+  const latitudes = [...new Set(mutation.ops.map((op) => latitudeOfOp(op)?.name).filter((name) => name !== undefined))];
   if (changed && latitudes.length > 0) {
     // The same mutation without the operations within a latitude: if that leaves the seed, only they changed it.
     const strict = applyBundleMutation({ ...mutation, ops: mutation.ops.filter((op) => !within(op)) }, seeds);

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { BundleVerifier, loadTrustedRoot, parseBundle, parseDigestReference } from '@twokey/sigstore';
 import { describe, expect, it } from 'vitest';
 import { applyBundleMutation, type BundleOp } from './bundle-mutations';
-import { LATITUDES, latitudeOf } from './latitude';
+import { encodeElement, parseDer, replaceNode, withTag } from './der';
+import { judgeTimestamps, LATITUDES, latitudeOf } from './latitude';
 import { type BundleSeed, bundleSeeds } from './seeds';
 
 const seeds = bundleSeeds();
@@ -22,6 +23,27 @@ function evidenceKeyOf(seed: BundleSeed, text: string): string | undefined {
 }
 
 const proof = ['verificationMaterial', 'tlogEntries', 0, 'inclusionProof'];
+const firstToken = ['verificationMaterial', 'timestampVerificationData', 'rfc3161Timestamps', 0, 'signedTimestamp'];
+
+/** A seed's first RFC 3161 token, changed by `change` (its DER tree in hand), as the base64 the bundle holds. */
+function tokenOf(name: string, change: (token: Buffer) => Buffer): string {
+  const seed = seeds.find((s) => s.name === name)!;
+  const json = seed.json as {
+    verificationMaterial: { timestampVerificationData: { rfc3161Timestamps: { signedTimestamp: string }[] } };
+  };
+  const token = Buffer.from(
+    json.verificationMaterial.timestampVerificationData.rfc3161Timestamps[0]!.signedTimestamp,
+    'base64',
+  );
+  return change(token).toString('base64');
+}
+
+/** The token with certificates [0] emptied. */
+function withoutCertificates(token: Buffer): Buffer {
+  const root = parseDer(token)!;
+  const certificates = root.children[1]!.children[1]!.children[0]!.children.find((child) => child.tag === 0xa0)!;
+  return replaceNode(token, root, certificates, encodeElement(0xa0, Buffer.alloc(0)));
+}
 
 const CASES: { latitude: string; seed: string; op: BundleOp }[] = [
   {
@@ -40,6 +62,16 @@ const CASES: { latitude: string; seed: string; op: BundleOp }[] = [
     latitude: 'RFC 3161 timestamps that do not verify are uncounted',
     seed: 'conformance/managed-key-happy-path',
     op: { op: 'drop', path: ['verificationMaterial', 'timestampVerificationData'] },
+  },
+  {
+    latitude:
+      "an RFC 3161 token's certificates [0] (empty, or the signing certificate alone) and its signer's digest algorithm (with or without NULL parameters)",
+    seed: 'conformance/rekor2-timestamp-with-embedded-cert',
+    op: {
+      op: 'retype',
+      path: firstToken,
+      value: tokenOf('conformance/rekor2-timestamp-with-embedded-cert', withoutCertificates),
+    },
   },
   {
     latitude: 'the media type is a label',
@@ -72,8 +104,8 @@ describe("the formats' latitude: accepted, keyed as the seed, not a finding", ()
   it.each(CASES)('$latitude ($seed)', ({ latitude, seed: name, op }) => {
     const index = seeds.findIndex((s) => s.name === name);
     const seed = seeds[index]!;
-    expect(latitudeOf(op, seed)?.name).toBe(latitude);
     const mutated = applyBundleMutation({ seed: index, ops: [op] }, seeds);
+    expect(latitudeOf(op, seed, () => judgeTimestamps(mutated.bytes, seed))?.name).toBe(latitude);
     expect(mutated.bytes.toString('utf8')).not.toBe(seed.text);
     expect(mutated.changed).toBe(false);
     expect(mutated.latitudes).toEqual([latitude]);
@@ -94,6 +126,66 @@ describe("the formats' latitude: accepted, keyed as the seed, not a finding", ()
     };
     expect(latitudeOf(op)).toBeUndefined();
     expect(applyBundleMutation({ seed: index, ops: [op] }, seeds).changed).toBe(true);
+  });
+
+  // A token is exempt only while it does not verify: every byte of it that no signature covers and sigstore-js
+  // reads leniently (its wrapping tags, the digest algorithm's parameters, certificates [0]) made another encoding of
+  // the same timestamp, which the exemption of everything under timestampVerificationData hid from the fuzzer.
+  it.each([
+    {
+      change: 'the TimeStampResp retagged SET',
+      seed: 'realdata/hello-world.rekor-v2-hashedrekord',
+      token: (der: Buffer) => withTag(der, parseDer(der)!, 0x31),
+    },
+    {
+      change: 'the SignerInfo retagged SET',
+      seed: 'loopback/message-signature',
+      token: (der: Buffer) => {
+        const root = parseDer(der)!;
+        const signerInfo = root.children[1]!.children[1]!.children[0]!.children.at(-1)!.children[0]!;
+        return replaceNode(der, root, signerInfo, withTag(der, signerInfo, 0x31));
+      },
+    },
+    {
+      change: 'certificates [0] left out',
+      seed: 'conformance/rekor2-dsse-happy-path',
+      token: (der: Buffer) => {
+        const root = parseDer(der)!;
+        const signedData = root.children[1]!.children[1]!.children[0]!;
+        const certificates = signedData.children.find((child) => child.tag === 0xa0)!;
+        const content = Buffer.concat(
+          signedData.children
+            .filter((child) => child !== certificates)
+            .map((child) => der.subarray(child.start, child.end)),
+        );
+        return replaceNode(der, root, signedData, encodeElement(0x30, content));
+      },
+    },
+  ])('counts a token changed so that it still verifies as a change: $change ($seed)', ({ seed: name, token }) => {
+    const index = seeds.findIndex((s) => s.name === name);
+    const seed = seeds[index]!;
+    const op: BundleOp = { op: 'retype', path: firstToken, value: tokenOf(name, token) };
+    const mutated = applyBundleMutation({ seed: index, ops: [op] }, seeds);
+    expect(judgeTimestamps(mutated.bytes, seed)).toBe('counted');
+    expect(latitudeOf(op, seed, () => judgeTimestamps(mutated.bytes, seed))).toBeUndefined();
+    expect(mutated.changed).toBe(true);
+    expect(mutated.latitudes).toBeUndefined();
+  });
+
+  it('counts a token that no longer verifies (a bit of its signature flipped) as within the latitude', () => {
+    const name = 'realdata/hello-world.rekor-v2-hashedrekord';
+    const index = seeds.findIndex((s) => s.name === name);
+    const seed = seeds[index]!;
+    const flipped = tokenOf(name, (der) => {
+      const copy = Buffer.from(der);
+      copy[copy.length - 1]! ^= 1; // the last byte of the ECDSA signature's s
+      return copy;
+    });
+    const op: BundleOp = { op: 'retype', path: firstToken, value: flipped };
+    const mutated = applyBundleMutation({ seed: index, ops: [op] }, seeds);
+    expect(judgeTimestamps(mutated.bytes, seed)).toBe('uncounted');
+    expect(mutated.changed).toBe(false);
+    expect(mutated.latitudes).toEqual(['RFC 3161 timestamps that do not verify are uncounted']);
   });
 
   // Fuzzer run of seed 12: another bundle's empty timestampVerificationData spliced in as the key identifier (case

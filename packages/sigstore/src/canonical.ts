@@ -149,7 +149,8 @@ const CONTEXT_1 = 0xa1;
 /**
  * The signing certificate, and every certificate of a v0.1/v0.2 chain, is strict DER. The certificates after the
  * leaf are never read by the verifier (it chains the leaf to the trusted root's own certificates), so each must be
- * one of those, byte for byte.
+ * one of those, byte for byte, and together they are nothing or the leaf's path to its root — the two forms
+ * clients write (the leaf alone; sigstore-js 1.x the whole chain).
  */
 function checkCertificates(bundle: Bundle, trust: TrustedRootMaterial, source: string): void {
   const material = bundle.verificationMaterial.content;
@@ -170,6 +171,67 @@ function checkCertificates(bundle: Bundle, trust: TrustedRootMaterial, source: s
       );
     }
   });
+  const [leaf, ...rest] = chain;
+  if (leaf && rest.length > 0) checkIssuingChain(leaf.rawBytes, rest, trust, source);
+}
+
+/**
+ * The certificates after a v0.1/v0.2 leaf: exactly the leaf's path to its root within one of the trusted root's
+ * certificate authorities — its issuer, that one's issuer, … the self-signed root — as clients write it (sigstore-js
+ * 1.x; whatever order the trusted root lists the authority's certificates in). Any other list of trusted
+ * certificates (fewer, more, reordered, repeated) verifies the same, so it would be another encoding.
+ */
+function checkIssuingChain(
+  leafDER: Buffer,
+  rest: readonly { rawBytes: Buffer }[],
+  trust: TrustedRootMaterial,
+  source: string,
+): void {
+  const leaf = X509Certificate.parse(leafDER as Buffer<ArrayBuffer>);
+  const paths = trust.root.certificateAuthorities
+    .map((ca) => pathToRoot(leaf, ca.certChain?.certificates ?? []))
+    .filter((path) => path.length > 0);
+  const same = (path: readonly Buffer[]) =>
+    path.length === rest.length && path.every((der, i) => der.equals(rest[i]!.rawBytes));
+  if (!paths.some(same)) {
+    const expected = paths[0]
+      ? `the ${paths[0].length} certificates from the leaf's issuer to its root`
+      : 'none (no trusted certificate authority issued the leaf)';
+    fail(
+      'CERTIFICATE_CHAIN_UNTRUSTED',
+      source,
+      `verificationMaterial.x509CertificateChain.certificates[1..]: expected nothing after the leaf, or ${expected}; found ${rest.length} other certificates`,
+    );
+  }
+}
+
+/** The certificates of one authority's chain from the leaf's issuer up: each issued the one before, to a self-signed root. */
+function pathToRoot(leaf: X509Certificate, chain: readonly { rawBytes: Buffer }[]): Buffer[] {
+  const certificates = chain.flatMap(({ rawBytes }) => {
+    try {
+      return [{ der: rawBytes, certificate: X509Certificate.parse(rawBytes as Buffer<ArrayBuffer>) }];
+    } catch {
+      return []; // unreadable in the trusted root: it issued nothing the verifier will accept
+    }
+  });
+  const path: Buffer[] = [];
+  for (let current = leaf; path.length < certificates.length; ) {
+    const issuer = certificates.find(({ certificate }) => issued(certificate, current));
+    if (!issuer || path.some((der) => der.equals(issuer.der))) break;
+    path.push(issuer.der);
+    if (issuer.certificate.subject.equals(issuer.certificate.issuer)) break; // the root
+    current = issuer.certificate;
+  }
+  return path;
+}
+
+/** Whether `issuer` issued `certificate`: it names it as issuer and its key signed it. */
+function issued(issuer: X509Certificate, certificate: X509Certificate): boolean {
+  try {
+    return issuer.subject.equals(certificate.issuer) && certificate.verify(issuer);
+  } catch {
+    return false;
+  }
 }
 
 function checkCertificateDER(der: Buffer, at: string, source: string): void {
@@ -256,21 +318,38 @@ function checkTimestampTokens(bundle: Bundle, trust: TrustedRootMaterial, source
   });
 }
 
-/** The trusted root's timestamp authority certificates, read once per trusted root. */
-const timestampCertificates = new WeakMap<TrustedRootMaterial, ASN1Obj[]>();
+/** The trusted root's timestamp authority certificates: all of them, and each authority's signing certificate. */
+interface TrustedTimestampCertificates {
+  all: ASN1Obj[];
+  /** The first certificate of each authority's chain (the one whose key signs tokens), with its issuer and serial. */
+  signers: { certificate: ASN1Obj; issuer: ASN1Obj; serialNumber: ASN1Obj }[];
+}
 
-function trustedTimestampCertificates(trust: TrustedRootMaterial): ASN1Obj[] {
+/** Read once per trusted root. */
+const timestampCertificates = new WeakMap<TrustedRootMaterial, TrustedTimestampCertificates>();
+
+function trustedTimestampCertificates(trust: TrustedRootMaterial): TrustedTimestampCertificates {
   let read = timestampCertificates.get(trust);
   if (!read) {
-    read = trust.root.timestampAuthorities
-      .flatMap((tsa) => tsa.certChain?.certificates ?? [])
-      .flatMap((certificate) => {
+    const chains = trust.root.timestampAuthorities.map((tsa) =>
+      (tsa.certChain?.certificates ?? []).flatMap((certificate) => {
         try {
           return [ASN1Obj.parseBuffer(Buffer.from(certificate.rawBytes))];
         } catch {
           return []; // unreadable in the trusted root: no token's certificate can be it
         }
-      });
+      }),
+    );
+    read = {
+      all: chains.flat(),
+      signers: chains.flatMap(([certificate]) => {
+        // TBSCertificate { [0] version, serialNumber, signature, issuer, … }
+        const tbs = certificate?.subs[0];
+        const at = tbs?.subs[0]?.tag.toDER() === CONTEXT_0 ? 1 : 0;
+        const [serialNumber, , issuer] = tbs?.subs.slice(at, at + 3) ?? [];
+        return certificate && serialNumber && issuer ? [{ certificate, issuer, serialNumber }] : [];
+      }),
+    };
     timestampCertificates.set(trust, read);
   }
   return read;
@@ -300,7 +379,7 @@ function notCanonical(message: string): never {
  * TimeStampResp { status PKIStatusInfo, timeStampToken ContentInfo { signedData, [0] SignedData } }
  * (RFC 3161 2.4.2, RFC 5652 5): why a token is malformed or not canonical, or undefined.
  */
-function timestampTokenProblem(bytes: Buffer, trusted: readonly ASN1Obj[]): TokenProblem | undefined {
+function timestampTokenProblem(bytes: Buffer, trusted: TrustedTimestampCertificates): TokenProblem | undefined {
   try {
     let response: ASN1Obj;
     try {
@@ -316,6 +395,7 @@ function timestampTokenProblem(bytes: Buffer, trusted: readonly ASN1Obj[]): Toke
     if (contentType.toOID() !== OID_SIGNED_DATA) invalid(`timeStampToken.contentType: expected signedData`);
     const [signedData] = expectChildren(content, [SEQUENCE], 'timeStampToken.content');
     checkSignedData(signedData, trusted);
+    expectSequence(response, 'TimeStampResp');
     return undefined;
   } catch (error) {
     if (error instanceof TokenRefused) return error.problem;
@@ -325,9 +405,9 @@ function timestampTokenProblem(bytes: Buffer, trusted: readonly ASN1Obj[]): Toke
 
 /**
  * SignedData { version 3, digestAlgorithms SET (exactly the signer's), encapContentInfo (the TSTInfo),
- * certificates [0] (only the trusted TSA's own), signerInfos SET (one signer) } — no CRLs.
+ * certificates [0] (empty, or the signing certificate alone), signerInfos SET (one signer) } — no CRLs.
  */
-function checkSignedData(signedData: ASN1Obj, trusted: readonly ASN1Obj[]): void {
+function checkSignedData(signedData: ASN1Obj, trusted: TrustedTimestampCertificates): void {
   const tags = signedData.subs.map((sub) => sub.tag.toDER());
   if (tags.includes(CONTEXT_1)) notCanonical('signedData.crls: expected none (a timestamp authority writes none)');
   const certificates = tags.length === 5 ? signedData.subs[3] : undefined;
@@ -342,20 +422,47 @@ function checkSignedData(signedData: ASN1Obj, trusted: readonly ASN1Obj[]): void
   if (signerInfos.subs.length !== 1) {
     invalid(`signedData.signerInfos: expected one signer, found ${signerInfos.subs.length}`);
   }
-  const digestAlgorithm = checkSignerInfo(signerInfos.subs[0]!);
+  const { sid, digestAlgorithm } = checkSignerInfo(signerInfos.subs[0]!);
   if (digestAlgorithms.subs.length !== 1 || !sameElement(digestAlgorithms.subs[0]!, digestAlgorithm)) {
     notCanonical("signedData.digestAlgorithms: expected exactly the signer's digest algorithm");
   }
-  // The verifier never reads these (it takes the authority's chain from the trusted root), so each must be one of
-  // the trusted authorities' own certificates, byte for byte (and so exactly as strict as the trusted root): any
-  // other names an untrusted authority or rides along unsigned.
+  checkEmbeddedCertificates(certificates, sid, trusted);
+}
+
+/**
+ * certificates [0] is what the request's certReq asked for, which nothing signs: authorities write it empty, or
+ * holding the signing certificate alone (timestamp-authority and @sigstore/mock alike; no genuine token in the
+ * suites omits the field or carries the rest of the chain; OpenSSL omits it, but the OpenSSL authority in them,
+ * FreeTSA, signs with RSA, refused above). The verifier never reads it — it takes the authority's
+ * chain from the trusted root — so those two are the only forms: the signing certificate is the trusted authority's
+ * first certificate, byte for byte, with the issuer and serial number the signer identifier names (as sigstore-js
+ * picks the authority). Anything else names an untrusted authority, or is one token in other bytes.
+ */
+function checkEmbeddedCertificates(
+  certificates: ASN1Obj | undefined,
+  sid: ASN1Obj,
+  trusted: TrustedTimestampCertificates,
+): void {
   certificates?.subs.forEach((certificate, i) => {
-    if (!trusted.some((t) => sameElement(t, certificate))) {
+    if (!trusted.all.some((t) => sameElement(t, certificate))) {
       invalid(
         `signedData.certificates[${i}]: expected a certificate of the trusted root's timestamp authorities, found another`,
       );
     }
   });
+  if (!certificates) {
+    notCanonical('signedData.certificates: expected [0], empty or with the signing certificate; found none');
+  }
+  if (certificates.subs.length === 0) return;
+  const [issuer, serialNumber] = sid.subs as [ASN1Obj, ASN1Obj];
+  const signer = trusted.signers.find(
+    (s) => sameElement(s.issuer, issuer) && sameElement(s.serialNumber, serialNumber),
+  )?.certificate;
+  if (certificates.subs.length !== 1 || !signer || !sameElement(certificates.subs[0]!, signer)) {
+    notCanonical(
+      `signedData.certificates: expected none, or the signing certificate alone (the trusted authority's certificate the signer identifier names); found ${certificates.subs.length} certificates, not that one alone`,
+    );
+  }
 }
 
 /** encapContentInfo { id-ct-TSTInfo, [0] OCTET STRING { TSTInfo } }, with the fields sigstore-js reads. */
@@ -383,9 +490,9 @@ function checkTSTInfo(encapsulated: ASN1Obj): void {
 
 /**
  * SignerInfo { version 1, sid IssuerAndSerialNumber, digestAlgorithm, [0] signedAttrs (with messageDigest),
- * signatureAlgorithm, signature } — no unsigned attributes. Returns the digest algorithm.
+ * signatureAlgorithm, signature } — no unsigned attributes. Returns the signer identifier and digest algorithm.
  */
-function checkSignerInfo(signerInfo: ASN1Obj): ASN1Obj {
+function checkSignerInfo(signerInfo: ASN1Obj): { sid: ASN1Obj; digestAlgorithm: ASN1Obj } {
   if (signerInfo.subs[6]?.tag.toDER() === CONTEXT_1) notCanonical('signerInfo.unsignedAttrs: expected none');
   const [version, sid, digestAlgorithm, signedAttrs, signatureAlgorithm] = expectChildren(
     signerInfo,
@@ -407,15 +514,29 @@ function checkSignerInfo(signerInfo: ASN1Obj): ASN1Obj {
   if (!SIGNATURE_ALGORITHMS.has(oid.toOID())) {
     invalid(`signerInfo.signatureAlgorithm: expected ECDSA with SHA-256, -384 or -512, found ${oid.toOID()}`);
   }
-  return digestAlgorithm;
+  // Its elements are read whatever tag wraps them (the SET of signers does not say), and nothing signs this one.
+  expectSequence(signerInfo, 'signerInfo');
+  return { sid, digestAlgorithm };
 }
 
-/** AlgorithmIdentifier { a SHA-2 OID, NULL or no parameters } (both forms are written by real authorities). */
+/**
+ * AlgorithmIdentifier { a SHA-2 OID, NULL or no parameters }: RFC 5754 (2) lets a writer use either, and real
+ * authorities do (Sigstore's and GitHub's timestamp-authority write the signed messageImprint's with NULL and the
+ * signer's without; @sigstore/mock the reverse). The signer's is not signed, so a token's signer info may be read in
+ * either form: a latitude kept rather than refuse an authority that writes another combination, bounded to those two
+ * (digestAlgorithms must be exactly the signer's), and one signed event either way (its evidence key is the same).
+ */
 function checkHashAlgorithm(algorithm: ASN1Obj, at: string): void {
   const withNull = algorithm.subs.length === 2;
   const [oid] = expectChildren(algorithm, withNull ? [OID, NULL] : [OID], at);
   if (withNull && algorithm.subs[1]!.value.length !== 0) invalid(`${at}.parameters: expected NULL`);
   if (!HASH_ALGORITHMS.has(oid.toOID())) invalid(`${at}: expected SHA-256, -384 or -512, found ${oid.toOID()}`);
+}
+
+/** A wrapper nothing signs and sigstore-js reads whatever its tag: a SEQUENCE, as DER writers write it. */
+function expectSequence(element: ASN1Obj, at: string): void {
+  const tag = element.tag.toDER();
+  if (tag !== SEQUENCE) notCanonical(`${at}: expected a SEQUENCE, found ${tagName(tag)}`);
 }
 
 /** The element's children, which must be exactly these tags. */
