@@ -453,8 +453,9 @@ class GraphQLReads {
     variables: Record<string, unknown>,
     options: { first?: boolean; refusable?: string[] } = {},
   ): Promise<Answer<T>> {
+    let data: T;
     try {
-      return { data: await this.client.graphql<T>(query, variables) };
+      data = await this.client.graphql<T>(query, variables);
     } catch (error) {
       if (isApiFailure(error)) {
         const failure = failureOf(error);
@@ -484,13 +485,26 @@ class GraphQLReads {
           return {};
         }
       }
-      const data = (error as { data?: T }).data;
-      if (data === undefined || data === null) {
+      const partial = (error as { data?: T }).data;
+      if (partial === undefined || partial === null) {
         this.gap(what, listed);
         return {};
       }
-      return { ...answer, data };
+      return this.shown(what, { ...answer, data: partial });
     }
+    return this.shown(what, { data });
+  }
+
+  /**
+   * The answer, unless a list in it has an item GitHub did not show: the schema lets every `nodes` list, and every
+   * item of one, be null (an item of a deleted account, or data the token may not see), and a review or force push
+   * left out must not pass as one that never happened. Such an answer is a gap, as an error would be.
+   */
+  private shown<T>(what: string, answer: Answer<T>): Answer<T> {
+    const hidden = hiddenItem(answer.data);
+    if (hidden === undefined) return answer;
+    this.gap(what, `GitHub answered with an item it did not show (null) at ${hidden}`);
+    return {};
   }
 
   /**
@@ -859,4 +873,25 @@ export function followUpQuery(parts: { lists: PagedList[]; logins: number }): st
     `query TwokeyReviewEvidenceMore(${variables.join(', ')}) {\n  repository(owner: $owner, name: $name) {\n    ${fields.join('\n    ')}\n  }\n}`,
     ...fragments,
   ].join('\n');
+}
+
+/** The path of the first `nodes` list in an answer that is null or holds a null item, or undefined when none does. */
+function hiddenItem(value: unknown, path = 'data'): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = hiddenItem(item, `${path}.${i}`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const at = `${path}.${key}`;
+    if (key === 'nodes' && (item === null || (Array.isArray(item) && item.includes(null)))) {
+      return item === null ? at : `${at}.${(item as unknown[]).indexOf(null)}`;
+    }
+    const found = hiddenItem(item, at);
+    if (found) return found;
+  }
+  return undefined;
 }
