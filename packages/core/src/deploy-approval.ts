@@ -147,7 +147,7 @@ export function judgeDeployApproval(
     );
   }
   const rejected = predicate.approvals.filter(
-    (a) => a.state === 'rejected' && a.environments.includes(predicate.environment),
+    (a) => a.state === 'rejected' && namesEnvironment(a.environments, predicate.environment),
   );
   if (rejected.length > 0) {
     problems.push(`rejected by ${rejected.map((a) => a.user.login).join(', ')}`);
@@ -174,7 +174,7 @@ export function judgeDeployApproval(
   const countedOnce: string[] = [];
   const refused: string[] = [];
   for (const approval of predicate.approvals) {
-    if (approval.state !== 'approved' || !approval.environments.includes(predicate.environment)) continue;
+    if (approval.state !== 'approved' || !namesEnvironment(approval.environments, predicate.environment)) continue;
     const login = approval.user.login;
     if (!Number.isSafeInteger(approval.user.id)) refused.push(`${login} (no account id)`);
     else if (isBotAccount(approval.user)) refused.push(`${login} (a bot)`);
@@ -259,4 +259,14 @@ function excludedPeople(
     else add(change.codeApprovers, 'approved the code');
   }
   return { byLogin, byId, unknown };
+}
+
+/**
+ * Whether a review of a run's deployments names this environment. GitHub's environment names are not case sensitive
+ * (`Production` and `production` are one environment of a repository), and the job's token and the review history may
+ * spell it differently: compared without case.
+ */
+export function namesEnvironment(environments: readonly string[], environment: string): boolean {
+  const wanted = environment.toLowerCase();
+  return environments.some((name) => name.toLowerCase() === wanted);
 }

@@ -3,7 +3,12 @@
 // or, when it cannot count, as an audit finding (M6). Only the facts are kept, never the bundles, so a report over
 // 100,000 bundles holds a few hundred bytes a bundle. Pure: the caller verifies the bundles (packages/sigstore).
 import { BREAK_GLASS_PREDICATE_TYPE, breakGlassId, parseBreakGlassPredicate } from './break-glass';
-import { DEPLOY_APPROVAL_PREDICATE_TYPE, isBotAccount, parseDeployApprovalPredicate } from './deploy-approval';
+import {
+  DEPLOY_APPROVAL_PREDICATE_TYPE,
+  isBotAccount,
+  namesEnvironment,
+  parseDeployApprovalPredicate,
+} from './deploy-approval';
 import { parseStatement, type Statement } from './intoto';
 import type { IdentityRule, VerifiedBundle } from './model';
 import { matchIdentity, type Policy } from './policy';
@@ -340,7 +345,10 @@ export class EvidenceLedger {
         readAt: predicate.readAt,
         approvers: predicate.approvals
           .filter(
-            (a) => a.state === 'approved' && a.environments.includes(predicate.environment) && !isBotAccount(a.user),
+            (a) =>
+              a.state === 'approved' &&
+              namesEnvironment(a.environments, predicate.environment) &&
+              !isBotAccount(a.user),
           )
           .map((a) => a.user.login),
         artifacts,
