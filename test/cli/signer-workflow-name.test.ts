@@ -40,9 +40,20 @@ async function signedBy(workflowFile: string, ref: string, name: string): Promis
   return path;
 }
 
+// Whose run it must be (gh's --owner, required with its signer flags): acme, whose repository signed.
 const verify = (bundle: string, ...flags: string[]) =>
   runCli(
-    ['verify-bundle', '--bundle', bundle, '--trusted-root', stack.trustedRootPath, ...flags, join(dir, 'app.tar.gz')],
+    [
+      'verify-bundle',
+      '--bundle',
+      bundle,
+      '--trusted-root',
+      stack.trustedRootPath,
+      ...flags,
+      '--owner',
+      'acme',
+      join(dir, 'app.tar.gz'),
+    ],
     dir,
   );
 

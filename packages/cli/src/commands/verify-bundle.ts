@@ -28,7 +28,8 @@ import { describeSigner } from '../show';
 
 export const VERIFY_BUNDLE_USAGE = `Usage: twokey verify-bundle --bundle FILE
          (--certificate-identity ID | --certificate-identity-regexp RE) --certificate-oidc-issuer ISSUER
-         | (--signer-workflow WORKFLOW | --signer-repo OWNER/REPO) [--cert-oidc-issuer ISSUER]
+         | (--owner OWNER | --repo OWNER/REPO) (--signer-workflow WORKFLOW | --signer-repo OWNER/REPO)
+           [--cert-oidc-issuer ISSUER]
          | --key PEM_FILE
          [--source-ref REF] [--source-digest SHA] [--deny-self-hosted-runners] [--predicate-type URI]
          [--trusted-root FILE|public-good|github] ARTIFACT_PATH|sha256:HEX|sha512:HEX
@@ -39,7 +40,9 @@ embedded one (public-good; github, GitHub's instance, which signs private reposi
 
 The signer, as cosign names it (--certificate-identity[-regexp], --certificate-oidc-issuer) or as
 gh attestation verify does: --signer-workflow [HOST/]OWNER/REPO/PATH/TO/WORKFLOW.yml (that workflow file, at any
-ref), --signer-repo OWNER/REPO (any workflow of that repository), --cert-oidc-issuer (default GitHub Actions');
+ref), --signer-repo OWNER/REPO (any workflow of that repository), --cert-oidc-issuer (default GitHub Actions'),
+with --owner OWNER or --repo OWNER/REPO, whose run it must be (the certificate's source repository: a reusable
+workflow's certificate names that workflow whichever repository called it; as gh, one of them is required);
 --source-ref and --source-digest (the certificate's source repository ref and commit), --deny-self-hosted-runners
 (a GitHub-hosted runner only), --predicate-type (an in-toto statement of that predicate type only).
 
@@ -57,6 +60,8 @@ const VERIFY_BUNDLE_OPTIONS = {
   // gh attestation verify's names for the same checks.
   'signer-workflow': { type: 'string' },
   'signer-repo': { type: 'string' },
+  owner: { type: 'string' },
+  repo: { type: 'string' },
   'cert-oidc-issuer': { type: 'string' },
   'source-ref': { type: 'string' },
   'source-digest': { type: 'string' },
@@ -134,6 +139,7 @@ function expectedIdentity(values: VerifyBundleValues): ExpectedIdentity | undefi
   }
   const identity = cosignIdentity(values) ?? ghIdentity(values);
   const extensions = {
+    ...sourceRepository(values),
     ...(values['source-ref'] !== undefined && { sourceRepositoryRef: nonEmpty('--source-ref', values['source-ref']) }),
     ...(values['source-digest'] !== undefined && {
       sourceRepositoryDigest: nonEmpty('--source-digest', values['source-digest']),
@@ -142,9 +148,50 @@ function expectedIdentity(values: VerifyBundleValues): ExpectedIdentity | undefi
   };
   if (Object.keys(extensions).length === 0) return identity;
   if (!identity) {
-    throw new UsageError('verify-bundle: --source-ref, --source-digest and --deny-self-hosted-runners need a signer');
+    throw new UsageError(
+      'verify-bundle: --owner, --repo, --source-ref, --source-digest and --deny-self-hosted-runners need a signer',
+    );
   }
   return { ...identity, extensions };
+}
+
+/**
+ * gh's --owner and --repo: whose run signed, as the certificate's Source Repository Owner URI and Source Repository
+ * URI name it (exactly, as GitHub spells it). A reusable workflow's SAN and Build Signer URI name that workflow
+ * whichever repository called it, so --signer-workflow or --signer-repo alone would take any repository's run of a
+ * public reusable workflow: gh requires one of them, and so does twokey.
+ */
+function sourceRepository(values: VerifyBundleValues): Record<string, string> {
+  const owner = values.owner;
+  const repository = values.repo;
+  const gh = values['signer-workflow'] !== undefined || values['signer-repo'] !== undefined;
+  if (gh && owner === undefined && repository === undefined) {
+    throw new UsageError(
+      'verify-bundle: --signer-workflow and --signer-repo need --owner OWNER or --repo OWNER/REPO, whose run it must be (a reusable workflow is the same whichever repository calls it)',
+    );
+  }
+  const host = signerHost(values['signer-workflow']);
+  const checked: Record<string, string> = {};
+  if (owner !== undefined) {
+    if (!/^[^/\s]+$/.test(nonEmpty('--owner', owner))) {
+      throw new UsageError(`verify-bundle: --owner: expected OWNER, found ${owner}`);
+    }
+    checked.sourceRepositoryOwnerURI = `https://${host}/${owner}`;
+  }
+  if (repository !== undefined) {
+    const parts = nonEmpty('--repo', repository).split('/');
+    if (parts.length !== 2 || parts.some((p) => p === '' || /\s/.test(p))) {
+      throw new UsageError(`verify-bundle: --repo: expected OWNER/REPO, found ${repository}`);
+    }
+    checked.sourceRepositoryURI = `https://${host}/${parts.join('/')}`;
+  }
+  return checked;
+}
+
+/** The host of --signer-workflow's `HOST/OWNER/REPO/…` (a first part with a dot), else github.com. */
+function signerHost(workflow: string | undefined): string {
+  const first = workflow?.split('/')[0];
+  return first?.includes('.') ? first : 'github.com';
 }
 
 function nonEmpty(flag: string, value: string): string {
