@@ -322,7 +322,8 @@ describe('B. approvals of another environment of the same run', () => {
     );
     const run = { actor: 'alice', actor_id: '7001' };
     writeFileSync(join(workspace, 'dist', 'c.tar.gz'), 'alice hotfix, variant C\n');
-    const C = pushCommit(repository, aCommit({ author: aUser('alice', { id: 7001 }), message: 'even more' }), BRANCH);
+    // On main: the break-glass lets through only a commit someone put on the default branch (its activity feed).
+    const C = pushCommit(repository, aCommit({ author: aUser('alice', { id: 7001 }), message: 'even more' }));
     // Built and dispatched on main, the repository's default branch, as workflows/break-glass.yml does in one run: the
     // break-glass workflow signs on the default branch only (test/e2e/break-glass-ref.test.ts), whatever commit it lets
     // through, and the gate takes a build of that branch only (packages/gate/src/break-glass-commit.test.ts).

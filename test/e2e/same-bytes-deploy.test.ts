@@ -15,6 +15,7 @@ import {
   aRepository,
   aReview,
   aUser,
+  type FakeAttestation,
   type FakeRepository,
   type GitHubFake,
   identity,
@@ -222,6 +223,27 @@ describe('the deploy of one of two changes that built the same bytes', () => {
       );
     } finally {
       stored.pop();
+    }
+  });
+
+  it('is neither stopped nor misled by a writer storing one of the store’s bundles for these bytes 1001 times: copies are read once', async () => {
+    const digest = createHash('sha256')
+      .update(readFileSync(join(workspace, 'dist', 'app.tar.gz')))
+      .digest('hex');
+    const original = repository.attestations!;
+    const copied = original.find((a) => a.subjects.includes(`sha256:${digest}`))!;
+    const copies = new Set(Array.from({ length: 1001 }, (): FakeAttestation => ({ ...copied, viaUrl: true })));
+    repository.attestations = [...original, ...copies];
+    try {
+      const bob = await deployB('bob');
+      expect(bob.exitCode, bob.log).toBe(0);
+      expect(approvalCheck(bob.report).verdict).toBe('pass');
+      // Change A's review attestation is still read: alice is still refused.
+      const alice = await deployB('alice');
+      expect(approvalCheck(alice.report).verdict).toBe('fail');
+      expect(approvalCheck(alice.report).reason).toContain("alice (the change's author)");
+    } finally {
+      repository.attestations = repository.attestations.filter((a) => !copies.has(a));
     }
   });
 });

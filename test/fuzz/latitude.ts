@@ -200,7 +200,7 @@ function referenceOf(seed: BundleSeed): TimestampReference {
       const x509 = X509Certificate.parse(certificate);
       return x509.serialNumber.equals(parsed.signerSerialNumber) && x509.issuer.equals(parsed.signerIssuer);
     });
-    const forms = [der];
+    const forms: Buffer[] = [der];
     for (const form of [Buffer.alloc(0), signing]) {
       if (form === undefined) continue;
       const other = withCertificates(der, form);

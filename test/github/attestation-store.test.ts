@@ -4,7 +4,7 @@
 // not end is an error, never a quiet truncation.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fetchAttestations } from '@twokey/github';
+import { fetchAttestations, type StoredAttestation } from '@twokey/github';
 import { aGitHubState, aRepository, type GitHubFake, startGitHubFake } from '@twokey/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -15,6 +15,11 @@ const entry = (subject: string, marker: number, viaUrl = false) => ({
   bundle: { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', marker },
   viaUrl,
 });
+/** Which stored entry it is; every blob here reads. */
+const markerOf = (a: StoredAttestation) => {
+  if (!('text' in a)) throw new Error(a.unreadable.reason);
+  return (JSON.parse(a.text) as { marker: number }).marker;
+};
 
 let github: GitHubFake | undefined;
 afterEach(async () => {
@@ -35,9 +40,7 @@ describe('a repository’s store, one digest (GET /repos/{owner}/{repo}/attestat
       digests: [digest(7)],
     });
 
-    expect(found.map((a) => (JSON.parse(a.text) as { marker: number }).marker)).toEqual(
-      Array.from({ length: 230 }, (_, i) => i),
-    );
+    expect(found.map(markerOf)).toEqual(Array.from({ length: 230 }, (_, i) => i));
     const reads = github.requests.filter((r) => r.route === 'GET /repos/{owner}/{repo}/attestations/{subject_digest}');
     expect(reads.map((r) => [r.query.page, r.query.after === undefined])).toEqual([
       [undefined, true],
@@ -67,8 +70,7 @@ describe('an organisation’s store, many digests at once (POST /orgs/{org}/atte
       digests: [digest(1), digest(2), digest(3)],
     });
 
-    const markers = (d: string) =>
-      found.filter((a) => a.digest === d).map((a) => (JSON.parse(a.text) as { marker: number }).marker);
+    const markers = (d: string) => found.filter((a) => a.digest === d).map(markerOf);
     expect(markers(digest(1))).toEqual(Array.from({ length: 130 }, (_, i) => i));
     expect(markers(digest(2))).toEqual(Array.from({ length: 45 }, (_, i) => 200 + i));
     expect(markers(digest(3))).toEqual([]);

@@ -8159,10 +8159,10 @@ var Regexp = class Regexp2 {
         else out += sub.appendTo();
         break;
       case Regexp2.Op.ALTERNATE: {
-        let sep = "";
+        let sep2 = "";
         for (let sub of this.subs) {
-          out += sep;
-          sep = "|";
+          out += sep2;
+          sep2 = "|";
           out += sub.appendTo();
         }
         break;
@@ -12306,6 +12306,46 @@ function checkCertificates(bundle, trust, source) {
       );
     }
   });
+  const [leaf, ...rest] = chain;
+  if (leaf && rest.length > 0) checkIssuingChain(leaf.rawBytes, rest, trust, source);
+}
+function checkIssuingChain(leafDER, rest, trust, source) {
+  const leaf = import_core2.X509Certificate.parse(leafDER);
+  const paths = trust.root.certificateAuthorities.map((ca) => pathToRoot(leaf, ca.certChain?.certificates ?? [])).filter((path) => path.length > 0);
+  const same = (path) => path.length === rest.length && path.every((der, i) => der.equals(rest[i].rawBytes));
+  if (!paths.some(same)) {
+    const expected = paths[0] ? `the ${paths[0].length} certificates from the leaf's issuer to its root` : "none (no trusted certificate authority issued the leaf)";
+    fail(
+      "CERTIFICATE_CHAIN_UNTRUSTED",
+      source,
+      `verificationMaterial.x509CertificateChain.certificates[1..]: expected nothing after the leaf, or ${expected}; found ${rest.length} other certificates`
+    );
+  }
+}
+function pathToRoot(leaf, chain) {
+  const certificates = chain.flatMap(({ rawBytes }) => {
+    try {
+      return [{ der: rawBytes, certificate: import_core2.X509Certificate.parse(rawBytes) }];
+    } catch {
+      return [];
+    }
+  });
+  const path = [];
+  for (let current = leaf; path.length < certificates.length; ) {
+    const issuer = certificates.find(({ certificate }) => issued(certificate, current));
+    if (!issuer || path.some((der) => der.equals(issuer.der))) break;
+    path.push(issuer.der);
+    if (issuer.certificate.subject.equals(issuer.certificate.issuer)) break;
+    current = issuer.certificate;
+  }
+  return path;
+}
+function issued(issuer, certificate) {
+  try {
+    return issuer.subject.equals(certificate.issuer) && certificate.verify(issuer);
+  } catch {
+    return false;
+  }
 }
 function checkCertificateDER(der, at, source) {
   const problem = strictCertificateProblem(der);
@@ -12369,13 +12409,24 @@ var timestampCertificates = /* @__PURE__ */ new WeakMap();
 function trustedTimestampCertificates(trust) {
   let read = timestampCertificates.get(trust);
   if (!read) {
-    read = trust.root.timestampAuthorities.flatMap((tsa) => tsa.certChain?.certificates ?? []).flatMap((certificate) => {
-      try {
-        return [import_core2.ASN1Obj.parseBuffer(Buffer.from(certificate.rawBytes))];
-      } catch {
-        return [];
-      }
-    });
+    const chains = trust.root.timestampAuthorities.map(
+      (tsa) => (tsa.certChain?.certificates ?? []).flatMap((certificate) => {
+        try {
+          return [import_core2.ASN1Obj.parseBuffer(Buffer.from(certificate.rawBytes))];
+        } catch {
+          return [];
+        }
+      })
+    );
+    read = {
+      all: chains.flat(),
+      signers: chains.flatMap(([certificate]) => {
+        const tbs = certificate?.subs[0];
+        const at = tbs?.subs[0]?.tag.toDER() === CONTEXT_0 ? 1 : 0;
+        const [serialNumber, , issuer] = tbs?.subs.slice(at, at + 3) ?? [];
+        return certificate && serialNumber && issuer ? [{ certificate, issuer, serialNumber }] : [];
+      })
+    };
     timestampCertificates.set(trust, read);
   }
   return read;
@@ -12408,6 +12459,7 @@ function timestampTokenProblem(bytes, trusted) {
     if (contentType.toOID() !== OID_SIGNED_DATA) invalid(`timeStampToken.contentType: expected signedData`);
     const [signedData] = expectChildren(content, [SEQUENCE], "timeStampToken.content");
     checkSignedData(signedData, trusted);
+    expectSequence(response, "TimeStampResp");
     return void 0;
   } catch (error) {
     if (error instanceof TokenRefused) return error.problem;
@@ -12429,17 +12481,33 @@ function checkSignedData(signedData, trusted) {
   if (signerInfos.subs.length !== 1) {
     invalid(`signedData.signerInfos: expected one signer, found ${signerInfos.subs.length}`);
   }
-  const digestAlgorithm = checkSignerInfo(signerInfos.subs[0]);
+  const { sid, digestAlgorithm } = checkSignerInfo(signerInfos.subs[0]);
   if (digestAlgorithms.subs.length !== 1 || !sameElement(digestAlgorithms.subs[0], digestAlgorithm)) {
     notCanonical("signedData.digestAlgorithms: expected exactly the signer's digest algorithm");
   }
+  checkEmbeddedCertificates(certificates, sid, trusted);
+}
+function checkEmbeddedCertificates(certificates, sid, trusted) {
   certificates?.subs.forEach((certificate, i) => {
-    if (!trusted.some((t) => sameElement(t, certificate))) {
+    if (!trusted.all.some((t) => sameElement(t, certificate))) {
       invalid(
         `signedData.certificates[${i}]: expected a certificate of the trusted root's timestamp authorities, found another`
       );
     }
   });
+  if (!certificates) {
+    notCanonical("signedData.certificates: expected [0], empty or with the signing certificate; found none");
+  }
+  if (certificates.subs.length === 0) return;
+  const [issuer, serialNumber] = sid.subs;
+  const signer = trusted.signers.find(
+    (s) => sameElement(s.issuer, issuer) && sameElement(s.serialNumber, serialNumber)
+  )?.certificate;
+  if (certificates.subs.length !== 1 || !signer || !sameElement(certificates.subs[0], signer)) {
+    notCanonical(
+      `signedData.certificates: expected none, or the signing certificate alone (the trusted authority's certificate the signer identifier names); found ${certificates.subs.length} certificates, not that one alone`
+    );
+  }
 }
 function checkTSTInfo(encapsulated) {
   const [contentType, content] = expectChildren(encapsulated, [OID, CONTEXT_0], "encapContentInfo");
@@ -12483,13 +12551,18 @@ function checkSignerInfo(signerInfo) {
   if (!SIGNATURE_ALGORITHMS.has(oid.toOID())) {
     invalid(`signerInfo.signatureAlgorithm: expected ECDSA with SHA-256, -384 or -512, found ${oid.toOID()}`);
   }
-  return digestAlgorithm;
+  expectSequence(signerInfo, "signerInfo");
+  return { sid, digestAlgorithm };
 }
 function checkHashAlgorithm(algorithm, at) {
   const withNull = algorithm.subs.length === 2;
   const [oid] = expectChildren(algorithm, withNull ? [OID, NULL] : [OID], at);
   if (withNull && algorithm.subs[1].value.length !== 0) invalid(`${at}.parameters: expected NULL`);
   if (!HASH_ALGORITHMS.has(oid.toOID())) invalid(`${at}: expected SHA-256, -384 or -512, found ${oid.toOID()}`);
+}
+function expectSequence(element, at) {
+  const tag = element.tag.toDER();
+  if (tag !== SEQUENCE) notCanonical(`${at}: expected a SEQUENCE, found ${tagName(tag)}`);
 }
 function expectChildren(element, tags2, at) {
   if (!hasTags(element, tags2)) invalid(`${at}: expected ${tags2.length} elements (${tags2.map(tagName).join(", ")})`);
@@ -15684,26 +15757,81 @@ var seeds_default = { "https://tuf-repo-cdn.sigstore.dev": { "root.json": "ewogI
 var import_verify = __toESM(require_dist4());
 
 // packages/sigstore/src/root-cache.ts
-import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import {
+  closeSync as closeSync3,
+  constants as constants3,
+  fstatSync as fstatSync3,
+  lstatSync,
+  mkdirSync,
+  openSync as openSync3,
+  readSync as readSync3,
+  realpathSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync
+} from "node:fs";
+import { dirname, isAbsolute, join, parse as parse2, sep } from "node:path";
 var cacheDirectory;
 function refreshedTrustedRootPath(directory, name) {
   return join(directory, "trusted-roots", `${name}.json`);
 }
+function cacheDirectoryProblem(directory) {
+  if (!isAbsolute(directory)) return `${directory} is not an absolute path`;
+  let existing = directory;
+  for (; ; ) {
+    try {
+      existing = realpathSync(existing);
+      break;
+    } catch (error) {
+      if (error.code !== "ENOENT" || dirname(existing) === existing) {
+        return `${existing} cannot be read: ${error.message}`;
+      }
+      existing = dirname(existing);
+    }
+  }
+  const uid = process.getuid?.();
+  if (uid === void 0) return void 0;
+  const { root } = parse2(existing);
+  const parts = existing.slice(root.length).split(sep).filter(Boolean);
+  for (let i = 0; i <= parts.length; i++) {
+    const path = root + parts.slice(0, i).join(sep);
+    const stat = lstatSync(path);
+    if (!stat.isDirectory()) return `${path} is not a directory`;
+    if (stat.uid !== uid && stat.uid !== 0) return `${path} belongs to another user (uid ${stat.uid})`;
+    const writableByOthers = (stat.mode & 18) !== 0;
+    const sticky = (stat.mode & 512) !== 0;
+    if (writableByOthers && !(sticky && i < parts.length)) {
+      return `${path} can be written by other users`;
+    }
+  }
+  return void 0;
+}
 function readRefreshedTrustedRoot(name) {
   if (cacheDirectory === void 0) return void 0;
   const path = refreshedTrustedRootPath(cacheDirectory, name);
+  let fd;
   try {
-    if (!ownedAndPrivate(path, "file") || !ownedAndPrivate(dirname(path), "directory")) return void 0;
-    const bytes = readFileSync(path);
-    if (bytes.length > MAX_TRUST_FILE_BYTES) return void 0;
-    return { json: JSON.parse(bytes.toString("utf8")), path };
+    if (cacheDirectoryProblem(dirname(path)) !== void 0 || !ownedAndPrivate(lstatSync(dirname(path)), "directory")) {
+      return void 0;
+    }
+    fd = openSync3(path, constants3.O_RDONLY | constants3.O_NOFOLLOW | constants3.O_NONBLOCK);
+    const stat = fstatSync3(fd);
+    if (!ownedAndPrivate(stat, "file") || stat.size > MAX_TRUST_FILE_BYTES) return void 0;
+    const bytes = Buffer.alloc(stat.size);
+    let read = 0;
+    while (read < bytes.length) {
+      const n = readSync3(fd, bytes, read, bytes.length - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return { json: JSON.parse(bytes.subarray(0, read).toString("utf8")), path };
   } catch {
     return void 0;
+  } finally {
+    if (fd !== void 0) closeSync3(fd);
   }
 }
-function ownedAndPrivate(path, kind) {
-  const stat = lstatSync(path);
+function ownedAndPrivate(stat, kind) {
   if (kind === "file" ? !stat.isFile() : !stat.isDirectory()) return false;
   const uid = process.getuid?.();
   if (uid !== void 0 && stat.uid !== uid) return false;

@@ -56,15 +56,21 @@ export async function readReportEvidence(request: ReportEvidenceRequest): Promis
   try {
     const names = new Map<string, string>();
     const aliases = new Map<string, string[]>();
-    const stored = attestations.map((attestation, i) => {
+    const stored = attestations.flatMap((attestation, i) => {
+      const name = `github:${request.store!.repository}/attestations/${attestation.digest}#${attestation.index}`;
+      // A blob that could not be read: that entry's rejection, as one that is no bundle is.
+      if ('unreadable' in attestation) {
+        ledger.addRejected({ source: name, ...attestation.unreadable });
+        return [];
+      }
       const path = join(directory, `${i}.json`);
       writeFileSync(path, attestation.text, { mode: 0o600 });
-      names.set(path, `github:${request.store!.repository}/attestations/${attestation.digest}#${attestation.index}`);
+      names.set(path, name);
       aliases.set(path, writtenAsTheActionsWriteIt(attestation.text));
-      return path;
+      return [path];
     });
     await verifyInSlices(stored, request, new Set(stored), names, paths.length, aliases);
-    return { fromStore: stored.length };
+    return { fromStore: attestations.length };
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }

@@ -1,8 +1,8 @@
 // The break-glass attestation: a time-boxed exception to the review rules, signed over the artifacts by the
 // platform's break-glass workflow (a fourth identity, in its own protected environment) once its approvers released
 // it. The deploy gate accepts one only in place of the review's checks — never a signature, provenance or identity
-// check — only within its window, only for the environment it names, and at most once per artifact and environment,
-// and says so loudly. Documented in docs/break-glass-predicate.md.
+// check — only within its window, only for the environment it names, and in one deploy run of that environment
+// (whichever of its subjects it ships), and says so loudly. Documented in docs/break-glass-predicate.md.
 import { createHash } from 'node:crypto';
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import breakGlassSchema from './break-glass-predicate.schema.json' with { type: 'json' };
@@ -17,6 +17,19 @@ export const BREAK_GLASS_PREDICATE_SCHEMA = breakGlassSchema;
 /** The deploy checks a break-glass may stand in for: the review's, and nothing else. */
 export const WAIVABLE_CHECKS = ['review-attestation', 'review-rules'] as const;
 
+/**
+ * What someone did in the change a break-glass lets through: wrote (`author`), committed or co-authored (a trailer) the
+ * commit or a commit of the pull request merged as it, opened that pull request, pushed to its head branch, or put the
+ * commit on the default branch (`pusher`: a push, or the merge).
+ */
+export type ChangeRole = 'author' | 'committer' | 'co-author' | 'pull-request-author' | 'head-branch-pusher' | 'pusher';
+
+/** One person of the change, by account, with everything they did in it. */
+export interface ChangeContributor {
+  account: GitHubAccount;
+  roles: ChangeRole[];
+}
+
 export type BreakGlassPredicate = {
   reason: string;
   /** A link to the incident. */
@@ -24,8 +37,17 @@ export type BreakGlassPredicate = {
   /** The deploy environment it may be used for. */
   environment: string;
   repository: { name: string; uri: string };
-  /** The change it lets through: its commit and its author (as GitHub reported them to the break-glass run). */
-  change: { commit: string; author: GitHubAccount };
+  /**
+   * The change it lets through: its commit and its author (as GitHub reported them to the break-glass run); the pull
+   * request merged as the commit, if any; and every person of the change (breakGlassChangePeople), none of whom may
+   * release it. `contributors` is absent in break-glasses signed before it was recorded, which are refused.
+   */
+  change: {
+    commit: string;
+    author: GitHubAccount;
+    pullRequest?: { number: number; url: string; title: string };
+    contributors?: ChangeContributor[];
+  };
   /** Who started the break-glass run. */
   requester: GitHubAccount;
   /** Who approved it through the break-glass environment. */
@@ -91,7 +113,7 @@ export interface BreakGlassRules {
  * What is wrong with a break-glass for one deploy (empty: it may be used): the run that signed it (started by hand, in
  * its first attempt), its window (now within it, and no longer than the policy allows), its environment, what it
  * waives, and its approvers (enough of them, people, each counted once by account and distinct from the requester and
- * from the change's author). Its signer, subjects and earlier uses are the caller's to check.
+ * from every person of the change it records: `change.contributors`, without which it is refused). Its signer, subjects and earlier uses are the caller's to check.
  */
 export function breakGlassProblems(
   predicate: BreakGlassPredicate,
@@ -161,17 +183,40 @@ export function breakGlassProblems(
       `the change's author ${predicate.change.author.login} is a bot: whoever had it write the commit is unknown`,
     );
   }
-  const excluded = new Map([
-    ...(context.alsoRequesters ?? []).map((login): [string, string] => [login.toLowerCase(), 'it started the run']),
-    [predicate.requester.login.toLowerCase(), 'its requester'],
-    [predicate.change.author.login.toLowerCase(), "the change's author"],
-  ]);
-  // By account id too: the requester or the author renamed since (alice → alice-ops) is still that person.
-  const excludedIds = new Map([
-    ...(context.alsoRequesterIds ?? []).map((id): [number, string] => [id, 'it started the run']),
-    [predicate.requester.id, 'its requester'],
-    [predicate.change.author.id, "the change's author"],
-  ]);
+  // The head commit's author alone is whoever clicked Merge (a merge commit) or whatever its writer typed: everyone who
+  // wrote, committed, opened or pushed the change is recorded, and one that records nobody cannot keep them out.
+  const contributors = predicate.change.contributors;
+  if (contributors === undefined) {
+    problems.push(
+      "it records none of the change's people (change.contributors: signed before the break-glass workflow recorded who wrote, committed, co-authored, opened and pushed the change), so they cannot be kept from releasing it; ask for a new break-glass",
+    );
+  }
+  // Each person with everything that keeps them out, by login and by account id: the requester or the author renamed
+  // since (alice → alice-ops) is still that person.
+  const excluded = new Map<string, string[]>();
+  const excludedIds = new Map<number, string[]>();
+  const exclude = (who: { login?: string; id?: number }, why: string) => {
+    for (const [map, key] of [
+      [excluded, who.login?.toLowerCase()],
+      [excludedIds, who.id],
+    ] as [Map<string | number, string[]>, string | number | undefined][]) {
+      if (key === undefined) continue;
+      const reasons = map.get(key) ?? [];
+      if (!reasons.includes(why)) reasons.push(why);
+      map.set(key, reasons);
+    }
+  };
+  for (const login of context.alsoRequesters ?? []) exclude({ login }, 'it started the run');
+  for (const id of context.alsoRequesterIds ?? []) exclude({ id }, 'it started the run');
+  exclude(predicate.requester, 'its requester');
+  // The author with every role the break-glass records for them, or alone when it records none.
+  const author = predicate.change.author;
+  if (!contributors?.some((c) => c.account.id === author.id && c.roles.includes('author'))) {
+    exclude(author, "the change's author");
+  }
+  for (const person of contributors ?? []) {
+    exclude(person.account, `the change's ${person.roles.join(', ')}`);
+  }
   // Each person once, by account: one account the run's approvals list under two logins (renamed between two
   // attempts' approvals, carol → carol-ops) is one approver, never two toward min-approvers. An approver GitHub
   // named without an account id cannot be told from the others, and does not count (fail closed).
@@ -179,11 +224,20 @@ export function breakGlassProblems(
   const notCounted: string[] = [];
   const countedOnce: string[] = [];
   for (const approver of predicate.approvers) {
+    const all = new Set([
+      ...(excludedIds.get(approver.id) ?? []),
+      ...(excluded.get(approver.login.toLowerCase()) ?? []),
+    ]);
+    // The requester started the run (this attempt): saying both says one thing twice.
+    if (all.has('its requester')) all.delete('it started the run');
+    const reasons = [...all];
     const why = !Number.isSafeInteger(approver.id)
       ? 'no account id'
       : isBotAccount(approver)
         ? 'a bot'
-        : (excludedIds.get(approver.id) ?? excluded.get(approver.login.toLowerCase()));
+        : reasons.length > 0
+          ? reasons.join('; ')
+          : undefined;
     if (why) {
       notCounted.push(`${approver.login} (${why})`);
       continue;
@@ -197,7 +251,7 @@ export function breakGlassProblems(
   // Not `counted.length < min`: a minimum that is no number (NaN) would then never be short of anything.
   if (!(counted.length >= rules.minApprovers)) {
     problems.push(
-      `expected ${rules.minApprovers} approver${rules.minApprovers === 1 ? '' : 's'} distinct from its requester (${predicate.requester.login}) and the change's author (${predicate.change.author.login}), found ${counted.length}${countedOnce.length ? `; counted once: ${countedOnce.join(', ')}` : ''}${notCounted.length ? `; not counted: ${notCounted.join(', ')}` : ''}`,
+      `expected ${rules.minApprovers} approver${rules.minApprovers === 1 ? '' : 's'} distinct from its requester (${predicate.requester.login}) and the change's people (${changePeopleNamed(predicate)}), found ${counted.length}${countedOnce.length ? `; counted once: ${countedOnce.join(', ')}` : ''}${notCounted.length ? `; not counted: ${notCounted.join(', ')}` : ''}`,
     );
   } else if (notCounted.length > 0) {
     // GitHub releases the job on any one approval, and a run's approvals hold every attempt's: a re-run its requester
@@ -207,6 +261,14 @@ export function breakGlassProblems(
     );
   }
   return problems;
+}
+
+/** The change's people by login (its author alone when it records none). */
+function changePeopleNamed(predicate: BreakGlassPredicate): string {
+  const logins = [predicate.change.author, ...(predicate.change.contributors ?? []).map((c) => c.account)].map(
+    (a) => a.login,
+  );
+  return [...new Set(logins)].join(', ');
 }
 
 /**

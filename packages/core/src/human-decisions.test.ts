@@ -273,7 +273,11 @@ function breakGlass(overrides: Partial<BreakGlassPredicate> = {}): BreakGlassPre
     incident: 'https://status.acme.example/incidents/42',
     environment: 'production',
     repository: { name: 'acme/app', uri: 'https://github.com/acme/app' },
-    change: { commit: 'c'.repeat(40), author: user('alice') },
+    change: {
+      commit: 'c'.repeat(40),
+      author: user('alice'),
+      contributors: [{ account: user('alice'), roles: ['author'] }],
+    },
     requester: user('erin'),
     approvers: [user('dave')],
     notBefore: '2026-12-06T11:00:00.000Z',
@@ -410,7 +414,11 @@ describe('when a break-glass may be used', () => {
     const problems = breakGlassProblems(
       breakGlass({
         requester: user('bob'),
-        change: { commit: 'c'.repeat(40), author: user('bob') },
+        change: {
+          commit: 'c'.repeat(40),
+          author: user('bob'),
+          contributors: [{ account: user('bob'), roles: ['author'] }],
+        },
         approvers: [user('alice')],
       }),
       BG_RULES,
@@ -445,7 +453,7 @@ describe('when a break-glass may be used', () => {
     const dave = user('dave');
     const twoLogins = breakGlass({ approvers: [dave, { ...dave, login: 'dave-ops' }] });
     expect(breakGlassProblems(twoLogins, { ...BG_RULES, minApprovers: 2 }, { now: NOW, trigger: BY_HAND })).toEqual([
-      `expected 2 approvers distinct from its requester (erin) and the change's author (alice), found 1; counted once: dave-ops (account ${dave.id}, as dave)`,
+      `expected 2 approvers distinct from its requester (erin) and the change's people (alice), found 1; counted once: dave-ops (account ${dave.id}, as dave)`,
     ]);
     // Two people still count as two.
     const two = breakGlass({ approvers: [dave, user('carol')] });

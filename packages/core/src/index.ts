@@ -1,4 +1,5 @@
 export * from './break-glass';
+export * from './break-glass-change';
 export * from './deploy-approval';
 export * from './digest';
 export * from './error';

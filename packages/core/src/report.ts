@@ -102,6 +102,11 @@ export interface ArtifactChain {
   commit?: string;
   pullRequest?: { number: number; url: string; title: string };
   author?: string;
+  /**
+   * Under a break-glass, everyone who made the change, as it records them: `alice (author, pusher)`. Absent otherwise
+   * (the review names the people of a reviewed change).
+   */
+  contributors?: string[];
   /** Logins of the independent approvers (empty when none counted). */
   approvers: string[];
   buildIdentity?: string;
@@ -157,6 +162,16 @@ export interface BreakGlassUsed {
   environment: string;
   requester: { login: string; id: number };
   approvers: { login: string; id: number }[];
+  /**
+   * The change it let through, as it records it: the commit, its author, the pull request merged as it, and everyone
+   * who wrote, committed, co-authored, opened or pushed it (none of whom approved). Absent in reports written before.
+   */
+  change?: {
+    commit: string;
+    author: { login: string; id: number };
+    pullRequest?: { number: number; url: string; title: string };
+    contributors: { login: string; id: number; roles: string[] }[];
+  };
   notBefore: string;
   expires: string;
   waives: string[];
@@ -366,6 +381,7 @@ function chainRows(artifact: ArtifactReport): [string, string, string?][] {
     ['commit', chain.commit ? `${chain.repository ?? unknown}@${chain.commit}` : unknown],
     ['pull request', pr ? `#${pr.number} ${pr.title}` : unknown, pr?.url],
     ['author', chain.author ?? unknown],
+    ...(chain.contributors ? [['made by', chain.contributors.join(', ')] as [string, string]] : []),
     ['approvers', chain.approvers.length ? chain.approvers.join(', ') : '(none independent)'],
     ...(artifact.deployApproval
       ? [

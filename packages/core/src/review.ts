@@ -127,6 +127,31 @@ export function changeContributions(
   };
 }
 
+/**
+ * Who the git identities of the evidence are, as the review rules tell people apart: for a commit's author, committer
+ * or co-author, every account it may be — the account GitHub linked to it, the account a noreply address names, and
+ * every account the evidence knows (a commit's, a profile's, the pull request author's, a reviewer's) whose e-mails
+ * or names it carries; GitHub's own service identity (web-flow, `noreply@github.com`) is nobody. And who cannot be
+ * identified at all (contributors-identified: an author or committer no account is known for, a push that names no
+ * account or a bot's, a co-author matching no account). The break-glass records the people of the change it lets
+ * through by it.
+ */
+export function gitIdentities(
+  evidence: ReviewEvidence,
+  rules: ReviewRules,
+): {
+  accountsOf: (person: { name: string; email: string; account?: GitHubAccount }) => GitHubAccount[];
+  unidentified: string[];
+  unidentifiedCoAuthors: string[];
+} {
+  const people = new People(evidence, rules);
+  return {
+    accountsOf: (person) => people.accountsOf(person),
+    unidentified: [...people.unidentified],
+    unidentifiedCoAuthors: [...people.unidentifiedCoAuthors],
+  };
+}
+
 /** Applies the review rules to the evidence. The verdict is pass only when every check passes. */
 export function evaluateReview(evidence: ReviewEvidence, rules: ReviewRules): ReviewResult {
   const people = new People(evidence, rules);
@@ -816,6 +841,22 @@ class People {
       ...this.pushers.filter((p) => sameAccount(p.account, account)).map((p) => p.role),
     ];
     return [...new Set(roles)];
+  }
+
+  /** Every account a git identity may be (personIs, over every account known), none for GitHub's own service. */
+  accountsOf(person: { name: string; email: string; account?: GitHubAccount }): GitHubAccount[] {
+    if (person.email.toLowerCase() === GITHUB_SERVICE_EMAIL) return [];
+    const found = new Map<number, GitHubAccount>();
+    if (person.account) found.set(person.account.id, person.account);
+    const noreply = NOREPLY.exec(person.email);
+    if (noreply?.[1] !== undefined && Number.isSafeInteger(Number(noreply[1])) && !found.has(Number(noreply[1]))) {
+      const id = Number(noreply[1]);
+      found.set(id, this.known.get(id)?.account ?? { login: noreply[2]!, id, type: 'User' });
+    }
+    for (const { account } of this.known.values()) {
+      if (!found.has(account.id) && this.personIs(person, account)) found.set(account.id, account);
+    }
+    return [...found.values()];
   }
 
   /** Whether the evidence holds the account's public profile (its name and public e-mail, when it shows them). */

@@ -283,8 +283,8 @@ const RULES: Record<DeployCheckId, RuleText> = {
     full:
       "A break-glass attestation stands in for the review's checks only when the break-glass identity " +
       '(identities.break-glass) signed it, within its window and deploy.break-glass.max-duration, for this ' +
-      "environment, once per artifact and environment, approved by people other than its requester and the change's " +
-      'author.',
+      'environment, in one deploy run of that environment, approved by people other than its requester and anyone who ' +
+      'made the change (wrote, committed, co-authored, opened or pushed it).',
     help:
       'The break-glass given for this artifact cannot be used; the reason says why: expired, for another artifact or ' +
       'environment, used before, approved only by its requester, or signed by an identity other than the break-glass ' +

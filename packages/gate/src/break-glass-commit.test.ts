@@ -76,7 +76,9 @@ function lyingProvenance(): VerifiedBundle {
  * What the genuine break-glass workflow signs for mallory's inputs (commit C, subject M), approved by dave: dispatched
  * on `ref` (main), with the default branch GitHub told it (main; none in one signed before it was recorded).
  */
-function genuineBreakGlass(options: { ref?: string; defaultBranch?: string | undefined } = {}): VerifiedBundle {
+function genuineBreakGlass(
+  options: { ref?: string; defaultBranch?: string | undefined; withoutPeople?: boolean } = {},
+): VerifiedBundle {
   const defaultBranch = 'defaultBranch' in options ? options.defaultBranch : 'main';
   const runUri = 'https://github.com/acme/app/actions/runs/9001/attempts/1';
   const statement = buildBreakGlassStatement([{ name: M.name, digest: { sha256: M.digest.hex } }], {
@@ -84,7 +86,15 @@ function genuineBreakGlass(options: { ref?: string; defaultBranch?: string | und
     incident: 'https://status.acme.example/incidents/42',
     environment: 'production',
     repository: { name: 'acme/app', uri: 'https://github.com/acme/app' },
-    change: { commit: C, author: { login: 'alice', id: 101, type: 'User' } },
+    change: {
+      commit: C,
+      author: { login: 'alice', id: 101, type: 'User' },
+      ...(!options.withoutPeople && {
+        contributors: [
+          { account: { login: 'alice', id: 101, type: 'User' }, roles: ['author', 'committer', 'pusher'] },
+        ],
+      }),
+    },
     requester: { login: 'mallory', id: 404, type: 'User' },
     approvers: [{ login: 'dave', id: 505, type: 'User' }],
     notBefore: new Date(NOW.getTime() - 3_600_000).toISOString(),
@@ -281,6 +291,86 @@ describe('the deploy gate uses a break-glass only where its single use is record
     expect(check(report, 'break-glass').reason).toContain(
       'it was used 2 times for this artifact in production (records/envless-1.sigstore.json, records/envless-2.sigstore.json): a break-glass is used once',
     );
+  });
+
+  it('refuses a break-glass signed before it recorded the change’s people (change.contributors): fail closed', () => {
+    for (const gate of [true, false]) {
+      const report = judge([honest(), genuineBreakGlass({ withoutPeople: true })], gate);
+      expect(report.verdict).toBe('fail');
+      expect(check(report, 'break-glass').reason).toContain(
+        "it records none of the change's people (change.contributors: signed before the break-glass workflow recorded who wrote, committed, co-authored, opened and pushed the change)",
+      );
+    }
+  });
+
+  describe('one deploy run per environment, whichever of its subjects it ships', () => {
+    // Another copy of the release the unreviewed build emitted, which the same break-glass signs.
+    const M2hex = sha256('another copy of the build of C');
+    const RUN_A = 'https://github.com/acme/app/actions/runs/9200/attempts/1';
+    const RUN_B = 'https://github.com/acme/app/actions/runs/9300/attempts/1';
+    /** The decision record of a deploy run that shipped M2 to production under the break-glass. */
+    function recordOfM2(passed: DeployReport, bundles: VerifiedBundle[], run: string, n: number): VerifiedBundle {
+      const statement = buildVerificationSummary({
+        report: passed,
+        verifier: { id: DEPLOY_SAN },
+        resourceUri: 'https://github.com/acme/app',
+        policyUri: 'file:///org-policy.yml',
+        environment: 'production',
+        attestations: bundles.map((bundle) => ({
+          bundle,
+          uri: `file:///${bundle.source}`,
+          sha256: sha256(bundle.source),
+        })),
+      });
+      const shipped = JSON.parse(JSON.stringify(statement).replaceAll(M.digest.hex, M2hex));
+      return dsseBundle(
+        shipped,
+        signer(DEPLOY_SAN, { sourceRepositoryURI: 'https://github.com/acme/app', runInvocationURI: run }),
+        `records/m2-${n}.sigstore.json`,
+      );
+    }
+    const deployRun = (bundles: VerifiedBundle[], run: string) =>
+      evaluateDeploy({
+        policy,
+        binding: { repositories: ['acme/app'], from: 'GITHUB_REPOSITORY' },
+        now: NOW,
+        artifacts: [M],
+        bundles,
+        deployIdentity: signer(DEPLOY_SAN, {
+          sourceRepositoryURI: 'https://github.com/acme/app',
+          runInvocationURI: run,
+        }),
+        environment: 'production',
+        earlierDecisionsRead: true,
+        liveDeployApproval: approvedByMallory,
+      });
+
+    it('the deploy gate refuses it to another deploy run once one shipped another of its subjects', () => {
+      const bundles = [honest(), genuineBreakGlass()];
+      const shippedM2 = recordOfM2(judge(bundles, true), bundles, RUN_A, 1);
+      const report = deployRun([...bundles, shippedM2], RUN_B);
+      expect(report.verdict).toBe('fail');
+      expect(check(report, 'break-glass').reason).toContain(
+        `it was already used in production by another deploy run, for another of its subjects (records/m2-1.sigstore.json, by ${RUN_A})`,
+      );
+    });
+
+    it('the deploy gate lets the run that shipped one of its subjects ship another (a release of several files)', () => {
+      const bundles = [honest(), genuineBreakGlass()];
+      const shippedM2 = recordOfM2(judge(bundles, true), bundles, RUN_A, 1);
+      expect(check(deployRun([...bundles, shippedM2], RUN_A), 'break-glass').reason).toContain('BREAK-GLASS USED');
+    });
+
+    it('twokey verify refuses one used by two deploy runs, each for another of its subjects', () => {
+      const bundles = [honest(), genuineBreakGlass()];
+      const passed = judge(bundles, true);
+      const records = [recordOfM2(passed, bundles, RUN_A, 1), recordOfM2(passed, bundles, RUN_B, 2)];
+      expect(check(judge([...bundles, ...records], false), 'break-glass').reason).toContain(
+        'it was used in production by 2 deploy runs (records/m2-1.sigstore.json, records/m2-2.sigstore.json): a break-glass is used once',
+      );
+      // One run's record alone is its one use.
+      expect(check(judge([...bundles, records[0]!], false), 'break-glass').reason).toContain('BREAK-GLASS USED');
+    });
   });
 
   it('twokey verify --environment counts a break-glass only for the environment it names', () => {

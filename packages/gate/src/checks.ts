@@ -25,7 +25,7 @@ import {
   type VerifiedBundle,
 } from '@twokey/core';
 import type { ArtifactEvidence, Candidate, Chain, QualifiedBreakGlass, QualifiedProvenance } from './candidates';
-import type { DeployContext } from './evaluate';
+import type { BreakGlassUse, DeployContext } from './evaluate';
 
 /** A verified time in the future beyond this is a clock problem or a forgery, never fresh evidence. */
 const CLOCK_SKEW_SECONDS = 300;
@@ -111,6 +111,15 @@ function breakGlassReport(used: QualifiedBreakGlass): BreakGlassUsed {
     environment: p.environment,
     requester: person(p.requester),
     approvers: p.approvers.map(person),
+    // Who made the change it let through: an auditor sees who wrote the unreviewed code, not only who clicked Merge.
+    ...(p.change.contributors && {
+      change: {
+        commit: p.change.commit,
+        author: person(p.change.author),
+        ...(p.change.pullRequest && { pullRequest: { ...p.change.pullRequest } }),
+        contributors: p.change.contributors.map((c) => ({ ...person(c.account), roles: [...c.roles] })),
+      },
+    }),
     notBefore: p.notBefore,
     expires: p.expires,
     waives: [...p.waives],
@@ -237,9 +246,11 @@ function breakGlassDeployProblems(used: QualifiedBreakGlass, context: DeployCont
 }
 
 /**
- * At most once per artifact and environment. The deploy gate refuses a break-glass any earlier decision record used
- * for this artifact and environment, and needs to have read them (the attestation store); `twokey verify` refuses
- * one used more than once.
+ * Once per environment: one deploy run ships the break-glass's change there, whichever of its subjects (a release of
+ * several files) — the unreviewed build may emit any number of byte-different copies, each another artifact. The
+ * deploy gate refuses a break-glass an earlier decision record used in this environment by another deploy run, or for
+ * this artifact by any (a re-run is another run), and needs to have read them (the attestation store); `twokey verify`
+ * refuses one used by more than one deploy run, or for this artifact more than once.
  */
 function earlierUses(used: QualifiedBreakGlass, evidence: ArtifactEvidence, context: DeployContext): string[] {
   const hex = evidence.artifact.digest.hex;
@@ -249,26 +260,35 @@ function earlierUses(used: QualifiedBreakGlass, evidence: ArtifactEvidence, cont
     // use of another break-glass its run signed is a use of this one: one approval released every job of the run.
     (u) =>
       (u.id === used.id || u.run === run) &&
-      u.artifacts.includes(hex) &&
       (u.environment === undefined || u.environment === used.predicate.environment),
   );
+  const where = used.predicate.environment;
+  const once =
+    'a break-glass is used once, and once for its whole run (one approval released every job of the run): by one deploy run in its environment, whichever of its subjects that run ships';
+  const sources = (list: BreakGlassUse[]) => list.map((u) => u.source).join(', ');
   if (context.deployIdentity) {
     if (!context.earlierDecisionsRead) {
       return [
         "its earlier uses cannot be known: the deploy gate reads earlier decision records from the repository's attestation store (github-token with attestations: read)",
       ];
     }
-    return uses.length > 0
+    // This deploy run may ship several of its subjects (its own jobs' records), never one twice, and no other run may.
+    const thisRun = context.deployIdentity.extensions.runInvocationURI;
+    const forThis = uses.filter((u) => u.artifacts.includes(hex));
+    if (forThis.length > 0) return [`it was already used for this artifact in ${where} (${sources(forThis)}): ${once}`];
+    const byOthers = uses.filter((u) => thisRun === undefined || u.deployRun !== thisRun);
+    return byOthers.length > 0
       ? [
-          `it was already used for this artifact in ${used.predicate.environment} (${uses.map((u) => u.source).join(', ')}): a break-glass is used once, and once for its whole run (one approval released every job of the run)`,
+          `it was already used in ${where} by another deploy run, for another of its subjects (${byOthers.map((u) => `${u.source}, by ${u.deployRun ?? 'a run its record does not name'}`).join('; ')}): ${once}`,
         ]
       : [];
   }
-  return uses.length > 1
-    ? [
-        `it was used ${uses.length} times for this artifact in ${used.predicate.environment} (${uses.map((u) => u.source).join(', ')}): a break-glass is used once, and once for its whole run (one approval released every job of the run)`,
-      ]
-    : [];
+  const forThis = uses.filter((u) => u.artifacts.includes(hex));
+  if (forThis.length > 1) {
+    return [`it was used ${forThis.length} times for this artifact in ${where} (${sources(forThis)}): ${once}`];
+  }
+  const runs = new Set(uses.map((u) => u.deployRun ?? u.source));
+  return runs.size > 1 ? [`it was used in ${where} by ${runs.size} deploy runs (${sources(uses)}): ${once}`] : [];
 }
 
 // ── deploy approval ─────────────────────────────────────────────────────────────────────────────────────────
@@ -469,7 +489,10 @@ function artifactPeople(
   const contributions = [own, ...others].flatMap((p) => (p.contributionsOf ? [p.contributionsOf] : []));
   return {
     ...own,
-    otherAuthors: others.flatMap((p) => (p.author === undefined ? [] : [p.author])),
+    otherAuthors: [own, ...others].flatMap((p) => [
+      ...(p === own || p.author === undefined ? [] : [p.author]),
+      ...(p.otherAuthors ?? []),
+    ]),
     contributors: [...own.contributors, ...others.flatMap((p) => p.contributors)],
     pushers: [...own.pushers, ...others.flatMap((p) => p.pushers)],
     codeApprovers: [...own.codeApprovers, ...others.flatMap((p) => p.codeApprovers)],
@@ -493,8 +516,12 @@ function changePeople({ review }: Chain, breakGlass: QualifiedBreakGlass | undef
     };
   }
   if (breakGlass) {
-    const author = breakGlass.predicate.change.author;
-    return { author, contributors: [author], pushers: [author], codeApprovers: [] };
+    // Everyone the break-glass kept from releasing it — who wrote, committed, co-authored, opened or pushed the change —
+    // whichever of author, contributors and pusher the policy names: the head commit's author alone is only whoever
+    // clicked Merge, or whatever its writer typed.
+    const change = breakGlass.predicate.change;
+    const people = [change.author, ...(change.contributors ?? []).map((c) => c.account)];
+    return { author: change.author, otherAuthors: people, contributors: people, pushers: people, codeApprovers: [] };
   }
   return undefined;
 }

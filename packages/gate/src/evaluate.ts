@@ -6,6 +6,7 @@
 
 import {
   type ArtifactReport,
+  type BreakGlassUsed,
   checkPasses,
   type DecisionSeen,
   type DeployApprovalPredicate,
@@ -55,6 +56,11 @@ export interface DeployEvaluationInput {
   liveDeployApproval?: LiveDeployApproval;
   /** Whether the decision records of earlier deploys (the attestation store's) are among the bundles. */
   earlierDecisionsRead?: boolean;
+  /**
+   * Verified decision records about other artifacts than these (the store's records of deploys of a break-glass's
+   * other subjects): they only count its uses.
+   */
+  otherDecisions?: readonly VerifiedBundle[];
   /** Why the attestation store the deploy job reads beside its files could not be read, when it could not. */
   storeUnread?: string;
 }
@@ -69,6 +75,11 @@ export interface BreakGlassUse {
   run?: string;
   artifacts: string[];
   environment?: string;
+  /**
+   * The deploy run that used it: its record's signing certificate's Run Invocation URI (Fulcio's
+   * 1.3.6.1.4.1.57264.1.21, `…/actions/runs/ID/attempts/N`), when it names one.
+   */
+  deployRun?: string;
   source: string;
 }
 
@@ -135,7 +146,7 @@ export function evaluateArtifact(
     artifact: { ...(artifact.name !== undefined && { name: artifact.name }), digest: formatDigest(artifact.digest) },
     verdict: checks.every(checkPasses) ? 'pass' : 'fail',
     checks,
-    chain: chainOfCustody(chain),
+    chain: chainOfCustody(chain, judged.breakGlass?.report),
     evidence: [...evidenceUsed(chain), ...extraEvidence(judged)],
     ...(chain.review && { review: chain.review.result }),
     ...(judged.breakGlass && { breakGlass: judged.breakGlass.report }),
@@ -191,7 +202,7 @@ export function deployContext(input: DeployEvaluationInput): DeployContext {
     memo: new BundleMemo(),
     ...(input.environment !== undefined && { environment: input.environment }),
     ...(input.liveDeployApproval && { liveDeployApproval: input.liveDeployApproval }),
-    breakGlassUses: breakGlassUses(input.bundles, input.policy),
+    breakGlassUses: breakGlassUses([...input.bundles, ...(input.otherDecisions ?? [])], input.policy),
     earlierDecisionsRead: input.earlierDecisionsRead ?? false,
     ...(input.storeUnread !== undefined && { storeUnread: input.storeUnread }),
   };
@@ -240,11 +251,13 @@ function breakGlassUses(bundles: readonly VerifiedBundle[], policy: Policy): Bre
     if (!record?.extension || record.result !== 'PASSED') return [];
     if (deployer && !matchIdentity(bundle.signer, deployer).ok) return [];
     const environment = record.extension.environment;
+    const deployRun = bundle.signer.extensions.runInvocationURI;
     return record.extension.breakGlass.map((use) => ({
       id: use.id,
       ...(use.run !== undefined && { run: use.run }),
       artifacts: use.artifacts,
       ...(environment !== undefined && { environment }),
+      ...(deployRun !== undefined && { deployRun }),
       source: bundle.source,
     }));
   });
@@ -303,17 +316,29 @@ function firstPerSource(rejected: readonly RejectedEvidence[]): RejectedEvidence
   return [...first.values()];
 }
 
-/** The chain of custody shown to people: commit → pull request → author → approvers → build → sign. */
-function chainOfCustody({ signature, review, provenance }: Chain): ArtifactReport['chain'] {
+/**
+ * The chain of custody shown to people: commit → pull request → author → approvers → build → sign. Under a
+ * break-glass, the change as it records it: the pull request merged as the commit, and everyone who made it.
+ */
+function chainOfCustody(
+  { signature, review, provenance }: Chain,
+  breakGlass: BreakGlassUsed | undefined,
+): ArtifactReport['chain'] {
   const repository = review?.predicate.repository.name ?? provenance?.source.repository;
   const commit = provenance?.source.commit ?? review?.commit;
-  const pr = review?.predicate.pullRequest;
+  const change = review ? undefined : breakGlass?.change;
+  const pr = review?.predicate.pullRequest ?? change?.pullRequest;
   const signIdentity = signature?.bundle.signer.san ?? review?.bundle.signer.san;
   return {
     ...(repository && { repository }),
     ...(commit && { commit }),
     ...(pr && { pullRequest: { number: pr.number, url: pr.url, title: pr.title } }),
     ...(review && { author: review.predicate.author.login }),
+    ...(change && {
+      // The pull request's author, as for a reviewed change; else the commit's (a merge commit's is only its merger).
+      author: (change.contributors.find((c) => c.roles.includes('pull-request-author')) ?? change.author).login,
+      contributors: change.contributors.map((c) => `${c.login} (${c.roles.join(', ')})`),
+    }),
     approvers: review?.result.independentApprovers.map((a) => a.login) ?? [],
     ...(provenance && { buildIdentity: provenance.bundle.signer.san }),
     ...(signIdentity && { signIdentity }),

@@ -5,19 +5,23 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  BREAK_GLASS_PREDICATE_TYPE,
   bindRepositories,
   type CallerRepository,
   type DeployReport,
   formatDigest,
+  matchIdentity,
   type Policy,
+  readDecisionRecord,
   type SignerIdentity,
+  sha256Digest,
   type VerifiedBundle,
 } from '@twokey/core';
 import { AttestationStoreError, fetchAttestations } from '@twokey/github';
 import { deployTrustedRoot, type RepositoryPolicyFile, readPolicyFiles } from '@twokey/sigstore';
 import { type ArtifactInput, type ArtifactSpec, readArtifacts } from './artifacts';
 import { evaluateDeploy, type LiveDeployApproval } from './evaluate';
-import { readEvidence, relativePath } from './evidence';
+import { type Evidence, readEvidence, relativePath } from './evidence';
 
 export interface DeployGateRequest {
   /** The org policy file, relative to `cwd`. */
@@ -45,7 +49,7 @@ export interface DeployGateRequest {
   attestationStore?: AttestationStoreRequest;
   /**
    * The store to read as well when the evidence is not already the store's, and the policy allows break-glass (a
-   * break-glass is used once per artifact and environment, which only earlier records show) or asks for deploy
+   * break-glass is used by one deploy run per environment, which only earlier records show) or asks for deploy
    * approvals (judged against the people of every change vouched for as making the artifact, which may be another
    * commit's, stored by its own sign run).
    */
@@ -167,13 +171,20 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
   } finally {
     for (const s of stores) rmSync(s.directory, { recursive: true, force: true });
   }
-  const { verified, rejected } = evidence;
+  const { verified } = evidence;
+  // A stored entry whose blob could not be read is rejected evidence, as one that is no bundle is.
+  const rejected = [...evidence.rejected, ...stores.flatMap((s) => s.rejected)];
+  // A break-glass is used once per environment, whichever of its subjects a deploy ships: the records of deploys of
+  // its other subjects are stored under their digests, not these artifacts', and are read too.
+  const siblings =
+    stored && storeToRead ? await siblingDecisions(storeToRead, policy, verified, artifacts, trust, cwd) : undefined;
   const liveDeployApproval = request.readDeployApproval ? await request.readDeployApproval(policy) : undefined;
   // The verdict: every artifact's deploy checks, under one policy and one clock (evaluate.ts).
   const report = evaluateDeploy({
     ...(request.environment !== undefined && { environment: request.environment }),
     ...(liveDeployApproval && { liveDeployApproval }),
-    earlierDecisionsRead: stored !== undefined,
+    earlierDecisionsRead: stored !== undefined && siblings?.unread === undefined,
+    ...(siblings?.records.length && { otherDecisions: siblings.records }),
     ...(storeUnread !== undefined && { storeUnread }),
     policy,
     binding,
@@ -189,6 +200,51 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
 }
 
 /**
+ * The decision records the store holds for the other subjects of every break-glass (by the policy's break-glass
+ * identity) among the verified bundles about these artifacts: its earlier uses by deploys of those subjects. Only
+ * decision records are kept, and only to count uses; a store that cannot be read leaves the uses unknown (`unread`).
+ */
+async function siblingDecisions(
+  store: AttestationStoreRequest,
+  policy: Policy,
+  verified: readonly VerifiedBundle[],
+  artifacts: readonly ArtifactInput[],
+  trust: Parameters<typeof readEvidence>[2],
+  cwd: string,
+): Promise<{ records: VerifiedBundle[]; unread?: string }> {
+  const breakGlass = policy.identities.breakGlass;
+  if (!breakGlass) return { records: [] };
+  const judged = new Set(artifacts.map((a) => a.digest.hex));
+  const others = new Set<string>();
+  for (const bundle of verified) {
+    const statement = bundle.statement as { predicateType?: unknown; subject?: unknown } | undefined;
+    if (bundle.kind !== 'dsse' || statement?.predicateType !== BREAK_GLASS_PREDICATE_TYPE) continue;
+    if (!matchIdentity(bundle.signer, breakGlass).ok || !Array.isArray(statement.subject)) continue;
+    const hexes = statement.subject.flatMap((s) => {
+      const hex = (s as { digest?: { sha256?: unknown } } | null)?.digest?.sha256;
+      return typeof hex === 'string' && /^[0-9a-f]{64}$/.test(hex) ? [hex] : [];
+    });
+    if (!hexes.some((hex) => judged.has(hex))) continue;
+    for (const hex of hexes) if (!judged.has(hex)) others.add(hex);
+  }
+  if (others.size === 0) return { records: [] };
+  const subjects: ArtifactInput[] = [...others].map((hex) => ({ digest: sha256Digest(hex) }));
+  let read: Awaited<ReturnType<typeof storedEvidence>>;
+  try {
+    read = await storedEvidence(store, subjects);
+  } catch (error) {
+    if (!(error instanceof AttestationStoreError)) throw error;
+    return { records: [], unread: error.message };
+  }
+  try {
+    const { verified: siblings } = await readEvidence([read.directory], subjects, trust, cwd, read.names, true);
+    return { records: siblings.filter((b) => b.kind === 'dsse' && readDecisionRecord(b.statement) !== undefined) };
+  } finally {
+    rmSync(read.directory, { recursive: true, force: true });
+  }
+}
+
+/**
  * The attestation store's bundles for these artifacts, written to a private temporary directory to be verified as
  * files are, each named in the report `github:OWNER/REPO/attestations/sha256:HEX#N`.
  */
@@ -196,7 +252,12 @@ async function storedEvidence(
   store: AttestationStoreRequest,
   artifacts: readonly ArtifactInput[],
   { repositoryMustBeReadable = false } = {},
-): Promise<{ directory: string; names: Map<string, string>; uris: Map<string, string> }> {
+): Promise<{
+  directory: string;
+  names: Map<string, string>;
+  uris: Map<string, string>;
+  rejected: Evidence['rejected'];
+}> {
   const digests = [...new Set(artifacts.map((a) => formatDigest(a.digest)))];
   if (!store.token) store.beforeAnonymousRead?.();
   const { repository, apiUrl, token } = store;
@@ -204,14 +265,19 @@ async function storedEvidence(
   const directory = mkdtempSync(join(tmpdir(), 'twokey-attestations-'));
   const names = new Map<string, string>();
   const uris = new Map<string, string>();
+  const rejected: Evidence['rejected'] = [];
   const list = `${apiUrl.replace(/\/+$/, '')}/repos/${repository}/attestations`;
   attestations.forEach((attestation, i) => {
-    const path = join(directory, `${i}.json`);
-    writeFileSync(path, attestation.text, { mode: 0o600 });
     const name = `github:${repository}/attestations/${attestation.digest}#${attestation.index}`;
-    names.set(path, name);
     // Where the store lists it: "List attestations" for its digest, its entry's index.
     uris.set(name, `${list}/${attestation.digest}#${attestation.index}`);
+    if ('unreadable' in attestation) {
+      rejected.push({ source: name, ...attestation.unreadable });
+      return;
+    }
+    const path = join(directory, `${i}.json`);
+    writeFileSync(path, attestation.text, { mode: 0o600 });
+    names.set(path, name);
   });
-  return { directory, names, uris };
+  return { directory, names, uris, rejected };
 }

@@ -3,18 +3,31 @@
 // `bundle_url` as raw Snappy (the store's blob, fetched without GitHub's token). Paged, concurrent for a release of
 // hundreds of artifacts, with the client's retries and rate-limit handling. What comes back is evidence to verify,
 // nothing more: every bundle then goes through the same verification as a file.
+import { createHash } from 'node:crypto';
 import { CodedError } from '@twokey/core';
 import { MAX_BUNDLE_BYTES } from '@twokey/sigstore';
 import { createGitHubClient, type GitHubClient } from './octokit';
 
-export interface StoredAttestation {
+/** An entry of the store, read for an artifact digest: its bundle's text, or why its blob could not be read. */
+export type StoredAttestation = StoredBundleText | UnreadableStoredBundle;
+
+interface StoreEntry {
   /** The artifact digest it was fetched for (`sha256:HEX`). */
   digest: string;
-  /** Its place in the store's answer for that digest (0-based, across pages). */
+  /** Its place in the store's answer for that digest (0-based, across pages), copies dropped or not. */
   index: number;
+}
+
+export interface StoredBundleText extends StoreEntry {
   /** The bundle's JSON text. */
   text: string;
   via: 'inline' | 'bundle_url';
+}
+
+/** A blob behind `bundle_url` that could not be read: rejected evidence for this entry alone, with its reason. */
+export interface UnreadableStoredBundle extends StoreEntry {
+  via: 'bundle_url';
+  unreadable: { code: 'BUNDLE_UNREADABLE' | 'BUNDLE_TOO_LARGE'; reason: string };
 }
 
 export interface AttestationQuery {
@@ -34,10 +47,18 @@ export interface AttestationQuery {
    * another repository's GITHUB_TOKEN), so an unreadable repository's store would read as empty.
    */
   repositoryMustBeReadable?: boolean;
+  /** Time limit of one `bundle_url` download, its body included (default 30 s, as an API request's attempt). */
+  blobTimeoutMs?: number;
+}
+
+/** An entry as the store lists it. */
+interface ListedAttestation {
+  bundle?: unknown;
+  bundle_url?: string | null;
 }
 
 interface AttestationsPage {
-  attestations?: { bundle?: unknown; bundle_url?: string | null }[];
+  attestations?: ListedAttestation[];
 }
 
 /** The store could not be read, or answered what no bundle is: nothing can be judged from it (exit 2, named). */
@@ -50,8 +71,17 @@ export class AttestationStoreError extends CodedError<'ATTESTATIONS_UNREADABLE' 
 }
 
 const PER_PAGE = 100;
-/** A digest with more attestations than this is refused: a store flooded with junk must not exhaust the verifier. */
+/**
+ * A digest with more distinct entries than this is refused, with the reason: a store flooded with junk must not
+ * exhaust the verifier. Copies of one bundle count once (any writer can store a genuine bundle again and again), and
+ * nothing past the cap is dropped quietly: a flood must not push genuine entries out of view.
+ */
 export const MAX_ATTESTATIONS_PER_DIGEST = 1000;
+/** Entries listed for one digest, copies included: past this the digest is refused before more is downloaded. */
+export const MAX_ENTRIES_READ_PER_DIGEST = 10 * MAX_ATTESTATIONS_PER_DIGEST;
+/** The longest raw Snappy block of a bundle of MAX_BUNDLE_BYTES (Snappy's MaxCompressedLength: 32 + n + n / 6). */
+const MAX_BLOB_BYTES = 32 + MAX_BUNDLE_BYTES + Math.floor(MAX_BUNDLE_BYTES / 6);
+const BLOB_TIMEOUT_MS = 30_000;
 
 /** Where an action stores what it signs: the repository's attestations, with a token that may write them. */
 export interface AttestationStore {
@@ -110,13 +140,17 @@ export async function storeAttestations(store: AttestationStore, bundles: readon
   return stored;
 }
 
-/** Every stored attestation for each digest, in the store's order, digests in the order given. */
+/**
+ * Every stored attestation for each digest, in the store's order, digests in the order given: each distinct bundle
+ * once (its first entry), and each blob that could not be read as an entry saying why.
+ */
 export async function fetchAttestations(query: AttestationQuery): Promise<StoredAttestation[]> {
   const [owner, repo, ...rest] = query.repository.split('/');
   if (!owner || repo === '' || rest.length > 0) {
     throw new AttestationStoreError(`expected a repository as owner/name or an owner, found ${query.repository}`);
   }
-  const client = query.client ?? createGitHubClient({ token: query.token, baseUrl: query.apiUrl });
+  // Reads only: the bulk list is a POST, asked one page after the other, not a write to space a second apart.
+  const client = query.client ?? createGitHubClient({ token: query.token, baseUrl: query.apiUrl, readsOnly: true });
   if (query.repositoryMustBeReadable && repo !== undefined) {
     try {
       await client.request('GET /repos/{owner}/{repo}', { owner, repo });
@@ -127,24 +161,91 @@ export async function fetchAttestations(query: AttestationQuery): Promise<Stored
       );
     }
   }
+  const blobTimeoutMs = query.blobTimeoutMs ?? BLOB_TIMEOUT_MS;
   // An organisation's store answers many digests in one request ("List attestations by bulk subject digests").
-  if (repo === undefined && query.digests.length > 1) return fetchInBulk(client, owner, query.digests);
+  if (repo === undefined && query.digests.length > 1) {
+    return fetchInBulk(client, owner, query.digests, blobTimeoutMs);
+  }
   const results: StoredAttestation[][] = new Array(query.digests.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let i = next++; i < query.digests.length; i = next++) {
-      results[i] = await fetchForDigest(client, owner, repo, query.digests[i]!);
+      const entries = new DigestEntries(
+        query.digests[i]!,
+        repo === undefined ? owner : `${owner}/${repo}`,
+        blobTimeoutMs,
+      );
+      await fetchForDigest(client, owner, repo, entries);
+      results[i] = entries.kept;
     }
   };
   await Promise.all(Array.from({ length: Math.min(query.concurrency ?? 8, query.digests.length) }, worker));
   return results.flat();
 }
 
+/** Blobs downloaded at once for one digest. */
+const BLOBS_AT_ONCE = 8;
+
+/**
+ * One digest's entries as the store's pages list them: each distinct bundle kept once, under its place in the store's
+ * answer. The same text is the same verdict, so a copy adds nothing to verify; past either cap the digest is refused
+ * with the reason, never cut short.
+ */
+class DigestEntries {
+  readonly kept: StoredAttestation[] = [];
+  private listed = 0;
+  private readonly seen = new Set<string>();
+
+  constructor(
+    readonly digest: string,
+    /** The repository, or the owner, whose store is read. */
+    readonly scope: string,
+    private readonly blobTimeoutMs: number,
+  ) {}
+
+  /** Reads one page's entries for this digest, their blobs a few at a time. */
+  async add(listed: readonly ListedAttestation[]): Promise<void> {
+    if (this.listed + listed.length > MAX_ENTRIES_READ_PER_DIGEST) {
+      throw new AttestationStoreError(
+        `${this.digest}: more than ${MAX_ENTRIES_READ_PER_DIGEST} entries in ${this.scope}, copies included`,
+      );
+    }
+    for (const [i, attestation] of listed.entries()) {
+      if ((attestation.bundle === null || attestation.bundle === undefined) && !attestation.bundle_url) {
+        throw new AttestationStoreError(
+          `${this.digest}: attestation ${this.listed + i} has neither a bundle nor a bundle_url`,
+        );
+      }
+    }
+    for (let start = 0; start < listed.length; start += BLOBS_AT_ONCE) {
+      const first = this.listed + start;
+      const batch = listed.slice(start, start + BLOBS_AT_ONCE);
+      const read = await Promise.all(batch.map((a, i) => readEntry(a, this.digest, first + i, this.blobTimeoutMs)));
+      for (const entry of read) this.keep(entry);
+    }
+    this.listed += listed.length;
+  }
+
+  private keep(entry: StoredAttestation): void {
+    if ('text' in entry) {
+      const key = createHash('sha256').update(entry.text).digest('hex');
+      if (this.seen.has(key)) return;
+      this.seen.add(key);
+    }
+    if (this.kept.length >= MAX_ATTESTATIONS_PER_DIGEST) {
+      throw new AttestationStoreError(
+        `${this.digest}: more than ${MAX_ATTESTATIONS_PER_DIGEST} distinct attestations in ${this.scope}`,
+      );
+    }
+    this.kept.push(entry);
+  }
+}
+
 /** Digests asked in one bulk request. */
 const BULK_DIGESTS = 100;
 
 interface BulkPage {
-  attestations_subject_digests?: Record<string, { bundle?: unknown; bundle_url?: string | null }[] | null>;
+  attestations_subject_digests?: Record<string, ListedAttestation[] | null>;
   page_info?: { has_next?: boolean; next?: string };
 }
 
@@ -152,118 +253,214 @@ async function fetchInBulk(
   client: GitHubClient,
   org: string,
   digests: readonly string[],
+  blobTimeoutMs: number,
 ): Promise<StoredAttestation[]> {
-  const found = new Map<string, StoredAttestation[]>(digests.map((d) => [d.toLowerCase(), []]));
+  const found = new Map(digests.map((d) => [d.toLowerCase(), new DigestEntries(d.toLowerCase(), org, blobTimeoutMs)]));
   for (let start = 0; start < digests.length; start += BULK_DIGESTS) {
     const chunk = digests.slice(start, start + BULK_DIGESTS);
+    const cursors = new Set<string>();
     let after: string | undefined;
     for (let requests = 0; ; requests++) {
-      let data: BulkPage;
+      let response: { status: number; data: unknown };
       try {
         // The paging parameters are the URL's (a POST's other parameters are its body).
-        ({ data } = (await client.request('POST /orgs/{org}/attestations/bulk-list{?per_page,after}', {
+        response = await client.request('POST /orgs/{org}/attestations/bulk-list{?per_page,after}', {
           org,
           subject_digests: chunk,
           per_page: PER_PAGE,
           ...(after !== undefined && { after }),
-        })) as { data: BulkPage });
+        });
       } catch (error) {
         throw new AttestationStoreError(
           `${org}: the attestation store did not answer for ${chunk.length} digests: ${(error as Error).message}`,
           { cause: error },
         );
       }
+      if (response.status !== 200) {
+        throw new AttestationStoreError(
+          `${org}: the attestation store answered ${chunk.length} digests with HTTP ${response.status}, expected 200`,
+        );
+      }
+      const data = response.data as BulkPage;
       for (const [digest, attestations] of Object.entries(data.attestations_subject_digests ?? {})) {
-        const list = found.get(digest.toLowerCase());
         // A digest nobody asked for is no evidence about these artifacts: the store's answer is not trusted to say
         // which artifact a bundle is about, and verification will judge it by its own subjects anyway.
-        if (!list || !attestations) continue;
-        for (const attestation of attestations) {
-          if (list.length >= MAX_ATTESTATIONS_PER_DIGEST) {
-            throw new AttestationStoreError(
-              `${digest}: more than ${MAX_ATTESTATIONS_PER_DIGEST} attestations in ${org}`,
-            );
-          }
-          list.push(await bundleOf(attestation, digest.toLowerCase(), list.length));
-        }
+        const entries = found.get(digest.toLowerCase());
+        if (entries && attestations) await entries.add(attestations);
       }
       const next = data.page_info?.has_next ? data.page_info.next : undefined;
       if (!next) break;
-      if (next === after || requests > (chunk.length * MAX_ATTESTATIONS_PER_DIGEST) / PER_PAGE) {
+      if (cursors.has(next) || requests >= (chunk.length * MAX_ENTRIES_READ_PER_DIGEST) / PER_PAGE) {
         throw new AttestationStoreError(`${org}: the attestation store's pages do not end (cursor ${next})`);
       }
+      cursors.add(next);
       after = next;
     }
   }
-  return digests.flatMap((d) => found.get(d.toLowerCase()) ?? []);
+  return digests.flatMap((d) => found.get(d.toLowerCase())?.kept ?? []);
 }
 
+/**
+ * One digest's entries in a repository's (or an owner's) store, page after page. "List attestations" pages by
+ * cursor (`before`/`after`), each next page the Link header's. Followed by hand, not by Octokit's paginate, which
+ * follows a Link to any host (GitHub's token with it) and round in circles, and reads a 409 as an empty last page.
+ */
 async function fetchForDigest(
   client: GitHubClient,
   owner: string,
   repo: string | undefined,
-  digest: string,
-): Promise<StoredAttestation[]> {
-  const found: StoredAttestation[] = [];
-  const scope = repo === undefined ? owner : `${owner}/${repo}`;
-  const query = { subject_digest: digest, per_page: PER_PAGE };
-  // "List attestations" pages by cursor (before/after): each next page is the Link header's, as Octokit follows it.
-  const pages =
-    repo === undefined
-      ? client.paginate.iterator('GET /orgs/{org}/attestations/{subject_digest}', { org: owner, ...query })
-      : client.paginate.iterator('GET /repos/{owner}/{repo}/attestations/{subject_digest}', { owner, repo, ...query });
-  try {
-    for await (const response of pages) {
-      const attestations = (response.data as AttestationsPage).attestations ?? [];
-      for (const attestation of attestations) {
-        if (found.length >= MAX_ATTESTATIONS_PER_DIGEST) {
-          throw new AttestationStoreError(
-            `${digest}: more than ${MAX_ATTESTATIONS_PER_DIGEST} attestations in ${scope}`,
-          );
-        }
-        found.push(await bundleOf(attestation, digest, found.length));
-      }
+  entries: DigestEntries,
+): Promise<void> {
+  const { digest, scope } = entries;
+  const read = new Set<string>();
+  let next: string | undefined;
+  for (let requests = 0; ; requests++) {
+    let response: { status: number; data: unknown; headers: { link?: string } };
+    try {
+      const query = { subject_digest: digest, per_page: PER_PAGE };
+      response =
+        next !== undefined
+          ? await client.request({ method: 'GET', url: next })
+          : repo === undefined
+            ? await client.request('GET /orgs/{org}/attestations/{subject_digest}', { org: owner, ...query })
+            : await client.request('GET /repos/{owner}/{repo}/attestations/{subject_digest}', {
+                owner,
+                repo,
+                ...query,
+              });
+    } catch (error) {
+      // The store answers 404 for a digest it has no attestation of; a later page's 404 is a store that changed.
+      if ((error as { status?: number }).status === 404 && requests === 0) return;
+      throw new AttestationStoreError(
+        `${scope}: the attestation store did not answer for ${digest}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
-  } catch (error) {
-    if (error instanceof AttestationStoreError) throw error;
-    // The store answers 404 for a digest it has no attestation of.
-    if ((error as { status?: number }).status === 404 && found.length === 0) return found;
-    throw new AttestationStoreError(
-      `${scope}: the attestation store did not answer for ${digest}: ${(error as Error).message}`,
-      { cause: error },
-    );
+    if (response.status !== 200) {
+      throw new AttestationStoreError(
+        `${scope}: the attestation store answered ${digest} with HTTP ${response.status}, expected 200`,
+      );
+    }
+    const listed = (response.data as AttestationsPage | null)?.attestations;
+    if (!Array.isArray(listed)) {
+      throw new AttestationStoreError(`${scope}: the attestation store's answer for ${digest} lists no attestations`);
+    }
+    await entries.add(listed);
+    const page = nextPage(response.headers.link, client.request.endpoint.DEFAULTS.baseUrl, scope);
+    if (page === undefined) return;
+    // A cursor read before is a loop; more pages than the entries a digest may have is a store that does not end.
+    const cursor = page.searchParams.get('after') ?? page.searchParams.get('before') ?? page.href;
+    if (read.has(cursor)) {
+      throw new AttestationStoreError(`${scope}: the attestation store's pages do not end (cursor ${cursor} again)`);
+    }
+    if (requests >= MAX_ENTRIES_READ_PER_DIGEST / PER_PAGE) {
+      throw new AttestationStoreError(
+        `${scope}: the attestation store's pages do not end (more than ${requests + 1} pages for ${digest})`,
+      );
+    }
+    read.add(cursor);
+    next = page.href;
   }
-  return found;
 }
 
-async function bundleOf(
-  attestation: { bundle?: unknown; bundle_url?: string | null },
+/** The Link header's next page, which must be on the API the client reads (the token is sent with it). */
+function nextPage(link: string | undefined, api: string, scope: string): URL | undefined {
+  const next = /<([^<>]*)>\s*;\s*rel="next"/.exec(link ?? '')?.[1];
+  if (next === undefined) return undefined;
+  const base = new URL(api);
+  const url = URL.canParse(next) ? new URL(next) : undefined;
+  if (url?.origin !== base.origin || !url.pathname.startsWith(base.pathname.replace(/\/*$/, '/'))) {
+    throw new AttestationStoreError(`${scope}: the attestation store's next page is not on ${api}: ${next}`);
+  }
+  return url;
+}
+
+type Unreadable = UnreadableStoredBundle['unreadable'];
+
+/**
+ * An entry's bundle: inline, or the raw Snappy blob behind its bundle_url. A blob that cannot be read is that entry's
+ * rejection, as an inline entry that is no bundle is (row 144), never the whole store unread.
+ */
+async function readEntry(
+  attestation: ListedAttestation,
   digest: string,
   index: number,
+  timeoutMs: number,
 ): Promise<StoredAttestation> {
   if (attestation.bundle !== null && attestation.bundle !== undefined) {
     return { digest, index, text: JSON.stringify(attestation.bundle), via: 'inline' };
   }
-  const at = `${digest}: attestation ${index}`;
-  if (!attestation.bundle_url) throw new AttestationStoreError(`${at} has neither a bundle nor a bundle_url`);
-  // A pre-signed blob URL: GitHub's token is never sent to it.
-  let compressed: Uint8Array;
-  try {
-    const response = await fetch(attestation.bundle_url, { redirect: 'error' });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    compressed = new Uint8Array(await response.arrayBuffer());
-  } catch (error) {
-    throw new AttestationStoreError(`${at}: bundle_url could not be read: ${(error as Error).message}`, {
-      cause: error,
+  const unreadable = (why: Unreadable): UnreadableStoredBundle => ({
+    digest,
+    index,
+    via: 'bundle_url',
+    unreadable: why,
+  });
+  const blob = await downloadBlob(attestation.bundle_url!, timeoutMs);
+  if (!(blob instanceof Uint8Array)) return unreadable(blob);
+  const length = declaredLength(blob);
+  if (length !== undefined && length > MAX_BUNDLE_BYTES) {
+    return unreadable({
+      code: 'BUNDLE_TOO_LARGE',
+      reason: `bundle_url holds a bundle of ${length} bytes, over the limit of ${MAX_BUNDLE_BYTES} bytes`,
     });
   }
   // Read only here: a bundle_url is the one path that needs it (bench/README.md, "Start-up").
   const { uncompress } = await import('snappyjs');
-  let bytes: Uint8Array;
   try {
-    bytes = uncompress(compressed, MAX_BUNDLE_BYTES);
+    return { digest, index, text: Buffer.from(uncompress(blob, MAX_BUNDLE_BYTES)).toString('utf8'), via: 'bundle_url' };
   } catch (error) {
-    throw new AttestationStoreError(`${at}: bundle_url is not a Snappy block of a bundle: ${(error as Error).message}`);
+    return unreadable({
+      code: 'BUNDLE_UNREADABLE',
+      reason: `bundle_url is not a Snappy block of a bundle: ${(error as Error).message}`,
+    });
   }
-  return { digest, index, text: Buffer.from(bytes).toString('utf8'), via: 'bundle_url' };
+}
+
+/** A blob's bytes, read within its time limit and never past the longest blob a bundle can have. */
+async function downloadBlob(url: string, timeoutMs: number): Promise<Uint8Array | Unreadable> {
+  const failed = (reason: string): Unreadable => ({
+    code: 'BUNDLE_UNREADABLE',
+    reason: `bundle_url could not be read: ${reason}`,
+  });
+  const tooLarge = (size: string): Unreadable => ({
+    code: 'BUNDLE_TOO_LARGE',
+    reason: `bundle_url is ${size} bytes, over ${MAX_BLOB_BYTES} (the longest Snappy block of a bundle)`,
+  });
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    // A pre-signed blob URL: GitHub's token is never sent to it.
+    const response = await fetch(url, { redirect: 'error', signal });
+    const declared = Number(response.headers.get('content-length') ?? 0);
+    if (response.status !== 200 || declared > MAX_BLOB_BYTES) {
+      await response.body?.cancel();
+      return response.status !== 200 ? failed(`HTTP ${response.status}`) : tooLarge(String(declared));
+    }
+    const reader = response.body?.getReader();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
+      total += chunk.value.byteLength;
+      if (total > MAX_BLOB_BYTES) {
+        await reader?.cancel();
+        return tooLarge(`over ${MAX_BLOB_BYTES}`);
+      }
+      chunks.push(chunk.value);
+    }
+    return Buffer.concat(chunks);
+  } catch (error) {
+    if (signal.aborted) return failed(`no answer within ${timeoutMs / 1000} s`);
+    const cause = (error as Error).cause;
+    return failed(cause instanceof Error ? `${(error as Error).message} (${cause.message})` : (error as Error).message);
+  }
+}
+
+/** The length a raw Snappy block says its content has: its first field, a little-endian base-128 number. */
+function declaredLength(block: Uint8Array): number | undefined {
+  let length = 0;
+  for (let i = 0; i < 5 && i < block.length; i++) {
+    length += (block[i]! & 0x7f) * 2 ** (7 * i);
+    if (block[i]! < 0x80) return length;
+  }
+  return undefined;
 }

@@ -5,10 +5,13 @@
 // predicate's validator, the GitHub client, signing) is not read at the start of a step whose inputs are unusable.
 import {
   BREAK_GLASS_PREDICATE_TYPE,
+  type BreakGlassChangePeople,
   type BreakGlassPredicate,
+  breakGlassChangePeople,
   breakGlassProblems,
   breakGlassRefProblem,
   buildBreakGlassStatement,
+  describeContributor,
   type GitHubAccount,
   type Inline,
   isBotAccount,
@@ -19,9 +22,12 @@ import {
 import { resolveSubjects, signStatement } from '@twokey/sigstore';
 import { storeAttestations } from './attestations';
 import { BreakGlassError, type BreakGlassInputs, type BreakGlassResult } from './break-glass-stage';
+import { readProfiles } from './deploy-approvals';
+import { commitArrivals, restCommitOf } from './evidence';
 import { contentName, writeEvidence } from './evidence-directory';
+import { readReviewEvidence } from './evidence-graphql';
 import { idTokenClaims } from './job-identity';
-import { createGitHubClient } from './octokit';
+import { createGitHubClient, type GitHubClient } from './octokit';
 import { readRunAttempt, triggeringActorMismatch } from './run-attempt';
 import type { StepOutcome } from './step';
 
@@ -68,7 +74,7 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
       .then(({ data }) => data as { state?: string; user?: unknown; environments?: { name?: unknown }[] }[]),
     client
       .request('GET /repos/{owner}/{repo}/commits/{ref}', { owner, repo, ref: inputs.commit })
-      .then(({ data }) => data as { author?: unknown }),
+      .then(({ data }) => data as { author?: unknown; commit?: unknown }),
     // Whoever started this attempt (a re-run's: whoever re-ran it), by account as GitHub names it, never by login: a
     // login renamed away and claimed by another account would name that one, and the renamed requester would approve
     // as someone else. GITHUB_TRIGGERING_ACTOR must still be its login. The run's first starter (its `actor`) too.
@@ -107,17 +113,29 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
       `${inputs.commit}: GitHub links its author to no account, so nobody can tell whether an approver wrote it`,
     );
   }
+  const approvers = approvals
+    .filter((a) => a.state === 'approved' && (a.environments ?? []).some((e) => e.name === environment))
+    .map((a) => account(a.user));
+  // Everyone who made the change, none of whom may release it: the head commit's author alone is whoever clicked Merge
+  // (a merge commit), or whatever its writer typed.
+  const people: BreakGlassChangePeople =
+    typeof defaultBranch === 'string' && defaultBranch !== ''
+      ? await readChangePeople(client, { ...inputs, defaultBranch, commitData: commit, approvers })
+      : { contributors: [], problems: [] };
   const now = inputs.now ?? new Date();
   const predicate: BreakGlassPredicate = {
     reason: inputs.reason.trim(),
     incident: inputs.incident.trim(),
     environment: inputs.environment.trim(),
     repository: { name: inputs.repository, uri: `${inputs.serverUrl}/${inputs.repository}` },
-    change: { commit: inputs.commit, author: account(commit.author) },
+    change: {
+      commit: inputs.commit,
+      author: account(commit.author),
+      ...(people.pullRequest && { pullRequest: people.pullRequest }),
+      contributors: people.contributors,
+    },
     requester,
-    approvers: approvals
-      .filter((a) => a.state === 'approved' && (a.environments ?? []).some((e) => e.name === environment))
-      .map((a) => account(a.user)),
+    approvers,
     notBefore: now.toISOString(),
     expires: new Date(now.getTime() + seconds * 1000).toISOString(),
     waives: [...WAIVABLE_CHECKS],
@@ -153,6 +171,7 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
           refFrom: "its token's ref",
         });
   if (offRef) problems.push(offRef);
+  problems.push(...people.problems);
   // Whoever started the run first is a requester too (above), and must be a person, as the deploy gate insists of a
   // deploy's requesters: carol's workflow dispatches the break-glass with its GITHUB_TOKEN (github-actions[bot] starts
   // the run), dave re-runs it, carol approves. The requester is dave, an approver distinct from him counts, and carol,
@@ -190,6 +209,10 @@ export function breakGlassOutcome(result: BreakGlassResult): StepOutcome {
     ['incident', p.incident],
     ['environment', p.environment],
     ['commit', `${p.repository.name}@${p.change.commit} by ${p.change.author.login}`],
+    ...(p.change.pullRequest
+      ? [['pull request', `#${p.change.pullRequest.number} ${p.change.pullRequest.title}`] as Inline[]]
+      : []),
+    ['made by', (p.change.contributors ?? []).map(describeContributor).join(', ')],
     ['requested by', p.requester.login],
     ['approved by', p.approvers.map((a) => a.login).join(', ')],
     ['valid', `${p.notBefore} to ${p.expires}`],
@@ -205,11 +228,48 @@ export function breakGlassOutcome(result: BreakGlassResult): StepOutcome {
     summary: renderSummary([
       { heading: 'twokey BREAK-GLASS signed' },
       {
-        paragraph: `A time-boxed exception to the review rules (${BREAK_GLASS_PREDICATE_TYPE}): the deploy gate accepts it once per artifact and environment, only within its window, and says so in every record.`,
+        paragraph: `A time-boxed exception to the review rules (${BREAK_GLASS_PREDICATE_TYPE}): the deploy gate accepts it in one deploy run of its environment, only within its window, and says so in every record.`,
       },
       { table: { header: ['', ''], rows } },
     ]),
   };
+}
+
+/**
+ * The people of the change (breakGlassChangePeople), read as the sign stage reads a change: the pull request merged as
+ * the commit and its people (GraphQL, REST where GraphQL refuses the token), who put the commit on the default branch
+ * (its activity feed), and the approvers' public profiles (a commit may name one by profile name or e-mail).
+ */
+async function readChangePeople(
+  client: GitHubClient,
+  request: {
+    repository: string;
+    commit: string;
+    defaultBranch: string;
+    commitData: { commit?: unknown };
+    approvers: GitHubAccount[];
+  },
+): Promise<BreakGlassChangePeople> {
+  const ref = `refs/heads/${request.defaultBranch}`;
+  const [{ evidence: review }, arrivals, profiles] = await Promise.all([
+    readReviewEvidence(client, { repository: request.repository, commit: request.commit, ref }),
+    commitArrivals(client, { repository: request.repository, ref, commit: request.commit }),
+    // One that cannot be read (or names another account now) is left out, as for a deploy's approvers: a git identity
+    // matching no account refuses the break-glass anyway; only one GitHub ties to another account, under this
+    // approver's profile name or e-mail, goes unrecognised.
+    readProfiles(
+      client,
+      request.approvers.map((user) => ({ user, state: 'approved' })),
+      () => {},
+    ),
+  ]);
+  return breakGlassChangePeople({
+    commit: restCommitOf(request.commitData),
+    review,
+    arrivals,
+    defaultBranch: request.defaultBranch,
+    profiles,
+  });
 }
 
 function account(user: unknown): GitHubAccount {

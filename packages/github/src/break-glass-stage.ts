@@ -1,8 +1,9 @@
 // The break-glass stage: what the platform's break-glass workflow runs, in its own protected environment, once its
 // approvers released the job. It reads who started the run and who approved it (the run's environment approvals),
-// and who wrote the change (the commit's author, as GitHub links it), refuses unless the run is the first attempt of
-// one a person started by hand on the repository's default branch and enough approvers are neither the requester nor
-// the author, and signs a time-boxed break-glass attestation over the artifacts as its own identity. The deploy gate
+// and who made the change (the commit's author, committer and co-authors; the pull request merged as it, with its
+// commits' people and its head branch's pushers; whoever put it on the default branch), refuses unless the run is the
+// first attempt of one a person started by hand on the repository's default branch and enough approvers are neither
+// the requester nor any of those people, and signs a time-boxed break-glass attestation over the artifacts as its own identity. The deploy gate
 // accepts it only in place of the review, once, loudly (packages/gate).
 //
 // This module is the stage's first step, read at the action's start: the inputs every run needs, checked. What comes

@@ -121,7 +121,7 @@ export async function readDeployApproval(
 }
 
 /** The public profile of each account that approved, once per account id, as `GET /users/{username}` shows it. */
-async function readProfiles(
+export async function readProfiles(
   client: GitHubClient,
   approvals: { user: GitHubAccount; state: string }[],
   log: (message: string) => void,

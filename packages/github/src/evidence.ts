@@ -687,6 +687,11 @@ function personOf(signature: GitSignature | null, account: GitHubAccount | undef
   return person;
 }
 
+/** A commit as `GET /repos/{owner}/{repo}/commits/{ref}` shows it, in the model's shape (its co-authors read). */
+export function restCommitOf(commit: unknown): PullRequestCommit {
+  return pullRequestCommitOf(commitFactsOf(commit as ApiCommit));
+}
+
 function pullRequestCommitOf(commit: CommitFacts): PullRequestCommit {
   return {
     sha: commit.sha,
@@ -852,6 +857,30 @@ export async function activityOf(
     .reverse();
   const builtCommitArrivals = built.entries.filter((entry) => sameCommit(entry.after, request.commit)).reverse();
   return { available: true, headPushes, builtCommitArrivals };
+}
+
+/**
+ * Every entry of `ref`'s feed (in `repository`) whose `after` is `commit`, oldest first: who pushed it there, force
+ * pushed to it or merged it. Read back to a day before the newest such entry (an earlier push of the same commit, moved
+ * away and back, is another pusher); 10 pages that do not get there, or a failed read, make it unavailable, with why.
+ */
+export async function commitArrivals(
+  client: GitHubClient,
+  request: { repository: string; ref: string; commit: string },
+): Promise<{ available: true; entries: RefActivity[] } | { available: false; reason: string }> {
+  let newest: number | undefined;
+  const read = await readActivity(client, {
+    repository: request.repository,
+    ref: request.ref,
+    reached: (entry) => {
+      if (newest === undefined && sameCommit(entry.after, request.commit)) newest = Date.parse(entry.timestamp);
+      return newest !== undefined && Date.parse(entry.timestamp) < newest - DAY_MS;
+    },
+    what: `a day before ${request.commit} last reached ${request.ref}`,
+  });
+  if ('unreadable' in read) return { available: false, reason: read.unreadable };
+  if ('uncovered' in read) return { available: false, reason: read.uncovered };
+  return { available: true, entries: read.entries.filter((e) => sameCommit(e.after, request.commit)).reverse() };
 }
 
 /** A ref's entries in the feed from now back to the first entry that `reached` the window's end (included). */
