@@ -1,13 +1,14 @@
 // The deploy gate's entry point: inputs into a typed record, run(), outputs, the step summary, and a failed step
 // with every reason when anything is refused.
 import { fileURLToPath } from 'node:url';
-import { getBooleanInput, getInput, info, setFailed, setOutput, summary, warning } from '@actions/core';
+import { getBooleanInput, getInput, setFailed, setOutput, summary, warning } from '@actions/core';
 import { describeError, describeNotPassed, describeReport, markdownReport, renderSummary } from '@twokey/core';
 import { callerWorkflow, type DeployInputs, recordSummary, runDeployStep } from '@twokey/gate';
 import {
   attestationStoreFromInputs,
   githubApiUrl,
   instanceEndpoints,
+  logUntrusted,
   policyInputs,
   requestIdToken,
   runnerPaths,
@@ -56,7 +57,8 @@ try {
     setOutput('attestation-id', result.recordStored.id);
     setOutput('attestation-url', result.recordStored.url);
   }
-  info(describeReport(report));
+  // The report names files, pull requests and bundles of others' choosing: written with workflow commands off.
+  logUntrusted(describeReport(report));
 
   await summary.addRaw(`${markdownReport(report)}${recordSummary(result)}`, true).write();
   if (report.verdict !== 'pass') {

@@ -7,7 +7,6 @@
 // filled in by the caller); a read that fails is an error, never "nobody approved".
 // When the deploy was requested (requestedAt) is GitHub's deployment of this run for the environment: it only
 // measures (M2), so when GitHub cannot say it is left out and the log says why — the deploy never fails over it.
-import { info } from '@actions/core';
 import {
   type AccountProfile,
   type DeployApprovalPredicate,
@@ -17,6 +16,7 @@ import {
 } from '@twokey/core';
 import type { GitHubClient } from './octokit';
 import { RunStarterError, readTriggeringActor, triggeringActorMismatch } from './run-attempt';
+import { logUntrusted } from './step';
 
 export interface DeployApprovalRequest {
   client: GitHubClient;
@@ -71,7 +71,7 @@ export async function readDeployApproval(
 ): Promise<Omit<DeployApprovalPredicate, 'evidence'>> {
   const [owner, repo] = request.repository.split('/') as [string, string];
   const { client } = request;
-  const log = request.log ?? info;
+  const log = request.log ?? ((message: string) => logUntrusted(message));
   const [approvals, protection, requesters, deployRequest, defaultBranch] = await Promise.all([
     client
       .request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals', { owner, repo, run_id: request.runId })

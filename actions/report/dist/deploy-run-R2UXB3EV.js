@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   ORG_POLICY_PATH
-} from "./chunk-UTOKGE3H.js";
+} from "./chunk-5PL4YQU7.js";
 import {
   EvaluationError,
   RunStarterError,
@@ -17,8 +17,8 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-LFT4FZ2X.js";
-import "./chunk-TJ3XPODE.js";
+} from "./chunk-KPB4CYEV.js";
+import "./chunk-MOBCWPND.js";
 import {
   readEvidence,
   relativePath

@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   getInput
-} from "./chunk-TJ3XPODE.js";
+} from "./chunk-MOBCWPND.js";
 import {
   CodedError
 } from "./chunk-DTPMO6NL.js";

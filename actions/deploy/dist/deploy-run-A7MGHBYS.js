@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-CTFSD2WQ.js";
+} from "./chunk-MWYHS5TX.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -66,11 +66,11 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-SV4QW5NQ.js";
+} from "./chunk-DPYPEXFA.js";
 import {
   CodedError,
   describeError
-} from "./chunk-XFPVKVDD.js";
+} from "./chunk-Q6EHJPOO.js";
 import {
   require_dist as require_dist2
 } from "./chunk-CGMKVA5F.js";

@@ -33,7 +33,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-7V33NAPO.js";
+} from "./chunk-O7W3U4RJ.js";
 import {
   require_dist,
   require_dist2,
@@ -9947,14 +9947,14 @@ function concatBytes(...arrays) {
   }
   return res;
 }
-function createHasher(hashCons, info2 = {}) {
+function createHasher(hashCons, info = {}) {
   const hashC = (msg, opts) => hashCons(opts).update(msg).digest();
   const tmp = hashCons(void 0);
   hashC.outputLen = tmp.outputLen;
   hashC.blockLen = tmp.blockLen;
   hashC.canXOF = tmp.canXOF;
   hashC.create = (opts) => hashCons(opts);
-  Object.assign(hashC, info2);
+  Object.assign(hashC, info);
   return Object.freeze(hashC);
 }
 function randomBytes(bytesLength = 32) {

@@ -5,7 +5,7 @@ import {
   ID_TOKEN_PERMISSION_HINT,
   getInput,
   renderSummary
-} from "./chunk-XFPVKVDD.js";
+} from "./chunk-Q6EHJPOO.js";
 
 // packages/core/src/validators/report.validate.js
 var report_validate_default = validate52;
@@ -3262,7 +3262,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-WF2RE6BR.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-A7MGHBYS.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

@@ -564,6 +564,15 @@ function visible(c) {
   return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 }
 
+// packages/github/src/step.ts
+import { randomUUID as randomUUID2 } from "node:crypto";
+function logUntrusted(text, write = info) {
+  const token = randomUUID2();
+  write(`::stop-commands::${token}`);
+  write(text);
+  write(`::${token}::`);
+}
+
 // packages/github/src/oidc.ts
 var OidcTokenError = class extends CodedError {
   kind = "usage";
@@ -604,10 +613,10 @@ export {
   setOutput,
   setFailed,
   warning,
-  info,
   CodedError,
   describeError,
   renderSummary,
+  logUntrusted,
   OidcTokenError,
   ID_TOKEN_PERMISSION_HINT,
   requestIdToken
