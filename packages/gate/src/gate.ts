@@ -172,8 +172,17 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
     for (const s of stores) rmSync(s.directory, { recursive: true, force: true });
   }
   const { verified } = evidence;
-  // A stored entry whose blob could not be read is rejected evidence, as one that is no bundle is.
-  const rejected = [...evidence.rejected, ...stores.flatMap((s) => s.rejected)];
+  // A stored entry whose blob could not be read is rejected evidence, as one that is no bundle is: never a pass. But
+  // what it held is unknown, and the store is read for what it must NOT hold as well (a break-glass's earlier uses,
+  // the people of another change that built these bytes): the store is then unread for those, never taken as empty.
+  const unreadable = stores.flatMap((s) => s.rejected);
+  const rejected = [...evidence.rejected, ...unreadable];
+  if (unreadable.length > 0) {
+    storeUnread ??= `${unreadable.length} of its entries for these artifacts could not be read (${unreadable
+      .slice(0, 3)
+      .map((r) => `${r.source}: ${r.reason}`)
+      .join('; ')}${unreadable.length > 3 ? '; …' : ''}): what they hold is unknown`;
+  }
   // A break-glass is used once per environment, whichever of its subjects a deploy ships: the records of deploys of
   // its other subjects are stored under their digests, not these artifacts', and are read too.
   const siblings =
@@ -183,7 +192,7 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
   const report = evaluateDeploy({
     ...(request.environment !== undefined && { environment: request.environment }),
     ...(liveDeployApproval && { liveDeployApproval }),
-    earlierDecisionsRead: stored !== undefined && siblings?.unread === undefined,
+    earlierDecisionsRead: stored !== undefined && siblings?.unread === undefined && unreadable.length === 0,
     ...(siblings?.records.length && { otherDecisions: siblings.records }),
     ...(storeUnread !== undefined && { storeUnread }),
     policy,
@@ -235,6 +244,10 @@ async function siblingDecisions(
   } catch (error) {
     if (!(error instanceof AttestationStoreError)) throw error;
     return { records: [], unread: error.message };
+  }
+  if (read.rejected.length > 0) {
+    rmSync(read.directory, { recursive: true, force: true });
+    return { records: [], unread: `${read.rejected.length} entries of its other subjects could not be read` };
   }
   try {
     const { verified: siblings } = await readEvidence([read.directory], subjects, trust, cwd, read.names, true);

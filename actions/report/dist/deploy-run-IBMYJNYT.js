@@ -1616,13 +1616,17 @@ async function judgeDeploy(request) {
     for (const s of stores) rmSync(s.directory, { recursive: true, force: true });
   }
   const { verified } = evidence;
-  const rejected = [...evidence.rejected, ...stores.flatMap((s) => s.rejected)];
+  const unreadable2 = stores.flatMap((s) => s.rejected);
+  const rejected = [...evidence.rejected, ...unreadable2];
+  if (unreadable2.length > 0) {
+    storeUnread ??= `${unreadable2.length} of its entries for these artifacts could not be read (${unreadable2.slice(0, 3).map((r) => `${r.source}: ${r.reason}`).join("; ")}${unreadable2.length > 3 ? "; \u2026" : ""}): what they hold is unknown`;
+  }
   const siblings = stored && storeToRead ? await siblingDecisions(storeToRead, policy, verified, artifacts, trust, cwd) : void 0;
   const liveDeployApproval = request.readDeployApproval ? await request.readDeployApproval(policy) : void 0;
   const report = evaluateDeploy({
     ...request.environment !== void 0 && { environment: request.environment },
     ...liveDeployApproval && { liveDeployApproval },
-    earlierDecisionsRead: stored !== void 0 && siblings?.unread === void 0,
+    earlierDecisionsRead: stored !== void 0 && siblings?.unread === void 0 && unreadable2.length === 0,
     ...siblings?.records.length && { otherDecisions: siblings.records },
     ...storeUnread !== void 0 && { storeUnread },
     policy,
@@ -1661,6 +1665,10 @@ async function siblingDecisions(store, policy, verified, artifacts, trust, cwd) 
   } catch (error) {
     if (!(error instanceof AttestationStoreError)) throw error;
     return { records: [], unread: error.message };
+  }
+  if (read.rejected.length > 0) {
+    rmSync(read.directory, { recursive: true, force: true });
+    return { records: [], unread: `${read.rejected.length} entries of its other subjects could not be read` };
   }
   try {
     const { verified: siblings } = await readEvidence([read.directory], subjects, trust, cwd, read.names, true);
