@@ -229,6 +229,36 @@ describe('twokey trusted-root --refresh', () => {
     expect((await verifyBundle(cache)).status).toBe(1);
   });
 
+  it('judges the cache path as given, links and all: a link in a directory others can write leads nowhere', async () => {
+    // A checkout of someone else's repository, the user's files (git wrote them: 0644 in 0755), holding a trusted root
+    // of her own stack; a directory others can write on the cache path holds her link `cache` to it. The path the link
+    // leads to is the user's alone, but she could point it anywhere: the directory holding the link is judged too.
+    const checkout = mkdtempSync(join(dir, 'checkout-'));
+    chmodSync(checkout, 0o755);
+    mkdirSync(join(checkout, 'ci', 'trusted-roots'), { recursive: true, mode: 0o755 });
+    writeFileSync(join(checkout, 'ci', 'trusted-roots', 'public-good.json'), JSON.stringify(stack.trustedRoot), {
+      mode: 0o644,
+    });
+    const shared = mkdtempSync(join(dir, 'shared-'));
+    symlinkSync(join(checkout, 'ci'), join(shared, 'cache'));
+    chmodSync(shared, 0o777);
+    const through = await verifyBundle(join(shared, 'cache'));
+    expect(through.status, through.stdout).toBe(1);
+    // The same link in a directory only the user can write: a cache the user chose to put there.
+    chmodSync(shared, 0o700);
+    expect((await verifyBundle(join(shared, 'cache'))).status).toBe(0);
+    // And a link on the way to a directory others can write (the link's target judged as the rest of the path).
+    const open = mkdtempSync(join(dir, 'open-'));
+    mkdirSync(join(open, 'ci', 'trusted-roots'), { recursive: true, mode: 0o755 });
+    writeFileSync(join(open, 'ci', 'trusted-roots', 'public-good.json'), JSON.stringify(stack.trustedRoot), {
+      mode: 0o644,
+    });
+    chmodSync(open, 0o777);
+    const mine = mkdtempSync(join(dir, 'mine-'));
+    symlinkSync(open, join(mine, 'to-open'));
+    expect((await verifyBundle(join(mine, 'to-open', 'ci'))).status).toBe(1);
+  });
+
   it('never uses a kept copy that another user could have written', async () => {
     const cache = mkdtempSync(join(dir, 'cache-'));
     expect((await refresh(cache, tuf)).status).toBe(0);

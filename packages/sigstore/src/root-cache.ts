@@ -15,14 +15,14 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readlinkSync,
   readSync,
-  realpathSync,
   renameSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, parse, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, parse, sep } from 'node:path';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { MAX_TRUST_FILE_BYTES } from './limits';
 
@@ -61,37 +61,75 @@ export function refreshedTrustedRootPath(directory: string, name: string): strin
  * this user (and root) can change what is there. The directory need not exist yet: what exists of its path is judged.
  */
 export function cacheDirectoryProblem(directory: string): string | undefined {
-  if (!isAbsolute(directory)) return `${directory} is not an absolute path`;
-  let existing = directory;
-  for (;;) {
-    try {
-      existing = realpathSync(existing);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(existing) === existing) {
-        return `${existing} cannot be read: ${(error as Error).message}`;
-      }
-      existing = dirname(existing);
-    }
-  }
+  const walked = walkCacheDirectory(directory);
+  return 'problem' in walked ? walked.problem : undefined;
+}
+
+/** The most links followed on the way to a cache directory (Linux's own limit is 40). */
+const MAX_LINKS = 40;
+
+/**
+ * The path to a cache directory resolved one name at a time as the kernel resolves it, judging every directory it goes
+ * through, those that hold a link included: each must be this user's or root's and writable by no one else (one others
+ * may write with the sticky bit, as /tmp, only on the way: there others add and remove names of their own alone).
+ * Whoever could change a directory on the way — before a link, inside one, or after — could make the path lead to
+ * files of theirs, however the path reads. Returns where it leads (as far as it exists), or why it is not safe.
+ */
+function walkCacheDirectory(directory: string): { resolved: string; complete: boolean } | { problem: string } {
+  if (!isAbsolute(directory)) return { problem: `${directory} is not an absolute path` };
   const uid = process.getuid?.();
-  if (uid === undefined) return undefined;
-  const { root } = parse(existing);
-  const parts = existing.slice(root.length).split(sep).filter(Boolean);
-  for (let i = 0; i <= parts.length; i++) {
-    const path = root + parts.slice(0, i).join(sep);
-    const stat = lstatSync(path);
-    if (!stat.isDirectory()) return `${path} is not a directory`;
+  const judge = (path: string, stat: { uid: number; mode: number }, onTheWay: boolean): string | undefined => {
+    if (uid === undefined) return undefined;
     if (stat.uid !== uid && stat.uid !== 0) return `${path} belongs to another user (uid ${stat.uid})`;
     const writableByOthers = (stat.mode & 0o022) !== 0;
     const sticky = (stat.mode & 0o1000) !== 0;
-    // A directory others can write with the sticky bit (/tmp) may be on the way, never be the cache itself: there
-    // others can only add and remove names of their own, and the next directory on the path is judged in turn.
-    if (writableByOthers && !(sticky && i < parts.length)) {
-      return `${path} can be written by other users`;
+    return writableByOthers && !(sticky && onTheWay) ? `${path} can be written by other users` : undefined;
+  };
+  const { root } = parse(directory);
+  let current = root;
+  let pending = directory.slice(root.length).split(sep);
+  let links = 0;
+  const rootProblem = judge(root, lstatSync(root), true);
+  if (rootProblem) return { problem: rootProblem };
+  while (pending.length > 0) {
+    const name = pending.shift()!;
+    if (name === '' || name === '.') continue;
+    if (name === '..') {
+      current = dirname(current);
+      continue;
     }
+    const next = join(current, name);
+    let stat: ReturnType<typeof lstatSync>;
+    try {
+      stat = lstatSync(next);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        return { resolved: join(next, ...pending), complete: false };
+      }
+      return { problem: `${next} cannot be read: ${(error as Error).message}` };
+    }
+    if (stat.isSymbolicLink()) {
+      // The directory holding the link was judged on the way here; the link leads on from where it points.
+      if (++links > MAX_LINKS) return { problem: `${directory}: more than ${MAX_LINKS} links on the way` };
+      const target = readlinkSync(next);
+      if (isAbsolute(target)) {
+        current = parse(target).root;
+        pending = [...target.slice(current.length).split(sep), ...pending];
+      } else {
+        pending = [...target.split(sep), ...pending];
+      }
+      continue;
+    }
+    if (!stat.isDirectory()) return { problem: `${next} is not a directory` };
+    const problem = judge(
+      next,
+      stat,
+      pending.some((p) => p !== '' && p !== '.'),
+    );
+    if (problem) return { problem };
+    current = next;
   }
-  return undefined;
+  return { resolved: current, complete: true };
 }
 
 /** Writes a refreshed root (already verified through TUF): 0600 in 0700 directories, replaced atomically. */
@@ -123,10 +161,14 @@ export function readRefreshedTrustedRoot(name: string): { json: unknown; path: s
   const path = refreshedTrustedRootPath(cacheDirectory, name);
   let fd: number | undefined;
   try {
-    if (cacheDirectoryProblem(dirname(path)) !== undefined || !ownedAndPrivate(lstatSync(dirname(path)), 'directory')) {
-      return undefined;
-    }
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    // The file is opened where the judged walk led, never by the path as given: what it reads is what was judged.
+    const walked = walkCacheDirectory(dirname(path));
+    if (!('resolved' in walked) || !walked.complete) return undefined;
+    if (!ownedAndPrivate(lstatSync(walked.resolved), 'directory')) return undefined;
+    fd = openSync(
+      join(walked.resolved, basename(path)),
+      constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+    );
     const stat = fstatSync(fd);
     if (!ownedAndPrivate(stat, 'file') || stat.size > MAX_TRUST_FILE_BYTES) return undefined;
     const bytes = Buffer.alloc(stat.size);
