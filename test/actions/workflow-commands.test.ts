@@ -103,3 +103,41 @@ describe('workflow commands in the deploy gate’s log', () => {
     expect(run.outputs).toMatch(/^verified<<ghadelimiter_[\w-]+\nfalse\n/m);
   });
 });
+
+describe('workflow commands in `twokey verify`’s report, run in a step of a workflow', () => {
+  it('is written with commands off on a runner (GITHUB_ACTIONS=true), and as it is elsewhere', () => {
+    const work = join(dir, 'cli');
+    mkdirSync(join(work, 'release'), { recursive: true });
+    writeFileSync(join(work, 'release', 'app##[stop-commands]pause'), 'unreviewed');
+    writeFileSync(
+      join(work, 'policy.yml'),
+      'version: 1\nidentities:\n  build:\n    issuer: https://token.actions.githubusercontent.com\n    san: https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main\n  sign:\n    issuer: https://token.actions.githubusercontent.com\n    san: https://github.com/acme/platform/.github/workflows/sign.yml@refs/heads/main\n',
+    );
+    const verify = (env: NodeJS.ProcessEnv) =>
+      spawnSync(
+        process.execPath,
+        [
+          join(repository, 'packages', 'cli', 'bin', 'twokey.mjs'),
+          'verify',
+          '--policy',
+          'policy.yml',
+          '--repo',
+          'acme/app',
+          '--bundle',
+          'release',
+          '--',
+          'release/app##[stop-commands]pause',
+        ],
+        { cwd: work, encoding: 'utf8', timeout: 60_000, env: { ...process.env, CI: '', ...env } },
+      );
+    const onRunner = verify({ GITHUB_ACTIONS: 'true' });
+    expect(onRunner.status, onRunner.stderr).toBe(1);
+    expect(onRunner.stdout).toContain('app##[stop-commands]pause');
+    const { seen, closed } = commandsSeen(onRunner.stdout);
+    expect(closed).toBe(true);
+    expect(seen).toEqual([]);
+    const elsewhere = verify({ GITHUB_ACTIONS: '' });
+    expect(elsewhere.stdout).not.toContain('::stop-commands::');
+    expect(elsewhere.stdout).toContain('app##[stop-commands]pause');
+  });
+});

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { describeReport, isDigestReference } from '@twokey/core';
 import { judgeDeploy, writeSarif } from '@twokey/gate';
@@ -107,8 +108,19 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
       toolVersion: cliPackage.version,
     });
   }
-  io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : describeReport(report));
+  io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : onRunner(describeReport(report)));
   return report.verdict === 'pass' ? EXIT.ok : EXIT.refused;
+}
+
+/**
+ * On a GitHub Actions runner (twokey verify in a `run:` step), the report names files, pull requests and bundles of
+ * others' choosing, and the runner acts on `##[command]` anywhere in a line: written with workflow commands off around
+ * it (a fresh random token), as the deploy gate writes it. Elsewhere, as it is.
+ */
+function onRunner(text: string): string {
+  if (process.env.GITHUB_ACTIONS !== 'true') return text;
+  const token = randomUUID();
+  return `::stop-commands::${token}\n${text}${text.endsWith('\n') ? '' : '\n'}::${token}::\n`;
 }
 
 const VERIFY_OPTIONS = {
