@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BreakGlassPredicate, type DeployReport, readDeployReport } from '@twokey/core';
+import { type BreakGlassPredicate, breakGlassRunSubject, type DeployReport, readDeployReport } from '@twokey/core';
 import { signStatement } from '@twokey/sigstore';
 import {
   type ActionRun,
@@ -211,7 +211,12 @@ async function handMadeBreakGlass(
     .update(readFileSync(join(workspace, subject)))
     .digest('hex');
   const bundle = await signStatement(
-    { ...statement, subject: [{ name: subject, digest: { sha256: digest } }], predicate },
+    // With the run subject of its run, as the workflow computes it (buildBreakGlassStatement).
+    {
+      ...statement,
+      subject: [{ name: subject, digest: { sha256: digest } }, breakGlassRunSubject(predicate.run.uri)],
+      predicate,
+    },
     {
       endpoints: { fulcioURL: stack.fulcioURL, rekorURL: stack.rekorURL, tsaURL: stack.tsaURL },
       identityToken: () => issuer.mint(who, { audience: 'sigstore' }),

@@ -16,7 +16,13 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BreakGlassPredicate, type DeployReport, readDeployReport } from '@twokey/core';
+import {
+  type BreakGlassPredicate,
+  breakGlassArtifactSubjects,
+  breakGlassRunSubject,
+  type DeployReport,
+  readDeployReport,
+} from '@twokey/core';
 import { signStatement } from '@twokey/sigstore';
 import {
   type ActionRun,
@@ -170,7 +176,12 @@ async function signedIn(name: string, who: WorkflowIdentity, run: BreakGlassPred
   const genuine = JSON.parse(readFileSync(breakGlassBundle, 'utf8'));
   const statement = JSON.parse(Buffer.from(genuine.dsseEnvelope.payload, 'base64').toString('utf8'));
   const bundle = await signStatement(
-    { ...statement, predicate: { ...statement.predicate, run } },
+    // With the run subject of the run it names, as the workflow computes it (buildBreakGlassStatement).
+    {
+      ...statement,
+      subject: [...breakGlassArtifactSubjects(statement.subject), breakGlassRunSubject(run.uri)],
+      predicate: { ...statement.predicate, run },
+    },
     {
       endpoints: { fulcioURL: stack.fulcioURL, rekorURL: stack.rekorURL, tsaURL: stack.tsaURL },
       identityToken: () => issuer.mint(who, { audience: 'sigstore' }),

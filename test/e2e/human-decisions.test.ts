@@ -8,7 +8,13 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BreakGlassPredicate, type DeployReport, readDeployReport, WAIVABLE_CHECKS } from '@twokey/core';
+import {
+  type BreakGlassPredicate,
+  breakGlassRunSubject,
+  type DeployReport,
+  readDeployReport,
+  WAIVABLE_CHECKS,
+} from '@twokey/core';
 import { signStatement } from '@twokey/sigstore';
 import {
   type ActionRun,
@@ -190,17 +196,15 @@ async function handMadeBreakGlass(
   const genuine = JSON.parse(readFileSync(breakGlassBundle, 'utf8'));
   const statement = JSON.parse(Buffer.from(genuine.dsseEnvelope.payload, 'base64').toString('utf8'));
   const digest = createSha256(readFileSync(join(workspace, subjectFile)));
+  const runUri = `https://github.com/acme/app/actions/runs/${who.run_id}/attempts/${who.run_attempt}`;
   const forged = {
     ...statement,
-    subject: [{ name: subjectFile, digest: { sha256: digest } }],
+    // Its artifact, and its run's subject (as the workflow signs it).
+    subject: [{ name: subjectFile, digest: { sha256: digest } }, breakGlassRunSubject(runUri)],
     // The attacker's own run: the certificate names it (its run invocation URI), so the predicate does too.
     predicate: {
       ...statement.predicate,
-      run: {
-        id: Number(who.run_id),
-        attempt: Number(who.run_attempt),
-        uri: `https://github.com/acme/app/actions/runs/${who.run_id}/attempts/${who.run_attempt}`,
-      },
+      run: { id: Number(who.run_id), attempt: Number(who.run_attempt), uri: runUri },
       ...change,
     },
   };

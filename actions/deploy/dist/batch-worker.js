@@ -15764,57 +15764,85 @@ import {
   lstatSync,
   mkdirSync,
   openSync as openSync3,
+  readlinkSync,
   readSync as readSync3,
-  realpathSync,
   renameSync,
   unlinkSync,
   writeFileSync
 } from "node:fs";
-import { dirname, isAbsolute, join, parse as parse2, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, parse as parse2, sep } from "node:path";
 var cacheDirectory;
 function refreshedTrustedRootPath(directory, name) {
   return join(directory, "trusted-roots", `${name}.json`);
 }
-function cacheDirectoryProblem(directory) {
-  if (!isAbsolute(directory)) return `${directory} is not an absolute path`;
-  let existing = directory;
-  for (; ; ) {
-    try {
-      existing = realpathSync(existing);
-      break;
-    } catch (error) {
-      if (error.code !== "ENOENT" || dirname(existing) === existing) {
-        return `${existing} cannot be read: ${error.message}`;
-      }
-      existing = dirname(existing);
-    }
-  }
+var MAX_LINKS = 40;
+function walkCacheDirectory(directory) {
+  if (!isAbsolute(directory)) return { problem: `${directory} is not an absolute path` };
   const uid = process.getuid?.();
-  if (uid === void 0) return void 0;
-  const { root } = parse2(existing);
-  const parts = existing.slice(root.length).split(sep).filter(Boolean);
-  for (let i = 0; i <= parts.length; i++) {
-    const path = root + parts.slice(0, i).join(sep);
-    const stat = lstatSync(path);
-    if (!stat.isDirectory()) return `${path} is not a directory`;
+  const judge = (path, stat, onTheWay) => {
+    if (uid === void 0) return void 0;
     if (stat.uid !== uid && stat.uid !== 0) return `${path} belongs to another user (uid ${stat.uid})`;
     const writableByOthers = (stat.mode & 18) !== 0;
     const sticky = (stat.mode & 512) !== 0;
-    if (writableByOthers && !(sticky && i < parts.length)) {
-      return `${path} can be written by other users`;
+    return writableByOthers && !(sticky && onTheWay) ? `${path} can be written by other users` : void 0;
+  };
+  const { root } = parse2(directory);
+  let current = root;
+  let pending = directory.slice(root.length).split(sep);
+  let links = 0;
+  const rootProblem = judge(root, lstatSync(root), true);
+  if (rootProblem) return { problem: rootProblem };
+  while (pending.length > 0) {
+    const name = pending.shift();
+    if (name === "" || name === ".") continue;
+    if (name === "..") {
+      current = dirname(current);
+      continue;
     }
+    const next = join(current, name);
+    let stat;
+    try {
+      stat = lstatSync(next);
+    } catch (error) {
+      if (error.code === "ENOENT") {
+        return { resolved: join(next, ...pending), complete: false };
+      }
+      return { problem: `${next} cannot be read: ${error.message}` };
+    }
+    if (stat.isSymbolicLink()) {
+      if (++links > MAX_LINKS) return { problem: `${directory}: more than ${MAX_LINKS} links on the way` };
+      const target = readlinkSync(next);
+      if (isAbsolute(target)) {
+        current = parse2(target).root;
+        pending = [...target.slice(current.length).split(sep), ...pending];
+      } else {
+        pending = [...target.split(sep), ...pending];
+      }
+      continue;
+    }
+    if (!stat.isDirectory()) return { problem: `${next} is not a directory` };
+    const problem = judge(
+      next,
+      stat,
+      pending.some((p) => p !== "" && p !== ".")
+    );
+    if (problem) return { problem };
+    current = next;
   }
-  return void 0;
+  return { resolved: current, complete: true };
 }
 function readRefreshedTrustedRoot(name) {
   if (cacheDirectory === void 0) return void 0;
   const path = refreshedTrustedRootPath(cacheDirectory, name);
   let fd;
   try {
-    if (cacheDirectoryProblem(dirname(path)) !== void 0 || !ownedAndPrivate(lstatSync(dirname(path)), "directory")) {
-      return void 0;
-    }
-    fd = openSync3(path, constants3.O_RDONLY | constants3.O_NOFOLLOW | constants3.O_NONBLOCK);
+    const walked = walkCacheDirectory(dirname(path));
+    if (!("resolved" in walked) || !walked.complete) return void 0;
+    if (!ownedAndPrivate(lstatSync(walked.resolved), "directory")) return void 0;
+    fd = openSync3(
+      join(walked.resolved, basename(path)),
+      constants3.O_RDONLY | constants3.O_NOFOLLOW | constants3.O_NONBLOCK
+    );
     const stat = fstatSync3(fd);
     if (!ownedAndPrivate(stat, "file") || stat.size > MAX_TRUST_FILE_BYTES) return void 0;
     const bytes = Buffer.alloc(stat.size);

@@ -74,12 +74,81 @@ export function parseBreakGlassPredicate(json: unknown): BreakGlassPredicate {
   return json as BreakGlassPredicate;
 }
 
+/**
+ * The statement the break-glass workflow signs: its artifacts, and one more subject, the run that signs it
+ * (breakGlassRunSubject), so that the attestation store, which indexes bundles by subject digest, holds every
+ * break-glass of one run under one digest. No artifact may take that subject's name.
+ */
 export function buildBreakGlassStatement(
   subjects: Subject[],
   predicate: BreakGlassPredicate,
 ): Statement<BreakGlassPredicate> {
   parseBreakGlassPredicate(JSON.parse(JSON.stringify(predicate)));
-  return { _type: IN_TOTO_STATEMENT_TYPE, subject: subjects, predicateType: BREAK_GLASS_PREDICATE_TYPE, predicate };
+  const reserved = subjects.find((s) => s.name === BREAK_GLASS_RUN_SUBJECT);
+  if (reserved) {
+    throw new InTotoError(
+      'PREDICATE_INVALID',
+      'subject',
+      `an artifact may not be named ${BREAK_GLASS_RUN_SUBJECT}: the break-glass's subject of that name is the run that signed it`,
+    );
+  }
+  return {
+    _type: IN_TOTO_STATEMENT_TYPE,
+    subject: [...subjects, breakGlassRunSubject(predicate.run.uri)],
+    predicateType: BREAK_GLASS_PREDICATE_TYPE,
+    predicate,
+  };
+}
+
+/**
+ * The name of the subject every break-glass carries besides its artifacts: the run that signed it. It is no artifact:
+ * never judged, reported, recorded or listed as one (breakGlassArtifactSubjects).
+ */
+export const BREAK_GLASS_RUN_SUBJECT = 'twokey-break-glass-run';
+
+/**
+ * The digest of a break-glass run, as its run subject carries it: sha256 of `twokey-break-glass-run`, a NUL, and the
+ * run's key (breakGlassRunKey: the GitHub instance and the run id) of its Run Invocation URI. Every job of one run
+ * signs the same, so the attestation store lists all of the run's break-glasses under it: the deploy gate finds the
+ * other break-glasses of the run of one it judges, and the records of their uses under their subjects.
+ */
+export function breakGlassRunDigest(runUri: string): string {
+  return createHash('sha256')
+    .update(`${BREAK_GLASS_RUN_SUBJECT}\0${breakGlassRunKey(runUri)}`, 'utf8')
+    .digest('hex');
+}
+
+/** The run subject of a break-glass signed in the run of this Run Invocation URI. */
+export function breakGlassRunSubject(runUri: string): Subject {
+  return { name: BREAK_GLASS_RUN_SUBJECT, digest: { sha256: breakGlassRunDigest(runUri) } };
+}
+
+/** A break-glass's subjects that are artifacts: all but its run subject (any subject of that name). */
+export function breakGlassArtifactSubjects<S extends { name?: unknown }>(subjects: readonly S[]): S[] {
+  return subjects.filter((s) => s?.name !== BREAK_GLASS_RUN_SUBJECT);
+}
+
+/**
+ * Why a break-glass's statement does not carry the run subject of the run its certificate names (Run Invocation URI,
+ * Fulcio's 1.3.6.1.4.1.57264.1.21), or undefined when it does. Without it, the other break-glasses its run signed,
+ * and so their uses, cannot be found in the attestation store: it is refused.
+ */
+export function breakGlassRunSubjectProblem(
+  statement: { subject?: unknown },
+  runInvocationURI: string | undefined,
+): string | undefined {
+  if (runInvocationURI === undefined) {
+    return 'its certificate names no run (Run Invocation URI), so the other break-glasses its run signed, and their uses, cannot be found; ask for a new break-glass';
+  }
+  const expected = breakGlassRunDigest(runInvocationURI);
+  const subjects = Array.isArray(statement.subject) ? statement.subject : [];
+  const found = subjects.some((s) => {
+    const subject = s as { name?: unknown; digest?: { sha256?: unknown } } | null;
+    return subject?.name === BREAK_GLASS_RUN_SUBJECT && subject.digest?.sha256 === expected;
+  });
+  return found
+    ? undefined
+    : `it carries no subject ${BREAK_GLASS_RUN_SUBJECT} sha256:${expected} for the run that signed it (${runInvocationURI}), so the other break-glasses its run signed, and their uses, cannot be found in the attestation store (signed before break-glasses carried it); ask for a new break-glass`;
 }
 
 /**
@@ -99,8 +168,13 @@ export function breakGlassId(statement: unknown): string {
  */
 export function breakGlassRunOf(predicate: Pick<BreakGlassPredicate, 'repository' | 'run'>): string {
   // From the run's URI, which the break-glass's certificate binds (its Run Invocation URI): the instance and the id.
-  const named = /^(https?:\/\/[^/]+)\/.+\/actions\/runs\/([0-9]+)\/attempts\/[0-9]+$/i.exec(predicate.run.uri);
-  if (!named) return predicate.run.uri.toLowerCase();
+  return breakGlassRunKey(predicate.run.uri);
+}
+
+/** A run as breakGlassRunOf counts it, from its Run Invocation URI: `INSTANCE/actions/runs/ID`, any attempt. */
+export function breakGlassRunKey(runUri: string): string {
+  const named = /^(https?:\/\/[^/]+)\/.+\/actions\/runs\/([0-9]+)\/attempts\/[0-9]+$/i.exec(runUri);
+  if (!named) return runUri.toLowerCase();
   return `${named[1]!.toLowerCase()}/actions/runs/${named[2]}`;
 }
 

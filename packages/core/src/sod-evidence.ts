@@ -2,7 +2,12 @@
 // to the policy's identities and read as one fact — a decision record, a review, a deploy approval, a break-glass —
 // or, when it cannot count, as an audit finding (M6). Only the facts are kept, never the bundles, so a report over
 // 100,000 bundles holds a few hundred bytes a bundle. Pure: the caller verifies the bundles (packages/sigstore).
-import { BREAK_GLASS_PREDICATE_TYPE, breakGlassId, parseBreakGlassPredicate } from './break-glass';
+import {
+  BREAK_GLASS_PREDICATE_TYPE,
+  breakGlassArtifactSubjects,
+  breakGlassId,
+  parseBreakGlassPredicate,
+} from './break-glass';
 import {
   DEPLOY_APPROVAL_PREDICATE_TYPE,
   isBotAccount,
@@ -248,7 +253,12 @@ export class EvidenceLedger {
   ): { kind: AuditFindingKind; reason: string } | undefined {
     const signerRepository = repositoryOfUri(bundle.signer.extensions.sourceRepositoryURI);
     const signedAt = latest(bundle.signedAt);
-    const subjects = statement.subject.flatMap((s) => (typeof s.digest.sha256 === 'string' ? [s.digest.sha256] : []));
+    // A break-glass's run subject (the run that signed it) is no artifact.
+    const artifacts =
+      statement.predicateType === BREAK_GLASS_PREDICATE_TYPE
+        ? breakGlassArtifactSubjects(statement.subject)
+        : statement.subject;
+    const subjects = artifacts.flatMap((s) => (typeof s.digest.sha256 === 'string' ? [s.digest.sha256] : []));
     let fact: { repository: string; claimedAt: string; add: () => void };
     try {
       fact = this.factOf(role, statement, bundle, evidence, signerRepository, subjects);

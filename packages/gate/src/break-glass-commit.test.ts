@@ -8,6 +8,10 @@
 // dave, neither she nor C's author, approves it.
 import {
   BREAK_GLASS_PREDICATE_TYPE,
+  BREAK_GLASS_RUN_SUBJECT,
+  breakGlassArtifactSubjects,
+  breakGlassRunDigest,
+  breakGlassRunSubject,
   buildBreakGlassStatement,
   buildVerificationSummary,
   type DeployReport,
@@ -77,7 +81,13 @@ function lyingProvenance(): VerifiedBundle {
  * on `ref` (main), with the default branch GitHub told it (main; none in one signed before it was recorded).
  */
 function genuineBreakGlass(
-  options: { ref?: string; defaultBranch?: string | undefined; withoutPeople?: boolean } = {},
+  options: {
+    ref?: string;
+    defaultBranch?: string | undefined;
+    withoutPeople?: boolean;
+    /** Its statement without its run subject (`none`), or with another run's. */
+    runSubject?: 'none' | 'another run';
+  } = {},
 ): VerifiedBundle {
   const defaultBranch = 'defaultBranch' in options ? options.defaultBranch : 'main';
   const runUri = 'https://github.com/acme/app/actions/runs/9001/attempts/1';
@@ -104,6 +114,14 @@ function genuineBreakGlass(
     ...(defaultBranch !== undefined && { defaultBranch }),
   });
   expect(statement.predicateType).toBe(BREAK_GLASS_PREDICATE_TYPE);
+  if (options.runSubject !== undefined) {
+    statement.subject = [
+      ...breakGlassArtifactSubjects(statement.subject),
+      ...(options.runSubject === 'another run'
+        ? [breakGlassRunSubject('https://github.com/acme/app/actions/runs/9002/attempts/1')]
+        : []),
+    ];
+  }
   const breakGlassCert = signer(BREAK_GLASS_SAN, {
     sourceRepositoryURI: 'https://github.com/acme/app',
     runInvocationURI: runUri,
@@ -301,6 +319,33 @@ describe('the deploy gate uses a break-glass only where its single use is record
         "it records none of the change's people (change.contributors: signed before the break-glass workflow recorded who wrote, committed, co-authored, opened and pushed the change)",
       );
     }
+  });
+
+  it('refuses a break-glass without the subject of the run that signed it (signed before it carried one): fail closed', () => {
+    // Without it the attestation store cannot list the other break-glasses its run signed, nor so their uses.
+    for (const gate of [true, false]) {
+      for (const runSubject of ['none', 'another run'] as const) {
+        const report = judge([honest(), genuineBreakGlass({ runSubject })], gate);
+        expect(report.verdict).toBe('fail');
+        expect(check(report, 'break-glass').reason).toContain(
+          `it carries no subject ${BREAK_GLASS_RUN_SUBJECT} sha256:${breakGlassRunDigest('https://github.com/acme/app/actions/runs/9001/attempts/1')} for the run that signed it`,
+        );
+      }
+    }
+  });
+
+  it('never takes its run subject for an artifact it stands in for', () => {
+    const run = breakGlassRunSubject('https://github.com/acme/app/actions/runs/9001/attempts/1');
+    const report = evaluateDeploy({
+      policy,
+      binding: { repositories: ['acme/app'], from: 'GITHUB_REPOSITORY' },
+      now: NOW,
+      artifacts: [{ name: run.name, digest: { algorithm: 'sha256', hex: run.digest.sha256! } }],
+      bundles: [genuineBreakGlass()],
+    });
+    expect(report.verdict).toBe('fail');
+    expect(check(report, 'break-glass').reason).not.toContain('BREAK-GLASS USED');
+    expect(check(report, 'break-glass').reason).toContain(`(its subjects: ${M.name} sha256:${M.digest.hex})`);
   });
 
   describe('one deploy run per environment, whichever of its subjects it ships', () => {

@@ -7,8 +7,10 @@ import {
   BREAK_GLASS_PREDICATE_TYPE,
   type BreakGlassPredicate,
   type BuildProvenance,
+  breakGlassArtifactSubjects,
   breakGlassId,
   breakGlassRefProblem,
+  breakGlassRunSubjectProblem,
   buildRunProblem,
   changeContributions,
   DEPLOY_APPROVAL_PREDICATE_TYPE,
@@ -305,7 +307,10 @@ function judgeDecisionStatement<Q>(
   read: (bundle: VerifiedBundle, statement: Statement) => { reason: string; qualified?: Q },
 ): Candidate<Q> {
   const what = role === 'break-glass' ? 'a break-glass attestation' : 'a deploy-approval attestation';
-  const relevant = subjectHasDigest(statement, artifact.digest);
+  // A break-glass's run subject (the run that signed it) is no artifact: it stands in for no artifact's review.
+  const about =
+    role === 'break-glass' ? { ...statement, subject: breakGlassArtifactSubjects(statement.subject) } : statement;
+  const relevant = subjectHasDigest(about, artifact.digest);
   const rule = role === 'break-glass' ? policy.identities.breakGlass : policy.identities.deploy;
   const key = role === 'break-glass' ? 'identities.break-glass' : 'identities.deploy';
   if (!rule) {
@@ -322,7 +327,7 @@ function judgeDecisionStatement<Q>(
     return {
       bundle,
       relevant,
-      reason: `found ${what} (${bundle.source}) whose subjects do not include ${formatDigest(artifact.digest)} (its subjects: ${describeSubjects(statement)})`,
+      reason: `found ${what} (${bundle.source}) whose subjects do not include ${formatDigest(artifact.digest)} (its subjects: ${describeSubjects(about)})`,
     };
   }
   return { bundle, relevant, ...read(bundle, statement) };
@@ -342,6 +347,10 @@ function readBreakGlass(
     const predicate = parseBreakGlassPredicate(statement.predicate);
     const unbound = runBindingProblem(bundle, predicate.run.uri, 'break-glass');
     if (unbound) return { reason: unbound };
+    // It carries its run's subject (the digest of the run its certificate names), under which the attestation store
+    // lists every break-glass of the run: the deploy gate finds the others, and their uses, by it (gate.ts).
+    const runless = breakGlassRunSubjectProblem(statement, bundle.signer.extensions.runInvocationURI);
+    if (runless) return { reason: `${bundle.source}: ${runless}` };
     const offRef = breakGlassRefProblem(predicate, {
       ref: bundle.signer.extensions.sourceRepositoryRef,
       refFrom: "its certificate's Source Repository Ref",

@@ -6,7 +6,9 @@
 
 import {
   type ArtifactReport,
+  BREAK_GLASS_PREDICATE_TYPE,
   type BreakGlassUsed,
+  breakGlassArtifactSubjects,
   checkPasses,
   type DecisionSeen,
   type DeployApprovalPredicate,
@@ -301,9 +303,12 @@ function evidenceIndex(
 /** The sha256 digests a bundle is about, as the evaluation compares them (a digest as signed or written). */
 function sha256Named(bundle: VerifiedBundle): string[] {
   if (bundle.messageDigest) return bundle.messageDigest.algorithm === 'sha256' ? [bundle.messageDigest.hex] : [];
-  const subject = (bundle.statement as { subject?: unknown } | undefined)?.subject;
+  const statement = bundle.statement as { predicateType?: unknown; subject?: unknown } | undefined;
+  const subject = statement?.subject;
   if (!Array.isArray(subject)) return [];
-  return subject.flatMap((s) => {
+  // A break-glass's run subject is no artifact it is about.
+  const about = statement?.predicateType === BREAK_GLASS_PREDICATE_TYPE ? breakGlassArtifactSubjects(subject) : subject;
+  return about.flatMap((s) => {
     const hex = (s as { digest?: { sha256?: unknown } } | null)?.digest?.sha256;
     return typeof hex === 'string' ? [hex] : [];
   });

@@ -7,6 +7,10 @@ import { join } from 'node:path';
 import {
   BREAK_GLASS_PREDICATE_TYPE,
   bindRepositories,
+  breakGlassArtifactSubjects,
+  breakGlassRunDigest,
+  breakGlassRunKey,
+  breakGlassRunSubjectProblem,
   type CallerRepository,
   type DeployReport,
   formatDigest,
@@ -210,8 +214,13 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
 
 /**
  * The decision records the store holds for the other subjects of every break-glass (by the policy's break-glass
- * identity) among the verified bundles about these artifacts: its earlier uses by deploys of those subjects. Only
- * decision records are kept, and only to count uses; a store that cannot be read leaves the uses unknown (`unread`).
+ * identity) among the verified bundles about these artifacts, and for the subjects of every other break-glass their
+ * runs signed: their earlier uses by deploys of those subjects. One approval releases every job of a run (a matrix of
+ * jobs calling the break-glass workflow signs one break-glass each, over another copy of the build), and a use of any
+ * is a use of all; the store lists each run's break-glasses under its run subject's digest (breakGlassRunDigest, from
+ * the break-glass's certificate: its Run Invocation URI), and only bundles by the break-glass identity, issued to the
+ * same run and carrying that subject, count. Only decision records are kept, and only to count uses; a store that
+ * cannot be read, or entries that cannot, leave the uses unknown (`unread`).
  */
 async function siblingDecisions(
   store: AttestationStoreRequest,
@@ -225,35 +234,75 @@ async function siblingDecisions(
   if (!breakGlass) return { records: [] };
   const judged = new Set(artifacts.map((a) => a.digest.hex));
   const others = new Set<string>();
-  for (const bundle of verified) {
+  // The runs of the break-glasses about these artifacts: the run subject's digest, and the run (breakGlassRunKey).
+  const runs = new Map<string, string>();
+  /** The artifact subjects of a break-glass by the break-glass identity, with the run its certificate names. */
+  const read = (bundle: VerifiedBundle) => {
     const statement = bundle.statement as { predicateType?: unknown; subject?: unknown } | undefined;
-    if (bundle.kind !== 'dsse' || statement?.predicateType !== BREAK_GLASS_PREDICATE_TYPE) continue;
-    if (!matchIdentity(bundle.signer, breakGlass).ok || !Array.isArray(statement.subject)) continue;
-    const hexes = statement.subject.flatMap((s) => {
+    if (bundle.kind !== 'dsse' || statement?.predicateType !== BREAK_GLASS_PREDICATE_TYPE) return undefined;
+    if (!matchIdentity(bundle.signer, breakGlass).ok || !Array.isArray(statement.subject)) return undefined;
+    const hexes = breakGlassArtifactSubjects(statement.subject as { name?: unknown }[]).flatMap((s) => {
       const hex = (s as { digest?: { sha256?: unknown } } | null)?.digest?.sha256;
       return typeof hex === 'string' && /^[0-9a-f]{64}$/.test(hex) ? [hex] : [];
     });
-    if (!hexes.some((hex) => judged.has(hex))) continue;
-    for (const hex of hexes) if (!judged.has(hex)) others.add(hex);
+    const uri = bundle.signer.extensions.runInvocationURI;
+    // One without its run subject is refused (candidates.ts), and its run is not looked for.
+    const run = uri !== undefined && breakGlassRunSubjectProblem(statement, uri) === undefined ? uri : undefined;
+    return { hexes, run };
+  };
+  for (const bundle of verified) {
+    const glass = read(bundle);
+    if (!glass?.hexes.some((hex) => judged.has(hex))) continue;
+    for (const hex of glass.hexes) if (!judged.has(hex)) others.add(hex);
+    if (glass.run !== undefined) runs.set(breakGlassRunDigest(glass.run), breakGlassRunKey(glass.run));
+  }
+  // The other break-glasses of those runs, from the store under each run's digest: their subjects are read too.
+  if (runs.size > 0) {
+    const digests: ArtifactInput[] = [...runs.keys()].map((hex) => ({ digest: sha256Digest(hex) }));
+    let found: Awaited<ReturnType<typeof storedEvidence>>;
+    try {
+      found = await storedEvidence(store, digests);
+    } catch (error) {
+      if (!(error instanceof AttestationStoreError)) throw error;
+      return { records: [], unread: `the other break-glasses of its run: ${error.message}` };
+    }
+    try {
+      if (found.rejected.length > 0) {
+        return {
+          records: [],
+          unread: `${found.rejected.length} entries under its run's subject (the other break-glasses of its run) could not be read`,
+        };
+      }
+      const { verified: legs } = await readEvidence([found.directory], digests, trust, cwd, found.names, true);
+      for (const bundle of legs) {
+        const glass = read(bundle);
+        if (!glass || glass.run === undefined) continue;
+        // Issued to one of those runs (any attempt: a run's key), and carrying its run subject (read checked it).
+        if (runs.get(breakGlassRunDigest(glass.run)) !== breakGlassRunKey(glass.run)) continue;
+        for (const hex of glass.hexes) if (!judged.has(hex)) others.add(hex);
+      }
+    } finally {
+      rmSync(found.directory, { recursive: true, force: true });
+    }
   }
   if (others.size === 0) return { records: [] };
   const subjects: ArtifactInput[] = [...others].map((hex) => ({ digest: sha256Digest(hex) }));
-  let read: Awaited<ReturnType<typeof storedEvidence>>;
+  let stored: Awaited<ReturnType<typeof storedEvidence>>;
   try {
-    read = await storedEvidence(store, subjects);
+    stored = await storedEvidence(store, subjects);
   } catch (error) {
     if (!(error instanceof AttestationStoreError)) throw error;
     return { records: [], unread: error.message };
   }
-  if (read.rejected.length > 0) {
-    rmSync(read.directory, { recursive: true, force: true });
-    return { records: [], unread: `${read.rejected.length} entries of its other subjects could not be read` };
+  if (stored.rejected.length > 0) {
+    rmSync(stored.directory, { recursive: true, force: true });
+    return { records: [], unread: `${stored.rejected.length} entries of its other subjects could not be read` };
   }
   try {
-    const { verified: siblings } = await readEvidence([read.directory], subjects, trust, cwd, read.names, true);
+    const { verified: siblings } = await readEvidence([stored.directory], subjects, trust, cwd, stored.names, true);
     return { records: siblings.filter((b) => b.kind === 'dsse' && readDecisionRecord(b.statement) !== undefined) };
   } finally {
-    rmSync(read.directory, { recursive: true, force: true });
+    rmSync(stored.directory, { recursive: true, force: true });
   }
 }
 

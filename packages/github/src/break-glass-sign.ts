@@ -5,6 +5,7 @@
 // predicate's validator, the GitHub client, signing) is not read at the start of a step whose inputs are unusable.
 import {
   BREAK_GLASS_PREDICATE_TYPE,
+  BREAK_GLASS_RUN_SUBJECT,
   type BreakGlassChangePeople,
   type BreakGlassPredicate,
   breakGlassChangePeople,
@@ -15,6 +16,7 @@ import {
   type GitHubAccount,
   type Inline,
   isBotAccount,
+  MAX_SUBJECTS,
   parseDuration,
   renderSummary,
   WAIVABLE_CHECKS,
@@ -40,6 +42,19 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
     throw new BreakGlassError('BREAK_GLASS_INPUT', `duration: ${(error as Error).message}`);
   }
   const subjects = await resolveSubjects(inputs, inputs.workspace);
+  // The statement carries one more subject, the run that signs it (buildBreakGlassStatement): no artifact takes its name.
+  if (subjects.some((s) => s.name === BREAK_GLASS_RUN_SUBJECT)) {
+    throw new BreakGlassError(
+      'BREAK_GLASS_INPUT',
+      `an artifact may not be named ${BREAK_GLASS_RUN_SUBJECT}: the break-glass's subject of that name is the run that signs it`,
+    );
+  }
+  if (subjects.length + 1 > MAX_SUBJECTS) {
+    throw new BreakGlassError(
+      'BREAK_GLASS_INPUT',
+      `found ${subjects.length} subjects: a break-glass holds at most ${MAX_SUBJECTS - 1} artifacts besides the subject of its run (${MAX_SUBJECTS} in all, as actions/attest allows)`,
+    );
+  }
   // The environment this job runs in, from its own token: only its reviewers release a break-glass. A run's approvals
   // are those of every environment of the run (the caller's staging job's too).
   const claims = idTokenClaims(await inputs.identityToken());

@@ -4,6 +4,7 @@ import {
   BundleVerificationError,
   CodedError,
   DIGEST_ALGORITHMS,
+  MAX_SUBJECTS,
   OidcTokenError,
   SigningError,
   SigstoreInputError,
@@ -20,7 +21,7 @@ import {
   renderSummary,
   resolveSubjects,
   smallFileContent
-} from "./chunk-TLQ3N27A.js";
+} from "./chunk-YUWTS6PU.js";
 import {
   require_dist,
   require_dist2,
@@ -8768,6 +8769,9 @@ var require_dist5 = __commonJS({
   }
 });
 
+// packages/core/src/break-glass.ts
+import { createHash } from "node:crypto";
+
 // packages/core/src/intoto.ts
 var IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var IN_TOTO_LEGACY_STATEMENT_TYPE = "https://in-toto.io/Statement/v0.1";
@@ -17409,7 +17413,32 @@ function parseBreakGlassPredicate(json) {
 }
 function buildBreakGlassStatement(subjects, predicate) {
   parseBreakGlassPredicate(JSON.parse(JSON.stringify(predicate)));
-  return { _type: IN_TOTO_STATEMENT_TYPE, subject: subjects, predicateType: BREAK_GLASS_PREDICATE_TYPE, predicate };
+  const reserved = subjects.find((s) => s.name === BREAK_GLASS_RUN_SUBJECT);
+  if (reserved) {
+    throw new InTotoError(
+      "PREDICATE_INVALID",
+      "subject",
+      `an artifact may not be named ${BREAK_GLASS_RUN_SUBJECT}: the break-glass's subject of that name is the run that signed it`
+    );
+  }
+  return {
+    _type: IN_TOTO_STATEMENT_TYPE,
+    subject: [...subjects, breakGlassRunSubject(predicate.run.uri)],
+    predicateType: BREAK_GLASS_PREDICATE_TYPE,
+    predicate
+  };
+}
+var BREAK_GLASS_RUN_SUBJECT = "twokey-break-glass-run";
+function breakGlassRunDigest(runUri) {
+  return createHash("sha256").update(`${BREAK_GLASS_RUN_SUBJECT}\0${breakGlassRunKey(runUri)}`, "utf8").digest("hex");
+}
+function breakGlassRunSubject(runUri) {
+  return { name: BREAK_GLASS_RUN_SUBJECT, digest: { sha256: breakGlassRunDigest(runUri) } };
+}
+function breakGlassRunKey(runUri) {
+  const named = /^(https?:\/\/[^/]+)\/.+\/actions\/runs\/([0-9]+)\/attempts\/[0-9]+$/i.exec(runUri);
+  if (!named) return runUri.toLowerCase();
+  return `${named[1].toLowerCase()}/actions/runs/${named[2]}`;
 }
 function breakGlassProblems(predicate, rules, context) {
   const problems = [];
@@ -24686,57 +24715,85 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readlinkSync,
   readSync,
-  realpathSync,
   renameSync,
   unlinkSync,
   writeFileSync
 } from "node:fs";
-import { dirname, isAbsolute, join, parse as parse2, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, parse as parse2, sep } from "node:path";
 var cacheDirectory;
 function refreshedTrustedRootPath(directory, name) {
   return join(directory, "trusted-roots", `${name}.json`);
 }
-function cacheDirectoryProblem(directory) {
-  if (!isAbsolute(directory)) return `${directory} is not an absolute path`;
-  let existing = directory;
-  for (; ; ) {
-    try {
-      existing = realpathSync(existing);
-      break;
-    } catch (error) {
-      if (error.code !== "ENOENT" || dirname(existing) === existing) {
-        return `${existing} cannot be read: ${error.message}`;
-      }
-      existing = dirname(existing);
-    }
-  }
+var MAX_LINKS = 40;
+function walkCacheDirectory(directory) {
+  if (!isAbsolute(directory)) return { problem: `${directory} is not an absolute path` };
   const uid = process.getuid?.();
-  if (uid === void 0) return void 0;
-  const { root } = parse2(existing);
-  const parts = existing.slice(root.length).split(sep).filter(Boolean);
-  for (let i = 0; i <= parts.length; i++) {
-    const path = root + parts.slice(0, i).join(sep);
-    const stat = lstatSync(path);
-    if (!stat.isDirectory()) return `${path} is not a directory`;
+  const judge = (path, stat, onTheWay) => {
+    if (uid === void 0) return void 0;
     if (stat.uid !== uid && stat.uid !== 0) return `${path} belongs to another user (uid ${stat.uid})`;
     const writableByOthers = (stat.mode & 18) !== 0;
     const sticky = (stat.mode & 512) !== 0;
-    if (writableByOthers && !(sticky && i < parts.length)) {
-      return `${path} can be written by other users`;
+    return writableByOthers && !(sticky && onTheWay) ? `${path} can be written by other users` : void 0;
+  };
+  const { root } = parse2(directory);
+  let current = root;
+  let pending = directory.slice(root.length).split(sep);
+  let links = 0;
+  const rootProblem = judge(root, lstatSync(root), true);
+  if (rootProblem) return { problem: rootProblem };
+  while (pending.length > 0) {
+    const name = pending.shift();
+    if (name === "" || name === ".") continue;
+    if (name === "..") {
+      current = dirname(current);
+      continue;
     }
+    const next = join(current, name);
+    let stat;
+    try {
+      stat = lstatSync(next);
+    } catch (error) {
+      if (error.code === "ENOENT") {
+        return { resolved: join(next, ...pending), complete: false };
+      }
+      return { problem: `${next} cannot be read: ${error.message}` };
+    }
+    if (stat.isSymbolicLink()) {
+      if (++links > MAX_LINKS) return { problem: `${directory}: more than ${MAX_LINKS} links on the way` };
+      const target = readlinkSync(next);
+      if (isAbsolute(target)) {
+        current = parse2(target).root;
+        pending = [...target.slice(current.length).split(sep), ...pending];
+      } else {
+        pending = [...target.split(sep), ...pending];
+      }
+      continue;
+    }
+    if (!stat.isDirectory()) return { problem: `${next} is not a directory` };
+    const problem = judge(
+      next,
+      stat,
+      pending.some((p) => p !== "" && p !== ".")
+    );
+    if (problem) return { problem };
+    current = next;
   }
-  return void 0;
+  return { resolved: current, complete: true };
 }
 function readRefreshedTrustedRoot(name) {
   if (cacheDirectory === void 0) return void 0;
   const path = refreshedTrustedRootPath(cacheDirectory, name);
   let fd;
   try {
-    if (cacheDirectoryProblem(dirname(path)) !== void 0 || !ownedAndPrivate(lstatSync(dirname(path)), "directory")) {
-      return void 0;
-    }
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const walked = walkCacheDirectory(dirname(path));
+    if (!("resolved" in walked) || !walked.complete) return void 0;
+    if (!ownedAndPrivate(lstatSync(walked.resolved), "directory")) return void 0;
+    fd = openSync(
+      join(walked.resolved, basename(path)),
+      constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK
+    );
     const stat = fstatSync(fd);
     if (!ownedAndPrivate(stat, "file") || stat.size > MAX_TRUST_FILE_BYTES) return void 0;
     const bytes = Buffer.alloc(stat.size);
@@ -26605,14 +26662,14 @@ function permissionOf2(permission, roleName) {
 }
 
 // packages/github/src/evidence-directory.ts
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 import { mkdirSync as mkdirSync2, writeFileSync as writeFileSync2 } from "node:fs";
 import { join as join3 } from "node:path";
 function evidenceDirectory(runnerTemp) {
   return join3(runnerTemp, "twokey");
 }
 function contentName(prefix, text, extension) {
-  return `${prefix}-${createHash("sha256").update(text).digest("hex").slice(0, 16)}${extension}`;
+  return `${prefix}-${createHash2("sha256").update(text).digest("hex").slice(0, 16)}${extension}`;
 }
 function writeEvidence(runnerTemp, files) {
   const directory = evidenceDirectory(runnerTemp);
@@ -27352,6 +27409,18 @@ async function signBreakGlass(inputs) {
     throw new BreakGlassError("BREAK_GLASS_INPUT", `duration: ${error.message}`);
   }
   const subjects = await resolveSubjects(inputs, inputs.workspace);
+  if (subjects.some((s) => s.name === BREAK_GLASS_RUN_SUBJECT)) {
+    throw new BreakGlassError(
+      "BREAK_GLASS_INPUT",
+      `an artifact may not be named ${BREAK_GLASS_RUN_SUBJECT}: the break-glass's subject of that name is the run that signs it`
+    );
+  }
+  if (subjects.length + 1 > MAX_SUBJECTS) {
+    throw new BreakGlassError(
+      "BREAK_GLASS_INPUT",
+      `found ${subjects.length} subjects: a break-glass holds at most ${MAX_SUBJECTS - 1} artifacts besides the subject of its run (${MAX_SUBJECTS} in all, as actions/attest allows)`
+    );
+  }
   const claims = idTokenClaims(await inputs.identityToken());
   const environment = claims.environment;
   const trigger = typeof claims.event_name === "string" ? claims.event_name : void 0;

@@ -27893,14 +27893,52 @@ function parseBreakGlassPredicate(json) {
 }
 function buildBreakGlassStatement(subjects, predicate) {
   parseBreakGlassPredicate(JSON.parse(JSON.stringify(predicate)));
-  return { _type: IN_TOTO_STATEMENT_TYPE, subject: subjects, predicateType: BREAK_GLASS_PREDICATE_TYPE, predicate };
+  const reserved = subjects.find((s) => s.name === BREAK_GLASS_RUN_SUBJECT);
+  if (reserved) {
+    throw new InTotoError(
+      "PREDICATE_INVALID",
+      "subject",
+      `an artifact may not be named ${BREAK_GLASS_RUN_SUBJECT}: the break-glass's subject of that name is the run that signed it`
+    );
+  }
+  return {
+    _type: IN_TOTO_STATEMENT_TYPE,
+    subject: [...subjects, breakGlassRunSubject(predicate.run.uri)],
+    predicateType: BREAK_GLASS_PREDICATE_TYPE,
+    predicate
+  };
+}
+var BREAK_GLASS_RUN_SUBJECT = "twokey-break-glass-run";
+function breakGlassRunDigest(runUri) {
+  return createHash2("sha256").update(`${BREAK_GLASS_RUN_SUBJECT}\0${breakGlassRunKey(runUri)}`, "utf8").digest("hex");
+}
+function breakGlassRunSubject(runUri) {
+  return { name: BREAK_GLASS_RUN_SUBJECT, digest: { sha256: breakGlassRunDigest(runUri) } };
+}
+function breakGlassArtifactSubjects(subjects) {
+  return subjects.filter((s) => s?.name !== BREAK_GLASS_RUN_SUBJECT);
+}
+function breakGlassRunSubjectProblem(statement, runInvocationURI) {
+  if (runInvocationURI === void 0) {
+    return "its certificate names no run (Run Invocation URI), so the other break-glasses its run signed, and their uses, cannot be found; ask for a new break-glass";
+  }
+  const expected = breakGlassRunDigest(runInvocationURI);
+  const subjects = Array.isArray(statement.subject) ? statement.subject : [];
+  const found = subjects.some((s) => {
+    const subject = s;
+    return subject?.name === BREAK_GLASS_RUN_SUBJECT && subject.digest?.sha256 === expected;
+  });
+  return found ? void 0 : `it carries no subject ${BREAK_GLASS_RUN_SUBJECT} sha256:${expected} for the run that signed it (${runInvocationURI}), so the other break-glasses its run signed, and their uses, cannot be found in the attestation store (signed before break-glasses carried it); ask for a new break-glass`;
 }
 function breakGlassId(statement) {
   return createHash2("sha256").update(JSON.stringify(statement), "utf8").digest("hex");
 }
 function breakGlassRunOf(predicate) {
-  const named = /^(https?:\/\/[^/]+)\/.+\/actions\/runs\/([0-9]+)\/attempts\/[0-9]+$/i.exec(predicate.run.uri);
-  if (!named) return predicate.run.uri.toLowerCase();
+  return breakGlassRunKey(predicate.run.uri);
+}
+function breakGlassRunKey(runUri) {
+  const named = /^(https?:\/\/[^/]+)\/.+\/actions\/runs\/([0-9]+)\/attempts\/[0-9]+$/i.exec(runUri);
+  if (!named) return runUri.toLowerCase();
   return `${named[1].toLowerCase()}/actions/runs/${named[2]}`;
 }
 function breakGlassProblems(predicate, rules, context) {
@@ -33103,57 +33141,85 @@ import {
   lstatSync,
   mkdirSync,
   openSync as openSync3,
+  readlinkSync,
   readSync as readSync3,
-  realpathSync as realpathSync2,
   renameSync,
   unlinkSync,
   writeFileSync
 } from "node:fs";
-import { dirname as dirname2, isAbsolute as isAbsolute2, join as join2, parse as parse2, sep as sep2 } from "node:path";
+import { basename as basename2, dirname as dirname2, isAbsolute as isAbsolute2, join as join2, parse as parse2, sep as sep2 } from "node:path";
 var cacheDirectory;
 function refreshedTrustedRootPath(directory, name) {
   return join2(directory, "trusted-roots", `${name}.json`);
 }
-function cacheDirectoryProblem(directory) {
-  if (!isAbsolute2(directory)) return `${directory} is not an absolute path`;
-  let existing = directory;
-  for (; ; ) {
-    try {
-      existing = realpathSync2(existing);
-      break;
-    } catch (error) {
-      if (error.code !== "ENOENT" || dirname2(existing) === existing) {
-        return `${existing} cannot be read: ${error.message}`;
-      }
-      existing = dirname2(existing);
-    }
-  }
+var MAX_LINKS = 40;
+function walkCacheDirectory(directory) {
+  if (!isAbsolute2(directory)) return { problem: `${directory} is not an absolute path` };
   const uid = process.getuid?.();
-  if (uid === void 0) return void 0;
-  const { root } = parse2(existing);
-  const parts = existing.slice(root.length).split(sep2).filter(Boolean);
-  for (let i = 0; i <= parts.length; i++) {
-    const path = root + parts.slice(0, i).join(sep2);
-    const stat2 = lstatSync(path);
-    if (!stat2.isDirectory()) return `${path} is not a directory`;
+  const judge = (path, stat2, onTheWay) => {
+    if (uid === void 0) return void 0;
     if (stat2.uid !== uid && stat2.uid !== 0) return `${path} belongs to another user (uid ${stat2.uid})`;
     const writableByOthers = (stat2.mode & 18) !== 0;
     const sticky = (stat2.mode & 512) !== 0;
-    if (writableByOthers && !(sticky && i < parts.length)) {
-      return `${path} can be written by other users`;
+    return writableByOthers && !(sticky && onTheWay) ? `${path} can be written by other users` : void 0;
+  };
+  const { root } = parse2(directory);
+  let current = root;
+  let pending = directory.slice(root.length).split(sep2);
+  let links = 0;
+  const rootProblem = judge(root, lstatSync(root), true);
+  if (rootProblem) return { problem: rootProblem };
+  while (pending.length > 0) {
+    const name = pending.shift();
+    if (name === "" || name === ".") continue;
+    if (name === "..") {
+      current = dirname2(current);
+      continue;
     }
+    const next = join2(current, name);
+    let stat2;
+    try {
+      stat2 = lstatSync(next);
+    } catch (error) {
+      if (error.code === "ENOENT") {
+        return { resolved: join2(next, ...pending), complete: false };
+      }
+      return { problem: `${next} cannot be read: ${error.message}` };
+    }
+    if (stat2.isSymbolicLink()) {
+      if (++links > MAX_LINKS) return { problem: `${directory}: more than ${MAX_LINKS} links on the way` };
+      const target = readlinkSync(next);
+      if (isAbsolute2(target)) {
+        current = parse2(target).root;
+        pending = [...target.slice(current.length).split(sep2), ...pending];
+      } else {
+        pending = [...target.split(sep2), ...pending];
+      }
+      continue;
+    }
+    if (!stat2.isDirectory()) return { problem: `${next} is not a directory` };
+    const problem = judge(
+      next,
+      stat2,
+      pending.some((p) => p !== "" && p !== ".")
+    );
+    if (problem) return { problem };
+    current = next;
   }
-  return void 0;
+  return { resolved: current, complete: true };
 }
 function readRefreshedTrustedRoot(name) {
   if (cacheDirectory === void 0) return void 0;
   const path = refreshedTrustedRootPath(cacheDirectory, name);
   let fd;
   try {
-    if (cacheDirectoryProblem(dirname2(path)) !== void 0 || !ownedAndPrivate(lstatSync(dirname2(path)), "directory")) {
-      return void 0;
-    }
-    fd = openSync3(path, constants3.O_RDONLY | constants3.O_NOFOLLOW | constants3.O_NONBLOCK);
+    const walked = walkCacheDirectory(dirname2(path));
+    if (!("resolved" in walked) || !walked.complete) return void 0;
+    if (!ownedAndPrivate(lstatSync(walked.resolved), "directory")) return void 0;
+    fd = openSync3(
+      join2(walked.resolved, basename2(path)),
+      constants3.O_RDONLY | constants3.O_NOFOLLOW | constants3.O_NONBLOCK
+    );
     const stat2 = fstatSync3(fd);
     if (!ownedAndPrivate(stat2, "file") || stat2.size > MAX_TRUST_FILE_BYTES) return void 0;
     const bytes = Buffer.alloc(stat2.size);
@@ -34189,8 +34255,8 @@ function isRejected(result) {
 }
 
 // packages/sigstore/src/policy-file.ts
-import { lstatSync as lstatSync2, readdirSync as readdirSync3, readlinkSync } from "node:fs";
-import { basename as basename2, dirname as dirname4, isAbsolute as isAbsolute3, join as join4, normalize as normalize2, resolve as resolve5, sep as sep3 } from "node:path";
+import { lstatSync as lstatSync2, readdirSync as readdirSync3, readlinkSync as readlinkSync2 } from "node:fs";
+import { basename as basename3, dirname as dirname4, isAbsolute as isAbsolute3, join as join4, normalize as normalize2, resolve as resolve5, sep as sep3 } from "node:path";
 function readPolicyFile(path, cwd = process.cwd()) {
   const bytes = readBoundedFile(resolve5(cwd, path), MAX_TRUST_FILE_BYTES, "POLICY_UNREADABLE", "policy", path);
   return parsePolicy(bytes.toString("utf8"), path);
@@ -34238,7 +34304,7 @@ function pathWithoutLinks(path, cwd) {
       if (lstatSync2(full).isSymbolicLink()) {
         let target = "somewhere";
         try {
-          target = readlinkSync(full);
+          target = readlinkSync2(full);
         } catch {
         }
         return { link: shown3, target, missing: false };
@@ -34248,7 +34314,7 @@ function pathWithoutLinks(path, cwd) {
       if (error.code === "ENOENT" || error.code === "ENOTDIR") {
         if (parent !== void 0 && isEmptyDirectory(resolve5(cwd, parent)))
           return { emptyDirectory: parent, missing: true };
-        const variant = caseVariantOf(resolve5(cwd, parent ?? "."), basename2(shown3));
+        const variant = caseVariantOf(resolve5(cwd, parent ?? "."), basename3(shown3));
         if (variant !== void 0) return { caseVariant: parent ? join4(parent, variant) : variant, missing: true };
         return { missing: true };
       }
@@ -34276,8 +34342,8 @@ function caseVariantOf(directory, name) {
 }
 
 // packages/sigstore/src/subject-files.ts
-import { lstatSync as lstatSync3, readdirSync as readdirSync4, realpathSync as realpathSync3, statSync as statSync3 } from "node:fs";
-import { basename as basename3, dirname as dirname5, join as join5, relative as relative2, resolve as resolve6 } from "node:path";
+import { lstatSync as lstatSync3, readdirSync as readdirSync4, realpathSync as realpathSync2, statSync as statSync3 } from "node:fs";
+import { basename as basename4, dirname as dirname5, join as join5, relative as relative2, resolve as resolve6 } from "node:path";
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
   switch (subjectSource(inputs)) {
@@ -34309,7 +34375,7 @@ async function pathSubjects(patterns, workspace) {
   }
   await refuseUnjudgedFiles(patterns, files, options, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
-  const subjects = [...files].map((file) => ({ name: basename3(file), digest: { sha256: sha256Of(file) } }));
+  const subjects = [...files].map((file) => ({ name: basename4(file), digest: { sha256: sha256Of(file) } }));
   refuseUnseenEntries(files, workspace);
   return distinctSubjects(subjects);
 }
@@ -34357,7 +34423,7 @@ function checkListedFiles(subjects, directory, workspace) {
 }
 function isLinkItself(directory, real) {
   try {
-    return real !== join5(realpathSync3(dirname5(directory)), basename3(directory));
+    return real !== join5(realpathSync2(dirname5(directory)), basename4(directory));
   } catch {
     return true;
   }
@@ -34374,7 +34440,7 @@ function refuseUnseenEntries(files, workspace) {
     const { directory } = next;
     let real;
     try {
-      real = realpathSync3(directory);
+      real = realpathSync2(directory);
     } catch (error) {
       throw new SubjectError(
         "SUBJECT_UNREADABLE",
@@ -35118,8 +35184,13 @@ export {
   WAIVABLE_CHECKS,
   parseBreakGlassPredicate,
   buildBreakGlassStatement,
+  BREAK_GLASS_RUN_SUBJECT,
+  breakGlassRunDigest,
+  breakGlassArtifactSubjects,
+  breakGlassRunSubjectProblem,
   breakGlassId,
   breakGlassRunOf,
+  breakGlassRunKey,
   breakGlassProblems,
   breakGlassRefProblem,
   require_dist4 as require_dist,
@@ -35145,6 +35216,7 @@ export {
   judgeBuildProvenance,
   signDecision,
   workflowSigner,
+  MAX_SUBJECTS,
   SigstoreInputError,
   BundleVerificationError,
   InternalError,

@@ -7,7 +7,7 @@ import {
   describeError,
   githubClient,
   renderSummary
-} from "./chunk-T5SLVXOH.js";
+} from "./chunk-ERDGS3EP.js";
 import {
   require_dist,
   require_dist2,
@@ -10531,6 +10531,9 @@ var require_dist5 = __commonJS({
   }
 });
 
+// packages/core/src/break-glass.ts
+import { createHash } from "node:crypto";
+
 // packages/core/src/intoto.ts
 var IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var IN_TOTO_LEGACY_STATEMENT_TYPE = "https://in-toto.io/Statement/v0.1";
@@ -19172,7 +19175,32 @@ function parseBreakGlassPredicate(json) {
 }
 function buildBreakGlassStatement(subjects, predicate) {
   parseBreakGlassPredicate(JSON.parse(JSON.stringify(predicate)));
-  return { _type: IN_TOTO_STATEMENT_TYPE, subject: subjects, predicateType: BREAK_GLASS_PREDICATE_TYPE, predicate };
+  const reserved = subjects.find((s) => s.name === BREAK_GLASS_RUN_SUBJECT);
+  if (reserved) {
+    throw new InTotoError(
+      "PREDICATE_INVALID",
+      "subject",
+      `an artifact may not be named ${BREAK_GLASS_RUN_SUBJECT}: the break-glass's subject of that name is the run that signed it`
+    );
+  }
+  return {
+    _type: IN_TOTO_STATEMENT_TYPE,
+    subject: [...subjects, breakGlassRunSubject(predicate.run.uri)],
+    predicateType: BREAK_GLASS_PREDICATE_TYPE,
+    predicate
+  };
+}
+var BREAK_GLASS_RUN_SUBJECT = "twokey-break-glass-run";
+function breakGlassRunDigest(runUri) {
+  return createHash("sha256").update(`${BREAK_GLASS_RUN_SUBJECT}\0${breakGlassRunKey(runUri)}`, "utf8").digest("hex");
+}
+function breakGlassRunSubject(runUri) {
+  return { name: BREAK_GLASS_RUN_SUBJECT, digest: { sha256: breakGlassRunDigest(runUri) } };
+}
+function breakGlassRunKey(runUri) {
+  const named = /^(https?:\/\/[^/]+)\/.+\/actions\/runs\/([0-9]+)\/attempts\/[0-9]+$/i.exec(runUri);
+  if (!named) return runUri.toLowerCase();
+  return `${named[1].toLowerCase()}/actions/runs/${named[2]}`;
 }
 function breakGlassProblems(predicate, rules, context) {
   const problems = [];
@@ -24707,14 +24735,14 @@ function childrenFill(obj) {
 }
 
 // packages/sigstore/src/digest.ts
-import { createHash, hash as hash2 } from "node:crypto";
+import { createHash as createHash2, hash as hash2 } from "node:crypto";
 import { closeSync as closeSync2, constants as constants2, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2 } from "node:fs";
 var DIGEST_ALGORITHMS = ["sha256", "sha384", "sha512"];
 var READ_BUFFER_BYTES = 128 * 1024;
 function digestFile(path, algorithms = ["sha256"]) {
   const { fd, size } = openArtifact(path);
   try {
-    const hashes = algorithms.map((algorithm) => createHash(algorithm));
+    const hashes = algorithms.map((algorithm) => createHash2(algorithm));
     const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     let total = 0;
     for (; ; ) {
@@ -27479,57 +27507,85 @@ import {
   lstatSync,
   mkdirSync,
   openSync as openSync3,
+  readlinkSync,
   readSync as readSync3,
-  realpathSync as realpathSync2,
   renameSync,
   unlinkSync,
   writeFileSync
 } from "node:fs";
-import { dirname as dirname2, isAbsolute as isAbsolute2, join, parse as parse2, sep as sep2 } from "node:path";
+import { basename as basename2, dirname as dirname2, isAbsolute as isAbsolute2, join, parse as parse2, sep as sep2 } from "node:path";
 var cacheDirectory;
 function refreshedTrustedRootPath(directory, name) {
   return join(directory, "trusted-roots", `${name}.json`);
 }
-function cacheDirectoryProblem(directory) {
-  if (!isAbsolute2(directory)) return `${directory} is not an absolute path`;
-  let existing = directory;
-  for (; ; ) {
-    try {
-      existing = realpathSync2(existing);
-      break;
-    } catch (error) {
-      if (error.code !== "ENOENT" || dirname2(existing) === existing) {
-        return `${existing} cannot be read: ${error.message}`;
-      }
-      existing = dirname2(existing);
-    }
-  }
+var MAX_LINKS = 40;
+function walkCacheDirectory(directory) {
+  if (!isAbsolute2(directory)) return { problem: `${directory} is not an absolute path` };
   const uid = process.getuid?.();
-  if (uid === void 0) return void 0;
-  const { root } = parse2(existing);
-  const parts = existing.slice(root.length).split(sep2).filter(Boolean);
-  for (let i = 0; i <= parts.length; i++) {
-    const path = root + parts.slice(0, i).join(sep2);
-    const stat2 = lstatSync(path);
-    if (!stat2.isDirectory()) return `${path} is not a directory`;
+  const judge = (path, stat2, onTheWay) => {
+    if (uid === void 0) return void 0;
     if (stat2.uid !== uid && stat2.uid !== 0) return `${path} belongs to another user (uid ${stat2.uid})`;
     const writableByOthers = (stat2.mode & 18) !== 0;
     const sticky = (stat2.mode & 512) !== 0;
-    if (writableByOthers && !(sticky && i < parts.length)) {
-      return `${path} can be written by other users`;
+    return writableByOthers && !(sticky && onTheWay) ? `${path} can be written by other users` : void 0;
+  };
+  const { root } = parse2(directory);
+  let current = root;
+  let pending = directory.slice(root.length).split(sep2);
+  let links = 0;
+  const rootProblem = judge(root, lstatSync(root), true);
+  if (rootProblem) return { problem: rootProblem };
+  while (pending.length > 0) {
+    const name = pending.shift();
+    if (name === "" || name === ".") continue;
+    if (name === "..") {
+      current = dirname2(current);
+      continue;
     }
+    const next = join(current, name);
+    let stat2;
+    try {
+      stat2 = lstatSync(next);
+    } catch (error) {
+      if (error.code === "ENOENT") {
+        return { resolved: join(next, ...pending), complete: false };
+      }
+      return { problem: `${next} cannot be read: ${error.message}` };
+    }
+    if (stat2.isSymbolicLink()) {
+      if (++links > MAX_LINKS) return { problem: `${directory}: more than ${MAX_LINKS} links on the way` };
+      const target = readlinkSync(next);
+      if (isAbsolute2(target)) {
+        current = parse2(target).root;
+        pending = [...target.slice(current.length).split(sep2), ...pending];
+      } else {
+        pending = [...target.split(sep2), ...pending];
+      }
+      continue;
+    }
+    if (!stat2.isDirectory()) return { problem: `${next} is not a directory` };
+    const problem = judge(
+      next,
+      stat2,
+      pending.some((p) => p !== "" && p !== ".")
+    );
+    if (problem) return { problem };
+    current = next;
   }
-  return void 0;
+  return { resolved: current, complete: true };
 }
 function readRefreshedTrustedRoot(name) {
   if (cacheDirectory === void 0) return void 0;
   const path = refreshedTrustedRootPath(cacheDirectory, name);
   let fd;
   try {
-    if (cacheDirectoryProblem(dirname2(path)) !== void 0 || !ownedAndPrivate(lstatSync(dirname2(path)), "directory")) {
-      return void 0;
-    }
-    fd = openSync3(path, constants3.O_RDONLY | constants3.O_NOFOLLOW | constants3.O_NONBLOCK);
+    const walked = walkCacheDirectory(dirname2(path));
+    if (!("resolved" in walked) || !walked.complete) return void 0;
+    if (!ownedAndPrivate(lstatSync(walked.resolved), "directory")) return void 0;
+    fd = openSync3(
+      join(walked.resolved, basename2(path)),
+      constants3.O_RDONLY | constants3.O_NOFOLLOW | constants3.O_NONBLOCK
+    );
     const stat2 = fstatSync3(fd);
     if (!ownedAndPrivate(stat2, "file") || stat2.size > MAX_TRUST_FILE_BYTES) return void 0;
     const bytes = Buffer.alloc(stat2.size);
@@ -28681,8 +28737,8 @@ function prehashedMessageBundleBuilder(sign) {
 }
 
 // packages/sigstore/src/subject-files.ts
-import { lstatSync as lstatSync2, readdirSync as readdirSync3, realpathSync as realpathSync3, statSync as statSync3 } from "node:fs";
-import { basename as basename2, dirname as dirname4, join as join3, relative as relative2, resolve as resolve5 } from "node:path";
+import { lstatSync as lstatSync2, readdirSync as readdirSync3, realpathSync as realpathSync2, statSync as statSync3 } from "node:fs";
+import { basename as basename3, dirname as dirname4, join as join3, relative as relative2, resolve as resolve5 } from "node:path";
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
   switch (subjectSource(inputs)) {
@@ -28714,7 +28770,7 @@ async function pathSubjects(patterns, workspace) {
   }
   await refuseUnjudgedFiles(patterns, files, options, workspace);
   checkSubjectCount(files.size, `subject-path ${patterns.join(", ")}`);
-  const subjects = [...files].map((file) => ({ name: basename2(file), digest: { sha256: sha256Of(file) } }));
+  const subjects = [...files].map((file) => ({ name: basename3(file), digest: { sha256: sha256Of(file) } }));
   refuseUnseenEntries(files, workspace);
   return distinctSubjects(subjects);
 }
@@ -28762,7 +28818,7 @@ function checkListedFiles(subjects, directory, workspace) {
 }
 function isLinkItself(directory, real) {
   try {
-    return real !== join3(realpathSync3(dirname4(directory)), basename2(directory));
+    return real !== join3(realpathSync2(dirname4(directory)), basename3(directory));
   } catch {
     return true;
   }
@@ -28779,7 +28835,7 @@ function refuseUnseenEntries(files, workspace) {
     const { directory } = next;
     let real;
     try {
-      real = realpathSync3(directory);
+      real = realpathSync2(directory);
     } catch (error) {
       throw new SubjectError(
         "SUBJECT_UNREADABLE",
@@ -29582,14 +29638,14 @@ function permissionOf2(permission, roleName) {
 }
 
 // packages/github/src/evidence-directory.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import { mkdirSync as mkdirSync2, writeFileSync as writeFileSync2 } from "node:fs";
 import { join as join4 } from "node:path";
 function evidenceDirectory(runnerTemp) {
   return join4(runnerTemp, "twokey");
 }
 function contentName(prefix, text, extension) {
-  return `${prefix}-${createHash2("sha256").update(text).digest("hex").slice(0, 16)}${extension}`;
+  return `${prefix}-${createHash3("sha256").update(text).digest("hex").slice(0, 16)}${extension}`;
 }
 function writeEvidence(runnerTemp, files) {
   const directory = evidenceDirectory(runnerTemp);
@@ -30329,6 +30385,18 @@ async function signBreakGlass(inputs) {
     throw new BreakGlassError("BREAK_GLASS_INPUT", `duration: ${error.message}`);
   }
   const subjects = await resolveSubjects(inputs, inputs.workspace);
+  if (subjects.some((s) => s.name === BREAK_GLASS_RUN_SUBJECT)) {
+    throw new BreakGlassError(
+      "BREAK_GLASS_INPUT",
+      `an artifact may not be named ${BREAK_GLASS_RUN_SUBJECT}: the break-glass's subject of that name is the run that signs it`
+    );
+  }
+  if (subjects.length + 1 > MAX_SUBJECTS) {
+    throw new BreakGlassError(
+      "BREAK_GLASS_INPUT",
+      `found ${subjects.length} subjects: a break-glass holds at most ${MAX_SUBJECTS - 1} artifacts besides the subject of its run (${MAX_SUBJECTS} in all, as actions/attest allows)`
+    );
+  }
   const claims = idTokenClaims(await inputs.identityToken());
   const environment = claims.environment;
   const trigger = typeof claims.event_name === "string" ? claims.event_name : void 0;

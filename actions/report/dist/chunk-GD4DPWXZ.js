@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-6GRWGDCM.js";
+} from "./chunk-OJCYQOVG.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

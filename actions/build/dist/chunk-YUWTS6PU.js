@@ -3617,6 +3617,7 @@ export {
   CodedError,
   describeError,
   renderSummary,
+  MAX_SUBJECTS,
   SubjectError,
   SigstoreInputError,
   BundleVerificationError,

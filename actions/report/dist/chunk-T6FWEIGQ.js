@@ -18,7 +18,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-6GRWGDCM.js";
+} from "./chunk-OJCYQOVG.js";
 import {
   buildRunProblem,
   describeIdentityRule,
@@ -1428,6 +1428,7 @@ export {
   judgeBuildProvenance,
   signDecision,
   workflowSigner,
+  MAX_SUBJECTS,
   signStatement,
   signArtifact,
   resolveSubjects,

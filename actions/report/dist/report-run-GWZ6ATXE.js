@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-2AUF3HKH.js";
+} from "./chunk-GD4DPWXZ.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-6GRWGDCM.js";
+} from "./chunk-OJCYQOVG.js";
 import "./chunk-BWKUWJO7.js";
 import "./chunk-DTPMO6NL.js";
 import "./chunk-NHWHUFJX.js";

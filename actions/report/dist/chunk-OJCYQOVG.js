@@ -5997,14 +5997,52 @@ function parseBreakGlassPredicate(json) {
 }
 function buildBreakGlassStatement(subjects, predicate) {
   parseBreakGlassPredicate(JSON.parse(JSON.stringify(predicate)));
-  return { _type: IN_TOTO_STATEMENT_TYPE, subject: subjects, predicateType: BREAK_GLASS_PREDICATE_TYPE, predicate };
+  const reserved = subjects.find((s) => s.name === BREAK_GLASS_RUN_SUBJECT);
+  if (reserved) {
+    throw new InTotoError(
+      "PREDICATE_INVALID",
+      "subject",
+      `an artifact may not be named ${BREAK_GLASS_RUN_SUBJECT}: the break-glass's subject of that name is the run that signed it`
+    );
+  }
+  return {
+    _type: IN_TOTO_STATEMENT_TYPE,
+    subject: [...subjects, breakGlassRunSubject(predicate.run.uri)],
+    predicateType: BREAK_GLASS_PREDICATE_TYPE,
+    predicate
+  };
+}
+var BREAK_GLASS_RUN_SUBJECT = "twokey-break-glass-run";
+function breakGlassRunDigest(runUri) {
+  return createHash("sha256").update(`${BREAK_GLASS_RUN_SUBJECT}\0${breakGlassRunKey(runUri)}`, "utf8").digest("hex");
+}
+function breakGlassRunSubject(runUri) {
+  return { name: BREAK_GLASS_RUN_SUBJECT, digest: { sha256: breakGlassRunDigest(runUri) } };
+}
+function breakGlassArtifactSubjects(subjects) {
+  return subjects.filter((s) => s?.name !== BREAK_GLASS_RUN_SUBJECT);
+}
+function breakGlassRunSubjectProblem(statement, runInvocationURI) {
+  if (runInvocationURI === void 0) {
+    return "its certificate names no run (Run Invocation URI), so the other break-glasses its run signed, and their uses, cannot be found; ask for a new break-glass";
+  }
+  const expected = breakGlassRunDigest(runInvocationURI);
+  const subjects = Array.isArray(statement.subject) ? statement.subject : [];
+  const found = subjects.some((s) => {
+    const subject = s;
+    return subject?.name === BREAK_GLASS_RUN_SUBJECT && subject.digest?.sha256 === expected;
+  });
+  return found ? void 0 : `it carries no subject ${BREAK_GLASS_RUN_SUBJECT} sha256:${expected} for the run that signed it (${runInvocationURI}), so the other break-glasses its run signed, and their uses, cannot be found in the attestation store (signed before break-glasses carried it); ask for a new break-glass`;
 }
 function breakGlassId(statement) {
   return createHash("sha256").update(JSON.stringify(statement), "utf8").digest("hex");
 }
 function breakGlassRunOf(predicate) {
-  const named = /^(https?:\/\/[^/]+)\/.+\/actions\/runs\/([0-9]+)\/attempts\/[0-9]+$/i.exec(predicate.run.uri);
-  if (!named) return predicate.run.uri.toLowerCase();
+  return breakGlassRunKey(predicate.run.uri);
+}
+function breakGlassRunKey(runUri) {
+  const named = /^(https?:\/\/[^/]+)\/.+\/actions\/runs\/([0-9]+)\/attempts\/[0-9]+$/i.exec(runUri);
+  if (!named) return runUri.toLowerCase();
   return `${named[1].toLowerCase()}/actions/runs/${named[2]}`;
 }
 function breakGlassProblems(predicate, rules, context) {
@@ -8758,7 +8796,8 @@ var EvidenceLedger = class {
   read(role, statement, bundle, evidence) {
     const signerRepository = repositoryOfUri(bundle.signer.extensions.sourceRepositoryURI);
     const signedAt = latest(bundle.signedAt);
-    const subjects = statement.subject.flatMap((s) => typeof s.digest.sha256 === "string" ? [s.digest.sha256] : []);
+    const artifacts = statement.predicateType === BREAK_GLASS_PREDICATE_TYPE ? breakGlassArtifactSubjects(statement.subject) : statement.subject;
+    const subjects = artifacts.flatMap((s) => typeof s.digest.sha256 === "string" ? [s.digest.sha256] : []);
     let fact;
     try {
       fact = this.factOf(role, statement, bundle, evidence, signerRepository, subjects);
@@ -10095,57 +10134,85 @@ import {
   lstatSync,
   mkdirSync,
   openSync as openSync2,
+  readlinkSync,
   readSync as readSync2,
-  realpathSync,
   renameSync,
   unlinkSync,
   writeFileSync
 } from "node:fs";
-import { dirname, isAbsolute, join, parse, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, parse, sep } from "node:path";
 var cacheDirectory;
 function refreshedTrustedRootPath(directory, name) {
   return join(directory, "trusted-roots", `${name}.json`);
 }
-function cacheDirectoryProblem(directory) {
-  if (!isAbsolute(directory)) return `${directory} is not an absolute path`;
-  let existing = directory;
-  for (; ; ) {
-    try {
-      existing = realpathSync(existing);
-      break;
-    } catch (error) {
-      if (error.code !== "ENOENT" || dirname(existing) === existing) {
-        return `${existing} cannot be read: ${error.message}`;
-      }
-      existing = dirname(existing);
-    }
-  }
+var MAX_LINKS = 40;
+function walkCacheDirectory(directory) {
+  if (!isAbsolute(directory)) return { problem: `${directory} is not an absolute path` };
   const uid = process.getuid?.();
-  if (uid === void 0) return void 0;
-  const { root } = parse(existing);
-  const parts = existing.slice(root.length).split(sep).filter(Boolean);
-  for (let i = 0; i <= parts.length; i++) {
-    const path = root + parts.slice(0, i).join(sep);
-    const stat2 = lstatSync(path);
-    if (!stat2.isDirectory()) return `${path} is not a directory`;
+  const judge2 = (path, stat2, onTheWay) => {
+    if (uid === void 0) return void 0;
     if (stat2.uid !== uid && stat2.uid !== 0) return `${path} belongs to another user (uid ${stat2.uid})`;
     const writableByOthers = (stat2.mode & 18) !== 0;
     const sticky = (stat2.mode & 512) !== 0;
-    if (writableByOthers && !(sticky && i < parts.length)) {
-      return `${path} can be written by other users`;
+    return writableByOthers && !(sticky && onTheWay) ? `${path} can be written by other users` : void 0;
+  };
+  const { root } = parse(directory);
+  let current = root;
+  let pending = directory.slice(root.length).split(sep);
+  let links = 0;
+  const rootProblem = judge2(root, lstatSync(root), true);
+  if (rootProblem) return { problem: rootProblem };
+  while (pending.length > 0) {
+    const name = pending.shift();
+    if (name === "" || name === ".") continue;
+    if (name === "..") {
+      current = dirname(current);
+      continue;
     }
+    const next = join(current, name);
+    let stat2;
+    try {
+      stat2 = lstatSync(next);
+    } catch (error) {
+      if (error.code === "ENOENT") {
+        return { resolved: join(next, ...pending), complete: false };
+      }
+      return { problem: `${next} cannot be read: ${error.message}` };
+    }
+    if (stat2.isSymbolicLink()) {
+      if (++links > MAX_LINKS) return { problem: `${directory}: more than ${MAX_LINKS} links on the way` };
+      const target = readlinkSync(next);
+      if (isAbsolute(target)) {
+        current = parse(target).root;
+        pending = [...target.slice(current.length).split(sep), ...pending];
+      } else {
+        pending = [...target.split(sep), ...pending];
+      }
+      continue;
+    }
+    if (!stat2.isDirectory()) return { problem: `${next} is not a directory` };
+    const problem = judge2(
+      next,
+      stat2,
+      pending.some((p) => p !== "" && p !== ".")
+    );
+    if (problem) return { problem };
+    current = next;
   }
-  return void 0;
+  return { resolved: current, complete: true };
 }
 function readRefreshedTrustedRoot(name) {
   if (cacheDirectory === void 0) return void 0;
   const path = refreshedTrustedRootPath(cacheDirectory, name);
   let fd;
   try {
-    if (cacheDirectoryProblem(dirname(path)) !== void 0 || !ownedAndPrivate(lstatSync(dirname(path)), "directory")) {
-      return void 0;
-    }
-    fd = openSync2(path, constants2.O_RDONLY | constants2.O_NOFOLLOW | constants2.O_NONBLOCK);
+    const walked = walkCacheDirectory(dirname(path));
+    if (!("resolved" in walked) || !walked.complete) return void 0;
+    if (!ownedAndPrivate(lstatSync(walked.resolved), "directory")) return void 0;
+    fd = openSync2(
+      join(walked.resolved, basename(path)),
+      constants2.O_RDONLY | constants2.O_NOFOLLOW | constants2.O_NONBLOCK
+    );
     const stat2 = fstatSync2(fd);
     if (!ownedAndPrivate(stat2, "file") || stat2.size > MAX_TRUST_FILE_BYTES) return void 0;
     const bytes = Buffer.alloc(stat2.size);
@@ -10692,8 +10759,8 @@ function deployTrustedRoot(policy, override, cwd = process.cwd()) {
 }
 
 // packages/sigstore/src/policy-file.ts
-import { lstatSync as lstatSync2, readdirSync, readlinkSync } from "node:fs";
-import { basename, dirname as dirname3, isAbsolute as isAbsolute2, join as join2, normalize, resolve as resolve2, sep as sep2 } from "node:path";
+import { lstatSync as lstatSync2, readdirSync, readlinkSync as readlinkSync2 } from "node:fs";
+import { basename as basename2, dirname as dirname3, isAbsolute as isAbsolute2, join as join2, normalize, resolve as resolve2, sep as sep2 } from "node:path";
 function readPolicyFile(path, cwd = process.cwd()) {
   const bytes = readBoundedFile(resolve2(cwd, path), MAX_TRUST_FILE_BYTES, "POLICY_UNREADABLE", "policy", path);
   return parsePolicy(bytes.toString("utf8"), path);
@@ -10741,7 +10808,7 @@ function pathWithoutLinks(path, cwd) {
       if (lstatSync2(full).isSymbolicLink()) {
         let target = "somewhere";
         try {
-          target = readlinkSync(full);
+          target = readlinkSync2(full);
         } catch {
         }
         return { link: shown3, target, missing: false };
@@ -10751,7 +10818,7 @@ function pathWithoutLinks(path, cwd) {
       if (error.code === "ENOENT" || error.code === "ENOTDIR") {
         if (parent !== void 0 && isEmptyDirectory(resolve2(cwd, parent)))
           return { emptyDirectory: parent, missing: true };
-        const variant = caseVariantOf(resolve2(cwd, parent ?? "."), basename(shown3));
+        const variant = caseVariantOf(resolve2(cwd, parent ?? "."), basename2(shown3));
         if (variant !== void 0) return { caseVariant: parent ? join2(parent, variant) : variant, missing: true };
         return { missing: true };
       }
@@ -11156,13 +11223,13 @@ import { readdirSync as readdirSync3, statSync as statSync2 } from "node:fs";
 import { join as join3, resolve as resolve5 } from "node:path";
 
 // node_modules/.pnpm/tinyglobby@0.2.17/node_modules/tinyglobby/dist/index.mjs
-import { readdir, readdirSync as readdirSync2, realpath, realpathSync as realpathSync2, stat, statSync } from "fs";
+import { readdir, readdirSync as readdirSync2, realpath, realpathSync, stat, statSync } from "fs";
 import { isAbsolute as isAbsolute3, posix, resolve as resolve4 } from "path";
 import { fileURLToPath } from "url";
 
 // node_modules/.pnpm/fdir@6.5.0_picomatch@4.0.7/node_modules/fdir/dist/index.mjs
 import { createRequire as createRequire2 } from "module";
-import { basename as basename2, dirname as dirname4, normalize as normalize2, relative, resolve as resolve3, sep as sep3 } from "path";
+import { basename as basename3, dirname as dirname4, normalize as normalize2, relative, resolve as resolve3, sep as sep3 } from "path";
 import * as nativeFs from "fs";
 var __require2 = /* @__PURE__ */ createRequire2(import.meta.url);
 function cleanPath(path) {
@@ -11499,7 +11566,7 @@ var Walker = class {
             this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path + pathSeparator, depth - 1, this.walk);
           } else {
             resolvedPath = useRealPaths ? resolvedPath : path;
-            const filename = basename2(resolvedPath);
+            const filename = basename3(resolvedPath);
             const directoryPath$1 = normalizePath(dirname4(resolvedPath), this.state.options);
             resolvedPath = this.joinPath(filename, directoryPath$1);
             this.pushFile(resolvedPath, files, this.state.counts, filters);
@@ -11904,7 +11971,7 @@ function getOptions(options) {
     readdir: opts.fs.readdir || readdir,
     readdirSync: opts.fs.readdirSync || readdirSync2,
     realpath: opts.fs.realpath || realpath,
-    realpathSync: opts.fs.realpathSync || realpathSync2,
+    realpathSync: opts.fs.realpathSync || realpathSync,
     stat: opts.fs.stat || stat,
     statSync: opts.fs.statSync || statSync
   });
@@ -16053,8 +16120,13 @@ export {
   WAIVABLE_CHECKS,
   parseBreakGlassPredicate,
   buildBreakGlassStatement,
+  BREAK_GLASS_RUN_SUBJECT,
+  breakGlassRunDigest,
+  breakGlassArtifactSubjects,
+  breakGlassRunSubjectProblem,
   breakGlassId,
   breakGlassRunOf,
+  breakGlassRunKey,
   breakGlassProblems,
   breakGlassRefProblem,
   REVIEW_PREDICATE_TYPE,

@@ -3262,7 +3262,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-Z3JP5IFX.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-UTRL3ZUS.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

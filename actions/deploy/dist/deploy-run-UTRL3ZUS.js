@@ -8,7 +8,7 @@ import {
   checkPasses,
   deployReportProblems,
   rejectionCauses
-} from "./chunk-QJ7T7V2P.js";
+} from "./chunk-KL43FJ3Z.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -24,10 +24,14 @@ import {
   SigstoreInputError,
   asKnownError,
   bindRepositories,
+  breakGlassArtifactSubjects,
   breakGlassId,
   breakGlassProblems,
   breakGlassRefProblem,
+  breakGlassRunDigest,
+  breakGlassRunKey,
   breakGlassRunOf,
+  breakGlassRunSubjectProblem,
   buildDeployApprovalStatement,
   buildRunProblem,
   bundleSources,
@@ -66,7 +70,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-DPYPEXFA.js";
+} from "./chunk-RICUDH4Y.js";
 import {
   CodedError,
   describeError
@@ -981,7 +985,8 @@ function readProvenance(bundle) {
 }
 function judgeDecisionStatement(bundle, statement, artifact, policy, role, read) {
   const what = role === "break-glass" ? "a break-glass attestation" : "a deploy-approval attestation";
-  const relevant = subjectHasDigest(statement, artifact.digest);
+  const about = role === "break-glass" ? { ...statement, subject: breakGlassArtifactSubjects(statement.subject) } : statement;
+  const relevant = subjectHasDigest(about, artifact.digest);
   const rule = role === "break-glass" ? policy.identities.breakGlass : policy.identities.deploy;
   const key = role === "break-glass" ? "identities.break-glass" : "identities.deploy";
   if (!rule) {
@@ -998,7 +1003,7 @@ function judgeDecisionStatement(bundle, statement, artifact, policy, role, read)
     return {
       bundle,
       relevant,
-      reason: `found ${what} (${bundle.source}) whose subjects do not include ${formatDigest(artifact.digest)} (its subjects: ${describeSubjects(statement)})`
+      reason: `found ${what} (${bundle.source}) whose subjects do not include ${formatDigest(artifact.digest)} (its subjects: ${describeSubjects(about)})`
     };
   }
   return { bundle, relevant, ...read(bundle, statement) };
@@ -1008,6 +1013,8 @@ function readBreakGlass(bundle, statement) {
     const predicate = parseBreakGlassPredicate(statement.predicate);
     const unbound = runBindingProblem(bundle, predicate.run.uri, "break-glass");
     if (unbound) return { reason: unbound };
+    const runless = breakGlassRunSubjectProblem(statement, bundle.signer.extensions.runInvocationURI);
+    if (runless) return { reason: `${bundle.source}: ${runless}` };
     const offRef = breakGlassRefProblem(predicate, {
       ref: bundle.signer.extensions.sourceRepositoryRef,
       refFrom: "its certificate's Source Repository Ref"
@@ -1852,9 +1859,11 @@ function evidenceIndex(bundles, artifacts) {
 }
 function sha256Named(bundle) {
   if (bundle.messageDigest) return bundle.messageDigest.algorithm === "sha256" ? [bundle.messageDigest.hex] : [];
-  const subject = bundle.statement?.subject;
+  const statement = bundle.statement;
+  const subject = statement?.subject;
   if (!Array.isArray(subject)) return [];
-  return subject.flatMap((s) => {
+  const about = statement?.predicateType === BREAK_GLASS_PREDICATE_TYPE ? breakGlassArtifactSubjects(subject) : subject;
+  return about.flatMap((s) => {
     const hex = s?.digest?.sha256;
     return typeof hex === "string" ? [hex] : [];
   });
@@ -2030,35 +2039,70 @@ async function siblingDecisions(store, policy, verified, artifacts, trust, cwd) 
   if (!breakGlass) return { records: [] };
   const judged = new Set(artifacts.map((a) => a.digest.hex));
   const others = /* @__PURE__ */ new Set();
-  for (const bundle of verified) {
+  const runs = /* @__PURE__ */ new Map();
+  const read = (bundle) => {
     const statement = bundle.statement;
-    if (bundle.kind !== "dsse" || statement?.predicateType !== BREAK_GLASS_PREDICATE_TYPE) continue;
-    if (!matchIdentity(bundle.signer, breakGlass).ok || !Array.isArray(statement.subject)) continue;
-    const hexes = statement.subject.flatMap((s) => {
+    if (bundle.kind !== "dsse" || statement?.predicateType !== BREAK_GLASS_PREDICATE_TYPE) return void 0;
+    if (!matchIdentity(bundle.signer, breakGlass).ok || !Array.isArray(statement.subject)) return void 0;
+    const hexes = breakGlassArtifactSubjects(statement.subject).flatMap((s) => {
       const hex = s?.digest?.sha256;
       return typeof hex === "string" && /^[0-9a-f]{64}$/.test(hex) ? [hex] : [];
     });
-    if (!hexes.some((hex) => judged.has(hex))) continue;
-    for (const hex of hexes) if (!judged.has(hex)) others.add(hex);
+    const uri = bundle.signer.extensions.runInvocationURI;
+    const run = uri !== void 0 && breakGlassRunSubjectProblem(statement, uri) === void 0 ? uri : void 0;
+    return { hexes, run };
+  };
+  for (const bundle of verified) {
+    const glass = read(bundle);
+    if (!glass?.hexes.some((hex) => judged.has(hex))) continue;
+    for (const hex of glass.hexes) if (!judged.has(hex)) others.add(hex);
+    if (glass.run !== void 0) runs.set(breakGlassRunDigest(glass.run), breakGlassRunKey(glass.run));
+  }
+  if (runs.size > 0) {
+    const digests = [...runs.keys()].map((hex) => ({ digest: sha256Digest(hex) }));
+    let found;
+    try {
+      found = await storedEvidence(store, digests);
+    } catch (error) {
+      if (!(error instanceof AttestationStoreError)) throw error;
+      return { records: [], unread: `the other break-glasses of its run: ${error.message}` };
+    }
+    try {
+      if (found.rejected.length > 0) {
+        return {
+          records: [],
+          unread: `${found.rejected.length} entries under its run's subject (the other break-glasses of its run) could not be read`
+        };
+      }
+      const { verified: legs } = await readEvidence([found.directory], digests, trust, cwd, found.names, true);
+      for (const bundle of legs) {
+        const glass = read(bundle);
+        if (!glass || glass.run === void 0) continue;
+        if (runs.get(breakGlassRunDigest(glass.run)) !== breakGlassRunKey(glass.run)) continue;
+        for (const hex of glass.hexes) if (!judged.has(hex)) others.add(hex);
+      }
+    } finally {
+      rmSync(found.directory, { recursive: true, force: true });
+    }
   }
   if (others.size === 0) return { records: [] };
   const subjects = [...others].map((hex) => ({ digest: sha256Digest(hex) }));
-  let read;
+  let stored;
   try {
-    read = await storedEvidence(store, subjects);
+    stored = await storedEvidence(store, subjects);
   } catch (error) {
     if (!(error instanceof AttestationStoreError)) throw error;
     return { records: [], unread: error.message };
   }
-  if (read.rejected.length > 0) {
-    rmSync(read.directory, { recursive: true, force: true });
-    return { records: [], unread: `${read.rejected.length} entries of its other subjects could not be read` };
+  if (stored.rejected.length > 0) {
+    rmSync(stored.directory, { recursive: true, force: true });
+    return { records: [], unread: `${stored.rejected.length} entries of its other subjects could not be read` };
   }
   try {
-    const { verified: siblings } = await readEvidence([read.directory], subjects, trust, cwd, read.names, true);
+    const { verified: siblings } = await readEvidence([stored.directory], subjects, trust, cwd, stored.names, true);
     return { records: siblings.filter((b) => b.kind === "dsse" && readDecisionRecord(b.statement) !== void 0) };
   } finally {
-    rmSync(read.directory, { recursive: true, force: true });
+    rmSync(stored.directory, { recursive: true, force: true });
   }
 }
 async function storedEvidence(store, artifacts, { repositoryMustBeReadable = false } = {}) {
