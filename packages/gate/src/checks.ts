@@ -283,6 +283,12 @@ function earlierUses(used: QualifiedBreakGlass, evidence: ArtifactEvidence, cont
         ]
       : [];
   }
+  // Offline, over the store (`twokey verify --repo`): uses it could not read may be there; never judged as none.
+  if (context.storeIncomplete !== undefined) {
+    return [
+      `its earlier uses could not all be read from the attestation store (${context.storeIncomplete}): whether it was used more than once is unknown`,
+    ];
+  }
   const forThis = uses.filter((u) => u.artifacts.includes(hex));
   if (forThis.length > 1) {
     return [`it was used ${forThis.length} times for this artifact in ${where} (${sources(forThis)}): ${once}`];

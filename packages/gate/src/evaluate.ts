@@ -65,6 +65,8 @@ export interface DeployEvaluationInput {
   otherDecisions?: readonly VerifiedBundle[];
   /** Why the attestation store the deploy job reads beside its files could not be read, when it could not. */
   storeUnread?: string;
+  /** The attestation store was read, but entries of it could not be (their blobs, its run digest's): why. */
+  storeIncomplete?: string;
 }
 
 /** The run's environment approvals as the deploy job read them (its predicate), or why they could not be read. */
@@ -103,6 +105,8 @@ export interface DeployContext {
   breakGlassUses: BreakGlassUse[];
   earlierDecisionsRead: boolean;
   storeUnread?: string;
+  /** The attestation store was read, but not all of it (entries that could not be read): why. */
+  storeIncomplete?: string;
 }
 
 /**
@@ -207,6 +211,7 @@ export function deployContext(input: DeployEvaluationInput): DeployContext {
     breakGlassUses: breakGlassUses([...input.bundles, ...(input.otherDecisions ?? [])], input.policy),
     earlierDecisionsRead: input.earlierDecisionsRead ?? false,
     ...(input.storeUnread !== undefined && { storeUnread: input.storeUnread }),
+    ...(input.storeIncomplete !== undefined && { storeIncomplete: input.storeIncomplete }),
   };
 }
 

@@ -192,6 +192,11 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
   const siblings =
     stored && storeToRead ? await siblingDecisions(storeToRead, policy, verified, artifacts, trust, cwd) : undefined;
   const liveDeployApproval = request.readDeployApproval ? await request.readDeployApproval(policy) : undefined;
+  // Read, but not all of it: what the store must not hold is unknown, offline (`twokey verify --repo`) as in the gate.
+  const storeIncomplete =
+    stored === undefined
+      ? undefined
+      : (siblings?.unread ?? (unreadable.length > 0 ? `${unreadable.length} entries could not be read` : undefined));
   // The verdict: every artifact's deploy checks, under one policy and one clock (evaluate.ts).
   const report = evaluateDeploy({
     ...(request.environment !== undefined && { environment: request.environment }),
@@ -199,6 +204,7 @@ export async function judgeDeploy(request: DeployGateRequest): Promise<DeployJud
     earlierDecisionsRead: stored !== undefined && siblings?.unread === undefined && unreadable.length === 0,
     ...(siblings?.records.length && { otherDecisions: siblings.records }),
     ...(storeUnread !== undefined && { storeUnread }),
+    ...(storeIncomplete !== undefined && { storeIncomplete }),
     policy,
     binding,
     now: request.now ?? new Date(),

@@ -919,6 +919,11 @@ function earlierUses(used, evidence, context) {
       `it was already used in ${where} by another deploy run, for another of its subjects (${byOthers.map((u) => `${u.source}, by ${u.deployRun ?? "a run its record does not name"}`).join("; ")}): ${once}`
     ] : [];
   }
+  if (context.storeIncomplete !== void 0) {
+    return [
+      `its earlier uses could not all be read from the attestation store (${context.storeIncomplete}): whether it was used more than once is unknown`
+    ];
+  }
   const forThis = uses.filter((u) => u.artifacts.includes(hex));
   if (forThis.length > 1) {
     return [`it was used ${forThis.length} times for this artifact in ${where} (${sources(forThis)}): ${once}`];
@@ -1448,7 +1453,8 @@ function deployContext(input) {
     ...input.liveDeployApproval && { liveDeployApproval: input.liveDeployApproval },
     breakGlassUses: breakGlassUses([...input.bundles, ...input.otherDecisions ?? []], input.policy),
     earlierDecisionsRead: input.earlierDecisionsRead ?? false,
-    ...input.storeUnread !== void 0 && { storeUnread: input.storeUnread }
+    ...input.storeUnread !== void 0 && { storeUnread: input.storeUnread },
+    ...input.storeIncomplete !== void 0 && { storeIncomplete: input.storeIncomplete }
   };
 }
 function decisionsAbout(artifact, bundles, context) {
@@ -1632,12 +1638,14 @@ async function judgeDeploy(request) {
   }
   const siblings = stored && storeToRead ? await siblingDecisions(storeToRead, policy, verified, artifacts, trust, cwd) : void 0;
   const liveDeployApproval = request.readDeployApproval ? await request.readDeployApproval(policy) : void 0;
+  const storeIncomplete = stored === void 0 ? void 0 : siblings?.unread ?? (unreadable2.length > 0 ? `${unreadable2.length} entries could not be read` : void 0);
   const report = evaluateDeploy({
     ...request.environment !== void 0 && { environment: request.environment },
     ...liveDeployApproval && { liveDeployApproval },
     earlierDecisionsRead: stored !== void 0 && siblings?.unread === void 0 && unreadable2.length === 0,
     ...siblings?.records.length && { otherDecisions: siblings.records },
     ...storeUnread !== void 0 && { storeUnread },
+    ...storeIncomplete !== void 0 && { storeIncomplete },
     policy,
     binding,
     now: request.now ?? /* @__PURE__ */ new Date(),

@@ -3262,7 +3262,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-UTRL3ZUS.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-R6TE6QBB.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {
