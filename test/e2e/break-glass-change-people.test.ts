@@ -295,3 +295,49 @@ describe('a break-glass is used by one deploy run per environment', () => {
     expect(check(third.report, 'break-glass').reason).toContain('a break-glass is used once');
   }, 240_000);
 });
+
+// Row 203 through an unreadable store (row 205): a break-glass's earlier uses are known only from the decision records
+// in the attestation store, which GitHub serves behind bundle_url. When those downloads fail (a blob-storage outage, a
+// slow or hostile blob host), each entry is rejected evidence for itself — never a pass — but what it held is unknown:
+// the gate took the store as read and found no earlier use, and one break-glass shipped again and again. Unreadable
+// entries now leave the earlier uses unknown, and the break-glass is refused. Last in this file: the blob host stays
+// failing.
+describe('a break-glass whose earlier uses the store cannot show', () => {
+  it('is refused when the store serves the earlier decision records behind bundle_url and their download fails', async () => {
+    const H = pushCommit(repository, aCommit({ author: carol, message: 'Hotfix: raise the pool size again' }), 'main', {
+      by: carol,
+    });
+    const dir = join(workspace, 'variants-unread');
+    mkdirSync(dir);
+    mkdirSync(join(workspace, 'dist', 'u'));
+    writeFileSync(join(workspace, 'dist', 'u', 'app-1.tar.gz'), 'app built from H behind a failing blob host\n');
+    writeFileSync(join(workspace, 'dist', 'u', 'app-2.tar.gz'), 'app built from H behind a failing blob host\n\n');
+    writeFileSync(join(workspace, 'dist', 'u', 'app-3.tar.gz'), 'app built from H behind a failing blob host\n\n\n');
+    await build(H, 'dist/u/*', dir);
+    const { glass } = await breakGlass(H, 'dist/u/*', dir, 'carol', dave);
+    expect(glass.exitCode, glass.log).toBe(0);
+
+    const release = await deploy(H, 'dist/u/app-1.tar.gz,dist/u/app-2.tar.gz', 'variants-unread', 'carol', dave);
+    expect(release.run.exitCode, release.run.log).toBe(0);
+    expect(release.report.artifacts.map((a) => a.verdict)).toEqual(['pass', 'pass']);
+
+    // The store serves every entry behind bundle_url (as GitHub does), and the blob host fails for them.
+    const stored = repository.attestations ?? [];
+    expect(stored.length).toBeGreaterThan(0);
+    for (const a of stored) a.viaUrl = true;
+    github.failOn(/^GET \/_attestation-blobs\//, { status: 503 });
+
+    // Another run, the copy no deploy shipped yet: its break-glass's earlier uses cannot be known.
+    const third = await deploy(H, 'dist/u/app-3.tar.gz', 'variants-unread', 'carol', dave);
+    expect(third.run.exitCode).not.toBe(0);
+    expect(third.report.verdict).toBe('fail');
+    expect(check(third.report, 'break-glass').verdict).toBe('fail');
+    expect(check(third.report, 'break-glass').reason).toContain('its earlier uses cannot be known');
+    for (const a of stored) a.viaUrl = true;
+    // Another run, the file the first run already shipped: refused too.
+    const again = await deploy(H, 'dist/u/app-1.tar.gz', 'variants-unread', 'carol', dave);
+    expect(again.run.exitCode).not.toBe(0);
+    expect(again.report.verdict).toBe('fail');
+    expect(check(again.report, 'break-glass').reason).toContain('its earlier uses cannot be known');
+  }, 400_000);
+});

@@ -12,6 +12,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readDeployReport } from '@twokey/core';
+import { judgeDeploy } from '@twokey/gate';
 import {
   aCommit,
   aGitHubState,
@@ -154,6 +155,15 @@ async function breakGlassRun(sha: string, runId: string, files: readonly string[
   });
   expect(build.exitCode, build.log).toBe(0);
   copyFileSync(build.outputs['bundle-path']!, join(workspace, dir, 'provenance.sigstore.json'));
+  // Stored as the platform's build workflow stores it: `twokey verify --repo` reads everything from the store.
+  const provenance = JSON.parse(readFileSync(build.outputs['bundle-path']!, 'utf8'));
+  const provenanceSubjects = (
+    JSON.parse(Buffer.from(provenance.dsseEnvelope.payload, 'base64').toString('utf8')).subject as {
+      digest: { sha256: string };
+    }[]
+  ).map((s) => `sha256:${s.digest.sha256}`);
+  repository.attestations ??= [];
+  repository.attestations.push({ subjects: provenanceSubjects, bundle: provenance });
   approve(runId, 'twokey-break-glass', dave);
   const bundles: Record<string, unknown>[] = [];
   for (const [leg, file] of files.entries()) {
@@ -273,4 +283,92 @@ describe('one break-glass run with two legs: one deploy run per environment', ()
     expect(first.report.verdict).toBe('fail');
     expect(breakGlassCheck(first.report).reason).toContain('its earlier uses cannot be known');
   }, 240_000);
+});
+
+/** `twokey verify --repo acme/app FILE` as packages/cli/src/commands/verify.ts calls the gate (no --bundle: the store). */
+async function verifyFromStore(file: string) {
+  const { report } = await judgeDeploy({
+    policy: 'policy-verify.yml',
+    repository: { repository: 'acme/app', name: '--repo', role: 'narrow' },
+    artifacts: { arguments: [file] },
+    bundles: [],
+    attestationStore: { repository: 'acme/app', apiUrl: github.url, token: 'ghp_auditor' },
+    cwd: workspace,
+  });
+  return report;
+}
+
+// `twokey verify --repo`, the auditor's view of a break-glass run (rows 205, 208): it counts a break-glass's uses from
+// the decision records the store holds under the run's subject and its legs' artifacts. When the store could not all
+// be read — a writer's flood of entries naming the run's digest, or one entry whose blob host fails — the uses it did
+// not read may be there: verify passed without a word over a break-glass two deploy runs had used. It now says the
+// earlier uses could not all be read, and refuses. (Two deploy runs at once stand for any way a run was used twice: a
+// deploy workflow without the reusable one's `concurrency`, row 127.) Last in this file: the blob host stays failing.
+describe('twokey verify --repo over a store it could not all read', () => {
+  it('refuses a break-glass run two deploy runs used, after a writer floods its run subject: its uses could not all be read', async () => {
+    writeFileSync(
+      join(workspace, 'policy-verify.yml'),
+      readFileSync(join(workspace, 'org-policy.yml'), 'utf8').replace(/ {2}approvals:.*\n/, ''),
+    );
+    const H = pushCommit(repository, aCommit({ author: carol, message: 'Hotfix: raise the pool size' }), 'main', {
+      by: carol,
+    });
+    mkdirSync(join(workspace, 'dist', 'f'));
+    writeFileSync(join(workspace, 'dist', 'f', 'app-1.tar.gz'), 'app built from H, for the auditor\n');
+    writeFileSync(join(workspace, 'dist', 'f', 'app-2.tar.gz'), 'app built from H, for the auditor\n\n');
+    await breakGlassRun(H, '9741', ['dist/f/app-1.tar.gz', 'dist/f/app-2.tar.gz'], 'legs-f');
+    // Two deploy runs at once (a repository's own deploy workflow without the reusable one's `concurrency`, row 127):
+    // both gates read the store before either stored its record, and both ship. The auditor's verify must see it.
+    const [d1, d2] = await Promise.all([
+      deploy(H, 'dist/f/app-1.tar.gz', 'legs-f', 'carol', dave),
+      deploy(H, 'dist/f/app-2.tar.gz', 'legs-f', 'carol', dave),
+    ]);
+    expect(d1.report.verdict).toBe('pass');
+    expect(d2.report.verdict).toBe('pass');
+
+    // Baseline: verify --repo finds both uses through the run subject, and refuses.
+    const before = await verifyFromStore('dist/f/app-2.tar.gz');
+    const reasonBefore = breakGlassCheck(before).reason;
+    expect(before.verdict).toBe('fail');
+    expect(reasonBefore).toContain('deploy runs');
+
+    // alice (write) POSTs 1001 distinct bundles naming the run subject's digest (row 204: anyone with write can).
+    const run = `sha256:${runDigest('https://github.com', '9741')}`;
+    for (let i = 0; i < 1001; i++) {
+      repository.attestations!.push({ subjects: [run], bundle: { mediaType: 'junk', n: i } as never });
+    }
+    const after = await verifyFromStore('dist/f/app-2.tar.gz');
+    const reasonAfter = breakGlassCheck(after).reason;
+    expect(after.verdict).toBe('fail');
+    expect(reasonAfter).toContain('its earlier uses could not all be read from the attestation store');
+  }, 400_000);
+  it('refuses it when one entry under the run subject cannot be read (its blob host fails)', async () => {
+    const H = pushCommit(repository, aCommit({ author: carol, message: 'Hotfix: lower the timeout' }), 'main', {
+      by: carol,
+    });
+    mkdirSync(join(workspace, 'dist', 'q'));
+    writeFileSync(join(workspace, 'dist', 'q', 'app-7.tar.gz'), 'app built from H7\n');
+    writeFileSync(join(workspace, 'dist', 'q', 'app-8.tar.gz'), 'app built from H7\n\n');
+    await breakGlassRun(H, '9731', ['dist/q/app-7.tar.gz', 'dist/q/app-8.tar.gz'], 'legs-q');
+    const [d1, d2] = await Promise.all([
+      deploy(H, 'dist/q/app-7.tar.gz', 'legs-q', 'carol', dave),
+      deploy(H, 'dist/q/app-8.tar.gz', 'legs-q', 'carol', dave),
+    ]);
+    expect(d1.report.verdict).toBe('pass');
+    expect(d2.report.verdict).toBe('pass');
+    const before = await verifyFromStore('dist/q/app-8.tar.gz');
+    expect(before.verdict).toBe('fail');
+    // The first leg's entry (under app-7 and the run subject) is served behind bundle_url and its blob host fails.
+    const stored = repository.attestations!;
+    const run = `sha256:${runDigest('https://github.com', '9731')}`;
+    const legIndexes = stored.flatMap((a, i) => (a.subjects.includes(run) ? [i] : []));
+    const index = legIndexes[0]!;
+    stored[index]!.viaUrl = true;
+    github.failOn(new RegExp(`^GET /_attestation-blobs/[^/]+/${index}$`), { status: 503 });
+    const after = await verifyFromStore('dist/q/app-8.tar.gz');
+    expect(after.verdict).toBe('fail');
+    expect(breakGlassCheck(after).reason).toContain(
+      'its earlier uses could not all be read from the attestation store',
+    );
+  }, 400_000);
 });
