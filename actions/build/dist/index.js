@@ -9,7 +9,7 @@ import {
   reportStep,
   requestIdToken,
   resolveSubjects
-} from "./chunk-YUWTS6PU.js";
+} from "./chunk-KUKUY4TZ.js";
 import "./chunk-B4IJB22C.js";
 
 // packages/sigstore/src/endpoints.ts
@@ -29,7 +29,7 @@ function buildStep(inputs2) {
 }
 async function runBuildStage(inputs2) {
   const subjects = await resolveSubjects(inputs2, inputs2.workspace);
-  const { signProvenance } = await import("./later-steps-YJAB243A.js");
+  const { signProvenance } = await import("./later-steps-LCVCCLTI.js");
   return signProvenance(inputs2, subjects);
 }
 var SHOWN_SUBJECTS = 100;

@@ -5,6 +5,7 @@
 // words. Fields come from attestations (a pull request title is whatever its author typed): the terminal shows control
 // characters as escapes, and the step summary is written by markdown.ts's renderSummary, which escapes everything.
 
+import { randomUUID } from 'node:crypto';
 import { CodedError } from './error';
 import { type Inline, renderSummary, type SummaryBlock } from './markdown';
 import type { Check, Verdict } from './model';
@@ -408,6 +409,18 @@ function text(value: string): string {
  * paragraph separators and the bidirectional formatting characters (which reorder what a line shows) become visible
  * `\u…` escapes. For anything a file's name or a bundle's content can put in a line.
  */
+/**
+ * Text for a GitHub Actions runner's log that may hold what someone else chose (a file's or a bundle's name, a pull
+ * request's title, an error GitHub answered), with the runner's workflow commands turned off around it: the runner
+ * acts on a `::command::` at a line's start and on the older `##[command]` anywhere in one, so a file named
+ * `app##[stop-commands]x` would turn off the step's own annotations, and `##[set-output name=…]` set an output the
+ * step never wrote. `::stop-commands::TOKEN` … `::TOKEN::` is GitHub's documented way; the token is fresh and random,
+ * so the text cannot know it. Returns the lines to write, without a final newline.
+ */
+export function withoutWorkflowCommands(text: string, token: string = randomUUID()): string {
+  return `::stop-commands::${token}\n${text.endsWith('\n') ? text.slice(0, -1) : text}\n::${token}::`;
+}
+
 export function terminalText(value: string): string {
   return value.replace(
     /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,

@@ -2,23 +2,12 @@
 // Each stage turns its result into a StepOutcome with a pure function, which tests read as plain objects; reportStep
 // is the one place that writes an outcome to the runner (@actions/core), so an action's src/ is inputs → stage →
 // reportStep.
-import { randomUUID } from 'node:crypto';
 import { error as annotate, info, setFailed, setOutput, summary, warning } from '@actions/core';
-import { describeError, renderSummary } from '@twokey/core';
+import { describeError, renderSummary, withoutWorkflowCommands } from '@twokey/core';
 
-/**
- * Writes text to the step's log that may hold what someone else chose (an artifact's or a bundle's file name, a pull
- * request's title, an error GitHub answered), with the runner's workflow commands turned off around it: the runner
- * acts on a `::command::` at the start of a line and on the older `##[command]` anywhere in one, so a file named
- * `app##[stop-commands]x` would otherwise turn off the step's own error annotations, and `##[set-output name=…]`
- * set an output the step never wrote. `::stop-commands::TOKEN` … `::TOKEN::` is GitHub's documented way (a fresh
- * random token each time, which the text cannot know).
- */
+/** Writes text of others' choosing to the step's log with workflow commands off around it (withoutWorkflowCommands). */
 export function logUntrusted(text: string, write: (line: string) => void = info): void {
-  const token = randomUUID();
-  write(`::stop-commands::${token}`);
-  write(text);
-  write(`::${token}::`);
+  write(withoutWorkflowCommands(text));
 }
 
 export interface StepOutcome {

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { describeReport, isDigestReference } from '@twokey/core';
+import { describeReport, isDigestReference, withoutWorkflowCommands } from '@twokey/core';
 import { judgeDeploy, writeSarif } from '@twokey/gate';
 import cliPackage from '../../package.json' with { type: 'json' };
 import { parseCommandArgs } from '../args';
@@ -112,15 +111,9 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
   return report.verdict === 'pass' ? EXIT.ok : EXIT.refused;
 }
 
-/**
- * On a GitHub Actions runner (twokey verify in a `run:` step), the report names files, pull requests and bundles of
- * others' choosing, and the runner acts on `##[command]` anywhere in a line: written with workflow commands off around
- * it (a fresh random token), as the deploy gate writes it. Elsewhere, as it is.
- */
+/** On a GitHub Actions runner (a `run:` step), the report with workflow commands off around it, as the gate writes it. */
 function onRunner(text: string): string {
-  if (process.env.GITHUB_ACTIONS !== 'true') return text;
-  const token = randomUUID();
-  return `::stop-commands::${token}\n${text}${text.endsWith('\n') ? '' : '\n'}::${token}::\n`;
+  return process.env.GITHUB_ACTIONS === 'true' ? `${withoutWorkflowCommands(text)}\n` : text;
 }
 
 const VERIFY_OPTIONS = {

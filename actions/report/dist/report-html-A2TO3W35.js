@@ -5,7 +5,7 @@ import {
   hours,
   percent,
   sodHeadlines
-} from "./chunk-DTPMO6NL.js";
+} from "./chunk-YGUZQNRC.js";
 import {
   __commonJS,
   __export,

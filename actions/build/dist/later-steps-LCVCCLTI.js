@@ -21,7 +21,7 @@ import {
   renderSummary,
   resolveSubjects,
   smallFileContent
-} from "./chunk-YUWTS6PU.js";
+} from "./chunk-KUKUY4TZ.js";
 import {
   require_dist,
   require_dist2,

@@ -66,6 +66,9 @@ function visible(c) {
   return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 }
 
+// packages/core/src/report.ts
+import { randomUUID } from "node:crypto";
+
 // packages/core/src/validators/report.validate.js
 var report_validate_default = validate52;
 var schema20 = { "enum": ["pass", "fail"] };
@@ -3045,6 +3048,11 @@ function deployReportProblems(value) {
 function checkPasses(check) {
   return check.verdict === "pass" || check.verdict === "waived";
 }
+function withoutWorkflowCommands(text, token = randomUUID()) {
+  return `::stop-commands::${token}
+${text.endsWith("\n") ? text.slice(0, -1) : text}
+::${token}::`;
+}
 
 // packages/core/src/sod-summary.ts
 var SOD_INDICATORS = [
@@ -3153,6 +3161,7 @@ export {
   rejectionCauses,
   deployReportProblems,
   checkPasses,
+  withoutWorkflowCommands,
   sodHeadlines,
   describeThreshold,
   markdownSodReport,

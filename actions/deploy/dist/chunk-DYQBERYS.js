@@ -6,7 +6,7 @@ import {
   describeError,
   githubClient,
   logUntrusted
-} from "./chunk-Q6EHJPOO.js";
+} from "./chunk-5JCIBG45.js";
 import {
   require_dist,
   require_dist2,

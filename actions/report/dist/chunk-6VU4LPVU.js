@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-OJCYQOVG.js";
+} from "./chunk-WI267FDU.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

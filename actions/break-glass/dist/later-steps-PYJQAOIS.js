@@ -7,7 +7,7 @@ import {
   describeError,
   githubClient,
   renderSummary
-} from "./chunk-ERDGS3EP.js";
+} from "./chunk-MIO7OJJM.js";
 import {
   require_dist,
   require_dist2,

@@ -2,10 +2,10 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   getInput
-} from "./chunk-MOBCWPND.js";
+} from "./chunk-XIOWR2EI.js";
 import {
   CodedError
-} from "./chunk-DTPMO6NL.js";
+} from "./chunk-YGUZQNRC.js";
 
 // packages/github/src/inputs.ts
 import { tmpdir } from "node:os";

@@ -8,10 +8,10 @@ import {
   matchIdentity,
   parsePolicy,
   parseRepositoryPolicy
-} from "./chunk-BWKUWJO7.js";
+} from "./chunk-MRLSDHI5.js";
 import {
   CodedError
-} from "./chunk-DTPMO6NL.js";
+} from "./chunk-YGUZQNRC.js";
 import {
   require_dist,
   require_dist2,

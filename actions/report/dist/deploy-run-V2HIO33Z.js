@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   ORG_POLICY_PATH
-} from "./chunk-5PL4YQU7.js";
+} from "./chunk-DPE6WQJC.js";
 import {
   EvaluationError,
   RunStarterError,
@@ -17,12 +17,12 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-T6FWEIGQ.js";
-import "./chunk-MOBCWPND.js";
+} from "./chunk-EBGZ5TAZ.js";
+import "./chunk-XIOWR2EI.js";
 import {
   readEvidence,
   relativePath
-} from "./chunk-GD4DPWXZ.js";
+} from "./chunk-6VU4LPVU.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -54,7 +54,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-OJCYQOVG.js";
+} from "./chunk-WI267FDU.js";
 import {
   buildRunProblem,
   changeContributions,
@@ -63,7 +63,7 @@ import {
   matchIdentity,
   matchesAnyGlob,
   require_dist
-} from "./chunk-BWKUWJO7.js";
+} from "./chunk-MRLSDHI5.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,
@@ -72,7 +72,7 @@ import {
   deployReportProblems,
   describeError,
   rejectionCauses
-} from "./chunk-DTPMO6NL.js";
+} from "./chunk-YGUZQNRC.js";
 import "./chunk-NHWHUFJX.js";
 import {
   __toESM

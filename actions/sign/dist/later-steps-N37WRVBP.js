@@ -34,7 +34,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-LBCXC3FJ.js";
+} from "./chunk-F7W7GB5C.js";
 import {
   require_dist,
   require_dist2,

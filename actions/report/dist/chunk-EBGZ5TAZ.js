@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   logUntrusted
-} from "./chunk-MOBCWPND.js";
+} from "./chunk-XIOWR2EI.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   IN_TOTO_STATEMENT_TYPE,
@@ -18,17 +18,17 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-OJCYQOVG.js";
+} from "./chunk-WI267FDU.js";
 import {
   buildRunProblem,
   describeIdentityRule,
   evaluateReview,
   matchIdentity
-} from "./chunk-BWKUWJO7.js";
+} from "./chunk-MRLSDHI5.js";
 import {
   CodedError,
   describeError
-} from "./chunk-DTPMO6NL.js";
+} from "./chunk-YGUZQNRC.js";
 import {
   require_dist2 as require_dist,
   require_dist3 as require_dist2

@@ -2,11 +2,11 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   UsageError
-} from "./chunk-BLZTIIUL.js";
+} from "./chunk-XUXSCAID.js";
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-GD4DPWXZ.js";
+} from "./chunk-6VU4LPVU.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -21,9 +21,9 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-OJCYQOVG.js";
-import "./chunk-BWKUWJO7.js";
-import "./chunk-DTPMO6NL.js";
+} from "./chunk-WI267FDU.js";
+import "./chunk-MRLSDHI5.js";
+import "./chunk-YGUZQNRC.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";
 
