@@ -135,7 +135,11 @@ describe('a flood of copies (a writer stores one bundle again and again)', () =>
 });
 
 describe('a blob behind bundle_url that cannot be read is rejected evidence for its entry alone', () => {
-  async function storeWithBlobs(blobs: Record<string, (response: ServerResponse) => void>, timeoutMs?: number) {
+  async function storeWithBlobs(
+    blobs: Record<string, (response: ServerResponse) => void>,
+    timeoutMs?: number,
+    deadlineMs?: number,
+  ) {
     const host = await serve((request, response) => blobs[request.url!.slice(1)]!(response));
     const api = await serve((_request, response) =>
       json(response, 200, {
@@ -150,6 +154,7 @@ describe('a blob behind bundle_url that cannot be read is rejected evidence for 
       repository: 'acme/app',
       digests: [DIGEST],
       ...(timeoutMs !== undefined && { blobTimeoutMs: timeoutMs }),
+      ...(deadlineMs !== undefined && { blobsDeadlineMs: deadlineMs }),
     });
   }
   /** A raw Snappy block of a small bundle: its length, then the bytes as one literal (at most 60 of them). */
@@ -209,6 +214,37 @@ describe('a blob behind bundle_url that cannot be read is rejected evidence for 
       1,
       { code: 'BUNDLE_UNREADABLE', reason: 'bundle_url could not be read: no answer within 0.3 s' },
       2,
+    ]);
+  });
+
+  it('stops all the downloads of a read at its deadline: a host that drips every blob cannot hold the job for hours', async () => {
+    // Each blob within its own limit, one after the other: 20 blobs, 8 at a time, would hold the read for 3 × the
+    // per-blob limit (at 30 s a blob and 10,000 entries a digest, for hours). The read's deadline ends them all.
+    const dripping: NodeJS.Timeout[] = [];
+    const drip = (r: ServerResponse) => {
+      r.writeHead(200);
+      dripping.push(setInterval(() => r.write(Buffer.from([0])), 50));
+    };
+    const started = performance.now();
+    const found = await storeWithBlobs(
+      {
+        good: (r) => r.end(bundleBlob(2)),
+        ...Object.fromEntries(Array.from({ length: 19 }, (_, i) => [`drip-${i}`, drip])),
+      },
+      2000,
+      700,
+    );
+    for (const timer of dripping) clearInterval(timer);
+    expect(performance.now() - started).toBeLessThan(2000);
+    const pastDeadline = {
+      code: 'BUNDLE_UNREADABLE',
+      reason:
+        "bundle_url could not be read: the store's blobs were not all read within 0.7 s, and this one was not among them",
+    };
+    expect(found.map((a) => ('text' in a ? markerOf(a) : a.unreadable))).toEqual([
+      1,
+      2,
+      ...Array.from({ length: 19 }, () => pastDeadline),
     ]);
   });
 

@@ -49,6 +49,11 @@ export interface AttestationQuery {
   repositoryMustBeReadable?: boolean;
   /** Time limit of one `bundle_url` download, its body included (default 30 s, as an API request's attempt). */
   blobTimeoutMs?: number;
+  /**
+   * Time limit of all the `bundle_url` downloads of this read (default 5 min): past it, each blob not yet read is
+   * an entry that could not be read, named with the reason, so a slow blob host cannot hold the job for hours.
+   */
+  blobsDeadlineMs?: number;
 }
 
 /** An entry as the store lists it. */
@@ -82,6 +87,14 @@ export const MAX_ENTRIES_READ_PER_DIGEST = 10 * MAX_ATTESTATIONS_PER_DIGEST;
 /** The longest raw Snappy block of a bundle of MAX_BUNDLE_BYTES (Snappy's MaxCompressedLength: 32 + n + n / 6). */
 const MAX_BLOB_BYTES = 32 + MAX_BUNDLE_BYTES + Math.floor(MAX_BUNDLE_BYTES / 6);
 const BLOB_TIMEOUT_MS = 30_000;
+const BLOBS_DEADLINE_MS = 300_000;
+
+/** The time limits of a read's blob downloads: each download's, and one deadline for them all. */
+interface BlobLimits {
+  timeoutMs: number;
+  deadlineMs: number;
+  deadline: AbortSignal;
+}
 
 /** Where an action stores what it signs: the repository's attestations, with a token that may write them. */
 export interface AttestationStore {
@@ -161,20 +174,21 @@ export async function fetchAttestations(query: AttestationQuery): Promise<Stored
       );
     }
   }
-  const blobTimeoutMs = query.blobTimeoutMs ?? BLOB_TIMEOUT_MS;
+  const deadlineMs = query.blobsDeadlineMs ?? BLOBS_DEADLINE_MS;
+  const limits: BlobLimits = {
+    timeoutMs: query.blobTimeoutMs ?? BLOB_TIMEOUT_MS,
+    deadlineMs,
+    deadline: AbortSignal.timeout(deadlineMs),
+  };
   // An organisation's store answers many digests in one request ("List attestations by bulk subject digests").
   if (repo === undefined && query.digests.length > 1) {
-    return fetchInBulk(client, owner, query.digests, blobTimeoutMs);
+    return fetchInBulk(client, owner, query.digests, limits);
   }
   const results: StoredAttestation[][] = new Array(query.digests.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let i = next++; i < query.digests.length; i = next++) {
-      const entries = new DigestEntries(
-        query.digests[i]!,
-        repo === undefined ? owner : `${owner}/${repo}`,
-        blobTimeoutMs,
-      );
+      const entries = new DigestEntries(query.digests[i]!, repo === undefined ? owner : `${owner}/${repo}`, limits);
       await fetchForDigest(client, owner, repo, entries);
       results[i] = entries.kept;
     }
@@ -200,7 +214,7 @@ class DigestEntries {
     readonly digest: string,
     /** The repository, or the owner, whose store is read. */
     readonly scope: string,
-    private readonly blobTimeoutMs: number,
+    private readonly limits: BlobLimits,
   ) {}
 
   /** Reads one page's entries for this digest, their blobs a few at a time. */
@@ -220,7 +234,7 @@ class DigestEntries {
     for (let start = 0; start < listed.length; start += BLOBS_AT_ONCE) {
       const first = this.listed + start;
       const batch = listed.slice(start, start + BLOBS_AT_ONCE);
-      const read = await Promise.all(batch.map((a, i) => readEntry(a, this.digest, first + i, this.blobTimeoutMs)));
+      const read = await Promise.all(batch.map((a, i) => readEntry(a, this.digest, first + i, this.limits)));
       for (const entry of read) this.keep(entry);
     }
     this.listed += listed.length;
@@ -253,9 +267,9 @@ async function fetchInBulk(
   client: GitHubClient,
   org: string,
   digests: readonly string[],
-  blobTimeoutMs: number,
+  limits: BlobLimits,
 ): Promise<StoredAttestation[]> {
-  const found = new Map(digests.map((d) => [d.toLowerCase(), new DigestEntries(d.toLowerCase(), org, blobTimeoutMs)]));
+  const found = new Map(digests.map((d) => [d.toLowerCase(), new DigestEntries(d.toLowerCase(), org, limits)]));
   for (let start = 0; start < digests.length; start += BULK_DIGESTS) {
     const chunk = digests.slice(start, start + BULK_DIGESTS);
     const cursors = new Set<string>();
@@ -385,7 +399,7 @@ async function readEntry(
   attestation: ListedAttestation,
   digest: string,
   index: number,
-  timeoutMs: number,
+  limits: BlobLimits,
 ): Promise<StoredAttestation> {
   if (attestation.bundle !== null && attestation.bundle !== undefined) {
     return { digest, index, text: JSON.stringify(attestation.bundle), via: 'inline' };
@@ -396,7 +410,7 @@ async function readEntry(
     via: 'bundle_url',
     unreadable: why,
   });
-  const blob = await downloadBlob(attestation.bundle_url!, timeoutMs);
+  const blob = await downloadBlob(attestation.bundle_url!, limits);
   if (!(blob instanceof Uint8Array)) return unreadable(blob);
   const length = declaredLength(blob);
   if (length !== undefined && length > MAX_BUNDLE_BYTES) {
@@ -417,8 +431,11 @@ async function readEntry(
   }
 }
 
-/** A blob's bytes, read within its time limit and never past the longest blob a bundle can have. */
-async function downloadBlob(url: string, timeoutMs: number): Promise<Uint8Array | Unreadable> {
+/**
+ * A blob's bytes, read within its time limit and the read's deadline, and never past the longest blob a bundle can
+ * have.
+ */
+async function downloadBlob(url: string, limits: BlobLimits): Promise<Uint8Array | Unreadable> {
   const failed = (reason: string): Unreadable => ({
     code: 'BUNDLE_UNREADABLE',
     reason: `bundle_url could not be read: ${reason}`,
@@ -427,7 +444,11 @@ async function downloadBlob(url: string, timeoutMs: number): Promise<Uint8Array 
     code: 'BUNDLE_TOO_LARGE',
     reason: `bundle_url is ${size} bytes, over ${MAX_BLOB_BYTES} (the longest Snappy block of a bundle)`,
   });
-  const signal = AbortSignal.timeout(timeoutMs);
+  const pastDeadline = (): Unreadable =>
+    failed(`the store's blobs were not all read within ${limits.deadlineMs / 1000} s, and this one was not among them`);
+  if (limits.deadline.aborted) return pastDeadline();
+  const timeout = AbortSignal.timeout(limits.timeoutMs);
+  const signal = AbortSignal.any([timeout, limits.deadline]);
   try {
     // A pre-signed blob URL: GitHub's token is never sent to it.
     const response = await fetch(url, { redirect: 'error', signal });
@@ -449,7 +470,8 @@ async function downloadBlob(url: string, timeoutMs: number): Promise<Uint8Array 
     }
     return Buffer.concat(chunks);
   } catch (error) {
-    if (signal.aborted) return failed(`no answer within ${timeoutMs / 1000} s`);
+    if (timeout.aborted) return failed(`no answer within ${limits.timeoutMs / 1000} s`);
+    if (limits.deadline.aborted) return pastDeadline();
     const cause = (error as Error).cause;
     return failed(cause instanceof Error ? `${(error as Error).message} (${cause.message})` : (error as Error).message);
   }

@@ -15818,6 +15818,7 @@ var MAX_ATTESTATIONS_PER_DIGEST = 1e3;
 var MAX_ENTRIES_READ_PER_DIGEST = 10 * MAX_ATTESTATIONS_PER_DIGEST;
 var MAX_BLOB_BYTES = 32 + MAX_BUNDLE_BYTES + Math.floor(MAX_BUNDLE_BYTES / 6);
 var BLOB_TIMEOUT_MS = 3e4;
+var BLOBS_DEADLINE_MS = 3e5;
 var FEW_WRITES = 4;
 async function storeAttestations(store, bundles) {
   const [owner, repo] = store.repository.split("/");
@@ -15864,19 +15865,20 @@ async function fetchAttestations(query) {
       );
     }
   }
-  const blobTimeoutMs = query.blobTimeoutMs ?? BLOB_TIMEOUT_MS;
+  const deadlineMs = query.blobsDeadlineMs ?? BLOBS_DEADLINE_MS;
+  const limits = {
+    timeoutMs: query.blobTimeoutMs ?? BLOB_TIMEOUT_MS,
+    deadlineMs,
+    deadline: AbortSignal.timeout(deadlineMs)
+  };
   if (repo === void 0 && query.digests.length > 1) {
-    return fetchInBulk(client, owner, query.digests, blobTimeoutMs);
+    return fetchInBulk(client, owner, query.digests, limits);
   }
   const results = new Array(query.digests.length);
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < query.digests.length; i = next++) {
-      const entries = new DigestEntries(
-        query.digests[i],
-        repo === void 0 ? owner : `${owner}/${repo}`,
-        blobTimeoutMs
-      );
+      const entries = new DigestEntries(query.digests[i], repo === void 0 ? owner : `${owner}/${repo}`, limits);
       await fetchForDigest(client, owner, repo, entries);
       results[i] = entries.kept;
     }
@@ -15886,14 +15888,14 @@ async function fetchAttestations(query) {
 }
 var BLOBS_AT_ONCE = 8;
 var DigestEntries = class {
-  constructor(digest, scope, blobTimeoutMs) {
+  constructor(digest, scope, limits) {
     this.digest = digest;
     this.scope = scope;
-    this.blobTimeoutMs = blobTimeoutMs;
+    this.limits = limits;
   }
   digest;
   scope;
-  blobTimeoutMs;
+  limits;
   kept = [];
   listed = 0;
   seen = /* @__PURE__ */ new Set();
@@ -15914,7 +15916,7 @@ var DigestEntries = class {
     for (let start = 0; start < listed.length; start += BLOBS_AT_ONCE) {
       const first = this.listed + start;
       const batch = listed.slice(start, start + BLOBS_AT_ONCE);
-      const read = await Promise.all(batch.map((a, i) => readEntry(a, this.digest, first + i, this.blobTimeoutMs)));
+      const read = await Promise.all(batch.map((a, i) => readEntry(a, this.digest, first + i, this.limits)));
       for (const entry of read) this.keep(entry);
     }
     this.listed += listed.length;
@@ -15934,8 +15936,8 @@ var DigestEntries = class {
   }
 };
 var BULK_DIGESTS = 100;
-async function fetchInBulk(client, org, digests2, blobTimeoutMs) {
-  const found = new Map(digests2.map((d) => [d.toLowerCase(), new DigestEntries(d.toLowerCase(), org, blobTimeoutMs)]));
+async function fetchInBulk(client, org, digests2, limits) {
+  const found = new Map(digests2.map((d) => [d.toLowerCase(), new DigestEntries(d.toLowerCase(), org, limits)]));
   for (let start = 0; start < digests2.length; start += BULK_DIGESTS) {
     const chunk = digests2.slice(start, start + BULK_DIGESTS);
     const cursors = /* @__PURE__ */ new Set();
@@ -16031,7 +16033,7 @@ function nextPage(link2, api, scope) {
   }
   return url;
 }
-async function readEntry(attestation, digest, index, timeoutMs) {
+async function readEntry(attestation, digest, index, limits) {
   if (attestation.bundle !== null && attestation.bundle !== void 0) {
     return { digest, index, text: JSON.stringify(attestation.bundle), via: "inline" };
   }
@@ -16041,7 +16043,7 @@ async function readEntry(attestation, digest, index, timeoutMs) {
     via: "bundle_url",
     unreadable: why
   });
-  const blob = await downloadBlob(attestation.bundle_url, timeoutMs);
+  const blob = await downloadBlob(attestation.bundle_url, limits);
   if (!(blob instanceof Uint8Array)) return unreadable(blob);
   const length = declaredLength(blob);
   if (length !== void 0 && length > MAX_BUNDLE_BYTES) {
@@ -16060,7 +16062,7 @@ async function readEntry(attestation, digest, index, timeoutMs) {
     });
   }
 }
-async function downloadBlob(url, timeoutMs) {
+async function downloadBlob(url, limits) {
   const failed = (reason) => ({
     code: "BUNDLE_UNREADABLE",
     reason: `bundle_url could not be read: ${reason}`
@@ -16069,7 +16071,10 @@ async function downloadBlob(url, timeoutMs) {
     code: "BUNDLE_TOO_LARGE",
     reason: `bundle_url is ${size} bytes, over ${MAX_BLOB_BYTES} (the longest Snappy block of a bundle)`
   });
-  const signal = AbortSignal.timeout(timeoutMs);
+  const pastDeadline = () => failed(`the store's blobs were not all read within ${limits.deadlineMs / 1e3} s, and this one was not among them`);
+  if (limits.deadline.aborted) return pastDeadline();
+  const timeout = AbortSignal.timeout(limits.timeoutMs);
+  const signal = AbortSignal.any([timeout, limits.deadline]);
   try {
     const response = await fetch(url, { redirect: "error", signal });
     const declared = Number(response.headers.get("content-length") ?? 0);
@@ -16090,7 +16095,8 @@ async function downloadBlob(url, timeoutMs) {
     }
     return Buffer.concat(chunks);
   } catch (error) {
-    if (signal.aborted) return failed(`no answer within ${timeoutMs / 1e3} s`);
+    if (timeout.aborted) return failed(`no answer within ${limits.timeoutMs / 1e3} s`);
+    if (limits.deadline.aborted) return pastDeadline();
     const cause = error.cause;
     return failed(cause instanceof Error ? `${error.message} (${cause.message})` : error.message);
   }

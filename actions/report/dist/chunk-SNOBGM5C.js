@@ -18,7 +18,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-WI267FDU.js";
+} from "./chunk-SNNRC4B6.js";
 import {
   buildRunProblem,
   describeIdentityRule,

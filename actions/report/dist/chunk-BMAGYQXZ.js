@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-WI267FDU.js";
+} from "./chunk-SNNRC4B6.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -34,7 +34,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-F7W7GB5C.js";
+} from "./chunk-YUVKPHVT.js";
 import {
   require_dist,
   require_dist2,

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-6VU4LPVU.js";
+} from "./chunk-BMAGYQXZ.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -21,7 +21,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-WI267FDU.js";
+} from "./chunk-SNNRC4B6.js";
 import "./chunk-MRLSDHI5.js";
 import "./chunk-YGUZQNRC.js";
 import "./chunk-NHWHUFJX.js";

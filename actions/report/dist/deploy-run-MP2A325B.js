@@ -17,12 +17,12 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-EBGZ5TAZ.js";
+} from "./chunk-SNOBGM5C.js";
 import "./chunk-XIOWR2EI.js";
 import {
   readEvidence,
   relativePath
-} from "./chunk-6VU4LPVU.js";
+} from "./chunk-BMAGYQXZ.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -54,7 +54,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-WI267FDU.js";
+} from "./chunk-SNNRC4B6.js";
 import {
   buildRunProblem,
   changeContributions,

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-X43ST3F6.js";
+} from "./chunk-GC6EKVE6.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -65,7 +65,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-DYQBERYS.js";
+} from "./chunk-FLKXPVUD.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,
