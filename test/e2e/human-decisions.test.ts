@@ -416,22 +416,20 @@ describe('a deploy approved through its environment, signed', () => {
     mkdirSync(attested);
     copyFileSync(approval, join(attested, 'deploy-approval.sigstore.json'));
     // Offline, the stored attestation is judged again under the same rules.
-    const verified = await runCli(
-      [
-        'verify',
-        '--repo',
-        'acme/app',
-        'dist/app.tar.gz',
-        '--policy',
-        'org-policy.yml',
-        '--bundle',
-        'honest',
-        '--bundle',
-        'attested',
-        '--json',
-      ],
-      workspace,
-    );
+    const offlineArgs = [
+      'verify',
+      '--repo',
+      'acme/app',
+      'dist/app.tar.gz',
+      '--policy',
+      'org-policy.yml',
+      '--bundle',
+      'honest',
+      '--bundle',
+      'attested',
+      '--json',
+    ];
+    const verified = await runCli(offlineArgs, workspace);
     expect(verified.status, verified.stdout + verified.stderr).toBe(0);
     const offline = readDeployReport(verified.stdout, 'twokey verify --json');
     expect(offline.artifacts[0]!.deployApproval).toEqual({
@@ -439,6 +437,9 @@ describe('a deploy approved through its environment, signed', () => {
       environment: 'production',
       approvers: ['carol'],
     });
+    // The gate reads the approvals before it judges and signs them after (the attestation names the evidence the
+    // decision rested on): `twokey verify --at` the decision's time counts them by readAt (deploy-approval-time.test.ts).
+    expect(Date.parse(predicate.readAt)).toBeLessThanOrEqual(Date.parse(report.evaluatedAt));
     // Without it, the deploy approval the policy requires is not there to judge: refused.
     const without = await runCli(
       ['verify', '--repo', 'acme/app', 'dist/app.tar.gz', '--policy', 'org-policy.yml', '--bundle', 'honest'],

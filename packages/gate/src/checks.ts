@@ -346,7 +346,7 @@ function deployApprovalCheck(
       }
       // Given when the deploy was judged, as every other piece of evidence: not after it (`--at`: an approval of a
       // later deploy says nothing of one made then), not older than max-age (an approval of a deploy long before).
-      const untimely = approvalTimeProblem(c.bundle, context);
+      const untimely = approvalTimeProblem(c.bundle, c.qualified.predicate.readAt, context);
       if (untimely) {
         elsewhere.push(`${c.bundle.source} ${untimely}`);
         return false;
@@ -761,8 +761,17 @@ function distinctIdentities(
  * Why an attested deploy approval was not given for a deploy at the time judged (its oldest verified signing time
  * after it, or more than max-age before it), or undefined.
  */
+/**
+ * The deploy job signs the approvals it read after its decision (the attestation names the evidence the decision
+ * rested on), so as of the decision's own time (`twokey verify --at` the record's timeVerified) its approval is signed
+ * seconds later. It counts then when the deploy identity says it read the approvals by the time judged and its signing
+ * time is at most this much after it: a deploy job at work at that time, not a later deploy's approval.
+ */
+const APPROVAL_SIGNED_AFTER_READ_SECONDS = 300;
+
 function approvalTimeProblem(
   bundle: VerifiedBundle,
+  readAt: string,
   { policy, judgedAt, judgedAsOf }: DeployContext,
 ): string | undefined {
   if (bundle.signedAt.length === 0) return 'has no verified signing time';
@@ -770,7 +779,8 @@ function approvalTimeProblem(
   const age = (judgedAt.getTime() - oldest) / 1000;
   const at = new Date(oldest).toISOString();
   if (Number.isNaN(age)) return 'has no valid signing time to compare';
-  if (age < -(judgedAsOf ? 0 : CLOCK_SKEW_SECONDS)) {
+  const readBy = Date.parse(readAt) <= judgedAt.getTime() && age >= -APPROVAL_SIGNED_AFTER_READ_SECONDS;
+  if (age < -(judgedAsOf ? 0 : CLOCK_SKEW_SECONDS) && !(judgedAsOf && readBy)) {
     return `was signed at ${at}, after the time judged (${judgedAt.toISOString()}): it approves a later deploy`;
   }
   if (age > policy.deploy.maxAgeSeconds) {

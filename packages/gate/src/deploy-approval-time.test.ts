@@ -32,8 +32,8 @@ const approvalsPolicy = parsePolicy(
 
 const DAY = 86_400_000;
 
-/** The deploy identity's attestation that carol approved a deploy of the artifact, read and signed at `at`. */
-function approvalAt(at: Date): VerifiedBundle {
+/** The deploy identity's attestation that carol approved a deploy of the artifact, read at `readAt`, signed at `at`. */
+function approvalAt(at: Date, readAt: Date = at): VerifiedBundle {
   const uri = 'https://github.com/acme/app';
   const run = `${uri}/actions/runs/5/attempts/1`;
   const statement = {
@@ -49,8 +49,8 @@ function approvalAt(at: Date): VerifiedBundle {
         { user: { login: 'carol', id: 7, type: 'User' }, state: 'approved', comment: '', environments: ['production'] },
       ],
       protection: null,
-      requestedAt: at.toISOString(),
-      readAt: at.toISOString(),
+      requestedAt: readAt.toISOString(),
+      readAt: readAt.toISOString(),
       evidence: [],
     },
   };
@@ -95,6 +95,34 @@ describe('twokey verify --at and the deploy approval', () => {
     expect(report.verdict).toBe('fail');
     // Given half an hour before the time judged: counted.
     expect(judged(approvalAt(new Date(NOW.getTime() - 1_800_000))).verdict).toBe('pass');
+  });
+
+  it('counts, as of the decision’s own time, the approval its deploy job read by then and signed seconds after', () => {
+    // The gate judges, then signs the approvals it read (the attestation names the evidence the decision rested on):
+    // an auditor's --at the decision record's timeVerified sees the approval signed a few seconds later.
+    const judged = (approval: VerifiedBundle) =>
+      evaluateDeploy({
+        policy: approvalsPolicy,
+        binding: BINDING,
+        now: new Date(NOW.getTime() + DAY),
+        at,
+        artifacts: [ARTIFACT],
+        bundles: [...honestBundles(), approval],
+      });
+    const signedSecondsAfter = new Date(NOW.getTime() + 2_000);
+    expect(judged(approvalAt(signedSecondsAfter, new Date(NOW.getTime() - 1_000))).verdict).toBe('pass');
+    // Read after the time judged (a later deploy's job), though signed within the same minutes: refused.
+    const readAfter = judged(approvalAt(signedSecondsAfter, new Date(NOW.getTime() + 1_000)));
+    expect(readAfter.verdict).toBe('fail');
+    expect(readAfter.artifacts[0]!.checks.find((c) => c.id === 'deploy-approval')?.reason).toContain(
+      'after the time judged',
+    );
+    // Said to be read before it, but signed more than five minutes after it: refused.
+    const signedLong = judged(approvalAt(new Date(NOW.getTime() + 301_000), new Date(NOW.getTime() - 1_000)));
+    expect(signedLong.verdict).toBe('fail');
+    expect(signedLong.artifacts[0]!.checks.find((c) => c.id === 'deploy-approval')?.reason).toContain(
+      'after the time judged',
+    );
   });
 
   it('refuses an approval older than max-age, offline as of now', () => {

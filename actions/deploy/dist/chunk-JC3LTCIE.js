@@ -135,7 +135,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-QBGCA5EW.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-VQSYCX4H.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {
