@@ -1,6 +1,8 @@
 // A GitHub REST API fake on loopback. A test writes a repository's state as plain data (pull requests, reviews,
 // commits, timeline events, collaborators, users' public profiles); the fake answers with the response shapes of
-// GitHub's own OpenAPI examples (`__fixtures__/github-examples.json`), pages lists as GitHub does (`per_page`, `page`,
+// GitHub's own OpenAPI examples (`__fixtures__/github-examples.json`), each answer valid against the response schema
+// GitHub documents for its route (`__fixtures__/github-rest-schemas.json`, github-rest-schemas.test.ts, which names the
+// few places where GitHub's API differs from its schema), pages lists as GitHub does (`per_page`, `page`,
 // `Link`; the activity feed by `before`/`after` cursors), and fails on demand (404, 403, 5xx, primary and secondary
 // rate limits, slow answers) for a route and a number of times.
 //
@@ -1551,6 +1553,11 @@ const ACCOUNT_ROUTES: AccountRoute[] = [
   },
 ];
 
+/** Every route the fake answers, as `METHOD /template` (its REST answers are checked against GitHub's schemas). */
+export const GITHUB_FAKE_ROUTES: readonly string[] = [...ROUTES, ...ACCOUNT_ROUTES].map(
+  (route) => `${route.method} ${route.template}`,
+);
+
 /**
  * Who started attempt `attempt` of a run, as a test described it, else noted now: the run started by `actor` (the job
  * token's account), the attempt by the account `triggering` is in the state (as the runner takes the actor's id from
@@ -1794,7 +1801,7 @@ function* accountsIn(state: GitHubFakeState): Generator<FakeAccount | null> {
 
 function publicUserJson(account: FakeAccount, profile: FakeProfile | undefined, api: string): JsonObject {
   const body = mapStrings(examples['users/get-by-username'] as Json, (s) =>
-    s.replaceAll('https://api.github.com', api).replaceAll('octocat', account.login),
+    s.replaceAll('https://api.github.com', api).replaceAll('octocat', encodeURIComponent(account.login)),
   ) as JsonObject;
   Object.assign(body, userJson(account, api), {
     name: profile?.name ?? null,
@@ -1877,12 +1884,20 @@ function mapStrings(value: Json, map: (s: string) => string): Json {
   return value;
 }
 
+/**
+ * An account as GitHub's `simple-user` has it. Its API URLs name the login percent-encoded (`dependabot%5Bbot%5D`: a
+ * bot's `[` and `]` may not stand in a URI), and a bot's `html_url` is its app's page (`https://github.com/apps/…`).
+ */
 function userJson(account: FakeAccount | null, api: string): Json {
   if (!account) return null;
   const template = examples['pulls/list-reviews[0]'].user as Json;
+  const login = encodeURIComponent(account.login);
   const user = mapStrings(template, (s) =>
-    s.replaceAll('https://api.github.com', api).replaceAll('octocat', account.login),
+    s.replaceAll('https://api.github.com', api).replaceAll('octocat', login),
   ) as JsonObject;
+  const app = account.type === 'Bot' ? /^(.+)\[bot\]$/.exec(account.login)?.[1] : undefined;
+  if (app !== undefined) user.html_url = `https://github.com/apps/${encodeURIComponent(app)}`;
+  user.login = account.login;
   user.id = account.id;
   user.node_id = Buffer.from(`04:${account.type}${account.id}`).toString('base64');
   user.avatar_url = `https://avatars.githubusercontent.com/u/${account.id}?v=4`;
@@ -1907,6 +1922,9 @@ function repositoryJson(repository: FakeRepository, api: string): JsonObject {
     url: `${api}/repos/${fullName}`,
     default_branch: repository.defaultBranch,
     fork: false,
+    // Required by GitHub's `repository` and `full-repository` schemas (absent from the example): null until GitHub
+    // has detected the language of the repository's code.
+    language: null,
   });
   if (repository.owner.type === 'Organization') body.organization = userJson(repository.owner, api);
   return body;
@@ -2188,11 +2206,17 @@ function permissionJson(state: GitHubFakeState, repository: FakeRepository, logi
         : [role.permission, role.roleName];
   // The account that holds the login now, as GitHub answers (the permission is the login's, whoever that is).
   const collaborator = findAccount(state, login)?.account;
-  Object.assign(body, {
-    permission,
+  // The user is a `collaborator`: its role and permissions too (`role_name` is required by GitHub's schema).
+  const user = userJson(collaborator ?? { login, id: syntheticId(login), type: 'User' }, api) as JsonObject;
+  const granted = ['pull', 'triage', 'push', 'maintain', 'admin'];
+  const level = { none: 0, read: 1, triage: 2, write: 3, maintain: 4, admin: 5 }[
+    typeof role === 'object' ? role.permission : (role ?? 'none')
+  ];
+  Object.assign(user, {
+    permissions: Object.fromEntries(granted.map((name, i) => [name, i < level])),
     role_name: roleName,
-    user: userJson(collaborator ?? { login, id: syntheticId(login), type: 'User' }, api),
   });
+  Object.assign(body, { permission, role_name: roleName, user });
   return body;
 }
 
@@ -2388,9 +2412,11 @@ function storedAttestationJson(
   index: number,
   api: string,
 ): Json {
+  // Behind a URL, `bundle` is null (as GitHub's store answers; the schema of the organisation's list says so, those
+  // of the repository's and of the bulk list not yet); inline, there is no `bundle_url` (a string where present).
   return {
     repository_id: repository.id,
-    bundle_url: attestation.viaUrl ? `${api}/_attestation-blobs/${repository.id}/${index}` : null,
+    ...(attestation.viaUrl && { bundle_url: `${api}/_attestation-blobs/${repository.id}/${index}` }),
     initiator: attestation.initiator ?? 'user',
     bundle: attestation.viaUrl ? null : attestation.bundle,
   };
