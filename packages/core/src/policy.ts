@@ -81,6 +81,18 @@ export const REPORT_THRESHOLD_KEYS = [
   { key: 'min-deploy-success-rate', field: 'minDeploySuccessRate', bound: 'min' },
 ] as const satisfies readonly { key: string; field: keyof ReportThresholds; bound: 'max' | 'min' }[];
 
+/** A reciprocal pair is named as suspected collusion when each gives the other at least this share of approvals,
+ * unless the policy's max-top-approver-share sets another (M9). */
+export const DEFAULT_COLLUSION_SHARE = 0.8;
+
+/**
+ * The thresholds that take effect when no policy sets them (the report applies the default, not "no limit"): a
+ * repository policy is compared with, and merged into, the org policy's value or this default.
+ */
+const REPORT_THRESHOLD_DEFAULTS: Partial<Record<keyof ReportThresholds, number>> = {
+  maxTopApproverShare: DEFAULT_COLLUSION_SHARE,
+};
+
 /** A `report:` key as the policy file spells it. */
 export type ReportThresholdKey = (typeof REPORT_THRESHOLD_KEYS)[number]['key'];
 
@@ -379,13 +391,16 @@ function reportThresholds(document: NonNullable<PolicyDocument['report']>): Repo
   return thresholds;
 }
 
-/** The stricter of two sets of thresholds, key by key: the lower `max-`, the higher `min-`. */
+/**
+ * The stricter of two sets of thresholds, key by key: the lower `max-`, the higher `min-` (a key the org policy does not
+ * set compared with its default, where the report applies one).
+ */
 function tighterThresholds(org: ReportThresholds | undefined, repository: ReportThresholds): ReportThresholds {
   const merged: ReportThresholds = { ...org };
   for (const { field, bound } of REPORT_THRESHOLD_KEYS) {
     const own = repository[field];
     if (own === undefined) continue;
-    const theirs = merged[field];
+    const theirs = merged[field] ?? REPORT_THRESHOLD_DEFAULTS[field];
     merged[field] = theirs === undefined ? own : bound === 'max' ? Math.min(theirs, own) : Math.max(theirs, own);
   }
   if (repository.minPeriodSeconds !== undefined) {
@@ -638,13 +653,15 @@ function thresholdLoosenings(document: PolicyDocument['report'], org: Policy): P
     ...shorter,
     ...REPORT_THRESHOLD_KEYS.flatMap(({ key, field, bound }) => {
       const value = own[field];
-      const orgValue = org.report?.[field];
+      // Where a default applies when the org policy sets none (M9's collusion share), the default is the org's value.
+      const orgValue = org.report?.[field] ?? REPORT_THRESHOLD_DEFAULTS[field];
       if (value === undefined || orgValue === undefined) return [];
       if (bound === 'max' ? value <= orgValue : value >= orgValue) return [];
+      const byDefault = org.report?.[field] === undefined ? ' (the default; it sets none)' : '';
       return [
         {
           path: `report.${key}`,
-          message: `${document[key]} is ${bound === 'max' ? 'higher' : 'lower'} than the org policy's ${orgValue}: a repository policy may only tighten the org policy (${org.source})`,
+          message: `${document[key]} is ${bound === 'max' ? 'higher' : 'lower'} than the org policy's ${orgValue}${byDefault}: a repository policy may only tighten the org policy (${org.source})`,
         },
       ];
     }),

@@ -137,3 +137,32 @@ describe('a repository policy and the report thresholds', () => {
     ]);
   });
 });
+
+describe('report.max-top-approver-share against the org policy’s effective share (M9 names collusion at 0.8 by default)', () => {
+  const noThresholds = org('');
+  const repository = (text: string, platform = noThresholds) =>
+    parseRepositoryPolicy(`version: 1\n${text}`, '.twokey/policy.yml', platform);
+
+  it('refuses a higher share than the default where the org policy sets none: it would hide a colluding pair', () => {
+    expect(noThresholds.report).toBeUndefined();
+    expect(problemsOf(() => repository('report:\n  max-top-approver-share: 1\n'))).toEqual([
+      `report.max-top-approver-share: 1 is higher than the org policy's 0.8 (the default; it sets none): a repository policy may only tighten the org policy (${ORG_SOURCE})`,
+    ]);
+  });
+
+  it('takes a lower share, or the default, where the org policy sets none', () => {
+    expect(repository('report:\n  max-top-approver-share: 0.6\n').report).toEqual({ maxTopApproverShare: 0.6 });
+    expect(repository('report:\n  max-top-approver-share: 0.8\n').report).toEqual({ maxTopApproverShare: 0.8 });
+  });
+
+  it('compares with the org policy’s own share where it sets one, above the default or below it', () => {
+    const looser = org('report:\n  max-top-approver-share: 0.9\n');
+    expect(repository('report:\n  max-top-approver-share: 0.85\n', looser).report).toEqual({
+      maxTopApproverShare: 0.85,
+    });
+    const stricter = org('report:\n  max-top-approver-share: 0.5\n');
+    expect(problemsOf(() => repository('report:\n  max-top-approver-share: 0.6\n', stricter))).toEqual([
+      `report.max-top-approver-share: 0.6 is higher than the org policy's 0.5: a repository policy may only tighten the org policy (${ORG_SOURCE})`,
+    ]);
+  });
+});

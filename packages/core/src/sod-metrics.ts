@@ -5,7 +5,8 @@
 // lines. Pure: the caller verifies and reads the bundles and GitHub's deployments.
 import { CodedError } from './error';
 import type { Policy, ReportThresholdKey } from './policy';
-import { REPORT_THRESHOLD_KEYS } from './policy';
+// DEFAULT_COLLUSION_SHARE lives with the policy: a repository policy's max-top-approver-share is compared with it.
+import { DEFAULT_COLLUSION_SHARE, REPORT_THRESHOLD_KEYS } from './policy';
 import type {
   AuditFinding,
   AuditFindingKind,
@@ -28,10 +29,6 @@ export const SOD_REPORT_SCHEMA = sodReportSchema;
 
 /** An author's approver shares are judged only with at least this many counted approvals (M9). */
 export const MIN_APPROVALS_FOR_SHARE = 5;
-
-/** A reciprocal pair is named as suspected collusion when each gives the other at least this share of approvals,
- * unless the policy's max-top-approver-share sets another (M9). */
-export const DEFAULT_COLLUSION_SHARE = 0.8;
 
 /** A GitHub deployment and its statuses (M10), as deploymentsFromGitHub reads them. */
 export interface DeploymentRecord {

@@ -10,12 +10,47 @@ import { MAX_TRUST_FILE_BYTES } from './limits';
 
 /**
  * Reads and validates a policy file. `path` is kept as written for messages and the report; it is read relative to
- * `cwd`. Throws SigstoreInputError POLICY_UNREADABLE (unreadable, or over the size limit) or PolicyError (not YAML,
- * or not a valid policy, naming each key).
+ * `cwd`. Throws SigstoreInputError POLICY_UNREADABLE (unreadable, over the size limit, or not UTF-8) or PolicyError
+ * (not YAML, or not a valid policy, naming each key).
  */
 export function readPolicyFile(path: string, cwd = process.cwd()): Policy {
   const bytes = readBoundedFile(resolve(cwd, path), MAX_TRUST_FILE_BYTES, 'POLICY_UNREADABLE', 'policy', path);
-  return parsePolicy(bytes.toString('utf8'), path);
+  return parsePolicy(policyText(bytes, 'policy', path), path);
+}
+
+/**
+ * A policy file's text: UTF-8, strictly. A byte that is not (a Latin-1 "é") would be decoded as U+FFFD, and the digest
+ * a decision record or a report gives for the policy (the SHA-256 of the text, encoded as UTF-8) would be no file's
+ * — two files differing in such bytes would share it. A byte order mark is kept in the text (the YAML reader skips
+ * it), so that digest is the file's bytes' own, with or without one.
+ */
+function policyText(bytes: Uint8Array, what: string, shown: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new SigstoreInputError(
+      'POLICY_UNREADABLE',
+      `${shown}: cannot read ${what}: it is not UTF-8 text (line ${firstLineNotUtf8(bytes)}); save it as UTF-8`,
+    );
+  }
+}
+
+/** The number of the first line that is not UTF-8 (a newline byte is never part of a longer UTF-8 sequence). */
+function firstLineNotUtf8(bytes: Uint8Array): number {
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i <= bytes.length; i += 1) {
+    if (i < bytes.length && bytes[i] !== 0x0a) continue;
+    try {
+      decoder.decode(bytes.subarray(start, i));
+    } catch {
+      return line;
+    }
+    line += 1;
+    start = i + 1;
+  }
+  return line;
 }
 
 /** A repository's own policy, layered on the org policy: a path, and whether a missing file means none. */
@@ -58,6 +93,16 @@ export function readPolicyFiles(
       `${repository.path}: cannot read repository policy: ${found.link} is a symbolic link (to ${found.target}); a repository policy is read as the file itself, as the reusable workflows check it out alone: put the file there`,
     );
   }
+  // Nor a name that only looks like the policy's or its directory's (`.twokey\u200B`, `.two\u212Aey`,
+  // `policy.yml\u200B`), in its place or beside it: a reader of the repository, GitHub's page among them, takes it for
+  // the policy, while the reusable workflows read the exact name alone (the org policy alone, without a word).
+  const lookalike = lookalikeOf(repository.path, cwd);
+  if (lookalike !== undefined) {
+    throw new SigstoreInputError(
+      'POLICY_UNREADABLE',
+      `${repository.path}: cannot read repository policy: ${lookalike.shown} only looks like ${lookalike.expected} (the same name once invisible characters, compatibility forms and case are set aside, which a reader of the repository does not see, while the reusable workflows read ${lookalike.expected} alone); a repository policy is read under its exact name: rename or remove ${lookalike.shown}`,
+    );
+  }
   if (repository.optional && found.missing) return org;
   const bytes = readBoundedFile(
     resolve(cwd, repository.path),
@@ -66,7 +111,7 @@ export function readPolicyFiles(
     'repository policy',
     repository.path,
   );
-  return parseRepositoryPolicy(bytes.toString('utf8'), repository.path, org);
+  return parseRepositoryPolicy(policyText(bytes, 'repository policy', repository.path), repository.path, org);
 }
 
 /**
@@ -103,7 +148,7 @@ function pathWithoutLinks(
           return { emptyDirectory: parent, missing: true };
         // Nor is a name that differs only by case (`.TwoKey`), which a case-insensitive clone reads as the policy.
         const variant = caseVariantOf(resolve(cwd, parent ?? '.'), basename(shown));
-        if (variant !== undefined) return { caseVariant: parent ? join(parent, variant) : variant, missing: true };
+        if (variant !== undefined) return { caseVariant: entryShown(parent, variant), missing: true };
         return { missing: true };
       }
       throw new SigstoreInputError(
@@ -130,4 +175,55 @@ function caseVariantOf(directory: string, name: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Code points no one sees (zero-width spaces and joiners, soft hyphens, variation selectors, byte order marks). */
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
+
+/**
+ * Whether `entry` is `name` once invisible code points are removed, NFKC-normalised (full-width forms, ligatures, the
+ * Kelvin sign) and case-folded (both by lower case and by upper then lower case, which takes a dotless i for an i).
+ */
+function looksLike(entry: string, name: string): boolean {
+  const fold = (text: string) => text.replace(INVISIBLE, '').normalize('NFKC').replace(INVISIBLE, '');
+  const [a, b] = [fold(entry), fold(name)];
+  return a.toLowerCase() === b.toLowerCase() || a.toUpperCase().toLowerCase() === b.toUpperCase().toLowerCase();
+}
+
+/**
+ * An entry that only looks like the repository policy's directory (beside it, in the directory holding it: the
+ * checkout's top level) or like the policy file (in that directory), whether the exact name is there or not; its
+ * name shown with its invisible characters spelt out, and the name it looks like.
+ */
+function lookalikeOf(path: string, cwd: string): { shown: string; expected: string } | undefined {
+  const file = normalize(path);
+  const directory = dirname(file);
+  const levels: [where: string, name: string][] = [[directory, basename(file)]];
+  const directoryName = basename(directory);
+  if (directory !== '.' && directoryName !== '..' && directory !== dirname(directory)) {
+    levels.unshift([dirname(directory), directoryName]);
+  }
+  for (const [where, name] of levels) {
+    const parent = where === '.' ? undefined : where;
+    const entry = entriesOf(resolve(cwd, where)).find((e) => e !== name && looksLike(e, name));
+    if (entry !== undefined) return { shown: entryShown(parent, entry), expected: entryShown(parent, name) };
+  }
+  return undefined;
+}
+
+function entriesOf(directory: string): string[] {
+  try {
+    return readdirSync(directory);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * An entry of `parent` (as the path was written) for a message: every character of its name that is not printable
+ * ASCII spelt as `\u{200b}`, so that a reader sees what tells it from the name it looks like.
+ */
+function entryShown(parent: string | undefined, entry: string): string {
+  const spelt = entry.replace(/[^\x21-\x5b\x5d-\x7e]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+  return parent === undefined ? spelt : join(parent, spelt);
 }
