@@ -47,7 +47,7 @@ describe('signingEndpointsFromInputs', () => {
     });
   });
 
-  it("signs a private repository's evidence with GitHub's instance, a public one's with public-good, as actions/attest", () => {
+  it("signs a private repository's evidence with GitHub's instance, a public one's with public-good, as actions/attest", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'twokey-event-'));
     const event = (repository: object) => {
       const path = join(dir, `${Math.random()}.json`);
@@ -62,12 +62,12 @@ describe('signingEndpointsFromInputs', () => {
       [{}, 'github'],
     ] as const) {
       vi.stubEnv('GITHUB_EVENT_PATH', event(repository));
-      expect(sigstoreInstanceFromInputs(), JSON.stringify(repository)).toBe(instance);
+      expect(await sigstoreInstanceFromInputs(), JSON.stringify(repository)).toBe(instance);
     }
     vi.stubEnv('GITHUB_EVENT_PATH', join(dir, 'missing.json'));
-    expect(sigstoreInstanceFromInputs()).toBe('github');
+    expect(await sigstoreInstanceFromInputs()).toBe('github');
     vi.stubEnv('INPUT_SIGSTORE-INSTANCE', 'public-good');
-    expect(sigstoreInstanceFromInputs()).toBe('public-good');
+    expect(await sigstoreInstanceFromInputs()).toBe('public-good');
     vi.stubEnv('INPUT_SIGSTORE-INSTANCE', 'private');
     expect(() => sigstoreInstanceFromInputs()).toThrow(
       /sigstore-instance: expected public-good or github, found private/,

@@ -6,36 +6,38 @@ import {
   breakGlassStep,
   countInput,
   githubApiUrl,
-  instanceEndpoints,
   readStepInputs,
   reportStep,
   requestIdToken,
   runnerPaths,
-  signingEndpointsFromInputs,
-  sigstoreInstanceFromInputs,
+  signingEndpointsOfJob,
   subjectInputsFromInputs,
 } from '@twokey/github';
 
-const inputs = readStepInputs(
-  (): BreakGlassInputs => ({
-    ...subjectInputsFromInputs(),
-    reason: getInput('reason'),
-    incident: getInput('incident'),
-    environment: getInput('environment'),
-    duration: getInput('duration'),
-    commit: getInput('commit') || process.env.GITHUB_SHA || '',
-    minApprovers: countInput('min-approvers', 1),
-    repository: process.env.GITHUB_REPOSITORY ?? '',
-    apiUrl: githubApiUrl(),
-    githubToken: getInput('github-token'),
-    runId: Number(process.env.GITHUB_RUN_ID ?? 0),
-    runAttempt: Number(process.env.GITHUB_RUN_ATTEMPT ?? 1),
-    requester: process.env.GITHUB_TRIGGERING_ACTOR || process.env.GITHUB_ACTOR || '',
-    ...(process.env.GITHUB_ACTOR && { actor: process.env.GITHUB_ACTOR }),
-    endpoints: signingEndpointsFromInputs(instanceEndpoints(sigstoreInstanceFromInputs())),
-    ...runnerPaths(),
-    identityToken: () => requestIdToken('sigstore'),
-    store: attestationStoreFromInputs(),
-  }),
-);
+// The endpoints first: when the event does not say the repository's visibility, GitHub is asked (its client read then).
+const endpoints = await readStepInputs(() => signingEndpointsOfJob());
+const inputs =
+  endpoints &&
+  readStepInputs(
+    (): BreakGlassInputs => ({
+      ...subjectInputsFromInputs(),
+      reason: getInput('reason'),
+      incident: getInput('incident'),
+      environment: getInput('environment'),
+      duration: getInput('duration'),
+      commit: getInput('commit') || process.env.GITHUB_SHA || '',
+      minApprovers: countInput('min-approvers', 1),
+      repository: process.env.GITHUB_REPOSITORY ?? '',
+      apiUrl: githubApiUrl(),
+      githubToken: getInput('github-token'),
+      runId: Number(process.env.GITHUB_RUN_ID ?? 0),
+      runAttempt: Number(process.env.GITHUB_RUN_ATTEMPT ?? 1),
+      requester: process.env.GITHUB_TRIGGERING_ACTOR || process.env.GITHUB_ACTOR || '',
+      ...(process.env.GITHUB_ACTOR && { actor: process.env.GITHUB_ACTOR }),
+      endpoints,
+      ...runnerPaths(),
+      identityToken: () => requestIdToken('sigstore'),
+      store: attestationStoreFromInputs(),
+    }),
+  );
 if (inputs) await reportStep(await breakGlassStep(inputs));

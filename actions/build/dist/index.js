@@ -2,6 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   CodedError,
+  createGitHubClient,
   failedStep,
   getInput,
   readStepInputs,
@@ -9,7 +10,7 @@ import {
   reportStep,
   requestIdToken,
   resolveSubjects
-} from "./chunk-KUKUY4TZ.js";
+} from "./chunk-SYFMZ6VZ.js";
 import "./chunk-B4IJB22C.js";
 
 // packages/sigstore/src/endpoints.ts
@@ -29,7 +30,7 @@ function buildStep(inputs2) {
 }
 async function runBuildStage(inputs2) {
   const subjects = await resolveSubjects(inputs2, inputs2.workspace);
-  const { signProvenance } = await import("./later-steps-2MX64GOV.js");
+  const { signProvenance } = await import("./later-steps-DXTQAEGB.js");
   return signProvenance(inputs2, subjects);
 }
 var SHOWN_SUBJECTS = 100;
@@ -85,18 +86,47 @@ function subjectInputsFromInputs() {
     subjectChecksums: getInput("subject-checksums")
   };
 }
-function sigstoreInstanceFromInputs() {
+function jobRepositoryFromInputs() {
+  return { repository: process.env.GITHUB_REPOSITORY ?? "", token: getInput("github-token"), apiUrl: githubApiUrl() };
+}
+function sigstoreInstanceFromInputs(job) {
   const given = getInput("sigstore-instance");
-  if (given === "public-good" || given === "github") return given;
+  if (given === "public-good" || given === "github") return Promise.resolve(given);
   if (given) throw new InputError(`sigstore-instance: expected public-good or github, found ${given}`);
-  let visibility;
+  const instance = (visibility) => visibility === "public" ? "public-good" : "github";
+  const said = eventVisibility();
+  if (said !== void 0 || !job) return Promise.resolve(instance(said));
+  return repositoryVisibility(job).then(instance);
+}
+function eventVisibility() {
   try {
     const event = JSON.parse(readFileSync(process.env.GITHUB_EVENT_PATH ?? "", "utf8"));
-    visibility = event.repository?.visibility ?? (event.repository?.private === false ? "public" : void 0);
+    const repository = event?.repository;
+    if (typeof repository !== "object" || repository === null) return void 0;
+    if (repository.visibility != null) return repository.visibility;
+    if (typeof repository.private === "boolean") return repository.private ? "private" : "public";
+    return void 0;
   } catch {
-    visibility = void 0;
+    return void 0;
   }
-  return visibility === "public" ? "public-good" : "github";
+}
+async function repositoryVisibility(job) {
+  const [owner, repo, ...rest] = job.repository.split("/");
+  if (!owner || !repo || rest.length > 0) return void 0;
+  try {
+    const client = job.client ?? createGitHubClient({ token: job.token, baseUrl: job.apiUrl, readsOnly: true });
+    const { data } = await client.request("GET /repos/{owner}/{repo}", { owner, repo });
+    if (data.visibility != null) return data.visibility;
+    return typeof data.private === "boolean" ? data.private ? "private" : "public" : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function signingEndpointsOfJob(job = jobRepositoryFromInputs()) {
+  const allGiven = ["fulcio-url", "rekor-url", "tsa-url"].every((name) => getInput(name) !== "");
+  return sigstoreInstanceFromInputs(allGiven ? void 0 : job).then(
+    (instance) => signingEndpointsFromInputs(instanceEndpoints(instance))
+  );
 }
 function attestationStoreFromInputs() {
   const store = getInput("store-attestations");
@@ -137,10 +167,11 @@ function githubApiUrl() {
 }
 
 // actions/build/src/index.ts
-var inputs = readStepInputs(
+var endpoints = await readStepInputs(() => signingEndpointsOfJob());
+var inputs = endpoints && readStepInputs(
   () => ({
     ...subjectInputsFromInputs(),
-    endpoints: signingEndpointsFromInputs(instanceEndpoints(sigstoreInstanceFromInputs())),
+    endpoints,
     ...runnerPaths(),
     identityToken: () => requestIdToken("sigstore"),
     store: attestationStoreFromInputs()

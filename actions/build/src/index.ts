@@ -3,23 +3,25 @@ import {
   attestationStoreFromInputs,
   type BuildStageInputs,
   buildStep,
-  instanceEndpoints,
   readStepInputs,
   reportStep,
   requestIdToken,
   runnerPaths,
-  signingEndpointsFromInputs,
-  sigstoreInstanceFromInputs,
+  signingEndpointsOfJob,
   subjectInputsFromInputs,
 } from '@twokey/github';
 
-const inputs = readStepInputs(
-  (): BuildStageInputs => ({
-    ...subjectInputsFromInputs(),
-    endpoints: signingEndpointsFromInputs(instanceEndpoints(sigstoreInstanceFromInputs())),
-    ...runnerPaths(),
-    identityToken: () => requestIdToken('sigstore'),
-    store: attestationStoreFromInputs(),
-  }),
-);
+// The endpoints first: when the event does not say the repository's visibility, GitHub is asked (its client read then).
+const endpoints = await readStepInputs(() => signingEndpointsOfJob());
+const inputs =
+  endpoints &&
+  readStepInputs(
+    (): BuildStageInputs => ({
+      ...subjectInputsFromInputs(),
+      endpoints,
+      ...runnerPaths(),
+      identityToken: () => requestIdToken('sigstore'),
+      store: attestationStoreFromInputs(),
+    }),
+  );
 if (inputs) await reportStep(await buildStep(inputs));

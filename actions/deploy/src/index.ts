@@ -7,13 +7,11 @@ import { callerWorkflow, type DeployInputs, recordSummary, runDeployStep } from 
 import {
   attestationStoreFromInputs,
   githubApiUrl,
-  instanceEndpoints,
   logUntrusted,
   policyInputs,
   requestIdToken,
   runnerPaths,
-  signingEndpointsFromInputs,
-  sigstoreInstanceFromInputs,
+  signingEndpointsOfJob,
 } from '@twokey/github';
 import actionPackage from '../package.json' with { type: 'json' };
 
@@ -30,7 +28,8 @@ try {
     trustedRoot: getInput('trusted-root'),
     record: getInput('record') === '' ? true : getBooleanInput('record'),
     resourceUri: getInput('resource-uri'),
-    endpoints: signingEndpointsFromInputs(instanceEndpoints(sigstoreInstanceFromInputs())),
+    // GitHub is asked the repository's visibility when the event does not say it (a `schedule` event's payload).
+    endpoints: await signingEndpointsOfJob(),
     repository: process.env.GITHUB_REPOSITORY ?? '',
     githubToken: getInput('github-token'),
     boundRepositoriesToken: getInput('bound-repositories-token'),

@@ -5,32 +5,34 @@ import {
   attestationStoreFromInputs,
   githubApiFromInputs,
   githubApiUrl,
-  instanceEndpoints,
   policyInputs,
   readStepInputs,
   reportStep,
   requestIdToken,
   runnerPaths,
   type SignStageInputs,
-  signingEndpointsFromInputs,
+  signingEndpointsOfJob,
   signStep,
-  sigstoreInstanceFromInputs,
   subjectInputsFromInputs,
 } from '@twokey/github';
 
-const inputs = readStepInputs(
-  (): SignStageInputs => ({
-    ...subjectInputsFromInputs(),
-    provenance: getInput('provenance'),
-    ...policyInputs(fileURLToPath(import.meta.url)),
-    trustedRoot: getInput('trusted-root'),
-    endpoints: signingEndpointsFromInputs(instanceEndpoints(sigstoreInstanceFromInputs())),
-    githubToken: getInput('github-token'),
-    githubApi: githubApiFromInputs(),
-    githubApiUrl: githubApiUrl(),
-    ...runnerPaths(),
-    identityToken: () => requestIdToken('sigstore'),
-    store: attestationStoreFromInputs(),
-  }),
-);
+// The endpoints first: when the event does not say the repository's visibility, GitHub is asked (its client read then).
+const endpoints = await readStepInputs(() => signingEndpointsOfJob());
+const inputs =
+  endpoints &&
+  readStepInputs(
+    (): SignStageInputs => ({
+      ...subjectInputsFromInputs(),
+      provenance: getInput('provenance'),
+      ...policyInputs(fileURLToPath(import.meta.url)),
+      trustedRoot: getInput('trusted-root'),
+      endpoints,
+      githubToken: getInput('github-token'),
+      githubApi: githubApiFromInputs(),
+      githubApiUrl: githubApiUrl(),
+      ...runnerPaths(),
+      identityToken: () => requestIdToken('sigstore'),
+      store: attestationStoreFromInputs(),
+    }),
+  );
 if (inputs) await reportStep(await signStep(inputs));

@@ -24,9 +24,9 @@ import {
   resolveArtifacts,
   storeAttestations,
 } from '@twokey/github';
-import { signStatement } from '@twokey/sigstore';
+import { deployTrustedRoot, isRejected, signStatement, verifyEvidenceBatch } from '@twokey/sigstore';
 import { type DeployInputs, type DeployResult, DeployStepError } from './deploy-step';
-import { judgeDeploy } from './gate';
+import { type DeployJudgement, judgeDeploy } from './gate';
 import { writeSarif } from './sarif-file';
 
 /**
@@ -82,7 +82,7 @@ export async function runCheckedDeployStep(
         async () => ({ error: whyApprovalsUnread(job, store, inputs.runId) });
 
   // Judged now, never as of another time: a deploy is a decision of the moment it runs.
-  const { report, verified, liveDeployApproval, storeUris } = await judgeDeploy({
+  const { report, policy, verified, liveDeployApproval, storeUris } = await judgeDeploy({
     policy: inputs.policy,
     ...(inputs.repositoryPolicy && { repositoryPolicy: inputs.repositoryPolicy }),
     repository: { repository: inputs.repository, name: 'GITHUB_REPOSITORY', role: 'fallback' },
@@ -183,23 +183,57 @@ export async function runCheckedDeployStep(
   const recordPath = join(dirname(reportPath), `verification-summary-${shortHash(recordText)}.sigstore.json`);
   writeFileSync(recordPath, recordText);
   const written = { ...result, recordPath, ...(approval && { deployApprovalPath: approval.path }) };
+  // A break-glass is used once, and a later deploy counts its uses only from the records that verify under its
+  // policy's trusted root (gate.ts: the store's entries are verified as evidence; one that is not is rejected, never a
+  // use). A record signed on an instance that root does not hold (the instance chosen for a repository whose
+  // visibility was misread) would be a use no later deploy sees: the break-glass could be used again.
+  const unseen = breakGlass ? await recordUnverified(recordPath, policy, inputs) : undefined;
+  const unseenError =
+    unseen &&
+    `the decision record does not verify under the policy's trusted root (${unseen}): later deploys count a break-glass's uses only from records that do, so this use of the break-glass could not be recorded where they can see it (sign on the Sigstore instance that trusted root holds: sigstore-instance, fulcio-url, rekor-url, tsa-url)`;
   if (!inputs.store) {
     // A break-glass is used once: only a record later deploys can find (the store) makes that so.
     return breakGlass
       ? {
           ...written,
           recordError:
+            unseenError ??
             'a deploy under a break-glass must store its decision record in the attestation store (store-attestations: true, attestations: write), so that the break-glass cannot be used again',
         }
       : written;
   }
   // A record nobody can find is no record: a store that refuses it fails the step, as a record that was not signed.
+  // One that does not verify is stored all the same (every decision is recorded), and fails the step.
   try {
     const stored = await storeAttestations(inputs.store, [...(approval ? [approval.bundle] : []), bundle]);
     const recordStored = stored[stored.length - 1];
-    return { ...written, ...(recordStored && { recordStored }) };
+    return { ...written, ...(recordStored && { recordStored }), ...(unseenError && { recordError: unseenError }) };
   } catch (error) {
-    return { ...written, recordError: describeError(error) };
+    return { ...written, recordError: unseenError ?? describeError(error) };
+  }
+}
+
+/**
+ * Why the signed decision record at `path` does not verify under the trusted root the decision was judged by (the
+ * deploy's `trusted-root` input, else the policy's: judgeDeploy's), as a later deploy verifies what the store holds;
+ * undefined when it does.
+ */
+async function recordUnverified(
+  path: string,
+  policy: DeployJudgement['policy'],
+  inputs: DeployInputs,
+): Promise<string | undefined> {
+  try {
+    const trust = deployTrustedRoot(policy, inputs.trustedRoot || undefined, inputs.workspace);
+    const [result] = await verifyEvidenceBatch([path], trust, { workers: 1 });
+    if (!result) return 'the verifier returned nothing';
+    if (!isRejected(result)) return undefined;
+    const reason = result.reason.startsWith(`${result.source}: `)
+      ? result.reason.slice(result.source.length + 2)
+      : result.reason;
+    return `${result.code}: ${reason}`;
+  } catch (error) {
+    return describeError(error);
   }
 }
 

@@ -8,6 +8,7 @@ import { getInput } from '@actions/core';
 import { CodedError, type SubjectInputs } from '@twokey/core';
 import { GITHUB_ENDPOINTS, PUBLIC_GOOD_ENDPOINTS, type RepositoryPolicyFile } from '@twokey/sigstore';
 import type { AttestationStore } from './attestations';
+import { createGitHubClient, type GitHubClient } from './octokit';
 
 /** An action input that cannot be used, named (exit as a usage error: nothing was judged or signed). */
 export class InputError extends CodedError<'INPUT_INVALID'> {
@@ -121,26 +122,88 @@ export interface SigningEndpointInputs {
 /** The Sigstore instances an action can sign with (`sigstore-instance`), as actions/attest chooses them. */
 export type SigstoreInstance = 'public-good' | 'github';
 
+/** The repository a job runs in, and how to ask GitHub about it: its visibility, when the job's event does not say. */
+export interface JobRepository {
+  /** `owner/name` (GITHUB_REPOSITORY). */
+  repository: string;
+  /** The job's token (the `github-token` input); empty: asked anonymously, which a public repository answers. */
+  token: string;
+  /** GITHUB_API_URL. */
+  apiUrl: string;
+  /** A client to ask with instead of one made from `token` and `apiUrl` (tests). */
+  client?: GitHubClient;
+}
+
+/** The job's repository, its `github-token` input and its API: what sigstoreInstanceFromInputs asks GitHub with. */
+export function jobRepositoryFromInputs(): JobRepository {
+  return { repository: process.env.GITHUB_REPOSITORY ?? '', token: getInput('github-token'), apiUrl: githubApiUrl() };
+}
+
 /**
  * The `sigstore-instance` input, or, when empty, the instance for this repository as actions/attest chooses it:
  * GitHub's for a private or internal repository (its transparency log would publish the repository's names and
- * commits), public-good for a public one. The repository's visibility comes from the event (GITHUB_EVENT_PATH); an
- * unreadable one is treated as private: nothing is published that should not be.
+ * commits), public-good for a public one. The repository's visibility comes from the event (GITHUB_EVENT_PATH); when
+ * the event does not say (`schedule` and a few other events carry no `repository`), from GitHub
+ * (`GET /repos/{owner}/{repo}`, with `job`'s token). A visibility neither says is treated as private: nothing is
+ * published that should not be. Without `job`, the event alone.
+ * Throws InputError at once (not in the promise) for an input that names no instance, so that readStepInputs names it;
+ * the promise itself never rejects.
  */
-export function sigstoreInstanceFromInputs(): SigstoreInstance {
+export function sigstoreInstanceFromInputs(job?: JobRepository): Promise<SigstoreInstance> {
   const given = getInput('sigstore-instance');
-  if (given === 'public-good' || given === 'github') return given;
+  if (given === 'public-good' || given === 'github') return Promise.resolve(given);
   if (given) throw new InputError(`sigstore-instance: expected public-good or github, found ${given}`);
-  let visibility: unknown;
+  const instance = (visibility: unknown): SigstoreInstance => (visibility === 'public' ? 'public-good' : 'github');
+  const said = eventVisibility();
+  if (said !== undefined || !job) return Promise.resolve(instance(said));
+  return repositoryVisibility(job).then(instance);
+}
+
+/**
+ * The repository's visibility as the job's event (GITHUB_EVENT_PATH) gives it: `visibility`, else `public` for
+ * `private: false` and `private` for `private: true`; undefined when the event has no readable repository.
+ */
+function eventVisibility(): unknown {
   try {
     const event = JSON.parse(readFileSync(process.env.GITHUB_EVENT_PATH ?? '', 'utf8')) as {
       repository?: { visibility?: unknown; private?: unknown };
     };
-    visibility = event.repository?.visibility ?? (event.repository?.private === false ? 'public' : undefined);
+    const repository = event?.repository;
+    if (typeof repository !== 'object' || repository === null) return undefined;
+    if (repository.visibility != null) return repository.visibility;
+    if (typeof repository.private === 'boolean') return repository.private ? 'private' : 'public';
+    return undefined;
   } catch {
-    visibility = undefined;
+    return undefined;
   }
-  return visibility === 'public' ? 'public-good' : 'github';
+}
+
+/** The repository's visibility as GitHub answers it (`visibility`, else `private`); undefined when it does not. */
+async function repositoryVisibility(job: JobRepository): Promise<unknown> {
+  const [owner, repo, ...rest] = job.repository.split('/');
+  if (!owner || !repo || rest.length > 0) return undefined;
+  try {
+    // The GitHub client is read on this first call (scripts/build.mjs: github.cjs), only when the event did not say.
+    const client = job.client ?? createGitHubClient({ token: job.token, baseUrl: job.apiUrl, readsOnly: true });
+    const { data } = await client.request('GET /repos/{owner}/{repo}', { owner, repo });
+    if (data.visibility != null) return data.visibility;
+    return typeof data.private === 'boolean' ? (data.private ? 'private' : 'public') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The endpoints to sign with: the `fulcio-url`, `rekor-url` and `tsa-url` inputs given, and for those left empty the
+ * instance's (sigstoreInstanceFromInputs, asking GitHub about `job`'s repository when the event does not say). With
+ * all three given the instance changes nothing, and GitHub is not asked. Throws InputError at once for a
+ * `sigstore-instance` input that names no instance; the promise never rejects.
+ */
+export function signingEndpointsOfJob(job: JobRepository = jobRepositoryFromInputs()): Promise<SigningEndpointInputs> {
+  const allGiven = ['fulcio-url', 'rekor-url', 'tsa-url'].every((name) => getInput(name) !== '');
+  return sigstoreInstanceFromInputs(allGiven ? undefined : job).then((instance) =>
+    signingEndpointsFromInputs(instanceEndpoints(instance)),
+  );
 }
 
 /** The `github-api` input: `graphql` (the default, also when empty) or `rest`. */

@@ -3699,6 +3699,11 @@ function terminalText(value) {
   );
 }
 
+// twokey-github-client:octokit
+function createGitHubClient(options) {
+  return githubClient().createGitHubClient(options);
+}
+
 // packages/github/src/step.ts
 function logUntrusted(text2, write = info) {
   write(withoutWorkflowCommands(text2));
@@ -3737,7 +3742,6 @@ ${ID_TOKEN_PERMISSION_HINT}`
 }
 
 export {
-  githubClient,
   summary,
   getInput,
   getBooleanInput,
@@ -3755,6 +3759,7 @@ export {
   markdownReport,
   describeNotPassed,
   checkPasses,
+  createGitHubClient,
   logUntrusted,
   OidcTokenError,
   ID_TOKEN_PERMISSION_HINT,

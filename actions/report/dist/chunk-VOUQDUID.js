@@ -12,16 +12,13 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-SNNRC4B6.js";
+} from "./chunk-NTEINFX6.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";
 import {
   __toESM
 } from "./chunk-SZAEJYAL.js";
-
-// packages/gate/src/evidence.ts
-import { relative, resolve } from "node:path";
 
 // packages/sigstore/src/batch.ts
 var import_protobuf_specs = __toESM(require_dist());
@@ -224,6 +221,7 @@ import(workerData.entry);
 `;
 
 // packages/gate/src/evidence.ts
+import { relative, resolve } from "node:path";
 async function readEvidence(bundles, artifacts, trust, cwd, names = /* @__PURE__ */ new Map(), untrustedFiles = false) {
   const artifactFiles = artifacts.flatMap(
     (a) => a.file && a.content ? [{ file: a.file, digest: a.digest, content: a.content }] : []

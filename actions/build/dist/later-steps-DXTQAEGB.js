@@ -10,18 +10,18 @@ import {
   SigstoreInputError,
   SubjectError,
   asKnownError,
+  createGitHubClient,
   describeCause,
   describeError,
   digestBytes,
   digestFile,
-  githubClient,
   globSync,
   isDynamicPattern,
   readBoundedFile,
   renderSummary,
   resolveSubjects,
   smallFileContent
-} from "./chunk-KUKUY4TZ.js";
+} from "./chunk-SYFMZ6VZ.js";
 import {
   require_dist,
   require_dist2,
@@ -25942,11 +25942,6 @@ function prehashedMessageBundleBuilder(sign) {
       });
     }
   };
-}
-
-// twokey-github-client:octokit
-function createGitHubClient(options) {
-  return githubClient().createGitHubClient(options);
 }
 
 // packages/github/src/attestations.ts

@@ -4,10 +4,10 @@ import {
   BreakGlassError,
   CodedError,
   OidcTokenError,
+  createGitHubClient,
   describeError,
-  githubClient,
   renderSummary
-} from "./chunk-TDMSJTLE.js";
+} from "./chunk-OS36RCU6.js";
 import {
   require_dist,
   require_dist2,
@@ -28924,11 +28924,6 @@ function readChecksums(path) {
     );
   }
   return text;
-}
-
-// twokey-github-client:octokit
-function createGitHubClient(options) {
-  return githubClient().createGitHubClient(options);
 }
 
 // packages/github/src/attestations.ts

@@ -18,6 +18,7 @@ import {
   buildRunProblem,
   checkSubjectCount,
   compileIdentityPattern,
+  createGitHubClient,
   describeCause,
   describeError,
   describeIdentityRule,
@@ -25,7 +26,6 @@ import {
   distinctSubjects,
   evaluateReview,
   gitIdentities,
-  githubClient,
   isBot,
   matchIdentity,
   parseChecksums,
@@ -34,7 +34,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-YUVKPHVT.js";
+} from "./chunk-I7ELRA6X.js";
 import {
   require_dist,
   require_dist2,
@@ -13950,11 +13950,6 @@ function readChecksums(path) {
     );
   }
   return text;
-}
-
-// twokey-github-client:octokit
-function createGitHubClient(options) {
-  return githubClient().createGitHubClient(options);
 }
 
 // packages/github/src/attestations.ts

@@ -6,14 +6,13 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-BMAGYQXZ.js";
+} from "./chunk-VOUQDUID.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
   SigstoreInputError,
   bundleSources,
   computeSodReport,
-  createGitHubClient,
   deployTrustedRoot,
   deploymentsFromGitHub,
   fetchAttestations,
@@ -21,8 +20,10 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-SNNRC4B6.js";
-import "./chunk-MRLSDHI5.js";
+} from "./chunk-NTEINFX6.js";
+import {
+  createGitHubClient
+} from "./chunk-ZETISCSI.js";
 import "./chunk-YGUZQNRC.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";

@@ -18,13 +18,13 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-SNNRC4B6.js";
+} from "./chunk-NTEINFX6.js";
 import {
   buildRunProblem,
   describeIdentityRule,
   evaluateReview,
   matchIdentity
-} from "./chunk-MRLSDHI5.js";
+} from "./chunk-ZETISCSI.js";
 import {
   CodedError,
   describeError

@@ -3,9 +3,10 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   CodedError,
   ID_TOKEN_PERMISSION_HINT,
+  createGitHubClient,
   getInput,
   renderSummary
-} from "./chunk-5JCIBG45.js";
+} from "./chunk-N4T6QVWM.js";
 
 // packages/github/src/inputs.ts
 import { readFileSync } from "node:fs";
@@ -63,18 +64,47 @@ function isDefaultPolicyLocation(path) {
 function ownOrgPolicy(entry) {
   return join(resolve(dirname(entry), "..", "..", ".."), ORG_POLICY_PATH);
 }
-function sigstoreInstanceFromInputs() {
+function jobRepositoryFromInputs() {
+  return { repository: process.env.GITHUB_REPOSITORY ?? "", token: getInput("github-token"), apiUrl: githubApiUrl() };
+}
+function sigstoreInstanceFromInputs(job) {
   const given = getInput("sigstore-instance");
-  if (given === "public-good" || given === "github") return given;
+  if (given === "public-good" || given === "github") return Promise.resolve(given);
   if (given) throw new InputError(`sigstore-instance: expected public-good or github, found ${given}`);
-  let visibility;
+  const instance = (visibility) => visibility === "public" ? "public-good" : "github";
+  const said = eventVisibility();
+  if (said !== void 0 || !job) return Promise.resolve(instance(said));
+  return repositoryVisibility(job).then(instance);
+}
+function eventVisibility() {
   try {
     const event = JSON.parse(readFileSync(process.env.GITHUB_EVENT_PATH ?? "", "utf8"));
-    visibility = event.repository?.visibility ?? (event.repository?.private === false ? "public" : void 0);
+    const repository = event?.repository;
+    if (typeof repository !== "object" || repository === null) return void 0;
+    if (repository.visibility != null) return repository.visibility;
+    if (typeof repository.private === "boolean") return repository.private ? "private" : "public";
+    return void 0;
   } catch {
-    visibility = void 0;
+    return void 0;
   }
-  return visibility === "public" ? "public-good" : "github";
+}
+async function repositoryVisibility(job) {
+  const [owner, repo, ...rest] = job.repository.split("/");
+  if (!owner || !repo || rest.length > 0) return void 0;
+  try {
+    const client = job.client ?? createGitHubClient({ token: job.token, baseUrl: job.apiUrl, readsOnly: true });
+    const { data } = await client.request("GET /repos/{owner}/{repo}", { owner, repo });
+    if (data.visibility != null) return data.visibility;
+    return typeof data.private === "boolean" ? data.private ? "private" : "public" : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function signingEndpointsOfJob(job = jobRepositoryFromInputs()) {
+  const allGiven = ["fulcio-url", "rekor-url", "tsa-url"].every((name) => getInput(name) !== "");
+  return sigstoreInstanceFromInputs(allGiven ? void 0 : job).then(
+    (instance) => signingEndpointsFromInputs(instanceEndpoints(instance))
+  );
 }
 function attestationStoreFromInputs() {
   const store = getInput("store-attestations");
@@ -135,7 +165,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-VQSYCX4H.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-HU44EQ7O.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {
@@ -178,10 +208,8 @@ ${renderSummary(blocks)}` : "";
 export {
   ORG_POLICY_PATH,
   policyInputs,
-  sigstoreInstanceFromInputs,
+  signingEndpointsOfJob,
   attestationStoreFromInputs,
-  instanceEndpoints,
-  signingEndpointsFromInputs,
   runnerPaths,
   githubApiUrl,
   DeployStepError,

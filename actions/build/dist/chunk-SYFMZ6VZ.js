@@ -3613,6 +3613,11 @@ function readChecksums(path) {
   return text;
 }
 
+// twokey-github-client:octokit
+function createGitHubClient(options) {
+  return githubClient().createGitHubClient(options);
+}
+
 export {
   CodedError,
   describeError,
@@ -3632,7 +3637,7 @@ export {
   digestBytes,
   smallFileContent,
   resolveSubjects,
-  githubClient,
+  createGitHubClient,
   getInput,
   failedStep,
   readStepInputs,
