@@ -76,12 +76,14 @@ const SECTIONS: Record<SodIndicatorId, Section> = {
     const m = report.indicators.M1;
     if (m.status === 'not-measured') return { note: `not measured: ${m.reason}`, table: '' };
     const rows = report.months.map(
-      (month) => m.byMonth.find((b) => b.month === month) ?? { month, passed: 0, unapproved: 0, refused: 0 },
+      (month) =>
+        m.byMonth.find((b) => b.month === month) ?? { month, passed: 0, unapproved: 0, refused: 0, redeploys: 0 },
     );
     const data = rows.flatMap((r) => [
       { month: r.month, kind: 'reviewed', deploys: r.passed - r.unapproved },
       { month: r.month, kind: 'break-glass', deploys: r.unapproved },
       { month: r.month, kind: 'refused', deploys: r.refused },
+      { month: r.month, kind: 'redeploy (not counted)', deploys: r.redeploys ?? 0 },
     ]);
     return {
       chart: page.plot({
@@ -89,8 +91,8 @@ const SECTIONS: Record<SodIndicatorId, Section> = {
         x: { type: 'band', label: 'month' },
         y: { label: 'deploys', grid: true },
         color: {
-          domain: ['reviewed', 'break-glass', 'refused'],
-          range: ['#4c78a8', '#e45756', '#bab0ac'],
+          domain: ['reviewed', 'break-glass', 'refused', 'redeploy (not counted)'],
+          range: ['#4c78a8', '#e45756', '#bab0ac', '#d8e2ec'],
           legend: true,
         },
         marks: [Plot.barY(data, { x: 'month', y: 'deploys', fill: 'kind' }), Plot.ruleY([0])],
@@ -98,12 +100,13 @@ const SECTIONS: Record<SodIndicatorId, Section> = {
       table:
         page.table(
           'Deploys by month',
-          ['month', 'passed', 'without review', 'refused', 'rate'],
+          ['month', 'passed', 'without review', 'refused', 'redeploys (not counted)', 'rate'],
           rows.map((r) => [
             r.month,
             r.passed,
             r.unapproved,
             r.refused,
+            r.redeploys ?? 0,
             percent(r.passed ? r.unapproved / r.passed : null),
           ]),
         ) +
@@ -115,6 +118,17 @@ const SECTIONS: Record<SodIndicatorId, Section> = {
             d.repository,
             d.environment ?? '',
             d.breakGlass.map((id) => id.slice(0, 12)).join(', '),
+            page.evidence(d.record),
+          ]),
+        ) +
+        page.table(
+          'Reviewed redeploys of artifacts already shipped to their environment (not counted in the rate)',
+          ['when', 'repository', 'environment', 'artifacts', 'decision record'],
+          (m.redeployed ?? []).map((d) => [
+            d.at,
+            d.repository,
+            d.environment ?? '',
+            d.artifacts.map((a) => a.slice(0, 12)).join(', '),
             page.evidence(d.record),
           ]),
         ) +
@@ -239,7 +253,7 @@ const SECTIONS: Record<SodIndicatorId, Section> = {
           'Admins who approved',
           ['approver', 'approvals', 'pull requests'],
           m.privilegedApprovers.map((a) => [
-            a.login,
+            a.logins ? `${a.login} (also ${a.logins.filter((l) => l !== a.login).join(', ')})` : a.login,
             a.approvals,
             page.list(a.pullRequests.map((url) => page.link(shortPull(url), url))),
           ]),
@@ -369,6 +383,7 @@ const SECTIONS: Record<SodIndicatorId, Section> = {
   },
   M9: (report, page) => {
     const m = report.indicators.M9;
+    const renamed = (m.people ?? []).filter((p) => p.logins.length > 1);
     const people = [...new Set(m.pairs.flatMap((p) => [p.author, p.approver]))].sort();
     const at = new Map(
       people.map((login, i) => {
@@ -441,6 +456,13 @@ const SECTIONS: Record<SodIndicatorId, Section> = {
             a.herfindahl.toFixed(3),
           ]),
         ) +
+        (renamed.length > 0
+          ? page.table(
+              'People counted under several logins (one account: a rename keeps its id)',
+              ['named', 'account id', 'logins'],
+              renamed.map((p) => [p.login, p.id ?? '', p.logins.join(', ')]),
+            )
+          : '') +
         page.table(
           'Author → approver pairs',
           ['author', 'approver', 'approvals', 'share', 'pull requests'],

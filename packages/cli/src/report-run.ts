@@ -58,10 +58,18 @@ export async function runSodReport(run: SodReportRun): Promise<{ report: SodRepo
     run.repositoryPolicy && { ...run.repositoryPolicy, path: relativePath(cwd, run.repositoryPolicy.path) },
     cwd,
   );
+  for (const [what, time] of [
+    ['since', run.since],
+    ['until', run.until],
+  ] as const) {
+    // An Invalid Date would fail every comparison of the window silently, then the report as an internal error.
+    if (time !== undefined && !Number.isFinite(time.getTime())) throw new UsageError(`report: ${what}: not a time`);
+  }
   const minimum = policy.report?.minPeriodSeconds;
   if (run.boundedWindow && minimum !== undefined) {
     const seconds = run.since ? ((run.until ?? new Date()).getTime() - run.since.getTime()) / 1000 : Infinity;
-    if (seconds < minimum) {
+    // Written so that NaN fails it: a window whose length is not a number is not at least the minimum.
+    if (!(seconds >= minimum)) {
       throw new UsageError(
         `report: the window (${run.since!.toISOString()} to ${run.until ? run.until.toISOString() : 'now'}) is shorter than the org policy's report.min-period (${minimum} s): a report over less would count too little to judge`,
       );

@@ -44,7 +44,7 @@ export async function sodReportStep(inputs: ReportStepInputs): Promise<StepOutco
     const since = inputs.since
       ? parseReportTime('since', inputs.since)
       : inputs.period
-        ? new Date(now.getTime() - parseDuration(inputs.period) * 1000)
+        ? periodStart(inputs.period, now)
         : undefined;
     const until = inputs.until ? parseReportTime('until', inputs.until) : undefined;
     ({ report } = await runSodReport({
@@ -85,4 +85,23 @@ export async function sodReportStep(inputs: ReportStepInputs): Promise<StepOutco
     }),
     summary: markdownSodReport(report),
   };
+}
+
+/** The earliest time the report writes (its times have four-digit years). */
+const EARLIEST = Date.parse('0000-01-01T00:00:00Z');
+
+/**
+ * The start of a `period` back from `now`. A period reaching before the year 0 has no start the report can write, and
+ * one past the range of a Date (`9999999999d`) none at all — an Invalid Date, which every comparison of the window
+ * would let through (report.min-period among them) before the report failed as an internal error: a usage error
+ * naming the input instead.
+ */
+function periodStart(period: string, now: Date): Date {
+  const since = new Date(now.getTime() - parseDuration(period) * 1000);
+  if (!(since.getTime() >= EARLIEST)) {
+    throw new UsageError(
+      `report: period: ${JSON.stringify(period)} reaches back before the year 0, the earliest time a report can write: give a duration such as 7d or 24h`,
+    );
+  }
+  return since;
 }

@@ -63,9 +63,14 @@ export interface ReviewFact {
   /** Every commit the review covers: the built commit, the merged head, the merge commit and the PR's commits. */
   commits: string[];
   pullRequest: { number: number; url: string; createdAt?: string; mergedAt: string };
+  /** The author's login when the review was signed, and account id (which a rename keeps). */
   author: string;
-  /** The approvals that counted (the attestation's independent reviewers), each with its review when recorded. */
-  approvals: { login: string; reviewId?: number; at?: string; permission?: string }[];
+  authorId?: number;
+  /**
+   * The approvals that counted (the attestation's independent reviewers), each with its login when the review was
+   * signed, its account id (from the reviewer's account URL, else its recorded review), and its review when recorded.
+   */
+  approvals: { login: string; id?: number; reviewId?: number; at?: string; permission?: string }[];
 }
 
 /** A deploy-approval attestation signed by identities.deploy: who released one deploy run through its environment. */
@@ -401,9 +406,12 @@ const EXPECTED_TYPES: Record<Role, readonly string[]> = {
 /** The approvals a review attestation counted: its independent reviewers, each with the review that counted. */
 function reviewFact(predicate: ReviewPredicate, evidence: EvidenceLink): ReviewFact {
   const mergedAt = Date.parse(predicate.pullRequest.mergedAt);
-  const approvals = predicate.reviewers.map(({ name }) => {
+  const approvals = predicate.reviewers.map(({ name, uri }) => {
     const login = name ?? '';
-    // Each reviewer's latest approval before the merge is the one that counted.
+    // The account id: the reviewer's account URL (`…/user/ID`), which the sign stage writes from the account id.
+    const named = accountIdOf(uri);
+    // Each reviewer's latest approval before the merge is the one that counted. (Within one attestation a login names
+    // one account: the logins are those of when it was signed.)
     const review = predicate.reviews
       .filter(
         (r) =>
@@ -412,9 +420,11 @@ function reviewFact(predicate: ReviewPredicate, evidence: EvidenceLink): ReviewF
           Date.parse(r.submittedAt) <= mergedAt,
       )
       .sort((a, b) => Date.parse(b.submittedAt) - Date.parse(a.submittedAt))[0];
+    const id = accountId(review?.reviewer.id) ?? named;
     const permission = Object.hasOwn(predicate.permissions, login) ? predicate.permissions[login] : undefined;
     return {
       login,
+      ...(id !== undefined && { id }),
       ...(review && { reviewId: review.id, at: review.submittedAt }),
       ...(permission !== undefined && { permission }),
     };
@@ -439,8 +449,20 @@ function reviewFact(predicate: ReviewPredicate, evidence: EvidenceLink): ReviewF
       mergedAt: pr.mergedAt,
     },
     author: predicate.author.login,
+    ...(accountId(predicate.author.id) !== undefined && { authorId: predicate.author.id }),
     approvals,
   };
+}
+
+/** A GitHub account id: a positive integer, else none. */
+function accountId(id: unknown): number | undefined {
+  return typeof id === 'number' && Number.isSafeInteger(id) && id > 0 ? id : undefined;
+}
+
+/** The account id of an account's API URL (`https://api.github.com/user/ID`, `…/api/v3/user/ID`), or undefined. */
+function accountIdOf(uri: string | undefined): number | undefined {
+  const match = uri === undefined ? null : /\/user\/([1-9][0-9]{0,15})\/?$/.exec(uri);
+  return match ? accountId(Number(match[1])) : undefined;
 }
 
 function link(source: string, sha256: string | undefined): EvidenceLink {

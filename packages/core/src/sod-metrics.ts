@@ -106,13 +106,18 @@ export interface DeployLink {
 }
 
 export interface UnapprovedRate extends Measured {
+  /** Passed deploy runs counted: those that ship an artifact no earlier one shipped to its environment, and every
+   * unapproved one. */
   passed: number;
   refused: number;
   unapproved: number;
+  /** Passed runs (approved) that shipped only artifacts earlier runs had shipped to the same environment. */
+  redeploys?: number;
   rate: number | null;
-  byMonth: { month: string; passed: number; unapproved: number; refused: number }[];
-  byRepository: { repository: string; passed: number; unapproved: number; refused: number }[];
+  byMonth: { month: string; passed: number; unapproved: number; refused: number; redeploys?: number }[];
+  byRepository: { repository: string; passed: number; unapproved: number; refused: number; redeploys?: number }[];
   unapprovedDeploys: (DeployLink & { breakGlass: string[]; artifacts: string[] })[];
+  redeployed?: (DeployLink & { artifacts: string[] })[];
   refusalsByCheck: { check: string; count: number; records: EvidenceLink[] }[];
 }
 
@@ -158,7 +163,8 @@ export interface PrivilegedApprovers extends Measured {
   share: number | null;
   byPermission: { permission: string; approvals: number }[];
   byMonth: { month: string; approvals: number; privileged: number }[];
-  privilegedApprovers: { login: string; approvals: number; pullRequests: string[] }[];
+  /** Each approver once by account: the latest login, and the account id and every login when it had several. */
+  privilegedApprovers: { login: string; id?: number; logins?: string[]; approvals: number; pullRequests: string[] }[];
 }
 
 export interface AuditCompleteness extends Measured {
@@ -227,6 +233,8 @@ export interface CollusionRisk extends Measured {
   byRepository: { repository: string; approvals: number; approvers: number; herfindahl: number }[];
   reciprocalPairs: { a: string; b: string; aApprovedB: number; bApprovedA: number }[];
   suspectedCollusion: { a: string; b: string; shareAB: number; shareBA: number; pullRequests: string[] }[];
+  /** Every author and approver counted, as the rows name them, with their account id and every login seen. */
+  people?: PersonName[];
   minApprovalsForShare: number;
   collusionShare: number;
 }
@@ -280,14 +288,15 @@ export function computeSodReport(request: SodReportRequest): SodReport {
     ...(request.since ? [request.since.toISOString()] : []),
     ...(request.until ? [new Date(request.until.getTime() - 1).toISOString()] : []),
   ]);
+  const people = peopleOf(ledger.reviews);
   const indicators: SodReport['indicators'] = {
-    M1: unapprovedRate(decisions, noDeployIdentity),
+    M1: unapprovedRate(decisions, ledger.decisions, noDeployIdentity),
     M2: approvalLatency(reviews, ledger, within, deployments, noDeployIdentity),
-    M3: privilegedApprovers(reviews),
+    M3: privilegedApprovers(reviews, people),
     M6: auditCompleteness(ledger, within, deployments),
-    M7: approvalReuse(ledger, within),
+    M7: approvalReuse(ledger, within, people),
     M8: emergencyBypass(ledger, decisions, months, within, noDeployIdentity),
-    M9: collusionRisk(reviews, policy.report?.maxTopApproverShare ?? DEFAULT_COLLUSION_SHARE),
+    M9: collusionRisk(reviews, people, policy.report?.maxTopApproverShare ?? DEFAULT_COLLUSION_SHARE),
     M10: deployOutcome(decisions, deployments, noDeployIdentity),
   };
   const thresholds = thresholdResults(policy.report ?? {}, indicators);
@@ -361,19 +370,33 @@ function passedDeploys(decisions: readonly DecisionFact[]): DecisionFact[] {
 
 // ── M1 ─────────────────────────────────────────────────────────────────────────────────────────────────────────
 
-function unapprovedRate(decisions: readonly DecisionFact[], notMeasured: string | undefined): UnapprovedRate {
-  const passed = passedDeploys(decisions);
+function unapprovedRate(
+  decisions: readonly DecisionFact[],
+  ledger: readonly DecisionFact[],
+  notMeasured: string | undefined,
+): UnapprovedRate {
+  const runs = passedDeploys(decisions);
+  // A run that ships nothing new (every artifact already shipped to its environment by an earlier passed run) is a
+  // redeploy: dispatching the deploy workflow again for a reviewed release must not dilute the unapproved deploys. An
+  // unapproved run counts whatever it ships: a redeploy under a break-glass is still a deploy without a review.
+  const isNew = shipsNew(ledger);
+  const passed = runs.filter((d) => d.unapproved || isNew(d));
+  const redeploys = runs.filter((d) => !d.unapproved && !isNew(d));
   const unapproved = passed.filter((d) => d.unapproved);
   const refused = decisions.filter((d) => d.result === 'FAILED');
   const tally = (key: (d: DecisionFact) => string) => {
-    const rows = new Map<string, { passed: number; unapproved: number; refused: number }>();
-    for (const d of [...passed, ...refused]) {
-      const row = rows.get(key(d)) ?? { passed: 0, unapproved: 0, refused: 0 };
-      if (d.result === 'PASSED') row.passed += 1;
-      else row.refused += 1;
-      if (d.unapproved) row.unapproved += 1;
-      rows.set(key(d), row);
+    const rows = new Map<string, { passed: number; unapproved: number; refused: number; redeploys: number }>();
+    const row = (d: DecisionFact) => {
+      const found = rows.get(key(d)) ?? { passed: 0, unapproved: 0, refused: 0, redeploys: 0 };
+      rows.set(key(d), found);
+      return found;
+    };
+    for (const d of passed) {
+      row(d).passed += 1;
+      if (d.unapproved) row(d).unapproved += 1;
     }
+    for (const d of refused) row(d).refused += 1;
+    for (const d of redeploys) row(d).redeploys += 1;
     return [...rows].sort(([a], [b]) => compare(a, b));
   };
   const byCheck = new Map<string, EvidenceLink[]>();
@@ -384,6 +407,7 @@ function unapprovedRate(decisions: readonly DecisionFact[], notMeasured: string 
     passed: passed.length,
     refused: refused.length,
     unapproved: unapproved.length,
+    redeploys: redeploys.length,
     rate: passed.length === 0 ? null : unapproved.length / passed.length,
     byMonth: tally((d) => monthOf(d.at)).map(([month, row]) => ({ month, ...row })),
     byRepository: tally((d) => d.repository).map(([repository, row]) => ({ repository, ...row })),
@@ -392,10 +416,42 @@ function unapprovedRate(decisions: readonly DecisionFact[], notMeasured: string 
       breakGlass: d.breakGlass.map((b) => b.id),
       artifacts: d.artifacts,
     })),
+    redeployed: sortByTime(redeploys).map((d) => ({ ...deployLink(d), artifacts: d.artifacts })),
     refusalsByCheck: [...byCheck]
       .map(([check, records]) => ({ check, count: records.length, records }))
       .sort((a, b) => b.count - a.count || compare(a.check, b.check)),
   };
+}
+
+/**
+ * Whether a deploy run (as passedDeploys merges it) ships something new: an artifact (repository, environment,
+ * sha256) that no earlier passed record of another run in the ledger — inside the window or before it — shipped to
+ * that environment. Each artifact's first run is the one of its earliest passed record. A run that names no artifact
+ * ships something new (it cannot be told from a redeploy).
+ */
+function shipsNew(ledger: readonly DecisionFact[]): (run: DecisionFact) => boolean {
+  const runOf = (d: DecisionFact) => (d.runId !== undefined ? `run ${d.runId}` : `record ${d.evidence.source}`);
+  const first = new Map<string, { at: number; run: string; source: string }>();
+  const shipped = (d: DecisionFact, artifact: string) =>
+    `${d.repository.toLowerCase()}\n${d.environment ?? ''}\n${artifact}`;
+  for (const d of ledger) {
+    if (d.result !== 'PASSED') continue;
+    const at = Date.parse(d.at);
+    for (const artifact of d.artifacts) {
+      const key = shipped(d, artifact);
+      const known = first.get(key);
+      if (!known || at < known.at || (at === known.at && compare(d.evidence.source, known.source) < 0))
+        first.set(key, { at, run: runOf(d), source: d.evidence.source });
+    }
+  }
+  const runsShipping = new Map<string, boolean>();
+  for (const d of ledger) {
+    if (d.result !== 'PASSED') continue;
+    const run = runOf(d);
+    const news = d.artifacts.length === 0 || d.artifacts.some((a) => first.get(shipped(d, a))?.run === run);
+    runsShipping.set(run, (runsShipping.get(run) ?? false) || news);
+  }
+  return (run) => runsShipping.get(runOf(run)) ?? true;
 }
 
 // ── M2 ─────────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -510,7 +566,7 @@ function deployLatency(
 
 // ── M3 ─────────────────────────────────────────────────────────────────────────────────────────────────────────
 
-function privilegedApprovers(reviews: readonly ReviewFact[]): PrivilegedApprovers {
+function privilegedApprovers(reviews: readonly ReviewFact[], people: People): PrivilegedApprovers {
   const approvals = reviews.flatMap((r) => r.approvals.map((a) => ({ ...a, review: r })));
   const privileged = approvals.filter((a) => a.permission === 'admin');
   return {
@@ -527,9 +583,10 @@ function privilegedApprovers(reviews: readonly ReviewFact[]): PrivilegedApprover
       approvals: rows.length,
       privileged: rows.filter((a) => a.permission === 'admin').length,
     })),
-    privilegedApprovers: groupBy(privileged, (a) => a.login)
-      .map(([login, rows]) => ({
-        login,
+    // One approver however many logins the account had (a rename keeps the account id).
+    privilegedApprovers: groupBy(privileged, (a) => personKey(a.login, a.id))
+      .map(([key, rows]) => ({
+        ...people.describe(key),
         approvals: rows.length,
         pullRequests: [...new Set(rows.map((a) => a.review.pullRequest.url))].sort(),
       }))
@@ -633,7 +690,7 @@ function auditCompleteness(
 
 // ── M7 ─────────────────────────────────────────────────────────────────────────────────────────────────────────
 
-function approvalReuse(ledger: EvidenceLedger, within: (time: string) => boolean): ApprovalReuse {
+function approvalReuse(ledger: EvidenceLedger, within: (time: string) => boolean, people: People): ApprovalReuse {
   // A review approval counted for more than one commit.
   const byReview = new Map<string, { review: ReviewFact; reviewer: string; reviewId: number; facts: ReviewFact[] }>();
   for (const fact of ledger.reviews) {
@@ -642,7 +699,7 @@ function approvalReuse(ledger: EvidenceLedger, within: (time: string) => boolean
       const key = `${fact.repository.toLowerCase()}#${approval.reviewId}`;
       const known = byReview.get(key) ?? {
         review: fact,
-        reviewer: approval.login,
+        reviewer: people.name(personKey(approval.login, approval.id)),
         reviewId: approval.reviewId,
         facts: [],
       };
@@ -804,10 +861,20 @@ function followUpReview(
 
 // ── M9 ─────────────────────────────────────────────────────────────────────────────────────────────────────────
 
-function collusionRisk(reviews: readonly ReviewFact[], collusionShare: number): CollusionRisk {
+/**
+ * Who approves whom. People are counted by their GitHub account (its id, which a rename keeps: an author who renames
+ * her account every few pull requests is still one author), named by the latest login the evidence shows.
+ */
+function collusionRisk(reviews: readonly ReviewFact[], people: People, collusionShare: number): CollusionRisk {
   const approvals = reviews.flatMap((r) =>
-    r.approvals.map((a) => ({ author: r.author, approver: a.login, repository: r.repository, url: r.pullRequest.url })),
+    r.approvals.map((a) => ({
+      author: personKey(r.author, r.authorId),
+      approver: personKey(a.login, a.id),
+      repository: r.repository,
+      url: r.pullRequest.url,
+    })),
   );
+  const name = (key: string) => people.name(key);
   const pairs = groupBy(approvals, (a) => `${a.author}\n${a.approver}`).map(([key, rows]) => {
     const [author, approver] = key.split('\n') as [string, string];
     return { author, approver, approvals: rows.length, pullRequests: [...new Set(rows.map((r) => r.url))].sort() };
@@ -816,15 +883,22 @@ function collusionRisk(reviews: readonly ReviewFact[], collusionShare: number): 
   for (const a of approvals) perAuthor.set(a.author, (perAuthor.get(a.author) ?? 0) + 1);
   const shared = pairs
     .map((p) => ({ ...p, share: p.approvals / perAuthor.get(p.author)! }))
-    .sort((a, b) => b.approvals - a.approvals || compare(a.author, b.author) || compare(a.approver, b.approver));
+    .sort(
+      (a, b) =>
+        b.approvals - a.approvals ||
+        compare(name(a.author), name(b.author)) ||
+        compare(name(a.approver), name(b.approver)),
+    );
   const byAuthor = groupBy(shared, (p) => p.author)
     .map(([author, rows]) => {
-      const top = [...rows].sort((a, b) => b.approvals - a.approvals || compare(a.approver, b.approver))[0]!;
+      const top = [...rows].sort(
+        (a, b) => b.approvals - a.approvals || compare(name(a.approver), name(b.approver)),
+      )[0]!;
       return {
-        author,
+        author: name(author),
         approvals: perAuthor.get(author)!,
         approvers: rows.length,
-        topApprover: top.approver,
+        topApprover: name(top.approver),
         topShare: top.share,
         herfindahl: herfindahl(rows.map((r) => r.approvals)),
       };
@@ -833,15 +907,18 @@ function collusionRisk(reviews: readonly ReviewFact[], collusionShare: number): 
   const pairOf = new Map(shared.map((p) => [`${p.author}\n${p.approver}`, p]));
   const reciprocalPairs: CollusionRisk['reciprocalPairs'] = [];
   const suspectedCollusion: CollusionRisk['suspectedCollusion'] = [];
+  const enough = (person: string) => (perAuthor.get(person) ?? 0) >= MIN_APPROVALS_FOR_SHARE;
   for (const ab of shared) {
     const ba = pairOf.get(`${ab.approver}\n${ab.author}`);
-    if (!ba || compare(ab.author, ab.approver) >= 0) continue;
-    reciprocalPairs.push({ a: ab.author, b: ab.approver, aApprovedB: ba.approvals, bApprovedA: ab.approvals });
-    const enough = (login: string) => (perAuthor.get(login) ?? 0) >= MIN_APPROVALS_FOR_SHARE;
+    // Each pair once: the one whose author comes first by name (then by account).
+    const order = compare(name(ab.author), name(ab.approver)) || compare(ab.author, ab.approver);
+    if (!ba || order >= 0) continue;
+    const [a, b] = [name(ab.author), name(ab.approver)];
+    reciprocalPairs.push({ a, b, aApprovedB: ba.approvals, bApprovedA: ab.approvals });
     if (ab.share >= collusionShare && ba.share >= collusionShare && enough(ab.author) && enough(ab.approver)) {
       suspectedCollusion.push({
-        a: ab.author,
-        b: ab.approver,
+        a,
+        b,
         shareAB: ba.share,
         shareBA: ab.share,
         pullRequests: [...new Set([...ab.pullRequests, ...ba.pullRequests])].sort(),
@@ -855,7 +932,7 @@ function collusionRisk(reviews: readonly ReviewFact[], collusionShare: number): 
     authors: perAuthor.size,
     approvers: approverCounts.length,
     herfindahl: approvals.length === 0 ? null : herfindahl(approverCounts),
-    pairs: shared,
+    pairs: shared.map((p) => ({ ...p, author: name(p.author), approver: name(p.approver) })),
     byAuthor,
     byRepository: groupBy(approvals, (a) => a.repository).map(([repository, rows]) => {
       const counts = groupBy(rows, (a) => a.approver).map(([, r]) => r.length);
@@ -863,8 +940,79 @@ function collusionRisk(reviews: readonly ReviewFact[], collusionShare: number): 
     }),
     reciprocalPairs: reciprocalPairs.sort((x, y) => compare(x.a, y.a) || compare(x.b, y.b)),
     suspectedCollusion,
+    people: people.list(approvals.flatMap((a) => [a.author, a.approver])),
     minApprovalsForShare: MIN_APPROVALS_FOR_SHARE,
     collusionShare,
+  };
+}
+
+// ── people ─────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * A person as the report counts them: the GitHub account id, which a rename keeps; the lower-cased login only where
+ * the evidence records no id.
+ */
+export function personKey(login: string, id: number | undefined): string {
+  return id !== undefined ? `id:${id}` : `login:${login.toLowerCase()}`;
+}
+
+/** A person as the report names them: the latest login, the account id, every login the evidence shows for it. */
+export interface PersonName {
+  login: string;
+  id?: number;
+  logins: string[];
+}
+
+interface People {
+  /** The latest login; with the account id beside it when another person's latest login is the same. */
+  name(key: string): string;
+  /** The name, and the id and every login when the account had more than one. */
+  describe(key: string): { login: string; id?: number; logins?: string[] };
+  /** Each person once, by name. */
+  list(keys: Iterable<string>): PersonName[];
+}
+
+/** Every person the review attestations name (authors and approvers), with the logins each was seen under. */
+function peopleOf(reviews: readonly ReviewFact[]): People {
+  const seen = new Map<string, { id?: number; logins: Map<string, { login: string; at: number }> }>();
+  const add = (login: string, id: number | undefined, at: number) => {
+    const key = personKey(login, id);
+    const person = seen.get(key) ?? { ...(id !== undefined && { id }), logins: new Map() };
+    const known = person.logins.get(login.toLowerCase());
+    if (!known || at >= known.at) person.logins.set(login.toLowerCase(), { login, at });
+    seen.set(key, person);
+  };
+  for (const r of reviews) {
+    const at = Date.parse(r.pullRequest.mergedAt);
+    add(r.author, r.authorId, at);
+    for (const a of r.approvals) add(a.login, a.id, at);
+  }
+  const loginsOf = (key: string) =>
+    [...(seen.get(key)?.logins.values() ?? [])].sort((a, b) => a.at - b.at || compare(a.login, b.login));
+  const latest = (key: string) => loginsOf(key).at(-1)?.login ?? key.replace(/^(id|login):/, '');
+  const holders = new Map<string, number>();
+  for (const key of seen.keys())
+    holders.set(latest(key).toLowerCase(), (holders.get(latest(key).toLowerCase()) ?? 0) + 1);
+  const name = (key: string) => {
+    const login = latest(key);
+    const id = seen.get(key)?.id;
+    return (holders.get(login.toLowerCase()) ?? 0) > 1 && id !== undefined ? `${login} (id ${id})` : login;
+  };
+  return {
+    name,
+    describe(key) {
+      const id = seen.get(key)?.id;
+      const logins = loginsOf(key).map((l) => l.login);
+      return { login: name(key), ...(id !== undefined && { id }), ...(logins.length > 1 && { logins }) };
+    },
+    list(keys) {
+      return [...new Set(keys)]
+        .map((key) => {
+          const id = seen.get(key)?.id;
+          return { login: name(key), ...(id !== undefined && { id }), logins: loginsOf(key).map((l) => l.login) };
+        })
+        .sort((a, b) => compare(a.login, b.login));
+    },
   };
 }
 
@@ -993,7 +1141,7 @@ function judge(key: ReportThresholdKey, m: SodReport['indicators']): Judged {
       return {
         indicator: 'M1',
         value: m.M1.rate,
-        what: `${m.M1.unapproved} of ${m.M1.passed} passed deploys without an independent review`,
+        what: `${m.M1.unapproved} of ${m.M1.passed} passed deploys without an independent review${m.M1.redeploys ? ` (${m.M1.redeploys} reviewed redeploys of artifacts already shipped not counted)` : ''}`,
         why: 'no passed deploy in the window: none without a review',
         emptyPasses: true,
       };

@@ -95,7 +95,10 @@ export function markdownSodReport(report: SodReport): string {
 function m1(report: SodReport): string {
   const m = report.indicators.M1;
   const refusals = m.refusalsByCheck.map((c) => `${c.check} ${c.count}`).join(', ');
-  return `${m.unapproved} of ${m.passed} passed deploys without an independent review (${percent(m.rate)}); ${m.refused} refused${refusals ? ` (${refusals})` : ''}`;
+  const redeploys = m.redeploys
+    ? `; ${m.redeploys} reviewed redeploy${m.redeploys === 1 ? '' : 's'} of artifacts already shipped, not counted`
+    : '';
+  return `${m.unapproved} of ${m.passed} passed deploys without an independent review (${percent(m.rate)})${redeploys}; ${m.refused} refused${refusals ? ` (${refusals})` : ''}`;
 }
 
 function m7(report: SodReport): string {

@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   logUntrusted
-} from "./chunk-XIOWR2EI.js";
+} from "./chunk-D6IZZKZA.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   IN_TOTO_STATEMENT_TYPE,
@@ -18,17 +18,17 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-NTEINFX6.js";
+} from "./chunk-IYTKR3PD.js";
 import {
   buildRunProblem,
   describeIdentityRule,
   evaluateReview,
   matchIdentity
-} from "./chunk-ZETISCSI.js";
+} from "./chunk-S3TJMO57.js";
 import {
   CodedError,
   describeError
-} from "./chunk-YGUZQNRC.js";
+} from "./chunk-HR27FSAO.js";
 import {
   require_dist2 as require_dist,
   require_dist3 as require_dist2

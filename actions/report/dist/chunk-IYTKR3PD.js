@@ -10,10 +10,10 @@ import {
   matchIdentity,
   parsePolicy,
   parseRepositoryPolicy
-} from "./chunk-ZETISCSI.js";
+} from "./chunk-S3TJMO57.js";
 import {
   CodedError
-} from "./chunk-YGUZQNRC.js";
+} from "./chunk-HR27FSAO.js";
 import {
   require_dist,
   require_dist2,
@@ -8917,14 +8917,17 @@ var EXPECTED_TYPES = {
 };
 function reviewFact(predicate, evidence) {
   const mergedAt = Date.parse(predicate.pullRequest.mergedAt);
-  const approvals = predicate.reviewers.map(({ name }) => {
+  const approvals = predicate.reviewers.map(({ name, uri }) => {
     const login = name ?? "";
+    const named = accountIdOf(uri);
     const review = predicate.reviews.filter(
       (r) => r.state === "APPROVED" && r.reviewer.login.toLowerCase() === login.toLowerCase() && Date.parse(r.submittedAt) <= mergedAt
     ).sort((a, b) => Date.parse(b.submittedAt) - Date.parse(a.submittedAt))[0];
+    const id = accountId(review?.reviewer.id) ?? named;
     const permission = Object.hasOwn(predicate.permissions, login) ? predicate.permissions[login] : void 0;
     return {
       login,
+      ...id !== void 0 && { id },
       ...review && { reviewId: review.id, at: review.submittedAt },
       ...permission !== void 0 && { permission }
     };
@@ -8949,8 +8952,16 @@ function reviewFact(predicate, evidence) {
       mergedAt: pr.mergedAt
     },
     author: predicate.author.login,
+    ...accountId(predicate.author.id) !== void 0 && { authorId: predicate.author.id },
     approvals
   };
+}
+function accountId(id) {
+  return typeof id === "number" && Number.isSafeInteger(id) && id > 0 ? id : void 0;
+}
+function accountIdOf(uri) {
+  const match = uri === void 0 ? null : /\/user\/([1-9][0-9]{0,15})\/?$/.exec(uri);
+  return match ? accountId(Number(match[1])) : void 0;
 }
 function link(source, sha2562) {
   return sha2562 === void 0 ? { source } : { source, sha256: sha2562 };
@@ -8987,14 +8998,15 @@ function computeSodReport(request) {
     ...request.since ? [request.since.toISOString()] : [],
     ...request.until ? [new Date(request.until.getTime() - 1).toISOString()] : []
   ]);
+  const people = peopleOf(ledger.reviews);
   const indicators = {
-    M1: unapprovedRate(decisions, noDeployIdentity),
+    M1: unapprovedRate(decisions, ledger.decisions, noDeployIdentity),
     M2: approvalLatency(reviews, ledger, within, deployments, noDeployIdentity),
-    M3: privilegedApprovers(reviews),
+    M3: privilegedApprovers(reviews, people),
     M6: auditCompleteness(ledger, within, deployments),
-    M7: approvalReuse(ledger, within),
+    M7: approvalReuse(ledger, within, people),
     M8: emergencyBypass(ledger, decisions, months, within, noDeployIdentity),
-    M9: collusionRisk(reviews, policy.report?.maxTopApproverShare ?? DEFAULT_COLLUSION_SHARE),
+    M9: collusionRisk(reviews, people, policy.report?.maxTopApproverShare ?? DEFAULT_COLLUSION_SHARE),
     M10: deployOutcome(decisions, deployments, noDeployIdentity)
   };
   const thresholds = thresholdResults(policy.report ?? {}, indicators);
@@ -9052,19 +9064,26 @@ function passedDeploys(decisions) {
   });
   return [...deploys.values()];
 }
-function unapprovedRate(decisions, notMeasured) {
-  const passed = passedDeploys(decisions);
+function unapprovedRate(decisions, ledger, notMeasured) {
+  const runs = passedDeploys(decisions);
+  const isNew = shipsNew(ledger);
+  const passed = runs.filter((d) => d.unapproved || isNew(d));
+  const redeploys = runs.filter((d) => !d.unapproved && !isNew(d));
   const unapproved = passed.filter((d) => d.unapproved);
   const refused = decisions.filter((d) => d.result === "FAILED");
   const tally = (key) => {
     const rows = /* @__PURE__ */ new Map();
-    for (const d of [...passed, ...refused]) {
-      const row = rows.get(key(d)) ?? { passed: 0, unapproved: 0, refused: 0 };
-      if (d.result === "PASSED") row.passed += 1;
-      else row.refused += 1;
-      if (d.unapproved) row.unapproved += 1;
-      rows.set(key(d), row);
+    const row = (d) => {
+      const found = rows.get(key(d)) ?? { passed: 0, unapproved: 0, refused: 0, redeploys: 0 };
+      rows.set(key(d), found);
+      return found;
+    };
+    for (const d of passed) {
+      row(d).passed += 1;
+      if (d.unapproved) row(d).unapproved += 1;
     }
+    for (const d of refused) row(d).refused += 1;
+    for (const d of redeploys) row(d).redeploys += 1;
     return [...rows].sort(([a], [b]) => compare(a, b));
   };
   const byCheck = /* @__PURE__ */ new Map();
@@ -9075,6 +9094,7 @@ function unapprovedRate(decisions, notMeasured) {
     passed: passed.length,
     refused: refused.length,
     unapproved: unapproved.length,
+    redeploys: redeploys.length,
     rate: passed.length === 0 ? null : unapproved.length / passed.length,
     byMonth: tally((d) => monthOf(d.at)).map(([month, row]) => ({ month, ...row })),
     byRepository: tally((d) => d.repository).map(([repository, row]) => ({ repository, ...row })),
@@ -9083,8 +9103,34 @@ function unapprovedRate(decisions, notMeasured) {
       breakGlass: d.breakGlass.map((b) => b.id),
       artifacts: d.artifacts
     })),
+    redeployed: sortByTime(redeploys).map((d) => ({ ...deployLink(d), artifacts: d.artifacts })),
     refusalsByCheck: [...byCheck].map(([check, records]) => ({ check, count: records.length, records })).sort((a, b) => b.count - a.count || compare(a.check, b.check))
   };
+}
+function shipsNew(ledger) {
+  const runOf = (d) => d.runId !== void 0 ? `run ${d.runId}` : `record ${d.evidence.source}`;
+  const first = /* @__PURE__ */ new Map();
+  const shipped = (d, artifact) => `${d.repository.toLowerCase()}
+${d.environment ?? ""}
+${artifact}`;
+  for (const d of ledger) {
+    if (d.result !== "PASSED") continue;
+    const at = Date.parse(d.at);
+    for (const artifact of d.artifacts) {
+      const key = shipped(d, artifact);
+      const known = first.get(key);
+      if (!known || at < known.at || at === known.at && compare(d.evidence.source, known.source) < 0)
+        first.set(key, { at, run: runOf(d), source: d.evidence.source });
+    }
+  }
+  const runsShipping = /* @__PURE__ */ new Map();
+  for (const d of ledger) {
+    if (d.result !== "PASSED") continue;
+    const run = runOf(d);
+    const news = d.artifacts.length === 0 || d.artifacts.some((a) => first.get(shipped(d, a))?.run === run);
+    runsShipping.set(run, (runsShipping.get(run) ?? false) || news);
+  }
+  return (run) => runsShipping.get(runOf(run)) ?? true;
 }
 function approvalLatency(reviews, ledger, within, deployments, noDeployIdentity) {
   const pullRequests = reviews.map((r) => {
@@ -9171,7 +9217,7 @@ function deployLatency(approval, deploymentsByRun) {
     }
   ];
 }
-function privilegedApprovers(reviews) {
+function privilegedApprovers(reviews, people) {
   const approvals = reviews.flatMap((r) => r.approvals.map((a) => ({ ...a, review: r })));
   const privileged = approvals.filter((a) => a.permission === "admin");
   return {
@@ -9188,8 +9234,9 @@ function privilegedApprovers(reviews) {
       approvals: rows.length,
       privileged: rows.filter((a) => a.permission === "admin").length
     })),
-    privilegedApprovers: groupBy(privileged, (a) => a.login).map(([login, rows]) => ({
-      login,
+    // One approver however many logins the account had (a rename keeps the account id).
+    privilegedApprovers: groupBy(privileged, (a) => personKey(a.login, a.id)).map(([key, rows]) => ({
+      ...people.describe(key),
       approvals: rows.length,
       pullRequests: [...new Set(rows.map((a) => a.review.pullRequest.url))].sort()
     })).sort((a, b) => b.approvals - a.approvals || compare(a.login, b.login))
@@ -9269,7 +9316,7 @@ function auditCompleteness(ledger, within, deployments) {
     items
   };
 }
-function approvalReuse(ledger, within) {
+function approvalReuse(ledger, within, people) {
   const byReview = /* @__PURE__ */ new Map();
   for (const fact of ledger.reviews) {
     for (const approval of fact.approvals) {
@@ -9277,7 +9324,7 @@ function approvalReuse(ledger, within) {
       const key = `${fact.repository.toLowerCase()}#${approval.reviewId}`;
       const known = byReview.get(key) ?? {
         review: fact,
-        reviewer: approval.login,
+        reviewer: people.name(personKey(approval.login, approval.id)),
         reviewId: approval.reviewId,
         facts: []
       };
@@ -9405,10 +9452,16 @@ function followUpReview(breakGlass, reviews) {
     (r) => r.repository.toLowerCase() === breakGlass.repository.toLowerCase() && r.commits.includes(breakGlass.commit) && Date.parse(r.pullRequest.mergedAt) >= Date.parse(breakGlass.notBefore)
   );
 }
-function collusionRisk(reviews, collusionShare) {
+function collusionRisk(reviews, people, collusionShare) {
   const approvals = reviews.flatMap(
-    (r) => r.approvals.map((a) => ({ author: r.author, approver: a.login, repository: r.repository, url: r.pullRequest.url }))
+    (r) => r.approvals.map((a) => ({
+      author: personKey(r.author, r.authorId),
+      approver: personKey(a.login, a.id),
+      repository: r.repository,
+      url: r.pullRequest.url
+    }))
   );
+  const name = (key) => people.name(key);
   const pairs = groupBy(approvals, (a) => `${a.author}
 ${a.approver}`).map(([key, rows]) => {
     const [author, approver] = key.split("\n");
@@ -9416,14 +9469,18 @@ ${a.approver}`).map(([key, rows]) => {
   });
   const perAuthor = /* @__PURE__ */ new Map();
   for (const a of approvals) perAuthor.set(a.author, (perAuthor.get(a.author) ?? 0) + 1);
-  const shared = pairs.map((p) => ({ ...p, share: p.approvals / perAuthor.get(p.author) })).sort((a, b) => b.approvals - a.approvals || compare(a.author, b.author) || compare(a.approver, b.approver));
+  const shared = pairs.map((p) => ({ ...p, share: p.approvals / perAuthor.get(p.author) })).sort(
+    (a, b) => b.approvals - a.approvals || compare(name(a.author), name(b.author)) || compare(name(a.approver), name(b.approver))
+  );
   const byAuthor = groupBy(shared, (p) => p.author).map(([author, rows]) => {
-    const top = [...rows].sort((a, b) => b.approvals - a.approvals || compare(a.approver, b.approver))[0];
+    const top = [...rows].sort(
+      (a, b) => b.approvals - a.approvals || compare(name(a.approver), name(b.approver))
+    )[0];
     return {
-      author,
+      author: name(author),
       approvals: perAuthor.get(author),
       approvers: rows.length,
-      topApprover: top.approver,
+      topApprover: name(top.approver),
       topShare: top.share,
       herfindahl: herfindahl(rows.map((r) => r.approvals))
     };
@@ -9432,16 +9489,18 @@ ${a.approver}`).map(([key, rows]) => {
 ${p.approver}`, p]));
   const reciprocalPairs = [];
   const suspectedCollusion = [];
+  const enough = (person2) => (perAuthor.get(person2) ?? 0) >= MIN_APPROVALS_FOR_SHARE;
   for (const ab of shared) {
     const ba = pairOf.get(`${ab.approver}
 ${ab.author}`);
-    if (!ba || compare(ab.author, ab.approver) >= 0) continue;
-    reciprocalPairs.push({ a: ab.author, b: ab.approver, aApprovedB: ba.approvals, bApprovedA: ab.approvals });
-    const enough = (login) => (perAuthor.get(login) ?? 0) >= MIN_APPROVALS_FOR_SHARE;
+    const order = compare(name(ab.author), name(ab.approver)) || compare(ab.author, ab.approver);
+    if (!ba || order >= 0) continue;
+    const [a, b] = [name(ab.author), name(ab.approver)];
+    reciprocalPairs.push({ a, b, aApprovedB: ba.approvals, bApprovedA: ab.approvals });
     if (ab.share >= collusionShare && ba.share >= collusionShare && enough(ab.author) && enough(ab.approver)) {
       suspectedCollusion.push({
-        a: ab.author,
-        b: ab.approver,
+        a,
+        b,
         shareAB: ba.share,
         shareBA: ab.share,
         pullRequests: [.../* @__PURE__ */ new Set([...ab.pullRequests, ...ba.pullRequests])].sort()
@@ -9455,7 +9514,7 @@ ${ab.author}`);
     authors: perAuthor.size,
     approvers: approverCounts.length,
     herfindahl: approvals.length === 0 ? null : herfindahl(approverCounts),
-    pairs: shared,
+    pairs: shared.map((p) => ({ ...p, author: name(p.author), approver: name(p.approver) })),
     byAuthor,
     byRepository: groupBy(approvals, (a) => a.repository).map(([repository, rows]) => {
       const counts2 = groupBy(rows, (a) => a.approver).map(([, r]) => r.length);
@@ -9463,8 +9522,51 @@ ${ab.author}`);
     }),
     reciprocalPairs: reciprocalPairs.sort((x, y) => compare(x.a, y.a) || compare(x.b, y.b)),
     suspectedCollusion,
+    people: people.list(approvals.flatMap((a) => [a.author, a.approver])),
     minApprovalsForShare: MIN_APPROVALS_FOR_SHARE,
     collusionShare
+  };
+}
+function personKey(login, id) {
+  return id !== void 0 ? `id:${id}` : `login:${login.toLowerCase()}`;
+}
+function peopleOf(reviews) {
+  const seen = /* @__PURE__ */ new Map();
+  const add2 = (login, id, at) => {
+    const key = personKey(login, id);
+    const person2 = seen.get(key) ?? { ...id !== void 0 && { id }, logins: /* @__PURE__ */ new Map() };
+    const known = person2.logins.get(login.toLowerCase());
+    if (!known || at >= known.at) person2.logins.set(login.toLowerCase(), { login, at });
+    seen.set(key, person2);
+  };
+  for (const r of reviews) {
+    const at = Date.parse(r.pullRequest.mergedAt);
+    add2(r.author, r.authorId, at);
+    for (const a of r.approvals) add2(a.login, a.id, at);
+  }
+  const loginsOf = (key) => [...seen.get(key)?.logins.values() ?? []].sort((a, b) => a.at - b.at || compare(a.login, b.login));
+  const latest2 = (key) => loginsOf(key).at(-1)?.login ?? key.replace(/^(id|login):/, "");
+  const holders = /* @__PURE__ */ new Map();
+  for (const key of seen.keys())
+    holders.set(latest2(key).toLowerCase(), (holders.get(latest2(key).toLowerCase()) ?? 0) + 1);
+  const name = (key) => {
+    const login = latest2(key);
+    const id = seen.get(key)?.id;
+    return (holders.get(login.toLowerCase()) ?? 0) > 1 && id !== void 0 ? `${login} (id ${id})` : login;
+  };
+  return {
+    name,
+    describe(key) {
+      const id = seen.get(key)?.id;
+      const logins = loginsOf(key).map((l) => l.login);
+      return { login: name(key), ...id !== void 0 && { id }, ...logins.length > 1 && { logins } };
+    },
+    list(keys2) {
+      return [...new Set(keys2)].map((key) => {
+        const id = seen.get(key)?.id;
+        return { login: name(key), ...id !== void 0 && { id }, logins: loginsOf(key).map((l) => l.login) };
+      }).sort((a, b) => compare(a.login, b.login));
+    }
   };
 }
 function deployOutcome(decisions, deployments, noDeployIdentity) {
@@ -9547,7 +9649,7 @@ function judge(key, m) {
       return {
         indicator: "M1",
         value: m.M1.rate,
-        what: `${m.M1.unapproved} of ${m.M1.passed} passed deploys without an independent review`,
+        what: `${m.M1.unapproved} of ${m.M1.passed} passed deploys without an independent review${m.M1.redeploys ? ` (${m.M1.redeploys} reviewed redeploys of artifacts already shipped not counted)` : ""}`,
         why: "no passed deploy in the window: none without a review",
         emptyPasses: true
       };

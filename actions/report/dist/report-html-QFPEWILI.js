@@ -5,7 +5,7 @@ import {
   hours,
   percent,
   sodHeadlines
-} from "./chunk-YGUZQNRC.js";
+} from "./chunk-HR27FSAO.js";
 import {
   __commonJS,
   __export,
@@ -33752,12 +33752,13 @@ var SECTIONS = {
     const m = report.indicators.M1;
     if (m.status === "not-measured") return { note: `not measured: ${m.reason}`, table: "" };
     const rows = report.months.map(
-      (month) => m.byMonth.find((b) => b.month === month) ?? { month, passed: 0, unapproved: 0, refused: 0 }
+      (month) => m.byMonth.find((b) => b.month === month) ?? { month, passed: 0, unapproved: 0, refused: 0, redeploys: 0 }
     );
     const data = rows.flatMap((r) => [
       { month: r.month, kind: "reviewed", deploys: r.passed - r.unapproved },
       { month: r.month, kind: "break-glass", deploys: r.unapproved },
-      { month: r.month, kind: "refused", deploys: r.refused }
+      { month: r.month, kind: "refused", deploys: r.refused },
+      { month: r.month, kind: "redeploy (not counted)", deploys: r.redeploys ?? 0 }
     ]);
     return {
       chart: page.plot({
@@ -33765,20 +33766,21 @@ var SECTIONS = {
         x: { type: "band", label: "month" },
         y: { label: "deploys", grid: true },
         color: {
-          domain: ["reviewed", "break-glass", "refused"],
-          range: ["#4c78a8", "#e45756", "#bab0ac"],
+          domain: ["reviewed", "break-glass", "refused", "redeploy (not counted)"],
+          range: ["#4c78a8", "#e45756", "#bab0ac", "#d8e2ec"],
           legend: true
         },
         marks: [barY(data, { x: "month", y: "deploys", fill: "kind" }), ruleY([0])]
       }),
       table: page.table(
         "Deploys by month",
-        ["month", "passed", "without review", "refused", "rate"],
+        ["month", "passed", "without review", "refused", "redeploys (not counted)", "rate"],
         rows.map((r) => [
           r.month,
           r.passed,
           r.unapproved,
           r.refused,
+          r.redeploys ?? 0,
           percent(r.passed ? r.unapproved / r.passed : null)
         ])
       ) + page.table(
@@ -33789,6 +33791,16 @@ var SECTIONS = {
           d.repository,
           d.environment ?? "",
           d.breakGlass.map((id) => id.slice(0, 12)).join(", "),
+          page.evidence(d.record)
+        ])
+      ) + page.table(
+        "Reviewed redeploys of artifacts already shipped to their environment (not counted in the rate)",
+        ["when", "repository", "environment", "artifacts", "decision record"],
+        (m.redeployed ?? []).map((d) => [
+          d.at,
+          d.repository,
+          d.environment ?? "",
+          d.artifacts.map((a2) => a2.slice(0, 12)).join(", "),
           page.evidence(d.record)
         ])
       ) + page.table(
@@ -33894,7 +33906,7 @@ var SECTIONS = {
         "Admins who approved",
         ["approver", "approvals", "pull requests"],
         m.privilegedApprovers.map((a2) => [
-          a2.login,
+          a2.logins ? `${a2.login} (also ${a2.logins.filter((l) => l !== a2.login).join(", ")})` : a2.login,
           a2.approvals,
           page.list(a2.pullRequests.map((url) => page.link(shortPull(url), url)))
         ])
@@ -34016,6 +34028,7 @@ var SECTIONS = {
   },
   M9: (report, page) => {
     const m = report.indicators.M9;
+    const renamed = (m.people ?? []).filter((p) => p.logins.length > 1);
     const people = [...new Set(m.pairs.flatMap((p) => [p.author, p.approver]))].sort();
     const at = new Map(
       people.map((login, i) => {
@@ -34088,7 +34101,11 @@ ${p.approver}`)
           percent(a2.topShare),
           a2.herfindahl.toFixed(3)
         ])
-      ) + page.table(
+      ) + (renamed.length > 0 ? page.table(
+        "People counted under several logins (one account: a rename keeps its id)",
+        ["named", "account id", "logins"],
+        renamed.map((p) => [p.login, p.id ?? "", p.logins.join(", ")])
+      ) : "") + page.table(
         "Author \u2192 approver pairs",
         ["author", "approver", "approvals", "share", "pull requests"],
         m.pairs.map((p) => [

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-NTEINFX6.js";
+} from "./chunk-IYTKR3PD.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -2,10 +2,10 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   getInput
-} from "./chunk-XIOWR2EI.js";
+} from "./chunk-D6IZZKZA.js";
 import {
   CodedError
-} from "./chunk-YGUZQNRC.js";
+} from "./chunk-HR27FSAO.js";
 
 // packages/github/src/inputs.ts
 import { tmpdir } from "node:os";

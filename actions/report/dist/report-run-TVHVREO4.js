@@ -2,11 +2,11 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   UsageError
-} from "./chunk-XUXSCAID.js";
+} from "./chunk-3YFWGUWM.js";
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-VOUQDUID.js";
+} from "./chunk-F6JHE36H.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,11 +20,11 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-NTEINFX6.js";
+} from "./chunk-IYTKR3PD.js";
 import {
   createGitHubClient
-} from "./chunk-ZETISCSI.js";
-import "./chunk-YGUZQNRC.js";
+} from "./chunk-S3TJMO57.js";
+import "./chunk-HR27FSAO.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";
 
@@ -177,10 +177,16 @@ async function runSodReport(run) {
     run.repositoryPolicy && { ...run.repositoryPolicy, path: relativePath(cwd, run.repositoryPolicy.path) },
     cwd
   );
+  for (const [what, time] of [
+    ["since", run.since],
+    ["until", run.until]
+  ]) {
+    if (time !== void 0 && !Number.isFinite(time.getTime())) throw new UsageError(`report: ${what}: not a time`);
+  }
   const minimum = policy.report?.minPeriodSeconds;
   if (run.boundedWindow && minimum !== void 0) {
     const seconds = run.since ? ((run.until ?? /* @__PURE__ */ new Date()).getTime() - run.since.getTime()) / 1e3 : Infinity;
-    if (seconds < minimum) {
+    if (!(seconds >= minimum)) {
       throw new UsageError(
         `report: the window (${run.since.toISOString()} to ${run.until ? run.until.toISOString() : "now"}) is shorter than the org policy's report.min-period (${minimum} s): a report over less would count too little to judge`
       );

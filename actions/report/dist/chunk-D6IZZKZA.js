@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   describeError,
   withoutWorkflowCommands
-} from "./chunk-YGUZQNRC.js";
+} from "./chunk-HR27FSAO.js";
 
 // node_modules/.pnpm/@actions+core@3.0.1/node_modules/@actions/core/lib/command.js
 import * as os from "os";

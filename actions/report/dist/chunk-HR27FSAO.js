@@ -3104,7 +3104,8 @@ function markdownSodReport(report) {
 function m1(report) {
   const m = report.indicators.M1;
   const refusals = m.refusalsByCheck.map((c) => `${c.check} ${c.count}`).join(", ");
-  return `${m.unapproved} of ${m.passed} passed deploys without an independent review (${percent(m.rate)}); ${m.refused} refused${refusals ? ` (${refusals})` : ""}`;
+  const redeploys = m.redeploys ? `; ${m.redeploys} reviewed redeploy${m.redeploys === 1 ? "" : "s"} of artifacts already shipped, not counted` : "";
+  return `${m.unapproved} of ${m.passed} passed deploys without an independent review (${percent(m.rate)})${redeploys}; ${m.refused} refused${refusals ? ` (${refusals})` : ""}`;
 }
 function m7(report) {
   const m = report.indicators.M7;
