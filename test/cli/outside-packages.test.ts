@@ -110,6 +110,69 @@ describe('packages found at run time', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('without its tuf.cjs, the CLI does not load an @sigstore/tuf found above where it is installed, or on NODE_PATH', () => {
+    // Bundled, the TUF client is tuf.cjs beside the bundle and nothing else: the package by name is for the sources.
+    const project = join(dir, 'project-no-tuf');
+    const launcher = installCli(join(project, 'node_modules', '@twokey', 'cli'));
+    rmSync(join(project, 'node_modules', '@twokey', 'cli', 'dist', 'tuf.cjs'));
+    const marker = join(dir, 'sigstore-tuf.ran');
+    plant(project, '@sigstore/tuf', marker);
+    plant(join(dir, 'elsewhere-tuf'), '@sigstore/tuf', marker);
+    const tufRoot = join(dir, 'tuf-root-no-tuf.json');
+    writeFileSync(tufRoot, '{}');
+    const refresh = run(
+      [
+        launcher,
+        'trusted-root',
+        '--refresh',
+        '--name',
+        'public-good',
+        '--tuf-url',
+        'http://127.0.0.1:9',
+        '--tuf-root',
+        tufRoot,
+      ],
+      { TWOKEY_CACHE_DIR: join(dir, 'cache-no-tuf'), NODE_PATH: join(dir, 'elsewhere-tuf', 'node_modules') },
+    );
+    expect(existsSync(marker)).toBe(false);
+    expect(refresh.status, refresh.stderr).toBe(3);
+    expect(refresh.stderr).toMatch(
+      /^twokey: internal error .*tuf\.cjs beside the CLI's bundle cannot be loaded \(Cannot find module '.*tuf\.cjs'/,
+    );
+  });
+
+  it('without its report-html.cjs, `twokey report --html` does not load a report-html.ts beside it', () => {
+    // Bundled, the renderer is report-html.cjs beside the bundle and nothing else: the module is for the sources.
+    // A copy of the CLI outside any node_modules (vendored), where Node strips a .ts file's types and runs it.
+    const packageDir = join(dir, 'vendored', 'twokey');
+    const launcher = installCli(packageDir);
+    rmSync(join(packageDir, 'dist', 'report-html.cjs'));
+    const marker = join(dir, 'report-html.ran');
+    // Where the sources' module would be from the bundle's directory (../report-html.ts).
+    writeFileSync(
+      join(packageDir, 'report-html.ts'),
+      `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran');\n`,
+    );
+    const release = join(repository, 'packages', 'cli', '__fixtures__', 'code-cache-release');
+    const html = join(dir, 'report-no-renderer.html');
+    const report = run([
+      launcher,
+      'report',
+      '--policy',
+      join(release, 'policy.yml'),
+      '--bundle',
+      join(release, 'app-0000.provenance.sigstore.json'),
+      '--html',
+      html,
+    ]);
+    expect(existsSync(marker)).toBe(false);
+    expect(report.status, report.stderr).toBe(3);
+    expect(report.stderr).toMatch(
+      /^twokey: internal error .*report-html\.cjs beside the CLI's bundle cannot be loaded \(Cannot find module '.*report-html\.cjs'/,
+    );
+    expect(existsSync(html)).toBe(false);
+  });
+
   it('the actions load nothing from a node_modules of the runner’s work directory (outside the action’s checkout)', () => {
     // The runner's layout: _work/_actions/OWNER/REPO/REF/actions/<stage>/dist; _work outlives a job on a self-hosted
     // runner, and _actions is fetched afresh.

@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { describeSodReport, type SodReport } from '@twokey/core';
+import { InternalError } from '@twokey/sigstore';
 import { parseCommandArgs } from '../args';
 import { type CliIO, EXIT, UsageError } from '../io';
 import { ProgressBar } from '../progress';
@@ -144,16 +145,26 @@ async function writeHtml(path: string, report: SodReport, cwd: string): Promise<
 
 /**
  * The page's renderer and its chart library (Observable Plot, linkedom): in the CLI's bundle, report-html.cjs beside
- * it (scripts/build.mjs bundles it apart, so a report without --html never parses it); from the sources, the module.
+ * it (scripts/build.mjs bundles it apart, so a report without --html never parses it), and from nowhere else; from the
+ * sources (import.meta.url a .ts file), the module. A bundle without its report-html.cjs is a broken install: an
+ * internal error, never a file looked for at run time beside the package.
  */
 async function loadHtmlRenderer(): Promise<typeof import('../report-html')> {
-  // Not named `require`, and the module's name in a variable: esbuild leaves both to run time.
-  const load = createRequire(import.meta.url);
-  try {
-    return load('./report-html.cjs') as typeof import('../report-html');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+  if (!new URL(import.meta.url).pathname.endsWith('.ts')) {
+    // Not named `require`: esbuild leaves it to run time.
+    const load = createRequire(import.meta.url);
+    try {
+      return load('./report-html.cjs') as typeof import('../report-html');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+      throw new InternalError(
+        `the HTML renderer report-html.cjs beside the CLI's bundle cannot be loaded (${(error as Error).message.split('\n')[0]}): reinstall @twokey/cli`,
+        undefined,
+        { cause: error },
+      );
+    }
   }
+  // The module's name in a variable: esbuild leaves it to run time (and a bundle never gets here).
   const fromSources = '../report-html.ts';
   return (await import(fromSources)) as typeof import('../report-html');
 }

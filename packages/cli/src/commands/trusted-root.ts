@@ -8,6 +8,7 @@ import {
   EMBEDDED_TRUSTED_ROOTS,
   embeddedTrustedRootJSON,
   githubTufRootJSON,
+  InternalError,
   readBoundedFile,
   SigstoreInputError,
   trustedRootFromJSON,
@@ -200,16 +201,24 @@ async function fetchThroughTuf(
 
 /**
  * @sigstore/tuf and its HTTP client, read only for a refresh: in the CLI's bundle, from tuf.cjs beside it
- * (scripts/build.mjs bundles it apart, so a verification never parses it); from the sources, the package itself.
+ * (scripts/build.mjs bundles it apart, so a verification never parses it), and from nowhere else; from the sources
+ * (import.meta.url a .ts file), the package itself. A bundle without its tuf.cjs is a broken install: an internal
+ * error, never a package found at run time in whatever node_modules is above the bundle (or on NODE_PATH), which the
+ * build's checks of what a bundle loads cannot see.
  */
 function loadTufClient(): typeof import('../tuf') {
   // Not named `require`, so that esbuild leaves these calls to run time rather than bundle what they name.
   const load = createRequire(import.meta.url);
+  if (new URL(import.meta.url).pathname.endsWith('.ts')) return load('@sigstore/tuf') as typeof import('../tuf');
   try {
     return load('./tuf.cjs') as typeof import('../tuf');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
-    return load('@sigstore/tuf') as typeof import('../tuf');
+    throw new InternalError(
+      `the TUF client tuf.cjs beside the CLI's bundle cannot be loaded (${(error as Error).message.split('\n')[0]}): reinstall @twokey/cli`,
+      undefined,
+      { cause: error },
+    );
   }
 }
 
