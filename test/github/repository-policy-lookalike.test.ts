@@ -125,6 +125,26 @@ describe('a repository policy under a name that only looks like .twokey/policy.y
       rename('.twokey/policy.yml', '.twokey/\u2060policy.yml'),
       '.twokey/\\u{2060}policy.yml',
     ],
+    // No folding makes these the name, yet a reader sees it (a review of the first check): spaces and homoglyphs.
+    ['the directory: ".twokey ", a trailing space', rename('.twokey', '.twokey '), '.twokey\\u{20}'],
+    ['the directory: .twokey\\u00A0, a no-break space', rename('.twokey', '.twokey\u00A0'), '.twokey\\u{a0}'],
+    ['the directory: .twokey\\u2800, a Braille blank', rename('.twokey', '.twokey\u2800'), '.twokey\\u{2800}'],
+    ['the directory: .tw\\u043Ekey, a Cyrillic o', rename('.twokey', '.tw\u043Ekey'), '.tw\\u{43e}key'],
+    [
+      'the file: "policy.yml ", a trailing space',
+      rename('.twokey/policy.yml', '.twokey/policy.yml '),
+      '.twokey/policy.yml\\u{20}',
+    ],
+    [
+      'the file: policy.yml\\u3000, an ideographic space',
+      rename('.twokey/policy.yml', '.twokey/policy.yml\u3000'),
+      '.twokey/policy.yml\\u{3000}',
+    ],
+    [
+      'the file: p\\u043Elicy.yml, a Cyrillic o',
+      rename('.twokey/policy.yml', '.twokey/p\u043Elicy.yml'),
+      '.twokey/p\\u{43e}licy.yml',
+    ],
   ] as const)(
     '%s: refused by the actions and by twokey verify, naming it, never the org policy alone',
     (_name, tidy, shown) => {
@@ -167,6 +187,12 @@ describe('a repository policy under a name that only looks like .twokey/policy.y
       writeFileSync(join(repo, '.twokey-old', 'policy.yml'), LENIENT);
       writeFileSync(join(repo, '.twokey', 'policy.yml.bak'), LENIENT);
       writeFileSync(join(repo, '.twokey', 'policy.yaml'), LENIENT);
+      // Names outside ASCII that pass for neither (a team's own directory, a note beside the policy).
+      mkdirSync(join(repo, '\u00DCbersicht'));
+      writeFileSync(join(repo, '\u00DCbersicht', 'README.md'), 'notes\n');
+      mkdirSync(join(repo, '.\u00E9t\u00E9'));
+      writeFileSync(join(repo, '.\u00E9t\u00E9', 'notes.md'), 'notes\n');
+      writeFileSync(join(repo, '.twokey', 'r\u00E9sum\u00E9.md'), 'notes\n');
     });
     for (const policy of [actionPolicy(workspace), cliPolicy(full)]) {
       expect(policy.review.minApprovals).toBe(3);

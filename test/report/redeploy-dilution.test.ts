@@ -8,6 +8,7 @@
 // run counts whatever it ships. The redeploys are the history's genuine record and approval, re-issued for new runs.
 import {
   computeSodReport,
+  DECISION_EXTENSION,
   deploymentsFromGitHub,
   EvidenceLedger,
   parsePolicy,
@@ -50,7 +51,12 @@ const glassed = history.deploys.find((d) => d.breakGlass !== undefined && d.resu
  * N fresh deploy runs (new run ids, attempt 1) of one deploy already made, `hours` apart after it: each run's gate
  * signs its deploy approval and its record, as the genuine deploy identity does for a dispatch of the workflow.
  */
-function redeploys(n: number, of = reviewed, firstRun = 990_000_000): VerifiedBundle[] {
+function redeploys(
+  n: number,
+  of = reviewed,
+  firstRun = 990_000_000,
+  spelt?: (environment: string, i: number) => string,
+): VerifiedBundle[] {
   const record = honest.find((b) => b.source === `${of.repository}/decisions.jsonl#${of.runId}`)!;
   const approval = honest.find((b) => b.source === `${of.repository}/deploy-approvals/${of.runId}.sigstore.json`);
   const out: VerifiedBundle[] = [];
@@ -62,11 +68,16 @@ function redeploys(n: number, of = reviewed, firstRun = 990_000_000): VerifiedBu
       approval &&
       resign(approval, `redeploy/${runId}.approval.json`, uri, (s) => {
         s.predicate.run = { ...s.predicate.run, id: runId, attempt: 1, uri };
+        if (spelt) s.predicate.environment = spelt(s.predicate.environment, i);
         if (s.predicate.requestedAt) s.predicate.requestedAt = later(s.predicate.requestedAt);
         s.predicate.readAt = later(s.predicate.readAt);
       });
     const r = resign(record, `redeploy/${runId}.record.json`, uri, (s) => {
       s.predicate.timeVerified = later(s.predicate.timeVerified);
+      if (spelt) {
+        const extension = s.predicate[DECISION_EXTENSION];
+        extension.environment = spelt(extension.environment, i);
+      }
       if (a) {
         s.predicate.inputAttestations = [
           s.predicate.inputAttestations[0],
@@ -113,6 +124,19 @@ describe('fresh deploy runs of one already deployed, reviewed release', () => {
     expect(after.indicators.M1.passed).toBe(before.indicators.M1.passed);
     expect(after.indicators.M1.rate).toBe(before.indicators.M1.rate);
     expect(after.indicators.M1.redeploys).toBe((before.indicators.M1.redeploys ?? 0) + 200);
+  });
+
+  it('do not dilute it from the same environment spelt in other cases (GitHub takes PRODUCTION for production)', () => {
+    // The caller's workflow spells the environment (`environment: ${{ inputs.environment }}`), GitHub runs each in the
+    // one environment under its one set of rules, and the record carries the spelling: PRODUCTION, Production, …
+    const otherCase = (environment: string, i: number) =>
+      [...environment].map((c, k) => ((i >> k) & 1 ? c.toUpperCase() : c.toLowerCase())).join('');
+    const before = report(honest);
+    const needed = Math.ceil(before.indicators.M1.unapproved / 0.05) - before.indicators.M1.passed;
+    const after = report([...honest, ...redeploys(needed, reviewed, 992_000_000, otherCase)]);
+    expect(after.indicators.M1.passed).toBe(before.indicators.M1.passed);
+    expect(after.indicators.M1.redeploys).toBe((before.indicators.M1.redeploys ?? 0) + needed);
+    expect(rate(after).verdict).toBe('fail');
   });
 
   it('an unapproved redeploy (under a break-glass) still counts, in both the unapproved and the passed deploys', () => {

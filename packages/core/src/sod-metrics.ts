@@ -432,8 +432,10 @@ function unapprovedRate(
 function shipsNew(ledger: readonly DecisionFact[]): (run: DecisionFact) => boolean {
   const runOf = (d: DecisionFact) => (d.runId !== undefined ? `run ${d.runId}` : `record ${d.evidence.source}`);
   const first = new Map<string, { at: number; run: string; source: string }>();
+  // GitHub's environment names are not case sensitive (`Production` is `production`, one set of protection rules), and
+  // a record carries the spelling its caller gave: compared as spelt, each spelling was a new environment.
   const shipped = (d: DecisionFact, artifact: string) =>
-    `${d.repository.toLowerCase()}\n${d.environment ?? ''}\n${artifact}`;
+    `${d.repository.toLowerCase()}\n${(d.environment ?? '').toLowerCase()}\n${artifact}`;
   for (const d of ledger) {
     if (d.result !== 'PASSED') continue;
     const at = Date.parse(d.at);

@@ -94,13 +94,13 @@ export function readPolicyFiles(
     );
   }
   // Nor a name that only looks like the policy's or its directory's (`.twokey\u200B`, `.two\u212Aey`,
-  // `policy.yml\u200B`), in its place or beside it: a reader of the repository, GitHub's page among them, takes it for
+  // `policy.yml\u200B`, `.twokey ` with a trailing space, `.tw\u043Ekey`), in its place or beside it: a reader of the repository, GitHub's page among them, takes it for
   // the policy, while the reusable workflows read the exact name alone (the org policy alone, without a word).
   const lookalike = lookalikeOf(repository.path, cwd);
   if (lookalike !== undefined) {
     throw new SigstoreInputError(
       'POLICY_UNREADABLE',
-      `${repository.path}: cannot read repository policy: ${lookalike.shown} only looks like ${lookalike.expected} (the same name once invisible characters, compatibility forms and case are set aside, which a reader of the repository does not see, while the reusable workflows read ${lookalike.expected} alone); a repository policy is read under its exact name: rename or remove ${lookalike.shown}`,
+      `${repository.path}: cannot read repository policy: ${lookalike.shown} only looks like ${lookalike.expected} (the same name once invisible characters, compatibility forms and case are set aside, or a space or a character outside printable ASCII where a reader sees ${lookalike.expected}, while the reusable workflows read ${lookalike.expected} alone); a repository policy is read under its exact name: rename or remove ${lookalike.shown}`,
     );
   }
   if (repository.optional && found.missing) return org;
@@ -191,6 +191,22 @@ function looksLike(entry: string, name: string): boolean {
 }
 
 /**
+ * Whether `entry` could pass for `name` (printable ASCII) to a reader though no folding makes them one: it holds a
+ * space or a character outside printable ASCII (a trailing space, a no-break or Braille blank, an ideographic space, a
+ * Cyrillic `о` for an `o`), is about as long, and its printable ASCII characters are `name`'s, in order, at least half
+ * of them. `Übersicht` beside `.twokey` is not; `.tw\u043Ekey`, `.twokey\u00A0` and `policy.yml\u3000` are.
+ */
+function couldPassFor(entry: string, name: string): boolean {
+  const visible = [...entry.replace(INVISIBLE, '').normalize('NFKC')];
+  if (visible.every((c) => /^[\x21-\x7e]$/.test(c))) return false;
+  if (Math.abs(visible.length - name.length) > 2) return false;
+  const ascii = visible.filter((c) => /^[\x21-\x7e]$/.test(c)).map((c) => c.toLowerCase());
+  let matched = 0;
+  for (const c of name.toLowerCase()) if (matched < ascii.length && ascii[matched] === c) matched += 1;
+  return matched === ascii.length && ascii.length * 2 >= name.length;
+}
+
+/**
  * An entry that only looks like the repository policy's directory (beside it, in the directory holding it: the
  * checkout's top level) or like the policy file (in that directory), whether the exact name is there or not; its
  * name shown with its invisible characters spelt out, and the name it looks like.
@@ -205,7 +221,9 @@ function lookalikeOf(path: string, cwd: string): { shown: string; expected: stri
   }
   for (const [where, name] of levels) {
     const parent = where === '.' ? undefined : where;
-    const entry = entriesOf(resolve(cwd, where)).find((e) => e !== name && looksLike(e, name));
+    const entry = entriesOf(resolve(cwd, where)).find(
+      (e) => e !== name && (looksLike(e, name) || couldPassFor(e, name)),
+    );
     if (entry !== undefined) return { shown: entryShown(parent, entry), expected: entryShown(parent, name) };
   }
   return undefined;

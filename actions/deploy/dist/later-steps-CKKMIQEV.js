@@ -33,7 +33,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-SU2XE26A.js";
+} from "./chunk-AXXXUBGZ.js";
 import {
   CodedError,
   OidcTokenError,

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-7K67Y5EL.js";
+} from "./chunk-7CKWTOSB.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -64,7 +64,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-SU2XE26A.js";
+} from "./chunk-AXXXUBGZ.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

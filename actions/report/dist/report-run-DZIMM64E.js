@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-F6JHE36H.js";
+} from "./chunk-FMIHYJEX.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,7 +20,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-IYTKR3PD.js";
+} from "./chunk-OHNEZVM2.js";
 import {
   createGitHubClient
 } from "./chunk-S3TJMO57.js";

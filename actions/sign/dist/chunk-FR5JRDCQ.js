@@ -19725,7 +19725,7 @@ function readPolicyFiles(orgPath, repository, cwd = process.cwd()) {
   if (lookalike !== void 0) {
     throw new SigstoreInputError(
       "POLICY_UNREADABLE",
-      `${repository.path}: cannot read repository policy: ${lookalike.shown} only looks like ${lookalike.expected} (the same name once invisible characters, compatibility forms and case are set aside, which a reader of the repository does not see, while the reusable workflows read ${lookalike.expected} alone); a repository policy is read under its exact name: rename or remove ${lookalike.shown}`
+      `${repository.path}: cannot read repository policy: ${lookalike.shown} only looks like ${lookalike.expected} (the same name once invisible characters, compatibility forms and case are set aside, or a space or a character outside printable ASCII where a reader sees ${lookalike.expected}, while the reusable workflows read ${lookalike.expected} alone); a repository policy is read under its exact name: rename or remove ${lookalike.shown}`
     );
   }
   if (repository.optional && found.missing) return org;
@@ -19791,6 +19791,15 @@ function looksLike(entry, name) {
   const [a, b] = [fold(entry), fold(name)];
   return a.toLowerCase() === b.toLowerCase() || a.toUpperCase().toLowerCase() === b.toUpperCase().toLowerCase();
 }
+function couldPassFor(entry, name) {
+  const visible2 = [...entry.replace(INVISIBLE2, "").normalize("NFKC")];
+  if (visible2.every((c) => /^[\x21-\x7e]$/.test(c))) return false;
+  if (Math.abs(visible2.length - name.length) > 2) return false;
+  const ascii = visible2.filter((c) => /^[\x21-\x7e]$/.test(c)).map((c) => c.toLowerCase());
+  let matched = 0;
+  for (const c of name.toLowerCase()) if (matched < ascii.length && ascii[matched] === c) matched += 1;
+  return matched === ascii.length && ascii.length * 2 >= name.length;
+}
 function lookalikeOf(path, cwd) {
   const file = normalize(path);
   const directory = dirname(file);
@@ -19801,7 +19810,9 @@ function lookalikeOf(path, cwd) {
   }
   for (const [where, name] of levels) {
     const parent = where === "." ? void 0 : where;
-    const entry = entriesOf(resolve(cwd, where)).find((e) => e !== name && looksLike(e, name));
+    const entry = entriesOf(resolve(cwd, where)).find(
+      (e) => e !== name && (looksLike(e, name) || couldPassFor(e, name))
+    );
     if (entry !== void 0) return { shown: entryShown(parent, entry), expected: entryShown(parent, name) };
   }
   return void 0;
@@ -19828,7 +19839,7 @@ var GITHUB_RETRY_DELAY_MS = 250;
 async function runSignStage(inputs) {
   const policy = readPolicyFiles(inputs.policy, inputs.repositoryPolicy, inputs.workspace);
   const patterns = provenancePatterns(inputs);
-  const { signUnderPolicy } = await import("./later-steps-H3H3FU53.js");
+  const { signUnderPolicy } = await import("./later-steps-PJU45HAY.js");
   return signUnderPolicy(inputs, policy, patterns);
 }
 function provenancePatterns(inputs) {

@@ -17,7 +17,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-QGVA23G7.js";
+} from "./chunk-ZRUCJ2VR.js";
 import "./chunk-D6IZZKZA.js";
 import {
   BREAK_GLASS_PREDICATE_TYPE,
@@ -35,7 +35,7 @@ import {
   isBotAccount,
   readBundleFile,
   storeAttestations
-} from "./chunk-IYTKR3PD.js";
+} from "./chunk-OHNEZVM2.js";
 import {
   createGitHubClient,
   gitIdentities,

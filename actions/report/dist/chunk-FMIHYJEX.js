@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-IYTKR3PD.js";
+} from "./chunk-OHNEZVM2.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

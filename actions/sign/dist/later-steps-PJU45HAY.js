@@ -34,7 +34,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-I7ELRA6X.js";
+} from "./chunk-FR5JRDCQ.js";
 import {
   require_dist,
   require_dist2,

@@ -17,13 +17,13 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-QGVA23G7.js";
+} from "./chunk-ZRUCJ2VR.js";
 import "./chunk-D6IZZKZA.js";
 import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-F6JHE36H.js";
+} from "./chunk-FMIHYJEX.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -55,7 +55,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-IYTKR3PD.js";
+} from "./chunk-OHNEZVM2.js";
 import {
   buildRunProblem,
   changeContributions,

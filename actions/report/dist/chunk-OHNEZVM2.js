@@ -9111,7 +9111,7 @@ function shipsNew(ledger) {
   const runOf = (d) => d.runId !== void 0 ? `run ${d.runId}` : `record ${d.evidence.source}`;
   const first = /* @__PURE__ */ new Map();
   const shipped = (d, artifact) => `${d.repository.toLowerCase()}
-${d.environment ?? ""}
+${(d.environment ?? "").toLowerCase()}
 ${artifact}`;
   for (const d of ledger) {
     if (d.result !== "PASSED") continue;
@@ -15864,7 +15864,7 @@ function readPolicyFiles(orgPath, repository, cwd = process.cwd()) {
   if (lookalike !== void 0) {
     throw new SigstoreInputError(
       "POLICY_UNREADABLE",
-      `${repository.path}: cannot read repository policy: ${lookalike.shown} only looks like ${lookalike.expected} (the same name once invisible characters, compatibility forms and case are set aside, which a reader of the repository does not see, while the reusable workflows read ${lookalike.expected} alone); a repository policy is read under its exact name: rename or remove ${lookalike.shown}`
+      `${repository.path}: cannot read repository policy: ${lookalike.shown} only looks like ${lookalike.expected} (the same name once invisible characters, compatibility forms and case are set aside, or a space or a character outside printable ASCII where a reader sees ${lookalike.expected}, while the reusable workflows read ${lookalike.expected} alone); a repository policy is read under its exact name: rename or remove ${lookalike.shown}`
     );
   }
   if (repository.optional && found.missing) return org;
@@ -15930,6 +15930,15 @@ function looksLike(entry, name) {
   const [a, b] = [fold(entry), fold(name)];
   return a.toLowerCase() === b.toLowerCase() || a.toUpperCase().toLowerCase() === b.toUpperCase().toLowerCase();
 }
+function couldPassFor(entry, name) {
+  const visible = [...entry.replace(INVISIBLE, "").normalize("NFKC")];
+  if (visible.every((c) => /^[\x21-\x7e]$/.test(c))) return false;
+  if (Math.abs(visible.length - name.length) > 2) return false;
+  const ascii = visible.filter((c) => /^[\x21-\x7e]$/.test(c)).map((c) => c.toLowerCase());
+  let matched = 0;
+  for (const c of name.toLowerCase()) if (matched < ascii.length && ascii[matched] === c) matched += 1;
+  return matched === ascii.length && ascii.length * 2 >= name.length;
+}
 function lookalikeOf(path, cwd) {
   const file = normalize2(path);
   const directory = dirname4(file);
@@ -15940,7 +15949,9 @@ function lookalikeOf(path, cwd) {
   }
   for (const [where, name] of levels) {
     const parent = where === "." ? void 0 : where;
-    const entry = entriesOf(resolve5(cwd, where)).find((e) => e !== name && looksLike(e, name));
+    const entry = entriesOf(resolve5(cwd, where)).find(
+      (e) => e !== name && (looksLike(e, name) || couldPassFor(e, name))
+    );
     if (entry !== void 0) return { shown: entryShown(parent, entry), expected: entryShown(parent, name) };
   }
   return void 0;

@@ -18,7 +18,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-IYTKR3PD.js";
+} from "./chunk-OHNEZVM2.js";
 import {
   buildRunProblem,
   describeIdentityRule,
