@@ -17,6 +17,7 @@ import {
   judgeDeployApproval,
   matchesAnyGlob,
   matchIdentity,
+  namesEnvironment,
   type ProvenanceClaim,
   REVIEW_PREDICATE_TYPE,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,
@@ -340,7 +341,8 @@ function deployApprovalCheck(
       }
       // Judged for one environment (twokey verify --environment): another environment's approval is not this one's.
       const environment = c.qualified.predicate.environment;
-      if (context.environment !== undefined && environment !== context.environment) {
+      // Without case, as GitHub names environments (row 200) and the live gate compares them.
+      if (context.environment !== undefined && !namesEnvironment([environment], context.environment)) {
         elsewhere.push(`${c.bundle.source} approves a deploy to ${environment}, not to ${context.environment}`);
         return false;
       }
@@ -381,9 +383,9 @@ function deployApprovalCheck(
       ),
     };
   }
-  if (context.deployIdentity && rules.min > 0 && context.storeUnread !== undefined) {
+  if (rules.min > 0 && context.storeUnread !== undefined) {
     // Another change may have built the same bytes, its review attestation in the store: who wrote what ships is
-    // not known, so nobody can be shown independent of it.
+    // not known, so nobody can be shown independent of it — offline (`twokey verify --repo`) as in the gate.
     return {
       check: fail(
         'deploy-approval',
