@@ -8,7 +8,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-OS36RCU6.js";
+} from "./chunk-YCCELNZW.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/sigstore/src/endpoints.ts

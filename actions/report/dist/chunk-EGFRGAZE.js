@@ -18,13 +18,13 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-OHNEZVM2.js";
+} from "./chunk-FMRGZSLO.js";
 import {
   buildRunProblem,
   describeIdentityRule,
   evaluateReview,
   matchIdentity
-} from "./chunk-S3TJMO57.js";
+} from "./chunk-IFERRAJL.js";
 import {
   CodedError,
   describeError

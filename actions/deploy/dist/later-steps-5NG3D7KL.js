@@ -14,6 +14,7 @@ import {
   buildReviewStatement,
   bundlePaths,
   deployTrustedRoot,
+  evaluateReview,
   gitIdentities,
   idTokenClaims,
   isBotAccount,
@@ -33,7 +34,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-AXXXUBGZ.js";
+} from "./chunk-G6XZFHYI.js";
 import {
   CodedError,
   OidcTokenError,
@@ -1604,6 +1605,161 @@ async function signProvenance(inputs, subjects) {
 // packages/github/src/sign-decide.ts
 import { isAbsolute, relative } from "node:path";
 
+// packages/github/src/history.ts
+var MAX_HISTORY_ARRIVALS = 100;
+var HISTORY_CONCURRENCY = 4;
+var MERGES = ["pr_merge", "merge_queue_merge"];
+async function reviewedHistoryOf(client, evidence, rules, api) {
+  const since = rules.historySince ?? "";
+  const pr = evidence.pullRequest;
+  const ref = evidence.builtRef?.startsWith("refs/heads/") ? evidence.builtRef : `refs/heads/${pr?.baseRef ?? "?"}`;
+  const refuse = (reason, partial2 = {}) => ({
+    since,
+    ref,
+    base: partial2.base ?? evidence.commit,
+    arrivals: partial2.arrivals ?? [],
+    ...partial2.baseline && { baseline: partial2.baseline },
+    verdict: "fail",
+    reason: `review.reviewed-history: ${reason}`
+  });
+  const sinceTime = Date.parse(since);
+  if (Number.isNaN(sinceTime)) return refuse("the policy gives no valid review.history-since");
+  if (!pr) return refuse(`no pull request was merged as ${short(evidence.commit)}: there is no base to walk back from`);
+  const activity = evidence.activity;
+  if (!activity?.available) {
+    return refuse(
+      `the activity feed of ${ref} could not be read (${activity ? activity.reason : "not read"}): how ${short(evidence.commit)}'s base reached it cannot be judged`
+    );
+  }
+  const merges = activity.builtCommitArrivals.filter((a) => a.ref === ref && MERGES.includes(a.activityType));
+  if (merges.length !== 1) {
+    return refuse(
+      `expected one merge of ${short(evidence.commit)} into ${ref} in the activity feed, found ${merges.length}: its base cannot be told`
+    );
+  }
+  const built = merges[0];
+  const base = built.before.toLowerCase();
+  let passedBuilt = false;
+  const read = await readActivity(client, {
+    repository: evidence.repository,
+    ref,
+    reached: (entry) => {
+      if (passedBuilt) return Date.parse(entry.timestamp) < sinceTime;
+      if (entry.id === built.id) passedBuilt = true;
+      return false;
+    },
+    what: `an arrival before review.history-since (${since})`
+  });
+  if ("unreadable" in read) return refuse(`the activity feed could not be read: ${read.unreadable}`, { base });
+  if ("uncovered" in read) return refuse(`the activity feed is too long to walk: ${read.uncovered}`, { base });
+  const at = read.entries.findIndex((entry) => entry.id === built.id);
+  if (at < 0) {
+    return refuse(`the activity feed of ${ref} no longer shows ${describe(built)}, the arrival of the built commit`, {
+      base
+    });
+  }
+  const walked = [];
+  let expected = base;
+  let baseline;
+  let broken;
+  for (const entry of read.entries.slice(at + 1)) {
+    if (Date.parse(entry.timestamp) < sinceTime) {
+      if (sameSha(entry.after, expected)) baseline = { commit: entry.after.toLowerCase(), at: entry.timestamp };
+      else {
+        broken = `the chain is broken before ${since}: expected the baseline to be an arrival of ${short(expected)}, found ${describe(entry)}`;
+      }
+      break;
+    }
+    if (!sameSha(entry.after, expected)) {
+      broken = `the chain is broken: expected an arrival of ${short(expected)}, found ${describe(entry)} (something moved ${ref} that the feed does not show)`;
+      break;
+    }
+    if (walked.length >= MAX_HISTORY_ARRIVALS) {
+      broken = `more than ${MAX_HISTORY_ARRIVALS} arrivals on ${ref} since ${since}: too many to judge (the next is ${describe(entry)}); set a later review.history-since in the org policy`;
+      break;
+    }
+    walked.push(entry);
+    expected = entry.before.toLowerCase();
+    if (!MERGES.includes(entry.activityType)) break;
+  }
+  if (!broken && !baseline && (walked.length === 0 || MERGES.includes(walked.at(-1).activityType))) {
+    const oldest = read.entries.at(-1);
+    broken = `the activity feed of ${ref} ends at ${describe(oldest)}, after ${since}: how ${short(expected)} reached the branch cannot be judged`;
+  }
+  const arrivalRules = { ...rules, reviewedHistory: false };
+  const arrivals = await mapConcurrently(
+    walked,
+    HISTORY_CONCURRENCY,
+    (entry) => judgeArrival(client, evidence.repository, ref, entry, arrivalRules, api)
+  );
+  const failed = arrivals.filter((a) => a.verdict !== "pass");
+  const partial = { base, arrivals, ...baseline && { baseline } };
+  if (failed.length > 0 || broken) {
+    const named = failed.map((a) => `${describeArrival(a)} fails ${a.reason}`);
+    return refuse([...named, ...broken ? [broken] : []].join("; "), partial);
+  }
+  return {
+    since,
+    ref,
+    base,
+    arrivals,
+    baseline,
+    verdict: "pass",
+    reason: `every arrival on ${ref} since ${since} is a reviewed pull request merge (${arrivals.length})`
+  };
+}
+async function judgeArrival(client, repository, ref, entry, rules, api) {
+  const arrival = {
+    commit: entry.after.toLowerCase(),
+    before: entry.before.toLowerCase(),
+    type: entry.activityType,
+    at: entry.timestamp,
+    actor: entry.actor
+  };
+  if (!MERGES.includes(entry.activityType)) {
+    return {
+      ...arrival,
+      verdict: "fail",
+      reason: `reached-branch-by-merge: a ${entry.activityType} is no pull request merge \u2014 nobody reviewed what it put on ${ref}`
+    };
+  }
+  const { evidence } = await readReviewEvidence(client, { repository, commit: entry.after, ref }, api);
+  const result = evaluateReview(evidence, rules);
+  const number = evidence.pullRequest?.number;
+  const failing = result.checks.filter((c) => c.verdict !== "pass").map((c) => `${c.id} (${c.reason})`);
+  return {
+    ...arrival,
+    ...number !== void 0 && { pullRequest: number },
+    verdict: result.verdict === "pass" && number !== void 0 ? "pass" : "fail",
+    reason: failing.length > 0 ? failing.join("; ") : number === void 0 ? "merged-by-pull-request (no pull request merged as it)" : `pull request #${number}'s review passes`
+  };
+}
+function describe(entry) {
+  return `${entry.activityType} of ${short(entry.after)} by ${entry.actor?.login ?? "an unknown actor"} at ${entry.timestamp}`;
+}
+function describeArrival(a) {
+  const pr = a.pullRequest !== void 0 ? ` (pull request #${a.pullRequest})` : "";
+  return `the ${a.type} of ${short(a.commit)} by ${a.actor?.login ?? "an unknown actor"} at ${a.at}${pr}`;
+}
+function sameSha(a, b) {
+  return a.toLowerCase() === b.toLowerCase();
+}
+function short(sha) {
+  return sha.slice(0, 12);
+}
+async function mapConcurrently(items, limit, work) {
+  const results = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 // packages/github/src/sign-stage.ts
 var SIGNING_CONCURRENCY = 4;
 var GITHUB_RETRY_DELAY_MS = 250;
@@ -1615,7 +1771,7 @@ async function signUnderPolicy(inputs, policy, patterns) {
   const signer = jobIdentity(await inputs.identityToken(), inputs.serverUrl);
   const bundles = verifyProvenance(verifier, policy.identities.build, patterns, inputs.workspace);
   const provenance = judgeBuildProvenance({ policy, artifacts, provenance: bundles });
-  const read = provenance.source && await collectEvidence(inputs, provenance.source);
+  const read = provenance.source && await collectEvidence(inputs, provenance.source, policy);
   const evidence = read?.evidence;
   const decision = signDecision({ policy, artifacts, provenance, signer, evidence });
   const result = {
@@ -1657,7 +1813,7 @@ function expectedIdentity(rule) {
   if (rule.sans !== void 0) return { issuer: rule.issuer, sans: rule.sans };
   return { issuer: rule.issuer, sanPattern: rule.sanPattern };
 }
-function collectEvidence(inputs, source) {
+async function collectEvidence(inputs, source, policy) {
   const client = createGitHubClient({
     token: inputs.githubToken,
     baseUrl: inputs.githubApiUrl,
@@ -1665,12 +1821,16 @@ function collectEvidence(inputs, source) {
     readsOnly: true
   });
   const request = { repository: source.repository, commit: source.commit, ref: source.ref };
-  return readReviewEvidence(client, request, inputs.githubApi ?? "graphql");
+  const read = await readReviewEvidence(client, request, inputs.githubApi ?? "graphql");
+  if (policy.review.reviewedHistory === true) {
+    read.evidence.history = await reviewedHistoryOf(client, read.evidence, policy.review, read.api);
+  }
+  return read;
 }
 async function signAndWrite(inputs, signer, statement, artifacts, commit) {
   const options = { endpoints: inputs.endpoints, identityToken: () => sameSignerToken(inputs, signer) };
   const review = await signStatement(statement, options);
-  const signatures = await mapConcurrently(
+  const signatures = await mapConcurrently2(
     artifacts,
     SIGNING_CONCURRENCY,
     (artifact) => signArtifact({ digest: artifact.digest }, options)
@@ -1717,7 +1877,7 @@ function signatureFileNames(artifacts) {
   });
 }
 var MAX_NAME = 120;
-async function mapConcurrently(items, limit, work) {
+async function mapConcurrently2(items, limit, work) {
   const results = new Array(items.length);
   let next = 0;
   const worker = async () => {

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-OHNEZVM2.js";
+} from "./chunk-FMRGZSLO.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -17421,6 +17421,7 @@ function toRe2(glob2) {
 }
 
 // packages/core/src/review.ts
+var REVIEWED_HISTORY_CHECK_ID = "reviewed-history";
 var DEFAULT_MIN_SECONDS_AFTER_PUSH = 30;
 var WRITE_PERMISSIONS = ["write", "maintain", "admin"];
 var DECISIVE_STATES = ["APPROVED", "CHANGES_REQUESTED", "DISMISSED"];
@@ -17485,7 +17486,8 @@ function evaluateReview(evidence, rules) {
     latestReviewPerReviewer(inTime, standing, late),
     changesRequested(standing, rules),
     ...CRITERIA.map((criterion) => criterionCheck(criterion, judged)),
-    minIndependentApprovals(judged, counted, rules, outsideAuthor(evidence, rules))
+    minIndependentApprovals(judged, counted, rules, outsideAuthor(evidence, rules)),
+    ...rules.reviewedHistory === true ? [reviewedHistory(evidence, rules)] : []
   ];
   const approvals = ordered.filter((r) => r.state === "APPROVED" || r.state === "DISMISSED").map((review) => {
     const record = { reviewId: review.id, reviewer: review.reviewer, state: review.state };
@@ -17617,6 +17619,60 @@ function baseIsProtectedBranch(evidence, rules) {
   ) : fail(
     "base-is-protected-branch",
     `expected the build's branch ${built} to be a protected branch, found it is not among ${source}`
+  );
+}
+function reviewedHistory(evidence, rules) {
+  const id = REVIEWED_HISTORY_CHECK_ID;
+  const since = rules.historySince;
+  if (since === void 0 || Number.isNaN(Date.parse(since))) {
+    return fail(id, "the policy turns review.reviewed-history on without a valid review.history-since");
+  }
+  const history2 = evidence.history;
+  if (!history2) {
+    return fail(
+      id,
+      `the policy requires every arrival on the protected branch since ${since} to be a reviewed pull request merge (review.reviewed-history), and the evidence records no walk of the branch's history (a review attestation signed without the rule)`
+    );
+  }
+  const walked = Date.parse(history2.since);
+  if (!(walked <= Date.parse(since))) {
+    return fail(id, `the history was walked back to ${history2.since}, not to the policy's ${since}`);
+  }
+  if (history2.verdict !== "pass") return fail(id, history2.reason);
+  const ref = `refs/heads/${builtBranch(evidence) ?? evidence.pullRequest?.baseRef}`;
+  if (history2.ref !== ref) return fail(id, `the history walked is ${history2.ref}'s, not ${ref}'s`);
+  const activity2 = evidence.activity;
+  const arrival = activity2?.available ? activity2.builtCommitArrivals.filter((a) => a.ref === ref && MERGE_ACTIVITIES.includes(a.activityType)) : [];
+  if (arrival.length !== 1 || !sameSha(arrival[0].before, history2.base)) {
+    return fail(
+      id,
+      `the history starts at ${short(history2.base)}, which is not the base of ${short(evidence.commit)}'s one merge into ${ref} (${arrival.map(describeActivity).join("; ") || "none recorded"})`
+    );
+  }
+  let expected = history2.base;
+  for (const a of history2.arrivals) {
+    const what = `${a.type} of ${short(a.commit)} by ${a.actor?.login ?? "an unknown actor"} at ${a.at}${a.pullRequest !== void 0 ? ` (pull request #${a.pullRequest})` : ""}`;
+    if (!sameSha(a.commit, expected)) {
+      return fail(id, `the history's chain is broken: expected an arrival of ${short(expected)}, found the ${what}`);
+    }
+    if (!MERGE_ACTIVITIES.includes(a.type) || a.pullRequest === void 0 || a.verdict !== "pass") {
+      return fail(id, `the ${what} is not a reviewed pull request merge: ${a.reason}`);
+    }
+    if (!(Date.parse(a.at) >= Date.parse(since)))
+      return fail(id, `the ${what} is before ${since}: it is no arrival to judge`);
+    expected = a.before;
+  }
+  const baseline = history2.baseline;
+  if (!baseline || !sameSha(baseline.commit, expected) || !(Date.parse(baseline.at) < Date.parse(since))) {
+    return fail(
+      id,
+      `the history does not reach a baseline before ${since}: ${short(expected)} ${baseline ? `is not the baseline ${short(baseline.commit)} (${baseline.at})` : "has no recorded arrival before it"}`
+    );
+  }
+  const count = history2.arrivals.length;
+  return pass(
+    id,
+    `every arrival on ${ref} since ${since} is a reviewed pull request merge (${count === 0 ? "none" : history2.arrivals.map((a) => `#${a.pullRequest} as ${short(a.commit)}`).join(", ")}), from ${short(evidence.commit)}'s base back to ${short(baseline.commit)} (${baseline.at})`
   );
 }
 function reachedBranchByMerge(evidence, rules) {
@@ -19494,7 +19550,7 @@ function isJavaScriptRegExp(pattern) {
 
 // packages/core/src/validators/policy.validate.js
 var policy_validate_default = validate202;
-var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" }, "deploy": { "description": "The identity of the deploy job (the platform's deploy workflow): it signs decision records and deploy-approval attestations, and the deploy gate refuses to run as any other. Absent: any deploy job, and no deploy-approval attestation or decision record is trusted offline.", "$ref": "#/$defs/identity" }, "break-glass": { "description": "The identity that signs break-glass attestations (the platform's break-glass workflow, in its own protected environment): a fourth identity, distinct from build and sign. Absent: no break-glass is ever accepted.", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-non-default-branches": { "description": "Whether a change built on a protected branch other than the repository's default branch (a release/* branch of review.protected-branches) is accepted (default false). twokey shows that the pull request was reviewed and merged into that branch, not how the branch came to hold what was there before: any writer can create a branch a pattern matches, at a commit nobody reviewed, then have a harmless pull request into it reviewed. Set it only where rulesets restrict creating, and pushing to, those branches.", "type": "boolean" }, "min-seconds-after-push": { "description": "Whole seconds an approval of the merged head must come after the last push to the pull request's head branch (default 30), and always in a later second than it. GitHub records a review submitted without naming its commit (gh pr review --approve, the REST API without commit_id) on the newest head: a push in the seconds before it lands under an approval of the head before. A repository policy may only raise it. Evidence without the activity feed (review.allow-activity-fallback) has no push times and is not judged by it.", "type": "integer", "minimum": 0, "maximum": 86400 }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" }, "bot-pushers": { "description": "Logins of the bots (such as dependabot[bot]) whose pushes to a pull request's branch count as any account's. A push by any other bot names no person, so nobody can tell whether the approver had it push: refused (contributors-identified). List only bots no member of the repository can direct to push code of their choosing; github-actions[bot] (any writer's workflow, with the GITHUB_TOKEN) cannot be listed. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 255, "pattern": "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" } } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": `The Sigstore trusted root bundles must chain to: "public-good", "github" (GitHub's instance, for private repositories) or a path to a trusted_root.json.`, "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } }, "approvals": { "description": "Approvals of the deploy job's environment (GitHub's required reviewers) the deploy gate requires, read from the run and signed in a deploy-approval attestation.", "type": "object", "additionalProperties": false, "properties": { "min": { "description": "Approvals of the environment by people who count (default 0: not required). Bots never count.", "type": "integer", "minimum": 0, "maximum": 32 }, "distinct-from": { "description": "Whom an approver of the deploy must not be, besides a bot (default: author, contributors, pusher): the change's author, its contributors (commit authors, committers, co-authors and head-branch pushers, matched as the review rules match people), its last pusher, its code approvers, the person who started the deploy run.", "type": "array", "maxItems": 5, "items": { "enum": ["author", "contributors", "pusher", "code-approvers", "requester"] } }, "require-prevent-self-review": { "description": `Whether the environment must have GitHub's "prevent self-review" turned on (default false).`, "type": "boolean" } } }, "break-glass": { "description": "How a break-glass attestation (signed by identities.break-glass) may stand in for the review rules.", "type": "object", "additionalProperties": false, "properties": { "max-duration": { "description": "The longest window (expires \u2212 not-before) a break-glass may have: seconds or a duration such as 24h (default 24h).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "min-approvers": { "description": "Approvers of the break-glass, each distinct from its requester and from the change's author (default 1).", "type": "integer", "minimum": 1, "maximum": 32 } } } } }, "report": { "description": "Thresholds that turn `twokey report`'s segregation-of-duties indicators into pass/fail lines (docs/sod-report.md): the report exits 1 when one fails, or when an indicator it needs could not be measured. Absent: the indicators are reported, none fails. A repository policy may only tighten them.", "type": "object", "additionalProperties": false, "properties": { "max-unapproved-rate": { "description": "M1: the highest share of passed deploys made without an independent review (under a break-glass), e.g. 0.001.", "type": "number", "minimum": 0, "maximum": 1 }, "max-review-latency-p90": { "description": "M2: the longest 90th percentile of pull request opened \u2192 first counted approval: seconds or a duration such as 48h, 2d.", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "max-privileged-approval-share": { "description": "M3: the highest share of counted approvals given by repository admins.", "type": "number", "minimum": 0, "maximum": 1 }, "max-audit-gaps": { "description": "M6: the most audit findings accepted: bundles that do not verify or are not the policy's, deploy runs without a decision record, records whose evidence is missing.", "type": "integer", "minimum": 0 }, "max-approval-reuse": { "description": "M7: the most approvals reused accepted: a review approval behind more than one commit, a deploy approval behind another run or environment, a break-glass used twice.", "type": "integer", "minimum": 0 }, "max-break-glass-per-month": { "description": "M8: the most break-glasses used in deploys in any one calendar month (UTC).", "type": "integer", "minimum": 0 }, "max-break-glass-without-follow-up": { "description": "M8: the most break-glasses used whose change has no later review attestation.", "type": "integer", "minimum": 0 }, "max-top-approver-share": { "description": "M9: the highest share of one author's counted approvals that one approver may give (authors with at least 5 counted approvals).", "type": "number", "minimum": 0, "maximum": 1 }, "min-deploy-success-rate": { "description": "M10: the lowest share of passed deploys whose GitHub deployment then succeeded (needs the deployments).", "type": "number", "minimum": 0, "maximum": 1 }, "min-period": { "description": "The shortest window the report action (the platform's scheduled report workflow) may count over: seconds or a duration such as 7d. A caller's shorter `period` (or `since`/`until`) is refused, so a repository cannot make its report look at nothing (every `max-` threshold passes over an empty window). `twokey report` on an auditor's machine is not bound by it.", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "runner-environment": { "description": "Where the job that signed may have run, from the certificate's Runner Environment (Fulcio extension 1.3.6.1.4.1.57264.1.11): github-hosted (the default for GitHub Actions' issuer: whoever runs a self-hosted runner the job lands on holds its token, and signs as this identity whatever they like) or any (a platform that runs its own runners, isolated from the repositories they serve, or GitHub Enterprise Server).", "enum": ["github-hosted", "any"] }, "triggers": { "description": "identities.build only: the events that may have started the build run, any one of them, compared exactly with the certificate's Build Trigger (Fulcio extension 1.3.6.1.4.1.57264.1.20, GitHub's event_name). Default for GitHub Actions' issuer: push and workflow_dispatch, the runs that build the branch's own reviewed code; a run started by another event (workflow_run, pull_request_target, issue_comment, \u2026) may build what that event brought in.", "type": "array", "items": { "type": "string", "pattern": "^[a-z_]+$", "maxLength": 64 }, "minItems": 1, "maxItems": 32, "uniqueItems": true }, "workflows": { "description": "identities.build only: the workflow files (paths in the repository, such as .github/workflows/release.yml; globs) whose runs' build provenance counts, compared with the certificate's Build Config URI (Fulcio extension 1.3.6.1.4.1.57264.1.18: the workflow that called the reusable build workflow). Absent: any workflow of the repository \u2014 then a reviewed workflow that builds a ref given as an input (a preview) is a release build of whatever that input names. List only workflows that build the commit they run on: a listed one that checks out a ref given as an input builds whatever it is told.", "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!/)[^\\s@]+$" }, "minItems": 1, "maxItems": 64, "uniqueItems": true } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
+var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" }, "deploy": { "description": "The identity of the deploy job (the platform's deploy workflow): it signs decision records and deploy-approval attestations, and the deploy gate refuses to run as any other. Absent: any deploy job, and no deploy-approval attestation or decision record is trusted offline.", "$ref": "#/$defs/identity" }, "break-glass": { "description": "The identity that signs break-glass attestations (the platform's break-glass workflow, in its own protected environment): a fourth identity, distinct from build and sign. Absent: no break-glass is ever accepted.", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-non-default-branches": { "description": "Whether a change built on a protected branch other than the repository's default branch (a release/* branch of review.protected-branches) is accepted (default false). twokey shows that the pull request was reviewed and merged into that branch, not how the branch came to hold what was there before: any writer can create a branch a pattern matches, at a commit nobody reviewed, then have a harmless pull request into it reviewed. Set it only where rulesets restrict creating, and pushing to, those branches.", "type": "boolean" }, "min-seconds-after-push": { "description": "Whole seconds an approval of the merged head must come after the last push to the pull request's head branch (default 30), and always in a later second than it. GitHub records a review submitted without naming its commit (gh pr review --approve, the REST API without commit_id) on the newest head: a push in the seconds before it lands under an approval of the head before. A repository policy may only raise it. Evidence without the activity feed (review.allow-activity-fallback) has no push times and is not judged by it.", "type": "integer", "minimum": 0, "maximum": 86400 }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" }, "bot-pushers": { "description": "Logins of the bots (such as dependabot[bot]) whose pushes to a pull request's branch count as any account's. A push by any other bot names no person, so nobody can tell whether the approver had it push: refused (contributors-identified). List only bots no member of the repository can direct to push code of their choosing; github-actions[bot] (any writer's workflow, with the GITHUB_TOKEN) cannot be listed. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 255, "pattern": "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" } }, "reviewed-history": { "description": "Whether every change that reached the protected branch since review.history-since must itself have passed the review rules (default false): the sign stage walks the built branch's activity feed back from the built commit's base, and each arrival at or after review.history-since must be a pull request merge (pr_merge or merge_queue_merge) whose review passes, each arrival's commit the next one's base. A push, a force push, a broken chain, an unreadable feed or pull request, or more than 100 arrivals refuse. Without it, a change the sign stage refused stays on the branch and ships with the next reviewed merge on top of it. Requires review.history-since. A repository policy may turn it on, never off.", "type": "boolean" }, "history-since": { "description": "The trusted baseline of review.reviewed-history: arrivals on the protected branch before this time (an ISO 8601 date, 2026-01-15, or date-time, 2026-01-15T00:00:00Z; usually when the organisation adopted twokey) are not judged. Required when review.reviewed-history is true. A repository policy may only set an earlier time than the org policy's.", "type": "string", "maxLength": 40, "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$" } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": `The Sigstore trusted root bundles must chain to: "public-good", "github" (GitHub's instance, for private repositories) or a path to a trusted_root.json.`, "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } }, "approvals": { "description": "Approvals of the deploy job's environment (GitHub's required reviewers) the deploy gate requires, read from the run and signed in a deploy-approval attestation.", "type": "object", "additionalProperties": false, "properties": { "min": { "description": "Approvals of the environment by people who count (default 0: not required). Bots never count.", "type": "integer", "minimum": 0, "maximum": 32 }, "distinct-from": { "description": "Whom an approver of the deploy must not be, besides a bot (default: author, contributors, pusher): the change's author, its contributors (commit authors, committers, co-authors and head-branch pushers, matched as the review rules match people), its last pusher, its code approvers, the person who started the deploy run.", "type": "array", "maxItems": 5, "items": { "enum": ["author", "contributors", "pusher", "code-approvers", "requester"] } }, "require-prevent-self-review": { "description": `Whether the environment must have GitHub's "prevent self-review" turned on (default false).`, "type": "boolean" } } }, "break-glass": { "description": "How a break-glass attestation (signed by identities.break-glass) may stand in for the review rules.", "type": "object", "additionalProperties": false, "properties": { "max-duration": { "description": "The longest window (expires \u2212 not-before) a break-glass may have: seconds or a duration such as 24h (default 24h).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "min-approvers": { "description": "Approvers of the break-glass, each distinct from its requester and from the change's author (default 1).", "type": "integer", "minimum": 1, "maximum": 32 } } } } }, "report": { "description": "Thresholds that turn `twokey report`'s segregation-of-duties indicators into pass/fail lines (docs/sod-report.md): the report exits 1 when one fails, or when an indicator it needs could not be measured. Absent: the indicators are reported, none fails. A repository policy may only tighten them.", "type": "object", "additionalProperties": false, "properties": { "max-unapproved-rate": { "description": "M1: the highest share of passed deploys made without an independent review (under a break-glass), e.g. 0.001.", "type": "number", "minimum": 0, "maximum": 1 }, "max-review-latency-p90": { "description": "M2: the longest 90th percentile of pull request opened \u2192 first counted approval: seconds or a duration such as 48h, 2d.", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "max-privileged-approval-share": { "description": "M3: the highest share of counted approvals given by repository admins.", "type": "number", "minimum": 0, "maximum": 1 }, "max-audit-gaps": { "description": "M6: the most audit findings accepted: bundles that do not verify or are not the policy's, deploy runs without a decision record, records whose evidence is missing.", "type": "integer", "minimum": 0 }, "max-approval-reuse": { "description": "M7: the most approvals reused accepted: a review approval behind more than one commit, a deploy approval behind another run or environment, a break-glass used twice.", "type": "integer", "minimum": 0 }, "max-break-glass-per-month": { "description": "M8: the most break-glasses used in deploys in any one calendar month (UTC).", "type": "integer", "minimum": 0 }, "max-break-glass-without-follow-up": { "description": "M8: the most break-glasses used whose change has no later review attestation.", "type": "integer", "minimum": 0 }, "max-top-approver-share": { "description": "M9: the highest share of one author's counted approvals that one approver may give (authors with at least 5 counted approvals).", "type": "number", "minimum": 0, "maximum": 1 }, "min-deploy-success-rate": { "description": "M10: the lowest share of passed deploys whose GitHub deployment then succeeded (needs the deployments).", "type": "number", "minimum": 0, "maximum": 1 }, "min-period": { "description": "The shortest window the report action (the platform's scheduled report workflow) may count over: seconds or a duration such as 7d. A caller's shorter `period` (or `since`/`until`) is refused, so a repository cannot make its report look at nothing (every `max-` threshold passes over an empty window). `twokey report` on an auditor's machine is not bound by it.", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "runner-environment": { "description": "Where the job that signed may have run, from the certificate's Runner Environment (Fulcio extension 1.3.6.1.4.1.57264.1.11): github-hosted (the default for GitHub Actions' issuer: whoever runs a self-hosted runner the job lands on holds its token, and signs as this identity whatever they like) or any (a platform that runs its own runners, isolated from the repositories they serve, or GitHub Enterprise Server).", "enum": ["github-hosted", "any"] }, "triggers": { "description": "identities.build only: the events that may have started the build run, any one of them, compared exactly with the certificate's Build Trigger (Fulcio extension 1.3.6.1.4.1.57264.1.20, GitHub's event_name). Default for GitHub Actions' issuer: push and workflow_dispatch, the runs that build the branch's own reviewed code; a run started by another event (workflow_run, pull_request_target, issue_comment, \u2026) may build what that event brought in.", "type": "array", "items": { "type": "string", "pattern": "^[a-z_]+$", "maxLength": 64 }, "minItems": 1, "maxItems": 32, "uniqueItems": true }, "workflows": { "description": "identities.build only: the workflow files (paths in the repository, such as .github/workflows/release.yml; globs) whose runs' build provenance counts, compared with the certificate's Build Config URI (Fulcio extension 1.3.6.1.4.1.57264.1.18: the workflow that called the reusable build workflow). Absent: any workflow of the repository \u2014 then a reviewed workflow that builds a ref given as an input (a preview) is a release build of whatever that input names. List only workflows that build the commit they run on: a listed one that checks out a ref given as an input builds whatever it is told.", "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!/)[^\\s@]+$" }, "minItems": 1, "maxItems": 64, "uniqueItems": true } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
 var schema32 = { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "runner-environment": { "description": "Where the job that signed may have run, from the certificate's Runner Environment (Fulcio extension 1.3.6.1.4.1.57264.1.11): github-hosted (the default for GitHub Actions' issuer: whoever runs a self-hosted runner the job lands on holds its token, and signs as this identity whatever they like) or any (a platform that runs its own runners, isolated from the repositories they serve, or GitHub Enterprise Server).", "enum": ["github-hosted", "any"] }, "triggers": { "description": "identities.build only: the events that may have started the build run, any one of them, compared exactly with the certificate's Build Trigger (Fulcio extension 1.3.6.1.4.1.57264.1.20, GitHub's event_name). Default for GitHub Actions' issuer: push and workflow_dispatch, the runs that build the branch's own reviewed code; a run started by another event (workflow_run, pull_request_target, issue_comment, \u2026) may build what that event brought in.", "type": "array", "items": { "type": "string", "pattern": "^[a-z_]+$", "maxLength": 64 }, "minItems": 1, "maxItems": 32, "uniqueItems": true }, "workflows": { "description": "identities.build only: the workflow files (paths in the repository, such as .github/workflows/release.yml; globs) whose runs' build provenance counts, compared with the certificate's Build Config URI (Fulcio extension 1.3.6.1.4.1.57264.1.18: the workflow that called the reusable build workflow). Absent: any workflow of the repository \u2014 then a reviewed workflow that builds a ref given as an input (a preview) is a release build of whatever that input names. List only workflows that build the commit they run on: a listed one that checks out a ref given as an input builds whatever it is told.", "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!/)[^\\s@]+$" }, "minItems": 1, "maxItems": 64, "uniqueItems": true } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] };
 var func12 = ucs2length2;
 var func45 = Object.prototype.hasOwnProperty;
@@ -19504,8 +19560,9 @@ var pattern72 = new RegExp("^(?!/)[^\\s@]+$", "u");
 var pattern20 = new RegExp("^(?!refs/)[^\\s]+$", "u");
 var pattern21 = new RegExp("^[^\\s@]+@[^\\s@]+$", "u");
 var pattern22 = new RegExp("^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$", "u");
-var pattern23 = new RegExp("^[1-9][0-9]{0,9}[smhd]?$", "u");
-var pattern24 = new RegExp("^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", "u");
+var pattern23 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$", "u");
+var pattern24 = new RegExp("^[1-9][0-9]{0,9}[smhd]?$", "u");
+var pattern25 = new RegExp("^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", "u");
 function validate202(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   ;
   let vErrors = null;
@@ -22046,100 +22103,98 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
             errors++;
           }
         }
+        if (data46["reviewed-history"] !== void 0) {
+          let data61 = data46["reviewed-history"];
+          if (typeof data61 !== "boolean") {
+            const err205 = { instancePath: instancePath + "/review/reviewed-history", schemaPath: "#/properties/review/properties/reviewed-history/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.review.properties["reviewed-history"].type, parentSchema: schema312.properties.review.properties["reviewed-history"], data: data61 };
+            if (vErrors === null) {
+              vErrors = [err205];
+            } else {
+              vErrors.push(err205);
+            }
+            errors++;
+          }
+        }
+        if (data46["history-since"] !== void 0) {
+          let data62 = data46["history-since"];
+          if (typeof data62 === "string") {
+            if (func12(data62) > 40) {
+              const err206 = { instancePath: instancePath + "/review/history-since", schemaPath: "#/properties/review/properties/history-since/maxLength", keyword: "maxLength", params: { limit: 40 }, message: "must NOT have more than 40 characters", schema: 40, parentSchema: schema312.properties.review.properties["history-since"], data: data62 };
+              if (vErrors === null) {
+                vErrors = [err206];
+              } else {
+                vErrors.push(err206);
+              }
+              errors++;
+            }
+            if (!pattern23.test(data62)) {
+              const err207 = { instancePath: instancePath + "/review/history-since", schemaPath: "#/properties/review/properties/history-since/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$"', schema: "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$", parentSchema: schema312.properties.review.properties["history-since"], data: data62 };
+              if (vErrors === null) {
+                vErrors = [err207];
+              } else {
+                vErrors.push(err207);
+              }
+              errors++;
+            }
+          } else {
+            const err208 = { instancePath: instancePath + "/review/history-since", schemaPath: "#/properties/review/properties/history-since/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.review.properties["history-since"].type, parentSchema: schema312.properties.review.properties["history-since"], data: data62 };
+            if (vErrors === null) {
+              vErrors = [err208];
+            } else {
+              vErrors.push(err208);
+            }
+            errors++;
+          }
+        }
       } else {
-        const err205 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.review.type, parentSchema: schema312.properties.review, data: data46 };
+        const err209 = { instancePath: instancePath + "/review", schemaPath: "#/properties/review/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.review.type, parentSchema: schema312.properties.review, data: data46 };
         if (vErrors === null) {
-          vErrors = [err205];
+          vErrors = [err209];
         } else {
-          vErrors.push(err205);
+          vErrors.push(err209);
         }
         errors++;
       }
     }
     if (data.deploy !== void 0) {
-      let data61 = data.deploy;
-      if (data61 && typeof data61 == "object" && !Array.isArray(data61)) {
-        for (const key7 in data61) {
+      let data63 = data.deploy;
+      if (data63 && typeof data63 == "object" && !Array.isArray(data63)) {
+        for (const key7 in data63) {
           if (!(key7 === "max-age" || key7 === "trusted-root" || key7 === "artifacts" || key7 === "repositories" || key7 === "approvals" || key7 === "break-glass")) {
-            const err206 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.deploy, data: data61 };
+            const err210 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.deploy, data: data63 };
             if (vErrors === null) {
-              vErrors = [err206];
+              vErrors = [err210];
             } else {
-              vErrors.push(err206);
+              vErrors.push(err210);
             }
             errors++;
           }
         }
-        if (data61["max-age"] !== void 0) {
-          let data62 = data61["max-age"];
-          if (!(typeof data62 == "number" && (!(data62 % 1) && !isNaN(data62)) && isFinite(data62)) && typeof data62 !== "string") {
-            const err207 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/type", keyword: "type", params: { type: schema312.properties.deploy.properties["max-age"].type }, message: "must be integer,string", schema: schema312.properties.deploy.properties["max-age"].type, parentSchema: schema312.properties.deploy.properties["max-age"], data: data62 };
+        if (data63["max-age"] !== void 0) {
+          let data64 = data63["max-age"];
+          if (!(typeof data64 == "number" && (!(data64 % 1) && !isNaN(data64)) && isFinite(data64)) && typeof data64 !== "string") {
+            const err211 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/type", keyword: "type", params: { type: schema312.properties.deploy.properties["max-age"].type }, message: "must be integer,string", schema: schema312.properties.deploy.properties["max-age"].type, parentSchema: schema312.properties.deploy.properties["max-age"], data: data64 };
             if (vErrors === null) {
-              vErrors = [err207];
+              vErrors = [err211];
             } else {
-              vErrors.push(err207);
+              vErrors.push(err211);
             }
             errors++;
           }
-          if (typeof data62 == "number" && isFinite(data62)) {
-            if (data62 < 1 || isNaN(data62)) {
-              const err208 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.deploy.properties["max-age"], data: data62 };
+          if (typeof data64 == "number" && isFinite(data64)) {
+            if (data64 < 1 || isNaN(data64)) {
+              const err212 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.deploy.properties["max-age"], data: data64 };
               if (vErrors === null) {
-                vErrors = [err208];
+                vErrors = [err212];
               } else {
-                vErrors.push(err208);
+                vErrors.push(err212);
               }
               errors++;
             }
           }
-          if (typeof data62 === "string") {
-            if (!pattern23.test(data62)) {
-              const err209 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.deploy.properties["max-age"], data: data62 };
-              if (vErrors === null) {
-                vErrors = [err209];
-              } else {
-                vErrors.push(err209);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data61["trusted-root"] !== void 0) {
-          let data63 = data61["trusted-root"];
-          if (typeof data63 === "string") {
-            if (func12(data63) > 4096) {
-              const err210 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema312.properties.deploy.properties["trusted-root"], data: data63 };
-              if (vErrors === null) {
-                vErrors = [err210];
-              } else {
-                vErrors.push(err210);
-              }
-              errors++;
-            }
-            if (func12(data63) < 1) {
-              const err211 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema312.properties.deploy.properties["trusted-root"], data: data63 };
-              if (vErrors === null) {
-                vErrors = [err211];
-              } else {
-                vErrors.push(err211);
-              }
-              errors++;
-            }
-          } else {
-            const err212 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.deploy.properties["trusted-root"].type, parentSchema: schema312.properties.deploy.properties["trusted-root"], data: data63 };
-            if (vErrors === null) {
-              vErrors = [err212];
-            } else {
-              vErrors.push(err212);
-            }
-            errors++;
-          }
-        }
-        if (data61.artifacts !== void 0) {
-          let data64 = data61.artifacts;
-          if (Array.isArray(data64)) {
-            if (data64.length > 256) {
-              const err213 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.deploy.properties.artifacts, data: data64 };
+          if (typeof data64 === "string") {
+            if (!pattern24.test(data64)) {
+              const err213 = { instancePath: instancePath + "/deploy/max-age", schemaPath: "#/properties/deploy/properties/max-age/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.deploy.properties["max-age"], data: data64 };
               if (vErrors === null) {
                 vErrors = [err213];
               } else {
@@ -22147,8 +22202,13 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               }
               errors++;
             }
-            if (data64.length < 1) {
-              const err214 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema312.properties.deploy.properties.artifacts, data: data64 };
+          }
+        }
+        if (data63["trusted-root"] !== void 0) {
+          let data65 = data63["trusted-root"];
+          if (typeof data65 === "string") {
+            if (func12(data65) > 4096) {
+              const err214 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters", schema: 4096, parentSchema: schema312.properties.deploy.properties["trusted-root"], data: data65 };
               if (vErrors === null) {
                 vErrors = [err214];
               } else {
@@ -22156,232 +22216,224 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               }
               errors++;
             }
-            const len15 = data64.length;
-            for (let i27 = 0; i27 < len15; i27++) {
-              let data65 = data64[i27];
-              if (typeof data65 === "string") {
-                if (func12(data65) > 255) {
-                  const err215 = { instancePath: instancePath + "/deploy/artifacts/" + i27, schemaPath: "#/properties/deploy/properties/artifacts/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema312.properties.deploy.properties.artifacts.items, data: data65 };
-                  if (vErrors === null) {
-                    vErrors = [err215];
-                  } else {
-                    vErrors.push(err215);
-                  }
-                  errors++;
-                }
-                if (func12(data65) < 1) {
-                  const err216 = { instancePath: instancePath + "/deploy/artifacts/" + i27, schemaPath: "#/properties/deploy/properties/artifacts/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema312.properties.deploy.properties.artifacts.items, data: data65 };
-                  if (vErrors === null) {
-                    vErrors = [err216];
-                  } else {
-                    vErrors.push(err216);
-                  }
-                  errors++;
-                }
+            if (func12(data65) < 1) {
+              const err215 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema312.properties.deploy.properties["trusted-root"], data: data65 };
+              if (vErrors === null) {
+                vErrors = [err215];
               } else {
-                const err217 = { instancePath: instancePath + "/deploy/artifacts/" + i27, schemaPath: "#/properties/deploy/properties/artifacts/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.deploy.properties.artifacts.items.type, parentSchema: schema312.properties.deploy.properties.artifacts.items, data: data65 };
-                if (vErrors === null) {
-                  vErrors = [err217];
-                } else {
-                  vErrors.push(err217);
-                }
-                errors++;
+                vErrors.push(err215);
               }
+              errors++;
             }
           } else {
-            const err218 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.deploy.properties.artifacts.type, parentSchema: schema312.properties.deploy.properties.artifacts, data: data64 };
+            const err216 = { instancePath: instancePath + "/deploy/trusted-root", schemaPath: "#/properties/deploy/properties/trusted-root/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.deploy.properties["trusted-root"].type, parentSchema: schema312.properties.deploy.properties["trusted-root"], data: data65 };
             if (vErrors === null) {
-              vErrors = [err218];
+              vErrors = [err216];
             } else {
-              vErrors.push(err218);
+              vErrors.push(err216);
             }
             errors++;
           }
         }
-        if (data61.repositories !== void 0) {
-          let data66 = data61.repositories;
+        if (data63.artifacts !== void 0) {
+          let data66 = data63.artifacts;
           if (Array.isArray(data66)) {
             if (data66.length > 256) {
-              const err219 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.deploy.properties.repositories, data: data66 };
+              const err217 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.deploy.properties.artifacts, data: data66 };
               if (vErrors === null) {
-                vErrors = [err219];
+                vErrors = [err217];
               } else {
-                vErrors.push(err219);
+                vErrors.push(err217);
               }
               errors++;
             }
             if (data66.length < 1) {
-              const err220 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema312.properties.deploy.properties.repositories, data: data66 };
+              const err218 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema312.properties.deploy.properties.artifacts, data: data66 };
               if (vErrors === null) {
-                vErrors = [err220];
+                vErrors = [err218];
               } else {
-                vErrors.push(err220);
+                vErrors.push(err218);
               }
               errors++;
             }
-            const len16 = data66.length;
-            for (let i28 = 0; i28 < len16; i28++) {
-              let data67 = data66[i28];
+            const len15 = data66.length;
+            for (let i27 = 0; i27 < len15; i27++) {
+              let data67 = data66[i27];
               if (typeof data67 === "string") {
-                if (func12(data67) > 140) {
-                  const err221 = { instancePath: instancePath + "/deploy/repositories/" + i28, schemaPath: "#/properties/deploy/properties/repositories/items/maxLength", keyword: "maxLength", params: { limit: 140 }, message: "must NOT have more than 140 characters", schema: 140, parentSchema: schema312.properties.deploy.properties.repositories.items, data: data67 };
+                if (func12(data67) > 255) {
+                  const err219 = { instancePath: instancePath + "/deploy/artifacts/" + i27, schemaPath: "#/properties/deploy/properties/artifacts/items/maxLength", keyword: "maxLength", params: { limit: 255 }, message: "must NOT have more than 255 characters", schema: 255, parentSchema: schema312.properties.deploy.properties.artifacts.items, data: data67 };
                   if (vErrors === null) {
-                    vErrors = [err221];
+                    vErrors = [err219];
                   } else {
-                    vErrors.push(err221);
+                    vErrors.push(err219);
                   }
                   errors++;
                 }
-                if (!pattern24.test(data67)) {
-                  const err222 = { instancePath: instancePath + "/deploy/repositories/" + i28, schemaPath: "#/properties/deploy/properties/repositories/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", parentSchema: schema312.properties.deploy.properties.repositories.items, data: data67 };
+                if (func12(data67) < 1) {
+                  const err220 = { instancePath: instancePath + "/deploy/artifacts/" + i27, schemaPath: "#/properties/deploy/properties/artifacts/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema312.properties.deploy.properties.artifacts.items, data: data67 };
                   if (vErrors === null) {
-                    vErrors = [err222];
+                    vErrors = [err220];
                   } else {
-                    vErrors.push(err222);
+                    vErrors.push(err220);
                   }
                   errors++;
                 }
               } else {
-                const err223 = { instancePath: instancePath + "/deploy/repositories/" + i28, schemaPath: "#/properties/deploy/properties/repositories/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.deploy.properties.repositories.items.type, parentSchema: schema312.properties.deploy.properties.repositories.items, data: data67 };
+                const err221 = { instancePath: instancePath + "/deploy/artifacts/" + i27, schemaPath: "#/properties/deploy/properties/artifacts/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.deploy.properties.artifacts.items.type, parentSchema: schema312.properties.deploy.properties.artifacts.items, data: data67 };
                 if (vErrors === null) {
-                  vErrors = [err223];
+                  vErrors = [err221];
                 } else {
-                  vErrors.push(err223);
+                  vErrors.push(err221);
                 }
                 errors++;
               }
             }
           } else {
-            const err224 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.deploy.properties.repositories.type, parentSchema: schema312.properties.deploy.properties.repositories, data: data66 };
+            const err222 = { instancePath: instancePath + "/deploy/artifacts", schemaPath: "#/properties/deploy/properties/artifacts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.deploy.properties.artifacts.type, parentSchema: schema312.properties.deploy.properties.artifacts, data: data66 };
             if (vErrors === null) {
-              vErrors = [err224];
+              vErrors = [err222];
             } else {
-              vErrors.push(err224);
+              vErrors.push(err222);
             }
             errors++;
           }
         }
-        if (data61.approvals !== void 0) {
-          let data68 = data61.approvals;
-          if (data68 && typeof data68 == "object" && !Array.isArray(data68)) {
-            for (const key8 in data68) {
+        if (data63.repositories !== void 0) {
+          let data68 = data63.repositories;
+          if (Array.isArray(data68)) {
+            if (data68.length > 256) {
+              const err223 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/maxItems", keyword: "maxItems", params: { limit: 256 }, message: "must NOT have more than 256 items", schema: 256, parentSchema: schema312.properties.deploy.properties.repositories, data: data68 };
+              if (vErrors === null) {
+                vErrors = [err223];
+              } else {
+                vErrors.push(err223);
+              }
+              errors++;
+            }
+            if (data68.length < 1) {
+              const err224 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema312.properties.deploy.properties.repositories, data: data68 };
+              if (vErrors === null) {
+                vErrors = [err224];
+              } else {
+                vErrors.push(err224);
+              }
+              errors++;
+            }
+            const len16 = data68.length;
+            for (let i28 = 0; i28 < len16; i28++) {
+              let data69 = data68[i28];
+              if (typeof data69 === "string") {
+                if (func12(data69) > 140) {
+                  const err225 = { instancePath: instancePath + "/deploy/repositories/" + i28, schemaPath: "#/properties/deploy/properties/repositories/items/maxLength", keyword: "maxLength", params: { limit: 140 }, message: "must NOT have more than 140 characters", schema: 140, parentSchema: schema312.properties.deploy.properties.repositories.items, data: data69 };
+                  if (vErrors === null) {
+                    vErrors = [err225];
+                  } else {
+                    vErrors.push(err225);
+                  }
+                  errors++;
+                }
+                if (!pattern25.test(data69)) {
+                  const err226 = { instancePath: instancePath + "/deploy/repositories/" + i28, schemaPath: "#/properties/deploy/properties/repositories/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", parentSchema: schema312.properties.deploy.properties.repositories.items, data: data69 };
+                  if (vErrors === null) {
+                    vErrors = [err226];
+                  } else {
+                    vErrors.push(err226);
+                  }
+                  errors++;
+                }
+              } else {
+                const err227 = { instancePath: instancePath + "/deploy/repositories/" + i28, schemaPath: "#/properties/deploy/properties/repositories/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema312.properties.deploy.properties.repositories.items.type, parentSchema: schema312.properties.deploy.properties.repositories.items, data: data69 };
+                if (vErrors === null) {
+                  vErrors = [err227];
+                } else {
+                  vErrors.push(err227);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err228 = { instancePath: instancePath + "/deploy/repositories", schemaPath: "#/properties/deploy/properties/repositories/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.deploy.properties.repositories.type, parentSchema: schema312.properties.deploy.properties.repositories, data: data68 };
+            if (vErrors === null) {
+              vErrors = [err228];
+            } else {
+              vErrors.push(err228);
+            }
+            errors++;
+          }
+        }
+        if (data63.approvals !== void 0) {
+          let data70 = data63.approvals;
+          if (data70 && typeof data70 == "object" && !Array.isArray(data70)) {
+            for (const key8 in data70) {
               if (!(key8 === "min" || key8 === "distinct-from" || key8 === "require-prevent-self-review")) {
-                const err225 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.deploy.properties.approvals, data: data68 };
+                const err229 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.deploy.properties.approvals, data: data70 };
                 if (vErrors === null) {
-                  vErrors = [err225];
+                  vErrors = [err229];
                 } else {
-                  vErrors.push(err225);
+                  vErrors.push(err229);
                 }
                 errors++;
               }
             }
-            if (data68.min !== void 0) {
-              let data69 = data68.min;
-              if (!(typeof data69 == "number" && (!(data69 % 1) && !isNaN(data69)) && isFinite(data69))) {
-                const err226 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.deploy.properties.approvals.properties.min.type, parentSchema: schema312.properties.deploy.properties.approvals.properties.min, data: data69 };
+            if (data70.min !== void 0) {
+              let data71 = data70.min;
+              if (!(typeof data71 == "number" && (!(data71 % 1) && !isNaN(data71)) && isFinite(data71))) {
+                const err230 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.deploy.properties.approvals.properties.min.type, parentSchema: schema312.properties.deploy.properties.approvals.properties.min, data: data71 };
                 if (vErrors === null) {
-                  vErrors = [err226];
+                  vErrors = [err230];
                 } else {
-                  vErrors.push(err226);
+                  vErrors.push(err230);
                 }
                 errors++;
               }
-              if (typeof data69 == "number" && isFinite(data69)) {
-                if (data69 > 32 || isNaN(data69)) {
-                  const err227 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema312.properties.deploy.properties.approvals.properties.min, data: data69 };
+              if (typeof data71 == "number" && isFinite(data71)) {
+                if (data71 > 32 || isNaN(data71)) {
+                  const err231 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema312.properties.deploy.properties.approvals.properties.min, data: data71 };
                   if (vErrors === null) {
-                    vErrors = [err227];
+                    vErrors = [err231];
                   } else {
-                    vErrors.push(err227);
+                    vErrors.push(err231);
                   }
                   errors++;
                 }
-                if (data69 < 0 || isNaN(data69)) {
-                  const err228 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.deploy.properties.approvals.properties.min, data: data69 };
+                if (data71 < 0 || isNaN(data71)) {
+                  const err232 = { instancePath: instancePath + "/deploy/approvals/min", schemaPath: "#/properties/deploy/properties/approvals/properties/min/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.deploy.properties.approvals.properties.min, data: data71 };
                   if (vErrors === null) {
-                    vErrors = [err228];
+                    vErrors = [err232];
                   } else {
-                    vErrors.push(err228);
+                    vErrors.push(err232);
                   }
                   errors++;
                 }
               }
             }
-            if (data68["distinct-from"] !== void 0) {
-              let data70 = data68["distinct-from"];
-              if (Array.isArray(data70)) {
-                if (data70.length > 5) {
-                  const err229 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/maxItems", keyword: "maxItems", params: { limit: 5 }, message: "must NOT have more than 5 items", schema: 5, parentSchema: schema312.properties.deploy.properties.approvals.properties["distinct-from"], data: data70 };
+            if (data70["distinct-from"] !== void 0) {
+              let data72 = data70["distinct-from"];
+              if (Array.isArray(data72)) {
+                if (data72.length > 5) {
+                  const err233 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/maxItems", keyword: "maxItems", params: { limit: 5 }, message: "must NOT have more than 5 items", schema: 5, parentSchema: schema312.properties.deploy.properties.approvals.properties["distinct-from"], data: data72 };
                   if (vErrors === null) {
-                    vErrors = [err229];
+                    vErrors = [err233];
                   } else {
-                    vErrors.push(err229);
+                    vErrors.push(err233);
                   }
                   errors++;
                 }
-                const len17 = data70.length;
+                const len17 = data72.length;
                 for (let i29 = 0; i29 < len17; i29++) {
-                  let data71 = data70[i29];
-                  if (!(data71 === "author" || data71 === "contributors" || data71 === "pusher" || data71 === "code-approvers" || data71 === "requester")) {
-                    const err230 = { instancePath: instancePath + "/deploy/approvals/distinct-from/" + i29, schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/items/enum", keyword: "enum", params: { allowedValues: schema312.properties.deploy.properties.approvals.properties["distinct-from"].items.enum }, message: "must be equal to one of the allowed values", schema: schema312.properties.deploy.properties.approvals.properties["distinct-from"].items.enum, parentSchema: schema312.properties.deploy.properties.approvals.properties["distinct-from"].items, data: data71 };
+                  let data73 = data72[i29];
+                  if (!(data73 === "author" || data73 === "contributors" || data73 === "pusher" || data73 === "code-approvers" || data73 === "requester")) {
+                    const err234 = { instancePath: instancePath + "/deploy/approvals/distinct-from/" + i29, schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/items/enum", keyword: "enum", params: { allowedValues: schema312.properties.deploy.properties.approvals.properties["distinct-from"].items.enum }, message: "must be equal to one of the allowed values", schema: schema312.properties.deploy.properties.approvals.properties["distinct-from"].items.enum, parentSchema: schema312.properties.deploy.properties.approvals.properties["distinct-from"].items, data: data73 };
                     if (vErrors === null) {
-                      vErrors = [err230];
+                      vErrors = [err234];
                     } else {
-                      vErrors.push(err230);
+                      vErrors.push(err234);
                     }
                     errors++;
                   }
                 }
               } else {
-                const err231 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.deploy.properties.approvals.properties["distinct-from"].type, parentSchema: schema312.properties.deploy.properties.approvals.properties["distinct-from"], data: data70 };
-                if (vErrors === null) {
-                  vErrors = [err231];
-                } else {
-                  vErrors.push(err231);
-                }
-                errors++;
-              }
-            }
-            if (data68["require-prevent-self-review"] !== void 0) {
-              let data72 = data68["require-prevent-self-review"];
-              if (typeof data72 !== "boolean") {
-                const err232 = { instancePath: instancePath + "/deploy/approvals/require-prevent-self-review", schemaPath: "#/properties/deploy/properties/approvals/properties/require-prevent-self-review/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.deploy.properties.approvals.properties["require-prevent-self-review"].type, parentSchema: schema312.properties.deploy.properties.approvals.properties["require-prevent-self-review"], data: data72 };
-                if (vErrors === null) {
-                  vErrors = [err232];
-                } else {
-                  vErrors.push(err232);
-                }
-                errors++;
-              }
-            }
-          } else {
-            const err233 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.deploy.properties.approvals.type, parentSchema: schema312.properties.deploy.properties.approvals, data: data68 };
-            if (vErrors === null) {
-              vErrors = [err233];
-            } else {
-              vErrors.push(err233);
-            }
-            errors++;
-          }
-        }
-        if (data61["break-glass"] !== void 0) {
-          let data73 = data61["break-glass"];
-          if (data73 && typeof data73 == "object" && !Array.isArray(data73)) {
-            for (const key9 in data73) {
-              if (!(key9 === "max-duration" || key9 === "min-approvers")) {
-                const err234 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.deploy.properties["break-glass"], data: data73 };
-                if (vErrors === null) {
-                  vErrors = [err234];
-                } else {
-                  vErrors.push(err234);
-                }
-                errors++;
-              }
-            }
-            if (data73["max-duration"] !== void 0) {
-              let data74 = data73["max-duration"];
-              if (!(typeof data74 == "number" && (!(data74 % 1) && !isNaN(data74)) && isFinite(data74)) && typeof data74 !== "string") {
-                const err235 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/type", keyword: "type", params: { type: schema312.properties.deploy.properties["break-glass"].properties["max-duration"].type }, message: "must be integer,string", schema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"].type, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"], data: data74 };
+                const err235 = { instancePath: instancePath + "/deploy/approvals/distinct-from", schemaPath: "#/properties/deploy/properties/approvals/properties/distinct-from/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema312.properties.deploy.properties.approvals.properties["distinct-from"].type, parentSchema: schema312.properties.deploy.properties.approvals.properties["distinct-from"], data: data72 };
                 if (vErrors === null) {
                   vErrors = [err235];
                 } else {
@@ -22389,33 +22441,35 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                 }
                 errors++;
               }
-              if (typeof data74 == "number" && isFinite(data74)) {
-                if (data74 < 1 || isNaN(data74)) {
-                  const err236 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"], data: data74 };
-                  if (vErrors === null) {
-                    vErrors = [err236];
-                  } else {
-                    vErrors.push(err236);
-                  }
-                  errors++;
+            }
+            if (data70["require-prevent-self-review"] !== void 0) {
+              let data74 = data70["require-prevent-self-review"];
+              if (typeof data74 !== "boolean") {
+                const err236 = { instancePath: instancePath + "/deploy/approvals/require-prevent-self-review", schemaPath: "#/properties/deploy/properties/approvals/properties/require-prevent-self-review/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema312.properties.deploy.properties.approvals.properties["require-prevent-self-review"].type, parentSchema: schema312.properties.deploy.properties.approvals.properties["require-prevent-self-review"], data: data74 };
+                if (vErrors === null) {
+                  vErrors = [err236];
+                } else {
+                  vErrors.push(err236);
                 }
-              }
-              if (typeof data74 === "string") {
-                if (!pattern23.test(data74)) {
-                  const err237 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"], data: data74 };
-                  if (vErrors === null) {
-                    vErrors = [err237];
-                  } else {
-                    vErrors.push(err237);
-                  }
-                  errors++;
-                }
+                errors++;
               }
             }
-            if (data73["min-approvers"] !== void 0) {
-              let data75 = data73["min-approvers"];
-              if (!(typeof data75 == "number" && (!(data75 % 1) && !isNaN(data75)) && isFinite(data75))) {
-                const err238 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"].type, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data75 };
+          } else {
+            const err237 = { instancePath: instancePath + "/deploy/approvals", schemaPath: "#/properties/deploy/properties/approvals/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.deploy.properties.approvals.type, parentSchema: schema312.properties.deploy.properties.approvals, data: data70 };
+            if (vErrors === null) {
+              vErrors = [err237];
+            } else {
+              vErrors.push(err237);
+            }
+            errors++;
+          }
+        }
+        if (data63["break-glass"] !== void 0) {
+          let data75 = data63["break-glass"];
+          if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
+            for (const key9 in data75) {
+              if (!(key9 === "max-duration" || key9 === "min-approvers")) {
+                const err238 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.deploy.properties["break-glass"], data: data75 };
                 if (vErrors === null) {
                   vErrors = [err238];
                 } else {
@@ -22423,18 +22477,21 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                 }
                 errors++;
               }
-              if (typeof data75 == "number" && isFinite(data75)) {
-                if (data75 > 32 || isNaN(data75)) {
-                  const err239 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data75 };
-                  if (vErrors === null) {
-                    vErrors = [err239];
-                  } else {
-                    vErrors.push(err239);
-                  }
-                  errors++;
+            }
+            if (data75["max-duration"] !== void 0) {
+              let data76 = data75["max-duration"];
+              if (!(typeof data76 == "number" && (!(data76 % 1) && !isNaN(data76)) && isFinite(data76)) && typeof data76 !== "string") {
+                const err239 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/type", keyword: "type", params: { type: schema312.properties.deploy.properties["break-glass"].properties["max-duration"].type }, message: "must be integer,string", schema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"].type, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"], data: data76 };
+                if (vErrors === null) {
+                  vErrors = [err239];
+                } else {
+                  vErrors.push(err239);
                 }
-                if (data75 < 1 || isNaN(data75)) {
-                  const err240 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data75 };
+                errors++;
+              }
+              if (typeof data76 == "number" && isFinite(data76)) {
+                if (data76 < 1 || isNaN(data76)) {
+                  const err240 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"], data: data76 };
                   if (vErrors === null) {
                     vErrors = [err240];
                   } else {
@@ -22443,76 +22500,76 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                   errors++;
                 }
               }
+              if (typeof data76 === "string") {
+                if (!pattern24.test(data76)) {
+                  const err241 = { instancePath: instancePath + "/deploy/break-glass/max-duration", schemaPath: "#/properties/deploy/properties/break-glass/properties/max-duration/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.deploy.properties["break-glass"].properties["max-duration"], data: data76 };
+                  if (vErrors === null) {
+                    vErrors = [err241];
+                  } else {
+                    vErrors.push(err241);
+                  }
+                  errors++;
+                }
+              }
+            }
+            if (data75["min-approvers"] !== void 0) {
+              let data77 = data75["min-approvers"];
+              if (!(typeof data77 == "number" && (!(data77 % 1) && !isNaN(data77)) && isFinite(data77))) {
+                const err242 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"].type, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data77 };
+                if (vErrors === null) {
+                  vErrors = [err242];
+                } else {
+                  vErrors.push(err242);
+                }
+                errors++;
+              }
+              if (typeof data77 == "number" && isFinite(data77)) {
+                if (data77 > 32 || isNaN(data77)) {
+                  const err243 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/maximum", keyword: "maximum", params: { comparison: "<=", limit: 32 }, message: "must be <= 32", schema: 32, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data77 };
+                  if (vErrors === null) {
+                    vErrors = [err243];
+                  } else {
+                    vErrors.push(err243);
+                  }
+                  errors++;
+                }
+                if (data77 < 1 || isNaN(data77)) {
+                  const err244 = { instancePath: instancePath + "/deploy/break-glass/min-approvers", schemaPath: "#/properties/deploy/properties/break-glass/properties/min-approvers/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.deploy.properties["break-glass"].properties["min-approvers"], data: data77 };
+                  if (vErrors === null) {
+                    vErrors = [err244];
+                  } else {
+                    vErrors.push(err244);
+                  }
+                  errors++;
+                }
+              }
             }
           } else {
-            const err241 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.deploy.properties["break-glass"].type, parentSchema: schema312.properties.deploy.properties["break-glass"], data: data73 };
+            const err245 = { instancePath: instancePath + "/deploy/break-glass", schemaPath: "#/properties/deploy/properties/break-glass/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.deploy.properties["break-glass"].type, parentSchema: schema312.properties.deploy.properties["break-glass"], data: data75 };
             if (vErrors === null) {
-              vErrors = [err241];
+              vErrors = [err245];
             } else {
-              vErrors.push(err241);
+              vErrors.push(err245);
             }
             errors++;
           }
         }
       } else {
-        const err242 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.deploy.type, parentSchema: schema312.properties.deploy, data: data61 };
+        const err246 = { instancePath: instancePath + "/deploy", schemaPath: "#/properties/deploy/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.deploy.type, parentSchema: schema312.properties.deploy, data: data63 };
         if (vErrors === null) {
-          vErrors = [err242];
+          vErrors = [err246];
         } else {
-          vErrors.push(err242);
+          vErrors.push(err246);
         }
         errors++;
       }
     }
     if (data.report !== void 0) {
-      let data76 = data.report;
-      if (data76 && typeof data76 == "object" && !Array.isArray(data76)) {
-        for (const key10 in data76) {
+      let data78 = data.report;
+      if (data78 && typeof data78 == "object" && !Array.isArray(data78)) {
+        for (const key10 in data78) {
           if (!func45.call(schema312.properties.report.properties, key10)) {
-            const err243 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.report, data: data76 };
-            if (vErrors === null) {
-              vErrors = [err243];
-            } else {
-              vErrors.push(err243);
-            }
-            errors++;
-          }
-        }
-        if (data76["max-unapproved-rate"] !== void 0) {
-          let data77 = data76["max-unapproved-rate"];
-          if (typeof data77 == "number" && isFinite(data77)) {
-            if (data77 > 1 || isNaN(data77)) {
-              const err244 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-unapproved-rate"], data: data77 };
-              if (vErrors === null) {
-                vErrors = [err244];
-              } else {
-                vErrors.push(err244);
-              }
-              errors++;
-            }
-            if (data77 < 0 || isNaN(data77)) {
-              const err245 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-unapproved-rate"], data: data77 };
-              if (vErrors === null) {
-                vErrors = [err245];
-              } else {
-                vErrors.push(err245);
-              }
-              errors++;
-            }
-          } else {
-            const err246 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["max-unapproved-rate"].type, parentSchema: schema312.properties.report.properties["max-unapproved-rate"], data: data77 };
-            if (vErrors === null) {
-              vErrors = [err246];
-            } else {
-              vErrors.push(err246);
-            }
-            errors++;
-          }
-        }
-        if (data76["max-review-latency-p90"] !== void 0) {
-          let data78 = data76["max-review-latency-p90"];
-          if (!(typeof data78 == "number" && (!(data78 % 1) && !isNaN(data78)) && isFinite(data78)) && typeof data78 !== "string") {
-            const err247 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/type", keyword: "type", params: { type: schema312.properties.report.properties["max-review-latency-p90"].type }, message: "must be integer,string", schema: schema312.properties.report.properties["max-review-latency-p90"].type, parentSchema: schema312.properties.report.properties["max-review-latency-p90"], data: data78 };
+            const err247 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties", schema: false, parentSchema: schema312.properties.report, data: data78 };
             if (vErrors === null) {
               vErrors = [err247];
             } else {
@@ -22520,9 +22577,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
             }
             errors++;
           }
-          if (typeof data78 == "number" && isFinite(data78)) {
-            if (data78 < 1 || isNaN(data78)) {
-              const err248 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-review-latency-p90"], data: data78 };
+        }
+        if (data78["max-unapproved-rate"] !== void 0) {
+          let data79 = data78["max-unapproved-rate"];
+          if (typeof data79 == "number" && isFinite(data79)) {
+            if (data79 > 1 || isNaN(data79)) {
+              const err248 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-unapproved-rate"], data: data79 };
               if (vErrors === null) {
                 vErrors = [err248];
               } else {
@@ -22530,10 +22590,8 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               }
               errors++;
             }
-          }
-          if (typeof data78 === "string") {
-            if (!pattern23.test(data78)) {
-              const err249 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.report.properties["max-review-latency-p90"], data: data78 };
+            if (data79 < 0 || isNaN(data79)) {
+              const err249 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-unapproved-rate"], data: data79 };
               if (vErrors === null) {
                 vErrors = [err249];
               } else {
@@ -22541,53 +22599,55 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               }
               errors++;
             }
-          }
-        }
-        if (data76["max-privileged-approval-share"] !== void 0) {
-          let data79 = data76["max-privileged-approval-share"];
-          if (typeof data79 == "number" && isFinite(data79)) {
-            if (data79 > 1 || isNaN(data79)) {
-              const err250 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-privileged-approval-share"], data: data79 };
-              if (vErrors === null) {
-                vErrors = [err250];
-              } else {
-                vErrors.push(err250);
-              }
-              errors++;
-            }
-            if (data79 < 0 || isNaN(data79)) {
-              const err251 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-privileged-approval-share"], data: data79 };
-              if (vErrors === null) {
-                vErrors = [err251];
-              } else {
-                vErrors.push(err251);
-              }
-              errors++;
-            }
           } else {
-            const err252 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["max-privileged-approval-share"].type, parentSchema: schema312.properties.report.properties["max-privileged-approval-share"], data: data79 };
+            const err250 = { instancePath: instancePath + "/report/max-unapproved-rate", schemaPath: "#/properties/report/properties/max-unapproved-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["max-unapproved-rate"].type, parentSchema: schema312.properties.report.properties["max-unapproved-rate"], data: data79 };
             if (vErrors === null) {
-              vErrors = [err252];
+              vErrors = [err250];
             } else {
-              vErrors.push(err252);
+              vErrors.push(err250);
             }
             errors++;
           }
         }
-        if (data76["max-audit-gaps"] !== void 0) {
-          let data80 = data76["max-audit-gaps"];
-          if (!(typeof data80 == "number" && (!(data80 % 1) && !isNaN(data80)) && isFinite(data80))) {
-            const err253 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-audit-gaps"].type, parentSchema: schema312.properties.report.properties["max-audit-gaps"], data: data80 };
+        if (data78["max-review-latency-p90"] !== void 0) {
+          let data80 = data78["max-review-latency-p90"];
+          if (!(typeof data80 == "number" && (!(data80 % 1) && !isNaN(data80)) && isFinite(data80)) && typeof data80 !== "string") {
+            const err251 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/type", keyword: "type", params: { type: schema312.properties.report.properties["max-review-latency-p90"].type }, message: "must be integer,string", schema: schema312.properties.report.properties["max-review-latency-p90"].type, parentSchema: schema312.properties.report.properties["max-review-latency-p90"], data: data80 };
             if (vErrors === null) {
-              vErrors = [err253];
+              vErrors = [err251];
             } else {
-              vErrors.push(err253);
+              vErrors.push(err251);
             }
             errors++;
           }
           if (typeof data80 == "number" && isFinite(data80)) {
-            if (data80 < 0 || isNaN(data80)) {
-              const err254 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-audit-gaps"], data: data80 };
+            if (data80 < 1 || isNaN(data80)) {
+              const err252 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-review-latency-p90"], data: data80 };
+              if (vErrors === null) {
+                vErrors = [err252];
+              } else {
+                vErrors.push(err252);
+              }
+              errors++;
+            }
+          }
+          if (typeof data80 === "string") {
+            if (!pattern24.test(data80)) {
+              const err253 = { instancePath: instancePath + "/report/max-review-latency-p90", schemaPath: "#/properties/report/properties/max-review-latency-p90/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.report.properties["max-review-latency-p90"], data: data80 };
+              if (vErrors === null) {
+                vErrors = [err253];
+              } else {
+                vErrors.push(err253);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data78["max-privileged-approval-share"] !== void 0) {
+          let data81 = data78["max-privileged-approval-share"];
+          if (typeof data81 == "number" && isFinite(data81)) {
+            if (data81 > 1 || isNaN(data81)) {
+              const err254 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-privileged-approval-share"], data: data81 };
               if (vErrors === null) {
                 vErrors = [err254];
               } else {
@@ -22595,35 +22655,29 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               }
               errors++;
             }
-          }
-        }
-        if (data76["max-approval-reuse"] !== void 0) {
-          let data81 = data76["max-approval-reuse"];
-          if (!(typeof data81 == "number" && (!(data81 % 1) && !isNaN(data81)) && isFinite(data81))) {
-            const err255 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-approval-reuse"].type, parentSchema: schema312.properties.report.properties["max-approval-reuse"], data: data81 };
-            if (vErrors === null) {
-              vErrors = [err255];
-            } else {
-              vErrors.push(err255);
-            }
-            errors++;
-          }
-          if (typeof data81 == "number" && isFinite(data81)) {
             if (data81 < 0 || isNaN(data81)) {
-              const err256 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-approval-reuse"], data: data81 };
+              const err255 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-privileged-approval-share"], data: data81 };
               if (vErrors === null) {
-                vErrors = [err256];
+                vErrors = [err255];
               } else {
-                vErrors.push(err256);
+                vErrors.push(err255);
               }
               errors++;
             }
+          } else {
+            const err256 = { instancePath: instancePath + "/report/max-privileged-approval-share", schemaPath: "#/properties/report/properties/max-privileged-approval-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["max-privileged-approval-share"].type, parentSchema: schema312.properties.report.properties["max-privileged-approval-share"], data: data81 };
+            if (vErrors === null) {
+              vErrors = [err256];
+            } else {
+              vErrors.push(err256);
+            }
+            errors++;
           }
         }
-        if (data76["max-break-glass-per-month"] !== void 0) {
-          let data82 = data76["max-break-glass-per-month"];
+        if (data78["max-audit-gaps"] !== void 0) {
+          let data82 = data78["max-audit-gaps"];
           if (!(typeof data82 == "number" && (!(data82 % 1) && !isNaN(data82)) && isFinite(data82))) {
-            const err257 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-break-glass-per-month"].type, parentSchema: schema312.properties.report.properties["max-break-glass-per-month"], data: data82 };
+            const err257 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-audit-gaps"].type, parentSchema: schema312.properties.report.properties["max-audit-gaps"], data: data82 };
             if (vErrors === null) {
               vErrors = [err257];
             } else {
@@ -22633,7 +22687,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
           }
           if (typeof data82 == "number" && isFinite(data82)) {
             if (data82 < 0 || isNaN(data82)) {
-              const err258 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-break-glass-per-month"], data: data82 };
+              const err258 = { instancePath: instancePath + "/report/max-audit-gaps", schemaPath: "#/properties/report/properties/max-audit-gaps/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-audit-gaps"], data: data82 };
               if (vErrors === null) {
                 vErrors = [err258];
               } else {
@@ -22643,10 +22697,10 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
             }
           }
         }
-        if (data76["max-break-glass-without-follow-up"] !== void 0) {
-          let data83 = data76["max-break-glass-without-follow-up"];
+        if (data78["max-approval-reuse"] !== void 0) {
+          let data83 = data78["max-approval-reuse"];
           if (!(typeof data83 == "number" && (!(data83 % 1) && !isNaN(data83)) && isFinite(data83))) {
-            const err259 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-break-glass-without-follow-up"].type, parentSchema: schema312.properties.report.properties["max-break-glass-without-follow-up"], data: data83 };
+            const err259 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-approval-reuse"].type, parentSchema: schema312.properties.report.properties["max-approval-reuse"], data: data83 };
             if (vErrors === null) {
               vErrors = [err259];
             } else {
@@ -22656,7 +22710,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
           }
           if (typeof data83 == "number" && isFinite(data83)) {
             if (data83 < 0 || isNaN(data83)) {
-              const err260 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-break-glass-without-follow-up"], data: data83 };
+              const err260 = { instancePath: instancePath + "/report/max-approval-reuse", schemaPath: "#/properties/report/properties/max-approval-reuse/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-approval-reuse"], data: data83 };
               if (vErrors === null) {
                 vErrors = [err260];
               } else {
@@ -22666,20 +22720,20 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
             }
           }
         }
-        if (data76["max-top-approver-share"] !== void 0) {
-          let data84 = data76["max-top-approver-share"];
-          if (typeof data84 == "number" && isFinite(data84)) {
-            if (data84 > 1 || isNaN(data84)) {
-              const err261 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-top-approver-share"], data: data84 };
-              if (vErrors === null) {
-                vErrors = [err261];
-              } else {
-                vErrors.push(err261);
-              }
-              errors++;
+        if (data78["max-break-glass-per-month"] !== void 0) {
+          let data84 = data78["max-break-glass-per-month"];
+          if (!(typeof data84 == "number" && (!(data84 % 1) && !isNaN(data84)) && isFinite(data84))) {
+            const err261 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-break-glass-per-month"].type, parentSchema: schema312.properties.report.properties["max-break-glass-per-month"], data: data84 };
+            if (vErrors === null) {
+              vErrors = [err261];
+            } else {
+              vErrors.push(err261);
             }
+            errors++;
+          }
+          if (typeof data84 == "number" && isFinite(data84)) {
             if (data84 < 0 || isNaN(data84)) {
-              const err262 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-top-approver-share"], data: data84 };
+              const err262 = { instancePath: instancePath + "/report/max-break-glass-per-month", schemaPath: "#/properties/report/properties/max-break-glass-per-month/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-break-glass-per-month"], data: data84 };
               if (vErrors === null) {
                 vErrors = [err262];
               } else {
@@ -22687,8 +22741,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               }
               errors++;
             }
-          } else {
-            const err263 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["max-top-approver-share"].type, parentSchema: schema312.properties.report.properties["max-top-approver-share"], data: data84 };
+          }
+        }
+        if (data78["max-break-glass-without-follow-up"] !== void 0) {
+          let data85 = data78["max-break-glass-without-follow-up"];
+          if (!(typeof data85 == "number" && (!(data85 % 1) && !isNaN(data85)) && isFinite(data85))) {
+            const err263 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema312.properties.report.properties["max-break-glass-without-follow-up"].type, parentSchema: schema312.properties.report.properties["max-break-glass-without-follow-up"], data: data85 };
             if (vErrors === null) {
               vErrors = [err263];
             } else {
@@ -22696,12 +22754,9 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
             }
             errors++;
           }
-        }
-        if (data76["min-deploy-success-rate"] !== void 0) {
-          let data85 = data76["min-deploy-success-rate"];
           if (typeof data85 == "number" && isFinite(data85)) {
-            if (data85 > 1 || isNaN(data85)) {
-              const err264 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["min-deploy-success-rate"], data: data85 };
+            if (data85 < 0 || isNaN(data85)) {
+              const err264 = { instancePath: instancePath + "/report/max-break-glass-without-follow-up", schemaPath: "#/properties/report/properties/max-break-glass-without-follow-up/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-break-glass-without-follow-up"], data: data85 };
               if (vErrors === null) {
                 vErrors = [err264];
               } else {
@@ -22709,8 +22764,13 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               }
               errors++;
             }
-            if (data85 < 0 || isNaN(data85)) {
-              const err265 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["min-deploy-success-rate"], data: data85 };
+          }
+        }
+        if (data78["max-top-approver-share"] !== void 0) {
+          let data86 = data78["max-top-approver-share"];
+          if (typeof data86 == "number" && isFinite(data86)) {
+            if (data86 > 1 || isNaN(data86)) {
+              const err265 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["max-top-approver-share"], data: data86 };
               if (vErrors === null) {
                 vErrors = [err265];
               } else {
@@ -22718,20 +22778,17 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               }
               errors++;
             }
-          } else {
-            const err266 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["min-deploy-success-rate"].type, parentSchema: schema312.properties.report.properties["min-deploy-success-rate"], data: data85 };
-            if (vErrors === null) {
-              vErrors = [err266];
-            } else {
-              vErrors.push(err266);
+            if (data86 < 0 || isNaN(data86)) {
+              const err266 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["max-top-approver-share"], data: data86 };
+              if (vErrors === null) {
+                vErrors = [err266];
+              } else {
+                vErrors.push(err266);
+              }
+              errors++;
             }
-            errors++;
-          }
-        }
-        if (data76["min-period"] !== void 0) {
-          let data86 = data76["min-period"];
-          if (!(typeof data86 == "number" && (!(data86 % 1) && !isNaN(data86)) && isFinite(data86)) && typeof data86 !== "string") {
-            const err267 = { instancePath: instancePath + "/report/min-period", schemaPath: "#/properties/report/properties/min-period/type", keyword: "type", params: { type: schema312.properties.report.properties["min-period"].type }, message: "must be integer,string", schema: schema312.properties.report.properties["min-period"].type, parentSchema: schema312.properties.report.properties["min-period"], data: data86 };
+          } else {
+            const err267 = { instancePath: instancePath + "/report/max-top-approver-share", schemaPath: "#/properties/report/properties/max-top-approver-share/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["max-top-approver-share"].type, parentSchema: schema312.properties.report.properties["max-top-approver-share"], data: data86 };
             if (vErrors === null) {
               vErrors = [err267];
             } else {
@@ -22739,9 +22796,12 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
             }
             errors++;
           }
-          if (typeof data86 == "number" && isFinite(data86)) {
-            if (data86 < 1 || isNaN(data86)) {
-              const err268 = { instancePath: instancePath + "/report/min-period", schemaPath: "#/properties/report/properties/min-period/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.report.properties["min-period"], data: data86 };
+        }
+        if (data78["min-deploy-success-rate"] !== void 0) {
+          let data87 = data78["min-deploy-success-rate"];
+          if (typeof data87 == "number" && isFinite(data87)) {
+            if (data87 > 1 || isNaN(data87)) {
+              const err268 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1", schema: 1, parentSchema: schema312.properties.report.properties["min-deploy-success-rate"], data: data87 };
               if (vErrors === null) {
                 vErrors = [err268];
               } else {
@@ -22749,10 +22809,8 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               }
               errors++;
             }
-          }
-          if (typeof data86 === "string") {
-            if (!pattern23.test(data86)) {
-              const err269 = { instancePath: instancePath + "/report/min-period", schemaPath: "#/properties/report/properties/min-period/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.report.properties["min-period"], data: data86 };
+            if (data87 < 0 || isNaN(data87)) {
+              const err269 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema312.properties.report.properties["min-deploy-success-rate"], data: data87 };
               if (vErrors === null) {
                 vErrors = [err269];
               } else {
@@ -22760,24 +22818,66 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
               }
               errors++;
             }
+          } else {
+            const err270 = { instancePath: instancePath + "/report/min-deploy-success-rate", schemaPath: "#/properties/report/properties/min-deploy-success-rate/type", keyword: "type", params: { type: "number" }, message: "must be number", schema: schema312.properties.report.properties["min-deploy-success-rate"].type, parentSchema: schema312.properties.report.properties["min-deploy-success-rate"], data: data87 };
+            if (vErrors === null) {
+              vErrors = [err270];
+            } else {
+              vErrors.push(err270);
+            }
+            errors++;
+          }
+        }
+        if (data78["min-period"] !== void 0) {
+          let data88 = data78["min-period"];
+          if (!(typeof data88 == "number" && (!(data88 % 1) && !isNaN(data88)) && isFinite(data88)) && typeof data88 !== "string") {
+            const err271 = { instancePath: instancePath + "/report/min-period", schemaPath: "#/properties/report/properties/min-period/type", keyword: "type", params: { type: schema312.properties.report.properties["min-period"].type }, message: "must be integer,string", schema: schema312.properties.report.properties["min-period"].type, parentSchema: schema312.properties.report.properties["min-period"], data: data88 };
+            if (vErrors === null) {
+              vErrors = [err271];
+            } else {
+              vErrors.push(err271);
+            }
+            errors++;
+          }
+          if (typeof data88 == "number" && isFinite(data88)) {
+            if (data88 < 1 || isNaN(data88)) {
+              const err272 = { instancePath: instancePath + "/report/min-period", schemaPath: "#/properties/report/properties/min-period/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema312.properties.report.properties["min-period"], data: data88 };
+              if (vErrors === null) {
+                vErrors = [err272];
+              } else {
+                vErrors.push(err272);
+              }
+              errors++;
+            }
+          }
+          if (typeof data88 === "string") {
+            if (!pattern24.test(data88)) {
+              const err273 = { instancePath: instancePath + "/report/min-period", schemaPath: "#/properties/report/properties/min-period/pattern", keyword: "pattern", params: { pattern: "^[1-9][0-9]{0,9}[smhd]?$" }, message: 'must match pattern "^[1-9][0-9]{0,9}[smhd]?$"', schema: "^[1-9][0-9]{0,9}[smhd]?$", parentSchema: schema312.properties.report.properties["min-period"], data: data88 };
+              if (vErrors === null) {
+                vErrors = [err273];
+              } else {
+                vErrors.push(err273);
+              }
+              errors++;
+            }
           }
         }
       } else {
-        const err270 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.report.type, parentSchema: schema312.properties.report, data: data76 };
+        const err274 = { instancePath: instancePath + "/report", schemaPath: "#/properties/report/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.properties.report.type, parentSchema: schema312.properties.report, data: data78 };
         if (vErrors === null) {
-          vErrors = [err270];
+          vErrors = [err274];
         } else {
-          vErrors.push(err270);
+          vErrors.push(err274);
         }
         errors++;
       }
     }
   } else {
-    const err271 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.type, parentSchema: schema312, data };
+    const err275 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema312.type, parentSchema: schema312, data };
     if (vErrors === null) {
-      vErrors = [err271];
+      vErrors = [err275];
     } else {
-      vErrors.push(err271);
+      vErrors.push(err275);
     }
     errors++;
   }
@@ -22925,9 +23025,10 @@ function policyFromDocument(document, read, text, source) {
       ...breakGlass ? overlappingIdentities(deployer, breakGlass, "deploy", "break-glass") : []
     );
   }
-  problems.push(...documentGlobProblems(document), ...botPusherProblems(document));
+  problems.push(...documentGlobProblems(document), ...botPusherProblems(document), ...historyProblems(document));
   throwProblems(problems, read, source);
   const review = document.review ?? {};
+  const historySince = historySinceOf(review["history-since"]);
   const deploy = document.deploy ?? {};
   return {
     source,
@@ -22945,7 +23046,10 @@ function policyFromDocument(document, read, text, source) {
       allowActivityFallback: review["allow-activity-fallback"] ?? DEFAULT_REVIEW_RULES.allowActivityFallback,
       allowNonDefaultBranches: review["allow-non-default-branches"] ?? DEFAULT_REVIEW_RULES.allowNonDefaultBranches,
       minSecondsAfterPush: review["min-seconds-after-push"] ?? DEFAULT_MIN_SECONDS_AFTER_PUSH,
-      botPushers: (review["bot-pushers"] ?? []).map((login) => login.toLowerCase())
+      botPushers: (review["bot-pushers"] ?? []).map((login) => login.toLowerCase()),
+      // Only when set: review attestations and fixtures without the rule keep their recorded rules as they were.
+      ...review["reviewed-history"] === true && { reviewedHistory: true },
+      ...historySince !== void 0 && { historySince }
     },
     deploy: {
       approvals: {
@@ -23017,10 +23121,11 @@ function parseRepositoryPolicy(text, source, org) {
   throwProblems(problems, read, source);
   validateDocument({ ...read.data, identities: STAND_IN_IDENTITIES }, read, source);
   const document = read.data;
-  problems.push(...documentGlobProblems(document));
+  problems.push(...documentGlobProblems(document), ...historyProblems(document, org));
   if (problems.length === 0) problems.push(...loosenings(document, org));
   throwProblems(problems, read, source);
   const review = document.review ?? {};
+  const historySince = historySinceOf(review["history-since"]);
   const deploy = document.deploy ?? {};
   return {
     ...org,
@@ -23049,6 +23154,9 @@ function parseRepositoryPolicy(text, source, org) {
         allowNonDefaultBranches: review["allow-non-default-branches"]
       },
       ...review["min-seconds-after-push"] !== void 0 && { minSecondsAfterPush: review["min-seconds-after-push"] },
+      ...(review["reviewed-history"] === true || org.review.reviewedHistory === true) && { reviewedHistory: true },
+      // Never later than the org's (loosenings): an earlier time judges more of the branch's history.
+      ...historySince !== void 0 && { historySince },
       ...review["bot-pushers"] !== void 0 && {
         botPushers: review["bot-pushers"].map((login) => login.toLowerCase())
       }
@@ -23082,6 +23190,27 @@ function documentGlobProblems(document) {
     ...globProblems(document.deploy?.artifacts, "deploy.artifacts"),
     ...globProblems(document.review?.["protected-branches"], "review.protected-branches")
   ];
+}
+function historySinceOf(value) {
+  if (value === void 0) return void 0;
+  const time2 = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(time2)) return void 0;
+  const iso = new Date(time2).toISOString();
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) && iso.slice(0, 10) !== value ? void 0 : iso;
+}
+function historyProblems(document, org) {
+  const review = document.review ?? {};
+  const problems = [];
+  const given = review["history-since"];
+  if (given !== void 0 && historySinceOf(given) === void 0) {
+    problems.push({ path: "review.history-since", message: `${given} is not a date or time (ISO 8601)` });
+  } else if (given === void 0 && review["reviewed-history"] === true && org?.review.historySince === void 0) {
+    problems.push({
+      path: "review.reviewed-history",
+      message: "true requires review.history-since: the time (ISO 8601, e.g. 2026-01-15) from which every arrival on the protected branch must be a reviewed pull request merge \u2014 arrivals before it are the trusted baseline"
+    });
+  }
+  return problems;
 }
 var STAND_IN_IDENTITIES = {
   build: { issuer: "https://stand-in.invalid", san: "build" },
@@ -23132,6 +23261,14 @@ function loosenings(document, org) {
     review["allow-non-default-branches"],
     org.review.allowNonDefaultBranches === true
   );
+  turnedOff("reviewed-history", review["reviewed-history"], org.review.reviewedHistory === true);
+  const since = historySinceOf(review["history-since"]);
+  if (since !== void 0 && org.review.historySince !== void 0 && since > org.review.historySince) {
+    looser(
+      "review.history-since",
+      `${review["history-since"]} is later than the org policy's ${org.review.historySince}: it would leave arrivals unjudged that the org policy judges`
+    );
+  }
   if (review["unidentified-co-authors"] === "allow" && org.review.unidentifiedCoAuthors === "refuse") {
     looser("review.unidentified-co-authors", "allow where the org policy says refuse");
   }
@@ -25792,7 +25929,7 @@ function firstAttemptProblem(run) {
 
 // packages/core/src/validators/review-predicate.validate.js
 var review_predicate_validate_default = validate204;
-var schema314 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" }, "allowNonDefaultBranches": { "type": "boolean" }, "minSecondsAfterPush": { "type": "integer", "minimum": 0 }, "botPushers": { "type": "array", "items": { "type": "string" } } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } };
+var schema314 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" }, "allowNonDefaultBranches": { "type": "boolean" }, "minSecondsAfterPush": { "type": "integer", "minimum": 0 }, "botPushers": { "type": "array", "items": { "type": "string" } }, "reviewedHistory": { "type": "boolean" }, "historySince": { "$ref": "#/$defs/time" } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] }, "history": { "description": "review.reviewed-history: the walk of the built branch's activity feed from the built commit's base back to the policy's history-since \u2014 every arrival since then (newest first), each a pull request merge whose review passed, each one's before the next one's commit, ended by the baseline (the newest arrival before since). Absent when the policy did not turn the rule on.", "type": "object", "required": ["since", "ref", "base", "arrivals", "verdict", "reason"], "properties": { "since": { "$ref": "#/$defs/time" }, "ref": { "$ref": "#/$defs/text" }, "base": { "$ref": "#/$defs/sha" }, "arrivals": { "type": "array", "maxItems": 100, "items": { "$ref": "#/$defs/historyArrival" } }, "baseline": { "type": "object", "required": ["commit", "at"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "at": { "$ref": "#/$defs/time" } } }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } }, "historyArrival": { "type": "object", "required": ["commit", "before", "type", "at", "actor", "verdict", "reason"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "before": { "$ref": "#/$defs/sha" }, "type": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] }, "pullRequest": { "type": "integer", "minimum": 1 }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } } };
 var func14 = ucs2length4;
 var pattern44 = new RegExp("^https?://[^\\s]+$", "u");
 var pattern63 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
@@ -26213,7 +26350,7 @@ function validate32(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 validate32.evaluated = { "props": { "id": true, "reviewer": true, "state": true, "commitId": true, "submittedAt": true }, "dynamicProps": false, "dynamicItems": false };
-var schema59 = { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } };
+var schema60 = { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } };
 function validate38(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
@@ -26325,7 +26462,7 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
                     let data5 = data.activityType;
                     const _errs13 = errors;
                     if (!(data5 === "push" || data5 === "force_push" || data5 === "branch_creation" || data5 === "branch_deletion" || data5 === "pr_merge" || data5 === "merge_queue_merge")) {
-                      validate38.errors = [{ instancePath: instancePath + "/activityType", schemaPath: "#/properties/activityType/enum", keyword: "enum", params: { allowedValues: schema59.properties.activityType.enum }, message: "must be equal to one of the allowed values" }];
+                      validate38.errors = [{ instancePath: instancePath + "/activityType", schemaPath: "#/properties/activityType/enum", keyword: "enum", params: { allowedValues: schema60.properties.activityType.enum }, message: "must be equal to one of the allowed values" }];
                       return false;
                     }
                     var valid0 = _errs13 === errors;
@@ -26413,6 +26550,220 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 validate38.evaluated = { "props": { "id": true, "ref": true, "before": true, "after": true, "timestamp": true, "activityType": true, "actor": true }, "dynamicProps": false, "dynamicItems": false };
+var schema66 = { "type": "object", "required": ["commit", "before", "type", "at", "actor", "verdict", "reason"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "before": { "$ref": "#/$defs/sha" }, "type": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] }, "pullRequest": { "type": "integer", "minimum": 1 }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } };
+function validate42(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate42.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (errors === 0) {
+    if (data && typeof data == "object" && !Array.isArray(data)) {
+      let missing0;
+      if (data.commit === void 0 && (missing0 = "commit") || data.before === void 0 && (missing0 = "before") || data.type === void 0 && (missing0 = "type") || data.at === void 0 && (missing0 = "at") || data.actor === void 0 && (missing0 = "actor") || data.verdict === void 0 && (missing0 = "verdict") || data.reason === void 0 && (missing0 = "reason")) {
+        validate42.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
+        return false;
+      } else {
+        if (data.commit !== void 0) {
+          let data0 = data.commit;
+          const _errs1 = errors;
+          const _errs2 = errors;
+          if (errors === _errs2) {
+            if (typeof data0 === "string") {
+              if (!pattern9.test(data0)) {
+                validate42.errors = [{ instancePath: instancePath + "/commit", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
+                return false;
+              }
+            } else {
+              validate42.errors = [{ instancePath: instancePath + "/commit", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+              return false;
+            }
+          }
+          var valid0 = _errs1 === errors;
+        } else {
+          var valid0 = true;
+        }
+        if (valid0) {
+          if (data.before !== void 0) {
+            let data1 = data.before;
+            const _errs4 = errors;
+            const _errs5 = errors;
+            if (errors === _errs5) {
+              if (typeof data1 === "string") {
+                if (!pattern9.test(data1)) {
+                  validate42.errors = [{ instancePath: instancePath + "/before", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
+                  return false;
+                }
+              } else {
+                validate42.errors = [{ instancePath: instancePath + "/before", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                return false;
+              }
+            }
+            var valid0 = _errs4 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.type !== void 0) {
+              let data2 = data.type;
+              const _errs7 = errors;
+              if (!(data2 === "push" || data2 === "force_push" || data2 === "branch_creation" || data2 === "branch_deletion" || data2 === "pr_merge" || data2 === "merge_queue_merge")) {
+                validate42.errors = [{ instancePath: instancePath + "/type", schemaPath: "#/properties/type/enum", keyword: "enum", params: { allowedValues: schema66.properties.type.enum }, message: "must be equal to one of the allowed values" }];
+                return false;
+              }
+              var valid0 = _errs7 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.at !== void 0) {
+                let data3 = data.at;
+                const _errs8 = errors;
+                const _errs9 = errors;
+                if (errors === _errs9) {
+                  if (typeof data3 === "string") {
+                    if (!pattern63.test(data3)) {
+                      validate42.errors = [{ instancePath: instancePath + "/at", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                      return false;
+                    }
+                  } else {
+                    validate42.errors = [{ instancePath: instancePath + "/at", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                    return false;
+                  }
+                }
+                var valid0 = _errs8 === errors;
+              } else {
+                var valid0 = true;
+              }
+              if (valid0) {
+                if (data.actor !== void 0) {
+                  let data4 = data.actor;
+                  const _errs11 = errors;
+                  const _errs12 = errors;
+                  let valid4 = false;
+                  let passing0 = null;
+                  const _errs13 = errors;
+                  if (data4 !== null) {
+                    const err0 = { instancePath: instancePath + "/actor", schemaPath: "#/properties/actor/oneOf/0/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+                    if (vErrors === null) {
+                      vErrors = [err0];
+                    } else {
+                      vErrors.push(err0);
+                    }
+                    errors++;
+                  }
+                  var _valid0 = _errs13 === errors;
+                  if (_valid0) {
+                    valid4 = true;
+                    passing0 = 0;
+                  }
+                  const _errs15 = errors;
+                  if (!validate21(data4, { instancePath: instancePath + "/actor", parentData: data, parentDataProperty: "actor", rootData, dynamicAnchors })) {
+                    vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+                    errors = vErrors.length;
+                  }
+                  var _valid0 = _errs15 === errors;
+                  if (_valid0 && valid4) {
+                    valid4 = false;
+                    passing0 = [passing0, 1];
+                  } else {
+                    if (_valid0) {
+                      valid4 = true;
+                      passing0 = 1;
+                      var props0 = {};
+                      props0.login = true;
+                      props0.id = true;
+                      props0.type = true;
+                    }
+                  }
+                  if (!valid4) {
+                    const err1 = { instancePath: instancePath + "/actor", schemaPath: "#/properties/actor/oneOf", keyword: "oneOf", params: { passingSchemas: passing0 }, message: "must match exactly one schema in oneOf" };
+                    if (vErrors === null) {
+                      vErrors = [err1];
+                    } else {
+                      vErrors.push(err1);
+                    }
+                    errors++;
+                    validate42.errors = vErrors;
+                    return false;
+                  } else {
+                    errors = _errs12;
+                    if (vErrors !== null) {
+                      if (_errs12) {
+                        vErrors.length = _errs12;
+                      } else {
+                        vErrors = null;
+                      }
+                    }
+                  }
+                  var valid0 = _errs11 === errors;
+                } else {
+                  var valid0 = true;
+                }
+                if (valid0) {
+                  if (data.pullRequest !== void 0) {
+                    let data5 = data.pullRequest;
+                    const _errs16 = errors;
+                    if (!(typeof data5 == "number" && (!(data5 % 1) && !isNaN(data5)) && isFinite(data5))) {
+                      validate42.errors = [{ instancePath: instancePath + "/pullRequest", schemaPath: "#/properties/pullRequest/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                      return false;
+                    }
+                    if (errors === _errs16) {
+                      if (typeof data5 == "number" && isFinite(data5)) {
+                        if (data5 < 1 || isNaN(data5)) {
+                          validate42.errors = [{ instancePath: instancePath + "/pullRequest", schemaPath: "#/properties/pullRequest/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                          return false;
+                        }
+                      }
+                    }
+                    var valid0 = _errs16 === errors;
+                  } else {
+                    var valid0 = true;
+                  }
+                  if (valid0) {
+                    if (data.verdict !== void 0) {
+                      let data6 = data.verdict;
+                      const _errs18 = errors;
+                      if (!(data6 === "pass" || data6 === "fail")) {
+                        validate42.errors = [{ instancePath: instancePath + "/verdict", schemaPath: "#/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema66.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
+                        return false;
+                      }
+                      var valid0 = _errs18 === errors;
+                    } else {
+                      var valid0 = true;
+                    }
+                    if (valid0) {
+                      if (data.reason !== void 0) {
+                        const _errs19 = errors;
+                        if (typeof data.reason !== "string") {
+                          validate42.errors = [{ instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                          return false;
+                        }
+                        var valid0 = _errs19 === errors;
+                      } else {
+                        var valid0 = true;
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate42.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+      return false;
+    }
+  }
+  validate42.errors = vErrors;
+  return errors === 0;
+}
+validate42.evaluated = { "props": { "commit": true, "before": true, "type": true, "at": true, "actor": true, "pullRequest": true, "verdict": true, "reason": true }, "dynamicProps": false, "dynamicItems": false };
 function validate204(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   ;
   let vErrors = null;
@@ -27517,6 +27868,39 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                     } else {
                                                                       var valid32 = true;
                                                                     }
+                                                                    if (valid32) {
+                                                                      if (data49.reviewedHistory !== void 0) {
+                                                                        const _errs136 = errors;
+                                                                        if (typeof data49.reviewedHistory !== "boolean") {
+                                                                          validate204.errors = [{ instancePath: instancePath + "/rules/reviewedHistory", schemaPath: "#/properties/rules/properties/reviewedHistory/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
+                                                                          return false;
+                                                                        }
+                                                                        var valid32 = _errs136 === errors;
+                                                                      } else {
+                                                                        var valid32 = true;
+                                                                      }
+                                                                      if (valid32) {
+                                                                        if (data49.historySince !== void 0) {
+                                                                          let data65 = data49.historySince;
+                                                                          const _errs138 = errors;
+                                                                          const _errs139 = errors;
+                                                                          if (errors === _errs139) {
+                                                                            if (typeof data65 === "string") {
+                                                                              if (!pattern63.test(data65)) {
+                                                                                validate204.errors = [{ instancePath: instancePath + "/rules/historySince", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                                                                                return false;
+                                                                              }
+                                                                            } else {
+                                                                              validate204.errors = [{ instancePath: instancePath + "/rules/historySince", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                              return false;
+                                                                            }
+                                                                          }
+                                                                          var valid32 = _errs138 === errors;
+                                                                        } else {
+                                                                          var valid32 = true;
+                                                                        }
+                                                                      }
+                                                                    }
                                                                   }
                                                                 }
                                                               }
@@ -27539,29 +27923,29 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                         }
                                         if (valid0) {
                                           if (data.checks !== void 0) {
-                                            let data64 = data.checks;
-                                            const _errs136 = errors;
-                                            if (errors === _errs136) {
-                                              if (Array.isArray(data64)) {
-                                                var valid37 = true;
-                                                const len12 = data64.length;
+                                            let data66 = data.checks;
+                                            const _errs141 = errors;
+                                            if (errors === _errs141) {
+                                              if (Array.isArray(data66)) {
+                                                var valid38 = true;
+                                                const len12 = data66.length;
                                                 for (let i12 = 0; i12 < len12; i12++) {
-                                                  let data65 = data64[i12];
-                                                  const _errs138 = errors;
-                                                  if (errors === _errs138) {
-                                                    if (data65 && typeof data65 == "object" && !Array.isArray(data65)) {
+                                                  let data67 = data66[i12];
+                                                  const _errs143 = errors;
+                                                  if (errors === _errs143) {
+                                                    if (data67 && typeof data67 == "object" && !Array.isArray(data67)) {
                                                       let missing8;
-                                                      if (data65.id === void 0 && (missing8 = "id") || data65.verdict === void 0 && (missing8 = "verdict") || data65.reason === void 0 && (missing8 = "reason")) {
+                                                      if (data67.id === void 0 && (missing8 = "id") || data67.verdict === void 0 && (missing8 = "verdict") || data67.reason === void 0 && (missing8 = "reason")) {
                                                         validate204.errors = [{ instancePath: instancePath + "/checks/" + i12, schemaPath: "#/properties/checks/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
                                                         return false;
                                                       } else {
-                                                        if (data65.id !== void 0) {
-                                                          let data66 = data65.id;
-                                                          const _errs140 = errors;
-                                                          const _errs141 = errors;
-                                                          if (errors === _errs141) {
-                                                            if (typeof data66 === "string") {
-                                                              if (func14(data66) < 1) {
+                                                        if (data67.id !== void 0) {
+                                                          let data68 = data67.id;
+                                                          const _errs145 = errors;
+                                                          const _errs146 = errors;
+                                                          if (errors === _errs146) {
+                                                            if (typeof data68 === "string") {
+                                                              if (func14(data68) < 1) {
                                                                 validate204.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/id", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                 return false;
                                                               }
@@ -27570,32 +27954,32 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                               return false;
                                                             }
                                                           }
-                                                          var valid38 = _errs140 === errors;
+                                                          var valid39 = _errs145 === errors;
                                                         } else {
-                                                          var valid38 = true;
+                                                          var valid39 = true;
                                                         }
-                                                        if (valid38) {
-                                                          if (data65.verdict !== void 0) {
-                                                            let data67 = data65.verdict;
-                                                            const _errs143 = errors;
-                                                            if (!(data67 === "pass" || data67 === "fail")) {
+                                                        if (valid39) {
+                                                          if (data67.verdict !== void 0) {
+                                                            let data69 = data67.verdict;
+                                                            const _errs148 = errors;
+                                                            if (!(data69 === "pass" || data69 === "fail")) {
                                                               validate204.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/verdict", schemaPath: "#/properties/checks/items/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema314.properties.checks.items.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                               return false;
                                                             }
-                                                            var valid38 = _errs143 === errors;
+                                                            var valid39 = _errs148 === errors;
                                                           } else {
-                                                            var valid38 = true;
+                                                            var valid39 = true;
                                                           }
-                                                          if (valid38) {
-                                                            if (data65.reason !== void 0) {
-                                                              const _errs144 = errors;
-                                                              if (typeof data65.reason !== "string") {
+                                                          if (valid39) {
+                                                            if (data67.reason !== void 0) {
+                                                              const _errs149 = errors;
+                                                              if (typeof data67.reason !== "string") {
                                                                 validate204.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/reason", schemaPath: "#/properties/checks/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                 return false;
                                                               }
-                                                              var valid38 = _errs144 === errors;
+                                                              var valid39 = _errs149 === errors;
                                                             } else {
-                                                              var valid38 = true;
+                                                              var valid39 = true;
                                                             }
                                                           }
                                                         }
@@ -27605,8 +27989,8 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                       return false;
                                                     }
                                                   }
-                                                  var valid37 = _errs138 === errors;
-                                                  if (!valid37) {
+                                                  var valid38 = _errs143 === errors;
+                                                  if (!valid38) {
                                                     break;
                                                   }
                                                 }
@@ -27615,30 +27999,30 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                 return false;
                                               }
                                             }
-                                            var valid0 = _errs136 === errors;
+                                            var valid0 = _errs141 === errors;
                                           } else {
                                             var valid0 = true;
                                           }
                                           if (valid0) {
                                             if (data.verdict !== void 0) {
-                                              let data69 = data.verdict;
-                                              const _errs146 = errors;
-                                              if (!(data69 === "pass" || data69 === "fail")) {
+                                              let data71 = data.verdict;
+                                              const _errs151 = errors;
+                                              if (!(data71 === "pass" || data71 === "fail")) {
                                                 validate204.errors = [{ instancePath: instancePath + "/verdict", schemaPath: "#/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema314.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                 return false;
                                               }
-                                              var valid0 = _errs146 === errors;
+                                              var valid0 = _errs151 === errors;
                                             } else {
                                               var valid0 = true;
                                             }
                                             if (valid0) {
                                               if (data.builtRef !== void 0) {
-                                                let data70 = data.builtRef;
-                                                const _errs147 = errors;
-                                                const _errs148 = errors;
-                                                if (errors === _errs148) {
-                                                  if (typeof data70 === "string") {
-                                                    if (func14(data70) < 1) {
+                                                let data72 = data.builtRef;
+                                                const _errs152 = errors;
+                                                const _errs153 = errors;
+                                                if (errors === _errs153) {
+                                                  if (typeof data72 === "string") {
+                                                    if (func14(data72) < 1) {
                                                       validate204.errors = [{ instancePath: instancePath + "/builtRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                       return false;
                                                     }
@@ -27647,18 +28031,18 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                     return false;
                                                   }
                                                 }
-                                                var valid0 = _errs147 === errors;
+                                                var valid0 = _errs152 === errors;
                                               } else {
                                                 var valid0 = true;
                                               }
                                               if (valid0) {
                                                 if (data.defaultBranch !== void 0) {
-                                                  let data71 = data.defaultBranch;
-                                                  const _errs150 = errors;
-                                                  const _errs151 = errors;
-                                                  if (errors === _errs151) {
-                                                    if (typeof data71 === "string") {
-                                                      if (func14(data71) < 1) {
+                                                  let data73 = data.defaultBranch;
+                                                  const _errs155 = errors;
+                                                  const _errs156 = errors;
+                                                  if (errors === _errs156) {
+                                                    if (typeof data73 === "string") {
+                                                      if (func14(data73) < 1) {
                                                         validate204.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                         return false;
                                                       }
@@ -27667,48 +28051,48 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                       return false;
                                                     }
                                                   }
-                                                  var valid0 = _errs150 === errors;
+                                                  var valid0 = _errs155 === errors;
                                                 } else {
                                                   var valid0 = true;
                                                 }
                                                 if (valid0) {
                                                   if (data.mergeCommitCoAuthors !== void 0) {
-                                                    let data72 = data.mergeCommitCoAuthors;
-                                                    const _errs153 = errors;
-                                                    if (errors === _errs153) {
-                                                      if (Array.isArray(data72)) {
-                                                        var valid42 = true;
-                                                        const len13 = data72.length;
+                                                    let data74 = data.mergeCommitCoAuthors;
+                                                    const _errs158 = errors;
+                                                    if (errors === _errs158) {
+                                                      if (Array.isArray(data74)) {
+                                                        var valid43 = true;
+                                                        const len13 = data74.length;
                                                         for (let i13 = 0; i13 < len13; i13++) {
-                                                          let data73 = data72[i13];
-                                                          const _errs155 = errors;
-                                                          if (errors === _errs155) {
-                                                            if (data73 && typeof data73 == "object" && !Array.isArray(data73)) {
+                                                          let data75 = data74[i13];
+                                                          const _errs160 = errors;
+                                                          if (errors === _errs160) {
+                                                            if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
                                                               let missing9;
-                                                              if (data73.name === void 0 && (missing9 = "name") || data73.email === void 0 && (missing9 = "email")) {
+                                                              if (data75.name === void 0 && (missing9 = "name") || data75.email === void 0 && (missing9 = "email")) {
                                                                 validate204.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13, schemaPath: "#/properties/mergeCommitCoAuthors/items/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
                                                                 return false;
                                                               } else {
-                                                                if (data73.name !== void 0) {
-                                                                  const _errs157 = errors;
-                                                                  if (typeof data73.name !== "string") {
+                                                                if (data75.name !== void 0) {
+                                                                  const _errs162 = errors;
+                                                                  if (typeof data75.name !== "string") {
                                                                     validate204.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13 + "/name", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                     return false;
                                                                   }
-                                                                  var valid43 = _errs157 === errors;
+                                                                  var valid44 = _errs162 === errors;
                                                                 } else {
-                                                                  var valid43 = true;
+                                                                  var valid44 = true;
                                                                 }
-                                                                if (valid43) {
-                                                                  if (data73.email !== void 0) {
-                                                                    const _errs159 = errors;
-                                                                    if (typeof data73.email !== "string") {
+                                                                if (valid44) {
+                                                                  if (data75.email !== void 0) {
+                                                                    const _errs164 = errors;
+                                                                    if (typeof data75.email !== "string") {
                                                                       validate204.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13 + "/email", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                       return false;
                                                                     }
-                                                                    var valid43 = _errs159 === errors;
+                                                                    var valid44 = _errs164 === errors;
                                                                   } else {
-                                                                    var valid43 = true;
+                                                                    var valid44 = true;
                                                                   }
                                                                 }
                                                               }
@@ -27717,8 +28101,8 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                               return false;
                                                             }
                                                           }
-                                                          var valid42 = _errs155 === errors;
-                                                          if (!valid42) {
+                                                          var valid43 = _errs160 === errors;
+                                                          if (!valid43) {
                                                             break;
                                                           }
                                                         }
@@ -27727,59 +28111,59 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                         return false;
                                                       }
                                                     }
-                                                    var valid0 = _errs153 === errors;
+                                                    var valid0 = _errs158 === errors;
                                                   } else {
                                                     var valid0 = true;
                                                   }
                                                   if (valid0) {
                                                     if (data.profiles !== void 0) {
-                                                      let data76 = data.profiles;
-                                                      const _errs161 = errors;
-                                                      if (errors === _errs161) {
-                                                        if (Array.isArray(data76)) {
-                                                          var valid44 = true;
-                                                          const len14 = data76.length;
+                                                      let data78 = data.profiles;
+                                                      const _errs166 = errors;
+                                                      if (errors === _errs166) {
+                                                        if (Array.isArray(data78)) {
+                                                          var valid45 = true;
+                                                          const len14 = data78.length;
                                                           for (let i14 = 0; i14 < len14; i14++) {
-                                                            let data77 = data76[i14];
-                                                            const _errs163 = errors;
-                                                            if (errors === _errs163) {
-                                                              if (data77 && typeof data77 == "object" && !Array.isArray(data77)) {
+                                                            let data79 = data78[i14];
+                                                            const _errs168 = errors;
+                                                            if (errors === _errs168) {
+                                                              if (data79 && typeof data79 == "object" && !Array.isArray(data79)) {
                                                                 let missing10;
-                                                                if (data77.account === void 0 && (missing10 = "account")) {
+                                                                if (data79.account === void 0 && (missing10 = "account")) {
                                                                   validate204.errors = [{ instancePath: instancePath + "/profiles/" + i14, schemaPath: "#/properties/profiles/items/required", keyword: "required", params: { missingProperty: missing10 }, message: "must have required property '" + missing10 + "'" }];
                                                                   return false;
                                                                 } else {
-                                                                  if (data77.account !== void 0) {
-                                                                    const _errs165 = errors;
-                                                                    if (!validate21(data77.account, { instancePath: instancePath + "/profiles/" + i14 + "/account", parentData: data77, parentDataProperty: "account", rootData, dynamicAnchors })) {
+                                                                  if (data79.account !== void 0) {
+                                                                    const _errs170 = errors;
+                                                                    if (!validate21(data79.account, { instancePath: instancePath + "/profiles/" + i14 + "/account", parentData: data79, parentDataProperty: "account", rootData, dynamicAnchors })) {
                                                                       vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
                                                                       errors = vErrors.length;
                                                                     }
-                                                                    var valid45 = _errs165 === errors;
+                                                                    var valid46 = _errs170 === errors;
                                                                   } else {
-                                                                    var valid45 = true;
+                                                                    var valid46 = true;
                                                                   }
-                                                                  if (valid45) {
-                                                                    if (data77.name !== void 0) {
-                                                                      const _errs166 = errors;
-                                                                      if (typeof data77.name !== "string") {
+                                                                  if (valid46) {
+                                                                    if (data79.name !== void 0) {
+                                                                      const _errs171 = errors;
+                                                                      if (typeof data79.name !== "string") {
                                                                         validate204.errors = [{ instancePath: instancePath + "/profiles/" + i14 + "/name", schemaPath: "#/properties/profiles/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                         return false;
                                                                       }
-                                                                      var valid45 = _errs166 === errors;
+                                                                      var valid46 = _errs171 === errors;
                                                                     } else {
-                                                                      var valid45 = true;
+                                                                      var valid46 = true;
                                                                     }
-                                                                    if (valid45) {
-                                                                      if (data77.email !== void 0) {
-                                                                        const _errs168 = errors;
-                                                                        if (typeof data77.email !== "string") {
+                                                                    if (valid46) {
+                                                                      if (data79.email !== void 0) {
+                                                                        const _errs173 = errors;
+                                                                        if (typeof data79.email !== "string") {
                                                                           validate204.errors = [{ instancePath: instancePath + "/profiles/" + i14 + "/email", schemaPath: "#/properties/profiles/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                           return false;
                                                                         }
-                                                                        var valid45 = _errs168 === errors;
+                                                                        var valid46 = _errs173 === errors;
                                                                       } else {
-                                                                        var valid45 = true;
+                                                                        var valid46 = true;
                                                                       }
                                                                     }
                                                                   }
@@ -27789,8 +28173,8 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                 return false;
                                                               }
                                                             }
-                                                            var valid44 = _errs163 === errors;
-                                                            if (!valid44) {
+                                                            var valid45 = _errs168 === errors;
+                                                            if (!valid45) {
                                                               break;
                                                             }
                                                           }
@@ -27799,22 +28183,22 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                           return false;
                                                         }
                                                       }
-                                                      var valid0 = _errs161 === errors;
+                                                      var valid0 = _errs166 === errors;
                                                     } else {
                                                       var valid0 = true;
                                                     }
                                                     if (valid0) {
                                                       if (data.activity !== void 0) {
-                                                        let data81 = data.activity;
-                                                        const _errs170 = errors;
-                                                        const _errs171 = errors;
-                                                        let valid46 = false;
+                                                        let data83 = data.activity;
+                                                        const _errs175 = errors;
+                                                        const _errs176 = errors;
+                                                        let valid47 = false;
                                                         let passing1 = null;
-                                                        const _errs172 = errors;
-                                                        if (errors === _errs172) {
-                                                          if (data81 && typeof data81 == "object" && !Array.isArray(data81)) {
+                                                        const _errs177 = errors;
+                                                        if (errors === _errs177) {
+                                                          if (data83 && typeof data83 == "object" && !Array.isArray(data83)) {
                                                             let missing11;
-                                                            if (data81.available === void 0 && (missing11 = "available") || data81.headPushes === void 0 && (missing11 = "headPushes") || data81.builtCommitArrivals === void 0 && (missing11 = "builtCommitArrivals")) {
+                                                            if (data83.available === void 0 && (missing11 = "available") || data83.headPushes === void 0 && (missing11 = "headPushes") || data83.builtCommitArrivals === void 0 && (missing11 = "builtCommitArrivals")) {
                                                               const err2 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf/0/required", keyword: "required", params: { missingProperty: missing11 }, message: "must have required property '" + missing11 + "'" };
                                                               if (vErrors === null) {
                                                                 vErrors = [err2];
@@ -27823,9 +28207,9 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                               }
                                                               errors++;
                                                             } else {
-                                                              if (data81.available !== void 0) {
-                                                                const _errs174 = errors;
-                                                                if (true !== data81.available) {
+                                                              if (data83.available !== void 0) {
+                                                                const _errs179 = errors;
+                                                                if (true !== data83.available) {
                                                                   const err3 = { instancePath: instancePath + "/activity/available", schemaPath: "#/properties/activity/oneOf/0/properties/available/const", keyword: "const", params: { allowedValue: true }, message: "must be equal to constant" };
                                                                   if (vErrors === null) {
                                                                     vErrors = [err3];
@@ -27834,26 +28218,26 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   }
                                                                   errors++;
                                                                 }
-                                                                var valid47 = _errs174 === errors;
+                                                                var valid48 = _errs179 === errors;
                                                               } else {
-                                                                var valid47 = true;
+                                                                var valid48 = true;
                                                               }
-                                                              if (valid47) {
-                                                                if (data81.headPushes !== void 0) {
-                                                                  let data83 = data81.headPushes;
-                                                                  const _errs175 = errors;
-                                                                  if (errors === _errs175) {
-                                                                    if (Array.isArray(data83)) {
-                                                                      var valid48 = true;
-                                                                      const len15 = data83.length;
+                                                              if (valid48) {
+                                                                if (data83.headPushes !== void 0) {
+                                                                  let data85 = data83.headPushes;
+                                                                  const _errs180 = errors;
+                                                                  if (errors === _errs180) {
+                                                                    if (Array.isArray(data85)) {
+                                                                      var valid49 = true;
+                                                                      const len15 = data85.length;
                                                                       for (let i15 = 0; i15 < len15; i15++) {
-                                                                        const _errs177 = errors;
-                                                                        if (!validate38(data83[i15], { instancePath: instancePath + "/activity/headPushes/" + i15, parentData: data83, parentDataProperty: i15, rootData, dynamicAnchors })) {
+                                                                        const _errs182 = errors;
+                                                                        if (!validate38(data85[i15], { instancePath: instancePath + "/activity/headPushes/" + i15, parentData: data85, parentDataProperty: i15, rootData, dynamicAnchors })) {
                                                                           vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
                                                                           errors = vErrors.length;
                                                                         }
-                                                                        var valid48 = _errs177 === errors;
-                                                                        if (!valid48) {
+                                                                        var valid49 = _errs182 === errors;
+                                                                        if (!valid49) {
                                                                           break;
                                                                         }
                                                                       }
@@ -27867,26 +28251,26 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                       errors++;
                                                                     }
                                                                   }
-                                                                  var valid47 = _errs175 === errors;
+                                                                  var valid48 = _errs180 === errors;
                                                                 } else {
-                                                                  var valid47 = true;
+                                                                  var valid48 = true;
                                                                 }
-                                                                if (valid47) {
-                                                                  if (data81.builtCommitArrivals !== void 0) {
-                                                                    let data85 = data81.builtCommitArrivals;
-                                                                    const _errs178 = errors;
-                                                                    if (errors === _errs178) {
-                                                                      if (Array.isArray(data85)) {
-                                                                        var valid49 = true;
-                                                                        const len16 = data85.length;
+                                                                if (valid48) {
+                                                                  if (data83.builtCommitArrivals !== void 0) {
+                                                                    let data87 = data83.builtCommitArrivals;
+                                                                    const _errs183 = errors;
+                                                                    if (errors === _errs183) {
+                                                                      if (Array.isArray(data87)) {
+                                                                        var valid50 = true;
+                                                                        const len16 = data87.length;
                                                                         for (let i16 = 0; i16 < len16; i16++) {
-                                                                          const _errs180 = errors;
-                                                                          if (!validate38(data85[i16], { instancePath: instancePath + "/activity/builtCommitArrivals/" + i16, parentData: data85, parentDataProperty: i16, rootData, dynamicAnchors })) {
+                                                                          const _errs185 = errors;
+                                                                          if (!validate38(data87[i16], { instancePath: instancePath + "/activity/builtCommitArrivals/" + i16, parentData: data87, parentDataProperty: i16, rootData, dynamicAnchors })) {
                                                                             vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
                                                                             errors = vErrors.length;
                                                                           }
-                                                                          var valid49 = _errs180 === errors;
-                                                                          if (!valid49) {
+                                                                          var valid50 = _errs185 === errors;
+                                                                          if (!valid50) {
                                                                             break;
                                                                           }
                                                                         }
@@ -27900,9 +28284,9 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                         errors++;
                                                                       }
                                                                     }
-                                                                    var valid47 = _errs178 === errors;
+                                                                    var valid48 = _errs183 === errors;
                                                                   } else {
-                                                                    var valid47 = true;
+                                                                    var valid48 = true;
                                                                   }
                                                                 }
                                                               }
@@ -27917,20 +28301,20 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                             errors++;
                                                           }
                                                         }
-                                                        var _valid1 = _errs172 === errors;
+                                                        var _valid1 = _errs177 === errors;
                                                         if (_valid1) {
-                                                          valid46 = true;
+                                                          valid47 = true;
                                                           passing1 = 0;
                                                           var props1 = {};
                                                           props1.available = true;
                                                           props1.headPushes = true;
                                                           props1.builtCommitArrivals = true;
                                                         }
-                                                        const _errs181 = errors;
-                                                        if (errors === _errs181) {
-                                                          if (data81 && typeof data81 == "object" && !Array.isArray(data81)) {
+                                                        const _errs186 = errors;
+                                                        if (errors === _errs186) {
+                                                          if (data83 && typeof data83 == "object" && !Array.isArray(data83)) {
                                                             let missing12;
-                                                            if (data81.available === void 0 && (missing12 = "available") || data81.reason === void 0 && (missing12 = "reason")) {
+                                                            if (data83.available === void 0 && (missing12 = "available") || data83.reason === void 0 && (missing12 = "reason")) {
                                                               const err7 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf/1/required", keyword: "required", params: { missingProperty: missing12 }, message: "must have required property '" + missing12 + "'" };
                                                               if (vErrors === null) {
                                                                 vErrors = [err7];
@@ -27939,9 +28323,9 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                               }
                                                               errors++;
                                                             } else {
-                                                              if (data81.available !== void 0) {
-                                                                const _errs183 = errors;
-                                                                if (false !== data81.available) {
+                                                              if (data83.available !== void 0) {
+                                                                const _errs188 = errors;
+                                                                if (false !== data83.available) {
                                                                   const err8 = { instancePath: instancePath + "/activity/available", schemaPath: "#/properties/activity/oneOf/1/properties/available/const", keyword: "const", params: { allowedValue: false }, message: "must be equal to constant" };
                                                                   if (vErrors === null) {
                                                                     vErrors = [err8];
@@ -27950,14 +28334,14 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   }
                                                                   errors++;
                                                                 }
-                                                                var valid50 = _errs183 === errors;
+                                                                var valid51 = _errs188 === errors;
                                                               } else {
-                                                                var valid50 = true;
+                                                                var valid51 = true;
                                                               }
-                                                              if (valid50) {
-                                                                if (data81.reason !== void 0) {
-                                                                  const _errs184 = errors;
-                                                                  if (typeof data81.reason !== "string") {
+                                                              if (valid51) {
+                                                                if (data83.reason !== void 0) {
+                                                                  const _errs189 = errors;
+                                                                  if (typeof data83.reason !== "string") {
                                                                     const err9 = { instancePath: instancePath + "/activity/reason", schemaPath: "#/properties/activity/oneOf/1/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                                                                     if (vErrors === null) {
                                                                       vErrors = [err9];
@@ -27966,9 +28350,9 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                     }
                                                                     errors++;
                                                                   }
-                                                                  var valid50 = _errs184 === errors;
+                                                                  var valid51 = _errs189 === errors;
                                                                 } else {
-                                                                  var valid50 = true;
+                                                                  var valid51 = true;
                                                                 }
                                                               }
                                                             }
@@ -27982,13 +28366,13 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                             errors++;
                                                           }
                                                         }
-                                                        var _valid1 = _errs181 === errors;
-                                                        if (_valid1 && valid46) {
-                                                          valid46 = false;
+                                                        var _valid1 = _errs186 === errors;
+                                                        if (_valid1 && valid47) {
+                                                          valid47 = false;
                                                           passing1 = [passing1, 1];
                                                         } else {
                                                           if (_valid1) {
-                                                            valid46 = true;
+                                                            valid47 = true;
                                                             passing1 = 1;
                                                             if (props1 !== true) {
                                                               props1 = props1 || {};
@@ -27997,7 +28381,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                             }
                                                           }
                                                         }
-                                                        if (!valid46) {
+                                                        if (!valid47) {
                                                           const err11 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf", keyword: "oneOf", params: { passingSchemas: passing1 }, message: "must match exactly one schema in oneOf" };
                                                           if (vErrors === null) {
                                                             vErrors = [err11];
@@ -28008,18 +28392,222 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                           validate204.errors = vErrors;
                                                           return false;
                                                         } else {
-                                                          errors = _errs171;
+                                                          errors = _errs176;
                                                           if (vErrors !== null) {
-                                                            if (_errs171) {
-                                                              vErrors.length = _errs171;
+                                                            if (_errs176) {
+                                                              vErrors.length = _errs176;
                                                             } else {
                                                               vErrors = null;
                                                             }
                                                           }
                                                         }
-                                                        var valid0 = _errs170 === errors;
+                                                        var valid0 = _errs175 === errors;
                                                       } else {
                                                         var valid0 = true;
+                                                      }
+                                                      if (valid0) {
+                                                        if (data.history !== void 0) {
+                                                          let data91 = data.history;
+                                                          const _errs191 = errors;
+                                                          if (errors === _errs191) {
+                                                            if (data91 && typeof data91 == "object" && !Array.isArray(data91)) {
+                                                              let missing13;
+                                                              if (data91.since === void 0 && (missing13 = "since") || data91.ref === void 0 && (missing13 = "ref") || data91.base === void 0 && (missing13 = "base") || data91.arrivals === void 0 && (missing13 = "arrivals") || data91.verdict === void 0 && (missing13 = "verdict") || data91.reason === void 0 && (missing13 = "reason")) {
+                                                                validate204.errors = [{ instancePath: instancePath + "/history", schemaPath: "#/properties/history/required", keyword: "required", params: { missingProperty: missing13 }, message: "must have required property '" + missing13 + "'" }];
+                                                                return false;
+                                                              } else {
+                                                                if (data91.since !== void 0) {
+                                                                  let data92 = data91.since;
+                                                                  const _errs193 = errors;
+                                                                  const _errs194 = errors;
+                                                                  if (errors === _errs194) {
+                                                                    if (typeof data92 === "string") {
+                                                                      if (!pattern63.test(data92)) {
+                                                                        validate204.errors = [{ instancePath: instancePath + "/history/since", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                                                                        return false;
+                                                                      }
+                                                                    } else {
+                                                                      validate204.errors = [{ instancePath: instancePath + "/history/since", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                      return false;
+                                                                    }
+                                                                  }
+                                                                  var valid52 = _errs193 === errors;
+                                                                } else {
+                                                                  var valid52 = true;
+                                                                }
+                                                                if (valid52) {
+                                                                  if (data91.ref !== void 0) {
+                                                                    let data93 = data91.ref;
+                                                                    const _errs196 = errors;
+                                                                    const _errs197 = errors;
+                                                                    if (errors === _errs197) {
+                                                                      if (typeof data93 === "string") {
+                                                                        if (func14(data93) < 1) {
+                                                                          validate204.errors = [{ instancePath: instancePath + "/history/ref", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                                          return false;
+                                                                        }
+                                                                      } else {
+                                                                        validate204.errors = [{ instancePath: instancePath + "/history/ref", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                        return false;
+                                                                      }
+                                                                    }
+                                                                    var valid52 = _errs196 === errors;
+                                                                  } else {
+                                                                    var valid52 = true;
+                                                                  }
+                                                                  if (valid52) {
+                                                                    if (data91.base !== void 0) {
+                                                                      let data94 = data91.base;
+                                                                      const _errs199 = errors;
+                                                                      const _errs200 = errors;
+                                                                      if (errors === _errs200) {
+                                                                        if (typeof data94 === "string") {
+                                                                          if (!pattern9.test(data94)) {
+                                                                            validate204.errors = [{ instancePath: instancePath + "/history/base", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
+                                                                            return false;
+                                                                          }
+                                                                        } else {
+                                                                          validate204.errors = [{ instancePath: instancePath + "/history/base", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                          return false;
+                                                                        }
+                                                                      }
+                                                                      var valid52 = _errs199 === errors;
+                                                                    } else {
+                                                                      var valid52 = true;
+                                                                    }
+                                                                    if (valid52) {
+                                                                      if (data91.arrivals !== void 0) {
+                                                                        let data95 = data91.arrivals;
+                                                                        const _errs202 = errors;
+                                                                        if (errors === _errs202) {
+                                                                          if (Array.isArray(data95)) {
+                                                                            if (data95.length > 100) {
+                                                                              validate204.errors = [{ instancePath: instancePath + "/history/arrivals", schemaPath: "#/properties/history/properties/arrivals/maxItems", keyword: "maxItems", params: { limit: 100 }, message: "must NOT have more than 100 items" }];
+                                                                              return false;
+                                                                            } else {
+                                                                              var valid56 = true;
+                                                                              const len17 = data95.length;
+                                                                              for (let i17 = 0; i17 < len17; i17++) {
+                                                                                const _errs204 = errors;
+                                                                                if (!validate42(data95[i17], { instancePath: instancePath + "/history/arrivals/" + i17, parentData: data95, parentDataProperty: i17, rootData, dynamicAnchors })) {
+                                                                                  vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+                                                                                  errors = vErrors.length;
+                                                                                }
+                                                                                var valid56 = _errs204 === errors;
+                                                                                if (!valid56) {
+                                                                                  break;
+                                                                                }
+                                                                              }
+                                                                            }
+                                                                          } else {
+                                                                            validate204.errors = [{ instancePath: instancePath + "/history/arrivals", schemaPath: "#/properties/history/properties/arrivals/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                                            return false;
+                                                                          }
+                                                                        }
+                                                                        var valid52 = _errs202 === errors;
+                                                                      } else {
+                                                                        var valid52 = true;
+                                                                      }
+                                                                      if (valid52) {
+                                                                        if (data91.baseline !== void 0) {
+                                                                          let data97 = data91.baseline;
+                                                                          const _errs205 = errors;
+                                                                          if (errors === _errs205) {
+                                                                            if (data97 && typeof data97 == "object" && !Array.isArray(data97)) {
+                                                                              let missing14;
+                                                                              if (data97.commit === void 0 && (missing14 = "commit") || data97.at === void 0 && (missing14 = "at")) {
+                                                                                validate204.errors = [{ instancePath: instancePath + "/history/baseline", schemaPath: "#/properties/history/properties/baseline/required", keyword: "required", params: { missingProperty: missing14 }, message: "must have required property '" + missing14 + "'" }];
+                                                                                return false;
+                                                                              } else {
+                                                                                if (data97.commit !== void 0) {
+                                                                                  let data98 = data97.commit;
+                                                                                  const _errs207 = errors;
+                                                                                  const _errs208 = errors;
+                                                                                  if (errors === _errs208) {
+                                                                                    if (typeof data98 === "string") {
+                                                                                      if (!pattern9.test(data98)) {
+                                                                                        validate204.errors = [{ instancePath: instancePath + "/history/baseline/commit", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
+                                                                                        return false;
+                                                                                      }
+                                                                                    } else {
+                                                                                      validate204.errors = [{ instancePath: instancePath + "/history/baseline/commit", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                                      return false;
+                                                                                    }
+                                                                                  }
+                                                                                  var valid57 = _errs207 === errors;
+                                                                                } else {
+                                                                                  var valid57 = true;
+                                                                                }
+                                                                                if (valid57) {
+                                                                                  if (data97.at !== void 0) {
+                                                                                    let data99 = data97.at;
+                                                                                    const _errs210 = errors;
+                                                                                    const _errs211 = errors;
+                                                                                    if (errors === _errs211) {
+                                                                                      if (typeof data99 === "string") {
+                                                                                        if (!pattern63.test(data99)) {
+                                                                                          validate204.errors = [{ instancePath: instancePath + "/history/baseline/at", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                                                                                          return false;
+                                                                                        }
+                                                                                      } else {
+                                                                                        validate204.errors = [{ instancePath: instancePath + "/history/baseline/at", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                                        return false;
+                                                                                      }
+                                                                                    }
+                                                                                    var valid57 = _errs210 === errors;
+                                                                                  } else {
+                                                                                    var valid57 = true;
+                                                                                  }
+                                                                                }
+                                                                              }
+                                                                            } else {
+                                                                              validate204.errors = [{ instancePath: instancePath + "/history/baseline", schemaPath: "#/properties/history/properties/baseline/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                                              return false;
+                                                                            }
+                                                                          }
+                                                                          var valid52 = _errs205 === errors;
+                                                                        } else {
+                                                                          var valid52 = true;
+                                                                        }
+                                                                        if (valid52) {
+                                                                          if (data91.verdict !== void 0) {
+                                                                            let data100 = data91.verdict;
+                                                                            const _errs213 = errors;
+                                                                            if (!(data100 === "pass" || data100 === "fail")) {
+                                                                              validate204.errors = [{ instancePath: instancePath + "/history/verdict", schemaPath: "#/properties/history/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema314.properties.history.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
+                                                                              return false;
+                                                                            }
+                                                                            var valid52 = _errs213 === errors;
+                                                                          } else {
+                                                                            var valid52 = true;
+                                                                          }
+                                                                          if (valid52) {
+                                                                            if (data91.reason !== void 0) {
+                                                                              const _errs214 = errors;
+                                                                              if (typeof data91.reason !== "string") {
+                                                                                validate204.errors = [{ instancePath: instancePath + "/history/reason", schemaPath: "#/properties/history/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                                return false;
+                                                                              }
+                                                                              var valid52 = _errs214 === errors;
+                                                                            } else {
+                                                                              var valid52 = true;
+                                                                            }
+                                                                          }
+                                                                        }
+                                                                      }
+                                                                    }
+                                                                  }
+                                                                }
+                                                              }
+                                                            } else {
+                                                              validate204.errors = [{ instancePath: instancePath + "/history", schemaPath: "#/properties/history/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                              return false;
+                                                            }
+                                                          }
+                                                          var valid0 = _errs191 === errors;
+                                                        } else {
+                                                          var valid0 = true;
+                                                        }
                                                       }
                                                     }
                                                   }
@@ -28053,7 +28641,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
   validate204.errors = vErrors;
   return errors === 0;
 }
-validate204.evaluated = { "props": { "reviewers": true, "reviewLink": true, "reviewTime": true, "repository": true, "commit": true, "pullRequest": true, "mergeMethod": true, "mergedHead": true, "mergeCommit": true, "author": true, "contributors": true, "commits": true, "reviews": true, "lastPush": true, "permissions": true, "gaps": true, "rules": true, "checks": true, "verdict": true, "builtRef": true, "defaultBranch": true, "mergeCommitCoAuthors": true, "profiles": true, "activity": true }, "dynamicProps": false, "dynamicItems": false };
+validate204.evaluated = { "props": { "reviewers": true, "reviewLink": true, "reviewTime": true, "repository": true, "commit": true, "pullRequest": true, "mergeMethod": true, "mergedHead": true, "mergeCommit": true, "author": true, "contributors": true, "commits": true, "reviews": true, "lastPush": true, "permissions": true, "gaps": true, "rules": true, "checks": true, "verdict": true, "builtRef": true, "defaultBranch": true, "mergeCommitCoAuthors": true, "profiles": true, "activity": true, "history": true }, "dynamicProps": false, "dynamicItems": false };
 function ucs2length4(text) {
   return Array.from(text).length;
 }
@@ -28120,6 +28708,7 @@ function buildReviewStatement(input) {
     lastPush: evidence.lastPush,
     ...evidence.activity && { activity: evidence.activity },
     permissions: evidence.permissions,
+    ...evidence.history && { history: evidence.history },
     gaps: evidence.gaps,
     rules,
     checks: result.checks,
@@ -28199,7 +28788,8 @@ function evidenceFromPredicate(predicate) {
     },
     ...p.activity && { activity: activity(p.activity) },
     // Own properties only: a login named `__proto__` stays data.
-    permissions: Object.fromEntries(Object.entries(p.permissions))
+    permissions: Object.fromEntries(Object.entries(p.permissions)),
+    ...p.history && { history: history(p.history) }
   };
 }
 function reviewedCommitOf(statement) {
@@ -28219,6 +28809,26 @@ function profile(p) {
     account: account(p.account),
     ...p.name !== void 0 && { name: p.name },
     ...p.email !== void 0 && { email: p.email }
+  };
+}
+function history(h) {
+  return {
+    since: h.since,
+    ref: h.ref,
+    base: h.base,
+    arrivals: h.arrivals.map((a) => ({
+      commit: a.commit,
+      before: a.before,
+      type: a.type,
+      at: a.at,
+      actor: a.actor ? account(a.actor) : null,
+      ...a.pullRequest !== void 0 && { pullRequest: a.pullRequest },
+      verdict: a.verdict,
+      reason: a.reason
+    })),
+    ...h.baseline && { baseline: { commit: h.baseline.commit, at: h.baseline.at } },
+    verdict: h.verdict,
+    reason: h.reason
   };
 }
 function activity(a) {
@@ -35254,6 +35864,7 @@ export {
   buildDeployApprovalStatement,
   isBotAccount,
   judgeDeployApproval,
+  namesEnvironment,
   BREAK_GLASS_PREDICATE_TYPE,
   WAIVABLE_CHECKS,
   parseBreakGlassPredicate,

@@ -34,7 +34,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-FR5JRDCQ.js";
+} from "./chunk-GX2RKPYB.js";
 import {
   require_dist,
   require_dist2,
@@ -5099,7 +5099,7 @@ function sameRepositoryName(a, b) {
 
 // packages/core/src/validators/review-predicate.validate.js
 var review_predicate_validate_default = validate202;
-var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" }, "allowNonDefaultBranches": { "type": "boolean" }, "minSecondsAfterPush": { "type": "integer", "minimum": 0 }, "botPushers": { "type": "array", "items": { "type": "string" } } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } };
+var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" }, "allowNonDefaultBranches": { "type": "boolean" }, "minSecondsAfterPush": { "type": "integer", "minimum": 0 }, "botPushers": { "type": "array", "items": { "type": "string" } }, "reviewedHistory": { "type": "boolean" }, "historySince": { "$ref": "#/$defs/time" } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] }, "history": { "description": "review.reviewed-history: the walk of the built branch's activity feed from the built commit's base back to the policy's history-since \u2014 every arrival since then (newest first), each a pull request merge whose review passed, each one's before the next one's commit, ended by the baseline (the newest arrival before since). Absent when the policy did not turn the rule on.", "type": "object", "required": ["since", "ref", "base", "arrivals", "verdict", "reason"], "properties": { "since": { "$ref": "#/$defs/time" }, "ref": { "$ref": "#/$defs/text" }, "base": { "$ref": "#/$defs/sha" }, "arrivals": { "type": "array", "maxItems": 100, "items": { "$ref": "#/$defs/historyArrival" } }, "baseline": { "type": "object", "required": ["commit", "at"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "at": { "$ref": "#/$defs/time" } } }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } }, "historyArrival": { "type": "object", "required": ["commit", "before", "type", "at", "actor", "verdict", "reason"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "before": { "$ref": "#/$defs/sha" }, "type": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] }, "pullRequest": { "type": "integer", "minimum": 1 }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } } };
 var func12 = ucs2length2;
 var pattern42 = new RegExp("^https?://[^\\s]+$", "u");
 var pattern62 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
@@ -5520,7 +5520,7 @@ function validate32(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 validate32.evaluated = { "props": { "id": true, "reviewer": true, "state": true, "commitId": true, "submittedAt": true }, "dynamicProps": false, "dynamicItems": false };
-var schema59 = { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } };
+var schema60 = { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } };
 function validate38(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
@@ -5632,7 +5632,7 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
                     let data5 = data.activityType;
                     const _errs13 = errors;
                     if (!(data5 === "push" || data5 === "force_push" || data5 === "branch_creation" || data5 === "branch_deletion" || data5 === "pr_merge" || data5 === "merge_queue_merge")) {
-                      validate38.errors = [{ instancePath: instancePath + "/activityType", schemaPath: "#/properties/activityType/enum", keyword: "enum", params: { allowedValues: schema59.properties.activityType.enum }, message: "must be equal to one of the allowed values" }];
+                      validate38.errors = [{ instancePath: instancePath + "/activityType", schemaPath: "#/properties/activityType/enum", keyword: "enum", params: { allowedValues: schema60.properties.activityType.enum }, message: "must be equal to one of the allowed values" }];
                       return false;
                     }
                     var valid0 = _errs13 === errors;
@@ -5720,6 +5720,220 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 validate38.evaluated = { "props": { "id": true, "ref": true, "before": true, "after": true, "timestamp": true, "activityType": true, "actor": true }, "dynamicProps": false, "dynamicItems": false };
+var schema66 = { "type": "object", "required": ["commit", "before", "type", "at", "actor", "verdict", "reason"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "before": { "$ref": "#/$defs/sha" }, "type": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] }, "pullRequest": { "type": "integer", "minimum": 1 }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } };
+function validate42(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate42.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (errors === 0) {
+    if (data && typeof data == "object" && !Array.isArray(data)) {
+      let missing0;
+      if (data.commit === void 0 && (missing0 = "commit") || data.before === void 0 && (missing0 = "before") || data.type === void 0 && (missing0 = "type") || data.at === void 0 && (missing0 = "at") || data.actor === void 0 && (missing0 = "actor") || data.verdict === void 0 && (missing0 = "verdict") || data.reason === void 0 && (missing0 = "reason")) {
+        validate42.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
+        return false;
+      } else {
+        if (data.commit !== void 0) {
+          let data0 = data.commit;
+          const _errs1 = errors;
+          const _errs2 = errors;
+          if (errors === _errs2) {
+            if (typeof data0 === "string") {
+              if (!pattern9.test(data0)) {
+                validate42.errors = [{ instancePath: instancePath + "/commit", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
+                return false;
+              }
+            } else {
+              validate42.errors = [{ instancePath: instancePath + "/commit", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+              return false;
+            }
+          }
+          var valid0 = _errs1 === errors;
+        } else {
+          var valid0 = true;
+        }
+        if (valid0) {
+          if (data.before !== void 0) {
+            let data1 = data.before;
+            const _errs4 = errors;
+            const _errs5 = errors;
+            if (errors === _errs5) {
+              if (typeof data1 === "string") {
+                if (!pattern9.test(data1)) {
+                  validate42.errors = [{ instancePath: instancePath + "/before", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
+                  return false;
+                }
+              } else {
+                validate42.errors = [{ instancePath: instancePath + "/before", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                return false;
+              }
+            }
+            var valid0 = _errs4 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.type !== void 0) {
+              let data2 = data.type;
+              const _errs7 = errors;
+              if (!(data2 === "push" || data2 === "force_push" || data2 === "branch_creation" || data2 === "branch_deletion" || data2 === "pr_merge" || data2 === "merge_queue_merge")) {
+                validate42.errors = [{ instancePath: instancePath + "/type", schemaPath: "#/properties/type/enum", keyword: "enum", params: { allowedValues: schema66.properties.type.enum }, message: "must be equal to one of the allowed values" }];
+                return false;
+              }
+              var valid0 = _errs7 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.at !== void 0) {
+                let data3 = data.at;
+                const _errs8 = errors;
+                const _errs9 = errors;
+                if (errors === _errs9) {
+                  if (typeof data3 === "string") {
+                    if (!pattern62.test(data3)) {
+                      validate42.errors = [{ instancePath: instancePath + "/at", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                      return false;
+                    }
+                  } else {
+                    validate42.errors = [{ instancePath: instancePath + "/at", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                    return false;
+                  }
+                }
+                var valid0 = _errs8 === errors;
+              } else {
+                var valid0 = true;
+              }
+              if (valid0) {
+                if (data.actor !== void 0) {
+                  let data4 = data.actor;
+                  const _errs11 = errors;
+                  const _errs12 = errors;
+                  let valid4 = false;
+                  let passing0 = null;
+                  const _errs13 = errors;
+                  if (data4 !== null) {
+                    const err0 = { instancePath: instancePath + "/actor", schemaPath: "#/properties/actor/oneOf/0/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+                    if (vErrors === null) {
+                      vErrors = [err0];
+                    } else {
+                      vErrors.push(err0);
+                    }
+                    errors++;
+                  }
+                  var _valid0 = _errs13 === errors;
+                  if (_valid0) {
+                    valid4 = true;
+                    passing0 = 0;
+                  }
+                  const _errs15 = errors;
+                  if (!validate21(data4, { instancePath: instancePath + "/actor", parentData: data, parentDataProperty: "actor", rootData, dynamicAnchors })) {
+                    vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+                    errors = vErrors.length;
+                  }
+                  var _valid0 = _errs15 === errors;
+                  if (_valid0 && valid4) {
+                    valid4 = false;
+                    passing0 = [passing0, 1];
+                  } else {
+                    if (_valid0) {
+                      valid4 = true;
+                      passing0 = 1;
+                      var props0 = {};
+                      props0.login = true;
+                      props0.id = true;
+                      props0.type = true;
+                    }
+                  }
+                  if (!valid4) {
+                    const err1 = { instancePath: instancePath + "/actor", schemaPath: "#/properties/actor/oneOf", keyword: "oneOf", params: { passingSchemas: passing0 }, message: "must match exactly one schema in oneOf" };
+                    if (vErrors === null) {
+                      vErrors = [err1];
+                    } else {
+                      vErrors.push(err1);
+                    }
+                    errors++;
+                    validate42.errors = vErrors;
+                    return false;
+                  } else {
+                    errors = _errs12;
+                    if (vErrors !== null) {
+                      if (_errs12) {
+                        vErrors.length = _errs12;
+                      } else {
+                        vErrors = null;
+                      }
+                    }
+                  }
+                  var valid0 = _errs11 === errors;
+                } else {
+                  var valid0 = true;
+                }
+                if (valid0) {
+                  if (data.pullRequest !== void 0) {
+                    let data5 = data.pullRequest;
+                    const _errs16 = errors;
+                    if (!(typeof data5 == "number" && (!(data5 % 1) && !isNaN(data5)) && isFinite(data5))) {
+                      validate42.errors = [{ instancePath: instancePath + "/pullRequest", schemaPath: "#/properties/pullRequest/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                      return false;
+                    }
+                    if (errors === _errs16) {
+                      if (typeof data5 == "number" && isFinite(data5)) {
+                        if (data5 < 1 || isNaN(data5)) {
+                          validate42.errors = [{ instancePath: instancePath + "/pullRequest", schemaPath: "#/properties/pullRequest/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                          return false;
+                        }
+                      }
+                    }
+                    var valid0 = _errs16 === errors;
+                  } else {
+                    var valid0 = true;
+                  }
+                  if (valid0) {
+                    if (data.verdict !== void 0) {
+                      let data6 = data.verdict;
+                      const _errs18 = errors;
+                      if (!(data6 === "pass" || data6 === "fail")) {
+                        validate42.errors = [{ instancePath: instancePath + "/verdict", schemaPath: "#/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema66.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
+                        return false;
+                      }
+                      var valid0 = _errs18 === errors;
+                    } else {
+                      var valid0 = true;
+                    }
+                    if (valid0) {
+                      if (data.reason !== void 0) {
+                        const _errs19 = errors;
+                        if (typeof data.reason !== "string") {
+                          validate42.errors = [{ instancePath: instancePath + "/reason", schemaPath: "#/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                          return false;
+                        }
+                        var valid0 = _errs19 === errors;
+                      } else {
+                        var valid0 = true;
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate42.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+      return false;
+    }
+  }
+  validate42.errors = vErrors;
+  return errors === 0;
+}
+validate42.evaluated = { "props": { "commit": true, "before": true, "type": true, "at": true, "actor": true, "pullRequest": true, "verdict": true, "reason": true }, "dynamicProps": false, "dynamicItems": false };
 function validate202(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   ;
   let vErrors = null;
@@ -6824,6 +7038,39 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                     } else {
                                                                       var valid32 = true;
                                                                     }
+                                                                    if (valid32) {
+                                                                      if (data49.reviewedHistory !== void 0) {
+                                                                        const _errs136 = errors;
+                                                                        if (typeof data49.reviewedHistory !== "boolean") {
+                                                                          validate202.errors = [{ instancePath: instancePath + "/rules/reviewedHistory", schemaPath: "#/properties/rules/properties/reviewedHistory/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
+                                                                          return false;
+                                                                        }
+                                                                        var valid32 = _errs136 === errors;
+                                                                      } else {
+                                                                        var valid32 = true;
+                                                                      }
+                                                                      if (valid32) {
+                                                                        if (data49.historySince !== void 0) {
+                                                                          let data65 = data49.historySince;
+                                                                          const _errs138 = errors;
+                                                                          const _errs139 = errors;
+                                                                          if (errors === _errs139) {
+                                                                            if (typeof data65 === "string") {
+                                                                              if (!pattern62.test(data65)) {
+                                                                                validate202.errors = [{ instancePath: instancePath + "/rules/historySince", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                                                                                return false;
+                                                                              }
+                                                                            } else {
+                                                                              validate202.errors = [{ instancePath: instancePath + "/rules/historySince", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                              return false;
+                                                                            }
+                                                                          }
+                                                                          var valid32 = _errs138 === errors;
+                                                                        } else {
+                                                                          var valid32 = true;
+                                                                        }
+                                                                      }
+                                                                    }
                                                                   }
                                                                 }
                                                               }
@@ -6846,29 +7093,29 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                         }
                                         if (valid0) {
                                           if (data.checks !== void 0) {
-                                            let data64 = data.checks;
-                                            const _errs136 = errors;
-                                            if (errors === _errs136) {
-                                              if (Array.isArray(data64)) {
-                                                var valid37 = true;
-                                                const len12 = data64.length;
+                                            let data66 = data.checks;
+                                            const _errs141 = errors;
+                                            if (errors === _errs141) {
+                                              if (Array.isArray(data66)) {
+                                                var valid38 = true;
+                                                const len12 = data66.length;
                                                 for (let i12 = 0; i12 < len12; i12++) {
-                                                  let data65 = data64[i12];
-                                                  const _errs138 = errors;
-                                                  if (errors === _errs138) {
-                                                    if (data65 && typeof data65 == "object" && !Array.isArray(data65)) {
+                                                  let data67 = data66[i12];
+                                                  const _errs143 = errors;
+                                                  if (errors === _errs143) {
+                                                    if (data67 && typeof data67 == "object" && !Array.isArray(data67)) {
                                                       let missing8;
-                                                      if (data65.id === void 0 && (missing8 = "id") || data65.verdict === void 0 && (missing8 = "verdict") || data65.reason === void 0 && (missing8 = "reason")) {
+                                                      if (data67.id === void 0 && (missing8 = "id") || data67.verdict === void 0 && (missing8 = "verdict") || data67.reason === void 0 && (missing8 = "reason")) {
                                                         validate202.errors = [{ instancePath: instancePath + "/checks/" + i12, schemaPath: "#/properties/checks/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
                                                         return false;
                                                       } else {
-                                                        if (data65.id !== void 0) {
-                                                          let data66 = data65.id;
-                                                          const _errs140 = errors;
-                                                          const _errs141 = errors;
-                                                          if (errors === _errs141) {
-                                                            if (typeof data66 === "string") {
-                                                              if (func12(data66) < 1) {
+                                                        if (data67.id !== void 0) {
+                                                          let data68 = data67.id;
+                                                          const _errs145 = errors;
+                                                          const _errs146 = errors;
+                                                          if (errors === _errs146) {
+                                                            if (typeof data68 === "string") {
+                                                              if (func12(data68) < 1) {
                                                                 validate202.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/id", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                 return false;
                                                               }
@@ -6877,32 +7124,32 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                               return false;
                                                             }
                                                           }
-                                                          var valid38 = _errs140 === errors;
+                                                          var valid39 = _errs145 === errors;
                                                         } else {
-                                                          var valid38 = true;
+                                                          var valid39 = true;
                                                         }
-                                                        if (valid38) {
-                                                          if (data65.verdict !== void 0) {
-                                                            let data67 = data65.verdict;
-                                                            const _errs143 = errors;
-                                                            if (!(data67 === "pass" || data67 === "fail")) {
+                                                        if (valid39) {
+                                                          if (data67.verdict !== void 0) {
+                                                            let data69 = data67.verdict;
+                                                            const _errs148 = errors;
+                                                            if (!(data69 === "pass" || data69 === "fail")) {
                                                               validate202.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/verdict", schemaPath: "#/properties/checks/items/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema312.properties.checks.items.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                               return false;
                                                             }
-                                                            var valid38 = _errs143 === errors;
+                                                            var valid39 = _errs148 === errors;
                                                           } else {
-                                                            var valid38 = true;
+                                                            var valid39 = true;
                                                           }
-                                                          if (valid38) {
-                                                            if (data65.reason !== void 0) {
-                                                              const _errs144 = errors;
-                                                              if (typeof data65.reason !== "string") {
+                                                          if (valid39) {
+                                                            if (data67.reason !== void 0) {
+                                                              const _errs149 = errors;
+                                                              if (typeof data67.reason !== "string") {
                                                                 validate202.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/reason", schemaPath: "#/properties/checks/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                 return false;
                                                               }
-                                                              var valid38 = _errs144 === errors;
+                                                              var valid39 = _errs149 === errors;
                                                             } else {
-                                                              var valid38 = true;
+                                                              var valid39 = true;
                                                             }
                                                           }
                                                         }
@@ -6912,8 +7159,8 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                       return false;
                                                     }
                                                   }
-                                                  var valid37 = _errs138 === errors;
-                                                  if (!valid37) {
+                                                  var valid38 = _errs143 === errors;
+                                                  if (!valid38) {
                                                     break;
                                                   }
                                                 }
@@ -6922,30 +7169,30 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                 return false;
                                               }
                                             }
-                                            var valid0 = _errs136 === errors;
+                                            var valid0 = _errs141 === errors;
                                           } else {
                                             var valid0 = true;
                                           }
                                           if (valid0) {
                                             if (data.verdict !== void 0) {
-                                              let data69 = data.verdict;
-                                              const _errs146 = errors;
-                                              if (!(data69 === "pass" || data69 === "fail")) {
+                                              let data71 = data.verdict;
+                                              const _errs151 = errors;
+                                              if (!(data71 === "pass" || data71 === "fail")) {
                                                 validate202.errors = [{ instancePath: instancePath + "/verdict", schemaPath: "#/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema312.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                 return false;
                                               }
-                                              var valid0 = _errs146 === errors;
+                                              var valid0 = _errs151 === errors;
                                             } else {
                                               var valid0 = true;
                                             }
                                             if (valid0) {
                                               if (data.builtRef !== void 0) {
-                                                let data70 = data.builtRef;
-                                                const _errs147 = errors;
-                                                const _errs148 = errors;
-                                                if (errors === _errs148) {
-                                                  if (typeof data70 === "string") {
-                                                    if (func12(data70) < 1) {
+                                                let data72 = data.builtRef;
+                                                const _errs152 = errors;
+                                                const _errs153 = errors;
+                                                if (errors === _errs153) {
+                                                  if (typeof data72 === "string") {
+                                                    if (func12(data72) < 1) {
                                                       validate202.errors = [{ instancePath: instancePath + "/builtRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                       return false;
                                                     }
@@ -6954,18 +7201,18 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                     return false;
                                                   }
                                                 }
-                                                var valid0 = _errs147 === errors;
+                                                var valid0 = _errs152 === errors;
                                               } else {
                                                 var valid0 = true;
                                               }
                                               if (valid0) {
                                                 if (data.defaultBranch !== void 0) {
-                                                  let data71 = data.defaultBranch;
-                                                  const _errs150 = errors;
-                                                  const _errs151 = errors;
-                                                  if (errors === _errs151) {
-                                                    if (typeof data71 === "string") {
-                                                      if (func12(data71) < 1) {
+                                                  let data73 = data.defaultBranch;
+                                                  const _errs155 = errors;
+                                                  const _errs156 = errors;
+                                                  if (errors === _errs156) {
+                                                    if (typeof data73 === "string") {
+                                                      if (func12(data73) < 1) {
                                                         validate202.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                         return false;
                                                       }
@@ -6974,48 +7221,48 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                       return false;
                                                     }
                                                   }
-                                                  var valid0 = _errs150 === errors;
+                                                  var valid0 = _errs155 === errors;
                                                 } else {
                                                   var valid0 = true;
                                                 }
                                                 if (valid0) {
                                                   if (data.mergeCommitCoAuthors !== void 0) {
-                                                    let data72 = data.mergeCommitCoAuthors;
-                                                    const _errs153 = errors;
-                                                    if (errors === _errs153) {
-                                                      if (Array.isArray(data72)) {
-                                                        var valid42 = true;
-                                                        const len13 = data72.length;
+                                                    let data74 = data.mergeCommitCoAuthors;
+                                                    const _errs158 = errors;
+                                                    if (errors === _errs158) {
+                                                      if (Array.isArray(data74)) {
+                                                        var valid43 = true;
+                                                        const len13 = data74.length;
                                                         for (let i13 = 0; i13 < len13; i13++) {
-                                                          let data73 = data72[i13];
-                                                          const _errs155 = errors;
-                                                          if (errors === _errs155) {
-                                                            if (data73 && typeof data73 == "object" && !Array.isArray(data73)) {
+                                                          let data75 = data74[i13];
+                                                          const _errs160 = errors;
+                                                          if (errors === _errs160) {
+                                                            if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
                                                               let missing9;
-                                                              if (data73.name === void 0 && (missing9 = "name") || data73.email === void 0 && (missing9 = "email")) {
+                                                              if (data75.name === void 0 && (missing9 = "name") || data75.email === void 0 && (missing9 = "email")) {
                                                                 validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13, schemaPath: "#/properties/mergeCommitCoAuthors/items/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
                                                                 return false;
                                                               } else {
-                                                                if (data73.name !== void 0) {
-                                                                  const _errs157 = errors;
-                                                                  if (typeof data73.name !== "string") {
+                                                                if (data75.name !== void 0) {
+                                                                  const _errs162 = errors;
+                                                                  if (typeof data75.name !== "string") {
                                                                     validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13 + "/name", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                     return false;
                                                                   }
-                                                                  var valid43 = _errs157 === errors;
+                                                                  var valid44 = _errs162 === errors;
                                                                 } else {
-                                                                  var valid43 = true;
+                                                                  var valid44 = true;
                                                                 }
-                                                                if (valid43) {
-                                                                  if (data73.email !== void 0) {
-                                                                    const _errs159 = errors;
-                                                                    if (typeof data73.email !== "string") {
+                                                                if (valid44) {
+                                                                  if (data75.email !== void 0) {
+                                                                    const _errs164 = errors;
+                                                                    if (typeof data75.email !== "string") {
                                                                       validate202.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13 + "/email", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                       return false;
                                                                     }
-                                                                    var valid43 = _errs159 === errors;
+                                                                    var valid44 = _errs164 === errors;
                                                                   } else {
-                                                                    var valid43 = true;
+                                                                    var valid44 = true;
                                                                   }
                                                                 }
                                                               }
@@ -7024,8 +7271,8 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                               return false;
                                                             }
                                                           }
-                                                          var valid42 = _errs155 === errors;
-                                                          if (!valid42) {
+                                                          var valid43 = _errs160 === errors;
+                                                          if (!valid43) {
                                                             break;
                                                           }
                                                         }
@@ -7034,59 +7281,59 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                         return false;
                                                       }
                                                     }
-                                                    var valid0 = _errs153 === errors;
+                                                    var valid0 = _errs158 === errors;
                                                   } else {
                                                     var valid0 = true;
                                                   }
                                                   if (valid0) {
                                                     if (data.profiles !== void 0) {
-                                                      let data76 = data.profiles;
-                                                      const _errs161 = errors;
-                                                      if (errors === _errs161) {
-                                                        if (Array.isArray(data76)) {
-                                                          var valid44 = true;
-                                                          const len14 = data76.length;
+                                                      let data78 = data.profiles;
+                                                      const _errs166 = errors;
+                                                      if (errors === _errs166) {
+                                                        if (Array.isArray(data78)) {
+                                                          var valid45 = true;
+                                                          const len14 = data78.length;
                                                           for (let i14 = 0; i14 < len14; i14++) {
-                                                            let data77 = data76[i14];
-                                                            const _errs163 = errors;
-                                                            if (errors === _errs163) {
-                                                              if (data77 && typeof data77 == "object" && !Array.isArray(data77)) {
+                                                            let data79 = data78[i14];
+                                                            const _errs168 = errors;
+                                                            if (errors === _errs168) {
+                                                              if (data79 && typeof data79 == "object" && !Array.isArray(data79)) {
                                                                 let missing10;
-                                                                if (data77.account === void 0 && (missing10 = "account")) {
+                                                                if (data79.account === void 0 && (missing10 = "account")) {
                                                                   validate202.errors = [{ instancePath: instancePath + "/profiles/" + i14, schemaPath: "#/properties/profiles/items/required", keyword: "required", params: { missingProperty: missing10 }, message: "must have required property '" + missing10 + "'" }];
                                                                   return false;
                                                                 } else {
-                                                                  if (data77.account !== void 0) {
-                                                                    const _errs165 = errors;
-                                                                    if (!validate21(data77.account, { instancePath: instancePath + "/profiles/" + i14 + "/account", parentData: data77, parentDataProperty: "account", rootData, dynamicAnchors })) {
+                                                                  if (data79.account !== void 0) {
+                                                                    const _errs170 = errors;
+                                                                    if (!validate21(data79.account, { instancePath: instancePath + "/profiles/" + i14 + "/account", parentData: data79, parentDataProperty: "account", rootData, dynamicAnchors })) {
                                                                       vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
                                                                       errors = vErrors.length;
                                                                     }
-                                                                    var valid45 = _errs165 === errors;
+                                                                    var valid46 = _errs170 === errors;
                                                                   } else {
-                                                                    var valid45 = true;
+                                                                    var valid46 = true;
                                                                   }
-                                                                  if (valid45) {
-                                                                    if (data77.name !== void 0) {
-                                                                      const _errs166 = errors;
-                                                                      if (typeof data77.name !== "string") {
+                                                                  if (valid46) {
+                                                                    if (data79.name !== void 0) {
+                                                                      const _errs171 = errors;
+                                                                      if (typeof data79.name !== "string") {
                                                                         validate202.errors = [{ instancePath: instancePath + "/profiles/" + i14 + "/name", schemaPath: "#/properties/profiles/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                         return false;
                                                                       }
-                                                                      var valid45 = _errs166 === errors;
+                                                                      var valid46 = _errs171 === errors;
                                                                     } else {
-                                                                      var valid45 = true;
+                                                                      var valid46 = true;
                                                                     }
-                                                                    if (valid45) {
-                                                                      if (data77.email !== void 0) {
-                                                                        const _errs168 = errors;
-                                                                        if (typeof data77.email !== "string") {
+                                                                    if (valid46) {
+                                                                      if (data79.email !== void 0) {
+                                                                        const _errs173 = errors;
+                                                                        if (typeof data79.email !== "string") {
                                                                           validate202.errors = [{ instancePath: instancePath + "/profiles/" + i14 + "/email", schemaPath: "#/properties/profiles/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                           return false;
                                                                         }
-                                                                        var valid45 = _errs168 === errors;
+                                                                        var valid46 = _errs173 === errors;
                                                                       } else {
-                                                                        var valid45 = true;
+                                                                        var valid46 = true;
                                                                       }
                                                                     }
                                                                   }
@@ -7096,8 +7343,8 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                 return false;
                                                               }
                                                             }
-                                                            var valid44 = _errs163 === errors;
-                                                            if (!valid44) {
+                                                            var valid45 = _errs168 === errors;
+                                                            if (!valid45) {
                                                               break;
                                                             }
                                                           }
@@ -7106,22 +7353,22 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                           return false;
                                                         }
                                                       }
-                                                      var valid0 = _errs161 === errors;
+                                                      var valid0 = _errs166 === errors;
                                                     } else {
                                                       var valid0 = true;
                                                     }
                                                     if (valid0) {
                                                       if (data.activity !== void 0) {
-                                                        let data81 = data.activity;
-                                                        const _errs170 = errors;
-                                                        const _errs171 = errors;
-                                                        let valid46 = false;
+                                                        let data83 = data.activity;
+                                                        const _errs175 = errors;
+                                                        const _errs176 = errors;
+                                                        let valid47 = false;
                                                         let passing1 = null;
-                                                        const _errs172 = errors;
-                                                        if (errors === _errs172) {
-                                                          if (data81 && typeof data81 == "object" && !Array.isArray(data81)) {
+                                                        const _errs177 = errors;
+                                                        if (errors === _errs177) {
+                                                          if (data83 && typeof data83 == "object" && !Array.isArray(data83)) {
                                                             let missing11;
-                                                            if (data81.available === void 0 && (missing11 = "available") || data81.headPushes === void 0 && (missing11 = "headPushes") || data81.builtCommitArrivals === void 0 && (missing11 = "builtCommitArrivals")) {
+                                                            if (data83.available === void 0 && (missing11 = "available") || data83.headPushes === void 0 && (missing11 = "headPushes") || data83.builtCommitArrivals === void 0 && (missing11 = "builtCommitArrivals")) {
                                                               const err2 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf/0/required", keyword: "required", params: { missingProperty: missing11 }, message: "must have required property '" + missing11 + "'" };
                                                               if (vErrors === null) {
                                                                 vErrors = [err2];
@@ -7130,9 +7377,9 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                               }
                                                               errors++;
                                                             } else {
-                                                              if (data81.available !== void 0) {
-                                                                const _errs174 = errors;
-                                                                if (true !== data81.available) {
+                                                              if (data83.available !== void 0) {
+                                                                const _errs179 = errors;
+                                                                if (true !== data83.available) {
                                                                   const err3 = { instancePath: instancePath + "/activity/available", schemaPath: "#/properties/activity/oneOf/0/properties/available/const", keyword: "const", params: { allowedValue: true }, message: "must be equal to constant" };
                                                                   if (vErrors === null) {
                                                                     vErrors = [err3];
@@ -7141,26 +7388,26 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   }
                                                                   errors++;
                                                                 }
-                                                                var valid47 = _errs174 === errors;
+                                                                var valid48 = _errs179 === errors;
                                                               } else {
-                                                                var valid47 = true;
+                                                                var valid48 = true;
                                                               }
-                                                              if (valid47) {
-                                                                if (data81.headPushes !== void 0) {
-                                                                  let data83 = data81.headPushes;
-                                                                  const _errs175 = errors;
-                                                                  if (errors === _errs175) {
-                                                                    if (Array.isArray(data83)) {
-                                                                      var valid48 = true;
-                                                                      const len15 = data83.length;
+                                                              if (valid48) {
+                                                                if (data83.headPushes !== void 0) {
+                                                                  let data85 = data83.headPushes;
+                                                                  const _errs180 = errors;
+                                                                  if (errors === _errs180) {
+                                                                    if (Array.isArray(data85)) {
+                                                                      var valid49 = true;
+                                                                      const len15 = data85.length;
                                                                       for (let i15 = 0; i15 < len15; i15++) {
-                                                                        const _errs177 = errors;
-                                                                        if (!validate38(data83[i15], { instancePath: instancePath + "/activity/headPushes/" + i15, parentData: data83, parentDataProperty: i15, rootData, dynamicAnchors })) {
+                                                                        const _errs182 = errors;
+                                                                        if (!validate38(data85[i15], { instancePath: instancePath + "/activity/headPushes/" + i15, parentData: data85, parentDataProperty: i15, rootData, dynamicAnchors })) {
                                                                           vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
                                                                           errors = vErrors.length;
                                                                         }
-                                                                        var valid48 = _errs177 === errors;
-                                                                        if (!valid48) {
+                                                                        var valid49 = _errs182 === errors;
+                                                                        if (!valid49) {
                                                                           break;
                                                                         }
                                                                       }
@@ -7174,26 +7421,26 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                       errors++;
                                                                     }
                                                                   }
-                                                                  var valid47 = _errs175 === errors;
+                                                                  var valid48 = _errs180 === errors;
                                                                 } else {
-                                                                  var valid47 = true;
+                                                                  var valid48 = true;
                                                                 }
-                                                                if (valid47) {
-                                                                  if (data81.builtCommitArrivals !== void 0) {
-                                                                    let data85 = data81.builtCommitArrivals;
-                                                                    const _errs178 = errors;
-                                                                    if (errors === _errs178) {
-                                                                      if (Array.isArray(data85)) {
-                                                                        var valid49 = true;
-                                                                        const len16 = data85.length;
+                                                                if (valid48) {
+                                                                  if (data83.builtCommitArrivals !== void 0) {
+                                                                    let data87 = data83.builtCommitArrivals;
+                                                                    const _errs183 = errors;
+                                                                    if (errors === _errs183) {
+                                                                      if (Array.isArray(data87)) {
+                                                                        var valid50 = true;
+                                                                        const len16 = data87.length;
                                                                         for (let i16 = 0; i16 < len16; i16++) {
-                                                                          const _errs180 = errors;
-                                                                          if (!validate38(data85[i16], { instancePath: instancePath + "/activity/builtCommitArrivals/" + i16, parentData: data85, parentDataProperty: i16, rootData, dynamicAnchors })) {
+                                                                          const _errs185 = errors;
+                                                                          if (!validate38(data87[i16], { instancePath: instancePath + "/activity/builtCommitArrivals/" + i16, parentData: data87, parentDataProperty: i16, rootData, dynamicAnchors })) {
                                                                             vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
                                                                             errors = vErrors.length;
                                                                           }
-                                                                          var valid49 = _errs180 === errors;
-                                                                          if (!valid49) {
+                                                                          var valid50 = _errs185 === errors;
+                                                                          if (!valid50) {
                                                                             break;
                                                                           }
                                                                         }
@@ -7207,9 +7454,9 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                         errors++;
                                                                       }
                                                                     }
-                                                                    var valid47 = _errs178 === errors;
+                                                                    var valid48 = _errs183 === errors;
                                                                   } else {
-                                                                    var valid47 = true;
+                                                                    var valid48 = true;
                                                                   }
                                                                 }
                                                               }
@@ -7224,20 +7471,20 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             errors++;
                                                           }
                                                         }
-                                                        var _valid1 = _errs172 === errors;
+                                                        var _valid1 = _errs177 === errors;
                                                         if (_valid1) {
-                                                          valid46 = true;
+                                                          valid47 = true;
                                                           passing1 = 0;
                                                           var props1 = {};
                                                           props1.available = true;
                                                           props1.headPushes = true;
                                                           props1.builtCommitArrivals = true;
                                                         }
-                                                        const _errs181 = errors;
-                                                        if (errors === _errs181) {
-                                                          if (data81 && typeof data81 == "object" && !Array.isArray(data81)) {
+                                                        const _errs186 = errors;
+                                                        if (errors === _errs186) {
+                                                          if (data83 && typeof data83 == "object" && !Array.isArray(data83)) {
                                                             let missing12;
-                                                            if (data81.available === void 0 && (missing12 = "available") || data81.reason === void 0 && (missing12 = "reason")) {
+                                                            if (data83.available === void 0 && (missing12 = "available") || data83.reason === void 0 && (missing12 = "reason")) {
                                                               const err7 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf/1/required", keyword: "required", params: { missingProperty: missing12 }, message: "must have required property '" + missing12 + "'" };
                                                               if (vErrors === null) {
                                                                 vErrors = [err7];
@@ -7246,9 +7493,9 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                               }
                                                               errors++;
                                                             } else {
-                                                              if (data81.available !== void 0) {
-                                                                const _errs183 = errors;
-                                                                if (false !== data81.available) {
+                                                              if (data83.available !== void 0) {
+                                                                const _errs188 = errors;
+                                                                if (false !== data83.available) {
                                                                   const err8 = { instancePath: instancePath + "/activity/available", schemaPath: "#/properties/activity/oneOf/1/properties/available/const", keyword: "const", params: { allowedValue: false }, message: "must be equal to constant" };
                                                                   if (vErrors === null) {
                                                                     vErrors = [err8];
@@ -7257,14 +7504,14 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   }
                                                                   errors++;
                                                                 }
-                                                                var valid50 = _errs183 === errors;
+                                                                var valid51 = _errs188 === errors;
                                                               } else {
-                                                                var valid50 = true;
+                                                                var valid51 = true;
                                                               }
-                                                              if (valid50) {
-                                                                if (data81.reason !== void 0) {
-                                                                  const _errs184 = errors;
-                                                                  if (typeof data81.reason !== "string") {
+                                                              if (valid51) {
+                                                                if (data83.reason !== void 0) {
+                                                                  const _errs189 = errors;
+                                                                  if (typeof data83.reason !== "string") {
                                                                     const err9 = { instancePath: instancePath + "/activity/reason", schemaPath: "#/properties/activity/oneOf/1/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                                                                     if (vErrors === null) {
                                                                       vErrors = [err9];
@@ -7273,9 +7520,9 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                     }
                                                                     errors++;
                                                                   }
-                                                                  var valid50 = _errs184 === errors;
+                                                                  var valid51 = _errs189 === errors;
                                                                 } else {
-                                                                  var valid50 = true;
+                                                                  var valid51 = true;
                                                                 }
                                                               }
                                                             }
@@ -7289,13 +7536,13 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             errors++;
                                                           }
                                                         }
-                                                        var _valid1 = _errs181 === errors;
-                                                        if (_valid1 && valid46) {
-                                                          valid46 = false;
+                                                        var _valid1 = _errs186 === errors;
+                                                        if (_valid1 && valid47) {
+                                                          valid47 = false;
                                                           passing1 = [passing1, 1];
                                                         } else {
                                                           if (_valid1) {
-                                                            valid46 = true;
+                                                            valid47 = true;
                                                             passing1 = 1;
                                                             if (props1 !== true) {
                                                               props1 = props1 || {};
@@ -7304,7 +7551,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                             }
                                                           }
                                                         }
-                                                        if (!valid46) {
+                                                        if (!valid47) {
                                                           const err11 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf", keyword: "oneOf", params: { passingSchemas: passing1 }, message: "must match exactly one schema in oneOf" };
                                                           if (vErrors === null) {
                                                             vErrors = [err11];
@@ -7315,18 +7562,222 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                           validate202.errors = vErrors;
                                                           return false;
                                                         } else {
-                                                          errors = _errs171;
+                                                          errors = _errs176;
                                                           if (vErrors !== null) {
-                                                            if (_errs171) {
-                                                              vErrors.length = _errs171;
+                                                            if (_errs176) {
+                                                              vErrors.length = _errs176;
                                                             } else {
                                                               vErrors = null;
                                                             }
                                                           }
                                                         }
-                                                        var valid0 = _errs170 === errors;
+                                                        var valid0 = _errs175 === errors;
                                                       } else {
                                                         var valid0 = true;
+                                                      }
+                                                      if (valid0) {
+                                                        if (data.history !== void 0) {
+                                                          let data91 = data.history;
+                                                          const _errs191 = errors;
+                                                          if (errors === _errs191) {
+                                                            if (data91 && typeof data91 == "object" && !Array.isArray(data91)) {
+                                                              let missing13;
+                                                              if (data91.since === void 0 && (missing13 = "since") || data91.ref === void 0 && (missing13 = "ref") || data91.base === void 0 && (missing13 = "base") || data91.arrivals === void 0 && (missing13 = "arrivals") || data91.verdict === void 0 && (missing13 = "verdict") || data91.reason === void 0 && (missing13 = "reason")) {
+                                                                validate202.errors = [{ instancePath: instancePath + "/history", schemaPath: "#/properties/history/required", keyword: "required", params: { missingProperty: missing13 }, message: "must have required property '" + missing13 + "'" }];
+                                                                return false;
+                                                              } else {
+                                                                if (data91.since !== void 0) {
+                                                                  let data92 = data91.since;
+                                                                  const _errs193 = errors;
+                                                                  const _errs194 = errors;
+                                                                  if (errors === _errs194) {
+                                                                    if (typeof data92 === "string") {
+                                                                      if (!pattern62.test(data92)) {
+                                                                        validate202.errors = [{ instancePath: instancePath + "/history/since", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                                                                        return false;
+                                                                      }
+                                                                    } else {
+                                                                      validate202.errors = [{ instancePath: instancePath + "/history/since", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                      return false;
+                                                                    }
+                                                                  }
+                                                                  var valid52 = _errs193 === errors;
+                                                                } else {
+                                                                  var valid52 = true;
+                                                                }
+                                                                if (valid52) {
+                                                                  if (data91.ref !== void 0) {
+                                                                    let data93 = data91.ref;
+                                                                    const _errs196 = errors;
+                                                                    const _errs197 = errors;
+                                                                    if (errors === _errs197) {
+                                                                      if (typeof data93 === "string") {
+                                                                        if (func12(data93) < 1) {
+                                                                          validate202.errors = [{ instancePath: instancePath + "/history/ref", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                                          return false;
+                                                                        }
+                                                                      } else {
+                                                                        validate202.errors = [{ instancePath: instancePath + "/history/ref", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                        return false;
+                                                                      }
+                                                                    }
+                                                                    var valid52 = _errs196 === errors;
+                                                                  } else {
+                                                                    var valid52 = true;
+                                                                  }
+                                                                  if (valid52) {
+                                                                    if (data91.base !== void 0) {
+                                                                      let data94 = data91.base;
+                                                                      const _errs199 = errors;
+                                                                      const _errs200 = errors;
+                                                                      if (errors === _errs200) {
+                                                                        if (typeof data94 === "string") {
+                                                                          if (!pattern9.test(data94)) {
+                                                                            validate202.errors = [{ instancePath: instancePath + "/history/base", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
+                                                                            return false;
+                                                                          }
+                                                                        } else {
+                                                                          validate202.errors = [{ instancePath: instancePath + "/history/base", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                          return false;
+                                                                        }
+                                                                      }
+                                                                      var valid52 = _errs199 === errors;
+                                                                    } else {
+                                                                      var valid52 = true;
+                                                                    }
+                                                                    if (valid52) {
+                                                                      if (data91.arrivals !== void 0) {
+                                                                        let data95 = data91.arrivals;
+                                                                        const _errs202 = errors;
+                                                                        if (errors === _errs202) {
+                                                                          if (Array.isArray(data95)) {
+                                                                            if (data95.length > 100) {
+                                                                              validate202.errors = [{ instancePath: instancePath + "/history/arrivals", schemaPath: "#/properties/history/properties/arrivals/maxItems", keyword: "maxItems", params: { limit: 100 }, message: "must NOT have more than 100 items" }];
+                                                                              return false;
+                                                                            } else {
+                                                                              var valid56 = true;
+                                                                              const len17 = data95.length;
+                                                                              for (let i17 = 0; i17 < len17; i17++) {
+                                                                                const _errs204 = errors;
+                                                                                if (!validate42(data95[i17], { instancePath: instancePath + "/history/arrivals/" + i17, parentData: data95, parentDataProperty: i17, rootData, dynamicAnchors })) {
+                                                                                  vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+                                                                                  errors = vErrors.length;
+                                                                                }
+                                                                                var valid56 = _errs204 === errors;
+                                                                                if (!valid56) {
+                                                                                  break;
+                                                                                }
+                                                                              }
+                                                                            }
+                                                                          } else {
+                                                                            validate202.errors = [{ instancePath: instancePath + "/history/arrivals", schemaPath: "#/properties/history/properties/arrivals/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                                            return false;
+                                                                          }
+                                                                        }
+                                                                        var valid52 = _errs202 === errors;
+                                                                      } else {
+                                                                        var valid52 = true;
+                                                                      }
+                                                                      if (valid52) {
+                                                                        if (data91.baseline !== void 0) {
+                                                                          let data97 = data91.baseline;
+                                                                          const _errs205 = errors;
+                                                                          if (errors === _errs205) {
+                                                                            if (data97 && typeof data97 == "object" && !Array.isArray(data97)) {
+                                                                              let missing14;
+                                                                              if (data97.commit === void 0 && (missing14 = "commit") || data97.at === void 0 && (missing14 = "at")) {
+                                                                                validate202.errors = [{ instancePath: instancePath + "/history/baseline", schemaPath: "#/properties/history/properties/baseline/required", keyword: "required", params: { missingProperty: missing14 }, message: "must have required property '" + missing14 + "'" }];
+                                                                                return false;
+                                                                              } else {
+                                                                                if (data97.commit !== void 0) {
+                                                                                  let data98 = data97.commit;
+                                                                                  const _errs207 = errors;
+                                                                                  const _errs208 = errors;
+                                                                                  if (errors === _errs208) {
+                                                                                    if (typeof data98 === "string") {
+                                                                                      if (!pattern9.test(data98)) {
+                                                                                        validate202.errors = [{ instancePath: instancePath + "/history/baseline/commit", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
+                                                                                        return false;
+                                                                                      }
+                                                                                    } else {
+                                                                                      validate202.errors = [{ instancePath: instancePath + "/history/baseline/commit", schemaPath: "#/$defs/sha/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                                      return false;
+                                                                                    }
+                                                                                  }
+                                                                                  var valid57 = _errs207 === errors;
+                                                                                } else {
+                                                                                  var valid57 = true;
+                                                                                }
+                                                                                if (valid57) {
+                                                                                  if (data97.at !== void 0) {
+                                                                                    let data99 = data97.at;
+                                                                                    const _errs210 = errors;
+                                                                                    const _errs211 = errors;
+                                                                                    if (errors === _errs211) {
+                                                                                      if (typeof data99 === "string") {
+                                                                                        if (!pattern62.test(data99)) {
+                                                                                          validate202.errors = [{ instancePath: instancePath + "/history/baseline/at", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
+                                                                                          return false;
+                                                                                        }
+                                                                                      } else {
+                                                                                        validate202.errors = [{ instancePath: instancePath + "/history/baseline/at", schemaPath: "#/$defs/time/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                                        return false;
+                                                                                      }
+                                                                                    }
+                                                                                    var valid57 = _errs210 === errors;
+                                                                                  } else {
+                                                                                    var valid57 = true;
+                                                                                  }
+                                                                                }
+                                                                              }
+                                                                            } else {
+                                                                              validate202.errors = [{ instancePath: instancePath + "/history/baseline", schemaPath: "#/properties/history/properties/baseline/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                                              return false;
+                                                                            }
+                                                                          }
+                                                                          var valid52 = _errs205 === errors;
+                                                                        } else {
+                                                                          var valid52 = true;
+                                                                        }
+                                                                        if (valid52) {
+                                                                          if (data91.verdict !== void 0) {
+                                                                            let data100 = data91.verdict;
+                                                                            const _errs213 = errors;
+                                                                            if (!(data100 === "pass" || data100 === "fail")) {
+                                                                              validate202.errors = [{ instancePath: instancePath + "/history/verdict", schemaPath: "#/properties/history/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema312.properties.history.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
+                                                                              return false;
+                                                                            }
+                                                                            var valid52 = _errs213 === errors;
+                                                                          } else {
+                                                                            var valid52 = true;
+                                                                          }
+                                                                          if (valid52) {
+                                                                            if (data91.reason !== void 0) {
+                                                                              const _errs214 = errors;
+                                                                              if (typeof data91.reason !== "string") {
+                                                                                validate202.errors = [{ instancePath: instancePath + "/history/reason", schemaPath: "#/properties/history/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                                return false;
+                                                                              }
+                                                                              var valid52 = _errs214 === errors;
+                                                                            } else {
+                                                                              var valid52 = true;
+                                                                            }
+                                                                          }
+                                                                        }
+                                                                      }
+                                                                    }
+                                                                  }
+                                                                }
+                                                              }
+                                                            } else {
+                                                              validate202.errors = [{ instancePath: instancePath + "/history", schemaPath: "#/properties/history/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                              return false;
+                                                            }
+                                                          }
+                                                          var valid0 = _errs191 === errors;
+                                                        } else {
+                                                          var valid0 = true;
+                                                        }
                                                       }
                                                     }
                                                   }
@@ -7360,7 +7811,7 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
   validate202.errors = vErrors;
   return errors === 0;
 }
-validate202.evaluated = { "props": { "reviewers": true, "reviewLink": true, "reviewTime": true, "repository": true, "commit": true, "pullRequest": true, "mergeMethod": true, "mergedHead": true, "mergeCommit": true, "author": true, "contributors": true, "commits": true, "reviews": true, "lastPush": true, "permissions": true, "gaps": true, "rules": true, "checks": true, "verdict": true, "builtRef": true, "defaultBranch": true, "mergeCommitCoAuthors": true, "profiles": true, "activity": true }, "dynamicProps": false, "dynamicItems": false };
+validate202.evaluated = { "props": { "reviewers": true, "reviewLink": true, "reviewTime": true, "repository": true, "commit": true, "pullRequest": true, "mergeMethod": true, "mergedHead": true, "mergeCommit": true, "author": true, "contributors": true, "commits": true, "reviews": true, "lastPush": true, "permissions": true, "gaps": true, "rules": true, "checks": true, "verdict": true, "builtRef": true, "defaultBranch": true, "mergeCommitCoAuthors": true, "profiles": true, "activity": true, "history": true }, "dynamicProps": false, "dynamicItems": false };
 function ucs2length2(text) {
   return Array.from(text).length;
 }
@@ -7427,6 +7878,7 @@ function buildReviewStatement(input) {
     lastPush: evidence.lastPush,
     ...evidence.activity && { activity: evidence.activity },
     permissions: evidence.permissions,
+    ...evidence.history && { history: evidence.history },
     gaps: evidence.gaps,
     rules,
     checks: result.checks,
@@ -15641,6 +16093,161 @@ function sha256Artifact(subject) {
   return { name: subject.name ?? `sha256:${hex2}`, digest: { algorithm: "sha256", hex: hex2 } };
 }
 
+// packages/github/src/history.ts
+var MAX_HISTORY_ARRIVALS = 100;
+var HISTORY_CONCURRENCY = 4;
+var MERGES = ["pr_merge", "merge_queue_merge"];
+async function reviewedHistoryOf(client, evidence, rules, api) {
+  const since = rules.historySince ?? "";
+  const pr = evidence.pullRequest;
+  const ref = evidence.builtRef?.startsWith("refs/heads/") ? evidence.builtRef : `refs/heads/${pr?.baseRef ?? "?"}`;
+  const refuse = (reason, partial2 = {}) => ({
+    since,
+    ref,
+    base: partial2.base ?? evidence.commit,
+    arrivals: partial2.arrivals ?? [],
+    ...partial2.baseline && { baseline: partial2.baseline },
+    verdict: "fail",
+    reason: `review.reviewed-history: ${reason}`
+  });
+  const sinceTime = Date.parse(since);
+  if (Number.isNaN(sinceTime)) return refuse("the policy gives no valid review.history-since");
+  if (!pr) return refuse(`no pull request was merged as ${short(evidence.commit)}: there is no base to walk back from`);
+  const activity = evidence.activity;
+  if (!activity?.available) {
+    return refuse(
+      `the activity feed of ${ref} could not be read (${activity ? activity.reason : "not read"}): how ${short(evidence.commit)}'s base reached it cannot be judged`
+    );
+  }
+  const merges = activity.builtCommitArrivals.filter((a) => a.ref === ref && MERGES.includes(a.activityType));
+  if (merges.length !== 1) {
+    return refuse(
+      `expected one merge of ${short(evidence.commit)} into ${ref} in the activity feed, found ${merges.length}: its base cannot be told`
+    );
+  }
+  const built = merges[0];
+  const base = built.before.toLowerCase();
+  let passedBuilt = false;
+  const read = await readActivity(client, {
+    repository: evidence.repository,
+    ref,
+    reached: (entry) => {
+      if (passedBuilt) return Date.parse(entry.timestamp) < sinceTime;
+      if (entry.id === built.id) passedBuilt = true;
+      return false;
+    },
+    what: `an arrival before review.history-since (${since})`
+  });
+  if ("unreadable" in read) return refuse(`the activity feed could not be read: ${read.unreadable}`, { base });
+  if ("uncovered" in read) return refuse(`the activity feed is too long to walk: ${read.uncovered}`, { base });
+  const at = read.entries.findIndex((entry) => entry.id === built.id);
+  if (at < 0) {
+    return refuse(`the activity feed of ${ref} no longer shows ${describe(built)}, the arrival of the built commit`, {
+      base
+    });
+  }
+  const walked = [];
+  let expected = base;
+  let baseline;
+  let broken;
+  for (const entry of read.entries.slice(at + 1)) {
+    if (Date.parse(entry.timestamp) < sinceTime) {
+      if (sameSha(entry.after, expected)) baseline = { commit: entry.after.toLowerCase(), at: entry.timestamp };
+      else {
+        broken = `the chain is broken before ${since}: expected the baseline to be an arrival of ${short(expected)}, found ${describe(entry)}`;
+      }
+      break;
+    }
+    if (!sameSha(entry.after, expected)) {
+      broken = `the chain is broken: expected an arrival of ${short(expected)}, found ${describe(entry)} (something moved ${ref} that the feed does not show)`;
+      break;
+    }
+    if (walked.length >= MAX_HISTORY_ARRIVALS) {
+      broken = `more than ${MAX_HISTORY_ARRIVALS} arrivals on ${ref} since ${since}: too many to judge (the next is ${describe(entry)}); set a later review.history-since in the org policy`;
+      break;
+    }
+    walked.push(entry);
+    expected = entry.before.toLowerCase();
+    if (!MERGES.includes(entry.activityType)) break;
+  }
+  if (!broken && !baseline && (walked.length === 0 || MERGES.includes(walked.at(-1).activityType))) {
+    const oldest = read.entries.at(-1);
+    broken = `the activity feed of ${ref} ends at ${describe(oldest)}, after ${since}: how ${short(expected)} reached the branch cannot be judged`;
+  }
+  const arrivalRules = { ...rules, reviewedHistory: false };
+  const arrivals = await mapConcurrently(
+    walked,
+    HISTORY_CONCURRENCY,
+    (entry) => judgeArrival(client, evidence.repository, ref, entry, arrivalRules, api)
+  );
+  const failed = arrivals.filter((a) => a.verdict !== "pass");
+  const partial = { base, arrivals, ...baseline && { baseline } };
+  if (failed.length > 0 || broken) {
+    const named = failed.map((a) => `${describeArrival(a)} fails ${a.reason}`);
+    return refuse([...named, ...broken ? [broken] : []].join("; "), partial);
+  }
+  return {
+    since,
+    ref,
+    base,
+    arrivals,
+    baseline,
+    verdict: "pass",
+    reason: `every arrival on ${ref} since ${since} is a reviewed pull request merge (${arrivals.length})`
+  };
+}
+async function judgeArrival(client, repository, ref, entry, rules, api) {
+  const arrival = {
+    commit: entry.after.toLowerCase(),
+    before: entry.before.toLowerCase(),
+    type: entry.activityType,
+    at: entry.timestamp,
+    actor: entry.actor
+  };
+  if (!MERGES.includes(entry.activityType)) {
+    return {
+      ...arrival,
+      verdict: "fail",
+      reason: `reached-branch-by-merge: a ${entry.activityType} is no pull request merge \u2014 nobody reviewed what it put on ${ref}`
+    };
+  }
+  const { evidence } = await readReviewEvidence(client, { repository, commit: entry.after, ref }, api);
+  const result = evaluateReview(evidence, rules);
+  const number = evidence.pullRequest?.number;
+  const failing = result.checks.filter((c) => c.verdict !== "pass").map((c) => `${c.id} (${c.reason})`);
+  return {
+    ...arrival,
+    ...number !== void 0 && { pullRequest: number },
+    verdict: result.verdict === "pass" && number !== void 0 ? "pass" : "fail",
+    reason: failing.length > 0 ? failing.join("; ") : number === void 0 ? "merged-by-pull-request (no pull request merged as it)" : `pull request #${number}'s review passes`
+  };
+}
+function describe(entry) {
+  return `${entry.activityType} of ${short(entry.after)} by ${entry.actor?.login ?? "an unknown actor"} at ${entry.timestamp}`;
+}
+function describeArrival(a) {
+  const pr = a.pullRequest !== void 0 ? ` (pull request #${a.pullRequest})` : "";
+  return `the ${a.type} of ${short(a.commit)} by ${a.actor?.login ?? "an unknown actor"} at ${a.at}${pr}`;
+}
+function sameSha(a, b) {
+  return a.toLowerCase() === b.toLowerCase();
+}
+function short(sha) {
+  return sha.slice(0, 12);
+}
+async function mapConcurrently(items, limit, work) {
+  const results = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 // packages/github/src/sign-decide.ts
 async function signUnderPolicy(inputs, policy, patterns) {
   const artifacts = await resolveArtifacts(inputs, inputs.workspace);
@@ -15648,7 +16255,7 @@ async function signUnderPolicy(inputs, policy, patterns) {
   const signer = jobIdentity(await inputs.identityToken(), inputs.serverUrl);
   const bundles = verifyProvenance(verifier, policy.identities.build, patterns, inputs.workspace);
   const provenance = judgeBuildProvenance({ policy, artifacts, provenance: bundles });
-  const read = provenance.source && await collectEvidence(inputs, provenance.source);
+  const read = provenance.source && await collectEvidence(inputs, provenance.source, policy);
   const evidence = read?.evidence;
   const decision = signDecision({ policy, artifacts, provenance, signer, evidence });
   const result = {
@@ -15690,7 +16297,7 @@ function expectedIdentity(rule) {
   if (rule.sans !== void 0) return { issuer: rule.issuer, sans: rule.sans };
   return { issuer: rule.issuer, sanPattern: rule.sanPattern };
 }
-function collectEvidence(inputs, source) {
+async function collectEvidence(inputs, source, policy) {
   const client = createGitHubClient({
     token: inputs.githubToken,
     baseUrl: inputs.githubApiUrl,
@@ -15698,12 +16305,16 @@ function collectEvidence(inputs, source) {
     readsOnly: true
   });
   const request = { repository: source.repository, commit: source.commit, ref: source.ref };
-  return readReviewEvidence(client, request, inputs.githubApi ?? "graphql");
+  const read = await readReviewEvidence(client, request, inputs.githubApi ?? "graphql");
+  if (policy.review.reviewedHistory === true) {
+    read.evidence.history = await reviewedHistoryOf(client, read.evidence, policy.review, read.api);
+  }
+  return read;
 }
 async function signAndWrite(inputs, signer, statement, artifacts, commit) {
   const options = { endpoints: inputs.endpoints, identityToken: () => sameSignerToken(inputs, signer) };
   const review = await signStatement(statement, options);
-  const signatures = await mapConcurrently(
+  const signatures = await mapConcurrently2(
     artifacts,
     SIGNING_CONCURRENCY,
     (artifact) => signArtifact({ digest: artifact.digest }, options)
@@ -15750,7 +16361,7 @@ function signatureFileNames(artifacts) {
   });
 }
 var MAX_NAME = 120;
-async function mapConcurrently(items, limit, work) {
+async function mapConcurrently2(items, limit, work) {
   const results = new Array(items.length);
   let next = 0;
   const worker = async () => {

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-FMIHYJEX.js";
+} from "./chunk-UEH6LC56.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,10 +20,10 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-OHNEZVM2.js";
+} from "./chunk-FMRGZSLO.js";
 import {
   createGitHubClient
-} from "./chunk-S3TJMO57.js";
+} from "./chunk-IFERRAJL.js";
 import "./chunk-HR27FSAO.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";
