@@ -270,6 +270,48 @@ export interface ReviewEvidence {
   activity?: ActivityEvidence;
   /** Each reviewer's permission on the repository, by login. */
   permissions: Record<string, RepositoryPermission>;
+  /**
+   * How the built commit's base came to be on the built branch (review.reviewed-history): the walk of the branch's
+   * activity feed back to `review.history-since`. Absent when the policy did not ask for it.
+   */
+  history?: ReviewedHistory;
+}
+
+/** One arrival on the built branch since `review.history-since`, and whether the change it brought was reviewed. */
+export interface HistoryArrival {
+  /** The commit the arrival put on the branch (the feed entry's `after`). */
+  commit: string;
+  /** The commit the branch held before (the feed entry's `before`). */
+  before: string;
+  type: RefActivityType;
+  /** ISO 8601. */
+  at: string;
+  actor: GitHubAccount | null;
+  /** The pull request merged as `commit`, when one was found. */
+  pullRequest?: number;
+  verdict: Verdict;
+  /** Why it passes, or which rule it fails. */
+  reason: string;
+}
+
+/**
+ * The walk of the built branch's activity feed from the built commit's base back to `since` (review.reviewed-history):
+ * every arrival at or after `since`, newest first, each a reviewed pull request merge, each one's `before` the next
+ * one's `commit`; ended by the `baseline`, the newest arrival before `since`. `verdict: fail` names why.
+ */
+export interface ReviewedHistory {
+  /** The policy's review.history-since the walk went back to (ISO 8601). */
+  since: string;
+  /** The built branch (`refs/heads/…`). */
+  ref: string;
+  /** The built commit's base: what its own arrival moved the branch from (`before`). */
+  base: string;
+  /** Newest first. */
+  arrivals: HistoryArrival[];
+  /** The newest arrival before `since`, whose `after` is the oldest judged arrival's `before` (or the base). */
+  baseline?: { commit: string; at: string };
+  verdict: Verdict;
+  reason: string;
 }
 
 /** What a co-author trailer naming no known account does: refuse (the default) or let it pass, named. */
@@ -307,4 +349,11 @@ export interface ReviewRules {
    * names no person (contributors-identified). Absent in review attestations signed before the rule.
    */
   botPushers: string[];
+  /**
+   * Whether every arrival on the built branch since `historySince` must be a reviewed pull request merge (the
+   * evidence's `history`). Absent (review attestations signed before the rule): false.
+   */
+  reviewedHistory?: boolean;
+  /** The trusted baseline of `reviewedHistory` (ISO 8601): arrivals before it are not judged. */
+  historySince?: string;
 }

@@ -210,6 +210,8 @@ interface PolicyDocument {
     'allow-non-default-branches'?: boolean;
     'min-seconds-after-push'?: number;
     'bot-pushers'?: string[];
+    'reviewed-history'?: boolean;
+    'history-since'?: string;
   };
   deploy?: {
     'max-age'?: number | string;
@@ -334,10 +336,11 @@ function policyFromDocument(document: PolicyDocument, read: PolicyData, text: st
       ...(breakGlass ? overlappingIdentities(deployer, breakGlass, 'deploy', 'break-glass') : []),
     );
   }
-  problems.push(...documentGlobProblems(document), ...botPusherProblems(document));
+  problems.push(...documentGlobProblems(document), ...botPusherProblems(document), ...historyProblems(document));
   throwProblems(problems, read, source);
 
   const review = document.review ?? {};
+  const historySince = historySinceOf(review['history-since']);
   const deploy = document.deploy ?? {};
   return {
     source,
@@ -356,6 +359,9 @@ function policyFromDocument(document: PolicyDocument, read: PolicyData, text: st
       allowNonDefaultBranches: review['allow-non-default-branches'] ?? DEFAULT_REVIEW_RULES.allowNonDefaultBranches!,
       minSecondsAfterPush: review['min-seconds-after-push'] ?? DEFAULT_MIN_SECONDS_AFTER_PUSH,
       botPushers: (review['bot-pushers'] ?? []).map((login) => login.toLowerCase()),
+      // Only when set: review attestations and fixtures without the rule keep their recorded rules as they were.
+      ...(review['reviewed-history'] === true && { reviewedHistory: true }),
+      ...(historySince !== undefined && { historySince }),
     },
     deploy: {
       approvals: {
@@ -448,10 +454,11 @@ export function parseRepositoryPolicy(text: string, source: string, org: Policy)
   // The same schema as an org policy, with the org's identities standing in for the ones a repository may not name.
   validateDocument({ ...read.data, identities: STAND_IN_IDENTITIES }, read, source);
   const document = read.data as Pick<PolicyDocument, 'review' | 'deploy' | 'report'>;
-  problems.push(...documentGlobProblems(document));
+  problems.push(...documentGlobProblems(document), ...historyProblems(document, org));
   if (problems.length === 0) problems.push(...loosenings(document, org));
   throwProblems(problems, read, source);
   const review = document.review ?? {};
+  const historySince = historySinceOf(review['history-since']);
   const deploy = document.deploy ?? {};
   return {
     ...org,
@@ -480,6 +487,9 @@ export function parseRepositoryPolicy(text: string, source: string, org: Policy)
         allowNonDefaultBranches: review['allow-non-default-branches'],
       }),
       ...(review['min-seconds-after-push'] !== undefined && { minSecondsAfterPush: review['min-seconds-after-push'] }),
+      ...((review['reviewed-history'] === true || org.review.reviewedHistory === true) && { reviewedHistory: true }),
+      // Never later than the org's (loosenings): an earlier time judges more of the branch's history.
+      ...(historySince !== undefined && { historySince }),
       ...(review['bot-pushers'] !== undefined && {
         botPushers: review['bot-pushers'].map((login) => login.toLowerCase()),
       }),
@@ -518,6 +528,39 @@ function documentGlobProblems(document: Pick<PolicyDocument, 'review' | 'deploy'
     ...globProblems(document.deploy?.artifacts, 'deploy.artifacts'),
     ...globProblems(document.review?.['protected-branches'], 'review.protected-branches'),
   ];
+}
+
+/**
+ * review.history-since as a UTC ISO 8601 time (`2026-01-15` is its midnight UTC), or undefined when not given (or not
+ * a time: historyProblems reports it).
+ */
+function historySinceOf(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const time = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(time)) return undefined;
+  const iso = new Date(time).toISOString();
+  // A day the month does not have (2026-02-30) is no date, though Date.parse rolls it over.
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) && iso.slice(0, 10) !== value ? undefined : iso;
+}
+
+/**
+ * review.history-since that is no time (2026-02-30), and review.reviewed-history on without a history-since (its own,
+ * or for a repository policy the org's): the walk would have no baseline.
+ */
+function historyProblems(document: Pick<PolicyDocument, 'review'>, org?: Policy): PolicyProblem[] {
+  const review = document.review ?? {};
+  const problems: PolicyProblem[] = [];
+  const given = review['history-since'];
+  if (given !== undefined && historySinceOf(given) === undefined) {
+    problems.push({ path: 'review.history-since', message: `${given} is not a date or time (ISO 8601)` });
+  } else if (given === undefined && review['reviewed-history'] === true && org?.review.historySince === undefined) {
+    problems.push({
+      path: 'review.reviewed-history',
+      message:
+        'true requires review.history-since: the time (ISO 8601, e.g. 2026-01-15) from which every arrival on the protected branch must be a reviewed pull request merge — arrivals before it are the trusted baseline',
+    });
+  }
+  return problems;
 }
 
 /** Valid identities for validating a repository policy against the one schema; never read. */
@@ -573,6 +616,14 @@ function loosenings(document: Pick<PolicyDocument, 'review' | 'deploy' | 'report
     review['allow-non-default-branches'],
     org.review.allowNonDefaultBranches === true,
   );
+  turnedOff('reviewed-history', review['reviewed-history'], org.review.reviewedHistory === true);
+  const since = historySinceOf(review['history-since']);
+  if (since !== undefined && org.review.historySince !== undefined && since > org.review.historySince) {
+    looser(
+      'review.history-since',
+      `${review['history-since']} is later than the org policy's ${org.review.historySince}: it would leave arrivals unjudged that the org policy judges`,
+    );
+  }
   if (review['unidentified-co-authors'] === 'allow' && org.review.unidentifiedCoAuthors === 'refuse') {
     looser('review.unidentified-co-authors', 'allow where the org policy says refuse');
   }

@@ -18,6 +18,7 @@ import type {
   RepositoryPermission,
   Review,
   ReviewEvidence,
+  ReviewedHistory,
   ReviewRules,
   Verdict,
 } from './model';
@@ -83,6 +84,8 @@ export type ReviewPredicate = {
   /** What the repository activity feed said. */
   activity?: ActivityEvidence;
   permissions: Record<string, RepositoryPermission>;
+  /** review.reviewed-history: how the built commit's base came to be on the branch (absent when the rule was off). */
+  history?: ReviewedHistory;
   gaps: string[];
   rules: ReviewRules;
   checks: Check[];
@@ -173,6 +176,7 @@ export function buildReviewStatement(input: {
     lastPush: evidence.lastPush,
     ...(evidence.activity && { activity: evidence.activity }),
     permissions: evidence.permissions,
+    ...(evidence.history && { history: evidence.history }),
     gaps: evidence.gaps,
     rules,
     checks: result.checks,
@@ -259,6 +263,7 @@ export function evidenceFromPredicate(predicate: ReviewPredicate): ReviewEvidenc
     ...(p.activity && { activity: activity(p.activity) }),
     // Own properties only: a login named `__proto__` stays data.
     permissions: Object.fromEntries(Object.entries(p.permissions)),
+    ...(p.history && { history: history(p.history) }),
   };
 }
 
@@ -284,6 +289,27 @@ function profile(p: AccountProfile): AccountProfile {
     account: account(p.account),
     ...(p.name !== undefined && { name: p.name }),
     ...(p.email !== undefined && { email: p.email }),
+  };
+}
+
+function history(h: ReviewedHistory): ReviewedHistory {
+  return {
+    since: h.since,
+    ref: h.ref,
+    base: h.base,
+    arrivals: h.arrivals.map((a) => ({
+      commit: a.commit,
+      before: a.before,
+      type: a.type,
+      at: a.at,
+      actor: a.actor ? account(a.actor) : null,
+      ...(a.pullRequest !== undefined && { pullRequest: a.pullRequest }),
+      verdict: a.verdict,
+      reason: a.reason,
+    })),
+    ...(h.baseline && { baseline: { commit: h.baseline.commit, at: h.baseline.at } }),
+    verdict: h.verdict,
+    reason: h.reason,
   };
 }
 

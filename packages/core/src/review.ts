@@ -56,8 +56,14 @@ export const REVIEW_CHECK_IDS = [
   'min-independent-approvals',
 ] as const;
 
+/**
+ * The check of review.reviewed-history: reported after the others, and only when the policy turns the rule on (so
+ * evidence judged without it keeps the checks it always had).
+ */
+export const REVIEWED_HISTORY_CHECK_ID = 'reviewed-history';
+
 /** A review check id. */
-export type ReviewCheckId = (typeof REVIEW_CHECK_IDS)[number];
+export type ReviewCheckId = (typeof REVIEW_CHECK_IDS)[number] | typeof REVIEWED_HISTORY_CHECK_ID;
 
 /**
  * Default `review.min-seconds-after-push`: an approval of the merged head counts from 30 s after the head's last push;
@@ -188,6 +194,7 @@ export function evaluateReview(evidence: ReviewEvidence, rules: ReviewRules): Re
     changesRequested(standing, rules),
     ...CRITERIA.map((criterion) => criterionCheck(criterion, judged)),
     minIndependentApprovals(judged, counted, rules, outsideAuthor(evidence, rules)),
+    ...(rules.reviewedHistory === true ? [reviewedHistory(evidence, rules)] : []),
   ];
 
   const approvals: ApprovalRecord[] = ordered
@@ -367,6 +374,69 @@ function baseIsProtectedBranch(evidence: ReviewEvidence, rules: ReviewRules): Ch
         'base-is-protected-branch',
         `expected the build's branch ${built} to be a protected branch, found it is not among ${source}`,
       );
+}
+
+/**
+ * review.reviewed-history: the evidence's walk of the built branch (recorded by the sign stage) shows every arrival
+ * since the policy's history-since to be a reviewed pull request merge, chained from the built commit's base back to
+ * a baseline before history-since. The walk's own verdicts (each arrival's pull request judged by these rules when it
+ * was signed) are taken as recorded; its shape is checked again here: what it covers, the types, the chain.
+ */
+function reviewedHistory(evidence: ReviewEvidence, rules: ReviewRules): Check {
+  const id = REVIEWED_HISTORY_CHECK_ID;
+  const since = rules.historySince;
+  if (since === undefined || Number.isNaN(Date.parse(since))) {
+    return fail(id, 'the policy turns review.reviewed-history on without a valid review.history-since');
+  }
+  const history = evidence.history;
+  if (!history) {
+    return fail(
+      id,
+      `the policy requires every arrival on the protected branch since ${since} to be a reviewed pull request merge (review.reviewed-history), and the evidence records no walk of the branch's history (a review attestation signed without the rule)`,
+    );
+  }
+  const walked = Date.parse(history.since);
+  if (!(walked <= Date.parse(since))) {
+    return fail(id, `the history was walked back to ${history.since}, not to the policy's ${since}`);
+  }
+  if (history.verdict !== 'pass') return fail(id, history.reason);
+  const ref = `refs/heads/${builtBranch(evidence) ?? evidence.pullRequest?.baseRef}`;
+  if (history.ref !== ref) return fail(id, `the history walked is ${history.ref}'s, not ${ref}'s`);
+  const activity = evidence.activity;
+  const arrival = activity?.available
+    ? activity.builtCommitArrivals.filter((a) => a.ref === ref && MERGE_ACTIVITIES.includes(a.activityType))
+    : [];
+  if (arrival.length !== 1 || !sameSha(arrival[0]!.before, history.base)) {
+    return fail(
+      id,
+      `the history starts at ${short(history.base)}, which is not the base of ${short(evidence.commit)}'s one merge into ${ref} (${arrival.map(describeActivity).join('; ') || 'none recorded'})`,
+    );
+  }
+  let expected = history.base;
+  for (const a of history.arrivals) {
+    const what = `${a.type} of ${short(a.commit)} by ${a.actor?.login ?? 'an unknown actor'} at ${a.at}${a.pullRequest !== undefined ? ` (pull request #${a.pullRequest})` : ''}`;
+    if (!sameSha(a.commit, expected)) {
+      return fail(id, `the history's chain is broken: expected an arrival of ${short(expected)}, found the ${what}`);
+    }
+    if (!MERGE_ACTIVITIES.includes(a.type) || a.pullRequest === undefined || a.verdict !== 'pass') {
+      return fail(id, `the ${what} is not a reviewed pull request merge: ${a.reason}`);
+    }
+    if (!(Date.parse(a.at) >= Date.parse(since)))
+      return fail(id, `the ${what} is before ${since}: it is no arrival to judge`);
+    expected = a.before;
+  }
+  const baseline = history.baseline;
+  if (!baseline || !sameSha(baseline.commit, expected) || !(Date.parse(baseline.at) < Date.parse(since))) {
+    return fail(
+      id,
+      `the history does not reach a baseline before ${since}: ${short(expected)} ${baseline ? `is not the baseline ${short(baseline.commit)} (${baseline.at})` : 'has no recorded arrival before it'}`,
+    );
+  }
+  const count = history.arrivals.length;
+  return pass(
+    id,
+    `every arrival on ${ref} since ${since} is a reviewed pull request merge (${count === 0 ? 'none' : history.arrivals.map((a) => `#${a.pullRequest} as ${short(a.commit)}`).join(', ')}), from ${short(evidence.commit)}'s base back to ${short(baseline.commit)} (${baseline.at})`,
+  );
 }
 
 /** The activity feed shows the built commit reaching its branch by a merge of the pull request, never by a push. */

@@ -8,7 +8,7 @@ import type { ArtifactRef, Check, ReviewEvidence, SignerIdentity, Verdict, Verif
 import { buildRunProblem, describeIdentityRule, matchIdentity, type Policy } from './policy';
 import { type BuildProvenance, certificateBacksProvenance, parseProvenance } from './provenance';
 import { bindRepositories, EvaluationError } from './repository-binding';
-import { evaluateReview, type REVIEW_CHECK_IDS, type ReviewResult } from './review';
+import { evaluateReview, type ReviewCheckId, type ReviewResult } from './review';
 
 /** The ids of the sign stage's own checks, in the order they are reported; the review checks follow them. */
 export const SIGN_CHECK_IDS = [
@@ -26,7 +26,7 @@ export const SIGN_CHECK_IDS = [
 ] as const;
 
 /** A sign check id: one of the stage's own, or a review check. */
-export type SignCheckId = (typeof SIGN_CHECK_IDS)[number] | (typeof REVIEW_CHECK_IDS)[number];
+export type SignCheckId = (typeof SIGN_CHECK_IDS)[number] | ReviewCheckId;
 
 /** Verification codes that mean "signed, but not by the expected identity" (packages/sigstore's codes). */
 const IDENTITY_CODES: readonly string[] = ['IDENTITY_MISMATCH', 'ISSUER_MISMATCH', 'EXTENSION_MISMATCH'];

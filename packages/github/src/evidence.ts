@@ -884,7 +884,7 @@ export async function commitArrivals(
 }
 
 /** A ref's entries in the feed from now back to the first entry that `reached` the window's end (included). */
-interface FeedWindow {
+export interface FeedWindow {
   /** `owner/name`. */
   repository: string;
   /** `refs/heads/…`. */
@@ -898,9 +898,9 @@ interface FeedWindow {
  * One read of a ref's feed: its entries newest first, back to the first that reaches the window's end (included) or
  * to the feed's end; else why it could not be read, or which window 10 pages did not cover (both naming the request).
  */
-type FeedRead = { entries: RefActivity[] } | { unreadable: string } | { uncovered: string };
+export type FeedRead = { entries: RefActivity[] } | { unreadable: string } | { uncovered: string };
 
-async function readActivity(client: GitHubClient, window: FeedWindow): Promise<FeedRead> {
+export async function readActivity(client: GitHubClient, window: FeedWindow): Promise<FeedRead> {
   const [owner, repo] = window.repository.split('/') as [string, string];
   const request = `GET /repos/${window.repository}/activity?ref=${window.ref}`;
   const entries: RefActivity[] = [];

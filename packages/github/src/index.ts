@@ -6,6 +6,7 @@ export * from './deploy-approvals';
 export * from './evidence';
 export * from './evidence-directory';
 export * from './evidence-graphql';
+export * from './history';
 export * from './inputs';
 export * from './job-identity';
 export * from './octokit';

@@ -32,6 +32,7 @@ import { resolveArtifacts } from './artifacts';
 import { storeAttestations } from './attestations';
 import { writeEvidence } from './evidence-directory';
 import { type EvidenceRead, readReviewEvidence } from './evidence-graphql';
+import { reviewedHistoryOf } from './history';
 import { jobIdentity } from './job-identity';
 import { createGitHubClient } from './octokit';
 import { OidcTokenError } from './oidc';
@@ -59,7 +60,7 @@ export async function signUnderPolicy(
   const bundles = verifyProvenance(verifier, policy.identities.build, patterns, inputs.workspace);
   const provenance = judgeBuildProvenance({ policy, artifacts, provenance: bundles });
   // Repository and commit come from verified provenance only, never from an input or the job's context.
-  const read = provenance.source && (await collectEvidence(inputs, provenance.source));
+  const read = provenance.source && (await collectEvidence(inputs, provenance.source, policy));
   const evidence = read?.evidence;
   const decision = signDecision({ policy, artifacts, provenance, signer, evidence });
   const result: SignStageResult = {
@@ -111,10 +112,14 @@ function expectedIdentity(rule: IdentityRule): ExpectedIdentity {
   return { issuer: rule.issuer, sanPattern: rule.sanPattern };
 }
 
-/** The review evidence of the built commit, read from GitHub with the job's token; API failures become gaps. */
-function collectEvidence(
+/**
+ * The review evidence of the built commit, read from GitHub with the job's token; API failures become gaps. With
+ * review.reviewed-history, also the walk of how its base reached the branch (history.ts), through the same API.
+ */
+async function collectEvidence(
   inputs: SignStageInputs,
   source: { repository: string; commit: string; ref: string },
+  policy: Policy,
 ): Promise<EvidenceRead> {
   const client = createGitHubClient({
     token: inputs.githubToken,
@@ -123,7 +128,11 @@ function collectEvidence(
     readsOnly: true,
   });
   const request = { repository: source.repository, commit: source.commit, ref: source.ref };
-  return readReviewEvidence(client, request, inputs.githubApi ?? 'graphql');
+  const read = await readReviewEvidence(client, request, inputs.githubApi ?? 'graphql');
+  if (policy.review.reviewedHistory === true) {
+    read.evidence.history = await reviewedHistoryOf(client, read.evidence, policy.review, read.api);
+  }
+  return read;
 }
 
 /** Signs the review attestation, then every artifact (a few at a time), each with a fresh token of the same job. */
