@@ -8,7 +8,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-YCCELNZW.js";
+} from "./chunk-VILNDAUZ.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/sigstore/src/endpoints.ts

@@ -308,8 +308,12 @@ export interface ReviewedHistory {
   base: string;
   /** Newest first. */
   arrivals: HistoryArrival[];
-  /** The newest arrival before `since`, whose `after` is the oldest judged arrival's `before` (or the base). */
-  baseline?: { commit: string; at: string };
+  /**
+   * Where the walk stopped: the newest arrival before `since`, or (the moving baseline) a newer arrival of a commit
+   * the sign identity already signed a review attestation of with a passing walk, found in the attestation store
+   * (`attestation`: where). Its `commit` is the oldest judged arrival's `before` (or the base).
+   */
+  baseline?: { commit: string; at: string; attestation?: string };
   verdict: Verdict;
   reason: string;
 }

@@ -3,6 +3,7 @@
 // (parseReviewPredicate → evidenceFromPredicate) and runs the review rules again under its own policy.
 // Documented in docs/review-predicate.md; validated against review-predicate.schema.json.
 
+import { createHash } from 'node:crypto';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { CodedError } from './error';
 import { IN_TOTO_STATEMENT_TYPE, InTotoError, type ResourceDescriptor, type Statement, type Subject } from './intoto';
@@ -131,6 +132,12 @@ export function buildReviewStatement(input: {
   }
   const pr = evidence.pullRequest!;
   if (subjects.length === 0) throw new ReviewAttestationError('SUBJECTS_INVALID', 'expected at least one artifact');
+  if (subjects.some((s) => s.name === REVIEWED_COMMIT_SUBJECT)) {
+    throw new ReviewAttestationError(
+      'SUBJECTS_INVALID',
+      `an artifact may not be named ${REVIEWED_COMMIT_SUBJECT}: the review attestation's subject of that name is the reviewed commit`,
+    );
+  }
   for (const subject of subjects) {
     if (!/^[0-9a-f]{64}$/.test(subject.digest.sha256) || subject.name === '') {
       throw new ReviewAttestationError(
@@ -192,11 +199,48 @@ export function buildReviewStatement(input: {
     );
   }
 
+  // Under review.reviewed-history, a passing walk makes the commit a baseline of later walks: one more subject, found
+  // in the attestation store by the commit alone (reviewedCommitDigest).
+  const history = evidence.history;
+  const reviewed =
+    rules.reviewedHistory === true && history?.verdict === 'pass'
+      ? [reviewedCommitSubject(repositoryUri, history.ref, evidence.commit)]
+      : [];
   const subject: Subject[] = [
     ...subjects.map((s) => ({ name: s.name, digest: { sha256: s.digest.sha256 } })),
     { name: `git+${repositoryUri}@${evidence.commit}`, uri: repositoryUri, digest: { gitCommit: evidence.commit } },
+    ...reviewed,
   ];
   return { _type: IN_TOTO_STATEMENT_TYPE, subject, predicateType: REVIEW_PREDICATE_TYPE, predicate };
+}
+
+/**
+ * The name of the subject a review attestation signed under review.reviewed-history with a passing walk carries
+ * besides its artifacts and its commit: the reviewed commit, on its branch. It is no artifact: never judged, reported,
+ * recorded or listed as one (reviewArtifactSubjects).
+ */
+export const REVIEWED_COMMIT_SUBJECT = 'twokey-reviewed-commit';
+
+/**
+ * The digest of a reviewed commit, as its subject carries it: sha256 of `twokey-reviewed-commit`, a NUL, the
+ * repository's URI (`https://github.com/OWNER/REPO`, lower-cased), a NUL, the branch (`refs/heads/…`), a NUL, and the
+ * commit (lower-case hex). The attestation store lists the review attestations of that commit under it: the sign
+ * stage's walk of a later commit's history stops at it (the moving baseline of review.reviewed-history).
+ */
+export function reviewedCommitDigest(repositoryUri: string, ref: string, commit: string): string {
+  return createHash('sha256')
+    .update(`${REVIEWED_COMMIT_SUBJECT}\0${repositoryUri.toLowerCase()}\0${ref}\0${commit.toLowerCase()}`, 'utf8')
+    .digest('hex');
+}
+
+/** The reviewed-commit subject of a review attestation of `commit` on `ref` of the repository at `repositoryUri`. */
+export function reviewedCommitSubject(repositoryUri: string, ref: string, commit: string): Subject {
+  return { name: REVIEWED_COMMIT_SUBJECT, digest: { sha256: reviewedCommitDigest(repositoryUri, ref, commit) } };
+}
+
+/** A review attestation's subjects that may be artifacts: all but its reviewed-commit subject (any of that name). */
+export function reviewArtifactSubjects<S extends { name?: unknown }>(subjects: readonly S[]): S[] {
+  return subjects.filter((s) => s?.name !== REVIEWED_COMMIT_SUBJECT);
 }
 
 /** Validates a review predicate (the Statement's `predicate`); throws InTotoError('PREDICATE_INVALID') naming the field. */
@@ -307,7 +351,13 @@ function history(h: ReviewedHistory): ReviewedHistory {
       verdict: a.verdict,
       reason: a.reason,
     })),
-    ...(h.baseline && { baseline: { commit: h.baseline.commit, at: h.baseline.at } }),
+    ...(h.baseline && {
+      baseline: {
+        commit: h.baseline.commit,
+        at: h.baseline.at,
+        ...(h.baseline.attestation !== undefined && { attestation: h.baseline.attestation }),
+      },
+    }),
     verdict: h.verdict,
     reason: h.reason,
   };

@@ -425,17 +425,28 @@ function reviewedHistory(evidence: ReviewEvidence, rules: ReviewRules): Check {
       return fail(id, `the ${what} is before ${since}: it is no arrival to judge`);
     expected = a.before;
   }
+  // The baseline: the newest arrival before history-since, or (the moving baseline) an arrival of a commit whose own
+  // review attestation, by the sign identity with a passing walk, the sign stage found in the attestation store —
+  // taken as recorded, as each arrival's verdict is (the store is not read again here).
   const baseline = history.baseline;
-  if (!baseline || !sameSha(baseline.commit, expected) || !(Date.parse(baseline.at) < Date.parse(since))) {
+  const attested = typeof baseline?.attestation === 'string' && baseline.attestation !== '';
+  if (
+    !baseline ||
+    !sameSha(baseline.commit, expected) ||
+    !(attested ? !Number.isNaN(Date.parse(baseline.at)) : Date.parse(baseline.at) < Date.parse(since))
+  ) {
     return fail(
       id,
-      `the history does not reach a baseline before ${since}: ${short(expected)} ${baseline ? `is not the baseline ${short(baseline.commit)} (${baseline.at})` : 'has no recorded arrival before it'}`,
+      `the history does not reach a baseline before ${since} or an attested one: ${short(expected)} ${baseline ? `is not the baseline ${short(baseline.commit)} (${baseline.at})` : 'has no recorded arrival before it'}`,
     );
   }
   const count = history.arrivals.length;
+  const end = attested
+    ? `${short(baseline.commit)} (${baseline.at}), whose own review attestation with a passing walk the sign stage found (${baseline.attestation})`
+    : `${short(baseline.commit)} (${baseline.at})`;
   return pass(
     id,
-    `every arrival on ${ref} since ${since} is a reviewed pull request merge (${count === 0 ? 'none' : history.arrivals.map((a) => `#${a.pullRequest} as ${short(a.commit)}`).join(', ')}), from ${short(evidence.commit)}'s base back to ${short(baseline.commit)} (${baseline.at})`,
+    `every arrival on ${ref} since ${since} is a reviewed pull request merge (${count === 0 ? 'none' : history.arrivals.map((a) => `#${a.pullRequest} as ${short(a.commit)}`).join(', ')}), from ${short(evidence.commit)}'s base back to ${end}`,
   );
 }
 

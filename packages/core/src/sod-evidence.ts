@@ -18,7 +18,12 @@ import { parseStatement, type Statement } from './intoto';
 import type { IdentityRule, VerifiedBundle } from './model';
 import { matchIdentity, type Policy } from './policy';
 import type { RejectedEvidence } from './report';
-import { parseReviewPredicate, REVIEW_PREDICATE_TYPE, type ReviewPredicate } from './review-predicate';
+import {
+  parseReviewPredicate,
+  REVIEW_PREDICATE_TYPE,
+  type ReviewPredicate,
+  reviewArtifactSubjects,
+} from './review-predicate';
 import {
   readDecisionRecord,
   TWO_PERSON_RULE_LEVEL,
@@ -258,11 +263,13 @@ export class EvidenceLedger {
   ): { kind: AuditFindingKind; reason: string } | undefined {
     const signerRepository = repositoryOfUri(bundle.signer.extensions.sourceRepositoryURI);
     const signedAt = latest(bundle.signedAt);
-    // A break-glass's run subject (the run that signed it) is no artifact.
+    // A break-glass's run subject (the run that signed it), a review's reviewed-commit subject: no artifact.
     const artifacts =
       statement.predicateType === BREAK_GLASS_PREDICATE_TYPE
         ? breakGlassArtifactSubjects(statement.subject)
-        : statement.subject;
+        : statement.predicateType === REVIEW_PREDICATE_TYPE
+          ? reviewArtifactSubjects(statement.subject)
+          : statement.subject;
     const subjects = artifacts.flatMap((s) => (typeof s.digest.sha256 === 'string' ? [s.digest.sha256] : []));
     let fact: { repository: string; claimedAt: string; add: () => void };
     try {

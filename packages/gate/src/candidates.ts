@@ -33,6 +33,7 @@ import {
   type ReviewPredicate,
   type ReviewResult,
   rejectionCauses,
+  reviewArtifactSubjects,
   reviewedCommitOf,
   type SignerIdentity,
   SLSA_PROVENANCE_V1_PREDICATE_TYPE,
@@ -229,7 +230,11 @@ function judgeReview(
   policy: Policy,
   memo: BundleMemo,
 ): Candidate<QualifiedReview> {
-  const relevant = subjectHasDigest(statement, artifact.digest);
+  // Its reviewed-commit subject (review.reviewed-history) is no artifact: it stands in for no artifact.
+  const relevant = subjectHasDigest(
+    { ...statement, subject: reviewArtifactSubjects(statement.subject) },
+    artifact.digest,
+  );
   const role = memo.once(bundle, 'sign role', () => roleProblem(bundle.signer, 'sign', policy));
   if (role) return { bundle, relevant, reason: `found a review attestation by ${role} (${bundle.source})` };
   if (!relevant) {

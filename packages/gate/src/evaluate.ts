@@ -21,9 +21,11 @@ import {
   matchIdentity,
   type Policy,
   REPORT_SCHEMA_VERSION,
+  REVIEW_PREDICATE_TYPE,
   type RejectedEvidence,
   type RepositoryBinding,
   readDecisionRecord,
+  reviewArtifactSubjects,
   type SignerIdentity,
   type VerifiedBundle,
 } from '@twokey/core';
@@ -311,8 +313,13 @@ function sha256Named(bundle: VerifiedBundle): string[] {
   const statement = bundle.statement as { predicateType?: unknown; subject?: unknown } | undefined;
   const subject = statement?.subject;
   if (!Array.isArray(subject)) return [];
-  // A break-glass's run subject is no artifact it is about.
-  const about = statement?.predicateType === BREAK_GLASS_PREDICATE_TYPE ? breakGlassArtifactSubjects(subject) : subject;
+  // A break-glass's run subject, a review's reviewed-commit subject: no artifact it is about.
+  const about =
+    statement?.predicateType === BREAK_GLASS_PREDICATE_TYPE
+      ? breakGlassArtifactSubjects(subject)
+      : statement?.predicateType === REVIEW_PREDICATE_TYPE
+        ? reviewArtifactSubjects(subject)
+        : subject;
   return about.flatMap((s) => {
     const hex = (s as { digest?: { sha256?: unknown } } | null)?.digest?.sha256;
     return typeof hex === 'string' ? [hex] : [];

@@ -889,7 +889,8 @@ export interface FeedWindow {
   repository: string;
   /** `refs/heads/…`. */
   ref: string;
-  reached: (entry: RefActivity) => boolean;
+  /** Whether the window ends at this entry (newest first); may ask something first (history.ts: the store). */
+  reached: (entry: RefActivity) => boolean | Promise<boolean>;
   /** The window's end, in words (for a gap). */
   what: string;
 }
@@ -920,7 +921,7 @@ export async function readActivity(client: GitHubClient, window: FeedWindow): Pr
         // Only the ref asked for, whatever GitHub's `ref` filter matched (a branch named `refs/heads/x` beside `x`).
         if (entry.ref !== window.ref) continue;
         entries.push(entry);
-        if (window.reached(entry)) return { entries };
+        if (await window.reached(entry)) return { entries };
       }
       if (pages >= MAX_ACTIVITY_PAGES && /rel="next"/.test(response.headers.link ?? '')) {
         return {
@@ -959,12 +960,12 @@ async function readActivityOnce(client: GitHubClient, windows: FeedWindow[]): Pr
     return windows.map(() => ({ unreadable }));
   }
   return Promise.all(
-    windows.map((window) => {
+    windows.map(async (window) => {
       const entries: RefActivity[] = [];
       for (const entry of page.entries) {
         if (entry.ref !== window.ref) continue;
         entries.push(entry);
-        if (window.reached(entry)) return { entries };
+        if (await window.reached(entry)) return { entries };
       }
       return page.complete ? { entries } : readActivity(client, window);
     }),

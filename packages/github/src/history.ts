@@ -8,22 +8,41 @@
 //   or after it must be a pull request merge (pr_merge, merge_queue_merge) whose `after` is the newer one's `before`
 //   (the chain), and whose pull request — the one merged as its `after` — passes the review rules of the same policy,
 //   read and judged as C's is (readReviewEvidence, evaluateReview: no second rule engine);
-// - the first entry before history-since is the trusted baseline: its `after` must be the oldest arrival's `before`.
+// - the first entry before history-since is the trusted baseline: its `after` must be the oldest arrival's `before`;
+// - or, sooner (the moving baseline, when the sign stage can read its attestation store): the newest merge whose
+//   `after` the store holds a review attestation of, by the policy's sign identity, carrying the reviewed-commit
+//   subject of that commit on this branch, with a passing walk back to no later than history-since
+//   (attestedBaselines) — by induction, everything before it was judged when it was signed. The walk stops there,
+//   so a busy branch is walked from its last signed release, not from history-since. A store that cannot be read or
+//   an entry that does not verify is no baseline: the walk goes on.
 // A push, a force push, a branch creation or deletion, a broken chain, a feed that cannot be read or does not reach
 // history-since, a pull request that cannot be read, or more than MAX_HISTORY_ARRIVALS arrivals refuse, each naming
 // the arrival (commit, type, actor, pull request) and the rule it fails.
 //
-// Requests, bounded: the feed at most 10 pages of 100 (readActivity); each arrival's review evidence as for C (GraphQL:
-// about 3 requests, REST about 10), at most MAX_HISTORY_ARRIVALS of them, HISTORY_CONCURRENCY at a time.
+// Requests, bounded: the feed at most 10 pages of 100 (readActivity), read only down to the baseline; each arrival's
+// review evidence as for C (GraphQL: about 3 requests, REST about 10), at most MAX_HISTORY_ARRIVALS of them,
+// HISTORY_CONCURRENCY at a time; with the moving baseline, one store read per merge walked (fetchAttestations' caps).
 
 import {
   evaluateReview,
   type HistoryArrival,
+  type IdentityRule,
+  matchIdentity,
+  parseReviewPredicate,
+  parseStatement,
+  REVIEW_PREDICATE_TYPE,
+  REVIEWED_COMMIT_SUBJECT,
   type RefActivity,
   type ReviewEvidence,
   type ReviewedHistory,
   type ReviewRules,
+  reviewedCommitDigest,
+  reviewedCommitOf,
+  type Statement,
+  type VerifiedBundle,
 } from '@twokey/core';
+import { BundleVerificationError, type BundleVerifier, parseBundle, SigstoreInputError } from '@twokey/sigstore';
+import { type AttestationStore, AttestationStoreError, fetchAttestations } from './attestations';
 import { readActivity } from './evidence';
 import { type GitHubApi, readReviewEvidence } from './evidence-graphql';
 import type { GitHubClient } from './octokit';
@@ -44,6 +63,7 @@ export async function reviewedHistoryOf(
   evidence: ReviewEvidence,
   rules: ReviewRules,
   api: GitHubApi,
+  attested?: AttestedBaselines,
 ): Promise<ReviewedHistory> {
   const since = rules.historySince ?? '';
   const pr = evidence.pullRequest;
@@ -75,56 +95,71 @@ export async function reviewedHistoryOf(
   const built = merges[0]!;
   const base = built.before.toLowerCase();
 
-  // The branch's feed, newest first, down to the first entry before history-since that is older than C's arrival.
-  let passedBuilt = false;
-  const read = await readActivity(client, {
-    repository: evidence.repository,
-    ref,
-    reached: (entry) => {
-      if (passedBuilt) return Date.parse(entry.timestamp) < sinceTime;
-      if (entry.id === built.id) passedBuilt = true;
-      return false;
-    },
-    what: `an arrival before review.history-since (${since})`,
-  });
-  if ('unreadable' in read) return refuse(`the activity feed could not be read: ${read.unreadable}`, { base });
-  if ('uncovered' in read) return refuse(`the activity feed is too long to walk: ${read.uncovered}`, { base });
-  const at = read.entries.findIndex((entry) => entry.id === built.id);
-  if (at < 0) {
-    return refuse(`the activity feed of ${ref} no longer shows ${describe(built)}, the arrival of the built commit`, {
-      base,
-    });
-  }
-
-  // The chain, from C's base back to the baseline: every arrival since history-since, newest first.
+  // The branch's feed, newest first, walked as it is read: from C's arrival down to the first entry before
+  // history-since, or (the moving baseline) to the newest arrival of a commit whose own review attestation, by the sign
+  // identity with a passing walk, the attestation store holds (`attested`: one look-up per arrival, before it is
+  // judged). Every arrival since history-since until then, newest first, is walked.
   const walked: RefActivity[] = [];
   let expected = base;
   let baseline: ReviewedHistory['baseline'];
   let broken: string | undefined;
-  for (const entry of read.entries.slice(at + 1)) {
+  /** Why arrivals' commits were no baseline, when the store had something to say (for the refusal's reason). */
+  const notBaselines: string[] = [];
+  let passedBuilt = false;
+  const step = async (entry: RefActivity): Promise<boolean> => {
+    if (!passedBuilt) {
+      if (entry.id === built.id) passedBuilt = true;
+      return false;
+    }
     if (Date.parse(entry.timestamp) < sinceTime) {
       if (sameSha(entry.after, expected)) baseline = { commit: entry.after.toLowerCase(), at: entry.timestamp };
       else {
         broken = `the chain is broken before ${since}: expected the baseline to be an arrival of ${short(expected)}, found ${describe(entry)}`;
       }
-      break;
+      return true;
     }
     if (!sameSha(entry.after, expected)) {
       broken = `the chain is broken: expected an arrival of ${short(expected)}, found ${describe(entry)} (something moved ${ref} that the feed does not show)`;
-      break;
+      return true;
+    }
+    if (attested && MERGES.includes(entry.activityType)) {
+      const found = await attested({ repository: evidence.repository, ref, commit: entry.after.toLowerCase() });
+      if ('attestation' in found) {
+        baseline = { commit: entry.after.toLowerCase(), at: entry.timestamp, attestation: found.attestation };
+        return true;
+      }
+      if (found.reason !== undefined) notBaselines.push(`${short(entry.after)}: ${found.reason}`);
     }
     if (walked.length >= MAX_HISTORY_ARRIVALS) {
       broken = `more than ${MAX_HISTORY_ARRIVALS} arrivals on ${ref} since ${since}: too many to judge (the next is ${describe(entry)}); set a later review.history-since in the org policy`;
-      break;
+      return true;
     }
     walked.push(entry);
     expected = entry.before.toLowerCase();
     // Not a merge: what it brought was nobody's review; nothing older can make up for it.
-    if (!MERGES.includes(entry.activityType)) break;
+    return !MERGES.includes(entry.activityType);
+  };
+  const read = await readActivity(client, {
+    repository: evidence.repository,
+    ref,
+    reached: step,
+    what: `an arrival before review.history-since (${since})`,
+  });
+  if ('unreadable' in read) return refuse(`the activity feed could not be read: ${read.unreadable}`, { base });
+  if ('uncovered' in read) return refuse(`the activity feed is too long to walk: ${read.uncovered}`, { base });
+  if (!passedBuilt) {
+    return refuse(`the activity feed of ${ref} no longer shows ${describe(built)}, the arrival of the built commit`, {
+      base,
+    });
   }
   if (!broken && !baseline && (walked.length === 0 || MERGES.includes(walked.at(-1)!.activityType))) {
     const oldest = read.entries.at(-1)!;
     broken = `the activity feed of ${ref} ends at ${describe(oldest)}, after ${since}: how ${short(expected)} reached the branch cannot be judged`;
+  }
+  if (broken && notBaselines.length > 0) {
+    const shown = notBaselines.slice(0, 3).join('; ');
+    const more = notBaselines.length > 3 ? `; and ${notBaselines.length - 3} more` : '';
+    broken += ` (no arrival's commit was an attested baseline: ${shown}${more})`;
   }
 
   // Each arrival's pull request, judged by the same rules (C's own history is this walk: not asked again).
@@ -138,6 +173,9 @@ export async function reviewedHistoryOf(
     const named = failed.map((a) => `${describeArrival(a)} fails ${a.reason}`);
     return refuse([...named, ...(broken ? [broken] : [])].join('; '), partial);
   }
+  const end = baseline!.attestation
+    ? `back to ${short(baseline!.commit)}, whose review attestation with a passing walk the attestation store holds (${baseline!.attestation})`
+    : `back to ${short(baseline!.commit)} (${baseline!.at}), before it`;
   return {
     since,
     ref,
@@ -145,8 +183,132 @@ export async function reviewedHistoryOf(
     arrivals,
     baseline: baseline!,
     verdict: 'pass',
-    reason: `every arrival on ${ref} since ${since} is a reviewed pull request merge (${arrivals.length})`,
+    reason: `every arrival on ${ref} since ${since} is a reviewed pull request merge (${arrivals.length}), ${end}`,
   };
+}
+
+/**
+ * The moving baseline: whether the attestation store holds, for a commit of the branch, a review attestation that
+ * makes it a baseline (`attestation`: where), or why not (`reason`, when the store had something to say). Never
+ * throws for what the store answers: a store that cannot be read, or an entry that does not verify, is no baseline.
+ */
+export type AttestedBaselines = (arrival: {
+  /** `owner/name`. */
+  repository: string;
+  /** `refs/heads/…`. */
+  ref: string;
+  /** Lower-case hex. */
+  commit: string;
+}) => Promise<{ attestation: string } | { reason?: string }>;
+
+/** What the sign stage reads the moving baseline with: its store, its verifier and the policy's. */
+export interface AttestedBaselineSource {
+  /** The repository's attestation store, where the sign stage stores its review attestations. */
+  store: Pick<AttestationStore, 'apiUrl' | 'token' | 'repository' | 'client'>;
+  /** GITHUB_SERVER_URL: the repository's URI as the review predicate names it (`SERVER/OWNER/REPO`). */
+  serverUrl: string;
+  /** The verifier of the policy's trusted root (the one the build provenance is verified with). */
+  verifier: BundleVerifier;
+  /** The policy's sign identity: only its review attestations count. */
+  sign: IdentityRule;
+  /** The policy's review.history-since: the baseline's own walk must have gone back at least as far. */
+  since: string;
+}
+
+/**
+ * The moving baseline's look-up (AttestedBaselines): one read of the store for the reviewed-commit digest of the
+ * arrival's commit (reviewedCommitDigest; fetchAttestations, its caps), each entry verified as the deploy gate
+ * verifies bundles (sigstore, the policy's trusted root), and the first that is, by the policy's sign identity, a
+ * review statement whose subjects include that digest, whose predicate's commit, repository and branch are the
+ * arrival's, whose verdict passes and whose walk (`history`) passed back to no later than the policy's history-since.
+ */
+export function attestedBaselines(source: AttestedBaselineSource): AttestedBaselines {
+  const sinceTime = Date.parse(source.since);
+  const server = source.serverUrl.replace(/\/+$/, '');
+  return async ({ repository, ref, commit }) => {
+    if (Number.isNaN(sinceTime)) return { reason: 'the policy gives no valid review.history-since' };
+    const uri = `${server}/${repository}`.toLowerCase();
+    const hex = reviewedCommitDigest(uri, ref, commit);
+    const { apiUrl, token, repository: storeRepository, client } = source.store;
+    let entries: Awaited<ReturnType<typeof fetchAttestations>>;
+    try {
+      entries = await fetchAttestations({
+        apiUrl,
+        token,
+        repository: storeRepository,
+        digests: [`sha256:${hex}`],
+        concurrency: 1,
+        ...(client && { client }),
+      });
+    } catch (error) {
+      if (error instanceof AttestationStoreError)
+        return { reason: `the attestation store could not be read (${error.message})` };
+      throw error;
+    }
+    if (entries.length === 0) return {};
+    const list = `${apiUrl.replace(/\/+$/, '')}/repos/${storeRepository}/attestations`;
+    const refused: string[] = [];
+    for (const entry of entries) {
+      const where = `${list}/${entry.digest}#${entry.index}`;
+      if ('unreadable' in entry) {
+        refused.push(`${where}: ${entry.unreadable.reason}`);
+        continue;
+      }
+      let bundle: VerifiedBundle;
+      try {
+        bundle = source.verifier.verify(parseBundle(entry.text, where), { anyIdentity: true });
+      } catch (error) {
+        if (error instanceof BundleVerificationError || error instanceof SigstoreInputError) {
+          refused.push(`${where} does not verify: ${error.message}`);
+          continue;
+        }
+        throw error;
+      }
+      const problem = baselineProblem(bundle, source, { uri, ref, commit, hex, sinceTime });
+      if (problem === undefined) return { attestation: where };
+      refused.push(`${where}: ${problem}`);
+    }
+    return { reason: refused.join('; ') };
+  };
+}
+
+/** Why a verified bundle is no review attestation making `commit` a baseline, or undefined when it is one. */
+function baselineProblem(
+  bundle: VerifiedBundle,
+  source: AttestedBaselineSource,
+  want: { uri: string; ref: string; commit: string; hex: string; sinceTime: number },
+): string | undefined {
+  const identity = matchIdentity(bundle.signer, source.sign);
+  if (!identity.ok) return `not signed by the policy's sign identity (${identity.reason})`;
+  let statement: Statement;
+  try {
+    if (bundle.kind !== 'dsse') return 'not a review attestation';
+    statement = parseStatement(bundle.statement);
+  } catch (error) {
+    return `not an in-toto statement: ${(error as Error).message}`;
+  }
+  if (statement.predicateType !== REVIEW_PREDICATE_TYPE) return 'not a review attestation';
+  const named = statement.subject.some((s) => s.name === REVIEWED_COMMIT_SUBJECT && s.digest.sha256 === want.hex);
+  if (!named) return `its subjects do not include ${REVIEWED_COMMIT_SUBJECT} sha256:${want.hex}`;
+  let predicate: ReturnType<typeof parseReviewPredicate>;
+  try {
+    predicate = parseReviewPredicate(statement.predicate);
+  } catch (error) {
+    return `invalid review predicate: ${(error as Error).message}`;
+  }
+  if (!sameSha(predicate.commit, want.commit)) return `it is the review of ${short(predicate.commit)}`;
+  const gitCommit = reviewedCommitOf(statement);
+  if (gitCommit === undefined || !sameSha(gitCommit, want.commit)) return 'its gitCommit subject is not its commit';
+  if (predicate.repository.uri.toLowerCase() !== want.uri) return `it is a review in ${predicate.repository.uri}`;
+  if (predicate.verdict !== 'pass') return 'its review did not pass';
+  const history = predicate.history;
+  if (!history) return 'it records no walk of the branch (review.reviewed-history)';
+  if (history.ref !== want.ref) return `its walk is ${history.ref}'s, not ${want.ref}'s`;
+  if (history.verdict !== 'pass') return `its walk did not pass (${history.reason})`;
+  if (!(Date.parse(history.since) <= want.sinceTime)) {
+    return `its walk went back to ${history.since}, later than the policy's review.history-since`;
+  }
+  return undefined;
 }
 
 /** One arrival: a merge's pull request read and judged like the built commit's; anything else refused. */

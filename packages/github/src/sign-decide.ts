@@ -13,7 +13,9 @@ import {
   judgeBuildProvenance,
   type Policy,
   type ProvenanceBundle,
+  REVIEWED_COMMIT_SUBJECT,
   type SignerIdentity,
+  SubjectError,
   signDecision,
 } from '@twokey/core';
 import {
@@ -32,7 +34,7 @@ import { resolveArtifacts } from './artifacts';
 import { storeAttestations } from './attestations';
 import { writeEvidence } from './evidence-directory';
 import { type EvidenceRead, readReviewEvidence } from './evidence-graphql';
-import { reviewedHistoryOf } from './history';
+import { attestedBaselines, reviewedHistoryOf } from './history';
 import { jobIdentity } from './job-identity';
 import { createGitHubClient } from './octokit';
 import { OidcTokenError } from './oidc';
@@ -54,13 +56,21 @@ export async function signUnderPolicy(
   patterns: string[],
 ): Promise<SignStageResult> {
   const artifacts = await resolveArtifacts(inputs, inputs.workspace);
+  // A review attestation under review.reviewed-history carries one more subject, the reviewed commit
+  // (buildReviewStatement): no artifact takes its name.
+  if (artifacts.some((a) => a.name === REVIEWED_COMMIT_SUBJECT)) {
+    throw new SubjectError(
+      'SUBJECT_NAME_INVALID',
+      `an artifact may not be named ${REVIEWED_COMMIT_SUBJECT}: the review attestation's subject of that name is the reviewed commit`,
+    );
+  }
   // The trusted root deploy and `twokey verify` use: the input, else the policy's deploy.trusted-root.
   const verifier = new BundleVerifier(deployTrustedRoot(policy, inputs.trustedRoot || undefined, inputs.workspace));
   const signer = jobIdentity(await inputs.identityToken(), inputs.serverUrl);
   const bundles = verifyProvenance(verifier, policy.identities.build, patterns, inputs.workspace);
   const provenance = judgeBuildProvenance({ policy, artifacts, provenance: bundles });
   // Repository and commit come from verified provenance only, never from an input or the job's context.
-  const read = provenance.source && (await collectEvidence(inputs, provenance.source, policy));
+  const read = provenance.source && (await collectEvidence(inputs, provenance.source, policy, verifier));
   const evidence = read?.evidence;
   const decision = signDecision({ policy, artifacts, provenance, signer, evidence });
   const result: SignStageResult = {
@@ -114,12 +124,15 @@ function expectedIdentity(rule: IdentityRule): ExpectedIdentity {
 
 /**
  * The review evidence of the built commit, read from GitHub with the job's token; API failures become gaps. With
- * review.reviewed-history, also the walk of how its base reached the branch (history.ts), through the same API.
+ * review.reviewed-history, also the walk of how its base reached the branch (history.ts), through the same API; when
+ * the stage stores its attestations (`store-attestations`), the walk may stop at the moving baseline, read from that
+ * store and verified with the provenance's verifier (the policy's trusted root) under the policy's sign identity.
  */
 async function collectEvidence(
   inputs: SignStageInputs,
   source: { repository: string; commit: string; ref: string },
   policy: Policy,
+  verifier: BundleVerifier,
 ): Promise<EvidenceRead> {
   const client = createGitHubClient({
     token: inputs.githubToken,
@@ -130,7 +143,18 @@ async function collectEvidence(
   const request = { repository: source.repository, commit: source.commit, ref: source.ref };
   const read = await readReviewEvidence(client, request, inputs.githubApi ?? 'graphql');
   if (policy.review.reviewedHistory === true) {
-    read.evidence.history = await reviewedHistoryOf(client, read.evidence, policy.review, read.api);
+    const store = inputs.store;
+    const attested =
+      store?.token && policy.review.historySince !== undefined
+        ? attestedBaselines({
+            store,
+            serverUrl: inputs.serverUrl,
+            verifier,
+            sign: policy.identities.sign,
+            since: policy.review.historySince,
+          })
+        : undefined;
+    read.evidence.history = await reviewedHistoryOf(client, read.evidence, policy.review, read.api, attested);
   }
   return read;
 }

@@ -18,13 +18,13 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-FMRGZSLO.js";
+} from "./chunk-K47X7GPS.js";
 import {
   buildRunProblem,
   describeIdentityRule,
   evaluateReview,
   matchIdentity
-} from "./chunk-IFERRAJL.js";
+} from "./chunk-R55SCW23.js";
 import {
   CodedError,
   describeError
@@ -1429,6 +1429,7 @@ export {
   signDecision,
   workflowSigner,
   MAX_SUBJECTS,
+  SubjectError,
   signStatement,
   signArtifact,
   resolveSubjects,

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-UEH6LC56.js";
+} from "./chunk-FDCXXPG6.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,10 +20,10 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-FMRGZSLO.js";
+} from "./chunk-K47X7GPS.js";
 import {
   createGitHubClient
-} from "./chunk-IFERRAJL.js";
+} from "./chunk-R55SCW23.js";
 import "./chunk-HR27FSAO.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";

@@ -10,7 +10,7 @@ import {
   matchIdentity,
   parsePolicy,
   parseRepositoryPolicy
-} from "./chunk-IFERRAJL.js";
+} from "./chunk-R55SCW23.js";
 import {
   CodedError
 } from "./chunk-HR27FSAO.js";
@@ -6177,9 +6177,12 @@ function firstAttemptProblem(run) {
   return void 0;
 }
 
+// packages/core/src/review-predicate.ts
+import { createHash as createHash2 } from "node:crypto";
+
 // packages/core/src/validators/review-predicate.validate.js
 var review_predicate_validate_default = validate203;
-var schema313 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" }, "allowNonDefaultBranches": { "type": "boolean" }, "minSecondsAfterPush": { "type": "integer", "minimum": 0 }, "botPushers": { "type": "array", "items": { "type": "string" } }, "reviewedHistory": { "type": "boolean" }, "historySince": { "$ref": "#/$defs/time" } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] }, "history": { "description": "review.reviewed-history: the walk of the built branch's activity feed from the built commit's base back to the policy's history-since \u2014 every arrival since then (newest first), each a pull request merge whose review passed, each one's before the next one's commit, ended by the baseline (the newest arrival before since). Absent when the policy did not turn the rule on.", "type": "object", "required": ["since", "ref", "base", "arrivals", "verdict", "reason"], "properties": { "since": { "$ref": "#/$defs/time" }, "ref": { "$ref": "#/$defs/text" }, "base": { "$ref": "#/$defs/sha" }, "arrivals": { "type": "array", "maxItems": 100, "items": { "$ref": "#/$defs/historyArrival" } }, "baseline": { "type": "object", "required": ["commit", "at"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "at": { "$ref": "#/$defs/time" } } }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } }, "historyArrival": { "type": "object", "required": ["commit", "before", "type", "at", "actor", "verdict", "reason"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "before": { "$ref": "#/$defs/sha" }, "type": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] }, "pullRequest": { "type": "integer", "minimum": 1 }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } } };
+var schema313 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" }, "allowNonDefaultBranches": { "type": "boolean" }, "minSecondsAfterPush": { "type": "integer", "minimum": 0 }, "botPushers": { "type": "array", "items": { "type": "string" } }, "reviewedHistory": { "type": "boolean" }, "historySince": { "$ref": "#/$defs/time" } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] }, "history": { "description": "review.reviewed-history: the walk of the built branch's activity feed from the built commit's base back to the policy's history-since \u2014 every arrival since then (newest first), each a pull request merge whose review passed, each one's before the next one's commit, ended by the baseline (the newest arrival before since). Absent when the policy did not turn the rule on.", "type": "object", "required": ["since", "ref", "base", "arrivals", "verdict", "reason"], "properties": { "since": { "$ref": "#/$defs/time" }, "ref": { "$ref": "#/$defs/text" }, "base": { "$ref": "#/$defs/sha" }, "arrivals": { "type": "array", "maxItems": 100, "items": { "$ref": "#/$defs/historyArrival" } }, "baseline": { "type": "object", "required": ["commit", "at"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "at": { "$ref": "#/$defs/time" }, "attestation": { "description": "The moving baseline: where the sign stage found the review attestation (by the sign identity, with a passing walk) of this commit in the attestation store; absent when the baseline is the newest arrival before since.", "$ref": "#/$defs/text" } } }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } }, "historyArrival": { "type": "object", "required": ["commit", "before", "type", "at", "actor", "verdict", "reason"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "before": { "$ref": "#/$defs/sha" }, "type": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] }, "pullRequest": { "type": "integer", "minimum": 1 }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } } };
 var func13 = ucs2length3;
 var pattern43 = new RegExp("^https?://[^\\s]+$", "u");
 var pattern62 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
@@ -8808,6 +8811,27 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                                                   } else {
                                                                                     var valid57 = true;
                                                                                   }
+                                                                                  if (valid57) {
+                                                                                    if (data97.attestation !== void 0) {
+                                                                                      let data100 = data97.attestation;
+                                                                                      const _errs213 = errors;
+                                                                                      const _errs214 = errors;
+                                                                                      if (errors === _errs214) {
+                                                                                        if (typeof data100 === "string") {
+                                                                                          if (func13(data100) < 1) {
+                                                                                            validate203.errors = [{ instancePath: instancePath + "/history/baseline/attestation", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                                                            return false;
+                                                                                          }
+                                                                                        } else {
+                                                                                          validate203.errors = [{ instancePath: instancePath + "/history/baseline/attestation", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                                          return false;
+                                                                                        }
+                                                                                      }
+                                                                                      var valid57 = _errs213 === errors;
+                                                                                    } else {
+                                                                                      var valid57 = true;
+                                                                                    }
+                                                                                  }
                                                                                 }
                                                                               }
                                                                             } else {
@@ -8821,24 +8845,24 @@ function validate203(data, { instancePath = "", parentData, parentDataProperty, 
                                                                         }
                                                                         if (valid52) {
                                                                           if (data91.verdict !== void 0) {
-                                                                            let data100 = data91.verdict;
-                                                                            const _errs213 = errors;
-                                                                            if (!(data100 === "pass" || data100 === "fail")) {
+                                                                            let data101 = data91.verdict;
+                                                                            const _errs216 = errors;
+                                                                            if (!(data101 === "pass" || data101 === "fail")) {
                                                                               validate203.errors = [{ instancePath: instancePath + "/history/verdict", schemaPath: "#/properties/history/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema313.properties.history.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                                               return false;
                                                                             }
-                                                                            var valid52 = _errs213 === errors;
+                                                                            var valid52 = _errs216 === errors;
                                                                           } else {
                                                                             var valid52 = true;
                                                                           }
                                                                           if (valid52) {
                                                                             if (data91.reason !== void 0) {
-                                                                              const _errs214 = errors;
+                                                                              const _errs217 = errors;
                                                                               if (typeof data91.reason !== "string") {
                                                                                 validate203.errors = [{ instancePath: instancePath + "/history/reason", schemaPath: "#/properties/history/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                                 return false;
                                                                               }
-                                                                              var valid52 = _errs214 === errors;
+                                                                              var valid52 = _errs217 === errors;
                                                                             } else {
                                                                               var valid52 = true;
                                                                             }
@@ -8914,6 +8938,12 @@ function buildReviewStatement(input) {
   }
   const pr = evidence.pullRequest;
   if (subjects.length === 0) throw new ReviewAttestationError("SUBJECTS_INVALID", "expected at least one artifact");
+  if (subjects.some((s) => s.name === REVIEWED_COMMIT_SUBJECT)) {
+    throw new ReviewAttestationError(
+      "SUBJECTS_INVALID",
+      `an artifact may not be named ${REVIEWED_COMMIT_SUBJECT}: the review attestation's subject of that name is the reviewed commit`
+    );
+  }
   for (const subject2 of subjects) {
     if (!/^[0-9a-f]{64}$/.test(subject2.digest.sha256) || subject2.name === "") {
       throw new ReviewAttestationError(
@@ -8972,11 +9002,24 @@ function buildReviewStatement(input) {
       `the review predicate would be invalid: ${error.message}`
     );
   }
+  const history2 = evidence.history;
+  const reviewed = rules.reviewedHistory === true && history2?.verdict === "pass" ? [reviewedCommitSubject(repositoryUri, history2.ref, evidence.commit)] : [];
   const subject = [
     ...subjects.map((s) => ({ name: s.name, digest: { sha256: s.digest.sha256 } })),
-    { name: `git+${repositoryUri}@${evidence.commit}`, uri: repositoryUri, digest: { gitCommit: evidence.commit } }
+    { name: `git+${repositoryUri}@${evidence.commit}`, uri: repositoryUri, digest: { gitCommit: evidence.commit } },
+    ...reviewed
   ];
   return { _type: IN_TOTO_STATEMENT_TYPE, subject, predicateType: REVIEW_PREDICATE_TYPE, predicate };
+}
+var REVIEWED_COMMIT_SUBJECT = "twokey-reviewed-commit";
+function reviewedCommitDigest(repositoryUri, ref, commit) {
+  return createHash2("sha256").update(`${REVIEWED_COMMIT_SUBJECT}\0${repositoryUri.toLowerCase()}\0${ref}\0${commit.toLowerCase()}`, "utf8").digest("hex");
+}
+function reviewedCommitSubject(repositoryUri, ref, commit) {
+  return { name: REVIEWED_COMMIT_SUBJECT, digest: { sha256: reviewedCommitDigest(repositoryUri, ref, commit) } };
+}
+function reviewArtifactSubjects(subjects) {
+  return subjects.filter((s) => s?.name !== REVIEWED_COMMIT_SUBJECT);
 }
 function parseReviewPredicate(json) {
   const validate = predicateValidator();
@@ -9076,7 +9119,13 @@ function history(h) {
       verdict: a.verdict,
       reason: a.reason
     })),
-    ...h.baseline && { baseline: { commit: h.baseline.commit, at: h.baseline.at } },
+    ...h.baseline && {
+      baseline: {
+        commit: h.baseline.commit,
+        at: h.baseline.at,
+        ...h.baseline.attestation !== void 0 && { attestation: h.baseline.attestation }
+      }
+    },
     verdict: h.verdict,
     reason: h.reason
   };
@@ -9271,7 +9320,7 @@ var EvidenceLedger = class {
   read(role, statement, bundle, evidence) {
     const signerRepository = repositoryOfUri(bundle.signer.extensions.sourceRepositoryURI);
     const signedAt = latest(bundle.signedAt);
-    const artifacts = statement.predicateType === BREAK_GLASS_PREDICATE_TYPE ? breakGlassArtifactSubjects(statement.subject) : statement.subject;
+    const artifacts = statement.predicateType === BREAK_GLASS_PREDICATE_TYPE ? breakGlassArtifactSubjects(statement.subject) : statement.predicateType === REVIEW_PREDICATE_TYPE ? reviewArtifactSubjects(statement.subject) : statement.subject;
     const subjects = artifacts.flatMap((s) => typeof s.digest.sha256 === "string" ? [s.digest.sha256] : []);
     let fact;
     try {
@@ -13030,14 +13079,14 @@ function decodeUtf8String(der) {
 }
 
 // packages/sigstore/src/digest.ts
-import { createHash as createHash2, hash as hash3 } from "node:crypto";
+import { createHash as createHash3, hash as hash3 } from "node:crypto";
 import { closeSync as closeSync3, constants as constants3, fstatSync as fstatSync3, openSync as openSync3, readSync as readSync3 } from "node:fs";
 var DIGEST_ALGORITHMS = ["sha256", "sha384", "sha512"];
 var READ_BUFFER_BYTES = 128 * 1024;
 function digestFile(path, algorithms = ["sha256"]) {
   const { fd, size } = openArtifact(path);
   try {
-    const hashes = algorithms.map((algorithm) => createHash2(algorithm));
+    const hashes = algorithms.map((algorithm) => createHash3(algorithm));
     const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     let total = 0;
     for (; ; ) {
@@ -16442,7 +16491,7 @@ function entryShown(parent, entry) {
 }
 
 // packages/github/src/attestations.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 var AttestationStoreError = class extends CodedError {
   kind = "usage";
   name = "AttestationStoreError";
@@ -16560,7 +16609,7 @@ var DigestEntries = class {
   }
   keep(entry) {
     if ("text" in entry) {
-      const key = createHash3("sha256").update(entry.text).digest("hex");
+      const key = createHash4("sha256").update(entry.text).digest("hex");
       if (this.seen.has(key)) return;
       this.seen.add(key);
     }
@@ -16775,6 +16824,9 @@ export {
   breakGlassRefProblem,
   REVIEW_PREDICATE_TYPE,
   buildReviewStatement,
+  REVIEWED_COMMIT_SUBJECT,
+  reviewedCommitDigest,
+  reviewArtifactSubjects,
   parseReviewPredicate,
   evidenceFromPredicate,
   reviewedCommitOf,
@@ -16793,6 +16845,7 @@ export {
   MAX_BUNDLE_BYTES,
   readBundleFile,
   jsonLineText,
+  parseBundle,
   glob,
   digestFile,
   readArtifactFile,

@@ -34,7 +34,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-GX2RKPYB.js";
+} from "./chunk-F7B75QYX.js";
 import {
   require_dist,
   require_dist2,
@@ -5097,9 +5097,12 @@ function sameRepositoryName(a, b) {
   return a.toLowerCase() === b.toLowerCase();
 }
 
+// packages/core/src/review-predicate.ts
+import { createHash as createHash2 } from "node:crypto";
+
 // packages/core/src/validators/review-predicate.validate.js
 var review_predicate_validate_default = validate202;
-var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" }, "allowNonDefaultBranches": { "type": "boolean" }, "minSecondsAfterPush": { "type": "integer", "minimum": 0 }, "botPushers": { "type": "array", "items": { "type": "string" } }, "reviewedHistory": { "type": "boolean" }, "historySince": { "$ref": "#/$defs/time" } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] }, "history": { "description": "review.reviewed-history: the walk of the built branch's activity feed from the built commit's base back to the policy's history-since \u2014 every arrival since then (newest first), each a pull request merge whose review passed, each one's before the next one's commit, ended by the baseline (the newest arrival before since). Absent when the policy did not turn the rule on.", "type": "object", "required": ["since", "ref", "base", "arrivals", "verdict", "reason"], "properties": { "since": { "$ref": "#/$defs/time" }, "ref": { "$ref": "#/$defs/text" }, "base": { "$ref": "#/$defs/sha" }, "arrivals": { "type": "array", "maxItems": 100, "items": { "$ref": "#/$defs/historyArrival" } }, "baseline": { "type": "object", "required": ["commit", "at"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "at": { "$ref": "#/$defs/time" } } }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } }, "historyArrival": { "type": "object", "required": ["commit", "before", "type", "at", "actor", "verdict", "reason"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "before": { "$ref": "#/$defs/sha" }, "type": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] }, "pullRequest": { "type": "integer", "minimum": 1 }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } } };
+var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" }, "allowNonDefaultBranches": { "type": "boolean" }, "minSecondsAfterPush": { "type": "integer", "minimum": 0 }, "botPushers": { "type": "array", "items": { "type": "string" } }, "reviewedHistory": { "type": "boolean" }, "historySince": { "$ref": "#/$defs/time" } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] }, "history": { "description": "review.reviewed-history: the walk of the built branch's activity feed from the built commit's base back to the policy's history-since \u2014 every arrival since then (newest first), each a pull request merge whose review passed, each one's before the next one's commit, ended by the baseline (the newest arrival before since). Absent when the policy did not turn the rule on.", "type": "object", "required": ["since", "ref", "base", "arrivals", "verdict", "reason"], "properties": { "since": { "$ref": "#/$defs/time" }, "ref": { "$ref": "#/$defs/text" }, "base": { "$ref": "#/$defs/sha" }, "arrivals": { "type": "array", "maxItems": 100, "items": { "$ref": "#/$defs/historyArrival" } }, "baseline": { "type": "object", "required": ["commit", "at"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "at": { "$ref": "#/$defs/time" }, "attestation": { "description": "The moving baseline: where the sign stage found the review attestation (by the sign identity, with a passing walk) of this commit in the attestation store; absent when the baseline is the newest arrival before since.", "$ref": "#/$defs/text" } } }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } }, "historyArrival": { "type": "object", "required": ["commit", "before", "type", "at", "actor", "verdict", "reason"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "before": { "$ref": "#/$defs/sha" }, "type": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] }, "pullRequest": { "type": "integer", "minimum": 1 }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } } };
 var func12 = ucs2length2;
 var pattern42 = new RegExp("^https?://[^\\s]+$", "u");
 var pattern62 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
@@ -7728,6 +7731,27 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                                   } else {
                                                                                     var valid57 = true;
                                                                                   }
+                                                                                  if (valid57) {
+                                                                                    if (data97.attestation !== void 0) {
+                                                                                      let data100 = data97.attestation;
+                                                                                      const _errs213 = errors;
+                                                                                      const _errs214 = errors;
+                                                                                      if (errors === _errs214) {
+                                                                                        if (typeof data100 === "string") {
+                                                                                          if (func12(data100) < 1) {
+                                                                                            validate202.errors = [{ instancePath: instancePath + "/history/baseline/attestation", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                                                            return false;
+                                                                                          }
+                                                                                        } else {
+                                                                                          validate202.errors = [{ instancePath: instancePath + "/history/baseline/attestation", schemaPath: "#/$defs/text/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                                          return false;
+                                                                                        }
+                                                                                      }
+                                                                                      var valid57 = _errs213 === errors;
+                                                                                    } else {
+                                                                                      var valid57 = true;
+                                                                                    }
+                                                                                  }
                                                                                 }
                                                                               }
                                                                             } else {
@@ -7741,24 +7765,24 @@ function validate202(data, { instancePath = "", parentData, parentDataProperty, 
                                                                         }
                                                                         if (valid52) {
                                                                           if (data91.verdict !== void 0) {
-                                                                            let data100 = data91.verdict;
-                                                                            const _errs213 = errors;
-                                                                            if (!(data100 === "pass" || data100 === "fail")) {
+                                                                            let data101 = data91.verdict;
+                                                                            const _errs216 = errors;
+                                                                            if (!(data101 === "pass" || data101 === "fail")) {
                                                                               validate202.errors = [{ instancePath: instancePath + "/history/verdict", schemaPath: "#/properties/history/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema312.properties.history.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                                               return false;
                                                                             }
-                                                                            var valid52 = _errs213 === errors;
+                                                                            var valid52 = _errs216 === errors;
                                                                           } else {
                                                                             var valid52 = true;
                                                                           }
                                                                           if (valid52) {
                                                                             if (data91.reason !== void 0) {
-                                                                              const _errs214 = errors;
+                                                                              const _errs217 = errors;
                                                                               if (typeof data91.reason !== "string") {
                                                                                 validate202.errors = [{ instancePath: instancePath + "/history/reason", schemaPath: "#/properties/history/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                                 return false;
                                                                               }
-                                                                              var valid52 = _errs214 === errors;
+                                                                              var valid52 = _errs217 === errors;
                                                                             } else {
                                                                               var valid52 = true;
                                                                             }
@@ -7834,6 +7858,12 @@ function buildReviewStatement(input) {
   }
   const pr = evidence.pullRequest;
   if (subjects.length === 0) throw new ReviewAttestationError("SUBJECTS_INVALID", "expected at least one artifact");
+  if (subjects.some((s) => s.name === REVIEWED_COMMIT_SUBJECT)) {
+    throw new ReviewAttestationError(
+      "SUBJECTS_INVALID",
+      `an artifact may not be named ${REVIEWED_COMMIT_SUBJECT}: the review attestation's subject of that name is the reviewed commit`
+    );
+  }
   for (const subject2 of subjects) {
     if (!/^[0-9a-f]{64}$/.test(subject2.digest.sha256) || subject2.name === "") {
       throw new ReviewAttestationError(
@@ -7892,11 +7922,21 @@ function buildReviewStatement(input) {
       `the review predicate would be invalid: ${error.message}`
     );
   }
+  const history = evidence.history;
+  const reviewed = rules.reviewedHistory === true && history?.verdict === "pass" ? [reviewedCommitSubject(repositoryUri, history.ref, evidence.commit)] : [];
   const subject = [
     ...subjects.map((s) => ({ name: s.name, digest: { sha256: s.digest.sha256 } })),
-    { name: `git+${repositoryUri}@${evidence.commit}`, uri: repositoryUri, digest: { gitCommit: evidence.commit } }
+    { name: `git+${repositoryUri}@${evidence.commit}`, uri: repositoryUri, digest: { gitCommit: evidence.commit } },
+    ...reviewed
   ];
   return { _type: IN_TOTO_STATEMENT_TYPE, subject, predicateType: REVIEW_PREDICATE_TYPE, predicate };
+}
+var REVIEWED_COMMIT_SUBJECT = "twokey-reviewed-commit";
+function reviewedCommitDigest(repositoryUri, ref, commit) {
+  return createHash2("sha256").update(`${REVIEWED_COMMIT_SUBJECT}\0${repositoryUri.toLowerCase()}\0${ref}\0${commit.toLowerCase()}`, "utf8").digest("hex");
+}
+function reviewedCommitSubject(repositoryUri, ref, commit) {
+  return { name: REVIEWED_COMMIT_SUBJECT, digest: { sha256: reviewedCommitDigest(repositoryUri, ref, commit) } };
 }
 function parseReviewPredicate(json) {
   const validate = predicateValidator();
@@ -7905,6 +7945,12 @@ function parseReviewPredicate(json) {
     throw new InTotoError("PREDICATE_INVALID", fieldPath(error), describeSchemaError(error));
   }
   return json;
+}
+function reviewedCommitOf(statement) {
+  const commits = new Set(
+    statement.subject.map((s) => s.digest.gitCommit).filter((c) => typeof c === "string")
+  );
+  return commits.size === 1 ? [...commits][0] : void 0;
 }
 function contributorsOf(commits) {
   const byIdentity = /* @__PURE__ */ new Map();
@@ -10213,14 +10259,14 @@ function childrenFill(obj) {
 }
 
 // packages/sigstore/src/digest.ts
-import { createHash as createHash2, hash as hash2 } from "node:crypto";
+import { createHash as createHash3, hash as hash2 } from "node:crypto";
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 var DIGEST_ALGORITHMS = ["sha256", "sha384", "sha512"];
 var READ_BUFFER_BYTES = 128 * 1024;
 function digestFile(path, algorithms = ["sha256"]) {
   const { fd, size } = openArtifact(path);
   try {
-    const hashes = algorithms.map((algorithm) => createHash2(algorithm));
+    const hashes = algorithms.map((algorithm) => createHash3(algorithm));
     const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     let total = 0;
     for (; ; ) {
@@ -14405,6 +14451,7 @@ function readChecksums(path) {
 }
 
 // packages/github/src/attestations.ts
+import { createHash as createHash4 } from "node:crypto";
 var AttestationStoreError = class extends CodedError {
   kind = "usage";
   name = "AttestationStoreError";
@@ -14412,9 +14459,12 @@ var AttestationStoreError = class extends CodedError {
     super(options?.code ?? "ATTESTATIONS_UNREADABLE", message, options);
   }
 };
+var PER_PAGE = 100;
 var MAX_ATTESTATIONS_PER_DIGEST = 1e3;
 var MAX_ENTRIES_READ_PER_DIGEST = 10 * MAX_ATTESTATIONS_PER_DIGEST;
 var MAX_BLOB_BYTES = 32 + MAX_BUNDLE_BYTES + Math.floor(MAX_BUNDLE_BYTES / 6);
+var BLOB_TIMEOUT_MS = 3e4;
+var BLOBS_DEADLINE_MS = 3e5;
 var FEW_WRITES = 4;
 async function storeAttestations(store, bundles) {
   const [owner, repo] = store.repository.split("/");
@@ -14444,6 +14494,266 @@ async function storeAttestations(store, bundles) {
     stored.push({ id: String(id), url: `${store.serverUrl}/${owner}/${repo}/attestations/${String(id)}` });
   }
   return stored;
+}
+async function fetchAttestations(query) {
+  const [owner, repo, ...rest] = query.repository.split("/");
+  if (!owner || repo === "" || rest.length > 0) {
+    throw new AttestationStoreError(`expected a repository as owner/name or an owner, found ${query.repository}`);
+  }
+  const client = query.client ?? createGitHubClient({ token: query.token, baseUrl: query.apiUrl, readsOnly: true });
+  if (query.repositoryMustBeReadable && repo !== void 0) {
+    try {
+      await client.request("GET /repos/{owner}/{repo}", { owner, repo });
+    } catch (error) {
+      throw new AttestationStoreError(
+        `${owner}/${repo}: the repository cannot be read with this token, so neither can its attestation store: ${error.message}`,
+        { cause: error }
+      );
+    }
+  }
+  const deadlineMs = query.blobsDeadlineMs ?? BLOBS_DEADLINE_MS;
+  const limits = {
+    timeoutMs: query.blobTimeoutMs ?? BLOB_TIMEOUT_MS,
+    deadlineMs,
+    deadline: AbortSignal.timeout(deadlineMs)
+  };
+  if (repo === void 0 && query.digests.length > 1) {
+    return fetchInBulk(client, owner, query.digests, limits);
+  }
+  const results = new Array(query.digests.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < query.digests.length; i = next++) {
+      const entries = new DigestEntries(query.digests[i], repo === void 0 ? owner : `${owner}/${repo}`, limits);
+      await fetchForDigest(client, owner, repo, entries);
+      results[i] = entries.kept;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(query.concurrency ?? 8, query.digests.length) }, worker));
+  return results.flat();
+}
+var BLOBS_AT_ONCE = 8;
+var DigestEntries = class {
+  constructor(digest, scope, limits) {
+    this.digest = digest;
+    this.scope = scope;
+    this.limits = limits;
+  }
+  digest;
+  scope;
+  limits;
+  kept = [];
+  listed = 0;
+  seen = /* @__PURE__ */ new Set();
+  /** Reads one page's entries for this digest, their blobs a few at a time. */
+  async add(listed) {
+    if (this.listed + listed.length > MAX_ENTRIES_READ_PER_DIGEST) {
+      throw new AttestationStoreError(
+        `${this.digest}: more than ${MAX_ENTRIES_READ_PER_DIGEST} entries in ${this.scope}, copies included`
+      );
+    }
+    for (const [i, attestation] of listed.entries()) {
+      if ((attestation.bundle === null || attestation.bundle === void 0) && !attestation.bundle_url) {
+        throw new AttestationStoreError(
+          `${this.digest}: attestation ${this.listed + i} has neither a bundle nor a bundle_url`
+        );
+      }
+    }
+    for (let start = 0; start < listed.length; start += BLOBS_AT_ONCE) {
+      const first = this.listed + start;
+      const batch = listed.slice(start, start + BLOBS_AT_ONCE);
+      const read = await Promise.all(batch.map((a, i) => readEntry(a, this.digest, first + i, this.limits)));
+      for (const entry of read) this.keep(entry);
+    }
+    this.listed += listed.length;
+  }
+  keep(entry) {
+    if ("text" in entry) {
+      const key = createHash4("sha256").update(entry.text).digest("hex");
+      if (this.seen.has(key)) return;
+      this.seen.add(key);
+    }
+    if (this.kept.length >= MAX_ATTESTATIONS_PER_DIGEST) {
+      throw new AttestationStoreError(
+        `${this.digest}: more than ${MAX_ATTESTATIONS_PER_DIGEST} distinct attestations in ${this.scope}`
+      );
+    }
+    this.kept.push(entry);
+  }
+};
+var BULK_DIGESTS = 100;
+async function fetchInBulk(client, org, digests2, limits) {
+  const found = new Map(digests2.map((d) => [d.toLowerCase(), new DigestEntries(d.toLowerCase(), org, limits)]));
+  for (let start = 0; start < digests2.length; start += BULK_DIGESTS) {
+    const chunk = digests2.slice(start, start + BULK_DIGESTS);
+    const cursors = /* @__PURE__ */ new Set();
+    let after;
+    for (let requests = 0; ; requests++) {
+      let response;
+      try {
+        response = await client.request("POST /orgs/{org}/attestations/bulk-list{?per_page,after}", {
+          org,
+          subject_digests: chunk,
+          per_page: PER_PAGE,
+          ...after !== void 0 && { after }
+        });
+      } catch (error) {
+        throw new AttestationStoreError(
+          `${org}: the attestation store did not answer for ${chunk.length} digests: ${error.message}`,
+          { cause: error }
+        );
+      }
+      if (response.status !== 200) {
+        throw new AttestationStoreError(
+          `${org}: the attestation store answered ${chunk.length} digests with HTTP ${response.status}, expected 200`
+        );
+      }
+      const data = response.data;
+      for (const [digest, attestations] of Object.entries(data.attestations_subject_digests ?? {})) {
+        const entries = found.get(digest.toLowerCase());
+        if (entries && attestations) await entries.add(attestations);
+      }
+      const next = data.page_info?.has_next ? data.page_info.next : void 0;
+      if (!next) break;
+      if (cursors.has(next) || requests >= chunk.length * MAX_ENTRIES_READ_PER_DIGEST / PER_PAGE) {
+        throw new AttestationStoreError(`${org}: the attestation store's pages do not end (cursor ${next})`);
+      }
+      cursors.add(next);
+      after = next;
+    }
+  }
+  return digests2.flatMap((d) => found.get(d.toLowerCase())?.kept ?? []);
+}
+async function fetchForDigest(client, owner, repo, entries) {
+  const { digest, scope } = entries;
+  const read = /* @__PURE__ */ new Set();
+  let next;
+  for (let requests = 0; ; requests++) {
+    let response;
+    try {
+      const query = { subject_digest: digest, per_page: PER_PAGE };
+      response = next !== void 0 ? await client.request({ method: "GET", url: next }) : repo === void 0 ? await client.request("GET /orgs/{org}/attestations/{subject_digest}", { org: owner, ...query }) : await client.request("GET /repos/{owner}/{repo}/attestations/{subject_digest}", {
+        owner,
+        repo,
+        ...query
+      });
+    } catch (error) {
+      if (error.status === 404 && requests === 0) return;
+      throw new AttestationStoreError(
+        `${scope}: the attestation store did not answer for ${digest}: ${error.message}`,
+        { cause: error }
+      );
+    }
+    if (response.status !== 200) {
+      throw new AttestationStoreError(
+        `${scope}: the attestation store answered ${digest} with HTTP ${response.status}, expected 200`
+      );
+    }
+    const listed = response.data?.attestations;
+    if (!Array.isArray(listed)) {
+      throw new AttestationStoreError(`${scope}: the attestation store's answer for ${digest} lists no attestations`);
+    }
+    await entries.add(listed);
+    const page = nextPage(response.headers.link, client.request.endpoint.DEFAULTS.baseUrl, scope);
+    if (page === void 0) return;
+    const cursor = page.searchParams.get("after") ?? page.searchParams.get("before") ?? page.href;
+    if (read.has(cursor)) {
+      throw new AttestationStoreError(`${scope}: the attestation store's pages do not end (cursor ${cursor} again)`);
+    }
+    if (requests >= MAX_ENTRIES_READ_PER_DIGEST / PER_PAGE) {
+      throw new AttestationStoreError(
+        `${scope}: the attestation store's pages do not end (more than ${requests + 1} pages for ${digest})`
+      );
+    }
+    read.add(cursor);
+    next = page.href;
+  }
+}
+function nextPage(link, api, scope) {
+  const next = /<([^<>]*)>\s*;\s*rel="next"/.exec(link ?? "")?.[1];
+  if (next === void 0) return void 0;
+  const base = new URL(api);
+  const url = URL.canParse(next) ? new URL(next) : void 0;
+  if (url?.origin !== base.origin || !url.pathname.startsWith(base.pathname.replace(/\/*$/, "/"))) {
+    throw new AttestationStoreError(`${scope}: the attestation store's next page is not on ${api}: ${next}`);
+  }
+  return url;
+}
+async function readEntry(attestation, digest, index, limits) {
+  if (attestation.bundle !== null && attestation.bundle !== void 0) {
+    return { digest, index, text: JSON.stringify(attestation.bundle), via: "inline" };
+  }
+  const unreadable = (why) => ({
+    digest,
+    index,
+    via: "bundle_url",
+    unreadable: why
+  });
+  const blob = await downloadBlob(attestation.bundle_url, limits);
+  if (!(blob instanceof Uint8Array)) return unreadable(blob);
+  const length = declaredLength(blob);
+  if (length !== void 0 && length > MAX_BUNDLE_BYTES) {
+    return unreadable({
+      code: "BUNDLE_TOO_LARGE",
+      reason: `bundle_url holds a bundle of ${length} bytes, over the limit of ${MAX_BUNDLE_BYTES} bytes`
+    });
+  }
+  const { uncompress } = await import("./snappyjs-UKKJVVIK.js");
+  try {
+    return { digest, index, text: Buffer.from(uncompress(blob, MAX_BUNDLE_BYTES)).toString("utf8"), via: "bundle_url" };
+  } catch (error) {
+    return unreadable({
+      code: "BUNDLE_UNREADABLE",
+      reason: `bundle_url is not a Snappy block of a bundle: ${error.message}`
+    });
+  }
+}
+async function downloadBlob(url, limits) {
+  const failed = (reason) => ({
+    code: "BUNDLE_UNREADABLE",
+    reason: `bundle_url could not be read: ${reason}`
+  });
+  const tooLarge = (size) => ({
+    code: "BUNDLE_TOO_LARGE",
+    reason: `bundle_url is ${size} bytes, over ${MAX_BLOB_BYTES} (the longest Snappy block of a bundle)`
+  });
+  const pastDeadline = () => failed(`the store's blobs were not all read within ${limits.deadlineMs / 1e3} s, and this one was not among them`);
+  if (limits.deadline.aborted) return pastDeadline();
+  const timeout = AbortSignal.timeout(limits.timeoutMs);
+  const signal = AbortSignal.any([timeout, limits.deadline]);
+  try {
+    const response = await fetch(url, { redirect: "error", signal });
+    const declared = Number(response.headers.get("content-length") ?? 0);
+    if (response.status !== 200 || declared > MAX_BLOB_BYTES) {
+      await response.body?.cancel();
+      return response.status !== 200 ? failed(`HTTP ${response.status}`) : tooLarge(String(declared));
+    }
+    const reader = response.body?.getReader();
+    const chunks = [];
+    let total = 0;
+    for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
+      total += chunk.value.byteLength;
+      if (total > MAX_BLOB_BYTES) {
+        await reader?.cancel();
+        return tooLarge(`over ${MAX_BLOB_BYTES}`);
+      }
+      chunks.push(chunk.value);
+    }
+    return Buffer.concat(chunks);
+  } catch (error) {
+    if (timeout.aborted) return failed(`no answer within ${limits.timeoutMs / 1e3} s`);
+    if (limits.deadline.aborted) return pastDeadline();
+    const cause = error.cause;
+    return failed(cause instanceof Error ? `${error.message} (${cause.message})` : error.message);
+  }
+}
+function declaredLength(block) {
+  let length = 0;
+  for (let i = 0; i < 5 && i < block.length; i++) {
+    length += (block[i] & 127) * 2 ** (7 * i);
+    if (block[i] < 128) return length;
+  }
+  return void 0;
 }
 
 // packages/github/src/break-glass-stage.ts
@@ -14526,7 +14836,7 @@ async function readProfiles(client, approvals, log2) {
 }
 
 // packages/github/src/evidence.ts
-var PER_PAGE = 100;
+var PER_PAGE2 = 100;
 var MAX_LISTED_COMMITS = 250;
 var MAX_ACTIVITY_PAGES = 10;
 var DAY_MS = 24 * 36e5;
@@ -14780,7 +15090,7 @@ var RepositoryReads = class {
     return this.attempt(
       route,
       params,
-      () => this.client.paginate(route, { owner: this.owner, repo: this.repo, per_page: PER_PAGE, ...params })
+      () => this.client.paginate(route, { owner: this.owner, repo: this.repo, per_page: PER_PAGE2, ...params })
     );
   }
   /** An account's public profile (`GET /users/{login}`); the account answering must be the one that reviewed. */
@@ -15036,7 +15346,7 @@ async function readActivity(client, window) {
       repo,
       ref: window.ref,
       direction: "desc",
-      per_page: PER_PAGE
+      per_page: PER_PAGE2
     });
     for await (const response of feed) {
       pages += 1;
@@ -15044,11 +15354,11 @@ async function readActivity(client, window) {
         const entry = refActivityOf(item);
         if (entry.ref !== window.ref) continue;
         entries.push(entry);
-        if (window.reached(entry)) return { entries };
+        if (await window.reached(entry)) return { entries };
       }
       if (pages >= MAX_ACTIVITY_PAGES && /rel="next"/.test(response.headers.link ?? "")) {
         return {
-          uncovered: `${request}: ${MAX_ACTIVITY_PAGES} pages of ${PER_PAGE} entries did not reach ${window.what}`
+          uncovered: `${request}: ${MAX_ACTIVITY_PAGES} pages of ${PER_PAGE2} entries did not reach ${window.what}`
         };
       }
     }
@@ -15067,7 +15377,7 @@ async function readActivityOnce(client, windows) {
       owner,
       repo,
       direction: "desc",
-      per_page: PER_PAGE
+      per_page: PER_PAGE2
     });
     const items = response.data;
     page = { entries: items.map(refActivityOf), complete: !/rel="next"/.test(response.headers.link ?? "") };
@@ -15077,12 +15387,12 @@ async function readActivityOnce(client, windows) {
     return windows.map(() => ({ unreadable }));
   }
   return Promise.all(
-    windows.map((window) => {
+    windows.map(async (window) => {
       const entries = [];
       for (const entry of page.entries) {
         if (entry.ref !== window.ref) continue;
         entries.push(entry);
-        if (window.reached(entry)) return { entries };
+        if (await window.reached(entry)) return { entries };
       }
       return page.complete ? { entries } : readActivity(client, window);
     })
@@ -15117,14 +15427,14 @@ function permissionOf(permission, roleName) {
 }
 
 // packages/github/src/evidence-directory.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 import { mkdirSync as mkdirSync2, writeFileSync as writeFileSync2 } from "node:fs";
 import { join as join4 } from "node:path";
 function evidenceDirectory(runnerTemp) {
   return join4(runnerTemp, "twokey");
 }
 function contentName(prefix, text, extension) {
-  return `${prefix}-${createHash3("sha256").update(text).digest("hex").slice(0, 16)}${extension}`;
+  return `${prefix}-${createHash5("sha256").update(text).digest("hex").slice(0, 16)}${extension}`;
 }
 function writeEvidence(runnerTemp, files) {
   const directory = evidenceDirectory(runnerTemp);
@@ -16097,7 +16407,7 @@ function sha256Artifact(subject) {
 var MAX_HISTORY_ARRIVALS = 100;
 var HISTORY_CONCURRENCY = 4;
 var MERGES = ["pr_merge", "merge_queue_merge"];
-async function reviewedHistoryOf(client, evidence, rules, api) {
+async function reviewedHistoryOf(client, evidence, rules, api, attested) {
   const since = rules.historySince ?? "";
   const pr = evidence.pullRequest;
   const ref = evidence.builtRef?.startsWith("refs/heads/") ? evidence.builtRef : `refs/heads/${pr?.baseRef ?? "?"}`;
@@ -16127,52 +16437,65 @@ async function reviewedHistoryOf(client, evidence, rules, api) {
   }
   const built = merges[0];
   const base = built.before.toLowerCase();
-  let passedBuilt = false;
-  const read = await readActivity(client, {
-    repository: evidence.repository,
-    ref,
-    reached: (entry) => {
-      if (passedBuilt) return Date.parse(entry.timestamp) < sinceTime;
-      if (entry.id === built.id) passedBuilt = true;
-      return false;
-    },
-    what: `an arrival before review.history-since (${since})`
-  });
-  if ("unreadable" in read) return refuse(`the activity feed could not be read: ${read.unreadable}`, { base });
-  if ("uncovered" in read) return refuse(`the activity feed is too long to walk: ${read.uncovered}`, { base });
-  const at = read.entries.findIndex((entry) => entry.id === built.id);
-  if (at < 0) {
-    return refuse(`the activity feed of ${ref} no longer shows ${describe(built)}, the arrival of the built commit`, {
-      base
-    });
-  }
   const walked = [];
   let expected = base;
   let baseline;
   let broken;
-  for (const entry of read.entries.slice(at + 1)) {
+  const notBaselines = [];
+  let passedBuilt = false;
+  const step = async (entry) => {
+    if (!passedBuilt) {
+      if (entry.id === built.id) passedBuilt = true;
+      return false;
+    }
     if (Date.parse(entry.timestamp) < sinceTime) {
       if (sameSha(entry.after, expected)) baseline = { commit: entry.after.toLowerCase(), at: entry.timestamp };
       else {
         broken = `the chain is broken before ${since}: expected the baseline to be an arrival of ${short(expected)}, found ${describe(entry)}`;
       }
-      break;
+      return true;
     }
     if (!sameSha(entry.after, expected)) {
       broken = `the chain is broken: expected an arrival of ${short(expected)}, found ${describe(entry)} (something moved ${ref} that the feed does not show)`;
-      break;
+      return true;
+    }
+    if (attested && MERGES.includes(entry.activityType)) {
+      const found = await attested({ repository: evidence.repository, ref, commit: entry.after.toLowerCase() });
+      if ("attestation" in found) {
+        baseline = { commit: entry.after.toLowerCase(), at: entry.timestamp, attestation: found.attestation };
+        return true;
+      }
+      if (found.reason !== void 0) notBaselines.push(`${short(entry.after)}: ${found.reason}`);
     }
     if (walked.length >= MAX_HISTORY_ARRIVALS) {
       broken = `more than ${MAX_HISTORY_ARRIVALS} arrivals on ${ref} since ${since}: too many to judge (the next is ${describe(entry)}); set a later review.history-since in the org policy`;
-      break;
+      return true;
     }
     walked.push(entry);
     expected = entry.before.toLowerCase();
-    if (!MERGES.includes(entry.activityType)) break;
+    return !MERGES.includes(entry.activityType);
+  };
+  const read = await readActivity(client, {
+    repository: evidence.repository,
+    ref,
+    reached: step,
+    what: `an arrival before review.history-since (${since})`
+  });
+  if ("unreadable" in read) return refuse(`the activity feed could not be read: ${read.unreadable}`, { base });
+  if ("uncovered" in read) return refuse(`the activity feed is too long to walk: ${read.uncovered}`, { base });
+  if (!passedBuilt) {
+    return refuse(`the activity feed of ${ref} no longer shows ${describe(built)}, the arrival of the built commit`, {
+      base
+    });
   }
   if (!broken && !baseline && (walked.length === 0 || MERGES.includes(walked.at(-1).activityType))) {
     const oldest = read.entries.at(-1);
     broken = `the activity feed of ${ref} ends at ${describe(oldest)}, after ${since}: how ${short(expected)} reached the branch cannot be judged`;
+  }
+  if (broken && notBaselines.length > 0) {
+    const shown3 = notBaselines.slice(0, 3).join("; ");
+    const more = notBaselines.length > 3 ? `; and ${notBaselines.length - 3} more` : "";
+    broken += ` (no arrival's commit was an attested baseline: ${shown3}${more})`;
   }
   const arrivalRules = { ...rules, reviewedHistory: false };
   const arrivals = await mapConcurrently(
@@ -16186,6 +16509,7 @@ async function reviewedHistoryOf(client, evidence, rules, api) {
     const named = failed.map((a) => `${describeArrival(a)} fails ${a.reason}`);
     return refuse([...named, ...broken ? [broken] : []].join("; "), partial);
   }
+  const end = baseline.attestation ? `back to ${short(baseline.commit)}, whose review attestation with a passing walk the attestation store holds (${baseline.attestation})` : `back to ${short(baseline.commit)} (${baseline.at}), before it`;
   return {
     since,
     ref,
@@ -16193,8 +16517,90 @@ async function reviewedHistoryOf(client, evidence, rules, api) {
     arrivals,
     baseline,
     verdict: "pass",
-    reason: `every arrival on ${ref} since ${since} is a reviewed pull request merge (${arrivals.length})`
+    reason: `every arrival on ${ref} since ${since} is a reviewed pull request merge (${arrivals.length}), ${end}`
   };
+}
+function attestedBaselines(source) {
+  const sinceTime = Date.parse(source.since);
+  const server = source.serverUrl.replace(/\/+$/, "");
+  return async ({ repository, ref, commit }) => {
+    if (Number.isNaN(sinceTime)) return { reason: "the policy gives no valid review.history-since" };
+    const uri = `${server}/${repository}`.toLowerCase();
+    const hex2 = reviewedCommitDigest(uri, ref, commit);
+    const { apiUrl, token, repository: storeRepository, client } = source.store;
+    let entries;
+    try {
+      entries = await fetchAttestations({
+        apiUrl,
+        token,
+        repository: storeRepository,
+        digests: [`sha256:${hex2}`],
+        concurrency: 1,
+        ...client && { client }
+      });
+    } catch (error) {
+      if (error instanceof AttestationStoreError)
+        return { reason: `the attestation store could not be read (${error.message})` };
+      throw error;
+    }
+    if (entries.length === 0) return {};
+    const list = `${apiUrl.replace(/\/+$/, "")}/repos/${storeRepository}/attestations`;
+    const refused = [];
+    for (const entry of entries) {
+      const where = `${list}/${entry.digest}#${entry.index}`;
+      if ("unreadable" in entry) {
+        refused.push(`${where}: ${entry.unreadable.reason}`);
+        continue;
+      }
+      let bundle;
+      try {
+        bundle = source.verifier.verify(parseBundle(entry.text, where), { anyIdentity: true });
+      } catch (error) {
+        if (error instanceof BundleVerificationError || error instanceof SigstoreInputError) {
+          refused.push(`${where} does not verify: ${error.message}`);
+          continue;
+        }
+        throw error;
+      }
+      const problem = baselineProblem(bundle, source, { uri, ref, commit, hex: hex2, sinceTime });
+      if (problem === void 0) return { attestation: where };
+      refused.push(`${where}: ${problem}`);
+    }
+    return { reason: refused.join("; ") };
+  };
+}
+function baselineProblem(bundle, source, want) {
+  const identity = matchIdentity(bundle.signer, source.sign);
+  if (!identity.ok) return `not signed by the policy's sign identity (${identity.reason})`;
+  let statement;
+  try {
+    if (bundle.kind !== "dsse") return "not a review attestation";
+    statement = parseStatement(bundle.statement);
+  } catch (error) {
+    return `not an in-toto statement: ${error.message}`;
+  }
+  if (statement.predicateType !== REVIEW_PREDICATE_TYPE) return "not a review attestation";
+  const named = statement.subject.some((s) => s.name === REVIEWED_COMMIT_SUBJECT && s.digest.sha256 === want.hex);
+  if (!named) return `its subjects do not include ${REVIEWED_COMMIT_SUBJECT} sha256:${want.hex}`;
+  let predicate;
+  try {
+    predicate = parseReviewPredicate(statement.predicate);
+  } catch (error) {
+    return `invalid review predicate: ${error.message}`;
+  }
+  if (!sameSha(predicate.commit, want.commit)) return `it is the review of ${short(predicate.commit)}`;
+  const gitCommit = reviewedCommitOf(statement);
+  if (gitCommit === void 0 || !sameSha(gitCommit, want.commit)) return "its gitCommit subject is not its commit";
+  if (predicate.repository.uri.toLowerCase() !== want.uri) return `it is a review in ${predicate.repository.uri}`;
+  if (predicate.verdict !== "pass") return "its review did not pass";
+  const history = predicate.history;
+  if (!history) return "it records no walk of the branch (review.reviewed-history)";
+  if (history.ref !== want.ref) return `its walk is ${history.ref}'s, not ${want.ref}'s`;
+  if (history.verdict !== "pass") return `its walk did not pass (${history.reason})`;
+  if (!(Date.parse(history.since) <= want.sinceTime)) {
+    return `its walk went back to ${history.since}, later than the policy's review.history-since`;
+  }
+  return void 0;
 }
 async function judgeArrival(client, repository, ref, entry, rules, api) {
   const arrival = {
@@ -16251,11 +16657,17 @@ async function mapConcurrently(items, limit, work) {
 // packages/github/src/sign-decide.ts
 async function signUnderPolicy(inputs, policy, patterns) {
   const artifacts = await resolveArtifacts(inputs, inputs.workspace);
+  if (artifacts.some((a) => a.name === REVIEWED_COMMIT_SUBJECT)) {
+    throw new SubjectError(
+      "SUBJECT_NAME_INVALID",
+      `an artifact may not be named ${REVIEWED_COMMIT_SUBJECT}: the review attestation's subject of that name is the reviewed commit`
+    );
+  }
   const verifier = new BundleVerifier(deployTrustedRoot(policy, inputs.trustedRoot || void 0, inputs.workspace));
   const signer = jobIdentity(await inputs.identityToken(), inputs.serverUrl);
   const bundles = verifyProvenance(verifier, policy.identities.build, patterns, inputs.workspace);
   const provenance = judgeBuildProvenance({ policy, artifacts, provenance: bundles });
-  const read = provenance.source && await collectEvidence(inputs, provenance.source, policy);
+  const read = provenance.source && await collectEvidence(inputs, provenance.source, policy, verifier);
   const evidence = read?.evidence;
   const decision = signDecision({ policy, artifacts, provenance, signer, evidence });
   const result = {
@@ -16297,7 +16709,7 @@ function expectedIdentity(rule) {
   if (rule.sans !== void 0) return { issuer: rule.issuer, sans: rule.sans };
   return { issuer: rule.issuer, sanPattern: rule.sanPattern };
 }
-async function collectEvidence(inputs, source, policy) {
+async function collectEvidence(inputs, source, policy, verifier) {
   const client = createGitHubClient({
     token: inputs.githubToken,
     baseUrl: inputs.githubApiUrl,
@@ -16307,7 +16719,15 @@ async function collectEvidence(inputs, source, policy) {
   const request = { repository: source.repository, commit: source.commit, ref: source.ref };
   const read = await readReviewEvidence(client, request, inputs.githubApi ?? "graphql");
   if (policy.review.reviewedHistory === true) {
-    read.evidence.history = await reviewedHistoryOf(client, read.evidence, policy.review, read.api);
+    const store = inputs.store;
+    const attested = store?.token && policy.review.historySince !== void 0 ? attestedBaselines({
+      store,
+      serverUrl: inputs.serverUrl,
+      verifier,
+      sign: policy.identities.sign,
+      since: policy.review.historySince
+    }) : void 0;
+    read.evidence.history = await reviewedHistoryOf(client, read.evidence, policy.review, read.api, attested);
   }
   return read;
 }

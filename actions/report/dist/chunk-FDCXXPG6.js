@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-FMRGZSLO.js";
+} from "./chunk-K47X7GPS.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -165,7 +165,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-CWZQAH7O.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-WY4GVEBO.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

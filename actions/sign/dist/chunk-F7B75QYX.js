@@ -14787,16 +14787,18 @@ function reviewedHistory(evidence, rules) {
     expected = a.before;
   }
   const baseline = history.baseline;
-  if (!baseline || !sameSha(baseline.commit, expected) || !(Date.parse(baseline.at) < Date.parse(since))) {
+  const attested = typeof baseline?.attestation === "string" && baseline.attestation !== "";
+  if (!baseline || !sameSha(baseline.commit, expected) || !(attested ? !Number.isNaN(Date.parse(baseline.at)) : Date.parse(baseline.at) < Date.parse(since))) {
     return fail(
       id,
-      `the history does not reach a baseline before ${since}: ${short(expected)} ${baseline ? `is not the baseline ${short(baseline.commit)} (${baseline.at})` : "has no recorded arrival before it"}`
+      `the history does not reach a baseline before ${since} or an attested one: ${short(expected)} ${baseline ? `is not the baseline ${short(baseline.commit)} (${baseline.at})` : "has no recorded arrival before it"}`
     );
   }
   const count = history.arrivals.length;
+  const end = attested ? `${short(baseline.commit)} (${baseline.at}), whose own review attestation with a passing walk the sign stage found (${baseline.attestation})` : `${short(baseline.commit)} (${baseline.at})`;
   return pass(
     id,
-    `every arrival on ${ref} since ${since} is a reviewed pull request merge (${count === 0 ? "none" : history.arrivals.map((a) => `#${a.pullRequest} as ${short(a.commit)}`).join(", ")}), from ${short(evidence.commit)}'s base back to ${short(baseline.commit)} (${baseline.at})`
+    `every arrival on ${ref} since ${since} is a reviewed pull request merge (${count === 0 ? "none" : history.arrivals.map((a) => `#${a.pullRequest} as ${short(a.commit)}`).join(", ")}), from ${short(evidence.commit)}'s base back to ${end}`
   );
 }
 function reachedBranchByMerge(evidence, rules) {
@@ -19976,7 +19978,7 @@ var GITHUB_RETRY_DELAY_MS = 250;
 async function runSignStage(inputs) {
   const policy = readPolicyFiles(inputs.policy, inputs.repositoryPolicy, inputs.workspace);
   const patterns = provenancePatterns(inputs);
-  const { signUnderPolicy } = await import("./later-steps-MHKYCDVD.js");
+  const { signUnderPolicy } = await import("./later-steps-KI65JID2.js");
   return signUnderPolicy(inputs, policy, patterns);
 }
 function provenancePatterns(inputs) {
