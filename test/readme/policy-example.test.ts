@@ -53,6 +53,8 @@ describe('docs/policy.example.yml', () => {
       allowNonDefaultBranches: true,
       minSecondsAfterPush: 30,
       botPushers: ['dependabot[bot]'],
+      reviewedHistory: true,
+      historySince: '2026-03-01T00:00:00.000Z',
     });
     expect(policy.deploy.maxAgeSeconds).toBe(30 * 24 * 3600);
   });
