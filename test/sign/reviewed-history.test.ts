@@ -178,6 +178,118 @@ describe.each(APIS)('review.reviewed-history (%s)', (api) => {
   });
 });
 
+/**
+ * A merge queue group (red team "history"): alice queues PR #1 (bob's stale approval kept after she pushed a backdoor:
+ * a merge GitHub allows, twokey refuses) and PR #2 (a line bob approves). The queue builds Q1 = PR #1 on X, Q2 = PR #2
+ * on Q1, and moves main once, X → Q2: one merge_queue_merge, whose pull request (merged as Q2) is PR #2. Then PR #3, a
+ * reviewed line on Q2, merged as M3. With `solo`, PR #1 is not queued with PR #2 (Q2's queue group is PR #2 alone).
+ */
+function queueGroup(options: { solo?: boolean; rebase?: boolean } = {}) {
+  const alice = aUser('alice');
+  const bob = aUser('bob');
+  const repo = aRepository('acme/app', { collaborators: { alice: 'write', bob: 'write' } });
+  const x = pushCommit(
+    repo,
+    aCommit({ author: alice, message: 'Before twokey', date: '2026-02-01T00:00:00Z' }),
+    'main',
+    {
+      by: alice,
+    },
+  );
+  let q1: string | undefined;
+  let pr1: number | undefined;
+  let base = x;
+  if (!options.solo) {
+    const typo = aCommit({ author: alice, message: 'Fix typo', date: '2026-03-02T09:00:00Z' });
+    const pr = aPullRequest({ author: alice, commits: [typo], title: 'Fix typo' });
+    pr.reviews.push(aReview({ by: bob, on: typo.sha, state: 'APPROVED', at: '2026-03-02T09:30:00Z' }));
+    pushToPullRequest(pr, aCommit({ author: alice, message: 'Tidy (backdoor)', date: '2026-03-02T10:00:00Z' }), {
+      by: alice,
+      at: '2026-03-02T10:00:00Z',
+    });
+    q1 = mergePullRequest(repo, pr, { method: 'squash', by: alice, mergeQueue: true, at: '2026-03-02T10:05:00Z' });
+    pr1 = pr.number;
+  }
+  const line = aCommit({ author: alice, message: 'Changelog', date: '2026-03-02T09:10:00Z' });
+  line.parents = [x];
+  const more = aCommit({ author: alice, message: 'Changelog, again', date: '2026-03-02T09:11:00Z' });
+  const pr2 = aPullRequest({ author: alice, commits: options.rebase ? [line, more] : [line], title: 'Changelog' });
+  pr2.base.sha = x;
+  const head = options.rebase ? more.sha : line.sha;
+  pr2.reviews.push(aReview({ by: bob, on: head, state: 'APPROVED', at: '2026-03-02T09:40:00Z' }));
+  const method = options.rebase ? 'rebase' : 'squash';
+  const q2 = mergePullRequest(repo, pr2, { method, by: alice, mergeQueue: true, at: '2026-03-02T10:05:01Z' });
+  if (q1 !== undefined) {
+    // The group passes: main is fast-forwarded once, X → Q2 (one ref update, one feed entry).
+    const mainRef = 'refs/heads/main';
+    repo.activity.splice(
+      repo.activity.findIndex((a) => a.ref === mainRef && a.after === q1),
+      1,
+    );
+    repo.activity.find((a) => a.ref === mainRef && a.after === q2)!.before = x;
+    base = x;
+  }
+  const harmless = aCommit({ author: alice, message: 'Bump date', date: '2026-03-02T11:00:00Z' });
+  harmless.parents = [q2];
+  const pr3 = aPullRequest({ author: alice, commits: [harmless], title: 'Bump date' });
+  pr3.base.sha = q2;
+  pr3.reviews.push(aReview({ by: bob, on: harmless.sha, state: 'APPROVED', at: '2026-03-02T11:30:00Z' }));
+  const m3 = mergePullRequest(repo, pr3, { method: 'merge', by: alice, at: '2026-03-02T11:35:00Z' });
+  return { repo, x: base, q1, q2, m3, pr1, pr2: pr2.number };
+}
+
+describe.each(APIS)('review.reviewed-history and merge queue groups (%s)', (api) => {
+  it("refuses M3 whose base holds a merge queue group: Q2's arrival brings PR #1's Q1, which nobody judged", async () => {
+    const { repo, q1, q2, m3, pr2 } = queueGroup();
+    const evidence = await signStageEvidence(repo, m3, api);
+    expect(evaluateReview(evidence, DEFAULT_REVIEW_RULES).verdict).toBe('pass');
+    const on = evaluateReview(evidence, ON);
+    expect(on.verdict).toBe('fail');
+    expect(on.checks.filter((c) => c.verdict !== 'pass').map((c) => c.id)).toEqual(['reviewed-history']);
+    const walk = evidence.history!;
+    expect(walk.verdict).toBe('fail');
+    // PR #2's own review passes; its arrival is refused for what it brings beyond PR #2.
+    expect(walk.arrivals).toEqual([
+      expect.objectContaining({ commit: q2, type: 'merge_queue_merge', pullRequest: pr2, verdict: 'fail' }),
+    ]);
+    expect(walk.reason).toContain(
+      `the merge_queue_merge of ${q2.slice(0, 12)} brings more than 1 commit (following first parents, ${q1!.slice(0, 12)} is not its before`,
+    );
+    expect(walk.reason).toContain(
+      `pull request #${pr2} (squash merge) accounts for 1: the others (a merge queue group`,
+    );
+  });
+
+  it("refuses the group's tip Q2 itself: the built commit's own arrival brings Q1 too", async () => {
+    const { repo, q1, q2 } = queueGroup();
+    const evidence = await signStageEvidence(repo, q2, api);
+    expect(evaluateReview(evidence, DEFAULT_REVIEW_RULES).verdict).toBe('pass');
+    expect(evaluateReview(evidence, ON).verdict).toBe('fail');
+    const walk = evidence.history!;
+    expect(walk.verdict).toBe('fail');
+    expect(walk.arrivals).toEqual([]);
+    expect(walk.reason).toContain(`the built commit's own arrival, merge_queue_merge of ${q2.slice(0, 12)}`);
+    expect(walk.reason).toContain(`${q1!.slice(0, 12)} is not its before`);
+  });
+
+  it.each([{ rebase: false }, { rebase: true }])(
+    'signs a merge queue of one pull request (rebase: $rebase): its arrival brings only its commits',
+    async ({ rebase }) => {
+      const { repo, x, q2, m3, pr2 } = queueGroup({ solo: true, rebase });
+      const evidence = await signStageEvidence(repo, m3, api);
+      expect(evidence.history).toMatchObject({
+        verdict: 'pass',
+        base: q2,
+        arrivals: [{ commit: q2, before: x, type: 'merge_queue_merge', pullRequest: pr2, verdict: 'pass' }],
+      });
+      expect(evaluateReview(evidence, ON).verdict).toBe('pass');
+      // The tip itself, signed as the built commit: its own arrival brings only its pull request's commits.
+      const own = await signStageEvidence(repo, q2, api);
+      expect(own.history, own.history!.reason).toMatchObject({ verdict: 'pass', base: x });
+    },
+  );
+});
+
 describe('the deploy gate re-check (evaluateReview on the review attestation, under the deploy policy)', () => {
   it('refuses a review attestation lacking a passing history when the policy requires it', async () => {
     const { repo, m2 } = history('honest');

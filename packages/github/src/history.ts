@@ -15,13 +15,19 @@
 //   (attestedBaselines) — by induction, everything before it was judged when it was signed. The walk stops there,
 //   so a busy branch is walked from its last signed release, not from history-since. A store that cannot be read or
 //   an entry that does not verify is no baseline: the walk goes on.
+// Each merge walked, and C's own arrival, must bring exactly the commits its pull request accounts for
+// (bringsOnlyItsPullRequest: its `after`'s first parent is its `before`, or for a rebase merge the first-parent chain
+// reaches `before` in as many steps as the pull request has commits): a merge queue group of several pull requests
+// moves the branch once, to its last member's merge, and the earlier members, judged by nobody, are refused.
 // A push, a force push, a branch creation or deletion, a broken chain, a feed that cannot be read or does not reach
 // history-since, a pull request that cannot be read, or more than MAX_HISTORY_ARRIVALS arrivals refuse, each naming
 // the arrival (commit, type, actor, pull request) and the rule it fails.
 //
 // Requests, bounded: the feed at most 10 pages of 100 (readActivity), read only down to the baseline; each arrival's
 // review evidence as for C (GraphQL: about 3 requests, REST about 10), at most MAX_HISTORY_ARRIVALS of them,
-// HISTORY_CONCURRENCY at a time; with the moving baseline, one store read per merge walked (fetchAttestations' caps).
+// HISTORY_CONCURRENCY at a time; for each, and for C's own arrival, one commit read per commit it brings (1, or a
+// rebase merge's commit count, at most MAX_ARRIVAL_COMMITS); with the moving baseline, one store read per merge walked
+// (fetchAttestations' caps).
 
 import {
   evaluateReview,
@@ -43,7 +49,7 @@ import {
 } from '@twokey/core';
 import { BundleVerificationError, type BundleVerifier, parseBundle, SigstoreInputError } from '@twokey/sigstore';
 import { type AttestationStore, AttestationStoreError, fetchAttestations } from './attestations';
-import { readActivity } from './evidence';
+import { failureOf, isApiFailure, readActivity } from './evidence';
 import { type GitHubApi, readReviewEvidence } from './evidence-graphql';
 import type { GitHubClient } from './octokit';
 
@@ -53,6 +59,8 @@ export const MAX_HISTORY_ARRIVALS = 100;
 export const HISTORY_CONCURRENCY = 4;
 
 const MERGES: readonly string[] = ['pr_merge', 'merge_queue_merge'];
+/** The most first-parent steps read to account for one arrival's commits (a rebase merge's commit count, capped). */
+export const MAX_ARRIVAL_COMMITS = 250;
 
 /**
  * The walk of the built branch from C's base back to `rules.historySince` (see the header): never throws for what
@@ -139,14 +147,25 @@ export async function reviewedHistoryOf(
     // Not a merge: what it brought was nobody's review; nothing older can make up for it.
     return !MERGES.includes(entry.activityType);
   };
-  const read = await readActivity(client, {
-    repository: evidence.repository,
-    ref,
-    reached: step,
-    what: `an arrival before review.history-since (${since})`,
-  });
-  if ('unreadable' in read) return refuse(`the activity feed could not be read: ${read.unreadable}`, { base });
-  if ('uncovered' in read) return refuse(`the activity feed is too long to walk: ${read.uncovered}`, { base });
+  // C's own arrival must bring only C's pull request (not a merge queue group's earlier members): read with the feed,
+  // it refuses the walk whatever the arrivals below it are.
+  const [read, builtProblem] = await Promise.all([
+    readActivity(client, {
+      repository: evidence.repository,
+      ref,
+      reached: step,
+      what: `an arrival before review.history-since (${since})`,
+    }),
+    bringsOnlyItsPullRequest(client, evidence.repository, built, evidence),
+  ]);
+  const builtRefusal =
+    builtProblem === undefined ? [] : [`the built commit's own arrival, ${describe(built)}: ${builtProblem}`];
+  if ('unreadable' in read) {
+    return refuse([...builtRefusal, `the activity feed could not be read: ${read.unreadable}`].join('; '), { base });
+  }
+  if ('uncovered' in read) {
+    return refuse([...builtRefusal, `the activity feed is too long to walk: ${read.uncovered}`].join('; '), { base });
+  }
   if (!passedBuilt) {
     return refuse(`the activity feed of ${ref} no longer shows ${describe(built)}, the arrival of the built commit`, {
       base,
@@ -169,9 +188,9 @@ export async function reviewedHistoryOf(
   );
   const failed = arrivals.filter((a) => a.verdict !== 'pass');
   const partial = { base, arrivals, ...(baseline && { baseline }) };
-  if (failed.length > 0 || broken) {
+  if (builtRefusal.length > 0 || failed.length > 0 || broken) {
     const named = failed.map((a) => `${describeArrival(a)} fails ${a.reason}`);
-    return refuse([...named, ...(broken ? [broken] : [])].join('; '), partial);
+    return refuse([...builtRefusal, ...named, ...(broken ? [broken] : [])].join('; '), partial);
   }
   const end = baseline!.attestation
     ? `back to ${short(baseline!.commit)}, whose review attestation with a passing walk the attestation store holds (${baseline!.attestation})`
@@ -338,10 +357,13 @@ async function judgeArrival(
   const result = evaluateReview(evidence, rules);
   const number = evidence.pullRequest?.number;
   const failing = result.checks.filter((c) => c.verdict !== 'pass').map((c) => `${c.id} (${c.reason})`);
+  // What the arrival brought beyond its pull request (a merge queue group's earlier members) was judged by nobody.
+  const brings = number === undefined ? undefined : await bringsOnlyItsPullRequest(client, repository, entry, evidence);
+  if (brings !== undefined) failing.push(`reviewed-history (${brings})`);
   return {
     ...arrival,
     ...(number !== undefined && { pullRequest: number }),
-    verdict: result.verdict === 'pass' && number !== undefined ? 'pass' : 'fail',
+    verdict: result.verdict === 'pass' && number !== undefined && brings === undefined ? 'pass' : 'fail',
     reason:
       failing.length > 0
         ? failing.join('; ')
@@ -349,6 +371,61 @@ async function judgeArrival(
           ? 'merged-by-pull-request (no pull request merged as it)'
           : `pull request #${number}'s review passes`,
   };
+}
+
+/**
+ * Why a merge arrival brings other commits than those of the pull request merged as its `after` (`evidence`, read for
+ * that commit), or undefined when it brings exactly them. Read from `after` along first parents (`GET
+ * /repos/{owner}/{repo}/commits/{ref}`, `parents[0].sha`): a squash or merge-commit merge's first parent must be the
+ * arrival's `before`; a rebase merge's chain must reach `before` in exactly as many steps as the pull request has
+ * commits (at most MAX_ARRIVAL_COMMITS). A merge queue group of several pull requests moves the branch once, to its
+ * last member's merge: the earlier members' commits lie between, judged by nobody — refused, as is a commit that
+ * cannot be read (never a pass).
+ */
+async function bringsOnlyItsPullRequest(
+  client: GitHubClient,
+  repository: string,
+  entry: RefActivity,
+  evidence: ReviewEvidence,
+): Promise<string | undefined> {
+  const what = `the ${entry.activityType} of ${short(entry.after)}`;
+  const pr = evidence.pullRequest;
+  if (!pr) return `${what} was merged by no pull request that was read: what it brings cannot be accounted for`;
+  if (!sameSha(evidence.commit, entry.after)) {
+    return `${what}: the pull request read is #${pr.number}, merged as ${short(evidence.commit)}, not as ${short(entry.after)}`;
+  }
+  const steps = pr.mergeMethod === 'rebase' ? evidence.commits.length : 1;
+  if (steps < 1 || steps > MAX_ARRIVAL_COMMITS) {
+    return `${what}: pull request #${pr.number} (${pr.mergeMethod} merge) accounts for ${steps} commits, not between 1 and ${MAX_ARRIVAL_COMMITS}: what the arrival brings cannot be accounted for`;
+  }
+  const accounts = `pull request #${pr.number} (${pr.mergeMethod} merge) accounts for ${steps}`;
+  const [owner, repo] = repository.split('/') as [string, string];
+  const before = entry.before.toLowerCase();
+  let at = entry.after.toLowerCase();
+  for (let n = 1; n <= steps; n++) {
+    let parent: string | undefined;
+    try {
+      const response = await client.request('GET /repos/{owner}/{repo}/commits/{ref}', { owner, repo, ref: at });
+      parent = (response.data as { parents?: { sha?: unknown }[] }).parents?.[0]?.sha as string | undefined;
+    } catch (error) {
+      if (!isApiFailure(error)) throw error;
+      return `${what}: GET /repos/${repository}/commits/${at} could not be read (${failureOf(error)}): what the arrival brings cannot be accounted for`;
+    }
+    if (typeof parent !== 'string') {
+      return `${what} brings ${commits(n)} down to ${short(at)}, which has no parent, without reaching its before ${short(before)}; ${accounts}`;
+    }
+    if (sameSha(parent, before)) {
+      return n === steps
+        ? undefined
+        : `${what} brings ${commits(n)}; ${accounts}: the pull request's commits are not what the branch received`;
+    }
+    at = parent.toLowerCase();
+  }
+  return `${what} brings more than ${commits(steps)} (following first parents, ${short(at)} is not its before ${short(before)}); ${accounts}: the others (a merge queue group's earlier members, or commits the feed does not show) are not judged`;
+}
+
+function commits(n: number): string {
+  return `${n} commit${n === 1 ? '' : 's'}`;
 }
 
 function describe(entry: RefActivity): string {

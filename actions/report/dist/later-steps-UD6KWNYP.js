@@ -106,11 +106,11 @@ function breakGlassChangePeople(evidence) {
     );
   }
   const pushes = arrivals.available ? arrivals.entries : [];
-  const commits = [commit, ...pr ? review.commits.filter((c) => c.sha.toLowerCase() !== sha.toLowerCase()) : []];
+  const commits2 = [commit, ...pr ? review.commits.filter((c) => c.sha.toLowerCase() !== sha.toLowerCase()) : []];
   const identities = gitIdentities(
     {
       ...review,
-      commits,
+      commits: commits2,
       mergeCommitCoAuthors: [],
       profiles: [...review.profiles ?? [], ...evidence.profiles],
       activity: { available: true, headPushes: [...headPushes, ...pushes], builtCommitArrivals: [] },
@@ -127,7 +127,7 @@ function breakGlassChangePeople(evidence) {
     if (!known) people.set(account2.id, { account: { ...account2 }, roles: [role] });
     else if (!known.roles.includes(role)) known.roles.push(role);
   };
-  for (const c of commits) {
+  for (const c of commits2) {
     const persons = [
       [c.author, "author"],
       [c.committer, "committer"],
@@ -336,20 +336,20 @@ async function assembleEvidence(evidence, request, pr, reads) {
     // Retargeting a pull request changes its diff without a new commit: approvals before it approved another diff.
     baseChanges: (pr.timeline ?? []).filter((e) => e.event === "base_ref_changed" || e.event === "automatic_base_change_succeeded").map((e) => ({ at: e.createdAt, actor: e.actor ?? null })).sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
   };
-  const commits = pr.commits ?? [];
-  evidence.commits = commits.map(pullRequestCommitOf);
+  const commits2 = pr.commits ?? [];
+  evidence.commits = commits2.map(pullRequestCommitOf);
   if (pr.commits && pr.commits.length < pr.commitCount) {
     evidence.gaps.push(
       `pull request #${number} has ${pr.commitCount} commits but the API listed ${pr.commits.length}${pr.commitsListedAtMost ? ` (it lists at most ${pr.commitsListedAtMost})` : ""}: the authors of the others are unknown`
     );
   }
-  const head = commits.find((c) => c.sha === pr.headSha);
+  const head = commits2.find((c) => c.sha === pr.headSha);
   if (pr.commits && !head) {
     evidence.gaps.push(`the head commit ${pr.headSha} of pull request #${number} is not among its listed commits`);
   }
   if (pr.mergeCommit) {
     evidence.mergeCommitCoAuthors = coAuthorsOf(pr.mergeCommit.message);
-    const method = mergeMethodOf(pr.mergeCommit, head, commits, pr.headSha);
+    const method = mergeMethodOf(pr.mergeCommit, head, commits2, pr.headSha);
     if (typeof method === "string") {
       evidence.pullRequest = { ...pullRequest, mergeMethod: method };
     } else {
@@ -1625,6 +1625,7 @@ import { isAbsolute, relative } from "node:path";
 var MAX_HISTORY_ARRIVALS = 100;
 var HISTORY_CONCURRENCY = 4;
 var MERGES = ["pr_merge", "merge_queue_merge"];
+var MAX_ARRIVAL_COMMITS = 250;
 async function reviewedHistoryOf(client, evidence, rules, api, attested) {
   const since = rules.historySince ?? "";
   const pr = evidence.pullRequest;
@@ -1693,14 +1694,22 @@ async function reviewedHistoryOf(client, evidence, rules, api, attested) {
     expected = entry.before.toLowerCase();
     return !MERGES.includes(entry.activityType);
   };
-  const read = await readActivity(client, {
-    repository: evidence.repository,
-    ref,
-    reached: step,
-    what: `an arrival before review.history-since (${since})`
-  });
-  if ("unreadable" in read) return refuse(`the activity feed could not be read: ${read.unreadable}`, { base });
-  if ("uncovered" in read) return refuse(`the activity feed is too long to walk: ${read.uncovered}`, { base });
+  const [read, builtProblem] = await Promise.all([
+    readActivity(client, {
+      repository: evidence.repository,
+      ref,
+      reached: step,
+      what: `an arrival before review.history-since (${since})`
+    }),
+    bringsOnlyItsPullRequest(client, evidence.repository, built, evidence)
+  ]);
+  const builtRefusal = builtProblem === void 0 ? [] : [`the built commit's own arrival, ${describe(built)}: ${builtProblem}`];
+  if ("unreadable" in read) {
+    return refuse([...builtRefusal, `the activity feed could not be read: ${read.unreadable}`].join("; "), { base });
+  }
+  if ("uncovered" in read) {
+    return refuse([...builtRefusal, `the activity feed is too long to walk: ${read.uncovered}`].join("; "), { base });
+  }
   if (!passedBuilt) {
     return refuse(`the activity feed of ${ref} no longer shows ${describe(built)}, the arrival of the built commit`, {
       base
@@ -1723,9 +1732,9 @@ async function reviewedHistoryOf(client, evidence, rules, api, attested) {
   );
   const failed = arrivals.filter((a) => a.verdict !== "pass");
   const partial = { base, arrivals, ...baseline && { baseline } };
-  if (failed.length > 0 || broken) {
+  if (builtRefusal.length > 0 || failed.length > 0 || broken) {
     const named = failed.map((a) => `${describeArrival(a)} fails ${a.reason}`);
-    return refuse([...named, ...broken ? [broken] : []].join("; "), partial);
+    return refuse([...builtRefusal, ...named, ...broken ? [broken] : []].join("; "), partial);
   }
   const end = baseline.attestation ? `back to ${short(baseline.commit)}, whose review attestation with a passing walk the attestation store holds (${baseline.attestation})` : `back to ${short(baseline.commit)} (${baseline.at}), before it`;
   return {
@@ -1839,12 +1848,51 @@ async function judgeArrival(client, repository, ref, entry, rules, api) {
   const result = evaluateReview(evidence, rules);
   const number = evidence.pullRequest?.number;
   const failing = result.checks.filter((c) => c.verdict !== "pass").map((c) => `${c.id} (${c.reason})`);
+  const brings = number === void 0 ? void 0 : await bringsOnlyItsPullRequest(client, repository, entry, evidence);
+  if (brings !== void 0) failing.push(`reviewed-history (${brings})`);
   return {
     ...arrival,
     ...number !== void 0 && { pullRequest: number },
-    verdict: result.verdict === "pass" && number !== void 0 ? "pass" : "fail",
+    verdict: result.verdict === "pass" && number !== void 0 && brings === void 0 ? "pass" : "fail",
     reason: failing.length > 0 ? failing.join("; ") : number === void 0 ? "merged-by-pull-request (no pull request merged as it)" : `pull request #${number}'s review passes`
   };
+}
+async function bringsOnlyItsPullRequest(client, repository, entry, evidence) {
+  const what = `the ${entry.activityType} of ${short(entry.after)}`;
+  const pr = evidence.pullRequest;
+  if (!pr) return `${what} was merged by no pull request that was read: what it brings cannot be accounted for`;
+  if (!sameSha(evidence.commit, entry.after)) {
+    return `${what}: the pull request read is #${pr.number}, merged as ${short(evidence.commit)}, not as ${short(entry.after)}`;
+  }
+  const steps = pr.mergeMethod === "rebase" ? evidence.commits.length : 1;
+  if (steps < 1 || steps > MAX_ARRIVAL_COMMITS) {
+    return `${what}: pull request #${pr.number} (${pr.mergeMethod} merge) accounts for ${steps} commits, not between 1 and ${MAX_ARRIVAL_COMMITS}: what the arrival brings cannot be accounted for`;
+  }
+  const accounts = `pull request #${pr.number} (${pr.mergeMethod} merge) accounts for ${steps}`;
+  const [owner, repo] = repository.split("/");
+  const before = entry.before.toLowerCase();
+  let at = entry.after.toLowerCase();
+  for (let n = 1; n <= steps; n++) {
+    let parent;
+    try {
+      const response = await client.request("GET /repos/{owner}/{repo}/commits/{ref}", { owner, repo, ref: at });
+      parent = response.data.parents?.[0]?.sha;
+    } catch (error) {
+      if (!isApiFailure(error)) throw error;
+      return `${what}: GET /repos/${repository}/commits/${at} could not be read (${failureOf(error)}): what the arrival brings cannot be accounted for`;
+    }
+    if (typeof parent !== "string") {
+      return `${what} brings ${commits(n)} down to ${short(at)}, which has no parent, without reaching its before ${short(before)}; ${accounts}`;
+    }
+    if (sameSha(parent, before)) {
+      return n === steps ? void 0 : `${what} brings ${commits(n)}; ${accounts}: the pull request's commits are not what the branch received`;
+    }
+    at = parent.toLowerCase();
+  }
+  return `${what} brings more than ${commits(steps)} (following first parents, ${short(at)} is not its before ${short(before)}); ${accounts}: the others (a merge queue group's earlier members, or commits the feed does not show) are not judged`;
+}
+function commits(n) {
+  return `${n} commit${n === 1 ? "" : "s"}`;
 }
 function describe(entry) {
   return `${entry.activityType} of ${short(entry.after)} by ${entry.actor?.login ?? "an unknown actor"} at ${entry.timestamp}`;
