@@ -8,7 +8,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-GIPMPMJB.js";
+} from "./chunk-VZI2P6JE.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/sigstore/src/endpoints.ts

@@ -49,6 +49,7 @@ import {
 } from '@twokey/core';
 import { BundleVerificationError, type BundleVerifier, parseBundle, SigstoreInputError } from '@twokey/sigstore';
 import { type AttestationStore, AttestationStoreError, fetchAttestations } from './attestations';
+import { mapConcurrently } from './concurrently';
 import { failureOf, isApiFailure, readActivity } from './evidence';
 import { type GitHubApi, readReviewEvidence } from './evidence-graphql';
 import type { GitHubClient } from './octokit';
@@ -443,18 +444,4 @@ function sameSha(a: string, b: string): boolean {
 
 function short(sha: string): string {
   return sha.slice(0, 12);
-}
-
-/** `work` on every item, at most `limit` at a time; results in the items' order. */
-async function mapConcurrently<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

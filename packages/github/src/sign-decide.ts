@@ -32,6 +32,7 @@ import {
 } from '@twokey/sigstore';
 import { resolveArtifacts } from './artifacts';
 import { storeAttestations } from './attestations';
+import { mapConcurrently } from './concurrently';
 import { writeEvidence } from './evidence-directory';
 import { type EvidenceRead, readReviewEvidence } from './evidence-graphql';
 import { attestedBaselines, reviewedHistoryOf } from './history';
@@ -236,17 +237,3 @@ export function signatureFileNames(artifacts: ArtifactRef[]): string[] {
 
 /** The characters of an artifact's name kept in its signature's file name. */
 const MAX_NAME = 120;
-
-/** `work` on every item, at most `limit` at a time; results in the items' order. */
-async function mapConcurrently<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}

@@ -7,7 +7,7 @@ import {
   createGitHubClient,
   describeError,
   renderSummary
-} from "./chunk-GIPMPMJB.js";
+} from "./chunk-VZI2P6JE.js";
 import {
   require_dist,
   require_dist2,
@@ -31429,6 +31429,20 @@ function sha256Artifact(subject) {
   return { name: subject.name ?? `sha256:${hex2}`, digest: { algorithm: "sha256", hex: hex2 } };
 }
 
+// packages/github/src/concurrently.ts
+async function mapConcurrently(items, limit, work) {
+  const results = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 // packages/github/src/history.ts
 var MAX_HISTORY_ARRIVALS = 100;
 var HISTORY_CONCURRENCY = 4;
@@ -31715,18 +31729,6 @@ function sameSha2(a, b) {
 function short2(sha) {
   return sha.slice(0, 12);
 }
-async function mapConcurrently(items, limit, work) {
-  const results = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 // packages/github/src/sign-stage.ts
 var SIGNING_CONCURRENCY = 4;
@@ -31812,7 +31814,7 @@ async function collectEvidence(inputs, source, policy, verifier) {
 async function signAndWrite(inputs, signer, statement, artifacts, commit) {
   const options = { endpoints: inputs.endpoints, identityToken: () => sameSignerToken(inputs, signer) };
   const review = await signStatement(statement, options);
-  const signatures = await mapConcurrently2(
+  const signatures = await mapConcurrently(
     artifacts,
     SIGNING_CONCURRENCY,
     (artifact) => signArtifact({ digest: artifact.digest }, options)
@@ -31859,18 +31861,6 @@ function signatureFileNames(artifacts) {
   });
 }
 var MAX_NAME = 120;
-async function mapConcurrently2(items, limit, work) {
-  const results = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 export {
   breakGlassOutcome,
   signBreakGlass,

@@ -1616,6 +1616,20 @@ async function signProvenance(inputs, subjects) {
 // packages/github/src/sign-decide.ts
 import { isAbsolute, relative } from "node:path";
 
+// packages/github/src/concurrently.ts
+async function mapConcurrently(items, limit, work) {
+  const results = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 // packages/github/src/history.ts
 var MAX_HISTORY_ARRIVALS = 100;
 var HISTORY_CONCURRENCY = 4;
@@ -1902,18 +1916,6 @@ function sameSha(a, b) {
 function short(sha) {
   return sha.slice(0, 12);
 }
-async function mapConcurrently(items, limit, work) {
-  const results = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 // packages/github/src/sign-stage.ts
 var SIGNING_CONCURRENCY = 4;
@@ -1999,7 +2001,7 @@ async function collectEvidence(inputs, source, policy, verifier) {
 async function signAndWrite(inputs, signer, statement, artifacts, commit) {
   const options = { endpoints: inputs.endpoints, identityToken: () => sameSignerToken(inputs, signer) };
   const review = await signStatement(statement, options);
-  const signatures = await mapConcurrently2(
+  const signatures = await mapConcurrently(
     artifacts,
     SIGNING_CONCURRENCY,
     (artifact) => signArtifact({ digest: artifact.digest }, options)
@@ -2046,18 +2048,6 @@ function signatureFileNames(artifacts) {
   });
 }
 var MAX_NAME = 120;
-async function mapConcurrently2(items, limit, work) {
-  const results = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 export {
   breakGlassOutcome,
   signBreakGlass,
