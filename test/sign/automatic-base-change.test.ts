@@ -57,7 +57,13 @@ async function judge(event: 'automatic_base_change_succeeded' | 'base_ref_change
   const { repository, merged } = stackedChange(event);
   const fake = await startGitHubFake(aGitHubState(repository));
   fakes.push(fake);
-  const client = createGitHubClient({ token: 'ghs_test', baseUrl: fake.url, retryDelayMs: 5, timeoutMs: 5_000 });
+  const client = createGitHubClient({
+    token: 'ghs_test',
+    baseUrl: fake.url,
+    retryDelayMs: 5,
+    timeoutMs: 5_000,
+    readsOnly: true,
+  });
   const request = { repository: 'acme/app', commit: merged, ref: 'refs/heads/main' };
   const evidence =
     api === 'rest'

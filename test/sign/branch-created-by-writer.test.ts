@@ -59,7 +59,13 @@ describe('a branch alice creates that a protected-branches glob matches', () => 
       const { repository, merged } = scenario();
       const fake = await startGitHubFake(aGitHubState(repository));
       fakes.push(fake);
-      const client = createGitHubClient({ token: 'ghs_test', baseUrl: fake.url, retryDelayMs: 5, timeoutMs: 5_000 });
+      const client = createGitHubClient({
+        token: 'ghs_test',
+        baseUrl: fake.url,
+        retryDelayMs: 5,
+        timeoutMs: 5_000,
+        readsOnly: true,
+      });
       const request = { repository: 'acme/app', commit: merged, ref: 'refs/heads/release/9.9' };
       const evidence =
         api === 'rest'

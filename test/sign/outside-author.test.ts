@@ -63,7 +63,13 @@ async function judge(approvers: string[] | 'bot-opened', api: 'graphql' | 'rest'
   const { state, merged } = approvers === 'bot-opened' ? botOpenedChange() : outsideChange(approvers);
   const fake = await startGitHubFake(state);
   fakes.push(fake);
-  const client = createGitHubClient({ token: 'ghs_test', baseUrl: fake.url, retryDelayMs: 5, timeoutMs: 5_000 });
+  const client = createGitHubClient({
+    token: 'ghs_test',
+    baseUrl: fake.url,
+    retryDelayMs: 5,
+    timeoutMs: 5_000,
+    readsOnly: true,
+  });
   const request = { repository: 'acme/app', commit: merged, ref: 'refs/heads/main' };
   const evidence =
     api === 'rest'

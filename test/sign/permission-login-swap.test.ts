@@ -65,7 +65,13 @@ describe('a reviewer’s permission answered for another account', () => {
     const { alice, mallory, repository, merged } = change();
     const fake = await startGitHubFake(aGitHubState(repository, alice, mallory));
     fakes.push(fake);
-    const client = createGitHubClient({ token: 'ghs_test', baseUrl: fake.url, retryDelayMs: 5, timeoutMs: 5_000 });
+    const client = createGitHubClient({
+      token: 'ghs_test',
+      baseUrl: fake.url,
+      retryDelayMs: 5,
+      timeoutMs: 5_000,
+      readsOnly: true,
+    });
     let graphqlCalls = 0;
     let swapped = false;
     client.hook.before('request', async (options) => {
@@ -104,7 +110,13 @@ describe('a reviewer’s permission answered for another account', () => {
     const { alice, mallory, repository, merged } = change();
     const fake = await startGitHubFake(aGitHubState(repository, alice, mallory));
     fakes.push(fake);
-    const client = createGitHubClient({ token: 'ghs_test', baseUrl: fake.url, retryDelayMs: 5, timeoutMs: 5_000 });
+    const client = createGitHubClient({
+      token: 'ghs_test',
+      baseUrl: fake.url,
+      retryDelayMs: 5,
+      timeoutMs: 5_000,
+      readsOnly: true,
+    });
     let swapped = false;
     client.hook.before('request', async (options) => {
       const url = String(options.url);

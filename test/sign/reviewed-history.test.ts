@@ -90,7 +90,14 @@ function history(first: First, early: string | null = '2026-02-01T00:00:00Z') {
 async function signStageEvidence(repo: FakeRepository, commit: string, api: GitHubApi, rules = ON) {
   const fake = await startGitHubFake(aGitHubState(repo));
   fakes.push(fake);
-  const client = createGitHubClient({ token: 'ghs_test', baseUrl: fake.url, retryDelayMs: 5, timeoutMs: 5_000 });
+  // Reads only, as the sign stage's client (sign-decide.ts): its GraphQL POSTs are not spaced a second apart.
+  const client = createGitHubClient({
+    token: 'ghs_test',
+    baseUrl: fake.url,
+    retryDelayMs: 5,
+    timeoutMs: 5_000,
+    readsOnly: true,
+  });
   const read = await readReviewEvidence(client, { repository: 'acme/app', commit, ref: 'refs/heads/main' }, api);
   expect(read.api).toBe(api);
   const evidence = read.evidence;
