@@ -1,3 +1,4 @@
+export * from './artifact-subjects';
 export * from './break-glass';
 export * from './break-glass-change';
 export * from './deploy-approval';

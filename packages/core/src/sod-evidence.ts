@@ -2,12 +2,8 @@
 // to the policy's identities and read as one fact — a decision record, a review, a deploy approval, a break-glass —
 // or, when it cannot count, as an audit finding (M6). Only the facts are kept, never the bundles, so a report over
 // 100,000 bundles holds a few hundred bytes a bundle. Pure: the caller verifies the bundles (packages/sigstore).
-import {
-  BREAK_GLASS_PREDICATE_TYPE,
-  breakGlassArtifactSubjects,
-  breakGlassId,
-  parseBreakGlassPredicate,
-} from './break-glass';
+import { artifactSubjects } from './artifact-subjects';
+import { BREAK_GLASS_PREDICATE_TYPE, breakGlassId, parseBreakGlassPredicate } from './break-glass';
 import {
   DEPLOY_APPROVAL_PREDICATE_TYPE,
   isBotAccount,
@@ -18,12 +14,7 @@ import { parseStatement, type Statement } from './intoto';
 import type { IdentityRule, VerifiedBundle } from './model';
 import { matchIdentity, type Policy } from './policy';
 import type { RejectedEvidence } from './report';
-import {
-  parseReviewPredicate,
-  REVIEW_PREDICATE_TYPE,
-  type ReviewPredicate,
-  reviewArtifactSubjects,
-} from './review-predicate';
+import { parseReviewPredicate, REVIEW_PREDICATE_TYPE, type ReviewPredicate } from './review-predicate';
 import {
   readDecisionRecord,
   TWO_PERSON_RULE_LEVEL,
@@ -264,12 +255,7 @@ export class EvidenceLedger {
     const signerRepository = repositoryOfUri(bundle.signer.extensions.sourceRepositoryURI);
     const signedAt = latest(bundle.signedAt);
     // A break-glass's run subject (the run that signed it), a review's reviewed-commit subject: no artifact.
-    const artifacts =
-      statement.predicateType === BREAK_GLASS_PREDICATE_TYPE
-        ? breakGlassArtifactSubjects(statement.subject)
-        : statement.predicateType === REVIEW_PREDICATE_TYPE
-          ? reviewArtifactSubjects(statement.subject)
-          : statement.subject;
+    const artifacts = artifactSubjects(statement.predicateType, statement.subject);
     const subjects = artifacts.flatMap((s) => (typeof s.digest.sha256 === 'string' ? [s.digest.sha256] : []));
     let fact: { repository: string; claimedAt: string; add: () => void };
     try {

@@ -6,9 +6,8 @@
 
 import {
   type ArtifactReport,
-  BREAK_GLASS_PREDICATE_TYPE,
+  artifactSubjects,
   type BreakGlassUsed,
-  breakGlassArtifactSubjects,
   checkPasses,
   type DecisionSeen,
   type DeployApprovalPredicate,
@@ -21,11 +20,9 @@ import {
   matchIdentity,
   type Policy,
   REPORT_SCHEMA_VERSION,
-  REVIEW_PREDICATE_TYPE,
   type RejectedEvidence,
   type RepositoryBinding,
   readDecisionRecord,
-  reviewArtifactSubjects,
   type SignerIdentity,
   type VerifiedBundle,
 } from '@twokey/core';
@@ -314,12 +311,7 @@ function sha256Named(bundle: VerifiedBundle): string[] {
   const subject = statement?.subject;
   if (!Array.isArray(subject)) return [];
   // A break-glass's run subject, a review's reviewed-commit subject: no artifact it is about.
-  const about =
-    statement?.predicateType === BREAK_GLASS_PREDICATE_TYPE
-      ? breakGlassArtifactSubjects(subject)
-      : statement?.predicateType === REVIEW_PREDICATE_TYPE
-        ? reviewArtifactSubjects(subject)
-        : subject;
+  const about = artifactSubjects(statement?.predicateType, subject as { name?: unknown }[]);
   return about.flatMap((s) => {
     const hex = (s as { digest?: { sha256?: unknown } } | null)?.digest?.sha256;
     return typeof hex === 'string' ? [hex] : [];

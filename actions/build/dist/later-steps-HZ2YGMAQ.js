@@ -17628,565 +17628,6 @@ function firstAttemptProblem(run) {
   return void 0;
 }
 
-// packages/core/src/break-glass-change.ts
-var CHANGE_ROLES = [
-  "author",
-  "committer",
-  "co-author",
-  "pull-request-author",
-  "head-branch-pusher",
-  "pusher"
-];
-var IDENTIFY = {
-  minApprovals: 1,
-  allowBots: false,
-  requireApprovalOnHead: true,
-  changesRequestedBlocks: true,
-  unidentifiedCoAuthors: "refuse",
-  nonHumanCoAuthors: [],
-  allowActivityFallback: false,
-  botPushers: []
-};
-var MAX_CHANGE_CONTRIBUTORS = 256;
-function breakGlassChangePeople(evidence) {
-  const { commit, review, arrivals, defaultBranch } = evidence;
-  const problems = [];
-  const sha = commit.sha;
-  const branch = `refs/heads/${defaultBranch}`;
-  if (review.gaps.length > 0) {
-    problems.push(
-      `whether ${sha} is the merge of a pull request, and who wrote and pushed that pull request, cannot be told: ${review.gaps.join("; ")}`
-    );
-  }
-  const pr = review.pullRequest;
-  const activity = review.activity;
-  if (pr && !activity?.available) {
-    problems.push(
-      `who pushed to the head branch of pull request #${pr.number} cannot be told: ${activity ? activity.reason : "the activity feed was not read"}`
-    );
-  }
-  const headPushes = pr && activity?.available ? activity.headPushes : [];
-  if (!arrivals.available) {
-    problems.push(`who put ${sha} on ${branch} cannot be told: ${arrivals.reason}`);
-  } else if (arrivals.entries.length === 0) {
-    problems.push(
-      `the activity feed of ${branch} shows no push or merge that put ${sha} there, so who pushed it cannot be told (a break-glass is for a commit on the default branch)`
-    );
-  }
-  const pushes = arrivals.available ? arrivals.entries : [];
-  const commits2 = [commit, ...pr ? review.commits.filter((c) => c.sha.toLowerCase() !== sha.toLowerCase()) : []];
-  const identities = gitIdentities(
-    {
-      ...review,
-      commits: commits2,
-      mergeCommitCoAuthors: [],
-      profiles: [...review.profiles ?? [], ...evidence.profiles],
-      activity: { available: true, headPushes: [...headPushes, ...pushes], builtCommitArrivals: [] },
-      lastPush: { accounts: [], people: [], source: "activity" }
-    },
-    IDENTIFY
-  );
-  for (const who of [...identities.unidentified, ...identities.unidentifiedCoAuthors]) {
-    problems.push(`${who}: nobody can tell whether an approver is that person`);
-  }
-  const people = /* @__PURE__ */ new Map();
-  const add2 = (account2, role) => {
-    const known = people.get(account2.id);
-    if (!known) people.set(account2.id, { account: { ...account2 }, roles: [role] });
-    else if (!known.roles.includes(role)) known.roles.push(role);
-  };
-  for (const c of commits2) {
-    const persons = [
-      [c.author, "author"],
-      [c.committer, "committer"],
-      ...c.coAuthors.map((person) => [person, "co-author"])
-    ];
-    for (const [person, role] of persons) {
-      const accounts = identities.accountsOf(person);
-      if (accounts.length === 0 && role !== "committer" && person.email.toLowerCase() === "noreply@github.com") {
-        problems.push(
-          `the ${role} of ${c.sha.slice(0, 7)} is GitHub's own service identity "${person.name} <${person.email}>": who wrote it is unknown`
-        );
-      }
-      for (const account2 of accounts) add2(account2, role);
-    }
-  }
-  if (pr) add2(pr.author, "pull-request-author");
-  for (const push of headPushes) if (push.actor) add2(push.actor, "head-branch-pusher");
-  for (const push of pushes) if (push.actor) add2(push.actor, "pusher");
-  const contributors = [...people.values()].map((c) => ({
-    account: c.account,
-    roles: CHANGE_ROLES.filter((r) => c.roles.includes(r))
-  }));
-  if (contributors.length > MAX_CHANGE_CONTRIBUTORS) {
-    problems.push(
-      `the change has ${contributors.length} people, more than the ${MAX_CHANGE_CONTRIBUTORS} a break-glass records`
-    );
-  }
-  return {
-    contributors: contributors.slice(0, MAX_CHANGE_CONTRIBUTORS),
-    ...pr && { pullRequest: { number: pr.number, url: pr.url, title: pr.title } },
-    problems
-  };
-}
-function describeContributor(contributor) {
-  return `${contributor.account.login} (${contributor.roles.join(", ")})`;
-}
-
-// packages/core/src/identity-pattern.ts
-var MAX_IDENTITY_PATTERN_LENGTH = 1024;
-var MAX_IDENTITY_PATTERN_PROGRAM = 2048;
-var MAX_MATCHED_SAN_LENGTH = 64 * 1024;
-var IdentityPatternError = class extends CodedError {
-  kind = "usage";
-  name = "IdentityPatternError";
-};
-var compiled2 = /* @__PURE__ */ new Map();
-var MAX_CACHED_PATTERNS = 8;
-function compileIdentityPattern(pattern) {
-  const cached = compiled2.get(pattern);
-  if (cached) return cached;
-  const re = parse(pattern);
-  const size = re.programSize();
-  if (size > MAX_IDENTITY_PATTERN_PROGRAM) {
-    throw new IdentityPatternError(
-      "PATTERN_TOO_LARGE",
-      `compiles to ${size} RE2 instructions, more than ${MAX_IDENTITY_PATTERN_PROGRAM} (each copy of a counted repeat counts: .{1000} is 1000)`
-    );
-  }
-  const identityPattern = {
-    source: pattern,
-    matches: (san) => san.length <= MAX_MATCHED_SAN_LENGTH && re.testExact(san)
-  };
-  if (compiled2.size >= MAX_CACHED_PATTERNS) compiled2.delete(compiled2.keys().next().value);
-  compiled2.set(pattern, identityPattern);
-  return identityPattern;
-}
-function parse(pattern) {
-  const length = pattern.length <= MAX_IDENTITY_PATTERN_LENGTH ? pattern.length : Array.from(pattern).length;
-  if (length > MAX_IDENTITY_PATTERN_LENGTH) {
-    throw new IdentityPatternError(
-      "PATTERN_TOO_LONG",
-      `${length} characters, more than the ${MAX_IDENTITY_PATTERN_LENGTH} an identity pattern may have`
-    );
-  }
-  try {
-    return RE2JS.compile(pattern);
-  } catch (error) {
-    const reason = String(error.message).replace(/^error parsing regexp: /, "");
-    if (/expression too large/.test(reason)) {
-      throw new IdentityPatternError("PATTERN_TOO_LARGE", `${reason} (more than RE2 compiles)`);
-    }
-    if (isJavaScriptRegExp(pattern)) {
-      throw new IdentityPatternError(
-        "PATTERN_NOT_RE2",
-        `not an RE2 pattern: ${reason} (identity patterns use RE2 syntax, as cosign's: no backreferences or lookarounds, repeats up to {1000})`
-      );
-    }
-    throw new IdentityPatternError("PATTERN_SYNTAX", `not a valid regular expression: ${reason}`);
-  }
-}
-function isJavaScriptRegExp(pattern) {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// packages/core/src/policy.ts
-var import_yaml = __toESM(require_dist4());
-var MAX_POLICY_LENGTH = 128 * 1024;
-var PLAIN_TAGS = new Set(["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`));
-var DEFAULT_BREAK_GLASS_RULES = { maxDurationSeconds: 24 * 60 * 60, minApprovers: 1 };
-var DEFAULT_MAX_AGE_SECONDS = 30 * 24 * 60 * 60;
-function parseDuration(value) {
-  if (typeof value === "number") return value;
-  const match = /^([1-9][0-9]{0,9})([smhd]?)$/.exec(value);
-  if (!match) throw new RangeError(`expected a duration such as 30d, 12h, 90m or a number of seconds, found ${value}`);
-  const unit = { "": 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2]];
-  return Number(match[1]) * unit;
-}
-function matchIdentity(signer, rule) {
-  const expected = rule.san ?? (rule.sans ? describeIdentityRule(rule) : `a SAN matching ${describeIdentityRule(rule)}`);
-  const found = signer.san.length > MAX_MATCHED_SAN_LENGTH ? `a SAN of ${signer.san.length} characters (more than the ${MAX_MATCHED_SAN_LENGTH} an identity is matched on)` : signer.san || "(no SAN)";
-  if (rule.san !== void 0) {
-    if (signer.san !== rule.san) return { ok: false, reason: `expected ${expected}, found ${found}` };
-  } else if (rule.sans !== void 0) {
-    if (!rule.sans.includes(signer.san)) return { ok: false, reason: `expected ${expected}, found ${found}` };
-  } else if (rule.sanPattern !== void 0) {
-    let pattern;
-    try {
-      pattern = compileIdentityPattern(rule.sanPattern);
-    } catch (error) {
-      return { ok: false, reason: `the SAN pattern ${rule.sanPattern} cannot be used: ${error.message}` };
-    }
-    if (!pattern.matches(signer.san)) return { ok: false, reason: `expected ${expected}, found ${found}` };
-  } else {
-    return { ok: false, reason: "the identity rule names neither a SAN nor a SAN pattern" };
-  }
-  if (signer.issuer !== rule.issuer) {
-    return {
-      ok: false,
-      reason: `expected issuer ${rule.issuer}, found ${signer.issuer || "(no issuer)"} (SAN ${found})`
-    };
-  }
-  if (rule.runnerEnvironment !== void 0 && signer.extensions.runnerEnvironment !== rule.runnerEnvironment) {
-    const runner = signer.extensions.runnerEnvironment ?? "none in the certificate";
-    return {
-      ok: false,
-      reason: `expected a job on a GitHub-hosted runner, found runner environment ${runner} (SAN ${found}): whoever runs a self-hosted runner holds the jobs' tokens it runs (runner-environment: any in the policy's identity accepts it)`
-    };
-  }
-  if (rule.sourceRepository !== void 0 && signer.extensions.sourceRepositoryURI !== rule.sourceRepository) {
-    const repository = signer.extensions.sourceRepositoryURI ?? "(none in the certificate)";
-    return {
-      ok: false,
-      reason: `expected a run of ${rule.sourceRepository}, found source repository ${repository} (SAN ${found})`
-    };
-  }
-  return { ok: true, reason: `${found} (issuer ${signer.issuer}) matches ${expected}` };
-}
-function describeIdentityRule(rule) {
-  if (rule.san !== void 0) return rule.san;
-  if (rule.sans !== void 0) return `one of ${rule.sans.join(", ")}`;
-  if (rule.sanPattern !== void 0) return `^(?:${rule.sanPattern})$`;
-  return "(no SAN)";
-}
-function buildTriggerProblem(signer, rule) {
-  if (rule.triggers === void 0) return void 0;
-  const trigger = signer.extensions.buildTrigger;
-  if (trigger !== void 0 && rule.triggers.includes(trigger)) return void 0;
-  return `expected a build run started by ${rule.triggers.join(" or ")}, found ${trigger === void 0 ? "no Build Trigger in the certificate" : `one started by ${trigger} (the certificate's Build Trigger)`}: a run started by another event may build what that event brought in, which no review covers (identities.build.triggers lists the events accepted)`;
-}
-function buildWorkflowProblem(signer, rule) {
-  if (rule.workflows === void 0) return void 0;
-  const config = signer.extensions.buildConfigURI;
-  const repository = signer.extensions.sourceRepositoryURI;
-  const ref = signer.extensions.sourceRepositoryRef;
-  const prefix = repository === void 0 ? void 0 : `${repository.replace(/\/+$/, "")}/`;
-  const suffix = ref === void 0 ? void 0 : `@${ref}`;
-  const path = config !== void 0 && prefix !== void 0 && suffix !== void 0 && config.length > prefix.length + suffix.length && config.startsWith(prefix) && config.endsWith(suffix) ? config.slice(prefix.length, config.length - suffix.length) : void 0;
-  if (path !== void 0 && rule.workflows.some((glob) => compileNameGlob(glob).matches(path))) return void 0;
-  return `expected a build run of ${rule.workflows.join(" or ")}, found ${config === void 0 ? "no Build Config URI in the certificate" : path === void 0 ? `${config} (the certificate's Build Config URI), not a workflow of ${repository ?? "the repository that ran it"} at ${ref ?? "the ref the certificate names"}` : `one of ${path} (the certificate's Build Config URI)`}: another workflow calling the build workflow (a preview of a ref given as input) builds what it is told to, which no review covers (identities.build.workflows lists the workflows accepted)`;
-}
-function buildRunProblem(signer, rule) {
-  return buildTriggerProblem(signer, rule) ?? buildWorkflowProblem(signer, rule);
-}
-
-// packages/core/src/slsa-provenance.ts
-var SLSA_PROVENANCE_V1_PREDICATE_TYPE = "https://slsa.dev/provenance/v1";
-function parseSlsaProvenanceV1(json) {
-  const predicate = objectAt2(json, "predicate");
-  const definition = objectAt2(predicate.buildDefinition, "predicate.buildDefinition");
-  const buildDefinition = {
-    buildType: nonEmptyString(definition.buildType, "predicate.buildDefinition.buildType"),
-    externalParameters: objectAt2(definition.externalParameters, "predicate.buildDefinition.externalParameters")
-  };
-  if (definition.internalParameters !== void 0) {
-    buildDefinition.internalParameters = objectAt2(
-      definition.internalParameters,
-      "predicate.buildDefinition.internalParameters"
-    );
-  }
-  const resolved = descriptors(definition.resolvedDependencies, "predicate.buildDefinition.resolvedDependencies");
-  if (resolved) buildDefinition.resolvedDependencies = resolved;
-  const run = objectAt2(predicate.runDetails, "predicate.runDetails");
-  const builderRecord = objectAt2(run.builder, "predicate.runDetails.builder");
-  const builder = { id: nonEmptyString(builderRecord.id, "predicate.runDetails.builder.id") };
-  if (builderRecord.version !== void 0) {
-    builder.version = stringMap(builderRecord.version, "predicate.runDetails.builder.version");
-  }
-  const builderDependencies = descriptors(
-    builderRecord.builderDependencies,
-    "predicate.runDetails.builder.builderDependencies"
-  );
-  if (builderDependencies) builder.builderDependencies = builderDependencies;
-  const runDetails = { builder };
-  if (run.metadata !== void 0) {
-    const metadata = objectAt2(run.metadata, "predicate.runDetails.metadata");
-    runDetails.metadata = {};
-    for (const key of ["invocationId", "startedOn", "finishedOn"]) {
-      if (metadata[key] !== void 0) {
-        runDetails.metadata[key] = nonEmptyString(metadata[key], `predicate.runDetails.metadata.${key}`);
-      }
-    }
-  }
-  const byproducts = descriptors(run.byproducts, "predicate.runDetails.byproducts");
-  if (byproducts) runDetails.byproducts = byproducts;
-  return { buildDefinition, runDetails };
-}
-function descriptors(value, field2) {
-  if (value === void 0) return void 0;
-  if (!Array.isArray(value))
-    throw new InTotoError("PREDICATE_INVALID", field2, "expected an array of ResourceDescriptors");
-  return value.map((element, i) => parseResourceDescriptor(element, `${field2}[${i}]`));
-}
-function objectAt2(value, field2) {
-  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field2, "missing (required)");
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InTotoError("PREDICATE_INVALID", field2, "expected a JSON object");
-  }
-  return value;
-}
-function nonEmptyString(value, field2) {
-  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field2, "missing (required)");
-  if (typeof value !== "string" || value.length === 0) {
-    throw new InTotoError("PREDICATE_INVALID", field2, `expected a non-empty string, found ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-function stringMap(value, field2) {
-  const record = objectAt2(value, field2);
-  for (const [key, entry] of Object.entries(record)) {
-    if (typeof entry !== "string") throw new InTotoError("PREDICATE_INVALID", `${field2}.${key}`, "expected a string");
-  }
-  return record;
-}
-
-// packages/core/src/provenance.ts
-var GITHUB_WORKFLOW_BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1";
-var REQUIRED_CLAIMS = [
-  "repository",
-  "repository_id",
-  "repository_owner_id",
-  "sha",
-  "ref",
-  "workflow_ref",
-  "job_workflow_ref",
-  "event_name",
-  "runner_environment",
-  "run_id",
-  "run_attempt"
-];
-var ProvenanceError = class extends CodedError {
-  constructor(code, field2, message) {
-    super(code, `${field2}: ${message}`);
-    this.field = field2;
-  }
-  field;
-  /** Evidence that does not say what it must: refused. */
-  kind = "refusal";
-  name = "ProvenanceError";
-};
-function workflowRunClaims(claims) {
-  const picked = {};
-  for (const name of REQUIRED_CLAIMS) {
-    const value = claims[name];
-    if (typeof value !== "string" || value === "") {
-      throw new ProvenanceError(
-        "CLAIM_MISSING",
-        `token.${name}`,
-        `expected the GitHub Actions OIDC claim ${name}, found ${value === void 0 ? "none" : JSON.stringify(value)}`
-      );
-    }
-    picked[name] = value;
-  }
-  return picked;
-}
-function workflowProvenance(claims, serverUrl = "https://github.com") {
-  const repositoryUrl = `${serverUrl}/${claims.repository}`;
-  const [workflowPath, workflowRef] = splitWorkflowRef(claims.workflow_ref, claims.repository);
-  return {
-    buildDefinition: {
-      buildType: GITHUB_WORKFLOW_BUILD_TYPE,
-      externalParameters: { workflow: { ref: workflowRef, repository: repositoryUrl, path: workflowPath } },
-      internalParameters: {
-        github: {
-          event_name: claims.event_name,
-          repository_id: claims.repository_id,
-          repository_owner_id: claims.repository_owner_id,
-          runner_environment: claims.runner_environment
-        }
-      },
-      resolvedDependencies: [{ uri: `git+${repositoryUrl}@${claims.ref}`, digest: { gitCommit: claims.sha } }]
-    },
-    runDetails: {
-      builder: { id: `${serverUrl}/${claims.job_workflow_ref}` },
-      metadata: { invocationId: `${repositoryUrl}/actions/runs/${claims.run_id}/attempts/${claims.run_attempt}` }
-    }
-  };
-}
-function provenanceStatement(subjects, provenance) {
-  return {
-    _type: IN_TOTO_STATEMENT_TYPE,
-    subject: subjects,
-    predicateType: SLSA_PROVENANCE_V1_PREDICATE_TYPE,
-    predicate: provenance
-  };
-}
-function parseProvenance(json) {
-  let statement;
-  let provenance;
-  try {
-    statement = parseStatement(json);
-    if (statement.predicateType !== SLSA_PROVENANCE_V1_PREDICATE_TYPE) {
-      throw new ProvenanceError(
-        "PROVENANCE_PREDICATE_TYPE",
-        "predicateType",
-        `expected ${SLSA_PROVENANCE_V1_PREDICATE_TYPE}, found ${JSON.stringify(statement.predicateType)}`
-      );
-    }
-    provenance = parseSlsaProvenanceV1(statement.predicate);
-  } catch (error) {
-    if (error instanceof InTotoError) throw new ProvenanceError("PROVENANCE_MALFORMED", error.field, error.message);
-    throw error;
-  }
-  const { buildDefinition, runDetails } = provenance;
-  if (buildDefinition.buildType !== GITHUB_WORKFLOW_BUILD_TYPE) {
-    throw new ProvenanceError(
-      "PROVENANCE_BUILD_TYPE",
-      "predicate.buildDefinition.buildType",
-      `expected ${GITHUB_WORKFLOW_BUILD_TYPE}, found ${JSON.stringify(buildDefinition.buildType)}`
-    );
-  }
-  const workflow = workflowParameters(buildDefinition.externalParameters.workflow);
-  const repositoryMatch = /^(https:\/\/[^/]+)\/([^/]+\/[^/]+)$/.exec(workflow.repository);
-  if (!repositoryMatch) {
-    throw new ProvenanceError(
-      "PROVENANCE_MALFORMED",
-      "predicate.buildDefinition.externalParameters.workflow.repository",
-      `expected https://HOST/OWNER/NAME, found ${JSON.stringify(workflow.repository)}`
-    );
-  }
-  const repository = repositoryMatch[2];
-  const source = sourceDependency(buildDefinition.resolvedDependencies ?? [], workflow.repository);
-  return {
-    repository,
-    repositoryUrl: workflow.repository,
-    commit: source.commit,
-    ref: source.ref,
-    builderId: runDetails.builder.id,
-    workflow,
-    invocationId: runDetails.metadata?.invocationId,
-    subjects: statement.subject
-  };
-}
-function workflowParameters(value) {
-  const field2 = "predicate.buildDefinition.externalParameters.workflow";
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new ProvenanceError("PROVENANCE_MALFORMED", field2, "expected an object with repository, path and ref");
-  }
-  const record = value;
-  for (const key of ["repository", "path", "ref"]) {
-    if (typeof record[key] !== "string" || record[key] === "") {
-      throw new ProvenanceError("PROVENANCE_MALFORMED", `${field2}.${key}`, "expected a non-empty string");
-    }
-  }
-  return { repository: record.repository, path: record.path, ref: record.ref };
-}
-function sourceDependency(dependencies, repositoryUrl) {
-  const field2 = "predicate.buildDefinition.resolvedDependencies";
-  const prefix = `git+${repositoryUrl}@`;
-  const sources = dependencies.filter((d) => d.uri?.startsWith(prefix));
-  if (sources.length !== 1) {
-    throw new ProvenanceError(
-      "PROVENANCE_INCONSISTENT",
-      field2,
-      `expected exactly one dependency ${prefix}REF (the source), found ${sources.length}`
-    );
-  }
-  const source = sources[0];
-  const commit = source.digest?.gitCommit;
-  if (!commit || !/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(commit)) {
-    throw new ProvenanceError(
-      "PROVENANCE_MALFORMED",
-      `${field2}[${dependencies.indexOf(source)}].digest.gitCommit`,
-      `expected a git commit (40 or 64 lowercase hex), found ${JSON.stringify(commit ?? null)}`
-    );
-  }
-  return { commit, ref: source.uri.slice(prefix.length) };
-}
-function splitWorkflowRef(workflowRef, repository) {
-  const at = workflowRef.indexOf("@");
-  const path = at < 0 ? workflowRef : workflowRef.slice(0, at);
-  const ref = at < 0 ? "" : workflowRef.slice(at + 1);
-  return [path.startsWith(`${repository}/`) ? path.slice(repository.length + 1) : path, ref];
-}
-function sameRepositoryUri(a, b) {
-  const normalized = (uri) => uri.replace(/\/+$/, "").replace(/\.git$/, "").toLowerCase();
-  return normalized(a) === normalized(b);
-}
-function certificateBacksProvenance(signer, provenance) {
-  const { sourceRepositoryURI, sourceRepositoryDigest, sourceRepositoryRef } = signer.extensions;
-  const problems = [];
-  const disagree = (claim, says, certified, what) => {
-    if (certified === void 0) {
-      problems.push({
-        claim,
-        reason: `the provenance says ${says}, but the build identity's certificate names no ${what} to back it`
-      });
-    } else {
-      problems.push({
-        claim,
-        reason: `the provenance says ${says}, but the build identity's certificate says the workflow ran on ${certified}`
-      });
-    }
-  };
-  if (sourceRepositoryURI === void 0 || !sameRepositoryUri(sourceRepositoryURI, provenance.repositoryUrl)) {
-    disagree("repository", provenance.repositoryUrl, sourceRepositoryURI, "source repository");
-  }
-  if (sourceRepositoryDigest === void 0 || sourceRepositoryDigest.toLowerCase() !== provenance.commit.toLowerCase()) {
-    disagree("commit", `commit ${provenance.commit}`, sourceRepositoryDigest, "source commit");
-  }
-  if (sourceRepositoryRef === void 0 || sourceRepositoryRef !== provenance.ref) {
-    disagree("ref", `ref ${provenance.ref}`, sourceRepositoryRef, "source ref");
-  }
-  return problems;
-}
-
-// packages/core/src/repository-binding.ts
-var EvaluationError = class extends CodedError {
-  kind = "usage";
-  name = "EvaluationError";
-};
-function bindRepositories(policy, caller) {
-  const given = caller.repository || void 0;
-  if (given !== void 0 && !OWNER_NAME.test(given)) {
-    throw new EvaluationError(
-      "REPOSITORY_MALFORMED",
-      `${caller.name}: expected OWNER/NAME, found ${JSON.stringify(given)}`
-    );
-  }
-  const named = policyRepositories(policy);
-  if (!named) {
-    if (given === void 0) {
-      const why = `${policy.source} pins no source-repository and names no deploy.repositories`;
-      throw new EvaluationError(
-        "REPOSITORY_UNBOUND",
-        caller.role === "narrow" ? `${caller.name} OWNER/NAME is required: ${why}, so nothing says whose build \u2192 sign chain to accept` : `${caller.name} is not set and ${why}, so nothing says whose build \u2192 sign chain to accept`
-      );
-    }
-    return { repositories: [given], from: caller.name };
-  }
-  if (caller.role === "fallback" || given === void 0) return named;
-  if (!named.repositories.some((r) => sameRepositoryName(r, given))) {
-    throw new EvaluationError(
-      "REPOSITORY_NOT_IN_POLICY",
-      `${caller.name} ${given}: expected one of the repositories ${named.from} binds (${named.repositories.join(", ")})`
-    );
-  }
-  return { repositories: [given], from: `${caller.name}, one of ${named.from}` };
-}
-function policyRepositories(policy) {
-  if (policy.deploy.repositories?.length) {
-    return { repositories: policy.deploy.repositories, from: `deploy.repositories in ${policy.source}` };
-  }
-  const pinned = [policy.identities.build.sourceRepository, policy.identities.sign.sourceRepository].flatMap(
-    (uri) => uri === void 0 ? [] : [repositoryNameOf(uri) ?? uri]
-  );
-  const distinct = pinned.filter((r, i) => pinned.findIndex((o) => sameRepositoryName(o, r)) === i);
-  return distinct.length ? { repositories: distinct, from: `the source-repository in ${policy.source}` } : void 0;
-}
-var OWNER_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\/[A-Za-z0-9._-]+$/;
-function repositoryNameOf(uri) {
-  return /^https:\/\/[^/]+\/([^/]+\/[^/]+?)(?:\.git)?\/*$/.exec(uri)?.[1];
-}
-function sameRepositoryName(a, b) {
-  return a.toLowerCase() === b.toLowerCase();
-}
-
 // packages/core/src/review-predicate.ts
 import { createHash as createHash2 } from "node:crypto";
 
@@ -21097,6 +20538,565 @@ function describeSchemaError(error) {
     default:
       return error.message ?? "invalid";
   }
+}
+
+// packages/core/src/break-glass-change.ts
+var CHANGE_ROLES = [
+  "author",
+  "committer",
+  "co-author",
+  "pull-request-author",
+  "head-branch-pusher",
+  "pusher"
+];
+var IDENTIFY = {
+  minApprovals: 1,
+  allowBots: false,
+  requireApprovalOnHead: true,
+  changesRequestedBlocks: true,
+  unidentifiedCoAuthors: "refuse",
+  nonHumanCoAuthors: [],
+  allowActivityFallback: false,
+  botPushers: []
+};
+var MAX_CHANGE_CONTRIBUTORS = 256;
+function breakGlassChangePeople(evidence) {
+  const { commit, review, arrivals, defaultBranch } = evidence;
+  const problems = [];
+  const sha = commit.sha;
+  const branch = `refs/heads/${defaultBranch}`;
+  if (review.gaps.length > 0) {
+    problems.push(
+      `whether ${sha} is the merge of a pull request, and who wrote and pushed that pull request, cannot be told: ${review.gaps.join("; ")}`
+    );
+  }
+  const pr = review.pullRequest;
+  const activity = review.activity;
+  if (pr && !activity?.available) {
+    problems.push(
+      `who pushed to the head branch of pull request #${pr.number} cannot be told: ${activity ? activity.reason : "the activity feed was not read"}`
+    );
+  }
+  const headPushes = pr && activity?.available ? activity.headPushes : [];
+  if (!arrivals.available) {
+    problems.push(`who put ${sha} on ${branch} cannot be told: ${arrivals.reason}`);
+  } else if (arrivals.entries.length === 0) {
+    problems.push(
+      `the activity feed of ${branch} shows no push or merge that put ${sha} there, so who pushed it cannot be told (a break-glass is for a commit on the default branch)`
+    );
+  }
+  const pushes = arrivals.available ? arrivals.entries : [];
+  const commits2 = [commit, ...pr ? review.commits.filter((c) => c.sha.toLowerCase() !== sha.toLowerCase()) : []];
+  const identities = gitIdentities(
+    {
+      ...review,
+      commits: commits2,
+      mergeCommitCoAuthors: [],
+      profiles: [...review.profiles ?? [], ...evidence.profiles],
+      activity: { available: true, headPushes: [...headPushes, ...pushes], builtCommitArrivals: [] },
+      lastPush: { accounts: [], people: [], source: "activity" }
+    },
+    IDENTIFY
+  );
+  for (const who of [...identities.unidentified, ...identities.unidentifiedCoAuthors]) {
+    problems.push(`${who}: nobody can tell whether an approver is that person`);
+  }
+  const people = /* @__PURE__ */ new Map();
+  const add2 = (account2, role) => {
+    const known = people.get(account2.id);
+    if (!known) people.set(account2.id, { account: { ...account2 }, roles: [role] });
+    else if (!known.roles.includes(role)) known.roles.push(role);
+  };
+  for (const c of commits2) {
+    const persons = [
+      [c.author, "author"],
+      [c.committer, "committer"],
+      ...c.coAuthors.map((person) => [person, "co-author"])
+    ];
+    for (const [person, role] of persons) {
+      const accounts = identities.accountsOf(person);
+      if (accounts.length === 0 && role !== "committer" && person.email.toLowerCase() === "noreply@github.com") {
+        problems.push(
+          `the ${role} of ${c.sha.slice(0, 7)} is GitHub's own service identity "${person.name} <${person.email}>": who wrote it is unknown`
+        );
+      }
+      for (const account2 of accounts) add2(account2, role);
+    }
+  }
+  if (pr) add2(pr.author, "pull-request-author");
+  for (const push of headPushes) if (push.actor) add2(push.actor, "head-branch-pusher");
+  for (const push of pushes) if (push.actor) add2(push.actor, "pusher");
+  const contributors = [...people.values()].map((c) => ({
+    account: c.account,
+    roles: CHANGE_ROLES.filter((r) => c.roles.includes(r))
+  }));
+  if (contributors.length > MAX_CHANGE_CONTRIBUTORS) {
+    problems.push(
+      `the change has ${contributors.length} people, more than the ${MAX_CHANGE_CONTRIBUTORS} a break-glass records`
+    );
+  }
+  return {
+    contributors: contributors.slice(0, MAX_CHANGE_CONTRIBUTORS),
+    ...pr && { pullRequest: { number: pr.number, url: pr.url, title: pr.title } },
+    problems
+  };
+}
+function describeContributor(contributor) {
+  return `${contributor.account.login} (${contributor.roles.join(", ")})`;
+}
+
+// packages/core/src/identity-pattern.ts
+var MAX_IDENTITY_PATTERN_LENGTH = 1024;
+var MAX_IDENTITY_PATTERN_PROGRAM = 2048;
+var MAX_MATCHED_SAN_LENGTH = 64 * 1024;
+var IdentityPatternError = class extends CodedError {
+  kind = "usage";
+  name = "IdentityPatternError";
+};
+var compiled2 = /* @__PURE__ */ new Map();
+var MAX_CACHED_PATTERNS = 8;
+function compileIdentityPattern(pattern) {
+  const cached = compiled2.get(pattern);
+  if (cached) return cached;
+  const re = parse(pattern);
+  const size = re.programSize();
+  if (size > MAX_IDENTITY_PATTERN_PROGRAM) {
+    throw new IdentityPatternError(
+      "PATTERN_TOO_LARGE",
+      `compiles to ${size} RE2 instructions, more than ${MAX_IDENTITY_PATTERN_PROGRAM} (each copy of a counted repeat counts: .{1000} is 1000)`
+    );
+  }
+  const identityPattern = {
+    source: pattern,
+    matches: (san) => san.length <= MAX_MATCHED_SAN_LENGTH && re.testExact(san)
+  };
+  if (compiled2.size >= MAX_CACHED_PATTERNS) compiled2.delete(compiled2.keys().next().value);
+  compiled2.set(pattern, identityPattern);
+  return identityPattern;
+}
+function parse(pattern) {
+  const length = pattern.length <= MAX_IDENTITY_PATTERN_LENGTH ? pattern.length : Array.from(pattern).length;
+  if (length > MAX_IDENTITY_PATTERN_LENGTH) {
+    throw new IdentityPatternError(
+      "PATTERN_TOO_LONG",
+      `${length} characters, more than the ${MAX_IDENTITY_PATTERN_LENGTH} an identity pattern may have`
+    );
+  }
+  try {
+    return RE2JS.compile(pattern);
+  } catch (error) {
+    const reason = String(error.message).replace(/^error parsing regexp: /, "");
+    if (/expression too large/.test(reason)) {
+      throw new IdentityPatternError("PATTERN_TOO_LARGE", `${reason} (more than RE2 compiles)`);
+    }
+    if (isJavaScriptRegExp(pattern)) {
+      throw new IdentityPatternError(
+        "PATTERN_NOT_RE2",
+        `not an RE2 pattern: ${reason} (identity patterns use RE2 syntax, as cosign's: no backreferences or lookarounds, repeats up to {1000})`
+      );
+    }
+    throw new IdentityPatternError("PATTERN_SYNTAX", `not a valid regular expression: ${reason}`);
+  }
+}
+function isJavaScriptRegExp(pattern) {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// packages/core/src/policy.ts
+var import_yaml = __toESM(require_dist4());
+var MAX_POLICY_LENGTH = 128 * 1024;
+var PLAIN_TAGS = new Set(["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`));
+var DEFAULT_BREAK_GLASS_RULES = { maxDurationSeconds: 24 * 60 * 60, minApprovers: 1 };
+var DEFAULT_MAX_AGE_SECONDS = 30 * 24 * 60 * 60;
+function parseDuration(value) {
+  if (typeof value === "number") return value;
+  const match = /^([1-9][0-9]{0,9})([smhd]?)$/.exec(value);
+  if (!match) throw new RangeError(`expected a duration such as 30d, 12h, 90m or a number of seconds, found ${value}`);
+  const unit = { "": 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2]];
+  return Number(match[1]) * unit;
+}
+function matchIdentity(signer, rule) {
+  const expected = rule.san ?? (rule.sans ? describeIdentityRule(rule) : `a SAN matching ${describeIdentityRule(rule)}`);
+  const found = signer.san.length > MAX_MATCHED_SAN_LENGTH ? `a SAN of ${signer.san.length} characters (more than the ${MAX_MATCHED_SAN_LENGTH} an identity is matched on)` : signer.san || "(no SAN)";
+  if (rule.san !== void 0) {
+    if (signer.san !== rule.san) return { ok: false, reason: `expected ${expected}, found ${found}` };
+  } else if (rule.sans !== void 0) {
+    if (!rule.sans.includes(signer.san)) return { ok: false, reason: `expected ${expected}, found ${found}` };
+  } else if (rule.sanPattern !== void 0) {
+    let pattern;
+    try {
+      pattern = compileIdentityPattern(rule.sanPattern);
+    } catch (error) {
+      return { ok: false, reason: `the SAN pattern ${rule.sanPattern} cannot be used: ${error.message}` };
+    }
+    if (!pattern.matches(signer.san)) return { ok: false, reason: `expected ${expected}, found ${found}` };
+  } else {
+    return { ok: false, reason: "the identity rule names neither a SAN nor a SAN pattern" };
+  }
+  if (signer.issuer !== rule.issuer) {
+    return {
+      ok: false,
+      reason: `expected issuer ${rule.issuer}, found ${signer.issuer || "(no issuer)"} (SAN ${found})`
+    };
+  }
+  if (rule.runnerEnvironment !== void 0 && signer.extensions.runnerEnvironment !== rule.runnerEnvironment) {
+    const runner = signer.extensions.runnerEnvironment ?? "none in the certificate";
+    return {
+      ok: false,
+      reason: `expected a job on a GitHub-hosted runner, found runner environment ${runner} (SAN ${found}): whoever runs a self-hosted runner holds the jobs' tokens it runs (runner-environment: any in the policy's identity accepts it)`
+    };
+  }
+  if (rule.sourceRepository !== void 0 && signer.extensions.sourceRepositoryURI !== rule.sourceRepository) {
+    const repository = signer.extensions.sourceRepositoryURI ?? "(none in the certificate)";
+    return {
+      ok: false,
+      reason: `expected a run of ${rule.sourceRepository}, found source repository ${repository} (SAN ${found})`
+    };
+  }
+  return { ok: true, reason: `${found} (issuer ${signer.issuer}) matches ${expected}` };
+}
+function describeIdentityRule(rule) {
+  if (rule.san !== void 0) return rule.san;
+  if (rule.sans !== void 0) return `one of ${rule.sans.join(", ")}`;
+  if (rule.sanPattern !== void 0) return `^(?:${rule.sanPattern})$`;
+  return "(no SAN)";
+}
+function buildTriggerProblem(signer, rule) {
+  if (rule.triggers === void 0) return void 0;
+  const trigger = signer.extensions.buildTrigger;
+  if (trigger !== void 0 && rule.triggers.includes(trigger)) return void 0;
+  return `expected a build run started by ${rule.triggers.join(" or ")}, found ${trigger === void 0 ? "no Build Trigger in the certificate" : `one started by ${trigger} (the certificate's Build Trigger)`}: a run started by another event may build what that event brought in, which no review covers (identities.build.triggers lists the events accepted)`;
+}
+function buildWorkflowProblem(signer, rule) {
+  if (rule.workflows === void 0) return void 0;
+  const config = signer.extensions.buildConfigURI;
+  const repository = signer.extensions.sourceRepositoryURI;
+  const ref = signer.extensions.sourceRepositoryRef;
+  const prefix = repository === void 0 ? void 0 : `${repository.replace(/\/+$/, "")}/`;
+  const suffix = ref === void 0 ? void 0 : `@${ref}`;
+  const path = config !== void 0 && prefix !== void 0 && suffix !== void 0 && config.length > prefix.length + suffix.length && config.startsWith(prefix) && config.endsWith(suffix) ? config.slice(prefix.length, config.length - suffix.length) : void 0;
+  if (path !== void 0 && rule.workflows.some((glob) => compileNameGlob(glob).matches(path))) return void 0;
+  return `expected a build run of ${rule.workflows.join(" or ")}, found ${config === void 0 ? "no Build Config URI in the certificate" : path === void 0 ? `${config} (the certificate's Build Config URI), not a workflow of ${repository ?? "the repository that ran it"} at ${ref ?? "the ref the certificate names"}` : `one of ${path} (the certificate's Build Config URI)`}: another workflow calling the build workflow (a preview of a ref given as input) builds what it is told to, which no review covers (identities.build.workflows lists the workflows accepted)`;
+}
+function buildRunProblem(signer, rule) {
+  return buildTriggerProblem(signer, rule) ?? buildWorkflowProblem(signer, rule);
+}
+
+// packages/core/src/slsa-provenance.ts
+var SLSA_PROVENANCE_V1_PREDICATE_TYPE = "https://slsa.dev/provenance/v1";
+function parseSlsaProvenanceV1(json) {
+  const predicate = objectAt2(json, "predicate");
+  const definition = objectAt2(predicate.buildDefinition, "predicate.buildDefinition");
+  const buildDefinition = {
+    buildType: nonEmptyString(definition.buildType, "predicate.buildDefinition.buildType"),
+    externalParameters: objectAt2(definition.externalParameters, "predicate.buildDefinition.externalParameters")
+  };
+  if (definition.internalParameters !== void 0) {
+    buildDefinition.internalParameters = objectAt2(
+      definition.internalParameters,
+      "predicate.buildDefinition.internalParameters"
+    );
+  }
+  const resolved = descriptors(definition.resolvedDependencies, "predicate.buildDefinition.resolvedDependencies");
+  if (resolved) buildDefinition.resolvedDependencies = resolved;
+  const run = objectAt2(predicate.runDetails, "predicate.runDetails");
+  const builderRecord = objectAt2(run.builder, "predicate.runDetails.builder");
+  const builder = { id: nonEmptyString(builderRecord.id, "predicate.runDetails.builder.id") };
+  if (builderRecord.version !== void 0) {
+    builder.version = stringMap(builderRecord.version, "predicate.runDetails.builder.version");
+  }
+  const builderDependencies = descriptors(
+    builderRecord.builderDependencies,
+    "predicate.runDetails.builder.builderDependencies"
+  );
+  if (builderDependencies) builder.builderDependencies = builderDependencies;
+  const runDetails = { builder };
+  if (run.metadata !== void 0) {
+    const metadata = objectAt2(run.metadata, "predicate.runDetails.metadata");
+    runDetails.metadata = {};
+    for (const key of ["invocationId", "startedOn", "finishedOn"]) {
+      if (metadata[key] !== void 0) {
+        runDetails.metadata[key] = nonEmptyString(metadata[key], `predicate.runDetails.metadata.${key}`);
+      }
+    }
+  }
+  const byproducts = descriptors(run.byproducts, "predicate.runDetails.byproducts");
+  if (byproducts) runDetails.byproducts = byproducts;
+  return { buildDefinition, runDetails };
+}
+function descriptors(value, field2) {
+  if (value === void 0) return void 0;
+  if (!Array.isArray(value))
+    throw new InTotoError("PREDICATE_INVALID", field2, "expected an array of ResourceDescriptors");
+  return value.map((element, i) => parseResourceDescriptor(element, `${field2}[${i}]`));
+}
+function objectAt2(value, field2) {
+  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field2, "missing (required)");
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InTotoError("PREDICATE_INVALID", field2, "expected a JSON object");
+  }
+  return value;
+}
+function nonEmptyString(value, field2) {
+  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field2, "missing (required)");
+  if (typeof value !== "string" || value.length === 0) {
+    throw new InTotoError("PREDICATE_INVALID", field2, `expected a non-empty string, found ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+function stringMap(value, field2) {
+  const record = objectAt2(value, field2);
+  for (const [key, entry] of Object.entries(record)) {
+    if (typeof entry !== "string") throw new InTotoError("PREDICATE_INVALID", `${field2}.${key}`, "expected a string");
+  }
+  return record;
+}
+
+// packages/core/src/provenance.ts
+var GITHUB_WORKFLOW_BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1";
+var REQUIRED_CLAIMS = [
+  "repository",
+  "repository_id",
+  "repository_owner_id",
+  "sha",
+  "ref",
+  "workflow_ref",
+  "job_workflow_ref",
+  "event_name",
+  "runner_environment",
+  "run_id",
+  "run_attempt"
+];
+var ProvenanceError = class extends CodedError {
+  constructor(code, field2, message) {
+    super(code, `${field2}: ${message}`);
+    this.field = field2;
+  }
+  field;
+  /** Evidence that does not say what it must: refused. */
+  kind = "refusal";
+  name = "ProvenanceError";
+};
+function workflowRunClaims(claims) {
+  const picked = {};
+  for (const name of REQUIRED_CLAIMS) {
+    const value = claims[name];
+    if (typeof value !== "string" || value === "") {
+      throw new ProvenanceError(
+        "CLAIM_MISSING",
+        `token.${name}`,
+        `expected the GitHub Actions OIDC claim ${name}, found ${value === void 0 ? "none" : JSON.stringify(value)}`
+      );
+    }
+    picked[name] = value;
+  }
+  return picked;
+}
+function workflowProvenance(claims, serverUrl = "https://github.com") {
+  const repositoryUrl = `${serverUrl}/${claims.repository}`;
+  const [workflowPath, workflowRef] = splitWorkflowRef(claims.workflow_ref, claims.repository);
+  return {
+    buildDefinition: {
+      buildType: GITHUB_WORKFLOW_BUILD_TYPE,
+      externalParameters: { workflow: { ref: workflowRef, repository: repositoryUrl, path: workflowPath } },
+      internalParameters: {
+        github: {
+          event_name: claims.event_name,
+          repository_id: claims.repository_id,
+          repository_owner_id: claims.repository_owner_id,
+          runner_environment: claims.runner_environment
+        }
+      },
+      resolvedDependencies: [{ uri: `git+${repositoryUrl}@${claims.ref}`, digest: { gitCommit: claims.sha } }]
+    },
+    runDetails: {
+      builder: { id: `${serverUrl}/${claims.job_workflow_ref}` },
+      metadata: { invocationId: `${repositoryUrl}/actions/runs/${claims.run_id}/attempts/${claims.run_attempt}` }
+    }
+  };
+}
+function provenanceStatement(subjects, provenance) {
+  return {
+    _type: IN_TOTO_STATEMENT_TYPE,
+    subject: subjects,
+    predicateType: SLSA_PROVENANCE_V1_PREDICATE_TYPE,
+    predicate: provenance
+  };
+}
+function parseProvenance(json) {
+  let statement;
+  let provenance;
+  try {
+    statement = parseStatement(json);
+    if (statement.predicateType !== SLSA_PROVENANCE_V1_PREDICATE_TYPE) {
+      throw new ProvenanceError(
+        "PROVENANCE_PREDICATE_TYPE",
+        "predicateType",
+        `expected ${SLSA_PROVENANCE_V1_PREDICATE_TYPE}, found ${JSON.stringify(statement.predicateType)}`
+      );
+    }
+    provenance = parseSlsaProvenanceV1(statement.predicate);
+  } catch (error) {
+    if (error instanceof InTotoError) throw new ProvenanceError("PROVENANCE_MALFORMED", error.field, error.message);
+    throw error;
+  }
+  const { buildDefinition, runDetails } = provenance;
+  if (buildDefinition.buildType !== GITHUB_WORKFLOW_BUILD_TYPE) {
+    throw new ProvenanceError(
+      "PROVENANCE_BUILD_TYPE",
+      "predicate.buildDefinition.buildType",
+      `expected ${GITHUB_WORKFLOW_BUILD_TYPE}, found ${JSON.stringify(buildDefinition.buildType)}`
+    );
+  }
+  const workflow = workflowParameters(buildDefinition.externalParameters.workflow);
+  const repositoryMatch = /^(https:\/\/[^/]+)\/([^/]+\/[^/]+)$/.exec(workflow.repository);
+  if (!repositoryMatch) {
+    throw new ProvenanceError(
+      "PROVENANCE_MALFORMED",
+      "predicate.buildDefinition.externalParameters.workflow.repository",
+      `expected https://HOST/OWNER/NAME, found ${JSON.stringify(workflow.repository)}`
+    );
+  }
+  const repository = repositoryMatch[2];
+  const source = sourceDependency(buildDefinition.resolvedDependencies ?? [], workflow.repository);
+  return {
+    repository,
+    repositoryUrl: workflow.repository,
+    commit: source.commit,
+    ref: source.ref,
+    builderId: runDetails.builder.id,
+    workflow,
+    invocationId: runDetails.metadata?.invocationId,
+    subjects: statement.subject
+  };
+}
+function workflowParameters(value) {
+  const field2 = "predicate.buildDefinition.externalParameters.workflow";
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ProvenanceError("PROVENANCE_MALFORMED", field2, "expected an object with repository, path and ref");
+  }
+  const record = value;
+  for (const key of ["repository", "path", "ref"]) {
+    if (typeof record[key] !== "string" || record[key] === "") {
+      throw new ProvenanceError("PROVENANCE_MALFORMED", `${field2}.${key}`, "expected a non-empty string");
+    }
+  }
+  return { repository: record.repository, path: record.path, ref: record.ref };
+}
+function sourceDependency(dependencies, repositoryUrl) {
+  const field2 = "predicate.buildDefinition.resolvedDependencies";
+  const prefix = `git+${repositoryUrl}@`;
+  const sources = dependencies.filter((d) => d.uri?.startsWith(prefix));
+  if (sources.length !== 1) {
+    throw new ProvenanceError(
+      "PROVENANCE_INCONSISTENT",
+      field2,
+      `expected exactly one dependency ${prefix}REF (the source), found ${sources.length}`
+    );
+  }
+  const source = sources[0];
+  const commit = source.digest?.gitCommit;
+  if (!commit || !/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(commit)) {
+    throw new ProvenanceError(
+      "PROVENANCE_MALFORMED",
+      `${field2}[${dependencies.indexOf(source)}].digest.gitCommit`,
+      `expected a git commit (40 or 64 lowercase hex), found ${JSON.stringify(commit ?? null)}`
+    );
+  }
+  return { commit, ref: source.uri.slice(prefix.length) };
+}
+function splitWorkflowRef(workflowRef, repository) {
+  const at = workflowRef.indexOf("@");
+  const path = at < 0 ? workflowRef : workflowRef.slice(0, at);
+  const ref = at < 0 ? "" : workflowRef.slice(at + 1);
+  return [path.startsWith(`${repository}/`) ? path.slice(repository.length + 1) : path, ref];
+}
+function sameRepositoryUri(a, b) {
+  const normalized = (uri) => uri.replace(/\/+$/, "").replace(/\.git$/, "").toLowerCase();
+  return normalized(a) === normalized(b);
+}
+function certificateBacksProvenance(signer, provenance) {
+  const { sourceRepositoryURI, sourceRepositoryDigest, sourceRepositoryRef } = signer.extensions;
+  const problems = [];
+  const disagree = (claim, says, certified, what) => {
+    if (certified === void 0) {
+      problems.push({
+        claim,
+        reason: `the provenance says ${says}, but the build identity's certificate names no ${what} to back it`
+      });
+    } else {
+      problems.push({
+        claim,
+        reason: `the provenance says ${says}, but the build identity's certificate says the workflow ran on ${certified}`
+      });
+    }
+  };
+  if (sourceRepositoryURI === void 0 || !sameRepositoryUri(sourceRepositoryURI, provenance.repositoryUrl)) {
+    disagree("repository", provenance.repositoryUrl, sourceRepositoryURI, "source repository");
+  }
+  if (sourceRepositoryDigest === void 0 || sourceRepositoryDigest.toLowerCase() !== provenance.commit.toLowerCase()) {
+    disagree("commit", `commit ${provenance.commit}`, sourceRepositoryDigest, "source commit");
+  }
+  if (sourceRepositoryRef === void 0 || sourceRepositoryRef !== provenance.ref) {
+    disagree("ref", `ref ${provenance.ref}`, sourceRepositoryRef, "source ref");
+  }
+  return problems;
+}
+
+// packages/core/src/repository-binding.ts
+var EvaluationError = class extends CodedError {
+  kind = "usage";
+  name = "EvaluationError";
+};
+function bindRepositories(policy, caller) {
+  const given = caller.repository || void 0;
+  if (given !== void 0 && !OWNER_NAME.test(given)) {
+    throw new EvaluationError(
+      "REPOSITORY_MALFORMED",
+      `${caller.name}: expected OWNER/NAME, found ${JSON.stringify(given)}`
+    );
+  }
+  const named = policyRepositories(policy);
+  if (!named) {
+    if (given === void 0) {
+      const why = `${policy.source} pins no source-repository and names no deploy.repositories`;
+      throw new EvaluationError(
+        "REPOSITORY_UNBOUND",
+        caller.role === "narrow" ? `${caller.name} OWNER/NAME is required: ${why}, so nothing says whose build \u2192 sign chain to accept` : `${caller.name} is not set and ${why}, so nothing says whose build \u2192 sign chain to accept`
+      );
+    }
+    return { repositories: [given], from: caller.name };
+  }
+  if (caller.role === "fallback" || given === void 0) return named;
+  if (!named.repositories.some((r) => sameRepositoryName(r, given))) {
+    throw new EvaluationError(
+      "REPOSITORY_NOT_IN_POLICY",
+      `${caller.name} ${given}: expected one of the repositories ${named.from} binds (${named.repositories.join(", ")})`
+    );
+  }
+  return { repositories: [given], from: `${caller.name}, one of ${named.from}` };
+}
+function policyRepositories(policy) {
+  if (policy.deploy.repositories?.length) {
+    return { repositories: policy.deploy.repositories, from: `deploy.repositories in ${policy.source}` };
+  }
+  const pinned = [policy.identities.build.sourceRepository, policy.identities.sign.sourceRepository].flatMap(
+    (uri) => uri === void 0 ? [] : [repositoryNameOf(uri) ?? uri]
+  );
+  const distinct = pinned.filter((r, i) => pinned.findIndex((o) => sameRepositoryName(o, r)) === i);
+  return distinct.length ? { repositories: distinct, from: `the source-repository in ${policy.source}` } : void 0;
+}
+var OWNER_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\/[A-Za-z0-9._-]+$/;
+function repositoryNameOf(uri) {
+  return /^https:\/\/[^/]+\/([^/]+\/[^/]+?)(?:\.git)?\/*$/.exec(uri)?.[1];
+}
+function sameRepositoryName(a, b) {
+  return a.toLowerCase() === b.toLowerCase();
 }
 
 // packages/core/src/sign-decision.ts

@@ -18,7 +18,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-K47X7GPS.js";
+} from "./chunk-Y5WPYZF3.js";
 import {
   buildRunProblem,
   describeIdentityRule,

@@ -9204,6 +9204,13 @@ function describeSchemaError(error) {
   }
 }
 
+// packages/core/src/artifact-subjects.ts
+function artifactSubjects(predicateType, subjects) {
+  if (predicateType === BREAK_GLASS_PREDICATE_TYPE) return breakGlassArtifactSubjects(subjects);
+  if (predicateType === REVIEW_PREDICATE_TYPE) return reviewArtifactSubjects(subjects);
+  return [...subjects];
+}
+
 // packages/core/src/sod-evidence.ts
 var CLOCK_SKEW_SECONDS = 10 * 60;
 var EvidenceLedger = class {
@@ -9320,7 +9327,7 @@ var EvidenceLedger = class {
   read(role, statement, bundle, evidence) {
     const signerRepository = repositoryOfUri(bundle.signer.extensions.sourceRepositoryURI);
     const signedAt = latest(bundle.signedAt);
-    const artifacts = statement.predicateType === BREAK_GLASS_PREDICATE_TYPE ? breakGlassArtifactSubjects(statement.subject) : statement.predicateType === REVIEW_PREDICATE_TYPE ? reviewArtifactSubjects(statement.subject) : statement.subject;
+    const artifacts = artifactSubjects(statement.predicateType, statement.subject);
     const subjects = artifacts.flatMap((s) => typeof s.digest.sha256 === "string" ? [s.digest.sha256] : []);
     let fact;
     try {
@@ -16830,6 +16837,7 @@ export {
   parseReviewPredicate,
   evidenceFromPredicate,
   reviewedCommitOf,
+  artifactSubjects,
   buildVerificationSummary,
   readDecisionRecord,
   EvidenceLedger,

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-K47X7GPS.js";
+} from "./chunk-Y5WPYZF3.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-FDCXXPG6.js";
+} from "./chunk-E7QUUH3L.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,7 +20,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-K47X7GPS.js";
+} from "./chunk-Y5WPYZF3.js";
 import {
   createGitHubClient
 } from "./chunk-R55SCW23.js";
