@@ -59,7 +59,7 @@ const { values: options } = parseArgs({
 });
 const root = resolve(options.root ?? process.cwd());
 const node = process.execPath;
-const cli = join(root, 'packages', 'cli', 'bin', 'twokey.mjs');
+const cli = join(root, 'packages', 'cli', 'bin', 'twokey.cjs');
 const hashChild = options['hash-child'];
 if (!hashChild) throw new Error('bench: --hash-child (the bundled bench/hash-child.ts) is required; run bench/run.mjs');
 

@@ -193,7 +193,7 @@ export async function measureReport(options: {
       report: measured(
         'report',
         [
-          join(options.root, 'packages', 'cli', 'bin', 'twokey.mjs'),
+          join(options.root, 'packages', 'cli', 'bin', 'twokey.cjs'),
           'report',
           '--policy',
           join(corpus.dir, 'policy.yml'),

@@ -129,7 +129,7 @@ async function buildCli(root: string, dir: string, node: string): Promise<string
   };
   const cliDir = join(root, 'packages', 'cli');
   mkdirSync(join(dir, 'bin'), { recursive: true });
-  cpSync(join(cliDir, 'bin', 'twokey.mjs'), join(dir, 'bin', 'twokey.mjs'));
+  cpSync(join(cliDir, 'bin', 'twokey.cjs'), join(dir, 'bin', 'twokey.cjs'));
   cpSync(join(cliDir, 'package.json'), join(dir, 'package.json'));
   const cwd = process.cwd();
   process.chdir(root);
@@ -182,14 +182,14 @@ async function gateFigures(options: StartupOptions, node: string, install: strin
     cpSync(install, copy, { recursive: true });
     if (!withCache) rmSync(join(copy, 'dist', '.code-cache'), { recursive: true, force: true });
     try {
-      return accepted(join(copy, 'bin', 'twokey.mjs'));
+      return accepted(join(copy, 'bin', 'twokey.cjs'));
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }
   };
   const samples = await alternate(
     {
-      twokey: () => accepted(join(warm, 'bin', 'twokey.mjs')),
+      twokey: () => accepted(join(warm, 'bin', 'twokey.cjs')),
       'sigstore-js': () => {
         const run = timeProcess(node, [
           join(options.root, 'bench', 'sigstore-js-verify-one.mjs'),

@@ -2,7 +2,7 @@
 // test/dist.test.ts rebuilds it and fails when it differs from what is committed.
 //
 // The actions are ES modules (GitHub runs dist/index.js). The CLI is one CommonJS file, because its launcher
-// (packages/cli/bin/twokey.mjs) runs it through a V8 code cache, and only a classic script can be run that way.
+// (packages/cli/bin/twokey.cjs) runs it through a V8 code cache, and only a classic script can be run that way.
 //
 // Both start lean (bench/README.md, "Start-up"): a module of the workspace packages that an entry never imports from
 // is left out (the packages re-export everything from one index); the GitHub client (@actions/github, Octokit and
@@ -469,7 +469,7 @@ function trainingNode() {
 }
 
 /**
- * The CLI's V8 code cache, made by the build (packages/cli/bin/twokey.mjs, "code cache"; bench/README.md, "Start-up"),
+ * The CLI's V8 code cache, made by the build (packages/cli/bin/twokey.cjs, "code cache"; bench/README.md, "Start-up"),
  * so that the first `twokey verify` or `verify-bundle` after a build does not compile the bundle: the launcher is run
  * as users run it, with this Node, from a copy of the build, on the committed training release (judged as of its
  * signing time), four times a command — each run makes the cache again from the last and what it compiled, so that
@@ -504,7 +504,7 @@ export function makeCodeCache(cliDir = join(root, 'packages', 'cli'), node = tra
   try {
     mkdirSync(join(copy, 'bin'));
     mkdirSync(join(copy, 'dist'));
-    copyFileSync(join(cliDir, 'bin', 'twokey.mjs'), join(copy, 'bin', 'twokey.mjs'));
+    copyFileSync(join(cliDir, 'bin', 'twokey.cjs'), join(copy, 'bin', 'twokey.cjs'));
     for (const name of readdirSync(dist)) {
       if (name.endsWith('.cjs')) copyFileSync(join(dist, name), join(copy, 'dist', name));
     }
@@ -517,7 +517,7 @@ export function makeCodeCache(cliDir = join(root, 'packages', 'cli'), node = tra
         .map(({ args, status }) => ({
           args,
           status,
-          run: spawnSync(node, [join(copy, 'bin', 'twokey.mjs'), ...args], { env, encoding: 'utf8' }),
+          run: spawnSync(node, [join(copy, 'bin', 'twokey.cjs'), ...args], { env, encoding: 'utf8' }),
         }))
         .find(({ status, run }) => run.status !== status);
       if (failed) {

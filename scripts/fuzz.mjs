@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
-// Run by an older Node (npm's own), re-run on the Node 24 of tools/toolchain, as packages/cli/bin/twokey.mjs does.
+// Run by an older Node (npm's own), re-run on the Node 24 of tools/toolchain, as packages/cli/bin/twokey.cjs does.
 if (Number(process.versions.node.split('.')[0]) < 24) {
   const node24 = join(
     root,

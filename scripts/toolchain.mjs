@@ -18,7 +18,7 @@
 // 24.15, the oldest sigstore-js supports, is published for it); 22.23.2 everywhere for the CLI's floor.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -156,6 +156,11 @@ function ensureWorkspace() {
     join(root, 'pnpm-lock.yaml'),
     join(root, 'pnpm-workspace.yaml'),
     join(toolchainDir, 'package-lock.json'),
+    // The workspace's manifests too: a package's `bin` (the `twokey` command's launcher) is linked at install.
+    join(root, 'package.json'),
+    ...readdirSync(join(root, 'packages'))
+      .sort()
+      .map((name) => join(root, 'packages', name, 'package.json')),
   ];
   const stamp = join(root, 'node_modules', '.twokey-stamp');
   const digest = digestOf(locked);

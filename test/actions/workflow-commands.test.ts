@@ -117,7 +117,7 @@ describe('workflow commands in `twokey verify`’s report, run in a step of a wo
       spawnSync(
         process.execPath,
         [
-          join(repository, 'packages', 'cli', 'bin', 'twokey.mjs'),
+          join(repository, 'packages', 'cli', 'bin', 'twokey.cjs'),
           'verify',
           '--policy',
           'policy.yml',

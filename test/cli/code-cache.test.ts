@@ -1,4 +1,4 @@
-// The `twokey` launcher's V8 code cache (packages/cli/bin/twokey.mjs): made by the build for verify and verify-bundle
+// The `twokey` launcher's V8 code cache (packages/cli/bin/twokey.cjs): made by the build for verify and verify-bundle
 // (scripts/build.mjs, makeCodeCache), else once by a run that reaches a verdict; used by the next runs of the same
 // bundle, never by another bundle, and every bad cache is only a cache miss.
 import { execFile } from 'node:child_process';
@@ -35,8 +35,8 @@ beforeEach(() => {
   install = mkdtempSync(join(tmpdir(), 'twokey-code-cache-'));
   mkdirSync(join(install, 'bin'));
   mkdirSync(join(install, 'dist'));
-  launcher = join(install, 'bin', 'twokey.mjs');
-  copyFileSync(join(repoRoot, 'packages', 'cli', 'bin', 'twokey.mjs'), launcher);
+  launcher = join(install, 'bin', 'twokey.cjs');
+  copyFileSync(join(repoRoot, 'packages', 'cli', 'bin', 'twokey.cjs'), launcher);
   copyFileSync(builtBundle, join(install, 'dist', 'twokey.cjs'));
   cacheDir = join(install, 'dist', '.code-cache');
 });
@@ -197,7 +197,7 @@ describe('twokey launcher: the code cache the build made', () => {
     expect(evaluatedAt(plain.stdout)).toBe(evaluatedAt(first.stdout));
   });
 
-  // Changing a file's owner takes root: elsewhere this is left to the rule's reading in bin/twokey.mjs.
+  // Changing a file's owner takes root: elsewhere this is left to the rule's reading in bin/twokey.cjs.
   it.runIf(process.getuid?.() === 0)(
     "uses a cache another user wrote only when that user owns the bundle (the build's cache in another user's installation)",
     async () => {

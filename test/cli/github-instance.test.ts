@@ -131,7 +131,7 @@ describe('twokey trusted-root', () => {
   });
 
   it('stops quietly when its reader stops early (| head), as other command-line tools do', () => {
-    const cli = join(repoRoot, 'packages', 'cli', 'bin', 'twokey.mjs');
+    const cli = join(repoRoot, 'packages', 'cli', 'bin', 'twokey.cjs');
     const piped = spawnSync('bash', ['-c', `"${process.execPath}" "${cli}" trusted-root | head -c 10`], {
       encoding: 'utf8',
     });

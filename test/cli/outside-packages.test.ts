@@ -32,15 +32,15 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The CLI as a project installs it: PACKAGE/bin/twokey.mjs and PACKAGE/dist/*.cjs. Returns the launcher. */
+/** The CLI as a project installs it: PACKAGE/bin/twokey.cjs and PACKAGE/dist/*.cjs. Returns the launcher. */
 function installCli(packageDir: string): string {
   mkdirSync(join(packageDir, 'bin'), { recursive: true });
   mkdirSync(join(packageDir, 'dist'), { recursive: true });
-  copyFileSync(join(repository, 'packages', 'cli', 'bin', 'twokey.mjs'), join(packageDir, 'bin', 'twokey.mjs'));
+  copyFileSync(join(repository, 'packages', 'cli', 'bin', 'twokey.cjs'), join(packageDir, 'bin', 'twokey.cjs'));
   for (const name of readdirSync(cliDist)) {
     if (name.endsWith('.cjs')) copyFileSync(join(cliDist, name), join(packageDir, 'dist', name));
   }
-  return join(packageDir, 'bin', 'twokey.mjs');
+  return join(packageDir, 'bin', 'twokey.cjs');
 }
 
 /** A package NAME in DIR/node_modules that writes MARKER when it is loaded: the attacker's. */
@@ -238,7 +238,7 @@ describe('the launcher on a Node too old for it', () => {
   });
 
   it('in the repository, runs itself again with the toolchain’s Node', () => {
-    const old = run(['--require', tooOld, join(repository, 'packages', 'cli', 'bin', 'twokey.mjs'), '--version']);
+    const old = run(['--require', tooOld, join(repository, 'packages', 'cli', 'bin', 'twokey.cjs'), '--version']);
     expect(old.status, old.stderr).toBe(0);
     expect(old.stdout).toMatch(/^twokey \S+ \(@twokey\/cli, Node v\d+/);
   });

@@ -7,7 +7,7 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '
 export const conformanceRoot = resolve(repoRoot, '..', 'shared', 'conformance');
 export const realdataRoot = resolve(repoRoot, '..', 'shared', 'sigstore-realdata');
 /** The `twokey` command as users run it: the launcher, which runs the built bundle. */
-export const cliEntry = join(repoRoot, 'packages', 'cli', 'bin', 'twokey.mjs');
+export const cliEntry = join(repoRoot, 'packages', 'cli', 'bin', 'twokey.cjs');
 const cliBundle = join(repoRoot, 'packages', 'cli', 'dist', 'twokey.cjs');
 
 export function requireBuiltCli(): string {

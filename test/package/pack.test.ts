@@ -69,7 +69,7 @@ beforeAll(async () => {
   // The package as `npm pack` in packages/cli makes it, from a copy: its prepack (scripts/build.mjs --cli) would
   // rewrite packages/cli/dist while other tests run the CLI from it, so the same build is made into the copy instead.
   const copy = join(world, 'cli');
-  for (const file of ['package.json', 'LICENSE', 'README.md', 'bin/twokey.mjs']) {
+  for (const file of ['package.json', 'LICENSE', 'README.md', 'bin/twokey.cjs']) {
     mkdirSync(dirname(join(copy, file)), { recursive: true });
     copyFileSync(join(cliDir, file), join(copy, file));
   }
@@ -100,7 +100,7 @@ describe('npm pack of @twokey/cli', () => {
     expect(packed.files.map((f) => f.path).sort()).toEqual([
       'LICENSE',
       'README.md',
-      'bin/twokey.mjs',
+      'bin/twokey.cjs',
       'dist/THIRD-PARTY-LICENSES.txt',
       'dist/batch-worker.cjs',
       'dist/github.cjs',
@@ -115,7 +115,7 @@ describe('npm pack of @twokey/cli', () => {
 
   it('is a public package with a bin, no dependencies, and the engines of the sigstore-js it bundles', () => {
     expect(cliPackage.private).toBeUndefined();
-    expect(cliPackage.bin).toEqual({ twokey: 'bin/twokey.mjs' });
+    expect(cliPackage.bin).toEqual({ twokey: 'bin/twokey.cjs' });
     expect(cliPackage.dependencies).toBeUndefined();
     expect(cliPackage.license).toBe('Apache-2.0');
     // `npm pack` in packages/cli builds what it ships (as the copy above was built).
@@ -170,14 +170,14 @@ describe('installed from the tarball into an empty directory, with no registry a
     expect(version.status, `${binary} is missing: run \`npm run setup\` (it installs tools/toolchain/node22)`).toBe(0);
     expect(version.stdout).toMatch(/^v22\./);
     const { args, output } = readmeExample();
-    const launcher = join(project, 'node_modules', '@twokey', 'cli', 'bin', 'twokey.mjs');
+    const launcher = join(project, 'node_modules', '@twokey', 'cli', 'bin', 'twokey.cjs');
     const result = run(binary, [launcher, ...args], project);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toBe(output);
   });
 
   it('refuses an older Node with one line saying which it needs, rather than failing somewhere inside', () => {
-    const launcher = join(project, 'node_modules', '@twokey', 'cli', 'bin', 'twokey.mjs');
+    const launcher = join(project, 'node_modules', '@twokey', 'cli', 'bin', 'twokey.cjs');
     // The launcher's own check, as Node 20 would meet it.
     const result = run(
       process.execPath,

@@ -464,7 +464,7 @@ export function verifyArguments(pipeline: Pipeline, files: ScenarioFiles, path: 
 
 /** Runs the `twokey` command (the launcher of the built CLI) with `--json` from the repository root. */
 export async function verifyOffline(pipeline: Pipeline, files: ScenarioFiles): Promise<OfflineVerdict> {
-  const cli = join(pipeline.repoRoot, 'packages', 'cli', 'bin', 'twokey.mjs');
+  const cli = join(pipeline.repoRoot, 'packages', 'cli', 'bin', 'twokey.cjs');
   const args = [...verifyArguments(pipeline, files, (p) => relative(pipeline.repoRoot, p) || '.'), '--json'];
   const { status, stdout, stderr } = await runProcess(process.execPath, [cli, ...args], { cwd: pipeline.repoRoot });
   const exitCode = status ?? 1;

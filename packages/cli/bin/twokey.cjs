@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The `twokey` command: runs the CLI bundle (dist/twokey.cjs, built by scripts/build.mjs; `npm pack` builds it) on
 // Node 22 or later. Run from the repository on an older Node, it re-runs itself with the Node that `npm test` /
-// `npm run setup` installed in tools/toolchain (this launcher itself is plain JavaScript).
+// `npm run setup` installed in tools/toolchain (this launcher itself is plain JavaScript). It is a CommonJS file: an ES
+// module as the entry starts Node's ES module loader first, ~3 ms of every run (bench/README.md, "Start-up").
 //
 // The bundle runs through a V8 code cache: the bytecode V8 compiled while a run of the same command worked is kept
 // next to the bundle (dist/.code-cache/) and handed back to V8 on the next run, so that a run does not spend its
@@ -17,22 +18,22 @@
 const major = Number(process.versions.node.split('.')[0]);
 // process.getBuiltinModule (Node 22.3) is what the rest of this file loads builtins with.
 if (major < 22 || typeof process.getBuiltinModule !== 'function') {
-  const { existsSync, readFileSync, realpathSync } = await import('node:fs');
-  const { spawnSync } = await import('node:child_process');
-  const { fileURLToPath } = await import('node:url');
-  const self = fileURLToPath(import.meta.url);
+  const { existsSync, readFileSync, realpathSync } = require('node:fs');
+  const { spawnSync } = require('node:child_process');
+  const { join } = require('node:path');
+  const self = __filename;
   // npm links the toolchain's Node, whichever platform's package it is, as node_modules/.bin/node.
-  const toolchainNode = fileURLToPath(new URL('../../../tools/toolchain/node_modules/.bin/node', import.meta.url));
+  const repository = join(__dirname, '..', '..', '..');
+  const toolchainNode = join(repository, 'tools', 'toolchain', 'node_modules', '.bin', 'node');
   // Only in twokey's own repository: installed as a package (PREFIX/node_modules/@twokey/cli), that path would be a
   // file of whatever package is named `tools` beside it, run with the user's arguments.
   const inRepository = (() => {
     try {
-      const repository = fileURLToPath(new URL('../../../', import.meta.url));
-      const manifest = JSON.parse(readFileSync(`${repository}package.json`, 'utf8'));
+      const manifest = JSON.parse(readFileSync(join(repository, 'package.json'), 'utf8'));
       return (
         manifest.name === 'twokey-workspace' &&
-        realpathSync(`${repository}packages/cli/bin/twokey.mjs`) === realpathSync(self) &&
-        realpathSync(toolchainNode).startsWith(realpathSync(`${repository}tools/toolchain/node_modules`))
+        realpathSync(join(repository, 'packages', 'cli', 'bin', 'twokey.cjs')) === realpathSync(self) &&
+        realpathSync(toolchainNode).startsWith(realpathSync(join(repository, 'tools', 'toolchain', 'node_modules')))
       );
     } catch {
       return false;
@@ -53,10 +54,9 @@ const { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, re
   process.getBuiltinModule('node:fs');
 const Module = process.getBuiltinModule('node:module');
 const { dirname, join } = process.getBuiltinModule('node:path');
-const { fileURLToPath } = process.getBuiltinModule('node:url');
 const { constants, Script } = process.getBuiltinModule('node:vm');
 
-const entry = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'twokey.cjs');
+const entry = join(__dirname, '..', 'dist', 'twokey.cjs');
 
 /**
  * A cache is made again at the end of the next runs that reach a verdict, up to this many times: each holds what the
