@@ -5006,7 +5006,6 @@ import { workerData } from "node:worker_threads";
 
 // packages/sigstore/src/batch.ts
 var import_protobuf_specs3 = __toESM(require_dist());
-import { parentPort, Worker } from "node:worker_threads";
 
 // packages/sigstore/src/bundle.ts
 var import_bundle = __toESM(require_dist2());
@@ -16499,9 +16498,12 @@ function verifyPaths(verifier, paths, artifactFile) {
     }
   });
 }
+function workerThreads() {
+  return process.getBuiltinModule("node:worker_threads");
+}
 function serveBatch(data) {
   const setup = data;
-  if (!parentPort || setup?.mark !== WORKER_MARK) return false;
+  if (!workerThreads().parentPort || setup?.mark !== WORKER_MARK) return false;
   serveChunks(setup);
   return true;
 }
@@ -16509,9 +16511,10 @@ function serveChunks(setup) {
   const trust = setup.trustedRoot === "public-good" ? publicGoodTrustedRoot() : setup.trustedRoot.components ? trustedRootsFromJSON(setup.trustedRoot.components, setup.trustedRoot.source) : trustedRootFromJSON(setup.trustedRoot.json, setup.trustedRoot.source);
   const verifier = new BundleVerifier(trust);
   const artifactFile = artifactFileFinder(setup.artifactFiles);
-  parentPort.on("message", (chunk) => {
+  const port = workerThreads().parentPort;
+  port.on("message", (chunk) => {
     const outcomes = verifyPaths(verifier, chunk.paths, artifactFile);
-    parentPort.postMessage({ start: chunk.start, outcomes });
+    port.postMessage({ start: chunk.start, outcomes });
   });
 }
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parentPort, Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import type { VerifiedBundle } from '@twokey/core';
 import { readBundleFile } from './bundle';
@@ -317,7 +317,16 @@ function workerEntry(): URL | undefined {
   return existsSync(fileURLToPath(entry)) ? entry : undefined;
 }
 
+/**
+ * node:worker_threads, loaded when a batch first needs it: imported at the top, it was loaded (~2 ms) by every start
+ * of the CLI and of the deploy action, which verify a few bundles in this thread.
+ */
+function workerThreads(): typeof import('node:worker_threads') {
+  return process.getBuiltinModule('node:worker_threads');
+}
+
 function startWorker(setup: WorkerSetup): Worker {
+  const { Worker } = workerThreads();
   const entry = workerEntry()!;
   const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData: setup, resourceLimits });
@@ -366,7 +375,7 @@ import(workerData.entry);
  */
 export function serveBatch(data: unknown): boolean {
   const setup = data as Partial<WorkerSetup> | null;
-  if (!parentPort || setup?.mark !== WORKER_MARK) return false;
+  if (!workerThreads().parentPort || setup?.mark !== WORKER_MARK) return false;
   serveChunks(setup as WorkerSetup);
   return true;
 }
@@ -380,8 +389,9 @@ function serveChunks(setup: WorkerSetup): void {
         : trustedRootFromJSON(setup.trustedRoot.json, setup.trustedRoot.source);
   const verifier = new BundleVerifier(trust);
   const artifactFile = artifactFileFinder(setup.artifactFiles);
-  parentPort!.on('message', (chunk: Chunk) => {
+  const port = workerThreads().parentPort!;
+  port.on('message', (chunk: Chunk) => {
     const outcomes = verifyPaths(verifier, chunk.paths, artifactFile);
-    parentPort!.postMessage({ start: chunk.start, outcomes } satisfies ChunkResult);
+    port.postMessage({ start: chunk.start, outcomes } satisfies ChunkResult);
   });
 }

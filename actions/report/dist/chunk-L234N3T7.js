@@ -26,7 +26,6 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parentPort, Worker } from "node:worker_threads";
 var SERIAL_BATCH_BELOW = 64;
 var MIN_BUNDLES_PER_WORKER = 32;
 var CHUNK = 8;
@@ -180,7 +179,11 @@ function workerEntry() {
   const entry = new URL(`./batch-worker${extname(self.pathname)}`, self);
   return existsSync(fileURLToPath(entry)) ? entry : void 0;
 }
+function workerThreads() {
+  return process.getBuiltinModule("node:worker_threads");
+}
 function startWorker(setup) {
+  const { Worker } = workerThreads();
   const entry = workerEntry();
   const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
   if (!entry.pathname.endsWith(".ts")) return new Worker(entry, { workerData: setup, resourceLimits });

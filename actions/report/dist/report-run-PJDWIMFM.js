@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-E7QUUH3L.js";
+} from "./chunk-L234N3T7.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,

@@ -23,7 +23,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-E7QUUH3L.js";
+} from "./chunk-L234N3T7.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-IS4AUNC4.js";
+} from "./chunk-22HP6OQ4.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -599,7 +599,6 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parentPort, Worker } from "node:worker_threads";
 var SERIAL_BATCH_BELOW = 64;
 var MIN_BUNDLES_PER_WORKER = 32;
 var CHUNK = 8;
@@ -753,7 +752,11 @@ function workerEntry() {
   const entry = new URL(`./batch-worker${extname(self.pathname)}`, self);
   return existsSync(fileURLToPath(entry)) ? entry : void 0;
 }
+function workerThreads() {
+  return process.getBuiltinModule("node:worker_threads");
+}
 function startWorker(setup) {
+  const { Worker } = workerThreads();
   const entry = workerEntry();
   const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
   if (!entry.pathname.endsWith(".ts")) return new Worker(entry, { workerData: setup, resourceLimits });
