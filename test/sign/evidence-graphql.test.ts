@@ -5,6 +5,7 @@
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DEFAULT_REVIEW_RULES, evaluateReview } from '@twokey/core';
 import {
   ASSOCIATED_QUERY,
   collectReviewEvidence,
@@ -27,6 +28,7 @@ import {
   aReview,
   aTimelineEvent,
   aUser,
+  checkGraphQLAnswer,
   checkGraphQLQuery,
   type FakeRepository,
   type FakeUser,
@@ -595,6 +597,80 @@ interface PageInfo {
   hasNextPage: boolean;
   endCursor: string | null;
 }
+
+describe("another repository's pull request of the same number, associated with C", () => {
+  // GitHub's associatedPullRequests may list pull requests of other repositories (a fork's lists its upstream's): the
+  // read chose the one merged as C among this repository's, then judged the first of the list with that number.
+  /** Puts `foreign` (a copy of acme/app's own node, changed) first in the first query's associated pull requests. */
+  async function foreignFirst(fake: GitHubFake, commit: string, change: (foreign: AnyRecord, own: AnyRecord) => void) {
+    const problems: string[][] = [];
+    const proxy = await answersRewritten(fake, (answer) => {
+      const data = (answer as { data?: AnyRecord }).data;
+      const object = (data?.repository as AnyRecord | undefined)?.object as AnyRecord | undefined;
+      const connection = object?.associatedPullRequests as { nodes: AnyRecord[] } | undefined;
+      if (!connection) return;
+      const own = connection.nodes[0]!;
+      const foreign = structuredClone(own);
+      foreign.baseRepository = { nameWithOwner: 'upstream/app' };
+      foreign.url = `https://github.com/upstream/app/pull/${own.number}`;
+      change(foreign, own);
+      connection.nodes.unshift(foreign);
+      // An answer GitHub's schema allows (the fake's own check of its answers).
+      problems.push(checkGraphQLAnswer(FIRST_QUERY, data, { variables: { owner: 'acme', name: 'app', commit } }));
+    });
+    return { proxy, problems };
+  }
+
+  it("alice's pull request, pushed to after bob's approval: refused, though upstream/app's #n, listed first, merged as C with an approval of its head", async () => {
+    const change = reviewedChange('merge');
+    change.pullRequest.reviews.splice(0);
+    change.pullRequest.reviews.push(aReview({ by: change.bob, on: change.head.sha, at: '2026-03-02T10:00:00Z' }));
+    pushToPullRequest(change.pullRequest, aCommit({ author: change.alice, message: 'Unreviewed' }), {
+      at: '2026-03-02T10:10:00Z',
+    });
+    const merged = mergePullRequest(change.repository, change.pullRequest, { method: 'merge', by: change.alice });
+    const request = { repository: 'acme/app', commit: merged, ref: 'refs/heads/main' };
+    const rest = await readReviewEvidence(clientFor(await serve(change.repository)), request, 'rest');
+    const fake = await serve(change.repository);
+    const { proxy, problems } = await foreignFirst(fake, merged, (foreign, own) => {
+      // What upstream/app's pull request shows: bob's approval on its head, after the last push.
+      for (const review of (foreign.reviews as { nodes: AnyRecord[] }).nodes) {
+        review.commit = { oid: own.headRefOid };
+        review.submittedAt = '2026-03-02T10:30:00Z';
+      }
+    });
+
+    const graphql = await readReviewEvidence(clientFor(proxy), request, 'graphql');
+
+    expect(problems).toEqual([[]]);
+    expect(graphql.api).toBe('graphql');
+    expect(graphql.evidence.pullRequest?.url).toBe(`https://github.com/acme/app/pull/${change.pullRequest.number}`);
+    const verdict = evaluateReview(graphql.evidence, DEFAULT_REVIEW_RULES);
+    expect(verdict.verdict).toBe('fail');
+    expect(verdict).toEqual(evaluateReview(rest.evidence, DEFAULT_REVIEW_RULES));
+  });
+
+  it("an approved change: judged and passed as through REST, though upstream/app's open #n is listed first", async () => {
+    const change = reviewedChange('merge');
+    const merged = change.merge();
+    const request = { repository: 'acme/app', commit: merged, ref: 'refs/heads/main' };
+    const rest = await readReviewEvidence(clientFor(await serve(change.repository)), request, 'rest');
+    const fake = await serve(change.repository);
+    const { proxy, problems } = await foreignFirst(fake, merged, (foreign) => {
+      Object.assign(foreign, { merged: false, mergedAt: null, mergeCommit: null });
+    });
+
+    const graphql = await readReviewEvidence(clientFor(proxy), request, 'graphql');
+
+    expect(problems).toEqual([[]]);
+    expect(graphql.evidence.gaps).toEqual([]);
+    expect(graphql.evidence.pullRequest?.url).toBe(`https://github.com/acme/app/pull/${change.pullRequest.number}`);
+    expect(evaluateReview(graphql.evidence, DEFAULT_REVIEW_RULES).verdict).toBe('pass');
+    expect(evaluateReview(rest.evidence, DEFAULT_REVIEW_RULES).verdict).toBe('pass');
+  });
+});
+
+type AnyRecord = Record<string, unknown>;
 
 /** A loopback proxy to the fake that hands each GraphQL answer to `rewrite` (in place) before the client sees it. */
 async function answersRewritten(fake: GitHubFake, rewrite: (answer: unknown) => void): Promise<{ url: string }> {

@@ -8,7 +8,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-5LNJEWBG.js";
+} from "./chunk-HSYWSGLY.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/sigstore/src/endpoints.ts

@@ -134,7 +134,11 @@ export async function collectReviewEvidenceGraphQL(
     })),
   );
   if (number === undefined) return evidence;
-  const node = associated.find((pr) => pr.number === number)!;
+  // The one pullRequestMergedAs chose: of this repository. GitHub's list may hold another repository's pull request of
+  // the same number (a fork's lists its upstream's), which must never be the one judged.
+  const node = associated.find(
+    (pr) => pr.number === number && pr.baseRepository?.nameWithOwner.toLowerCase() === request.repository.toLowerCase(),
+  )!;
   const pages = new PullRequestPages(node, github);
   const facts = pages.facts(commitFactsOf(built));
   if (mergeProblemOf(facts, commit)) return assembleEvidence(evidence, request, facts, NOT_READ);

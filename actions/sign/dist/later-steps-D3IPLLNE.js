@@ -34,7 +34,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-QZKB73VC.js";
+} from "./chunk-BB3E7AHT.js";
 import {
   require_dist,
   require_dist2,
@@ -15498,7 +15498,9 @@ async function collectReviewEvidenceGraphQL(client, request) {
     }))
   );
   if (number === void 0) return evidence;
-  const node = associated.find((pr) => pr.number === number);
+  const node = associated.find(
+    (pr) => pr.number === number && pr.baseRepository?.nameWithOwner.toLowerCase() === request.repository.toLowerCase()
+  );
   const pages = new PullRequestPages(node, github);
   const facts = pages.facts(commitFactsOf2(built));
   if (mergeProblemOf(facts, commit)) return assembleEvidence(evidence, request, facts, NOT_READ);

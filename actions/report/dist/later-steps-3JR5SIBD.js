@@ -834,7 +834,9 @@ async function collectReviewEvidenceGraphQL(client, request) {
     }))
   );
   if (number === void 0) return evidence;
-  const node = associated.find((pr) => pr.number === number);
+  const node = associated.find(
+    (pr) => pr.number === number && pr.baseRepository?.nameWithOwner.toLowerCase() === request.repository.toLowerCase()
+  );
   const pages = new PullRequestPages(node, github);
   const facts = pages.facts(commitFactsOf2(built));
   if (mergeProblemOf(facts, commit)) return assembleEvidence(evidence, request, facts, NOT_READ);
