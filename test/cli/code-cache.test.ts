@@ -9,11 +9,14 @@ import {
   copyFileSync,
   cpSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -119,6 +122,38 @@ describe('twokey launcher: V8 code cache', () => {
     expect(readFileSync(file)[0]).toBe(0);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     // The same cache, private: read, and made again from it.
+    expect(await twokey(['--help'])).toEqual(honest);
+    expect(readFileSync(file)[0]).toBe(1);
+  });
+
+  it("never reads a cache through a symbolic link: made anew in its place, the link's target left alone", async () => {
+    const honest = await twokey(['--help']);
+    const [name] = cacheFiles();
+    const file = join(cacheDir, name!);
+    // A valid cache, private to this user, but reached through a link (as another user could plant one beside a
+    // bundle whose directory they can write): read, V8 would accept it and the run would make it again, counting 1.
+    const elsewhere = join(install, 'elsewhere.v8cache');
+    renameSync(file, elsewhere);
+    symlinkSync(elsewhere, file);
+    const target = readFileSync(elsewhere);
+    expect(await twokey(['--help'])).toEqual(honest);
+    expect(lstatSync(file).isFile()).toBe(true);
+    expect(readFileSync(file)[0]).toBe(0);
+    expect(readFileSync(elsewhere).equals(target)).toBe(true);
+  });
+
+  it('never reads or writes a cache in a directory another user could write', async () => {
+    const honest = await twokey(['--help']);
+    const [name] = cacheFiles();
+    const file = join(cacheDir, name!);
+    const made = readFileSync(file);
+    chmodSync(cacheDir, 0o777);
+    // Read, the cache would be made again from it (counting 1); it is neither read nor written.
+    expect(await twokey(['--help'])).toEqual(honest);
+    expect(readFileSync(file).equals(made)).toBe(true);
+    expect(readFileSync(file)[0]).toBe(0);
+    // The directory private again: read, and made again from it.
+    chmodSync(cacheDir, 0o700);
     expect(await twokey(['--help'])).toEqual(honest);
     expect(readFileSync(file)[0]).toBe(1);
   });

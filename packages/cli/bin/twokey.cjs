@@ -12,7 +12,8 @@
 // three make it again, so that it grows to hold every path those runs took. The cache changes nothing that is
 // verified: it is only ever used for the exact bundle it was made from (its SHA-256 is in the file name), on the Node
 // version and architecture it was made on (in the name too), and only when this user or the bundle's owner wrote it
-// and no one else can write it (it is code, as trusted as the bundle beside it); V8 itself rejects it for another V8
+// and no one else can write it or its directory, never through a symbolic link (it is code, as trusted as the bundle
+// beside it); V8 itself rejects it for another V8
 // version or other flags; a rejected or unreadable cache just means compiling (as when the installed package is not
 // writable). TWOKEY_NO_CODE_CACHE=1 (or Node's own NODE_DISABLE_COMPILE_CACHE=1) turns it off.
 const major = Number(process.versions.node.split('.')[0]);
@@ -50,8 +51,19 @@ if (major < 22 || typeof process.getBuiltinModule !== 'function') {
 // Builtins through process.getBuiltinModule: an ES import of node:crypto would build its module namespace, and so
 // load Web Crypto, which nothing here needs.
 const { createHash } = process.getBuiltinModule('node:crypto');
-const { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } =
-  process.getBuiltinModule('node:fs');
+const {
+  closeSync,
+  constants: fsConstants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} = process.getBuiltinModule('node:fs');
 const Module = process.getBuiltinModule('node:module');
 const { dirname, join } = process.getBuiltinModule('node:path');
 const { constants, Script } = process.getBuiltinModule('node:vm');
@@ -117,17 +129,22 @@ function codeCache(bundle, bytes, bundleOwner, command) {
   const user = process.getuid?.();
   const key = /^[a-z][a-z-]{0,31}$/.test(command ?? '') ? command : 'default';
   const file = join(dir, `${digest}-${process.version}-${process.arch}-${key}.v8cache`);
+  // Of this user or the bundle's owner, what `is` asks, and writable by nobody else.
+  const ownedPrivately = (stat, is) =>
+    is(stat) && user !== undefined && (stat.uid === user || stat.uid === bundleOwner) && (stat.mode & 0o022) === 0;
   // The file: one byte counting how many times the cache was made again, then V8's cached data.
   return {
     read() {
       // The cache is code: it is used only when this user, or whoever owns the bundle (and so could change it as
-      // well: the build's cache, in an installation another user owns), wrote it, and nobody else can change it.
+      // well: the build's cache, in an installation another user owns), wrote it, and nobody else can change it —
+      // neither the file (never reached through a symbolic link) nor the directory it is in (nobody else could have
+      // put it there, or swap it).
       let fd;
       try {
-        fd = openSync(file, 'r');
+        if (!ownedPrivately(lstatSync(dir), (stat) => stat.isDirectory())) return undefined;
+        fd = openSync(file, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0));
         const stat = fstatSync(fd);
-        const owned = user !== undefined && (stat.uid === user || stat.uid === bundleOwner);
-        if (!stat.isFile() || !owned || (stat.mode & 0o022) !== 0) return undefined;
+        if (!ownedPrivately(stat, (s) => s.isFile())) return undefined;
         const bytes = readFileSync(fd);
         return bytes.length > 1 ? { remade: bytes[0], data: bytes.subarray(1) } : undefined;
       } catch {
@@ -140,6 +157,8 @@ function codeCache(bundle, bytes, bundleOwner, command) {
       const temporary = `${file}.${process.pid}.tmp`;
       try {
         mkdirSync(dir, { recursive: true, mode: 0o700 });
+        // Not into a directory another user made or could write: what it holds would not be read.
+        if (!ownedPrivately(lstatSync(dir), (stat) => stat.isDirectory())) return;
         writeFileSync(temporary, Buffer.concat([Buffer.of(remade), data]), { flag: 'wx', mode: 0o600 });
         renameSync(temporary, file);
         // Caches of earlier builds are never used again.
