@@ -51,6 +51,8 @@ const BUILD_SAN = 'https://github.com/acme/app/.github/workflows/build.yml@refs/
 const SIGN_WORKFLOW = 'acme/platform/.github/workflows/sign.yml@refs/heads/main';
 const ARTIFACT = 'dist/app.tar.gz';
 const POLICY = '.twokey/policy.yml';
+/** The same policy with the sign identity not pinned to a repository, as an org policy serving every repository is. */
+const UNPINNED_POLICY = '.twokey/org-policy.yml';
 const SINCE = '2026-03-01T00:00:00.000Z';
 const URI = 'https://github.com/acme/app';
 const MAIN = 'refs/heads/main';
@@ -71,7 +73,7 @@ function job(commit: string, workflowPath: string, jobWorkflow?: string) {
 async function buildAndSign(
   github: GitHubFake,
   commit: string,
-  { store = true, artifact = ARTIFACT } = {},
+  { store = true, artifact = ARTIFACT, policy = POLICY } = {},
 ): Promise<ActionRun> {
   const built = await runAction(BUILD_ACTION, {
     with: { 'subject-path': artifact, ...endpoints() },
@@ -84,7 +86,7 @@ async function buildAndSign(
     with: {
       'subject-path': artifact,
       provenance: built.outputs['bundle-path']!,
-      policy: POLICY,
+      policy,
       'trusted-root': stack.trustedRootPath,
       ...(store && { 'store-attestations': 'true' }),
       ...endpoints(),
@@ -153,6 +155,24 @@ identities:
     issuer: ${ISSUER}
     san: https://github.com/${SIGN_WORKFLOW}
     source-repository: https://github.com/acme/app
+review:
+  reviewed-history: true
+  history-since: 2026-03-01
+deploy:
+  max-age: 1d
+  trusted-root: ${stack.trustedRootPath}
+`,
+  );
+  writeFileSync(
+    join(workspace, UNPINNED_POLICY),
+    `version: 1
+identities:
+  build:
+    issuer: ${ISSUER}
+    san: ${BUILD_SAN}
+  sign:
+    issuer: ${ISSUER}
+    san: https://github.com/${SIGN_WORKFLOW}
 review:
   reviewed-history: true
   history-since: 2026-03-01
@@ -279,6 +299,7 @@ describe('review.reviewed-history: the moving baseline', () => {
       who: WorkflowIdentity,
       change: (statement: typeof template, m1: string) => typeof template,
       tamper = false,
+      policy = POLICY,
     ): Promise<{ sign: ActionRun; m1: string }> {
       const repo = aRepo(null);
       const m1 = reviewedMerge(repo, 'M1');
@@ -305,7 +326,7 @@ describe('review.reviewed-history: the moving baseline', () => {
         bundle.dsseEnvelope.payload = Buffer.from(text, 'utf8').toString('base64');
       }
       await store(github, bundle);
-      return { sign: await buildAndSign(github, m3), m1 };
+      return { sign: await buildAndSign(github, m3, { policy }), m1 };
     }
 
     const refusedAsBefore = (sign: ActionRun) => {
@@ -314,10 +335,49 @@ describe('review.reviewed-history: the moving baseline', () => {
       expect(sign.log).toMatch(/the activity feed of refs\/heads\/main ends at pr_merge of [0-9a-f]{12}/);
     };
 
-    it('counts the genuine one (the control): M3 signs, its walk ending at M1', async () => {
-      const { sign, m1 } = await attempt(SIGN, (s) => s);
+    it('counts the genuine one (the control): M3 signs, its walk ending at M1, which the sign stage signed', async () => {
+      // M1's own release, signed (and stored) by the sign stage: its review and its walk are the policy's own. (The
+      // statements below are made from a template, their evidence another commit's: re-judged under the policy's
+      // rules, as a baseline's review is, none of them passes.)
+      const repo = aRepo();
+      const m1 = reviewedMerge(repo, 'M1');
+      reviewedMerge(repo, 'M2');
+      const m3 = reviewedMerge(repo, 'M3');
+      const github = await fakeOf(repo);
+      const first = await buildAndSign(github, m1);
+      expect(first.exitCode, first.log).toBe(0);
+      const sign = await buildAndSign(github, m3);
       expect(sign.exitCode, sign.log).toBe(0);
-      expect(reviewStatementOf(sign).predicate.history).toMatchObject({ verdict: 'pass', baseline: { commit: m1 } });
+      expect(reviewStatementOf(sign).predicate.history).toMatchObject({
+        verdict: 'pass',
+        baseline: { commit: m1 },
+        arrivals: [{ commit: expect.any(String) }],
+      });
+    }, 300_000);
+
+    it("refuses a review signed by the sign workflow run in another repository (a writer's own, without the repository's policy)", async () => {
+      const sandbox = identity('acme/sandbox', '.github/workflows/release.yml', MAIN, '0'.repeat(40), {
+        job_workflow_ref: SIGN_WORKFLOW,
+      });
+      // The policy's sign identity not pinned to a repository: the SAN is the shared workflow's, whoever calls it.
+      const { sign } = await attempt(sandbox, (s) => s, false, UNPINNED_POLICY);
+      refusedAsBefore(sign);
+      expect(sign.log).toContain('its certificate says the sign workflow ran in https://github.com/acme/sandbox');
+    }, 300_000);
+
+    it('refuses a review judged under other review rules (an earlier policy, a sign workflow version still listed)', async () => {
+      const { sign } = await attempt(SIGN, (s) => ({
+        ...s,
+        predicate: { ...s.predicate, rules: { ...s.predicate.rules, requireApprovalOnHead: false } },
+      }));
+      refusedAsBefore(sign);
+      expect(sign.log).toContain("it was judged under other review rules than the policy's");
+    }, 300_000);
+
+    it("refuses a review that does not pass under the policy's rules, though judged under them", async () => {
+      const { sign } = await attempt(SIGN, (s) => s);
+      refusedAsBefore(sign);
+      expect(sign.log).toContain("its review does not pass under the policy's review rules");
     }, 300_000);
 
     it('refuses one signed by another identity', async () => {

@@ -31,6 +31,7 @@
 
 import {
   evaluateReview,
+  evidenceFromPredicate,
   type HistoryArrival,
   type IdentityRule,
   matchIdentity,
@@ -45,6 +46,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   type Statement,
+  sameRepositoryUri,
   type VerifiedBundle,
 } from '@twokey/core';
 import { BundleVerificationError, type BundleVerifier, parseBundle, SigstoreInputError } from '@twokey/sigstore';
@@ -233,6 +235,11 @@ export interface AttestedBaselineSource {
   sign: IdentityRule;
   /** The policy's review.history-since: the baseline's own walk must have gone back at least as far. */
   since: string;
+  /**
+   * The policy's review rules (org and repository policy merged): a baseline's review, and the walk below it, must
+   * have been judged under these very rules (but for history-since), and its review must pass under them.
+   */
+  rules: ReviewRules;
 }
 
 /**
@@ -300,6 +307,12 @@ function baselineProblem(
 ): string | undefined {
   const identity = matchIdentity(bundle.signer, source.sign);
   if (!identity.ok) return `not signed by the policy's sign identity (${identity.reason})`;
+  // The sign workflow is shared: any repository's run of it signs as the sign identity, under that repository's
+  // policy (none, or a looser one). Only a run in the built repository judged under its rules.
+  const ran = bundle.signer.extensions.sourceRepositoryURI;
+  if (ran === undefined || !sameRepositoryUri(ran, want.uri)) {
+    return `its certificate says the sign workflow ran in ${ran ?? 'no repository'}, not ${want.uri}`;
+  }
   let statement: Statement;
   try {
     if (bundle.kind !== 'dsse') return 'not a review attestation';
@@ -328,7 +341,28 @@ function baselineProblem(
   if (!(Date.parse(history.since) <= want.sinceTime)) {
     return `its walk went back to ${history.since}, later than the policy's review.history-since`;
   }
+  // Judged under other rules (an earlier org policy, a sign workflow version still listed, no repository policy), the
+  // review and every arrival below it were judged by rules that are not the policy's: no baseline, the walk goes on.
+  if (!sameReviewRules(predicate.rules, source.rules)) {
+    return "it was judged under other review rules than the policy's";
+  }
+  if (evaluateReview(evidenceFromPredicate(predicate), source.rules).verdict !== 'pass') {
+    return "its review does not pass under the policy's review rules";
+  }
   return undefined;
+}
+
+/** Whether two sets of review rules are the same, but for history-since (compared on its own: no later). */
+function sameReviewRules(recorded: ReviewRules, policy: ReviewRules): boolean {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (typeof value !== 'object' || value === null) return value;
+    const entries = Object.entries(value).filter(([key, v]) => v !== undefined && key !== 'historySince');
+    return Object.fromEntries(
+      entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, canonical(v)]),
+    );
+  };
+  return JSON.stringify(canonical(recorded)) === JSON.stringify(canonical(policy));
 }
 
 /** One arrival: a merge's pull request read and judged like the built commit's; anything else refused. */

@@ -153,6 +153,7 @@ async function collectEvidence(
             verifier,
             sign: policy.identities.sign,
             since: policy.review.historySince,
+            rules: policy.review,
           })
         : undefined;
     read.evidence.history = await reviewedHistoryOf(client, read.evidence, policy.review, read.api, attested);

@@ -34,7 +34,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-BB3E7AHT.js";
+} from "./chunk-J7ISFRTK.js";
 import {
   require_dist,
   require_dist2,
@@ -4613,8 +4613,8 @@ function breakGlassProblems(predicate, rules, context) {
   if (!contributors?.some((c) => c.account.id === author.id && c.roles.includes("author"))) {
     exclude(author, "the change's author");
   }
-  for (const person of contributors ?? []) {
-    exclude(person.account, `the change's ${person.roles.join(", ")}`);
+  for (const person2 of contributors ?? []) {
+    exclude(person2.account, `the change's ${person2.roles.join(", ")}`);
   }
   const counted = [];
   const notCounted = [];
@@ -7505,8 +7505,8 @@ function buildReviewStatement(input) {
       `the review predicate would be invalid: ${error.message}`
     );
   }
-  const history = evidence.history;
-  const reviewed = rules.reviewedHistory === true && history?.verdict === "pass" ? [reviewedCommitSubject(repositoryUri, history.ref, evidence.commit)] : [];
+  const history2 = evidence.history;
+  const reviewed = rules.reviewedHistory === true && history2?.verdict === "pass" ? [reviewedCommitSubject(repositoryUri, history2.ref, evidence.commit)] : [];
   const subject = [
     ...subjects.map((s) => ({ name: s.name, digest: { sha256: s.digest.sha256 } })),
     { name: `git+${repositoryUri}@${evidence.commit}`, uri: repositoryUri, digest: { gitCommit: evidence.commit } },
@@ -7529,11 +7529,123 @@ function parseReviewPredicate(json) {
   }
   return json;
 }
+function evidenceFromPredicate(predicate) {
+  const p = predicate;
+  const pr = p.pullRequest;
+  return {
+    repository: p.repository.name,
+    commit: p.commit,
+    ...p.builtRef !== void 0 && { builtRef: p.builtRef },
+    ...p.defaultBranch !== void 0 && { defaultBranch: p.defaultBranch },
+    gaps: [...p.gaps],
+    pullRequest: {
+      number: pr.number,
+      url: pr.url,
+      title: pr.title,
+      author: account(p.author),
+      headSha: p.mergedHead,
+      ...pr.headRef !== void 0 && { headRef: pr.headRef },
+      ...pr.headRepository !== void 0 && { headRepository: pr.headRepository },
+      mergeCommitSha: p.mergeCommit,
+      ...pr.createdAt !== void 0 && { createdAt: pr.createdAt },
+      mergedAt: p.pullRequest.mergedAt,
+      ...p.pullRequest.mergedBy && { mergedBy: account(p.pullRequest.mergedBy) },
+      ...pr.baseChanges && {
+        baseChanges: pr.baseChanges.map((c) => ({ at: c.at, actor: c.actor ? account(c.actor) : null }))
+      },
+      mergeMethod: p.mergeMethod,
+      baseRef: p.pullRequest.baseRef
+    },
+    commits: p.commits.map((c) => ({
+      sha: c.sha,
+      author: person(c.author),
+      committer: person(c.committer),
+      coAuthors: c.coAuthors.map((a) => ({ name: a.name, email: a.email })),
+      committedAt: c.committedAt
+    })),
+    ...p.mergeCommitCoAuthors && {
+      mergeCommitCoAuthors: p.mergeCommitCoAuthors.map((a) => ({ name: a.name, email: a.email }))
+    },
+    reviews: p.reviews.map((r) => ({
+      id: r.id,
+      reviewer: account(r.reviewer),
+      state: r.state,
+      commitId: r.commitId,
+      submittedAt: r.submittedAt
+    })),
+    ...p.profiles && { profiles: p.profiles.map(profile) },
+    lastPush: {
+      accounts: p.lastPush.accounts.map(account),
+      people: p.lastPush.people.map(person),
+      source: p.lastPush.source
+    },
+    ...p.activity && { activity: activity(p.activity) },
+    // Own properties only: a login named `__proto__` stays data.
+    permissions: Object.fromEntries(Object.entries(p.permissions)),
+    ...p.history && { history: history(p.history) }
+  };
+}
 function reviewedCommitOf(statement) {
   const commits2 = new Set(
     statement.subject.map((s) => s.digest.gitCommit).filter((c) => typeof c === "string")
   );
   return commits2.size === 1 ? [...commits2][0] : void 0;
+}
+function account(a) {
+  return { login: a.login, id: a.id, type: a.type };
+}
+function person(p) {
+  return { name: p.name, email: p.email, ...p.account && { account: account(p.account) } };
+}
+function profile(p) {
+  return {
+    account: account(p.account),
+    ...p.name !== void 0 && { name: p.name },
+    ...p.email !== void 0 && { email: p.email }
+  };
+}
+function history(h) {
+  return {
+    since: h.since,
+    ref: h.ref,
+    base: h.base,
+    arrivals: h.arrivals.map((a) => ({
+      commit: a.commit,
+      before: a.before,
+      type: a.type,
+      at: a.at,
+      actor: a.actor ? account(a.actor) : null,
+      ...a.pullRequest !== void 0 && { pullRequest: a.pullRequest },
+      verdict: a.verdict,
+      reason: a.reason
+    })),
+    ...h.baseline && {
+      baseline: {
+        commit: h.baseline.commit,
+        at: h.baseline.at,
+        ...h.baseline.attestation !== void 0 && { attestation: h.baseline.attestation }
+      }
+    },
+    verdict: h.verdict,
+    reason: h.reason
+  };
+}
+function activity(a) {
+  if (!a.available) return { available: false, reason: a.reason };
+  const entry = (e) => ({
+    id: e.id,
+    ref: e.ref,
+    before: e.before,
+    after: e.after,
+    timestamp: e.timestamp,
+    activityType: e.activityType,
+    actor: e.actor ? account(e.actor) : null
+  });
+  return {
+    available: true,
+    headPushes: a.headPushes.map(entry),
+    builtCommitArrivals: a.builtCommitArrivals.map(entry)
+  };
 }
 function contributorsOf(commits2) {
   const byIdentity = /* @__PURE__ */ new Map();
@@ -7623,13 +7735,13 @@ function breakGlassChangePeople(evidence) {
     );
   }
   const pr = review.pullRequest;
-  const activity = review.activity;
-  if (pr && !activity?.available) {
+  const activity2 = review.activity;
+  if (pr && !activity2?.available) {
     problems.push(
-      `who pushed to the head branch of pull request #${pr.number} cannot be told: ${activity ? activity.reason : "the activity feed was not read"}`
+      `who pushed to the head branch of pull request #${pr.number} cannot be told: ${activity2 ? activity2.reason : "the activity feed was not read"}`
     );
   }
-  const headPushes = pr && activity?.available ? activity.headPushes : [];
+  const headPushes = pr && activity2?.available ? activity2.headPushes : [];
   if (!arrivals.available) {
     problems.push(`who put ${sha} on ${branch} cannot be told: ${arrivals.reason}`);
   } else if (arrivals.entries.length === 0) {
@@ -7654,25 +7766,25 @@ function breakGlassChangePeople(evidence) {
     problems.push(`${who}: nobody can tell whether an approver is that person`);
   }
   const people = /* @__PURE__ */ new Map();
-  const add2 = (account2, role) => {
-    const known = people.get(account2.id);
-    if (!known) people.set(account2.id, { account: { ...account2 }, roles: [role] });
+  const add2 = (account3, role) => {
+    const known = people.get(account3.id);
+    if (!known) people.set(account3.id, { account: { ...account3 }, roles: [role] });
     else if (!known.roles.includes(role)) known.roles.push(role);
   };
   for (const c of commits2) {
     const persons = [
       [c.author, "author"],
       [c.committer, "committer"],
-      ...c.coAuthors.map((person) => [person, "co-author"])
+      ...c.coAuthors.map((person2) => [person2, "co-author"])
     ];
-    for (const [person, role] of persons) {
-      const accounts = identities.accountsOf(person);
-      if (accounts.length === 0 && role !== "committer" && person.email.toLowerCase() === "noreply@github.com") {
+    for (const [person2, role] of persons) {
+      const accounts = identities.accountsOf(person2);
+      if (accounts.length === 0 && role !== "committer" && person2.email.toLowerCase() === "noreply@github.com") {
         problems.push(
-          `the ${role} of ${c.sha.slice(0, 7)} is GitHub's own service identity "${person.name} <${person.email}>": who wrote it is unknown`
+          `the ${role} of ${c.sha.slice(0, 7)} is GitHub's own service identity "${person2.name} <${person2.email}>": who wrote it is unknown`
         );
       }
-      for (const account2 of accounts) add2(account2, role);
+      for (const account3 of accounts) add2(account3, role);
     }
   }
   if (pr) add2(pr.author, "pull-request-author");
@@ -14913,9 +15025,9 @@ async function collectReviewEvidence(client, request) {
     people: async (reviewers, approvers) => {
       const [permissions, profiles] = await Promise.all([
         readPermissions(client, request.repository, reviewers, evidence.gaps),
-        Promise.all(approvers.map((account2) => github.profile(account2)))
+        Promise.all(approvers.map((account3) => github.profile(account3)))
       ]);
-      return { permissions, profiles: profiles.filter((profile) => profile !== void 0) };
+      return { permissions, profiles: profiles.filter((profile2) => profile2 !== void 0) };
     }
   });
 }
@@ -15029,13 +15141,13 @@ async function assembleEvidence(evidence, request, pr, reads) {
   }
   const reviewerAccounts = /* @__PURE__ */ new Map();
   const author = evidence.pullRequest?.author;
-  for (const account2 of [...evidence.reviews.map((r) => r.reviewer), ...author?.type === "User" ? [author] : []]) {
-    const key = account2.login.toLowerCase();
+  for (const account3 of [...evidence.reviews.map((r) => r.reviewer), ...author?.type === "User" ? [author] : []]) {
+    const key = account3.login.toLowerCase();
     const known = reviewerAccounts.get(key);
-    if (!known) reviewerAccounts.set(key, account2);
-    else if (known.id !== account2.id) {
+    if (!known) reviewerAccounts.set(key, account3);
+    else if (known.id !== account3.id) {
       evidence.gaps.push(
-        `the login ${account2.login} names two accounts in pull request #${number} (${known.id} and ${account2.id}): it changed hands while it was read`
+        `the login ${account3.login} names two accounts in pull request #${number} (${known.id} and ${account3.id}): it changed hands while it was read`
       );
     }
   }
@@ -15044,15 +15156,15 @@ async function assembleEvidence(evidence, request, pr, reads) {
   for (const review of evidence.reviews) {
     if (review.state === "APPROVED") approvers.set(review.reviewer.login.toLowerCase(), review.reviewer);
   }
-  const [activity, people] = await Promise.all([
+  const [activity2, people] = await Promise.all([
     reads.activity(activityRequestOf(request, pr)),
     reads.people(reviewers, [...approvers.values()])
   ]);
-  evidence.activity = activity;
+  evidence.activity = activity2;
   if (head && pr.timeline) {
     evidence.lastPush = lastPushOf(pr.timeline, pullRequestCommitOf(head), pr.mergedAt, evidence.gaps);
   }
-  const lastHeadPush = activity.available ? activity.headPushes.at(-1) : void 0;
+  const lastHeadPush = activity2.available ? activity2.headPushes.at(-1) : void 0;
   if (lastHeadPush) {
     evidence.lastPush = { accounts: lastHeadPush.actor ? [lastHeadPush.actor] : [], people: [], source: "activity" };
   }
@@ -15066,8 +15178,8 @@ async function assembleEvidence(evidence, request, pr, reads) {
 async function readPermissions(client, repository, accounts, gaps) {
   const [owner, repo] = parseRepository(repository);
   const github = new RepositoryReads(client, owner, repo, gaps);
-  const permissions = await Promise.all(accounts.map((account2) => github.permission(account2)));
-  return new Map(accounts.map((account2, i) => [account2.login, permissions[i]]));
+  const permissions = await Promise.all(accounts.map((account3) => github.permission(account3)));
+  return new Map(accounts.map((account3, i) => [account3.login, permissions[i]]));
 }
 var RepositoryReads = class {
   constructor(client, owner, repo, gaps) {
@@ -15094,27 +15206,27 @@ var RepositoryReads = class {
     );
   }
   /** An account's public profile (`GET /users/{login}`); the account answering must be the one that reviewed. */
-  async profile(account2) {
+  async profile(account3) {
     const route = "GET /users/{username}";
-    const data = await this.attempt(route, { username: account2.login }, async () => {
-      const response = await this.client.request(route, { username: account2.login });
+    const data = await this.attempt(route, { username: account3.login }, async () => {
+      const response = await this.client.request(route, { username: account3.login });
       return response.data;
     });
     if (!data) return void 0;
-    if (data.id !== account2.id) {
+    if (data.id !== account3.id) {
       this.gaps.push(
-        `${this.describe(route, { username: account2.login })}: expected account ${account2.id}, the reviewer, found account ${data.id} (the login changed hands)`
+        `${this.describe(route, { username: account3.login })}: expected account ${account3.id}, the reviewer, found account ${data.id} (the login changed hands)`
       );
       return void 0;
     }
-    return { account: account2, ...data.name && { name: data.name }, ...data.email && { email: data.email } };
+    return { account: account3, ...data.name && { name: data.name }, ...data.email && { email: data.email } };
   }
   /**
    * A reviewer's permission; 404 (no such user, no access) is `none`. The permission is the login's: the account
    * answering must be the reviewer's (a login renamed away and taken names someone else's permission).
    */
-  async permission(account2) {
-    const login = account2.login;
+  async permission(account3) {
+    const login = account3.login;
     const route = "GET /repos/{owner}/{repo}/collaborators/{username}/permission";
     const data = await this.attempt(route, { username: login }, async () => {
       try {
@@ -15127,9 +15239,9 @@ var RepositoryReads = class {
     });
     if (!data) return void 0;
     if (data === "none") return "none";
-    if (data.user?.id !== account2.id) {
+    if (data.user?.id !== account3.id) {
       this.gaps.push(
-        `${this.describe(route, { username: login })}: expected account ${account2.id}, the reviewer, found ${data.user ? `account ${data.user.id} (the login changed hands)` : "no account in the answer"}`
+        `${this.describe(route, { username: login })}: expected account ${account3.id}, the reviewer, found ${data.user ? `account ${data.user.id} (the login changed hands)` : "no account in the answer"}`
       );
       return void 0;
     }
@@ -15209,10 +15321,10 @@ function timelineFactsOf(timeline) {
     (e) => e.event !== void 0 && EVENTS_READ.has(e.event) && typeof e.created_at === "string" ? [{ event: e.event, actor: accountOf2(e.actor), createdAt: e.created_at }] : []
   );
 }
-function personOf(signature, account2) {
-  const person = { name: signature?.name ?? "", email: signature?.email ?? "" };
-  if (account2) person.account = account2;
-  return person;
+function personOf(signature, account3) {
+  const person2 = { name: signature?.name ?? "", email: signature?.email ?? "" };
+  if (account3) person2.account = account3;
+  return person2;
 }
 function restCommitOf(commit) {
   return pullRequestCommitOf(commitFactsOf(commit));
@@ -15279,8 +15391,8 @@ function lastPushOf(timeline, head, mergedAt, gaps) {
     return { accounts: actor ? [actor] : [], people: [], source: "head_ref_force_pushed" };
   }
   const accounts = /* @__PURE__ */ new Map();
-  for (const person of [head.author, head.committer]) {
-    if (person.account) accounts.set(person.account.login.toLowerCase(), person.account);
+  for (const person2 of [head.author, head.committer]) {
+    if (person2.account) accounts.set(person2.account.login.toLowerCase(), person2.account);
   }
   return { accounts: [...accounts.values()], people: [head.author, head.committer], source: "head-commit" };
 }
@@ -15504,17 +15616,17 @@ async function collectReviewEvidenceGraphQL(client, request) {
   const pages = new PullRequestPages(node, github);
   const facts = pages.facts(commitFactsOf2(built));
   if (mergeProblemOf(facts, commit)) return assembleEvidence(evidence, request, facts, NOT_READ);
-  const [people, activity] = await Promise.all([
+  const [people, activity2] = await Promise.all([
     pages.readRemaining(number, repository.visibility),
     activityOf(client, evidence.gaps, activityRequestOf(request, facts), { oneRead: true })
   ]);
   return assembleEvidence(evidence, request, pages.facts(commitFactsOf2(built)), {
-    activity: async () => activity,
+    activity: async () => activity2,
     people: async (reviewers, approvers) => ({
       permissions: new Map(reviewers.map(({ login }) => [login, people.permissions.get(login.toLowerCase())])),
-      profiles: approvers.flatMap((account2) => {
-        const profile = people.profiles.get(account2.login.toLowerCase());
-        return profile && profile.account.id === account2.id ? [profile] : [];
+      profiles: approvers.flatMap((account3) => {
+        const profile2 = people.profiles.get(account3.login.toLowerCase());
+        return profile2 && profile2.account.id === account3.id ? [profile2] : [];
       })
     })
   });
@@ -15622,10 +15734,10 @@ var PullRequestPages = class {
       if (author?.type === "User" && !reviewers.has(author.login.toLowerCase())) {
         reviewers.set(author.login.toLowerCase(), author);
       }
-      const fresh = [...reviewers.values()].filter((account2) => !asked.has(account2.login.toLowerCase()));
-      const others = fresh.filter((account2) => account2.type !== "User");
-      const users = fresh.filter((account2) => account2.type === "User").slice(0, LOGINS_PER_QUERY);
-      const logins = users.map((account2) => account2.login);
+      const fresh = [...reviewers.values()].filter((account3) => !asked.has(account3.login.toLowerCase()));
+      const others = fresh.filter((account3) => account3.type !== "User");
+      const users = fresh.filter((account3) => account3.type === "User").slice(0, LOGINS_PER_QUERY);
+      const logins = users.map((account3) => account3.login);
       const lists = Object.keys(this.next).filter((list) => this.next[list] !== void 0);
       if (logins.length === 0 && lists.length === 0 && others.length === 0) break;
       if (round >= MAX_ROUNDS) {
@@ -15633,7 +15745,7 @@ var PullRequestPages = class {
         this.broken = true;
         break;
       }
-      for (const account2 of [...users, ...others]) asked.add(account2.login.toLowerCase());
+      for (const account3 of [...users, ...others]) asked.add(account3.login.toLowerCase());
       const [answer] = await Promise.all([
         logins.length > 0 || lists.length > 0 ? this.round(number, lists, logins) : void 0,
         others.length > 0 ? viaRest(others) : void 0
@@ -15660,16 +15772,16 @@ var PullRequestPages = class {
         this.add(pullRequest);
       }
       const refused = [];
-      for (const [i, account2] of users.entries()) {
+      for (const [i, account3] of users.entries()) {
         const alias = `reviewer${i}`;
         if (answer.refusedAliases?.has(alias)) {
-          refused.push(account2);
+          refused.push(account3);
           continue;
         }
         const connection = answer.notFoundAliases?.has(alias) ? null : answer.data.repository[alias];
         permissions.set(
-          account2.login.toLowerCase(),
-          github.permission(account2, connection, visibility)
+          account3.login.toLowerCase(),
+          github.permission(account3, connection, visibility)
         );
       }
       if (refused.length > 0) await viaRest(refused);
@@ -15813,15 +15925,15 @@ var GraphQLReads = class {
    * A reviewer's permission from `collaborators(login:)`: the listed collaborator's, else — not a collaborator, or no
    * such user (`null`) — `read` on a public repository and `none` otherwise (`none` for no such user).
    */
-  permission(account2, connection, visibility) {
-    const login = account2.login;
+  permission(account3, connection, visibility) {
+    const login = account3.login;
     if (connection === null) return "none";
     const edge = (connection.edges ?? []).find((e) => e?.node.login.toLowerCase() === login.toLowerCase());
     if (!edge) return visibility === "PUBLIC" ? "read" : "none";
-    if (edge.node.databaseId !== account2.id) {
+    if (edge.node.databaseId !== account3.id) {
       this.gap(
         `${login}'s permission`,
-        `expected account ${account2.id}, the reviewer, found account ${edge.node.databaseId ?? "(none)"} (the login changed hands)`
+        `expected account ${account3.id}, the reviewer, found account ${edge.node.databaseId ?? "(none)"} (the login changed hands)`
       );
       return void 0;
     }
@@ -15853,8 +15965,8 @@ function accountOf3(actor) {
   const login = actor.__typename === "Bot" && !actor.login.endsWith("[bot]") ? `${actor.login}[bot]` : actor.login;
   return { login, id: actor.databaseId, type: actor.__typename };
 }
-function profileOf(account2, actor) {
-  return { account: account2, ...actor?.name && { name: actor.name }, ...actor?.email && { email: actor.email } };
+function profileOf(account3, actor) {
+  return { account: account3, ...actor?.name && { name: actor.name }, ...actor?.email && { email: actor.email } };
 }
 function signatureOf(actor) {
   if (!actor) return null;
@@ -16240,7 +16352,7 @@ async function signBreakGlass(inputs) {
       `${inputs.commit}: GitHub links its author to no account, so nobody can tell whether an approver wrote it`
     );
   }
-  const approvers = approvals.filter((a) => a.state === "approved" && (a.environments ?? []).some((e) => e.name === environment)).map((a) => account(a.user));
+  const approvers = approvals.filter((a) => a.state === "approved" && (a.environments ?? []).some((e) => e.name === environment)).map((a) => account2(a.user));
   const people = typeof defaultBranch === "string" && defaultBranch !== "" ? await readChangePeople(client, { ...inputs, defaultBranch, commitData: commit, approvers }) : { contributors: [], problems: [] };
   const now = inputs.now ?? /* @__PURE__ */ new Date();
   const predicate = {
@@ -16250,7 +16362,7 @@ async function signBreakGlass(inputs) {
     repository: { name: inputs.repository, uri: `${inputs.serverUrl}/${inputs.repository}` },
     change: {
       commit: inputs.commit,
-      author: account(commit.author),
+      author: account2(commit.author),
       ...people.pullRequest && { pullRequest: people.pullRequest },
       contributors: people.contributors
     },
@@ -16355,7 +16467,7 @@ async function readChangePeople(client, request) {
     profiles
   });
 }
-function account(user) {
+function account2(user) {
   const u = user;
   if (!u || typeof u.login !== "string" || typeof u.id !== "number") {
     throw new BreakGlassError("BREAK_GLASS_REFUSED", `GitHub named an account without a login or id`);
@@ -16440,13 +16552,13 @@ async function reviewedHistoryOf(client, evidence, rules, api, attested) {
   const sinceTime = Date.parse(since);
   if (Number.isNaN(sinceTime)) return refuse("the policy gives no valid review.history-since");
   if (!pr) return refuse(`no pull request was merged as ${short(evidence.commit)}: there is no base to walk back from`);
-  const activity = evidence.activity;
-  if (!activity?.available) {
+  const activity2 = evidence.activity;
+  if (!activity2?.available) {
     return refuse(
-      `the activity feed of ${ref} could not be read (${activity ? activity.reason : "not read"}): how ${short(evidence.commit)}'s base reached it cannot be judged`
+      `the activity feed of ${ref} could not be read (${activity2 ? activity2.reason : "not read"}): how ${short(evidence.commit)}'s base reached it cannot be judged`
     );
   }
-  const merges = activity.builtCommitArrivals.filter((a) => a.ref === ref && MERGES.includes(a.activityType));
+  const merges = activity2.builtCommitArrivals.filter((a) => a.ref === ref && MERGES.includes(a.activityType));
   if (merges.length !== 1) {
     return refuse(
       `expected one merge of ${short(evidence.commit)} into ${ref} in the activity feed, found ${merges.length}: its base cannot be told`
@@ -16597,6 +16709,10 @@ function attestedBaselines(source) {
 function baselineProblem(bundle, source, want) {
   const identity = matchIdentity(bundle.signer, source.sign);
   if (!identity.ok) return `not signed by the policy's sign identity (${identity.reason})`;
+  const ran = bundle.signer.extensions.sourceRepositoryURI;
+  if (ran === void 0 || !sameRepositoryUri(ran, want.uri)) {
+    return `its certificate says the sign workflow ran in ${ran ?? "no repository"}, not ${want.uri}`;
+  }
   let statement;
   try {
     if (bundle.kind !== "dsse") return "not a review attestation";
@@ -16618,14 +16734,31 @@ function baselineProblem(bundle, source, want) {
   if (gitCommit === void 0 || !sameSha(gitCommit, want.commit)) return "its gitCommit subject is not its commit";
   if (predicate.repository.uri.toLowerCase() !== want.uri) return `it is a review in ${predicate.repository.uri}`;
   if (predicate.verdict !== "pass") return "its review did not pass";
-  const history = predicate.history;
-  if (!history) return "it records no walk of the branch (review.reviewed-history)";
-  if (history.ref !== want.ref) return `its walk is ${history.ref}'s, not ${want.ref}'s`;
-  if (history.verdict !== "pass") return `its walk did not pass (${history.reason})`;
-  if (!(Date.parse(history.since) <= want.sinceTime)) {
-    return `its walk went back to ${history.since}, later than the policy's review.history-since`;
+  const history2 = predicate.history;
+  if (!history2) return "it records no walk of the branch (review.reviewed-history)";
+  if (history2.ref !== want.ref) return `its walk is ${history2.ref}'s, not ${want.ref}'s`;
+  if (history2.verdict !== "pass") return `its walk did not pass (${history2.reason})`;
+  if (!(Date.parse(history2.since) <= want.sinceTime)) {
+    return `its walk went back to ${history2.since}, later than the policy's review.history-since`;
+  }
+  if (!sameReviewRules(predicate.rules, source.rules)) {
+    return "it was judged under other review rules than the policy's";
+  }
+  if (evaluateReview(evidenceFromPredicate(predicate), source.rules).verdict !== "pass") {
+    return "its review does not pass under the policy's review rules";
   }
   return void 0;
+}
+function sameReviewRules(recorded, policy) {
+  const canonical = (value) => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (typeof value !== "object" || value === null) return value;
+    const entries = Object.entries(value).filter(([key, v]) => v !== void 0 && key !== "historySince");
+    return Object.fromEntries(
+      entries.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([k, v]) => [k, canonical(v)])
+    );
+  };
+  return JSON.stringify(canonical(recorded)) === JSON.stringify(canonical(policy));
 }
 async function judgeArrival(client, repository, ref, entry, rules, api) {
   const arrival = {
@@ -16777,7 +16910,8 @@ async function collectEvidence(inputs, source, policy, verifier) {
       serverUrl: inputs.serverUrl,
       verifier,
       sign: policy.identities.sign,
-      since: policy.review.historySince
+      since: policy.review.historySince,
+      rules: policy.review
     }) : void 0;
     read.evidence.history = await reviewedHistoryOf(client, read.evidence, policy.review, read.api, attested);
   }
