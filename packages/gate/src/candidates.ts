@@ -328,6 +328,16 @@ function judgeDecisionStatement<Q>(
       reason: `found ${what} by ${bundle.signer.san || '(no SAN)'} (${bundle.source}), expected the ${role} identity ${describeIdentityRule(rule)}${runnerProblem(bundle.signer, rule)}`,
     };
   }
+  // Patterns that overlap (which the policy's load does not always tell) would let another identity's workflow — a
+  // build job running the repository's code, the sign job — sign this one's decisions: a signer must be one identity.
+  const also = otherRoleOf(bundle.signer, role, policy);
+  if (also) {
+    return {
+      bundle,
+      relevant,
+      reason: `found ${what} by ${bundle.signer.san || '(no SAN)'} (${bundle.source}), which is also the ${also} identity of the policy; they must differ`,
+    };
+  }
   if (!relevant) {
     return {
       bundle,
@@ -336,6 +346,16 @@ function judgeDecisionStatement<Q>(
     };
   }
   return { bundle, relevant, ...read(bundle, statement) };
+}
+
+/** The policy's other identity (build, sign, or the other of deploy and break-glass) the signer also matches, if any. */
+function otherRoleOf(signer: SignerIdentity, role: 'break-glass' | 'deploy', policy: Policy): string | undefined {
+  const others: [string, IdentityRule | undefined][] = [
+    ['build', policy.identities.build],
+    ['sign', policy.identities.sign],
+    role === 'deploy' ? ['break-glass', policy.identities.breakGlass] : ['deploy', policy.identities.deploy],
+  ];
+  return others.find(([, rule]) => rule !== undefined && matchIdentity(signer, rule).ok)?.[0];
 }
 
 /**

@@ -668,6 +668,14 @@ function judgeDecisionStatement(bundle, statement, artifact, policy, role, read)
       reason: `found ${what} by ${bundle.signer.san || "(no SAN)"} (${bundle.source}), expected the ${role} identity ${describeIdentityRule(rule)}${runnerProblem(bundle.signer, rule)}`
     };
   }
+  const also = otherRoleOf(bundle.signer, role, policy);
+  if (also) {
+    return {
+      bundle,
+      relevant,
+      reason: `found ${what} by ${bundle.signer.san || "(no SAN)"} (${bundle.source}), which is also the ${also} identity of the policy; they must differ`
+    };
+  }
   if (!relevant) {
     return {
       bundle,
@@ -676,6 +684,14 @@ function judgeDecisionStatement(bundle, statement, artifact, policy, role, read)
     };
   }
   return { bundle, relevant, ...read(bundle, statement) };
+}
+function otherRoleOf(signer, role, policy) {
+  const others = [
+    ["build", policy.identities.build],
+    ["sign", policy.identities.sign],
+    role === "deploy" ? ["break-glass", policy.identities.breakGlass] : ["deploy", policy.identities.deploy]
+  ];
+  return others.find(([, rule]) => rule !== void 0 && matchIdentity(signer, rule).ok)?.[0];
 }
 function readBreakGlass(bundle, statement) {
   try {

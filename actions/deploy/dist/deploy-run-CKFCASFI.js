@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-22HP6OQ4.js";
+} from "./chunk-WS2N7Y65.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -1014,6 +1014,14 @@ function judgeDecisionStatement(bundle, statement, artifact, policy, role, read)
       reason: `found ${what} by ${bundle.signer.san || "(no SAN)"} (${bundle.source}), expected the ${role} identity ${describeIdentityRule(rule)}${runnerProblem(bundle.signer, rule)}`
     };
   }
+  const also = otherRoleOf(bundle.signer, role, policy);
+  if (also) {
+    return {
+      bundle,
+      relevant,
+      reason: `found ${what} by ${bundle.signer.san || "(no SAN)"} (${bundle.source}), which is also the ${also} identity of the policy; they must differ`
+    };
+  }
   if (!relevant) {
     return {
       bundle,
@@ -1022,6 +1030,14 @@ function judgeDecisionStatement(bundle, statement, artifact, policy, role, read)
     };
   }
   return { bundle, relevant, ...read(bundle, statement) };
+}
+function otherRoleOf(signer, role, policy) {
+  const others = [
+    ["build", policy.identities.build],
+    ["sign", policy.identities.sign],
+    role === "deploy" ? ["break-glass", policy.identities.breakGlass] : ["deploy", policy.identities.deploy]
+  ];
+  return others.find(([, rule]) => rule !== void 0 && matchIdentity(signer, rule).ok)?.[0];
 }
 function readBreakGlass(bundle, statement) {
   try {
