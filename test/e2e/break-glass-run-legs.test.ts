@@ -106,11 +106,18 @@ function approve(runId: string, environment: string, ...who: { login: string; id
   }));
 }
 
-async function deploy(sha: string, subject: string, dir: string, starter: string, approver: typeof alice) {
+async function deploy(
+  sha: string,
+  subject: string,
+  dir: string,
+  starter: string,
+  approver: typeof alice,
+  runId = String(9800 + ++runs),
+) {
   const who = identity('acme/app', '.github/workflows/deploy.yml', 'refs/heads/main', sha, {
     job_workflow_ref: DEPLOY_WORKFLOW,
     event_name: 'workflow_dispatch',
-    run_id: String(9800 + ++runs),
+    run_id: runId,
     actor: starter,
     environment: 'production',
   });
@@ -261,6 +268,29 @@ describe('one break-glass run with two legs: one deploy run per environment', ()
 
     // Another deploy run of either copy afterwards is the run's second use in production.
     const again = await deploy(H, 'dist/n/app-4.tar.gz', 'both', 'carol', dave);
+    expect(again.report.verdict).toBe('fail');
+    expect(breakGlassCheck(again.report).reason).toContain('it was already used for this artifact in production');
+  }, 240_000);
+
+  it('lets two jobs of one deploy run ship one leg’s copy each (a matrix of deploy jobs); another run afterwards is refused', async () => {
+    const H = pushCommit(repository, aCommit({ author: carol, message: 'Hotfix: shorter retries' }), 'main', {
+      by: carol,
+    });
+    mkdirSync(join(workspace, 'dist', 'x'));
+    writeFileSync(join(workspace, 'dist', 'x', 'app-5.tar.gz'), 'app built from H4\n');
+    writeFileSync(join(workspace, 'dist', 'x', 'app-6.tar.gz'), 'app built from H4\n\n');
+    await breakGlassRun(H, '9751', ['dist/x/app-5.tar.gz', 'dist/x/app-6.tar.gz'], 'matrix');
+    // One deploy run, two jobs: each stores its PASSED record; the second job's gate reads the first's, of its own run.
+    const run = String(9800 + ++runs);
+    const first = await deploy(H, 'dist/x/app-5.tar.gz', 'matrix', 'carol', dave, run);
+    expect(first.run.exitCode, first.run.log).toBe(0);
+    const second = await deploy(H, 'dist/x/app-6.tar.gz', 'matrix', 'carol', dave, run);
+    expect(second.run.exitCode, second.run.log).toBe(0);
+    expect(second.report.verdict).toBe('pass');
+    expect(breakGlassCheck(second.report).reason).toContain('BREAK-GLASS USED');
+
+    // Another deploy run of either copy afterwards is the break-glass run's second use in production.
+    const again = await deploy(H, 'dist/x/app-6.tar.gz', 'matrix', 'carol', dave);
     expect(again.report.verdict).toBe('fail');
     expect(breakGlassCheck(again.report).reason).toContain('it was already used for this artifact in production');
   }, 240_000);

@@ -51,7 +51,7 @@ describe('requestIdToken', () => {
 });
 
 describe('jobIdentity', () => {
-  it('is the identity Fulcio will certify: {server}/{job_workflow_ref}, the issuer, the source repository, the trigger, the runner', async () => {
+  it('is the identity Fulcio will certify: {server}/{job_workflow_ref}, the issuer, the source repository, the trigger, the runner, the run', async () => {
     const token = await issuer.mint(sign, { audience: 'sigstore' });
     expect(jobIdentity(token, 'https://github.com')).toEqual({
       san: 'https://github.com/acme/platform/.github/workflows/sign.yml@refs/heads/main',
@@ -64,6 +64,7 @@ describe('jobIdentity', () => {
         sourceRepositoryRef: 'refs/heads/main',
         buildTrigger: 'push',
         runnerEnvironment: 'github-hosted',
+        runInvocationURI: `https://github.com/acme/app/actions/runs/${sign.run_id}/attempts/${sign.run_attempt}`,
       },
     });
     expect(jobIdentity(token, 'https://ghe.example/').san).toBe(

@@ -326,6 +326,13 @@ export function workflowSigner(claims: Record<string, unknown>, serverUrl: strin
   // Fulcio's Runner Environment, from the same claim.
   const runner = text('runner_environment');
   if (runner) extensions.runnerEnvironment = runner;
+  // Fulcio's Run Invocation URI, from the same claims: which run (and attempt) this job is of — a deploy job tells its
+  // own run's earlier decision records (another job of a matrix) from another run's by it.
+  const runId = text('run_id');
+  const attempt = text('run_attempt');
+  if (repository && runId && attempt) {
+    extensions.runInvocationURI = `${server}/${repository}/actions/runs/${runId}/attempts/${attempt}`;
+  }
   return { san: `${server}/${jobWorkflowRef}`, issuer, extensions };
 }
 

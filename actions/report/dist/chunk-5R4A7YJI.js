@@ -544,6 +544,11 @@ function workflowSigner(claims, serverUrl) {
   if (trigger) extensions.buildTrigger = trigger;
   const runner = text("runner_environment");
   if (runner) extensions.runnerEnvironment = runner;
+  const runId = text("run_id");
+  const attempt = text("run_attempt");
+  if (repository && runId && attempt) {
+    extensions.runInvocationURI = `${server}/${repository}/actions/runs/${runId}/attempts/${attempt}`;
+  }
   return { san: `${server}/${jobWorkflowRef}`, issuer, extensions };
 }
 function signIdentityDistinct(signer, policy, builders) {

@@ -19,7 +19,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-J64YW6MY.js";
+} from "./chunk-5R4A7YJI.js";
 import "./chunk-D6IZZKZA.js";
 import {
   AttestationStoreError,

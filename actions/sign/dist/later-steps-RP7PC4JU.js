@@ -34,7 +34,7 @@ import {
   readBoundedFile,
   renderSummary,
   subjectSource
-} from "./chunk-J7ISFRTK.js";
+} from "./chunk-FCY2C5IP.js";
 import {
   require_dist,
   require_dist2,
@@ -8316,6 +8316,11 @@ function workflowSigner(claims, serverUrl) {
   if (trigger) extensions.buildTrigger = trigger;
   const runner = text("runner_environment");
   if (runner) extensions.runnerEnvironment = runner;
+  const runId = text("run_id");
+  const attempt = text("run_attempt");
+  if (repository && runId && attempt) {
+    extensions.runInvocationURI = `${server}/${repository}/actions/runs/${runId}/attempts/${attempt}`;
+  }
   return { san: `${server}/${jobWorkflowRef}`, issuer, extensions };
 }
 function signIdentityDistinct(signer, policy, builders) {

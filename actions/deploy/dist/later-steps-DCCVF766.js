@@ -47,7 +47,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-KYQM7KHC.js";
+} from "./chunk-7VE2PU6T.js";
 import {
   CodedError,
   OidcTokenError,
