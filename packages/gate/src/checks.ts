@@ -313,13 +313,15 @@ function deployApprovalCheck(
 ): { check: Check; facts?: ChainJudgement['deployApproval'] } {
   const rules = context.policy.deploy.approvals;
   const live = context.liveDeployApproval;
-  let facts: { predicate: DeployApprovalPredicate; source: string; bundle?: VerifiedBundle } | undefined;
+  type Facts = { predicate: DeployApprovalPredicate; source: string; bundle?: VerifiedBundle };
+  // The approvals to judge: the live one, or offline every attested one about this deploy (the first that passes counts).
+  let candidates: Facts[] = [];
   if (live && 'error' in live) {
     if (rules.min === 0)
       return { check: pass('deploy-approval', `not required (deploy.approvals.min 0); ${live.error}`) };
     return { check: fail('deploy-approval', `the deploy job could not read who approved it: ${live.error}`) };
   }
-  if (live) facts = { predicate: live.predicate, source: 'live' };
+  if (live) candidates = [{ predicate: live.predicate, source: 'live' }];
   // The deploy gate judges the approvals of its own run alone: an attested approval is another run's (a staging
   // deploy's, last week's), whatever environment it names. Offline (twokey verify), an attested one is judged.
   else if (!context.deployIdentity) {
@@ -327,7 +329,7 @@ function deployApprovalCheck(
     // repository the artifact was built in, as its predicate and its certificate both say.
     const built = chain.provenance?.source.repositoryUrl;
     const elsewhere: string[] = [];
-    const attested = evidence.deployApprovals.find((c) => {
+    const attested = evidence.deployApprovals.filter((c) => {
       if (!c.qualified) return false;
       const ran = c.bundle.signer.extensions.sourceRepositoryURI;
       const named = c.qualified.predicate.repository.uri;
@@ -354,9 +356,13 @@ function deployApprovalCheck(
         return false;
       }
       return true;
-    })?.qualified;
-    if (attested) facts = { predicate: attested.predicate, source: attested.bundle.source, bundle: attested.bundle };
-    else if (rules.min > 0 && elsewhere.length > 0) {
+    });
+    // Every one of them: a writer who approved her own deploy of the same artifact (refused, but its approval signed as
+    // every decision's is) must not hide an independent one listed after hers.
+    candidates = attested.flatMap(({ qualified }) =>
+      qualified ? [{ predicate: qualified.predicate, source: qualified.bundle.source, bundle: qualified.bundle }] : [],
+    );
+    if (candidates.length === 0 && rules.min > 0 && elsewhere.length > 0) {
       return {
         check: notEvaluated(
           'deploy-approval',
@@ -365,7 +371,7 @@ function deployApprovalCheck(
       };
     }
   }
-  if (!facts) {
+  if (candidates.length === 0) {
     if (rules.min === 0) return { check: pass('deploy-approval', 'not required (deploy.approvals.min 0)') };
     if (context.deployIdentity) {
       return {
@@ -393,12 +399,17 @@ function deployApprovalCheck(
       ),
     };
   }
-  const offRef = requesterUnknown(facts, chain, context);
-  if (offRef) {
+  const people = artifactPeople(chain, breakGlass, evidence);
+  const judgements = candidates.map((facts) => {
+    const offRef = requesterUnknown(facts, chain, context);
+    return { facts, offRef, judged: offRef ? undefined : judgeDeployApproval(facts.predicate, rules, people) };
+  });
+  const { facts, offRef, judged } =
+    judgements.find((j) => j.judged?.verdict === 'pass') ?? (judgements[0] as (typeof judgements)[number]);
+  if (offRef || !judged) {
     const where = facts.source === 'live' ? 'read from the run' : `attested in ${facts.source}`;
     return { check: fail('deploy-approval', `${offRef} (${where})`) };
   }
-  const judged = judgeDeployApproval(facts.predicate, rules, artifactPeople(chain, breakGlass, evidence));
   const shown = {
     source: facts.source,
     environment: facts.predicate.environment,

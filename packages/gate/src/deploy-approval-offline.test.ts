@@ -133,3 +133,53 @@ describe('offline as live: a store read with entries it could not read (row 205)
     expect(approvalCheck(offline).reason).toContain('attestation store could not be read');
   });
 });
+
+describe('offline: every attested approval of the deploy is judged, not only the first listed', () => {
+  // The deploy identity signs the approvals its job read for every decision, a refusal too: the author who approved her
+  // own deploy of the same artifact (refused) leaves an attested approval in the store. Listed before an independent
+  // one, it was the only one judged, and `twokey verify` refused a deploy that was independently approved.
+  function approvedBy(login: string, id: number, readAgo: number): VerifiedBundle {
+    const statement = {
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: ARTIFACT.name, digest: { sha256: ARTIFACT.digest.hex } }],
+      predicateType: DEPLOY_APPROVAL_PREDICATE_TYPE,
+      predicate: {
+        ...predicate('production'),
+        approvals: [
+          { user: { login, id, type: 'User' }, state: 'approved' as const, comment: '', environments: ['production'] },
+        ],
+        profiles: [{ account: { login, id, type: 'User' } }],
+        readAt: new Date(NOW.getTime() - readAgo).toISOString(),
+      },
+    };
+    return dsseBundle(statement, deployer, `store/deploy-approval-${login}.json`, [
+      new Date(NOW.getTime() - readAgo + 30_000),
+    ]);
+  }
+  const offline = (...approvals: VerifiedBundle[]) =>
+    approvalCheck(
+      evaluateDeploy({
+        policy,
+        binding: BINDING,
+        now: NOW,
+        environment: 'production',
+        artifacts: [ARTIFACT],
+        bundles: [...honestBundles(), ...approvals],
+      }),
+    );
+
+  it("passes on carol's independent approval listed after the author's own", () => {
+    const own = approvedBy('alice', 101, 120_000);
+    const independent = approvedBy('carol', 7, 60_000);
+    expect(offline(own).verdict).toBe('fail');
+    const check = offline(own, independent);
+    expect(check.verdict).toBe('pass');
+    expect(check.reason).toContain('store/deploy-approval-carol.json');
+  });
+
+  it("still refuses when every attested approval is the author's own", () => {
+    const check = offline(approvedBy('alice', 101, 120_000), approvedBy('alice', 101, 60_000));
+    expect(check.verdict).toBe('fail');
+    expect(check.reason).toContain('store/deploy-approval-alice.json');
+  });
+});

@@ -958,17 +958,17 @@ function earlierUses(used, evidence, context) {
 function deployApprovalCheck(chain, evidence, context, breakGlass) {
   const rules = context.policy.deploy.approvals;
   const live = context.liveDeployApproval;
-  let facts;
+  let candidates = [];
   if (live && "error" in live) {
     if (rules.min === 0)
       return { check: pass("deploy-approval", `not required (deploy.approvals.min 0); ${live.error}`) };
     return { check: fail("deploy-approval", `the deploy job could not read who approved it: ${live.error}`) };
   }
-  if (live) facts = { predicate: live.predicate, source: "live" };
+  if (live) candidates = [{ predicate: live.predicate, source: "live" }];
   else if (!context.deployIdentity) {
     const built = chain.provenance?.source.repositoryUrl;
     const elsewhere = [];
-    const attested = evidence.deployApprovals.find((c) => {
+    const attested = evidence.deployApprovals.filter((c) => {
       if (!c.qualified) return false;
       const ran = c.bundle.signer.extensions.sourceRepositoryURI;
       const named = c.qualified.predicate.repository.uri;
@@ -990,9 +990,11 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
         return false;
       }
       return true;
-    })?.qualified;
-    if (attested) facts = { predicate: attested.predicate, source: attested.bundle.source, bundle: attested.bundle };
-    else if (rules.min > 0 && elsewhere.length > 0) {
+    });
+    candidates = attested.flatMap(
+      ({ qualified: qualified2 }) => qualified2 ? [{ predicate: qualified2.predicate, source: qualified2.bundle.source, bundle: qualified2.bundle }] : []
+    );
+    if (candidates.length === 0 && rules.min > 0 && elsewhere.length > 0) {
       return {
         check: notEvaluated(
           "deploy-approval",
@@ -1001,7 +1003,7 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
       };
     }
   }
-  if (!facts) {
+  if (candidates.length === 0) {
     if (rules.min === 0) return { check: pass("deploy-approval", "not required (deploy.approvals.min 0)") };
     if (context.deployIdentity) {
       return {
@@ -1027,12 +1029,16 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
       )
     };
   }
-  const offRef = requesterUnknown(facts, chain, context);
-  if (offRef) {
+  const people = artifactPeople(chain, breakGlass, evidence);
+  const judgements = candidates.map((facts2) => {
+    const offRef2 = requesterUnknown(facts2, chain, context);
+    return { facts: facts2, offRef: offRef2, judged: offRef2 ? void 0 : judgeDeployApproval(facts2.predicate, rules, people) };
+  });
+  const { facts, offRef, judged } = judgements.find((j) => j.judged?.verdict === "pass") ?? judgements[0];
+  if (offRef || !judged) {
     const where2 = facts.source === "live" ? "read from the run" : `attested in ${facts.source}`;
     return { check: fail("deploy-approval", `${offRef} (${where2})`) };
   }
-  const judged = judgeDeployApproval(facts.predicate, rules, artifactPeople(chain, breakGlass, evidence));
   const shown = {
     source: facts.source,
     environment: facts.predicate.environment,

@@ -165,7 +165,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-VE3RTSS3.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-JCSL57CL.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {
