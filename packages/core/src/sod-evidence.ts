@@ -206,11 +206,21 @@ export class EvidenceLedger {
     this.seen.add(key);
     const evidence = link(bundle.source, bundle.sha256);
     const finding = (kind: AuditFindingKind, reason: string) => this.findings.push({ kind, evidence, reason });
-    const role = this.roleOf(bundle);
+    const roles = this.rolesOf(bundle);
+    const role = roles[0];
     if (role === undefined) {
       finding(
         'not-the-policy-identity',
         `signed by ${bundle.signer.san || '(no SAN)'} (issuer ${bundle.signer.issuer || 'none'}), which is none of the policy's identities`,
+      );
+      return;
+    }
+    if (roles.length > 1) {
+      // Patterns that overlap: a build job (the repository's code) could sign decision records, a sign job deploy
+      // approvals. As the gate holds identities apart (roleProblem, otherRoleOf), a signer must be one of them.
+      finding(
+        'not-the-policy-identity',
+        `signed by ${bundle.signer.san || '(no SAN)'}, which is several of the policy's identities (${roles.join(', ')}); they must differ`,
       );
       return;
     }
@@ -235,15 +245,15 @@ export class EvidenceLedger {
     if (problem) finding(problem.kind, problem.reason);
   }
 
-  /** Which of the policy's identities signed the bundle. */
-  private roleOf(bundle: VerifiedBundle): Role | undefined {
+  /** Which of the policy's identities the bundle's signer is (more than one: patterns that overlap). */
+  private rolesOf(bundle: VerifiedBundle): Role[] {
     const rules: [Role, IdentityRule | undefined][] = [
       ['deploy', this.policy.identities.deploy],
       ['break-glass', this.policy.identities.breakGlass],
       ['sign', this.policy.identities.sign],
       ['build', this.policy.identities.build],
     ];
-    return rules.find(([, rule]) => rule !== undefined && matchIdentity(bundle.signer, rule).ok)?.[0];
+    return rules.filter(([, rule]) => rule !== undefined && matchIdentity(bundle.signer, rule).ok).map(([r]) => r);
   }
 
   private read(

@@ -18,7 +18,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-Y5WPYZF3.js";
+} from "./chunk-VJIEOEAT.js";
 import {
   buildRunProblem,
   describeIdentityRule,

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-Y5WPYZF3.js";
+} from "./chunk-VJIEOEAT.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

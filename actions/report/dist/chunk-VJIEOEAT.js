@@ -9287,11 +9287,19 @@ var EvidenceLedger = class {
     this.seen.add(key);
     const evidence = link(bundle.source, bundle.sha256);
     const finding = (kind, reason) => this.findings.push({ kind, evidence, reason });
-    const role = this.roleOf(bundle);
+    const roles = this.rolesOf(bundle);
+    const role = roles[0];
     if (role === void 0) {
       finding(
         "not-the-policy-identity",
         `signed by ${bundle.signer.san || "(no SAN)"} (issuer ${bundle.signer.issuer || "none"}), which is none of the policy's identities`
+      );
+      return;
+    }
+    if (roles.length > 1) {
+      finding(
+        "not-the-policy-identity",
+        `signed by ${bundle.signer.san || "(no SAN)"}, which is several of the policy's identities (${roles.join(", ")}); they must differ`
       );
       return;
     }
@@ -9314,15 +9322,15 @@ var EvidenceLedger = class {
     const problem = this.read(role, statement, bundle, evidence);
     if (problem) finding(problem.kind, problem.reason);
   }
-  /** Which of the policy's identities signed the bundle. */
-  roleOf(bundle) {
+  /** Which of the policy's identities the bundle's signer is (more than one: patterns that overlap). */
+  rolesOf(bundle) {
     const rules = [
       ["deploy", this.policy.identities.deploy],
       ["break-glass", this.policy.identities.breakGlass],
       ["sign", this.policy.identities.sign],
       ["build", this.policy.identities.build]
     ];
-    return rules.find(([, rule]) => rule !== void 0 && matchIdentity(bundle.signer, rule).ok)?.[0];
+    return rules.filter(([, rule]) => rule !== void 0 && matchIdentity(bundle.signer, rule).ok).map(([r]) => r);
   }
   read(role, statement, bundle, evidence) {
     const signerRepository = repositoryOfUri(bundle.signer.extensions.sourceRepositoryURI);

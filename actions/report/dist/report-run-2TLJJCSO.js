@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-L234N3T7.js";
+} from "./chunk-53XJSWZM.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,7 +20,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-Y5WPYZF3.js";
+} from "./chunk-VJIEOEAT.js";
 import {
   createGitHubClient
 } from "./chunk-R55SCW23.js";

@@ -19,7 +19,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-5R4A7YJI.js";
+} from "./chunk-L77MQZNF.js";
 import "./chunk-D6IZZKZA.js";
 import {
   AttestationStoreError,
@@ -47,7 +47,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-Y5WPYZF3.js";
+} from "./chunk-VJIEOEAT.js";
 import {
   createGitHubClient,
   evaluateReview,

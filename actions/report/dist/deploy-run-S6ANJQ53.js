@@ -17,13 +17,13 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-5R4A7YJI.js";
+} from "./chunk-L77MQZNF.js";
 import "./chunk-D6IZZKZA.js";
 import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-L234N3T7.js";
+} from "./chunk-53XJSWZM.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -58,7 +58,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-Y5WPYZF3.js";
+} from "./chunk-VJIEOEAT.js";
 import {
   buildRunProblem,
   changeContributions,
