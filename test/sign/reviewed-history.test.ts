@@ -311,7 +311,8 @@ describe('the deploy gate re-check (evaluateReview on the review attestation, un
     // Signed with the rule: the history travels in the predicate and passes again at the gate.
     const signed = statement(ON, evidence);
     const read = evidenceFromPredicate(parseReviewPredicate(JSON.parse(JSON.stringify(signed.predicate))));
-    expect(read.history).toEqual(evidence.history);
+    // Read back, the walk says which rules its arrivals were judged under: the predicate's.
+    expect(read.history).toEqual({ ...evidence.history, judgedUnder: JSON.parse(JSON.stringify(ON)) });
     expect(evaluateReview(read, ON).verdict).toBe('pass');
     // Signed without the rule (an older sign stage, or a policy without it): no history — refused under the rule.
     const { history: _, ...without } = evidence;
@@ -323,6 +324,19 @@ describe('the deploy gate re-check (evaluateReview on the review attestation, un
     // A recorded history walked back to a later time than the deploy policy's is not enough.
     const later = evaluateReview(read, { ...ON, historySince: '2026-02-01T00:00:00.000Z' });
     expect(later.checks.find((c) => c.id === 'reviewed-history')?.reason).toMatch(/walked back to 2026-03-01/);
+    // A walk whose arrivals were judged under other rules than the deploy policy's (a sign workflow version still
+    // listed, under its own looser org policy; a repository policy since changed) is refused: its verdicts are not the
+    // policy's, though the built commit's own review passes under it.
+    const otherRules = { ...ON, requireApprovalOnHead: false };
+    const judgedLooser = evaluateReview(
+      { ...read, history: { ...read.history!, judgedUnder: { ...ON, changesRequestedBlocks: false } } },
+      ON,
+    );
+    expect(judgedLooser.verdict).toBe('fail');
+    expect(judgedLooser.checks.find((c) => c.id === 'reviewed-history')?.reason).toMatch(
+      /arrivals were judged under other review rules than the policy's/,
+    );
+    expect(evaluateReview(read, otherRules).checks.find((c) => c.id === 'reviewed-history')?.verdict).toBe('fail');
     // A recorded walk whose chain does not start at the built commit's base is refused.
     const tampered = { ...read, history: { ...read.history!, base: 'f'.repeat(40) } };
     expect(evaluateReview(tampered, ON).checks.find((c) => c.id === 'reviewed-history')?.verdict).toBe('fail');

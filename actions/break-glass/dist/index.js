@@ -8,7 +8,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-CDVOEP3P.js";
+} from "./chunk-RQOZ3VWY.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/sigstore/src/endpoints.ts

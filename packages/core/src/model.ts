@@ -316,6 +316,12 @@ export interface ReviewedHistory {
   baseline?: { commit: string; at: string; attestation?: string };
   verdict: Verdict;
   reason: string;
+  /**
+   * The review rules each arrival was judged under, when the walk is read back from a review attestation (its
+   * `rules`): the deploy gate takes each arrival's verdict as recorded only when these are its policy's own. Never
+   * written: the sign stage judges every arrival under the rules it judges the built commit by.
+   */
+  judgedUnder?: ReviewRules;
 }
 
 /** What a co-author trailer naming no known account does: refuse (the default) or let it pass, named. */

@@ -307,7 +307,7 @@ export function evidenceFromPredicate(predicate: ReviewPredicate): ReviewEvidenc
     ...(p.activity && { activity: activity(p.activity) }),
     // Own properties only: a login named `__proto__` stays data.
     permissions: Object.fromEntries(Object.entries(p.permissions)),
-    ...(p.history && { history: history(p.history) }),
+    ...(p.history && { history: { ...history(p.history), judgedUnder: p.rules } }),
   };
 }
 

@@ -400,6 +400,15 @@ function reviewedHistory(evidence: ReviewEvidence, rules: ReviewRules): Check {
     return fail(id, `the history was walked back to ${history.since}, not to the policy's ${since}`);
   }
   if (history.verdict !== 'pass') return fail(id, history.reason);
+  // Each arrival's verdict is taken as recorded: only when it was reached under these very rules. A sign workflow
+  // version the org policy still lists, under its own older (looser) org policy, or a repository policy since changed,
+  // judged the merges below the built commit by other rules than the ones judging it here.
+  if (history.judgedUnder !== undefined && !sameReviewRules(history.judgedUnder, rules)) {
+    return fail(
+      id,
+      "the history's arrivals were judged under other review rules than the policy's: each merge walked must be judged under the rules judging the built commit (sign the release again under the policy)",
+    );
+  }
   const ref = `refs/heads/${builtBranch(evidence) ?? evidence.pullRequest?.baseRef}`;
   if (history.ref !== ref) return fail(id, `the history walked is ${history.ref}'s, not ${ref}'s`);
   const activity = evidence.activity;
@@ -448,6 +457,22 @@ function reviewedHistory(evidence: ReviewEvidence, rules: ReviewRules): Check {
     id,
     `every arrival on ${ref} since ${since} is a reviewed pull request merge (${count === 0 ? 'none' : history.arrivals.map((a) => `#${a.pullRequest} as ${short(a.commit)}`).join(', ')}), from ${short(evidence.commit)}'s base back to ${end}`,
   );
+}
+
+/**
+ * Whether two sets of review rules are the same, but for history-since (compared on its own: a walk back to no later
+ * than the policy's). Plain JSON on both sides (a policy's rules, an attestation's `rules`): keys in any order, an
+ * absent key and an undefined one alike, anything else a difference.
+ */
+export function sameReviewRules(recorded: ReviewRules, policy: ReviewRules): boolean {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (typeof value !== 'object' || value === null) return value;
+    const entries = Object.entries(value).filter(([key, v]) => v !== undefined && key !== 'historySince');
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(entries.map(([key, v]) => [key, canonical(v)]));
+  };
+  return JSON.stringify(canonical(recorded)) === JSON.stringify(canonical(policy));
 }
 
 /** The activity feed shows the built commit reaching its branch by a merge of the pull request, never by a push. */

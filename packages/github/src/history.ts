@@ -47,6 +47,7 @@ import {
   reviewedCommitOf,
   type Statement,
   sameRepositoryUri,
+  sameReviewRules,
   type VerifiedBundle,
 } from '@twokey/core';
 import { BundleVerificationError, type BundleVerifier, parseBundle, SigstoreInputError } from '@twokey/sigstore';
@@ -350,19 +351,6 @@ function baselineProblem(
     return "its review does not pass under the policy's review rules";
   }
   return undefined;
-}
-
-/** Whether two sets of review rules are the same, but for history-since (compared on its own: no later). */
-function sameReviewRules(recorded: ReviewRules, policy: ReviewRules): boolean {
-  const canonical = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(canonical);
-    if (typeof value !== 'object' || value === null) return value;
-    const entries = Object.entries(value).filter(([key, v]) => v !== undefined && key !== 'historySince');
-    return Object.fromEntries(
-      entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, canonical(v)]),
-    );
-  };
-  return JSON.stringify(canonical(recorded)) === JSON.stringify(canonical(policy));
 }
 
 /** One arrival: a merge's pull request read and judged like the built commit's; anything else refused. */

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-53XJSWZM.js";
+} from "./chunk-KS4QELWP.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,10 +20,10 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-VJIEOEAT.js";
+} from "./chunk-QRQ37WLP.js";
 import {
   createGitHubClient
-} from "./chunk-R55SCW23.js";
+} from "./chunk-WGWF76VZ.js";
 import "./chunk-HR27FSAO.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";

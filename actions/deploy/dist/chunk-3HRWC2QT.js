@@ -17639,6 +17639,12 @@ function reviewedHistory(evidence, rules) {
     return fail(id, `the history was walked back to ${history2.since}, not to the policy's ${since}`);
   }
   if (history2.verdict !== "pass") return fail(id, history2.reason);
+  if (history2.judgedUnder !== void 0 && !sameReviewRules(history2.judgedUnder, rules)) {
+    return fail(
+      id,
+      "the history's arrivals were judged under other review rules than the policy's: each merge walked must be judged under the rules judging the built commit (sign the release again under the policy)"
+    );
+  }
   const ref = `refs/heads/${builtBranch(evidence) ?? evidence.pullRequest?.baseRef}`;
   if (history2.ref !== ref) return fail(id, `the history walked is ${history2.ref}'s, not ${ref}'s`);
   const activity2 = evidence.activity;
@@ -17676,6 +17682,16 @@ function reviewedHistory(evidence, rules) {
     id,
     `every arrival on ${ref} since ${since} is a reviewed pull request merge (${count === 0 ? "none" : history2.arrivals.map((a) => `#${a.pullRequest} as ${short(a.commit)}`).join(", ")}), from ${short(evidence.commit)}'s base back to ${end}`
   );
+}
+function sameReviewRules(recorded, policy) {
+  const canonical = (value) => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (typeof value !== "object" || value === null) return value;
+    const entries = Object.entries(value).filter(([key, v]) => v !== void 0 && key !== "historySince");
+    entries.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+    return Object.fromEntries(entries.map(([key, v]) => [key, canonical(v)]));
+  };
+  return JSON.stringify(canonical(recorded)) === JSON.stringify(canonical(policy));
 }
 function reachedBranchByMerge(evidence, rules) {
   const pr = evidence.pullRequest;
@@ -28839,7 +28855,7 @@ function evidenceFromPredicate(predicate) {
     ...p.activity && { activity: activity(p.activity) },
     // Own properties only: a login named `__proto__` stays data.
     permissions: Object.fromEntries(Object.entries(p.permissions)),
-    ...p.history && { history: history(p.history) }
+    ...p.history && { history: { ...history(p.history), judgedUnder: p.rules } }
   };
 }
 function reviewedCommitOf(statement) {
@@ -35915,6 +35931,7 @@ export {
   changeContributions,
   gitIdentities,
   evaluateReview,
+  sameReviewRules,
   DEPLOY_APPROVAL_PREDICATE_TYPE,
   parseDeployApprovalPredicate,
   buildDeployApprovalStatement,

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-BWP6W2JJ.js";
+} from "./chunk-2FLKSW2S.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -66,7 +66,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-7VE2PU6T.js";
+} from "./chunk-3HRWC2QT.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

@@ -19,7 +19,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-L77MQZNF.js";
+} from "./chunk-6DKV7JCO.js";
 import "./chunk-D6IZZKZA.js";
 import {
   AttestationStoreError,
@@ -47,14 +47,15 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-VJIEOEAT.js";
+} from "./chunk-QRQ37WLP.js";
 import {
   createGitHubClient,
   evaluateReview,
   gitIdentities,
   matchIdentity,
-  parseDuration
-} from "./chunk-R55SCW23.js";
+  parseDuration,
+  sameReviewRules
+} from "./chunk-WGWF76VZ.js";
 import {
   CodedError,
   renderSummary
@@ -1856,17 +1857,6 @@ function baselineProblem(bundle, source, want) {
     return "its review does not pass under the policy's review rules";
   }
   return void 0;
-}
-function sameReviewRules(recorded, policy) {
-  const canonical = (value) => {
-    if (Array.isArray(value)) return value.map(canonical);
-    if (typeof value !== "object" || value === null) return value;
-    const entries = Object.entries(value).filter(([key, v]) => v !== void 0 && key !== "historySince");
-    return Object.fromEntries(
-      entries.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([k, v]) => [k, canonical(v)])
-    );
-  };
-  return JSON.stringify(canonical(recorded)) === JSON.stringify(canonical(policy));
 }
 async function judgeArrival(client, repository, ref, entry, rules, api) {
   const arrival = {

@@ -18,13 +18,13 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-VJIEOEAT.js";
+} from "./chunk-QRQ37WLP.js";
 import {
   buildRunProblem,
   describeIdentityRule,
   evaluateReview,
   matchIdentity
-} from "./chunk-R55SCW23.js";
+} from "./chunk-WGWF76VZ.js";
 import {
   CodedError,
   describeError

@@ -10,7 +10,7 @@ import {
   matchIdentity,
   parsePolicy,
   parseRepositoryPolicy
-} from "./chunk-R55SCW23.js";
+} from "./chunk-WGWF76VZ.js";
 import {
   CodedError
 } from "./chunk-HR27FSAO.js";
@@ -9082,7 +9082,7 @@ function evidenceFromPredicate(predicate) {
     ...p.activity && { activity: activity(p.activity) },
     // Own properties only: a login named `__proto__` stays data.
     permissions: Object.fromEntries(Object.entries(p.permissions)),
-    ...p.history && { history: history(p.history) }
+    ...p.history && { history: { ...history(p.history), judgedUnder: p.rules } }
   };
 }
 function reviewedCommitOf(statement) {

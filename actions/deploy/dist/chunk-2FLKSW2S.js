@@ -165,7 +165,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-JCSL57CL.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-MDTUBKEC.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-VJIEOEAT.js";
+} from "./chunk-QRQ37WLP.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

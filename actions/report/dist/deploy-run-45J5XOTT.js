@@ -17,13 +17,13 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-L77MQZNF.js";
+} from "./chunk-6DKV7JCO.js";
 import "./chunk-D6IZZKZA.js";
 import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-53XJSWZM.js";
+} from "./chunk-KS4QELWP.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -58,7 +58,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-VJIEOEAT.js";
+} from "./chunk-QRQ37WLP.js";
 import {
   buildRunProblem,
   changeContributions,
@@ -68,7 +68,7 @@ import {
   matchIdentity,
   matchesAnyGlob,
   require_dist
-} from "./chunk-R55SCW23.js";
+} from "./chunk-WGWF76VZ.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

@@ -40,6 +40,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   sameRepositoryUri,
+  sameReviewRules,
   signArtifact,
   signDecision,
   signStatement,
@@ -47,7 +48,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-7VE2PU6T.js";
+} from "./chunk-3HRWC2QT.js";
 import {
   CodedError,
   OidcTokenError,
@@ -1851,17 +1852,6 @@ function baselineProblem(bundle, source, want) {
     return "its review does not pass under the policy's review rules";
   }
   return void 0;
-}
-function sameReviewRules(recorded, policy) {
-  const canonical = (value) => {
-    if (Array.isArray(value)) return value.map(canonical);
-    if (typeof value !== "object" || value === null) return value;
-    const entries = Object.entries(value).filter(([key, v]) => v !== void 0 && key !== "historySince");
-    return Object.fromEntries(
-      entries.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([k, v]) => [k, canonical(v)])
-    );
-  };
-  return JSON.stringify(canonical(recorded)) === JSON.stringify(canonical(policy));
 }
 async function judgeArrival(client, repository, ref, entry, rules, api) {
   const arrival = {
