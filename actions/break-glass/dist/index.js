@@ -2,25 +2,16 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   CodedError,
+  GITHUB_ENDPOINTS,
+  PUBLIC_GOOD_ENDPOINTS,
   breakGlassStep,
   createGitHubClient,
   getInput,
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-RQOZ3VWY.js";
+} from "./chunk-OXBU7I7A.js";
 import "./chunk-GYI6K5RI.js";
-
-// packages/sigstore/src/endpoints.ts
-var GITHUB_ENDPOINTS = {
-  fulcioURL: "https://fulcio.githubapp.com",
-  tsaURL: "https://timestamp.githubapp.com/api/v1/timestamp"
-};
-var PUBLIC_GOOD_ENDPOINTS = {
-  fulcioURL: "https://fulcio.sigstore.dev",
-  rekorURL: "https://rekor.sigstore.dev",
-  tsaURL: "https://timestamp.sigstore.dev/api/v1/timestamp"
-};
 
 // packages/github/src/inputs.ts
 import { readFileSync } from "node:fs";
@@ -52,13 +43,17 @@ function jobRepositoryFromInputs() {
   return { repository: process.env.GITHUB_REPOSITORY ?? "", token: getInput("github-token"), apiUrl: githubApiUrl() };
 }
 function sigstoreInstanceFromInputs(job) {
-  const given = getInput("sigstore-instance");
-  if (given === "public-good" || given === "github") return Promise.resolve(given);
-  if (given) throw new InputError(`sigstore-instance: expected public-good or github, found ${given}`);
+  const given = sigstoreInstanceInput();
+  if (given) return Promise.resolve(given);
   const instance = (visibility) => visibility === "public" ? "public-good" : "github";
   const said = eventVisibility();
   if (said !== void 0 || !job) return Promise.resolve(instance(said));
   return repositoryVisibility(job).then(instance);
+}
+function sigstoreInstanceInput() {
+  const given = getInput("sigstore-instance");
+  if (given === "" || given === "public-good" || given === "github") return given;
+  throw new InputError(`sigstore-instance: expected public-good or github, found ${given}`);
 }
 function eventVisibility() {
   try {
@@ -83,6 +78,14 @@ async function repositoryVisibility(job) {
   } catch {
     return void 0;
   }
+}
+function signingEndpointsWhenNeeded(job = jobRepositoryFromInputs()) {
+  sigstoreInstanceInput();
+  let endpoints;
+  return () => {
+    endpoints ??= signingEndpointsOfJob(job);
+    return endpoints;
+  };
 }
 function signingEndpointsOfJob(job = jobRepositoryFromInputs()) {
   const allGiven = ["fulcio-url", "rekor-url", "tsa-url"].every((name) => getInput(name) !== "");
@@ -129,9 +132,9 @@ function githubApiUrl() {
 }
 
 // actions/break-glass/src/index.ts
-var endpoints = await readStepInputs(() => signingEndpointsOfJob());
-var inputs = endpoints && readStepInputs(
+var inputs = readStepInputs(
   () => ({
+    endpoints: signingEndpointsWhenNeeded(),
     ...subjectInputsFromInputs(),
     reason: getInput("reason"),
     incident: getInput("incident"),
@@ -146,7 +149,6 @@ var inputs = endpoints && readStepInputs(
     runAttempt: Number(process.env.GITHUB_RUN_ATTEMPT ?? 1),
     requester: process.env.GITHUB_TRIGGERING_ACTOR || process.env.GITHUB_ACTOR || "",
     ...process.env.GITHUB_ACTOR && { actor: process.env.GITHUB_ACTOR },
-    endpoints,
     ...runnerPaths(),
     identityToken: () => requestIdToken("sigstore"),
     store: attestationStoreFromInputs()

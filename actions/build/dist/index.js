@@ -2,6 +2,8 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   CodedError,
+  GITHUB_ENDPOINTS,
+  PUBLIC_GOOD_ENDPOINTS,
   createGitHubClient,
   failedStep,
   getInput,
@@ -10,19 +12,8 @@ import {
   reportStep,
   requestIdToken,
   resolveSubjects
-} from "./chunk-SYFMZ6VZ.js";
+} from "./chunk-ZFGS3F3F.js";
 import "./chunk-B4IJB22C.js";
-
-// packages/sigstore/src/endpoints.ts
-var GITHUB_ENDPOINTS = {
-  fulcioURL: "https://fulcio.githubapp.com",
-  tsaURL: "https://timestamp.githubapp.com/api/v1/timestamp"
-};
-var PUBLIC_GOOD_ENDPOINTS = {
-  fulcioURL: "https://fulcio.sigstore.dev",
-  rekorURL: "https://rekor.sigstore.dev",
-  tsaURL: "https://timestamp.sigstore.dev/api/v1/timestamp"
-};
 
 // packages/github/src/build-stage.ts
 function buildStep(inputs2) {
@@ -30,7 +21,7 @@ function buildStep(inputs2) {
 }
 async function runBuildStage(inputs2) {
   const subjects = await resolveSubjects(inputs2, inputs2.workspace);
-  const { signProvenance } = await import("./later-steps-K6NTVL34.js");
+  const { signProvenance } = await import("./later-steps-G2ZVQ7RY.js");
   return signProvenance(inputs2, subjects);
 }
 var SHOWN_SUBJECTS = 100;
@@ -90,13 +81,17 @@ function jobRepositoryFromInputs() {
   return { repository: process.env.GITHUB_REPOSITORY ?? "", token: getInput("github-token"), apiUrl: githubApiUrl() };
 }
 function sigstoreInstanceFromInputs(job) {
-  const given = getInput("sigstore-instance");
-  if (given === "public-good" || given === "github") return Promise.resolve(given);
-  if (given) throw new InputError(`sigstore-instance: expected public-good or github, found ${given}`);
+  const given = sigstoreInstanceInput();
+  if (given) return Promise.resolve(given);
   const instance = (visibility) => visibility === "public" ? "public-good" : "github";
   const said = eventVisibility();
   if (said !== void 0 || !job) return Promise.resolve(instance(said));
   return repositoryVisibility(job).then(instance);
+}
+function sigstoreInstanceInput() {
+  const given = getInput("sigstore-instance");
+  if (given === "" || given === "public-good" || given === "github") return given;
+  throw new InputError(`sigstore-instance: expected public-good or github, found ${given}`);
 }
 function eventVisibility() {
   try {
@@ -121,6 +116,14 @@ async function repositoryVisibility(job) {
   } catch {
     return void 0;
   }
+}
+function signingEndpointsWhenNeeded(job = jobRepositoryFromInputs()) {
+  sigstoreInstanceInput();
+  let endpoints;
+  return () => {
+    endpoints ??= signingEndpointsOfJob(job);
+    return endpoints;
+  };
 }
 function signingEndpointsOfJob(job = jobRepositoryFromInputs()) {
   const allGiven = ["fulcio-url", "rekor-url", "tsa-url"].every((name) => getInput(name) !== "");
@@ -167,11 +170,10 @@ function githubApiUrl() {
 }
 
 // actions/build/src/index.ts
-var endpoints = await readStepInputs(() => signingEndpointsOfJob());
-var inputs = endpoints && readStepInputs(
+var inputs = readStepInputs(
   () => ({
+    endpoints: signingEndpointsWhenNeeded(),
     ...subjectInputsFromInputs(),
-    endpoints,
     ...runnerPaths(),
     identityToken: () => requestIdToken("sigstore"),
     store: attestationStoreFromInputs()

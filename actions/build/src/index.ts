@@ -7,21 +7,19 @@ import {
   reportStep,
   requestIdToken,
   runnerPaths,
-  signingEndpointsOfJob,
+  signingEndpointsWhenNeeded,
   subjectInputsFromInputs,
 } from '@twokey/github';
 
-// The endpoints first: when the event does not say the repository's visibility, GitHub is asked (its client read then).
-const endpoints = await readStepInputs(() => signingEndpointsOfJob());
-const inputs =
-  endpoints &&
-  readStepInputs(
-    (): BuildStageInputs => ({
-      ...subjectInputsFromInputs(),
-      endpoints,
-      ...runnerPaths(),
-      identityToken: () => requestIdToken('sigstore'),
-      store: attestationStoreFromInputs(),
-    }),
-  );
+// The endpoints when first signing: when the event does not say the repository's visibility, GitHub is asked then (its
+// client read then), never before an input or a subject is found wrong.
+const inputs = readStepInputs(
+  (): BuildStageInputs => ({
+    endpoints: signingEndpointsWhenNeeded(),
+    ...subjectInputsFromInputs(),
+    ...runnerPaths(),
+    identityToken: () => requestIdToken('sigstore'),
+    store: attestationStoreFromInputs(),
+  }),
+);
 if (inputs) await reportStep(await buildStep(inputs));

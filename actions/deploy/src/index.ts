@@ -11,7 +11,7 @@ import {
   policyInputs,
   requestIdToken,
   runnerPaths,
-  signingEndpointsOfJob,
+  signingEndpointsWhenNeeded,
 } from '@twokey/github';
 import actionPackage from '../package.json' with { type: 'json' };
 
@@ -28,8 +28,9 @@ try {
     trustedRoot: getInput('trusted-root'),
     record: getInput('record') === '' ? true : getBooleanInput('record'),
     resourceUri: getInput('resource-uri'),
-    // GitHub is asked the repository's visibility when the event does not say it (a `schedule` event's payload).
-    endpoints: await signingEndpointsOfJob(),
+    // GitHub is asked the repository's visibility when the event does not say it (a `schedule` event's payload): when
+    // the decision record is signed, not before the inputs after this one are read.
+    endpoints: signingEndpointsWhenNeeded(),
     repository: process.env.GITHUB_REPOSITORY ?? '',
     githubToken: getInput('github-token'),
     boundRepositoriesToken: getInput('bound-repositories-token'),

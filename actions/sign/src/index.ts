@@ -11,28 +11,26 @@ import {
   requestIdToken,
   runnerPaths,
   type SignStageInputs,
-  signingEndpointsOfJob,
+  signingEndpointsWhenNeeded,
   signStep,
   subjectInputsFromInputs,
 } from '@twokey/github';
 
-// The endpoints first: when the event does not say the repository's visibility, GitHub is asked (its client read then).
-const endpoints = await readStepInputs(() => signingEndpointsOfJob());
-const inputs =
-  endpoints &&
-  readStepInputs(
-    (): SignStageInputs => ({
-      ...subjectInputsFromInputs(),
-      provenance: getInput('provenance'),
-      ...policyInputs(fileURLToPath(import.meta.url)),
-      trustedRoot: getInput('trusted-root'),
-      endpoints,
-      githubToken: getInput('github-token'),
-      githubApi: githubApiFromInputs(),
-      githubApiUrl: githubApiUrl(),
-      ...runnerPaths(),
-      identityToken: () => requestIdToken('sigstore'),
-      store: attestationStoreFromInputs(),
-    }),
-  );
+// The endpoints when first signing: when the event does not say the repository's visibility, GitHub is asked then (its
+// client read then), never before an input or a subject is found wrong.
+const inputs = readStepInputs(
+  (): SignStageInputs => ({
+    endpoints: signingEndpointsWhenNeeded(),
+    ...subjectInputsFromInputs(),
+    provenance: getInput('provenance'),
+    ...policyInputs(fileURLToPath(import.meta.url)),
+    trustedRoot: getInput('trusted-root'),
+    githubToken: getInput('github-token'),
+    githubApi: githubApiFromInputs(),
+    githubApiUrl: githubApiUrl(),
+    ...runnerPaths(),
+    identityToken: () => requestIdToken('sigstore'),
+    store: attestationStoreFromInputs(),
+  }),
+);
 if (inputs) await reportStep(await signStep(inputs));

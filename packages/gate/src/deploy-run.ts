@@ -24,7 +24,13 @@ import {
   resolveArtifacts,
   storeAttestations,
 } from '@twokey/github';
-import { deployTrustedRoot, isRejected, signStatement, verifyEvidenceBatch } from '@twokey/sigstore';
+import {
+  deployTrustedRoot,
+  isRejected,
+  resolveSigningEndpoints,
+  signStatement,
+  verifyEvidenceBatch,
+} from '@twokey/sigstore';
 import { type DeployInputs, type DeployResult, DeployStepError } from './deploy-step';
 import { type DeployJudgement, judgeDeploy } from './gate';
 import { writeSarif } from './sarif-file';
@@ -133,7 +139,7 @@ export async function runCheckedDeployStep(
         }
       : result;
   }
-  const signing = { endpoints: inputs.endpoints, identityToken: inputs.identityToken };
+  const signing = { endpoints: await resolveSigningEndpoints(inputs.endpoints), identityToken: inputs.identityToken };
   const consumed = consumedAttestations(report, verified, inputs.workspace, storeUris);
 
   // The deploy approval as this job read it, signed over the artifacts, naming the bundles the decision rested on.

@@ -3,7 +3,7 @@
 // deploy-run.ts, read once the checks pass.
 import { CodedError, type DeployReport, renderSummary, type SubjectInputs, type SummaryBlock } from '@twokey/core';
 import { type AttestationStore, ID_TOKEN_PERMISSION_HINT, type StoredBundle } from '@twokey/github';
-import type { RepositoryPolicyFile, SigningEndpoints } from '@twokey/sigstore';
+import type { RepositoryPolicyFile, SigningEndpointsSource } from '@twokey/sigstore';
 
 export interface DeployInputs extends SubjectInputs {
   /** Bundle files, directories and globs, separated by newlines or commas; empty: the attestation store's. */
@@ -37,7 +37,8 @@ export interface DeployInputs extends SubjectInputs {
   record: boolean;
   /** The resource the artifacts are accepted for; empty for the repository (and environment) of the deploy job. */
   resourceUri: string;
-  endpoints: SigningEndpoints;
+  /** Where to sign the decision record, or how to find out when it is signed (asking GitHub the repository's visibility). */
+  endpoints: SigningEndpointsSource;
   /** GITHUB_WORKSPACE: where relative inputs are resolved. */
   workspace: string;
   /**

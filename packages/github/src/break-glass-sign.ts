@@ -21,7 +21,7 @@ import {
   renderSummary,
   WAIVABLE_CHECKS,
 } from '@twokey/core';
-import { resolveSubjects, signStatement } from '@twokey/sigstore';
+import { resolveSigningEndpoints, resolveSubjects, signStatement } from '@twokey/sigstore';
 import { storeAttestations } from './attestations';
 import { BreakGlassError, type BreakGlassInputs, type BreakGlassResult } from './break-glass-stage';
 import { readProfiles } from './deploy-approvals';
@@ -207,7 +207,10 @@ export async function signBreakGlass(inputs: BreakGlassInputs): Promise<BreakGla
   }
   if (problems.length > 0) throw new BreakGlassError('BREAK_GLASS_REFUSED', problems.join('; '));
   const statement = buildBreakGlassStatement(subjects, predicate);
-  const bundle = await signStatement(statement, { endpoints: inputs.endpoints, identityToken: inputs.identityToken });
+  const bundle = await signStatement(statement, {
+    endpoints: await resolveSigningEndpoints(inputs.endpoints),
+    identityToken: inputs.identityToken,
+  });
   const text = `${JSON.stringify(bundle)}\n`;
   const [bundlePath] = writeEvidence(inputs.outputDirectory, [
     { name: contentName('break-glass', text, '.sigstore.json'), text },

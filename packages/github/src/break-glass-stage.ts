@@ -11,7 +11,7 @@
 // imported (through later-steps.ts) when the step gets there (bench/README.md, "Start-up"): parsing a duration alone
 // would load the policy's parser (packages/core/src/policy.ts, with YAML and RE2), and this stage reads no policy.
 import { type BreakGlassPredicate, CodedError, type SubjectInputs } from '@twokey/core';
-import type { SigningEndpoints } from '@twokey/sigstore';
+import type { SigningEndpointsSource } from '@twokey/sigstore';
 import type { AttestationStore, StoredBundle } from './attestations';
 import type { GitHubClient } from './octokit';
 import { failedStep, type StepOutcome } from './step';
@@ -47,7 +47,8 @@ export interface BreakGlassInputs extends SubjectInputs {
   actor?: string;
   /** Approvers besides the requester and the author the workflow itself insists on (default 1). */
   minApprovers: number;
-  endpoints: SigningEndpoints;
+  /** Where to sign, or how to find out when first signing (asking GitHub the repository's visibility). */
+  endpoints: SigningEndpointsSource;
   workspace: string;
   outputDirectory: string;
   identityToken: () => Promise<string>;

@@ -3,7 +3,7 @@
 // A module of its own, which runBuildStage imports (through later-steps.ts) when it gets here: what signing needs
 // (@sigstore/core and the curves, the token's claims) is not read at the start of a step whose subjects are unusable.
 import { provenanceStatement, type Subject, workflowProvenance, workflowRunClaims } from '@twokey/core';
-import { signStatement } from '@twokey/sigstore';
+import { resolveSigningEndpoints, signStatement } from '@twokey/sigstore';
 import { storeAttestations } from './attestations';
 import type { BuildStageInputs, BuildStageResult } from './build-stage';
 import { contentName, writeEvidence } from './evidence-directory';
@@ -15,7 +15,10 @@ export async function signProvenance(inputs: BuildStageInputs, subjects: Subject
   const claims = workflowRunClaims(idTokenClaims(token));
   const signer = jobIdentity(token, inputs.serverUrl);
   const statement = provenanceStatement(subjects, workflowProvenance(claims, inputs.serverUrl));
-  const bundle = await signStatement(statement, { endpoints: inputs.endpoints, identityToken: async () => token });
+  const bundle = await signStatement(statement, {
+    endpoints: await resolveSigningEndpoints(inputs.endpoints),
+    identityToken: async () => token,
+  });
   const text = `${JSON.stringify(bundle)}\n`;
   const [bundlePath] = writeEvidence(inputs.outputDirectory, [
     { name: contentName('provenance', text, '.sigstore.json'), text },

@@ -13,12 +13,13 @@ import {
   type SubjectInputs,
   type WorkflowRunClaims,
 } from '@twokey/core';
-import { resolveSubjects, type SigningEndpoints } from '@twokey/sigstore';
+import { resolveSubjects, type SigningEndpointsSource } from '@twokey/sigstore';
 import type { AttestationStore, StoredBundle } from './attestations';
 import { failedStep, type StepOutcome } from './step';
 
 export interface BuildStageInputs extends SubjectInputs {
-  endpoints: SigningEndpoints;
+  /** Where to sign, or how to find out when first signing (asking GitHub the repository's visibility). */
+  endpoints: SigningEndpointsSource;
   /** Where relative subject paths are resolved (GITHUB_WORKSPACE). */
   workspace: string;
   /** RUNNER_TEMP: the bundle is written to its evidence directory. */

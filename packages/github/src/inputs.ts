@@ -150,13 +150,19 @@ export function jobRepositoryFromInputs(): JobRepository {
  * the promise itself never rejects.
  */
 export function sigstoreInstanceFromInputs(job?: JobRepository): Promise<SigstoreInstance> {
-  const given = getInput('sigstore-instance');
-  if (given === 'public-good' || given === 'github') return Promise.resolve(given);
-  if (given) throw new InputError(`sigstore-instance: expected public-good or github, found ${given}`);
+  const given = sigstoreInstanceInput();
+  if (given) return Promise.resolve(given);
   const instance = (visibility: unknown): SigstoreInstance => (visibility === 'public' ? 'public-good' : 'github');
   const said = eventVisibility();
   if (said !== undefined || !job) return Promise.resolve(instance(said));
   return repositoryVisibility(job).then(instance);
+}
+
+/** The `sigstore-instance` input: an instance, or empty for the repository's; throws InputError for anything else. */
+function sigstoreInstanceInput(): SigstoreInstance | '' {
+  const given = getInput('sigstore-instance');
+  if (given === '' || given === 'public-good' || given === 'github') return given;
+  throw new InputError(`sigstore-instance: expected public-good or github, found ${given}`);
 }
 
 /**
@@ -199,6 +205,21 @@ async function repositoryVisibility(job: JobRepository): Promise<unknown> {
  * all three given the instance changes nothing, and GitHub is not asked. Throws InputError at once for a
  * `sigstore-instance` input that names no instance; the promise never rejects.
  */
+/**
+ * signingEndpointsOfJob, asked only when first needed (a deploy signs at its end, after every other input was read and
+ * the decision made): the `sigstore-instance` input is checked at once (InputError), GitHub asked on the first call.
+ */
+export function signingEndpointsWhenNeeded(
+  job: JobRepository = jobRepositoryFromInputs(),
+): () => Promise<SigningEndpointInputs> {
+  sigstoreInstanceInput();
+  let endpoints: Promise<SigningEndpointInputs> | undefined;
+  return () => {
+    endpoints ??= signingEndpointsOfJob(job);
+    return endpoints;
+  };
+}
+
 export function signingEndpointsOfJob(job: JobRepository = jobRepositoryFromInputs()): Promise<SigningEndpointInputs> {
   const allGiven = ['fulcio-url', 'rekor-url', 'tsa-url'].every((name) => getInput(name) !== '');
   return sigstoreInstanceFromInputs(allGiven ? undefined : job).then((instance) =>

@@ -25,6 +25,7 @@ import {
   deployTrustedRoot,
   type ExpectedIdentity,
   readBundleFile,
+  resolveSigningEndpoints,
   type SerializedBundle,
   SigstoreInputError,
   signArtifact,
@@ -169,7 +170,10 @@ async function signAndWrite(
   artifacts: ArtifactRef[],
   commit: string,
 ): Promise<SignedBundles> {
-  const options = { endpoints: inputs.endpoints, identityToken: () => sameSignerToken(inputs, signer) };
+  const options = {
+    endpoints: await resolveSigningEndpoints(inputs.endpoints),
+    identityToken: () => sameSignerToken(inputs, signer),
+  };
   const review = await signStatement(statement, options);
   const signatures = await mapConcurrently(artifacts, SIGNING_CONCURRENCY, (artifact) =>
     signArtifact({ digest: artifact.digest }, options),

@@ -19,7 +19,7 @@ import {
   type SignerIdentity,
   type SubjectInputs,
 } from '@twokey/core';
-import { type RepositoryPolicyFile, readPolicyFiles, type SigningEndpoints } from '@twokey/sigstore';
+import { type RepositoryPolicyFile, readPolicyFiles, type SigningEndpointsSource } from '@twokey/sigstore';
 import type { AttestationStore, StoredBundle } from './attestations';
 import type { EvidenceRead, GitHubApi } from './evidence-graphql';
 
@@ -32,7 +32,8 @@ export interface SignStageInputs extends SubjectInputs {
   repositoryPolicy?: RepositoryPolicyFile;
   /** `public-good` for the embedded Sigstore public-good root, a trusted_root.json path, or empty for the policy's. */
   trustedRoot: string;
-  endpoints: SigningEndpoints;
+  /** Where to sign, or how to find out when first signing (asking GitHub the repository's visibility). */
+  endpoints: SigningEndpointsSource;
   /** The token that reads the pull request, its reviews and the activity feed. */
   githubToken: string;
   /**

@@ -11,6 +11,14 @@ export interface SigningEndpoints {
   tsaURL?: string;
 }
 
+/** Where to sign, or how to find out when first signing (a job asks GitHub its repository's visibility then). */
+export type SigningEndpointsSource = SigningEndpoints | (() => Promise<SigningEndpoints>);
+
+/** The endpoints a source gives. */
+export async function resolveSigningEndpoints(source: SigningEndpointsSource): Promise<SigningEndpoints> {
+  return typeof source === 'function' ? source() : source;
+}
+
 /**
  * GitHub's Sigstore instance, which actions/attest signs private and internal repositories with: no transparency log
  * (a private repository's names and commits stay private), a timestamp authority instead.

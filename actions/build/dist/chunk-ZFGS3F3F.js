@@ -2509,6 +2509,20 @@ function describeCause(error2) {
   return message.replace(/\s*\n\s*/g, " ");
 }
 
+// packages/sigstore/src/endpoints.ts
+async function resolveSigningEndpoints(source) {
+  return typeof source === "function" ? source() : source;
+}
+var GITHUB_ENDPOINTS = {
+  fulcioURL: "https://fulcio.githubapp.com",
+  tsaURL: "https://timestamp.githubapp.com/api/v1/timestamp"
+};
+var PUBLIC_GOOD_ENDPOINTS = {
+  fulcioURL: "https://fulcio.sigstore.dev",
+  rekorURL: "https://rekor.sigstore.dev",
+  tsaURL: "https://timestamp.sigstore.dev/api/v1/timestamp"
+};
+
 // packages/sigstore/src/subject-files.ts
 import { lstatSync, readdirSync as readdirSync2, realpathSync as realpathSync2, statSync as statSync2 } from "node:fs";
 import { basename as basename2, dirname as dirname2, join, relative as relative2, resolve as resolve3 } from "node:path";
@@ -3636,6 +3650,9 @@ export {
   digestFile,
   digestBytes,
   smallFileContent,
+  resolveSigningEndpoints,
+  GITHUB_ENDPOINTS,
+  PUBLIC_GOOD_ENDPOINTS,
   resolveSubjects,
   createGitHubClient,
   getInput,

@@ -2,29 +2,18 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   CodedError,
+  GITHUB_ENDPOINTS,
   ID_TOKEN_PERMISSION_HINT,
+  PUBLIC_GOOD_ENDPOINTS,
   createGitHubClient,
   getInput,
   renderSummary
-} from "./chunk-N4T6QVWM.js";
+} from "./chunk-ZWUKSKF5.js";
 
 // packages/github/src/inputs.ts
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-
-// packages/sigstore/src/endpoints.ts
-var GITHUB_ENDPOINTS = {
-  fulcioURL: "https://fulcio.githubapp.com",
-  tsaURL: "https://timestamp.githubapp.com/api/v1/timestamp"
-};
-var PUBLIC_GOOD_ENDPOINTS = {
-  fulcioURL: "https://fulcio.sigstore.dev",
-  rekorURL: "https://rekor.sigstore.dev",
-  tsaURL: "https://timestamp.sigstore.dev/api/v1/timestamp"
-};
-
-// packages/github/src/inputs.ts
 var InputError = class extends CodedError {
   kind = "usage";
   name = "InputError";
@@ -68,13 +57,17 @@ function jobRepositoryFromInputs() {
   return { repository: process.env.GITHUB_REPOSITORY ?? "", token: getInput("github-token"), apiUrl: githubApiUrl() };
 }
 function sigstoreInstanceFromInputs(job) {
-  const given = getInput("sigstore-instance");
-  if (given === "public-good" || given === "github") return Promise.resolve(given);
-  if (given) throw new InputError(`sigstore-instance: expected public-good or github, found ${given}`);
+  const given = sigstoreInstanceInput();
+  if (given) return Promise.resolve(given);
   const instance = (visibility) => visibility === "public" ? "public-good" : "github";
   const said = eventVisibility();
   if (said !== void 0 || !job) return Promise.resolve(instance(said));
   return repositoryVisibility(job).then(instance);
+}
+function sigstoreInstanceInput() {
+  const given = getInput("sigstore-instance");
+  if (given === "" || given === "public-good" || given === "github") return given;
+  throw new InputError(`sigstore-instance: expected public-good or github, found ${given}`);
 }
 function eventVisibility() {
   try {
@@ -99,6 +92,14 @@ async function repositoryVisibility(job) {
   } catch {
     return void 0;
   }
+}
+function signingEndpointsWhenNeeded(job = jobRepositoryFromInputs()) {
+  sigstoreInstanceInput();
+  let endpoints;
+  return () => {
+    endpoints ??= signingEndpointsOfJob(job);
+    return endpoints;
+  };
 }
 function signingEndpointsOfJob(job = jobRepositoryFromInputs()) {
   const allGiven = ["fulcio-url", "rekor-url", "tsa-url"].every((name) => getInput(name) !== "");
@@ -165,7 +166,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-MDTUBKEC.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-ANDYYUHH.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {
@@ -208,7 +209,7 @@ ${renderSummary(blocks)}` : "";
 export {
   ORG_POLICY_PATH,
   policyInputs,
-  signingEndpointsOfJob,
+  signingEndpointsWhenNeeded,
   attestationStoreFromInputs,
   runnerPaths,
   githubApiUrl,

@@ -617,7 +617,7 @@ var BreakGlassError = class extends CodedError {
   name = "BreakGlassError";
 };
 function breakGlassStep(inputs) {
-  return runBreakGlassStage(inputs).then(async (result) => (await import("./later-steps-75G4UIQX.js")).breakGlassOutcome(result)).catch((error2) => failedStep("twokey break-glass: nothing signed", error2));
+  return runBreakGlassStage(inputs).then(async (result) => (await import("./later-steps-YUKHGELU.js")).breakGlassOutcome(result)).catch((error2) => failedStep("twokey break-glass: nothing signed", error2));
 }
 async function runBreakGlassStage(inputs) {
   for (const [name, value] of [
@@ -630,9 +630,23 @@ async function runBreakGlassStage(inputs) {
   if (!/^[0-9a-f]{40}$/.test(inputs.commit)) {
     throw new BreakGlassError("BREAK_GLASS_INPUT", `commit: expected a 40-hex commit SHA, found ${inputs.commit}`);
   }
-  const { signBreakGlass } = await import("./later-steps-75G4UIQX.js");
+  const { signBreakGlass } = await import("./later-steps-YUKHGELU.js");
   return signBreakGlass(inputs);
 }
+
+// packages/sigstore/src/endpoints.ts
+async function resolveSigningEndpoints(source) {
+  return typeof source === "function" ? source() : source;
+}
+var GITHUB_ENDPOINTS = {
+  fulcioURL: "https://fulcio.githubapp.com",
+  tsaURL: "https://timestamp.githubapp.com/api/v1/timestamp"
+};
+var PUBLIC_GOOD_ENDPOINTS = {
+  fulcioURL: "https://fulcio.sigstore.dev",
+  rekorURL: "https://rekor.sigstore.dev",
+  tsaURL: "https://timestamp.sigstore.dev/api/v1/timestamp"
+};
 
 // twokey-github-client:octokit
 function createGitHubClient(options) {
@@ -644,6 +658,9 @@ export {
   CodedError,
   describeError,
   renderSummary,
+  resolveSigningEndpoints,
+  GITHUB_ENDPOINTS,
+  PUBLIC_GOOD_ENDPOINTS,
   createGitHubClient,
   readStepInputs,
   reportStep,

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-2FLKSW2S.js";
+} from "./chunk-XPG34PLR.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -66,7 +66,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-3HRWC2QT.js";
+} from "./chunk-E24R6RNS.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,
@@ -75,8 +75,9 @@ import {
   createGitHubClient,
   deployReportProblems,
   describeError,
-  rejectionCauses
-} from "./chunk-N4T6QVWM.js";
+  rejectionCauses,
+  resolveSigningEndpoints
+} from "./chunk-ZWUKSKF5.js";
 import {
   require_dist as require_dist2
 } from "./chunk-CGMKVA5F.js";
@@ -2292,7 +2293,7 @@ async function runCheckedDeployStep(inputs, bundles, fromStore) {
       recordError: "a deploy under a break-glass must sign and store its decision record (record: true, with the id-token: write permission), so that the break-glass cannot be used again"
     } : result;
   }
-  const signing = { endpoints: inputs.endpoints, identityToken: inputs.identityToken };
+  const signing = { endpoints: await resolveSigningEndpoints(inputs.endpoints), identityToken: inputs.identityToken };
   const consumed = consumedAttestations(report, verified, inputs.workspace, storeUris);
   let approval;
   if (liveDeployApproval && "predicate" in liveDeployApproval) {

@@ -5,6 +5,11 @@ import {
   withoutWorkflowCommands
 } from "./chunk-HR27FSAO.js";
 
+// packages/sigstore/src/endpoints.ts
+async function resolveSigningEndpoints(source) {
+  return typeof source === "function" ? source() : source;
+}
+
 // node_modules/.pnpm/@actions+core@3.0.1/node_modules/@actions/core/lib/command.js
 import * as os from "os";
 
@@ -470,6 +475,7 @@ async function reportStep(outcome) {
 }
 
 export {
+  resolveSigningEndpoints,
   getInput,
   logUntrusted,
   readStepInputs,

@@ -19756,6 +19756,20 @@ function describeCause(error2) {
   return message.replace(/\s*\n\s*/g, " ");
 }
 
+// packages/sigstore/src/endpoints.ts
+async function resolveSigningEndpoints(source) {
+  return typeof source === "function" ? source() : source;
+}
+var GITHUB_ENDPOINTS = {
+  fulcioURL: "https://fulcio.githubapp.com",
+  tsaURL: "https://timestamp.githubapp.com/api/v1/timestamp"
+};
+var PUBLIC_GOOD_ENDPOINTS = {
+  fulcioURL: "https://fulcio.sigstore.dev",
+  rekorURL: "https://rekor.sigstore.dev",
+  tsaURL: "https://timestamp.sigstore.dev/api/v1/timestamp"
+};
+
 // twokey-github-client:octokit
 function createGitHubClient(options) {
   return githubClient().createGitHubClient(options);
@@ -19994,7 +20008,7 @@ var GITHUB_RETRY_DELAY_MS = 250;
 async function runSignStage(inputs) {
   const policy = readPolicyFiles(inputs.policy, inputs.repositoryPolicy, inputs.workspace);
   const patterns = provenancePatterns(inputs);
-  const { signUnderPolicy } = await import("./later-steps-2RQAUUKX.js");
+  const { signUnderPolicy } = await import("./later-steps-P3CMUB3X.js");
   return signUnderPolicy(inputs, policy, patterns);
 }
 function provenancePatterns(inputs) {
@@ -20046,6 +20060,9 @@ export {
   MAX_JSONL_BYTES,
   MAX_JSONL_LINES,
   MAX_TRUST_FILE_BYTES,
+  resolveSigningEndpoints,
+  GITHUB_ENDPOINTS,
+  PUBLIC_GOOD_ENDPOINTS,
   createGitHubClient,
   failedStep,
   readStepInputs,

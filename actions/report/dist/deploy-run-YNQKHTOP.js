@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   ORG_POLICY_PATH
-} from "./chunk-UU5WTCU6.js";
+} from "./chunk-JNWB35F3.js";
 import {
   EvaluationError,
   RunStarterError,
@@ -17,8 +17,10 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-6DKV7JCO.js";
-import "./chunk-D6IZZKZA.js";
+} from "./chunk-F3LEYPS4.js";
+import {
+  resolveSigningEndpoints
+} from "./chunk-UMLUKXAB.js";
 import {
   readEvidence,
   relativePath,
@@ -1901,7 +1903,7 @@ async function runCheckedDeployStep(inputs, bundles, fromStore) {
       recordError: "a deploy under a break-glass must sign and store its decision record (record: true, with the id-token: write permission), so that the break-glass cannot be used again"
     } : result;
   }
-  const signing = { endpoints: inputs.endpoints, identityToken: inputs.identityToken };
+  const signing = { endpoints: await resolveSigningEndpoints(inputs.endpoints), identityToken: inputs.identityToken };
   const consumed = consumedAttestations(report, verified, inputs.workspace, storeUris);
   let approval;
   if (liveDeployApproval && "predicate" in liveDeployApproval) {

@@ -3699,6 +3699,20 @@ function terminalText(value) {
   );
 }
 
+// packages/sigstore/src/endpoints.ts
+async function resolveSigningEndpoints(source) {
+  return typeof source === "function" ? source() : source;
+}
+var GITHUB_ENDPOINTS = {
+  fulcioURL: "https://fulcio.githubapp.com",
+  tsaURL: "https://timestamp.githubapp.com/api/v1/timestamp"
+};
+var PUBLIC_GOOD_ENDPOINTS = {
+  fulcioURL: "https://fulcio.sigstore.dev",
+  rekorURL: "https://rekor.sigstore.dev",
+  tsaURL: "https://timestamp.sigstore.dev/api/v1/timestamp"
+};
+
 // twokey-github-client:octokit
 function createGitHubClient(options) {
   return githubClient().createGitHubClient(options);
@@ -3759,6 +3773,9 @@ export {
   markdownReport,
   describeNotPassed,
   checkPasses,
+  resolveSigningEndpoints,
+  GITHUB_ENDPOINTS,
+  PUBLIC_GOOD_ENDPOINTS,
   createGitHubClient,
   logUntrusted,
   OidcTokenError,

@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   getInput
-} from "./chunk-D6IZZKZA.js";
+} from "./chunk-UMLUKXAB.js";
 import {
   CodedError
 } from "./chunk-HR27FSAO.js";

@@ -33,9 +33,10 @@ import {
   parseSubjectPatterns,
   readBoundedFile,
   renderSummary,
+  resolveSigningEndpoints,
   sameReviewRules,
   subjectSource
-} from "./chunk-PWMGSJAS.js";
+} from "./chunk-EFCLYCO5.js";
 import {
   require_dist,
   require_dist2,
@@ -16411,7 +16412,10 @@ async function signBreakGlass(inputs) {
   }
   if (problems.length > 0) throw new BreakGlassError("BREAK_GLASS_REFUSED", problems.join("; "));
   const statement = buildBreakGlassStatement(subjects, predicate);
-  const bundle = await signStatement(statement, { endpoints: inputs.endpoints, identityToken: inputs.identityToken });
+  const bundle = await signStatement(statement, {
+    endpoints: await resolveSigningEndpoints(inputs.endpoints),
+    identityToken: inputs.identityToken
+  });
   const text = `${JSON.stringify(bundle)}
 `;
   const [bundlePath] = writeEvidence(inputs.outputDirectory, [
@@ -16487,7 +16491,10 @@ async function signProvenance(inputs, subjects) {
   const claims = workflowRunClaims(idTokenClaims(token));
   const signer = jobIdentity(token, inputs.serverUrl);
   const statement = provenanceStatement(subjects, workflowProvenance(claims, inputs.serverUrl));
-  const bundle = await signStatement(statement, { endpoints: inputs.endpoints, identityToken: async () => token });
+  const bundle = await signStatement(statement, {
+    endpoints: await resolveSigningEndpoints(inputs.endpoints),
+    identityToken: async () => token
+  });
   const text = `${JSON.stringify(bundle)}
 `;
   const [bundlePath] = writeEvidence(inputs.outputDirectory, [
@@ -16913,7 +16920,10 @@ async function collectEvidence(inputs, source, policy, verifier) {
   return read;
 }
 async function signAndWrite(inputs, signer, statement, artifacts, commit) {
-  const options = { endpoints: inputs.endpoints, identityToken: () => sameSignerToken(inputs, signer) };
+  const options = {
+    endpoints: await resolveSigningEndpoints(inputs.endpoints),
+    identityToken: () => sameSignerToken(inputs, signer)
+  };
   const review = await signStatement(statement, options);
   const signatures = await mapConcurrently(
     artifacts,
