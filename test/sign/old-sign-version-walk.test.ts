@@ -7,7 +7,7 @@
 // 3. alice's branch carries a workflow calling sign.yml@v1 (row 81: any caller) on main's genuine provenance of H:
 //    v1's walk judges M_L under v1's rules (one approval), passes, and signs H with a passing `history`.
 // 4. The deploy gate and `twokey verify` under v2's policy re-judged H's own review (two approvals: pass) and took the
-//    walk's verdicts as recorded: H, with M_L inside, deployed. A walk judged under other rules is now refused.
+//    walk's verdicts as recorded: H, with M_L inside, deployed. A walk judged under looser rules is now refused.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -199,10 +199,12 @@ describe('review.reviewed-history at the gate: a walk judged under a listed old 
     // v2's rules refuse M_L: H, with M_L inside, is refused by both, for the walk judged under other rules.
     expect(gate.exitCode, gate.log).not.toBe(0);
     expect(gate.outputs.verified).not.toBe('true');
-    expect(gate.log).toContain('arrivals were judged under other review rules than the policy');
+    expect(gate.log).toContain(
+      "arrivals were judged under looser review rules than the policy's (min-approvals 1, fewer than the policy's 2)",
+    );
     expect(cli.status, cli.stdout + cli.stderr).toBe(1);
     const report = readDeployReport(cli.stdout, 'twokey verify --json');
     expect(report.verdict).toBe('fail');
-    expect(JSON.stringify(report.artifacts[0]!.checks)).toContain('arrivals were judged under other review rules');
+    expect(JSON.stringify(report.artifacts[0]!.checks)).toContain('arrivals were judged under looser review rules');
   }, 600_000);
 });

@@ -324,19 +324,23 @@ describe('the deploy gate re-check (evaluateReview on the review attestation, un
     // A recorded history walked back to a later time than the deploy policy's is not enough.
     const later = evaluateReview(read, { ...ON, historySince: '2026-02-01T00:00:00.000Z' });
     expect(later.checks.find((c) => c.id === 'reviewed-history')?.reason).toMatch(/walked back to 2026-03-01/);
-    // A walk whose arrivals were judged under other rules than the deploy policy's (a sign workflow version still
-    // listed, under its own looser org policy; a repository policy since changed) is refused: its verdicts are not the
-    // policy's, though the built commit's own review passes under it.
-    const otherRules = { ...ON, requireApprovalOnHead: false };
+    // A walk whose arrivals were judged under looser rules than the deploy policy's (a sign workflow version still
+    // listed, under its own looser org policy) is refused: its verdicts are not the policy's, though the built commit's
+    // own review passes under it.
     const judgedLooser = evaluateReview(
       { ...read, history: { ...read.history!, judgedUnder: { ...ON, changesRequestedBlocks: false } } },
       ON,
     );
     expect(judgedLooser.verdict).toBe('fail');
     expect(judgedLooser.checks.find((c) => c.id === 'reviewed-history')?.reason).toMatch(
-      /arrivals were judged under other review rules than the policy's/,
+      /arrivals were judged under looser review rules than the policy's \(changes-requested-blocks off, where the policy's is on\)/,
     );
-    expect(evaluateReview(read, otherRules).checks.find((c) => c.id === 'reviewed-history')?.verdict).toBe('fail');
+    // Judged under stricter rules than the deploy policy's (the sign stage merged a repository policy asking more,
+    // which a deployment repository's gate, or `twokey verify` with the org policy alone, does not read): taken.
+    const looserPolicy = { ...ON, requireApprovalOnHead: false };
+    expect(evaluateReview(read, looserPolicy).checks.find((c) => c.id === 'reviewed-history')?.verdict).toBe('pass');
+    const stricterRecord = { ...read, history: { ...read.history!, judgedUnder: { ...ON, minApprovals: 2 } } };
+    expect(evaluateReview(stricterRecord, ON).checks.find((c) => c.id === 'reviewed-history')?.verdict).toBe('pass');
     // A recorded walk whose chain does not start at the built commit's base is refused.
     const tampered = { ...read, history: { ...read.history!, base: 'f'.repeat(40) } };
     expect(evaluateReview(tampered, ON).checks.find((c) => c.id === 'reviewed-history')?.verdict).toBe('fail');

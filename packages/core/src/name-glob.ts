@@ -80,3 +80,9 @@ function toRe2(glob: string): string {
   }
   return out;
 }
+
+/** Whether a repository's entry (a name or a glob) asks for no more than the org's list: listed there, or a plain name an org glob matches. */
+export function coveredBy(entry: string, org: readonly string[]): boolean {
+  if (org.includes(entry)) return true;
+  return !/[*?[\]{}!+@()]/.test(entry) && org.some((glob) => compileNameGlob(glob).matches(entry));
+}

@@ -13,7 +13,7 @@ import {
   MAX_MATCHED_SAN_LENGTH,
 } from './identity-pattern';
 import type { IdentityRule, ReviewRules, SignerIdentity } from './model';
-import { compileNameGlob, NameGlobError } from './name-glob';
+import { compileNameGlob, coveredBy, NameGlobError } from './name-glob';
 import policySchema from './policy.schema.json' with { type: 'json' };
 import { DEFAULT_MIN_SECONDS_AFTER_PUSH } from './review';
 import validatePolicy from './validators/policy.validate.js';
@@ -717,12 +717,6 @@ function thresholdLoosenings(document: PolicyDocument['report'], org: Policy): P
       ];
     }),
   ];
-}
-
-/** Whether a repository's entry (a name or a glob) asks for no more than the org's list: listed there, or a plain name an org glob matches. */
-function coveredBy(entry: string, org: readonly string[]): boolean {
-  if (org.includes(entry)) return true;
-  return !/[*?[\]{}!+@()]/.test(entry) && org.some((glob) => compileNameGlob(glob).matches(entry));
 }
 
 /** Seconds in a duration: an integer (seconds) or `<n>[smhd]` (`30d`, `12h`, `90m`, `45s`, `3600`). */

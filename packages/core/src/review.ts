@@ -15,7 +15,7 @@ import type {
   ReviewState,
   Verdict,
 } from './model';
-import { matchesAnyGlob } from './name-glob';
+import { coveredBy, matchesAnyGlob } from './name-glob';
 
 /** One approval (or dismissed review) and whether it counted toward `min-approvals`, with the reason. */
 export interface ApprovalRecord {
@@ -403,10 +403,11 @@ function reviewedHistory(evidence: ReviewEvidence, rules: ReviewRules): Check {
   // Each arrival's verdict is taken as recorded: only when it was reached under these very rules. A sign workflow
   // version the org policy still lists, under its own older (looser) org policy, or a repository policy since changed,
   // judged the merges below the built commit by other rules than the ones judging it here.
-  if (history.judgedUnder !== undefined && !sameReviewRules(history.judgedUnder, rules)) {
+  const looser = history.judgedUnder && reviewRulesLoosening(history.judgedUnder, rules);
+  if (looser) {
     return fail(
       id,
-      "the history's arrivals were judged under other review rules than the policy's: each merge walked must be judged under the rules judging the built commit (sign the release again under the policy)",
+      `the history's arrivals were judged under looser review rules than the policy's (${looser}): each merge walked must be judged under rules at least as strict as the ones judging the built commit (sign the release again under this policy, its repository policy included)`,
     );
   }
   const ref = `refs/heads/${builtBranch(evidence) ?? evidence.pullRequest?.baseRef}`;
@@ -460,19 +461,78 @@ function reviewedHistory(evidence: ReviewEvidence, rules: ReviewRules): Check {
 }
 
 /**
- * Whether two sets of review rules are the same, but for history-since (compared on its own: a walk back to no later
- * than the policy's). Plain JSON on both sides (a policy's rules, an attestation's `rules`): keys in any order, an
- * absent key and an undefined one alike, anything else a difference.
+ * How `recorded` review rules are looser than `policy`'s, or undefined when they ask at least as much: the first rule
+ * that lets through what the policy's would refuse, named. As a repository policy may only tighten the org policy:
+ * more approvals, fewer bots, pushers, co-authors or branches accepted, no check turned off. history-since is compared
+ * on its own (a walk back to no later than the policy's). A rule this function does not know must be equal.
  */
-export function sameReviewRules(recorded: ReviewRules, policy: ReviewRules): boolean {
-  const canonical = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(canonical);
-    if (typeof value !== 'object' || value === null) return value;
-    const entries = Object.entries(value).filter(([key, v]) => v !== undefined && key !== 'historySince');
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return Object.fromEntries(entries.map(([key, v]) => [key, canonical(v)]));
-  };
-  return JSON.stringify(canonical(recorded)) === JSON.stringify(canonical(policy));
+export function reviewRulesLoosening(recorded: ReviewRules, policy: ReviewRules): string | undefined {
+  const on = (value: boolean | undefined) => value === true;
+  const notIn = (list: readonly string[] | undefined, allowed: readonly string[]) =>
+    (list ?? []).find((entry) => !allowed.includes(entry.toLowerCase()));
+  if (recorded.minApprovals < policy.minApprovals) {
+    return `min-approvals ${recorded.minApprovals}, fewer than the policy's ${policy.minApprovals}`;
+  }
+  if (on(recorded.allowBots) && !on(policy.allowBots)) return "allow-bots, where the policy's does not";
+  if (!on(recorded.requireApprovalOnHead) && on(policy.requireApprovalOnHead)) {
+    return "require-approval-on-head off, where the policy's is on";
+  }
+  if (!on(recorded.changesRequestedBlocks) && on(policy.changesRequestedBlocks)) {
+    return "changes-requested-blocks off, where the policy's is on";
+  }
+  if (on(recorded.allowActivityFallback) && !on(policy.allowActivityFallback)) {
+    return "allow-activity-fallback, where the policy's does not";
+  }
+  if (on(recorded.allowNonDefaultBranches) && !on(policy.allowNonDefaultBranches)) {
+    return "allow-non-default-branches, where the policy's does not";
+  }
+  if (!on(recorded.reviewedHistory) && on(policy.reviewedHistory))
+    return "reviewed-history off, where the policy's is on";
+  if (recorded.unidentifiedCoAuthors !== 'refuse' && policy.unidentifiedCoAuthors === 'refuse') {
+    return "unidentified co-authors allowed, where the policy's refuses them";
+  }
+  const seconds = (rules: ReviewRules) => rules.minSecondsAfterPush ?? DEFAULT_MIN_SECONDS_AFTER_PUSH;
+  if (seconds(recorded) < seconds(policy)) {
+    return `min-seconds-after-push ${seconds(recorded)}, fewer than the policy's ${seconds(policy)}`;
+  }
+  const human = notIn(
+    recorded.nonHumanCoAuthors,
+    policy.nonHumanCoAuthors.map((e) => e.toLowerCase()),
+  );
+  if (human !== undefined) return `non-human co-author ${human}, which the policy's does not name`;
+  const bot = notIn(
+    recorded.botPushers,
+    policy.botPushers.map((l) => l.toLowerCase()),
+  );
+  if (bot !== undefined) return `bot pusher ${bot}, which the policy's does not name`;
+  if (recorded.protectedBranches !== undefined) {
+    if (policy.protectedBranches === undefined) {
+      return "protected branches named, where the policy's protects only the default branch";
+    }
+    const branch = recorded.protectedBranches.find((b) => !coveredBy(b, policy.protectedBranches!));
+    if (branch !== undefined) return `protected branch ${branch}, which the policy's does not protect`;
+  }
+  const known = new Set([
+    'minApprovals',
+    'allowBots',
+    'requireApprovalOnHead',
+    'changesRequestedBlocks',
+    'allowActivityFallback',
+    'allowNonDefaultBranches',
+    'reviewedHistory',
+    'historySince',
+    'unidentifiedCoAuthors',
+    'minSecondsAfterPush',
+    'nonHumanCoAuthors',
+    'botPushers',
+    'protectedBranches',
+  ]);
+  for (const key of new Set([...Object.keys(recorded), ...Object.keys(policy)])) {
+    if (known.has(key)) continue;
+    const value = (rules: ReviewRules) => JSON.stringify((rules as unknown as Record<string, unknown>)[key] ?? null);
+    if (value(recorded) !== value(policy)) return `${key} ${value(recorded)}, where the policy's is ${value(policy)}`;
+  }
+  return undefined;
 }
 
 /** The activity feed shows the built commit reaching its branch by a merge of the pull request, never by a push. */

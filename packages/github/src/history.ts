@@ -45,9 +45,9 @@ import {
   type ReviewRules,
   reviewedCommitDigest,
   reviewedCommitOf,
+  reviewRulesLoosening,
   type Statement,
   sameRepositoryUri,
-  sameReviewRules,
   type VerifiedBundle,
 } from '@twokey/core';
 import { BundleVerificationError, type BundleVerifier, parseBundle, SigstoreInputError } from '@twokey/sigstore';
@@ -344,9 +344,8 @@ function baselineProblem(
   }
   // Judged under other rules (an earlier org policy, a sign workflow version still listed, no repository policy), the
   // review and every arrival below it were judged by rules that are not the policy's: no baseline, the walk goes on.
-  if (!sameReviewRules(predicate.rules, source.rules)) {
-    return "it was judged under other review rules than the policy's";
-  }
+  const looser = reviewRulesLoosening(predicate.rules, source.rules);
+  if (looser) return `it was judged under looser review rules than the policy's (${looser})`;
   if (evaluateReview(evidenceFromPredicate(predicate), source.rules).verdict !== 'pass') {
     return "its review does not pass under the policy's review rules";
   }
