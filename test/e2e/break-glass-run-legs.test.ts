@@ -113,15 +113,16 @@ async function deploy(
   starter: string,
   approver: typeof alice,
   runId = String(9800 + ++runs),
+  environment = 'production',
 ) {
   const who = identity('acme/app', '.github/workflows/deploy.yml', 'refs/heads/main', sha, {
     job_workflow_ref: DEPLOY_WORKFLOW,
     event_name: 'workflow_dispatch',
     run_id: runId,
     actor: starter,
-    environment: 'production',
+    environment,
   });
-  approve(who.run_id, 'production', approver);
+  approve(who.run_id, environment, approver);
   const run = await runAction(repoRoot, {
     with: {
       'subject-path': subject,
@@ -148,7 +149,13 @@ async function deploy(
  * break-glass over one of `files` and store it (as the platform's workflow does); the build's provenance over them
  * all. Every bundle is copied into `dir`, the deploy's bundles.
  */
-async function breakGlassRun(sha: string, runId: string, files: readonly string[], dir: string) {
+async function breakGlassRun(
+  sha: string,
+  runId: string,
+  files: readonly string[],
+  dir: string,
+  environments: readonly string[] = files.map(() => 'production'),
+) {
   mkdirSync(join(workspace, dir));
   const build = await runAction(join(repoRoot, 'actions', 'build'), {
     with: { 'subject-path': files.join('\n'), ...endpoints() },
@@ -186,7 +193,7 @@ async function breakGlassRun(sha: string, runId: string, files: readonly string[
         'subject-path': file,
         reason: 'checkout is down for every customer',
         incident: 'https://status.acme.example/incidents/77',
-        environment: 'production',
+        environment: environments[leg]!,
         duration: '2h',
         'store-attestations': 'true',
         ...endpoints(),
@@ -293,6 +300,26 @@ describe('one break-glass run with two legs: one deploy run per environment', ()
     const again = await deploy(H, 'dist/x/app-6.tar.gz', 'matrix', 'carol', dave);
     expect(again.report.verdict).toBe('fail');
     expect(breakGlassCheck(again.report).reason).toContain('it was already used for this artifact in production');
+  }, 240_000);
+
+  it('refuses a second deploy run whose leg spells the environment in another case (`Production`): one environment, one use', async () => {
+    // GitHub names environments without case (row 200): a deploy run in `Production` is in `production`. The legs of
+    // one break-glass run, spelt `production` and `Production`, counted as two environments, each used once.
+    const H = pushCommit(repository, aCommit({ author: carol, message: 'Hotfix: cap the queue' }), 'main', {
+      by: carol,
+    });
+    mkdirSync(join(workspace, 'dist', 'c'));
+    writeFileSync(join(workspace, 'dist', 'c', 'app-7.tar.gz'), 'app built from H5\n');
+    writeFileSync(join(workspace, 'dist', 'c', 'app-8.tar.gz'), 'app built from H5\n\n');
+    await breakGlassRun(H, '9761', ['dist/c/app-7.tar.gz', 'dist/c/app-8.tar.gz'], 'cased', [
+      'production',
+      'Production',
+    ]);
+    const first = await deploy(H, 'dist/c/app-7.tar.gz', 'cased', 'carol', dave);
+    expect(first.run.exitCode, first.run.log).toBe(0);
+    const second = await deploy(H, 'dist/c/app-8.tar.gz', 'cased', 'carol', dave, undefined, 'Production');
+    expect(second.report.verdict).toBe('fail');
+    expect(breakGlassCheck(second.report).reason).toContain('it was already used in Production by another deploy run');
   }, 240_000);
 
   it('refuses when another leg of the run, under the run subject in the store, cannot be read: its uses are unknown', async () => {

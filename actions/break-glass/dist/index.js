@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-OXBU7I7A.js";
+} from "./chunk-VM5F6WKH.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

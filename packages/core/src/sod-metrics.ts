@@ -763,7 +763,8 @@ function approvalReuse(ledger: EvidenceLedger, within: (time: string) => boolean
     if (record.result !== 'PASSED') continue;
     for (const breakGlass of record.breakGlass) {
       for (const artifact of breakGlass.artifacts) {
-        const key = `${breakGlass.run ?? breakGlass.id}\n${artifact}\n${record.environment ?? ''}`;
+        // The environment without case, as GitHub names environments (row 200).
+        const key = `${breakGlass.run ?? breakGlass.id}\n${artifact}\n${(record.environment ?? '').toLowerCase()}`;
         uses.set(key, [...(uses.get(key) ?? []), record]);
         if (!firstId.has(key)) firstId.set(key, breakGlass.id);
       }

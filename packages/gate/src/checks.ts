@@ -260,8 +260,10 @@ function earlierUses(used: QualifiedBreakGlass, evidence: ArtifactEvidence, cont
     // A use recorded with no environment (a deploy job in none, before the gate refused one) counts in every one. A
     // use of another break-glass its run signed is a use of this one: one approval released every job of the run.
     (u) =>
+      // Environments compared without case, as GitHub names them (row 200): sibling legs spelt `production` and
+      // `Production` are one environment, one use.
       (u.id === used.id || u.run === run) &&
-      (u.environment === undefined || u.environment === used.predicate.environment),
+      (u.environment === undefined || namesEnvironment([u.environment], used.predicate.environment)),
   );
   const where = used.predicate.environment;
   const once =

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-XPG34PLR.js";
+} from "./chunk-WLKABYOY.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -66,7 +66,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-E24R6RNS.js";
+} from "./chunk-ES24P7S7.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,
@@ -1271,7 +1271,11 @@ function earlierUses(used, evidence, context) {
   const uses = context.breakGlassUses.filter(
     // A use recorded with no environment (a deploy job in none, before the gate refused one) counts in every one. A
     // use of another break-glass its run signed is a use of this one: one approval released every job of the run.
-    (u) => (u.id === used.id || u.run === run) && (u.environment === void 0 || u.environment === used.predicate.environment)
+    (u) => (
+      // Environments compared without case, as GitHub names them (row 200): sibling legs spelt `production` and
+      // `Production` are one environment, one use.
+      (u.id === used.id || u.run === run) && (u.environment === void 0 || namesEnvironment([u.environment], used.predicate.environment))
+    )
   );
   const where = used.predicate.environment;
   const once = "a break-glass is used once, and once for its whole run (one approval released every job of the run): by one deploy run in its environment, whichever of its subjects that run ships";

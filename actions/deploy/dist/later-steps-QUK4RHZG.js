@@ -37,10 +37,10 @@ import {
   readRunAttempt,
   resolveArtifacts,
   resolveSubjects,
+  reviewRulesLoosening,
   reviewedCommitDigest,
   reviewedCommitOf,
   sameRepositoryUri,
-  sameReviewRules,
   signArtifact,
   signDecision,
   signStatement,
@@ -48,7 +48,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-E24R6RNS.js";
+} from "./chunk-ES24P7S7.js";
 import {
   CodedError,
   OidcTokenError,
@@ -1852,9 +1852,8 @@ function baselineProblem(bundle, source, want) {
   if (!(Date.parse(history.since) <= want.sinceTime)) {
     return `its walk went back to ${history.since}, later than the policy's review.history-since`;
   }
-  if (!sameReviewRules(predicate.rules, source.rules)) {
-    return "it was judged under other review rules than the policy's";
-  }
+  const looser = reviewRulesLoosening(predicate.rules, source.rules);
+  if (looser) return `it was judged under looser review rules than the policy's (${looser})`;
   if (evaluateReview(evidenceFromPredicate(predicate), source.rules).verdict !== "pass") {
     return "its review does not pass under the policy's review rules";
   }

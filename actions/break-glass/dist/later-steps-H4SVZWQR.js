@@ -8,7 +8,7 @@ import {
   describeError,
   renderSummary,
   resolveSigningEndpoints
-} from "./chunk-OXBU7I7A.js";
+} from "./chunk-VM5F6WKH.js";
 import {
   require_dist,
   require_dist2,
@@ -17424,6 +17424,10 @@ function toRe2(glob2) {
   }
   return out;
 }
+function coveredBy(entry, org) {
+  if (org.includes(entry)) return true;
+  return !/[*?[\]{}!+@()]/.test(entry) && org.some((glob2) => compileNameGlob(glob2).matches(entry));
+}
 
 // packages/core/src/review.ts
 var REVIEWED_HISTORY_CHECK_ID = "reviewed-history";
@@ -17629,10 +17633,11 @@ function reviewedHistory(evidence, rules) {
     return fail(id, `the history was walked back to ${history2.since}, not to the policy's ${since}`);
   }
   if (history2.verdict !== "pass") return fail(id, history2.reason);
-  if (history2.judgedUnder !== void 0 && !sameReviewRules(history2.judgedUnder, rules)) {
+  const looser = history2.judgedUnder && reviewRulesLoosening(history2.judgedUnder, rules);
+  if (looser) {
     return fail(
       id,
-      "the history's arrivals were judged under other review rules than the policy's: each merge walked must be judged under the rules judging the built commit (sign the release again under the policy)"
+      `the history's arrivals were judged under looser review rules than the policy's (${looser}): each merge walked must be judged under rules at least as strict as the ones judging the built commit (sign the release again under this policy, its repository policy included)`
     );
   }
   const ref = `refs/heads/${builtBranch(evidence) ?? evidence.pullRequest?.baseRef}`;
@@ -17673,15 +17678,72 @@ function reviewedHistory(evidence, rules) {
     `every arrival on ${ref} since ${since} is a reviewed pull request merge (${count === 0 ? "none" : history2.arrivals.map((a) => `#${a.pullRequest} as ${short(a.commit)}`).join(", ")}), from ${short(evidence.commit)}'s base back to ${end}`
   );
 }
-function sameReviewRules(recorded, policy) {
-  const canonical = (value) => {
-    if (Array.isArray(value)) return value.map(canonical);
-    if (typeof value !== "object" || value === null) return value;
-    const entries = Object.entries(value).filter(([key, v]) => v !== void 0 && key !== "historySince");
-    entries.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
-    return Object.fromEntries(entries.map(([key, v]) => [key, canonical(v)]));
-  };
-  return JSON.stringify(canonical(recorded)) === JSON.stringify(canonical(policy));
+function reviewRulesLoosening(recorded, policy) {
+  const on = (value) => value === true;
+  const notIn = (list, allowed) => (list ?? []).find((entry) => !allowed.includes(entry.toLowerCase()));
+  if (recorded.minApprovals < policy.minApprovals) {
+    return `min-approvals ${recorded.minApprovals}, fewer than the policy's ${policy.minApprovals}`;
+  }
+  if (on(recorded.allowBots) && !on(policy.allowBots)) return "allow-bots, where the policy's does not";
+  if (!on(recorded.requireApprovalOnHead) && on(policy.requireApprovalOnHead)) {
+    return "require-approval-on-head off, where the policy's is on";
+  }
+  if (!on(recorded.changesRequestedBlocks) && on(policy.changesRequestedBlocks)) {
+    return "changes-requested-blocks off, where the policy's is on";
+  }
+  if (on(recorded.allowActivityFallback) && !on(policy.allowActivityFallback)) {
+    return "allow-activity-fallback, where the policy's does not";
+  }
+  if (on(recorded.allowNonDefaultBranches) && !on(policy.allowNonDefaultBranches)) {
+    return "allow-non-default-branches, where the policy's does not";
+  }
+  if (!on(recorded.reviewedHistory) && on(policy.reviewedHistory))
+    return "reviewed-history off, where the policy's is on";
+  if (recorded.unidentifiedCoAuthors !== "refuse" && policy.unidentifiedCoAuthors === "refuse") {
+    return "unidentified co-authors allowed, where the policy's refuses them";
+  }
+  const seconds = (rules) => rules.minSecondsAfterPush ?? DEFAULT_MIN_SECONDS_AFTER_PUSH;
+  if (seconds(recorded) < seconds(policy)) {
+    return `min-seconds-after-push ${seconds(recorded)}, fewer than the policy's ${seconds(policy)}`;
+  }
+  const human = notIn(
+    recorded.nonHumanCoAuthors,
+    policy.nonHumanCoAuthors.map((e) => e.toLowerCase())
+  );
+  if (human !== void 0) return `non-human co-author ${human}, which the policy's does not name`;
+  const bot = notIn(
+    recorded.botPushers,
+    policy.botPushers.map((l) => l.toLowerCase())
+  );
+  if (bot !== void 0) return `bot pusher ${bot}, which the policy's does not name`;
+  if (recorded.protectedBranches !== void 0) {
+    if (policy.protectedBranches === void 0) {
+      return "protected branches named, where the policy's protects only the default branch";
+    }
+    const branch = recorded.protectedBranches.find((b) => !coveredBy(b, policy.protectedBranches));
+    if (branch !== void 0) return `protected branch ${branch}, which the policy's does not protect`;
+  }
+  const known = /* @__PURE__ */ new Set([
+    "minApprovals",
+    "allowBots",
+    "requireApprovalOnHead",
+    "changesRequestedBlocks",
+    "allowActivityFallback",
+    "allowNonDefaultBranches",
+    "reviewedHistory",
+    "historySince",
+    "unidentifiedCoAuthors",
+    "minSecondsAfterPush",
+    "nonHumanCoAuthors",
+    "botPushers",
+    "protectedBranches"
+  ]);
+  for (const key of /* @__PURE__ */ new Set([...Object.keys(recorded), ...Object.keys(policy)])) {
+    if (known.has(key)) continue;
+    const value = (rules) => JSON.stringify(rules[key] ?? null);
+    if (value(recorded) !== value(policy)) return `${key} ${value(recorded)}, where the policy's is ${value(policy)}`;
+  }
+  return void 0;
 }
 function reachedBranchByMerge(evidence, rules) {
   const pr = evidence.pullRequest;
@@ -31795,9 +31857,8 @@ function baselineProblem(bundle, source, want) {
   if (!(Date.parse(history2.since) <= want.sinceTime)) {
     return `its walk went back to ${history2.since}, later than the policy's review.history-since`;
   }
-  if (!sameReviewRules(predicate.rules, source.rules)) {
-    return "it was judged under other review rules than the policy's";
-  }
+  const looser = reviewRulesLoosening(predicate.rules, source.rules);
+  if (looser) return `it was judged under looser review rules than the policy's (${looser})`;
   if (evaluateReview(evidenceFromPredicate(predicate), source.rules).verdict !== "pass") {
     return "its review does not pass under the policy's review rules";
   }

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-KS4QELWP.js";
+} from "./chunk-62MD55HT.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,10 +20,10 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-QRQ37WLP.js";
+} from "./chunk-345A3YT3.js";
 import {
   createGitHubClient
-} from "./chunk-WGWF76VZ.js";
+} from "./chunk-ITBZM7M2.js";
 import "./chunk-HR27FSAO.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";

@@ -17,7 +17,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-F3LEYPS4.js";
+} from "./chunk-AZMSYP4K.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-UMLUKXAB.js";
@@ -25,7 +25,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-KS4QELWP.js";
+} from "./chunk-62MD55HT.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -60,7 +60,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-QRQ37WLP.js";
+} from "./chunk-345A3YT3.js";
 import {
   buildRunProblem,
   changeContributions,
@@ -70,7 +70,7 @@ import {
   matchIdentity,
   matchesAnyGlob,
   require_dist
-} from "./chunk-WGWF76VZ.js";
+} from "./chunk-ITBZM7M2.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,
@@ -926,7 +926,11 @@ function earlierUses(used, evidence, context) {
   const uses = context.breakGlassUses.filter(
     // A use recorded with no environment (a deploy job in none, before the gate refused one) counts in every one. A
     // use of another break-glass its run signed is a use of this one: one approval released every job of the run.
-    (u) => (u.id === used.id || u.run === run) && (u.environment === void 0 || u.environment === used.predicate.environment)
+    (u) => (
+      // Environments compared without case, as GitHub names them (row 200): sibling legs spelt `production` and
+      // `Production` are one environment, one use.
+      (u.id === used.id || u.run === run) && (u.environment === void 0 || namesEnvironment([u.environment], used.predicate.environment))
+    )
   );
   const where = used.predicate.environment;
   const once = "a break-glass is used once, and once for its whole run (one approval released every job of the run): by one deploy run in its environment, whichever of its subjects that run ships";

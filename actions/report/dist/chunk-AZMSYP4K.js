@@ -18,13 +18,13 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-QRQ37WLP.js";
+} from "./chunk-345A3YT3.js";
 import {
   buildRunProblem,
   describeIdentityRule,
   evaluateReview,
   matchIdentity
-} from "./chunk-WGWF76VZ.js";
+} from "./chunk-ITBZM7M2.js";
 import {
   CodedError,
   describeError

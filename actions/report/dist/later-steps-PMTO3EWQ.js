@@ -19,7 +19,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-F3LEYPS4.js";
+} from "./chunk-AZMSYP4K.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-UMLUKXAB.js";
@@ -49,15 +49,15 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-QRQ37WLP.js";
+} from "./chunk-345A3YT3.js";
 import {
   createGitHubClient,
   evaluateReview,
   gitIdentities,
   matchIdentity,
   parseDuration,
-  sameReviewRules
-} from "./chunk-WGWF76VZ.js";
+  reviewRulesLoosening
+} from "./chunk-ITBZM7M2.js";
 import {
   CodedError,
   renderSummary
@@ -1858,9 +1858,8 @@ function baselineProblem(bundle, source, want) {
   if (!(Date.parse(history.since) <= want.sinceTime)) {
     return `its walk went back to ${history.since}, later than the policy's review.history-since`;
   }
-  if (!sameReviewRules(predicate.rules, source.rules)) {
-    return "it was judged under other review rules than the policy's";
-  }
+  const looser = reviewRulesLoosening(predicate.rules, source.rules);
+  if (looser) return `it was judged under looser review rules than the policy's (${looser})`;
   if (evaluateReview(evidenceFromPredicate(predicate), source.rules).verdict !== "pass") {
     return "its review does not pass under the policy's review rules";
   }

@@ -10,7 +10,7 @@ import {
   matchIdentity,
   parsePolicy,
   parseRepositoryPolicy
-} from "./chunk-WGWF76VZ.js";
+} from "./chunk-ITBZM7M2.js";
 import {
   CodedError
 } from "./chunk-HR27FSAO.js";
@@ -9912,7 +9912,7 @@ function approvalReuse(ledger, within, people) {
       for (const artifact of breakGlass.artifacts) {
         const key = `${breakGlass.run ?? breakGlass.id}
 ${artifact}
-${record.environment ?? ""}`;
+${(record.environment ?? "").toLowerCase()}`;
         uses.set(key, [...uses.get(key) ?? [], record]);
         if (!firstId.has(key)) firstId.set(key, breakGlass.id);
       }
