@@ -431,8 +431,11 @@ function reviewedHistory(evidence: ReviewEvidence, rules: ReviewRules): Check {
     if (!MERGE_ACTIVITIES.includes(a.type) || a.pullRequest === undefined || a.verdict !== 'pass') {
       return fail(id, `the ${what} is not a reviewed pull request merge: ${a.reason}`);
     }
-    if (!(Date.parse(a.at) >= Date.parse(since)))
-      return fail(id, `the ${what} is before ${since}: it is no arrival to judge`);
+    // At or after the walk's own since (no later than the policy's: checked above): a walk back to an earlier time (a
+    // repository policy's earlier history-since) judged more arrivals than this policy asks, each passing.
+    if (!(Date.parse(a.at) >= walked)) {
+      return fail(id, `the ${what} is before ${history.since}: it is no arrival to judge`);
+    }
     expected = a.before;
   }
   // The baseline: the newest arrival before history-since, or (the moving baseline) an arrival of a commit whose own

@@ -754,30 +754,31 @@ function approvalReuse(ledger: EvidenceLedger, within: (time: string) => boolean
       })),
     }));
 
-  // A break-glass used again for the same artifact and environment, by another deploy run — or another break-glass its
-  // run signed (one approval released every job of that run: one use for them all).
-  const uses = new Map<string, DecisionFact[]>();
+  // A break-glass used again in an environment by another deploy run — whichever of its subjects each ships, and through
+  // another break-glass its run signed (one approval released every job of that run: one use for them all, by one
+  // deploy run per environment, as the gate counts it). Environments without case, as GitHub names them (row 200).
+  const uses = new Map<string, { records: DecisionFact[]; artifacts: Set<string> }>();
   /** The break-glass id each use key names first (a run's key stands for every break-glass it signed). */
   const firstId = new Map<string, string>();
   for (const record of ledger.decisions) {
     if (record.result !== 'PASSED') continue;
     for (const breakGlass of record.breakGlass) {
-      for (const artifact of breakGlass.artifacts) {
-        // The environment without case, as GitHub names environments (row 200).
-        const key = `${breakGlass.run ?? breakGlass.id}\n${artifact}\n${(record.environment ?? '').toLowerCase()}`;
-        uses.set(key, [...(uses.get(key) ?? []), record]);
-        if (!firstId.has(key)) firstId.set(key, breakGlass.id);
-      }
+      const key = `${breakGlass.run ?? breakGlass.id}\n${(record.environment ?? '').toLowerCase()}`;
+      const use = uses.get(key) ?? { records: [], artifacts: new Set<string>() };
+      if (!use.records.includes(record)) use.records.push(record);
+      for (const artifact of breakGlass.artifacts) use.artifacts.add(artifact);
+      uses.set(key, use);
+      if (!firstId.has(key)) firstId.set(key, breakGlass.id);
     }
   }
   const breakGlasses = [...uses]
-    .filter(([, records]) => new Set(records.map((r) => r.runId ?? r.evidence.source)).size > 1)
-    .filter(([, records]) => records.some((r) => within(r.at)))
-    .map(([key, records]) => {
-      const [, artifact, environment] = key.split('\n') as [string, string, string];
+    .filter(([, { records }]) => new Set(records.map((r) => r.runId ?? r.evidence.source)).size > 1)
+    .filter(([, { records }]) => records.some((r) => within(r.at)))
+    .map(([key, { records, artifacts }]) => {
+      const [, environment] = key.split('\n') as [string, string];
       return {
         id: firstId.get(key)!,
-        artifact,
+        artifact: [...artifacts].sort().join(', '),
         ...(environment !== '' && { environment }),
         records: sortByTime(records).map((r) => r.evidence),
       };

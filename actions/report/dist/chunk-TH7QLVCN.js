@@ -14318,8 +14318,9 @@ function reviewedHistory(evidence, rules) {
     if (!MERGE_ACTIVITIES.includes(a.type) || a.pullRequest === void 0 || a.verdict !== "pass") {
       return fail(id, `the ${what} is not a reviewed pull request merge: ${a.reason}`);
     }
-    if (!(Date.parse(a.at) >= Date.parse(since)))
-      return fail(id, `the ${what} is before ${since}: it is no arrival to judge`);
+    if (!(Date.parse(a.at) >= walked)) {
+      return fail(id, `the ${what} is before ${history.since}: it is no arrival to judge`);
+    }
     expected = a.before;
   }
   const baseline = history.baseline;

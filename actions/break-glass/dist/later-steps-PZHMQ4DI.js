@@ -8,7 +8,7 @@ import {
   describeError,
   renderSummary,
   resolveSigningEndpoints
-} from "./chunk-VM5F6WKH.js";
+} from "./chunk-5DI7MUSN.js";
 import {
   require_dist,
   require_dist2,
@@ -17659,8 +17659,9 @@ function reviewedHistory(evidence, rules) {
     if (!MERGE_ACTIVITIES.includes(a.type) || a.pullRequest === void 0 || a.verdict !== "pass") {
       return fail(id, `the ${what} is not a reviewed pull request merge: ${a.reason}`);
     }
-    if (!(Date.parse(a.at) >= Date.parse(since)))
-      return fail(id, `the ${what} is before ${since}: it is no arrival to judge`);
+    if (!(Date.parse(a.at) >= walked)) {
+      return fail(id, `the ${what} is before ${history2.since}: it is no arrival to judge`);
+    }
     expected = a.before;
   }
   const baseline = history2.baseline;

@@ -48,7 +48,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-ES24P7S7.js";
+} from "./chunk-JMLU5TRL.js";
 import {
   CodedError,
   OidcTokenError,

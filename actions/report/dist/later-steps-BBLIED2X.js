@@ -19,7 +19,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-AZMSYP4K.js";
+} from "./chunk-ROFEO6E5.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-UMLUKXAB.js";
@@ -49,7 +49,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-345A3YT3.js";
+} from "./chunk-LWJFUQA3.js";
 import {
   createGitHubClient,
   evaluateReview,
@@ -57,7 +57,7 @@ import {
   matchIdentity,
   parseDuration,
   reviewRulesLoosening
-} from "./chunk-ITBZM7M2.js";
+} from "./chunk-TH7QLVCN.js";
 import {
   CodedError,
   renderSummary

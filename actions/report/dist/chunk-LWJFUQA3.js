@@ -10,7 +10,7 @@ import {
   matchIdentity,
   parsePolicy,
   parseRepositoryPolicy
-} from "./chunk-ITBZM7M2.js";
+} from "./chunk-TH7QLVCN.js";
 import {
   CodedError
 } from "./chunk-HR27FSAO.js";
@@ -9909,20 +9909,20 @@ function approvalReuse(ledger, within, people) {
   for (const record of ledger.decisions) {
     if (record.result !== "PASSED") continue;
     for (const breakGlass of record.breakGlass) {
-      for (const artifact of breakGlass.artifacts) {
-        const key = `${breakGlass.run ?? breakGlass.id}
-${artifact}
+      const key = `${breakGlass.run ?? breakGlass.id}
 ${(record.environment ?? "").toLowerCase()}`;
-        uses.set(key, [...uses.get(key) ?? [], record]);
-        if (!firstId.has(key)) firstId.set(key, breakGlass.id);
-      }
+      const use = uses.get(key) ?? { records: [], artifacts: /* @__PURE__ */ new Set() };
+      if (!use.records.includes(record)) use.records.push(record);
+      for (const artifact of breakGlass.artifacts) use.artifacts.add(artifact);
+      uses.set(key, use);
+      if (!firstId.has(key)) firstId.set(key, breakGlass.id);
     }
   }
-  const breakGlasses = [...uses].filter(([, records]) => new Set(records.map((r) => r.runId ?? r.evidence.source)).size > 1).filter(([, records]) => records.some((r) => within(r.at))).map(([key, records]) => {
-    const [, artifact, environment] = key.split("\n");
+  const breakGlasses = [...uses].filter(([, { records }]) => new Set(records.map((r) => r.runId ?? r.evidence.source)).size > 1).filter(([, { records }]) => records.some((r) => within(r.at))).map(([key, { records, artifacts }]) => {
+    const [, environment] = key.split("\n");
     return {
       id: firstId.get(key),
-      artifact,
+      artifact: [...artifacts].sort().join(", "),
       ...environment !== "" && { environment },
       records: sortByTime(records).map((r) => r.evidence)
     };

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-62MD55HT.js";
+} from "./chunk-Z3JJ2OZN.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,10 +20,10 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-345A3YT3.js";
+} from "./chunk-LWJFUQA3.js";
 import {
   createGitHubClient
-} from "./chunk-ITBZM7M2.js";
+} from "./chunk-TH7QLVCN.js";
 import "./chunk-HR27FSAO.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";

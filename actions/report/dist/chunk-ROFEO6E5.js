@@ -18,13 +18,13 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-345A3YT3.js";
+} from "./chunk-LWJFUQA3.js";
 import {
   buildRunProblem,
   describeIdentityRule,
   evaluateReview,
   matchIdentity
-} from "./chunk-ITBZM7M2.js";
+} from "./chunk-TH7QLVCN.js";
 import {
   CodedError,
   describeError

@@ -36,7 +36,7 @@ import {
   resolveSigningEndpoints,
   reviewRulesLoosening,
   subjectSource
-} from "./chunk-K4YPQ2GK.js";
+} from "./chunk-2N5SCL3K.js";
 import {
   require_dist,
   require_dist2,

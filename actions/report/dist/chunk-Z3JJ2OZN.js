@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-345A3YT3.js";
+} from "./chunk-LWJFUQA3.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -14793,8 +14793,9 @@ function reviewedHistory(evidence, rules) {
     if (!MERGE_ACTIVITIES.includes(a.type) || a.pullRequest === void 0 || a.verdict !== "pass") {
       return fail(id, `the ${what} is not a reviewed pull request merge: ${a.reason}`);
     }
-    if (!(Date.parse(a.at) >= Date.parse(since)))
-      return fail(id, `the ${what} is before ${since}: it is no arrival to judge`);
+    if (!(Date.parse(a.at) >= walked)) {
+      return fail(id, `the ${what} is before ${history.since}: it is no arrival to judge`);
+    }
     expected = a.before;
   }
   const baseline = history.baseline;
@@ -20066,7 +20067,7 @@ var GITHUB_RETRY_DELAY_MS = 250;
 async function runSignStage(inputs) {
   const policy = readPolicyFiles(inputs.policy, inputs.repositoryPolicy, inputs.workspace);
   const patterns = provenancePatterns(inputs);
-  const { signUnderPolicy } = await import("./later-steps-AQGOLPZ3.js");
+  const { signUnderPolicy } = await import("./later-steps-YSW42D2O.js");
   return signUnderPolicy(inputs, policy, patterns);
 }
 function provenancePatterns(inputs) {
