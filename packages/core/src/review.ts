@@ -400,9 +400,10 @@ function reviewedHistory(evidence: ReviewEvidence, rules: ReviewRules): Check {
     return fail(id, `the history was walked back to ${history.since}, not to the policy's ${since}`);
   }
   if (history.verdict !== 'pass') return fail(id, history.reason);
-  // Each arrival's verdict is taken as recorded: only when it was reached under these very rules. A sign workflow
-  // version the org policy still lists, under its own older (looser) org policy, or a repository policy since changed,
-  // judged the merges below the built commit by other rules than the ones judging it here.
+  // Each arrival's verdict is taken as recorded: only when it was reached under rules no looser than these. A sign
+  // workflow version the org policy still lists, under its own older (looser) org policy, judged the merges below the
+  // built commit by rules that let through what these refuse; stricter ones (the app's repository policy, which a
+  // deployment repository's gate does not read) are taken.
   const looser = history.judgedUnder && reviewRulesLoosening(history.judgedUnder, rules);
   if (looser) {
     return fail(

@@ -238,7 +238,7 @@ export interface AttestedBaselineSource {
   since: string;
   /**
    * The policy's review rules (org and repository policy merged): a baseline's review, and the walk below it, must
-   * have been judged under these very rules (but for history-since), and its review must pass under them.
+   * have been judged under rules no looser than these (but for history-since), and its review must pass under them.
    */
   rules: ReviewRules;
 }
@@ -342,8 +342,9 @@ function baselineProblem(
   if (!(Date.parse(history.since) <= want.sinceTime)) {
     return `its walk went back to ${history.since}, later than the policy's review.history-since`;
   }
-  // Judged under other rules (an earlier org policy, a sign workflow version still listed, no repository policy), the
-  // review and every arrival below it were judged by rules that are not the policy's: no baseline, the walk goes on.
+  // Judged under looser rules (an earlier org policy, a sign workflow version still listed, no repository policy), the
+  // review and every arrival below it were judged by rules that let through what the policy's refuse: no baseline,
+  // the walk goes on.
   const looser = reviewRulesLoosening(predicate.rules, source.rules);
   if (looser) return `it was judged under looser review rules than the policy's (${looser})`;
   if (evaluateReview(evidenceFromPredicate(predicate), source.rules).verdict !== 'pass') {
