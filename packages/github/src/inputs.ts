@@ -200,14 +200,9 @@ async function repositoryVisibility(job: JobRepository): Promise<unknown> {
 }
 
 /**
- * The endpoints to sign with: the `fulcio-url`, `rekor-url` and `tsa-url` inputs given, and for those left empty the
- * instance's (sigstoreInstanceFromInputs, asking GitHub about `job`'s repository when the event does not say). With
- * all three given the instance changes nothing, and GitHub is not asked. Throws InputError at once for a
- * `sigstore-instance` input that names no instance; the promise never rejects.
- */
-/**
- * signingEndpointsOfJob, asked only when first needed (a deploy signs at its end, after every other input was read and
- * the decision made): the `sigstore-instance` input is checked at once (InputError), GitHub asked on the first call.
+ * signingEndpointsOfJob, asked only when first needed: an action signs after its inputs and subjects are checked (a
+ * deploy at its end, after its decision), and GitHub is asked then, never before an input error is reported. The
+ * `sigstore-instance` input is checked at once (InputError).
  */
 export function signingEndpointsWhenNeeded(
   job: JobRepository = jobRepositoryFromInputs(),
@@ -220,6 +215,12 @@ export function signingEndpointsWhenNeeded(
   };
 }
 
+/**
+ * The endpoints to sign with: the `fulcio-url`, `rekor-url` and `tsa-url` inputs given, and for those left empty the
+ * instance's (sigstoreInstanceFromInputs, asking GitHub about `job`'s repository when the event does not say). With
+ * all three given the instance changes nothing, and GitHub is not asked. Throws InputError at once for a
+ * `sigstore-instance` input that names no instance; the promise never rejects.
+ */
 export function signingEndpointsOfJob(job: JobRepository = jobRepositoryFromInputs()): Promise<SigningEndpointInputs> {
   const allGiven = ['fulcio-url', 'rekor-url', 'tsa-url'].every((name) => getInput(name) !== '');
   return sigstoreInstanceFromInputs(allGiven ? undefined : job).then((instance) =>
@@ -235,10 +236,6 @@ export function githubApiFromInputs(): 'graphql' | 'rest' {
   throw new InputError(`github-api: expected graphql or rest, found ${given}`);
 }
 
-/**
- * Reads the `fulcio-url`, `rekor-url` and `tsa-url` inputs; an empty Fulcio or Rekor input means the default given
- * (the public-good instance), an empty `tsa-url` means no timestamp authority.
- */
 /**
  * The `store-attestations` input: `true` to also store each bundle in the repository's attestations, as actions/attest
  * does (the job needs `attestations: write`), with the `github-token` input; `false` or empty, not.
@@ -260,6 +257,10 @@ export function instanceEndpoints(instance: SigstoreInstance): SigningEndpointIn
   return instance === 'github' ? { ...GITHUB_ENDPOINTS } : { ...PUBLIC_GOOD_ENDPOINTS };
 }
 
+/**
+ * Reads the `fulcio-url`, `rekor-url` and `tsa-url` inputs; an empty Fulcio or Rekor input means the default given
+ * (the public-good instance), an empty `tsa-url` means no timestamp authority.
+ */
 export function signingEndpointsFromInputs(defaults: SigningEndpointInputs): SigningEndpointInputs {
   // `none` says there is no such service; empty takes the instance's.
   const service = (name: string, fallback: string | undefined) => {
