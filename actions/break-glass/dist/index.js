@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-5DI7MUSN.js";
+} from "./chunk-QQAFPTED.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -4,7 +4,7 @@ import { REPORT_USAGE, reportCommand } from './commands/report';
 import { TRUSTED_ROOT_USAGE, trustedRootCommand } from './commands/trusted-root';
 import { VERIFY_USAGE, verifyCommand } from './commands/verify';
 import { VERIFY_BUNDLE_USAGE, verifyBundleCommand } from './commands/verify-bundle';
-import { type CliIO, EXIT, internalErrorLine, UsageError } from './io';
+import { type CliIO, EXIT, internalErrorLine, onRunner, UsageError } from './io';
 import { describeVersion } from './version';
 
 interface Command {
@@ -117,14 +117,18 @@ export function reportError(error: unknown, io: CliIO): number {
   const kind = errorKindOf(error);
   if (kind === 'internal') {
     // An InternalError names the file it met the failure in.
-    io.stderr.write(internalErrorLine(error instanceof Error ? error.message : String(error)));
+    io.stderr.write(onRunner(internalErrorLine(error instanceof Error ? error.message : String(error))));
     return EXIT.internal;
   }
   const coded = error as CodedError<string>;
   // Messages name files and values of someone else's choosing (a release directory's names, a bundle's content):
-  // written with their control and bidi characters escaped, so that no name can rewrite what the terminal shows.
-  if (coded instanceof UsageError) io.stderr.write(`twokey: ${terminalText(coded.message)}\n`);
+  // written with their control and bidi characters escaped, so that no name can rewrite what the terminal shows, and
+  // on a runner with workflow commands off.
+  if (coded instanceof UsageError) io.stderr.write(onRunner(`twokey: ${terminalText(coded.message)}\n`));
   // One line per problem (a policy names the file, the key and what is wrong with each).
-  else for (const line of coded.message.split('\n')) io.stderr.write(`error ${coded.code}: ${terminalText(line)}\n`);
+  else {
+    const lines = coded.message.split('\n').map((line) => `error ${coded.code}: ${terminalText(line)}\n`);
+    io.stderr.write(onRunner(lines.join('')));
+  }
   return EXIT_CODES[kind];
 }

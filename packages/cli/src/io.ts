@@ -1,4 +1,4 @@
-import { CodedError, EXIT_CODES, ISSUES_URL, terminalText } from '@twokey/core';
+import { CodedError, EXIT_CODES, ISSUES_URL, terminalText, withoutWorkflowCommands } from '@twokey/core';
 
 export interface Output {
   write(text: string): unknown;
@@ -34,4 +34,13 @@ export class UsageError extends CodedError<'USAGE'> {
   constructor(message: string) {
     super('USAGE', message);
   }
+}
+
+/**
+ * On a GitHub Actions runner (a `run:` step), text of someone else's choosing (a report, an error naming a file) with
+ * workflow commands off around it, as the gate writes its report: the runner reads `::cmd::` and `##[cmd]` in any line
+ * of either stream, so a file named `a##[group]verdict: accepted` would fold the log under a fake verdict (row 207).
+ */
+export function onRunner(text: string): string {
+  return process.env.GITHUB_ACTIONS === 'true' ? `${withoutWorkflowCommands(text)}\n` : text;
 }

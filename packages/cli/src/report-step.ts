@@ -3,7 +3,7 @@
 // step failing when a threshold of the policy is not met, so a scheduled report fails loudly.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeError, markdownSodReport, parseDuration, type SodReport } from '@twokey/core';
+import { describeError, markdownSodReport, parseDuration, renderSummary, type SodReport } from '@twokey/core';
 import type { StepOutcome } from '@twokey/github';
 import type { RepositoryPolicyFile } from '@twokey/sigstore';
 import { UsageError } from './io';
@@ -66,7 +66,8 @@ export async function sodReportStep(inputs: ReportStepInputs): Promise<StepOutco
       outputs: {},
       errors: [],
       failure: describeError(error),
-      summary: `## twokey report\n\n${describeError(error)}\n`,
+      // Escaped as every summary is (renderSummary): the message names files of someone else's choosing.
+      summary: renderSummary([{ heading: 'twokey report: not evaluated' }, { preformatted: describeError(error) }]),
     };
   }
   mkdirSync(inputs.outputDirectory, { recursive: true });

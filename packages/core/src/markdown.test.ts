@@ -62,6 +62,10 @@ describe('escapeMarkdown', () => {
   it('breaks autolinks: a scheme and www', () => {
     expect(escapeMarkdown('https://evil.example')).toBe('https\\://evil.example');
     expect(escapeMarkdown('ftp://x and WWW.evil.example')).toBe('ftp\\://x and WWW\\.evil.example');
+    // GitHub links `www.` after `_`, `*`, `~` or `(` too (cmark-gfm's www_match reads the escape's raw character): a
+    // pull request title `fix _www.evil.example/login` was a live link in a step summary.
+    expect(escapeMarkdown('approve at _www.evil.example/login')).toBe('approve at \\_www\\.evil.example/login');
+    expect(escapeMarkdown('*www.evil.example ~www.evil.example')).toBe('\\*www\\.evil.example \\~www\\.evil.example');
   });
 
   it('does not start a list, a numbered list or a heading', () => {

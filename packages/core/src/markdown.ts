@@ -38,7 +38,8 @@ const HTML_ENTITIES: Readonly<Record<string, string>> = {
  */
 const SYNTAX = /[\\`*_~[\]|$#&<>"']/g;
 /** GitHub's extended autolinks (`scheme://…`, `www.…`) are broken by escaping their `:` or `.`. */
-const AUTOLINK = /:(?=\/\/)|(?<=\bwww)\./gi;
+// Any `www.`, whatever stands before it: GitHub links one after `_`, `*`, `~` or `(` too, which the escapes leave.
+const AUTOLINK = /:(?=\/\/)|(?<=www)\./gi;
 /** What starts a list or a numbered list (or a rule) when it is the first thing in a line. */
 const BLOCK_START = /^(\s*)([-+]|\d+[.)])/;
 

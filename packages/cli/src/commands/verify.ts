@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import { describeReport, isDigestReference, withoutWorkflowCommands } from '@twokey/core';
+import { describeReport, isDigestReference } from '@twokey/core';
 import { judgeDeploy, writeSarif } from '@twokey/gate';
 import cliPackage from '../../package.json' with { type: 'json' };
 import { parseCommandArgs } from '../args';
-import { type CliIO, EXIT, UsageError } from '../io';
+import { type CliIO, EXIT, onRunner, UsageError } from '../io';
 
 export const VERIFY_USAGE = `Usage: twokey verify ARTIFACT|sha256:HEX|NAME=sha256:HEX... --policy FILE [--repository-policy FILE]
          [--bundle FILE|DIR|GLOB]... [--repo OWNER/NAME] [--trusted-root FILE] [--name NAME] [--environment NAME]
@@ -109,11 +109,6 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
   }
   io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : onRunner(describeReport(report)));
   return report.verdict === 'pass' ? EXIT.ok : EXIT.refused;
-}
-
-/** On a GitHub Actions runner (a `run:` step), the report with workflow commands off around it, as the gate writes it. */
-function onRunner(text: string): string {
-  return process.env.GITHUB_ACTIONS === 'true' ? `${withoutWorkflowCommands(text)}\n` : text;
 }
 
 const VERIFY_OPTIONS = {

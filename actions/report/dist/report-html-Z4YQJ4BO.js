@@ -5,7 +5,7 @@ import {
   hours,
   percent,
   sodHeadlines
-} from "./chunk-HR27FSAO.js";
+} from "./chunk-IMKDBAEE.js";
 import {
   __commonJS,
   __export,

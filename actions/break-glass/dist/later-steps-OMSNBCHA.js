@@ -8,7 +8,7 @@ import {
   describeError,
   renderSummary,
   resolveSigningEndpoints
-} from "./chunk-5DI7MUSN.js";
+} from "./chunk-QQAFPTED.js";
 import {
   require_dist,
   require_dist2,

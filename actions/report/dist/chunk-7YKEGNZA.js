@@ -10,10 +10,10 @@ import {
   matchIdentity,
   parsePolicy,
   parseRepositoryPolicy
-} from "./chunk-TH7QLVCN.js";
+} from "./chunk-NQS4POH7.js";
 import {
   CodedError
-} from "./chunk-HR27FSAO.js";
+} from "./chunk-IMKDBAEE.js";
 import {
   require_dist,
   require_dist2,

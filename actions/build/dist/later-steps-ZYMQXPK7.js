@@ -22,7 +22,7 @@ import {
   resolveSigningEndpoints,
   resolveSubjects,
   smallFileContent
-} from "./chunk-ZFGS3F3F.js";
+} from "./chunk-3V62YWTW.js";
 import {
   require_dist,
   require_dist2,

@@ -15400,7 +15400,7 @@ var HTML_ENTITIES = {
   "'": "&#39;"
 };
 var SYNTAX = /[\\`*_~[\]|$#&<>"']/g;
-var AUTOLINK = /:(?=\/\/)|(?<=\bwww)\./gi;
+var AUTOLINK = /:(?=\/\/)|(?<=www)\./gi;
 var BLOCK_START = /^(\s*)([-+]|\d+[.)])/;
 function escapeMarkdown(text) {
   return text.replace(INVISIBLE, visible).replace(SYNTAX, (c) => HTML_ENTITIES[c] ?? `\\${c}`).replace(AUTOLINK, (c) => `\\${c}`).replace(BLOCK_START, (_, space, marker) => `${space}${marker.slice(0, -1)}\\${marker.slice(-1)}`);
@@ -20067,7 +20067,7 @@ var GITHUB_RETRY_DELAY_MS = 250;
 async function runSignStage(inputs) {
   const policy = readPolicyFiles(inputs.policy, inputs.repositoryPolicy, inputs.workspace);
   const patterns = provenancePatterns(inputs);
-  const { signUnderPolicy } = await import("./later-steps-YSW42D2O.js");
+  const { signUnderPolicy } = await import("./later-steps-WGRSFREA.js");
   return signUnderPolicy(inputs, policy, patterns);
 }
 function provenancePatterns(inputs) {

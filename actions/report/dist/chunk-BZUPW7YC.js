@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-LWJFUQA3.js";
+} from "./chunk-7YKEGNZA.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   logUntrusted
-} from "./chunk-UMLUKXAB.js";
+} from "./chunk-ONOQ2OWK.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   IN_TOTO_STATEMENT_TYPE,
@@ -18,17 +18,17 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-LWJFUQA3.js";
+} from "./chunk-7YKEGNZA.js";
 import {
   buildRunProblem,
   describeIdentityRule,
   evaluateReview,
   matchIdentity
-} from "./chunk-TH7QLVCN.js";
+} from "./chunk-NQS4POH7.js";
 import {
   CodedError,
   describeError
-} from "./chunk-HR27FSAO.js";
+} from "./chunk-IMKDBAEE.js";
 import {
   require_dist2 as require_dist,
   require_dist3 as require_dist2

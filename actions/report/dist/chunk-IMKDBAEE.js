@@ -33,7 +33,7 @@ var HTML_ENTITIES = {
   "'": "&#39;"
 };
 var SYNTAX = /[\\`*_~[\]|$#&<>"']/g;
-var AUTOLINK = /:(?=\/\/)|(?<=\bwww)\./gi;
+var AUTOLINK = /:(?=\/\/)|(?<=www)\./gi;
 var BLOCK_START = /^(\s*)([-+]|\d+[.)])/;
 function escapeMarkdown(text) {
   return text.replace(INVISIBLE, visible).replace(SYNTAX, (c) => HTML_ENTITIES[c] ?? `\\${c}`).replace(AUTOLINK, (c) => `\\${c}`).replace(BLOCK_START, (_, space, marker) => `${space}${marker.slice(0, -1)}\\${marker.slice(-1)}`);

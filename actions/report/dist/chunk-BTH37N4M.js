@@ -2,10 +2,10 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   getInput
-} from "./chunk-UMLUKXAB.js";
+} from "./chunk-ONOQ2OWK.js";
 import {
   CodedError
-} from "./chunk-HR27FSAO.js";
+} from "./chunk-IMKDBAEE.js";
 
 // packages/github/src/inputs.ts
 import { tmpdir } from "node:os";

@@ -6,7 +6,7 @@ import {
   createGitHubClient,
   describeError,
   logUntrusted
-} from "./chunk-ZWUKSKF5.js";
+} from "./chunk-6ZZDIV5B.js";
 import {
   require_dist,
   require_dist2,

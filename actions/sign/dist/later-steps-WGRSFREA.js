@@ -36,7 +36,7 @@ import {
   resolveSigningEndpoints,
   reviewRulesLoosening,
   subjectSource
-} from "./chunk-2N5SCL3K.js";
+} from "./chunk-PQIVYNVD.js";
 import {
   require_dist,
   require_dist2,

@@ -2,11 +2,11 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   UsageError
-} from "./chunk-3YFWGUWM.js";
+} from "./chunk-Q2T2QJXF.js";
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-Z3JJ2OZN.js";
+} from "./chunk-BZUPW7YC.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,11 +20,11 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-LWJFUQA3.js";
+} from "./chunk-7YKEGNZA.js";
 import {
   createGitHubClient
-} from "./chunk-TH7QLVCN.js";
-import "./chunk-HR27FSAO.js";
+} from "./chunk-NQS4POH7.js";
+import "./chunk-IMKDBAEE.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";
 
