@@ -60,3 +60,35 @@ describe('M7: a break-glass run used by two deploy runs in one environment', () 
     ).toEqual([]);
   });
 });
+
+describe('M7: a deploy approval its own run used in its own environment, spelt in another case', () => {
+  it('is no reuse: GitHub names the environment `production` in the approval, the job `Production`', () => {
+    const approvalDigest = 'e'.repeat(64);
+    const policy = parsePolicy(orgHistoryPolicy('trusted_root.json', ''), 'org-policy.yml');
+    const ledger = new EvidenceLedger(policy);
+    ledger.deployApprovals.push({
+      evidence: { source: 'acme/app/deploy-approvals/701.sigstore.json', sha256: approvalDigest },
+      repository: 'acme/app',
+      environment: 'production',
+      run: 'https://github.com/acme/app/actions/runs/701/attempts/1',
+      runId: '701',
+      readAt: '2026-11-01T09:59:00.000Z',
+      approvers: ['carol'],
+      artifacts: ['a'.repeat(64)],
+    });
+    const record = {
+      ...decision(1, 'b'.repeat(64), 'a'.repeat(64), 'Production'),
+      breakGlass: [],
+      inputs: [approvalDigest],
+    };
+    ledger.decisions.push(record);
+    const report = computeSodReport({ policy, ledger, generatedAt: new Date('2026-12-01T00:00:00Z') });
+    expect(report.indicators.M7.deployApprovals).toEqual([]);
+    // Another environment by name is still one.
+    const other = new EvidenceLedger(policy);
+    other.deployApprovals.push(...ledger.deployApprovals);
+    other.decisions.push({ ...record, environment: 'staging' });
+    const elsewhere = computeSodReport({ policy, ledger: other, generatedAt: new Date('2026-12-01T00:00:00Z') });
+    expect(elsewhere.indicators.M7.deployApprovals).toHaveLength(1);
+  });
+});

@@ -740,7 +740,10 @@ function approvalReuse(ledger: EvidenceLedger, within: (time: string) => boolean
       ({ approval, records }) =>
         records.some((r) => within(r.at)) &&
         records.some(
-          (r) => r.runId !== approval.runId || (r.environment !== undefined && r.environment !== approval.environment),
+          // Another environment by name, without case (row 200): `Production` and `production` are one.
+          (r) =>
+            r.runId !== approval.runId ||
+            (r.environment !== undefined && r.environment.toLowerCase() !== approval.environment.toLowerCase()),
         ),
     )
     .map(({ approval, records }) => ({

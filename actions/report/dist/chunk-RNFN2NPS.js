@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-7YKEGNZA.js";
+} from "./chunk-T4OE5PDV.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

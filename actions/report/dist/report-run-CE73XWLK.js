@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-BZUPW7YC.js";
+} from "./chunk-RNFN2NPS.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,7 +20,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-7YKEGNZA.js";
+} from "./chunk-T4OE5PDV.js";
 import {
   createGitHubClient
 } from "./chunk-NQS4POH7.js";

@@ -18,7 +18,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-7YKEGNZA.js";
+} from "./chunk-T4OE5PDV.js";
 import {
   buildRunProblem,
   describeIdentityRule,

@@ -19,7 +19,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-5CWSB2O3.js";
+} from "./chunk-HQIF6FFX.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-ONOQ2OWK.js";
@@ -49,7 +49,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-7YKEGNZA.js";
+} from "./chunk-T4OE5PDV.js";
 import {
   createGitHubClient,
   evaluateReview,

@@ -17,7 +17,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-5CWSB2O3.js";
+} from "./chunk-HQIF6FFX.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-ONOQ2OWK.js";
@@ -25,7 +25,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-BZUPW7YC.js";
+} from "./chunk-RNFN2NPS.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -60,7 +60,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-7YKEGNZA.js";
+} from "./chunk-T4OE5PDV.js";
 import {
   buildRunProblem,
   changeContributions,

@@ -9892,7 +9892,8 @@ function approvalReuse(ledger, within, people) {
   }
   const deployApprovals = [...usedBy].map(([digest, records]) => ({ approval: approvalsByDigest.get(digest), records })).filter(
     ({ approval, records }) => records.some((r) => within(r.at)) && records.some(
-      (r) => r.runId !== approval.runId || r.environment !== void 0 && r.environment !== approval.environment
+      // Another environment by name, without case (row 200): `Production` and `production` are one.
+      (r) => r.runId !== approval.runId || r.environment !== void 0 && r.environment.toLowerCase() !== approval.environment.toLowerCase()
     )
   ).map(({ approval, records }) => ({
     approval: approval.evidence,
