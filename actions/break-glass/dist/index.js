@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-QQAFPTED.js";
+} from "./chunk-7ZBLCMZO.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

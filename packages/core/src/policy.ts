@@ -728,6 +728,24 @@ export function parseDuration(value: number | string): number {
   return Number(match[1]) * unit;
 }
 
+/** One of the policy's signing identities. */
+export type PolicyRole = 'deploy' | 'break-glass' | 'sign' | 'build';
+
+/**
+ * Every identity of the policy the signer matches, in the order deploy, break-glass, sign, build: one, or none, in a
+ * policy whose identities are apart; more than one where patterns overlap (which the policy's load does not always
+ * tell), and then the signer is none of them for what it signs (the gate's decisions, the report's evidence).
+ */
+export function policyRolesOf(signer: SignerIdentity, policy: Pick<Policy, 'identities'>): PolicyRole[] {
+  const rules: [PolicyRole, IdentityRule | undefined][] = [
+    ['deploy', policy.identities.deploy],
+    ['break-glass', policy.identities.breakGlass],
+    ['sign', policy.identities.sign],
+    ['build', policy.identities.build],
+  ];
+  return rules.filter(([, rule]) => rule !== undefined && matchIdentity(signer, rule).ok).map(([role]) => role);
+}
+
 /**
  * Whether a signer is the identity a rule names: exact issuer, and exact SAN or the whole SAN matching the pattern
  * (RE2 semantics, linear time: identity-pattern.ts).

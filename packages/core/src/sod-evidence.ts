@@ -11,8 +11,8 @@ import {
   parseDeployApprovalPredicate,
 } from './deploy-approval';
 import { parseStatement, type Statement } from './intoto';
-import type { IdentityRule, VerifiedBundle } from './model';
-import { matchIdentity, type Policy } from './policy';
+import type { VerifiedBundle } from './model';
+import { type Policy, type PolicyRole, policyRolesOf } from './policy';
 import type { RejectedEvidence } from './report';
 import { parseReviewPredicate, REVIEW_PREDICATE_TYPE, type ReviewPredicate } from './review-predicate';
 import {
@@ -206,7 +206,7 @@ export class EvidenceLedger {
     this.seen.add(key);
     const evidence = link(bundle.source, bundle.sha256);
     const finding = (kind: AuditFindingKind, reason: string) => this.findings.push({ kind, evidence, reason });
-    const roles = this.rolesOf(bundle);
+    const roles = policyRolesOf(bundle.signer, this.policy);
     const role = roles[0];
     if (role === undefined) {
       finding(
@@ -243,17 +243,6 @@ export class EvidenceLedger {
     }
     const problem = this.read(role, statement, bundle, evidence);
     if (problem) finding(problem.kind, problem.reason);
-  }
-
-  /** Which of the policy's identities the bundle's signer is (more than one: patterns that overlap). */
-  private rolesOf(bundle: VerifiedBundle): Role[] {
-    const rules: [Role, IdentityRule | undefined][] = [
-      ['deploy', this.policy.identities.deploy],
-      ['break-glass', this.policy.identities.breakGlass],
-      ['sign', this.policy.identities.sign],
-      ['build', this.policy.identities.build],
-    ];
-    return rules.filter(([, rule]) => rule !== undefined && matchIdentity(bundle.signer, rule).ok).map(([r]) => r);
   }
 
   private read(
@@ -396,7 +385,7 @@ export class EvidenceLedger {
   }
 }
 
-type Role = 'deploy' | 'break-glass' | 'sign' | 'build';
+type Role = PolicyRole;
 
 /** The statements each identity signs that an indicator reads. */
 const EXPECTED_TYPES: Record<Role, readonly string[]> = {

@@ -29,6 +29,7 @@ import {
   parseProvenance,
   parseReviewPredicate,
   parseStatement,
+  policyRolesOf,
   REVIEW_PREDICATE_TYPE,
   type ReviewPredicate,
   type ReviewResult,
@@ -350,12 +351,7 @@ function judgeDecisionStatement<Q>(
 
 /** The policy's other identity (build, sign, or the other of deploy and break-glass) the signer also matches, if any. */
 function otherRoleOf(signer: SignerIdentity, role: 'break-glass' | 'deploy', policy: Policy): string | undefined {
-  const others: [string, IdentityRule | undefined][] = [
-    ['build', policy.identities.build],
-    ['sign', policy.identities.sign],
-    role === 'deploy' ? ['break-glass', policy.identities.breakGlass] : ['deploy', policy.identities.deploy],
-  ];
-  return others.find(([, rule]) => rule !== undefined && matchIdentity(signer, rule).ok)?.[0];
+  return policyRolesOf(signer, policy).find((other) => other !== role);
 }
 
 /**

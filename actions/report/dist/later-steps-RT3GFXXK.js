@@ -19,7 +19,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-HQIF6FFX.js";
+} from "./chunk-6ZQORKHM.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-ONOQ2OWK.js";
@@ -49,7 +49,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-T4OE5PDV.js";
+} from "./chunk-M6LIVIIN.js";
 import {
   createGitHubClient,
   evaluateReview,
@@ -57,7 +57,7 @@ import {
   matchIdentity,
   parseDuration,
   reviewRulesLoosening
-} from "./chunk-NQS4POH7.js";
+} from "./chunk-3PNV6B6S.js";
 import {
   CodedError,
   renderSummary

@@ -7,10 +7,10 @@ import {
   createGitHubClient,
   evaluateReview,
   isBot,
-  matchIdentity,
   parsePolicy,
-  parseRepositoryPolicy
-} from "./chunk-NQS4POH7.js";
+  parseRepositoryPolicy,
+  policyRolesOf
+} from "./chunk-3PNV6B6S.js";
 import {
   CodedError
 } from "./chunk-IMKDBAEE.js";
@@ -9287,7 +9287,7 @@ var EvidenceLedger = class {
     this.seen.add(key);
     const evidence = link(bundle.source, bundle.sha256);
     const finding = (kind, reason) => this.findings.push({ kind, evidence, reason });
-    const roles = this.rolesOf(bundle);
+    const roles = policyRolesOf(bundle.signer, this.policy);
     const role = roles[0];
     if (role === void 0) {
       finding(
@@ -9321,16 +9321,6 @@ var EvidenceLedger = class {
     }
     const problem = this.read(role, statement, bundle, evidence);
     if (problem) finding(problem.kind, problem.reason);
-  }
-  /** Which of the policy's identities the bundle's signer is (more than one: patterns that overlap). */
-  rolesOf(bundle) {
-    const rules = [
-      ["deploy", this.policy.identities.deploy],
-      ["break-glass", this.policy.identities.breakGlass],
-      ["sign", this.policy.identities.sign],
-      ["build", this.policy.identities.build]
-    ];
-    return rules.filter(([, rule]) => rule !== void 0 && matchIdentity(bundle.signer, rule).ok).map(([r]) => r);
   }
   read(role, statement, bundle, evidence) {
     const signerRepository = repositoryOfUri(bundle.signer.extensions.sourceRepositoryURI);

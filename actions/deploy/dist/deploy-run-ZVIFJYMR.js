@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-4CJ4XQU4.js";
+} from "./chunk-AMFPPULY.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -50,6 +50,7 @@ import {
   parseProvenance,
   parseReviewPredicate,
   parseStatement,
+  policyRolesOf,
   publicGoodTrustedRoot,
   readArtifactFile,
   readBundleFile,
@@ -66,7 +67,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-7V5TIQL6.js";
+} from "./chunk-TIWKZPP3.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,
@@ -1033,12 +1034,7 @@ function judgeDecisionStatement(bundle, statement, artifact, policy, role, read)
   return { bundle, relevant, ...read(bundle, statement) };
 }
 function otherRoleOf(signer, role, policy) {
-  const others = [
-    ["build", policy.identities.build],
-    ["sign", policy.identities.sign],
-    role === "deploy" ? ["break-glass", policy.identities.breakGlass] : ["deploy", policy.identities.deploy]
-  ];
-  return others.find(([, rule]) => rule !== void 0 && matchIdentity(signer, rule).ok)?.[0];
+  return policyRolesOf(signer, policy).find((other) => other !== role);
 }
 function readBreakGlass(bundle, statement) {
   try {

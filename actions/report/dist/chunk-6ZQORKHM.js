@@ -18,13 +18,13 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-T4OE5PDV.js";
+} from "./chunk-M6LIVIIN.js";
 import {
   buildRunProblem,
   describeIdentityRule,
   evaluateReview,
   matchIdentity
-} from "./chunk-NQS4POH7.js";
+} from "./chunk-3PNV6B6S.js";
 import {
   CodedError,
   describeError

@@ -17,7 +17,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-HQIF6FFX.js";
+} from "./chunk-6ZQORKHM.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-ONOQ2OWK.js";
@@ -25,7 +25,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-RNFN2NPS.js";
+} from "./chunk-ODTSDSUY.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -60,7 +60,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-T4OE5PDV.js";
+} from "./chunk-M6LIVIIN.js";
 import {
   buildRunProblem,
   changeContributions,
@@ -69,8 +69,9 @@ import {
   evaluateReview,
   matchIdentity,
   matchesAnyGlob,
+  policyRolesOf,
   require_dist
-} from "./chunk-NQS4POH7.js";
+} from "./chunk-3PNV6B6S.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,
@@ -688,12 +689,7 @@ function judgeDecisionStatement(bundle, statement, artifact, policy, role, read)
   return { bundle, relevant, ...read(bundle, statement) };
 }
 function otherRoleOf(signer, role, policy) {
-  const others = [
-    ["build", policy.identities.build],
-    ["sign", policy.identities.sign],
-    role === "deploy" ? ["break-glass", policy.identities.breakGlass] : ["deploy", policy.identities.deploy]
-  ];
-  return others.find(([, rule]) => rule !== void 0 && matchIdentity(signer, rule).ok)?.[0];
+  return policyRolesOf(signer, policy).find((other) => other !== role);
 }
 function readBreakGlass(bundle, statement) {
   try {

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-T4OE5PDV.js";
+} from "./chunk-M6LIVIIN.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

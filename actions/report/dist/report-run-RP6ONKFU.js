@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-RNFN2NPS.js";
+} from "./chunk-ODTSDSUY.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,10 +20,10 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-T4OE5PDV.js";
+} from "./chunk-M6LIVIIN.js";
 import {
   createGitHubClient
-} from "./chunk-NQS4POH7.js";
+} from "./chunk-3PNV6B6S.js";
 import "./chunk-IMKDBAEE.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";

@@ -23445,6 +23445,15 @@ function parseDuration(value) {
   const unit = { "": 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2]];
   return Number(match[1]) * unit;
 }
+function policyRolesOf(signer, policy) {
+  const rules = [
+    ["deploy", policy.identities.deploy],
+    ["break-glass", policy.identities.breakGlass],
+    ["sign", policy.identities.sign],
+    ["build", policy.identities.build]
+  ];
+  return rules.filter(([, rule]) => rule !== void 0 && matchIdentity(signer, rule).ok).map(([role]) => role);
+}
 function matchIdentity(signer, rule) {
   const expected = rule.san ?? (rule.sans ? describeIdentityRule(rule) : `a SAN matching ${describeIdentityRule(rule)}`);
   const found = signer.san.length > MAX_MATCHED_SAN_LENGTH ? `a SAN of ${signer.san.length} characters (more than the ${MAX_MATCHED_SAN_LENGTH} an identity is matched on)` : signer.san || "(no SAN)";
@@ -36020,6 +36029,7 @@ export {
   reviewedCommitOf,
   require_dist4 as require_dist,
   parseDuration,
+  policyRolesOf,
   matchIdentity,
   describeIdentityRule,
   buildRunProblem,

@@ -36,7 +36,7 @@ import {
   resolveSigningEndpoints,
   reviewRulesLoosening,
   subjectSource
-} from "./chunk-PQIVYNVD.js";
+} from "./chunk-X7UOZ2UP.js";
 import {
   require_dist,
   require_dist2,

@@ -8,7 +8,7 @@ import {
   describeError,
   renderSummary,
   resolveSigningEndpoints
-} from "./chunk-QQAFPTED.js";
+} from "./chunk-7ZBLCMZO.js";
 import {
   require_dist,
   require_dist2,

@@ -48,7 +48,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-7V5TIQL6.js";
+} from "./chunk-TIWKZPP3.js";
 import {
   CodedError,
   OidcTokenError,
