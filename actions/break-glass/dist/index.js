@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-7ZBLCMZO.js";
+} from "./chunk-M5PQXEEB.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

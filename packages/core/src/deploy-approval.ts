@@ -15,7 +15,11 @@ export const DEPLOY_APPROVAL_PREDICATE_SCHEMA = deployApprovalSchema;
 
 export interface DeployApproval {
   user: GitHubAccount;
-  state: 'approved' | 'rejected';
+  /**
+   * GitHub's word for the review: `pending` is a comment left without approving or rejecting (it neither counts
+   * toward `min` nor refuses). Anything GitHub may add later is read as `rejected`.
+   */
+  state: 'approved' | 'rejected' | 'pending';
   comment: string;
   /** The environments the review was given for. */
   environments: string[];

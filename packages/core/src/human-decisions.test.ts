@@ -25,7 +25,9 @@ const user = (login: string, type = 'User'): GitHubAccount => ({
   type,
 });
 
-function approvals(...entries: [string, 'approved' | 'rejected', string?][]): DeployApprovalPredicate['approvals'] {
+function approvals(
+  ...entries: [string, 'approved' | 'rejected' | 'pending', string?][]
+): DeployApprovalPredicate['approvals'] {
   return entries.map(([login, state, environment]) => ({
     user: user(login, login.endsWith('[bot]') ? 'Bot' : 'User'),
     state,
@@ -121,6 +123,17 @@ describe('whose deploy approval counts (deploy.approvals)', () => {
     expect(judgeDeployApproval(predicate({ approvals: approvals(['bob', 'approved']) }), RULES, CHANGE).verdict).toBe(
       'pass',
     );
+  });
+
+  it('takes a pending review (a comment without a decision) as neither an approval nor a rejection', () => {
+    // GitHub lists a reviewer's comment on the deployment review as `pending`: it is no approval toward min ...
+    const alone = judgeDeployApproval(predicate({ approvals: approvals(['frank', 'pending']) }), RULES, CHANGE);
+    expect(alone.verdict).toBe('fail');
+    expect(alone.reason).not.toContain('rejected');
+    expect(alone.reason).toContain('production');
+    // ... and no refusal either: another reviewer's approval stands.
+    const beside = predicate({ approvals: approvals(['frank', 'pending'], ['carol', 'approved']) });
+    expect(judgeDeployApproval(beside, RULES, CHANGE).verdict).toBe('pass');
   });
 
   it('refuses a rejection, an approval of another environment, and an unknown change (fail closed)', () => {

@@ -170,6 +170,33 @@ describe('when the deploy was requested (requestedAt)', () => {
 // alice started the deploy, then renamed her account (alice → alice-ops) and had another account of hers claim the
 // login alice: looked up by login, the run's starter would be that other account, and alice-ops would approve as
 // someone else. The job's token names the starter's account id: the login must still be that account.
+describe('the approvals’ states', () => {
+  it('keeps GitHub’s pending (a comment without a decision) as pending, and reads a state it does not know as rejected', async () => {
+    const saved = repository.workflowRunApprovals[String(RUN)]!;
+    repository.workflowRunApprovals[String(RUN)] = [
+      ...saved,
+      {
+        state: 'pending',
+        comment: 'looking',
+        environments: ['production'],
+        user: { login: 'bob', id: 7002, type: 'User' },
+      },
+    ];
+    try {
+      const { predicate } = await read();
+      expect(predicate.approvals.map((a) => [a.user.login, a.state])).toEqual([
+        ['carol', 'approved'],
+        ['bob', 'pending'],
+      ]);
+      // A state GitHub may add later is no approval: read as a rejection (fail closed).
+      repository.workflowRunApprovals[String(RUN)] = [{ ...saved[0]!, state: 'deferred' as 'approved' }];
+      expect((await read()).predicate.approvals[0]!.state).toBe('rejected');
+    } finally {
+      repository.workflowRunApprovals[String(RUN)] = saved;
+    }
+  });
+});
+
 describe('who started the deploy, by account', () => {
   it('is the account the job token names: the login looked up is still that account', async () => {
     const { predicate } = await read({ actorLogin: 'dana', actor: { login: 'dana', id: 5150 } });

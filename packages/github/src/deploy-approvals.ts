@@ -65,6 +65,11 @@ interface EnvironmentJson {
   }[];
 }
 
+/** GitHub's state of a review: `approved` and `pending` as they are; anything else, a rejection (fail closed). */
+function stateOf(state: string | undefined): DeployApprovalPredicate['approvals'][number]['state'] {
+  return state === 'approved' || state === 'pending' ? state : 'rejected';
+}
+
 /** The deploy's approvals as GitHub reports them, without `evidence`. Throws when GitHub cannot be read. */
 export async function readDeployApproval(
   request: DeployApprovalRequest,
@@ -92,7 +97,7 @@ export async function readDeployApproval(
   }
   const readApprovals = approvals.map((a) => ({
     user: account(a.user ?? {}),
-    state: a.state === 'approved' ? ('approved' as const) : ('rejected' as const),
+    state: stateOf(a.state),
     comment: a.comment ?? '',
     environments: (a.environments ?? []).flatMap((e) => (typeof e.name === 'string' ? [e.name] : [])),
   }));

@@ -179,7 +179,7 @@ export type FakeRole =
   | { roleName: string; permission: 'admin' | 'write' | 'read' };
 
 export interface FakeWorkflowRunApproval {
-  state: 'approved' | 'rejected';
+  state: 'approved' | 'rejected' | 'pending';
   comment: string;
   environments: string[];
   user: FakeAccount;

@@ -8,7 +8,7 @@ import {
   describeError,
   renderSummary,
   resolveSigningEndpoints
-} from "./chunk-7ZBLCMZO.js";
+} from "./chunk-M5PQXEEB.js";
 import {
   require_dist,
   require_dist2,

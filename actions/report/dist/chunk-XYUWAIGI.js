@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-M6LIVIIN.js";
+} from "./chunk-2UMAPWVL.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

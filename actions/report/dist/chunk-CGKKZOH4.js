@@ -18,7 +18,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-M6LIVIIN.js";
+} from "./chunk-2UMAPWVL.js";
 import {
   buildRunProblem,
   describeIdentityRule,
@@ -1146,6 +1146,9 @@ function triggeringActorMismatch(login, found, attempt, who) {
 
 // packages/github/src/deploy-approvals.ts
 var DEPLOYMENTS_SEARCHED = 10;
+function stateOf(state) {
+  return state === "approved" || state === "pending" ? state : "rejected";
+}
 async function readDeployApproval(request) {
   const [owner, repo] = request.repository.split("/");
   const { client } = request;
@@ -1165,7 +1168,7 @@ async function readDeployApproval(request) {
   }
   const readApprovals = approvals.map((a) => ({
     user: account(a.user ?? {}),
-    state: a.state === "approved" ? "approved" : "rejected",
+    state: stateOf(a.state),
     comment: a.comment ?? "",
     environments: (a.environments ?? []).flatMap((e) => typeof e.name === "string" ? [e.name] : [])
   }));

@@ -36,7 +36,7 @@ import {
   resolveSigningEndpoints,
   reviewRulesLoosening,
   subjectSource
-} from "./chunk-X7UOZ2UP.js";
+} from "./chunk-RIKX4GUA.js";
 import {
   require_dist,
   require_dist2,

@@ -17,7 +17,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-6ZQORKHM.js";
+} from "./chunk-CGKKZOH4.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-ONOQ2OWK.js";
@@ -25,7 +25,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-ODTSDSUY.js";
+} from "./chunk-XYUWAIGI.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -60,7 +60,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-M6LIVIIN.js";
+} from "./chunk-2UMAPWVL.js";
 import {
   buildRunProblem,
   changeContributions,

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-ODTSDSUY.js";
+} from "./chunk-XYUWAIGI.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,7 +20,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-M6LIVIIN.js";
+} from "./chunk-2UMAPWVL.js";
 import {
   createGitHubClient
 } from "./chunk-3PNV6B6S.js";
