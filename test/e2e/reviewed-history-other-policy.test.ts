@@ -4,79 +4,29 @@
 // deployment repository (deploy.repositories: [acme/app]) with no policy of its own. Its walk was judged under stricter
 // rules than those judging it there, and is taken (the gate first asked the very same rules, and refused every such
 // release); a walk judged under looser ones is not (test/sign/old-sign-version-walk.test.ts).
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { readDeployReport } from '@twokey/core';
+import { identity, runAction } from '@twokey/testkit';
+import { describe, expect, it } from 'vitest';
 import {
-  aCommit,
-  aGitHubState,
-  aPullRequest,
-  aRepository,
-  aReview,
-  aUser,
-  type FakeRepository,
-  type GitHubFake,
-  identity,
-  mergePullRequest,
-  type OidcIssuer,
-  pushCommit,
-  runAction,
-  type SigstoreStack,
-  startGitHubFake,
-  startOidcIssuer,
-  startSigstoreStack,
-} from '@twokey/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../packages/cli/src/cli';
+  ARTIFACT,
+  alice,
+  anAppRepository,
+  bob,
+  carol,
+  dave,
+  ISSUER,
+  merge,
+  REPO_ROOT,
+  useWalkStack,
+} from '../sign/walk-harness';
 
-const repoRoot = resolve(import.meta.dirname, '..', '..');
-const BUILD_ACTION = join(repoRoot, 'actions', 'build');
-const SIGN_ACTION = join(repoRoot, 'actions', 'sign');
-const ISSUER = 'https://token.actions.githubusercontent.com';
 const BUILD_WORKFLOW = 'acme/platform/.github/workflows/build.yml@refs/tags/v1';
 const SIGN_WORKFLOW = 'acme/platform/.github/workflows/sign.yml@refs/tags/v1';
-const ARTIFACT = 'dist/app.tar.gz';
-const MAIN = 'refs/heads/main';
 const ORG = 'org-policy.yml';
 
-let issuer: OidcIssuer;
-let stack: SigstoreStack;
-let root: string;
-let workspace: string;
-let github: GitHubFake;
-const endpoints = () => ({ 'fulcio-url': stack.fulcioURL, 'rekor-url': stack.rekorURL, 'tsa-url': stack.tsaURL });
-const alice = aUser('alice');
-const bob = aUser('bob');
-const carol = aUser('carol');
-const dave = aUser('dave');
-
-function merge(repo: FakeRepository, author: typeof alice, approvers: (typeof alice)[], title: string, minute: number) {
-  const at = (s: number) => new Date(Date.parse('2026-03-02T00:00:00Z') + (minute * 60 + s) * 1000).toISOString();
-  const tip = repo.branches.main!;
-  const change = aCommit({ author, message: title, date: at(0).replace('.000', '') });
-  change.parents = [tip];
-  const pr = aPullRequest({ author, commits: [change], title });
-  pr.base.sha = tip;
-  for (const a of approvers) pr.reviews.push(aReview({ by: a, on: change.sha, state: 'APPROVED', at: at(40) }));
-  return mergePullRequest(repo, pr, { method: 'squash', by: author, at: at(55) });
-}
-
-async function twokey(...argv: string[]) {
-  const out = { stdout: '', stderr: '' };
-  const status = await run(argv, {
-    stdout: { write: (t: string) => (out.stdout += t) },
-    stderr: { write: (t: string) => (out.stderr += t) },
-  } as never);
-  return { status, ...out };
-}
-
-beforeAll(async () => {
-  issuer = await startOidcIssuer();
-  stack = await startSigstoreStack({ verifyIdentityToken: (token) => issuer.verify(token) });
-  root = mkdtempSync(join(tmpdir(), 'twokey-e2e-other-policy-'));
-  workspace = join(root, 'workspace');
-  mkdirSync(join(workspace, 'dist'), { recursive: true });
+const harness = useWalkStack('twokey-e2e-other-policy', ({ workspace, stack }) => {
   mkdirSync(join(workspace, '.twokey'), { recursive: true });
   writeFileSync(join(workspace, ARTIFACT), `honest app ${'x'.repeat(2048)}\n`);
   writeFileSync(
@@ -101,56 +51,28 @@ deploy:
   );
   // The app repository tightens the org policy, as docs/repository-policy.example.yml does.
   writeFileSync(join(workspace, '.twokey', 'policy.yml'), 'version: 1\nreview:\n  min-approvals: 2\n');
-}, 120_000);
-
-afterAll(async () => {
-  await Promise.all([github?.close(), stack?.close(), issuer?.close()]);
-  if (root) rmSync(root, { recursive: true, force: true });
 });
 
 describe('reviewed-history: an honest release judged where its repository policy is not read', () => {
   it('passes twokey verify without --repository-policy and a deployment repository’s gate', async () => {
-    const repo = aRepository('acme/app', {
-      collaborators: { alice: 'write', bob: 'write', carol: 'write', dave: 'write' },
-    });
-    pushCommit(repo, aCommit({ author: alice, message: 'Before twokey', date: '2026-02-01T00:00:00Z' }), 'main', {
-      by: alice,
-    });
+    const repo = anAppRepository();
     merge(repo, alice, [bob, dave], 'Feature', 1); // two approvals: passes under every policy here
     const h = merge(repo, carol, [bob, dave], 'Changelog', 5);
-    github = await startGitHubFake(aGitHubState(repo));
+    await harness.serve(repo);
 
-    const built = await runAction(BUILD_ACTION, {
-      with: { 'subject-path': ARTIFACT, ...endpoints() },
-      identity: identity('acme/app', '.github/workflows/release.yml', MAIN, h, { job_workflow_ref: BUILD_WORKFLOW }),
-      oidc: issuer,
-      workspace,
-    });
-    expect(built.exitCode, built.log).toBe(0);
-    const provenance = built.outputs['bundle-path']!;
-    const signed = await runAction(SIGN_ACTION, {
-      with: {
-        'subject-path': ARTIFACT,
-        provenance,
-        policy: ORG,
-        'repository-policy': '.twokey/policy.yml',
-        'trusted-root': stack.trustedRootPath,
-        ...endpoints(),
-      },
-      identity: identity('acme/app', '.github/workflows/release.yml', MAIN, h, { job_workflow_ref: SIGN_WORKFLOW }),
-      oidc: issuer,
-      githubApiUrl: github.url,
-      githubToken: 'ghs_sign_job_token',
-      workspace,
+    const provenance = (await harness.build(h, BUILD_WORKFLOW)).outputs['bundle-path']!;
+    const signed = await harness.sign({
+      provenance,
+      sha: h,
+      policy: ORG,
+      workflow: SIGN_WORKFLOW,
+      repositoryPolicy: '.twokey/policy.yml',
     });
     expect(signed.exitCode, signed.log).toBe(0);
-    const bundles = mkdtempSync(join(root, 'bundles-'));
-    copyFileSync(provenance, join(bundles, 'provenance.sigstore.json'));
-    for (const [i, p] of signed.outputs['bundle-paths']!.split('\n').entries()) {
-      copyFileSync(p, join(bundles, `sign-${i}.sigstore.json`));
-    }
+    const bundles = harness.bundlesOf(provenance, signed);
+    const { workspace } = harness;
     const verify = (...extra: string[]) =>
-      twokey(
+      harness.twokey(
         'verify',
         join(workspace, ARTIFACT),
         '--policy',
@@ -173,12 +95,12 @@ describe('reviewed-history: an honest release judged where its repository policy
     expect(readDeployReport(orgOnly.stdout, 'verify').verdict).toBe('pass');
 
     // A deployment repository (deploy.repositories: [acme/app]) with no repository policy of its own.
-    const gate = await runAction(repoRoot, {
-      with: { 'subject-path': ARTIFACT, bundles, policy: ORG, record: 'false', ...endpoints() },
-      identity: identity('acme/deployer', '.github/workflows/deploy.yml', MAIN, 'd'.repeat(40), {
+    const gate = await runAction(REPO_ROOT, {
+      with: { 'subject-path': ARTIFACT, bundles, policy: ORG, record: 'false', ...harness.endpoints() },
+      identity: identity('acme/deployer', '.github/workflows/deploy.yml', 'refs/heads/main', 'd'.repeat(40), {
         environment: 'production',
       }),
-      oidc: issuer,
+      oidc: harness.issuer,
       workspace,
     });
     expect(gate.outputs.verified, gate.log).toBe('true');

@@ -10,129 +10,23 @@
 // Either way the walk of carol's harmless, twice-approved H on top stopped at M_L, "an attested baseline", and H — and
 // M_L inside it — was signed (and passed the deploy gate). A baseline must now be a run in the built repository that
 // judged under the policy's own review rules, and its review must pass under them: the walk goes on, and refuses M_L.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import {
-  type ActionRun,
-  aCommit,
-  aGitHubState,
-  aPullRequest,
-  aRepository,
-  aReview,
-  aUser,
-  type FakeRepository,
-  type GitHubFake,
-  identity,
-  mergePullRequest,
-  type OidcIssuer,
-  pushCommit,
-  runAction,
-  type SigstoreStack,
-  startGitHubFake,
-  startOidcIssuer,
-  startSigstoreStack,
-} from '@twokey/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { alice, anAppRepository, bob, carol, dave, ISSUER, merge, reviewBundleOf, useWalkStack } from './walk-harness';
 
-const repoRoot = resolve(import.meta.dirname, '..', '..');
-const BUILD_ACTION = join(repoRoot, 'actions', 'build');
-const SIGN_ACTION = join(repoRoot, 'actions', 'sign');
-const ISSUER = 'https://token.actions.githubusercontent.com';
 const BUILD_WORKFLOW = 'acme/platform/.github/workflows/build.yml@refs/heads/main';
 const SIGN_WORKFLOW = 'acme/platform/.github/workflows/sign.yml@refs/heads/main';
-const ARTIFACT = 'dist/app.tar.gz';
 const ORG_POLICY = 'org-policy.yml';
 const APP_POLICY = 'repository-policy/.twokey/policy.yml';
-const MAIN = 'refs/heads/main';
 const SIGN_V1 = 'acme/platform/.github/workflows/sign.yml@refs/tags/v1';
 const SIGN_V2 = 'acme/platform/.github/workflows/sign.yml@refs/tags/v2';
 const NEW_POLICY = 'org-policy-v2.yml';
 const OLD_POLICY = 'org-policy-v1.yml';
 
-let issuer: OidcIssuer;
-let stack: SigstoreStack;
-let root: string;
-let workspace: string;
-let github: GitHubFake;
-
-const endpoints = () => ({ 'fulcio-url': stack.fulcioURL, 'rekor-url': stack.rekorURL, 'tsa-url': stack.tsaURL });
-
-const alice = aUser('alice');
-const bob = aUser('bob');
-const carol = aUser('carol');
-const dave = aUser('dave');
-
-function aRepo(): FakeRepository {
-  const repo = aRepository('acme/app', {
-    collaborators: { alice: 'write', bob: 'write', carol: 'write', dave: 'write' },
-  });
-  pushCommit(repo, aCommit({ author: alice, message: 'Before twokey', date: '2026-02-01T00:00:00Z' }), 'main', {
-    by: alice,
-  });
-  return repo;
-}
-
-function merge(repo: FakeRepository, author: typeof alice, approvers: (typeof alice)[], title: string, minute: number) {
-  const at = (s: number) => new Date(Date.parse('2026-03-02T00:00:00Z') + (minute * 60 + s) * 1000).toISOString();
-  const tip = repo.branches.main!;
-  const change = aCommit({ author, message: title, date: at(0).replace('.000', '') });
-  change.parents = [tip];
-  const pr = aPullRequest({ author, commits: [change], title });
-  pr.base.sha = tip;
-  for (const a of approvers) pr.reviews.push(aReview({ by: a, on: change.sha, state: 'APPROVED', at: at(40) }));
-  return mergePullRequest(repo, pr, { method: 'squash', by: author, at: at(55) });
-}
-
-/** acme/app's release: the build identity's provenance of `commit` (a push to main of acme/app). */
-async function build(commit: string): Promise<ActionRun> {
-  const built = await runAction(BUILD_ACTION, {
-    with: { 'subject-path': ARTIFACT, ...endpoints() },
-    identity: identity('acme/app', '.github/workflows/release.yml', MAIN, commit, { job_workflow_ref: BUILD_WORKFLOW }),
-    oidc: issuer,
-    workspace,
-  });
-  expect(built.exitCode, built.log).toBe(0);
-  return built;
-}
-
-/** The shared sign workflow run in `repository` (its caller's), on `provenance`. */
-function sign(
-  repository: string,
-  provenance: string,
-  repositoryPolicy: boolean,
-  store: boolean,
-  sha: string,
-  { policy = ORG_POLICY, workflow = SIGN_WORKFLOW, ref = MAIN } = {},
-) {
-  return runAction(SIGN_ACTION, {
-    with: {
-      'subject-path': ARTIFACT,
-      provenance,
-      policy,
-      ...(repositoryPolicy && { 'repository-policy': APP_POLICY }),
-      'trusted-root': stack.trustedRootPath,
-      ...(store && { 'store-attestations': 'true' }),
-      ...endpoints(),
-    },
-    identity: identity(repository, '.github/workflows/release.yml', ref, sha, { job_workflow_ref: workflow }),
-    oidc: issuer,
-    githubApiUrl: github.url,
-    githubToken: 'ghs_sign_job_token',
-    workspace,
-  });
-}
-
-const reviewPath = (run: ActionRun) => run.outputs['bundle-paths']!.split('\n').find((p) => p.includes('review-'))!;
-
-beforeAll(async () => {
-  issuer = await startOidcIssuer();
-  stack = await startSigstoreStack({ verifyIdentityToken: (token) => issuer.verify(token) });
-  root = mkdtempSync(join(tmpdir(), 'foreign-baseline-'));
-  workspace = join(root, 'workspace');
-  mkdirSync(join(workspace, 'dist'), { recursive: true });
+const harness = useWalkStack('foreign-baseline', ({ workspace, stack }) => {
   mkdirSync(join(workspace, 'repository-policy', '.twokey'), { recursive: true });
-  writeFileSync(join(workspace, ARTIFACT), `app ${'x'.repeat(2048)}\n`);
+  writeFileSync(join(workspace, 'dist', 'app.tar.gz'), `app ${'x'.repeat(2048)}\n`);
   // The org policy, shaped as docs/policy.example.yml: sign not pinned to a repository; a deployment repository ships
   // acme/app and acme/billing.
   writeFileSync(
@@ -196,28 +90,46 @@ deploy:
   );
   // acme/app's own policy (its default branch): two independent approvals.
   writeFileSync(join(workspace, APP_POLICY), 'version: 1\nreview:\n  min-approvals: 2\n');
-}, 120_000);
-
-afterAll(async () => {
-  await Promise.all([github?.close(), stack?.close(), issuer?.close()]);
-  if (root) rmSync(root, { recursive: true, force: true });
 });
+
+const build = async (commit: string) => (await harness.build(commit, BUILD_WORKFLOW)).outputs['bundle-path']!;
+
+/** The shared sign workflow run in `repository` (its caller's), on `provenance`. */
+function sign(
+  repository: string,
+  provenance: string,
+  repositoryPolicy: boolean,
+  store: boolean,
+  sha: string,
+  { policy = ORG_POLICY, workflow = SIGN_WORKFLOW, ref = 'refs/heads/main' } = {},
+) {
+  return harness.sign({
+    provenance,
+    sha,
+    policy,
+    workflow,
+    repository,
+    ref,
+    store,
+    ...(repositoryPolicy && { repositoryPolicy: APP_POLICY }),
+  });
+}
 
 describe('review.reviewed-history: a baseline signed elsewhere or under other rules does not count', () => {
   it("A: the shared sign workflow run in alice's own repository, its review stored in acme/app's store: H is refused, judged down to M_L", async () => {
-    const repo = aRepo();
+    const repo = anAppRepository();
     const mL = merge(repo, alice, [bob], 'Tidy (backdoor)', 1); // one approval
     const h = merge(repo, carol, [bob, dave], 'Bump the changelog date', 5); // two approvals
-    github = await startGitHubFake(aGitHubState(repo));
+    const github = await harness.serve(repo);
 
     // Control 1: acme/app's own sign run refuses M_L (1 approval, min 2).
-    const provenanceML = (await build(mL)).outputs['bundle-path']!;
+    const provenanceML = await build(mL);
     const appSignsML = await sign('acme/app', provenanceML, true, true, mL);
     expect(appSignsML.exitCode, appSignsML.log).not.toBe(0);
     expect(appSignsML.log).toContain('min-independent-approvals: expected at least 2, found 1');
 
     // Control 2: H is refused — its walk judges M_L under acme/app's rules.
-    const provenanceH = (await build(h)).outputs['bundle-path']!;
+    const provenanceH = await build(h);
     const refusedH = await sign('acme/app', provenanceH, true, true, h);
     expect(refusedH.exitCode, refusedH.log).not.toBe(0);
     expect(refusedH.log).toContain(`pr_merge of ${mL.slice(0, 12)}`);
@@ -226,7 +138,7 @@ describe('review.reviewed-history: a baseline signed elsewhere or under other ru
     // genuine provenance of M_L: it signs M_L's review under the org policy alone.
     const sandbox = await sign('acme/sandbox', provenanceML, false, false, 'f'.repeat(40));
     expect(sandbox.exitCode, sandbox.log).toBe(0);
-    const foreign = JSON.parse(readFileSync(reviewPath(sandbox), 'utf8'));
+    const foreign = JSON.parse(readFileSync(reviewBundleOf(sandbox), 'utf8'));
 
     // alice, a writer of acme/app, stores it in acme/app's attestation store.
     const stored = await fetch(`${github.url}/repos/acme/app/attestations`, {
@@ -245,15 +157,14 @@ describe('review.reviewed-history: a baseline signed elsewhere or under other ru
   }, 600_000);
 
   it("B: sign v1, still listed, run from alice's branch of acme/app under v1's looser org policy: H is refused by v2, judged down to M_L", async () => {
-    await github?.close();
-    const repo = aRepo();
+    const repo = anAppRepository();
     const mL = merge(repo, alice, [bob], 'Tidy (backdoor)', 11);
     const h = merge(repo, carol, [bob, dave], 'Bump the changelog date', 15);
-    github = await startGitHubFake(aGitHubState(repo));
+    await harness.serve(repo);
     const v2 = { policy: NEW_POLICY, workflow: SIGN_V2 };
 
-    const provenanceML = (await build(mL)).outputs['bundle-path']!;
-    const provenanceH = (await build(h)).outputs['bundle-path']!;
+    const provenanceML = await build(mL);
+    const provenanceH = await build(h);
     // Controls: v2 refuses M_L itself, and H (its walk judges M_L).
     const v2ML = await sign('acme/app', provenanceML, false, true, mL, v2);
     expect(v2ML.exitCode, v2ML.log).not.toBe(0);
