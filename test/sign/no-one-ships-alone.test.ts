@@ -464,6 +464,74 @@ describe.each(GITHUB_APIS)('the review evidence read through %s', (through) => {
       );
     });
 
+    it('9. bob paired on alice’s change (her trailer names him), renamed his profile, and a decoy account without access took his name and approved after the merge', async () => {
+      const { alice, repository } = acme();
+      const bob = aUser('bob', { profile: { name: 'Robert', email: null } });
+      const decoy = aUser('builder-fan-42', { profile: { name: 'Bob Builder', email: null } });
+      const commit = aCommit({
+        author: alice,
+        message: 'Rework the token cache',
+        coAuthors: [{ name: 'Bob Builder', email: 'bob@home.example' }],
+      });
+      const pullRequest = aPullRequest({ author: alice, commits: [commit], baseSha: repository.branches.main });
+      pullRequest.reviews.push(aReview({ by: bob, on: commit.sha, at: later(commit.committer.date, 120_000) }));
+      const merged = mergePullRequest(repository, pullRequest, {
+        method: 'merge',
+        by: alice,
+        at: later(commit.committer.date, 600_000),
+      });
+      // Anyone may review a public repository's pull request, merged or not: the decoy's profile is read as an approver's.
+      pullRequest.reviews.push(aReview({ by: decoy, on: commit.sha, at: later(pullRequest.mergedAt!, 60_000) }));
+
+      const result = await runSign([repository, alice, bob, decoy], { commit: merged });
+
+      expectSignRefused(result, 'contributors-identified', '"Bob Builder <bob@home.example>"');
+    });
+
+    it('10. bob’s commit in alice’s pull request under an address linked to no account, and a decoy account without access named like him approves after the merge', async () => {
+      const { alice, repository } = acme();
+      const bob = aUser('bob', { profile: { name: 'Robert', email: null } });
+      const decoy = aUser('builder-fan-42', { profile: { name: 'Bob Builder', email: null } });
+      const first = aCommit({ author: alice, message: 'Add the exporter' });
+      const bobs = aCommit({ author: { name: 'Bob Builder', email: 'bob@laptop.local' }, message: 'Export more' });
+      const pullRequest = aPullRequest({ author: alice, commits: [first, bobs], baseSha: repository.branches.main });
+      pullRequest.reviews.push(aReview({ by: bob, on: bobs.sha, at: later(bobs.committer.date, 120_000) }));
+      const merged = mergePullRequest(repository, pullRequest, {
+        method: 'squash',
+        by: alice,
+        at: later(bobs.committer.date, 600_000),
+      });
+      pullRequest.reviews.push(aReview({ by: decoy, on: bobs.sha, at: later(pullRequest.mergedAt!, 60_000) }));
+
+      const result = await runSign([repository, alice, bob, decoy], { commit: merged });
+
+      expectSignRefused(
+        result,
+        'contributors-identified',
+        `author of ${bobs.sha.slice(0, 7)} "Bob Builder <bob@laptop.local>" has no GitHub account`,
+      );
+    });
+
+    it('11. a commit of alice’s pull request authored under an ID+login noreply address GitHub links to no account (an id nobody has)', async () => {
+      const { alice, bob, repository, state } = acme();
+      const first = aCommit({ author: alice, message: 'Add the exporter' });
+      const ghost = aCommit({
+        author: { name: 'Nobody', email: '999999999+nobody@users.noreply.github.com' },
+        message: 'Export more',
+      });
+      const pullRequest = aPullRequest({ author: alice, commits: [first, ghost], baseSha: repository.branches.main });
+      pullRequest.reviews.push(aReview({ by: bob, on: ghost.sha }));
+      const merged = mergePullRequest(repository, pullRequest, { method: 'squash', by: alice });
+
+      const result = await runSign(state, { commit: merged });
+
+      expectSignRefused(
+        result,
+        'contributors-identified',
+        `author of ${ghost.sha.slice(0, 7)} "Nobody <999999999+nobody@users.noreply.github.com>" has no GitHub account`,
+      );
+    });
+
     it('refuses when the activity feed cannot answer (403), saying how the policy may accept the fallback', async () => {
       const { alice, bob, repository, state } = acme();
       const commit = aCommit({ author: alice, message: 'Tidy' });

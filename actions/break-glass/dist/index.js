@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-M5PQXEEB.js";
+} from "./chunk-F7TMEUHE.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -215,12 +215,28 @@ describe('evaluateReview refuses', () => {
   });
 
   it('but counts a noreply address of the ID+login form as identified (by its id), and a login-form one GitHub linked', () => {
+    // carol (id 303) is in the evidence (a profile): her ID+login address, whatever login it carries, is hers.
     const byId = honestEvidence();
     byId.commits[0] = {
       ...byId.commits[0]!,
-      author: { name: 'A. Author', email: '31337+someone@users.noreply.github.com' },
+      author: { name: 'A. Author', email: `${carol.id}+someone@users.noreply.github.com` },
     };
     expect(evaluateReview(byId, RULES).verdict).toBe('pass');
+    // A commit's author GitHub linked to no account under an id no account of the evidence has: anyone may write one
+    // (GitHub links an existing account's), so it identifies nobody.
+    const byUnknownId = honestEvidence();
+    byUnknownId.commits[0] = {
+      ...byUnknownId.commits[0]!,
+      author: { name: 'A. Author', email: '999999999+nobody@users.noreply.github.com' },
+    };
+    expect(failed(evaluateReview(byUnknownId, RULES))).toEqual(['contributors-identified']);
+    // In a co-author's trailer (GitHub links none) an ID+login address is that id's, whoever it is: no approver's.
+    const trailer = honestEvidence();
+    trailer.commits[0] = {
+      ...trailer.commits[0]!,
+      coAuthors: [{ name: 'Someone', email: '999999999+nobody@users.noreply.github.com' }],
+    };
+    expect(evaluateReview(trailer, RULES).verdict).toBe('pass');
     const linked = honestEvidence();
     linked.commits[0] = {
       ...linked.commits[0]!,
@@ -485,6 +501,36 @@ describe('evaluateReview knows who the people are', () => {
     const allowed = evaluateReview(evidence, { ...RULES, unidentifiedCoAuthors: 'allow' });
     expect(allowed.verdict).toBe('pass');
     expect(check(allowed, 'contributors-identified').reason).toContain('"Pat Pair <pat@elsewhere.example>"');
+  });
+
+  it('refuses a co-author named like the profile of a reviewer without write access (a decoy), not taking it as the decoy', () => {
+    // bob paired on alice's change (her trailer names him as his git config does, an e-mail he keeps private), then
+    // renamed his profile; mallory (read access, a second account of his or anyone's) took the trailer's name on her
+    // profile and approved. The trailer was "identified" as mallory, and bob's approval counted as independent.
+    const evidence = honestEvidence({ reviews: [review(bob, 'APPROVED'), review(mallory, 'APPROVED')] });
+    evidence.commits[1] = {
+      ...evidence.commits[1]!,
+      coAuthors: [{ name: 'Bob Builder', email: 'bob@home.example' }],
+    };
+    evidence.profiles = [
+      { account: alice, name: 'Alice Author' },
+      { account: bob, name: 'Robert' },
+      { account: mallory, name: 'Bob Builder' },
+    ];
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual(['contributors-identified']);
+    expect(check(result, 'contributors-identified').reason).toContain('"Bob Builder <bob@home.example>" of bbbbbbb');
+    // A reviewer with write access named so is that person as far as the rules can tell (a second account with write
+    // access is the org's to prevent: docs/threat-model.md, row 99): then it is the co-author, never independent.
+    const byWriter = structuredClone(evidence);
+    byWriter.reviews = [review(bob, 'APPROVED'), review(carol, 'APPROVED')];
+    byWriter.profiles = [
+      { account: bob, name: 'Robert' },
+      { account: carol, name: 'Bob Builder' },
+    ];
+    const judged = evaluateReview(byWriter, RULES);
+    expect(judged.verdict).toBe('pass');
+    expect(judged.approvals.find((a) => a.reviewer.login === 'carol')).toMatchObject({ counted: false });
   });
 
   it('lets a listed non-human co-author neither refuse nor count', () => {

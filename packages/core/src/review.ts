@@ -913,11 +913,20 @@ const NOREPLY = /^(?:(\d+)\+)?([^@\s]+)@users\.noreply\.[^@\s]+$/i;
 /** GitHub's own committer for web edits and merges: a service, never a reviewer. */
 const GITHUB_SERVICE_EMAIL = 'noreply@github.com';
 
-/** Everything known to identify one account: e-mails and names (normalised) GitHub ties to it. */
+/**
+ * Everything known to tell one account: the e-mails and names (normalised) the evidence ties to it. A person matching
+ * any of them may be the account (personIs: then a contributor, never independent). Whom they identify a person as
+ * (identified) is narrower: names are whatever an account's holder typed, so they identify only for an account GitHub
+ * linked to the change (`linked`: a commit's author or committer, the pull request's author) or one not known to lack
+ * write access (a code reviewer's permission is in the evidence; an environment reviewer's is not); a decoy account
+ * without access, named after a co-author on its profile and reviewing (after the merge will do),
+ * would otherwise make that co-author "identified" as itself, and the real co-author's approval independent.
+ */
 interface KnownIdentity {
   account: GitHubAccount;
   emails: Set<string>;
   names: Set<string>;
+  linked: boolean;
 }
 
 /**
@@ -930,24 +939,26 @@ class People {
   private readonly profiled = new Set<number>();
   private readonly entries: { person: GitPerson; role: string }[] = [];
   private readonly pushers: { account: GitHubAccount; role: string }[] = [];
+  private readonly permissions: Record<string, RepositoryPermission>;
   readonly unidentified: string[] = [];
   readonly unidentifiedCoAuthors: string[] = [];
 
   constructor(evidence: ReviewEvidence, rules: ReviewRules) {
+    this.permissions = evidence.permissions;
     const nonHuman = new Set(rules.nonHumanCoAuthors.map((e) => e.toLowerCase()));
     const persons = [...evidence.commits.flatMap((c) => [c.author, c.committer]), ...evidence.lastPush.people];
     for (const person of persons) {
-      if (person.account) this.learn(person.account, { email: person.email, name: person.name });
+      if (person.account) this.learn(person.account, { email: person.email, name: person.name }, true);
     }
     for (const profile of evidence.profiles ?? []) this.learnProfile(profile);
-    if (evidence.pullRequest) this.learn(evidence.pullRequest.author, {});
+    if (evidence.pullRequest) this.learn(evidence.pullRequest.author, {}, true);
     for (const review of evidence.reviews) this.learn(review.reviewer, {});
 
     const coAuthorsOf = (sha: string, coAuthors: { name: string; email: string }[], where: string) => {
       for (const coAuthor of coAuthors) {
         if (nonHuman.has(coAuthor.email.toLowerCase())) continue;
         this.entries.push({ person: coAuthor, role: `co-authored ${where}` });
-        if (!this.identified(coAuthor)) {
+        if (!this.identified(coAuthor, false)) {
           this.unidentifiedCoAuthors.push(`"${coAuthor.name} <${coAuthor.email}>" of ${short(sha)}`);
         }
       }
@@ -960,7 +971,7 @@ class People {
         [commit.author, 'author'],
         [commit.committer, 'committer'],
       ] as const) {
-        if (!this.identified(person)) {
+        if (!this.identified(person, true)) {
           this.unidentified.push(
             `${role} of ${short(commit.sha)} "${person.name} <${person.email}>" has no GitHub account`,
           );
@@ -998,7 +1009,7 @@ class People {
       }
     }
     for (const person of evidence.lastPush.people) {
-      if (!this.identified(person)) {
+      if (!this.identified(person, true)) {
         this.unidentified.push(`the last pusher "${person.name} <${person.email}>" has no GitHub account`);
       }
     }
@@ -1061,15 +1072,17 @@ class People {
     const byId = this.known.get(account.id);
     if (byId) return byId;
     const byLogin = [...this.known.values()].find((k) => k.account.login.toLowerCase() === account.login.toLowerCase());
-    return byLogin ?? { account, emails: new Set(), names: new Set([normaliseName(account.login)]) };
+    return byLogin ?? { account, emails: new Set(), names: new Set([normaliseName(account.login)]), linked: false };
   }
 
-  private learn(account: GitHubAccount, seen: { email?: string; name?: string }): void {
+  /** What the evidence says of an account; `linked`: GitHub linked it to the change (KnownIdentity). */
+  private learn(account: GitHubAccount, seen: { email?: string; name?: string }, linked = false): void {
     let known = this.known.get(account.id);
     if (!known) {
-      known = { account, emails: new Set(), names: new Set([normaliseName(account.login)]) };
+      known = { account, emails: new Set(), names: new Set([normaliseName(account.login)]), linked };
       this.known.set(account.id, known);
     }
+    if (linked) known.linked = true;
     const email = seen.email?.toLowerCase();
     if (email && email !== GITHUB_SERVICE_EMAIL) known.emails.add(email);
     const name = seen.name === undefined ? '' : normaliseName(seen.name);
@@ -1084,17 +1097,35 @@ class People {
 
   /**
    * A git identity is identified when it is some account GitHub knows of, or GitHub's own service: an account GitHub
-   * linked to it, a noreply address of the `ID+login` form (an account id, compared by id), or an e-mail, name or
-   * `login@users.noreply…` address of an account in the evidence. A `login@users.noreply…` address GitHub linked to
-   * no account identifies nobody: its login may be someone's from before a rename.
+   * linked to it; a noreply address of the `ID+login` form (compared by id: in a co-author's trailer, which GitHub
+   * links to nobody, any id; for a commit's author or committer, which GitHub links, only an account of the evidence's
+   * — an id GitHub did not link is no account's: anyone may write `999+nobody@users.noreply.github.com`); an e-mail of
+   * an account in the evidence (GitHub verifies those it links and those public on a profile); or a name of an account
+   * whose names identify (KnownIdentity: not a profile name of a reviewer without write access). A
+   * `login@users.noreply…` address GitHub linked to no account identifies nobody: its login may be someone's from
+   * before a rename (freed and taken by an account that only has to appear in the evidence, a comment will do).
    */
-  private identified(person: GitPerson | { name: string; email: string }): boolean {
+  private identified(person: GitPerson | { name: string; email: string }, linkable: boolean): boolean {
     const email = person.email.toLowerCase();
     if ('account' in person && person.account !== undefined) return true;
-    if (email === GITHUB_SERVICE_EMAIL || NOREPLY.exec(email)?.[1] !== undefined) return true;
-    // Not by a login-form noreply address's login: the login may be someone else's now (freed by a rename and taken,
-    // by an account that only has to appear in the evidence, a comment will do).
-    return [...this.known.values()].some((k) => this.personIs(person, k.account, { noreplyLogin: false }));
+    if (email === GITHUB_SERVICE_EMAIL) return true;
+    const id = NOREPLY.exec(email)?.[1];
+    if (id !== undefined) return !linkable || this.known.has(Number(id));
+    const name = normaliseName(person.name);
+    return [...this.known.values()].some(
+      (k) =>
+        (email !== '' && k.emails.has(email)) ||
+        (name !== '' && k.names.has(name) && (k.linked || !this.withoutWriteAccess(k.account))),
+    );
+  }
+
+  /**
+   * Whether the evidence records the account's permission, and it is less than write (a code reviewer's is always
+   * recorded; an environment's reviewers', whom the admins named, are not: a break-glass's or a deploy's approvers).
+   */
+  private withoutWriteAccess(account: GitHubAccount): boolean {
+    const permission = permissionOf(this.permissions, account.login);
+    return permission !== undefined && !WRITE_PERMISSIONS.includes(permission);
   }
 }
 

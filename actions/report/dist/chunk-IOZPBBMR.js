@@ -10,7 +10,7 @@ import {
   parsePolicy,
   parseRepositoryPolicy,
   policyRolesOf
-} from "./chunk-3PNV6B6S.js";
+} from "./chunk-N2BNIRLB.js";
 import {
   CodedError
 } from "./chunk-IMKDBAEE.js";

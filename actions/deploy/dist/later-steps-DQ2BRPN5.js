@@ -48,7 +48,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-BZNCUTG6.js";
+} from "./chunk-ZHNRMSU5.js";
 import {
   CodedError,
   OidcTokenError,

@@ -14656,22 +14656,24 @@ var People = class {
   profiled = /* @__PURE__ */ new Set();
   entries = [];
   pushers = [];
+  permissions;
   unidentified = [];
   unidentifiedCoAuthors = [];
   constructor(evidence, rules) {
+    this.permissions = evidence.permissions;
     const nonHuman = new Set(rules.nonHumanCoAuthors.map((e) => e.toLowerCase()));
     const persons = [...evidence.commits.flatMap((c) => [c.author, c.committer]), ...evidence.lastPush.people];
     for (const person of persons) {
-      if (person.account) this.learn(person.account, { email: person.email, name: person.name });
+      if (person.account) this.learn(person.account, { email: person.email, name: person.name }, true);
     }
     for (const profile of evidence.profiles ?? []) this.learnProfile(profile);
-    if (evidence.pullRequest) this.learn(evidence.pullRequest.author, {});
+    if (evidence.pullRequest) this.learn(evidence.pullRequest.author, {}, true);
     for (const review of evidence.reviews) this.learn(review.reviewer, {});
     const coAuthorsOf = (sha, coAuthors, where) => {
       for (const coAuthor of coAuthors) {
         if (nonHuman.has(coAuthor.email.toLowerCase())) continue;
         this.entries.push({ person: coAuthor, role: `co-authored ${where}` });
-        if (!this.identified(coAuthor)) {
+        if (!this.identified(coAuthor, false)) {
           this.unidentifiedCoAuthors.push(`"${coAuthor.name} <${coAuthor.email}>" of ${short(sha)}`);
         }
       }
@@ -14684,7 +14686,7 @@ var People = class {
         [commit.author, "author"],
         [commit.committer, "committer"]
       ]) {
-        if (!this.identified(person)) {
+        if (!this.identified(person, true)) {
           this.unidentified.push(
             `${role} of ${short(commit.sha)} "${person.name} <${person.email}>" has no GitHub account`
           );
@@ -14713,7 +14715,7 @@ var People = class {
       }
     }
     for (const person of evidence.lastPush.people) {
-      if (!this.identified(person)) {
+      if (!this.identified(person, true)) {
         this.unidentified.push(`the last pusher "${person.name} <${person.email}>" has no GitHub account`);
       }
     }
@@ -14767,14 +14769,16 @@ var People = class {
     const byId = this.known.get(account.id);
     if (byId) return byId;
     const byLogin = [...this.known.values()].find((k) => k.account.login.toLowerCase() === account.login.toLowerCase());
-    return byLogin ?? { account, emails: /* @__PURE__ */ new Set(), names: /* @__PURE__ */ new Set([normaliseName(account.login)]) };
+    return byLogin ?? { account, emails: /* @__PURE__ */ new Set(), names: /* @__PURE__ */ new Set([normaliseName(account.login)]), linked: false };
   }
-  learn(account, seen) {
+  /** What the evidence says of an account; `linked`: GitHub linked it to the change (KnownIdentity). */
+  learn(account, seen, linked = false) {
     let known = this.known.get(account.id);
     if (!known) {
-      known = { account, emails: /* @__PURE__ */ new Set(), names: /* @__PURE__ */ new Set([normaliseName(account.login)]) };
+      known = { account, emails: /* @__PURE__ */ new Set(), names: /* @__PURE__ */ new Set([normaliseName(account.login)]), linked };
       this.known.set(account.id, known);
     }
+    if (linked) known.linked = true;
     const email = seen.email?.toLowerCase();
     if (email && email !== GITHUB_SERVICE_EMAIL) known.emails.add(email);
     const name = seen.name === void 0 ? "" : normaliseName(seen.name);
@@ -14786,15 +14790,32 @@ var People = class {
   }
   /**
    * A git identity is identified when it is some account GitHub knows of, or GitHub's own service: an account GitHub
-   * linked to it, a noreply address of the `ID+login` form (an account id, compared by id), or an e-mail, name or
-   * `login@users.noreply…` address of an account in the evidence. A `login@users.noreply…` address GitHub linked to
-   * no account identifies nobody: its login may be someone's from before a rename.
+   * linked to it; a noreply address of the `ID+login` form (compared by id: in a co-author's trailer, which GitHub
+   * links to nobody, any id; for a commit's author or committer, which GitHub links, only an account of the evidence's
+   * — an id GitHub did not link is no account's: anyone may write `999+nobody@users.noreply.github.com`); an e-mail of
+   * an account in the evidence (GitHub verifies those it links and those public on a profile); or a name of an account
+   * whose names identify (KnownIdentity: not a profile name of a reviewer without write access). A
+   * `login@users.noreply…` address GitHub linked to no account identifies nobody: its login may be someone's from
+   * before a rename (freed and taken by an account that only has to appear in the evidence, a comment will do).
    */
-  identified(person) {
+  identified(person, linkable) {
     const email = person.email.toLowerCase();
     if ("account" in person && person.account !== void 0) return true;
-    if (email === GITHUB_SERVICE_EMAIL || NOREPLY.exec(email)?.[1] !== void 0) return true;
-    return [...this.known.values()].some((k) => this.personIs(person, k.account, { noreplyLogin: false }));
+    if (email === GITHUB_SERVICE_EMAIL) return true;
+    const id = NOREPLY.exec(email)?.[1];
+    if (id !== void 0) return !linkable || this.known.has(Number(id));
+    const name = normaliseName(person.name);
+    return [...this.known.values()].some(
+      (k) => email !== "" && k.emails.has(email) || name !== "" && k.names.has(name) && (k.linked || !this.withoutWriteAccess(k.account))
+    );
+  }
+  /**
+   * Whether the evidence records the account's permission, and it is less than write (a code reviewer's is always
+   * recorded; an environment's reviewers', whom the admins named, are not: a break-glass's or a deploy's approvers).
+   */
+  withoutWriteAccess(account) {
+    const permission = permissionOf(this.permissions, account.login);
+    return permission !== void 0 && !WRITE_PERMISSIONS.includes(permission);
   }
 };
 function normaliseName(name) {

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-2UMAPWVL.js";
+} from "./chunk-IOZPBBMR.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -19,7 +19,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-CGKKZOH4.js";
+} from "./chunk-IM26QOQX.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-ONOQ2OWK.js";
@@ -49,7 +49,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-2UMAPWVL.js";
+} from "./chunk-IOZPBBMR.js";
 import {
   createGitHubClient,
   evaluateReview,
@@ -57,7 +57,7 @@ import {
   matchIdentity,
   parseDuration,
   reviewRulesLoosening
-} from "./chunk-3PNV6B6S.js";
+} from "./chunk-N2BNIRLB.js";
 import {
   CodedError,
   renderSummary

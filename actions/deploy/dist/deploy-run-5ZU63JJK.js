@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-C7HDIERU.js";
+} from "./chunk-FZ4EAEIK.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -67,7 +67,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-BZNCUTG6.js";
+} from "./chunk-ZHNRMSU5.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

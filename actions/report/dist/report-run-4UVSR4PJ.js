@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-XYUWAIGI.js";
+} from "./chunk-CBZW2TY7.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,10 +20,10 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-2UMAPWVL.js";
+} from "./chunk-IOZPBBMR.js";
 import {
   createGitHubClient
-} from "./chunk-3PNV6B6S.js";
+} from "./chunk-N2BNIRLB.js";
 import "./chunk-IMKDBAEE.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";

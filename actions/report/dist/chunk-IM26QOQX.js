@@ -18,13 +18,13 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-2UMAPWVL.js";
+} from "./chunk-IOZPBBMR.js";
 import {
   buildRunProblem,
   describeIdentityRule,
   evaluateReview,
   matchIdentity
-} from "./chunk-3PNV6B6S.js";
+} from "./chunk-N2BNIRLB.js";
 import {
   CodedError,
   describeError

@@ -17,7 +17,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-CGKKZOH4.js";
+} from "./chunk-IM26QOQX.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-ONOQ2OWK.js";
@@ -25,7 +25,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-XYUWAIGI.js";
+} from "./chunk-CBZW2TY7.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -60,7 +60,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-2UMAPWVL.js";
+} from "./chunk-IOZPBBMR.js";
 import {
   buildRunProblem,
   changeContributions,
@@ -71,7 +71,7 @@ import {
   matchesAnyGlob,
   policyRolesOf,
   require_dist
-} from "./chunk-3PNV6B6S.js";
+} from "./chunk-N2BNIRLB.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,
