@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-F7TMEUHE.js";
+} from "./chunk-MDZPNOFC.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

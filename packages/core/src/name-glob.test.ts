@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compileNameGlob, MAX_NAME_GLOB_LENGTH, matchesAnyGlob } from './name-glob';
-import { PolicyError, parsePolicy } from './policy';
+import { errorKindOf } from './error';
+import { compileNameGlob, MAX_NAME_GLOB_LENGTH, matchesAnyGlob, NameGlobError } from './name-glob';
+import { PolicyError, parsePolicy, parseRepositoryPolicy } from './policy';
 
 describe('compileNameGlob', () => {
   it.each([
@@ -37,6 +38,11 @@ describe('compileNameGlob', () => {
     expect(() => compileNameGlob('{1..100000}')).toThrow(/braces and extglobs are not part of a name glob/);
     expect(() => compileNameGlob('+(a|aa)b')).toThrow(/braces and extglobs/);
     expect(() => compileNameGlob('app[0-9')).toThrow(/never closed/);
+    // What RE2 refuses in a class the glob wrote is the glob's error, never an internal one (exit 3).
+    for (const glob of ['release/[9-0]*', 'app-[z-a].tgz', '[😀-a]']) {
+      expect(() => compileNameGlob(glob)).toThrow(NameGlobError);
+      expect(() => compileNameGlob(glob)).toThrow(/is no name glob: invalid character class range/);
+    }
     expect(() => compileNameGlob('x'.repeat(MAX_NAME_GLOB_LENGTH + 1))).toThrow(/more than 255/);
   });
 
@@ -52,6 +58,38 @@ identities:
   build: { issuer: https://token.actions.githubusercontent.com, san: https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main }
   sign: { issuer: https://token.actions.githubusercontent.com, san: https://github.com/acme/platform/.github/workflows/sign.yml@refs/heads/main }
 `;
+
+  it('names the file and the key of an inverted range, in an org policy and a repository policy (exit 2)', () => {
+    const org = parsePolicy(`${minimal}review: { protected-branches: [main, "release/*"] }\n`, 'org.yml');
+    for (const [parse, file, path] of [
+      [
+        () => parsePolicy(`${minimal}deploy: { artifacts: ["app-[9-0].tgz"] }\n`, 'org.yml'),
+        'org.yml',
+        'deploy.artifacts.0',
+      ],
+      [
+        () =>
+          parseRepositoryPolicy(
+            'version: 1\nreview:\n  protected-branches: ["release/[9-0]*"]\n',
+            '.twokey/policy.yml',
+            org,
+          ),
+        '.twokey/policy.yml',
+        'review.protected-branches.0',
+      ],
+    ] as const) {
+      let error: unknown;
+      try {
+        parse();
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(PolicyError);
+      expect(errorKindOf(error)).toBe('usage');
+      expect((error as PolicyError).message).toContain(file);
+      expect((error as PolicyError).problems.map((p) => p.path)).toEqual([path]);
+    }
+  });
 
   it('names the key and the glob of a glob it cannot use', () => {
     let error: unknown;

@@ -5,7 +5,7 @@
 // else literal. Braces and extglobs have no place in a name list and are refused, so a glob never means more than
 // it reads.
 
-import { RE2JS } from 're2js';
+import { RE2JS, RE2JSSyntaxException } from 're2js';
 import { CodedError } from './error';
 
 /** Longest glob, in characters (a file or branch name). */
@@ -36,7 +36,7 @@ export function compileNameGlob(glob: string): NameGlob {
   if (glob.length > MAX_NAME_GLOB_LENGTH) {
     throw new NameGlobError('GLOB_TOO_LONG', `is ${glob.length} characters, more than ${MAX_NAME_GLOB_LENGTH}`);
   }
-  const re = RE2JS.compile(toRe2(glob));
+  const re = compileRe2(toRe2(glob));
   const nameGlob: NameGlob = { source: glob, matches: (name) => re.testExact(name) };
   if (compiled.size >= MAX_CACHED_GLOBS) compiled.delete(compiled.keys().next().value!);
   compiled.set(glob, nameGlob);
@@ -46,6 +46,20 @@ export function compileNameGlob(glob: string): NameGlob {
 /** Whether `name` matches any of the globs (each compiled once, then cached). */
 export function matchesAnyGlob(name: string, globs: readonly string[]): string | undefined {
   return globs.find((glob) => compileNameGlob(glob).matches(name));
+}
+
+/**
+ * The glob's RE2 pattern compiled; what RE2 refuses in a character class the glob wrote (an inverted range, `[9-0]`)
+ * is the glob's syntax error, never an internal one.
+ */
+function compileRe2(pattern: string): RE2JS {
+  try {
+    return RE2JS.compile(pattern);
+  } catch (error) {
+    if (!(error instanceof RE2JSSyntaxException)) throw error;
+    const part = error.getPattern();
+    throw new NameGlobError('GLOB_SYNTAX', `is no name glob: ${error.getDescription()}${part ? ` (${part})` : ''}`);
+  }
 }
 
 /** The RE2 pattern a glob means (whole-name match is RE2's testExact). */

@@ -539,8 +539,13 @@ function historySinceOf(value: string | undefined): string | undefined {
   const time = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
   if (Number.isNaN(time)) return undefined;
   const iso = new Date(time).toISOString();
-  // A day the month does not have (2026-02-30) is no date, though Date.parse rolls it over.
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) && iso.slice(0, 10) !== value ? undefined : iso;
+  // A time whose offset takes it out of years 0000–9999 (9999-12-31T23:59-14:00 is in year 10000: `+010000-…`, which
+  // sorts before every four-digit year as text, and no predicate may record) is no time twokey can compare or sign.
+  if (!/^\d{4}-/.test(iso)) return undefined;
+  // A day the month does not have (2026-02-30, 2026-02-30T00:00Z) is no date, though Date.parse rolls it over.
+  const day = value.slice(0, 10);
+  const midnight = Date.parse(`${day}T00:00:00Z`);
+  return !Number.isNaN(midnight) && new Date(midnight).toISOString().slice(0, 10) === day ? iso : undefined;
 }
 
 /**

@@ -103,6 +103,28 @@ describe('review.reviewed-history in a repository policy', () => {
     ]);
   });
 
+  it('cannot set a later history-since by a time whose offset takes it past year 9999 (it read as earlier, as text)', () => {
+    // 9999-12-31T23:59-14:00 is 10000-01-01T13:59Z, which toISOString spells +010000-…: before "2026-…" as text,
+    // so it passed as a tightening while the walk, reading it as a time, judged nothing. A time out of 0000–9999 is
+    // no time at all, in a repository policy and in an org policy, and so is one before year 0000.
+    for (const time of ['"9999-12-31T23:59-14:00"', '"0000-01-01T00:00+00:01"']) {
+      expect(problemsOf(() => repository(`review:\n  history-since: ${time}\n`, org(ON)))).toEqual([
+        expect.objectContaining({
+          path: 'review.history-since',
+          message: `${JSON.parse(time)} is not a date or time (ISO 8601)`,
+        }),
+      ]);
+      expect(problemsOf(() => org(`review:\n  reviewed-history: true\n  history-since: ${time}\n`))[0]).toMatchObject({
+        path: 'review.history-since',
+      });
+    }
+    // A day the month does not have is no date in a date-time either (Date.parse rolls it over to March 2).
+    expect(problemsOf(() => org('review:\n  history-since: "2026-02-30T00:00:00Z"\n'))[0]).toMatchObject({
+      path: 'review.history-since',
+      message: '2026-02-30T00:00:00Z is not a date or time (ISO 8601)',
+    });
+  });
+
   it('may set an earlier history-since, and keeps the org policy on when it says nothing', () => {
     expect(repository('review:\n  history-since: 2026-01-01\n', org(ON)).review).toMatchObject({
       reviewedHistory: true,

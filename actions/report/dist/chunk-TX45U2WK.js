@@ -10,7 +10,7 @@ import {
   parsePolicy,
   parseRepositoryPolicy,
   policyRolesOf
-} from "./chunk-N2BNIRLB.js";
+} from "./chunk-USS7XZ27.js";
 import {
   CodedError
 } from "./chunk-IMKDBAEE.js";

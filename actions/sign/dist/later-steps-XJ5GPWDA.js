@@ -36,7 +36,7 @@ import {
   resolveSigningEndpoints,
   reviewRulesLoosening,
   subjectSource
-} from "./chunk-MRSKIKHC.js";
+} from "./chunk-GGWQWG4E.js";
 import {
   require_dist,
   require_dist2,

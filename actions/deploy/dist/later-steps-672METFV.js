@@ -48,7 +48,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-ZHNRMSU5.js";
+} from "./chunk-L53NZRDA.js";
 import {
   CodedError,
   OidcTokenError,

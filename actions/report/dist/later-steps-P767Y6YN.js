@@ -19,7 +19,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-IM26QOQX.js";
+} from "./chunk-AEBYTLAS.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-ONOQ2OWK.js";
@@ -49,7 +49,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-IOZPBBMR.js";
+} from "./chunk-TX45U2WK.js";
 import {
   createGitHubClient,
   evaluateReview,
@@ -57,7 +57,7 @@ import {
   matchIdentity,
   parseDuration,
   reviewRulesLoosening
-} from "./chunk-N2BNIRLB.js";
+} from "./chunk-USS7XZ27.js";
 import {
   CodedError,
   renderSummary

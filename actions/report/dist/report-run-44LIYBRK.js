@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-CBZW2TY7.js";
+} from "./chunk-W4PQETON.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,10 +20,10 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-IOZPBBMR.js";
+} from "./chunk-TX45U2WK.js";
 import {
   createGitHubClient
-} from "./chunk-N2BNIRLB.js";
+} from "./chunk-USS7XZ27.js";
 import "./chunk-IMKDBAEE.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";

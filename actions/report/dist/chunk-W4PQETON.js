@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-IOZPBBMR.js";
+} from "./chunk-TX45U2WK.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

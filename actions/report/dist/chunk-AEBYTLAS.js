@@ -18,13 +18,13 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-IOZPBBMR.js";
+} from "./chunk-TX45U2WK.js";
 import {
   buildRunProblem,
   describeIdentityRule,
   evaluateReview,
   matchIdentity
-} from "./chunk-N2BNIRLB.js";
+} from "./chunk-USS7XZ27.js";
 import {
   CodedError,
   describeError

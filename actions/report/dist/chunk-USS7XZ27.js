@@ -14029,7 +14029,7 @@ function compileNameGlob(glob) {
   if (glob.length > MAX_NAME_GLOB_LENGTH) {
     throw new NameGlobError("GLOB_TOO_LONG", `is ${glob.length} characters, more than ${MAX_NAME_GLOB_LENGTH}`);
   }
-  const re = RE2JS.compile(toRe2(glob));
+  const re = compileRe2(toRe2(glob));
   const nameGlob = { source: glob, matches: (name) => re.testExact(name) };
   if (compiled.size >= MAX_CACHED_GLOBS) compiled.delete(compiled.keys().next().value);
   compiled.set(glob, nameGlob);
@@ -14037,6 +14037,15 @@ function compileNameGlob(glob) {
 }
 function matchesAnyGlob(name, globs) {
   return globs.find((glob) => compileNameGlob(glob).matches(name));
+}
+function compileRe2(pattern) {
+  try {
+    return RE2JS.compile(pattern);
+  } catch (error) {
+    if (!(error instanceof RE2JSSyntaxException)) throw error;
+    const part = error.getPattern();
+    throw new NameGlobError("GLOB_SYNTAX", `is no name glob: ${error.getDescription()}${part ? ` (${part})` : ""}`);
+  }
 }
 function toRe2(glob) {
   let out = "";
@@ -18588,7 +18597,10 @@ function historySinceOf(value) {
   const time2 = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
   if (Number.isNaN(time2)) return void 0;
   const iso = new Date(time2).toISOString();
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) && iso.slice(0, 10) !== value ? void 0 : iso;
+  if (!/^\d{4}-/.test(iso)) return void 0;
+  const day = value.slice(0, 10);
+  const midnight = Date.parse(`${day}T00:00:00Z`);
+  return !Number.isNaN(midnight) && new Date(midnight).toISOString().slice(0, 10) === day ? iso : void 0;
 }
 function historyProblems(document, org) {
   const review = document.review ?? {};
