@@ -437,8 +437,11 @@ function deployApprovalCheck(
 const REQUESTED_EVENTS = ['workflow_dispatch', 'push'];
 
 /**
- * Why the deploy's requester cannot be told, when the policy says the requester never approves (distinct-from:
- * requester, or require-prevent-self-review); undefined when it can. Whoever's event starts a run is its requester
+ * Why the deploy's approvals say nothing: a deploy run in a repository neither the artifact's own nor the one
+ * identities.deploy pins, whenever an approval is required (deploy.approvals.min) or the requester may not approve —
+ * whoever administers it names its environments' reviewers and writes its workflow files alone. And why the deploy's
+ * requester cannot be told, when the policy says the requester never approves (distinct-from: requester, or
+ * require-prevent-self-review); undefined when it can. Whoever's event starts a run is its requester
  * — GitHub's too, for prevent_self_review — and which events start a run of which job is the workflow file on the
  * run's ref. On any other branch than the default one that file is anyone's with write access: carol's branch carries
  * a caller of the deploy workflow `on: pull_request_review`, she asks dave to review her pull request, his review
@@ -456,18 +459,24 @@ function requesterUnknown(
   context: DeployContext,
 ): string | undefined {
   const rules = context.policy.deploy.approvals;
-  if (!rules.distinctFrom.includes('requester') && !rules.requirePreventSelfReview) return undefined;
+  const requesterExcluded = rules.distinctFrom.includes('requester') || rules.requirePreventSelfReview;
+  if (!requesterExcluded && rules.min === 0) return undefined;
   const extensions = facts.source === 'live' ? context.deployIdentity?.extensions : facts.bundle?.signer.extensions;
   // The repository the deploy ran in: the artifact's own, or the one the org policy pins the deploy identity to. Any
   // other (deploy.repositories lets one repository deploy another's artifacts) may be one the developer created
-  // herself and administers: its default branch's workflow files are hers alone to write.
+  // herself and administers: its default branch's workflow files are hers alone to write, and its environments'
+  // reviewers hers alone to name (a second account of hers, with no access to the org, approves: row 231).
   const ranIn = extensions?.sourceRepositoryURI;
   const built = chain.provenance?.source.repositoryUrl;
   const pinned = context.policy.identities.deploy?.sourceRepository;
   const allowed = [built, pinned].filter((r): r is string => r !== undefined);
   if (ranIn === undefined || !allowed.some((r) => sameRepositoryUri(ranIn, r))) {
-    return `the deploy ran in ${ranIn ?? 'a repository it does not name (its Source Repository URI)'}, neither the repository the artifact was built in (${built ?? 'unknown'}) nor ${pinned ? `the one identities.deploy pins (${pinned})` : 'one identities.deploy pins (source-repository: none)'}: whoever administers that repository writes its default branch's workflow files alone, so who requested the deploy cannot be told`;
+    const so = requesterExcluded
+      ? "writes its default branch's workflow files alone, so who requested the deploy cannot be told"
+      : "names its environments' reviewers alone, so an approval of its run is anyone's that administrator chose (pin the deployment repository: identities.deploy.source-repository)";
+    return `the deploy ran in ${ranIn ?? 'a repository it does not name (its Source Repository URI)'}, neither the repository the artifact was built in (${built ?? 'unknown'}) nor ${pinned ? `the one identities.deploy pins (${pinned})` : 'one identities.deploy pins (source-repository: none)'}: whoever administers that repository ${so}`;
   }
+  if (!requesterExcluded) return undefined;
   const ref = extensions?.sourceRepositoryRef;
   const trigger = extensions?.buildTrigger;
   const defaultBranch = facts.predicate.defaultBranch;

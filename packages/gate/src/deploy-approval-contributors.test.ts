@@ -66,7 +66,7 @@ describe('deploy.approvals.distinct-from: contributors holds everyone the review
       now: NOW,
       artifacts: [ARTIFACT],
       bundles,
-      deployIdentity: signer(DEPLOY_SAN),
+      deployIdentity: signer(DEPLOY_SAN, { sourceRepositoryURI: 'https://github.com/acme/app' }),
       environment: 'production',
       liveDeployApproval: { predicate: facts() },
     });
@@ -136,7 +136,7 @@ describe('deploy.approvals.distinct-from: contributors holds everyone the review
       now: NOW,
       artifacts: [ARTIFACT],
       bundles: [signatureBundle(), reviewBundle(reviewStatement([ARTIFACT], evidence)), provenanceBundle()],
-      deployIdentity: signer(DEPLOY_SAN),
+      deployIdentity: signer(DEPLOY_SAN, { sourceRepositoryURI: 'https://github.com/acme/app' }),
       environment: 'production',
       liveDeployApproval: { predicate: facts() },
     });
@@ -174,7 +174,7 @@ describe('deploy.approvals.distinct-from: contributors holds everyone the review
       now: NOW,
       artifacts: [ARTIFACT],
       bundles: [signatureBundle(), reviewBundle(reviewStatement([ARTIFACT], evidence)), provenanceBundle()],
-      deployIdentity: signer(DEPLOY_SAN),
+      deployIdentity: signer(DEPLOY_SAN, { sourceRepositoryURI: 'https://github.com/acme/app' }),
       environment: 'production',
       liveDeployApproval: { predicate: facts() },
     });

@@ -89,7 +89,7 @@ function judge(approver: GitHubAccount, profiles?: AccountProfile[], coAuthor = 
     now: NOW,
     artifacts: [ARTIFACT],
     bundles,
-    deployIdentity: signer(DEPLOY_SAN),
+    deployIdentity: signer(DEPLOY_SAN, { sourceRepositoryURI: 'https://github.com/acme/app' }),
     environment: 'production',
     liveDeployApproval: { predicate },
   });
@@ -144,7 +144,7 @@ describe('a co-author no account is known for (review.unidentified-co-authors: a
       now: NOW,
       artifacts: [ARTIFACT],
       bundles,
-      deployIdentity: signer(DEPLOY_SAN),
+      deployIdentity: signer(DEPLOY_SAN, { sourceRepositoryURI: 'https://github.com/acme/app' }),
       environment: 'production',
       liveDeployApproval: { predicate: facts() },
     });
@@ -165,7 +165,7 @@ describe('a co-author no account is known for (review.unidentified-co-authors: a
         now: NOW,
         artifacts: [ARTIFACT],
         bundles,
-        deployIdentity: signer(DEPLOY_SAN),
+        deployIdentity: signer(DEPLOY_SAN, { sourceRepositoryURI: 'https://github.com/acme/app' }),
         environment: 'production',
         liveDeployApproval: {
           predicate: {

@@ -122,7 +122,7 @@ describe('two reviewed commits building the same bytes', () => {
       now: NOW,
       artifacts: [ARTIFACT],
       bundles: honestBundles(),
-      deployIdentity: signer(DEPLOY_WORKFLOW_SAN),
+      deployIdentity: signer(DEPLOY_WORKFLOW_SAN, { sourceRepositoryURI: 'https://github.com/acme/app' }),
       environment: 'production',
       liveDeployApproval: { predicate: predicate() },
     });
@@ -137,7 +137,7 @@ describe('two reviewed commits building the same bytes', () => {
       now: NOW,
       artifacts: [ARTIFACT],
       bundles: [...honestBundles(), ...carolsChain()],
-      deployIdentity: signer(DEPLOY_WORKFLOW_SAN),
+      deployIdentity: signer(DEPLOY_WORKFLOW_SAN, { sourceRepositoryURI: 'https://github.com/acme/app' }),
       environment: 'production',
       liveDeployApproval: { predicate: predicate() },
     });
