@@ -268,9 +268,18 @@ function excludedPeople(
 /**
  * Whether a review of a run's deployments names this environment. GitHub's environment names are not case sensitive
  * (`Production` and `production` are one environment of a repository), and the job's token and the review history may
- * spell it differently: compared without case.
+ * spell it differently: compared without case (environmentKey).
  */
 export function namesEnvironment(environments: readonly string[], environment: string): boolean {
-  const wanted = environment.toLowerCase();
-  return environments.some((name) => name.toLowerCase() === wanted);
+  const wanted = environmentKey(environment);
+  return environments.some((name) => environmentKey(name) === wanted);
+}
+
+/**
+ * An environment's name as twokey compares it: ASCII letters without case, every other character as it is. Folding
+ * beyond ASCII (`\u212Aube-prod`, KELVIN SIGN, lowercases to `kube-prod`) could make two environments GitHub keeps
+ * apart one: an approval of either would count for both. Folding less than GitHub does only ever misses (fail closed).
+ */
+export function environmentKey(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }

@@ -13,6 +13,7 @@ import {
   type ChangePeople,
   type DeployApprovalPredicate,
   judgeDeployApproval,
+  namesEnvironment,
   parseDeployApprovalPredicate,
 } from './deploy-approval';
 import { InTotoError } from './intoto';
@@ -254,6 +255,17 @@ function refusedField(json: unknown): string | undefined {
     throw error;
   }
 }
+
+describe('which environment a review names (namesEnvironment)', () => {
+  it('compares ASCII letters without case, as GitHub names environments, and nothing else folded', () => {
+    expect(namesEnvironment(['Production'], 'production')).toBe(true);
+    expect(namesEnvironment(['kube-prod'], 'KUBE-PROD')).toBe(true);
+    // KELVIN SIGN lowercases to k: folded, an approval of a second environment GitHub keeps apart would count here.
+    expect(namesEnvironment(['\u212Aube-prod'], 'kube-prod')).toBe(false);
+    expect(namesEnvironment(['ſtaging'], 'staging')).toBe(false);
+    expect(namesEnvironment(['İnt'], 'i\u0307nt')).toBe(false);
+  });
+});
 
 describe('when the deploy was requested (requestedAt)', () => {
   it('is accepted before readAt, at readAt, and absent (attestations signed before it was recorded)', () => {

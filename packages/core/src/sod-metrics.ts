@@ -3,6 +3,7 @@
 // M9 collusion risk, M10 deploy outcome — each from the facts of verified bundles that the policy's identities signed
 // (sod-evidence.ts), each number beside the evidence it counts, and the policy's `report:` thresholds as pass/fail
 // lines. Pure: the caller verifies and reads the bundles and GitHub's deployments.
+import { environmentKey } from './deploy-approval';
 import { CodedError } from './error';
 import type { Policy, ReportThresholdKey } from './policy';
 // DEFAULT_COLLUSION_SHARE lives with the policy: a repository policy's max-top-approver-share is compared with it.
@@ -435,7 +436,7 @@ function shipsNew(ledger: readonly DecisionFact[]): (run: DecisionFact) => boole
   // GitHub's environment names are not case sensitive (`Production` is `production`, one set of protection rules), and
   // a record carries the spelling its caller gave: compared as spelt, each spelling was a new environment.
   const shipped = (d: DecisionFact, artifact: string) =>
-    `${d.repository.toLowerCase()}\n${(d.environment ?? '').toLowerCase()}\n${artifact}`;
+    `${d.repository.toLowerCase()}\n${environmentKey(d.environment ?? '')}\n${artifact}`;
   for (const d of ledger) {
     if (d.result !== 'PASSED') continue;
     const at = Date.parse(d.at);
@@ -743,7 +744,7 @@ function approvalReuse(ledger: EvidenceLedger, within: (time: string) => boolean
           // Another environment by name, without case (row 200): `Production` and `production` are one.
           (r) =>
             r.runId !== approval.runId ||
-            (r.environment !== undefined && r.environment.toLowerCase() !== approval.environment.toLowerCase()),
+            (r.environment !== undefined && environmentKey(r.environment) !== environmentKey(approval.environment)),
         ),
     )
     .map(({ approval, records }) => ({
@@ -766,7 +767,7 @@ function approvalReuse(ledger: EvidenceLedger, within: (time: string) => boolean
   for (const record of ledger.decisions) {
     if (record.result !== 'PASSED') continue;
     for (const breakGlass of record.breakGlass) {
-      const key = `${breakGlass.run ?? breakGlass.id}\n${(record.environment ?? '').toLowerCase()}`;
+      const key = `${breakGlass.run ?? breakGlass.id}\n${environmentKey(record.environment ?? '')}`;
       const use = uses.get(key) ?? { records: [], artifacts: new Set<string>() };
       if (!use.records.includes(record)) use.records.push(record);
       for (const artifact of breakGlass.artifacts) use.artifacts.add(artifact);

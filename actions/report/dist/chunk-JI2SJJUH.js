@@ -18,7 +18,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-TX45U2WK.js";
+} from "./chunk-UTF2MVBP.js";
 import {
   buildRunProblem,
   describeIdentityRule,

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-W4PQETON.js";
+} from "./chunk-QVP7M7ZO.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,7 +20,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-TX45U2WK.js";
+} from "./chunk-UTF2MVBP.js";
 import {
   createGitHubClient
 } from "./chunk-USS7XZ27.js";

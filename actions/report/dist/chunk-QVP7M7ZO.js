@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-TX45U2WK.js";
+} from "./chunk-UTF2MVBP.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -4735,8 +4735,11 @@ function excludedPeople(distinctFrom, predicate, change) {
   return { byLogin, byId, unknown };
 }
 function namesEnvironment(environments, environment) {
-  const wanted = environment.toLowerCase();
-  return environments.some((name) => name.toLowerCase() === wanted);
+  const wanted = environmentKey(environment);
+  return environments.some((name) => environmentKey(name) === wanted);
+}
+function environmentKey(name) {
+  return name.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
 // packages/core/src/verification-summary.ts
@@ -9638,7 +9641,7 @@ function shipsNew(ledger) {
   const runOf = (d) => d.runId !== void 0 ? `run ${d.runId}` : `record ${d.evidence.source}`;
   const first = /* @__PURE__ */ new Map();
   const shipped = (d, artifact) => `${d.repository.toLowerCase()}
-${(d.environment ?? "").toLowerCase()}
+${environmentKey(d.environment ?? "")}
 ${artifact}`;
   for (const d of ledger) {
     if (d.result !== "PASSED") continue;
@@ -9883,7 +9886,7 @@ function approvalReuse(ledger, within, people) {
   const deployApprovals = [...usedBy].map(([digest, records]) => ({ approval: approvalsByDigest.get(digest), records })).filter(
     ({ approval, records }) => records.some((r) => within(r.at)) && records.some(
       // Another environment by name, without case (row 200): `Production` and `production` are one.
-      (r) => r.runId !== approval.runId || r.environment !== void 0 && r.environment.toLowerCase() !== approval.environment.toLowerCase()
+      (r) => r.runId !== approval.runId || r.environment !== void 0 && environmentKey(r.environment) !== environmentKey(approval.environment)
     )
   ).map(({ approval, records }) => ({
     approval: approval.evidence,
@@ -9901,7 +9904,7 @@ function approvalReuse(ledger, within, people) {
     if (record.result !== "PASSED") continue;
     for (const breakGlass of record.breakGlass) {
       const key = `${breakGlass.run ?? breakGlass.id}
-${(record.environment ?? "").toLowerCase()}`;
+${environmentKey(record.environment ?? "")}`;
       const use = uses.get(key) ?? { records: [], artifacts: /* @__PURE__ */ new Set() };
       if (!use.records.includes(record)) use.records.push(record);
       for (const artifact of breakGlass.artifacts) use.artifacts.add(artifact);

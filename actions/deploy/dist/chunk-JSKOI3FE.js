@@ -19589,8 +19589,11 @@ function excludedPeople(distinctFrom, predicate, change) {
   return { byLogin, byId, unknown };
 }
 function namesEnvironment(environments, environment) {
-  const wanted = environment.toLowerCase();
-  return environments.some((name) => name.toLowerCase() === wanted);
+  const wanted = environmentKey(environment);
+  return environments.some((name) => environmentKey(name) === wanted);
+}
+function environmentKey(name) {
+  return name.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
 // packages/core/src/policy.ts
