@@ -236,6 +236,30 @@ describe('commits, authors and co-authors', () => {
     ]);
   });
 
+  it('reads the forms git reads as a trailer, and more: spaces before the colon, continued values, several people, CRLF', () => {
+    const message = [
+      'Pair on the cache',
+      '',
+      'Co-authored-by : Bob Builder <bob@example.com>',
+      'Co-authored-by: Carol',
+      ' <carol@example.com>',
+      'Co-authored-by: Dave <dave@example.com> (pairing, Tuesday)',
+      'Co-authored-by: Erin <erin@example.com>, Frank <frank@example.com>',
+      'Co-authored-by:\tGina <gina@example.com>\r',
+      'Signed-off-by: Alice <alice@example.com>',
+      '    Co-authored-by  is not a key here <not-a-trailer>',
+    ].join('\n');
+
+    expect(coAuthorsOf(message)).toEqual([
+      { name: 'Bob Builder', email: 'bob@example.com' },
+      { name: 'Carol', email: 'carol@example.com' },
+      { name: 'Dave', email: 'dave@example.com' },
+      { name: 'Erin', email: 'erin@example.com' },
+      { name: 'Frank', email: 'frank@example.com' },
+      { name: 'Gina', email: 'gina@example.com' },
+    ]);
+  });
+
   it('leaves a gap when the pull request has more commits than the API lists (250)', async () => {
     const alice = aUser('alice');
     const repository = aRepository('acme/app');

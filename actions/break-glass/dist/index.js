@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-MDZPNOFC.js";
+} from "./chunk-IOQMCK3C.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

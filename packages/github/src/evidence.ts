@@ -703,17 +703,32 @@ function pullRequestCommitOf(commit: CommitFacts): PullRequestCommit {
 }
 
 // Any line of the message, not only the final trailer block: more co-authors can only mean fewer independent reviewers.
-const CO_AUTHORED_BY = /^[ \t]*co-authored-by:[ \t]*(.*?)[ \t]*<([^<>\s]+)>[ \t]*$/gim;
+// As git reads a trailer (`git interpret-trailers --parse`), and more: the key in any case, spaces before the colon
+// (`Co-authored-by : Bob <b@x>`), a value continued on the next lines (each starting with a space or a tab), and text
+// after the address; and every `Name <email>` in the value, not only the last (`Bob <b@x>, Carol <c@x>`).
+const CO_AUTHORED_BY = /^[ \t]*co-authored-by[ \t]*:(.*)$/i;
+const CONTINUATION = /^[ \t]+\S/;
+const PERSON = /([^<>,]*?)[ \t]*<([^<>\s]+)>/g;
 
 /** The `Co-authored-by: Name <email>` trailers of a commit message, once per email. */
 export function coAuthorsOf(message: string): { name: string; email: string }[] {
   const seen = new Set<string>();
   const coAuthors: { name: string; email: string }[] = [];
-  for (const [, name, email] of message.matchAll(CO_AUTHORED_BY)) {
-    const key = email!.toLowerCase();
-    if (seen.has(key)) continue;
-    seen.add(key);
-    coAuthors.push({ name: name!, email: email! });
+  const lines = message.split(/\r\n|\r|\n/);
+  for (let i = 0; i < lines.length; i += 1) {
+    const trailer = CO_AUTHORED_BY.exec(lines[i]!);
+    if (!trailer) continue;
+    let value = trailer[1]!;
+    while (i + 1 < lines.length && CONTINUATION.test(lines[i + 1]!) && !CO_AUTHORED_BY.test(lines[i + 1]!)) {
+      i += 1;
+      value += ` ${lines[i]!.trim()}`;
+    }
+    for (const [, name, email] of value.matchAll(PERSON)) {
+      const key = email!.toLowerCase();
+      if (seen.has(key)) continue;
+      seen.add(key);
+      coAuthors.push({ name: name!.trim(), email: email! });
+    }
   }
   return coAuthors;
 }

@@ -36,7 +36,7 @@ import {
   resolveSigningEndpoints,
   reviewRulesLoosening,
   subjectSource
-} from "./chunk-GGWQWG4E.js";
+} from "./chunk-RYGESPUP.js";
 import {
   require_dist,
   require_dist2,
@@ -15345,15 +15345,27 @@ function pullRequestCommitOf(commit) {
     committedAt: commit.committer?.date ?? ""
   };
 }
-var CO_AUTHORED_BY = /^[ \t]*co-authored-by:[ \t]*(.*?)[ \t]*<([^<>\s]+)>[ \t]*$/gim;
+var CO_AUTHORED_BY = /^[ \t]*co-authored-by[ \t]*:(.*)$/i;
+var CONTINUATION = /^[ \t]+\S/;
+var PERSON = /([^<>,]*?)[ \t]*<([^<>\s]+)>/g;
 function coAuthorsOf(message) {
   const seen = /* @__PURE__ */ new Set();
   const coAuthors = [];
-  for (const [, name, email] of message.matchAll(CO_AUTHORED_BY)) {
-    const key = email.toLowerCase();
-    if (seen.has(key)) continue;
-    seen.add(key);
-    coAuthors.push({ name, email });
+  const lines = message.split(/\r\n|\r|\n/);
+  for (let i = 0; i < lines.length; i += 1) {
+    const trailer = CO_AUTHORED_BY.exec(lines[i]);
+    if (!trailer) continue;
+    let value = trailer[1];
+    while (i + 1 < lines.length && CONTINUATION.test(lines[i + 1]) && !CO_AUTHORED_BY.test(lines[i + 1])) {
+      i += 1;
+      value += ` ${lines[i].trim()}`;
+    }
+    for (const [, name, email] of value.matchAll(PERSON)) {
+      const key = email.toLowerCase();
+      if (seen.has(key)) continue;
+      seen.add(key);
+      coAuthors.push({ name: name.trim(), email });
+    }
   }
   return coAuthors;
 }
