@@ -488,6 +488,29 @@ describe.each(GITHUB_APIS)('the review evidence read through %s', (through) => {
       expectSignRefused(result, 'contributors-identified', '"Bob Builder <bob@home.example>"');
     });
 
+    it('9b. the same with the trailer’s e-mail: bob moved his private address to the decoy and made it its public e-mail', async () => {
+      const { alice, repository } = acme();
+      const bob = aUser('bob', { profile: { name: 'Robert', email: null } });
+      const decoy = aUser('builder-fan-42', { profile: { name: 'B', email: 'bob@home.example' } });
+      const commit = aCommit({
+        author: alice,
+        message: 'Rework the token cache',
+        coAuthors: [{ name: 'Bob Builder', email: 'bob@home.example' }],
+      });
+      const pullRequest = aPullRequest({ author: alice, commits: [commit], baseSha: repository.branches.main });
+      pullRequest.reviews.push(aReview({ by: bob, on: commit.sha, at: later(commit.committer.date, 120_000) }));
+      const merged = mergePullRequest(repository, pullRequest, {
+        method: 'merge',
+        by: alice,
+        at: later(commit.committer.date, 600_000),
+      });
+      pullRequest.reviews.push(aReview({ by: decoy, on: commit.sha, at: later(pullRequest.mergedAt!, 60_000) }));
+
+      const result = await runSign([repository, alice, bob, decoy], { commit: merged });
+
+      expectSignRefused(result, 'contributors-identified', '"Bob Builder <bob@home.example>"');
+    });
+
     it('10. bob’s commit in alice’s pull request under an address linked to no account, and a decoy account without access named like him approves after the merge', async () => {
       const { alice, repository } = acme();
       const bob = aUser('bob', { profile: { name: 'Robert', email: null } });

@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-IOQMCK3C.js";
+} from "./chunk-HKPU443G.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

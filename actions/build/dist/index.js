@@ -21,7 +21,7 @@ function buildStep(inputs2) {
 }
 async function runBuildStage(inputs2) {
   const subjects = await resolveSubjects(inputs2, inputs2.workspace);
-  const { signProvenance } = await import("./later-steps-UHKD6X47.js");
+  const { signProvenance } = await import("./later-steps-K5FSWUM3.js");
   return signProvenance(inputs2, subjects);
 }
 var SHOWN_SUBJECTS = 100;

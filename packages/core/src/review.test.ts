@@ -520,6 +520,14 @@ describe('evaluateReview knows who the people are', () => {
     const result = evaluateReview(evidence, RULES);
     expect(failed(result)).toEqual(['contributors-identified']);
     expect(check(result, 'contributors-identified').reason).toContain('"Bob Builder <bob@home.example>" of bbbbbbb');
+    // The same with bob's address: he removed it from his account and verified it, public, on mallory's. GitHub
+    // vouches that mallory's holder controls it, which is bob: it identifies nobody either.
+    const byEmail = structuredClone(evidence);
+    byEmail.profiles = [
+      { account: bob, name: 'Robert' },
+      { account: mallory, name: 'M', email: 'bob@home.example' },
+    ];
+    expect(failed(evaluateReview(byEmail, RULES))).toEqual(['contributors-identified']);
     // A reviewer with write access named so is that person as far as the rules can tell (a second account with write
     // access is the org's to prevent: docs/threat-model.md, row 99): then it is the co-author, never independent.
     const byWriter = structuredClone(evidence);

@@ -916,8 +916,9 @@ const GITHUB_SERVICE_EMAIL = 'noreply@github.com';
 /**
  * Everything known to tell one account: the e-mails and names (normalised) the evidence ties to it. A person matching
  * any of them may be the account (personIs: then a contributor, never independent). Whom they identify a person as
- * (identified) is narrower: names are whatever an account's holder typed, so they identify only for an account GitHub
- * linked to the change (`linked`: a commit's author or committer, the pull request's author) or one not known to lack
+ * (identified) is narrower: a profile's name is whatever its holder typed, and its public e-mail whatever address its
+ * holder verified (bob's, moved to a second account of his), so they identify only for an account GitHub linked to
+ * the change (`linked`: a commit's author or committer, the pull request's author) or one not known to lack
  * write access (a code reviewer's permission is in the evidence; an environment reviewer's is not); a decoy account
  * without access, named after a co-author on its profile and reviewing (after the merge will do),
  * would otherwise make that co-author "identified" as itself, and the real co-author's approval independent.
@@ -1099,9 +1100,9 @@ class People {
    * A git identity is identified when it is some account GitHub knows of, or GitHub's own service: an account GitHub
    * linked to it; a noreply address of the `ID+login` form (compared by id: in a co-author's trailer, which GitHub
    * links to nobody, any id; for a commit's author or committer, which GitHub links, only an account of the evidence's
-   * — an id GitHub did not link is no account's: anyone may write `999+nobody@users.noreply.github.com`); an e-mail of
-   * an account in the evidence (GitHub verifies those it links and those public on a profile); or a name of an account
-   * whose names identify (KnownIdentity: not a profile name of a reviewer without write access). A
+   * — an id GitHub did not link is no account's: anyone may write `999+nobody@users.noreply.github.com`); or an e-mail or
+   * a name of an account whose e-mails and names identify (KnownIdentity: not a profile's of a reviewer without write
+   * access — GitHub verifies a public e-mail, but only as its holder's, and bob may verify his on a second account). A
    * `login@users.noreply…` address GitHub linked to no account identifies nobody: its login may be someone's from
    * before a rename (freed and taken by an account that only has to appear in the evidence, a comment will do).
    */
@@ -1114,8 +1115,8 @@ class People {
     const name = normaliseName(person.name);
     return [...this.known.values()].some(
       (k) =>
-        (email !== '' && k.emails.has(email)) ||
-        (name !== '' && k.names.has(name) && (k.linked || !this.withoutWriteAccess(k.account))),
+        (k.linked || !this.withoutWriteAccess(k.account)) &&
+        ((email !== '' && k.emails.has(email)) || (name !== '' && k.names.has(name))),
     );
   }
 

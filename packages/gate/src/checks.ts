@@ -327,19 +327,22 @@ function deployApprovalCheck(
   // The deploy gate judges the approvals of its own run alone: an attested approval is another run's (a staging
   // deploy's, last week's), whatever environment it names. Offline (twokey verify), an attested one is judged.
   else if (!context.deployIdentity) {
-    // The deploy workflow is shared by an organisation's repositories: an approval counts only for a deploy of the
-    // repository the artifact was built in, as its predicate and its certificate both say.
+    // The deploy workflow is shared by an organisation's repositories: an approval counts only for a deploy run in
+    // the repository the artifact was built in, or in the deployment repository identities.deploy pins (as the live
+    // gate takes it: requesterUnknown), as its predicate and its certificate both say.
     const built = chain.provenance?.source.repositoryUrl;
+    const pinned = context.policy.identities.deploy?.sourceRepository;
+    const places = [built, pinned].filter((r): r is string => r !== undefined);
     const elsewhere: string[] = [];
     const attested = evidence.deployApprovals.filter((c) => {
       if (!c.qualified) return false;
       const ran = c.bundle.signer.extensions.sourceRepositoryURI;
       const named = c.qualified.predicate.repository.uri;
       const ours =
-        built !== undefined && sameRepositoryUri(named, built) && (ran === undefined || sameRepositoryUri(ran, built));
+        places.some((place) => sameRepositoryUri(named, place)) && (ran === undefined || sameRepositoryUri(ran, named));
       if (!ours) {
         elsewhere.push(
-          `${c.bundle.source} approves a deploy of ${named}, not of ${built ?? 'a repository the provenance names'}`,
+          `${c.bundle.source} approves a deploy of ${named}, not of ${built ?? 'a repository the provenance names'}${pinned ? ` nor one run in ${pinned}, which identities.deploy pins` : ''}`,
         );
         return false;
       }

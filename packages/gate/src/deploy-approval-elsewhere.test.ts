@@ -4,9 +4,17 @@
 // (she is its admin), calls the shared deploy workflow there on acme/app's genuine evidence, names a free second
 // account of hers (no access to the org) the environment's only reviewer, and it approves. Whoever administers the
 // repository a deploy runs in names its environments' reviewers: an approval there is anyone's that person chose.
-import { type DeployApprovalPredicate, parsePolicy } from '@twokey/core';
+import { DEPLOY_APPROVAL_PREDICATE_TYPE, type DeployApprovalPredicate, parsePolicy } from '@twokey/core';
 import { describe, expect, it } from 'vitest';
-import { ARTIFACT, honestBundles, ISSUER, NOW, POLICY_TEXT, signer } from '../../core/src/__fixtures__/bundles';
+import {
+  ARTIFACT,
+  dsseBundle,
+  honestBundles,
+  ISSUER,
+  NOW,
+  POLICY_TEXT,
+  signer,
+} from '../../core/src/__fixtures__/bundles';
 import { alice } from '../../core/src/__fixtures__/review-evidence';
 import { evaluateDeploy } from './evaluate';
 
@@ -80,5 +88,52 @@ describe('a deploy approval read from a repository the author administers', () =
 
   it('changes nothing when no approval is required (deploy.approvals.min 0)', () => {
     expect(deployApproval(deployIn('alice/sandbox', orgPolicy('', 0))).verdict).toBe('pass');
+  });
+});
+
+describe('an approval read in the pinned deployment repository, judged offline as live', () => {
+  it('counts in twokey verify as in the live gate, and one read elsewhere counts in neither', () => {
+    const pinned = orgPolicy('    source-repository: https://github.com/acme/ops\n');
+    const carol = { login: 'carol', id: 7, type: 'User' };
+    const attested = (repo: string) => {
+      const uri = `https://github.com/${repo}`;
+      const run = `${uri}/actions/runs/9/attempts/1`;
+      const predicate: DeployApprovalPredicate = {
+        ...approvalIn(repo),
+        run: { id: 9, attempt: 1, uri: run },
+        requesters: [{ login: 'erin', id: 5, type: 'User' }],
+        approvals: [{ user: carol, state: 'approved', comment: '', environments: ['production'] }],
+        profiles: [{ account: carol }],
+        readAt: new Date(NOW.getTime() - 60_000).toISOString(),
+      };
+      const by = signer(DEPLOY_SAN, {
+        sourceRepositoryURI: uri,
+        sourceRepositoryRef: 'refs/heads/main',
+        buildTrigger: 'workflow_dispatch',
+        runInvocationURI: run,
+      });
+      const statement = {
+        _type: 'https://in-toto.io/Statement/v1',
+        subject: [{ name: ARTIFACT.name, digest: { sha256: ARTIFACT.digest.hex } }],
+        predicateType: DEPLOY_APPROVAL_PREDICATE_TYPE,
+        predicate,
+      };
+      return evaluateDeploy({
+        policy: pinned,
+        binding: { repositories: ['acme/app'], from: 'the policy (deploy.repositories)' },
+        now: NOW,
+        environment: 'production',
+        artifacts: [ARTIFACT],
+        bundles: [
+          ...honestBundles(),
+          dsseBundle(statement, by, 'store/deploy-approval.json', [new Date(NOW.getTime() - 30_000)]),
+        ],
+      });
+    };
+    expect(deployApproval(attested('acme/ops')).verdict).toBe('pass');
+    const sandbox = deployApproval(attested('alice/sandbox'));
+    expect(sandbox.verdict).not.toBe('pass');
+    // Signed in alice/sandbox, it is no signature of the deploy identity the org pins to acme/ops at all.
+    expect(sandbox.reason).toContain('expected the deploy identity');
   });
 });

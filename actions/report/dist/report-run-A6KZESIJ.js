@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-QVP7M7ZO.js";
+} from "./chunk-V5HSV4MG.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,10 +20,10 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-UTF2MVBP.js";
+} from "./chunk-2DGPSDTQ.js";
 import {
   createGitHubClient
-} from "./chunk-USS7XZ27.js";
+} from "./chunk-55QTP3NQ.js";
 import "./chunk-IMKDBAEE.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";

@@ -36,7 +36,7 @@ import {
   resolveSigningEndpoints,
   reviewRulesLoosening,
   subjectSource
-} from "./chunk-RYGESPUP.js";
+} from "./chunk-OHKLVESL.js";
 import {
   require_dist,
   require_dist2,

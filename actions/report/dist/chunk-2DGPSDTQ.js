@@ -10,7 +10,7 @@ import {
   parsePolicy,
   parseRepositoryPolicy,
   policyRolesOf
-} from "./chunk-USS7XZ27.js";
+} from "./chunk-55QTP3NQ.js";
 import {
   CodedError
 } from "./chunk-IMKDBAEE.js";

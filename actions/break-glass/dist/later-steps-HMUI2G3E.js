@@ -8,7 +8,7 @@ import {
   describeError,
   renderSummary,
   resolveSigningEndpoints
-} from "./chunk-IOQMCK3C.js";
+} from "./chunk-HKPU443G.js";
 import {
   require_dist,
   require_dist2,
@@ -18142,9 +18142,9 @@ var People = class {
    * A git identity is identified when it is some account GitHub knows of, or GitHub's own service: an account GitHub
    * linked to it; a noreply address of the `ID+login` form (compared by id: in a co-author's trailer, which GitHub
    * links to nobody, any id; for a commit's author or committer, which GitHub links, only an account of the evidence's
-   * — an id GitHub did not link is no account's: anyone may write `999+nobody@users.noreply.github.com`); an e-mail of
-   * an account in the evidence (GitHub verifies those it links and those public on a profile); or a name of an account
-   * whose names identify (KnownIdentity: not a profile name of a reviewer without write access). A
+   * — an id GitHub did not link is no account's: anyone may write `999+nobody@users.noreply.github.com`); or an e-mail or
+   * a name of an account whose e-mails and names identify (KnownIdentity: not a profile's of a reviewer without write
+   * access — GitHub verifies a public e-mail, but only as its holder's, and bob may verify his on a second account). A
    * `login@users.noreply…` address GitHub linked to no account identifies nobody: its login may be someone's from
    * before a rename (freed and taken by an account that only has to appear in the evidence, a comment will do).
    */
@@ -18156,7 +18156,7 @@ var People = class {
     if (id !== void 0) return !linkable || this.known.has(Number(id));
     const name = normaliseName(person2.name);
     return [...this.known.values()].some(
-      (k) => email !== "" && k.emails.has(email) || name !== "" && k.names.has(name) && (k.linked || !this.withoutWriteAccess(k.account))
+      (k) => (k.linked || !this.withoutWriteAccess(k.account)) && (email !== "" && k.emails.has(email) || name !== "" && k.names.has(name))
     );
   }
   /**

@@ -19,7 +19,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-JI2SJJUH.js";
+} from "./chunk-2BJC24CC.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-ONOQ2OWK.js";
@@ -49,7 +49,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-UTF2MVBP.js";
+} from "./chunk-2DGPSDTQ.js";
 import {
   createGitHubClient,
   evaluateReview,
@@ -57,7 +57,7 @@ import {
   matchIdentity,
   parseDuration,
   reviewRulesLoosening
-} from "./chunk-USS7XZ27.js";
+} from "./chunk-55QTP3NQ.js";
 import {
   CodedError,
   renderSummary

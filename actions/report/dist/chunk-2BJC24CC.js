@@ -18,13 +18,13 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-UTF2MVBP.js";
+} from "./chunk-2DGPSDTQ.js";
 import {
   buildRunProblem,
   describeIdentityRule,
   evaluateReview,
   matchIdentity
-} from "./chunk-USS7XZ27.js";
+} from "./chunk-55QTP3NQ.js";
 import {
   CodedError,
   describeError

@@ -48,7 +48,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-JSKOI3FE.js";
+} from "./chunk-IXPIAKIU.js";
 import {
   CodedError,
   OidcTokenError,

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-UTF2MVBP.js";
+} from "./chunk-2DGPSDTQ.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";
