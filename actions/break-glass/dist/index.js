@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-HKPU443G.js";
+} from "./chunk-JWI2WZXM.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -17,6 +17,12 @@ describe('subject inputs', () => {
     expect(subjectSource({ ...none, subjectPath: 'dist/*' })).toBe('subject-path');
     expect(subjectSource({ ...none, subjectDigest: `sha256:${HEX}`, subjectName: 'a' })).toBe('subject-digest');
     expect(() => subjectSource(none)).toThrow(expect.objectContaining({ code: 'SUBJECT_INPUT_MISSING' }));
+    // Separators alone name no pattern: a usage error, never a build attesting no artifact.
+    for (const subjectPath of [',', ' , \n ,']) {
+      expect(() => subjectSource({ ...none, subjectPath })).toThrow(
+        expect.objectContaining({ code: 'SUBJECT_INPUT_MISSING' }),
+      );
+    }
     expect(() => subjectSource({ ...none, subjectPath: 'a', subjectChecksums: 'SUMS' })).toThrow(
       expect.objectContaining({ code: 'SUBJECT_INPUT_CONFLICT' }),
     );

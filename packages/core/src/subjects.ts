@@ -19,7 +19,8 @@ export type SubjectErrorCode =
   | 'SUBJECT_DIRECTORY'
   | 'SUBJECT_DIGEST_MISMATCH'
   | 'SUBJECT_NAME_INVALID'
-  | 'SUBJECT_LINK_DANGLING';
+  | 'SUBJECT_LINK_DANGLING'
+  | 'SUBJECT_LINK_OUTSIDE';
 
 export class SubjectError extends CodedError<SubjectErrorCode> {
   readonly kind = 'usage';
@@ -39,7 +40,8 @@ export type SubjectSource = 'subject-path' | 'subject-digest' | 'subject-checksu
 /** Which one of the three ways to name subjects was used; exactly one must be. */
 export function subjectSource(inputs: SubjectInputs): SubjectSource {
   const given: SubjectSource[] = [];
-  if (inputs.subjectPath.trim()) given.push('subject-path');
+  // Patterns, not text: `subject-path: ","` names nothing (a build would attest no artifact).
+  if (parseSubjectPatterns(inputs.subjectPath).length > 0) given.push('subject-path');
   if (inputs.subjectDigest.trim()) given.push('subject-digest');
   if (inputs.subjectChecksums.trim()) given.push('subject-checksums');
   if (given.length === 0) {
@@ -101,7 +103,16 @@ export function parseChecksums(text: string, source: string): Subject[] {
         `${source}: line ${index + 1}: expected "<sha256 or sha512 hex>  <name>" as sha256sum writes it, found ${JSON.stringify(line.length > 120 ? `${line.slice(0, 117)}...` : line)}`,
       );
     }
-    subjects.push({ name: match[2]!, digest: { [algorithm]: match[1]!.toLowerCase() } });
+    const name = match[2]!;
+    // A name a shell loop or a trimming reader would read as another (`app.tar.gz `, a control character): the file
+    // that ships would be one the list does not name.
+    if (name.trim() !== name || /\p{Cc}/u.test(name)) {
+      throw new SubjectError(
+        'CHECKSUMS_LINE_INVALID',
+        `${source}: line ${index + 1}: the name ${JSON.stringify(name)} begins or ends with blanks or holds a control character: rename the artifact`,
+      );
+    }
+    subjects.push({ name, digest: { [algorithm]: match[1]!.toLowerCase() } });
   });
   if (subjects.length === 0) {
     throw new SubjectError('NO_SUBJECT_MATCHED', `${source}: the checksums file lists no artifact`);

@@ -170,6 +170,51 @@ describe('what ships beside the subjects', () => {
     expect((await failure(checksums('ship/SUMS')))?.code).toBe('SUBJECT_NAME_INVALID');
   });
 
+  it('checks a listed name where sha256sum -c from the workspace finds it too, and refuses names a reader would trim', async () => {
+    rmSync(join(workspace, 'artifacts', 'payload'), { recursive: true });
+    const checksums = (file: string) =>
+      resolveSubjects({ subjectPath: '', subjectDigest: '', subjectName: '', subjectChecksums: file }, workspace);
+    // `sha256sum artifacts/* > artifacts/SHA256SUMS` from the workspace names artifacts/app.tar.gz: that file was
+    // never opened (twokey looked for artifacts/artifacts/app.tar.gz), so other bytes there shipped unjudged.
+    const listed = createHash('sha256').update('app 1.0 (reviewed)\n').digest('hex');
+    writeFileSync(join(workspace, 'artifacts', 'SHA256SUMS'), `${listed}  artifacts/app.tar.gz\n`);
+    const swapped = await failure(checksums('artifacts/SHA256SUMS'));
+    expect(swapped?.code).toBe('SUBJECT_DIGEST_MISMATCH');
+    expect(swapped?.message).toContain('artifacts/app.tar.gz is listed as sha256:');
+    writeFileSync(join(workspace, 'artifacts', 'app.tar.gz'), 'app 1.0 (reviewed)\n');
+    expect((await checksums('artifacts/SHA256SUMS')).map((s) => s.name)).toEqual(['artifacts/app.tar.gz']);
+    // `app.tar.gz ` (a trailing blank): `while read sum name` ships app.tar.gz, which the list does not name.
+    for (const name of ['app.tar.gz ', ' app.tar.gz', 'app\u0000.tar.gz', 'app\u007f.tar.gz']) {
+      writeFileSync(join(workspace, 'artifacts', 'SHA256SUMS'), `${listed}  ${name}\n`);
+      expect((await failure(checksums('artifacts/SHA256SUMS')))?.code, JSON.stringify(name)).toBe(
+        'CHECKSUMS_LINE_INVALID',
+      );
+    }
+  });
+
+  it('refuses a link to a file that is no subject (outside the artifacts, or absolute), and takes a relative link to one', async () => {
+    rmSync(join(workspace, 'artifacts', 'payload'), { recursive: true });
+    const outside = mkdtempSync(join(tmpdir(), 'twokey-subjects-outside-'));
+    try {
+      writeFileSync(join(outside, 'config.yml'), 'debug: true\n');
+      // A transport that keeps links (tar, rsync -l) ships the link, to resolve to whatever is there where it lands.
+      symlinkSync(join(outside, 'config.yml'), join(workspace, 'artifacts', 'config.yml'));
+      const error = await failure(resolve('artifacts/*'));
+      expect(error?.code).toBe('SUBJECT_LINK_OUTSIDE');
+      expect(error?.message).toContain('artifacts/config.yml is a link to');
+      rmSync(join(workspace, 'artifacts', 'config.yml'));
+      // An absolute link to a subject names that path, not the subject, where it lands.
+      symlinkSync(join(workspace, 'artifacts', 'app.tar.gz'), join(workspace, 'artifacts', 'app-latest.tar.gz'));
+      expect((await failure(resolve('artifacts/*')))?.code).toBe('SUBJECT_LINK_OUTSIDE');
+      rmSync(join(workspace, 'artifacts', 'app-latest.tar.gz'));
+      // A relative link to a subject lands beside it: the same judged bytes.
+      symlinkSync('app.tar.gz', join(workspace, 'artifacts', 'app-latest.tar.gz'));
+      expect((await resolve('artifacts/*')).map((s) => s.name).sort()).toEqual(['app-latest.tar.gz', 'app.tar.gz']);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   // Behind a link to a directory, the glob library's listing skips what it cannot read or takes for a loop (a link
   // whose target's name starts with another's: `a/more -> ab`), so `PATTERN/**` judged nothing there; the walk now goes
   // through links to directories, and every file it finds there must be a subject.

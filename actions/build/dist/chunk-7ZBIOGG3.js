@@ -2338,7 +2338,7 @@ var SubjectError = class extends CodedError {
 };
 function subjectSource(inputs) {
   const given = [];
-  if (inputs.subjectPath.trim()) given.push("subject-path");
+  if (parseSubjectPatterns(inputs.subjectPath).length > 0) given.push("subject-path");
   if (inputs.subjectDigest.trim()) given.push("subject-digest");
   if (inputs.subjectChecksums.trim()) given.push("subject-checksums");
   if (given.length === 0) {
@@ -2387,7 +2387,14 @@ function parseChecksums(text, source) {
         `${source}: line ${index + 1}: expected "<sha256 or sha512 hex>  <name>" as sha256sum writes it, found ${JSON.stringify(line.length > 120 ? `${line.slice(0, 117)}...` : line)}`
       );
     }
-    subjects.push({ name: match[2], digest: { [algorithm]: match[1].toLowerCase() } });
+    const name = match[2];
+    if (name.trim() !== name || new RegExp("\\p{Cc}", "u").test(name)) {
+      throw new SubjectError(
+        "CHECKSUMS_LINE_INVALID",
+        `${source}: line ${index + 1}: the name ${JSON.stringify(name)} begins or ends with blanks or holds a control character: rename the artifact`
+      );
+    }
+    subjects.push({ name, digest: { [algorithm]: match[1].toLowerCase() } });
   });
   if (subjects.length === 0) {
     throw new SubjectError("NO_SUBJECT_MATCHED", `${source}: the checksums file lists no artifact`);
@@ -2524,8 +2531,8 @@ var PUBLIC_GOOD_ENDPOINTS = {
 };
 
 // packages/sigstore/src/subject-files.ts
-import { lstatSync, readdirSync as readdirSync2, realpathSync as realpathSync2, statSync as statSync2 } from "node:fs";
-import { basename as basename2, dirname as dirname2, join, relative as relative2, resolve as resolve3 } from "node:path";
+import { lstatSync, readdirSync as readdirSync2, readlinkSync, realpathSync as realpathSync2, statSync as statSync2 } from "node:fs";
+import { basename as basename2, dirname as dirname2, isAbsolute as isAbsolute2, join, relative as relative2, resolve as resolve3 } from "node:path";
 
 // node_modules/.pnpm/tinyglobby@0.2.17/node_modules/tinyglobby/dist/index.mjs
 import { readdir as readdir2, readdirSync, realpath, realpathSync, stat as stat2, statSync } from "fs";
@@ -3490,9 +3497,13 @@ async function refuseUnjudgedFiles(patterns, files, options, workspace) {
 }
 function checkListedFiles(subjects, directory, workspace) {
   const found = /* @__PURE__ */ new Set();
-  for (const subject of subjects) {
-    if (subject.name === void 0) continue;
-    const file = resolve3(directory, subject.name);
+  const places = subjects.flatMap(
+    (subject) => subject.name === void 0 ? [] : [.../* @__PURE__ */ new Set([resolve3(directory, subject.name), resolve3(workspace, subject.name)])].map((file) => ({
+      subject,
+      file
+    }))
+  );
+  for (const { subject, file } of places) {
     let stat3;
     try {
       stat3 = statSync2(file);
@@ -3517,6 +3528,13 @@ function checkListedFiles(subjects, directory, workspace) {
   }
   refuseUnseenEntries(found, workspace);
 }
+function linksToJudgedFile(link, judged) {
+  try {
+    return !isAbsolute2(readlinkSync(link, "utf8")) && judged.has(realpathSync2(link));
+  } catch {
+    return false;
+  }
+}
 function isLinkItself(directory, real) {
   try {
     return real !== join(realpathSync2(dirname2(directory)), basename2(directory));
@@ -3530,6 +3548,13 @@ function refuseUnseenEntries(files, workspace) {
     (directory) => ({ directory, linked: false })
   );
   const seen = /* @__PURE__ */ new Map();
+  let judged;
+  const judgedFiles = () => {
+    judged ??= new Set(
+      [...files].filter((file) => !lstatSync(file).isSymbolicLink()).map((file) => realpathSync2(file))
+    );
+    return judged;
+  };
   let walked = 0;
   while (pending.length > 0) {
     const next = pending.pop();
@@ -3586,6 +3611,11 @@ function refuseUnseenEntries(files, workspace) {
         throw new SubjectError(
           "SUBJECT_UNREADABLE",
           `subject-path: ${relative2(workspace, path)} is neither a file nor a directory (a FIFO, a socket or a device): remove it`
+        );
+      } else if (entry.isSymbolicLink() && !linksToJudgedFile(path, judgedFiles())) {
+        throw new SubjectError(
+          "SUBJECT_LINK_OUTSIDE",
+          `subject-path: ${relative2(workspace, path)} is a link to ${JSON.stringify(readlinkSync(path, "utf8"))}, no file judged beside it: a transport that keeps links ships it, to resolve to whatever is there where it lands; make it a file, or a relative link to one of the subjects`
         );
       } else if (linked && !files.has(path)) {
         throw new SubjectError(

@@ -36,7 +36,7 @@ import {
   resolveSigningEndpoints,
   reviewRulesLoosening,
   subjectSource
-} from "./chunk-OHKLVESL.js";
+} from "./chunk-SLNVEG3P.js";
 import {
   require_dist,
   require_dist2,
@@ -14380,8 +14380,8 @@ function prehashedMessageBundleBuilder(sign) {
 }
 
 // packages/sigstore/src/subject-files.ts
-import { lstatSync as lstatSync2, readdirSync as readdirSync3, realpathSync as realpathSync2, statSync as statSync3 } from "node:fs";
-import { basename as basename3, dirname as dirname4, join as join3, relative as relative2, resolve as resolve5 } from "node:path";
+import { lstatSync as lstatSync2, readdirSync as readdirSync3, readlinkSync as readlinkSync2, realpathSync as realpathSync2, statSync as statSync3 } from "node:fs";
+import { basename as basename3, dirname as dirname4, isAbsolute as isAbsolute3, join as join3, relative as relative2, resolve as resolve5 } from "node:path";
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
   switch (subjectSource(inputs)) {
@@ -14432,9 +14432,13 @@ async function refuseUnjudgedFiles(patterns, files, options, workspace) {
 }
 function checkListedFiles(subjects, directory, workspace) {
   const found = /* @__PURE__ */ new Set();
-  for (const subject of subjects) {
-    if (subject.name === void 0) continue;
-    const file = resolve5(directory, subject.name);
+  const places = subjects.flatMap(
+    (subject) => subject.name === void 0 ? [] : [.../* @__PURE__ */ new Set([resolve5(directory, subject.name), resolve5(workspace, subject.name)])].map((file) => ({
+      subject,
+      file
+    }))
+  );
+  for (const { subject, file } of places) {
     let stat2;
     try {
       stat2 = statSync3(file);
@@ -14459,6 +14463,13 @@ function checkListedFiles(subjects, directory, workspace) {
   }
   refuseUnseenEntries(found, workspace);
 }
+function linksToJudgedFile(link, judged) {
+  try {
+    return !isAbsolute3(readlinkSync2(link, "utf8")) && judged.has(realpathSync2(link));
+  } catch {
+    return false;
+  }
+}
 function isLinkItself(directory, real) {
   try {
     return real !== join3(realpathSync2(dirname4(directory)), basename3(directory));
@@ -14472,6 +14483,13 @@ function refuseUnseenEntries(files, workspace) {
     (directory) => ({ directory, linked: false })
   );
   const seen = /* @__PURE__ */ new Map();
+  let judged;
+  const judgedFiles = () => {
+    judged ??= new Set(
+      [...files].filter((file) => !lstatSync2(file).isSymbolicLink()).map((file) => realpathSync2(file))
+    );
+    return judged;
+  };
   let walked = 0;
   while (pending.length > 0) {
     const next = pending.pop();
@@ -14528,6 +14546,11 @@ function refuseUnseenEntries(files, workspace) {
         throw new SubjectError(
           "SUBJECT_UNREADABLE",
           `subject-path: ${relative2(workspace, path)} is neither a file nor a directory (a FIFO, a socket or a device): remove it`
+        );
+      } else if (entry.isSymbolicLink() && !linksToJudgedFile(path, judgedFiles())) {
+        throw new SubjectError(
+          "SUBJECT_LINK_OUTSIDE",
+          `subject-path: ${relative2(workspace, path)} is a link to ${JSON.stringify(readlinkSync2(path, "utf8"))}, no file judged beside it: a transport that keeps links ships it, to resolve to whatever is there where it lands; make it a file, or a relative link to one of the subjects`
         );
       } else if (linked && !files.has(path)) {
         throw new SubjectError(
@@ -16525,7 +16548,7 @@ async function signProvenance(inputs, subjects) {
 }
 
 // packages/github/src/sign-decide.ts
-import { isAbsolute as isAbsolute3, relative as relative3 } from "node:path";
+import { isAbsolute as isAbsolute4, relative as relative3 } from "node:path";
 
 // packages/github/src/artifacts.ts
 async function resolveArtifacts(inputs, workspace) {
@@ -16891,7 +16914,7 @@ function verifyProvenance(verifier, build2, patterns, workspace) {
   const identity = expectedIdentity(build2);
   return bundlePaths(patterns, workspace).map((path) => {
     const inside = relative3(workspace, path);
-    const source = inside.startsWith("..") || isAbsolute3(inside) ? path : inside;
+    const source = inside.startsWith("..") || isAbsolute4(inside) ? path : inside;
     try {
       return { source, verified: { ...verifier.verify(readBundleFile(path), { identity }), source } };
     } catch (error) {

@@ -680,7 +680,7 @@ var SubjectError = class extends CodedError {
 };
 function subjectSource(inputs) {
   const given = [];
-  if (inputs.subjectPath.trim()) given.push("subject-path");
+  if (parseSubjectPatterns(inputs.subjectPath).length > 0) given.push("subject-path");
   if (inputs.subjectDigest.trim()) given.push("subject-digest");
   if (inputs.subjectChecksums.trim()) given.push("subject-checksums");
   if (given.length === 0) {
@@ -729,7 +729,14 @@ function parseChecksums(text, source) {
         `${source}: line ${index + 1}: expected "<sha256 or sha512 hex>  <name>" as sha256sum writes it, found ${JSON.stringify(line.length > 120 ? `${line.slice(0, 117)}...` : line)}`
       );
     }
-    subjects.push({ name: match[2], digest: { [algorithm]: match[1].toLowerCase() } });
+    const name = match[2];
+    if (name.trim() !== name || new RegExp("\\p{Cc}", "u").test(name)) {
+      throw new SubjectError(
+        "CHECKSUMS_LINE_INVALID",
+        `${source}: line ${index + 1}: the name ${JSON.stringify(name)} begins or ends with blanks or holds a control character: rename the artifact`
+      );
+    }
+    subjects.push({ name, digest: { [algorithm]: match[1].toLowerCase() } });
   });
   if (subjects.length === 0) {
     throw new SubjectError("NO_SUBJECT_MATCHED", `${source}: the checksums file lists no artifact`);
@@ -894,8 +901,8 @@ function prehashedMessageBundleBuilder(sign) {
 }
 
 // packages/sigstore/src/subject-files.ts
-import { lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
   switch (subjectSource(inputs)) {
@@ -946,9 +953,13 @@ async function refuseUnjudgedFiles(patterns, files, options, workspace) {
 }
 function checkListedFiles(subjects, directory, workspace) {
   const found = /* @__PURE__ */ new Set();
-  for (const subject of subjects) {
-    if (subject.name === void 0) continue;
-    const file = resolve(directory, subject.name);
+  const places = subjects.flatMap(
+    (subject) => subject.name === void 0 ? [] : [.../* @__PURE__ */ new Set([resolve(directory, subject.name), resolve(workspace, subject.name)])].map((file) => ({
+      subject,
+      file
+    }))
+  );
+  for (const { subject, file } of places) {
     let stat;
     try {
       stat = statSync(file);
@@ -973,6 +984,13 @@ function checkListedFiles(subjects, directory, workspace) {
   }
   refuseUnseenEntries(found, workspace);
 }
+function linksToJudgedFile(link, judged) {
+  try {
+    return !isAbsolute(readlinkSync(link, "utf8")) && judged.has(realpathSync(link));
+  } catch {
+    return false;
+  }
+}
 function isLinkItself(directory, real) {
   try {
     return real !== join(realpathSync(dirname(directory)), basename(directory));
@@ -986,6 +1004,13 @@ function refuseUnseenEntries(files, workspace) {
     (directory) => ({ directory, linked: false })
   );
   const seen = /* @__PURE__ */ new Map();
+  let judged;
+  const judgedFiles = () => {
+    judged ??= new Set(
+      [...files].filter((file) => !lstatSync(file).isSymbolicLink()).map((file) => realpathSync(file))
+    );
+    return judged;
+  };
   let walked = 0;
   while (pending.length > 0) {
     const next = pending.pop();
@@ -1042,6 +1067,11 @@ function refuseUnseenEntries(files, workspace) {
         throw new SubjectError(
           "SUBJECT_UNREADABLE",
           `subject-path: ${relative(workspace, path)} is neither a file nor a directory (a FIFO, a socket or a device): remove it`
+        );
+      } else if (entry.isSymbolicLink() && !linksToJudgedFile(path, judgedFiles())) {
+        throw new SubjectError(
+          "SUBJECT_LINK_OUTSIDE",
+          `subject-path: ${relative(workspace, path)} is a link to ${JSON.stringify(readlinkSync(path, "utf8"))}, no file judged beside it: a transport that keeps links ships it, to resolve to whatever is there where it lands; make it a file, or a relative link to one of the subjects`
         );
       } else if (linked && !files.has(path)) {
         throw new SubjectError(

@@ -19,7 +19,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-2BJC24CC.js";
+} from "./chunk-CLAIZQWM.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-ONOQ2OWK.js";

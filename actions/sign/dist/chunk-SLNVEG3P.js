@@ -19677,7 +19677,7 @@ var SubjectError = class extends CodedError {
 };
 function subjectSource(inputs) {
   const given = [];
-  if (inputs.subjectPath.trim()) given.push("subject-path");
+  if (parseSubjectPatterns(inputs.subjectPath).length > 0) given.push("subject-path");
   if (inputs.subjectDigest.trim()) given.push("subject-digest");
   if (inputs.subjectChecksums.trim()) given.push("subject-checksums");
   if (given.length === 0) {
@@ -19726,7 +19726,14 @@ function parseChecksums(text, source) {
         `${source}: line ${index + 1}: expected "<sha256 or sha512 hex>  <name>" as sha256sum writes it, found ${JSON.stringify(line.length > 120 ? `${line.slice(0, 117)}...` : line)}`
       );
     }
-    subjects.push({ name: match[2], digest: { [algorithm]: match[1].toLowerCase() } });
+    const name = match[2];
+    if (name.trim() !== name || new RegExp("\\p{Cc}", "u").test(name)) {
+      throw new SubjectError(
+        "CHECKSUMS_LINE_INVALID",
+        `${source}: line ${index + 1}: the name ${JSON.stringify(name)} begins or ends with blanks or holds a control character: rename the artifact`
+      );
+    }
+    subjects.push({ name, digest: { [algorithm]: match[1].toLowerCase() } });
   });
   if (subjects.length === 0) {
     throw new SubjectError("NO_SUBJECT_MATCHED", `${source}: the checksums file lists no artifact`);
@@ -20100,7 +20107,7 @@ var GITHUB_RETRY_DELAY_MS = 250;
 async function runSignStage(inputs) {
   const policy = readPolicyFiles(inputs.policy, inputs.repositoryPolicy, inputs.workspace);
   const patterns = provenancePatterns(inputs);
-  const { signUnderPolicy } = await import("./later-steps-GGCQWZXK.js");
+  const { signUnderPolicy } = await import("./later-steps-YEHYKV62.js");
   return signUnderPolicy(inputs, policy, patterns);
 }
 function provenancePatterns(inputs) {

@@ -48,7 +48,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-IXPIAKIU.js";
+} from "./chunk-R7JPLCCV.js";
 import {
   CodedError,
   OidcTokenError,
