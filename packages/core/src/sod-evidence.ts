@@ -145,7 +145,8 @@ export class EvidenceLedger {
    * store gives back in other bytes), each to the sha256 of the bytes that were read.
    */
   readonly digestAliases = new Map<string, string>();
-  private readonly seen = new Set<string>();
+  /** Each signed event counted, by its evidence key, to the sha256 of the copy kept ('' when it had none). */
+  private readonly seen = new Map<string, string>();
   private readonly repositories?: Set<string>;
   private readonly owner?: string;
 
@@ -199,11 +200,17 @@ export class EvidenceLedger {
       }
     }
     const key = bundle.evidenceKey ?? `file:${bundle.sha256 ?? bundle.source}`;
-    if (this.seen.has(key)) {
+    const kept = this.seen.get(key);
+    if (kept !== undefined) {
       this.counts.duplicates += 1;
+      // The same signed event in other bytes (re-encoded, `jq . bundle.json`): a record resting on these bytes rests
+      // on the fact kept, whichever copy was read first — else a copy sorted first hid the original's links (M7).
+      if (bundle.sha256 && kept !== '' && bundle.sha256 !== kept && !this.digestAliases.has(bundle.sha256)) {
+        this.digestAliases.set(bundle.sha256, kept);
+      }
       return;
     }
-    this.seen.add(key);
+    this.seen.set(key, bundle.sha256 ?? '');
     const evidence = link(bundle.source, bundle.sha256);
     const finding = (kind: AuditFindingKind, reason: string) => this.findings.push({ kind, evidence, reason });
     const roles = policyRolesOf(bundle.signer, this.policy);

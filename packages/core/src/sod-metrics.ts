@@ -1080,8 +1080,9 @@ function deployOutcome(
 }
 
 /** A deploy run and an environment, as one key. */
+/** A run's deploys to one environment, as a key: environments without case (row 200), as GitHub names them. */
 function runEnvironment(runId: string, environment: string): string {
-  return `${runId}\n${environment}`;
+  return `${runId}\n${environmentKey(environment)}`;
 }
 
 /** The deployment's latest final status: success, or failure (`failure`, `error`); none yet: pending. */

@@ -9245,7 +9245,8 @@ var EvidenceLedger = class {
    * store gives back in other bytes), each to the sha256 of the bytes that were read.
    */
   digestAliases = /* @__PURE__ */ new Map();
-  seen = /* @__PURE__ */ new Set();
+  /** Each signed event counted, by its evidence key, to the sha256 of the copy kept ('' when it had none). */
+  seen = /* @__PURE__ */ new Map();
   repositories;
   owner;
   /** A file found beside the bundles that is no bundle (NOT_A_BUNDLE): named nowhere, counted as skipped. */
@@ -9283,11 +9284,15 @@ var EvidenceLedger = class {
       }
     }
     const key = bundle.evidenceKey ?? `file:${bundle.sha256 ?? bundle.source}`;
-    if (this.seen.has(key)) {
+    const kept = this.seen.get(key);
+    if (kept !== void 0) {
       this.counts.duplicates += 1;
+      if (bundle.sha256 && kept !== "" && bundle.sha256 !== kept && !this.digestAliases.has(bundle.sha256)) {
+        this.digestAliases.set(bundle.sha256, kept);
+      }
       return;
     }
-    this.seen.add(key);
+    this.seen.set(key, bundle.sha256 ?? "");
     const evidence = link(bundle.source, bundle.sha256);
     const finding = (kind, reason) => this.findings.push({ kind, evidence, reason });
     const roles = policyRolesOf(bundle.signer, this.policy);
@@ -10145,7 +10150,7 @@ function deployOutcome(decisions, deployments, noDeployIdentity) {
 }
 function runEnvironment(runId, environment) {
   return `${runId}
-${environment}`;
+${environmentKey(environment)}`;
 }
 function outcomeOf(deployment) {
   const final = deployment.statuses.filter((s) => s.state === "success" || s.state === "failure" || s.state === "error").sort((a, b) => compare(a.createdAt, b.createdAt)).at(-1);

@@ -18,7 +18,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-2DGPSDTQ.js";
+} from "./chunk-ENNGVUQ7.js";
 import {
   buildRunProblem,
   describeIdentityRule,

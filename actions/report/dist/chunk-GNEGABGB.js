@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-2DGPSDTQ.js";
+} from "./chunk-ENNGVUQ7.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

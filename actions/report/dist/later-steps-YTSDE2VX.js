@@ -19,7 +19,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-CLAIZQWM.js";
+} from "./chunk-XGBTF5S4.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-ONOQ2OWK.js";
@@ -49,7 +49,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-2DGPSDTQ.js";
+} from "./chunk-ENNGVUQ7.js";
 import {
   createGitHubClient,
   evaluateReview,

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-V5HSV4MG.js";
+} from "./chunk-GNEGABGB.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,7 +20,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-2DGPSDTQ.js";
+} from "./chunk-ENNGVUQ7.js";
 import {
   createGitHubClient
 } from "./chunk-55QTP3NQ.js";

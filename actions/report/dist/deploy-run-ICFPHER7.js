@@ -17,7 +17,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-CLAIZQWM.js";
+} from "./chunk-XGBTF5S4.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-ONOQ2OWK.js";
@@ -25,7 +25,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-V5HSV4MG.js";
+} from "./chunk-GNEGABGB.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -60,7 +60,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-2DGPSDTQ.js";
+} from "./chunk-ENNGVUQ7.js";
 import {
   buildRunProblem,
   changeContributions,
