@@ -1349,23 +1349,32 @@ export function monthOf(time: string): string {
   return new Date(time).toISOString().slice(0, 7);
 }
 
+/** The most months a report lists (a century). */
+const MAX_MONTHS = 1200;
+
 /** Every month from the earliest time's to the latest's, in order. */
-function monthsOf(times: readonly string[]): string[] {
-  const months = times.map(monthOf).sort();
+export function monthsOf(times: readonly string[]): string[] {
+  // Months of four-digit years only (a time past 9999 is `+010000-…`, which sorted first and never ended the walk),
+  // and at most MAX_MONTHS of them from the earliest.
+  const months = times
+    .map(monthOf)
+    .filter((m) => /^\d{4}-\d{2}$/.test(m))
+    .sort();
   if (months.length === 0) return [];
   const out: string[] = [];
   let [year, month] = months[0]!.split('-').map(Number) as [number, number];
   const last = months.at(-1)!;
-  for (;;) {
-    const key = `${year}-${String(month).padStart(2, '0')}`;
+  while (out.length < MAX_MONTHS) {
+    const key = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}`;
     out.push(key);
-    if (key >= last) return out;
+    if (key >= last) break;
     month += 1;
     if (month > 12) {
       month = 1;
       year += 1;
     }
   }
+  return out;
 }
 
 /** Median and 90th percentile by nearest rank (the value at rank ⌈p·n⌉ of the sorted list). */

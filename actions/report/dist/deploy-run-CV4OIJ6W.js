@@ -17,7 +17,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-XGBTF5S4.js";
+} from "./chunk-YJ6JE4AW.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-ONOQ2OWK.js";
@@ -25,7 +25,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-GNEGABGB.js";
+} from "./chunk-AYITYL2Z.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -60,7 +60,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-ENNGVUQ7.js";
+} from "./chunk-PXRMSESE.js";
 import {
   buildRunProblem,
   changeContributions,

@@ -18,7 +18,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-ENNGVUQ7.js";
+} from "./chunk-PXRMSESE.js";
 import {
   buildRunProblem,
   describeIdentityRule,

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-ENNGVUQ7.js";
+} from "./chunk-PXRMSESE.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

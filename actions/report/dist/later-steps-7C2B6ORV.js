@@ -19,7 +19,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-XGBTF5S4.js";
+} from "./chunk-YJ6JE4AW.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-ONOQ2OWK.js";
@@ -49,7 +49,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-ENNGVUQ7.js";
+} from "./chunk-PXRMSESE.js";
 import {
   createGitHubClient,
   evaluateReview,

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-GNEGABGB.js";
+} from "./chunk-AYITYL2Z.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,7 +20,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-ENNGVUQ7.js";
+} from "./chunk-PXRMSESE.js";
 import {
   createGitHubClient
 } from "./chunk-55QTP3NQ.js";

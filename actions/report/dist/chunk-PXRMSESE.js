@@ -10353,22 +10353,24 @@ function deployLink(d) {
 function monthOf(time) {
   return new Date(time).toISOString().slice(0, 7);
 }
+var MAX_MONTHS = 1200;
 function monthsOf(times2) {
-  const months = times2.map(monthOf).sort();
+  const months = times2.map(monthOf).filter((m) => /^\d{4}-\d{2}$/.test(m)).sort();
   if (months.length === 0) return [];
   const out = [];
   let [year, month] = months[0].split("-").map(Number);
   const last = months.at(-1);
-  for (; ; ) {
-    const key = `${year}-${String(month).padStart(2, "0")}`;
+  while (out.length < MAX_MONTHS) {
+    const key = `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}`;
     out.push(key);
-    if (key >= last) return out;
+    if (key >= last) break;
     month += 1;
     if (month > 12) {
       month = 1;
       year += 1;
     }
   }
+  return out;
 }
 function latencyStats(seconds) {
   const sorted = [...seconds].sort((a, b) => a - b);

@@ -1,0 +1,22 @@
+// The months a report lists (M8 counts break-glasses per month): from the earliest time's month to the latest's. A
+// time past year 9999 (`+010000-…` as toISOString spells it) sorted first as text and never ended the walk: a report
+// that hung. Only the policy's identities sign the times it is given, but a report never loops on its input.
+import { describe, expect, it } from 'vitest';
+import { monthsOf } from './sod-metrics';
+
+describe('monthsOf', () => {
+  it('lists every month from the earliest to the latest, across a year', () => {
+    expect(monthsOf(['2026-11-20T10:00:00Z', '2027-02-01T00:00:00Z', '2026-12-31T23:59:59Z'])).toEqual([
+      '2026-11',
+      '2026-12',
+      '2027-01',
+      '2027-02',
+    ]);
+    expect(monthsOf([])).toEqual([]);
+  });
+
+  it('ends on a time past year 9999, and lists at most a century', () => {
+    expect(monthsOf(['+010000-01-01T00:00:00.000Z', '2026-03-02T00:00:00Z'])).toEqual(['2026-03']);
+    expect(monthsOf(['0001-01-01T00:00:00Z', '2026-03-02T00:00:00Z'])).toHaveLength(1200);
+  });
+});
