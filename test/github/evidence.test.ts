@@ -236,28 +236,43 @@ describe('commits, authors and co-authors', () => {
     ]);
   });
 
-  it('reads the forms git reads as a trailer, and more: spaces before the colon, continued values, several people, CRLF', () => {
+  it('reads the forms git reads as a trailer: spaces before the colon, a continued value, CRLF and U+2028 lines', () => {
     const message = [
       'Pair on the cache',
       '',
       'Co-authored-by : Bob Builder <bob@example.com>',
       'Co-authored-by: Carol',
       ' <carol@example.com>',
-      'Co-authored-by: Dave <dave@example.com> (pairing, Tuesday)',
-      'Co-authored-by: Erin <erin@example.com>, Frank <frank@example.com>',
       'Co-authored-by:\tGina <gina@example.com>\r',
+      'Co-authored-by: Smith, Dave <dave.smith@corp.example>',
       'Signed-off-by: Alice <alice@example.com>',
       '    Co-authored-by  is not a key here <not-a-trailer>',
     ].join('\n');
-
-    expect(coAuthorsOf(message)).toEqual([
+    expect(coAuthorsOf(`${message}\u2028Co-authored-by: Erin <erin@example.com>`)).toEqual([
       { name: 'Bob Builder', email: 'bob@example.com' },
       { name: 'Carol', email: 'carol@example.com' },
-      { name: 'Dave', email: 'dave@example.com' },
-      { name: 'Erin', email: 'erin@example.com' },
-      { name: 'Frank', email: 'frank@example.com' },
       { name: 'Gina', email: 'gina@example.com' },
+      // A name written "Last, First" is the whole name (it identifies by the name its holder wrote).
+      { name: 'Smith, Dave', email: 'dave.smith@corp.example' },
+      { name: 'Erin', email: 'erin@example.com' },
     ]);
+  });
+
+  it('reads no co-author from prose: an address must end the value, as GitHub reads it', () => {
+    const message = [
+      'Co-authored-by: read as git reads a trailer, every Name <email> of a value',
+      'Co-authored-by: lines may now carry <br> tags',
+      'Co-authored-by: Dave <dave@example.com> (pairing, Tuesday)',
+    ].join('\n');
+    expect(coAuthorsOf(message)).toEqual([]);
+  });
+
+  it('reads a long value in time linear in it (a hang guard, not a benchmark)', () => {
+    for (const value of [' '.repeat(200_000), 'a'.repeat(200_000), `${'<a'.repeat(50_000)}> x`, '\t <'.repeat(60_000)]) {
+      const started = performance.now();
+      expect(coAuthorsOf(`Co-authored-by: ${value}`)).toEqual([]);
+      expect(performance.now() - started).toBeLessThan(2000);
+    }
   });
 
   it('leaves a gap when the pull request has more commits than the API lists (250)', async () => {

@@ -1349,30 +1349,24 @@ export function monthOf(time: string): string {
   return new Date(time).toISOString().slice(0, 7);
 }
 
-/** The most months a report lists (a century). */
+/** The most months a report lists (a century): the latest ones. */
 const MAX_MONTHS = 1200;
 
-/** Every month from the earliest time's to the latest's, in order. */
+/** Every month from the earliest time's to the latest's, in order; of four-digit years, the latest MAX_MONTHS. */
 export function monthsOf(times: readonly string[]): string[] {
-  // Months of four-digit years only (a time past 9999 is `+010000-…`, which sorted first and never ended the walk),
-  // and at most MAX_MONTHS of them from the earliest.
-  const months = times
+  // A time past 9999 is `+010000-…`: it sorted first as text and never ended the walk. A window opened a century ago
+  // must not list only its first century either (M8's busiest month would be one without a fact): counted back from
+  // the latest month.
+  const indices = times
     .map(monthOf)
     .filter((m) => /^\d{4}-\d{2}$/.test(m))
-    .sort();
-  if (months.length === 0) return [];
+    .map((m) => Number(m.slice(0, 4)) * 12 + Number(m.slice(5, 7)) - 1);
+  if (indices.length === 0) return [];
+  const last = Math.max(...indices);
+  const first = Math.max(Math.min(...indices), last - MAX_MONTHS + 1);
   const out: string[] = [];
-  let [year, month] = months[0]!.split('-').map(Number) as [number, number];
-  const last = months.at(-1)!;
-  while (out.length < MAX_MONTHS) {
-    const key = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}`;
-    out.push(key);
-    if (key >= last) break;
-    month += 1;
-    if (month > 12) {
-      month = 1;
-      year += 1;
-    }
+  for (let index = first; index <= last; index += 1) {
+    out.push(`${String(Math.floor(index / 12)).padStart(4, '0')}-${String((index % 12) + 1).padStart(2, '0')}`);
   }
   return out;
 }

@@ -19,8 +19,7 @@ export type SubjectErrorCode =
   | 'SUBJECT_DIRECTORY'
   | 'SUBJECT_DIGEST_MISMATCH'
   | 'SUBJECT_NAME_INVALID'
-  | 'SUBJECT_LINK_DANGLING'
-  | 'SUBJECT_LINK_OUTSIDE';
+  | 'SUBJECT_LINK_DANGLING';
 
 export class SubjectError extends CodedError<SubjectErrorCode> {
   readonly kind = 'usage';
@@ -110,6 +109,14 @@ export function parseChecksums(text: string, source: string): Subject[] {
       throw new SubjectError(
         'CHECKSUMS_LINE_INVALID',
         `${source}: line ${index + 1}: the name ${JSON.stringify(name)} begins or ends with blanks or holds a control character: rename the artifact`,
+      );
+    }
+    // `sub/../app.tar.gz`: twokey would read it as app.tar.gz, the kernel (sha256sum -c, cp, scp) through whatever
+    // `sub` links to.
+    if (name.split('/').includes('..')) {
+      throw new SubjectError(
+        'CHECKSUMS_LINE_INVALID',
+        `${source}: line ${index + 1}: the name ${JSON.stringify(name)} has a ".." component, which a link on the way makes another file: list the artifact by its own path`,
       );
     }
     subjects.push({ name, digest: { [algorithm]: match[1]!.toLowerCase() } });

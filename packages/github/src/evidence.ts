@@ -703,34 +703,44 @@ function pullRequestCommitOf(commit: CommitFacts): PullRequestCommit {
 }
 
 // Any line of the message, not only the final trailer block: more co-authors can only mean fewer independent reviewers.
-// As git reads a trailer (`git interpret-trailers --parse`), and more: the key in any case, spaces before the colon
-// (`Co-authored-by : Bob <b@x>`), a value continued on the next lines (each starting with a space or a tab), and text
-// after the address; and every `Name <email>` in the value, not only the last (`Bob <b@x>, Carol <c@x>`).
-const CO_AUTHORED_BY = /^[ \t]*co-authored-by[ \t]*:(.*)$/i;
+// The key in any case, spaces before the colon as git allows (`Co-authored-by : Bob <b@x>`), a value continued on the
+// next lines (each starting with a space or a tab), and the value a name and an address at its end, as GitHub reads
+// it (text after the address, or two people on one line, is no co-author GitHub credits either: row 102). Read by
+// hand, in time linear in the message: a regular expression over a long value of blanks backtracked for hours.
+const CO_AUTHORED_BY = /^[ \t]*co-authored-by[ \t]*:/i;
 const CONTINUATION = /^[ \t]+\S/;
-const PERSON = /([^<>,]*?)[ \t]*<([^<>\s]+)>/g;
+/** The lines of a message: git's, and the other line terminators JavaScript's `^` knew (U+2028, U+2029). */
+const LINES = /\r\n|[\r\n\u2028\u2029]/;
 
 /** The `Co-authored-by: Name <email>` trailers of a commit message, once per email. */
 export function coAuthorsOf(message: string): { name: string; email: string }[] {
   const seen = new Set<string>();
   const coAuthors: { name: string; email: string }[] = [];
-  const lines = message.split(/\r\n|\r|\n/);
+  const lines = message.split(LINES);
   for (let i = 0; i < lines.length; i += 1) {
-    const trailer = CO_AUTHORED_BY.exec(lines[i]!);
-    if (!trailer) continue;
-    let value = trailer[1]!;
+    const key = CO_AUTHORED_BY.exec(lines[i]!);
+    if (!key) continue;
+    let value = lines[i]!.slice(key[0].length);
     while (i + 1 < lines.length && CONTINUATION.test(lines[i + 1]!) && !CO_AUTHORED_BY.test(lines[i + 1]!)) {
       i += 1;
       value += ` ${lines[i]!.trim()}`;
     }
-    for (const [, name, email] of value.matchAll(PERSON)) {
-      const key = email!.toLowerCase();
-      if (seen.has(key)) continue;
-      seen.add(key);
-      coAuthors.push({ name: name!.trim(), email: email! });
-    }
+    const person = personOfTrailer(value);
+    if (!person || seen.has(person.email.toLowerCase())) continue;
+    seen.add(person.email.toLowerCase());
+    coAuthors.push(person);
   }
   return coAuthors;
+}
+
+/** `Name <email>` at the end of a trailer's value (blanks around it), or nothing. */
+function personOfTrailer(value: string): { name: string; email: string } | undefined {
+  const trimmed = value.replace(/^[ \t]+/, '').replace(/[ \t]+$/, '');
+  if (!trimmed.endsWith('>')) return undefined;
+  const open = trimmed.lastIndexOf('<');
+  const email = trimmed.slice(open + 1, -1);
+  if (open === -1 || email === '' || /[<>\s]/.test(email)) return undefined;
+  return { name: trimmed.slice(0, open).replace(/[ \t]+$/, ''), email };
 }
 
 /** The merge method, read from the merge commit's shape (see the header); `{ unknown }` says why it cannot be told. */

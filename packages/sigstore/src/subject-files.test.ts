@@ -184,34 +184,11 @@ describe('what ships beside the subjects', () => {
     writeFileSync(join(workspace, 'artifacts', 'app.tar.gz'), 'app 1.0 (reviewed)\n');
     expect((await checksums('artifacts/SHA256SUMS')).map((s) => s.name)).toEqual(['artifacts/app.tar.gz']);
     // `app.tar.gz ` (a trailing blank): `while read sum name` ships app.tar.gz, which the list does not name.
-    for (const name of ['app.tar.gz ', ' app.tar.gz', 'app\u0000.tar.gz', 'app\u007f.tar.gz']) {
+    for (const name of ['app.tar.gz ', ' app.tar.gz', 'app\u0000.tar.gz', 'app\u007f.tar.gz', 'sub/../app.tar.gz']) {
       writeFileSync(join(workspace, 'artifacts', 'SHA256SUMS'), `${listed}  ${name}\n`);
       expect((await failure(checksums('artifacts/SHA256SUMS')))?.code, JSON.stringify(name)).toBe(
         'CHECKSUMS_LINE_INVALID',
       );
-    }
-  });
-
-  it('refuses a link to a file that is no subject (outside the artifacts, or absolute), and takes a relative link to one', async () => {
-    rmSync(join(workspace, 'artifacts', 'payload'), { recursive: true });
-    const outside = mkdtempSync(join(tmpdir(), 'twokey-subjects-outside-'));
-    try {
-      writeFileSync(join(outside, 'config.yml'), 'debug: true\n');
-      // A transport that keeps links (tar, rsync -l) ships the link, to resolve to whatever is there where it lands.
-      symlinkSync(join(outside, 'config.yml'), join(workspace, 'artifacts', 'config.yml'));
-      const error = await failure(resolve('artifacts/*'));
-      expect(error?.code).toBe('SUBJECT_LINK_OUTSIDE');
-      expect(error?.message).toContain('artifacts/config.yml is a link to');
-      rmSync(join(workspace, 'artifacts', 'config.yml'));
-      // An absolute link to a subject names that path, not the subject, where it lands.
-      symlinkSync(join(workspace, 'artifacts', 'app.tar.gz'), join(workspace, 'artifacts', 'app-latest.tar.gz'));
-      expect((await failure(resolve('artifacts/*')))?.code).toBe('SUBJECT_LINK_OUTSIDE');
-      rmSync(join(workspace, 'artifacts', 'app-latest.tar.gz'));
-      // A relative link to a subject lands beside it: the same judged bytes.
-      symlinkSync('app.tar.gz', join(workspace, 'artifacts', 'app-latest.tar.gz'));
-      expect((await resolve('artifacts/*')).map((s) => s.name).sort()).toEqual(['app-latest.tar.gz', 'app.tar.gz']);
-    } finally {
-      rmSync(outside, { recursive: true, force: true });
     }
   });
 

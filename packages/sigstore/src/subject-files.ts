@@ -1,8 +1,8 @@
 // Finds and hashes the artifacts named by the subject inputs, the same way for the build, sign and deploy stages.
 // Every subject is resolved before anything is signed: one unmatched pattern, bad checksums line or unreadable file
 // stops the stage.
-import { type Dirent, lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import {
   checkSubjectCount,
   digestSubject,
@@ -129,19 +129,6 @@ function checkListedFiles(subjects: readonly Subject[], directory: string, works
   refuseUnseenEntries(found, workspace);
 }
 
-/**
- * Whether a link to a file points, by a relative path, to a subject that is a file itself: then wherever the link and
- * the subjects land together, it names bytes that were judged. An absolute link, or one to anything else (a file
- * outside the artifacts, another link), names whatever is at that path where it lands.
- */
-function linksToJudgedFile(link: string, judged: ReadonlySet<string>): boolean {
-  try {
-    return !isAbsolute(readlinkSync(link, 'utf8')) && judged.has(realpathSync(link));
-  } catch {
-    return false;
-  }
-}
-
 /** Whether `directory` is itself a link (its own last component), wherever the path above it leads. */
 function isLinkItself(directory: string, real: string): boolean {
   try {
@@ -170,14 +157,6 @@ function refuseUnseenEntries(files: ReadonlySet<string>, workspace: string): voi
   );
   // Each directory once per way of reaching it (through a link or not), whatever path or link cycle leads to it.
   const seen = new Map<string, boolean>();
-  // The real paths of the subjects that are files themselves (not links): what a link beside them may point to.
-  let judged: Set<string> | undefined;
-  const judgedFiles = () => {
-    judged ??= new Set(
-      [...files].filter((file) => !lstatSync(file).isSymbolicLink()).map((file) => realpathSync(file)),
-    );
-    return judged;
-  };
   let walked = 0;
   while (pending.length > 0) {
     const next = pending.pop()!;
@@ -235,11 +214,6 @@ function refuseUnseenEntries(files: ReadonlySet<string>, workspace: string): voi
         throw new SubjectError(
           'SUBJECT_UNREADABLE',
           `subject-path: ${relative(workspace, path)} is neither a file nor a directory (a FIFO, a socket or a device): remove it`,
-        );
-      } else if (entry.isSymbolicLink() && !linksToJudgedFile(path, judgedFiles())) {
-        throw new SubjectError(
-          'SUBJECT_LINK_OUTSIDE',
-          `subject-path: ${relative(workspace, path)} is a link to ${JSON.stringify(readlinkSync(path, 'utf8'))}, no file judged beside it: a transport that keeps links ships it, to resolve to whatever is there where it lands; make it a file, or a relative link to one of the subjects`,
         );
       } else if (linked && !files.has(path)) {
         throw new SubjectError(

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-AYITYL2Z.js";
+} from "./chunk-GVLIKSQA.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,7 +20,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-PXRMSESE.js";
+} from "./chunk-ZJTCNHXN.js";
 import {
   createGitHubClient
 } from "./chunk-55QTP3NQ.js";

@@ -19,7 +19,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-YJ6JE4AW.js";
+} from "./chunk-3363MJAQ.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-ONOQ2OWK.js";
@@ -49,7 +49,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-PXRMSESE.js";
+} from "./chunk-ZJTCNHXN.js";
 import {
   createGitHubClient,
   evaluateReview,
@@ -567,29 +567,35 @@ function pullRequestCommitOf(commit) {
     committedAt: commit.committer?.date ?? ""
   };
 }
-var CO_AUTHORED_BY = /^[ \t]*co-authored-by[ \t]*:(.*)$/i;
+var CO_AUTHORED_BY = /^[ \t]*co-authored-by[ \t]*:/i;
 var CONTINUATION = /^[ \t]+\S/;
-var PERSON = /([^<>,]*?)[ \t]*<([^<>\s]+)>/g;
+var LINES = /\r\n|[\r\n\u2028\u2029]/;
 function coAuthorsOf(message) {
   const seen = /* @__PURE__ */ new Set();
   const coAuthors = [];
-  const lines = message.split(/\r\n|\r|\n/);
+  const lines = message.split(LINES);
   for (let i = 0; i < lines.length; i += 1) {
-    const trailer = CO_AUTHORED_BY.exec(lines[i]);
-    if (!trailer) continue;
-    let value = trailer[1];
+    const key = CO_AUTHORED_BY.exec(lines[i]);
+    if (!key) continue;
+    let value = lines[i].slice(key[0].length);
     while (i + 1 < lines.length && CONTINUATION.test(lines[i + 1]) && !CO_AUTHORED_BY.test(lines[i + 1])) {
       i += 1;
       value += ` ${lines[i].trim()}`;
     }
-    for (const [, name, email] of value.matchAll(PERSON)) {
-      const key = email.toLowerCase();
-      if (seen.has(key)) continue;
-      seen.add(key);
-      coAuthors.push({ name: name.trim(), email });
-    }
+    const person = personOfTrailer(value);
+    if (!person || seen.has(person.email.toLowerCase())) continue;
+    seen.add(person.email.toLowerCase());
+    coAuthors.push(person);
   }
   return coAuthors;
+}
+function personOfTrailer(value) {
+  const trimmed = value.replace(/^[ \t]+/, "").replace(/[ \t]+$/, "");
+  if (!trimmed.endsWith(">")) return void 0;
+  const open = trimmed.lastIndexOf("<");
+  const email = trimmed.slice(open + 1, -1);
+  if (open === -1 || email === "" || /[<>\s]/.test(email)) return void 0;
+  return { name: trimmed.slice(0, open).replace(/[ \t]+$/, ""), email };
 }
 function mergeMethodOf(merged, head, pullRequestCommits, headSha) {
   const parents = merged.parents;

@@ -8,7 +8,7 @@ import {
   describeError,
   renderSummary,
   resolveSigningEndpoints
-} from "./chunk-JWI2WZXM.js";
+} from "./chunk-4S7SB7B7.js";
 import {
   require_dist,
   require_dist2,
@@ -23465,6 +23465,12 @@ function parseChecksums(text, source) {
         `${source}: line ${index + 1}: the name ${JSON.stringify(name)} begins or ends with blanks or holds a control character: rename the artifact`
       );
     }
+    if (name.split("/").includes("..")) {
+      throw new SubjectError(
+        "CHECKSUMS_LINE_INVALID",
+        `${source}: line ${index + 1}: the name ${JSON.stringify(name)} has a ".." component, which a link on the way makes another file: list the artifact by its own path`
+      );
+    }
     subjects.push({ name, digest: { [algorithm]: match[1].toLowerCase() } });
   });
   if (subjects.length === 0) {
@@ -29527,8 +29533,8 @@ function prehashedMessageBundleBuilder(sign) {
 }
 
 // packages/sigstore/src/subject-files.ts
-import { lstatSync as lstatSync2, readdirSync as readdirSync3, readlinkSync as readlinkSync2, realpathSync as realpathSync2, statSync as statSync3 } from "node:fs";
-import { basename as basename3, dirname as dirname4, isAbsolute as isAbsolute3, join as join3, relative as relative2, resolve as resolve5 } from "node:path";
+import { lstatSync as lstatSync2, readdirSync as readdirSync3, realpathSync as realpathSync2, statSync as statSync3 } from "node:fs";
+import { basename as basename3, dirname as dirname4, join as join3, relative as relative2, resolve as resolve5 } from "node:path";
 var MAX_CHECKSUMS_BYTES = 4 * 1024 * 1024;
 async function resolveSubjects(inputs, workspace) {
   switch (subjectSource(inputs)) {
@@ -29610,13 +29616,6 @@ function checkListedFiles(subjects, directory, workspace) {
   }
   refuseUnseenEntries(found, workspace);
 }
-function linksToJudgedFile(link, judged) {
-  try {
-    return !isAbsolute3(readlinkSync2(link, "utf8")) && judged.has(realpathSync2(link));
-  } catch {
-    return false;
-  }
-}
 function isLinkItself(directory, real) {
   try {
     return real !== join3(realpathSync2(dirname4(directory)), basename3(directory));
@@ -29630,13 +29629,6 @@ function refuseUnseenEntries(files, workspace) {
     (directory) => ({ directory, linked: false })
   );
   const seen = /* @__PURE__ */ new Map();
-  let judged;
-  const judgedFiles = () => {
-    judged ??= new Set(
-      [...files].filter((file) => !lstatSync2(file).isSymbolicLink()).map((file) => realpathSync2(file))
-    );
-    return judged;
-  };
   let walked = 0;
   while (pending.length > 0) {
     const next = pending.pop();
@@ -29693,11 +29685,6 @@ function refuseUnseenEntries(files, workspace) {
         throw new SubjectError(
           "SUBJECT_UNREADABLE",
           `subject-path: ${relative2(workspace, path)} is neither a file nor a directory (a FIFO, a socket or a device): remove it`
-        );
-      } else if (entry.isSymbolicLink() && !linksToJudgedFile(path, judgedFiles())) {
-        throw new SubjectError(
-          "SUBJECT_LINK_OUTSIDE",
-          `subject-path: ${relative2(workspace, path)} is a link to ${JSON.stringify(readlinkSync2(path, "utf8"))}, no file judged beside it: a transport that keeps links ships it, to resolve to whatever is there where it lands; make it a file, or a relative link to one of the subjects`
         );
       } else if (linked && !files.has(path)) {
         throw new SubjectError(
@@ -30509,29 +30496,35 @@ function pullRequestCommitOf(commit) {
     committedAt: commit.committer?.date ?? ""
   };
 }
-var CO_AUTHORED_BY = /^[ \t]*co-authored-by[ \t]*:(.*)$/i;
+var CO_AUTHORED_BY = /^[ \t]*co-authored-by[ \t]*:/i;
 var CONTINUATION = /^[ \t]+\S/;
-var PERSON = /([^<>,]*?)[ \t]*<([^<>\s]+)>/g;
+var LINES = /\r\n|[\r\n\u2028\u2029]/;
 function coAuthorsOf(message) {
   const seen = /* @__PURE__ */ new Set();
   const coAuthors = [];
-  const lines = message.split(/\r\n|\r|\n/);
+  const lines = message.split(LINES);
   for (let i = 0; i < lines.length; i += 1) {
-    const trailer = CO_AUTHORED_BY.exec(lines[i]);
-    if (!trailer) continue;
-    let value = trailer[1];
+    const key = CO_AUTHORED_BY.exec(lines[i]);
+    if (!key) continue;
+    let value = lines[i].slice(key[0].length);
     while (i + 1 < lines.length && CONTINUATION.test(lines[i + 1]) && !CO_AUTHORED_BY.test(lines[i + 1])) {
       i += 1;
       value += ` ${lines[i].trim()}`;
     }
-    for (const [, name, email] of value.matchAll(PERSON)) {
-      const key = email.toLowerCase();
-      if (seen.has(key)) continue;
-      seen.add(key);
-      coAuthors.push({ name: name.trim(), email });
-    }
+    const person2 = personOfTrailer(value);
+    if (!person2 || seen.has(person2.email.toLowerCase())) continue;
+    seen.add(person2.email.toLowerCase());
+    coAuthors.push(person2);
   }
   return coAuthors;
+}
+function personOfTrailer(value) {
+  const trimmed = value.replace(/^[ \t]+/, "").replace(/[ \t]+$/, "");
+  if (!trimmed.endsWith(">")) return void 0;
+  const open = trimmed.lastIndexOf("<");
+  const email = trimmed.slice(open + 1, -1);
+  if (open === -1 || email === "" || /[<>\s]/.test(email)) return void 0;
+  return { name: trimmed.slice(0, open).replace(/[ \t]+$/, ""), email };
 }
 function mergeMethodOf(merged, head, pullRequestCommits, headSha) {
   const parents = merged.parents;
@@ -31689,7 +31682,7 @@ async function signProvenance(inputs, subjects) {
 }
 
 // packages/github/src/sign-decide.ts
-import { isAbsolute as isAbsolute4, relative as relative3 } from "node:path";
+import { isAbsolute as isAbsolute3, relative as relative3 } from "node:path";
 
 // packages/github/src/artifacts.ts
 async function resolveArtifacts(inputs, workspace) {
@@ -32059,7 +32052,7 @@ function verifyProvenance(verifier, build2, patterns, workspace) {
   const identity = expectedIdentity(build2);
   return bundlePaths(patterns, workspace).map((path) => {
     const inside = relative3(workspace, path);
-    const source = inside.startsWith("..") || isAbsolute4(inside) ? path : inside;
+    const source = inside.startsWith("..") || isAbsolute3(inside) ? path : inside;
     try {
       return { source, verified: { ...verifier.verify(readBundleFile(path), { identity }), source } };
     } catch (error) {

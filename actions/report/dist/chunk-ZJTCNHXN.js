@@ -10355,20 +10355,13 @@ function monthOf(time) {
 }
 var MAX_MONTHS = 1200;
 function monthsOf(times2) {
-  const months = times2.map(monthOf).filter((m) => /^\d{4}-\d{2}$/.test(m)).sort();
-  if (months.length === 0) return [];
+  const indices = times2.map(monthOf).filter((m) => /^\d{4}-\d{2}$/.test(m)).map((m) => Number(m.slice(0, 4)) * 12 + Number(m.slice(5, 7)) - 1);
+  if (indices.length === 0) return [];
+  const last = Math.max(...indices);
+  const first = Math.max(Math.min(...indices), last - MAX_MONTHS + 1);
   const out = [];
-  let [year, month] = months[0].split("-").map(Number);
-  const last = months.at(-1);
-  while (out.length < MAX_MONTHS) {
-    const key = `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}`;
-    out.push(key);
-    if (key >= last) break;
-    month += 1;
-    if (month > 12) {
-      month = 1;
-      year += 1;
-    }
+  for (let index = first; index <= last; index += 1) {
+    out.push(`${String(Math.floor(index / 12)).padStart(4, "0")}-${String(index % 12 + 1).padStart(2, "0")}`);
   }
   return out;
 }

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-PXRMSESE.js";
+} from "./chunk-ZJTCNHXN.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -19733,6 +19733,12 @@ function parseChecksums(text, source) {
         `${source}: line ${index + 1}: the name ${JSON.stringify(name)} begins or ends with blanks or holds a control character: rename the artifact`
       );
     }
+    if (name.split("/").includes("..")) {
+      throw new SubjectError(
+        "CHECKSUMS_LINE_INVALID",
+        `${source}: line ${index + 1}: the name ${JSON.stringify(name)} has a ".." component, which a link on the way makes another file: list the artifact by its own path`
+      );
+    }
     subjects.push({ name, digest: { [algorithm]: match[1].toLowerCase() } });
   });
   if (subjects.length === 0) {
@@ -20107,7 +20113,7 @@ var GITHUB_RETRY_DELAY_MS = 250;
 async function runSignStage(inputs) {
   const policy = readPolicyFiles(inputs.policy, inputs.repositoryPolicy, inputs.workspace);
   const patterns = provenancePatterns(inputs);
-  const { signUnderPolicy } = await import("./later-steps-YEHYKV62.js");
+  const { signUnderPolicy } = await import("./later-steps-AESOMV6F.js");
   return signUnderPolicy(inputs, policy, patterns);
 }
 function provenancePatterns(inputs) {
