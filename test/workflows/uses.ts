@@ -91,10 +91,12 @@ export function referenceProblem(entry: UsesEntry, rules: ReferenceRules): strin
   if (!remote) return 'not owner/repo[/path]@ref';
   // A reusable workflow a caller runs is pinned by its exact release tag (an immutable GitHub release), as
   // slsa-github-generator's builders are: the certificate's SAN names that ref, so the org policy — read at that very
-  // commit, which cannot name its own hash — can list the version exactly. A floating tag (`v1`) never passes.
+  // commit, which cannot name its own hash — can list the version exactly. A floating tag (`v1`) never passes. Only
+  // twokey's own reusable workflows (in twokey's repository or an organisation's copy of it): another project's tag is
+  // that project's to move, unless its releases are immutable, which nothing here can check.
   if (
     entry.level === 'job' &&
-    /^\/\.github\/workflows\/[^/]+\.ya?ml$/.test(remote[3]!) &&
+    /^\/\.github\/workflows\/twokey-[a-z-]+\.ya?ml$/.test(remote[3]!) &&
     RELEASE_TAG.test(remote[4]!)
   ) {
     return undefined;

@@ -32,6 +32,7 @@ const read = (file: string) => readFileSync(join(repoRoot, file), 'utf8');
 interface Step {
   id?: string;
   uses?: string;
+  run?: string;
   with?: Record<string, unknown>;
 }
 interface Workflow {
@@ -150,10 +151,9 @@ describe("twokey's own code runs from the reusable workflow's own commit", () =>
     );
     const workflows = ours.filter((e) => e.level === 'job');
     const actions = ours.filter((e) => e.level === 'step');
-    expect(workflows.length).toBe(2);
-    expect(actions.length).toBeGreaterThan(0);
+    expect(workflows.length).toBe(3);
     for (const { uses } of workflows)
-      expect(uses).toMatch(/\.github\/workflows\/twokey-(build|sign)\.yml@v\d+\.\d+\.\d+$/);
+      expect(uses).toMatch(/\.github\/workflows\/twokey-(build|sign|deploy)\.yml@v\d+\.\d+\.\d+$/);
     for (const { uses, rest } of actions) {
       expect(uses).toMatch(/@[0-9a-f]{40}$/);
       expect(rest).toMatch(/^\s+# v\d+\.\d+\.\d+/);
@@ -165,6 +165,9 @@ describe("twokey's own code runs from the reusable workflow's own commit", () =>
     const caller = (ref: string) =>
       `jobs:\n  sign:\n    uses: acme/platform/.github/workflows/twokey-sign.yml@${ref}\n`;
     expect(mutableReferences('caller.yml', caller('v1.5.0'), rules)).toEqual([]);
+    // Another project's reusable workflow at a tag: that project's to move.
+    const foreign = 'jobs:\n  x:\n    uses: someone/tools/.github/workflows/lint.yml@v1.5.0\n';
+    expect(mutableReferences('caller.yml', foreign, rules)).toHaveLength(1);
     for (const ref of ['v1', 'v1.5', 'main', 'v1.5.0-rc', 'abc1234']) {
       expect(mutableReferences('caller.yml', caller(ref), rules), ref).toHaveLength(1);
     }
@@ -225,6 +228,34 @@ describe('the org policy is out of the callers’ reach', () => {
         if (step.uses?.startsWith(OUR_REPOSITORY)) expect(step.with ?? {}, name).not.toHaveProperty('policy');
       }
     }
+  });
+});
+
+describe('the example caller (workflows/release.yml) runs no code of the repository where a job can sign', () => {
+  // A job holding id-token: write mints certificates for whatever workflow identity it runs as: a step of the
+  // repository's (make, ./deploy.sh, and all they pull in) there could sign as it. The example's deploy gate ran in
+  // the caller's own job beside ./deploy.sh: its records named the caller's workflow, not the deploy identity the org
+  // policy lists, and an org listing that workflow would have let the deploy script sign decision records.
+  const { jobs } = workflow('workflows/release.yml') as {
+    jobs: Record<
+      string,
+      { permissions?: Record<string, string>; steps?: Step[]; uses?: string; if?: string; needs?: string }
+    >;
+  };
+  it.each(Object.keys(jobs))('job %s: no run step beside id-token: write', (name) => {
+    const job = jobs[name]!;
+    if (job.permissions?.['id-token'] === 'write') {
+      expect(
+        (job.steps ?? []).filter((step) => step.run !== undefined),
+        name,
+      ).toEqual([]);
+    }
+  });
+  it('deploys through the reusable deploy workflow, and ships in a later job only what passed it', () => {
+    expect(jobs.deploy!.uses).toMatch(/\.github\/workflows\/twokey-deploy\.yml@v\d+\.\d+\.\d+$/);
+    expect(jobs.ship!.needs).toBe('deploy');
+    expect(jobs.ship!.if).toBe("needs.deploy.outputs.verified == 'true'");
+    expect(jobs.ship!.permissions).toEqual({ contents: 'read' });
   });
 });
 
@@ -337,6 +368,7 @@ describe('two calls of a reusable workflow in one run upload under names of thei
     ['twokey-sign.yml', 'sign', 'twokey-signatures', 'signatures-artifact'],
     ['twokey-break-glass.yml', 'break-glass', 'twokey-break-glass', 'break-glass-artifact'],
     ['twokey-deploy.yml', 'gate', 'deploy-report', undefined],
+    ['twokey-report.yml', 'report', 'sod-report', undefined],
   ] as const;
   it.each(uploads)('%s names its upload by its job’s check run, and says that name', (file, job, prefix, output) => {
     const definition = workflow(`.github/workflows/${file}`).jobs[job] as {
@@ -354,7 +386,11 @@ describe('two calls of a reusable workflow in one run upload under names of thei
         .replace(expression('github.run_attempt'), '1')
         .replace(expression('job.check_run_id'), checkRun);
     expect(evaluate('51725241954')).not.toBe(evaluate('51725241955'));
-    // The deploy report is an archive: its upload failing does not fail a deploy whose record is stored.
-    expect(upload['continue-on-error']).toBe(file === 'twokey-deploy.yml' ? true : undefined);
+    // A report is an archive: its upload failing does not fail a deploy whose record is stored, nor a report whose
+    // verdict is the job's.
+    const archive = file === 'twokey-deploy.yml' || file === 'twokey-report.yml';
+    expect(upload['continue-on-error']).toBe(archive ? true : undefined);
+    // Outside the deploy workflow's default bundle-artifacts pattern (twokey-*): never handed to a gate as bundles.
+    if (archive) expect(prefix.startsWith('twokey-')).toBe(false);
   });
 });
