@@ -267,9 +267,34 @@ describe('commits, authors and co-authors', () => {
     expect(coAuthorsOf(message)).toEqual([]);
   });
 
+  it('reads a trailer line on its own as well as continued, and a squashed message’s indented trailer block', () => {
+    // A note indented under the trailer: the line on its own is Bob.
+    const noted = ['Retry the upload', '', 'Co-authored-by: Bob <bob@acme.example>', '    (he wrote the backoff)'];
+    expect(coAuthorsOf(noted.join('\n'))).toEqual([{ name: 'Bob', email: 'bob@acme.example' }]);
+    // `git merge --squash` indents each commit's message: the trailer block is indented as a whole, and the reviewer's
+    // Reviewed-by line after Bob's is no continuation of it.
+    const squashed = [
+      'Squashed commit of the following:',
+      '',
+      '    Cache the manifest',
+      '    ',
+      '    Co-authored-by: Bob Builder <bob@acme.example>',
+      '    Reviewed-by: Carol <carol@acme.example>',
+    ];
+    expect(coAuthorsOf(squashed.join('\n'))).toEqual([{ name: 'Bob Builder', email: 'bob@acme.example' }]);
+    // A name holding U+2028 or CR (one line to git and GitHub): read at LF alone too.
+    expect(coAuthorsOf('x\n\nCo-authored-by: Bob\u2028Builder <12+bob@users.noreply.github.com>')).toEqual([
+      { name: 'Bob\u2028Builder', email: '12+bob@users.noreply.github.com' },
+    ]);
+    expect(coAuthorsOf('x\n\nCo-authored-by: Bob\rBuilder <12+bob@users.noreply.github.com>')).toEqual([
+      { name: 'Bob\rBuilder', email: '12+bob@users.noreply.github.com' },
+    ]);
+  });
+
   it('reads a long value in time linear in it (a hang guard, not a benchmark)', () => {
     for (const value of [
       ' '.repeat(200_000),
+      `a${' '.repeat(200_000)}b`,
       'a'.repeat(200_000),
       `${'<a'.repeat(50_000)}> x`,
       '\t <'.repeat(60_000),

@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-4S7SB7B7.js";
+} from "./chunk-SSIV3CLV.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -282,13 +282,19 @@ export function computeSodReport(request: SodReportRequest): SodReport {
     policy.identities.deploy === undefined
       ? 'the policy names no identities.deploy: no decision record or deploy approval can be trusted'
       : undefined;
-  const months = monthsOf([
-    ...decisions.map((d) => d.at),
-    ...reviews.map((r) => r.pullRequest.mergedAt),
-    ...ledger.breakGlasses.map((b) => b.notBefore).filter(within),
-    ...(request.since ? [request.since.toISOString()] : []),
-    ...(request.until ? [new Date(request.until.getTime() - 1).toISOString()] : []),
-  ]);
+  // No month after the report's own time: a break-glass's notBefore is the one time its signing time does not cap,
+  // and a far future one (9999-01) would leave only the century before it, none with a fact (M8's busiest month 0).
+  const notAfter = Math.min(request.generatedAt.getTime(), request.until ? request.until.getTime() - 1 : Infinity);
+  const months = monthsOf(
+    [
+      ...decisions.map((d) => d.at),
+      ...reviews.map((r) => r.pullRequest.mergedAt),
+      ...ledger.breakGlasses.map((b) => b.notBefore).filter(within),
+      ...(request.since ? [request.since.toISOString()] : []),
+      ...(request.until ? [new Date(request.until.getTime() - 1).toISOString()] : []),
+    ],
+    notAfter,
+  );
   const people = peopleOf(ledger.reviews);
   const indicators: SodReport['indicators'] = {
     M1: unapprovedRate(decisions, ledger.decisions, noDeployIdentity),
@@ -1352,18 +1358,28 @@ export function monthOf(time: string): string {
 /** The most months a report lists (a century): the latest ones. */
 const MAX_MONTHS = 1200;
 
-/** Every month from the earliest time's to the latest's, in order; of four-digit years, the latest MAX_MONTHS. */
-export function monthsOf(times: readonly string[]): string[] {
+/**
+ * Every month from the earliest time's to the latest's, in order, of the times not after `notAfter` (the report's own
+ * time); of four-digit years, the latest MAX_MONTHS.
+ */
+export function monthsOf(times: readonly string[], notAfter = Infinity): string[] {
   // A time past 9999 is `+010000-…`: it sorted first as text and never ended the walk. A window opened a century ago
   // must not list only its first century either (M8's busiest month would be one without a fact): counted back from
   // the latest month.
   const indices = times
+    .filter((time) => Date.parse(time) <= notAfter)
     .map(monthOf)
     .filter((m) => /^\d{4}-\d{2}$/.test(m))
     .map((m) => Number(m.slice(0, 4)) * 12 + Number(m.slice(5, 7)) - 1);
   if (indices.length === 0) return [];
-  const last = Math.max(...indices);
-  const first = Math.max(Math.min(...indices), last - MAX_MONTHS + 1);
+  // A loop, not Math.max(...indices): spread arguments overflow the stack past ~125,000 times.
+  let earliest = indices[0]!;
+  let last = indices[0]!;
+  for (const index of indices) {
+    if (index < earliest) earliest = index;
+    if (index > last) last = index;
+  }
+  const first = Math.max(earliest, last - MAX_MONTHS + 1);
   const out: string[] = [];
   for (let index = first; index <= last; index += 1) {
     out.push(`${String(Math.floor(index / 12)).padStart(4, '0')}-${String((index % 12) + 1).padStart(2, '0')}`);

@@ -23,4 +23,14 @@ describe('monthsOf', () => {
     expect(century.at(-1)).toBe('2026-03');
     expect(century[0]).toBe('1926-04');
   });
+
+  it('leaves out times after the report’s own: one far-future time hid every month with a fact', () => {
+    const times = ['2026-03-02T00:00:00Z', '2026-04-10T00:00:00Z', '9999-01-01T00:00:00Z'];
+    expect(monthsOf(times, Date.parse('2026-12-01T00:00:00Z'))).toEqual(['2026-03', '2026-04']);
+  });
+
+  it('takes any number of times (no spread of arguments)', () => {
+    const times = Array.from({ length: 300_000 }, (_, i) => new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString());
+    expect(monthsOf(times)).toEqual(['2026-01', '2026-02', '2026-03', '2026-04', '2026-05', '2026-06', '2026-07']);
+  });
 });

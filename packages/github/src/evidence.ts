@@ -703,44 +703,68 @@ function pullRequestCommitOf(commit: CommitFacts): PullRequestCommit {
 }
 
 // Any line of the message, not only the final trailer block: more co-authors can only mean fewer independent reviewers.
-// The key in any case, spaces before the colon as git allows (`Co-authored-by : Bob <b@x>`), a value continued on the
-// next lines (each starting with a space or a tab), and the value a name and an address at its end, as GitHub reads
-// it (text after the address, or two people on one line, is no co-author GitHub credits either: row 102). Read by
-// hand, in time linear in the message: a regular expression over a long value of blanks backtracked for hours.
+// The key in any case, with spaces before the colon as git allows (`Co-authored-by : Bob <b@x>`); the value a name
+// and an address at its end, as GitHub reads it (text after the address, or two people on one line, is no co-author
+// GitHub credits either: row 102). Each trailer line is read on its own, and again with the lines after it that are
+// indented more (git's continued value); the message is split at LF alone and at every line terminator (CR, U+2028, U+2029): what
+// any of these readings finds is a co-author. Read by hand, in time linear in the message: a regular expression over
+// a long value of blanks backtracked for hours.
 const CO_AUTHORED_BY = /^[ \t]*co-authored-by[ \t]*:/i;
 const CONTINUATION = /^[ \t]+\S/;
-/** The lines of a message: git's, and the other line terminators JavaScript's `^` knew (U+2028, U+2029). */
-const LINES = /\r\n|[\r\n\u2028\u2029]/;
+const SPLITS = [/\n/, /\r\n|[\r\n\u2028\u2029]/];
 
 /** The `Co-authored-by: Name <email>` trailers of a commit message, once per email. */
 export function coAuthorsOf(message: string): { name: string; email: string }[] {
   const seen = new Set<string>();
   const coAuthors: { name: string; email: string }[] = [];
-  const lines = message.split(LINES);
-  for (let i = 0; i < lines.length; i += 1) {
-    const key = CO_AUTHORED_BY.exec(lines[i]!);
-    if (!key) continue;
-    let value = lines[i]!.slice(key[0].length);
-    while (i + 1 < lines.length && CONTINUATION.test(lines[i + 1]!) && !CO_AUTHORED_BY.test(lines[i + 1]!)) {
-      i += 1;
-      value += ` ${lines[i]!.trim()}`;
-    }
+  const add = (value: string) => {
     const person = personOfTrailer(value);
-    if (!person || seen.has(person.email.toLowerCase())) continue;
+    if (!person || seen.has(person.email.toLowerCase())) return;
     seen.add(person.email.toLowerCase());
     coAuthors.push(person);
+  };
+  for (const split of SPLITS) {
+    const lines = message.split(split);
+    for (let i = 0; i < lines.length; i += 1) {
+      const key = CO_AUTHORED_BY.exec(lines[i]!);
+      if (!key) continue;
+      let value = lines[i]!.slice(key[0].length);
+      add(value);
+      // Continued: indented more than the key's line (a `git merge --squash` message indents whole trailer blocks).
+      const indent = startOfText(lines[i]!);
+      for (let next = i + 1; next < lines.length && CONTINUATION.test(lines[next]!); next += 1) {
+        if (startOfText(lines[next]!) <= indent || CO_AUTHORED_BY.test(lines[next]!)) break;
+        value += ` ${lines[next]!.trim()}`;
+        add(value);
+      }
+    }
   }
   return coAuthors;
 }
 
 /** `Name <email>` at the end of a trailer's value (blanks around it), or nothing. */
 function personOfTrailer(value: string): { name: string; email: string } | undefined {
-  const trimmed = value.replace(/^[ \t]+/, '').replace(/[ \t]+$/, '');
+  const trimmed = value.slice(0, endOfText(value));
   if (!trimmed.endsWith('>')) return undefined;
   const open = trimmed.lastIndexOf('<');
   const email = trimmed.slice(open + 1, -1);
   if (open === -1 || email === '' || /[<>\s]/.test(email)) return undefined;
-  return { name: trimmed.slice(0, open).replace(/[ \t]+$/, ''), email };
+  const name = trimmed.slice(0, open);
+  return { name: name.slice(startOfText(name), endOfText(name)), email };
+}
+
+/** Where `text` ends without its trailing blanks (space, tab, CR), by index: a regular expression is quadratic here. */
+function endOfText(text: string): number {
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === ' ' || text[end - 1] === '\t' || text[end - 1] === '\r')) end -= 1;
+  return end;
+}
+
+/** Where `text` starts without its leading blanks. */
+function startOfText(text: string): number {
+  let start = 0;
+  while (start < text.length && (text[start] === ' ' || text[start] === '\t')) start += 1;
+  return start;
 }
 
 /** The merge method, read from the merge commit's shape (see the header); `{ unknown }` says why it cannot be told. */

@@ -183,6 +183,16 @@ describe('what ships beside the subjects', () => {
     expect(swapped?.message).toContain('artifacts/app.tar.gz is listed as sha256:');
     writeFileSync(join(workspace, 'artifacts', 'app.tar.gz'), 'app 1.0 (reviewed)\n');
     expect((await checksums('artifacts/SHA256SUMS')).map((s) => s.name)).toEqual(['artifacts/app.tar.gz']);
+    // `cd artifacts && sha256sum *`: bare names are the list's neighbours only, never the checkout's files of the same
+    // name (a README.md, a source directory app/, a broken link elsewhere in the checkout).
+    writeFileSync(join(workspace, 'README.md'), 'the repository readme\n');
+    mkdirSync(join(workspace, 'app.tar.gz.d'));
+    symlinkSync('/nonexistent', join(workspace, 'dangling'));
+    writeFileSync(join(workspace, 'artifacts', 'README.md'), 'release notes\n');
+    const notes = createHash('sha256').update('release notes\n').digest('hex');
+    writeFileSync(join(workspace, 'artifacts', 'SHA256SUMS'), `${listed}  app.tar.gz\n${notes}  README.md\n`);
+    expect((await checksums('artifacts/SHA256SUMS')).map((s) => s.name)).toEqual(['app.tar.gz', 'README.md']);
+    rmSync(join(workspace, 'dangling'));
     // `app.tar.gz ` (a trailing blank): `while read sum name` ships app.tar.gz, which the list does not name.
     for (const name of ['app.tar.gz ', ' app.tar.gz', 'app\u0000.tar.gz', 'app\u007f.tar.gz', 'sub/../app.tar.gz']) {
       writeFileSync(join(workspace, 'artifacts', 'SHA256SUMS'), `${listed}  ${name}\n`);

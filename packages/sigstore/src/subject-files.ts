@@ -93,17 +93,22 @@ async function refuseUnjudgedFiles(
  */
 function checkListedFiles(subjects: readonly Subject[], directory: string, workspace: string): void {
   const found = new Set<string>();
-  // Each name where `sha256sum -c` would look for it: beside the list, and from the workspace the list was written in
-  // (`sha256sum dist/* > dist/SHA256SUMS` names dist/app.tar.gz).
-  const places = subjects.flatMap((subject) =>
-    subject.name === undefined
-      ? []
-      : [...new Set([resolve(directory, subject.name), resolve(workspace, subject.name)])].map((file) => ({
-          subject,
-          file,
-        })),
-  );
-  for (const { subject, file } of places) {
+  // Each name where `sha256sum -c` would look for it: beside the list, and — a name with a directory in it — from the
+  // workspace the list was written in (`sha256sum dist/* > dist/SHA256SUMS` names dist/app.tar.gz). A bare name
+  // (`cd dist && sha256sum *`) is only the list's neighbour: the checkout's README.md is not dist/README.md. What is
+  // found from the workspace is checked, not walked (its directory may be the whole checkout).
+  const places = subjects.flatMap((subject) => {
+    if (subject.name === undefined) return [];
+    const beside = resolve(directory, subject.name);
+    const fromWorkspace = resolve(workspace, subject.name);
+    return [
+      { subject, file: beside, walk: true },
+      ...(subject.name.includes('/') && fromWorkspace !== beside
+        ? [{ subject, file: fromWorkspace, walk: false }]
+        : []),
+    ];
+  });
+  for (const { subject, file, walk } of places) {
     let stat: ReturnType<typeof statSync>;
     try {
       stat = statSync(file);
@@ -124,7 +129,7 @@ function checkListedFiles(subjects: readonly Subject[], directory: string, works
         `subject-checksums: ${relative(workspace, file)} is listed as ${algorithm}:${hex}, but the file there is ${algorithm}:${actual}: what would ship is not what is judged`,
       );
     }
-    found.add(file);
+    if (walk) found.add(file);
   }
   refuseUnseenEntries(found, workspace);
 }

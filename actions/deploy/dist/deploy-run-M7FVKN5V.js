@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-BKCAVQ5E.js";
+} from "./chunk-C7TYPNVH.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -67,7 +67,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-PIIPPR6P.js";
+} from "./chunk-UKFIOWUL.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

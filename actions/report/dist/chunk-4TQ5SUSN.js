@@ -9526,13 +9526,17 @@ function computeSodReport(request) {
   const reviews = uniquePullRequests(ledger.reviews).filter((r) => within(r.pullRequest.mergedAt));
   const deployments = request.deployments?.records.filter((d) => within(d.createdAt));
   const noDeployIdentity = policy.identities.deploy === void 0 ? "the policy names no identities.deploy: no decision record or deploy approval can be trusted" : void 0;
-  const months = monthsOf([
-    ...decisions.map((d) => d.at),
-    ...reviews.map((r) => r.pullRequest.mergedAt),
-    ...ledger.breakGlasses.map((b) => b.notBefore).filter(within),
-    ...request.since ? [request.since.toISOString()] : [],
-    ...request.until ? [new Date(request.until.getTime() - 1).toISOString()] : []
-  ]);
+  const notAfter = Math.min(request.generatedAt.getTime(), request.until ? request.until.getTime() - 1 : Infinity);
+  const months = monthsOf(
+    [
+      ...decisions.map((d) => d.at),
+      ...reviews.map((r) => r.pullRequest.mergedAt),
+      ...ledger.breakGlasses.map((b) => b.notBefore).filter(within),
+      ...request.since ? [request.since.toISOString()] : [],
+      ...request.until ? [new Date(request.until.getTime() - 1).toISOString()] : []
+    ],
+    notAfter
+  );
   const people = peopleOf(ledger.reviews);
   const indicators = {
     M1: unapprovedRate(decisions, ledger.decisions, noDeployIdentity),
@@ -10354,11 +10358,16 @@ function monthOf(time) {
   return new Date(time).toISOString().slice(0, 7);
 }
 var MAX_MONTHS = 1200;
-function monthsOf(times2) {
-  const indices = times2.map(monthOf).filter((m) => /^\d{4}-\d{2}$/.test(m)).map((m) => Number(m.slice(0, 4)) * 12 + Number(m.slice(5, 7)) - 1);
+function monthsOf(times2, notAfter = Infinity) {
+  const indices = times2.filter((time) => Date.parse(time) <= notAfter).map(monthOf).filter((m) => /^\d{4}-\d{2}$/.test(m)).map((m) => Number(m.slice(0, 4)) * 12 + Number(m.slice(5, 7)) - 1);
   if (indices.length === 0) return [];
-  const last = Math.max(...indices);
-  const first = Math.max(Math.min(...indices), last - MAX_MONTHS + 1);
+  let earliest2 = indices[0];
+  let last = indices[0];
+  for (const index of indices) {
+    if (index < earliest2) earliest2 = index;
+    if (index > last) last = index;
+  }
+  const first = Math.max(earliest2, last - MAX_MONTHS + 1);
   const out = [];
   for (let index = first; index <= last; index += 1) {
     out.push(`${String(Math.floor(index / 12)).padStart(4, "0")}-${String(index % 12 + 1).padStart(2, "0")}`);

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-ZJTCNHXN.js";
+} from "./chunk-4TQ5SUSN.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -18,7 +18,7 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-ZJTCNHXN.js";
+} from "./chunk-4TQ5SUSN.js";
 import {
   buildRunProblem,
   describeIdentityRule,
@@ -959,13 +959,16 @@ async function refuseUnjudgedFiles(patterns, files, options, workspace) {
 }
 function checkListedFiles(subjects, directory, workspace) {
   const found = /* @__PURE__ */ new Set();
-  const places = subjects.flatMap(
-    (subject) => subject.name === void 0 ? [] : [.../* @__PURE__ */ new Set([resolve(directory, subject.name), resolve(workspace, subject.name)])].map((file) => ({
-      subject,
-      file
-    }))
-  );
-  for (const { subject, file } of places) {
+  const places = subjects.flatMap((subject) => {
+    if (subject.name === void 0) return [];
+    const beside = resolve(directory, subject.name);
+    const fromWorkspace = resolve(workspace, subject.name);
+    return [
+      { subject, file: beside, walk: true },
+      ...subject.name.includes("/") && fromWorkspace !== beside ? [{ subject, file: fromWorkspace, walk: false }] : []
+    ];
+  });
+  for (const { subject, file, walk } of places) {
     let stat;
     try {
       stat = statSync(file);
@@ -986,7 +989,7 @@ function checkListedFiles(subjects, directory, workspace) {
         `subject-checksums: ${relative(workspace, file)} is listed as ${algorithm}:${hex}, but the file there is ${algorithm}:${actual}: what would ship is not what is judged`
       );
     }
-    found.add(file);
+    if (walk) found.add(file);
   }
   refuseUnseenEntries(found, workspace);
 }

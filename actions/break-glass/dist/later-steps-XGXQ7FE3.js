@@ -8,7 +8,7 @@ import {
   describeError,
   renderSummary,
   resolveSigningEndpoints
-} from "./chunk-4S7SB7B7.js";
+} from "./chunk-SSIV3CLV.js";
 import {
   require_dist,
   require_dist2,
@@ -29585,13 +29585,16 @@ async function refuseUnjudgedFiles(patterns, files, options, workspace) {
 }
 function checkListedFiles(subjects, directory, workspace) {
   const found = /* @__PURE__ */ new Set();
-  const places = subjects.flatMap(
-    (subject) => subject.name === void 0 ? [] : [.../* @__PURE__ */ new Set([resolve5(directory, subject.name), resolve5(workspace, subject.name)])].map((file) => ({
-      subject,
-      file
-    }))
-  );
-  for (const { subject, file } of places) {
+  const places = subjects.flatMap((subject) => {
+    if (subject.name === void 0) return [];
+    const beside = resolve5(directory, subject.name);
+    const fromWorkspace = resolve5(workspace, subject.name);
+    return [
+      { subject, file: beside, walk: true },
+      ...subject.name.includes("/") && fromWorkspace !== beside ? [{ subject, file: fromWorkspace, walk: false }] : []
+    ];
+  });
+  for (const { subject, file, walk } of places) {
     let stat2;
     try {
       stat2 = statSync3(file);
@@ -29612,7 +29615,7 @@ function checkListedFiles(subjects, directory, workspace) {
         `subject-checksums: ${relative2(workspace, file)} is listed as ${algorithm}:${hex2}, but the file there is ${algorithm}:${actual}: what would ship is not what is judged`
       );
     }
-    found.add(file);
+    if (walk) found.add(file);
   }
   refuseUnseenEntries(found, workspace);
 }
@@ -30498,33 +30501,51 @@ function pullRequestCommitOf(commit) {
 }
 var CO_AUTHORED_BY = /^[ \t]*co-authored-by[ \t]*:/i;
 var CONTINUATION = /^[ \t]+\S/;
-var LINES = /\r\n|[\r\n\u2028\u2029]/;
+var SPLITS = [/\n/, /\r\n|[\r\n\u2028\u2029]/];
 function coAuthorsOf(message) {
   const seen = /* @__PURE__ */ new Set();
   const coAuthors = [];
-  const lines = message.split(LINES);
-  for (let i = 0; i < lines.length; i += 1) {
-    const key = CO_AUTHORED_BY.exec(lines[i]);
-    if (!key) continue;
-    let value = lines[i].slice(key[0].length);
-    while (i + 1 < lines.length && CONTINUATION.test(lines[i + 1]) && !CO_AUTHORED_BY.test(lines[i + 1])) {
-      i += 1;
-      value += ` ${lines[i].trim()}`;
-    }
+  const add2 = (value) => {
     const person2 = personOfTrailer(value);
-    if (!person2 || seen.has(person2.email.toLowerCase())) continue;
+    if (!person2 || seen.has(person2.email.toLowerCase())) return;
     seen.add(person2.email.toLowerCase());
     coAuthors.push(person2);
+  };
+  for (const split2 of SPLITS) {
+    const lines = message.split(split2);
+    for (let i = 0; i < lines.length; i += 1) {
+      const key = CO_AUTHORED_BY.exec(lines[i]);
+      if (!key) continue;
+      let value = lines[i].slice(key[0].length);
+      add2(value);
+      const indent = startOfText(lines[i]);
+      for (let next = i + 1; next < lines.length && CONTINUATION.test(lines[next]); next += 1) {
+        if (startOfText(lines[next]) <= indent || CO_AUTHORED_BY.test(lines[next])) break;
+        value += ` ${lines[next].trim()}`;
+        add2(value);
+      }
+    }
   }
   return coAuthors;
 }
 function personOfTrailer(value) {
-  const trimmed = value.replace(/^[ \t]+/, "").replace(/[ \t]+$/, "");
+  const trimmed = value.slice(0, endOfText(value));
   if (!trimmed.endsWith(">")) return void 0;
   const open = trimmed.lastIndexOf("<");
   const email = trimmed.slice(open + 1, -1);
   if (open === -1 || email === "" || /[<>\s]/.test(email)) return void 0;
-  return { name: trimmed.slice(0, open).replace(/[ \t]+$/, ""), email };
+  const name = trimmed.slice(0, open);
+  return { name: name.slice(startOfText(name), endOfText(name)), email };
+}
+function endOfText(text) {
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === " " || text[end - 1] === "	" || text[end - 1] === "\r")) end -= 1;
+  return end;
+}
+function startOfText(text) {
+  let start = 0;
+  while (start < text.length && (text[start] === " " || text[start] === "	")) start += 1;
+  return start;
 }
 function mergeMethodOf(merged, head, pullRequestCommits, headSha) {
   const parents = merged.parents;

@@ -3503,13 +3503,16 @@ async function refuseUnjudgedFiles(patterns, files, options, workspace) {
 }
 function checkListedFiles(subjects, directory, workspace) {
   const found = /* @__PURE__ */ new Set();
-  const places = subjects.flatMap(
-    (subject) => subject.name === void 0 ? [] : [.../* @__PURE__ */ new Set([resolve3(directory, subject.name), resolve3(workspace, subject.name)])].map((file) => ({
-      subject,
-      file
-    }))
-  );
-  for (const { subject, file } of places) {
+  const places = subjects.flatMap((subject) => {
+    if (subject.name === void 0) return [];
+    const beside = resolve3(directory, subject.name);
+    const fromWorkspace = resolve3(workspace, subject.name);
+    return [
+      { subject, file: beside, walk: true },
+      ...subject.name.includes("/") && fromWorkspace !== beside ? [{ subject, file: fromWorkspace, walk: false }] : []
+    ];
+  });
+  for (const { subject, file, walk } of places) {
     let stat3;
     try {
       stat3 = statSync2(file);
@@ -3530,7 +3533,7 @@ function checkListedFiles(subjects, directory, workspace) {
         `subject-checksums: ${relative2(workspace, file)} is listed as ${algorithm}:${hex}, but the file there is ${algorithm}:${actual}: what would ship is not what is judged`
       );
     }
-    found.add(file);
+    if (walk) found.add(file);
   }
   refuseUnseenEntries(found, workspace);
 }

@@ -35266,13 +35266,16 @@ async function refuseUnjudgedFiles(patterns, files, options, workspace) {
 }
 function checkListedFiles(subjects, directory, workspace) {
   const found = /* @__PURE__ */ new Set();
-  const places = subjects.flatMap(
-    (subject) => subject.name === void 0 ? [] : [.../* @__PURE__ */ new Set([resolve6(directory, subject.name), resolve6(workspace, subject.name)])].map((file) => ({
-      subject,
-      file
-    }))
-  );
-  for (const { subject, file } of places) {
+  const places = subjects.flatMap((subject) => {
+    if (subject.name === void 0) return [];
+    const beside = resolve6(directory, subject.name);
+    const fromWorkspace = resolve6(workspace, subject.name);
+    return [
+      { subject, file: beside, walk: true },
+      ...subject.name.includes("/") && fromWorkspace !== beside ? [{ subject, file: fromWorkspace, walk: false }] : []
+    ];
+  });
+  for (const { subject, file, walk } of places) {
     let stat2;
     try {
       stat2 = statSync3(file);
@@ -35293,7 +35296,7 @@ function checkListedFiles(subjects, directory, workspace) {
         `subject-checksums: ${relative2(workspace, file)} is listed as ${algorithm}:${hex2}, but the file there is ${algorithm}:${actual}: what would ship is not what is judged`
       );
     }
-    found.add(file);
+    if (walk) found.add(file);
   }
   refuseUnseenEntries(found, workspace);
 }

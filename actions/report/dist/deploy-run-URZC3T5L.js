@@ -17,7 +17,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-3363MJAQ.js";
+} from "./chunk-VLLAVGE7.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-ONOQ2OWK.js";
@@ -25,7 +25,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-GVLIKSQA.js";
+} from "./chunk-VLOF5ZUQ.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -60,7 +60,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-ZJTCNHXN.js";
+} from "./chunk-4TQ5SUSN.js";
 import {
   buildRunProblem,
   changeContributions,

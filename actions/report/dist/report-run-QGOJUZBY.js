@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-GVLIKSQA.js";
+} from "./chunk-VLOF5ZUQ.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,7 +20,7 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-ZJTCNHXN.js";
+} from "./chunk-4TQ5SUSN.js";
 import {
   createGitHubClient
 } from "./chunk-55QTP3NQ.js";
