@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-SSIV3CLV.js";
+} from "./chunk-SLQY7ROG.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -712,6 +712,11 @@ function pullRequestCommitOf(commit: CommitFacts): PullRequestCommit {
 const CO_AUTHORED_BY = /^[ \t]*co-authored-by[ \t]*:/i;
 const CONTINUATION = /^[ \t]+\S/;
 const SPLITS = [/\n/, /\r\n|[\r\n\u2028\u2029]/];
+/**
+ * The most lines one trailer's value is continued over: a name and an address take one or two; each reading of a
+ * longer value would read it all again (quadratic in the lines).
+ */
+const MAX_CONTINUATION_LINES = 8;
 
 /** The `Co-authored-by: Name <email>` trailers of a commit message, once per email. */
 export function coAuthorsOf(message: string): { name: string; email: string }[] {
@@ -732,7 +737,8 @@ export function coAuthorsOf(message: string): { name: string; email: string }[] 
       add(value);
       // Continued: indented more than the key's line (a `git merge --squash` message indents whole trailer blocks).
       const indent = startOfText(lines[i]!);
-      for (let next = i + 1; next < lines.length && CONTINUATION.test(lines[next]!); next += 1) {
+      const stop = Math.min(lines.length, i + 1 + MAX_CONTINUATION_LINES);
+      for (let next = i + 1; next < stop && CONTINUATION.test(lines[next]!); next += 1) {
         if (startOfText(lines[next]!) <= indent || CO_AUTHORED_BY.test(lines[next]!)) break;
         value += ` ${lines[next]!.trim()}`;
         add(value);

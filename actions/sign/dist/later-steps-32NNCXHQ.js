@@ -36,7 +36,7 @@ import {
   resolveSigningEndpoints,
   reviewRulesLoosening,
   subjectSource
-} from "./chunk-JQMCOMTQ.js";
+} from "./chunk-OQDDI2AV.js";
 import {
   require_dist,
   require_dist2,
@@ -15355,6 +15355,7 @@ function pullRequestCommitOf(commit) {
 var CO_AUTHORED_BY = /^[ \t]*co-authored-by[ \t]*:/i;
 var CONTINUATION = /^[ \t]+\S/;
 var SPLITS = [/\n/, /\r\n|[\r\n\u2028\u2029]/];
+var MAX_CONTINUATION_LINES = 8;
 function coAuthorsOf(message) {
   const seen = /* @__PURE__ */ new Set();
   const coAuthors = [];
@@ -15372,7 +15373,8 @@ function coAuthorsOf(message) {
       let value = lines[i].slice(key[0].length);
       add2(value);
       const indent = startOfText(lines[i]);
-      for (let next = i + 1; next < lines.length && CONTINUATION.test(lines[next]); next += 1) {
+      const stop = Math.min(lines.length, i + 1 + MAX_CONTINUATION_LINES);
+      for (let next = i + 1; next < stop && CONTINUATION.test(lines[next]); next += 1) {
         if (startOfText(lines[next]) <= indent || CO_AUTHORED_BY.test(lines[next])) break;
         value += ` ${lines[next].trim()}`;
         add2(value);
