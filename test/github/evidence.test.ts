@@ -282,6 +282,14 @@ describe('commits, authors and co-authors', () => {
       '    Reviewed-by: Carol <carol@acme.example>',
     ];
     expect(coAuthorsOf(squashed.join('\n'))).toEqual([{ name: 'Bob Builder', email: 'bob@acme.example' }]);
+    // Trailers apart by CR or U+2028 on one LF line: each by its own name, as before (the LF reading comes second).
+    for (const separator of ['\r', '\u2028']) {
+      const pair = `Fix\n\nCo-authored-by: Alice Doe <alice@example.com>${separator}Co-authored-by: Bob Builder <bob@home.example>\n`;
+      expect(coAuthorsOf(pair)).toEqual([
+        { name: 'Alice Doe', email: 'alice@example.com' },
+        { name: 'Bob Builder', email: 'bob@home.example' },
+      ]);
+    }
     // A name holding U+2028 or CR (one line to git and GitHub): read at LF alone too.
     expect(coAuthorsOf('x\n\nCo-authored-by: Bob\u2028Builder <12+bob@users.noreply.github.com>')).toEqual([
       { name: 'Bob\u2028Builder', email: '12+bob@users.noreply.github.com' },

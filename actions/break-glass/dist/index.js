@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-SLQY7ROG.js";
+} from "./chunk-JU6IFVMN.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

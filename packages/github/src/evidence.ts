@@ -711,7 +711,9 @@ function pullRequestCommitOf(commit: CommitFacts): PullRequestCommit {
 // a long value of blanks backtracked for hours.
 const CO_AUTHORED_BY = /^[ \t]*co-authored-by[ \t]*:/i;
 const CONTINUATION = /^[ \t]+\S/;
-const SPLITS = [/\n/, /\r\n|[\r\n\u2028\u2029]/];
+// Every terminator first (its readings are those of the regular expression twokey read trailers with before, names
+// included), then LF alone: a reading of the same address from the second never replaces one from the first.
+const SPLITS = [/\r\n|[\r\n\u2028\u2029]/, /\n/];
 /**
  * The most lines one trailer's value is continued over: a name and an address take one or two; each reading of a
  * longer value would read it all again (quadratic in the lines).

@@ -183,6 +183,10 @@ describe('what ships beside the subjects', () => {
     expect(swapped?.message).toContain('artifacts/app.tar.gz is listed as sha256:');
     writeFileSync(join(workspace, 'artifacts', 'app.tar.gz'), 'app 1.0 (reviewed)\n');
     expect((await checksums('artifacts/SHA256SUMS')).map((s) => s.name)).toEqual(['artifacts/app.tar.gz']);
+    // The directory of a name found from the workspace is walked as a subject's: a link to nothing beside it stops.
+    symlinkSync('/nonexistent/payload.sh', join(workspace, 'artifacts', 'post-install.sh'));
+    expect((await failure(checksums('artifacts/SHA256SUMS')))?.code).toBe('SUBJECT_LINK_DANGLING');
+    rmSync(join(workspace, 'artifacts', 'post-install.sh'));
     // `cd artifacts && sha256sum *`: bare names are the list's neighbours only, never the checkout's files of the same
     // name (a README.md, a source directory app/, a broken link elsewhere in the checkout).
     writeFileSync(join(workspace, 'README.md'), 'the repository readme\n');

@@ -96,7 +96,8 @@ function checkListedFiles(subjects: readonly Subject[], directory: string, works
   // Each name where `sha256sum -c` would look for it: beside the list, and — a name with a directory in it — from the
   // workspace the list was written in (`sha256sum dist/* > dist/SHA256SUMS` names dist/app.tar.gz). A bare name
   // (`cd dist && sha256sum *`) is only the list's neighbour: the checkout's README.md is not dist/README.md. What is
-  // found from the workspace is checked, not walked (its directory may be the whole checkout).
+  // found from the workspace is walked as a subject's directory is, unless that directory is the checkout itself.
+  const root = resolve(workspace);
   const places = subjects.flatMap((subject) => {
     if (subject.name === undefined) return [];
     const beside = resolve(directory, subject.name);
@@ -104,7 +105,7 @@ function checkListedFiles(subjects: readonly Subject[], directory: string, works
     return [
       { subject, file: beside, walk: true },
       ...(subject.name.includes('/') && fromWorkspace !== beside
-        ? [{ subject, file: fromWorkspace, walk: false }]
+        ? [{ subject, file: fromWorkspace, walk: dirname(fromWorkspace) !== root }]
         : []),
     ];
   });

@@ -959,13 +959,14 @@ async function refuseUnjudgedFiles(patterns, files, options, workspace) {
 }
 function checkListedFiles(subjects, directory, workspace) {
   const found = /* @__PURE__ */ new Set();
+  const root = resolve(workspace);
   const places = subjects.flatMap((subject) => {
     if (subject.name === void 0) return [];
     const beside = resolve(directory, subject.name);
     const fromWorkspace = resolve(workspace, subject.name);
     return [
       { subject, file: beside, walk: true },
-      ...subject.name.includes("/") && fromWorkspace !== beside ? [{ subject, file: fromWorkspace, walk: false }] : []
+      ...subject.name.includes("/") && fromWorkspace !== beside ? [{ subject, file: fromWorkspace, walk: dirname(fromWorkspace) !== root }] : []
     ];
   });
   for (const { subject, file, walk } of places) {

@@ -3503,13 +3503,14 @@ async function refuseUnjudgedFiles(patterns, files, options, workspace) {
 }
 function checkListedFiles(subjects, directory, workspace) {
   const found = /* @__PURE__ */ new Set();
+  const root = resolve3(workspace);
   const places = subjects.flatMap((subject) => {
     if (subject.name === void 0) return [];
     const beside = resolve3(directory, subject.name);
     const fromWorkspace = resolve3(workspace, subject.name);
     return [
       { subject, file: beside, walk: true },
-      ...subject.name.includes("/") && fromWorkspace !== beside ? [{ subject, file: fromWorkspace, walk: false }] : []
+      ...subject.name.includes("/") && fromWorkspace !== beside ? [{ subject, file: fromWorkspace, walk: dirname2(fromWorkspace) !== root }] : []
     ];
   });
   for (const { subject, file, walk } of places) {

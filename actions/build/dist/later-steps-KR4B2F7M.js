@@ -22,7 +22,7 @@ import {
   resolveSigningEndpoints,
   resolveSubjects,
   smallFileContent
-} from "./chunk-UAFOVEZG.js";
+} from "./chunk-LCHGZ4KO.js";
 import {
   require_dist,
   require_dist2,
@@ -27505,7 +27505,7 @@ function pullRequestCommitOf(commit) {
 }
 var CO_AUTHORED_BY = /^[ \t]*co-authored-by[ \t]*:/i;
 var CONTINUATION = /^[ \t]+\S/;
-var SPLITS = [/\n/, /\r\n|[\r\n\u2028\u2029]/];
+var SPLITS = [/\r\n|[\r\n\u2028\u2029]/, /\n/];
 var MAX_CONTINUATION_LINES = 8;
 function coAuthorsOf(message) {
   const seen = /* @__PURE__ */ new Set();

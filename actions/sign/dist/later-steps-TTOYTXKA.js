@@ -36,7 +36,7 @@ import {
   resolveSigningEndpoints,
   reviewRulesLoosening,
   subjectSource
-} from "./chunk-OQDDI2AV.js";
+} from "./chunk-BSU2LUX3.js";
 import {
   require_dist,
   require_dist2,
@@ -14432,13 +14432,14 @@ async function refuseUnjudgedFiles(patterns, files, options, workspace) {
 }
 function checkListedFiles(subjects, directory, workspace) {
   const found = /* @__PURE__ */ new Set();
+  const root = resolve5(workspace);
   const places = subjects.flatMap((subject) => {
     if (subject.name === void 0) return [];
     const beside = resolve5(directory, subject.name);
     const fromWorkspace = resolve5(workspace, subject.name);
     return [
       { subject, file: beside, walk: true },
-      ...subject.name.includes("/") && fromWorkspace !== beside ? [{ subject, file: fromWorkspace, walk: false }] : []
+      ...subject.name.includes("/") && fromWorkspace !== beside ? [{ subject, file: fromWorkspace, walk: dirname4(fromWorkspace) !== root }] : []
     ];
   });
   for (const { subject, file, walk } of places) {
@@ -15354,7 +15355,7 @@ function pullRequestCommitOf(commit) {
 }
 var CO_AUTHORED_BY = /^[ \t]*co-authored-by[ \t]*:/i;
 var CONTINUATION = /^[ \t]+\S/;
-var SPLITS = [/\n/, /\r\n|[\r\n\u2028\u2029]/];
+var SPLITS = [/\r\n|[\r\n\u2028\u2029]/, /\n/];
 var MAX_CONTINUATION_LINES = 8;
 function coAuthorsOf(message) {
   const seen = /* @__PURE__ */ new Set();

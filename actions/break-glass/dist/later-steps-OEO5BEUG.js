@@ -8,7 +8,7 @@ import {
   describeError,
   renderSummary,
   resolveSigningEndpoints
-} from "./chunk-SLQY7ROG.js";
+} from "./chunk-JU6IFVMN.js";
 import {
   require_dist,
   require_dist2,
@@ -29585,13 +29585,14 @@ async function refuseUnjudgedFiles(patterns, files, options, workspace) {
 }
 function checkListedFiles(subjects, directory, workspace) {
   const found = /* @__PURE__ */ new Set();
+  const root = resolve5(workspace);
   const places = subjects.flatMap((subject) => {
     if (subject.name === void 0) return [];
     const beside = resolve5(directory, subject.name);
     const fromWorkspace = resolve5(workspace, subject.name);
     return [
       { subject, file: beside, walk: true },
-      ...subject.name.includes("/") && fromWorkspace !== beside ? [{ subject, file: fromWorkspace, walk: false }] : []
+      ...subject.name.includes("/") && fromWorkspace !== beside ? [{ subject, file: fromWorkspace, walk: dirname4(fromWorkspace) !== root }] : []
     ];
   });
   for (const { subject, file, walk } of places) {
@@ -30501,7 +30502,7 @@ function pullRequestCommitOf(commit) {
 }
 var CO_AUTHORED_BY = /^[ \t]*co-authored-by[ \t]*:/i;
 var CONTINUATION = /^[ \t]+\S/;
-var SPLITS = [/\n/, /\r\n|[\r\n\u2028\u2029]/];
+var SPLITS = [/\r\n|[\r\n\u2028\u2029]/, /\n/];
 var MAX_CONTINUATION_LINES = 8;
 function coAuthorsOf(message) {
   const seen = /* @__PURE__ */ new Set();
