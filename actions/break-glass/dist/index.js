@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-JU6IFVMN.js";
+} from "./chunk-QTUJFZ4U.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -259,6 +259,22 @@ describe('evaluateReview refuses', () => {
     expect(failed(evaluateReview(evidence, RULES))).toEqual(['reviewer-not-contributor', 'min-independent-approvals']);
   });
 
+  it('an activity feed whose last push to the head branch did not make the merged head (the push that did is missing)', () => {
+    // GitHub does not say the feed is complete or immediate: if the push that made the head is not in it, the push
+    // before it is not the last one, and neither who pushed last nor when can be read from it.
+    const evidence = honestEvidence();
+    const feed = honestActivity();
+    feed.headPushes = feed.headPushes.slice(0, 1); // only alice's push of FIRST_COMMIT
+    evidence.activity = feed;
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual(
+      expect.arrayContaining(['reviewer-not-last-pusher', 'approval-on-merged-head', 'min-independent-approvals']),
+    );
+    expect(check(result, 'reviewer-not-last-pusher').reason).toContain(
+      `did not make the merged head ${HEAD.slice(0, 7)}: the push that did is not in the feed`,
+    );
+  });
+
   it('an approval after a push by a bot (github-actions[bot]: any writer’s workflow) to the head branch', () => {
     const actions = { login: 'github-actions[bot]', id: 41898282, type: 'Bot' };
     const evidence = honestEvidence();

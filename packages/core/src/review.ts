@@ -802,6 +802,8 @@ function mergedHeadOutcome(
   const pushed = lastHeadPush(evidence, cut);
   // Without the activity feed (the fallback) no push has a time: the approval is judged by its commit alone.
   if (!pushed) return { ok: true, reason: `${who} approved the merged head ${head}` };
+  const missing = headPushMissing(pushed, pr.headSha);
+  if (missing) return { ok: false, reason: `${who} approved the merged head ${head}, but ${missing}` };
   const required = rules.minSecondsAfterPush ?? DEFAULT_MIN_SECONDS_AFTER_PUSH;
   const elapsed = secondsBetween(pushed.timestamp, review.submittedAt);
   // A review submitted without naming its commit (`gh pr review --approve`, REST without commit_id, GraphQL without
@@ -817,6 +819,15 @@ function mergedHeadOutcome(
     ok: true,
     reason: `${who} approved the merged head ${head}, ${elapsed} s after ${describePush(pushed, pr.headSha)} (at least ${required} s required)`,
   };
+}
+
+/**
+ * Why the head branch's last push before the merge cannot be the push that made the merged head (undefined when it
+ * made it): the activity feed then lacks that push (late, or incomplete), and with it who pushed last and when.
+ */
+function headPushMissing(pushed: RefActivity, headSha: string): string | undefined {
+  if (sameSha(pushed.after, headSha)) return undefined;
+  return `the activity feed's last push to ${pushed.ref} before the merge (${describeActivity(pushed)}) did not make the merged head ${short(headSha)}: the push that did is not in the feed`;
 }
 
 /** Why an approval of the merged head does not stand after its last push, in words (`3 s after alice pushed it…`). */
@@ -872,6 +883,8 @@ function lastPusherOutcome(
     if (!last.actor) {
       return { ok: false, reason: `${who}: the last push to ${last.ref} (${last.timestamp}) names no account` };
     }
+    const missing = evidence.pullRequest && headPushMissing(last, evidence.pullRequest.headSha);
+    if (missing) return { ok: false, reason: `${who}: ${missing}, so who pushed last is unknown` };
     return sameAccount(last.actor, reviewer)
       ? { ok: false, reason: `${who} is the last pusher (${describeActivity(last)}, from the activity feed)` }
       : { ok: true, reason: `${who} is not the last pusher (${describeActivity(last)}, from the activity feed)` };

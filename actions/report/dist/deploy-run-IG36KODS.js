@@ -17,7 +17,7 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-C2GJYCIG.js";
+} from "./chunk-NITCSB4I.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-ONOQ2OWK.js";
@@ -25,7 +25,7 @@ import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-VLOF5ZUQ.js";
+} from "./chunk-2LIXF5TZ.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -60,7 +60,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-4TQ5SUSN.js";
+} from "./chunk-P55VZWOO.js";
 import {
   buildRunProblem,
   changeContributions,
@@ -71,7 +71,7 @@ import {
   matchesAnyGlob,
   policyRolesOf,
   require_dist
-} from "./chunk-55QTP3NQ.js";
+} from "./chunk-A6DRG3BD.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

@@ -17936,6 +17936,8 @@ function mergedHeadOutcome(review, evidence, rules, cut) {
   }
   const pushed = lastHeadPush(evidence, cut);
   if (!pushed) return { ok: true, reason: `${who} approved the merged head ${head}` };
+  const missing = headPushMissing(pushed, pr.headSha);
+  if (missing) return { ok: false, reason: `${who} approved the merged head ${head}, but ${missing}` };
   const required = rules.minSecondsAfterPush ?? DEFAULT_MIN_SECONDS_AFTER_PUSH;
   const elapsed = secondsBetween(pushed.timestamp, review.submittedAt);
   if (elapsed === void 0 || elapsed < Math.max(required, 1)) {
@@ -17948,6 +17950,10 @@ function mergedHeadOutcome(review, evidence, rules, cut) {
     ok: true,
     reason: `${who} approved the merged head ${head}, ${elapsed} s after ${describePush(pushed, pr.headSha)} (at least ${required} s required)`
   };
+}
+function headPushMissing(pushed, headSha) {
+  if (sameSha(pushed.after, headSha)) return void 0;
+  return `the activity feed's last push to ${pushed.ref} before the merge (${describeActivity(pushed)}) did not make the merged head ${short(headSha)}: the push that did is not in the feed`;
 }
 function tooSoon(pushed, headSha, elapsed) {
   const push = describePush(pushed, headSha);
@@ -17985,6 +17991,8 @@ function lastPusherOutcome(reviewer, evidence, rules, people, cut) {
     if (!last.actor) {
       return { ok: false, reason: `${who}: the last push to ${last.ref} (${last.timestamp}) names no account` };
     }
+    const missing = evidence.pullRequest && headPushMissing(last, evidence.pullRequest.headSha);
+    if (missing) return { ok: false, reason: `${who}: ${missing}, so who pushed last is unknown` };
     return sameAccount(last.actor, reviewer) ? { ok: false, reason: `${who} is the last pusher (${describeActivity(last)}, from the activity feed)` } : { ok: true, reason: `${who} is not the last pusher (${describeActivity(last)}, from the activity feed)` };
   }
   const why = !activity2 ? "the evidence was recorded without the activity feed" : activity2.available ? "the activity feed shows no push to the head branch before the merge" : `the activity feed could not answer: ${activity2.reason}`;

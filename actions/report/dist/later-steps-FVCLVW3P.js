@@ -19,7 +19,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-C2GJYCIG.js";
+} from "./chunk-NITCSB4I.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-ONOQ2OWK.js";
@@ -49,7 +49,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-4TQ5SUSN.js";
+} from "./chunk-P55VZWOO.js";
 import {
   createGitHubClient,
   evaluateReview,
@@ -57,7 +57,7 @@ import {
   matchIdentity,
   parseDuration,
   reviewRulesLoosening
-} from "./chunk-55QTP3NQ.js";
+} from "./chunk-A6DRG3BD.js";
 import {
   CodedError,
   renderSummary

@@ -10,7 +10,7 @@ import {
   parsePolicy,
   parseRepositoryPolicy,
   policyRolesOf
-} from "./chunk-55QTP3NQ.js";
+} from "./chunk-A6DRG3BD.js";
 import {
   CodedError
 } from "./chunk-IMKDBAEE.js";

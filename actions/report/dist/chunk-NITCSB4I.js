@@ -18,13 +18,13 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-4TQ5SUSN.js";
+} from "./chunk-P55VZWOO.js";
 import {
   buildRunProblem,
   describeIdentityRule,
   evaluateReview,
   matchIdentity
-} from "./chunk-55QTP3NQ.js";
+} from "./chunk-A6DRG3BD.js";
 import {
   CodedError,
   describeError

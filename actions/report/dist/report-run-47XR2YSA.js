@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-VLOF5ZUQ.js";
+} from "./chunk-2LIXF5TZ.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,10 +20,10 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-4TQ5SUSN.js";
+} from "./chunk-P55VZWOO.js";
 import {
   createGitHubClient
-} from "./chunk-55QTP3NQ.js";
+} from "./chunk-A6DRG3BD.js";
 import "./chunk-IMKDBAEE.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";

@@ -36,7 +36,7 @@ import {
   resolveSigningEndpoints,
   reviewRulesLoosening,
   subjectSource
-} from "./chunk-BSU2LUX3.js";
+} from "./chunk-2BWCLCQN.js";
 import {
   require_dist,
   require_dist2,

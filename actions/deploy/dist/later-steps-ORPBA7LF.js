@@ -48,7 +48,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-HB52MO7H.js";
+} from "./chunk-VOJ5GUXD.js";
 import {
   CodedError,
   OidcTokenError,

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-KTVJSZ37.js";
+} from "./chunk-BI3KQLEM.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -67,7 +67,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-HB52MO7H.js";
+} from "./chunk-VOJ5GUXD.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-4TQ5SUSN.js";
+} from "./chunk-P55VZWOO.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";
