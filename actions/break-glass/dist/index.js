@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-QTUJFZ4U.js";
+} from "./chunk-XQM75SVI.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

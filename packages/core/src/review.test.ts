@@ -16,7 +16,7 @@ import {
   RULES,
   review,
 } from './__fixtures__/review-evidence';
-import type { ReviewEvidence } from './model';
+import type { RefActivity, ReviewEvidence } from './model';
 import { evaluateReview, normaliseName, REVIEW_CHECK_IDS, type ReviewResult } from './review';
 
 function failed(result: ReviewResult): string[] {
@@ -273,6 +273,13 @@ describe('evaluateReview refuses', () => {
     expect(check(result, 'reviewer-not-last-pusher').reason).toContain(
       `did not make the merged head ${HEAD.slice(0, 7)}: the push that did is not in the feed`,
     );
+    // Two entries of one second, in whichever order GitHub lists them: the one that made the head is the last push.
+    const sameSecond = honestEvidence();
+    const both = honestActivity();
+    const [first, made] = both.headPushes as [RefActivity, RefActivity];
+    both.headPushes = [made, { ...first, id: 7003, timestamp: made.timestamp }];
+    sameSecond.activity = both;
+    expect(evaluateReview(sameSecond, RULES).verdict).toBe('pass');
   });
 
   it('an approval after a push by a bot (github-actions[bot]: any writer’s workflow) to the head branch', () => {

@@ -264,7 +264,14 @@ function reviewCutOff(evidence: ReviewEvidence): CutOff | undefined {
 function lastHeadPush(evidence: ReviewEvidence, cut: CutOff | undefined): RefActivity | undefined {
   const activity = evidence.activity;
   if (!activity?.available) return undefined;
-  return activity.headPushes.filter((p) => cut === undefined || time(p.timestamp) <= cut.at).at(-1);
+  const pushes = activity.headPushes.filter((p) => cut === undefined || time(p.timestamp) <= cut.at);
+  const last = pushes.at(-1);
+  const head = evidence.pullRequest?.headSha;
+  if (!last || head === undefined) return last;
+  // GitHub's times are whole seconds, and how it orders entries of one second is not documented: of the last
+  // second's entries, the one that made the merged head is the last push (headPushMissing).
+  const second = time(last.timestamp);
+  return pushes.find((p) => time(p.timestamp) === second && sameSha(p.after, head)) ?? last;
 }
 
 function isLate(review: Review, cut: CutOff | undefined): boolean {

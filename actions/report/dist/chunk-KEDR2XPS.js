@@ -18,13 +18,13 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-P55VZWOO.js";
+} from "./chunk-KL5KC5OG.js";
 import {
   buildRunProblem,
   describeIdentityRule,
   evaluateReview,
   matchIdentity
-} from "./chunk-A6DRG3BD.js";
+} from "./chunk-5RFMK65B.js";
 import {
   CodedError,
   describeError

@@ -36,7 +36,7 @@ import {
   resolveSigningEndpoints,
   reviewRulesLoosening,
   subjectSource
-} from "./chunk-2BWCLCQN.js";
+} from "./chunk-MU3S5ZS2.js";
 import {
   require_dist,
   require_dist2,

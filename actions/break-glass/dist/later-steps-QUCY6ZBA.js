@@ -8,7 +8,7 @@ import {
   describeError,
   renderSummary,
   resolveSigningEndpoints
-} from "./chunk-QTUJFZ4U.js";
+} from "./chunk-XQM75SVI.js";
 import {
   require_dist,
   require_dist2,
@@ -17538,7 +17538,12 @@ function reviewCutOff(evidence) {
 function lastHeadPush(evidence, cut) {
   const activity2 = evidence.activity;
   if (!activity2?.available) return void 0;
-  return activity2.headPushes.filter((p) => cut === void 0 || time(p.timestamp) <= cut.at).at(-1);
+  const pushes = activity2.headPushes.filter((p) => cut === void 0 || time(p.timestamp) <= cut.at);
+  const last = pushes.at(-1);
+  const head = evidence.pullRequest?.headSha;
+  if (!last || head === void 0) return last;
+  const second = time(last.timestamp);
+  return pushes.find((p) => time(p.timestamp) === second && sameSha(p.after, head)) ?? last;
 }
 function isLate(review, cut) {
   if (review.state === "PENDING") return false;

@@ -48,7 +48,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-VOJ5GUXD.js";
+} from "./chunk-ND5RLPJU.js";
 import {
   CodedError,
   OidcTokenError,

@@ -10,7 +10,7 @@ import {
   parsePolicy,
   parseRepositoryPolicy,
   policyRolesOf
-} from "./chunk-A6DRG3BD.js";
+} from "./chunk-5RFMK65B.js";
 import {
   CodedError
 } from "./chunk-IMKDBAEE.js";

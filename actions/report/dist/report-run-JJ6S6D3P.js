@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-2LIXF5TZ.js";
+} from "./chunk-QQPMOMOC.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,10 +20,10 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-P55VZWOO.js";
+} from "./chunk-KL5KC5OG.js";
 import {
   createGitHubClient
-} from "./chunk-A6DRG3BD.js";
+} from "./chunk-5RFMK65B.js";
 import "./chunk-IMKDBAEE.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";

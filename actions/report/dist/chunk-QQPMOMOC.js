@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-P55VZWOO.js";
+} from "./chunk-KL5KC5OG.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";
