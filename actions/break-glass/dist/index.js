@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-XQM75SVI.js";
+} from "./chunk-V2PFI5HS.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -1071,17 +1071,13 @@ class People {
    * e-mail GitHub links to it (in the commits, or public on its profile), or its name (profile name, login, a name
    * it committed under), compared after normalisation.
    */
-  personIs(
-    person: { name: string; email: string; account?: GitHubAccount },
-    account: GitHubAccount,
-    { noreplyLogin = true }: { noreplyLogin?: boolean } = {},
-  ): boolean {
+  personIs(person: { name: string; email: string; account?: GitHubAccount }, account: GitHubAccount): boolean {
     if (person.account && sameAccount(person.account, account)) return true;
     const email = person.email.toLowerCase();
     const noreply = NOREPLY.exec(email);
     if (noreply) {
       if (noreply[1] !== undefined && Number(noreply[1]) === account.id) return true;
-      if (noreplyLogin && noreply[2]!.toLowerCase() === account.login.toLowerCase()) return true;
+      if (noreply[2]!.toLowerCase() === account.login.toLowerCase()) return true;
     }
     const known = this.identityOf(account);
     if (email !== '' && email !== GITHUB_SERVICE_EMAIL && known.emails.has(email)) return true;

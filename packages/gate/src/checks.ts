@@ -330,9 +330,7 @@ function deployApprovalCheck(
     // The deploy workflow is shared by an organisation's repositories: an approval counts only for a deploy run in
     // the repository the artifact was built in, or in the deployment repository identities.deploy pins (as the live
     // gate takes it: requesterUnknown), as its predicate and its certificate both say.
-    const built = chain.provenance?.source.repositoryUrl;
-    const pinned = context.policy.identities.deploy?.sourceRepository;
-    const places = [built, pinned].filter((r): r is string => r !== undefined);
+    const { built, pinned, places } = deployPlaces(chain, context);
     const elsewhere: string[] = [];
     const attested = evidence.deployApprovals.filter((c) => {
       if (!c.qualified) return false;
@@ -432,6 +430,19 @@ function deployApprovalCheck(
 }
 
 /**
+ * The repositories a deploy's approvals count from: the artifact's own (the provenance's) and the deployment
+ * repository identities.deploy pins; whoever administers any other names its environments' reviewers alone.
+ */
+function deployPlaces(
+  chain: Chain,
+  context: DeployContext,
+): { built: string | undefined; pinned: string | undefined; places: string[] } {
+  const built = chain.provenance?.source.repositoryUrl;
+  const pinned = context.policy.identities.deploy?.sourceRepository;
+  return { built, pinned, places: [built, pinned].filter((r): r is string => r !== undefined) };
+}
+
+/**
  * The events whose starter asked for the run itself: a dispatch (someone pressed "Run workflow" or called the API) and
  * a push (the pusher, or whoever merged into the branch). Any other event's starter is someone the workflow file
  * chose: a `workflow_run` deploy starts when a workflow of that name ran — on any branch, a workflow carol wrote on
@@ -470,10 +481,8 @@ function requesterUnknown(
   // herself and administers: its default branch's workflow files are hers alone to write, and its environments'
   // reviewers hers alone to name (a second account of hers, with no access to the org, approves: row 231).
   const ranIn = extensions?.sourceRepositoryURI;
-  const built = chain.provenance?.source.repositoryUrl;
-  const pinned = context.policy.identities.deploy?.sourceRepository;
-  const allowed = [built, pinned].filter((r): r is string => r !== undefined);
-  if (ranIn === undefined || !allowed.some((r) => sameRepositoryUri(ranIn, r))) {
+  const { built, pinned, places } = deployPlaces(chain, context);
+  if (ranIn === undefined || !places.some((r) => sameRepositoryUri(ranIn, r))) {
     const so = requesterExcluded
       ? "writes its default branch's workflow files alone, so who requested the deploy cannot be told"
       : "names its environments' reviewers alone, so an approval of its run is anyone's that administrator chose (pin the deployment repository: identities.deploy.source-repository)";

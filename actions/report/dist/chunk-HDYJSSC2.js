@@ -14774,13 +14774,13 @@ var People = class {
    * e-mail GitHub links to it (in the commits, or public on its profile), or its name (profile name, login, a name
    * it committed under), compared after normalisation.
    */
-  personIs(person, account, { noreplyLogin = true } = {}) {
+  personIs(person, account) {
     if (person.account && sameAccount(person.account, account)) return true;
     const email = person.email.toLowerCase();
     const noreply = NOREPLY.exec(email);
     if (noreply) {
       if (noreply[1] !== void 0 && Number(noreply[1]) === account.id) return true;
-      if (noreplyLogin && noreply[2].toLowerCase() === account.login.toLowerCase()) return true;
+      if (noreply[2].toLowerCase() === account.login.toLowerCase()) return true;
     }
     const known = this.identityOf(account);
     if (email !== "" && email !== GITHUB_SERVICE_EMAIL && known.emails.has(email)) return true;

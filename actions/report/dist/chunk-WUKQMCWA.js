@@ -10,7 +10,7 @@ import {
   parsePolicy,
   parseRepositoryPolicy,
   policyRolesOf
-} from "./chunk-5RFMK65B.js";
+} from "./chunk-HDYJSSC2.js";
 import {
   CodedError
 } from "./chunk-IMKDBAEE.js";

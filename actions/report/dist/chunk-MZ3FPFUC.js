@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-KL5KC5OG.js";
+} from "./chunk-WUKQMCWA.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

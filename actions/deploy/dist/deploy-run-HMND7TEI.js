@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-OW63O6HE.js";
+} from "./chunk-UJ27HDUY.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -67,7 +67,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-ND5RLPJU.js";
+} from "./chunk-4U5UWZE5.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,
@@ -1313,9 +1313,7 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
   }
   if (live) candidates = [{ predicate: live.predicate, source: "live" }];
   else if (!context.deployIdentity) {
-    const built = chain.provenance?.source.repositoryUrl;
-    const pinned = context.policy.identities.deploy?.sourceRepository;
-    const places = [built, pinned].filter((r) => r !== void 0);
+    const { built, pinned, places } = deployPlaces(chain, context);
     const elsewhere = [];
     const attested = evidence.deployApprovals.filter((c) => {
       if (!c.qualified) return false;
@@ -1400,6 +1398,11 @@ function deployApprovalCheck(chain, evidence, context, breakGlass) {
     facts: shown
   };
 }
+function deployPlaces(chain, context) {
+  const built = chain.provenance?.source.repositoryUrl;
+  const pinned = context.policy.identities.deploy?.sourceRepository;
+  return { built, pinned, places: [built, pinned].filter((r) => r !== void 0) };
+}
 var REQUESTED_EVENTS = ["workflow_dispatch", "push"];
 function requesterUnknown(facts, chain, context) {
   const rules = context.policy.deploy.approvals;
@@ -1407,10 +1410,8 @@ function requesterUnknown(facts, chain, context) {
   if (!requesterExcluded && rules.min === 0) return void 0;
   const extensions = facts.source === "live" ? context.deployIdentity?.extensions : facts.bundle?.signer.extensions;
   const ranIn = extensions?.sourceRepositoryURI;
-  const built = chain.provenance?.source.repositoryUrl;
-  const pinned = context.policy.identities.deploy?.sourceRepository;
-  const allowed = [built, pinned].filter((r) => r !== void 0);
-  if (ranIn === void 0 || !allowed.some((r) => sameRepositoryUri(ranIn, r))) {
+  const { built, pinned, places } = deployPlaces(chain, context);
+  if (ranIn === void 0 || !places.some((r) => sameRepositoryUri(ranIn, r))) {
     const so = requesterExcluded ? "writes its default branch's workflow files alone, so who requested the deploy cannot be told" : "names its environments' reviewers alone, so an approval of its run is anyone's that administrator chose (pin the deployment repository: identities.deploy.source-repository)";
     return `the deploy ran in ${ranIn ?? "a repository it does not name (its Source Repository URI)"}, neither the repository the artifact was built in (${built ?? "unknown"}) nor ${pinned ? `the one identities.deploy pins (${pinned})` : "one identities.deploy pins (source-repository: none)"}: whoever administers that repository ${so}`;
   }

@@ -18,13 +18,13 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-KL5KC5OG.js";
+} from "./chunk-WUKQMCWA.js";
 import {
   buildRunProblem,
   describeIdentityRule,
   evaluateReview,
   matchIdentity
-} from "./chunk-5RFMK65B.js";
+} from "./chunk-HDYJSSC2.js";
 import {
   CodedError,
   describeError

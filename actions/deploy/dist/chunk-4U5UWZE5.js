@@ -18125,13 +18125,13 @@ var People = class {
    * e-mail GitHub links to it (in the commits, or public on its profile), or its name (profile name, login, a name
    * it committed under), compared after normalisation.
    */
-  personIs(person2, account3, { noreplyLogin = true } = {}) {
+  personIs(person2, account3) {
     if (person2.account && sameAccount(person2.account, account3)) return true;
     const email = person2.email.toLowerCase();
     const noreply = NOREPLY.exec(email);
     if (noreply) {
       if (noreply[1] !== void 0 && Number(noreply[1]) === account3.id) return true;
-      if (noreplyLogin && noreply[2].toLowerCase() === account3.login.toLowerCase()) return true;
+      if (noreply[2].toLowerCase() === account3.login.toLowerCase()) return true;
     }
     const known = this.identityOf(account3);
     if (email !== "" && email !== GITHUB_SERVICE_EMAIL && known.emails.has(email)) return true;

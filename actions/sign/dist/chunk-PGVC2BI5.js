@@ -15249,13 +15249,13 @@ var People = class {
    * e-mail GitHub links to it (in the commits, or public on its profile), or its name (profile name, login, a name
    * it committed under), compared after normalisation.
    */
-  personIs(person, account, { noreplyLogin = true } = {}) {
+  personIs(person, account) {
     if (person.account && sameAccount(person.account, account)) return true;
     const email = person.email.toLowerCase();
     const noreply = NOREPLY.exec(email);
     if (noreply) {
       if (noreply[1] !== void 0 && Number(noreply[1]) === account.id) return true;
-      if (noreplyLogin && noreply[2].toLowerCase() === account.login.toLowerCase()) return true;
+      if (noreply[2].toLowerCase() === account.login.toLowerCase()) return true;
     }
     const known = this.identityOf(account);
     if (email !== "" && email !== GITHUB_SERVICE_EMAIL && known.emails.has(email)) return true;
@@ -20126,7 +20126,7 @@ var GITHUB_RETRY_DELAY_MS = 250;
 async function runSignStage(inputs) {
   const policy = readPolicyFiles(inputs.policy, inputs.repositoryPolicy, inputs.workspace);
   const patterns = provenancePatterns(inputs);
-  const { signUnderPolicy } = await import("./later-steps-UEMKNUZN.js");
+  const { signUnderPolicy } = await import("./later-steps-SSRDZZ4E.js");
   return signUnderPolicy(inputs, policy, patterns);
 }
 function provenancePatterns(inputs) {

@@ -36,7 +36,7 @@ import {
   resolveSigningEndpoints,
   reviewRulesLoosening,
   subjectSource
-} from "./chunk-MU3S5ZS2.js";
+} from "./chunk-PGVC2BI5.js";
 import {
   require_dist,
   require_dist2,

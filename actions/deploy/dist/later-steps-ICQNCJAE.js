@@ -48,7 +48,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-ND5RLPJU.js";
+} from "./chunk-4U5UWZE5.js";
 import {
   CodedError,
   OidcTokenError,

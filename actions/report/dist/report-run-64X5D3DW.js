@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-QQPMOMOC.js";
+} from "./chunk-MZ3FPFUC.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,10 +20,10 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-KL5KC5OG.js";
+} from "./chunk-WUKQMCWA.js";
 import {
   createGitHubClient
-} from "./chunk-5RFMK65B.js";
+} from "./chunk-HDYJSSC2.js";
 import "./chunk-IMKDBAEE.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";
