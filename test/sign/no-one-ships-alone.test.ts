@@ -683,6 +683,7 @@ function expectDeployRefused(judged: Judged, ...reviewChecks: string[]): void {
   const { action, cli, actionReport, cliReport } = judged;
   expect(action.exitCode, action.log).not.toBe(0);
   expect(action.outputs.verified).toBe('false');
+  expect(action.outputs).not.toHaveProperty('digests');
   expect(cli.status, cli.stderr).toBe(1);
   for (const report of [actionReport, cliReport]) {
     expect(report?.verdict).toBe('fail');
@@ -723,6 +724,11 @@ describe('a review attestation that records one person alone is refused by the d
     const accepted = await judge(honest.directory, commit);
     expect(accepted.cli.status, accepted.cli.stdout + accepted.cli.stderr).toBe(0);
     expect(accepted.action.outputs.verified, accepted.action.log).toBe('true');
+    // What passed, for the job that ships it to check it downloaded the same bytes (row 237).
+    const hex = createHash('sha256')
+      .update(readFileSync(join(workspace, ARTIFACT)))
+      .digest('hex');
+    expect(accepted.action.outputs.digests).toBe(`${hex}  app.tar.gz`);
   }, 120_000);
 
   /** The honest provenance and signature, with a review attestation saying `edit`, signed by the sign identity. */

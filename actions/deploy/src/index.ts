@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { getBooleanInput, getInput, setFailed, setOutput, summary, warning } from '@actions/core';
 import { describeError, describeNotPassed, describeReport, markdownReport, renderSummary } from '@twokey/core';
-import { callerWorkflow, type DeployInputs, recordSummary, runDeployStep } from '@twokey/gate';
+import { callerWorkflow, type DeployInputs, passedChecksums, recordSummary, runDeployStep } from '@twokey/gate';
 import {
   attestationStoreFromInputs,
   githubApiUrl,
@@ -68,6 +68,8 @@ try {
     const unrecorded = result.recordError ? `\nRECORD_NOT_SIGNED: ${result.recordError}` : '';
     setFailed(`twokey refused the deploy:\n${reasons.join('\n')}${unrecorded}`);
   } else if (result.recordError) setFailed(`RECORD_NOT_SIGNED: ${result.recordError}`);
+  // What passed, for a later job that downloads it again to check it ships the same bytes (sha256sum --check).
+  if (passed) setOutput('digests', passedChecksums(report));
   // Last: `verified` is written once, after everything else the step does has succeeded.
   setOutput('verified', String(passed));
 } catch (error) {

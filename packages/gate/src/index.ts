@@ -4,6 +4,7 @@
 //   readArtifacts   what is judged, as `twokey verify`'s arguments or the action's subject inputs name it
 //   readEvidence    every bundle verified once, named relative to the working directory
 export * from './artifacts';
+export * from './checksums-output';
 export * from './deploy-step';
 export * from './error';
 export * from './evaluate';
