@@ -214,7 +214,7 @@ describe('npm run demo', () => {
       );
       expect(text, name).toMatch(
         new RegExp(
-          `decision record FAILED at \\S+ for production by \\S+ \\(\\S*${name}/deploy/decision-record\\.sigstore\\.json\\): refused on `,
+          `decision record FAILED at \\S+ for production by \\S+ in https://\\S+ \\(\\S*${name}/deploy/decision-record\\.sigstore\\.json\\): refused on `,
         ),
       );
     }

@@ -141,6 +141,12 @@ export interface DecisionSeen {
   environment?: string;
   /** Who signed it (the deploy job's SAN). */
   signer: string;
+  /**
+   * The repository whose run signed it (its certificate's Source Repository URI): a record of a deploy in another
+   * repository (the shared deploy workflow called from one the developer owns) is about the same bytes, not this
+   * repository's deploy.
+   */
+  repository?: string;
   /** Whether the deploy it records used a break-glass for this artifact. */
   breakGlass: boolean;
   /** `check-id` of each check that did not pass, for this artifact. */
@@ -344,7 +350,8 @@ export function describeDecision(decision: DecisionSeen): string {
   const where = decision.environment ? ` for ${decision.environment}` : '';
   const bg = decision.breakGlass ? ' UNDER A BREAK-GLASS' : '';
   const failed = decision.failedChecks?.length ? `: refused on ${decision.failedChecks.join(', ')}` : '';
-  return `decision record ${decision.result}${bg} at ${decision.timeVerified}${where} by ${decision.signer} (${decision.source})${failed}`;
+  const repository = decision.repository ? ` in ${decision.repository}` : ' in an unnamed repository';
+  return `decision record ${decision.result}${bg} at ${decision.timeVerified}${where} by ${decision.signer}${repository} (${decision.source})${failed}`;
 }
 
 /** Said in capitals wherever an artifact accepted under a break-glass is shown. */

@@ -151,7 +151,13 @@ export function judgeEvidence(
  */
 export function chainsOf(evidence: ArtifactEvidence): Chain[] {
   const chains: Chain[] = [];
-  for (const review of orNone(qualified(evidence.reviews))) {
+  const reviews = qualified(evidence.reviews);
+  // With a break-glass among the evidence, each chain is also tried without a review: a review that does not pass
+  // for this chain (another repository's, over the same bytes, put in the store by anyone who may write there) must
+  // not keep the break-glass from standing in for the missing one — an extra bundle never vetoes.
+  const reviewChoices =
+    reviews.length > 0 && qualified(evidence.breakGlasses).length > 0 ? [...reviews, undefined] : orNone(reviews);
+  for (const review of reviewChoices) {
     for (const provenance of orNone(qualified(evidence.provenances))) {
       for (const signature of orNone(qualified(evidence.signatures))) {
         chains.push({

@@ -238,6 +238,9 @@ function decisionsAbout(
         timeVerified: record.timeVerified,
         ...(extension?.environment !== undefined && { environment: extension.environment }),
         signer: bundle.signer.san,
+        ...(bundle.signer.extensions.sourceRepositoryURI !== undefined && {
+          repository: bundle.signer.extensions.sourceRepositoryURI,
+        }),
         breakGlass: (extension?.breakGlass ?? []).some((b) => b.artifacts.includes(hex)),
         ...(failed.length > 0 && { failedChecks: failed }),
       },

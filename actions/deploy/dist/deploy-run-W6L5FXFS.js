@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   DeployStepError,
   ORG_POLICY_PATH
-} from "./chunk-UJ27HDUY.js";
+} from "./chunk-OJF7VZRG.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -67,7 +67,7 @@ import {
   subjectHasDigest,
   verifyEvidence,
   workflowSigner
-} from "./chunk-4U5UWZE5.js";
+} from "./chunk-KN2FNZYE.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,
@@ -78,7 +78,7 @@ import {
   describeError,
   rejectionCauses,
   resolveSigningEndpoints
-} from "./chunk-6ZZDIV5B.js";
+} from "./chunk-UJO5NI4A.js";
 import {
   require_dist as require_dist2
 } from "./chunk-CGMKVA5F.js";
@@ -892,7 +892,9 @@ function judgeEvidence(artifact, bundles, context) {
 }
 function chainsOf(evidence) {
   const chains = [];
-  for (const review of orNone(qualified(evidence.reviews))) {
+  const reviews = qualified(evidence.reviews);
+  const reviewChoices = reviews.length > 0 && qualified(evidence.breakGlasses).length > 0 ? [...reviews, void 0] : orNone(reviews);
+  for (const review of reviewChoices) {
     for (const provenance of orNone(qualified(evidence.provenances))) {
       for (const signature of orNone(qualified(evidence.signatures))) {
         chains.push({
@@ -1859,6 +1861,9 @@ function decisionsAbout(artifact, bundles, context) {
         timeVerified: record.timeVerified,
         ...extension?.environment !== void 0 && { environment: extension.environment },
         signer: bundle.signer.san,
+        ...bundle.signer.extensions.sourceRepositoryURI !== void 0 && {
+          repository: bundle.signer.extensions.sourceRepositoryURI
+        },
         breakGlass: (extension?.breakGlass ?? []).some((b) => b.artifacts.includes(hex)),
         ...failed.length > 0 && { failedChecks: failed }
       }

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-WUKQMCWA.js";
+} from "./chunk-ZKZYTZ4P.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   logUntrusted
-} from "./chunk-ONOQ2OWK.js";
+} from "./chunk-YD4V7WLO.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   IN_TOTO_STATEMENT_TYPE,
@@ -18,17 +18,17 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-WUKQMCWA.js";
+} from "./chunk-ZKZYTZ4P.js";
 import {
   buildRunProblem,
   describeIdentityRule,
   evaluateReview,
   matchIdentity
-} from "./chunk-HDYJSSC2.js";
+} from "./chunk-GYTI6WPC.js";
 import {
   CodedError,
   describeError
-} from "./chunk-IMKDBAEE.js";
+} from "./chunk-GCKGZLNZ.js";
 import {
   require_dist2 as require_dist,
   require_dist3 as require_dist2

@@ -19,10 +19,10 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-VQMNPETH.js";
+} from "./chunk-CHHNKZGO.js";
 import {
   resolveSigningEndpoints
-} from "./chunk-ONOQ2OWK.js";
+} from "./chunk-YD4V7WLO.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -49,7 +49,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-WUKQMCWA.js";
+} from "./chunk-ZKZYTZ4P.js";
 import {
   createGitHubClient,
   evaluateReview,
@@ -57,11 +57,11 @@ import {
   matchIdentity,
   parseDuration,
   reviewRulesLoosening
-} from "./chunk-HDYJSSC2.js";
+} from "./chunk-GYTI6WPC.js";
 import {
   CodedError,
   renderSummary
-} from "./chunk-IMKDBAEE.js";
+} from "./chunk-GCKGZLNZ.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";
 

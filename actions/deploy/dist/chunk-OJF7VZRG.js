@@ -8,7 +8,7 @@ import {
   createGitHubClient,
   getInput,
   renderSummary
-} from "./chunk-6ZZDIV5B.js";
+} from "./chunk-UJO5NI4A.js";
 
 // packages/github/src/inputs.ts
 import { readFileSync } from "node:fs";
@@ -166,7 +166,7 @@ async function runDeployStep(inputs) {
 ${ID_TOKEN_PERMISSION_HINT}`
     );
   }
-  const { runCheckedDeployStep } = await import("./deploy-run-HMND7TEI.js");
+  const { runCheckedDeployStep } = await import("./deploy-run-W6L5FXFS.js");
   return runCheckedDeployStep(inputs, bundles, fromStore);
 }
 function callerWorkflow() {

@@ -48,14 +48,14 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-4U5UWZE5.js";
+} from "./chunk-KN2FNZYE.js";
 import {
   CodedError,
   OidcTokenError,
   createGitHubClient,
   renderSummary,
   resolveSigningEndpoints
-} from "./chunk-6ZZDIV5B.js";
+} from "./chunk-UJO5NI4A.js";
 import "./chunk-CGMKVA5F.js";
 import "./chunk-ISUIN3VA.js";
 

@@ -10,10 +10,10 @@ import {
   parsePolicy,
   parseRepositoryPolicy,
   policyRolesOf
-} from "./chunk-HDYJSSC2.js";
+} from "./chunk-GYTI6WPC.js";
 import {
   CodedError
-} from "./chunk-IMKDBAEE.js";
+} from "./chunk-GCKGZLNZ.js";
 import {
   require_dist,
   require_dist2,

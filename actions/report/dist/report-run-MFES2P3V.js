@@ -2,11 +2,11 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   UsageError
-} from "./chunk-Q2T2QJXF.js";
+} from "./chunk-AUTP7HHH.js";
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-MZ3FPFUC.js";
+} from "./chunk-XE52PG3L.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,11 +20,11 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-WUKQMCWA.js";
+} from "./chunk-ZKZYTZ4P.js";
 import {
   createGitHubClient
-} from "./chunk-HDYJSSC2.js";
-import "./chunk-IMKDBAEE.js";
+} from "./chunk-GYTI6WPC.js";
+import "./chunk-GCKGZLNZ.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";
 

@@ -3,7 +3,7 @@ import { createRequire as __twokeyCreateRequire } from 'node:module'; const requ
 import {
   describeError,
   withoutWorkflowCommands
-} from "./chunk-IMKDBAEE.js";
+} from "./chunk-GCKGZLNZ.js";
 
 // packages/sigstore/src/endpoints.ts
 async function resolveSigningEndpoints(source) {

@@ -5,7 +5,7 @@ import {
   hours,
   percent,
   sodHeadlines
-} from "./chunk-IMKDBAEE.js";
+} from "./chunk-GCKGZLNZ.js";
 import {
   __commonJS,
   __export,

@@ -705,7 +705,7 @@ function validate60(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 validate60.evaluated = { "dynamicProps": false, "dynamicItems": false };
-var schema24 = { "type": "object", "additionalProperties": false, "required": ["artifact", "verdict", "checks", "chain", "evidence"], "properties": { "artifact": { "type": "object", "additionalProperties": false, "required": ["digest"], "properties": { "name": { "description": "The name it was judged under (a file name, a subject name, NAME= or --name); absent when it was given by digest alone.", "type": "string", "minLength": 1 }, "digest": { "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } }, "verdict": { "description": "pass only when every check passes.", "$ref": "#/$defs/verdict" }, "checks": { "description": "The deploy checks, every one, in this order.", "type": "array", "minItems": 11, "items": { "$ref": "#/$defs/deployCheck" }, "allOf": [{ "prefixItems": [{ "type": "object", "properties": { "id": { "const": "covered-by-policy" } } }, { "type": "object", "properties": { "id": { "const": "artifact-signature" } } }, { "type": "object", "properties": { "id": { "const": "review-attestation" } } }, { "type": "object", "properties": { "id": { "const": "review-rules" } } }, { "type": "object", "properties": { "id": { "const": "build-provenance" } } }, { "type": "object", "properties": { "id": { "const": "same-commit" } } }, { "type": "object", "properties": { "id": { "const": "same-repository" } } }, { "type": "object", "properties": { "id": { "const": "distinct-identities" } } }, { "type": "object", "properties": { "id": { "const": "fresh" } } }, { "type": "object", "properties": { "id": { "const": "deploy-approval" } } }, { "type": "object", "properties": { "id": { "const": "break-glass" } } }], "items": false, "minItems": 11 }] }, "chain": { "description": "The chain of custody shown to people: commit \u2192 pull request \u2192 author \u2192 approvers \u2192 build \u2192 sign. What is unknown is absent.", "type": "object", "additionalProperties": false, "required": ["approvers"], "properties": { "repository": { "type": "string" }, "commit": { "type": "string" }, "pullRequest": { "type": "object", "additionalProperties": false, "required": ["number", "url", "title"], "properties": { "number": { "type": "integer" }, "url": { "type": "string" }, "title": { "type": "string" } } }, "author": { "type": "string" }, "contributors": { "description": "Under a break-glass, everyone who made the change, as the break-glass records them: login (roles).", "type": "array", "items": { "type": "string" } }, "approvers": { "description": "Logins of the independent approvers (empty when none counted).", "type": "array", "items": { "type": "string" } }, "buildIdentity": { "type": "string" }, "signIdentity": { "type": "string" } } }, "evidence": { "description": "The bundles the verdict rests on, one per role at most.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["role", "source", "signer", "signedAt"], "properties": { "role": { "enum": ["signature", "review", "provenance", "deploy-approval", "break-glass"] }, "source": { "$ref": "#/$defs/relativePath" }, "signer": { "type": "object", "additionalProperties": false, "required": ["san", "issuer"], "properties": { "san": { "type": "string" }, "issuer": { "type": "string" } } }, "signedAt": { "description": "Verified signing times (transparency log, RFC 3161 timestamps).", "type": "array", "items": { "$ref": "#/$defs/time" } } } } }, "review": { "description": "The review rules re-run under the policy on the attested evidence, when a review attestation was found.", "type": "object", "additionalProperties": false, "required": ["verdict", "checks", "approvals", "independentApprovers"], "properties": { "verdict": { "$ref": "#/$defs/verdict" }, "checks": { "type": "array", "items": { "$ref": "#/$defs/reviewCheck" } }, "approvals": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["reviewId", "reviewer", "state", "commitId", "submittedAt", "counted", "reason"], "properties": { "reviewId": { "type": "integer" }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "type": "string" }, "submittedAt": { "type": "string" }, "counted": { "type": "boolean" }, "reason": { "type": "string" } } } }, "independentApprovers": { "type": "array", "items": { "$ref": "#/$defs/account" } } } }, "breakGlass": { "description": "THE BREAK-GLASS this artifact was accepted under, in place of its review: present only when one was used.", "type": "object", "additionalProperties": false, "required": ["source", "id", "reason", "incident", "environment", "requester", "approvers", "notBefore", "expires", "waives"], "properties": { "source": { "$ref": "#/$defs/relativePath" }, "id": { "$ref": "#/$defs/hex64" }, "run": { "description": "The run that signed it (INSTANCE/actions/runs/ID: the GitHub instance and the run id, unique there): one approval releases every job of a run, so its single use is counted per run.", "type": "string" }, "reason": { "type": "string" }, "incident": { "type": "string" }, "environment": { "type": "string" }, "requester": { "type": "object", "additionalProperties": false, "required": ["login", "id"], "properties": { "login": { "type": "string" }, "id": { "type": "integer" } } }, "approvers": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["login", "id"], "properties": { "login": { "type": "string" }, "id": { "type": "integer" } } } }, "change": { "description": "The change it let through, as the break-glass records it: the commit, its author, the pull request merged as it, and everyone who wrote, committed, co-authored, opened or pushed it.", "type": "object", "additionalProperties": false, "required": ["commit", "author", "contributors"], "properties": { "commit": { "type": "string" }, "author": { "type": "object", "additionalProperties": false, "required": ["login", "id"], "properties": { "login": { "type": "string" }, "id": { "type": "integer" } } }, "pullRequest": { "type": "object", "additionalProperties": false, "required": ["number", "url", "title"], "properties": { "number": { "type": "integer" }, "url": { "type": "string" }, "title": { "type": "string" } } }, "contributors": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["login", "id", "roles"], "properties": { "login": { "type": "string" }, "id": { "type": "integer" }, "roles": { "type": "array", "items": { "type": "string" } } } } } } }, "notBefore": { "type": "string" }, "expires": { "type": "string" }, "waives": { "type": "array", "items": { "type": "string" } } } }, "deployApproval": { "description": "Who approved the deploy through its environment: read live by the deploy job, or from a deploy-approval attestation.", "type": "object", "additionalProperties": false, "required": ["source", "environment", "approvers"], "properties": { "source": { "description": "live (the deploy job read it from GitHub) or the attestation's file.", "type": "string", "minLength": 1 }, "environment": { "type": "string" }, "approvers": { "type": "array", "items": { "type": "string" } } } }, "decisions": { "description": "Decision records of earlier deploys of this artifact among the evidence (signed by the deploy identity when the policy names one): a refusal as a pass, and any break-glass used.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["source", "result", "timeVerified", "signer", "breakGlass"], "properties": { "source": { "$ref": "#/$defs/relativePath" }, "result": { "enum": ["PASSED", "FAILED"] }, "timeVerified": { "type": "string" }, "environment": { "type": "string" }, "signer": { "type": "string" }, "breakGlass": { "type": "boolean" }, "failedChecks": { "type": "array", "items": { "type": "string" } } } } } } };
+var schema24 = { "type": "object", "additionalProperties": false, "required": ["artifact", "verdict", "checks", "chain", "evidence"], "properties": { "artifact": { "type": "object", "additionalProperties": false, "required": ["digest"], "properties": { "name": { "description": "The name it was judged under (a file name, a subject name, NAME= or --name); absent when it was given by digest alone.", "type": "string", "minLength": 1 }, "digest": { "type": "string", "pattern": "^sha256:[0-9a-f]{64}$" } } }, "verdict": { "description": "pass only when every check passes.", "$ref": "#/$defs/verdict" }, "checks": { "description": "The deploy checks, every one, in this order.", "type": "array", "minItems": 11, "items": { "$ref": "#/$defs/deployCheck" }, "allOf": [{ "prefixItems": [{ "type": "object", "properties": { "id": { "const": "covered-by-policy" } } }, { "type": "object", "properties": { "id": { "const": "artifact-signature" } } }, { "type": "object", "properties": { "id": { "const": "review-attestation" } } }, { "type": "object", "properties": { "id": { "const": "review-rules" } } }, { "type": "object", "properties": { "id": { "const": "build-provenance" } } }, { "type": "object", "properties": { "id": { "const": "same-commit" } } }, { "type": "object", "properties": { "id": { "const": "same-repository" } } }, { "type": "object", "properties": { "id": { "const": "distinct-identities" } } }, { "type": "object", "properties": { "id": { "const": "fresh" } } }, { "type": "object", "properties": { "id": { "const": "deploy-approval" } } }, { "type": "object", "properties": { "id": { "const": "break-glass" } } }], "items": false, "minItems": 11 }] }, "chain": { "description": "The chain of custody shown to people: commit \u2192 pull request \u2192 author \u2192 approvers \u2192 build \u2192 sign. What is unknown is absent.", "type": "object", "additionalProperties": false, "required": ["approvers"], "properties": { "repository": { "type": "string" }, "commit": { "type": "string" }, "pullRequest": { "type": "object", "additionalProperties": false, "required": ["number", "url", "title"], "properties": { "number": { "type": "integer" }, "url": { "type": "string" }, "title": { "type": "string" } } }, "author": { "type": "string" }, "contributors": { "description": "Under a break-glass, everyone who made the change, as the break-glass records them: login (roles).", "type": "array", "items": { "type": "string" } }, "approvers": { "description": "Logins of the independent approvers (empty when none counted).", "type": "array", "items": { "type": "string" } }, "buildIdentity": { "type": "string" }, "signIdentity": { "type": "string" } } }, "evidence": { "description": "The bundles the verdict rests on, one per role at most.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["role", "source", "signer", "signedAt"], "properties": { "role": { "enum": ["signature", "review", "provenance", "deploy-approval", "break-glass"] }, "source": { "$ref": "#/$defs/relativePath" }, "signer": { "type": "object", "additionalProperties": false, "required": ["san", "issuer"], "properties": { "san": { "type": "string" }, "issuer": { "type": "string" } } }, "signedAt": { "description": "Verified signing times (transparency log, RFC 3161 timestamps).", "type": "array", "items": { "$ref": "#/$defs/time" } } } } }, "review": { "description": "The review rules re-run under the policy on the attested evidence, when a review attestation was found.", "type": "object", "additionalProperties": false, "required": ["verdict", "checks", "approvals", "independentApprovers"], "properties": { "verdict": { "$ref": "#/$defs/verdict" }, "checks": { "type": "array", "items": { "$ref": "#/$defs/reviewCheck" } }, "approvals": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["reviewId", "reviewer", "state", "commitId", "submittedAt", "counted", "reason"], "properties": { "reviewId": { "type": "integer" }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "type": "string" }, "submittedAt": { "type": "string" }, "counted": { "type": "boolean" }, "reason": { "type": "string" } } } }, "independentApprovers": { "type": "array", "items": { "$ref": "#/$defs/account" } } } }, "breakGlass": { "description": "THE BREAK-GLASS this artifact was accepted under, in place of its review: present only when one was used.", "type": "object", "additionalProperties": false, "required": ["source", "id", "reason", "incident", "environment", "requester", "approvers", "notBefore", "expires", "waives"], "properties": { "source": { "$ref": "#/$defs/relativePath" }, "id": { "$ref": "#/$defs/hex64" }, "run": { "description": "The run that signed it (INSTANCE/actions/runs/ID: the GitHub instance and the run id, unique there): one approval releases every job of a run, so its single use is counted per run.", "type": "string" }, "reason": { "type": "string" }, "incident": { "type": "string" }, "environment": { "type": "string" }, "requester": { "type": "object", "additionalProperties": false, "required": ["login", "id"], "properties": { "login": { "type": "string" }, "id": { "type": "integer" } } }, "approvers": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["login", "id"], "properties": { "login": { "type": "string" }, "id": { "type": "integer" } } } }, "change": { "description": "The change it let through, as the break-glass records it: the commit, its author, the pull request merged as it, and everyone who wrote, committed, co-authored, opened or pushed it.", "type": "object", "additionalProperties": false, "required": ["commit", "author", "contributors"], "properties": { "commit": { "type": "string" }, "author": { "type": "object", "additionalProperties": false, "required": ["login", "id"], "properties": { "login": { "type": "string" }, "id": { "type": "integer" } } }, "pullRequest": { "type": "object", "additionalProperties": false, "required": ["number", "url", "title"], "properties": { "number": { "type": "integer" }, "url": { "type": "string" }, "title": { "type": "string" } } }, "contributors": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["login", "id", "roles"], "properties": { "login": { "type": "string" }, "id": { "type": "integer" }, "roles": { "type": "array", "items": { "type": "string" } } } } } } }, "notBefore": { "type": "string" }, "expires": { "type": "string" }, "waives": { "type": "array", "items": { "type": "string" } } } }, "deployApproval": { "description": "Who approved the deploy through its environment: read live by the deploy job, or from a deploy-approval attestation.", "type": "object", "additionalProperties": false, "required": ["source", "environment", "approvers"], "properties": { "source": { "description": "live (the deploy job read it from GitHub) or the attestation's file.", "type": "string", "minLength": 1 }, "environment": { "type": "string" }, "approvers": { "type": "array", "items": { "type": "string" } } } }, "decisions": { "description": "Decision records of earlier deploys of this artifact among the evidence (signed by the deploy identity when the policy names one): a refusal as a pass, and any break-glass used.", "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["source", "result", "timeVerified", "signer", "breakGlass"], "properties": { "source": { "$ref": "#/$defs/relativePath" }, "result": { "enum": ["PASSED", "FAILED"] }, "timeVerified": { "type": "string" }, "environment": { "type": "string" }, "signer": { "type": "string" }, "repository": { "description": "The repository whose run signed it (its certificate's Source Repository URI).", "type": "string" }, "breakGlass": { "type": "boolean" }, "failedChecks": { "type": "array", "items": { "type": "string" } } } } } } };
 var func2 = Object.prototype.hasOwnProperty;
 var pattern6 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
 var schema25 = { "type": "object", "additionalProperties": false, "required": ["id", "verdict", "reason"], "properties": { "id": { "enum": ["covered-by-policy", "artifact-signature", "review-attestation", "review-rules", "build-provenance", "same-commit", "same-repository", "distinct-identities", "fresh", "deploy-approval", "break-glass"] }, "verdict": { "$ref": "#/$defs/checkVerdict" }, "reason": { "type": "string", "minLength": 1 } } };
@@ -3026,7 +3026,7 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
               errors++;
             }
             for (const key16 in data105) {
-              if (!(key16 === "source" || key16 === "result" || key16 === "timeVerified" || key16 === "environment" || key16 === "signer" || key16 === "breakGlass" || key16 === "failedChecks")) {
+              if (!(key16 === "source" || key16 === "result" || key16 === "timeVerified" || key16 === "environment" || key16 === "signer" || key16 === "repository" || key16 === "breakGlass" || key16 === "failedChecks")) {
                 const err176 = { instancePath: instancePath + "/decisions/" + i13, schemaPath: "#/properties/decisions/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" };
                 if (vErrors === null) {
                   vErrors = [err176];
@@ -3087,9 +3087,9 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                 errors++;
               }
             }
-            if (data105.breakGlass !== void 0) {
-              if (typeof data105.breakGlass !== "boolean") {
-                const err181 = { instancePath: instancePath + "/decisions/" + i13 + "/breakGlass", schemaPath: "#/properties/decisions/items/properties/breakGlass/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            if (data105.repository !== void 0) {
+              if (typeof data105.repository !== "string") {
+                const err181 = { instancePath: instancePath + "/decisions/" + i13 + "/repository", schemaPath: "#/properties/decisions/items/properties/repository/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                 if (vErrors === null) {
                   vErrors = [err181];
                 } else {
@@ -3098,57 +3098,68 @@ function validate64(data, { instancePath = "", parentData, parentDataProperty, r
                 errors++;
               }
             }
+            if (data105.breakGlass !== void 0) {
+              if (typeof data105.breakGlass !== "boolean") {
+                const err182 = { instancePath: instancePath + "/decisions/" + i13 + "/breakGlass", schemaPath: "#/properties/decisions/items/properties/breakGlass/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+                if (vErrors === null) {
+                  vErrors = [err182];
+                } else {
+                  vErrors.push(err182);
+                }
+                errors++;
+              }
+            }
             if (data105.failedChecks !== void 0) {
-              let data112 = data105.failedChecks;
-              if (Array.isArray(data112)) {
-                const len16 = data112.length;
+              let data113 = data105.failedChecks;
+              if (Array.isArray(data113)) {
+                const len16 = data113.length;
                 for (let i14 = 0; i14 < len16; i14++) {
-                  if (typeof data112[i14] !== "string") {
-                    const err182 = { instancePath: instancePath + "/decisions/" + i13 + "/failedChecks/" + i14, schemaPath: "#/properties/decisions/items/properties/failedChecks/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                  if (typeof data113[i14] !== "string") {
+                    const err183 = { instancePath: instancePath + "/decisions/" + i13 + "/failedChecks/" + i14, schemaPath: "#/properties/decisions/items/properties/failedChecks/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
-                      vErrors = [err182];
+                      vErrors = [err183];
                     } else {
-                      vErrors.push(err182);
+                      vErrors.push(err183);
                     }
                     errors++;
                   }
                 }
               } else {
-                const err183 = { instancePath: instancePath + "/decisions/" + i13 + "/failedChecks", schemaPath: "#/properties/decisions/items/properties/failedChecks/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                const err184 = { instancePath: instancePath + "/decisions/" + i13 + "/failedChecks", schemaPath: "#/properties/decisions/items/properties/failedChecks/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                 if (vErrors === null) {
-                  vErrors = [err183];
+                  vErrors = [err184];
                 } else {
-                  vErrors.push(err183);
+                  vErrors.push(err184);
                 }
                 errors++;
               }
             }
           } else {
-            const err184 = { instancePath: instancePath + "/decisions/" + i13, schemaPath: "#/properties/decisions/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err185 = { instancePath: instancePath + "/decisions/" + i13, schemaPath: "#/properties/decisions/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-              vErrors = [err184];
+              vErrors = [err185];
             } else {
-              vErrors.push(err184);
+              vErrors.push(err185);
             }
             errors++;
           }
         }
       } else {
-        const err185 = { instancePath: instancePath + "/decisions", schemaPath: "#/properties/decisions/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        const err186 = { instancePath: instancePath + "/decisions", schemaPath: "#/properties/decisions/type", keyword: "type", params: { type: "array" }, message: "must be array" };
         if (vErrors === null) {
-          vErrors = [err185];
+          vErrors = [err186];
         } else {
-          vErrors.push(err185);
+          vErrors.push(err186);
         }
         errors++;
       }
     }
   } else {
-    const err186 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    const err187 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
     if (vErrors === null) {
-      vErrors = [err186];
+      vErrors = [err187];
     } else {
-      vErrors.push(err186);
+      vErrors.push(err187);
     }
     errors++;
   }
@@ -3643,7 +3654,8 @@ function describeDecision(decision) {
   const where = decision.environment ? ` for ${decision.environment}` : "";
   const bg = decision.breakGlass ? " UNDER A BREAK-GLASS" : "";
   const failed = decision.failedChecks?.length ? `: refused on ${decision.failedChecks.join(", ")}` : "";
-  return `decision record ${decision.result}${bg} at ${decision.timeVerified}${where} by ${decision.signer} (${decision.source})${failed}`;
+  const repository = decision.repository ? ` in ${decision.repository}` : " in an unnamed repository";
+  return `decision record ${decision.result}${bg} at ${decision.timeVerified}${where} by ${decision.signer}${repository} (${decision.source})${failed}`;
 }
 function breakGlassWarning(breakGlass) {
   const approvers = breakGlass.approvers.map((a) => a.login).join(", ");

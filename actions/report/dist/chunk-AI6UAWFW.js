@@ -2,10 +2,10 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   getInput
-} from "./chunk-ONOQ2OWK.js";
+} from "./chunk-YD4V7WLO.js";
 import {
   CodedError
-} from "./chunk-IMKDBAEE.js";
+} from "./chunk-GCKGZLNZ.js";
 
 // packages/github/src/inputs.ts
 import { tmpdir } from "node:os";

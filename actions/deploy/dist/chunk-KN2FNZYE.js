@@ -6,7 +6,7 @@ import {
   createGitHubClient,
   describeError,
   logUntrusted
-} from "./chunk-6ZZDIV5B.js";
+} from "./chunk-UJO5NI4A.js";
 import {
   require_dist,
   require_dist2,

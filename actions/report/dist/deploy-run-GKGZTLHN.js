@@ -2,7 +2,7 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   ORG_POLICY_PATH
-} from "./chunk-BTH37N4M.js";
+} from "./chunk-AI6UAWFW.js";
 import {
   EvaluationError,
   RunStarterError,
@@ -17,15 +17,15 @@ import {
   sameRepositoryUri,
   signStatement,
   workflowSigner
-} from "./chunk-VQMNPETH.js";
+} from "./chunk-CHHNKZGO.js";
 import {
   resolveSigningEndpoints
-} from "./chunk-ONOQ2OWK.js";
+} from "./chunk-YD4V7WLO.js";
 import {
   readEvidence,
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-MZ3FPFUC.js";
+} from "./chunk-XE52PG3L.js";
 import {
   AttestationStoreError,
   BREAK_GLASS_PREDICATE_TYPE,
@@ -60,7 +60,7 @@ import {
   reviewedCommitOf,
   storeAttestations,
   subjectHasDigest
-} from "./chunk-WUKQMCWA.js";
+} from "./chunk-ZKZYTZ4P.js";
 import {
   buildRunProblem,
   changeContributions,
@@ -71,7 +71,7 @@ import {
   matchesAnyGlob,
   policyRolesOf,
   require_dist
-} from "./chunk-HDYJSSC2.js";
+} from "./chunk-GYTI6WPC.js";
 import {
   CodedError,
   DEPLOY_CHECK_IDS,
@@ -80,7 +80,7 @@ import {
   deployReportProblems,
   describeError,
   rejectionCauses
-} from "./chunk-IMKDBAEE.js";
+} from "./chunk-GCKGZLNZ.js";
 import "./chunk-NHWHUFJX.js";
 import {
   __toESM
@@ -547,7 +547,9 @@ function judgeEvidence(artifact, bundles, context) {
 }
 function chainsOf(evidence) {
   const chains = [];
-  for (const review of orNone(qualified(evidence.reviews))) {
+  const reviews = qualified(evidence.reviews);
+  const reviewChoices = reviews.length > 0 && qualified(evidence.breakGlasses).length > 0 ? [...reviews, void 0] : orNone(reviews);
+  for (const review of reviewChoices) {
     for (const provenance of orNone(qualified(evidence.provenances))) {
       for (const signature of orNone(qualified(evidence.signatures))) {
         chains.push({
@@ -1514,6 +1516,9 @@ function decisionsAbout(artifact, bundles, context) {
         timeVerified: record.timeVerified,
         ...extension?.environment !== void 0 && { environment: extension.environment },
         signer: bundle.signer.san,
+        ...bundle.signer.extensions.sourceRepositoryURI !== void 0 && {
+          repository: bundle.signer.extensions.sourceRepositoryURI
+        },
         breakGlass: (extension?.breakGlass ?? []).some((b) => b.artifacts.includes(hex)),
         ...failed.length > 0 && { failedChecks: failed }
       }
