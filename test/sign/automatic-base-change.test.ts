@@ -89,7 +89,10 @@ describe('a stacked pull request GitHub retargets to main itself after its base 
     expect(result.verdict).toBe('fail');
     const check = result.checks.find((c) => c.id === 'approval-on-merged-head')!;
     expect(check.verdict).toBe('fail');
-    expect(check.reason).toContain("before the pull request's base was changed at 2026-03-02T10:30:00Z");
+    expect(check.reason).toContain(
+      "GitHub changed the pull request's base at 2026-03-02T10:30:00Z (moving a stacked pull request onto main when its base branch was deleted, by alice)",
+    );
+    expect(evidence.pullRequest?.baseChanges?.[0]?.automatic).toBe(true);
     expect(result.independentApprovers).toEqual([]);
   });
 });

@@ -2,7 +2,9 @@
 // of H (on top of F) into `feature`; bob approves H, seeing only H's diff. alice's script, polling the reviews, retargets
 // the pull request to `main` at once: GitHub's timestamps have whole seconds, so the base change carries the same
 // second as the approval. A base change in the approval's own second must count as after it, or bob's approval of
-// another diff counts and F ships unreviewed. Both reads of GitHub (GraphQL and REST), through the GitHub fake.
+// another diff counts and F ships unreviewed. Nor does one after it: an approval never names the base, and bob may have
+// opened the diff against `feature` before the change and approved after it. Both reads of GitHub (GraphQL and REST),
+// through the GitHub fake.
 
 import { DEFAULT_REVIEW_RULES, evaluateReview } from '@twokey/core';
 import { collectReviewEvidence, createGitHubClient, readReviewEvidence } from '@twokey/github';
@@ -70,7 +72,7 @@ describe('a pull request retargeted in the same second as its approval', () => {
     expect(result.verdict).toBe('fail');
     const check = result.checks.find((c) => c.id === 'approval-on-merged-head');
     expect(check?.verdict).toBe('fail');
-    expect(check?.reason).toContain("before the pull request's base was changed at 2026-03-02T10:00:00Z by alice");
+    expect(check?.reason).toContain("alice changed the pull request's base at 2026-03-02T10:00:00Z");
     expect(result.independentApprovers).toEqual([]);
   });
 
@@ -79,9 +81,19 @@ describe('a pull request retargeted in the same second as its approval', () => {
     expect(result.checks.find((c) => c.id === 'approval-on-merged-head')?.verdict).toBe('fail');
   });
 
-  it.each(['graphql', 'rest'] as const)('accepts an approval given a second after the retarget (%s)', async (api) => {
-    const { result } = await judge('2026-03-02T09:59:59Z', api);
-    expect(result.checks.filter((c) => c.verdict !== 'pass')).toEqual([]);
-    expect(result.independentApprovers.map((a) => a.login)).toEqual(['bob']);
-  });
+  it.each(['graphql', 'rest'] as const)(
+    'refuses an approval given after the retarget, a second or minutes later: bob may have read the diff against feature (%s)',
+    async (api) => {
+      // Found by the review of the sign stage: bob opened the pull request while it was into `feature` (H's diff only);
+      // alice retargeted it to main while he read; he approved after the change, and F shipped unreviewed.
+      for (const retargetAt of ['2026-03-02T09:59:59Z', '2026-03-02T09:55:00Z']) {
+        const { result } = await judge(retargetAt, api);
+        expect(result.verdict, retargetAt).toBe('fail');
+        expect(result.checks.find((c) => c.id === 'approval-on-merged-head')?.reason).toContain(
+          `alice changed the pull request's base at ${retargetAt}: an approval names the head it approved, never the base`,
+        );
+        expect(result.independentApprovers).toEqual([]);
+      }
+    },
+  );
 });

@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-V2PFI5HS.js";
+} from "./chunk-ONP2DZZD.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

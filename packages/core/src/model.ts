@@ -207,6 +207,14 @@ export type ActivityEvidence =
     }
   | { available: false; reason: string };
 
+/** A change of a pull request's base branch (ReviewEvidence.pullRequest.baseChanges). */
+export interface BaseChange {
+  at: string;
+  actor: GitHubAccount | null;
+  /** GitHub's own retarget of a stacked pull request (`automatic_base_change_succeeded`); absent: a person's. */
+  automatic?: true;
+}
+
 export interface ReviewEvidence {
   /** `owner/name`. */
   repository: string;
@@ -240,10 +248,12 @@ export interface ReviewEvidence {
     mergeMethod: MergeMethod;
     baseRef: string;
     /**
-     * When the pull request's base branch was changed (`base_ref_changed` timeline events), oldest first: an approval
-     * given before the last change approved another diff than the one merged.
+     * When the pull request's base branch was changed, oldest first: by a person (`base_ref_changed`), or by GitHub
+     * (`automatic_base_change_succeeded`, `automatic: true`: a stacked pull request moved onto the base of the one
+     * merged before it, when its base branch was deleted). An approval never names the base it saw: after any change
+     * none counts.
      */
-    baseChanges?: { at: string; actor: GitHubAccount | null }[];
+    baseChanges?: BaseChange[];
   };
   /**
    * Other pull requests GitHub associates with `commit` but that were not merged as it (e.g. `commit` is one of

@@ -66,7 +66,7 @@ export type ReviewPredicate = {
     createdAt?: string;
     mergedAt: string;
     mergedBy?: GitHubAccount;
-    baseChanges?: { at: string; actor: GitHubAccount | null }[];
+    baseChanges?: { at: string; actor: GitHubAccount | null; automatic?: true }[];
   };
   mergeMethod: MergeMethod;
   /** The pull request's head commit when it was merged: approvals count only on it. */
@@ -276,7 +276,11 @@ export function evidenceFromPredicate(predicate: ReviewPredicate): ReviewEvidenc
       mergedAt: p.pullRequest.mergedAt,
       ...(p.pullRequest.mergedBy && { mergedBy: account(p.pullRequest.mergedBy) }),
       ...(pr.baseChanges && {
-        baseChanges: pr.baseChanges.map((c) => ({ at: c.at, actor: c.actor ? account(c.actor) : null })),
+        baseChanges: pr.baseChanges.map((c) => ({
+          at: c.at,
+          actor: c.actor ? account(c.actor) : null,
+          ...(c.automatic === true && { automatic: true as const }),
+        })),
       }),
       mergeMethod: p.mergeMethod,
       baseRef: p.pullRequest.baseRef,

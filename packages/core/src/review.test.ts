@@ -758,25 +758,41 @@ describe('evaluateReview: what was approved is what was merged', () => {
     const result = evaluateReview(evidence, RULES);
     expect(failed(result)).toEqual(['approval-on-merged-head', 'min-independent-approvals']);
     expect(check(result, 'approval-on-merged-head').reason).toContain(
-      "before the pull request's base was changed at 2026-11-20T12:30:00Z by alice",
+      "alice changed the pull request's base at 2026-11-20T12:30:00Z: an approval names the head it approved, never the base",
     );
+  });
+
+  it('refuses an approval given after a retarget too, however long after: it never names the base it saw', () => {
+    // alice retargeted the pull request from her unprotected branch to main while bob read the diff against it; bob
+    // approved after the change (a second, or ten minutes: reading takes that long). Nothing tells which diff he saw.
+    for (const at of ['2026-11-20T12:09:59Z', '2026-11-20T12:00:00Z', '2026-11-20T11:31:00Z']) {
+      const after = withPr(honestEvidence(), { baseChanges: [{ at, actor: alice }] });
+      const result = evaluateReview(after, RULES);
+      expect(failed(result), at).toEqual(['approval-on-merged-head', 'min-independent-approvals']);
+      expect(check(result, 'approval-on-merged-head').reason).toContain(
+        `alice changed the pull request's base at ${at}: an approval names the head it approved, never the base, so none shows it was of the diff against main`,
+      );
+      expect(check(result, 'approval-on-merged-head').reason).toMatch(/open a new pull request against main$/);
+    }
     const reapproved = withPr(honestEvidence({ reviews: [review(bob, 'APPROVED', HEAD, 40)] }), {
       baseChanges: [{ at: '2026-11-20T12:30:00Z', actor: alice }],
     });
-    expect(evaluateReview(reapproved, RULES).verdict).toBe('pass');
+    expect(evaluateReview(reapproved, RULES).verdict).toBe('fail');
   });
 
-  it('refuses an approval retargeted in its own second (a script retargeting as soon as the approval appears)', () => {
-    // bob approved at 12:10:00; alice's script saw it and retargeted the pull request to main within the same second.
-    const sameSecond = withPr(honestEvidence(), { baseChanges: [{ at: '2026-11-20T12:10:00Z', actor: alice }] });
-    const result = evaluateReview(sameSecond, RULES);
+  it("refuses one after GitHub's own retarget of a stacked pull request, which follows a deletion the author times", () => {
+    const stacked = withPr(honestEvidence(), {
+      baseChanges: [{ at: '2026-11-20T11:45:00Z', actor: alice, automatic: true }],
+    });
+    const result = evaluateReview(stacked, RULES);
     expect(failed(result)).toEqual(['approval-on-merged-head', 'min-independent-approvals']);
     expect(check(result, 'approval-on-merged-head').reason).toContain(
-      "before the pull request's base was changed at 2026-11-20T12:10:00Z by alice",
+      "GitHub changed the pull request's base at 2026-11-20T11:45:00Z (moving a stacked pull request onto main when its base branch was deleted, by alice)",
     );
-    // A second earlier, the base change was seen by the approver: the approval stands.
-    const before = withPr(honestEvidence(), { baseChanges: [{ at: '2026-11-20T12:09:59Z', actor: alice }] });
-    expect(evaluateReview(before, RULES).verdict).toBe('pass');
+  });
+
+  it('counts approvals of a pull request whose base never changed (an empty list)', () => {
+    expect(evaluateReview(withPr(honestEvidence(), { baseChanges: [] }), RULES).verdict).toBe('pass');
   });
 });
 

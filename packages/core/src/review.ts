@@ -797,21 +797,28 @@ function mergedHeadOutcome(
       reason: `${who} approved the merged head ${head}, but whether the pull request's base was changed since is not in the evidence (a review attestation signed before twokey recorded it): sign the change again`,
     };
   }
-  // GitHub's times have whole seconds: a base change in the approval's own second may have followed it (a script
-  // retargeting as soon as the approval appears), so only a change strictly before the approval leaves it standing.
-  const retargeted = pr.baseChanges.filter((c) => !(time(c.at) < time(review.submittedAt))).at(-1);
-  if (retargeted) {
+  // An approval names the head it approved, never the base: a reviewer who opened the diff against one base approves
+  // after the author moved the pull request onto another (from an unprotected branch holding commits nobody
+  // reviewed, onto the protected one), and nothing tells that approval from one of the new diff, however long after.
+  // GitHub's own retarget of a stacked pull request is no different: it happens when its base branch is deleted,
+  // which the author times, and that branch may hold commits pushed after its own pull request was merged. So after
+  // any base change no approval counts: a new pull request against the branch is reviewed afresh.
+  const changed = pr.baseChanges.at(-1);
+  if (changed) {
+    const by = changed.automatic
+      ? `GitHub changed the pull request's base at ${changed.at} (moving a stacked pull request onto ${pr.baseRef} when its base branch was deleted${changed.actor ? `, by ${changed.actor.login}` : ''})`
+      : `${changed.actor?.login ?? '(no account)'} changed the pull request's base at ${changed.at}`;
     return {
       ok: false,
-      reason: `${who} approved the merged head ${head} at ${review.submittedAt}, before the pull request's base was changed at ${retargeted.at} by ${retargeted.actor?.login ?? '(no account)'}: the diff approved is not the diff merged`,
+      reason: `${who} approved the merged head ${head}, but ${by}: an approval names the head it approved, never the base, so none shows it was of the diff against ${pr.baseRef} (a reviewer who opened the diff against the base before approves after the change); open a new pull request against ${pr.baseRef}`,
     };
   }
+  const required = rules.minSecondsAfterPush ?? DEFAULT_MIN_SECONDS_AFTER_PUSH;
   const pushed = lastHeadPush(evidence, cut);
   // Without the activity feed (the fallback) no push has a time: the approval is judged by its commit alone.
   if (!pushed) return { ok: true, reason: `${who} approved the merged head ${head}` };
   const missing = headPushMissing(pushed, pr.headSha);
   if (missing) return { ok: false, reason: `${who} approved the merged head ${head}, but ${missing}` };
-  const required = rules.minSecondsAfterPush ?? DEFAULT_MIN_SECONDS_AFTER_PUSH;
   const elapsed = secondsBetween(pushed.timestamp, review.submittedAt);
   // A review submitted without naming its commit (`gh pr review --approve`, REST without commit_id, GraphQL without
   // commitOID) is recorded on the newest head: a push just before it lands under an approval of the head before.

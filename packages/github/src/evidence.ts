@@ -386,7 +386,11 @@ export async function assembleEvidence(
     // Retargeting a pull request changes its diff without a new commit: approvals before it approved another diff.
     baseChanges: (pr.timeline ?? [])
       .filter((e) => e.event === 'base_ref_changed' || e.event === 'automatic_base_change_succeeded')
-      .map((e) => ({ at: e.createdAt, actor: e.actor ?? null }))
+      .map((e) => ({
+        at: e.createdAt,
+        actor: e.actor ?? null,
+        ...(e.event === 'automatic_base_change_succeeded' && { automatic: true as const }),
+      }))
       .sort((a, b) => Date.parse(a.at) - Date.parse(b.at)),
   };
 

@@ -17932,18 +17932,19 @@ function mergedHeadOutcome(review, evidence, rules, cut) {
       reason: `${who} approved the merged head ${head}, but whether the pull request's base was changed since is not in the evidence (a review attestation signed before twokey recorded it): sign the change again`
     };
   }
-  const retargeted = pr.baseChanges.filter((c) => !(time(c.at) < time(review.submittedAt))).at(-1);
-  if (retargeted) {
+  const changed = pr.baseChanges.at(-1);
+  if (changed) {
+    const by = changed.automatic ? `GitHub changed the pull request's base at ${changed.at} (moving a stacked pull request onto ${pr.baseRef} when its base branch was deleted${changed.actor ? `, by ${changed.actor.login}` : ""})` : `${changed.actor?.login ?? "(no account)"} changed the pull request's base at ${changed.at}`;
     return {
       ok: false,
-      reason: `${who} approved the merged head ${head} at ${review.submittedAt}, before the pull request's base was changed at ${retargeted.at} by ${retargeted.actor?.login ?? "(no account)"}: the diff approved is not the diff merged`
+      reason: `${who} approved the merged head ${head}, but ${by}: an approval names the head it approved, never the base, so none shows it was of the diff against ${pr.baseRef} (a reviewer who opened the diff against the base before approves after the change); open a new pull request against ${pr.baseRef}`
     };
   }
+  const required = rules.minSecondsAfterPush ?? DEFAULT_MIN_SECONDS_AFTER_PUSH;
   const pushed = lastHeadPush(evidence, cut);
   if (!pushed) return { ok: true, reason: `${who} approved the merged head ${head}` };
   const missing = headPushMissing(pushed, pr.headSha);
   if (missing) return { ok: false, reason: `${who} approved the merged head ${head}, but ${missing}` };
-  const required = rules.minSecondsAfterPush ?? DEFAULT_MIN_SECONDS_AFTER_PUSH;
   const elapsed = secondsBetween(pushed.timestamp, review.submittedAt);
   if (elapsed === void 0 || elapsed < Math.max(required, 1)) {
     return {
@@ -26072,7 +26073,7 @@ import { createHash as createHash3 } from "node:crypto";
 
 // packages/core/src/validators/review-predicate.validate.js
 var review_predicate_validate_default = validate204;
-var schema314 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed (base_ref_changed timeline events), oldest first.", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" }, "allowNonDefaultBranches": { "type": "boolean" }, "minSecondsAfterPush": { "type": "integer", "minimum": 0 }, "botPushers": { "type": "array", "items": { "type": "string" } }, "reviewedHistory": { "type": "boolean" }, "historySince": { "$ref": "#/$defs/time" } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] }, "history": { "description": "review.reviewed-history: the walk of the built branch's activity feed from the built commit's base back to the policy's history-since \u2014 every arrival since then (newest first), each a pull request merge whose review passed, each one's before the next one's commit, ended by the baseline (the newest arrival before since). Absent when the policy did not turn the rule on.", "type": "object", "required": ["since", "ref", "base", "arrivals", "verdict", "reason"], "properties": { "since": { "$ref": "#/$defs/time" }, "ref": { "$ref": "#/$defs/text" }, "base": { "$ref": "#/$defs/sha" }, "arrivals": { "type": "array", "maxItems": 100, "items": { "$ref": "#/$defs/historyArrival" } }, "baseline": { "type": "object", "required": ["commit", "at"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "at": { "$ref": "#/$defs/time" }, "attestation": { "description": "The moving baseline: where the sign stage found the review attestation (by the sign identity, with a passing walk) of this commit in the attestation store; absent when the baseline is the newest arrival before since.", "$ref": "#/$defs/text" } } }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } }, "historyArrival": { "type": "object", "required": ["commit", "before", "type", "at", "actor", "verdict", "reason"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "before": { "$ref": "#/$defs/sha" }, "type": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] }, "pullRequest": { "type": "integer", "minimum": 1 }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } } };
+var schema314 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/attestations/review/v1/schema.json", "title": "twokey review predicate v1", "description": "The predicate of a twokey review attestation (predicateType https://twokey.dev/attestations/review/v1). Unknown fields are ignored, as the in-toto parsing rules require.", "type": "object", "required": ["reviewers", "reviewLink", "reviewTime", "repository", "commit", "pullRequest", "mergeMethod", "mergedHead", "mergeCommit", "author", "contributors", "commits", "reviews", "lastPush", "permissions", "gaps", "rules", "checks", "verdict"], "properties": { "reviewers": { "description": "in-toto human-review/vcs: the reviewers whose approval counted, as ResourceDescriptors (name: login, uri: the account's API URL).", "type": "array", "items": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "$ref": "#/$defs/text" }, "uri": { "$ref": "#/$defs/url" } } } }, "reviewLink": { "description": "in-toto human-review/vcs: the pull request's URL.", "$ref": "#/$defs/url" }, "reviewTime": { "description": "in-toto human-review/vcs: when the latest review was submitted.", "$ref": "#/$defs/time" }, "repository": { "type": "object", "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "uri": { "$ref": "#/$defs/url" } } }, "commit": { "description": "The commit that was built and reviewed (the merge commit).", "$ref": "#/$defs/sha" }, "pullRequest": { "type": "object", "required": ["number", "url", "title", "baseRef", "mergedAt"], "properties": { "number": { "type": "integer", "minimum": 1 }, "url": { "$ref": "#/$defs/url" }, "title": { "type": "string" }, "baseRef": { "$ref": "#/$defs/text" }, "mergedAt": { "$ref": "#/$defs/time" }, "mergedBy": { "$ref": "#/$defs/account" }, "headRef": { "description": "The pull request's head branch.", "$ref": "#/$defs/text" }, "headRepository": { "description": "The repository of the head branch (owner/name; a fork for a pull request from a fork).", "type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$" }, "createdAt": { "description": "When the pull request was opened.", "$ref": "#/$defs/time" }, "baseChanges": { "description": "When the pull request's base branch was changed, oldest first: by a person (base_ref_changed), or by GitHub (automatic_base_change_succeeded: automatic true).", "type": "array", "items": { "type": "object", "required": ["at", "actor"], "properties": { "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] }, "automatic": { "description": "GitHub's own retarget of a stacked pull request (automatic_base_change_succeeded); absent for a person's.", "const": true } } } } } }, "mergeMethod": { "enum": ["merge", "squash", "rebase"] }, "mergedHead": { "description": "The pull request's head commit when it was merged.", "$ref": "#/$defs/sha" }, "mergeCommit": { "description": "The commit the pull request was merged as.", "$ref": "#/$defs/sha" }, "author": { "description": "The pull request's author.", "$ref": "#/$defs/account" }, "contributors": { "description": "Everyone who authored, committed or co-authored a commit of the pull request (a summary of `commits`).", "type": "array", "items": { "type": "object", "required": ["name", "email", "roles"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" }, "roles": { "type": "array", "items": { "enum": ["author", "committer", "co-author"] } } } } }, "commits": { "type": "array", "items": { "$ref": "#/$defs/commit" } }, "reviews": { "type": "array", "items": { "$ref": "#/$defs/review" } }, "lastPush": { "type": "object", "required": ["accounts", "people", "source"], "properties": { "accounts": { "type": "array", "items": { "$ref": "#/$defs/account" } }, "people": { "type": "array", "items": { "$ref": "#/$defs/person" } }, "source": { "enum": ["activity", "head_ref_force_pushed", "head-commit"] } } }, "permissions": { "description": "Each reviewer's permission on the repository, by login.", "type": "object", "additionalProperties": { "enum": ["admin", "maintain", "write", "triage", "read", "none"] } }, "gaps": { "type": "array", "items": { "type": "string" } }, "rules": { "type": "object", "required": ["minApprovals", "allowBots", "requireApprovalOnHead", "changesRequestedBlocks"], "properties": { "minApprovals": { "type": "integer", "minimum": 1 }, "allowBots": { "type": "boolean" }, "requireApprovalOnHead": { "type": "boolean" }, "changesRequestedBlocks": { "type": "boolean" }, "protectedBranches": { "type": "array", "items": { "$ref": "#/$defs/text" } }, "unidentifiedCoAuthors": { "enum": ["refuse", "allow"] }, "nonHumanCoAuthors": { "type": "array", "items": { "type": "string" } }, "allowActivityFallback": { "type": "boolean" }, "allowNonDefaultBranches": { "type": "boolean" }, "minSecondsAfterPush": { "type": "integer", "minimum": 0 }, "botPushers": { "type": "array", "items": { "type": "string" } }, "reviewedHistory": { "type": "boolean" }, "historySince": { "$ref": "#/$defs/time" } } }, "checks": { "type": "array", "items": { "type": "object", "required": ["id", "verdict", "reason"], "properties": { "id": { "$ref": "#/$defs/text" }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "verdict": { "enum": ["pass", "fail"] }, "builtRef": { "description": "The ref the build ran on, from verified build provenance (e.g. refs/heads/main): the pull request's base must be this branch.", "$ref": "#/$defs/text" }, "defaultBranch": { "description": "The repository's default branch as GitHub reported it: the protected branch when the policy names none.", "$ref": "#/$defs/text" }, "mergeCommitCoAuthors": { "description": "Co-authored-by trailers of the merge or squash commit's own message.", "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of every reviewer who approved, as GET /users/{login} showed it.", "type": "array", "items": { "type": "object", "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string" }, "email": { "type": "string" } } } }, "activity": { "description": "What GitHub's repository activity feed said: pushes to the head branch, and how the built commit reached the built branch; or why it could not answer.", "oneOf": [{ "type": "object", "required": ["available", "headPushes", "builtCommitArrivals"], "properties": { "available": { "const": true }, "headPushes": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } }, "builtCommitArrivals": { "type": "array", "items": { "$ref": "#/$defs/refActivity" } } } }, { "type": "object", "required": ["available", "reason"], "properties": { "available": { "const": false }, "reason": { "type": "string" } } }] }, "history": { "description": "review.reviewed-history: the walk of the built branch's activity feed from the built commit's base back to the policy's history-since \u2014 every arrival since then (newest first), each a pull request merge whose review passed, each one's before the next one's commit, ended by the baseline (the newest arrival before since). Absent when the policy did not turn the rule on.", "type": "object", "required": ["since", "ref", "base", "arrivals", "verdict", "reason"], "properties": { "since": { "$ref": "#/$defs/time" }, "ref": { "$ref": "#/$defs/text" }, "base": { "$ref": "#/$defs/sha" }, "arrivals": { "type": "array", "maxItems": 100, "items": { "$ref": "#/$defs/historyArrival" } }, "baseline": { "type": "object", "required": ["commit", "at"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "at": { "$ref": "#/$defs/time" }, "attestation": { "description": "The moving baseline: where the sign stage found the review attestation (by the sign identity, with a passing walk) of this commit in the attestation store; absent when the baseline is the newest arrival before since.", "$ref": "#/$defs/text" } } }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } }, "$defs": { "text": { "type": "string", "minLength": 1 }, "url": { "type": "string", "pattern": "^https?://[^\\s]+$" }, "sha": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, "account": { "type": "object", "required": ["login", "id", "type"], "properties": { "login": { "$ref": "#/$defs/text" }, "id": { "type": "integer", "minimum": 1 }, "type": { "$ref": "#/$defs/text" } } }, "person": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "account": { "$ref": "#/$defs/account" } } }, "commit": { "type": "object", "required": ["sha", "author", "committer", "coAuthors", "committedAt"], "properties": { "sha": { "$ref": "#/$defs/sha" }, "author": { "$ref": "#/$defs/person" }, "committer": { "$ref": "#/$defs/person" }, "coAuthors": { "type": "array", "items": { "type": "object", "required": ["name", "email"], "properties": { "name": { "type": "string" }, "email": { "type": "string" } } } }, "committedAt": { "$ref": "#/$defs/time" } } }, "review": { "type": "object", "required": ["id", "reviewer", "state", "commitId", "submittedAt"], "properties": { "id": { "type": "integer", "minimum": 1 }, "reviewer": { "$ref": "#/$defs/account" }, "state": { "enum": ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"] }, "commitId": { "description": "The commit the review was given on; empty when GitHub no longer knows it.", "type": "string", "pattern": "^([0-9a-f]{40}([0-9a-f]{24})?)?$" }, "submittedAt": { "$ref": "#/$defs/time" } } }, "refActivity": { "type": "object", "required": ["id", "ref", "before", "after", "timestamp", "activityType", "actor"], "properties": { "id": { "type": "integer" }, "ref": { "$ref": "#/$defs/text" }, "before": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "after": { "type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$" }, "timestamp": { "$ref": "#/$defs/time" }, "activityType": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] } } }, "historyArrival": { "type": "object", "required": ["commit", "before", "type", "at", "actor", "verdict", "reason"], "properties": { "commit": { "$ref": "#/$defs/sha" }, "before": { "$ref": "#/$defs/sha" }, "type": { "enum": ["push", "force_push", "branch_creation", "branch_deletion", "pr_merge", "merge_queue_merge"] }, "at": { "$ref": "#/$defs/time" }, "actor": { "oneOf": [{ "type": "null" }, { "$ref": "#/$defs/account" }] }, "pullRequest": { "type": "integer", "minimum": 1 }, "verdict": { "enum": ["pass", "fail"] }, "reason": { "type": "string" } } } } };
 var func14 = ucs2length4;
 var pattern44 = new RegExp("^https?://[^\\s]+$", "u");
 var pattern63 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", "u");
@@ -27395,6 +27396,18 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                             } else {
                                                               var valid17 = true;
                                                             }
+                                                            if (valid17) {
+                                                              if (data21.automatic !== void 0) {
+                                                                const _errs63 = errors;
+                                                                if (true !== data21.automatic) {
+                                                                  validate204.errors = [{ instancePath: instancePath + "/pullRequest/baseChanges/" + i1 + "/automatic", schemaPath: "#/properties/pullRequest/properties/baseChanges/items/properties/automatic/const", keyword: "const", params: { allowedValue: true }, message: "must be equal to constant" }];
+                                                                  return false;
+                                                                }
+                                                                var valid17 = _errs63 === errors;
+                                                              } else {
+                                                                var valid17 = true;
+                                                              }
+                                                            }
                                                           }
                                                         }
                                                       } else {
@@ -27437,24 +27450,24 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                   }
                   if (valid0) {
                     if (data.mergeMethod !== void 0) {
-                      let data24 = data.mergeMethod;
-                      const _errs63 = errors;
-                      if (!(data24 === "merge" || data24 === "squash" || data24 === "rebase")) {
+                      let data25 = data.mergeMethod;
+                      const _errs64 = errors;
+                      if (!(data25 === "merge" || data25 === "squash" || data25 === "rebase")) {
                         validate204.errors = [{ instancePath: instancePath + "/mergeMethod", schemaPath: "#/properties/mergeMethod/enum", keyword: "enum", params: { allowedValues: schema314.properties.mergeMethod.enum }, message: "must be equal to one of the allowed values" }];
                         return false;
                       }
-                      var valid0 = _errs63 === errors;
+                      var valid0 = _errs64 === errors;
                     } else {
                       var valid0 = true;
                     }
                     if (valid0) {
                       if (data.mergedHead !== void 0) {
-                        let data25 = data.mergedHead;
-                        const _errs64 = errors;
+                        let data26 = data.mergedHead;
                         const _errs65 = errors;
-                        if (errors === _errs65) {
-                          if (typeof data25 === "string") {
-                            if (!pattern9.test(data25)) {
+                        const _errs66 = errors;
+                        if (errors === _errs66) {
+                          if (typeof data26 === "string") {
+                            if (!pattern9.test(data26)) {
                               validate204.errors = [{ instancePath: instancePath + "/mergedHead", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                               return false;
                             }
@@ -27463,18 +27476,18 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                             return false;
                           }
                         }
-                        var valid0 = _errs64 === errors;
+                        var valid0 = _errs65 === errors;
                       } else {
                         var valid0 = true;
                       }
                       if (valid0) {
                         if (data.mergeCommit !== void 0) {
-                          let data26 = data.mergeCommit;
-                          const _errs67 = errors;
+                          let data27 = data.mergeCommit;
                           const _errs68 = errors;
-                          if (errors === _errs68) {
-                            if (typeof data26 === "string") {
-                              if (!pattern9.test(data26)) {
+                          const _errs69 = errors;
+                          if (errors === _errs69) {
+                            if (typeof data27 === "string") {
+                              if (!pattern9.test(data27)) {
                                 validate204.errors = [{ instancePath: instancePath + "/mergeCommit", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                                 return false;
                               }
@@ -27483,87 +27496,87 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                               return false;
                             }
                           }
-                          var valid0 = _errs67 === errors;
+                          var valid0 = _errs68 === errors;
                         } else {
                           var valid0 = true;
                         }
                         if (valid0) {
                           if (data.author !== void 0) {
-                            const _errs70 = errors;
+                            const _errs71 = errors;
                             if (!validate21(data.author, { instancePath: instancePath + "/author", parentData: data, parentDataProperty: "author", rootData, dynamicAnchors })) {
                               vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
                               errors = vErrors.length;
                             }
-                            var valid0 = _errs70 === errors;
+                            var valid0 = _errs71 === errors;
                           } else {
                             var valid0 = true;
                           }
                           if (valid0) {
                             if (data.contributors !== void 0) {
-                              let data28 = data.contributors;
-                              const _errs71 = errors;
-                              if (errors === _errs71) {
-                                if (Array.isArray(data28)) {
+                              let data29 = data.contributors;
+                              const _errs72 = errors;
+                              if (errors === _errs72) {
+                                if (Array.isArray(data29)) {
                                   var valid22 = true;
-                                  const len2 = data28.length;
+                                  const len2 = data29.length;
                                   for (let i2 = 0; i2 < len2; i2++) {
-                                    let data29 = data28[i2];
-                                    const _errs73 = errors;
-                                    if (errors === _errs73) {
-                                      if (data29 && typeof data29 == "object" && !Array.isArray(data29)) {
+                                    let data30 = data29[i2];
+                                    const _errs74 = errors;
+                                    if (errors === _errs74) {
+                                      if (data30 && typeof data30 == "object" && !Array.isArray(data30)) {
                                         let missing5;
-                                        if (data29.name === void 0 && (missing5 = "name") || data29.email === void 0 && (missing5 = "email") || data29.roles === void 0 && (missing5 = "roles")) {
+                                        if (data30.name === void 0 && (missing5 = "name") || data30.email === void 0 && (missing5 = "email") || data30.roles === void 0 && (missing5 = "roles")) {
                                           validate204.errors = [{ instancePath: instancePath + "/contributors/" + i2, schemaPath: "#/properties/contributors/items/required", keyword: "required", params: { missingProperty: missing5 }, message: "must have required property '" + missing5 + "'" }];
                                           return false;
                                         } else {
-                                          if (data29.name !== void 0) {
-                                            const _errs75 = errors;
-                                            if (typeof data29.name !== "string") {
+                                          if (data30.name !== void 0) {
+                                            const _errs76 = errors;
+                                            if (typeof data30.name !== "string") {
                                               validate204.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/name", schemaPath: "#/properties/contributors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                               return false;
                                             }
-                                            var valid23 = _errs75 === errors;
+                                            var valid23 = _errs76 === errors;
                                           } else {
                                             var valid23 = true;
                                           }
                                           if (valid23) {
-                                            if (data29.email !== void 0) {
-                                              const _errs77 = errors;
-                                              if (typeof data29.email !== "string") {
+                                            if (data30.email !== void 0) {
+                                              const _errs78 = errors;
+                                              if (typeof data30.email !== "string") {
                                                 validate204.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/email", schemaPath: "#/properties/contributors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                 return false;
                                               }
-                                              var valid23 = _errs77 === errors;
+                                              var valid23 = _errs78 === errors;
                                             } else {
                                               var valid23 = true;
                                             }
                                             if (valid23) {
-                                              if (data29.account !== void 0) {
-                                                const _errs79 = errors;
-                                                if (!validate21(data29.account, { instancePath: instancePath + "/contributors/" + i2 + "/account", parentData: data29, parentDataProperty: "account", rootData, dynamicAnchors })) {
+                                              if (data30.account !== void 0) {
+                                                const _errs80 = errors;
+                                                if (!validate21(data30.account, { instancePath: instancePath + "/contributors/" + i2 + "/account", parentData: data30, parentDataProperty: "account", rootData, dynamicAnchors })) {
                                                   vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
                                                   errors = vErrors.length;
                                                 }
-                                                var valid23 = _errs79 === errors;
+                                                var valid23 = _errs80 === errors;
                                               } else {
                                                 var valid23 = true;
                                               }
                                               if (valid23) {
-                                                if (data29.roles !== void 0) {
-                                                  let data33 = data29.roles;
-                                                  const _errs80 = errors;
-                                                  if (errors === _errs80) {
-                                                    if (Array.isArray(data33)) {
+                                                if (data30.roles !== void 0) {
+                                                  let data34 = data30.roles;
+                                                  const _errs81 = errors;
+                                                  if (errors === _errs81) {
+                                                    if (Array.isArray(data34)) {
                                                       var valid24 = true;
-                                                      const len3 = data33.length;
+                                                      const len3 = data34.length;
                                                       for (let i3 = 0; i3 < len3; i3++) {
-                                                        let data34 = data33[i3];
-                                                        const _errs82 = errors;
-                                                        if (!(data34 === "author" || data34 === "committer" || data34 === "co-author")) {
+                                                        let data35 = data34[i3];
+                                                        const _errs83 = errors;
+                                                        if (!(data35 === "author" || data35 === "committer" || data35 === "co-author")) {
                                                           validate204.errors = [{ instancePath: instancePath + "/contributors/" + i2 + "/roles/" + i3, schemaPath: "#/properties/contributors/items/properties/roles/items/enum", keyword: "enum", params: { allowedValues: schema314.properties.contributors.items.properties.roles.items.enum }, message: "must be equal to one of the allowed values" }];
                                                           return false;
                                                         }
-                                                        var valid24 = _errs82 === errors;
+                                                        var valid24 = _errs83 === errors;
                                                         if (!valid24) {
                                                           break;
                                                         }
@@ -27573,7 +27586,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                       return false;
                                                     }
                                                   }
-                                                  var valid23 = _errs80 === errors;
+                                                  var valid23 = _errs81 === errors;
                                                 } else {
                                                   var valid23 = true;
                                                 }
@@ -27586,7 +27599,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                         return false;
                                       }
                                     }
-                                    var valid22 = _errs73 === errors;
+                                    var valid22 = _errs74 === errors;
                                     if (!valid22) {
                                       break;
                                     }
@@ -27596,25 +27609,25 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                   return false;
                                 }
                               }
-                              var valid0 = _errs71 === errors;
+                              var valid0 = _errs72 === errors;
                             } else {
                               var valid0 = true;
                             }
                             if (valid0) {
                               if (data.commits !== void 0) {
-                                let data35 = data.commits;
-                                const _errs83 = errors;
-                                if (errors === _errs83) {
-                                  if (Array.isArray(data35)) {
+                                let data36 = data.commits;
+                                const _errs84 = errors;
+                                if (errors === _errs84) {
+                                  if (Array.isArray(data36)) {
                                     var valid25 = true;
-                                    const len4 = data35.length;
+                                    const len4 = data36.length;
                                     for (let i4 = 0; i4 < len4; i4++) {
-                                      const _errs85 = errors;
-                                      if (!validate26(data35[i4], { instancePath: instancePath + "/commits/" + i4, parentData: data35, parentDataProperty: i4, rootData, dynamicAnchors })) {
+                                      const _errs86 = errors;
+                                      if (!validate26(data36[i4], { instancePath: instancePath + "/commits/" + i4, parentData: data36, parentDataProperty: i4, rootData, dynamicAnchors })) {
                                         vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
                                         errors = vErrors.length;
                                       }
-                                      var valid25 = _errs85 === errors;
+                                      var valid25 = _errs86 === errors;
                                       if (!valid25) {
                                         break;
                                       }
@@ -27624,25 +27637,25 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                     return false;
                                   }
                                 }
-                                var valid0 = _errs83 === errors;
+                                var valid0 = _errs84 === errors;
                               } else {
                                 var valid0 = true;
                               }
                               if (valid0) {
                                 if (data.reviews !== void 0) {
-                                  let data37 = data.reviews;
-                                  const _errs86 = errors;
-                                  if (errors === _errs86) {
-                                    if (Array.isArray(data37)) {
+                                  let data38 = data.reviews;
+                                  const _errs87 = errors;
+                                  if (errors === _errs87) {
+                                    if (Array.isArray(data38)) {
                                       var valid26 = true;
-                                      const len5 = data37.length;
+                                      const len5 = data38.length;
                                       for (let i5 = 0; i5 < len5; i5++) {
-                                        const _errs88 = errors;
-                                        if (!validate32(data37[i5], { instancePath: instancePath + "/reviews/" + i5, parentData: data37, parentDataProperty: i5, rootData, dynamicAnchors })) {
+                                        const _errs89 = errors;
+                                        if (!validate32(data38[i5], { instancePath: instancePath + "/reviews/" + i5, parentData: data38, parentDataProperty: i5, rootData, dynamicAnchors })) {
                                           vErrors = vErrors === null ? validate32.errors : vErrors.concat(validate32.errors);
                                           errors = vErrors.length;
                                         }
-                                        var valid26 = _errs88 === errors;
+                                        var valid26 = _errs89 === errors;
                                         if (!valid26) {
                                           break;
                                         }
@@ -27652,35 +27665,35 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                       return false;
                                     }
                                   }
-                                  var valid0 = _errs86 === errors;
+                                  var valid0 = _errs87 === errors;
                                 } else {
                                   var valid0 = true;
                                 }
                                 if (valid0) {
                                   if (data.lastPush !== void 0) {
-                                    let data39 = data.lastPush;
-                                    const _errs89 = errors;
-                                    if (errors === _errs89) {
-                                      if (data39 && typeof data39 == "object" && !Array.isArray(data39)) {
+                                    let data40 = data.lastPush;
+                                    const _errs90 = errors;
+                                    if (errors === _errs90) {
+                                      if (data40 && typeof data40 == "object" && !Array.isArray(data40)) {
                                         let missing6;
-                                        if (data39.accounts === void 0 && (missing6 = "accounts") || data39.people === void 0 && (missing6 = "people") || data39.source === void 0 && (missing6 = "source")) {
+                                        if (data40.accounts === void 0 && (missing6 = "accounts") || data40.people === void 0 && (missing6 = "people") || data40.source === void 0 && (missing6 = "source")) {
                                           validate204.errors = [{ instancePath: instancePath + "/lastPush", schemaPath: "#/properties/lastPush/required", keyword: "required", params: { missingProperty: missing6 }, message: "must have required property '" + missing6 + "'" }];
                                           return false;
                                         } else {
-                                          if (data39.accounts !== void 0) {
-                                            let data40 = data39.accounts;
-                                            const _errs91 = errors;
-                                            if (errors === _errs91) {
-                                              if (Array.isArray(data40)) {
+                                          if (data40.accounts !== void 0) {
+                                            let data41 = data40.accounts;
+                                            const _errs92 = errors;
+                                            if (errors === _errs92) {
+                                              if (Array.isArray(data41)) {
                                                 var valid28 = true;
-                                                const len6 = data40.length;
+                                                const len6 = data41.length;
                                                 for (let i6 = 0; i6 < len6; i6++) {
-                                                  const _errs93 = errors;
-                                                  if (!validate21(data40[i6], { instancePath: instancePath + "/lastPush/accounts/" + i6, parentData: data40, parentDataProperty: i6, rootData, dynamicAnchors })) {
+                                                  const _errs94 = errors;
+                                                  if (!validate21(data41[i6], { instancePath: instancePath + "/lastPush/accounts/" + i6, parentData: data41, parentDataProperty: i6, rootData, dynamicAnchors })) {
                                                     vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
                                                     errors = vErrors.length;
                                                   }
-                                                  var valid28 = _errs93 === errors;
+                                                  var valid28 = _errs94 === errors;
                                                   if (!valid28) {
                                                     break;
                                                   }
@@ -27690,25 +27703,25 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                 return false;
                                               }
                                             }
-                                            var valid27 = _errs91 === errors;
+                                            var valid27 = _errs92 === errors;
                                           } else {
                                             var valid27 = true;
                                           }
                                           if (valid27) {
-                                            if (data39.people !== void 0) {
-                                              let data42 = data39.people;
-                                              const _errs94 = errors;
-                                              if (errors === _errs94) {
-                                                if (Array.isArray(data42)) {
+                                            if (data40.people !== void 0) {
+                                              let data43 = data40.people;
+                                              const _errs95 = errors;
+                                              if (errors === _errs95) {
+                                                if (Array.isArray(data43)) {
                                                   var valid29 = true;
-                                                  const len7 = data42.length;
+                                                  const len7 = data43.length;
                                                   for (let i7 = 0; i7 < len7; i7++) {
-                                                    const _errs96 = errors;
-                                                    if (!validate27(data42[i7], { instancePath: instancePath + "/lastPush/people/" + i7, parentData: data42, parentDataProperty: i7, rootData, dynamicAnchors })) {
+                                                    const _errs97 = errors;
+                                                    if (!validate27(data43[i7], { instancePath: instancePath + "/lastPush/people/" + i7, parentData: data43, parentDataProperty: i7, rootData, dynamicAnchors })) {
                                                       vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.errors);
                                                       errors = vErrors.length;
                                                     }
-                                                    var valid29 = _errs96 === errors;
+                                                    var valid29 = _errs97 === errors;
                                                     if (!valid29) {
                                                       break;
                                                     }
@@ -27718,19 +27731,19 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                   return false;
                                                 }
                                               }
-                                              var valid27 = _errs94 === errors;
+                                              var valid27 = _errs95 === errors;
                                             } else {
                                               var valid27 = true;
                                             }
                                             if (valid27) {
-                                              if (data39.source !== void 0) {
-                                                let data44 = data39.source;
-                                                const _errs97 = errors;
-                                                if (!(data44 === "activity" || data44 === "head_ref_force_pushed" || data44 === "head-commit")) {
+                                              if (data40.source !== void 0) {
+                                                let data45 = data40.source;
+                                                const _errs98 = errors;
+                                                if (!(data45 === "activity" || data45 === "head_ref_force_pushed" || data45 === "head-commit")) {
                                                   validate204.errors = [{ instancePath: instancePath + "/lastPush/source", schemaPath: "#/properties/lastPush/properties/source/enum", keyword: "enum", params: { allowedValues: schema314.properties.lastPush.properties.source.enum }, message: "must be equal to one of the allowed values" }];
                                                   return false;
                                                 }
-                                                var valid27 = _errs97 === errors;
+                                                var valid27 = _errs98 === errors;
                                               } else {
                                                 var valid27 = true;
                                               }
@@ -27742,24 +27755,24 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                         return false;
                                       }
                                     }
-                                    var valid0 = _errs89 === errors;
+                                    var valid0 = _errs90 === errors;
                                   } else {
                                     var valid0 = true;
                                   }
                                   if (valid0) {
                                     if (data.permissions !== void 0) {
-                                      let data45 = data.permissions;
-                                      const _errs98 = errors;
-                                      if (errors === _errs98) {
-                                        if (data45 && typeof data45 == "object" && !Array.isArray(data45)) {
-                                          for (const key0 in data45) {
-                                            let data46 = data45[key0];
-                                            const _errs101 = errors;
-                                            if (!(data46 === "admin" || data46 === "maintain" || data46 === "write" || data46 === "triage" || data46 === "read" || data46 === "none")) {
+                                      let data46 = data.permissions;
+                                      const _errs99 = errors;
+                                      if (errors === _errs99) {
+                                        if (data46 && typeof data46 == "object" && !Array.isArray(data46)) {
+                                          for (const key0 in data46) {
+                                            let data47 = data46[key0];
+                                            const _errs102 = errors;
+                                            if (!(data47 === "admin" || data47 === "maintain" || data47 === "write" || data47 === "triage" || data47 === "read" || data47 === "none")) {
                                               validate204.errors = [{ instancePath: instancePath + "/permissions/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/permissions/additionalProperties/enum", keyword: "enum", params: { allowedValues: schema314.properties.permissions.additionalProperties.enum }, message: "must be equal to one of the allowed values" }];
                                               return false;
                                             }
-                                            var valid30 = _errs101 === errors;
+                                            var valid30 = _errs102 === errors;
                                             if (!valid30) {
                                               break;
                                             }
@@ -27769,25 +27782,25 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                           return false;
                                         }
                                       }
-                                      var valid0 = _errs98 === errors;
+                                      var valid0 = _errs99 === errors;
                                     } else {
                                       var valid0 = true;
                                     }
                                     if (valid0) {
                                       if (data.gaps !== void 0) {
-                                        let data47 = data.gaps;
-                                        const _errs102 = errors;
-                                        if (errors === _errs102) {
-                                          if (Array.isArray(data47)) {
+                                        let data48 = data.gaps;
+                                        const _errs103 = errors;
+                                        if (errors === _errs103) {
+                                          if (Array.isArray(data48)) {
                                             var valid31 = true;
-                                            const len8 = data47.length;
+                                            const len8 = data48.length;
                                             for (let i8 = 0; i8 < len8; i8++) {
-                                              const _errs104 = errors;
-                                              if (typeof data47[i8] !== "string") {
+                                              const _errs105 = errors;
+                                              if (typeof data48[i8] !== "string") {
                                                 validate204.errors = [{ instancePath: instancePath + "/gaps/" + i8, schemaPath: "#/properties/gaps/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                 return false;
                                               }
-                                              var valid31 = _errs104 === errors;
+                                              var valid31 = _errs105 === errors;
                                               if (!valid31) {
                                                 break;
                                               }
@@ -27797,88 +27810,88 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                             return false;
                                           }
                                         }
-                                        var valid0 = _errs102 === errors;
+                                        var valid0 = _errs103 === errors;
                                       } else {
                                         var valid0 = true;
                                       }
                                       if (valid0) {
                                         if (data.rules !== void 0) {
-                                          let data49 = data.rules;
-                                          const _errs106 = errors;
-                                          if (errors === _errs106) {
-                                            if (data49 && typeof data49 == "object" && !Array.isArray(data49)) {
+                                          let data50 = data.rules;
+                                          const _errs107 = errors;
+                                          if (errors === _errs107) {
+                                            if (data50 && typeof data50 == "object" && !Array.isArray(data50)) {
                                               let missing7;
-                                              if (data49.minApprovals === void 0 && (missing7 = "minApprovals") || data49.allowBots === void 0 && (missing7 = "allowBots") || data49.requireApprovalOnHead === void 0 && (missing7 = "requireApprovalOnHead") || data49.changesRequestedBlocks === void 0 && (missing7 = "changesRequestedBlocks")) {
+                                              if (data50.minApprovals === void 0 && (missing7 = "minApprovals") || data50.allowBots === void 0 && (missing7 = "allowBots") || data50.requireApprovalOnHead === void 0 && (missing7 = "requireApprovalOnHead") || data50.changesRequestedBlocks === void 0 && (missing7 = "changesRequestedBlocks")) {
                                                 validate204.errors = [{ instancePath: instancePath + "/rules", schemaPath: "#/properties/rules/required", keyword: "required", params: { missingProperty: missing7 }, message: "must have required property '" + missing7 + "'" }];
                                                 return false;
                                               } else {
-                                                if (data49.minApprovals !== void 0) {
-                                                  let data50 = data49.minApprovals;
-                                                  const _errs108 = errors;
-                                                  if (!(typeof data50 == "number" && (!(data50 % 1) && !isNaN(data50)) && isFinite(data50))) {
+                                                if (data50.minApprovals !== void 0) {
+                                                  let data51 = data50.minApprovals;
+                                                  const _errs109 = errors;
+                                                  if (!(typeof data51 == "number" && (!(data51 % 1) && !isNaN(data51)) && isFinite(data51))) {
                                                     validate204.errors = [{ instancePath: instancePath + "/rules/minApprovals", schemaPath: "#/properties/rules/properties/minApprovals/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                     return false;
                                                   }
-                                                  if (errors === _errs108) {
-                                                    if (typeof data50 == "number" && isFinite(data50)) {
-                                                      if (data50 < 1 || isNaN(data50)) {
+                                                  if (errors === _errs109) {
+                                                    if (typeof data51 == "number" && isFinite(data51)) {
+                                                      if (data51 < 1 || isNaN(data51)) {
                                                         validate204.errors = [{ instancePath: instancePath + "/rules/minApprovals", schemaPath: "#/properties/rules/properties/minApprovals/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
                                                         return false;
                                                       }
                                                     }
                                                   }
-                                                  var valid32 = _errs108 === errors;
+                                                  var valid32 = _errs109 === errors;
                                                 } else {
                                                   var valid32 = true;
                                                 }
                                                 if (valid32) {
-                                                  if (data49.allowBots !== void 0) {
-                                                    const _errs110 = errors;
-                                                    if (typeof data49.allowBots !== "boolean") {
+                                                  if (data50.allowBots !== void 0) {
+                                                    const _errs111 = errors;
+                                                    if (typeof data50.allowBots !== "boolean") {
                                                       validate204.errors = [{ instancePath: instancePath + "/rules/allowBots", schemaPath: "#/properties/rules/properties/allowBots/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                       return false;
                                                     }
-                                                    var valid32 = _errs110 === errors;
+                                                    var valid32 = _errs111 === errors;
                                                   } else {
                                                     var valid32 = true;
                                                   }
                                                   if (valid32) {
-                                                    if (data49.requireApprovalOnHead !== void 0) {
-                                                      const _errs112 = errors;
-                                                      if (typeof data49.requireApprovalOnHead !== "boolean") {
+                                                    if (data50.requireApprovalOnHead !== void 0) {
+                                                      const _errs113 = errors;
+                                                      if (typeof data50.requireApprovalOnHead !== "boolean") {
                                                         validate204.errors = [{ instancePath: instancePath + "/rules/requireApprovalOnHead", schemaPath: "#/properties/rules/properties/requireApprovalOnHead/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                         return false;
                                                       }
-                                                      var valid32 = _errs112 === errors;
+                                                      var valid32 = _errs113 === errors;
                                                     } else {
                                                       var valid32 = true;
                                                     }
                                                     if (valid32) {
-                                                      if (data49.changesRequestedBlocks !== void 0) {
-                                                        const _errs114 = errors;
-                                                        if (typeof data49.changesRequestedBlocks !== "boolean") {
+                                                      if (data50.changesRequestedBlocks !== void 0) {
+                                                        const _errs115 = errors;
+                                                        if (typeof data50.changesRequestedBlocks !== "boolean") {
                                                           validate204.errors = [{ instancePath: instancePath + "/rules/changesRequestedBlocks", schemaPath: "#/properties/rules/properties/changesRequestedBlocks/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                           return false;
                                                         }
-                                                        var valid32 = _errs114 === errors;
+                                                        var valid32 = _errs115 === errors;
                                                       } else {
                                                         var valid32 = true;
                                                       }
                                                       if (valid32) {
-                                                        if (data49.protectedBranches !== void 0) {
-                                                          let data54 = data49.protectedBranches;
-                                                          const _errs116 = errors;
-                                                          if (errors === _errs116) {
-                                                            if (Array.isArray(data54)) {
+                                                        if (data50.protectedBranches !== void 0) {
+                                                          let data55 = data50.protectedBranches;
+                                                          const _errs117 = errors;
+                                                          if (errors === _errs117) {
+                                                            if (Array.isArray(data55)) {
                                                               var valid33 = true;
-                                                              const len9 = data54.length;
+                                                              const len9 = data55.length;
                                                               for (let i9 = 0; i9 < len9; i9++) {
-                                                                let data55 = data54[i9];
-                                                                const _errs118 = errors;
+                                                                let data56 = data55[i9];
                                                                 const _errs119 = errors;
-                                                                if (errors === _errs119) {
-                                                                  if (typeof data55 === "string") {
-                                                                    if (func14(data55) < 1) {
+                                                                const _errs120 = errors;
+                                                                if (errors === _errs120) {
+                                                                  if (typeof data56 === "string") {
+                                                                    if (func14(data56) < 1) {
                                                                       validate204.errors = [{ instancePath: instancePath + "/rules/protectedBranches/" + i9, schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                       return false;
                                                                     }
@@ -27887,7 +27900,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                     return false;
                                                                   }
                                                                 }
-                                                                var valid33 = _errs118 === errors;
+                                                                var valid33 = _errs119 === errors;
                                                                 if (!valid33) {
                                                                   break;
                                                                 }
@@ -27897,37 +27910,37 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                               return false;
                                                             }
                                                           }
-                                                          var valid32 = _errs116 === errors;
+                                                          var valid32 = _errs117 === errors;
                                                         } else {
                                                           var valid32 = true;
                                                         }
                                                         if (valid32) {
-                                                          if (data49.unidentifiedCoAuthors !== void 0) {
-                                                            let data56 = data49.unidentifiedCoAuthors;
-                                                            const _errs121 = errors;
-                                                            if (!(data56 === "refuse" || data56 === "allow")) {
+                                                          if (data50.unidentifiedCoAuthors !== void 0) {
+                                                            let data57 = data50.unidentifiedCoAuthors;
+                                                            const _errs122 = errors;
+                                                            if (!(data57 === "refuse" || data57 === "allow")) {
                                                               validate204.errors = [{ instancePath: instancePath + "/rules/unidentifiedCoAuthors", schemaPath: "#/properties/rules/properties/unidentifiedCoAuthors/enum", keyword: "enum", params: { allowedValues: schema314.properties.rules.properties.unidentifiedCoAuthors.enum }, message: "must be equal to one of the allowed values" }];
                                                               return false;
                                                             }
-                                                            var valid32 = _errs121 === errors;
+                                                            var valid32 = _errs122 === errors;
                                                           } else {
                                                             var valid32 = true;
                                                           }
                                                           if (valid32) {
-                                                            if (data49.nonHumanCoAuthors !== void 0) {
-                                                              let data57 = data49.nonHumanCoAuthors;
-                                                              const _errs122 = errors;
-                                                              if (errors === _errs122) {
-                                                                if (Array.isArray(data57)) {
+                                                            if (data50.nonHumanCoAuthors !== void 0) {
+                                                              let data58 = data50.nonHumanCoAuthors;
+                                                              const _errs123 = errors;
+                                                              if (errors === _errs123) {
+                                                                if (Array.isArray(data58)) {
                                                                   var valid35 = true;
-                                                                  const len10 = data57.length;
+                                                                  const len10 = data58.length;
                                                                   for (let i10 = 0; i10 < len10; i10++) {
-                                                                    const _errs124 = errors;
-                                                                    if (typeof data57[i10] !== "string") {
+                                                                    const _errs125 = errors;
+                                                                    if (typeof data58[i10] !== "string") {
                                                                       validate204.errors = [{ instancePath: instancePath + "/rules/nonHumanCoAuthors/" + i10, schemaPath: "#/properties/rules/properties/nonHumanCoAuthors/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                       return false;
                                                                     }
-                                                                    var valid35 = _errs124 === errors;
+                                                                    var valid35 = _errs125 === errors;
                                                                     if (!valid35) {
                                                                       break;
                                                                     }
@@ -27937,67 +27950,67 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   return false;
                                                                 }
                                                               }
-                                                              var valid32 = _errs122 === errors;
+                                                              var valid32 = _errs123 === errors;
                                                             } else {
                                                               var valid32 = true;
                                                             }
                                                             if (valid32) {
-                                                              if (data49.allowActivityFallback !== void 0) {
-                                                                const _errs126 = errors;
-                                                                if (typeof data49.allowActivityFallback !== "boolean") {
+                                                              if (data50.allowActivityFallback !== void 0) {
+                                                                const _errs127 = errors;
+                                                                if (typeof data50.allowActivityFallback !== "boolean") {
                                                                   validate204.errors = [{ instancePath: instancePath + "/rules/allowActivityFallback", schemaPath: "#/properties/rules/properties/allowActivityFallback/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                                   return false;
                                                                 }
-                                                                var valid32 = _errs126 === errors;
+                                                                var valid32 = _errs127 === errors;
                                                               } else {
                                                                 var valid32 = true;
                                                               }
                                                               if (valid32) {
-                                                                if (data49.allowNonDefaultBranches !== void 0) {
-                                                                  const _errs128 = errors;
-                                                                  if (typeof data49.allowNonDefaultBranches !== "boolean") {
+                                                                if (data50.allowNonDefaultBranches !== void 0) {
+                                                                  const _errs129 = errors;
+                                                                  if (typeof data50.allowNonDefaultBranches !== "boolean") {
                                                                     validate204.errors = [{ instancePath: instancePath + "/rules/allowNonDefaultBranches", schemaPath: "#/properties/rules/properties/allowNonDefaultBranches/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                                     return false;
                                                                   }
-                                                                  var valid32 = _errs128 === errors;
+                                                                  var valid32 = _errs129 === errors;
                                                                 } else {
                                                                   var valid32 = true;
                                                                 }
                                                                 if (valid32) {
-                                                                  if (data49.minSecondsAfterPush !== void 0) {
-                                                                    let data61 = data49.minSecondsAfterPush;
-                                                                    const _errs130 = errors;
-                                                                    if (!(typeof data61 == "number" && (!(data61 % 1) && !isNaN(data61)) && isFinite(data61))) {
+                                                                  if (data50.minSecondsAfterPush !== void 0) {
+                                                                    let data62 = data50.minSecondsAfterPush;
+                                                                    const _errs131 = errors;
+                                                                    if (!(typeof data62 == "number" && (!(data62 % 1) && !isNaN(data62)) && isFinite(data62))) {
                                                                       validate204.errors = [{ instancePath: instancePath + "/rules/minSecondsAfterPush", schemaPath: "#/properties/rules/properties/minSecondsAfterPush/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                                       return false;
                                                                     }
-                                                                    if (errors === _errs130) {
-                                                                      if (typeof data61 == "number" && isFinite(data61)) {
-                                                                        if (data61 < 0 || isNaN(data61)) {
+                                                                    if (errors === _errs131) {
+                                                                      if (typeof data62 == "number" && isFinite(data62)) {
+                                                                        if (data62 < 0 || isNaN(data62)) {
                                                                           validate204.errors = [{ instancePath: instancePath + "/rules/minSecondsAfterPush", schemaPath: "#/properties/rules/properties/minSecondsAfterPush/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                           return false;
                                                                         }
                                                                       }
                                                                     }
-                                                                    var valid32 = _errs130 === errors;
+                                                                    var valid32 = _errs131 === errors;
                                                                   } else {
                                                                     var valid32 = true;
                                                                   }
                                                                   if (valid32) {
-                                                                    if (data49.botPushers !== void 0) {
-                                                                      let data62 = data49.botPushers;
-                                                                      const _errs132 = errors;
-                                                                      if (errors === _errs132) {
-                                                                        if (Array.isArray(data62)) {
+                                                                    if (data50.botPushers !== void 0) {
+                                                                      let data63 = data50.botPushers;
+                                                                      const _errs133 = errors;
+                                                                      if (errors === _errs133) {
+                                                                        if (Array.isArray(data63)) {
                                                                           var valid36 = true;
-                                                                          const len11 = data62.length;
+                                                                          const len11 = data63.length;
                                                                           for (let i11 = 0; i11 < len11; i11++) {
-                                                                            const _errs134 = errors;
-                                                                            if (typeof data62[i11] !== "string") {
+                                                                            const _errs135 = errors;
+                                                                            if (typeof data63[i11] !== "string") {
                                                                               validate204.errors = [{ instancePath: instancePath + "/rules/botPushers/" + i11, schemaPath: "#/properties/rules/properties/botPushers/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                               return false;
                                                                             }
-                                                                            var valid36 = _errs134 === errors;
+                                                                            var valid36 = _errs135 === errors;
                                                                             if (!valid36) {
                                                                               break;
                                                                             }
@@ -28007,29 +28020,29 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                           return false;
                                                                         }
                                                                       }
-                                                                      var valid32 = _errs132 === errors;
+                                                                      var valid32 = _errs133 === errors;
                                                                     } else {
                                                                       var valid32 = true;
                                                                     }
                                                                     if (valid32) {
-                                                                      if (data49.reviewedHistory !== void 0) {
-                                                                        const _errs136 = errors;
-                                                                        if (typeof data49.reviewedHistory !== "boolean") {
+                                                                      if (data50.reviewedHistory !== void 0) {
+                                                                        const _errs137 = errors;
+                                                                        if (typeof data50.reviewedHistory !== "boolean") {
                                                                           validate204.errors = [{ instancePath: instancePath + "/rules/reviewedHistory", schemaPath: "#/properties/rules/properties/reviewedHistory/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                                           return false;
                                                                         }
-                                                                        var valid32 = _errs136 === errors;
+                                                                        var valid32 = _errs137 === errors;
                                                                       } else {
                                                                         var valid32 = true;
                                                                       }
                                                                       if (valid32) {
-                                                                        if (data49.historySince !== void 0) {
-                                                                          let data65 = data49.historySince;
-                                                                          const _errs138 = errors;
+                                                                        if (data50.historySince !== void 0) {
+                                                                          let data66 = data50.historySince;
                                                                           const _errs139 = errors;
-                                                                          if (errors === _errs139) {
-                                                                            if (typeof data65 === "string") {
-                                                                              if (!pattern63.test(data65)) {
+                                                                          const _errs140 = errors;
+                                                                          if (errors === _errs140) {
+                                                                            if (typeof data66 === "string") {
+                                                                              if (!pattern63.test(data66)) {
                                                                                 validate204.errors = [{ instancePath: instancePath + "/rules/historySince", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                                                                 return false;
                                                                               }
@@ -28038,7 +28051,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                               return false;
                                                                             }
                                                                           }
-                                                                          var valid32 = _errs138 === errors;
+                                                                          var valid32 = _errs139 === errors;
                                                                         } else {
                                                                           var valid32 = true;
                                                                         }
@@ -28060,35 +28073,35 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                               return false;
                                             }
                                           }
-                                          var valid0 = _errs106 === errors;
+                                          var valid0 = _errs107 === errors;
                                         } else {
                                           var valid0 = true;
                                         }
                                         if (valid0) {
                                           if (data.checks !== void 0) {
-                                            let data66 = data.checks;
-                                            const _errs141 = errors;
-                                            if (errors === _errs141) {
-                                              if (Array.isArray(data66)) {
+                                            let data67 = data.checks;
+                                            const _errs142 = errors;
+                                            if (errors === _errs142) {
+                                              if (Array.isArray(data67)) {
                                                 var valid38 = true;
-                                                const len12 = data66.length;
+                                                const len12 = data67.length;
                                                 for (let i12 = 0; i12 < len12; i12++) {
-                                                  let data67 = data66[i12];
-                                                  const _errs143 = errors;
-                                                  if (errors === _errs143) {
-                                                    if (data67 && typeof data67 == "object" && !Array.isArray(data67)) {
+                                                  let data68 = data67[i12];
+                                                  const _errs144 = errors;
+                                                  if (errors === _errs144) {
+                                                    if (data68 && typeof data68 == "object" && !Array.isArray(data68)) {
                                                       let missing8;
-                                                      if (data67.id === void 0 && (missing8 = "id") || data67.verdict === void 0 && (missing8 = "verdict") || data67.reason === void 0 && (missing8 = "reason")) {
+                                                      if (data68.id === void 0 && (missing8 = "id") || data68.verdict === void 0 && (missing8 = "verdict") || data68.reason === void 0 && (missing8 = "reason")) {
                                                         validate204.errors = [{ instancePath: instancePath + "/checks/" + i12, schemaPath: "#/properties/checks/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
                                                         return false;
                                                       } else {
-                                                        if (data67.id !== void 0) {
-                                                          let data68 = data67.id;
-                                                          const _errs145 = errors;
+                                                        if (data68.id !== void 0) {
+                                                          let data69 = data68.id;
                                                           const _errs146 = errors;
-                                                          if (errors === _errs146) {
-                                                            if (typeof data68 === "string") {
-                                                              if (func14(data68) < 1) {
+                                                          const _errs147 = errors;
+                                                          if (errors === _errs147) {
+                                                            if (typeof data69 === "string") {
+                                                              if (func14(data69) < 1) {
                                                                 validate204.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/id", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                 return false;
                                                               }
@@ -28097,30 +28110,30 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                               return false;
                                                             }
                                                           }
-                                                          var valid39 = _errs145 === errors;
+                                                          var valid39 = _errs146 === errors;
                                                         } else {
                                                           var valid39 = true;
                                                         }
                                                         if (valid39) {
-                                                          if (data67.verdict !== void 0) {
-                                                            let data69 = data67.verdict;
-                                                            const _errs148 = errors;
-                                                            if (!(data69 === "pass" || data69 === "fail")) {
+                                                          if (data68.verdict !== void 0) {
+                                                            let data70 = data68.verdict;
+                                                            const _errs149 = errors;
+                                                            if (!(data70 === "pass" || data70 === "fail")) {
                                                               validate204.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/verdict", schemaPath: "#/properties/checks/items/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema314.properties.checks.items.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                               return false;
                                                             }
-                                                            var valid39 = _errs148 === errors;
+                                                            var valid39 = _errs149 === errors;
                                                           } else {
                                                             var valid39 = true;
                                                           }
                                                           if (valid39) {
-                                                            if (data67.reason !== void 0) {
-                                                              const _errs149 = errors;
-                                                              if (typeof data67.reason !== "string") {
+                                                            if (data68.reason !== void 0) {
+                                                              const _errs150 = errors;
+                                                              if (typeof data68.reason !== "string") {
                                                                 validate204.errors = [{ instancePath: instancePath + "/checks/" + i12 + "/reason", schemaPath: "#/properties/checks/items/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                 return false;
                                                               }
-                                                              var valid39 = _errs149 === errors;
+                                                              var valid39 = _errs150 === errors;
                                                             } else {
                                                               var valid39 = true;
                                                             }
@@ -28132,7 +28145,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                       return false;
                                                     }
                                                   }
-                                                  var valid38 = _errs143 === errors;
+                                                  var valid38 = _errs144 === errors;
                                                   if (!valid38) {
                                                     break;
                                                   }
@@ -28142,30 +28155,30 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                 return false;
                                               }
                                             }
-                                            var valid0 = _errs141 === errors;
+                                            var valid0 = _errs142 === errors;
                                           } else {
                                             var valid0 = true;
                                           }
                                           if (valid0) {
                                             if (data.verdict !== void 0) {
-                                              let data71 = data.verdict;
-                                              const _errs151 = errors;
-                                              if (!(data71 === "pass" || data71 === "fail")) {
+                                              let data72 = data.verdict;
+                                              const _errs152 = errors;
+                                              if (!(data72 === "pass" || data72 === "fail")) {
                                                 validate204.errors = [{ instancePath: instancePath + "/verdict", schemaPath: "#/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema314.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                 return false;
                                               }
-                                              var valid0 = _errs151 === errors;
+                                              var valid0 = _errs152 === errors;
                                             } else {
                                               var valid0 = true;
                                             }
                                             if (valid0) {
                                               if (data.builtRef !== void 0) {
-                                                let data72 = data.builtRef;
-                                                const _errs152 = errors;
+                                                let data73 = data.builtRef;
                                                 const _errs153 = errors;
-                                                if (errors === _errs153) {
-                                                  if (typeof data72 === "string") {
-                                                    if (func14(data72) < 1) {
+                                                const _errs154 = errors;
+                                                if (errors === _errs154) {
+                                                  if (typeof data73 === "string") {
+                                                    if (func14(data73) < 1) {
                                                       validate204.errors = [{ instancePath: instancePath + "/builtRef", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                       return false;
                                                     }
@@ -28174,18 +28187,18 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                     return false;
                                                   }
                                                 }
-                                                var valid0 = _errs152 === errors;
+                                                var valid0 = _errs153 === errors;
                                               } else {
                                                 var valid0 = true;
                                               }
                                               if (valid0) {
                                                 if (data.defaultBranch !== void 0) {
-                                                  let data73 = data.defaultBranch;
-                                                  const _errs155 = errors;
+                                                  let data74 = data.defaultBranch;
                                                   const _errs156 = errors;
-                                                  if (errors === _errs156) {
-                                                    if (typeof data73 === "string") {
-                                                      if (func14(data73) < 1) {
+                                                  const _errs157 = errors;
+                                                  if (errors === _errs157) {
+                                                    if (typeof data74 === "string") {
+                                                      if (func14(data74) < 1) {
                                                         validate204.errors = [{ instancePath: instancePath + "/defaultBranch", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                         return false;
                                                       }
@@ -28194,46 +28207,46 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                       return false;
                                                     }
                                                   }
-                                                  var valid0 = _errs155 === errors;
+                                                  var valid0 = _errs156 === errors;
                                                 } else {
                                                   var valid0 = true;
                                                 }
                                                 if (valid0) {
                                                   if (data.mergeCommitCoAuthors !== void 0) {
-                                                    let data74 = data.mergeCommitCoAuthors;
-                                                    const _errs158 = errors;
-                                                    if (errors === _errs158) {
-                                                      if (Array.isArray(data74)) {
+                                                    let data75 = data.mergeCommitCoAuthors;
+                                                    const _errs159 = errors;
+                                                    if (errors === _errs159) {
+                                                      if (Array.isArray(data75)) {
                                                         var valid43 = true;
-                                                        const len13 = data74.length;
+                                                        const len13 = data75.length;
                                                         for (let i13 = 0; i13 < len13; i13++) {
-                                                          let data75 = data74[i13];
-                                                          const _errs160 = errors;
-                                                          if (errors === _errs160) {
-                                                            if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
+                                                          let data76 = data75[i13];
+                                                          const _errs161 = errors;
+                                                          if (errors === _errs161) {
+                                                            if (data76 && typeof data76 == "object" && !Array.isArray(data76)) {
                                                               let missing9;
-                                                              if (data75.name === void 0 && (missing9 = "name") || data75.email === void 0 && (missing9 = "email")) {
+                                                              if (data76.name === void 0 && (missing9 = "name") || data76.email === void 0 && (missing9 = "email")) {
                                                                 validate204.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13, schemaPath: "#/properties/mergeCommitCoAuthors/items/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
                                                                 return false;
                                                               } else {
-                                                                if (data75.name !== void 0) {
-                                                                  const _errs162 = errors;
-                                                                  if (typeof data75.name !== "string") {
+                                                                if (data76.name !== void 0) {
+                                                                  const _errs163 = errors;
+                                                                  if (typeof data76.name !== "string") {
                                                                     validate204.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13 + "/name", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                     return false;
                                                                   }
-                                                                  var valid44 = _errs162 === errors;
+                                                                  var valid44 = _errs163 === errors;
                                                                 } else {
                                                                   var valid44 = true;
                                                                 }
                                                                 if (valid44) {
-                                                                  if (data75.email !== void 0) {
-                                                                    const _errs164 = errors;
-                                                                    if (typeof data75.email !== "string") {
+                                                                  if (data76.email !== void 0) {
+                                                                    const _errs165 = errors;
+                                                                    if (typeof data76.email !== "string") {
                                                                       validate204.errors = [{ instancePath: instancePath + "/mergeCommitCoAuthors/" + i13 + "/email", schemaPath: "#/properties/mergeCommitCoAuthors/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                       return false;
                                                                     }
-                                                                    var valid44 = _errs164 === errors;
+                                                                    var valid44 = _errs165 === errors;
                                                                   } else {
                                                                     var valid44 = true;
                                                                   }
@@ -28244,7 +28257,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                               return false;
                                                             }
                                                           }
-                                                          var valid43 = _errs160 === errors;
+                                                          var valid43 = _errs161 === errors;
                                                           if (!valid43) {
                                                             break;
                                                           }
@@ -28254,57 +28267,57 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                         return false;
                                                       }
                                                     }
-                                                    var valid0 = _errs158 === errors;
+                                                    var valid0 = _errs159 === errors;
                                                   } else {
                                                     var valid0 = true;
                                                   }
                                                   if (valid0) {
                                                     if (data.profiles !== void 0) {
-                                                      let data78 = data.profiles;
-                                                      const _errs166 = errors;
-                                                      if (errors === _errs166) {
-                                                        if (Array.isArray(data78)) {
+                                                      let data79 = data.profiles;
+                                                      const _errs167 = errors;
+                                                      if (errors === _errs167) {
+                                                        if (Array.isArray(data79)) {
                                                           var valid45 = true;
-                                                          const len14 = data78.length;
+                                                          const len14 = data79.length;
                                                           for (let i14 = 0; i14 < len14; i14++) {
-                                                            let data79 = data78[i14];
-                                                            const _errs168 = errors;
-                                                            if (errors === _errs168) {
-                                                              if (data79 && typeof data79 == "object" && !Array.isArray(data79)) {
+                                                            let data80 = data79[i14];
+                                                            const _errs169 = errors;
+                                                            if (errors === _errs169) {
+                                                              if (data80 && typeof data80 == "object" && !Array.isArray(data80)) {
                                                                 let missing10;
-                                                                if (data79.account === void 0 && (missing10 = "account")) {
+                                                                if (data80.account === void 0 && (missing10 = "account")) {
                                                                   validate204.errors = [{ instancePath: instancePath + "/profiles/" + i14, schemaPath: "#/properties/profiles/items/required", keyword: "required", params: { missingProperty: missing10 }, message: "must have required property '" + missing10 + "'" }];
                                                                   return false;
                                                                 } else {
-                                                                  if (data79.account !== void 0) {
-                                                                    const _errs170 = errors;
-                                                                    if (!validate21(data79.account, { instancePath: instancePath + "/profiles/" + i14 + "/account", parentData: data79, parentDataProperty: "account", rootData, dynamicAnchors })) {
+                                                                  if (data80.account !== void 0) {
+                                                                    const _errs171 = errors;
+                                                                    if (!validate21(data80.account, { instancePath: instancePath + "/profiles/" + i14 + "/account", parentData: data80, parentDataProperty: "account", rootData, dynamicAnchors })) {
                                                                       vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
                                                                       errors = vErrors.length;
                                                                     }
-                                                                    var valid46 = _errs170 === errors;
+                                                                    var valid46 = _errs171 === errors;
                                                                   } else {
                                                                     var valid46 = true;
                                                                   }
                                                                   if (valid46) {
-                                                                    if (data79.name !== void 0) {
-                                                                      const _errs171 = errors;
-                                                                      if (typeof data79.name !== "string") {
+                                                                    if (data80.name !== void 0) {
+                                                                      const _errs172 = errors;
+                                                                      if (typeof data80.name !== "string") {
                                                                         validate204.errors = [{ instancePath: instancePath + "/profiles/" + i14 + "/name", schemaPath: "#/properties/profiles/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                         return false;
                                                                       }
-                                                                      var valid46 = _errs171 === errors;
+                                                                      var valid46 = _errs172 === errors;
                                                                     } else {
                                                                       var valid46 = true;
                                                                     }
                                                                     if (valid46) {
-                                                                      if (data79.email !== void 0) {
-                                                                        const _errs173 = errors;
-                                                                        if (typeof data79.email !== "string") {
+                                                                      if (data80.email !== void 0) {
+                                                                        const _errs174 = errors;
+                                                                        if (typeof data80.email !== "string") {
                                                                           validate204.errors = [{ instancePath: instancePath + "/profiles/" + i14 + "/email", schemaPath: "#/properties/profiles/items/properties/email/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                           return false;
                                                                         }
-                                                                        var valid46 = _errs173 === errors;
+                                                                        var valid46 = _errs174 === errors;
                                                                       } else {
                                                                         var valid46 = true;
                                                                       }
@@ -28316,7 +28329,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                 return false;
                                                               }
                                                             }
-                                                            var valid45 = _errs168 === errors;
+                                                            var valid45 = _errs169 === errors;
                                                             if (!valid45) {
                                                               break;
                                                             }
@@ -28326,22 +28339,22 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                           return false;
                                                         }
                                                       }
-                                                      var valid0 = _errs166 === errors;
+                                                      var valid0 = _errs167 === errors;
                                                     } else {
                                                       var valid0 = true;
                                                     }
                                                     if (valid0) {
                                                       if (data.activity !== void 0) {
-                                                        let data83 = data.activity;
-                                                        const _errs175 = errors;
+                                                        let data84 = data.activity;
                                                         const _errs176 = errors;
+                                                        const _errs177 = errors;
                                                         let valid47 = false;
                                                         let passing1 = null;
-                                                        const _errs177 = errors;
-                                                        if (errors === _errs177) {
-                                                          if (data83 && typeof data83 == "object" && !Array.isArray(data83)) {
+                                                        const _errs178 = errors;
+                                                        if (errors === _errs178) {
+                                                          if (data84 && typeof data84 == "object" && !Array.isArray(data84)) {
                                                             let missing11;
-                                                            if (data83.available === void 0 && (missing11 = "available") || data83.headPushes === void 0 && (missing11 = "headPushes") || data83.builtCommitArrivals === void 0 && (missing11 = "builtCommitArrivals")) {
+                                                            if (data84.available === void 0 && (missing11 = "available") || data84.headPushes === void 0 && (missing11 = "headPushes") || data84.builtCommitArrivals === void 0 && (missing11 = "builtCommitArrivals")) {
                                                               const err2 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf/0/required", keyword: "required", params: { missingProperty: missing11 }, message: "must have required property '" + missing11 + "'" };
                                                               if (vErrors === null) {
                                                                 vErrors = [err2];
@@ -28350,9 +28363,9 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                               }
                                                               errors++;
                                                             } else {
-                                                              if (data83.available !== void 0) {
-                                                                const _errs179 = errors;
-                                                                if (true !== data83.available) {
+                                                              if (data84.available !== void 0) {
+                                                                const _errs180 = errors;
+                                                                if (true !== data84.available) {
                                                                   const err3 = { instancePath: instancePath + "/activity/available", schemaPath: "#/properties/activity/oneOf/0/properties/available/const", keyword: "const", params: { allowedValue: true }, message: "must be equal to constant" };
                                                                   if (vErrors === null) {
                                                                     vErrors = [err3];
@@ -28361,25 +28374,25 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   }
                                                                   errors++;
                                                                 }
-                                                                var valid48 = _errs179 === errors;
+                                                                var valid48 = _errs180 === errors;
                                                               } else {
                                                                 var valid48 = true;
                                                               }
                                                               if (valid48) {
-                                                                if (data83.headPushes !== void 0) {
-                                                                  let data85 = data83.headPushes;
-                                                                  const _errs180 = errors;
-                                                                  if (errors === _errs180) {
-                                                                    if (Array.isArray(data85)) {
+                                                                if (data84.headPushes !== void 0) {
+                                                                  let data86 = data84.headPushes;
+                                                                  const _errs181 = errors;
+                                                                  if (errors === _errs181) {
+                                                                    if (Array.isArray(data86)) {
                                                                       var valid49 = true;
-                                                                      const len15 = data85.length;
+                                                                      const len15 = data86.length;
                                                                       for (let i15 = 0; i15 < len15; i15++) {
-                                                                        const _errs182 = errors;
-                                                                        if (!validate38(data85[i15], { instancePath: instancePath + "/activity/headPushes/" + i15, parentData: data85, parentDataProperty: i15, rootData, dynamicAnchors })) {
+                                                                        const _errs183 = errors;
+                                                                        if (!validate38(data86[i15], { instancePath: instancePath + "/activity/headPushes/" + i15, parentData: data86, parentDataProperty: i15, rootData, dynamicAnchors })) {
                                                                           vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
                                                                           errors = vErrors.length;
                                                                         }
-                                                                        var valid49 = _errs182 === errors;
+                                                                        var valid49 = _errs183 === errors;
                                                                         if (!valid49) {
                                                                           break;
                                                                         }
@@ -28394,25 +28407,25 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                       errors++;
                                                                     }
                                                                   }
-                                                                  var valid48 = _errs180 === errors;
+                                                                  var valid48 = _errs181 === errors;
                                                                 } else {
                                                                   var valid48 = true;
                                                                 }
                                                                 if (valid48) {
-                                                                  if (data83.builtCommitArrivals !== void 0) {
-                                                                    let data87 = data83.builtCommitArrivals;
-                                                                    const _errs183 = errors;
-                                                                    if (errors === _errs183) {
-                                                                      if (Array.isArray(data87)) {
+                                                                  if (data84.builtCommitArrivals !== void 0) {
+                                                                    let data88 = data84.builtCommitArrivals;
+                                                                    const _errs184 = errors;
+                                                                    if (errors === _errs184) {
+                                                                      if (Array.isArray(data88)) {
                                                                         var valid50 = true;
-                                                                        const len16 = data87.length;
+                                                                        const len16 = data88.length;
                                                                         for (let i16 = 0; i16 < len16; i16++) {
-                                                                          const _errs185 = errors;
-                                                                          if (!validate38(data87[i16], { instancePath: instancePath + "/activity/builtCommitArrivals/" + i16, parentData: data87, parentDataProperty: i16, rootData, dynamicAnchors })) {
+                                                                          const _errs186 = errors;
+                                                                          if (!validate38(data88[i16], { instancePath: instancePath + "/activity/builtCommitArrivals/" + i16, parentData: data88, parentDataProperty: i16, rootData, dynamicAnchors })) {
                                                                             vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
                                                                             errors = vErrors.length;
                                                                           }
-                                                                          var valid50 = _errs185 === errors;
+                                                                          var valid50 = _errs186 === errors;
                                                                           if (!valid50) {
                                                                             break;
                                                                           }
@@ -28427,7 +28440,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                         errors++;
                                                                       }
                                                                     }
-                                                                    var valid48 = _errs183 === errors;
+                                                                    var valid48 = _errs184 === errors;
                                                                   } else {
                                                                     var valid48 = true;
                                                                   }
@@ -28444,7 +28457,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                             errors++;
                                                           }
                                                         }
-                                                        var _valid1 = _errs177 === errors;
+                                                        var _valid1 = _errs178 === errors;
                                                         if (_valid1) {
                                                           valid47 = true;
                                                           passing1 = 0;
@@ -28453,11 +28466,11 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                           props1.headPushes = true;
                                                           props1.builtCommitArrivals = true;
                                                         }
-                                                        const _errs186 = errors;
-                                                        if (errors === _errs186) {
-                                                          if (data83 && typeof data83 == "object" && !Array.isArray(data83)) {
+                                                        const _errs187 = errors;
+                                                        if (errors === _errs187) {
+                                                          if (data84 && typeof data84 == "object" && !Array.isArray(data84)) {
                                                             let missing12;
-                                                            if (data83.available === void 0 && (missing12 = "available") || data83.reason === void 0 && (missing12 = "reason")) {
+                                                            if (data84.available === void 0 && (missing12 = "available") || data84.reason === void 0 && (missing12 = "reason")) {
                                                               const err7 = { instancePath: instancePath + "/activity", schemaPath: "#/properties/activity/oneOf/1/required", keyword: "required", params: { missingProperty: missing12 }, message: "must have required property '" + missing12 + "'" };
                                                               if (vErrors === null) {
                                                                 vErrors = [err7];
@@ -28466,9 +28479,9 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                               }
                                                               errors++;
                                                             } else {
-                                                              if (data83.available !== void 0) {
-                                                                const _errs188 = errors;
-                                                                if (false !== data83.available) {
+                                                              if (data84.available !== void 0) {
+                                                                const _errs189 = errors;
+                                                                if (false !== data84.available) {
                                                                   const err8 = { instancePath: instancePath + "/activity/available", schemaPath: "#/properties/activity/oneOf/1/properties/available/const", keyword: "const", params: { allowedValue: false }, message: "must be equal to constant" };
                                                                   if (vErrors === null) {
                                                                     vErrors = [err8];
@@ -28477,14 +28490,14 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                   }
                                                                   errors++;
                                                                 }
-                                                                var valid51 = _errs188 === errors;
+                                                                var valid51 = _errs189 === errors;
                                                               } else {
                                                                 var valid51 = true;
                                                               }
                                                               if (valid51) {
-                                                                if (data83.reason !== void 0) {
-                                                                  const _errs189 = errors;
-                                                                  if (typeof data83.reason !== "string") {
+                                                                if (data84.reason !== void 0) {
+                                                                  const _errs190 = errors;
+                                                                  if (typeof data84.reason !== "string") {
                                                                     const err9 = { instancePath: instancePath + "/activity/reason", schemaPath: "#/properties/activity/oneOf/1/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                                                                     if (vErrors === null) {
                                                                       vErrors = [err9];
@@ -28493,7 +28506,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                     }
                                                                     errors++;
                                                                   }
-                                                                  var valid51 = _errs189 === errors;
+                                                                  var valid51 = _errs190 === errors;
                                                                 } else {
                                                                   var valid51 = true;
                                                                 }
@@ -28509,7 +28522,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                             errors++;
                                                           }
                                                         }
-                                                        var _valid1 = _errs186 === errors;
+                                                        var _valid1 = _errs187 === errors;
                                                         if (_valid1 && valid47) {
                                                           valid47 = false;
                                                           passing1 = [passing1, 1];
@@ -28535,37 +28548,37 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                           validate204.errors = vErrors;
                                                           return false;
                                                         } else {
-                                                          errors = _errs176;
+                                                          errors = _errs177;
                                                           if (vErrors !== null) {
-                                                            if (_errs176) {
-                                                              vErrors.length = _errs176;
+                                                            if (_errs177) {
+                                                              vErrors.length = _errs177;
                                                             } else {
                                                               vErrors = null;
                                                             }
                                                           }
                                                         }
-                                                        var valid0 = _errs175 === errors;
+                                                        var valid0 = _errs176 === errors;
                                                       } else {
                                                         var valid0 = true;
                                                       }
                                                       if (valid0) {
                                                         if (data.history !== void 0) {
-                                                          let data91 = data.history;
-                                                          const _errs191 = errors;
-                                                          if (errors === _errs191) {
-                                                            if (data91 && typeof data91 == "object" && !Array.isArray(data91)) {
+                                                          let data92 = data.history;
+                                                          const _errs192 = errors;
+                                                          if (errors === _errs192) {
+                                                            if (data92 && typeof data92 == "object" && !Array.isArray(data92)) {
                                                               let missing13;
-                                                              if (data91.since === void 0 && (missing13 = "since") || data91.ref === void 0 && (missing13 = "ref") || data91.base === void 0 && (missing13 = "base") || data91.arrivals === void 0 && (missing13 = "arrivals") || data91.verdict === void 0 && (missing13 = "verdict") || data91.reason === void 0 && (missing13 = "reason")) {
+                                                              if (data92.since === void 0 && (missing13 = "since") || data92.ref === void 0 && (missing13 = "ref") || data92.base === void 0 && (missing13 = "base") || data92.arrivals === void 0 && (missing13 = "arrivals") || data92.verdict === void 0 && (missing13 = "verdict") || data92.reason === void 0 && (missing13 = "reason")) {
                                                                 validate204.errors = [{ instancePath: instancePath + "/history", schemaPath: "#/properties/history/required", keyword: "required", params: { missingProperty: missing13 }, message: "must have required property '" + missing13 + "'" }];
                                                                 return false;
                                                               } else {
-                                                                if (data91.since !== void 0) {
-                                                                  let data92 = data91.since;
-                                                                  const _errs193 = errors;
+                                                                if (data92.since !== void 0) {
+                                                                  let data93 = data92.since;
                                                                   const _errs194 = errors;
-                                                                  if (errors === _errs194) {
-                                                                    if (typeof data92 === "string") {
-                                                                      if (!pattern63.test(data92)) {
+                                                                  const _errs195 = errors;
+                                                                  if (errors === _errs195) {
+                                                                    if (typeof data93 === "string") {
+                                                                      if (!pattern63.test(data93)) {
                                                                         validate204.errors = [{ instancePath: instancePath + "/history/since", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                                                         return false;
                                                                       }
@@ -28574,18 +28587,18 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                       return false;
                                                                     }
                                                                   }
-                                                                  var valid52 = _errs193 === errors;
+                                                                  var valid52 = _errs194 === errors;
                                                                 } else {
                                                                   var valid52 = true;
                                                                 }
                                                                 if (valid52) {
-                                                                  if (data91.ref !== void 0) {
-                                                                    let data93 = data91.ref;
-                                                                    const _errs196 = errors;
+                                                                  if (data92.ref !== void 0) {
+                                                                    let data94 = data92.ref;
                                                                     const _errs197 = errors;
-                                                                    if (errors === _errs197) {
-                                                                      if (typeof data93 === "string") {
-                                                                        if (func14(data93) < 1) {
+                                                                    const _errs198 = errors;
+                                                                    if (errors === _errs198) {
+                                                                      if (typeof data94 === "string") {
+                                                                        if (func14(data94) < 1) {
                                                                           validate204.errors = [{ instancePath: instancePath + "/history/ref", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                           return false;
                                                                         }
@@ -28594,18 +28607,18 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                         return false;
                                                                       }
                                                                     }
-                                                                    var valid52 = _errs196 === errors;
+                                                                    var valid52 = _errs197 === errors;
                                                                   } else {
                                                                     var valid52 = true;
                                                                   }
                                                                   if (valid52) {
-                                                                    if (data91.base !== void 0) {
-                                                                      let data94 = data91.base;
-                                                                      const _errs199 = errors;
+                                                                    if (data92.base !== void 0) {
+                                                                      let data95 = data92.base;
                                                                       const _errs200 = errors;
-                                                                      if (errors === _errs200) {
-                                                                        if (typeof data94 === "string") {
-                                                                          if (!pattern9.test(data94)) {
+                                                                      const _errs201 = errors;
+                                                                      if (errors === _errs201) {
+                                                                        if (typeof data95 === "string") {
+                                                                          if (!pattern9.test(data95)) {
                                                                             validate204.errors = [{ instancePath: instancePath + "/history/base", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                                                                             return false;
                                                                           }
@@ -28614,29 +28627,29 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                           return false;
                                                                         }
                                                                       }
-                                                                      var valid52 = _errs199 === errors;
+                                                                      var valid52 = _errs200 === errors;
                                                                     } else {
                                                                       var valid52 = true;
                                                                     }
                                                                     if (valid52) {
-                                                                      if (data91.arrivals !== void 0) {
-                                                                        let data95 = data91.arrivals;
-                                                                        const _errs202 = errors;
-                                                                        if (errors === _errs202) {
-                                                                          if (Array.isArray(data95)) {
-                                                                            if (data95.length > 100) {
+                                                                      if (data92.arrivals !== void 0) {
+                                                                        let data96 = data92.arrivals;
+                                                                        const _errs203 = errors;
+                                                                        if (errors === _errs203) {
+                                                                          if (Array.isArray(data96)) {
+                                                                            if (data96.length > 100) {
                                                                               validate204.errors = [{ instancePath: instancePath + "/history/arrivals", schemaPath: "#/properties/history/properties/arrivals/maxItems", keyword: "maxItems", params: { limit: 100 }, message: "must NOT have more than 100 items" }];
                                                                               return false;
                                                                             } else {
                                                                               var valid56 = true;
-                                                                              const len17 = data95.length;
+                                                                              const len17 = data96.length;
                                                                               for (let i17 = 0; i17 < len17; i17++) {
-                                                                                const _errs204 = errors;
-                                                                                if (!validate42(data95[i17], { instancePath: instancePath + "/history/arrivals/" + i17, parentData: data95, parentDataProperty: i17, rootData, dynamicAnchors })) {
+                                                                                const _errs205 = errors;
+                                                                                if (!validate42(data96[i17], { instancePath: instancePath + "/history/arrivals/" + i17, parentData: data96, parentDataProperty: i17, rootData, dynamicAnchors })) {
                                                                                   vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
                                                                                   errors = vErrors.length;
                                                                                 }
-                                                                                var valid56 = _errs204 === errors;
+                                                                                var valid56 = _errs205 === errors;
                                                                                 if (!valid56) {
                                                                                   break;
                                                                                 }
@@ -28647,28 +28660,28 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                             return false;
                                                                           }
                                                                         }
-                                                                        var valid52 = _errs202 === errors;
+                                                                        var valid52 = _errs203 === errors;
                                                                       } else {
                                                                         var valid52 = true;
                                                                       }
                                                                       if (valid52) {
-                                                                        if (data91.baseline !== void 0) {
-                                                                          let data97 = data91.baseline;
-                                                                          const _errs205 = errors;
-                                                                          if (errors === _errs205) {
-                                                                            if (data97 && typeof data97 == "object" && !Array.isArray(data97)) {
+                                                                        if (data92.baseline !== void 0) {
+                                                                          let data98 = data92.baseline;
+                                                                          const _errs206 = errors;
+                                                                          if (errors === _errs206) {
+                                                                            if (data98 && typeof data98 == "object" && !Array.isArray(data98)) {
                                                                               let missing14;
-                                                                              if (data97.commit === void 0 && (missing14 = "commit") || data97.at === void 0 && (missing14 = "at")) {
+                                                                              if (data98.commit === void 0 && (missing14 = "commit") || data98.at === void 0 && (missing14 = "at")) {
                                                                                 validate204.errors = [{ instancePath: instancePath + "/history/baseline", schemaPath: "#/properties/history/properties/baseline/required", keyword: "required", params: { missingProperty: missing14 }, message: "must have required property '" + missing14 + "'" }];
                                                                                 return false;
                                                                               } else {
-                                                                                if (data97.commit !== void 0) {
-                                                                                  let data98 = data97.commit;
-                                                                                  const _errs207 = errors;
+                                                                                if (data98.commit !== void 0) {
+                                                                                  let data99 = data98.commit;
                                                                                   const _errs208 = errors;
-                                                                                  if (errors === _errs208) {
-                                                                                    if (typeof data98 === "string") {
-                                                                                      if (!pattern9.test(data98)) {
+                                                                                  const _errs209 = errors;
+                                                                                  if (errors === _errs209) {
+                                                                                    if (typeof data99 === "string") {
+                                                                                      if (!pattern9.test(data99)) {
                                                                                         validate204.errors = [{ instancePath: instancePath + "/history/baseline/commit", schemaPath: "#/$defs/sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$" }, message: 'must match pattern "^[0-9a-f]{40}([0-9a-f]{24})?$"' }];
                                                                                         return false;
                                                                                       }
@@ -28677,18 +28690,18 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                                       return false;
                                                                                     }
                                                                                   }
-                                                                                  var valid57 = _errs207 === errors;
+                                                                                  var valid57 = _errs208 === errors;
                                                                                 } else {
                                                                                   var valid57 = true;
                                                                                 }
                                                                                 if (valid57) {
-                                                                                  if (data97.at !== void 0) {
-                                                                                    let data99 = data97.at;
-                                                                                    const _errs210 = errors;
+                                                                                  if (data98.at !== void 0) {
+                                                                                    let data100 = data98.at;
                                                                                     const _errs211 = errors;
-                                                                                    if (errors === _errs211) {
-                                                                                      if (typeof data99 === "string") {
-                                                                                        if (!pattern63.test(data99)) {
+                                                                                    const _errs212 = errors;
+                                                                                    if (errors === _errs212) {
+                                                                                      if (typeof data100 === "string") {
+                                                                                        if (!pattern63.test(data100)) {
                                                                                           validate204.errors = [{ instancePath: instancePath + "/history/baseline/at", schemaPath: "#/$defs/time/pattern", keyword: "pattern", params: { pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$" }, message: 'must match pattern "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"' }];
                                                                                           return false;
                                                                                         }
@@ -28697,18 +28710,18 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                                         return false;
                                                                                       }
                                                                                     }
-                                                                                    var valid57 = _errs210 === errors;
+                                                                                    var valid57 = _errs211 === errors;
                                                                                   } else {
                                                                                     var valid57 = true;
                                                                                   }
                                                                                   if (valid57) {
-                                                                                    if (data97.attestation !== void 0) {
-                                                                                      let data100 = data97.attestation;
-                                                                                      const _errs213 = errors;
+                                                                                    if (data98.attestation !== void 0) {
+                                                                                      let data101 = data98.attestation;
                                                                                       const _errs214 = errors;
-                                                                                      if (errors === _errs214) {
-                                                                                        if (typeof data100 === "string") {
-                                                                                          if (func14(data100) < 1) {
+                                                                                      const _errs215 = errors;
+                                                                                      if (errors === _errs215) {
+                                                                                        if (typeof data101 === "string") {
+                                                                                          if (func14(data101) < 1) {
                                                                                             validate204.errors = [{ instancePath: instancePath + "/history/baseline/attestation", schemaPath: "#/$defs/text/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                                                             return false;
                                                                                           }
@@ -28717,7 +28730,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                                           return false;
                                                                                         }
                                                                                       }
-                                                                                      var valid57 = _errs213 === errors;
+                                                                                      var valid57 = _errs214 === errors;
                                                                                     } else {
                                                                                       var valid57 = true;
                                                                                     }
@@ -28729,30 +28742,30 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                                               return false;
                                                                             }
                                                                           }
-                                                                          var valid52 = _errs205 === errors;
+                                                                          var valid52 = _errs206 === errors;
                                                                         } else {
                                                                           var valid52 = true;
                                                                         }
                                                                         if (valid52) {
-                                                                          if (data91.verdict !== void 0) {
-                                                                            let data101 = data91.verdict;
-                                                                            const _errs216 = errors;
-                                                                            if (!(data101 === "pass" || data101 === "fail")) {
+                                                                          if (data92.verdict !== void 0) {
+                                                                            let data102 = data92.verdict;
+                                                                            const _errs217 = errors;
+                                                                            if (!(data102 === "pass" || data102 === "fail")) {
                                                                               validate204.errors = [{ instancePath: instancePath + "/history/verdict", schemaPath: "#/properties/history/properties/verdict/enum", keyword: "enum", params: { allowedValues: schema314.properties.history.properties.verdict.enum }, message: "must be equal to one of the allowed values" }];
                                                                               return false;
                                                                             }
-                                                                            var valid52 = _errs216 === errors;
+                                                                            var valid52 = _errs217 === errors;
                                                                           } else {
                                                                             var valid52 = true;
                                                                           }
                                                                           if (valid52) {
-                                                                            if (data91.reason !== void 0) {
-                                                                              const _errs217 = errors;
-                                                                              if (typeof data91.reason !== "string") {
+                                                                            if (data92.reason !== void 0) {
+                                                                              const _errs218 = errors;
+                                                                              if (typeof data92.reason !== "string") {
                                                                                 validate204.errors = [{ instancePath: instancePath + "/history/reason", schemaPath: "#/properties/history/properties/reason/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                                 return false;
                                                                               }
-                                                                              var valid52 = _errs217 === errors;
+                                                                              var valid52 = _errs218 === errors;
                                                                             } else {
                                                                               var valid52 = true;
                                                                             }
@@ -28768,7 +28781,7 @@ function validate204(data, { instancePath = "", parentData, parentDataProperty, 
                                                               return false;
                                                             }
                                                           }
-                                                          var valid0 = _errs191 === errors;
+                                                          var valid0 = _errs192 === errors;
                                                         } else {
                                                           var valid0 = true;
                                                         }
@@ -28941,7 +28954,11 @@ function evidenceFromPredicate(predicate) {
       mergedAt: p.pullRequest.mergedAt,
       ...p.pullRequest.mergedBy && { mergedBy: account(p.pullRequest.mergedBy) },
       ...pr.baseChanges && {
-        baseChanges: pr.baseChanges.map((c) => ({ at: c.at, actor: c.actor ? account(c.actor) : null }))
+        baseChanges: pr.baseChanges.map((c) => ({
+          at: c.at,
+          actor: c.actor ? account(c.actor) : null,
+          ...c.automatic === true && { automatic: true }
+        }))
       },
       mergeMethod: p.mergeMethod,
       baseRef: p.pullRequest.baseRef

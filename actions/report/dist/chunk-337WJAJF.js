@@ -18,13 +18,13 @@ import {
   parseStatement,
   readBoundedFile,
   subjectHasDigest
-} from "./chunk-ZKZYTZ4P.js";
+} from "./chunk-PRUF4DZW.js";
 import {
   buildRunProblem,
   describeIdentityRule,
   evaluateReview,
   matchIdentity
-} from "./chunk-GYTI6WPC.js";
+} from "./chunk-K2OHHIV7.js";
 import {
   CodedError,
   describeError

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-XE52PG3L.js";
+} from "./chunk-TGAIGD6F.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,10 +20,10 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-ZKZYTZ4P.js";
+} from "./chunk-PRUF4DZW.js";
 import {
   createGitHubClient
-} from "./chunk-GYTI6WPC.js";
+} from "./chunk-K2OHHIV7.js";
 import "./chunk-GCKGZLNZ.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";

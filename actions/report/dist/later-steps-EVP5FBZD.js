@@ -19,7 +19,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-CHHNKZGO.js";
+} from "./chunk-337WJAJF.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-YD4V7WLO.js";
@@ -49,7 +49,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-ZKZYTZ4P.js";
+} from "./chunk-PRUF4DZW.js";
 import {
   createGitHubClient,
   evaluateReview,
@@ -57,7 +57,7 @@ import {
   matchIdentity,
   parseDuration,
   reviewRulesLoosening
-} from "./chunk-GYTI6WPC.js";
+} from "./chunk-K2OHHIV7.js";
 import {
   CodedError,
   renderSummary
@@ -339,7 +339,11 @@ async function assembleEvidence(evidence, request, pr, reads) {
     ...pr.mergedBy && { mergedBy: pr.mergedBy },
     baseRef: pr.baseRef,
     // Retargeting a pull request changes its diff without a new commit: approvals before it approved another diff.
-    baseChanges: (pr.timeline ?? []).filter((e) => e.event === "base_ref_changed" || e.event === "automatic_base_change_succeeded").map((e) => ({ at: e.createdAt, actor: e.actor ?? null })).sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
+    baseChanges: (pr.timeline ?? []).filter((e) => e.event === "base_ref_changed" || e.event === "automatic_base_change_succeeded").map((e) => ({
+      at: e.createdAt,
+      actor: e.actor ?? null,
+      ...e.event === "automatic_base_change_succeeded" && { automatic: true }
+    })).sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
   };
   const commits2 = pr.commits ?? [];
   evidence.commits = commits2.map(pullRequestCommitOf);

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-ZKZYTZ4P.js";
+} from "./chunk-PRUF4DZW.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -48,7 +48,7 @@ import {
   triggeringActorMismatch,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-KN2FNZYE.js";
+} from "./chunk-27PPAX5X.js";
 import {
   CodedError,
   OidcTokenError,
@@ -333,7 +333,11 @@ async function assembleEvidence(evidence, request, pr, reads) {
     ...pr.mergedBy && { mergedBy: pr.mergedBy },
     baseRef: pr.baseRef,
     // Retargeting a pull request changes its diff without a new commit: approvals before it approved another diff.
-    baseChanges: (pr.timeline ?? []).filter((e) => e.event === "base_ref_changed" || e.event === "automatic_base_change_succeeded").map((e) => ({ at: e.createdAt, actor: e.actor ?? null })).sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
+    baseChanges: (pr.timeline ?? []).filter((e) => e.event === "base_ref_changed" || e.event === "automatic_base_change_succeeded").map((e) => ({
+      at: e.createdAt,
+      actor: e.actor ?? null,
+      ...e.event === "automatic_base_change_succeeded" && { automatic: true }
+    })).sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
   };
   const commits2 = pr.commits ?? [];
   evidence.commits = commits2.map(pullRequestCommitOf);
