@@ -73,6 +73,8 @@ describe('twokey verify: usage', () => {
   it('refuses an --at that is not a time, or is not in the past, naming it', async () => {
     expectUsageError(await twokey('app.tar.gz', '--policy', 'policy.yml', '--at', 'yesterday'), '--at', 'ISO 8601');
     expectUsageError(await twokey('app.tar.gz', '--policy', 'policy.yml', '--at', '2026-11-21T12:00:00'), '--at');
+    // A day February does not have: Date.parse read it as 2026-03-02, and the audit ran as of that day.
+    expectUsageError(await twokey('app.tar.gz', '--policy', 'policy.yml', '--at', '2026-02-30'), '--at', 'ISO 8601');
     const future = new Date(Date.now() + 86_400_000).toISOString();
     expectUsageError(await twokey('app.tar.gz', '--policy', 'policy.yml', '--at', future), '--at', 'in the past');
   });

@@ -245,6 +245,7 @@ describe('twokey report over a signed organisation history', () => {
         '2026-04-01',
       ],
       ['report', '--policy', 'org-policy.yml', '--bundle', 'evidence', '--since', 'last week'],
+      ['report', '--policy', 'org-policy.yml', '--bundle', 'evidence', '--until', '2026-02-30'],
     ]) {
       const run = await runCli(args, workspace);
       expect(run.status, `${args.join(' ')}: ${run.stderr}`).toBe(2);

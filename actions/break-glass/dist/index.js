@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-ONP2DZZD.js";
+} from "./chunk-4FOJ7LEI.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -7,6 +7,7 @@ import {
   type DeploymentRecord,
   deploymentsFromGitHub,
   EvidenceLedger,
+  isoTime,
   type Policy,
   type SodReport,
 } from '@twokey/core';
@@ -143,9 +144,8 @@ function readDeployments(path: string, cwd: string): { source: string; records: 
 
 /** A date (midnight UTC) or an ISO 8601 time with its zone; `what` names the flag or input in the message. */
 export function parseReportTime(what: string, value: string): Date {
-  const iso = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
-  const time = iso.test(value) ? new Date(value) : undefined;
-  if (!time || Number.isNaN(time.getTime())) {
+  const time = isoTime(value);
+  if (!time) {
     throw new UsageError(
       `report: ${what}: expected an ISO 8601 time with its zone (2026-11-21T12:00:00Z) or a date (2026-11-21), found ${JSON.stringify(value)}`,
     );

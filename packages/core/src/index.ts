@@ -6,6 +6,7 @@ export * from './digest';
 export * from './error';
 export * from './identity-pattern';
 export * from './intoto';
+export * from './iso-time';
 export * from './markdown';
 export * from './model';
 export * from './name-glob';

@@ -15,6 +15,7 @@ import {
 import type { IdentityRule, ReviewRules, SignerIdentity } from './model';
 import { compileNameGlob, coveredBy, NameGlobError } from './name-glob';
 import policySchema from './policy.schema.json' with { type: 'json' };
+import { withoutTrailingSlashes } from './provenance';
 import { DEFAULT_MIN_SECONDS_AFTER_PUSH } from './review';
 import validatePolicy from './validators/policy.validate.js';
 
@@ -907,7 +908,7 @@ export function buildWorkflowProblem(signer: SignerIdentity, rule: IdentityRule)
   const repository = signer.extensions.sourceRepositoryURI;
   const ref = signer.extensions.sourceRepositoryRef;
   // `REPOSITORY/PATH@REF`, the ref the certificate names as the run's: a branch may hold an `@` itself.
-  const prefix = repository === undefined ? undefined : `${repository.replace(/\/+$/, '')}/`;
+  const prefix = repository === undefined ? undefined : `${withoutTrailingSlashes(repository)}/`;
   const suffix = ref === undefined ? undefined : `@${ref}`;
   const path =
     config !== undefined &&

@@ -3,7 +3,9 @@ import {
   GITHUB_WORKFLOW_BUILD_TYPE,
   parseProvenance,
   provenanceStatement,
+  sameRepositoryUri,
   type WorkflowRunClaims,
+  withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims,
 } from './provenance';
@@ -136,5 +138,26 @@ describe('parseProvenance', () => {
     const forged = statement();
     forged.predicate.buildDefinition.externalParameters.workflow.repository = 'acme/app';
     expect(() => parseProvenance(forged)).toThrow(expect.objectContaining({ code: 'PROVENANCE_MALFORMED' }));
+  });
+});
+
+describe('sameRepositoryUri and withoutTrailingSlashes', () => {
+  it('compares case-insensitively, without trailing slashes or .git', () => {
+    expect(sameRepositoryUri('https://github.com/Acme/App.git///', 'https://github.com/acme/app')).toBe(true);
+    expect(sameRepositoryUri('https://github.com/acme/app', 'https://github.com/acme/app-fork')).toBe(false);
+    expect(withoutTrailingSlashes('a/b//')).toBe('a/b');
+    expect(withoutTrailingSlashes('///')).toBe('');
+    expect(withoutTrailingSlashes('')).toBe('');
+    expect(withoutTrailingSlashes('a//b')).toBe('a//b');
+  });
+
+  it('reads a run of slashes that does not end the text once (found by the review of hangs)', () => {
+    // A review predicate's repository.uri of `https://`, 300,000 slashes and one more character: the regular
+    // expression that trimmed trailing slashes tried itself at every slash of the run, to the run's end each time
+    // (100,000 slashes: 13 s; this many: minutes).
+    const crafted = `https://${'/'.repeat(300_000)}x`;
+    expect(sameRepositoryUri(crafted, 'https://github.com/acme/app')).toBe(false);
+    expect(withoutTrailingSlashes(crafted)).toBe(crafted);
+    expect(withoutTrailingSlashes(`${crafted}${'/'.repeat(300_000)}`)).toBe(crafted);
   });
 });

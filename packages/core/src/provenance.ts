@@ -240,11 +240,21 @@ function splitWorkflowRef(workflowRef: string, repository: string): [string, str
 /** GitHub repository URLs compare case-insensitively, without a trailing slash or `.git`; `acme/app` and `acme/app-fork` never match. */
 export function sameRepositoryUri(a: string, b: string): boolean {
   const normalized = (uri: string) =>
-    uri
-      .replace(/\/+$/, '')
+    withoutTrailingSlashes(uri)
       .replace(/\.git$/, '')
       .toLowerCase();
   return normalized(a) === normalized(b);
+}
+
+/**
+ * The text without the slashes it ends with, in one pass: `.replace(/\/+$/, '')` tries the pattern at every slash of a
+ * run and runs it to the run's end each time, quadratic in a run that does not end the text (a review predicate's
+ * `https://` and 100,000 slashes took 13 s to compare).
+ */
+export function withoutTrailingSlashes(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0x2f) end -= 1;
+  return text.slice(0, end);
 }
 
 /** What a build certificate may disagree with its provenance about. */

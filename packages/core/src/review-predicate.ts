@@ -23,6 +23,7 @@ import type {
   ReviewRules,
   Verdict,
 } from './model';
+import { withoutTrailingSlashes } from './provenance';
 import { evaluateReview, type ReviewResult } from './review';
 import reviewPredicateSchema from './review-predicate.schema.json' with { type: 'json' };
 import validateReviewPredicate from './validators/review-predicate.validate.js';
@@ -147,7 +148,7 @@ export function buildReviewStatement(input: {
     }
   }
 
-  const server = (input.serverUrl ?? new URL(pr.url).origin).replace(/\/+$/, '');
+  const server = withoutTrailingSlashes(input.serverUrl ?? new URL(pr.url).origin);
   const api = server === 'https://github.com' ? 'https://api.github.com' : `${server}/api/v3`;
   const repositoryUri = `${server}/${evidence.repository}`;
   const reviews = evidence.reviews.filter((r) => r.state !== 'PENDING');

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { type Document, isMap, isScalar, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { CodedError } from './error';
 import type { Check } from './model';
+import { withoutTrailingSlashes } from './provenance';
 import { type ArtifactReport, DEPLOY_CHECK_IDS, type DeployCheckId, type DeployReport } from './report';
 
 /** The OASIS schema of SARIF 2.1.0 (errata 01), which every log names and follows. */
@@ -350,7 +351,7 @@ export function deployReportToSarif(report: DeployReport, options: SarifOptions)
             rules: sarifRules(),
           },
         },
-        ...(options.category && { automationDetails: { id: `${options.category.replace(/\/+$/, '')}/` } }),
+        ...(options.category && { automationDetails: { id: `${withoutTrailingSlashes(options.category)}/` } }),
         originalUriBaseIds: { [SOURCE_ROOT]: { description: { text: "The repository's root (the checkout)." } } },
         columnKind: 'utf16CodeUnits',
         invocations: [

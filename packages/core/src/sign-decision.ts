@@ -6,7 +6,12 @@
 import { IN_TOTO_PAYLOAD_TYPE, parseStatement, type Statement, subjectHasDigest } from './intoto';
 import type { ArtifactRef, Check, ReviewEvidence, SignerIdentity, Verdict, VerifiedBundle } from './model';
 import { buildRunProblem, describeIdentityRule, matchIdentity, type Policy } from './policy';
-import { type BuildProvenance, certificateBacksProvenance, parseProvenance } from './provenance';
+import {
+  type BuildProvenance,
+  certificateBacksProvenance,
+  parseProvenance,
+  withoutTrailingSlashes,
+} from './provenance';
 import { bindRepositories, EvaluationError } from './repository-binding';
 import { evaluateReview, type ReviewCheckId, type ReviewResult } from './review';
 
@@ -312,7 +317,7 @@ export function workflowSigner(claims: Record<string, unknown>, serverUrl: strin
   const jobWorkflowRef = text('job_workflow_ref');
   const issuer = text('iss');
   if (!jobWorkflowRef || !issuer) return undefined;
-  const server = serverUrl.replace(/\/+$/, '');
+  const server = withoutTrailingSlashes(serverUrl);
   const extensions: Record<string, string> = { issuer, buildSignerURI: `${server}/${jobWorkflowRef}` };
   const repository = text('repository');
   if (repository) extensions.sourceRepositoryURI = `${server}/${repository}`;

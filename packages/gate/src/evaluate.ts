@@ -8,6 +8,7 @@ import {
   type ArtifactReport,
   artifactSubjects,
   type BreakGlassUsed,
+  type Check,
   checkPasses,
   type DecisionSeen,
   type DeployApprovalPredicate,
@@ -26,7 +27,15 @@ import {
   type SignerIdentity,
   type VerifiedBundle,
 } from '@twokey/core';
-import { BundleMemo, type Chain, chainsOf, judgeEvidence } from './candidates';
+import {
+  type ArtifactEvidence,
+  BundleMemo,
+  type Chain,
+  chainCount,
+  chainsOf,
+  judgeEvidence,
+  MAX_CHAINS,
+} from './candidates';
 import { type ChainJudgement, deployChecks, evidenceOfRoles, extraEvidence } from './checks';
 import { ReportContractError } from './error';
 
@@ -143,10 +152,9 @@ export function evaluateArtifact(
 ): ArtifactReport {
   // Each bundle judged once for the role it could fill; each chain of the qualified ones scored once by its checks.
   const evidence = judgeEvidence(artifact, bundles, context);
-  const scored = chainsOf(evidence).map((chain) => ({ chain, judged: deployChecks(chain, evidence, context) }));
   // The chain whose checks pass most is the one reported, its checks as scored: an extra bundle never vetoes.
-  const { chain, judged } = mostPassing(scored);
-  const { checks } = judged;
+  const { chain, judged, cut } = mostPassing(evidence, context);
+  const checks = cut === undefined ? judged.checks : withCut(judged.checks, cut);
   return {
     artifact: { ...(artifact.name !== undefined && { name: artifact.name }), digest: formatDigest(artifact.digest) },
     verdict: checks.every(checkPasses) ? 'pass' : 'fail',
@@ -166,15 +174,38 @@ export function evaluateArtifact(
   };
 }
 
-/** The first of the chains with the most passing checks (there is always one: with no candidates, the empty chain). */
-function mostPassing(judged: { chain: Chain; judged: ChainJudgement }[]): { chain: Chain; judged: ChainJudgement } {
-  let best = judged[0]!;
+/**
+ * The first of the chains with the most passing checks (there is always one: with no candidates, the empty chain),
+ * judged one at a time: the first that passes every check ends the search (no later one passes more), and at most
+ * MAX_CHAINS are judged (`cut`: how many there were, when some were not).
+ */
+function mostPassing(
+  evidence: ArtifactEvidence,
+  context: DeployContext,
+): { chain: Chain; judged: ChainJudgement; cut?: number } {
+  let best: { chain: Chain; judged: ChainJudgement } | undefined;
   let bestScore = -1;
-  for (const one of judged) {
-    const score = one.judged.checks.filter(checkPasses).length;
-    if (score > bestScore) [best, bestScore] = [one, score];
+  let judgedCount = 0;
+  const count = chainCount(evidence);
+  // Past MAX_CHAINS, the candidates of a bound repository are tried first (chainsOf).
+  for (const chain of chainsOf(evidence, count > MAX_CHAINS ? context.binding : undefined)) {
+    if (judgedCount === MAX_CHAINS) return { ...best!, cut: count };
+    judgedCount += 1;
+    const judged = deployChecks(chain, evidence, context);
+    const score = judged.checks.filter(checkPasses).length;
+    if (score > bestScore) [best, bestScore] = [{ chain, judged }, score];
+    if (score === judged.checks.length) break;
   }
-  return best;
+  return best!;
+}
+
+/**
+ * The checks of the best of the first MAX_CHAINS chains, when more could be made and none of those passed: each check
+ * that did not pass says the search stopped there (a chain past it might have), so the refusal says why.
+ */
+function withCut(checks: Check[], count: number): Check[] {
+  const note = ` (the evidence for this artifact makes ${count} combinations of a review, a provenance and a signature; the first ${MAX_CHAINS} were judged and none passed every check: give the bundles of one build and sign run, not every re-run's)`;
+  return checks.map((c) => (checkPasses(c) ? c : { ...c, reason: `${c.reason}${note}` }));
 }
 
 /** The context every artifact of an evaluation is judged in, refusing what cannot be judged (EvaluationError). */

@@ -49,6 +49,7 @@ import {
   type Statement,
   sameRepositoryUri,
   type VerifiedBundle,
+  withoutTrailingSlashes,
 } from '@twokey/core';
 import { BundleVerificationError, type BundleVerifier, parseBundle, SigstoreInputError } from '@twokey/sigstore';
 import { type AttestationStore, AttestationStoreError, fetchAttestations } from './attestations';
@@ -252,7 +253,7 @@ export interface AttestedBaselineSource {
  */
 export function attestedBaselines(source: AttestedBaselineSource): AttestedBaselines {
   const sinceTime = Date.parse(source.since);
-  const server = source.serverUrl.replace(/\/+$/, '');
+  const server = withoutTrailingSlashes(source.serverUrl);
   return async ({ repository, ref, commit }) => {
     if (Number.isNaN(sinceTime)) return { reason: 'the policy gives no valid review.history-since' };
     const uri = `${server}/${repository}`.toLowerCase();
@@ -274,7 +275,7 @@ export function attestedBaselines(source: AttestedBaselineSource): AttestedBasel
       throw error;
     }
     if (entries.length === 0) return {};
-    const list = `${apiUrl.replace(/\/+$/, '')}/repos/${storeRepository}/attestations`;
+    const list = `${withoutTrailingSlashes(apiUrl)}/repos/${storeRepository}/attestations`;
     const refused: string[] = [];
     for (const entry of entries) {
       const where = `${list}/${entry.digest}#${entry.index}`;

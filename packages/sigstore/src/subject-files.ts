@@ -13,6 +13,7 @@ import {
   SubjectError,
   type SubjectInputs,
   subjectSource,
+  withoutTrailingSlashes,
 } from '@twokey/core';
 import { type GlobOptions, glob } from 'tinyglobby';
 import { type DigestAlgorithm, digestFile } from './digest';
@@ -72,7 +73,7 @@ async function refuseUnjudgedFiles(
   workspace: string,
 ): Promise<void> {
   for (const pattern of patterns) {
-    const under = `${pattern.replace(/\/+$/, '')}/**`;
+    const under = `${withoutTrailingSlashes(pattern)}/**`;
     const inside = await glob(under, options);
     const unjudged = inside.sort().find((file) => !files.has(file));
     if (unjudged !== undefined) {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CodedError } from '@twokey/core';
+import { CodedError, withoutTrailingSlashes } from '@twokey/core';
 import {
   cacheDirectoryProblem,
   EMBEDDED_TRUSTED_ROOTS,
@@ -175,7 +175,7 @@ async function fetchThroughTuf(
   let text: string;
   try {
     const tuf = await initTUF({
-      mirrorURL: url.replace(/\/+$/, ''),
+      mirrorURL: withoutTrailingSlashes(url),
       cachePath,
       ...(rootPath !== undefined && { rootPath }),
       forceInit,

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { describeReport, isDigestReference } from '@twokey/core';
+import { describeReport, isDigestReference, isoTime } from '@twokey/core';
 import { judgeDeploy, writeSarif } from '@twokey/gate';
 import cliPackage from '../../package.json' with { type: 'json' };
 import { parseCommandArgs } from '../args';
@@ -146,9 +146,8 @@ function checkName(name: string, positionals: readonly string[]): void {
 
 /** `--at`: a date (midnight UTC) or an ISO 8601 time with its zone, in the past. */
 function parseTime(value: string): Date {
-  const iso = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
-  const time = iso.test(value) ? new Date(value) : undefined;
-  if (!time || Number.isNaN(time.getTime())) {
+  const time = isoTime(value);
+  if (!time) {
     throw new UsageError(
       `verify: --at: expected an ISO 8601 time with its zone (2026-11-21T12:00:00Z) or a date (2026-11-21), found ${JSON.stringify(value)}`,
     );

@@ -4,9 +4,6 @@ import {
   logUntrusted
 } from "./chunk-YD4V7WLO.js";
 import {
-  IN_TOTO_PAYLOAD_TYPE,
-  IN_TOTO_STATEMENT_TYPE,
-  InTotoError,
   SigningError,
   SigstoreInputError,
   deploymentsFromGitHub,
@@ -14,17 +11,20 @@ import {
   digestFile,
   glob,
   p256,
-  parseResourceDescriptor,
-  parseStatement,
-  readBoundedFile,
-  subjectHasDigest
-} from "./chunk-PRUF4DZW.js";
+  readBoundedFile
+} from "./chunk-4NAU4NFW.js";
 import {
+  IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,
+  certificateBacksProvenance,
   describeIdentityRule,
   evaluateReview,
-  matchIdentity
-} from "./chunk-K2OHHIV7.js";
+  matchIdentity,
+  parseProvenance,
+  parseStatement,
+  subjectHasDigest,
+  withoutTrailingSlashes
+} from "./chunk-KPAA75P2.js";
 import {
   CodedError,
   describeError
@@ -36,267 +36,6 @@ import {
 import {
   __toESM
 } from "./chunk-SZAEJYAL.js";
-
-// packages/core/src/slsa-provenance.ts
-var SLSA_PROVENANCE_V1_PREDICATE_TYPE = "https://slsa.dev/provenance/v1";
-function parseSlsaProvenanceV1(json) {
-  const predicate = objectAt(json, "predicate");
-  const definition = objectAt(predicate.buildDefinition, "predicate.buildDefinition");
-  const buildDefinition = {
-    buildType: nonEmptyString(definition.buildType, "predicate.buildDefinition.buildType"),
-    externalParameters: objectAt(definition.externalParameters, "predicate.buildDefinition.externalParameters")
-  };
-  if (definition.internalParameters !== void 0) {
-    buildDefinition.internalParameters = objectAt(
-      definition.internalParameters,
-      "predicate.buildDefinition.internalParameters"
-    );
-  }
-  const resolved = descriptors(definition.resolvedDependencies, "predicate.buildDefinition.resolvedDependencies");
-  if (resolved) buildDefinition.resolvedDependencies = resolved;
-  const run = objectAt(predicate.runDetails, "predicate.runDetails");
-  const builderRecord = objectAt(run.builder, "predicate.runDetails.builder");
-  const builder = { id: nonEmptyString(builderRecord.id, "predicate.runDetails.builder.id") };
-  if (builderRecord.version !== void 0) {
-    builder.version = stringMap(builderRecord.version, "predicate.runDetails.builder.version");
-  }
-  const builderDependencies = descriptors(
-    builderRecord.builderDependencies,
-    "predicate.runDetails.builder.builderDependencies"
-  );
-  if (builderDependencies) builder.builderDependencies = builderDependencies;
-  const runDetails = { builder };
-  if (run.metadata !== void 0) {
-    const metadata = objectAt(run.metadata, "predicate.runDetails.metadata");
-    runDetails.metadata = {};
-    for (const key of ["invocationId", "startedOn", "finishedOn"]) {
-      if (metadata[key] !== void 0) {
-        runDetails.metadata[key] = nonEmptyString(metadata[key], `predicate.runDetails.metadata.${key}`);
-      }
-    }
-  }
-  const byproducts = descriptors(run.byproducts, "predicate.runDetails.byproducts");
-  if (byproducts) runDetails.byproducts = byproducts;
-  return { buildDefinition, runDetails };
-}
-function descriptors(value, field) {
-  if (value === void 0) return void 0;
-  if (!Array.isArray(value))
-    throw new InTotoError("PREDICATE_INVALID", field, "expected an array of ResourceDescriptors");
-  return value.map((element, i) => parseResourceDescriptor(element, `${field}[${i}]`));
-}
-function objectAt(value, field) {
-  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field, "missing (required)");
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InTotoError("PREDICATE_INVALID", field, "expected a JSON object");
-  }
-  return value;
-}
-function nonEmptyString(value, field) {
-  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field, "missing (required)");
-  if (typeof value !== "string" || value.length === 0) {
-    throw new InTotoError("PREDICATE_INVALID", field, `expected a non-empty string, found ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-function stringMap(value, field) {
-  const record = objectAt(value, field);
-  for (const [key, entry] of Object.entries(record)) {
-    if (typeof entry !== "string") throw new InTotoError("PREDICATE_INVALID", `${field}.${key}`, "expected a string");
-  }
-  return record;
-}
-
-// packages/core/src/provenance.ts
-var GITHUB_WORKFLOW_BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1";
-var REQUIRED_CLAIMS = [
-  "repository",
-  "repository_id",
-  "repository_owner_id",
-  "sha",
-  "ref",
-  "workflow_ref",
-  "job_workflow_ref",
-  "event_name",
-  "runner_environment",
-  "run_id",
-  "run_attempt"
-];
-var ProvenanceError = class extends CodedError {
-  constructor(code, field, message) {
-    super(code, `${field}: ${message}`);
-    this.field = field;
-  }
-  field;
-  /** Evidence that does not say what it must: refused. */
-  kind = "refusal";
-  name = "ProvenanceError";
-};
-function workflowRunClaims(claims) {
-  const picked = {};
-  for (const name of REQUIRED_CLAIMS) {
-    const value = claims[name];
-    if (typeof value !== "string" || value === "") {
-      throw new ProvenanceError(
-        "CLAIM_MISSING",
-        `token.${name}`,
-        `expected the GitHub Actions OIDC claim ${name}, found ${value === void 0 ? "none" : JSON.stringify(value)}`
-      );
-    }
-    picked[name] = value;
-  }
-  return picked;
-}
-function workflowProvenance(claims, serverUrl = "https://github.com") {
-  const repositoryUrl = `${serverUrl}/${claims.repository}`;
-  const [workflowPath, workflowRef] = splitWorkflowRef(claims.workflow_ref, claims.repository);
-  return {
-    buildDefinition: {
-      buildType: GITHUB_WORKFLOW_BUILD_TYPE,
-      externalParameters: { workflow: { ref: workflowRef, repository: repositoryUrl, path: workflowPath } },
-      internalParameters: {
-        github: {
-          event_name: claims.event_name,
-          repository_id: claims.repository_id,
-          repository_owner_id: claims.repository_owner_id,
-          runner_environment: claims.runner_environment
-        }
-      },
-      resolvedDependencies: [{ uri: `git+${repositoryUrl}@${claims.ref}`, digest: { gitCommit: claims.sha } }]
-    },
-    runDetails: {
-      builder: { id: `${serverUrl}/${claims.job_workflow_ref}` },
-      metadata: { invocationId: `${repositoryUrl}/actions/runs/${claims.run_id}/attempts/${claims.run_attempt}` }
-    }
-  };
-}
-function provenanceStatement(subjects, provenance) {
-  return {
-    _type: IN_TOTO_STATEMENT_TYPE,
-    subject: subjects,
-    predicateType: SLSA_PROVENANCE_V1_PREDICATE_TYPE,
-    predicate: provenance
-  };
-}
-function parseProvenance(json) {
-  let statement;
-  let provenance;
-  try {
-    statement = parseStatement(json);
-    if (statement.predicateType !== SLSA_PROVENANCE_V1_PREDICATE_TYPE) {
-      throw new ProvenanceError(
-        "PROVENANCE_PREDICATE_TYPE",
-        "predicateType",
-        `expected ${SLSA_PROVENANCE_V1_PREDICATE_TYPE}, found ${JSON.stringify(statement.predicateType)}`
-      );
-    }
-    provenance = parseSlsaProvenanceV1(statement.predicate);
-  } catch (error) {
-    if (error instanceof InTotoError) throw new ProvenanceError("PROVENANCE_MALFORMED", error.field, error.message);
-    throw error;
-  }
-  const { buildDefinition, runDetails } = provenance;
-  if (buildDefinition.buildType !== GITHUB_WORKFLOW_BUILD_TYPE) {
-    throw new ProvenanceError(
-      "PROVENANCE_BUILD_TYPE",
-      "predicate.buildDefinition.buildType",
-      `expected ${GITHUB_WORKFLOW_BUILD_TYPE}, found ${JSON.stringify(buildDefinition.buildType)}`
-    );
-  }
-  const workflow = workflowParameters(buildDefinition.externalParameters.workflow);
-  const repositoryMatch = /^(https:\/\/[^/]+)\/([^/]+\/[^/]+)$/.exec(workflow.repository);
-  if (!repositoryMatch) {
-    throw new ProvenanceError(
-      "PROVENANCE_MALFORMED",
-      "predicate.buildDefinition.externalParameters.workflow.repository",
-      `expected https://HOST/OWNER/NAME, found ${JSON.stringify(workflow.repository)}`
-    );
-  }
-  const repository = repositoryMatch[2];
-  const source = sourceDependency(buildDefinition.resolvedDependencies ?? [], workflow.repository);
-  return {
-    repository,
-    repositoryUrl: workflow.repository,
-    commit: source.commit,
-    ref: source.ref,
-    builderId: runDetails.builder.id,
-    workflow,
-    invocationId: runDetails.metadata?.invocationId,
-    subjects: statement.subject
-  };
-}
-function workflowParameters(value) {
-  const field = "predicate.buildDefinition.externalParameters.workflow";
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new ProvenanceError("PROVENANCE_MALFORMED", field, "expected an object with repository, path and ref");
-  }
-  const record = value;
-  for (const key of ["repository", "path", "ref"]) {
-    if (typeof record[key] !== "string" || record[key] === "") {
-      throw new ProvenanceError("PROVENANCE_MALFORMED", `${field}.${key}`, "expected a non-empty string");
-    }
-  }
-  return { repository: record.repository, path: record.path, ref: record.ref };
-}
-function sourceDependency(dependencies, repositoryUrl) {
-  const field = "predicate.buildDefinition.resolvedDependencies";
-  const prefix = `git+${repositoryUrl}@`;
-  const sources = dependencies.filter((d) => d.uri?.startsWith(prefix));
-  if (sources.length !== 1) {
-    throw new ProvenanceError(
-      "PROVENANCE_INCONSISTENT",
-      field,
-      `expected exactly one dependency ${prefix}REF (the source), found ${sources.length}`
-    );
-  }
-  const source = sources[0];
-  const commit = source.digest?.gitCommit;
-  if (!commit || !/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(commit)) {
-    throw new ProvenanceError(
-      "PROVENANCE_MALFORMED",
-      `${field}[${dependencies.indexOf(source)}].digest.gitCommit`,
-      `expected a git commit (40 or 64 lowercase hex), found ${JSON.stringify(commit ?? null)}`
-    );
-  }
-  return { commit, ref: source.uri.slice(prefix.length) };
-}
-function splitWorkflowRef(workflowRef, repository) {
-  const at = workflowRef.indexOf("@");
-  const path = at < 0 ? workflowRef : workflowRef.slice(0, at);
-  const ref = at < 0 ? "" : workflowRef.slice(at + 1);
-  return [path.startsWith(`${repository}/`) ? path.slice(repository.length + 1) : path, ref];
-}
-function sameRepositoryUri(a, b) {
-  const normalized = (uri) => uri.replace(/\/+$/, "").replace(/\.git$/, "").toLowerCase();
-  return normalized(a) === normalized(b);
-}
-function certificateBacksProvenance(signer, provenance) {
-  const { sourceRepositoryURI, sourceRepositoryDigest, sourceRepositoryRef } = signer.extensions;
-  const problems = [];
-  const disagree = (claim, says, certified, what) => {
-    if (certified === void 0) {
-      problems.push({
-        claim,
-        reason: `the provenance says ${says}, but the build identity's certificate names no ${what} to back it`
-      });
-    } else {
-      problems.push({
-        claim,
-        reason: `the provenance says ${says}, but the build identity's certificate says the workflow ran on ${certified}`
-      });
-    }
-  };
-  if (sourceRepositoryURI === void 0 || !sameRepositoryUri(sourceRepositoryURI, provenance.repositoryUrl)) {
-    disagree("repository", provenance.repositoryUrl, sourceRepositoryURI, "source repository");
-  }
-  if (sourceRepositoryDigest === void 0 || sourceRepositoryDigest.toLowerCase() !== provenance.commit.toLowerCase()) {
-    disagree("commit", `commit ${provenance.commit}`, sourceRepositoryDigest, "source commit");
-  }
-  if (sourceRepositoryRef === void 0 || sourceRepositoryRef !== provenance.ref) {
-    disagree("ref", `ref ${provenance.ref}`, sourceRepositoryRef, "source ref");
-  }
-  return problems;
-}
 
 // packages/core/src/repository-binding.ts
 var EvaluationError = class extends CodedError {
@@ -532,7 +271,7 @@ function workflowSigner(claims, serverUrl) {
   const jobWorkflowRef = text("job_workflow_ref");
   const issuer = text("iss");
   if (!jobWorkflowRef || !issuer) return void 0;
-  const server = serverUrl.replace(/\/+$/, "");
+  const server = withoutTrailingSlashes(serverUrl);
   const extensions = { issuer, buildSignerURI: `${server}/${jobWorkflowRef}` };
   const repository = text("repository");
   if (repository) extensions.sourceRepositoryURI = `${server}/${repository}`;
@@ -946,7 +685,7 @@ async function pathSubjects(patterns, workspace) {
 }
 async function refuseUnjudgedFiles(patterns, files, options, workspace) {
   for (const pattern of patterns) {
-    const under = `${pattern.replace(/\/+$/, "")}/**`;
+    const under = `${withoutTrailingSlashes(pattern)}/**`;
     const inside = await glob(under, options);
     const unjudged = inside.sort().find((file) => !files.has(file));
     if (unjudged !== void 0) {
@@ -1444,13 +1183,6 @@ function jobIdentity(token, serverUrl) {
 }
 
 export {
-  SLSA_PROVENANCE_V1_PREDICATE_TYPE,
-  workflowRunClaims,
-  workflowProvenance,
-  provenanceStatement,
-  parseProvenance,
-  sameRepositoryUri,
-  certificateBacksProvenance,
   EvaluationError,
   bindRepositories,
   sameRepositoryName,

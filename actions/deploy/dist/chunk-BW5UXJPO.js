@@ -19676,6 +19676,272 @@ function isJavaScriptRegExp(pattern) {
   }
 }
 
+// packages/core/src/slsa-provenance.ts
+var SLSA_PROVENANCE_V1_PREDICATE_TYPE = "https://slsa.dev/provenance/v1";
+function parseSlsaProvenanceV1(json) {
+  const predicate = objectAt2(json, "predicate");
+  const definition = objectAt2(predicate.buildDefinition, "predicate.buildDefinition");
+  const buildDefinition = {
+    buildType: nonEmptyString(definition.buildType, "predicate.buildDefinition.buildType"),
+    externalParameters: objectAt2(definition.externalParameters, "predicate.buildDefinition.externalParameters")
+  };
+  if (definition.internalParameters !== void 0) {
+    buildDefinition.internalParameters = objectAt2(
+      definition.internalParameters,
+      "predicate.buildDefinition.internalParameters"
+    );
+  }
+  const resolved = descriptors(definition.resolvedDependencies, "predicate.buildDefinition.resolvedDependencies");
+  if (resolved) buildDefinition.resolvedDependencies = resolved;
+  const run = objectAt2(predicate.runDetails, "predicate.runDetails");
+  const builderRecord = objectAt2(run.builder, "predicate.runDetails.builder");
+  const builder = { id: nonEmptyString(builderRecord.id, "predicate.runDetails.builder.id") };
+  if (builderRecord.version !== void 0) {
+    builder.version = stringMap(builderRecord.version, "predicate.runDetails.builder.version");
+  }
+  const builderDependencies = descriptors(
+    builderRecord.builderDependencies,
+    "predicate.runDetails.builder.builderDependencies"
+  );
+  if (builderDependencies) builder.builderDependencies = builderDependencies;
+  const runDetails = { builder };
+  if (run.metadata !== void 0) {
+    const metadata = objectAt2(run.metadata, "predicate.runDetails.metadata");
+    runDetails.metadata = {};
+    for (const key of ["invocationId", "startedOn", "finishedOn"]) {
+      if (metadata[key] !== void 0) {
+        runDetails.metadata[key] = nonEmptyString(metadata[key], `predicate.runDetails.metadata.${key}`);
+      }
+    }
+  }
+  const byproducts = descriptors(run.byproducts, "predicate.runDetails.byproducts");
+  if (byproducts) runDetails.byproducts = byproducts;
+  return { buildDefinition, runDetails };
+}
+function descriptors(value, field2) {
+  if (value === void 0) return void 0;
+  if (!Array.isArray(value))
+    throw new InTotoError("PREDICATE_INVALID", field2, "expected an array of ResourceDescriptors");
+  return value.map((element, i) => parseResourceDescriptor(element, `${field2}[${i}]`));
+}
+function objectAt2(value, field2) {
+  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field2, "missing (required)");
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InTotoError("PREDICATE_INVALID", field2, "expected a JSON object");
+  }
+  return value;
+}
+function nonEmptyString(value, field2) {
+  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field2, "missing (required)");
+  if (typeof value !== "string" || value.length === 0) {
+    throw new InTotoError("PREDICATE_INVALID", field2, `expected a non-empty string, found ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+function stringMap(value, field2) {
+  const record = objectAt2(value, field2);
+  for (const [key, entry] of Object.entries(record)) {
+    if (typeof entry !== "string") throw new InTotoError("PREDICATE_INVALID", `${field2}.${key}`, "expected a string");
+  }
+  return record;
+}
+
+// packages/core/src/provenance.ts
+var GITHUB_WORKFLOW_BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1";
+var REQUIRED_CLAIMS = [
+  "repository",
+  "repository_id",
+  "repository_owner_id",
+  "sha",
+  "ref",
+  "workflow_ref",
+  "job_workflow_ref",
+  "event_name",
+  "runner_environment",
+  "run_id",
+  "run_attempt"
+];
+var ProvenanceError = class extends CodedError {
+  constructor(code, field2, message) {
+    super(code, `${field2}: ${message}`);
+    this.field = field2;
+  }
+  field;
+  /** Evidence that does not say what it must: refused. */
+  kind = "refusal";
+  name = "ProvenanceError";
+};
+function workflowRunClaims(claims) {
+  const picked = {};
+  for (const name of REQUIRED_CLAIMS) {
+    const value = claims[name];
+    if (typeof value !== "string" || value === "") {
+      throw new ProvenanceError(
+        "CLAIM_MISSING",
+        `token.${name}`,
+        `expected the GitHub Actions OIDC claim ${name}, found ${value === void 0 ? "none" : JSON.stringify(value)}`
+      );
+    }
+    picked[name] = value;
+  }
+  return picked;
+}
+function workflowProvenance(claims, serverUrl = "https://github.com") {
+  const repositoryUrl = `${serverUrl}/${claims.repository}`;
+  const [workflowPath, workflowRef] = splitWorkflowRef(claims.workflow_ref, claims.repository);
+  return {
+    buildDefinition: {
+      buildType: GITHUB_WORKFLOW_BUILD_TYPE,
+      externalParameters: { workflow: { ref: workflowRef, repository: repositoryUrl, path: workflowPath } },
+      internalParameters: {
+        github: {
+          event_name: claims.event_name,
+          repository_id: claims.repository_id,
+          repository_owner_id: claims.repository_owner_id,
+          runner_environment: claims.runner_environment
+        }
+      },
+      resolvedDependencies: [{ uri: `git+${repositoryUrl}@${claims.ref}`, digest: { gitCommit: claims.sha } }]
+    },
+    runDetails: {
+      builder: { id: `${serverUrl}/${claims.job_workflow_ref}` },
+      metadata: { invocationId: `${repositoryUrl}/actions/runs/${claims.run_id}/attempts/${claims.run_attempt}` }
+    }
+  };
+}
+function provenanceStatement(subjects, provenance) {
+  return {
+    _type: IN_TOTO_STATEMENT_TYPE,
+    subject: subjects,
+    predicateType: SLSA_PROVENANCE_V1_PREDICATE_TYPE,
+    predicate: provenance
+  };
+}
+function parseProvenance(json) {
+  let statement;
+  let provenance;
+  try {
+    statement = parseStatement(json);
+    if (statement.predicateType !== SLSA_PROVENANCE_V1_PREDICATE_TYPE) {
+      throw new ProvenanceError(
+        "PROVENANCE_PREDICATE_TYPE",
+        "predicateType",
+        `expected ${SLSA_PROVENANCE_V1_PREDICATE_TYPE}, found ${JSON.stringify(statement.predicateType)}`
+      );
+    }
+    provenance = parseSlsaProvenanceV1(statement.predicate);
+  } catch (error) {
+    if (error instanceof InTotoError) throw new ProvenanceError("PROVENANCE_MALFORMED", error.field, error.message);
+    throw error;
+  }
+  const { buildDefinition, runDetails } = provenance;
+  if (buildDefinition.buildType !== GITHUB_WORKFLOW_BUILD_TYPE) {
+    throw new ProvenanceError(
+      "PROVENANCE_BUILD_TYPE",
+      "predicate.buildDefinition.buildType",
+      `expected ${GITHUB_WORKFLOW_BUILD_TYPE}, found ${JSON.stringify(buildDefinition.buildType)}`
+    );
+  }
+  const workflow = workflowParameters(buildDefinition.externalParameters.workflow);
+  const repositoryMatch = /^(https:\/\/[^/]+)\/([^/]+\/[^/]+)$/.exec(workflow.repository);
+  if (!repositoryMatch) {
+    throw new ProvenanceError(
+      "PROVENANCE_MALFORMED",
+      "predicate.buildDefinition.externalParameters.workflow.repository",
+      `expected https://HOST/OWNER/NAME, found ${JSON.stringify(workflow.repository)}`
+    );
+  }
+  const repository = repositoryMatch[2];
+  const source = sourceDependency(buildDefinition.resolvedDependencies ?? [], workflow.repository);
+  return {
+    repository,
+    repositoryUrl: workflow.repository,
+    commit: source.commit,
+    ref: source.ref,
+    builderId: runDetails.builder.id,
+    workflow,
+    invocationId: runDetails.metadata?.invocationId,
+    subjects: statement.subject
+  };
+}
+function workflowParameters(value) {
+  const field2 = "predicate.buildDefinition.externalParameters.workflow";
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ProvenanceError("PROVENANCE_MALFORMED", field2, "expected an object with repository, path and ref");
+  }
+  const record = value;
+  for (const key of ["repository", "path", "ref"]) {
+    if (typeof record[key] !== "string" || record[key] === "") {
+      throw new ProvenanceError("PROVENANCE_MALFORMED", `${field2}.${key}`, "expected a non-empty string");
+    }
+  }
+  return { repository: record.repository, path: record.path, ref: record.ref };
+}
+function sourceDependency(dependencies, repositoryUrl) {
+  const field2 = "predicate.buildDefinition.resolvedDependencies";
+  const prefix = `git+${repositoryUrl}@`;
+  const sources = dependencies.filter((d) => d.uri?.startsWith(prefix));
+  if (sources.length !== 1) {
+    throw new ProvenanceError(
+      "PROVENANCE_INCONSISTENT",
+      field2,
+      `expected exactly one dependency ${prefix}REF (the source), found ${sources.length}`
+    );
+  }
+  const source = sources[0];
+  const commit = source.digest?.gitCommit;
+  if (!commit || !/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(commit)) {
+    throw new ProvenanceError(
+      "PROVENANCE_MALFORMED",
+      `${field2}[${dependencies.indexOf(source)}].digest.gitCommit`,
+      `expected a git commit (40 or 64 lowercase hex), found ${JSON.stringify(commit ?? null)}`
+    );
+  }
+  return { commit, ref: source.uri.slice(prefix.length) };
+}
+function splitWorkflowRef(workflowRef, repository) {
+  const at = workflowRef.indexOf("@");
+  const path = at < 0 ? workflowRef : workflowRef.slice(0, at);
+  const ref = at < 0 ? "" : workflowRef.slice(at + 1);
+  return [path.startsWith(`${repository}/`) ? path.slice(repository.length + 1) : path, ref];
+}
+function sameRepositoryUri(a, b) {
+  const normalized = (uri) => withoutTrailingSlashes(uri).replace(/\.git$/, "").toLowerCase();
+  return normalized(a) === normalized(b);
+}
+function withoutTrailingSlashes(text) {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 47) end -= 1;
+  return text.slice(0, end);
+}
+function certificateBacksProvenance(signer, provenance) {
+  const { sourceRepositoryURI, sourceRepositoryDigest, sourceRepositoryRef } = signer.extensions;
+  const problems = [];
+  const disagree = (claim, says, certified, what) => {
+    if (certified === void 0) {
+      problems.push({
+        claim,
+        reason: `the provenance says ${says}, but the build identity's certificate names no ${what} to back it`
+      });
+    } else {
+      problems.push({
+        claim,
+        reason: `the provenance says ${says}, but the build identity's certificate says the workflow ran on ${certified}`
+      });
+    }
+  };
+  if (sourceRepositoryURI === void 0 || !sameRepositoryUri(sourceRepositoryURI, provenance.repositoryUrl)) {
+    disagree("repository", provenance.repositoryUrl, sourceRepositoryURI, "source repository");
+  }
+  if (sourceRepositoryDigest === void 0 || sourceRepositoryDigest.toLowerCase() !== provenance.commit.toLowerCase()) {
+    disagree("commit", `commit ${provenance.commit}`, sourceRepositoryDigest, "source commit");
+  }
+  if (sourceRepositoryRef === void 0 || sourceRepositoryRef !== provenance.ref) {
+    disagree("ref", `ref ${provenance.ref}`, sourceRepositoryRef, "source ref");
+  }
+  return problems;
+}
+
 // packages/core/src/validators/policy.validate.js
 var policy_validate_default = validate202;
 var schema312 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/policy/v1.json", "title": "twokey policy (.twokey/policy.yml)", "description": "Who may build, who may sign, what an independent review is, and what the deploy gate accepts. Keys are kebab-case; unknown keys are errors.", "type": "object", "additionalProperties": false, "required": ["version", "identities"], "properties": { "version": { "description": "Version of this file's format.", "const": 1 }, "identities": { "description": "The workflow identities (Fulcio certificate SAN + OIDC issuer) that must sign each piece of evidence.", "type": "object", "additionalProperties": false, "required": ["build", "sign"], "properties": { "build": { "description": "The identity that signs build provenance (the repository's build workflow).", "$ref": "#/$defs/identity" }, "sign": { "description": "The identity that signs artifacts and review attestations (a different workflow file).", "$ref": "#/$defs/identity" }, "deploy": { "description": "The identity of the deploy job (the platform's deploy workflow): it signs decision records and deploy-approval attestations, and the deploy gate refuses to run as any other. Absent: any deploy job, and no deploy-approval attestation or decision record is trusted offline.", "$ref": "#/$defs/identity" }, "break-glass": { "description": "The identity that signs break-glass attestations (the platform's break-glass workflow, in its own protected environment): a fourth identity, distinct from build and sign. Absent: no break-glass is ever accepted.", "$ref": "#/$defs/identity" } } }, "review": { "description": "What counts as an independent review of the commit that was built.", "type": "object", "additionalProperties": false, "properties": { "min-approvals": { "description": "Independent approvals required (default 1).", "type": "integer", "minimum": 1 }, "allow-bots": { "description": "Whether an approval by a bot account counts (default false).", "type": "boolean" }, "require-approval-on-head": { "description": "Whether an approval counts only when given on the head commit that was merged (default true).", "type": "boolean" }, "changes-requested-blocks": { "description": `Whether any reviewer's outstanding "changes requested" refuses the change (default true).`, "type": "boolean" }, "protected-branches": { "description": "Branches (names or globs such as release/*) a change may be built from and merged into: the pull request's base must be the branch the build ran on, and that branch one of these. Default: the repository's default branch, as GitHub reports it.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!refs/)[^\\s]+$" } }, "unidentified-co-authors": { "description": "What a Co-authored-by trailer that matches no GitHub account does: refuse (default; nobody can tell whether the approver wrote that code) or allow (the co-author is named in the review attestation).", "enum": ["refuse", "allow"] }, "non-human-co-authors": { "description": "E-mail addresses of non-human co-authors (bots, coding assistants that add their own Co-authored-by trailers): they neither refuse nor count as people. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 254, "pattern": "^[^\\s@]+@[^\\s@]+$" } }, "allow-non-default-branches": { "description": "Whether a change built on a protected branch other than the repository's default branch (a release/* branch of review.protected-branches) is accepted (default false). twokey shows that the pull request was reviewed and merged into that branch, not how the branch came to hold what was there before: any writer can create a branch a pattern matches, at a commit nobody reviewed, then have a harmless pull request into it reviewed. Set it only where rulesets restrict creating, and pushing to, those branches.", "type": "boolean" }, "min-seconds-after-push": { "description": "Whole seconds an approval of the merged head must come after the last push to the pull request's head branch (default 30), and always in a later second than it. GitHub records a review submitted without naming its commit (gh pr review --approve, the REST API without commit_id) on the newest head: a push in the seconds before it lands under an approval of the head before. A repository policy may only raise it. Evidence without the activity feed (review.allow-activity-fallback) has no push times and is not judged by it.", "type": "integer", "minimum": 0, "maximum": 86400 }, "allow-activity-fallback": { "description": "Whether review evidence collected without GitHub's repository activity feed is accepted (default false): the last pusher is then guessed from commit authors and force-push events, and how the commit reached the branch is not established.", "type": "boolean" }, "bot-pushers": { "description": "Logins of the bots (such as dependabot[bot]) whose pushes to a pull request's branch count as any account's. A push by any other bot names no person, so nobody can tell whether the approver had it push: refused (contributors-identified). List only bots no member of the repository can direct to push code of their choosing; github-actions[bot] (any writer's workflow, with the GITHUB_TOKEN) cannot be listed. Compared case-insensitively.", "type": "array", "maxItems": 256, "items": { "type": "string", "maxLength": 255, "pattern": "^[A-Za-z0-9][A-Za-z0-9-]*(\\[bot\\])?$" } }, "reviewed-history": { "description": "Whether every change that reached the protected branch since review.history-since must itself have passed the review rules (default false): the sign stage walks the built branch's activity feed back from the built commit's base, and each arrival at or after review.history-since must be a pull request merge (pr_merge or merge_queue_merge) whose review passes, each arrival's commit the next one's base. A push, a force push, a broken chain, an unreadable feed or pull request, or more than 100 arrivals refuse. Without it, a change the sign stage refused stays on the branch and ships with the next reviewed merge on top of it. Requires review.history-since. A repository policy may turn it on, never off.", "type": "boolean" }, "history-since": { "description": "The trusted baseline of review.reviewed-history: arrivals on the protected branch before this time (an ISO 8601 date, 2026-01-15, or date-time, 2026-01-15T00:00:00Z; usually when the organisation adopted twokey) are not judged. Required when review.reviewed-history is true. A repository policy may only set an earlier time than the org policy's.", "type": "string", "maxLength": 40, "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$" } } }, "deploy": { "description": "What the deploy gate and `twokey verify` accept. Build and sign identities must always differ; that is not configurable.", "type": "object", "additionalProperties": false, "properties": { "max-age": { "description": "Oldest acceptable evidence, from its verified signing time: a number of seconds or a duration such as 30d, 12h, 90m, 45s (default 30d).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "trusted-root": { "description": `The Sigstore trusted root bundles must chain to: "public-good", "github" (GitHub's instance, for private repositories) or a path to a trusted_root.json.`, "type": "string", "minLength": 1, "maxLength": 4096 }, "artifacts": { "description": "Names or globs of the artifacts this policy covers.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "minLength": 1, "maxLength": 255 } }, "repositories": { "description": "The repositories (owner/name) whose changes this policy deploys, for a deployment repository that ships several applications. Each artifact's chain (provenance, review, signature) is bound to exactly one of them. Default: the deploying repository (GITHUB_REPOSITORY), or `twokey verify --repo`.", "type": "array", "minItems": 1, "maxItems": 256, "items": { "type": "string", "maxLength": 140, "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$" } }, "approvals": { "description": "Approvals of the deploy job's environment (GitHub's required reviewers) the deploy gate requires, read from the run and signed in a deploy-approval attestation.", "type": "object", "additionalProperties": false, "properties": { "min": { "description": "Approvals of the environment by people who count (default 0: not required). Bots never count.", "type": "integer", "minimum": 0, "maximum": 32 }, "distinct-from": { "description": "Whom an approver of the deploy must not be, besides a bot (default: author, contributors, pusher): the change's author, its contributors (commit authors, committers, co-authors and head-branch pushers, matched as the review rules match people), its last pusher, its code approvers, the person who started the deploy run.", "type": "array", "maxItems": 5, "items": { "enum": ["author", "contributors", "pusher", "code-approvers", "requester"] } }, "require-prevent-self-review": { "description": `Whether the environment must have GitHub's "prevent self-review" turned on (default false).`, "type": "boolean" } } }, "break-glass": { "description": "How a break-glass attestation (signed by identities.break-glass) may stand in for the review rules.", "type": "object", "additionalProperties": false, "properties": { "max-duration": { "description": "The longest window (expires \u2212 not-before) a break-glass may have: seconds or a duration such as 24h (default 24h).", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "min-approvers": { "description": "Approvers of the break-glass, each distinct from its requester and from the change's author (default 1).", "type": "integer", "minimum": 1, "maximum": 32 } } } } }, "report": { "description": "Thresholds that turn `twokey report`'s segregation-of-duties indicators into pass/fail lines (docs/sod-report.md): the report exits 1 when one fails, or when an indicator it needs could not be measured. Absent: the indicators are reported, none fails. A repository policy may only tighten them.", "type": "object", "additionalProperties": false, "properties": { "max-unapproved-rate": { "description": "M1: the highest share of passed deploys made without an independent review (under a break-glass), e.g. 0.001.", "type": "number", "minimum": 0, "maximum": 1 }, "max-review-latency-p90": { "description": "M2: the longest 90th percentile of pull request opened \u2192 first counted approval: seconds or a duration such as 48h, 2d.", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" }, "max-privileged-approval-share": { "description": "M3: the highest share of counted approvals given by repository admins.", "type": "number", "minimum": 0, "maximum": 1 }, "max-audit-gaps": { "description": "M6: the most audit findings accepted: bundles that do not verify or are not the policy's, deploy runs without a decision record, records whose evidence is missing.", "type": "integer", "minimum": 0 }, "max-approval-reuse": { "description": "M7: the most approvals reused accepted: a review approval behind more than one commit, a deploy approval behind another run or environment, a break-glass used twice.", "type": "integer", "minimum": 0 }, "max-break-glass-per-month": { "description": "M8: the most break-glasses used in deploys in any one calendar month (UTC).", "type": "integer", "minimum": 0 }, "max-break-glass-without-follow-up": { "description": "M8: the most break-glasses used whose change has no later review attestation.", "type": "integer", "minimum": 0 }, "max-top-approver-share": { "description": "M9: the highest share of one author's counted approvals that one approver may give (authors with at least 5 counted approvals).", "type": "number", "minimum": 0, "maximum": 1 }, "min-deploy-success-rate": { "description": "M10: the lowest share of passed deploys whose GitHub deployment then succeeded (needs the deployments).", "type": "number", "minimum": 0, "maximum": 1 }, "min-period": { "description": "The shortest window the report action (the platform's scheduled report workflow) may count over: seconds or a duration such as 7d. A caller's shorter `period` (or `since`/`until`) is refused, so a repository cannot make its report look at nothing (every `max-` threshold passes over an empty window). `twokey report` on an auditor's machine is not bound by it.", "type": ["integer", "string"], "minimum": 1, "pattern": "^[1-9][0-9]{0,9}[smhd]?$" } } } }, "$defs": { "identity": { "type": "object", "additionalProperties": false, "required": ["issuer"], "properties": { "issuer": { "description": "The OIDC issuer, compared exactly (GitHub Actions: https://token.actions.githubusercontent.com).", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "san": { "description": "The certificate SAN, compared exactly, e.g. https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main; or a list of exact SANs, any one of them (one workflow at two pinned versions during an upgrade).", "oneOf": [{ "type": "string", "minLength": 1, "maxLength": 4096 }, { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 4096 }, "minItems": 1, "maxItems": 8, "uniqueItems": true }] }, "san-pattern": { "description": "An RE2 regular expression (the syntax of cosign's --certificate-identity-regexp: no backreferences or lookarounds) matched against the whole SAN, as ^(?:pattern)$, in time linear in the SAN. At most 1024 characters and 2048 compiled RE2 instructions.", "type": "string", "minLength": 1, "maxLength": 1024 }, "source-repository": { "description": "The repository whose workflow run signed, compared exactly with the certificate's source repository (Fulcio extension 1.3.6.1.4.1.57264.1.12), e.g. https://github.com/acme/app. Pin it when the SAN is a reusable workflow that other repositories can call.", "type": "string", "maxLength": 1024, "pattern": "^https://[^\\s]+$" }, "runner-environment": { "description": "Where the job that signed may have run, from the certificate's Runner Environment (Fulcio extension 1.3.6.1.4.1.57264.1.11): github-hosted (the default for GitHub Actions' issuer: whoever runs a self-hosted runner the job lands on holds its token, and signs as this identity whatever they like) or any (a platform that runs its own runners, isolated from the repositories they serve, or GitHub Enterprise Server).", "enum": ["github-hosted", "any"] }, "triggers": { "description": "identities.build only: the events that may have started the build run, any one of them, compared exactly with the certificate's Build Trigger (Fulcio extension 1.3.6.1.4.1.57264.1.20, GitHub's event_name). Default for GitHub Actions' issuer: push and workflow_dispatch, the runs that build the branch's own reviewed code; a run started by another event (workflow_run, pull_request_target, issue_comment, \u2026) may build what that event brought in.", "type": "array", "items": { "type": "string", "pattern": "^[a-z_]+$", "maxLength": 64 }, "minItems": 1, "maxItems": 32, "uniqueItems": true }, "workflows": { "description": "identities.build only: the workflow files (paths in the repository, such as .github/workflows/release.yml; globs) whose runs' build provenance counts, compared with the certificate's Build Config URI (Fulcio extension 1.3.6.1.4.1.57264.1.18: the workflow that called the reusable build workflow). Absent: any workflow of the repository \u2014 then a reviewed workflow that builds a ref given as an input (a preview) is a release build of whatever that input names. List only workflows that build the commit they run on: a listed one that checks out a ref given as an input builds whatever it is told.", "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!/)[^\\s@]+$" }, "minItems": 1, "maxItems": 64, "uniqueItems": true } }, "oneOf": [{ "required": ["san"] }, { "required": ["san-pattern"] }] } } };
@@ -23615,7 +23881,7 @@ function buildWorkflowProblem(signer, rule) {
   const config = signer.extensions.buildConfigURI;
   const repository = signer.extensions.sourceRepositoryURI;
   const ref = signer.extensions.sourceRepositoryRef;
-  const prefix = repository === void 0 ? void 0 : `${repository.replace(/\/+$/, "")}/`;
+  const prefix = repository === void 0 ? void 0 : `${withoutTrailingSlashes(repository)}/`;
   const suffix = ref === void 0 ? void 0 : `@${ref}`;
   const path = config !== void 0 && prefix !== void 0 && suffix !== void 0 && config.length > prefix.length + suffix.length && config.startsWith(prefix) && config.endsWith(suffix) ? config.slice(prefix.length, config.length - suffix.length) : void 0;
   if (path !== void 0 && rule.workflows.some((glob2) => compileNameGlob(glob2).matches(path))) return void 0;
@@ -23887,267 +24153,6 @@ function showTag(tag) {
   return short2.length > 100 ? `${short2.slice(0, 100)}\u2026` : short2;
 }
 
-// packages/core/src/slsa-provenance.ts
-var SLSA_PROVENANCE_V1_PREDICATE_TYPE = "https://slsa.dev/provenance/v1";
-function parseSlsaProvenanceV1(json) {
-  const predicate = objectAt2(json, "predicate");
-  const definition = objectAt2(predicate.buildDefinition, "predicate.buildDefinition");
-  const buildDefinition = {
-    buildType: nonEmptyString(definition.buildType, "predicate.buildDefinition.buildType"),
-    externalParameters: objectAt2(definition.externalParameters, "predicate.buildDefinition.externalParameters")
-  };
-  if (definition.internalParameters !== void 0) {
-    buildDefinition.internalParameters = objectAt2(
-      definition.internalParameters,
-      "predicate.buildDefinition.internalParameters"
-    );
-  }
-  const resolved = descriptors(definition.resolvedDependencies, "predicate.buildDefinition.resolvedDependencies");
-  if (resolved) buildDefinition.resolvedDependencies = resolved;
-  const run = objectAt2(predicate.runDetails, "predicate.runDetails");
-  const builderRecord = objectAt2(run.builder, "predicate.runDetails.builder");
-  const builder = { id: nonEmptyString(builderRecord.id, "predicate.runDetails.builder.id") };
-  if (builderRecord.version !== void 0) {
-    builder.version = stringMap(builderRecord.version, "predicate.runDetails.builder.version");
-  }
-  const builderDependencies = descriptors(
-    builderRecord.builderDependencies,
-    "predicate.runDetails.builder.builderDependencies"
-  );
-  if (builderDependencies) builder.builderDependencies = builderDependencies;
-  const runDetails = { builder };
-  if (run.metadata !== void 0) {
-    const metadata = objectAt2(run.metadata, "predicate.runDetails.metadata");
-    runDetails.metadata = {};
-    for (const key of ["invocationId", "startedOn", "finishedOn"]) {
-      if (metadata[key] !== void 0) {
-        runDetails.metadata[key] = nonEmptyString(metadata[key], `predicate.runDetails.metadata.${key}`);
-      }
-    }
-  }
-  const byproducts = descriptors(run.byproducts, "predicate.runDetails.byproducts");
-  if (byproducts) runDetails.byproducts = byproducts;
-  return { buildDefinition, runDetails };
-}
-function descriptors(value, field2) {
-  if (value === void 0) return void 0;
-  if (!Array.isArray(value))
-    throw new InTotoError("PREDICATE_INVALID", field2, "expected an array of ResourceDescriptors");
-  return value.map((element, i) => parseResourceDescriptor(element, `${field2}[${i}]`));
-}
-function objectAt2(value, field2) {
-  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field2, "missing (required)");
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InTotoError("PREDICATE_INVALID", field2, "expected a JSON object");
-  }
-  return value;
-}
-function nonEmptyString(value, field2) {
-  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field2, "missing (required)");
-  if (typeof value !== "string" || value.length === 0) {
-    throw new InTotoError("PREDICATE_INVALID", field2, `expected a non-empty string, found ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-function stringMap(value, field2) {
-  const record = objectAt2(value, field2);
-  for (const [key, entry] of Object.entries(record)) {
-    if (typeof entry !== "string") throw new InTotoError("PREDICATE_INVALID", `${field2}.${key}`, "expected a string");
-  }
-  return record;
-}
-
-// packages/core/src/provenance.ts
-var GITHUB_WORKFLOW_BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1";
-var REQUIRED_CLAIMS = [
-  "repository",
-  "repository_id",
-  "repository_owner_id",
-  "sha",
-  "ref",
-  "workflow_ref",
-  "job_workflow_ref",
-  "event_name",
-  "runner_environment",
-  "run_id",
-  "run_attempt"
-];
-var ProvenanceError = class extends CodedError {
-  constructor(code, field2, message) {
-    super(code, `${field2}: ${message}`);
-    this.field = field2;
-  }
-  field;
-  /** Evidence that does not say what it must: refused. */
-  kind = "refusal";
-  name = "ProvenanceError";
-};
-function workflowRunClaims(claims) {
-  const picked = {};
-  for (const name of REQUIRED_CLAIMS) {
-    const value = claims[name];
-    if (typeof value !== "string" || value === "") {
-      throw new ProvenanceError(
-        "CLAIM_MISSING",
-        `token.${name}`,
-        `expected the GitHub Actions OIDC claim ${name}, found ${value === void 0 ? "none" : JSON.stringify(value)}`
-      );
-    }
-    picked[name] = value;
-  }
-  return picked;
-}
-function workflowProvenance(claims, serverUrl = "https://github.com") {
-  const repositoryUrl = `${serverUrl}/${claims.repository}`;
-  const [workflowPath, workflowRef] = splitWorkflowRef(claims.workflow_ref, claims.repository);
-  return {
-    buildDefinition: {
-      buildType: GITHUB_WORKFLOW_BUILD_TYPE,
-      externalParameters: { workflow: { ref: workflowRef, repository: repositoryUrl, path: workflowPath } },
-      internalParameters: {
-        github: {
-          event_name: claims.event_name,
-          repository_id: claims.repository_id,
-          repository_owner_id: claims.repository_owner_id,
-          runner_environment: claims.runner_environment
-        }
-      },
-      resolvedDependencies: [{ uri: `git+${repositoryUrl}@${claims.ref}`, digest: { gitCommit: claims.sha } }]
-    },
-    runDetails: {
-      builder: { id: `${serverUrl}/${claims.job_workflow_ref}` },
-      metadata: { invocationId: `${repositoryUrl}/actions/runs/${claims.run_id}/attempts/${claims.run_attempt}` }
-    }
-  };
-}
-function provenanceStatement(subjects, provenance) {
-  return {
-    _type: IN_TOTO_STATEMENT_TYPE,
-    subject: subjects,
-    predicateType: SLSA_PROVENANCE_V1_PREDICATE_TYPE,
-    predicate: provenance
-  };
-}
-function parseProvenance(json) {
-  let statement;
-  let provenance;
-  try {
-    statement = parseStatement(json);
-    if (statement.predicateType !== SLSA_PROVENANCE_V1_PREDICATE_TYPE) {
-      throw new ProvenanceError(
-        "PROVENANCE_PREDICATE_TYPE",
-        "predicateType",
-        `expected ${SLSA_PROVENANCE_V1_PREDICATE_TYPE}, found ${JSON.stringify(statement.predicateType)}`
-      );
-    }
-    provenance = parseSlsaProvenanceV1(statement.predicate);
-  } catch (error) {
-    if (error instanceof InTotoError) throw new ProvenanceError("PROVENANCE_MALFORMED", error.field, error.message);
-    throw error;
-  }
-  const { buildDefinition, runDetails } = provenance;
-  if (buildDefinition.buildType !== GITHUB_WORKFLOW_BUILD_TYPE) {
-    throw new ProvenanceError(
-      "PROVENANCE_BUILD_TYPE",
-      "predicate.buildDefinition.buildType",
-      `expected ${GITHUB_WORKFLOW_BUILD_TYPE}, found ${JSON.stringify(buildDefinition.buildType)}`
-    );
-  }
-  const workflow = workflowParameters(buildDefinition.externalParameters.workflow);
-  const repositoryMatch = /^(https:\/\/[^/]+)\/([^/]+\/[^/]+)$/.exec(workflow.repository);
-  if (!repositoryMatch) {
-    throw new ProvenanceError(
-      "PROVENANCE_MALFORMED",
-      "predicate.buildDefinition.externalParameters.workflow.repository",
-      `expected https://HOST/OWNER/NAME, found ${JSON.stringify(workflow.repository)}`
-    );
-  }
-  const repository = repositoryMatch[2];
-  const source = sourceDependency(buildDefinition.resolvedDependencies ?? [], workflow.repository);
-  return {
-    repository,
-    repositoryUrl: workflow.repository,
-    commit: source.commit,
-    ref: source.ref,
-    builderId: runDetails.builder.id,
-    workflow,
-    invocationId: runDetails.metadata?.invocationId,
-    subjects: statement.subject
-  };
-}
-function workflowParameters(value) {
-  const field2 = "predicate.buildDefinition.externalParameters.workflow";
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new ProvenanceError("PROVENANCE_MALFORMED", field2, "expected an object with repository, path and ref");
-  }
-  const record = value;
-  for (const key of ["repository", "path", "ref"]) {
-    if (typeof record[key] !== "string" || record[key] === "") {
-      throw new ProvenanceError("PROVENANCE_MALFORMED", `${field2}.${key}`, "expected a non-empty string");
-    }
-  }
-  return { repository: record.repository, path: record.path, ref: record.ref };
-}
-function sourceDependency(dependencies, repositoryUrl) {
-  const field2 = "predicate.buildDefinition.resolvedDependencies";
-  const prefix = `git+${repositoryUrl}@`;
-  const sources = dependencies.filter((d) => d.uri?.startsWith(prefix));
-  if (sources.length !== 1) {
-    throw new ProvenanceError(
-      "PROVENANCE_INCONSISTENT",
-      field2,
-      `expected exactly one dependency ${prefix}REF (the source), found ${sources.length}`
-    );
-  }
-  const source = sources[0];
-  const commit = source.digest?.gitCommit;
-  if (!commit || !/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(commit)) {
-    throw new ProvenanceError(
-      "PROVENANCE_MALFORMED",
-      `${field2}[${dependencies.indexOf(source)}].digest.gitCommit`,
-      `expected a git commit (40 or 64 lowercase hex), found ${JSON.stringify(commit ?? null)}`
-    );
-  }
-  return { commit, ref: source.uri.slice(prefix.length) };
-}
-function splitWorkflowRef(workflowRef, repository) {
-  const at = workflowRef.indexOf("@");
-  const path = at < 0 ? workflowRef : workflowRef.slice(0, at);
-  const ref = at < 0 ? "" : workflowRef.slice(at + 1);
-  return [path.startsWith(`${repository}/`) ? path.slice(repository.length + 1) : path, ref];
-}
-function sameRepositoryUri(a, b) {
-  const normalized = (uri) => uri.replace(/\/+$/, "").replace(/\.git$/, "").toLowerCase();
-  return normalized(a) === normalized(b);
-}
-function certificateBacksProvenance(signer, provenance) {
-  const { sourceRepositoryURI, sourceRepositoryDigest, sourceRepositoryRef } = signer.extensions;
-  const problems = [];
-  const disagree = (claim, says, certified, what) => {
-    if (certified === void 0) {
-      problems.push({
-        claim,
-        reason: `the provenance says ${says}, but the build identity's certificate names no ${what} to back it`
-      });
-    } else {
-      problems.push({
-        claim,
-        reason: `the provenance says ${says}, but the build identity's certificate says the workflow ran on ${certified}`
-      });
-    }
-  };
-  if (sourceRepositoryURI === void 0 || !sameRepositoryUri(sourceRepositoryURI, provenance.repositoryUrl)) {
-    disagree("repository", provenance.repositoryUrl, sourceRepositoryURI, "source repository");
-  }
-  if (sourceRepositoryDigest === void 0 || sourceRepositoryDigest.toLowerCase() !== provenance.commit.toLowerCase()) {
-    disagree("commit", `commit ${provenance.commit}`, sourceRepositoryDigest, "source commit");
-  }
-  if (sourceRepositoryRef === void 0 || sourceRepositoryRef !== provenance.ref) {
-    disagree("ref", `ref ${provenance.ref}`, sourceRepositoryRef, "source ref");
-  }
-  return problems;
-}
-
 // packages/core/src/repository-binding.ts
 var EvaluationError = class extends CodedError {
   kind = "usage";
@@ -24382,7 +24387,7 @@ function workflowSigner(claims, serverUrl) {
   const jobWorkflowRef = text("job_workflow_ref");
   const issuer = text("iss");
   if (!jobWorkflowRef || !issuer) return void 0;
-  const server = serverUrl.replace(/\/+$/, "");
+  const server = withoutTrailingSlashes(serverUrl);
   const extensions = { issuer, buildSignerURI: `${server}/${jobWorkflowRef}` };
   const repository = text("repository");
   if (repository) extensions.sourceRepositoryURI = `${server}/${repository}`;
@@ -28855,7 +28860,7 @@ function buildReviewStatement(input) {
       );
     }
   }
-  const server = (input.serverUrl ?? new URL(pr.url).origin).replace(/\/+$/, "");
+  const server = withoutTrailingSlashes(input.serverUrl ?? new URL(pr.url).origin);
   const api = server === "https://github.com" ? "https://api.github.com" : `${server}/api/v3`;
   const repositoryUri = `${server}/${evidence.repository}`;
   const reviews = evidence.reviews.filter((r) => r.state !== "PENDING");
@@ -35283,7 +35288,7 @@ async function pathSubjects(patterns, workspace) {
 }
 async function refuseUnjudgedFiles(patterns, files, options, workspace) {
   for (const pattern of patterns) {
-    const under = `${pattern.replace(/\/+$/, "")}/**`;
+    const under = `${withoutTrailingSlashes(pattern)}/**`;
     const inside = await glob(under, options);
     const unjudged = inside.sort().find((file) => !files.has(file));
     if (unjudged !== void 0) {
@@ -36109,6 +36114,14 @@ export {
   breakGlassRunKey,
   breakGlassProblems,
   breakGlassRefProblem,
+  SLSA_PROVENANCE_V1_PREDICATE_TYPE,
+  workflowRunClaims,
+  workflowProvenance,
+  provenanceStatement,
+  parseProvenance,
+  sameRepositoryUri,
+  withoutTrailingSlashes,
+  certificateBacksProvenance,
   REVIEW_PREDICATE_TYPE,
   buildReviewStatement,
   REVIEWED_COMMIT_SUBJECT,
@@ -36123,13 +36136,6 @@ export {
   matchIdentity,
   describeIdentityRule,
   buildRunProblem,
-  SLSA_PROVENANCE_V1_PREDICATE_TYPE,
-  workflowRunClaims,
-  workflowProvenance,
-  provenanceStatement,
-  parseProvenance,
-  sameRepositoryUri,
-  certificateBacksProvenance,
   EvaluationError,
   bindRepositories,
   sameRepositoryName,

@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-TGAIGD6F.js";
+} from "./chunk-M334ZV3Z.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,16 +20,32 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-PRUF4DZW.js";
+} from "./chunk-4NAU4NFW.js";
 import {
   createGitHubClient
-} from "./chunk-K2OHHIV7.js";
+} from "./chunk-KPAA75P2.js";
 import "./chunk-GCKGZLNZ.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";
 
 // packages/cli/src/report-run.ts
 import { resolve } from "node:path";
+
+// packages/core/src/iso-time.ts
+var ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2})))?$/;
+function isoTime(value) {
+  const parts = ISO_TIME.exec(value);
+  if (!parts) return void 0;
+  const [, year, month, day, hour = "00", minute = "00", second = "00", offsetHours = "00", offsetMinutes = "00"] = parts.map((p) => p);
+  const y = Number(year);
+  const m = Number(month);
+  const daysInMonth = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  const valid = m >= 1 && m <= 12 && Number(day) >= 1 && Number(day) <= daysInMonth && Number(hour) <= 23 && Number(minute) <= 59 && Number(second) <= 59 && Number(offsetHours) <= 23 && Number(offsetMinutes) <= 59;
+  if (!valid) return void 0;
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime()) || !/^\d{4}-/.test(time.toISOString())) return void 0;
+  return time;
+}
 
 // packages/cli/src/report-deployments.ts
 var PER_PAGE = 100;
@@ -250,9 +266,8 @@ function readDeployments(path, cwd) {
   return { source, records: deploymentsFromGitHub(json, source) };
 }
 function parseReportTime(what, value) {
-  const iso = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
-  const time = iso.test(value) ? new Date(value) : void 0;
-  if (!time || Number.isNaN(time.getTime())) {
+  const time = isoTime(value);
+  if (!time) {
     throw new UsageError(
       `report: ${what}: expected an ISO 8601 time with its zone (2026-11-21T12:00:00Z) or a date (2026-11-21), found ${JSON.stringify(value)}`
     );

@@ -2287,6 +2287,445 @@ function describeError(error2) {
   return `${error2.code}: ${message}`;
 }
 
+// packages/core/src/intoto.ts
+var IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
+var IN_TOTO_LEGACY_STATEMENT_TYPE = "https://in-toto.io/Statement/v0.1";
+var IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
+var InTotoError = class extends CodedError {
+  constructor(code, field, message) {
+    super(code, `${field}: ${message}`);
+    this.field = field;
+  }
+  field;
+  /** Evidence that does not say what it must: refused. */
+  kind = "refusal";
+  name = "InTotoError";
+};
+var FIXED_DIGEST_BYTES = {
+  sha256: 32,
+  sha224: 28,
+  sha384: 48,
+  sha512: 64,
+  sha512_224: 28,
+  sha512_256: 32,
+  sha3_224: 28,
+  sha3_256: 32,
+  sha3_384: 48,
+  sha3_512: 64,
+  sha1: 20,
+  md5: 16,
+  ripemd160: 20,
+  sm3: 32,
+  dirHash: 32,
+  gitCommit: [20, 32],
+  gitTree: [20, 32],
+  gitBlob: [20, 32],
+  gitTag: [20, 32]
+};
+var VARIABLE_DIGEST_ALGORITHMS = /* @__PURE__ */ new Set(["shake128", "shake256", "blake2b", "blake2s", "gost"]);
+function isKnownDigestAlgorithm(algorithm) {
+  return Object.hasOwn(FIXED_DIGEST_BYTES, algorithm) || VARIABLE_DIGEST_ALGORITHMS.has(algorithm);
+}
+function parseStatement(json) {
+  const record = objectAt(json, "statement");
+  const type = record._type;
+  if (type !== IN_TOTO_STATEMENT_TYPE && type !== IN_TOTO_LEGACY_STATEMENT_TYPE) {
+    throw new InTotoError(
+      "STATEMENT_TYPE",
+      "_type",
+      `expected ${IN_TOTO_STATEMENT_TYPE} (or ${IN_TOTO_LEGACY_STATEMENT_TYPE}), found ${shown(type)}`
+    );
+  }
+  const subjects = record.subject;
+  if (subjects === void 0) throw new InTotoError("SUBJECT_MISSING", "subject", "missing (required)");
+  if (!Array.isArray(subjects)) {
+    throw new InTotoError(
+      "FIELD_TYPE",
+      "subject",
+      `expected an array of ResourceDescriptors, found ${shown(subjects)}`
+    );
+  }
+  if (subjects.length === 0) {
+    throw new InTotoError("SUBJECT_MISSING", "subject", "expected at least one subject, found an empty array");
+  }
+  const subject = subjects.map((element, i) => {
+    const field = `subject[${i}]`;
+    const descriptor = parseResourceDescriptor(element, field);
+    if (!descriptor.digest || Object.keys(descriptor.digest).length === 0) {
+      throw new InTotoError("SUBJECT_DIGEST_MISSING", `${field}.digest`, "a subject must have a non-empty digest set");
+    }
+    return descriptor;
+  });
+  const predicateType = record.predicateType;
+  if (typeof predicateType !== "string" || !isUri(predicateType)) {
+    throw new InTotoError(
+      "PREDICATE_TYPE_INVALID",
+      "predicateType",
+      `expected a non-empty URI, found ${shown(predicateType)}`
+    );
+  }
+  const predicate = record.predicate;
+  if (predicate === void 0 || predicate === null) {
+    throw new InTotoError("PREDICATE_MISSING", "predicate", "missing (required)");
+  }
+  return {
+    _type: type,
+    subject,
+    predicateType,
+    predicate: objectAt(predicate, "predicate")
+  };
+}
+function parseResourceDescriptor(json, field = "resourceDescriptor") {
+  const record = objectAt(json, field);
+  const descriptor = {};
+  for (const key of ["name", "uri", "content", "downloadLocation", "mediaType"]) {
+    const value = record[key];
+    if (value === void 0) continue;
+    if (typeof value !== "string") {
+      throw new InTotoError("FIELD_TYPE", `${field}.${key}`, `expected a string, found ${shown(value)}`);
+    }
+    descriptor[key] = value;
+  }
+  for (const key of ["uri", "downloadLocation"]) {
+    const value = descriptor[key];
+    if (value && !isUri(value)) {
+      throw new InTotoError("FIELD_TYPE", `${field}.${key}`, `expected a URI, found ${shown(value)}`);
+    }
+  }
+  if (descriptor.content && !isBase64(descriptor.content)) {
+    throw new InTotoError("FIELD_TYPE", `${field}.content`, "expected base64 bytes");
+  }
+  if (record.digest !== void 0) descriptor.digest = parseDigestSet(record.digest, `${field}.digest`);
+  if (record.annotations !== void 0) descriptor.annotations = objectAt(record.annotations, `${field}.annotations`);
+  const hasDigest = descriptor.digest !== void 0 && Object.keys(descriptor.digest).length > 0;
+  if (!descriptor.uri && !hasDigest && !descriptor.content && !descriptor.name) {
+    throw new InTotoError(
+      "RESOURCE_DESCRIPTOR_EMPTY",
+      field,
+      "a ResourceDescriptor must specify at least one of uri, digest, content (or name)"
+    );
+  }
+  return descriptor;
+}
+function parseDigestSet(json, field = "digest") {
+  const entries = Object.entries(objectAt(json, field)).map(([algorithm, value]) => {
+    const at = `${field}.${algorithm}`;
+    if (typeof value !== "string") throw new InTotoError("FIELD_TYPE", at, `expected a string, found ${shown(value)}`);
+    if (isKnownDigestAlgorithm(algorithm)) checkHexDigest(algorithm, value, at);
+    return [algorithm, value];
+  });
+  return Object.fromEntries(entries);
+}
+function checkHexDigest(algorithm, value, field) {
+  if (value.length === 0 || value.length % 2 !== 0 || !/^[0-9a-f]*$/.test(value)) {
+    throw new InTotoError("DIGEST_ENCODING", field, `expected lowercase hex, found ${shown(value)}`);
+  }
+  const sizes = FIXED_DIGEST_BYTES[algorithm];
+  if (sizes === void 0) return;
+  const allowed = typeof sizes === "number" ? [sizes] : sizes;
+  if (!allowed.includes(value.length / 2)) {
+    const expected = allowed.map((bytes) => bytes * 2).join(" or ");
+    throw new InTotoError(
+      "DIGEST_LENGTH",
+      field,
+      `a ${algorithm} digest has ${expected} hex digits, found ${value.length}`
+    );
+  }
+}
+function subjectHasDigest(statement, digest) {
+  const hex = digest.hex.toLowerCase();
+  return statement.subject.some(
+    (subject) => Object.hasOwn(subject.digest, digest.algorithm) && subject.digest[digest.algorithm] === hex
+  );
+}
+function objectAt(value, field) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InTotoError("NOT_AN_OBJECT", field, `expected a JSON object, found ${shown(value)}`);
+  }
+  return value;
+}
+function isUri(value) {
+  return value.length > 0 && !/[\s\p{Cc}]/u.test(value);
+}
+function isBase64(value) {
+  const unpadded = value.replace(/={1,2}$/, "");
+  return /^[A-Za-z0-9+/_-]*$/.test(unpadded) && unpadded.length % 4 !== 1 && (unpadded === value || value.length % 4 === 0);
+}
+function shown(value) {
+  if (value === void 0) return "(missing)";
+  if (Array.isArray(value)) return "an array";
+  if (value === null) return "null";
+  if (typeof value === "object") return "an object";
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+// packages/core/src/slsa-provenance.ts
+var SLSA_PROVENANCE_V1_PREDICATE_TYPE = "https://slsa.dev/provenance/v1";
+function parseSlsaProvenanceV1(json) {
+  const predicate = objectAt2(json, "predicate");
+  const definition = objectAt2(predicate.buildDefinition, "predicate.buildDefinition");
+  const buildDefinition = {
+    buildType: nonEmptyString(definition.buildType, "predicate.buildDefinition.buildType"),
+    externalParameters: objectAt2(definition.externalParameters, "predicate.buildDefinition.externalParameters")
+  };
+  if (definition.internalParameters !== void 0) {
+    buildDefinition.internalParameters = objectAt2(
+      definition.internalParameters,
+      "predicate.buildDefinition.internalParameters"
+    );
+  }
+  const resolved = descriptors(definition.resolvedDependencies, "predicate.buildDefinition.resolvedDependencies");
+  if (resolved) buildDefinition.resolvedDependencies = resolved;
+  const run = objectAt2(predicate.runDetails, "predicate.runDetails");
+  const builderRecord = objectAt2(run.builder, "predicate.runDetails.builder");
+  const builder = { id: nonEmptyString(builderRecord.id, "predicate.runDetails.builder.id") };
+  if (builderRecord.version !== void 0) {
+    builder.version = stringMap(builderRecord.version, "predicate.runDetails.builder.version");
+  }
+  const builderDependencies = descriptors(
+    builderRecord.builderDependencies,
+    "predicate.runDetails.builder.builderDependencies"
+  );
+  if (builderDependencies) builder.builderDependencies = builderDependencies;
+  const runDetails = { builder };
+  if (run.metadata !== void 0) {
+    const metadata = objectAt2(run.metadata, "predicate.runDetails.metadata");
+    runDetails.metadata = {};
+    for (const key of ["invocationId", "startedOn", "finishedOn"]) {
+      if (metadata[key] !== void 0) {
+        runDetails.metadata[key] = nonEmptyString(metadata[key], `predicate.runDetails.metadata.${key}`);
+      }
+    }
+  }
+  const byproducts = descriptors(run.byproducts, "predicate.runDetails.byproducts");
+  if (byproducts) runDetails.byproducts = byproducts;
+  return { buildDefinition, runDetails };
+}
+function descriptors(value, field) {
+  if (value === void 0) return void 0;
+  if (!Array.isArray(value))
+    throw new InTotoError("PREDICATE_INVALID", field, "expected an array of ResourceDescriptors");
+  return value.map((element, i) => parseResourceDescriptor(element, `${field}[${i}]`));
+}
+function objectAt2(value, field) {
+  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field, "missing (required)");
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InTotoError("PREDICATE_INVALID", field, "expected a JSON object");
+  }
+  return value;
+}
+function nonEmptyString(value, field) {
+  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field, "missing (required)");
+  if (typeof value !== "string" || value.length === 0) {
+    throw new InTotoError("PREDICATE_INVALID", field, `expected a non-empty string, found ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+function stringMap(value, field) {
+  const record = objectAt2(value, field);
+  for (const [key, entry] of Object.entries(record)) {
+    if (typeof entry !== "string") throw new InTotoError("PREDICATE_INVALID", `${field}.${key}`, "expected a string");
+  }
+  return record;
+}
+
+// packages/core/src/provenance.ts
+var GITHUB_WORKFLOW_BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1";
+var REQUIRED_CLAIMS = [
+  "repository",
+  "repository_id",
+  "repository_owner_id",
+  "sha",
+  "ref",
+  "workflow_ref",
+  "job_workflow_ref",
+  "event_name",
+  "runner_environment",
+  "run_id",
+  "run_attempt"
+];
+var ProvenanceError = class extends CodedError {
+  constructor(code, field, message) {
+    super(code, `${field}: ${message}`);
+    this.field = field;
+  }
+  field;
+  /** Evidence that does not say what it must: refused. */
+  kind = "refusal";
+  name = "ProvenanceError";
+};
+function workflowRunClaims(claims) {
+  const picked = {};
+  for (const name of REQUIRED_CLAIMS) {
+    const value = claims[name];
+    if (typeof value !== "string" || value === "") {
+      throw new ProvenanceError(
+        "CLAIM_MISSING",
+        `token.${name}`,
+        `expected the GitHub Actions OIDC claim ${name}, found ${value === void 0 ? "none" : JSON.stringify(value)}`
+      );
+    }
+    picked[name] = value;
+  }
+  return picked;
+}
+function workflowProvenance(claims, serverUrl = "https://github.com") {
+  const repositoryUrl = `${serverUrl}/${claims.repository}`;
+  const [workflowPath, workflowRef] = splitWorkflowRef(claims.workflow_ref, claims.repository);
+  return {
+    buildDefinition: {
+      buildType: GITHUB_WORKFLOW_BUILD_TYPE,
+      externalParameters: { workflow: { ref: workflowRef, repository: repositoryUrl, path: workflowPath } },
+      internalParameters: {
+        github: {
+          event_name: claims.event_name,
+          repository_id: claims.repository_id,
+          repository_owner_id: claims.repository_owner_id,
+          runner_environment: claims.runner_environment
+        }
+      },
+      resolvedDependencies: [{ uri: `git+${repositoryUrl}@${claims.ref}`, digest: { gitCommit: claims.sha } }]
+    },
+    runDetails: {
+      builder: { id: `${serverUrl}/${claims.job_workflow_ref}` },
+      metadata: { invocationId: `${repositoryUrl}/actions/runs/${claims.run_id}/attempts/${claims.run_attempt}` }
+    }
+  };
+}
+function provenanceStatement(subjects, provenance) {
+  return {
+    _type: IN_TOTO_STATEMENT_TYPE,
+    subject: subjects,
+    predicateType: SLSA_PROVENANCE_V1_PREDICATE_TYPE,
+    predicate: provenance
+  };
+}
+function parseProvenance(json) {
+  let statement;
+  let provenance;
+  try {
+    statement = parseStatement(json);
+    if (statement.predicateType !== SLSA_PROVENANCE_V1_PREDICATE_TYPE) {
+      throw new ProvenanceError(
+        "PROVENANCE_PREDICATE_TYPE",
+        "predicateType",
+        `expected ${SLSA_PROVENANCE_V1_PREDICATE_TYPE}, found ${JSON.stringify(statement.predicateType)}`
+      );
+    }
+    provenance = parseSlsaProvenanceV1(statement.predicate);
+  } catch (error2) {
+    if (error2 instanceof InTotoError) throw new ProvenanceError("PROVENANCE_MALFORMED", error2.field, error2.message);
+    throw error2;
+  }
+  const { buildDefinition, runDetails } = provenance;
+  if (buildDefinition.buildType !== GITHUB_WORKFLOW_BUILD_TYPE) {
+    throw new ProvenanceError(
+      "PROVENANCE_BUILD_TYPE",
+      "predicate.buildDefinition.buildType",
+      `expected ${GITHUB_WORKFLOW_BUILD_TYPE}, found ${JSON.stringify(buildDefinition.buildType)}`
+    );
+  }
+  const workflow = workflowParameters(buildDefinition.externalParameters.workflow);
+  const repositoryMatch = /^(https:\/\/[^/]+)\/([^/]+\/[^/]+)$/.exec(workflow.repository);
+  if (!repositoryMatch) {
+    throw new ProvenanceError(
+      "PROVENANCE_MALFORMED",
+      "predicate.buildDefinition.externalParameters.workflow.repository",
+      `expected https://HOST/OWNER/NAME, found ${JSON.stringify(workflow.repository)}`
+    );
+  }
+  const repository = repositoryMatch[2];
+  const source = sourceDependency(buildDefinition.resolvedDependencies ?? [], workflow.repository);
+  return {
+    repository,
+    repositoryUrl: workflow.repository,
+    commit: source.commit,
+    ref: source.ref,
+    builderId: runDetails.builder.id,
+    workflow,
+    invocationId: runDetails.metadata?.invocationId,
+    subjects: statement.subject
+  };
+}
+function workflowParameters(value) {
+  const field = "predicate.buildDefinition.externalParameters.workflow";
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ProvenanceError("PROVENANCE_MALFORMED", field, "expected an object with repository, path and ref");
+  }
+  const record = value;
+  for (const key of ["repository", "path", "ref"]) {
+    if (typeof record[key] !== "string" || record[key] === "") {
+      throw new ProvenanceError("PROVENANCE_MALFORMED", `${field}.${key}`, "expected a non-empty string");
+    }
+  }
+  return { repository: record.repository, path: record.path, ref: record.ref };
+}
+function sourceDependency(dependencies, repositoryUrl) {
+  const field = "predicate.buildDefinition.resolvedDependencies";
+  const prefix = `git+${repositoryUrl}@`;
+  const sources = dependencies.filter((d) => d.uri?.startsWith(prefix));
+  if (sources.length !== 1) {
+    throw new ProvenanceError(
+      "PROVENANCE_INCONSISTENT",
+      field,
+      `expected exactly one dependency ${prefix}REF (the source), found ${sources.length}`
+    );
+  }
+  const source = sources[0];
+  const commit = source.digest?.gitCommit;
+  if (!commit || !/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(commit)) {
+    throw new ProvenanceError(
+      "PROVENANCE_MALFORMED",
+      `${field}[${dependencies.indexOf(source)}].digest.gitCommit`,
+      `expected a git commit (40 or 64 lowercase hex), found ${JSON.stringify(commit ?? null)}`
+    );
+  }
+  return { commit, ref: source.uri.slice(prefix.length) };
+}
+function splitWorkflowRef(workflowRef, repository) {
+  const at = workflowRef.indexOf("@");
+  const path = at < 0 ? workflowRef : workflowRef.slice(0, at);
+  const ref = at < 0 ? "" : workflowRef.slice(at + 1);
+  return [path.startsWith(`${repository}/`) ? path.slice(repository.length + 1) : path, ref];
+}
+function sameRepositoryUri(a, b) {
+  const normalized = (uri) => withoutTrailingSlashes(uri).replace(/\.git$/, "").toLowerCase();
+  return normalized(a) === normalized(b);
+}
+function withoutTrailingSlashes(text) {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 47) end -= 1;
+  return text.slice(0, end);
+}
+function certificateBacksProvenance(signer, provenance) {
+  const { sourceRepositoryURI, sourceRepositoryDigest, sourceRepositoryRef } = signer.extensions;
+  const problems = [];
+  const disagree = (claim, says, certified, what) => {
+    if (certified === void 0) {
+      problems.push({
+        claim,
+        reason: `the provenance says ${says}, but the build identity's certificate names no ${what} to back it`
+      });
+    } else {
+      problems.push({
+        claim,
+        reason: `the provenance says ${says}, but the build identity's certificate says the workflow ran on ${certified}`
+      });
+    }
+  };
+  if (sourceRepositoryURI === void 0 || !sameRepositoryUri(sourceRepositoryURI, provenance.repositoryUrl)) {
+    disagree("repository", provenance.repositoryUrl, sourceRepositoryURI, "source repository");
+  }
+  if (sourceRepositoryDigest === void 0 || sourceRepositoryDigest.toLowerCase() !== provenance.commit.toLowerCase()) {
+    disagree("commit", `commit ${provenance.commit}`, sourceRepositoryDigest, "source commit");
+  }
+  if (sourceRepositoryRef === void 0 || sourceRepositoryRef !== provenance.ref) {
+    disagree("ref", `ref ${provenance.ref}`, sourceRepositoryRef, "source ref");
+  }
+  return problems;
+}
+
 // packages/core/src/markdown.ts
 var INVISIBLE = /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 var HTML_ENTITIES = {
@@ -3400,27 +3839,27 @@ function openArtifact(path) {
 
 // packages/sigstore/src/files.ts
 import { closeSync as closeSync2, constants as constants4, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2 } from "node:fs";
-function readBoundedFile(path, limit, code, what, shown = path) {
+function readBoundedFile(path, limit, code, what, shown2 = path) {
   let fd;
   try {
     fd = openSync2(path, constants4.O_RDONLY | (constants4.O_NONBLOCK ?? 0));
   } catch (error2) {
     const reason = error2.code === "ENOENT" ? "no such file" : error2.message;
-    throw new SigstoreInputError(code, `${shown}: cannot read ${what}: ${reason}`);
+    throw new SigstoreInputError(code, `${shown2}: cannot read ${what}: ${reason}`);
   }
   try {
     const stat3 = fstatSync2(fd);
-    if (stat3.isDirectory()) throw new SigstoreInputError(code, `${shown}: cannot read ${what}: it is a directory`);
+    if (stat3.isDirectory()) throw new SigstoreInputError(code, `${shown2}: cannot read ${what}: it is a directory`);
     if (!stat3.isFile()) {
       throw new SigstoreInputError(
         code,
-        `${shown}: cannot read ${what}: it is not a regular file (a FIFO or a device)`
+        `${shown2}: cannot read ${what}: it is not a regular file (a FIFO or a device)`
       );
     }
     if (stat3.size > limit) {
       throw new SigstoreInputError(
         code === "BUNDLE_UNREADABLE" ? "BUNDLE_TOO_LARGE" : code,
-        `${shown}: ${what} is ${stat3.size} bytes, over the limit of ${limit} bytes`
+        `${shown2}: ${what} is ${stat3.size} bytes, over the limit of ${limit} bytes`
       );
     }
     let buffer = Buffer.allocUnsafe(Math.min(stat3.size, limit) + 1);
@@ -3435,14 +3874,14 @@ function readBoundedFile(path, limit, code, what, shown = path) {
       try {
         n = readSync2(fd, buffer, total, buffer.length - total, null);
       } catch (error2) {
-        throw new SigstoreInputError(code, `${shown}: cannot read ${what}: ${error2.message}`);
+        throw new SigstoreInputError(code, `${shown2}: cannot read ${what}: ${error2.message}`);
       }
       if (n === 0) break;
       total += n;
       if (total > limit) {
         throw new SigstoreInputError(
           code === "BUNDLE_UNREADABLE" ? "BUNDLE_TOO_LARGE" : code,
-          `${shown}: ${what} is over the limit of ${limit} bytes`
+          `${shown2}: ${what} is over the limit of ${limit} bytes`
         );
       }
     }
@@ -3490,7 +3929,7 @@ async function pathSubjects(patterns, workspace) {
 }
 async function refuseUnjudgedFiles(patterns, files, options, workspace) {
   for (const pattern of patterns) {
-    const under = `${pattern.replace(/\/+$/, "")}/**`;
+    const under = `${withoutTrailingSlashes(pattern)}/**`;
     const inside = await glob(under, options);
     const unjudged = inside.sort().find((file) => !files.has(file));
     if (unjudged !== void 0) {
@@ -3656,6 +4095,18 @@ function createGitHubClient(options) {
 export {
   CodedError,
   describeError,
+  IN_TOTO_STATEMENT_TYPE,
+  IN_TOTO_PAYLOAD_TYPE,
+  InTotoError,
+  parseStatement,
+  subjectHasDigest,
+  workflowRunClaims,
+  workflowProvenance,
+  provenanceStatement,
+  parseProvenance,
+  sameRepositoryUri,
+  withoutTrailingSlashes,
+  certificateBacksProvenance,
   renderSummary,
   MAX_SUBJECTS,
   SubjectError,

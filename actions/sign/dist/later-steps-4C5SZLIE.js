@@ -4,6 +4,9 @@ import {
   BundleVerificationError,
   CodedError,
   GITHUB_RETRY_DELAY_MS,
+  IN_TOTO_PAYLOAD_TYPE,
+  IN_TOTO_STATEMENT_TYPE,
+  InTotoError,
   MAX_BUNDLE_BYTES,
   MAX_JSONL_BYTES,
   MAX_JSONL_LINES,
@@ -16,6 +19,7 @@ import {
   SubjectError,
   asKnownError,
   buildRunProblem,
+  certificateBacksProvenance,
   checkSubjectCount,
   compileIdentityPattern,
   createGitHubClient,
@@ -30,13 +34,21 @@ import {
   matchIdentity,
   parseChecksums,
   parseDuration,
+  parseProvenance,
+  parseStatement,
   parseSubjectPatterns,
+  provenanceStatement,
   readBoundedFile,
   renderSummary,
   resolveSigningEndpoints,
   reviewRulesLoosening,
-  subjectSource
-} from "./chunk-ELC6SDH4.js";
+  sameRepositoryUri,
+  subjectHasDigest,
+  subjectSource,
+  withoutTrailingSlashes,
+  workflowProvenance,
+  workflowRunClaims
+} from "./chunk-LUQKVRJA.js";
 import {
   require_dist,
   require_dist2,
@@ -3232,179 +3244,6 @@ var require_dist4 = __commonJS({
 
 // packages/core/src/break-glass.ts
 import { createHash } from "node:crypto";
-
-// packages/core/src/intoto.ts
-var IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
-var IN_TOTO_LEGACY_STATEMENT_TYPE = "https://in-toto.io/Statement/v0.1";
-var IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
-var InTotoError = class extends CodedError {
-  constructor(code, field2, message) {
-    super(code, `${field2}: ${message}`);
-    this.field = field2;
-  }
-  field;
-  /** Evidence that does not say what it must: refused. */
-  kind = "refusal";
-  name = "InTotoError";
-};
-var FIXED_DIGEST_BYTES = {
-  sha256: 32,
-  sha224: 28,
-  sha384: 48,
-  sha512: 64,
-  sha512_224: 28,
-  sha512_256: 32,
-  sha3_224: 28,
-  sha3_256: 32,
-  sha3_384: 48,
-  sha3_512: 64,
-  sha1: 20,
-  md5: 16,
-  ripemd160: 20,
-  sm3: 32,
-  dirHash: 32,
-  gitCommit: [20, 32],
-  gitTree: [20, 32],
-  gitBlob: [20, 32],
-  gitTag: [20, 32]
-};
-var VARIABLE_DIGEST_ALGORITHMS = /* @__PURE__ */ new Set(["shake128", "shake256", "blake2b", "blake2s", "gost"]);
-function isKnownDigestAlgorithm(algorithm) {
-  return Object.hasOwn(FIXED_DIGEST_BYTES, algorithm) || VARIABLE_DIGEST_ALGORITHMS.has(algorithm);
-}
-function parseStatement(json) {
-  const record = objectAt(json, "statement");
-  const type = record._type;
-  if (type !== IN_TOTO_STATEMENT_TYPE && type !== IN_TOTO_LEGACY_STATEMENT_TYPE) {
-    throw new InTotoError(
-      "STATEMENT_TYPE",
-      "_type",
-      `expected ${IN_TOTO_STATEMENT_TYPE} (or ${IN_TOTO_LEGACY_STATEMENT_TYPE}), found ${shown(type)}`
-    );
-  }
-  const subjects = record.subject;
-  if (subjects === void 0) throw new InTotoError("SUBJECT_MISSING", "subject", "missing (required)");
-  if (!Array.isArray(subjects)) {
-    throw new InTotoError(
-      "FIELD_TYPE",
-      "subject",
-      `expected an array of ResourceDescriptors, found ${shown(subjects)}`
-    );
-  }
-  if (subjects.length === 0) {
-    throw new InTotoError("SUBJECT_MISSING", "subject", "expected at least one subject, found an empty array");
-  }
-  const subject = subjects.map((element, i) => {
-    const field2 = `subject[${i}]`;
-    const descriptor = parseResourceDescriptor(element, field2);
-    if (!descriptor.digest || Object.keys(descriptor.digest).length === 0) {
-      throw new InTotoError("SUBJECT_DIGEST_MISSING", `${field2}.digest`, "a subject must have a non-empty digest set");
-    }
-    return descriptor;
-  });
-  const predicateType = record.predicateType;
-  if (typeof predicateType !== "string" || !isUri(predicateType)) {
-    throw new InTotoError(
-      "PREDICATE_TYPE_INVALID",
-      "predicateType",
-      `expected a non-empty URI, found ${shown(predicateType)}`
-    );
-  }
-  const predicate = record.predicate;
-  if (predicate === void 0 || predicate === null) {
-    throw new InTotoError("PREDICATE_MISSING", "predicate", "missing (required)");
-  }
-  return {
-    _type: type,
-    subject,
-    predicateType,
-    predicate: objectAt(predicate, "predicate")
-  };
-}
-function parseResourceDescriptor(json, field2 = "resourceDescriptor") {
-  const record = objectAt(json, field2);
-  const descriptor = {};
-  for (const key of ["name", "uri", "content", "downloadLocation", "mediaType"]) {
-    const value = record[key];
-    if (value === void 0) continue;
-    if (typeof value !== "string") {
-      throw new InTotoError("FIELD_TYPE", `${field2}.${key}`, `expected a string, found ${shown(value)}`);
-    }
-    descriptor[key] = value;
-  }
-  for (const key of ["uri", "downloadLocation"]) {
-    const value = descriptor[key];
-    if (value && !isUri(value)) {
-      throw new InTotoError("FIELD_TYPE", `${field2}.${key}`, `expected a URI, found ${shown(value)}`);
-    }
-  }
-  if (descriptor.content && !isBase64(descriptor.content)) {
-    throw new InTotoError("FIELD_TYPE", `${field2}.content`, "expected base64 bytes");
-  }
-  if (record.digest !== void 0) descriptor.digest = parseDigestSet(record.digest, `${field2}.digest`);
-  if (record.annotations !== void 0) descriptor.annotations = objectAt(record.annotations, `${field2}.annotations`);
-  const hasDigest = descriptor.digest !== void 0 && Object.keys(descriptor.digest).length > 0;
-  if (!descriptor.uri && !hasDigest && !descriptor.content && !descriptor.name) {
-    throw new InTotoError(
-      "RESOURCE_DESCRIPTOR_EMPTY",
-      field2,
-      "a ResourceDescriptor must specify at least one of uri, digest, content (or name)"
-    );
-  }
-  return descriptor;
-}
-function parseDigestSet(json, field2 = "digest") {
-  const entries = Object.entries(objectAt(json, field2)).map(([algorithm, value]) => {
-    const at = `${field2}.${algorithm}`;
-    if (typeof value !== "string") throw new InTotoError("FIELD_TYPE", at, `expected a string, found ${shown(value)}`);
-    if (isKnownDigestAlgorithm(algorithm)) checkHexDigest(algorithm, value, at);
-    return [algorithm, value];
-  });
-  return Object.fromEntries(entries);
-}
-function checkHexDigest(algorithm, value, field2) {
-  if (value.length === 0 || value.length % 2 !== 0 || !/^[0-9a-f]*$/.test(value)) {
-    throw new InTotoError("DIGEST_ENCODING", field2, `expected lowercase hex, found ${shown(value)}`);
-  }
-  const sizes = FIXED_DIGEST_BYTES[algorithm];
-  if (sizes === void 0) return;
-  const allowed = typeof sizes === "number" ? [sizes] : sizes;
-  if (!allowed.includes(value.length / 2)) {
-    const expected = allowed.map((bytes) => bytes * 2).join(" or ");
-    throw new InTotoError(
-      "DIGEST_LENGTH",
-      field2,
-      `a ${algorithm} digest has ${expected} hex digits, found ${value.length}`
-    );
-  }
-}
-function subjectHasDigest(statement, digest) {
-  const hex2 = digest.hex.toLowerCase();
-  return statement.subject.some(
-    (subject) => Object.hasOwn(subject.digest, digest.algorithm) && subject.digest[digest.algorithm] === hex2
-  );
-}
-function objectAt(value, field2) {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InTotoError("NOT_AN_OBJECT", field2, `expected a JSON object, found ${shown(value)}`);
-  }
-  return value;
-}
-function isUri(value) {
-  return value.length > 0 && !/[\s\p{Cc}]/u.test(value);
-}
-function isBase64(value) {
-  const unpadded = value.replace(/={1,2}$/, "");
-  return /^[A-Za-z0-9+/_-]*$/.test(unpadded) && unpadded.length % 4 !== 1 && (unpadded === value || value.length % 4 === 0);
-}
-function shown(value) {
-  if (value === void 0) return "(missing)";
-  if (Array.isArray(value)) return "an array";
-  if (value === null) return "null";
-  if (typeof value === "object") return "an object";
-  const text = JSON.stringify(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
 
 // packages/core/src/deploy-approval.ts
 var isBotAccount = isBot;
@@ -7469,7 +7308,7 @@ function buildReviewStatement(input) {
       );
     }
   }
-  const server = (input.serverUrl ?? new URL(pr.url).origin).replace(/\/+$/, "");
+  const server = withoutTrailingSlashes(input.serverUrl ?? new URL(pr.url).origin);
   const api = server === "https://github.com" ? "https://api.github.com" : `${server}/api/v3`;
   const repositoryUri = `${server}/${evidence.repository}`;
   const reviews = evidence.reviews.filter((r) => r.state !== "PENDING");
@@ -7827,267 +7666,6 @@ function describeContributor(contributor) {
   return `${contributor.account.login} (${contributor.roles.join(", ")})`;
 }
 
-// packages/core/src/slsa-provenance.ts
-var SLSA_PROVENANCE_V1_PREDICATE_TYPE = "https://slsa.dev/provenance/v1";
-function parseSlsaProvenanceV1(json) {
-  const predicate = objectAt2(json, "predicate");
-  const definition = objectAt2(predicate.buildDefinition, "predicate.buildDefinition");
-  const buildDefinition = {
-    buildType: nonEmptyString(definition.buildType, "predicate.buildDefinition.buildType"),
-    externalParameters: objectAt2(definition.externalParameters, "predicate.buildDefinition.externalParameters")
-  };
-  if (definition.internalParameters !== void 0) {
-    buildDefinition.internalParameters = objectAt2(
-      definition.internalParameters,
-      "predicate.buildDefinition.internalParameters"
-    );
-  }
-  const resolved = descriptors(definition.resolvedDependencies, "predicate.buildDefinition.resolvedDependencies");
-  if (resolved) buildDefinition.resolvedDependencies = resolved;
-  const run = objectAt2(predicate.runDetails, "predicate.runDetails");
-  const builderRecord = objectAt2(run.builder, "predicate.runDetails.builder");
-  const builder = { id: nonEmptyString(builderRecord.id, "predicate.runDetails.builder.id") };
-  if (builderRecord.version !== void 0) {
-    builder.version = stringMap(builderRecord.version, "predicate.runDetails.builder.version");
-  }
-  const builderDependencies = descriptors(
-    builderRecord.builderDependencies,
-    "predicate.runDetails.builder.builderDependencies"
-  );
-  if (builderDependencies) builder.builderDependencies = builderDependencies;
-  const runDetails = { builder };
-  if (run.metadata !== void 0) {
-    const metadata = objectAt2(run.metadata, "predicate.runDetails.metadata");
-    runDetails.metadata = {};
-    for (const key of ["invocationId", "startedOn", "finishedOn"]) {
-      if (metadata[key] !== void 0) {
-        runDetails.metadata[key] = nonEmptyString(metadata[key], `predicate.runDetails.metadata.${key}`);
-      }
-    }
-  }
-  const byproducts = descriptors(run.byproducts, "predicate.runDetails.byproducts");
-  if (byproducts) runDetails.byproducts = byproducts;
-  return { buildDefinition, runDetails };
-}
-function descriptors(value, field2) {
-  if (value === void 0) return void 0;
-  if (!Array.isArray(value))
-    throw new InTotoError("PREDICATE_INVALID", field2, "expected an array of ResourceDescriptors");
-  return value.map((element, i) => parseResourceDescriptor(element, `${field2}[${i}]`));
-}
-function objectAt2(value, field2) {
-  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field2, "missing (required)");
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InTotoError("PREDICATE_INVALID", field2, "expected a JSON object");
-  }
-  return value;
-}
-function nonEmptyString(value, field2) {
-  if (value === void 0) throw new InTotoError("PREDICATE_INVALID", field2, "missing (required)");
-  if (typeof value !== "string" || value.length === 0) {
-    throw new InTotoError("PREDICATE_INVALID", field2, `expected a non-empty string, found ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-function stringMap(value, field2) {
-  const record = objectAt2(value, field2);
-  for (const [key, entry] of Object.entries(record)) {
-    if (typeof entry !== "string") throw new InTotoError("PREDICATE_INVALID", `${field2}.${key}`, "expected a string");
-  }
-  return record;
-}
-
-// packages/core/src/provenance.ts
-var GITHUB_WORKFLOW_BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1";
-var REQUIRED_CLAIMS = [
-  "repository",
-  "repository_id",
-  "repository_owner_id",
-  "sha",
-  "ref",
-  "workflow_ref",
-  "job_workflow_ref",
-  "event_name",
-  "runner_environment",
-  "run_id",
-  "run_attempt"
-];
-var ProvenanceError = class extends CodedError {
-  constructor(code, field2, message) {
-    super(code, `${field2}: ${message}`);
-    this.field = field2;
-  }
-  field;
-  /** Evidence that does not say what it must: refused. */
-  kind = "refusal";
-  name = "ProvenanceError";
-};
-function workflowRunClaims(claims) {
-  const picked = {};
-  for (const name of REQUIRED_CLAIMS) {
-    const value = claims[name];
-    if (typeof value !== "string" || value === "") {
-      throw new ProvenanceError(
-        "CLAIM_MISSING",
-        `token.${name}`,
-        `expected the GitHub Actions OIDC claim ${name}, found ${value === void 0 ? "none" : JSON.stringify(value)}`
-      );
-    }
-    picked[name] = value;
-  }
-  return picked;
-}
-function workflowProvenance(claims, serverUrl = "https://github.com") {
-  const repositoryUrl = `${serverUrl}/${claims.repository}`;
-  const [workflowPath, workflowRef] = splitWorkflowRef(claims.workflow_ref, claims.repository);
-  return {
-    buildDefinition: {
-      buildType: GITHUB_WORKFLOW_BUILD_TYPE,
-      externalParameters: { workflow: { ref: workflowRef, repository: repositoryUrl, path: workflowPath } },
-      internalParameters: {
-        github: {
-          event_name: claims.event_name,
-          repository_id: claims.repository_id,
-          repository_owner_id: claims.repository_owner_id,
-          runner_environment: claims.runner_environment
-        }
-      },
-      resolvedDependencies: [{ uri: `git+${repositoryUrl}@${claims.ref}`, digest: { gitCommit: claims.sha } }]
-    },
-    runDetails: {
-      builder: { id: `${serverUrl}/${claims.job_workflow_ref}` },
-      metadata: { invocationId: `${repositoryUrl}/actions/runs/${claims.run_id}/attempts/${claims.run_attempt}` }
-    }
-  };
-}
-function provenanceStatement(subjects, provenance) {
-  return {
-    _type: IN_TOTO_STATEMENT_TYPE,
-    subject: subjects,
-    predicateType: SLSA_PROVENANCE_V1_PREDICATE_TYPE,
-    predicate: provenance
-  };
-}
-function parseProvenance(json) {
-  let statement;
-  let provenance;
-  try {
-    statement = parseStatement(json);
-    if (statement.predicateType !== SLSA_PROVENANCE_V1_PREDICATE_TYPE) {
-      throw new ProvenanceError(
-        "PROVENANCE_PREDICATE_TYPE",
-        "predicateType",
-        `expected ${SLSA_PROVENANCE_V1_PREDICATE_TYPE}, found ${JSON.stringify(statement.predicateType)}`
-      );
-    }
-    provenance = parseSlsaProvenanceV1(statement.predicate);
-  } catch (error) {
-    if (error instanceof InTotoError) throw new ProvenanceError("PROVENANCE_MALFORMED", error.field, error.message);
-    throw error;
-  }
-  const { buildDefinition, runDetails } = provenance;
-  if (buildDefinition.buildType !== GITHUB_WORKFLOW_BUILD_TYPE) {
-    throw new ProvenanceError(
-      "PROVENANCE_BUILD_TYPE",
-      "predicate.buildDefinition.buildType",
-      `expected ${GITHUB_WORKFLOW_BUILD_TYPE}, found ${JSON.stringify(buildDefinition.buildType)}`
-    );
-  }
-  const workflow = workflowParameters(buildDefinition.externalParameters.workflow);
-  const repositoryMatch = /^(https:\/\/[^/]+)\/([^/]+\/[^/]+)$/.exec(workflow.repository);
-  if (!repositoryMatch) {
-    throw new ProvenanceError(
-      "PROVENANCE_MALFORMED",
-      "predicate.buildDefinition.externalParameters.workflow.repository",
-      `expected https://HOST/OWNER/NAME, found ${JSON.stringify(workflow.repository)}`
-    );
-  }
-  const repository = repositoryMatch[2];
-  const source = sourceDependency(buildDefinition.resolvedDependencies ?? [], workflow.repository);
-  return {
-    repository,
-    repositoryUrl: workflow.repository,
-    commit: source.commit,
-    ref: source.ref,
-    builderId: runDetails.builder.id,
-    workflow,
-    invocationId: runDetails.metadata?.invocationId,
-    subjects: statement.subject
-  };
-}
-function workflowParameters(value) {
-  const field2 = "predicate.buildDefinition.externalParameters.workflow";
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new ProvenanceError("PROVENANCE_MALFORMED", field2, "expected an object with repository, path and ref");
-  }
-  const record = value;
-  for (const key of ["repository", "path", "ref"]) {
-    if (typeof record[key] !== "string" || record[key] === "") {
-      throw new ProvenanceError("PROVENANCE_MALFORMED", `${field2}.${key}`, "expected a non-empty string");
-    }
-  }
-  return { repository: record.repository, path: record.path, ref: record.ref };
-}
-function sourceDependency(dependencies, repositoryUrl) {
-  const field2 = "predicate.buildDefinition.resolvedDependencies";
-  const prefix = `git+${repositoryUrl}@`;
-  const sources = dependencies.filter((d) => d.uri?.startsWith(prefix));
-  if (sources.length !== 1) {
-    throw new ProvenanceError(
-      "PROVENANCE_INCONSISTENT",
-      field2,
-      `expected exactly one dependency ${prefix}REF (the source), found ${sources.length}`
-    );
-  }
-  const source = sources[0];
-  const commit = source.digest?.gitCommit;
-  if (!commit || !/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(commit)) {
-    throw new ProvenanceError(
-      "PROVENANCE_MALFORMED",
-      `${field2}[${dependencies.indexOf(source)}].digest.gitCommit`,
-      `expected a git commit (40 or 64 lowercase hex), found ${JSON.stringify(commit ?? null)}`
-    );
-  }
-  return { commit, ref: source.uri.slice(prefix.length) };
-}
-function splitWorkflowRef(workflowRef, repository) {
-  const at = workflowRef.indexOf("@");
-  const path = at < 0 ? workflowRef : workflowRef.slice(0, at);
-  const ref = at < 0 ? "" : workflowRef.slice(at + 1);
-  return [path.startsWith(`${repository}/`) ? path.slice(repository.length + 1) : path, ref];
-}
-function sameRepositoryUri(a, b) {
-  const normalized = (uri) => uri.replace(/\/+$/, "").replace(/\.git$/, "").toLowerCase();
-  return normalized(a) === normalized(b);
-}
-function certificateBacksProvenance(signer, provenance) {
-  const { sourceRepositoryURI, sourceRepositoryDigest, sourceRepositoryRef } = signer.extensions;
-  const problems = [];
-  const disagree = (claim, says, certified, what) => {
-    if (certified === void 0) {
-      problems.push({
-        claim,
-        reason: `the provenance says ${says}, but the build identity's certificate names no ${what} to back it`
-      });
-    } else {
-      problems.push({
-        claim,
-        reason: `the provenance says ${says}, but the build identity's certificate says the workflow ran on ${certified}`
-      });
-    }
-  };
-  if (sourceRepositoryURI === void 0 || !sameRepositoryUri(sourceRepositoryURI, provenance.repositoryUrl)) {
-    disagree("repository", provenance.repositoryUrl, sourceRepositoryURI, "source repository");
-  }
-  if (sourceRepositoryDigest === void 0 || sourceRepositoryDigest.toLowerCase() !== provenance.commit.toLowerCase()) {
-    disagree("commit", `commit ${provenance.commit}`, sourceRepositoryDigest, "source commit");
-  }
-  if (sourceRepositoryRef === void 0 || sourceRepositoryRef !== provenance.ref) {
-    disagree("ref", `ref ${provenance.ref}`, sourceRepositoryRef, "source ref");
-  }
-  return problems;
-}
-
 // packages/core/src/repository-binding.ts
 var EvaluationError = class extends CodedError {
   kind = "usage";
@@ -8322,7 +7900,7 @@ function workflowSigner(claims, serverUrl) {
   const jobWorkflowRef = text("job_workflow_ref");
   const issuer = text("iss");
   if (!jobWorkflowRef || !issuer) return void 0;
-  const server = serverUrl.replace(/\/+$/, "");
+  const server = withoutTrailingSlashes(serverUrl);
   const extensions = { issuer, buildSignerURI: `${server}/${jobWorkflowRef}` };
   const repository = text("repository");
   if (repository) extensions.sourceRepositoryURI = `${server}/${repository}`;
@@ -8444,8 +8022,8 @@ function certificateDisagreement(r) {
 }
 function describeSubjects(read) {
   const subjects = read.flatMap((r) => r.statement.subject);
-  const shown3 = subjects.slice(0, 3).map((s) => `${s.name ?? "(unnamed)"} sha256:${s.digest.sha256 ?? "(none)"}`);
-  return shown3.join(", ") + (subjects.length > 3 ? `, and ${subjects.length - 3} more` : "");
+  const shown2 = subjects.slice(0, 3).map((s) => `${s.name ?? "(unnamed)"} sha256:${s.digest.sha256 ?? "(none)"}`);
+  return shown2.join(", ") + (subjects.length > 3 ? `, and ${subjects.length - 3} more` : "");
 }
 function pass(id, reason) {
   return { id, verdict: "pass", reason };
@@ -9651,7 +9229,7 @@ function checkInt64Spellings(json, source) {
         fail2(
           "INTEGER_NOT_CANONICAL",
           source,
-          `${path}: expected a decimal string (the protobuf JSON spelling of an int64, e.g. "42"), found ${shown2(value)}`
+          `${path}: expected a decimal string (the protobuf JSON spelling of an int64, e.g. "42"), found ${shown(value)}`
         );
       }
     }
@@ -9666,7 +9244,7 @@ function checkMessageDigestAlgorithm(json, bundle, source) {
     fail2(
       "DIGEST_ALGORITHM_UNKNOWN",
       source,
-      `messageSignature.messageDigest.algorithm: expected one of ${Object.keys(MESSAGE_DIGEST_LENGTHS).join(", ")}, found ${shown2(algorithm)}`
+      `messageSignature.messageDigest.algorithm: expected one of ${Object.keys(MESSAGE_DIGEST_LENGTHS).join(", ")}, found ${shown(algorithm)}`
     );
   }
   const digest = bundle.content.messageSignature.messageDigest?.digest ?? Buffer.alloc(0);
@@ -10049,16 +9627,16 @@ function readCheckpoint(envelope, at, source) {
   if (split2 < 0) invalidCheckpoint("expected a signed note: the note, a blank line, signature lines");
   const [origin, treeSize, rootHash] = envelope.slice(0, split2).split("\n");
   if (!origin || !treeSize || !rootHash) invalidCheckpoint("expected the origin, the tree size and the root hash");
-  if (!/^[0-9]+$/.test(treeSize)) invalidCheckpoint(`tree size: expected a decimal number, found ${shown2(treeSize)}`);
+  if (!/^[0-9]+$/.test(treeSize)) invalidCheckpoint(`tree size: expected a decimal number, found ${shown(treeSize)}`);
   if (!INT64_SPELLING.test(treeSize)) {
-    notCanonicalCheckpoint(`tree size: expected no leading zeros, found ${shown2(treeSize)}`);
+    notCanonicalCheckpoint(`tree size: expected no leading zeros, found ${shown(treeSize)}`);
   }
   const root = Buffer.from(rootHash, "base64");
   if (root.length !== ROOT_HASH_BYTES) {
-    invalidCheckpoint(`root hash: expected ${ROOT_HASH_BYTES} bytes, found ${shown2(rootHash)}`);
+    invalidCheckpoint(`root hash: expected ${ROOT_HASH_BYTES} bytes, found ${shown(rootHash)}`);
   }
   if (root.toString("base64") !== rootHash) {
-    notCanonicalCheckpoint(`root hash: expected canonical base64, found ${shown2(rootHash)}`);
+    notCanonicalCheckpoint(`root hash: expected canonical base64, found ${shown(rootHash)}`);
   }
   const signatures = envelope.slice(split2 + 2);
   if (signatures === "") invalidCheckpoint("expected at least one signature line after the note");
@@ -10069,7 +9647,7 @@ function readCheckpoint(envelope, at, source) {
     const signature = match ? Buffer.from(match[2], "base64") : void 0;
     if (!signature || signature.toString("base64") !== match[2] || signature.length < 5) {
       notCanonicalCheckpoint(
-        `signature line ${i + 1}: expected "\u2014 <name> <base64 key hint and signature>", found ${shown2(line)}`
+        `signature line ${i + 1}: expected "\u2014 <name> <base64 key hint and signature>", found ${shown(line)}`
       );
     }
     if (seen.has(line)) notCanonicalCheckpoint(`signature line ${i + 1}: the same signature twice`);
@@ -10080,7 +9658,7 @@ function readCheckpoint(envelope, at, source) {
 function field(value, name) {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? value[name] : void 0;
 }
-function shown2(value) {
+function shown(value) {
   if (value === void 0) return "nothing";
   const text = JSON.stringify(typeof value === "string" ? value.slice(0, 100) : value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
@@ -10154,7 +9732,7 @@ var import_core4 = __toESM(require_dist3());
 
 // packages/sigstore/src/asn1-parse.ts
 var import_core3 = __toESM(require_dist3());
-var import_error7 = __toESM(require_error());
+var import_error5 = __toESM(require_error());
 var import_tag = __toESM(require_tag());
 var sigstoreParseBuffer = import_core3.ASN1Obj.parseBuffer.bind(import_core3.ASN1Obj);
 var MAX_DEPTH = 100;
@@ -10190,8 +9768,8 @@ function parseDER(buf) {
   const bytes = Buffer.from(buf);
   const at = { position: 0 };
   const obj = readObject(bytes, at, 0);
-  if ("refused" in obj) throw new import_error7.ASN1ParseError(obj.refused);
-  if (at.position !== bytes.length) throw new import_error7.ASN1ParseError("invalid trailing data");
+  if ("refused" in obj) throw new import_error5.ASN1ParseError(obj.refused);
+  if (at.position !== bytes.length) throw new import_error5.ASN1ParseError("invalid trailing data");
   return obj;
 }
 function readObject(bytes, at, depth) {
@@ -13937,8 +13515,8 @@ ${content}
       const digests2 = digestsOf(artifact, algorithms);
       const matched = digests2.some((d) => subjects.some((s) => s[d.algorithm] === d.hex));
       if (!matched) {
-        const shown3 = digests2.map((d) => `${d.algorithm}:${d.hex}`).join(", ") || "(no comparable digest)";
-        fail3("ARTIFACT_MISMATCH", source, `no subject of the statement has the artifact's digest ${shown3}`);
+        const shown2 = digests2.map((d) => `${d.algorithm}:${d.hex}`).join(", ") || "(no comparable digest)";
+        fail3("ARTIFACT_MISMATCH", source, `no subject of the statement has the artifact's digest ${shown2}`);
       }
       return;
     }
@@ -14435,7 +14013,7 @@ async function pathSubjects(patterns, workspace) {
 }
 async function refuseUnjudgedFiles(patterns, files, options, workspace) {
   for (const pattern of patterns) {
-    const under = `${pattern.replace(/\/+$/, "")}/**`;
+    const under = `${withoutTrailingSlashes(pattern)}/**`;
     const inside = await glob(under, options);
     const unjudged = inside.sort().find((file) => !files.has(file));
     if (unjudged !== void 0) {
@@ -16709,9 +16287,9 @@ async function reviewedHistoryOf(client, evidence, rules, api, attested) {
     broken = `the activity feed of ${ref} ends at ${describe(oldest)}, after ${since}: how ${short(expected)} reached the branch cannot be judged`;
   }
   if (broken && notBaselines.length > 0) {
-    const shown3 = notBaselines.slice(0, 3).join("; ");
+    const shown2 = notBaselines.slice(0, 3).join("; ");
     const more = notBaselines.length > 3 ? `; and ${notBaselines.length - 3} more` : "";
-    broken += ` (no arrival's commit was an attested baseline: ${shown3}${more})`;
+    broken += ` (no arrival's commit was an attested baseline: ${shown2}${more})`;
   }
   const arrivalRules = { ...rules, reviewedHistory: false };
   const arrivals = await mapConcurrently(
@@ -16738,7 +16316,7 @@ async function reviewedHistoryOf(client, evidence, rules, api, attested) {
 }
 function attestedBaselines(source) {
   const sinceTime = Date.parse(source.since);
-  const server = source.serverUrl.replace(/\/+$/, "");
+  const server = withoutTrailingSlashes(source.serverUrl);
   return async ({ repository, ref, commit }) => {
     if (Number.isNaN(sinceTime)) return { reason: "the policy gives no valid review.history-since" };
     const uri = `${server}/${repository}`.toLowerCase();
@@ -16760,7 +16338,7 @@ function attestedBaselines(source) {
       throw error;
     }
     if (entries.length === 0) return {};
-    const list = `${apiUrl.replace(/\/+$/, "")}/repos/${storeRepository}/attestations`;
+    const list = `${withoutTrailingSlashes(apiUrl)}/repos/${storeRepository}/attestations`;
     const refused = [];
     for (const entry of entries) {
       const where = `${list}/${entry.digest}#${entry.index}`;

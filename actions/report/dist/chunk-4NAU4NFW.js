@@ -2,6 +2,9 @@
 import { createRequire as __twokeyCreateRequire } from 'node:module'; const require = __twokeyCreateRequire(import.meta.url);
 import {
   DEFAULT_COLLUSION_SHARE,
+  IN_TOTO_PAYLOAD_TYPE,
+  IN_TOTO_STATEMENT_TYPE,
+  InTotoError,
   REPORT_THRESHOLD_KEYS,
   compileIdentityPattern,
   createGitHubClient,
@@ -9,8 +12,10 @@ import {
   isBot,
   parsePolicy,
   parseRepositoryPolicy,
-  policyRolesOf
-} from "./chunk-K2OHHIV7.js";
+  parseStatement,
+  policyRolesOf,
+  withoutTrailingSlashes
+} from "./chunk-KPAA75P2.js";
 import {
   CodedError
 } from "./chunk-GCKGZLNZ.js";
@@ -3207,179 +3212,6 @@ var require_picomatch2 = __commonJS({
   }
 });
 
-// packages/core/src/intoto.ts
-var IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
-var IN_TOTO_LEGACY_STATEMENT_TYPE = "https://in-toto.io/Statement/v0.1";
-var IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
-var InTotoError = class extends CodedError {
-  constructor(code, field2, message) {
-    super(code, `${field2}: ${message}`);
-    this.field = field2;
-  }
-  field;
-  /** Evidence that does not say what it must: refused. */
-  kind = "refusal";
-  name = "InTotoError";
-};
-var FIXED_DIGEST_BYTES = {
-  sha256: 32,
-  sha224: 28,
-  sha384: 48,
-  sha512: 64,
-  sha512_224: 28,
-  sha512_256: 32,
-  sha3_224: 28,
-  sha3_256: 32,
-  sha3_384: 48,
-  sha3_512: 64,
-  sha1: 20,
-  md5: 16,
-  ripemd160: 20,
-  sm3: 32,
-  dirHash: 32,
-  gitCommit: [20, 32],
-  gitTree: [20, 32],
-  gitBlob: [20, 32],
-  gitTag: [20, 32]
-};
-var VARIABLE_DIGEST_ALGORITHMS = /* @__PURE__ */ new Set(["shake128", "shake256", "blake2b", "blake2s", "gost"]);
-function isKnownDigestAlgorithm(algorithm) {
-  return Object.hasOwn(FIXED_DIGEST_BYTES, algorithm) || VARIABLE_DIGEST_ALGORITHMS.has(algorithm);
-}
-function parseStatement(json) {
-  const record = objectAt(json, "statement");
-  const type = record._type;
-  if (type !== IN_TOTO_STATEMENT_TYPE && type !== IN_TOTO_LEGACY_STATEMENT_TYPE) {
-    throw new InTotoError(
-      "STATEMENT_TYPE",
-      "_type",
-      `expected ${IN_TOTO_STATEMENT_TYPE} (or ${IN_TOTO_LEGACY_STATEMENT_TYPE}), found ${shown(type)}`
-    );
-  }
-  const subjects = record.subject;
-  if (subjects === void 0) throw new InTotoError("SUBJECT_MISSING", "subject", "missing (required)");
-  if (!Array.isArray(subjects)) {
-    throw new InTotoError(
-      "FIELD_TYPE",
-      "subject",
-      `expected an array of ResourceDescriptors, found ${shown(subjects)}`
-    );
-  }
-  if (subjects.length === 0) {
-    throw new InTotoError("SUBJECT_MISSING", "subject", "expected at least one subject, found an empty array");
-  }
-  const subject = subjects.map((element, i) => {
-    const field2 = `subject[${i}]`;
-    const descriptor = parseResourceDescriptor(element, field2);
-    if (!descriptor.digest || Object.keys(descriptor.digest).length === 0) {
-      throw new InTotoError("SUBJECT_DIGEST_MISSING", `${field2}.digest`, "a subject must have a non-empty digest set");
-    }
-    return descriptor;
-  });
-  const predicateType = record.predicateType;
-  if (typeof predicateType !== "string" || !isUri(predicateType)) {
-    throw new InTotoError(
-      "PREDICATE_TYPE_INVALID",
-      "predicateType",
-      `expected a non-empty URI, found ${shown(predicateType)}`
-    );
-  }
-  const predicate = record.predicate;
-  if (predicate === void 0 || predicate === null) {
-    throw new InTotoError("PREDICATE_MISSING", "predicate", "missing (required)");
-  }
-  return {
-    _type: type,
-    subject,
-    predicateType,
-    predicate: objectAt(predicate, "predicate")
-  };
-}
-function parseResourceDescriptor(json, field2 = "resourceDescriptor") {
-  const record = objectAt(json, field2);
-  const descriptor = {};
-  for (const key of ["name", "uri", "content", "downloadLocation", "mediaType"]) {
-    const value = record[key];
-    if (value === void 0) continue;
-    if (typeof value !== "string") {
-      throw new InTotoError("FIELD_TYPE", `${field2}.${key}`, `expected a string, found ${shown(value)}`);
-    }
-    descriptor[key] = value;
-  }
-  for (const key of ["uri", "downloadLocation"]) {
-    const value = descriptor[key];
-    if (value && !isUri(value)) {
-      throw new InTotoError("FIELD_TYPE", `${field2}.${key}`, `expected a URI, found ${shown(value)}`);
-    }
-  }
-  if (descriptor.content && !isBase64(descriptor.content)) {
-    throw new InTotoError("FIELD_TYPE", `${field2}.content`, "expected base64 bytes");
-  }
-  if (record.digest !== void 0) descriptor.digest = parseDigestSet(record.digest, `${field2}.digest`);
-  if (record.annotations !== void 0) descriptor.annotations = objectAt(record.annotations, `${field2}.annotations`);
-  const hasDigest = descriptor.digest !== void 0 && Object.keys(descriptor.digest).length > 0;
-  if (!descriptor.uri && !hasDigest && !descriptor.content && !descriptor.name) {
-    throw new InTotoError(
-      "RESOURCE_DESCRIPTOR_EMPTY",
-      field2,
-      "a ResourceDescriptor must specify at least one of uri, digest, content (or name)"
-    );
-  }
-  return descriptor;
-}
-function parseDigestSet(json, field2 = "digest") {
-  const entries = Object.entries(objectAt(json, field2)).map(([algorithm, value]) => {
-    const at = `${field2}.${algorithm}`;
-    if (typeof value !== "string") throw new InTotoError("FIELD_TYPE", at, `expected a string, found ${shown(value)}`);
-    if (isKnownDigestAlgorithm(algorithm)) checkHexDigest(algorithm, value, at);
-    return [algorithm, value];
-  });
-  return Object.fromEntries(entries);
-}
-function checkHexDigest(algorithm, value, field2) {
-  if (value.length === 0 || value.length % 2 !== 0 || !/^[0-9a-f]*$/.test(value)) {
-    throw new InTotoError("DIGEST_ENCODING", field2, `expected lowercase hex, found ${shown(value)}`);
-  }
-  const sizes = FIXED_DIGEST_BYTES[algorithm];
-  if (sizes === void 0) return;
-  const allowed = typeof sizes === "number" ? [sizes] : sizes;
-  if (!allowed.includes(value.length / 2)) {
-    const expected = allowed.map((bytes) => bytes * 2).join(" or ");
-    throw new InTotoError(
-      "DIGEST_LENGTH",
-      field2,
-      `a ${algorithm} digest has ${expected} hex digits, found ${value.length}`
-    );
-  }
-}
-function subjectHasDigest(statement, digest) {
-  const hex2 = digest.hex.toLowerCase();
-  return statement.subject.some(
-    (subject) => Object.hasOwn(subject.digest, digest.algorithm) && subject.digest[digest.algorithm] === hex2
-  );
-}
-function objectAt(value, field2) {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InTotoError("NOT_AN_OBJECT", field2, `expected a JSON object, found ${shown(value)}`);
-  }
-  return value;
-}
-function isUri(value) {
-  return value.length > 0 && !/[\s\p{Cc}]/u.test(value);
-}
-function isBase64(value) {
-  const unpadded = value.replace(/={1,2}$/, "");
-  return /^[A-Za-z0-9+/_-]*$/.test(unpadded) && unpadded.length % 4 !== 1 && (unpadded === value || value.length % 4 === 0);
-}
-function shown(value) {
-  if (value === void 0) return "(missing)";
-  if (Array.isArray(value)) return "an array";
-  if (value === null) return "null";
-  if (typeof value === "object") return "an object";
-  const text = JSON.stringify(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
 // packages/core/src/validators/deploy-approval-predicate.validate.js
 var deploy_approval_predicate_validate_default = validate20;
 var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://twokey.dev/schemas/deploy-approval-predicate/v1.json", "title": "twokey deploy-approval predicate (https://twokey.dev/attestations/deploy-approval/v1)", "description": "Who approved a deploy through the GitHub environment it ran in, as the deploy job read it from GitHub and signed it: docs/deploy-approval-predicate.md.", "type": "object", "additionalProperties": false, "required": ["environment", "repository", "run", "requesters", "approvals", "protection", "readAt", "evidence"], "properties": { "environment": { "type": "string", "minLength": 1, "maxLength": 255 }, "repository": { "$ref": "#/$defs/repository" }, "run": { "$ref": "#/$defs/run" }, "requesters": { "description": "Who started the deploy run: its actor and triggering actor (once each).", "type": "array", "maxItems": 2, "items": { "$ref": "#/$defs/account" } }, "profiles": { "description": "The public GitHub profile (name, public e-mail) of each account that approved, as GET /users/{login} showed it to the deploy job (the account answering checked by id): a deploy approver is matched against the change's people by it, as the review rules match a code approver. Absent in attestations signed before it was recorded.", "type": "array", "maxItems": 256, "items": { "type": "object", "additionalProperties": false, "required": ["account"], "properties": { "account": { "$ref": "#/$defs/account" }, "name": { "type": "string", "maxLength": 1024 }, "email": { "type": "string", "maxLength": 1024 } } } }, "approvals": { "type": "array", "maxItems": 256, "items": { "type": "object", "additionalProperties": false, "required": ["user", "state", "comment", "environments"], "properties": { "user": { "$ref": "#/$defs/account" }, "state": { "enum": ["approved", "rejected", "pending"] }, "comment": { "type": "string", "maxLength": 65536 }, "environments": { "type": "array", "maxItems": 64, "items": { "type": "string", "maxLength": 255 } } } } }, "protection": { "description": "The environment's protection rules as GitHub reported them: null when the environment could not be read.", "oneOf": [{ "type": "null" }, { "type": "object", "additionalProperties": false, "required": ["requiredReviewers", "preventSelfReview"], "properties": { "requiredReviewers": { "type": "array", "maxItems": 64, "items": { "type": "object", "additionalProperties": false, "required": ["type", "name"], "properties": { "type": { "type": "string", "maxLength": 40 }, "name": { "type": "string", "maxLength": 255 } } } }, "preventSelfReview": { "type": "boolean" } } }] }, "requestedAt": { "description": "When the deploy was requested: GitHub created the deployment of this run for the environment (its job waiting for the environment's rules). Absent when GitHub did not say, and in attestations signed before twokey recorded it. Never after readAt.", "$ref": "#/$defs/time" }, "defaultBranch": { "description": "The repository's default branch as GitHub named it when the job read these facts: a protected branch the deploy may run from when the policy names none and no review attestation says. Absent in attestations signed before twokey recorded it.", "type": "string", "minLength": 1, "maxLength": 255 }, "readAt": { "description": "When the deploy job, released, read these facts from GitHub.", "$ref": "#/$defs/time" }, "evidence": { "$ref": "#/$defs/evidence" } }, "$defs": { "account": { "type": "object", "additionalProperties": false, "required": ["login", "id", "type"], "properties": { "login": { "type": "string", "minLength": 1, "maxLength": 100 }, "id": { "type": "integer", "minimum": 0 }, "type": { "type": "string", "maxLength": 40 } } }, "run": { "type": "object", "additionalProperties": false, "required": ["id", "attempt", "uri"], "properties": { "id": { "type": "integer", "minimum": 1 }, "attempt": { "type": "integer", "minimum": 1 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "repository": { "type": "object", "additionalProperties": false, "required": ["name", "uri"], "properties": { "name": { "type": "string", "pattern": "^[^/\\s]+/[^/\\s]+$", "maxLength": 200 }, "uri": { "type": "string", "minLength": 1, "maxLength": 2048 } } }, "time": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?Z$" }, "evidence": { "type": "array", "maxItems": 4096, "items": { "type": "object", "additionalProperties": false, "required": ["uri", "digest"], "properties": { "uri": { "type": "string", "minLength": 1, "maxLength": 4096 }, "digest": { "type": "object", "additionalProperties": false, "required": ["sha256"], "properties": { "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" } } } } } } } };
@@ -4767,12 +4599,12 @@ function buildVerificationSummary(input) {
     ["resourceUri", input.resourceUri],
     ["policy.uri", input.policyUri]
   ]) {
-    if (!isUri2(value))
+    if (!isUri(value))
       throw new VerificationSummaryError("FIELD_INVALID", `${field2}: expected a URI, found ${JSON.stringify(value)}`);
   }
   const bySource = new Map(input.attestations.map((a) => [a.bundle.source, a]));
   for (const extra of input.extraAttestations ?? []) {
-    if (!/^[0-9a-f]{64}$/.test(extra.sha256) || !isUri2(extra.uri)) {
+    if (!/^[0-9a-f]{64}$/.test(extra.sha256) || !isUri(extra.uri)) {
       throw new VerificationSummaryError("FIELD_INVALID", `inputAttestations: ${JSON.stringify(extra)}`);
     }
   }
@@ -4785,7 +4617,7 @@ function buildVerificationSummary(input) {
         `the report rests on ${evidence.source} (${evidence.role}), but no digest of that bundle was given`
       );
     }
-    if (!/^[0-9a-f]{64}$/.test(attestation.sha256) || !isUri2(attestation.uri)) {
+    if (!/^[0-9a-f]{64}$/.test(attestation.sha256) || !isUri(attestation.uri)) {
       throw new VerificationSummaryError(
         "FIELD_INVALID",
         `inputAttestations: expected a URI and a lowercase hex sha256 for ${evidence.source}, found ${JSON.stringify({ uri: attestation.uri, sha256: attestation.sha256 })}`
@@ -4879,7 +4711,7 @@ function buildLevel(report2, bySource) {
   });
   return `SLSA_BUILD_LEVEL_${Math.min(...levels)}`;
 }
-function isUri2(value) {
+function isUri(value) {
   return value.length > 0 && !/[\s\p{Cc}]/u.test(value);
 }
 
@@ -8967,7 +8799,7 @@ function buildReviewStatement(input) {
       );
     }
   }
-  const server = (input.serverUrl ?? new URL(pr.url).origin).replace(/\/+$/, "");
+  const server = withoutTrailingSlashes(input.serverUrl ?? new URL(pr.url).origin);
   const api = server === "https://github.com" ? "https://api.github.com" : `${server}/api/v3`;
   const repositoryUri = `${server}/${evidence.repository}`;
   const reviews = evidence.reviews.filter((r) => r.state !== "PENDING");
@@ -10185,8 +10017,8 @@ function thresholdResults(thresholds, m) {
     const judged = judge(key, m);
     const verdict = judged.value === null ? judged.emptyPasses ? "pass" : "not-evaluated" : (bound === "max" ? judged.value <= limit : judged.value >= limit) ? "pass" : "fail";
     const rate = key.endsWith("-rate") || key.endsWith("-share");
-    const shown3 = (value) => key === "max-review-latency-p90" ? duration(value) : rate ? `${round(value)} (${round(value * 100)}%)` : String(round(value));
-    const reason = judged.value === null ? judged.why : `${judged.what} is ${shown3(judged.value)}; ${key} ${shown3(limit)}${verdict === "pass" ? "" : ` \u2014 ${bound === "max" ? "above" : "below"} it`}`;
+    const shown2 = (value) => key === "max-review-latency-p90" ? duration(value) : rate ? `${round(value)} (${round(value * 100)}%)` : String(round(value));
+    const reason = judged.value === null ? judged.why : `${judged.what} is ${shown2(judged.value)}; ${key} ${shown2(limit)}${verdict === "pass" ? "" : ` \u2014 ${bound === "max" ? "above" : "below"} it`}`;
     results.push({ key, indicator: judged.indicator, limit, value: judged.value, verdict, reason });
   }
   return results;
@@ -10473,27 +10305,27 @@ function describeCause(error) {
 
 // packages/sigstore/src/files.ts
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
-function readBoundedFile(path, limit, code, what, shown3 = path) {
+function readBoundedFile(path, limit, code, what, shown2 = path) {
   let fd;
   try {
     fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     const reason = error.code === "ENOENT" ? "no such file" : error.message;
-    throw new SigstoreInputError(code, `${shown3}: cannot read ${what}: ${reason}`);
+    throw new SigstoreInputError(code, `${shown2}: cannot read ${what}: ${reason}`);
   }
   try {
     const stat2 = fstatSync(fd);
-    if (stat2.isDirectory()) throw new SigstoreInputError(code, `${shown3}: cannot read ${what}: it is a directory`);
+    if (stat2.isDirectory()) throw new SigstoreInputError(code, `${shown2}: cannot read ${what}: it is a directory`);
     if (!stat2.isFile()) {
       throw new SigstoreInputError(
         code,
-        `${shown3}: cannot read ${what}: it is not a regular file (a FIFO or a device)`
+        `${shown2}: cannot read ${what}: it is not a regular file (a FIFO or a device)`
       );
     }
     if (stat2.size > limit) {
       throw new SigstoreInputError(
         code === "BUNDLE_UNREADABLE" ? "BUNDLE_TOO_LARGE" : code,
-        `${shown3}: ${what} is ${stat2.size} bytes, over the limit of ${limit} bytes`
+        `${shown2}: ${what} is ${stat2.size} bytes, over the limit of ${limit} bytes`
       );
     }
     let buffer = Buffer.allocUnsafe(Math.min(stat2.size, limit) + 1);
@@ -10508,14 +10340,14 @@ function readBoundedFile(path, limit, code, what, shown3 = path) {
       try {
         n = readSync(fd, buffer, total, buffer.length - total, null);
       } catch (error) {
-        throw new SigstoreInputError(code, `${shown3}: cannot read ${what}: ${error.message}`);
+        throw new SigstoreInputError(code, `${shown2}: cannot read ${what}: ${error.message}`);
       }
       if (n === 0) break;
       total += n;
       if (total > limit) {
         throw new SigstoreInputError(
           code === "BUNDLE_UNREADABLE" ? "BUNDLE_TOO_LARGE" : code,
-          `${shown3}: ${what} is over the limit of ${limit} bytes`
+          `${shown2}: ${what} is over the limit of ${limit} bytes`
         );
       }
     }
@@ -10540,7 +10372,7 @@ var import_core3 = __toESM(require_dist3());
 
 // packages/sigstore/src/asn1-parse.ts
 var import_core2 = __toESM(require_dist3());
-var import_error6 = __toESM(require_error());
+var import_error5 = __toESM(require_error());
 var import_tag = __toESM(require_tag());
 var sigstoreParseBuffer = import_core2.ASN1Obj.parseBuffer.bind(import_core2.ASN1Obj);
 var MAX_DEPTH = 100;
@@ -10576,8 +10408,8 @@ function parseDER(buf) {
   const bytes = Buffer.from(buf);
   const at = { position: 0 };
   const obj = readObject(bytes, at, 0);
-  if ("refused" in obj) throw new import_error6.ASN1ParseError(obj.refused);
-  if (at.position !== bytes.length) throw new import_error6.ASN1ParseError("invalid trailing data");
+  if ("refused" in obj) throw new import_error5.ASN1ParseError(obj.refused);
+  if (at.position !== bytes.length) throw new import_error5.ASN1ParseError("invalid trailing data");
   return obj;
 }
 function readObject(bytes, at, depth) {
@@ -12614,7 +12446,7 @@ function checkInt64Spellings(json, source) {
         fail(
           "INTEGER_NOT_CANONICAL",
           source,
-          `${path}: expected a decimal string (the protobuf JSON spelling of an int64, e.g. "42"), found ${shown2(value)}`
+          `${path}: expected a decimal string (the protobuf JSON spelling of an int64, e.g. "42"), found ${shown(value)}`
         );
       }
     }
@@ -12629,7 +12461,7 @@ function checkMessageDigestAlgorithm(json, bundle, source) {
     fail(
       "DIGEST_ALGORITHM_UNKNOWN",
       source,
-      `messageSignature.messageDigest.algorithm: expected one of ${Object.keys(MESSAGE_DIGEST_LENGTHS).join(", ")}, found ${shown2(algorithm)}`
+      `messageSignature.messageDigest.algorithm: expected one of ${Object.keys(MESSAGE_DIGEST_LENGTHS).join(", ")}, found ${shown(algorithm)}`
     );
   }
   const digest = bundle.content.messageSignature.messageDigest?.digest ?? Buffer.alloc(0);
@@ -13012,16 +12844,16 @@ function readCheckpoint(envelope, at, source) {
   if (split2 < 0) invalidCheckpoint("expected a signed note: the note, a blank line, signature lines");
   const [origin, treeSize, rootHash] = envelope.slice(0, split2).split("\n");
   if (!origin || !treeSize || !rootHash) invalidCheckpoint("expected the origin, the tree size and the root hash");
-  if (!/^[0-9]+$/.test(treeSize)) invalidCheckpoint(`tree size: expected a decimal number, found ${shown2(treeSize)}`);
+  if (!/^[0-9]+$/.test(treeSize)) invalidCheckpoint(`tree size: expected a decimal number, found ${shown(treeSize)}`);
   if (!INT64_SPELLING.test(treeSize)) {
-    notCanonicalCheckpoint(`tree size: expected no leading zeros, found ${shown2(treeSize)}`);
+    notCanonicalCheckpoint(`tree size: expected no leading zeros, found ${shown(treeSize)}`);
   }
   const root = Buffer.from(rootHash, "base64");
   if (root.length !== ROOT_HASH_BYTES) {
-    invalidCheckpoint(`root hash: expected ${ROOT_HASH_BYTES} bytes, found ${shown2(rootHash)}`);
+    invalidCheckpoint(`root hash: expected ${ROOT_HASH_BYTES} bytes, found ${shown(rootHash)}`);
   }
   if (root.toString("base64") !== rootHash) {
-    notCanonicalCheckpoint(`root hash: expected canonical base64, found ${shown2(rootHash)}`);
+    notCanonicalCheckpoint(`root hash: expected canonical base64, found ${shown(rootHash)}`);
   }
   const signatures = envelope.slice(split2 + 2);
   if (signatures === "") invalidCheckpoint("expected at least one signature line after the note");
@@ -13032,7 +12864,7 @@ function readCheckpoint(envelope, at, source) {
     const signature = match ? Buffer.from(match[2], "base64") : void 0;
     if (!signature || signature.toString("base64") !== match[2] || signature.length < 5) {
       notCanonicalCheckpoint(
-        `signature line ${i + 1}: expected "\u2014 <name> <base64 key hint and signature>", found ${shown2(line)}`
+        `signature line ${i + 1}: expected "\u2014 <name> <base64 key hint and signature>", found ${shown(line)}`
       );
     }
     if (seen.has(line)) notCanonicalCheckpoint(`signature line ${i + 1}: the same signature twice`);
@@ -13043,7 +12875,7 @@ function readCheckpoint(envelope, at, source) {
 function field(value, name) {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? value[name] : void 0;
 }
-function shown2(value) {
+function shown(value) {
   if (value === void 0) return "nothing";
   const text = JSON.stringify(typeof value === "string" ? value.slice(0, 100) : value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
@@ -16019,8 +15851,8 @@ ${content}
       const digests2 = digestsOf(artifact, algorithms);
       const matched = digests2.some((d) => subjects.some((s) => s[d.algorithm] === d.hex));
       if (!matched) {
-        const shown3 = digests2.map((d) => `${d.algorithm}:${d.hex}`).join(", ") || "(no comparable digest)";
-        fail2("ARTIFACT_MISMATCH", source, `no subject of the statement has the artifact's digest ${shown3}`);
+        const shown2 = digests2.map((d) => `${d.algorithm}:${d.hex}`).join(", ") || "(no comparable digest)";
+        fail2("ARTIFACT_MISMATCH", source, `no subject of the statement has the artifact's digest ${shown2}`);
       }
       return;
     }
@@ -16368,13 +16200,13 @@ function readPolicyFile(path, cwd = process.cwd()) {
   const bytes = readBoundedFile(resolve5(cwd, path), MAX_TRUST_FILE_BYTES, "POLICY_UNREADABLE", "policy", path);
   return parsePolicy(policyText(bytes, "policy", path), path);
 }
-function policyText(bytes, what, shown3) {
+function policyText(bytes, what, shown2) {
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     throw new SigstoreInputError(
       "POLICY_UNREADABLE",
-      `${shown3}: cannot read ${what}: it is not UTF-8 text (line ${firstLineNotUtf8(bytes)}); save it as UTF-8`
+      `${shown2}: cannot read ${what}: it is not UTF-8 text (line ${firstLineNotUtf8(bytes)}); save it as UTF-8`
     );
   }
 }
@@ -16438,8 +16270,8 @@ function pathWithoutLinks(path, cwd) {
   const relative2 = !isAbsolute3(path) && !components.includes("..");
   const checked = relative2 ? components.map((_, i) => join3(...components.slice(0, i + 1))) : [dirname4(path), path];
   let parent;
-  for (const shown3 of checked) {
-    const full = resolve5(cwd, shown3);
+  for (const shown2 of checked) {
+    const full = resolve5(cwd, shown2);
     try {
       if (lstatSync2(full).isSymbolicLink()) {
         let target = "somewhere";
@@ -16447,14 +16279,14 @@ function pathWithoutLinks(path, cwd) {
           target = readlinkSync2(full);
         } catch {
         }
-        return { link: shown3, target, missing: false };
+        return { link: shown2, target, missing: false };
       }
-      parent = shown3;
+      parent = shown2;
     } catch (error) {
       if (error.code === "ENOENT" || error.code === "ENOTDIR") {
         if (parent !== void 0 && isEmptyDirectory(resolve5(cwd, parent)))
           return { emptyDirectory: parent, missing: true };
-        const variant = caseVariantOf(resolve5(cwd, parent ?? "."), basename3(shown3));
+        const variant = caseVariantOf(resolve5(cwd, parent ?? "."), basename3(shown2));
         if (variant !== void 0) return { caseVariant: entryShown(parent, variant), missing: true };
         return { missing: true };
       }
@@ -16831,12 +16663,6 @@ function declaredLength(block) {
 }
 
 export {
-  IN_TOTO_STATEMENT_TYPE,
-  IN_TOTO_PAYLOAD_TYPE,
-  InTotoError,
-  parseStatement,
-  parseResourceDescriptor,
-  subjectHasDigest,
   DEPLOY_APPROVAL_PREDICATE_TYPE,
   parseDeployApprovalPredicate,
   buildDeployApprovalStatement,

@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-PRUF4DZW.js";
+} from "./chunk-4NAU4NFW.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";
