@@ -28,7 +28,7 @@ afterEach(async () => {
   await Promise.all(fakes.splice(0).map((fake) => fake.close()));
 });
 
-function retargetedChange(retargetAt: string) {
+function retargetedChange(retargetAt: string, headAt = '2026-03-02T09:00:00Z') {
   const alice = aUser('alice');
   const bob = aUser('bob');
   const repository = aRepository('acme/app', { collaborators: { alice: 'write', bob: 'write' } });
@@ -38,7 +38,7 @@ function retargetedChange(retargetAt: string) {
   const head = aCommit({
     author: alice,
     message: 'Small harmless change',
-    date: '2026-03-02T09:00:00Z',
+    date: headAt,
     parents: [unreviewed.sha],
   });
   // Into `feature` at first (bob saw H's diff only); after the retarget to main the PR lists F and H.
@@ -49,8 +49,8 @@ function retargetedChange(retargetAt: string) {
   return { alice, bob, repository, merged };
 }
 
-async function judge(retargetAt: string, api: 'graphql' | 'rest') {
-  const { repository, merged } = retargetedChange(retargetAt);
+async function judge(retargetAt: string, api: 'graphql' | 'rest', headAt?: string) {
+  const { repository, merged } = retargetedChange(retargetAt, headAt);
   const fake = await startGitHubFake(aGitHubState(repository));
   fakes.push(fake);
   const client = createGitHubClient({ token: 'ghs_test', baseUrl: fake.url, retryDelayMs: 5, timeoutMs: 5_000 });
@@ -90,10 +90,27 @@ describe('a pull request retargeted in the same second as its approval', () => {
         const { result } = await judge(retargetAt, api);
         expect(result.verdict, retargetAt).toBe('fail');
         expect(result.checks.find((c) => c.id === 'approval-on-merged-head')?.reason).toContain(
-          `alice changed the pull request's base at ${retargetAt}: an approval names the head it approved, never the base`,
+          `alice changed the pull request's base at ${retargetAt}, and the merged head was pushed before it: an approval names the head it approved, never the base`,
         );
         expect(result.independentApprovers).toEqual([]);
       }
+    },
+  );
+
+  it.each(['graphql', 'rest'] as const)(
+    'counts an approval of a head pushed after the retarget: a page opened before that push approves the head before it (%s)',
+    async (api) => {
+      // alice retargeted at 09:30 and pushed H at 09:31 (the activity feed); bob approved H at 10:00: the page he
+      // approved from was opened after H's push, so it showed the diff against main.
+      const { evidence, result } = await judge('2026-03-02T09:30:00Z', api, '2026-03-02T09:31:00Z');
+      expect(evidence.gaps).toEqual([]);
+      expect(result.checks.filter((c) => c.verdict !== 'pass')).toEqual([]);
+      expect(result.independentApprovers.map((a) => a.login)).toEqual(['bob']);
+      // Pushed 20 s after the retarget: not long enough (review.min-seconds-after-push, 30).
+      const soon = await judge('2026-03-02T09:30:40Z', api, '2026-03-02T09:31:00Z');
+      expect(soon.result.checks.find((c) => c.id === 'approval-on-merged-head')?.reason).toContain(
+        'the merged head was pushed 20 s after it',
+      );
     },
   );
 });

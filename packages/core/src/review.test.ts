@@ -758,26 +758,57 @@ describe('evaluateReview: what was approved is what was merged', () => {
     const result = evaluateReview(evidence, RULES);
     expect(failed(result)).toEqual(['approval-on-merged-head', 'min-independent-approvals']);
     expect(check(result, 'approval-on-merged-head').reason).toContain(
-      "alice changed the pull request's base at 2026-11-20T12:30:00Z: an approval names the head it approved, never the base",
+      "alice changed the pull request's base at 2026-11-20T12:30:00Z, and the merged head was pushed before it: an approval names the head it approved, never the base",
     );
   });
 
-  it('refuses an approval given after a retarget too, however long after: it never names the base it saw', () => {
+  it('refuses an approval given after a retarget too, however long after, unless the head was pushed after it', () => {
     // alice retargeted the pull request from her unprotected branch to main while bob read the diff against it; bob
     // approved after the change (a second, or ten minutes: reading takes that long). Nothing tells which diff he saw.
+    // The merged head was pushed at 11:30:30 (honestActivity), before each of these changes.
     for (const at of ['2026-11-20T12:09:59Z', '2026-11-20T12:00:00Z', '2026-11-20T11:31:00Z']) {
       const after = withPr(honestEvidence(), { baseChanges: [{ at, actor: alice }] });
       const result = evaluateReview(after, RULES);
       expect(failed(result), at).toEqual(['approval-on-merged-head', 'min-independent-approvals']);
       expect(check(result, 'approval-on-merged-head').reason).toContain(
-        `alice changed the pull request's base at ${at}: an approval names the head it approved, never the base, so none shows it was of the diff against main`,
+        `alice changed the pull request's base at ${at}, and the merged head was pushed before it: an approval names the head it approved, never the base, so only an approval of a head pushed at least 30 s after the change shows it was of the diff against main`,
       );
-      expect(check(result, 'approval-on-merged-head').reason).toMatch(/open a new pull request against main$/);
+      expect(check(result, 'approval-on-merged-head').reason).toMatch(
+        /push the head again and approve it, or open a new pull request against main$/,
+      );
     }
-    const reapproved = withPr(honestEvidence({ reviews: [review(bob, 'APPROVED', HEAD, 40)] }), {
-      baseChanges: [{ at: '2026-11-20T12:30:00Z', actor: alice }],
+  });
+
+  it('counts an approval of a head pushed at least min-seconds-after-push after the retarget (the page shows the new diff)', () => {
+    // A reviewer's page opened before that push shows, and its form approves, the head before it: an approval of the
+    // merged head is of a page opened after the change.
+    const pushedAfter = withPr(honestEvidence(), { baseChanges: [{ at: '2026-11-20T11:30:00Z', actor: alice }] });
+    expect(evaluateReview(pushedAfter, RULES).verdict).toBe('pass');
+    const stacked = withPr(honestEvidence(), {
+      baseChanges: [{ at: '2026-11-20T11:29:00Z', actor: alice, automatic: true }],
     });
-    expect(evaluateReview(reapproved, RULES).verdict).toBe('fail');
+    expect(evaluateReview(stacked, RULES).verdict).toBe('pass');
+    // 20 s: not long enough (review.min-seconds-after-push, 30 by default); in the change's own second, never.
+    const soon = withPr(honestEvidence(), { baseChanges: [{ at: '2026-11-20T11:30:10Z', actor: alice }] });
+    expect(check(evaluateReview(soon, RULES), 'approval-on-merged-head').reason).toContain(
+      'the merged head was pushed 20 s after it',
+    );
+    const sameSecond = withPr(honestEvidence(), { baseChanges: [{ at: '2026-11-20T11:30:30Z', actor: alice }] });
+    const zero = { ...RULES, minSecondsAfterPush: 0 };
+    expect(check(evaluateReview(sameSecond, zero), 'approval-on-merged-head').reason).toContain(
+      'the merged head was pushed 0 s after it',
+    );
+  });
+
+  it('without the activity feed, counts no approval after a retarget (no push can be shown after it)', () => {
+    const evidence = withPr(honestEvidence({ activity: { available: false, reason: 'no feed' } }), {
+      baseChanges: [{ at: '2026-11-20T11:00:00Z', actor: alice }],
+    });
+    const result = evaluateReview(evidence, { ...RULES, allowActivityFallback: true });
+    expect(check(result, 'approval-on-merged-head').verdict).toBe('fail');
+    expect(check(result, 'approval-on-merged-head').reason).toContain(
+      'no push of the merged head is in the evidence (no activity feed)',
+    );
   });
 
   it("refuses one after GitHub's own retarget of a stacked pull request, which follows a deletion the author times", () => {
@@ -787,7 +818,7 @@ describe('evaluateReview: what was approved is what was merged', () => {
     const result = evaluateReview(stacked, RULES);
     expect(failed(result)).toEqual(['approval-on-merged-head', 'min-independent-approvals']);
     expect(check(result, 'approval-on-merged-head').reason).toContain(
-      "GitHub changed the pull request's base at 2026-11-20T11:45:00Z (moving a stacked pull request onto main when its base branch was deleted, by alice)",
+      "GitHub changed the pull request's base at 2026-11-20T11:45:00Z (moving a stacked pull request onto main when its base branch was deleted, by alice), and the merged head was pushed before it",
     );
   });
 

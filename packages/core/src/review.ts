@@ -797,24 +797,36 @@ function mergedHeadOutcome(
       reason: `${who} approved the merged head ${head}, but whether the pull request's base was changed since is not in the evidence (a review attestation signed before twokey recorded it): sign the change again`,
     };
   }
+  const required = rules.minSecondsAfterPush ?? DEFAULT_MIN_SECONDS_AFTER_PUSH;
+  const pushed = lastHeadPush(evidence, cut);
   // An approval names the head it approved, never the base: a reviewer who opened the diff against one base approves
   // after the author moved the pull request onto another (from an unprotected branch holding commits nobody
   // reviewed, onto the protected one), and nothing tells that approval from one of the new diff, however long after.
   // GitHub's own retarget of a stacked pull request is no different: it happens when its base branch is deleted,
-  // which the author times, and that branch may hold commits pushed after its own pull request was merged. So after
-  // any base change no approval counts: a new pull request against the branch is reviewed afresh.
+  // which the author times, and that branch may hold commits pushed after its own pull request was merged. So after a
+  // base change an approval counts only of a head pushed after it (long enough after it, in the activity feed): a
+  // reviewer's page, opened before that push, shows and approves the head before it (the web form names the commit
+  // shown), so an approval of the merged head is of a page opened after the change — the diff against the new base.
+  // (An approval submitted without naming its commit is recorded on the newest head: min-seconds-after-push, below.)
   const changed = pr.baseChanges.at(-1);
   if (changed) {
-    const by = changed.automatic
-      ? `GitHub changed the pull request's base at ${changed.at} (moving a stacked pull request onto ${pr.baseRef} when its base branch was deleted${changed.actor ? `, by ${changed.actor.login}` : ''})`
-      : `${changed.actor?.login ?? '(no account)'} changed the pull request's base at ${changed.at}`;
-    return {
-      ok: false,
-      reason: `${who} approved the merged head ${head}, but ${by}: an approval names the head it approved, never the base, so none shows it was of the diff against ${pr.baseRef} (a reviewer who opened the diff against the base before approves after the change); open a new pull request against ${pr.baseRef}`,
-    };
+    const pushedAfter =
+      pushed && headPushMissing(pushed, pr.headSha) === undefined
+        ? secondsBetween(changed.at, pushed.timestamp)
+        : undefined;
+    if (pushedAfter === undefined || pushedAfter < Math.max(required, 1)) {
+      const by = changed.automatic
+        ? `GitHub changed the pull request's base at ${changed.at} (moving a stacked pull request onto ${pr.baseRef} when its base branch was deleted${changed.actor ? `, by ${changed.actor.login}` : ''})`
+        : `${changed.actor?.login ?? '(no account)'} changed the pull request's base at ${changed.at}`;
+      const head = pushed
+        ? `the merged head was ${pushedAfter === undefined ? 'not shown pushed after it' : pushedAfter < 0 ? 'pushed before it' : `pushed ${pushedAfter} s after it`}`
+        : 'no push of the merged head is in the evidence (no activity feed)';
+      return {
+        ok: false,
+        reason: `${who} approved the merged head ${short(pr.headSha)}, but ${by}, and ${head}: an approval names the head it approved, never the base, so only an approval of a head pushed at least ${Math.max(required, 1)} s after the change shows it was of the diff against ${pr.baseRef} (a reviewer who opened the diff against the base before approves after the change); push the head again and approve it, or open a new pull request against ${pr.baseRef}`,
+      };
+    }
   }
-  const required = rules.minSecondsAfterPush ?? DEFAULT_MIN_SECONDS_AFTER_PUSH;
-  const pushed = lastHeadPush(evidence, cut);
   // Without the activity feed (the fallback) no push has a time: the approval is judged by its commit alone.
   if (!pushed) return { ok: true, reason: `${who} approved the merged head ${head}` };
   const missing = headPushMissing(pushed, pr.headSha);

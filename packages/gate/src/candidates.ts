@@ -152,12 +152,16 @@ export function judgeEvidence(
  * repository makes by re-running the build and sign workflows qualify, so it can be large (MAX_CHAINS).
  */
 export function* chainsOf(evidence: ArtifactEvidence, binding?: RepositoryBinding): Generator<Chain> {
-  const reviews = homeFirst(qualified(evidence.reviews), binding);
+  const reviews = qualified(evidence.reviews);
   // With a break-glass among the evidence, each chain is also tried without a review: a review that does not pass
   // for this chain (another repository's, over the same bytes, put in the store by anyone who may write there) must
-  // not keep the break-glass from standing in for the missing one — an extra bundle never vetoes.
-  const reviewChoices =
-    reviews.length > 0 && qualified(evidence.breakGlasses).length > 0 ? [...reviews, undefined] : orNone(reviews);
+  // not keep the break-glass from standing in for the missing one — an extra bundle never vetoes. Past MAX_CHAINS,
+  // right after the bound repository's reviews, before any other's (which would otherwise push it out of reach).
+  const withoutReview = reviews.length > 0 && qualified(evidence.breakGlasses).length > 0;
+  const home = binding === undefined ? reviews : reviews.filter((q) => inBoundRepository(q, binding));
+  const reviewChoices = withoutReview
+    ? [...home, undefined, ...reviews.filter((q) => !home.includes(q))]
+    : orNone(homeFirst(reviews, binding));
   for (const review of reviewChoices) {
     for (const provenance of orNone(homeFirst(qualified(evidence.provenances), binding))) {
       for (const signature of orNone(homeFirst(qualified(evidence.signatures), binding))) {
@@ -179,11 +183,13 @@ export function* chainsOf(evidence: ArtifactEvidence, binding?: RepositoryBindin
  */
 function homeFirst<Q extends { bundle: VerifiedBundle }>(list: Q[], binding: RepositoryBinding | undefined): Q[] {
   if (binding === undefined) return list;
-  const home = (q: Q) => {
-    const uri = q.bundle.signer.extensions.sourceRepositoryURI?.toLowerCase();
-    return uri !== undefined && binding.repositories.some((r) => uri.endsWith(`/${r.toLowerCase()}`));
-  };
-  return [...list.filter(home), ...list.filter((q) => !home(q))];
+  return [...list.filter((q) => inBoundRepository(q, binding)), ...list.filter((q) => !inBoundRepository(q, binding))];
+}
+
+/** Whether the candidate's certificate names a run in a bound repository (for the order alone, never the verdict). */
+function inBoundRepository(candidate: { bundle: VerifiedBundle }, binding: RepositoryBinding): boolean {
+  const uri = candidate.bundle.signer.extensions.sourceRepositoryURI?.toLowerCase();
+  return uri !== undefined && binding.repositories.some((r) => uri.endsWith(`/${r.toLowerCase()}`));
 }
 
 /** How many chains chainsOf makes of this evidence. */

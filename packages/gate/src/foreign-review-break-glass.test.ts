@@ -11,10 +11,12 @@ import {
   ISSUER,
   NOW,
   provenanceBundle,
+  provenanceStatement,
   reviewStatement,
   SHARED_BUILD_SAN,
   SIGN_SAN,
   SIGNED_AT,
+  signatureBundle,
   signer,
 } from '../../core/src/__fixtures__/bundles';
 import { honestEvidence, MERGE_COMMIT } from '../../core/src/__fixtures__/review-evidence';
@@ -122,5 +124,40 @@ describe('a review of another repository over the same digest, beside a break-gl
     const report = judge([provenance(), foreignReview()]);
     expect(report.verdict).toBe('fail');
     expect(report.artifacts[0]!.checks.find((c) => c.id === 'same-repository')!.verdict).toBe('fail');
+  });
+});
+
+/** One run of the shared build and sign workflows in alice/evil over the same bytes (as many-chains.test.ts). */
+function foreignRun(n: number): VerifiedBundle[] {
+  const repository = 'alice/evil';
+  const uri = `https://github.com/${repository}`;
+  const runUri = `${uri}/actions/runs/${1000 + n}/attempts/1`;
+  const built = signer(SHARED_BUILD_SAN, {
+    buildTrigger: 'push',
+    sourceRepositoryURI: uri,
+    sourceRepositoryDigest: MERGE_COMMIT,
+    sourceRepositoryRef: 'refs/heads/main',
+    runInvocationURI: runUri,
+  });
+  const signs = signer(SIGN_SAN, { sourceRepositoryURI: uri, runInvocationURI: runUri });
+  const evidence = honestEvidence({
+    repository,
+    pullRequest: { ...honestEvidence().pullRequest!, url: `${uri}/pull/42`, headRepository: repository },
+  });
+  return [
+    signatureBundle(ARTIFACT.digest.hex, signs, [SIGNED_AT], `store/${n}/sig.json`),
+    dsseBundle(reviewStatement([ARTIFACT], evidence), signs, `store/${n}/review.json`),
+    dsseBundle(provenanceStatement(ARTIFACT.digest.hex, MERGE_COMMIT, repository), built, `store/${n}/prov.json`),
+  ];
+}
+
+describe('many runs of another repository over the same bytes, beside a break-glass', () => {
+  // Found by the review of the fix of row 241: past MAX_CHAINS the chains without a review came after every foreign
+  // review, and 16 runs of alice/evil pushed them out of the ones judged: the approved break-glass was vetoed again.
+  it.each([15, 16, 200])('%i runs: the break-glass still stands in', (runs) => {
+    const foreign = Array.from({ length: runs }, (_, n) => foreignRun(n)).flat();
+    const report = judge([...foreign, provenance(), breakGlass()]);
+    expect(report.verdict).toBe('pass');
+    expect(report.artifacts[0]!.breakGlass?.source).toBe('bundles/break-glass.sigstore.json');
   });
 });

@@ -12,7 +12,7 @@ import {
   glob,
   p256,
   readBoundedFile
-} from "./chunk-4NAU4NFW.js";
+} from "./chunk-U2UAJHZQ.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,
@@ -24,7 +24,7 @@ import {
   parseStatement,
   subjectHasDigest,
   withoutTrailingSlashes
-} from "./chunk-KPAA75P2.js";
+} from "./chunk-7C7OCPKW.js";
 import {
   CodedError,
   describeError

@@ -49,7 +49,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-BW5UXJPO.js";
+} from "./chunk-EHRIFXU7.js";
 import {
   CodedError,
   OidcTokenError,

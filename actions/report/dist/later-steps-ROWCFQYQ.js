@@ -15,7 +15,7 @@ import {
   signDecision,
   signStatement,
   triggeringActorMismatch
-} from "./chunk-HCRDQSPC.js";
+} from "./chunk-ASXSD2SA.js";
 import {
   resolveSigningEndpoints
 } from "./chunk-YD4V7WLO.js";
@@ -44,7 +44,7 @@ import {
   reviewedCommitDigest,
   reviewedCommitOf,
   storeAttestations
-} from "./chunk-4NAU4NFW.js";
+} from "./chunk-U2UAJHZQ.js";
 import {
   createGitHubClient,
   evaluateReview,
@@ -58,7 +58,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-KPAA75P2.js";
+} from "./chunk-7C7OCPKW.js";
 import {
   CodedError,
   renderSummary

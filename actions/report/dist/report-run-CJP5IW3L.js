@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-M334ZV3Z.js";
+} from "./chunk-5R55LD47.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,10 +20,10 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-4NAU4NFW.js";
+} from "./chunk-U2UAJHZQ.js";
 import {
   createGitHubClient
-} from "./chunk-KPAA75P2.js";
+} from "./chunk-7C7OCPKW.js";
 import "./chunk-GCKGZLNZ.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";
@@ -39,7 +39,9 @@ function isoTime(value) {
   const [, year, month, day, hour = "00", minute = "00", second = "00", offsetHours = "00", offsetMinutes = "00"] = parts.map((p) => p);
   const y = Number(year);
   const m = Number(month);
-  const daysInMonth = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  const last = /* @__PURE__ */ new Date(0);
+  last.setUTCFullYear(y, m, 0);
+  const daysInMonth = last.getUTCDate();
   const valid = m >= 1 && m <= 12 && Number(day) >= 1 && Number(day) <= daysInMonth && Number(hour) <= 23 && Number(minute) <= 59 && Number(second) <= 59 && Number(offsetHours) <= 23 && Number(offsetMinutes) <= 59;
   if (!valid) return void 0;
   const time = new Date(value);

@@ -14754,16 +14754,20 @@ function mergedHeadOutcome(review, evidence, rules, cut) {
       reason: `${who} approved the merged head ${head}, but whether the pull request's base was changed since is not in the evidence (a review attestation signed before twokey recorded it): sign the change again`
     };
   }
-  const changed = pr.baseChanges.at(-1);
-  if (changed) {
-    const by = changed.automatic ? `GitHub changed the pull request's base at ${changed.at} (moving a stacked pull request onto ${pr.baseRef} when its base branch was deleted${changed.actor ? `, by ${changed.actor.login}` : ""})` : `${changed.actor?.login ?? "(no account)"} changed the pull request's base at ${changed.at}`;
-    return {
-      ok: false,
-      reason: `${who} approved the merged head ${head}, but ${by}: an approval names the head it approved, never the base, so none shows it was of the diff against ${pr.baseRef} (a reviewer who opened the diff against the base before approves after the change); open a new pull request against ${pr.baseRef}`
-    };
-  }
   const required = rules.minSecondsAfterPush ?? DEFAULT_MIN_SECONDS_AFTER_PUSH;
   const pushed = lastHeadPush(evidence, cut);
+  const changed = pr.baseChanges.at(-1);
+  if (changed) {
+    const pushedAfter = pushed && headPushMissing(pushed, pr.headSha) === void 0 ? secondsBetween(changed.at, pushed.timestamp) : void 0;
+    if (pushedAfter === void 0 || pushedAfter < Math.max(required, 1)) {
+      const by = changed.automatic ? `GitHub changed the pull request's base at ${changed.at} (moving a stacked pull request onto ${pr.baseRef} when its base branch was deleted${changed.actor ? `, by ${changed.actor.login}` : ""})` : `${changed.actor?.login ?? "(no account)"} changed the pull request's base at ${changed.at}`;
+      const head2 = pushed ? `the merged head was ${pushedAfter === void 0 ? "not shown pushed after it" : pushedAfter < 0 ? "pushed before it" : `pushed ${pushedAfter} s after it`}` : "no push of the merged head is in the evidence (no activity feed)";
+      return {
+        ok: false,
+        reason: `${who} approved the merged head ${short(pr.headSha)}, but ${by}, and ${head2}: an approval names the head it approved, never the base, so only an approval of a head pushed at least ${Math.max(required, 1)} s after the change shows it was of the diff against ${pr.baseRef} (a reviewer who opened the diff against the base before approves after the change); push the head again and approve it, or open a new pull request against ${pr.baseRef}`
+      };
+    }
+  }
   if (!pushed) return { ok: true, reason: `${who} approved the merged head ${head}` };
   const missing = headPushMissing(pushed, pr.headSha);
   if (missing) return { ok: false, reason: `${who} approved the merged head ${head}, but ${missing}` };

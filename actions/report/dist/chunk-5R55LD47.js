@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-4NAU4NFW.js";
+} from "./chunk-U2UAJHZQ.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

@@ -15,7 +15,7 @@ import {
   parseStatement,
   policyRolesOf,
   withoutTrailingSlashes
-} from "./chunk-KPAA75P2.js";
+} from "./chunk-7C7OCPKW.js";
 import {
   CodedError
 } from "./chunk-GCKGZLNZ.js";
