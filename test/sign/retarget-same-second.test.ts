@@ -90,7 +90,7 @@ describe('a pull request retargeted in the same second as its approval', () => {
         const { result } = await judge(retargetAt, api);
         expect(result.verdict, retargetAt).toBe('fail');
         expect(result.checks.find((c) => c.id === 'approval-on-merged-head')?.reason).toContain(
-          `alice changed the pull request's base at ${retargetAt}, and the merged head was pushed before it: an approval names the head it approved, never the base`,
+          `alice changed the pull request's base at ${retargetAt}, and the merged head was first pushed before it: an approval names the head it approved, never the base`,
         );
         expect(result.independentApprovers).toEqual([]);
       }
@@ -109,7 +109,7 @@ describe('a pull request retargeted in the same second as its approval', () => {
       // Pushed 20 s after the retarget: not long enough (review.min-seconds-after-push, 30).
       const soon = await judge('2026-03-02T09:30:40Z', api, '2026-03-02T09:31:00Z');
       expect(soon.result.checks.find((c) => c.id === 'approval-on-merged-head')?.reason).toContain(
-        'the merged head was pushed 20 s after it',
+        'the merged head was first pushed 20 s after it',
       );
     },
   );

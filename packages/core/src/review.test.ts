@@ -29,6 +29,19 @@ function check(result: ReviewResult, id: string) {
   return found;
 }
 
+/** The evidence with the head branch's creation (before the pull request was opened) in its activity feed. */
+function created(evidence: ReviewEvidence): ReviewEvidence {
+  const feed = evidence.activity as Extract<ReviewEvidence['activity'], { available: true }>;
+  feed.headPushes.unshift(
+    activity('branch_creation', alice, {
+      ref: 'refs/heads/widget',
+      after: 'd'.repeat(40),
+      timestamp: '2026-11-20T11:00:00Z',
+    }),
+  );
+  return evidence;
+}
+
 function withPr(evidence: ReviewEvidence, change: Partial<NonNullable<ReviewEvidence['pullRequest']>>): ReviewEvidence {
   return { ...evidence, pullRequest: { ...evidence.pullRequest!, ...change } };
 }
@@ -752,13 +765,13 @@ describe('evaluateReview: what was approved is what was merged', () => {
   });
 
   it('refuses an approval given before the pull request was retargeted to the protected branch', () => {
-    const evidence = withPr(honestEvidence(), {
+    const evidence = withPr(created(honestEvidence()), {
       baseChanges: [{ at: '2026-11-20T12:30:00Z', actor: alice }],
     });
     const result = evaluateReview(evidence, RULES);
     expect(failed(result)).toEqual(['approval-on-merged-head', 'min-independent-approvals']);
     expect(check(result, 'approval-on-merged-head').reason).toContain(
-      "alice changed the pull request's base at 2026-11-20T12:30:00Z, and the merged head was pushed before it: an approval names the head it approved, never the base",
+      "alice changed the pull request's base at 2026-11-20T12:30:00Z, and the merged head was first pushed before it: an approval names the head it approved, never the base",
     );
   });
 
@@ -767,11 +780,11 @@ describe('evaluateReview: what was approved is what was merged', () => {
     // approved after the change (a second, or ten minutes: reading takes that long). Nothing tells which diff he saw.
     // The merged head was pushed at 11:30:30 (honestActivity), before each of these changes.
     for (const at of ['2026-11-20T12:09:59Z', '2026-11-20T12:00:00Z', '2026-11-20T11:31:00Z']) {
-      const after = withPr(honestEvidence(), { baseChanges: [{ at, actor: alice }] });
+      const after = withPr(created(honestEvidence()), { baseChanges: [{ at, actor: alice }] });
       const result = evaluateReview(after, RULES);
       expect(failed(result), at).toEqual(['approval-on-merged-head', 'min-independent-approvals']);
       expect(check(result, 'approval-on-merged-head').reason).toContain(
-        `alice changed the pull request's base at ${at}, and the merged head was pushed before it: an approval names the head it approved, never the base, so only an approval of a head pushed at least 30 s after the change shows it was of the diff against main`,
+        `alice changed the pull request's base at ${at}, and the merged head was first pushed before it: an approval names the head it approved, never the base, so only an approval of a head first pushed at least 30 s after the change shows it was of the diff against main`,
       );
       expect(check(result, 'approval-on-merged-head').reason).toMatch(
         /push the head again and approve it, or open a new pull request against main$/,
@@ -782,21 +795,41 @@ describe('evaluateReview: what was approved is what was merged', () => {
   it('counts an approval of a head pushed at least min-seconds-after-push after the retarget (the page shows the new diff)', () => {
     // A reviewer's page opened before that push shows, and its form approves, the head before it: an approval of the
     // merged head is of a page opened after the change.
-    const pushedAfter = withPr(honestEvidence(), { baseChanges: [{ at: '2026-11-20T11:30:00Z', actor: alice }] });
+    const pushedAfter = withPr(created(honestEvidence()), {
+      baseChanges: [{ at: '2026-11-20T11:30:00Z', actor: alice }],
+    });
     expect(evaluateReview(pushedAfter, RULES).verdict).toBe('pass');
-    const stacked = withPr(honestEvidence(), {
+    const stacked = withPr(created(honestEvidence()), {
       baseChanges: [{ at: '2026-11-20T11:29:00Z', actor: alice, automatic: true }],
     });
     expect(evaluateReview(stacked, RULES).verdict).toBe('pass');
     // 20 s: not long enough (review.min-seconds-after-push, 30 by default); in the change's own second, never.
-    const soon = withPr(honestEvidence(), { baseChanges: [{ at: '2026-11-20T11:30:10Z', actor: alice }] });
+    const soon = withPr(created(honestEvidence()), { baseChanges: [{ at: '2026-11-20T11:30:10Z', actor: alice }] });
     expect(check(evaluateReview(soon, RULES), 'approval-on-merged-head').reason).toContain(
-      'the merged head was pushed 20 s after it',
+      'the merged head was first pushed 20 s after it',
     );
-    const sameSecond = withPr(honestEvidence(), { baseChanges: [{ at: '2026-11-20T11:30:30Z', actor: alice }] });
+    const sameSecond = withPr(created(honestEvidence()), {
+      baseChanges: [{ at: '2026-11-20T11:30:30Z', actor: alice }],
+    });
     const zero = { ...RULES, minSecondsAfterPush: 0 };
     expect(check(evaluateReview(sameSecond, zero), 'approval-on-merged-head').reason).toContain(
-      'the merged head was pushed 0 s after it',
+      'the merged head was first pushed 0 s after it',
+    );
+  });
+
+  it('refuses an approval of a head pushed away and back after the retarget: the page opened before it shows that head', () => {
+    // bob opened the pull request at 11:40 (head HEAD, base feature); alice retargeted it at 11:45, pushed another
+    // commit at 11:46 and force-pushed HEAD back at 11:47; bob's page still shows HEAD, and his approval names it.
+    const evidence = withPr(created(honestEvidence()), { baseChanges: [{ at: '2026-11-20T11:45:00Z', actor: alice }] });
+    const feed = evidence.activity as Extract<ReviewEvidence['activity'], { available: true }>;
+    feed.headPushes.push(
+      activity('push', alice, { ref: 'refs/heads/widget', after: 'c'.repeat(40), timestamp: '2026-11-20T11:46:00Z' }),
+      activity('force_push', alice, { ref: 'refs/heads/widget', after: HEAD, timestamp: '2026-11-20T11:47:00Z' }),
+    );
+    const result = evaluateReview(evidence, RULES);
+    expect(failed(result)).toEqual(['approval-on-merged-head', 'min-independent-approvals']);
+    expect(check(result, 'approval-on-merged-head').reason).toContain(
+      "alice changed the pull request's base at 2026-11-20T11:45:00Z, and the merged head was first pushed before it",
     );
   });
 
@@ -812,14 +845,48 @@ describe('evaluateReview: what was approved is what was merged', () => {
   });
 
   it("refuses one after GitHub's own retarget of a stacked pull request, which follows a deletion the author times", () => {
-    const stacked = withPr(honestEvidence(), {
+    const stacked = withPr(created(honestEvidence()), {
       baseChanges: [{ at: '2026-11-20T11:45:00Z', actor: alice, automatic: true }],
     });
     const result = evaluateReview(stacked, RULES);
     expect(failed(result)).toEqual(['approval-on-merged-head', 'min-independent-approvals']);
     expect(check(result, 'approval-on-merged-head').reason).toContain(
-      "GitHub changed the pull request's base at 2026-11-20T11:45:00Z (moving a stacked pull request onto main when its base branch was deleted, by alice), and the merged head was pushed before it",
+      "GitHub changed the pull request's base at 2026-11-20T11:45:00Z (moving a stacked pull request onto main when its base branch was deleted, by alice), and the merged head was first pushed before it",
     );
+  });
+
+  it("refuses after a retarget when the activity feed does not reach back to the head branch's creation", () => {
+    // alice's fork copied `widget` at HEAD when it was made: its feed has no entry of it. She retargeted, pushed
+    // another commit and force-pushed HEAD back: HEAD's first entry in the feed is after the change, though bob's
+    // page, opened before it, showed HEAD.
+    const evidence = withPr(honestEvidence(), { baseChanges: [{ at: '2026-11-20T11:10:00Z', actor: alice }] });
+    const feed = evidence.activity as Extract<ReviewEvidence['activity'], { available: true }>;
+    feed.headPushes = [
+      activity('push', alice, { ref: 'refs/heads/widget', after: 'c'.repeat(40), timestamp: '2026-11-20T11:20:00Z' }),
+      activity('force_push', alice, { ref: 'refs/heads/widget', after: HEAD, timestamp: '2026-11-20T11:30:30Z' }),
+    ];
+    const reason = check(evaluateReview(evidence, RULES), 'approval-on-merged-head').reason;
+    expect(reason).toContain(
+      "the activity feed does not reach back to the head branch's creation before the pull request was opened",
+    );
+    // A creation after the pull request was opened (the branch deleted and made again) does not reach back either.
+    feed.headPushes.unshift(
+      activity('branch_creation', alice, {
+        ref: 'refs/heads/widget',
+        after: 'd'.repeat(40),
+        timestamp: '2026-11-20T11:05:00Z',
+      }),
+    );
+    expect(check(evaluateReview(evidence, RULES), 'approval-on-merged-head').reason).toContain(
+      "the activity feed does not reach back to the head branch's creation",
+    );
+    // From a creation before it was opened, HEAD's first push is after the change: counted.
+    feed.headPushes[0] = activity('branch_creation', alice, {
+      ref: 'refs/heads/widget',
+      after: 'd'.repeat(40),
+      timestamp: '2026-11-20T11:00:00Z',
+    });
+    expect(evaluateReview(evidence, RULES).verdict).toBe('pass');
   });
 
   it('counts approvals of a pull request whose base never changed (an empty list)', () => {

@@ -810,20 +810,39 @@ function mergedHeadOutcome(
   // (An approval submitted without naming its commit is recorded on the newest head: min-seconds-after-push, below.)
   const changed = pr.baseChanges.at(-1);
   if (changed) {
-    const pushedAfter =
-      pushed && headPushMissing(pushed, pr.headSha) === undefined
-        ? secondsBetween(changed.at, pushed.timestamp)
+    // The merged head's first push, not its last: pushed away and back to the same commit after the change, the head
+    // a page opened before the change showed is the merged head again, and that page's approval names it. And only
+    // from a feed that reaches back to the head branch's creation before the pull request was opened: a branch whose
+    // start is not in it (a fork's branch copied when the fork was made, an entry older than the feed keeps) may
+    // have been at the merged head before the change with nothing to show it.
+    const feed = evidence.activity?.available ? evidence.activity.headPushes : [];
+    const earliest = (entries: RefActivity[]) =>
+      entries.reduce<RefActivity | undefined>(
+        (a, b) => (a && time(a.timestamp) <= time(b.timestamp) ? a : b),
+        undefined,
+      );
+    const start = earliest(feed);
+    const fromCreation =
+      start?.activityType === 'branch_creation' &&
+      pr.createdAt !== undefined &&
+      time(start.timestamp) <= time(pr.createdAt);
+    const first =
+      pushed && headPushMissing(pushed, pr.headSha) === undefined && fromCreation
+        ? earliest(feed.filter((p) => sameSha(p.after, pr.headSha)))
         : undefined;
+    const pushedAfter = first ? secondsBetween(changed.at, first.timestamp) : undefined;
     if (pushedAfter === undefined || pushedAfter < Math.max(required, 1)) {
       const by = changed.automatic
         ? `GitHub changed the pull request's base at ${changed.at} (moving a stacked pull request onto ${pr.baseRef} when its base branch was deleted${changed.actor ? `, by ${changed.actor.login}` : ''})`
         : `${changed.actor?.login ?? '(no account)'} changed the pull request's base at ${changed.at}`;
-      const head = pushed
-        ? `the merged head was ${pushedAfter === undefined ? 'not shown pushed after it' : pushedAfter < 0 ? 'pushed before it' : `pushed ${pushedAfter} s after it`}`
-        : 'no push of the merged head is in the evidence (no activity feed)';
+      const head = !pushed
+        ? 'no push of the merged head is in the evidence (no activity feed)'
+        : !fromCreation
+          ? "the activity feed does not reach back to the head branch's creation before the pull request was opened, so it cannot show the merged head was not the head before the change"
+          : `the merged head was ${pushedAfter === undefined ? 'not shown pushed after it' : pushedAfter < 0 ? 'first pushed before it' : `first pushed ${pushedAfter} s after it`}`;
       return {
         ok: false,
-        reason: `${who} approved the merged head ${short(pr.headSha)}, but ${by}, and ${head}: an approval names the head it approved, never the base, so only an approval of a head pushed at least ${Math.max(required, 1)} s after the change shows it was of the diff against ${pr.baseRef} (a reviewer who opened the diff against the base before approves after the change); push the head again and approve it, or open a new pull request against ${pr.baseRef}`,
+        reason: `${who} approved the merged head ${short(pr.headSha)}, but ${by}, and ${head}: an approval names the head it approved, never the base, so only an approval of a head first pushed at least ${Math.max(required, 1)} s after the change shows it was of the diff against ${pr.baseRef} (a reviewer who opened the diff against the base before approves after the change); push the head again and approve it, or open a new pull request against ${pr.baseRef}`,
       };
     }
   }

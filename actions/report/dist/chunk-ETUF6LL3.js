@@ -12,7 +12,7 @@ import {
   glob,
   p256,
   readBoundedFile
-} from "./chunk-U2UAJHZQ.js";
+} from "./chunk-HVVDSMHA.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
   buildRunProblem,
@@ -24,7 +24,7 @@ import {
   parseStatement,
   subjectHasDigest,
   withoutTrailingSlashes
-} from "./chunk-7C7OCPKW.js";
+} from "./chunk-6R2UC2HM.js";
 import {
   CodedError,
   describeError

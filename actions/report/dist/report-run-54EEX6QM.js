@@ -6,7 +6,7 @@ import {
 import {
   relativePath,
   verifyEvidenceBatch
-} from "./chunk-5R55LD47.js";
+} from "./chunk-BJHL5ZAF.js";
 import {
   EvidenceLedger,
   MAX_BUNDLE_BYTES,
@@ -20,10 +20,10 @@ import {
   jsonLineText,
   readBoundedFile,
   readPolicyFiles
-} from "./chunk-U2UAJHZQ.js";
+} from "./chunk-HVVDSMHA.js";
 import {
   createGitHubClient
-} from "./chunk-7C7OCPKW.js";
+} from "./chunk-6R2UC2HM.js";
 import "./chunk-GCKGZLNZ.js";
 import "./chunk-NHWHUFJX.js";
 import "./chunk-SZAEJYAL.js";

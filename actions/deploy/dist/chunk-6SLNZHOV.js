@@ -17936,13 +17936,21 @@ function mergedHeadOutcome(review, evidence, rules, cut) {
   const pushed = lastHeadPush(evidence, cut);
   const changed = pr.baseChanges.at(-1);
   if (changed) {
-    const pushedAfter = pushed && headPushMissing(pushed, pr.headSha) === void 0 ? secondsBetween(changed.at, pushed.timestamp) : void 0;
+    const feed = evidence.activity?.available ? evidence.activity.headPushes : [];
+    const earliest = (entries) => entries.reduce(
+      (a, b) => a && time(a.timestamp) <= time(b.timestamp) ? a : b,
+      void 0
+    );
+    const start = earliest(feed);
+    const fromCreation = start?.activityType === "branch_creation" && pr.createdAt !== void 0 && time(start.timestamp) <= time(pr.createdAt);
+    const first = pushed && headPushMissing(pushed, pr.headSha) === void 0 && fromCreation ? earliest(feed.filter((p) => sameSha(p.after, pr.headSha))) : void 0;
+    const pushedAfter = first ? secondsBetween(changed.at, first.timestamp) : void 0;
     if (pushedAfter === void 0 || pushedAfter < Math.max(required, 1)) {
       const by = changed.automatic ? `GitHub changed the pull request's base at ${changed.at} (moving a stacked pull request onto ${pr.baseRef} when its base branch was deleted${changed.actor ? `, by ${changed.actor.login}` : ""})` : `${changed.actor?.login ?? "(no account)"} changed the pull request's base at ${changed.at}`;
-      const head2 = pushed ? `the merged head was ${pushedAfter === void 0 ? "not shown pushed after it" : pushedAfter < 0 ? "pushed before it" : `pushed ${pushedAfter} s after it`}` : "no push of the merged head is in the evidence (no activity feed)";
+      const head2 = !pushed ? "no push of the merged head is in the evidence (no activity feed)" : !fromCreation ? "the activity feed does not reach back to the head branch's creation before the pull request was opened, so it cannot show the merged head was not the head before the change" : `the merged head was ${pushedAfter === void 0 ? "not shown pushed after it" : pushedAfter < 0 ? "first pushed before it" : `first pushed ${pushedAfter} s after it`}`;
       return {
         ok: false,
-        reason: `${who} approved the merged head ${short(pr.headSha)}, but ${by}, and ${head2}: an approval names the head it approved, never the base, so only an approval of a head pushed at least ${Math.max(required, 1)} s after the change shows it was of the diff against ${pr.baseRef} (a reviewer who opened the diff against the base before approves after the change); push the head again and approve it, or open a new pull request against ${pr.baseRef}`
+        reason: `${who} approved the merged head ${short(pr.headSha)}, but ${by}, and ${head2}: an approval names the head it approved, never the base, so only an approval of a head first pushed at least ${Math.max(required, 1)} s after the change shows it was of the diff against ${pr.baseRef} (a reviewer who opened the diff against the base before approves after the change); push the head again and approve it, or open a new pull request against ${pr.baseRef}`
       };
     }
   }

@@ -48,7 +48,7 @@ import {
   withoutTrailingSlashes,
   workflowProvenance,
   workflowRunClaims
-} from "./chunk-UEMG4OWC.js";
+} from "./chunk-LHAXYTIP.js";
 import {
   require_dist,
   require_dist2,

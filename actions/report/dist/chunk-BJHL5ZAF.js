@@ -12,7 +12,7 @@ import {
   publicGoodTrustedRoot,
   readBundleFile,
   verifyEvidence
-} from "./chunk-U2UAJHZQ.js";
+} from "./chunk-HVVDSMHA.js";
 import {
   require_dist
 } from "./chunk-NHWHUFJX.js";

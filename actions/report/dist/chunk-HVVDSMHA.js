@@ -15,7 +15,7 @@ import {
   parseStatement,
   policyRolesOf,
   withoutTrailingSlashes
-} from "./chunk-7C7OCPKW.js";
+} from "./chunk-6R2UC2HM.js";
 import {
   CodedError
 } from "./chunk-GCKGZLNZ.js";
